@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {Test} from "test/utils/Test.sol";
+import {L1Bridge} from "src/L1/L1Bridge.sol";
+import {DevToken} from "src/L1/DevToken.sol";
+
+/// @dev Makes random, valid ETH and ERC-20 deposits from a few actors and keeps ghost totals.
+contract L1BridgeHandler is Test {
+    L1Bridge internal immutable bridge;
+    DevToken internal immutable token;
+    address internal immutable l2Token;
+    address[] internal actors;
+
+    uint256 public ghostEthDeposited;
+    uint256 public ghostTokenDeposited;
+    uint256 public ghostDeposits;
+
+    constructor(L1Bridge bridge_, DevToken token_) {
+        bridge = bridge_;
+        token = token_;
+        l2Token = bridge_.predictL2Token(address(token_));
+        actors.push(makeAddr("alice"));
+        actors.push(makeAddr("bob"));
+        actors.push(makeAddr("carol"));
+        for (uint256 i; i < actors.length; ++i) {
+            address actor = actors[i];
+            vm.prank(actor);
+            token_.approve(address(bridge_), type(uint256).max);
+        }
+    }
+
+    function depositEth(uint256 actorSeed, uint256 amount, uint256 gasSeed) external {
+        address actor = actors[actorSeed % actors.length];
+        amount = bound(amount, 1, 1_000_000 ether);
+        uint32 gasLimit = uint32(bound(gasSeed, bridge.MIN_ETH_DEPOSIT_GAS(), bridge.MAX_DEPOSIT_GAS()));
+        _ensureBudget(gasLimit);
+        vm.deal(actor, actor.balance + amount);
+        vm.prank(actor);
+        bridge.deposit{value: amount}(address(0), address(0), amount, gasLimit);
+        ghostEthDeposited += amount;
+        ++ghostDeposits;
+    }
+
+    function depositErc20(uint256 actorSeed, uint256 amount, uint256 gasSeed) external {
+        address actor = actors[actorSeed % actors.length];
+        amount = bound(amount, 1, 1e36);
+        uint32 gasLimit = uint32(bound(gasSeed, bridge.MIN_ERC20_DEPOSIT_GAS(), bridge.MAX_DEPOSIT_GAS()));
+        _ensureBudget(gasLimit);
+        token.mint(actor, amount);
+        vm.prank(actor);
+        bridge.deposit(address(token), l2Token, amount, gasLimit);
+        ghostTokenDeposited += amount;
+        ++ghostDeposits;
+    }
+
+    function nextBlock(uint256 blocks) external {
+        vm.roll(block.number + bound(blocks, 1, 10));
+    }
+
+    /// @dev Moves to the next L1 block when this block's deposit gas budget is spent.
+    function _ensureBudget(uint32 gasLimit) internal {
+        if (bridge.blockDepositGasUsed() + gasLimit > bridge.DEPOSIT_GAS_PER_L1_BLOCK()) {
+            vm.roll(block.number + 1);
+        }
+    }
+}
+
+contract L1BridgeInvariants is Test {
+    L1Bridge internal bridge;
+    DevToken internal token;
+    L1BridgeHandler internal handler;
+
+    function setUp() public {
+        bridge = new L1Bridge();
+        token = new DevToken();
+        handler = new L1BridgeHandler(bridge, token);
+
+        bytes4[] memory selectors = new bytes4[](3);
+        selectors[0] = L1BridgeHandler.depositEth.selector;
+        selectors[1] = L1BridgeHandler.depositErc20.selector;
+        selectors[2] = L1BridgeHandler.nextBlock.selector;
+        targetContract(address(handler));
+        targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
+    }
+
+    /// @dev The bridge holds exactly the ETH deposited, and accounts for all of it.
+    function invariant_ethBalanceMatchesDeposits() public view {
+        assertEq(address(bridge).balance, handler.ghostEthDeposited(), "ETH balance != ETH deposited");
+        assertEq(bridge.deposits(address(0)), handler.ghostEthDeposited(), "deposits[ETH] != ETH deposited");
+    }
+
+    /// @dev The bridge holds exactly the tokens deposited, and accounts for all of them.
+    function invariant_tokenBalanceMatchesDeposits() public view {
+        assertEq(token.balanceOf(address(bridge)), bridge.deposits(address(token)), "token balance != deposits[token]");
+        assertEq(bridge.deposits(address(token)), handler.ghostTokenDeposited(), "deposits[token] != deposited");
+    }
+
+    /// @dev Nonces are gapless: the next nonce is the number of successful deposits.
+    function invariant_nonceCountsDeposits() public view {
+        assertEq(bridge.depositNonce(), handler.ghostDeposits(), "nonce != deposit count");
+    }
+
+    /// @dev No L1 block ever carries more deposit gas than the budget.
+    function invariant_blockBudgetRespected() public view {
+        assertLe(bridge.blockDepositGasUsed(), bridge.DEPOSIT_GAS_PER_L1_BLOCK(), "block deposit gas over budget");
+    }
+}

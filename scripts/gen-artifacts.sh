@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Builds contracts/ with forge and writes contracts/artifacts/<Name>.json ({"bytecode","deployedBytecode"},
+# creation and runtime code) for the contracts the Rust node embeds, so the devnet needs no forge at
+# run time. Output is compact with sorted keys and a trailing newline, hence stable across runs.
+# Usage: scripts/gen-artifacts.sh [OUT_DIR]   (default: contracts/artifacts)
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+out_dir=${1:-"$root/contracts/artifacts"}
+# shellcheck source=env.sh
+source "$root/scripts/env.sh"
+
+# Name:File[:predeploy] (forge writes out/<File>.sol/<Name>.json). A predeploy is placed in the
+# L2 genesis from its runtime code alone, so it must not use immutables.
+contracts=(
+  L1Bridge:L1Bridge
+  BatchInbox:BatchInbox
+  StateManager:StateManager
+  DevToken:DevToken
+  L2Bridge:L2Bridge:predeploy
+  BridgedERC20:BridgedERC20
+)
+
+(cd "$root/contracts" && forge build --quiet)
+
+mkdir -p "$out_dir"
+node - "$root/contracts/out" "$out_dir" "${contracts[@]}" <<'JS'
+const fs = require("fs");
+const path = require("path");
+const [forgeOut, outDir, ...entries] = process.argv.slice(2);
+for (const entry of entries) {
+  const [name, file, kind] = entry.split(":");
+  const src = path.join(forgeOut, `${file}.sol`, `${name}.json`);
+  const built = JSON.parse(fs.readFileSync(src, "utf8"));
+  const bytecode = built.bytecode && built.bytecode.object;
+  const deployedBytecode = built.deployedBytecode && built.deployedBytecode.object;
+  for (const [field, code] of [["bytecode", bytecode], ["deployedBytecode", deployedBytecode]]) {
+    if (typeof code !== "string" || !/^0x([0-9a-f]{2})+$/.test(code)) {
+      console.error(`${src}: ${field} is missing or not fully linked hex`);
+      process.exit(1);
+    }
+  }
+  const immutables = (built.deployedBytecode && built.deployedBytecode.immutableReferences) || {};
+  if (kind === "predeploy" && Object.keys(immutables).length > 0) {
+    console.error(`${name} is a predeploy (genesis gets its runtime code only) but uses immutables`);
+    process.exit(1);
+  }
+  // Keys in sorted order; compact; trailing newline.
+  const json = JSON.stringify({ bytecode, deployedBytecode }) + "\n";
+  fs.writeFileSync(path.join(outDir, `${name}.json`), json);
+}
+JS
+echo "wrote ${#contracts[@]} artifacts to $out_dir" >&2
