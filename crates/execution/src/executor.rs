@@ -1,0 +1,285 @@
+//! Block execution with revm.
+
+use alloy_consensus::{EMPTY_OMMER_ROOT_HASH, Header, Transaction as _, TxEnvelope};
+use alloy_eips::eip7702::RecoveredAuthorization;
+use alloy_primitives::{Address, B256, Bytes, TxKind, U256, map::HashMap};
+use revm::{
+    Context, Database, DatabaseCommit, DatabaseRef, ExecuteCommitEvm, ExecuteEvm, MainBuilder,
+    MainContext,
+    context::{BlockEnv, CfgEnv, TxEnv, result::ExecutionResult},
+    context_interface::ContextTr,
+    database::{State, states::bundle_state::BundleRetention, BundleState},
+    primitives::hardfork::SpecId,
+    state::Account,
+};
+use rollup_primitives::{
+    L1Origin, L2Block, L2Receipt, L2Transaction, TxDeposit, encode_l1_origin,
+};
+use tracing::debug;
+
+use crate::{ExecutionError, Result};
+
+/// The EVM rules of L2 blocks.
+pub const SPEC_ID: SpecId = SpecId::PRAGUE;
+
+/// What a block is built from.
+#[derive(Debug, Clone)]
+pub struct BlockInput {
+    /// Parent header.
+    pub parent: Header,
+    /// Parent hash.
+    pub parent_hash: B256,
+    /// Timestamp of the new block.
+    pub timestamp: u64,
+    /// L1 origin.
+    pub l1_origin: L1Origin,
+    /// `prevrandao` (the L1 origin's).
+    pub prevrandao: B256,
+    /// Fee recipient.
+    pub beneficiary: Address,
+    /// Block gas limit.
+    pub gas_limit: u64,
+    /// L2 chain id.
+    pub chain_id: u64,
+    /// Transactions: deposits first.
+    pub transactions: Vec<L2Transaction>,
+}
+
+/// An executed, sealed block with everything the database needs.
+#[derive(Debug)]
+pub struct ExecutedBlock {
+    /// The block. `header.state_root` is left for the caller, who owns the state commitment.
+    pub block: L2Block,
+    /// Receipts, one per transaction.
+    pub receipts: Vec<L2Receipt>,
+    /// State changes with reverts (one revert entry: this block).
+    pub bundle: BundleState,
+}
+
+fn block_env(number: u64, timestamp: u64, beneficiary: Address, gas_limit: u64, base_fee: u64, prevrandao: B256) -> BlockEnv {
+    BlockEnv {
+        number: U256::from(number),
+        beneficiary,
+        timestamp: U256::from(timestamp),
+        gas_limit,
+        basefee: base_fee,
+        difficulty: U256::ZERO,
+        prevrandao: Some(prevrandao),
+        blob_excess_gas_and_price: None,
+        ..Default::default()
+    }
+}
+
+fn cfg_env(chain_id: u64) -> CfgEnv {
+    let mut cfg = CfgEnv::new_with_spec(SPEC_ID);
+    cfg.chain_id = chain_id;
+    cfg
+}
+
+/// Builds revm's transaction environment for a signed transaction.
+fn signed_tx_env(envelope: &TxEnvelope, sender: Address) -> TxEnv {
+    let authorization_list = envelope
+        .authorization_list()
+        .map(|list| {
+            list.iter()
+                .map(|auth| revm::context::either::Either::Right(RecoveredAuthorization::from(auth.clone())))
+                .collect()
+        })
+        .unwrap_or_default();
+    TxEnv {
+        tx_type: envelope.tx_type() as u8,
+        caller: sender,
+        gas_limit: envelope.gas_limit(),
+        gas_price: envelope.max_fee_per_gas(),
+        kind: envelope.kind(),
+        value: envelope.value(),
+        data: envelope.input().clone(),
+        nonce: envelope.nonce(),
+        chain_id: envelope.chain_id(),
+        access_list: envelope.access_list().cloned().unwrap_or_default(),
+        gas_priority_fee: envelope.max_priority_fee_per_gas(),
+        blob_hashes: envelope.blob_versioned_hashes().map(<[B256]>::to_vec).unwrap_or_default(),
+        max_fee_per_blob_gas: envelope.max_fee_per_blob_gas().unwrap_or_default(),
+        authorization_list,
+    }
+}
+
+fn deposit_tx_env(deposit: &TxDeposit) -> TxEnv {
+    TxEnv {
+        tx_type: 0,
+        caller: deposit.from,
+        gas_limit: deposit.gas_limit,
+        gas_price: 0,
+        kind: TxKind::Call(deposit.to),
+        value: deposit.value,
+        data: deposit.input.clone(),
+        nonce: 0,
+        chain_id: None,
+        ..Default::default()
+    }
+}
+
+/// Credits `amount` wei to `address` as a state transition of its own, so it survives a failed
+/// call that follows.
+fn mint<S: Database + DatabaseCommit>(db: &mut S, address: Address, amount: u128) -> Result<(), S::Error> {
+    if amount == 0 {
+        return Ok(());
+    }
+    let mut info = db.basic(address)?.unwrap_or_default();
+    info.balance = info.balance.saturating_add(U256::from(amount));
+    let mut account = Account::from(info);
+    account.mark_touch();
+    db.commit(HashMap::from_iter([(address, account)]));
+    Ok(())
+}
+
+/// Executes a block on top of `db` (the parent's state).
+///
+/// Signed transactions that revm rejects as invalid (bad nonce, insufficient funds, …) are
+/// dropped from the block; the sequencer validates before it gets here, and replicas apply the
+/// same rule to batches.
+pub fn execute_block<DB>(db: DB, input: BlockInput) -> Result<ExecutedBlock>
+where
+    DB: DatabaseRef,
+    DB::Error: std::fmt::Display,
+{
+    let number = input.parent.number + 1;
+    let db_error = |err: &dyn std::fmt::Display| ExecutionError::Database { block: number, message: err.to_string() };
+    let base_fee = input
+        .parent
+        .next_block_base_fee(alloy_eips::eip1559::BaseFeeParams::ethereum())
+        .unwrap_or(input.parent.base_fee_per_gas.unwrap_or_default());
+
+    let mut state = State::builder().with_database_ref(db).with_bundle_update().build();
+    let mut evm = Context::mainnet()
+        .with_db(&mut state)
+        .with_cfg(cfg_env(input.chain_id))
+        .with_block(block_env(number, input.timestamp, input.beneficiary, input.gas_limit, base_fee, input.prevrandao))
+        .build_mainnet();
+
+    let mut receipts = Vec::with_capacity(input.transactions.len());
+    let mut included = Vec::with_capacity(input.transactions.len());
+    let mut cumulative_gas_used = 0u64;
+    for tx in input.transactions {
+        let (tx_env, is_deposit) = match &tx {
+            L2Transaction::Deposit(deposit) => {
+                mint(evm.ctx.db_mut(), deposit.from, deposit.mint).map_err(|e| db_error(&e))?;
+                (deposit_tx_env(deposit), true)
+            }
+            L2Transaction::Signed { envelope, sender } => (signed_tx_env(envelope, *sender), false),
+        };
+        evm.ctx.modify_cfg(|cfg| {
+            cfg.disable_nonce_check = is_deposit;
+            cfg.disable_base_fee = is_deposit;
+            cfg.disable_block_gas_limit = is_deposit;
+            cfg.disable_eip3607 = is_deposit;
+        });
+        if !is_deposit && cumulative_gas_used.saturating_add(tx.gas_limit()) > input.gas_limit {
+            debug!(target: "rollup::execution", tx = %tx.hash(), "transaction does not fit the block gas limit; dropped");
+            continue;
+        }
+        let (success, gas_used, logs) = match evm.transact_commit(tx_env) {
+            Ok(result) => {
+                let gas_used = result.tx_gas_used();
+                let success = matches!(result, ExecutionResult::Success { .. });
+                (success, gas_used, result.into_logs())
+            }
+            Err(revm::context::result::EVMError::Database(err)) => return Err(db_error(&err)),
+            Err(err) if is_deposit => {
+                // An invalid deposit (e.g. a gas limit below its intrinsic gas) still keeps its
+                // mint and gets a failed receipt, so every replica records the same outcome.
+                debug!(target: "rollup::execution", tx = %tx.hash(), %err, "deposit failed validation");
+                (false, 0, Vec::new())
+            }
+            Err(err) => {
+                debug!(target: "rollup::execution", tx = %tx.hash(), %err, "invalid transaction dropped");
+                continue;
+            }
+        };
+        cumulative_gas_used += gas_used;
+        receipts.push(L2Receipt { tx_type: tx.tx_type(), success, cumulative_gas_used, logs });
+        included.push(tx);
+    }
+    drop(evm);
+    state.merge_transitions(BundleRetention::Reverts);
+    let bundle = state.take_bundle();
+
+    let header = Header {
+        parent_hash: input.parent_hash,
+        ommers_hash: EMPTY_OMMER_ROOT_HASH,
+        beneficiary: input.beneficiary,
+        state_root: B256::ZERO,
+        transactions_root: L2Block::transactions_root(&included),
+        receipts_root: L2Block::receipts_root(&receipts),
+        logs_bloom: L2Block::logs_bloom(&receipts),
+        difficulty: U256::ZERO,
+        number,
+        gas_limit: input.gas_limit,
+        gas_used: cumulative_gas_used,
+        timestamp: input.timestamp,
+        extra_data: encode_l1_origin(input.l1_origin),
+        mix_hash: input.prevrandao,
+        nonce: Default::default(),
+        base_fee_per_gas: Some(base_fee),
+        ..Default::default()
+    };
+    Ok(ExecutedBlock { block: L2Block { header, transactions: included }, receipts, bundle })
+}
+
+/// A read-only call (`eth_call`, `eth_estimateGas`).
+#[derive(Debug, Clone, Default)]
+pub struct CallRequest {
+    /// Caller (zero address if unset).
+    pub from: Address,
+    /// Target (`None` to simulate a creation).
+    pub to: Option<Address>,
+    /// Gas limit (block gas limit if unset).
+    pub gas: Option<u64>,
+    /// Value.
+    pub value: U256,
+    /// Calldata.
+    pub input: Bytes,
+}
+
+/// Executes `call` on top of the state after `header`, without fees or nonce checks, and
+/// returns the result; nothing is committed.
+pub fn simulate_call<DB>(db: DB, header: &Header, chain_id: u64, call: CallRequest) -> Result<ExecutionResult>
+where
+    DB: DatabaseRef,
+    DB::Error: std::fmt::Display,
+{
+    let number = header.number;
+    let mut cfg = cfg_env(chain_id);
+    cfg.disable_nonce_check = true;
+    cfg.disable_base_fee = true;
+    cfg.disable_eip3607 = true;
+    cfg.disable_balance_check = true;
+    let mut evm = Context::mainnet()
+        .with_ref_db(db)
+        .with_cfg(cfg)
+        .with_block(block_env(
+            number,
+            header.timestamp,
+            header.beneficiary,
+            header.gas_limit,
+            header.base_fee_per_gas.unwrap_or_default(),
+            header.mix_hash,
+        ))
+        .build_mainnet();
+    let tx = TxEnv {
+        caller: call.from,
+        gas_limit: call.gas.unwrap_or(header.gas_limit).min(header.gas_limit),
+        gas_price: 0,
+        kind: call.to.map_or(TxKind::Create, TxKind::Call),
+        value: call.value,
+        data: call.input,
+        ..Default::default()
+    };
+    match evm.transact(tx) {
+        Ok(result) => Ok(result.result),
+        Err(revm::context::result::EVMError::Database(err)) => {
+            Err(ExecutionError::Database { block: number, message: err.to_string() })
+        }
+        Err(err) => Err(ExecutionError::InvalidCall(err.to_string())),
+    }
+}

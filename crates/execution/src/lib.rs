@@ -1,0 +1,20 @@
+//! The L2 block executor: revm over any [`revm::DatabaseRef`], deposits first.
+//!
+//! Pure: no tokio, no I/O beyond the database handed in. The caller persists what
+//! [`ExecutedBlock`] returns (state changes with their reverts, receipts, the sealed block).
+//!
+//! # Invariants
+//! - Executing the same parent state with the same [`BlockInput`] yields the same block hash,
+//!   receipts and state changes on every machine.
+//! - A deposit's `mint` is credited even when its call fails or is invalid, so deposited ETH
+//!   can never vanish.
+//! - Deposits pay no gas fee and are not bound by the block gas limit (they have their own
+//!   per-L1-block budget, enforced by derivation).
+
+mod error;
+mod executor;
+
+pub use error::{ExecutionError, Result};
+pub use executor::{BlockInput, CallRequest, ExecutedBlock, SPEC_ID, execute_block, simulate_call};
+
+pub use revm;

@@ -1,0 +1,62 @@
+//! Compiled contract bytecode, embedded so the node and devnet need no Solidity toolchain at run
+//! time. Generated from `contracts/` by `scripts/gen-artifacts.sh`; CI checks they are fresh.
+
+use std::sync::LazyLock;
+
+use alloy_primitives::{Address, B256, Bytes, keccak256};
+use serde::Deserialize;
+
+use crate::L2_BRIDGE;
+
+/// Creation and runtime bytecode of one contract.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Artifact {
+    /// Creation code (constructor arguments are appended ABI-encoded).
+    pub bytecode: Bytes,
+    /// Runtime code.
+    pub deployed_bytecode: Bytes,
+}
+
+fn parse(name: &str, json: &str) -> Artifact {
+    serde_json::from_str(json)
+        .unwrap_or_else(|err| panic!("embedded artifact {name} is corrupt (regenerate it): {err}"))
+}
+
+macro_rules! artifact {
+    ($(#[$doc:meta])* $ident:ident, $name:literal) => {
+        $(#[$doc])*
+        pub static $ident: LazyLock<Artifact> = LazyLock::new(|| {
+            parse($name, include_str!(concat!("../../../contracts/artifacts/", $name, ".json")))
+        });
+    };
+}
+
+artifact!(
+    /// `L1Bridge`: deposits and withdrawals on L1.
+    L1_BRIDGE, "L1Bridge");
+artifact!(
+    /// `BatchInbox`: batch commitments on L1.
+    BATCH_INBOX, "BatchInbox");
+artifact!(
+    /// `StateManager`: state root proposals on L1.
+    STATE_MANAGER, "StateManager");
+artifact!(
+    /// `DevToken`: a mintable ERC-20 for devnets.
+    DEV_TOKEN, "DevToken");
+artifact!(
+    /// `L2Bridge`: the L2 bridge predeploy.
+    L2_BRIDGE_CODE, "L2Bridge");
+artifact!(
+    /// `BridgedERC20`: the L2 token the L2 bridge deploys per L1 token.
+    BRIDGED_ERC20, "BridgedERC20");
+
+/// keccak256 of `BridgedERC20`'s creation code, the CREATE2 init code hash.
+pub static BRIDGED_ERC20_INIT_CODE_HASH: LazyLock<B256> =
+    LazyLock::new(|| keccak256(&BRIDGED_ERC20.bytecode));
+
+/// The L2 token the L2 bridge deploys for `l1_token` (CREATE2 from the bridge, salt = the L1
+/// token address left-padded). `L1Bridge.predictL2Token` computes the same address.
+pub fn predict_l2_token(l1_token: Address) -> Address {
+    L2_BRIDGE.create2(l1_token.into_word(), *BRIDGED_ERC20_INIT_CODE_HASH)
+}

@@ -1,0 +1,136 @@
+//! The rollup configuration: what every replica of one rollup must agree on.
+
+use std::{collections::BTreeMap, path::Path};
+
+use alloy_consensus::{EMPTY_OMMER_ROOT_HASH, Header};
+use alloy_eips::BlockNumHash;
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_trie::EMPTY_ROOT_HASH;
+use serde::{Deserialize, Serialize};
+
+use crate::{PrimitivesError, Result, block::encode_l1_origin};
+
+/// L1 contract addresses of one rollup deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContractAddresses {
+    /// `L1Bridge`: deposits (and withdrawals).
+    pub l1_bridge: Address,
+    /// `BatchInbox`: where the batcher posts L2 transaction batches.
+    pub batch_inbox: Address,
+    /// `StateManager`: state root proposals and disputes.
+    pub state_manager: Address,
+}
+
+/// One account of the L2 genesis state.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GenesisAccount {
+    /// Balance in wei.
+    #[serde(default)]
+    pub balance: U256,
+    /// Nonce.
+    #[serde(default)]
+    pub nonce: u64,
+    /// Runtime bytecode, if a contract.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<Bytes>,
+    /// Storage slots.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub storage: BTreeMap<B256, B256>,
+}
+
+/// The L2 genesis block and state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct L2Genesis {
+    /// The L1 block the rollup starts from: derivation reads L1 blocks after it. Usually the
+    /// block that deployed the contracts.
+    pub l1_origin: BlockNumHash,
+    /// Genesis timestamp (seconds).
+    pub timestamp: u64,
+    /// Block gas limit of L2 blocks.
+    pub gas_limit: u64,
+    /// Base fee of the genesis block.
+    pub base_fee_per_gas: u64,
+    /// Genesis state.
+    pub alloc: BTreeMap<Address, GenesisAccount>,
+}
+
+/// Everything two replicas must share to derive the same L2 chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RollupConfig {
+    /// Chain id of L1.
+    pub l1_chain_id: u64,
+    /// Chain id of L2 (the one signed transactions commit to).
+    pub l2_chain_id: u64,
+    /// L1 contracts.
+    pub contracts: ContractAddresses,
+    /// L2 genesis.
+    pub genesis: L2Genesis,
+}
+
+impl RollupConfig {
+    /// Reads and validates a JSON config file.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|err| {
+            PrimitivesError::Config(format!("cannot read {}: {err}", path.display()))
+        })?;
+        let config: Self = serde_json::from_str(&text).map_err(|err| {
+            PrimitivesError::Config(format!("{} is not a valid rollup config: {err}", path.display()))
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks the config for values no rollup can run with.
+    pub fn validate(&self) -> Result<()> {
+        if self.l2_chain_id == 0 {
+            return Err(PrimitivesError::Config("l2ChainId must not be 0".into()));
+        }
+        if self.l1_chain_id == self.l2_chain_id {
+            return Err(PrimitivesError::Config(format!(
+                "l1ChainId and l2ChainId are both {}: they must differ so signatures cannot be replayed across layers",
+                self.l1_chain_id
+            )));
+        }
+        if self.contracts.l1_bridge.is_zero() {
+            return Err(PrimitivesError::Config("contracts.l1Bridge must be set".into()));
+        }
+        if self.genesis.gas_limit < 1_000_000 {
+            return Err(PrimitivesError::Config(format!(
+                "genesis.gasLimit {} is too small (at least 1000000)",
+                self.genesis.gas_limit
+            )));
+        }
+        for (address, account) in &self.genesis.alloc {
+            if account.code.is_none() && !account.storage.is_empty() {
+                return Err(PrimitivesError::Genesis {
+                    address: *address,
+                    reason: "storage without code".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The L2 genesis header. `state_root` is the commitment to the genesis state.
+    pub fn genesis_header(&self, state_root: B256) -> Header {
+        Header {
+            parent_hash: B256::ZERO,
+            ommers_hash: EMPTY_OMMER_ROOT_HASH,
+            beneficiary: Address::ZERO,
+            state_root,
+            transactions_root: EMPTY_ROOT_HASH,
+            receipts_root: EMPTY_ROOT_HASH,
+            number: 0,
+            gas_limit: self.genesis.gas_limit,
+            gas_used: 0,
+            timestamp: self.genesis.timestamp,
+            extra_data: encode_l1_origin(self.genesis.l1_origin),
+            base_fee_per_gas: Some(self.genesis.base_fee_per_gas),
+            ..Default::default()
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! Rollup primitives shared by every other crate.
+//!
+//! - [`RollupConfig`]: the deployment parameters every replica must agree on (chain ids, contract
+//!   addresses, L2 genesis). Two nodes with the same config derive the same chain.
+//! - [`L1Notification`]: the host seam. It mirrors reth's `ExExNotification`
+//!   (`Committed`/`Reorged`/`Reverted` over chains of L1 blocks with receipts), so the core runs
+//!   the same inside reth and behind the JSON-RPC follower.
+//! - [`TxDeposit`] and [`L2Transaction`]: L2 transactions, including the unsigned deposit type
+//!   (`0x7e`) derived from L1 bridge logs.
+//! - [`L2Block`] / [`L2Receipt`]: L2 blocks use Ethereum's header layout so standard tools read
+//!   them; the L1 origin is bound into the header's `extra_data`.
+//!
+//! # Invariants
+//! - Encodings here are consensus-critical: the same input always encodes to the same bytes, and
+//!   decoding never panics on untrusted input.
+
+mod block;
+mod config;
+mod deposit;
+mod error;
+mod l1;
+mod predeploys;
+
+pub mod artifacts;
+pub mod bindings;
+
+pub use block::{decode_l1_origin, encode_l1_origin, L1Origin, L2Block, L2Receipt, L2Transaction, L2_BLOCK_EXTRA_DATA_LEN};
+pub use config::{ContractAddresses, GenesisAccount, L2Genesis, RollupConfig};
+pub use deposit::{DEPOSIT_TX_TYPE, TxDeposit, deposit_source_hash};
+pub use error::{PrimitivesError, Result};
+pub use l1::{L1Block, L1Chain, L1Notification, L1Receipt, L1Transaction};
+pub use predeploys::{
+    DEPOSIT_GAS_PER_L1_BLOCK, DEPOSITOR, L2_BRIDGE, MAX_DEPOSIT_GAS, MIN_ERC20_DEPOSIT_GAS,
+    MIN_ETH_DEPOSIT_GAS,
+};
+
+pub use alloy_eips::BlockNumHash;

@@ -1,0 +1,265 @@
+//! Fixed binary encodings of table values. Decoders never panic: short or long input is a
+//! [`StorageError::Corrupt`].
+
+use alloy_eips::BlockNumHash;
+use alloy_primitives::{Address, B256, U256};
+use revm::state::AccountInfo;
+use rollup_primitives::{L2Receipt, L2Transaction};
+use alloy_eips::eip2718::Encodable2718;
+
+use crate::{Result, StorageError, error::corrupt};
+
+/// Reads fixed-size fields from a byte slice.
+pub(crate) struct Cursor<'a> {
+    table: &'static str,
+    bytes: &'a [u8],
+}
+
+impl<'a> Cursor<'a> {
+    pub(crate) const fn new(table: &'static str, bytes: &'a [u8]) -> Self {
+        Self { table, bytes }
+    }
+
+    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        if self.bytes.len() < n {
+            return Err(corrupt(self.table, &[], format!("truncated: wanted {n} more bytes")));
+        }
+        let (head, tail) = self.bytes.split_at(n);
+        self.bytes = tail;
+        Ok(head)
+    }
+
+    pub(crate) fn u64(&mut self) -> Result<u64> {
+        Ok(u64::from_be_bytes(self.take(8)?.try_into().expect("8 bytes")))
+    }
+
+    pub(crate) fn u32(&mut self) -> Result<u32> {
+        Ok(u32::from_be_bytes(self.take(4)?.try_into().expect("4 bytes")))
+    }
+
+    pub(crate) fn address(&mut self) -> Result<Address> {
+        Ok(Address::from_slice(self.take(20)?))
+    }
+
+    pub(crate) fn b256(&mut self) -> Result<B256> {
+        Ok(B256::from_slice(self.take(32)?))
+    }
+
+    pub(crate) fn u256(&mut self) -> Result<U256> {
+        Ok(U256::from_be_slice(self.take(32)?))
+    }
+
+    pub(crate) fn bytes(&mut self) -> Result<&'a [u8]> {
+        let len = self.u32()? as usize;
+        self.take(len)
+    }
+
+    pub(crate) fn finish(self) -> Result<()> {
+        if self.bytes.is_empty() {
+            Ok(())
+        } else {
+            Err(corrupt(self.table, &[], format!("{} trailing bytes", self.bytes.len())))
+        }
+    }
+}
+
+fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+    out.extend_from_slice(bytes);
+}
+
+pub(crate) const ACCOUNT_LEN: usize = 72;
+
+pub(crate) fn encode_account(info: &AccountInfo) -> [u8; ACCOUNT_LEN] {
+    let mut out = [0u8; ACCOUNT_LEN];
+    out[..8].copy_from_slice(&info.nonce.to_be_bytes());
+    out[8..40].copy_from_slice(&info.balance.to_be_bytes::<32>());
+    out[40..].copy_from_slice(info.code_hash.as_slice());
+    out
+}
+
+pub(crate) fn decode_account(bytes: &[u8]) -> Result<AccountInfo> {
+    let mut cur = Cursor::new("Accounts", bytes);
+    let nonce = cur.u64()?;
+    let balance = cur.u256()?;
+    let code_hash = cur.b256()?;
+    cur.finish()?;
+    Ok(AccountInfo { nonce, balance, code_hash, account_id: None, code: None })
+}
+
+pub(crate) fn storage_key(address: Address, slot: U256) -> [u8; 52] {
+    let mut key = [0u8; 52];
+    key[..20].copy_from_slice(address.as_slice());
+    key[20..].copy_from_slice(&slot.to_be_bytes::<32>());
+    key
+}
+
+pub(crate) fn encode_body(transactions: &[L2Transaction]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&(transactions.len() as u32).to_be_bytes());
+    for tx in transactions {
+        out.extend_from_slice(tx.sender().as_slice());
+        put_bytes(&mut out, &tx.encoded_2718());
+    }
+    out
+}
+
+pub(crate) fn decode_body(bytes: &[u8]) -> Result<Vec<L2Transaction>> {
+    let mut cur = Cursor::new("Bodies", bytes);
+    let count = cur.u32()? as usize;
+    let mut txs = Vec::with_capacity(count.min(1 << 16));
+    for _ in 0..count {
+        let sender = cur.address()?;
+        let raw = cur.bytes()?;
+        txs.push(
+            L2Transaction::decode_2718_with_sender(raw, sender)
+                .map_err(|err| corrupt("Bodies", &[], err))?,
+        );
+    }
+    cur.finish()?;
+    Ok(txs)
+}
+
+pub(crate) fn encode_receipts(receipts: &[L2Receipt]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&(receipts.len() as u32).to_be_bytes());
+    for receipt in receipts {
+        put_bytes(&mut out, &receipt.encoded_2718());
+    }
+    out
+}
+
+pub(crate) fn decode_receipts(bytes: &[u8]) -> Result<Vec<L2Receipt>> {
+    let mut cur = Cursor::new("Receipts", bytes);
+    let count = cur.u32()? as usize;
+    let mut receipts = Vec::with_capacity(count.min(1 << 16));
+    for _ in 0..count {
+        let raw = cur.bytes()?;
+        receipts.push(L2Receipt::decode_2718(raw).map_err(|err| corrupt("Receipts", &[], err))?);
+    }
+    cur.finish()?;
+    Ok(receipts)
+}
+
+/// Prior values of everything one block changed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct ChangeSet {
+    /// Accounts and their values before the block (`None`: did not exist).
+    pub(crate) accounts: Vec<(Address, Option<AccountInfo>)>,
+    /// Storage slots and their values before the block (zero: unset).
+    pub(crate) storage: Vec<(Address, U256, U256)>,
+}
+
+impl ChangeSet {
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(8 + self.accounts.len() * 93 + self.storage.len() * 84);
+        out.extend_from_slice(&(self.accounts.len() as u32).to_be_bytes());
+        for (address, info) in &self.accounts {
+            out.extend_from_slice(address.as_slice());
+            match info {
+                None => out.push(0),
+                Some(info) => {
+                    out.push(1);
+                    out.extend_from_slice(&encode_account(info));
+                }
+            }
+        }
+        out.extend_from_slice(&(self.storage.len() as u32).to_be_bytes());
+        for (address, slot, value) in &self.storage {
+            out.extend_from_slice(address.as_slice());
+            out.extend_from_slice(&slot.to_be_bytes::<32>());
+            out.extend_from_slice(&value.to_be_bytes::<32>());
+        }
+        out
+    }
+
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self> {
+        let mut cur = Cursor::new("ChangeSets", bytes);
+        let mut set = Self::default();
+        for _ in 0..cur.u32()? {
+            let address = cur.address()?;
+            let info = match cur.take(1)?[0] {
+                0 => None,
+                1 => Some(decode_account(cur.take(ACCOUNT_LEN)?)?),
+                flag => return Err(corrupt("ChangeSets", &[], format!("account flag {flag}"))),
+            };
+            set.accounts.push((address, info));
+        }
+        for _ in 0..cur.u32()? {
+            set.storage.push((cur.address()?, cur.u256()?, cur.u256()?));
+        }
+        cur.finish()?;
+        Ok(set)
+    }
+}
+
+/// What the store remembers of a processed L1 block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct L1BlockRecord {
+    /// The L1 block.
+    pub block: BlockNumHash,
+    /// The L2 head after processing it.
+    pub l2_head: u64,
+}
+
+impl L1BlockRecord {
+    pub(crate) fn encode(&self) -> [u8; 40] {
+        let mut out = [0u8; 40];
+        out[..32].copy_from_slice(self.block.hash.as_slice());
+        out[32..].copy_from_slice(&self.l2_head.to_be_bytes());
+        out
+    }
+
+    pub(crate) fn decode(number: u64, bytes: &[u8]) -> Result<Self> {
+        let mut cur = Cursor::new("L1Blocks", bytes);
+        let hash = cur.b256()?;
+        let l2_head = cur.u64()?;
+        cur.finish()?;
+        Ok(Self { block: BlockNumHash { number, hash }, l2_head })
+    }
+}
+
+pub(crate) fn encode_num_hash(block: BlockNumHash) -> [u8; 40] {
+    let mut out = [0u8; 40];
+    out[..8].copy_from_slice(&block.number.to_be_bytes());
+    out[8..].copy_from_slice(block.hash.as_slice());
+    out
+}
+
+pub(crate) fn decode_num_hash(table: &'static str, bytes: &[u8]) -> Result<BlockNumHash> {
+    let mut cur = Cursor::new(table, bytes);
+    let number = cur.u64()?;
+    let hash = cur.b256()?;
+    cur.finish()?;
+    Ok(BlockNumHash { number, hash })
+}
+
+pub(crate) fn decode_u64(table: &'static str, bytes: &[u8]) -> Result<u64> {
+    bytes.try_into().map(u64::from_be_bytes).map_err(|_| corrupt(table, bytes, "expected 8 bytes"))
+}
+
+#[allow(dead_code)]
+pub(crate) fn not_found(what: impl Into<String>) -> StorageError {
+    StorageError::NotFound(what.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changeset_roundtrip_and_truncation_is_an_error() {
+        let set = ChangeSet {
+            accounts: vec![
+                (Address::repeat_byte(1), None),
+                (Address::repeat_byte(2), Some(AccountInfo { nonce: 3, balance: U256::from(4), code_hash: B256::repeat_byte(5), account_id: None, code: None })),
+            ],
+            storage: vec![(Address::repeat_byte(2), U256::from(7), U256::from(8))],
+        };
+        let bytes = set.encode();
+        assert_eq!(ChangeSet::decode(&bytes).unwrap(), set);
+        for cut in 0..bytes.len() {
+            assert!(ChangeSet::decode(&bytes[..cut]).is_err());
+        }
+    }
+}

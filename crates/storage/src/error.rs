@@ -1,0 +1,55 @@
+use signet_libmdbx::{MdbxError, ReadError};
+
+/// Storage errors.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// MDBX failed (I/O, full map, corrupted file).
+    #[error("MDBX error: {0}")]
+    Mdbx(#[from] MdbxError),
+    /// MDBX read failed.
+    #[error("MDBX read error: {0}")]
+    Read(#[from] ReadError),
+    /// Stored bytes do not decode: the database is corrupt or from an incompatible version.
+    #[error("corrupt {table} entry {key}: {reason}")]
+    Corrupt {
+        /// Table name.
+        table: &'static str,
+        /// Key, hex.
+        key: String,
+        /// Why.
+        reason: String,
+    },
+    /// The database was initialised for a different rollup.
+    #[error("database at {path} holds genesis {stored}, but the config's genesis is {expected}: use a fresh --datadir or the matching config")]
+    GenesisMismatch {
+        /// Path.
+        path: String,
+        /// Stored genesis hash.
+        stored: String,
+        /// Expected genesis hash.
+        expected: String,
+    },
+    /// A requested block or state is not in the database.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// Historical state further back than the node keeps.
+    #[error("state at L2 block {requested} is older than the {kept} blocks this node keeps history for")]
+    HistoryPruned {
+        /// Requested block.
+        requested: u64,
+        /// Blocks of history kept.
+        kept: u64,
+    },
+    /// The write would break chain continuity (a bug in the caller).
+    #[error("inconsistent write: {0}")]
+    Inconsistent(String),
+}
+
+impl revm::database_interface::DBErrorMarker for StorageError {}
+
+/// Result alias for this crate.
+pub type Result<T, E = StorageError> = core::result::Result<T, E>;
+
+pub(crate) fn corrupt(table: &'static str, key: &[u8], reason: impl ToString) -> StorageError {
+    StorageError::Corrupt { table, key: alloy_primitives::hex::encode(key), reason: reason.to_string() }
+}

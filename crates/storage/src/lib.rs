@@ -1,0 +1,27 @@
+//! MDBX storage for the L2: state, blocks, receipts, per-block changesets, and the L1 cursor.
+//!
+//! One [`Store`] owns the MDBX environment. Writes go through a [`StoreWriter`] (one MDBX
+//! read-write transaction); readers use [`StoreReader`] (a read-only transaction, a consistent
+//! snapshot) which also serves revm as a [`revm::DatabaseRef`].
+//!
+//! # Invariants
+//! - Every L2 block written records a changeset of the prior values of everything it touched,
+//!   so [`StoreWriter::unwind_l2_to`] restores the exact earlier state and leaves nothing of
+//!   the removed blocks behind (headers, bodies, receipts, transaction index, changesets).
+//! - The L1 cursor is written in the same transaction as the L2 state derived up to it: after
+//!   a crash the database holds either both or neither.
+//! - Readers never observe a half-written block.
+
+mod codec;
+mod error;
+mod reader;
+mod store;
+mod tables;
+mod writer;
+
+pub use error::{Result, StorageError};
+pub use reader::{HistoricalState, StoreReader, StoredTransaction};
+pub use store::Store;
+pub use writer::StoreWriter;
+
+pub use codec::L1BlockRecord;

@@ -1,0 +1,94 @@
+//! The MDBX environment.
+
+use std::{path::{Path, PathBuf}, sync::Arc};
+
+use alloy_primitives::B256;
+use signet_libmdbx::{Database, Environment, Geometry, TransactionKind, tx::Tx};
+use rollup_primitives::RollupConfig;
+use tracing::info;
+
+use crate::{
+    Result, StorageError, StoreReader, StoreWriter,
+    tables::{META_GENESIS, Tables},
+};
+
+/// The L2 database. Cheap to clone; every clone shares one MDBX environment.
+#[derive(Debug, Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    env: Environment,
+    tables: Tables,
+    path: PathBuf,
+}
+
+/// Upper bound of the memory map; MDBX grows the file on demand up to it.
+const MAX_MAP_SIZE: usize = 4 << 40;
+const GROWTH_STEP: isize = 256 << 20;
+
+impl Store {
+    /// Opens (creating if needed) the database directory at `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        std::fs::create_dir_all(path).map_err(|err| {
+            StorageError::Inconsistent(format!("cannot create database directory {}: {err}", path.display()))
+        })?;
+        let env = Environment::builder()
+            .set_max_dbs(Tables::COUNT + 4)
+            .set_max_readers(256)
+            .set_geometry(Geometry {
+                size: Some(0..MAX_MAP_SIZE),
+                growth_step: Some(GROWTH_STEP),
+                ..Default::default()
+            })
+            .open(path)?;
+        let tables = Tables::create(&env)?;
+        Ok(Self { inner: Arc::new(Inner { env, tables, path: path.to_path_buf() }) })
+    }
+
+    /// A consistent read-only snapshot.
+    pub fn reader(&self) -> Result<StoreReader> {
+        Ok(StoreReader::new(self.inner.env.begin_ro_sync()?, self.inner.tables))
+    }
+
+    /// Starts the (single) write transaction. MDBX serialises writers; nothing is visible to
+    /// readers until [`StoreWriter::commit`].
+    pub fn writer(&self) -> Result<StoreWriter> {
+        Ok(StoreWriter::new(self.inner.env.begin_rw_sync()?, self.inner.tables))
+    }
+
+    /// Writes the genesis block and state if the database is new, or checks that the stored
+    /// genesis matches `config`. Returns the genesis block hash.
+    pub fn init_genesis(&self, config: &RollupConfig) -> Result<B256> {
+        let expected = StoreWriter::genesis_hash(config);
+        let reader = self.reader()?;
+        if let Some(stored) = reader.meta_b256(META_GENESIS)? {
+            if stored != expected {
+                return Err(StorageError::GenesisMismatch {
+                    path: self.inner.path.display().to_string(),
+                    stored: stored.to_string(),
+                    expected: expected.to_string(),
+                });
+            }
+            return Ok(stored);
+        }
+        drop(reader);
+        let mut writer = self.writer()?;
+        let hash = writer.write_genesis(config)?;
+        writer.commit()?;
+        info!(target: "rollup::storage", genesis = %hash, path = %self.inner.path.display(), "initialised L2 genesis");
+        Ok(hash)
+    }
+
+    /// The database directory.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+}
+
+/// Reads one value from any kind of transaction.
+pub(crate) fn get<K: TransactionKind>(tx: &Tx<K>, db: Database, key: &[u8]) -> Result<Option<Vec<u8>>> {
+    Ok(tx.get::<Vec<u8>>(db.dbi(), key)?)
+}
