@@ -18,6 +18,7 @@ mod block;
 mod config;
 mod deposit;
 mod error;
+mod heads;
 mod l1;
 mod predeploys;
 
@@ -28,6 +29,7 @@ pub use block::{decode_l1_origin, encode_l1_origin, L1Origin, L2Block, L2Receipt
 pub use config::{ContractAddresses, GenesisAccount, L2Genesis, RollupConfig};
 pub use deposit::{DEPOSIT_TX_TYPE, TxDeposit, deposit_source_hash};
 pub use error::{PrimitivesError, Result};
+pub use heads::Heads;
 pub use l1::{L1Block, L1Chain, L1Notification, L1Receipt, L1Transaction};
 pub use predeploys::{
     DEPOSIT_GAS_PER_L1_BLOCK, DEPOSITOR, L2_BRIDGE, MAX_DEPOSIT_GAS, MIN_ERC20_DEPOSIT_GAS,

@@ -261,13 +261,17 @@ impl StoreWriter {
         let below = from.checked_sub(1).and_then(|n| self.l1_block(n).transpose()).transpose()?.ok_or_else(|| {
             StorageError::Inconsistent(format!("cannot revert L1 block {from}: no processed L1 block below it"))
         })?;
+        let mut doomed = Vec::new();
         let mut cursor = self.tx.cursor(self.tables.l1_blocks)?;
-        let mut entry = cursor.set_range::<Vec<u8>, Vec<u8>>(&from.to_be_bytes())?;
-        while entry.is_some() {
-            cursor.del()?;
-            entry = cursor.get_current::<Vec<u8>, Vec<u8>>()?;
+        let mut entry = cursor.set_range::<Vec<u8>, ()>(&from.to_be_bytes())?;
+        while let Some((key, ())) = entry {
+            doomed.push(key);
+            entry = cursor.next::<Vec<u8>, ()>()?;
         }
         drop(cursor);
+        for key in doomed {
+            self.tx.del(self.tables.l1_blocks, key, None)?;
+        }
         self.tx.put(self.tables.meta, META_L1_CURSOR, encode_num_hash(below.block), WriteFlags::empty())?;
         Ok(below)
     }

@@ -1,0 +1,28 @@
+use rollup_execution::ExecutionError;
+use rollup_storage::StorageError;
+
+/// Errors of the rollup core, classified by what the caller should do about them.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// Storage failed. Critical: the node stops; nothing half-written is visible.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// Execution hit a database error. Critical.
+    #[error(transparent)]
+    Execution(#[from] ExecutionError),
+    /// The notification does not connect to the stored chain (a gap, or a parent that is not
+    /// the cursor). Reset: restart the L1 source from the stored cursor so it re-delivers the
+    /// missing reverts/commits.
+    #[error("L1 notification does not connect to the stored chain: {0}; the L1 source must resume from the stored cursor")]
+    Disconnected(String),
+}
+
+impl NodeError {
+    /// Whether restarting the L1 source from the stored cursor resolves the error.
+    pub const fn is_reset(&self) -> bool {
+        matches!(self, Self::Disconnected(_))
+    }
+}
+
+/// Result alias for this crate.
+pub type Result<T, E = NodeError> = core::result::Result<T, E>;
