@@ -1,1 +1,34 @@
-//! L1 follower over JSON-RPC: turns an L1 node's blocks and receipts into L1 notifications
+//! L1 follower over JSON-RPC: turns any L1 execution node (anvil, reth, geth) into a stream of
+//! [`L1Notification`](rollup_primitives::L1Notification)s with reth ExEx semantics, so the rollup
+//! core runs the same behind reth or behind a plain RPC endpoint.
+//!
+//! [`L1Follower`] polls `eth_blockNumber`, fetches each new block with full transactions and its
+//! receipts ([`L1Rpc::fetch_block`]), and remembers the last [`WINDOW_DEPTH`] canonical blocks to
+//! recognise reorgs: when a new block does not extend the remembered tip, or the tip is no longer
+//! canonical, it searches down for the fork point and reports `Reorged{old, new}` (or
+//! `Reverted{old}` when L1 has no replacement yet).
+//!
+//! # Invariants
+//!
+//! - Every `Committed` chain extends the tip of everything reported before it: its first block's
+//!   parent is the previous notification's new tip (or `known[0]` at start).
+//! - A `Reorged`/`Reverted` `old` chain is exactly the blocks previously reported (or passed as
+//!   `known`) above the fork point, in ascending order, and `new` starts right above the fork.
+//!   Blocks from `known`, and blocks deeper than [`FULL_BLOCKS_KEPT`] below the tip, appear in
+//!   `old` with header fields only.
+//! - Every reported block carries one receipt per transaction, in order, read by the block's
+//!   hash; data mixed from two forks is detected and refetched, never reported.
+//! - No `Committed` chain is longer than `max_blocks_per_notification`.
+//! - Temporary RPC failures never stop the follower; they are retried with backoff, logged
+//!   (target `rollup::l1`) and counted (`rollup_l1_rpc_errors_total`).
+//!
+//! Metrics: gauges `rollup_l1_head` and `rollup_l1_followed_block`, counters
+//! `rollup_l1_reorgs_total` and `rollup_l1_rpc_errors_total`.
+
+mod error;
+mod follower;
+mod rpc;
+
+pub use error::{L1Error, Result};
+pub use follower::{FULL_BLOCKS_KEPT, L1Follower, L1FollowerConfig, WINDOW_DEPTH};
+pub use rpc::L1Rpc;

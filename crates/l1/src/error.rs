@@ -1,0 +1,85 @@
+//! Errors of the L1 follower.
+
+use alloy_primitives::B256;
+use alloy_transport::TransportError;
+
+/// A `Result` whose error is [`L1Error`].
+pub type Result<T, E = L1Error> = std::result::Result<T, E>;
+
+/// What can go wrong while following L1.
+///
+/// [`L1Error::is_temporary`] classifies by handling: temporary errors are retried with backoff by
+/// [`crate::L1Follower::run`]; the others stop it.
+#[derive(Debug, thiserror::Error)]
+pub enum L1Error {
+    /// The configured URL cannot be used.
+    #[error("L1 RPC URL {url:?} is invalid: {reason}; pass an http(s) URL with --l1-rpc-url")]
+    InvalidUrl {
+        /// The configured URL.
+        url: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// The follower configuration or the stored history is unusable.
+    #[error("invalid L1 follower setup: {0}")]
+    InvalidSetup(String),
+    /// An RPC call failed (connection refused, HTTP error, JSON-RPC error, bad response).
+    #[error(
+        "cannot reach L1 RPC at {url} ({method}): {source}; check --l1-rpc-url and that the L1 node is running"
+    )]
+    Rpc {
+        /// The L1 RPC URL.
+        url: String,
+        /// The JSON-RPC method that failed.
+        method: &'static str,
+        /// The transport error.
+        #[source]
+        source: TransportError,
+    },
+    /// An RPC call did not answer in time.
+    #[error(
+        "L1 RPC at {url} did not answer {method} within {seconds}s; check that the L1 node is up and not overloaded"
+    )]
+    Timeout {
+        /// The L1 RPC URL.
+        url: String,
+        /// The JSON-RPC method that timed out.
+        method: &'static str,
+        /// The timeout.
+        seconds: u64,
+    },
+    /// The L1 node returned data that does not fit together, typically because L1 reorganised
+    /// between two calls. Retried.
+    #[error("L1 block {number} changed while it was being fetched: {reason}; retrying")]
+    Inconsistent {
+        /// The block number being fetched.
+        number: u64,
+        /// What did not match.
+        reason: String,
+    },
+    /// None of the stored blocks is canonical any more: the reorg is deeper than the history the
+    /// follower (or the consumer) kept.
+    #[error(
+        "L1 reorg is deeper than the stored history: none of the {count} stored L1 blocks \
+         (oldest {oldest_number} {oldest_hash}) is canonical on L1 any more; \
+         resync the rollup node from an older L1 block or point it at the right L1 chain"
+    )]
+    ReorgTooDeep {
+        /// How many stored blocks were checked.
+        count: usize,
+        /// Number of the oldest stored block.
+        oldest_number: u64,
+        /// Hash of the oldest stored block.
+        oldest_hash: B256,
+    },
+}
+
+impl L1Error {
+    /// Whether retrying later can succeed (network trouble, a reorg racing our calls).
+    pub const fn is_temporary(&self) -> bool {
+        matches!(
+            self,
+            Self::Rpc { .. } | Self::Timeout { .. } | Self::Inconsistent { .. }
+        )
+    }
+}

@@ -1,0 +1,551 @@
+//! The follower loop: polls the L1 node, keeps a window of canonical blocks, and turns what it
+//! sees into [`L1Notification`]s.
+
+use std::{
+    collections::VecDeque,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use futures::{StreamExt, TryStreamExt, stream};
+use metrics::{counter, gauge};
+use rollup_primitives::{BlockNumHash, L1Block, L1Chain, L1Notification};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use crate::{
+    error::{L1Error, Result},
+    rpc::L1Rpc,
+};
+
+/// How many recent canonical blocks the follower remembers: the deepest reorg it can handle.
+pub const WINDOW_DEPTH: usize = 1024;
+/// How many of the newest remembered blocks keep their transactions and receipts, so a reorg's
+/// `old` chain carries them. Older remembered blocks keep their header fields only, which bounds
+/// memory on busy chains; post-merge reorgs are far shallower than this.
+pub const FULL_BLOCKS_KEPT: usize = 64;
+/// Blocks fetched concurrently during catch-up.
+const FETCH_CONCURRENCY: usize = 8;
+/// Upper bound of the retry backoff after RPC errors.
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// How often catch-up progress is logged.
+const PROGRESS_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Configuration of an [`L1Follower`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct L1FollowerConfig {
+    /// http(s) JSON-RPC URL of the L1 node.
+    pub url: String,
+    /// How often to poll for new heads.
+    pub poll_interval: Duration,
+    /// Follow `head - confirmations` (0 follows the tip).
+    pub confirmations: u64,
+    /// The most blocks one `Committed` notification carries during catch-up (e.g. 100).
+    pub max_blocks_per_notification: u64,
+}
+
+/// Follows an L1 node over JSON-RPC and reports its canonical chain as [`L1Notification`]s with
+/// reth ExEx semantics. See the crate documentation for the guarantees.
+#[derive(Debug)]
+pub struct L1Follower {
+    config: L1FollowerConfig,
+    rpc: L1Rpc,
+    window: Window,
+    progress: Progress,
+}
+
+/// What one poll achieved.
+enum Step {
+    /// Caught up: wait `poll_interval`.
+    Idle,
+    /// More blocks are waiting: poll again at once.
+    More,
+    /// The consumer dropped its receiver.
+    ReceiverGone,
+}
+
+impl L1Follower {
+    /// Creates a follower that starts after `known[0]`.
+    ///
+    /// `known` are the blocks the consumer already processed, newest first and contiguous
+    /// (`known[i + 1].number == known[i].number - 1`); at most [`WINDOW_DEPTH`] of them are used.
+    /// If `known[0]` is no longer canonical (L1 reorganised while the node was down), the first
+    /// notification [`run`](Self::run) sends reverts the stale blocks (header-only [`L1Block`]s:
+    /// number, hash and parent hash, no transactions, timestamp 0) down to the newest block of
+    /// `known` that is still canonical, and carries the canonical replacements if there are any.
+    ///
+    /// Checks the L1 node once: if none of `known` is canonical this fails with
+    /// [`L1Error::ReorgTooDeep`]. If the node cannot be reached, that check is left to `run`,
+    /// which retries until it can.
+    pub async fn new(config: L1FollowerConfig, known: Vec<BlockNumHash>) -> Result<Self> {
+        if config.max_blocks_per_notification == 0 {
+            return Err(L1Error::InvalidSetup(
+                "max_blocks_per_notification must be at least 1".into(),
+            ));
+        }
+        let rpc = L1Rpc::connect(&config.url).await?;
+        let window = Window::from_known(&known)?;
+        let follower = Self {
+            config,
+            rpc,
+            window,
+            progress: Progress::default(),
+        };
+
+        let tip = follower.window.tip().num_hash();
+        let check = async {
+            let head = follower.rpc.head_number().await?;
+            follower.find_fork(head).await
+        };
+        match check.await {
+            Ok(fork) if fork == tip => {
+                info!(target: "rollup::l1", url = %follower.rpc.url(), start_after = tip.number, "L1 follower ready");
+            }
+            Ok(fork) => warn!(
+                target: "rollup::l1",
+                stored_tip = tip.number,
+                fork = fork.number,
+                "stored L1 blocks above the fork are no longer canonical; they will be reverted first"
+            ),
+            Err(err) if err.is_temporary() => warn!(
+                target: "rollup::l1",
+                %err,
+                "cannot check the stored L1 blocks yet; the follower will retry"
+            ),
+            Err(err) => return Err(err),
+        }
+        Ok(follower)
+    }
+
+    /// Follows L1 until `cancel` fires, sending notifications on `tx`.
+    ///
+    /// Returns `Ok` when cancelled or when the receiver is dropped. Temporary errors (RPC failures,
+    /// a reorg racing the calls) are logged and retried with backoff; it returns `Err` only for
+    /// what retrying cannot fix, such as a reorg deeper than the remembered window.
+    pub async fn run(
+        mut self,
+        tx: mpsc::Sender<L1Notification>,
+        cancel: CancellationToken,
+    ) -> Result<()> {
+        let poll_interval = self.config.poll_interval;
+        let mut backoff = poll_interval;
+        loop {
+            let step = tokio::select! {
+                biased;
+                () = cancel.cancelled() => return Ok(()),
+                step = self.step(&tx) => step,
+            };
+            let pause = match step {
+                Ok(Step::More) => {
+                    backoff = poll_interval;
+                    continue;
+                }
+                Ok(Step::Idle) => {
+                    backoff = poll_interval;
+                    poll_interval
+                }
+                Ok(Step::ReceiverGone) => {
+                    info!(target: "rollup::l1", "notification receiver dropped; L1 follower stops");
+                    return Ok(());
+                }
+                Err(err @ L1Error::Inconsistent { .. }) => {
+                    debug!(target: "rollup::l1", %err, "L1 changed during a poll; polling again");
+                    poll_interval
+                }
+                Err(err) if err.is_temporary() => {
+                    counter!("rollup_l1_rpc_errors_total").increment(1);
+                    warn!(target: "rollup::l1", %err, retry_in = ?backoff, "L1 poll failed");
+                    let pause = backoff;
+                    backoff = (backoff * 2).clamp(Duration::from_millis(100), MAX_BACKOFF);
+                    pause
+                }
+                Err(err) => return Err(err),
+            };
+            tokio::select! {
+                biased;
+                () = cancel.cancelled() => return Ok(()),
+                () = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+
+    fn batch(&self) -> u64 {
+        self.config.max_blocks_per_notification
+    }
+
+    /// One poll: extend the chain, or detect and report a reorg.
+    async fn step(&mut self, tx: &mpsc::Sender<L1Notification>) -> Result<Step> {
+        let head = self.rpc.head_number().await?;
+        gauge!("rollup_l1_head").set(head as f64);
+        let target = head.saturating_sub(self.config.confirmations);
+        let tip = self.window.tip().num_hash();
+
+        if target > tip.number {
+            let to = target.min(tip.number + self.batch());
+            let blocks = self.fetch_range(tip.number + 1, to).await?;
+            if blocks[0].parent_hash == tip.hash {
+                if !self.emit(tx, None, blocks).await? {
+                    return Ok(Step::ReceiverGone);
+                }
+                self.progress.record(tip.number + 1, to, head, target);
+                return Ok(if to < target { Step::More } else { Step::Idle });
+            }
+            debug!(target: "rollup::l1", number = tip.number + 1, "new block does not extend our tip");
+        } else {
+            // Nothing new, but the tip may have been replaced at the same height (or removed).
+            match self.rpc.fetch_header(tip.number).await? {
+                Some(header) if header.hash == tip.hash => return Ok(Step::Idle),
+                _ => {
+                    debug!(target: "rollup::l1", number = tip.number, "our tip is no longer canonical")
+                }
+            }
+        }
+        self.handle_reorg(tx, head, target).await
+    }
+
+    /// Reports a reorg: finds the fork point, reverts our blocks above it and commits the
+    /// canonical ones (up to one batch).
+    async fn handle_reorg(
+        &mut self,
+        tx: &mpsc::Sender<L1Notification>,
+        head: u64,
+        target: u64,
+    ) -> Result<Step> {
+        let fork = self.find_fork(head).await?;
+        let old = self.window.above(fork.number);
+        if old.is_empty() {
+            // Our tip is canonical after all (L1 switched back between our calls, or the node
+            // answered inconsistently); poll again after the usual pause.
+            return Ok(Step::Idle);
+        }
+        let to = target.min(fork.number + self.batch());
+        let new = if to > fork.number {
+            let blocks = self.fetch_range(fork.number + 1, to).await?;
+            if blocks[0].parent_hash != fork.hash {
+                return Err(L1Error::Inconsistent {
+                    number: fork.number + 1,
+                    reason: "the chain moved again while the reorg was being read".into(),
+                });
+            }
+            blocks
+        } else {
+            Vec::new()
+        };
+        counter!("rollup_l1_reorgs_total").increment(1);
+        warn!(
+            target: "rollup::l1",
+            fork = fork.number,
+            fork_hash = %fork.hash,
+            reverted = old.len(),
+            old_tip = old.last().map(|block| block.number),
+            committed = new.len(),
+            head,
+            "L1 reorg"
+        );
+        let more = !new.is_empty() && to < target;
+        if !self.emit(tx, Some(old), new).await? {
+            return Ok(Step::ReceiverGone);
+        }
+        Ok(if more { Step::More } else { Step::Idle })
+    }
+
+    /// The newest remembered block that is still canonical, searching down from
+    /// `min(our tip, head)`.
+    async fn find_fork(&self, head: u64) -> Result<BlockNumHash> {
+        let oldest = self.window.oldest().num_hash();
+        let mut number = self.window.tip().number.min(head);
+        while let Some(stored) = self.window.get(number) {
+            if let Some(canonical) = self.rpc.fetch_header(number).await?
+                && canonical.hash == stored.hash
+            {
+                return Ok(stored.num_hash());
+            }
+            if number == oldest.number {
+                break;
+            }
+            number -= 1;
+        }
+        Err(L1Error::ReorgTooDeep {
+            count: self.window.len(),
+            oldest_number: oldest.number,
+            oldest_hash: oldest.hash,
+        })
+    }
+
+    /// Fetches `from..=to` (concurrently) and checks that the blocks link up.
+    async fn fetch_range(&self, from: u64, to: u64) -> Result<Vec<L1Block>> {
+        let rpc = &self.rpc;
+        let blocks: Vec<L1Block> = stream::iter(from..=to)
+            .map(|number| async move {
+                rpc.fetch_block(number)
+                    .await?
+                    .ok_or_else(|| L1Error::Inconsistent {
+                        number,
+                        reason: "the block disappeared from the canonical chain".into(),
+                    })
+            })
+            .buffered(FETCH_CONCURRENCY)
+            .try_collect()
+            .await?;
+        for pair in blocks.windows(2) {
+            if pair[1].parent_hash != pair[0].hash {
+                return Err(L1Error::Inconsistent {
+                    number: pair[1].number,
+                    reason: format!(
+                        "its parent is not block {} ({})",
+                        pair[0].number, pair[0].hash
+                    ),
+                });
+            }
+        }
+        Ok(blocks)
+    }
+
+    /// Sends the notification for reverting `old` (if any) and committing `new`, then updates the
+    /// window. Returns `false` if the receiver is gone.
+    async fn emit(
+        &mut self,
+        tx: &mpsc::Sender<L1Notification>,
+        old: Option<Vec<L1Block>>,
+        new: Vec<L1Block>,
+    ) -> Result<bool> {
+        let fork = old
+            .as_ref()
+            .and_then(|old| old.first())
+            .map(|block| block.number - 1);
+        let new_chain = (!new.is_empty())
+            .then(|| to_chain(new.clone()))
+            .transpose()?;
+        let notification = match (old, new_chain) {
+            (None, Some(new)) => L1Notification::Committed { new },
+            (Some(old), Some(new)) => L1Notification::Reorged {
+                old: to_chain(old)?,
+                new,
+            },
+            (Some(old), None) => L1Notification::Reverted {
+                old: to_chain(old)?,
+            },
+            (None, None) => return Ok(true),
+        };
+        if tx.send(notification).await.is_err() {
+            return Ok(false);
+        }
+        if let Some(fork) = fork {
+            self.window.truncate_above(fork);
+        }
+        self.window.extend(new);
+        let tip = self.window.tip();
+        gauge!("rollup_l1_followed_block").set(tip.number as f64);
+        debug!(target: "rollup::l1", tip = tip.number, hash = %tip.hash, "L1 notification sent");
+        Ok(true)
+    }
+}
+
+fn to_chain(blocks: Vec<L1Block>) -> Result<Arc<L1Chain>> {
+    let number = blocks.first().map_or(0, |block| block.number);
+    L1Chain::new(blocks)
+        .map(Arc::new)
+        .map_err(|reason| L1Error::Inconsistent { number, reason })
+}
+
+/// The recent canonical chain as last reported: contiguous, ascending, parent-linked, never empty.
+#[derive(Debug)]
+struct Window {
+    blocks: VecDeque<L1Block>,
+}
+
+impl Window {
+    fn from_known(known: &[BlockNumHash]) -> Result<Self> {
+        if known.is_empty() {
+            return Err(L1Error::InvalidSetup(
+                "no known L1 block to start after; pass at least the L1 block the rollup starts from"
+                    .into(),
+            ));
+        }
+        let known = &known[..known.len().min(WINDOW_DEPTH)];
+        for pair in known.windows(2) {
+            if pair[1].number + 1 != pair[0].number {
+                return Err(L1Error::InvalidSetup(format!(
+                    "known L1 blocks must be newest first and contiguous, but block {} follows {}",
+                    pair[1].number, pair[0].number
+                )));
+            }
+        }
+        let blocks = known
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(index, block)| L1Block {
+                number: block.number,
+                hash: block.hash,
+                // Unknown for the oldest; that block is never reverted (it is the last resort
+                // fork point).
+                parent_hash: known
+                    .get(index + 1)
+                    .map(|parent| parent.hash)
+                    .unwrap_or_default(),
+                timestamp: 0,
+                mix_hash: Default::default(),
+                base_fee_per_gas: None,
+                transactions: Vec::new(),
+                receipts: Vec::new(),
+            })
+            .collect();
+        Ok(Self { blocks })
+    }
+
+    fn len(&self) -> usize {
+        self.blocks.len()
+    }
+
+    fn tip(&self) -> &L1Block {
+        self.blocks.back().expect("the window is never empty")
+    }
+
+    fn oldest(&self) -> &L1Block {
+        self.blocks.front().expect("the window is never empty")
+    }
+
+    fn get(&self, number: u64) -> Option<&L1Block> {
+        let index = number.checked_sub(self.oldest().number)?;
+        self.blocks.get(usize::try_from(index).ok()?)
+    }
+
+    /// Copies of the blocks above `number`, ascending.
+    fn above(&self, number: u64) -> Vec<L1Block> {
+        self.blocks
+            .iter()
+            .filter(|block| block.number > number)
+            .cloned()
+            .collect()
+    }
+
+    /// Forgets the blocks above `number`; keeps at least the oldest block.
+    fn truncate_above(&mut self, number: u64) {
+        let keep = number
+            .saturating_sub(self.oldest().number)
+            .saturating_add(1);
+        self.blocks
+            .truncate(usize::try_from(keep).unwrap_or(usize::MAX).max(1));
+    }
+
+    /// Appends blocks that extend the tip, then trims to [`WINDOW_DEPTH`] and strips bodies older
+    /// than [`FULL_BLOCKS_KEPT`].
+    fn extend(&mut self, blocks: Vec<L1Block>) {
+        self.blocks.extend(blocks);
+        while self.blocks.len() > WINDOW_DEPTH {
+            self.blocks.pop_front();
+        }
+        let strip = self.blocks.len().saturating_sub(FULL_BLOCKS_KEPT);
+        for block in self.blocks.iter_mut().take(strip).rev() {
+            if block.transactions.is_empty() && block.receipts.is_empty() {
+                break; // everything older was stripped already
+            }
+            block.transactions = Vec::new();
+            block.receipts = Vec::new();
+        }
+    }
+}
+
+/// Catch-up progress, logged every [`PROGRESS_INTERVAL`].
+#[derive(Debug, Default)]
+struct Progress {
+    /// First block and start time of the current reporting period, while catching up.
+    period: Option<(u64, Instant)>,
+    blocks: u64,
+}
+
+impl Progress {
+    fn record(&mut self, from: u64, to: u64, head: u64, target: u64) {
+        let (period_from, started) = *self.period.get_or_insert((from, Instant::now()));
+        self.blocks += to + 1 - from;
+        let elapsed = started.elapsed();
+        if to >= target {
+            if self.blocks > 1 && elapsed >= PROGRESS_INTERVAL / 5 {
+                info!(target: "rollup::l1", tip = to, head, "caught up with L1");
+            }
+            *self = Self::default();
+        } else if elapsed >= PROGRESS_INTERVAL {
+            let blocks_per_sec = self.blocks as f64 / elapsed.as_secs_f64();
+            info!(
+                target: "rollup::l1",
+                from = period_from,
+                to,
+                head,
+                remaining = target - to,
+                blocks_per_sec = format!("{blocks_per_sec:.1}"),
+                "catching up with L1"
+            );
+            *self = Self::default();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy_primitives::B256;
+
+    use super::*;
+
+    fn known(tip: u64, count: u64) -> Vec<BlockNumHash> {
+        (0..count)
+            .map(|i| BlockNumHash {
+                number: tip - i,
+                hash: B256::with_last_byte((tip - i) as u8),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn window_from_known_is_ascending_and_linked() {
+        let window = Window::from_known(&known(10, 4)).unwrap();
+        assert_eq!(window.oldest().number, 7);
+        assert_eq!(window.tip().number, 10);
+        let above = window.above(7);
+        assert_eq!(above.len(), 3);
+        L1Chain::new(above).expect("stored blocks form a chain");
+        assert_eq!(window.get(9).unwrap().hash, B256::with_last_byte(9));
+        assert!(window.get(11).is_none() && window.get(6).is_none());
+    }
+
+    #[test]
+    fn window_rejects_empty_and_gapped_known() {
+        assert!(Window::from_known(&[]).is_err());
+        let mut gapped = known(10, 3);
+        gapped[2].number = 5;
+        assert!(Window::from_known(&gapped).is_err());
+    }
+
+    #[test]
+    fn window_truncates_and_trims() {
+        let mut window = Window::from_known(&known(10, 4)).unwrap();
+        window.truncate_above(8);
+        assert_eq!(window.tip().number, 8);
+        window.truncate_above(0);
+        assert_eq!(window.len(), 1, "the oldest block stays");
+        let mut parent = window.tip().clone();
+        let blocks: Vec<_> = (0..(WINDOW_DEPTH as u64 + 10))
+            .map(|_| {
+                let mut block = parent.clone();
+                block.number += 1;
+                block.parent_hash = parent.hash;
+                block.hash = B256::from(alloy_primitives::U256::from(block.number));
+                block.receipts = vec![rollup_primitives::L1Receipt {
+                    success: true,
+                    logs: vec![],
+                }];
+                parent = block.clone();
+                block
+            })
+            .collect();
+        window.extend(blocks);
+        assert_eq!(window.len(), WINDOW_DEPTH);
+        let full = window
+            .blocks
+            .iter()
+            .filter(|block| !block.receipts.is_empty())
+            .count();
+        assert_eq!(full, FULL_BLOCKS_KEPT);
+    }
+}

@@ -1,0 +1,529 @@
+//! End-to-end tests of the L1 follower against a real anvil.
+
+use std::{
+    net::TcpListener,
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use alloy_primitives::{Address, B256, U256};
+use alloy_provider::{Provider, RootProvider};
+use rollup_l1::{L1Error, L1Follower, L1FollowerConfig, L1Rpc};
+use rollup_primitives::{BlockNumHash, L1Block, L1Notification};
+use serde_json::{Value, json};
+use tokio::{sync::mpsc, task::JoinHandle};
+use tokio_util::sync::CancellationToken;
+
+/// How long a test waits for one notification before failing.
+const WAIT: Duration = Duration::from_secs(10);
+
+/// Finds anvil: `$ANVIL_BIN`, else `<workspace>/node_modules/.bin/anvil`, else `anvil` on `PATH`.
+fn anvil_bin() -> PathBuf {
+    if let Some(path) = std::env::var_os("ANVIL_BIN") {
+        return path.into();
+    }
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../node_modules/.bin/anvil");
+    if workspace.exists() {
+        return workspace;
+    }
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
+        .map(|dir| dir.join("anvil"))
+        .find(|candidate| candidate.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "anvil not found: set ANVIL_BIN, run `npm install` in the workspace \
+                 (node_modules/.bin/anvil), or put foundry's anvil on PATH"
+            )
+        })
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A real anvil process, killed on drop.
+struct Anvil {
+    child: Child,
+    url: String,
+    provider: RootProvider,
+}
+
+impl Anvil {
+    async fn start() -> Self {
+        let port = free_port();
+        let child = Command::new(anvil_bin())
+            .args([
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--silent",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn anvil");
+        let url = format!("http://127.0.0.1:{port}");
+        let provider = RootProvider::connect(&url).await.unwrap();
+        let anvil = Self {
+            child,
+            url,
+            provider,
+        };
+        for _ in 0..200 {
+            if anvil.provider.get_block_number().await.is_ok() {
+                return anvil;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("anvil did not answer on {} within 10s", anvil.url);
+    }
+
+    async fn rpc(&self, method: &'static str, params: Value) -> Value {
+        self.provider
+            .raw_request(method.into(), params)
+            .await
+            .unwrap_or_else(|err| panic!("{method} failed: {err}"))
+    }
+
+    async fn mine(&self, blocks: u64) {
+        self.rpc("anvil_mine", json!([format!("{blocks:#x}")]))
+            .await;
+    }
+
+    /// Replaces the newest `depth` blocks with new ones (same height).
+    async fn reorg(&self, depth: u64) {
+        self.rpc("anvil_reorg", json!([depth, []])).await;
+    }
+
+    /// Removes the newest `depth` blocks.
+    async fn rollback(&self, depth: u64) {
+        self.rpc("anvil_rollback", json!([depth])).await;
+    }
+
+    async fn head(&self) -> u64 {
+        self.provider.get_block_number().await.unwrap()
+    }
+
+    async fn canonical(&self, number: u64) -> B256 {
+        let rpc = L1Rpc::connect(&self.url).await.unwrap();
+        rpc.fetch_header(number)
+            .await
+            .unwrap()
+            .expect("block exists")
+            .hash
+    }
+
+    fn config(&self) -> L1FollowerConfig {
+        config(&self.url)
+    }
+}
+
+impl Drop for Anvil {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn config(url: &str) -> L1FollowerConfig {
+    L1FollowerConfig {
+        url: url.to_string(),
+        poll_interval: Duration::from_millis(50),
+        confirmations: 0,
+        max_blocks_per_notification: 10,
+    }
+}
+
+/// A running follower and the consumer-side view of the chain it reported.
+struct Consumer {
+    rx: mpsc::Receiver<L1Notification>,
+    cancel: CancellationToken,
+    task: JoinHandle<rollup_l1::Result<()>>,
+    /// The chain as the consumer sees it: ascending, contiguous.
+    chain: Vec<L1Block>,
+    max_batch: u64,
+}
+
+impl Consumer {
+    async fn start(config: L1FollowerConfig, known: Vec<BlockNumHash>) -> Self {
+        // The consumer's view starts as the header-only blocks it stored.
+        let chain = known
+            .iter()
+            .rev()
+            .map(|block| L1Block {
+                number: block.number,
+                hash: block.hash,
+                parent_hash: B256::ZERO,
+                timestamp: 0,
+                mix_hash: B256::ZERO,
+                base_fee_per_gas: None,
+                transactions: vec![],
+                receipts: vec![],
+            })
+            .collect();
+        let max_batch = config.max_blocks_per_notification;
+        let follower = L1Follower::new(config, known)
+            .await
+            .expect("follower starts");
+        let (tx, rx) = mpsc::channel(16);
+        let cancel = CancellationToken::new();
+        let task = tokio::spawn(follower.run(tx, cancel.clone()));
+        Self {
+            rx,
+            cancel,
+            task,
+            chain,
+            max_batch,
+        }
+    }
+
+    fn tip(&self) -> &L1Block {
+        self.chain.last().unwrap()
+    }
+
+    fn known(&self, count: usize) -> Vec<BlockNumHash> {
+        self.chain
+            .iter()
+            .rev()
+            .take(count)
+            .map(L1Block::num_hash)
+            .collect()
+    }
+
+    /// Receives one notification, checks it against the consumer's view, and applies it.
+    async fn next(&mut self) -> L1Notification {
+        let notification = tokio::time::timeout(WAIT, self.rx.recv())
+            .await
+            .expect("timed out waiting for an L1 notification")
+            .expect("follower stopped");
+        if let Some(old) = notification.reverted_chain() {
+            let fork = old.first().number - 1;
+            let ours: Vec<_> = self
+                .chain
+                .iter()
+                .filter(|block| block.number > fork)
+                .collect();
+            assert_eq!(
+                old.len(),
+                ours.len(),
+                "old chain is exactly our blocks above the fork"
+            );
+            for (reverted, ours) in old.blocks().iter().zip(ours) {
+                assert_eq!(reverted.num_hash(), ours.num_hash());
+                if !ours.transactions.is_empty() || ours.timestamp != 0 {
+                    assert_eq!(reverted, ours, "reverted block carries what was committed");
+                }
+            }
+            self.chain.retain(|block| block.number <= fork);
+        }
+        if let Some(new) = notification.committed_chain() {
+            let tip = self.tip();
+            assert_eq!(
+                new.first().number,
+                tip.number + 1,
+                "new chain starts above our tip"
+            );
+            assert_eq!(
+                new.first().parent_hash,
+                tip.hash,
+                "new chain extends our tip"
+            );
+            assert!(
+                new.len() as u64 <= self.max_batch,
+                "chain of {} exceeds batch",
+                new.len()
+            );
+            for block in new.blocks() {
+                assert_eq!(block.transactions.len(), block.receipts.len());
+            }
+            self.chain.extend(new.blocks().iter().cloned());
+        }
+        notification
+    }
+
+    /// Receives notifications until our tip is at `number`; returns them.
+    async fn follow_to(&mut self, number: u64) -> Vec<L1Notification> {
+        let mut seen = Vec::new();
+        while self.tip().number != number {
+            seen.push(self.next().await);
+        }
+        seen
+    }
+
+    /// Asserts our view matches anvil's canonical chain from `from` up.
+    async fn assert_canonical(&self, anvil: &Anvil, from: u64) {
+        assert_eq!(self.tip().number, anvil.head().await);
+        for block in self.chain.iter().filter(|block| block.number >= from) {
+            assert_eq!(
+                block.hash,
+                anvil.canonical(block.number).await,
+                "block {}",
+                block.number
+            );
+        }
+    }
+
+    async fn stop(self) {
+        self.cancel.cancel();
+        let result = tokio::time::timeout(WAIT, self.task)
+            .await
+            .expect("follower stops on cancel");
+        result
+            .expect("follower task panicked")
+            .expect("follower returns Ok on cancel");
+    }
+}
+
+async fn genesis(anvil: &Anvil) -> BlockNumHash {
+    BlockNumHash {
+        number: 0,
+        hash: anvil.canonical(0).await,
+    }
+}
+
+#[tokio::test]
+async fn catches_up_in_batches_then_follows_new_blocks() {
+    let anvil = Anvil::start().await;
+    anvil.mine(30).await;
+    let mut consumer = Consumer::start(anvil.config(), vec![genesis(&anvil).await]).await;
+
+    let seen = consumer.follow_to(30).await;
+    assert!(seen.len() >= 3, "30 blocks in batches of at most 10");
+    assert!(
+        seen.iter()
+            .all(|n| matches!(n, L1Notification::Committed { .. }))
+    );
+    consumer.assert_canonical(&anvil, 0).await;
+
+    anvil.mine(5).await;
+    consumer.follow_to(35).await;
+    consumer.assert_canonical(&anvil, 0).await;
+    let tip = consumer.tip();
+    assert!(
+        tip.timestamp > 0 && tip.base_fee_per_gas.is_some(),
+        "header fields are filled"
+    );
+    consumer.stop().await;
+}
+
+#[tokio::test]
+async fn carries_transactions_with_senders_and_receipts() {
+    let anvil = Anvil::start().await;
+    let mut consumer = Consumer::start(anvil.config(), vec![genesis(&anvil).await]).await;
+
+    let accounts: Vec<Address> =
+        serde_json::from_value(anvil.rpc("eth_accounts", json!([])).await).unwrap();
+    let (from, to) = (accounts[0], Address::repeat_byte(0x42));
+    // anvil mines a block per transaction by default.
+    let tx_hash: B256 = serde_json::from_value(
+        anvil
+            .rpc(
+                "eth_sendTransaction",
+                json!([{ "from": from, "to": to, "value": U256::from(1_000u64), "data": "0xabcdef" }]),
+            )
+            .await,
+    )
+    .unwrap();
+    // The transaction is mined asynchronously; wait for its receipt to learn the block.
+    let mut included = None;
+    for _ in 0..100 {
+        let receipt = anvil
+            .rpc("eth_getTransactionReceipt", json!([tx_hash]))
+            .await;
+        if let Some(number) = receipt.get("blockNumber").and_then(Value::as_str) {
+            included = Some(u64::from_str_radix(number.trim_start_matches("0x"), 16).unwrap());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let head = included.expect("transaction mined within 2s");
+    consumer.follow_to(head).await;
+
+    let block = consumer.tip();
+    assert_eq!(block.transactions.len(), 1);
+    let tx = &block.transactions[0];
+    assert_eq!(tx.hash, tx_hash);
+    assert_eq!(tx.from, from);
+    assert_eq!(tx.to, Some(to));
+    assert_eq!(tx.input.as_ref(), &[0xab, 0xcd, 0xef]);
+    assert!(tx.blob_versioned_hashes.is_empty());
+    assert!(block.receipts[0].success);
+    assert!(block.receipts[0].logs.is_empty());
+
+    // The standalone fetch returns the same block.
+    let rpc = L1Rpc::connect(&anvil.url).await.unwrap();
+    assert_eq!(rpc.fetch_block(head).await.unwrap().as_ref(), Some(block));
+    assert_eq!(rpc.fetch_block(head + 100).await.unwrap(), None);
+    consumer.stop().await;
+}
+
+#[tokio::test]
+async fn reports_reorgs_and_rollbacks() {
+    let anvil = Anvil::start().await;
+    anvil.mine(10).await;
+    let mut consumer = Consumer::start(anvil.config(), vec![genesis(&anvil).await]).await;
+    consumer.follow_to(10).await;
+    let before: Vec<B256> = consumer.chain.iter().map(|block| block.hash).collect();
+
+    // Same-height reorg: blocks 8..=10 replaced.
+    anvil.reorg(3).await;
+    let notification = consumer.next().await;
+    let L1Notification::Reorged { old, new } = &notification else {
+        panic!("expected Reorged, got {notification:?}")
+    };
+    assert_eq!(old.first().number, 8);
+    assert_eq!(old.tip().number, 10);
+    let old_hashes: Vec<B256> = old.blocks().iter().map(|block| block.hash).collect();
+    assert_eq!(old_hashes, before[8..=10]);
+    assert_eq!(new.first().number, 8);
+    assert_eq!(new.first().parent_hash, before[7]);
+    assert_eq!(new.tip().number, 10);
+    consumer.assert_canonical(&anvil, 0).await;
+
+    // Rollback with no replacement: blocks 9 and 10 reverted.
+    let reorged_tip = consumer.chain.clone();
+    anvil.rollback(2).await;
+    let notification = consumer.next().await;
+    let L1Notification::Reverted { old } = &notification else {
+        panic!("expected Reverted, got {notification:?}")
+    };
+    assert_eq!(old.blocks(), &reorged_tip[9..=10]);
+    assert_eq!(consumer.tip().number, 8);
+    consumer.assert_canonical(&anvil, 0).await;
+
+    // Following continues on top of the surviving chain.
+    anvil.mine(4).await;
+    consumer.follow_to(12).await;
+    consumer.assert_canonical(&anvil, 0).await;
+    consumer.stop().await;
+}
+
+#[tokio::test]
+async fn restart_with_stale_known_reverts_them_first() {
+    let anvil = Anvil::start().await;
+    anvil.mine(20).await;
+    let consumer = {
+        let mut consumer = Consumer::start(anvil.config(), vec![genesis(&anvil).await]).await;
+        consumer.follow_to(20).await;
+        consumer
+    };
+    let known = consumer.known(10); // blocks 20..=11, newest first
+    consumer.stop().await;
+
+    // While the node is down, L1 reorganises 5 deep and grows by 3.
+    anvil.reorg(5).await;
+    anvil.mine(3).await;
+    assert_ne!(
+        anvil.canonical(16).await,
+        known[4].hash,
+        "anvil replaced block 16"
+    );
+
+    let mut consumer = Consumer::start(anvil.config(), known.clone()).await;
+    let first = consumer.next().await;
+    let old = first
+        .reverted_chain()
+        .expect("stale blocks are reverted first");
+    let reverted: Vec<BlockNumHash> = old.blocks().iter().rev().map(L1Block::num_hash).collect();
+    assert_eq!(reverted, known[..5], "exactly the stale blocks 20..=16");
+    consumer.follow_to(23).await;
+    consumer.assert_canonical(&anvil, 11).await;
+    consumer.stop().await;
+}
+
+#[tokio::test]
+async fn refuses_history_that_is_not_on_l1() {
+    let anvil = Anvil::start().await;
+    anvil.mine(5).await;
+    let known = vec![
+        BlockNumHash {
+            number: 5,
+            hash: B256::repeat_byte(1),
+        },
+        BlockNumHash {
+            number: 4,
+            hash: B256::repeat_byte(2),
+        },
+    ];
+    let err = L1Follower::new(anvil.config(), known)
+        .await
+        .expect_err("no known block is canonical");
+    assert!(
+        matches!(
+            err,
+            L1Error::ReorgTooDeep {
+                count: 2,
+                oldest_number: 4,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("deeper than the stored history"));
+}
+
+#[tokio::test]
+async fn unreachable_l1_is_retried_until_cancelled() {
+    let url = format!("http://127.0.0.1:{}", free_port());
+    let known = vec![BlockNumHash {
+        number: 0,
+        hash: B256::repeat_byte(7),
+    }];
+    let follower = L1Follower::new(config(&url), known)
+        .await
+        .expect("an unreachable L1 is not fatal");
+    let (tx, mut rx) = mpsc::channel(4);
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(follower.run(tx, cancel.clone()));
+
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!task.is_finished(), "the follower keeps retrying");
+    assert!(rx.try_recv().is_err(), "nothing is reported");
+
+    cancel.cancel();
+    let result = tokio::time::timeout(WAIT, task)
+        .await
+        .expect("stops on cancel")
+        .unwrap();
+    assert!(result.is_ok(), "{result:?}");
+}
+
+#[tokio::test]
+async fn rejects_bad_setup() {
+    let err = L1Follower::new(config("ws://127.0.0.1:1"), vec![])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, L1Error::InvalidUrl { .. }), "{err}");
+    let err = L1Follower::new(config("http://127.0.0.1:1"), vec![])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, L1Error::InvalidSetup(_)), "{err}");
+}
+
+#[tokio::test]
+async fn confirmations_hold_back_the_newest_blocks() {
+    let anvil = Anvil::start().await;
+    anvil.mine(10).await;
+    let config = L1FollowerConfig {
+        confirmations: 3,
+        ..anvil.config()
+    };
+    let mut consumer = Consumer::start(config, vec![genesis(&anvil).await]).await;
+    consumer.follow_to(7).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        consumer.rx.try_recv().is_err(),
+        "blocks 8..=10 are not confirmed yet"
+    );
+    anvil.mine(2).await;
+    consumer.follow_to(9).await;
+    consumer.stop().await;
+}
