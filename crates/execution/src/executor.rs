@@ -8,13 +8,12 @@ use revm::{
     MainContext,
     context::{BlockEnv, CfgEnv, TxEnv, result::ExecutionResult},
     context_interface::ContextTr,
-    database::{State, states::bundle_state::BundleRetention, BundleState},
+    context_interface::block::BlobExcessGasAndPrice,
+    database::{BundleState, State, states::bundle_state::BundleRetention},
     primitives::hardfork::SpecId,
     state::Account,
 };
-use rollup_primitives::{
-    L1Origin, L2Block, L2Receipt, L2Transaction, TxDeposit, encode_l1_origin,
-};
+use rollup_primitives::{L1Origin, L2Block, L2Receipt, L2Transaction, TxDeposit, encode_l1_origin};
 use tracing::debug;
 
 use crate::{ExecutionError, Result};
@@ -56,7 +55,14 @@ pub struct ExecutedBlock {
     pub bundle: BundleState,
 }
 
-fn block_env(number: u64, timestamp: u64, beneficiary: Address, gas_limit: u64, base_fee: u64, prevrandao: B256) -> BlockEnv {
+fn block_env(
+    number: u64,
+    timestamp: u64,
+    beneficiary: Address,
+    gas_limit: u64,
+    base_fee: u64,
+    prevrandao: B256,
+) -> BlockEnv {
     BlockEnv {
         number: U256::from(number),
         beneficiary,
@@ -65,7 +71,8 @@ fn block_env(number: u64, timestamp: u64, beneficiary: Address, gas_limit: u64, 
         basefee: base_fee,
         difficulty: U256::ZERO,
         prevrandao: Some(prevrandao),
-        blob_excess_gas_and_price: None,
+        // L2 has no blobs; revm needs a blob fee under Cancun+ rules, so the minimum.
+        blob_excess_gas_and_price: Some(BlobExcessGasAndPrice::new_with_spec(0, SPEC_ID)),
         ..Default::default()
     }
 }
@@ -82,7 +89,9 @@ fn signed_tx_env(envelope: &TxEnvelope, sender: Address) -> TxEnv {
         .authorization_list()
         .map(|list| {
             list.iter()
-                .map(|auth| revm::context::either::Either::Right(RecoveredAuthorization::from(auth.clone())))
+                .map(|auth| {
+                    revm::context::either::Either::Right(RecoveredAuthorization::from(auth.clone()))
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -98,7 +107,10 @@ fn signed_tx_env(envelope: &TxEnvelope, sender: Address) -> TxEnv {
         chain_id: envelope.chain_id(),
         access_list: envelope.access_list().cloned().unwrap_or_default(),
         gas_priority_fee: envelope.max_priority_fee_per_gas(),
-        blob_hashes: envelope.blob_versioned_hashes().map(<[B256]>::to_vec).unwrap_or_default(),
+        blob_hashes: envelope
+            .blob_versioned_hashes()
+            .map(<[B256]>::to_vec)
+            .unwrap_or_default(),
         max_fee_per_blob_gas: envelope.max_fee_per_blob_gas().unwrap_or_default(),
         authorization_list,
     }
@@ -121,7 +133,11 @@ fn deposit_tx_env(deposit: &TxDeposit) -> TxEnv {
 
 /// Credits `amount` wei to `address` as a state transition of its own, so it survives a failed
 /// call that follows.
-fn mint<S: Database + DatabaseCommit>(db: &mut S, address: Address, amount: u128) -> Result<(), S::Error> {
+fn mint<S: Database + DatabaseCommit>(
+    db: &mut S,
+    address: Address,
+    amount: u128,
+) -> Result<(), S::Error> {
     if amount == 0 {
         return Ok(());
     }
@@ -144,17 +160,30 @@ where
     DB::Error: std::fmt::Display,
 {
     let number = input.parent.number + 1;
-    let db_error = |err: &dyn std::fmt::Display| ExecutionError::Database { block: number, message: err.to_string() };
+    let db_error = |err: &dyn std::fmt::Display| ExecutionError::Database {
+        block: number,
+        message: err.to_string(),
+    };
     let base_fee = input
         .parent
         .next_block_base_fee(alloy_eips::eip1559::BaseFeeParams::ethereum())
         .unwrap_or(input.parent.base_fee_per_gas.unwrap_or_default());
 
-    let mut state = State::builder().with_database_ref(db).with_bundle_update().build();
+    let mut state = State::builder()
+        .with_database_ref(db)
+        .with_bundle_update()
+        .build();
     let mut evm = Context::mainnet()
         .with_db(&mut state)
         .with_cfg(cfg_env(input.chain_id))
-        .with_block(block_env(number, input.timestamp, input.beneficiary, input.gas_limit, base_fee, input.prevrandao))
+        .with_block(block_env(
+            number,
+            input.timestamp,
+            input.beneficiary,
+            input.gas_limit,
+            base_fee,
+            input.prevrandao,
+        ))
         .build_mainnet();
 
     let mut receipts = Vec::with_capacity(input.transactions.len());
@@ -197,7 +226,12 @@ where
             }
         };
         cumulative_gas_used += gas_used;
-        receipts.push(L2Receipt { tx_type: tx.tx_type(), success, cumulative_gas_used, logs });
+        receipts.push(L2Receipt {
+            tx_type: tx.tx_type(),
+            success,
+            cumulative_gas_used,
+            logs,
+        });
         included.push(tx);
     }
     drop(evm);
@@ -223,7 +257,14 @@ where
         base_fee_per_gas: Some(base_fee),
         ..Default::default()
     };
-    Ok(ExecutedBlock { block: L2Block { header, transactions: included }, receipts, bundle })
+    Ok(ExecutedBlock {
+        block: L2Block {
+            header,
+            transactions: included,
+        },
+        receipts,
+        bundle,
+    })
 }
 
 /// A read-only call (`eth_call`, `eth_estimateGas`).
@@ -243,7 +284,12 @@ pub struct CallRequest {
 
 /// Executes `call` on top of the state after `header`, without fees or nonce checks, and
 /// returns the result; nothing is committed.
-pub fn simulate_call<DB>(db: DB, header: &Header, chain_id: u64, call: CallRequest) -> Result<ExecutionResult>
+pub fn simulate_call<DB>(
+    db: DB,
+    header: &Header,
+    chain_id: u64,
+    call: CallRequest,
+) -> Result<ExecutionResult>
 where
     DB: DatabaseRef,
     DB::Error: std::fmt::Display,
@@ -273,13 +319,15 @@ where
         kind: call.to.map_or(TxKind::Create, TxKind::Call),
         value: call.value,
         data: call.input,
+        chain_id: Some(chain_id),
         ..Default::default()
     };
     match evm.transact(tx) {
         Ok(result) => Ok(result.result),
-        Err(revm::context::result::EVMError::Database(err)) => {
-            Err(ExecutionError::Database { block: number, message: err.to_string() })
-        }
+        Err(revm::context::result::EVMError::Database(err)) => Err(ExecutionError::Database {
+            block: number,
+            message: err.to_string(),
+        }),
         Err(err) => Err(ExecutionError::InvalidCall(err.to_string())),
     }
 }

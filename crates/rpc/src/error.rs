@@ -1,0 +1,137 @@
+//! RPC errors and their JSON-RPC codes.
+
+use alloy_primitives::Bytes;
+use jsonrpsee::types::ErrorObjectOwned;
+use rollup_storage::StorageError;
+
+/// JSON-RPC code for invalid parameters.
+pub const INVALID_PARAMS_CODE: i32 = -32602;
+/// JSON-RPC code for internal errors.
+pub const INTERNAL_ERROR_CODE: i32 = -32603;
+/// Generic server error (geth: `-32000`), e.g. an unknown block.
+pub const SERVER_ERROR_CODE: i32 = -32000;
+/// A query asks for more than the node serves (EIP-1474 "limit exceeded").
+pub const LIMIT_EXCEEDED_CODE: i32 = -32005;
+/// Execution reverted (geth's code for `eth_call` / `eth_estimateGas` reverts).
+pub const EXECUTION_REVERTED_CODE: i32 = 3;
+
+/// Everything a handler can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum RpcError {
+    /// The request's parameters are malformed or inconsistent.
+    #[error("{0}")]
+    InvalidParams(String),
+    /// The requested block is not stored (not yet produced, or an unknown hash).
+    #[error("header not found: {0}")]
+    UnknownBlock(String),
+    /// `fromBlock` is after `toBlock`.
+    #[error("invalid block range params: fromBlock {from} is after toBlock {to}")]
+    InvalidBlockRange {
+        /// Resolved `fromBlock`.
+        from: u64,
+        /// Resolved `toBlock`.
+        to: u64,
+    },
+    /// An `eth_getLogs` range spans more blocks than the server allows.
+    #[error("query exceeds max block range {0}")]
+    BlockRangeTooLarge(u64),
+    /// The call reverted; `data` is the revert output.
+    #[error("execution reverted{}", reason.as_ref().map(|reason| format!(": {reason}")).unwrap_or_default())]
+    Reverted {
+        /// The decoded `Error(string)` reason, if the output is one.
+        reason: Option<String>,
+        /// Raw revert output.
+        data: Bytes,
+    },
+    /// The call halted (out of gas, invalid opcode, …) or was rejected before execution.
+    #[error("{0}")]
+    ExecutionFailed(String),
+    /// `eth_estimateGas`: the call fails even with the highest gas limit allowed.
+    #[error("gas required exceeds allowance ({0})")]
+    GasExceedsAllowance(u64),
+    /// Reading the database failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// Something that should not happen; the message says what.
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// The server could not bind or start.
+    #[error("cannot start the RPC server on {addr}: {reason}")]
+    Server {
+        /// Requested address.
+        addr: std::net::SocketAddr,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Result alias for this crate.
+pub type Result<T, E = RpcError> = core::result::Result<T, E>;
+
+impl RpcError {
+    /// The JSON-RPC error code of this error.
+    pub const fn code(&self) -> i32 {
+        match self {
+            Self::InvalidParams(_) | Self::InvalidBlockRange { .. } => INVALID_PARAMS_CODE,
+            Self::UnknownBlock(_) | Self::ExecutionFailed(_) | Self::GasExceedsAllowance(_) => {
+                SERVER_ERROR_CODE
+            }
+            Self::BlockRangeTooLarge(_) => LIMIT_EXCEEDED_CODE,
+            Self::Reverted { .. } => EXECUTION_REVERTED_CODE,
+            // The client asked for something the node does not have: not a server fault.
+            Self::Storage(StorageError::NotFound(_) | StorageError::HistoryPruned { .. }) => {
+                SERVER_ERROR_CODE
+            }
+            Self::Storage(_) | Self::Internal(_) | Self::Server { .. } => INTERNAL_ERROR_CODE,
+        }
+    }
+}
+
+impl From<RpcError> for ErrorObjectOwned {
+    fn from(err: RpcError) -> Self {
+        let code = err.code();
+        match err {
+            RpcError::Reverted { ref data, .. } => {
+                Self::owned(code, err.to_string(), Some(data.to_string()))
+            }
+            _ => Self::owned(code, err.to_string(), None::<()>),
+        }
+    }
+}
+
+/// Decodes a Solidity `Error(string)` revert reason.
+pub(crate) fn decode_revert_reason(output: &[u8]) -> Option<String> {
+    use alloy_sol_types::SolError;
+    alloy_sol_types::Revert::abi_decode(output)
+        .ok()
+        .map(|revert| revert.reason)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_sol_types::SolError;
+
+    #[test]
+    fn revert_error_matches_geth_shape() {
+        let data: Bytes = alloy_sol_types::Revert::from("nope").abi_encode().into();
+        let err = RpcError::Reverted {
+            reason: decode_revert_reason(&data),
+            data: data.clone(),
+        };
+        let object = ErrorObjectOwned::from(err);
+        assert_eq!(object.code(), 3);
+        assert_eq!(object.message(), "execution reverted: nope");
+        assert_eq!(
+            object.data().map(|d| d.get().to_string()),
+            Some(format!("\"{data}\""))
+        );
+
+        let bare = ErrorObjectOwned::from(RpcError::Reverted {
+            reason: None,
+            data: Bytes::new(),
+        });
+        assert_eq!(bare.message(), "execution reverted");
+        assert_eq!(decode_revert_reason(&[1, 2, 3]), None);
+    }
+}

@@ -1,0 +1,804 @@
+//! The `eth_*`, `net_*` and `web3_*` handlers.
+
+use std::sync::Arc;
+
+use alloy_consensus::{Header, Transaction as _};
+use alloy_eips::{BlockId, BlockNumberOrTag, eip2718::Encodable2718};
+use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, TxKind, U64, U256};
+use alloy_rlp::Encodable;
+use alloy_rpc_types_eth::{Filter, FilterBlockOption, TransactionRequest};
+use jsonrpsee::{
+    RpcModule,
+    types::{ErrorObjectOwned, Params},
+};
+use rollup_execution::{
+    CallRequest, ExecutionError,
+    revm::{
+        DatabaseRef,
+        bytecode::Bytecode,
+        context::result::{ExecutionResult, HaltReason},
+        state::AccountInfo,
+    },
+    simulate_call,
+};
+use rollup_primitives::{L2Receipt, L2Transaction, decode_l1_origin};
+use rollup_storage::{HistoricalState, StorageError, StoreReader};
+use serde::{Serialize, de::DeserializeOwned};
+use tracing::debug;
+
+use crate::{
+    Result, RpcContext, RpcError,
+    error::decode_revert_reason,
+    types::{BlockTransactionsJson, RpcBlock, RpcReceipt, RpcTransaction, TxLocation},
+};
+
+/// The tip suggested on top of the base fee: 1 gwei.
+pub(crate) const SUGGESTED_PRIORITY_FEE: u64 = 1_000_000_000;
+
+/// Gas every transaction pays before execution.
+const TX_BASE_GAS: u64 = 21_000;
+
+/// The state shared by all handlers.
+#[derive(Debug)]
+pub(crate) struct EthApi {
+    pub(crate) ctx: RpcContext,
+    pub(crate) max_block_range: u64,
+}
+
+/// Positional JSON-RPC parameters, decoded one by one so an error names the bad argument.
+pub(crate) struct Args(Vec<serde_json::Value>);
+
+impl Args {
+    fn parse(params: &Params<'_>) -> Result<Self> {
+        match params.as_str() {
+            None => Ok(Self(Vec::new())),
+            Some(json) => serde_json::from_str(json).map(Self).map_err(|err| {
+                RpcError::InvalidParams(format!("params must be a JSON array: {err}"))
+            }),
+        }
+    }
+
+    /// Argument `index`, which must be present.
+    pub(crate) fn required<T: DeserializeOwned>(&self, index: usize, name: &str) -> Result<T> {
+        match self.0.get(index) {
+            None => Err(RpcError::InvalidParams(format!(
+                "missing value for required argument {index} ({name})"
+            ))),
+            Some(value) => serde_json::from_value(value.clone()).map_err(|err| {
+                RpcError::InvalidParams(format!("invalid argument {index} ({name}): {err}"))
+            }),
+        }
+    }
+
+    /// Argument `index`, absent or `null` meaning `None`.
+    pub(crate) fn optional<T: DeserializeOwned>(
+        &self,
+        index: usize,
+        name: &str,
+    ) -> Result<Option<T>> {
+        match self.0.get(index) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(_) => self.required(index, name).map(Some),
+        }
+    }
+}
+
+fn respond<R>(name: &'static str, result: Result<R>) -> Result<R, ErrorObjectOwned> {
+    result.map_err(|err| {
+        debug!(target: "rollup::rpc", method = name, %err, "request failed");
+        ErrorObjectOwned::from(err)
+    })
+}
+
+/// Registers a handler that only does quick MDBX reads; it runs inline on the server task.
+pub(crate) fn method<R, F>(module: &mut RpcModule<EthApi>, name: &'static str, handler: F)
+where
+    R: Serialize + Clone + 'static,
+    F: Fn(&EthApi, Args) -> Result<R> + Send + Sync + 'static,
+{
+    module
+        .register_method(name, move |params, api, _| {
+            metrics::counter!("rollup_rpc_requests_total", "method" => name).increment(1);
+            respond(
+                name,
+                Args::parse(&params).and_then(|args| handler(api, args)),
+            )
+        })
+        .unwrap_or_else(|err| panic!("RPC method {name} registered twice: {err}"));
+}
+
+/// Registers a handler that may run long (EVM calls, log scans); it runs on a blocking thread.
+pub(crate) fn blocking_method<R, F>(module: &mut RpcModule<EthApi>, name: &'static str, handler: F)
+where
+    R: Serialize + Clone + 'static,
+    F: Fn(&EthApi, Args) -> Result<R> + Clone + Send + Sync + 'static,
+{
+    module
+        .register_blocking_method(name, move |params, api, _| {
+            metrics::counter!("rollup_rpc_requests_total", "method" => name).increment(1);
+            respond(
+                name,
+                Args::parse(&params).and_then(|args| handler(&api, args)),
+            )
+        })
+        .unwrap_or_else(|err| panic!("RPC method {name} registered twice: {err}"));
+}
+
+/// The state at one block, for revm and for account queries.
+#[derive(Debug, Clone, Copy)]
+enum StateView<'a> {
+    Latest(&'a StoreReader),
+    Historical(&'a HistoricalState<'a>),
+}
+
+impl DatabaseRef for StateView<'_> {
+    type Error = StorageError;
+
+    fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, StorageError> {
+        match self {
+            Self::Latest(db) => db.basic_ref(address),
+            Self::Historical(db) => db.basic_ref(address),
+        }
+    }
+
+    fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, StorageError> {
+        match self {
+            Self::Latest(db) => db.code_by_hash_ref(code_hash),
+            Self::Historical(db) => db.code_by_hash_ref(code_hash),
+        }
+    }
+
+    fn storage_ref(&self, address: Address, index: U256) -> Result<U256, StorageError> {
+        match self {
+            Self::Latest(db) => db.storage_ref(address, index),
+            Self::Historical(db) => db.storage_ref(address, index),
+        }
+    }
+
+    fn block_hash_ref(&self, number: u64) -> Result<B256, StorageError> {
+        match self {
+            Self::Latest(db) => db.block_hash_ref(number),
+            Self::Historical(db) => db.block_hash_ref(number),
+        }
+    }
+}
+
+fn stored_head(reader: &StoreReader) -> Result<u64> {
+    reader
+        .l2_head()?
+        .ok_or_else(|| RpcError::Internal("the database holds no L2 genesis yet".into()))
+}
+
+impl EthApi {
+    /// A block tag as a number; `None` for a number above the head.
+    fn tag_number(&self, head: u64, tag: BlockNumberOrTag) -> Option<u64> {
+        let number = match tag {
+            BlockNumberOrTag::Latest | BlockNumberOrTag::Pending => head,
+            BlockNumberOrTag::Safe => self.ctx.heads.borrow().safe_l2.number,
+            BlockNumberOrTag::Finalized => self.ctx.heads.borrow().finalized_l2.number,
+            BlockNumberOrTag::Earliest => 0,
+            BlockNumberOrTag::Number(number) => number,
+        };
+        (number <= head).then_some(number)
+    }
+
+    /// A block id as the number of a stored block, `None` if there is no such block.
+    fn block_number(&self, reader: &StoreReader, id: BlockId) -> Result<Option<u64>> {
+        let head = stored_head(reader)?;
+        Ok(match id {
+            BlockId::Number(tag) => self.tag_number(head, tag),
+            BlockId::Hash(hash) => reader.block_number(hash.block_hash)?,
+        })
+    }
+
+    /// Like [`Self::block_number`], but a missing block is an error (for state queries).
+    fn existing_block(&self, reader: &StoreReader, id: BlockId) -> Result<u64> {
+        self.block_number(reader, id)?
+            .ok_or_else(|| RpcError::UnknownBlock(block_id_display(id)))
+    }
+
+    /// Runs `query` against the state after block `id` (default: latest).
+    fn with_state<T>(
+        &self,
+        id: Option<BlockId>,
+        query: impl FnOnce(StateView<'_>, &Header) -> Result<T>,
+    ) -> Result<T> {
+        let reader = self.ctx.store.reader()?;
+        let head = stored_head(&reader)?;
+        let number = self.existing_block(&reader, id.unwrap_or_default())?;
+        let header = reader
+            .header(number)?
+            .ok_or_else(|| RpcError::UnknownBlock(format!("block {number}")))?;
+        if number == head {
+            query(StateView::Latest(&reader), &header)
+        } else {
+            let historical = reader.state_at(number)?;
+            query(StateView::Historical(&historical), &header)
+        }
+    }
+
+    fn block(&self, reader: &StoreReader, number: u64, full: bool) -> Result<Option<RpcBlock>> {
+        let Some(header) = reader.header(number)? else {
+            return Ok(None);
+        };
+        let hash = reader
+            .block_hash(number)?
+            .unwrap_or_else(|| header.hash_slow());
+        let body = reader.body(number)?.unwrap_or_default();
+        let size = block_size(&header, &body);
+        let transactions = if full {
+            BlockTransactionsJson::Full(
+                body.iter()
+                    .enumerate()
+                    .map(|(index, tx)| RpcTransaction::new(tx, location(&header, hash, index)))
+                    .collect(),
+            )
+        } else {
+            BlockTransactionsJson::Hashes(body.iter().map(L2Transaction::hash).collect())
+        };
+        let l1_origin = decode_l1_origin(&header.extra_data).ok().map(Into::into);
+        Ok(Some(RpcBlock {
+            header: alloy_rpc_types_eth::Header {
+                hash,
+                inner: header,
+                total_difficulty: Some(U256::ZERO),
+                size: Some(U256::from(size)),
+            },
+            uncles: Vec::new(),
+            transactions,
+            l1_origin,
+        }))
+    }
+
+    fn transaction_in_block(
+        &self,
+        reader: &StoreReader,
+        number: Option<u64>,
+        index: U64,
+    ) -> Result<Option<RpcTransaction>> {
+        let Some(number) = number else {
+            return Ok(None);
+        };
+        let (Some(header), Some(body), Some(hash)) = (
+            reader.header(number)?,
+            reader.body(number)?,
+            reader.block_hash(number)?,
+        ) else {
+            return Ok(None);
+        };
+        let index = index.to::<u64>();
+        Ok(usize::try_from(index)
+            .ok()
+            .and_then(|i| body.get(i))
+            .map(|tx| RpcTransaction::new(tx, location(&header, hash, index as usize))))
+    }
+
+    fn block_receipts(&self, reader: &StoreReader, number: u64) -> Result<Option<Vec<RpcReceipt>>> {
+        let (Some(header), Some(body), Some(receipts), Some(hash)) = (
+            reader.header(number)?,
+            reader.body(number)?,
+            reader.receipts(number)?,
+            reader.block_hash(number)?,
+        ) else {
+            return Ok(None);
+        };
+        let mut previous_gas = 0;
+        let mut log_index = 0;
+        let mut out = Vec::with_capacity(body.len());
+        for (index, (tx, receipt)) in body.iter().zip(&receipts).enumerate() {
+            let gas_used = receipt.cumulative_gas_used.saturating_sub(previous_gas);
+            out.push(build_receipt(
+                tx,
+                receipt,
+                gas_used,
+                log_index,
+                location(&header, hash, index),
+            ));
+            previous_gas = receipt.cumulative_gas_used;
+            log_index += receipt.logs.len() as u64;
+        }
+        Ok(Some(out))
+    }
+
+    fn call(&self, request: TransactionRequest, block: Option<BlockId>) -> Result<Bytes> {
+        let call = call_request(request)?;
+        let chain_id = self.ctx.config.l2_chain_id;
+        self.with_state(block, |state, header| {
+            match run_call(state, header, chain_id, call)? {
+                ExecutionResult::Success { output, .. } => Ok(output.into_data()),
+                result => Err(failure(result)),
+            }
+        })
+    }
+
+    fn estimate_gas(&self, request: TransactionRequest, block: Option<BlockId>) -> Result<U64> {
+        let call = call_request(request)?;
+        let chain_id = self.ctx.config.l2_chain_id;
+        self.with_state(block, |state, header| {
+            let mut high = call.gas.unwrap_or(header.gas_limit).min(header.gas_limit);
+            let cap = high;
+            let attempt = |gas: u64| {
+                run_call(
+                    state,
+                    header,
+                    chain_id,
+                    CallRequest {
+                        gas: Some(gas),
+                        ..call.clone()
+                    },
+                )
+            };
+            let (used, refunded) = match attempt(high)? {
+                result @ ExecutionResult::Success { .. } => {
+                    (result.tx_gas_used(), result.gas().inner_refunded())
+                }
+                ExecutionResult::Halt {
+                    reason: HaltReason::OutOfGas(_),
+                    ..
+                } => {
+                    return Err(RpcError::GasExceedsAllowance(cap));
+                }
+                result => return Err(failure(result)),
+            };
+            // The gas limit a call needs can exceed the gas it ends up using (refunds, the 63/64
+            // rule), so search for the lowest limit that still succeeds, starting with geth's
+            // optimistic guess.
+            let succeeds = |gas: u64| -> Result<bool> {
+                match attempt(gas) {
+                    Ok(result) => Ok(result.is_success()),
+                    // Below intrinsic gas revm rejects the call before executing it.
+                    Err(RpcError::ExecutionFailed(_)) => Ok(false),
+                    Err(err) => Err(err),
+                }
+            };
+            // Most calls (transfers, calls without refunds) need exactly what they use.
+            if used < high && succeeds(used)? {
+                return Ok(U64::from(used));
+            }
+            let mut low = used.max(TX_BASE_GAS - 1);
+            let optimistic = (used + refunded + 2_300) * 64 / 63;
+            if optimistic < high {
+                if succeeds(optimistic)? {
+                    high = optimistic;
+                } else {
+                    low = optimistic;
+                }
+            }
+            while low + 1 < high {
+                // Stop within 1.5% of the optimum, as geth does; the caller adds margin anyway.
+                if (high - low) * 1000 / high < 15 {
+                    break;
+                }
+                let mid = low + (high - low) / 2;
+                if succeeds(mid)? {
+                    high = mid;
+                } else {
+                    low = mid;
+                }
+            }
+            Ok(U64::from(high))
+        })
+    }
+
+    fn logs(&self, filter: &Filter) -> Result<Vec<alloy_rpc_types_eth::Log>> {
+        let reader = self.ctx.store.reader()?;
+        let head = stored_head(&reader)?;
+        let (from, to) = match filter.block_option {
+            FilterBlockOption::AtBlockHash(hash) => {
+                let number = reader
+                    .block_number(hash)?
+                    .ok_or_else(|| RpcError::UnknownBlock(format!("block {hash}")))?;
+                (number, number)
+            }
+            FilterBlockOption::Range {
+                from_block,
+                to_block,
+            } => {
+                let resolve = |tag: Option<BlockNumberOrTag>| match tag.unwrap_or_default() {
+                    BlockNumberOrTag::Number(number) => number,
+                    tag => self.tag_number(head, tag).unwrap_or(head),
+                };
+                let (from, to) = (resolve(from_block), resolve(to_block));
+                if from > to {
+                    return Err(RpcError::InvalidBlockRange { from, to });
+                }
+                let to = to.min(head);
+                if from > to {
+                    return Ok(Vec::new());
+                }
+                if to - from >= self.max_block_range {
+                    return Err(RpcError::BlockRangeTooLarge(self.max_block_range));
+                }
+                (from, to)
+            }
+        };
+        let mut logs = Vec::new();
+        for number in from..=to {
+            let Some(header) = reader.header(number)? else {
+                break;
+            };
+            if !filter.matches_bloom(header.logs_bloom) {
+                continue;
+            }
+            let (Some(body), Some(receipts), Some(hash)) = (
+                reader.body(number)?,
+                reader.receipts(number)?,
+                reader.block_hash(number)?,
+            ) else {
+                return Err(RpcError::Internal(format!(
+                    "L2 block {number} has a header but no body or receipts"
+                )));
+            };
+            let mut log_index = 0u64;
+            for (index, (tx, receipt)) in body.iter().zip(&receipts).enumerate() {
+                for log in &receipt.logs {
+                    if filter.matches(log) {
+                        logs.push(rpc_log(
+                            log,
+                            tx.hash(),
+                            location(&header, hash, index),
+                            log_index,
+                        ));
+                    }
+                    log_index += 1;
+                }
+            }
+        }
+        Ok(logs)
+    }
+}
+
+fn block_id_display(id: BlockId) -> String {
+    match id {
+        BlockId::Hash(hash) => format!("block {}", hash.block_hash),
+        BlockId::Number(BlockNumberOrTag::Number(number)) => format!("block {number}"),
+        BlockId::Number(tag) => format!("block {tag}"),
+    }
+}
+
+const fn location(header: &Header, block_hash: B256, index: usize) -> TxLocation {
+    TxLocation {
+        block_hash,
+        block_number: header.number,
+        index: index as u64,
+        base_fee: header.base_fee_per_gas,
+    }
+}
+
+/// The RLP length of the block `[header, transactions, uncles]`, as geth reports in `size`.
+fn block_size(header: &Header, body: &[L2Transaction]) -> usize {
+    let transactions: usize = body
+        .iter()
+        .map(|tx| {
+            let len = tx.encode_2718_len();
+            // Typed transactions are RLP strings inside the list; legacy ones are lists already.
+            if tx.tx_type() == 0 {
+                len
+            } else {
+                alloy_rlp::Header {
+                    list: false,
+                    payload_length: len,
+                }
+                .length_with_payload()
+            }
+        })
+        .sum();
+    let transactions = alloy_rlp::Header {
+        list: true,
+        payload_length: transactions,
+    }
+    .length_with_payload();
+    let empty_uncles = 1;
+    alloy_rlp::Header {
+        list: true,
+        payload_length: header.length() + transactions + empty_uncles,
+    }
+    .length_with_payload()
+}
+
+fn rpc_log(
+    log: &alloy_primitives::Log,
+    tx_hash: B256,
+    at: TxLocation,
+    log_index: u64,
+) -> alloy_rpc_types_eth::Log {
+    alloy_rpc_types_eth::Log {
+        inner: log.clone(),
+        block_hash: Some(at.block_hash),
+        block_number: Some(at.block_number),
+        block_timestamp: None,
+        transaction_hash: Some(tx_hash),
+        transaction_index: Some(at.index),
+        log_index: Some(log_index),
+        removed: false,
+    }
+}
+
+fn build_receipt(
+    tx: &L2Transaction,
+    receipt: &L2Receipt,
+    gas_used: u64,
+    first_log_index: u64,
+    at: TxLocation,
+) -> RpcReceipt {
+    let hash = tx.hash();
+    let effective_gas_price = match tx {
+        L2Transaction::Deposit(_) => 0,
+        L2Transaction::Signed { envelope, .. } => envelope.effective_gas_price(at.base_fee),
+    };
+    let (to, contract_address) = match tx.kind() {
+        TxKind::Call(to) => (Some(to), None),
+        TxKind::Create => (None, Some(tx.sender().create(tx.nonce()))),
+    };
+    RpcReceipt {
+        tx_type: receipt.tx_type,
+        status: u8::from(receipt.success),
+        cumulative_gas_used: receipt.cumulative_gas_used,
+        logs: receipt
+            .logs
+            .iter()
+            .enumerate()
+            .map(|(i, log)| rpc_log(log, hash, at, first_log_index + i as u64))
+            .collect(),
+        logs_bloom: receipt.bloom(),
+        transaction_hash: hash,
+        transaction_index: at.index,
+        block_hash: at.block_hash,
+        block_number: at.block_number,
+        gas_used,
+        effective_gas_price,
+        from: tx.sender(),
+        to,
+        contract_address,
+    }
+}
+
+fn call_request(request: TransactionRequest) -> Result<CallRequest> {
+    let input = request
+        .input
+        .try_into_unique_input()
+        .map_err(|err| RpcError::InvalidParams(format!("invalid call: {err}")))?
+        .unwrap_or_default();
+    Ok(CallRequest {
+        from: request.from.unwrap_or_default(),
+        to: match request.to {
+            Some(TxKind::Call(to)) => Some(to),
+            Some(TxKind::Create) | None => None,
+        },
+        gas: request.gas,
+        value: request.value.unwrap_or_default(),
+        input,
+    })
+}
+
+fn run_call(
+    state: StateView<'_>,
+    header: &Header,
+    chain_id: u64,
+    call: CallRequest,
+) -> Result<ExecutionResult> {
+    simulate_call(state, header, chain_id, call).map_err(|err| match err {
+        ExecutionError::InvalidCall(message) => RpcError::ExecutionFailed(message),
+        err => RpcError::Internal(err.to_string()),
+    })
+}
+
+/// The error for a call that did not succeed, worded as geth words it.
+fn failure(result: ExecutionResult) -> RpcError {
+    match result {
+        ExecutionResult::Revert { output, .. } => RpcError::Reverted {
+            reason: decode_revert_reason(&output),
+            data: output,
+        },
+        ExecutionResult::Halt {
+            reason: HaltReason::OutOfGas(_),
+            ..
+        } => RpcError::ExecutionFailed("out of gas".into()),
+        ExecutionResult::Halt { reason, .. } => {
+            RpcError::ExecutionFailed(format!("execution halted: {reason:?}"))
+        }
+        ExecutionResult::Success { .. } => {
+            RpcError::Internal("a successful call reported as failed".into())
+        }
+    }
+}
+
+/// Registers the `eth_*`, `net_*` and `web3_*` methods.
+pub(crate) fn register(module: &mut RpcModule<EthApi>) {
+    method(module, "web3_clientVersion", |_, _| {
+        Ok(concat!("rollup-node/", env!("CARGO_PKG_VERSION")).to_string())
+    });
+    method(module, "net_version", |api, _| {
+        Ok(api.ctx.config.l2_chain_id.to_string())
+    });
+    method(module, "net_listening", |_, _| Ok(true));
+    method(module, "eth_chainId", |api, _| {
+        Ok(U64::from(api.ctx.config.l2_chain_id))
+    });
+    method(module, "eth_syncing", |_, _| Ok(false));
+    method(module, "eth_accounts", |_, _| Ok(Vec::<Address>::new()));
+    method(module, "eth_blockNumber", |api, _| {
+        Ok(U64::from(stored_head(&api.ctx.store.reader()?)?))
+    });
+    method(module, "eth_gasPrice", |api, _| {
+        let reader = api.ctx.store.reader()?;
+        let head = stored_head(&reader)?;
+        let base_fee = reader
+            .header(head)?
+            .and_then(|h| h.base_fee_per_gas)
+            .unwrap_or_default();
+        Ok(U256::from(base_fee) + U256::from(SUGGESTED_PRIORITY_FEE))
+    });
+    method(module, "eth_maxPriorityFeePerGas", |_, _| {
+        Ok(U256::from(SUGGESTED_PRIORITY_FEE))
+    });
+
+    method(module, "eth_getBalance", |api, args| {
+        let address: Address = args.required(0, "address")?;
+        api.with_state(args.optional(1, "block")?, |state, _| {
+            Ok(state
+                .basic_ref(address)?
+                .map(|account| account.balance)
+                .unwrap_or_default())
+        })
+    });
+    method(module, "eth_getTransactionCount", |api, args| {
+        let address: Address = args.required(0, "address")?;
+        api.with_state(args.optional(1, "block")?, |state, _| {
+            Ok(U64::from(
+                state
+                    .basic_ref(address)?
+                    .map(|account| account.nonce)
+                    .unwrap_or_default(),
+            ))
+        })
+    });
+    method(module, "eth_getCode", |api, args| {
+        let address: Address = args.required(0, "address")?;
+        api.with_state(args.optional(1, "block")?, |state, _| {
+            let Some(account) = state.basic_ref(address)? else {
+                return Ok(Bytes::new());
+            };
+            Ok(match account.code {
+                Some(code) => code.original_bytes(),
+                None if account.code_hash == KECCAK256_EMPTY => Bytes::new(),
+                None => state.code_by_hash_ref(account.code_hash)?.original_bytes(),
+            })
+        })
+    });
+    method(module, "eth_getStorageAt", |api, args| {
+        let address: Address = args.required(0, "address")?;
+        let slot: U256 = args.required(1, "storage slot")?;
+        api.with_state(args.optional(2, "block")?, |state, _| {
+            Ok(B256::from(state.storage_ref(address, slot)?))
+        })
+    });
+
+    method(module, "eth_getBlockByNumber", |api, args| {
+        let tag: BlockNumberOrTag = args.required(0, "block number")?;
+        let full = args.optional(1, "full transactions")?.unwrap_or(false);
+        let reader = api.ctx.store.reader()?;
+        match api.block_number(&reader, BlockId::Number(tag))? {
+            Some(number) => api.block(&reader, number, full),
+            None => Ok(None),
+        }
+    });
+    method(module, "eth_getBlockByHash", |api, args| {
+        let hash: B256 = args.required(0, "block hash")?;
+        let full = args.optional(1, "full transactions")?.unwrap_or(false);
+        let reader = api.ctx.store.reader()?;
+        match reader.block_number(hash)? {
+            Some(number) => api.block(&reader, number, full),
+            None => Ok(None),
+        }
+    });
+    method(
+        module,
+        "eth_getBlockTransactionCountByNumber",
+        |api, args| {
+            let tag: BlockNumberOrTag = args.required(0, "block number")?;
+            let reader = api.ctx.store.reader()?;
+            let Some(number) = api.block_number(&reader, BlockId::Number(tag))? else {
+                return Ok(None);
+            };
+            Ok(reader.body(number)?.map(|body| U64::from(body.len())))
+        },
+    );
+    method(module, "eth_getBlockTransactionCountByHash", |api, args| {
+        let hash: B256 = args.required(0, "block hash")?;
+        let reader = api.ctx.store.reader()?;
+        let Some(number) = reader.block_number(hash)? else {
+            return Ok(None);
+        };
+        Ok(reader.body(number)?.map(|body| U64::from(body.len())))
+    });
+    method(module, "eth_getBlockReceipts", |api, args| {
+        let id: BlockId = args.required(0, "block")?;
+        let reader = api.ctx.store.reader()?;
+        match api.block_number(&reader, id)? {
+            Some(number) => api.block_receipts(&reader, number),
+            None => Ok(None),
+        }
+    });
+
+    method(module, "eth_getTransactionByHash", |api, args| {
+        let hash: B256 = args.required(0, "transaction hash")?;
+        let Some(stored) = api.ctx.store.reader()?.transaction(hash)? else {
+            return Ok(None);
+        };
+        let at = TxLocation {
+            block_hash: stored.block_hash,
+            block_number: stored.block_number,
+            index: u64::from(stored.index),
+            base_fee: stored.base_fee,
+        };
+        Ok(Some(RpcTransaction::new(&stored.transaction, at)))
+    });
+    method(
+        module,
+        "eth_getTransactionByBlockNumberAndIndex",
+        |api, args| {
+            let tag: BlockNumberOrTag = args.required(0, "block number")?;
+            let index: U64 = args.required(1, "transaction index")?;
+            let reader = api.ctx.store.reader()?;
+            let number = api.block_number(&reader, BlockId::Number(tag))?;
+            api.transaction_in_block(&reader, number, index)
+        },
+    );
+    method(
+        module,
+        "eth_getTransactionByBlockHashAndIndex",
+        |api, args| {
+            let hash: B256 = args.required(0, "block hash")?;
+            let index: U64 = args.required(1, "transaction index")?;
+            let reader = api.ctx.store.reader()?;
+            let number = reader.block_number(hash)?;
+            api.transaction_in_block(&reader, number, index)
+        },
+    );
+    method(module, "eth_getTransactionReceipt", |api, args| {
+        let hash: B256 = args.required(0, "transaction hash")?;
+        let Some(stored) = api.ctx.store.reader()?.transaction(hash)? else {
+            return Ok(None);
+        };
+        let at = TxLocation {
+            block_hash: stored.block_hash,
+            block_number: stored.block_number,
+            index: u64::from(stored.index),
+            base_fee: stored.base_fee,
+        };
+        Ok(Some(build_receipt(
+            &stored.transaction,
+            &stored.receipt,
+            stored.gas_used,
+            stored.first_log_index,
+            at,
+        )))
+    });
+
+    blocking_method(module, "eth_call", |api, args| {
+        let request: TransactionRequest = args.required(0, "call")?;
+        if args
+            .optional::<serde_json::Value>(2, "state overrides")?
+            .is_some()
+        {
+            return Err(RpcError::InvalidParams(
+                "state overrides are not supported".into(),
+            ));
+        }
+        api.call(request, args.optional(1, "block")?)
+    });
+    blocking_method(module, "eth_estimateGas", |api, args| {
+        let request: TransactionRequest = args.required(0, "call")?;
+        api.estimate_gas(request, args.optional(1, "block")?)
+    });
+    blocking_method(module, "eth_getLogs", |api, args| {
+        let filter: Filter = args.required(0, "filter")?;
+        api.logs(&filter)
+    });
+}
+
+/// Shares `api` as the module context.
+pub(crate) fn module(api: EthApi) -> RpcModule<EthApi> {
+    RpcModule::from_arc(Arc::new(api))
+}

@@ -1,0 +1,802 @@
+//! The RPC server over real MDBX and real sockets: genesis plus two blocks (deposits and one
+//! signed transaction), queried over HTTP and WebSocket.
+
+use std::{collections::BTreeMap, net::SocketAddr, sync::Arc};
+
+use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy_eips::{BlockNumHash, BlockNumberOrTag};
+use alloy_primitives::{Address, B256, Bytes, TxKind, U256, address, b256, hex};
+use alloy_provider::{Provider, ProviderBuilder};
+use alloy_signer::SignerSync;
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::SolError;
+use rollup_execution::{BlockInput, execute_block};
+use rollup_primitives::{
+    ContractAddresses, GenesisAccount, Heads, L2Genesis, L2Transaction, RollupConfig, TxDeposit,
+};
+use rollup_rpc::{RpcContext, RpcServerConfig, start_server};
+use rollup_storage::Store;
+use serde_json::{Value, json};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpStream,
+};
+
+const ETHER: u128 = 1_000_000_000_000_000_000;
+const CHAIN_ID: u64 = 901;
+const MAX_BLOCK_RANGE: u64 = 2;
+
+/// Runtime code returning the word 42.
+const RETURNS_42: Address = address!("0x00000000000000000000000000000000000c0de1");
+/// Runtime code reverting with `Error("nope")`.
+const REVERTS: Address = address!("0x00000000000000000000000000000000000c0de2");
+/// Runtime code emitting `LOG1(TOPIC)` with empty data.
+const EMITS_LOG: Address = address!("0x00000000000000000000000000000000000c0de3");
+const TOPIC: B256 = b256!("0x1111111111111111111111111111111111111111111111111111111111111111");
+const DEPOSITOR: Address = address!("0x00000000000000000000000000000000000d0d01");
+const RECIPIENT: Address = address!("0x00000000000000000000000000000000000b0b01");
+
+fn reverting_code() -> Bytes {
+    let data = alloy_sol_types::Revert::from("nope").abi_encode();
+    // CODECOPY(0, 12, len); REVERT(0, len) — the 12-byte prefix, then the revert data.
+    let len = u8::try_from(data.len()).unwrap();
+    let mut code = vec![0x60, len, 0x60, 12, 0x60, 0, 0x39, 0x60, len, 0x60, 0, 0xfd];
+    code.extend_from_slice(&data);
+    code.into()
+}
+
+fn log_code() -> Bytes {
+    // PUSH32 TOPIC; PUSH1 0; PUSH1 0; LOG1; STOP
+    let mut code = vec![0x7f];
+    code.extend_from_slice(TOPIC.as_slice());
+    code.extend_from_slice(&[0x60, 0, 0x60, 0, 0xa1, 0x00]);
+    code.into()
+}
+
+fn signer() -> PrivateKeySigner {
+    // anvil's first dev key
+    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+        .parse()
+        .unwrap()
+}
+
+fn config() -> RollupConfig {
+    let mut alloc = BTreeMap::new();
+    alloc.insert(
+        signer().address(),
+        GenesisAccount {
+            balance: U256::from(10 * ETHER),
+            ..Default::default()
+        },
+    );
+    alloc.insert(
+        RETURNS_42,
+        GenesisAccount {
+            code: Some(Bytes::from_static(&hex!("602a60005260206000f3"))),
+            storage: BTreeMap::from([(B256::ZERO, B256::with_last_byte(7))]),
+            ..Default::default()
+        },
+    );
+    alloc.insert(
+        REVERTS,
+        GenesisAccount {
+            code: Some(reverting_code()),
+            ..Default::default()
+        },
+    );
+    alloc.insert(
+        EMITS_LOG,
+        GenesisAccount {
+            code: Some(log_code()),
+            ..Default::default()
+        },
+    );
+    RollupConfig {
+        l1_chain_id: 1337,
+        l2_chain_id: CHAIN_ID,
+        contracts: ContractAddresses {
+            l1_bridge: Address::repeat_byte(0xb1),
+            batch_inbox: Address::repeat_byte(0xb2),
+            state_manager: Address::repeat_byte(0xb3),
+        },
+        genesis: L2Genesis {
+            l1_origin: BlockNumHash {
+                number: 10,
+                hash: B256::repeat_byte(0x10),
+            },
+            timestamp: 1_000,
+            gas_limit: 30_000_000,
+            base_fee_per_gas: 1_000_000_000,
+            alloc,
+        },
+    }
+}
+
+fn deposit(seed: u8, mint: u128, to: Address, value: U256) -> L2Transaction {
+    L2Transaction::Deposit(TxDeposit {
+        source_hash: B256::repeat_byte(seed),
+        from: DEPOSITOR,
+        to,
+        mint,
+        value,
+        gas_limit: 100_000,
+        input: Bytes::new(),
+    })
+}
+
+fn append(
+    store: &Store,
+    config: &RollupConfig,
+    l1_origin: u64,
+    transactions: Vec<L2Transaction>,
+) -> B256 {
+    let reader = store.reader().unwrap();
+    let head = reader.l2_head().unwrap().unwrap();
+    let parent = reader.header(head).unwrap().unwrap();
+    let parent_hash = reader.block_hash(head).unwrap().unwrap();
+    let input = BlockInput {
+        timestamp: parent.timestamp + 2,
+        parent,
+        parent_hash,
+        l1_origin: BlockNumHash {
+            number: l1_origin,
+            hash: B256::repeat_byte(l1_origin as u8),
+        },
+        prevrandao: B256::repeat_byte(0x55),
+        beneficiary: Address::ZERO,
+        gas_limit: config.genesis.gas_limit,
+        chain_id: config.l2_chain_id,
+        transactions,
+    };
+    let executed = execute_block(reader, input).unwrap();
+    let mut writer = store.writer().unwrap();
+    let hash = writer
+        .append_block(&executed.block, &executed.receipts, &executed.bundle)
+        .unwrap();
+    writer.commit().unwrap();
+    hash
+}
+
+struct Fixture {
+    addr: SocketAddr,
+    store: Store,
+    deposit_with_log: B256,
+    signed: B256,
+    hashes: [B256; 3],
+    _handle: jsonrpsee::server::ServerHandle,
+    _dir: tempfile::TempDir,
+    _heads: tokio::sync::watch::Sender<Heads>,
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config();
+    let store = Store::open(dir.path()).unwrap();
+    let genesis = store.init_genesis(&config).unwrap();
+
+    let with_log = deposit(1, 5 * ETHER, EMITS_LOG, U256::ZERO);
+    let block1 = append(&store, &config, 11, vec![with_log.clone()]);
+
+    let transfer = TxEip1559 {
+        chain_id: CHAIN_ID,
+        nonce: 0,
+        gas_limit: 21_000,
+        max_fee_per_gas: 100_000_000_000,
+        max_priority_fee_per_gas: 1_000_000_000,
+        to: TxKind::Call(RECIPIENT),
+        value: U256::from(1_000),
+        ..Default::default()
+    };
+    let signature = signer().sign_hash_sync(&transfer.signature_hash()).unwrap();
+    let envelope = TxEnvelope::from(transfer.into_signed(signature));
+    let signed = L2Transaction::Signed {
+        envelope,
+        sender: signer().address(),
+    };
+    let block2 = append(
+        &store,
+        &config,
+        12,
+        vec![
+            deposit(2, ETHER, RECIPIENT, U256::from(ETHER / 2)),
+            signed.clone(),
+        ],
+    );
+
+    let heads = Heads {
+        unsafe_l2: BlockNumHash {
+            number: 2,
+            hash: block2,
+        },
+        safe_l2: BlockNumHash {
+            number: 1,
+            hash: block1,
+        },
+        finalized_l2: BlockNumHash {
+            number: 0,
+            hash: genesis,
+        },
+        l1_cursor: BlockNumHash {
+            number: 12,
+            hash: B256::repeat_byte(12),
+        },
+        l1_finalized: BlockNumHash {
+            number: 10,
+            hash: B256::repeat_byte(0x10),
+        },
+    };
+    let (heads_tx, heads_rx) = tokio::sync::watch::channel(heads);
+    let ctx = RpcContext {
+        store: store.clone(),
+        config: Arc::new(config),
+        heads: heads_rx,
+    };
+    let server_config = RpcServerConfig {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        max_block_range: MAX_BLOCK_RANGE,
+        max_connections: 16,
+    };
+    let (addr, handle) = start_server(server_config, ctx).await.unwrap();
+    Fixture {
+        addr,
+        store,
+        deposit_with_log: with_log.hash(),
+        signed: signed.hash(),
+        hashes: [genesis, block1, block2],
+        _handle: handle,
+        _dir: dir,
+        _heads: heads_tx,
+    }
+}
+
+/// POSTs `body` and returns the HTTP status and the response body.
+async fn http_post(addr: SocketAddr, body: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let response = String::from_utf8(response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, body.to_string())
+}
+
+/// One JSON-RPC call; returns the whole response object.
+async fn call(addr: SocketAddr, method: &str, params: Value) -> Value {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+    let (_, body) = http_post(addr, &body).await;
+    serde_json::from_str(&body).unwrap_or_else(|err| panic!("{method}: bad response {body}: {err}"))
+}
+
+/// The `result` of a call that must succeed.
+async fn result(addr: SocketAddr, method: &str, params: Value) -> Value {
+    let response = call(addr, method, params).await;
+    assert!(
+        response.get("error").is_none(),
+        "{method} failed: {response}"
+    );
+    response["result"].clone()
+}
+
+/// The `error` of a call that must fail.
+async fn error(addr: SocketAddr, method: &str, params: Value) -> Value {
+    let response = call(addr, method, params).await;
+    assert!(
+        response.get("error").is_some(),
+        "{method} should fail: {response}"
+    );
+    response["error"].clone()
+}
+
+fn hex_u64(value: &Value) -> u64 {
+    u64::from_str_radix(value.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+}
+
+fn hex_u128(value: &Value) -> u128 {
+    u128::from_str_radix(value.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chain_info_and_state_queries() {
+    let f = fixture().await;
+    assert_eq!(
+        result(f.addr, "eth_chainId", json!([])).await,
+        json!("0x385")
+    );
+    assert_eq!(result(f.addr, "net_version", json!([])).await, json!("901"));
+    assert_eq!(
+        result(f.addr, "web3_clientVersion", json!([])).await,
+        json!(format!("rollup-node/{}", env!("CARGO_PKG_VERSION")))
+    );
+    assert_eq!(
+        result(f.addr, "eth_blockNumber", json!([])).await,
+        json!("0x2")
+    );
+    assert_eq!(result(f.addr, "eth_syncing", json!([])).await, json!(false));
+    assert!(hex_u128(&result(f.addr, "eth_gasPrice", json!([])).await) > 1_000_000_000);
+    assert_eq!(
+        result(f.addr, "eth_maxPriorityFeePerGas", json!([])).await,
+        json!("0x3b9aca00")
+    );
+
+    // The depositor got 5 ether in block 1, then 1 more and sent half of one away in block 2.
+    let balance = |block: Value| {
+        let addr = f.addr;
+        async move { hex_u128(&result(addr, "eth_getBalance", json!([DEPOSITOR, block])).await) }
+    };
+    assert_eq!(balance(json!("latest")).await, 5 * ETHER + ETHER / 2);
+    assert_eq!(balance(json!("pending")).await, 5 * ETHER + ETHER / 2);
+    assert_eq!(balance(json!("0x1")).await, 5 * ETHER);
+    assert_eq!(balance(json!("safe")).await, 5 * ETHER);
+    assert_eq!(balance(json!("finalized")).await, 0);
+    assert_eq!(balance(json!("earliest")).await, 0);
+    assert_eq!(balance(json!({"blockHash": f.hashes[1]})).await, 5 * ETHER);
+    assert_eq!(
+        balance(json!({"blockNumber": "0x2"})).await,
+        5 * ETHER + ETHER / 2
+    );
+    assert_eq!(
+        hex_u128(&result(f.addr, "eth_getBalance", json!([RECIPIENT])).await),
+        ETHER / 2 + 1_000,
+        "the block parameter defaults to latest"
+    );
+    let unknown = error(f.addr, "eth_getBalance", json!([DEPOSITOR, "0x9"])).await;
+    assert_eq!(unknown["code"], -32000, "{unknown}");
+
+    let nonce = |who: Address, block: &'static str| {
+        let addr = f.addr;
+        async move { hex_u64(&result(addr, "eth_getTransactionCount", json!([who, block])).await) }
+    };
+    assert_eq!(nonce(signer().address(), "latest").await, 1);
+    assert_eq!(nonce(signer().address(), "0x1").await, 0);
+    let stored = f
+        .store
+        .reader()
+        .unwrap()
+        .account(DEPOSITOR)
+        .unwrap()
+        .unwrap()
+        .nonce;
+    assert_eq!(nonce(DEPOSITOR, "latest").await, stored);
+
+    assert_eq!(
+        result(f.addr, "eth_getCode", json!([RETURNS_42, "latest"])).await,
+        json!("0x602a60005260206000f3")
+    );
+    assert_eq!(
+        result(f.addr, "eth_getCode", json!([RECIPIENT, "latest"])).await,
+        json!("0x")
+    );
+    assert_eq!(
+        result(
+            f.addr,
+            "eth_getStorageAt",
+            json!([RETURNS_42, "0x0", "latest"])
+        )
+        .await,
+        json!(format!("{}", B256::with_last_byte(7)))
+    );
+    assert_eq!(
+        result(
+            f.addr,
+            "eth_getStorageAt",
+            json!([RETURNS_42, "0x1", "earliest"])
+        )
+        .await,
+        json!(format!("{}", B256::ZERO))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn blocks_transactions_and_receipts() {
+    let f = fixture().await;
+    let block = result(f.addr, "eth_getBlockByNumber", json!(["0x1", false])).await;
+    assert_eq!(block["hash"], json!(f.hashes[1]));
+    assert_eq!(block["parentHash"], json!(f.hashes[0]));
+    assert_eq!(block["number"], json!("0x1"));
+    assert_eq!(block["transactions"], json!([f.deposit_with_log]));
+    assert_eq!(block["uncles"], json!([]));
+    assert_eq!(
+        block["l1Origin"],
+        json!({"number": "0xb", "hash": B256::repeat_byte(11)})
+    );
+    for field in [
+        "sha3Uncles",
+        "miner",
+        "stateRoot",
+        "transactionsRoot",
+        "receiptsRoot",
+        "logsBloom",
+        "difficulty",
+        "gasLimit",
+        "gasUsed",
+        "timestamp",
+        "extraData",
+        "mixHash",
+        "nonce",
+        "baseFeePerGas",
+        "size",
+    ] {
+        assert!(block.get(field).is_some(), "block lacks {field}: {block}");
+    }
+    let by_hash = result(f.addr, "eth_getBlockByHash", json!([f.hashes[1], false])).await;
+    assert_eq!(by_hash, block);
+    assert_eq!(
+        result(f.addr, "eth_getBlockByNumber", json!(["0x7", false])).await,
+        Value::Null
+    );
+    assert_eq!(
+        result(
+            f.addr,
+            "eth_getBlockByHash",
+            json!([B256::repeat_byte(9), true])
+        )
+        .await,
+        Value::Null
+    );
+    assert_eq!(
+        result(f.addr, "eth_getBlockByNumber", json!(["safe", false])).await["hash"],
+        json!(f.hashes[1])
+    );
+
+    let full = result(f.addr, "eth_getBlockByNumber", json!(["latest", true])).await;
+    let txs = full["transactions"].as_array().unwrap();
+    assert_eq!(txs.len(), 2);
+    assert_eq!(txs[0]["type"], "0x7e");
+    assert_eq!(txs[1]["type"], "0x2");
+    assert_eq!(txs[1]["hash"], json!(f.signed));
+    assert_eq!(txs[1]["from"], json!(signer().address()));
+    assert_eq!(
+        result(
+            f.addr,
+            "eth_getBlockTransactionCountByNumber",
+            json!(["0x2"])
+        )
+        .await,
+        json!("0x2")
+    );
+
+    let tx = result(
+        f.addr,
+        "eth_getTransactionByHash",
+        json!([f.deposit_with_log]),
+    )
+    .await;
+    assert_eq!(tx["type"], "0x7e");
+    assert_eq!(tx["sourceHash"], json!(B256::repeat_byte(1)));
+    assert_eq!(tx["from"], json!(DEPOSITOR));
+    assert_eq!(tx["to"], json!(EMITS_LOG));
+    assert_eq!(tx["mint"], json!(format!("{:#x}", 5 * ETHER)));
+    assert_eq!(tx["gas"], "0x186a0");
+    assert_eq!(
+        (tx["nonce"].clone(), tx["gasPrice"].clone(), tx["v"].clone()),
+        (json!("0x0"), json!("0x0"), json!("0x0"))
+    );
+    assert_eq!(tx["blockHash"], json!(f.hashes[1]));
+    assert_eq!(tx["blockNumber"], "0x1");
+    assert_eq!(tx["transactionIndex"], "0x0");
+    assert_eq!(
+        result(
+            f.addr,
+            "eth_getTransactionByBlockNumberAndIndex",
+            json!(["0x1", "0x0"])
+        )
+        .await,
+        tx
+    );
+    assert_eq!(
+        result(
+            f.addr,
+            "eth_getTransactionByHash",
+            json!([B256::repeat_byte(3)])
+        )
+        .await,
+        Value::Null
+    );
+
+    let receipt = result(
+        f.addr,
+        "eth_getTransactionReceipt",
+        json!([f.deposit_with_log]),
+    )
+    .await;
+    assert_eq!(receipt["type"], "0x7e");
+    assert_eq!(receipt["status"], "0x1");
+    assert_eq!(receipt["transactionHash"], json!(f.deposit_with_log));
+    assert_eq!(receipt["blockHash"], json!(f.hashes[1]));
+    assert_eq!(receipt["from"], json!(DEPOSITOR));
+    assert_eq!(receipt["to"], json!(EMITS_LOG));
+    assert_eq!(receipt["contractAddress"], Value::Null);
+    assert_eq!(receipt["effectiveGasPrice"], "0x0");
+    assert_eq!(receipt["gasUsed"], receipt["cumulativeGasUsed"]);
+    let logs = receipt["logs"].as_array().unwrap();
+    assert_eq!(logs.len(), 1);
+    assert_eq!(logs[0]["address"], json!(EMITS_LOG));
+    assert_eq!(logs[0]["topics"], json!([TOPIC]));
+    assert_eq!(logs[0]["logIndex"], "0x0");
+    assert_eq!(logs[0]["transactionHash"], json!(f.deposit_with_log));
+    assert_eq!(logs[0]["blockNumber"], "0x1");
+    assert_eq!(logs[0]["removed"], false);
+    assert_ne!(receipt["logsBloom"], json!(alloy_primitives::Bloom::ZERO));
+
+    let signed = result(f.addr, "eth_getTransactionReceipt", json!([f.signed])).await;
+    assert_eq!(signed["type"], "0x2");
+    assert_eq!(signed["gasUsed"], "0x5208");
+    assert_eq!(signed["transactionIndex"], "0x1");
+    let block_receipts = result(f.addr, "eth_getBlockReceipts", json!(["latest"])).await;
+    assert_eq!(block_receipts[1], signed);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sync_status_reports_heads_with_l1_origins() {
+    let f = fixture().await;
+    let status = result(f.addr, "rollup_syncStatus", json!([])).await;
+    assert_eq!(status["unsafeL2"]["number"], 2);
+    assert_eq!(status["unsafeL2"]["hash"], json!(f.hashes[2]));
+    assert_eq!(
+        status["unsafeL2"]["l1Origin"],
+        json!({"number": 12, "hash": B256::repeat_byte(12)})
+    );
+    assert_eq!(status["safeL2"]["l1Origin"]["number"], 11);
+    assert_eq!(
+        status["finalizedL2"]["l1Origin"],
+        json!({"number": 10, "hash": B256::repeat_byte(0x10)})
+    );
+    assert_eq!(
+        status["l1Cursor"],
+        json!({"number": 12, "hash": B256::repeat_byte(12)})
+    );
+    assert_eq!(status["l1Finalized"]["number"], 10);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn calls_estimates_and_reverts() {
+    let f = fixture().await;
+    let output = result(
+        f.addr,
+        "eth_call",
+        json!([{"to": RETURNS_42, "data": "0x"}, "latest"]),
+    )
+    .await;
+    assert_eq!(output, json!(format!("{}", B256::with_last_byte(42))));
+    let output = result(
+        f.addr,
+        "eth_call",
+        json!([{"to": RETURNS_42, "input": "0x1234"}, "earliest"]),
+    )
+    .await;
+    assert_eq!(output, json!(format!("{}", B256::with_last_byte(42))));
+
+    let revert = error(f.addr, "eth_call", json!([{"to": REVERTS}, "latest"])).await;
+    assert_eq!(revert["code"], 3);
+    assert_eq!(revert["message"], "execution reverted: nope");
+    let data: Bytes = alloy_sol_types::Revert::from("nope").abi_encode().into();
+    assert_eq!(revert["data"], json!(data));
+
+    let revert = error(f.addr, "eth_estimateGas", json!([{"to": REVERTS}])).await;
+    assert_eq!(revert["code"], 3);
+
+    let transfer = result(
+        f.addr,
+        "eth_estimateGas",
+        json!([{"from": signer().address(), "to": RECIPIENT, "value": "0x1"}]),
+    )
+    .await;
+    assert_eq!(hex_u64(&transfer), 21_000);
+    let with_code = hex_u64(&result(f.addr, "eth_estimateGas", json!([{"to": EMITS_LOG}])).await);
+    assert!(with_code > 21_000 && with_code < 30_000, "{with_code}");
+
+    let conflicting = error(
+        f.addr,
+        "eth_call",
+        json!([{"to": RETURNS_42, "data": "0x01", "input": "0x02"}]),
+    )
+    .await;
+    assert_eq!(conflicting["code"], -32602);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn get_logs_filters_and_limits() {
+    let f = fixture().await;
+    let logs = result(
+        f.addr,
+        "eth_getLogs",
+        json!([{"fromBlock": "0x1", "toBlock": "latest"}]),
+    )
+    .await;
+    assert_eq!(logs.as_array().unwrap().len(), 1);
+    assert_eq!(logs[0]["transactionHash"], json!(f.deposit_with_log));
+    assert_eq!(logs[0]["blockHash"], json!(f.hashes[1]));
+
+    let by_address = result(
+        f.addr,
+        "eth_getLogs",
+        json!([{"fromBlock": "0x1", "address": [RETURNS_42, EMITS_LOG]}]),
+    )
+    .await;
+    assert_eq!(
+        by_address.as_array().unwrap().len(),
+        1,
+        "toBlock defaults to latest"
+    );
+    let by_address = result(
+        f.addr,
+        "eth_getLogs",
+        json!([{"fromBlock": "0x1", "toBlock": "0x2", "address": [RETURNS_42, EMITS_LOG]}]),
+    )
+    .await;
+    assert_eq!(by_address.as_array().unwrap().len(), 1);
+    let wrong_address = result(
+        f.addr,
+        "eth_getLogs",
+        json!([{"fromBlock": "0x1", "toBlock": "0x2", "address": RETURNS_42}]),
+    )
+    .await;
+    assert_eq!(wrong_address, json!([]));
+    let by_topic = result(
+        f.addr,
+        "eth_getLogs",
+        json!([{"blockHash": f.hashes[1], "topics": [[B256::ZERO, TOPIC]]}]),
+    )
+    .await;
+    assert_eq!(by_topic.as_array().unwrap().len(), 1);
+    let wildcard = result(
+        f.addr,
+        "eth_getLogs",
+        json!([{"blockHash": f.hashes[1], "topics": [null]}]),
+    )
+    .await;
+    assert_eq!(wildcard.as_array().unwrap().len(), 1);
+    let wrong_topic = result(
+        f.addr,
+        "eth_getLogs",
+        json!([{"blockHash": f.hashes[1], "topics": [B256::ZERO]}]),
+    )
+    .await;
+    assert_eq!(wrong_topic, json!([]));
+
+    let too_wide = error(
+        f.addr,
+        "eth_getLogs",
+        json!([{"fromBlock": "0x0", "toBlock": "0x2"}]),
+    )
+    .await;
+    assert_eq!(too_wide["code"], -32005);
+    assert_eq!(
+        too_wide["message"],
+        format!("query exceeds max block range {MAX_BLOCK_RANGE}")
+    );
+    let reversed = error(
+        f.addr,
+        "eth_getLogs",
+        json!([{"fromBlock": "0x2", "toBlock": "0x1"}]),
+    )
+    .await;
+    assert_eq!(reversed["code"], -32602);
+    let unknown = error(
+        f.addr,
+        "eth_getLogs",
+        json!([{"blockHash": B256::repeat_byte(7)}]),
+    )
+    .await;
+    assert_eq!(unknown["code"], -32000);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn malformed_requests_get_standard_errors() {
+    let f = fixture().await;
+    let (_, body) = http_post(f.addr, "{not json").await;
+    let response: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(response["error"]["code"], -32700);
+
+    assert_eq!(
+        error(f.addr, "eth_sendRawTransaction", json!(["0x00"])).await["code"],
+        -32601
+    );
+    assert_eq!(error(f.addr, "eth_nope", json!([])).await["code"], -32601);
+
+    let bad = error(f.addr, "eth_getBalance", json!(["0x1234", "latest"])).await;
+    assert_eq!(bad["code"], -32602);
+    assert!(
+        bad["message"]
+            .as_str()
+            .unwrap()
+            .contains("argument 0 (address)"),
+        "{bad}"
+    );
+    let missing = error(f.addr, "eth_getBlockByNumber", json!([])).await;
+    assert_eq!(missing["code"], -32602);
+    let bad_tag = error(f.addr, "eth_getCode", json!([RETURNS_42, "sideways"])).await;
+    assert_eq!(bad_tag["code"], -32602);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn websocket_serves_requests() {
+    let f = fixture().await;
+    let mut stream = TcpStream::connect(f.addr).await.unwrap();
+    let handshake = format!(
+        "GET / HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        f.addr
+    );
+    stream.write_all(handshake.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        head.push(stream.read_u8().await.unwrap());
+    }
+    assert!(
+        String::from_utf8_lossy(&head).starts_with("HTTP/1.1 101"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+
+    // One masked text frame (client frames must be masked).
+    let payload =
+        json!({"jsonrpc": "2.0", "id": 7, "method": "eth_blockNumber", "params": []}).to_string();
+    let mask = [0x12, 0x34, 0x56, 0x78];
+    let mut frame = vec![0x81, 0x80 | u8::try_from(payload.len()).unwrap()];
+    frame.extend_from_slice(&mask);
+    frame.extend(payload.bytes().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    stream.write_all(&frame).await.unwrap();
+
+    let opcode = stream.read_u8().await.unwrap();
+    assert_eq!(opcode & 0x0f, 1, "text frame");
+    let len = match stream.read_u8().await.unwrap() & 0x7f {
+        126 => usize::from(stream.read_u16().await.unwrap()),
+        127 => usize::try_from(stream.read_u64().await.unwrap()).unwrap(),
+        len => usize::from(len),
+    };
+    let mut body = vec![0; len];
+    stream.read_exact(&mut body).await.unwrap();
+    let response: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        response,
+        json!({"jsonrpc": "2.0", "id": 7, "result": "0x2"})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alloy_provider_parses_blocks_transactions_and_receipts() {
+    let f = fixture().await;
+    let provider =
+        ProviderBuilder::new().connect_http(format!("http://{}", f.addr).parse().unwrap());
+    assert_eq!(provider.get_chain_id().await.unwrap(), CHAIN_ID);
+    assert_eq!(provider.get_block_number().await.unwrap(), 2);
+
+    let genesis = provider
+        .get_block_by_number(BlockNumberOrTag::Earliest)
+        .full()
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(genesis.header.hash, f.hashes[0]);
+    assert_eq!(genesis.header.number, 0);
+
+    let balance = provider.get_balance(RECIPIENT).await.unwrap();
+    assert_eq!(balance, U256::from(ETHER / 2 + 1_000));
+
+    let tx = provider
+        .get_transaction_by_hash(f.signed)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(tx.inner.signer(), signer().address());
+    let receipt = provider
+        .get_transaction_receipt(f.signed)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(receipt.status());
+    assert_eq!(receipt.gas_used, 21_000);
+    assert_eq!(receipt.block_hash, Some(f.hashes[2]));
+    assert_eq!(receipt.from, signer().address());
+
+    let output = provider
+        .call(alloy_rpc_types_eth::TransactionRequest::default().to(RETURNS_42))
+        .await
+        .unwrap();
+    assert_eq!(output, Bytes::from(B256::with_last_byte(42).to_vec()));
+}
