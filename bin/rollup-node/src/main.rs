@@ -1,1 +1,18 @@
-fn main() {}
+//! `rollup-node`: run a rollup replica against any L1, or a whole devnet with one command.
+
+mod cli;
+mod deploy;
+mod devnet;
+mod logging;
+mod runner;
+
+use clap::Parser;
+
+fn main() -> eyre::Result<()> {
+    let cli = cli::Cli::parse();
+    logging::init(&cli.global)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(cli.run())
+}

@@ -95,7 +95,8 @@ pub fn derive_deposits(config: &RollupConfig, block: &L1Block) -> DerivedDeposit
             Ok(deposit) => {
                 let next = block_gas.saturating_add(deposit.gas_limit);
                 if next > DEPOSIT_GAS_PER_L1_BLOCK {
-                    out.skipped.push(skip(DepositSkipReason::BlockDepositGasExhausted));
+                    out.skipped
+                        .push(skip(DepositSkipReason::BlockDepositGasExhausted));
                     continue;
                 }
                 block_gas = next;
@@ -113,7 +114,10 @@ fn decode_deposit_log(log: &Log) -> Result<DepositInitiated, String> {
         return Err(format!("expected 4 topics, got {}", log.topics().len()));
     }
     if log.data.data.len() != 128 {
-        return Err(format!("expected 128 data bytes, got {}", log.data.data.len()));
+        return Err(format!(
+            "expected 128 data bytes, got {}",
+            log.data.data.len()
+        ));
     }
     // Addresses are 20 bytes and gasLimit 4 bytes in 32-byte words: the padding must be zero.
     let data = &log.data.data;
@@ -142,7 +146,11 @@ fn build_deposit(
     let gas_limit = u64::from(event.gasLimit);
     let source_hash = deposit_source_hash(l1_block_hash, log_index);
     let is_eth = event.l1Token.is_zero();
-    let min_gas = if is_eth { MIN_ETH_DEPOSIT_GAS } else { MIN_ERC20_DEPOSIT_GAS };
+    let min_gas = if is_eth {
+        MIN_ETH_DEPOSIT_GAS
+    } else {
+        MIN_ERC20_DEPOSIT_GAS
+    };
     if is_eth {
         if !event.l2Token.is_zero() {
             return Err(DepositSkipReason::UnknownTokenMapping {

@@ -13,7 +13,9 @@ pub enum NodeError {
     /// The notification does not connect to the stored chain (a gap, or a parent that is not
     /// the cursor). Reset: restart the L1 source from the stored cursor so it re-delivers the
     /// missing reverts/commits.
-    #[error("L1 notification does not connect to the stored chain: {0}; the L1 source must resume from the stored cursor")]
+    #[error(
+        "L1 notification does not connect to the stored chain: {0}; the L1 source must resume from the stored cursor"
+    )]
     Disconnected(String),
 }
 

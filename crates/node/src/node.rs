@@ -5,7 +5,9 @@ use std::sync::Arc;
 use alloy_primitives::Address;
 use rollup_derive::derive_deposits;
 use rollup_execution::{BlockInput, execute_block};
-use rollup_primitives::{BlockNumHash, Heads, L1Block, L1Chain, L1Notification, L2Transaction, RollupConfig};
+use rollup_primitives::{
+    BlockNumHash, Heads, L1Block, L1Chain, L1Notification, L2Transaction, RollupConfig,
+};
 use rollup_storage::Store;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -42,7 +44,11 @@ impl RollupNode {
     pub fn new(config: Arc<RollupConfig>, store: Store) -> Result<Self> {
         store.init_genesis(&config)?;
         let (heads, _) = watch::channel(Heads::default());
-        let node = Self { config, store, heads };
+        let node = Self {
+            config,
+            store,
+            heads,
+        };
         node.publish_heads()?;
         let cursor = node.l1_cursor()?;
         let head = node.heads.borrow().unsafe_l2;
@@ -77,12 +83,19 @@ impl RollupNode {
     /// Processed L1 blocks, newest first: lets an L1 source find the fork point after a
     /// restart.
     pub fn recent_l1_blocks(&self, limit: usize) -> Result<Vec<BlockNumHash>> {
-        Ok(self.store.reader()?.recent_l1_blocks(limit)?.into_iter().map(|r| r.block).collect())
+        Ok(self
+            .store
+            .reader()?
+            .recent_l1_blocks(limit)?
+            .into_iter()
+            .map(|r| r.block)
+            .collect())
     }
 
     /// Records the newest finalized L1 block; the finalized L2 head follows it.
     pub fn set_l1_finalized(&mut self, l1_finalized: BlockNumHash) -> Result<()> {
-        self.heads.send_modify(|heads| heads.l1_finalized = l1_finalized);
+        self.heads
+            .send_modify(|heads| heads.l1_finalized = l1_finalized);
         self.publish_heads()
     }
 
@@ -94,17 +107,23 @@ impl RollupNode {
         let l1_finalized = self.heads.borrow().l1_finalized;
         // The finalized L2 head is the L2 head after the newest processed L1 block that is
         // finalized on L1 (and still the block we processed at that height).
-        let mut finalized_l2 = BlockNumHash { number: 0, hash: reader.block_hash(0)?.unwrap_or_default() };
+        let mut finalized_l2 = BlockNumHash {
+            number: 0,
+            hash: reader.block_hash(0)?.unwrap_or_default(),
+        };
         let finalized_l1 = l1_finalized.number.min(l1_cursor.number);
-        if let Some(record) = reader.l1_block(finalized_l1)? {
-            if finalized_l1 < l1_finalized.number || record.block.hash == l1_finalized.hash {
-                finalized_l2 = BlockNumHash {
-                    number: record.l2_head,
-                    hash: reader.block_hash(record.l2_head)?.unwrap_or_default(),
-                };
-            }
+        if let Some(record) = reader.l1_block(finalized_l1)?
+            && (finalized_l1 < l1_finalized.number || record.block.hash == l1_finalized.hash)
+        {
+            finalized_l2 = BlockNumHash {
+                number: record.l2_head,
+                hash: reader.block_hash(record.l2_head)?.unwrap_or_default(),
+            };
         }
-        let unsafe_l2 = BlockNumHash { number: head, hash: head_hash };
+        let unsafe_l2 = BlockNumHash {
+            number: head,
+            hash: head_hash,
+        };
         metrics::gauge!("rollup_l2_head").set(head as f64);
         metrics::gauge!("rollup_l1_cursor").set(l1_cursor.number as f64);
         self.heads.send_modify(|heads| {
@@ -117,7 +136,10 @@ impl RollupNode {
     }
 
     /// Applies one notification: the reverted chain first, then the committed one.
-    pub fn handle_notification(&mut self, notification: &L1Notification) -> Result<NotificationOutcome> {
+    pub fn handle_notification(
+        &mut self,
+        notification: &L1Notification,
+    ) -> Result<NotificationOutcome> {
         let mut outcome = NotificationOutcome::default();
         if let Some(old) = notification.reverted_chain() {
             self.revert(old, &mut outcome)?;
@@ -220,9 +242,9 @@ impl RollupNode {
 
         let reader = self.store.reader()?;
         let head = reader.l2_head()?.unwrap_or_default();
-        let parent = reader
-            .header(head)?
-            .ok_or_else(|| rollup_storage::StorageError::NotFound(format!("header of L2 head {head}")))?;
+        let parent = reader.header(head)?.ok_or_else(|| {
+            rollup_storage::StorageError::NotFound(format!("header of L2 head {head}"))
+        })?;
         let parent_hash = reader.block_hash(head)?.unwrap_or_default();
         let input = BlockInput {
             timestamp: block.timestamp.max(parent.timestamp),
@@ -233,7 +255,11 @@ impl RollupNode {
             beneficiary: Address::ZERO,
             gas_limit: self.config.genesis.gas_limit,
             chain_id: self.config.l2_chain_id,
-            transactions: derived.deposits.into_iter().map(L2Transaction::Deposit).collect(),
+            transactions: derived
+                .deposits
+                .into_iter()
+                .map(L2Transaction::Deposit)
+                .collect(),
         };
         let executed = execute_block(&reader, input)?;
         drop(reader);

@@ -1,7 +1,12 @@
 //! L2 blocks, transactions and receipts.
 
-use alloy_consensus::{Header, Transaction as _, TxEnvelope, proofs, transaction::SignerRecoverable};
-use alloy_eips::{BlockNumHash, Typed2718, eip2718::{Decodable2718, Encodable2718}};
+use alloy_consensus::{
+    Header, Transaction as _, TxEnvelope, proofs, transaction::SignerRecoverable,
+};
+use alloy_eips::{
+    BlockNumHash, Typed2718,
+    eip2718::{Decodable2718, Encodable2718},
+};
 use alloy_primitives::{Address, B256, Bloom, Bytes, Log, TxKind, U256, logs_bloom};
 use alloy_rlp::{BufMut, Decodable, Encodable, Header as RlpHeader};
 
@@ -16,6 +21,8 @@ pub const L2_BLOCK_EXTRA_DATA_LEN: usize = 40;
 pub type L1Origin = BlockNumHash;
 
 /// An L2 transaction with its sender, recovered once at ingress and carried from then on.
+// Signed transactions dominate real blocks; boxing them would add an allocation per transaction.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum L2Transaction {
     /// A deposit derived from L1; its sender is part of the transaction.
@@ -43,19 +50,23 @@ impl L2Transaction {
             }
             Self::Deposit(deposit)
         } else {
-            let envelope = TxEnvelope::decode_2718(&mut bytes).map_err(|err| {
-                PrimitivesError::Decode { what: "transaction", reason: err.to_string() }
-            })?;
+            let envelope =
+                TxEnvelope::decode_2718(&mut bytes).map_err(|err| PrimitivesError::Decode {
+                    what: "transaction",
+                    reason: err.to_string(),
+                })?;
             if !bytes.is_empty() {
                 return Err(PrimitivesError::Decode {
                     what: "transaction",
                     reason: format!("{} trailing bytes", bytes.len()),
                 });
             }
-            let sender = envelope.recover_signer().map_err(|err| PrimitivesError::Decode {
-                what: "transaction signature",
-                reason: err.to_string(),
-            })?;
+            let sender = envelope
+                .recover_signer()
+                .map_err(|err| PrimitivesError::Decode {
+                    what: "transaction signature",
+                    reason: err.to_string(),
+                })?;
             Self::Signed { envelope, sender }
         };
         Ok(tx)
@@ -66,9 +77,11 @@ impl L2Transaction {
         if bytes.first() == Some(&DEPOSIT_TX_TYPE) {
             return Ok(Self::Deposit(TxDeposit::decode_body(&mut &bytes[1..])?));
         }
-        let envelope = TxEnvelope::decode_2718(&mut &bytes[..]).map_err(|err| {
-            PrimitivesError::Decode { what: "transaction", reason: err.to_string() }
-        })?;
+        let envelope =
+            TxEnvelope::decode_2718(&mut &bytes[..]).map_err(|err| PrimitivesError::Decode {
+                what: "transaction",
+                reason: err.to_string(),
+            })?;
         Ok(Self::Signed { envelope, sender })
     }
 
@@ -193,7 +206,10 @@ impl L2Receipt {
             + self.cumulative_gas_used.length()
             + bloom.length()
             + self.logs.length();
-        RlpHeader { list: true, payload_length }
+        RlpHeader {
+            list: true,
+            payload_length,
+        }
     }
 
     /// The logs bloom.
@@ -209,13 +225,21 @@ impl L2Receipt {
         };
         let header = RlpHeader::decode(&mut body)?;
         if !header.list {
-            return Err(PrimitivesError::Decode { what: "receipt", reason: "not a list".into() });
+            return Err(PrimitivesError::Decode {
+                what: "receipt",
+                reason: "not a list".into(),
+            });
         }
         let success = bool::decode(&mut body)?;
         let cumulative_gas_used = u64::decode(&mut body)?;
         let _bloom = Bloom::decode(&mut body)?;
         let logs = Vec::<Log>::decode(&mut body)?;
-        Ok(Self { tx_type, success, cumulative_gas_used, logs })
+        Ok(Self {
+            tx_type,
+            success,
+            cumulative_gas_used,
+            logs,
+        })
     }
 }
 
@@ -303,11 +327,17 @@ pub fn decode_l1_origin(extra_data: &[u8]) -> Result<L1Origin> {
     if extra_data.len() != L2_BLOCK_EXTRA_DATA_LEN {
         return Err(PrimitivesError::Decode {
             what: "L2 header extra_data",
-            reason: format!("expected {L2_BLOCK_EXTRA_DATA_LEN} bytes, got {}", extra_data.len()),
+            reason: format!(
+                "expected {L2_BLOCK_EXTRA_DATA_LEN} bytes, got {}",
+                extra_data.len()
+            ),
         });
     }
     let number = u64::from_be_bytes(extra_data[..8].try_into().expect("length checked"));
-    Ok(BlockNumHash { number, hash: B256::from_slice(&extra_data[8..]) })
+    Ok(BlockNumHash {
+        number,
+        hash: B256::from_slice(&extra_data[8..]),
+    })
 }
 
 #[cfg(test)]
@@ -320,25 +350,44 @@ mod tests {
             tx_type: DEPOSIT_TX_TYPE,
             success: true,
             cumulative_gas_used: 42_000,
-            logs: vec![Log::new_unchecked(Address::repeat_byte(1), vec![B256::ZERO], Bytes::from_static(b"x"))],
+            logs: vec![Log::new_unchecked(
+                Address::repeat_byte(1),
+                vec![B256::ZERO],
+                Bytes::from_static(b"x"),
+            )],
         };
         let bytes = receipt.encoded_2718();
         assert_eq!(bytes.len(), receipt.encode_2718_len());
         assert_eq!(L2Receipt::decode_2718(&bytes).unwrap(), receipt);
-        let legacy = L2Receipt { tx_type: 0, ..receipt };
-        assert_eq!(L2Receipt::decode_2718(&legacy.encoded_2718()).unwrap(), legacy);
+        let legacy = L2Receipt {
+            tx_type: 0,
+            ..receipt
+        };
+        assert_eq!(
+            L2Receipt::decode_2718(&legacy.encoded_2718()).unwrap(),
+            legacy
+        );
     }
 
     #[test]
     fn l1_origin_roundtrip_and_rejects_bad_length() {
-        let origin = BlockNumHash { number: 77, hash: B256::repeat_byte(9) };
+        let origin = BlockNumHash {
+            number: 77,
+            hash: B256::repeat_byte(9),
+        };
         assert_eq!(decode_l1_origin(&encode_l1_origin(origin)).unwrap(), origin);
         assert!(decode_l1_origin(&[0u8; 39]).is_err());
     }
 
     #[test]
     fn garbage_transactions_are_errors_not_panics() {
-        for bytes in [&[][..], &[0x7e], &[0x02, 0xc0], &[0xff; 10], &[0x7e, 0xc0, 0x00]] {
+        for bytes in [
+            &[][..],
+            &[0x7e],
+            &[0x02, 0xc0],
+            &[0xff; 10],
+            &[0x7e, 0xc0, 0x00],
+        ] {
             assert!(L2Transaction::decode_2718_recover(bytes).is_err());
         }
     }

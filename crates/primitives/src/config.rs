@@ -78,7 +78,10 @@ impl RollupConfig {
             PrimitivesError::Config(format!("cannot read {}: {err}", path.display()))
         })?;
         let config: Self = serde_json::from_str(&text).map_err(|err| {
-            PrimitivesError::Config(format!("{} is not a valid rollup config: {err}", path.display()))
+            PrimitivesError::Config(format!(
+                "{} is not a valid rollup config: {err}",
+                path.display()
+            ))
         })?;
         config.validate()?;
         Ok(config)
@@ -96,7 +99,9 @@ impl RollupConfig {
             )));
         }
         if self.contracts.l1_bridge.is_zero() {
-            return Err(PrimitivesError::Config("contracts.l1Bridge must be set".into()));
+            return Err(PrimitivesError::Config(
+                "contracts.l1Bridge must be set".into(),
+            ));
         }
         if self.genesis.gas_limit < 1_000_000 {
             return Err(PrimitivesError::Config(format!(

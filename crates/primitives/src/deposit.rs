@@ -12,7 +12,18 @@ pub const DEPOSIT_TX_TYPE: u8 = 0x7e;
 /// Execution: `mint` wei are credited to `from` first (and stay credited even if the call
 /// fails), then `from` calls `to` with `value` and `input`, bounded by `gas_limit`, paying no
 /// gas fee.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, RlpEncodable, RlpDecodable, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    RlpEncodable,
+    RlpDecodable,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[serde(rename_all = "camelCase")]
 pub struct TxDeposit {
     /// Unique identity of the deposit: see [`deposit_source_hash`].

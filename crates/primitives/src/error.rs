@@ -29,6 +29,9 @@ pub type Result<T, E = PrimitivesError> = core::result::Result<T, E>;
 
 impl From<alloy_rlp::Error> for PrimitivesError {
     fn from(err: alloy_rlp::Error) -> Self {
-        Self::Decode { what: "rlp", reason: err.to_string() }
+        Self::Decode {
+            what: "rlp",
+            reason: err.to_string(),
+        }
     }
 }

@@ -56,12 +56,18 @@ pub struct L1Block {
 impl L1Block {
     /// The block's number and hash.
     pub const fn num_hash(&self) -> BlockNumHash {
-        BlockNumHash { number: self.number, hash: self.hash }
+        BlockNumHash {
+            number: self.number,
+            hash: self.hash,
+        }
     }
 
     /// The parent's number and hash. The genesis block has number 0 and reports itself.
     pub const fn parent_num_hash(&self) -> BlockNumHash {
-        BlockNumHash { number: self.number.saturating_sub(1), hash: self.parent_hash }
+        BlockNumHash {
+            number: self.number.saturating_sub(1),
+            hash: self.parent_hash,
+        }
     }
 
     /// Iterates over `(log_index_in_block, log)` of successful transactions only.

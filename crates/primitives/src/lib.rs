@@ -25,7 +25,10 @@ mod predeploys;
 pub mod artifacts;
 pub mod bindings;
 
-pub use block::{decode_l1_origin, encode_l1_origin, L1Origin, L2Block, L2Receipt, L2Transaction, L2_BLOCK_EXTRA_DATA_LEN};
+pub use block::{
+    L1Origin, L2_BLOCK_EXTRA_DATA_LEN, L2Block, L2Receipt, L2Transaction, decode_l1_origin,
+    encode_l1_origin,
+};
 pub use config::{ContractAddresses, GenesisAccount, L2Genesis, RollupConfig};
 pub use deposit::{DEPOSIT_TX_TYPE, TxDeposit, deposit_source_hash};
 pub use error::{PrimitivesError, Result};

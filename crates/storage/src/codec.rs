@@ -2,10 +2,10 @@
 //! [`StorageError::Corrupt`].
 
 use alloy_eips::BlockNumHash;
+use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Address, B256, U256};
 use revm::state::AccountInfo;
 use rollup_primitives::{L2Receipt, L2Transaction};
-use alloy_eips::eip2718::Encodable2718;
 
 use crate::{Result, StorageError, error::corrupt};
 
@@ -22,7 +22,11 @@ impl<'a> Cursor<'a> {
 
     pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8]> {
         if self.bytes.len() < n {
-            return Err(corrupt(self.table, &[], format!("truncated: wanted {n} more bytes")));
+            return Err(corrupt(
+                self.table,
+                &[],
+                format!("truncated: wanted {n} more bytes"),
+            ));
         }
         let (head, tail) = self.bytes.split_at(n);
         self.bytes = tail;
@@ -30,11 +34,15 @@ impl<'a> Cursor<'a> {
     }
 
     pub(crate) fn u64(&mut self) -> Result<u64> {
-        Ok(u64::from_be_bytes(self.take(8)?.try_into().expect("8 bytes")))
+        Ok(u64::from_be_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
     }
 
     pub(crate) fn u32(&mut self) -> Result<u32> {
-        Ok(u32::from_be_bytes(self.take(4)?.try_into().expect("4 bytes")))
+        Ok(u32::from_be_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
     }
 
     pub(crate) fn address(&mut self) -> Result<Address> {
@@ -58,7 +66,11 @@ impl<'a> Cursor<'a> {
         if self.bytes.is_empty() {
             Ok(())
         } else {
-            Err(corrupt(self.table, &[], format!("{} trailing bytes", self.bytes.len())))
+            Err(corrupt(
+                self.table,
+                &[],
+                format!("{} trailing bytes", self.bytes.len()),
+            ))
         }
     }
 }
@@ -84,7 +96,13 @@ pub(crate) fn decode_account(bytes: &[u8]) -> Result<AccountInfo> {
     let balance = cur.u256()?;
     let code_hash = cur.b256()?;
     cur.finish()?;
-    Ok(AccountInfo { nonce, balance, code_hash, account_id: None, code: None })
+    Ok(AccountInfo {
+        nonce,
+        balance,
+        code_hash,
+        account_id: None,
+        code: None,
+    })
 }
 
 pub(crate) fn storage_key(address: Address, slot: U256) -> [u8; 52] {
@@ -215,7 +233,10 @@ impl L1BlockRecord {
         let hash = cur.b256()?;
         let l2_head = cur.u64()?;
         cur.finish()?;
-        Ok(Self { block: BlockNumHash { number, hash }, l2_head })
+        Ok(Self {
+            block: BlockNumHash { number, hash },
+            l2_head,
+        })
     }
 }
 
@@ -235,7 +256,10 @@ pub(crate) fn decode_num_hash(table: &'static str, bytes: &[u8]) -> Result<Block
 }
 
 pub(crate) fn decode_u64(table: &'static str, bytes: &[u8]) -> Result<u64> {
-    bytes.try_into().map(u64::from_be_bytes).map_err(|_| corrupt(table, bytes, "expected 8 bytes"))
+    bytes
+        .try_into()
+        .map(u64::from_be_bytes)
+        .map_err(|_| corrupt(table, bytes, "expected 8 bytes"))
 }
 
 #[allow(dead_code)]
@@ -252,7 +276,16 @@ mod tests {
         let set = ChangeSet {
             accounts: vec![
                 (Address::repeat_byte(1), None),
-                (Address::repeat_byte(2), Some(AccountInfo { nonce: 3, balance: U256::from(4), code_hash: B256::repeat_byte(5), account_id: None, code: None })),
+                (
+                    Address::repeat_byte(2),
+                    Some(AccountInfo {
+                        nonce: 3,
+                        balance: U256::from(4),
+                        code_hash: B256::repeat_byte(5),
+                        account_id: None,
+                        code: None,
+                    }),
+                ),
             ],
             storage: vec![(Address::repeat_byte(2), U256::from(7), U256::from(8))],
         };

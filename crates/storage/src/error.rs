@@ -20,7 +20,9 @@ pub enum StorageError {
         reason: String,
     },
     /// The database was initialised for a different rollup.
-    #[error("database at {path} holds genesis {stored}, but the config's genesis is {expected}: use a fresh --datadir or the matching config")]
+    #[error(
+        "database at {path} holds genesis {stored}, but the config's genesis is {expected}: use a fresh --datadir or the matching config"
+    )]
     GenesisMismatch {
         /// Path.
         path: String,
@@ -33,7 +35,9 @@ pub enum StorageError {
     #[error("{0} not found")]
     NotFound(String),
     /// Historical state further back than the node keeps.
-    #[error("state at L2 block {requested} is older than the {kept} blocks this node keeps history for")]
+    #[error(
+        "state at L2 block {requested} is older than the {kept} blocks this node keeps history for"
+    )]
     HistoryPruned {
         /// Requested block.
         requested: u64,
@@ -51,5 +55,9 @@ impl revm::database_interface::DBErrorMarker for StorageError {}
 pub type Result<T, E = StorageError> = core::result::Result<T, E>;
 
 pub(crate) fn corrupt(table: &'static str, key: &[u8], reason: impl ToString) -> StorageError {
-    StorageError::Corrupt { table, key: alloy_primitives::hex::encode(key), reason: reason.to_string() }
+    StorageError::Corrupt {
+        table,
+        key: alloy_primitives::hex::encode(key),
+        reason: reason.to_string(),
+    }
 }

@@ -6,7 +6,10 @@ use alloy_primitives::{Address, B256, U256};
 use alloy_rlp::Decodable;
 use revm::{DatabaseRef, bytecode::Bytecode, state::AccountInfo};
 use rollup_primitives::{L2Receipt, L2Transaction};
-use signet_libmdbx::{TransactionKind, tx::{Tx, aliases::RoTxSync}};
+use signet_libmdbx::{
+    TransactionKind,
+    tx::{Tx, aliases::RoTxSync},
+};
 
 use crate::{
     L1BlockRecord, Result, StorageError,
@@ -28,12 +31,16 @@ pub(crate) struct Reads<'a, K: TransactionKind> {
 impl<K: TransactionKind> Reads<'_, K> {
     pub(crate) fn meta_b256(&self, key: &[u8]) -> Result<Option<B256>> {
         get(self.tx, self.tables.meta, key)?
-            .map(|v| B256::try_from(v.as_slice()).map_err(|_| corrupt("Meta", key, "expected 32 bytes")))
+            .map(|v| {
+                B256::try_from(v.as_slice()).map_err(|_| corrupt("Meta", key, "expected 32 bytes"))
+            })
             .transpose()
     }
 
     pub(crate) fn l2_head(&self) -> Result<Option<u64>> {
-        get(self.tx, self.tables.meta, META_L2_HEAD)?.map(|v| decode_u64("Meta", &v)).transpose()
+        get(self.tx, self.tables.meta, META_L2_HEAD)?
+            .map(|v| decode_u64("Meta", &v))
+            .transpose()
     }
 
     pub(crate) fn l1_cursor(&self) -> Result<Option<BlockNumHash>> {
@@ -50,13 +57,24 @@ impl<K: TransactionKind> Reads<'_, K> {
 
     pub(crate) fn header(&self, number: u64) -> Result<Option<Header>> {
         get(self.tx, self.tables.headers, &number.to_be_bytes())?
-            .map(|v| Header::decode(&mut v.as_slice()).map_err(|e| corrupt("Headers", &number.to_be_bytes(), e)))
+            .map(|v| {
+                Header::decode(&mut v.as_slice())
+                    .map_err(|e| corrupt("Headers", &number.to_be_bytes(), e))
+            })
             .transpose()
     }
 
     pub(crate) fn canonical_hash(&self, number: u64) -> Result<Option<B256>> {
         get(self.tx, self.tables.canonical_hashes, &number.to_be_bytes())?
-            .map(|v| B256::try_from(v.as_slice()).map_err(|_| corrupt("CanonicalHashes", &number.to_be_bytes(), "expected 32 bytes")))
+            .map(|v| {
+                B256::try_from(v.as_slice()).map_err(|_| {
+                    corrupt(
+                        "CanonicalHashes",
+                        &number.to_be_bytes(),
+                        "expected 32 bytes",
+                    )
+                })
+            })
             .transpose()
     }
 
@@ -67,7 +85,9 @@ impl<K: TransactionKind> Reads<'_, K> {
     }
 
     pub(crate) fn body(&self, number: u64) -> Result<Option<Vec<L2Transaction>>> {
-        get(self.tx, self.tables.bodies, &number.to_be_bytes())?.map(|v| codec::decode_body(&v)).transpose()
+        get(self.tx, self.tables.bodies, &number.to_be_bytes())?
+            .map(|v| codec::decode_body(&v))
+            .transpose()
     }
 
     pub(crate) fn receipts(&self, number: u64) -> Result<Option<Vec<L2Receipt>>> {
@@ -88,17 +108,23 @@ impl<K: TransactionKind> Reads<'_, K> {
     }
 
     pub(crate) fn changeset(&self, number: u64) -> Result<Option<ChangeSet>> {
-        get(self.tx, self.tables.changesets, &number.to_be_bytes())?.map(|v| ChangeSet::decode(&v)).transpose()
+        get(self.tx, self.tables.changesets, &number.to_be_bytes())?
+            .map(|v| ChangeSet::decode(&v))
+            .transpose()
     }
 
     pub(crate) fn account(&self, address: Address) -> Result<Option<AccountInfo>> {
-        get(self.tx, self.tables.accounts, address.as_slice())?.map(|v| codec::decode_account(&v)).transpose()
+        get(self.tx, self.tables.accounts, address.as_slice())?
+            .map(|v| codec::decode_account(&v))
+            .transpose()
     }
 
     pub(crate) fn storage(&self, address: Address, slot: U256) -> Result<U256> {
-        Ok(get(self.tx, self.tables.storage, &storage_key(address, slot))?
-            .map(|v| U256::from_be_slice(&v))
-            .unwrap_or_default())
+        Ok(
+            get(self.tx, self.tables.storage, &storage_key(address, slot))?
+                .map(|v| U256::from_be_slice(&v))
+                .unwrap_or_default(),
+        )
     }
 
     pub(crate) fn code(&self, code_hash: B256) -> Result<Option<Bytecode>> {
@@ -156,7 +182,10 @@ impl StoreReader {
     }
 
     pub(crate) const fn reads(&self) -> Reads<'_, signet_libmdbx::RoSync> {
-        Reads { tx: &self.tx, tables: &self.tables }
+        Reads {
+            tx: &self.tx,
+            tables: &self.tables,
+        }
     }
 
     pub(crate) fn meta_b256(&self, key: &[u8]) -> Result<Option<B256>> {
@@ -188,7 +217,10 @@ impl StoreReader {
             if out.len() >= limit {
                 break;
             }
-            out.push(L1BlockRecord::decode(decode_u64("L1Blocks", &key)?, &value)?);
+            out.push(L1BlockRecord::decode(
+                decode_u64("L1Blocks", &key)?,
+                &value,
+            )?);
             entry = cursor.prev::<Vec<u8>, Vec<u8>>()?;
         }
         Ok(out)
@@ -222,16 +254,27 @@ impl StoreReader {
     /// A transaction by hash, with receipt and position.
     pub fn transaction(&self, hash: B256) -> Result<Option<StoredTransaction>> {
         let reads = self.reads();
-        let Some((block_number, index)) = reads.tx_location(hash)? else { return Ok(None) };
-        let missing = || StorageError::Inconsistent(format!("tx {hash} indexed in block {block_number} which is incomplete"));
+        let Some((block_number, index)) = reads.tx_location(hash)? else {
+            return Ok(None);
+        };
+        let missing = || {
+            StorageError::Inconsistent(format!(
+                "tx {hash} indexed in block {block_number} which is incomplete"
+            ))
+        };
         let body = reads.body(block_number)?.ok_or_else(missing)?;
         let receipts = reads.receipts(block_number)?.ok_or_else(missing)?;
         let header = reads.header(block_number)?.ok_or_else(missing)?;
         let i = index as usize;
-        let (Some(transaction), Some(receipt)) = (body.get(i).cloned(), receipts.get(i).cloned()) else {
+        let (Some(transaction), Some(receipt)) = (body.get(i).cloned(), receipts.get(i).cloned())
+        else {
             return Err(missing());
         };
-        let previous_gas = if i == 0 { 0 } else { receipts[i - 1].cumulative_gas_used };
+        let previous_gas = if i == 0 {
+            0
+        } else {
+            receipts[i - 1].cumulative_gas_used
+        };
         let first_log_index = receipts[..i].iter().map(|r| r.logs.len() as u64).sum();
         Ok(Some(StoredTransaction {
             gas_used: receipt.cumulative_gas_used - previous_gas,
@@ -267,9 +310,16 @@ impl StoreReader {
             return Err(StorageError::NotFound(format!("L2 block {number}")));
         }
         if head - number > HISTORY_BLOCKS {
-            return Err(StorageError::HistoryPruned { requested: number, kept: HISTORY_BLOCKS });
+            return Err(StorageError::HistoryPruned {
+                requested: number,
+                kept: HISTORY_BLOCKS,
+            });
         }
-        Ok(HistoricalState { reader: self, block: number, head })
+        Ok(HistoricalState {
+            reader: self,
+            block: number,
+            head,
+        })
     }
 }
 
@@ -290,10 +340,10 @@ impl HistoricalState<'_> {
     /// The first change after `block` to `address` (its value as of `block`), if any.
     fn account_before_later_blocks(&self, address: Address) -> Result<Option<Option<AccountInfo>>> {
         for number in self.block + 1..=self.head {
-            if let Some(set) = self.reader.reads().changeset(number)? {
-                if let Some((_, info)) = set.accounts.into_iter().find(|(a, _)| *a == address) {
-                    return Ok(Some(info));
-                }
+            if let Some(set) = self.reader.reads().changeset(number)?
+                && let Some((_, info)) = set.accounts.into_iter().find(|(a, _)| *a == address)
+            {
+                return Ok(Some(info));
             }
         }
         Ok(None)
@@ -301,10 +351,13 @@ impl HistoricalState<'_> {
 
     fn storage_before_later_blocks(&self, address: Address, slot: U256) -> Result<Option<U256>> {
         for number in self.block + 1..=self.head {
-            if let Some(set) = self.reader.reads().changeset(number)? {
-                if let Some((_, _, value)) = set.storage.into_iter().find(|(a, s, _)| *a == address && *s == slot) {
-                    return Ok(Some(value));
-                }
+            if let Some(set) = self.reader.reads().changeset(number)?
+                && let Some((_, _, value)) = set
+                    .storage
+                    .into_iter()
+                    .find(|(a, s, _)| *a == address && *s == slot)
+            {
+                return Ok(Some(value));
             }
         }
         Ok(None)

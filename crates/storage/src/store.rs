@@ -1,10 +1,13 @@
 //! The MDBX environment.
 
-use std::{path::{Path, PathBuf}, sync::Arc};
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 
 use alloy_primitives::B256;
-use signet_libmdbx::{Database, Environment, Geometry, TransactionKind, tx::Tx};
 use rollup_primitives::RollupConfig;
+use signet_libmdbx::{Database, Environment, Geometry, TransactionKind, tx::Tx};
 use tracing::info;
 
 use crate::{
@@ -33,7 +36,10 @@ impl Store {
     /// Opens (creating if needed) the database directory at `path`.
     pub fn open(path: &Path) -> Result<Self> {
         std::fs::create_dir_all(path).map_err(|err| {
-            StorageError::Inconsistent(format!("cannot create database directory {}: {err}", path.display()))
+            StorageError::Inconsistent(format!(
+                "cannot create database directory {}: {err}",
+                path.display()
+            ))
         })?;
         let env = Environment::builder()
             .set_max_dbs(Tables::COUNT + 4)
@@ -45,18 +51,30 @@ impl Store {
             })
             .open(path)?;
         let tables = Tables::create(&env)?;
-        Ok(Self { inner: Arc::new(Inner { env, tables, path: path.to_path_buf() }) })
+        Ok(Self {
+            inner: Arc::new(Inner {
+                env,
+                tables,
+                path: path.to_path_buf(),
+            }),
+        })
     }
 
     /// A consistent read-only snapshot.
     pub fn reader(&self) -> Result<StoreReader> {
-        Ok(StoreReader::new(self.inner.env.begin_ro_sync()?, self.inner.tables))
+        Ok(StoreReader::new(
+            self.inner.env.begin_ro_sync()?,
+            self.inner.tables,
+        ))
     }
 
     /// Starts the (single) write transaction. MDBX serialises writers; nothing is visible to
     /// readers until [`StoreWriter::commit`].
     pub fn writer(&self) -> Result<StoreWriter> {
-        Ok(StoreWriter::new(self.inner.env.begin_rw_sync()?, self.inner.tables))
+        Ok(StoreWriter::new(
+            self.inner.env.begin_rw_sync()?,
+            self.inner.tables,
+        ))
     }
 
     /// Writes the genesis block and state if the database is new, or checks that the stored
@@ -89,6 +107,10 @@ impl Store {
 }
 
 /// Reads one value from any kind of transaction.
-pub(crate) fn get<K: TransactionKind>(tx: &Tx<K>, db: Database, key: &[u8]) -> Result<Option<Vec<u8>>> {
+pub(crate) fn get<K: TransactionKind>(
+    tx: &Tx<K>,
+    db: Database,
+    key: &[u8],
+) -> Result<Option<Vec<u8>>> {
     Ok(tx.get::<Vec<u8>>(db.dbi(), key)?)
 }

@@ -32,7 +32,10 @@ impl StoreWriter {
     }
 
     fn reads(&self) -> Reads<'_, RwSync> {
-        Reads { tx: &self.tx, tables: &self.tables }
+        Reads {
+            tx: &self.tx,
+            tables: &self.tables,
+        }
     }
 
     /// Makes every write of this transaction durable and visible, atomically.
@@ -51,31 +54,63 @@ impl StoreWriter {
             let code_hash = match &account.code {
                 Some(code) if !code.is_empty() => {
                     let hash = keccak256(code);
-                    self.tx.put(self.tables.bytecodes, hash, code, WriteFlags::empty())?;
+                    self.tx
+                        .put(self.tables.bytecodes, hash, code, WriteFlags::empty())?;
                     hash
                 }
                 _ => KECCAK_EMPTY,
             };
-            let info = AccountInfo { nonce: account.nonce, balance: account.balance, code_hash, account_id: None, code: None };
-            self.tx.put(self.tables.accounts, address, codec::encode_account(&info), WriteFlags::empty())?;
+            let info = AccountInfo {
+                nonce: account.nonce,
+                balance: account.balance,
+                code_hash,
+                account_id: None,
+                code: None,
+            };
+            self.tx.put(
+                self.tables.accounts,
+                address,
+                codec::encode_account(&info),
+                WriteFlags::empty(),
+            )?;
             for (slot, value) in &account.storage {
                 if !value.is_zero() {
-                    self.tx.put(self.tables.storage, storage_key(*address, (*slot).into()), value, WriteFlags::empty())?;
+                    self.tx.put(
+                        self.tables.storage,
+                        storage_key(*address, (*slot).into()),
+                        value,
+                        WriteFlags::empty(),
+                    )?;
                 }
             }
         }
         let header = config.genesis_header(B256::ZERO);
         let hash = header.hash_slow();
-        self.put_block_data(&L2Block { header, transactions: vec![] }, hash, &[])?;
-        self.tx.put(self.tables.meta, META_GENESIS, hash, WriteFlags::empty())?;
-        self.tx.put(self.tables.meta, META_L2_HEAD, 0u64.to_be_bytes(), WriteFlags::empty())?;
+        self.put_block_data(
+            &L2Block {
+                header,
+                transactions: vec![],
+            },
+            hash,
+            &[],
+        )?;
+        self.tx
+            .put(self.tables.meta, META_GENESIS, hash, WriteFlags::empty())?;
+        self.tx.put(
+            self.tables.meta,
+            META_L2_HEAD,
+            0u64.to_be_bytes(),
+            WriteFlags::empty(),
+        )?;
         self.record_l1_block(config.genesis.l1_origin, 0)?;
         Ok(hash)
     }
 
     /// The L2 head.
     pub fn l2_head(&self) -> Result<u64> {
-        self.reads().l2_head()?.ok_or_else(|| StorageError::NotFound("L2 head (genesis not written)".into()))
+        self.reads()
+            .l2_head()?
+            .ok_or_else(|| StorageError::NotFound("L2 head (genesis not written)".into()))
     }
 
     /// Header of L2 block `number`.
@@ -98,21 +133,44 @@ impl StoreWriter {
         self.reads().l1_block(number)
     }
 
-    fn put_block_data(&mut self, block: &L2Block, hash: B256, receipts: &[L2Receipt]) -> Result<()> {
+    fn put_block_data(
+        &mut self,
+        block: &L2Block,
+        hash: B256,
+        receipts: &[L2Receipt],
+    ) -> Result<()> {
         let number = block.number();
         let key = number.to_be_bytes();
         let mut header_rlp = Vec::with_capacity(600);
         block.header.encode(&mut header_rlp);
-        self.tx.put(self.tables.headers, key, header_rlp, WriteFlags::empty())?;
-        self.tx.put(self.tables.canonical_hashes, key, hash, WriteFlags::empty())?;
-        self.tx.put(self.tables.block_numbers, hash, key, WriteFlags::empty())?;
-        self.tx.put(self.tables.bodies, key, codec::encode_body(&block.transactions), WriteFlags::empty())?;
-        self.tx.put(self.tables.receipts, key, codec::encode_receipts(receipts), WriteFlags::empty())?;
+        self.tx
+            .put(self.tables.headers, key, header_rlp, WriteFlags::empty())?;
+        self.tx
+            .put(self.tables.canonical_hashes, key, hash, WriteFlags::empty())?;
+        self.tx
+            .put(self.tables.block_numbers, hash, key, WriteFlags::empty())?;
+        self.tx.put(
+            self.tables.bodies,
+            key,
+            codec::encode_body(&block.transactions),
+            WriteFlags::empty(),
+        )?;
+        self.tx.put(
+            self.tables.receipts,
+            key,
+            codec::encode_receipts(receipts),
+            WriteFlags::empty(),
+        )?;
         for (index, tx) in block.transactions.iter().enumerate() {
             let mut location = [0u8; 12];
             location[..8].copy_from_slice(&key);
             location[8..].copy_from_slice(&(index as u32).to_be_bytes());
-            self.tx.put(self.tables.tx_lookup, tx.hash(), location, WriteFlags::empty())?;
+            self.tx.put(
+                self.tables.tx_lookup,
+                tx.hash(),
+                location,
+                WriteFlags::empty(),
+            )?;
         }
         Ok(())
     }
@@ -120,11 +178,18 @@ impl StoreWriter {
     /// Appends an executed L2 block on top of the head: applies its state changes, records a
     /// changeset of prior values, stores header, body, receipts and the transaction index, and
     /// moves the head. Returns the block hash.
-    pub fn append_block(&mut self, block: &L2Block, receipts: &[L2Receipt], bundle: &BundleState) -> Result<B256> {
+    pub fn append_block(
+        &mut self,
+        block: &L2Block,
+        receipts: &[L2Receipt],
+        bundle: &BundleState,
+    ) -> Result<B256> {
         let number = block.number();
         let head = self.l2_head()?;
         if number != head + 1 {
-            return Err(StorageError::Inconsistent(format!("L2 block {number} does not follow head {head}")));
+            return Err(StorageError::Inconsistent(format!(
+                "L2 block {number} does not follow head {head}"
+            )));
         }
         let parent = self.reads().canonical_hash(head)?.unwrap_or_default();
         if block.header.parent_hash != parent {
@@ -134,10 +199,20 @@ impl StoreWriter {
             )));
         }
         let changeset = self.apply_state(bundle)?;
-        self.tx.put(self.tables.changesets, number.to_be_bytes(), changeset.encode(), WriteFlags::empty())?;
+        self.tx.put(
+            self.tables.changesets,
+            number.to_be_bytes(),
+            changeset.encode(),
+            WriteFlags::empty(),
+        )?;
         let hash = block.hash();
         self.put_block_data(block, hash, receipts)?;
-        self.tx.put(self.tables.meta, META_L2_HEAD, number.to_be_bytes(), WriteFlags::empty())?;
+        self.tx.put(
+            self.tables.meta,
+            META_L2_HEAD,
+            number.to_be_bytes(),
+            WriteFlags::empty(),
+        )?;
         Ok(hash)
     }
 
@@ -147,14 +222,23 @@ impl StoreWriter {
         let mut changeset = ChangeSet::default();
         for (hash, code) in &plain.contracts {
             if *hash != KECCAK_EMPTY {
-                self.tx.put(self.tables.bytecodes, hash, code.original_bytes(), WriteFlags::empty())?;
+                self.tx.put(
+                    self.tables.bytecodes,
+                    hash,
+                    code.original_bytes(),
+                    WriteFlags::empty(),
+                )?;
             }
         }
         for storage in &plain.storage {
             if storage.wipe_storage {
                 for (slot, value) in self.reads().storage_of(storage.address)? {
                     changeset.storage.push((storage.address, slot, value));
-                    self.tx.del(self.tables.storage, storage_key(storage.address, slot), None)?;
+                    self.tx.del(
+                        self.tables.storage,
+                        storage_key(storage.address, slot),
+                        None,
+                    )?;
                 }
             }
             for (slot, value) in &storage.storage {
@@ -162,14 +246,23 @@ impl StoreWriter {
                 if prior == *value {
                     continue;
                 }
-                if !changeset.storage.iter().any(|(a, s, _)| *a == storage.address && s == slot) {
+                if !changeset
+                    .storage
+                    .iter()
+                    .any(|(a, s, _)| *a == storage.address && s == slot)
+                {
                     changeset.storage.push((storage.address, *slot, prior));
                 }
                 let key = storage_key(storage.address, *slot);
                 if value.is_zero() {
                     self.tx.del(self.tables.storage, key, None)?;
                 } else {
-                    self.tx.put(self.tables.storage, key, value.to_be_bytes::<32>(), WriteFlags::empty())?;
+                    self.tx.put(
+                        self.tables.storage,
+                        key,
+                        value.to_be_bytes::<32>(),
+                        WriteFlags::empty(),
+                    )?;
                 }
             }
         }
@@ -177,9 +270,12 @@ impl StoreWriter {
             let prior = self.reads().account(*address)?;
             changeset.accounts.push((*address, prior));
             match info {
-                Some(info) => {
-                    self.tx.put(self.tables.accounts, address, codec::encode_account(info), WriteFlags::empty())?
-                }
+                Some(info) => self.tx.put(
+                    self.tables.accounts,
+                    address,
+                    codec::encode_account(info),
+                    WriteFlags::empty(),
+                )?,
                 None => {
                     self.tx.del(self.tables.accounts, address, None)?;
                 }
@@ -198,7 +294,9 @@ impl StoreWriter {
         for block in (number + 1..=head).rev() {
             let key = block.to_be_bytes();
             let changeset = self.reads().changeset(block)?.ok_or_else(|| {
-                StorageError::Inconsistent(format!("no changeset for L2 block {block}: cannot unwind"))
+                StorageError::Inconsistent(format!(
+                    "no changeset for L2 block {block}: cannot unwind"
+                ))
             })?;
             // Accounts and slots each appear once per changeset, so the order of undoing within
             // a block does not matter.
@@ -210,7 +308,12 @@ impl StoreWriter {
                 if prior.is_zero() {
                     self.tx.del(self.tables.storage, key, None)?;
                 } else {
-                    self.tx.put(self.tables.storage, key, prior.to_be_bytes::<32>(), WriteFlags::empty())?;
+                    self.tx.put(
+                        self.tables.storage,
+                        key,
+                        prior.to_be_bytes::<32>(),
+                        WriteFlags::empty(),
+                    )?;
                 }
             }
             if let Some(body) = self.reads().body(block)? {
@@ -231,13 +334,23 @@ impl StoreWriter {
                 self.tx.del(table, key, None)?;
             }
         }
-        self.tx.put(self.tables.meta, META_L2_HEAD, number.to_be_bytes(), WriteFlags::empty())?;
+        self.tx.put(
+            self.tables.meta,
+            META_L2_HEAD,
+            number.to_be_bytes(),
+            WriteFlags::empty(),
+        )?;
         Ok(head - number)
     }
 
     fn restore_account(&mut self, address: Address, prior: Option<&AccountInfo>) -> Result<()> {
         match prior {
-            Some(info) => self.tx.put(self.tables.accounts, address, codec::encode_account(info), WriteFlags::empty())?,
+            Some(info) => self.tx.put(
+                self.tables.accounts,
+                address,
+                codec::encode_account(info),
+                WriteFlags::empty(),
+            )?,
             None => {
                 self.tx.del(self.tables.accounts, address, None)?;
             }
@@ -249,8 +362,18 @@ impl StoreWriter {
     /// L1 cursor to it.
     pub fn record_l1_block(&mut self, block: BlockNumHash, l2_head: u64) -> Result<()> {
         let record = L1BlockRecord { block, l2_head };
-        self.tx.put(self.tables.l1_blocks, block.number.to_be_bytes(), record.encode(), WriteFlags::empty())?;
-        self.tx.put(self.tables.meta, META_L1_CURSOR, encode_num_hash(block), WriteFlags::empty())?;
+        self.tx.put(
+            self.tables.l1_blocks,
+            block.number.to_be_bytes(),
+            record.encode(),
+            WriteFlags::empty(),
+        )?;
+        self.tx.put(
+            self.tables.meta,
+            META_L1_CURSOR,
+            encode_num_hash(block),
+            WriteFlags::empty(),
+        )?;
         Ok(())
     }
 
@@ -258,9 +381,15 @@ impl StoreWriter {
     /// below. The caller unwinds L2 to that block's `l2_head` in the same transaction.
     /// Returns the new cursor record.
     pub fn remove_l1_blocks_from(&mut self, from: u64) -> Result<L1BlockRecord> {
-        let below = from.checked_sub(1).and_then(|n| self.l1_block(n).transpose()).transpose()?.ok_or_else(|| {
-            StorageError::Inconsistent(format!("cannot revert L1 block {from}: no processed L1 block below it"))
-        })?;
+        let below = from
+            .checked_sub(1)
+            .and_then(|n| self.l1_block(n).transpose())
+            .transpose()?
+            .ok_or_else(|| {
+                StorageError::Inconsistent(format!(
+                    "cannot revert L1 block {from}: no processed L1 block below it"
+                ))
+            })?;
         let mut doomed = Vec::new();
         let mut cursor = self.tx.cursor(self.tables.l1_blocks)?;
         let mut entry = cursor.set_range::<Vec<u8>, ()>(&from.to_be_bytes())?;
@@ -272,7 +401,12 @@ impl StoreWriter {
         for key in doomed {
             self.tx.del(self.tables.l1_blocks, key, None)?;
         }
-        self.tx.put(self.tables.meta, META_L1_CURSOR, encode_num_hash(below.block), WriteFlags::empty())?;
+        self.tx.put(
+            self.tables.meta,
+            META_L1_CURSOR,
+            encode_num_hash(below.block),
+            WriteFlags::empty(),
+        )?;
         Ok(below)
     }
 

@@ -28,7 +28,10 @@ fn config() -> Arc<RollupConfig> {
             state_manager: Address::repeat_byte(3),
         },
         genesis: L2Genesis {
-            l1_origin: BlockNumHash { number: ORIGIN, hash: l1_hash(ORIGIN, 0) },
+            l1_origin: BlockNumHash {
+                number: ORIGIN,
+                hash: l1_hash(ORIGIN, 0),
+            },
             timestamp: 1_000,
             gas_limit: 30_000_000,
             base_fee_per_gas: 1_000_000_000,
@@ -59,7 +62,10 @@ fn deposit_log(to: Address, amount: u64) -> Log {
         amount: U256::from(amount),
         gasLimit: 21_000,
     };
-    Log { address: BRIDGE, data: event.encode_log_data() }
+    Log {
+        address: BRIDGE,
+        data: event.encode_log_data(),
+    }
 }
 
 /// L1 block `number` on `fork` (its parent is on `parent_fork`), with ETH deposits.
@@ -80,7 +86,10 @@ fn l1_block(number: u64, fork: u64, parent_fork: u64, deposits: &[(Address, u64)
         }],
         receipts: vec![L1Receipt {
             success: true,
-            logs: deposits.iter().map(|(to, amount)| deposit_log(*to, *amount)).collect(),
+            logs: deposits
+                .iter()
+                .map(|(to, amount)| deposit_log(*to, *amount))
+                .collect(),
         }],
     }
 }
@@ -89,17 +98,32 @@ fn l1_block(number: u64, fork: u64, parent_fork: u64, deposits: &[(Address, u64)
 /// deposit of `number` wei to `user(fork)` in every block.
 fn chain(from: u64, to: u64, fork: u64, parent_fork: u64) -> Arc<L1Chain> {
     let blocks = (from..=to)
-        .map(|n| l1_block(n, fork, if n == from { parent_fork } else { fork }, &[(user(fork as u8), n)]))
+        .map(|n| {
+            l1_block(
+                n,
+                fork,
+                if n == from { parent_fork } else { fork },
+                &[(user(fork as u8), n)],
+            )
+        })
         .collect();
     Arc::new(L1Chain::new(blocks).unwrap())
 }
 
 fn committed(from: u64, to: u64, fork: u64, parent_fork: u64) -> L1Notification {
-    L1Notification::Committed { new: chain(from, to, fork, parent_fork) }
+    L1Notification::Committed {
+        new: chain(from, to, fork, parent_fork),
+    }
 }
 
 fn balance(node: &RollupNode, address: Address) -> U256 {
-    node.store().reader().unwrap().account(address).unwrap().map(|a| a.balance).unwrap_or_default()
+    node.store()
+        .reader()
+        .unwrap()
+        .account(address)
+        .unwrap()
+        .map(|a| a.balance)
+        .unwrap_or_default()
 }
 
 fn sum(from: u64, to: u64) -> U256 {
@@ -110,7 +134,9 @@ fn sum(from: u64, to: u64) -> U256 {
 fn snapshot(node: &RollupNode) -> (u64, Vec<B256>, Vec<U256>) {
     let reader = node.store().reader().unwrap();
     let head = reader.l2_head().unwrap().unwrap();
-    let hashes = (0..=head).map(|n| reader.block_hash(n).unwrap().unwrap()).collect();
+    let hashes = (0..=head)
+        .map(|n| reader.block_hash(n).unwrap().unwrap())
+        .collect();
     let balances = (0..4).map(|i| balance(node, user(i))).collect();
     (head, hashes, balances)
 }
@@ -123,30 +149,51 @@ fn open(dir: &std::path::Path) -> RollupNode {
 fn committed_chain_applies_deposits_and_reports_finished_height() {
     let dir = tempfile::tempdir().unwrap();
     let mut node = open(dir.path());
-    let outcome = node.handle_notification(&committed(101, 105, 0, 0)).unwrap();
+    let outcome = node
+        .handle_notification(&committed(101, 105, 0, 0))
+        .unwrap();
     assert_eq!(outcome.committed_l1_blocks, 5);
-    assert_eq!(outcome.finished_height, Some(BlockNumHash { number: 105, hash: l1_hash(105, 0) }));
+    assert_eq!(
+        outcome.finished_height,
+        Some(BlockNumHash {
+            number: 105,
+            hash: l1_hash(105, 0)
+        })
+    );
     assert_eq!(balance(&node, user(0)), sum(101, 105));
     let heads = *node.heads().borrow();
     assert_eq!(heads.unsafe_l2.number, 5);
     assert_eq!(heads.l1_cursor.number, 105);
     // Each L2 block binds its L1 origin.
     let header = node.store().reader().unwrap().header(3).unwrap().unwrap();
-    assert_eq!(rollup_primitives::decode_l1_origin(&header.extra_data).unwrap().number, 103);
+    assert_eq!(
+        rollup_primitives::decode_l1_origin(&header.extra_data)
+            .unwrap()
+            .number,
+        103
+    );
 }
 
 #[test]
 fn duplicate_delivery_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mut node = open(dir.path());
-    node.handle_notification(&committed(101, 105, 0, 0)).unwrap();
+    node.handle_notification(&committed(101, 105, 0, 0))
+        .unwrap();
     let before = snapshot(&node);
-    let outcome = node.handle_notification(&committed(101, 105, 0, 0)).unwrap();
+    let outcome = node
+        .handle_notification(&committed(101, 105, 0, 0))
+        .unwrap();
     assert_eq!(outcome.duplicate_l1_blocks, 5);
     assert_eq!(outcome.committed_l1_blocks, 0);
     // A re-delivered chain that overlaps and extends: only the new part applies.
-    let outcome = node.handle_notification(&committed(103, 107, 0, 0)).unwrap();
-    assert_eq!((outcome.duplicate_l1_blocks, outcome.committed_l1_blocks), (3, 2));
+    let outcome = node
+        .handle_notification(&committed(103, 107, 0, 0))
+        .unwrap();
+    assert_eq!(
+        (outcome.duplicate_l1_blocks, outcome.committed_l1_blocks),
+        (3, 2)
+    );
     assert_eq!(&snapshot(&node).1[..before.1.len()], &before.1[..]);
     assert_eq!(balance(&node, user(0)), sum(101, 107));
 }
@@ -155,46 +202,90 @@ fn duplicate_delivery_changes_nothing() {
 fn reorg_unwinds_exactly_and_applies_the_new_chain() {
     let dir = tempfile::tempdir().unwrap();
     let mut node = open(dir.path());
-    node.handle_notification(&committed(101, 103, 0, 0)).unwrap();
+    node.handle_notification(&committed(101, 103, 0, 0))
+        .unwrap();
     let at_103 = snapshot(&node);
-    node.handle_notification(&committed(104, 108, 0, 0)).unwrap();
+    node.handle_notification(&committed(104, 108, 0, 0))
+        .unwrap();
 
     // Blocks 104..=108 of fork 0 are replaced by 104..=106 of fork 1.
     let outcome = node
-        .handle_notification(&L1Notification::Reorged { old: chain(104, 108, 0, 0), new: chain(104, 106, 1, 0) })
+        .handle_notification(&L1Notification::Reorged {
+            old: chain(104, 108, 0, 0),
+            new: chain(104, 106, 1, 0),
+        })
         .unwrap();
     assert_eq!(outcome.reverted_l1_blocks, 5);
     assert_eq!(outcome.unwound_l2_blocks, 5);
     assert_eq!(outcome.committed_l1_blocks, 3);
     assert_eq!(outcome.finished_height.unwrap().hash, l1_hash(106, 1));
-    assert_eq!(balance(&node, user(0)), sum(101, 103), "fork-0 deposits after 103 are gone");
-    assert_eq!(balance(&node, user(1)), sum(104, 106), "fork-1 deposits applied");
+    assert_eq!(
+        balance(&node, user(0)),
+        sum(101, 103),
+        "fork-0 deposits after 103 are gone"
+    );
+    assert_eq!(
+        balance(&node, user(1)),
+        sum(104, 106),
+        "fork-1 deposits applied"
+    );
     let (head, hashes, _) = snapshot(&node);
     assert_eq!(head, 6);
-    assert_eq!(&hashes[..4], &at_103.1[..], "blocks below the fork point are untouched");
+    assert_eq!(
+        &hashes[..4],
+        &at_103.1[..],
+        "blocks below the fork point are untouched"
+    );
 
     // Nothing of the removed blocks is left: the old transactions are not findable.
     let old_tx = chain(104, 104, 0, 0).first().clone();
     let derived = rollup_derive::derive_deposits(&config(), &old_tx);
     let reader = node.store().reader().unwrap();
-    assert!(reader.transaction(derived.deposits[0].hash()).unwrap().is_none());
+    assert!(
+        reader
+            .transaction(derived.deposits[0].hash())
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[test]
 fn revert_then_identical_recommit_restores_identical_chain() {
     let dir = tempfile::tempdir().unwrap();
     let mut node = open(dir.path());
-    node.handle_notification(&committed(101, 110, 0, 0)).unwrap();
+    node.handle_notification(&committed(101, 110, 0, 0))
+        .unwrap();
     let full = snapshot(&node);
-    let outcome = node.handle_notification(&L1Notification::Reverted { old: chain(106, 110, 0, 0) }).unwrap();
-    assert_eq!(outcome.finished_height, None, "a pure revert finishes nothing new");
+    let outcome = node
+        .handle_notification(&L1Notification::Reverted {
+            old: chain(106, 110, 0, 0),
+        })
+        .unwrap();
+    assert_eq!(
+        outcome.finished_height, None,
+        "a pure revert finishes nothing new"
+    );
     assert_eq!(snapshot(&node).0, 5);
     assert_eq!(balance(&node, user(0)), sum(101, 105));
-    assert_eq!(node.l1_cursor().unwrap(), BlockNumHash { number: 105, hash: l1_hash(105, 0) });
+    assert_eq!(
+        node.l1_cursor().unwrap(),
+        BlockNumHash {
+            number: 105,
+            hash: l1_hash(105, 0)
+        }
+    );
     // A revert of blocks we never stored (above the cursor) is a no-op.
-    node.handle_notification(&L1Notification::Reverted { old: chain(106, 110, 0, 0) }).unwrap();
-    node.handle_notification(&committed(106, 110, 0, 0)).unwrap();
-    assert_eq!(snapshot(&node), full, "same L1 chain, same L2 chain, hash for hash");
+    node.handle_notification(&L1Notification::Reverted {
+        old: chain(106, 110, 0, 0),
+    })
+    .unwrap();
+    node.handle_notification(&committed(106, 110, 0, 0))
+        .unwrap();
+    assert_eq!(
+        snapshot(&node),
+        full,
+        "same L1 chain, same L2 chain, hash for hash"
+    );
 }
 
 #[test]
@@ -202,11 +293,15 @@ fn deep_reorg_back_to_the_first_block_after_genesis() {
     let dir = tempfile::tempdir().unwrap();
     let mut node = open(dir.path());
     for start in (101..=160).step_by(10) {
-        node.handle_notification(&committed(start, start + 9, 0, 0)).unwrap();
+        node.handle_notification(&committed(start, start + 9, 0, 0))
+            .unwrap();
     }
     assert_eq!(snapshot(&node).0, 60);
-    node.handle_notification(&L1Notification::Reorged { old: chain(101, 160, 0, 0), new: chain(101, 102, 2, 0) })
-        .unwrap();
+    node.handle_notification(&L1Notification::Reorged {
+        old: chain(101, 160, 0, 0),
+        new: chain(101, 102, 2, 0),
+    })
+    .unwrap();
     assert_eq!(snapshot(&node).0, 2);
     assert_eq!(balance(&node, user(0)), U256::ZERO);
     assert_eq!(balance(&node, user(2)), sum(101, 102));
@@ -216,10 +311,13 @@ fn deep_reorg_back_to_the_first_block_after_genesis() {
 fn reorg_of_the_rollup_origin_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let mut node = open(dir.path());
-    node.handle_notification(&committed(101, 102, 0, 0)).unwrap();
+    node.handle_notification(&committed(101, 102, 0, 0))
+        .unwrap();
     let blocks = vec![l1_block(ORIGIN, 3, 3, &[]), l1_block(101, 3, 3, &[])];
     let err = node
-        .handle_notification(&L1Notification::Reverted { old: Arc::new(L1Chain::new(blocks).unwrap()) })
+        .handle_notification(&L1Notification::Reverted {
+            old: Arc::new(L1Chain::new(blocks).unwrap()),
+        })
         .unwrap_err();
     assert!(err.is_reset(), "{err}");
     assert_eq!(snapshot(&node).0, 2, "state untouched");
@@ -229,11 +327,16 @@ fn reorg_of_the_rollup_origin_is_refused() {
 fn gaps_and_foreign_parents_are_reset_errors_that_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mut node = open(dir.path());
-    node.handle_notification(&committed(101, 103, 0, 0)).unwrap();
+    node.handle_notification(&committed(101, 103, 0, 0))
+        .unwrap();
     let before = snapshot(&node);
-    let err = node.handle_notification(&committed(105, 106, 0, 0)).unwrap_err();
+    let err = node
+        .handle_notification(&committed(105, 106, 0, 0))
+        .unwrap_err();
     assert!(err.is_reset(), "{err}");
-    let err = node.handle_notification(&committed(104, 105, 5, 5)).unwrap_err();
+    let err = node
+        .handle_notification(&committed(104, 105, 5, 5))
+        .unwrap_err();
     assert!(err.is_reset(), "{err}");
     assert_eq!(snapshot(&node), before);
 }
@@ -244,8 +347,10 @@ fn committed_block_conflicting_with_a_stored_one_unwinds_first() {
     // before the crash (its revert notification was lost with the process).
     let dir = tempfile::tempdir().unwrap();
     let mut node = open(dir.path());
-    node.handle_notification(&committed(101, 106, 0, 0)).unwrap();
-    node.handle_notification(&committed(104, 105, 1, 0)).unwrap();
+    node.handle_notification(&committed(101, 106, 0, 0))
+        .unwrap();
+    node.handle_notification(&committed(104, 105, 1, 0))
+        .unwrap();
     assert_eq!(snapshot(&node).0, 5);
     assert_eq!(balance(&node, user(0)), sum(101, 103));
     assert_eq!(balance(&node, user(1)), sum(104, 105));
@@ -256,16 +361,29 @@ fn restart_resumes_from_the_cursor_and_redelivery_is_idempotent() {
     let dir = tempfile::tempdir().unwrap();
     {
         let mut node = open(dir.path());
-        node.handle_notification(&committed(101, 104, 0, 0)).unwrap();
+        node.handle_notification(&committed(101, 104, 0, 0))
+            .unwrap();
     }
     let mut node = open(dir.path());
     assert_eq!(node.l1_cursor().unwrap().number, 104);
     let recent = node.recent_l1_blocks(3).unwrap();
-    assert_eq!(recent.iter().map(|b| b.number).collect::<Vec<_>>(), vec![104, 103, 102]);
+    assert_eq!(
+        recent.iter().map(|b| b.number).collect::<Vec<_>>(),
+        vec![104, 103, 102]
+    );
     // The host re-delivers from an older point, as reth does after a restart.
-    let outcome = node.handle_notification(&committed(102, 108, 0, 0)).unwrap();
-    assert_eq!((outcome.duplicate_l1_blocks, outcome.committed_l1_blocks), (3, 4));
-    assert_eq!(balance(&node, user(0)), sum(101, 108), "no deposit applied twice or lost");
+    let outcome = node
+        .handle_notification(&committed(102, 108, 0, 0))
+        .unwrap();
+    assert_eq!(
+        (outcome.duplicate_l1_blocks, outcome.committed_l1_blocks),
+        (3, 4)
+    );
+    assert_eq!(
+        balance(&node, user(0)),
+        sum(101, 108),
+        "no deposit applied twice or lost"
+    );
 }
 
 #[test]
@@ -296,7 +414,10 @@ async fn run_loop_reports_finished_heights_after_commit() {
     let height = finished_rx.recv().await.unwrap();
     assert_eq!(height.number, 103);
     // Finished means durable: a fresh read transaction sees it.
-    assert_eq!(store.reader().unwrap().l1_cursor().unwrap().unwrap(), height);
+    assert_eq!(
+        store.reader().unwrap().l1_cursor().unwrap().unwrap(),
+        height
+    );
     cancel.cancel();
     task.await.unwrap().unwrap();
 }

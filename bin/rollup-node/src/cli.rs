@@ -1,0 +1,156 @@
+//! Command line: every flag can also come from the environment (`ROLLUP_*`), and the rollup
+//! parameters from a config file.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// An optimistic rollup node: derives the L2 chain from L1 (deposits, and later batches),
+/// executes it with revm into MDBX, and serves it over JSON-RPC.
+///
+/// Quick start: `rollup-node devnet` starts a local L1 (anvil), deploys the rollup contracts and
+/// runs the L2 node; it prints the URLs and writes them, with funded accounts, to
+/// `<datadir>/devnet.json`.
+#[derive(Debug, Parser)]
+#[command(name = "rollup-node", version, about, long_about)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Flags shared by every command.
+#[derive(Debug, Args)]
+pub(crate) struct GlobalArgs {
+    /// What to log, as a tracing filter: `info`, `rollup=debug`, `warn,rollup::node=trace`.
+    #[arg(long, global = true, env = "RUST_LOG", default_value = "info")]
+    pub(crate) log_filter: String,
+    /// Log as human-readable text or one JSON object per line.
+    #[arg(long, global = true, env = "ROLLUP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub(crate) log_format: LogFormat,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// JSON lines, for log collectors.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run a replica: follow an L1 node over JSON-RPC and serve the derived L2 chain.
+    Node(NodeArgs),
+    /// Run a local devnet: anvil L1 + deployed contracts + the L2 node, in one process.
+    ///
+    /// A second run with the same --datadir resumes the same chains.
+    Devnet(DevnetArgs),
+}
+
+/// Flags of the L2 node itself (shared by `node` and `devnet`).
+#[derive(Debug, Args, Clone)]
+pub(crate) struct RunArgs {
+    /// Where the L2 database (MDBX) lives.
+    #[arg(long, env = "ROLLUP_DATADIR", default_value = "./rollup-data")]
+    pub(crate) datadir: PathBuf,
+    /// Address of the L2 JSON-RPC server (HTTP and WebSocket on the same port).
+    #[arg(long, env = "ROLLUP_RPC_ADDR", default_value = "127.0.0.1:9545")]
+    pub(crate) rpc_addr: SocketAddr,
+    /// Serve Prometheus metrics at this address (`/metrics`); off if unset.
+    #[arg(long, env = "ROLLUP_METRICS_ADDR")]
+    pub(crate) metrics_addr: Option<SocketAddr>,
+    /// How often to poll L1 for new blocks, e.g. `500ms`, `2s`.
+    #[arg(long, env = "ROLLUP_L1_POLL_INTERVAL", default_value = "1s", value_parser = parse_duration)]
+    pub(crate) l1_poll_interval: Duration,
+    /// Follow L1 this many blocks behind its head (0 follows the tip; reorgs are handled
+    /// either way).
+    #[arg(long, env = "ROLLUP_L1_CONFIRMATIONS", default_value_t = 0)]
+    pub(crate) l1_confirmations: u64,
+    /// Largest `eth_getLogs` block range.
+    #[arg(long, env = "ROLLUP_RPC_MAX_BLOCK_RANGE", default_value_t = 10_000)]
+    pub(crate) rpc_max_block_range: u64,
+}
+
+/// `rollup-node node`.
+#[derive(Debug, Args)]
+pub(crate) struct NodeArgs {
+    /// Rollup config (JSON): chain ids, L1 contract addresses, L2 genesis. `devnet` writes one
+    /// to `<datadir>/rollup.json`.
+    #[arg(long, env = "ROLLUP_CONFIG")]
+    pub(crate) config: PathBuf,
+    /// JSON-RPC URL of the L1 execution node (reth, geth, anvil).
+    #[arg(long, env = "ROLLUP_L1_RPC_URL")]
+    pub(crate) l1_rpc_url: String,
+    #[command(flatten)]
+    pub(crate) run: RunArgs,
+}
+
+/// `rollup-node devnet`.
+#[derive(Debug, Args)]
+pub(crate) struct DevnetArgs {
+    /// Use this L1 instead of starting anvil (it must have anvil's funded dev accounts, e.g.
+    /// another anvil).
+    #[arg(long, env = "ROLLUP_L1_RPC_URL")]
+    pub(crate) l1_rpc_url: Option<String>,
+    /// Port of the anvil this command starts.
+    #[arg(long, env = "ROLLUP_DEVNET_L1_PORT", default_value_t = 8545)]
+    pub(crate) l1_port: u16,
+    /// L1 block time of the anvil this command starts, in seconds.
+    #[arg(long, env = "ROLLUP_DEVNET_L1_BLOCK_TIME", default_value_t = 2)]
+    pub(crate) l1_block_time: u64,
+    /// The anvil binary (default: the project's pinned one under node_modules, then PATH).
+    #[arg(long, env = "ANVIL_BIN")]
+    pub(crate) anvil_bin: Option<PathBuf>,
+    /// L2 chain id of a new devnet.
+    #[arg(long, env = "ROLLUP_DEVNET_L2_CHAIN_ID", default_value_t = 42069)]
+    pub(crate) l2_chain_id: u64,
+    #[command(flatten)]
+    pub(crate) run: RunArgs,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((text, "s"), |i| text.split_at(i));
+    let value: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 500ms or 2s"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(value)),
+        "s" => Ok(Duration::from_secs(value)),
+        "m" => Ok(Duration::from_secs(value * 60)),
+        _ => Err(format!("unknown unit {unit:?} in {text:?}: use ms, s or m")),
+    }
+}
+
+impl Cli {
+    pub(crate) async fn run(self) -> eyre::Result<()> {
+        match self.command {
+            Command::Node(args) => crate::runner::run_replica(args).await,
+            Command::Devnet(args) => crate::devnet::run(args).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
+        assert!(parse_duration("2h").is_err());
+        assert!(parse_duration("fast").is_err());
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

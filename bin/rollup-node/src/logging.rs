@@ -1,0 +1,35 @@
+//! Structured logs and Prometheus metrics.
+
+use std::net::SocketAddr;
+
+use tracing_subscriber::{EnvFilter, fmt, prelude::*};
+
+use crate::cli::{GlobalArgs, LogFormat};
+
+/// Installs the tracing subscriber: `RUST_LOG` (or `--log-filter`) picks what is shown.
+pub(crate) fn init(args: &GlobalArgs) -> eyre::Result<()> {
+    let filter = EnvFilter::try_new(&args.log_filter).map_err(|err| {
+        eyre::eyre!(
+            "--log-filter {:?} is not a valid filter: {err}",
+            args.log_filter
+        )
+    })?;
+    let registry = tracing_subscriber::registry().with(filter);
+    match args.log_format {
+        LogFormat::Text => registry.with(fmt::layer().with_target(true)).init(),
+        LogFormat::Json => registry
+            .with(fmt::layer().json().with_current_span(false))
+            .init(),
+    }
+    Ok(())
+}
+
+/// Serves Prometheus metrics on `addr` (`GET /metrics`).
+pub(crate) fn start_metrics(addr: SocketAddr) -> eyre::Result<()> {
+    metrics_exporter_prometheus::PrometheusBuilder::new()
+        .with_http_listener(addr)
+        .install()
+        .map_err(|err| eyre::eyre!("cannot serve metrics on {addr}: {err}"))?;
+    tracing::info!(target: "rollup::node", %addr, "serving Prometheus metrics");
+    Ok(())
+}

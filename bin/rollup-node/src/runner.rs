@@ -1,0 +1,160 @@
+//! Runs the L2 node: core + L1 follower + RPC, until shutdown.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use eyre::WrapErr;
+use rollup_l1::{L1Follower, L1FollowerConfig};
+use rollup_node_core::RollupNode;
+use rollup_primitives::RollupConfig;
+use rollup_rpc::{RpcContext, RpcServerConfig};
+use rollup_storage::Store;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use crate::cli::{NodeArgs, RunArgs};
+
+/// How many processed L1 blocks the follower gets to find a fork point after a restart.
+const KNOWN_L1_BLOCKS: usize = 1024;
+
+/// `rollup-node node`.
+pub(crate) async fn run_replica(args: NodeArgs) -> eyre::Result<()> {
+    let config = RollupConfig::from_file(&args.config)?;
+    let cancel = shutdown_on_signal();
+    run_node(
+        Arc::new(config),
+        &args.l1_rpc_url,
+        &args.run,
+        cancel,
+        |_| Ok(()),
+    )
+    .await
+}
+
+/// A token cancelled on Ctrl-C or SIGTERM.
+pub(crate) fn shutdown_on_signal() -> CancellationToken {
+    let cancel = CancellationToken::new();
+    let token = cancel.clone();
+    tokio::spawn(async move {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing a SIGTERM handler cannot fail on unix");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => info!(target: "rollup::node", "Ctrl-C: shutting down"),
+            _ = term.recv() => info!(target: "rollup::node", "SIGTERM: shutting down"),
+        }
+        token.cancel();
+    });
+    cancel
+}
+
+/// Opens the database, starts the RPC server (then calls `on_ready` with its address), and
+/// feeds L1 notifications to the core until `cancel` fires.
+pub(crate) async fn run_node(
+    config: Arc<RollupConfig>,
+    l1_rpc_url: &str,
+    args: &RunArgs,
+    cancel: CancellationToken,
+    on_ready: impl FnOnce(SocketAddr) -> eyre::Result<()>,
+) -> eyre::Result<()> {
+    if let Some(addr) = args.metrics_addr {
+        crate::logging::start_metrics(addr)?;
+    }
+    let db_path = args.datadir.join("db");
+    let store = Store::open(&db_path)
+        .wrap_err_with(|| format!("cannot open the database at {}", db_path.display()))?;
+    let mut node = RollupNode::new(config.clone(), store.clone())?;
+    let (rpc_addr, rpc_handle) = rollup_rpc::start_server(
+        RpcServerConfig {
+            addr: args.rpc_addr,
+            max_block_range: args.rpc_max_block_range,
+            max_connections: 1_000,
+        },
+        RpcContext {
+            store,
+            config,
+            heads: node.heads(),
+        },
+    )
+    .await
+    .wrap_err_with(|| {
+        format!(
+            "cannot serve JSON-RPC on {} (is the port in use? set --rpc-addr)",
+            args.rpc_addr
+        )
+    })?;
+    info!(target: "rollup::node", http = %format!("http://{rpc_addr}"), ws = %format!("ws://{rpc_addr}"), "L2 JSON-RPC ready");
+    on_ready(rpc_addr)?;
+
+    let follower_config = L1FollowerConfig {
+        url: l1_rpc_url.to_string(),
+        poll_interval: args.l1_poll_interval,
+        confirmations: args.l1_confirmations,
+        max_blocks_per_notification: 100,
+    };
+    let result = follow_l1(&mut node, follower_config, &cancel).await;
+    let _ = rpc_handle.stop();
+    rpc_handle.stopped().await;
+    info!(target: "rollup::node", "stopped");
+    result
+}
+
+/// Runs follower and core together; restarts the follower from the stored cursor when the core
+/// asks for it (a reset) or the follower fails.
+async fn follow_l1(
+    node: &mut RollupNode,
+    config: L1FollowerConfig,
+    cancel: &CancellationToken,
+) -> eyre::Result<()> {
+    let mut backoff = Duration::from_millis(200);
+    while !cancel.is_cancelled() {
+        let known = node.recent_l1_blocks(KNOWN_L1_BLOCKS)?;
+        let follower = tokio::select! {
+            _ = cancel.cancelled() => break,
+            follower = L1Follower::new(config.clone(), known) => follower,
+        };
+        let follower = match follower {
+            Ok(follower) => follower,
+            Err(err) => {
+                warn!(target: "rollup::node", %err, retry_in = ?backoff, "cannot start following L1");
+                tokio::select! {
+                    _ = cancel.cancelled() => break,
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+                continue;
+            }
+        };
+        backoff = Duration::from_millis(200);
+        let (tx, rx) = mpsc::channel(16);
+        let follower_cancel = cancel.child_token();
+        let follower_task = tokio::spawn(follower.run(tx, follower_cancel.clone()));
+        let (finished_tx, mut finished_rx) =
+            mpsc::unbounded_channel::<rollup_primitives::BlockNumHash>();
+        let finished_log = tokio::spawn(async move {
+            while let Some(height) = finished_rx.recv().await {
+                debug!(target: "rollup::node", l1_block = height.number, "finished height");
+            }
+        });
+        let result = node.run(rx, finished_tx, cancel.clone()).await;
+        follower_cancel.cancel();
+        let follower_result = follower_task.await;
+        finished_log.abort();
+        match result {
+            Err(err) if err.is_reset() => {
+                warn!(target: "rollup::node", %err, "resetting the L1 follower to the stored cursor");
+            }
+            Err(err) => return Err(err.into()),
+            Ok(()) => match follower_result {
+                Ok(Err(err)) => {
+                    warn!(target: "rollup::node", %err, "L1 follower stopped; restarting it");
+                    tokio::time::sleep(backoff).await;
+                }
+                Err(join) if join.is_panic() => {
+                    return Err(eyre::eyre!("L1 follower panicked: {join}"));
+                }
+                _ => {}
+            },
+        }
+    }
+    Ok(())
+}

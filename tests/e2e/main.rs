@@ -1,0 +1,309 @@
+//! End-to-end: a real anvil L1, the real `rollup-node` binary, real MDBX.
+//!
+//! Deposits of ETH and an ERC-20 reach L2; an L1 reorg removing a deposit unwinds it exactly;
+//! a node killed with SIGKILL resumes with nothing lost or applied twice.
+
+mod support;
+
+use alloy_network::TransactionBuilder;
+use alloy_primitives::{Address, U256};
+use alloy_provider::{DynProvider, Provider};
+use alloy_rpc_types_eth::{TransactionReceipt, TransactionRequest};
+use alloy_sol_types::{SolCall, SolValue};
+use rollup_primitives::{
+    MIN_ERC20_DEPOSIT_GAS,
+    artifacts::predict_l2_token,
+    bindings::{IERC20, IL1Bridge},
+};
+use serde_json::json;
+use support::{Anvil, Devnet};
+
+const ETHER: u64 = 1_000_000_000_000_000_000;
+
+fn ether(n: u64) -> U256 {
+    U256::from(n) * U256::from(ETHER)
+}
+
+async fn send(l1: &DynProvider, to: Address, input: Vec<u8>, value: U256) -> TransactionReceipt {
+    let tx = TransactionRequest::default()
+        .with_to(to)
+        .with_input(input)
+        .with_value(value);
+    let receipt = l1
+        .send_transaction(tx)
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    assert!(receipt.status(), "L1 transaction reverted: {receipt:?}");
+    receipt
+}
+
+async fn deposit_eth(devnet: &Devnet, account: usize, amount: U256) -> TransactionReceipt {
+    let call = IL1Bridge::depositCall {
+        l1Token: Address::ZERO,
+        l2Token: Address::ZERO,
+        amount,
+        gasLimit: 21_000,
+    };
+    send(
+        &devnet.l1(account),
+        devnet.info.contracts.l1_bridge,
+        call.abi_encode(),
+        amount,
+    )
+    .await
+}
+
+async fn l2_token_balance(devnet: &Devnet, token: Address, owner: Address) -> U256 {
+    let call = IERC20::balanceOfCall { owner }.abi_encode();
+    let out = devnet.l2("eth_call", json!([{ "to": token, "data": alloy_primitives::hex::encode_prefixed(call) }, "latest"])).await;
+    U256::abi_decode(&alloy_primitives::hex::decode(out.as_str().unwrap()).unwrap()).unwrap()
+}
+
+#[test]
+fn eth_and_erc20_deposits_reach_l2() {
+    support::run(eth_and_erc20_deposits_reach_l2_body());
+}
+
+async fn eth_and_erc20_deposits_reach_l2_body() {
+    let anvil = Anvil::start();
+    let dir = tempfile::tempdir().unwrap();
+    let devnet = Devnet::start(&anvil.url, dir.path());
+    let user = devnet.info.accounts[3].address;
+    let chain_id = devnet.l2("eth_chainId", json!([])).await;
+    assert_eq!(chain_id, json!(format!("{:#x}", devnet.info.l2_chain_id)));
+
+    // ETH: the balance changes in exactly the L2 block derived from the deposit's L1 block.
+    let before = devnet.l2_balance(user, "latest").await;
+    let amount = ether(3);
+    let receipt = deposit_eth(&devnet, 3, amount).await;
+    let l1_block = receipt.block_number.unwrap();
+    devnet.synced_to(l1_block).await;
+    assert_eq!(devnet.l2_balance(user, "latest").await, before + amount);
+    let l2_block = find_l2_block_of_l1(&devnet, l1_block).await;
+    let block = devnet
+        .l2(
+            "eth_getBlockByNumber",
+            json!([format!("{l2_block:#x}"), true]),
+        )
+        .await;
+    let txs = block["transactions"].as_array().unwrap();
+    assert_eq!(txs.len(), 1, "{block}");
+    assert_eq!(txs[0]["type"], json!("0x7e"));
+    assert_eq!(
+        devnet
+            .l2_balance(user, &format!("{:#x}", l2_block - 1))
+            .await,
+        before
+    );
+    assert_eq!(
+        devnet.l2_balance(user, &format!("{l2_block:#x}")).await,
+        before + amount
+    );
+    let tx_receipt = devnet
+        .l2("eth_getTransactionReceipt", json!([txs[0]["hash"]]))
+        .await;
+    assert_eq!(tx_receipt["status"], json!("0x1"));
+
+    // ERC-20: approve, deposit, and the bridged token on L2 holds the amount.
+    let l1 = devnet.l1(3);
+    let token = devnet.info.contracts.dev_token;
+    let bridge = devnet.info.contracts.l1_bridge;
+    let amount = ether(250);
+    send(
+        &l1,
+        token,
+        IERC20::approveCall {
+            spender: bridge,
+            amount,
+        }
+        .abi_encode(),
+        U256::ZERO,
+    )
+    .await;
+    let l2_token = predict_l2_token(token);
+    let call = IL1Bridge::depositCall {
+        l1Token: token,
+        l2Token: l2_token,
+        amount,
+        gasLimit: MIN_ERC20_DEPOSIT_GAS as u32,
+    };
+    let receipt = send(&l1, bridge, call.abi_encode(), U256::ZERO).await;
+    devnet.synced_to(receipt.block_number.unwrap()).await;
+    assert_eq!(l2_token_balance(&devnet, l2_token, user).await, amount);
+    let code = devnet.l2("eth_getCode", json!([l2_token, "latest"])).await;
+    assert!(
+        code.as_str().unwrap().len() > 2,
+        "bridged token deployed on L2"
+    );
+
+    // A second ERC-20 deposit reuses the token and adds up.
+    send(
+        &l1,
+        token,
+        IERC20::approveCall {
+            spender: bridge,
+            amount,
+        }
+        .abi_encode(),
+        U256::ZERO,
+    )
+    .await;
+    let receipt = send(&l1, bridge, call.abi_encode(), U256::ZERO).await;
+    devnet.synced_to(receipt.block_number.unwrap()).await;
+    assert_eq!(
+        l2_token_balance(&devnet, l2_token, user).await,
+        amount * U256::from(2)
+    );
+}
+
+/// The L2 block whose L1 origin is `l1_block`.
+async fn find_l2_block_of_l1(devnet: &Devnet, l1_block: u64) -> u64 {
+    let head: u64 = u64::from_str_radix(
+        devnet
+            .l2("eth_blockNumber", json!([]))
+            .await
+            .as_str()
+            .unwrap()
+            .trim_start_matches("0x"),
+        16,
+    )
+    .unwrap();
+    for number in (0..=head).rev() {
+        let block = devnet
+            .l2(
+                "eth_getBlockByNumber",
+                json!([format!("{number:#x}"), false]),
+            )
+            .await;
+        let origin = &block["l1Origin"]["number"];
+        let origin = origin.as_u64().or_else(|| {
+            origin
+                .as_str()
+                .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
+        });
+        if origin == Some(l1_block) {
+            return number;
+        }
+    }
+    panic!("no L2 block derived from L1 block {l1_block}");
+}
+
+#[test]
+fn l1_reorg_removing_a_deposit_unwinds_it() {
+    support::run(l1_reorg_removing_a_deposit_unwinds_it_body());
+}
+
+async fn l1_reorg_removing_a_deposit_unwinds_it_body() {
+    let anvil = Anvil::start();
+    let dir = tempfile::tempdir().unwrap();
+    let devnet = Devnet::start(&anvil.url, dir.path());
+    let user = devnet.info.accounts[4].address;
+    let l1 = devnet.l1(4);
+    let before = devnet.l2_balance(user, "latest").await;
+    // Some L1 blocks first, so the L2 blocks derived from them lie below the fork point.
+    l1.raw_request::<_, serde_json::Value>("anvil_mine".into(), json!(["0x3"]))
+        .await
+        .unwrap();
+
+    let receipt = deposit_eth(&devnet, 4, ether(1)).await;
+    let deposit_block = receipt.block_number.unwrap();
+    // Two more L1 blocks on top, so the reorg is three deep.
+    l1.raw_request::<_, serde_json::Value>("anvil_mine".into(), json!(["0x2"]))
+        .await
+        .unwrap();
+    devnet.synced_to(deposit_block + 2).await;
+    assert_eq!(devnet.l2_balance(user, "latest").await, before + ether(1));
+    let hashes_before: Vec<_> = future_blocks(&devnet, 0, 3).await;
+
+    // Replace the last three L1 blocks with empty ones: the deposit is gone from L1.
+    l1.raw_request::<_, serde_json::Value>("anvil_reorg".into(), json!([3, []]))
+        .await
+        .unwrap();
+    // One more block so the follower sees a new tip above the old one.
+    l1.raw_request::<_, serde_json::Value>("anvil_mine".into(), json!(["0x1"]))
+        .await
+        .unwrap();
+    devnet.synced_to(deposit_block + 3).await;
+    assert_eq!(
+        devnet.l2_balance(user, "latest").await,
+        before,
+        "deposit unwound exactly"
+    );
+    assert_eq!(
+        future_blocks(&devnet, 0, 3).await,
+        hashes_before,
+        "blocks below the fork point untouched"
+    );
+
+    // The replacement chain's deposits apply.
+    let receipt = deposit_eth(&devnet, 4, ether(2)).await;
+    devnet.synced_to(receipt.block_number.unwrap()).await;
+    assert_eq!(devnet.l2_balance(user, "latest").await, before + ether(2));
+}
+
+async fn future_blocks(devnet: &Devnet, from: u64, to: u64) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    for n in from..=to {
+        out.push(
+            devnet
+                .l2("eth_getBlockByNumber", json!([format!("{n:#x}"), false]))
+                .await["hash"]
+                .clone(),
+        );
+    }
+    out
+}
+
+#[test]
+fn kill_9_between_l1_blocks_then_restart_loses_and_repeats_nothing() {
+    support::run(kill_9_between_l1_blocks_then_restart_loses_and_repeats_nothing_body());
+}
+
+async fn kill_9_between_l1_blocks_then_restart_loses_and_repeats_nothing_body() {
+    let anvil = Anvil::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut devnet = Devnet::start(&anvil.url, dir.path());
+    let user = devnet.info.accounts[5].address;
+    let before = devnet.l2_balance(user, "latest").await;
+
+    let receipt = deposit_eth(&devnet, 5, ether(1)).await;
+    devnet.synced_to(receipt.block_number.unwrap()).await;
+    let head_before: u64 = u64::from_str_radix(
+        devnet
+            .l2("eth_blockNumber", json!([]))
+            .await
+            .as_str()
+            .unwrap()
+            .trim_start_matches("0x"),
+        16,
+    )
+    .unwrap();
+    let hashes_before = future_blocks(&devnet, 0, head_before).await;
+
+    devnet.kill9();
+    // L1 moves on while the node is down: another deposit and empty blocks.
+    let receipt = deposit_eth(&devnet, 5, ether(2)).await;
+    devnet
+        .l1(5)
+        .raw_request::<_, serde_json::Value>("anvil_mine".into(), json!(["0x3"]))
+        .await
+        .unwrap();
+    let l1_tip = receipt.block_number.unwrap() + 3;
+
+    let restarted = Devnet::start(&anvil.url, dir.path());
+    restarted.synced_to(l1_tip).await;
+    assert_eq!(
+        restarted.l2_balance(user, "latest").await,
+        before + ether(3),
+        "each deposit exactly once"
+    );
+    assert_eq!(
+        future_blocks(&restarted, 0, head_before).await,
+        hashes_before,
+        "same chain after restart"
+    );
+    assert!(restarted.log().contains("resuming devnet"));
+}

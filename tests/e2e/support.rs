@@ -1,0 +1,273 @@
+//! Harness: a real anvil L1 and the real `rollup-node` binary with real MDBX.
+
+use std::{
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use alloy_network::EthereumWallet;
+use alloy_primitives::{Address, B256, U256};
+use alloy_provider::{DynProvider, Provider, ProviderBuilder};
+use alloy_signer_local::PrivateKeySigner;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+pub(crate) fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .unwrap()
+        .to_path_buf()
+}
+
+fn anvil_bin() -> PathBuf {
+    if let Ok(bin) = std::env::var("ANVIL_BIN") {
+        return bin.into();
+    }
+    let pinned = workspace_root().join("node_modules/.bin/anvil");
+    assert!(
+        pinned.exists(),
+        "anvil not found at {}: run scripts/bootstrap.sh (or set ANVIL_BIN)",
+        pinned.display()
+    );
+    pinned
+}
+
+/// A child process killed (SIGKILL) on drop.
+pub(crate) struct Proc(pub(crate) Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A real anvil, automining (one block per transaction) unless told otherwise.
+pub(crate) struct Anvil {
+    _proc: Proc,
+    pub(crate) url: String,
+}
+
+impl Anvil {
+    pub(crate) fn start() -> Self {
+        let port = free_port();
+        let child = Command::new(anvil_bin())
+            .args([
+                "--port",
+                &port.to_string(),
+                "--host",
+                "127.0.0.1",
+                "--silent",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start anvil");
+        let url = format!("http://127.0.0.1:{port}");
+        let anvil = Self {
+            _proc: Proc(child),
+            url,
+        };
+        wait_until(Duration::from_secs(20), "anvil to answer", || {
+            std::net::TcpStream::connect(("127.0.0.1", port))
+                .is_ok()
+                .then_some(())
+        });
+        anvil
+    }
+}
+
+/// Polls `check` until it returns `Some`, or panics with `what` after `timeout`.
+pub(crate) fn wait_until<T>(
+    timeout: Duration,
+    what: &str,
+    mut check: impl FnMut() -> Option<T>,
+) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(
+            start.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DevnetInfo {
+    pub(crate) l2_rpc_url: String,
+    pub(crate) l2_chain_id: u64,
+    pub(crate) contracts: Contracts,
+    pub(crate) accounts: Vec<Account>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Contracts {
+    pub(crate) l1_bridge: Address,
+    pub(crate) dev_token: Address,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Account {
+    pub(crate) address: Address,
+    pub(crate) private_key: B256,
+}
+
+/// `rollup-node devnet` attached to `l1_url`, with its datadir.
+pub(crate) struct Devnet {
+    pub(crate) proc: Option<Proc>,
+    pub(crate) datadir: PathBuf,
+    pub(crate) l1_url: String,
+    pub(crate) info: DevnetInfo,
+}
+
+impl Devnet {
+    pub(crate) fn start(l1_url: &str, datadir: &Path) -> Self {
+        let info_path = datadir.join("devnet.json");
+        let modified = || {
+            std::fs::metadata(&info_path)
+                .and_then(|m| m.modified())
+                .ok()
+        };
+        let previous = modified();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(datadir.join("node.log"))
+            .unwrap();
+        std::fs::create_dir_all(datadir).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_rollup-node"))
+            .args([
+                "devnet",
+                "--l1-rpc-url",
+                l1_url,
+                "--rpc-addr",
+                "127.0.0.1:0",
+                "--l1-poll-interval",
+                "50ms",
+            ])
+            .arg("--datadir")
+            .arg(datadir)
+            .env("RUST_LOG", "info,rollup=debug")
+            .stdout(Stdio::from(log.try_clone().unwrap()))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("start rollup-node");
+        let mut proc = Proc(child);
+        let info = wait_until(Duration::from_secs(60), "devnet.json", || {
+            if let Ok(Some(status)) = proc.0.try_wait() {
+                panic!(
+                    "rollup-node exited early with {status}; log:\n{}",
+                    std::fs::read_to_string(datadir.join("node.log")).unwrap_or_default()
+                );
+            }
+            if modified() == previous {
+                return None;
+            }
+            std::fs::read_to_string(&info_path)
+                .ok()
+                .and_then(|text| serde_json::from_str(&text).ok())
+        });
+        Self {
+            proc: Some(proc),
+            datadir: datadir.to_path_buf(),
+            l1_url: l1_url.to_string(),
+            info,
+        }
+    }
+
+    /// SIGKILL: no shutdown path runs.
+    pub(crate) fn kill9(&mut self) {
+        drop(self.proc.take());
+    }
+
+    pub(crate) fn log(&self) -> String {
+        std::fs::read_to_string(self.datadir.join("node.log")).unwrap_or_default()
+    }
+
+    /// A provider on L1 that signs with dev account `index`.
+    pub(crate) fn l1(&self, index: usize) -> DynProvider {
+        let signer = PrivateKeySigner::from_bytes(&self.info.accounts[index].private_key).unwrap();
+        ProviderBuilder::new()
+            .wallet(EthereumWallet::from(signer))
+            .connect_http(self.l1_url.parse().unwrap())
+            .erased()
+    }
+
+    /// A raw JSON-RPC call to L2.
+    pub(crate) async fn l2(&self, method: &str, params: Value) -> Value {
+        let provider = ProviderBuilder::new().connect_http(self.info.l2_rpc_url.parse().unwrap());
+        provider
+            .raw_request::<_, Value>(method.to_string().into(), params)
+            .await
+            .unwrap_or_else(|err| panic!("L2 {method} failed: {err}"))
+    }
+
+    pub(crate) async fn l2_balance(&self, address: Address, block: &str) -> U256 {
+        self.l2("eth_getBalance", json!([address, block]))
+            .await
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+
+    /// Waits until the L2 node has processed L1 block `l1_block`.
+    pub(crate) async fn synced_to(&self, l1_block: u64) {
+        let start = Instant::now();
+        loop {
+            let status = self.l2("rollup_syncStatus", json!([])).await;
+            let cursor = status["l1Cursor"]["number"].as_u64().or_else(|| {
+                status["l1Cursor"]["number"]
+                    .as_str()
+                    .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
+            });
+            if cursor.is_some_and(|c| c >= l1_block) {
+                return;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "L2 did not reach L1 block {l1_block}: {status}\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// Runs an async test body on its own runtime with large stacks: alloy's provider futures are
+/// big in debug builds and overflow the default 2 MiB test thread stack.
+pub(crate) fn run(body: impl std::future::Future<Output = ()> + Send + 'static) {
+    const STACK: usize = 32 << 20;
+    std::thread::Builder::new()
+        .stack_size(STACK)
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_stack_size(STACK)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(body);
+        })
+        .unwrap()
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+}
