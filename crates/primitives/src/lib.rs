@@ -14,6 +14,7 @@
 //! - Encodings here are consensus-critical: the same input always encodes to the same bytes, and
 //!   decoding never panics on untrusted input.
 
+mod batch;
 mod block;
 mod config;
 mod deposit;
@@ -25,6 +26,10 @@ mod predeploys;
 pub mod artifacts;
 pub mod bindings;
 
+pub use batch::{
+    BATCH_VERSION_1, Batch, BatchBlock, BatchError, MAX_BATCH_SIZE, MAX_BLOCKS_PER_BATCH,
+    MAX_PAYLOAD_SIZE, MAX_TRANSACTIONS_PER_BATCH, flz_compress, flz_decompress,
+};
 pub use block::{
     L1Origin, L2_BLOCK_EXTRA_DATA_LEN, L2Block, L2Receipt, L2Transaction, decode_l1_origin,
     encode_l1_origin,
