@@ -80,8 +80,7 @@ async fn eth_and_erc20_deposits_reach_l2_body() {
     let amount = ether(3);
     let receipt = deposit_eth(&devnet, 3, amount).await;
     let l1_block = receipt.block_number.unwrap();
-    devnet.synced_to(l1_block).await;
-    assert_eq!(devnet.l2_balance(user, "latest").await, before + amount);
+    devnet.wait_balance(user, before + amount).await;
     let l2_block = find_l2_block_of_l1(&devnet, l1_block).await;
     let block = devnet
         .l2(
@@ -130,9 +129,8 @@ async fn eth_and_erc20_deposits_reach_l2_body() {
         amount,
         gasLimit: MIN_ERC20_DEPOSIT_GAS as u32,
     };
-    let receipt = send(&l1, bridge, call.abi_encode(), U256::ZERO).await;
-    devnet.synced_to(receipt.block_number.unwrap()).await;
-    assert_eq!(l2_token_balance(&devnet, l2_token, user).await, amount);
+    send(&l1, bridge, call.abi_encode(), U256::ZERO).await;
+    wait_token_balance(&devnet, l2_token, user, amount).await;
     let code = devnet.l2("eth_getCode", json!([l2_token, "latest"])).await;
     assert!(
         code.as_str().unwrap().len() > 2,
@@ -151,15 +149,24 @@ async fn eth_and_erc20_deposits_reach_l2_body() {
         U256::ZERO,
     )
     .await;
-    let receipt = send(&l1, bridge, call.abi_encode(), U256::ZERO).await;
-    devnet.synced_to(receipt.block_number.unwrap()).await;
-    assert_eq!(
-        l2_token_balance(&devnet, l2_token, user).await,
-        amount * U256::from(2)
-    );
+    send(&l1, bridge, call.abi_encode(), U256::ZERO).await;
+    wait_token_balance(&devnet, l2_token, user, amount * U256::from(2)).await;
 }
 
-/// The L2 block whose L1 origin is `l1_block`.
+async fn wait_token_balance(devnet: &Devnet, token: Address, owner: Address, expected: U256) {
+    for _ in 0..600 {
+        let code = devnet.l2("eth_getCode", json!([token, "latest"])).await;
+        if code.as_str().unwrap().len() > 2
+            && l2_token_balance(devnet, token, owner).await == expected
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("L2 token balance never reached {expected}\n{}", devnet.log());
+}
+
+/// The first L2 block whose L1 origin is `l1_block`: the one carrying its deposits.
 async fn find_l2_block_of_l1(devnet: &Devnet, l1_block: u64) -> u64 {
     let head: u64 = u64::from_str_radix(
         devnet
@@ -171,7 +178,7 @@ async fn find_l2_block_of_l1(devnet: &Devnet, l1_block: u64) -> u64 {
         16,
     )
     .unwrap();
-    for number in (0..=head).rev() {
+    for number in 0..=head {
         let block = devnet
             .l2(
                 "eth_getBlockByNumber",
@@ -215,23 +222,28 @@ async fn l1_reorg_removing_a_deposit_unwinds_it_body() {
         .await
         .unwrap();
     devnet.synced_to(deposit_block + 2).await;
-    assert_eq!(devnet.l2_balance(user, "latest").await, before + ether(1));
+    devnet.wait_balance(user, before + ether(1)).await;
     let hashes_before: Vec<_> = future_blocks(&devnet, 0, 3).await;
 
-    // Replace the last three L1 blocks with empty ones: the deposit is gone from L1.
-    l1.raw_request::<_, serde_json::Value>("anvil_reorg".into(), json!([3, []]))
-        .await
-        .unwrap();
+    // Replace every L1 block from the deposit's on with empty ones: the deposit is gone from L1.
+    // The batcher keeps mining blocks (anvil automines), so retry until the receipt is gone.
+    let deposit_tx = receipt.transaction_hash;
+    loop {
+        let head = l1.get_block_number().await.unwrap();
+        l1.raw_request::<_, serde_json::Value>("anvil_reorg".into(), json!([head - deposit_block + 1, []]))
+            .await
+            .unwrap();
+        if l1.get_transaction_receipt(deposit_tx).await.unwrap().is_none() {
+            break;
+        }
+    }
     // One more block so the follower sees a new tip above the old one.
     l1.raw_request::<_, serde_json::Value>("anvil_mine".into(), json!(["0x1"]))
         .await
         .unwrap();
     devnet.synced_to(deposit_block + 3).await;
-    assert_eq!(
-        devnet.l2_balance(user, "latest").await,
-        before,
-        "deposit unwound exactly"
-    );
+    // The deposit is unwound exactly.
+    devnet.wait_balance(user, before).await;
     assert_eq!(
         future_blocks(&devnet, 0, 3).await,
         hashes_before,
@@ -239,9 +251,8 @@ async fn l1_reorg_removing_a_deposit_unwinds_it_body() {
     );
 
     // The replacement chain's deposits apply.
-    let receipt = deposit_eth(&devnet, 4, ether(2)).await;
-    devnet.synced_to(receipt.block_number.unwrap()).await;
-    assert_eq!(devnet.l2_balance(user, "latest").await, before + ether(2));
+    deposit_eth(&devnet, 4, ether(2)).await;
+    devnet.wait_balance(user, before + ether(2)).await;
 }
 
 async fn future_blocks(devnet: &Devnet, from: u64, to: u64) -> Vec<serde_json::Value> {
@@ -269,8 +280,8 @@ async fn kill_9_between_l1_blocks_then_restart_loses_and_repeats_nothing_body() 
     let user = devnet.info.accounts[5].address;
     let before = devnet.l2_balance(user, "latest").await;
 
-    let receipt = deposit_eth(&devnet, 5, ether(1)).await;
-    devnet.synced_to(receipt.block_number.unwrap()).await;
+    deposit_eth(&devnet, 5, ether(1)).await;
+    devnet.wait_balance(user, before + ether(1)).await;
     let head_before: u64 = u64::from_str_radix(
         devnet
             .l2("eth_blockNumber", json!([]))
@@ -295,6 +306,9 @@ async fn kill_9_between_l1_blocks_then_restart_loses_and_repeats_nothing_body() 
 
     let restarted = Devnet::start(&anvil.url, dir.path());
     restarted.synced_to(l1_tip).await;
+    restarted.wait_balance(user, before + ether(3)).await;
+    // And stays there: nothing is applied twice later either.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(
         restarted.l2_balance(user, "latest").await,
         before + ether(3),

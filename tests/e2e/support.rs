@@ -229,6 +229,23 @@ impl Devnet {
             .unwrap()
     }
 
+    /// Waits until `address` holds `expected` wei on L2 (latest).
+    pub(crate) async fn wait_balance(&self, address: Address, expected: U256) {
+        let start = Instant::now();
+        loop {
+            let balance = self.l2_balance(address, "latest").await;
+            if balance == expected {
+                return;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "L2 balance of {address} is {balance}, expected {expected}\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Waits until the L2 node has processed L1 block `l1_block`.
     pub(crate) async fn synced_to(&self, l1_block: u64) {
         let start = Instant::now();

@@ -72,6 +72,16 @@ pub(crate) struct RunArgs {
     /// Largest `eth_getLogs` block range.
     #[arg(long, env = "ROLLUP_RPC_MAX_BLOCK_RANGE", default_value_t = 10_000)]
     pub(crate) rpc_max_block_range: u64,
+    /// Sequencer block interval, e.g. `1s`, `250ms` (blocks are built only when there is
+    /// something to include).
+    #[arg(long, env = "ROLLUP_BLOCK_TIME", default_value = "1s", value_parser = parse_duration)]
+    pub(crate) block_time: Duration,
+    /// How often the batcher looks for new L2 blocks to post.
+    #[arg(long, env = "ROLLUP_BATCHER_INTERVAL", default_value = "2s", value_parser = parse_duration)]
+    pub(crate) batcher_interval: Duration,
+    /// How long the batcher waits for an L1 transaction before resubmitting it with higher fees.
+    #[arg(long, env = "ROLLUP_L1_RESUBMIT_AFTER", default_value = "12s", value_parser = parse_duration)]
+    pub(crate) l1_resubmit_after: Duration,
 }
 
 /// `rollup-node node`.
@@ -84,6 +94,14 @@ pub(crate) struct NodeArgs {
     /// JSON-RPC URL of the L1 execution node (reth, geth, anvil).
     #[arg(long, env = "ROLLUP_L1_RPC_URL")]
     pub(crate) l1_rpc_url: String,
+    /// Sequence: accept transactions (`eth_sendRawTransaction`) and build unsafe blocks.
+    /// Without it the node is a replica that derives the chain from L1 only.
+    #[arg(long, env = "ROLLUP_SEQUENCER")]
+    pub(crate) sequencer: bool,
+    /// Private key (hex) of the batcher account, which posts batches to the BatchInbox; the
+    /// batcher runs only when set. Prefer the environment variable over the flag.
+    #[arg(long, env = "ROLLUP_BATCHER_KEY", hide_env_values = true)]
+    pub(crate) batcher_key: Option<String>,
     #[command(flatten)]
     pub(crate) run: RunArgs,
 }

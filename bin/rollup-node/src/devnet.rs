@@ -174,7 +174,8 @@ async fn run_with_l1(
     };
     let config = Arc::new(config);
     let config_for_info = config.clone();
-    runner::run_node(config, l1_rpc_url, &args.run, cancel, move |rpc| {
+    let roles = runner::Roles { sequencer: true, batcher: Some(signers[1].clone()) };
+    runner::run_node(config, l1_rpc_url, &args.run, roles, cancel, move |rpc| {
         let info = info(rpc, &config_for_info);
         write_json(&info_path, &info)?;
         println!(
@@ -227,6 +228,8 @@ fn devnet_config(
             base_fee_per_gas: 1_000_000_000,
             alloc,
         },
+        sequencing_window: 20,
+        max_sequencer_drift: 600,
     }
 }
 

@@ -1,12 +1,16 @@
-//! Runs the L2 node: core + L1 follower + RPC, until shutdown.
+//! Runs the L2 node: core + L1 follower + RPC, and the sequencer and batcher roles, until
+//! shutdown.
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
+use alloy_signer_local::PrivateKeySigner;
 use eyre::WrapErr;
-use rollup_l1::{L1Follower, L1FollowerConfig};
+use rollup_batcher::{Batcher, BatcherConfig};
+use rollup_l1::{L1Follower, L1FollowerConfig, L1Sender, SenderConfig};
 use rollup_node_core::RollupNode;
-use rollup_primitives::RollupConfig;
+use rollup_primitives::{BlockNumHash, RollupConfig};
 use rollup_rpc::{RpcContext, RpcServerConfig};
+use rollup_sequencer::{PoolConfig, Sequencer, SequencerConfig, TxPool};
 use rollup_storage::Store;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -17,18 +21,27 @@ use crate::cli::{NodeArgs, RunArgs};
 /// How many processed L1 blocks the follower gets to find a fork point after a restart.
 const KNOWN_L1_BLOCKS: usize = 1024;
 
+/// Which roles this process runs besides deriving from L1.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Roles {
+    /// Build unsafe blocks from a transaction pool.
+    pub(crate) sequencer: bool,
+    /// Post batches to L1 with this key.
+    pub(crate) batcher: Option<PrivateKeySigner>,
+}
+
 /// `rollup-node node`.
 pub(crate) async fn run_replica(args: NodeArgs) -> eyre::Result<()> {
     let config = RollupConfig::from_file(&args.config)?;
+    let batcher = args
+        .batcher_key
+        .as_deref()
+        .map(|key| key.trim().parse::<PrivateKeySigner>())
+        .transpose()
+        .map_err(|err| eyre::eyre!("--batcher-key is not a valid private key: {err}"))?;
+    let roles = Roles { sequencer: args.sequencer, batcher };
     let cancel = shutdown_on_signal();
-    run_node(
-        Arc::new(config),
-        &args.l1_rpc_url,
-        &args.run,
-        cancel,
-        |_| Ok(()),
-    )
-    .await
+    run_node(Arc::new(config), &args.l1_rpc_url, &args.run, roles, cancel, |_| Ok(())).await
 }
 
 /// A token cancelled on Ctrl-C or SIGTERM.
@@ -47,12 +60,13 @@ pub(crate) fn shutdown_on_signal() -> CancellationToken {
     cancel
 }
 
-/// Opens the database, starts the RPC server (then calls `on_ready` with its address), and
-/// feeds L1 notifications to the core until `cancel` fires.
+/// Opens the database, starts the RPC server (then calls `on_ready` with its address), the
+/// roles, and feeds L1 notifications to the core until `cancel` fires.
 pub(crate) async fn run_node(
     config: Arc<RollupConfig>,
     l1_rpc_url: &str,
     args: &RunArgs,
+    roles: Roles,
     cancel: CancellationToken,
     on_ready: impl FnOnce(SocketAddr) -> eyre::Result<()>,
 ) -> eyre::Result<()> {
@@ -63,27 +77,51 @@ pub(crate) async fn run_node(
     let store = Store::open(&db_path)
         .wrap_err_with(|| format!("cannot open the database at {}", db_path.display()))?;
     let mut node = RollupNode::new(config.clone(), store.clone())?;
+    let pool = roles
+        .sequencer
+        .then(|| Arc::new(TxPool::new(PoolConfig::default(), &config, store.clone())));
     let (rpc_addr, rpc_handle) = rollup_rpc::start_server(
         RpcServerConfig {
             addr: args.rpc_addr,
             max_block_range: args.rpc_max_block_range,
             max_connections: 1_000,
         },
-        RpcContext {
-            store,
-            config,
-            heads: node.heads(),
-        },
+        RpcContext { store: store.clone(), config: config.clone(), heads: node.heads(), pool: pool.clone() },
     )
     .await
     .wrap_err_with(|| {
-        format!(
-            "cannot serve JSON-RPC on {} (is the port in use? set --rpc-addr)",
-            args.rpc_addr
-        )
+        format!("cannot serve JSON-RPC on {} (is the port in use? set --rpc-addr)", args.rpc_addr)
     })?;
-    info!(target: "rollup::node", http = %format!("http://{rpc_addr}"), ws = %format!("ws://{rpc_addr}"), "L2 JSON-RPC ready");
+    info!(
+        target: "rollup::node",
+        http = %format!("http://{rpc_addr}"), ws = %format!("ws://{rpc_addr}"),
+        sequencer = roles.sequencer, batcher = roles.batcher.is_some(),
+        "L2 JSON-RPC ready"
+    );
     on_ready(rpc_addr)?;
+
+    let batcher_task = match roles.batcher {
+        Some(signer) => {
+            let sender = L1Sender::new(
+                l1_rpc_url,
+                signer,
+                SenderConfig { resubmit_after: args.l1_resubmit_after, ..Default::default() },
+            )?;
+            let batcher = Batcher::new(
+                BatcherConfig {
+                    batch_inbox: config.contracts.batch_inbox,
+                    poll_interval: args.batcher_interval,
+                    ..Default::default()
+                },
+                store.clone(),
+                node.heads(),
+                sender,
+            );
+            Some(tokio::spawn(batcher.run(cancel.child_token())))
+        }
+        None => None,
+    };
+    let sequencer = pool.map(|pool| Sequencer::new(SequencerConfig { block_time: args.block_time }, pool));
 
     let follower_config = L1FollowerConfig {
         url: l1_rpc_url.to_string(),
@@ -91,17 +129,24 @@ pub(crate) async fn run_node(
         confirmations: args.l1_confirmations,
         max_blocks_per_notification: 100,
     };
-    let result = follow_l1(&mut node, follower_config, &cancel).await;
+    let result = follow_l1(&mut node, sequencer.as_ref(), follower_config, &cancel).await;
+    cancel.cancel();
+    if let Some(task) = batcher_task
+        && let Ok(Err(err)) = task.await
+    {
+        warn!(target: "rollup::node", %err, "batcher stopped with an error");
+    }
     let _ = rpc_handle.stop();
     rpc_handle.stopped().await;
     info!(target: "rollup::node", "stopped");
     result
 }
 
-/// Runs follower and core together; restarts the follower from the stored cursor when the core
-/// asks for it (a reset) or the follower fails.
+/// Runs follower and core (or the sequencer loop around the core) together; restarts the
+/// follower from the stored cursor when the core asks for it (a reset) or the follower fails.
 async fn follow_l1(
     node: &mut RollupNode,
+    sequencer: Option<&Sequencer>,
     config: L1FollowerConfig,
     cancel: &CancellationToken,
 ) -> eyre::Result<()> {
@@ -128,14 +173,16 @@ async fn follow_l1(
         let (tx, rx) = mpsc::channel(16);
         let follower_cancel = cancel.child_token();
         let follower_task = tokio::spawn(follower.run(tx, follower_cancel.clone()));
-        let (finished_tx, mut finished_rx) =
-            mpsc::unbounded_channel::<rollup_primitives::BlockNumHash>();
+        let (finished_tx, mut finished_rx) = mpsc::unbounded_channel::<BlockNumHash>();
         let finished_log = tokio::spawn(async move {
             while let Some(height) = finished_rx.recv().await {
                 debug!(target: "rollup::node", l1_block = height.number, "finished height");
             }
         });
-        let result = node.run(rx, finished_tx, cancel.clone()).await;
+        let result = match sequencer {
+            Some(sequencer) => sequencer.run(node, rx, finished_tx, cancel.clone()).await,
+            None => node.run(rx, finished_tx, cancel.clone()).await,
+        };
         follower_cancel.cancel();
         let follower_result = follower_task.await;
         finished_log.abort();

@@ -1,7 +1,8 @@
 //! Pure derivation: L1 blocks with receipts in, L2 inputs out. No I/O, no async.
 //!
-//! Today: deposits from `L1Bridge` logs ([`derive_deposits`]). Batches, proposals and dispute
-//! moves join here as the protocol grows.
+//! Deposits from `L1Bridge` logs ([`derive_deposits`]) and batch data from `BatchInbox` calls
+//! ([`extract_batch_data`]) with the rules a batch block must satisfy ([`check_batch_block`]).
+//! Proposals and dispute moves join here as the protocol grows.
 //!
 //! # Invariants
 //! - Derivation is a pure function of `(RollupConfig, L1Block)`: every replica derives the same
@@ -9,6 +10,11 @@
 //! - Untrusted input never panics it; a log that breaks a rule is skipped by the rule written
 //!   in `docs/derivation.md` and reported in [`DerivedDeposits::skipped`].
 
+mod batches;
 mod deposits;
 
+pub use batches::{
+    BatchBlockError, BatchData, SafeParent, check_batch_block, extract_batch_data,
+    sequencing_window_closed,
+};
 pub use deposits::{DepositSkipReason, DerivedDeposits, SkippedDeposit, derive_deposits};

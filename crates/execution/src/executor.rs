@@ -331,3 +331,22 @@ where
         Err(err) => Err(ExecutionError::InvalidCall(err.to_string())),
     }
 }
+
+/// The intrinsic gas of a signed transaction under L2 rules (the larger of the initial gas and
+/// the EIP-7623 calldata floor): a transaction with a lower gas limit can never be included.
+pub fn intrinsic_gas(envelope: &TxEnvelope) -> u64 {
+    let (accounts, storage_keys) = envelope.access_list().map_or((0, 0), |list| {
+        (list.len() as u64, list.iter().map(|item| item.storage_keys.len() as u64).sum())
+    });
+    let authorizations = envelope.authorization_list().map_or(0, |list| list.len() as u64);
+    let gas = revm::context_interface::cfg::gas::calculate_initial_tx_gas(
+        SPEC_ID,
+        envelope.input(),
+        envelope.kind().is_create(),
+        accounts,
+        storage_keys,
+        authorizations,
+        None,
+    );
+    (gas.initial_regular_gas + gas.initial_state_gas).max(gas.floor_gas)
+}

@@ -15,6 +15,8 @@ mod error;
 mod executor;
 
 pub use error::{ExecutionError, Result};
-pub use executor::{BlockInput, CallRequest, ExecutedBlock, SPEC_ID, execute_block, simulate_call};
+pub use executor::{
+    BlockInput, CallRequest, ExecutedBlock, SPEC_ID, execute_block, intrinsic_gas, simulate_call,
+};
 
 pub use revm;

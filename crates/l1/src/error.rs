@@ -12,6 +12,21 @@ pub type Result<T, E = L1Error> = std::result::Result<T, E>;
 /// [`crate::L1Follower::run`]; the others stop it.
 #[derive(Debug, thiserror::Error)]
 pub enum L1Error {
+    /// An L1 transaction could not be landed.
+    #[error("L1 transaction to {to} not mined after {attempts} attempts (last fees: max {max_fee} wei, tip {tip} wei): {reason}")]
+    NotMined {
+        /// Target contract.
+        to: alloy_primitives::Address,
+        /// Attempts made.
+        attempts: u32,
+        /// Last max fee per gas.
+        max_fee: u128,
+        /// Last priority fee.
+        tip: u128,
+        /// Last error or "timeout".
+        reason: String,
+    },
+
     /// The configured URL cannot be used.
     #[error("L1 RPC URL {url:?} is invalid: {reason}; pass an http(s) URL with --l1-rpc-url")]
     InvalidUrl {

@@ -8,6 +8,9 @@
 //! canonical, it searches down for the fork point and reports `Reorged{old, new}` (or
 //! `Reverted{old}` when L1 has no replacement yet).
 //!
+//! [`L1Sender`] lands the roles' L1 transactions (batches, proposals): one nonce at a time,
+//! with fee bumps and resubmission until mined.
+//!
 //! # Invariants
 //!
 //! - Every `Committed` chain extends the tip of everything reported before it: its first block's
@@ -28,7 +31,9 @@
 mod error;
 mod follower;
 mod rpc;
+mod sender;
 
 pub use error::{L1Error, Result};
 pub use follower::{FULL_BLOCKS_KEPT, L1Follower, L1FollowerConfig, WINDOW_DEPTH};
 pub use rpc::L1Rpc;
+pub use sender::{L1Sender, SenderConfig};

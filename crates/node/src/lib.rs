@@ -21,4 +21,4 @@ mod error;
 mod node;
 
 pub use error::{NodeError, Result};
-pub use node::{NotificationOutcome, RollupNode};
+pub use node::{NotificationOutcome, RollupNode, SequencedBlock};

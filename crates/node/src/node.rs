@@ -1,14 +1,19 @@
-//! Notification handling.
+//! Notification handling, derivation of the safe chain, and sequencing of the unsafe chain.
 
 use std::sync::Arc;
 
-use alloy_primitives::Address;
-use rollup_derive::derive_deposits;
+use alloy_consensus::{Header, transaction::SignerRecoverable};
+use alloy_primitives::{Address, B256};
+use rollup_derive::{
+    BatchData, SafeParent, check_batch_block, derive_deposits, extract_batch_data,
+    sequencing_window_closed,
+};
 use rollup_execution::{BlockInput, execute_block};
 use rollup_primitives::{
-    BlockNumHash, Heads, L1Block, L1Chain, L1Notification, L2Transaction, RollupConfig,
+    Batch, BlockNumHash, Heads, L1Block, L1Chain, L1Notification, L2Receipt, L2Transaction,
+    RollupConfig, decode_l1_origin,
 };
-use rollup_storage::Store;
+use rollup_storage::{L1BlockRecord, Store, StorageError, StoreWriter};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
@@ -20,15 +25,39 @@ use crate::{NodeError, Result};
 pub struct NotificationOutcome {
     /// L1 blocks whose effects were removed.
     pub reverted_l1_blocks: u64,
-    /// L2 blocks removed by those reverts.
+    /// L2 blocks removed by those reverts (or replaced by derivation).
     pub unwound_l2_blocks: u64,
     /// L1 blocks newly processed.
     pub committed_l1_blocks: u64,
     /// L1 blocks skipped because they were already processed (re-delivery).
     pub duplicate_l1_blocks: u64,
+    /// L2 blocks that became safe.
+    pub safe_l2_blocks: u64,
+    /// Batches dropped by the derivation rules.
+    pub dropped_batches: u64,
     /// The height to report to the host as finished (`FinishedHeight`), set once the
     /// committed chain's tip is durably stored.
     pub finished_height: Option<BlockNumHash>,
+}
+
+/// A block the sequencer built.
+#[derive(Debug, Clone)]
+pub struct SequencedBlock {
+    /// Number.
+    pub number: u64,
+    /// Hash.
+    pub hash: B256,
+    /// Transactions, deposits first.
+    pub transactions: Vec<L2Transaction>,
+    /// Receipts.
+    pub receipts: Vec<L2Receipt>,
+}
+
+/// Inputs of one L2 block on top of a given parent.
+struct Attributes {
+    timestamp: u64,
+    origin: L1BlockRecord,
+    transactions: Vec<L2Transaction>,
 }
 
 /// The rollup core.
@@ -39,20 +68,32 @@ pub struct RollupNode {
     heads: watch::Sender<Heads>,
 }
 
+fn origin_of(header: &Header) -> Result<BlockNumHash> {
+    decode_l1_origin(&header.extra_data).map_err(|err| {
+        NodeError::Storage(StorageError::Inconsistent(format!(
+            "L2 block {} has no L1 origin: {err}",
+            header.number
+        )))
+    })
+}
+
+fn missing(what: String) -> NodeError {
+    NodeError::Storage(StorageError::NotFound(what))
+}
+
 impl RollupNode {
     /// Opens the core on `store`, writing genesis on first start (or checking it matches).
     pub fn new(config: Arc<RollupConfig>, store: Store) -> Result<Self> {
         store.init_genesis(&config)?;
         let (heads, _) = watch::channel(Heads::default());
-        let node = Self {
-            config,
-            store,
-            heads,
-        };
+        let node = Self { config, store, heads };
         node.publish_heads()?;
-        let cursor = node.l1_cursor()?;
-        let head = node.heads.borrow().unsafe_l2;
-        info!(target: "rollup::node", l1_cursor = cursor.number, l2_head = head.number, "rollup core ready");
+        let heads = *node.heads.borrow();
+        info!(
+            target: "rollup::node",
+            l1_cursor = heads.l1_cursor.number, unsafe_l2 = heads.unsafe_l2.number, safe_l2 = heads.safe_l2.number,
+            "rollup core ready"
+        );
         Ok(node)
     }
 
@@ -62,7 +103,7 @@ impl RollupNode {
     }
 
     /// The config.
-    pub fn config(&self) -> &Arc<RollupConfig> {
+    pub const fn config(&self) -> &Arc<RollupConfig> {
         &self.config
     }
 
@@ -83,52 +124,40 @@ impl RollupNode {
     /// Processed L1 blocks, newest first: lets an L1 source find the fork point after a
     /// restart.
     pub fn recent_l1_blocks(&self, limit: usize) -> Result<Vec<BlockNumHash>> {
-        Ok(self
-            .store
-            .reader()?
-            .recent_l1_blocks(limit)?
-            .into_iter()
-            .map(|r| r.block)
-            .collect())
+        Ok(self.store.reader()?.recent_l1_blocks(limit)?.into_iter().map(|r| r.block).collect())
     }
 
     /// Records the newest finalized L1 block; the finalized L2 head follows it.
     pub fn set_l1_finalized(&mut self, l1_finalized: BlockNumHash) -> Result<()> {
-        self.heads
-            .send_modify(|heads| heads.l1_finalized = l1_finalized);
+        self.heads.send_modify(|heads| heads.l1_finalized = l1_finalized);
         self.publish_heads()
     }
 
     fn publish_heads(&self) -> Result<()> {
         let reader = self.store.reader()?;
-        let head = reader.l2_head()?.unwrap_or_default();
-        let head_hash = reader.block_hash(head)?.unwrap_or_default();
+        let num_hash = |number: u64| -> Result<BlockNumHash> {
+            Ok(BlockNumHash { number, hash: reader.block_hash(number)?.unwrap_or_default() })
+        };
+        let unsafe_l2 = num_hash(reader.l2_head()?.unwrap_or_default())?;
+        let safe_l2 = num_hash(reader.safe_head()?.unwrap_or_default())?;
         let l1_cursor = reader.l1_cursor()?.unwrap_or_default();
         let l1_finalized = self.heads.borrow().l1_finalized;
-        // The finalized L2 head is the L2 head after the newest processed L1 block that is
-        // finalized on L1 (and still the block we processed at that height).
-        let mut finalized_l2 = BlockNumHash {
-            number: 0,
-            hash: reader.block_hash(0)?.unwrap_or_default(),
-        };
+        // The finalized L2 head is the safe head as of the newest processed L1 block that is
+        // finalized on L1 (and is still the block we processed at that height).
+        let mut finalized_l2 = num_hash(0)?;
         let finalized_l1 = l1_finalized.number.min(l1_cursor.number);
         if let Some(record) = reader.l1_block(finalized_l1)?
             && (finalized_l1 < l1_finalized.number || record.block.hash == l1_finalized.hash)
         {
-            finalized_l2 = BlockNumHash {
-                number: record.l2_head,
-                hash: reader.block_hash(record.l2_head)?.unwrap_or_default(),
-            };
+            finalized_l2 = num_hash(record.safe_l2_head.min(safe_l2.number))?;
         }
-        let unsafe_l2 = BlockNumHash {
-            number: head,
-            hash: head_hash,
-        };
-        metrics::gauge!("rollup_l2_head").set(head as f64);
+        metrics::gauge!("rollup_l2_unsafe_head").set(unsafe_l2.number as f64);
+        metrics::gauge!("rollup_l2_safe_head").set(safe_l2.number as f64);
+        metrics::gauge!("rollup_l2_finalized_head").set(finalized_l2.number as f64);
         metrics::gauge!("rollup_l1_cursor").set(l1_cursor.number as f64);
         self.heads.send_modify(|heads| {
             heads.unsafe_l2 = unsafe_l2;
-            heads.safe_l2 = unsafe_l2;
+            heads.safe_l2 = safe_l2;
             heads.finalized_l2 = finalized_l2;
             heads.l1_cursor = l1_cursor;
         });
@@ -136,19 +165,19 @@ impl RollupNode {
     }
 
     /// Applies one notification: the reverted chain first, then the committed one.
-    pub fn handle_notification(
-        &mut self,
-        notification: &L1Notification,
-    ) -> Result<NotificationOutcome> {
+    pub fn handle_notification(&mut self, notification: &L1Notification) -> Result<NotificationOutcome> {
         let mut outcome = NotificationOutcome::default();
-        if let Some(old) = notification.reverted_chain() {
-            self.revert(old, &mut outcome)?;
-        }
-        if let Some(new) = notification.committed_chain() {
-            self.commit(new, &mut outcome)?;
-        }
+        let result = (|| {
+            if let Some(old) = notification.reverted_chain() {
+                self.revert(old, &mut outcome)?;
+            }
+            if let Some(new) = notification.committed_chain() {
+                self.commit(new, &mut outcome)?;
+            }
+            Ok(())
+        })();
         self.publish_heads()?;
-        Ok(outcome)
+        result.map(|()| outcome)
     }
 
     /// Removes the effects of `old` (and anything stored above it).
@@ -164,6 +193,9 @@ impl RollupNode {
         Ok(())
     }
 
+    /// Forgets L1 blocks from `first` on: the safe head goes back to what it was after
+    /// `first - 1`, and every L2 block whose L1 origin is gone is removed. Unsafe blocks with an
+    /// older origin stay (their batches may land again).
     fn unwind_l1_from(&mut self, first: u64, outcome: &mut NotificationOutcome) -> Result<()> {
         let cursor = self.l1_cursor()?;
         let genesis_origin = self.config.genesis.l1_origin;
@@ -175,14 +207,25 @@ impl RollupNode {
         }
         let mut writer = self.store.writer()?;
         let below = writer.remove_l1_blocks_from(first)?;
-        let unwound = writer.unwind_l2_to(below.l2_head)?;
+        let safe = below.safe_l2_head.min(writer.safe_head()?);
+        let head = writer.l2_head()?;
+        let mut keep = head;
+        for number in safe + 1..=head {
+            let header = writer.header(number)?.ok_or_else(|| missing(format!("header {number}")))?;
+            if origin_of(&header)?.number >= first {
+                keep = number - 1;
+                break;
+            }
+        }
+        let unwound = writer.unwind_l2_to(keep)?;
+        writer.set_safe_head(safe.min(keep))?;
         writer.commit()?;
         outcome.reverted_l1_blocks += cursor.number + 1 - first;
         outcome.unwound_l2_blocks += unwound;
         info!(
             target: "rollup::node",
-            from_l1 = first, to_l1 = cursor.number, l2_head = below.l2_head, unwound_l2_blocks = unwound,
-            "unwound L2 state for reverted L1 blocks"
+            from_l1 = first, to_l1 = cursor.number, safe_l2 = safe, unsafe_l2 = keep, unwound_l2_blocks = unwound,
+            "unwound L2 for reverted L1 blocks"
         );
         Ok(())
     }
@@ -218,16 +261,17 @@ impl RollupNode {
                     block.number, block.parent_hash, cursor.number, cursor.hash
                 )));
             }
-            self.apply_l1_block(block)?;
+            self.apply_l1_block(block, outcome)?;
             outcome.committed_l1_blocks += 1;
         }
         outcome.finished_height = Some(self.l1_cursor()?);
         Ok(())
     }
 
-    /// Derives and executes the L2 block of one L1 block, and stores it with the new cursor in
-    /// one MDBX transaction.
-    fn apply_l1_block(&mut self, block: &L1Block) -> Result<()> {
+    /// Processes one L1 block in one MDBX transaction: records it with its deposits, derives
+    /// safe L2 blocks from its batches, force-includes epochs whose sequencing window closed,
+    /// and moves the L1 cursor.
+    fn apply_l1_block(&mut self, block: &L1Block, outcome: &mut NotificationOutcome) -> Result<()> {
         let derived = derive_deposits(&self.config, block);
         for skipped in &derived.skipped {
             warn!(
@@ -238,46 +282,217 @@ impl RollupNode {
         }
         metrics::counter!("rollup_deposits_skipped_total").increment(derived.skipped.len() as u64);
         metrics::counter!("rollup_deposits_total").increment(derived.deposits.len() as u64);
-        let deposit_count = derived.deposits.len();
 
-        let reader = self.store.reader()?;
-        let head = reader.l2_head()?.unwrap_or_default();
-        let parent = reader.header(head)?.ok_or_else(|| {
-            rollup_storage::StorageError::NotFound(format!("header of L2 head {head}"))
-        })?;
-        let parent_hash = reader.block_hash(head)?.unwrap_or_default();
+        let mut writer = self.store.writer()?;
+        let safe_before = writer.safe_head()?;
+        let mut record = L1BlockRecord {
+            block: block.num_hash(),
+            timestamp: block.timestamp,
+            mix_hash: block.mix_hash,
+            safe_l2_head: safe_before,
+            deposits: derived.deposits,
+        };
+        writer.record_l1_block(&record)?;
+        for batch in extract_batch_data(&self.config, block) {
+            self.derive_batch(&mut writer, block.number, &batch, outcome)?;
+        }
+        self.force_include(&mut writer, block.number, outcome)?;
+        record.safe_l2_head = writer.safe_head()?;
+        writer.record_l1_block(&record)?;
+        writer.commit()?;
+        outcome.safe_l2_blocks += record.safe_l2_head.saturating_sub(safe_before);
+        debug!(
+            target: "rollup::node",
+            l1_block = block.number, deposits = record.deposits.len(), safe_l2 = record.safe_l2_head,
+            "processed L1 block"
+        );
+        Ok(())
+    }
+
+    /// Derives the blocks of one batch on top of the safe head. A batch that does not extend
+    /// the safe head, or does not decode, is dropped; a block that breaks a rule drops itself
+    /// and the rest of its batch.
+    fn derive_batch(
+        &self,
+        writer: &mut StoreWriter,
+        inclusion: u64,
+        data: &BatchData,
+        outcome: &mut NotificationOutcome,
+    ) -> Result<()> {
+        let drop_batch = |outcome: &mut NotificationOutcome, reason: &dyn std::fmt::Display| {
+            outcome.dropped_batches += 1;
+            metrics::counter!("rollup_batches_dropped_total").increment(1);
+            warn!(target: "rollup::derive", l1_block = inclusion, tx_index = data.tx_index, %reason, "batch dropped");
+        };
+        let batch = match Batch::decode(&data.data, self.config.l2_chain_id) {
+            Ok(batch) => batch,
+            Err(err) => {
+                drop_batch(outcome, &err);
+                return Ok(());
+            }
+        };
+        let safe = writer.safe_head()?;
+        let safe_hash = writer.block_hash(safe)?.unwrap_or_default();
+        if batch.parent_hash != safe_hash {
+            // Already derived (a re-post), or built on blocks that never became safe.
+            debug!(
+                target: "rollup::derive",
+                l1_block = inclusion, parent = %batch.parent_hash, safe_l2 = safe,
+                "batch does not extend the safe head; ignored"
+            );
+            metrics::counter!("rollup_batches_stale_total").increment(1);
+            return Ok(());
+        }
+        let block_count = batch.blocks.len();
+        for (index, batch_block) in batch.blocks.into_iter().enumerate() {
+            let safe = writer.safe_head()?;
+            let parent = writer.header(safe)?.ok_or_else(|| missing(format!("header {safe}")))?;
+            let parent_origin = origin_of(&parent)?;
+            let Some(origin) = writer.l1_block(batch_block.l1_origin)? else {
+                drop_batch(outcome, &format_args!("block {index} of {block_count}: unknown L1 origin {}", batch_block.l1_origin));
+                return Ok(());
+            };
+            if let Err(err) = check_batch_block(
+                &self.config,
+                SafeParent { timestamp: parent.timestamp, l1_origin: parent_origin.number },
+                batch_block.l1_origin,
+                origin.timestamp,
+                batch_block.timestamp,
+                inclusion,
+            ) {
+                drop_batch(outcome, &format_args!("block {index} of {block_count}: {err}"));
+                return Ok(());
+            }
+            let mut transactions = Vec::with_capacity(batch_block.transactions.len() + 4);
+            if batch_block.l1_origin == parent_origin.number + 1 {
+                transactions.extend(origin.deposits.iter().cloned().map(L2Transaction::Deposit));
+            }
+            for envelope in batch_block.transactions {
+                match envelope.recover_signer() {
+                    Ok(sender) => transactions.push(L2Transaction::Signed { envelope, sender }),
+                    Err(err) => {
+                        drop_batch(outcome, &format_args!("block {index} of {block_count}: signature does not recover: {err}"));
+                        return Ok(());
+                    }
+                }
+            }
+            let attributes = Attributes { timestamp: batch_block.timestamp, origin, transactions };
+            self.consolidate(writer, attributes, outcome)?;
+        }
+        Ok(())
+    }
+
+    /// While the sequencing window of the next epoch has closed without a batch adopting it,
+    /// derives the epoch's first block from L1 alone: its deposits and nothing else.
+    fn force_include(&self, writer: &mut StoreWriter, current: u64, outcome: &mut NotificationOutcome) -> Result<()> {
+        loop {
+            let safe = writer.safe_head()?;
+            let parent = writer.header(safe)?.ok_or_else(|| missing(format!("header {safe}")))?;
+            let next_epoch = origin_of(&parent)?.number + 1;
+            if !sequencing_window_closed(&self.config, next_epoch, current) {
+                return Ok(());
+            }
+            let origin = writer.l1_block(next_epoch)?.ok_or_else(|| missing(format!("L1 block {next_epoch}")))?;
+            let transactions = origin.deposits.iter().cloned().map(L2Transaction::Deposit).collect();
+            let attributes = Attributes { timestamp: parent.timestamp.max(origin.timestamp), origin, transactions };
+            metrics::counter!("rollup_forced_blocks_total").increment(1);
+            debug!(target: "rollup::derive", epoch = next_epoch, l1_block = current, "sequencing window closed: deriving the epoch from L1");
+            self.consolidate(writer, attributes, outcome)?;
+        }
+    }
+
+    /// Makes the block described by `attributes` the next safe block: if the unsafe chain
+    /// already holds exactly that block it is reused, otherwise the unsafe chain from there is
+    /// replaced by executing `attributes`.
+    fn consolidate(&self, writer: &mut StoreWriter, attributes: Attributes, outcome: &mut NotificationOutcome) -> Result<B256> {
+        let safe = writer.safe_head()?;
+        let number = safe + 1;
+        if let Some(existing) = writer.header(number)? {
+            let same = existing.timestamp == attributes.timestamp
+                && origin_of(&existing)? == attributes.origin.block
+                && writer
+                    .body(number)?
+                    .is_some_and(|body| body.iter().map(L2Transaction::hash).eq(attributes.transactions.iter().map(L2Transaction::hash)));
+            if same {
+                writer.set_safe_head(number)?;
+                return Ok(writer.block_hash(number)?.unwrap_or_default());
+            }
+            let unwound = writer.unwind_l2_to(safe)?;
+            outcome.unwound_l2_blocks += unwound;
+            warn!(target: "rollup::derive", from = number, unwound, "derived block differs from the unsafe chain; replacing it");
+        } else if writer.l2_head()? != safe {
+            return Err(NodeError::Storage(StorageError::Inconsistent(format!("no L2 block {number} but head above safe {safe}"))));
+        }
+        let (hash, _, _) = self.execute_append(writer, attributes)?;
+        writer.set_safe_head(number)?;
+        Ok(hash)
+    }
+
+    /// Executes `attributes` on top of the L2 head and appends the block.
+    fn execute_append(
+        &self,
+        writer: &mut StoreWriter,
+        attributes: Attributes,
+    ) -> Result<(B256, Vec<L2Transaction>, Vec<L2Receipt>)> {
+        let head = writer.l2_head()?;
+        let parent = writer.header(head)?.ok_or_else(|| missing(format!("header {head}")))?;
+        let parent_hash = writer.block_hash(head)?.unwrap_or_default();
         let input = BlockInput {
-            timestamp: block.timestamp.max(parent.timestamp),
             parent,
             parent_hash,
-            l1_origin: block.num_hash(),
-            prevrandao: block.mix_hash,
+            timestamp: attributes.timestamp,
+            l1_origin: attributes.origin.block,
+            prevrandao: attributes.origin.mix_hash,
             beneficiary: Address::ZERO,
             gas_limit: self.config.genesis.gas_limit,
             chain_id: self.config.l2_chain_id,
-            transactions: derived
-                .deposits
-                .into_iter()
-                .map(L2Transaction::Deposit)
-                .collect(),
+            transactions: attributes.transactions,
         };
-        let executed = execute_block(&reader, input)?;
-        drop(reader);
-
-        let mut writer = self.store.writer()?;
+        let executed = execute_block(writer.state(), input)?;
         let hash = writer.append_block(&executed.block, &executed.receipts, &executed.bundle)?;
-        let l2_number = executed.block.number();
-        writer.record_l1_block(block.num_hash(), l2_number)?;
-        writer.commit()?;
-        debug!(
-            target: "rollup::node",
-            l1_block = block.number, l2_block = l2_number, l2_hash = %hash, deposits = deposit_count,
-            "derived L2 block"
-        );
-        if deposit_count > 0 {
-            info!(target: "rollup::node", l1_block = block.number, l2_block = l2_number, deposits = deposit_count, "applied deposits");
+        Ok((hash, executed.block.transactions, executed.receipts))
+    }
+
+    /// Whether a block built at `now` would adopt a new L1 origin (whose deposits must then be
+    /// included): the sequencer builds such a block even with an empty pool.
+    pub fn next_origin_ready(&self, now: u64) -> Result<bool> {
+        let reader = self.store.reader()?;
+        let head = reader.l2_head()?.unwrap_or_default();
+        let parent = reader.header(head)?.ok_or_else(|| missing(format!("header {head}")))?;
+        let origin = origin_of(&parent)?;
+        Ok(reader.l1_block(origin.number + 1)?.is_some_and(|next| now >= next.timestamp))
+    }
+
+    /// Sequencer: builds the next unsafe block on the L2 head from `transactions` at wall-clock
+    /// time `now` (seconds). Adopts the next L1 origin when the node has processed it and its
+    /// time has come, putting that origin's deposits first. Returns `None` when no block may be
+    /// built now (L1 has stalled for longer than the allowed drift).
+    pub fn build_block(&mut self, transactions: Vec<L2Transaction>, now: u64) -> Result<Option<SequencedBlock>> {
+        let mut writer = self.store.writer()?;
+        let head = writer.l2_head()?;
+        let parent = writer.header(head)?.ok_or_else(|| missing(format!("header {head}")))?;
+        let parent_origin = origin_of(&parent)?;
+        let (origin, new_epoch) = match writer.l1_block(parent_origin.number + 1)? {
+            Some(next) if now >= next.timestamp => (next, true),
+            _ => (
+                writer.l1_block(parent_origin.number)?.ok_or_else(|| missing(format!("L1 block {}", parent_origin.number)))?,
+                false,
+            ),
+        };
+        let timestamp = now.max(parent.timestamp).max(origin.timestamp);
+        if timestamp > origin.timestamp + self.config.max_sequencer_drift {
+            warn!(target: "rollup::sequencer", origin = origin.block.number, "L1 origin too old for the drift limit; waiting for L1");
+            return Ok(None);
         }
-        Ok(())
+        let mut all = Vec::with_capacity(transactions.len() + origin.deposits.len());
+        if new_epoch {
+            all.extend(origin.deposits.iter().cloned().map(L2Transaction::Deposit));
+        }
+        all.extend(transactions);
+        let (hash, transactions, receipts) = self.execute_append(&mut writer, Attributes { timestamp, origin, transactions: all })?;
+        writer.commit()?;
+        self.publish_heads()?;
+        Ok(Some(SequencedBlock { number: head + 1, hash, transactions, receipts }))
     }
 
     /// Drives the core from a notification stream until `cancel` fires or the stream ends.

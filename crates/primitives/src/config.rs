@@ -69,6 +69,23 @@ pub struct RollupConfig {
     pub contracts: ContractAddresses,
     /// L2 genesis.
     pub genesis: L2Genesis,
+    /// Sequencing window, in L1 blocks: a batch for an L2 block with L1 origin `E` counts only
+    /// if it is included in an L1 block before `E + sequencingWindow`; when the window of the
+    /// next epoch closes without one, replicas derive a deposit-only block themselves, so
+    /// deposits cannot be censored for longer than this.
+    #[serde(default = "default_sequencing_window")]
+    pub sequencing_window: u64,
+    /// How far (seconds) an L2 block's timestamp may run ahead of its L1 origin's.
+    #[serde(default = "default_max_sequencer_drift")]
+    pub max_sequencer_drift: u64,
+}
+
+const fn default_sequencing_window() -> u64 {
+    3_600
+}
+
+const fn default_max_sequencer_drift() -> u64 {
+    600
 }
 
 impl RollupConfig {
@@ -103,10 +120,17 @@ impl RollupConfig {
                 "contracts.l1Bridge must be set".into(),
             ));
         }
-        if self.genesis.gas_limit < 1_000_000 {
+        if self.sequencing_window < 2 {
             return Err(PrimitivesError::Config(format!(
-                "genesis.gasLimit {} is too small (at least 1000000)",
-                self.genesis.gas_limit
+                "sequencingWindow {} is too small (at least 2 L1 blocks)",
+                self.sequencing_window
+            )));
+        }
+        if self.genesis.gas_limit < crate::DEPOSIT_GAS_PER_L1_BLOCK {
+            return Err(PrimitivesError::Config(format!(
+                "genesis.gasLimit {} is too small: the deposits of one L1 block may use up to {}",
+                self.genesis.gas_limit,
+                crate::DEPOSIT_GAS_PER_L1_BLOCK
             )));
         }
         for (address, account) in &self.genesis.alloc {

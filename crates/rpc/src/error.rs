@@ -52,6 +52,12 @@ pub enum RpcError {
     /// Reading the database failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// The transaction pool refused a transaction (geth's messages: "nonce too low", …).
+    #[error(transparent)]
+    TxPool(#[from] rollup_sequencer::PoolError),
+    /// This node has no transaction pool: it does not sequence.
+    #[error("this node does not sequence transactions; send them to the sequencer's RPC")]
+    NotSequencer,
     /// Something that should not happen; the message says what.
     #[error("internal error: {0}")]
     Internal(String),
@@ -83,6 +89,7 @@ impl RpcError {
                 SERVER_ERROR_CODE
             }
             Self::Storage(_) | Self::Internal(_) | Self::Server { .. } => INTERNAL_ERROR_CODE,
+            Self::TxPool(_) | Self::NotSequencer => SERVER_ERROR_CODE,
         }
     }
 }

@@ -192,6 +192,10 @@ impl EthApi {
     }
 
     /// Like [`Self::block_number`], but a missing block is an error (for state queries).
+    pub(crate) fn existing_block_number(&self, reader: &StoreReader, id: BlockId) -> Result<u64> {
+        self.existing_block(reader, id)
+    }
+
     fn existing_block(&self, reader: &StoreReader, id: BlockId) -> Result<u64> {
         self.block_number(reader, id)?
             .ok_or_else(|| RpcError::UnknownBlock(block_id_display(id)))
@@ -644,14 +648,17 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
     });
     method(module, "eth_getTransactionCount", |api, args| {
         let address: Address = args.required(0, "address")?;
-        api.with_state(args.optional(1, "block")?, |state, _| {
-            Ok(U64::from(
-                state
-                    .basic_ref(address)?
-                    .map(|account| account.nonce)
-                    .unwrap_or_default(),
-            ))
-        })
+        let block: Option<BlockId> = args.optional(1, "block")?;
+        let nonce = api.with_state(block, |state, _| {
+            Ok(state.basic_ref(address)?.map(|account| account.nonce).unwrap_or_default())
+        })?;
+        // `pending` counts the sequencer's pooled transactions too, so wallets can send several
+        // transactions back to back.
+        let pending = matches!(block, Some(BlockId::Number(BlockNumberOrTag::Pending)));
+        Ok(U64::from(match (&api.ctx.pool, pending) {
+            (Some(pool), true) => pool.pending_nonce(address, nonce),
+            _ => nonce,
+        }))
     });
     method(module, "eth_getCode", |api, args| {
         let address: Address = args.required(0, "address")?;

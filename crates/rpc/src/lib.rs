@@ -23,6 +23,7 @@
 
 mod error;
 mod eth;
+mod txs;
 mod rollup;
 mod types;
 
@@ -74,6 +75,8 @@ pub struct RpcContext {
     pub config: Arc<RollupConfig>,
     /// The node's heads, for `safe`/`finalized` tags and `rollup_syncStatus`.
     pub heads: tokio::sync::watch::Receiver<Heads>,
+    /// The sequencer's transaction pool (`eth_sendRawTransaction`); `None` on replicas.
+    pub pool: Option<Arc<rollup_sequencer::TxPool>>,
 }
 
 /// Starts HTTP + WebSocket JSON-RPC on one port. Returns the bound address and a handle to
@@ -115,6 +118,7 @@ pub fn rpc_module_with_limits(ctx: RpcContext, max_block_range: u64) -> jsonrpse
         max_block_range,
     });
     eth::register(&mut module);
+    txs::register(&mut module);
     rollup::register(&mut module);
     module.remove_context()
 }

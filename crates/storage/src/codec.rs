@@ -5,7 +5,7 @@ use alloy_eips::BlockNumHash;
 use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Address, B256, U256};
 use revm::state::AccountInfo;
-use rollup_primitives::{L2Receipt, L2Transaction};
+use rollup_primitives::{L2Receipt, L2Transaction, TxDeposit};
 
 use crate::{Result, StorageError, error::corrupt};
 
@@ -211,32 +211,54 @@ impl ChangeSet {
     }
 }
 
-/// What the store remembers of a processed L1 block.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the store remembers of a processed L1 block: enough to use it as an L1 origin (its
+/// deposits, timestamp and `prevrandao`) and to unwind to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct L1BlockRecord {
     /// The L1 block.
     pub block: BlockNumHash,
-    /// The L2 head after processing it.
-    pub l2_head: u64,
+    /// Its timestamp.
+    pub timestamp: u64,
+    /// Its `prevrandao`.
+    pub mix_hash: B256,
+    /// The safe L2 head after processing it.
+    pub safe_l2_head: u64,
+    /// The deposits derived from it, in log order.
+    pub deposits: Vec<TxDeposit>,
 }
 
 impl L1BlockRecord {
-    pub(crate) fn encode(&self) -> [u8; 40] {
-        let mut out = [0u8; 40];
-        out[..32].copy_from_slice(self.block.hash.as_slice());
-        out[32..].copy_from_slice(&self.l2_head.to_be_bytes());
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(84 + self.deposits.len() * 200);
+        out.extend_from_slice(self.block.hash.as_slice());
+        out.extend_from_slice(&self.timestamp.to_be_bytes());
+        out.extend_from_slice(self.mix_hash.as_slice());
+        out.extend_from_slice(&self.safe_l2_head.to_be_bytes());
+        out.extend_from_slice(&(self.deposits.len() as u32).to_be_bytes());
+        for deposit in &self.deposits {
+            put_bytes(&mut out, &deposit.encoded_2718());
+        }
         out
     }
 
     pub(crate) fn decode(number: u64, bytes: &[u8]) -> Result<Self> {
         let mut cur = Cursor::new("L1Blocks", bytes);
         let hash = cur.b256()?;
-        let l2_head = cur.u64()?;
+        let timestamp = cur.u64()?;
+        let mix_hash = cur.b256()?;
+        let safe_l2_head = cur.u64()?;
+        let count = cur.u32()? as usize;
+        let mut deposits = Vec::with_capacity(count.min(1 << 12));
+        for _ in 0..count {
+            let raw = cur.bytes()?;
+            let deposit = raw
+                .split_first()
+                .and_then(|(_, mut body)| TxDeposit::decode_body(&mut body).ok())
+                .ok_or_else(|| corrupt("L1Blocks", &number.to_be_bytes(), "bad deposit"))?;
+            deposits.push(deposit);
+        }
         cur.finish()?;
-        Ok(Self {
-            block: BlockNumHash { number, hash },
-            l2_head,
-        })
+        Ok(Self { block: BlockNumHash { number, hash }, timestamp, mix_hash, safe_l2_head, deposits })
     }
 }
 

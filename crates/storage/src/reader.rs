@@ -16,7 +16,7 @@ use crate::{
     codec::{self, ChangeSet, decode_num_hash, decode_u64, storage_key},
     error::corrupt,
     store::get,
-    tables::{META_L1_CURSOR, META_L2_HEAD, Tables},
+    tables::{META_L1_CURSOR, META_L2_HEAD, META_SAFE_HEAD, Tables},
 };
 
 /// How many blocks back [`HistoricalState`] reconstructs state from changesets.
@@ -41,6 +41,10 @@ impl<K: TransactionKind> Reads<'_, K> {
         get(self.tx, self.tables.meta, META_L2_HEAD)?
             .map(|v| decode_u64("Meta", &v))
             .transpose()
+    }
+
+    pub(crate) fn safe_head(&self) -> Result<Option<u64>> {
+        get(self.tx, self.tables.meta, META_SAFE_HEAD)?.map(|v| decode_u64("Meta", &v)).transpose()
     }
 
     pub(crate) fn l1_cursor(&self) -> Result<Option<BlockNumHash>> {
@@ -195,6 +199,11 @@ impl StoreReader {
     /// The L2 head block number (`None` before genesis is written).
     pub fn l2_head(&self) -> Result<Option<u64>> {
         self.reads().l2_head()
+    }
+
+    /// The safe L2 head: the newest block derived from L1 data.
+    pub fn safe_head(&self) -> Result<Option<u64>> {
+        self.reads().safe_head()
     }
 
     /// The last L1 block whose effects are stored.
@@ -361,6 +370,26 @@ impl HistoricalState<'_> {
             }
         }
         Ok(None)
+    }
+}
+
+impl<K: TransactionKind> DatabaseRef for Reads<'_, K> {
+    type Error = StorageError;
+
+    fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>> {
+        self.account(address)
+    }
+
+    fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode> {
+        Ok(self.code(code_hash)?.unwrap_or_default())
+    }
+
+    fn storage_ref(&self, address: Address, index: U256) -> Result<U256> {
+        self.storage(address, index)
+    }
+
+    fn block_hash_ref(&self, number: u64) -> Result<B256> {
+        Ok(self.canonical_hash(number)?.unwrap_or_default())
     }
 }
 

@@ -34,10 +34,11 @@ tables! {
     receipts => "Receipts": "L2 number → receipts",
     tx_lookup => "TxLookup": "tx hash → L2 number ‖ index",
     changesets => "ChangeSets": "L2 number → prior values of what the block touched",
-    l1_blocks => "L1Blocks": "L1 number → L1 hash ‖ L2 head after it",
-    meta => "Meta": "named singletons: genesis hash, L2 head, L1 cursor",
+    l1_blocks => "L1Blocks": "L1 number → hash, timestamp, prevrandao, safe L2 head after it, deposits",
+    meta => "Meta": "named singletons: genesis hash, L2 head, safe head, L1 cursor",
 }
 
 pub(crate) const META_GENESIS: &[u8] = b"genesis";
 pub(crate) const META_L2_HEAD: &[u8] = b"l2_head";
 pub(crate) const META_L1_CURSOR: &[u8] = b"l1_cursor";
+pub(crate) const META_SAFE_HEAD: &[u8] = b"safe_head";

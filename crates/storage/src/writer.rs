@@ -16,7 +16,7 @@ use crate::{
     L1BlockRecord, Result, StorageError,
     codec::{self, ChangeSet, encode_num_hash, storage_key},
     reader::Reads,
-    tables::{META_GENESIS, META_L1_CURSOR, META_L2_HEAD, Tables},
+    tables::{META_GENESIS, META_L1_CURSOR, META_L2_HEAD, META_SAFE_HEAD, Tables},
 };
 
 /// One MDBX read-write transaction. Dropping it without [`Self::commit`] discards everything.
@@ -36,6 +36,31 @@ impl StoreWriter {
             tx: &self.tx,
             tables: &self.tables,
         }
+    }
+
+    /// The state as this transaction sees it (including its own uncommitted writes), for revm.
+    pub fn state(&self) -> impl revm::DatabaseRef<Error = StorageError> + '_ {
+        self.reads()
+    }
+
+    /// The safe L2 head.
+    pub fn safe_head(&self) -> Result<u64> {
+        Ok(self.reads().safe_head()?.unwrap_or_default())
+    }
+
+    /// Moves the safe head (never above the L2 head).
+    pub fn set_safe_head(&mut self, number: u64) -> Result<()> {
+        let head = self.l2_head()?;
+        if number > head {
+            return Err(StorageError::Inconsistent(format!("safe head {number} above L2 head {head}")));
+        }
+        self.tx.put(self.tables.meta, META_SAFE_HEAD, number.to_be_bytes(), WriteFlags::empty())?;
+        Ok(())
+    }
+
+    /// Transactions of L2 block `number`.
+    pub fn body(&self, number: u64) -> Result<Option<Vec<rollup_primitives::L2Transaction>>> {
+        self.reads().body(number)
     }
 
     /// Makes every write of this transaction durable and visible, atomically.
@@ -102,7 +127,14 @@ impl StoreWriter {
             0u64.to_be_bytes(),
             WriteFlags::empty(),
         )?;
-        self.record_l1_block(config.genesis.l1_origin, 0)?;
+        self.tx.put(self.tables.meta, META_SAFE_HEAD, 0u64.to_be_bytes(), WriteFlags::empty())?;
+        self.record_l1_block(&L1BlockRecord {
+            block: config.genesis.l1_origin,
+            timestamp: config.genesis.timestamp,
+            mix_hash: B256::ZERO,
+            safe_l2_head: 0,
+            deposits: Vec::new(),
+        })?;
         Ok(hash)
     }
 
@@ -340,6 +372,9 @@ impl StoreWriter {
             number.to_be_bytes(),
             WriteFlags::empty(),
         )?;
+        if self.safe_head()? > number {
+            self.tx.put(self.tables.meta, META_SAFE_HEAD, number.to_be_bytes(), WriteFlags::empty())?;
+        }
         Ok(head - number)
     }
 
@@ -358,28 +393,15 @@ impl StoreWriter {
         Ok(())
     }
 
-    /// Records that L1 block `block` has been processed and the L2 head after it, and moves the
-    /// L1 cursor to it.
-    pub fn record_l1_block(&mut self, block: BlockNumHash, l2_head: u64) -> Result<()> {
-        let record = L1BlockRecord { block, l2_head };
-        self.tx.put(
-            self.tables.l1_blocks,
-            block.number.to_be_bytes(),
-            record.encode(),
-            WriteFlags::empty(),
-        )?;
-        self.tx.put(
-            self.tables.meta,
-            META_L1_CURSOR,
-            encode_num_hash(block),
-            WriteFlags::empty(),
-        )?;
+    /// Records a processed L1 block and moves the L1 cursor to it.
+    pub fn record_l1_block(&mut self, record: &L1BlockRecord) -> Result<()> {
+        self.tx.put(self.tables.l1_blocks, record.block.number.to_be_bytes(), record.encode(), WriteFlags::empty())?;
+        self.tx.put(self.tables.meta, META_L1_CURSOR, encode_num_hash(record.block), WriteFlags::empty())?;
         Ok(())
     }
 
     /// Forgets processed L1 blocks numbered `from` and above, and moves the cursor to the block
-    /// below. The caller unwinds L2 to that block's `l2_head` in the same transaction.
-    /// Returns the new cursor record.
+    /// below. The caller unwinds L2 in the same transaction. Returns the new cursor record.
     pub fn remove_l1_blocks_from(&mut self, from: u64) -> Result<L1BlockRecord> {
         let below = from
             .checked_sub(1)

@@ -30,6 +30,8 @@ fn config() -> RollupConfig {
             base_fee_per_gas: 1,
             alloc: Default::default(),
         },
+        sequencing_window: 10,
+        max_sequencer_drift: 600,
     }
 }
 

@@ -15,6 +15,7 @@ use rollup_primitives::{
     ContractAddresses, GenesisAccount, Heads, L2Genesis, L2Transaction, RollupConfig, TxDeposit,
 };
 use rollup_rpc::{RpcContext, RpcServerConfig, start_server};
+use rollup_sequencer::{PoolConfig, TxPool};
 use rollup_storage::Store;
 use serde_json::{Value, json};
 use tokio::{
@@ -109,6 +110,8 @@ fn config() -> RollupConfig {
             base_fee_per_gas: 1_000_000_000,
             alloc,
         },
+        sequencing_window: 10,
+        max_sequencer_drift: 600,
     }
 }
 
@@ -226,10 +229,12 @@ async fn fixture() -> Fixture {
         },
     };
     let (heads_tx, heads_rx) = tokio::sync::watch::channel(heads);
+    let pool = Arc::new(TxPool::new(PoolConfig::default(), &config, store.clone()));
     let ctx = RpcContext {
         store: store.clone(),
         config: Arc::new(config),
         heads: heads_rx,
+        pool: Some(pool),
     };
     let server_config = RpcServerConfig {
         addr: "127.0.0.1:0".parse().unwrap(),
@@ -695,7 +700,7 @@ async fn malformed_requests_get_standard_errors() {
 
     assert_eq!(
         error(f.addr, "eth_sendRawTransaction", json!(["0x00"])).await["code"],
-        -32601
+        -32000
     );
     assert_eq!(error(f.addr, "eth_nope", json!([])).await["code"], -32601);
 
@@ -799,4 +804,59 @@ async fn alloy_provider_parses_blocks_transactions_and_receipts() {
         .await
         .unwrap();
     assert_eq!(output, Bytes::from(B256::with_last_byte(42).to_vec()));
+}
+
+/// A signed EIP-1559 transaction from the funded dev key.
+fn signed_raw(chain_id: u64, nonce: u64, max_fee: u128, gas_limit: u64, input: Vec<u8>) -> Bytes {
+    let tx = TxEip1559 {
+        chain_id,
+        nonce,
+        gas_limit,
+        max_fee_per_gas: max_fee,
+        max_priority_fee_per_gas: 1,
+        to: TxKind::Call(Address::repeat_byte(0x77)),
+        value: U256::from(1),
+        access_list: Default::default(),
+        input: input.into(),
+    };
+    let signature = signer().sign_hash_sync(&tx.signature_hash()).unwrap();
+    let envelope = TxEnvelope::from(tx.into_signed(signature));
+    alloy_eips::eip2718::Encodable2718::encoded_2718(&envelope).into()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_raw_transaction_validates_like_geth() {
+    let fx = fixture().await;
+    let chain_id = config().l2_chain_id;
+    let fee = 100_000_000_000u128;
+    let expect = |error: Value, code: i64, needle: &str| {
+        assert_eq!(error["code"], json!(code), "{error}");
+        assert!(error["message"].as_str().unwrap().contains(needle), "expected {needle:?} in {error}");
+    };
+    // The fixture's signed transfer used nonce 0: replaying it is "nonce too low".
+    expect(error(fx.addr, "eth_sendRawTransaction", json!([signed_raw(chain_id, 0, fee, 21_000, vec![])])).await, -32000, "nonce too low");
+    expect(error(fx.addr, "eth_sendRawTransaction", json!([signed_raw(chain_id + 1, 1, fee, 21_000, vec![])])).await, -32000, "invalid chain id");
+    expect(error(fx.addr, "eth_sendRawTransaction", json!([signed_raw(chain_id, 1, 1, 21_000, vec![])])).await, -32000, "max fee per gas less than block base fee");
+    expect(error(fx.addr, "eth_sendRawTransaction", json!([signed_raw(chain_id, 1, fee, 20_000, vec![])])).await, -32000, "intrinsic gas too low");
+    expect(error(fx.addr, "eth_sendRawTransaction", json!([signed_raw(chain_id, 1, fee, 31_000_000, vec![])])).await, -32000, "exceeds block gas limit");
+    expect(error(fx.addr, "eth_sendRawTransaction", json!([signed_raw(chain_id, 1, fee, 5_000_000, vec![1; 130 * 1024])])).await, -32000, "oversized data");
+    expect(error(fx.addr, "eth_sendRawTransaction", json!([signed_raw(chain_id, 1, u128::MAX / 1_000_000_000, 21_000, vec![])])).await, -32000, "insufficient funds");
+    expect(error(fx.addr, "eth_sendRawTransaction", json!(["0x02deadbeef"])).await, -32000, "failed to decode");
+    expect(error(fx.addr, "eth_sendRawTransaction", json!(["not hex"])).await, -32602, "");
+
+    // A valid one is accepted, pending nonce counts it, and a resend is "already known".
+    let raw = signed_raw(chain_id, 1, fee, 21_000, vec![]);
+    let hash = result(fx.addr, "eth_sendRawTransaction", json!([raw])).await;
+    assert_eq!(hash.as_str().unwrap().len(), 66);
+    let pending = result(fx.addr, "eth_getTransactionCount", json!([signer().address(), "pending"])).await;
+    let latest = result(fx.addr, "eth_getTransactionCount", json!([signer().address(), "latest"])).await;
+    assert_eq!((hex_u64(&latest), hex_u64(&pending)), (1, 2));
+    expect(error(fx.addr, "eth_sendRawTransaction", json!([raw])).await, -32000, "already known");
+    // Same nonce, same fee: not a valid replacement.
+    expect(error(fx.addr, "eth_sendRawTransaction", json!([signed_raw(chain_id, 1, fee, 21_001, vec![])])).await, -32000, "replacement transaction underpriced");
+
+    let history = result(fx.addr, "eth_feeHistory", json!(["0x2", "latest", [25.0, 75.0]])).await;
+    assert_eq!(history["baseFeePerGas"].as_array().unwrap().len(), 3, "{history}");
+    assert_eq!(history["reward"].as_array().unwrap().len(), 2, "{history}");
+    expect(error(fx.addr, "eth_feeHistory", json!(["0x2", "latest", [75.0, 25.0]])).await, -32602, "percentiles");
 }

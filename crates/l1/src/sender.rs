@@ -1,0 +1,145 @@
+//! Landing transactions on L1: nonces, fee bumps and resubmission.
+
+use std::time::Duration;
+
+use alloy_network::{EthereumWallet, TransactionBuilder};
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_provider::{DynProvider, Provider, ProviderBuilder};
+use alloy_rpc_types_eth::{TransactionReceipt, TransactionRequest};
+use alloy_signer_local::PrivateKeySigner;
+use tracing::{debug, info, warn};
+
+use crate::{L1Error, Result};
+
+/// How an [`L1Sender`] retries.
+#[derive(Debug, Clone, Copy)]
+pub struct SenderConfig {
+    /// How long to wait for a receipt before bumping fees and resubmitting.
+    pub resubmit_after: Duration,
+    /// How many times to (re)submit before giving up.
+    pub max_attempts: u32,
+    /// Fee increase per resubmission, in percent (nodes require at least 10 to replace).
+    pub fee_bump_percent: u128,
+}
+
+impl Default for SenderConfig {
+    fn default() -> Self {
+        Self { resubmit_after: Duration::from_secs(12), max_attempts: 6, fee_bump_percent: 15 }
+    }
+}
+
+/// Sends transactions from one L1 account, one at a time: each call owns a nonce until its
+/// transaction is mined, replacing it with higher fees when it is not mined in time.
+#[derive(Debug, Clone)]
+pub struct L1Sender {
+    provider: DynProvider,
+    address: Address,
+    config: SenderConfig,
+    url: String,
+}
+
+impl L1Sender {
+    /// A sender signing with `signer` through the L1 node at `url`.
+    pub fn new(url: &str, signer: PrivateKeySigner, config: SenderConfig) -> Result<Self> {
+        let invalid = |reason: String| L1Error::InvalidUrl { url: url.to_string(), reason };
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(invalid("only http:// and https:// endpoints are supported".into()));
+        }
+        let parsed = url.parse().map_err(|err| invalid(format!("{err}")))?;
+        let address = signer.address();
+        let provider = ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(parsed).erased();
+        Ok(Self { provider, address, config, url: url.to_string() })
+    }
+
+    /// The sending account.
+    pub const fn address(&self) -> Address {
+        self.address
+    }
+
+    /// The provider (for reads).
+    pub const fn provider(&self) -> &DynProvider {
+        &self.provider
+    }
+
+    fn rpc_error(&self, method: &'static str) -> impl FnOnce(alloy_transport::TransportError) -> L1Error + '_ {
+        move |source| L1Error::Rpc { url: self.url.clone(), method, source }
+    }
+
+    /// Sends `input` to `to` and waits for the receipt, bumping fees and resubmitting with the
+    /// same nonce when it is not mined within `resubmit_after`. Returns the receipt of whichever
+    /// submission was mined (it may have reverted: check `status()`).
+    pub async fn send(&self, to: Address, input: Bytes) -> Result<TransactionReceipt> {
+        let nonce = self
+            .provider
+            .get_transaction_count(self.address)
+            .pending()
+            .await
+            .map_err(self.rpc_error("eth_getTransactionCount"))?;
+        let base = TransactionRequest::default().with_from(self.address).with_to(to).with_input(input);
+        let gas = self.provider.estimate_gas(base.clone()).await.map_err(self.rpc_error("eth_estimateGas"))?;
+        let fees = self.provider.estimate_eip1559_fees().await.map_err(self.rpc_error("eth_feeHistory"))?;
+        let (mut max_fee, mut tip) = (fees.max_fee_per_gas, fees.max_priority_fee_per_gas.max(1));
+        let mut sent: Vec<B256> = Vec::new();
+        let mut last_error = String::from("timeout");
+        for attempt in 1..=self.config.max_attempts {
+            let tx = base
+                .clone()
+                .with_nonce(nonce)
+                .with_gas_limit(gas + gas / 5)
+                .with_max_fee_per_gas(max_fee)
+                .with_max_priority_fee_per_gas(tip);
+            match self.provider.send_transaction(tx).await {
+                Ok(pending) => {
+                    sent.push(*pending.tx_hash());
+                    debug!(target: "rollup::l1", tx = %pending.tx_hash(), nonce, attempt, max_fee, tip, "L1 transaction sent");
+                }
+                // "already known", "replacement underpriced", "nonce too low": an earlier
+                // submission may be mined or pending; keep waiting and bump.
+                Err(err) => {
+                    last_error = err.to_string();
+                    warn!(target: "rollup::l1", %err, nonce, attempt, "L1 transaction submission failed");
+                }
+            }
+            let deadline = tokio::time::Instant::now() + self.config.resubmit_after;
+            while tokio::time::Instant::now() < deadline {
+                for hash in &sent {
+                    if let Ok(Some(receipt)) = self.provider.get_transaction_receipt(*hash).await {
+                        if attempt > 1 {
+                            info!(target: "rollup::l1", tx = %hash, attempt, "L1 transaction mined after resubmission");
+                        }
+                        return Ok(receipt);
+                    }
+                }
+                // Our nonce was used by a transaction we do not know (another process with the
+                // same key): nothing of ours can be mined any more.
+                if let Ok(mined) = self.provider.get_transaction_count(self.address).await
+                    && mined > nonce
+                    && attempt > 1
+                {
+                    for hash in &sent {
+                        if let Ok(Some(receipt)) = self.provider.get_transaction_receipt(*hash).await {
+                            return Ok(receipt);
+                        }
+                    }
+                    last_error = format!("nonce {nonce} was used by another transaction");
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            metrics::counter!("rollup_l1_tx_resubmissions_total").increment(1);
+            max_fee += (max_fee * self.config.fee_bump_percent / 100).max(1);
+            tip += (tip * self.config.fee_bump_percent / 100).max(1);
+        }
+        Err(L1Error::NotMined { to, attempts: self.config.max_attempts, max_fee, tip, reason: last_error })
+    }
+
+    /// The L1 head block number.
+    pub async fn head(&self) -> Result<u64> {
+        self.provider.get_block_number().await.map_err(self.rpc_error("eth_blockNumber"))
+    }
+
+    /// The account's balance.
+    pub async fn balance(&self) -> Result<U256> {
+        self.provider.get_balance(self.address).await.map_err(self.rpc_error("eth_getBalance"))
+    }
+}

@@ -1,0 +1,213 @@
+//! Batches: a sequencer's blocks posted to L1 are derived by a replica hash for hash; bad
+//! batches are dropped by the written rules; the sequencing window forces deposits in.
+
+use std::sync::Arc;
+
+use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
+use alloy_signer::SignerSync;
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::SolCall;
+use rollup_node_core::RollupNode;
+use rollup_primitives::{
+    Batch, BatchBlock, GenesisAccount, L1Block, L1Chain, L1Notification, L1Receipt, L1Transaction,
+    L2Transaction, RollupConfig, bindings::IBatchInbox::postBatchCall, decode_l1_origin,
+};
+use rollup_storage::Store;
+
+use super::{ORIGIN, balance, config, l1_block, user};
+
+const INBOX: Address = Address::repeat_byte(2);
+
+fn key() -> PrivateKeySigner {
+    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80".parse().unwrap()
+}
+
+/// The shared config with a 10-block sequencing window and a funded account for `key()`.
+fn batch_config() -> Arc<RollupConfig> {
+    let mut config = (*config()).clone();
+    config.sequencing_window = 10;
+    config.genesis.alloc.insert(
+        key().address(),
+        GenesisAccount { balance: U256::from(10u128.pow(21)), ..Default::default() },
+    );
+    Arc::new(config)
+}
+
+fn open(dir: &std::path::Path) -> RollupNode {
+    RollupNode::new(batch_config(), Store::open(dir).unwrap()).unwrap()
+}
+
+fn transfer(nonce: u64, to: Address, value: u64) -> L2Transaction {
+    let tx = TxEip1559 {
+        chain_id: batch_config().l2_chain_id,
+        nonce,
+        gas_limit: 21_000,
+        max_fee_per_gas: 10_000_000_000,
+        max_priority_fee_per_gas: 1,
+        to: TxKind::Call(to),
+        value: U256::from(value),
+        access_list: Default::default(),
+        input: Bytes::new(),
+    };
+    let signature = key().sign_hash_sync(&tx.signature_hash()).unwrap();
+    L2Transaction::Signed { envelope: TxEnvelope::from(tx.into_signed(signature)), sender: key().address() }
+}
+
+/// L1 block `number` of fork 0 carrying one `postBatch(data)` call per entry of `batches`.
+fn l1_with_batches(number: u64, batches: &[Vec<u8>]) -> L1Block {
+    let mut block = l1_block(number, 0, 0, &[]);
+    for (i, data) in batches.iter().enumerate() {
+        block.transactions.push(L1Transaction {
+            hash: B256::with_last_byte(0x80 + i as u8),
+            from: user(9),
+            to: Some(INBOX),
+            input: postBatchCall { data: data.clone().into() }.abi_encode().into(),
+            blob_versioned_hashes: vec![],
+        });
+        block.receipts.push(L1Receipt { success: true, logs: vec![] });
+    }
+    block
+}
+
+fn commit(node: &mut RollupNode, blocks: Vec<L1Block>) -> rollup_node_core::NotificationOutcome {
+    node.handle_notification(&L1Notification::Committed { new: Arc::new(L1Chain::new(blocks).unwrap()) }).unwrap()
+}
+
+/// The batch of `node`'s blocks `from..=to`.
+fn batch_of(node: &RollupNode, from: u64, to: u64) -> Batch {
+    let reader = node.store().reader().unwrap();
+    Batch {
+        parent_hash: reader.block_hash(from - 1).unwrap().unwrap(),
+        blocks: (from..=to)
+            .map(|n| {
+                let header = reader.header(n).unwrap().unwrap();
+                BatchBlock {
+                    timestamp: header.timestamp,
+                    l1_origin: decode_l1_origin(&header.extra_data).unwrap().number,
+                    transactions: reader
+                        .body(n)
+                        .unwrap()
+                        .unwrap()
+                        .into_iter()
+                        .filter_map(|tx| match tx {
+                            L2Transaction::Signed { envelope, .. } => Some(envelope),
+                            L2Transaction::Deposit(_) => None,
+                        })
+                        .collect(),
+                }
+            })
+            .collect(),
+    }
+}
+
+fn hashes(node: &RollupNode) -> Vec<B256> {
+    let reader = node.store().reader().unwrap();
+    let head = reader.l2_head().unwrap().unwrap();
+    (0..=head).map(|n| reader.block_hash(n).unwrap().unwrap()).collect()
+}
+
+/// A sequencer that saw L1 blocks 101..=103 (with deposits) and built four blocks with
+/// transfers, two of them adopting new origins.
+fn sequenced() -> (tempfile::TempDir, RollupNode, Vec<L1Block>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = open(dir.path());
+    let l1: Vec<L1Block> = (101..=103).map(|n| l1_block(n, 0, 0, &[(user(0), n)])).collect();
+    commit(&mut node, l1.clone());
+    let t = |n: u64| 1_000 + n * 12;
+    node.build_block(vec![transfer(0, user(5), 1)], t(101)).unwrap().unwrap(); // origin 101
+    node.build_block(vec![transfer(1, user(5), 2), transfer(2, user(6), 3)], t(101) + 1).unwrap().unwrap(); // 101
+    node.build_block(vec![], t(102)).unwrap().unwrap(); // origin 102
+    node.build_block(vec![transfer(3, user(5), 4)], t(102)).unwrap().unwrap(); // 102, same second
+    (dir, node, l1)
+}
+
+#[test]
+fn replica_derives_the_sequencers_chain_hash_for_hash() {
+    let (_dir, mut sequencer, mut l1) = sequenced();
+    let heads = *sequencer.heads().borrow();
+    assert_eq!((heads.unsafe_l2.number, heads.safe_l2.number), (4, 0));
+    assert_eq!(balance(&sequencer, user(0)), U256::from(101 + 102), "deposits of adopted origins");
+
+    // The batcher posts blocks 1..=2 and 3..=4 in L1 block 104.
+    let posted = l1_with_batches(
+        104,
+        &[batch_of(&sequencer, 1, 2).encode().unwrap(), batch_of(&sequencer, 3, 4).encode().unwrap()],
+    );
+    l1.push(posted.clone());
+
+    let outcome = commit(&mut sequencer, vec![posted]);
+    assert_eq!((outcome.safe_l2_blocks, outcome.unwound_l2_blocks, outcome.dropped_batches), (4, 0, 0));
+    assert_eq!(sequencer.heads().borrow().safe_l2.number, 4, "its own batches made the blocks safe");
+
+    let replica_dir = tempfile::tempdir().unwrap();
+    let mut replica = open(replica_dir.path());
+    commit(&mut replica, l1);
+    assert_eq!(hashes(&replica), hashes(&sequencer), "same chain from L1 alone");
+    assert_eq!(replica.heads().borrow().safe_l2.number, 4);
+    assert_eq!(balance(&replica, user(5)), U256::from(1 + 2 + 4));
+    assert_eq!(balance(&replica, user(6)), U256::from(3));
+}
+
+#[test]
+fn bad_batches_are_dropped_and_the_window_forces_deposits_in() {
+    let (_dir, sequencer, l1) = sequenced();
+    let good = batch_of(&sequencer, 1, 2);
+    let mut wrong_parent = good.clone();
+    wrong_parent.parent_hash = B256::repeat_byte(7);
+    let mut origin_jump = good.clone();
+    origin_jump.blocks[0].l1_origin = ORIGIN + 2;
+    origin_jump.blocks[1].l1_origin = ORIGIN + 2;
+    let mut future_timestamp = good.clone();
+    future_timestamp.blocks[1].timestamp += 10_000;
+    let mut bad_signature = good;
+    if let TxEnvelope::Eip1559(signed) = &bad_signature.blocks[0].transactions[0] {
+        let tx = signed.tx().clone();
+        let signature = alloy_primitives::Signature::new(U256::ZERO, U256::from(1), false);
+        bad_signature.blocks[0].transactions[0] = TxEnvelope::from(tx.into_signed(signature));
+    }
+    let batches = vec![
+        vec![0xde, 0xad],                                // not a batch
+        wrong_parent.encode().unwrap(),                  // does not extend the safe head: ignored
+        origin_jump.encode().unwrap(),                   // origin skips an epoch
+        bad_signature.encode().unwrap(),                 // signature does not recover
+        future_timestamp.encode().unwrap(),              // second block beyond the drift
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let mut replica = open(dir.path());
+    let mut blocks = l1;
+    blocks.push(l1_with_batches(104, &batches));
+    let outcome = commit(&mut replica, blocks);
+    assert_eq!(outcome.dropped_batches, 4, "decode, origin, drift and signature failures");
+    // future_timestamp's first block was valid and stays; nothing else was derived.
+    assert_eq!(replica.heads().borrow().safe_l2.number, 1);
+    assert_eq!(hashes(&replica)[1], hashes(&sequencer)[1]);
+
+    // No more batches: once the window of epoch 102 (10 blocks) closes, replicas derive it
+    // themselves, with its deposits and no transactions.
+    let more: Vec<L1Block> = (105..=111).map(|n| l1_block(n, 0, 0, &[])).collect();
+    commit(&mut replica, more);
+    let reader = replica.store().reader().unwrap();
+    let head = reader.l2_head().unwrap().unwrap();
+    let forced = reader.header(2).unwrap().unwrap();
+    assert_eq!(decode_l1_origin(&forced.extra_data).unwrap().number, 102);
+    assert_eq!(reader.body(2).unwrap().unwrap().len(), 1, "only the deposit of L1 block 102");
+    assert_eq!(head, 2, "epoch 103's window is still open at L1 block 111");
+    assert_eq!(balance(&replica, user(0)), U256::from(101 + 102));
+}
+
+#[test]
+fn derived_blocks_replace_a_diverging_unsafe_chain() {
+    // The sequencer's unsafe blocks never made it to L1; the window closes and replicas (and the
+    // sequencer itself) derive deposit-only blocks instead, replacing the unsafe ones.
+    let (_dir, mut sequencer, _) = sequenced();
+    let before = hashes(&sequencer);
+    let later: Vec<L1Block> = (104..=111).map(|n| l1_block(n, 0, 0, &[])).collect();
+    let outcome = commit(&mut sequencer, later);
+    assert!(outcome.unwound_l2_blocks >= 3, "{outcome:?}");
+    let after = hashes(&sequencer);
+    assert_eq!(after[0], before[0]);
+    assert_ne!(after[1], before[1], "the forced block has no transfers");
+    assert_eq!(balance(&sequencer, user(5)), U256::ZERO, "unposted transfers are gone");
+    assert_eq!(balance(&sequencer, user(0)), U256::from(101 + 102), "deposits are not");
+}

@@ -1,0 +1,115 @@
+//! The sequencing loop.
+
+use std::{
+    collections::HashSet,
+    sync::Arc,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use alloy_eips::eip1559::BaseFeeParams;
+use alloy_primitives::B256;
+use rollup_node_core::{NodeError, Result, RollupNode};
+use rollup_primitives::{BlockNumHash, L1Notification};
+use tokio::{sync::mpsc, time::MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info};
+
+use crate::TxPool;
+
+/// Sequencer settings.
+#[derive(Debug, Clone, Copy)]
+pub struct SequencerConfig {
+    /// Interval between blocks. Blocks are built only when there is something to include (pool
+    /// transactions, or a new L1 origin with its deposits).
+    pub block_time: Duration,
+}
+
+/// Builds unsafe blocks from the pool and applies L1 notifications, on one task.
+#[derive(Debug, Clone)]
+pub struct Sequencer {
+    config: SequencerConfig,
+    pool: Arc<TxPool>,
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+impl Sequencer {
+    /// A sequencer taking transactions from `pool`.
+    pub const fn new(config: SequencerConfig, pool: Arc<TxPool>) -> Self {
+        Self { config, pool }
+    }
+
+    /// Runs until `cancel` fires or the notification stream ends. Finished L1 heights are
+    /// reported on `finished` after they are durably stored, as with [`RollupNode::run`].
+    pub async fn run(
+        &self,
+        node: &mut RollupNode,
+        mut notifications: mpsc::Receiver<L1Notification>,
+        finished: mpsc::UnboundedSender<BlockNumHash>,
+        cancel: CancellationToken,
+    ) -> Result<()> {
+        let mut ticker = tokio::time::interval(self.config.block_time);
+        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        info!(target: "rollup::sequencer", block_time = ?self.config.block_time, "sequencing");
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return Ok(()),
+                next = notifications.recv() => {
+                    let Some(notification) = next else { return Ok(()) };
+                    let outcome = tokio::task::block_in_place(|| node.handle_notification(&notification))?;
+                    if let Some(height) = outcome.finished_height {
+                        let _ = finished.send(height);
+                    }
+                    if outcome.unwound_l2_blocks > 0 {
+                        self.prune(node, &[])?;
+                    }
+                }
+                _ = ticker.tick() => {
+                    tokio::task::block_in_place(|| self.sequence(node))?;
+                }
+            }
+        }
+    }
+
+    /// Builds one block if there is anything to put in it.
+    pub fn sequence(&self, node: &mut RollupNode) -> Result<()> {
+        let now = now_secs();
+        let reader = node.store().reader()?;
+        let head = reader.l2_head()?.unwrap_or_default();
+        let header = reader
+            .header(head)?
+            .ok_or_else(|| NodeError::Storage(rollup_storage::StorageError::NotFound(format!("header {head}"))))?;
+        let base_fee = header
+            .next_block_base_fee(BaseFeeParams::ethereum())
+            .unwrap_or(header.base_fee_per_gas.unwrap_or_default());
+        let nonce_of = |address| reader.account(address).ok().flatten().map_or(0, |account| account.nonce);
+        let transactions = self.pool.best(node.config().genesis.gas_limit, base_fee, nonce_of);
+        drop(reader);
+        if transactions.is_empty() && !node.next_origin_ready(now)? {
+            return Ok(());
+        }
+        let attempted: Vec<B256> = transactions.iter().map(|tx| tx.hash()).collect();
+        let Some(block) = node.build_block(transactions, now)? else { return Ok(()) };
+        let included: HashSet<B256> = block.transactions.iter().map(|tx| tx.hash()).collect();
+        let rejected = attempted.iter().filter(|hash| !included.contains(*hash)).count();
+        debug!(
+            target: "rollup::sequencer",
+            number = block.number, hash = %block.hash, txs = block.transactions.len(), rejected,
+            "sealed unsafe block"
+        );
+        metrics::counter!("rollup_sequencer_blocks_total").increment(1);
+        metrics::counter!("rollup_sequencer_transactions_total").increment(included.len() as u64);
+        // Included and rejected transactions both leave the pool.
+        self.prune(node, &attempted)
+    }
+
+    fn prune(&self, node: &RollupNode, hashes: &[B256]) -> Result<()> {
+        let reader = node.store().reader()?;
+        self.pool.remove_and_prune(hashes, |address| {
+            reader.account(address).ok().flatten().map_or(0, |account| account.nonce)
+        });
+        Ok(())
+    }
+}
