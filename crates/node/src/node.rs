@@ -448,8 +448,8 @@ impl RollupNode {
             chain_id: self.config.l2_chain_id,
             transactions: attributes.transactions,
         };
-        let executed = execute_block(writer.state(), input)?;
-        let hash = writer.append_block(&executed.block, &executed.receipts, &executed.bundle)?;
+        let mut executed = execute_block(writer.state(), input)?;
+        let hash = writer.append_block(&mut executed.block, &executed.receipts, &executed.bundle)?;
         Ok((hash, executed.block.transactions, executed.receipts))
     }
 

@@ -25,6 +25,7 @@ mod error;
 mod eth;
 mod txs;
 mod rollup;
+pub use rollup::{AccountProofJson, ProofJson, StorageProofJson, TerminalJson};
 mod types;
 
 use std::{net::SocketAddr, sync::Arc};

@@ -1,15 +1,138 @@
 //! The `rollup_*` handlers.
 
+use alloy_eips::BlockId;
+use alloy_primitives::{Address, B256, Bytes, U64, U256};
 use jsonrpsee::RpcModule;
 use rollup_primitives::decode_l1_origin;
+use rollup_trie::{Proof, Terminal};
+use serde::Serialize;
 
 use crate::{
+    RpcError,
     eth::{EthApi, method},
     types::SyncStatus,
 };
 
+/// A sparse Merkle proof in JSON: what `rollup_trie::verify` and the Solidity
+/// `SparseMerkleTrie.verify` take.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProofJson {
+    /// Sibling hashes, root first.
+    pub siblings: Vec<B256>,
+    /// The leaf at the end of the path (this key, or another one proving absence); `null` if the
+    /// path ends in an empty subtree.
+    pub terminal: Option<TerminalJson>,
+    /// The 65-byte preimage of the deepest sibling, when it is not empty (needed to prove a
+    /// deletion).
+    pub last_sibling: Option<Bytes>,
+}
+
+/// A leaf in a proof.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TerminalJson {
+    /// Leaf key.
+    pub key: B256,
+    /// Leaf value hash.
+    pub value_hash: B256,
+}
+
+impl From<Proof> for ProofJson {
+    fn from(proof: Proof) -> Self {
+        Self {
+            siblings: proof.siblings,
+            terminal: match proof.terminal {
+                Terminal::Leaf { key, value_hash } => Some(TerminalJson { key, value_hash }),
+                Terminal::Empty => None,
+            },
+            last_sibling: proof.last_sibling.map(|node| Bytes::copy_from_slice(&node.encode())),
+        }
+    }
+}
+
+/// One storage slot's proof.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StorageProofJson {
+    /// The slot.
+    pub slot: U256,
+    /// Its trie key.
+    pub key: B256,
+    /// Its value (zero: absent).
+    pub value: U256,
+    /// The proof.
+    pub proof: ProofJson,
+}
+
+/// `rollup_getProof` result.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountProofJson {
+    /// The account.
+    pub address: Address,
+    /// Its trie key.
+    pub key: B256,
+    /// Nonce.
+    pub nonce: U64,
+    /// Balance.
+    pub balance: U256,
+    /// Code hash.
+    pub code_hash: B256,
+    /// The state root the proofs verify against (the block's `stateRoot`).
+    pub state_root: B256,
+    /// Block number.
+    pub block_number: U64,
+    /// Block hash.
+    pub block_hash: B256,
+    /// The account proof.
+    pub account_proof: ProofJson,
+    /// Storage proofs, in request order.
+    pub storage_proof: Vec<StorageProofJson>,
+}
+
 /// Registers the `rollup_*` methods.
 pub(crate) fn register(module: &mut RpcModule<EthApi>) {
+    method(module, "rollup_getProof", |api, args| {
+        let address: Address = args.required(0, "address")?;
+        let slots: Vec<U256> = args.optional(1, "storage slots")?.unwrap_or_default();
+        let block: Option<BlockId> = args.optional(2, "block")?;
+        if slots.len() > 1024 {
+            return Err(RpcError::InvalidParams("at most 1024 storage slots per request".into()));
+        }
+        let reader = api.ctx.store.reader()?;
+        let head = reader.l2_head()?.unwrap_or_default();
+        let number = api.existing_block_number(&reader, block.unwrap_or_default())?;
+        if number != head {
+            return Err(RpcError::InvalidParams(format!(
+                "proofs are served for the latest block ({head}) only, not block {number}"
+            )));
+        }
+        let header = reader.header(number)?.ok_or_else(|| RpcError::UnknownBlock(format!("block {number}")))?;
+        let account = reader.account(address)?;
+        let key = rollup_trie::account_key(address);
+        let account_proof = reader.trie_proof(key)?.into();
+        let storage_proof = slots
+            .into_iter()
+            .map(|slot| {
+                let key = rollup_trie::storage_key(address, slot);
+                Ok(StorageProofJson { slot, key, value: reader.storage(address, slot)?, proof: reader.trie_proof(key)?.into() })
+            })
+            .collect::<Result<Vec<_>, RpcError>>()?;
+        Ok(AccountProofJson {
+            address,
+            key,
+            nonce: U64::from(account.as_ref().map_or(0, |a| a.nonce)),
+            balance: account.as_ref().map_or(U256::ZERO, |a| a.balance),
+            code_hash: account.as_ref().map_or(alloy_primitives::KECCAK256_EMPTY, |a| a.code_hash),
+            state_root: header.state_root,
+            block_number: U64::from(number),
+            block_hash: reader.block_hash(number)?.unwrap_or_default(),
+            account_proof,
+            storage_proof,
+        })
+    });
+
     method(module, "rollup_syncStatus", |api, _| {
         let heads = *api.ctx.heads.borrow();
         let reader = api.ctx.store.reader()?;

@@ -44,6 +44,9 @@ pub enum StorageError {
         /// Blocks of history kept.
         kept: u64,
     },
+    /// The state trie is inconsistent with the stored nodes.
+    #[error("state trie: {0}")]
+    Trie(String),
     /// The write would break chain continuity (a bug in the caller).
     #[error("inconsistent write: {0}")]
     Inconsistent(String),

@@ -152,6 +152,17 @@ impl<K: TransactionKind> Reads<'_, K> {
     }
 }
 
+impl<K: TransactionKind> rollup_trie::NodeStore for Reads<'_, K> {
+    type Error = StorageError;
+
+    fn node(&self, path: &rollup_trie::NodePath) -> Result<Option<rollup_trie::Node>> {
+        let key = path.encode();
+        get(self.tx, self.tables.trie_nodes, &key)?
+            .map(|bytes| rollup_trie::Node::decode(&bytes).map_err(|err| corrupt("TrieNodes", &key, err)))
+            .transpose()
+    }
+}
+
 /// A transaction found by hash, with its position.
 #[derive(Debug, Clone)]
 pub struct StoredTransaction {
@@ -310,6 +321,16 @@ impl StoreReader {
     /// Code by hash.
     pub fn code(&self, code_hash: B256) -> Result<Option<Bytecode>> {
         self.reads().code(code_hash)
+    }
+
+    /// The root of the latest state trie.
+    pub fn state_root(&self) -> Result<B256> {
+        rollup_trie::root(&self.reads()).map_err(|err| StorageError::Trie(err.to_string()))
+    }
+
+    /// A proof of `key` in the latest state trie.
+    pub fn trie_proof(&self, key: B256) -> Result<rollup_trie::Proof> {
+        rollup_trie::prove(&self.reads(), key).map_err(|err| StorageError::Trie(err.to_string()))
     }
 
     /// The state after L2 block `number`, reconstructed from changesets if it is not the head.

@@ -80,7 +80,7 @@ impl Store {
     /// Writes the genesis block and state if the database is new, or checks that the stored
     /// genesis matches `config`. Returns the genesis block hash.
     pub fn init_genesis(&self, config: &RollupConfig) -> Result<B256> {
-        let expected = StoreWriter::genesis_hash(config);
+        let expected = StoreWriter::genesis_hash(config)?;
         let reader = self.reader()?;
         if let Some(stored) = reader.meta_b256(META_GENESIS)? {
             if stored != expected {

@@ -35,6 +35,7 @@ tables! {
     tx_lookup => "TxLookup": "tx hash → L2 number ‖ index",
     changesets => "ChangeSets": "L2 number → prior values of what the block touched",
     l1_blocks => "L1Blocks": "L1 number → hash, timestamp, prevrandao, safe L2 head after it, deposits",
+    trie_nodes => "TrieNodes": "trie node path → node (the latest state's sparse Merkle trie)",
     meta => "Meta": "named singletons: genesis hash, L2 head, safe head, L1 cursor",
 }
 

@@ -70,8 +70,15 @@ impl StoreWriter {
     }
 
     /// The genesis hash `config` describes.
-    pub fn genesis_hash(config: &RollupConfig) -> B256 {
-        config.genesis_header(B256::ZERO).hash_slow()
+    pub fn genesis_hash(config: &RollupConfig) -> Result<B256> {
+        Ok(config.genesis_header(Self::genesis_state_root(config)?).hash_slow())
+    }
+
+    /// The state root of `config`'s genesis state.
+    pub fn genesis_state_root(config: &RollupConfig) -> Result<B256> {
+        rollup_trie::apply_updates(&rollup_trie::MemoryStore::new(), &genesis_trie_updates(config))
+            .map(|update| update.root)
+            .map_err(|err| StorageError::Trie(err.to_string()))
     }
 
     pub(crate) fn write_genesis(&mut self, config: &RollupConfig) -> Result<B256> {
@@ -109,7 +116,8 @@ impl StoreWriter {
                 }
             }
         }
-        let header = config.genesis_header(B256::ZERO);
+        let state_root = self.update_trie(&genesis_trie_updates(config))?;
+        let header = config.genesis_header(state_root);
         let hash = header.hash_slow();
         self.put_block_data(
             &L2Block {
@@ -208,11 +216,12 @@ impl StoreWriter {
     }
 
     /// Appends an executed L2 block on top of the head: applies its state changes, records a
-    /// changeset of prior values, stores header, body, receipts and the transaction index, and
-    /// moves the head. Returns the block hash.
+    /// changeset of prior values, updates the state trie and sets `block.header.state_root` to
+    /// its root, stores header, body, receipts and the transaction index, and moves the head.
+    /// Returns the block hash (which commits to the state root).
     pub fn append_block(
         &mut self,
-        block: &L2Block,
+        block: &mut L2Block,
         receipts: &[L2Receipt],
         bundle: &BundleState,
     ) -> Result<B256> {
@@ -230,13 +239,14 @@ impl StoreWriter {
                 block.header.parent_hash
             )));
         }
-        let changeset = self.apply_state(bundle)?;
+        let (changeset, trie) = self.apply_state(bundle)?;
         self.tx.put(
             self.tables.changesets,
             number.to_be_bytes(),
             changeset.encode(),
             WriteFlags::empty(),
         )?;
+        block.header.state_root = self.update_trie(&trie)?;
         let hash = block.hash();
         self.put_block_data(block, hash, receipts)?;
         self.tx.put(
@@ -248,10 +258,31 @@ impl StoreWriter {
         Ok(hash)
     }
 
-    /// Writes the post-block values and returns the prior ones.
-    fn apply_state(&mut self, bundle: &BundleState) -> Result<ChangeSet> {
+    /// Applies key updates to the stored state trie and returns the new root.
+    fn update_trie(&mut self, updates: &TrieUpdates) -> Result<B256> {
+        if updates.is_empty() {
+            return rollup_trie::root(&self.reads()).map_err(|err| StorageError::Trie(err.to_string()));
+        }
+        let update = rollup_trie::apply_updates(&self.reads(), updates)
+            .map_err(|err| StorageError::Trie(err.to_string()))?;
+        for (path, node) in &update.writes {
+            let key = path.encode();
+            match node {
+                Some(node) => self.tx.put(self.tables.trie_nodes, key, node.encode(), WriteFlags::empty())?,
+                None => {
+                    self.tx.del(self.tables.trie_nodes, key, None)?;
+                }
+            }
+        }
+        Ok(update.root)
+    }
+
+    /// Writes the post-block values and returns the prior ones, with the trie updates.
+    fn apply_state(&mut self, bundle: &BundleState) -> Result<(ChangeSet, TrieUpdates)> {
         let plain = bundle.to_plain_state(OriginalValuesKnown::Yes);
         let mut changeset = ChangeSet::default();
+        let mut trie = TrieUpdates::new();
+        let mut recorded = std::collections::HashSet::new();
         for (hash, code) in &plain.contracts {
             if *hash != KECCAK_EMPTY {
                 self.tx.put(
@@ -266,6 +297,8 @@ impl StoreWriter {
             if storage.wipe_storage {
                 for (slot, value) in self.reads().storage_of(storage.address)? {
                     changeset.storage.push((storage.address, slot, value));
+                    recorded.insert((storage.address, slot));
+                    trie.insert(rollup_trie::storage_key(storage.address, slot), None);
                     self.tx.del(
                         self.tables.storage,
                         storage_key(storage.address, slot),
@@ -278,13 +311,10 @@ impl StoreWriter {
                 if prior == *value {
                     continue;
                 }
-                if !changeset
-                    .storage
-                    .iter()
-                    .any(|(a, s, _)| *a == storage.address && s == slot)
-                {
+                if recorded.insert((storage.address, *slot)) {
                     changeset.storage.push((storage.address, *slot, prior));
                 }
+                trie.insert(rollup_trie::storage_key(storage.address, *slot), storage_leaf(*value));
                 let key = storage_key(storage.address, *slot);
                 if value.is_zero() {
                     self.tx.del(self.tables.storage, key, None)?;
@@ -301,6 +331,7 @@ impl StoreWriter {
         for (address, info) in &plain.accounts {
             let prior = self.reads().account(*address)?;
             changeset.accounts.push((*address, prior));
+            trie.insert(rollup_trie::account_key(*address), account_leaf(info.as_ref()));
             match info {
                 Some(info) => self.tx.put(
                     self.tables.accounts,
@@ -313,7 +344,7 @@ impl StoreWriter {
                 }
             }
         }
-        Ok(changeset)
+        Ok((changeset, trie))
     }
 
     /// Removes L2 blocks above `number`, newest first, restoring the state exactly as it was
@@ -323,6 +354,9 @@ impl StoreWriter {
         if number >= head {
             return Ok(0);
         }
+        // Newest first, so a key's entry from an older block overrides a newer one: what is left
+        // is each key's value as of block `number`.
+        let mut trie = TrieUpdates::new();
         for block in (number + 1..=head).rev() {
             let key = block.to_be_bytes();
             let changeset = self.reads().changeset(block)?.ok_or_else(|| {
@@ -334,8 +368,10 @@ impl StoreWriter {
             // a block does not matter.
             for (address, prior) in &changeset.accounts {
                 self.restore_account(*address, prior.as_ref())?;
+                trie.insert(rollup_trie::account_key(*address), account_leaf(prior.as_ref()));
             }
             for (address, slot, prior) in &changeset.storage {
+                trie.insert(rollup_trie::storage_key(*address, *slot), storage_leaf(*prior));
                 let key = storage_key(*address, *slot);
                 if prior.is_zero() {
                     self.tx.del(self.tables.storage, key, None)?;
@@ -366,6 +402,7 @@ impl StoreWriter {
                 self.tx.del(table, key, None)?;
             }
         }
+        self.update_trie(&trie)?;
         self.tx.put(
             self.tables.meta,
             META_L2_HEAD,
@@ -441,4 +478,31 @@ impl StoreWriter {
     pub fn storage(&self, address: Address, slot: U256) -> Result<U256> {
         self.reads().storage(address, slot)
     }
+}
+
+/// Trie key → new value hash (`None`: delete).
+type TrieUpdates = std::collections::BTreeMap<B256, Option<B256>>;
+
+fn account_leaf(info: Option<&AccountInfo>) -> Option<B256> {
+    info.map(|info| rollup_trie::account_value_hash(info.nonce, info.balance, info.code_hash))
+}
+
+fn storage_leaf(value: U256) -> Option<B256> {
+    (!value.is_zero()).then(|| rollup_trie::storage_value_hash(value))
+}
+
+/// The trie updates that build the genesis state from nothing.
+fn genesis_trie_updates(config: &RollupConfig) -> TrieUpdates {
+    let mut updates = TrieUpdates::new();
+    for (address, account) in &config.genesis.alloc {
+        let code_hash = account.code.as_ref().filter(|c| !c.is_empty()).map_or(KECCAK_EMPTY, keccak256);
+        updates.insert(
+            rollup_trie::account_key(*address),
+            Some(rollup_trie::account_value_hash(account.nonce, account.balance, code_hash)),
+        );
+        for (slot, value) in &account.storage {
+            updates.insert(rollup_trie::storage_key(*address, (*slot).into()), storage_leaf((*value).into()));
+        }
+    }
+    updates
 }

@@ -151,10 +151,10 @@ fn append(
         chain_id: config.l2_chain_id,
         transactions,
     };
-    let executed = execute_block(reader, input).unwrap();
+    let mut executed = execute_block(reader, input).unwrap();
     let mut writer = store.writer().unwrap();
     let hash = writer
-        .append_block(&executed.block, &executed.receipts, &executed.bundle)
+        .append_block(&mut executed.block, &executed.receipts, &executed.bundle)
         .unwrap();
     writer.commit().unwrap();
     hash
@@ -859,4 +859,58 @@ async fn send_raw_transaction_validates_like_geth() {
     assert_eq!(history["baseFeePerGas"].as_array().unwrap().len(), 3, "{history}");
     assert_eq!(history["reward"].as_array().unwrap().len(), 2, "{history}");
     expect(error(fx.addr, "eth_feeHistory", json!(["0x2", "latest", [75.0, 25.0]])).await, -32602, "percentiles");
+}
+
+fn proof_from_json(value: &Value) -> rollup_trie::Proof {
+    let siblings = value["siblings"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().parse().unwrap()).collect();
+    let terminal = match &value["terminal"] {
+        Value::Null => rollup_trie::Terminal::Empty,
+        leaf => rollup_trie::Terminal::Leaf {
+            key: leaf["key"].as_str().unwrap().parse().unwrap(),
+            value_hash: leaf["valueHash"].as_str().unwrap().parse().unwrap(),
+        },
+    };
+    let last_sibling = value["lastSibling"]
+        .as_str()
+        .map(|hex_node| rollup_trie::Node::decode(&hex::decode(hex_node).unwrap()).unwrap());
+    rollup_trie::Proof { siblings, terminal, last_sibling }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_proof_verifies_against_the_block_state_root() {
+    let fx = fixture().await;
+    let latest = result(fx.addr, "eth_getBlockByNumber", json!(["latest", false])).await;
+    let state_root: B256 = latest["stateRoot"].as_str().unwrap().parse().unwrap();
+    assert_ne!(state_root, B256::ZERO);
+
+    let proof = result(fx.addr, "rollup_getProof", json!([RETURNS_42, ["0x0", "0x1"], "latest"])).await;
+    assert_eq!(proof["stateRoot"], json!(state_root));
+    let nonce = hex_u64(&proof["nonce"]);
+    let balance: U256 = proof["balance"].as_str().unwrap().parse().unwrap();
+    let code_hash: B256 = proof["codeHash"].as_str().unwrap().parse().unwrap();
+    assert_eq!(code_hash, alloy_primitives::keccak256(hex!("602a60005260206000f3")));
+    let value_hash = rollup_trie::account_value_hash(nonce, balance, code_hash);
+    let account_proof = proof_from_json(&proof["accountProof"]);
+    rollup_trie::verify(state_root, rollup_trie::account_key(RETURNS_42), Some(value_hash), &account_proof).unwrap();
+    // A lie about the balance does not verify.
+    let lie = rollup_trie::account_value_hash(nonce, balance + U256::from(1), code_hash);
+    assert!(rollup_trie::verify(state_root, rollup_trie::account_key(RETURNS_42), Some(lie), &account_proof).is_err());
+
+    let slots = proof["storageProof"].as_array().unwrap();
+    assert_eq!(slots[0]["value"], json!("0x7"));
+    rollup_trie::verify(
+        state_root,
+        rollup_trie::storage_key(RETURNS_42, U256::ZERO),
+        Some(rollup_trie::storage_value_hash(U256::from(7))),
+        &proof_from_json(&slots[0]["proof"]),
+    )
+    .unwrap();
+    // Slot 1 is empty: the proof shows absence.
+    assert_eq!(slots[1]["value"], json!("0x0"));
+    rollup_trie::verify(state_root, rollup_trie::storage_key(RETURNS_42, U256::from(1)), None, &proof_from_json(&slots[1]["proof"]))
+        .unwrap();
+
+    // Only the latest state has a trie.
+    let err = error(fx.addr, "rollup_getProof", json!([RETURNS_42, [], "0x0"])).await;
+    assert_eq!(err["code"], json!(-32602), "{err}");
 }
