@@ -7,7 +7,7 @@ use alloy_signer_local::PrivateKeySigner;
 use eyre::WrapErr;
 use rollup_batcher::{Batcher, BatcherConfig};
 use rollup_l1::{L1Follower, L1FollowerConfig, L1Sender, SenderConfig};
-use rollup_node_core::RollupNode;
+use rollup_node_core::{L1Finalized, RollupNode};
 use rollup_primitives::{BlockNumHash, RollupConfig};
 use rollup_rpc::{RpcContext, RpcServerConfig};
 use rollup_sequencer::{PoolConfig, Sequencer, SequencerConfig, TxPool};
@@ -171,6 +171,9 @@ async fn follow_l1(
         };
         backoff = Duration::from_millis(200);
         let (tx, rx) = mpsc::channel(16);
+        let (finalized_tx, finalized_rx) = tokio::sync::watch::channel(BlockNumHash::default());
+        let follower = follower.with_finalized(finalized_tx);
+        let l1_finalized = L1Finalized::new(finalized_rx);
         let follower_cancel = cancel.child_token();
         let follower_task = tokio::spawn(follower.run(tx, follower_cancel.clone()));
         let (finished_tx, mut finished_rx) = mpsc::unbounded_channel::<BlockNumHash>();
@@ -180,8 +183,8 @@ async fn follow_l1(
             }
         });
         let result = match sequencer {
-            Some(sequencer) => sequencer.run(node, rx, finished_tx, cancel.clone()).await,
-            None => node.run(rx, finished_tx, cancel.clone()).await,
+            Some(sequencer) => sequencer.run(node, rx, finished_tx, l1_finalized, cancel.clone()).await,
+            None => node.run(rx, finished_tx, l1_finalized, cancel.clone()).await,
         };
         follower_cancel.cancel();
         let follower_result = follower_task.await;

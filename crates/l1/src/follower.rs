@@ -53,6 +53,7 @@ pub struct L1Follower {
     rpc: L1Rpc,
     window: Window,
     progress: Progress,
+    finalized: Option<tokio::sync::watch::Sender<BlockNumHash>>,
 }
 
 /// What one poll achieved.
@@ -91,6 +92,7 @@ impl L1Follower {
             rpc,
             window,
             progress: Progress::default(),
+            finalized: None,
         };
 
         let tip = follower.window.tip().num_hash();
@@ -143,6 +145,7 @@ impl L1Follower {
                 }
                 Ok(Step::Idle) => {
                     backoff = poll_interval;
+                    self.report_finalized().await;
                     poll_interval
                 }
                 Ok(Step::ReceiverGone) => {
@@ -167,6 +170,28 @@ impl L1Follower {
                 () = cancel.cancelled() => return Ok(()),
                 () = tokio::time::sleep(pause) => {}
             }
+        }
+    }
+
+    /// Also report L1's finalized block (polled when caught up) on `finalized`.
+    #[must_use]
+    pub fn with_finalized(mut self, finalized: tokio::sync::watch::Sender<BlockNumHash>) -> Self {
+        self.finalized = Some(finalized);
+        self
+    }
+
+    async fn report_finalized(&self) {
+        let Some(sender) = &self.finalized else { return };
+        match self.rpc.finalized().await {
+            Ok(Some(finalized)) => {
+                sender.send_if_modified(|current| {
+                    let changed = *current != finalized;
+                    *current = finalized;
+                    changed
+                });
+            }
+            Ok(None) => {}
+            Err(err) => debug!(target: "rollup::l1", %err, "cannot read L1's finalized block"),
         }
     }
 

@@ -11,7 +11,7 @@ use alloy_primitives::B256;
 use alloy_provider::{Provider, RootProvider};
 use alloy_rpc_types_eth::{BlockId, BlockNumberOrTag, Transaction, TransactionReceipt};
 use alloy_transport::TransportResult;
-use rollup_primitives::{L1Block, L1Receipt, L1Transaction};
+use rollup_primitives::{BlockNumHash, L1Block, L1Receipt, L1Transaction};
 use serde::Deserialize;
 use tracing::{debug, warn};
 
@@ -96,6 +96,21 @@ impl L1Rpc {
     pub async fn head_number(&self) -> Result<u64> {
         self.call("eth_blockNumber", self.provider.get_block_number())
             .await
+    }
+
+    /// L1's finalized block, if the node reports one.
+    pub async fn finalized(&self) -> Result<Option<BlockNumHash>> {
+        let block: Option<RpcBlock<B256>> = self
+            .call(
+                "eth_getBlockByNumber",
+                self.provider
+                    .raw_request("eth_getBlockByNumber".into(), (BlockNumberOrTag::Finalized, false)),
+            )
+            .await?;
+        Ok(block.map(|block| {
+            let header = block.header_only();
+            BlockNumHash { number: header.number, hash: header.hash }
+        }))
     }
 
     /// The canonical block at `number` without transactions and receipts, or `None` if the node

@@ -21,4 +21,4 @@ mod error;
 mod node;
 
 pub use error::{NodeError, Result};
-pub use node::{NotificationOutcome, RollupNode, SequencedBlock};
+pub use node::{L1Finalized, NotificationOutcome, RollupNode, SequencedBlock};

@@ -40,6 +40,33 @@ pub struct NotificationOutcome {
     pub finished_height: Option<BlockNumHash>,
 }
 
+/// L1's finalized block as an L1 source reports it (a watch that may close).
+#[derive(Debug)]
+pub struct L1Finalized(Option<watch::Receiver<BlockNumHash>>);
+
+impl L1Finalized {
+    /// Follows `receiver`.
+    pub const fn new(receiver: watch::Receiver<BlockNumHash>) -> Self {
+        Self(Some(receiver))
+    }
+
+    /// A source that never reports finality (the finalized head stays at genesis).
+    pub const fn never() -> Self {
+        Self(None)
+    }
+
+    /// The next reported finalized block; pends forever once the source is gone.
+    pub async fn changed(&mut self) -> BlockNumHash {
+        if let Some(receiver) = &mut self.0 {
+            if receiver.changed().await.is_ok() {
+                return *receiver.borrow_and_update();
+            }
+            self.0 = None;
+        }
+        std::future::pending().await
+    }
+}
+
 /// A block the sequencer built.
 #[derive(Debug, Clone)]
 pub struct SequencedBlock {
@@ -496,16 +523,22 @@ impl RollupNode {
     }
 
     /// Drives the core from a notification stream until `cancel` fires or the stream ends.
-    /// Each committed tip is sent on `finished` after it is durably stored.
+    /// Each committed tip is sent on `finished` after it is durably stored; L1's finalized
+    /// block, as `l1_finalized` reports it, moves the finalized head.
     pub async fn run(
         &mut self,
         mut notifications: mpsc::Receiver<L1Notification>,
         finished: mpsc::UnboundedSender<BlockNumHash>,
+        mut l1_finalized: L1Finalized,
         cancel: CancellationToken,
     ) -> Result<()> {
         loop {
             let notification = tokio::select! {
                 _ = cancel.cancelled() => return Ok(()),
+                finalized = l1_finalized.changed() => {
+                    self.set_l1_finalized(finalized)?;
+                    continue;
+                }
                 next = notifications.recv() => match next {
                     Some(notification) => notification,
                     None => return Ok(()),

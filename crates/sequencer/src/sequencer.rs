@@ -8,7 +8,7 @@ use std::{
 
 use alloy_eips::eip1559::BaseFeeParams;
 use alloy_primitives::B256;
-use rollup_node_core::{NodeError, Result, RollupNode};
+use rollup_node_core::{L1Finalized, NodeError, Result, RollupNode};
 use rollup_primitives::{BlockNumHash, L1Notification};
 use tokio::{sync::mpsc, time::MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
@@ -48,6 +48,7 @@ impl Sequencer {
         node: &mut RollupNode,
         mut notifications: mpsc::Receiver<L1Notification>,
         finished: mpsc::UnboundedSender<BlockNumHash>,
+        mut l1_finalized: L1Finalized,
         cancel: CancellationToken,
     ) -> Result<()> {
         let mut ticker = tokio::time::interval(self.config.block_time);
@@ -56,6 +57,7 @@ impl Sequencer {
         loop {
             tokio::select! {
                 _ = cancel.cancelled() => return Ok(()),
+                finalized = l1_finalized.changed() => node.set_l1_finalized(finalized)?,
                 next = notifications.recv() => {
                     let Some(notification) = next else { return Ok(()) };
                     let outcome = tokio::task::block_in_place(|| node.handle_notification(&notification))?;
