@@ -101,22 +101,23 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
             return Err(RpcError::InvalidParams("at most 1024 storage slots per request".into()));
         }
         let reader = api.ctx.store.reader()?;
-        let head = reader.l2_head()?.unwrap_or_default();
         let number = api.existing_block_number(&reader, block.unwrap_or_default())?;
-        if number != head {
-            return Err(RpcError::InvalidParams(format!(
-                "proofs are served for the latest block ({head}) only, not block {number}"
-            )));
-        }
         let header = reader.header(number)?.ok_or_else(|| RpcError::UnknownBlock(format!("block {number}")))?;
-        let account = reader.account(address)?;
+        // State and trie as of `number`: the latest ones, or rebuilt from later changesets.
+        let state = reader.state_at(number)?;
+        let account = rollup_execution::revm::DatabaseRef::basic_ref(&state, address)?;
         let key = rollup_trie::account_key(address);
-        let account_proof = reader.trie_proof(key)?.into();
+        let account_proof = reader.trie_proof_at(number, key)?.into();
         let storage_proof = slots
             .into_iter()
             .map(|slot| {
                 let key = rollup_trie::storage_key(address, slot);
-                Ok(StorageProofJson { slot, key, value: reader.storage(address, slot)?, proof: reader.trie_proof(key)?.into() })
+                Ok(StorageProofJson {
+                    slot,
+                    key,
+                    value: rollup_execution::revm::DatabaseRef::storage_ref(&state, address, slot)?,
+                    proof: reader.trie_proof_at(number, key)?.into(),
+                })
             })
             .collect::<Result<Vec<_>, RpcError>>()?;
         Ok(AccountProofJson {

@@ -211,6 +211,40 @@ impl ChangeSet {
     }
 }
 
+/// Prior trie nodes by encoded path (`None`: the path was empty).
+pub(crate) type TrieChangeSet = Vec<(Vec<u8>, Option<rollup_trie::Node>)>;
+
+pub(crate) fn encode_trie_changeset(priors: &[(Vec<u8>, Option<rollup_trie::Node>)]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 + priors.len() * 100);
+    out.extend_from_slice(&(priors.len() as u32).to_be_bytes());
+    for (path, node) in priors {
+        put_bytes(&mut out, path);
+        match node {
+            Some(node) => put_bytes(&mut out, &node.encode()),
+            None => put_bytes(&mut out, &[]),
+        }
+    }
+    out
+}
+
+pub(crate) fn decode_trie_changeset(bytes: &[u8]) -> Result<TrieChangeSet> {
+    let mut cur = Cursor::new("TrieChangeSets", bytes);
+    let count = cur.u32()? as usize;
+    let mut priors = Vec::with_capacity(count.min(1 << 16));
+    for _ in 0..count {
+        let path = cur.bytes()?.to_vec();
+        let node = cur.bytes()?;
+        let node = if node.is_empty() {
+            None
+        } else {
+            Some(rollup_trie::Node::decode(node).map_err(|err| corrupt("TrieChangeSets", &path, err))?)
+        };
+        priors.push((path, node));
+    }
+    cur.finish()?;
+    Ok(priors)
+}
+
 /// What the store remembers of a processed L1 block: enough to use it as an L1 origin (its
 /// deposits, timestamp and `prevrandao`) and to unwind to it.
 #[derive(Debug, Clone, PartialEq, Eq)]

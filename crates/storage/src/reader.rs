@@ -163,6 +163,27 @@ impl<K: TransactionKind> rollup_trie::NodeStore for Reads<'_, K> {
     }
 }
 
+/// The trie as of an older block: each node's first prior value in a later block's trie
+/// changeset, or the latest node if no later block touched it.
+struct HistoricalTrie<'a> {
+    latest: Reads<'a, signet_libmdbx::RoSync>,
+    changesets: Vec<codec::TrieChangeSet>,
+}
+
+impl rollup_trie::NodeStore for HistoricalTrie<'_> {
+    type Error = StorageError;
+
+    fn node(&self, path: &rollup_trie::NodePath) -> Result<Option<rollup_trie::Node>> {
+        let key = path.encode();
+        for changeset in &self.changesets {
+            if let Some((_, prior)) = changeset.iter().find(|(p, _)| *p == key) {
+                return Ok(prior.clone());
+            }
+        }
+        rollup_trie::NodeStore::node(&self.latest, path)
+    }
+}
+
 /// A transaction found by hash, with its position.
 #[derive(Debug, Clone)]
 pub struct StoredTransaction {
@@ -331,6 +352,28 @@ impl StoreReader {
     /// A proof of `key` in the latest state trie.
     pub fn trie_proof(&self, key: B256) -> Result<rollup_trie::Proof> {
         rollup_trie::prove(&self.reads(), key).map_err(|err| StorageError::Trie(err.to_string()))
+    }
+
+    /// A proof of `key` in the state trie as of L2 block `number` (its header's `stateRoot`),
+    /// rebuilt from the trie changesets of later blocks.
+    pub fn trie_proof_at(&self, number: u64, key: B256) -> Result<rollup_trie::Proof> {
+        let head = self.l2_head()?.unwrap_or_default();
+        if number > head {
+            return Err(StorageError::NotFound(format!("L2 block {number}")));
+        }
+        if head - number > HISTORY_BLOCKS {
+            return Err(StorageError::HistoryPruned { requested: number, kept: HISTORY_BLOCKS });
+        }
+        let changesets = (number + 1..=head)
+            .map(|block| {
+                Ok(get(&self.tx, self.tables.trie_changesets, &block.to_be_bytes())?
+                    .map(|bytes| codec::decode_trie_changeset(&bytes))
+                    .transpose()?
+                    .unwrap_or_default())
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let store = HistoricalTrie { latest: self.reads(), changesets };
+        rollup_trie::prove(&store, key).map_err(|err| StorageError::Trie(err.to_string()))
     }
 
     /// The state after L2 block `number`, reconstructed from changesets if it is not the head.

@@ -116,7 +116,7 @@ impl StoreWriter {
                 }
             }
         }
-        let state_root = self.update_trie(&genesis_trie_updates(config))?;
+        let state_root = self.update_trie(&genesis_trie_updates(config), None)?;
         let header = config.genesis_header(state_root);
         let hash = header.hash_slow();
         self.put_block_data(
@@ -246,7 +246,7 @@ impl StoreWriter {
             changeset.encode(),
             WriteFlags::empty(),
         )?;
-        block.header.state_root = self.update_trie(&trie)?;
+        block.header.state_root = self.update_trie(&trie, Some(number))?;
         let hash = block.hash();
         self.put_block_data(block, hash, receipts)?;
         self.tx.put(
@@ -259,12 +259,24 @@ impl StoreWriter {
     }
 
     /// Applies key updates to the stored state trie and returns the new root.
-    fn update_trie(&mut self, updates: &TrieUpdates) -> Result<B256> {
+    /// `record`: the L2 block whose trie changes to remember (their prior nodes), for proofs
+    /// against older state roots.
+    fn update_trie(&mut self, updates: &TrieUpdates, record: Option<u64>) -> Result<B256> {
         if updates.is_empty() {
+            if let Some(block) = record {
+                self.tx.put(self.tables.trie_changesets, block.to_be_bytes(), codec::encode_trie_changeset(&[]), WriteFlags::empty())?;
+            }
             return rollup_trie::root(&self.reads()).map_err(|err| StorageError::Trie(err.to_string()));
         }
         let update = rollup_trie::apply_updates(&self.reads(), updates)
             .map_err(|err| StorageError::Trie(err.to_string()))?;
+        if let Some(block) = record {
+            let mut priors = Vec::with_capacity(update.writes.len());
+            for path in update.writes.keys() {
+                priors.push((path.encode(), rollup_trie::NodeStore::node(&self.reads(), path)?));
+            }
+            self.tx.put(self.tables.trie_changesets, block.to_be_bytes(), codec::encode_trie_changeset(&priors), WriteFlags::empty())?;
+        }
         for (path, node) in &update.writes {
             let key = path.encode();
             match node {
@@ -398,11 +410,12 @@ impl StoreWriter {
                 self.tables.bodies,
                 self.tables.receipts,
                 self.tables.changesets,
+                self.tables.trie_changesets,
             ] {
                 self.tx.del(table, key, None)?;
             }
         }
-        self.update_trie(&trie)?;
+        self.update_trie(&trie, None)?;
         self.tx.put(
             self.tables.meta,
             META_L2_HEAD,

@@ -910,7 +910,25 @@ async fn get_proof_verifies_against_the_block_state_root() {
     rollup_trie::verify(state_root, rollup_trie::storage_key(RETURNS_42, U256::from(1)), None, &proof_from_json(&slots[1]["proof"]))
         .unwrap();
 
-    // Only the latest state has a trie.
-    let err = error(fx.addr, "rollup_getProof", json!([RETURNS_42, [], "0x0"])).await;
-    assert_eq!(err["code"], json!(-32602), "{err}");
+    // Older blocks: proofs against their own state roots. The fixture's deposits changed the
+    // dev account's balance after genesis, so genesis and latest proofs differ.
+    let dev = signer().address();
+    for block in ["0x0", "0x1", "latest"] {
+        let header = result(fx.addr, "eth_getBlockByNumber", json!([block, false])).await;
+        let root: B256 = header["stateRoot"].as_str().unwrap().parse().unwrap();
+        let proof = result(fx.addr, "rollup_getProof", json!([dev, [], block])).await;
+        assert_eq!(proof["stateRoot"], json!(root));
+        let balance: U256 = proof["balance"].as_str().unwrap().parse().unwrap();
+        let expected: U256 = result(fx.addr, "eth_getBalance", json!([dev, block])).await.as_str().unwrap().parse().unwrap();
+        assert_eq!(balance, expected, "{block}");
+        let value_hash = rollup_trie::account_value_hash(
+            hex_u64(&proof["nonce"]),
+            balance,
+            proof["codeHash"].as_str().unwrap().parse().unwrap(),
+        );
+        rollup_trie::verify(root, rollup_trie::account_key(dev), Some(value_hash), &proof_from_json(&proof["accountProof"]))
+            .unwrap_or_else(|err| panic!("proof at {block}: {err}"));
+    }
+    let err = error(fx.addr, "rollup_getProof", json!([RETURNS_42, [], "0x99"])).await;
+    assert_eq!(err["code"], json!(-32000), "{err}");
 }
