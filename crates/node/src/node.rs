@@ -85,6 +85,9 @@ struct Attributes {
     timestamp: u64,
     origin: L1BlockRecord,
     transactions: Vec<L2Transaction>,
+    /// keccak256 of the batch data the block was derived from (`BatchInbox`'s commitment);
+    /// zero for blocks derived without a batch (forced by the sequencing window) or sequenced.
+    batch: B256,
 }
 
 /// The rollup core.
@@ -371,6 +374,7 @@ impl RollupNode {
             return Ok(());
         }
         let block_count = batch.blocks.len();
+        let commitment = alloy_primitives::keccak256(&data.data);
         for (index, batch_block) in batch.blocks.into_iter().enumerate() {
             let safe = writer.safe_head()?;
             let parent = writer.header(safe)?.ok_or_else(|| missing(format!("header {safe}")))?;
@@ -403,7 +407,8 @@ impl RollupNode {
                     }
                 }
             }
-            let attributes = Attributes { timestamp: batch_block.timestamp, origin, transactions };
+            let attributes =
+                Attributes { timestamp: batch_block.timestamp, origin, transactions, batch: commitment };
             self.consolidate(writer, attributes, outcome)?;
         }
         Ok(())
@@ -421,7 +426,12 @@ impl RollupNode {
             }
             let origin = writer.l1_block(next_epoch)?.ok_or_else(|| missing(format!("L1 block {next_epoch}")))?;
             let transactions = origin.deposits.iter().cloned().map(L2Transaction::Deposit).collect();
-            let attributes = Attributes { timestamp: parent.timestamp.max(origin.timestamp), origin, transactions };
+            let attributes = Attributes {
+                timestamp: parent.timestamp.max(origin.timestamp),
+                origin,
+                transactions,
+                batch: B256::ZERO,
+            };
             metrics::counter!("rollup_forced_blocks_total").increment(1);
             debug!(target: "rollup::derive", epoch = next_epoch, l1_block = current, "sequencing window closed: deriving the epoch from L1");
             self.consolidate(writer, attributes, outcome)?;
@@ -442,6 +452,7 @@ impl RollupNode {
                     .is_some_and(|body| body.iter().map(L2Transaction::hash).eq(attributes.transactions.iter().map(L2Transaction::hash)));
             if same {
                 writer.set_safe_head(number)?;
+                writer.set_block_batch(number, attributes.batch)?;
                 return Ok(writer.block_hash(number)?.unwrap_or_default());
             }
             let unwound = writer.unwind_l2_to(safe)?;
@@ -450,8 +461,10 @@ impl RollupNode {
         } else if writer.l2_head()? != safe {
             return Err(NodeError::Storage(StorageError::Inconsistent(format!("no L2 block {number} but head above safe {safe}"))));
         }
+        let batch = attributes.batch;
         let (hash, _, _) = self.execute_append(writer, attributes)?;
         writer.set_safe_head(number)?;
+        writer.set_block_batch(number, batch)?;
         Ok(hash)
     }
 
@@ -516,7 +529,8 @@ impl RollupNode {
             all.extend(origin.deposits.iter().cloned().map(L2Transaction::Deposit));
         }
         all.extend(transactions);
-        let (hash, transactions, receipts) = self.execute_append(&mut writer, Attributes { timestamp, origin, transactions: all })?;
+        let attributes = Attributes { timestamp, origin, transactions: all, batch: B256::ZERO };
+        let (hash, transactions, receipts) = self.execute_append(&mut writer, attributes)?;
         writer.commit()?;
         self.publish_heads()?;
         Ok(Some(SequencedBlock { number: head + 1, hash, transactions, receipts }))

@@ -344,6 +344,14 @@ impl StoreReader {
         self.reads().code(code_hash)
     }
 
+    /// keccak256 of the batch safe block `number` was derived from (zero: derived without a
+    /// batch); `None` if the block is not safe.
+    pub fn block_batch(&self, number: u64) -> Result<Option<B256>> {
+        get(&self.tx, self.tables.block_batches, &number.to_be_bytes())?
+            .map(|v| B256::try_from(v.as_slice()).map_err(|_| corrupt("BlockBatches", &number.to_be_bytes(), "expected 32 bytes")))
+            .transpose()
+    }
+
     /// The root of the latest state trie.
     pub fn state_root(&self) -> Result<B256> {
         rollup_trie::root(&self.reads()).map_err(|err| StorageError::Trie(err.to_string()))

@@ -37,6 +37,7 @@ tables! {
     l1_blocks => "L1Blocks": "L1 number → hash, timestamp, prevrandao, safe L2 head after it, deposits",
     trie_nodes => "TrieNodes": "trie node path → node (the latest state's sparse Merkle trie)",
     trie_changesets => "TrieChangeSets": "L2 number → prior trie nodes the block rewrote (historical proofs)",
+    block_batches => "BlockBatches": "safe L2 number → keccak256 of the batch it was derived from (zero: forced)",
     meta => "Meta": "named singletons: genesis hash, L2 head, safe head, L1 cursor",
 }
 

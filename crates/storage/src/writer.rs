@@ -48,11 +48,21 @@ impl StoreWriter {
         Ok(self.reads().safe_head()?.unwrap_or_default())
     }
 
-    /// Moves the safe head (never above the L2 head).
+    /// Records the batch commitment a safe block was derived from.
+    pub fn set_block_batch(&mut self, number: u64, commitment: B256) -> Result<()> {
+        self.tx.put(self.tables.block_batches, number.to_be_bytes(), commitment, WriteFlags::empty())?;
+        Ok(())
+    }
+
+    /// Moves the safe head (never above the L2 head). Moving it back forgets the batch
+    /// commitments of the blocks that are no longer safe.
     pub fn set_safe_head(&mut self, number: u64) -> Result<()> {
         let head = self.l2_head()?;
         if number > head {
             return Err(StorageError::Inconsistent(format!("safe head {number} above L2 head {head}")));
+        }
+        for block in number + 1..=self.safe_head()? {
+            self.tx.del(self.tables.block_batches, block.to_be_bytes(), None)?;
         }
         self.tx.put(self.tables.meta, META_SAFE_HEAD, number.to_be_bytes(), WriteFlags::empty())?;
         Ok(())
@@ -423,7 +433,7 @@ impl StoreWriter {
             WriteFlags::empty(),
         )?;
         if self.safe_head()? > number {
-            self.tx.put(self.tables.meta, META_SAFE_HEAD, number.to_be_bytes(), WriteFlags::empty())?;
+            self.set_safe_head(number)?;
         }
         Ok(head - number)
     }

@@ -146,6 +146,12 @@ fn replica_derives_the_sequencers_chain_hash_for_hash() {
     assert_eq!(hashes(&replica), hashes(&sequencer), "same chain from L1 alone");
     assert_eq!(replica.heads().borrow().safe_l2.number, 4);
     assert_eq!(balance(&replica, user(5)), U256::from(1 + 2 + 4));
+    // Each safe block remembers the batch it came from (what a proposal's batch root commits to).
+    let reader = replica.store().reader().unwrap();
+    let first = alloy_primitives::keccak256(batch_of(&sequencer, 1, 2).encode().unwrap());
+    let second = alloy_primitives::keccak256(batch_of(&sequencer, 3, 4).encode().unwrap());
+    let recorded: Vec<_> = (1..=4).map(|n| reader.block_batch(n).unwrap().unwrap()).collect();
+    assert_eq!(recorded, vec![first, first, second, second]);
     assert_eq!(balance(&replica, user(6)), U256::from(3));
 }
 
