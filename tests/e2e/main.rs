@@ -4,6 +4,7 @@
 //! a node killed with SIGKILL resumes with nothing lost or applied twice.
 
 mod support;
+mod transact;
 
 use alloy_network::TransactionBuilder;
 use alloy_primitives::{Address, U256};

@@ -72,8 +72,8 @@ pub(crate) struct RunArgs {
     /// Largest `eth_getLogs` block range.
     #[arg(long, env = "ROLLUP_RPC_MAX_BLOCK_RANGE", default_value_t = 10_000)]
     pub(crate) rpc_max_block_range: u64,
-    /// Sequencer block interval, e.g. `1s`, `250ms` (blocks are built only when there is
-    /// something to include).
+    /// Sequencer block interval, e.g. `1s`, `250ms`. A block is built when there are
+    /// transactions, or a newer L1 block to adopt as origin (every L1 block gets one).
     #[arg(long, env = "ROLLUP_BLOCK_TIME", default_value = "1s", value_parser = parse_duration)]
     pub(crate) block_time: Duration,
     /// How often the batcher looks for new L2 blocks to post.

@@ -47,54 +47,31 @@ pub(crate) async fn deploy(l1_rpc_url: &str, params: DeployParams) -> eyre::Resu
         init.extend(args);
         TransactionRequest::default().with_deploy_code(init)
     };
-    let txs = [
-        (
-            "BatchInbox",
-            create(
-                &artifacts::BATCH_INBOX.bytecode,
-                (owner, params.batcher).abi_encode_params(),
-            ),
+    let batch_inbox = deploy_contract(
+        &provider,
+        "BatchInbox",
+        create(&artifacts::BATCH_INBOX.bytecode, (owner, params.batcher).abi_encode_params()),
+    )
+    .await?;
+    let state_manager = deploy_contract(
+        &provider,
+        "StateManager",
+        create(
+            &artifacts::STATE_MANAGER.bytecode,
+            (owner, params.proposer, U256::from(params.challenge_period_secs), params.proposal_bond)
+                .abi_encode_params(),
         ),
-        (
-            "StateManager",
-            create(
-                &artifacts::STATE_MANAGER.bytecode,
-                (
-                    owner,
-                    params.proposer,
-                    U256::from(params.challenge_period_secs),
-                    params.proposal_bond,
-                )
-                    .abi_encode_params(),
-            ),
-        ),
-        ("L1Bridge", create(&artifacts::L1_BRIDGE.bytecode, vec![])),
-        ("DevToken", create(&artifacts::DEV_TOKEN.bytecode, vec![])),
-    ];
-    let mut addresses = Vec::new();
-    for (name, tx) in txs {
-        let receipt = provider
-            .send_transaction(tx)
-            .await
-            .wrap_err_with(|| format!("deploying {name}"))?
-            .get_receipt()
-            .await
-            .wrap_err_with(|| format!("waiting for {name}'s deployment"))?;
-        if !receipt.status() {
-            eyre::bail!(
-                "deployment of {name} reverted (tx {})",
-                receipt.transaction_hash
-            );
-        }
-        let address = receipt
-            .contract_address
-            .ok_or_eyre("deployment receipt without contract address")?;
-        info!(target: "rollup::devnet", contract = name, %address, "deployed");
-        addresses.push(address);
-    }
-    let [batch_inbox, state_manager, l1_bridge, dev_token] = addresses[..] else {
-        unreachable!("four deployments")
-    };
+    )
+    .await?;
+    // The bridge checks withdrawals against the StateManager's proposals.
+    let l1_bridge = deploy_contract(
+        &provider,
+        "L1Bridge",
+        create(&artifacts::L1_BRIDGE.bytecode, (state_manager,).abi_encode_params()),
+    )
+    .await?;
+    let dev_token =
+        deploy_contract(&provider, "DevToken", create(&artifacts::DEV_TOKEN.bytecode, vec![])).await?;
 
     let mut pending = Vec::new();
     for holder in &params.token_holders {
@@ -133,4 +110,20 @@ pub(crate) async fn deploy(l1_rpc_url: &str, params: DeployParams) -> eyre::Resu
         },
         origin_timestamp: block.header.timestamp,
     })
+}
+
+async fn deploy_contract(provider: &impl Provider, name: &str, tx: TransactionRequest) -> eyre::Result<Address> {
+    let receipt = provider
+        .send_transaction(tx)
+        .await
+        .wrap_err_with(|| format!("deploying {name}"))?
+        .get_receipt()
+        .await
+        .wrap_err_with(|| format!("waiting for {name}'s deployment"))?;
+    if !receipt.status() {
+        eyre::bail!("deployment of {name} reverted (tx {})", receipt.transaction_hash);
+    }
+    let address = receipt.contract_address.ok_or_eyre("deployment receipt without contract address")?;
+    info!(target: "rollup::devnet", contract = name, %address, "deployed");
+    Ok(address)
 }

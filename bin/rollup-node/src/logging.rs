@@ -16,7 +16,11 @@ pub(crate) fn init(args: &GlobalArgs) -> eyre::Result<()> {
     })?;
     let registry = tracing_subscriber::registry().with(filter);
     match args.log_format {
-        LogFormat::Text => registry.with(fmt::layer().with_target(true)).init(),
+        LogFormat::Text => {
+            // Colours only on a terminal: log files and collectors get plain text.
+            let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+            registry.with(fmt::layer().with_target(true).with_ansi(ansi)).init();
+        }
         LogFormat::Json => registry
             .with(fmt::layer().json().with_current_span(false))
             .init(),

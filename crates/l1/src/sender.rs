@@ -69,19 +69,36 @@ impl L1Sender {
     /// same nonce when it is not mined within `resubmit_after`. Returns the receipt of whichever
     /// submission was mined (it may have reverted: check `status()`).
     pub async fn send(&self, to: Address, input: Bytes) -> Result<TransactionReceipt> {
-        let nonce = self
+        self.send_with_value(to, input, U256::ZERO).await
+    }
+
+    /// [`Self::send`] with `value` wei attached (e.g. a proposal bond).
+    pub async fn send_with_value(&self, to: Address, input: Bytes, value: U256) -> Result<TransactionReceipt> {
+        // The mined (`latest`) nonce, not `pending`: this sender has at most one transaction in
+        // flight, so anything pending under our key is a leftover (e.g. stranded behind a gap an
+        // L1 reorg opened) that this transaction must replace, not queue behind.
+        let mut nonce = self
             .provider
             .get_transaction_count(self.address)
-            .pending()
             .await
             .map_err(self.rpc_error("eth_getTransactionCount"))?;
-        let base = TransactionRequest::default().with_from(self.address).with_to(to).with_input(input);
+        let base =
+            TransactionRequest::default().with_from(self.address).with_to(to).with_input(input).with_value(value);
         let gas = self.provider.estimate_gas(base.clone()).await.map_err(self.rpc_error("eth_estimateGas"))?;
         let fees = self.provider.estimate_eip1559_fees().await.map_err(self.rpc_error("eth_feeHistory"))?;
         let (mut max_fee, mut tip) = (fees.max_fee_per_gas, fees.max_priority_fee_per_gas.max(1));
         let mut sent: Vec<B256> = Vec::new();
         let mut last_error = String::from("timeout");
         for attempt in 1..=self.config.max_attempts {
+            // An L1 reorg may have dropped an earlier transaction of ours: our nonce is then
+            // behind a gap and can never be mined. Move down to fill the gap.
+            if attempt > 1
+                && let Ok(mined) = self.provider.get_transaction_count(self.address).await
+                && mined < nonce
+            {
+                warn!(target: "rollup::l1", from = nonce, to = mined, "an L1 reorg opened a nonce gap; resubmitting at the mined nonce");
+                nonce = mined;
+            }
             let tx = base
                 .clone()
                 .with_nonce(nonce)
@@ -109,6 +126,13 @@ impl L1Sender {
                         }
                         return Ok(receipt);
                     }
+                }
+                // A reorg removed an earlier transaction: stop waiting, resubmit below.
+                if let Ok(mined) = self.provider.get_transaction_count(self.address).await
+                    && mined < nonce
+                {
+                    last_error = format!("nonce gap: mined nonce {mined} below ours {nonce}");
+                    break;
                 }
                 // Our nonce was used by a transaction we do not know (another process with the
                 // same key): nothing of ours can be mined any more.
