@@ -29,7 +29,7 @@ contract Deploy is Script {
         vm.startBroadcast();
         inbox = new BatchInbox(owner, batcher);
         manager = new StateManager(owner, proposer, challengePeriod, proposalBond);
-        bridge = new L1Bridge();
+        bridge = new L1Bridge(address(manager));
         DevToken devToken;
         if (deployDevToken) devToken = new DevToken();
         vm.stopBroadcast();

@@ -2,26 +2,43 @@
 pragma solidity ^0.8.28;
 
 import {Ownable} from "solady/auth/Ownable.sol";
+import {SafeTransferLib} from "solady/utils/SafeTransferLib.sol";
 import {IStateManager} from "interfaces/IStateManager.sol";
 
 /// @title StateManager
-/// @notice Records L2 state root proposals. A proposal is final once its challenge period has
-///         passed. Skeleton: the dispute game issue adds challenges, bond settlement and
-///         `verifyStateTransition`.
+/// @notice Records L2 state root proposals with their bonds. A proposal binds an L2 block
+///         (number and hash), its state root and the batches it was derived from. It is final
+///         once its challenge period has passed (measured from its L1 timestamp) unless the
+///         dispute game removed it; a final proposal's bond returns to its proposer, a removed
+///         proposal's bond goes where the dispute game says. A removed proposal never becomes
+///         final, and a final proposal can no longer be removed.
+/// @dev    Bonds are conserved: this contract's balance is the sum of the bonds of proposals
+///         neither removed nor returned. The dispute game issue adds challenges (which will also
+///         hold back finality while a game on the proposal is open) and `verifyStateTransition`.
 contract StateManager is IStateManager, Ownable {
+    using SafeTransferLib for address;
+
     /// @notice A state root proposal.
-    /// @param stateRoot The proposed L2 state (output) root.
-    /// @param batchRoot The commitment to the batches it was derived from.
-    /// @param proposer  The account that proposed it.
-    /// @param timestamp The L1 timestamp of the proposal.
-    /// @param l1Block   The L1 block of the proposal.
-    /// @param bond      The bond locked with it.
+    /// @param stateRoot     The proposed L2 state root (the trie root of the L2 block's state).
+    /// @param batchRoot     The commitment to the batches the L2 block range was derived from.
+    /// @param l2BlockHash   The hash of the L2 block the proposal is for.
+    /// @param l2BlockNumber The number of that L2 block.
+    /// @param proposer      The account that proposed it (and gets the bond back).
+    /// @param timestamp     The L1 timestamp of the proposal; the challenge period runs from it.
+    /// @param l1Block       The L1 block of the proposal.
+    /// @param removed       True once the dispute game removed it; it never becomes final then.
+    /// @param bondReturned  True once the bond went back to the proposer.
+    /// @param bond          The bond locked with it.
     struct Proposal {
         bytes32 stateRoot;
         bytes32 batchRoot;
+        bytes32 l2BlockHash;
+        uint64 l2BlockNumber;
         address proposer;
         uint64 timestamp;
         uint64 l1Block;
+        bool removed;
+        bool bondReturned;
         uint256 bond;
     }
 
@@ -34,11 +51,41 @@ contract StateManager is IStateManager, Ownable {
     /// @notice Thrown when a state or batch root is zero.
     error StateManager_ZeroRoot();
 
-    /// @notice Thrown when the owner or proposer would be the zero address.
+    /// @notice Thrown when a proposal's L2 block hash is zero.
+    error StateManager_ZeroBlockHash();
+
+    /// @notice Thrown when `submitStateRoot`'s proof is not `abi.encode(uint64, bytes32)`.
+    error StateManager_MalformedProof();
+
+    /// @notice Thrown when a proposal's L2 block is not after the latest live proposal's.
+    error StateManager_L2BlockNotIncreasing();
+
+    /// @notice Thrown when the owner, proposer or dispute game would be the zero address.
     error StateManager_ZeroAddress();
 
     /// @notice Thrown when reading a proposal index that does not exist.
     error StateManager_UnknownProposal();
+
+    /// @notice Thrown when there is no live (not removed) proposal.
+    error StateManager_NoProposal();
+
+    /// @notice Thrown when returning the bond of a proposal that is not final yet.
+    error StateManager_ProposalNotFinal();
+
+    /// @notice Thrown when returning the bond of, or removing, a removed proposal.
+    error StateManager_ProposalRemoved();
+
+    /// @notice Thrown when returning a bond a second time.
+    error StateManager_BondAlreadyReturned();
+
+    /// @notice Thrown when removing a proposal that is already final.
+    error StateManager_ProposalFinal();
+
+    /// @notice Thrown when a caller other than the dispute game removes a proposal.
+    error StateManager_NotDisputeGame();
+
+    /// @notice Thrown when setting the dispute game a second time.
+    error StateManager_DisputeGameAlreadySet();
 
     /// @notice Thrown by functions the dispute game issue implements.
     error StateManager_NotImplemented();
@@ -52,10 +99,32 @@ contract StateManager is IStateManager, Ownable {
         uint256 indexed index, bytes32 indexed stateRoot, bytes32 indexed batchRoot, address proposer
     );
 
+    /// @notice Emitted with every `StateRootSubmitted`: the L2 block the proposal binds.
+    /// @param index         The proposal's index.
+    /// @param l2BlockNumber The L2 block number.
+    /// @param l2BlockHash   The L2 block hash.
+    event ProposalL2Block(uint256 indexed index, uint256 indexed l2BlockNumber, bytes32 l2BlockHash);
+
+    /// @notice Emitted when a final proposal's bond goes back to its proposer.
+    /// @param index    The proposal's index.
+    /// @param proposer The proposer paid.
+    /// @param amount   The bond.
+    event BondReturned(uint256 indexed index, address indexed proposer, uint256 amount);
+
+    /// @notice Emitted when the dispute game removes a proposal.
+    /// @param index         The proposal's index.
+    /// @param bondRecipient The account paid the proposal's bond.
+    /// @param bond          The bond.
+    event ProposalRemoved(uint256 indexed index, address indexed bondRecipient, uint256 bond);
+
     /// @notice Emitted when the proposer changes (including at construction).
     /// @param previousProposer The old proposer (zero at construction).
     /// @param newProposer      The new proposer.
     event ProposerUpdated(address indexed previousProposer, address indexed newProposer);
+
+    /// @notice Emitted once, when the owner sets the dispute game.
+    /// @param disputeGame The only account allowed to remove proposals.
+    event DisputeGameSet(address indexed disputeGame);
 
     /// @notice Seconds after a proposal before it is final.
     uint256 public immutable challengePeriod;
@@ -66,10 +135,20 @@ contract StateManager is IStateManager, Ownable {
     /// @notice The only account allowed to submit state roots.
     address public proposer;
 
+    /// @notice The only account allowed to remove proposals; set once by the owner.
+    address public disputeGame;
+
     /// @dev Proposals, by index.
     Proposal[] private _proposals;
 
-    /// @param owner_           The account that may change the proposer.
+    /// @dev 1 + index of the latest live (not removed) proposal; 0 if there is none.
+    uint256 private _latestLive;
+
+    /// @dev 1 + index of the latest live proposal when proposal `index` was submitted (0: none);
+    ///      followed back when the latest live proposal is removed.
+    mapping(uint256 index => uint256 previousLive) private _previousLive;
+
+    /// @param owner_           The account that may change the proposer and set the dispute game.
     /// @param proposer_        The account that may submit state roots.
     /// @param challengePeriod_ Seconds after a proposal before it is final.
     /// @param proposalBond_    The bond (wei) each proposal must lock.
@@ -83,32 +162,106 @@ contract StateManager is IStateManager, Ownable {
     }
 
     /// @inheritdoc IStateManager
-    /// @dev Only the proposer, with `msg.value == proposalBond` and non-zero roots. `proof` is
-    ///      not checked yet (the dispute game issue defines it). The bond stays locked until bond
-    ///      settlement lands with the dispute game.
-    function submitStateRoot(bytes32 stateRoot, bytes32 batchRoot, bytes calldata) external payable {
+    /// @dev Only the proposer, with `msg.value == proposalBond`. `proof` is
+    ///      `abi.encode(uint64 l2BlockNumber, bytes32 l2BlockHash)` (exactly 64 bytes): the
+    ///      proposal binds the L2 block whose state root is `stateRoot` and whose block range
+    ///      was derived from the batches `batchRoot` commits to. Roots and block hash must be
+    ///      non-zero; `l2BlockNumber` must exceed the latest live proposal's. Emits
+    ///      `StateRootSubmitted` and `ProposalL2Block`.
+    function submitStateRoot(bytes32 stateRoot, bytes32 batchRoot, bytes calldata proof) external payable {
         if (msg.sender != proposer) revert StateManager_NotProposer();
         if (msg.value != proposalBond) revert StateManager_IncorrectBond();
         if (stateRoot == bytes32(0) || batchRoot == bytes32(0)) revert StateManager_ZeroRoot();
+        if (proof.length != 64) revert StateManager_MalformedProof();
+        uint256 l2BlockNumber = uint256(bytes32(proof[0:32]));
+        bytes32 l2BlockHash = bytes32(proof[32:64]);
+        if (l2BlockNumber > type(uint64).max) revert StateManager_MalformedProof();
+        if (l2BlockHash == bytes32(0)) revert StateManager_ZeroBlockHash();
+        uint256 latest = _latestLive;
+        if (latest != 0 && l2BlockNumber <= _proposals[latest - 1].l2BlockNumber) {
+            revert StateManager_L2BlockNotIncreasing();
+        }
+
         uint256 index = _proposals.length;
         _proposals.push(
             Proposal({
                 stateRoot: stateRoot,
                 batchRoot: batchRoot,
+                l2BlockHash: l2BlockHash,
+                // casting to 'uint64' is safe because it was checked above
+                // forge-lint: disable-next-line(unsafe-typecast)
+                l2BlockNumber: uint64(l2BlockNumber),
                 proposer: msg.sender,
                 timestamp: uint64(block.timestamp),
                 l1Block: uint64(block.number),
+                removed: false,
+                bondReturned: false,
                 bond: msg.value
             })
         );
+        _previousLive[index] = latest;
+        _latestLive = index + 1;
         emit StateRootSubmitted(index, stateRoot, batchRoot, msg.sender);
+        emit ProposalL2Block(index, l2BlockNumber, l2BlockHash);
     }
 
     /// @inheritdoc IStateManager
     /// @dev Not implemented yet: always reverts `StateManager_NotImplemented`. The dispute game
-    ///      issue implements the one-step verifier here.
+    ///      issue implements the one-step verifier here; the game calls it for the last
+    ///      disputed step and then `removeProposal` when the proposer loses.
     function verifyStateTransition(bytes32, bytes32, bytes calldata) external pure returns (bool) {
         revert StateManager_NotImplemented();
+    }
+
+    /// @notice Returns the bond of a final proposal to its proposer. Anyone may call it; it pays
+    ///         exactly once.
+    /// @param index The proposal index.
+    function returnBond(uint256 index) external {
+        Proposal storage p = _proposal(index);
+        if (p.removed) revert StateManager_ProposalRemoved();
+        if (p.bondReturned) revert StateManager_BondAlreadyReturned();
+        if (!_isFinal(p)) revert StateManager_ProposalNotFinal();
+        p.bondReturned = true;
+        address to = p.proposer;
+        uint256 amount = p.bond;
+        emit BondReturned(index, to, amount);
+        to.safeTransferETH(amount);
+    }
+
+    /// @notice Removes a proposal that is not final yet and pays its bond to `bondRecipient`.
+    ///         Only the dispute game (the challenger that won). A removed proposal never
+    ///         becomes final, and withdrawals proven against it must be proven again.
+    /// @param index         The proposal index.
+    /// @param bondRecipient The account paid the proposal's bond.
+    function removeProposal(uint256 index, address bondRecipient) external {
+        if (msg.sender != disputeGame) revert StateManager_NotDisputeGame();
+        if (bondRecipient == address(0)) revert StateManager_ZeroAddress();
+        Proposal storage p = _proposal(index);
+        if (p.removed) revert StateManager_ProposalRemoved();
+        if (_isFinal(p)) revert StateManager_ProposalFinal();
+        p.removed = true;
+        if (_latestLive == index + 1) {
+            // Walk back to the latest proposal still live; `_previousLive` skips the proposals
+            // already removed when `index` was submitted.
+            uint256 previous = _previousLive[index];
+            while (previous != 0 && _proposals[previous - 1].removed) {
+                previous = _previousLive[previous - 1];
+            }
+            _latestLive = previous;
+        }
+        uint256 bond = p.bond;
+        emit ProposalRemoved(index, bondRecipient, bond);
+        bondRecipient.safeTransferETH(bond);
+    }
+
+    /// @notice Sets the dispute game, the only account allowed to remove proposals. Only the
+    ///         owner, once.
+    /// @param disputeGame_ The dispute game.
+    function setDisputeGame(address disputeGame_) external onlyOwner {
+        if (disputeGame_ == address(0)) revert StateManager_ZeroAddress();
+        if (disputeGame != address(0)) revert StateManager_DisputeGameAlreadySet();
+        disputeGame = disputeGame_;
+        emit DisputeGameSet(disputeGame_);
     }
 
     /// @notice Replaces the proposer. Only the owner.
@@ -120,14 +273,12 @@ contract StateManager is IStateManager, Ownable {
         emit ProposerUpdated(previous, newProposer);
     }
 
-    /// @notice Whether the proposal at `index` is final (its challenge period has passed).
+    /// @notice Whether the proposal at `index` is final: not removed and its challenge period
+    ///         has passed.
     /// @param index The proposal index.
-    /// @return True once `block.timestamp >= proposal.timestamp + challengePeriod`.
+    /// @return True once `block.timestamp >= proposal.timestamp + challengePeriod`, unless removed.
     function isFinal(uint256 index) external view returns (bool) {
-        if (index >= _proposals.length) revert StateManager_UnknownProposal();
-        // The challenge period is defined in L1 time; proposer-side skew of seconds is immaterial.
-        // forge-lint: disable-next-line(block-timestamp)
-        return block.timestamp >= uint256(_proposals[index].timestamp) + challengePeriod;
+        return _isFinal(_proposal(index));
     }
 
     /// @notice The number of proposals.
@@ -140,7 +291,29 @@ contract StateManager is IStateManager, Ownable {
     /// @param index The proposal index.
     /// @return The recorded proposal.
     function proposals(uint256 index) external view returns (Proposal memory) {
+        return _proposal(index);
+    }
+
+    /// @notice The latest live (not removed) proposal, the one the next proposal must follow.
+    /// @return index    Its index.
+    /// @return proposal The proposal.
+    function latestProposal() external view returns (uint256 index, Proposal memory proposal) {
+        uint256 latest = _latestLive;
+        if (latest == 0) revert StateManager_NoProposal();
+        index = latest - 1;
+        proposal = _proposals[index];
+    }
+
+    /// @dev The proposal at `index`; reverts `StateManager_UnknownProposal` if there is none.
+    function _proposal(uint256 index) private view returns (Proposal storage) {
         if (index >= _proposals.length) revert StateManager_UnknownProposal();
         return _proposals[index];
+    }
+
+    /// @dev Not removed and past the challenge period (defined in L1 time; proposer-side skew of
+    ///      seconds is immaterial).
+    function _isFinal(Proposal storage p) private view returns (bool) {
+        // forge-lint: disable-next-line(block-timestamp)
+        return !p.removed && block.timestamp >= uint256(p.timestamp) + challengePeriod;
     }
 }

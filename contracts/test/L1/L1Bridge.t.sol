@@ -5,6 +5,7 @@ import {Test, Vm} from "test/utils/Test.sol";
 import {MockERC20, FeeOnTransferERC20, FalseReturningERC20, ReentrantERC20} from "test/utils/Mocks.sol";
 import {IL1Bridge} from "interfaces/IL1Bridge.sol";
 import {L1Bridge} from "src/L1/L1Bridge.sol";
+import {StateManager} from "src/L1/StateManager.sol";
 import {L2Bridge} from "src/L2/L2Bridge.sol";
 import {BridgedERC20} from "src/L2/BridgedERC20.sol";
 import {Predeploys} from "src/libraries/Predeploys.sol";
@@ -31,7 +32,7 @@ contract L1BridgeTest is Test {
     uint32 internal constant ERC20_GAS = 900_000;
 
     function setUp() public {
-        bridge = new L1Bridge();
+        bridge = new L1Bridge(address(new StateManager(address(this), address(this), 1 hours, 0)));
         token = new MockERC20();
         l2Token = bridge.predictL2Token(address(token));
         alice = makeAddr("alice");
@@ -47,6 +48,11 @@ contract L1BridgeTest is Test {
     }
 
     // ------------------------------------------------------------------ constants
+
+    function test_constructor_zeroStateManager_reverts() public {
+        vm.expectRevert(L1Bridge.L1Bridge_ZeroAddress.selector);
+        new L1Bridge(address(0));
+    }
 
     function test_constants_succeeds() public view {
         assertEq(bridge.MIN_ETH_DEPOSIT_GAS(), 21_000);
@@ -293,14 +299,9 @@ contract L1BridgeTest is Test {
 
     // ------------------------------------------------------------------ withdrawals
 
-    function testFuzz_withdraw_notEnabled_reverts(address l1Token, address l2Token_, uint256 amount) public {
-        vm.expectRevert(L1Bridge.L1Bridge_WithdrawalsNotEnabled.selector);
+    function testFuzz_withdraw_onL1_reverts(address l1Token, address l2Token_, uint256 amount) public {
+        vm.expectRevert(L1Bridge.L1Bridge_WithdrawOnL2.selector);
         bridge.withdraw(l1Token, l2Token_, amount);
-    }
-
-    function testFuzz_finalizeWithdrawal_notEnabled_reverts(bytes32 id, address recipient, uint256 amount) public {
-        vm.expectRevert(L1Bridge.L1Bridge_WithdrawalsNotEnabled.selector);
-        bridge.finalizeWithdrawal(id, recipient, amount);
     }
 
     // ------------------------------------------------------------------ L1 -> L2 agreement

@@ -72,7 +72,7 @@ contract L1BridgeInvariants is Test {
     L1BridgeHandler internal handler;
 
     function setUp() public {
-        bridge = new L1Bridge();
+        bridge = new L1Bridge(address(1));
         token = new DevToken();
         handler = new L1BridgeHandler(bridge, token);
 

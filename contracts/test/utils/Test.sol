@@ -20,6 +20,7 @@ interface Vm {
     // Environment.
     function deal(address account, uint256 newBalance) external;
     function etch(address target, bytes calldata newRuntimeBytecode) external;
+    function load(address target, bytes32 slot) external view returns (bytes32 data);
     function warp(uint256 newTimestamp) external;
     function roll(uint256 newHeight) external;
     function prank(address msgSender) external;
@@ -157,6 +158,10 @@ abstract contract Test is CommonBase {
 
     function assertFalse(bool condition) internal pure {
         vm.assertFalse(condition, "assertFalse");
+    }
+
+    function assertFalse(bool condition, string memory err) internal pure {
+        vm.assertFalse(condition, err);
     }
 
     function assertLe(uint256 left, uint256 right, string memory err) internal pure {
