@@ -79,6 +79,9 @@ pub(crate) struct RunArgs {
     /// How often the batcher looks for new L2 blocks to post.
     #[arg(long, env = "ROLLUP_BATCHER_INTERVAL", default_value = "2s", value_parser = parse_duration)]
     pub(crate) batcher_interval: Duration,
+    /// How often the proposer considers proposing the safe head's state root.
+    #[arg(long, env = "ROLLUP_PROPOSAL_INTERVAL", default_value = "30s", value_parser = parse_duration)]
+    pub(crate) proposal_interval: Duration,
     /// How long the batcher waits for an L1 transaction before resubmitting it with higher fees.
     #[arg(long, env = "ROLLUP_L1_RESUBMIT_AFTER", default_value = "12s", value_parser = parse_duration)]
     pub(crate) l1_resubmit_after: Duration,
@@ -102,6 +105,10 @@ pub(crate) struct NodeArgs {
     /// batcher runs only when set. Prefer the environment variable over the flag.
     #[arg(long, env = "ROLLUP_BATCHER_KEY", hide_env_values = true)]
     pub(crate) batcher_key: Option<String>,
+    /// Private key (hex) of the StateManager's proposer account; the proposer runs only when
+    /// set. It proposes the safe head's state root with the required bond.
+    #[arg(long, env = "ROLLUP_PROPOSER_KEY", hide_env_values = true)]
+    pub(crate) proposer_key: Option<String>,
     #[command(flatten)]
     pub(crate) run: RunArgs,
 }

@@ -174,7 +174,11 @@ async fn run_with_l1(
     };
     let config = Arc::new(config);
     let config_for_info = config.clone();
-    let roles = runner::Roles { sequencer: true, batcher: Some(signers[1].clone()) };
+    let roles = runner::Roles {
+        sequencer: true,
+        batcher: Some(signers[1].clone()),
+        proposer: Some(signers[2].clone()),
+    };
     runner::run_node(config, l1_rpc_url, &args.run, roles, cancel, move |rpc| {
         let info = info(rpc, &config_for_info);
         write_json(&info_path, &info)?;

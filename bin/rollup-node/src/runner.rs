@@ -6,6 +6,7 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 use alloy_signer_local::PrivateKeySigner;
 use eyre::WrapErr;
 use rollup_batcher::{Batcher, BatcherConfig};
+use rollup_proposer::{Proposer, ProposerConfig};
 use rollup_l1::{L1Follower, L1FollowerConfig, L1Sender, SenderConfig};
 use rollup_node_core::{L1Finalized, RollupNode};
 use rollup_primitives::{BlockNumHash, RollupConfig};
@@ -28,18 +29,24 @@ pub(crate) struct Roles {
     pub(crate) sequencer: bool,
     /// Post batches to L1 with this key.
     pub(crate) batcher: Option<PrivateKeySigner>,
+    /// Propose state roots with this key.
+    pub(crate) proposer: Option<PrivateKeySigner>,
+}
+
+fn parse_key(flag: &str, key: Option<&str>) -> eyre::Result<Option<PrivateKeySigner>> {
+    key.map(|key| key.trim().parse::<PrivateKeySigner>())
+        .transpose()
+        .map_err(|err| eyre::eyre!("{flag} is not a valid private key: {err}"))
 }
 
 /// `rollup-node node`.
 pub(crate) async fn run_replica(args: NodeArgs) -> eyre::Result<()> {
     let config = RollupConfig::from_file(&args.config)?;
-    let batcher = args
-        .batcher_key
-        .as_deref()
-        .map(|key| key.trim().parse::<PrivateKeySigner>())
-        .transpose()
-        .map_err(|err| eyre::eyre!("--batcher-key is not a valid private key: {err}"))?;
-    let roles = Roles { sequencer: args.sequencer, batcher };
+    let roles = Roles {
+        sequencer: args.sequencer,
+        batcher: parse_key("--batcher-key", args.batcher_key.as_deref())?,
+        proposer: parse_key("--proposer-key", args.proposer_key.as_deref())?,
+    };
     let cancel = shutdown_on_signal();
     run_node(Arc::new(config), &args.l1_rpc_url, &args.run, roles, cancel, |_| Ok(())).await
 }
@@ -95,7 +102,7 @@ pub(crate) async fn run_node(
     info!(
         target: "rollup::node",
         http = %format!("http://{rpc_addr}"), ws = %format!("ws://{rpc_addr}"),
-        sequencer = roles.sequencer, batcher = roles.batcher.is_some(),
+        sequencer = roles.sequencer, batcher = roles.batcher.is_some(), proposer = roles.proposer.is_some(),
         "L2 JSON-RPC ready"
     );
     on_ready(rpc_addr)?;
@@ -121,6 +128,23 @@ pub(crate) async fn run_node(
         }
         None => None,
     };
+    let proposer_task = match roles.proposer {
+        Some(signer) => {
+            let sender = L1Sender::new(
+                l1_rpc_url,
+                signer,
+                SenderConfig { resubmit_after: args.l1_resubmit_after, ..Default::default() },
+            )?;
+            let proposer = Proposer::new(
+                ProposerConfig { state_manager: config.contracts.state_manager, interval: args.proposal_interval },
+                store.clone(),
+                node.heads(),
+                sender,
+            );
+            Some(tokio::spawn(proposer.run(cancel.child_token())))
+        }
+        None => None,
+    };
     let sequencer = pool.map(|pool| Sequencer::new(SequencerConfig { block_time: args.block_time }, pool));
 
     let follower_config = L1FollowerConfig {
@@ -135,6 +159,11 @@ pub(crate) async fn run_node(
         && let Ok(Err(err)) = task.await
     {
         warn!(target: "rollup::node", %err, "batcher stopped with an error");
+    }
+    if let Some(task) = proposer_task
+        && let Ok(Err(err)) = task.await
+    {
+        warn!(target: "rollup::node", %err, "proposer stopped with an error");
     }
     let _ = rpc_handle.stop();
     rpc_handle.stopped().await;

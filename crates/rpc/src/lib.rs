@@ -25,7 +25,9 @@ mod error;
 mod eth;
 mod txs;
 mod rollup;
-pub use rollup::{AccountProofJson, ProofJson, StorageProofJson, TerminalJson};
+pub use rollup::{
+    AccountProofJson, ProofJson, StorageProofJson, TerminalJson, WithdrawalJson, WithdrawalProofJson,
+};
 mod types;
 
 use std::{net::SocketAddr, sync::Arc};

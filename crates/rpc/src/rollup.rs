@@ -5,6 +5,7 @@ use alloy_primitives::{Address, B256, Bytes, U64, U256};
 use jsonrpsee::RpcModule;
 use rollup_primitives::decode_l1_origin;
 use rollup_trie::{Proof, Terminal};
+use alloy_sol_types::SolValue;
 use serde::Serialize;
 
 use crate::{
@@ -91,8 +92,97 @@ pub struct AccountProofJson {
     pub storage_proof: Vec<StorageProofJson>,
 }
 
+/// A withdrawal as `L2Bridge.withdraw` recorded it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WithdrawalJson {
+    /// L2 bridge withdrawal nonce.
+    pub nonce: U256,
+    /// Sender on L2.
+    pub from: Address,
+    /// Recipient on L1.
+    pub to: Address,
+    /// Token on L1 (zero: ETH).
+    pub l1_token: Address,
+    /// Token on L2 (zero: ETH).
+    pub l2_token: Address,
+    /// Amount.
+    pub amount: U256,
+}
+
+/// `rollup_getWithdrawalProof` result: everything `L1Bridge.proveWithdrawal` takes.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WithdrawalProofJson {
+    /// The withdrawal.
+    pub withdrawal: WithdrawalJson,
+    /// Its hash: the `withdrawalId` of `finalizeWithdrawal`.
+    pub withdrawal_hash: B256,
+    /// The L2 block whose state the proof is against.
+    pub l2_block_number: U64,
+    /// That block's state root (must equal the proposal's).
+    pub state_root: B256,
+    /// Storage slot of `L2Bridge.sentWithdrawals[withdrawalHash]`.
+    pub slot: U256,
+    /// Proof that the slot holds 1.
+    pub proof: ProofJson,
+}
+
 /// Registers the `rollup_*` methods.
 pub(crate) fn register(module: &mut RpcModule<EthApi>) {
+    method(module, "rollup_getWithdrawalProof", |api, args| {
+        use alloy_sol_types::SolEvent;
+        use rollup_primitives::bindings::IL2Bridge::WithdrawalInitiated;
+        let tx_hash: B256 = args.required(0, "withdrawal transaction hash")?;
+        let block: Option<BlockId> = args.optional(1, "block")?;
+        let reader = api.ctx.store.reader()?;
+        let stored = reader
+            .transaction(tx_hash)?
+            .ok_or_else(|| RpcError::InvalidParams(format!("transaction {tx_hash} is not in the L2 chain")))?;
+        let event = stored
+            .receipt
+            .logs
+            .iter()
+            .filter(|log| log.address == rollup_primitives::L2_BRIDGE)
+            .find_map(|log| WithdrawalInitiated::decode_log_data(&log.data).ok())
+            .ok_or_else(|| RpcError::InvalidParams(format!("transaction {tx_hash} initiated no withdrawal")))?;
+        let number = api.existing_block_number(&reader, block.unwrap_or_default())?;
+        if number < stored.block_number {
+            return Err(RpcError::InvalidParams(format!(
+                "the withdrawal is in L2 block {}, after block {number}",
+                stored.block_number
+            )));
+        }
+        let slot = U256::from_be_bytes(
+            alloy_primitives::keccak256((event.withdrawalHash, U256::ZERO).abi_encode_params()).0,
+        );
+        let state = reader.state_at(number)?;
+        let value = rollup_execution::revm::DatabaseRef::storage_ref(&state, rollup_primitives::L2_BRIDGE, slot)?;
+        if value != U256::from(1) {
+            return Err(RpcError::Internal(format!(
+                "withdrawal {} is not recorded in L2Bridge storage at block {number}",
+                event.withdrawalHash
+            )));
+        }
+        let header = reader.header(number)?.ok_or_else(|| RpcError::UnknownBlock(format!("block {number}")))?;
+        let key = rollup_trie::storage_key(rollup_primitives::L2_BRIDGE, slot);
+        Ok(WithdrawalProofJson {
+            withdrawal: WithdrawalJson {
+                nonce: event.nonce,
+                from: event.from,
+                to: event.to,
+                l1_token: event.l1Token,
+                l2_token: event.l2Token,
+                amount: event.amount,
+            },
+            withdrawal_hash: event.withdrawalHash,
+            l2_block_number: U64::from(number),
+            state_root: header.state_root,
+            slot,
+            proof: reader.trie_proof_at(number, key)?.into(),
+        })
+    });
+
     method(module, "rollup_getProof", |api, args| {
         let address: Address = args.required(0, "address")?;
         let slots: Vec<U256> = args.optional(1, "storage slots")?.unwrap_or_default();

@@ -1,0 +1,13 @@
+//! The proposer: submits the state root of the safe L2 head to the L1 `StateManager` with a
+//! bond, and reclaims bonds once proposals are final.
+//!
+//! # Invariants
+//! - Only blocks derived from L1 data (the safe head) are proposed.
+//! - The `StateManager` is the source of truth for what is proposed: a proposal whose L1
+//!   inclusion a reorg removed is simply proposed again on the next round.
+//! - Each proposal binds its L2 block (number and hash) and a batch root over the
+//!   `BatchInbox` commitments its range was derived from ([`rollup_primitives::batch_root`]).
+
+mod proposer;
+
+pub use proposer::{Proposer, ProposerConfig, ProposerError, proposal_inputs};

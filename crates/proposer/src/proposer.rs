@@ -1,0 +1,163 @@
+//! The proposer loop.
+
+use std::time::Duration;
+
+use alloy_network::TransactionBuilder;
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_provider::Provider;
+use alloy_rpc_types_eth::TransactionRequest;
+use alloy_sol_types::{SolCall, SolValue};
+use rollup_l1::{L1Error, L1Sender};
+use rollup_primitives::{Heads, batch_root, bindings::IStateManager};
+use rollup_storage::{Store, StorageError};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+/// Proposer errors.
+#[derive(Debug, thiserror::Error)]
+pub enum ProposerError {
+    /// Reading L2 blocks failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// Talking to L1 failed.
+    #[error(transparent)]
+    L1(#[from] L1Error),
+    /// An L1 read failed.
+    #[error("reading the StateManager failed: {0}")]
+    Read(String),
+    /// The block to propose is not stored.
+    #[error("L2 block {0} is not stored")]
+    MissingBlock(u64),
+}
+
+/// Proposer settings.
+#[derive(Debug, Clone, Copy)]
+pub struct ProposerConfig {
+    /// The L1 `StateManager`.
+    pub state_manager: Address,
+    /// How often to consider a new proposal.
+    pub interval: Duration,
+}
+
+/// What a proposal for L2 block `number` submits: `(stateRoot, batchRoot, proof)`, where
+/// `proof = abi.encode(uint64 number, bytes32 blockHash)` and the batch root covers the
+/// batches of blocks `after + 1..=number`.
+pub fn proposal_inputs(store: &Store, after: u64, number: u64) -> Result<(B256, B256, Bytes), ProposerError> {
+    let reader = store.reader()?;
+    let header = reader.header(number)?.ok_or(ProposerError::MissingBlock(number))?;
+    let hash = reader.block_hash(number)?.ok_or(ProposerError::MissingBlock(number))?;
+    let mut commitments: Vec<B256> = Vec::new();
+    for block in after + 1..=number {
+        let commitment = reader.block_batch(block)?.unwrap_or_default();
+        if !commitment.is_zero() && commitments.last() != Some(&commitment) {
+            commitments.push(commitment);
+        }
+    }
+    let proof = (number, hash).abi_encode_params();
+    Ok((header.state_root, batch_root(&commitments), proof.into()))
+}
+
+/// Proposes until cancelled.
+#[derive(Debug)]
+pub struct Proposer {
+    config: ProposerConfig,
+    store: Store,
+    heads: watch::Receiver<Heads>,
+    sender: L1Sender,
+}
+
+impl Proposer {
+    /// A proposer for the chain in `store`, following `heads`, submitting with `sender` (the
+    /// `StateManager`'s proposer account).
+    pub const fn new(config: ProposerConfig, store: Store, heads: watch::Receiver<Heads>, sender: L1Sender) -> Self {
+        Self { config, store, heads, sender }
+    }
+
+    async fn call<C: SolCall>(&self, call: C) -> Result<C::Return, ProposerError> {
+        let tx = TransactionRequest::default().with_to(self.config.state_manager).with_input(call.abi_encode());
+        let out = self.sender.provider().call(tx).await.map_err(|err| ProposerError::Read(err.to_string()))?;
+        C::abi_decode_returns(&out).map_err(|err| ProposerError::Read(err.to_string()))
+    }
+
+    /// The L2 block of the newest live proposal (0 if none).
+    async fn latest_proposed(&self) -> Result<u64, ProposerError> {
+        if self.call(IStateManager::proposalCountCall {}).await? == U256::ZERO {
+            return Ok(0);
+        }
+        // Reverts when every proposal was removed: nothing live.
+        match self.call(IStateManager::latestProposalCall {}).await {
+            Ok(latest) => Ok(latest.proposal.l2BlockNumber),
+            Err(_) => Ok(0),
+        }
+    }
+
+    /// One round: propose the safe head if it is ahead of the latest proposal.
+    pub async fn propose_once(&self) -> Result<Option<u64>, ProposerError> {
+        let safe = self.heads.borrow().safe_l2.number;
+        let proposed = self.latest_proposed().await?;
+        if safe <= proposed {
+            return Ok(None);
+        }
+        let (state_root, batch_root, proof) = proposal_inputs(&self.store, proposed, safe)?;
+        let bond = self.call(IStateManager::proposalBondCall {}).await?;
+        let input = IStateManager::submitStateRootCall { stateRoot: state_root, batchRoot: batch_root, proof };
+        let receipt =
+            self.sender.send_with_value(self.config.state_manager, input.abi_encode().into(), bond).await?;
+        if !receipt.status() {
+            warn!(target: "rollup::proposer", tx = %receipt.transaction_hash, l2_block = safe, "proposal reverted (is this key the StateManager's proposer?)");
+            return Ok(None);
+        }
+        info!(
+            target: "rollup::proposer",
+            l2_block = safe, %state_root, %batch_root, l1_block = receipt.block_number.unwrap_or_default(),
+            "state root proposed"
+        );
+        metrics::counter!("rollup_proposer_proposals_total").increment(1);
+        metrics::gauge!("rollup_proposer_latest_l2_block").set(safe as f64);
+        Ok(Some(safe))
+    }
+
+    /// Returns the bonds of final proposals, oldest first, from `next` on; returns the next
+    /// index to look at.
+    async fn reclaim_bonds(&self, mut next: u64) -> Result<u64, ProposerError> {
+        let count = self.call(IStateManager::proposalCountCall {}).await?.to::<u64>();
+        while next < count {
+            let index = U256::from(next);
+            let proposal = self.call(IStateManager::proposalsCall { index }).await?;
+            if proposal.removed || proposal.bondReturned {
+                next += 1;
+                continue;
+            }
+            if !self.call(IStateManager::isFinalCall { index }).await? {
+                break;
+            }
+            let receipt = self
+                .sender
+                .send(self.config.state_manager, IStateManager::returnBondCall { index }.abi_encode().into())
+                .await?;
+            debug!(target: "rollup::proposer", index = next, ok = receipt.status(), "bond returned");
+            next += 1;
+        }
+        Ok(next)
+    }
+
+    /// Runs until `cancel` fires. Errors are logged and retried next round.
+    pub async fn run(self, cancel: CancellationToken) -> Result<(), ProposerError> {
+        info!(target: "rollup::proposer", state_manager = %self.config.state_manager, sender = %self.sender.address(), "proposer running");
+        let mut next_bond = 0;
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return Ok(()),
+                _ = tokio::time::sleep(self.config.interval) => {}
+            }
+            if let Err(err) = self.propose_once().await {
+                warn!(target: "rollup::proposer", %err, "proposal round failed; retrying");
+            }
+            match self.reclaim_bonds(next_bond).await {
+                Ok(next) => next_bond = next,
+                Err(err) => warn!(target: "rollup::proposer", %err, "bond reclaim failed; retrying"),
+            }
+        }
+    }
+}
