@@ -354,17 +354,7 @@ impl StoreWriter {
             let prior = self.reads().account(*address)?;
             changeset.accounts.push((*address, prior));
             trie.insert(rollup_trie::account_key(*address), account_leaf(info.as_ref()));
-            match info {
-                Some(info) => self.tx.put(
-                    self.tables.accounts,
-                    address,
-                    codec::encode_account(info),
-                    WriteFlags::empty(),
-                )?,
-                None => {
-                    self.tx.del(self.tables.accounts, address, None)?;
-                }
-            }
+            self.put_account(*address, info.as_ref())?;
         }
         Ok((changeset, trie))
     }
@@ -389,7 +379,7 @@ impl StoreWriter {
             // Accounts and slots each appear once per changeset, so the order of undoing within
             // a block does not matter.
             for (address, prior) in &changeset.accounts {
-                self.restore_account(*address, prior.as_ref())?;
+                self.put_account(*address, prior.as_ref())?;
                 trie.insert(rollup_trie::account_key(*address), account_leaf(prior.as_ref()));
             }
             for (address, slot, prior) in &changeset.storage {
@@ -438,8 +428,9 @@ impl StoreWriter {
         Ok(head - number)
     }
 
-    fn restore_account(&mut self, address: Address, prior: Option<&AccountInfo>) -> Result<()> {
-        match prior {
+    /// Writes an account, or deletes it (`None`).
+    fn put_account(&mut self, address: Address, info: Option<&AccountInfo>) -> Result<()> {
+        match info {
             Some(info) => self.tx.put(
                 self.tables.accounts,
                 address,
