@@ -5,6 +5,7 @@
 
 mod support;
 mod transact;
+mod withdrawals;
 
 use alloy_network::TransactionBuilder;
 use alloy_primitives::{Address, U256};

@@ -139,7 +139,24 @@ pub(crate) struct Devnet {
 }
 
 impl Devnet {
+    /// `rollup-node devnet` with default block, batch and proposal intervals.
     pub(crate) fn start(l1_url: &str, datadir: &Path) -> Self {
+        Self::start_with(l1_url, datadir, &[])
+    }
+
+    /// Fast L2 blocks, batches and proposals, for tests that wait on them.
+    pub(crate) fn start_fast(l1_url: &str, datadir: &Path) -> Self {
+        Self::start_with(
+            l1_url,
+            datadir,
+            &["--block-time", "100ms", "--batcher-interval", "200ms", "--proposal-interval", "1s"],
+        )
+    }
+
+    /// `rollup-node devnet` attached to `l1_url` with `extra` flags; returns once it wrote a
+    /// fresh `devnet.json`.
+    pub(crate) fn start_with(l1_url: &str, datadir: &Path, extra: &[&str]) -> Self {
+        std::fs::create_dir_all(datadir).unwrap();
         let info_path = datadir.join("devnet.json");
         let modified = || {
             std::fs::metadata(&info_path)
@@ -163,6 +180,7 @@ impl Devnet {
                 "--l1-poll-interval",
                 "50ms",
             ])
+            .args(extra)
             .arg("--datadir")
             .arg(datadir)
             .env("RUST_LOG", "info,rollup=debug")

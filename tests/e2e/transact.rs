@@ -16,7 +16,7 @@ use alloy_signer_local::PrivateKeySigner;
 use serde_json::{Value, json};
 
 use super::{deposit_eth, ether};
-use crate::support::{self, Anvil, Devnet, Proc, free_port, wait_until};
+use crate::support::{self, Anvil, Devnet, Proc, free_port};
 
 /// Generous bound for any single wait below; a healthy run needs a small fraction of it.
 const WAIT: Duration = Duration::from_secs(30);
@@ -42,56 +42,6 @@ fn foundry_bin(name: &str, env: &str) -> PathBuf {
     pinned
 }
 
-/// `rollup-node devnet` with a 100 ms block time and a 200 ms batcher interval (the shared
-/// harness runs the defaults, 1 s and 2 s, which would make these tests slow).
-fn start_devnet(l1_url: &str, datadir: &Path) -> Devnet {
-    std::fs::create_dir_all(datadir).unwrap();
-    let info_path = datadir.join("devnet.json");
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(datadir.join("node.log"))
-        .unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_rollup-node"))
-        .args([
-            "devnet",
-            "--l1-rpc-url",
-            l1_url,
-            "--rpc-addr",
-            "127.0.0.1:0",
-            "--l1-poll-interval",
-            "50ms",
-            "--block-time",
-            "100ms",
-            "--batcher-interval",
-            "200ms",
-        ])
-        .arg("--datadir")
-        .arg(datadir)
-        .env("RUST_LOG", "info,rollup=debug")
-        .stdout(Stdio::from(log.try_clone().unwrap()))
-        .stderr(Stdio::from(log))
-        .spawn()
-        .expect("start rollup-node devnet");
-    let mut proc = Proc(child);
-    let info = wait_until(Duration::from_secs(60), "devnet.json", || {
-        if let Ok(Some(status)) = proc.0.try_wait() {
-            panic!(
-                "rollup-node exited early with {status}; log:\n{}",
-                std::fs::read_to_string(datadir.join("node.log")).unwrap_or_default()
-            );
-        }
-        std::fs::read_to_string(&info_path)
-            .ok()
-            .and_then(|text| serde_json::from_str(&text).ok())
-    });
-    Devnet {
-        proc: Some(proc),
-        datadir: datadir.to_path_buf(),
-        l1_url: l1_url.to_string(),
-        info,
-    }
-}
 
 /// A raw JSON-RPC call that may fail (a node still starting, a method not served).
 async fn rpc(url: &str, method: &str, params: Value) -> Result<Value, String> {
@@ -430,7 +380,7 @@ async fn forge_create_and_cast_send_work_against_l2_body() {
     );
     let anvil = Anvil::start();
     let dir = tempfile::tempdir().unwrap();
-    let devnet = start_devnet(&anvil.url, &dir.path().join("devnet"));
+    let devnet = Devnet::start_fast(&anvil.url, &dir.path().join("devnet"));
     let l2 = devnet.info.l2_rpc_url.clone();
     let deployer = &devnet.info.accounts[2];
     let key = format!("{}", deployer.private_key);
@@ -715,7 +665,7 @@ fn replica_from_scratch_reaches_the_same_chain() {
 async fn replica_from_scratch_reaches_the_same_chain_body() {
     let anvil = Anvil::start();
     let dir = tempfile::tempdir().unwrap();
-    let devnet = start_devnet(&anvil.url, &dir.path().join("devnet"));
+    let devnet = Devnet::start_fast(&anvil.url, &dir.path().join("devnet"));
     let l2 = devnet.info.l2_rpc_url.clone();
     let touched = activity(&devnet).await;
     // Batches landed: the safe head covers everything the activity produced.
@@ -765,7 +715,7 @@ fn replica_killed_mid_derivation_converges() {
 async fn replica_killed_mid_derivation_converges_body() {
     let anvil = Anvil::start();
     let dir = tempfile::tempdir().unwrap();
-    let devnet = start_devnet(&anvil.url, &dir.path().join("devnet"));
+    let devnet = Devnet::start_fast(&anvil.url, &dir.path().join("devnet"));
     let l2 = devnet.info.l2_rpc_url.clone();
     // Many transfers spread over many blocks: at least 40, and until the chain has 30+ blocks.
     let (mut sent, mut last_tx_block) = (0, 0);
@@ -918,7 +868,7 @@ fn unwinds(log: &str) -> Vec<(u64, u64)> {
 async fn l1_reorg_under_posted_batches_is_recovered_body() {
     let anvil = Anvil::start();
     let dir = tempfile::tempdir().unwrap();
-    let devnet = start_devnet(&anvil.url, &dir.path().join("devnet"));
+    let devnet = Devnet::start_fast(&anvil.url, &dir.path().join("devnet"));
     let l2 = devnet.info.l2_rpc_url.clone();
     let l1 = devnet.l1(0);
 
@@ -1071,7 +1021,7 @@ fn l1_reorg_while_a_batch_transaction_is_pending_is_recovered() {
 async fn l1_reorg_while_a_batch_transaction_is_pending_is_recovered_body() {
     let anvil = Anvil::start();
     let dir = tempfile::tempdir().unwrap();
-    let devnet = start_devnet(&anvil.url, &dir.path().join("devnet"));
+    let devnet = Devnet::start_fast(&anvil.url, &dir.path().join("devnet"));
     let l2 = devnet.info.l2_rpc_url.clone();
     let l1 = devnet.l1(0);
     let batcher = devnet.info.accounts[1].address;

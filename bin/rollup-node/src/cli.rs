@@ -48,6 +48,97 @@ pub(crate) enum Command {
     ///
     /// A second run with the same --datadir resumes the same chains.
     Devnet(DevnetArgs),
+    /// Deposit ETH or an ERC-20 from L1 to the same account on L2.
+    Deposit(TokenAmountArgs),
+    /// Start a withdrawal on L2 (ETH, or a bridged ERC-20 back to its L1 token); prints the L2
+    /// transaction hash the other withdrawal commands take.
+    Withdraw(TokenAmountArgs),
+    /// Where a withdrawal stands: its L2 block, the proposal covering it, proven, final at,
+    /// finalized.
+    WithdrawalStatus(WithdrawalTxArgs),
+    /// Prove a withdrawal on L1: waits for a proposal covering its L2 block, then sends
+    /// `L1Bridge.proveWithdrawal` with the proof against that proposal's state root.
+    Prove(ProveArgs),
+    /// Pay out a proven withdrawal on L1 once its proposal is final (after the challenge period).
+    Finalize(FinalizeArgs),
+}
+
+/// Where the user commands (`deposit`, `withdraw`, ...) find the chains, contracts and key.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct ClientArgs {
+    /// The `devnet.json` that `rollup-node devnet` writes: RPC URLs, contract addresses and the
+    /// funded dev accounts.
+    #[arg(
+        long,
+        env = "ROLLUP_DEVNET_FILE",
+        default_value = "./devnet-data/devnet.json"
+    )]
+    pub(crate) devnet: PathBuf,
+    /// L1 JSON-RPC URL (default: the devnet file's).
+    #[arg(long, env = "ROLLUP_L1_RPC_URL")]
+    pub(crate) l1_rpc_url: Option<String>,
+    /// L2 JSON-RPC URL (default: the devnet file's).
+    #[arg(long, env = "ROLLUP_L2_RPC_URL")]
+    pub(crate) l2_rpc_url: Option<String>,
+    /// Sign with this dev account of the devnet file (0-9).
+    #[arg(long, env = "ROLLUP_ACCOUNT", default_value_t = 0)]
+    pub(crate) account: usize,
+    /// Sign with this private key (hex) instead of a dev account. Prefer the environment
+    /// variable over the flag.
+    #[arg(
+        long,
+        env = "ROLLUP_PRIVATE_KEY",
+        hide_env_values = true,
+        conflicts_with = "account"
+    )]
+    pub(crate) private_key: Option<String>,
+}
+
+/// `rollup-node deposit` and `rollup-node withdraw`.
+#[derive(Debug, Args)]
+pub(crate) struct TokenAmountArgs {
+    /// Amount in ether, or in whole tokens for an ERC-20 (18 decimals), e.g. `1.5`.
+    #[arg(long)]
+    pub(crate) amount: String,
+    /// The L1 address of the ERC-20 (default: ETH). For `withdraw`, the L1 token whose bridged
+    /// L2 token is burned.
+    #[arg(long)]
+    pub(crate) token: Option<alloy_primitives::Address>,
+    #[command(flatten)]
+    pub(crate) client: ClientArgs,
+}
+
+/// A withdrawal, named by the L2 transaction that started it.
+#[derive(Debug, Args)]
+pub(crate) struct WithdrawalTxArgs {
+    /// Hash of the L2 transaction that called `L2Bridge.withdraw` (`rollup-node withdraw` prints it).
+    pub(crate) tx: alloy_primitives::B256,
+    #[command(flatten)]
+    pub(crate) client: ClientArgs,
+}
+
+/// `rollup-node prove`.
+#[derive(Debug, Args)]
+pub(crate) struct ProveArgs {
+    #[command(flatten)]
+    pub(crate) tx: WithdrawalTxArgs,
+    /// Give up waiting for a covering proposal after this long, e.g. `10m` (default: wait forever).
+    #[arg(long, value_parser = parse_duration)]
+    pub(crate) timeout: Option<Duration>,
+}
+
+/// `rollup-node finalize`.
+#[derive(Debug, Args)]
+pub(crate) struct FinalizeArgs {
+    #[command(flatten)]
+    pub(crate) tx: WithdrawalTxArgs,
+    /// Wait until the proposal the withdrawal was proven against is final, then finalize
+    /// (without it, send now: too early fails with `L1Bridge_ProposalNotFinal`).
+    #[arg(long)]
+    pub(crate) wait: bool,
+    /// With --wait: give up after this long, e.g. `10m` (default: wait forever).
+    #[arg(long, value_parser = parse_duration, requires = "wait")]
+    pub(crate) timeout: Option<Duration>,
 }
 
 /// Flags of the L2 node itself (shared by `node` and `devnet`).
@@ -157,6 +248,11 @@ impl Cli {
         match self.command {
             Command::Node(args) => crate::runner::run_replica(args).await,
             Command::Devnet(args) => crate::devnet::run(args).await,
+            Command::Deposit(args) => crate::client::deposit(args).await,
+            Command::Withdraw(args) => crate::client::withdraw(args).await,
+            Command::WithdrawalStatus(args) => crate::client::status(args).await,
+            Command::Prove(args) => crate::client::prove(args).await,
+            Command::Finalize(args) => crate::client::finalize(args).await,
         }
     }
 }

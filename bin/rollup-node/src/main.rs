@@ -1,6 +1,7 @@
 //! `rollup-node`: run a rollup replica against any L1, or a whole devnet with one command.
 
 mod cli;
+mod client;
 mod deploy;
 mod devnet;
 mod logging;

@@ -34,6 +34,16 @@ alloy_sol_types::sol! {
         TrieProof trieProof;
     }
 
+    /// A proven withdrawal (`L1Bridge.ProvenWithdrawal`).
+    #[derive(Debug, PartialEq, Eq)]
+    struct ProvenWithdrawal {
+        uint256 proposalIndex;
+        address recipient;
+        address l1Token;
+        uint64 provenAt;
+        uint256 amount;
+    }
+
     /// A state root proposal (`StateManager.Proposal`).
     #[derive(Debug, PartialEq, Eq)]
     struct Proposal {
@@ -68,6 +78,8 @@ alloy_sol_types::sol! {
         function depositNonce() external view returns (uint256);
         function proveWithdrawal(uint256 proposalIndex, Withdrawal calldata withdrawal, WithdrawalProof calldata proof) external returns (bytes32);
         function finalizedWithdrawals(bytes32 withdrawalId) external view returns (bool);
+        function provenWithdrawals(bytes32 withdrawalId) external view returns (ProvenWithdrawal memory);
+        function deposits(address l1Token) external view returns (uint256);
         event WithdrawalProven(bytes32 indexed withdrawalId, uint256 indexed proposalIndex, address indexed recipient);
         event WithdrawalFinalized(bytes32 indexed withdrawalId, address indexed recipient, address l1Token, uint256 amount);
     }
@@ -91,6 +103,8 @@ alloy_sol_types::sol! {
         function latestProposal() external view returns (uint256 index, Proposal memory proposal);
         function isFinal(uint256 index) external view returns (bool);
         function returnBond(uint256 index) external;
+        function setDisputeGame(address disputeGame) external;
+        function removeProposal(uint256 index, address bondRecipient) external;
         event ProposalL2Block(uint256 indexed index, uint256 indexed l2BlockNumber, bytes32 l2BlockHash);
     }
 
@@ -109,6 +123,7 @@ alloy_sol_types::sol! {
         function balanceOf(address owner) external view returns (uint256);
         function totalSupply() external view returns (uint256);
         function approve(address spender, uint256 amount) external returns (bool);
+        function allowance(address owner, address spender) external view returns (uint256);
         function transfer(address to, uint256 amount) external returns (bool);
         function mint(address to, uint256 amount) external;
     }

@@ -1,0 +1,692 @@
+//! End-to-end: the whole withdrawal life cycle, for ETH (driven through the `rollup-node` user
+//! CLI) and for an ERC-20 (driven directly with alloy): deposit on L1 → transfer on L2 →
+//! withdraw on L2 → a proposal lands → prove → finalize is refused before the challenge period →
+//! L1 time advances → finalize pays exactly, totals are conserved to the wei, and a second
+//! finalize reverts. Proofs against an unknown or a removed proposal revert too.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+    time::{Duration, Instant},
+};
+
+use alloy_network::{EthereumWallet, TransactionBuilder};
+use alloy_primitives::{Address, B256, Bytes, U256, keccak256, utils::parse_ether};
+use alloy_provider::{DynProvider, Provider, ProviderBuilder};
+use alloy_rpc_types_eth::{TransactionReceipt, TransactionRequest};
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::{SolCall, SolEvent};
+use rollup_primitives::{
+    L2_BRIDGE, MIN_ERC20_DEPOSIT_GAS,
+    artifacts::predict_l2_token,
+    bindings::{
+        IERC20, IL1Bridge, IL2Bridge, IStateManager, Proposal, TrieProof,
+        Withdrawal, WithdrawalProof,
+    },
+};
+use serde_json::{Value, json};
+
+use super::{send, wait_token_balance};
+use crate::support::{self, Anvil, Devnet};
+
+/// Generous bound for any single wait; a healthy run needs a fraction of it.
+const WAIT: Duration = Duration::from_secs(45);
+
+
+
+/// One run of the user CLI against the devnet file.
+struct CliRun {
+    ok: bool,
+    stdout: String,
+    stderr: String,
+}
+
+impl CliRun {
+    /// The value after `label` on a line of stdout (`L2 tx: 0x…`).
+    fn field(&self, label: &str) -> String {
+        self.stdout
+            .lines()
+            .find_map(|line| line.strip_prefix(label).map(|rest| rest.trim().to_string()))
+            .unwrap_or_else(|| panic!("no {label:?} line in:\n{}", self.stdout))
+    }
+}
+
+async fn cli(devnet_file: &Path, args: &[&str]) -> CliRun {
+    let devnet_file = devnet_file.to_path_buf();
+    let args: Vec<String> = args.iter().map(|s| (*s).to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let start = Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_rollup-node"))
+            .args(&args)
+            .arg("--devnet")
+            .arg(&devnet_file)
+            .env("RUST_LOG", "warn")
+            .env("RUST_BACKTRACE", "0")
+            .env_remove("ROLLUP_L1_RPC_URL")
+            .env_remove("ROLLUP_L2_RPC_URL")
+            .env_remove("ROLLUP_PRIVATE_KEY")
+            .env_remove("ROLLUP_ACCOUNT")
+            .output()
+            .expect("run rollup-node");
+        let run = CliRun {
+            ok: out.status.success(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        eprintln!(
+            "$ rollup-node {} ({:.1?}, {})\n{}{}",
+            args.join(" "),
+            start.elapsed(),
+            if run.ok { "ok" } else { "FAILED" },
+            run.stdout,
+            run.stderr
+        );
+        run
+    })
+    .await
+    .unwrap()
+}
+
+fn signer(devnet: &Devnet, index: usize) -> PrivateKeySigner {
+    PrivateKeySigner::from_bytes(&devnet.info.accounts[index].private_key).unwrap()
+}
+
+/// A provider on L2 that signs with dev account `index` (the devnet node sequences).
+fn l2_wallet(devnet: &Devnet, index: usize) -> DynProvider {
+    ProviderBuilder::new()
+        .wallet(EthereumWallet::from(signer(devnet, index)))
+        .connect_http(devnet.info.l2_rpc_url.parse().unwrap())
+        .erased()
+}
+
+async fn send_l2(l2: &DynProvider, to: Address, input: Vec<u8>, value: U256) -> TransactionReceipt {
+    let tx = TransactionRequest::default()
+        .with_to(to)
+        .with_input(input)
+        .with_value(value);
+    let receipt = l2
+        .send_transaction(tx)
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    assert!(receipt.status(), "L2 transaction reverted: {receipt:?}");
+    receipt
+}
+
+async fn view<C: SolCall>(provider: &DynProvider, to: Address, call: C) -> C::Return {
+    let tx = TransactionRequest::default()
+        .with_to(to)
+        .with_input(call.abi_encode());
+    let out = provider
+        .call(tx)
+        .await
+        .unwrap_or_else(|err| panic!("{} failed: {err}", C::SIGNATURE));
+    C::abi_decode_returns(&out).unwrap()
+}
+
+/// The custom error an L1 call reverts with, by name (the revert data must be exactly its
+/// selector: every rollup error takes no arguments).
+async fn revert_of(l1: &DynProvider, to: Address, input: Vec<u8>) -> Bytes {
+    let tx = TransactionRequest::default().with_to(to).with_input(input);
+    match l1.call(tx).await {
+        Ok(out) => panic!("expected a revert, the call returned {out}"),
+        Err(err) => err
+            .as_error_resp()
+            .and_then(|payload| payload.as_revert_data())
+            .unwrap_or_else(|| panic!("revert without data: {err}")),
+    }
+}
+
+fn selector(error: &str) -> Bytes {
+    Bytes::copy_from_slice(&keccak256(format!("{error}()"))[..4])
+}
+
+async fn l1_rpc(l1: &DynProvider, method: &str, params: Value) -> Value {
+    l1.raw_request::<_, Value>(method.to_string().into(), params)
+        .await
+        .unwrap_or_else(|err| panic!("L1 {method}: {err}"))
+}
+
+/// Waits for a live proposal at or after L2 block `l2_block`.
+async fn covering_proposal(
+    l1: &DynProvider,
+    state_manager: Address,
+    l2_block: u64,
+    devnet: &Devnet,
+) -> (u64, Proposal) {
+    let start = Instant::now();
+    loop {
+        let tx = TransactionRequest::default()
+            .with_to(state_manager)
+            .with_input(IStateManager::latestProposalCall {}.abi_encode());
+        if let Ok(out) = l1.call(tx).await {
+            let latest = IStateManager::latestProposalCall::abi_decode_returns(&out).unwrap();
+            if latest.proposal.l2BlockNumber >= l2_block {
+                return (latest.index.to(), latest.proposal);
+            }
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "no proposal covers L2 block {l2_block}\n{}",
+            devnet.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// `L1Bridge.proveWithdrawal`'s arguments from `rollup_getWithdrawalProof` at `l2_block`.
+async fn withdrawal_proof(
+    devnet: &Devnet,
+    tx: B256,
+    l2_block: u64,
+) -> (Withdrawal, WithdrawalProof, B256) {
+    let r = devnet
+        .l2(
+            "rollup_getWithdrawalProof",
+            json!([tx, format!("{l2_block:#x}")]),
+        )
+        .await;
+    let b256 = |v: &Value| v.as_str().unwrap().parse::<B256>().unwrap();
+    let u256 = |v: &Value| v.as_str().unwrap().parse::<U256>().unwrap();
+    let address = |v: &Value| v.as_str().unwrap().parse::<Address>().unwrap();
+    let w = &r["withdrawal"];
+    let withdrawal = Withdrawal {
+        nonce: u256(&w["nonce"]),
+        from: address(&w["from"]),
+        to: address(&w["to"]),
+        l1Token: address(&w["l1Token"]),
+        l2Token: address(&w["l2Token"]),
+        amount: u256(&w["amount"]),
+    };
+    let terminal = &r["proof"]["terminal"];
+    let proof = WithdrawalProof {
+        stateRoot: b256(&r["stateRoot"]),
+        slot: u256(&r["slot"]),
+        trieProof: TrieProof {
+            siblings: r["proof"]["siblings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(b256)
+                .collect(),
+            terminalKey: if terminal.is_null() {
+                B256::ZERO
+            } else {
+                b256(&terminal["key"])
+            },
+            terminalValueHash: if terminal.is_null() {
+                B256::ZERO
+            } else {
+                b256(&terminal["valueHash"])
+            },
+            lastSibling: r["proof"]["lastSibling"]
+                .as_str()
+                .map(|s| s.parse::<Bytes>().unwrap())
+                .unwrap_or_default(),
+        },
+    };
+    (withdrawal, proof, b256(&r["withdrawalHash"]))
+}
+
+async fn l1_eth(l1: &DynProvider, who: Address) -> U256 {
+    l1.get_balance(who).await.unwrap()
+}
+
+fn address_of(devnet_json: &Value, key: &str) -> Address {
+    devnet_json["contracts"][key]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn eth_and_erc20_withdrawals_full_cycle() {
+    support::run(eth_and_erc20_withdrawals_full_cycle_body());
+}
+
+async fn eth_and_erc20_withdrawals_full_cycle_body() {
+    let started = Instant::now();
+    let anvil = Anvil::start();
+    let dir = tempfile::tempdir().unwrap();
+    let devnet = Devnet::start_fast(&anvil.url, dir.path());
+    let file: PathBuf = dir.path().join("devnet.json");
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let state_manager = address_of(&json, "stateManager");
+    let l1_bridge = devnet.info.contracts.l1_bridge;
+    let dev_token = devnet.info.contracts.dev_token;
+    let l2_token = predict_l2_token(dev_token);
+    let accounts: Vec<Address> = devnet.info.accounts.iter().map(|a| a.address).collect();
+    let l1 = devnet.l1(0);
+    eprintln!("devnet up after {:.1?}", started.elapsed());
+
+    // ---- ETH, through the CLI: account 3 deposits, transfers on L2, withdraws; account 7
+    // (a relayer) proves and finalizes, so account 3's L1 balance moves by exactly the payout.
+    let (eth_user, eth_relayer) = (accounts[3], "7");
+    let l2_before = devnet.l2_balance(eth_user, "latest").await;
+    let run = cli(&file, &["deposit", "--amount", "2", "--account", "3"]).await;
+    assert!(run.ok, "deposit failed");
+    devnet
+        .wait_balance(eth_user, l2_before + parse_ether("2").unwrap())
+        .await;
+    // A transfer on L2 (a transaction the withdrawal's proof has to see past).
+    let transfer = parse_ether("0.25").unwrap();
+    let friend_before = devnet.l2_balance(accounts[6], "latest").await;
+    send_l2(&l2_wallet(&devnet, 3), accounts[6], vec![], transfer).await;
+    assert_eq!(
+        devnet.l2_balance(accounts[6], "latest").await,
+        friend_before + transfer
+    );
+
+    let eth_amount = parse_ether("1.5").unwrap();
+    let l2_bridge_before = devnet.l2_balance(L2_BRIDGE, "latest").await;
+    let run = cli(&file, &["withdraw", "--amount", "1.5", "--account", "3"]).await;
+    assert!(run.ok, "withdraw failed");
+    let eth_tx = run.field("L2 tx:");
+    let eth_hash: B256 = run.field("withdrawal hash:").parse().unwrap();
+    // The withdrawn ETH is locked in the L2 bridge for good.
+    assert_eq!(
+        devnet.l2_balance(L2_BRIDGE, "latest").await,
+        l2_bridge_before + eth_amount
+    );
+
+    let run = cli(&file, &["withdrawal-status", &eth_tx]).await;
+    assert!(run.ok, "status failed");
+    assert!(run.stdout.contains("proven: no"), "{}", run.stdout);
+
+    let run = cli(
+        &file,
+        &[
+            "prove",
+            &eth_tx,
+            "--account",
+            eth_relayer,
+            "--timeout",
+            "40s",
+        ],
+    )
+    .await;
+    assert!(run.ok, "prove failed\n{}", devnet.log());
+    assert!(
+        run.stdout.contains("proven against proposal #"),
+        "{}",
+        run.stdout
+    );
+    let proven = view(
+        &l1,
+        l1_bridge,
+        IL1Bridge::provenWithdrawalsCall {
+            withdrawalId: eth_hash,
+        },
+    )
+    .await;
+    assert_eq!(proven.recipient, eth_user);
+    assert_eq!(proven.amount, eth_amount);
+    let eth_proposal: u64 = proven.proposalIndex.to();
+    // Proving twice against a live proposal is a no-op for the CLI.
+    let run = cli(&file, &["prove", &eth_tx, "--account", eth_relayer]).await;
+    assert!(
+        run.ok && run.stdout.contains("already proven"),
+        "{}",
+        run.stdout
+    );
+
+    // Too early: the CLI names the contract's error.
+    let run = cli(&file, &["finalize", &eth_tx, "--account", eth_relayer]).await;
+    assert!(!run.ok, "finalize before the challenge period succeeded");
+    assert!(
+        run.stderr.contains("L1Bridge_ProposalNotFinal"),
+        "{}",
+        run.stderr
+    );
+    let run = cli(&file, &["withdrawal-status", &eth_tx]).await;
+    assert!(
+        run.stdout.contains("proven: yes") && run.stdout.contains("final at:"),
+        "{}",
+        run.stdout
+    );
+
+    // ---- ERC-20, through alloy: account 4 deposits 100 DEV, sends 40 to account 5 on L2,
+    // account 5 withdraws them; account 8 proves and finalizes.
+    let depositor = devnet.l1(4);
+    let deposit_amount = parse_ether("100").unwrap();
+    send(
+        &depositor,
+        dev_token,
+        IERC20::approveCall {
+            spender: l1_bridge,
+            amount: deposit_amount,
+        }
+        .abi_encode(),
+        U256::ZERO,
+    )
+    .await;
+    let call = IL1Bridge::depositCall {
+        l1Token: dev_token,
+        l2Token: l2_token,
+        amount: deposit_amount,
+        gasLimit: MIN_ERC20_DEPOSIT_GAS as u32,
+    };
+    send(&depositor, l1_bridge, call.abi_encode(), U256::ZERO).await;
+    wait_token_balance(&devnet, l2_token, accounts[4], deposit_amount).await;
+    let token_amount = parse_ether("40").unwrap();
+    send_l2(
+        &l2_wallet(&devnet, 4),
+        l2_token,
+        IERC20::transferCall {
+            to: accounts[5],
+            amount: token_amount,
+        }
+        .abi_encode(),
+        U256::ZERO,
+    )
+    .await;
+    let l2_reader = l2_wallet(&devnet, 5);
+    assert_eq!(
+        view(
+            &l2_reader,
+            l2_token,
+            IERC20::balanceOfCall { owner: accounts[5] }
+        )
+        .await,
+        token_amount
+    );
+    let supply_before = view(&l2_reader, l2_token, IERC20::totalSupplyCall {}).await;
+    let receipt = send_l2(
+        &l2_reader,
+        L2_BRIDGE,
+        IL2Bridge::withdrawCall {
+            l1Token: dev_token,
+            l2Token: l2_token,
+            amount: token_amount,
+        }
+        .abi_encode(),
+        U256::ZERO,
+    )
+    .await;
+    let token_tx = receipt.transaction_hash;
+    let token_block = receipt.block_number.unwrap();
+    let event = receipt
+        .inner
+        .logs()
+        .iter()
+        .find_map(|log| IL2Bridge::WithdrawalInitiated::decode_log_data(log.data()).ok())
+        .expect("WithdrawalInitiated");
+    assert_eq!(
+        (event.from, event.to, event.amount),
+        (accounts[5], accounts[5], token_amount)
+    );
+    // Burned on L2.
+    assert_eq!(
+        view(&l2_reader, l2_token, IERC20::totalSupplyCall {}).await,
+        supply_before - token_amount
+    );
+    assert_eq!(
+        view(
+            &l2_reader,
+            l2_token,
+            IERC20::balanceOfCall { owner: accounts[5] }
+        )
+        .await,
+        U256::ZERO
+    );
+
+    let (token_proposal, proposal) =
+        covering_proposal(&l1, state_manager, token_block, &devnet).await;
+    let (withdrawal, proof, token_hash) =
+        withdrawal_proof(&devnet, token_tx, proposal.l2BlockNumber).await;
+    assert_eq!(token_hash, event.withdrawalHash);
+    assert_eq!(
+        proof.stateRoot, proposal.stateRoot,
+        "the proof is against the proposal's root"
+    );
+    let relayer = devnet.l1(8);
+    // A proposal index that does not exist.
+    let count: u64 = view(&l1, state_manager, IStateManager::proposalCountCall {})
+        .await
+        .to();
+    let bad = IL1Bridge::proveWithdrawalCall {
+        proposalIndex: U256::from(count + 100),
+        withdrawal: withdrawal.clone(),
+        proof: proof.clone(),
+    };
+    assert_eq!(
+        revert_of(&relayer, l1_bridge, bad.abi_encode()).await,
+        selector("L1Bridge_UnknownProposal")
+    );
+    let prove = IL1Bridge::proveWithdrawalCall {
+        proposalIndex: U256::from(token_proposal),
+        withdrawal: withdrawal.clone(),
+        proof: proof.clone(),
+    };
+    send(&relayer, l1_bridge, prove.abi_encode(), U256::ZERO).await;
+    let finalize_token = IL1Bridge::finalizeWithdrawalCall {
+        withdrawalId: token_hash,
+        recipient: accounts[5],
+        amount: token_amount,
+    };
+    assert_eq!(
+        revert_of(&relayer, l1_bridge, finalize_token.abi_encode()).await,
+        selector("L1Bridge_ProposalNotFinal")
+    );
+
+    // ---- A removed proposal: the owner (account 0) makes account 9 the dispute game, which
+    // removes the latest proposal (a newer one than both proofs used); proving against it
+    // reverts.
+    send(
+        &l1,
+        state_manager,
+        IStateManager::setDisputeGameCall {
+            disputeGame: accounts[9],
+        }
+        .abi_encode(),
+        U256::ZERO,
+    )
+    .await;
+    let newest = loop {
+        let count: u64 = view(&l1, state_manager, IStateManager::proposalCountCall {})
+            .await
+            .to();
+        if count > token_proposal.max(eth_proposal) + 1 {
+            break count - 1;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let game = devnet.l1(9);
+    send(
+        &game,
+        state_manager,
+        IStateManager::removeProposalCall {
+            index: U256::from(newest),
+            bondRecipient: accounts[9],
+        }
+        .abi_encode(),
+        U256::ZERO,
+    )
+    .await;
+    let removed = view(
+        &l1,
+        state_manager,
+        IStateManager::proposalsCall {
+            index: U256::from(newest),
+        },
+    )
+    .await;
+    assert!(removed.removed);
+    let (w2, p2, _) = withdrawal_proof(&devnet, token_tx, removed.l2BlockNumber).await;
+    let against_removed = IL1Bridge::proveWithdrawalCall {
+        proposalIndex: U256::from(newest),
+        withdrawal: w2,
+        proof: p2,
+    };
+    assert_eq!(
+        revert_of(&relayer, l1_bridge, against_removed.abi_encode()).await,
+        selector("L1Bridge_ProposalRemoved")
+    );
+
+    // ---- The challenge period passes on L1, while `finalize --wait` waits for it.
+    let period: u64 = view(&l1, state_manager, IStateManager::challengePeriodCall {})
+        .await
+        .to();
+    assert_eq!(period, 60, "devnet challenge period");
+    let user_l1_before = l1_eth(&l1, eth_user).await;
+    let bridge_eth_before = l1_eth(&l1, l1_bridge).await;
+    let locked_eth_before = view(
+        &l1,
+        l1_bridge,
+        IL1Bridge::depositsCall {
+            l1Token: Address::ZERO,
+        },
+    )
+    .await;
+    let waiting = {
+        let file = file.clone();
+        let eth_tx = eth_tx.clone();
+        tokio::spawn(async move {
+            cli(
+                &file,
+                &[
+                    "finalize",
+                    &eth_tx,
+                    "--wait",
+                    "--timeout",
+                    "30s",
+                    "--account",
+                    eth_relayer,
+                ],
+            )
+            .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        !waiting.is_finished(),
+        "finalize --wait returned before the challenge period passed"
+    );
+    l1_rpc(&l1, "evm_increaseTime", json!([period + 1])).await;
+    l1_rpc(&l1, "evm_mine", json!([])).await;
+    for index in [eth_proposal, token_proposal] {
+        assert!(
+            view(
+                &l1,
+                state_manager,
+                IStateManager::isFinalCall {
+                    index: U256::from(index)
+                }
+            )
+            .await
+        );
+    }
+
+    // ETH: the waiting CLI finalizes as soon as the proposal is final.
+    let run = waiting.await.unwrap();
+    assert!(run.ok, "finalize --wait failed");
+    assert!(
+        run.stdout.contains(&format!(
+            "waiting for proposal #{eth_proposal} to become final"
+        )),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        l1_eth(&l1, eth_user).await,
+        user_l1_before + eth_amount,
+        "exact payout"
+    );
+    assert_eq!(
+        l1_eth(&l1, l1_bridge).await,
+        bridge_eth_before - eth_amount,
+        "bridge ETH conserved"
+    );
+    assert_eq!(
+        view(
+            &l1,
+            l1_bridge,
+            IL1Bridge::depositsCall {
+                l1Token: Address::ZERO
+            }
+        )
+        .await,
+        locked_eth_before - eth_amount
+    );
+    assert!(
+        view(
+            &l1,
+            l1_bridge,
+            IL1Bridge::finalizedWithdrawalsCall {
+                withdrawalId: eth_hash
+            }
+        )
+        .await
+    );
+    let run = cli(&file, &["finalize", &eth_tx, "--account", eth_relayer]).await;
+    assert!(
+        !run.ok && run.stderr.contains("L1Bridge_WithdrawalAlreadyFinalized"),
+        "{}",
+        run.stderr
+    );
+    let run = cli(&file, &["withdrawal-status", &eth_tx]).await;
+    assert!(run.stdout.contains("finalized: yes"), "{}", run.stdout);
+
+    // ERC-20: finalize directly.
+    let recipient_before = view(&l1, dev_token, IERC20::balanceOfCall { owner: accounts[5] }).await;
+    let bridge_tokens_before =
+        view(&l1, dev_token, IERC20::balanceOfCall { owner: l1_bridge }).await;
+    let bridge_eth_before = l1_eth(&l1, l1_bridge).await;
+    send(&relayer, l1_bridge, finalize_token.abi_encode(), U256::ZERO).await;
+    assert_eq!(
+        view(&l1, dev_token, IERC20::balanceOfCall { owner: accounts[5] }).await,
+        recipient_before + token_amount
+    );
+    assert_eq!(
+        view(&l1, dev_token, IERC20::balanceOfCall { owner: l1_bridge }).await,
+        bridge_tokens_before - token_amount
+    );
+    assert_eq!(
+        l1_eth(&l1, l1_bridge).await,
+        bridge_eth_before,
+        "no ETH moves for a token payout"
+    );
+    // L1 tokens locked == L2 supply: 100 deposited, 40 withdrawn.
+    assert_eq!(
+        view(
+            &l1,
+            l1_bridge,
+            IL1Bridge::depositsCall { l1Token: dev_token }
+        )
+        .await,
+        deposit_amount - token_amount
+    );
+    assert_eq!(
+        view(&l2_reader, l2_token, IERC20::totalSupplyCall {}).await,
+        deposit_amount - token_amount
+    );
+    assert_eq!(
+        revert_of(&relayer, l1_bridge, finalize_token.abi_encode()).await,
+        selector("L1Bridge_WithdrawalAlreadyFinalized")
+    );
+    // Proving a paid-out withdrawal again is refused too.
+    let again = IL1Bridge::proveWithdrawalCall {
+        proposalIndex: U256::from(token_proposal),
+        withdrawal,
+        proof,
+    };
+    assert_eq!(
+        revert_of(&relayer, l1_bridge, again.abi_encode()).await,
+        selector("L1Bridge_WithdrawalAlreadyFinalized")
+    );
+    eprintln!("withdrawal cycle done after {:.1?}", started.elapsed());
+    let log = devnet.log();
+    let problems: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("WARN") || l.contains("ERROR"))
+        .collect();
+    eprintln!(
+        "node log: {} warning/error lines\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
