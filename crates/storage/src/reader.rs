@@ -177,7 +177,7 @@ impl rollup_trie::NodeStore for HistoricalTrie<'_> {
         let key = path.encode();
         for changeset in &self.changesets {
             if let Some((_, prior)) = changeset.iter().find(|(p, _)| *p == key) {
-                return Ok(prior.clone());
+                return Ok(*prior);
             }
         }
         rollup_trie::NodeStore::node(&self.latest, path)

@@ -112,7 +112,7 @@ fn sequencing_includes_pool_transactions_and_empties_the_pool() {
     let sequencer = Sequencer::new(SequencerConfig { block_time: Duration::from_millis(10) }, pool.clone());
     let [a, b, _] = keys().try_into().unwrap();
     let hashes: Vec<B256> =
-        vec![raw(&a, 0, FEE), raw(&a, 1, FEE), raw(&b, 0, FEE)].iter().map(|r| pool.add_raw(r).unwrap()).collect();
+        [raw(&a, 0, FEE), raw(&a, 1, FEE), raw(&b, 0, FEE)].iter().map(|r| pool.add_raw(r).unwrap()).collect();
     sequencer.sequence(&mut node).unwrap();
     assert!(pool.is_empty());
     let reader = node.store().reader().unwrap();
