@@ -6,7 +6,7 @@ use alloy_primitives::{Address, Bytes};
 use alloy_sol_types::SolCall;
 use rollup_l1::{L1Error, L1Sender};
 use rollup_primitives::{
-    Batch, BatchBlock, Heads, L2Transaction, MAX_BATCH_SIZE, bindings::IBatchInbox::postBatchCall,
+    Batch, BatchBlock, BatchError, Heads, L2Transaction, MAX_BATCH_SIZE, bindings::IBatchInbox::postBatchCall,
     decode_l1_origin,
 };
 use rollup_storage::{Store, StorageError};
@@ -107,17 +107,23 @@ pub fn build_batch(
             })
             .collect();
         batch.blocks.push(BatchBlock { timestamp: header.timestamp, l1_origin: origin.number, transactions });
-        let bytes = batch.encode().map_err(|err| BatcherError::Encode { block: number, reason: err.to_string() })?;
-        if bytes.len() > max_bytes {
+        // Over the limit, by our cap or the codec's own: post what fit before this block.
+        let too_large = |size: usize| size > max_bytes;
+        let bytes = match batch.encode() {
+            Ok(bytes) if !too_large(bytes.len()) => Some(bytes),
+            Ok(_) | Err(BatchError::TooLarge { .. } | BatchError::PayloadTooLarge { .. }) => None,
+            Err(err) => return Err(BatcherError::Encode { block: number, reason: err.to_string() }),
+        };
+        let Some(bytes) = bytes else {
             batch.blocks.pop();
             if batch.blocks.is_empty() {
                 return Err(BatcherError::Encode {
                     block: number,
-                    reason: format!("the block alone encodes to {} bytes, over the {max_bytes}-byte limit", bytes.len()),
+                    reason: format!("the block alone does not fit a {max_bytes}-byte batch"),
                 });
             }
             break;
-        }
+        };
         encoded = Some((bytes, number));
     }
     Ok(encoded.map(|(bytes, last)| (batch, bytes, last)))

@@ -15,5 +15,5 @@ mod pool;
 mod sequencer;
 
 pub use error::PoolError;
-pub use pool::{PoolConfig, TxPool};
+pub use pool::{MAX_BLOCK_TX_BYTES, PoolConfig, TxPool};
 pub use sequencer::{Sequencer, SequencerConfig};

@@ -16,6 +16,11 @@ use tokio::sync::Notify;
 
 use crate::PoolError;
 
+/// Most bytes of transactions (EIP-2718 encoded) in one block: every block must fit one batch
+/// (`MAX_BATCH_SIZE` after compression, 120 000 bytes), and the batch encoding is never much
+/// larger than the raw transactions (FastLZ expands incompressible data by at most ~3%).
+pub const MAX_BLOCK_TX_BYTES: usize = 110_000;
+
 /// Pool limits.
 #[derive(Debug, Clone, Copy)]
 pub struct PoolConfig {
@@ -39,6 +44,8 @@ impl Default for PoolConfig {
 struct Pooled {
     tx: L2Transaction,
     hash: B256,
+    /// EIP-2718 length: what the transaction adds to a batch, before compression.
+    size: usize,
     /// Arrival order: blocks take transactions first come, first served.
     seq: u64,
 }
@@ -189,6 +196,7 @@ impl TxPool {
         }
 
         let hash = tx.hash();
+        let size = alloy_eips::eip2718::Encodable2718::encode_2718_len(&tx);
         let mut inner = self.lock();
         if inner.by_hash.contains_key(&hash) {
             return Err(PoolError::AlreadyKnown);
@@ -209,7 +217,7 @@ impl TxPool {
         let seq = inner.next_seq;
         inner.next_seq += 1;
         inner.by_hash.insert(hash, (sender, nonce));
-        inner.by_sender.entry(sender).or_default().insert(nonce, Pooled { tx, hash, seq });
+        inner.by_sender.entry(sender).or_default().insert(nonce, Pooled { tx, hash, size, seq });
         drop(inner);
         metrics::counter!("rollup_txpool_added_total").increment(1);
         self.added.notify_one();
@@ -242,8 +250,8 @@ impl TxPool {
     }
 
     /// Executable transactions for the next block, first come first served across senders and
-    /// in nonce order per sender, within `gas_limit`, paying at least `base_fee`.
-    /// `account_nonce` gives each sender's current nonce.
+    /// in nonce order per sender, within `gas_limit` and [`MAX_BLOCK_TX_BYTES`], paying at least
+    /// `base_fee`. `account_nonce` gives each sender's current nonce.
     pub fn best(&self, gas_limit: u64, base_fee: u64, account_nonce: impl Fn(Address) -> u64) -> Vec<L2Transaction> {
         let inner = self.lock();
         let mut cursors: HashMap<Address, u64> = HashMap::new();
@@ -257,15 +265,20 @@ impl TxPool {
         }
         let mut out = Vec::new();
         let mut gas = 0u64;
+        let mut bytes = 0usize;
         while let Some(Reverse((_, sender))) = heap.pop() {
             let nonce = cursors[&sender];
             let pooled = &inner.by_sender[&sender][&nonce];
             let envelope = pooled.envelope();
-            if envelope.max_fee_per_gas() < u128::from(base_fee) || gas + envelope.gas_limit() > gas_limit {
+            if envelope.max_fee_per_gas() < u128::from(base_fee)
+                || gas + envelope.gas_limit() > gas_limit
+                || bytes + pooled.size > MAX_BLOCK_TX_BYTES
+            {
                 // This sender waits for a later block; others may still fit.
                 continue;
             }
             gas += envelope.gas_limit();
+            bytes += pooled.size;
             out.push(pooled.tx.clone());
             if let Some(next) = inner.by_sender[&sender].get(&(nonce + 1)) {
                 cursors.insert(sender, nonce + 1);

@@ -42,16 +42,20 @@ fn config() -> RollupConfig {
 }
 
 fn raw(key: &PrivateKeySigner, nonce: u64, max_fee: u128) -> Bytes {
+    raw_with_input(key, nonce, max_fee, 21_000, Bytes::new())
+}
+
+fn raw_with_input(key: &PrivateKeySigner, nonce: u64, max_fee: u128, gas_limit: u64, input: Bytes) -> Bytes {
     let tx = TxEip1559 {
         chain_id: 7,
         nonce,
-        gas_limit: 21_000,
+        gas_limit,
         max_fee_per_gas: max_fee,
         max_priority_fee_per_gas: max_fee / 10,
         to: TxKind::Call(Address::repeat_byte(0x99)),
         value: U256::from(1),
         access_list: Default::default(),
-        input: Bytes::new(),
+        input,
     };
     let signature = key.sign_hash_sync(&tx.signature_hash()).unwrap();
     TxEnvelope::from(tx.into_signed(signature)).encoded_2718().into()
@@ -129,4 +133,18 @@ fn sequencing_includes_pool_transactions_and_empties_the_pool() {
     assert_eq!(node.store().reader().unwrap().l2_head().unwrap(), Some(1));
     // A transaction whose nonce was used meanwhile is rejected at the pool door.
     assert_eq!(pool.add_raw(&raw(&a, 1, FEE * 3)), Err(PoolError::NonceTooLow { state: 2, tx: 1 }));
+}
+
+#[test]
+fn a_block_never_holds_more_transaction_bytes_than_one_batch_carries() {
+    let (_dir, _node, pool) = setup();
+    let a = keys().remove(0);
+    let calldata = Bytes::from(vec![0xab; 20_000]);
+    for nonce in 0..8 {
+        pool.add_raw(&raw_with_input(&a, nonce, FEE, 1_000_000, calldata.clone())).unwrap();
+    }
+    let best = pool.best(30_000_000, 1, |_| 0);
+    let bytes: usize = best.iter().map(alloy_eips::eip2718::Encodable2718::encode_2718_len).sum();
+    assert_eq!(best.len(), 5, "{bytes} bytes");
+    assert!(bytes <= rollup_sequencer::MAX_BLOCK_TX_BYTES);
 }
