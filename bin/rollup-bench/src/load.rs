@@ -1,0 +1,254 @@
+//! Sending signed transactions over JSON-RPC and watching blocks for their inclusion.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use alloy_primitives::{B256, Bytes};
+use alloy_rpc_client::{ClientBuilder, RpcClient};
+use serde_json::{Value, json};
+
+use crate::workload::SignedTx;
+
+/// An HTTP JSON-RPC client.
+pub(crate) fn client(url: &str) -> eyre::Result<RpcClient> {
+    Ok(ClientBuilder::default().http(url.parse()?))
+}
+
+pub(crate) async fn call(client: &RpcClient, method: &'static str, params: Value) -> eyre::Result<Value> {
+    client
+        .request::<_, Value>(method, params)
+        .await
+        .map_err(|err| eyre::eyre!("{method}: {err}"))
+}
+
+pub(crate) fn quantity(value: &Value) -> Option<u64> {
+    value
+        .as_u64()
+        .or_else(|| value.as_str().and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok()))
+}
+
+/// Many calls in JSON-RPC batches of `chunk`.
+pub(crate) async fn batch_call(
+    client: &RpcClient,
+    method: &'static str,
+    params: Vec<Value>,
+    chunk: usize,
+) -> eyre::Result<Vec<Value>> {
+    let mut out = Vec::with_capacity(params.len());
+    for part in params.chunks(chunk.max(1)) {
+        let mut batch = client.new_batch();
+        let mut waiters = Vec::with_capacity(part.len());
+        for p in part {
+            waiters.push(batch.add_call::<_, Value>(method, p)?);
+        }
+        batch.send().await.map_err(|err| eyre::eyre!("{method} batch: {err}"))?;
+        for waiter in waiters {
+            out.push(waiter.await.map_err(|err| eyre::eyre!("{method}: {err}"))?);
+        }
+    }
+    Ok(out)
+}
+
+/// A block as seen by the watcher.
+#[derive(Debug, Clone)]
+pub(crate) struct SeenBlock {
+    pub(crate) seen: Instant,
+    pub(crate) gas_used: u64,
+    pub(crate) txs: usize,
+}
+
+/// What one load run measured.
+#[derive(Debug)]
+pub(crate) struct LoadResult {
+    pub(crate) sent: usize,
+    pub(crate) send_errors: usize,
+    pub(crate) first_error: Option<String>,
+    pub(crate) included: usize,
+    /// First send to the last transaction's block being observable.
+    pub(crate) elapsed: Duration,
+    /// First send to the last send answered.
+    pub(crate) send_elapsed: Duration,
+    /// Gas of the blocks holding the transactions.
+    pub(crate) gas: u64,
+    /// Inclusion latency of every included transaction.
+    pub(crate) latencies: Vec<Duration>,
+    pub(crate) blocks: Vec<SeenBlock>,
+}
+
+/// Sends `txs` with `concurrency` requests in flight (each a JSON-RPC batch of `rpc_batch`
+/// transactions), while a watcher polls the head and records when each block became observable.
+/// A transaction's latency is its send time to its block being observable.
+pub(crate) async fn run(url: &str, txs: &[SignedTx], concurrency: usize, rpc_batch: usize) -> eyre::Result<LoadResult> {
+    let client = client(url)?;
+    let start_head = quantity(&call(&client, "eth_blockNumber", json!([])).await?).unwrap_or(0);
+    let index: HashMap<B256, usize> = txs.iter().enumerate().map(|(i, tx)| (tx.hash, i)).collect();
+    let send_times: Arc<Mutex<Vec<Option<Instant>>>> = Arc::new(Mutex::new(vec![None; txs.len()]));
+    let expected = Arc::new(AtomicUsize::new(txs.len()));
+    let sends_done = Arc::new(AtomicUsize::new(0));
+
+    // Watcher.
+    let watcher = {
+        let client = client.clone();
+        let expected = expected.clone();
+        let sends_done = sends_done.clone();
+        tokio::spawn(async move {
+            let mut last = start_head;
+            let mut inclusion: Vec<Option<Instant>> = vec![None; index.len()];
+            let mut found = 0usize;
+            let mut blocks = Vec::new();
+            let mut last_progress = Instant::now();
+            loop {
+                let head = quantity(&call(&client, "eth_blockNumber", json!([])).await?).unwrap_or(last);
+                let seen = Instant::now();
+                if head > last {
+                    last_progress = seen;
+                    let params = (last + 1..=head).map(|n| json!([format!("{n:#x}"), false])).collect();
+                    for block in batch_call(&client, "eth_getBlockByNumber", params, 100).await? {
+                        let hashes = block["transactions"].as_array().cloned().unwrap_or_default();
+                        for hash in &hashes {
+                            if let Some(&i) = hash.as_str().and_then(|h| h.parse::<B256>().ok()).and_then(|h| index.get(&h))
+                                && inclusion[i].is_none()
+                            {
+                                inclusion[i] = Some(seen);
+                                found += 1;
+                            }
+                        }
+                        blocks.push(SeenBlock {
+                            seen,
+                            gas_used: quantity(&block["gasUsed"]).unwrap_or_default(),
+                            txs: hashes.len(),
+                        });
+                    }
+                    last = head;
+                }
+                if sends_done.load(Ordering::SeqCst) == 1 && found >= expected.load(Ordering::SeqCst) {
+                    break;
+                }
+                if last_progress.elapsed() > Duration::from_secs(60) {
+                    eprintln!("  watcher: no new block for 60 s; {found} of {} transactions seen", expected.load(Ordering::SeqCst));
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            Ok::<_, eyre::Report>((inclusion, blocks))
+        })
+    };
+
+    // Senders.
+    let next = Arc::new(AtomicUsize::new(0));
+    let errors = Arc::new(Mutex::new((0usize, None::<String>)));
+    let chunks: Arc<Vec<Vec<(usize, Bytes)>>> = Arc::new(
+        txs.iter()
+            .enumerate()
+            .map(|(i, tx)| (i, tx.raw.clone()))
+            .collect::<Vec<_>>()
+            .chunks(rpc_batch.max(1))
+            .map(<[_]>::to_vec)
+            .collect(),
+    );
+    let start = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..concurrency.max(1) {
+        let (client, next, chunks, send_times, errors) =
+            (client.clone(), next.clone(), chunks.clone(), send_times.clone(), errors.clone());
+        workers.push(tokio::spawn(async move {
+            loop {
+                let n = next.fetch_add(1, Ordering::SeqCst);
+                let Some(chunk) = chunks.get(n) else { break };
+                let now = Instant::now();
+                {
+                    let mut times = send_times.lock().unwrap();
+                    for (i, _) in chunk {
+                        times[*i] = Some(now);
+                    }
+                }
+                let outcome: Vec<Result<(), String>> = if chunk.len() == 1 {
+                    vec![client
+                        .request::<_, Value>("eth_sendRawTransaction", json!([chunk[0].1]))
+                        .await
+                        .map(drop)
+                        .map_err(|err| err.to_string())]
+                } else {
+                    let mut batch = client.new_batch();
+                    let waiters: Vec<_> = chunk
+                        .iter()
+                        .map(|(_, raw)| batch.add_call::<_, Value>("eth_sendRawTransaction", &json!([raw])))
+                        .collect::<Result<_, _>>()
+                        .unwrap_or_default();
+                    match batch.send().await {
+                        Err(err) => vec![Err(err.to_string()); chunk.len()],
+                        Ok(()) => {
+                            let mut out = Vec::new();
+                            for waiter in waiters {
+                                out.push(waiter.await.map(drop).map_err(|err| err.to_string()));
+                            }
+                            out
+                        }
+                    }
+                };
+                for result in outcome {
+                    if let Err(err) = result {
+                        let mut errors = errors.lock().unwrap();
+                        errors.0 += 1;
+                        errors.1.get_or_insert(err);
+                    }
+                }
+            }
+        }));
+    }
+    for worker in workers {
+        worker.await?;
+    }
+    let send_elapsed = start.elapsed();
+    let (send_errors, first_error) = errors.lock().unwrap().clone();
+    expected.store(txs.len() - send_errors, Ordering::SeqCst);
+    sends_done.store(1, Ordering::SeqCst);
+    let (inclusion, blocks) = watcher.await??;
+
+    let send_times = send_times.lock().unwrap();
+    let mut latencies = Vec::new();
+    let mut end = start;
+    for (i, included) in inclusion.iter().enumerate() {
+        if let (Some(included), Some(sent)) = (included, send_times[i]) {
+            latencies.push(included.saturating_duration_since(sent));
+            end = end.max(*included);
+        }
+    }
+    let gas = blocks.iter().filter(|b| b.seen <= end).map(|b| b.gas_used).sum();
+    Ok(LoadResult {
+        sent: txs.len(),
+        send_errors,
+        first_error,
+        included: latencies.len(),
+        elapsed: end - start,
+        send_elapsed,
+        gas,
+        latencies,
+        blocks,
+    })
+}
+
+/// Fetches every receipt of `txs` (untimed) and returns how many are missing or failed.
+pub(crate) async fn failed_receipts(url: &str, txs: &[SignedTx]) -> eyre::Result<usize> {
+    let client = client(url)?;
+    let params = txs.iter().map(|tx| json!([tx.hash])).collect();
+    let receipts = batch_call(&client, "eth_getTransactionReceipt", params, 200).await?;
+    Ok(receipts.iter().filter(|r| quantity(&r["status"]) != Some(1)).count())
+}
+
+/// p-th percentile (0..=100) of `values`, in milliseconds.
+pub(crate) fn percentile_ms(values: &[Duration], p: f64) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    Some(sorted[rank.min(sorted.len() - 1)].as_secs_f64() * 1000.0)
+}

@@ -1,0 +1,552 @@
+//! `rollup-bench`: one signed workload, four measurements side by side.
+//!
+//! (a) raw revm in memory (the ceiling), (b) the sequencer end to end through JSON-RPC to
+//! persisted, state-rooted blocks, (c) a replica deriving the same chain from L1, (d) anvil under
+//! the same load through its JSON-RPC. See `docs/benchmarks.md`.
+
+mod load;
+mod procs;
+mod raw_revm;
+mod workload;
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+    time::{Duration, Instant},
+};
+
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_sol_types::SolCall;
+use clap::{Parser, ValueEnum};
+use rollup_primitives::{Batch, bindings::IBatchInbox::postBatchCall};
+use serde_json::{Value, json};
+
+use crate::{
+    load::{LoadResult, batch_call, call, percentile_ms, quantity},
+    procs::{Proc, wait_for},
+    workload::{Kind, Plan},
+};
+
+/// Chain id of the devnet L2 the bench starts.
+const L2_CHAIN_ID: u64 = 42069;
+/// anvil's chain id.
+const ANVIL_CHAIN_ID: u64 = 31337;
+
+/// Benchmarks the rollup against raw revm and anvil on one signed workload.
+#[derive(Debug, Parser)]
+#[command(name = "rollup-bench", about, long_about = None)]
+struct Args {
+    /// Which workload.
+    #[arg(long, value_enum, default_value_t = WorkloadArg::All)]
+    workload: WorkloadArg,
+    /// Measured transactions per workload.
+    #[arg(long, default_value_t = 5000)]
+    txs: usize,
+    /// Distinct senders (funded in setup; transactions go round-robin over them).
+    #[arg(long, default_value_t = 500)]
+    senders: usize,
+    /// JSON-RPC requests in flight.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Transactions per JSON-RPC request (1: one `eth_sendRawTransaction` per HTTP request;
+    /// more: JSON-RPC batches).
+    #[arg(long, default_value_t = 1)]
+    rpc_batch: usize,
+    /// Sequencer block time.
+    #[arg(long, default_value = "100ms")]
+    block_time: String,
+    /// Batcher interval.
+    #[arg(long, default_value = "500ms")]
+    batcher_interval: String,
+    /// The rollup-node binary (default: next to this executable).
+    #[arg(long)]
+    node_bin: Option<PathBuf>,
+    /// The anvil binary (default: the pinned one under node_modules, then PATH).
+    #[arg(long)]
+    anvil_bin: Option<PathBuf>,
+    /// Block time of the reference anvil (row d), in seconds (fractions allowed); default: the
+    /// sequencer's 100 ms with the same 30M gas limit. `auto`: automine (a block per
+    /// transaction).
+    #[arg(long, default_value = "0.1")]
+    anvil_block_time: String,
+    /// Skip stages: any of raw, sequencer, anvil (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    skip: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum WorkloadArg {
+    Eth,
+    Erc20,
+    Mix,
+    All,
+}
+
+/// One row of the table.
+#[derive(Debug, Default, Clone)]
+struct Row {
+    tps: f64,
+    mgas: f64,
+    p50: Option<f64>,
+    p99: Option<f64>,
+    bytes: Option<f64>,
+    l1_gas: Option<f64>,
+}
+
+type Stage = Result<Row, String>;
+
+fn main() {
+    let args = Args::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("cannot start tokio: {err}");
+            std::process::exit(1);
+        }
+    };
+    let kinds = match args.workload {
+        WorkloadArg::Eth => vec![Kind::Eth],
+        WorkloadArg::Erc20 => vec![Kind::Erc20],
+        WorkloadArg::Mix => vec![Kind::Mix],
+        WorkloadArg::All => vec![Kind::Eth, Kind::Erc20, Kind::Mix],
+    };
+    print_machine();
+    let mut tables = Vec::new();
+    for kind in kinds {
+        tables.push(runtime.block_on(bench(&args, kind)));
+    }
+    println!("\n==================== summary ====================");
+    for table in tables {
+        println!("{table}");
+    }
+}
+
+fn print_machine() {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| text.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .unwrap_or_else(|| "unknown".into());
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| text.lines().next().map(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()).unwrap_or(0.0) / 1048576.0))
+        .unwrap_or(0.0);
+    println!("machine: {cores} cores, {cpu}, {mem:.1} GiB RAM");
+}
+
+async fn bench(args: &Args, kind: Kind) -> String {
+    println!("\n=== workload {} ({} txs, {} senders, concurrency {}, rpc batch {}) ===", kind.name(), args.txs, args.senders, args.concurrency, args.rpc_batch);
+    let start = Instant::now();
+    let plans = workload::build(kind, L2_CHAIN_ID, args.txs, args.senders)
+        .and_then(|l2| Ok((l2, workload::build(kind, ANVIL_CHAIN_ID, args.txs, args.senders)?)));
+    let (l2_plan, anvil_plan) = match plans {
+        Ok(plans) => plans,
+        Err(err) => return format!("workload {}: cannot sign: {err:#}", kind.name()),
+    };
+    let rlp: usize = l2_plan.workload.iter().map(|tx| tx.raw.len()).sum();
+    let setup: usize = l2_plan.setup.iter().map(Vec::len).sum();
+    println!(
+        "signed {} setup + {} measured txs twice (chain ids {L2_CHAIN_ID} and {ANVIL_CHAIN_ID}) in {:.2} s; {:.1} RLP bytes/tx",
+        setup,
+        args.txs,
+        start.elapsed().as_secs_f64(),
+        rlp as f64 / args.txs as f64
+    );
+
+    let skip = |stage: &str| args.skip.iter().any(|s| s == stage);
+    let mut avg_gas = None;
+    let raw: Stage = if skip("raw") {
+        Err("skipped".into())
+    } else {
+        let dev_balance = U256::from(1000u64) * U256::from(10u64).pow(U256::from(18));
+        match raw_revm::run(&l2_plan, L2_CHAIN_ID, dev_balance) {
+            Ok(r) => {
+                let secs = r.elapsed.as_secs_f64();
+                println!(
+                    "(a) raw revm: {} txs in {:.3} s, {} gas ({:.0} gas/tx), {} failed; decode+recover alone: {:.3} s ({:.0}/s)",
+                    r.txs,
+                    secs,
+                    r.gas,
+                    r.gas as f64 / r.txs as f64,
+                    r.failed,
+                    r.recover_elapsed.as_secs_f64(),
+                    r.txs as f64 / r.recover_elapsed.as_secs_f64()
+                );
+                avg_gas = Some(r.gas as f64 / r.txs as f64);
+                Ok(Row {
+                    tps: r.txs as f64 / secs,
+                    mgas: r.gas as f64 / secs / 1e6,
+                    bytes: Some(rlp as f64 / r.txs as f64),
+                    ..Default::default()
+                })
+            }
+            Err(err) => Err(format!("{err:#}")),
+        }
+    };
+    let (seq, replica) = if skip("sequencer") {
+        (Err("skipped".into()), Err("skipped".into()))
+    } else {
+        match sequencer_stage(args, &l2_plan).await {
+            Ok(rows) => rows,
+            Err(err) => (Err(format!("{err:#}")), Err("sequencer stage failed".into())),
+        }
+    };
+    let anvil = if skip("anvil") {
+        Err("skipped".into())
+    } else {
+        anvil_stage(args, &anvil_plan).await.map_err(|err| format!("{err:#}"))
+    };
+
+    let mut table = format!(
+        "workload {} — {} txs, {} senders{}\n{:<34} {:>9} {:>8} {:>8} {:>8} {:>9} {:>10}\n",
+        kind.name(),
+        args.txs,
+        args.senders,
+        avg_gas.map(|g| format!(", {g:.0} gas/tx")).unwrap_or_default(),
+        "",
+        "tx/s",
+        "Mgas/s",
+        "p50 ms",
+        "p99 ms",
+        "bytes/tx",
+        "L1 gas/tx"
+    );
+    let anvil_label = if args.anvil_block_time == "auto" {
+        "(d) anvil (automine, RPC)".to_string()
+    } else {
+        format!("(d) anvil ({} s blocks, RPC)", args.anvil_block_time)
+    };
+    let rows = [
+        ("(a) raw revm (1 thread, in memory)", raw),
+        ("(b) sequencer e2e (RPC → MDBX)", seq),
+        ("(c) replica derivation from L1", replica),
+        (anvil_label.as_str(), anvil),
+    ];
+    let opt = |v: Option<f64>, prec: usize| v.map_or_else(|| "-".to_string(), |v| format!("{v:.prec$}"));
+    for (name, row) in rows {
+        match row {
+            Ok(r) => table.push_str(&format!(
+                "{name:<34} {:>9.0} {:>8.2} {:>8} {:>8} {:>9} {:>10}\n",
+                r.tps,
+                r.mgas,
+                opt(r.p50, 0),
+                opt(r.p99, 0),
+                opt(r.bytes, 1),
+                opt(r.l1_gas, 0)
+            )),
+            Err(err) => table.push_str(&format!("{name:<34} error: {}\n", err.lines().next().unwrap_or(""))),
+        }
+    }
+    println!("\n{table}");
+    table
+}
+
+fn load_row(result: &LoadResult) -> eyre::Result<Row> {
+    eyre::ensure!(
+        result.included == result.sent,
+        "only {} of {} transactions included ({} send errors); {:.0} tx/s until the stall",
+        result.included,
+        result.sent,
+        result.send_errors,
+        result.included as f64 / result.elapsed.as_secs_f64().max(1e-9)
+    );
+    let secs = result.elapsed.as_secs_f64().max(1e-9);
+    Ok(Row {
+        tps: result.included as f64 / secs,
+        mgas: result.gas as f64 / secs / 1e6,
+        p50: percentile_ms(&result.latencies, 50.0),
+        p99: percentile_ms(&result.latencies, 99.0),
+        ..Default::default()
+    })
+}
+
+fn describe_load(label: &str, result: &LoadResult) {
+    let blocks: Vec<_> = result.blocks.iter().filter(|b| b.txs > 0).collect();
+    let max_txs = blocks.iter().map(|b| b.txs).max().unwrap_or(0);
+    println!(
+        "{label}: {} of {} included in {:.3} s (all sent in {:.3} s = {:.0} tx/s accepted); {} blocks with txs, avg {:.0} max {} txs/block; {} send errors{}",
+        result.included,
+        result.sent,
+        result.elapsed.as_secs_f64(),
+        result.send_elapsed.as_secs_f64(),
+        result.sent as f64 / result.send_elapsed.as_secs_f64(),
+        blocks.len(),
+        result.included as f64 / blocks.len().max(1) as f64,
+        max_txs,
+        result.send_errors,
+        result.first_error.as_ref().map(|e| format!(" (first: {e})")).unwrap_or_default()
+    );
+}
+
+/// Sends the setup waves, each fully included and successful before the next.
+async fn run_setup(url: &str, plan: &Plan, concurrency: usize) -> eyre::Result<()> {
+    let client = load::client(url)?;
+    let nonce = quantity(&call(&client, "eth_getTransactionCount", json!([plan.dev[0], "latest"])).await?);
+    eyre::ensure!(nonce == Some(0), "dev account 0 has nonce {nonce:?}, expected 0 on a fresh chain");
+    for (i, wave) in plan.setup.iter().enumerate() {
+        let result = load::run(url, wave, concurrency, 1).await?;
+        eyre::ensure!(
+            result.included == wave.len(),
+            "setup wave {i}: {} of {} included ({} send errors, first: {:?})",
+            result.included,
+            wave.len(),
+            result.send_errors,
+            result.first_error
+        );
+        let failed = load::failed_receipts(url, wave).await?;
+        eyre::ensure!(failed == 0, "setup wave {i}: {failed} transactions failed");
+    }
+    Ok(())
+}
+
+struct CpuProbe {
+    procs: Vec<(&'static str, String, f64)>,
+    own: f64,
+    wall: Instant,
+}
+
+impl CpuProbe {
+    fn start(procs: &[(&'static str, &Proc)]) -> Self {
+        Self {
+            procs: procs
+                .iter()
+                .map(|(name, p)| {
+                    let stat = format!("/proc/{}/stat", p.pid());
+                    let before = procs::cpu_secs(&stat);
+                    (*name, stat, before)
+                })
+                .collect(),
+            own: procs::cpu_secs("/proc/self/stat"),
+            wall: Instant::now(),
+        }
+    }
+
+    fn report(&self) -> String {
+        let mut parts: Vec<String> =
+            self.procs.iter().map(|(name, stat, before)| format!("{name} {:.2} s", procs::cpu_secs(stat) - before)).collect();
+        parts.push(format!("bench {:.2} s", procs::cpu_secs("/proc/self/stat") - self.own));
+        format!("CPU over {:.2} s wall: {}", self.wall.elapsed().as_secs_f64(), parts.join(", "))
+    }
+}
+
+async fn sync_status(client: &alloy_rpc_client::RpcClient) -> eyre::Result<(u64, u64, Option<B256>)> {
+    let status = call(client, "rollup_syncStatus", json!([])).await?;
+    let number = |head: &str| quantity(&status[head]["number"]).unwrap_or(0);
+    let safe_hash = status["safeL2"]["hash"].as_str().and_then(|h| h.parse().ok());
+    Ok((number("unsafeL2"), number("safeL2"), safe_hash))
+}
+
+/// Waits until the safe head reaches `target`; fails when it stops moving for 30 s.
+async fn wait_safe(client: &alloy_rpc_client::RpcClient, target: u64, node: &mut Proc) -> eyre::Result<()> {
+    let mut progress = (0u64, Instant::now());
+    wait_for(Duration::from_secs(600), "the safe head", async || {
+        node.check_alive()?;
+        let (_, safe, _) = sync_status(client).await?;
+        if safe != progress.0 {
+            progress = (safe, Instant::now());
+        }
+        eyre::ensure!(
+            progress.1.elapsed() < Duration::from_secs(30),
+            "safe head stuck at {safe} (target {target}) for 30 s{}",
+            node.log_tail_matching("WARN")
+        );
+        Ok((safe >= target).then_some(()))
+    })
+    .await
+}
+
+#[derive(Debug, Default)]
+struct BatchStats {
+    batches: usize,
+    calldata: usize,
+    payload: usize,
+    l1_gas: u64,
+    l2_txs: usize,
+    rlp: usize,
+}
+
+/// Scans L1 blocks `from..=to` for batches posted to `inbox`.
+async fn scan_batches(l1: &alloy_rpc_client::RpcClient, inbox: Address, from: u64, to: u64) -> eyre::Result<BatchStats> {
+    let mut stats = BatchStats::default();
+    let params = (from..=to).map(|n| json!([format!("{n:#x}"), true])).collect();
+    let blocks = batch_call(l1, "eth_getBlockByNumber", params, 100).await?;
+    let mut hashes = Vec::new();
+    for block in &blocks {
+        for tx in block["transactions"].as_array().into_iter().flatten() {
+            let to: Option<Address> = tx["to"].as_str().and_then(|t| t.parse().ok());
+            if to != Some(inbox) {
+                continue;
+            }
+            let input: Bytes = tx["input"].as_str().unwrap_or("0x").parse()?;
+            let Ok(call) = postBatchCall::abi_decode(&input) else { continue };
+            stats.batches += 1;
+            stats.calldata += input.len();
+            stats.payload += call.data.len();
+            let batch = Batch::decode(&call.data, L2_CHAIN_ID)?;
+            for block in &batch.blocks {
+                for tx in &block.transactions {
+                    stats.l2_txs += 1;
+                    stats.rlp += tx.encode_2718_len();
+                }
+            }
+            hashes.push(json!([tx["hash"]]));
+        }
+    }
+    for receipt in batch_call(l1, "eth_getTransactionReceipt", hashes, 100).await? {
+        stats.l1_gas += quantity(&receipt["gasUsed"]).unwrap_or(0);
+    }
+    Ok(stats)
+}
+
+/// Rows (b) and (c).
+async fn sequencer_stage(args: &Args, plan: &Plan) -> eyre::Result<(Stage, Stage)> {
+    let anvil_bin = procs::anvil_bin(args.anvil_bin.clone());
+    let node_bin = procs::node_bin(args.node_bin.clone())?;
+    let dir = tempfile::tempdir()?;
+    let (l1_proc, l1_url) = procs::start_anvil(&anvil_bin, None).await?;
+    let seq_dir = dir.path().join("sequencer");
+    std::fs::create_dir_all(&seq_dir)?;
+    let mut command = Command::new(&node_bin);
+    command
+        .args(["devnet", "--l1-rpc-url", &l1_url, "--rpc-addr", "127.0.0.1:0", "--l1-poll-interval", "50ms"])
+        .args(["--block-time", &args.block_time, "--batcher-interval", &args.batcher_interval])
+        .args(["--l2-chain-id", &L2_CHAIN_ID.to_string()])
+        .arg("--datadir")
+        .arg(&seq_dir)
+        .env("RUST_LOG", "info")
+        .env("ANVIL_BIN", &anvil_bin);
+    let mut node = Proc::spawn(command, Some(&seq_dir.join("node.log")))?;
+    let info_path = seq_dir.join("devnet.json");
+    let info: Value = wait_for(Duration::from_secs(120), "devnet.json", async || {
+        node.check_alive()?;
+        Ok(std::fs::read_to_string(&info_path).ok().and_then(|t| serde_json::from_str(&t).ok()))
+    })
+    .await?;
+    let l2_url = info["l2RpcUrl"].as_str().ok_or_else(|| eyre::eyre!("devnet.json has no l2RpcUrl"))?.to_string();
+    let inbox: Address = info["contracts"]["batchInbox"].as_str().unwrap_or_default().parse()?;
+    let l2 = load::client(&l2_url)?;
+    let l1 = load::client(&l1_url)?;
+
+    let setup_start = Instant::now();
+    run_setup(&l2_url, plan, args.concurrency).await.map_err(|e| eyre::eyre!("setup: {e:#}{}", node.log_tail()))?;
+    let (unsafe_head, _, _) = sync_status(&l2).await?;
+    wait_safe(&l2, unsafe_head, &mut node).await?;
+    let l1_start = quantity(&call(&l1, "eth_blockNumber", json!([])).await?).unwrap_or(0);
+    println!("(b) setup included and safe in {:.2} s", setup_start.elapsed().as_secs_f64());
+
+    let probe = CpuProbe::start(&[("node", &node), ("L1 anvil", &l1_proc)]);
+    let result = load::run(&l2_url, &plan.workload, args.concurrency, args.rpc_batch).await?;
+    let cpu = probe.report();
+    describe_load("(b) sequencer", &result);
+    println!("    {cpu}");
+    let failed = load::failed_receipts(&l2_url, &plan.workload).await?;
+    if failed > 0 {
+        println!("    WARNING: {failed} receipts missing or failed");
+    }
+    let mut seq_row = match load_row(&result) {
+        Ok(row) => row,
+        Err(err) => return Ok((Err(format!("{err:#}")), Err("sequencer did not include every transaction".into()))),
+    };
+
+    // Batches and the replica: failures here leave row (b)'s throughput standing.
+    let after = async {
+        let (unsafe_head, _, _) = sync_status(&l2).await?;
+        let t = Instant::now();
+        wait_safe(&l2, unsafe_head, &mut node).await?;
+        println!("    safe head caught up with unsafe head {unsafe_head} {:.2} s after the last inclusion", t.elapsed().as_secs_f64());
+        let l1_end = quantity(&call(&l1, "eth_blockNumber", json!([])).await?).unwrap_or(0);
+        match scan_batches(&l1, inbox, l1_start + 1, l1_end).await {
+            Ok(stats) if stats.l2_txs > 0 => {
+                println!(
+                    "    batches: {} on L1 carrying {} L2 txs; {} calldata bytes, {} payload bytes vs {} tx RLP bytes (compression {:.2}x); {} L1 gas",
+                    stats.batches, stats.l2_txs, stats.calldata, stats.payload, stats.rlp,
+                    stats.rlp as f64 / stats.payload.max(1) as f64, stats.l1_gas
+                );
+                seq_row.bytes = Some(stats.calldata as f64 / stats.l2_txs as f64);
+                seq_row.l1_gas = Some(stats.l1_gas as f64 / stats.l2_txs as f64);
+            }
+            Ok(_) => println!("    batches: none found on L1 after block {l1_start}"),
+            Err(err) => println!("    batches: cannot scan L1: {err:#}"),
+        }
+        replica_stage(&node_bin, &seq_dir, &l1_url, &l2, unsafe_head, dir.path()).await
+    };
+    let replica = after.await.map_err(|e: eyre::Report| format!("{e:#}"));
+    if let Err(err) = &replica {
+        println!("(c) {err}");
+    }
+    drop(node);
+    drop(l1_proc);
+    Ok((Ok(seq_row), replica))
+}
+
+/// Row (c): a fresh replica derives the whole chain (setup and workload) from L1.
+async fn replica_stage(
+    node_bin: &Path,
+    seq_dir: &Path,
+    l1_url: &str,
+    l2: &alloy_rpc_client::RpcClient,
+    target: u64,
+    dir: &Path,
+) -> eyre::Result<Row> {
+    let (_, safe, safe_hash) = sync_status(l2).await?;
+    eyre::ensure!(safe >= target, "sequencer safe head {safe} below {target}");
+    // Count what the replica has to derive: every block up to the sequencer's safe head.
+    let params = (1..=safe).map(|n| json!([format!("{n:#x}"), false])).collect();
+    let (mut txs, mut gas) = (0usize, 0u64);
+    for block in batch_call(l2, "eth_getBlockByNumber", params, 100).await? {
+        txs += block["transactions"].as_array().map_or(0, Vec::len);
+        gas += quantity(&block["gasUsed"]).unwrap_or(0);
+    }
+    let replica_dir = dir.join("replica");
+    let port = procs::free_port()?;
+    let mut command = Command::new(node_bin);
+    command
+        .args(["node", "--l1-rpc-url", l1_url, "--l1-poll-interval", "50ms", "--rpc-addr", &format!("127.0.0.1:{port}")])
+        .arg("--config")
+        .arg(seq_dir.join("rollup.json"))
+        .arg("--datadir")
+        .arg(&replica_dir)
+        .env("RUST_LOG", "info");
+    std::fs::create_dir_all(&replica_dir)?;
+    let start = Instant::now();
+    let mut replica = Proc::spawn(command, Some(&dir.join("replica.log")))?;
+    let client = load::client(&format!("http://127.0.0.1:{port}"))?;
+    let mut first_answer = None;
+    let probe = CpuProbe::start(&[("replica", &replica)]);
+    wait_for(Duration::from_secs(300), "the replica's safe head", async || {
+        replica.check_alive()?;
+        let Ok((_, replica_safe, hash)) = sync_status(&client).await else { return Ok(None) };
+        first_answer.get_or_insert_with(|| start.elapsed());
+        if replica_safe >= safe {
+            eyre::ensure!(replica_safe > safe || hash == safe_hash, "replica block {safe} hash {hash:?} differs from the sequencer's {safe_hash:?}");
+            return Ok(Some(()));
+        }
+        Ok(None)
+    })
+    .await?;
+    let elapsed = start.elapsed().as_secs_f64();
+    println!(
+        "(c) replica derived {safe} blocks ({txs} txs, {gas} gas, setup included) in {elapsed:.3} s from spawn (RPC up after {:.3} s); {}",
+        first_answer.unwrap_or_default().as_secs_f64(),
+        probe.report()
+    );
+    Ok(Row { tps: txs as f64 / elapsed, mgas: gas as f64 / elapsed / 1e6, ..Default::default() })
+}
+
+/// Row (d).
+async fn anvil_stage(args: &Args, plan: &Plan) -> eyre::Result<Row> {
+    let (anvil, url) = procs::start_anvil(&procs::anvil_bin(args.anvil_bin.clone()), Some(args.anvil_block_time.as_str()).filter(|t| *t != "auto")).await?;
+    run_setup(&url, plan, args.concurrency).await.map_err(|e| eyre::eyre!("setup: {e:#}"))?;
+    let probe = CpuProbe::start(&[("anvil", &anvil)]);
+    let result = load::run(&url, &plan.workload, args.concurrency, args.rpc_batch).await?;
+    let cpu = probe.report();
+    describe_load("(d) anvil", &result);
+    println!("    {cpu}");
+    let failed = load::failed_receipts(&url, &plan.workload).await?;
+    if failed > 0 {
+        println!("    WARNING: {failed} receipts missing or failed");
+    }
+    drop(anvil);
+    load_row(&result)
+}

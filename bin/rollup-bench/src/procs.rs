@@ -1,0 +1,175 @@
+//! Child processes: anvil and rollup-node.
+
+use std::{
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+/// A child process, killed on drop.
+pub(crate) struct Proc {
+    child: Child,
+    pub(crate) log: Option<PathBuf>,
+}
+
+impl Proc {
+    pub(crate) fn spawn(mut command: Command, log: Option<&Path>) -> eyre::Result<Self> {
+        match log {
+            Some(path) => {
+                let file = std::fs::File::create(path)?;
+                command.stdout(Stdio::from(file.try_clone()?)).stderr(Stdio::from(file));
+            }
+            None => {
+                command.stdout(Stdio::null()).stderr(Stdio::null());
+            }
+        }
+        let program = command.get_program().to_string_lossy().into_owned();
+        let child = command.spawn().map_err(|err| eyre::eyre!("cannot start {program}: {err}"))?;
+        Ok(Self { child, log: log.map(Path::to_path_buf) })
+    }
+
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Fails if the process has exited, with the tail of its log.
+    pub(crate) fn check_alive(&mut self) -> eyre::Result<()> {
+        if let Some(status) = self.child.try_wait()? {
+            eyre::bail!("process exited with {status}{}", self.log_tail());
+        }
+        Ok(())
+    }
+
+    /// The last log line containing `needle`, if any.
+    pub(crate) fn log_tail_matching(&self, needle: &str) -> String {
+        let Some(path) = &self.log else { return String::new() };
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        text.lines()
+            .rev()
+            .find(|l| l.contains(needle))
+            .map(|l| format!("; last {needle}: {}", strip_ansi(l)))
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn log_tail(&self) -> String {
+        let Some(path) = &self.log else { return String::new() };
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        format!("; log tail:\n{}", lines[lines.len().saturating_sub(15)..].join("\n"))
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// CPU seconds (user + system) from a `/proc/<pid>/stat` file; 0 if unreadable.
+pub(crate) fn cpu_secs(stat: &str) -> f64 {
+    let Ok(text) = std::fs::read_to_string(stat) else { return 0.0 };
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let Some(rest) = text.rsplit_once(')').map(|(_, rest)| rest) else { return 0.0 };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    // rest starts at field 3 (state): utime = field 14 → index 11.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+pub(crate) fn free_port() -> eyre::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Waits until `check` returns `Some`, failing after `timeout`.
+pub(crate) async fn wait_for<T>(
+    timeout: Duration,
+    what: &str,
+    mut check: impl AsyncFnMut() -> eyre::Result<Option<T>>,
+) -> eyre::Result<T> {
+    let start = Instant::now();
+    loop {
+        if let Some(value) = check().await? {
+            return Ok(value);
+        }
+        eyre::ensure!(start.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+fn search_roots() -> Vec<PathBuf> {
+    let mut roots: Vec<PathBuf> = Vec::new();
+    roots.extend(std::env::current_dir().ok());
+    roots.extend(std::env::current_exe().ok());
+    roots.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    roots
+}
+
+/// The pinned anvil under node_modules (from the working directory, the executable or this
+/// crate's source), then `anvil` on PATH.
+pub(crate) fn anvil_bin(flag: Option<PathBuf>) -> PathBuf {
+    if let Some(bin) = flag {
+        return bin;
+    }
+    for root in search_roots() {
+        for dir in root.ancestors() {
+            let candidate = dir.join("node_modules/.bin/anvil");
+            if candidate.exists() {
+                return candidate;
+            }
+        }
+    }
+    PathBuf::from("anvil")
+}
+
+/// `rollup-node` next to this executable (same target directory and profile).
+pub(crate) fn node_bin(flag: Option<PathBuf>) -> eyre::Result<PathBuf> {
+    if let Some(bin) = flag {
+        return Ok(bin);
+    }
+    let exe = std::env::current_exe()?;
+    let candidate = exe.with_file_name("rollup-node");
+    eyre::ensure!(
+        candidate.exists(),
+        "{} not found: build it first (`cargo build --release -p rollup-node`) or pass --node-bin",
+        candidate.display()
+    );
+    Ok(candidate)
+}
+
+/// A fresh anvil on a free loopback port, automining (`block_time` `None`) or mining every
+/// `block_time` seconds.
+pub(crate) async fn start_anvil(bin: &Path, block_time: Option<&str>) -> eyre::Result<(Proc, String)> {
+    let port = free_port()?;
+    let mut command = Command::new(bin);
+    command.args(["--port", &port.to_string(), "--host", "127.0.0.1", "--silent"]);
+    if let Some(block_time) = block_time {
+        command.args(["--block-time", block_time]);
+    }
+    let proc = Proc::spawn(command, None)?;
+    let url = format!("http://127.0.0.1:{port}");
+    let client = crate::load::client(&url)?;
+    wait_for(Duration::from_secs(30), "anvil to answer", async || {
+        Ok(crate::load::call(&client, "eth_chainId", serde_json::json!([])).await.ok())
+    })
+    .await?;
+    Ok((proc, url))
+}
+
+fn strip_ansi(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

@@ -1,0 +1,101 @@
+//! Row (a): the ceiling. Decode, recover the sender with libsecp256k1 and execute with revm
+//! against an in-memory cache, one thread, no I/O.
+
+use std::time::{Duration, Instant};
+
+use alloy_consensus::{Transaction as _, TxEnvelope, transaction::SignerRecoverable};
+use alloy_eips::eip2718::Decodable2718;
+use alloy_primitives::{Address, B256, U256};
+use rollup_execution::revm::{
+    Context, ExecuteCommitEvm, MainBuilder, MainContext,
+    context::{BlockEnv, CfgEnv, TxEnv, result::ExecutionResult},
+    context_interface::block::BlobExcessGasAndPrice,
+    database::{CacheDB, EmptyDB},
+    state::AccountInfo,
+};
+
+use crate::workload::{Plan, SignedTx};
+
+/// What the ceiling measured.
+#[derive(Debug)]
+pub(crate) struct RawResult {
+    pub(crate) txs: usize,
+    pub(crate) elapsed: Duration,
+    pub(crate) gas: u64,
+    pub(crate) failed: usize,
+    /// Time spent decoding and recovering senders only (a separate pass).
+    pub(crate) recover_elapsed: Duration,
+}
+
+fn tx_env(envelope: &TxEnvelope, sender: Address) -> TxEnv {
+    TxEnv {
+        tx_type: envelope.tx_type() as u8,
+        caller: sender,
+        gas_limit: envelope.gas_limit(),
+        gas_price: envelope.max_fee_per_gas(),
+        kind: envelope.kind(),
+        value: envelope.value(),
+        data: envelope.input().clone(),
+        nonce: envelope.nonce(),
+        chain_id: envelope.chain_id(),
+        access_list: envelope.access_list().cloned().unwrap_or_default(),
+        gas_priority_fee: envelope.max_priority_fee_per_gas(),
+        ..Default::default()
+    }
+}
+
+fn decode_recover(tx: &SignedTx) -> eyre::Result<(TxEnvelope, Address)> {
+    let envelope = TxEnvelope::decode_2718(&mut tx.raw.as_ref())?;
+    let sender = envelope.recover_signer()?;
+    Ok((envelope, sender))
+}
+
+/// Runs the setup untimed, then the workload timed.
+pub(crate) fn run(plan: &Plan, chain_id: u64, dev_balance: U256) -> eyre::Result<RawResult> {
+    let mut db = CacheDB::new(EmptyDB::default());
+    for address in &plan.dev {
+        db.insert_account_info(*address, AccountInfo { balance: dev_balance, ..Default::default() });
+    }
+    let mut cfg = CfgEnv::new_with_spec(rollup_execution::SPEC_ID);
+    cfg.chain_id = chain_id;
+    let block = BlockEnv {
+        number: U256::from(1),
+        timestamp: U256::from(1_700_000_000u64),
+        gas_limit: 30_000_000,
+        basefee: 1_000_000_000,
+        prevrandao: Some(B256::ZERO),
+        blob_excess_gas_and_price: Some(BlobExcessGasAndPrice::new_with_spec(0, rollup_execution::SPEC_ID)),
+        ..Default::default()
+    };
+    let mut evm = Context::mainnet().with_db(db).with_cfg(cfg).with_block(block).build_mainnet();
+
+    let mut execute = |txs: &[SignedTx]| -> eyre::Result<(u64, usize)> {
+        let mut gas = 0;
+        let mut failed = 0;
+        for tx in txs {
+            let (envelope, sender) = decode_recover(tx)?;
+            let result = evm
+                .transact_commit(tx_env(&envelope, sender))
+                .map_err(|err| eyre::eyre!("revm rejected tx {}: {err:?}", tx.hash))?;
+            gas += result.tx_gas_used();
+            if !matches!(result, ExecutionResult::Success { .. }) {
+                failed += 1;
+            }
+        }
+        Ok((gas, failed))
+    };
+    for wave in &plan.setup {
+        let (_, failed) = execute(wave)?;
+        eyre::ensure!(failed == 0, "{failed} setup transactions failed in revm");
+    }
+    let start = Instant::now();
+    let (gas, failed) = execute(&plan.workload)?;
+    let elapsed = start.elapsed();
+
+    let start = Instant::now();
+    for tx in &plan.workload {
+        std::hint::black_box(decode_recover(tx)?);
+    }
+    let recover_elapsed = start.elapsed();
+    Ok(RawResult { txs: plan.workload.len(), elapsed, gas, failed, recover_elapsed })
+}
