@@ -53,6 +53,10 @@ pub struct ExecutedBlock {
     pub receipts: Vec<L2Receipt>,
     /// State changes with reverts (one revert entry: this block).
     pub bundle: BundleState,
+    /// Signed transactions left out because they no longer fit the block's gas (and, to keep
+    /// nonces in order, every later transaction of the same sender). They are valid for a later
+    /// block; every other left-out transaction was invalid.
+    pub deferred: Vec<B256>,
 }
 
 fn block_env(
@@ -189,6 +193,8 @@ where
     let mut receipts = Vec::with_capacity(input.transactions.len());
     let mut included = Vec::with_capacity(input.transactions.len());
     let mut cumulative_gas_used = 0u64;
+    let mut deferred = Vec::new();
+    let mut deferred_senders = std::collections::HashSet::new();
     for tx in input.transactions {
         let (tx_env, is_deposit) = match &tx {
             L2Transaction::Deposit(deposit) => {
@@ -203,8 +209,13 @@ where
             cfg.disable_block_gas_limit = is_deposit;
             cfg.disable_eip3607 = is_deposit;
         });
-        if !is_deposit && cumulative_gas_used.saturating_add(tx.gas_limit()) > input.gas_limit {
-            debug!(target: "rollup::execution", tx = %tx.hash(), "transaction does not fit the block gas limit; dropped");
+        if !is_deposit
+            && (deferred_senders.contains(&tx.sender())
+                || cumulative_gas_used.saturating_add(tx.gas_limit()) > input.gas_limit)
+        {
+            debug!(target: "rollup::execution", tx = %tx.hash(), "transaction does not fit the block's remaining gas; deferred");
+            deferred_senders.insert(tx.sender());
+            deferred.push(tx.hash());
             continue;
         }
         let (success, gas_used, logs) = match evm.transact_commit(tx_env) {
@@ -258,6 +269,7 @@ where
         ..Default::default()
     };
     Ok(ExecutedBlock {
+        deferred,
         block: L2Block {
             header,
             transactions: included,

@@ -78,6 +78,8 @@ pub struct SequencedBlock {
     pub transactions: Vec<L2Transaction>,
     /// Receipts.
     pub receipts: Vec<L2Receipt>,
+    /// Offered transactions left for a later block because the block's gas ran out.
+    pub deferred: Vec<B256>,
 }
 
 /// Inputs of one L2 block on top of a given parent.
@@ -462,7 +464,7 @@ impl RollupNode {
             return Err(NodeError::Storage(StorageError::Inconsistent(format!("no L2 block {number} but head above safe {safe}"))));
         }
         let batch = attributes.batch;
-        let (hash, _, _) = self.execute_append(writer, attributes)?;
+        let (hash, ..) = self.execute_append(writer, attributes)?;
         writer.set_safe_head(number)?;
         writer.set_block_batch(number, batch)?;
         Ok(hash)
@@ -473,7 +475,7 @@ impl RollupNode {
         &self,
         writer: &mut StoreWriter,
         attributes: Attributes,
-    ) -> Result<(B256, Vec<L2Transaction>, Vec<L2Receipt>)> {
+    ) -> Result<(B256, Vec<L2Transaction>, Vec<L2Receipt>, Vec<B256>)> {
         let head = writer.l2_head()?;
         let parent = writer.header(head)?.ok_or_else(|| missing(format!("header {head}")))?;
         let parent_hash = writer.block_hash(head)?.unwrap_or_default();
@@ -490,7 +492,7 @@ impl RollupNode {
         };
         let mut executed = execute_block(writer.state(), input)?;
         let hash = writer.append_block(&mut executed.block, &executed.receipts, &executed.bundle)?;
-        Ok((hash, executed.block.transactions, executed.receipts))
+        Ok((hash, executed.block.transactions, executed.receipts, executed.deferred))
     }
 
     /// Whether a block built at `now` would adopt a new L1 origin (whose deposits must then be
@@ -530,10 +532,10 @@ impl RollupNode {
         }
         all.extend(transactions);
         let attributes = Attributes { timestamp, origin, transactions: all, batch: B256::ZERO };
-        let (hash, transactions, receipts) = self.execute_append(&mut writer, attributes)?;
+        let (hash, transactions, receipts, deferred) = self.execute_append(&mut writer, attributes)?;
         writer.commit()?;
         self.publish_heads()?;
-        Ok(Some(SequencedBlock { number: head + 1, hash, transactions, receipts }))
+        Ok(Some(SequencedBlock { number: head + 1, hash, transactions, receipts, deferred }))
     }
 
     /// Drives the core from a notification stream until `cancel` fires or the stream ends.

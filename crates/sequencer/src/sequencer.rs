@@ -87,7 +87,10 @@ impl Sequencer {
             .next_block_base_fee(BaseFeeParams::ethereum())
             .unwrap_or(header.base_fee_per_gas.unwrap_or_default());
         let nonce_of = |address| reader.account(address).ok().flatten().map_or(0, |account| account.nonce);
-        let transactions = self.pool.best(node.config().genesis.gas_limit, base_fee, nonce_of);
+        // Offer more than the gas limit: transactions usually use less gas than they reserve, and
+        // the executor defers whatever no longer fits (packing by gas used, as Ethereum does).
+        let gas_limit = node.config().genesis.gas_limit;
+        let transactions = self.pool.best(gas_limit.saturating_mul(2), base_fee, nonce_of);
         drop(reader);
         if transactions.is_empty() && !node.next_origin_ready(now)? {
             return Ok(());
@@ -95,7 +98,8 @@ impl Sequencer {
         let attempted: Vec<B256> = transactions.iter().map(|tx| tx.hash()).collect();
         let Some(block) = node.build_block(transactions, now)? else { return Ok(()) };
         let included: HashSet<B256> = block.transactions.iter().map(|tx| tx.hash()).collect();
-        let rejected = attempted.iter().filter(|hash| !included.contains(*hash)).count();
+        let deferred: HashSet<B256> = block.deferred.iter().copied().collect();
+        let rejected = attempted.iter().filter(|hash| !included.contains(*hash) && !deferred.contains(*hash)).count();
         debug!(
             target: "rollup::sequencer",
             number = block.number, hash = %block.hash, txs = block.transactions.len(), rejected,
@@ -103,8 +107,9 @@ impl Sequencer {
         );
         metrics::counter!("rollup_sequencer_blocks_total").increment(1);
         metrics::counter!("rollup_sequencer_transactions_total").increment(included.len() as u64);
-        // Included and rejected transactions both leave the pool.
-        self.prune(node, &attempted)
+        // Included and rejected transactions leave the pool; deferred ones wait for the next block.
+        let leaving: Vec<B256> = attempted.into_iter().filter(|hash| !deferred.contains(hash)).collect();
+        self.prune(node, &leaving)
     }
 
     fn prune(&self, node: &RollupNode, hashes: &[B256]) -> Result<()> {

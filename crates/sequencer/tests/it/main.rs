@@ -148,3 +148,30 @@ fn a_block_never_holds_more_transaction_bytes_than_one_batch_carries() {
     assert_eq!(best.len(), 5, "{bytes} bytes");
     assert!(bytes <= rollup_sequencer::MAX_BLOCK_TX_BYTES);
 }
+
+#[test]
+fn blocks_are_packed_by_gas_used_and_what_does_not_fit_waits() {
+    let (_dir, mut node, pool) = setup();
+    let sequencer = Sequencer::new(SequencerConfig { block_time: Duration::from_millis(10) }, pool.clone());
+    let [a, b, _] = keys().try_into().unwrap();
+    // Each reserves 12M gas but uses 21 000: three fit a 30M block by gas used.
+    for (key, nonce) in [(&a, 0), (&b, 0), (&a, 1)] {
+        pool.add_raw(&raw_with_input(key, nonce, FEE, 12_000_000, Bytes::new())).unwrap();
+    }
+    sequencer.sequence(&mut node).unwrap();
+    assert!(pool.is_empty());
+    assert_eq!(node.store().reader().unwrap().body(1).unwrap().unwrap().len(), 3);
+
+    // 29.99M each: after the first, the rest no longer fit and wait (in nonce order) for later
+    // blocks instead of being dropped.
+    for nonce in 2..5 {
+        pool.add_raw(&raw_with_input(&a, nonce, FEE, 29_990_000, Bytes::new())).unwrap();
+    }
+    sequencer.sequence(&mut node).unwrap();
+    assert_eq!(node.store().reader().unwrap().body(2).unwrap().unwrap().len(), 1);
+    assert_eq!(pool.len(), 2, "deferred, not dropped");
+    sequencer.sequence(&mut node).unwrap();
+    sequencer.sequence(&mut node).unwrap();
+    assert!(pool.is_empty());
+    assert_eq!(node.store().reader().unwrap().account(a.address()).unwrap().unwrap().nonce, 5);
+}
