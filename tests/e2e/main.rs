@@ -165,7 +165,10 @@ async fn wait_token_balance(devnet: &Devnet, token: Address, owner: Address, exp
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    panic!("L2 token balance never reached {expected}\n{}", devnet.log());
+    panic!(
+        "L2 token balance never reached {expected}\n{}",
+        devnet.log()
+    );
 }
 
 /// The first L2 block whose L1 origin is `l1_block`: the one carrying its deposits.
@@ -232,10 +235,18 @@ async fn l1_reorg_removing_a_deposit_unwinds_it_body() {
     let deposit_tx = receipt.transaction_hash;
     loop {
         let head = l1.get_block_number().await.unwrap();
-        l1.raw_request::<_, serde_json::Value>("anvil_reorg".into(), json!([head - deposit_block + 1, []]))
+        l1.raw_request::<_, serde_json::Value>(
+            "anvil_reorg".into(),
+            json!([head - deposit_block + 1, []]),
+        )
+        .await
+        .unwrap();
+        if l1
+            .get_transaction_receipt(deposit_tx)
             .await
-            .unwrap();
-        if l1.get_transaction_receipt(deposit_tx).await.unwrap().is_none() {
+            .unwrap()
+            .is_none()
+        {
             break;
         }
     }

@@ -149,7 +149,14 @@ impl Devnet {
         Self::start_with(
             l1_url,
             datadir,
-            &["--block-time", "100ms", "--batcher-interval", "200ms", "--proposal-interval", "1s"],
+            &[
+                "--block-time",
+                "100ms",
+                "--batcher-interval",
+                "200ms",
+                "--proposal-interval",
+                "1s",
+            ],
         )
     }
 

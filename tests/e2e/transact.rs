@@ -42,7 +42,6 @@ fn foundry_bin(name: &str, env: &str) -> PathBuf {
     pinned
 }
 
-
 /// A raw JSON-RPC call that may fail (a node still starting, a method not served).
 async fn rpc(url: &str, method: &str, params: Value) -> Result<Value, String> {
     let provider = ProviderBuilder::new().connect_http(url.parse().unwrap());

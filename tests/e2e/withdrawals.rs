@@ -20,8 +20,8 @@ use rollup_primitives::{
     L2_BRIDGE, MIN_ERC20_DEPOSIT_GAS,
     artifacts::predict_l2_token,
     bindings::{
-        IERC20, IL1Bridge, IL2Bridge, IStateManager, Proposal, TrieProof,
-        Withdrawal, WithdrawalProof,
+        IERC20, IL1Bridge, IL2Bridge, IStateManager, Proposal, TrieProof, Withdrawal,
+        WithdrawalProof,
     },
 };
 use serde_json::{Value, json};
@@ -31,8 +31,6 @@ use crate::support::{self, Anvil, Devnet};
 
 /// Generous bound for any single wait; a healthy run needs a fraction of it.
 const WAIT: Duration = Duration::from_secs(45);
-
-
 
 /// One run of the user CLI against the devnet file.
 struct CliRun {
@@ -689,4 +687,3 @@ async fn eth_and_erc20_withdrawals_full_cycle_body() {
         problems.join("\n")
     );
 }
-

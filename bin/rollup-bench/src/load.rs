@@ -20,7 +20,11 @@ pub(crate) fn client(url: &str) -> eyre::Result<RpcClient> {
     Ok(ClientBuilder::default().http(url.parse()?))
 }
 
-pub(crate) async fn call(client: &RpcClient, method: &'static str, params: Value) -> eyre::Result<Value> {
+pub(crate) async fn call(
+    client: &RpcClient,
+    method: &'static str,
+    params: Value,
+) -> eyre::Result<Value> {
     client
         .request::<_, Value>(method, params)
         .await
@@ -28,9 +32,11 @@ pub(crate) async fn call(client: &RpcClient, method: &'static str, params: Value
 }
 
 pub(crate) fn quantity(value: &Value) -> Option<u64> {
-    value
-        .as_u64()
-        .or_else(|| value.as_str().and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok()))
+    value.as_u64().or_else(|| {
+        value
+            .as_str()
+            .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
+    })
 }
 
 /// Many calls in JSON-RPC batches of `chunk`.
@@ -47,7 +53,10 @@ pub(crate) async fn batch_call(
         for p in part {
             waiters.push(batch.add_call::<_, Value>(method, p)?);
         }
-        batch.send().await.map_err(|err| eyre::eyre!("{method} batch: {err}"))?;
+        batch
+            .send()
+            .await
+            .map_err(|err| eyre::eyre!("{method} batch: {err}"))?;
         for waiter in waiters {
             out.push(waiter.await.map_err(|err| eyre::eyre!("{method}: {err}"))?);
         }
@@ -84,7 +93,12 @@ pub(crate) struct LoadResult {
 /// Sends `txs` with `concurrency` requests in flight (each a JSON-RPC batch of `rpc_batch`
 /// transactions), while a watcher polls the head and records when each block became observable.
 /// A transaction's latency is its send time to its block being observable.
-pub(crate) async fn run(url: &str, txs: &[SignedTx], concurrency: usize, rpc_batch: usize) -> eyre::Result<LoadResult> {
+pub(crate) async fn run(
+    url: &str,
+    txs: &[SignedTx],
+    concurrency: usize,
+    rpc_batch: usize,
+) -> eyre::Result<LoadResult> {
     let client = client(url)?;
     let start_head = quantity(&call(&client, "eth_blockNumber", json!([])).await?).unwrap_or(0);
     let index: HashMap<B256, usize> = txs.iter().enumerate().map(|(i, tx)| (tx.hash, i)).collect();
@@ -104,15 +118,24 @@ pub(crate) async fn run(url: &str, txs: &[SignedTx], concurrency: usize, rpc_bat
             let mut blocks = Vec::new();
             let mut last_progress = Instant::now();
             loop {
-                let head = quantity(&call(&client, "eth_blockNumber", json!([])).await?).unwrap_or(last);
+                let head =
+                    quantity(&call(&client, "eth_blockNumber", json!([])).await?).unwrap_or(last);
                 let seen = Instant::now();
                 if head > last {
                     last_progress = seen;
-                    let params = (last + 1..=head).map(|n| json!([format!("{n:#x}"), false])).collect();
+                    let params = (last + 1..=head)
+                        .map(|n| json!([format!("{n:#x}"), false]))
+                        .collect();
                     for block in batch_call(&client, "eth_getBlockByNumber", params, 100).await? {
-                        let hashes = block["transactions"].as_array().cloned().unwrap_or_default();
+                        let hashes = block["transactions"]
+                            .as_array()
+                            .cloned()
+                            .unwrap_or_default();
                         for hash in &hashes {
-                            if let Some(&i) = hash.as_str().and_then(|h| h.parse::<B256>().ok()).and_then(|h| index.get(&h))
+                            if let Some(&i) = hash
+                                .as_str()
+                                .and_then(|h| h.parse::<B256>().ok())
+                                .and_then(|h| index.get(&h))
                                 && inclusion[i].is_none()
                             {
                                 inclusion[i] = Some(seen);
@@ -127,11 +150,16 @@ pub(crate) async fn run(url: &str, txs: &[SignedTx], concurrency: usize, rpc_bat
                     }
                     last = head;
                 }
-                if sends_done.load(Ordering::SeqCst) == 1 && found >= expected.load(Ordering::SeqCst) {
+                if sends_done.load(Ordering::SeqCst) == 1
+                    && found >= expected.load(Ordering::SeqCst)
+                {
                     break;
                 }
                 if last_progress.elapsed() > Duration::from_secs(60) {
-                    eprintln!("  watcher: no new block for 60 s; {found} of {} transactions seen", expected.load(Ordering::SeqCst));
+                    eprintln!(
+                        "  watcher: no new block for 60 s; {found} of {} transactions seen",
+                        expected.load(Ordering::SeqCst)
+                    );
                     break;
                 }
                 tokio::time::sleep(Duration::from_millis(2)).await;
@@ -155,8 +183,13 @@ pub(crate) async fn run(url: &str, txs: &[SignedTx], concurrency: usize, rpc_bat
     let start = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..concurrency.max(1) {
-        let (client, next, chunks, send_times, errors) =
-            (client.clone(), next.clone(), chunks.clone(), send_times.clone(), errors.clone());
+        let (client, next, chunks, send_times, errors) = (
+            client.clone(),
+            next.clone(),
+            chunks.clone(),
+            send_times.clone(),
+            errors.clone(),
+        );
         workers.push(tokio::spawn(async move {
             loop {
                 let n = next.fetch_add(1, Ordering::SeqCst);
@@ -169,16 +202,20 @@ pub(crate) async fn run(url: &str, txs: &[SignedTx], concurrency: usize, rpc_bat
                     }
                 }
                 let outcome: Vec<Result<(), String>> = if chunk.len() == 1 {
-                    vec![client
-                        .request::<_, Value>("eth_sendRawTransaction", json!([chunk[0].1]))
-                        .await
-                        .map(drop)
-                        .map_err(|err| err.to_string())]
+                    vec![
+                        client
+                            .request::<_, Value>("eth_sendRawTransaction", json!([chunk[0].1]))
+                            .await
+                            .map(drop)
+                            .map_err(|err| err.to_string()),
+                    ]
                 } else {
                     let mut batch = client.new_batch();
                     let waiters: Vec<_> = chunk
                         .iter()
-                        .map(|(_, raw)| batch.add_call::<_, Value>("eth_sendRawTransaction", &json!([raw])))
+                        .map(|(_, raw)| {
+                            batch.add_call::<_, Value>("eth_sendRawTransaction", &json!([raw]))
+                        })
                         .collect::<Result<_, _>>()
                         .unwrap_or_default();
                     match batch.send().await {
@@ -220,7 +257,11 @@ pub(crate) async fn run(url: &str, txs: &[SignedTx], concurrency: usize, rpc_bat
             end = end.max(*included);
         }
     }
-    let gas = blocks.iter().filter(|b| b.seen <= end).map(|b| b.gas_used).sum();
+    let gas = blocks
+        .iter()
+        .filter(|b| b.seen <= end)
+        .map(|b| b.gas_used)
+        .sum();
     Ok(LoadResult {
         sent: txs.len(),
         send_errors,
@@ -239,7 +280,10 @@ pub(crate) async fn failed_receipts(url: &str, txs: &[SignedTx]) -> eyre::Result
     let client = client(url)?;
     let params = txs.iter().map(|tx| json!([tx.hash])).collect();
     let receipts = batch_call(&client, "eth_getTransactionReceipt", params, 200).await?;
-    Ok(receipts.iter().filter(|r| quantity(&r["status"]) != Some(1)).count())
+    Ok(receipts
+        .iter()
+        .filter(|r| quantity(&r["status"]) != Some(1))
+        .count())
 }
 
 /// p-th percentile (0..=100) of `values`, in milliseconds.

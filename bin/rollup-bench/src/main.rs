@@ -98,7 +98,10 @@ type Stage = Result<Row, String>;
 
 fn main() {
     let args = Args::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("cannot start tokio: {err}");
@@ -125,21 +128,44 @@ fn main() {
 fn print_machine() {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|text| text.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
         .unwrap_or_else(|| "unknown".into());
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
     let mem = std::fs::read_to_string("/proc/meminfo")
         .ok()
-        .and_then(|text| text.lines().next().map(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()).unwrap_or(0.0) / 1048576.0))
+        .and_then(|text| {
+            text.lines().next().map(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|kb| kb.parse::<f64>().ok())
+                    .unwrap_or(0.0)
+                    / 1048576.0
+            })
+        })
         .unwrap_or(0.0);
     println!("machine: {cores} cores, {cpu}, {mem:.1} GiB RAM");
 }
 
 async fn bench(args: &Args, kind: Kind) -> String {
-    println!("\n=== workload {} ({} txs, {} senders, concurrency {}, rpc batch {}) ===", kind.name(), args.txs, args.senders, args.concurrency, args.rpc_batch);
+    println!(
+        "\n=== workload {} ({} txs, {} senders, concurrency {}, rpc batch {}) ===",
+        kind.name(),
+        args.txs,
+        args.senders,
+        args.concurrency,
+        args.rpc_batch
+    );
     let start = Instant::now();
-    let plans = workload::build(kind, L2_CHAIN_ID, args.txs, args.senders)
-        .and_then(|l2| Ok((l2, workload::build(kind, ANVIL_CHAIN_ID, args.txs, args.senders)?)));
+    let plans = workload::build(kind, L2_CHAIN_ID, args.txs, args.senders).and_then(|l2| {
+        Ok((
+            l2,
+            workload::build(kind, ANVIL_CHAIN_ID, args.txs, args.senders)?,
+        ))
+    });
     let (l2_plan, anvil_plan) = match plans {
         Ok(plans) => plans,
         Err(err) => return format!("workload {}: cannot sign: {err:#}", kind.name()),
@@ -189,13 +215,18 @@ async fn bench(args: &Args, kind: Kind) -> String {
     } else {
         match sequencer_stage(args, &l2_plan).await {
             Ok(rows) => rows,
-            Err(err) => (Err(format!("{err:#}")), Err("sequencer stage failed".into())),
+            Err(err) => (
+                Err(format!("{err:#}")),
+                Err("sequencer stage failed".into()),
+            ),
         }
     };
     let anvil = if skip("anvil") {
         Err("skipped".into())
     } else {
-        anvil_stage(args, &anvil_plan).await.map_err(|err| format!("{err:#}"))
+        anvil_stage(args, &anvil_plan)
+            .await
+            .map_err(|err| format!("{err:#}"))
     };
 
     let mut table = format!(
@@ -203,7 +234,9 @@ async fn bench(args: &Args, kind: Kind) -> String {
         kind.name(),
         args.txs,
         args.senders,
-        avg_gas.map(|g| format!(", {g:.0} gas/tx")).unwrap_or_default(),
+        avg_gas
+            .map(|g| format!(", {g:.0} gas/tx"))
+            .unwrap_or_default(),
         "",
         "tx/s",
         "Mgas/s",
@@ -223,7 +256,8 @@ async fn bench(args: &Args, kind: Kind) -> String {
         ("(c) replica derivation from L1", replica),
         (anvil_label.as_str(), anvil),
     ];
-    let opt = |v: Option<f64>, prec: usize| v.map_or_else(|| "-".to_string(), |v| format!("{v:.prec$}"));
+    let opt =
+        |v: Option<f64>, prec: usize| v.map_or_else(|| "-".to_string(), |v| format!("{v:.prec$}"));
     for (name, row) in rows {
         match row {
             Ok(r) => table.push_str(&format!(
@@ -235,7 +269,10 @@ async fn bench(args: &Args, kind: Kind) -> String {
                 opt(r.bytes, 1),
                 opt(r.l1_gas, 0)
             )),
-            Err(err) => table.push_str(&format!("{name:<34} error: {}\n", err.lines().next().unwrap_or(""))),
+            Err(err) => table.push_str(&format!(
+                "{name:<34} error: {}\n",
+                err.lines().next().unwrap_or("")
+            )),
         }
     }
     println!("\n{table}");
@@ -275,15 +312,29 @@ fn describe_load(label: &str, result: &LoadResult) {
         result.included as f64 / blocks.len().max(1) as f64,
         max_txs,
         result.send_errors,
-        result.first_error.as_ref().map(|e| format!(" (first: {e})")).unwrap_or_default()
+        result
+            .first_error
+            .as_ref()
+            .map(|e| format!(" (first: {e})"))
+            .unwrap_or_default()
     );
 }
 
 /// Sends the setup waves, each fully included and successful before the next.
 async fn run_setup(url: &str, plan: &Plan, concurrency: usize) -> eyre::Result<()> {
     let client = load::client(url)?;
-    let nonce = quantity(&call(&client, "eth_getTransactionCount", json!([plan.dev[0], "latest"])).await?);
-    eyre::ensure!(nonce == Some(0), "dev account 0 has nonce {nonce:?}, expected 0 on a fresh chain");
+    let nonce = quantity(
+        &call(
+            &client,
+            "eth_getTransactionCount",
+            json!([plan.dev[0], "latest"]),
+        )
+        .await?,
+    );
+    eyre::ensure!(
+        nonce == Some(0),
+        "dev account 0 has nonce {nonce:?}, expected 0 on a fresh chain"
+    );
     for (i, wave) in plan.setup.iter().enumerate() {
         let result = load::run(url, wave, concurrency, 1).await?;
         eyre::ensure!(
@@ -323,22 +374,40 @@ impl CpuProbe {
     }
 
     fn report(&self) -> String {
-        let mut parts: Vec<String> =
-            self.procs.iter().map(|(name, stat, before)| format!("{name} {:.2} s", procs::cpu_secs(stat) - before)).collect();
-        parts.push(format!("bench {:.2} s", procs::cpu_secs("/proc/self/stat") - self.own));
-        format!("CPU over {:.2} s wall: {}", self.wall.elapsed().as_secs_f64(), parts.join(", "))
+        let mut parts: Vec<String> = self
+            .procs
+            .iter()
+            .map(|(name, stat, before)| format!("{name} {:.2} s", procs::cpu_secs(stat) - before))
+            .collect();
+        parts.push(format!(
+            "bench {:.2} s",
+            procs::cpu_secs("/proc/self/stat") - self.own
+        ));
+        format!(
+            "CPU over {:.2} s wall: {}",
+            self.wall.elapsed().as_secs_f64(),
+            parts.join(", ")
+        )
     }
 }
 
-async fn sync_status(client: &alloy_rpc_client::RpcClient) -> eyre::Result<(u64, u64, Option<B256>)> {
+async fn sync_status(
+    client: &alloy_rpc_client::RpcClient,
+) -> eyre::Result<(u64, u64, Option<B256>)> {
     let status = call(client, "rollup_syncStatus", json!([])).await?;
     let number = |head: &str| quantity(&status[head]["number"]).unwrap_or(0);
-    let safe_hash = status["safeL2"]["hash"].as_str().and_then(|h| h.parse().ok());
+    let safe_hash = status["safeL2"]["hash"]
+        .as_str()
+        .and_then(|h| h.parse().ok());
     Ok((number("unsafeL2"), number("safeL2"), safe_hash))
 }
 
 /// Waits until the safe head reaches `target`; fails when it stops moving for 30 s.
-async fn wait_safe(client: &alloy_rpc_client::RpcClient, target: u64, node: &mut Proc) -> eyre::Result<()> {
+async fn wait_safe(
+    client: &alloy_rpc_client::RpcClient,
+    target: u64,
+    node: &mut Proc,
+) -> eyre::Result<()> {
     let mut progress = (0u64, Instant::now());
     wait_for(Duration::from_secs(600), "the safe head", async || {
         node.check_alive()?;
@@ -367,9 +436,16 @@ struct BatchStats {
 }
 
 /// Scans L1 blocks `from..=to` for batches posted to `inbox`.
-async fn scan_batches(l1: &alloy_rpc_client::RpcClient, inbox: Address, from: u64, to: u64) -> eyre::Result<BatchStats> {
+async fn scan_batches(
+    l1: &alloy_rpc_client::RpcClient,
+    inbox: Address,
+    from: u64,
+    to: u64,
+) -> eyre::Result<BatchStats> {
     let mut stats = BatchStats::default();
-    let params = (from..=to).map(|n| json!([format!("{n:#x}"), true])).collect();
+    let params = (from..=to)
+        .map(|n| json!([format!("{n:#x}"), true]))
+        .collect();
     let blocks = batch_call(l1, "eth_getBlockByNumber", params, 100).await?;
     let mut hashes = Vec::new();
     for block in &blocks {
@@ -379,7 +455,9 @@ async fn scan_batches(l1: &alloy_rpc_client::RpcClient, inbox: Address, from: u6
                 continue;
             }
             let input: Bytes = tx["input"].as_str().unwrap_or("0x").parse()?;
-            let Ok(call) = postBatchCall::abi_decode(&input) else { continue };
+            let Ok(call) = postBatchCall::abi_decode(&input) else {
+                continue;
+            };
             stats.batches += 1;
             stats.calldata += input.len();
             stats.payload += call.data.len();
@@ -409,8 +487,21 @@ async fn sequencer_stage(args: &Args, plan: &Plan) -> eyre::Result<(Stage, Stage
     std::fs::create_dir_all(&seq_dir)?;
     let mut command = Command::new(&node_bin);
     command
-        .args(["devnet", "--l1-rpc-url", &l1_url, "--rpc-addr", "127.0.0.1:0", "--l1-poll-interval", "50ms"])
-        .args(["--block-time", &args.block_time, "--batcher-interval", &args.batcher_interval])
+        .args([
+            "devnet",
+            "--l1-rpc-url",
+            &l1_url,
+            "--rpc-addr",
+            "127.0.0.1:0",
+            "--l1-poll-interval",
+            "50ms",
+        ])
+        .args([
+            "--block-time",
+            &args.block_time,
+            "--batcher-interval",
+            &args.batcher_interval,
+        ])
         .args(["--l2-chain-id", &L2_CHAIN_ID.to_string()])
         .arg("--datadir")
         .arg(&seq_dir)
@@ -420,20 +511,33 @@ async fn sequencer_stage(args: &Args, plan: &Plan) -> eyre::Result<(Stage, Stage
     let info_path = seq_dir.join("devnet.json");
     let info: Value = wait_for(Duration::from_secs(120), "devnet.json", async || {
         node.check_alive()?;
-        Ok(std::fs::read_to_string(&info_path).ok().and_then(|t| serde_json::from_str(&t).ok()))
+        Ok(std::fs::read_to_string(&info_path)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok()))
     })
     .await?;
-    let l2_url = info["l2RpcUrl"].as_str().ok_or_else(|| eyre::eyre!("devnet.json has no l2RpcUrl"))?.to_string();
-    let inbox: Address = info["contracts"]["batchInbox"].as_str().unwrap_or_default().parse()?;
+    let l2_url = info["l2RpcUrl"]
+        .as_str()
+        .ok_or_else(|| eyre::eyre!("devnet.json has no l2RpcUrl"))?
+        .to_string();
+    let inbox: Address = info["contracts"]["batchInbox"]
+        .as_str()
+        .unwrap_or_default()
+        .parse()?;
     let l2 = load::client(&l2_url)?;
     let l1 = load::client(&l1_url)?;
 
     let setup_start = Instant::now();
-    run_setup(&l2_url, plan, args.concurrency).await.map_err(|e| eyre::eyre!("setup: {e:#}{}", node.log_tail()))?;
+    run_setup(&l2_url, plan, args.concurrency)
+        .await
+        .map_err(|e| eyre::eyre!("setup: {e:#}{}", node.log_tail()))?;
     let (unsafe_head, _, _) = sync_status(&l2).await?;
     wait_safe(&l2, unsafe_head, &mut node).await?;
     let l1_start = quantity(&call(&l1, "eth_blockNumber", json!([])).await?).unwrap_or(0);
-    println!("(b) setup included and safe in {:.2} s", setup_start.elapsed().as_secs_f64());
+    println!(
+        "(b) setup included and safe in {:.2} s",
+        setup_start.elapsed().as_secs_f64()
+    );
 
     let probe = CpuProbe::start(&[("node", &node), ("L1 anvil", &l1_proc)]);
     let result = load::run(&l2_url, &plan.workload, args.concurrency, args.rpc_batch).await?;
@@ -446,7 +550,12 @@ async fn sequencer_stage(args: &Args, plan: &Plan) -> eyre::Result<(Stage, Stage
     }
     let mut seq_row = match load_row(&result) {
         Ok(row) => row,
-        Err(err) => return Ok((Err(format!("{err:#}")), Err("sequencer did not include every transaction".into()))),
+        Err(err) => {
+            return Ok((
+                Err(format!("{err:#}")),
+                Err("sequencer did not include every transaction".into()),
+            ));
+        }
     };
 
     // Batches and the replica: failures here leave row (b)'s throughput standing.
@@ -454,14 +563,22 @@ async fn sequencer_stage(args: &Args, plan: &Plan) -> eyre::Result<(Stage, Stage
         let (unsafe_head, _, _) = sync_status(&l2).await?;
         let t = Instant::now();
         wait_safe(&l2, unsafe_head, &mut node).await?;
-        println!("    safe head caught up with unsafe head {unsafe_head} {:.2} s after the last inclusion", t.elapsed().as_secs_f64());
+        println!(
+            "    safe head caught up with unsafe head {unsafe_head} {:.2} s after the last inclusion",
+            t.elapsed().as_secs_f64()
+        );
         let l1_end = quantity(&call(&l1, "eth_blockNumber", json!([])).await?).unwrap_or(0);
         match scan_batches(&l1, inbox, l1_start + 1, l1_end).await {
             Ok(stats) if stats.l2_txs > 0 => {
                 println!(
                     "    batches: {} on L1 carrying {} L2 txs; {} calldata bytes, {} payload bytes vs {} tx RLP bytes (compression {:.2}x); {} L1 gas",
-                    stats.batches, stats.l2_txs, stats.calldata, stats.payload, stats.rlp,
-                    stats.rlp as f64 / stats.payload.max(1) as f64, stats.l1_gas
+                    stats.batches,
+                    stats.l2_txs,
+                    stats.calldata,
+                    stats.payload,
+                    stats.rlp,
+                    stats.rlp as f64 / stats.payload.max(1) as f64,
+                    stats.l1_gas
                 );
                 seq_row.bytes = Some(stats.calldata as f64 / stats.l2_txs as f64);
                 seq_row.l1_gas = Some(stats.l1_gas as f64 / stats.l2_txs as f64);
@@ -492,7 +609,9 @@ async fn replica_stage(
     let (_, safe, safe_hash) = sync_status(l2).await?;
     eyre::ensure!(safe >= target, "sequencer safe head {safe} below {target}");
     // Count what the replica has to derive: every block up to the sequencer's safe head.
-    let params = (1..=safe).map(|n| json!([format!("{n:#x}"), false])).collect();
+    let params = (1..=safe)
+        .map(|n| json!([format!("{n:#x}"), false]))
+        .collect();
     let (mut txs, mut gas) = (0usize, 0u64);
     for block in batch_call(l2, "eth_getBlockByNumber", params, 100).await? {
         txs += block["transactions"].as_array().map_or(0, Vec::len);
@@ -502,7 +621,15 @@ async fn replica_stage(
     let port = procs::free_port()?;
     let mut command = Command::new(node_bin);
     command
-        .args(["node", "--l1-rpc-url", l1_url, "--l1-poll-interval", "50ms", "--rpc-addr", &format!("127.0.0.1:{port}")])
+        .args([
+            "node",
+            "--l1-rpc-url",
+            l1_url,
+            "--l1-poll-interval",
+            "50ms",
+            "--rpc-addr",
+            &format!("127.0.0.1:{port}"),
+        ])
         .arg("--config")
         .arg(seq_dir.join("rollup.json"))
         .arg("--datadir")
@@ -514,16 +641,25 @@ async fn replica_stage(
     let client = load::client(&format!("http://127.0.0.1:{port}"))?;
     let mut first_answer = None;
     let probe = CpuProbe::start(&[("replica", &replica)]);
-    wait_for(Duration::from_secs(300), "the replica's safe head", async || {
-        replica.check_alive()?;
-        let Ok((_, replica_safe, hash)) = sync_status(&client).await else { return Ok(None) };
-        first_answer.get_or_insert_with(|| start.elapsed());
-        if replica_safe >= safe {
-            eyre::ensure!(replica_safe > safe || hash == safe_hash, "replica block {safe} hash {hash:?} differs from the sequencer's {safe_hash:?}");
-            return Ok(Some(()));
-        }
-        Ok(None)
-    })
+    wait_for(
+        Duration::from_secs(300),
+        "the replica's safe head",
+        async || {
+            replica.check_alive()?;
+            let Ok((_, replica_safe, hash)) = sync_status(&client).await else {
+                return Ok(None);
+            };
+            first_answer.get_or_insert_with(|| start.elapsed());
+            if replica_safe >= safe {
+                eyre::ensure!(
+                    replica_safe > safe || hash == safe_hash,
+                    "replica block {safe} hash {hash:?} differs from the sequencer's {safe_hash:?}"
+                );
+                return Ok(Some(()));
+            }
+            Ok(None)
+        },
+    )
     .await?;
     let elapsed = start.elapsed().as_secs_f64();
     println!(
@@ -531,13 +667,23 @@ async fn replica_stage(
         first_answer.unwrap_or_default().as_secs_f64(),
         probe.report()
     );
-    Ok(Row { tps: txs as f64 / elapsed, mgas: gas as f64 / elapsed / 1e6, ..Default::default() })
+    Ok(Row {
+        tps: txs as f64 / elapsed,
+        mgas: gas as f64 / elapsed / 1e6,
+        ..Default::default()
+    })
 }
 
 /// Row (d).
 async fn anvil_stage(args: &Args, plan: &Plan) -> eyre::Result<Row> {
-    let (anvil, url) = procs::start_anvil(&procs::anvil_bin(args.anvil_bin.clone()), Some(args.anvil_block_time.as_str()).filter(|t| *t != "auto")).await?;
-    run_setup(&url, plan, args.concurrency).await.map_err(|e| eyre::eyre!("setup: {e:#}"))?;
+    let (anvil, url) = procs::start_anvil(
+        &procs::anvil_bin(args.anvil_bin.clone()),
+        Some(args.anvil_block_time.as_str()).filter(|t| *t != "auto"),
+    )
+    .await?;
+    run_setup(&url, plan, args.concurrency)
+        .await
+        .map_err(|e| eyre::eyre!("setup: {e:#}"))?;
     let probe = CpuProbe::start(&[("anvil", &anvil)]);
     let result = load::run(&url, &plan.workload, args.concurrency, args.rpc_batch).await?;
     let cpu = probe.report();

@@ -18,15 +18,22 @@ impl Proc {
         match log {
             Some(path) => {
                 let file = std::fs::File::create(path)?;
-                command.stdout(Stdio::from(file.try_clone()?)).stderr(Stdio::from(file));
+                command
+                    .stdout(Stdio::from(file.try_clone()?))
+                    .stderr(Stdio::from(file));
             }
             None => {
                 command.stdout(Stdio::null()).stderr(Stdio::null());
             }
         }
         let program = command.get_program().to_string_lossy().into_owned();
-        let child = command.spawn().map_err(|err| eyre::eyre!("cannot start {program}: {err}"))?;
-        Ok(Self { child, log: log.map(Path::to_path_buf) })
+        let child = command
+            .spawn()
+            .map_err(|err| eyre::eyre!("cannot start {program}: {err}"))?;
+        Ok(Self {
+            child,
+            log: log.map(Path::to_path_buf),
+        })
     }
 
     pub(crate) fn pid(&self) -> u32 {
@@ -43,7 +50,9 @@ impl Proc {
 
     /// The last log line containing `needle`, if any.
     pub(crate) fn log_tail_matching(&self, needle: &str) -> String {
-        let Some(path) = &self.log else { return String::new() };
+        let Some(path) = &self.log else {
+            return String::new();
+        };
         let text = std::fs::read_to_string(path).unwrap_or_default();
         text.lines()
             .rev()
@@ -53,10 +62,15 @@ impl Proc {
     }
 
     pub(crate) fn log_tail(&self) -> String {
-        let Some(path) = &self.log else { return String::new() };
+        let Some(path) = &self.log else {
+            return String::new();
+        };
         let text = std::fs::read_to_string(path).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
-        format!("; log tail:\n{}", lines[lines.len().saturating_sub(15)..].join("\n"))
+        format!(
+            "; log tail:\n{}",
+            lines[lines.len().saturating_sub(15)..].join("\n")
+        )
     }
 }
 
@@ -69,11 +83,20 @@ impl Drop for Proc {
 
 /// CPU seconds (user + system) from a `/proc/<pid>/stat` file; 0 if unreadable.
 pub(crate) fn cpu_secs(stat: &str) -> f64 {
-    let Ok(text) = std::fs::read_to_string(stat) else { return 0.0 };
+    let Ok(text) = std::fs::read_to_string(stat) else {
+        return 0.0;
+    };
     // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    let Some(rest) = text.rsplit_once(')').map(|(_, rest)| rest) else { return 0.0 };
+    let Some(rest) = text.rsplit_once(')').map(|(_, rest)| rest) else {
+        return 0.0;
+    };
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     // rest starts at field 3 (state): utime = field 14 → index 11.
     (ticks(11) + ticks(12)) / 100.0
 }
@@ -93,7 +116,10 @@ pub(crate) async fn wait_for<T>(
         if let Some(value) = check().await? {
             return Ok(value);
         }
-        eyre::ensure!(start.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+        eyre::ensure!(
+            start.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -140,10 +166,19 @@ pub(crate) fn node_bin(flag: Option<PathBuf>) -> eyre::Result<PathBuf> {
 
 /// A fresh anvil on a free loopback port, automining (`block_time` `None`) or mining every
 /// `block_time` seconds.
-pub(crate) async fn start_anvil(bin: &Path, block_time: Option<&str>) -> eyre::Result<(Proc, String)> {
+pub(crate) async fn start_anvil(
+    bin: &Path,
+    block_time: Option<&str>,
+) -> eyre::Result<(Proc, String)> {
     let port = free_port()?;
     let mut command = Command::new(bin);
-    command.args(["--port", &port.to_string(), "--host", "127.0.0.1", "--silent"]);
+    command.args([
+        "--port",
+        &port.to_string(),
+        "--host",
+        "127.0.0.1",
+        "--silent",
+    ]);
     if let Some(block_time) = block_time {
         command.args(["--block-time", block_time]);
     }
@@ -151,7 +186,11 @@ pub(crate) async fn start_anvil(bin: &Path, block_time: Option<&str>) -> eyre::R
     let url = format!("http://127.0.0.1:{port}");
     let client = crate::load::client(&url)?;
     wait_for(Duration::from_secs(30), "anvil to answer", async || {
-        Ok(crate::load::call(&client, "eth_chainId", serde_json::json!([])).await.ok())
+        Ok(
+            crate::load::call(&client, "eth_chainId", serde_json::json!([]))
+                .await
+                .ok(),
+        )
     })
     .await?;
     Ok((proc, url))

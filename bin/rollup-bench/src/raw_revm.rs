@@ -54,7 +54,13 @@ fn decode_recover(tx: &SignedTx) -> eyre::Result<(TxEnvelope, Address)> {
 pub(crate) fn run(plan: &Plan, chain_id: u64, dev_balance: U256) -> eyre::Result<RawResult> {
     let mut db = CacheDB::new(EmptyDB::default());
     for address in &plan.dev {
-        db.insert_account_info(*address, AccountInfo { balance: dev_balance, ..Default::default() });
+        db.insert_account_info(
+            *address,
+            AccountInfo {
+                balance: dev_balance,
+                ..Default::default()
+            },
+        );
     }
     let mut cfg = CfgEnv::new_with_spec(rollup_execution::SPEC_ID);
     cfg.chain_id = chain_id;
@@ -64,10 +70,17 @@ pub(crate) fn run(plan: &Plan, chain_id: u64, dev_balance: U256) -> eyre::Result
         gas_limit: 30_000_000,
         basefee: 1_000_000_000,
         prevrandao: Some(B256::ZERO),
-        blob_excess_gas_and_price: Some(BlobExcessGasAndPrice::new_with_spec(0, rollup_execution::SPEC_ID)),
+        blob_excess_gas_and_price: Some(BlobExcessGasAndPrice::new_with_spec(
+            0,
+            rollup_execution::SPEC_ID,
+        )),
         ..Default::default()
     };
-    let mut evm = Context::mainnet().with_db(db).with_cfg(cfg).with_block(block).build_mainnet();
+    let mut evm = Context::mainnet()
+        .with_db(db)
+        .with_cfg(cfg)
+        .with_block(block)
+        .build_mainnet();
 
     let mut execute = |txs: &[SignedTx]| -> eyre::Result<(u64, usize)> {
         let mut gas = 0;
@@ -97,5 +110,11 @@ pub(crate) fn run(plan: &Plan, chain_id: u64, dev_balance: U256) -> eyre::Result
         std::hint::black_box(decode_recover(tx)?);
     }
     let recover_elapsed = start.elapsed();
-    Ok(RawResult { txs: plan.workload.len(), elapsed, gas, failed, recover_elapsed })
+    Ok(RawResult {
+        txs: plan.workload.len(),
+        elapsed,
+        gas,
+        failed,
+        recover_elapsed,
+    })
 }

@@ -31,7 +31,8 @@ const LOOP_ITERATIONS: u64 = 300;
 
 /// Runtime code of a tiny loop contract: `n = calldataload(0)`; starting from `sload(0)`, hash
 /// the accumulator `n` times with keccak256, then `sstore(0, acc)`.
-const LOOP_RUNTIME: &str = "600035600054 5b 81 15 601d 57 600052 6020 6000 20 90 6001 90 03 90 6006 56 5b 6000 55 00";
+const LOOP_RUNTIME: &str =
+    "600035600054 5b 81 15 601d 57 600052 6020 6000 20 90 6001 90 03 90 6006 56 5b 6000 55 00";
 /// Creation code: copy the 34-byte runtime that follows and return it.
 const LOOP_INIT: &str = "6022 80 600b 6000 39 6000 f3";
 
@@ -76,7 +77,12 @@ pub(crate) struct Plan {
 
 pub(crate) fn dev_signers() -> eyre::Result<Vec<PrivateKeySigner>> {
     (0..DEV_ACCOUNTS as u32)
-        .map(|i| Ok(MnemonicBuilder::<English>::default().phrase(DEV_MNEMONIC).index(i)?.build()?))
+        .map(|i| {
+            Ok(MnemonicBuilder::<English>::default()
+                .phrase(DEV_MNEMONIC)
+                .index(i)?
+                .build()?)
+        })
         .collect()
 }
 
@@ -117,7 +123,10 @@ fn sign(
     let signature = signer.sign_hash_sync(&tx.signature_hash())?;
     let envelope = TxEnvelope::from(tx.into_signed(signature));
     let raw = Bytes::from(envelope.encoded_2718());
-    Ok(SignedTx { hash: keccak256(&raw), raw })
+    Ok(SignedTx {
+        hash: keccak256(&raw),
+        raw,
+    })
 }
 
 /// Builds and signs a plan. Dev accounts must be at nonce 0 on the target chain.
@@ -129,20 +138,46 @@ pub(crate) fn build(kind: Kind, chain_id: u64, txs: usize, senders: usize) -> ey
         (MAX_PER_WAVE - 2) * DEV_ACCOUNTS
     );
     let dev = dev_signers()?;
-    let users: Vec<PrivateKeySigner> = (0..senders).map(derived_signer).collect::<eyre::Result<_>>()?;
+    let users: Vec<PrivateKeySigner> = (0..senders)
+        .map(derived_signer)
+        .collect::<eyre::Result<_>>()?;
     let token = dev[0].address().create(0);
     let looper = dev[0].address().create(1);
     let mut nonces = [0u64; DEV_ACCOUNTS];
 
     // Wave 1: deploy the token and the loop contract, fund every sender.
     let mut wave1 = vec![
-        sign(&dev[0], chain_id, 0, 3_000_000, TxKind::Create, U256::ZERO, rollup_primitives::artifacts::DEV_TOKEN.bytecode.clone())?,
-        sign(&dev[0], chain_id, 1, 200_000, TxKind::Create, U256::ZERO, hex(&format!("{LOOP_INIT}{LOOP_RUNTIME}")))?,
+        sign(
+            &dev[0],
+            chain_id,
+            0,
+            3_000_000,
+            TxKind::Create,
+            U256::ZERO,
+            rollup_primitives::artifacts::DEV_TOKEN.bytecode.clone(),
+        )?,
+        sign(
+            &dev[0],
+            chain_id,
+            1,
+            200_000,
+            TxKind::Create,
+            U256::ZERO,
+            hex(&format!("{LOOP_INIT}{LOOP_RUNTIME}")),
+        )?,
     ];
     nonces[0] = 2;
     for (i, user) in users.iter().enumerate() {
         let d = i % DEV_ACCOUNTS;
-        wave1.push(sign(&dev[d], chain_id, nonces[d], 21_000, TxKind::Call(user.address()), U256::from(SENDER_FUNDING_WEI), Bytes::new())?);
+        wave1.push(sign(
+            &dev[d],
+            chain_id,
+            nonces[d],
+            21_000,
+            TxKind::Call(user.address()),
+            U256::from(SENDER_FUNDING_WEI),
+            Bytes::new(),
+        )?);
         nonces[d] += 1;
     }
     let mut setup = vec![wave1];
@@ -151,8 +186,20 @@ pub(crate) fn build(kind: Kind, chain_id: u64, txs: usize, senders: usize) -> ey
         let mut wave2 = Vec::new();
         for (i, user) in users.iter().enumerate() {
             let d = i % DEV_ACCOUNTS;
-            let input = mintCall { to: user.address(), amount: U256::from(10u64).pow(U256::from(24)) }.abi_encode();
-            wave2.push(sign(&dev[d], chain_id, nonces[d], 100_000, TxKind::Call(token), U256::ZERO, input.into())?);
+            let input = mintCall {
+                to: user.address(),
+                amount: U256::from(10u64).pow(U256::from(24)),
+            }
+            .abi_encode();
+            wave2.push(sign(
+                &dev[d],
+                chain_id,
+                nonces[d],
+                100_000,
+                TxKind::Call(token),
+                U256::ZERO,
+                input.into(),
+            )?);
             nonces[d] += 1;
         }
         setup.push(wave2);
@@ -165,10 +212,32 @@ pub(crate) fn build(kind: Kind, chain_id: u64, txs: usize, senders: usize) -> ey
         let nonce = (i / senders) as u64;
         let user = &users[s];
         let neighbour = users[(s + 1) % senders].address();
-        let eth = |i| sign(user, chain_id, nonce, 21_000, TxKind::Call(derived_address("recipient", i)), U256::from(1_000_000_000u64), Bytes::new());
+        let eth = |i| {
+            sign(
+                user,
+                chain_id,
+                nonce,
+                21_000,
+                TxKind::Call(derived_address("recipient", i)),
+                U256::from(1_000_000_000u64),
+                Bytes::new(),
+            )
+        };
         let erc20 = || {
-            let input = transferCall { to: neighbour, amount: one_token }.abi_encode();
-            sign(user, chain_id, nonce, 60_000, TxKind::Call(token), U256::ZERO, input.into())
+            let input = transferCall {
+                to: neighbour,
+                amount: one_token,
+            }
+            .abi_encode();
+            sign(
+                user,
+                chain_id,
+                nonce,
+                60_000,
+                TxKind::Call(token),
+                U256::ZERO,
+                input.into(),
+            )
         };
         let tx = match kind {
             Kind::Eth => eth(i)?,
@@ -177,21 +246,57 @@ pub(crate) fn build(kind: Kind, chain_id: u64, txs: usize, senders: usize) -> ey
                 0..=3 => eth(i)?,
                 4..=6 => erc20()?,
                 7 => {
-                    let input = mintCall { to: derived_address("holder", i), amount: one_token }.abi_encode();
-                    sign(user, chain_id, nonce, 80_000, TxKind::Call(token), U256::ZERO, input.into())?
+                    let input = mintCall {
+                        to: derived_address("holder", i),
+                        amount: one_token,
+                    }
+                    .abi_encode();
+                    sign(
+                        user,
+                        chain_id,
+                        nonce,
+                        80_000,
+                        TxKind::Call(token),
+                        U256::ZERO,
+                        input.into(),
+                    )?
                 }
                 8 => {
                     let spender = users[(s + 7) % senders].address();
-                    let input = approveCall { spender, amount: one_token }.abi_encode();
-                    sign(user, chain_id, nonce, 60_000, TxKind::Call(token), U256::ZERO, input.into())?
+                    let input = approveCall {
+                        spender,
+                        amount: one_token,
+                    }
+                    .abi_encode();
+                    sign(
+                        user,
+                        chain_id,
+                        nonce,
+                        60_000,
+                        TxKind::Call(token),
+                        U256::ZERO,
+                        input.into(),
+                    )?
                 }
                 _ => {
                     let input = U256::from(LOOP_ITERATIONS).to_be_bytes::<32>();
-                    sign(user, chain_id, nonce, 120_000, TxKind::Call(looper), U256::ZERO, Bytes::copy_from_slice(&input))?
+                    sign(
+                        user,
+                        chain_id,
+                        nonce,
+                        120_000,
+                        TxKind::Call(looper),
+                        U256::ZERO,
+                        Bytes::copy_from_slice(&input),
+                    )?
                 }
             },
         };
         workload.push(tx);
     }
-    Ok(Plan { dev: dev.iter().map(PrivateKeySigner::address).collect(), setup, workload })
+    Ok(Plan {
+        dev: dev.iter().map(PrivateKeySigner::address).collect(),
+        setup,
+        workload,
+    })
 }

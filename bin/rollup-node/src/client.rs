@@ -36,7 +36,6 @@ use serde_json::{Value, json};
 
 use crate::cli::{ClientArgs, FinalizeArgs, ProveArgs, TokenAmountArgs, WithdrawalTxArgs};
 
-
 /// Every custom error of the rollup contracts (and the solady libraries they use), with what the
 /// user should do about it. All of them take no arguments, so the selector of `name()` decodes
 /// them.

@@ -50,7 +50,10 @@ pub(crate) async fn deploy(l1_rpc_url: &str, params: DeployParams) -> eyre::Resu
     let batch_inbox = deploy_contract(
         &provider,
         "BatchInbox",
-        create(&artifacts::BATCH_INBOX.bytecode, (owner, params.batcher).abi_encode_params()),
+        create(
+            &artifacts::BATCH_INBOX.bytecode,
+            (owner, params.batcher).abi_encode_params(),
+        ),
     )
     .await?;
     let state_manager = deploy_contract(
@@ -58,7 +61,12 @@ pub(crate) async fn deploy(l1_rpc_url: &str, params: DeployParams) -> eyre::Resu
         "StateManager",
         create(
             &artifacts::STATE_MANAGER.bytecode,
-            (owner, params.proposer, U256::from(params.challenge_period_secs), params.proposal_bond)
+            (
+                owner,
+                params.proposer,
+                U256::from(params.challenge_period_secs),
+                params.proposal_bond,
+            )
                 .abi_encode_params(),
         ),
     )
@@ -67,11 +75,18 @@ pub(crate) async fn deploy(l1_rpc_url: &str, params: DeployParams) -> eyre::Resu
     let l1_bridge = deploy_contract(
         &provider,
         "L1Bridge",
-        create(&artifacts::L1_BRIDGE.bytecode, (state_manager,).abi_encode_params()),
+        create(
+            &artifacts::L1_BRIDGE.bytecode,
+            (state_manager,).abi_encode_params(),
+        ),
     )
     .await?;
-    let dev_token =
-        deploy_contract(&provider, "DevToken", create(&artifacts::DEV_TOKEN.bytecode, vec![])).await?;
+    let dev_token = deploy_contract(
+        &provider,
+        "DevToken",
+        create(&artifacts::DEV_TOKEN.bytecode, vec![]),
+    )
+    .await?;
 
     let mut pending = Vec::new();
     for holder in &params.token_holders {
@@ -112,7 +127,11 @@ pub(crate) async fn deploy(l1_rpc_url: &str, params: DeployParams) -> eyre::Resu
     })
 }
 
-async fn deploy_contract(provider: &impl Provider, name: &str, tx: TransactionRequest) -> eyre::Result<Address> {
+async fn deploy_contract(
+    provider: &impl Provider,
+    name: &str,
+    tx: TransactionRequest,
+) -> eyre::Result<Address> {
     let receipt = provider
         .send_transaction(tx)
         .await
@@ -121,9 +140,14 @@ async fn deploy_contract(provider: &impl Provider, name: &str, tx: TransactionRe
         .await
         .wrap_err_with(|| format!("waiting for {name}'s deployment"))?;
     if !receipt.status() {
-        eyre::bail!("deployment of {name} reverted (tx {})", receipt.transaction_hash);
+        eyre::bail!(
+            "deployment of {name} reverted (tx {})",
+            receipt.transaction_hash
+        );
     }
-    let address = receipt.contract_address.ok_or_eyre("deployment receipt without contract address")?;
+    let address = receipt
+        .contract_address
+        .ok_or_eyre("deployment receipt without contract address")?;
     info!(target: "rollup::devnet", contract = name, %address, "deployed");
     Ok(address)
 }

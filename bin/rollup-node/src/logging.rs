@@ -19,7 +19,9 @@ pub(crate) fn init(args: &GlobalArgs) -> eyre::Result<()> {
         LogFormat::Text => {
             // Colours only on a terminal: log files and collectors get plain text.
             let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
-            registry.with(fmt::layer().with_target(true).with_ansi(ansi)).init();
+            registry
+                .with(fmt::layer().with_target(true).with_ansi(ansi))
+                .init();
         }
         LogFormat::Json => registry
             .with(fmt::layer().json().with_current_span(false))

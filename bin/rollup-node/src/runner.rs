@@ -6,10 +6,10 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 use alloy_signer_local::PrivateKeySigner;
 use eyre::WrapErr;
 use rollup_batcher::{Batcher, BatcherConfig};
-use rollup_proposer::{Proposer, ProposerConfig};
 use rollup_l1::{L1Follower, L1FollowerConfig, L1Sender, SenderConfig};
 use rollup_node_core::{L1Finalized, RollupNode};
 use rollup_primitives::{BlockNumHash, RollupConfig};
+use rollup_proposer::{Proposer, ProposerConfig};
 use rollup_rpc::{RpcContext, RpcServerConfig};
 use rollup_sequencer::{PoolConfig, Sequencer, SequencerConfig, TxPool};
 use rollup_storage::Store;
@@ -48,7 +48,15 @@ pub(crate) async fn run_replica(args: NodeArgs) -> eyre::Result<()> {
         proposer: parse_key("--proposer-key", args.proposer_key.as_deref())?,
     };
     let cancel = shutdown_on_signal();
-    run_node(Arc::new(config), &args.l1_rpc_url, &args.run, roles, cancel, |_| Ok(())).await
+    run_node(
+        Arc::new(config),
+        &args.l1_rpc_url,
+        &args.run,
+        roles,
+        cancel,
+        |_| Ok(()),
+    )
+    .await
 }
 
 /// A token cancelled on Ctrl-C or SIGTERM.
@@ -93,11 +101,19 @@ pub(crate) async fn run_node(
             max_block_range: args.rpc_max_block_range,
             max_connections: 1_000,
         },
-        RpcContext { store: store.clone(), config: config.clone(), heads: node.heads(), pool: pool.clone() },
+        RpcContext {
+            store: store.clone(),
+            config: config.clone(),
+            heads: node.heads(),
+            pool: pool.clone(),
+        },
     )
     .await
     .wrap_err_with(|| {
-        format!("cannot serve JSON-RPC on {} (is the port in use? set --rpc-addr)", args.rpc_addr)
+        format!(
+            "cannot serve JSON-RPC on {} (is the port in use? set --rpc-addr)",
+            args.rpc_addr
+        )
     })?;
     info!(
         target: "rollup::node",
@@ -112,7 +128,10 @@ pub(crate) async fn run_node(
             let sender = L1Sender::new(
                 l1_rpc_url,
                 signer,
-                SenderConfig { resubmit_after: args.l1_resubmit_after, ..Default::default() },
+                SenderConfig {
+                    resubmit_after: args.l1_resubmit_after,
+                    ..Default::default()
+                },
             )?;
             let batcher = Batcher::new(
                 BatcherConfig {
@@ -133,10 +152,16 @@ pub(crate) async fn run_node(
             let sender = L1Sender::new(
                 l1_rpc_url,
                 signer,
-                SenderConfig { resubmit_after: args.l1_resubmit_after, ..Default::default() },
+                SenderConfig {
+                    resubmit_after: args.l1_resubmit_after,
+                    ..Default::default()
+                },
             )?;
             let proposer = Proposer::new(
-                ProposerConfig { state_manager: config.contracts.state_manager, interval: args.proposal_interval },
+                ProposerConfig {
+                    state_manager: config.contracts.state_manager,
+                    interval: args.proposal_interval,
+                },
                 store.clone(),
                 node.heads(),
                 sender,
@@ -145,7 +170,14 @@ pub(crate) async fn run_node(
         }
         None => None,
     };
-    let sequencer = pool.map(|pool| Sequencer::new(SequencerConfig { block_time: args.block_time }, pool));
+    let sequencer = pool.map(|pool| {
+        Sequencer::new(
+            SequencerConfig {
+                block_time: args.block_time,
+            },
+            pool,
+        )
+    });
 
     let follower_config = L1FollowerConfig {
         url: l1_rpc_url.to_string(),
@@ -212,8 +244,15 @@ async fn follow_l1(
             }
         });
         let result = match sequencer {
-            Some(sequencer) => sequencer.run(node, rx, finished_tx, l1_finalized, cancel.clone()).await,
-            None => node.run(rx, finished_tx, l1_finalized, cancel.clone()).await,
+            Some(sequencer) => {
+                sequencer
+                    .run(node, rx, finished_tx, l1_finalized, cancel.clone())
+                    .await
+            }
+            None => {
+                node.run(rx, finished_tx, l1_finalized, cancel.clone())
+                    .await
+            }
         };
         follower_cancel.cancel();
         let follower_result = follower_task.await;

@@ -6,10 +6,10 @@ use alloy_primitives::{Address, Bytes};
 use alloy_sol_types::SolCall;
 use rollup_l1::{L1Error, L1Sender};
 use rollup_primitives::{
-    Batch, BatchBlock, BatchError, Heads, L2Transaction, MAX_BATCH_SIZE, bindings::IBatchInbox::postBatchCall,
-    decode_l1_origin,
+    Batch, BatchBlock, BatchError, Heads, L2Transaction, MAX_BATCH_SIZE,
+    bindings::IBatchInbox::postBatchCall, decode_l1_origin,
 };
-use rollup_storage::{Store, StorageError};
+use rollup_storage::{StorageError, Store};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
@@ -89,16 +89,25 @@ pub fn build_batch(
     max_bytes: usize,
 ) -> Result<Option<(Batch, Vec<u8>, u64)>, BatcherError> {
     let reader = store.reader()?;
-    let Some(parent_hash) = reader.block_hash(from.saturating_sub(1))? else { return Ok(None) };
-    let mut batch = Batch { parent_hash, blocks: Vec::new() };
+    let Some(parent_hash) = reader.block_hash(from.saturating_sub(1))? else {
+        return Ok(None);
+    };
+    let mut batch = Batch {
+        parent_hash,
+        blocks: Vec::new(),
+    };
     let mut encoded: Option<(Vec<u8>, u64)> = None;
     for number in from..=to {
         if batch.blocks.len() >= max_blocks {
             break;
         }
-        let (Some(header), Some(body)) = (reader.header(number)?, reader.body(number)?) else { break };
-        let origin = decode_l1_origin(&header.extra_data)
-            .map_err(|err| BatcherError::Encode { block: number, reason: err.to_string() })?;
+        let (Some(header), Some(body)) = (reader.header(number)?, reader.body(number)?) else {
+            break;
+        };
+        let origin = decode_l1_origin(&header.extra_data).map_err(|err| BatcherError::Encode {
+            block: number,
+            reason: err.to_string(),
+        })?;
         let transactions = body
             .into_iter()
             .filter_map(|tx| match tx {
@@ -106,13 +115,22 @@ pub fn build_batch(
                 L2Transaction::Deposit(_) => None,
             })
             .collect();
-        batch.blocks.push(BatchBlock { timestamp: header.timestamp, l1_origin: origin.number, transactions });
+        batch.blocks.push(BatchBlock {
+            timestamp: header.timestamp,
+            l1_origin: origin.number,
+            transactions,
+        });
         // Over the limit, by our cap or the codec's own: post what fit before this block.
         let too_large = |size: usize| size > max_bytes;
         let bytes = match batch.encode() {
             Ok(bytes) if !too_large(bytes.len()) => Some(bytes),
             Ok(_) | Err(BatchError::TooLarge { .. } | BatchError::PayloadTooLarge { .. }) => None,
-            Err(err) => return Err(BatcherError::Encode { block: number, reason: err.to_string() }),
+            Err(err) => {
+                return Err(BatcherError::Encode {
+                    block: number,
+                    reason: err.to_string(),
+                });
+            }
         };
         let Some(bytes) = bytes else {
             batch.blocks.pop();
@@ -131,15 +149,30 @@ pub fn build_batch(
 
 impl Batcher {
     /// A batcher reading blocks from `store`, following `heads`, posting with `sender`.
-    pub const fn new(config: BatcherConfig, store: Store, heads: watch::Receiver<Heads>, sender: L1Sender) -> Self {
-        Self { config, store, heads, sender }
+    pub const fn new(
+        config: BatcherConfig,
+        store: Store,
+        heads: watch::Receiver<Heads>,
+        sender: L1Sender,
+    ) -> Self {
+        Self {
+            config,
+            store,
+            heads,
+            sender,
+        }
     }
 
     /// Whether an L1 reorg removed (or moved) the inclusion of any posted batch.
     async fn any_reorged_out(&self, in_flight: &[InFlight]) -> bool {
         use alloy_provider::Provider;
         for batch in in_flight {
-            match self.sender.provider().get_transaction_receipt(batch.tx_hash).await {
+            match self
+                .sender
+                .provider()
+                .get_transaction_receipt(batch.tx_hash)
+                .await
+            {
                 Ok(Some(receipt)) if receipt.block_hash == Some(batch.block_hash) => {}
                 Ok(_) => return true,
                 // Cannot tell now; the repost timer still covers it.
@@ -170,7 +203,9 @@ impl Batcher {
             }
             if let Some(oldest) = in_flight.first() {
                 match self.sender.head().await {
-                    Ok(l1_head) if l1_head >= oldest.included_in + self.config.repost_after_l1_blocks => {
+                    Ok(l1_head)
+                        if l1_head >= oldest.included_in + self.config.repost_after_l1_blocks =>
+                    {
                         warn!(
                             target: "rollup::batcher",
                             safe_l2 = safe, posted_up_to, included_in = oldest.included_in, l1_head,
@@ -210,7 +245,12 @@ impl Batcher {
                 }
             };
             let txs: usize = batch.blocks.iter().map(|b| b.transactions.len()).sum();
-            let input = Bytes::from(postBatchCall { data: bytes.clone().into() }.abi_encode());
+            let input = Bytes::from(
+                postBatchCall {
+                    data: bytes.clone().into(),
+                }
+                .abi_encode(),
+            );
             match self.sender.send(self.config.batch_inbox, input).await {
                 Ok(receipt) if receipt.status() => {
                     let included_in = receipt.block_number.unwrap_or_default();
@@ -233,7 +273,9 @@ impl Batcher {
                 Ok(receipt) => {
                     warn!(target: "rollup::batcher", tx = %receipt.transaction_hash, "batch transaction reverted (is this key the inbox's batcher?)");
                 }
-                Err(err) => warn!(target: "rollup::batcher", %err, "posting a batch failed; will retry"),
+                Err(err) => {
+                    warn!(target: "rollup::batcher", %err, "posting a batch failed; will retry")
+                }
             }
             debug!(target: "rollup::batcher", posted_up_to, in_flight = in_flight.len(), "batcher state");
         }

@@ -56,7 +56,10 @@ fn batches_stop_at_the_size_limit() {
         let (batch, bytes, last) = build_batch(store, from, 20, 256, limit).unwrap().unwrap();
         assert!(bytes.len() <= limit);
         assert_eq!(Batch::decode(&bytes, 9).unwrap(), batch);
-        assert_eq!(batch.parent_hash, reader.block_hash(from - 1).unwrap().unwrap());
+        assert_eq!(
+            batch.parent_hash,
+            reader.block_hash(from - 1).unwrap().unwrap()
+        );
         assert_eq!(batch.blocks.len() as u64, last - from + 1);
         from = last + 1;
         batches += 1;

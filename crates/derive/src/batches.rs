@@ -28,7 +28,10 @@ pub fn extract_batch_data(config: &RollupConfig, block: &L1Block) -> Vec<BatchDa
         .filter(|(_, (tx, receipt))| receipt.success && tx.to == Some(config.contracts.batch_inbox))
         .filter_map(|(tx_index, (tx, _))| {
             let call = postBatchCall::abi_decode_validate(&tx.input).ok()?;
-            Some(BatchData { tx_index, data: call.data })
+            Some(BatchData {
+                tx_index,
+                data: call.data,
+            })
         })
         .collect()
 }
@@ -63,7 +66,9 @@ pub enum BatchBlockError {
         inclusion: u64,
     },
     /// Included after the sequencing window of its origin closed.
-    #[error("included in L1 block {inclusion}, after the sequencing window of origin {origin} closed")]
+    #[error(
+        "included in L1 block {inclusion}, after the sequencing window of origin {origin} closed"
+    )]
     OutsideSequencingWindow {
         /// Origin.
         origin: u64,
@@ -87,7 +92,9 @@ pub enum BatchBlockError {
         origin_timestamp: u64,
     },
     /// An L2 block may run at most `max_sequencer_drift` ahead of its origin.
-    #[error("timestamp {timestamp} is more than the allowed drift ahead of its L1 origin's {origin_timestamp}")]
+    #[error(
+        "timestamp {timestamp} is more than the allowed drift ahead of its L1 origin's {origin_timestamp}"
+    )]
     TooFarAhead {
         /// Block timestamp.
         timestamp: u64,
@@ -107,7 +114,10 @@ pub fn check_batch_block(
     inclusion: u64,
 ) -> Result<(), BatchBlockError> {
     if origin != parent.l1_origin && origin != parent.l1_origin + 1 {
-        return Err(BatchBlockError::OriginNotAdjacent { origin, parent_origin: parent.l1_origin });
+        return Err(BatchBlockError::OriginNotAdjacent {
+            origin,
+            parent_origin: parent.l1_origin,
+        });
     }
     if origin > inclusion {
         return Err(BatchBlockError::OriginAfterInclusion { origin, inclusion });
@@ -116,19 +126,32 @@ pub fn check_batch_block(
         return Err(BatchBlockError::OutsideSequencingWindow { origin, inclusion });
     }
     if timestamp < parent.timestamp {
-        return Err(BatchBlockError::TimestampBeforeParent { timestamp, parent: parent.timestamp });
+        return Err(BatchBlockError::TimestampBeforeParent {
+            timestamp,
+            parent: parent.timestamp,
+        });
     }
     if timestamp < origin_timestamp {
-        return Err(BatchBlockError::TimestampBeforeOrigin { timestamp, origin_timestamp });
+        return Err(BatchBlockError::TimestampBeforeOrigin {
+            timestamp,
+            origin_timestamp,
+        });
     }
     if timestamp > origin_timestamp.saturating_add(config.max_sequencer_drift) {
-        return Err(BatchBlockError::TooFarAhead { timestamp, origin_timestamp });
+        return Err(BatchBlockError::TooFarAhead {
+            timestamp,
+            origin_timestamp,
+        });
     }
     Ok(())
 }
 
 /// Whether the sequencing window of epoch `next_epoch` has closed by L1 block `current`: from
 /// then on replicas derive the epoch's first block (its deposits, no transactions) themselves.
-pub const fn sequencing_window_closed(config: &RollupConfig, next_epoch: u64, current: u64) -> bool {
+pub const fn sequencing_window_closed(
+    config: &RollupConfig,
+    next_epoch: u64,
+    current: u64,
+) -> bool {
     next_epoch <= current && current >= next_epoch + config.sequencing_window - 1
 }

@@ -348,9 +348,14 @@ where
 /// the EIP-7623 calldata floor): a transaction with a lower gas limit can never be included.
 pub fn intrinsic_gas(envelope: &TxEnvelope) -> u64 {
     let (accounts, storage_keys) = envelope.access_list().map_or((0, 0), |list| {
-        (list.len() as u64, list.iter().map(|item| item.storage_keys.len() as u64).sum())
+        (
+            list.len() as u64,
+            list.iter().map(|item| item.storage_keys.len() as u64).sum(),
+        )
     });
-    let authorizations = envelope.authorization_list().map_or(0, |list| list.len() as u64);
+    let authorizations = envelope
+        .authorization_list()
+        .map_or(0, |list| list.len() as u64);
     let gas = revm::context_interface::cfg::gas::calculate_initial_tx_gas(
         SPEC_ID,
         envelope.input(),

@@ -13,7 +13,9 @@ pub type Result<T, E = L1Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum L1Error {
     /// An L1 transaction could not be landed.
-    #[error("L1 transaction to {to} not mined after {attempts} attempts (last fees: max {max_fee} wei, tip {tip} wei): {reason}")]
+    #[error(
+        "L1 transaction to {to} not mined after {attempts} attempts (last fees: max {max_fee} wei, tip {tip} wei): {reason}"
+    )]
     NotMined {
         /// Target contract.
         to: alloy_primitives::Address,

@@ -181,7 +181,9 @@ impl L1Follower {
     }
 
     async fn report_finalized(&self) {
-        let Some(sender) = &self.finalized else { return };
+        let Some(sender) = &self.finalized else {
+            return;
+        };
         match self.rpc.finalized().await {
             Ok(Some(finalized)) => {
                 sender.send_if_modified(|current| {

@@ -103,13 +103,18 @@ impl L1Rpc {
         let block: Option<RpcBlock<B256>> = self
             .call(
                 "eth_getBlockByNumber",
-                self.provider
-                    .raw_request("eth_getBlockByNumber".into(), (BlockNumberOrTag::Finalized, false)),
+                self.provider.raw_request(
+                    "eth_getBlockByNumber".into(),
+                    (BlockNumberOrTag::Finalized, false),
+                ),
             )
             .await?;
         Ok(block.map(|block| {
             let header = block.header_only();
-            BlockNumHash { number: header.number, hash: header.hash }
+            BlockNumHash {
+                number: header.number,
+                hash: header.hash,
+            }
         }))
     }
 

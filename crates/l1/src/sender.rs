@@ -24,7 +24,11 @@ pub struct SenderConfig {
 
 impl Default for SenderConfig {
     fn default() -> Self {
-        Self { resubmit_after: Duration::from_secs(12), max_attempts: 6, fee_bump_percent: 15 }
+        Self {
+            resubmit_after: Duration::from_secs(12),
+            max_attempts: 6,
+            fee_bump_percent: 15,
+        }
     }
 }
 
@@ -41,14 +45,27 @@ pub struct L1Sender {
 impl L1Sender {
     /// A sender signing with `signer` through the L1 node at `url`.
     pub fn new(url: &str, signer: PrivateKeySigner, config: SenderConfig) -> Result<Self> {
-        let invalid = |reason: String| L1Error::InvalidUrl { url: url.to_string(), reason };
+        let invalid = |reason: String| L1Error::InvalidUrl {
+            url: url.to_string(),
+            reason,
+        };
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(invalid("only http:// and https:// endpoints are supported".into()));
+            return Err(invalid(
+                "only http:// and https:// endpoints are supported".into(),
+            ));
         }
         let parsed = url.parse().map_err(|err| invalid(format!("{err}")))?;
         let address = signer.address();
-        let provider = ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(parsed).erased();
-        Ok(Self { provider, address, config, url: url.to_string() })
+        let provider = ProviderBuilder::new()
+            .wallet(EthereumWallet::from(signer))
+            .connect_http(parsed)
+            .erased();
+        Ok(Self {
+            provider,
+            address,
+            config,
+            url: url.to_string(),
+        })
     }
 
     /// The sending account.
@@ -61,8 +78,15 @@ impl L1Sender {
         &self.provider
     }
 
-    fn rpc_error(&self, method: &'static str) -> impl FnOnce(alloy_transport::TransportError) -> L1Error + '_ {
-        move |source| L1Error::Rpc { url: self.url.clone(), method, source }
+    fn rpc_error(
+        &self,
+        method: &'static str,
+    ) -> impl FnOnce(alloy_transport::TransportError) -> L1Error + '_ {
+        move |source| L1Error::Rpc {
+            url: self.url.clone(),
+            method,
+            source,
+        }
     }
 
     /// Sends `input` to `to` and waits for the receipt, bumping fees and resubmitting with the
@@ -73,7 +97,12 @@ impl L1Sender {
     }
 
     /// [`Self::send`] with `value` wei attached (e.g. a proposal bond).
-    pub async fn send_with_value(&self, to: Address, input: Bytes, value: U256) -> Result<TransactionReceipt> {
+    pub async fn send_with_value(
+        &self,
+        to: Address,
+        input: Bytes,
+        value: U256,
+    ) -> Result<TransactionReceipt> {
         // The mined (`latest`) nonce, not `pending`: this sender has at most one transaction in
         // flight, so anything pending under our key is a leftover (e.g. stranded behind a gap an
         // L1 reorg opened) that this transaction must replace, not queue behind.
@@ -82,10 +111,21 @@ impl L1Sender {
             .get_transaction_count(self.address)
             .await
             .map_err(self.rpc_error("eth_getTransactionCount"))?;
-        let base =
-            TransactionRequest::default().with_from(self.address).with_to(to).with_input(input).with_value(value);
-        let gas = self.provider.estimate_gas(base.clone()).await.map_err(self.rpc_error("eth_estimateGas"))?;
-        let fees = self.provider.estimate_eip1559_fees().await.map_err(self.rpc_error("eth_feeHistory"))?;
+        let base = TransactionRequest::default()
+            .with_from(self.address)
+            .with_to(to)
+            .with_input(input)
+            .with_value(value);
+        let gas = self
+            .provider
+            .estimate_gas(base.clone())
+            .await
+            .map_err(self.rpc_error("eth_estimateGas"))?;
+        let fees = self
+            .provider
+            .estimate_eip1559_fees()
+            .await
+            .map_err(self.rpc_error("eth_feeHistory"))?;
         let (mut max_fee, mut tip) = (fees.max_fee_per_gas, fees.max_priority_fee_per_gas.max(1));
         let mut sent: Vec<B256> = Vec::new();
         let mut last_error = String::from("timeout");
@@ -141,7 +181,9 @@ impl L1Sender {
                     && attempt > 1
                 {
                     for hash in &sent {
-                        if let Ok(Some(receipt)) = self.provider.get_transaction_receipt(*hash).await {
+                        if let Ok(Some(receipt)) =
+                            self.provider.get_transaction_receipt(*hash).await
+                        {
                             return Ok(receipt);
                         }
                     }
@@ -154,16 +196,28 @@ impl L1Sender {
             max_fee += (max_fee * self.config.fee_bump_percent / 100).max(1);
             tip += (tip * self.config.fee_bump_percent / 100).max(1);
         }
-        Err(L1Error::NotMined { to, attempts: self.config.max_attempts, max_fee, tip, reason: last_error })
+        Err(L1Error::NotMined {
+            to,
+            attempts: self.config.max_attempts,
+            max_fee,
+            tip,
+            reason: last_error,
+        })
     }
 
     /// The L1 head block number.
     pub async fn head(&self) -> Result<u64> {
-        self.provider.get_block_number().await.map_err(self.rpc_error("eth_blockNumber"))
+        self.provider
+            .get_block_number()
+            .await
+            .map_err(self.rpc_error("eth_blockNumber"))
     }
 
     /// The account's balance.
     pub async fn balance(&self) -> Result<U256> {
-        self.provider.get_balance(self.address).await.map_err(self.rpc_error("eth_getBalance"))
+        self.provider
+            .get_balance(self.address)
+            .await
+            .map_err(self.rpc_error("eth_getBalance"))
     }
 }

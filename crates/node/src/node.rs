@@ -13,7 +13,7 @@ use rollup_primitives::{
     Batch, BlockNumHash, Heads, L1Block, L1Chain, L1Notification, L2Receipt, L2Transaction,
     RollupConfig, decode_l1_origin,
 };
-use rollup_storage::{L1BlockRecord, Store, StorageError, StoreWriter};
+use rollup_storage::{L1BlockRecord, StorageError, Store, StoreWriter};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
@@ -118,7 +118,11 @@ impl RollupNode {
     pub fn new(config: Arc<RollupConfig>, store: Store) -> Result<Self> {
         store.init_genesis(&config)?;
         let (heads, _) = watch::channel(Heads::default());
-        let node = Self { config, store, heads };
+        let node = Self {
+            config,
+            store,
+            heads,
+        };
         node.publish_heads()?;
         let heads = *node.heads.borrow();
         info!(
@@ -156,19 +160,29 @@ impl RollupNode {
     /// Processed L1 blocks, newest first: lets an L1 source find the fork point after a
     /// restart.
     pub fn recent_l1_blocks(&self, limit: usize) -> Result<Vec<BlockNumHash>> {
-        Ok(self.store.reader()?.recent_l1_blocks(limit)?.into_iter().map(|r| r.block).collect())
+        Ok(self
+            .store
+            .reader()?
+            .recent_l1_blocks(limit)?
+            .into_iter()
+            .map(|r| r.block)
+            .collect())
     }
 
     /// Records the newest finalized L1 block; the finalized L2 head follows it.
     pub fn set_l1_finalized(&mut self, l1_finalized: BlockNumHash) -> Result<()> {
-        self.heads.send_modify(|heads| heads.l1_finalized = l1_finalized);
+        self.heads
+            .send_modify(|heads| heads.l1_finalized = l1_finalized);
         self.publish_heads()
     }
 
     fn publish_heads(&self) -> Result<()> {
         let reader = self.store.reader()?;
         let num_hash = |number: u64| -> Result<BlockNumHash> {
-            Ok(BlockNumHash { number, hash: reader.block_hash(number)?.unwrap_or_default() })
+            Ok(BlockNumHash {
+                number,
+                hash: reader.block_hash(number)?.unwrap_or_default(),
+            })
         };
         let unsafe_l2 = num_hash(reader.l2_head()?.unwrap_or_default())?;
         let safe_l2 = num_hash(reader.safe_head()?.unwrap_or_default())?;
@@ -197,7 +211,10 @@ impl RollupNode {
     }
 
     /// Applies one notification: the reverted chain first, then the committed one.
-    pub fn handle_notification(&mut self, notification: &L1Notification) -> Result<NotificationOutcome> {
+    pub fn handle_notification(
+        &mut self,
+        notification: &L1Notification,
+    ) -> Result<NotificationOutcome> {
         let mut outcome = NotificationOutcome::default();
         let result = (|| {
             if let Some(old) = notification.reverted_chain() {
@@ -243,7 +260,9 @@ impl RollupNode {
         let head = writer.l2_head()?;
         let mut keep = head;
         for number in safe + 1..=head {
-            let header = writer.header(number)?.ok_or_else(|| missing(format!("header {number}")))?;
+            let header = writer
+                .header(number)?
+                .ok_or_else(|| missing(format!("header {number}")))?;
             if origin_of(&header)?.number >= first {
                 keep = number - 1;
                 break;
@@ -379,21 +398,35 @@ impl RollupNode {
         let commitment = alloy_primitives::keccak256(&data.data);
         for (index, batch_block) in batch.blocks.into_iter().enumerate() {
             let safe = writer.safe_head()?;
-            let parent = writer.header(safe)?.ok_or_else(|| missing(format!("header {safe}")))?;
+            let parent = writer
+                .header(safe)?
+                .ok_or_else(|| missing(format!("header {safe}")))?;
             let parent_origin = origin_of(&parent)?;
             let Some(origin) = writer.l1_block(batch_block.l1_origin)? else {
-                drop_batch(outcome, &format_args!("block {index} of {block_count}: unknown L1 origin {}", batch_block.l1_origin));
+                drop_batch(
+                    outcome,
+                    &format_args!(
+                        "block {index} of {block_count}: unknown L1 origin {}",
+                        batch_block.l1_origin
+                    ),
+                );
                 return Ok(());
             };
             if let Err(err) = check_batch_block(
                 &self.config,
-                SafeParent { timestamp: parent.timestamp, l1_origin: parent_origin.number },
+                SafeParent {
+                    timestamp: parent.timestamp,
+                    l1_origin: parent_origin.number,
+                },
                 batch_block.l1_origin,
                 origin.timestamp,
                 batch_block.timestamp,
                 inclusion,
             ) {
-                drop_batch(outcome, &format_args!("block {index} of {block_count}: {err}"));
+                drop_batch(
+                    outcome,
+                    &format_args!("block {index} of {block_count}: {err}"),
+                );
                 return Ok(());
             }
             let mut transactions = Vec::with_capacity(batch_block.transactions.len() + 4);
@@ -404,13 +437,22 @@ impl RollupNode {
                 match envelope.recover_signer() {
                     Ok(sender) => transactions.push(L2Transaction::Signed { envelope, sender }),
                     Err(err) => {
-                        drop_batch(outcome, &format_args!("block {index} of {block_count}: signature does not recover: {err}"));
+                        drop_batch(
+                            outcome,
+                            &format_args!(
+                                "block {index} of {block_count}: signature does not recover: {err}"
+                            ),
+                        );
                         return Ok(());
                     }
                 }
             }
-            let attributes =
-                Attributes { timestamp: batch_block.timestamp, origin, transactions, batch: commitment };
+            let attributes = Attributes {
+                timestamp: batch_block.timestamp,
+                origin,
+                transactions,
+                batch: commitment,
+            };
             self.consolidate(writer, attributes, outcome)?;
         }
         Ok(())
@@ -418,16 +460,30 @@ impl RollupNode {
 
     /// While the sequencing window of the next epoch has closed without a batch adopting it,
     /// derives the epoch's first block from L1 alone: its deposits and nothing else.
-    fn force_include(&self, writer: &mut StoreWriter, current: u64, outcome: &mut NotificationOutcome) -> Result<()> {
+    fn force_include(
+        &self,
+        writer: &mut StoreWriter,
+        current: u64,
+        outcome: &mut NotificationOutcome,
+    ) -> Result<()> {
         loop {
             let safe = writer.safe_head()?;
-            let parent = writer.header(safe)?.ok_or_else(|| missing(format!("header {safe}")))?;
+            let parent = writer
+                .header(safe)?
+                .ok_or_else(|| missing(format!("header {safe}")))?;
             let next_epoch = origin_of(&parent)?.number + 1;
             if !sequencing_window_closed(&self.config, next_epoch, current) {
                 return Ok(());
             }
-            let origin = writer.l1_block(next_epoch)?.ok_or_else(|| missing(format!("L1 block {next_epoch}")))?;
-            let transactions = origin.deposits.iter().cloned().map(L2Transaction::Deposit).collect();
+            let origin = writer
+                .l1_block(next_epoch)?
+                .ok_or_else(|| missing(format!("L1 block {next_epoch}")))?;
+            let transactions = origin
+                .deposits
+                .iter()
+                .cloned()
+                .map(L2Transaction::Deposit)
+                .collect();
             let attributes = Attributes {
                 timestamp: parent.timestamp.max(origin.timestamp),
                 origin,
@@ -443,15 +499,22 @@ impl RollupNode {
     /// Makes the block described by `attributes` the next safe block: if the unsafe chain
     /// already holds exactly that block it is reused, otherwise the unsafe chain from there is
     /// replaced by executing `attributes`.
-    fn consolidate(&self, writer: &mut StoreWriter, attributes: Attributes, outcome: &mut NotificationOutcome) -> Result<B256> {
+    fn consolidate(
+        &self,
+        writer: &mut StoreWriter,
+        attributes: Attributes,
+        outcome: &mut NotificationOutcome,
+    ) -> Result<B256> {
         let safe = writer.safe_head()?;
         let number = safe + 1;
         if let Some(existing) = writer.header(number)? {
             let same = existing.timestamp == attributes.timestamp
                 && origin_of(&existing)? == attributes.origin.block
-                && writer
-                    .body(number)?
-                    .is_some_and(|body| body.iter().map(L2Transaction::hash).eq(attributes.transactions.iter().map(L2Transaction::hash)));
+                && writer.body(number)?.is_some_and(|body| {
+                    body.iter()
+                        .map(L2Transaction::hash)
+                        .eq(attributes.transactions.iter().map(L2Transaction::hash))
+                });
             if same {
                 writer.set_safe_head(number)?;
                 writer.set_block_batch(number, attributes.batch)?;
@@ -461,7 +524,9 @@ impl RollupNode {
             outcome.unwound_l2_blocks += unwound;
             warn!(target: "rollup::derive", from = number, unwound, "derived block differs from the unsafe chain; replacing it");
         } else if writer.l2_head()? != safe {
-            return Err(NodeError::Storage(StorageError::Inconsistent(format!("no L2 block {number} but head above safe {safe}"))));
+            return Err(NodeError::Storage(StorageError::Inconsistent(format!(
+                "no L2 block {number} but head above safe {safe}"
+            ))));
         }
         let batch = attributes.batch;
         let (hash, ..) = self.execute_append(writer, attributes)?;
@@ -477,7 +542,9 @@ impl RollupNode {
         attributes: Attributes,
     ) -> Result<(B256, Vec<L2Transaction>, Vec<L2Receipt>, Vec<B256>)> {
         let head = writer.l2_head()?;
-        let parent = writer.header(head)?.ok_or_else(|| missing(format!("header {head}")))?;
+        let parent = writer
+            .header(head)?
+            .ok_or_else(|| missing(format!("header {head}")))?;
         let parent_hash = writer.block_hash(head)?.unwrap_or_default();
         let input = BlockInput {
             parent,
@@ -491,8 +558,14 @@ impl RollupNode {
             transactions: attributes.transactions,
         };
         let mut executed = execute_block(writer.state(), input)?;
-        let hash = writer.append_block(&mut executed.block, &executed.receipts, &executed.bundle)?;
-        Ok((hash, executed.block.transactions, executed.receipts, executed.deferred))
+        let hash =
+            writer.append_block(&mut executed.block, &executed.receipts, &executed.bundle)?;
+        Ok((
+            hash,
+            executed.block.transactions,
+            executed.receipts,
+            executed.deferred,
+        ))
     }
 
     /// Whether a block built at `now` would adopt a new L1 origin (whose deposits must then be
@@ -500,24 +573,36 @@ impl RollupNode {
     pub fn next_origin_ready(&self, now: u64) -> Result<bool> {
         let reader = self.store.reader()?;
         let head = reader.l2_head()?.unwrap_or_default();
-        let parent = reader.header(head)?.ok_or_else(|| missing(format!("header {head}")))?;
+        let parent = reader
+            .header(head)?
+            .ok_or_else(|| missing(format!("header {head}")))?;
         let origin = origin_of(&parent)?;
-        Ok(reader.l1_block(origin.number + 1)?.is_some_and(|next| now >= next.timestamp))
+        Ok(reader
+            .l1_block(origin.number + 1)?
+            .is_some_and(|next| now >= next.timestamp))
     }
 
     /// Sequencer: builds the next unsafe block on the L2 head from `transactions` at wall-clock
     /// time `now` (seconds). Adopts the next L1 origin when the node has processed it and its
     /// time has come, putting that origin's deposits first. Returns `None` when no block may be
     /// built now (L1 has stalled for longer than the allowed drift).
-    pub fn build_block(&mut self, transactions: Vec<L2Transaction>, now: u64) -> Result<Option<SequencedBlock>> {
+    pub fn build_block(
+        &mut self,
+        transactions: Vec<L2Transaction>,
+        now: u64,
+    ) -> Result<Option<SequencedBlock>> {
         let mut writer = self.store.writer()?;
         let head = writer.l2_head()?;
-        let parent = writer.header(head)?.ok_or_else(|| missing(format!("header {head}")))?;
+        let parent = writer
+            .header(head)?
+            .ok_or_else(|| missing(format!("header {head}")))?;
         let parent_origin = origin_of(&parent)?;
         let (origin, new_epoch) = match writer.l1_block(parent_origin.number + 1)? {
             Some(next) if now >= next.timestamp => (next, true),
             _ => (
-                writer.l1_block(parent_origin.number)?.ok_or_else(|| missing(format!("L1 block {}", parent_origin.number)))?,
+                writer
+                    .l1_block(parent_origin.number)?
+                    .ok_or_else(|| missing(format!("L1 block {}", parent_origin.number)))?,
                 false,
             ),
         };
@@ -531,11 +616,23 @@ impl RollupNode {
             all.extend(origin.deposits.iter().cloned().map(L2Transaction::Deposit));
         }
         all.extend(transactions);
-        let attributes = Attributes { timestamp, origin, transactions: all, batch: B256::ZERO };
-        let (hash, transactions, receipts, deferred) = self.execute_append(&mut writer, attributes)?;
+        let attributes = Attributes {
+            timestamp,
+            origin,
+            transactions: all,
+            batch: B256::ZERO,
+        };
+        let (hash, transactions, receipts, deferred) =
+            self.execute_append(&mut writer, attributes)?;
         writer.commit()?;
         self.publish_heads()?;
-        Ok(Some(SequencedBlock { number: head + 1, hash, transactions, receipts, deferred }))
+        Ok(Some(SequencedBlock {
+            number: head + 1,
+            hash,
+            transactions,
+            receipts,
+            deferred,
+        }))
     }
 
     /// Drives the core from a notification stream until `cancel` fires or the stream ends.

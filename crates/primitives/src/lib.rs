@@ -39,11 +39,11 @@ pub use config::{ContractAddresses, GenesisAccount, L2Genesis, RollupConfig};
 pub use deposit::{DEPOSIT_TX_TYPE, TxDeposit, deposit_source_hash};
 pub use error::{PrimitivesError, Result};
 pub use heads::Heads;
-pub use proposal::batch_root;
 pub use l1::{L1Block, L1Chain, L1Notification, L1Receipt, L1Transaction};
 pub use predeploys::{
     DEPOSIT_GAS_PER_L1_BLOCK, DEPOSITOR, L2_BRIDGE, MAX_DEPOSIT_GAS, MIN_ERC20_DEPOSIT_GAS,
     MIN_ETH_DEPOSIT_GAS,
 };
+pub use proposal::batch_root;
 
 pub use alloy_eips::BlockNumHash;

@@ -38,7 +38,10 @@ mod tests {
         let ab = keccak256([a.as_slice(), b.as_slice()].concat());
         assert_eq!(batch_root(&[a, b]), ab);
         let c0 = keccak256([c.as_slice(), B256::ZERO.as_slice()].concat());
-        assert_eq!(batch_root(&[a, b, c]), keccak256([ab.as_slice(), c0.as_slice()].concat()));
+        assert_eq!(
+            batch_root(&[a, b, c]),
+            keccak256([ab.as_slice(), c0.as_slice()].concat())
+        );
         assert_ne!(batch_root(&[b, a]), batch_root(&[a, b]), "order matters");
     }
 }

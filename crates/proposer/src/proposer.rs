@@ -9,7 +9,7 @@ use alloy_rpc_types_eth::TransactionRequest;
 use alloy_sol_types::{SolCall, SolValue};
 use rollup_l1::{L1Error, L1Sender};
 use rollup_primitives::{Heads, batch_root, bindings::IStateManager};
-use rollup_storage::{Store, StorageError};
+use rollup_storage::{StorageError, Store};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
@@ -43,10 +43,18 @@ pub struct ProposerConfig {
 /// What a proposal for L2 block `number` submits: `(stateRoot, batchRoot, proof)`, where
 /// `proof = abi.encode(uint64 number, bytes32 blockHash)` and the batch root covers the
 /// batches of blocks `after + 1..=number`.
-pub fn proposal_inputs(store: &Store, after: u64, number: u64) -> Result<(B256, B256, Bytes), ProposerError> {
+pub fn proposal_inputs(
+    store: &Store,
+    after: u64,
+    number: u64,
+) -> Result<(B256, B256, Bytes), ProposerError> {
     let reader = store.reader()?;
-    let header = reader.header(number)?.ok_or(ProposerError::MissingBlock(number))?;
-    let hash = reader.block_hash(number)?.ok_or(ProposerError::MissingBlock(number))?;
+    let header = reader
+        .header(number)?
+        .ok_or(ProposerError::MissingBlock(number))?;
+    let hash = reader
+        .block_hash(number)?
+        .ok_or(ProposerError::MissingBlock(number))?;
     let mut commitments: Vec<B256> = Vec::new();
     for block in after + 1..=number {
         let commitment = reader.block_batch(block)?.unwrap_or_default();
@@ -70,13 +78,30 @@ pub struct Proposer {
 impl Proposer {
     /// A proposer for the chain in `store`, following `heads`, submitting with `sender` (the
     /// `StateManager`'s proposer account).
-    pub const fn new(config: ProposerConfig, store: Store, heads: watch::Receiver<Heads>, sender: L1Sender) -> Self {
-        Self { config, store, heads, sender }
+    pub const fn new(
+        config: ProposerConfig,
+        store: Store,
+        heads: watch::Receiver<Heads>,
+        sender: L1Sender,
+    ) -> Self {
+        Self {
+            config,
+            store,
+            heads,
+            sender,
+        }
     }
 
     async fn call<C: SolCall>(&self, call: C) -> Result<C::Return, ProposerError> {
-        let tx = TransactionRequest::default().with_to(self.config.state_manager).with_input(call.abi_encode());
-        let out = self.sender.provider().call(tx).await.map_err(|err| ProposerError::Read(err.to_string()))?;
+        let tx = TransactionRequest::default()
+            .with_to(self.config.state_manager)
+            .with_input(call.abi_encode());
+        let out = self
+            .sender
+            .provider()
+            .call(tx)
+            .await
+            .map_err(|err| ProposerError::Read(err.to_string()))?;
         C::abi_decode_returns(&out).map_err(|err| ProposerError::Read(err.to_string()))
     }
 
@@ -101,9 +126,15 @@ impl Proposer {
         }
         let (state_root, batch_root, proof) = proposal_inputs(&self.store, proposed, safe)?;
         let bond = self.call(IStateManager::proposalBondCall {}).await?;
-        let input = IStateManager::submitStateRootCall { stateRoot: state_root, batchRoot: batch_root, proof };
-        let receipt =
-            self.sender.send_with_value(self.config.state_manager, input.abi_encode().into(), bond).await?;
+        let input = IStateManager::submitStateRootCall {
+            stateRoot: state_root,
+            batchRoot: batch_root,
+            proof,
+        };
+        let receipt = self
+            .sender
+            .send_with_value(self.config.state_manager, input.abi_encode().into(), bond)
+            .await?;
         if !receipt.status() {
             warn!(target: "rollup::proposer", tx = %receipt.transaction_hash, l2_block = safe, "proposal reverted (is this key the StateManager's proposer?)");
             return Ok(None);
@@ -121,7 +152,10 @@ impl Proposer {
     /// Returns the bonds of final proposals, oldest first, from `next` on; returns the next
     /// index to look at.
     async fn reclaim_bonds(&self, mut next: u64) -> Result<u64, ProposerError> {
-        let count = self.call(IStateManager::proposalCountCall {}).await?.to::<u64>();
+        let count = self
+            .call(IStateManager::proposalCountCall {})
+            .await?
+            .to::<u64>();
         while next < count {
             let index = U256::from(next);
             let proposal = self.call(IStateManager::proposalsCall { index }).await?;
@@ -134,7 +168,10 @@ impl Proposer {
             }
             let receipt = self
                 .sender
-                .send(self.config.state_manager, IStateManager::returnBondCall { index }.abi_encode().into())
+                .send(
+                    self.config.state_manager,
+                    IStateManager::returnBondCall { index }.abi_encode().into(),
+                )
                 .await?;
             debug!(target: "rollup::proposer", index = next, ok = receipt.status(), "bond returned");
             next += 1;
@@ -156,7 +193,9 @@ impl Proposer {
             }
             match self.reclaim_bonds(next_bond).await {
                 Ok(next) => next_bond = next,
-                Err(err) => warn!(target: "rollup::proposer", %err, "bond reclaim failed; retrying"),
+                Err(err) => {
+                    warn!(target: "rollup::proposer", %err, "bond reclaim failed; retrying")
+                }
             }
         }
     }

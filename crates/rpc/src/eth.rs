@@ -650,7 +650,10 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
         let address: Address = args.required(0, "address")?;
         let block: Option<BlockId> = args.optional(1, "block")?;
         let nonce = api.with_state(block, |state, _| {
-            Ok(state.basic_ref(address)?.map(|account| account.nonce).unwrap_or_default())
+            Ok(state
+                .basic_ref(address)?
+                .map(|account| account.nonce)
+                .unwrap_or_default())
         })?;
         // `pending` counts the sequencer's pooled transactions too, so wallets can send several
         // transactions back to back.

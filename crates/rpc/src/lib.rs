@@ -23,10 +23,11 @@
 
 mod error;
 mod eth;
-mod txs;
 mod rollup;
+mod txs;
 pub use rollup::{
-    AccountProofJson, ProofJson, StorageProofJson, TerminalJson, WithdrawalJson, WithdrawalProofJson,
+    AccountProofJson, ProofJson, StorageProofJson, TerminalJson, WithdrawalJson,
+    WithdrawalProofJson,
 };
 mod types;
 

@@ -2,10 +2,10 @@
 
 use alloy_eips::BlockId;
 use alloy_primitives::{Address, B256, Bytes, U64, U256};
+use alloy_sol_types::SolValue;
 use jsonrpsee::RpcModule;
 use rollup_primitives::decode_l1_origin;
 use rollup_trie::{Proof, Terminal};
-use alloy_sol_types::SolValue;
 use serde::Serialize;
 
 use crate::{
@@ -47,7 +47,9 @@ impl From<Proof> for ProofJson {
                 Terminal::Leaf { key, value_hash } => Some(TerminalJson { key, value_hash }),
                 Terminal::Empty => None,
             },
-            last_sibling: proof.last_sibling.map(|node| Bytes::copy_from_slice(&node.encode())),
+            last_sibling: proof
+                .last_sibling
+                .map(|node| Bytes::copy_from_slice(&node.encode())),
         }
     }
 }
@@ -136,16 +138,18 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
         let tx_hash: B256 = args.required(0, "withdrawal transaction hash")?;
         let block: Option<BlockId> = args.optional(1, "block")?;
         let reader = api.ctx.store.reader()?;
-        let stored = reader
-            .transaction(tx_hash)?
-            .ok_or_else(|| RpcError::InvalidParams(format!("transaction {tx_hash} is not in the L2 chain")))?;
+        let stored = reader.transaction(tx_hash)?.ok_or_else(|| {
+            RpcError::InvalidParams(format!("transaction {tx_hash} is not in the L2 chain"))
+        })?;
         let event = stored
             .receipt
             .logs
             .iter()
             .filter(|log| log.address == rollup_primitives::L2_BRIDGE)
             .find_map(|log| WithdrawalInitiated::decode_log_data(&log.data).ok())
-            .ok_or_else(|| RpcError::InvalidParams(format!("transaction {tx_hash} initiated no withdrawal")))?;
+            .ok_or_else(|| {
+                RpcError::InvalidParams(format!("transaction {tx_hash} initiated no withdrawal"))
+            })?;
         let number = api.existing_block_number(&reader, block.unwrap_or_default())?;
         if number < stored.block_number {
             return Err(RpcError::InvalidParams(format!(
@@ -157,14 +161,20 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
             alloy_primitives::keccak256((event.withdrawalHash, U256::ZERO).abi_encode_params()).0,
         );
         let state = reader.state_at(number)?;
-        let value = rollup_execution::revm::DatabaseRef::storage_ref(&state, rollup_primitives::L2_BRIDGE, slot)?;
+        let value = rollup_execution::revm::DatabaseRef::storage_ref(
+            &state,
+            rollup_primitives::L2_BRIDGE,
+            slot,
+        )?;
         if value != U256::from(1) {
             return Err(RpcError::Internal(format!(
                 "withdrawal {} is not recorded in L2Bridge storage at block {number}",
                 event.withdrawalHash
             )));
         }
-        let header = reader.header(number)?.ok_or_else(|| RpcError::UnknownBlock(format!("block {number}")))?;
+        let header = reader
+            .header(number)?
+            .ok_or_else(|| RpcError::UnknownBlock(format!("block {number}")))?;
         let key = rollup_trie::storage_key(rollup_primitives::L2_BRIDGE, slot);
         Ok(WithdrawalProofJson {
             withdrawal: WithdrawalJson {
@@ -188,11 +198,15 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
         let slots: Vec<U256> = args.optional(1, "storage slots")?.unwrap_or_default();
         let block: Option<BlockId> = args.optional(2, "block")?;
         if slots.len() > 1024 {
-            return Err(RpcError::InvalidParams("at most 1024 storage slots per request".into()));
+            return Err(RpcError::InvalidParams(
+                "at most 1024 storage slots per request".into(),
+            ));
         }
         let reader = api.ctx.store.reader()?;
         let number = api.existing_block_number(&reader, block.unwrap_or_default())?;
-        let header = reader.header(number)?.ok_or_else(|| RpcError::UnknownBlock(format!("block {number}")))?;
+        let header = reader
+            .header(number)?
+            .ok_or_else(|| RpcError::UnknownBlock(format!("block {number}")))?;
         // State and trie as of `number`: the latest ones, or rebuilt from later changesets.
         let state = reader.state_at(number)?;
         let account = rollup_execution::revm::DatabaseRef::basic_ref(&state, address)?;
@@ -215,7 +229,9 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
             key,
             nonce: U64::from(account.as_ref().map_or(0, |a| a.nonce)),
             balance: account.as_ref().map_or(U256::ZERO, |a| a.balance),
-            code_hash: account.as_ref().map_or(alloy_primitives::KECCAK256_EMPTY, |a| a.code_hash),
+            code_hash: account
+                .as_ref()
+                .map_or(alloy_primitives::KECCAK256_EMPTY, |a| a.code_hash),
             state_root: header.state_root,
             block_number: U64::from(number),
             block_hash: reader.block_hash(number)?.unwrap_or_default(),

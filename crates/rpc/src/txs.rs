@@ -38,7 +38,8 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
         let newest: BlockNumberOrTag = args.required(1, "newest block")?;
         let percentiles: Option<Vec<f64>> = args.optional(2, "reward percentiles")?;
         if let Some(percentiles) = &percentiles
-            && (percentiles.iter().any(|p| !(0.0..=100.0).contains(p)) || percentiles.windows(2).any(|w| w[0] > w[1]))
+            && (percentiles.iter().any(|p| !(0.0..=100.0).contains(p))
+                || percentiles.windows(2).any(|w| w[0] > w[1]))
         {
             return Err(RpcError::InvalidParams(
                 "reward percentiles must be ascending values between 0 and 100".into(),
@@ -46,7 +47,10 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
         }
         let reader = api.ctx.store.reader()?;
         let newest = api.existing_block_number(&reader, BlockId::Number(newest))?;
-        let count = count.to::<u64>().clamp(1, MAX_FEE_HISTORY_BLOCKS).min(newest + 1);
+        let count = count
+            .to::<u64>()
+            .clamp(1, MAX_FEE_HISTORY_BLOCKS)
+            .min(newest + 1);
         let oldest = newest + 1 - count;
         let mut history = FeeHistory {
             oldest_block: U64::from(oldest),
@@ -56,17 +60,23 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
         };
         let mut last = None;
         for number in oldest..=newest {
-            let header = reader.header(number)?.ok_or_else(|| RpcError::UnknownBlock(format!("block {number}")))?;
+            let header = reader
+                .header(number)?
+                .ok_or_else(|| RpcError::UnknownBlock(format!("block {number}")))?;
             let base_fee = header.base_fee_per_gas.unwrap_or_default();
             history.base_fee_per_gas.push(U256::from(base_fee));
-            history.gas_used_ratio.push(header.gas_used as f64 / header.gas_limit.max(1) as f64);
+            history
+                .gas_used_ratio
+                .push(header.gas_used as f64 / header.gas_limit.max(1) as f64);
             if let (Some(percentiles), Some(rewards)) = (&percentiles, history.reward.as_mut()) {
                 let mut tips: Vec<u128> = reader
                     .body(number)?
                     .unwrap_or_default()
                     .iter()
                     .filter_map(|tx| match tx {
-                        L2Transaction::Signed { envelope, .. } => envelope.effective_tip_per_gas(base_fee),
+                        L2Transaction::Signed { envelope, .. } => {
+                            envelope.effective_tip_per_gas(base_fee)
+                        }
                         L2Transaction::Deposit(_) => None,
                     })
                     .collect();

@@ -43,7 +43,9 @@ pub enum PoolError {
         tx: u64,
     },
     /// Too far ahead of the account's nonce.
-    #[error("nonce too high: next nonce {state}, tx nonce {tx}, at most {max_gap} ahead are queued")]
+    #[error(
+        "nonce too high: next nonce {state}, tx nonce {tx}, at most {max_gap} ahead are queued"
+    )]
     NonceTooHigh {
         /// The account's nonce.
         state: u64,
@@ -64,7 +66,9 @@ pub enum PoolError {
     #[error("exceeds block gas limit")]
     GasLimitExceeded,
     /// Fee cap below the base fee of the next block.
-    #[error("max fee per gas less than block base fee: maxFeePerGas: {max_fee}, baseFee: {base_fee}")]
+    #[error(
+        "max fee per gas less than block base fee: maxFeePerGas: {max_fee}, baseFee: {base_fee}"
+    )]
     FeeCapTooLow {
         /// The transaction's fee cap.
         max_fee: u128,

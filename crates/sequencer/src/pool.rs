@@ -36,7 +36,12 @@ pub struct PoolConfig {
 
 impl Default for PoolConfig {
     fn default() -> Self {
-        Self { max_tx_size: 128 * 1024, max_nonce_gap: 64, max_transactions: 50_000, price_bump_percent: 10 }
+        Self {
+            max_tx_size: 128 * 1024,
+            max_nonce_gap: 64,
+            max_transactions: 50_000,
+            price_bump_percent: 10,
+        }
     }
 }
 
@@ -105,7 +110,9 @@ impl TxPool {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Number of transactions held.
@@ -127,7 +134,11 @@ impl TxPool {
     pub fn get(&self, hash: &B256) -> Option<L2Transaction> {
         let inner = self.lock();
         let (sender, nonce) = inner.by_hash.get(hash)?;
-        inner.by_sender.get(sender)?.get(nonce).map(|pooled| pooled.tx.clone())
+        inner
+            .by_sender
+            .get(sender)?
+            .get(nonce)
+            .map(|pooled| pooled.tx.clone())
     }
 
     /// The next nonce `address` should use, counting its pooled transactions that follow its
@@ -145,8 +156,14 @@ impl TxPool {
 
     /// The base fee the next block will have.
     fn next_base_fee(&self) -> Result<u64, PoolError> {
-        let reader = self.store.reader().map_err(|e| PoolError::Internal(e.to_string()))?;
-        let head = reader.l2_head().map_err(|e| PoolError::Internal(e.to_string()))?.unwrap_or_default();
+        let reader = self
+            .store
+            .reader()
+            .map_err(|e| PoolError::Internal(e.to_string()))?;
+        let head = reader
+            .l2_head()
+            .map_err(|e| PoolError::Internal(e.to_string()))?
+            .unwrap_or_default();
         let header = reader
             .header(head)
             .map_err(|e| PoolError::Internal(e.to_string()))?
@@ -160,9 +177,13 @@ impl TxPool {
     /// hash.
     pub fn add_raw(&self, raw: &[u8]) -> Result<B256, PoolError> {
         if raw.len() > self.config.max_tx_size {
-            return Err(PoolError::Oversized { size: raw.len(), limit: self.config.max_tx_size });
+            return Err(PoolError::Oversized {
+                size: raw.len(),
+                limit: self.config.max_tx_size,
+            });
         }
-        let tx = L2Transaction::decode_2718_recover(raw).map_err(|err| PoolError::Decode(err.to_string()))?;
+        let tx = L2Transaction::decode_2718_recover(raw)
+            .map_err(|err| PoolError::Decode(err.to_string()))?;
         self.add(tx)
     }
 
@@ -175,7 +196,10 @@ impl TxPool {
         self.check_static(envelope)?;
         let base_fee = self.next_base_fee()?;
         if envelope.max_fee_per_gas() < u128::from(base_fee) {
-            return Err(PoolError::FeeCapTooLow { max_fee: envelope.max_fee_per_gas(), base_fee });
+            return Err(PoolError::FeeCapTooLow {
+                max_fee: envelope.max_fee_per_gas(),
+                base_fee,
+            });
         }
         let account = self
             .store
@@ -185,14 +209,25 @@ impl TxPool {
             .unwrap_or_default();
         let nonce = envelope.nonce();
         if nonce < account.nonce {
-            return Err(PoolError::NonceTooLow { state: account.nonce, tx: nonce });
+            return Err(PoolError::NonceTooLow {
+                state: account.nonce,
+                tx: nonce,
+            });
         }
         if nonce > account.nonce + self.config.max_nonce_gap {
-            return Err(PoolError::NonceTooHigh { state: account.nonce, tx: nonce, max_gap: self.config.max_nonce_gap });
+            return Err(PoolError::NonceTooHigh {
+                state: account.nonce,
+                tx: nonce,
+                max_gap: self.config.max_nonce_gap,
+            });
         }
-        let cost = U256::from(envelope.gas_limit()) * U256::from(envelope.max_fee_per_gas()) + envelope.value();
+        let cost = U256::from(envelope.gas_limit()) * U256::from(envelope.max_fee_per_gas())
+            + envelope.value();
         if cost > account.balance {
-            return Err(PoolError::InsufficientFunds { balance: account.balance, cost });
+            return Err(PoolError::InsufficientFunds {
+                balance: account.balance,
+                cost,
+            });
         }
 
         let hash = tx.hash();
@@ -205,8 +240,13 @@ impl TxPool {
             let bump = |old: u128| old + old * self.config.price_bump_percent / 100;
             let old = existing.envelope();
             let fee_ok = envelope.max_fee_per_gas() >= bump(old.max_fee_per_gas());
-            let tip_ok = envelope.max_priority_fee_per_gas().unwrap_or(envelope.max_fee_per_gas())
-                >= bump(old.max_priority_fee_per_gas().unwrap_or(old.max_fee_per_gas()));
+            let tip_ok = envelope
+                .max_priority_fee_per_gas()
+                .unwrap_or(envelope.max_fee_per_gas())
+                >= bump(
+                    old.max_priority_fee_per_gas()
+                        .unwrap_or(old.max_fee_per_gas()),
+                );
             if !(fee_ok && tip_ok) {
                 return Err(PoolError::ReplacementUnderpriced);
             }
@@ -217,7 +257,15 @@ impl TxPool {
         let seq = inner.next_seq;
         inner.next_seq += 1;
         inner.by_hash.insert(hash, (sender, nonce));
-        inner.by_sender.entry(sender).or_default().insert(nonce, Pooled { tx, hash, size, seq });
+        inner.by_sender.entry(sender).or_default().insert(
+            nonce,
+            Pooled {
+                tx,
+                hash,
+                size,
+                seq,
+            },
+        );
         drop(inner);
         metrics::counter!("rollup_txpool_added_total").increment(1);
         self.added.notify_one();
@@ -228,18 +276,26 @@ impl TxPool {
     fn check_static(&self, envelope: &TxEnvelope) -> Result<(), PoolError> {
         match envelope {
             TxEnvelope::Eip4844(_) => return Err(PoolError::TxTypeNotSupported),
-            TxEnvelope::Legacy(_) if envelope.chain_id().is_none() => return Err(PoolError::NotReplayProtected),
+            TxEnvelope::Legacy(_) if envelope.chain_id().is_none() => {
+                return Err(PoolError::NotReplayProtected);
+            }
             _ => {}
         }
         if envelope.chain_id() != Some(self.chain_id) {
-            return Err(PoolError::WrongChainId { have: envelope.chain_id(), want: self.chain_id });
+            return Err(PoolError::WrongChainId {
+                have: envelope.chain_id(),
+                want: self.chain_id,
+            });
         }
         if envelope.gas_limit() > self.block_gas_limit {
             return Err(PoolError::GasLimitExceeded);
         }
         let intrinsic = intrinsic_gas(envelope);
         if envelope.gas_limit() < intrinsic {
-            return Err(PoolError::IntrinsicGasTooLow { have: envelope.gas_limit(), want: intrinsic });
+            return Err(PoolError::IntrinsicGasTooLow {
+                have: envelope.gas_limit(),
+                want: intrinsic,
+            });
         }
         if let Some(tip) = envelope.max_priority_fee_per_gas()
             && tip > envelope.max_fee_per_gas()
@@ -252,7 +308,12 @@ impl TxPool {
     /// Executable transactions for the next block, first come first served across senders and
     /// in nonce order per sender, within `gas_limit` and [`MAX_BLOCK_TX_BYTES`], paying at least
     /// `base_fee`. `account_nonce` gives each sender's current nonce.
-    pub fn best(&self, gas_limit: u64, base_fee: u64, account_nonce: impl Fn(Address) -> u64) -> Vec<L2Transaction> {
+    pub fn best(
+        &self,
+        gas_limit: u64,
+        base_fee: u64,
+        account_nonce: impl Fn(Address) -> u64,
+    ) -> Vec<L2Transaction> {
         let inner = self.lock();
         let mut cursors: HashMap<Address, u64> = HashMap::new();
         let mut heap = BinaryHeap::new();
@@ -300,7 +361,10 @@ impl TxPool {
         let senders: Vec<Address> = inner.by_sender.keys().copied().collect();
         for sender in senders {
             let nonce = account_nonce(sender);
-            let stale: Vec<u64> = inner.by_sender[&sender].range(..nonce).map(|(n, _)| *n).collect();
+            let stale: Vec<u64> = inner.by_sender[&sender]
+                .range(..nonce)
+                .map(|(n, _)| *n)
+                .collect();
             for n in stale {
                 inner.remove(sender, n);
             }

@@ -32,7 +32,9 @@ pub struct Sequencer {
 }
 
 fn now_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 impl Sequencer {
@@ -80,26 +82,41 @@ impl Sequencer {
         let now = now_secs();
         let reader = node.store().reader()?;
         let head = reader.l2_head()?.unwrap_or_default();
-        let header = reader
-            .header(head)?
-            .ok_or_else(|| NodeError::Storage(rollup_storage::StorageError::NotFound(format!("header {head}"))))?;
+        let header = reader.header(head)?.ok_or_else(|| {
+            NodeError::Storage(rollup_storage::StorageError::NotFound(format!(
+                "header {head}"
+            )))
+        })?;
         let base_fee = header
             .next_block_base_fee(BaseFeeParams::ethereum())
             .unwrap_or(header.base_fee_per_gas.unwrap_or_default());
-        let nonce_of = |address| reader.account(address).ok().flatten().map_or(0, |account| account.nonce);
+        let nonce_of = |address| {
+            reader
+                .account(address)
+                .ok()
+                .flatten()
+                .map_or(0, |account| account.nonce)
+        };
         // Offer more than the gas limit: transactions usually use less gas than they reserve, and
         // the executor defers whatever no longer fits (packing by gas used, as Ethereum does).
         let gas_limit = node.config().genesis.gas_limit;
-        let transactions = self.pool.best(gas_limit.saturating_mul(2), base_fee, nonce_of);
+        let transactions = self
+            .pool
+            .best(gas_limit.saturating_mul(2), base_fee, nonce_of);
         drop(reader);
         if transactions.is_empty() && !node.next_origin_ready(now)? {
             return Ok(());
         }
         let attempted: Vec<B256> = transactions.iter().map(|tx| tx.hash()).collect();
-        let Some(block) = node.build_block(transactions, now)? else { return Ok(()) };
+        let Some(block) = node.build_block(transactions, now)? else {
+            return Ok(());
+        };
         let included: HashSet<B256> = block.transactions.iter().map(|tx| tx.hash()).collect();
         let deferred: HashSet<B256> = block.deferred.iter().copied().collect();
-        let rejected = attempted.iter().filter(|hash| !included.contains(*hash) && !deferred.contains(*hash)).count();
+        let rejected = attempted
+            .iter()
+            .filter(|hash| !included.contains(*hash) && !deferred.contains(*hash))
+            .count();
         debug!(
             target: "rollup::sequencer",
             number = block.number, hash = %block.hash, txs = block.transactions.len(), rejected,
@@ -108,14 +125,21 @@ impl Sequencer {
         metrics::counter!("rollup_sequencer_blocks_total").increment(1);
         metrics::counter!("rollup_sequencer_transactions_total").increment(included.len() as u64);
         // Included and rejected transactions leave the pool; deferred ones wait for the next block.
-        let leaving: Vec<B256> = attempted.into_iter().filter(|hash| !deferred.contains(hash)).collect();
+        let leaving: Vec<B256> = attempted
+            .into_iter()
+            .filter(|hash| !deferred.contains(hash))
+            .collect();
         self.prune(node, &leaving)
     }
 
     fn prune(&self, node: &RollupNode, hashes: &[B256]) -> Result<()> {
         let reader = node.store().reader()?;
         self.pool.remove_and_prune(hashes, |address| {
-            reader.account(address).ok().flatten().map_or(0, |account| account.nonce)
+            reader
+                .account(address)
+                .ok()
+                .flatten()
+                .map_or(0, |account| account.nonce)
         });
         Ok(())
     }

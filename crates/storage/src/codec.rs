@@ -237,7 +237,10 @@ pub(crate) fn decode_trie_changeset(bytes: &[u8]) -> Result<TrieChangeSet> {
         let node = if node.is_empty() {
             None
         } else {
-            Some(rollup_trie::Node::decode(node).map_err(|err| corrupt("TrieChangeSets", &path, err))?)
+            Some(
+                rollup_trie::Node::decode(node)
+                    .map_err(|err| corrupt("TrieChangeSets", &path, err))?,
+            )
         };
         priors.push((path, node));
     }
@@ -292,7 +295,13 @@ impl L1BlockRecord {
             deposits.push(deposit);
         }
         cur.finish()?;
-        Ok(Self { block: BlockNumHash { number, hash }, timestamp, mix_hash, safe_l2_head, deposits })
+        Ok(Self {
+            block: BlockNumHash { number, hash },
+            timestamp,
+            mix_hash,
+            safe_l2_head,
+            deposits,
+        })
     }
 }
 

@@ -44,7 +44,9 @@ impl<K: TransactionKind> Reads<'_, K> {
     }
 
     pub(crate) fn safe_head(&self) -> Result<Option<u64>> {
-        get(self.tx, self.tables.meta, META_SAFE_HEAD)?.map(|v| decode_u64("Meta", &v)).transpose()
+        get(self.tx, self.tables.meta, META_SAFE_HEAD)?
+            .map(|v| decode_u64("Meta", &v))
+            .transpose()
     }
 
     pub(crate) fn l1_cursor(&self) -> Result<Option<BlockNumHash>> {
@@ -158,7 +160,9 @@ impl<K: TransactionKind> rollup_trie::NodeStore for Reads<'_, K> {
     fn node(&self, path: &rollup_trie::NodePath) -> Result<Option<rollup_trie::Node>> {
         let key = path.encode();
         get(self.tx, self.tables.trie_nodes, &key)?
-            .map(|bytes| rollup_trie::Node::decode(&bytes).map_err(|err| corrupt("TrieNodes", &key, err)))
+            .map(|bytes| {
+                rollup_trie::Node::decode(&bytes).map_err(|err| corrupt("TrieNodes", &key, err))
+            })
             .transpose()
     }
 }
@@ -348,7 +352,11 @@ impl StoreReader {
     /// batch); `None` if the block is not safe.
     pub fn block_batch(&self, number: u64) -> Result<Option<B256>> {
         get(&self.tx, self.tables.block_batches, &number.to_be_bytes())?
-            .map(|v| B256::try_from(v.as_slice()).map_err(|_| corrupt("BlockBatches", &number.to_be_bytes(), "expected 32 bytes")))
+            .map(|v| {
+                B256::try_from(v.as_slice()).map_err(|_| {
+                    corrupt("BlockBatches", &number.to_be_bytes(), "expected 32 bytes")
+                })
+            })
             .transpose()
     }
 
@@ -370,17 +378,25 @@ impl StoreReader {
             return Err(StorageError::NotFound(format!("L2 block {number}")));
         }
         if head - number > HISTORY_BLOCKS {
-            return Err(StorageError::HistoryPruned { requested: number, kept: HISTORY_BLOCKS });
+            return Err(StorageError::HistoryPruned {
+                requested: number,
+                kept: HISTORY_BLOCKS,
+            });
         }
         let changesets = (number + 1..=head)
             .map(|block| {
-                Ok(get(&self.tx, self.tables.trie_changesets, &block.to_be_bytes())?
-                    .map(|bytes| codec::decode_trie_changeset(&bytes))
-                    .transpose()?
-                    .unwrap_or_default())
+                Ok(
+                    get(&self.tx, self.tables.trie_changesets, &block.to_be_bytes())?
+                        .map(|bytes| codec::decode_trie_changeset(&bytes))
+                        .transpose()?
+                        .unwrap_or_default(),
+                )
             })
             .collect::<Result<Vec<_>>>()?;
-        let store = HistoricalTrie { latest: self.reads(), changesets };
+        let store = HistoricalTrie {
+            latest: self.reads(),
+            changesets,
+        };
         rollup_trie::prove(&store, key).map_err(|err| StorageError::Trie(err.to_string()))
     }
 

@@ -50,7 +50,12 @@ impl StoreWriter {
 
     /// Records the batch commitment a safe block was derived from.
     pub fn set_block_batch(&mut self, number: u64, commitment: B256) -> Result<()> {
-        self.tx.put(self.tables.block_batches, number.to_be_bytes(), commitment, WriteFlags::empty())?;
+        self.tx.put(
+            self.tables.block_batches,
+            number.to_be_bytes(),
+            commitment,
+            WriteFlags::empty(),
+        )?;
         Ok(())
     }
 
@@ -59,12 +64,20 @@ impl StoreWriter {
     pub fn set_safe_head(&mut self, number: u64) -> Result<()> {
         let head = self.l2_head()?;
         if number > head {
-            return Err(StorageError::Inconsistent(format!("safe head {number} above L2 head {head}")));
+            return Err(StorageError::Inconsistent(format!(
+                "safe head {number} above L2 head {head}"
+            )));
         }
         for block in number + 1..=self.safe_head()? {
-            self.tx.del(self.tables.block_batches, block.to_be_bytes(), None)?;
+            self.tx
+                .del(self.tables.block_batches, block.to_be_bytes(), None)?;
         }
-        self.tx.put(self.tables.meta, META_SAFE_HEAD, number.to_be_bytes(), WriteFlags::empty())?;
+        self.tx.put(
+            self.tables.meta,
+            META_SAFE_HEAD,
+            number.to_be_bytes(),
+            WriteFlags::empty(),
+        )?;
         Ok(())
     }
 
@@ -81,14 +94,19 @@ impl StoreWriter {
 
     /// The genesis hash `config` describes.
     pub fn genesis_hash(config: &RollupConfig) -> Result<B256> {
-        Ok(config.genesis_header(Self::genesis_state_root(config)?).hash_slow())
+        Ok(config
+            .genesis_header(Self::genesis_state_root(config)?)
+            .hash_slow())
     }
 
     /// The state root of `config`'s genesis state.
     pub fn genesis_state_root(config: &RollupConfig) -> Result<B256> {
-        rollup_trie::apply_updates(&rollup_trie::MemoryStore::new(), &genesis_trie_updates(config))
-            .map(|update| update.root)
-            .map_err(|err| StorageError::Trie(err.to_string()))
+        rollup_trie::apply_updates(
+            &rollup_trie::MemoryStore::new(),
+            &genesis_trie_updates(config),
+        )
+        .map(|update| update.root)
+        .map_err(|err| StorageError::Trie(err.to_string()))
     }
 
     pub(crate) fn write_genesis(&mut self, config: &RollupConfig) -> Result<B256> {
@@ -145,7 +163,12 @@ impl StoreWriter {
             0u64.to_be_bytes(),
             WriteFlags::empty(),
         )?;
-        self.tx.put(self.tables.meta, META_SAFE_HEAD, 0u64.to_be_bytes(), WriteFlags::empty())?;
+        self.tx.put(
+            self.tables.meta,
+            META_SAFE_HEAD,
+            0u64.to_be_bytes(),
+            WriteFlags::empty(),
+        )?;
         self.record_l1_block(&L1BlockRecord {
             block: config.genesis.l1_origin,
             timestamp: config.genesis.timestamp,
@@ -274,23 +297,42 @@ impl StoreWriter {
     fn update_trie(&mut self, updates: &TrieUpdates, record: Option<u64>) -> Result<B256> {
         if updates.is_empty() {
             if let Some(block) = record {
-                self.tx.put(self.tables.trie_changesets, block.to_be_bytes(), codec::encode_trie_changeset(&[]), WriteFlags::empty())?;
+                self.tx.put(
+                    self.tables.trie_changesets,
+                    block.to_be_bytes(),
+                    codec::encode_trie_changeset(&[]),
+                    WriteFlags::empty(),
+                )?;
             }
-            return rollup_trie::root(&self.reads()).map_err(|err| StorageError::Trie(err.to_string()));
+            return rollup_trie::root(&self.reads())
+                .map_err(|err| StorageError::Trie(err.to_string()));
         }
         let update = rollup_trie::apply_updates(&self.reads(), updates)
             .map_err(|err| StorageError::Trie(err.to_string()))?;
         if let Some(block) = record {
             let mut priors = Vec::with_capacity(update.writes.len());
             for path in update.writes.keys() {
-                priors.push((path.encode(), rollup_trie::NodeStore::node(&self.reads(), path)?));
+                priors.push((
+                    path.encode(),
+                    rollup_trie::NodeStore::node(&self.reads(), path)?,
+                ));
             }
-            self.tx.put(self.tables.trie_changesets, block.to_be_bytes(), codec::encode_trie_changeset(&priors), WriteFlags::empty())?;
+            self.tx.put(
+                self.tables.trie_changesets,
+                block.to_be_bytes(),
+                codec::encode_trie_changeset(&priors),
+                WriteFlags::empty(),
+            )?;
         }
         for (path, node) in &update.writes {
             let key = path.encode();
             match node {
-                Some(node) => self.tx.put(self.tables.trie_nodes, key, node.encode(), WriteFlags::empty())?,
+                Some(node) => self.tx.put(
+                    self.tables.trie_nodes,
+                    key,
+                    node.encode(),
+                    WriteFlags::empty(),
+                )?,
                 None => {
                     self.tx.del(self.tables.trie_nodes, key, None)?;
                 }
@@ -336,7 +378,10 @@ impl StoreWriter {
                 if recorded.insert((storage.address, *slot)) {
                     changeset.storage.push((storage.address, *slot, prior));
                 }
-                trie.insert(rollup_trie::storage_key(storage.address, *slot), storage_leaf(*value));
+                trie.insert(
+                    rollup_trie::storage_key(storage.address, *slot),
+                    storage_leaf(*value),
+                );
                 let key = storage_key(storage.address, *slot);
                 if value.is_zero() {
                     self.tx.del(self.tables.storage, key, None)?;
@@ -353,7 +398,10 @@ impl StoreWriter {
         for (address, info) in &plain.accounts {
             let prior = self.reads().account(*address)?;
             changeset.accounts.push((*address, prior));
-            trie.insert(rollup_trie::account_key(*address), account_leaf(info.as_ref()));
+            trie.insert(
+                rollup_trie::account_key(*address),
+                account_leaf(info.as_ref()),
+            );
             self.put_account(*address, info.as_ref())?;
         }
         Ok((changeset, trie))
@@ -380,10 +428,16 @@ impl StoreWriter {
             // a block does not matter.
             for (address, prior) in &changeset.accounts {
                 self.put_account(*address, prior.as_ref())?;
-                trie.insert(rollup_trie::account_key(*address), account_leaf(prior.as_ref()));
+                trie.insert(
+                    rollup_trie::account_key(*address),
+                    account_leaf(prior.as_ref()),
+                );
             }
             for (address, slot, prior) in &changeset.storage {
-                trie.insert(rollup_trie::storage_key(*address, *slot), storage_leaf(*prior));
+                trie.insert(
+                    rollup_trie::storage_key(*address, *slot),
+                    storage_leaf(*prior),
+                );
                 let key = storage_key(*address, *slot);
                 if prior.is_zero() {
                     self.tx.del(self.tables.storage, key, None)?;
@@ -446,8 +500,18 @@ impl StoreWriter {
 
     /// Records a processed L1 block and moves the L1 cursor to it.
     pub fn record_l1_block(&mut self, record: &L1BlockRecord) -> Result<()> {
-        self.tx.put(self.tables.l1_blocks, record.block.number.to_be_bytes(), record.encode(), WriteFlags::empty())?;
-        self.tx.put(self.tables.meta, META_L1_CURSOR, encode_num_hash(record.block), WriteFlags::empty())?;
+        self.tx.put(
+            self.tables.l1_blocks,
+            record.block.number.to_be_bytes(),
+            record.encode(),
+            WriteFlags::empty(),
+        )?;
+        self.tx.put(
+            self.tables.meta,
+            META_L1_CURSOR,
+            encode_num_hash(record.block),
+            WriteFlags::empty(),
+        )?;
         Ok(())
     }
 
@@ -509,13 +573,24 @@ fn storage_leaf(value: U256) -> Option<B256> {
 fn genesis_trie_updates(config: &RollupConfig) -> TrieUpdates {
     let mut updates = TrieUpdates::new();
     for (address, account) in &config.genesis.alloc {
-        let code_hash = account.code.as_ref().filter(|c| !c.is_empty()).map_or(KECCAK_EMPTY, keccak256);
+        let code_hash = account
+            .code
+            .as_ref()
+            .filter(|c| !c.is_empty())
+            .map_or(KECCAK_EMPTY, keccak256);
         updates.insert(
             rollup_trie::account_key(*address),
-            Some(rollup_trie::account_value_hash(account.nonce, account.balance, code_hash)),
+            Some(rollup_trie::account_value_hash(
+                account.nonce,
+                account.balance,
+                code_hash,
+            )),
         );
         for (slot, value) in &account.storage {
-            updates.insert(rollup_trie::storage_key(*address, (*slot).into()), storage_leaf((*value).into()));
+            updates.insert(
+                rollup_trie::storage_key(*address, (*slot).into()),
+                storage_leaf((*value).into()),
+            );
         }
     }
     updates

@@ -20,7 +20,9 @@ use super::{ORIGIN, balance, config, l1_block, user};
 const INBOX: Address = Address::repeat_byte(2);
 
 fn key() -> PrivateKeySigner {
-    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80".parse().unwrap()
+    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+        .parse()
+        .unwrap()
 }
 
 /// The shared config with a 10-block sequencing window and a funded account for `key()`.
@@ -29,7 +31,10 @@ fn batch_config() -> Arc<RollupConfig> {
     config.sequencing_window = 10;
     config.genesis.alloc.insert(
         key().address(),
-        GenesisAccount { balance: U256::from(10u128.pow(21)), ..Default::default() },
+        GenesisAccount {
+            balance: U256::from(10u128.pow(21)),
+            ..Default::default()
+        },
     );
     Arc::new(config)
 }
@@ -51,7 +56,10 @@ fn transfer(nonce: u64, to: Address, value: u64) -> L2Transaction {
         input: Bytes::new(),
     };
     let signature = key().sign_hash_sync(&tx.signature_hash()).unwrap();
-    L2Transaction::Signed { envelope: TxEnvelope::from(tx.into_signed(signature)), sender: key().address() }
+    L2Transaction::Signed {
+        envelope: TxEnvelope::from(tx.into_signed(signature)),
+        sender: key().address(),
+    }
 }
 
 /// L1 block `number` of fork 0 carrying one `postBatch(data)` call per entry of `batches`.
@@ -62,16 +70,26 @@ fn l1_with_batches(number: u64, batches: &[Vec<u8>]) -> L1Block {
             hash: B256::with_last_byte(0x80 + i as u8),
             from: user(9),
             to: Some(INBOX),
-            input: postBatchCall { data: data.clone().into() }.abi_encode().into(),
+            input: postBatchCall {
+                data: data.clone().into(),
+            }
+            .abi_encode()
+            .into(),
             blob_versioned_hashes: vec![],
         });
-        block.receipts.push(L1Receipt { success: true, logs: vec![] });
+        block.receipts.push(L1Receipt {
+            success: true,
+            logs: vec![],
+        });
     }
     block
 }
 
 fn commit(node: &mut RollupNode, blocks: Vec<L1Block>) -> rollup_node_core::NotificationOutcome {
-    node.handle_notification(&L1Notification::Committed { new: Arc::new(L1Chain::new(blocks).unwrap()) }).unwrap()
+    node.handle_notification(&L1Notification::Committed {
+        new: Arc::new(L1Chain::new(blocks).unwrap()),
+    })
+    .unwrap()
 }
 
 /// The batch of `node`'s blocks `from..=to`.
@@ -104,7 +122,9 @@ fn batch_of(node: &RollupNode, from: u64, to: u64) -> Batch {
 fn hashes(node: &RollupNode) -> Vec<B256> {
     let reader = node.store().reader().unwrap();
     let head = reader.l2_head().unwrap().unwrap();
-    (0..=head).map(|n| reader.block_hash(n).unwrap().unwrap()).collect()
+    (0..=head)
+        .map(|n| reader.block_hash(n).unwrap().unwrap())
+        .collect()
 }
 
 /// A sequencer that saw L1 blocks 101..=103 (with deposits) and built four blocks with
@@ -112,13 +132,24 @@ fn hashes(node: &RollupNode) -> Vec<B256> {
 fn sequenced() -> (tempfile::TempDir, RollupNode, Vec<L1Block>) {
     let dir = tempfile::tempdir().unwrap();
     let mut node = open(dir.path());
-    let l1: Vec<L1Block> = (101..=103).map(|n| l1_block(n, 0, 0, &[(user(0), n)])).collect();
+    let l1: Vec<L1Block> = (101..=103)
+        .map(|n| l1_block(n, 0, 0, &[(user(0), n)]))
+        .collect();
     commit(&mut node, l1.clone());
     let t = |n: u64| 1_000 + n * 12;
-    node.build_block(vec![transfer(0, user(5), 1)], t(101)).unwrap().unwrap(); // origin 101
-    node.build_block(vec![transfer(1, user(5), 2), transfer(2, user(6), 3)], t(101) + 1).unwrap().unwrap(); // 101
+    node.build_block(vec![transfer(0, user(5), 1)], t(101))
+        .unwrap()
+        .unwrap(); // origin 101
+    node.build_block(
+        vec![transfer(1, user(5), 2), transfer(2, user(6), 3)],
+        t(101) + 1,
+    )
+    .unwrap()
+    .unwrap(); // 101
     node.build_block(vec![], t(102)).unwrap().unwrap(); // origin 102
-    node.build_block(vec![transfer(3, user(5), 4)], t(102)).unwrap().unwrap(); // 102, same second
+    node.build_block(vec![transfer(3, user(5), 4)], t(102))
+        .unwrap()
+        .unwrap(); // 102, same second
     (dir, node, l1)
 }
 
@@ -127,30 +158,54 @@ fn replica_derives_the_sequencers_chain_hash_for_hash() {
     let (_dir, mut sequencer, mut l1) = sequenced();
     let heads = *sequencer.heads().borrow();
     assert_eq!((heads.unsafe_l2.number, heads.safe_l2.number), (4, 0));
-    assert_eq!(balance(&sequencer, user(0)), U256::from(101 + 102), "deposits of adopted origins");
+    assert_eq!(
+        balance(&sequencer, user(0)),
+        U256::from(101 + 102),
+        "deposits of adopted origins"
+    );
 
     // The batcher posts blocks 1..=2 and 3..=4 in L1 block 104.
     let posted = l1_with_batches(
         104,
-        &[batch_of(&sequencer, 1, 2).encode().unwrap(), batch_of(&sequencer, 3, 4).encode().unwrap()],
+        &[
+            batch_of(&sequencer, 1, 2).encode().unwrap(),
+            batch_of(&sequencer, 3, 4).encode().unwrap(),
+        ],
     );
     l1.push(posted.clone());
 
     let outcome = commit(&mut sequencer, vec![posted]);
-    assert_eq!((outcome.safe_l2_blocks, outcome.unwound_l2_blocks, outcome.dropped_batches), (4, 0, 0));
-    assert_eq!(sequencer.heads().borrow().safe_l2.number, 4, "its own batches made the blocks safe");
+    assert_eq!(
+        (
+            outcome.safe_l2_blocks,
+            outcome.unwound_l2_blocks,
+            outcome.dropped_batches
+        ),
+        (4, 0, 0)
+    );
+    assert_eq!(
+        sequencer.heads().borrow().safe_l2.number,
+        4,
+        "its own batches made the blocks safe"
+    );
 
     let replica_dir = tempfile::tempdir().unwrap();
     let mut replica = open(replica_dir.path());
     commit(&mut replica, l1);
-    assert_eq!(hashes(&replica), hashes(&sequencer), "same chain from L1 alone");
+    assert_eq!(
+        hashes(&replica),
+        hashes(&sequencer),
+        "same chain from L1 alone"
+    );
     assert_eq!(replica.heads().borrow().safe_l2.number, 4);
     assert_eq!(balance(&replica, user(5)), U256::from(1 + 2 + 4));
     // Each safe block remembers the batch it came from (what a proposal's batch root commits to).
     let reader = replica.store().reader().unwrap();
     let first = alloy_primitives::keccak256(batch_of(&sequencer, 1, 2).encode().unwrap());
     let second = alloy_primitives::keccak256(batch_of(&sequencer, 3, 4).encode().unwrap());
-    let recorded: Vec<_> = (1..=4).map(|n| reader.block_batch(n).unwrap().unwrap()).collect();
+    let recorded: Vec<_> = (1..=4)
+        .map(|n| reader.block_batch(n).unwrap().unwrap())
+        .collect();
     assert_eq!(recorded, vec![first, first, second, second]);
     assert_eq!(balance(&replica, user(6)), U256::from(3));
 }
@@ -173,18 +228,21 @@ fn bad_batches_are_dropped_and_the_window_forces_deposits_in() {
         bad_signature.blocks[0].transactions[0] = TxEnvelope::from(tx.into_signed(signature));
     }
     let batches = vec![
-        vec![0xde, 0xad],                                // not a batch
-        wrong_parent.encode().unwrap(),                  // does not extend the safe head: ignored
-        origin_jump.encode().unwrap(),                   // origin skips an epoch
-        bad_signature.encode().unwrap(),                 // signature does not recover
-        future_timestamp.encode().unwrap(),              // second block beyond the drift
+        vec![0xde, 0xad],                   // not a batch
+        wrong_parent.encode().unwrap(),     // does not extend the safe head: ignored
+        origin_jump.encode().unwrap(),      // origin skips an epoch
+        bad_signature.encode().unwrap(),    // signature does not recover
+        future_timestamp.encode().unwrap(), // second block beyond the drift
     ];
     let dir = tempfile::tempdir().unwrap();
     let mut replica = open(dir.path());
     let mut blocks = l1;
     blocks.push(l1_with_batches(104, &batches));
     let outcome = commit(&mut replica, blocks);
-    assert_eq!(outcome.dropped_batches, 4, "decode, origin, drift and signature failures");
+    assert_eq!(
+        outcome.dropped_batches, 4,
+        "decode, origin, drift and signature failures"
+    );
     // future_timestamp's first block was valid and stays; nothing else was derived.
     assert_eq!(replica.heads().borrow().safe_l2.number, 1);
     assert_eq!(hashes(&replica)[1], hashes(&sequencer)[1]);
@@ -197,7 +255,11 @@ fn bad_batches_are_dropped_and_the_window_forces_deposits_in() {
     let head = reader.l2_head().unwrap().unwrap();
     let forced = reader.header(2).unwrap().unwrap();
     assert_eq!(decode_l1_origin(&forced.extra_data).unwrap().number, 102);
-    assert_eq!(reader.body(2).unwrap().unwrap().len(), 1, "only the deposit of L1 block 102");
+    assert_eq!(
+        reader.body(2).unwrap().unwrap().len(),
+        1,
+        "only the deposit of L1 block 102"
+    );
     assert_eq!(head, 2, "epoch 103's window is still open at L1 block 111");
     assert_eq!(balance(&replica, user(0)), U256::from(101 + 102));
 }
@@ -214,6 +276,14 @@ fn derived_blocks_replace_a_diverging_unsafe_chain() {
     let after = hashes(&sequencer);
     assert_eq!(after[0], before[0]);
     assert_ne!(after[1], before[1], "the forced block has no transfers");
-    assert_eq!(balance(&sequencer, user(5)), U256::ZERO, "unposted transfers are gone");
-    assert_eq!(balance(&sequencer, user(0)), U256::from(101 + 102), "deposits are not");
+    assert_eq!(
+        balance(&sequencer, user(5)),
+        U256::ZERO,
+        "unposted transfers are gone"
+    );
+    assert_eq!(
+        balance(&sequencer, user(0)),
+        U256::from(101 + 102),
+        "deposits are not"
+    );
 }

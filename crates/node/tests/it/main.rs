@@ -415,7 +415,15 @@ async fn run_loop_reports_finished_heights_after_commit() {
     let store = node.store().clone();
     let task = tokio::spawn({
         let cancel = cancel.clone();
-        async move { node.run(rx, finished_tx, rollup_node_core::L1Finalized::never(), cancel).await }
+        async move {
+            node.run(
+                rx,
+                finished_tx,
+                rollup_node_core::L1Finalized::never(),
+                cancel,
+            )
+            .await
+        }
     });
     tx.send(committed(101, 102, 0, 0)).await.unwrap();
     tx.send(committed(103, 103, 0, 0)).await.unwrap();
@@ -435,13 +443,22 @@ async fn run_loop_reports_finished_heights_after_commit() {
 fn finalized_head_follows_l1_finality() {
     let dir = tempfile::tempdir().unwrap();
     let mut node = open(dir.path());
-    node.handle_notification(&committed(101, 105, 0, 0)).unwrap();
+    node.handle_notification(&committed(101, 105, 0, 0))
+        .unwrap();
     // After L1 block 103 the safe head was L2 block 2 (epochs 101 and 102 forced in).
-    node.set_l1_finalized(BlockNumHash { number: 103, hash: l1_hash(103, 0) }).unwrap();
+    node.set_l1_finalized(BlockNumHash {
+        number: 103,
+        hash: l1_hash(103, 0),
+    })
+    .unwrap();
     let heads = *node.heads().borrow();
     assert_eq!(heads.finalized_l2.number, 2);
     assert_eq!(heads.l1_finalized.number, 103);
     // A finalized hash we did not process (another fork) finalizes nothing new.
-    node.set_l1_finalized(BlockNumHash { number: 104, hash: l1_hash(104, 9) }).unwrap();
+    node.set_l1_finalized(BlockNumHash {
+        number: 104,
+        hash: l1_hash(104, 9),
+    })
+    .unwrap();
     assert_eq!(node.heads().borrow().finalized_l2.number, 0);
 }

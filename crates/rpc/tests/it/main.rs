@@ -831,38 +831,164 @@ async fn send_raw_transaction_validates_like_geth() {
     let fee = 100_000_000_000u128;
     let expect = |error: Value, code: i64, needle: &str| {
         assert_eq!(error["code"], json!(code), "{error}");
-        assert!(error["message"].as_str().unwrap().contains(needle), "expected {needle:?} in {error}");
+        assert!(
+            error["message"].as_str().unwrap().contains(needle),
+            "expected {needle:?} in {error}"
+        );
     };
     // The fixture's signed transfer used nonce 0: replaying it is "nonce too low".
-    expect(error(fx.addr, "eth_sendRawTransaction", json!([signed_raw(chain_id, 0, fee, 21_000, vec![])])).await, -32000, "nonce too low");
-    expect(error(fx.addr, "eth_sendRawTransaction", json!([signed_raw(chain_id + 1, 1, fee, 21_000, vec![])])).await, -32000, "invalid chain id");
-    expect(error(fx.addr, "eth_sendRawTransaction", json!([signed_raw(chain_id, 1, 1, 21_000, vec![])])).await, -32000, "max fee per gas less than block base fee");
-    expect(error(fx.addr, "eth_sendRawTransaction", json!([signed_raw(chain_id, 1, fee, 20_000, vec![])])).await, -32000, "intrinsic gas too low");
-    expect(error(fx.addr, "eth_sendRawTransaction", json!([signed_raw(chain_id, 1, fee, 31_000_000, vec![])])).await, -32000, "exceeds block gas limit");
-    expect(error(fx.addr, "eth_sendRawTransaction", json!([signed_raw(chain_id, 1, fee, 5_000_000, vec![1; 130 * 1024])])).await, -32000, "oversized data");
-    expect(error(fx.addr, "eth_sendRawTransaction", json!([signed_raw(chain_id, 1, u128::MAX / 1_000_000_000, 21_000, vec![])])).await, -32000, "insufficient funds");
-    expect(error(fx.addr, "eth_sendRawTransaction", json!(["0x02deadbeef"])).await, -32000, "failed to decode");
-    expect(error(fx.addr, "eth_sendRawTransaction", json!(["not hex"])).await, -32602, "");
+    expect(
+        error(
+            fx.addr,
+            "eth_sendRawTransaction",
+            json!([signed_raw(chain_id, 0, fee, 21_000, vec![])]),
+        )
+        .await,
+        -32000,
+        "nonce too low",
+    );
+    expect(
+        error(
+            fx.addr,
+            "eth_sendRawTransaction",
+            json!([signed_raw(chain_id + 1, 1, fee, 21_000, vec![])]),
+        )
+        .await,
+        -32000,
+        "invalid chain id",
+    );
+    expect(
+        error(
+            fx.addr,
+            "eth_sendRawTransaction",
+            json!([signed_raw(chain_id, 1, 1, 21_000, vec![])]),
+        )
+        .await,
+        -32000,
+        "max fee per gas less than block base fee",
+    );
+    expect(
+        error(
+            fx.addr,
+            "eth_sendRawTransaction",
+            json!([signed_raw(chain_id, 1, fee, 20_000, vec![])]),
+        )
+        .await,
+        -32000,
+        "intrinsic gas too low",
+    );
+    expect(
+        error(
+            fx.addr,
+            "eth_sendRawTransaction",
+            json!([signed_raw(chain_id, 1, fee, 31_000_000, vec![])]),
+        )
+        .await,
+        -32000,
+        "exceeds block gas limit",
+    );
+    expect(
+        error(
+            fx.addr,
+            "eth_sendRawTransaction",
+            json!([signed_raw(chain_id, 1, fee, 5_000_000, vec![1; 130 * 1024])]),
+        )
+        .await,
+        -32000,
+        "oversized data",
+    );
+    expect(
+        error(
+            fx.addr,
+            "eth_sendRawTransaction",
+            json!([signed_raw(
+                chain_id,
+                1,
+                u128::MAX / 1_000_000_000,
+                21_000,
+                vec![]
+            )]),
+        )
+        .await,
+        -32000,
+        "insufficient funds",
+    );
+    expect(
+        error(fx.addr, "eth_sendRawTransaction", json!(["0x02deadbeef"])).await,
+        -32000,
+        "failed to decode",
+    );
+    expect(
+        error(fx.addr, "eth_sendRawTransaction", json!(["not hex"])).await,
+        -32602,
+        "",
+    );
 
     // A valid one is accepted, pending nonce counts it, and a resend is "already known".
     let raw = signed_raw(chain_id, 1, fee, 21_000, vec![]);
     let hash = result(fx.addr, "eth_sendRawTransaction", json!([raw])).await;
     assert_eq!(hash.as_str().unwrap().len(), 66);
-    let pending = result(fx.addr, "eth_getTransactionCount", json!([signer().address(), "pending"])).await;
-    let latest = result(fx.addr, "eth_getTransactionCount", json!([signer().address(), "latest"])).await;
+    let pending = result(
+        fx.addr,
+        "eth_getTransactionCount",
+        json!([signer().address(), "pending"]),
+    )
+    .await;
+    let latest = result(
+        fx.addr,
+        "eth_getTransactionCount",
+        json!([signer().address(), "latest"]),
+    )
+    .await;
     assert_eq!((hex_u64(&latest), hex_u64(&pending)), (1, 2));
-    expect(error(fx.addr, "eth_sendRawTransaction", json!([raw])).await, -32000, "already known");
+    expect(
+        error(fx.addr, "eth_sendRawTransaction", json!([raw])).await,
+        -32000,
+        "already known",
+    );
     // Same nonce, same fee: not a valid replacement.
-    expect(error(fx.addr, "eth_sendRawTransaction", json!([signed_raw(chain_id, 1, fee, 21_001, vec![])])).await, -32000, "replacement transaction underpriced");
+    expect(
+        error(
+            fx.addr,
+            "eth_sendRawTransaction",
+            json!([signed_raw(chain_id, 1, fee, 21_001, vec![])]),
+        )
+        .await,
+        -32000,
+        "replacement transaction underpriced",
+    );
 
-    let history = result(fx.addr, "eth_feeHistory", json!(["0x2", "latest", [25.0, 75.0]])).await;
-    assert_eq!(history["baseFeePerGas"].as_array().unwrap().len(), 3, "{history}");
+    let history = result(
+        fx.addr,
+        "eth_feeHistory",
+        json!(["0x2", "latest", [25.0, 75.0]]),
+    )
+    .await;
+    assert_eq!(
+        history["baseFeePerGas"].as_array().unwrap().len(),
+        3,
+        "{history}"
+    );
     assert_eq!(history["reward"].as_array().unwrap().len(), 2, "{history}");
-    expect(error(fx.addr, "eth_feeHistory", json!(["0x2", "latest", [75.0, 25.0]])).await, -32602, "percentiles");
+    expect(
+        error(
+            fx.addr,
+            "eth_feeHistory",
+            json!(["0x2", "latest", [75.0, 25.0]]),
+        )
+        .await,
+        -32602,
+        "percentiles",
+    );
 }
 
 fn proof_from_json(value: &Value) -> rollup_trie::Proof {
-    let siblings = value["siblings"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().parse().unwrap()).collect();
+    let siblings = value["siblings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().parse().unwrap())
+        .collect();
     let terminal = match &value["terminal"] {
         Value::Null => rollup_trie::Terminal::Empty,
         leaf => rollup_trie::Terminal::Leaf {
@@ -873,7 +999,11 @@ fn proof_from_json(value: &Value) -> rollup_trie::Proof {
     let last_sibling = value["lastSibling"]
         .as_str()
         .map(|hex_node| rollup_trie::Node::decode(&hex::decode(hex_node).unwrap()).unwrap());
-    rollup_trie::Proof { siblings, terminal, last_sibling }
+    rollup_trie::Proof {
+        siblings,
+        terminal,
+        last_sibling,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -883,18 +1013,40 @@ async fn get_proof_verifies_against_the_block_state_root() {
     let state_root: B256 = latest["stateRoot"].as_str().unwrap().parse().unwrap();
     assert_ne!(state_root, B256::ZERO);
 
-    let proof = result(fx.addr, "rollup_getProof", json!([RETURNS_42, ["0x0", "0x1"], "latest"])).await;
+    let proof = result(
+        fx.addr,
+        "rollup_getProof",
+        json!([RETURNS_42, ["0x0", "0x1"], "latest"]),
+    )
+    .await;
     assert_eq!(proof["stateRoot"], json!(state_root));
     let nonce = hex_u64(&proof["nonce"]);
     let balance: U256 = proof["balance"].as_str().unwrap().parse().unwrap();
     let code_hash: B256 = proof["codeHash"].as_str().unwrap().parse().unwrap();
-    assert_eq!(code_hash, alloy_primitives::keccak256(hex!("602a60005260206000f3")));
+    assert_eq!(
+        code_hash,
+        alloy_primitives::keccak256(hex!("602a60005260206000f3"))
+    );
     let value_hash = rollup_trie::account_value_hash(nonce, balance, code_hash);
     let account_proof = proof_from_json(&proof["accountProof"]);
-    rollup_trie::verify(state_root, rollup_trie::account_key(RETURNS_42), Some(value_hash), &account_proof).unwrap();
+    rollup_trie::verify(
+        state_root,
+        rollup_trie::account_key(RETURNS_42),
+        Some(value_hash),
+        &account_proof,
+    )
+    .unwrap();
     // A lie about the balance does not verify.
     let lie = rollup_trie::account_value_hash(nonce, balance + U256::from(1), code_hash);
-    assert!(rollup_trie::verify(state_root, rollup_trie::account_key(RETURNS_42), Some(lie), &account_proof).is_err());
+    assert!(
+        rollup_trie::verify(
+            state_root,
+            rollup_trie::account_key(RETURNS_42),
+            Some(lie),
+            &account_proof
+        )
+        .is_err()
+    );
 
     let slots = proof["storageProof"].as_array().unwrap();
     assert_eq!(slots[0]["value"], json!("0x7"));
@@ -907,8 +1059,13 @@ async fn get_proof_verifies_against_the_block_state_root() {
     .unwrap();
     // Slot 1 is empty: the proof shows absence.
     assert_eq!(slots[1]["value"], json!("0x0"));
-    rollup_trie::verify(state_root, rollup_trie::storage_key(RETURNS_42, U256::from(1)), None, &proof_from_json(&slots[1]["proof"]))
-        .unwrap();
+    rollup_trie::verify(
+        state_root,
+        rollup_trie::storage_key(RETURNS_42, U256::from(1)),
+        None,
+        &proof_from_json(&slots[1]["proof"]),
+    )
+    .unwrap();
 
     // Older blocks: proofs against their own state roots. The fixture's deposits changed the
     // dev account's balance after genesis, so genesis and latest proofs differ.
@@ -919,15 +1076,25 @@ async fn get_proof_verifies_against_the_block_state_root() {
         let proof = result(fx.addr, "rollup_getProof", json!([dev, [], block])).await;
         assert_eq!(proof["stateRoot"], json!(root));
         let balance: U256 = proof["balance"].as_str().unwrap().parse().unwrap();
-        let expected: U256 = result(fx.addr, "eth_getBalance", json!([dev, block])).await.as_str().unwrap().parse().unwrap();
+        let expected: U256 = result(fx.addr, "eth_getBalance", json!([dev, block]))
+            .await
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         assert_eq!(balance, expected, "{block}");
         let value_hash = rollup_trie::account_value_hash(
             hex_u64(&proof["nonce"]),
             balance,
             proof["codeHash"].as_str().unwrap().parse().unwrap(),
         );
-        rollup_trie::verify(root, rollup_trie::account_key(dev), Some(value_hash), &proof_from_json(&proof["accountProof"]))
-            .unwrap_or_else(|err| panic!("proof at {block}: {err}"));
+        rollup_trie::verify(
+            root,
+            rollup_trie::account_key(dev),
+            Some(value_hash),
+            &proof_from_json(&proof["accountProof"]),
+        )
+        .unwrap_or_else(|err| panic!("proof at {block}: {err}"));
     }
     let err = error(fx.addr, "rollup_getProof", json!([RETURNS_42, [], "0x99"])).await;
     assert_eq!(err["code"], json!(-32000), "{err}");
