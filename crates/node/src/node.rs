@@ -98,6 +98,9 @@ pub struct RollupNode {
     config: Arc<RollupConfig>,
     store: Store,
     heads: watch::Sender<Heads>,
+    /// Signed transactions of unsafe blocks that reorgs or derivation removed, for the
+    /// sequencer to offer again.
+    orphaned: Vec<L2Transaction>,
 }
 
 fn origin_of(header: &Header) -> Result<BlockNumHash> {
@@ -122,6 +125,7 @@ impl RollupNode {
             config,
             store,
             heads,
+            orphaned: Vec::new(),
         };
         node.publish_heads()?;
         let heads = *node.heads.borrow();
@@ -268,7 +272,7 @@ impl RollupNode {
                 break;
             }
         }
-        let unwound = writer.unwind_l2_to(keep)?;
+        let unwound = self.unwind_unsafe(&mut writer, keep)?;
         writer.set_safe_head(safe.min(keep))?;
         writer.commit()?;
         outcome.reverted_l1_blocks += cursor.number + 1 - first;
@@ -364,7 +368,7 @@ impl RollupNode {
     /// the safe head, or does not decode, is dropped; a block that breaks a rule drops itself
     /// and the rest of its batch.
     fn derive_batch(
-        &self,
+        &mut self,
         writer: &mut StoreWriter,
         inclusion: u64,
         data: &BatchData,
@@ -461,7 +465,7 @@ impl RollupNode {
     /// While the sequencing window of the next epoch has closed without a batch adopting it,
     /// derives the epoch's first block from L1 alone: its deposits and nothing else.
     fn force_include(
-        &self,
+        &mut self,
         writer: &mut StoreWriter,
         current: u64,
         outcome: &mut NotificationOutcome,
@@ -500,7 +504,7 @@ impl RollupNode {
     /// already holds exactly that block it is reused, otherwise the unsafe chain from there is
     /// replaced by executing `attributes`.
     fn consolidate(
-        &self,
+        &mut self,
         writer: &mut StoreWriter,
         attributes: Attributes,
         outcome: &mut NotificationOutcome,
@@ -520,7 +524,7 @@ impl RollupNode {
                 writer.set_block_batch(number, attributes.batch)?;
                 return Ok(writer.block_hash(number)?.unwrap_or_default());
             }
-            let unwound = writer.unwind_l2_to(safe)?;
+            let unwound = self.unwind_unsafe(writer, safe)?;
             outcome.unwound_l2_blocks += unwound;
             warn!(target: "rollup::derive", from = number, unwound, "derived block differs from the unsafe chain; replacing it");
         } else if writer.l2_head()? != safe {
@@ -580,6 +584,26 @@ impl RollupNode {
         Ok(reader
             .l1_block(origin.number + 1)?
             .is_some_and(|next| now >= next.timestamp))
+    }
+
+    /// Removes L2 blocks above `number`, keeping their signed transactions for
+    /// [`Self::take_orphaned_transactions`].
+    fn unwind_unsafe(&mut self, writer: &mut StoreWriter, number: u64) -> Result<u64> {
+        for block in number + 1..=writer.l2_head()? {
+            if let Some(body) = writer.body(block)? {
+                self.orphaned.extend(body.into_iter().filter(|tx| !tx.is_deposit()));
+            }
+        }
+        Ok(writer.unwind_l2_to(number)?)
+    }
+
+    /// Signed transactions of unsafe blocks that an L1 reorg or derivation removed since the
+    /// last call. The sequencer offers them to its pool again (which re-validates them), so a
+    /// reorg does not silently drop users' transactions. Only meaningful right after the MDBX
+    /// transaction that removed them committed; a failed transaction may leave stale entries,
+    /// which the pool rejects.
+    pub fn take_orphaned_transactions(&mut self) -> Vec<L2Transaction> {
+        std::mem::take(&mut self.orphaned)
     }
 
     /// Sequencer: builds the next unsafe block on the L2 head from `transactions` at wall-clock
@@ -658,6 +682,8 @@ impl RollupNode {
                 },
             };
             let outcome = tokio::task::block_in_place(|| self.handle_notification(&notification))?;
+            // No sequencer here to offer them again.
+            self.orphaned.clear();
             if let Some(height) = outcome.finished_height {
                 let _ = finished.send(height);
             }

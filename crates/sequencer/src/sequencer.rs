@@ -68,6 +68,7 @@ impl Sequencer {
                     }
                     if outcome.unwound_l2_blocks > 0 {
                         self.prune(node, &[])?;
+                        self.readmit(node);
                     }
                 }
                 _ = ticker.tick() => {
@@ -130,6 +131,17 @@ impl Sequencer {
             .filter(|hash| !deferred.contains(hash))
             .collect();
         self.prune(node, &leaving)
+    }
+
+    /// Offers the transactions of removed unsafe blocks to the pool again; those that are no
+    /// longer valid (e.g. re-derived in another block) are refused by its checks.
+    pub fn readmit(&self, node: &mut RollupNode) {
+        let orphaned = node.take_orphaned_transactions();
+        let total = orphaned.len();
+        let readmitted = orphaned.into_iter().filter(|tx| self.pool.add(tx.clone()).is_ok()).count();
+        if total > 0 {
+            info!(target: "rollup::sequencer", readmitted, total, "transactions of removed unsafe blocks offered again");
+        }
     }
 
     fn prune(&self, node: &RollupNode, hashes: &[B256]) -> Result<()> {

@@ -286,4 +286,8 @@ fn derived_blocks_replace_a_diverging_unsafe_chain() {
         U256::from(101 + 102),
         "deposits are not"
     );
+    // The removed transfers are handed back, in order, for the sequencer to offer again.
+    let orphaned: Vec<u64> = sequencer.take_orphaned_transactions().iter().map(|tx| tx.nonce()).collect();
+    assert_eq!(orphaned, vec![0, 1, 2, 3]);
+    assert!(sequencer.take_orphaned_transactions().is_empty());
 }
