@@ -334,3 +334,96 @@ async fn kill_9_between_l1_blocks_then_restart_loses_and_repeats_nothing_body() 
     );
     assert!(restarted.log().contains("resuming devnet"));
 }
+
+#[test]
+fn a_proposal_removed_by_an_l1_reorg_is_proposed_again() {
+    support::run(a_proposal_removed_by_an_l1_reorg_is_proposed_again_body());
+}
+
+async fn latest_proposal(devnet: &Devnet) -> Option<rollup_primitives::bindings::Proposal> {
+    use rollup_primitives::bindings::IStateManager;
+    let l1 = devnet.l1(0);
+    let call = |input: Vec<u8>| {
+        TransactionRequest::default()
+            .with_to(devnet.info.contracts.state_manager)
+            .with_input(input)
+    };
+    let count = l1
+        .call(call(IStateManager::proposalCountCall {}.abi_encode()))
+        .await
+        .unwrap();
+    if U256::abi_decode(&count).unwrap().is_zero() {
+        return None;
+    }
+    let out = l1
+        .call(call(IStateManager::latestProposalCall {}.abi_encode()))
+        .await
+        .ok()?;
+    Some(
+        IStateManager::latestProposalCall::abi_decode_returns(&out)
+            .unwrap()
+            .proposal,
+    )
+}
+
+async fn a_proposal_removed_by_an_l1_reorg_is_proposed_again_body() {
+    let anvil = Anvil::start();
+    let dir = tempfile::tempdir().unwrap();
+    let devnet = Devnet::start_fast(&anvil.url, dir.path());
+    let l1 = devnet.l1(0);
+    let wait_for_proposal = async |after_l1_block: u64| {
+        for _ in 0..600 {
+            if let Some(proposal) = latest_proposal(&devnet).await
+                && proposal.l1Block > after_l1_block
+            {
+                return proposal;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!(
+            "no proposal after L1 block {after_l1_block}\n{}",
+            devnet.log()
+        );
+    };
+    // Some L1 blocks, so the sequencer has origins to build on and the roles have work.
+    l1.raw_request::<_, serde_json::Value>("anvil_mine".into(), json!(["0x3"]))
+        .await
+        .unwrap();
+    let first = wait_for_proposal(0).await;
+    // The proposed root is the L2 block's state root, and the proposal binds the block hash.
+    let block = devnet
+        .l2(
+            "eth_getBlockByNumber",
+            json!([format!("{:#x}", first.l2BlockNumber), false]),
+        )
+        .await;
+    assert_eq!(block["stateRoot"], json!(first.stateRoot));
+    assert_eq!(block["hash"], json!(first.l2BlockHash));
+
+    // Remove every L1 block from the proposal's on (retrying: the roles keep mining blocks).
+    let fork = first.l1Block;
+    loop {
+        let head = l1.get_block_number().await.unwrap();
+        l1.raw_request::<_, serde_json::Value>("anvil_reorg".into(), json!([head - fork + 1, []]))
+            .await
+            .unwrap();
+        if latest_proposal(&devnet)
+            .await
+            .is_none_or(|p| p.l1Block < fork)
+        {
+            break;
+        }
+    }
+    // The proposer sees the StateManager without it and proposes again.
+    l1.raw_request::<_, serde_json::Value>("anvil_mine".into(), json!(["0x2"]))
+        .await
+        .unwrap();
+    let again = wait_for_proposal(fork - 1).await;
+    let block = devnet
+        .l2(
+            "eth_getBlockByNumber",
+            json!([format!("{:#x}", again.l2BlockNumber), false]),
+        )
+        .await;
+    assert_eq!(block["stateRoot"], json!(again.stateRoot));
+}

@@ -120,6 +120,7 @@ pub(crate) struct DevnetInfo {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Contracts {
     pub(crate) l1_bridge: Address,
+    pub(crate) state_manager: Address,
     pub(crate) dev_token: Address,
 }
 

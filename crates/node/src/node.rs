@@ -591,7 +591,8 @@ impl RollupNode {
     fn unwind_unsafe(&mut self, writer: &mut StoreWriter, number: u64) -> Result<u64> {
         for block in number + 1..=writer.l2_head()? {
             if let Some(body) = writer.body(block)? {
-                self.orphaned.extend(body.into_iter().filter(|tx| !tx.is_deposit()));
+                self.orphaned
+                    .extend(body.into_iter().filter(|tx| !tx.is_deposit()));
             }
         }
         Ok(writer.unwind_l2_to(number)?)

@@ -138,7 +138,10 @@ impl Sequencer {
     pub fn readmit(&self, node: &mut RollupNode) {
         let orphaned = node.take_orphaned_transactions();
         let total = orphaned.len();
-        let readmitted = orphaned.into_iter().filter(|tx| self.pool.add(tx.clone()).is_ok()).count();
+        let readmitted = orphaned
+            .into_iter()
+            .filter(|tx| self.pool.add(tx.clone()).is_ok())
+            .count();
         if total > 0 {
             info!(target: "rollup::sequencer", readmitted, total, "transactions of removed unsafe blocks offered again");
         }

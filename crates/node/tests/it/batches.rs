@@ -287,7 +287,11 @@ fn derived_blocks_replace_a_diverging_unsafe_chain() {
         "deposits are not"
     );
     // The removed transfers are handed back, in order, for the sequencer to offer again.
-    let orphaned: Vec<u64> = sequencer.take_orphaned_transactions().iter().map(|tx| tx.nonce()).collect();
+    let orphaned: Vec<u64> = sequencer
+        .take_orphaned_transactions()
+        .iter()
+        .map(|tx| tx.nonce())
+        .collect();
     assert_eq!(orphaned, vec![0, 1, 2, 3]);
     assert!(sequencer.take_orphaned_transactions().is_empty());
 }
