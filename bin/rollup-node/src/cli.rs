@@ -5,12 +5,14 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// An optimistic rollup node: derives the L2 chain from L1 (deposits, and later batches),
-/// executes it with revm into MDBX, and serves it over JSON-RPC.
+/// An optimistic rollup node: derives the L2 chain from L1 (deposits and batches), executes it
+/// with revm into MDBX, serves it over JSON-RPC, and runs the sequencer, batcher and proposer
+/// roles.
 ///
 /// Quick start: `rollup-node devnet` starts a local L1 (anvil), deploys the rollup contracts and
-/// runs the L2 node; it prints the URLs and writes them, with funded accounts, to
-/// `<datadir>/devnet.json`.
+/// runs the L2 node with every role; it prints the URLs and writes them, with funded accounts,
+/// to `<datadir>/devnet.json`. `rollup-node node --config rollup.json --l1-rpc-url URL` runs a
+/// replica anywhere; `deposit`, `withdraw`, `prove` and `finalize` move funds between L1 and L2.
 #[derive(Debug, Parser)]
 #[command(name = "rollup-node", version, about, long_about)]
 pub(crate) struct Cli {
