@@ -3,12 +3,12 @@
 
 use std::time::{Duration, Instant};
 
-use alloy_consensus::{Transaction as _, TxEnvelope, transaction::SignerRecoverable};
+use alloy_consensus::{TxEnvelope, transaction::SignerRecoverable};
 use alloy_eips::eip2718::Decodable2718;
 use alloy_primitives::{Address, B256, U256};
 use rollup_execution::revm::{
     Context, ExecuteCommitEvm, MainBuilder, MainContext,
-    context::{BlockEnv, CfgEnv, TxEnv, result::ExecutionResult},
+    context::{BlockEnv, CfgEnv, result::ExecutionResult},
     context_interface::block::BlobExcessGasAndPrice,
     database::{CacheDB, EmptyDB},
     state::AccountInfo,
@@ -25,23 +25,6 @@ pub(crate) struct RawResult {
     pub(crate) failed: usize,
     /// Time spent decoding and recovering senders only (a separate pass).
     pub(crate) recover_elapsed: Duration,
-}
-
-fn tx_env(envelope: &TxEnvelope, sender: Address) -> TxEnv {
-    TxEnv {
-        tx_type: envelope.tx_type() as u8,
-        caller: sender,
-        gas_limit: envelope.gas_limit(),
-        gas_price: envelope.max_fee_per_gas(),
-        kind: envelope.kind(),
-        value: envelope.value(),
-        data: envelope.input().clone(),
-        nonce: envelope.nonce(),
-        chain_id: envelope.chain_id(),
-        access_list: envelope.access_list().cloned().unwrap_or_default(),
-        gas_priority_fee: envelope.max_priority_fee_per_gas(),
-        ..Default::default()
-    }
 }
 
 fn decode_recover(tx: &SignedTx) -> eyre::Result<(TxEnvelope, Address)> {
@@ -88,7 +71,7 @@ pub(crate) fn run(plan: &Plan, chain_id: u64, dev_balance: U256) -> eyre::Result
         for tx in txs {
             let (envelope, sender) = decode_recover(tx)?;
             let result = evm
-                .transact_commit(tx_env(&envelope, sender))
+                .transact_commit(rollup_execution::signed_tx_env(&envelope, sender))
                 .map_err(|err| eyre::eyre!("revm rejected tx {}: {err:?}", tx.hash))?;
             gas += result.tx_gas_used();
             if !matches!(result, ExecutionResult::Success { .. }) {

@@ -123,16 +123,19 @@ pub(crate) async fn run_node(
     );
     on_ready(rpc_addr)?;
 
+    let l1_sender = |signer| {
+        L1Sender::new(
+            l1_rpc_url,
+            signer,
+            SenderConfig {
+                resubmit_after: args.l1_resubmit_after,
+                ..Default::default()
+            },
+        )
+    };
     let batcher_task = match roles.batcher {
         Some(signer) => {
-            let sender = L1Sender::new(
-                l1_rpc_url,
-                signer,
-                SenderConfig {
-                    resubmit_after: args.l1_resubmit_after,
-                    ..Default::default()
-                },
-            )?;
+            let sender = l1_sender(signer)?;
             let batcher = Batcher::new(
                 BatcherConfig {
                     batch_inbox: config.contracts.batch_inbox,
@@ -149,14 +152,7 @@ pub(crate) async fn run_node(
     };
     let proposer_task = match roles.proposer {
         Some(signer) => {
-            let sender = L1Sender::new(
-                l1_rpc_url,
-                signer,
-                SenderConfig {
-                    resubmit_after: args.l1_resubmit_after,
-                    ..Default::default()
-                },
-            )?;
+            let sender = l1_sender(signer)?;
             let proposer = Proposer::new(
                 ProposerConfig {
                     state_manager: config.contracts.state_manager,

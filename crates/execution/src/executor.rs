@@ -87,8 +87,9 @@ fn cfg_env(chain_id: u64) -> CfgEnv {
     cfg
 }
 
-/// Builds revm's transaction environment for a signed transaction.
-fn signed_tx_env(envelope: &TxEnvelope, sender: Address) -> TxEnv {
+/// revm's transaction environment for a signed transaction from `sender`: what the block
+/// executor runs (and what a benchmark of raw revm should run too).
+pub fn signed_tx_env(envelope: &TxEnvelope, sender: Address) -> TxEnv {
     let authorization_list = envelope
         .authorization_list()
         .map(|list| {

@@ -16,7 +16,8 @@ mod executor;
 
 pub use error::{ExecutionError, Result};
 pub use executor::{
-    BlockInput, CallRequest, ExecutedBlock, SPEC_ID, execute_block, intrinsic_gas, simulate_call,
+    BlockInput, CallRequest, ExecutedBlock, SPEC_ID, execute_block, intrinsic_gas, signed_tx_env,
+    simulate_call,
 };
 
 pub use revm;

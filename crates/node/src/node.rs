@@ -8,7 +8,7 @@ use rollup_derive::{
     BatchData, SafeParent, check_batch_block, derive_deposits, extract_batch_data,
     sequencing_window_closed,
 };
-use rollup_execution::{BlockInput, execute_block};
+use rollup_execution::{BlockInput, ExecutedBlock, execute_block};
 use rollup_primitives::{
     Batch, BlockNumHash, Heads, L1Block, L1Chain, L1Notification, L2Receipt, L2Transaction,
     RollupConfig, decode_l1_origin,
@@ -539,12 +539,13 @@ impl RollupNode {
         Ok(hash)
     }
 
-    /// Executes `attributes` on top of the L2 head and appends the block.
+    /// Executes `attributes` on top of the L2 head and appends the block; returns its hash and
+    /// the execution's outcome (with the sealed block, its state root set).
     fn execute_append(
         &self,
         writer: &mut StoreWriter,
         attributes: Attributes,
-    ) -> Result<(B256, Vec<L2Transaction>, Vec<L2Receipt>, Vec<B256>)> {
+    ) -> Result<(B256, ExecutedBlock)> {
         let head = writer.l2_head()?;
         let parent = writer
             .header(head)?
@@ -564,12 +565,7 @@ impl RollupNode {
         let mut executed = execute_block(writer.state(), input)?;
         let hash =
             writer.append_block(&mut executed.block, &executed.receipts, &executed.bundle)?;
-        Ok((
-            hash,
-            executed.block.transactions,
-            executed.receipts,
-            executed.deferred,
-        ))
+        Ok((hash, executed))
     }
 
     /// Whether a block built at `now` would adopt a new L1 origin (whose deposits must then be
@@ -647,16 +643,15 @@ impl RollupNode {
             transactions: all,
             batch: B256::ZERO,
         };
-        let (hash, transactions, receipts, deferred) =
-            self.execute_append(&mut writer, attributes)?;
+        let (hash, executed) = self.execute_append(&mut writer, attributes)?;
         writer.commit()?;
         self.publish_heads()?;
         Ok(Some(SequencedBlock {
             number: head + 1,
             hash,
-            transactions,
-            receipts,
-            deferred,
+            transactions: executed.block.transactions,
+            receipts: executed.receipts,
+            deferred: executed.deferred,
         }))
     }
 
