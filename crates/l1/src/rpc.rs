@@ -65,21 +65,28 @@ pub struct L1Rpc {
     block_receipts_supported: AtomicBool,
 }
 
+/// Accepts only http(s) endpoints, the transports the L1 roles use.
+pub(crate) fn check_http_url(url: &str) -> Result<()> {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        Ok(())
+    } else {
+        Err(L1Error::InvalidUrl {
+            url: url.to_string(),
+            reason: "only http:// and https:// endpoints are supported".into(),
+        })
+    }
+}
+
 impl L1Rpc {
     /// Creates a client for the http(s) JSON-RPC endpoint at `url`. Does not contact the node.
     pub async fn connect(url: &str) -> Result<Self> {
-        let invalid = |reason: String| L1Error::InvalidUrl {
-            url: url.to_string(),
-            reason,
-        };
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(invalid(
-                "only http:// and https:// endpoints are supported".into(),
-            ));
-        }
+        check_http_url(url)?;
         let provider = RootProvider::connect(url)
             .await
-            .map_err(|err| invalid(err.to_string()))?;
+            .map_err(|err| L1Error::InvalidUrl {
+                url: url.to_string(),
+                reason: err.to_string(),
+            })?;
         Ok(Self {
             provider,
             url: url.to_string(),

@@ -45,16 +45,11 @@ pub struct L1Sender {
 impl L1Sender {
     /// A sender signing with `signer` through the L1 node at `url`.
     pub fn new(url: &str, signer: PrivateKeySigner, config: SenderConfig) -> Result<Self> {
-        let invalid = |reason: String| L1Error::InvalidUrl {
+        crate::rpc::check_http_url(url)?;
+        let parsed = url.parse().map_err(|err| L1Error::InvalidUrl {
             url: url.to_string(),
-            reason,
-        };
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(invalid(
-                "only http:// and https:// endpoints are supported".into(),
-            ));
-        }
-        let parsed = url.parse().map_err(|err| invalid(format!("{err}")))?;
+            reason: format!("{err}"),
+        })?;
         let address = signer.address();
         let provider = ProviderBuilder::new()
             .wallet(EthereumWallet::from(signer))

@@ -7,7 +7,7 @@ use alloy_primitives::{Address, B256, U256};
 use revm::state::AccountInfo;
 use rollup_primitives::{L2Receipt, L2Transaction, TxDeposit};
 
-use crate::{Result, StorageError, error::corrupt};
+use crate::{Result, error::corrupt};
 
 /// Reads fixed-size fields from a byte slice.
 pub(crate) struct Cursor<'a> {
@@ -325,11 +325,6 @@ pub(crate) fn decode_u64(table: &'static str, bytes: &[u8]) -> Result<u64> {
         .try_into()
         .map(u64::from_be_bytes)
         .map_err(|_| corrupt(table, bytes, "expected 8 bytes"))
-}
-
-#[allow(dead_code)]
-pub(crate) fn not_found(what: impl Into<String>) -> StorageError {
-    StorageError::NotFound(what.into())
 }
 
 #[cfg(test)]
