@@ -38,7 +38,7 @@ async fn send(l1: &DynProvider, to: Address, input: Vec<u8>, value: U256) -> Tra
         .get_receipt()
         .await
         .unwrap();
-    assert!(receipt.status(), "L1 transaction reverted: {receipt:?}");
+    assert!(receipt.status(), "transaction reverted: {receipt:?}");
     receipt
 }
 

@@ -13,7 +13,7 @@ use std::{
 use alloy_network::{EthereumWallet, TransactionBuilder};
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256, utils::parse_ether};
 use alloy_provider::{DynProvider, Provider, ProviderBuilder};
-use alloy_rpc_types_eth::{TransactionReceipt, TransactionRequest};
+use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolEvent};
 use rollup_primitives::{
@@ -95,22 +95,6 @@ fn l2_wallet(devnet: &Devnet, index: usize) -> DynProvider {
         .wallet(EthereumWallet::from(signer(devnet, index)))
         .connect_http(devnet.info.l2_rpc_url.parse().unwrap())
         .erased()
-}
-
-async fn send_l2(l2: &DynProvider, to: Address, input: Vec<u8>, value: U256) -> TransactionReceipt {
-    let tx = TransactionRequest::default()
-        .with_to(to)
-        .with_input(input)
-        .with_value(value);
-    let receipt = l2
-        .send_transaction(tx)
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
-    assert!(receipt.status(), "L2 transaction reverted: {receipt:?}");
-    receipt
 }
 
 async fn view<C: SolCall>(provider: &DynProvider, to: Address, call: C) -> C::Return {
@@ -272,7 +256,7 @@ async fn eth_and_erc20_withdrawals_full_cycle_body() {
     // A transfer on L2 (a transaction the withdrawal's proof has to see past).
     let transfer = parse_ether("0.25").unwrap();
     let friend_before = devnet.l2_balance(accounts[6], "latest").await;
-    send_l2(&l2_wallet(&devnet, 3), accounts[6], vec![], transfer).await;
+    send(&l2_wallet(&devnet, 3), accounts[6], vec![], transfer).await;
     assert_eq!(
         devnet.l2_balance(accounts[6], "latest").await,
         friend_before + transfer
@@ -370,7 +354,7 @@ async fn eth_and_erc20_withdrawals_full_cycle_body() {
     send(&depositor, l1_bridge, call.abi_encode(), U256::ZERO).await;
     wait_token_balance(&devnet, l2_token, accounts[4], deposit_amount).await;
     let token_amount = parse_ether("40").unwrap();
-    send_l2(
+    send(
         &l2_wallet(&devnet, 4),
         l2_token,
         IERC20::transferCall {
@@ -392,7 +376,7 @@ async fn eth_and_erc20_withdrawals_full_cycle_body() {
         token_amount
     );
     let supply_before = view(&l2_reader, l2_token, IERC20::totalSupplyCall {}).await;
-    let receipt = send_l2(
+    let receipt = send(
         &l2_reader,
         L2_BRIDGE,
         IL2Bridge::withdrawCall {

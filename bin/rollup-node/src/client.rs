@@ -355,28 +355,12 @@ impl Client {
 
     /// A view call on L1.
     async fn l1_view<C: SolCall>(&self, to: Address, call: C) -> eyre::Result<C::Return> {
-        let tx = TransactionRequest::default()
-            .with_to(to)
-            .with_input(call.abi_encode());
-        let out = self
-            .l1
-            .call(tx)
-            .await
-            .map_err(|err| explain(C::SIGNATURE, &err))?;
-        C::abi_decode_returns(&out).wrap_err_with(|| format!("decoding {}", C::SIGNATURE))
+        view(&self.l1, to, call).await
     }
 
     /// A view call on L2.
     async fn l2_view<C: SolCall>(&self, to: Address, call: C) -> eyre::Result<C::Return> {
-        let tx = TransactionRequest::default()
-            .with_to(to)
-            .with_input(call.abi_encode());
-        let out = self
-            .l2
-            .call(tx)
-            .await
-            .map_err(|err| explain(C::SIGNATURE, &err))?;
-        C::abi_decode_returns(&out).wrap_err_with(|| format!("decoding {}", C::SIGNATURE))
+        view(&self.l2, to, call).await
     }
 
     /// Simulates, then sends a transaction and waits for its receipt; a revert is reported with
@@ -1055,6 +1039,22 @@ pub(crate) async fn finalize(args: FinalizeArgs) -> eyre::Result<()> {
     );
     println!("L1 tx: {}", receipt.transaction_hash);
     Ok(())
+}
+
+/// A view call through `provider`, with the contract's error named if it reverts.
+async fn view<C: SolCall>(
+    provider: &impl Provider,
+    to: Address,
+    call: C,
+) -> eyre::Result<C::Return> {
+    let tx = TransactionRequest::default()
+        .with_to(to)
+        .with_input(call.abi_encode());
+    let out = provider
+        .call(tx)
+        .await
+        .map_err(|err| explain(C::SIGNATURE, &err))?;
+    C::abi_decode_returns(&out).wrap_err_with(|| format!("decoding {}", C::SIGNATURE))
 }
 
 #[cfg(test)]
