@@ -223,6 +223,9 @@ impl RollupNode {
         let result = (|| {
             if let Some(old) = notification.reverted_chain() {
                 self.revert(old, &mut outcome)?;
+                // A plain revert finishes at the new tip too: the host prunes its ExEx WAL only
+                // once every finished height is canonical, and the old one no longer is.
+                outcome.finished_height = Some(self.l1_cursor()?);
             }
             if let Some(new) = notification.committed_chain() {
                 self.commit(new, &mut outcome)?;

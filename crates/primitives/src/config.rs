@@ -144,6 +144,54 @@ impl RollupConfig {
         Ok(())
     }
 
+    /// Every consensus parameter in which `other` differs from `self`, as
+    /// `path: ours → theirs` lines (`genesis.alloc` is compared as a whole). Empty when the two
+    /// derive the same chain.
+    ///
+    /// Every field of the config is consensus: two replicas that differ in any of them derive
+    /// different chains from the same L1, so a datadir is bound to the config it was created
+    /// with.
+    pub fn differences(&self, other: &Self) -> Vec<String> {
+        fn walk(
+            path: &str,
+            ours: &serde_json::Value,
+            theirs: &serde_json::Value,
+            out: &mut Vec<String>,
+        ) {
+            use serde_json::Value;
+            match (ours, theirs) {
+                (Value::Object(a), Value::Object(b)) if path != "genesis.alloc" => {
+                    let keys: std::collections::BTreeSet<&String> =
+                        a.keys().chain(b.keys()).collect();
+                    for key in keys {
+                        let child = if path.is_empty() {
+                            key.clone()
+                        } else {
+                            format!("{path}.{key}")
+                        };
+                        walk(
+                            &child,
+                            a.get(key).unwrap_or(&Value::Null),
+                            b.get(key).unwrap_or(&Value::Null),
+                            out,
+                        );
+                    }
+                }
+                _ if ours == theirs => {}
+                _ if path == "genesis.alloc" => {
+                    out.push(format!("{path}: the genesis accounts differ"))
+                }
+                _ => out.push(format!("{path}: {ours} → {theirs}")),
+            }
+        }
+        let mut out = Vec::new();
+        // Serialising a config cannot fail: every field is plain data.
+        let ours = serde_json::to_value(self).unwrap_or_default();
+        let theirs = serde_json::to_value(other).unwrap_or_default();
+        walk("", &ours, &theirs, &mut out);
+        out
+    }
+
     /// The L2 genesis header. `state_root` is the commitment to the genesis state.
     pub fn genesis_header(&self, state_root: B256) -> Header {
         Header {

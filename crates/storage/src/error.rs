@@ -31,6 +31,17 @@ pub enum StorageError {
         /// Expected genesis hash.
         expected: String,
     },
+    /// The database was created with other consensus parameters than the config now given.
+    #[error(
+        "database at {path} was created with a different rollup config; these consensus parameters changed:\n  {}\nA node that changes them derives another chain: start with the config the datadir was created with, or use a fresh --datadir for the new one",
+        changes.join("\n  ")
+    )]
+    ConfigMismatch {
+        /// Path.
+        path: String,
+        /// `field: stored → given` lines.
+        changes: Vec<String>,
+    },
     /// A requested block or state is not in the database.
     #[error("{0} not found")]
     NotFound(String),

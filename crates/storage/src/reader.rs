@@ -5,7 +5,7 @@ use alloy_eips::BlockNumHash;
 use alloy_primitives::{Address, B256, U256};
 use alloy_rlp::Decodable;
 use revm::{DatabaseRef, bytecode::Bytecode, state::AccountInfo};
-use rollup_primitives::{L2Receipt, L2Transaction};
+use rollup_primitives::{L2Receipt, L2Transaction, RollupConfig};
 use signet_libmdbx::{
     TransactionKind,
     tx::{Tx, aliases::RoTxSync},
@@ -16,7 +16,7 @@ use crate::{
     codec::{self, ChangeSet, decode_num_hash, decode_u64, storage_key},
     error::corrupt,
     store::get,
-    tables::{META_L1_CURSOR, META_L2_HEAD, META_SAFE_HEAD, Tables},
+    tables::{META_CONFIG, META_L1_CURSOR, META_L2_HEAD, META_SAFE_HEAD, Tables},
 };
 
 /// How many blocks back [`HistoricalState`] reconstructs state from changesets.
@@ -230,6 +230,20 @@ impl StoreReader {
 
     pub(crate) fn meta_b256(&self, key: &[u8]) -> Result<Option<B256>> {
         self.reads().meta_b256(key)
+    }
+
+    /// The rollup config this database was created with (`None` for a new database, or one
+    /// created before configs were recorded).
+    pub fn stored_config(&self) -> Result<Option<RollupConfig>> {
+        get(&self.tx, self.tables.meta, META_CONFIG)?
+            .map(|json| {
+                serde_json::from_slice(&json).map_err(|err| StorageError::Corrupt {
+                    table: "Meta",
+                    key: "config".into(),
+                    reason: err.to_string(),
+                })
+            })
+            .transpose()
     }
 
     /// The L2 head block number (`None` before genesis is written).

@@ -82,6 +82,16 @@ impl Store {
     pub fn init_genesis(&self, config: &RollupConfig) -> Result<B256> {
         let expected = StoreWriter::genesis_hash(config)?;
         let reader = self.reader()?;
+        let stored_config = reader.stored_config()?;
+        if let Some(stored_config) = &stored_config {
+            let changes = stored_config.differences(config);
+            if !changes.is_empty() {
+                return Err(StorageError::ConfigMismatch {
+                    path: self.inner.path.display().to_string(),
+                    changes,
+                });
+            }
+        }
         if let Some(stored) = reader.meta_b256(META_GENESIS)? {
             if stored != expected {
                 return Err(StorageError::GenesisMismatch {
@@ -89,6 +99,13 @@ impl Store {
                     stored: stored.to_string(),
                     expected: expected.to_string(),
                 });
+            }
+            if stored_config.is_none() {
+                // A database from before configs were recorded: bind it to this one.
+                drop(reader);
+                let mut writer = self.writer()?;
+                writer.write_config(config)?;
+                writer.commit()?;
             }
             return Ok(stored);
         }

@@ -42,6 +42,8 @@ tables! {
 }
 
 pub(crate) const META_GENESIS: &[u8] = b"genesis";
+/// The rollup config (JSON) the database was created with: every consensus parameter.
+pub(crate) const META_CONFIG: &[u8] = b"config";
 pub(crate) const META_L2_HEAD: &[u8] = b"l2_head";
 pub(crate) const META_L1_CURSOR: &[u8] = b"l1_cursor";
 pub(crate) const META_SAFE_HEAD: &[u8] = b"safe_head";

@@ -16,7 +16,7 @@ use crate::{
     L1BlockRecord, Result, StorageError,
     codec::{self, ChangeSet, encode_num_hash, storage_key},
     reader::Reads,
-    tables::{META_GENESIS, META_L1_CURSOR, META_L2_HEAD, META_SAFE_HEAD, Tables},
+    tables::{META_CONFIG, META_GENESIS, META_L1_CURSOR, META_L2_HEAD, META_SAFE_HEAD, Tables},
 };
 
 /// One MDBX read-write transaction. Dropping it without [`Self::commit`] discards everything.
@@ -109,6 +109,16 @@ impl StoreWriter {
         .map_err(|err| StorageError::Trie(err.to_string()))
     }
 
+    /// Records `config` as the one this database is bound to.
+    pub(crate) fn write_config(&mut self, config: &RollupConfig) -> Result<()> {
+        let json = serde_json::to_vec(config).map_err(|err| {
+            StorageError::Inconsistent(format!("cannot serialise the rollup config: {err}"))
+        })?;
+        self.tx
+            .put(self.tables.meta, META_CONFIG, json, WriteFlags::empty())?;
+        Ok(())
+    }
+
     pub(crate) fn write_genesis(&mut self, config: &RollupConfig) -> Result<B256> {
         for (address, account) in &config.genesis.alloc {
             let code_hash = match &account.code {
@@ -157,6 +167,7 @@ impl StoreWriter {
         )?;
         self.tx
             .put(self.tables.meta, META_GENESIS, hash, WriteFlags::empty())?;
+        self.write_config(config)?;
         self.tx.put(
             self.tables.meta,
             META_L2_HEAD,

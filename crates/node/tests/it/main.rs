@@ -271,8 +271,12 @@ fn revert_then_identical_recommit_restores_identical_chain() {
         })
         .unwrap();
     assert_eq!(
-        outcome.finished_height, None,
-        "a pure revert finishes nothing new"
+        outcome.finished_height,
+        Some(BlockNumHash {
+            number: 105,
+            hash: l1_hash(105, 0)
+        }),
+        "a pure revert finishes at the new tip, so the host can prune its ExEx WAL"
     );
     assert_eq!(snapshot(&node).0, 5);
     assert_eq!(balance(&node, user(0)), sum(101, 105));
@@ -402,7 +406,39 @@ fn genesis_mismatch_is_refused() {
     let mut other = (*config()).clone();
     other.genesis.timestamp += 1;
     let err = RollupNode::new(Arc::new(other), Store::open(dir.path()).unwrap()).unwrap_err();
-    assert!(err.to_string().contains("genesis"), "{err}");
+    assert!(err.to_string().contains("genesis.timestamp"), "{err}");
+}
+
+/// Every consensus parameter is bound to the datadir, not only those in the genesis block: a
+/// changed window, drift, chain id or contract address is refused with what changed.
+#[test]
+fn changed_consensus_parameters_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(open(dir.path()));
+    let changes: [(&str, fn(&mut RollupConfig)); 4] = [
+        ("sequencingWindow: 2 → 3", |c| c.sequencing_window += 1),
+        ("l2ChainId: 42069 → 42070", |c| c.l2_chain_id += 1),
+        ("maxSequencerDrift: 600 → 60", |c| {
+            c.max_sequencer_drift = 60
+        }),
+        ("contracts.batchInbox", |c| {
+            c.contracts.batch_inbox = Address::repeat_byte(9)
+        }),
+    ];
+    for (expected, change) in changes {
+        let mut other = (*config()).clone();
+        change(&mut other);
+        let err = RollupNode::new(Arc::new(other), Store::open(dir.path()).unwrap()).unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains(expected), "{expected}: {message}");
+        assert!(
+            message.contains("fresh --datadir"),
+            "says what to do: {message}"
+        );
+    }
+    // The same config still opens, and the chain is untouched.
+    let node = RollupNode::new(config(), Store::open(dir.path()).unwrap()).unwrap();
+    assert_eq!(node.l1_cursor().unwrap().number, ORIGIN);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
