@@ -107,6 +107,65 @@ pub fn derive_deposits(config: &RollupConfig, block: &L1Block) -> DerivedDeposit
     out
 }
 
+/// The bridge's deposit nonces in one L1 block do not continue the ones before: a deposit is
+/// missing from the L1 data this node was given (an L1 node that dropped a log, a receipt that
+/// was not delivered). Deriving on would silently lose it, so derivation stops instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "L1 block {block}: bridge deposit nonce {found} at log {log_index}, but {expected} was expected next; deposits are missing from the L1 data (check the L1 node)"
+)]
+pub struct DepositNonceGap {
+    /// The L1 block.
+    pub block: u64,
+    /// Index of the offending log.
+    pub log_index: u64,
+    /// The nonce that should have come next.
+    pub expected: u64,
+    /// The nonce the log carries.
+    pub found: U256,
+}
+
+/// Checks that the `DepositInitiated` logs of the bridge in `block` carry consecutive nonces,
+/// continuing from `expected` (the nonce due next, or `None` if no deposit was seen since the
+/// rollup's L1 origin: the first one then sets the base). Returns the nonce due after `block`.
+///
+/// Every bridge log whose nonce topic is present counts, including logs the deposit rules skip:
+/// the bridge assigned them a nonce on L1.
+pub fn check_deposit_nonces(
+    config: &RollupConfig,
+    block: &L1Block,
+    mut expected: Option<u64>,
+) -> Result<Option<u64>, DepositNonceGap> {
+    for (log_index, log) in block.successful_logs() {
+        if log.address != config.contracts.l1_bridge
+            || log.topics().first() != Some(&DepositInitiated::SIGNATURE_HASH)
+        {
+            continue;
+        }
+        let Some(nonce) = log
+            .topics()
+            .get(1)
+            .map(|topic| U256::from_be_bytes(topic.0))
+        else {
+            continue;
+        };
+        let gap = |expected| DepositNonceGap {
+            block: block.number,
+            log_index,
+            expected,
+            found: nonce,
+        };
+        let found = u64::try_from(nonce).map_err(|_| gap(expected.unwrap_or_default()))?;
+        if let Some(expected) = expected
+            && found != expected
+        {
+            return Err(gap(expected));
+        }
+        expected = Some(found.checked_add(1).ok_or_else(|| gap(found))?);
+    }
+    Ok(expected)
+}
+
 /// Strict decoding: exact topic count and data length, and dirty high bits in address/uint32
 /// words are rejected rather than silently masked.
 fn decode_deposit_log(log: &Log) -> Result<DepositInitiated, String> {

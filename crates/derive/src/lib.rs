@@ -17,4 +17,7 @@ pub use batches::{
     BatchBlockError, BatchData, SafeParent, check_batch_block, extract_batch_data,
     sequencing_window_closed,
 };
-pub use deposits::{DepositSkipReason, DerivedDeposits, SkippedDeposit, derive_deposits};
+pub use deposits::{
+    DepositNonceGap, DepositSkipReason, DerivedDeposits, SkippedDeposit, check_deposit_nonces,
+    derive_deposits,
+};

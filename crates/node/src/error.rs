@@ -17,6 +17,10 @@ pub enum NodeError {
         "L1 notification does not connect to the stored chain: {0}; the L1 source must resume from the stored cursor"
     )]
     Disconnected(String),
+    /// L1 data is missing a deposit (a gap in the bridge's nonces). Critical: deriving on would
+    /// lose the deposit for good; the operator must fix the L1 source.
+    #[error(transparent)]
+    DepositGap(#[from] rollup_derive::DepositNonceGap),
 }
 
 impl NodeError {

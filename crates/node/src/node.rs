@@ -5,8 +5,8 @@ use std::sync::Arc;
 use alloy_consensus::{Header, transaction::SignerRecoverable};
 use alloy_primitives::{Address, B256};
 use rollup_derive::{
-    BatchData, SafeParent, check_batch_block, derive_deposits, extract_batch_data,
-    sequencing_window_closed,
+    BatchData, SafeParent, check_batch_block, check_deposit_nonces, derive_deposits,
+    extract_batch_data, sequencing_window_closed,
 };
 use rollup_execution::{BlockInput, ExecutedBlock, execute_block};
 use rollup_primitives::{
@@ -343,12 +343,23 @@ impl RollupNode {
 
         let mut writer = self.store.writer()?;
         let safe_before = writer.safe_head()?;
+        let parent_record = writer.l1_block(block.number - 1)?;
+        let next_deposit_nonce = check_deposit_nonces(
+            &self.config,
+            block,
+            parent_record.and_then(|record| record.next_deposit_nonce),
+        )
+        .inspect_err(|gap| {
+            metrics::counter!("rollup_deposit_nonce_gaps_total").increment(1);
+            tracing::error!(target: "rollup::derive", %gap, "deposit missing from L1 data; derivation stops");
+        })?;
         let mut record = L1BlockRecord {
             block: block.num_hash(),
             timestamp: block.timestamp,
             mix_hash: block.mix_hash,
             safe_l2_head: safe_before,
             deposits: derived.deposits,
+            next_deposit_nonce,
         };
         writer.record_l1_block(&record)?;
         for batch in extract_batch_data(&self.config, block) {

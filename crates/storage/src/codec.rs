@@ -20,6 +20,10 @@ impl<'a> Cursor<'a> {
         Self { table, bytes }
     }
 
+    pub(crate) const fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
     pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8]> {
         if self.bytes.len() < n {
             return Err(corrupt(
@@ -262,6 +266,9 @@ pub struct L1BlockRecord {
     pub safe_l2_head: u64,
     /// The deposits derived from it, in log order.
     pub deposits: Vec<TxDeposit>,
+    /// The bridge's deposit nonce expected next after this block (`None` while no deposit has
+    /// been seen since the rollup's L1 origin). Stored per block so an unwind restores it.
+    pub next_deposit_nonce: Option<u64>,
 }
 
 impl L1BlockRecord {
@@ -274,6 +281,10 @@ impl L1BlockRecord {
         out.extend_from_slice(&(self.deposits.len() as u32).to_be_bytes());
         for deposit in &self.deposits {
             put_bytes(&mut out, &deposit.encoded_2718());
+        }
+        // Trailing and optional, so records written before it existed still decode.
+        if let Some(nonce) = self.next_deposit_nonce {
+            out.extend_from_slice(&nonce.to_be_bytes());
         }
         out
     }
@@ -294,6 +305,11 @@ impl L1BlockRecord {
                 .ok_or_else(|| corrupt("L1Blocks", &number.to_be_bytes(), "bad deposit"))?;
             deposits.push(deposit);
         }
+        let next_deposit_nonce = if cur.is_empty() {
+            None
+        } else {
+            Some(cur.u64()?)
+        };
         cur.finish()?;
         Ok(Self {
             block: BlockNumHash { number, hash },
@@ -301,6 +317,7 @@ impl L1BlockRecord {
             mix_hash,
             safe_l2_head,
             deposits,
+            next_deposit_nonce,
         })
     }
 }

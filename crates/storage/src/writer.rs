@@ -186,6 +186,7 @@ impl StoreWriter {
             mix_hash: B256::ZERO,
             safe_l2_head: 0,
             deposits: Vec::new(),
+            next_deposit_nonce: None,
         })?;
         Ok(hash)
     }

@@ -56,9 +56,10 @@ fn user(i: u8) -> Address {
     Address::repeat_byte(0x10 + i)
 }
 
-fn deposit_log(to: Address, amount: u64) -> Log {
+/// A bridge deposit log; `nonce` is the bridge's gapless deposit counter.
+fn deposit_log(nonce: u64, to: Address, amount: u64) -> Log {
     let event = DepositInitiated {
-        nonce: U256::ZERO,
+        nonce: U256::from(nonce),
         from: to,
         to,
         l1Token: Address::ZERO,
@@ -72,7 +73,8 @@ fn deposit_log(to: Address, amount: u64) -> Log {
     }
 }
 
-/// L1 block `number` on `fork` (its parent is on `parent_fork`), with ETH deposits.
+/// L1 block `number` on `fork` (its parent is on `parent_fork`), with ETH deposits. Their
+/// nonces assume one deposit in every L1 block since the origin.
 fn l1_block(number: u64, fork: u64, parent_fork: u64, deposits: &[(Address, u64)]) -> L1Block {
     L1Block {
         number,
@@ -92,7 +94,8 @@ fn l1_block(number: u64, fork: u64, parent_fork: u64, deposits: &[(Address, u64)
             success: true,
             logs: deposits
                 .iter()
-                .map(|(to, amount)| deposit_log(*to, *amount))
+                .enumerate()
+                .map(|(i, (to, amount))| deposit_log(number - ORIGIN - 1 + i as u64, *to, *amount))
                 .collect(),
         }],
     }
@@ -497,4 +500,44 @@ fn finalized_head_follows_l1_finality() {
     })
     .unwrap();
     assert_eq!(node.heads().borrow().finalized_l2.number, 0);
+}
+
+/// A deposit missing from the L1 data (a gap in the bridge's nonces) stops derivation with an
+/// error that says so, and applies nothing of the block that shows the gap.
+#[test]
+fn a_gap_in_deposit_nonces_stops_derivation_and_applies_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = open(dir.path());
+    node.handle_notification(&committed(101, 103, 0, 0))
+        .unwrap();
+    let before = snapshot(&node);
+    let cursor = node.l1_cursor().unwrap();
+
+    // Block 104 carries nonce 4: nonce 3 never arrived.
+    let mut gapped = l1_block(104, 0, 0, &[]);
+    gapped.receipts[0].logs.push(deposit_log(4, user(0), 104));
+    let err = node
+        .handle_notification(&L1Notification::Committed {
+            new: Arc::new(L1Chain::new(vec![gapped]).unwrap()),
+        })
+        .unwrap_err();
+    assert!(!err.is_reset(), "retrying the same L1 data cannot fix it");
+    let message = err.to_string();
+    assert!(
+        message.contains("nonce 4") && message.contains("3 was expected"),
+        "{message}"
+    );
+    assert_eq!(snapshot(&node), before, "nothing of block 104 is applied");
+    assert_eq!(node.l1_cursor().unwrap(), cursor);
+
+    // The complete block derives, and the count continues across restarts.
+    drop(node);
+    let mut node = open(dir.path());
+    node.handle_notification(&committed(104, 105, 0, 0))
+        .unwrap();
+    assert_eq!(node.l1_cursor().unwrap().number, 105);
+    assert!(
+        balance(&node, user(0)) > before.2[0],
+        "deposits keep arriving"
+    );
 }
