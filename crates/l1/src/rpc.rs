@@ -20,37 +20,68 @@ use crate::error::{L1Error, Result};
 /// How long one JSON-RPC call may take before it counts as failed.
 const RPC_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The block fields the follower reads. Deserialized by hand rather than through alloy's header so
-/// that nodes omitting fields derivation does not need (`mixHash` on some clients) still work.
+/// A block as the L1 node returns it: the full header (so its hash can be recomputed) and the
+/// transactions (hashes or full objects).
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
 struct RpcBlock<T> {
-    hash: B256,
-    parent_hash: B256,
-    #[serde(with = "alloy_serde::quantity")]
-    number: u64,
-    #[serde(with = "alloy_serde::quantity")]
-    timestamp: u64,
-    #[serde(default)]
-    mix_hash: Option<B256>,
-    #[serde(default, with = "alloy_serde::quantity::opt")]
-    base_fee_per_gas: Option<u64>,
+    #[serde(flatten)]
+    header: alloy_rpc_types_eth::Header,
     transactions: Vec<T>,
 }
 
 impl<T> RpcBlock<T> {
-    fn header_only(&self) -> L1Block {
-        L1Block {
-            number: self.number,
-            hash: self.hash,
-            parent_hash: self.parent_hash,
-            timestamp: self.timestamp,
-            mix_hash: self.mix_hash.unwrap_or_default(),
-            base_fee_per_gas: self.base_fee_per_gas,
+    fn number(&self) -> u64 {
+        self.header.inner.number
+    }
+
+    /// The header fields derivation reads, after checking that they hash to the block hash the
+    /// node claims: a node (or a proxy) cannot hand over fields of another block, and every
+    /// commitment in the header (transactions root, receipts root) is then the real one.
+    fn header_only(&self) -> std::result::Result<L1Block, String> {
+        let computed = self.header.inner.hash_slow();
+        if computed != self.header.hash {
+            return Err(format!(
+                "the header fields hash to {computed}, not to the claimed block hash {}",
+                self.header.hash
+            ));
+        }
+        let header = &self.header.inner;
+        Ok(L1Block {
+            number: header.number,
+            hash: self.header.hash,
+            parent_hash: header.parent_hash,
+            timestamp: header.timestamp,
+            mix_hash: header.mix_hash,
+            base_fee_per_gas: header.base_fee_per_gas,
             transactions: Vec::new(),
             receipts: Vec::new(),
-        }
+        })
     }
+}
+
+/// Checks the transactions and receipts the node returned against the roots in the (already
+/// hash-checked) header: nothing can be added, dropped, reordered or altered, including a log of
+/// a receipt, without derivation noticing.
+fn check_block_commitments(
+    header: &alloy_consensus::Header,
+    transactions: &[alloy_consensus::TxEnvelope],
+    receipts: &[alloy_consensus::ReceiptEnvelope],
+) -> std::result::Result<(), String> {
+    let transactions_root = alloy_consensus::proofs::calculate_transaction_root(transactions);
+    if transactions_root != header.transactions_root {
+        return Err(format!(
+            "its transactions hash to root {transactions_root}, but the header commits to {}",
+            header.transactions_root
+        ));
+    }
+    let receipts_root = alloy_consensus::proofs::calculate_receipt_root(receipts);
+    if receipts_root != header.receipts_root {
+        return Err(format!(
+            "its receipts hash to root {receipts_root}, but the header commits to {}",
+            header.receipts_root
+        ));
+    }
+    Ok(())
 }
 
 /// A JSON-RPC client for an L1 execution node (anvil, reth, geth), returning blocks in the
@@ -116,13 +147,18 @@ impl L1Rpc {
                 ),
             )
             .await?;
-        Ok(block.map(|block| {
-            let header = block.header_only();
-            BlockNumHash {
-                number: header.number,
-                hash: header.hash,
-            }
-        }))
+        block
+            .map(|block| {
+                let number = block.number();
+                let header = block
+                    .header_only()
+                    .map_err(|reason| L1Error::Inconsistent { number, reason })?;
+                Ok(BlockNumHash {
+                    number: header.number,
+                    hash: header.hash,
+                })
+            })
+            .transpose()
     }
 
     /// The canonical block at `number` without transactions and receipts, or `None` if the node
@@ -138,8 +174,11 @@ impl L1Rpc {
             )
             .await?;
         let Some(block) = block else { return Ok(None) };
-        check_number(number, block.number)?;
-        Ok(Some(block.header_only()))
+        check_number(number, block.number())?;
+        let header = block
+            .header_only()
+            .map_err(|reason| L1Error::Inconsistent { number, reason })?;
+        Ok(Some(header))
     }
 
     /// The canonical block at `number` with its transactions (senders recovered by the node) and
@@ -158,18 +197,19 @@ impl L1Rpc {
             )
             .await?;
         let Some(block) = block else { return Ok(None) };
-        check_number(number, block.number)?;
+        check_number(number, block.number())?;
+        let inconsistent = |reason: String| L1Error::Inconsistent { number, reason };
+        let mut l1_block = block.header_only().map_err(inconsistent)?;
 
         let receipts = if block.transactions.is_empty() {
             Vec::new()
         } else {
             self.fetch_receipts(&block).await?
         };
-        let inconsistent = |reason: String| L1Error::Inconsistent { number, reason };
         if receipts.len() != block.transactions.len() {
             return Err(inconsistent(format!(
                 "block {} has {} transactions but the node returned {} receipts",
-                block.hash,
+                block.header.hash,
                 block.transactions.len(),
                 receipts.len()
             )));
@@ -182,15 +222,28 @@ impl L1Rpc {
                     receipt.transaction_hash
                 )));
             }
-            if receipt.block_hash.is_some_and(|hash| hash != block.hash) {
+            if receipt
+                .block_hash
+                .is_some_and(|hash| hash != block.header.hash)
+            {
                 return Err(inconsistent(format!(
                     "receipt of transaction {tx_hash} is from block {:?}, not {}",
-                    receipt.block_hash, block.hash
+                    receipt.block_hash, block.header.hash
                 )));
             }
         }
+        let envelopes: Vec<_> = block
+            .transactions
+            .iter()
+            .map(|tx| tx.inner.inner().clone())
+            .collect();
+        let receipt_envelopes: Vec<_> = receipts
+            .iter()
+            .map(|receipt| receipt.inner.clone().into_primitives_receipt())
+            .collect();
+        check_block_commitments(&block.header.inner, &envelopes, &receipt_envelopes)
+            .map_err(|reason| inconsistent(format!("block {}: {reason}", block.header.hash)))?;
 
-        let mut l1_block = block.header_only();
         l1_block.transactions = block.transactions.iter().map(convert_transaction).collect();
         l1_block.receipts = receipts.iter().map(convert_receipt).collect();
         Ok(Some(l1_block))
@@ -201,14 +254,16 @@ impl L1Rpc {
         block: &RpcBlock<Transaction>,
     ) -> Result<Vec<TransactionReceipt>> {
         let gone = || L1Error::Inconsistent {
-            number: block.number,
+            number: block.number(),
             reason: format!(
                 "block {} left the canonical chain before its receipts were read",
-                block.hash
+                block.header.hash
             ),
         };
         if self.block_receipts_supported.load(Ordering::Relaxed) {
-            let call = self.provider.get_block_receipts(BlockId::from(block.hash));
+            let call = self
+                .provider
+                .get_block_receipts(BlockId::from(block.header.hash));
             match self.call("eth_getBlockReceipts", call).await {
                 Ok(Some(receipts)) => return Ok(receipts),
                 Ok(None) => return Err(gone()),
@@ -233,7 +288,7 @@ impl L1Rpc {
                 None => return Err(gone()),
             }
         }
-        debug!(target: "rollup::l1", number = block.number, txs = receipts.len(), "receipts fetched per transaction");
+        debug!(target: "rollup::l1", number = block.number(), txs = receipts.len(), "receipts fetched per transaction");
         Ok(receipts)
     }
 
@@ -310,5 +365,89 @@ fn convert_receipt(receipt: &TransactionReceipt) -> L1Receipt {
             .iter()
             .map(|log| log.inner.clone())
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod commitment_tests {
+    use alloy_consensus::{
+        Header, Receipt, ReceiptEnvelope, ReceiptWithBloom, Signed, TxEnvelope, TxLegacy,
+        proofs::{calculate_receipt_root, calculate_transaction_root},
+    };
+    use alloy_primitives::{Address, Bytes, Log, LogData, Signature, U256};
+
+    use super::*;
+
+    fn fixture() -> (Header, Vec<TxEnvelope>, Vec<ReceiptEnvelope>) {
+        let tx = TxEnvelope::Legacy(Signed::new_unhashed(
+            TxLegacy {
+                nonce: 7,
+                gas_limit: 21_000,
+                ..Default::default()
+            },
+            Signature::new(U256::from(1), U256::from(2), false),
+        ));
+        let log = Log {
+            address: Address::repeat_byte(0xb0),
+            data: LogData::new_unchecked(
+                vec![B256::repeat_byte(1)],
+                Bytes::from_static(b"deposit"),
+            ),
+        };
+        let receipt = Receipt {
+            status: true.into(),
+            cumulative_gas_used: 21_000,
+            logs: vec![log],
+        };
+        let receipts = vec![ReceiptEnvelope::Legacy(ReceiptWithBloom::from(receipt))];
+        let txs = vec![tx];
+        let header = Header {
+            number: 5,
+            transactions_root: calculate_transaction_root(&txs),
+            receipts_root: calculate_receipt_root(&receipts),
+            ..Default::default()
+        };
+        (header, txs, receipts)
+    }
+
+    #[test]
+    fn honest_block_passes() {
+        let (header, txs, receipts) = fixture();
+        check_block_commitments(&header, &txs, &receipts).unwrap();
+    }
+
+    #[test]
+    fn altered_log_dropped_receipt_or_transaction_is_refused() {
+        let (header, txs, receipts) = fixture();
+        let mut altered = receipts.clone();
+        if let ReceiptEnvelope::Legacy(receipt) = &mut altered[0] {
+            receipt.receipt.logs[0].data =
+                LogData::new_unchecked(vec![B256::repeat_byte(1)], Bytes::from_static(b"forged"));
+        }
+        let err = check_block_commitments(&header, &txs, &altered).unwrap_err();
+        assert!(err.contains("receipts hash to root"), "{err}");
+        let err = check_block_commitments(&header, &txs, &[]).unwrap_err();
+        assert!(err.contains("receipts"), "{err}");
+        let err = check_block_commitments(&header, &[], &receipts).unwrap_err();
+        assert!(err.contains("transactions hash to root"), "{err}");
+    }
+
+    #[test]
+    fn header_fields_must_hash_to_the_claimed_block_hash() {
+        let (header, _, _) = fixture();
+        let honest = RpcBlock::<B256> {
+            header: alloy_rpc_types_eth::Header {
+                hash: header.hash_slow(),
+                inner: header.clone(),
+                total_difficulty: None,
+                size: None,
+            },
+            transactions: vec![],
+        };
+        assert_eq!(honest.header_only().unwrap().hash, header.hash_slow());
+        let mut forged = honest;
+        forged.header.inner.receipts_root = B256::repeat_byte(0xee);
+        let err = forged.header_only().unwrap_err();
+        assert!(err.contains("claimed block hash"), "{err}");
     }
 }
