@@ -30,10 +30,12 @@
 
 mod error;
 mod follower;
+mod in_process;
 mod rpc;
 mod sender;
 
 pub use error::{L1Error, Result};
 pub use follower::{FULL_BLOCKS_KEPT, L1Follower, L1FollowerConfig, WINDOW_DEPTH};
+pub use in_process::InProcessTransport;
 pub use rpc::L1Rpc;
 pub use sender::{L1Sender, SenderConfig};
