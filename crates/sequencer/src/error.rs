@@ -1,4 +1,4 @@
-use alloy_primitives::U256;
+use alloy_primitives::{Address, U256};
 
 /// Why a transaction was not accepted. Messages follow geth's, which wallets and tools match on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -20,10 +20,13 @@ pub enum PoolError {
     /// Legacy transaction without EIP-155.
     #[error("only replay-protected (EIP-155) transactions allowed over RPC")]
     NotReplayProtected,
-    /// Blob transactions have no place on L2.
+    /// A type the batch codec cannot carry (EIP-4844 blobs, EIP-7702 authorizations): such a
+    /// transaction could be sequenced but never posted to L1. Legacy (EIP-155), EIP-2930 and
+    /// EIP-1559 transactions are accepted.
     #[error("transaction type not supported")]
     TxTypeNotSupported,
-    /// Too large.
+    /// Larger than the pool accepts, which is never more than one block can carry
+    /// (`MAX_BLOCK_TX_BYTES`).
     #[error("oversized data: transaction size {size}, limit {limit}")]
     Oversized {
         /// Size in bytes.
@@ -62,9 +65,14 @@ pub enum PoolError {
         /// Intrinsic gas.
         want: u64,
     },
-    /// Gas above the block gas limit.
-    #[error("exceeds block gas limit")]
-    GasLimitExceeded,
+    /// Gas above the block gas limit: no block could include it.
+    #[error("exceeds block gas limit: gas limit {gas_limit}, block gas limit {block_gas_limit}")]
+    GasLimitExceeded {
+        /// The transaction's gas limit.
+        gas_limit: u64,
+        /// The chain's block gas limit.
+        block_gas_limit: u64,
+    },
     /// Fee cap below the base fee of the next block.
     #[error(
         "max fee per gas less than block base fee: maxFeePerGas: {max_fee}, baseFee: {base_fee}"
@@ -78,7 +86,8 @@ pub enum PoolError {
     /// Tip above the fee cap.
     #[error("max priority fee per gas higher than max fee per gas")]
     TipAboveFeeCap,
-    /// Not enough ETH.
+    /// Not enough ETH. A cost above `U256::MAX` (a value near 2^256) is reported as
+    /// `U256::MAX`, never wrapped.
     #[error("insufficient funds for gas * price + value: balance {balance}, tx cost {cost}")]
     InsufficientFunds {
         /// Balance.
@@ -86,12 +95,25 @@ pub enum PoolError {
         /// gas * maxFee + value.
         cost: U256,
     },
-    /// A same-nonce replacement that does not pay enough more.
+    /// A same-nonce replacement that does not raise both the max fee and the max priority fee
+    /// by the price bump (10% by default).
     #[error("replacement transaction underpriced")]
     ReplacementUnderpriced,
-    /// The pool is full.
+    /// The transaction's sub-pool (pending or queued) is full and it does not pay a higher
+    /// effective tip than any transaction it could evict. Pay a higher priority fee, or wait.
     #[error("txpool is full")]
     PoolFull,
+    /// The sender already has the most transactions the pool queues behind nonce gaps.
+    #[error(
+        "txpool is full: sender {sender} has {max} queued transactions behind a nonce gap; \
+         send the missing nonces first"
+    )]
+    SenderQueueFull {
+        /// The sender.
+        sender: Address,
+        /// Queued transactions allowed per sender.
+        max: usize,
+    },
     /// Reading state failed.
     #[error("internal error: {0}")]
     Internal(String),

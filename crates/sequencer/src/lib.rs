@@ -7,8 +7,17 @@
 //!   size); the sender travels with it from then on.
 //! - Block building and L1 notification handling run on one task, so the MDBX writer is never
 //!   contended and every block is built on the state the L1 view implies.
+//! - Every pooled transaction has a type the batch codec carries, fits one block by gas and by
+//!   bytes ([`MAX_BLOCK_TX_BYTES`]), and costs (`gas * maxFee + value`, never wrapped) no more
+//!   than its sender's balance.
+//! - The pool is bounded: pending and queued sub-pools each have a transaction and a byte cap,
+//!   queued transactions a per-sender cap and a lifetime ([`PoolConfig`]). Queued transactions
+//!   never take pending's room, so nonce-gap spam cannot keep an executable transaction out.
+//! - Blocks take transactions by effective tip at the block's base fee, highest first, each
+//!   sender in nonce order.
 //! - A transaction leaves the pool when a block includes it, when its nonce is used by another
-//!   transaction, or when block building rejects it.
+//!   transaction, when block building rejects it, when a better-paying transaction evicts it
+//!   from a full sub-pool, or when it stayed queued longer than the lifetime.
 
 mod error;
 mod pool;

@@ -1,18 +1,28 @@
 //! The transaction pool.
+//!
+//! Two sub-pools, as in geth and reth: *pending* holds each sender's transactions whose nonces
+//! follow its account nonce without a gap (executable now, in order), *queued* the ones behind a
+//! gap. Each has a cap on transactions and bytes; queued ones also a cap per sender and a
+//! lifetime. When a sub-pool is full, a new transaction that pays a higher effective tip evicts
+//! the cheapest *tail* (a sender's highest nonce in that sub-pool, so eviction never opens a
+//! gap); one that cannot is refused with "txpool is full". Blocks take transactions by effective
+//! tip at the block's base fee, highest first, each sender in nonce order.
 
 use std::{
     cmp::Reverse,
     collections::{BTreeMap, BinaryHeap, HashMap},
     sync::Mutex,
+    time::{Duration, Instant},
 };
 
 use alloy_consensus::{Transaction as _, TxEnvelope};
-use alloy_eips::eip1559::BaseFeeParams;
+use alloy_eips::{eip1559::BaseFeeParams, eip2718::Encodable2718};
 use alloy_primitives::{Address, B256, U256};
 use rollup_execution::intrinsic_gas;
 use rollup_primitives::{L2Transaction, RollupConfig};
 use rollup_storage::Store;
 use tokio::sync::Notify;
+use tracing::debug;
 
 use crate::PoolError;
 
@@ -21,66 +31,381 @@ use crate::PoolError;
 /// larger than the raw transactions (FastLZ expands incompressible data by at most ~3%).
 pub const MAX_BLOCK_TX_BYTES: usize = 110_000;
 
-/// Pool limits.
+/// Pool limits. Defaults are reth's (`--txpool.*`) where reth has the limit: 10 000
+/// transactions and 20 MiB for pending, 16 slots per sender (here for queued ones), a 10% price
+/// bump, a 3 h queued lifetime; queued gets less room than reth gives it, and no transaction is
+/// larger than a block carries.
 #[derive(Debug, Clone, Copy)]
 pub struct PoolConfig {
-    /// Largest accepted transaction, in bytes (geth: 128 KiB).
+    /// Largest accepted transaction, in bytes (EIP-2718 encoding). Never effectively above
+    /// [`MAX_BLOCK_TX_BYTES`]: a larger transaction could never be sequenced.
     pub max_tx_size: usize,
-    /// How far ahead of an account's nonce transactions are queued.
+    /// How far ahead of an account's nonce transactions are accepted.
     pub max_nonce_gap: u64,
-    /// Most transactions held.
-    pub max_transactions: usize,
-    /// Fee increase, in percent, a same-nonce replacement must pay.
+    /// Most transactions in the pending sub-pool.
+    pub max_pending: usize,
+    /// Most bytes (EIP-2718 encoded) in the pending sub-pool.
+    pub max_pending_bytes: usize,
+    /// Most transactions in the queued sub-pool (nonce gaps).
+    pub max_queued: usize,
+    /// Most bytes (EIP-2718 encoded) in the queued sub-pool.
+    pub max_queued_bytes: usize,
+    /// Most queued transactions of one sender (reth's and geth's account slots).
+    pub max_queued_per_sender: usize,
+    /// How long a transaction may stay queued before it is dropped (geth's `lifetime`).
+    pub queued_lifetime: Duration,
+    /// Fee increase, in percent, a same-nonce replacement must pay on both its max fee and its
+    /// max priority fee.
     pub price_bump_percent: u128,
 }
 
 impl Default for PoolConfig {
     fn default() -> Self {
         Self {
-            max_tx_size: 128 * 1024,
+            max_tx_size: MAX_BLOCK_TX_BYTES,
             max_nonce_gap: 64,
-            max_transactions: 50_000,
+            max_pending: 10_000,
+            max_pending_bytes: 20 * 1024 * 1024,
+            // Below reth's 10 000: queued transactions cannot be sequenced, so they get less room.
+            max_queued: 4_096,
+            max_queued_bytes: 10 * 1024 * 1024,
+            max_queued_per_sender: 16,
+            queued_lifetime: Duration::from_secs(3 * 60 * 60),
             price_bump_percent: 10,
         }
     }
 }
 
+/// The two sub-pools.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SubPool {
+    /// Nonces consecutive from the account nonce.
+    Pending,
+    /// Behind a nonce gap.
+    Queued,
+}
+
 #[derive(Debug, Clone)]
 struct Pooled {
-    tx: L2Transaction,
+    envelope: TxEnvelope,
     hash: B256,
     /// EIP-2718 length: what the transaction adds to a batch, before compression.
     size: usize,
-    /// Arrival order: blocks take transactions first come, first served.
+    /// Arrival order: among equal tips, blocks take the earlier transaction first.
     seq: u64,
+    added_at: Instant,
+    sub_pool: SubPool,
 }
 
 impl Pooled {
-    fn envelope(&self) -> &TxEnvelope {
-        match &self.tx {
-            L2Transaction::Signed { envelope, .. } => envelope,
-            L2Transaction::Deposit(_) => unreachable!("deposits never enter the pool"),
-        }
+    /// Orders transactions for eviction at `base_fee`: lowest effective tip first (`None`, a fee
+    /// cap below the base fee, lowest of all), and among equal tips the newest first.
+    fn eviction_key(&self, base_fee: u64) -> EvictionKey {
+        (
+            self.envelope.effective_tip_per_gas(base_fee),
+            Reverse(self.seq),
+        )
     }
+}
+
+type EvictionKey = (Option<u128>, Reverse<u64>);
+
+/// One sender's transactions.
+#[derive(Debug, Default)]
+struct SenderTxs {
+    /// The account nonce when last looked at.
+    state_nonce: u64,
+    txs: BTreeMap<u64, Pooled>,
+}
+
+impl SenderTxs {
+    /// The highest nonce in `sub_pool` and its transaction.
+    fn tail(&self, sub_pool: SubPool) -> Option<(u64, &Pooled)> {
+        self.txs
+            .iter()
+            .rev()
+            .find(|(_, pooled)| pooled.sub_pool == sub_pool)
+            .map(|(nonce, pooled)| (*nonce, pooled))
+    }
+
+    fn queued(&self) -> usize {
+        self.txs
+            .values()
+            .filter(|pooled| pooled.sub_pool == SubPool::Queued)
+            .count()
+    }
+}
+
+/// Size of one sub-pool and its eviction candidates.
+#[derive(Debug, Default)]
+struct SubPoolState {
+    count: usize,
+    bytes: usize,
+    /// Each sender's tail in this sub-pool, by eviction key.
+    tails: BTreeMap<EvictionKey, (Address, u64)>,
+}
+
+/// Who may be evicted to bring the sub-pools within their limits.
+#[derive(Debug, Clone, Copy)]
+enum Evict {
+    /// Only transactions of other senders paying a lower effective tip than a new one.
+    CheaperThan { tip: Option<u128>, sender: Address },
+    /// Anyone, cheapest first: the pool is over its limits after a state change.
+    Any,
 }
 
 #[derive(Debug, Default)]
 struct Inner {
-    by_sender: HashMap<Address, BTreeMap<u64, Pooled>>,
+    senders: HashMap<Address, SenderTxs>,
     by_hash: HashMap<B256, (Address, u64)>,
+    pending: SubPoolState,
+    queued: SubPoolState,
+    /// Queued transactions by arrival, oldest first, for the lifetime.
+    queued_by_age: BTreeMap<u64, (Address, u64)>,
+    /// The base fee the eviction keys were computed at.
+    base_fee: u64,
     next_seq: u64,
 }
 
 impl Inner {
-    fn remove(&mut self, sender: Address, nonce: u64) {
-        if let Some(txs) = self.by_sender.get_mut(&sender) {
-            if let Some(tx) = txs.remove(&nonce) {
-                self.by_hash.remove(&tx.hash);
-            }
-            if txs.is_empty() {
-                self.by_sender.remove(&sender);
+    const fn sub_pool(&self, sub_pool: SubPool) -> &SubPoolState {
+        match sub_pool {
+            SubPool::Pending => &self.pending,
+            SubPool::Queued => &self.queued,
+        }
+    }
+
+    /// Takes `sender`'s transactions out of the counts and indexes, before changing them.
+    fn detach(&mut self, sender: Address) {
+        let Some(account) = self.senders.get(&sender) else {
+            return;
+        };
+        for pooled in account.txs.values() {
+            let state = match pooled.sub_pool {
+                SubPool::Pending => &mut self.pending,
+                SubPool::Queued => {
+                    self.queued_by_age.remove(&pooled.seq);
+                    &mut self.queued
+                }
+            };
+            state.count -= 1;
+            state.bytes -= pooled.size;
+        }
+        for (sub_pool, state) in [
+            (SubPool::Pending, &mut self.pending),
+            (SubPool::Queued, &mut self.queued),
+        ] {
+            if let Some((_, tail)) = account.tail(sub_pool) {
+                state.tails.remove(&tail.eviction_key(self.base_fee));
             }
         }
+    }
+
+    /// Classifies `sender`'s transactions into the sub-pools and puts them back into the counts
+    /// and indexes, after changing them.
+    fn attach(&mut self, sender: Address) {
+        let Some(account) = self.senders.get_mut(&sender) else {
+            return;
+        };
+        if account.txs.is_empty() {
+            self.senders.remove(&sender);
+            return;
+        }
+        let mut next = account.state_nonce;
+        for (nonce, pooled) in &mut account.txs {
+            pooled.sub_pool = if *nonce == next {
+                next += 1;
+                SubPool::Pending
+            } else {
+                SubPool::Queued
+            };
+            let state = match pooled.sub_pool {
+                SubPool::Pending => &mut self.pending,
+                SubPool::Queued => {
+                    self.queued_by_age.insert(pooled.seq, (sender, *nonce));
+                    &mut self.queued
+                }
+            };
+            state.count += 1;
+            state.bytes += pooled.size;
+        }
+        for (sub_pool, state) in [
+            (SubPool::Pending, &mut self.pending),
+            (SubPool::Queued, &mut self.queued),
+        ] {
+            if let Some((nonce, tail)) = account.tail(sub_pool) {
+                state
+                    .tails
+                    .insert(tail.eviction_key(self.base_fee), (sender, nonce));
+            }
+        }
+    }
+
+    /// Records `sender`'s account nonce, dropping its transactions below it.
+    fn set_state_nonce(&mut self, sender: Address, state_nonce: u64) {
+        let Some(account) = self.senders.get(&sender) else {
+            return;
+        };
+        if account.state_nonce == state_nonce
+            && account
+                .txs
+                .first_key_value()
+                .is_none_or(|(nonce, _)| *nonce >= state_nonce)
+        {
+            return;
+        }
+        self.detach(sender);
+        if let Some(account) = self.senders.get_mut(&sender) {
+            account.state_nonce = state_nonce;
+            let kept = account.txs.split_off(&state_nonce);
+            for used in std::mem::replace(&mut account.txs, kept).into_values() {
+                self.by_hash.remove(&used.hash);
+            }
+        }
+        self.attach(sender);
+    }
+
+    /// Adds `pooled` at `nonce`, returning the transaction it replaces.
+    fn insert(
+        &mut self,
+        sender: Address,
+        state_nonce: u64,
+        nonce: u64,
+        pooled: Pooled,
+    ) -> Option<Pooled> {
+        self.set_state_nonce(sender, state_nonce);
+        self.detach(sender);
+        self.by_hash.insert(pooled.hash, (sender, nonce));
+        let account = self.senders.entry(sender).or_default();
+        account.state_nonce = state_nonce;
+        let replaced = account.txs.insert(nonce, pooled);
+        if let Some(replaced) = &replaced {
+            self.by_hash.remove(&replaced.hash);
+        }
+        self.attach(sender);
+        replaced
+    }
+
+    /// Removes the transaction at `nonce`; later ones of the sender become queued.
+    fn remove(&mut self, sender: Address, nonce: u64) -> Option<Pooled> {
+        self.detach(sender);
+        let removed = self
+            .senders
+            .get_mut(&sender)
+            .and_then(|account| account.txs.remove(&nonce));
+        if let Some(removed) = &removed {
+            self.by_hash.remove(&removed.hash);
+        }
+        self.attach(sender);
+        removed
+    }
+
+    /// Recomputes the eviction keys if the base fee changed (once per block).
+    fn set_base_fee(&mut self, base_fee: u64) {
+        if base_fee == self.base_fee {
+            return;
+        }
+        self.base_fee = base_fee;
+        self.pending.tails.clear();
+        self.queued.tails.clear();
+        for (sender, account) in &self.senders {
+            for (sub_pool, state) in [
+                (SubPool::Pending, &mut self.pending),
+                (SubPool::Queued, &mut self.queued),
+            ] {
+                if let Some((nonce, tail)) = account.tail(sub_pool) {
+                    state
+                        .tails
+                        .insert(tail.eviction_key(base_fee), (*sender, nonce));
+                }
+            }
+        }
+    }
+
+    /// Drops queued transactions that waited longer than `lifetime`. Returns how many.
+    fn expire_queued(&mut self, lifetime: Duration) -> usize {
+        let mut expired = 0;
+        while let Some((_, &(sender, nonce))) = self.queued_by_age.first_key_value() {
+            let stale = self
+                .senders
+                .get(&sender)
+                .and_then(|account| account.txs.get(&nonce))
+                .is_none_or(|pooled| pooled.added_at.elapsed() >= lifetime);
+            if !stale {
+                break;
+            }
+            if self.remove(sender, nonce).is_none() {
+                // Not there: an index entry that outlived its transaction; never loop on it.
+                self.queued_by_age.pop_first();
+            }
+            expired += 1;
+        }
+        expired
+    }
+
+    /// The transactions to evict, queued first, so each sub-pool is within `config`'s limits;
+    /// `None` if `evict` does not allow enough of them.
+    fn plan_evictions(&self, config: &PoolConfig, evict: Evict) -> Option<Vec<(Address, u64)>> {
+        let mut victims = Vec::new();
+        for (sub_pool, max_count, max_bytes) in [
+            (SubPool::Queued, config.max_queued, config.max_queued_bytes),
+            (
+                SubPool::Pending,
+                config.max_pending,
+                config.max_pending_bytes,
+            ),
+        ] {
+            let state = self.sub_pool(sub_pool);
+            let mut excess_count = state.count.saturating_sub(max_count);
+            let mut excess_bytes = state.bytes.saturating_sub(max_bytes);
+            // Tails in key order, merged with the tails that evicting a tail uncovers.
+            let mut tails = state
+                .tails
+                .iter()
+                .filter(|(_, (sender, _))| match evict {
+                    Evict::CheaperThan { sender: own, .. } => *sender != own,
+                    Evict::Any => true,
+                })
+                .map(|(key, (sender, nonce))| (*key, *sender, *nonce))
+                .peekable();
+            let mut uncovered: BinaryHeap<Reverse<(EvictionKey, Address, u64)>> = BinaryHeap::new();
+            while excess_count > 0 || excess_bytes > 0 {
+                let from_index = tails.peek().map(|(key, ..)| *key);
+                let from_heap = uncovered.peek().map(|Reverse((key, ..))| *key);
+                let (key, sender, nonce) = match (from_index, from_heap) {
+                    (Some(a), Some(b)) if a <= b => tails.next()?,
+                    (Some(_), None) => tails.next()?,
+                    (_, Some(_)) => uncovered.pop().map(|Reverse(victim)| victim)?,
+                    (None, None) => return None,
+                };
+                if let Evict::CheaperThan { tip, .. } = evict
+                    && key.0 >= tip
+                {
+                    return None;
+                }
+                let account = self.senders.get(&sender)?;
+                let victim = account.txs.get(&nonce)?;
+                excess_count = excess_count.saturating_sub(1);
+                excess_bytes = excess_bytes.saturating_sub(victim.size);
+                victims.push((sender, nonce));
+                if let Some((lower, pooled)) = account.txs.range(..nonce).next_back()
+                    && pooled.sub_pool == sub_pool
+                {
+                    uncovered.push(Reverse((
+                        pooled.eviction_key(self.base_fee),
+                        sender,
+                        *lower,
+                    )));
+                }
+            }
+        }
+        Some(victims)
+    }
+
+    fn record_metrics(&self) {
+        metrics::gauge!("rollup_txpool_size").set(self.by_hash.len() as f64);
+        metrics::gauge!("rollup_txpool_pending").set(self.pending.count as f64);
+        metrics::gauge!("rollup_txpool_queued").set(self.queued.count as f64);
     }
 }
 
@@ -115,6 +440,11 @@ impl TxPool {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Largest transaction accepted, in bytes.
+    fn max_tx_size(&self) -> usize {
+        self.config.max_tx_size.min(MAX_BLOCK_TX_BYTES)
+    }
+
     /// Number of transactions held.
     pub fn len(&self) -> usize {
         self.lock().by_hash.len()
@@ -123,6 +453,16 @@ impl TxPool {
     /// Whether the pool is empty.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Number of transactions in the pending sub-pool: executable in nonce order.
+    pub fn pending_len(&self) -> usize {
+        self.lock().pending.count
+    }
+
+    /// Number of transactions in the queued sub-pool: waiting behind a nonce gap.
+    pub fn queued_len(&self) -> usize {
+        self.lock().queued.count
     }
 
     /// Resolves when a transaction was added since the last call.
@@ -135,10 +475,14 @@ impl TxPool {
         let inner = self.lock();
         let (sender, nonce) = inner.by_hash.get(hash)?;
         inner
-            .by_sender
+            .senders
             .get(sender)?
+            .txs
             .get(nonce)
-            .map(|pooled| pooled.tx.clone())
+            .map(|pooled| L2Transaction::Signed {
+                envelope: pooled.envelope.clone(),
+                sender: *sender,
+            })
     }
 
     /// The next nonce `address` should use, counting its pooled transactions that follow its
@@ -146,8 +490,8 @@ impl TxPool {
     pub fn pending_nonce(&self, address: Address, state_nonce: u64) -> u64 {
         let inner = self.lock();
         let mut nonce = state_nonce;
-        if let Some(txs) = inner.by_sender.get(&address) {
-            while txs.contains_key(&nonce) {
+        if let Some(account) = inner.senders.get(&address) {
+            while account.txs.contains_key(&nonce) {
                 nonce += 1;
             }
         }
@@ -176,10 +520,11 @@ impl TxPool {
     /// Decodes, recovers and validates raw EIP-2718 bytes and adds the transaction. Returns its
     /// hash.
     pub fn add_raw(&self, raw: &[u8]) -> Result<B256, PoolError> {
-        if raw.len() > self.config.max_tx_size {
+        // Before decoding: recovering a signature is the expensive part.
+        if raw.len() > self.max_tx_size() {
             return Err(PoolError::Oversized {
                 size: raw.len(),
-                limit: self.config.max_tx_size,
+                limit: self.max_tx_size(),
             });
         }
         let tx = L2Transaction::decode_2718_recover(raw)
@@ -187,13 +532,14 @@ impl TxPool {
         self.add(tx)
     }
 
-    /// Validates a decoded transaction and adds it.
+    /// Validates a decoded transaction and adds it, evicting cheaper transactions if its
+    /// sub-pool is full.
     pub fn add(&self, tx: L2Transaction) -> Result<B256, PoolError> {
-        let L2Transaction::Signed { envelope, sender } = &tx else {
+        let L2Transaction::Signed { envelope, sender } = tx else {
             return Err(PoolError::DepositNotAllowed);
         };
-        let sender = *sender;
-        self.check_static(envelope)?;
+        let size = envelope.encode_2718_len();
+        self.check_static(&envelope, size)?;
         let base_fee = self.next_base_fee()?;
         if envelope.max_fee_per_gas() < u128::from(base_fee) {
             return Err(PoolError::FeeCapTooLow {
@@ -214,15 +560,17 @@ impl TxPool {
                 tx: nonce,
             });
         }
-        if nonce > account.nonce + self.config.max_nonce_gap {
+        if nonce > account.nonce.saturating_add(self.config.max_nonce_gap) {
             return Err(PoolError::NonceTooHigh {
                 state: account.nonce,
                 tx: nonce,
                 max_gap: self.config.max_nonce_gap,
             });
         }
-        let cost = U256::from(envelope.gas_limit()) * U256::from(envelope.max_fee_per_gas())
-            + envelope.value();
+        // gas * fee fits (64 + 128 bits); adding a value near 2^256 would wrap to a small cost.
+        let cost = (U256::from(envelope.gas_limit()) * U256::from(envelope.max_fee_per_gas()))
+            .checked_add(envelope.value())
+            .unwrap_or(U256::MAX);
         if cost > account.balance {
             return Err(PoolError::InsufficientFunds {
                 balance: account.balance,
@@ -230,56 +578,109 @@ impl TxPool {
             });
         }
 
-        let hash = tx.hash();
-        let size = alloy_eips::eip2718::Encodable2718::encode_2718_len(&tx);
+        let hash = *envelope.tx_hash();
+        let tip = envelope.effective_tip_per_gas(base_fee);
         let mut inner = self.lock();
+        inner.set_base_fee(base_fee);
+        let expired = inner.expire_queued(self.config.queued_lifetime);
         if inner.by_hash.contains_key(&hash) {
             return Err(PoolError::AlreadyKnown);
         }
-        if let Some(existing) = inner.by_sender.get(&sender).and_then(|txs| txs.get(&nonce)) {
-            let bump = |old: u128| old + old * self.config.price_bump_percent / 100;
-            let old = existing.envelope();
-            let fee_ok = envelope.max_fee_per_gas() >= bump(old.max_fee_per_gas());
-            let tip_ok = envelope
-                .max_priority_fee_per_gas()
-                .unwrap_or(envelope.max_fee_per_gas())
-                >= bump(
-                    old.max_priority_fee_per_gas()
-                        .unwrap_or(old.max_fee_per_gas()),
-                );
-            if !(fee_ok && tip_ok) {
-                return Err(PoolError::ReplacementUnderpriced);
-            }
-            inner.remove(sender, nonce);
-        } else if inner.by_hash.len() >= self.config.max_transactions {
-            return Err(PoolError::PoolFull);
+        if let Some(existing) = inner
+            .senders
+            .get(&sender)
+            .and_then(|account| account.txs.get(&nonce))
+        {
+            self.check_replacement(&existing.envelope, &envelope)?;
         }
         let seq = inner.next_seq;
         inner.next_seq += 1;
-        inner.by_hash.insert(hash, (sender, nonce));
-        inner.by_sender.entry(sender).or_default().insert(
+        let replaced = inner.insert(
+            sender,
+            account.nonce,
             nonce,
             Pooled {
-                tx,
+                envelope,
                 hash,
                 size,
                 seq,
+                added_at: Instant::now(),
+                sub_pool: SubPool::Queued,
             },
         );
+        let refused = if inner
+            .senders
+            .get(&sender)
+            .is_some_and(|account| account.queued() > self.config.max_queued_per_sender)
+        {
+            Some(PoolError::SenderQueueFull {
+                sender,
+                max: self.config.max_queued_per_sender,
+            })
+        } else {
+            match inner.plan_evictions(&self.config, Evict::CheaperThan { tip, sender }) {
+                Some(victims) => {
+                    for (victim, victim_nonce) in &victims {
+                        inner.remove(*victim, *victim_nonce);
+                    }
+                    if !victims.is_empty() {
+                        debug!(target: "rollup::txpool", evicted = victims.len(), %hash, "evicted cheaper transactions");
+                        metrics::counter!("rollup_txpool_evicted_total")
+                            .increment(victims.len() as u64);
+                    }
+                    None
+                }
+                None => Some(PoolError::PoolFull),
+            }
+        };
+        if let Some(err) = refused {
+            inner.remove(sender, nonce);
+            if let Some(replaced) = replaced {
+                inner.insert(sender, account.nonce, nonce, replaced);
+            }
+            return Err(err);
+        }
+        inner.record_metrics();
         drop(inner);
+        if expired > 0 {
+            metrics::counter!("rollup_txpool_expired_total").increment(expired as u64);
+        }
         metrics::counter!("rollup_txpool_added_total").increment(1);
         self.added.notify_one();
         Ok(hash)
     }
 
+    /// A same-nonce replacement must pay more, by the price bump, on both the max fee and the
+    /// max priority fee (the gas price, for legacy transactions), as geth and reth require.
+    fn check_replacement(&self, old: &TxEnvelope, new: &TxEnvelope) -> Result<(), PoolError> {
+        let bump_percent = U256::from(self.config.price_bump_percent);
+        let outbids = |old: u128, new: u128| {
+            // In U256: fees up to u128::MAX times 100 + bump do not wrap.
+            new > old
+                && U256::from(new) * U256::from(100)
+                    >= U256::from(old) * (U256::from(100) + bump_percent)
+        };
+        if outbids(old.max_fee_per_gas(), new.max_fee_per_gas())
+            && outbids(old.priority_fee_or_price(), new.priority_fee_or_price())
+        {
+            Ok(())
+        } else {
+            Err(PoolError::ReplacementUnderpriced)
+        }
+    }
+
     /// Checks that need no state.
-    fn check_static(&self, envelope: &TxEnvelope) -> Result<(), PoolError> {
+    fn check_static(&self, envelope: &TxEnvelope, size: usize) -> Result<(), PoolError> {
         match envelope {
-            TxEnvelope::Eip4844(_) => return Err(PoolError::TxTypeNotSupported),
-            TxEnvelope::Legacy(_) if envelope.chain_id().is_none() => {
-                return Err(PoolError::NotReplayProtected);
-            }
-            _ => {}
+            // What the batch codec (v1) carries. Anything else could be sequenced but never
+            // posted to L1, which would stall the safe head.
+            TxEnvelope::Legacy(_) | TxEnvelope::Eip2930(_) | TxEnvelope::Eip1559(_) => {}
+            _ => return Err(PoolError::TxTypeNotSupported),
+        }
+        if let TxEnvelope::Legacy(_) = envelope
+            && envelope.chain_id().is_none()
+        {
+            return Err(PoolError::NotReplayProtected);
         }
         if envelope.chain_id() != Some(self.chain_id) {
             return Err(PoolError::WrongChainId {
@@ -287,8 +688,17 @@ impl TxPool {
                 want: self.chain_id,
             });
         }
+        if size > self.max_tx_size() {
+            return Err(PoolError::Oversized {
+                size,
+                limit: self.max_tx_size(),
+            });
+        }
         if envelope.gas_limit() > self.block_gas_limit {
-            return Err(PoolError::GasLimitExceeded);
+            return Err(PoolError::GasLimitExceeded {
+                gas_limit: envelope.gas_limit(),
+                block_gas_limit: self.block_gas_limit,
+            });
         }
         let intrinsic = intrinsic_gas(envelope);
         if envelope.gas_limit() < intrinsic {
@@ -305,52 +715,66 @@ impl TxPool {
         Ok(())
     }
 
-    /// Executable transactions for the next block, first come first served across senders and
-    /// in nonce order per sender, within `gas_limit` and [`MAX_BLOCK_TX_BYTES`], paying at least
-    /// `base_fee`. `account_nonce` gives each sender's current nonce.
+    /// Executable transactions for the next block, within `gas_limit` and
+    /// [`MAX_BLOCK_TX_BYTES`]: by effective tip at `base_fee`, highest first (earlier arrival
+    /// first among equal tips), each sender in nonce order from its account nonce
+    /// (`account_nonce`). A transaction whose fee cap is below `base_fee`, or that no longer
+    /// fits, holds back its sender's later ones for this block.
     pub fn best(
         &self,
         gas_limit: u64,
         base_fee: u64,
         account_nonce: impl Fn(Address) -> u64,
     ) -> Vec<L2Transaction> {
-        let inner = self.lock();
-        let mut cursors: HashMap<Address, u64> = HashMap::new();
+        let mut inner = self.lock();
+        inner.set_base_fee(base_fee);
+        let inner = &*inner;
         let mut heap = BinaryHeap::new();
-        for (sender, txs) in &inner.by_sender {
-            let nonce = account_nonce(*sender);
-            if let Some(first) = txs.get(&nonce) {
-                cursors.insert(*sender, nonce);
-                heap.push(Reverse((first.seq, *sender)));
+        let push = |heap: &mut BinaryHeap<_>, sender: Address, nonce: u64| {
+            if let Some(pooled) = inner
+                .senders
+                .get(&sender)
+                .and_then(|account| account.txs.get(&nonce))
+                && let Some(tip) = pooled.envelope.effective_tip_per_gas(base_fee)
+            {
+                heap.push((tip, Reverse(pooled.seq), sender, nonce));
             }
+        };
+        for sender in inner.senders.keys() {
+            push(&mut heap, *sender, account_nonce(*sender));
         }
         let mut out = Vec::new();
         let mut gas = 0u64;
         let mut bytes = 0usize;
-        while let Some(Reverse((_, sender))) = heap.pop() {
-            let nonce = cursors[&sender];
-            let pooled = &inner.by_sender[&sender][&nonce];
-            let envelope = pooled.envelope();
-            if envelope.max_fee_per_gas() < u128::from(base_fee)
-                || gas + envelope.gas_limit() > gas_limit
-                || bytes + pooled.size > MAX_BLOCK_TX_BYTES
-            {
+        while let Some((_, _, sender, nonce)) = heap.pop() {
+            let Some(pooled) = inner
+                .senders
+                .get(&sender)
+                .and_then(|account| account.txs.get(&nonce))
+            else {
+                continue;
+            };
+            let tx_gas = pooled.envelope.gas_limit();
+            if gas.saturating_add(tx_gas) > gas_limit || bytes + pooled.size > MAX_BLOCK_TX_BYTES {
                 // This sender waits for a later block; others may still fit.
                 continue;
             }
-            gas += envelope.gas_limit();
+            gas += tx_gas;
             bytes += pooled.size;
-            out.push(pooled.tx.clone());
-            if let Some(next) = inner.by_sender[&sender].get(&(nonce + 1)) {
-                cursors.insert(sender, nonce + 1);
-                heap.push(Reverse((next.seq, sender)));
-            }
+            out.push(L2Transaction::Signed {
+                envelope: pooled.envelope.clone(),
+                sender,
+            });
+            push(&mut heap, sender, nonce + 1);
         }
         out
     }
 
     /// Removes `hashes` (included in a block, or rejected by it) and every transaction whose
-    /// nonce is now below its sender's account nonce.
+    /// nonce is now below its sender's account nonce (`account_nonce`), re-sorts the rest into
+    /// pending and queued, drops queued transactions past their lifetime, and brings the
+    /// sub-pools back within their limits (a rejected transaction turns its sender's later ones
+    /// into queued ones), cheapest first.
     pub fn remove_and_prune(&self, hashes: &[B256], account_nonce: impl Fn(Address) -> u64) {
         let mut inner = self.lock();
         for hash in hashes {
@@ -358,17 +782,29 @@ impl TxPool {
                 inner.remove(sender, nonce);
             }
         }
-        let senders: Vec<Address> = inner.by_sender.keys().copied().collect();
+        let senders: Vec<Address> = inner.senders.keys().copied().collect();
         for sender in senders {
-            let nonce = account_nonce(sender);
-            let stale: Vec<u64> = inner.by_sender[&sender]
-                .range(..nonce)
-                .map(|(n, _)| *n)
-                .collect();
-            for n in stale {
-                inner.remove(sender, n);
+            inner.set_state_nonce(sender, account_nonce(sender));
+            // Only a demotion can put a sender over its queued cap: drop from its tail.
+            while let Some(account) = inner.senders.get(&sender)
+                && account.queued() > self.config.max_queued_per_sender
+                && let Some((tail, _)) = account.tail(SubPool::Queued)
+            {
+                inner.remove(sender, tail);
             }
         }
-        metrics::gauge!("rollup_txpool_size").set(inner.by_hash.len() as f64);
+        let expired = inner.expire_queued(self.config.queued_lifetime);
+        let victims = inner
+            .plan_evictions(&self.config, Evict::Any)
+            .unwrap_or_default();
+        for (sender, nonce) in &victims {
+            inner.remove(*sender, *nonce);
+        }
+        if expired > 0 || !victims.is_empty() {
+            debug!(target: "rollup::txpool", expired, evicted = victims.len(), "pruned the pool");
+        }
+        metrics::counter!("rollup_txpool_expired_total").increment(expired as u64);
+        metrics::counter!("rollup_txpool_evicted_total").increment(victims.len() as u64);
+        inner.record_metrics();
     }
 }

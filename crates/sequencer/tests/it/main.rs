@@ -2,14 +2,16 @@
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
+use alloy_consensus::{SignableTransaction, TxEip1559, TxEip7702, TxEnvelope};
+use alloy_eips::{eip2718::Encodable2718, eip7702::Authorization};
+use alloy_primitives::{Address, B256, Bytes, Signature, TxKind, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use rollup_node_core::RollupNode;
 use rollup_primitives::{BlockNumHash, ContractAddresses, GenesisAccount, L2Genesis, RollupConfig};
-use rollup_sequencer::{PoolConfig, PoolError, Sequencer, SequencerConfig, TxPool};
+use rollup_sequencer::{
+    MAX_BLOCK_TX_BYTES, PoolConfig, PoolError, Sequencer, SequencerConfig, TxPool,
+};
 use rollup_storage::Store;
 
 fn keys() -> Vec<PrivateKeySigner> {
@@ -18,14 +20,27 @@ fn keys() -> Vec<PrivateKeySigner> {
         .collect()
 }
 
+/// A key that is none of [`keys`].
+fn key(i: u64) -> PrivateKeySigner {
+    PrivateKeySigner::from_bytes(&B256::from(U256::from(1_000_000 + i))).unwrap()
+}
+
 fn config() -> RollupConfig {
-    let alloc: BTreeMap<Address, GenesisAccount> = keys()
-        .iter()
-        .map(|k| {
+    config_funding(
+        keys()
+            .iter()
+            .map(|k| (k.address(), U256::from(10u128.pow(20)))),
+    )
+}
+
+fn config_funding(funded: impl IntoIterator<Item = (Address, U256)>) -> RollupConfig {
+    let alloc: BTreeMap<Address, GenesisAccount> = funded
+        .into_iter()
+        .map(|(address, balance)| {
             (
-                k.address(),
+                address,
                 GenesisAccount {
-                    balance: U256::from(10u128.pow(20)),
+                    balance,
                     ..Default::default()
                 },
             )
@@ -62,36 +77,93 @@ fn raw_with_input(
     gas_limit: u64,
     input: Bytes,
 ) -> Bytes {
-    let tx = TxEip1559 {
-        chain_id: 7,
-        nonce,
-        gas_limit,
-        max_fee_per_gas: max_fee,
-        max_priority_fee_per_gas: max_fee / 10,
-        to: TxKind::Call(Address::repeat_byte(0x99)),
-        value: U256::from(1),
-        access_list: Default::default(),
-        input,
-    };
+    sign(
+        key,
+        TxEip1559 {
+            chain_id: 7,
+            nonce,
+            gas_limit,
+            max_fee_per_gas: max_fee,
+            max_priority_fee_per_gas: max_fee / 10,
+            to: TxKind::Call(Address::repeat_byte(0x99)),
+            value: U256::from(1),
+            access_list: Default::default(),
+            input,
+        },
+    )
+}
+
+/// A 21 000-gas transfer of 1 wei paying `max_fee` and `tip`.
+fn raw_tip(key: &PrivateKeySigner, nonce: u64, max_fee: u128, tip: u128) -> Bytes {
+    sign(
+        key,
+        TxEip1559 {
+            chain_id: 7,
+            nonce,
+            gas_limit: 21_000,
+            max_fee_per_gas: max_fee,
+            max_priority_fee_per_gas: tip,
+            to: TxKind::Call(Address::repeat_byte(0x99)),
+            value: U256::from(1),
+            access_list: Default::default(),
+            input: Bytes::new(),
+        },
+    )
+}
+
+fn sign<T>(key: &PrivateKeySigner, tx: T) -> Bytes
+where
+    T: SignableTransaction<Signature>,
+    alloy_consensus::Signed<T>: Into<TxEnvelope>,
+{
     let signature = key.sign_hash_sync(&tx.signature_hash()).unwrap();
-    TxEnvelope::from(tx.into_signed(signature))
-        .encoded_2718()
-        .into()
+    let envelope: TxEnvelope = tx.into_signed(signature).into();
+    envelope.encoded_2718().into()
 }
 
 fn setup() -> (tempfile::TempDir, RollupNode, Arc<TxPool>) {
+    setup_with(PoolConfig::default(), config())
+}
+
+fn setup_with(
+    pool_config: PoolConfig,
+    config: RollupConfig,
+) -> (tempfile::TempDir, RollupNode, Arc<TxPool>) {
     let dir = tempfile::tempdir().unwrap();
-    let config = Arc::new(config());
+    let config = Arc::new(config);
     let store = Store::open(dir.path()).unwrap();
     let node = RollupNode::new(config.clone(), store.clone()).unwrap();
-    let pool = Arc::new(TxPool::new(PoolConfig::default(), &config, store));
+    let pool = Arc::new(TxPool::new(pool_config, &config, store));
     (dir, node, pool)
 }
 
+fn sequencer(pool: &Arc<TxPool>) -> Sequencer {
+    Sequencer::new(
+        SequencerConfig {
+            block_time: Duration::from_millis(10),
+        },
+        pool.clone(),
+    )
+}
+
+fn block_hashes(node: &RollupNode, number: u64) -> Vec<B256> {
+    node.store()
+        .reader()
+        .unwrap()
+        .body(number)
+        .unwrap()
+        .unwrap()
+        .iter()
+        .map(|tx| tx.hash())
+        .collect()
+}
+
 const FEE: u128 = 10_000_000_000;
+/// The base fee of the first block (genesis has 1 gwei and is empty).
+const BASE_FEE: u128 = 875_000_000;
 
 #[test]
-fn best_is_first_come_first_served_in_nonce_order_and_stops_at_gaps() {
+fn best_at_equal_tips_is_first_come_first_served_in_nonce_order_and_stops_at_gaps() {
     let (_dir, _node, pool) = setup();
     let [a, b, c] = keys().try_into().unwrap();
     let b1 = pool.add_raw(&raw(&b, 1, FEE)).unwrap(); // queued behind b0
@@ -260,4 +332,314 @@ fn blocks_are_packed_by_gas_used_and_what_does_not_fit_waits() {
             .nonce,
         5
     );
+}
+
+#[test]
+fn transaction_types_the_batch_codec_cannot_carry_are_refused() {
+    let (_dir, _node, pool) = setup();
+    let a = keys().remove(0);
+    let authorization = Authorization {
+        chain_id: U256::from(7),
+        address: Address::repeat_byte(0x42),
+        nonce: 1,
+    };
+    let signature = a.sign_hash_sync(&authorization.signature_hash()).unwrap();
+    let tx = TxEip7702 {
+        chain_id: 7,
+        nonce: 0,
+        gas_limit: 100_000,
+        max_fee_per_gas: FEE,
+        max_priority_fee_per_gas: FEE / 10,
+        to: Address::repeat_byte(0x99),
+        value: U256::ZERO,
+        access_list: Default::default(),
+        authorization_list: vec![authorization.into_signed(signature)],
+        input: Bytes::new(),
+    };
+    let err = pool.add_raw(&sign(&a, tx)).unwrap_err();
+    assert_eq!(err, PoolError::TxTypeNotSupported);
+    assert_eq!(err.to_string(), "transaction type not supported");
+    assert!(pool.is_empty());
+    // The types the codec carries are accepted.
+    pool.add_raw(&raw(&a, 0, FEE)).unwrap();
+}
+
+#[test]
+fn a_cost_that_overflows_u256_is_insufficient_funds() {
+    // No balance at all: `gas * maxFee + value` wrapping to 0 would let it in.
+    let (_dir, _node, pool) = setup();
+    let broke = key(1);
+    let gas_cost = U256::from(21_000u64) * U256::from(FEE);
+    let tx = TxEip1559 {
+        chain_id: 7,
+        nonce: 0,
+        gas_limit: 21_000,
+        max_fee_per_gas: FEE,
+        max_priority_fee_per_gas: FEE / 10,
+        to: TxKind::Call(Address::repeat_byte(0x99)),
+        value: U256::MAX - gas_cost + U256::from(1),
+        access_list: Default::default(),
+        input: Bytes::new(),
+    };
+    let err = pool.add_raw(&sign(&broke, tx)).unwrap_err();
+    assert_eq!(
+        err,
+        PoolError::InsufficientFunds {
+            balance: U256::ZERO,
+            cost: U256::MAX
+        }
+    );
+    assert!(
+        err.to_string()
+            .starts_with("insufficient funds for gas * price + value")
+    );
+    assert!(pool.is_empty());
+}
+
+#[test]
+fn a_transaction_no_block_can_carry_is_refused_at_the_door() {
+    let (_dir, _node, pool) = setup();
+    let a = keys().remove(0);
+    // Under the old 128 KiB limit, over what one block (one batch) carries.
+    let big = raw_with_input(&a, 0, FEE, 5_000_000, Bytes::from(vec![1; 115_000]));
+    assert!(big.len() > MAX_BLOCK_TX_BYTES);
+    let err = pool.add_raw(&big).unwrap_err();
+    assert_eq!(
+        err,
+        PoolError::Oversized {
+            size: big.len(),
+            limit: MAX_BLOCK_TX_BYTES
+        }
+    );
+    assert!(err.to_string().starts_with("oversized data"));
+    let err = pool
+        .add_raw(&raw_with_input(&a, 0, FEE, 30_000_001, Bytes::new()))
+        .unwrap_err();
+    assert_eq!(
+        err,
+        PoolError::GasLimitExceeded {
+            gas_limit: 30_000_001,
+            block_gas_limit: 30_000_000
+        }
+    );
+    assert!(err.to_string().starts_with("exceeds block gas limit"));
+    assert!(pool.is_empty());
+}
+
+#[test]
+fn queued_spam_from_1000_keys_does_not_keep_an_honest_transaction_out_of_the_next_block() {
+    let spammers: Vec<PrivateKeySigner> = (0..1_000).map(key).collect();
+    let honest = keys().remove(0);
+    let funded = spammers
+        .iter()
+        .map(PrivateKeySigner::address)
+        .chain([honest.address()])
+        .map(|address| (address, U256::from(10u128.pow(20))));
+    let (_dir, mut node, pool) = setup_with(PoolConfig::default(), config_funding(funded));
+    let defaults = PoolConfig::default();
+    // Every spammer skips nonce 0 and queues as far ahead as the pool lets it, at twice the
+    // honest fee.
+    let mut refused_full = 0;
+    for spammer in &spammers {
+        for nonce in 1..=64 {
+            match pool.add_raw(&raw(spammer, nonce, 2 * FEE)) {
+                Ok(_) => {}
+                Err(PoolError::SenderQueueFull { max, .. }) => {
+                    assert_eq!(max, defaults.max_queued_per_sender);
+                    assert_eq!(nonce as usize, max + 1);
+                    break;
+                }
+                Err(PoolError::PoolFull) => {
+                    refused_full += 1;
+                    break;
+                }
+                Err(err) => panic!("{err}"),
+            }
+        }
+    }
+    assert_eq!(pool.queued_len(), defaults.max_queued);
+    assert_eq!(pool.pending_len(), 0);
+    assert!(refused_full > 0, "the queued sub-pool filled up");
+
+    let honest_hash = pool.add_raw(&raw(&honest, 0, FEE)).unwrap();
+    assert_eq!(pool.pending_len(), 1);
+    sequencer(&pool).sequence(&mut node).unwrap();
+    assert_eq!(block_hashes(&node, 1), vec![honest_hash]);
+    assert_eq!(
+        pool.queued_len(),
+        defaults.max_queued,
+        "spam waits for its gaps"
+    );
+}
+
+#[test]
+fn a_higher_tip_is_included_first_and_each_sender_stays_in_nonce_order() {
+    let (_dir, mut node, pool) = setup();
+    let [spammer, payer, late] = keys().try_into().unwrap();
+    // The spammer arrives first with a chain of low-tip transactions.
+    let spam: Vec<B256> = (0..5)
+        .map(|nonce| pool.add_raw(&raw_tip(&spammer, nonce, FEE, 1)).unwrap())
+        .collect();
+    // A low tip on its first nonce, a high one on its second: the second cannot jump ahead of
+    // the first, but the pair outbids the spam once the first is in.
+    let payer0 = pool.add_raw(&raw_tip(&payer, 0, FEE, 2)).unwrap();
+    let payer1 = pool.add_raw(&raw_tip(&payer, 1, FEE, FEE / 2)).unwrap();
+    // The tip is capped by `maxFee - baseFee`: a tip of almost 1 gwei under a fee cap 1 wei
+    // above the base fee pays 1 wei.
+    let capped = pool
+        .add_raw(&raw_tip(&late, 0, BASE_FEE + 1, BASE_FEE + 1))
+        .unwrap();
+    let best: Vec<B256> = pool
+        .best(30_000_000, BASE_FEE as u64, |_| 0)
+        .iter()
+        .map(|tx| tx.hash())
+        .collect();
+    let mut expected = vec![payer0, payer1];
+    expected.extend(&spam[..]);
+    // Tip 1 wei like the spam but later: after it.
+    expected.push(capped);
+    assert_eq!(best, expected);
+
+    sequencer(&pool).sequence(&mut node).unwrap();
+    assert_eq!(block_hashes(&node, 1), expected);
+    assert!(pool.is_empty());
+}
+
+#[test]
+fn a_full_pool_evicts_the_cheapest_tail_for_a_better_payer_and_refuses_a_worse_one() {
+    let senders: Vec<PrivateKeySigner> = (0..6).map(key).collect();
+    let funded = senders
+        .iter()
+        .map(|k| (k.address(), U256::from(10u128.pow(20))));
+    let pool_config = PoolConfig {
+        max_pending: 4,
+        max_queued: 2,
+        ..PoolConfig::default()
+    };
+    let (_dir, _node, pool) = setup_with(pool_config, config_funding(funded));
+    let [a, b, c, d, e, f] = senders.try_into().unwrap();
+    let gwei = 1_000_000_000;
+
+    // Pending: a0 (tip 5), a1 (tip 1, a's tail), b0 (tip 2), c0 (tip 3). Full.
+    let a0 = pool.add_raw(&raw_tip(&a, 0, FEE, 5 * gwei)).unwrap();
+    let a1 = pool.add_raw(&raw_tip(&a, 1, FEE, gwei)).unwrap();
+    let b0 = pool.add_raw(&raw_tip(&b, 0, FEE, 2 * gwei)).unwrap();
+    let c0 = pool.add_raw(&raw_tip(&c, 0, FEE, 3 * gwei)).unwrap();
+    assert_eq!(pool.pending_len(), 4);
+
+    // A worse (or equal) payer cannot make room: the cheapest tail, a1, pays 1 gwei.
+    for tip in [gwei / 2, gwei] {
+        let err = pool.add_raw(&raw_tip(&d, 0, FEE, tip)).unwrap_err();
+        assert_eq!(err, PoolError::PoolFull);
+        assert_eq!(err.to_string(), "txpool is full");
+    }
+    // A better one evicts a's tail (never a0, which would open a gap before a1).
+    let d0 = pool.add_raw(&raw_tip(&d, 0, FEE, 4 * gwei)).unwrap();
+    assert!(pool.get(&a1).is_none(), "the cheapest tail is evicted");
+    for kept in [a0, b0, c0, d0] {
+        assert!(pool.get(&kept).is_some());
+    }
+    assert_eq!(pool.pending_len(), 4);
+    // Next cheapest tail is b0 (2 gwei); a0 (5 gwei) is now a's tail and safe from 2.5 gwei.
+    pool.add_raw(&raw_tip(&e, 0, FEE, 5 * gwei / 2)).unwrap();
+    assert!(pool.get(&b0).is_none());
+    assert!(pool.get(&a0).is_some());
+
+    // Queued has its own room: gapped transactions never evict pending ones.
+    let f2 = pool.add_raw(&raw_tip(&f, 2, FEE, gwei)).unwrap();
+    let f3 = pool.add_raw(&raw_tip(&f, 3, FEE, 3 * gwei)).unwrap();
+    assert_eq!((pool.pending_len(), pool.queued_len()), (4, 2));
+    // A sender cannot evict its own queued transactions to make room for more of them.
+    assert_eq!(
+        pool.add_raw(&raw_tip(&f, 4, FEE, 9 * gwei)),
+        Err(PoolError::PoolFull)
+    );
+    // Another sender that pays more evicts f's queued tail f3 (its tail, though f2 pays less).
+    let a5 = pool.add_raw(&raw_tip(&a, 5, FEE, 4 * gwei)).unwrap();
+    assert!(pool.get(&f3).is_none());
+    assert!(pool.get(&f2).is_some() && pool.get(&a5).is_some());
+    assert_eq!((pool.pending_len(), pool.queued_len()), (4, 2));
+    assert_eq!(pool.len(), 6);
+}
+
+#[test]
+fn replacement_needs_the_bump_on_both_fees() {
+    let (_dir, _node, pool) = setup();
+    let a = keys().remove(0);
+    let gwei = 1_000_000_000;
+    let first = pool.add_raw(&raw_tip(&a, 0, 10 * gwei, gwei)).unwrap();
+    // A higher fee cap alone, or a higher tip alone, is not enough.
+    for (max_fee, tip) in [(20 * gwei, gwei), (10 * gwei, 2 * gwei), (11 * gwei, gwei)] {
+        let err = pool.add_raw(&raw_tip(&a, 0, max_fee, tip)).unwrap_err();
+        assert_eq!(err, PoolError::ReplacementUnderpriced, "{max_fee} {tip}");
+        assert_eq!(err.to_string(), "replacement transaction underpriced");
+    }
+    // Just under 10% on the tip.
+    assert_eq!(
+        pool.add_raw(&raw_tip(&a, 0, 11 * gwei, 11 * gwei / 10 - 1)),
+        Err(PoolError::ReplacementUnderpriced)
+    );
+    assert_eq!(
+        pool.add_raw(&raw_tip(&a, 0, 10 * gwei, gwei)),
+        Err(PoolError::AlreadyKnown)
+    );
+    // Exactly 10% more on both replaces it.
+    let second = pool
+        .add_raw(&raw_tip(&a, 0, 11 * gwei, 11 * gwei / 10))
+        .unwrap();
+    assert_eq!(pool.len(), 1);
+    assert!(pool.get(&first).is_none());
+    assert!(pool.get(&second).is_some());
+}
+
+#[test]
+fn replacement_of_fees_near_u128_max_does_not_overflow() {
+    let rich = key(1);
+    let (_dir, _node, pool) = setup_with(
+        PoolConfig::default(),
+        config_funding([(rich.address(), U256::MAX)]),
+    );
+    // u128::MAX is 5.3% above 95% of it: not enough, and computing the bump must not overflow.
+    let high = u128::MAX / 100 * 95;
+    pool.add_raw(&raw_tip(&rich, 0, high, high)).unwrap();
+    assert_eq!(
+        pool.add_raw(&raw_tip(&rich, 0, u128::MAX, u128::MAX)),
+        Err(PoolError::ReplacementUnderpriced)
+    );
+    // 11.1% above 90% of it: enough.
+    let lower = u128::MAX / 100 * 90;
+    pool.add_raw(&raw_tip(&rich, 1, lower, lower)).unwrap();
+    let replacement = pool
+        .add_raw(&raw_tip(&rich, 1, u128::MAX, u128::MAX))
+        .unwrap();
+    assert!(pool.get(&replacement).is_some());
+    assert_eq!(pool.len(), 2);
+}
+
+#[test]
+fn queued_transactions_expire_and_rejected_nonces_demote_the_rest() {
+    let pool_config = PoolConfig {
+        queued_lifetime: Duration::from_millis(200),
+        ..PoolConfig::default()
+    };
+    let (_dir, _node, pool) = setup_with(pool_config, config());
+    let [a, b, _] = keys().try_into().unwrap();
+    let a0 = pool.add_raw(&raw(&a, 0, FEE)).unwrap();
+    let a1 = pool.add_raw(&raw(&a, 1, FEE)).unwrap();
+    let b2 = pool.add_raw(&raw(&b, 2, FEE)).unwrap();
+    assert_eq!((pool.pending_len(), pool.queued_len()), (2, 1));
+    // Block building rejected a0: a1 now waits behind a gap.
+    pool.remove_and_prune(&[a0], |_| 0);
+    assert_eq!((pool.pending_len(), pool.queued_len()), (0, 2));
+    // Filling the gap promotes it again.
+    let a0 = pool.add_raw(&raw(&a, 0, FEE * 2)).unwrap();
+    assert_eq!((pool.pending_len(), pool.queued_len()), (2, 1));
+    std::thread::sleep(Duration::from_millis(300));
+    pool.remove_and_prune(&[], |_| 0);
+    assert!(pool.get(&b2).is_none(), "queued past its lifetime");
+    assert!(
+        pool.get(&a0).is_some() && pool.get(&a1).is_some(),
+        "pending never expires"
+    );
+    assert_eq!(pool.len(), 2);
 }
