@@ -21,6 +21,17 @@ pub enum NodeError {
     /// lose the deposit for good; the operator must fix the L1 source.
     #[error(transparent)]
     DepositGap(#[from] rollup_derive::DepositNonceGap),
+    /// A block the sequencer built does not encode as a batch; nothing was stored. Not fatal:
+    /// the sequencer drops `rejected` (transactions no batch can carry) or builds smaller blocks.
+    #[error("L2 block {number} would not encode as a batch ({reason}); it was not sequenced")]
+    Unbatchable {
+        /// The number the block would have had.
+        number: u64,
+        /// Why the codec refused it.
+        reason: String,
+        /// Transactions that do not encode even alone.
+        rejected: Vec<alloy_primitives::B256>,
+    },
 }
 
 impl NodeError {

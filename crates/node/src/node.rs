@@ -10,8 +10,8 @@ use rollup_derive::{
 };
 use rollup_execution::{BlockInput, ExecutedBlock, execute_block};
 use rollup_primitives::{
-    Batch, BlockNumHash, Heads, L1Block, L1Chain, L1Notification, L2Receipt, L2Transaction,
-    RollupConfig, decode_l1_origin,
+    Batch, BatchBlock, BlockNumHash, Heads, L1Block, L1Chain, L1Notification, L2Block, L2Receipt,
+    L2Transaction, RollupConfig, decode_l1_origin,
 };
 use rollup_storage::{L1BlockRecord, StorageError, Store, StoreWriter};
 use tokio::sync::{mpsc, watch};
@@ -110,6 +110,27 @@ fn origin_of(header: &Header) -> Result<BlockNumHash> {
             header.number
         )))
     })
+}
+
+/// Encodes `block` as a one-block batch, as the batcher will.
+fn encode_alone(block: &L2Block) -> std::result::Result<(), String> {
+    let origin = decode_l1_origin(&block.header.extra_data).map_err(|err| err.to_string())?;
+    let batch = Batch {
+        parent_hash: block.header.parent_hash,
+        blocks: vec![BatchBlock {
+            timestamp: block.header.timestamp,
+            l1_origin: origin.number,
+            transactions: block
+                .transactions
+                .iter()
+                .filter_map(|tx| match tx {
+                    L2Transaction::Signed { envelope, .. } => Some(envelope.clone()),
+                    L2Transaction::Deposit(_) => None,
+                })
+                .collect(),
+        }],
+    };
+    batch.encode().map(drop).map_err(|err| err.to_string())
 }
 
 fn missing(what: String) -> NodeError {
@@ -658,6 +679,30 @@ impl RollupNode {
             batch: B256::ZERO,
         };
         let (hash, executed) = self.execute_append(&mut writer, attributes)?;
+        // Only what can be posted becomes unsafe: a block no batch can carry would stall the
+        // batcher and, once the sequencing window closes, be replaced by derivation.
+        if let Err(reason) = encode_alone(&executed.block) {
+            drop(writer);
+            let rejected = executed
+                .block
+                .transactions
+                .iter()
+                .filter(|tx| {
+                    matches!(tx, L2Transaction::Signed { .. })
+                        && encode_alone(&L2Block {
+                            header: executed.block.header.clone(),
+                            transactions: vec![(*tx).clone()],
+                        })
+                        .is_err()
+                })
+                .map(L2Transaction::hash)
+                .collect();
+            return Err(NodeError::Unbatchable {
+                number: head + 1,
+                reason,
+                rejected,
+            });
+        }
         writer.commit()?;
         self.publish_heads()?;
         Ok(Some(SequencedBlock {

@@ -2,7 +2,10 @@
 
 use std::{
     collections::HashSet,
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
@@ -12,7 +15,7 @@ use rollup_node_core::{L1Finalized, NodeError, Result, RollupNode};
 use rollup_primitives::{BlockNumHash, L1Notification};
 use tokio::{sync::mpsc, time::MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
 use crate::TxPool;
 
@@ -29,6 +32,9 @@ pub struct SequencerConfig {
 pub struct Sequencer {
     config: SequencerConfig,
     pool: Arc<TxPool>,
+    /// Most pool transactions offered to one block: halved when a block does not encode as a
+    /// batch although each of its transactions does, doubled back after each block that does.
+    max_block_txs: Arc<AtomicUsize>,
 }
 
 fn now_secs() -> u64 {
@@ -39,8 +45,12 @@ fn now_secs() -> u64 {
 
 impl Sequencer {
     /// A sequencer taking transactions from `pool`.
-    pub const fn new(config: SequencerConfig, pool: Arc<TxPool>) -> Self {
-        Self { config, pool }
+    pub fn new(config: SequencerConfig, pool: Arc<TxPool>) -> Self {
+        Self {
+            config,
+            pool,
+            max_block_txs: Arc::new(AtomicUsize::new(usize::MAX)),
+        }
     }
 
     /// Runs until `cancel` fires or the notification stream ends. Finished L1 heights are
@@ -101,17 +111,41 @@ impl Sequencer {
         // Offer more than the gas limit: transactions usually use less gas than they reserve, and
         // the executor defers whatever no longer fits (packing by gas used, as Ethereum does).
         let gas_limit = node.config().genesis.gas_limit;
-        let transactions = self
+        let mut transactions = self
             .pool
             .best(gas_limit.saturating_mul(2), base_fee, nonce_of);
+        transactions.truncate(self.max_block_txs.load(Ordering::Relaxed));
         drop(reader);
         if transactions.is_empty() && !node.next_origin_ready(now)? {
             return Ok(());
         }
         let attempted: Vec<B256> = transactions.iter().map(|tx| tx.hash()).collect();
-        let Some(block) = node.build_block(transactions, now)? else {
-            return Ok(());
+        let offered = transactions.len();
+        let block = match node.build_block(transactions, now) {
+            Ok(Some(block)) => block,
+            Ok(None) => return Ok(()),
+            Err(NodeError::Unbatchable {
+                number,
+                reason,
+                rejected,
+            }) => {
+                metrics::counter!("rollup_sequencer_unbatchable_blocks_total").increment(1);
+                if rejected.is_empty() {
+                    // Each transaction fits a batch, all of them together do not: offer fewer.
+                    let limit = (offered / 2).max(1);
+                    self.max_block_txs.store(limit, Ordering::Relaxed);
+                    warn!(target: "rollup::sequencer", number, %reason, limit, "block does not encode as a batch; building smaller blocks");
+                } else {
+                    warn!(target: "rollup::sequencer", number, %reason, dropped = rejected.len(), "transactions no batch can carry dropped from the pool");
+                    self.prune(node, &rejected)?;
+                }
+                return Ok(());
+            }
+            Err(err) => return Err(err),
         };
+        let limit = self.max_block_txs.load(Ordering::Relaxed);
+        self.max_block_txs
+            .store(limit.saturating_mul(2), Ordering::Relaxed);
         let included: HashSet<B256> = block.transactions.iter().map(|tx| tx.hash()).collect();
         let deferred: HashSet<B256> = block.deferred.iter().copied().collect();
         let rejected = attempted

@@ -7,8 +7,10 @@ use alloy_eips::{eip2718::Encodable2718, eip7702::Authorization};
 use alloy_primitives::{Address, B256, Bytes, Signature, TxKind, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
-use rollup_node_core::RollupNode;
-use rollup_primitives::{BlockNumHash, ContractAddresses, GenesisAccount, L2Genesis, RollupConfig};
+use rollup_node_core::{NodeError, RollupNode};
+use rollup_primitives::{
+    BlockNumHash, ContractAddresses, GenesisAccount, L2Genesis, L2Transaction, RollupConfig,
+};
 use rollup_sequencer::{
     MAX_BLOCK_TX_BYTES, PoolConfig, PoolError, Sequencer, SequencerConfig, TxPool,
 };
@@ -334,10 +336,7 @@ fn blocks_are_packed_by_gas_used_and_what_does_not_fit_waits() {
     );
 }
 
-#[test]
-fn transaction_types_the_batch_codec_cannot_carry_are_refused() {
-    let (_dir, _node, pool) = setup();
-    let a = keys().remove(0);
+fn eip7702(a: &PrivateKeySigner) -> Bytes {
     let authorization = Authorization {
         chain_id: U256::from(7),
         address: Address::repeat_byte(0x42),
@@ -356,7 +355,45 @@ fn transaction_types_the_batch_codec_cannot_carry_are_refused() {
         authorization_list: vec![authorization.into_signed(signature)],
         input: Bytes::new(),
     };
-    let err = pool.add_raw(&sign(&a, tx)).unwrap_err();
+    sign(a, tx)
+}
+
+/// Block building itself refuses a block that does not encode as a batch, whatever let its
+/// transactions in: nothing that cannot be posted ever becomes unsafe.
+#[test]
+fn a_block_that_does_not_encode_as_a_batch_is_never_sequenced() {
+    let (_dir, mut node, _pool) = setup();
+    let a = keys().remove(0);
+    let unbatchable = L2Transaction::decode_2718_recover(&eip7702(&a)).unwrap();
+    let hash = unbatchable.hash();
+    let err = node.build_block(vec![unbatchable], 1_000).unwrap_err();
+    match err {
+        NodeError::Unbatchable {
+            number, rejected, ..
+        } => {
+            assert_eq!(number, 1);
+            assert_eq!(
+                rejected,
+                vec![hash],
+                "the transaction that cannot be carried is named"
+            );
+        }
+        other => panic!("expected Unbatchable, got {other}"),
+    }
+    let reader = node.store().reader().unwrap();
+    assert_eq!(reader.l2_head().unwrap(), Some(0), "nothing was stored");
+    drop(reader);
+    // A batchable transaction still makes a block.
+    let ok = L2Transaction::decode_2718_recover(&raw(&a, 0, FEE)).unwrap();
+    let block = node.build_block(vec![ok], 1_000).unwrap().unwrap();
+    assert_eq!(block.number, 1);
+}
+
+#[test]
+fn transaction_types_the_batch_codec_cannot_carry_are_refused() {
+    let (_dir, _node, pool) = setup();
+    let a = keys().remove(0);
+    let err = pool.add_raw(&eip7702(&a)).unwrap_err();
     assert_eq!(err, PoolError::TxTypeNotSupported);
     assert_eq!(err.to_string(), "transaction type not supported");
     assert!(pool.is_empty());
