@@ -78,8 +78,12 @@ pub struct SequencedBlock {
     pub transactions: Vec<L2Transaction>,
     /// Receipts.
     pub receipts: Vec<L2Receipt>,
-    /// Offered transactions left for a later block because the block's gas ran out.
+    /// Offered transactions left for a later block because the block's gas ran out (or, in a
+    /// catch-up block, all of them).
     pub deferred: Vec<B256>,
+    /// Whether this was a catch-up block (timestamp in the past, L1 origin advanced, deposits
+    /// only): the chain is more than the drift behind L1 and the next block can follow at once.
+    pub catching_up: bool,
 }
 
 /// Inputs of one L2 block on top of a given parent.
@@ -662,10 +666,23 @@ impl RollupNode {
                 false,
             ),
         };
-        let timestamp = now.max(parent.timestamp).max(origin.timestamp);
-        if timestamp > origin.timestamp + self.config.max_sequencer_drift {
-            warn!(target: "rollup::sequencer", origin = origin.block.number, "L1 origin too old for the drift limit; waiting for L1");
-            return Ok(None);
+        let mut timestamp = now.max(parent.timestamp).max(origin.timestamp);
+        let mut transactions = transactions;
+        let mut held_back = Vec::new();
+        let catching_up = timestamp > origin.timestamp + self.config.max_sequencer_drift;
+        if catching_up {
+            // Behind L1 by more than the drift (the sequencer was down, or its L1 view lags):
+            // no block may carry `now`. Build a catch-up block in the past instead, at the new
+            // origin's time, with its deposits and no user transactions, as op-node does; each
+            // adopts the next L1 origin until the chain is back within the drift of L1's head.
+            if !new_epoch {
+                warn!(target: "rollup::sequencer", origin = origin.block.number, "L1 origin too old for the drift limit and no newer L1 block known; waiting for L1");
+                return Ok(None);
+            }
+            timestamp = parent.timestamp.max(origin.timestamp);
+            held_back = transactions.iter().map(L2Transaction::hash).collect();
+            transactions.clear();
+            metrics::counter!("rollup_sequencer_catch_up_blocks_total").increment(1);
         }
         let mut all = Vec::with_capacity(transactions.len() + origin.deposits.len());
         if new_epoch {
@@ -710,7 +727,8 @@ impl RollupNode {
             hash,
             transactions: executed.block.transactions,
             receipts: executed.receipts,
-            deferred: executed.deferred,
+            deferred: executed.deferred.into_iter().chain(held_back).collect(),
+            catching_up,
         }))
     }
 

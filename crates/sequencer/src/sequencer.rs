@@ -37,6 +37,9 @@ pub struct Sequencer {
     max_block_txs: Arc<AtomicUsize>,
 }
 
+/// Most catch-up blocks built in one tick, so notifications and RPC are served in between.
+const MAX_CATCH_UP_BLOCKS_PER_TICK: usize = 256;
+
 fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -88,9 +91,24 @@ impl Sequencer {
         }
     }
 
-    /// Builds one block if there is anything to put in it.
+    /// Builds one block if there is anything to put in it, or, while the chain is behind L1 by
+    /// more than the drift, a run of catch-up blocks.
     pub fn sequence(&self, node: &mut RollupNode) -> Result<()> {
-        let now = now_secs();
+        self.sequence_at(node, now_secs())
+    }
+
+    /// [`Self::sequence`] at wall-clock time `now` (seconds).
+    pub fn sequence_at(&self, node: &mut RollupNode, now: u64) -> Result<()> {
+        for _ in 0..MAX_CATCH_UP_BLOCKS_PER_TICK {
+            if !self.sequence_one(node, now)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Builds at most one block; returns whether it was a catch-up block.
+    fn sequence_one(&self, node: &mut RollupNode, now: u64) -> Result<bool> {
         let reader = node.store().reader()?;
         let head = reader.l2_head()?.unwrap_or_default();
         let header = reader.header(head)?.ok_or_else(|| {
@@ -117,13 +135,13 @@ impl Sequencer {
         transactions.truncate(self.max_block_txs.load(Ordering::Relaxed));
         drop(reader);
         if transactions.is_empty() && !node.next_origin_ready(now)? {
-            return Ok(());
+            return Ok(false);
         }
         let attempted: Vec<B256> = transactions.iter().map(|tx| tx.hash()).collect();
         let offered = transactions.len();
         let block = match node.build_block(transactions, now) {
             Ok(Some(block)) => block,
-            Ok(None) => return Ok(()),
+            Ok(None) => return Ok(false),
             Err(NodeError::Unbatchable {
                 number,
                 reason,
@@ -139,7 +157,7 @@ impl Sequencer {
                     warn!(target: "rollup::sequencer", number, %reason, dropped = rejected.len(), "transactions no batch can carry dropped from the pool");
                     self.prune(node, &rejected)?;
                 }
-                return Ok(());
+                return Ok(false);
             }
             Err(err) => return Err(err),
         };
@@ -164,7 +182,8 @@ impl Sequencer {
             .into_iter()
             .filter(|hash| !deferred.contains(hash))
             .collect();
-        self.prune(node, &leaving)
+        self.prune(node, &leaving)?;
+        Ok(block.catching_up)
     }
 
     /// Offers the transactions of removed unsafe blocks to the pool again; those that are no

@@ -9,7 +9,8 @@ use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use rollup_node_core::{NodeError, RollupNode};
 use rollup_primitives::{
-    BlockNumHash, ContractAddresses, GenesisAccount, L2Genesis, L2Transaction, RollupConfig,
+    BlockNumHash, ContractAddresses, GenesisAccount, L1Block, L1Chain, L1Notification, L2Genesis,
+    L2Transaction, RollupConfig, decode_l1_origin,
 };
 use rollup_sequencer::{
     MAX_BLOCK_TX_BYTES, PoolConfig, PoolError, Sequencer, SequencerConfig, TxPool,
@@ -679,4 +680,103 @@ fn queued_transactions_expire_and_rejected_nonces_demote_the_rest() {
         "pending never expires"
     );
     assert_eq!(pool.len(), 2);
+}
+
+/// A sequencer that was down far longer than the drift (production defaults: 600 s drift,
+/// 3 600-block window) catches up alone: catch-up blocks in the past, each adopting the next L1
+/// origin and never above origin + drift, then normal blocks with user transactions again.
+#[test]
+fn a_sequencer_stopped_for_longer_than_the_drift_catches_up_alone() {
+    let config = RollupConfig {
+        sequencing_window: 3_600,
+        max_sequencer_drift: 600,
+        ..config()
+    };
+    let (_dir, mut node, pool) = setup_with(PoolConfig::default(), config);
+    // 1 000 L1 blocks (about 3 h 20 min) went by while the sequencer was down.
+    let l1_timestamp = |number: u64| 1 + 12 * number;
+    let mut parent = B256::ZERO;
+    let blocks: Vec<L1Block> = (1..=1_000)
+        .map(|number| {
+            let hash = B256::from(U256::from(number) << 8);
+            let block = L1Block {
+                number,
+                hash,
+                parent_hash: parent,
+                timestamp: l1_timestamp(number),
+                mix_hash: B256::ZERO,
+                base_fee_per_gas: Some(1),
+                transactions: vec![],
+                receipts: vec![],
+            };
+            parent = hash;
+            block
+        })
+        .collect();
+    node.handle_notification(&L1Notification::Committed {
+        new: Arc::new(L1Chain::new(blocks).unwrap()),
+    })
+    .unwrap();
+    let a = keys().remove(0);
+    pool.add_raw(&raw(&a, 0, FEE)).unwrap();
+
+    let now = l1_timestamp(1_000) + 5;
+    let sequencer = sequencer(&pool);
+    // Catch-up blocks go out in runs within one tick; once within the drift, each normal block
+    // (one per tick) adopts the next origin until L1's head.
+    let head_origin = |node: &RollupNode| {
+        let reader = node.store().reader().unwrap();
+        let header = reader
+            .header(reader.l2_head().unwrap().unwrap())
+            .unwrap()
+            .unwrap();
+        decode_l1_origin(&header.extra_data).unwrap().number
+    };
+    let mut ticks = 0;
+    while head_origin(&node) < 1_000 {
+        sequencer.sequence_at(&mut node, now).unwrap();
+        ticks += 1;
+        assert!(ticks <= 100, "stuck at origin {}", head_origin(&node));
+    }
+    sequencer.sequence_at(&mut node, now).unwrap();
+    let reader = node.store().reader().unwrap();
+    let head = reader.l2_head().unwrap().unwrap();
+    assert!(head >= 1_000, "one block per L1 origin, got {head}");
+    let mut parent_timestamp = 0;
+    let mut user_tx_block = None;
+    for number in 1..=head {
+        let header = reader.header(number).unwrap().unwrap();
+        let origin = decode_l1_origin(&header.extra_data).unwrap();
+        assert!(
+            header.timestamp >= parent_timestamp,
+            "L2 time never goes back"
+        );
+        assert!(header.timestamp >= l1_timestamp(origin.number));
+        assert!(
+            header.timestamp <= l1_timestamp(origin.number) + 600,
+            "block {number} is beyond its origin's drift"
+        );
+        parent_timestamp = header.timestamp;
+        if reader
+            .body(number)
+            .unwrap()
+            .unwrap()
+            .iter()
+            .any(|tx| !tx.is_deposit())
+        {
+            user_tx_block.get_or_insert((number, header.timestamp, origin.number));
+        }
+    }
+    let head_origin = decode_l1_origin(&reader.header(head).unwrap().unwrap().extra_data).unwrap();
+    assert_eq!(head_origin.number, 1_000, "back at L1's head");
+    let (_, timestamp, origin) = user_tx_block.expect("the user's transaction was included");
+    assert_eq!(
+        timestamp, now,
+        "user transactions wait for a block at the current time"
+    );
+    assert!(
+        now <= l1_timestamp(origin) + 600,
+        "the first block at the current time is back within the drift"
+    );
+    assert!(pool.is_empty());
 }
