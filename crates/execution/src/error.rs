@@ -13,6 +13,9 @@ pub enum ExecutionError {
     /// A simulated call is invalid before execution (e.g. gas below intrinsic gas).
     #[error("invalid call: {0}")]
     InvalidCall(String),
+    /// A simulated call was still running at its deadline and was stopped.
+    #[error("the call ran past its deadline and was stopped")]
+    CallTimedOut,
 }
 
 /// Result alias for this crate.

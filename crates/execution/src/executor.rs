@@ -1,15 +1,18 @@
 //! Block execution with revm.
 
+use std::time::Instant;
+
 use alloy_consensus::{EMPTY_OMMER_ROOT_HASH, Header, Transaction as _, TxEnvelope};
 use alloy_eips::eip7702::RecoveredAuthorization;
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, map::HashMap};
 use revm::{
-    Context, Database, DatabaseCommit, DatabaseRef, ExecuteCommitEvm, ExecuteEvm, MainBuilder,
-    MainContext,
+    Context, Database, DatabaseCommit, DatabaseRef, ExecuteCommitEvm, InspectEvm, Inspector,
+    MainBuilder, MainContext,
     context::{BlockEnv, CfgEnv, TxEnv, result::ExecutionResult},
     context_interface::ContextTr,
     context_interface::block::BlobExcessGasAndPrice,
     database::{BundleState, State, states::bundle_state::BundleRetention},
+    interpreter::{InstructionResult, Interpreter},
     primitives::hardfork::SpecId,
     state::Account,
 };
@@ -295,13 +298,74 @@ pub struct CallRequest {
     pub input: Bytes,
 }
 
+/// How many instructions [`CallDeadline`] lets run between two looks at the clock. Reading it
+/// costs about as much as a few dozen cheap instructions; revm runs tens of millions of them a
+/// second, so the deadline is overshot by at most this many instructions, well under a
+/// millisecond of plain computation.
+const DEADLINE_CHECK_INTERVAL: u32 = 4_096;
+
+/// Stops a simulated call at a wall-clock deadline.
+///
+/// revm has no clock of its own, and gas bounds time only loosely: it prices an instruction at
+/// what it costs with warm caches, so a call that reads state from a cold database, or runs on
+/// a node with a high gas cap, can take seconds, and a node serving many such calls stops
+/// answering. So [`simulate_call`] runs the interpreter with this inspector (revm calls
+/// `Inspector::step` before every instruction). It counts instructions and reads the clock every
+/// [`DEADLINE_CHECK_INTERVAL`] of them; once past the deadline it halts the frame it is in,
+/// and halts every later instruction too, so the parent frames (which see a failed call and
+/// would carry on) halt at their next instruction and the whole call unwinds at once.
+/// [`simulate_call`] then reports [`ExecutionError::CallTimedOut`] instead of the halt.
+#[derive(Debug)]
+struct CallDeadline {
+    deadline: Option<Instant>,
+    steps_until_check: u32,
+    expired: bool,
+}
+
+impl CallDeadline {
+    const fn new(deadline: Option<Instant>) -> Self {
+        Self {
+            deadline,
+            steps_until_check: DEADLINE_CHECK_INTERVAL,
+            expired: false,
+        }
+    }
+}
+
+impl<CTX> Inspector<CTX> for CallDeadline {
+    #[inline]
+    fn step(&mut self, interp: &mut Interpreter, _context: &mut CTX) {
+        if !self.expired {
+            let Some(deadline) = self.deadline else {
+                return;
+            };
+            self.steps_until_check -= 1;
+            if self.steps_until_check > 0 {
+                return;
+            }
+            self.steps_until_check = DEADLINE_CHECK_INTERVAL;
+            if Instant::now() < deadline {
+                return;
+            }
+            self.expired = true;
+        }
+        // Out of gas: the frame ends with nothing to keep, like any other halt.
+        interp.halt(InstructionResult::OutOfGas);
+    }
+}
+
 /// Executes `call` on top of the state after `header`, without fees or nonce checks, and
 /// returns the result; nothing is committed.
+///
+/// With a `deadline`, a call still running then is stopped and the answer is
+/// [`ExecutionError::CallTimedOut`] (see [`CallDeadline`]); callers that serve untrusted requests
+/// must set one.
 pub fn simulate_call<DB>(
     db: DB,
     header: &Header,
     chain_id: u64,
     call: CallRequest,
+    deadline: Option<Instant>,
 ) -> Result<ExecutionResult>
 where
     DB: DatabaseRef,
@@ -324,7 +388,7 @@ where
             header.base_fee_per_gas.unwrap_or_default(),
             header.mix_hash,
         ))
-        .build_mainnet();
+        .build_mainnet_with_inspector(CallDeadline::new(deadline));
     let tx = TxEnv {
         caller: call.from,
         gas_limit: call.gas.unwrap_or(header.gas_limit).min(header.gas_limit),
@@ -335,7 +399,11 @@ where
         chain_id: Some(chain_id),
         ..Default::default()
     };
-    match evm.transact(tx) {
+    let outcome = evm.inspect_tx(tx);
+    if evm.inspector.expired {
+        return Err(ExecutionError::CallTimedOut);
+    }
+    match outcome {
         Ok(result) => Ok(result.result),
         Err(revm::context::result::EVMError::Database(err)) => Err(ExecutionError::Database {
             block: number,
@@ -367,4 +435,98 @@ pub fn intrinsic_gas(envelope: &TxEnvelope) -> u64 {
         None,
     );
     (gas.initial_regular_gas + gas.initial_state_gas).max(gas.floor_gas)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use revm::{
+        bytecode::Bytecode,
+        context::result::HaltReason,
+        database::{CacheDB, EmptyDB},
+        state::AccountInfo,
+    };
+
+    use super::*;
+
+    const LOOP: Address = Address::repeat_byte(0x10);
+
+    /// A state holding, at [`LOOP`], `JUMPDEST PUSH1 0 JUMP`: a loop that only gas ends.
+    fn state_with_loop() -> CacheDB<EmptyDB> {
+        let mut db = CacheDB::new(EmptyDB::new());
+        let code = Bytecode::new_raw(Bytes::from_static(&[0x5b, 0x60, 0x00, 0x56]));
+        db.insert_account_info(
+            LOOP,
+            AccountInfo {
+                code_hash: code.hash_slow(),
+                code: Some(code),
+                ..Default::default()
+            },
+        );
+        db
+    }
+
+    fn header(gas_limit: u64) -> Header {
+        Header {
+            gas_limit,
+            base_fee_per_gas: Some(0),
+            ..Default::default()
+        }
+    }
+
+    fn call_loop() -> CallRequest {
+        CallRequest {
+            to: Some(LOOP),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_call_past_its_deadline_is_stopped() {
+        let limit = Duration::from_millis(100);
+        let started = Instant::now();
+        // Gas enough to loop for hours: only the deadline can end it.
+        let result = simulate_call(
+            state_with_loop(),
+            &header(u64::MAX / 4),
+            1,
+            call_loop(),
+            Some(started + limit),
+        );
+        let elapsed = started.elapsed();
+        assert!(
+            matches!(result, Err(ExecutionError::CallTimedOut)),
+            "{result:?}"
+        );
+        assert!(elapsed >= limit, "stopped early, after {elapsed:?}");
+        assert!(elapsed < limit * 10, "stopped only after {elapsed:?}");
+    }
+
+    #[test]
+    fn a_call_that_ends_in_time_keeps_its_result() {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let result = simulate_call(
+            state_with_loop(),
+            &header(100_000),
+            1,
+            call_loop(),
+            Some(deadline),
+        )
+        .unwrap();
+        assert!(
+            matches!(
+                result,
+                ExecutionResult::Halt {
+                    reason: HaltReason::OutOfGas(_),
+                    ..
+                }
+            ),
+            "{result:?}"
+        );
+        assert_eq!(result.tx_gas_used(), 100_000);
+        let without_deadline =
+            simulate_call(state_with_loop(), &header(100_000), 1, call_loop(), None).unwrap();
+        assert_eq!(without_deadline, result);
+    }
 }

@@ -10,6 +10,8 @@
 //!   can never vanish.
 //! - Deposits pay no gas fee and are not bound by the block gas limit (they have their own
 //!   per-L1-block budget, enforced by derivation).
+//! - A simulated call ([`simulate_call`]) given a deadline ends by it, within a few thousand
+//!   instructions, whatever its code does: revm has no clock, so an inspector reads one.
 
 mod error;
 mod executor;

@@ -49,6 +49,23 @@ pub enum RpcError {
     /// `eth_estimateGas`: the call fails even with the highest gas limit allowed.
     #[error("gas required exceeds allowance ({0})")]
     GasExceedsAllowance(u64),
+    /// `eth_call` asks for more gas than the node's gas cap (reth's wording, then what to do).
+    #[error(
+        "intrinsic gas too high: the call asks for {requested} gas, above this node's gas cap of {cap}; ask for less"
+    )]
+    GasAboveCap {
+        /// Gas the call asked for.
+        requested: u64,
+        /// The node's gas cap (`--rpc-gascap`).
+        cap: u64,
+    },
+    /// The call was still running at the time limit and was stopped (geth's wording).
+    #[error("execution aborted (timeout = {0:?})")]
+    ExecutionTimeout(std::time::Duration),
+    /// The server is at one of its limits (heavy-request slots, database readers); the same
+    /// request may succeed shortly.
+    #[error("server busy: {0}; retry later")]
+    Busy(String),
     /// Reading the database failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -79,10 +96,12 @@ impl RpcError {
     pub const fn code(&self) -> i32 {
         match self {
             Self::InvalidParams(_) | Self::InvalidBlockRange { .. } => INVALID_PARAMS_CODE,
-            Self::UnknownBlock(_) | Self::ExecutionFailed(_) | Self::GasExceedsAllowance(_) => {
-                SERVER_ERROR_CODE
-            }
-            Self::BlockRangeTooLarge(_) => LIMIT_EXCEEDED_CODE,
+            Self::UnknownBlock(_)
+            | Self::ExecutionFailed(_)
+            | Self::GasExceedsAllowance(_)
+            | Self::GasAboveCap { .. }
+            | Self::ExecutionTimeout(_) => SERVER_ERROR_CODE,
+            Self::BlockRangeTooLarge(_) | Self::Busy(_) => LIMIT_EXCEEDED_CODE,
             Self::Reverted { .. } => EXECUTION_REVERTED_CODE,
             // The client asked for something the node does not have: not a server fault.
             Self::Storage(StorageError::NotFound(_) | StorageError::HistoryPruned { .. }) => {

@@ -1,6 +1,9 @@
 //! The `eth_*`, `net_*` and `web3_*` handlers.
 
-use std::sync::Arc;
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use alloy_consensus::{Header, Transaction as _};
 use alloy_eips::{BlockId, BlockNumberOrTag, eip2718::Encodable2718};
@@ -24,6 +27,7 @@ use rollup_execution::{
 use rollup_primitives::{L2Receipt, L2Transaction, decode_l1_origin};
 use rollup_storage::{HistoricalState, StorageError, StoreReader};
 use serde::{Serialize, de::DeserializeOwned};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::debug;
 
 use crate::{
@@ -38,11 +42,57 @@ pub(crate) const SUGGESTED_PRIORITY_FEE: u64 = 1_000_000_000;
 /// Gas every transaction pays before execution.
 const TX_BASE_GAS: u64 = 21_000;
 
+/// How long a handler keeps retrying to open a read transaction while every MDBX reader slot
+/// is taken, before it answers "server busy".
+const READER_RETRY: Duration = Duration::from_millis(250);
+
 /// The state shared by all handlers.
 #[derive(Debug)]
 pub(crate) struct EthApi {
     pub(crate) ctx: RpcContext,
     pub(crate) max_block_range: u64,
+    pub(crate) gas_cap: u64,
+    pub(crate) evm_timeout: Duration,
+    pub(crate) heavy: HeavySlots,
+}
+
+/// The slots heavy requests run in: a request waits for one (asynchronously, holding no thread)
+/// at most `queue_timeout`, and holds it until its blocking work ends.
+#[derive(Debug)]
+pub(crate) struct HeavySlots {
+    slots: Arc<Semaphore>,
+    max: usize,
+    queue_timeout: Duration,
+}
+
+impl HeavySlots {
+    /// `max` slots (at least one: zero would refuse every heavy request).
+    pub(crate) fn new(max: usize, queue_timeout: Duration) -> Self {
+        let max = max.max(1);
+        Self {
+            slots: Arc::new(Semaphore::new(max)),
+            max,
+            queue_timeout,
+        }
+    }
+
+    async fn acquire(&self, method: &'static str) -> Result<OwnedSemaphorePermit> {
+        match tokio::time::timeout(self.queue_timeout, Arc::clone(&self.slots).acquire_owned())
+            .await
+        {
+            Ok(Ok(permit)) => Ok(permit),
+            // The semaphore is never closed; treat it like a full queue all the same.
+            Ok(Err(_)) | Err(_) => {
+                metrics::counter!("rollup_rpc_busy_total", "method" => method).increment(1);
+                Err(RpcError::Busy(format!(
+                    "all {} slots for heavy requests (eth_call, eth_estimateGas, eth_getLogs, \
+                     eth_feeHistory, rollup_getProof, rollup_getWithdrawalProof) stayed taken \
+                     for {:?}",
+                    self.max, self.queue_timeout
+                )))
+            }
+        }
+    }
 }
 
 /// Positional JSON-RPC parameters, decoded one by one so an error names the bad argument.
@@ -90,8 +140,9 @@ fn respond<R>(name: &'static str, result: Result<R>) -> Result<R, ErrorObjectOwn
     })
 }
 
-/// Registers a handler that only does quick MDBX reads; it runs inline on the server task.
-pub(crate) fn method<R, F>(module: &mut RpcModule<EthApi>, name: &'static str, handler: F)
+/// Registers a handler that touches neither the database nor the pool (constants, the config);
+/// it runs inline on the server task.
+pub(crate) fn inline_method<R, F>(module: &mut RpcModule<EthApi>, name: &'static str, handler: F)
 where
     R: Serialize + Clone + 'static,
     F: Fn(&EthApi, Args) -> Result<R> + Send + Sync + 'static,
@@ -107,8 +158,9 @@ where
         .unwrap_or_else(|err| panic!("RPC method {name} registered twice: {err}"));
 }
 
-/// Registers a handler that may run long (EVM calls, log scans); it runs on a blocking thread.
-pub(crate) fn blocking_method<R, F>(module: &mut RpcModule<EthApi>, name: &'static str, handler: F)
+/// Registers a handler that reads the database or the pool: it runs on a blocking thread, so a
+/// slow read (a cold page, a long history) never holds up the async workers.
+pub(crate) fn method<R, F>(module: &mut RpcModule<EthApi>, name: &'static str, handler: F)
 where
     R: Serialize + Clone + 'static,
     F: Fn(&EthApi, Args) -> Result<R> + Clone + Send + Sync + 'static,
@@ -120,6 +172,36 @@ where
                 name,
                 Args::parse(&params).and_then(|args| handler(&api, args)),
             )
+        })
+        .unwrap_or_else(|err| panic!("RPC method {name} registered twice: {err}"));
+}
+
+/// Registers a heavy handler (one that executes or scans): it waits for a slot of
+/// [`HeavySlots`], then runs on a blocking thread holding it.
+pub(crate) fn heavy_method<R, F>(module: &mut RpcModule<EthApi>, name: &'static str, handler: F)
+where
+    R: Serialize + Clone + Send + 'static,
+    F: Fn(&EthApi, Args) -> Result<R> + Clone + Send + Sync + 'static,
+{
+    module
+        .register_async_method(name, move |params, api, _| {
+            let handler = handler.clone();
+            async move {
+                metrics::counter!("rollup_rpc_requests_total", "method" => name).increment(1);
+                let result = async {
+                    let args = Args::parse(&params)?;
+                    let slot = api.heavy.acquire(name).await?;
+                    tokio::task::spawn_blocking(move || {
+                        let result = handler(&api, args);
+                        drop(slot);
+                        result
+                    })
+                    .await
+                    .map_err(|err| RpcError::Internal(format!("{name} handler failed: {err}")))?
+                }
+                .await;
+                respond(name, result)
+            }
         })
         .unwrap_or_else(|err| panic!("RPC method {name} registered twice: {err}"));
 }
@@ -170,6 +252,30 @@ fn stored_head(reader: &StoreReader) -> Result<u64> {
 }
 
 impl EthApi {
+    /// A read transaction. While every MDBX reader slot is taken it retries for
+    /// [`READER_RETRY`] (slots free up as other requests end), then answers "server busy".
+    /// Runs on blocking threads only: it sleeps between attempts.
+    pub(crate) fn reader(&self) -> Result<StoreReader> {
+        let give_up = Instant::now() + READER_RETRY;
+        let mut pause = Duration::from_millis(2);
+        loop {
+            match self.ctx.store.reader() {
+                Ok(reader) => return Ok(reader),
+                Err(err) if err.is_temporary() => {
+                    if Instant::now() + pause > give_up {
+                        metrics::counter!("rollup_rpc_readers_full_total").increment(1);
+                        return Err(RpcError::Busy(format!(
+                            "the database has no free reader slot ({err})"
+                        )));
+                    }
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+    }
+
     /// A block tag as a number; `None` for a number above the head.
     fn tag_number(&self, head: u64, tag: BlockNumberOrTag) -> Option<u64> {
         let number = match tag {
@@ -207,7 +313,7 @@ impl EthApi {
         id: Option<BlockId>,
         query: impl FnOnce(StateView<'_>, &Header) -> Result<T>,
     ) -> Result<T> {
-        let reader = self.ctx.store.reader()?;
+        let reader = self.reader()?;
         let head = stored_head(&reader)?;
         let number = self.existing_block(&reader, id.unwrap_or_default())?;
         let header = reader
@@ -304,22 +410,51 @@ impl EthApi {
         Ok(Some(out))
     }
 
+    /// The limits one EVM request runs within, its clock started now.
+    fn call_limits(&self) -> CallLimits {
+        CallLimits {
+            deadline: Instant::now() + self.evm_timeout,
+            timeout: self.evm_timeout,
+        }
+    }
+
+    /// `eth_call`. As reth: asking for more gas than the cap is refused; asking for none gives
+    /// the cap (and the block gas limit bounds both, as for any transaction).
     fn call(&self, request: TransactionRequest, block: Option<BlockId>) -> Result<Bytes> {
-        let call = call_request(request)?;
+        let mut call = call_request(request)?;
+        match call.gas {
+            Some(requested) if requested > self.gas_cap => {
+                return Err(RpcError::GasAboveCap {
+                    requested,
+                    cap: self.gas_cap,
+                });
+            }
+            Some(_) => {}
+            None => call.gas = Some(self.gas_cap),
+        }
         let chain_id = self.ctx.config.l2_chain_id;
+        let limits = self.call_limits();
         self.with_state(block, |state, header| {
-            match run_call(state, header, chain_id, call)? {
+            match run_call(state, header, chain_id, call, &limits)? {
                 ExecutionResult::Success { output, .. } => Ok(output.into_data()),
                 result => Err(failure(result)),
             }
         })
     }
 
+    /// `eth_estimateGas`: a search for the lowest gas limit that succeeds, at most the
+    /// request's gas, the block gas limit and the gas cap (a request above the cap is clamped to
+    /// it, as geth does). All trial runs share one time limit.
     fn estimate_gas(&self, request: TransactionRequest, block: Option<BlockId>) -> Result<U64> {
         let call = call_request(request)?;
         let chain_id = self.ctx.config.l2_chain_id;
+        let limits = self.call_limits();
         self.with_state(block, |state, header| {
-            let mut high = call.gas.unwrap_or(header.gas_limit).min(header.gas_limit);
+            let mut high = call
+                .gas
+                .unwrap_or(header.gas_limit)
+                .min(header.gas_limit)
+                .min(self.gas_cap);
             let cap = high;
             let attempt = |gas: u64| {
                 run_call(
@@ -330,6 +465,7 @@ impl EthApi {
                         gas: Some(gas),
                         ..call.clone()
                     },
+                    &limits,
                 )
             };
             let (used, refunded) = match attempt(high)? {
@@ -385,7 +521,7 @@ impl EthApi {
     }
 
     fn logs(&self, filter: &Filter) -> Result<Vec<alloy_rpc_types_eth::Log>> {
-        let reader = self.ctx.store.reader()?;
+        let reader = self.reader()?;
         let head = stored_head(&reader)?;
         let (from, to) = match filter.block_option {
             FilterBlockOption::AtBlockHash(hash) => {
@@ -575,14 +711,26 @@ fn call_request(request: TransactionRequest) -> Result<CallRequest> {
     })
 }
 
+/// When an EVM request must end.
+struct CallLimits {
+    deadline: Instant,
+    /// The configured limit, for the error message.
+    timeout: Duration,
+}
+
 fn run_call(
     state: StateView<'_>,
     header: &Header,
     chain_id: u64,
     call: CallRequest,
+    limits: &CallLimits,
 ) -> Result<ExecutionResult> {
-    simulate_call(state, header, chain_id, call).map_err(|err| match err {
+    simulate_call(state, header, chain_id, call, Some(limits.deadline)).map_err(|err| match err {
         ExecutionError::InvalidCall(message) => RpcError::ExecutionFailed(message),
+        ExecutionError::CallTimedOut => {
+            metrics::counter!("rollup_rpc_evm_timeouts_total").increment(1);
+            RpcError::ExecutionTimeout(limits.timeout)
+        }
         err => RpcError::Internal(err.to_string()),
     })
 }
@@ -609,23 +757,23 @@ fn failure(result: ExecutionResult) -> RpcError {
 
 /// Registers the `eth_*`, `net_*` and `web3_*` methods.
 pub(crate) fn register(module: &mut RpcModule<EthApi>) {
-    method(module, "web3_clientVersion", |_, _| {
+    inline_method(module, "web3_clientVersion", |_, _| {
         Ok(concat!("rollup-node/", env!("CARGO_PKG_VERSION")).to_string())
     });
-    method(module, "net_version", |api, _| {
+    inline_method(module, "net_version", |api, _| {
         Ok(api.ctx.config.l2_chain_id.to_string())
     });
-    method(module, "net_listening", |_, _| Ok(true));
-    method(module, "eth_chainId", |api, _| {
+    inline_method(module, "net_listening", |_, _| Ok(true));
+    inline_method(module, "eth_chainId", |api, _| {
         Ok(U64::from(api.ctx.config.l2_chain_id))
     });
-    method(module, "eth_syncing", |_, _| Ok(false));
-    method(module, "eth_accounts", |_, _| Ok(Vec::<Address>::new()));
+    inline_method(module, "eth_syncing", |_, _| Ok(false));
+    inline_method(module, "eth_accounts", |_, _| Ok(Vec::<Address>::new()));
     method(module, "eth_blockNumber", |api, _| {
-        Ok(U64::from(stored_head(&api.ctx.store.reader()?)?))
+        Ok(U64::from(stored_head(&api.reader()?)?))
     });
     method(module, "eth_gasPrice", |api, _| {
-        let reader = api.ctx.store.reader()?;
+        let reader = api.reader()?;
         let head = stored_head(&reader)?;
         let base_fee = reader
             .header(head)?
@@ -633,7 +781,7 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
             .unwrap_or_default();
         Ok(U256::from(base_fee) + U256::from(SUGGESTED_PRIORITY_FEE))
     });
-    method(module, "eth_maxPriorityFeePerGas", |_, _| {
+    inline_method(module, "eth_maxPriorityFeePerGas", |_, _| {
         Ok(U256::from(SUGGESTED_PRIORITY_FEE))
     });
 
@@ -687,7 +835,7 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
     method(module, "eth_getBlockByNumber", |api, args| {
         let tag: BlockNumberOrTag = args.required(0, "block number")?;
         let full = args.optional(1, "full transactions")?.unwrap_or(false);
-        let reader = api.ctx.store.reader()?;
+        let reader = api.reader()?;
         match api.block_number(&reader, BlockId::Number(tag))? {
             Some(number) => api.block(&reader, number, full),
             None => Ok(None),
@@ -696,7 +844,7 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
     method(module, "eth_getBlockByHash", |api, args| {
         let hash: B256 = args.required(0, "block hash")?;
         let full = args.optional(1, "full transactions")?.unwrap_or(false);
-        let reader = api.ctx.store.reader()?;
+        let reader = api.reader()?;
         match reader.block_number(hash)? {
             Some(number) => api.block(&reader, number, full),
             None => Ok(None),
@@ -707,7 +855,7 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
         "eth_getBlockTransactionCountByNumber",
         |api, args| {
             let tag: BlockNumberOrTag = args.required(0, "block number")?;
-            let reader = api.ctx.store.reader()?;
+            let reader = api.reader()?;
             let Some(number) = api.block_number(&reader, BlockId::Number(tag))? else {
                 return Ok(None);
             };
@@ -716,7 +864,7 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
     );
     method(module, "eth_getBlockTransactionCountByHash", |api, args| {
         let hash: B256 = args.required(0, "block hash")?;
-        let reader = api.ctx.store.reader()?;
+        let reader = api.reader()?;
         let Some(number) = reader.block_number(hash)? else {
             return Ok(None);
         };
@@ -724,7 +872,7 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
     });
     method(module, "eth_getBlockReceipts", |api, args| {
         let id: BlockId = args.required(0, "block")?;
-        let reader = api.ctx.store.reader()?;
+        let reader = api.reader()?;
         match api.block_number(&reader, id)? {
             Some(number) => api.block_receipts(&reader, number),
             None => Ok(None),
@@ -733,7 +881,7 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
 
     method(module, "eth_getTransactionByHash", |api, args| {
         let hash: B256 = args.required(0, "transaction hash")?;
-        let Some(stored) = api.ctx.store.reader()?.transaction(hash)? else {
+        let Some(stored) = api.reader()?.transaction(hash)? else {
             return Ok(None);
         };
         let at = TxLocation {
@@ -750,7 +898,7 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
         |api, args| {
             let tag: BlockNumberOrTag = args.required(0, "block number")?;
             let index: U64 = args.required(1, "transaction index")?;
-            let reader = api.ctx.store.reader()?;
+            let reader = api.reader()?;
             let number = api.block_number(&reader, BlockId::Number(tag))?;
             api.transaction_in_block(&reader, number, index)
         },
@@ -761,14 +909,14 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
         |api, args| {
             let hash: B256 = args.required(0, "block hash")?;
             let index: U64 = args.required(1, "transaction index")?;
-            let reader = api.ctx.store.reader()?;
+            let reader = api.reader()?;
             let number = reader.block_number(hash)?;
             api.transaction_in_block(&reader, number, index)
         },
     );
     method(module, "eth_getTransactionReceipt", |api, args| {
         let hash: B256 = args.required(0, "transaction hash")?;
-        let Some(stored) = api.ctx.store.reader()?.transaction(hash)? else {
+        let Some(stored) = api.reader()?.transaction(hash)? else {
             return Ok(None);
         };
         let at = TxLocation {
@@ -786,7 +934,7 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
         )))
     });
 
-    blocking_method(module, "eth_call", |api, args| {
+    heavy_method(module, "eth_call", |api, args| {
         let request: TransactionRequest = args.required(0, "call")?;
         if args
             .optional::<serde_json::Value>(2, "state overrides")?
@@ -798,11 +946,11 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
         }
         api.call(request, args.optional(1, "block")?)
     });
-    blocking_method(module, "eth_estimateGas", |api, args| {
+    heavy_method(module, "eth_estimateGas", |api, args| {
         let request: TransactionRequest = args.required(0, "call")?;
         api.estimate_gas(request, args.optional(1, "block")?)
     });
-    blocking_method(module, "eth_getLogs", |api, args| {
+    heavy_method(module, "eth_getLogs", |api, args| {
         let filter: Filter = args.required(0, "filter")?;
         api.logs(&filter)
     });

@@ -14,7 +14,17 @@
 //! # Invariants
 //! - Handlers only read MDBX through read transactions opened per request and dropped before
 //!   the response is sent; they never write, never hold the node's context and never block
-//!   the node. EVM calls and log scans run on blocking threads.
+//!   the node. Every handler that reads the database (or the pool) runs on a blocking thread,
+//!   never on the async workers that accept connections, so a slow read cannot stall cheap
+//!   requests such as `eth_chainId`.
+//! - Heavy requests (`eth_call`, `eth_estimateGas`, `eth_getLogs`, `eth_feeHistory`,
+//!   `rollup_getProof`, `rollup_getWithdrawalProof`: those that execute or scan) run at most
+//!   [`RpcServerConfig::max_heavy_requests`] at a time; one that finds no slot within
+//!   [`RpcServerConfig::heavy_queue_timeout`] is answered "server busy" (`-32005`).
+//! - An EVM call runs with at most [`RpcServerConfig::gas_cap`] gas and stops after
+//!   [`RpcServerConfig::evm_timeout`] of wall-clock time, whatever its code does.
+//! - A full MDBX reader table is retried briefly, then answered "server busy" (`-32005`); it
+//!   never fails anything but the request.
 //! - One request sees one consistent snapshot: a block, its receipts and the state it is
 //!   resolved against come from the same read transaction.
 //! - Request data never panics a handler: malformed input is `-32602`, a missing block is
@@ -31,7 +41,7 @@ pub use rollup::{
 };
 mod types;
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use rollup_primitives::{Heads, RollupConfig};
 use rollup_storage::Store;
@@ -48,8 +58,25 @@ pub use types::{
 
 /// Default largest block range one `eth_getLogs` may scan.
 pub const DEFAULT_MAX_BLOCK_RANGE: u64 = 10_000;
+/// Default gas cap of `eth_call` and `eth_estimateGas` (reth's and geth's `--rpc.gascap`).
+pub const DEFAULT_GAS_CAP: u64 = 50_000_000;
+/// Default wall-clock limit of one `eth_call` or `eth_estimateGas` (reth's `--rpc.evm-timeout`,
+/// geth's `--rpc.evmtimeout`).
+pub const DEFAULT_EVM_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default longest wait of a heavy request for a free slot before it is answered "server busy":
+/// as long as one call may run, so a request queued behind running calls normally gets a slot.
+pub const DEFAULT_HEAVY_QUEUE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Where and how the server listens.
+/// Default number of heavy requests run at once: twice the CPU cores (at least 4). They are
+/// mostly CPU-bound (EVM) or page-cache reads, so more would only share the same cores.
+pub fn default_max_heavy_requests() -> usize {
+    std::thread::available_parallelism()
+        .map_or(2, std::num::NonZeroUsize::get)
+        .saturating_mul(2)
+        .max(4)
+}
+
+/// Where and how the server listens, and the limits every request runs within.
 #[derive(Debug, Clone)]
 pub struct RpcServerConfig {
     /// Listen address (port 0 picks a free port; [`start_server`] returns the bound one).
@@ -58,6 +85,17 @@ pub struct RpcServerConfig {
     pub max_block_range: u64,
     /// Most concurrent connections (HTTP and WebSocket together).
     pub max_connections: u32,
+    /// Most gas one `eth_call` or `eth_estimateGas` may use. As reth: an `eth_call` that asks for
+    /// more is refused ("intrinsic gas too high"), one that asks for none gets this much (or
+    /// the block gas limit, if lower); `eth_estimateGas` searches up to it.
+    pub gas_cap: u64,
+    /// Wall-clock limit of one `eth_call` or `eth_estimateGas` (all its trial runs together);
+    /// past it the call is stopped and answered "execution aborted (timeout = …)".
+    pub evm_timeout: Duration,
+    /// Most heavy requests (those that execute or scan) running at once.
+    pub max_heavy_requests: usize,
+    /// Longest a heavy request waits for a slot before it is answered "server busy".
+    pub heavy_queue_timeout: Duration,
 }
 
 impl Default for RpcServerConfig {
@@ -66,6 +104,10 @@ impl Default for RpcServerConfig {
             addr: SocketAddr::from(([127, 0, 0, 1], 8545)),
             max_block_range: DEFAULT_MAX_BLOCK_RANGE,
             max_connections: 100,
+            gas_cap: DEFAULT_GAS_CAP,
+            evm_timeout: DEFAULT_EVM_TIMEOUT,
+            max_heavy_requests: default_max_heavy_requests(),
+            heavy_queue_timeout: DEFAULT_HEAVY_QUEUE_TIMEOUT,
         }
     }
 }
@@ -104,22 +146,35 @@ pub async fn start_server(
     let addr = server
         .local_addr()
         .map_err(|err| server_error(err.to_string()))?;
-    let handle = server.start(rpc_module_with_limits(ctx, config.max_block_range));
-    info!(target: "rollup::rpc", %addr, "JSON-RPC server listening (HTTP and WebSocket)");
+    let handle = server.start(rpc_module_with_limits(ctx, &config));
+    info!(
+        target: "rollup::rpc", %addr,
+        gas_cap = config.gas_cap, evm_timeout = ?config.evm_timeout,
+        max_heavy_requests = config.max_heavy_requests,
+        "JSON-RPC server listening (HTTP and WebSocket)"
+    );
     Ok((addr, handle))
 }
 
-/// Every method of this crate in one module, with the default `eth_getLogs` range limit, so a
-/// host (reth) can merge it into its own server.
+/// Every method of this crate in one module, with the default limits
+/// ([`RpcServerConfig::default`]), so a host (reth) can merge it into its own server.
 pub fn rpc_module(ctx: RpcContext) -> jsonrpsee::RpcModule<()> {
-    rpc_module_with_limits(ctx, DEFAULT_MAX_BLOCK_RANGE)
+    rpc_module_with_limits(ctx, &RpcServerConfig::default())
 }
 
-/// [`rpc_module`] with an explicit `eth_getLogs` block range limit.
-pub fn rpc_module_with_limits(ctx: RpcContext, max_block_range: u64) -> jsonrpsee::RpcModule<()> {
+/// [`rpc_module`] with the request limits of `config` (its address and connection limit belong
+/// to a server and are not used here). The heavy-request slots belong to the module: two
+/// modules built from one config have twice the slots.
+pub fn rpc_module_with_limits(
+    ctx: RpcContext,
+    config: &RpcServerConfig,
+) -> jsonrpsee::RpcModule<()> {
     let mut module = eth::module(eth::EthApi {
         ctx,
-        max_block_range,
+        max_block_range: config.max_block_range,
+        gas_cap: config.gas_cap,
+        evm_timeout: config.evm_timeout,
+        heavy: eth::HeavySlots::new(config.max_heavy_requests, config.heavy_queue_timeout),
     });
     eth::register(&mut module);
     txs::register(&mut module);

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::{
     RpcError,
-    eth::{EthApi, method},
+    eth::{EthApi, heavy_method, method},
     types::SyncStatus,
 };
 
@@ -132,12 +132,12 @@ pub struct WithdrawalProofJson {
 
 /// Registers the `rollup_*` methods.
 pub(crate) fn register(module: &mut RpcModule<EthApi>) {
-    method(module, "rollup_getWithdrawalProof", |api, args| {
+    heavy_method(module, "rollup_getWithdrawalProof", |api, args| {
         use alloy_sol_types::SolEvent;
         use rollup_primitives::bindings::IL2Bridge::WithdrawalInitiated;
         let tx_hash: B256 = args.required(0, "withdrawal transaction hash")?;
         let block: Option<BlockId> = args.optional(1, "block")?;
-        let reader = api.ctx.store.reader()?;
+        let reader = api.reader()?;
         let stored = reader.transaction(tx_hash)?.ok_or_else(|| {
             RpcError::InvalidParams(format!("transaction {tx_hash} is not in the L2 chain"))
         })?;
@@ -193,7 +193,7 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
         })
     });
 
-    method(module, "rollup_getProof", |api, args| {
+    heavy_method(module, "rollup_getProof", |api, args| {
         let address: Address = args.required(0, "address")?;
         let slots: Vec<U256> = args.optional(1, "storage slots")?.unwrap_or_default();
         let block: Option<BlockId> = args.optional(2, "block")?;
@@ -202,7 +202,7 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
                 "at most 1024 storage slots per request".into(),
             ));
         }
-        let reader = api.ctx.store.reader()?;
+        let reader = api.reader()?;
         let number = api.existing_block_number(&reader, block.unwrap_or_default())?;
         let header = reader
             .header(number)?
@@ -242,7 +242,7 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
 
     method(module, "rollup_syncStatus", |api, _| {
         let heads = *api.ctx.heads.borrow();
-        let reader = api.ctx.store.reader()?;
+        let reader = api.reader()?;
         let mut failure = None;
         let status = SyncStatus::new(&heads, |number| match reader.header(number) {
             Ok(header) => header.and_then(|header| decode_l1_origin(&header.extra_data).ok()),

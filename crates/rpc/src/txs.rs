@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::{
     RpcError,
-    eth::{EthApi, method},
+    eth::{EthApi, heavy_method, method},
 };
 
 /// Most blocks one `eth_feeHistory` covers (geth's limit).
@@ -33,7 +33,7 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
         Ok(pool.add_raw(&raw)?)
     });
 
-    method(module, "eth_feeHistory", |api, args| {
+    heavy_method(module, "eth_feeHistory", |api, args| {
         let count: U64 = args.required(0, "block count")?;
         let newest: BlockNumberOrTag = args.required(1, "newest block")?;
         let percentiles: Option<Vec<f64>> = args.optional(2, "reward percentiles")?;
@@ -45,7 +45,7 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
                 "reward percentiles must be ascending values between 0 and 100".into(),
             ));
         }
-        let reader = api.ctx.store.reader()?;
+        let reader = api.reader()?;
         let newest = api.existing_block_number(&reader, BlockId::Number(newest))?;
         let count = count
             .to::<u64>()

@@ -63,6 +63,24 @@ pub enum StorageError {
     Inconsistent(String),
 }
 
+impl StorageError {
+    /// Whether the failure is transient, so the same operation retried shortly may succeed:
+    /// every MDBX reader slot is taken (`MDBX_READERS_FULL`), which passes as soon as other
+    /// read transactions end. Everything else is a fault of the database, the disk or the caller
+    /// that a retry does not fix.
+    ///
+    /// A reader that serves a user (RPC) retries briefly and then answers "busy"; the node core
+    /// never meets this in practice, since slots ([`crate::DEFAULT_MAX_READERS`]) far outnumber
+    /// the read transactions the process can hold at once.
+    pub const fn is_temporary(&self) -> bool {
+        matches!(
+            self,
+            Self::Mdbx(MdbxError::ReadersFull)
+                | Self::Read(ReadError::Mdbx(MdbxError::ReadersFull))
+        )
+    }
+}
+
 impl revm::database_interface::DBErrorMarker for StorageError {}
 
 /// Result alias for this crate.

@@ -21,7 +21,7 @@ mod writer;
 
 pub use error::{Result, StorageError};
 pub use reader::{HistoricalState, StoreReader, StoredTransaction};
-pub use store::Store;
+pub use store::{DEFAULT_MAX_READERS, Store};
 pub use writer::StoreWriter;
 
 pub use codec::L1BlockRecord;

@@ -32,9 +32,26 @@ struct Inner {
 const MAX_MAP_SIZE: usize = 4 << 40;
 const GROWTH_STEP: isize = 256 << 20;
 
+/// MDBX reader slots: one per read transaction open at a time, over every thread of the process.
+///
+/// As reth: just under MDBX's own limit (32 767), so that slots are never what runs out first.
+/// What bounds concurrent readers is the work that holds them: the RPC holds one per request it
+/// is running, and runs those on tokio's blocking pool (at most 512 threads by default); the
+/// node core holds a handful. A slot costs 32 bytes of the lock file.
+/// Should they still run out, opening a reader fails with a temporary error
+/// ([`StorageError::is_temporary`]) that the caller retries.
+pub const DEFAULT_MAX_READERS: u64 = 32_000;
+
 impl Store {
-    /// Opens (creating if needed) the database directory at `path`.
+    /// Opens (creating if needed) the database directory at `path`, with
+    /// [`DEFAULT_MAX_READERS`] reader slots.
     pub fn open(path: &Path) -> Result<Self> {
+        Self::open_with_max_readers(path, DEFAULT_MAX_READERS)
+    }
+
+    /// [`Self::open`] with `max_readers` reader slots (MDBX may round the number up to fill
+    /// its lock file's pages).
+    pub fn open_with_max_readers(path: &Path, max_readers: u64) -> Result<Self> {
         std::fs::create_dir_all(path).map_err(|err| {
             StorageError::Inconsistent(format!(
                 "cannot create database directory {}: {err}",
@@ -43,7 +60,7 @@ impl Store {
         })?;
         let env = Environment::builder()
             .set_max_dbs(Tables::COUNT + 4)
-            .set_max_readers(256)
+            .set_max_readers(max_readers)
             .set_geometry(Geometry {
                 size: Some(0..MAX_MAP_SIZE),
                 growth_step: Some(GROWTH_STEP),
@@ -60,7 +77,8 @@ impl Store {
         })
     }
 
-    /// A consistent read-only snapshot.
+    /// A consistent read-only snapshot. Fails with a temporary error
+    /// ([`StorageError::is_temporary`]) while every reader slot is taken.
     pub fn reader(&self) -> Result<StoreReader> {
         Ok(StoreReader::new(
             self.inner.env.begin_ro_sync()?,
@@ -130,4 +148,56 @@ pub(crate) fn get<K: TransactionKind>(
     key: &[u8],
 ) -> Result<Option<Vec<u8>>> {
     Ok(tx.get::<Vec<u8>>(db.dbi(), key)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use signet_libmdbx::{MdbxError, ReadError};
+
+    use super::*;
+
+    #[test]
+    fn a_full_reader_table_is_a_temporary_error_that_passes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_with_max_readers(dir.path(), 8).unwrap();
+        let mut held = Vec::new();
+        let err = loop {
+            match store.reader() {
+                Ok(reader) => held.push(reader),
+                Err(err) => break err,
+            }
+            assert!(held.len() < 10_000, "reader slots never ran out");
+        };
+        assert!(err.is_temporary(), "{err}");
+        assert!(held.len() >= 8, "only {} readers", held.len());
+        // Writers take no reader slot: the core keeps writing while readers are exhausted.
+        store.writer().unwrap().commit().unwrap();
+        held.pop();
+        store.reader().unwrap();
+    }
+
+    #[test]
+    fn thousands_of_readers_fit_by_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let held = (0..4_096)
+            .map(|_| store.reader())
+            .collect::<Result<Vec<_>>>()
+            .unwrap();
+        assert_eq!(held.len(), 4_096);
+        // All the slots cost about a megabyte of lock file.
+        let lock_file = std::fs::metadata(dir.path().join("mdbx.lck"))
+            .unwrap()
+            .len();
+        assert!(lock_file < 4 << 20, "lock file of {lock_file} bytes");
+    }
+
+    #[test]
+    fn only_a_full_reader_table_is_temporary() {
+        assert!(StorageError::Mdbx(MdbxError::ReadersFull).is_temporary());
+        assert!(StorageError::Read(ReadError::Mdbx(MdbxError::ReadersFull)).is_temporary());
+        assert!(!StorageError::Mdbx(MdbxError::MapFull).is_temporary());
+        assert!(!StorageError::Mdbx(MdbxError::Corrupted).is_temporary());
+        assert!(!StorageError::NotFound("block 7".into()).is_temporary());
+    }
 }

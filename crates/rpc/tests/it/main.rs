@@ -34,6 +34,8 @@ const REVERTS: Address = address!("0x00000000000000000000000000000000000c0de2");
 /// Runtime code emitting `LOG1(TOPIC)` with empty data.
 const EMITS_LOG: Address = address!("0x00000000000000000000000000000000000c0de3");
 const TOPIC: B256 = b256!("0x1111111111111111111111111111111111111111111111111111111111111111");
+/// Runtime code `JUMPDEST PUSH1 0 JUMP`: a loop only gas or time ends.
+const LOOPS: Address = address!("0x00000000000000000000000000000000000c0de4");
 const DEPOSITOR: Address = address!("0x00000000000000000000000000000000000d0d01");
 const RECIPIENT: Address = address!("0x00000000000000000000000000000000000b0b01");
 
@@ -62,6 +64,10 @@ fn signer() -> PrivateKeySigner {
 }
 
 fn config() -> RollupConfig {
+    config_with_gas_limit(30_000_000)
+}
+
+fn config_with_gas_limit(gas_limit: u64) -> RollupConfig {
     let mut alloc = BTreeMap::new();
     alloc.insert(
         signer().address(),
@@ -92,6 +98,13 @@ fn config() -> RollupConfig {
             ..Default::default()
         },
     );
+    alloc.insert(
+        LOOPS,
+        GenesisAccount {
+            code: Some(Bytes::from_static(&hex!("5b600056"))),
+            ..Default::default()
+        },
+    );
     RollupConfig {
         l1_chain_id: 1337,
         l2_chain_id: CHAIN_ID,
@@ -106,7 +119,7 @@ fn config() -> RollupConfig {
                 hash: B256::repeat_byte(0x10),
             },
             timestamp: 1_000,
-            gas_limit: 30_000_000,
+            gas_limit,
             base_fee_per_gas: 1_000_000_000,
             alloc,
         },
@@ -171,10 +184,36 @@ struct Fixture {
     _heads: tokio::sync::watch::Sender<Heads>,
 }
 
+/// What a test changes about the fixture.
+struct FixtureOptions {
+    server: RpcServerConfig,
+    block_gas_limit: u64,
+    max_readers: u64,
+}
+
+impl Default for FixtureOptions {
+    fn default() -> Self {
+        Self {
+            server: RpcServerConfig {
+                addr: "127.0.0.1:0".parse().unwrap(),
+                max_block_range: MAX_BLOCK_RANGE,
+                max_connections: 16,
+                ..Default::default()
+            },
+            block_gas_limit: 30_000_000,
+            max_readers: rollup_storage::DEFAULT_MAX_READERS,
+        }
+    }
+}
+
 async fn fixture() -> Fixture {
+    fixture_with(FixtureOptions::default()).await
+}
+
+async fn fixture_with(options: FixtureOptions) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let config = config();
-    let store = Store::open(dir.path()).unwrap();
+    let config = config_with_gas_limit(options.block_gas_limit);
+    let store = Store::open_with_max_readers(dir.path(), options.max_readers).unwrap();
     let genesis = store.init_genesis(&config).unwrap();
 
     let with_log = deposit(1, 5 * ETHER, EMITS_LOG, U256::ZERO);
@@ -236,12 +275,7 @@ async fn fixture() -> Fixture {
         heads: heads_rx,
         pool: Some(pool),
     };
-    let server_config = RpcServerConfig {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        max_block_range: MAX_BLOCK_RANGE,
-        max_connections: 16,
-    };
-    let (addr, handle) = start_server(server_config, ctx).await.unwrap();
+    let (addr, handle) = start_server(options.server, ctx).await.unwrap();
     Fixture {
         addr,
         store,
@@ -1098,4 +1132,252 @@ async fn get_proof_verifies_against_the_block_state_root() {
     }
     let err = error(fx.addr, "rollup_getProof", json!([RETURNS_42, [], "0x99"])).await;
     assert_eq!(err["code"], json!(-32000), "{err}");
+}
+
+/// A block gas limit and gas cap so high that only the time limit can end [`LOOPS`].
+const ENDLESS_GAS: u64 = 1_000_000_000_000;
+
+/// Options for a server whose calls can loop until the time limit.
+fn endless_gas_options(server: RpcServerConfig) -> FixtureOptions {
+    FixtureOptions {
+        server: RpcServerConfig {
+            gas_cap: ENDLESS_GAS,
+            ..server
+        },
+        block_gas_limit: ENDLESS_GAS,
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_endless_call_stops_at_the_time_limit() {
+    let timeout = std::time::Duration::from_millis(300);
+    let server = RpcServerConfig {
+        evm_timeout: timeout,
+        ..FixtureOptions::default().server
+    };
+    let f = fixture_with(endless_gas_options(server)).await;
+    for method in ["eth_call", "eth_estimateGas"] {
+        let started = std::time::Instant::now();
+        let err = error(f.addr, method, json!([{"to": LOOPS}, "latest"])).await;
+        let elapsed = started.elapsed();
+        assert_eq!(err["code"], -32000, "{method}: {err}");
+        assert_eq!(
+            err["message"], "execution aborted (timeout = 300ms)",
+            "{method}: {err}"
+        );
+        // Stopped at the limit, not by gas (that would take hours), and for `eth_estimateGas`
+        // one limit for the whole search, not one per trial run.
+        assert!(
+            elapsed >= timeout,
+            "{method} answered after only {elapsed:?}"
+        );
+        assert!(
+            elapsed < timeout + std::time::Duration::from_secs(2),
+            "{method} answered only after {elapsed:?}"
+        );
+    }
+    // The server carries on.
+    let output = result(f.addr, "eth_call", json!([{"to": RETURNS_42}])).await;
+    assert_eq!(output, json!(format!("{}", B256::with_last_byte(42))));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn gas_above_the_cap_is_refused_by_calls_and_clamped_by_estimates() {
+    let cap = 100_000u64;
+    let f = fixture_with(FixtureOptions {
+        server: RpcServerConfig {
+            gas_cap: cap,
+            ..FixtureOptions::default().server
+        },
+        ..Default::default()
+    })
+    .await;
+
+    // eth_call, as reth: more gas than the cap is refused, the cap itself is fine.
+    let refused = error(
+        f.addr,
+        "eth_call",
+        json!([{"to": RETURNS_42, "gas": format!("{:#x}", cap + 1)}]),
+    )
+    .await;
+    assert_eq!(refused["code"], -32000, "{refused}");
+    let message = refused["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("intrinsic gas too high") && message.contains("100000"),
+        "{message}"
+    );
+    let output = result(
+        f.addr,
+        "eth_call",
+        json!([{"to": RETURNS_42, "gas": format!("{cap:#x}")}]),
+    )
+    .await;
+    assert_eq!(output, json!(format!("{}", B256::with_last_byte(42))));
+    // A call that names no gas gets the cap, not the block's 30M: the loop runs out of it.
+    let out_of_gas = error(f.addr, "eth_call", json!([{"to": LOOPS}])).await;
+    assert_eq!(out_of_gas["message"], "out of gas", "{out_of_gas}");
+
+    // eth_estimateGas, as geth: a request above the cap is searched up to the cap.
+    let clamped = error(
+        f.addr,
+        "eth_estimateGas",
+        json!([{"to": LOOPS, "gas": format!("{:#x}", 10 * cap)}]),
+    )
+    .await;
+    assert_eq!(
+        clamped["message"],
+        format!("gas required exceeds allowance ({cap})"),
+        "{clamped}"
+    );
+    let estimate = hex_u64(
+        &result(
+            f.addr,
+            "eth_estimateGas",
+            json!([{"to": EMITS_LOG, "gas": format!("{:#x}", 10 * cap)}]),
+        )
+        .await,
+    );
+    assert!(estimate > 21_000 && estimate < cap, "{estimate}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_slow_calls_leaves_the_node_responsive() {
+    const FLOOD: usize = 300;
+    const SLOTS: usize = 4;
+    let evm_timeout = std::time::Duration::from_secs(1);
+    let queue_timeout = std::time::Duration::from_secs(2);
+    let server = RpcServerConfig {
+        max_connections: 1_000,
+        max_heavy_requests: SLOTS,
+        evm_timeout,
+        heavy_queue_timeout: queue_timeout,
+        ..FixtureOptions::default().server
+    };
+    let f = fixture_with(endless_gas_options(server)).await;
+    let addr = f.addr;
+
+    let started = std::time::Instant::now();
+    let flood: Vec<_> = (0..FLOOD)
+        .map(|_| tokio::spawn(async move { call(addr, "eth_call", json!([{"to": LOOPS}])).await }))
+        .collect();
+
+    // While the flood runs, cheap requests answer promptly, and the node keeps writing blocks
+    // that readers see.
+    let mut slowest = std::time::Duration::ZERO;
+    for probe in 0..10 {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let asked = std::time::Instant::now();
+        assert_eq!(result(addr, "eth_chainId", json!([])).await, json!("0x385"));
+        result(addr, "eth_blockNumber", json!([])).await;
+        result(addr, "eth_getBalance", json!([RECIPIENT, "latest"])).await;
+        slowest = slowest.max(asked.elapsed());
+        if probe == 3 {
+            let store = f.store.clone();
+            let wrote = std::time::Instant::now();
+            tokio::task::spawn_blocking(move || {
+                append(&store, &config_with_gas_limit(ENDLESS_GAS), 13, Vec::new())
+            })
+            .await
+            .unwrap();
+            let write_time = wrote.elapsed();
+            assert!(
+                write_time < std::time::Duration::from_secs(1),
+                "writing a block took {write_time:?} during the flood"
+            );
+            assert_eq!(
+                result(addr, "eth_blockNumber", json!([])).await,
+                json!("0x3")
+            );
+        }
+    }
+    assert!(
+        slowest < std::time::Duration::from_secs(1),
+        "cheap requests took up to {slowest:?} during the flood"
+    );
+
+    // Every slow call gets an answer: stopped at the time limit, or "server busy".
+    let (mut timed_out, mut busy) = (0, 0);
+    for response in flood {
+        let response = response.await.unwrap();
+        let error = &response["error"];
+        match error["code"].as_i64() {
+            Some(-32000) => {
+                assert_eq!(error["message"], "execution aborted (timeout = 1s)");
+                timed_out += 1;
+            }
+            Some(-32005) => {
+                assert!(
+                    error["message"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with("server busy"),
+                    "{error}"
+                );
+                busy += 1;
+            }
+            _ => panic!("unexpected answer {response}"),
+        }
+    }
+    let elapsed = started.elapsed();
+    assert_eq!(timed_out + busy, FLOOD);
+    // At most SLOTS calls ran at a time: each runs for the whole time limit, so no more than
+    // SLOTS of them fit in each second the flood lasted; the rest were turned away.
+    let rounds = (elapsed.as_secs_f64() / evm_timeout.as_secs_f64()).ceil() as usize;
+    assert!(
+        timed_out >= SLOTS && timed_out <= SLOTS * rounds,
+        "{timed_out} calls ran in {elapsed:?}, {busy} busy"
+    );
+    assert!(
+        elapsed < queue_timeout + evm_timeout + std::time::Duration::from_secs(5),
+        "the flood took {elapsed:?} to drain"
+    );
+
+    // Afterwards the node serves heavy requests as before.
+    let output = result(addr, "eth_call", json!([{"to": RETURNS_42}])).await;
+    assert_eq!(output, json!(format!("{}", B256::with_last_byte(42))));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_reader_table_answers_busy_and_recovers() {
+    let f = fixture_with(FixtureOptions {
+        max_readers: 8,
+        ..Default::default()
+    })
+    .await;
+    // Take every reader slot (MDBX may round the 8 up).
+    let mut held = Vec::new();
+    while let Ok(reader) = f.store.reader() {
+        held.push(reader);
+        assert!(held.len() < 1_000, "reader slots never ran out");
+    }
+
+    // Requests that need the database answer "busy" after a short retry; the rest still work.
+    let busy = error(f.addr, "eth_getBalance", json!([RECIPIENT, "latest"])).await;
+    assert_eq!(busy["code"], -32005, "{busy}");
+    assert!(
+        busy["message"].as_str().unwrap().starts_with("server busy"),
+        "{busy}"
+    );
+    let busy = error(f.addr, "eth_call", json!([{"to": RETURNS_42}])).await;
+    assert_eq!(busy["code"], -32005, "{busy}");
+    assert_eq!(
+        result(f.addr, "eth_chainId", json!([])).await,
+        json!("0x385")
+    );
+
+    // A slot freed while a request retries serves it.
+    let addr = f.addr;
+    let pending =
+        tokio::spawn(
+            async move { call(addr, "eth_getBalance", json!([RECIPIENT, "latest"])).await },
+        );
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    held.clear();
+    let response = pending.await.unwrap();
+    assert_eq!(
+        response["result"],
+        json!(format!("{:#x}", ETHER / 2 + 1_000)),
+        "{response}"
+    );
 }
