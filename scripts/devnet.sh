@@ -7,4 +7,6 @@ cd "$root"
 scripts/bootstrap.sh
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/rollup/target}"
 cargo build --release --locked -p rollup-node
+# exec: the node replaces this shell (same pid, same process group), so Ctrl-C and SIGTERM reach
+# it directly, with no shell left to swallow them; it stops its roles, then its anvil, and exits.
 exec "$CARGO_TARGET_DIR/release/rollup-node" devnet --datadir ./devnet-data "$@"

@@ -30,7 +30,7 @@ fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-fn anvil_bin() -> PathBuf {
+pub(crate) fn anvil_bin() -> PathBuf {
     if let Ok(bin) = std::env::var("ANVIL_BIN") {
         return bin.into();
     }
@@ -145,7 +145,10 @@ impl Devnet {
         Self::start_with(l1_url, datadir, &[])
     }
 
-    /// Fast L2 blocks, batches and proposals, for tests that wait on them.
+    /// Fast L2 blocks, batches and proposals, for tests that wait on them. Every block is
+    /// posted at once, empty ones too (a window margin wider than the devnet's window): these
+    /// tests' anvil mines only when sent a transaction, so L1 would never reach the sequencing
+    /// window deadline that otherwise posts empty blocks.
     pub(crate) fn start_fast(l1_url: &str, datadir: &Path) -> Self {
         Self::start_with(
             l1_url,
@@ -155,6 +158,8 @@ impl Devnet {
                 "100ms",
                 "--batcher-interval",
                 "200ms",
+                "--batcher-window-margin",
+                "1000",
                 "--proposal-interval",
                 "1s",
             ],

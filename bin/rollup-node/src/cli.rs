@@ -165,6 +165,23 @@ pub(crate) struct RunArgs {
     /// Largest `eth_getLogs` block range.
     #[arg(long, env = "ROLLUP_RPC_MAX_BLOCK_RANGE", default_value_t = 10_000)]
     pub(crate) rpc_max_block_range: u64,
+    /// Most gas one `eth_call` or `eth_estimateGas` may use (reth's `--rpc.gascap`): an
+    /// `eth_call` asking for more is refused, one asking for none gets this much;
+    /// `eth_estimateGas` searches up to it.
+    #[arg(long, env = "ROLLUP_RPC_GASCAP", default_value_t = rollup_rpc::DEFAULT_GAS_CAP, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) rpc_gascap: u64,
+    /// Wall-clock limit of one `eth_call` or `eth_estimateGas`, e.g. `5s`, `500ms` (reth's
+    /// `--rpc.evm-timeout`); a call still running then is stopped with an error.
+    #[arg(long, env = "ROLLUP_RPC_EVM_TIMEOUT", default_value = "5s", value_parser = parse_nonzero_duration)]
+    pub(crate) rpc_evm_timeout: Duration,
+    /// Most heavy requests (`eth_call`, `eth_estimateGas`, `eth_getLogs`, `eth_feeHistory`,
+    /// `rollup_getProof`, `rollup_getWithdrawalProof`) running at once; default: twice the CPU
+    /// cores. Others wait for a slot up to --rpc-heavy-queue-timeout.
+    #[arg(long, env = "ROLLUP_RPC_MAX_HEAVY_REQUESTS", default_value_t = rollup_rpc::default_max_heavy_requests(), value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub(crate) rpc_max_heavy_requests: usize,
+    /// Longest a heavy request waits for a slot before it is answered "server busy" (-32005).
+    #[arg(long, env = "ROLLUP_RPC_HEAVY_QUEUE_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
+    pub(crate) rpc_heavy_queue_timeout: Duration,
     /// Sequencer block interval, e.g. `1s`, `250ms`. A block is built when there are
     /// transactions, or a newer L1 block to adopt as origin (every L1 block gets one).
     #[arg(long, env = "ROLLUP_BLOCK_TIME", default_value = "1s", value_parser = parse_duration)]
@@ -172,6 +189,18 @@ pub(crate) struct RunArgs {
     /// How often the batcher looks for new L2 blocks to post.
     #[arg(long, env = "ROLLUP_BATCHER_INTERVAL", default_value = "2s", value_parser = parse_duration)]
     pub(crate) batcher_interval: Duration,
+    /// Post a batch at the latest this long after the oldest unposted L2 block with transactions
+    /// (deposits included) was sealed, even if the batch is not full [default: 60s; 1s for
+    /// `devnet`]. Full batches go out at once; blocks without transactions wait for a batch
+    /// that goes out anyway, or for --batcher-window-margin.
+    #[arg(long, env = "ROLLUP_BATCHER_MAX_DELAY", value_parser = parse_duration)]
+    pub(crate) batcher_max_delay: Option<Duration>,
+    /// L1 blocks to spare: the batcher posts pending L2 blocks, even without transactions, once
+    /// only this many L1 blocks remain before the sequencing window of the oldest would close
+    /// (after which derivation replaces it). A margin as large as the window posts every block
+    /// at once.
+    #[arg(long, env = "ROLLUP_BATCHER_WINDOW_MARGIN", default_value_t = 10)]
+    pub(crate) batcher_window_margin: u64,
     /// How often the proposer considers proposing the safe head's state root.
     #[arg(long, env = "ROLLUP_PROPOSAL_INTERVAL", default_value = "30s", value_parser = parse_duration)]
     pub(crate) proposal_interval: Duration,
@@ -245,6 +274,16 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     }
 }
 
+/// A duration that must not be zero (a zero time limit would refuse every call).
+fn parse_nonzero_duration(text: &str) -> Result<Duration, String> {
+    match parse_duration(text)? {
+        Duration::ZERO => Err(format!(
+            "{text:?} is zero: give a positive duration like 5s"
+        )),
+        duration => Ok(duration),
+    }
+}
+
 impl Cli {
     pub(crate) async fn run(self) -> eyre::Result<()> {
         match self.command {
@@ -275,5 +314,72 @@ mod tests {
     fn cli_is_well_formed() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    fn run_args(line: &[&str]) -> Result<RunArgs, clap::Error> {
+        let base = [
+            "rollup-node",
+            "node",
+            "--config",
+            "rollup.json",
+            "--l1-rpc-url",
+            "http://l1",
+        ];
+        let cli = Cli::try_parse_from(base.iter().chain(line))?;
+        match cli.command {
+            Command::Node(args) => Ok(args.run),
+            command => panic!("parsed as {command:?}"),
+        }
+    }
+
+    #[test]
+    fn batcher_posting_flags() {
+        let defaults = run_args(&[]).unwrap();
+        // Unset: 60s for `node`, the devnet's own default for `devnet`.
+        assert_eq!(defaults.batcher_max_delay, None);
+        assert_eq!(defaults.batcher_window_margin, 10);
+        let set =
+            run_args(&["--batcher-max-delay", "30s", "--batcher-window-margin", "4"]).unwrap();
+        assert_eq!(set.batcher_max_delay, Some(Duration::from_secs(30)));
+        assert_eq!(set.batcher_window_margin, 4);
+    }
+
+    #[test]
+    fn rpc_limits_default_to_the_servers_and_can_be_set() {
+        let defaults = run_args(&[]).unwrap();
+        assert_eq!(defaults.rpc_gascap, rollup_rpc::DEFAULT_GAS_CAP);
+        assert_eq!(defaults.rpc_evm_timeout, rollup_rpc::DEFAULT_EVM_TIMEOUT);
+        assert_eq!(
+            defaults.rpc_max_heavy_requests,
+            rollup_rpc::default_max_heavy_requests()
+        );
+        assert_eq!(
+            defaults.rpc_heavy_queue_timeout,
+            rollup_rpc::DEFAULT_HEAVY_QUEUE_TIMEOUT
+        );
+
+        let set = run_args(&[
+            "--rpc-gascap",
+            "1000000",
+            "--rpc-evm-timeout",
+            "500ms",
+            "--rpc-max-heavy-requests",
+            "32",
+            "--rpc-heavy-queue-timeout",
+            "1s",
+        ])
+        .unwrap();
+        assert_eq!(set.rpc_gascap, 1_000_000);
+        assert_eq!(set.rpc_evm_timeout, Duration::from_millis(500));
+        assert_eq!(set.rpc_max_heavy_requests, 32);
+        assert_eq!(set.rpc_heavy_queue_timeout, Duration::from_secs(1));
+
+        for zero in [
+            ["--rpc-gascap", "0"],
+            ["--rpc-evm-timeout", "0s"],
+            ["--rpc-max-heavy-requests", "0"],
+        ] {
+            assert!(run_args(&zero).is_err(), "{zero:?} accepted");
+        }
     }
 }

@@ -70,7 +70,17 @@ fn dev_signers() -> eyre::Result<Vec<PrivateKeySigner>> {
         .collect()
 }
 
-pub(crate) async fn run(args: DevnetArgs) -> eyre::Result<()> {
+/// `--batcher-max-delay` of the devnet unless set: blocks with transactions become safe within
+/// seconds, while an idle devnet still posts only near the sequencing window's deadline.
+const DEVNET_BATCHER_MAX_DELAY: Duration = Duration::from_secs(1);
+
+/// Runs the devnet until Ctrl-C or SIGTERM, then shuts down in order: the roles and the node
+/// stop first (none of them waits on L1 once cancelled, even if anvil is already gone), then the
+/// anvil this command started, if any, so it can write its state.
+pub(crate) async fn run(mut args: DevnetArgs) -> eyre::Result<()> {
+    args.run
+        .batcher_max_delay
+        .get_or_insert(DEVNET_BATCHER_MAX_DELAY);
     let datadir = args.run.datadir.clone();
     std::fs::create_dir_all(&datadir)
         .wrap_err_with(|| format!("cannot create --datadir {}", datadir.display()))?;
@@ -100,53 +110,16 @@ async fn run_with_l1(
 ) -> eyre::Result<()> {
     let provider =
         ProviderBuilder::new().connect_http(l1_rpc_url.parse().wrap_err("bad --l1-rpc-url")?);
-    let l1_chain_id = wait_for_l1(&provider, l1_rpc_url).await?;
+    let Some(l1_chain_id) = wait_for_l1(&provider, l1_rpc_url, &cancel).await? else {
+        return Ok(());
+    };
     let signers = dev_signers()?;
-    let config_path = datadir.join("rollup.json");
     let info_path = datadir.join("devnet.json");
-
-    let (config, dev_token) = if config_path.exists() {
-        let config = RollupConfig::from_file(&config_path)?;
-        let info: DevnetInfo = std::fs::read_to_string(&info_path)
-            .ok()
-            .and_then(|text| serde_json::from_str(&text).ok())
-            .ok_or_else(|| {
-                eyre::eyre!(
-                    "{} is missing or corrupt; delete {} to start a new devnet",
-                    info_path.display(),
-                    datadir.display()
-                )
-            })?;
-        // Stale until the node is up again (its RPC address may change).
-        std::fs::remove_file(&info_path)?;
-        let code = provider.get_code_at(config.contracts.l1_bridge).await?;
-        if code.is_empty() || config.l1_chain_id != l1_chain_id {
-            bail!(
-                "the L1 at {l1_rpc_url} does not hold this devnet's contracts (its state was lost?); \
-                 delete {} to start a new devnet",
-                datadir.display()
-            );
-        }
-        info!(target: "rollup::devnet", datadir = %datadir.display(), "resuming devnet");
-        (config, info.contracts.dev_token)
-    } else {
-        info!(target: "rollup::devnet", %l1_rpc_url, "deploying rollup contracts");
-        let deployment = deploy::deploy(
-            l1_rpc_url,
-            deploy::DeployParams {
-                deployer: signers[0].clone(),
-                batcher: signers[1].address(),
-                proposer: signers[2].address(),
-                challenge_period_secs: 60,
-                proposal_bond: U256::from(10u64).pow(U256::from(17)),
-                token_holders: signers.iter().map(|s| s.address()).collect(),
-            },
-        )
-        .await?;
-        let config = devnet_config(l1_chain_id, args.l2_chain_id, &deployment, &signers);
-        config.validate()?;
-        write_json(&config_path, &config)?;
-        (config, deployment.dev_token)
+    // Stopping mid-deployment leaves no rollup.json behind: the next run deploys afresh.
+    let (config, dev_token) = tokio::select! {
+        biased;
+        () = cancel.cancelled() => return Ok(()),
+        setup = setup_chain(args, datadir, l1_rpc_url, l1_chain_id, &provider, &signers) => setup?,
     };
 
     let accounts = signers
@@ -192,6 +165,63 @@ async fn run_with_l1(
         Ok(())
     })
     .await
+}
+
+/// Resumes the devnet of `datadir`, or deploys the contracts of a new one: its rollup config
+/// and the dev token's address.
+async fn setup_chain(
+    args: &DevnetArgs,
+    datadir: &Path,
+    l1_rpc_url: &str,
+    l1_chain_id: u64,
+    provider: &impl Provider,
+    signers: &[PrivateKeySigner],
+) -> eyre::Result<(RollupConfig, Address)> {
+    let config_path = datadir.join("rollup.json");
+    let info_path = datadir.join("devnet.json");
+    if config_path.exists() {
+        let config = RollupConfig::from_file(&config_path)?;
+        let info: DevnetInfo = std::fs::read_to_string(&info_path)
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .ok_or_else(|| {
+                eyre::eyre!(
+                    "{} is missing or corrupt; delete {} to start a new devnet",
+                    info_path.display(),
+                    datadir.display()
+                )
+            })?;
+        // Stale until the node is up again (its RPC address may change).
+        std::fs::remove_file(&info_path)?;
+        let code = provider.get_code_at(config.contracts.l1_bridge).await?;
+        if code.is_empty() || config.l1_chain_id != l1_chain_id {
+            bail!(
+                "the L1 at {l1_rpc_url} does not hold this devnet's contracts (its state was lost?); \
+                 delete {} to start a new devnet",
+                datadir.display()
+            );
+        }
+        info!(target: "rollup::devnet", datadir = %datadir.display(), "resuming devnet");
+        Ok((config, info.contracts.dev_token))
+    } else {
+        info!(target: "rollup::devnet", %l1_rpc_url, "deploying rollup contracts");
+        let deployment = deploy::deploy(
+            l1_rpc_url,
+            deploy::DeployParams {
+                deployer: signers[0].clone(),
+                batcher: signers[1].address(),
+                proposer: signers[2].address(),
+                challenge_period_secs: 60,
+                proposal_bond: U256::from(10u64).pow(U256::from(17)),
+                token_holders: signers.iter().map(|s| s.address()).collect(),
+            },
+        )
+        .await?;
+        let config = devnet_config(l1_chain_id, args.l2_chain_id, &deployment, signers);
+        config.validate()?;
+        write_json(&config_path, &config)?;
+        Ok((config, deployment.dev_token))
+    }
 }
 
 fn devnet_config(
@@ -244,12 +274,25 @@ fn write_json(path: &Path, value: &impl Serialize) -> eyre::Result<()> {
         .wrap_err_with(|| format!("cannot write {}", path.display()))
 }
 
-async fn wait_for_l1(provider: &impl Provider, url: &str) -> eyre::Result<u64> {
+/// L1's chain id once it answers; `None` if `cancel` fires first.
+async fn wait_for_l1(
+    provider: &impl Provider,
+    url: &str,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> eyre::Result<Option<u64>> {
     for _ in 0..150 {
-        if let Ok(id) = provider.get_chain_id().await {
-            return Ok(id);
+        tokio::select! {
+            biased;
+            () = cancel.cancelled() => return Ok(None),
+            id = provider.get_chain_id() => if let Ok(id) = id {
+                return Ok(Some(id));
+            },
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::select! {
+            biased;
+            () = cancel.cancelled() => return Ok(None),
+            () = tokio::time::sleep(Duration::from_millis(200)) => {}
+        }
     }
     bail!("L1 at {url} did not answer eth_chainId within 30s")
 }
@@ -303,6 +346,7 @@ async fn start_anvil(args: &DevnetArgs, datadir: &Path) -> eyre::Result<(Child, 
 }
 
 async fn stop_anvil(mut child: Child) {
+    info!(target: "rollup::devnet", "stopping anvil");
     // SIGTERM lets anvil write its state file, so the next run resumes the same L1.
     if let Some(pid) = child.id() {
         let _ = std::process::Command::new("kill")

@@ -15,5 +15,8 @@ fn main() -> eyre::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(cli.run())
+    let result = runtime.block_on(cli.run());
+    // Work still running on blocking threads must not keep a stopped node alive.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    result
 }

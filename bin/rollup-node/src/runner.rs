@@ -22,6 +22,9 @@ use crate::cli::{NodeArgs, RunArgs};
 /// How many processed L1 blocks the follower gets to find a fork point after a restart.
 const KNOWN_L1_BLOCKS: usize = 1024;
 
+/// `--batcher-max-delay` unless set (the devnet sets its own).
+const BATCHER_MAX_DELAY: Duration = Duration::from_secs(60);
+
 /// Which roles this process runs besides deriving from L1.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Roles {
@@ -100,6 +103,10 @@ pub(crate) async fn run_node(
             addr: args.rpc_addr,
             max_block_range: args.rpc_max_block_range,
             max_connections: 1_000,
+            gas_cap: args.rpc_gascap,
+            evm_timeout: args.rpc_evm_timeout,
+            max_heavy_requests: args.rpc_max_heavy_requests,
+            heavy_queue_timeout: args.rpc_heavy_queue_timeout,
         },
         RpcContext {
             store: store.clone(),
@@ -138,9 +145,10 @@ pub(crate) async fn run_node(
             let sender = l1_sender(signer)?;
             let batcher = Batcher::new(
                 BatcherConfig {
-                    batch_inbox: config.contracts.batch_inbox,
                     poll_interval: args.batcher_interval,
-                    ..Default::default()
+                    max_delay: args.batcher_max_delay.unwrap_or(BATCHER_MAX_DELAY),
+                    window_margin: args.batcher_window_margin,
+                    ..BatcherConfig::new(&config)
                 },
                 store.clone(),
                 node.heads(),

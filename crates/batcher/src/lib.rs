@@ -1,6 +1,13 @@
 //! The batcher: turns sequenced (unsafe) L2 blocks into versioned batches and posts them to the
 //! L1 `BatchInbox`, so that anyone can derive the L2 chain from L1 alone.
 //!
+//! # When a batch goes out
+//! Posting costs L1 gas whatever the batch holds, so pending blocks wait until one of
+//! [`PostReason`]: they fill a batch; the oldest block with transactions is
+//! [`BatcherConfig::max_delay`] old (like op-batcher's channel duration); or the sequencing window
+//! of the oldest pending block is [`BatcherConfig::window_margin`] L1 blocks from closing. An idle
+//! chain therefore posts once per sequencing window, not once per L1 block.
+//!
 //! # Invariants
 //! - Every batch extends a block the batcher believed safe or already posted: its
 //!   `parent_hash` is the hash of the block before its first block, so derivation can tell
@@ -9,7 +16,11 @@
 //! - Blocks posted but not safe within `repost_after_l1_blocks` L1 blocks of their batch's
 //!   inclusion (an L1 reorg dropped it, or derivation rejected it) are posted again from the
 //!   safe head.
+//! - Pending blocks are sent at the latest when `window_margin` L1 blocks (after the next one)
+//!   remain before the sequencing window of the oldest of them closes, whatever `max_delay` is:
+//!   a block whose batch lands later is replaced by a deposit-only block in derivation.
+//! - Every L1 call and wait of [`Batcher::run`] ends when its cancellation token fires.
 
 mod batcher;
 
-pub use batcher::{Batcher, BatcherConfig, BatcherError, build_batch};
+pub use batcher::{Batcher, BatcherConfig, BatcherError, PendingBatch, PostReason, build_batch};

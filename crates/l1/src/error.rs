@@ -28,6 +28,10 @@ pub enum L1Error {
         /// Last error or "timeout".
         reason: String,
     },
+    /// The sender was shut down (its cancellation token fired) before the call completed; a
+    /// transaction already submitted may still be mined.
+    #[error("L1 sender stopped before the call completed: shutting down")]
+    Cancelled,
 
     /// The configured URL cannot be used.
     #[error("L1 RPC URL {url:?} is invalid: {reason}; pass an http(s) URL with --l1-rpc-url")]

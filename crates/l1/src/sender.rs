@@ -7,6 +7,7 @@ use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::{DynProvider, Provider, ProviderBuilder};
 use alloy_rpc_types_eth::{TransactionReceipt, TransactionRequest};
 use alloy_signer_local::PrivateKeySigner;
+use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::{L1Error, Result};
@@ -34,12 +35,16 @@ impl Default for SenderConfig {
 
 /// Sends transactions from one L1 account, one at a time: each call owns a nonce until its
 /// transaction is mined, replacing it with higher fees when it is not mined in time.
+///
+/// With [`Self::with_cancel`], every wait and retry stops as soon as the token fires (the call
+/// returns [`L1Error::Cancelled`]), so a role shuts down promptly even when L1 is gone.
 #[derive(Debug, Clone)]
 pub struct L1Sender {
     provider: DynProvider,
     address: Address,
     config: SenderConfig,
     url: String,
+    cancel: CancellationToken,
 }
 
 impl L1Sender {
@@ -60,7 +65,15 @@ impl L1Sender {
             address,
             config,
             url: url.to_string(),
+            cancel: CancellationToken::new(),
         })
+    }
+
+    /// Stops every send in progress, and refuses new ones, once `cancel` fires.
+    #[must_use]
+    pub fn with_cancel(mut self, cancel: CancellationToken) -> Self {
+        self.cancel = cancel;
+        self
     }
 
     /// The sending account.
@@ -92,7 +105,30 @@ impl L1Sender {
     }
 
     /// [`Self::send`] with `value` wei attached (e.g. a proposal bond).
+    ///
+    /// Returns [`L1Error::Cancelled`] as soon as the sender's token fires: a submission already
+    /// made may still be mined, and the next send (of this process or the next) replaces or
+    /// follows it, since it starts from the mined nonce.
     pub async fn send_with_value(
+        &self,
+        to: Address,
+        input: Bytes,
+        value: U256,
+    ) -> Result<TransactionReceipt> {
+        self.unless_cancelled(self.send_until_mined(to, input, value))
+            .await
+    }
+
+    /// Runs `call` unless (or until) the sender's token fires.
+    async fn unless_cancelled<T>(&self, call: impl Future<Output = Result<T>>) -> Result<T> {
+        tokio::select! {
+            biased;
+            () = self.cancel.cancelled() => Err(L1Error::Cancelled),
+            result = call => result,
+        }
+    }
+
+    async fn send_until_mined(
         &self,
         to: Address,
         input: Bytes,
@@ -202,17 +238,23 @@ impl L1Sender {
 
     /// The L1 head block number.
     pub async fn head(&self) -> Result<u64> {
-        self.provider
-            .get_block_number()
-            .await
-            .map_err(self.rpc_error("eth_blockNumber"))
+        self.unless_cancelled(async {
+            self.provider
+                .get_block_number()
+                .await
+                .map_err(self.rpc_error("eth_blockNumber"))
+        })
+        .await
     }
 
     /// The account's balance.
     pub async fn balance(&self) -> Result<U256> {
-        self.provider
-            .get_balance(self.address)
-            .await
-            .map_err(self.rpc_error("eth_getBalance"))
+        self.unless_cancelled(async {
+            self.provider
+                .get_balance(self.address)
+                .await
+                .map_err(self.rpc_error("eth_getBalance"))
+        })
+        .await
     }
 }

@@ -179,23 +179,33 @@ impl Proposer {
         Ok(next)
     }
 
-    /// Runs until `cancel` fires. Errors are logged and retried next round.
-    pub async fn run(self, cancel: CancellationToken) -> Result<(), ProposerError> {
+    /// Runs until `cancel` fires. Errors are logged and retried next round. Every L1 call and
+    /// wait stops with `cancel`, so a dead L1 cannot hold up a shutdown.
+    pub async fn run(mut self, cancel: CancellationToken) -> Result<(), ProposerError> {
+        self.sender = self.sender.with_cancel(cancel.clone());
         info!(target: "rollup::proposer", state_manager = %self.config.state_manager, sender = %self.sender.address(), "proposer running");
         let mut next_bond = 0;
         loop {
             tokio::select! {
-                _ = cancel.cancelled() => return Ok(()),
-                _ = tokio::time::sleep(self.config.interval) => {}
+                biased;
+                () = cancel.cancelled() => return Ok(()),
+                () = tokio::time::sleep(self.config.interval) => {}
             }
-            if let Err(err) = self.propose_once().await {
-                warn!(target: "rollup::proposer", %err, "proposal round failed; retrying");
-            }
-            match self.reclaim_bonds(next_bond).await {
-                Ok(next) => next_bond = next,
-                Err(err) => {
-                    warn!(target: "rollup::proposer", %err, "bond reclaim failed; retrying")
+            let round = async {
+                if let Err(err) = self.propose_once().await {
+                    warn!(target: "rollup::proposer", %err, "proposal round failed; retrying");
                 }
+                match self.reclaim_bonds(next_bond).await {
+                    Ok(next) => next_bond = next,
+                    Err(err) => {
+                        warn!(target: "rollup::proposer", %err, "bond reclaim failed; retrying")
+                    }
+                }
+            };
+            tokio::select! {
+                biased;
+                () = cancel.cancelled() => return Ok(()),
+                () = round => {}
             }
         }
     }

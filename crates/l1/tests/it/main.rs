@@ -9,7 +9,7 @@ use std::{
 
 use alloy_primitives::{Address, B256, U256};
 use alloy_provider::{Provider, RootProvider};
-use rollup_l1::{L1Error, L1Follower, L1FollowerConfig, L1Rpc};
+use rollup_l1::{L1Error, L1Follower, L1FollowerConfig, L1Rpc, L1Sender, SenderConfig};
 use rollup_primitives::{BlockNumHash, L1Block, L1Notification};
 use serde_json::{Value, json};
 use tokio::{sync::mpsc, task::JoinHandle};
@@ -494,6 +494,61 @@ async fn unreachable_l1_is_retried_until_cancelled() {
         .expect("stops on cancel")
         .unwrap();
     assert!(result.is_ok(), "{result:?}");
+}
+
+/// The sender waiting on a transaction its L1 will never mine (the L1 died under it) keeps
+/// retrying, and stops at once when cancelled: a node shutting down is not held up by L1.
+#[tokio::test]
+async fn a_send_to_a_dead_l1_stops_when_cancelled() {
+    let mut anvil = Anvil::start().await;
+    anvil.rpc("evm_setAutomine", json!([false])).await;
+    // anvil's dev account 0.
+    let signer = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+        .parse()
+        .unwrap();
+    let cancel = CancellationToken::new();
+    let sender = L1Sender::new(&anvil.url, signer, SenderConfig::default())
+        .unwrap()
+        .with_cancel(cancel.clone());
+    let send = {
+        let sender = sender.clone();
+        tokio::spawn(async move {
+            sender
+                .send(Address::repeat_byte(0x42), Default::default())
+                .await
+        })
+    };
+    // The transaction waits in anvil's pool; then the L1 goes away.
+    let address = sender.address();
+    for _ in 0..200 {
+        let pending: Value = anvil
+            .rpc("eth_getTransactionCount", json!([address, "pending"]))
+            .await;
+        if pending != json!("0x0") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    anvil.child.kill().unwrap();
+    anvil.child.wait().unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !send.is_finished(),
+        "the sender keeps waiting for its transaction"
+    );
+
+    cancel.cancel();
+    let result = tokio::time::timeout(Duration::from_secs(1), send)
+        .await
+        .expect("the send stops within a second of the cancellation")
+        .unwrap();
+    assert!(matches!(result, Err(L1Error::Cancelled)), "{result:?}");
+    // A cancelled sender starts nothing new.
+    let again = sender
+        .send(Address::repeat_byte(0x42), Default::default())
+        .await;
+    assert!(matches!(again, Err(L1Error::Cancelled)), "{again:?}");
+    assert!(matches!(sender.head().await, Err(L1Error::Cancelled)));
 }
 
 #[tokio::test]

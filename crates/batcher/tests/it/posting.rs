@@ -1,0 +1,361 @@
+//! When batches go out: at once when full, within the max delay for blocks with transactions,
+//! and for an idle chain only before the sequencing window would close; never every L1 block.
+
+use std::{
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use alloy_primitives::{Address, hex};
+use alloy_provider::{DynProvider, Provider, ProviderBuilder};
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::SolCall;
+use rollup_batcher::{Batcher, BatcherConfig, PostReason, build_batch};
+use rollup_l1::{L1Sender, SenderConfig};
+use rollup_primitives::{
+    Batch, BlockNumHash, Heads, MAX_BATCH_SIZE, bindings::IBatchInbox::postBatchCall,
+};
+use serde_json::{Value, json};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use crate::{L2_CHAIN_ID, now_secs, open_node, rollup_config, seal_blocks};
+
+fn config(sequencing_window: u64, window_margin: u64, max_delay: Duration) -> BatcherConfig {
+    BatcherConfig {
+        max_delay,
+        window_margin,
+        ..BatcherConfig::new(&rollup_config(0, sequencing_window))
+    }
+}
+
+#[test]
+fn an_idle_chain_is_posted_only_before_its_window_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let genesis = now_secs() - 1_000;
+    let mut node = open_node(dir.path(), rollup_config(genesis, 10));
+    seal_blocks(&mut node, &mut 0, genesis + 1, &[0, 0, 0, 0, 0]);
+    let pending = build_batch(node.store(), 1, 5, 256, MAX_BATCH_SIZE)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            pending.last_block,
+            pending.full,
+            pending.oldest_with_transactions
+        ),
+        (5, false, None)
+    );
+    assert_eq!(pending.first_l1_origin(), 0);
+    // Blocks without transactions do not start the delay clock, not even a zero delay, however
+    // old they are: they wait while the window of origin 0 (last inclusion in L1 block 9) has
+    // more than the margin (3) to spare after the next L1 block.
+    let long_after = Duration::from_secs(genesis + 1_000_000);
+    let batcher = config(10, 3, Duration::ZERO);
+    for l1_head in 0..5 {
+        assert_eq!(
+            batcher.post_reason(&pending, long_after, l1_head),
+            None,
+            "{l1_head}"
+        );
+    }
+    for l1_head in 5..=9 {
+        assert_eq!(
+            batcher.post_reason(&pending, long_after, l1_head),
+            Some(PostReason::WindowDeadline)
+        );
+    }
+    // No margin: the batch goes out in the last L1 block before the one that must include it.
+    let no_margin = config(10, 0, Duration::ZERO);
+    assert_eq!(no_margin.post_reason(&pending, long_after, 7), None);
+    assert_eq!(
+        no_margin.post_reason(&pending, long_after, 8),
+        Some(PostReason::WindowDeadline)
+    );
+    // A margin as wide as the window posts every block at once.
+    assert_eq!(
+        config(10, 10, Duration::from_secs(3_600)).post_reason(&pending, long_after, 0),
+        Some(PostReason::WindowDeadline)
+    );
+}
+
+#[test]
+fn a_block_with_transactions_waits_at_most_the_max_delay() {
+    let dir = tempfile::tempdir().unwrap();
+    let genesis = now_secs() - 1_000;
+    let mut node = open_node(dir.path(), rollup_config(genesis, 1_000));
+    seal_blocks(&mut node, &mut 0, genesis + 1, &[0, 0, 2, 0, 1]);
+    let pending = build_batch(node.store(), 1, 5, 256, MAX_BATCH_SIZE)
+        .unwrap()
+        .unwrap();
+    let busy = genesis + 3;
+    assert_eq!(
+        pending.oldest_with_transactions,
+        Some(busy),
+        "block 3's timestamp"
+    );
+    assert!(!pending.full);
+    let batcher = config(1_000, 10, Duration::from_secs(60));
+    let at = |secs: u64| Duration::from_secs(busy + secs);
+    assert_eq!(batcher.post_reason(&pending, at(0), 0), None);
+    assert_eq!(batcher.post_reason(&pending, at(59), 0), None);
+    assert_eq!(
+        batcher.post_reason(&pending, at(60), 0),
+        Some(PostReason::MaxDelay)
+    );
+    // A clock behind the block's timestamp waits (for the window at the latest).
+    assert_eq!(
+        batcher.post_reason(&pending, Duration::from_secs(busy - 5), 0),
+        None
+    );
+}
+
+#[test]
+fn a_full_batch_goes_out_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = now_secs();
+    let mut node = open_node(dir.path(), rollup_config(now - 100, 1_000));
+    seal_blocks(&mut node, &mut 0, now - 50, &[5; 12]);
+    let batcher = config(1_000, 10, Duration::from_secs(3_600));
+    let just_sealed = Duration::from_secs(now);
+    // Everything fits one batch: it waits for more.
+    let all = build_batch(node.store(), 1, 12, 256, MAX_BATCH_SIZE)
+        .unwrap()
+        .unwrap();
+    assert!(!all.full);
+    assert_eq!(batcher.post_reason(&all, just_sealed, 0), None);
+    // More is waiting than a batch holds: it goes out now.
+    let capped = build_batch(node.store(), 1, 12, 256, all.bytes.len() / 3)
+        .unwrap()
+        .unwrap();
+    assert!(
+        capped.full && capped.last_block < 12,
+        "{}",
+        capped.last_block
+    );
+    assert_eq!(
+        batcher.post_reason(&capped, just_sealed, 0),
+        Some(PostReason::Full)
+    );
+}
+
+/// Finds anvil: `$ANVIL_BIN`, else `<workspace>/node_modules/.bin/anvil`, else `anvil`.
+fn anvil_bin() -> PathBuf {
+    if let Some(path) = std::env::var_os("ANVIL_BIN") {
+        return path.into();
+    }
+    let pinned = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../node_modules/.bin/anvil");
+    if pinned.exists() {
+        pinned
+    } else {
+        "anvil".into()
+    }
+}
+
+/// A real automining anvil, killed on drop.
+struct Anvil {
+    child: Child,
+    url: String,
+    provider: DynProvider,
+}
+
+impl Anvil {
+    async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(anvil_bin())
+            .args([
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--silent",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn anvil (run scripts/bootstrap.sh or set ANVIL_BIN)");
+        let url = format!("http://127.0.0.1:{port}");
+        let provider = ProviderBuilder::new()
+            .connect_http(url.parse().unwrap())
+            .erased();
+        let anvil = Self {
+            child,
+            url,
+            provider,
+        };
+        for _ in 0..200 {
+            if anvil.provider.get_block_number().await.is_ok() {
+                return anvil;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("anvil did not answer on {}", anvil.url);
+    }
+
+    async fn rpc(&self, method: &'static str, params: Value) -> Value {
+        self.provider
+            .raw_request(method.into(), params)
+            .await
+            .unwrap_or_else(|err| panic!("{method} failed: {err}"))
+    }
+
+    /// Every batch posted to the inbox so far, decoded, in L1 order.
+    async fn posted_batches(&self) -> Vec<Batch> {
+        let head = self.provider.get_block_number().await.unwrap();
+        let mut batches = Vec::new();
+        for number in 1..=head {
+            let block = self
+                .rpc(
+                    "eth_getBlockByNumber",
+                    json!([format!("{number:#x}"), true]),
+                )
+                .await;
+            for tx in block["transactions"].as_array().unwrap() {
+                if tx["to"].as_str().map(str::to_lowercase) != Some(format!("{:#x}", crate::INBOX))
+                {
+                    continue;
+                }
+                let input = hex::decode(tx["input"].as_str().unwrap()).unwrap();
+                let call = postBatchCall::abi_decode(&input).unwrap();
+                batches.push(Batch::decode(&call.data, L2_CHAIN_ID).unwrap());
+            }
+        }
+        batches
+    }
+}
+
+impl Drop for Anvil {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs a batcher (anvil's dev key 1) over `node`'s blocks up to `head`, until cancelled.
+async fn spawn_batcher(
+    anvil: &Anvil,
+    store: rollup_storage::Store,
+    head: BlockNumHash,
+    config: BatcherConfig,
+) -> (CancellationToken, tokio::task::JoinHandle<()>, Address) {
+    let key: PrivateKeySigner =
+        "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+            .parse()
+            .unwrap();
+    let sender = L1Sender::new(&anvil.url, key, SenderConfig::default()).unwrap();
+    let address = sender.address();
+    // The heads stay put (a dropped sender leaves the last value readable).
+    let (_, heads) = watch::channel(Heads {
+        unsafe_l2: head,
+        ..Default::default()
+    });
+    let cancel = CancellationToken::new();
+    let batcher = Batcher::new(config, store, heads, sender);
+    let token = cancel.clone();
+    let task = tokio::spawn(async move { batcher.run(token).await.unwrap() });
+    (cancel, task, address)
+}
+
+async fn stop(cancel: CancellationToken, task: tokio::task::JoinHandle<()>) {
+    cancel.cancel();
+    tokio::time::timeout(Duration::from_secs(2), task)
+        .await
+        .expect("the batcher stops promptly")
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_loop_posts_an_idle_chain_once_before_its_window_closes() {
+    let anvil = Anvil::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let genesis = now_secs() - 100;
+    let mut node = open_node(dir.path(), rollup_config(genesis, 10));
+    let head = seal_blocks(&mut node, &mut 0, genesis + 1, &[0, 0, 0]);
+    let config = BatcherConfig {
+        poll_interval: Duration::from_millis(50),
+        ..config(10, 3, Duration::ZERO)
+    };
+    let (cancel, task, batcher) = spawn_batcher(&anvil, node.store().clone(), head, config).await;
+
+    // L1 at block 0, the window of origin 0 open until L1 block 9: nothing is sent, not even
+    // with a zero max delay (the blocks carry no transactions).
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(
+        anvil.provider.get_transaction_count(batcher).await.unwrap(),
+        0
+    );
+
+    // L1 reaches block 5: three blocks to spare after the next one; the batch goes out.
+    anvil.rpc("anvil_mine", json!(["0x5"])).await;
+    for _ in 0..100 {
+        if anvil.provider.get_transaction_count(batcher).await.unwrap() > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let batches = anvil.posted_batches().await;
+    assert_eq!(batches.len(), 1, "one batch for the whole idle stretch");
+    assert_eq!(batches[0].blocks.len(), 3);
+    assert_eq!(
+        batches[0].parent_hash,
+        node.store()
+            .reader()
+            .unwrap()
+            .block_hash(0)
+            .unwrap()
+            .unwrap()
+    );
+    stop(cancel, task).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_loop_posts_full_batches_at_once_and_holds_the_rest() {
+    let anvil = Anvil::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let now = now_secs();
+    let mut node = open_node(dir.path(), rollup_config(now - 100, 1_000));
+    let head = seal_blocks(&mut node, &mut 0, now - 50, &[5; 8]);
+    // A batch limit a third of the whole: two or three full batches, then a remainder.
+    let whole = build_batch(node.store(), 1, head.number, 256, MAX_BATCH_SIZE)
+        .unwrap()
+        .unwrap();
+    let max_batch_bytes = whole.bytes.len() / 3;
+    let mut full = Vec::new();
+    let mut from = 1;
+    loop {
+        let pending = build_batch(node.store(), from, head.number, 256, max_batch_bytes)
+            .unwrap()
+            .unwrap();
+        if !pending.full {
+            break;
+        }
+        full.push(pending.batch);
+        from = pending.last_block + 1;
+    }
+    assert!((1..8).contains(&full.len()), "{} full batches", full.len());
+    let config = BatcherConfig {
+        poll_interval: Duration::from_millis(50),
+        max_batch_bytes,
+        repost_after_l1_blocks: 1_000,
+        ..config(1_000, 10, Duration::from_secs(3_600))
+    };
+    let (cancel, task, batcher) = spawn_batcher(&anvil, node.store().clone(), head, config).await;
+
+    // The full batches go out right away, one per round.
+    let expected = full.len() as u64;
+    for _ in 0..100 {
+        if anvil.provider.get_transaction_count(batcher).await.unwrap() >= expected {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The remainder neither fills a batch nor is an hour old, and the window is far away.
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    assert_eq!(anvil.posted_batches().await, full);
+    stop(cancel, task).await;
+}

@@ -1,0 +1,187 @@
+//! The devnet stops when asked: Ctrl-C in a terminal (SIGINT to the whole process group, so
+//! anvil dies with the node) and SIGTERM after the L1 died both end it within seconds, even with
+//! batch transactions waiting on an L1 that will never mine them.
+
+use std::{
+    os::unix::process::CommandExt,
+    path::Path,
+    process::{Child, Command, ExitStatus, Stdio},
+    time::{Duration, Instant},
+};
+
+use alloy_primitives::Address;
+use alloy_provider::{Provider, ProviderBuilder};
+use serde_json::{Value, json};
+
+use crate::support::{self, Anvil, Devnet, DevnetInfo};
+
+/// How long a stop may take.
+const STOP_WITHIN: Duration = Duration::from_secs(5);
+
+/// Flags that keep the batcher and proposer busy on L1 (every L2 block posted at once), so
+/// that a stop finds them waiting for L1 transactions.
+const BUSY_ROLES: [&str; 6] = [
+    "--batcher-interval",
+    "200ms",
+    "--batcher-window-margin",
+    "1000",
+    "--proposal-interval",
+    "1s",
+];
+
+/// Sends `signal` (e.g. `INT`) to process `pid`, or to process group `pid` if `group`.
+fn kill(signal: &str, pid: u32, group: bool) {
+    let target = if group {
+        format!("-{pid}")
+    } else {
+        pid.to_string()
+    };
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), "--", &target])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{signal} {target}");
+}
+
+/// Waits up to `limit` for `child` to exit; its status and how long that took.
+fn exit_within(child: &mut Child, limit: Duration) -> Option<(ExitStatus, Duration)> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some((status, start.elapsed()));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+/// Waits until `account` has a transaction in `l1_url`'s pool that is not mined yet.
+async fn wait_pending_transaction(l1_url: &str, account: Address, log: impl Fn() -> String) {
+    let l1 = ProviderBuilder::new().connect_http(l1_url.parse().unwrap());
+    let count = async |tag: &str| {
+        l1.raw_request::<_, Value>("eth_getTransactionCount".into(), json!([account, tag]))
+            .await
+            .unwrap()
+    };
+    let start = Instant::now();
+    while count("pending").await == count("latest").await {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no pending L1 transaction from {account}\n{}",
+            log()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// `rollup-node devnet` with its own anvil, leading its own process group as a terminal's
+/// foreground job does; the whole group is killed on drop.
+struct DevnetGroup {
+    child: Child,
+}
+
+impl Drop for DevnetGroup {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+fn log_of(datadir: &Path) -> String {
+    std::fs::read_to_string(datadir.join("node.log")).unwrap_or_default()
+}
+
+#[test]
+fn ctrl_c_ends_the_devnet_and_its_anvil() {
+    support::run(ctrl_c_ends_the_devnet_and_its_anvil_body());
+}
+
+async fn ctrl_c_ends_the_devnet_and_its_anvil_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let datadir = dir.path().to_path_buf();
+    let l1_port = support::free_port();
+    let log = std::fs::File::create(datadir.join("node.log")).unwrap();
+    let mut group = DevnetGroup {
+        child: Command::new(env!("CARGO_BIN_EXE_rollup-node"))
+            .arg("devnet")
+            .arg("--datadir")
+            .arg(&datadir)
+            .arg("--anvil-bin")
+            .arg(support::anvil_bin())
+            .args(["--l1-port", &l1_port.to_string(), "--l1-block-time", "1"])
+            .args(["--rpc-addr", "127.0.0.1:0", "--l1-poll-interval", "50ms"])
+            .args(BUSY_ROLES)
+            .env("RUST_LOG", "info,rollup=debug")
+            .stdout(Stdio::from(log.try_clone().unwrap()))
+            .stderr(Stdio::from(log))
+            .process_group(0)
+            .spawn()
+            .expect("start rollup-node"),
+    };
+    let info: DevnetInfo = support::wait_until(Duration::from_secs(90), "devnet.json", || {
+        if let Some(status) = group.child.try_wait().unwrap() {
+            panic!("devnet exited early with {status}\n{}", log_of(&datadir));
+        }
+        std::fs::read_to_string(datadir.join("devnet.json"))
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok())
+    });
+    let l1_url = format!("http://127.0.0.1:{l1_port}");
+    // A batch transaction waits for anvil's next block when Ctrl-C arrives.
+    wait_pending_transaction(&l1_url, info.accounts[1].address, || log_of(&datadir)).await;
+
+    kill("INT", group.child.id(), true);
+    let Some((status, took)) = exit_within(&mut group.child, STOP_WITHIN) else {
+        panic!(
+            "the devnet did not stop within {STOP_WITHIN:?} of Ctrl-C\n{}",
+            log_of(&datadir)
+        );
+    };
+    assert!(status.success(), "{status}\n{}", log_of(&datadir));
+    eprintln!("devnet stopped {took:?} after Ctrl-C");
+    // Nothing is left behind: anvil is gone too.
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", l1_port)).is_err(),
+        "anvil still listens"
+    );
+    assert!(log_of(&datadir).contains("rollup::node: stopped"));
+}
+
+#[test]
+fn sigterm_ends_a_devnet_whose_l1_died() {
+    support::run(sigterm_ends_a_devnet_whose_l1_died_body());
+}
+
+async fn sigterm_ends_a_devnet_whose_l1_died_body() {
+    let anvil = Anvil::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut devnet = Devnet::start_with(&anvil.url, dir.path(), &BUSY_ROLES);
+    // L1 stops mining and gets one more block: the batcher posts the L2 block built on it, and
+    // that batch transaction waits in anvil's pool.
+    let l1 = devnet.l1(0);
+    l1.raw_request::<_, Value>("evm_setAutomine".into(), json!([false]))
+        .await
+        .unwrap();
+    l1.raw_request::<_, Value>("anvil_mine".into(), json!(["0x1"]))
+        .await
+        .unwrap();
+    wait_pending_transaction(&anvil.url, devnet.info.accounts[1].address, || devnet.log()).await;
+
+    // The L1 dies; the roles retry against it for a while, then the node is asked to stop.
+    drop(anvil);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let proc = devnet.proc.as_mut().unwrap();
+    assert!(proc.0.try_wait().unwrap().is_none(), "still running");
+    kill("TERM", proc.0.id(), false);
+    let Some((status, took)) = exit_within(&mut proc.0, STOP_WITHIN) else {
+        panic!(
+            "the node did not stop within {STOP_WITHIN:?} of SIGTERM\n{}",
+            devnet.log()
+        );
+    };
+    assert!(status.success(), "{status}\n{}", devnet.log());
+    eprintln!("node stopped {took:?} after SIGTERM");
+    assert!(devnet.log().contains("SIGTERM: shutting down"));
+}
