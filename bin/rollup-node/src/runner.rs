@@ -3,15 +3,14 @@
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use alloy_signer_local::PrivateKeySigner;
 use eyre::WrapErr;
-use rollup_batcher::{Batcher, BatcherConfig};
-use rollup_l1::{L1Follower, L1FollowerConfig, L1Sender, SenderConfig};
+use rollup_l1::{L1Follower, L1FollowerConfig};
 use rollup_node_core::{L1Finalized, RollupNode};
 use rollup_primitives::{BlockNumHash, RollupConfig};
-use rollup_proposer::{Proposer, ProposerConfig};
-use rollup_rpc::{RpcContext, RpcServerConfig};
-use rollup_sequencer::{PoolConfig, Sequencer, SequencerConfig, TxPool};
+use rollup_rpc::RpcServerConfig;
+use rollup_sequencer::PoolConfig;
+pub(crate) use rollup_service::Roles;
+use rollup_service::{L1Link, RoleSettings, Services};
 use rollup_storage::Store;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -25,31 +24,16 @@ const KNOWN_L1_BLOCKS: usize = 1024;
 /// `--batcher-max-delay` unless set (the devnet sets its own).
 const BATCHER_MAX_DELAY: Duration = Duration::from_secs(60);
 
-/// Which roles this process runs besides deriving from L1.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Roles {
-    /// Build unsafe blocks from a transaction pool.
-    pub(crate) sequencer: bool,
-    /// Post batches to L1 with this key.
-    pub(crate) batcher: Option<PrivateKeySigner>,
-    /// Propose state roots with this key.
-    pub(crate) proposer: Option<PrivateKeySigner>,
-}
-
-fn parse_key(flag: &str, key: Option<&str>) -> eyre::Result<Option<PrivateKeySigner>> {
-    key.map(|key| key.trim().parse::<PrivateKeySigner>())
-        .transpose()
-        .map_err(|err| eyre::eyre!("{flag} is not a valid private key: {err}"))
-}
-
 /// `rollup-node node`.
 pub(crate) async fn run_replica(args: NodeArgs) -> eyre::Result<()> {
     let config = RollupConfig::from_file(&args.config)?;
-    let roles = Roles {
-        sequencer: args.sequencer,
-        batcher: parse_key("--batcher-key", args.batcher_key.as_deref())?,
-        proposer: parse_key("--proposer-key", args.proposer_key.as_deref())?,
-    };
+    let roles = Roles::from_flags(
+        args.sequencer,
+        args.batcher_key.as_deref(),
+        "--batcher-key",
+        args.proposer_key.as_deref(),
+        "--proposer-key",
+    )?;
     let cancel = shutdown_on_signal();
     run_node(
         Arc::new(config),
@@ -78,6 +62,19 @@ pub(crate) fn shutdown_on_signal() -> CancellationToken {
     cancel
 }
 
+/// The roles' behaviour from the command line.
+fn role_settings(args: &RunArgs) -> RoleSettings {
+    RoleSettings {
+        block_time: args.block_time,
+        batcher_interval: args.batcher_interval,
+        batcher_max_delay: args.batcher_max_delay.unwrap_or(BATCHER_MAX_DELAY),
+        batcher_window_margin: args.batcher_window_margin,
+        proposal_interval: args.proposal_interval,
+        l1_resubmit_after: args.l1_resubmit_after,
+        pool: PoolConfig::default(),
+    }
+}
+
 /// Opens the database, starts the RPC server (then calls `on_ready` with its address), the
 /// roles, and feeds L1 notifications to the core until `cancel` fires.
 pub(crate) async fn run_node(
@@ -95,9 +92,16 @@ pub(crate) async fn run_node(
     let store = Store::open(&db_path)
         .wrap_err_with(|| format!("cannot open the database at {}", db_path.display()))?;
     let mut node = RollupNode::new(config.clone(), store.clone())?;
-    let pool = roles
-        .sequencer
-        .then(|| Arc::new(TxPool::new(PoolConfig::default(), &config, store.clone())));
+    let heads = node.heads();
+    let services = Services::start(
+        &config,
+        &store,
+        &heads,
+        roles.clone(),
+        &role_settings(args),
+        &L1Link::Http(l1_rpc_url.to_string()),
+        &cancel,
+    )?;
     let (rpc_addr, rpc_handle) = rollup_rpc::start_server(
         RpcServerConfig {
             addr: args.rpc_addr,
@@ -108,12 +112,7 @@ pub(crate) async fn run_node(
             max_heavy_requests: args.rpc_max_heavy_requests,
             heavy_queue_timeout: args.rpc_heavy_queue_timeout,
         },
-        RpcContext {
-            store: store.clone(),
-            config: config.clone(),
-            heads: node.heads(),
-            pool: pool.clone(),
-        },
+        services.rpc_context(&config, &store, heads),
     )
     .await
     .wrap_err_with(|| {
@@ -130,77 +129,15 @@ pub(crate) async fn run_node(
     );
     on_ready(rpc_addr)?;
 
-    let l1_sender = |signer| {
-        L1Sender::new(
-            l1_rpc_url,
-            signer,
-            SenderConfig {
-                resubmit_after: args.l1_resubmit_after,
-                ..Default::default()
-            },
-        )
-    };
-    let batcher_task = match roles.batcher {
-        Some(signer) => {
-            let sender = l1_sender(signer)?;
-            let batcher = Batcher::new(
-                BatcherConfig {
-                    poll_interval: args.batcher_interval,
-                    max_delay: args.batcher_max_delay.unwrap_or(BATCHER_MAX_DELAY),
-                    window_margin: args.batcher_window_margin,
-                    ..BatcherConfig::new(&config)
-                },
-                store.clone(),
-                node.heads(),
-                sender,
-            );
-            Some(tokio::spawn(batcher.run(cancel.child_token())))
-        }
-        None => None,
-    };
-    let proposer_task = match roles.proposer {
-        Some(signer) => {
-            let sender = l1_sender(signer)?;
-            let proposer = Proposer::new(
-                ProposerConfig {
-                    state_manager: config.contracts.state_manager,
-                    interval: args.proposal_interval,
-                },
-                store.clone(),
-                node.heads(),
-                sender,
-            );
-            Some(tokio::spawn(proposer.run(cancel.child_token())))
-        }
-        None => None,
-    };
-    let sequencer = pool.map(|pool| {
-        Sequencer::new(
-            SequencerConfig {
-                block_time: args.block_time,
-            },
-            pool,
-        )
-    });
-
     let follower_config = L1FollowerConfig {
         url: l1_rpc_url.to_string(),
         poll_interval: args.l1_poll_interval,
         confirmations: args.l1_confirmations,
         max_blocks_per_notification: 100,
     };
-    let result = follow_l1(&mut node, sequencer.as_ref(), follower_config, &cancel).await;
+    let result = follow_l1(&mut node, &services, follower_config, &cancel).await;
     cancel.cancel();
-    if let Some(task) = batcher_task
-        && let Ok(Err(err)) = task.await
-    {
-        warn!(target: "rollup::node", %err, "batcher stopped with an error");
-    }
-    if let Some(task) = proposer_task
-        && let Ok(Err(err)) = task.await
-    {
-        warn!(target: "rollup::node", %err, "proposer stopped with an error");
-    }
+    services.stop().await;
     let _ = rpc_handle.stop();
     rpc_handle.stopped().await;
     info!(target: "rollup::node", "stopped");
@@ -211,7 +148,7 @@ pub(crate) async fn run_node(
 /// follower from the stored cursor when the core asks for it (a reset) or the follower fails.
 async fn follow_l1(
     node: &mut RollupNode,
-    sequencer: Option<&Sequencer>,
+    services: &Services,
     config: L1FollowerConfig,
     cancel: &CancellationToken,
 ) -> eyre::Result<()> {
@@ -247,17 +184,9 @@ async fn follow_l1(
                 debug!(target: "rollup::node", l1_block = height.number, "finished height");
             }
         });
-        let result = match sequencer {
-            Some(sequencer) => {
-                sequencer
-                    .run(node, rx, finished_tx, l1_finalized, cancel.clone())
-                    .await
-            }
-            None => {
-                node.run(rx, finished_tx, l1_finalized, cancel.clone())
-                    .await
-            }
-        };
+        let result = services
+            .drive(node, rx, finished_tx, l1_finalized, cancel.clone())
+            .await;
         follower_cancel.cancel();
         let follower_result = follower_task.await;
         finished_log.abort();

@@ -55,18 +55,35 @@ impl L1Sender {
             url: url.to_string(),
             reason: format!("{err}"),
         })?;
+        Ok(Self::with_client(
+            alloy_rpc_client::RpcClient::new_http(parsed),
+            url,
+            signer,
+            config,
+        ))
+    }
+
+    /// A sender signing with `signer` through any JSON-RPC client, e.g. one over an
+    /// [`InProcessTransport`](crate::InProcessTransport) inside the L1 node itself; `label` names
+    /// the endpoint in errors.
+    pub fn with_client(
+        client: alloy_rpc_client::RpcClient,
+        label: &str,
+        signer: PrivateKeySigner,
+        config: SenderConfig,
+    ) -> Self {
         let address = signer.address();
         let provider = ProviderBuilder::new()
             .wallet(EthereumWallet::from(signer))
-            .connect_http(parsed)
+            .connect_client(client)
             .erased();
-        Ok(Self {
+        Self {
             provider,
             address,
             config,
-            url: url.to_string(),
+            url: label.to_string(),
             cancel: CancellationToken::new(),
-        })
+        }
     }
 
     /// Stops every send in progress, and refuses new ones, once `cancel` fires.

@@ -1,0 +1,313 @@
+//! The roles one rollup process runs around its core, wired once for every host.
+//!
+//! `rollup-node` follows L1 over JSON-RPC and `reth-rollup` runs inside reth's L1 node; both
+//! start the same [`Services`] from the same [`Roles`] and [`RoleSettings`], so what a role does
+//! cannot drift between the two binaries. Only the link to L1 differs ([`L1Link`]): an HTTP URL,
+//! or reth's own `eth_*` methods called in-process.
+//!
+//! # Invariants
+//! - A role that is not configured does not run: no pool and no `eth_sendRawTransaction`
+//!   without the sequencer, no L1 transaction without its key.
+//! - The sequencer and the core run on one task ([`Services::drive`]): a block is never built
+//!   while a notification is half applied.
+//! - [`Services::stop`] returns only after every role task has ended; errors are logged with the
+//!   role's name (target `rollup::service`), never swallowed silently.
+
+use std::{sync::Arc, time::Duration};
+
+use alloy_signer_local::PrivateKeySigner;
+use rollup_batcher::{Batcher, BatcherConfig};
+use rollup_l1::{InProcessTransport, L1Error, L1Sender, SenderConfig};
+use rollup_node_core::{L1Finalized, RollupNode};
+use rollup_primitives::{BlockNumHash, Heads, L1Notification, RollupConfig};
+use rollup_proposer::{Proposer, ProposerConfig};
+use rollup_rpc::RpcContext;
+use rollup_sequencer::{PoolConfig, Sequencer, SequencerConfig, TxPool};
+use rollup_storage::Store;
+use tokio::{
+    sync::{mpsc, watch},
+    task::JoinHandle,
+};
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+/// Errors starting the roles.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// A role's key does not parse.
+    #[error("{flag} is not a valid private key: {reason}")]
+    InvalidKey {
+        /// The flag that carried it.
+        flag: String,
+        /// Why.
+        reason: String,
+    },
+    /// The L1 link cannot be set up.
+    #[error(transparent)]
+    L1(#[from] L1Error),
+}
+
+/// Which roles this process runs besides deriving from L1.
+#[derive(Debug, Clone, Default)]
+pub struct Roles {
+    /// Build unsafe blocks from a transaction pool (and serve `eth_sendRawTransaction`).
+    pub sequencer: bool,
+    /// Post batches to L1 with this key.
+    pub batcher: Option<PrivateKeySigner>,
+    /// Propose state roots with this key.
+    pub proposer: Option<PrivateKeySigner>,
+}
+
+impl Roles {
+    /// Roles from command-line values; `*_flag` name the flags in errors.
+    pub fn from_flags(
+        sequencer: bool,
+        batcher_key: Option<&str>,
+        batcher_flag: &str,
+        proposer_key: Option<&str>,
+        proposer_flag: &str,
+    ) -> Result<Self, ServiceError> {
+        Ok(Self {
+            sequencer,
+            batcher: parse_key(batcher_flag, batcher_key)?,
+            proposer: parse_key(proposer_flag, proposer_key)?,
+        })
+    }
+}
+
+fn parse_key(flag: &str, key: Option<&str>) -> Result<Option<PrivateKeySigner>, ServiceError> {
+    key.map(|key| key.trim().parse::<PrivateKeySigner>())
+        .transpose()
+        .map_err(|err| ServiceError::InvalidKey {
+            flag: flag.to_string(),
+            reason: err.to_string(),
+        })
+}
+
+/// How the roles behave (the same flags on both binaries).
+#[derive(Debug, Clone, Copy)]
+pub struct RoleSettings {
+    /// L2 block interval.
+    pub block_time: Duration,
+    /// How often the batcher looks for blocks to post.
+    pub batcher_interval: Duration,
+    /// Longest a block with transactions waits to be posted.
+    pub batcher_max_delay: Duration,
+    /// L1 blocks to spare before the sequencing window of the oldest pending block closes.
+    pub batcher_window_margin: u64,
+    /// How often the proposer considers a proposal.
+    pub proposal_interval: Duration,
+    /// How long an L1 transaction waits for inclusion before it is re-sent with higher fees.
+    pub l1_resubmit_after: Duration,
+    /// Transaction pool limits.
+    pub pool: PoolConfig,
+}
+
+/// How the roles reach L1 to send transactions and read its state.
+#[derive(Debug, Clone)]
+pub enum L1Link {
+    /// An L1 node's JSON-RPC over HTTP.
+    Http(String),
+    /// The L1 node's own methods, in this process (inside reth).
+    InProcess(InProcessTransport),
+}
+
+impl L1Link {
+    fn sender(&self, signer: PrivateKeySigner, config: SenderConfig) -> Result<L1Sender, L1Error> {
+        match self {
+            Self::Http(url) => L1Sender::new(url, signer, config),
+            Self::InProcess(transport) => Ok(L1Sender::with_client(
+                transport.clone().into_client(),
+                "the L1 node in this process",
+                signer,
+                config,
+            )),
+        }
+    }
+}
+
+type RoleTask = (&'static str, JoinHandle<Result<(), String>>);
+
+/// The running roles of one process.
+#[derive(Debug)]
+pub struct Services {
+    pool: Option<Arc<TxPool>>,
+    sequencer: Option<Sequencer>,
+    tasks: Vec<RoleTask>,
+    cancel: CancellationToken,
+}
+
+impl Services {
+    /// Creates the pool and sequencer (if configured) and spawns the batcher and proposer (if
+    /// configured), all stopping when `cancel` fires.
+    pub fn start(
+        config: &Arc<RollupConfig>,
+        store: &Store,
+        heads: &watch::Receiver<Heads>,
+        roles: Roles,
+        settings: &RoleSettings,
+        l1: &L1Link,
+        cancel: &CancellationToken,
+    ) -> Result<Self, ServiceError> {
+        let pool = roles
+            .sequencer
+            .then(|| Arc::new(TxPool::new(settings.pool, config, store.clone())));
+        let sequencer = pool.clone().map(|pool| {
+            Sequencer::new(
+                SequencerConfig {
+                    block_time: settings.block_time,
+                },
+                pool,
+            )
+        });
+        let sender_config = SenderConfig {
+            resubmit_after: settings.l1_resubmit_after,
+            ..Default::default()
+        };
+        let mut tasks: Vec<RoleTask> = Vec::new();
+        if let Some(signer) = roles.batcher {
+            let batcher = Batcher::new(
+                BatcherConfig {
+                    poll_interval: settings.batcher_interval,
+                    max_delay: settings.batcher_max_delay,
+                    window_margin: settings.batcher_window_margin,
+                    ..BatcherConfig::new(config)
+                },
+                store.clone(),
+                heads.clone(),
+                l1.sender(signer, sender_config)?,
+            );
+            let cancel = cancel.child_token();
+            tasks.push((
+                "batcher",
+                tokio::spawn(
+                    async move { batcher.run(cancel).await.map_err(|err| err.to_string()) },
+                ),
+            ));
+        }
+        if let Some(signer) = roles.proposer {
+            let proposer = Proposer::new(
+                ProposerConfig {
+                    state_manager: config.contracts.state_manager,
+                    interval: settings.proposal_interval,
+                },
+                store.clone(),
+                heads.clone(),
+                l1.sender(signer, sender_config)?,
+            );
+            let cancel = cancel.child_token();
+            tasks.push((
+                "proposer",
+                tokio::spawn(
+                    async move { proposer.run(cancel).await.map_err(|err| err.to_string()) },
+                ),
+            ));
+        }
+        info!(
+            target: "rollup::service",
+            sequencer = sequencer.is_some(),
+            roles = ?tasks.iter().map(|(name, _)| *name).collect::<Vec<_>>(),
+            "roles started"
+        );
+        Ok(Self {
+            pool,
+            sequencer,
+            tasks,
+            cancel: cancel.clone(),
+        })
+    }
+
+    /// The transaction pool, if this process sequences.
+    pub fn pool(&self) -> Option<Arc<TxPool>> {
+        self.pool.clone()
+    }
+
+    /// What the L2 RPC server needs: the store, config and heads, and the pool if sequencing.
+    pub fn rpc_context(
+        &self,
+        config: &Arc<RollupConfig>,
+        store: &Store,
+        heads: watch::Receiver<Heads>,
+    ) -> RpcContext {
+        RpcContext {
+            store: store.clone(),
+            config: config.clone(),
+            heads,
+            pool: self.pool(),
+        }
+    }
+
+    /// Drives the core from `notifications` until they end, `cancel` fires or the core fails:
+    /// the sequencer's loop around it when sequencing, the plain core loop otherwise. Finished
+    /// L1 heights go to `finished` once durably stored.
+    pub async fn drive(
+        &self,
+        node: &mut RollupNode,
+        notifications: mpsc::Receiver<L1Notification>,
+        finished: mpsc::UnboundedSender<BlockNumHash>,
+        l1_finalized: L1Finalized,
+        cancel: CancellationToken,
+    ) -> rollup_node_core::Result<()> {
+        match &self.sequencer {
+            Some(sequencer) => {
+                sequencer
+                    .run(node, notifications, finished, l1_finalized, cancel)
+                    .await
+            }
+            None => {
+                node.run(notifications, finished, l1_finalized, cancel)
+                    .await
+            }
+        }
+    }
+
+    /// Stops every role and waits for it; each role's error is logged with its name.
+    pub async fn stop(self) {
+        self.cancel.cancel();
+        for (name, task) in self.tasks {
+            match task.await {
+                Ok(Ok(())) => {}
+                Ok(Err(err)) => {
+                    warn!(target: "rollup::service", role = name, %err, "role stopped with an error")
+                }
+                Err(join) => {
+                    warn!(target: "rollup::service", role = name, %join, "role task failed")
+                }
+            }
+        }
+        info!(target: "rollup::service", "roles stopped");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_keys_are_checked_and_errors_name_the_flag() {
+        let key = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+        let roles =
+            Roles::from_flags(true, Some(key), "--batcher-key", None, "--proposer-key").unwrap();
+        assert!(roles.sequencer);
+        assert_eq!(
+            roles.batcher.unwrap().address(),
+            "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+                .parse::<alloy_primitives::Address>()
+                .unwrap()
+        );
+        assert!(roles.proposer.is_none());
+        let err = Roles::from_flags(
+            false,
+            None,
+            "--rollup.batcher-key",
+            Some("0x12"),
+            "--rollup.proposer-key",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("--rollup.proposer-key is not a valid private key"),
+            "{err}"
+        );
+    }
+}
