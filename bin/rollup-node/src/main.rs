@@ -2,7 +2,6 @@
 
 mod cli;
 mod client;
-mod deploy;
 mod devnet;
 mod logging;
 mod runner;

@@ -13,6 +13,8 @@
 //! - [`Services::stop`] returns only after every role task has ended; errors are logged with the
 //!   role's name (target `rollup::service`), never swallowed silently.
 
+pub mod devnet;
+
 use std::{sync::Arc, time::Duration};
 
 use alloy_signer_local::PrivateKeySigner;
