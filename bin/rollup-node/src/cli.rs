@@ -1,6 +1,7 @@
 //! Command line: every flag can also come from the environment (`ROLLUP_*`), and the rollup
 //! parameters from a config file.
 
+use rollup_service::{parse_duration, parse_nonzero_duration};
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -256,32 +257,6 @@ pub(crate) struct DevnetArgs {
     pub(crate) l2_chain_id: u64,
     #[command(flatten)]
     pub(crate) run: RunArgs,
-}
-
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let (number, unit) = text
-        .find(|c: char| !c.is_ascii_digit())
-        .map_or((text, "s"), |i| text.split_at(i));
-    let value: u64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration like 500ms or 2s"))?;
-    match unit {
-        "ms" => Ok(Duration::from_millis(value)),
-        "s" => Ok(Duration::from_secs(value)),
-        "m" => Ok(Duration::from_secs(value * 60)),
-        _ => Err(format!("unknown unit {unit:?} in {text:?}: use ms, s or m")),
-    }
-}
-
-/// A duration that must not be zero (a zero time limit would refuse every call).
-fn parse_nonzero_duration(text: &str) -> Result<Duration, String> {
-    match parse_duration(text)? {
-        Duration::ZERO => Err(format!(
-            "{text:?} is zero: give a positive duration like 5s"
-        )),
-        duration => Ok(duration),
-    }
 }
 
 impl Cli {

@@ -281,9 +281,46 @@ impl Services {
     }
 }
 
+/// Parses a duration flag: `500ms`, `2s`, `5m`, or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((text, "s"), |i| text.split_at(i));
+    let value: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 500ms or 2s"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(value)),
+        "s" => Ok(Duration::from_secs(value)),
+        "m" => Ok(Duration::from_secs(value * 60)),
+        _ => Err(format!("unknown unit {unit:?} in {text:?}: use ms, s or m")),
+    }
+}
+
+/// A duration that must not be zero (a zero time limit would refuse every call).
+pub fn parse_nonzero_duration(text: &str) -> Result<Duration, String> {
+    match parse_duration(text)? {
+        Duration::ZERO => Err(format!(
+            "{text:?} is zero: give a positive duration like 5s"
+        )),
+        duration => Ok(duration),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
+        assert!(parse_duration("2h").is_err());
+        assert!(parse_duration("fast").is_err());
+        assert!(parse_nonzero_duration("0s").is_err());
+    }
 
     #[test]
     fn role_keys_are_checked_and_errors_name_the_flag() {
