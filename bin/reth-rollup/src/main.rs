@@ -1,15 +1,17 @@
-//! `reth-rollup`: a reth L1 node with the rollup installed as an execution extension (ExEx).
+//! `reth-rollup`: a reth L1 node with the whole rollup installed as an execution extension.
 //!
 //! A thin adapter: reth's `ExExNotification`s become the core's `L1Notification`s
-//! ([`convert`]), the core ([`RollupNode`]) derives, executes and stores the L2 chain in its own
-//! MDBX database, and this binary forwards the core's finished heights to reth and serves the
-//! rollup's JSON-RPC. All logic lives in the root workspace's crates.
+//! ([`convert`]); the core ([`RollupNode`]) and every configured role (sequencer with its pool,
+//! batcher, proposer) run exactly as in `rollup-node`, wired by `rollup-service`, with the roles
+//! reaching L1 through reth's own `eth_*` methods in-process (their transactions enter reth's
+//! pool; no HTTP between two parts of one process). `--rollup.dev` with reth's `--dev` deploys
+//! the rollup's contracts on reth's dev chain and runs every role: a one-process devnet.
 //!
 //! # Invariants
 //! - On start the notification stream resumes from the core's stored L1 cursor
 //!   (`set_notifications_with_head`), so reth backfills exactly the blocks the core lacks.
 //! - `FinishedHeight` is sent only after the MDBX transaction holding that L1 block's L2 state
-//!   commits (`NotificationOutcome::finished_height` is set after the commit).
+//!   commits, for committed, reorged and reverted chains alike.
 //! - The ExEx future never returns while the node runs: it ends only when reth closes the
 //!   notification stream at shutdown, or with an error that reth treats as critical.
 //! - L2 `eth_*` is served only on `--rollup.rpc-addr`; reth's own server keeps its L1 `eth_*`
@@ -17,7 +19,12 @@
 
 mod convert;
 
-use std::{net::SocketAddr, path::PathBuf, sync::Arc};
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
 
 use clap::Parser;
 use eyre::WrapErr;
@@ -30,29 +37,76 @@ use reth_ethereum::{
         EthereumNode,
         api::{FullNodeComponents, NodeTypes},
     },
-    provider::BlockIdReader,
+    provider::{BlockHashReader, BlockIdReader, BlockNumReader, ReceiptProvider},
+    rpc::builder::{RethRpcModule, RpcModuleSelection},
 };
-use rollup_node_core::RollupNode;
+use rollup_l1::InProcessTransport;
+use rollup_node_core::{L1Finalized, RollupNode};
 use rollup_primitives::{BlockNumHash, RollupConfig};
 use rollup_rpc::{RpcContext, RpcServerConfig};
+use rollup_sequencer::PoolConfig;
+use rollup_service::{
+    L1Link, RoleSettings, Roles, Services, devnet, parse_duration, parse_nonzero_duration,
+};
 use rollup_storage::Store;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::convert::to_l1_notification;
 
-/// The rollup's flags, added to reth's `node` command.
+#[global_allocator]
+static ALLOC: reth_cli_util::allocator::Allocator = reth_cli_util::allocator::new_allocator();
+// Makes jemalloc's symbols visible to the linker, so it also serves C code (libmdbx, RocksDB).
+use reth_cli_util::allocator::tikv_jemalloc_sys as _;
+
+/// How often in a row the ExEx may re-open reth's stream from the stored cursor without the
+/// cursor moving before it gives up: a gap reth cannot fill is an error, never a silent skip.
+const MAX_CATCH_UPS_WITHOUT_PROGRESS: u32 = 3;
+
+/// The rollup's flags, added to reth's `node` command. Every flag takes an explicit clap id:
+/// field names alone (`config`, `datadir`) are ids reth's own `node` arguments already use, and
+/// clap then refuses every command line.
 #[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Rollup")]
 struct RollupArgs {
-    /// The rollup config (JSON: chain ids, contract addresses, L2 genesis).
-    #[arg(long = "rollup.config", value_name = "FILE", env = "ROLLUP_CONFIG")]
-    config: PathBuf,
+    /// The rollup config (JSON: chain ids, contract addresses, L2 genesis). Not needed with
+    /// --rollup.dev, which writes its own to the rollup datadir.
+    #[arg(
+        id = "rollup.config",
+        long = "rollup.config",
+        value_name = "FILE",
+        env = "ROLLUP_CONFIG",
+        required_unless_present = "rollup.dev"
+    )]
+    config: Option<PathBuf>,
     /// Where the rollup keeps its data; its MDBX database is `<dir>/db`.
     /// Defaults to `<reth datadir>/rollup`.
-    #[arg(long = "rollup.datadir", value_name = "DIR", env = "ROLLUP_DATADIR")]
+    #[arg(
+        id = "rollup.datadir",
+        long = "rollup.datadir",
+        value_name = "DIR",
+        env = "ROLLUP_DATADIR"
+    )]
     datadir: Option<PathBuf>,
+    /// One-process devnet on reth's dev chain (needs --dev): deploys the rollup's contracts
+    /// (or resumes those in the rollup datadir), writes `rollup.json` and `devnet.json` there, and
+    /// runs every role with the dev accounts' keys (anvil's test mnemonic; never use them
+    /// anywhere real).
+    #[arg(id = "rollup.dev", long = "rollup.dev", requires = "dev")]
+    dev: bool,
+    /// L2 chain id of a new --rollup.dev devnet.
+    #[arg(
+        id = "rollup.dev-l2-chain-id",
+        long = "rollup.dev-l2-chain-id",
+        value_name = "ID",
+        default_value_t = 42069
+    )]
+    dev_l2_chain_id: u64,
     /// Address of the L2 JSON-RPC server (`eth_*`, `net_*`, `web3_*`, `rollup_*`; HTTP and
     /// WebSocket on one port). Separate from reth's, whose `eth_*` is L1.
     #[arg(
+        id = "rollup.rpc-addr",
         long = "rollup.rpc-addr",
         value_name = "ADDR",
         env = "ROLLUP_RPC_ADDR",
@@ -60,60 +114,204 @@ struct RollupArgs {
     )]
     rpc_addr: SocketAddr,
     /// Largest block range one L2 `eth_getLogs` may scan.
-    #[arg(long = "rollup.rpc-max-block-range", value_name = "BLOCKS", default_value_t = rollup_rpc::DEFAULT_MAX_BLOCK_RANGE)]
+    #[arg(id = "rollup.rpc-max-block-range", long = "rollup.rpc-max-block-range", value_name = "BLOCKS", default_value_t = rollup_rpc::DEFAULT_MAX_BLOCK_RANGE)]
     rpc_max_block_range: u64,
+    /// Gas cap of L2 `eth_call` / `eth_estimateGas`.
+    #[arg(id = "rollup.rpc-gascap", long = "rollup.rpc-gascap", value_name = "GAS", default_value_t = RpcServerConfig::default().gas_cap)]
+    rpc_gascap: u64,
+    /// Time limit of one L2 `eth_call` / `eth_estimateGas`.
+    #[arg(id = "rollup.rpc-evm-timeout", long = "rollup.rpc-evm-timeout", value_name = "DURATION", default_value = "5s", value_parser = parse_nonzero_duration)]
+    rpc_evm_timeout: Duration,
+    /// Heavy L2 requests (calls, logs, proofs) running at once.
+    #[arg(id = "rollup.rpc-max-heavy-requests", long = "rollup.rpc-max-heavy-requests", value_name = "N", default_value_t = RpcServerConfig::default().max_heavy_requests)]
+    rpc_max_heavy_requests: usize,
+    /// Longest a heavy L2 request waits for a slot before it is answered "busy".
+    #[arg(id = "rollup.rpc-heavy-queue-timeout", long = "rollup.rpc-heavy-queue-timeout", value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    rpc_heavy_queue_timeout: Duration,
+    /// Run the sequencer: build L2 blocks from a transaction pool (and serve
+    /// `eth_sendRawTransaction` on the L2 RPC).
+    #[arg(
+        id = "rollup.sequencer",
+        long = "rollup.sequencer",
+        env = "ROLLUP_SEQUENCER"
+    )]
+    sequencer: bool,
+    /// Run the batcher with this L1 key (the BatchInbox's batcher): posts L2 blocks to L1
+    /// through reth's own pool.
+    #[arg(
+        id = "rollup.batcher-key",
+        long = "rollup.batcher-key",
+        value_name = "KEY",
+        env = "ROLLUP_BATCHER_KEY",
+        hide_env_values = true
+    )]
+    batcher_key: Option<String>,
+    /// Run the proposer with this L1 key: proposes state roots of safe L2 blocks.
+    #[arg(
+        id = "rollup.proposer-key",
+        long = "rollup.proposer-key",
+        value_name = "KEY",
+        env = "ROLLUP_PROPOSER_KEY",
+        hide_env_values = true
+    )]
+    proposer_key: Option<String>,
+    /// L2 block interval of the sequencer.
+    #[arg(id = "rollup.block-time", long = "rollup.block-time", value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    block_time: Duration,
+    /// How often the batcher looks for L2 blocks to post.
+    #[arg(id = "rollup.batcher-interval", long = "rollup.batcher-interval", value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
+    batcher_interval: Duration,
+    /// Longest an L2 block with transactions waits to be posted [default: 60s; 1s with
+    /// --rollup.dev].
+    #[arg(id = "rollup.batcher-max-delay", long = "rollup.batcher-max-delay", value_name = "DURATION", value_parser = parse_duration)]
+    batcher_max_delay: Option<Duration>,
+    /// L1 blocks to spare before the sequencing window of the oldest pending L2 block closes.
+    #[arg(
+        id = "rollup.batcher-window-margin",
+        long = "rollup.batcher-window-margin",
+        value_name = "BLOCKS",
+        default_value_t = 10
+    )]
+    batcher_window_margin: u64,
+    /// How often the proposer considers proposing the safe head's state root.
+    #[arg(id = "rollup.proposal-interval", long = "rollup.proposal-interval", value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    proposal_interval: Duration,
+    /// How long an L1 transaction of a role waits before it is re-sent with higher fees.
+    #[arg(id = "rollup.l1-resubmit-after", long = "rollup.l1-resubmit-after", value_name = "DURATION", default_value = "12s", value_parser = parse_duration)]
+    l1_resubmit_after: Duration,
+}
+
+impl RollupArgs {
+    fn roles(&self) -> eyre::Result<Roles> {
+        if self.dev {
+            let signers = devnet::dev_signers();
+            return Ok(Roles {
+                sequencer: true,
+                batcher: Some(signers[1].clone()),
+                proposer: Some(signers[2].clone()),
+            });
+        }
+        Ok(Roles::from_flags(
+            self.sequencer,
+            self.batcher_key.as_deref(),
+            "--rollup.batcher-key",
+            self.proposer_key.as_deref(),
+            "--rollup.proposer-key",
+        )?)
+    }
+
+    fn role_settings(&self) -> RoleSettings {
+        let default_delay = Duration::from_secs(if self.dev { 1 } else { 60 });
+        RoleSettings {
+            block_time: self.block_time,
+            batcher_interval: self.batcher_interval,
+            batcher_max_delay: self.batcher_max_delay.unwrap_or(default_delay),
+            batcher_window_margin: self.batcher_window_margin,
+            proposal_interval: self.proposal_interval,
+            l1_resubmit_after: self.l1_resubmit_after,
+            pool: PoolConfig::default(),
+        }
+    }
+
+    fn rpc_config(&self) -> RpcServerConfig {
+        RpcServerConfig {
+            addr: self.rpc_addr,
+            max_block_range: self.rpc_max_block_range,
+            gas_cap: self.rpc_gascap,
+            evm_timeout: self.rpc_evm_timeout,
+            max_heavy_requests: self.rpc_max_heavy_requests,
+            heavy_queue_timeout: self.rpc_heavy_queue_timeout,
+            ..Default::default()
+        }
+    }
+}
+
+/// The rollup's core with its database, once its config is known.
+struct Core {
+    config: Arc<RollupConfig>,
+    store: Store,
+    node: RollupNode,
+}
+
+impl Core {
+    fn open(config: RollupConfig, datadir: &Path) -> eyre::Result<Self> {
+        let config = Arc::new(config);
+        let db_path = datadir.join("db");
+        let store = Store::open(&db_path).wrap_err_with(|| {
+            format!("cannot open the rollup database at {}", db_path.display())
+        })?;
+        let node = RollupNode::new(config.clone(), store.clone())?;
+        Ok(Self {
+            config,
+            store,
+            node,
+        })
+    }
 }
 
 fn main() -> eyre::Result<()> {
+    reth_cli_util::sigsegv_handler::install();
     Cli::<EthereumChainSpecParser, RollupArgs>::parse().run(async move |builder, args| {
         let datadir = args
             .datadir
+            .clone()
             .unwrap_or_else(|| builder.config().datadir().data_dir().join("rollup"));
-        let config = Arc::new(RollupConfig::from_file(&args.config).wrap_err_with(|| {
-            format!("cannot read the rollup config {}", args.config.display())
-        })?);
+        std::fs::create_dir_all(&datadir)
+            .wrap_err_with(|| format!("cannot create the rollup datadir {}", datadir.display()))?;
         let l1_chain_id = builder.config().chain.chain.id();
-        eyre::ensure!(
-            config.l1_chain_id == l1_chain_id,
-            "the rollup config {} is for L1 chain {}, but this node runs chain {l1_chain_id} (set --chain)",
-            args.config.display(),
-            config.l1_chain_id
-        );
-        let db_path = datadir.join("db");
-        let store = Store::open(&db_path)
-            .wrap_err_with(|| format!("cannot open the rollup database at {}", db_path.display()))?;
-        let node = RollupNode::new(config.clone(), store.clone())?;
-        // A replica: no sequencer role, so no transaction pool (`eth_sendRawTransaction` is off).
-        let rpc_context = RpcContext { store, config, heads: node.heads(), pool: None };
-
-        let (l2_rpc_addr, l2_rpc) = rollup_rpc::start_server(
-            RpcServerConfig {
-                addr: args.rpc_addr,
-                max_block_range: args.rpc_max_block_range,
-                ..Default::default()
-            },
-            rpc_context.clone(),
-        )
-        .await
-        .wrap_err_with(|| {
-            format!("cannot serve the L2 JSON-RPC on {} (set --rollup.rpc-addr)", args.rpc_addr)
-        })?;
-        info!(target: "rollup::exex", addr = %l2_rpc_addr, db = %db_path.display(), "L2 JSON-RPC ready");
-
+        let config_path = match (&args.config, args.dev) {
+            (Some(path), _) => Some(path.clone()),
+            (None, true) => Some(datadir.join(devnet::ROLLUP_CONFIG_FILE)).filter(|p| p.exists()),
+            (None, false) => None,
+        };
+        // With a config at hand the core opens now, so reth's own server also serves rollup_*;
+        // a new --rollup.dev devnet opens it once its contracts are deployed.
+        let core = match &config_path {
+            Some(path) => {
+                let config = RollupConfig::from_file(path).wrap_err_with(|| {
+                    format!("cannot read the rollup config {}", path.display())
+                })?;
+                eyre::ensure!(
+                    config.l1_chain_id == l1_chain_id,
+                    "the rollup config {} is for L1 chain {}, but this node runs chain {l1_chain_id} (set --chain)",
+                    path.display(),
+                    config.l1_chain_id
+                );
+                Some(Core::open(config, &datadir)?)
+            }
+            None => None,
+        };
+        let reth_rollup_namespace = core.as_ref().map(|core| {
+            rollup_namespace(RpcContext {
+                store: core.store.clone(),
+                config: core.config.clone(),
+                heads: core.node.heads(),
+                pool: None,
+            })
+        });
+        let l1_http = builder
+            .config()
+            .rpc
+            .http
+            .then(|| format!("http://{}:{}", builder.config().rpc.http_addr, builder.config().rpc.http_port));
+        let (eth_methods_tx, eth_methods_rx) = oneshot::channel();
         let handle = builder
             .node(EthereumNode::default())
             .extend_rpc_modules(move |ctx| {
-                ctx.modules.merge_configured(rollup_namespace(rpc_context))?;
+                // reth's eth_* for the roles, called in-process (whether or not --http is on).
+                let eth = ctx.registry.module_for(&RpcModuleSelection::from([RethRpcModule::Eth]));
+                let _ = eth_methods_tx.send(InProcessTransport::new(eth));
+                if let Some(namespace) = reth_rollup_namespace {
+                    ctx.modules.merge_configured(namespace)?;
+                }
                 Ok(())
             })
-            .install_exex("rollup", async move |ctx| Ok(run_exex(ctx, node)))
+            .install_exex("rollup", async move |ctx| {
+                Ok(run_rollup(ctx, args, datadir, core, eth_methods_rx, l1_http))
+            })
             .launch_with_debug_capabilities()
             .await?;
-        let exit = handle.wait_for_node_exit().await;
-        // Dropping the handle would stop the server too; stop it explicitly and wait.
-        let _ = l2_rpc.stop();
-        l2_rpc.stopped().await;
-        exit
+        handle.wait_for_node_exit().await
     })
 }
 
@@ -130,55 +328,527 @@ fn rollup_namespace(ctx: RpcContext) -> jsonrpsee::RpcModule<()> {
     module
 }
 
-/// The ExEx: feeds reth's notifications to the core, from the core's stored L1 cursor on.
-async fn run_exex<Node>(mut ctx: ExExContext<Node>, mut node: RollupNode) -> eyre::Result<()>
+/// Sets up what needs reth running (a --rollup.dev deployment, the roles' in-process L1 link,
+/// the L2 RPC server), then runs the ExEx until reth shuts down.
+async fn run_rollup<Node>(
+    ctx: ExExContext<Node>,
+    args: RollupArgs,
+    datadir: PathBuf,
+    core: Option<Core>,
+    eth_methods: oneshot::Receiver<InProcessTransport>,
+    l1_http: Option<String>,
+) -> eyre::Result<()>
 where
     Node: FullNodeComponents<Types: NodeTypes<Primitives = EthPrimitives>>,
 {
-    let cursor = node.l1_cursor()?;
-    info!(target: "rollup::exex", l1_block = cursor.number, hash = %cursor.hash, "resuming from the stored L1 cursor");
-    ctx.set_notifications_with_head(ExExHead::new(cursor));
+    let transport = eth_methods
+        .await
+        .wrap_err("reth started without its RPC modules; the rollup's roles cannot reach L1")?;
+    let mut devnet = None;
+    let core = match core {
+        Some(core) => core,
+        None => {
+            // --rollup.dev on a new datadir: deploy through reth's own eth_* (dev mining).
+            let setup = devnet::setup(
+                &datadir,
+                transport.clone().into_client(),
+                "reth (in-process)",
+                args.dev_l2_chain_id,
+            )
+            .await?;
+            let core = Core::open(setup.config.clone(), &datadir)?;
+            devnet = Some(setup);
+            core
+        }
+    };
+    if args.dev && devnet.is_none() {
+        devnet = Some(
+            devnet::setup(
+                &datadir,
+                transport.clone().into_client(),
+                "reth (in-process)",
+                args.dev_l2_chain_id,
+            )
+            .await?,
+        );
+    }
+    let cancel = CancellationToken::new();
+    let heads = core.node.heads();
+    let services = Services::start(
+        &core.config,
+        &core.store,
+        &heads,
+        args.roles()?,
+        &args.role_settings(),
+        &L1Link::InProcess(transport),
+        &cancel,
+    )?;
+    let (l2_rpc_addr, l2_rpc) = rollup_rpc::start_server(
+        args.rpc_config(),
+        services.rpc_context(&core.config, &core.store, heads),
+    )
+    .await
+    .wrap_err_with(|| {
+        format!(
+            "cannot serve the L2 JSON-RPC on {} (set --rollup.rpc-addr)",
+            args.rpc_addr
+        )
+    })?;
+    info!(target: "rollup::exex", addr = %l2_rpc_addr, datadir = %datadir.display(), "L2 JSON-RPC ready");
+    if let Some(devnet) = &devnet {
+        let info_path = datadir.join(devnet::DEVNET_INFO_FILE);
+        let l1 = l1_http.clone().unwrap_or_default();
+        if l1_http.is_none() {
+            warn!(target: "rollup::exex", "reth's HTTP RPC is off (--http): devnet.json has no L1 URL for user commands");
+        }
+        devnet::write_json(&info_path, &devnet.info(&l1, l2_rpc_addr))?;
+        info!(target: "rollup::exex", l1 = %l1, l2 = %format!("http://{l2_rpc_addr}"), details = %info_path.display(), "devnet ready");
+    }
+    let result = run_exex(ctx, core.node, services, cancel).await;
+    let _ = l2_rpc.stop();
+    l2_rpc.stopped().await;
+    result
+}
 
-    let mut l1_finalized = BlockNumHash::default();
-    // The cursor the stream was last re-opened from after a reset, so a reset that recurs
-    // without progress is not answered by another catch-up (that would loop).
-    let mut caught_up_from: Option<BlockNumHash> = None;
-    while let Some(notification) = ctx.notifications.try_next().await? {
-        let notification = to_l1_notification(&notification)?;
-        // MDBX writes and revm execution block: keep them off the async worker's queue.
-        let outcome = tokio::task::block_in_place(|| node.handle_notification(&notification));
-        match outcome {
-            Ok(outcome) => {
-                debug!(target: "rollup::exex", ?outcome, "L1 notification applied");
-                if let Some(height) = outcome.finished_height {
+/// Refuses to start on an L1 that cannot feed this rollup, with a message that says what to do,
+/// instead of letting reth fail deep inside its notification stream:
+/// - the rollup's L1 origin is not the block this node holds at that height (wrong `--chain`, or
+///   a config made for another deployment);
+/// - this node pruned the receipts of the next block the rollup must derive from (deposits and
+///   batches are read from receipts and bodies, so a pruned node cannot backfill the rollup).
+///
+/// A node that has not yet synced up to the origin is fine: the rollup waits for it.
+fn check_l1_start<P>(provider: &P, origin: BlockNumHash, cursor: BlockNumHash) -> eyre::Result<()>
+where
+    P: BlockHashReader + BlockNumReader + ReceiptProvider,
+{
+    let best = provider.best_block_number()?;
+    if origin.number <= best {
+        let held = provider.block_hash(origin.number)?;
+        eyre::ensure!(
+            held == Some(origin.hash),
+            "the rollup's L1 origin is block {} ({}), but this node holds {} at that height: \
+             the rollup config belongs to another chain or deployment (check --chain and \
+             --rollup.config)",
+            origin.number,
+            origin.hash,
+            held.map_or_else(|| "no block".to_string(), |hash| hash.to_string())
+        );
+    } else {
+        warn!(target: "rollup::exex", l1_origin = origin.number, l1_head = best, "reth has not reached the rollup's L1 origin yet; the rollup starts once it does");
+    }
+    let next = cursor.number + 1;
+    if next <= best {
+        let receipts = provider.receipts_by_block(next.into());
+        eyre::ensure!(
+            matches!(receipts, Ok(Some(_))),
+            "this node no longer holds the receipts of L1 block {next}, which the rollup must derive \
+             from next (its stored L1 cursor is {}): run reth without pruning receipts or bodies \
+             below the rollup's L1 origin {} (an archive node), or re-sync it",
+            cursor.number,
+            origin.number
+        );
+    }
+    Ok(())
+}
+
+/// The ExEx: feeds reth's notifications to the core (inside the sequencer's loop when
+/// sequencing, exactly as `rollup-node` does), from the core's stored L1 cursor on, and reports
+/// each durably stored tip to reth as `FinishedHeight`.
+///
+/// The core runs on its own task; this loop only converts and forwards, so a slow block never
+/// delays reading reth's stream more than the one-notification channel allows (backpressure),
+/// and a long backfill is applied one reth chain at a time.
+async fn run_exex<Node>(
+    mut ctx: ExExContext<Node>,
+    mut node: RollupNode,
+    mut services: Services,
+    cancel: CancellationToken,
+) -> eyre::Result<()>
+where
+    Node: FullNodeComponents<Types: NodeTypes<Primitives = EthPrimitives>>,
+{
+    let start = node.l1_cursor()?;
+    check_l1_start(ctx.provider(), node.config().genesis.l1_origin, start)?;
+    info!(target: "rollup::exex", l1_block = start.number, hash = %start.hash, "resuming from the stored L1 cursor");
+    ctx.set_notifications_with_head(ExExHead::new(start));
+
+    let (finalized_tx, finalized_rx) = watch::channel(BlockNumHash::default());
+    let mut catch_ups_without_progress = 0u32;
+    loop {
+        let (tx, rx) = mpsc::channel(1);
+        let (finished_tx, mut finished_rx) = mpsc::unbounded_channel();
+        let l1_finalized = L1Finalized::new(finalized_rx.clone());
+        let core_cancel = cancel.child_token();
+        let mut core = tokio::spawn({
+            let core_cancel = core_cancel.clone();
+            async move {
+                let result = services
+                    .drive(&mut node, rx, finished_tx, l1_finalized, core_cancel)
+                    .await;
+                (node, services, result)
+            }
+        });
+        let mut stream_closed = false;
+        let (returned_node, returned_services, result) = loop {
+            tokio::select! {
+                joined = &mut core => break joined.wrap_err("the rollup core task panicked")?,
+                Some(height) = finished_rx.recv() => {
+                    catch_ups_without_progress = 0;
                     ctx.send_finished_height(height)
                         .map_err(|_| eyre::eyre!("reth closed the ExEx event channel"))?;
                 }
-            }
-            // The notification does not connect to the stored chain: blocks went by that the
-            // core never saw (e.g. reth was still syncing when the rollup started). Whatever was
-            // applied before that is committed with its cursor; re-open the stream from the
-            // stored cursor so reth backfills the gap up to its current head.
-            Err(err) if err.is_reset() => {
-                let cursor = node.l1_cursor()?;
-                if caught_up_from == Some(cursor) {
-                    warn!(target: "rollup::exex", %err, l1_cursor = cursor.number, "L1 notification skipped: it does not connect even after catching up from the stored cursor");
-                } else {
-                    warn!(target: "rollup::exex", %err, l1_cursor = cursor.number, "L1 notification does not connect; catching up from the stored cursor");
-                    ctx.catch_up_notifications_with_head(ExExHead::new(cursor))?;
-                    caught_up_from = Some(cursor);
+                next = ctx.notifications.try_next(), if !stream_closed => {
+                    let cursor = start;
+                    let Some(notification) = next.wrap_err_with(|| format!(
+                        "reth cannot deliver L1 blocks from the rollup's stored L1 cursor {} ({}): \
+                         if reth's datadir was replaced or re-synced to another chain, delete the \
+                         rollup's datadir so it re-derives from its L1 origin",
+                        cursor.number, cursor.hash
+                    ))? else {
+                        info!(target: "rollup::exex", "notification stream closed: the node is shutting down");
+                        stream_closed = true;
+                        core_cancel.cancel();
+                        continue;
+                    };
+                    let notification = to_l1_notification(&notification)?;
+                    if tx.send(notification).await.is_err() {
+                        // The core stopped; its result arrives on the join branch.
+                        continue;
+                    }
+                    // The finalized L2 head follows L1 finality.
+                    if let Some(finalized) = ctx.provider().finalized_block_num_hash()? {
+                        finalized_tx.send_if_modified(|current| {
+                            let changed = *current != finalized;
+                            *current = finalized;
+                            changed
+                        });
+                    }
                 }
             }
-            Err(err) => return Err(err).wrap_err("the rollup core failed; stopping the ExEx"),
+        };
+        node = returned_node;
+        services = returned_services;
+        // Heights finished just before the core stopped.
+        while let Ok(height) = finished_rx.try_recv() {
+            ctx.send_finished_height(height)
+                .map_err(|_| eyre::eyre!("reth closed the ExEx event channel"))?;
         }
-        // The finalized L2 head follows L1 finality.
-        if let Some(finalized) = ctx.provider().finalized_block_num_hash()?
-            && finalized != l1_finalized
-        {
-            l1_finalized = finalized;
-            tokio::task::block_in_place(|| node.set_l1_finalized(finalized))?;
+        match result {
+            Ok(()) => {
+                services.stop().await;
+                return Ok(());
+            }
+            // The notification does not connect to the stored chain: blocks went by that the
+            // core never saw. Whatever was applied before is committed with its cursor;
+            // re-open the stream from the stored cursor so reth backfills the gap.
+            Err(err) if err.is_reset() => {
+                let cursor = node.l1_cursor()?;
+                catch_ups_without_progress += 1;
+                metrics::counter!("rollup_exex_catch_ups_total").increment(1);
+                if catch_ups_without_progress > MAX_CATCH_UPS_WITHOUT_PROGRESS {
+                    services.stop().await;
+                    return Err(err).wrap_err(format!(
+                        "reth's notifications do not connect to the rollup's L1 cursor {} ({}) even after {MAX_CATCH_UPS_WITHOUT_PROGRESS} catch-ups; check that reth follows the rollup's L1 chain",
+                        cursor.number, cursor.hash
+                    ));
+                }
+                warn!(target: "rollup::exex", %err, l1_cursor = cursor.number, attempt = catch_ups_without_progress, "L1 notification does not connect; catching up from the stored cursor");
+                ctx.catch_up_notifications_with_head(ExExHead::new(cursor))?;
+            }
+            Err(err) => {
+                services.stop().await;
+                return Err(err).wrap_err("the rollup core failed; stopping the ExEx");
+            }
+        }
+        debug!(target: "rollup::exex", "core restarted after a catch-up");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{collections::BTreeMap, time::Duration};
+
+    use alloy_consensus::{BlockBody, Header};
+    use alloy_primitives::{Address, B256};
+    use clap::CommandFactory;
+    use reth_ethereum::{
+        Block,
+        exex::ExExEvent,
+        primitives::RecoveredBlock,
+        provider::{Chain, ExecutionOutcome},
+    };
+    use reth_exex_test_utils::test_exex_context;
+    use rollup_primitives::{ContractAddresses, L2Genesis};
+
+    use super::*;
+
+    type RethRollupCli = Cli<EthereumChainSpecParser, RollupArgs>;
+
+    fn parse(args: &[&str]) -> Result<RollupArgs, clap::Error> {
+        let mut cli = RethRollupCli::try_parse_from(args.iter().copied())?;
+        Ok(cli
+            .as_node_command_mut()
+            .expect("the `node` command was parsed")
+            .ext
+            .clone())
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        // clap's own checks: duplicate ids, clashing long flags, bad defaults.
+        RethRollupCli::command().debug_assert();
+    }
+
+    #[test]
+    fn rollup_flags_parse_beside_reths_datadir_config_dev_and_chain() {
+        let args = parse(&[
+            "reth-rollup",
+            "node",
+            "--dev",
+            "--datadir",
+            "/data/reth",
+            "--config",
+            "/data/reth.toml",
+            "--rollup.config",
+            "/data/rollup.json",
+            "--rollup.datadir",
+            "/data/rollup",
+            "--rollup.rpc-addr",
+            "127.0.0.1:19545",
+        ])
+        .unwrap();
+        assert_eq!(args.config, Some(PathBuf::from("/data/rollup.json")));
+        assert_eq!(args.datadir, Some(PathBuf::from("/data/rollup")));
+        assert_eq!(args.rpc_addr, "127.0.0.1:19545".parse().unwrap());
+
+        let args = parse(&[
+            "reth-rollup",
+            "node",
+            "--chain",
+            "sepolia",
+            "--datadir",
+            "/data/reth",
+            "--rollup.config",
+            "/data/rollup.json",
+        ])
+        .unwrap();
+        assert_eq!(args.datadir, None, "defaults to <reth datadir>/rollup");
+        assert_eq!(args.rpc_addr, "127.0.0.1:9545".parse().unwrap());
+    }
+
+    #[test]
+    fn role_flags_parse_with_the_rollup_prefix() {
+        let args = parse(&[
+            "reth-rollup",
+            "node",
+            "--rollup.config",
+            "/data/rollup.json",
+            "--rollup.sequencer",
+            "--rollup.batcher-key",
+            "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+            "--rollup.block-time",
+            "250ms",
+            "--rollup.batcher-max-delay",
+            "5s",
+        ])
+        .unwrap();
+        let roles = args.roles().unwrap();
+        assert!(roles.sequencer && roles.batcher.is_some() && roles.proposer.is_none());
+        let settings = args.role_settings();
+        assert_eq!(settings.block_time, Duration::from_millis(250));
+        assert_eq!(settings.batcher_max_delay, Duration::from_secs(5));
+        let bad = parse(&[
+            "reth-rollup",
+            "node",
+            "--rollup.config",
+            "/data/rollup.json",
+            "--rollup.proposer-key",
+            "0x12",
+        ])
+        .unwrap();
+        let err = bad.roles().unwrap_err().to_string();
+        assert!(err.contains("--rollup.proposer-key"), "{err}");
+    }
+
+    #[test]
+    fn rollup_dev_needs_reths_dev_and_no_config() {
+        let args = parse(&["reth-rollup", "node", "--dev", "--rollup.dev"]).unwrap();
+        assert!(args.dev && args.config.is_none());
+        let roles = args.roles().unwrap();
+        assert!(roles.sequencer && roles.batcher.is_some() && roles.proposer.is_some());
+        assert_eq!(
+            args.role_settings().batcher_max_delay,
+            Duration::from_secs(1)
+        );
+        assert!(
+            parse(&["reth-rollup", "node", "--rollup.dev"]).is_err(),
+            "--rollup.dev without --dev"
+        );
+    }
+
+    #[test]
+    fn missing_rollup_config_names_the_rollup_flag() {
+        let err = parse(&["reth-rollup", "node", "--dev"]).unwrap_err();
+        assert!(
+            err.to_string().contains("--rollup.config"),
+            "the error must name the flag to add: {err}"
+        );
+    }
+
+    fn config(origin: BlockNumHash) -> Arc<RollupConfig> {
+        Arc::new(RollupConfig {
+            l1_chain_id: 1,
+            l2_chain_id: 42069,
+            contracts: ContractAddresses {
+                l1_bridge: Address::repeat_byte(1),
+                batch_inbox: Address::repeat_byte(2),
+                state_manager: Address::repeat_byte(3),
+            },
+            genesis: L2Genesis {
+                l1_origin: origin,
+                timestamp: 1_000,
+                gas_limit: 30_000_000,
+                base_fee_per_gas: 1_000_000_000,
+                alloc: BTreeMap::new(),
+            },
+            sequencing_window: 100,
+            max_sequencer_drift: 600,
+        })
+    }
+
+    /// Empty L1 blocks `first..=last` on top of `parent`, as reth would commit them.
+    fn l1_chain(first: u64, last: u64, mut parent: B256, fork: u8) -> Chain {
+        let mut blocks = Vec::new();
+        for number in first..=last {
+            let block = RecoveredBlock::new_unhashed(
+                Block {
+                    header: Header {
+                        number,
+                        parent_hash: parent,
+                        timestamp: 1_700_000_000 + number * 12,
+                        mix_hash: B256::repeat_byte(fork),
+                        base_fee_per_gas: Some(7),
+                        ..Default::default()
+                    },
+                    body: BlockBody::default(),
+                },
+                vec![],
+            );
+            parent = block.hash();
+            blocks.push(block);
+        }
+        let receipts = vec![vec![]; blocks.len()];
+        let outcome = ExecutionOutcome::new(Default::default(), receipts, first, vec![]);
+        Chain::new(blocks, outcome, Default::default())
+    }
+
+    /// No roles: a replica (no L1 transaction is ever sent, so the L1 link is never used).
+    fn replica(node: &RollupNode, store: &Store) -> Services {
+        let args = parse(&["reth-rollup", "node", "--rollup.config", "/unused"]).unwrap();
+        Services::start(
+            node.config(),
+            store,
+            &node.heads(),
+            Roles::default(),
+            &args.role_settings(),
+            &L1Link::Http("http://127.0.0.1:1".into()),
+            &CancellationToken::new(),
+        )
+        .unwrap()
+    }
+
+    async fn next_finished_height(
+        events: &mut tokio::sync::mpsc::UnboundedReceiver<ExExEvent>,
+    ) -> BlockNumHash {
+        match tokio::time::timeout(Duration::from_secs(30), events.recv()).await {
+            Ok(Some(ExExEvent::FinishedHeight(height))) => height,
+            other => panic!("expected a FinishedHeight event, got {other:?}"),
         }
     }
-    info!(target: "rollup::exex", "notification stream closed: the node is shutting down");
-    Ok(())
+
+    /// The ExEx inside reth's own test context: committed, reorged and reverted chains each end
+    /// in a `FinishedHeight` at the new canonical tip, read back from the rollup's MDBX cursor.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn exex_reports_finished_heights_for_commit_reorg_and_revert() {
+        let (ctx, mut handle) = test_exex_context().await.unwrap();
+        let genesis = handle.genesis.num_hash();
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
+        let node = RollupNode::new(config(genesis), store.clone()).unwrap();
+        let services = replica(&node, &store);
+        let exex = tokio::spawn(run_exex(ctx, node, services, CancellationToken::new()));
+
+        let cursor = || store.reader().unwrap().l1_cursor().unwrap().unwrap();
+
+        let first = l1_chain(1, 3, genesis.hash, 0);
+        let tip = first.tip().num_hash();
+        handle
+            .send_notification_chain_committed(first.clone())
+            .await
+            .unwrap();
+        assert_eq!(next_finished_height(&mut handle.events_rx).await, tip);
+        assert_eq!(cursor(), tip);
+
+        // Reorg of block 3: the finished height is the new fork's tip.
+        let old = Chain::new(
+            [first.blocks()[&3].clone()],
+            ExecutionOutcome::new(Default::default(), vec![vec![]], 3, vec![]),
+            Default::default(),
+        );
+        let new = l1_chain(3, 4, first.blocks()[&2].hash(), 1);
+        let new_tip = new.tip().num_hash();
+        assert_ne!(new_tip.hash, tip.hash);
+        handle
+            .send_notification_chain_reorged(old, new.clone())
+            .await
+            .unwrap();
+        assert_eq!(next_finished_height(&mut handle.events_rx).await, new_tip);
+        assert_eq!(cursor(), new_tip);
+
+        // A plain revert of block 4 also finishes, at block 3 of the new fork: reth prunes its
+        // ExEx WAL only once every finished height is canonical again.
+        let reverted = Chain::new(
+            [new.blocks()[&4].clone()],
+            ExecutionOutcome::new(Default::default(), vec![vec![]], 4, vec![]),
+            Default::default(),
+        );
+        handle
+            .send_notification_chain_reverted(reverted)
+            .await
+            .unwrap();
+        let at_3 = new.blocks()[&3].num_hash();
+        assert_eq!(next_finished_height(&mut handle.events_rx).await, at_3);
+        assert_eq!(cursor(), at_3);
+
+        assert!(
+            !exex.is_finished(),
+            "the ExEx future never returns while the node runs"
+        );
+        exex.abort();
+    }
+
+    /// A rollup whose L1 origin is not on reth's chain is refused before any notification, with
+    /// a message that names the mismatch.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn exex_refuses_an_l1_origin_that_is_not_on_reths_chain() {
+        let (ctx, handle) = test_exex_context().await.unwrap();
+        let foreign = BlockNumHash {
+            number: 0,
+            hash: B256::repeat_byte(0xee),
+        };
+        assert_ne!(foreign.hash, handle.genesis.hash());
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
+        let node = RollupNode::new(config(foreign), store.clone()).unwrap();
+        let services = replica(&node, &store);
+        let err = run_exex(ctx, node, services, CancellationToken::new())
+            .await
+            .unwrap_err();
+        let message = format!("{err:#}");
+        assert!(
+            message.contains("L1 origin") && message.contains("another chain"),
+            "unexpected error: {message}"
+        );
+    }
 }
