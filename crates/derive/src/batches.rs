@@ -36,6 +36,22 @@ pub fn extract_batch_data(config: &RollupConfig, block: &L1Block) -> Vec<BatchDa
         .collect()
 }
 
+/// Most L2 blocks that may share one timestamp (second): 100 ms blocks at the fastest. With
+/// timestamps never ahead of the L1 origin by more than the drift, this bounds the number of
+/// L2 blocks per unit of L1 time, so no batcher, honest or not, can make replicas derive an
+/// unbounded run of blocks.
+pub const MAX_L2_BLOCKS_PER_SECOND: u64 = 10;
+
+/// Most L2 blocks one L1 block may derive (its batches and forced epochs together); the rest of
+/// a batch that would exceed it is dropped. Bounds the work and the MDBX transaction of one L1
+/// block; far above what honest batches carry (10 blocks per second of a 12 s slot, plus
+/// catch-up).
+pub const MAX_L2_BLOCKS_PER_L1_BLOCK: u64 = 4_096;
+
+/// Most L2 transactions the batches of one L1 block may derive; the rest of a batch that would
+/// exceed it is dropped.
+pub const MAX_L2_TRANSACTIONS_PER_L1_BLOCK: u64 = 65_536;
+
 /// What the next block must build on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SafeParent {
@@ -43,6 +59,23 @@ pub struct SafeParent {
     pub timestamp: u64,
     /// Parent's L1 origin number.
     pub l1_origin: u64,
+    /// How many blocks, ending with the parent, carry the parent's timestamp (1 if only the
+    /// parent does).
+    pub blocks_at_timestamp: u64,
+}
+
+impl SafeParent {
+    /// The earliest timestamp a child may take at or after `wanted` without breaking
+    /// [`MAX_L2_BLOCKS_PER_SECOND`].
+    pub const fn next_free_timestamp(&self, wanted: u64) -> u64 {
+        if wanted <= self.timestamp && self.blocks_at_timestamp >= MAX_L2_BLOCKS_PER_SECOND {
+            self.timestamp + 1
+        } else if wanted < self.timestamp {
+            self.timestamp
+        } else {
+            wanted
+        }
+    }
 }
 
 /// Why a batch block cannot extend the safe chain. The block and the rest of its batch are
@@ -82,6 +115,12 @@ pub enum BatchBlockError {
         timestamp: u64,
         /// Parent timestamp.
         parent: u64,
+    },
+    /// Too many blocks with one timestamp.
+    #[error("more than {MAX_L2_BLOCKS_PER_SECOND} L2 blocks at timestamp {timestamp}")]
+    TooManyBlocksPerSecond {
+        /// The shared timestamp.
+        timestamp: u64,
     },
     /// An L2 block cannot be older than its L1 origin.
     #[error("timestamp {timestamp} is before its L1 origin's {origin_timestamp}")]
@@ -130,6 +169,9 @@ pub fn check_batch_block(
             timestamp,
             parent: parent.timestamp,
         });
+    }
+    if timestamp == parent.timestamp && parent.blocks_at_timestamp >= MAX_L2_BLOCKS_PER_SECOND {
+        return Err(BatchBlockError::TooManyBlocksPerSecond { timestamp });
     }
     if timestamp < origin_timestamp {
         return Err(BatchBlockError::TimestampBeforeOrigin {

@@ -14,7 +14,8 @@ mod batches;
 mod deposits;
 
 pub use batches::{
-    BatchBlockError, BatchData, SafeParent, check_batch_block, extract_batch_data,
+    BatchBlockError, BatchData, MAX_L2_BLOCKS_PER_L1_BLOCK, MAX_L2_BLOCKS_PER_SECOND,
+    MAX_L2_TRANSACTIONS_PER_L1_BLOCK, SafeParent, check_batch_block, extract_batch_data,
     sequencing_window_closed,
 };
 pub use deposits::{

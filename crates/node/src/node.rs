@@ -5,8 +5,9 @@ use std::sync::Arc;
 use alloy_consensus::{Header, transaction::SignerRecoverable};
 use alloy_primitives::{Address, B256};
 use rollup_derive::{
-    BatchData, SafeParent, check_batch_block, check_deposit_nonces, derive_deposits,
-    extract_batch_data, sequencing_window_closed,
+    BatchData, MAX_L2_BLOCKS_PER_L1_BLOCK, MAX_L2_BLOCKS_PER_SECOND,
+    MAX_L2_TRANSACTIONS_PER_L1_BLOCK, SafeParent, check_batch_block, check_deposit_nonces,
+    derive_deposits, extract_batch_data, sequencing_window_closed,
 };
 use rollup_execution::{BlockInput, ExecutedBlock, execute_block};
 use rollup_primitives::{
@@ -114,6 +115,39 @@ fn origin_of(header: &Header) -> Result<BlockNumHash> {
             header.number
         )))
     })
+}
+
+/// What a child of L2 block `number` builds on: its timestamp, origin, and how many blocks
+/// ending with it share its timestamp (counted up to [`MAX_L2_BLOCKS_PER_SECOND`]).
+fn parent_of_next(writer: &StoreWriter, number: u64) -> Result<(Header, SafeParent)> {
+    let parent = writer
+        .header(number)?
+        .ok_or_else(|| missing(format!("header {number}")))?;
+    let mut blocks_at_timestamp = 1;
+    let mut cursor = number;
+    while blocks_at_timestamp < MAX_L2_BLOCKS_PER_SECOND && cursor > 0 {
+        cursor -= 1;
+        let earlier = writer
+            .header(cursor)?
+            .ok_or_else(|| missing(format!("header {cursor}")))?;
+        if earlier.timestamp != parent.timestamp {
+            break;
+        }
+        blocks_at_timestamp += 1;
+    }
+    let safe_parent = SafeParent {
+        timestamp: parent.timestamp,
+        l1_origin: origin_of(&parent)?.number,
+        blocks_at_timestamp,
+    };
+    Ok((parent, safe_parent))
+}
+
+/// What the batches of one L1 block have derived so far, against the per-L1-block caps.
+#[derive(Debug, Default)]
+struct L1BlockBudget {
+    blocks: u64,
+    transactions: u64,
 }
 
 /// Encodes `block` as a one-block batch, as the batcher will.
@@ -387,8 +421,9 @@ impl RollupNode {
             next_deposit_nonce,
         };
         writer.record_l1_block(&record)?;
+        let mut budget = L1BlockBudget::default();
         for batch in extract_batch_data(&self.config, block) {
-            self.derive_batch(&mut writer, block.number, &batch, outcome)?;
+            self.derive_batch(&mut writer, block.number, &batch, &mut budget, outcome)?;
         }
         self.force_include(&mut writer, block.number, outcome)?;
         record.safe_l2_head = writer.safe_head()?;
@@ -411,6 +446,7 @@ impl RollupNode {
         writer: &mut StoreWriter,
         inclusion: u64,
         data: &BatchData,
+        budget: &mut L1BlockBudget,
         outcome: &mut NotificationOutcome,
     ) -> Result<()> {
         let drop_batch = |outcome: &mut NotificationOutcome, reason: &dyn std::fmt::Display| {
@@ -441,10 +477,7 @@ impl RollupNode {
         let commitment = alloy_primitives::keccak256(&data.data);
         for (index, batch_block) in batch.blocks.into_iter().enumerate() {
             let safe = writer.safe_head()?;
-            let parent = writer
-                .header(safe)?
-                .ok_or_else(|| missing(format!("header {safe}")))?;
-            let parent_origin = origin_of(&parent)?;
+            let (_, safe_parent) = parent_of_next(writer, safe)?;
             let Some(origin) = writer.l1_block(batch_block.l1_origin)? else {
                 drop_batch(
                     outcome,
@@ -455,12 +488,22 @@ impl RollupNode {
                 );
                 return Ok(());
             };
+            let transaction_count = batch_block.transactions.len() as u64;
+            if budget.blocks >= MAX_L2_BLOCKS_PER_L1_BLOCK
+                || budget.transactions + transaction_count > MAX_L2_TRANSACTIONS_PER_L1_BLOCK
+            {
+                drop_batch(
+                    outcome,
+                    &format_args!(
+                        "block {index} of {block_count}: L1 block {inclusion} already derived {} L2 blocks and {} transactions (at most {MAX_L2_BLOCKS_PER_L1_BLOCK} and {MAX_L2_TRANSACTIONS_PER_L1_BLOCK})",
+                        budget.blocks, budget.transactions
+                    ),
+                );
+                return Ok(());
+            }
             if let Err(err) = check_batch_block(
                 &self.config,
-                SafeParent {
-                    timestamp: parent.timestamp,
-                    l1_origin: parent_origin.number,
-                },
+                safe_parent,
                 batch_block.l1_origin,
                 origin.timestamp,
                 batch_block.timestamp,
@@ -473,7 +516,9 @@ impl RollupNode {
                 return Ok(());
             }
             let mut transactions = Vec::with_capacity(batch_block.transactions.len() + 4);
-            if batch_block.l1_origin == parent_origin.number + 1 {
+            budget.blocks += 1;
+            budget.transactions += transaction_count;
+            if batch_block.l1_origin == safe_parent.l1_origin + 1 {
                 transactions.extend(origin.deposits.iter().cloned().map(L2Transaction::Deposit));
             }
             for envelope in batch_block.transactions {
@@ -511,10 +556,8 @@ impl RollupNode {
     ) -> Result<()> {
         loop {
             let safe = writer.safe_head()?;
-            let parent = writer
-                .header(safe)?
-                .ok_or_else(|| missing(format!("header {safe}")))?;
-            let next_epoch = origin_of(&parent)?.number + 1;
+            let (parent, safe_parent) = parent_of_next(writer, safe)?;
+            let next_epoch = safe_parent.l1_origin + 1;
             if !sequencing_window_closed(&self.config, next_epoch, current) {
                 return Ok(());
             }
@@ -528,7 +571,7 @@ impl RollupNode {
                 .map(L2Transaction::Deposit)
                 .collect();
             let attributes = Attributes {
-                timestamp: parent.timestamp.max(origin.timestamp),
+                timestamp: safe_parent.next_free_timestamp(parent.timestamp.max(origin.timestamp)),
                 origin,
                 transactions,
                 batch: B256::ZERO,
@@ -653,9 +696,7 @@ impl RollupNode {
     ) -> Result<Option<SequencedBlock>> {
         let mut writer = self.store.writer()?;
         let head = writer.l2_head()?;
-        let parent = writer
-            .header(head)?
-            .ok_or_else(|| missing(format!("header {head}")))?;
+        let (parent, parent_rule) = parent_of_next(&writer, head)?;
         let parent_origin = origin_of(&parent)?;
         let (origin, new_epoch) = match writer.l1_block(parent_origin.number + 1)? {
             Some(next) if now >= next.timestamp => (next, true),
@@ -667,6 +708,10 @@ impl RollupNode {
             ),
         };
         let mut timestamp = now.max(parent.timestamp).max(origin.timestamp);
+        if parent_rule.next_free_timestamp(timestamp) != timestamp {
+            // MAX_L2_BLOCKS_PER_SECOND blocks already carry this second: wait for the next one.
+            return Ok(None);
+        }
         let mut transactions = transactions;
         let mut held_back = Vec::new();
         let catching_up = timestamp > origin.timestamp + self.config.max_sequencer_drift;
@@ -679,7 +724,10 @@ impl RollupNode {
                 warn!(target: "rollup::sequencer", origin = origin.block.number, "L1 origin too old for the drift limit and no newer L1 block known; waiting for L1");
                 return Ok(None);
             }
-            timestamp = parent.timestamp.max(origin.timestamp);
+            timestamp = parent_rule.next_free_timestamp(parent.timestamp.max(origin.timestamp));
+            if timestamp > origin.timestamp + self.config.max_sequencer_drift {
+                return Ok(None);
+            }
             held_back = transactions.iter().map(L2Transaction::hash).collect();
             transactions.clear();
             metrics::counter!("rollup_sequencer_catch_up_blocks_total").increment(1);

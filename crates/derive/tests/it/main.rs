@@ -297,3 +297,52 @@ fn block_deposit_gas_budget_is_enforced_in_log_order() {
             .all(|s| s.reason == DepositSkipReason::BlockDepositGasExhausted)
     );
 }
+
+mod l2_time {
+    use rollup_derive::{BatchBlockError, MAX_L2_BLOCKS_PER_SECOND, SafeParent, check_batch_block};
+
+    use super::config;
+
+    fn parent(blocks_at_timestamp: u64) -> SafeParent {
+        SafeParent {
+            timestamp: 5_000,
+            l1_origin: 10,
+            blocks_at_timestamp,
+        }
+    }
+
+    #[test]
+    fn at_most_ten_blocks_share_a_second() {
+        let config = config();
+        let check =
+            |parent, timestamp| check_batch_block(&config, parent, 10, 4_990, timestamp, 11);
+        assert_eq!(check(parent(MAX_L2_BLOCKS_PER_SECOND - 1), 5_000), Ok(()));
+        assert_eq!(
+            check(parent(MAX_L2_BLOCKS_PER_SECOND), 5_000),
+            Err(BatchBlockError::TooManyBlocksPerSecond { timestamp: 5_000 })
+        );
+        assert_eq!(
+            check(parent(MAX_L2_BLOCKS_PER_SECOND), 5_001),
+            Ok(()),
+            "the next second is free"
+        );
+    }
+
+    #[test]
+    fn next_free_timestamp_moves_on_only_when_the_second_is_full() {
+        assert_eq!(
+            parent(1).next_free_timestamp(4_000),
+            5_000,
+            "never before the parent"
+        );
+        assert_eq!(parent(1).next_free_timestamp(5_000), 5_000);
+        assert_eq!(
+            parent(MAX_L2_BLOCKS_PER_SECOND).next_free_timestamp(5_000),
+            5_001
+        );
+        assert_eq!(
+            parent(MAX_L2_BLOCKS_PER_SECOND).next_free_timestamp(5_007),
+            5_007
+        );
+    }
+}

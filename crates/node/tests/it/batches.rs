@@ -295,3 +295,64 @@ fn derived_blocks_replace_a_diverging_unsafe_chain() {
     assert_eq!(orphaned, vec![0, 1, 2, 3]);
     assert!(sequencer.take_orphaned_transactions().is_empty());
 }
+
+/// An empty batch block at `timestamp` on the genesis origin.
+fn empty_block(timestamp: u64) -> BatchBlock {
+    BatchBlock {
+        timestamp,
+        l1_origin: ORIGIN,
+        transactions: vec![],
+    }
+}
+
+fn safe_head(node: &RollupNode) -> u64 {
+    node.store().reader().unwrap().safe_head().unwrap().unwrap()
+}
+
+/// L2 time is a consensus rule: a batch of 65 536 empty blocks with one timestamp derives at
+/// most `MAX_L2_BLOCKS_PER_SECOND` blocks for that second (genesis holds one of them); the rest
+/// of the batch is dropped, so a compromised batcher key cannot make replicas derive an
+/// unbounded run of blocks.
+#[test]
+fn a_batch_of_65536_blocks_in_one_second_is_refused_past_the_per_second_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = open(dir.path());
+    let genesis = node.store().reader().unwrap().header(0).unwrap().unwrap();
+    let batch = Batch {
+        parent_hash: genesis.hash_slow(),
+        blocks: vec![empty_block(genesis.timestamp); 65_536],
+    };
+    let outcome = commit(
+        &mut node,
+        vec![l1_with_batches(101, &[batch.encode().unwrap()])],
+    );
+    assert_eq!(outcome.dropped_batches, 1);
+    assert_eq!(
+        safe_head(&node),
+        rollup_derive::MAX_L2_BLOCKS_PER_SECOND - 1,
+        "genesis and nine more blocks share the second"
+    );
+}
+
+/// One L1 block derives at most `MAX_L2_BLOCKS_PER_L1_BLOCK` blocks, even when every block
+/// respects the per-second cap: the rest of the batch is dropped.
+#[test]
+fn one_l1_block_derives_at_most_the_per_l1_block_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = open(dir.path());
+    let genesis = node.store().reader().unwrap().header(0).unwrap().unwrap();
+    let cap = rollup_derive::MAX_L2_BLOCKS_PER_L1_BLOCK;
+    let blocks: Vec<BatchBlock> = (0..cap + 100)
+        .map(|i| empty_block(genesis.timestamp + 1 + i / rollup_derive::MAX_L2_BLOCKS_PER_SECOND))
+        .collect();
+    let batch = Batch {
+        parent_hash: genesis.hash_slow(),
+        blocks,
+    };
+    let outcome = commit(
+        &mut node,
+        vec![l1_with_batches(101, &[batch.encode().unwrap()])],
+    );
+    assert_eq!(outcome.dropped_batches, 1);
+    assert_eq!(safe_head(&node), cap);
+}
