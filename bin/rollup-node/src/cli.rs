@@ -1,7 +1,7 @@
 //! Command line: every flag can also come from the environment (`ROLLUP_*`), and the rollup
 //! parameters from a config file.
 
-use rollup_service::{parse_duration, parse_nonzero_duration};
+use rollup_service::{ProposalHead, parse_duration, parse_nonzero_duration, parse_proposal_head};
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -205,6 +205,11 @@ pub(crate) struct RunArgs {
     /// How often the proposer considers proposing the safe head's state root.
     #[arg(long, env = "ROLLUP_PROPOSAL_INTERVAL", default_value = "30s", value_parser = parse_duration)]
     pub(crate) proposal_interval: Duration,
+    /// Which L2 head the proposer proposes: `finalized` (derived from finalized L1 blocks, so no
+    /// L1 reorg can change it) or `safe` [default: finalized; safe for `devnet`, whose L1
+    /// finality is simulated].
+    #[arg(long, env = "ROLLUP_PROPOSER_HEAD", value_name = "HEAD", value_parser = parse_proposal_head)]
+    pub(crate) proposer_head: Option<ProposalHead>,
     /// How long the batcher waits for an L1 transaction before resubmitting it with higher fees.
     #[arg(long, env = "ROLLUP_L1_RESUBMIT_AFTER", default_value = "12s", value_parser = parse_duration)]
     pub(crate) l1_resubmit_after: Duration,

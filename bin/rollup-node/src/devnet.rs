@@ -26,6 +26,11 @@ pub(crate) async fn run(mut args: DevnetArgs) -> eyre::Result<()> {
     args.run
         .batcher_max_delay
         .get_or_insert(DEVNET_BATCHER_MAX_DELAY);
+    // anvil's finality trails its head by 64 blocks; the devnet proposes what is safe so a
+    // withdrawal's life cycle fits in minutes (a reorg removes the proposal; it is made again).
+    args.run
+        .proposer_head
+        .get_or_insert(rollup_service::ProposalHead::Safe);
     let datadir = args.run.datadir.clone();
     std::fs::create_dir_all(&datadir)
         .wrap_err_with(|| format!("cannot create --datadir {}", datadir.display()))?;

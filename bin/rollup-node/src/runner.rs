@@ -70,6 +70,7 @@ fn role_settings(args: &RunArgs) -> RoleSettings {
         batcher_max_delay: args.batcher_max_delay.unwrap_or(BATCHER_MAX_DELAY),
         batcher_window_margin: args.batcher_window_margin,
         proposal_interval: args.proposal_interval,
+        proposal_head: args.proposer_head.unwrap_or_default(),
         l1_resubmit_after: args.l1_resubmit_after,
         pool: PoolConfig::default(),
     }

@@ -10,4 +10,6 @@
 
 mod proposer;
 
-pub use proposer::{Proposer, ProposerConfig, ProposerError, proposal_inputs};
+pub use proposer::{
+    ProposalHead, Proposer, ProposerConfig, ProposerError, forced_block_commitment, proposal_inputs,
+};

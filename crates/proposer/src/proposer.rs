@@ -8,7 +8,7 @@ use alloy_provider::Provider;
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_sol_types::{SolCall, SolValue};
 use rollup_l1::{L1Error, L1Sender};
-use rollup_primitives::{Heads, batch_root, bindings::IStateManager};
+use rollup_primitives::{Heads, batch_root, bindings::IStateManager, decode_l1_origin};
 use rollup_storage::{StorageError, Store};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -23,12 +23,27 @@ pub enum ProposerError {
     /// Talking to L1 failed.
     #[error(transparent)]
     L1(#[from] L1Error),
-    /// An L1 read failed.
+    /// An L1 read failed (transport, node): retried next round, never taken for "nothing".
     #[error("reading the StateManager failed: {0}")]
     Read(String),
+    /// An L1 read reverted.
+    #[error("a StateManager call reverted: {0}")]
+    Reverted(String),
     /// The block to propose is not stored.
     #[error("L2 block {0} is not stored")]
     MissingBlock(u64),
+}
+
+/// Which L2 head the proposer proposes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProposalHead {
+    /// The finalized head: derived from finalized L1 blocks, so no L1 reorg can change it and
+    /// an honest proposal can never be invalidated by one. The production choice.
+    #[default]
+    Finalized,
+    /// The safe head: derived from L1 data that an L1 reorg may still remove (the proposal is
+    /// then made again). For devnets, whose L1 finality is simulated.
+    Safe,
 }
 
 /// Proposer settings.
@@ -38,6 +53,14 @@ pub struct ProposerConfig {
     pub state_manager: Address,
     /// How often to consider a new proposal.
     pub interval: Duration,
+    /// Which head to propose.
+    pub head: ProposalHead,
+}
+
+/// The commitment a block without a batch (an epoch forced in when the sequencing window
+/// closed) contributes to a proposal's batch root: it is derived from its L1 origin alone.
+pub fn forced_block_commitment(origin: B256) -> B256 {
+    alloy_primitives::keccak256([b"forced-epoch".as_slice(), origin.as_slice()].concat())
 }
 
 /// What a proposal for L2 block `number` submits: `(stateRoot, batchRoot, proof)`, where
@@ -57,8 +80,17 @@ pub fn proposal_inputs(
         .ok_or(ProposerError::MissingBlock(number))?;
     let mut commitments: Vec<B256> = Vec::new();
     for block in after + 1..=number {
-        let commitment = reader.block_batch(block)?.unwrap_or_default();
-        if !commitment.is_zero() && commitments.last() != Some(&commitment) {
+        let mut commitment = reader.block_batch(block)?.unwrap_or_default();
+        if commitment.is_zero() {
+            // Forced in by the sequencing window: no batch, but the L1 block it came from.
+            let forced = reader
+                .header(block)?
+                .ok_or(ProposerError::MissingBlock(block))?;
+            let origin = decode_l1_origin(&forced.extra_data)
+                .map_err(|_| ProposerError::MissingBlock(block))?;
+            commitment = forced_block_commitment(origin.hash);
+        }
+        if commitments.last() != Some(&commitment) {
             commitments.push(commitment);
         }
     }
@@ -96,12 +128,16 @@ impl Proposer {
         let tx = TransactionRequest::default()
             .with_to(self.config.state_manager)
             .with_input(call.abi_encode());
-        let out = self
-            .sender
-            .provider()
-            .call(tx)
-            .await
-            .map_err(|err| ProposerError::Read(err.to_string()))?;
+        let out = self.sender.provider().call(tx).await.map_err(|err| {
+            // A JSON-RPC error answer about a revert is the contract's verdict; anything else
+            // (transport, node trouble) is a failed read.
+            match err.as_error_resp() {
+                Some(payload) if payload.code == 3 || payload.message.contains("revert") => {
+                    ProposerError::Reverted(payload.message.to_string())
+                }
+                _ => ProposerError::Read(err.to_string()),
+            }
+        })?;
         C::abi_decode_returns(&out).map_err(|err| ProposerError::Read(err.to_string()))
     }
 
@@ -110,16 +146,21 @@ impl Proposer {
         if self.call(IStateManager::proposalCountCall {}).await? == U256::ZERO {
             return Ok(0);
         }
-        // Reverts when every proposal was removed: nothing live.
+        // Reverts when every proposal was removed: nothing live. Any other failure is an
+        // error, so a flaky L1 read never makes the proposer re-propose from scratch.
         match self.call(IStateManager::latestProposalCall {}).await {
             Ok(latest) => Ok(latest.proposal.l2BlockNumber),
-            Err(_) => Ok(0),
+            Err(ProposerError::Reverted(_)) => Ok(0),
+            Err(err) => Err(err),
         }
     }
 
     /// One round: propose the safe head if it is ahead of the latest proposal.
     pub async fn propose_once(&self) -> Result<Option<u64>, ProposerError> {
-        let safe = self.heads.borrow().safe_l2.number;
+        let safe = match self.config.head {
+            ProposalHead::Finalized => self.heads.borrow().finalized_l2.number,
+            ProposalHead::Safe => self.heads.borrow().safe_l2.number,
+        };
         let proposed = self.latest_proposed().await?;
         if safe <= proposed {
             return Ok(None);

@@ -22,6 +22,7 @@ use rollup_batcher::{Batcher, BatcherConfig};
 use rollup_l1::{InProcessTransport, L1Error, L1Sender, SenderConfig};
 use rollup_node_core::{L1Finalized, RollupNode};
 use rollup_primitives::{BlockNumHash, Heads, L1Notification, RollupConfig};
+pub use rollup_proposer::ProposalHead;
 use rollup_proposer::{Proposer, ProposerConfig};
 use rollup_rpc::RpcContext;
 use rollup_sequencer::{PoolConfig, Sequencer, SequencerConfig, TxPool};
@@ -99,6 +100,8 @@ pub struct RoleSettings {
     pub batcher_window_margin: u64,
     /// How often the proposer considers a proposal.
     pub proposal_interval: Duration,
+    /// Which L2 head the proposer proposes (finalized in production).
+    pub proposal_head: ProposalHead,
     /// How long an L1 transaction waits for inclusion before it is re-sent with higher fees.
     pub l1_resubmit_after: Duration,
     /// Transaction pool limits.
@@ -192,6 +195,7 @@ impl Services {
                 ProposerConfig {
                     state_manager: config.contracts.state_manager,
                     interval: settings.proposal_interval,
+                    head: settings.proposal_head,
                 },
                 store.clone(),
                 heads.clone(),
@@ -281,6 +285,15 @@ impl Services {
     }
 }
 
+/// Parses a proposer-head flag: `finalized` or `safe`.
+pub fn parse_proposal_head(text: &str) -> Result<ProposalHead, String> {
+    match text.trim() {
+        "finalized" => Ok(ProposalHead::Finalized),
+        "safe" => Ok(ProposalHead::Safe),
+        other => Err(format!("{other:?} is not a head: use finalized or safe")),
+    }
+}
+
 /// Parses a duration flag: `500ms`, `2s`, `5m`, or a bare number of seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
@@ -311,6 +324,68 @@ pub fn parse_nonzero_duration(text: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A range whose blocks were all forced in by the sequencing window (no batch at all) can
+    /// still be proposed: its batch root commits to the L1 origins, never to zero (which the
+    /// StateManager refuses).
+    #[test]
+    fn a_range_of_forced_blocks_has_a_nonzero_batch_root() {
+        use rollup_primitives::{
+            BlockNumHash, ContractAddresses, L1Block, L1Chain, L2Genesis, batch_root,
+        };
+        let origin = BlockNumHash {
+            number: 10,
+            hash: alloy_primitives::B256::repeat_byte(10),
+        };
+        let config = Arc::new(RollupConfig {
+            l1_chain_id: 1,
+            l2_chain_id: 7,
+            contracts: ContractAddresses {
+                l1_bridge: alloy_primitives::Address::repeat_byte(1),
+                batch_inbox: alloy_primitives::Address::repeat_byte(2),
+                state_manager: alloy_primitives::Address::repeat_byte(3),
+            },
+            genesis: L2Genesis {
+                l1_origin: origin,
+                timestamp: 100,
+                gas_limit: 30_000_000,
+                base_fee_per_gas: 1_000_000_000,
+                alloc: Default::default(),
+            },
+            sequencing_window: 2,
+            max_sequencer_drift: 600,
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut node = RollupNode::new(config, store.clone()).unwrap();
+        let mut parent = origin.hash;
+        let blocks = (11..=20)
+            .map(|number| {
+                let hash = alloy_primitives::B256::repeat_byte(number as u8);
+                let block = L1Block {
+                    number,
+                    hash,
+                    parent_hash: parent,
+                    timestamp: 100 + 12 * (number - 10),
+                    mix_hash: Default::default(),
+                    base_fee_per_gas: Some(1),
+                    transactions: vec![],
+                    receipts: vec![],
+                };
+                parent = hash;
+                block
+            })
+            .collect();
+        node.handle_notification(&L1Notification::Committed {
+            new: Arc::new(L1Chain::new(blocks).unwrap()),
+        })
+        .unwrap();
+        let safe = store.reader().unwrap().safe_head().unwrap().unwrap();
+        assert!(safe > 0, "the window forced epochs in");
+        let (_, root, _) = rollup_proposer::proposal_inputs(&store, 0, safe).unwrap();
+        assert_ne!(root, alloy_primitives::B256::ZERO);
+        assert_ne!(root, batch_root(&[]));
+    }
 
     #[test]
     fn durations() {
