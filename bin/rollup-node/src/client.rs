@@ -75,7 +75,7 @@ const KNOWN_ERRORS: &[(&str, &str)] = &[
     ),
     (
         "L1Bridge_ProposalRemoved",
-        "the proposal was removed by a lost dispute, which invalidates proofs against it: run `rollup-node prove <l2 tx>` again to prove against a newer proposal",
+        "the proposal was removed (by the StateManager's dispute-game address, which no deployment sets yet), which invalidates proofs against it: run `rollup-node prove <l2 tx>` again to prove against a newer proposal",
     ),
     (
         "L1Bridge_ProposalNotFinal",
@@ -748,7 +748,7 @@ pub(crate) async fn status(args: WithdrawalTxArgs) -> eyre::Result<()> {
         );
         if proposal.removed {
             println!(
-                "proposal #{index} was REMOVED by a dispute: run `rollup-node prove {}` again",
+                "proposal #{index} was REMOVED on L1: run `rollup-node prove {}` again",
                 args.tx
             );
         } else {
@@ -886,7 +886,7 @@ pub(crate) async fn prove(args: ProveArgs) -> eyre::Result<()> {
     if response.state_root != proposal.stateRoot {
         bail!(
             "the L2 node's state root at L2 block {} is {}, but proposal #{index} proposed {}: this node disagrees with the proposal \
-             (wrong --l2-rpc-url, or an invalid proposal that should be challenged); not proving against it",
+             (wrong --l2-rpc-url, or an invalid proposal: nothing on L1 can challenge it yet, so report it to the rollup's operators); not proving against it",
             response.l2_block_number,
             response.state_root,
             proposal.stateRoot
@@ -982,7 +982,7 @@ pub(crate) async fn finalize(args: FinalizeArgs) -> eyre::Result<()> {
                 .await?;
             if proposal.removed {
                 bail!(
-                    "proposal #{} the withdrawal was proven against was removed by a dispute: run `rollup-node prove {tx}` again",
+                    "proposal #{} the withdrawal was proven against was removed on L1: run `rollup-node prove {tx}` again",
                     proven.proposalIndex
                 );
             }

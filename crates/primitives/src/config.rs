@@ -18,7 +18,7 @@ pub struct ContractAddresses {
     pub l1_bridge: Address,
     /// `BatchInbox`: where the batcher posts L2 transaction batches.
     pub batch_inbox: Address,
-    /// `StateManager`: state root proposals and disputes.
+    /// `StateManager`: state root proposals and their challenge period.
     pub state_manager: Address,
 }
 

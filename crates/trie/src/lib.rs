@@ -1,4 +1,4 @@
-//! The binary keccak sparse Merkle trie that commits to all L2 state (DESIGN.md §5, "State
+//! The binary keccak sparse Merkle trie that commits to all L2 state (docs/architecture.md, "State
 //! commitment"), chosen so the fraud proof's one-step verifier can read *and update* state on L1
 //! with short Solidity (`contracts/src/libraries/SparseMerkleTrie.sol` mirrors [`verify`] and
 //! [`update_root_with_proof`]).

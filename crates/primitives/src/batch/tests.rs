@@ -242,7 +242,7 @@ fn realistic_batches_round_trip_with_identical_hashes() {
     }
 }
 
-/// Prints bytes per transaction for the DESIGN.md §5 comparison; run with `--nocapture`.
+/// Prints bytes per transaction for the comparison in docs/benchmarks.md; run with `--nocapture`.
 #[test]
 fn bytes_per_transaction() {
     println!(
