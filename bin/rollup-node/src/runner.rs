@@ -34,6 +34,7 @@ pub(crate) async fn run_replica(args: NodeArgs) -> eyre::Result<()> {
         args.proposer_key.as_deref(),
         "--proposer-key",
     )?;
+    check_l1_chain(&config, &args.l1_rpc_url).await?;
     let cancel = shutdown_on_signal();
     run_node(
         Arc::new(config),
@@ -44,6 +45,23 @@ pub(crate) async fn run_replica(args: NodeArgs) -> eyre::Result<()> {
         |_| Ok(()),
     )
     .await
+}
+
+/// Refuses an L1 whose chain id is not the config's; an L1 that does not answer yet is left to
+/// the follower, which retries.
+async fn check_l1_chain(config: &RollupConfig, l1_rpc_url: &str) -> eyre::Result<()> {
+    let l1 = rollup_l1::L1Rpc::connect(l1_rpc_url).await?;
+    match l1.chain_id().await {
+        Ok(chain_id) => eyre::ensure!(
+            chain_id == config.l1_chain_id,
+            "the L1 at {l1_rpc_url} is chain {chain_id}, but the rollup config is for L1 chain {} (wrong --l1-rpc-url or --config)",
+            config.l1_chain_id
+        ),
+        Err(err) => {
+            warn!(target: "rollup::node", %err, "cannot reach L1 to check its chain id yet; the follower keeps trying")
+        }
+    }
+    Ok(())
 }
 
 /// A token cancelled on Ctrl-C or SIGTERM.

@@ -130,6 +130,11 @@ impl L1Rpc {
         &self.url
     }
 
+    /// The node's chain id (`eth_chainId`).
+    pub async fn chain_id(&self) -> Result<u64> {
+        self.call("eth_chainId", self.provider.get_chain_id()).await
+    }
+
     /// The number of the node's latest block (`eth_blockNumber`).
     pub async fn head_number(&self) -> Result<u64> {
         self.call("eth_blockNumber", self.provider.get_block_number())

@@ -12,7 +12,7 @@ use crate::{PrimitivesError, Result, block::encode_l1_origin};
 
 /// L1 contract addresses of one rollup deployment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ContractAddresses {
     /// `L1Bridge`: deposits (and withdrawals).
     pub l1_bridge: Address,
@@ -42,7 +42,7 @@ pub struct GenesisAccount {
 
 /// The L2 genesis block and state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct L2Genesis {
     /// The L1 block the rollup starts from: derivation reads L1 blocks after it. Usually the
     /// block that deployed the contracts.
@@ -59,7 +59,7 @@ pub struct L2Genesis {
 
 /// Everything two replicas must share to derive the same L2 chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RollupConfig {
     /// Chain id of L1.
     pub l1_chain_id: u64,
@@ -209,5 +209,44 @@ impl RollupConfig {
             base_fee_per_gas: Some(self.genesis.base_fee_per_gas),
             ..Default::default()
         }
+    }
+}
+
+#[cfg(test)]
+mod strictness_tests {
+    use super::*;
+
+    /// A misspelled field is an error that names it, never a silently applied default.
+    #[test]
+    fn unknown_fields_are_refused() {
+        let config = RollupConfig {
+            l1_chain_id: 1,
+            l2_chain_id: 7,
+            contracts: ContractAddresses {
+                l1_bridge: Address::repeat_byte(1),
+                batch_inbox: Address::repeat_byte(2),
+                state_manager: Address::repeat_byte(3),
+            },
+            genesis: L2Genesis {
+                l1_origin: BlockNumHash::default(),
+                timestamp: 1,
+                gas_limit: 30_000_000,
+                base_fee_per_gas: 1,
+                alloc: BTreeMap::new(),
+            },
+            sequencing_window: 100,
+            max_sequencer_drift: 600,
+        };
+        let mut json = serde_json::to_value(&config).unwrap();
+        assert_eq!(
+            serde_json::from_value::<RollupConfig>(json.clone()).unwrap(),
+            config
+        );
+        json["sequencingWindows"] = json["sequencingWindow"].take();
+        json.as_object_mut().unwrap().remove("sequencingWindow");
+        let err = serde_json::from_value::<RollupConfig>(json)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("sequencingWindows"), "{err}");
     }
 }
