@@ -28,6 +28,7 @@ fn config(l1_chain_id: u64) -> RollupConfig {
         },
         sequencing_window: 3_600,
         max_sequencer_drift: 600,
+        batcher_address: Address::repeat_byte(4),
     }
 }
 

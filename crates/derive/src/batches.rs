@@ -17,15 +17,20 @@ pub struct BatchData {
 /// Extracts batch data from an L1 block: the `data` of every successful top-level
 /// `postBatch(bytes)` call to the configured `BatchInbox`, in transaction order.
 ///
-/// The inbox only accepts calls from its batcher, so a successful call is the batcher's; calls
-/// that revert, go elsewhere, or carry malformed calldata are ignored.
+/// Only calls sent by the configured batcher account count (the inbox also accepts only its
+/// batcher; derivation does not rely on that alone); calls that revert, go elsewhere, come
+/// from anyone else or carry malformed calldata are ignored.
 pub fn extract_batch_data(config: &RollupConfig, block: &L1Block) -> Vec<BatchData> {
     block
         .transactions
         .iter()
         .zip(&block.receipts)
         .enumerate()
-        .filter(|(_, (tx, receipt))| receipt.success && tx.to == Some(config.contracts.batch_inbox))
+        .filter(|(_, (tx, receipt))| {
+            receipt.success
+                && tx.to == Some(config.contracts.batch_inbox)
+                && tx.from == config.batcher_address
+        })
         .filter_map(|(tx_index, (tx, _))| {
             let call = postBatchCall::abi_decode_validate(&tx.input).ok()?;
             Some(BatchData {

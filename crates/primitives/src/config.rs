@@ -78,6 +78,10 @@ pub struct RollupConfig {
     /// How far (seconds) an L2 block's timestamp may run ahead of its L1 origin's.
     #[serde(default = "default_max_sequencer_drift")]
     pub max_sequencer_drift: u64,
+    /// The batcher's L1 account: derivation reads only batches this account sent (the
+    /// `BatchInbox` also refuses anyone else, so a misconfigured inbox cannot widen who may
+    /// write the chain's data).
+    pub batcher_address: Address,
 }
 
 const fn default_sequencing_window() -> u64 {
@@ -118,6 +122,12 @@ impl RollupConfig {
         if self.contracts.l1_bridge.is_zero() {
             return Err(PrimitivesError::Config(
                 "contracts.l1Bridge must be set".into(),
+            ));
+        }
+        if self.batcher_address.is_zero() {
+            return Err(PrimitivesError::Config(
+                "batcherAddress must be set: derivation reads batches from that L1 account only"
+                    .into(),
             ));
         }
         if self.sequencing_window < 2 {
@@ -236,6 +246,7 @@ mod strictness_tests {
             },
             sequencing_window: 100,
             max_sequencer_drift: 600,
+            batcher_address: Address::repeat_byte(4),
         };
         let mut json = serde_json::to_value(&config).unwrap();
         assert_eq!(

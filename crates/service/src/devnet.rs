@@ -292,6 +292,7 @@ fn devnet_config(
         },
         sequencing_window: 20,
         max_sequencer_drift: 600,
+        batcher_address: signers[1].address(),
     }
 }
 

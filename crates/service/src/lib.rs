@@ -45,6 +45,16 @@ pub enum ServiceError {
         /// Why.
         reason: String,
     },
+    /// The batcher key is not the rollup's batcher: every batch it posted would be ignored.
+    #[error(
+        "the batcher key's account {key} is not the rollup config's batcherAddress {batcher}: replicas would ignore every batch it posts"
+    )]
+    NotTheBatcher {
+        /// The key's account.
+        key: String,
+        /// The config's batcher.
+        batcher: String,
+    },
     /// The L1 link cannot be set up.
     #[error(transparent)]
     L1(#[from] L1Error),
@@ -171,6 +181,12 @@ impl Services {
         };
         let mut tasks: Vec<RoleTask> = Vec::new();
         if let Some(signer) = roles.batcher {
+            if signer.address() != config.batcher_address {
+                return Err(ServiceError::NotTheBatcher {
+                    key: signer.address().to_string(),
+                    batcher: config.batcher_address.to_string(),
+                });
+            }
             let batcher = Batcher::new(
                 BatcherConfig {
                     poll_interval: settings.batcher_interval,
@@ -354,6 +370,7 @@ mod tests {
             },
             sequencing_window: 2,
             max_sequencer_drift: 600,
+            batcher_address: alloy_primitives::Address::repeat_byte(4),
         });
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();

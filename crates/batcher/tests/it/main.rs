@@ -64,6 +64,7 @@ fn rollup_config(genesis_timestamp: u64, sequencing_window: u64) -> RollupConfig
         },
         sequencing_window,
         max_sequencer_drift: u64::MAX / 4,
+        batcher_address: Address::repeat_byte(4),
     }
 }
 

@@ -32,6 +32,7 @@ fn config() -> RollupConfig {
         },
         sequencing_window: 10,
         max_sequencer_drift: 600,
+        batcher_address: Address::repeat_byte(4),
     }
 }
 

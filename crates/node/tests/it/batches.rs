@@ -356,3 +356,28 @@ fn one_l1_block_derives_at_most_the_per_l1_block_cap() {
     assert_eq!(outcome.dropped_batches, 1);
     assert_eq!(safe_head(&node), cap);
 }
+
+/// Derivation reads only the configured batcher's batches: the same valid batch sent by
+/// another account derives nothing.
+#[test]
+fn batches_from_anyone_but_the_batcher_are_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = open(dir.path());
+    let genesis = node.store().reader().unwrap().header(0).unwrap().unwrap();
+    let batch = Batch {
+        parent_hash: genesis.hash_slow(),
+        blocks: vec![empty_block(genesis.timestamp + 1)],
+    }
+    .encode()
+    .unwrap();
+    let mut foreign = l1_with_batches(101, std::slice::from_ref(&batch));
+    foreign.transactions.last_mut().unwrap().from = user(8);
+    commit(&mut node, vec![foreign]);
+    assert_eq!(
+        safe_head(&node),
+        0,
+        "a batch from another account is not derived"
+    );
+    commit(&mut node, vec![l1_with_batches(102, &[batch])]);
+    assert_eq!(safe_head(&node), 1, "the batcher's own copy is");
+}

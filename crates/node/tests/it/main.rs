@@ -41,6 +41,7 @@ fn config() -> Arc<RollupConfig> {
         },
         sequencing_window: 2,
         max_sequencer_drift: 600,
+        batcher_address: Address::repeat_byte(0x19),
     })
 }
 

@@ -125,6 +125,7 @@ fn config_with_gas_limit(gas_limit: u64) -> RollupConfig {
         },
         sequencing_window: 10,
         max_sequencer_drift: 600,
+        batcher_address: Address::repeat_byte(4),
     }
 }
 

@@ -66,6 +66,7 @@ fn config_funding(funded: impl IntoIterator<Item = (Address, U256)>) -> RollupCo
         },
         sequencing_window: 10,
         max_sequencer_drift: u64::MAX / 4,
+        batcher_address: Address::repeat_byte(4),
     }
 }
 
@@ -690,6 +691,7 @@ fn a_sequencer_stopped_for_longer_than_the_drift_catches_up_alone() {
     let config = RollupConfig {
         sequencing_window: 3_600,
         max_sequencer_drift: 600,
+        batcher_address: Address::repeat_byte(4),
         ..config()
     };
     let (_dir, mut node, pool) = setup_with(PoolConfig::default(), config);
