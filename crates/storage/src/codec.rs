@@ -116,6 +116,53 @@ pub(crate) fn storage_key(address: Address, slot: U256) -> [u8; 52] {
     key
 }
 
+/// `block ‖ key`: the key of a keyed changeset entry, so one block's entries are contiguous.
+pub(crate) fn changeset_key(block: u64, key: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 + key.len());
+    out.extend_from_slice(&block.to_be_bytes());
+    out.extend_from_slice(key);
+    out
+}
+
+/// An account as it was before a block: `0` (did not exist) or `1 ‖ account`.
+pub(crate) fn encode_prior_account(info: Option<&AccountInfo>) -> Vec<u8> {
+    match info {
+        None => vec![0],
+        Some(info) => {
+            let mut out = Vec::with_capacity(1 + ACCOUNT_LEN);
+            out.push(1);
+            out.extend_from_slice(&encode_account(info));
+            out
+        }
+    }
+}
+
+pub(crate) fn decode_prior_account(bytes: &[u8]) -> Result<Option<AccountInfo>> {
+    match bytes.split_first() {
+        Some((0, [])) => Ok(None),
+        Some((1, account)) => decode_account(account).map(Some),
+        _ => Err(corrupt(
+            "AccountChangeSets",
+            bytes,
+            "expected 0 or 1 ‖ account",
+        )),
+    }
+}
+
+/// A trie node as it was before a block (empty: no node at the path).
+pub(crate) fn encode_prior_node(node: Option<&rollup_trie::Node>) -> Vec<u8> {
+    node.map(|node| node.encode().to_vec()).unwrap_or_default()
+}
+
+pub(crate) fn decode_prior_node(bytes: &[u8]) -> Result<Option<rollup_trie::Node>> {
+    if bytes.is_empty() {
+        return Ok(None);
+    }
+    rollup_trie::Node::decode(bytes)
+        .map(Some)
+        .map_err(|err| corrupt("TrieNodeChangeSets", bytes, err))
+}
+
 pub(crate) fn encode_body(transactions: &[L2Transaction]) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend_from_slice(&(transactions.len() as u32).to_be_bytes());
@@ -173,6 +220,8 @@ pub(crate) struct ChangeSet {
 }
 
 impl ChangeSet {
+    /// The legacy blob layout (older versions wrote one per block); kept to test the decoder.
+    #[cfg(test)]
     pub(crate) fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(8 + self.accounts.len() * 93 + self.storage.len() * 84);
         out.extend_from_slice(&(self.accounts.len() as u32).to_be_bytes());
@@ -213,43 +262,6 @@ impl ChangeSet {
         cur.finish()?;
         Ok(set)
     }
-}
-
-/// Prior trie nodes by encoded path (`None`: the path was empty).
-pub(crate) type TrieChangeSet = Vec<(Vec<u8>, Option<rollup_trie::Node>)>;
-
-pub(crate) fn encode_trie_changeset(priors: &[(Vec<u8>, Option<rollup_trie::Node>)]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(4 + priors.len() * 100);
-    out.extend_from_slice(&(priors.len() as u32).to_be_bytes());
-    for (path, node) in priors {
-        put_bytes(&mut out, path);
-        match node {
-            Some(node) => put_bytes(&mut out, &node.encode()),
-            None => put_bytes(&mut out, &[]),
-        }
-    }
-    out
-}
-
-pub(crate) fn decode_trie_changeset(bytes: &[u8]) -> Result<TrieChangeSet> {
-    let mut cur = Cursor::new("TrieChangeSets", bytes);
-    let count = cur.u32()? as usize;
-    let mut priors = Vec::with_capacity(count.min(1 << 16));
-    for _ in 0..count {
-        let path = cur.bytes()?.to_vec();
-        let node = cur.bytes()?;
-        let node = if node.is_empty() {
-            None
-        } else {
-            Some(
-                rollup_trie::Node::decode(node)
-                    .map_err(|err| corrupt("TrieChangeSets", &path, err))?,
-            )
-        };
-        priors.push((path, node));
-    }
-    cur.finish()?;
-    Ok(priors)
 }
 
 /// What the store remembers of a processed L1 block: enough to use it as an L1 origin (its
@@ -371,5 +383,38 @@ mod tests {
         for cut in 0..bytes.len() {
             assert!(ChangeSet::decode(&bytes[..cut]).is_err());
         }
+    }
+
+    #[test]
+    fn prior_values_roundtrip_and_malformed_input_is_an_error() {
+        let info = AccountInfo {
+            nonce: 9,
+            balance: U256::from(10),
+            code_hash: B256::repeat_byte(11),
+            account_id: None,
+            code: None,
+        };
+        for prior in [None, Some(info)] {
+            let bytes = encode_prior_account(prior.as_ref());
+            assert_eq!(decode_prior_account(&bytes).unwrap(), prior);
+            for cut in 0..bytes.len() {
+                assert!(decode_prior_account(&bytes[..cut]).is_err());
+            }
+        }
+        assert!(decode_prior_account(&[0, 0]).is_err());
+        assert!(decode_prior_account(&[2]).is_err());
+        let node = rollup_trie::Node::Leaf {
+            key: B256::repeat_byte(1),
+            value_hash: B256::repeat_byte(2),
+        };
+        for prior in [None, Some(node)] {
+            let bytes = encode_prior_node(prior.as_ref());
+            assert_eq!(decode_prior_node(&bytes).unwrap(), prior);
+        }
+        assert!(decode_prior_node(&[1, 2, 3]).is_err());
+        assert_eq!(
+            &changeset_key(7, &[1, 2])[..],
+            &[0, 0, 0, 0, 0, 0, 0, 7, 1, 2]
+        );
     }
 }

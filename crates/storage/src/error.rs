@@ -47,12 +47,14 @@ pub enum StorageError {
     NotFound(String),
     /// Historical state further back than the node keeps.
     #[error(
-        "state at L2 block {requested} is older than the {kept} blocks this node keeps history for"
+        "state at L2 block {requested} is pruned: this node keeps the history of its last {kept} blocks and the oldest state it can serve is L2 block {oldest}; ask an archive node with a longer history retention"
     )]
     HistoryPruned {
         /// Requested block.
         requested: u64,
-        /// Blocks of history kept.
+        /// The oldest block whose state is still kept.
+        oldest: u64,
+        /// Blocks of history kept behind the head ([`crate::Store::history_retention`]).
         kept: u64,
     },
     /// The state trie is inconsistent with the stored nodes.

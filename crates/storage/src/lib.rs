@@ -8,6 +8,14 @@
 //! - Every L2 block written records a changeset of the prior values of everything it touched,
 //!   so [`StoreWriter::unwind_l2_to`] restores the exact earlier state and leaves nothing of
 //!   the removed blocks behind (headers, bodies, receipts, transaction index, changesets).
+//! - Every block's changes are indexed in the same transaction: per account, storage slot and
+//!   trie node, the history indexes list the blocks that changed it, so the state and trie of
+//!   any kept block is read by seeks ([`StoreReader::state_at`], [`StoreReader::trie_proof_at`])
+//!   at a cost independent of its distance to the head. An unwind removes exactly the entries
+//!   of the blocks it removes.
+//! - History is kept for [`Store::history_retention`] blocks behind the head
+//!   ([`DEFAULT_HISTORY_RETENTION`] unless set); older changesets and index entries are pruned
+//!   as the head advances, and reads of pruned state fail with [`StorageError::HistoryPruned`].
 //! - The L1 cursor is written in the same transaction as the L2 state derived up to it: after
 //!   a crash the database holds either both or neither.
 //! - Readers never observe a half-written block.
@@ -21,7 +29,7 @@ mod writer;
 
 pub use error::{Result, StorageError};
 pub use reader::{HistoricalState, StoreReader, StoredTransaction};
-pub use store::{DEFAULT_MAX_READERS, Store};
-pub use writer::StoreWriter;
+pub use store::{DEFAULT_HISTORY_RETENTION, DEFAULT_MAX_READERS, Store};
+pub use writer::{PRUNE_BLOCKS_PER_APPEND, StoreWriter};
 
 pub use codec::L1BlockRecord;

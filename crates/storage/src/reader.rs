@@ -7,20 +7,19 @@ use alloy_rlp::Decodable;
 use revm::{DatabaseRef, bytecode::Bytecode, state::AccountInfo};
 use rollup_primitives::{L2Receipt, L2Transaction, RollupConfig};
 use signet_libmdbx::{
-    TransactionKind,
+    Database, TransactionKind,
     tx::{Tx, aliases::RoTxSync},
 };
 
 use crate::{
     L1BlockRecord, Result, StorageError,
-    codec::{self, ChangeSet, decode_num_hash, decode_u64, storage_key},
+    codec::{self, ChangeSet, changeset_key, decode_num_hash, decode_u64, storage_key},
     error::corrupt,
     store::get,
-    tables::{META_CONFIG, META_L1_CURSOR, META_L2_HEAD, META_SAFE_HEAD, Tables},
+    tables::{
+        META_CONFIG, META_HISTORY_START, META_L1_CURSOR, META_L2_HEAD, META_SAFE_HEAD, Tables,
+    },
 };
-
-/// How many blocks back [`HistoricalState`] reconstructs state from changesets.
-pub(crate) const HISTORY_BLOCKS: u64 = 100_000;
 
 /// Typed reads over any transaction kind.
 pub(crate) struct Reads<'a, K: TransactionKind> {
@@ -113,10 +112,153 @@ impl<K: TransactionKind> Reads<'_, K> {
             .transpose()
     }
 
-    pub(crate) fn changeset(&self, number: u64) -> Result<Option<ChangeSet>> {
-        get(self.tx, self.tables.changesets, &number.to_be_bytes())?
-            .map(|v| ChangeSet::decode(&v))
+    /// The oldest L2 block whose state can be read (`None`: a database from before history
+    /// indexes, not yet opened by [`crate::Store::init_genesis`]).
+    pub(crate) fn history_start(&self) -> Result<Option<u64>> {
+        get(self.tx, self.tables.meta, META_HISTORY_START)?
+            .map(|v| decode_u64("Meta", &v))
             .transpose()
+    }
+
+    /// The prior values block `number` recorded: its legacy changeset blob if an older version
+    /// wrote the block, else its keyed entries (empty for a block that changed nothing, or
+    /// whose history was pruned: the caller checks [`Self::history_start`]).
+    pub(crate) fn changeset(&self, number: u64) -> Result<ChangeSet> {
+        if let Some(blob) = get(self.tx, self.tables.changesets, &number.to_be_bytes())? {
+            return ChangeSet::decode(&blob);
+        }
+        let mut set = ChangeSet::default();
+        for (key, value) in self.block_entries(self.tables.account_changesets, number)? {
+            if key.len() != 20 {
+                return Err(corrupt("AccountChangeSets", &key, "expected an address"));
+            }
+            set.accounts.push((
+                Address::from_slice(&key),
+                codec::decode_prior_account(&value)?,
+            ));
+        }
+        for (key, value) in self.block_entries(self.tables.storage_changesets, number)? {
+            if key.len() != 52 || value.len() != 32 {
+                return Err(corrupt(
+                    "StorageChangeSets",
+                    &key,
+                    "expected address ‖ slot → value",
+                ));
+            }
+            set.storage.push((
+                Address::from_slice(&key[..20]),
+                U256::from_be_slice(&key[20..]),
+                U256::from_be_slice(&value),
+            ));
+        }
+        Ok(set)
+    }
+
+    /// Whether block `number` was written by an older version, with a changeset blob.
+    pub(crate) fn changeset_is_legacy(&self, number: u64) -> Result<bool> {
+        Ok(get(self.tx, self.tables.changesets, &number.to_be_bytes())?.is_some())
+    }
+
+    /// The entries of block `number` in a keyed changeset table, keys without the block prefix.
+    pub(crate) fn block_entries(
+        &self,
+        table: Database,
+        number: u64,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let prefix = number.to_be_bytes();
+        let mut cursor = self.tx.cursor(table)?;
+        let mut entries = Vec::new();
+        let mut entry = cursor.set_range::<Vec<u8>, Vec<u8>>(&prefix)?;
+        while let Some((key, value)) = entry {
+            if !key.starts_with(&prefix) {
+                break;
+            }
+            entries.push((key[8..].to_vec(), value));
+            entry = cursor.next::<Vec<u8>, Vec<u8>>()?;
+        }
+        Ok(entries)
+    }
+
+    /// The first block after `block` that changed `key`, by one seek of a history index.
+    pub(crate) fn changed_after(
+        &self,
+        index: Database,
+        key: &[u8],
+        block: u64,
+    ) -> Result<Option<u64>> {
+        let mut cursor = self.tx.cursor(index)?;
+        cursor
+            .get_both_range::<Vec<u8>>(key, &(block + 1).to_be_bytes())?
+            .map(|v| decode_u64("history index", &v))
+            .transpose()
+    }
+
+    /// The value `key` had before block `changed_in` changed it, from a keyed changeset.
+    fn prior(
+        &self,
+        table: Database,
+        name: &'static str,
+        changed_in: u64,
+        key: &[u8],
+    ) -> Result<Vec<u8>> {
+        let entry = changeset_key(changed_in, key);
+        get(self.tx, table, &entry)?.ok_or_else(|| {
+            StorageError::Inconsistent(format!(
+                "{name} has no entry {} although the history index says block {changed_in} changed it",
+                alloy_primitives::hex::encode(&entry)
+            ))
+        })
+    }
+
+    /// The account as of after block `block`.
+    pub(crate) fn account_at(&self, address: Address, block: u64) -> Result<Option<AccountInfo>> {
+        match self.changed_after(self.tables.accounts_history, address.as_slice(), block)? {
+            Some(changed_in) => codec::decode_prior_account(&self.prior(
+                self.tables.account_changesets,
+                "AccountChangeSets",
+                changed_in,
+                address.as_slice(),
+            )?),
+            None => self.account(address),
+        }
+    }
+
+    /// The storage value as of after block `block`.
+    pub(crate) fn storage_at(&self, address: Address, slot: U256, block: u64) -> Result<U256> {
+        let key = storage_key(address, slot);
+        match self.changed_after(self.tables.storages_history, &key, block)? {
+            Some(changed_in) => {
+                let value = self.prior(
+                    self.tables.storage_changesets,
+                    "StorageChangeSets",
+                    changed_in,
+                    &key,
+                )?;
+                if value.len() != 32 {
+                    return Err(corrupt("StorageChangeSets", &key, "expected 32 bytes"));
+                }
+                Ok(U256::from_be_slice(&value))
+            }
+            None => self.storage(address, slot),
+        }
+    }
+
+    /// The trie node at `path` as of after block `block`.
+    pub(crate) fn node_at(
+        &self,
+        path: &rollup_trie::NodePath,
+        block: u64,
+    ) -> Result<Option<rollup_trie::Node>> {
+        let key = path.encode();
+        match self.changed_after(self.tables.trie_nodes_history, &key, block)? {
+            Some(changed_in) => codec::decode_prior_node(&self.prior(
+                self.tables.trie_node_changesets,
+                "TrieNodeChangeSets",
+                changed_in,
+                &key,
+            )?),
+            None => rollup_trie::NodeStore::node(self, path),
+        }
     }
 
     pub(crate) fn account(&self, address: Address) -> Result<Option<AccountInfo>> {
@@ -167,24 +309,18 @@ impl<K: TransactionKind> rollup_trie::NodeStore for Reads<'_, K> {
     }
 }
 
-/// The trie as of an older block: each node's first prior value in a later block's trie
-/// changeset, or the latest node if no later block touched it.
+/// The trie as of an older block: each node's prior value in the trie changeset of the first
+/// later block that rewrote it (one history index seek), or the latest node if none did.
 struct HistoricalTrie<'a> {
-    latest: Reads<'a, signet_libmdbx::RoSync>,
-    changesets: Vec<codec::TrieChangeSet>,
+    reads: Reads<'a, signet_libmdbx::RoSync>,
+    block: u64,
 }
 
 impl rollup_trie::NodeStore for HistoricalTrie<'_> {
     type Error = StorageError;
 
     fn node(&self, path: &rollup_trie::NodePath) -> Result<Option<rollup_trie::Node>> {
-        let key = path.encode();
-        for changeset in &self.changesets {
-            if let Some((_, prior)) = changeset.iter().find(|(p, _)| *p == key) {
-                return Ok(*prior);
-            }
-        }
-        rollup_trie::NodeStore::node(&self.latest, path)
+        self.reads.node_at(path, self.block)
     }
 }
 
@@ -214,11 +350,16 @@ pub struct StoredTransaction {
 pub struct StoreReader {
     tx: RoTxSync,
     tables: Tables,
+    history_retention: u64,
 }
 
 impl StoreReader {
-    pub(crate) const fn new(tx: RoTxSync, tables: Tables) -> Self {
-        Self { tx, tables }
+    pub(crate) const fn new(tx: RoTxSync, tables: Tables, history_retention: u64) -> Self {
+        Self {
+            tx,
+            tables,
+            history_retention,
+        }
     }
 
     pub(crate) const fn reads(&self) -> Reads<'_, signet_libmdbx::RoSync> {
@@ -384,94 +525,65 @@ impl StoreReader {
         rollup_trie::prove(&self.reads(), key).map_err(|err| StorageError::Trie(err.to_string()))
     }
 
-    /// A proof of `key` in the state trie as of L2 block `number` (its header's `stateRoot`),
-    /// rebuilt from the trie changesets of later blocks.
-    pub fn trie_proof_at(&self, number: u64, key: B256) -> Result<rollup_trie::Proof> {
+    /// The oldest L2 block whose state [`Self::state_at`] and [`Self::trie_proof_at`] serve:
+    /// history before it has been pruned ([`crate::Store::history_retention`]).
+    pub fn oldest_history_block(&self) -> Result<u64> {
+        Ok(self.reads().history_start()?.unwrap_or_default())
+    }
+
+    /// Checks that the state after `number` is kept.
+    fn check_history(&self, number: u64) -> Result<()> {
         let head = self.l2_head()?.unwrap_or_default();
         if number > head {
             return Err(StorageError::NotFound(format!("L2 block {number}")));
         }
-        if head - number > HISTORY_BLOCKS {
+        let oldest = self.oldest_history_block()?;
+        if number < oldest {
             return Err(StorageError::HistoryPruned {
                 requested: number,
-                kept: HISTORY_BLOCKS,
+                oldest,
+                kept: self.history_retention,
             });
         }
-        let changesets = (number + 1..=head)
-            .map(|block| {
-                Ok(
-                    get(&self.tx, self.tables.trie_changesets, &block.to_be_bytes())?
-                        .map(|bytes| codec::decode_trie_changeset(&bytes))
-                        .transpose()?
-                        .unwrap_or_default(),
-                )
-            })
-            .collect::<Result<Vec<_>>>()?;
+        Ok(())
+    }
+
+    /// A proof of `key` in the state trie as of L2 block `number` (its header's `stateRoot`).
+    /// Each node is one seek of the trie history index and, if a later block rewrote it, one
+    /// read of that block's prior node: the cost does not grow with the distance to the head.
+    pub fn trie_proof_at(&self, number: u64, key: B256) -> Result<rollup_trie::Proof> {
+        self.check_history(number)?;
         let store = HistoricalTrie {
-            latest: self.reads(),
-            changesets,
+            reads: self.reads(),
+            block: number,
         };
         rollup_trie::prove(&store, key).map_err(|err| StorageError::Trie(err.to_string()))
     }
 
-    /// The state after L2 block `number`, reconstructed from changesets if it is not the head.
+    /// The state after L2 block `number`. Fails with [`StorageError::HistoryPruned`] if it is
+    /// older than the history kept.
     pub fn state_at(&self, number: u64) -> Result<HistoricalState<'_>> {
-        let head = self.l2_head()?.unwrap_or_default();
-        if number > head {
-            return Err(StorageError::NotFound(format!("L2 block {number}")));
-        }
-        if head - number > HISTORY_BLOCKS {
-            return Err(StorageError::HistoryPruned {
-                requested: number,
-                kept: HISTORY_BLOCKS,
-            });
-        }
+        self.check_history(number)?;
         Ok(HistoricalState {
             reader: self,
             block: number,
-            head,
         })
     }
 }
 
-/// State as of an L2 block: the head's state with the changesets of later blocks undone.
+/// State as of an L2 block. A value is the prior value recorded by the first later block that
+/// changed it (found by one seek of a history index), or the latest value if no later block
+/// did: every read costs the same however far back the block is.
 #[derive(Debug)]
 pub struct HistoricalState<'a> {
     reader: &'a StoreReader,
     block: u64,
-    head: u64,
 }
 
 impl HistoricalState<'_> {
     /// The block this state is at.
     pub const fn block(&self) -> u64 {
         self.block
-    }
-
-    /// The first change after `block` to `address` (its value as of `block`), if any.
-    fn account_before_later_blocks(&self, address: Address) -> Result<Option<Option<AccountInfo>>> {
-        for number in self.block + 1..=self.head {
-            if let Some(set) = self.reader.reads().changeset(number)?
-                && let Some((_, info)) = set.accounts.into_iter().find(|(a, _)| *a == address)
-            {
-                return Ok(Some(info));
-            }
-        }
-        Ok(None)
-    }
-
-    fn storage_before_later_blocks(&self, address: Address, slot: U256) -> Result<Option<U256>> {
-        for number in self.block + 1..=self.head {
-            if let Some(set) = self.reader.reads().changeset(number)?
-                && let Some((_, _, value)) = set
-                    .storage
-                    .into_iter()
-                    .find(|(a, s, _)| *a == address && *s == slot)
-            {
-                return Ok(Some(value));
-            }
-        }
-        Ok(None)
     }
 }
 
@@ -519,10 +631,7 @@ impl DatabaseRef for HistoricalState<'_> {
     type Error = StorageError;
 
     fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>> {
-        match self.account_before_later_blocks(address)? {
-            Some(info) => Ok(info),
-            None => self.reader.account(address),
-        }
+        self.reader.reads().account_at(address, self.block)
     }
 
     fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode> {
@@ -530,10 +639,7 @@ impl DatabaseRef for HistoricalState<'_> {
     }
 
     fn storage_ref(&self, address: Address, index: U256) -> Result<U256> {
-        match self.storage_before_later_blocks(address, index)? {
-            Some(value) => Ok(value),
-            None => self.reader.storage(address, index),
-        }
+        self.reader.reads().storage_at(address, index, self.block)
     }
 
     fn block_hash_ref(&self, number: u64) -> Result<B256> {

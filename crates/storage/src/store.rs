@@ -2,7 +2,10 @@
 
 use std::{
     path::{Path, PathBuf},
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
 use alloy_primitives::B256;
@@ -26,6 +29,7 @@ struct Inner {
     env: Environment,
     tables: Tables,
     path: PathBuf,
+    history_retention: AtomicU64,
 }
 
 /// Upper bound of the memory map; MDBX grows the file on demand up to it.
@@ -41,6 +45,23 @@ const GROWTH_STEP: isize = 256 << 20;
 /// Should they still run out, opening a reader fails with a temporary error
 /// ([`StorageError::is_temporary`]) that the caller retries.
 pub const DEFAULT_MAX_READERS: u64 = 32_000;
+
+/// L2 blocks of history kept behind the head by default: state, storage and trie proofs at any
+/// of the last 1 000 000 blocks can be read ([`crate::StoreReader::state_at`],
+/// [`crate::StoreReader::trie_proof_at`]).
+///
+/// A fault proof needs the state of any block whose output root can still be challenged: at
+/// one-second blocks a 7-day challenge period is 604 800 blocks, so the default keeps that
+/// plus about 4.6 days of margin (for an output proposed late, a challenge filed on the last
+/// day, and the node having been down). Older changesets and history index entries are pruned
+/// as the head advances, at most [`crate::PRUNE_BLOCKS_PER_APPEND`] blocks per appended block
+/// so no write transaction grows without bound.
+///
+/// Change it with [`Store::with_history_retention`]. Set it to at least the challenge period
+/// in blocks plus margin on a node that serves proofs; never below the deepest L1 reorg the
+/// node must survive in L2 blocks (an unwind needs the changesets of the blocks it removes).
+/// Raising it keeps more from then on; it does not bring back what was pruned.
+pub const DEFAULT_HISTORY_RETENTION: u64 = 1_000_000;
 
 impl Store {
     /// Opens (creating if needed) the database directory at `path`, with
@@ -73,8 +94,24 @@ impl Store {
                 env,
                 tables,
                 path: path.to_path_buf(),
+                history_retention: AtomicU64::new(DEFAULT_HISTORY_RETENTION),
             }),
         })
+    }
+
+    /// Keeps the history of the last `blocks` L2 blocks (default
+    /// [`DEFAULT_HISTORY_RETENTION`]); applies to every clone of this store, from the next
+    /// write transaction on.
+    pub fn with_history_retention(self, blocks: u64) -> Self {
+        self.inner
+            .history_retention
+            .store(blocks, Ordering::Relaxed);
+        self
+    }
+
+    /// L2 blocks of history kept behind the head.
+    pub fn history_retention(&self) -> u64 {
+        self.inner.history_retention.load(Ordering::Relaxed)
     }
 
     /// A consistent read-only snapshot. Fails with a temporary error
@@ -83,6 +120,7 @@ impl Store {
         Ok(StoreReader::new(
             self.inner.env.begin_ro_sync()?,
             self.inner.tables,
+            self.history_retention(),
         ))
     }
 
@@ -92,6 +130,7 @@ impl Store {
         Ok(StoreWriter::new(
             self.inner.env.begin_rw_sync()?,
             self.inner.tables,
+            self.history_retention(),
         ))
     }
 
@@ -118,11 +157,21 @@ impl Store {
                     expected: expected.to_string(),
                 });
             }
-            if stored_config.is_none() {
-                // A database from before configs were recorded: bind it to this one.
+            let history_start = reader.reads().history_start()?;
+            if stored_config.is_none() || history_start.is_none() {
+                let head = reader.l2_head()?.unwrap_or_default();
                 drop(reader);
                 let mut writer = self.writer()?;
-                writer.write_config(config)?;
+                if stored_config.is_none() {
+                    // A database from before configs were recorded: bind it to this one.
+                    writer.write_config(config)?;
+                }
+                if history_start.is_none() {
+                    // A database from before history indexes: its blocks are not indexed, so
+                    // history starts at today's head (its old changesets still serve unwinds).
+                    writer.set_history_start(head)?;
+                    info!(target: "rollup::storage", head, "history indexes start at the current head");
+                }
                 writer.commit()?;
             }
             return Ok(stored);

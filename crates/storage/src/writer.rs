@@ -14,21 +14,35 @@ use signet_libmdbx::{RwSync, WriteFlags, tx::aliases::RwTxSync};
 
 use crate::{
     L1BlockRecord, Result, StorageError,
-    codec::{self, ChangeSet, encode_num_hash, storage_key},
+    codec::{self, ChangeSet, changeset_key, encode_num_hash, storage_key},
     reader::Reads,
-    tables::{META_CONFIG, META_GENESIS, META_L1_CURSOR, META_L2_HEAD, META_SAFE_HEAD, Tables},
+    tables::{
+        META_CONFIG, META_GENESIS, META_HISTORY_START, META_L1_CURSOR, META_L2_HEAD,
+        META_SAFE_HEAD, Tables,
+    },
 };
+
+/// At most this many blocks of old history are pruned per appended block. Pruning keeps up
+/// with the head in steady state (one block pruned per block appended) and catches up on a
+/// backlog (after lowering the retention) in bounded steps, so no write transaction grows
+/// without limit.
+pub const PRUNE_BLOCKS_PER_APPEND: u64 = 16;
 
 /// One MDBX read-write transaction. Dropping it without [`Self::commit`] discards everything.
 #[derive(Debug)]
 pub struct StoreWriter {
     tx: RwTxSync,
     tables: Tables,
+    history_retention: u64,
 }
 
 impl StoreWriter {
-    pub(crate) const fn new(tx: RwTxSync, tables: Tables) -> Self {
-        Self { tx, tables }
+    pub(crate) const fn new(tx: RwTxSync, tables: Tables, history_retention: u64) -> Self {
+        Self {
+            tx,
+            tables,
+            history_retention,
+        }
     }
 
     fn reads(&self) -> Reads<'_, RwSync> {
@@ -168,6 +182,7 @@ impl StoreWriter {
         self.tx
             .put(self.tables.meta, META_GENESIS, hash, WriteFlags::empty())?;
         self.write_config(config)?;
+        self.set_history_start(0)?;
         self.tx.put(
             self.tables.meta,
             META_L2_HEAD,
@@ -285,12 +300,7 @@ impl StoreWriter {
             )));
         }
         let (changeset, trie) = self.apply_state(bundle)?;
-        self.tx.put(
-            self.tables.changesets,
-            number.to_be_bytes(),
-            changeset.encode(),
-            WriteFlags::empty(),
-        )?;
+        self.record_changeset(number, &changeset)?;
         block.header.state_root = self.update_trie(&trie, Some(number))?;
         let hash = block.hash();
         self.put_block_data(block, hash, receipts)?;
@@ -300,7 +310,118 @@ impl StoreWriter {
             number.to_be_bytes(),
             WriteFlags::empty(),
         )?;
+        self.prune_history(number)?;
         Ok(hash)
+    }
+
+    /// Records what block `number` changed: each prior value keyed by block and key, and the
+    /// block in the history index of each key.
+    fn record_changeset(&mut self, number: u64, changeset: &ChangeSet) -> Result<()> {
+        let block = number.to_be_bytes();
+        for (address, prior) in &changeset.accounts {
+            self.tx.put(
+                self.tables.account_changesets,
+                changeset_key(number, address.as_slice()),
+                codec::encode_prior_account(prior.as_ref()),
+                WriteFlags::empty(),
+            )?;
+            self.tx.put(
+                self.tables.accounts_history,
+                address,
+                block,
+                WriteFlags::empty(),
+            )?;
+        }
+        for (address, slot, prior) in &changeset.storage {
+            let key = storage_key(*address, *slot);
+            self.tx.put(
+                self.tables.storage_changesets,
+                changeset_key(number, &key),
+                prior.to_be_bytes::<32>(),
+                WriteFlags::empty(),
+            )?;
+            self.tx.put(
+                self.tables.storages_history,
+                key,
+                block,
+                WriteFlags::empty(),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Removes everything block `number` recorded for history: its changesets (keyed, or the
+    /// legacy blobs of an older version) and its entries in the history indexes.
+    fn forget_history_of(&mut self, number: u64, changeset: &ChangeSet) -> Result<()> {
+        let block = number.to_be_bytes();
+        for (address, _) in &changeset.accounts {
+            self.tx.del(
+                self.tables.account_changesets,
+                changeset_key(number, address.as_slice()),
+                None,
+            )?;
+            self.tx
+                .del(self.tables.accounts_history, address, Some(&block))?;
+        }
+        for (address, slot, _) in &changeset.storage {
+            let key = storage_key(*address, *slot);
+            self.tx.del(
+                self.tables.storage_changesets,
+                changeset_key(number, &key),
+                None,
+            )?;
+            self.tx
+                .del(self.tables.storages_history, key, Some(&block))?;
+        }
+        for (path, _) in self
+            .reads()
+            .block_entries(self.tables.trie_node_changesets, number)?
+        {
+            self.tx.del(
+                self.tables.trie_node_changesets,
+                changeset_key(number, &path),
+                None,
+            )?;
+            self.tx
+                .del(self.tables.trie_nodes_history, path, Some(&block))?;
+        }
+        self.tx.del(self.tables.changesets, block, None)?;
+        self.tx.del(self.tables.trie_changesets, block, None)?;
+        Ok(())
+    }
+
+    /// Sets the oldest block whose state is kept.
+    pub(crate) fn set_history_start(&mut self, number: u64) -> Result<()> {
+        self.tx.put(
+            self.tables.meta,
+            META_HISTORY_START,
+            number.to_be_bytes(),
+            WriteFlags::empty(),
+        )?;
+        Ok(())
+    }
+
+    fn history_start(&self) -> Result<u64> {
+        Ok(self.reads().history_start()?.unwrap_or_default())
+    }
+
+    /// Prunes the history of blocks more than the retention behind `head`, at most
+    /// [`PRUNE_BLOCKS_PER_APPEND`] blocks at a time. Returns how many blocks it pruned.
+    fn prune_history(&mut self, head: u64) -> Result<u64> {
+        let start = self.history_start()?;
+        let target = head.saturating_sub(self.history_retention);
+        if target <= start {
+            return Ok(0);
+        }
+        let until = target.min(start + PRUNE_BLOCKS_PER_APPEND);
+        // The state after `until` stays readable: it needs the changesets of `until + 1` on.
+        for number in start + 1..=until {
+            let changeset = self.reads().changeset(number)?;
+            self.forget_history_of(number, &changeset)?;
+        }
+        self.set_history_start(until)?;
+        tracing::trace!(target: "rollup::storage", from = start + 1, to = until, "pruned history");
+        Ok(until - start)
     }
 
     /// Applies key updates to the stored state trie and returns the new root.
@@ -308,33 +429,28 @@ impl StoreWriter {
     /// against older state roots.
     fn update_trie(&mut self, updates: &TrieUpdates, record: Option<u64>) -> Result<B256> {
         if updates.is_empty() {
-            if let Some(block) = record {
-                self.tx.put(
-                    self.tables.trie_changesets,
-                    block.to_be_bytes(),
-                    codec::encode_trie_changeset(&[]),
-                    WriteFlags::empty(),
-                )?;
-            }
             return rollup_trie::root(&self.reads())
                 .map_err(|err| StorageError::Trie(err.to_string()));
         }
         let update = rollup_trie::apply_updates(&self.reads(), updates)
             .map_err(|err| StorageError::Trie(err.to_string()))?;
         if let Some(block) = record {
-            let mut priors = Vec::with_capacity(update.writes.len());
             for path in update.writes.keys() {
-                priors.push((
-                    path.encode(),
-                    rollup_trie::NodeStore::node(&self.reads(), path)?,
-                ));
+                let prior = rollup_trie::NodeStore::node(&self.reads(), path)?;
+                let key = path.encode();
+                self.tx.put(
+                    self.tables.trie_node_changesets,
+                    changeset_key(block, &key),
+                    codec::encode_prior_node(prior.as_ref()),
+                    WriteFlags::empty(),
+                )?;
+                self.tx.put(
+                    self.tables.trie_nodes_history,
+                    key,
+                    block.to_be_bytes(),
+                    WriteFlags::empty(),
+                )?;
             }
-            self.tx.put(
-                self.tables.trie_changesets,
-                block.to_be_bytes(),
-                codec::encode_trie_changeset(&priors),
-                WriteFlags::empty(),
-            )?;
         }
         for (path, node) in &update.writes {
             let key = path.encode();
@@ -426,16 +542,21 @@ impl StoreWriter {
         if number >= head {
             return Ok(0);
         }
+        let history_start = self.history_start()?;
         // Newest first, so a key's entry from an older block overrides a newer one: what is left
         // is each key's value as of block `number`.
         let mut trie = TrieUpdates::new();
         for block in (number + 1..=head).rev() {
             let key = block.to_be_bytes();
-            let changeset = self.reads().changeset(block)?.ok_or_else(|| {
-                StorageError::Inconsistent(format!(
-                    "no changeset for L2 block {block}: cannot unwind"
-                ))
-            })?;
+            let legacy = self.reads().changeset_is_legacy(block)?;
+            if block <= history_start && !legacy {
+                return Err(StorageError::Inconsistent(format!(
+                    "cannot unwind L2 block {block}: its changeset was pruned (history is kept \
+                     from L2 block {history_start}); the history retention must exceed the \
+                     deepest reorg"
+                )));
+            }
+            let changeset = self.reads().changeset(block)?;
             // Accounts and slots each appear once per changeset, so the order of undoing within
             // a block does not matter.
             for (address, prior) in &changeset.accounts {
@@ -470,16 +591,20 @@ impl StoreWriter {
             if let Some(hash) = self.reads().canonical_hash(block)? {
                 self.tx.del(self.tables.block_numbers, hash, None)?;
             }
+            self.forget_history_of(block, &changeset)?;
             for table in [
                 self.tables.headers,
                 self.tables.canonical_hashes,
                 self.tables.bodies,
                 self.tables.receipts,
-                self.tables.changesets,
-                self.tables.trie_changesets,
             ] {
                 self.tx.del(table, key, None)?;
             }
+        }
+        if history_start > number {
+            // Only a database from before history indexes unwinds below its history start
+            // (with the legacy changesets): the state now at the head is all it can serve.
+            self.set_history_start(number)?;
         }
         self.update_trie(&trie, None)?;
         self.tx.put(
@@ -606,4 +731,190 @@ fn genesis_trie_updates(config: &RollupConfig) -> TrieUpdates {
         }
     }
     updates
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy_primitives::Address;
+    use revm::{
+        DatabaseRef,
+        primitives::{StorageKey, StorageValue},
+    };
+    use rollup_primitives::{BlockNumHash, ContractAddresses, L2Genesis};
+    use signet_libmdbx::Database;
+
+    use super::*;
+    use crate::Store;
+
+    fn config() -> RollupConfig {
+        RollupConfig {
+            l1_chain_id: 1,
+            l2_chain_id: 2,
+            contracts: ContractAddresses {
+                l1_bridge: Address::repeat_byte(1),
+                batch_inbox: Address::repeat_byte(2),
+                state_manager: Address::repeat_byte(3),
+            },
+            genesis: L2Genesis {
+                l1_origin: BlockNumHash {
+                    number: 1,
+                    hash: B256::repeat_byte(1),
+                },
+                timestamp: 0,
+                gas_limit: 30_000_000,
+                base_fee_per_gas: 1,
+                alloc: Default::default(),
+            },
+            sequencing_window: 2,
+            max_sequencer_drift: 600,
+            batcher_address: Address::repeat_byte(4),
+        }
+    }
+
+    /// Appends a block where account `1 + number % 3` gets balance `number` and slot
+    /// `number % 5` of account 9 gets `number`.
+    fn append(writer: &mut StoreWriter) {
+        let number = writer.l2_head().unwrap() + 1;
+        let info = |balance: u64| AccountInfo {
+            balance: U256::from(balance),
+            ..Default::default()
+        };
+        let target = Address::repeat_byte(1 + (number % 3) as u8);
+        let contract = Address::repeat_byte(9);
+        let slot = U256::from(number % 5);
+        let state = writer.state();
+        let changes = vec![
+            (
+                target,
+                state.basic_ref(target).unwrap(),
+                Some(info(number)),
+                Default::default(),
+            ),
+            (
+                contract,
+                state.basic_ref(contract).unwrap(),
+                Some(info(1)),
+                [(
+                    slot as StorageKey,
+                    (
+                        state.storage_ref(contract, slot).unwrap(),
+                        StorageValue::from(number),
+                    ),
+                )]
+                .into_iter()
+                .collect(),
+            ),
+        ];
+        drop(state);
+        let bundle = BundleState::new(
+            changes,
+            Vec::<Vec<(Address, Option<Option<AccountInfo>>, Vec<(U256, U256)>)>>::new(),
+            Vec::new(),
+        );
+        let mut block = L2Block {
+            header: alloy_consensus::Header {
+                number,
+                parent_hash: writer.block_hash(number - 1).unwrap().unwrap(),
+                ..Default::default()
+            },
+            transactions: vec![],
+        };
+        writer.append_block(&mut block, &[], &bundle).unwrap();
+    }
+
+    /// Every entry of every history table, as (table, key, value).
+    fn history(store: &Store) -> Vec<(usize, Vec<u8>, Vec<u8>)> {
+        let reader = store.reader().unwrap();
+        let reads = reader.reads();
+        let tables: [Database; 6] = [
+            reads.tables.account_changesets,
+            reads.tables.storage_changesets,
+            reads.tables.trie_node_changesets,
+            reads.tables.accounts_history,
+            reads.tables.storages_history,
+            reads.tables.trie_nodes_history,
+        ];
+        let mut entries = Vec::new();
+        for (index, table) in tables.into_iter().enumerate() {
+            let mut cursor = reads.tx.cursor(table).unwrap();
+            let mut entry = cursor.first::<Vec<u8>, Vec<u8>>().unwrap();
+            while let Some((key, value)) = entry {
+                entries.push((index, key, value));
+                entry = cursor.next::<Vec<u8>, Vec<u8>>().unwrap();
+            }
+        }
+        entries
+    }
+
+    fn build(store: &Store, blocks: u64) {
+        for _ in 0..blocks {
+            let mut writer = store.writer().unwrap();
+            append(&mut writer);
+            writer.commit().unwrap();
+        }
+    }
+
+    #[test]
+    fn unwind_removes_exactly_the_history_of_the_removed_blocks() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.init_genesis(&config()).unwrap();
+        build(&store, 10);
+        let at_10 = history(&store);
+        assert!(at_10.len() > 60, "{} entries", at_10.len());
+        build(&store, 10);
+        assert!(history(&store).len() > at_10.len());
+        let mut writer = store.writer().unwrap();
+        assert_eq!(writer.unwind_l2_to(10).unwrap(), 10);
+        writer.commit().unwrap();
+        assert_eq!(history(&store), at_10);
+        // And re-applying the same blocks indexes them again, identically.
+        build(&store, 10);
+        let mut writer = store.writer().unwrap();
+        writer.unwind_l2_to(10).unwrap();
+        writer.commit().unwrap();
+        assert_eq!(history(&store), at_10);
+    }
+
+    #[test]
+    fn pruning_removes_exactly_the_history_of_the_pruned_blocks() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap().with_history_retention(5);
+        store.init_genesis(&config()).unwrap();
+        build(&store, 40);
+        let entries = history(&store);
+        let reader = store.reader().unwrap();
+        assert_eq!(reader.oldest_history_block().unwrap(), 35);
+        // Only blocks 36..=40 are left: in the changesets by key prefix, in the indexes by
+        // value.
+        for (table, key, value) in &entries {
+            let block = if *table < 3 {
+                u64::from_be_bytes(key[..8].try_into().unwrap())
+            } else {
+                u64::from_be_bytes(value[..].try_into().unwrap())
+            };
+            assert!(
+                (36..=40).contains(&block),
+                "table {table} keeps block {block}"
+            );
+        }
+        // Each kept block changed two accounts' worth of entries plus one slot, at least.
+        assert!(entries.len() > 5 * 6, "{} entries", entries.len());
+        // The oldest kept state still reads right.
+        let state = reader.state_at(35).unwrap();
+        assert_eq!(
+            state
+                .storage_ref(Address::repeat_byte(9), U256::from(0))
+                .unwrap(),
+            U256::from(35)
+        );
+        assert_eq!(
+            state
+                .basic_ref(Address::repeat_byte(3))
+                .unwrap()
+                .unwrap()
+                .balance,
+            U256::from(35)
+        );
+    }
 }

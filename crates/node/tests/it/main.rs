@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 mod batches;
+mod history;
 
 const BRIDGE: Address = Address::repeat_byte(0xb1);
 const ORIGIN: u64 = 100;
