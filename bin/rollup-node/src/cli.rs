@@ -166,6 +166,11 @@ pub(crate) struct RunArgs {
     /// Largest `eth_getLogs` block range.
     #[arg(long, env = "ROLLUP_RPC_MAX_BLOCK_RANGE", default_value_t = 10_000)]
     pub(crate) rpc_max_block_range: u64,
+    /// How many L2 blocks of history (old state, old proofs) the node keeps; older history is
+    /// pruned. Keep it above the challenge period in blocks plus margin on a node that serves
+    /// withdrawal proofs (1 000 000 blocks: 7 days at 1 s blocks, plus 4.6 days).
+    #[arg(long, env = "ROLLUP_HISTORY_RETENTION", value_name = "BLOCKS", default_value_t = rollup_storage::DEFAULT_HISTORY_RETENTION)]
+    pub(crate) history_retention: u64,
     /// Most gas one `eth_call` or `eth_estimateGas` may use (reth's `--rpc.gascap`): an
     /// `eth_call` asking for more is refused, one asking for none gets this much;
     /// `eth_estimateGas` searches up to it.

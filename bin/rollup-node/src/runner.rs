@@ -109,7 +109,8 @@ pub(crate) async fn run_node(
     }
     let db_path = args.datadir.join("db");
     let store = Store::open(&db_path)
-        .wrap_err_with(|| format!("cannot open the database at {}", db_path.display()))?;
+        .wrap_err_with(|| format!("cannot open the database at {}", db_path.display()))?
+        .with_history_retention(args.history_retention);
     let mut node = RollupNode::new(config.clone(), store.clone())?;
     let heads = node.heads();
     let services = Services::start(
