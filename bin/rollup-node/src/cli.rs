@@ -147,9 +147,10 @@ pub(crate) struct FinalizeArgs {
 /// Flags of the L2 node itself (shared by `node` and `devnet`).
 #[derive(Debug, Args, Clone)]
 pub(crate) struct RunArgs {
-    /// Where the L2 database (MDBX) lives.
-    #[arg(long, env = "ROLLUP_DATADIR", default_value = "./rollup-data")]
-    pub(crate) datadir: PathBuf,
+    /// Where the L2 data lives (its MDBX database is `<dir>/db`) [default: ./rollup-data for
+    /// `node`; ./devnet-data for `devnet`, where the user commands look for `devnet.json`].
+    #[arg(long, env = "ROLLUP_DATADIR")]
+    pub(crate) datadir: Option<PathBuf>,
     /// Address of the L2 JSON-RPC server (HTTP and WebSocket on the same port).
     #[arg(long, env = "ROLLUP_RPC_ADDR", default_value = "127.0.0.1:9545")]
     pub(crate) rpc_addr: SocketAddr,

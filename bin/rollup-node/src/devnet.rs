@@ -31,7 +31,12 @@ pub(crate) async fn run(mut args: DevnetArgs) -> eyre::Result<()> {
     args.run
         .proposer_head
         .get_or_insert(rollup_service::ProposalHead::Safe);
-    let datadir = args.run.datadir.clone();
+    // The user commands (`deposit`, `withdraw`, …) read ./devnet-data/devnet.json by default.
+    let datadir = args
+        .run
+        .datadir
+        .get_or_insert_with(|| PathBuf::from("./devnet-data"))
+        .clone();
     std::fs::create_dir_all(&datadir)
         .wrap_err_with(|| format!("cannot create --datadir {}", datadir.display()))?;
     let cancel = runner::shutdown_on_signal();

@@ -107,7 +107,11 @@ pub(crate) async fn run_node(
     if let Some(addr) = args.metrics_addr {
         crate::logging::start_metrics(addr)?;
     }
-    let db_path = args.datadir.join("db");
+    let datadir = args
+        .datadir
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from("./rollup-data"));
+    let db_path = datadir.join("db");
     let store = Store::open(&db_path)
         .wrap_err_with(|| format!("cannot open the database at {}", db_path.display()))?
         .with_history_retention(args.history_retention);
