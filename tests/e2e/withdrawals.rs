@@ -54,16 +54,20 @@ async fn cli(devnet_file: &Path, args: &[&str]) -> CliRun {
     let args: Vec<String> = args.iter().map(|s| (*s).to_string()).collect();
     tokio::task::spawn_blocking(move || {
         let start = Instant::now();
-        let out = Command::new(env!("CARGO_BIN_EXE_rollup-node"))
-            .args(&args)
-            .arg("--devnet")
-            .arg(&devnet_file)
+        let mut command = Command::new(env!("CARGO_BIN_EXE_rollup-node"));
+        command.args(&args);
+        // `--config` replaces the devnet file.
+        if !args.iter().any(|arg| arg == "--config") {
+            command.arg("--devnet").arg(&devnet_file);
+        }
+        let out = command
             .env("RUST_LOG", "warn")
             .env("RUST_BACKTRACE", "0")
             .env_remove("ROLLUP_L1_RPC_URL")
             .env_remove("ROLLUP_L2_RPC_URL")
             .env_remove("ROLLUP_PRIVATE_KEY")
             .env_remove("ROLLUP_ACCOUNT")
+            .env_remove("ROLLUP_CLIENT_CONFIG")
             .output()
             .expect("run rollup-node");
         let run = CliRun {
@@ -277,6 +281,45 @@ async fn eth_and_erc20_withdrawals_full_cycle_body() {
     let run = cli(&file, &["withdrawal-status", &eth_tx]).await;
     assert!(run.ok, "status failed");
     assert!(run.stdout.contains("proven: no"), "{}", run.stdout);
+
+    // The same from the rollup config, as against a deployment without a devnet file: contract
+    // addresses from `rollup.json`, URLs and key from flags.
+    let rollup_json = dir.path().join("rollup.json");
+    let str_field = |value: &Value| value.as_str().unwrap().to_string();
+    let (l1_url, l2_url) = (str_field(&json["l1RpcUrl"]), str_field(&json["l2RpcUrl"]));
+    let key = str_field(&json["accounts"][3]["privateKey"]);
+    let run = cli(
+        &file,
+        &[
+            "withdrawal-status",
+            &eth_tx,
+            "--config",
+            rollup_json.to_str().unwrap(),
+            "--l1-rpc-url",
+            &l1_url,
+            "--l2-rpc-url",
+            &l2_url,
+            "--private-key",
+            &key,
+        ],
+    )
+    .await;
+    assert!(run.ok, "status from --config failed\n{}", run.stderr);
+    assert!(run.stdout.contains("proven: no"), "{}", run.stdout);
+    let run = cli(
+        &file,
+        &[
+            "withdrawal-status",
+            &eth_tx,
+            "--config",
+            rollup_json.to_str().unwrap(),
+            "--l1-rpc-url",
+            &l1_url,
+        ],
+    )
+    .await;
+    assert!(!run.ok, "no --l2-rpc-url accepted");
+    assert!(run.stderr.contains("--l2-rpc-url"), "{}", run.stderr);
 
     let run = cli(
         &file,

@@ -12,8 +12,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 ///
 /// Quick start: `rollup-node devnet` starts a local L1 (anvil), deploys the rollup contracts and
 /// runs the L2 node with every role; it prints the URLs and writes them, with funded accounts,
-/// to `<datadir>/devnet.json`. `rollup-node node --config rollup.json --l1-rpc-url URL` runs a
-/// replica anywhere; `deposit`, `withdraw`, `prove` and `finalize` move funds between L1 and L2.
+/// to `<datadir>/devnet.json` (default ./devnet-data). From the same folder, `rollup-node
+/// deposit --amount 1 --account 5` moves 1 ETH of dev account 5 from L1 to L2; `withdraw`,
+/// `prove` and `finalize` move it back. `rollup-node node --config rollup.json --l1-rpc-url URL`
+/// runs a replica anywhere; against a deployment other than the devnet, the user commands take
+/// `--config rollup.json --l1-rpc-url URL --l2-rpc-url URL` and a key in `ROLLUP_PRIVATE_KEY`.
 #[derive(Debug, Parser)]
 #[command(name = "rollup-node", version, about, long_about)]
 pub(crate) struct Cli {
@@ -67,20 +70,29 @@ pub(crate) enum Command {
 }
 
 /// Where the user commands (`deposit`, `withdraw`, ...) find the chains, contracts and key.
+///
+/// On the devnet everything comes from its `devnet.json`. Against any other deployment, pass
+/// its `rollup.json` with `--config` (contract addresses), `--l1-rpc-url`, `--l2-rpc-url` and
+/// `--private-key` (or their environment variables).
 #[derive(Debug, Args, Clone)]
 pub(crate) struct ClientArgs {
     /// The `devnet.json` that `rollup-node devnet` writes: RPC URLs, contract addresses and the
-    /// funded dev accounts.
+    /// funded dev accounts. Not read when --config is given.
     #[arg(
         long,
         env = "ROLLUP_DEVNET_FILE",
         default_value = "./devnet-data/devnet.json"
     )]
     pub(crate) devnet: PathBuf,
-    /// L1 JSON-RPC URL (default: the devnet file's).
+    /// A rollup config (`rollup.json`, as `node --config` takes) to read the contract addresses
+    /// from instead of a devnet file; then --l1-rpc-url, --l2-rpc-url and --private-key are
+    /// required.
+    #[arg(long, value_name = "ROLLUP_JSON", env = "ROLLUP_CLIENT_CONFIG", conflicts_with_all = ["devnet", "account"])]
+    pub(crate) config: Option<PathBuf>,
+    /// L1 JSON-RPC URL (default: the devnet file's; required with --config).
     #[arg(long, env = "ROLLUP_L1_RPC_URL")]
     pub(crate) l1_rpc_url: Option<String>,
-    /// L2 JSON-RPC URL (default: the devnet file's).
+    /// L2 JSON-RPC URL (default: the devnet file's; required with --config).
     #[arg(long, env = "ROLLUP_L2_RPC_URL")]
     pub(crate) l2_rpc_url: Option<String>,
     /// Sign with this dev account of the devnet file (0-9).
@@ -300,6 +312,128 @@ mod tests {
     fn cli_is_well_formed() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    /// Every `rollup-node …` code span in `help`, whitespace-normalised (clap wraps long help).
+    fn command_lines(help: &str) -> Vec<String> {
+        let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
+        flat.split('`')
+            .skip(1)
+            .step_by(2)
+            .filter_map(|span| {
+                if span.starts_with("rollup-node ") {
+                    Some(span.to_owned())
+                } else if span.starts_with("--config ") {
+                    // Flags the help gives the user commands: try them on one.
+                    Some(format!("rollup-node deposit --amount 1 {span}"))
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+
+    /// The quick start in `rollup-node --help` and `rollup-node devnet --help`, as written:
+    /// every command line it prints parses with the real command line.
+    #[test]
+    fn help_quick_start_parses() {
+        use clap::CommandFactory;
+        let mut cli = Cli::command();
+        let mut lines = command_lines(&cli.render_long_help().to_string());
+        let devnet = cli
+            .find_subcommand_mut("devnet")
+            .expect("a devnet subcommand");
+        lines.extend(command_lines(&devnet.render_long_help().to_string()));
+        for expected in [
+            "rollup-node devnet",
+            "rollup-node deposit --amount 1 --account 5",
+            "rollup-node node --config rollup.json --l1-rpc-url URL",
+            "rollup-node deposit --amount 1 --config rollup.json --l1-rpc-url URL --l2-rpc-url URL",
+        ] {
+            assert!(
+                lines.iter().any(|line| line == expected),
+                "the quick start no longer shows `{expected}`: {lines:?}"
+            );
+        }
+        for line in &lines {
+            let cli = Cli::try_parse_from(line.split(' '))
+                .unwrap_or_else(|err| panic!("`{line}` from --help does not parse:\n{err}"));
+            // The devnet and the user commands agree on where devnet.json lives.
+            match cli.command {
+                Command::Devnet(args) => assert_eq!(args.run.datadir, None),
+                Command::Deposit(args) if args.client.config.is_none() => assert_eq!(
+                    args.client.devnet,
+                    PathBuf::from(format!("{}/devnet.json", crate::devnet::DEFAULT_DATADIR))
+                ),
+                _ => {}
+            }
+        }
+    }
+
+    /// The user commands against a deployment other than the devnet.
+    #[test]
+    fn user_commands_take_a_rollup_config() {
+        let cli = Cli::try_parse_from([
+            "rollup-node",
+            "deposit",
+            "--amount",
+            "0.5",
+            "--config",
+            "deploy/rollup.json",
+            "--l1-rpc-url",
+            "https://l1.example",
+            "--l2-rpc-url",
+            "https://l2.example",
+            "--private-key",
+            "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba",
+        ])
+        .unwrap();
+        let Command::Deposit(args) = cli.command else {
+            panic!("parsed as {:?}", cli.command);
+        };
+        assert_eq!(args.amount, "0.5");
+        let client = args.client;
+        assert_eq!(client.config, Some(PathBuf::from("deploy/rollup.json")));
+        assert_eq!(client.l1_rpc_url.as_deref(), Some("https://l1.example"));
+        assert_eq!(client.l2_rpc_url.as_deref(), Some("https://l2.example"));
+        assert!(client.private_key.is_some());
+
+        // The same for a command that takes a transaction hash.
+        let hash = format!("0x{}", "ab".repeat(32));
+        let cli = Cli::try_parse_from([
+            "rollup-node",
+            "prove",
+            &hash,
+            "--config",
+            "rollup.json",
+            "--l1-rpc-url",
+            "https://l1.example",
+            "--l2-rpc-url",
+            "https://l2.example",
+        ])
+        .unwrap();
+        let Command::Prove(args) = cli.command else {
+            panic!("parsed as {:?}", cli.command);
+        };
+        assert_eq!(args.tx.client.config, Some(PathBuf::from("rollup.json")));
+
+        // A config replaces the devnet file and its dev accounts.
+        for other in [["--devnet", "devnet.json"], ["--account", "5"]] {
+            let line = [
+                "rollup-node",
+                "withdraw",
+                "--amount",
+                "1",
+                "--config",
+                "rollup.json",
+            ];
+            let err = Cli::try_parse_from(line.iter().chain(&other)).unwrap_err();
+            assert_eq!(
+                err.kind(),
+                clap::error::ErrorKind::ArgumentConflict,
+                "{other:?}"
+            );
+        }
     }
 
     fn run_args(line: &[&str]) -> Result<RunArgs, clap::Error> {

@@ -1,7 +1,8 @@
 //! User commands for the bridge: `deposit`, `withdraw`, `withdrawal-status`, `prove`, `finalize`.
 //!
 //! They read the chains, contract addresses and dev accounts from the `devnet.json` that
-//! `rollup-node devnet` writes (URLs and key can be overridden), sign with alloy wallets and
+//! `rollup-node devnet` writes (URLs and key can be overridden), or the contract addresses from
+//! a `rollup.json` (`--config`) with URLs and key from flags; they sign with alloy wallets and
 //! explain reverts by the contracts' custom error names. The withdrawal life cycle they walk
 //! through is described in `docs/withdrawals.md`.
 
@@ -24,7 +25,7 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolEvent};
 use eyre::{WrapErr, bail, eyre};
 use rollup_primitives::{
-    L2_BRIDGE, MIN_ERC20_DEPOSIT_GAS, MIN_ETH_DEPOSIT_GAS,
+    L2_BRIDGE, MIN_ERC20_DEPOSIT_GAS, MIN_ETH_DEPOSIT_GAS, RollupConfig,
     artifacts::predict_l2_token,
     bindings::{
         IERC20, IL1Bridge, IL2Bridge, IStateManager, Proposal, ProvenWithdrawal, TrieProof,
@@ -289,8 +290,64 @@ struct Client {
     state_manager: Address,
 }
 
-impl Client {
-    fn new(args: &ClientArgs) -> eyre::Result<Self> {
+/// Where a user command connects and what it signs with, before connecting.
+#[derive(Debug)]
+struct Endpoints {
+    l1_url: String,
+    l2_url: String,
+    l1_bridge: Address,
+    state_manager: Address,
+    signer: PrivateKeySigner,
+}
+
+impl Endpoints {
+    /// From `--config <rollup.json>` plus the URL and key flags, or else from the devnet file
+    /// (whose URLs and key the flags override).
+    fn resolve(args: &ClientArgs) -> eyre::Result<Self> {
+        match &args.config {
+            Some(path) => Self::from_config(args, path),
+            None => Self::from_devnet(args),
+        }
+    }
+
+    fn from_config(args: &ClientArgs, path: &Path) -> eyre::Result<Self> {
+        let config = RollupConfig::from_file(path).map_err(|err| eyre!("--config: {err}"))?;
+        let required = |value: &Option<String>, flag: &str, env: &str, what: &str| {
+            value.clone().ok_or_else(|| {
+                eyre!(
+                    "{flag} (or {env}) is required with --config: {} holds no {what}",
+                    path.display()
+                )
+            })
+        };
+        let l1_url = required(
+            &args.l1_rpc_url,
+            "--l1-rpc-url",
+            "ROLLUP_L1_RPC_URL",
+            "RPC URLs",
+        )?;
+        let l2_url = required(
+            &args.l2_rpc_url,
+            "--l2-rpc-url",
+            "ROLLUP_L2_RPC_URL",
+            "RPC URLs",
+        )?;
+        let key = required(
+            &args.private_key,
+            "--private-key",
+            "ROLLUP_PRIVATE_KEY",
+            "keys (--account picks a dev account of a devnet.json only)",
+        )?;
+        Ok(Self {
+            l1_url,
+            l2_url,
+            l1_bridge: config.contracts.l1_bridge,
+            state_manager: config.contracts.state_manager,
+            signer: parse_key(&key)?,
+        })
+    }
+
+    fn from_devnet(args: &ClientArgs) -> eyre::Result<Self> {
         let file = read_devnet_file(&args.devnet)?;
         let l1_url = args
             .l1_rpc_url
@@ -302,7 +359,7 @@ impl Client {
             .or_else(|| file.as_ref().map(|f| f.l2_rpc_url.clone()));
         let missing = |what: &str| {
             eyre!(
-                "no {what}: {} does not exist; run `rollup-node devnet` (it writes that file) or pass --devnet <path to devnet.json>",
+                "no {what}: {} does not exist; run `rollup-node devnet` (it writes that file) or pass --devnet <path to devnet.json>, or for another deployment --config <rollup.json> with --l1-rpc-url, --l2-rpc-url and --private-key",
                 args.devnet.display()
             )
         };
@@ -315,10 +372,7 @@ impl Client {
             .map(|f| f.contracts.clone())
             .ok_or_else(|| missing("contract addresses"))?;
         let signer = match &args.private_key {
-            Some(key) => key
-                .trim()
-                .parse::<PrivateKeySigner>()
-                .map_err(|_| eyre!("--private-key is not a hex private key"))?,
+            Some(key) => parse_key(key)?,
             None => {
                 let accounts = &file_ref.ok_or_else(|| missing("accounts"))?.accounts;
                 let account = accounts.get(args.account).ok_or_else(|| {
@@ -332,6 +386,31 @@ impl Client {
                 PrivateKeySigner::from_bytes(&account.private_key)?
             }
         };
+        Ok(Self {
+            l1_url,
+            l2_url,
+            l1_bridge: contracts.l1_bridge,
+            state_manager: contracts.state_manager,
+            signer,
+        })
+    }
+}
+
+fn parse_key(key: &str) -> eyre::Result<PrivateKeySigner> {
+    key.trim()
+        .parse::<PrivateKeySigner>()
+        .map_err(|_| eyre!("--private-key is not a hex private key"))
+}
+
+impl Client {
+    fn new(args: &ClientArgs) -> eyre::Result<Self> {
+        let Endpoints {
+            l1_url,
+            l2_url,
+            l1_bridge,
+            state_manager,
+            signer,
+        } = Endpoints::resolve(args)?;
         let sender = signer.address();
         let wallet = EthereumWallet::from(signer);
         let connect = |url: &str, which: &str| -> eyre::Result<DynProvider> {
@@ -348,8 +427,8 @@ impl Client {
             l2: connect(&l2_url, "L2")?,
             l2_url,
             sender,
-            l1_bridge: contracts.l1_bridge,
-            state_manager: contracts.state_manager,
+            l1_bridge,
+            state_manager,
         })
     }
 
@@ -1073,6 +1152,114 @@ mod tests {
     fn utc_dates() {
         assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
         assert_eq!(utc(1_700_000_000), "2023-11-14 22:13:20 UTC");
+    }
+
+    /// A minimal valid `rollup.json`.
+    const ROLLUP_JSON: &str = r#"{
+        "l1ChainId": 31337,
+        "l2ChainId": 42069,
+        "contracts": {
+            "l1Bridge": "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0",
+            "batchInbox": "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+            "stateManager": "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
+        },
+        "genesis": {
+            "l1Origin": {"number": 5, "hash": "0x0000000000000000000000000000000000000000000000000000000000000005"},
+            "timestamp": 1700000000,
+            "gasLimit": 30000000,
+            "baseFeePerGas": 1000000000,
+            "alloc": {}
+        },
+        "batcherAddress": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+    }"#;
+
+    /// Anvil's dev account 5 (a public test key).
+    const KEY: &str = "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba";
+
+    fn client_args(line: &[&str]) -> ClientArgs {
+        use clap::Parser;
+        let base = ["rollup-node", "deposit", "--amount", "1"];
+        match crate::cli::Cli::try_parse_from(base.iter().chain(line))
+            .unwrap()
+            .command
+        {
+            crate::cli::Command::Deposit(args) => args.client,
+            command => panic!("parsed as {command:?}"),
+        }
+    }
+
+    #[test]
+    fn endpoints_from_a_rollup_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("rollup.json");
+        std::fs::write(&config, ROLLUP_JSON).unwrap();
+        let config = config.to_str().unwrap();
+        let full = [
+            "--config",
+            config,
+            "--l1-rpc-url",
+            "http://l1.example:8545",
+            "--l2-rpc-url",
+            "http://l2.example:9545",
+            "--private-key",
+            KEY,
+        ];
+        let endpoints = Endpoints::resolve(&client_args(&full)).unwrap();
+        assert_eq!(endpoints.l1_url, "http://l1.example:8545");
+        assert_eq!(endpoints.l2_url, "http://l2.example:9545");
+        assert_eq!(
+            endpoints.l1_bridge,
+            "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0"
+                .parse::<Address>()
+                .unwrap()
+        );
+        assert_eq!(
+            endpoints.state_manager,
+            "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
+                .parse::<Address>()
+                .unwrap()
+        );
+        assert_eq!(
+            endpoints.signer.address(),
+            "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"
+                .parse::<Address>()
+                .unwrap()
+        );
+
+        // Each missing flag is named.
+        for (drop, flag) in [
+            (2, "--l1-rpc-url"),
+            (4, "--l2-rpc-url"),
+            (6, "--private-key"),
+        ] {
+            let mut line = full.to_vec();
+            line.drain(drop..drop + 2);
+            let err = Endpoints::resolve(&client_args(&line)).unwrap_err();
+            assert!(
+                err.to_string().starts_with(&format!("{flag} (or ")),
+                "{err}"
+            );
+        }
+
+        // An unreadable config says so.
+        let mut line = full.to_vec();
+        let absent = dir.path().join("absent.json");
+        line[1] = absent.to_str().unwrap();
+        let err = Endpoints::resolve(&client_args(&line)).unwrap_err();
+        assert!(err.to_string().contains("absent.json"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_devnet_file_points_at_both_sources() {
+        let dir = tempfile::tempdir().unwrap();
+        let devnet = dir.path().join("devnet.json");
+        let err = Endpoints::resolve(&client_args(&["--devnet", devnet.to_str().unwrap()]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("rollup-node devnet") && err.contains("--config"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -19,6 +19,10 @@ use crate::{cli::DevnetArgs, runner};
 /// seconds, while an idle devnet still posts only near the sequencing window's deadline.
 const DEVNET_BATCHER_MAX_DELAY: Duration = Duration::from_secs(1);
 
+/// `devnet`'s datadir unless `--datadir` says otherwise; the user commands' default
+/// `--devnet` file is `devnet.json` in it.
+pub(crate) const DEFAULT_DATADIR: &str = "./devnet-data";
+
 /// Runs the devnet until Ctrl-C or SIGTERM, then shuts down in order: the roles and the node
 /// stop first (none of them waits on L1 once cancelled, even if anvil is already gone), then the
 /// anvil this command started, if any, so it can write its state.
@@ -35,7 +39,7 @@ pub(crate) async fn run(mut args: DevnetArgs) -> eyre::Result<()> {
     let datadir = args
         .run
         .datadir
-        .get_or_insert_with(|| PathBuf::from("./devnet-data"))
+        .get_or_insert_with(|| PathBuf::from(DEFAULT_DATADIR))
         .clone();
     std::fs::create_dir_all(&datadir)
         .wrap_err_with(|| format!("cannot create --datadir {}", datadir.display()))?;
