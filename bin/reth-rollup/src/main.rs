@@ -32,7 +32,7 @@ use futures_util::TryStreamExt;
 use reth_ethereum::{
     EthPrimitives,
     cli::{chainspec::EthereumChainSpecParser, interface::Cli},
-    exex::{ExExContext, ExExHead},
+    exex::{ExExContext, ExExHead, ExExNotificationsStream},
     node::{
         EthereumNode,
         api::{FullNodeComponents, NodeTypes},
@@ -40,13 +40,15 @@ use reth_ethereum::{
     provider::{BlockHashReader, BlockIdReader, BlockNumReader, ReceiptProvider},
     rpc::builder::{RethRpcModule, RpcModuleSelection},
 };
+use reth_stages_types::ExecutionStageThresholds;
 use rollup_l1::InProcessTransport;
 use rollup_node_core::{L1Finalized, RollupNode};
 use rollup_primitives::{BlockNumHash, RollupConfig};
 use rollup_rpc::{RpcContext, RpcServerConfig};
 use rollup_sequencer::PoolConfig;
 use rollup_service::{
-    L1Link, RoleSettings, Roles, Services, devnet, parse_duration, parse_nonzero_duration,
+    L1Link, ProposalHead, RoleSettings, Roles, Services, devnet, parse_duration,
+    parse_nonzero_duration, parse_proposal_head,
 };
 use rollup_storage::Store;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -59,6 +61,9 @@ use crate::convert::to_l1_notification;
 static ALLOC: reth_cli_util::allocator::Allocator = reth_cli_util::allocator::new_allocator();
 // Makes jemalloc's symbols visible to the linker, so it also serves C code (libmdbx, RocksDB).
 use reth_cli_util::allocator::tikv_jemalloc_sys as _;
+
+/// Most L1 blocks in one backfilled chain reth hands the ExEx.
+const BACKFILL_CHUNK_BLOCKS: u64 = 1_000;
 
 /// How often in a row the ExEx may re-open reth's stream from the stored cursor without the
 /// cursor moving before it gives up: a gap reth cannot fill is an error, never a silent skip.
@@ -116,6 +121,10 @@ struct RollupArgs {
     /// Largest block range one L2 `eth_getLogs` may scan.
     #[arg(id = "rollup.rpc-max-block-range", long = "rollup.rpc-max-block-range", value_name = "BLOCKS", default_value_t = rollup_rpc::DEFAULT_MAX_BLOCK_RANGE)]
     rpc_max_block_range: u64,
+    /// How many L2 blocks of history (old state, old proofs) the rollup keeps; older history
+    /// is pruned. Keep it above the challenge period in blocks plus margin.
+    #[arg(id = "rollup.history-retention", long = "rollup.history-retention", value_name = "BLOCKS", default_value_t = rollup_storage::DEFAULT_HISTORY_RETENTION)]
+    history_retention: u64,
     /// Gas cap of L2 `eth_call` / `eth_estimateGas`.
     #[arg(id = "rollup.rpc-gascap", long = "rollup.rpc-gascap", value_name = "GAS", default_value_t = RpcServerConfig::default().gas_cap)]
     rpc_gascap: u64,
@@ -176,6 +185,15 @@ struct RollupArgs {
     /// How often the proposer considers proposing the safe head's state root.
     #[arg(id = "rollup.proposal-interval", long = "rollup.proposal-interval", value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     proposal_interval: Duration,
+    /// Which L2 head the proposer proposes: `finalized` or `safe` [default: finalized; safe with
+    /// --rollup.dev].
+    #[arg(
+        id = "rollup.proposer-head",
+        long = "rollup.proposer-head",
+        value_name = "HEAD",
+        value_parser = parse_proposal_head
+    )]
+    proposer_head: Option<ProposalHead>,
     /// How long an L1 transaction of a role waits before it is re-sent with higher fees.
     #[arg(id = "rollup.l1-resubmit-after", long = "rollup.l1-resubmit-after", value_name = "DURATION", default_value = "12s", value_parser = parse_duration)]
     l1_resubmit_after: Duration,
@@ -208,6 +226,11 @@ impl RollupArgs {
             batcher_max_delay: self.batcher_max_delay.unwrap_or(default_delay),
             batcher_window_margin: self.batcher_window_margin,
             proposal_interval: self.proposal_interval,
+            proposal_head: self.proposer_head.unwrap_or(if self.dev {
+                ProposalHead::Safe
+            } else {
+                ProposalHead::Finalized
+            }),
             l1_resubmit_after: self.l1_resubmit_after,
             pool: PoolConfig::default(),
         }
@@ -234,12 +257,12 @@ struct Core {
 }
 
 impl Core {
-    fn open(config: RollupConfig, datadir: &Path) -> eyre::Result<Self> {
+    fn open(config: RollupConfig, datadir: &Path, history_retention: u64) -> eyre::Result<Self> {
         let config = Arc::new(config);
         let db_path = datadir.join("db");
-        let store = Store::open(&db_path).wrap_err_with(|| {
-            format!("cannot open the rollup database at {}", db_path.display())
-        })?;
+        let store = Store::open(&db_path)
+            .wrap_err_with(|| format!("cannot open the rollup database at {}", db_path.display()))?
+            .with_history_retention(history_retention);
         let node = RollupNode::new(config.clone(), store.clone())?;
         Ok(Self {
             config,
@@ -277,7 +300,7 @@ fn main() -> eyre::Result<()> {
                     path.display(),
                     config.l1_chain_id
                 );
-                Some(Core::open(config, &datadir)?)
+                Some(Core::open(config, &datadir, args.history_retention)?)
             }
             None => None,
         };
@@ -356,7 +379,7 @@ where
                 args.dev_l2_chain_id,
             )
             .await?;
-            let core = Core::open(setup.config.clone(), &datadir)?;
+            let core = Core::open(setup.config.clone(), &datadir, args.history_retention)?;
             devnet = Some(setup);
             core
         }
@@ -470,8 +493,25 @@ where
 {
     let start = node.l1_cursor()?;
     check_l1_start(ctx.provider(), node.config().genesis.l1_origin, start)?;
-    info!(target: "rollup::exex", l1_block = start.number, hash = %start.hash, "resuming from the stored L1 cursor");
-    ctx.set_notifications_with_head(ExExHead::new(start));
+    // reth treats an ExEx head above the node's head at launch as off the canonical chain and
+    // replays it from its WAL as a revert. A fresh --rollup.dev devnet is exactly that (its
+    // origin was mined after launch): start from the launch head instead; the core skips the
+    // blocks up to its origin and recognises the ones it holds.
+    let head = if start.number > ctx.head.number {
+        ctx.head
+    } else {
+        start
+    };
+    info!(target: "rollup::exex", l1_block = start.number, hash = %start.hash, from = head.number, "resuming from the stored L1 cursor");
+    // Backfill in chains of at most BACKFILL_CHUNK_BLOCKS L1 blocks (reth's default is 500 000):
+    // each is converted and applied before the next is read, so a first start on a node far
+    // past the rollup's origin holds one chunk at a time.
+    ctx.notifications
+        .set_backfill_thresholds(ExecutionStageThresholds {
+            max_blocks: Some(BACKFILL_CHUNK_BLOCKS),
+            ..Default::default()
+        });
+    ctx.set_notifications_with_head(ExExHead::new(head));
 
     let (finalized_tx, finalized_rx) = watch::channel(BlockNumHash::default());
     let mut catch_ups_without_progress = 0u32;
@@ -714,6 +754,7 @@ mod tests {
             },
             sequencing_window: 100,
             max_sequencer_drift: 600,
+            batcher_address: alloy_primitives::Address::repeat_byte(4),
         })
     }
 
