@@ -420,7 +420,8 @@ fn genesis_mismatch_is_refused() {
 fn changed_consensus_parameters_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     drop(open(dir.path()));
-    let changes: [(&str, fn(&mut RollupConfig)); 4] = [
+    type Change = (&'static str, fn(&mut RollupConfig));
+    let changes: [Change; 4] = [
         ("sequencingWindow: 2 → 3", |c| c.sequencing_window += 1),
         ("l2ChainId: 42069 → 42070", |c| c.l2_chain_id += 1),
         ("maxSequencerDrift: 600 → 60", |c| {
