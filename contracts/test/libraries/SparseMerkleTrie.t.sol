@@ -251,9 +251,32 @@ contract SparseMerkleTrieTest is Test {
     function testFuzz_verify_tamperedClaim_reverts(uint256 seed, bytes32 keyMask, bytes32 valueMask) public {
         vm.assume(keyMask != 0 || valueMask != 0);
         ProofVector memory vector = _proofVector(seed % _proofCount());
-        vm.assume(vector.proof.siblings.length != 0 || keyMask == 0);
+        uint256 depth = vector.proof.siblings.length;
+        vm.assume(depth != 0 || keyMask == 0);
+        // An absence proof shows every key on its path absent: a key that differs only below
+        // the proof's depth is absent too (`test_verify_absenceCoversPath_succeeds`), so the
+        // claim is tampered only if the key leaves the path.
+        if (vector.valueHash == 0 && valueMask == 0) {
+            vm.assume(uint256(keyMask) >> (256 - depth) != 0);
+        }
         vm.expectRevert();
         harness.verify(vector.root, vector.key ^ keyMask, vector.valueHash ^ valueMask, vector.proof);
+    }
+
+    function test_verify_absenceCoversPath_succeeds() public view {
+        uint256 count = _proofCount();
+        uint256 checked;
+        for (uint256 i; i < count; ++i) {
+            ProofVector memory vector = _proofVector(i);
+            uint256 depth = vector.proof.siblings.length;
+            if (vector.valueHash != 0 || depth == 0 || depth == 256) continue;
+            // Flip the lowest bit, which lies below the proof's depth.
+            bytes32 neighbour = vector.key ^ bytes32(uint256(1));
+            if (neighbour == vector.proof.terminalKey) continue;
+            harness.verify(vector.root, neighbour, 0, vector.proof);
+            ++checked;
+        }
+        assertGt(checked, 0, "fixture has absence proofs below the root");
     }
 
     function testFuzz_verify_syntheticProof_succeeds(bytes32 key, bytes32 valueHash, bytes32 seed, uint8 depth)
