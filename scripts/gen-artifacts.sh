@@ -10,7 +10,9 @@ out_dir=${1:-"$root/contracts/artifacts"}
 source "$root/scripts/env.sh"
 
 # Name:File[:predeploy] (forge writes out/<File>.sol/<Name>.json). A predeploy is placed in the
-# L2 genesis from its runtime code alone, so it must not use immutables.
+# L2 genesis from its runtime code alone, so it must not use immutables. TimelockController and
+# TransparentUpgradeableProxy (OpenZeppelin, compiled because script/Deploy.s.sol imports them)
+# govern the L1 contracts; the proxy deploys its own ProxyAdmin, so that needs no artifact.
 contracts=(
   L1Bridge:L1Bridge
   BatchInbox:BatchInbox
@@ -18,6 +20,8 @@ contracts=(
   DevToken:DevToken
   L2Bridge:L2Bridge:predeploy
   BridgedERC20:BridgedERC20
+  TimelockController:TimelockController
+  TransparentUpgradeableProxy:TransparentUpgradeableProxy
 )
 
 (cd "$root/contracts" && forge build --quiet)

@@ -2,41 +2,189 @@
 pragma solidity ^0.8.28;
 
 import {Script, console} from "test/utils/Test.sol";
+import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
+import {TransparentUpgradeableProxy} from "@openzeppelin/contracts/proxy/transparent/TransparentUpgradeableProxy.sol";
 import {BatchInbox} from "src/L1/BatchInbox.sol";
 import {StateManager} from "src/L1/StateManager.sol";
 import {L1Bridge} from "src/L1/L1Bridge.sol";
-import {DevToken} from "src/L1/DevToken.sol";
+import {Presets} from "src/libraries/Presets.sol";
 
 /// @title Deploy
-/// @notice Deploys the rollup's L1 contracts. Parameters come from the environment:
-///         OWNER, BATCHER, PROPOSER (default: the broadcasting sender), CHALLENGE_PERIOD
-///         (seconds, default 60), PROPOSAL_BOND (wei, default 0.1 ether), DEPLOY_DEV_TOKEN
-///         (default false; devnet only).
-/// @dev    forge script script/Deploy.s.sol --rpc-url $L1_RPC --broadcast --private-key $KEY
+/// @notice The production deployment of the rollup's L1 contracts. A `TimelockController` whose
+///         only proposer and executor is `OWNER` (no admin: its roles and delay change only
+///         through its own delay) owns everything: the ProxyAdmin of each proxy and the
+///         StateManager and BatchInbox themselves. StateManager, BatchInbox and L1Bridge each
+///         sit behind a `TransparentUpgradeableProxy`; the proxies are the addresses users and
+///         the node use.
+///
+///         Environment:
+///         - `OWNER`, `BATCHER`, `PROPOSER` (addresses, required, non-zero): the timelock's
+///           proposer and executor, the only account allowed to post batches, the only account
+///           allowed to propose state roots.
+///         - `L2_CHAIN_ID` (required, non-zero, not the L1's chain id): bound into every
+///           withdrawal hash.
+///         - `PRESET` (`production` by default, or `devnet`): the defaults of the next three.
+///         - `CHALLENGE_PERIOD` (seconds, non-zero), `TIMELOCK_DELAY` (seconds, greater than the
+///           challenge period), `PROPOSAL_BOND` (wei): override the preset.
+/// @dev    forge script script/Deploy.s.sol --rpc-url $L1_RPC_URL --broadcast --private-key $KEY
+///         The deployer account needs no role afterwards; nothing is left owned by it.
+///         The dispute game is not set here: `setDisputeGame` is an owner call, so it goes
+///         through the timelock once a game contract exists.
 contract Deploy is Script {
-    /// @notice Deploys and logs the addresses.
-    /// @return inbox   The BatchInbox.
-    /// @return manager The StateManager.
-    /// @return bridge  The L1Bridge.
-    function run() external returns (BatchInbox inbox, StateManager manager, L1Bridge bridge) {
-        address owner = vm.envOr("OWNER", msg.sender);
-        address batcher = vm.envOr("BATCHER", msg.sender);
-        address proposer = vm.envOr("PROPOSER", msg.sender);
-        uint256 challengePeriod = vm.envOr("CHALLENGE_PERIOD", uint256(60));
-        uint256 proposalBond = vm.envOr("PROPOSAL_BOND", uint256(0.1 ether));
-        bool deployDevToken = vm.envOr("DEPLOY_DEV_TOKEN", false);
+    /// @notice What the deployment is made from.
+    /// @param owner           The timelock's proposer and executor.
+    /// @param batcher         The only account allowed to post batches.
+    /// @param proposer        The only account allowed to submit state roots.
+    /// @param l2ChainId       The L2 chain id.
+    /// @param challengePeriod Seconds after a proposal before it is final.
+    /// @param timelockDelay   The timelock's minimum delay in seconds.
+    /// @param proposalBond    The bond (wei) each proposal locks.
+    struct Config {
+        address owner;
+        address batcher;
+        address proposer;
+        uint256 l2ChainId;
+        uint256 challengePeriod;
+        uint256 timelockDelay;
+        uint256 proposalBond;
+    }
 
+    /// @notice What the deployment made. The proxies are the contracts' public addresses.
+    struct Deployment {
+        TimelockController timelock;
+        StateManager stateManager;
+        BatchInbox batchInbox;
+        L1Bridge l1Bridge;
+        address stateManagerImplementation;
+        address batchInboxImplementation;
+        address l1BridgeImplementation;
+    }
+
+    /// @notice Thrown when a required address (named by its environment variable) is zero.
+    error Deploy_ZeroAddress(string name);
+
+    /// @notice Thrown when the challenge period is zero.
+    error Deploy_ZeroChallengePeriod();
+
+    /// @notice Thrown when the timelock delay does not exceed the challenge period: users could
+    ///         not exit before an upgrade they reject.
+    error Deploy_TimelockDelayTooShort(uint256 timelockDelay, uint256 challengePeriod);
+
+    /// @notice Thrown when the L2 chain id is zero.
+    error Deploy_ZeroL2ChainId();
+
+    /// @notice Thrown when the L2 chain id equals the chain id of the L1 being deployed to.
+    error Deploy_L2ChainIdIsL1(uint256 chainId);
+
+    /// @notice Thrown when `PRESET` is neither `production` nor `devnet`.
+    error Deploy_UnknownPreset(string preset);
+
+    /// @notice Reads the configuration from the environment, deploys, and logs the addresses.
+    /// @return deployment The deployed contracts.
+    function run() external returns (Deployment memory deployment) {
+        Config memory config = readConfig();
         vm.startBroadcast();
-        inbox = new BatchInbox(owner, batcher);
-        manager = new StateManager(owner, proposer, challengePeriod, proposalBond);
-        bridge = new L1Bridge(address(manager));
-        DevToken devToken;
-        if (deployDevToken) devToken = new DevToken();
+        deployment = deploy(config);
         vm.stopBroadcast();
 
-        console.log("BatchInbox", address(inbox));
-        console.log("StateManager", address(manager));
-        console.log("L1Bridge", address(bridge));
-        if (deployDevToken) console.log("DevToken", address(devToken));
+        console.log("TimelockController", address(deployment.timelock));
+        console.log("StateManager (proxy)", address(deployment.stateManager));
+        console.log("BatchInbox (proxy)", address(deployment.batchInbox));
+        console.log("L1Bridge (proxy)", address(deployment.l1Bridge));
+        console.log("StateManager implementation", deployment.stateManagerImplementation);
+        console.log("BatchInbox implementation", deployment.batchInboxImplementation);
+        console.log("L1Bridge implementation", deployment.l1BridgeImplementation);
+        console.log("challenge period (s)", config.challengePeriod);
+        console.log("timelock delay (s)", config.timelockDelay);
+        console.log("proposal bond (wei)", config.proposalBond);
+        console.log("L2 chain id", config.l2ChainId);
+        console.log("deployed after L1 block", block.number);
+    }
+
+    /// @notice The configuration the environment describes (see the contract's notice).
+    /// @return config The configuration, not yet checked (`deploy` checks it).
+    function readConfig() public view returns (Config memory config) {
+        string memory preset = vm.envOr("PRESET", string("production"));
+        Presets.Preset memory defaults;
+        if (keccak256(bytes(preset)) == keccak256("production")) {
+            defaults = Presets.production();
+        } else if (keccak256(bytes(preset)) == keccak256("devnet")) {
+            defaults = Presets.devnet();
+        } else {
+            revert Deploy_UnknownPreset(preset);
+        }
+        config.owner = vm.envAddress("OWNER");
+        config.batcher = vm.envAddress("BATCHER");
+        config.proposer = vm.envAddress("PROPOSER");
+        config.l2ChainId = vm.envUint("L2_CHAIN_ID");
+        config.challengePeriod = vm.envOr("CHALLENGE_PERIOD", defaults.challengePeriod);
+        config.timelockDelay = vm.envOr("TIMELOCK_DELAY", defaults.timelockDelay);
+        config.proposalBond = vm.envOr("PROPOSAL_BOND", defaults.proposalBond);
+    }
+
+    /// @notice Reverts unless `config` describes a deployment users can rely on.
+    /// @param config The configuration.
+    function check(Config memory config) public view {
+        if (config.owner == address(0)) revert Deploy_ZeroAddress("OWNER");
+        if (config.batcher == address(0)) revert Deploy_ZeroAddress("BATCHER");
+        if (config.proposer == address(0)) revert Deploy_ZeroAddress("PROPOSER");
+        if (config.l2ChainId == 0) revert Deploy_ZeroL2ChainId();
+        if (config.l2ChainId == block.chainid) revert Deploy_L2ChainIdIsL1(config.l2ChainId);
+        if (config.challengePeriod == 0) revert Deploy_ZeroChallengePeriod();
+        if (config.timelockDelay <= config.challengePeriod) {
+            revert Deploy_TimelockDelayTooShort(config.timelockDelay, config.challengePeriod);
+        }
+    }
+
+    /// @notice Checks `config` and deploys: the timelock, then each implementation and its proxy
+    ///         (ProxyAdmin owned by the timelock, initialized in the proxy's constructor).
+    /// @param config The configuration.
+    /// @return d The deployed contracts.
+    function deploy(Config memory config) public returns (Deployment memory d) {
+        check(config);
+
+        address[] memory owners = new address[](1);
+        owners[0] = config.owner;
+        // No admin: granting or revoking a role, or changing the delay, is itself a timelocked
+        // operation of the timelock on itself.
+        d.timelock = new TimelockController(config.timelockDelay, owners, owners, address(0));
+        address timelock = address(d.timelock);
+
+        d.stateManagerImplementation = address(new StateManager(config.challengePeriod, config.proposalBond));
+        d.stateManager = StateManager(
+            address(
+                new TransparentUpgradeableProxy(
+                    d.stateManagerImplementation,
+                    timelock,
+                    abi.encodeCall(StateManager.initialize, (timelock, config.proposer))
+                )
+            )
+        );
+
+        d.batchInboxImplementation = address(new BatchInbox());
+        d.batchInbox = BatchInbox(
+            address(
+                new TransparentUpgradeableProxy(
+                    d.batchInboxImplementation,
+                    timelock,
+                    abi.encodeCall(BatchInbox.initialize, (timelock, config.batcher))
+                )
+            )
+        );
+
+        // The bridge keeps no state that needs initializing; its immutables name the
+        // StateManager's proxy, so a StateManager upgrade needs no bridge upgrade. OpenZeppelin's
+        // proxy refuses empty initialization data (ERC1967ProxyUninitialized), so the proxy's
+        // constructor makes a read-only call instead, which also checks that the implementation
+        // answers behind the proxy.
+        L1Bridge l1BridgeImplementation = new L1Bridge(address(d.stateManager), config.l2ChainId);
+        d.l1BridgeImplementation = address(l1BridgeImplementation);
+        d.l1Bridge = L1Bridge(
+            address(
+                new TransparentUpgradeableProxy(
+                    d.l1BridgeImplementation, timelock, abi.encodeCall(l1BridgeImplementation.l2ChainId, ())
+                )
+            )
+        );
     }
 }

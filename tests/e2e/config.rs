@@ -60,3 +60,190 @@ fn a_replica_refuses_an_l1_of_another_chain() {
         "{stderr}"
     );
 }
+
+/// `rollup-node deploy` with the production preset against a fresh L1, as an operator runs it:
+/// every contract behind a proxy whose admin is the timelock, the 7-day challenge period, and a
+/// `rollup.json` a replica starts from. An upgrade then waits out the timelock: refused before
+/// the delay, executed after it.
+#[test]
+fn deploy_with_the_production_preset_then_run_a_replica() {
+    crate::support::run(deploy_with_the_production_preset_then_run_a_replica_body());
+}
+
+async fn deploy_with_the_production_preset_then_run_a_replica_body() {
+    use alloy_network::{EthereumWallet, TransactionBuilder};
+    use alloy_primitives::{B256, Bytes, U256};
+    use alloy_provider::{Provider, ProviderBuilder};
+    use alloy_rpc_types_eth::TransactionRequest;
+    use alloy_signer_local::PrivateKeySigner;
+    use alloy_sol_types::{SolCall, SolValue};
+    use rollup_primitives::{
+        artifacts,
+        bindings::{IProxyAdmin, IStateManager, ITimelock},
+    };
+    use serde_json::{Value, json};
+
+    use crate::{
+        support::Replica,
+        withdrawals::{l1_rpc, view},
+    };
+
+    let anvil = Anvil::start();
+    let dir = tempfile::tempdir().unwrap();
+    // anvil's dev accounts 0 (deployer and timelock owner), 1 batcher, 2 proposer, 9 guardian.
+    let keys = [
+        "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+        "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+        "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+    ];
+    let address = |key: &str| key.parse::<PrivateKeySigner>().unwrap().address();
+    let deploy_toml = dir.path().join("deploy.toml");
+    std::fs::write(
+        &deploy_toml,
+        format!(
+            "l2_chain_id = 4242\nowner = \"{}\"\nbatcher = \"{}\"\nproposer = \"{}\"\ndispute_game = \"0xa0Ee7A142d267C1f36714E4a8F75612F20a79720\"\n",
+            address(keys[0]),
+            address(keys[1]),
+            address(keys[2])
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let output = Command::new(env!("CARGO_BIN_EXE_rollup-node"))
+        .args(["deploy", "--l1-rpc-url", &anvil.url, "--config"])
+        .arg(&deploy_toml)
+        .arg("--out")
+        .arg(&out)
+        .env("ROLLUP_PRIVATE_KEY", keys[0])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "deploy failed\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let rollup_json = out.join("rollup.json");
+    let config = RollupConfig::from_file(&rollup_json).unwrap();
+    assert_eq!(config.l2_chain_id, 4242);
+    let deployment: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("deployment.json")).unwrap())
+            .unwrap();
+    let field = |value: &Value| value.as_str().unwrap().parse::<Address>().unwrap();
+    let timelock = field(&deployment["timelock"]);
+
+    // A second deploy into the same folder is refused rather than overwriting it.
+    let again = Command::new(env!("CARGO_BIN_EXE_rollup-node"))
+        .args(["deploy", "--l1-rpc-url", &anvil.url, "--config"])
+        .arg(&deploy_toml)
+        .arg("--out")
+        .arg(&out)
+        .env("ROLLUP_PRIVATE_KEY", keys[0])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+
+    // The replica starts from the written config and follows L1.
+    let replica = Replica::start(&anvil.url, &rollup_json, &dir.path().join("replica"), &[]);
+    let status = replica.rpc("rollup_syncStatus", json!([])).await;
+    assert!(status["l1Cursor"].is_object(), "{status}");
+
+    // The production preset, read back from L1.
+    let owner = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(
+            keys[0].parse::<PrivateKeySigner>().unwrap(),
+        ))
+        .connect_http(anvil.url.parse().unwrap())
+        .erased();
+    let manager = config.contracts.state_manager;
+    assert_eq!(
+        view(&owner, manager, IStateManager::challengePeriodCall {}).await,
+        U256::from(7 * 86_400)
+    );
+    assert_eq!(
+        view(&owner, manager, IStateManager::ownerCall {}).await,
+        timelock
+    );
+    let delay = view(&owner, timelock, ITimelock::getMinDelayCall {}).await;
+    assert_eq!(delay, U256::from(10 * 86_400));
+
+    // An upgrade of the StateManager through the timelock: scheduled now, executable only
+    // after the delay.
+    let admin = field(&deployment["proxies"]["StateManager"]["admin"]);
+    let mut init = artifacts::STATE_MANAGER.bytecode.to_vec();
+    init.extend(
+        (
+            U256::from(7 * 86_400),
+            U256::from(2u64) * U256::from(10u64).pow(U256::from(18)),
+        )
+            .abi_encode_params(),
+    );
+    let new_impl = owner
+        .send_transaction(TransactionRequest::default().with_deploy_code(init))
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap()
+        .contract_address
+        .unwrap();
+    let upgrade: Bytes = IProxyAdmin::upgradeAndCallCall {
+        proxy: manager,
+        implementation: new_impl,
+        data: Bytes::new(),
+    }
+    .abi_encode()
+    .into();
+    let send = |input: Vec<u8>| {
+        let owner = owner.clone();
+        async move {
+            owner
+                .send_transaction(
+                    TransactionRequest::default()
+                        .with_to(timelock)
+                        .with_input(input),
+                )
+                .await
+                .unwrap()
+                .get_receipt()
+                .await
+                .unwrap()
+        }
+    };
+    let schedule = ITimelock::scheduleCall {
+        target: admin,
+        value: U256::ZERO,
+        data: upgrade.clone(),
+        predecessor: B256::ZERO,
+        salt: B256::ZERO,
+        delay,
+    };
+    assert!(send(schedule.abi_encode()).await.status());
+    let execute = ITimelock::executeCall {
+        target: admin,
+        value: U256::ZERO,
+        payload: upgrade,
+        predecessor: B256::ZERO,
+        salt: B256::ZERO,
+    };
+    let early = owner
+        .call(
+            TransactionRequest::default()
+                .with_to(timelock)
+                .with_input(execute.abi_encode()),
+        )
+        .await;
+    assert!(
+        early.is_err(),
+        "an upgrade executed before the timelock delay"
+    );
+    l1_rpc(&owner, "evm_increaseTime", json!([10 * 86_400 + 1])).await;
+    l1_rpc(&owner, "evm_mine", json!([])).await;
+    assert!(send(execute.abi_encode()).await.status());
+    assert_eq!(
+        view(&owner, manager, IStateManager::proposalBondCall {}).await,
+        U256::from(2u64) * U256::from(10u64).pow(U256::from(18)),
+        "the new implementation's bond"
+    );
+    drop(replica);
+}

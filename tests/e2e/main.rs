@@ -3,6 +3,7 @@
 //! Deposits of ETH and an ERC-20 reach L2; an L1 reorg removing a deposit unwinds it exactly;
 //! a node killed with SIGKILL resumes with nothing lost or applied twice.
 
+mod bridge;
 mod config;
 mod docs;
 mod shutdown;

@@ -319,3 +319,61 @@ pub(crate) fn run(body: impl std::future::Future<Output = ()> + Send + 'static) 
         .join()
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
 }
+
+/// `rollup-node node`: a replica of `config` following `l1_url`, with `extra` flags (roles).
+pub(crate) struct Replica {
+    _proc: Proc,
+    pub(crate) datadir: PathBuf,
+    pub(crate) rpc_url: String,
+}
+
+impl Replica {
+    pub(crate) fn start(l1_url: &str, config: &Path, datadir: &Path, extra: &[&str]) -> Self {
+        std::fs::create_dir_all(datadir).unwrap();
+        let log = std::fs::File::create(datadir.join("node.log")).unwrap();
+        let port = free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_rollup-node"))
+            .args(["node", "--l1-rpc-url", l1_url, "--l1-poll-interval", "50ms"])
+            .arg("--config")
+            .arg(config)
+            .arg("--datadir")
+            .arg(datadir)
+            .args(["--rpc-addr", &format!("127.0.0.1:{port}")])
+            .args(extra)
+            .env("RUST_LOG", "info,rollup=debug")
+            .stdout(Stdio::from(log.try_clone().unwrap()))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("start rollup-node node");
+        let mut proc = Proc(child);
+        wait_until(Duration::from_secs(60), "the replica's RPC", || {
+            if let Ok(Some(status)) = proc.0.try_wait() {
+                panic!(
+                    "rollup-node node exited early with {status}; log:\n{}",
+                    std::fs::read_to_string(datadir.join("node.log")).unwrap_or_default()
+                );
+            }
+            std::net::TcpStream::connect(("127.0.0.1", port))
+                .is_ok()
+                .then_some(())
+        });
+        Self {
+            _proc: proc,
+            datadir: datadir.to_path_buf(),
+            rpc_url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    pub(crate) fn log(&self) -> String {
+        std::fs::read_to_string(self.datadir.join("node.log")).unwrap_or_default()
+    }
+
+    /// A raw JSON-RPC call to the replica.
+    pub(crate) async fn rpc(&self, method: &str, params: Value) -> Value {
+        let provider = ProviderBuilder::new().connect_http(self.rpc_url.parse().unwrap());
+        provider
+            .raw_request::<_, Value>(method.to_string().into(), params)
+            .await
+            .unwrap_or_else(|err| panic!("replica {method} failed: {err}"))
+    }
+}

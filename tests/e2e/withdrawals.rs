@@ -33,15 +33,15 @@ use crate::support::{self, Anvil, Devnet};
 const WAIT: Duration = Duration::from_secs(45);
 
 /// One run of the user CLI against the devnet file.
-struct CliRun {
-    ok: bool,
-    stdout: String,
-    stderr: String,
+pub(crate) struct CliRun {
+    pub(crate) ok: bool,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl CliRun {
     /// The value after `label` on a line of stdout (`L2 tx: 0x…`).
-    fn field(&self, label: &str) -> String {
+    pub(crate) fn field(&self, label: &str) -> String {
         self.stdout
             .lines()
             .find_map(|line| line.strip_prefix(label).map(|rest| rest.trim().to_string()))
@@ -49,7 +49,7 @@ impl CliRun {
     }
 }
 
-async fn cli(devnet_file: &Path, args: &[&str]) -> CliRun {
+pub(crate) async fn cli(devnet_file: &Path, args: &[&str]) -> CliRun {
     let devnet_file = devnet_file.to_path_buf();
     let args: Vec<String> = args.iter().map(|s| (*s).to_string()).collect();
     tokio::task::spawn_blocking(move || {
@@ -89,19 +89,19 @@ async fn cli(devnet_file: &Path, args: &[&str]) -> CliRun {
     .unwrap()
 }
 
-fn signer(devnet: &Devnet, index: usize) -> PrivateKeySigner {
+pub(crate) fn signer(devnet: &Devnet, index: usize) -> PrivateKeySigner {
     PrivateKeySigner::from_bytes(&devnet.info.accounts[index].private_key).unwrap()
 }
 
 /// A provider on L2 that signs with dev account `index` (the devnet node sequences).
-fn l2_wallet(devnet: &Devnet, index: usize) -> DynProvider {
+pub(crate) fn l2_wallet(devnet: &Devnet, index: usize) -> DynProvider {
     ProviderBuilder::new()
         .wallet(EthereumWallet::from(signer(devnet, index)))
         .connect_http(devnet.info.l2_rpc_url.parse().unwrap())
         .erased()
 }
 
-async fn view<C: SolCall>(provider: &DynProvider, to: Address, call: C) -> C::Return {
+pub(crate) async fn view<C: SolCall>(provider: &DynProvider, to: Address, call: C) -> C::Return {
     let tx = TransactionRequest::default()
         .with_to(to)
         .with_input(call.abi_encode());
@@ -129,7 +129,7 @@ fn selector(error: &str) -> Bytes {
     Bytes::copy_from_slice(&keccak256(format!("{error}()"))[..4])
 }
 
-async fn l1_rpc(l1: &DynProvider, method: &str, params: Value) -> Value {
+pub(crate) async fn l1_rpc(l1: &DynProvider, method: &str, params: Value) -> Value {
     l1.raw_request::<_, Value>(method.to_string().into(), params)
         .await
         .unwrap_or_else(|err| panic!("L1 {method}: {err}"))
@@ -344,6 +344,7 @@ async fn eth_and_erc20_withdrawals_full_cycle_body() {
         l1_bridge,
         IL1Bridge::provenWithdrawalsCall {
             withdrawalId: eth_hash,
+            prover: accounts[7],
         },
     )
     .await;
@@ -366,9 +367,21 @@ async fn eth_and_erc20_withdrawals_full_cycle_body() {
         "{}",
         run.stderr
     );
-    let run = cli(&file, &["withdrawal-status", &eth_tx]).await;
+    // Proofs are per prover: the relayer's proof is its own, and another account sees it
+    // listed (usable with `finalize --prover`), not as its own.
+    let run = cli(
+        &file,
+        &["withdrawal-status", &eth_tx, "--account", eth_relayer],
+    )
+    .await;
     assert!(
         run.stdout.contains("proven: yes") && run.stdout.contains("final at:"),
+        "{}",
+        run.stdout
+    );
+    let run = cli(&file, &["withdrawal-status", &eth_tx]).await;
+    assert!(
+        run.stdout.contains("proven: no") && run.stdout.contains("--prover"),
         "{}",
         run.stdout
     );
@@ -488,7 +501,7 @@ async fn eth_and_erc20_withdrawals_full_cycle_body() {
     };
     send(&relayer, l1_bridge, prove.abi_encode(), U256::ZERO).await;
     let finalize_token = IL1Bridge::finalizeWithdrawalCall {
-        withdrawalId: token_hash,
+        withdrawalId: token_hash.into(),
         recipient: accounts[5],
         amount: token_amount,
     };
@@ -497,19 +510,8 @@ async fn eth_and_erc20_withdrawals_full_cycle_body() {
         selector("L1Bridge_ProposalNotFinal")
     );
 
-    // ---- A removed proposal: the owner (account 0) makes account 9 the dispute game, which
-    // removes the latest proposal (a newer one than both proofs used); proving against it
-    // reverts.
-    send(
-        &l1,
-        state_manager,
-        IStateManager::setDisputeGameCall {
-            disputeGame: accounts[9],
-        }
-        .abi_encode(),
-        U256::ZERO,
-    )
-    .await;
+    // ---- A removed proposal: the devnet's dispute game (account 9) removes the latest
+    // proposal (a newer one than both proofs used); proving against it reverts.
     let newest = loop {
         let count: u64 = view(&l1, state_manager, IStateManager::proposalCountCall {})
             .await

@@ -4,7 +4,9 @@
 use rollup_service::{ProposalHead, parse_duration, parse_nonzero_duration, parse_proposal_head};
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
+use alloy_primitives::{Address, B256};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use rollup_primitives::{MAX_DEPOSIT_GAS, MIN_ERC20_DEPOSIT_GAS, MIN_ETH_DEPOSIT_GAS};
 
 /// An optimistic rollup node: derives the L2 chain from L1 (deposits and batches), executes it
 /// with revm into MDBX, serves it over JSON-RPC, and runs the sequencer, batcher and proposer
@@ -14,9 +16,14 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// runs the L2 node with every role; it prints the URLs and writes them, with funded accounts,
 /// to `<datadir>/devnet.json` (default ./devnet-data). From the same folder, `rollup-node
 /// deposit --amount 1 --account 5` moves 1 ETH of dev account 5 from L1 to L2; `withdraw`,
-/// `prove` and `finalize` move it back. `rollup-node node --config rollup.json --l1-rpc-url URL`
-/// runs a replica anywhere; against a deployment other than the devnet, the user commands take
-/// `--config rollup.json --l1-rpc-url URL --l2-rpc-url URL` and a key in `ROLLUP_PRIVATE_KEY`.
+/// `prove` and `finalize` move it back. `force-withdraw` starts a withdrawal from L1 instead,
+/// the way out when the sequencer censors you or is gone.
+///
+/// A real deployment: `rollup-node deploy --l1-rpc-url URL --config deploy.toml` deploys the
+/// contracts to an L1 and writes the `rollup.json` every replica needs; `rollup-node node
+/// --config rollup.json --l1-rpc-url URL` runs a replica anywhere. Against a deployment other
+/// than the devnet, the user commands take `--config rollup.json --l1-rpc-url URL --l2-rpc-url
+/// URL` and a key in `ROLLUP_PRIVATE_KEY`.
 #[derive(Debug, Parser)]
 #[command(name = "rollup-node", version, about, long_about)]
 pub(crate) struct Cli {
@@ -54,18 +61,81 @@ pub(crate) enum Command {
     ///
     /// A second run with the same --datadir resumes the same chains.
     Devnet(DevnetArgs),
-    /// Deposit ETH or an ERC-20 from L1 to the same account on L2.
-    Deposit(TokenAmountArgs),
+    /// Deploy the rollup's L1 contracts and write the `rollup.json` replicas run from
+    ///
+    /// Deploys a TimelockController and StateManager, BatchInbox and L1Bridge, each behind a
+    /// TransparentUpgradeableProxy whose ProxyAdmin the timelock owns (the timelock also owns
+    /// StateManager and BatchInbox). It reads every parameter back from L1 and checks that the
+    /// deployer kept no power, then writes <out>/rollup.json (give it to every replica:
+    /// `rollup-node node --config rollup.json --l1-rpc-url URL`) and <out>/deployment.json
+    /// (every address, for operators). Existing files are not overwritten without --force, and
+    /// nothing is sent when the config is unsound or the deployer cannot pay.
+    ///
+    /// deploy.toml (every address is required; times and amounts default to the preset's):
+    ///
+    ///     l2_chain_id = 901  # the L2 chain id; withdrawals commit to it
+    ///     owner = "0x1111111111111111111111111111111111111111"  # schedules and executes timelocked changes: a multisig
+    ///     batcher = "0x2222222222222222222222222222222222222222"  # the only L1 account whose batches derivation reads
+    ///     proposer = "0x3333333333333333333333333333333333333333"  # the only L1 account allowed to propose state roots
+    ///     dispute_game = "0x4444444444444444444444444444444444444444"  # may remove a false root (a guardian multisig until the fraud proof exists); required by `production`
+    ///     preset = "production"  # or "devnet"
+    ///     # challenge_period = "7d"       # overrides the preset's (7d, 3600s, ...)
+    ///     # timelock_delay = "10d"        # must exceed the challenge period
+    ///     # proposal_bond_wei = "1000000000000000000"  # wei, a decimal string
+    ///     # sequencing_window = 3600      # L1 blocks within which a block's batch must land
+    ///     # max_sequencer_drift = 1800    # seconds an L2 block may run ahead of its L1 origin
+    ///     l2_gas_limit = 30000000         # L2 block gas limit
+    ///     l2_base_fee_wei = 1000000000    # the L2 genesis base fee
+    ///     [l2_alloc]                      # L2 accounts funded at genesis: address = "wei"
+    ///     "0x5555555555555555555555555555555555555555" = "1000000000000000000000"
+    ///
+    /// Presets: `production` (the default): challenge period 7 days, timelock delay 10 days,
+    /// bond 1 ETH per proposal, sequencing window 3600 L1 blocks (12 hours), drift 30 minutes;
+    /// it needs a challenge period of at least a day and a dispute_game. `devnet`: 60 s, 120 s,
+    /// 0.1 ETH, 20 L1 blocks, 10 minutes, for test networks.
+    #[command(verbatim_doc_comment)]
+    Deploy(DeployArgs),
+    /// Deposit ETH or an ERC-20 from L1 to your account on L2 (or to --to).
+    ///
+    /// Locks the amount in the L1 bridge (approving it first for an ERC-20), prints the L2
+    /// deposit transaction that the L1 transaction becomes (`L2 tx: 0x…`), and waits
+    /// (--wait-l2) until L2 has run it. An ERC-20 whose credit fails on L2 (for any reason: out
+    /// of gas, a reverting mint) is not lost: the L2 bridge records a refund withdrawal to your
+    /// L1 address instead, which `rollup-node prove <L2 tx>` and `rollup-node finalize <L2 tx>`
+    /// pay out.
+    Deposit(DepositArgs),
     /// Start a withdrawal on L2 (ETH, or a bridged ERC-20 back to its L1 token); prints the L2
     /// transaction hash the other withdrawal commands take.
-    Withdraw(TokenAmountArgs),
-    /// Where a withdrawal stands: its L2 block, the proposal covering it, proven, final at,
-    /// finalized.
+    Withdraw(WithdrawArgs),
+    /// Start a withdrawal from L1, without the sequencer: the way out when it censors you or is
+    /// gone.
+    ///
+    /// Sends `L1Bridge.withdraw` (or `withdrawTo` with --to) on L1. Every replica turns it into
+    /// an L2 transaction from your L2 account (your own address) calling `L2Bridge.withdrawTo`,
+    /// like a deposit: the sequencer must include it with the L1 block, and if it does not,
+    /// replicas include it themselves once that block's sequencing window closes (12 hours in
+    /// production). This command prints that L2 transaction (`L2 tx: 0x…`) and waits for it
+    /// (--wait-l2); then `prove` and `finalize` it as any withdrawal (proving still needs a
+    /// state root proposal covering it). Your L2 account must hold the amount, or the L2
+    /// transaction fails and only L1 gas is spent: this command checks the balance first
+    /// (--force sends anyway). Without a sequencer, point --l2-rpc-url at your own replica
+    /// (`rollup-node node`), which derives L2 from L1 alone.
+    ForceWithdraw(ForceWithdrawArgs),
+    /// Where a withdrawal stands: its L2 block, the proposal covering it, who proved it, final
+    /// at, finalized.
     WithdrawalStatus(WithdrawalTxArgs),
     /// Prove a withdrawal on L1: waits for a proposal covering its L2 block, then sends
     /// `L1Bridge.proveWithdrawal` with the proof against that proposal's state root.
+    ///
+    /// Proofs are per prover: the proof is stored under the account that sends it, anyone may
+    /// prove any withdrawal (it always pays the withdrawal's recipient), and proving again
+    /// replaces only your own proof. `finalize` uses your own proof unless given --prover.
     Prove(ProveArgs),
     /// Pay out a proven withdrawal on L1 once its proposal is final (after the challenge period).
+    ///
+    /// Uses the proof this account made; `--prover <ADDRESS>` uses another account's proof
+    /// instead (`withdrawal-status` lists who proved it). Either way it pays the withdrawal's
+    /// recipient, whoever sends it.
     Finalize(FinalizeArgs),
 }
 
@@ -109,16 +179,84 @@ pub(crate) struct ClientArgs {
     pub(crate) private_key: Option<String>,
 }
 
-/// `rollup-node deposit` and `rollup-node withdraw`.
+/// `rollup-node deposit`.
 #[derive(Debug, Args)]
-pub(crate) struct TokenAmountArgs {
-    /// Amount in ether, or in whole tokens for an ERC-20 (18 decimals), e.g. `1.5`.
+pub(crate) struct DepositArgs {
+    /// Amount in ether, or in whole tokens of the ERC-20 with the decimals its `decimals()`
+    /// returns on L1 (1.5 of a 6-decimal token is 1 500 000 base units), e.g. `1.5`.
     #[arg(long)]
     pub(crate) amount: String,
-    /// The L1 address of the ERC-20 (default: ETH). For `withdraw`, the L1 token whose bridged
-    /// L2 token is burned.
+    /// The L1 address of the ERC-20 to deposit (default: ETH). Its L2 token is the bridge's
+    /// `BridgedERC20` for it, deployed by the first deposit with the L1 token's name, symbol and
+    /// decimals.
+    #[arg(long, value_name = "L1_TOKEN")]
+    pub(crate) token: Option<Address>,
+    /// The L2 recipient (`L1Bridge.depositTo`). Default: your own L2 account (`deposit`), which
+    /// for the key signing here is its own address. (An L1 contract calling `deposit` is
+    /// credited at its alias, its address + 0x1111000000000000000000000000000000001111, since it
+    /// holds no key for its own address on L2.)
+    #[arg(long, value_name = "L2_ADDRESS")]
+    pub(crate) to: Option<Address>,
+    #[arg(long, help = gas_limit_help())]
+    pub(crate) gas_limit: Option<u32>,
+    /// How long to wait for L2 to run the deposit (and report whether it was credited), e.g.
+    /// `2m`; `0` returns right after the L1 transaction.
+    #[arg(long, value_name = "DURATION", env = "ROLLUP_WAIT_L2", default_value = "60s", value_parser = parse_duration)]
+    pub(crate) wait_l2: Duration,
+    #[command(flatten)]
+    pub(crate) client: ClientArgs,
+}
+
+/// `deposit --gas-limit`'s help, with the bridge's bounds.
+fn gas_limit_help() -> String {
+    format!(
+        "Gas limit of the L2 deposit transaction; default and minimum: {MIN_ETH_DEPOSIT_GAS} for ETH \
+         (a plain transfer), {MIN_ERC20_DEPOSIT_GAS} for an ERC-20 (enough to deploy its L2 token on \
+         the first deposit); at most {MAX_DEPOSIT_GAS}. Raise it for ETH sent to an L2 contract that \
+         runs code on receipt"
+    )
+}
+
+/// `rollup-node withdraw`.
+#[derive(Debug, Args)]
+pub(crate) struct WithdrawArgs {
+    /// Amount in ether, or in whole tokens with the decimals of the bridged L2 token (those of
+    /// its L1 token), e.g. `1.5`.
     #[arg(long)]
-    pub(crate) token: Option<alloy_primitives::Address>,
+    pub(crate) amount: String,
+    /// The L1 address of the ERC-20 to withdraw (default: ETH): its bridged L2 token is burned
+    /// and the L1 token paid out.
+    #[arg(long, value_name = "L1_TOKEN")]
+    pub(crate) token: Option<Address>,
+    /// The L1 recipient (`L2Bridge.withdrawTo`); default: your own address.
+    #[arg(long, value_name = "L1_ADDRESS")]
+    pub(crate) to: Option<Address>,
+    #[command(flatten)]
+    pub(crate) client: ClientArgs,
+}
+
+/// `rollup-node force-withdraw`.
+#[derive(Debug, Args)]
+pub(crate) struct ForceWithdrawArgs {
+    /// Amount in ether, or in whole tokens with the decimals of the bridged L2 token, e.g.
+    /// `1.5`.
+    #[arg(long)]
+    pub(crate) amount: String,
+    /// The L1 address of the ERC-20 to withdraw (default: ETH): its bridged L2 token is burned
+    /// from your L2 account and the L1 token paid out.
+    #[arg(long, value_name = "L1_TOKEN")]
+    pub(crate) token: Option<Address>,
+    /// The L1 recipient (`L1Bridge.withdrawTo`); default: your own address.
+    #[arg(long, value_name = "L1_ADDRESS")]
+    pub(crate) to: Option<Address>,
+    /// How long to wait for L2 to run the withdrawal, e.g. `10m`; `0` returns right after the
+    /// L1 transaction. Without a sequencer it runs only when the sequencing window closes,
+    /// hours later: check then with `withdrawal-status <L2 tx>`.
+    #[arg(long, value_name = "DURATION", env = "ROLLUP_WAIT_L2", default_value = "60s", value_parser = parse_duration)]
+    pub(crate) wait_l2: Duration,
+    /// Send even if your L2 account holds less than the amount, or its balance cannot be read.
+    #[arg(long)]
+    pub(crate) force: bool,
     #[command(flatten)]
     pub(crate) client: ClientArgs,
 }
@@ -126,8 +264,9 @@ pub(crate) struct TokenAmountArgs {
 /// A withdrawal, named by the L2 transaction that started it.
 #[derive(Debug, Args)]
 pub(crate) struct WithdrawalTxArgs {
-    /// Hash of the L2 transaction that called `L2Bridge.withdraw` (`rollup-node withdraw` prints it).
-    pub(crate) tx: alloy_primitives::B256,
+    /// Hash of the L2 transaction that started the withdrawal: the `L2 tx` that `withdraw` or
+    /// `force-withdraw` prints, or that of an ERC-20 deposit whose credit failed (its refund).
+    pub(crate) tx: B256,
     #[command(flatten)]
     pub(crate) client: ClientArgs,
 }
@@ -140,6 +279,11 @@ pub(crate) struct ProveArgs {
     /// Give up waiting for a covering proposal after this long, e.g. `10m` (default: wait forever).
     #[arg(long, value_parser = parse_duration)]
     pub(crate) timeout: Option<Duration>,
+    /// Prove again although this account already proved it against a live proposal: replaces
+    /// this account's proof (nobody else's) with one against the latest proposal, whose own
+    /// challenge period then has to pass.
+    #[arg(long)]
+    pub(crate) again: bool,
 }
 
 /// `rollup-node finalize`.
@@ -154,6 +298,31 @@ pub(crate) struct FinalizeArgs {
     /// With --wait: give up after this long, e.g. `10m` (default: wait forever).
     #[arg(long, value_parser = parse_duration, requires = "wait")]
     pub(crate) timeout: Option<Duration>,
+    /// Use the proof this account made (`L1Bridge.finalizeWithdrawalWithProof`) instead of
+    /// your own; it pays the same recipient.
+    #[arg(long, value_name = "ADDRESS")]
+    pub(crate) prover: Option<Address>,
+}
+
+/// `rollup-node deploy`.
+#[derive(Debug, Args)]
+pub(crate) struct DeployArgs {
+    /// JSON-RPC URL of the L1 to deploy to.
+    #[arg(long, env = "ROLLUP_L1_RPC_URL")]
+    pub(crate) l1_rpc_url: String,
+    /// The deployment parameters (TOML, keys above).
+    #[arg(long, value_name = "DEPLOY_TOML", env = "ROLLUP_DEPLOY_CONFIG")]
+    pub(crate) config: PathBuf,
+    /// Private key (hex) of the deployer, which pays for the deployment and holds no power
+    /// afterwards. Prefer the environment variable over the flag.
+    #[arg(long, env = "ROLLUP_PRIVATE_KEY", hide_env_values = true)]
+    pub(crate) private_key: Option<String>,
+    /// Directory to write rollup.json and deployment.json to (created if missing).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub(crate) out: PathBuf,
+    /// Overwrite rollup.json and deployment.json if --out already holds them.
+    #[arg(long)]
+    pub(crate) force: bool,
 }
 
 /// Flags of the L2 node itself (shared by `node` and `devnet`).
@@ -220,9 +389,12 @@ pub(crate) struct RunArgs {
     /// at once.
     #[arg(long, env = "ROLLUP_BATCHER_WINDOW_MARGIN", default_value_t = 10)]
     pub(crate) batcher_window_margin: u64,
-    /// How often the proposer considers proposing the safe head's state root.
-    #[arg(long, env = "ROLLUP_PROPOSAL_INTERVAL", default_value = "30s", value_parser = parse_duration)]
-    pub(crate) proposal_interval: Duration,
+    /// How often the proposer considers proposing a new state root [default: 1h; 30s for
+    /// `devnet`]. Each proposal locks its bond for the challenge period, so the proposer's locked
+    /// capital is bond × period ÷ interval (1 ETH × 7 days ÷ 1 h = 168 ETH); withdrawals wait up
+    /// to one interval for a proposal covering them.
+    #[arg(long, env = "ROLLUP_PROPOSAL_INTERVAL", value_parser = parse_duration)]
+    pub(crate) proposal_interval: Option<Duration>,
     /// Which L2 head the proposer proposes: `finalized` (derived from finalized L1 blocks, so no
     /// L1 reorg can change it) or `safe` [default: finalized; safe for `devnet`, whose L1
     /// finality is simulated].
@@ -287,8 +459,10 @@ impl Cli {
         match self.command {
             Command::Node(args) => crate::runner::run_replica(args).await,
             Command::Devnet(args) => crate::devnet::run(args).await,
+            Command::Deploy(args) => crate::deploy::run(args).await,
             Command::Deposit(args) => crate::client::deposit(args).await,
             Command::Withdraw(args) => crate::client::withdraw(args).await,
+            Command::ForceWithdraw(args) => crate::client::force_withdraw(args).await,
             Command::WithdrawalStatus(args) => crate::client::status(args).await,
             Command::Prove(args) => crate::client::prove(args).await,
             Command::Finalize(args) => crate::client::finalize(args).await,
@@ -304,7 +478,8 @@ mod tests {
     fn durations() {
         assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
         assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
-        assert!(parse_duration("2h").is_err());
+        assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7_200));
+        assert!(parse_duration("2w").is_err());
         assert!(parse_duration("fast").is_err());
     }
 
@@ -349,6 +524,7 @@ mod tests {
             "rollup-node deposit --amount 1 --account 5",
             "rollup-node node --config rollup.json --l1-rpc-url URL",
             "rollup-node deposit --amount 1 --config rollup.json --l1-rpc-url URL --l2-rpc-url URL",
+            "rollup-node deploy --l1-rpc-url URL --config deploy.toml",
         ] {
             assert!(
                 lines.iter().any(|line| line == expected),
@@ -434,6 +610,202 @@ mod tests {
                 "{other:?}"
             );
         }
+    }
+
+    fn parse(line: &[&str]) -> Command {
+        Cli::try_parse_from(std::iter::once(&"rollup-node").chain(line))
+            .unwrap_or_else(|err| panic!("{line:?} does not parse:\n{err}"))
+            .command
+    }
+
+    #[test]
+    fn deposit_flags() {
+        let token = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+        let to = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc";
+        let Command::Deposit(args) = parse(&[
+            "deposit",
+            "--amount",
+            "1.5",
+            "--token",
+            token,
+            "--to",
+            to,
+            "--gas-limit",
+            "1000000",
+            "--wait-l2",
+            "2m",
+        ]) else {
+            panic!("not a deposit");
+        };
+        assert_eq!(args.token, Some(token.parse().unwrap()));
+        assert_eq!(args.to, Some(to.parse().unwrap()));
+        assert_eq!(args.gas_limit, Some(1_000_000));
+        assert_eq!(args.wait_l2, Duration::from_secs(120));
+
+        let Command::Deposit(args) = parse(&["deposit", "--amount", "1"]) else {
+            panic!("not a deposit");
+        };
+        assert_eq!((args.to, args.gas_limit), (None, None));
+        assert_eq!(args.wait_l2, Duration::from_secs(60));
+        let Command::Deposit(args) = parse(&["deposit", "--amount", "1", "--wait-l2", "0"]) else {
+            panic!("not a deposit");
+        };
+        assert!(args.wait_l2.is_zero(), "0 skips the wait");
+        assert!(
+            Cli::try_parse_from(["rollup-node", "deposit", "--amount", "1", "--to", "bob"])
+                .is_err()
+        );
+        assert!(
+            Cli::try_parse_from([
+                "rollup-node",
+                "deposit",
+                "--amount",
+                "1",
+                "--gas-limit",
+                "5000000000"
+            ])
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn withdraw_and_force_withdraw_flags() {
+        let to = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc";
+        let Command::Withdraw(args) = parse(&["withdraw", "--amount", "1", "--to", to]) else {
+            panic!("not a withdraw");
+        };
+        assert_eq!(args.to, Some(to.parse().unwrap()));
+
+        let Command::ForceWithdraw(args) = parse(&[
+            "force-withdraw",
+            "--amount",
+            "0.5",
+            "--to",
+            to,
+            "--force",
+            "--wait-l2",
+            "10m",
+            "--config",
+            "rollup.json",
+            "--l1-rpc-url",
+            "http://l1",
+            "--l2-rpc-url",
+            "http://l2",
+        ]) else {
+            panic!("not a force-withdraw");
+        };
+        assert_eq!(args.amount, "0.5");
+        assert_eq!(args.to, Some(to.parse().unwrap()));
+        assert!(args.force);
+        assert_eq!(args.wait_l2, Duration::from_secs(600));
+        assert_eq!(args.client.config, Some(PathBuf::from("rollup.json")));
+        let Command::ForceWithdraw(args) = parse(&["force-withdraw", "--amount", "1"]) else {
+            panic!("not a force-withdraw");
+        };
+        assert!(!args.force && args.token.is_none() && args.to.is_none());
+    }
+
+    #[test]
+    fn proofs_are_per_prover() {
+        let hash = format!("0x{}", "ab".repeat(32));
+        let prover = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc";
+        let Command::Finalize(args) = parse(&["finalize", &hash, "--prover", prover, "--wait"])
+        else {
+            panic!("not a finalize");
+        };
+        assert_eq!(args.prover, Some(prover.parse().unwrap()));
+        assert!(args.wait);
+        let Command::Finalize(args) = parse(&["finalize", &hash]) else {
+            panic!("not a finalize");
+        };
+        assert_eq!(args.prover, None, "default: this account's own proof");
+        let Command::Prove(args) = parse(&["prove", &hash, "--again"]) else {
+            panic!("not a prove");
+        };
+        assert!(args.again);
+        let Command::Prove(args) = parse(&["prove", &hash]) else {
+            panic!("not a prove");
+        };
+        assert!(!args.again);
+    }
+
+    #[test]
+    fn deploy_flags() {
+        let Command::Deploy(args) = parse(&[
+            "deploy",
+            "--l1-rpc-url",
+            "https://l1.example",
+            "--config",
+            "deploy.toml",
+            "--private-key",
+            "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba",
+            "--out",
+            "deployed",
+            "--force",
+        ]) else {
+            panic!("not a deploy");
+        };
+        assert_eq!(args.l1_rpc_url, "https://l1.example");
+        assert_eq!(args.config, PathBuf::from("deploy.toml"));
+        assert!(args.private_key.is_some());
+        assert_eq!(args.out, PathBuf::from("deployed"));
+        assert!(args.force);
+
+        let Command::Deploy(args) = parse(&[
+            "deploy",
+            "--l1-rpc-url",
+            "http://l1",
+            "--config",
+            "deploy.toml",
+        ]) else {
+            panic!("not a deploy");
+        };
+        assert_eq!(args.out, PathBuf::from("."));
+        assert!(!args.force);
+        // The deploy.toml is required (--config names it; there is no rollup.json to default to).
+        assert!(
+            Cli::try_parse_from(["rollup-node", "deploy", "--l1-rpc-url", "http://l1"]).is_err()
+        );
+    }
+
+    /// The example deploy.toml in `rollup-node deploy --help`, as printed, is a valid plan.
+    #[test]
+    fn deploy_help_example_is_a_valid_config() {
+        use clap::CommandFactory;
+        let mut cli = Cli::command();
+        let help = cli
+            .find_subcommand_mut("deploy")
+            .expect("a deploy subcommand")
+            .render_long_help()
+            .to_string();
+        let example: String = help
+            .lines()
+            .skip_while(|line| !line.starts_with("    l2_chain_id"))
+            .take_while(|line| line.starts_with("    "))
+            .map(|line| format!("{}\n", line.trim_start()))
+            .collect();
+        assert!(example.contains("[l2_alloc]"), "no example in:\n{help}");
+        let config: rollup_service::deploy::DeployConfig =
+            toml::from_str(&example).unwrap_or_else(|err| panic!("{err}\n{example}"));
+        let plan = config.plan().unwrap();
+        assert_eq!(plan.preset, rollup_service::deploy::Preset::PRODUCTION);
+        assert_eq!(plan.l2_chain_id, 901);
+        assert_eq!(plan.l2_alloc.len(), 1);
+        // The preset numbers the help quotes.
+        assert_eq!(plan.preset.challenge_period, 7 * 86_400);
+        assert_eq!(plan.preset.timelock_delay, 10 * 86_400);
+        assert_eq!(plan.preset.sequencing_window, 3600);
+        assert_eq!(plan.preset.max_sequencer_drift, 1800);
+        let devnet = rollup_service::deploy::Preset::DEVNET;
+        assert_eq!(
+            (
+                devnet.challenge_period,
+                devnet.timelock_delay,
+                devnet.sequencing_window,
+                devnet.max_sequencer_drift
+            ),
+            (60, 120, 20, 600)
+        );
     }
 
     fn run_args(line: &[&str]) -> Result<RunArgs, clap::Error> {

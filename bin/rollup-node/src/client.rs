@@ -1,10 +1,16 @@
-//! User commands for the bridge: `deposit`, `withdraw`, `withdrawal-status`, `prove`, `finalize`.
+//! User commands for the bridge: `deposit`, `withdraw`, `force-withdraw`, `withdrawal-status`,
+//! `prove`, `finalize`.
 //!
 //! They read the chains, contract addresses and dev accounts from the `devnet.json` that
 //! `rollup-node devnet` writes (URLs and key can be overridden), or the contract addresses from
 //! a `rollup.json` (`--config`) with URLs and key from flags; they sign with alloy wallets and
-//! explain reverts by the contracts' custom error names. The withdrawal life cycle they walk
-//! through is described in `docs/withdrawals.md`.
+//! explain reverts by the contracts' custom error names. Amounts are read and printed with the
+//! token's own decimals. The withdrawal life cycle they walk through is described in
+//! `docs/withdrawals.md`.
+//!
+//! An L1 bridge message (a deposit or a forced withdrawal) becomes an L2 deposit transaction
+//! whose hash follows from the L1 log alone ([`rollup_derive::bridge_message_transaction`]), so
+//! the commands that send one print its L2 transaction before L2 has run it, then wait for it.
 
 use std::{
     path::Path,
@@ -14,37 +20,46 @@ use std::{
 use alloy_network::{EthereumWallet, TransactionBuilder};
 use alloy_primitives::{
     Address, B256, Bytes, U64, U256, keccak256,
-    utils::{format_ether, parse_ether},
+    utils::{format_units, parse_units},
 };
 use alloy_provider::{
     DynProvider, Provider, ProviderBuilder,
     transport::{RpcError, TransportErrorKind},
 };
-use alloy_rpc_types_eth::{Log, TransactionReceipt, TransactionRequest};
+use alloy_rpc_types_eth::{BlockId, Filter, Log, TransactionReceipt, TransactionRequest};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolEvent};
 use eyre::{WrapErr, bail, eyre};
 use rollup_primitives::{
-    L2_BRIDGE, MIN_ERC20_DEPOSIT_GAS, MIN_ETH_DEPOSIT_GAS, RollupConfig,
+    L2_BRIDGE, MAX_DEPOSIT_GAS, MIN_ERC20_DEPOSIT_GAS, MIN_ETH_DEPOSIT_GAS, RollupConfig,
     artifacts::predict_l2_token,
     bindings::{
-        IERC20, IL1Bridge, IL2Bridge, IStateManager, Proposal, ProvenWithdrawal, TrieProof,
-        Withdrawal, WithdrawalProof,
+        IERC20, IERC20Metadata, IL1Bridge, IL2Bridge, IStateManager, Proposal, ProvenWithdrawal,
+        TrieProof, Withdrawal, WithdrawalProof,
     },
+    decode_l1_origin,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::cli::{ClientArgs, FinalizeArgs, ProveArgs, TokenAmountArgs, WithdrawalTxArgs};
+use crate::cli::{
+    ClientArgs, DepositArgs, FinalizeArgs, ForceWithdrawArgs, ProveArgs, WithdrawArgs,
+    WithdrawalTxArgs,
+};
 
-/// Every custom error of the rollup contracts (and the solady libraries they use), with what the
-/// user should do about it. All of them take no arguments, so the selector of `name()` decodes
-/// them.
+/// Every custom error without arguments of the rollup contracts (and of the solady libraries
+/// they use), with what the user should do about it; the selector of `name()` decodes them. A
+/// test checks that every such error the contracts declare is here.
 const KNOWN_ERRORS: &[(&str, &str)] = &[
+    // L1Bridge: deposits and forced withdrawals.
     ("L1Bridge_ZeroAmount", "the amount must be positive"),
     (
+        "L1Bridge_AmountTooLarge",
+        "an ETH amount must be below 2^128 wei",
+    ),
+    (
         "L1Bridge_ValueMismatch",
-        "ETH deposits send exactly the amount as value; ERC-20 deposits send no ETH",
+        "ETH deposits send exactly the amount as value; ERC-20 deposits and forced withdrawals send no ETH",
     ),
     (
         "L1Bridge_UnknownTokenMapping",
@@ -52,11 +67,11 @@ const KNOWN_ERRORS: &[(&str, &str)] = &[
     ),
     (
         "L1Bridge_GasLimitOutOfRange",
-        "the deposit's L2 gas limit is outside the bridge's bounds",
+        "--gas-limit is outside the bridge's bounds (`rollup-node deposit --help` lists them)",
     ),
     (
         "L1Bridge_BlockDepositGasExhausted",
-        "this L1 block's deposit gas is used up: retry in the next block",
+        "this L1 block's deposit gas (shared by deposits and forced withdrawals) is used up: retry in the next block",
     ),
     (
         "L1Bridge_NotAContract",
@@ -67,16 +82,29 @@ const KNOWN_ERRORS: &[(&str, &str)] = &[
         "fee-on-transfer tokens cannot be bridged",
     ),
     (
-        "L1Bridge_WithdrawOnL2",
-        "withdrawals start on L2: use `rollup-node withdraw`",
+        "L1Bridge_ZeroRecipient",
+        "--to must not be the zero address",
     ),
+    (
+        "L1Bridge_InsufficientGasForMetadata",
+        "the L1 transaction had too little gas left to read the token's name, symbol and decimals: send it with a higher L1 gas limit (not --gas-limit, which is L2 gas)",
+    ),
+    (
+        "L1Bridge_ZeroAddress",
+        "the L1Bridge needs a StateManager address: check the deployment",
+    ),
+    (
+        "L1Bridge_ZeroChainId",
+        "the L1Bridge needs a non-zero L2 chain id: check l2_chain_id in deploy.toml",
+    ),
+    // L1Bridge: proofs and payouts.
     (
         "L1Bridge_UnknownProposal",
         "no proposal has that index: run `rollup-node prove <l2 tx>`, which picks a live one",
     ),
     (
         "L1Bridge_ProposalRemoved",
-        "the proposal was removed (by the StateManager's dispute-game address, which no deployment sets yet), which invalidates proofs against it: run `rollup-node prove <l2 tx>` again to prove against a newer proposal",
+        "the proposal was removed by the StateManager's dispute game, which invalidates proofs against it: run `rollup-node prove <l2 tx>` again to prove against a newer proposal",
     ),
     (
         "L1Bridge_ProposalNotFinal",
@@ -84,11 +112,7 @@ const KNOWN_ERRORS: &[(&str, &str)] = &[
     ),
     (
         "L1Bridge_WithdrawalNotProven",
-        "prove the withdrawal first: `rollup-node prove <l2 tx>`",
-    ),
-    (
-        "L1Bridge_WithdrawalAlreadyProven",
-        "it is already proven against a live proposal: finalize it once that is final",
+        "this prover has not proven the withdrawal: `rollup-node prove <l2 tx>` first, or use another account's proof with `rollup-node finalize <l2 tx> --prover <account>` (`rollup-node withdrawal-status <l2 tx>` lists who proved it)",
     ),
     (
         "L1Bridge_WithdrawalAlreadyFinalized",
@@ -150,6 +174,7 @@ const KNOWN_ERRORS: &[(&str, &str)] = &[
         "SparseMerkleTrie_LastSiblingMismatch",
         "the proof is malformed: fetch it again",
     ),
+    // L2Bridge.
     ("L2Bridge_ZeroAmount", "the amount must be positive"),
     (
         "L2Bridge_ValueMismatch",
@@ -164,10 +189,140 @@ const KNOWN_ERRORS: &[(&str, &str)] = &[
         "nothing of that token was ever deposited to L2: deposit it first",
     ),
     (
+        "L2Bridge_ZeroRecipient",
+        "--to must not be the zero address",
+    ),
+    (
+        "L2Bridge_NotDepositor",
+        "only deposit transactions derived from L1 credit deposits: deposit on L1 with `rollup-node deposit`",
+    ),
+    (
+        "L2Bridge_NotSelf",
+        "the L2 bridge credits deposits only from its own finalizeDeposit: deposit with `rollup-node deposit`",
+    ),
+    (
+        "L2Bridge_ZeroL1Token",
+        "an ERC-20 deposit must name its L1 token (ETH deposits are credited natively)",
+    ),
+    (
+        "L2Bridge_L1BridgeNotSet",
+        "this L2's genesis does not name the L1 bridge, so no withdrawal could be paid out: the rollup.json is wrong; report it to the rollup's operators",
+    ),
+    (
+        "L2Bridge_MalformedMetadata",
+        "the L1 token's name, symbol or decimals did not decode: the deposit became a refund withdrawal; `rollup-node prove <l2 tx>` and `rollup-node finalize <l2 tx>` pay it back on L1",
+    ),
+    (
+        "L2Bridge_MetadataTooLong",
+        "the L1 token's name or symbol is too long: the deposit became a refund withdrawal; `rollup-node prove <l2 tx>` and `rollup-node finalize <l2 tx>` pay it back on L1",
+    ),
+    // BridgedERC20.
+    (
+        "BridgedERC20_NotBridge",
+        "only the L2 bridge mints and burns bridged tokens: use `rollup-node deposit` and `rollup-node withdraw`",
+    ),
+    (
+        "BridgedERC20_AlreadyInitialized",
+        "a bridged token is initialized once, by the L2 bridge's first deposit",
+    ),
+    (
+        "BridgedERC20_ZeroL1Token",
+        "a bridged token needs its L1 token",
+    ),
+    (
+        "BridgedERC20_MetadataTooLong",
+        "the L1 token's name or symbol is longer than 64 bytes: the deposit became a refund withdrawal; `rollup-node prove <l2 tx>` and `rollup-node finalize <l2 tx>` pay it back on L1",
+    ),
+    // StateManager.
+    (
+        "StateManager_NotProposer",
+        "only the StateManager's proposer may propose: check that --proposer-key is this deployment's proposer",
+    ),
+    (
+        "StateManager_InsufficientBond",
+        "the proposer's bond balance is below the proposal bond: fund the proposer account (the node's proposer deposits the bond itself with StateManager.depositBond)",
+    ),
+    (
+        "StateManager_ZeroAmount",
+        "the bond amount must be positive",
+    ),
+    (
+        "StateManager_ZeroChallengePeriod",
+        "the challenge period must be positive: check challenge_period in deploy.toml",
+    ),
+    (
+        "StateManager_ZeroRoot",
+        "a proposal needs non-zero state and batch roots",
+    ),
+    (
+        "StateManager_ZeroBlockHash",
+        "a proposal needs its L2 block hash",
+    ),
+    (
+        "StateManager_MalformedProof",
+        "submitStateRoot's proof must be abi.encode(uint64 l2Block, bytes32 l2BlockHash)",
+    ),
+    (
+        "StateManager_L2BlockNotIncreasing",
+        "a proposal must be for a later L2 block than the latest live one: nothing new to propose yet",
+    ),
+    (
+        "StateManager_ZeroAddress",
+        "the owner, proposer or dispute game must not be the zero address",
+    ),
+    ("StateManager_UnknownProposal", "no proposal has that index"),
+    (
         "StateManager_NoProposal",
         "no proposal exists yet: wait for the proposer",
     ),
-    ("StateManager_UnknownProposal", "no proposal has that index"),
+    (
+        "StateManager_ProposalNotFinal",
+        "the proposal's challenge period has not passed: its bond returns once it is final",
+    ),
+    (
+        "StateManager_ProposalRemoved",
+        "the proposal was removed by the dispute game: its bond went to the dispute game's recipient, and proofs against it no longer count (prove again)",
+    ),
+    (
+        "StateManager_BondAlreadyReturned",
+        "the bond was already returned; there is nothing left to do",
+    ),
+    (
+        "StateManager_ProposalFinal",
+        "a final proposal can no longer be removed",
+    ),
+    (
+        "StateManager_NotDisputeGame",
+        "only the StateManager's dispute game may remove a proposal",
+    ),
+    (
+        "StateManager_DisputeGameAlreadySet",
+        "the dispute game is set once; changing it takes an upgrade through the timelock",
+    ),
+    (
+        "StateManager_NotImplemented",
+        "on-chain verification of state transitions does not exist yet: false roots are removed by the dispute game account",
+    ),
+    // BatchInbox.
+    (
+        "BatchInbox_NotBatcher",
+        "only the rollup's batcher may post batches: check that --batcher-key is rollup.json's batcherAddress",
+    ),
+    ("BatchInbox_EmptyBatch", "a batch must not be empty"),
+    (
+        "BatchInbox_ZeroAddress",
+        "the owner or batcher must not be the zero address",
+    ),
+    ("BatchInbox_UnknownBatch", "no batch has that index"),
+    // solady.
+    (
+        "Unauthorized",
+        "only the owner (the timelock) may do this: schedule it through the TimelockController",
+    ),
+    (
+        "InvalidInitialization",
+        "the contract is already initialized (a proxy initializes once, an implementation never)",
+    ),
     (
         "InsufficientBalance",
         "the sender holds less of the token than the amount",
@@ -278,6 +433,80 @@ struct L2Withdrawal {
     withdrawal: Withdrawal,
     hash: B256,
     l2_block: u64,
+}
+
+/// The parts of an L2 transaction receipt the commands read.
+#[derive(Debug, Clone)]
+struct L2TxReceipt {
+    success: bool,
+    block: u64,
+    logs: Vec<Log>,
+}
+
+impl L2TxReceipt {
+    /// The first event `E` the L2 bridge emitted in this transaction.
+    fn bridge_event<E: SolEvent>(&self) -> Option<E> {
+        self.logs
+            .iter()
+            .filter(|log| log.address() == L2_BRIDGE)
+            .find_map(|log| E::decode_log_data(log.data()).ok())
+    }
+}
+
+/// How amounts of one asset are written: ETH, or an ERC-20 with its decimals and symbol.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Asset {
+    /// The L1 token, `None` for ETH.
+    l1_token: Option<Address>,
+    /// Decimals of one whole unit; `None` if the token's could not be read (amounts are then
+    /// written in base units).
+    decimals: Option<u8>,
+    symbol: Option<String>,
+}
+
+impl Asset {
+    const ETH: Self = Self {
+        l1_token: None,
+        decimals: Some(18),
+        symbol: None,
+    };
+
+    /// `1.5 ETH`, `1.5 USDC (L1 token 0x…)`, `1.5 of L1 token 0x…`.
+    fn format(&self, amount: U256) -> String {
+        let Some(token) = self.l1_token else {
+            return format!("{} ETH", format_amount(amount, 18));
+        };
+        match (self.decimals, &self.symbol) {
+            (Some(decimals), Some(symbol)) => format!(
+                "{} {symbol} (L1 token {token})",
+                format_amount(amount, decimals)
+            ),
+            (Some(decimals), None) => {
+                format!("{} of L1 token {token}", format_amount(amount, decimals))
+            }
+            (None, _) => format!("{amount} base units of L1 token {token}"),
+        }
+    }
+
+    /// The amount alone, for a sentence that names the token already: `1.5 USDC`, `1.5`.
+    fn short(&self, amount: U256) -> String {
+        match (self.l1_token, self.decimals, &self.symbol) {
+            (None, _, _) => format!("{} ETH", format_amount(amount, 18)),
+            (Some(_), Some(decimals), Some(symbol)) => {
+                format!("{} {symbol}", format_amount(amount, decimals))
+            }
+            (Some(_), Some(decimals), None) => format_amount(amount, decimals),
+            (Some(_), None, _) => format!("{amount} base units"),
+        }
+    }
+
+    /// `--amount` in this asset's whole units.
+    fn parse(&self, text: &str) -> eyre::Result<U256> {
+        let decimals = self.decimals.ok_or_else(|| {
+            eyre!("cannot read the decimals of the token, so --amount cannot be converted")
+        })?;
+        parse_amount(text, decimals)
+    }
 }
 
 /// Connected providers and the addresses the commands use.
@@ -493,27 +722,72 @@ impl Client {
             })
     }
 
-    /// The withdrawal an L2 transaction initiated, from its receipt.
-    async fn l2_withdrawal(&self, tx: B256) -> eyre::Result<L2Withdrawal> {
+    /// The receipt of L2 transaction `tx`, if L2 has run it. Read as JSON: deposit
+    /// transactions have a type alloy's Ethereum receipt does not know.
+    async fn l2_receipt(&self, tx: B256) -> eyre::Result<Option<L2TxReceipt>> {
         let receipt = self
             .l2_rpc("eth_getTransactionReceipt", json!([tx]))
             .await?;
         if receipt.is_null() {
-            bail!(
-                "L2 transaction {tx} is not in the L2 chain (yet): check the hash, or wait for it to be sequenced"
-            );
+            return Ok(None);
         }
-        if quantity(&receipt["status"]) != Some(1) {
-            bail!("L2 transaction {tx} failed, so it initiated no withdrawal");
-        }
-        let l2_block = quantity(&receipt["blockNumber"])
+        let block = quantity(&receipt["blockNumber"])
             .ok_or_else(|| eyre!("L2 receipt of {tx} has no block number"))?;
         let logs: Vec<Log> =
             serde_json::from_value(receipt["logs"].clone()).wrap_err("decoding L2 receipt logs")?;
-        let event = logs
-            .iter()
-            .filter(|log| log.address() == L2_BRIDGE)
-            .find_map(|log| IL2Bridge::WithdrawalInitiated::decode_log_data(log.data()).ok())
+        Ok(Some(L2TxReceipt {
+            success: quantity(&receipt["status"]) == Some(1),
+            block,
+            logs,
+        }))
+    }
+
+    /// Waits up to `limit` for L2 to run `tx` (an L2 deposit transaction derived from L1 block
+    /// `l1_block`); `None` if it has not by then. An L2 node that cannot be read is waited for
+    /// too (the L1 transaction is sent either way): its last error is printed at the end.
+    async fn wait_l2_receipt(
+        &self,
+        tx: B256,
+        l1_block: u64,
+        limit: Duration,
+    ) -> Option<L2TxReceipt> {
+        let start = Instant::now();
+        let mut last_report = Instant::now();
+        loop {
+            let error = match self.l2_receipt(tx).await {
+                Ok(Some(receipt)) => return Some(receipt),
+                Ok(None) => None,
+                Err(err) => Some(err),
+            };
+            if start.elapsed() >= limit {
+                if let Some(err) = error {
+                    println!("cannot read L2: {err:#}");
+                }
+                return None;
+            }
+            if last_report.elapsed() >= Duration::from_secs(10) {
+                println!(
+                    "waiting for L2 to run {tx} (derived from L1 block {l1_block}; {} s so far)",
+                    start.elapsed().as_secs()
+                );
+                last_report = Instant::now();
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+
+    /// The withdrawal an L2 transaction initiated, from its receipt.
+    async fn l2_withdrawal(&self, tx: B256) -> eyre::Result<L2Withdrawal> {
+        let Some(receipt) = self.l2_receipt(tx).await? else {
+            bail!(
+                "L2 transaction {tx} is not in the L2 chain (yet): check the hash, or wait for it to be sequenced"
+            );
+        };
+        if !receipt.success {
+            bail!("L2 transaction {tx} failed, so it initiated no withdrawal");
+        }
+        let event = receipt
+            .bridge_event::<IL2Bridge::WithdrawalInitiated>()
             .ok_or_else(|| eyre!("L2 transaction {tx} initiated no withdrawal (no WithdrawalInitiated from the L2 bridge)"))?;
         Ok(L2Withdrawal {
             withdrawal: Withdrawal {
@@ -525,8 +799,205 @@ impl Client {
                 amount: event.amount,
             },
             hash: event.withdrawalHash,
-            l2_block,
+            l2_block: receipt.block,
         })
+    }
+
+    /// ETH, or the L1 token `token` with the decimals and symbol it reports on L1. A token
+    /// without `decimals()` counts as 18 decimals, as the bridge passes it to L2.
+    async fn l1_asset(&self, token: Option<Address>) -> eyre::Result<Asset> {
+        let Some(token) = token else {
+            return Ok(Asset::ETH);
+        };
+        let code = self
+            .l1
+            .get_code_at(token)
+            .await
+            .map_err(|err| explain("reading the token's code on L1", &err))?;
+        if code.is_empty() {
+            bail!("--token {token} has no code on L1: it is not an ERC-20 contract there");
+        }
+        let decimals = match self.l1_view(token, IERC20Metadata::decimalsCall {}).await {
+            Ok(decimals) => decimals,
+            Err(_) => {
+                println!(
+                    "note: L1 token {token} has no decimals(); amounts are in 18 decimals, as the bridge assumes"
+                );
+                18
+            }
+        };
+        let symbol = self
+            .l1_view(token, IERC20Metadata::symbolCall {})
+            .await
+            .ok();
+        Ok(Asset {
+            l1_token: Some(token),
+            decimals: Some(decimals),
+            symbol: symbol.filter(|s| !s.is_empty()),
+        })
+    }
+
+    /// ETH, or the bridged L2 token of `l1_token` with its decimals and symbol; `None` if that
+    /// L2 token does not exist yet (nothing of the L1 token was ever deposited).
+    async fn l2_asset(&self, l1_token: Option<Address>) -> eyre::Result<Option<Asset>> {
+        let Some(l1_token) = l1_token else {
+            return Ok(Some(Asset::ETH));
+        };
+        let l2_token = predict_l2_token(l1_token);
+        let code = self
+            .l2
+            .get_code_at(l2_token)
+            .await
+            .map_err(|err| explain("reading the L2 token's code", &err))?;
+        if code.is_empty() {
+            return Ok(None);
+        }
+        let decimals = self
+            .l2_view(l2_token, IERC20Metadata::decimalsCall {})
+            .await?;
+        let symbol = self
+            .l2_view(l2_token, IERC20Metadata::symbolCall {})
+            .await
+            .ok();
+        Ok(Some(Asset {
+            l1_token: Some(l1_token),
+            decimals: Some(decimals),
+            symbol: symbol.filter(|s| !s.is_empty()),
+        }))
+    }
+
+    /// How to write a withdrawal's amount: the L2 token's decimals, else the L1 token's, else
+    /// base units.
+    async fn withdrawal_asset(&self, w: &Withdrawal) -> Asset {
+        if w.l1Token.is_zero() {
+            return Asset::ETH;
+        }
+        if let Ok(Some(asset)) = self.l2_asset(Some(w.l1Token)).await {
+            return asset;
+        }
+        let decimals = self
+            .l1_view(w.l1Token, IERC20Metadata::decimalsCall {})
+            .await
+            .ok();
+        Asset {
+            l1_token: Some(w.l1Token),
+            decimals,
+            symbol: None,
+        }
+    }
+
+    /// What `owner` holds on L2 of ETH or of the bridged token of `l1_token`, at `block`
+    /// (default: latest). Zero if the bridged token does not exist.
+    async fn l2_holding(
+        &self,
+        l1_token: Option<Address>,
+        owner: Address,
+        block: Option<u64>,
+    ) -> eyre::Result<U256> {
+        let block = block.map_or(BlockId::latest(), BlockId::number);
+        match l1_token {
+            None => self
+                .l2
+                .get_balance(owner)
+                .block_id(block)
+                .await
+                .map_err(|err| explain("reading the L2 balance", &err)),
+            Some(token) => {
+                let l2_token = predict_l2_token(token);
+                let code = self
+                    .l2
+                    .get_code_at(l2_token)
+                    .block_id(block)
+                    .await
+                    .map_err(|err| explain("reading the L2 token's code", &err))?;
+                if code.is_empty() {
+                    return Ok(U256::ZERO);
+                }
+                let call = IERC20::balanceOfCall { owner };
+                let out = self
+                    .l2
+                    .call(
+                        TransactionRequest::default()
+                            .with_to(l2_token)
+                            .with_input(call.abi_encode()),
+                    )
+                    .block(block)
+                    .await
+                    .map_err(|err| explain("reading the L2 token balance", &err))?;
+                Ok(IERC20::balanceOfCall::abi_decode_returns(&out)?)
+            }
+        }
+    }
+
+    /// The L2 deposit transaction that the first bridge message (deposit or forced
+    /// withdrawal) of an L1 receipt becomes, by the derivation rules every replica applies.
+    fn l2_transaction_of(&self, receipt: &TransactionReceipt) -> eyre::Result<B256> {
+        let built = receipt
+            .inner
+            .logs()
+            .iter()
+            .find_map(|log| rollup_derive::bridge_message_transaction(self.l1_bridge, &log.inner))
+            .ok_or_else(|| {
+                eyre!(
+                    "L1 transaction {} emitted no bridge message from {}",
+                    receipt.transaction_hash,
+                    self.l1_bridge
+                )
+            })?;
+        let deposit = built.map_err(|reason| {
+            eyre!(
+                "derivation skips the bridge message of L1 transaction {} ({reason:?}): it has no L2 transaction; report it to the rollup's operators",
+                receipt.transaction_hash
+            )
+        })?;
+        Ok(deposit.hash())
+    }
+
+    /// Every account other than `except` holding a proof of withdrawal `w`, with its proof:
+    /// the provers named by `WithdrawalProven` logs since the L1 origin of the withdrawal's L2
+    /// block (no proof can be older), each read back (a prover may have proved again since).
+    async fn other_proofs(
+        &self,
+        w: &L2Withdrawal,
+        except: Address,
+    ) -> eyre::Result<Vec<(Address, ProvenWithdrawal)>> {
+        let block = self
+            .l2_rpc(
+                "eth_getBlockByNumber",
+                json!([format!("{:#x}", w.l2_block), false]),
+            )
+            .await?;
+        let from_block = block["extraData"]
+            .as_str()
+            .and_then(|hex| alloy_primitives::hex::decode(hex).ok())
+            .and_then(|extra| decode_l1_origin(&extra).ok())
+            .map_or(0, |origin| origin.number);
+        let filter = Filter::new()
+            .address(self.l1_bridge)
+            .event_signature(IL1Bridge::WithdrawalProven::SIGNATURE_HASH)
+            .topic1(w.hash)
+            .from_block(from_block);
+        let logs = self
+            .l1
+            .get_logs(&filter)
+            .await
+            .map_err(|err| explain("searching L1 for WithdrawalProven logs", &err))?;
+        let mut provers: Vec<Address> = logs
+            .iter()
+            .filter_map(|log| IL1Bridge::WithdrawalProven::decode_log_data(log.data()).ok())
+            .map(|event| event.prover)
+            .filter(|prover| *prover != except)
+            .collect();
+        provers.sort();
+        provers.dedup();
+        let mut proofs = Vec::with_capacity(provers.len());
+        for prover in provers {
+            let proof = self.proven(w.hash, prover).await?;
+            if proof.provenAt != 0 {
+                proofs.push((prover, proof));
+            }
+        }
+        Ok(proofs)
     }
 
     /// The latest live proposal, if any.
@@ -554,10 +1025,14 @@ impl Client {
         }
     }
 
-    async fn proven(&self, hash: B256) -> eyre::Result<ProvenWithdrawal> {
+    /// The proof `prover` made of withdrawal `hash` (`provenAt == 0`: none).
+    async fn proven(&self, hash: B256, prover: Address) -> eyre::Result<ProvenWithdrawal> {
         self.l1_view(
             self.l1_bridge,
-            IL1Bridge::provenWithdrawalsCall { withdrawalId: hash },
+            IL1Bridge::provenWithdrawalsCall {
+                withdrawalId: hash,
+                prover,
+            },
         )
         .await
     }
@@ -615,28 +1090,55 @@ fn quantity(value: &Value) -> Option<u64> {
     })
 }
 
-fn parse_amount(text: &str) -> eyre::Result<U256> {
-    let amount = parse_ether(text.trim()).map_err(|_| {
-        eyre!("--amount {text:?} is not an amount like 1.5 (in ether / whole tokens, 18 decimals)")
-    })?;
+/// `--amount` in whole units of an asset with `decimals` decimals: digits with at most one `.`
+/// and at most `decimals` digits after it (more would be cut silently), and positive.
+fn parse_amount(text: &str, decimals: u8) -> eyre::Result<U256> {
+    let text = text.trim();
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) {
+        bail!("--amount {text:?} is not an amount like 1.5 (in whole units, {decimals} decimals)");
+    }
+    if fraction.len() > usize::from(decimals) {
+        bail!(
+            "--amount {text} has {} decimals, but the token has {decimals}",
+            fraction.len()
+        );
+    }
+    let amount: U256 = parse_units(text, decimals)
+        .map_err(|err| eyre!("--amount {text} with {decimals} decimals: {err}"))?
+        .into();
     if amount.is_zero() {
         bail!("--amount must be positive");
     }
     Ok(amount)
 }
 
-fn describe(w: &Withdrawal) -> String {
-    let what = if w.l1Token.is_zero() {
-        "ETH".to_string()
-    } else {
-        format!("of L1 token {}", w.l1Token)
-    };
+/// `amount` base units in whole units of `decimals` decimals, without trailing zeros: `1.5`.
+fn format_amount(amount: U256, decimals: u8) -> String {
+    match format_units(amount, decimals) {
+        Ok(text) if text.contains('.') => {
+            text.trim_end_matches('0').trim_end_matches('.').to_string()
+        }
+        Ok(text) => text,
+        Err(_) => format!("{amount} base units"),
+    }
+}
+
+fn describe(w: &Withdrawal, asset: &Asset) -> String {
     format!(
-        "{} {what} from {} (L2) to {} (L1)",
-        format_ether(w.amount),
+        "{} from {} (L2) to {} (L1)",
+        asset.format(w.amount),
         w.from,
         w.to
     )
+}
+
+/// The L1 and L2 token addresses of ETH (both zero) or of an L1 token and its bridged token.
+fn token_pair(token: Option<Address>) -> (Address, Address) {
+    token.map_or((Address::ZERO, Address::ZERO), |token| {
+        (token, predict_l2_token(token))
+    })
 }
 
 /// Seconds since the epoch as `YYYY-MM-DD HH:MM:SS UTC`.
@@ -661,133 +1163,238 @@ fn utc(secs: u64) -> String {
     )
 }
 
-/// `rollup-node deposit`: ETH or an ERC-20 from L1 to the same account on L2.
-pub(crate) async fn deposit(args: TokenAmountArgs) -> eyre::Result<()> {
+/// `rollup-node deposit`: ETH or an ERC-20 from L1 to L2, then waits for L2 to credit it.
+pub(crate) async fn deposit(args: DepositArgs) -> eyre::Result<()> {
     let client = Client::new(&args.client)?;
-    let amount = parse_amount(&args.amount)?;
-    let receipt = match args.token {
-        None => {
-            let call = IL1Bridge::depositCall {
-                l1Token: Address::ZERO,
-                l2Token: Address::ZERO,
+    if args.to == Some(Address::ZERO) {
+        bail!("--to must not be the zero address");
+    }
+    let asset = client.l1_asset(args.token).await?;
+    let amount = asset.parse(&args.amount)?;
+    let (l1_token, l2_token) = token_pair(args.token);
+    let min_gas = if args.token.is_some() {
+        MIN_ERC20_DEPOSIT_GAS
+    } else {
+        MIN_ETH_DEPOSIT_GAS
+    };
+    let gas_limit = args.gas_limit.map_or(min_gas, u64::from);
+    if !(min_gas..=MAX_DEPOSIT_GAS).contains(&gas_limit) {
+        bail!(
+            "--gas-limit {gas_limit} is outside the bridge's bounds for this deposit: {min_gas} to {MAX_DEPOSIT_GAS}"
+        );
+    }
+    // The key signs as an EOA, whose L2 identity is its own address.
+    let recipient = args.to.unwrap_or(client.sender);
+
+    let value = if let Some(token) = args.token {
+        let balance = client
+            .l1_view(
+                token,
+                IERC20::balanceOfCall {
+                    owner: client.sender,
+                },
+            )
+            .await?;
+        if balance < amount {
+            bail!(
+                "{} holds {} on L1, less than the {} to deposit",
+                client.sender,
+                asset.format(balance),
+                asset.short(amount)
+            );
+        }
+        let allowance = client
+            .l1_view(
+                token,
+                IERC20::allowanceCall {
+                    owner: client.sender,
+                    spender: client.l1_bridge,
+                },
+            )
+            .await?;
+        if allowance < amount {
+            let approve = IERC20::approveCall {
+                spender: client.l1_bridge,
                 amount,
-                gasLimit: MIN_ETH_DEPOSIT_GAS as u32,
             };
-            client
+            let receipt = client
                 .send(
                     false,
-                    client.l1_bridge,
-                    call.abi_encode(),
-                    amount,
-                    "the deposit",
-                )
-                .await?
-        }
-        Some(token) => {
-            let allowance = client
-                .l1_view(
                     token,
-                    IERC20::allowanceCall {
-                        owner: client.sender,
-                        spender: client.l1_bridge,
-                    },
+                    approve.abi_encode(),
+                    U256::ZERO,
+                    "approving the bridge",
                 )
                 .await?;
-            if allowance < amount {
-                let approve = IERC20::approveCall {
-                    spender: client.l1_bridge,
-                    amount,
-                };
-                let receipt = client
-                    .send(
-                        false,
-                        token,
-                        approve.abi_encode(),
-                        U256::ZERO,
-                        "approving the bridge",
-                    )
-                    .await?;
-                println!(
-                    "approved the L1 bridge for {} tokens (L1 tx {})",
-                    format_ether(amount),
-                    receipt.transaction_hash
-                );
-            }
-            let call = IL1Bridge::depositCall {
-                l1Token: token,
-                l2Token: predict_l2_token(token),
-                amount,
-                gasLimit: MIN_ERC20_DEPOSIT_GAS as u32,
-            };
-            client
-                .send(
-                    false,
-                    client.l1_bridge,
-                    call.abi_encode(),
-                    U256::ZERO,
-                    "the deposit",
-                )
-                .await?
+            println!(
+                "approved the L1 bridge for {} (L1 tx {})",
+                asset.format(amount),
+                receipt.transaction_hash
+            );
         }
+        U256::ZERO
+    } else {
+        amount
     };
+    let gas_limit = gas_limit as u32; // at most MAX_DEPOSIT_GAS, checked above
+    let input = match args.to {
+        Some(to) => IL1Bridge::depositToCall {
+            l1Token: l1_token,
+            l2Token: l2_token,
+            amount,
+            gasLimit: gas_limit,
+            to,
+        }
+        .abi_encode(),
+        None => IL1Bridge::depositCall {
+            l1Token: l1_token,
+            l2Token: l2_token,
+            amount,
+            gasLimit: gas_limit,
+        }
+        .abi_encode(),
+    };
+    let receipt = client
+        .send(false, client.l1_bridge, input, value, "the deposit")
+        .await?;
+    let l1_block = receipt.block_number.unwrap_or_default();
     println!(
-        "deposited {} {} to {} on L2",
-        format_ether(amount),
-        token_name(args.token),
+        "deposited {} from {} (L1) to {recipient} on L2",
+        asset.format(amount),
         client.sender
     );
     println!("L1 tx: {}", receipt.transaction_hash);
-    println!("L1 block: {}", receipt.block_number.unwrap_or_default());
-    if let Some(token) = args.token {
-        println!("L2 token: {}", predict_l2_token(token));
+    println!("L1 block: {l1_block}");
+    if args.token.is_some() {
+        println!("L2 token: {l2_token}");
     }
-    println!("it is credited on L2 as soon as the node has read this L1 block (usually seconds)");
+    let l2_tx = client.l2_transaction_of(&receipt)?;
+    println!("L2 tx: {l2_tx}");
+
+    if args.wait_l2.is_zero() {
+        println!("L2 runs it as soon as the node has read L1 block {l1_block} (usually seconds)");
+        return Ok(());
+    }
+    let Some(l2) = client.wait_l2_receipt(l2_tx, l1_block, args.wait_l2).await else {
+        println!(
+            "not on L2 after {} s: L2 runs it once the sequencer adopts L1 block {l1_block} (usually seconds), and at the latest when that block's sequencing window closes; look up L2 tx {l2_tx} later",
+            args.wait_l2.as_secs()
+        );
+        return Ok(());
+    };
+    report_deposit(&client, &asset, amount, recipient, l2_tx, &l2)
+}
+
+/// What became of a deposit on L2: credited, or not (and then where the funds are).
+fn report_deposit(
+    client: &Client,
+    asset: &Asset,
+    amount: U256,
+    recipient: Address,
+    l2_tx: B256,
+    l2: &L2TxReceipt,
+) -> eyre::Result<()> {
+    if asset.l1_token.is_none() {
+        if l2.success {
+            println!(
+                "credited: {} to {recipient} on L2 (L2 block {})",
+                asset.format(amount),
+                l2.block
+            );
+            return Ok(());
+        }
+        // The deposit transaction mints to the depositor's L2 identity before the transfer.
+        println!(
+            "the L2 transfer to {recipient} FAILED (L2 block {}): the {} stay with {}, your L2 account",
+            l2.block,
+            asset.format(amount),
+            client.sender
+        );
+        bail!(
+            "deposit not credited to {recipient}: --to rejects ETH or needs more than --gas-limit; the ETH is in your own L2 account"
+        );
+    }
+    if let Some(failed) = l2.bridge_event::<IL2Bridge::DepositFailed>() {
+        println!(
+            "the L2 credit FAILED (L2 block {}): the L2 bridge recorded a refund withdrawal of {} to {} on L1 instead",
+            l2.block,
+            asset.format(failed.amount),
+            failed.refundTo
+        );
+        println!("withdrawal hash: {}", failed.withdrawalHash);
+        println!(
+            "to get the tokens back on L1: `rollup-node prove {l2_tx}` once a proposal covers L2 block {}, then `rollup-node finalize {l2_tx} --wait`",
+            l2.block
+        );
+        bail!(
+            "deposit not credited on L2; its refund withdrawal is waiting to be proven and finalized"
+        );
+    }
+    if !l2.success {
+        bail!(
+            "the L2 deposit transaction {l2_tx} failed without a refund (L2 block {}): the tokens are locked in the L1 bridge; report it to the rollup's operators",
+            l2.block
+        );
+    }
+    println!(
+        "credited: {} to {recipient} on L2 (L2 block {})",
+        asset.format(amount),
+        l2.block
+    );
     Ok(())
 }
 
-fn token_name(token: Option<Address>) -> String {
-    token.map_or_else(|| "ETH".to_string(), |t| format!("of L1 token {t}"))
-}
-
 /// `rollup-node withdraw`: starts a withdrawal on L2.
-pub(crate) async fn withdraw(args: TokenAmountArgs) -> eyre::Result<()> {
+pub(crate) async fn withdraw(args: WithdrawArgs) -> eyre::Result<()> {
     let client = Client::new(&args.client)?;
-    let amount = parse_amount(&args.amount)?;
-    let (l1_token, l2_token, value) = match args.token {
-        None => (Address::ZERO, Address::ZERO, amount),
-        Some(token) => {
-            let l2_token = predict_l2_token(token);
-            let balance = client
-                .l2_view(
-                    l2_token,
-                    IERC20::balanceOfCall {
-                        owner: client.sender,
-                    },
-                )
-                .await
-                .unwrap_or_default();
-            if balance < amount {
-                bail!(
-                    "{} holds {} of the L2 token {l2_token} (bridged from {token}) on L2, less than {}: deposit more first",
-                    client.sender,
-                    format_ether(balance),
-                    format_ether(amount)
-                );
-            }
-            (token, l2_token, U256::ZERO)
+    if args.to == Some(Address::ZERO) {
+        bail!("--to must not be the zero address");
+    }
+    let (l1_token, l2_token) = token_pair(args.token);
+    let asset = client.l2_asset(args.token).await?.ok_or_else(|| {
+        eyre!(
+            "nothing of L1 token {l1_token} was ever deposited to L2 (its L2 token {l2_token} does not exist yet): deposit it first"
+        )
+    })?;
+    let amount = asset.parse(&args.amount)?;
+    let value = if args.token.is_some() {
+        let balance = client.l2_holding(args.token, client.sender, None).await?;
+        if balance < amount {
+            bail!(
+                "{} holds {} on L2, less than {}: deposit more first",
+                client.sender,
+                asset.format(balance),
+                asset.short(amount)
+            );
         }
+        U256::ZERO
+    } else {
+        amount
     };
-    let call = IL2Bridge::withdrawCall {
-        l1Token: l1_token,
-        l2Token: l2_token,
-        amount,
+    let input = match args.to {
+        Some(to) => IL2Bridge::withdrawToCall {
+            l1Token: l1_token,
+            l2Token: l2_token,
+            amount,
+            to,
+        }
+        .abi_encode(),
+        None => IL2Bridge::withdrawCall {
+            l1Token: l1_token,
+            l2Token: l2_token,
+            amount,
+        }
+        .abi_encode(),
     };
     let receipt = client
-        .send(true, L2_BRIDGE, call.abi_encode(), value, "the withdrawal")
+        .send(true, L2_BRIDGE, input, value, "the withdrawal")
         .await?;
     let tx = receipt.transaction_hash;
     let withdrawal = client.l2_withdrawal(tx).await?;
-    println!("withdrawal initiated: {}", describe(&withdrawal.withdrawal));
+    println!(
+        "withdrawal initiated: {}",
+        describe(&withdrawal.withdrawal, &asset)
+    );
     println!("L2 tx: {tx}");
     println!("L2 block: {}", withdrawal.l2_block);
     println!("withdrawal hash: {}", withdrawal.hash);
@@ -798,69 +1405,233 @@ pub(crate) async fn withdraw(args: TokenAmountArgs) -> eyre::Result<()> {
     Ok(())
 }
 
+/// `rollup-node force-withdraw`: a withdrawal started on L1, which every replica runs on L2
+/// as the caller's L2 account, with or without the sequencer.
+pub(crate) async fn force_withdraw(args: ForceWithdrawArgs) -> eyre::Result<()> {
+    let client = Client::new(&args.client)?;
+    if args.to == Some(Address::ZERO) {
+        bail!("--to must not be the zero address");
+    }
+    let recipient = args.to.unwrap_or(client.sender);
+    // The key signs as an EOA, whose L2 identity is its own address.
+    let l2_account = client.sender;
+    let (l1_token, l2_token) = token_pair(args.token);
+
+    // The L2 token's decimals when it exists; else the L1 token's (the L2 account then holds
+    // none, which the balance check reports).
+    let l2_asset = client.l2_asset(args.token).await;
+    let asset = match &l2_asset {
+        Ok(Some(asset)) => asset.clone(),
+        _ => client.l1_asset(args.token).await?,
+    };
+    let amount = asset.parse(&args.amount)?;
+    let holding = match l2_asset {
+        Ok(_) => client.l2_holding(args.token, l2_account, None).await,
+        Err(err) => Err(err),
+    };
+    match holding {
+        Ok(balance) if balance >= amount => {
+            println!(
+                "your L2 account {l2_account} holds {}",
+                asset.format(balance)
+            );
+        }
+        Ok(balance) => {
+            let what = format!(
+                "your L2 account {l2_account} holds {}, less than the {} to withdraw: the L2 transaction would fail and only the L1 gas would be spent",
+                asset.format(balance),
+                asset.short(amount)
+            );
+            if !args.force {
+                bail!("{what} (--force sends anyway)");
+            }
+            println!("warning: {what}; sending anyway (--force)");
+        }
+        Err(err) => {
+            let what = format!("cannot read your L2 balance ({err:#})");
+            if !args.force {
+                bail!(
+                    "{what}: if the sequencer's RPC is gone, run your own replica (`rollup-node node --config rollup.json --l1-rpc-url URL` derives L2 from L1 alone) and pass its --l2-rpc-url, or send without the check with --force"
+                );
+            }
+            println!("warning: {what}; sending anyway (--force)");
+        }
+    }
+
+    let input = match args.to {
+        Some(to) => IL1Bridge::withdrawToCall {
+            l1Token: l1_token,
+            l2Token: l2_token,
+            amount,
+            to,
+        }
+        .abi_encode(),
+        None => IL1Bridge::withdrawCall {
+            l1Token: l1_token,
+            l2Token: l2_token,
+            amount,
+        }
+        .abi_encode(),
+    };
+    let receipt = client
+        .send(
+            false,
+            client.l1_bridge,
+            input,
+            U256::ZERO,
+            "the forced withdrawal",
+        )
+        .await?;
+    let l1_block = receipt.block_number.unwrap_or_default();
+    println!(
+        "forced withdrawal sent on L1: {} from {l2_account} (L2) to {recipient} (L1)",
+        asset.format(amount)
+    );
+    println!("L1 tx: {}", receipt.transaction_hash);
+    println!("L1 block: {l1_block}");
+    let tx = client.l2_transaction_of(&receipt)?;
+    println!("L2 tx: {tx}");
+    let next = format!(
+        "next: `rollup-node prove {tx}` once a proposal covers its L2 block (it waits for one), then `rollup-node finalize {tx} --wait`"
+    );
+
+    if args.wait_l2.is_zero() {
+        println!(
+            "L2 runs it with L1 block {l1_block}: at once if the sequencer includes it, else when that block's sequencing window closes; `rollup-node withdrawal-status {tx}` shows when it has"
+        );
+        println!("{next}");
+        return Ok(());
+    }
+    let Some(l2) = client.wait_l2_receipt(tx, l1_block, args.wait_l2).await else {
+        println!(
+            "not on L2 after {} s: if the sequencer does not include it, replicas do once the sequencing window of L1 block {l1_block} closes; `rollup-node withdrawal-status {tx}` shows when it has",
+            args.wait_l2.as_secs()
+        );
+        println!("{next}");
+        return Ok(());
+    };
+    if !l2.success {
+        let held = client
+            .l2_holding(args.token, l2_account, Some(l2.block))
+            .await;
+        let why = match &held {
+            Ok(balance) if *balance < amount => "your L2 account lacked the amount",
+            _ => "see the L2 transaction",
+        };
+        println!(
+            "the withdrawal FAILED on L2 (L2 block {}): your L2 account {l2_account} held {} there, and {} was to be withdrawn",
+            l2.block,
+            held.map_or_else(|err| format!("unknown ({err:#})"), |b| asset.format(b)),
+            asset.short(amount)
+        );
+        bail!(
+            "forced withdrawal failed on L2 ({why}): nothing was withdrawn, only the L1 gas is spent"
+        );
+    }
+    let w = client.l2_withdrawal(tx).await?;
+    println!(
+        "withdrawal initiated on L2: {}",
+        describe(&w.withdrawal, &asset)
+    );
+    println!("L2 block: {}", w.l2_block);
+    println!("withdrawal hash: {}", w.hash);
+    println!("{next}");
+    Ok(())
+}
+
 /// `rollup-node withdrawal-status`.
 pub(crate) async fn status(args: WithdrawalTxArgs) -> eyre::Result<()> {
     let client = Client::new(&args.client)?;
-    let w = client.l2_withdrawal(args.tx).await?;
-    println!("withdrawal {}: {}", w.hash, describe(&w.withdrawal));
+    let tx = args.tx;
+    let w = client.l2_withdrawal(tx).await?;
+    let asset = client.withdrawal_asset(&w.withdrawal).await;
+    println!("withdrawal {}: {}", w.hash, describe(&w.withdrawal, &asset));
     println!("L2 block: {}", w.l2_block);
     if client.finalized(w.hash).await? {
         println!("finalized: yes, paid out on L1");
         return Ok(());
     }
     let period = client.challenge_period().await?;
-    let proven = client.proven(w.hash).await?;
-    if proven.provenAt != 0 {
-        let index = proven.proposalIndex.to::<u64>();
+    let me = client.sender;
+    let own = client.proven(w.hash, me).await?;
+    let mut final_own = false;
+    if own.provenAt != 0 {
+        let index = own.proposalIndex.to::<u64>();
         let proposal = client
             .l1_view(
                 client.state_manager,
                 IStateManager::proposalsCall {
-                    index: U256::from(index),
+                    index: own.proposalIndex,
                 },
             )
             .await?;
         println!(
-            "proven: yes, against proposal #{index} (L2 block {}) at {}",
+            "proven: yes, by this account ({me}), against proposal #{index} (L2 block {}) at {}",
             proposal.l2BlockNumber,
-            utc(proven.provenAt)
+            utc(own.provenAt)
         );
         if proposal.removed {
-            println!(
-                "proposal #{index} was REMOVED on L1: run `rollup-node prove {}` again",
-                args.tx
-            );
+            println!("proposal #{index} was REMOVED on L1: run `rollup-node prove {tx}` again");
         } else {
             print_finality(&client, proposal.timestamp, period).await?;
-            println!(
-                "finalized: no — `rollup-node finalize {}` once final",
-                args.tx
-            );
+            final_own = true;
         }
-        return Ok(());
-    }
-    match client.latest_proposal().await? {
-        Some((index, proposal)) if proposal.l2BlockNumber >= w.l2_block => {
-            println!(
-                "proposal: #{index} covers it (L2 block {})",
-                proposal.l2BlockNumber
-            );
-            println!("proven: no — run `rollup-node prove {}`", args.tx);
-            print_finality(&client, proposal.timestamp, period).await?;
-        }
-        latest => {
-            let latest = latest.map_or_else(
-                || "none yet".to_string(),
-                |(i, p)| format!("#{i} at L2 block {}", p.l2BlockNumber),
-            );
-            println!(
-                "proposal: waiting for a proposal covering L2 block {} (latest proposal: {latest})",
-                w.l2_block
-            );
-            println!("proven: no");
+    } else {
+        match client.latest_proposal().await? {
+            Some((index, proposal)) if proposal.l2BlockNumber >= w.l2_block => {
+                println!(
+                    "proposal: #{index} covers it (L2 block {})",
+                    proposal.l2BlockNumber
+                );
+                println!("proven: no, not by this account ({me}) — run `rollup-node prove {tx}`");
+                print_finality(&client, proposal.timestamp, period).await?;
+            }
+            latest => {
+                let latest = latest.map_or_else(
+                    || "none yet".to_string(),
+                    |(i, p)| format!("#{i} at L2 block {}", p.l2BlockNumber),
+                );
+                println!(
+                    "proposal: waiting for a proposal covering L2 block {} (latest proposal: {latest})",
+                    w.l2_block
+                );
+                println!("proven: no, not by this account ({me})");
+            }
         }
     }
-    println!("finalized: no");
+    match client.other_proofs(&w, me).await {
+        Ok(others) if others.is_empty() => println!("proofs by other accounts: none"),
+        Ok(others) => {
+            println!(
+                "proofs by other accounts (`finalize` uses one only when given `--prover <account>`):"
+            );
+            for (prover, proof) in others {
+                let proposal = client
+                    .l1_view(
+                        client.state_manager,
+                        IStateManager::proposalsCall {
+                            index: proof.proposalIndex,
+                        },
+                    )
+                    .await?;
+                let state = if proposal.removed {
+                    "REMOVED, the proof no longer counts".to_string()
+                } else {
+                    format!("final at {}", utc(proposal.timestamp + period))
+                };
+                println!(
+                    "  {prover}: against proposal #{} ({state}) — `rollup-node finalize {tx} --prover {prover}`",
+                    proof.proposalIndex
+                );
+            }
+        }
+        Err(err) => println!("proofs by other accounts: unknown ({err:#})"),
+    }
+    if final_own {
+        println!("finalized: no — `rollup-node finalize {tx}` once final");
+    } else {
+        println!("finalized: no");
+    }
     Ok(())
 }
 
@@ -882,37 +1653,46 @@ async fn print_finality(client: &Client, proposal_time: u64, period: u64) -> eyr
     Ok(())
 }
 
-/// `rollup-node prove`: waits for a proposal covering the withdrawal, then proves it on L1.
+/// `rollup-node prove`: waits for a proposal covering the withdrawal, then proves it on L1
+/// under this account.
 pub(crate) async fn prove(args: ProveArgs) -> eyre::Result<()> {
     let client = Client::new(&args.tx.client)?;
     let tx = args.tx.tx;
     let w = client.l2_withdrawal(tx).await?;
-    println!("withdrawal {}: {}", w.hash, describe(&w.withdrawal));
+    let asset = client.withdrawal_asset(&w.withdrawal).await;
+    println!("withdrawal {}: {}", w.hash, describe(&w.withdrawal, &asset));
     if client.finalized(w.hash).await? {
         println!("already finalized: nothing to do");
         return Ok(());
     }
-    let proven = client.proven(w.hash).await?;
-    if proven.provenAt != 0 {
+    let me = client.sender;
+    let own = client.proven(w.hash, me).await?;
+    if own.provenAt != 0 {
         let proposal = client
             .l1_view(
                 client.state_manager,
                 IStateManager::proposalsCall {
-                    index: proven.proposalIndex,
+                    index: own.proposalIndex,
                 },
             )
             .await?;
-        if !proposal.removed {
+        if proposal.removed {
             println!(
-                "already proven against proposal #{}: next, `rollup-node finalize {tx} --wait`",
-                proven.proposalIndex
+                "proposal #{} this account proved it against was removed; proving again",
+                own.proposalIndex
+            );
+        } else if args.again {
+            println!(
+                "proving again (--again): replaces this account's proof against proposal #{} (other accounts' proofs are untouched)",
+                own.proposalIndex
+            );
+        } else {
+            println!(
+                "already proven by this account ({me}) against proposal #{}: next, `rollup-node finalize {tx} --wait` (`--again` proves anew against the latest proposal, replacing only this account's proof)",
+                own.proposalIndex
             );
             return Ok(());
         }
-        println!(
-            "proposal #{} it was proven against was removed; proving again",
-            proven.proposalIndex
-        );
     }
 
     let start = Instant::now();
@@ -1021,7 +1801,10 @@ pub(crate) async fn prove(args: ProveArgs) -> eyre::Result<()> {
         )
         .await?;
     let period = client.challenge_period().await?;
-    println!("proven against proposal #{index}");
+    println!(
+        "proven against proposal #{index}, by this account ({})",
+        client.sender
+    );
     println!("L1 tx: {}", receipt.transaction_hash);
     println!(
         "final at: {} (proposal time + challenge period of {period} s)",
@@ -1031,12 +1814,20 @@ pub(crate) async fn prove(args: ProveArgs) -> eyre::Result<()> {
     Ok(())
 }
 
-/// `rollup-node finalize`: pays out a proven withdrawal on L1.
+/// `rollup-node finalize`: pays out a proven withdrawal on L1, with this account's proof or
+/// `--prover`'s.
 pub(crate) async fn finalize(args: FinalizeArgs) -> eyre::Result<()> {
     let client = Client::new(&args.tx.client)?;
     let tx = args.tx.tx;
     let w = client.l2_withdrawal(tx).await?;
-    println!("withdrawal {}: {}", w.hash, describe(&w.withdrawal));
+    let asset = client.withdrawal_asset(&w.withdrawal).await;
+    println!("withdrawal {}: {}", w.hash, describe(&w.withdrawal, &asset));
+    let prover = args.prover.unwrap_or(client.sender);
+    let whose = if args.prover.is_some() {
+        format!("the proof of {prover}")
+    } else {
+        format!("the proof of this account ({prover})")
+    };
     if args.wait {
         let start = Instant::now();
         let mut last_report = None::<Instant>;
@@ -1044,10 +1835,16 @@ pub(crate) async fn finalize(args: FinalizeArgs) -> eyre::Result<()> {
             if client.finalized(w.hash).await? {
                 break; // the send below reports it
             }
-            let proven = client.proven(w.hash).await?;
+            let proven = client.proven(w.hash, prover).await?;
             if proven.provenAt == 0 {
+                if args.prover.is_some() {
+                    bail!(
+                        "{prover} has not proven withdrawal {}: `rollup-node withdrawal-status {tx}` lists who did",
+                        w.hash
+                    );
+                }
                 bail!(
-                    "withdrawal {} is not proven: run `rollup-node prove {tx}` first",
+                    "withdrawal {} is not proven by this account ({prover}): run `rollup-node prove {tx}` first, or finalize with another account's proof: `rollup-node finalize {tx} --prover <account>` (`rollup-node withdrawal-status {tx}` lists who proved it)",
                     w.hash
                 );
             }
@@ -1061,7 +1858,7 @@ pub(crate) async fn finalize(args: FinalizeArgs) -> eyre::Result<()> {
                 .await?;
             if proposal.removed {
                 bail!(
-                    "proposal #{} the withdrawal was proven against was removed on L1: run `rollup-node prove {tx}` again",
+                    "proposal #{} that {whose} is against was removed on L1: run `rollup-node prove {tx}` again",
                     proven.proposalIndex
                 );
             }
@@ -1097,23 +1894,35 @@ pub(crate) async fn finalize(args: FinalizeArgs) -> eyre::Result<()> {
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
     }
-    let call = IL1Bridge::finalizeWithdrawalCall {
-        withdrawalId: w.hash,
-        recipient: w.withdrawal.to,
-        amount: w.withdrawal.amount,
+    // The contract takes the withdrawal hash as a uint256.
+    let withdrawal_id = U256::from_be_bytes(w.hash.0);
+    let (input, what) = match args.prover {
+        Some(prover) => (
+            IL1Bridge::finalizeWithdrawalWithProofCall {
+                withdrawalId: withdrawal_id,
+                recipient: w.withdrawal.to,
+                amount: w.withdrawal.amount,
+                prover,
+            }
+            .abi_encode(),
+            "finalizeWithdrawalWithProof",
+        ),
+        None => (
+            IL1Bridge::finalizeWithdrawalCall {
+                withdrawalId: withdrawal_id,
+                recipient: w.withdrawal.to,
+                amount: w.withdrawal.amount,
+            }
+            .abi_encode(),
+            "finalizeWithdrawal",
+        ),
     };
     let receipt = client
-        .send(
-            false,
-            client.l1_bridge,
-            call.abi_encode(),
-            U256::ZERO,
-            "finalizeWithdrawal",
-        )
+        .send(false, client.l1_bridge, input, U256::ZERO, what)
         .await?;
     println!(
-        "finalized: paid {} to {} on L1",
-        format_ether(w.withdrawal.amount),
+        "finalized: paid {} to {} on L1 (with {whose})",
+        asset.format(w.withdrawal.amount),
         w.withdrawal.to
     );
     println!("L1 tx: {}", receipt.transaction_hash);
@@ -1263,12 +2072,145 @@ mod tests {
     }
 
     #[test]
-    fn amounts() {
+    fn amounts_use_the_token_decimals() {
         assert_eq!(
-            parse_amount("1.5").unwrap(),
+            parse_amount("1.5", 18).unwrap(),
             U256::from(1_500_000_000_000_000_000u128)
         );
-        assert!(parse_amount("0").is_err());
-        assert!(parse_amount("abc").is_err());
+        // A 6-decimal token (USDC): 1.5 tokens are 1 500 000 base units.
+        assert_eq!(parse_amount("1.5", 6).unwrap(), U256::from(1_500_000u64));
+        assert_eq!(parse_amount(" 2 ", 6).unwrap(), U256::from(2_000_000u64));
+        assert_eq!(parse_amount(".25", 6).unwrap(), U256::from(250_000u64));
+        assert_eq!(parse_amount("7", 0).unwrap(), U256::from(7u64));
+        // More decimals than the token has would be cut silently: refused.
+        let err = parse_amount("1.0000001", 6).unwrap_err().to_string();
+        assert!(err.contains("has 7 decimals") && err.contains("6"), "{err}");
+        for bad in [
+            "0", "0.000", "abc", "", ".", "-1", "1.2.3", "1e6", "1,5", "+1",
+        ] {
+            assert!(parse_amount(bad, 6).is_err(), "{bad:?} accepted");
+        }
+        assert!(parse_amount("1", 78).is_err());
+    }
+
+    #[test]
+    fn amounts_print_with_the_token_decimals() {
+        assert_eq!(format_amount(U256::from(1_500_000u64), 6), "1.5");
+        assert_eq!(format_amount(U256::from(2_000_000u64), 6), "2");
+        assert_eq!(format_amount(U256::from(1u64), 6), "0.000001");
+        assert_eq!(format_amount(U256::from(7u64), 0), "7");
+        let token = Address::repeat_byte(0x11);
+        let usdc = Asset {
+            l1_token: Some(token),
+            decimals: Some(6),
+            symbol: Some("USDC".into()),
+        };
+        assert_eq!(
+            usdc.format(U256::from(1_500_000u64)),
+            format!("1.5 USDC (L1 token {token})")
+        );
+        assert_eq!(usdc.parse("1.5").unwrap(), U256::from(1_500_000u64));
+        let unnamed = Asset {
+            symbol: None,
+            ..usdc
+        };
+        assert_eq!(
+            unnamed.format(U256::from(250_000u64)),
+            format!("0.25 of L1 token {token}")
+        );
+        assert_eq!(usdc.short(U256::from(1_500_000u64)), "1.5 USDC");
+        let unknown = Asset {
+            decimals: None,
+            ..usdc
+        };
+        assert_eq!(
+            unknown.format(U256::from(5u64)),
+            format!("5 base units of L1 token {token}")
+        );
+        assert!(unknown.parse("1").is_err());
+        assert_eq!(unknown.short(U256::from(5u64)), "5 base units");
+        assert_eq!(unnamed.short(U256::from(250_000u64)), "0.25");
+        assert_eq!(
+            Asset::ETH.format(U256::from(1_250_000_000_000_000_000u128)),
+            "1.25 ETH"
+        );
+    }
+
+    /// The `error Name();` declarations (no arguments) of a Solidity source.
+    fn argumentless_errors(source: &str) -> Vec<&str> {
+        source
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("error "))
+            .filter_map(|rest| rest.split_once('('))
+            .filter(|(_, args)| args.trim_start().starts_with(')'))
+            .map(|(name, _)| name.trim())
+            .collect()
+    }
+
+    /// Every argument-free custom error the contracts declare has a name and advice here, so
+    /// no revert reaches the user as bare revert data.
+    #[test]
+    fn every_contract_error_is_known() {
+        let sources = [
+            (
+                "L1Bridge.sol",
+                include_str!("../../../contracts/src/L1/L1Bridge.sol"),
+            ),
+            (
+                "L2Bridge.sol",
+                include_str!("../../../contracts/src/L2/L2Bridge.sol"),
+            ),
+            (
+                "StateManager.sol",
+                include_str!("../../../contracts/src/L1/StateManager.sol"),
+            ),
+            (
+                "BatchInbox.sol",
+                include_str!("../../../contracts/src/L1/BatchInbox.sol"),
+            ),
+            (
+                "BridgedERC20.sol",
+                include_str!("../../../contracts/src/L2/BridgedERC20.sol"),
+            ),
+            (
+                "SparseMerkleTrie.sol",
+                include_str!("../../../contracts/src/libraries/SparseMerkleTrie.sol"),
+            ),
+        ];
+        let mut missing = Vec::new();
+        for (file, source) in sources {
+            let declared = argumentless_errors(source);
+            assert!(!declared.is_empty(), "{file} declares no errors?");
+            for name in declared {
+                let selector = keccak256(format!("{name}()"));
+                match decode_revert(&selector[..4]) {
+                    Some((known, advice)) if known == name && !advice.is_empty() => {}
+                    _ => missing.push(format!("{file}: {name}")),
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "add these contract errors to KNOWN_ERRORS with advice: {missing:?}"
+        );
+        // The withdrawal that starts on L1 is now a forced withdrawal, not an error.
+        assert!(
+            !KNOWN_ERRORS
+                .iter()
+                .any(|(name, _)| *name == "L1Bridge_WithdrawOnL2")
+        );
+        // No name twice (the first would shadow the second's advice).
+        let mut names: Vec<&str> = KNOWN_ERRORS.iter().map(|(name, _)| *name).collect();
+        names.sort_unstable();
+        let count = names.len();
+        names.dedup();
+        assert_eq!(names.len(), count, "a name appears twice in KNOWN_ERRORS");
+    }
+
+    #[test]
+    fn declared_errors_are_parsed() {
+        let source =
+            "    error A_One();\n  error A_Two(uint256 x);\nerror A_Three( );\n// error Not_This()";
+        assert_eq!(argumentless_errors(source), ["A_One", "A_Three"]);
     }
 }

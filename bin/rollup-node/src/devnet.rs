@@ -30,6 +30,9 @@ pub(crate) async fn run(mut args: DevnetArgs) -> eyre::Result<()> {
     args.run
         .batcher_max_delay
         .get_or_insert(DEVNET_BATCHER_MAX_DELAY);
+    args.run
+        .proposal_interval
+        .get_or_insert(Duration::from_secs(30));
     // anvil's finality trails its head by 64 blocks; the devnet proposes what is safe so a
     // withdrawal's life cycle fits in minutes (a reorg removes the proposal; it is made again).
     args.run

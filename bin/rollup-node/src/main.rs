@@ -2,6 +2,7 @@
 
 mod cli;
 mod client;
+mod deploy;
 mod devnet;
 mod logging;
 mod runner;

@@ -23,6 +23,8 @@ const KNOWN_L1_BLOCKS: usize = 1024;
 
 /// `--batcher-max-delay` unless set (the devnet sets its own).
 const BATCHER_MAX_DELAY: Duration = Duration::from_secs(60);
+/// How often a proposer proposes, outside the devnet: hourly, as OP Stack chains do.
+const PROPOSAL_INTERVAL: Duration = Duration::from_secs(3_600);
 
 /// `rollup-node node`.
 pub(crate) async fn run_replica(args: NodeArgs) -> eyre::Result<()> {
@@ -87,7 +89,7 @@ fn role_settings(args: &RunArgs) -> RoleSettings {
         batcher_interval: args.batcher_interval,
         batcher_max_delay: args.batcher_max_delay.unwrap_or(BATCHER_MAX_DELAY),
         batcher_window_margin: args.batcher_window_margin,
-        proposal_interval: args.proposal_interval,
+        proposal_interval: args.proposal_interval.unwrap_or(PROPOSAL_INTERVAL),
         proposal_head: args.proposer_head.unwrap_or_default(),
         l1_resubmit_after: args.l1_resubmit_after,
         pool: PoolConfig::default(),

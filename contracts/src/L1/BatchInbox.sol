@@ -2,11 +2,15 @@
 pragma solidity ^0.8.28;
 
 import {Ownable} from "solady/auth/Ownable.sol";
+import {Initializable} from "solady/utils/Initializable.sol";
 
 /// @title BatchInbox
 /// @notice Records a commitment (keccak256 of the calldata) to every L2 batch the batcher posts,
 ///         so the fraud-proof verifier can open any byte the state transition depends on.
-contract BatchInbox is Ownable {
+/// @dev    Runs behind a proxy: `initialize` sets the owner and batcher in the proxy's storage;
+///         the implementation itself can never be initialized. Storage is append-only across
+///         upgrades (owner and initializer state sit in Solady's fixed slots).
+contract BatchInbox is Ownable, Initializable {
     /// @notice A posted batch.
     /// @param commitment keccak256 of the batch data.
     /// @param l1Block    The L1 block the batch was posted in.
@@ -35,8 +39,8 @@ contract BatchInbox is Ownable {
     /// @param length     The batch data length in bytes.
     event BatchPosted(uint256 indexed index, bytes32 indexed commitment, uint256 length);
 
-    /// @notice Emitted when the batcher changes (including at construction).
-    /// @param previousBatcher The old batcher (zero at construction).
+    /// @notice Emitted when the batcher changes (including at initialization).
+    /// @param previousBatcher The old batcher (zero at initialization).
     /// @param newBatcher      The new batcher.
     event BatcherUpdated(address indexed previousBatcher, address indexed newBatcher);
 
@@ -46,9 +50,16 @@ contract BatchInbox is Ownable {
     /// @dev Posted batches, by index.
     Batch[] private _batches;
 
-    /// @param owner_   The account that may change the batcher.
+    /// @notice Locks the implementation: only a proxy's storage is ever initialized.
+    constructor() {
+        _disableInitializers();
+    }
+
+    /// @notice Sets the owner and the batcher of a proxy. Once; the proxy's constructor calls
+    ///         it, so nobody can initialize a deployed proxy in between.
+    /// @param owner_   The account that may change the batcher (the timelock in production).
     /// @param batcher_ The account that may post batches.
-    constructor(address owner_, address batcher_) {
+    function initialize(address owner_, address batcher_) external initializer {
         if (owner_ == address(0) || batcher_ == address(0)) revert BatchInbox_ZeroAddress();
         _initializeOwner(owner_);
         batcher = batcher_;

@@ -2,10 +2,12 @@
 pragma solidity ^0.8.28;
 
 import {SafeTransferLib} from "solady/utils/SafeTransferLib.sol";
+import {MetadataReaderLib} from "solady/utils/MetadataReaderLib.sol";
 import {ReentrancyGuardTransient} from "solady/utils/ReentrancyGuardTransient.sol";
 import {IL1Bridge} from "interfaces/IL1Bridge.sol";
 import {BridgedERC20} from "src/L2/BridgedERC20.sol";
 import {StateManager} from "src/L1/StateManager.sol";
+import {AddressAliasing} from "src/libraries/AddressAliasing.sol";
 import {DepositLimits} from "src/libraries/DepositLimits.sol";
 import {Predeploys} from "src/libraries/Predeploys.sol";
 import {SparseMerkleTrie} from "src/libraries/SparseMerkleTrie.sol";
@@ -13,18 +15,41 @@ import {Withdrawals} from "src/libraries/Withdrawals.sol";
 
 /// @title L1Bridge
 /// @notice Locks ETH and ERC-20 tokens on L1 and emits `DepositInitiated`, which the rollup
-///         derivation turns into an L2 deposit transaction crediting the depositor on L2.
+///         derivation turns into an L2 deposit transaction crediting the recipient on L2.
 ///         ERC-20 tokens are credited as the token's `BridgedERC20`, deployed by the L2 bridge
-///         at a CREATE2 address this contract predicts.
-///         Withdrawals start on L2 (`L2Bridge.withdraw`), are proven here against a proposed
-///         state root (`proveWithdrawal`) and paid out once that proposal is final
-///         (`finalizeWithdrawal`); a proposal removed by the dispute game invalidates the proofs
-///         made against it. Payouts never exceed what was deposited per token.
+///         at a CREATE2 address this contract predicts and initialized with the name, symbol
+///         and decimals read here from the L1 token.
+///
+///         Identities: an L1 caller's L2 identity is its own address if it is an EOA
+///         (`msg.sender == tx.origin`) and its alias (`AddressAliasing.applyL1ToL2Alias`)
+///         otherwise, since a contract on L1 does not control its address on L2. Deposits
+///         credit the caller's L2 identity (`deposit`) or a chosen recipient (`depositTo`).
+///
+///         Withdrawals start on L2 (`L2Bridge.withdraw`/`withdrawTo`) or, when the sequencer
+///         censors the user or is gone, here: `withdraw`/`withdrawTo` emit
+///         `ForcedWithdrawalInitiated`, which derivation turns into the same L2 call made by the
+///         caller's L2 identity, included within the sequencing window (the escape hatch). Either
+///         way the withdrawal is then proven here against a proposed state root
+///         (`proveWithdrawal`, one proof per prover) and paid out once that proposal is final
+///         (`finalizeWithdrawal`, `finalizeWithdrawalWithProof`). A proposal removed by the
+///         dispute game invalidates the proofs made against it; the withdrawal is proven again
+///         against another. Payouts never exceed what was deposited per token. A deposit whose
+///         ERC-20 credit fails on L2 becomes a refund withdrawal to its `refundTo`, proven and
+///         finalized here like any other.
+/// @dev    Runs behind an OpenZeppelin `TransparentUpgradeableProxy` without an initializer:
+///         its only configuration is immutable (`stateManager`, `l2ChainId`), and all storage
+///         starts at zero. Withdrawal hashes bind `address(this)`, i.e. the proxy; deposits made
+///         to the implementation directly are not watched by any node. Storage layout
+///         (append-only across upgrades): slot 0 `depositNonce`, 1 `deposits`, 2 the block gas
+///         budget, 3 `_provenWithdrawals`, 4 `finalizedWithdrawals`.
 contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
     using SafeTransferLib for address;
 
-    /// @notice Thrown when a deposit's amount is zero.
+    /// @notice Thrown when a deposit's or forced withdrawal's amount is zero.
     error L1Bridge_ZeroAmount();
+
+    /// @notice Thrown when an ETH amount exceeds 2^128 - 1 (the L2 deposit transaction's mint).
+    error L1Bridge_AmountTooLarge();
 
     /// @notice Thrown when `msg.value` does not match the deposit (ETH: `amount`; ERC-20: zero).
     error L1Bridge_ValueMismatch();
@@ -35,20 +60,29 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
     /// @notice Thrown when the requested L2 gas limit is outside [minimum, MAX_DEPOSIT_GAS].
     error L1Bridge_GasLimitOutOfRange();
 
-    /// @notice Thrown when the deposits of this L1 block would exceed DEPOSIT_GAS_PER_L1_BLOCK.
+    /// @notice Thrown when the deposits and forced withdrawals of this L1 block would exceed
+    ///         DEPOSIT_GAS_PER_L1_BLOCK.
     error L1Bridge_BlockDepositGasExhausted();
 
-    /// @notice Thrown when an ERC-20 deposit names an address without code.
+    /// @notice Thrown when an ERC-20 deposit or forced withdrawal names an address without code.
     error L1Bridge_NotAContract();
 
     /// @notice Thrown when the bridge received a different amount than the deposit states.
     error L1Bridge_FeeOnTransferToken();
 
-    /// @notice Thrown by `withdraw`: withdrawals start on L2, at the L2Bridge predeploy.
-    error L1Bridge_WithdrawOnL2();
+    /// @notice Thrown when `depositTo` or `withdrawTo` names the zero address as recipient.
+    error L1Bridge_ZeroRecipient();
+
+    /// @notice Thrown when too little gas is left to give a token metadata read its full
+    ///         `TOKEN_METADATA_READ_GAS` (so a depositor cannot starve the read on purpose and
+    ///         deploy the L2 token with blank metadata).
+    error L1Bridge_InsufficientGasForMetadata();
 
     /// @notice Thrown when the constructor is given the zero address as StateManager.
     error L1Bridge_ZeroAddress();
+
+    /// @notice Thrown when the constructor is given a zero L2 chain id.
+    error L1Bridge_ZeroChainId();
 
     /// @notice Thrown when a withdrawal names a proposal index that does not exist.
     error L1Bridge_UnknownProposal();
@@ -59,16 +93,13 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
     /// @notice Thrown when finalizing before the proven-against proposal is final.
     error L1Bridge_ProposalNotFinal();
 
-    /// @notice Thrown when finalizing a withdrawal that was never proven.
+    /// @notice Thrown when finalizing with a prover that has not proven the withdrawal.
     error L1Bridge_WithdrawalNotProven();
-
-    /// @notice Thrown when proving a withdrawal already proven against a proposal that was not removed.
-    error L1Bridge_WithdrawalAlreadyProven();
 
     /// @notice Thrown when proving or finalizing a withdrawal that was already paid out.
     error L1Bridge_WithdrawalAlreadyFinalized();
 
-    /// @notice Thrown when `finalizeWithdrawal`'s recipient or amount differ from the proven withdrawal.
+    /// @notice Thrown when the finalize call's recipient or amount differ from the proven withdrawal.
     error L1Bridge_WithdrawalMismatch();
 
     /// @notice Thrown when a payout would exceed what is locked for the token (never, if L2 is sound).
@@ -89,16 +120,35 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
     /// @notice Minimum L2 gas of an ETH deposit.
     uint256 public constant MIN_ETH_DEPOSIT_GAS = DepositLimits.MIN_ETH_DEPOSIT_GAS;
 
-    /// @notice Minimum L2 gas of an ERC-20 deposit (covers deploying the L2 token).
+    /// @notice Minimum L2 gas of an ERC-20 deposit (covers deploying and initializing the L2
+    ///         token while keeping the L2 bridge's failure reserve).
     uint256 public constant MIN_ERC20_DEPOSIT_GAS = DepositLimits.MIN_ERC20_DEPOSIT_GAS;
 
     /// @notice Maximum L2 gas of any deposit.
     uint256 public constant MAX_DEPOSIT_GAS = DepositLimits.MAX_DEPOSIT_GAS;
 
-    /// @notice Maximum sum of deposit gas limits within one L1 block.
+    /// @notice Maximum sum of deposit and forced-withdrawal gas limits within one L1 block.
     uint256 public constant DEPOSIT_GAS_PER_L1_BLOCK = DepositLimits.DEPOSIT_GAS_PER_L1_BLOCK;
 
-    /// @notice A proven withdrawal.
+    /// @notice L2 gas limit of every forced withdrawal, charged to the block's deposit gas budget.
+    uint256 public constant FORCED_WITHDRAWAL_GAS = DepositLimits.FORCED_WITHDRAWAL_GAS;
+
+    /// @notice Longest token name or symbol passed to L2; longer ones are cut to this many bytes.
+    uint256 public constant MAX_TOKEN_STRING_BYTES = DepositLimits.MAX_TOKEN_STRING_BYTES;
+
+    /// @notice Gas given to each of the three metadata reads (`name`, `symbol`, `decimals`) of
+    ///         an ERC-20 deposit: a hostile token can cost a depositor at most three times this
+    ///         (plus a few thousand gas of decoding) on top of a deposit of a plain token
+    ///         (measured in `L1Bridge.t.sol`: a token burning all gas in all three adds 84,066
+    ///         gas; the test bounds it by 3 x 30,000 + 10,000). A token that needs more than
+    ///         this for a read gets "" (or 18 decimals) on L2.
+    uint256 public constant TOKEN_METADATA_READ_GAS = 30_000;
+
+    /// @dev Gas that must be left before each metadata read so that the token gets its full
+    ///      `TOKEN_METADATA_READ_GAS` despite the 63/64 rule, with room for the call's own cost.
+    uint256 private constant _METADATA_READ_MIN_GAS_LEFT = TOKEN_METADATA_READ_GAS * 64 / 63 + 5_000;
+
+    /// @notice A proven withdrawal, as one prover proved it.
     /// @param proposalIndex The proposal it was proven against; it pays out once that is final.
     /// @param recipient     The L1 recipient (the withdrawal's `to`).
     /// @param l1Token       The L1 token paid out, or address(0) for ETH.
@@ -116,7 +166,10 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
     /// @param withdrawalId  The withdrawal hash.
     /// @param proposalIndex The proposal it was proven against.
     /// @param recipient     The L1 recipient.
-    event WithdrawalProven(bytes32 indexed withdrawalId, uint256 indexed proposalIndex, address indexed recipient);
+    /// @param prover        The account that proved it (the proof is stored under it).
+    event WithdrawalProven(
+        bytes32 indexed withdrawalId, uint256 indexed proposalIndex, address indexed recipient, address prover
+    );
 
     /// @notice Emitted when a withdrawal is paid out.
     /// @param withdrawalId The withdrawal hash.
@@ -131,7 +184,11 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
     /// @notice The StateManager whose proposals withdrawals are proven against.
     StateManager public immutable stateManager;
 
-    /// @notice The nonce the next deposit receives; equals the number of deposits made.
+    /// @notice The L2 chain id, part of every withdrawal hash.
+    uint256 public immutable l2ChainId;
+
+    /// @notice The nonce the next deposit or forced withdrawal receives; equals the number of
+    ///         both made.
     uint256 public depositNonce;
 
     /// @notice Total amount locked per L1 token (address(0) for ETH).
@@ -141,80 +198,100 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
     uint64 private _gasBlock;
     uint192 private _gasUsedInBlock;
 
-    /// @notice Proven withdrawals, by withdrawal hash.
-    mapping(bytes32 withdrawalId => ProvenWithdrawal) internal _provenWithdrawals;
+    /// @dev Proven withdrawals, by withdrawal hash and prover.
+    mapping(bytes32 withdrawalId => mapping(address prover => ProvenWithdrawal)) internal _provenWithdrawals;
 
     /// @notice Withdrawals paid out, by withdrawal hash.
     mapping(bytes32 withdrawalId => bool) public finalizedWithdrawals;
 
-    /// @notice Records the StateManager and the L2 token init code hash used by `predictL2Token`.
-    /// @param stateManager_ The StateManager whose proposals withdrawals are proven against.
-    constructor(address stateManager_) {
+    /// @notice Sets the immutables: the StateManager, the L2 chain id and the L2 token init code
+    ///         hash used by `predictL2Token`. Nothing else needs initializing.
+    /// @param stateManager_ The StateManager (its proxy) whose proposals withdrawals are proven against.
+    /// @param l2ChainId_    The L2 chain id.
+    constructor(address stateManager_, uint256 l2ChainId_) {
         if (stateManager_ == address(0)) revert L1Bridge_ZeroAddress();
+        if (l2ChainId_ == 0) revert L1Bridge_ZeroChainId();
         stateManager = StateManager(stateManager_);
+        l2ChainId = l2ChainId_;
         bridgedTokenInitCodeHash = keccak256(type(BridgedERC20).creationCode);
     }
 
+    // ------------------------------------------------------------------ deposits
+
     /// @inheritdoc IL1Bridge
-    /// @dev The L2 recipient is always `msg.sender`. ETH: `l1Token == l2Token == address(0)`,
-    ///      `msg.value == amount`, gasLimit >= MIN_ETH_DEPOSIT_GAS. ERC-20: `msg.value == 0`,
-    ///      `l1Token` a contract, `l2Token == predictL2Token(l1Token)`, gasLimit >=
-    ///      MIN_ERC20_DEPOSIT_GAS; the bridge must receive exactly `amount` (fee-on-transfer
-    ///      tokens are rejected; rebasing tokens are unsupported).
+    /// @dev `depositTo` with `to` = the caller's L2 identity.
     function deposit(address l1Token, address l2Token, uint256 amount, uint32 gasLimit) external payable nonReentrant {
-        if (amount == 0) revert L1Bridge_ZeroAmount();
-        bool isEth = l1Token == address(0);
-        if (isEth) {
-            if (l2Token != address(0)) revert L1Bridge_UnknownTokenMapping();
-            if (msg.value != amount) revert L1Bridge_ValueMismatch();
-        } else {
-            if (msg.value != 0) revert L1Bridge_ValueMismatch();
-            if (l1Token.code.length == 0) revert L1Bridge_NotAContract();
-            if (l2Token != predictL2Token(l1Token)) revert L1Bridge_UnknownTokenMapping();
-        }
-        uint256 minGas = isEth ? MIN_ETH_DEPOSIT_GAS : MIN_ERC20_DEPOSIT_GAS;
-        if (gasLimit < minGas || gasLimit > MAX_DEPOSIT_GAS) revert L1Bridge_GasLimitOutOfRange();
-        _useBlockDepositGas(gasLimit);
-
-        uint256 nonce = depositNonce;
-        depositNonce = nonce + 1;
-        deposits[l1Token] += amount;
-        emit DepositInitiated(nonce, msg.sender, msg.sender, l1Token, l2Token, amount, gasLimit);
-
-        if (!isEth) {
-            uint256 balanceBefore = l1Token.balanceOf(address(this));
-            l1Token.safeTransferFrom(msg.sender, address(this), amount);
-            if (l1Token.balanceOf(address(this)) - balanceBefore != amount) {
-                revert L1Bridge_FeeOnTransferToken();
-            }
-        }
+        _deposit(l1Token, l2Token, amount, gasLimit, _l2Identity());
     }
+
+    /// @notice Locks `amount` of ETH or of an ERC-20 token and credits it to `to` on L2.
+    /// @dev    ETH: `l1Token == l2Token == address(0)`, `msg.value == amount < 2^128`, gasLimit >=
+    ///         MIN_ETH_DEPOSIT_GAS; if the L2 value transfer fails the ETH stays with the
+    ///         depositor's L2 identity. ERC-20: `msg.value == 0`, `l1Token` a contract,
+    ///         `l2Token == predictL2Token(l1Token)`, gasLimit >= MIN_ERC20_DEPOSIT_GAS; the
+    ///         bridge must receive exactly `amount` (fee-on-transfer tokens are rejected;
+    ///         rebasing tokens are unsupported); the token's metadata is read with capped
+    ///         staticcalls and passed to L2; if the L2 credit fails, the L2 bridge records a
+    ///         refund withdrawal to `msg.sender` here on L1.
+    /// @param l1Token  The L1 token, or address(0) for ETH.
+    /// @param l2Token  The L2 token the deposit mints, or address(0) for ETH.
+    /// @param amount   The amount to deposit.
+    /// @param gasLimit The gas limit of the resulting L2 deposit transaction.
+    /// @param to       The L2 recipient; not zero.
+    function depositTo(address l1Token, address l2Token, uint256 amount, uint32 gasLimit, address to)
+        external
+        payable
+        nonReentrant
+    {
+        if (to == address(0)) revert L1Bridge_ZeroRecipient();
+        _deposit(l1Token, l2Token, amount, gasLimit, to);
+    }
+
+    // ------------------------------------------------------------------ forced withdrawals
 
     /// @inheritdoc IL1Bridge
-    /// @dev Always reverts `L1Bridge_WithdrawOnL2`: withdrawals start on L2 with
-    ///      `L2Bridge.withdraw` at `Predeploys.L2_BRIDGE`, then are proven here with
-    ///      `proveWithdrawal` and paid out with `finalizeWithdrawal`.
-    function withdraw(address, address, uint256) external pure {
-        revert L1Bridge_WithdrawOnL2();
+    /// @dev `withdrawTo` with `to = msg.sender`.
+    function withdraw(address l1Token, address l2Token, uint256 amount) external nonReentrant {
+        _forceWithdrawal(l1Token, l2Token, amount, msg.sender);
     }
+
+    /// @notice Starts a forced withdrawal of `amount` from the caller's L2 identity to `to` on
+    ///         L1. Emits `ForcedWithdrawalInitiated`; derivation runs `L2Bridge.withdrawTo(l1Token,
+    ///         l2Token, amount, to)` as the caller's L2 identity (value `amount` for ETH) with
+    ///         `FORCED_WITHDRAWAL_GAS`, within the sequencing window. If that account lacks the
+    ///         funds the L2 call fails and nothing happens. Nothing is locked or paid here: the
+    ///         withdrawal is proven and finalized later like one started on L2.
+    /// @dev    Shares the deposit nonce and the per-L1-block deposit gas budget. Checks: amount
+    ///         not zero, token pair valid (ETH (0, 0) with `amount < 2^128`; ERC-20 a contract
+    ///         and `predictL2Token(l1Token)`), `to` not zero.
+    /// @param l1Token The L1 token to receive, or address(0) for ETH.
+    /// @param l2Token The L2 token to burn, or address(0) for ETH.
+    /// @param amount  The amount to withdraw.
+    /// @param to      The L1 recipient; not zero.
+    function withdrawTo(address l1Token, address l2Token, uint256 amount, address to) external nonReentrant {
+        if (to == address(0)) revert L1Bridge_ZeroRecipient();
+        _forceWithdrawal(l1Token, l2Token, amount, to);
+    }
+
+    // ------------------------------------------------------------------ proofs and payouts
 
     /// @notice Proves that the L2 bridge recorded `withdrawal` in the state root of proposal
     ///         `proposalIndex`, so it can be paid out once that proposal is final. Anyone may
-    ///         prove any withdrawal; it always pays `withdrawal.to`. A withdrawal proven against a
-    ///         live proposal cannot be proven again; once that proposal is removed it may be
-    ///         proven against another one.
+    ///         prove any withdrawal; it always pays `withdrawal.to`. The proof is stored under
+    ///         the caller: proving again replaces only the caller's own proof (e.g. after its
+    ///         proposal was removed), and nobody can replace or delay anybody else's.
     /// @dev    Proves the storage leaf `SparseMerkleTrie.storageKey(Predeploys.L2_BRIDGE,
     ///         uint256(Withdrawals.storageSlot(hash)))` with value hash `bytes32(uint256(1))`
-    ///         (`sentWithdrawals[hash] == true`) against `proposal.stateRoot`. Bad proofs revert
-    ///         with: wrong root `L1Bridge_StateRootMismatch`; wrong slot `L1Bridge_WrongSlot`;
-    ///         proof for another withdrawal (another key's leaf) `L1Bridge_ProofKeyMismatch`;
-    ///         truncated or tampered siblings `SparseMerkleTrie_InvalidProof`; a proof showing the
-    ///         slot empty `SparseMerkleTrie_KeyAbsent`, another value
-    ///         `SparseMerkleTrie_ValueMismatch`, an empty deepest sibling
-    ///         `SparseMerkleTrie_NonCanonicalProof`, over 256 siblings
+    ///         (`sentWithdrawals[hash] == true`) against `proposal.stateRoot`, where `hash`
+    ///         binds `l2ChainId` and this bridge. Bad proofs revert with: wrong root
+    ///         `L1Bridge_StateRootMismatch`; wrong slot `L1Bridge_WrongSlot`; proof for another
+    ///         withdrawal (another key's leaf) `L1Bridge_ProofKeyMismatch`; truncated or tampered
+    ///         siblings `SparseMerkleTrie_InvalidProof`; a proof showing the slot empty
+    ///         `SparseMerkleTrie_KeyAbsent`, another value `SparseMerkleTrie_ValueMismatch`, an
+    ///         empty deepest sibling `SparseMerkleTrie_NonCanonicalProof`, over 256 siblings
     ///         `SparseMerkleTrie_TooManySiblings`.
     /// @param proposalIndex The StateManager proposal whose state root the proof is against.
-    /// @param withdrawal    The withdrawal, as `L2Bridge.withdraw` recorded it.
+    /// @param withdrawal    The withdrawal, as the L2 bridge recorded it.
     /// @param proof         The storage proof of the withdrawal's slot.
     /// @return withdrawalId The withdrawal hash.
     function proveWithdrawal(
@@ -232,12 +309,8 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
             revert L1Bridge_UnknownTokenMapping();
         }
 
-        withdrawalId = Withdrawals.hash(withdrawal);
+        withdrawalId = Withdrawals.hash(withdrawal, l2ChainId, address(this));
         if (finalizedWithdrawals[withdrawalId]) revert L1Bridge_WithdrawalAlreadyFinalized();
-        ProvenWithdrawal storage proven = _provenWithdrawals[withdrawalId];
-        if (proven.provenAt != 0 && !stateManager.proposals(proven.proposalIndex).removed) {
-            revert L1Bridge_WithdrawalAlreadyProven();
-        }
 
         if (proof.stateRoot != proposal.stateRoot) revert L1Bridge_StateRootMismatch();
         bytes32 slot = Withdrawals.storageSlot(withdrawalId);
@@ -247,26 +320,137 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
         if (trieProof.terminalValueHash != 0 && trieProof.terminalKey != key) revert L1Bridge_ProofKeyMismatch();
         SparseMerkleTrie.verify(proposal.stateRoot, key, Withdrawals.SENT_VALUE_HASH, trieProof);
 
-        _provenWithdrawals[withdrawalId] = ProvenWithdrawal({
+        _provenWithdrawals[withdrawalId][msg.sender] = ProvenWithdrawal({
             proposalIndex: proposalIndex,
             recipient: withdrawal.to,
             l1Token: withdrawal.l1Token,
             provenAt: uint64(block.timestamp),
             amount: withdrawal.amount
         });
-        emit WithdrawalProven(withdrawalId, proposalIndex, withdrawal.to);
+        emit WithdrawalProven(withdrawalId, proposalIndex, withdrawal.to, msg.sender);
     }
 
     /// @inheritdoc IL1Bridge
-    /// @dev `withdrawalId` is the withdrawal hash; `recipient` and `amount` must be the proven
-    ///      withdrawal's. Pays once the proposal it was proven against is final. Anyone may call
-    ///      it; it always pays the proven recipient. Reverts `L1Bridge_WithdrawalAlreadyFinalized`,
-    ///      `L1Bridge_WithdrawalNotProven`, `L1Bridge_WithdrawalMismatch`,
-    ///      `L1Bridge_ProposalRemoved` (prove it again against another proposal),
-    ///      `L1Bridge_ProposalNotFinal`, `L1Bridge_InsufficientLocked`, in this order.
-    function finalizeWithdrawal(bytes32 withdrawalId, address recipient, uint256 amount) external nonReentrant {
+    /// @dev `finalizeWithdrawalWithProof` with `prover = msg.sender`.
+    function finalizeWithdrawal(uint256 withdrawalId, address recipient, uint256 amount) external nonReentrant {
+        _finalizeWithdrawal(bytes32(withdrawalId), recipient, amount, msg.sender);
+    }
+
+    /// @notice Pays out a withdrawal proven by `prover`, once the proposal that proof is against
+    ///         is final. Anyone may call it; it always pays the proven recipient.
+    /// @dev    `recipient` and `amount` must be the proven withdrawal's. Reverts
+    ///         `L1Bridge_WithdrawalAlreadyFinalized`, `L1Bridge_WithdrawalNotProven` (by
+    ///         `prover`), `L1Bridge_WithdrawalMismatch`, `L1Bridge_ProposalRemoved` (prove it
+    ///         again against another proposal), `L1Bridge_ProposalNotFinal`,
+    ///         `L1Bridge_InsufficientLocked`, in this order.
+    /// @param withdrawalId The withdrawal's identifier, `uint256` of its hash.
+    /// @param recipient    The L1 recipient.
+    /// @param amount       The amount to pay out.
+    /// @param prover       The account whose proof is used.
+    function finalizeWithdrawalWithProof(uint256 withdrawalId, address recipient, uint256 amount, address prover)
+        external
+        nonReentrant
+    {
+        _finalizeWithdrawal(bytes32(withdrawalId), recipient, amount, prover);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @notice The proof `prover` made of a withdrawal (all zero if none).
+    /// @param withdrawalId The withdrawal hash.
+    /// @param prover       The account that proved it.
+    /// @return The proof record.
+    function provenWithdrawals(bytes32 withdrawalId, address prover) external view returns (ProvenWithdrawal memory) {
+        return _provenWithdrawals[withdrawalId][prover];
+    }
+
+    /// @notice The hash of a withdrawal paid out by this bridge, its `withdrawalId`:
+    ///         `Withdrawals.hash(withdrawal, l2ChainId, address(this))`.
+    /// @param withdrawal The withdrawal.
+    /// @return The withdrawal hash.
+    function hashWithdrawal(Withdrawals.Withdrawal calldata withdrawal) external view returns (bytes32) {
+        return Withdrawals.hash(withdrawal, l2ChainId, address(this));
+    }
+
+    /// @notice The L2 token of `l1Token`: the address at which the L2 bridge deploys its
+    ///         `BridgedERC20` with CREATE2 (salt = the L1 token address).
+    /// @param l1Token The L1 token.
+    /// @return The L2 token address.
+    function predictL2Token(address l1Token) public view returns (address) {
+        bytes32 hash = keccak256(
+            abi.encodePacked(
+                bytes1(0xff), Predeploys.L2_BRIDGE, bytes32(uint256(uint160(l1Token))), bridgedTokenInitCodeHash
+            )
+        );
+        return address(uint160(uint256(hash)));
+    }
+
+    /// @notice Deposit gas (deposits and forced withdrawals) already requested in the current
+    ///         L1 block.
+    /// @return The sum of the gas limits of this block's deposits and forced withdrawals.
+    function blockDepositGasUsed() external view returns (uint256) {
+        return _gasBlock == block.number ? _gasUsedInBlock : 0;
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    /// @dev Checks, accounts and emits a deposit to `to`, then pulls ERC-20 tokens.
+    function _deposit(address l1Token, address l2Token, uint256 amount, uint32 gasLimit, address to) private {
+        bool isEth = _checkTokenPair(l1Token, l2Token, amount);
+        if (isEth) {
+            if (msg.value != amount) revert L1Bridge_ValueMismatch();
+        } else {
+            if (msg.value != 0) revert L1Bridge_ValueMismatch();
+        }
+        uint256 minGas = isEth ? MIN_ETH_DEPOSIT_GAS : MIN_ERC20_DEPOSIT_GAS;
+        if (gasLimit < minGas || gasLimit > MAX_DEPOSIT_GAS) revert L1Bridge_GasLimitOutOfRange();
+        bytes memory tokenMetadata = isEth ? bytes("") : _tokenMetadata(l1Token);
+        _useBlockDepositGas(gasLimit);
+
+        uint256 nonce = depositNonce;
+        depositNonce = nonce + 1;
+        deposits[l1Token] += amount;
+        emit DepositInitiated(nonce, _l2Identity(), to, l1Token, l2Token, amount, gasLimit, msg.sender, tokenMetadata);
+
+        if (!isEth) {
+            uint256 balanceBefore = l1Token.balanceOf(address(this));
+            l1Token.safeTransferFrom(msg.sender, address(this), amount);
+            if (l1Token.balanceOf(address(this)) - balanceBefore != amount) {
+                revert L1Bridge_FeeOnTransferToken();
+            }
+        }
+    }
+
+    /// @dev Checks and emits a forced withdrawal from the caller's L2 identity to `to`.
+    function _forceWithdrawal(address l1Token, address l2Token, uint256 amount, address to) private {
+        _checkTokenPair(l1Token, l2Token, amount);
+        _useBlockDepositGas(FORCED_WITHDRAWAL_GAS);
+        uint256 nonce = depositNonce;
+        depositNonce = nonce + 1;
+        // casting to 'uint32' is safe because FORCED_WITHDRAWAL_GAS is a constant below 2^32
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint32 gasLimit = uint32(FORCED_WITHDRAWAL_GAS);
+        emit ForcedWithdrawalInitiated(nonce, _l2Identity(), to, l1Token, l2Token, amount, gasLimit);
+    }
+
+    /// @dev Checks a token pair and amount shared by deposits and forced withdrawals; returns
+    ///      whether it is ETH.
+    function _checkTokenPair(address l1Token, address l2Token, uint256 amount) private view returns (bool isEth) {
+        if (amount == 0) revert L1Bridge_ZeroAmount();
+        isEth = l1Token == address(0);
+        if (isEth) {
+            if (l2Token != address(0)) revert L1Bridge_UnknownTokenMapping();
+            if (amount > type(uint128).max) revert L1Bridge_AmountTooLarge();
+        } else {
+            if (l1Token.code.length == 0) revert L1Bridge_NotAContract();
+            if (l2Token != predictL2Token(l1Token)) revert L1Bridge_UnknownTokenMapping();
+        }
+    }
+
+    /// @dev Pays out the withdrawal `withdrawalId` as proven by `prover`.
+    function _finalizeWithdrawal(bytes32 withdrawalId, address recipient, uint256 amount, address prover) private {
         if (finalizedWithdrawals[withdrawalId]) revert L1Bridge_WithdrawalAlreadyFinalized();
-        ProvenWithdrawal memory proven = _provenWithdrawals[withdrawalId];
+        ProvenWithdrawal memory proven = _provenWithdrawals[withdrawalId][prover];
         if (proven.provenAt == 0) revert L1Bridge_WithdrawalNotProven();
         if (recipient != proven.recipient || amount != proven.amount) revert L1Bridge_WithdrawalMismatch();
         if (stateManager.proposals(proven.proposalIndex).removed) revert L1Bridge_ProposalRemoved();
@@ -283,37 +467,49 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
         else l1Token.safeTransfer(recipient, amount);
     }
 
-    /// @notice A proven withdrawal (all zero if not proven).
-    /// @param withdrawalId The withdrawal hash.
-    /// @return The proof record.
-    function provenWithdrawals(bytes32 withdrawalId) external view returns (ProvenWithdrawal memory) {
-        return _provenWithdrawals[withdrawalId];
+    /// @dev The caller's L2 identity: itself if an EOA, else its alias. `tx.origin` only tells
+    ///      EOAs from contracts here (OP's rule: a contract, or code running in a constructor or
+    ///      for an EIP-7702 account called by someone else, cannot sign for its address on L2);
+    ///      it never authorizes anything.
+    function _l2Identity() private view returns (address) {
+        return msg.sender == tx.origin ? msg.sender : AddressAliasing.applyL1ToL2Alias(msg.sender);
     }
 
-    /// @notice The hash of a withdrawal (`Withdrawals.hash`), its `withdrawalId`.
-    /// @param withdrawal The withdrawal.
-    /// @return The withdrawal hash.
-    function hashWithdrawal(Withdrawals.Withdrawal calldata withdrawal) external pure returns (bytes32) {
-        return Withdrawals.hash(withdrawal);
+    /// @dev `abi.encode(name, symbol, decimals)` of `token`, each read with a staticcall capped
+    ///      at `TOKEN_METADATA_READ_GAS`: a string or a bytes32 return is accepted (a failed,
+    ///      empty or undecodable read gives ""), strings are cut to `MAX_TOKEN_STRING_BYTES`;
+    ///      decimals missing, reverting or above 255 give 18. At most that many bytes of a
+    ///      return are ever copied, so a huge return costs only the token's own capped gas.
+    function _tokenMetadata(address token) private view returns (bytes memory) {
+        _checkGasForMetadataRead();
+        string memory name = MetadataReaderLib.readName(token, MAX_TOKEN_STRING_BYTES, TOKEN_METADATA_READ_GAS);
+        _checkGasForMetadataRead();
+        string memory symbol = MetadataReaderLib.readSymbol(token, MAX_TOKEN_STRING_BYTES, TOKEN_METADATA_READ_GAS);
+        _checkGasForMetadataRead();
+        return abi.encode(name, symbol, _readDecimals(token));
     }
 
-    /// @notice The L2 token of `l1Token`: the address at which the L2 bridge deploys its
-    ///         `BridgedERC20` with CREATE2 (salt = the L1 token address).
-    /// @param l1Token The L1 token.
-    /// @return The L2 token address.
-    function predictL2Token(address l1Token) public view returns (address) {
-        bytes32 hash = keccak256(
-            abi.encodePacked(
-                bytes1(0xff), Predeploys.L2_BRIDGE, bytes32(uint256(uint160(l1Token))), bridgedTokenInitCodeHash
-            )
-        );
-        return address(uint160(uint256(hash)));
+    /// @dev The token's decimals, or 18 if the read fails, returns under 32 bytes or above 255.
+    function _readDecimals(address token) private view returns (uint8) {
+        bool ok;
+        uint256 size;
+        uint256 value;
+        uint256 readGas = TOKEN_METADATA_READ_GAS;
+        assembly ("memory-safe") {
+            mstore(0x00, 0x313ce567) // `decimals()`.
+            ok := staticcall(readGas, token, 0x1c, 0x04, 0x00, 0x20)
+            size := returndatasize()
+            value := mload(0x00)
+        }
+        if (!ok || size < 32 || value > type(uint8).max) return 18;
+        // casting to 'uint8' is safe because it was checked above
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return uint8(value);
     }
 
-    /// @notice Deposit gas already requested in the current L1 block.
-    /// @return The sum of the gas limits of this block's deposits.
-    function blockDepositGasUsed() external view returns (uint256) {
-        return _gasBlock == block.number ? _gasUsedInBlock : 0;
+    /// @dev Reverts unless the next metadata read can get its full gas cap.
+    function _checkGasForMetadataRead() private view {
+        if (gasleft() < _METADATA_READ_MIN_GAS_LEFT) revert L1Bridge_InsufficientGasForMetadata();
     }
 
     /// @dev Charges `gasLimit` to the current L1 block's deposit gas budget.

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {Ownable} from "solady/auth/Ownable.sol";
+import {Initializable} from "solady/utils/Initializable.sol";
 import {SafeTransferLib} from "solady/utils/SafeTransferLib.sol";
 import {IStateManager} from "interfaces/IStateManager.sol";
 
@@ -12,10 +13,24 @@ import {IStateManager} from "interfaces/IStateManager.sol";
 ///         dispute game removed it; a final proposal's bond returns to its proposer, a removed
 ///         proposal's bond goes where the dispute game says. A removed proposal never becomes
 ///         final, and a final proposal can no longer be removed.
-/// @dev    Bonds are conserved: this contract's balance is the sum of the bonds of proposals
-///         neither removed nor returned. The dispute game issue adds challenges (which will also
-///         hold back finality while a game on the proposal is open) and `verifyStateTransition`.
-contract StateManager is IStateManager, Ownable {
+///
+///         Bonds move through a bond balance, so the seed's `submitStateRoot` stays non-payable:
+///         `depositBond` credits the caller, `submitStateRoot` draws `proposalBond` from the
+///         proposer's balance, `returnBond` and `removeProposal` credit the proposer or the
+///         dispute game's recipient, and `withdrawBond` pays out. Nothing is ever pushed to an
+///         account it did not ask for, so a recipient that rejects ETH cannot block a return
+///         or a removal.
+/// @dev    Bonds are conserved: this contract's balance is the sum of all bond balances plus
+///         the bonds of proposals neither removed nor returned (plus any ETH forced in without a
+///         call, which nobody can withdraw). The dispute game issue adds challenges (which will
+///         also hold back finality while a game on the proposal is open) and
+///         `verifyStateTransition`.
+///
+///         Runs behind a proxy: `challengePeriod` and `proposalBond` are immutables of the
+///         implementation, everything else lives in the proxy's storage and is set by
+///         `initialize`. The implementation itself can never be initialized. Storage is
+///         append-only across upgrades (owner and initializer state sit in Solady's fixed slots).
+contract StateManager is IStateManager, Ownable, Initializable {
     using SafeTransferLib for address;
 
     /// @notice A state root proposal.
@@ -45,8 +60,14 @@ contract StateManager is IStateManager, Ownable {
     /// @notice Thrown when a caller other than the proposer submits a state root.
     error StateManager_NotProposer();
 
-    /// @notice Thrown when `msg.value` differs from `proposalBond`.
-    error StateManager_IncorrectBond();
+    /// @notice Thrown when a bond balance is smaller than the bond drawn or withdrawn from it.
+    error StateManager_InsufficientBond();
+
+    /// @notice Thrown when depositing or withdrawing a zero bond amount.
+    error StateManager_ZeroAmount();
+
+    /// @notice Thrown when constructing with a zero challenge period.
+    error StateManager_ZeroChallengePeriod();
 
     /// @notice Thrown when a state or batch root is zero.
     error StateManager_ZeroRoot();
@@ -105,20 +126,30 @@ contract StateManager is IStateManager, Ownable {
     /// @param l2BlockHash   The L2 block hash.
     event ProposalL2Block(uint256 indexed index, uint256 indexed l2BlockNumber, bytes32 l2BlockHash);
 
-    /// @notice Emitted when a final proposal's bond goes back to its proposer.
+    /// @notice Emitted when a final proposal's bond goes back to its proposer's bond balance.
     /// @param index    The proposal's index.
-    /// @param proposer The proposer paid.
+    /// @param proposer The proposer credited.
     /// @param amount   The bond.
     event BondReturned(uint256 indexed index, address indexed proposer, uint256 amount);
 
     /// @notice Emitted when the dispute game removes a proposal.
     /// @param index         The proposal's index.
-    /// @param bondRecipient The account paid the proposal's bond.
+    /// @param bondRecipient The account whose bond balance is credited with the proposal's bond.
     /// @param bond          The bond.
     event ProposalRemoved(uint256 indexed index, address indexed bondRecipient, uint256 bond);
 
-    /// @notice Emitted when the proposer changes (including at construction).
-    /// @param previousProposer The old proposer (zero at construction).
+    /// @notice Emitted when an account adds ETH to its bond balance.
+    /// @param account The account credited.
+    /// @param amount  The wei added.
+    event BondDeposited(address indexed account, uint256 amount);
+
+    /// @notice Emitted when an account takes ETH out of its bond balance.
+    /// @param account The account paid.
+    /// @param amount  The wei withdrawn.
+    event BondWithdrawn(address indexed account, uint256 amount);
+
+    /// @notice Emitted when the proposer changes (including at initialization).
+    /// @param previousProposer The old proposer (zero at initialization).
     /// @param newProposer      The new proposer.
     event ProposerUpdated(address indexed previousProposer, address indexed newProposer);
 
@@ -129,7 +160,7 @@ contract StateManager is IStateManager, Ownable {
     /// @notice Seconds after a proposal before it is final.
     uint256 public immutable challengePeriod;
 
-    /// @notice The exact bond (wei) each proposal must lock.
+    /// @notice The bond (wei) each proposal draws from its proposer's bond balance.
     uint256 public immutable proposalBond;
 
     /// @notice The only account allowed to submit state roots.
@@ -148,29 +179,63 @@ contract StateManager is IStateManager, Ownable {
     ///      followed back when the latest live proposal is removed.
     mapping(uint256 index => uint256 previousLive) private _previousLive;
 
-    /// @param owner_           The account that may change the proposer and set the dispute game.
-    /// @param proposer_        The account that may submit state roots.
-    /// @param challengePeriod_ Seconds after a proposal before it is final.
-    /// @param proposalBond_    The bond (wei) each proposal must lock.
-    constructor(address owner_, address proposer_, uint256 challengePeriod_, uint256 proposalBond_) {
+    /// @notice Wei each account holds here for bonds: deposited, or credited by a returned or
+    ///         removed proposal, and not yet drawn by a proposal or withdrawn.
+    mapping(address account => uint256 balance) public bondBalance;
+
+    /// @notice Sets the immutables of the implementation and locks it: only a proxy's storage
+    ///         is ever initialized.
+    /// @param challengePeriod_ Seconds after a proposal before it is final; never zero.
+    /// @param proposalBond_    The bond (wei) each proposal draws from its proposer's balance.
+    constructor(uint256 challengePeriod_, uint256 proposalBond_) {
+        if (challengePeriod_ == 0) revert StateManager_ZeroChallengePeriod();
+        challengePeriod = challengePeriod_;
+        proposalBond = proposalBond_;
+        _disableInitializers();
+    }
+
+    /// @notice Sets the owner and the proposer of a proxy. Once; the proxy's constructor calls
+    ///         it, so nobody can initialize a deployed proxy in between.
+    /// @param owner_    The account that may change the proposer and set the dispute game (the
+    ///                  timelock in production).
+    /// @param proposer_ The account that may submit state roots.
+    function initialize(address owner_, address proposer_) external initializer {
         if (owner_ == address(0) || proposer_ == address(0)) revert StateManager_ZeroAddress();
         _initializeOwner(owner_);
         proposer = proposer_;
-        challengePeriod = challengePeriod_;
-        proposalBond = proposalBond_;
         emit ProposerUpdated(address(0), proposer_);
     }
 
+    /// @notice Adds `msg.value` to the caller's bond balance, from which its proposals draw
+    ///         their bonds.
+    function depositBond() external payable {
+        if (msg.value == 0) revert StateManager_ZeroAmount();
+        bondBalance[msg.sender] += msg.value;
+        emit BondDeposited(msg.sender, msg.value);
+    }
+
+    /// @notice Pays `amount` wei of the caller's bond balance to the caller. Bonds locked in
+    ///         live proposals are not part of the balance until returned.
+    /// @param amount The wei to withdraw.
+    function withdrawBond(uint256 amount) external {
+        if (amount == 0) revert StateManager_ZeroAmount();
+        uint256 balance = bondBalance[msg.sender];
+        if (balance < amount) revert StateManager_InsufficientBond();
+        bondBalance[msg.sender] = balance - amount;
+        emit BondWithdrawn(msg.sender, amount);
+        msg.sender.safeTransferETH(amount);
+    }
+
     /// @inheritdoc IStateManager
-    /// @dev Only the proposer, with `msg.value == proposalBond`. `proof` is
+    /// @dev Only the proposer, whose bond balance must hold `proposalBond` (drawn here, locked
+    ///      with the proposal). `proof` is
     ///      `abi.encode(uint64 l2BlockNumber, bytes32 l2BlockHash)` (exactly 64 bytes): the
     ///      proposal binds the L2 block whose state root is `stateRoot` and whose block range
     ///      was derived from the batches `batchRoot` commits to. Roots and block hash must be
     ///      non-zero; `l2BlockNumber` must exceed the latest live proposal's. Emits
     ///      `StateRootSubmitted` and `ProposalL2Block`.
-    function submitStateRoot(bytes32 stateRoot, bytes32 batchRoot, bytes calldata proof) external payable {
+    function submitStateRoot(bytes32 stateRoot, bytes32 batchRoot, bytes calldata proof) external {
         if (msg.sender != proposer) revert StateManager_NotProposer();
-        if (msg.value != proposalBond) revert StateManager_IncorrectBond();
         if (stateRoot == bytes32(0) || batchRoot == bytes32(0)) revert StateManager_ZeroRoot();
         if (proof.length != 64) revert StateManager_MalformedProof();
         uint256 l2BlockNumber = uint256(bytes32(proof[0:32]));
@@ -181,6 +246,11 @@ contract StateManager is IStateManager, Ownable {
         if (latest != 0 && l2BlockNumber <= _proposals[latest - 1].l2BlockNumber) {
             revert StateManager_L2BlockNotIncreasing();
         }
+
+        uint256 bond = proposalBond;
+        uint256 balance = bondBalance[msg.sender];
+        if (balance < bond) revert StateManager_InsufficientBond();
+        bondBalance[msg.sender] = balance - bond;
 
         uint256 index = _proposals.length;
         _proposals.push(
@@ -196,7 +266,7 @@ contract StateManager is IStateManager, Ownable {
                 l1Block: uint64(block.number),
                 removed: false,
                 bondReturned: false,
-                bond: msg.value
+                bond: bond
             })
         );
         _previousLive[index] = latest;
@@ -207,14 +277,18 @@ contract StateManager is IStateManager, Ownable {
 
     /// @inheritdoc IStateManager
     /// @dev Not implemented yet: always reverts `StateManager_NotImplemented`. The dispute game
-    ///      issue implements the one-step verifier here; the game calls it for the last
-    ///      disputed step and then `removeProposal` when the proposer loses.
-    function verifyStateTransition(bytes32, bytes32, bytes calldata) external pure returns (bool) {
+    ///      issue implements the one-step verifier here (through an upgrade of this proxy's
+    ///      implementation); the game calls it for the last disputed step and then
+    ///      `removeProposal` when the proposer loses. Non-view as the seed declares it: the
+    ///      one-step verifier reads and updates state on L1. `virtual` is the deliberate way to
+    ///      keep that mutability without a body that needs it yet (solc does not suggest
+    ///      narrowing the mutability of a function an override may give a state-changing body).
+    function verifyStateTransition(bytes32, bytes32, bytes calldata) external virtual returns (bool) {
         revert StateManager_NotImplemented();
     }
 
-    /// @notice Returns the bond of a final proposal to its proposer. Anyone may call it; it pays
-    ///         exactly once.
+    /// @notice Credits the bond of a final proposal back to its proposer's bond balance. Anyone
+    ///         may call it; it credits exactly once.
     /// @param index The proposal index.
     function returnBond(uint256 index) external {
         Proposal storage p = _proposal(index);
@@ -224,11 +298,12 @@ contract StateManager is IStateManager, Ownable {
         p.bondReturned = true;
         address to = p.proposer;
         uint256 amount = p.bond;
+        bondBalance[to] += amount;
         emit BondReturned(index, to, amount);
-        to.safeTransferETH(amount);
     }
 
-    /// @notice Removes a proposal that is not final yet and pays its bond to `bondRecipient`.
+    /// @notice Removes a proposal that is not final yet and credits its bond to
+    ///         `bondRecipient`'s bond balance (withdrawn with `withdrawBond`).
     ///         Only the dispute game (the challenger that won). A removed proposal never
     ///         becomes final, and withdrawals proven against it must be proven again.
     /// @param index         The proposal index.
@@ -250,8 +325,8 @@ contract StateManager is IStateManager, Ownable {
             _latestLive = previous;
         }
         uint256 bond = p.bond;
+        bondBalance[bondRecipient] += bond;
         emit ProposalRemoved(index, bondRecipient, bond);
-        bondRecipient.safeTransferETH(bond);
     }
 
     /// @notice Sets the dispute game, the only account allowed to remove proposals. Only the

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {Predeploys} from "src/libraries/Predeploys.sol";
 import {SparseMerkleTrie} from "src/libraries/SparseMerkleTrie.sol";
 
 /// @title Withdrawals
@@ -10,6 +11,10 @@ import {SparseMerkleTrie} from "src/libraries/SparseMerkleTrie.sol";
 ///         the withdrawal's trie key is `SparseMerkleTrie.storageKey(Predeploys.L2_BRIDGE,
 ///         storageSlot(hash))` and its value hash is `bytes32(uint256(1))` (a storage leaf's
 ///         value hash is the slot value itself).
+///         The hash binds the withdrawal to one rollup and one bridge pair: the L2 chain id,
+///         the L1 bridge (the address users interact with, i.e. its proxy) and the L2 bridge
+///         predeploy, so a withdrawal recorded on one chain or for one L1 bridge never proves
+///         on another.
 library Withdrawals {
     /// @notice A withdrawal initiated on L2.
     /// @param nonce   The L2 bridge's sequential withdrawal nonce (makes every hash unique).
@@ -48,10 +53,17 @@ library Withdrawals {
 
     /// @notice The withdrawal's hash, its identifier on both layers.
     /// @param withdrawal The withdrawal.
-    /// @return `keccak256(abi.encode(nonce, from, to, l1Token, l2Token, amount))`.
-    function hash(Withdrawal memory withdrawal) internal pure returns (bytes32) {
+    /// @param l2ChainId  The L2 chain id (`block.chainid` on L2, `L1Bridge.l2ChainId` on L1).
+    /// @param l1Bridge   The L1 bridge that pays it out (`L2Bridge.l1Bridge` on L2,
+    ///                   `address(this)` in the L1 bridge).
+    /// @return `keccak256(abi.encode(l2ChainId, l1Bridge, Predeploys.L2_BRIDGE, nonce, from, to,
+    ///         l1Token, l2Token, amount))`.
+    function hash(Withdrawal memory withdrawal, uint256 l2ChainId, address l1Bridge) internal pure returns (bytes32) {
         return keccak256(
             abi.encode(
+                l2ChainId,
+                l1Bridge,
+                Predeploys.L2_BRIDGE,
                 withdrawal.nonce,
                 withdrawal.from,
                 withdrawal.to,

@@ -2,12 +2,16 @@
 pragma solidity ^0.8.28;
 
 import {Test} from "test/utils/Test.sol";
+import {Proxies} from "test/utils/Proxies.sol";
 import {BatchInbox} from "src/L1/BatchInbox.sol";
 import {Ownable} from "solady/auth/Ownable.sol";
+import {Initializable} from "solady/utils/Initializable.sol";
+import {TransparentUpgradeableProxy} from "@openzeppelin/contracts/proxy/transparent/TransparentUpgradeableProxy.sol";
 
 contract BatchInboxTest is Test {
     event BatchPosted(uint256 indexed index, bytes32 indexed commitment, uint256 length);
     event BatcherUpdated(address indexed previousBatcher, address indexed newBatcher);
+    event Initialized(uint64 version);
 
     BatchInbox internal inbox;
     address internal owner;
@@ -16,24 +20,50 @@ contract BatchInboxTest is Test {
     function setUp() public {
         owner = makeAddr("owner");
         batcher = makeAddr("batcher");
-        inbox = new BatchInbox(owner, batcher);
+        inbox = Proxies.deployBatchInbox(owner, batcher);
     }
 
-    function test_constructor_succeeds() public {
+    function test_initialize_succeeds() public {
         assertEq(inbox.owner(), owner);
         assertEq(inbox.batcher(), batcher);
         assertEq(inbox.batchCount(), 0);
 
+        address implementation = address(new BatchInbox());
         vm.expectEmit();
         emit BatcherUpdated(address(0), batcher);
-        new BatchInbox(owner, batcher);
+        vm.expectEmit();
+        emit Initialized(1);
+        new TransparentUpgradeableProxy(implementation, owner, abi.encodeCall(BatchInbox.initialize, (owner, batcher)));
     }
 
-    function test_constructor_zeroAddress_reverts() public {
+    function test_initialize_zeroAddress_reverts() public {
+        address implementation = address(new BatchInbox());
         vm.expectRevert(BatchInbox.BatchInbox_ZeroAddress.selector);
-        new BatchInbox(address(0), batcher);
+        new TransparentUpgradeableProxy(
+            implementation, owner, abi.encodeCall(BatchInbox.initialize, (address(0), batcher))
+        );
         vm.expectRevert(BatchInbox.BatchInbox_ZeroAddress.selector);
-        new BatchInbox(owner, address(0));
+        new TransparentUpgradeableProxy(
+            implementation, owner, abi.encodeCall(BatchInbox.initialize, (owner, address(0)))
+        );
+    }
+
+    function testFuzz_initialize_twice_reverts(address sender, address newOwner, address newBatcher) public {
+        vm.assume(sender != Proxies.adminOf(address(inbox)));
+        vm.expectRevert(Initializable.InvalidInitialization.selector);
+        vm.prank(sender);
+        inbox.initialize(newOwner, newBatcher);
+        assertEq(inbox.owner(), owner);
+        assertEq(inbox.batcher(), batcher);
+    }
+
+    function testFuzz_initialize_implementation_reverts(address sender) public {
+        BatchInbox implementation = new BatchInbox();
+        assertEq(implementation.owner(), address(0));
+        assertEq(implementation.batcher(), address(0));
+        vm.expectRevert(Initializable.InvalidInitialization.selector);
+        vm.prank(sender);
+        implementation.initialize(sender, sender);
     }
 
     function testFuzz_postBatch_succeeds(bytes calldata data, uint64 blockNumber, uint64 timestamp) public {
@@ -67,7 +97,7 @@ contract BatchInboxTest is Test {
     }
 
     function testFuzz_postBatch_notBatcher_reverts(address sender, bytes calldata data) public {
-        vm.assume(sender != batcher);
+        vm.assume(sender != batcher && sender != Proxies.adminOf(address(inbox)));
         vm.expectRevert(BatchInbox.BatchInbox_NotBatcher.selector);
         vm.prank(sender);
         inbox.postBatch(data);
@@ -85,7 +115,7 @@ contract BatchInboxTest is Test {
     }
 
     function testFuzz_setBatcher_succeeds(address newBatcher) public {
-        vm.assume(newBatcher != address(0));
+        vm.assume(newBatcher != address(0) && newBatcher != Proxies.adminOf(address(inbox)));
         vm.expectEmit(address(inbox));
         emit BatcherUpdated(batcher, newBatcher);
         vm.prank(owner);
@@ -103,7 +133,7 @@ contract BatchInboxTest is Test {
     }
 
     function testFuzz_setBatcher_notOwner_reverts(address sender) public {
-        vm.assume(sender != owner);
+        vm.assume(sender != owner && sender != Proxies.adminOf(address(inbox)));
         vm.expectRevert(Ownable.Unauthorized.selector);
         vm.prank(sender);
         inbox.setBatcher(sender);

@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {Test} from "test/utils/Test.sol";
+import {Test, Vm} from "test/utils/Test.sol";
+import {BridgeFixtures} from "test/utils/BridgeFixtures.sol";
+import {Derivation} from "test/utils/Derivation.sol";
 import {TrieBuilder} from "test/utils/TrieBuilder.sol";
-import {MockERC20} from "test/utils/Mocks.sol";
+import {MockERC20, MockSafe, RevertingMint} from "test/utils/Mocks.sol";
 import {L1Bridge} from "src/L1/L1Bridge.sol";
 import {StateManager} from "src/L1/StateManager.sol";
 import {L2Bridge} from "src/L2/L2Bridge.sol";
 import {BridgedERC20} from "src/L2/BridgedERC20.sol";
+import {AddressAliasing} from "src/libraries/AddressAliasing.sol";
+import {DepositLimits} from "src/libraries/DepositLimits.sol";
 import {Predeploys} from "src/libraries/Predeploys.sol";
 import {SparseMerkleTrie} from "src/libraries/SparseMerkleTrie.sol";
 import {Withdrawals} from "src/libraries/Withdrawals.sol";
@@ -18,7 +22,7 @@ import {SafeTransferLib} from "solady/utils/SafeTransferLib.sol";
 contract ReentrantRecipient {
     L1Bridge internal immutable bridge;
     bytes public reentryRevertData;
-    bytes32 internal id;
+    uint256 internal id;
     uint256 internal amount;
 
     constructor(L1Bridge bridge_) {
@@ -26,7 +30,7 @@ contract ReentrantRecipient {
     }
 
     function arm(bytes32 id_, uint256 amount_) external {
-        id = id_;
+        id = uint256(id_);
         amount = amount_;
     }
 
@@ -42,41 +46,43 @@ contract ReentrantRecipient {
 contract RejectingRecipient {}
 
 contract L1BridgeWithdrawalsTest is Test {
-    event WithdrawalProven(bytes32 indexed withdrawalId, uint256 indexed proposalIndex, address indexed recipient);
+    event WithdrawalProven(
+        bytes32 indexed withdrawalId, uint256 indexed proposalIndex, address indexed recipient, address prover
+    );
     event WithdrawalFinalized(bytes32 indexed withdrawalId, address indexed recipient, address l1Token, uint256 amount);
 
+    uint256 internal constant L2_CHAIN_ID = 4242;
     uint256 internal constant CHALLENGE_PERIOD = 1 days;
     uint256 internal constant BOND = 0.5 ether;
     uint32 internal constant ETH_GAS = 21_000;
-    uint32 internal constant ERC20_GAS = 900_000;
+    uint32 internal constant ERC20_GAS = uint32(DepositLimits.MIN_ERC20_DEPOSIT_GAS);
     uint256 internal constant LOCKED = 1_000 ether;
 
     StateManager internal manager;
     L1Bridge internal bridge;
     MockERC20 internal token;
     address internal l2Token;
-    address internal proposer;
     address internal game;
     address internal alice;
     address internal bob;
+    address internal mallory;
     uint64 internal nextL2Block = 1;
 
     function setUp() public {
-        proposer = makeAddr("proposer");
         game = makeAddr("disputeGame");
         alice = makeAddr("alice");
         bob = makeAddr("bob");
-        manager = new StateManager(address(this), proposer, CHALLENGE_PERIOD, BOND);
+        mallory = makeAddr("mallory");
+        manager = BridgeFixtures.deployStateManager(address(this), makeAddr("proposer"), CHALLENGE_PERIOD, BOND);
         manager.setDisputeGame(game);
-        bridge = new L1Bridge(address(manager));
+        bridge = BridgeFixtures.deployL1Bridge(address(manager), L2_CHAIN_ID, makeAddr("proxyOwner"));
         token = new MockERC20();
         l2Token = bridge.predictL2Token(address(token));
-        vm.deal(proposer, 1_000 ether);
 
         // Lock ETH and tokens to pay withdrawals from.
         vm.deal(alice, LOCKED);
         token.mint(alice, LOCKED);
-        vm.startPrank(alice);
+        vm.startPrank(alice, alice);
         token.approve(address(bridge), type(uint256).max);
         bridge.deposit{value: LOCKED}(address(0), address(0), LOCKED, ETH_GAS);
         bridge.deposit(address(token), l2Token, LOCKED, ERC20_GAS);
@@ -93,19 +99,35 @@ contract L1BridgeWithdrawalsTest is Test {
         return Withdrawals.Withdrawal(nonce, to, to, address(token), l2Token, amount);
     }
 
-    function _propose(bytes32 stateRoot) internal returns (uint256 index) {
-        index = manager.proposalCount();
-        vm.prank(proposer);
-        manager.submitStateRoot{value: BOND}(
-            stateRoot, keccak256(abi.encode("batch", index)), abi.encode(nextL2Block++, keccak256(abi.encode(index)))
-        );
+    function _hash(Withdrawals.Withdrawal memory w) internal view returns (bytes32) {
+        return Withdrawals.hash(w, L2_CHAIN_ID, address(bridge));
     }
 
-    /// @dev Proposes the single-leaf trie of `w` and proves `w` against it.
-    function _proposeAndProve(Withdrawals.Withdrawal memory w) internal returns (uint256 index, bytes32 id) {
-        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = TrieBuilder.proveSingle(w);
+    function _propose(bytes32 stateRoot) internal returns (uint256 index) {
+        index = BridgeFixtures.propose(manager, stateRoot, nextL2Block++);
+    }
+
+    function _single(Withdrawals.Withdrawal memory w)
+        internal
+        view
+        returns (bytes32 root, Withdrawals.WithdrawalProof memory proof)
+    {
+        return TrieBuilder.proveSingle(_hash(w));
+    }
+
+    /// @dev Proposes the single-leaf trie of `w` and proves `w` against it as `prover`.
+    function _proposeAndProve(Withdrawals.Withdrawal memory w, address prover)
+        internal
+        returns (uint256 index, bytes32 id)
+    {
+        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = _single(w);
         index = _propose(root);
+        vm.prank(prover);
         id = bridge.proveWithdrawal(index, w, proof);
+    }
+
+    function _proposeAndProve(Withdrawals.Withdrawal memory w) internal returns (uint256 index, bytes32 id) {
+        return _proposeAndProve(w, address(this));
     }
 
     /// @dev `count` non-zero pseudo-random siblings from `seed`.
@@ -123,39 +145,69 @@ contract L1BridgeWithdrawalsTest is Test {
         }
     }
 
+    function _assumeUser(address account) internal view {
+        vm.assume(
+            account != BridgeFixtures.adminOf(address(bridge)) && account != BridgeFixtures.adminOf(address(manager))
+        );
+    }
+
     // ------------------------------------------------------------------ proveWithdrawal
 
     function test_proveWithdrawal_eth_succeeds() public {
         Withdrawals.Withdrawal memory w = _eth(0, bob, 1 ether);
-        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = TrieBuilder.proveSingle(w);
+        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = _single(w);
+        bytes32 expectedId = keccak256(
+            abi.encode(
+                L2_CHAIN_ID,
+                address(bridge),
+                Predeploys.L2_BRIDGE,
+                uint256(0),
+                bob,
+                bob,
+                address(0),
+                address(0),
+                uint256(1 ether)
+            )
+        );
         // A single-leaf trie's root is the leaf.
-        assertEq(root, TrieBuilder.leaf(TrieBuilder.withdrawalKey(w), bytes32(uint256(1))));
+        assertEq(root, TrieBuilder.leaf(TrieBuilder.withdrawalKey(expectedId), bytes32(uint256(1))));
         uint256 index = _propose(root);
-        bytes32 expectedId = keccak256(abi.encode(uint256(0), bob, bob, address(0), address(0), uint256(1 ether)));
 
         vm.expectEmit(address(bridge));
-        emit WithdrawalProven(expectedId, index, bob);
+        emit WithdrawalProven(expectedId, index, bob, alice);
+        vm.prank(alice);
         bytes32 id = bridge.proveWithdrawal(index, w, proof);
         assertEq(id, expectedId);
         assertEq(bridge.hashWithdrawal(w), id);
 
-        L1Bridge.ProvenWithdrawal memory proven = bridge.provenWithdrawals(id);
+        L1Bridge.ProvenWithdrawal memory proven = bridge.provenWithdrawals(id, alice);
         assertEq(proven.proposalIndex, index);
         assertEq(proven.recipient, bob);
         assertEq(proven.l1Token, address(0));
         assertEq(proven.amount, 1 ether);
         assertEq(proven.provenAt, block.timestamp);
+        assertEq(bridge.provenWithdrawals(id, bob).provenAt, 0, "proof stored under another prover");
     }
 
-    function test_proveWithdrawal_twoLeafTrie_succeeds() public {
-        Withdrawals.Withdrawal memory a = _eth(0, bob, 1 ether);
-        Withdrawals.Withdrawal memory b = _erc20(1, alice, 2 ether);
-        (bytes32 root, Withdrawals.WithdrawalProof memory proofA, Withdrawals.WithdrawalProof memory proofB) =
-            TrieBuilder.proveTwo(a, b);
+    /// @dev Tries of many withdrawals among unrelated leaves: every withdrawal proves with its
+    ///      own proof.
+    function testFuzz_proveWithdrawal_multiLeafTrie_succeeds(uint256 count, uint256 others, uint256 seed) public {
+        count = bound(count, 1, 12);
+        others = bound(others, 0, 12);
+        Withdrawals.Withdrawal[] memory ws = new Withdrawals.Withdrawal[](count);
+        bytes32[] memory hashes = new bytes32[](count);
+        for (uint256 i; i < count; ++i) {
+            uint256 amount = bound(uint256(keccak256(abi.encode(seed, i))), 1, 10 ether);
+            ws[i] = i % 2 == 0 ? _eth(i, bob, amount) : _erc20(i, alice, amount);
+            hashes[i] = _hash(ws[i]);
+        }
+        (bytes32 root, Withdrawals.WithdrawalProof[] memory proofs) =
+            TrieBuilder.proveMany(hashes, _siblings(seed, others));
         uint256 index = _propose(root);
-        bridge.proveWithdrawal(index, a, proofA);
-        bytes32 idB = bridge.proveWithdrawal(index, b, proofB);
-        assertEq(bridge.provenWithdrawals(idB).l1Token, address(token));
+        for (uint256 i; i < count; ++i) {
+            assertEq(bridge.proveWithdrawal(index, ws[i], proofs[i]), hashes[i]);
+            assertEq(bridge.provenWithdrawals(hashes[i], address(this)).proposalIndex, index);
+        }
     }
 
     function testFuzz_proveWithdrawal_deepProof_succeeds(
@@ -167,20 +219,21 @@ contract L1BridgeWithdrawalsTest is Test {
         bool erc20,
         address caller
     ) public {
+        _assumeUser(caller);
         depth = bound(depth, 0, 256);
         Withdrawals.Withdrawal memory w = erc20 ? _erc20(nonce, to, amount) : _eth(nonce, to, amount);
-        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = TrieBuilder.prove(w, _siblings(seed, depth));
+        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = TrieBuilder.prove(_hash(w), _siblings(seed, depth));
         uint256 index = _propose(root);
         vm.prank(caller);
         bytes32 id = bridge.proveWithdrawal(index, w, proof);
-        assertEq(id, Withdrawals.hash(w));
-        assertEq(bridge.provenWithdrawals(id).recipient, to);
-        assertEq(bridge.provenWithdrawals(id).amount, amount);
+        assertEq(id, _hash(w));
+        assertEq(bridge.provenWithdrawals(id, caller).recipient, to);
+        assertEq(bridge.provenWithdrawals(id, caller).amount, amount);
     }
 
     function testFuzz_proveWithdrawal_unknownProposal_reverts(uint256 index) public {
         Withdrawals.Withdrawal memory w = _eth(0, bob, 1);
-        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = TrieBuilder.proveSingle(w);
+        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = _single(w);
         _propose(root);
         index = bound(index, 1, type(uint256).max);
         vm.expectRevert(L1Bridge.L1Bridge_UnknownProposal.selector);
@@ -189,7 +242,7 @@ contract L1BridgeWithdrawalsTest is Test {
 
     function test_proveWithdrawal_removedProposal_reverts() public {
         Withdrawals.Withdrawal memory w = _eth(0, bob, 1);
-        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = TrieBuilder.proveSingle(w);
+        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = _single(w);
         uint256 index = _propose(root);
         vm.prank(game);
         manager.removeProposal(index, game);
@@ -200,51 +253,141 @@ contract L1BridgeWithdrawalsTest is Test {
     function testFuzz_proveWithdrawal_unknownTokenMapping_reverts(address l1Token, address wrongL2Token) public {
         vm.assume(l1Token == address(0) ? wrongL2Token != address(0) : wrongL2Token != bridge.predictL2Token(l1Token));
         Withdrawals.Withdrawal memory w = Withdrawals.Withdrawal(0, bob, bob, l1Token, wrongL2Token, 1);
-        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = TrieBuilder.proveSingle(w);
+        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = _single(w);
         uint256 index = _propose(root);
         vm.expectRevert(L1Bridge.L1Bridge_UnknownTokenMapping.selector);
         bridge.proveWithdrawal(index, w, proof);
     }
 
-    function test_proveWithdrawal_alreadyProven_reverts() public {
-        Withdrawals.Withdrawal memory w = _eth(0, bob, 1);
-        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = TrieBuilder.proveSingle(w);
+    /// @dev The same prover may prove again: its own proof is replaced, nobody else's touched.
+    function test_proveWithdrawal_sameProverReplacesOwnProof_succeeds() public {
+        Withdrawals.Withdrawal memory w = _eth(0, bob, 1 ether);
+        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = _single(w);
         uint256 first = _propose(root);
         uint256 second = _propose(root);
+        vm.prank(alice);
+        bytes32 id = bridge.proveWithdrawal(first, w, proof);
+        vm.prank(bob);
         bridge.proveWithdrawal(first, w, proof);
-        vm.expectRevert(L1Bridge.L1Bridge_WithdrawalAlreadyProven.selector);
-        bridge.proveWithdrawal(first, w, proof);
-        vm.expectRevert(L1Bridge.L1Bridge_WithdrawalAlreadyProven.selector);
+        vm.warp(block.timestamp + 10);
+        vm.expectEmit(address(bridge));
+        emit WithdrawalProven(id, second, bob, alice);
+        vm.prank(alice);
         bridge.proveWithdrawal(second, w, proof);
+        assertEq(bridge.provenWithdrawals(id, alice).proposalIndex, second);
+        assertEq(bridge.provenWithdrawals(id, alice).provenAt, block.timestamp);
+        assertEq(bridge.provenWithdrawals(id, bob).proposalIndex, first, "another prover's proof changed");
     }
 
-    /// @dev A removed proposal invalidates its proofs; the withdrawal is proven again elsewhere.
+    /// @dev Someone else proving the user's withdrawal against a later proposal cannot delay
+    ///      the user: the user's own proof, against the earlier proposal, pays out as soon as
+    ///      that proposal is final.
+    function test_proveWithdrawal_othersCannotDelay_succeeds() public {
+        Withdrawals.Withdrawal memory w = _eth(0, bob, 2 ether);
+        (uint256 early, bytes32 id) = _proposeAndProve(w, bob);
+        vm.warp(block.timestamp + CHALLENGE_PERIOD / 2);
+        (uint256 late,) = _proposeAndProve(w, mallory);
+        assertEq(bridge.provenWithdrawals(id, bob).proposalIndex, early);
+        assertEq(bridge.provenWithdrawals(id, mallory).proposalIndex, late);
+
+        vm.warp(block.timestamp + CHALLENGE_PERIOD / 2);
+        assertTrue(manager.isFinal(early) && !manager.isFinal(late));
+        vm.expectRevert(L1Bridge.L1Bridge_ProposalNotFinal.selector);
+        bridge.finalizeWithdrawalWithProof(uint256(id), bob, 2 ether, mallory);
+        vm.prank(bob);
+        bridge.finalizeWithdrawal(uint256(id), bob, 2 ether);
+        assertEq(bob.balance, 2 ether);
+        // Paid once: mallory's proof is now useless.
+        vm.warp(block.timestamp + CHALLENGE_PERIOD);
+        vm.expectRevert(L1Bridge.L1Bridge_WithdrawalAlreadyFinalized.selector);
+        bridge.finalizeWithdrawalWithProof(uint256(id), bob, 2 ether, mallory);
+    }
+
+    /// @dev A removed proposal invalidates its proofs; the withdrawal is proven again against
+    ///      another proposal (by the same prover) and pays out.
     function test_proveWithdrawal_afterRemoval_succeeds() public {
         Withdrawals.Withdrawal memory w = _eth(0, bob, 1 ether);
-        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = TrieBuilder.proveSingle(w);
+        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = _single(w);
         (uint256 first, bytes32 id) = _proposeAndProve(w);
         vm.prank(game);
         manager.removeProposal(first, game);
+        vm.warp(block.timestamp + CHALLENGE_PERIOD);
+        vm.expectRevert(L1Bridge.L1Bridge_ProposalRemoved.selector);
+        bridge.finalizeWithdrawal(uint256(id), bob, 1 ether);
+
         uint256 second = _propose(root);
         vm.expectEmit(address(bridge));
-        emit WithdrawalProven(id, second, bob);
+        emit WithdrawalProven(id, second, bob, address(this));
         bridge.proveWithdrawal(second, w, proof);
-        assertEq(bridge.provenWithdrawals(id).proposalIndex, second);
+        assertEq(bridge.provenWithdrawals(id, address(this)).proposalIndex, second);
 
         vm.warp(block.timestamp + CHALLENGE_PERIOD);
-        bridge.finalizeWithdrawal(id, bob, 1 ether);
+        bridge.finalizeWithdrawal(uint256(id), bob, 1 ether);
         assertEq(bob.balance, 1 ether);
     }
 
     function test_proveWithdrawal_alreadyFinalized_reverts() public {
         Withdrawals.Withdrawal memory w = _eth(0, bob, 1 ether);
-        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = TrieBuilder.proveSingle(w);
+        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = _single(w);
         (, bytes32 id) = _proposeAndProve(w);
         vm.warp(block.timestamp + CHALLENGE_PERIOD);
-        bridge.finalizeWithdrawal(id, bob, 1 ether);
+        bridge.finalizeWithdrawal(uint256(id), bob, 1 ether);
         uint256 later = _propose(root);
         vm.expectRevert(L1Bridge.L1Bridge_WithdrawalAlreadyFinalized.selector);
         bridge.proveWithdrawal(later, w, proof);
+    }
+
+    // ------------------------------------------------------------------ chain and bridge binding
+
+    /// @dev The same withdrawal hashes differently under another L2 chain id or another L1
+    ///      bridge, so a trie proving it for one never proves it for the other.
+    function testFuzz_hashWithdrawal_boundToChainAndBridge_succeeds(uint256 otherChainId, uint256 nonce, uint256 amount)
+        public
+    {
+        otherChainId = bound(otherChainId, 1, type(uint64).max);
+        vm.assume(otherChainId != L2_CHAIN_ID);
+        L1Bridge otherChain = BridgeFixtures.deployL1Bridge(address(manager), otherChainId, address(this));
+        L1Bridge otherBridge = BridgeFixtures.deployL1Bridge(address(manager), L2_CHAIN_ID, address(this));
+        Withdrawals.Withdrawal memory w = _eth(nonce, bob, amount);
+        bytes32 id = bridge.hashWithdrawal(w);
+        assertEq(id, _hash(w));
+        assertTrue(otherChain.hashWithdrawal(w) != id, "hash ignores the chain id");
+        assertTrue(otherBridge.hashWithdrawal(w) != id, "hash ignores the L1 bridge");
+        assertTrue(otherChain.hashWithdrawal(w) != otherBridge.hashWithdrawal(w));
+
+        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = _single(w);
+        uint256 index = _propose(root);
+        vm.expectRevert(L1Bridge.L1Bridge_WrongSlot.selector);
+        otherChain.proveWithdrawal(index, w, proof);
+        vm.expectRevert(L1Bridge.L1Bridge_WrongSlot.selector);
+        otherBridge.proveWithdrawal(index, w, proof);
+        // Even with its own slot claimed, the trie holds no such leaf.
+        proof.slot = TrieBuilder.slotOf(otherBridge.hashWithdrawal(w));
+        vm.expectRevert(L1Bridge.L1Bridge_ProofKeyMismatch.selector);
+        otherBridge.proveWithdrawal(index, w, proof);
+        assertEq(bridge.proveWithdrawal(index, w, _proofOf(w)), id);
+    }
+
+    function _proofOf(Withdrawals.Withdrawal memory w)
+        internal
+        view
+        returns (Withdrawals.WithdrawalProof memory proof)
+    {
+        (, proof) = _single(w);
+    }
+
+    /// @dev The L2 bridge, configured with this L1 bridge and running on its chain id, records
+    ///      exactly the hash this bridge proves; with another L1 bridge in its genesis it does not.
+    function test_hashWithdrawal_matchesL2Bridge_succeeds() public {
+        L2Bridge l2 = BridgeFixtures.etchL2Bridge(address(bridge));
+        Withdrawals.Withdrawal memory w = _eth(0, bob, 1 ether);
+        vm.chainId(L2_CHAIN_ID);
+        assertEq(l2.hashWithdrawal(w), bridge.hashWithdrawal(w));
+        vm.chainId(L2_CHAIN_ID + 1);
+        assertTrue(l2.hashWithdrawal(w) != bridge.hashWithdrawal(w));
+        vm.chainId(L2_CHAIN_ID);
+        BridgeFixtures.etchL2Bridge(makeAddr("another L1 bridge"));
+        assertTrue(l2.hashWithdrawal(w) != bridge.hashWithdrawal(w));
     }
 
     // ------------------------------------------------------------------ bad proofs
@@ -252,9 +395,9 @@ contract L1BridgeWithdrawalsTest is Test {
     /// @dev Wrong root: a valid proof of the withdrawal, generated against another state root.
     function test_proveWithdrawal_wrongRoot_reverts() public {
         Withdrawals.Withdrawal memory w = _eth(0, bob, 1);
-        (bytes32 root,) = TrieBuilder.proveSingle(w);
+        (bytes32 root,) = _single(w);
         uint256 index = _propose(root);
-        (, Withdrawals.WithdrawalProof memory other) = TrieBuilder.prove(w, _siblings(7, 3));
+        (, Withdrawals.WithdrawalProof memory other) = TrieBuilder.prove(_hash(w), _siblings(7, 3));
         vm.expectRevert(L1Bridge.L1Bridge_StateRootMismatch.selector);
         bridge.proveWithdrawal(index, w, other);
     }
@@ -263,12 +406,12 @@ contract L1BridgeWithdrawalsTest is Test {
     ///      1, and the mapping entry computed with slot 1 instead of 0).
     function test_proveWithdrawal_wrongSlot_reverts() public {
         Withdrawals.Withdrawal memory w = _eth(0, bob, 1);
-        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = TrieBuilder.proveSingle(w);
+        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = _single(w);
         uint256 index = _propose(root);
         proof.slot = 1;
         vm.expectRevert(L1Bridge.L1Bridge_WrongSlot.selector);
         bridge.proveWithdrawal(index, w, proof);
-        proof.slot = uint256(keccak256(abi.encode(Withdrawals.hash(w), uint256(1))));
+        proof.slot = uint256(keccak256(abi.encode(_hash(w), uint256(1))));
         proof.trieProof.terminalKey = SparseMerkleTrie.storageKey(Predeploys.L2_BRIDGE, proof.slot);
         vm.expectRevert(L1Bridge.L1Bridge_WrongSlot.selector);
         bridge.proveWithdrawal(index, w, proof);
@@ -279,7 +422,7 @@ contract L1BridgeWithdrawalsTest is Test {
     function test_proveWithdrawal_truncated_reverts() public {
         Withdrawals.Withdrawal memory w = _eth(0, bob, 1);
         bytes32[] memory siblings = _siblings(1, 4);
-        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = TrieBuilder.prove(w, siblings);
+        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = TrieBuilder.prove(_hash(w), siblings);
         uint256 index = _propose(root);
         proof.trieProof.siblings = _copy(siblings, 0, 3);
         vm.expectRevert(SparseMerkleTrie.SparseMerkleTrie_InvalidProof.selector);
@@ -298,7 +441,7 @@ contract L1BridgeWithdrawalsTest is Test {
         Withdrawals.Withdrawal memory a = _eth(0, bob, 1 ether);
         Withdrawals.Withdrawal memory b = _eth(1, alice, 5 ether);
         (bytes32 root, Withdrawals.WithdrawalProof memory proofA, Withdrawals.WithdrawalProof memory proofB) =
-            TrieBuilder.proveTwo(a, b);
+            TrieBuilder.proveTwo(_hash(a), _hash(b));
         uint256 index = _propose(root);
         proofA.trieProof = proofB.trieProof;
         vm.expectRevert(L1Bridge.L1Bridge_ProofKeyMismatch.selector);
@@ -312,10 +455,10 @@ contract L1BridgeWithdrawalsTest is Test {
     function test_proveWithdrawal_slotEmpty_reverts() public {
         Withdrawals.Withdrawal memory sent = _eth(0, bob, 1);
         Withdrawals.Withdrawal memory unsent = _eth(0, bob, 2);
-        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = TrieBuilder.proveSingle(sent);
+        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = _single(sent);
         uint256 index = _propose(root);
         // Exclusion proof of `unsent`: the path ends in an empty subtree (terminal empty).
-        proof.slot = TrieBuilder.slotOf(unsent);
+        proof.slot = TrieBuilder.slotOf(_hash(unsent));
         proof.trieProof.terminalKey = bytes32(0);
         proof.trieProof.terminalValueHash = bytes32(0);
         vm.expectRevert(SparseMerkleTrie.SparseMerkleTrie_KeyAbsent.selector);
@@ -324,7 +467,7 @@ contract L1BridgeWithdrawalsTest is Test {
 
     function test_proveWithdrawal_wrongValue_reverts() public {
         Withdrawals.Withdrawal memory w = _eth(0, bob, 1);
-        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = TrieBuilder.proveSingle(w);
+        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = _single(w);
         uint256 index = _propose(root);
         proof.trieProof.terminalValueHash = bytes32(uint256(2));
         vm.expectRevert(SparseMerkleTrie.SparseMerkleTrie_ValueMismatch.selector);
@@ -334,7 +477,7 @@ contract L1BridgeWithdrawalsTest is Test {
     function test_proveWithdrawal_nonCanonical_reverts() public {
         Withdrawals.Withdrawal memory w = _eth(0, bob, 1);
         bytes32[] memory siblings = new bytes32[](1);
-        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = TrieBuilder.prove(w, siblings);
+        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = TrieBuilder.prove(_hash(w), siblings);
         uint256 index = _propose(root);
         vm.expectRevert(SparseMerkleTrie.SparseMerkleTrie_NonCanonicalProof.selector);
         bridge.proveWithdrawal(index, w, proof);
@@ -342,7 +485,7 @@ contract L1BridgeWithdrawalsTest is Test {
 
     function test_proveWithdrawal_tooManySiblings_reverts() public {
         Withdrawals.Withdrawal memory w = _eth(0, bob, 1);
-        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = TrieBuilder.proveSingle(w);
+        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = _single(w);
         uint256 index = _propose(root);
         proof.trieProof.siblings = _siblings(3, 257);
         vm.expectRevert(SparseMerkleTrie.SparseMerkleTrie_TooManySiblings.selector);
@@ -367,7 +510,7 @@ contract L1BridgeWithdrawalsTest is Test {
     function testFuzz_proveWithdrawal_wrongRoot_reverts(bytes32 claimedRoot, uint256 seed, uint256 depth) public {
         Withdrawals.Withdrawal memory w = _eth(0, bob, 1);
         (bytes32 root, Withdrawals.WithdrawalProof memory proof) =
-            TrieBuilder.prove(w, _siblings(seed, bound(depth, 0, 64)));
+            TrieBuilder.prove(_hash(w), _siblings(seed, bound(depth, 0, 64)));
         vm.assume(claimedRoot != root);
         uint256 index = _propose(root);
         proof.stateRoot = claimedRoot;
@@ -377,7 +520,7 @@ contract L1BridgeWithdrawalsTest is Test {
 
     function testFuzz_proveWithdrawal_wrongSlot_reverts(uint256 slot, uint256 seed) public {
         Withdrawals.Withdrawal memory w = _eth(0, bob, 1);
-        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = TrieBuilder.prove(w, _siblings(seed, 8));
+        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = TrieBuilder.prove(_hash(w), _siblings(seed, 8));
         vm.assume(slot != proof.slot);
         uint256 index = _propose(root);
         proof.slot = slot;
@@ -393,7 +536,7 @@ contract L1BridgeWithdrawalsTest is Test {
         drop = bound(drop, 1, depth);
         Withdrawals.Withdrawal memory w = _eth(0, bob, 1);
         bytes32[] memory siblings = _siblings(seed, depth);
-        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = TrieBuilder.prove(w, siblings);
+        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = TrieBuilder.prove(_hash(w), siblings);
         uint256 index = _propose(root);
         proof.trieProof.siblings = fromTop ? _copy(siblings, drop, depth) : _copy(siblings, 0, depth - drop);
         vm.expectRevert(SparseMerkleTrie.SparseMerkleTrie_InvalidProof.selector);
@@ -403,9 +546,9 @@ contract L1BridgeWithdrawalsTest is Test {
     function testFuzz_proveWithdrawal_anotherWithdrawal_reverts(uint256 nonce, address to, uint256 amount) public {
         Withdrawals.Withdrawal memory a = _eth(0, bob, 1 ether);
         Withdrawals.Withdrawal memory b = _eth(nonce, to, amount);
-        vm.assume(Withdrawals.hash(a) != Withdrawals.hash(b));
+        vm.assume(_hash(a) != _hash(b));
         (bytes32 root, Withdrawals.WithdrawalProof memory proofA, Withdrawals.WithdrawalProof memory proofB) =
-            TrieBuilder.proveTwo(a, b);
+            TrieBuilder.proveTwo(_hash(a), _hash(b));
         uint256 index = _propose(root);
         proofA.trieProof = proofB.trieProof;
         vm.expectRevert(L1Bridge.L1Bridge_ProofKeyMismatch.selector);
@@ -419,7 +562,7 @@ contract L1BridgeWithdrawalsTest is Test {
         depth = bound(depth, 1, 32);
         Withdrawals.Withdrawal memory w = _erc20(3, alice, 10);
         bytes32[] memory siblings = _siblings(seed, depth);
-        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = TrieBuilder.prove(w, siblings);
+        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = TrieBuilder.prove(_hash(w), siblings);
         uint256 index = _propose(root);
         vm.assume(noise != 0);
         which = bound(which, 0, depth + 1);
@@ -448,7 +591,7 @@ contract L1BridgeWithdrawalsTest is Test {
         vm.warp(block.timestamp + CHALLENGE_PERIOD);
         vm.expectEmit(address(bridge));
         emit WithdrawalFinalized(id, bob, address(0), 3 ether);
-        bridge.finalizeWithdrawal(id, bob, 3 ether);
+        bridge.finalizeWithdrawal(uint256(id), bob, 3 ether);
         assertEq(bob.balance, 3 ether);
         assertEq(address(bridge).balance, LOCKED - 3 ether);
         assertEq(bridge.deposits(address(0)), LOCKED - 3 ether);
@@ -460,7 +603,7 @@ contract L1BridgeWithdrawalsTest is Test {
         vm.warp(block.timestamp + CHALLENGE_PERIOD);
         vm.expectEmit(address(bridge));
         emit WithdrawalFinalized(id, bob, address(token), 4 ether);
-        bridge.finalizeWithdrawal(id, bob, 4 ether);
+        bridge.finalizeWithdrawal(uint256(id), bob, 4 ether);
         assertEq(token.balanceOf(bob), 4 ether);
         assertEq(token.balanceOf(address(bridge)), LOCKED - 4 ether);
         assertEq(bridge.deposits(address(token)), LOCKED - 4 ether);
@@ -472,25 +615,49 @@ contract L1BridgeWithdrawalsTest is Test {
         uint256 recipientKey,
         uint256 amount,
         bool erc20,
+        address prover,
         address caller,
         uint256 elapsed
     ) public {
+        _assumeUser(prover);
+        _assumeUser(caller);
         address to = vm.addr(bound(recipientKey, 1, 1e70));
         amount = bound(amount, 1, LOCKED);
         elapsed = bound(elapsed, CHALLENGE_PERIOD, 100 * CHALLENGE_PERIOD);
         Withdrawals.Withdrawal memory w = erc20 ? _erc20(nonce, to, amount) : _eth(nonce, to, amount);
-        (, bytes32 id) = _proposeAndProve(w);
+        (, bytes32 id) = _proposeAndProve(w, prover);
         vm.warp(block.timestamp + elapsed);
         uint256 before = erc20 ? token.balanceOf(to) : to.balance;
         vm.prank(caller);
-        bridge.finalizeWithdrawal(id, to, amount);
+        bridge.finalizeWithdrawalWithProof(uint256(id), to, amount, prover);
         assertEq(erc20 ? token.balanceOf(to) : to.balance, before + amount);
         assertEq(bridge.deposits(w.l1Token), LOCKED - amount);
     }
 
-    function testFuzz_finalizeWithdrawal_notProven_reverts(bytes32 id, address recipient, uint256 amount) public {
+    /// @dev `finalizeWithdrawal` uses the caller's own proof: someone else's does not count.
+    function testFuzz_finalizeWithdrawal_otherProversProof_reverts(address caller) public {
+        _assumeUser(caller);
+        vm.assume(caller != alice);
+        (, bytes32 id) = _proposeAndProve(_eth(0, bob, 1 ether), alice);
+        vm.warp(block.timestamp + CHALLENGE_PERIOD);
+        vm.expectRevert(L1Bridge.L1Bridge_WithdrawalNotProven.selector);
+        vm.prank(caller);
+        bridge.finalizeWithdrawal(uint256(id), bob, 1 ether);
+        vm.prank(caller);
+        bridge.finalizeWithdrawalWithProof(uint256(id), bob, 1 ether, alice);
+        assertEq(bob.balance, 1 ether);
+    }
+
+    function testFuzz_finalizeWithdrawal_notProven_reverts(
+        uint256 id,
+        address recipient,
+        uint256 amount,
+        address prover
+    ) public {
         vm.expectRevert(L1Bridge.L1Bridge_WithdrawalNotProven.selector);
         bridge.finalizeWithdrawal(id, recipient, amount);
+        vm.expectRevert(L1Bridge.L1Bridge_WithdrawalNotProven.selector);
+        bridge.finalizeWithdrawalWithProof(id, recipient, amount, prover);
     }
 
     function testFuzz_finalizeWithdrawal_notFinal_reverts(uint256 elapsed) public {
@@ -498,7 +665,7 @@ contract L1BridgeWithdrawalsTest is Test {
         (, bytes32 id) = _proposeAndProve(_eth(0, bob, 1 ether));
         vm.warp(block.timestamp + elapsed);
         vm.expectRevert(L1Bridge.L1Bridge_ProposalNotFinal.selector);
-        bridge.finalizeWithdrawal(id, bob, 1 ether);
+        bridge.finalizeWithdrawal(uint256(id), bob, 1 ether);
     }
 
     function testFuzz_finalizeWithdrawal_removed_reverts(uint256 elapsed) public {
@@ -508,16 +675,22 @@ contract L1BridgeWithdrawalsTest is Test {
         manager.removeProposal(index, game);
         vm.warp(block.timestamp + elapsed);
         vm.expectRevert(L1Bridge.L1Bridge_ProposalRemoved.selector);
-        bridge.finalizeWithdrawal(id, bob, 1 ether);
+        bridge.finalizeWithdrawal(uint256(id), bob, 1 ether);
     }
 
     function testFuzz_finalizeWithdrawal_replay_reverts(uint256 amount, bool erc20) public {
         amount = bound(amount, 1, LOCKED / 2);
         (, bytes32 id) = _proposeAndProve(erc20 ? _erc20(0, bob, amount) : _eth(0, bob, amount));
+        (, Withdrawals.WithdrawalProof memory proof) = _single(erc20 ? _erc20(0, bob, amount) : _eth(0, bob, amount));
+        vm.prank(mallory);
+        bridge.proveWithdrawal(0, erc20 ? _erc20(0, bob, amount) : _eth(0, bob, amount), proof);
         vm.warp(block.timestamp + CHALLENGE_PERIOD);
-        bridge.finalizeWithdrawal(id, bob, amount);
+        bridge.finalizeWithdrawal(uint256(id), bob, amount);
         vm.expectRevert(L1Bridge.L1Bridge_WithdrawalAlreadyFinalized.selector);
-        bridge.finalizeWithdrawal(id, bob, amount);
+        bridge.finalizeWithdrawal(uint256(id), bob, amount);
+        // Another prover's proof cannot pay it a second time either.
+        vm.expectRevert(L1Bridge.L1Bridge_WithdrawalAlreadyFinalized.selector);
+        bridge.finalizeWithdrawalWithProof(uint256(id), bob, amount, mallory);
         assertEq(erc20 ? token.balanceOf(bob) : bob.balance, amount);
     }
 
@@ -526,7 +699,7 @@ contract L1BridgeWithdrawalsTest is Test {
         (, bytes32 id) = _proposeAndProve(_eth(0, bob, 1 ether));
         vm.warp(block.timestamp + CHALLENGE_PERIOD);
         vm.expectRevert(L1Bridge.L1Bridge_WithdrawalMismatch.selector);
-        bridge.finalizeWithdrawal(id, recipient, amount);
+        bridge.finalizeWithdrawal(uint256(id), recipient, amount);
     }
 
     /// @dev Unreachable with a sound L2 (it never burns more than was minted from deposits), but
@@ -536,15 +709,15 @@ contract L1BridgeWithdrawalsTest is Test {
         (, bytes32 id) = _proposeAndProve(erc20 ? _erc20(0, bob, amount) : _eth(0, bob, amount));
         vm.warp(block.timestamp + CHALLENGE_PERIOD);
         vm.expectRevert(L1Bridge.L1Bridge_InsufficientLocked.selector);
-        bridge.finalizeWithdrawal(id, bob, amount);
+        bridge.finalizeWithdrawal(uint256(id), bob, amount);
     }
 
     function test_finalizeWithdrawal_reentrant_reverts() public {
         ReentrantRecipient recipient = new ReentrantRecipient(bridge);
-        (, bytes32 id) = _proposeAndProve(_eth(0, address(recipient), 1 ether));
+        (, bytes32 id) = _proposeAndProve(_eth(0, address(recipient), 1 ether), address(recipient));
         recipient.arm(id, 1 ether);
         vm.warp(block.timestamp + CHALLENGE_PERIOD);
-        bridge.finalizeWithdrawal(id, address(recipient), 1 ether);
+        bridge.finalizeWithdrawalWithProof(uint256(id), address(recipient), 1 ether, address(recipient));
         assertEq(recipient.reentryRevertData(), abi.encodeWithSelector(ReentrancyGuardTransient.Reentrancy.selector));
         assertEq(address(recipient).balance, 1 ether);
         assertEq(bridge.deposits(address(0)), LOCKED - 1 ether);
@@ -556,22 +729,37 @@ contract L1BridgeWithdrawalsTest is Test {
         (, bytes32 id) = _proposeAndProve(_eth(0, recipient, 1 ether));
         vm.warp(block.timestamp + CHALLENGE_PERIOD);
         vm.expectRevert(SafeTransferLib.ETHTransferFailed.selector);
-        bridge.finalizeWithdrawal(id, recipient, 1 ether);
+        bridge.finalizeWithdrawal(uint256(id), recipient, 1 ether);
         assertFalse(bridge.finalizedWithdrawals(id));
         assertEq(bridge.deposits(address(0)), LOCKED);
     }
 
     // ------------------------------------------------------------------ end to end
 
+    /// @dev Proposes a trie of the L2 bridge's withdrawals `hashes` (among unrelated leaves),
+    ///      proves each on L1 and returns the proposal.
+    function _proposeAndProveAll(Withdrawals.Withdrawal[] memory ws) internal returns (uint256 index) {
+        bytes32[] memory hashes = new bytes32[](ws.length);
+        for (uint256 i; i < ws.length; ++i) {
+            hashes[i] = _hash(ws[i]);
+            assertEq(vm.load(Predeploys.L2_BRIDGE, bytes32(TrieBuilder.slotOf(hashes[i]))), bytes32(uint256(1)));
+        }
+        (bytes32 root, Withdrawals.WithdrawalProof[] memory proofs) = TrieBuilder.proveMany(hashes, _siblings(99, 5));
+        index = _propose(root);
+        for (uint256 i; i < ws.length; ++i) {
+            assertEq(bridge.proveWithdrawal(index, ws[i], proofs[i]), hashes[i]);
+        }
+    }
+
     /// @dev L2: withdraw from the predeploy; its storage holds 1 at the slot L1 derives. L1:
-    ///      prove that slot against a proposed root (a trie of the withdrawal's leaf under
-    ///      stand-in siblings), wait out the challenge period, finalize. ETH and ERC-20.
+    ///      prove that slot against a proposed root, wait out the challenge period, finalize.
+    ///      ETH and ERC-20.
     function test_withdrawal_endToEnd_succeeds() public {
-        vm.etch(Predeploys.L2_BRIDGE, address(new L2Bridge()).code);
-        L2Bridge l2Bridge = L2Bridge(Predeploys.L2_BRIDGE);
+        L2Bridge l2Bridge = BridgeFixtures.etchL2Bridge(address(bridge));
+        vm.chainId(L2_CHAIN_ID);
         assertEq(l2Bridge.l2TokenOf(address(token)), l2Token);
         vm.prank(Predeploys.DEPOSITOR);
-        l2Bridge.finalizeDeposit(address(token), l2Token, bob, bob, 5 ether);
+        l2Bridge.finalizeDeposit(address(token), l2Token, bob, bob, 5 ether, bob, abi.encode("Mock", "MOCK", uint8(18)));
         vm.deal(bob, 2 ether);
 
         vm.startPrank(bob);
@@ -580,30 +768,170 @@ contract L1BridgeWithdrawalsTest is Test {
         vm.stopPrank();
         assertEq(BridgedERC20(l2Token).totalSupply(), 0);
 
-        Withdrawals.Withdrawal memory ethW = _eth(0, bob, 2 ether);
-        Withdrawals.Withdrawal memory tokenW = _erc20(1, bob, 5 ether);
-        assertEq(Withdrawals.hash(ethW), ethHash);
-        assertEq(Withdrawals.hash(tokenW), tokenHash);
-        assertEq(vm.load(Predeploys.L2_BRIDGE, bytes32(TrieBuilder.slotOf(ethW))), bytes32(uint256(1)));
-        assertEq(vm.load(Predeploys.L2_BRIDGE, bytes32(TrieBuilder.slotOf(tokenW))), bytes32(uint256(1)));
-
-        (bytes32 root, Withdrawals.WithdrawalProof memory ethProof, Withdrawals.WithdrawalProof memory tokenProof) =
-            TrieBuilder.proveTwo(ethW, tokenW);
-        uint256 index = _propose(root);
-        assertEq(bridge.proveWithdrawal(index, ethW, ethProof), ethHash);
-        assertEq(bridge.proveWithdrawal(index, tokenW, tokenProof), tokenHash);
+        Withdrawals.Withdrawal[] memory ws = new Withdrawals.Withdrawal[](2);
+        ws[0] = _eth(0, bob, 2 ether);
+        ws[1] = _erc20(1, bob, 5 ether);
+        assertEq(_hash(ws[0]), ethHash);
+        assertEq(_hash(ws[1]), tokenHash);
+        uint256 index = _proposeAndProveAll(ws);
 
         vm.expectRevert(L1Bridge.L1Bridge_ProposalNotFinal.selector);
-        bridge.finalizeWithdrawal(ethHash, bob, 2 ether);
+        bridge.finalizeWithdrawal(uint256(ethHash), bob, 2 ether);
         vm.warp(block.timestamp + CHALLENGE_PERIOD);
-        bridge.finalizeWithdrawal(ethHash, bob, 2 ether);
-        bridge.finalizeWithdrawal(tokenHash, bob, 5 ether);
+        bridge.finalizeWithdrawal(uint256(ethHash), bob, 2 ether);
+        bridge.finalizeWithdrawal(uint256(tokenHash), bob, 5 ether);
         assertEq(bob.balance, 2 ether);
         assertEq(token.balanceOf(bob), 5 ether);
 
-        // The proposer gets the bond back once final.
-        uint256 before = proposer.balance;
+        // The proposer's bond goes back to its bond balance once final.
+        address proposer = manager.proposer();
+        uint256 before = manager.bondBalance(proposer);
         manager.returnBond(index);
-        assertEq(proposer.balance, before + BOND);
+        assertEq(manager.bondBalance(proposer), before + BOND);
+    }
+
+    /// @dev The `finalizeDeposit` call derivation builds from deposit log `log`, with its metadata
+    ///      replaced by `metadata` if `replace`.
+    function _finalizeDepositCall(Vm.Log memory log, bool replace, bytes memory metadata)
+        internal
+        pure
+        returns (bytes memory)
+    {
+        (address l1Token_, address l2Token_, uint256 amount,, address refundTo, bytes memory logged) =
+            abi.decode(log.data, (address, address, uint256, uint32, address, bytes));
+        return abi.encodeCall(
+            L2Bridge.finalizeDeposit,
+            (
+                l1Token_,
+                l2Token_,
+                address(uint160(uint256(log.topics[2]))),
+                address(uint160(uint256(log.topics[3]))),
+                amount,
+                refundTo,
+                replace ? metadata : logged
+            )
+        );
+    }
+
+    /// @dev Failed deposits never lock funds: a first deposit run with too little gas, one whose
+    ///      mint reverts, and one with malformed metadata each become a refund withdrawal on L2,
+    ///      which the depositor's L1 address proves and finalizes here, receiving exactly the
+    ///      deposited amount.
+    function test_failedDeposit_refundEndToEnd_succeeds() public {
+        L2Bridge l2Bridge = BridgeFixtures.etchL2Bridge(address(bridge));
+        vm.chainId(L2_CHAIN_ID);
+        address carol = makeAddr("carol");
+        MockERC20 other = new MockERC20();
+        address otherL2 = bridge.predictL2Token(address(other));
+        token.mint(carol, 30 ether);
+        other.mint(carol, 7 ether);
+        vm.startPrank(carol, carol);
+        token.approve(address(bridge), type(uint256).max);
+        other.approve(address(bridge), type(uint256).max);
+        vm.recordLogs();
+        bridge.deposit(address(token), l2Token, 10 ether, ERC20_GAS);
+        bridge.depositTo(address(token), l2Token, 20 ether, ERC20_GAS, bob);
+        bridge.deposit(address(other), otherL2, 7 ether, ERC20_GAS);
+        vm.stopPrank();
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        uint256 tokenLocked = bridge.deposits(address(token));
+
+        // Deposit 1 runs with too little gas for the first deployment.
+        Vm.Log[] memory bridgeLogs = new Vm.Log[](3);
+        uint256 n;
+        for (uint256 i; i < logs.length; ++i) {
+            if (logs[i].emitter == address(bridge)) bridgeLogs[n++] = logs[i];
+        }
+        vm.prank(Predeploys.DEPOSITOR);
+        (bool ok,) = address(l2Bridge).call{gas: 300_000}(_finalizeDepositCall(bridgeLogs[0], false, ""));
+        assertTrue(ok);
+        // Deposit 2 (to bob) meets a reverting mint; deposit 3 carries malformed metadata.
+        vm.etch(l2Token, address(new RevertingMint()).code);
+        assertTrue(Derivation.applyMessage(bridgeLogs[1]));
+        vm.etch(l2Token, "");
+        vm.prank(Predeploys.DEPOSITOR);
+        (ok,) = address(l2Bridge).call(_finalizeDepositCall(bridgeLogs[2], true, hex"c0ffee"));
+        assertTrue(ok);
+        assertEq(l2Bridge.withdrawalNonce(), 3);
+        assertEq(l2Token.code.length, 0);
+        assertEq(otherL2.code.length, 0);
+
+        Withdrawals.Withdrawal[] memory refunds = new Withdrawals.Withdrawal[](3);
+        refunds[0] = Withdrawals.Withdrawal(0, Predeploys.L2_BRIDGE, carol, address(token), l2Token, 10 ether);
+        refunds[1] = Withdrawals.Withdrawal(1, Predeploys.L2_BRIDGE, carol, address(token), l2Token, 20 ether);
+        refunds[2] = Withdrawals.Withdrawal(2, Predeploys.L2_BRIDGE, carol, address(other), otherL2, 7 ether);
+        _proposeAndProveAll(refunds);
+        vm.warp(block.timestamp + CHALLENGE_PERIOD);
+        for (uint256 i; i < refunds.length; ++i) {
+            bridge.finalizeWithdrawal(uint256(_hash(refunds[i])), carol, refunds[i].amount);
+        }
+        assertEq(token.balanceOf(carol), 30 ether, "refund not exact");
+        assertEq(other.balanceOf(carol), 7 ether, "refund not exact");
+        assertEq(bridge.deposits(address(token)), tokenLocked - 30 ether);
+        assertEq(bridge.deposits(address(other)), 0);
+        assertEq(token.balanceOf(bob), 0);
+    }
+
+    /// @dev The escape hatch: alice's L2 transactions are all censored, yet `withdraw` on L1
+    ///      becomes a deposit-type L2 transaction from her account (derivation includes it),
+    ///      which the L1 bridge then proves and pays out. Then the same for a Safe on L1 whose
+    ///      ETH deposit landed at its L2 alias: it exits with `withdrawTo` from L1.
+    function test_forcedWithdrawal_endToEnd_succeeds() public {
+        L2Bridge l2Bridge = BridgeFixtures.etchL2Bridge(address(bridge));
+        vm.chainId(L2_CHAIN_ID);
+        vm.prank(Predeploys.DEPOSITOR);
+        l2Bridge.finalizeDeposit(
+            address(token), l2Token, alice, alice, 8 ether, alice, abi.encode("Mock", "MOCK", uint8(18))
+        );
+        vm.deal(alice, 3 ether);
+
+        address[] memory owners = new address[](1);
+        owners[0] = bob;
+        MockSafe safe = new MockSafe(owners, 1);
+        address safeAlias = AddressAliasing.applyL1ToL2Alias(address(safe));
+        vm.deal(safeAlias, 4 ether); // an earlier ETH deposit by the Safe credited its alias
+        address safeRecipient = makeAddr("treasury");
+        bytes memory exitCall = abi.encodeCall(L1Bridge.withdrawTo, (address(0), address(0), 4 ether, safeRecipient));
+        bytes32 exitHash = safe.transactionHash(address(bridge), 0, exitCall, 0);
+        vm.prank(bob, bob);
+        safe.approveHash(exitHash);
+
+        vm.recordLogs();
+        vm.startPrank(alice, alice);
+        bridge.withdraw(address(token), l2Token, 8 ether);
+        bridge.withdraw(address(0), address(0), 3 ether);
+        vm.stopPrank();
+        vm.prank(bob, bob);
+        safe.execTransaction(address(bridge), 0, exitCall);
+        bool[] memory ok = Derivation.applyAll(vm.getRecordedLogs(), address(bridge));
+        assertTrue(ok.length == 3 && ok[0] && ok[1] && ok[2], "a forced withdrawal failed on L2");
+        assertEq(BridgedERC20(l2Token).balanceOf(alice), 0);
+        assertEq(safeAlias.balance, 0);
+
+        Withdrawals.Withdrawal[] memory ws = new Withdrawals.Withdrawal[](3);
+        ws[0] = Withdrawals.Withdrawal(0, alice, alice, address(token), l2Token, 8 ether);
+        ws[1] = Withdrawals.Withdrawal(1, alice, alice, address(0), address(0), 3 ether);
+        ws[2] = Withdrawals.Withdrawal(2, safeAlias, safeRecipient, address(0), address(0), 4 ether);
+        _proposeAndProveAll(ws);
+        vm.warp(block.timestamp + CHALLENGE_PERIOD);
+        uint256 aliceEth = alice.balance;
+        bridge.finalizeWithdrawal(uint256(_hash(ws[0])), alice, 8 ether);
+        bridge.finalizeWithdrawal(uint256(_hash(ws[1])), alice, 3 ether);
+        bridge.finalizeWithdrawal(uint256(_hash(ws[2])), safeRecipient, 4 ether);
+        assertEq(token.balanceOf(alice), 8 ether);
+        assertEq(alice.balance, aliceEth + 3 ether);
+        assertEq(safeRecipient.balance, 4 ether);
+    }
+
+    /// @dev A forced withdrawal for more than the L2 account holds fails on L2 and leaves
+    ///      nothing to prove.
+    function test_forcedWithdrawal_insufficientL2Balance_succeeds() public {
+        BridgeFixtures.etchL2Bridge(address(bridge));
+        vm.recordLogs();
+        vm.prank(alice, alice);
+        bridge.withdraw(address(0), address(0), 1 ether);
+        bool[] memory ok = Derivation.applyAll(vm.getRecordedLogs(), address(bridge));
+        assertFalse(ok[0]);
+        assertEq(L2Bridge(Predeploys.L2_BRIDGE).withdrawalNonce(), 0);
     }
 }

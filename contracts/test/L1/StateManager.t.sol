@@ -2,12 +2,40 @@
 pragma solidity ^0.8.28;
 
 import {Test} from "test/utils/Test.sol";
+import {Proxies} from "test/utils/Proxies.sol";
+import {TransparentUpgradeableProxy} from "@openzeppelin/contracts/proxy/transparent/TransparentUpgradeableProxy.sol";
 import {StateManager} from "src/L1/StateManager.sol";
+import {IStateManager} from "interfaces/IStateManager.sol";
 import {Ownable} from "solady/auth/Ownable.sol";
+import {Initializable} from "solady/utils/Initializable.sol";
 import {SafeTransferLib} from "solady/utils/SafeTransferLib.sol";
 
 /// @dev Rejects ETH.
 contract EthRejecter {}
+
+/// @dev Withdraws its bond and, while receiving it, tries to withdraw the same bond again.
+contract ReentrantBondWithdrawer {
+    StateManager internal immutable manager;
+    bytes public reentryRevertData;
+
+    constructor(StateManager manager_) {
+        manager = manager_;
+    }
+
+    function depositAndWithdraw(uint256 amount) external payable {
+        manager.depositBond{value: msg.value}();
+        manager.withdrawBond(amount);
+    }
+
+    receive() external payable {
+        if (reentryRevertData.length != 0) return;
+        try manager.withdrawBond(msg.value) {
+            reentryRevertData = hex"00";
+        } catch (bytes memory reason) {
+            reentryRevertData = reason;
+        }
+    }
+}
 
 contract StateManagerTest is Test {
     event StateRootSubmitted(
@@ -18,6 +46,9 @@ contract StateManagerTest is Test {
     event ProposalRemoved(uint256 indexed index, address indexed bondRecipient, uint256 bond);
     event ProposerUpdated(address indexed previousProposer, address indexed newProposer);
     event DisputeGameSet(address indexed disputeGame);
+    event BondDeposited(address indexed account, uint256 amount);
+    event BondWithdrawn(address indexed account, uint256 amount);
+    event Initialized(uint64 version);
 
     uint256 internal constant CHALLENGE_PERIOD = 1 hours;
     uint256 internal constant BOND = 1 ether;
@@ -33,14 +64,35 @@ contract StateManagerTest is Test {
         proposer = makeAddr("proposer");
         game = makeAddr("disputeGame");
         challenger = makeAddr("challenger");
-        manager = new StateManager(owner, proposer, CHALLENGE_PERIOD, BOND);
+        manager = _deploy();
         vm.deal(proposer, 1000 ether);
+        vm.prank(proposer);
+        manager.depositBond{value: 100 * BOND}();
         vm.prank(owner);
         manager.setDisputeGame(game);
     }
 
+    /// @dev A fresh StateManager behind a proxy, initialized with `owner` and `proposer`.
+    function _deploy() internal returns (StateManager) {
+        return Proxies.deployStateManager(owner, proposer, CHALLENGE_PERIOD, BOND);
+    }
+
+    /// @dev Sum of bond balances of the accounts a test touches plus the bonds of live proposals
+    ///      whose bond was not returned: what `address(manager).balance` must equal.
+    function _bondsHeld(address[] memory accounts) internal view returns (uint256 total) {
+        for (uint256 i; i < accounts.length; ++i) {
+            total += manager.bondBalance(accounts[i]);
+        }
+        for (uint256 i; i < manager.proposalCount(); ++i) {
+            StateManager.Proposal memory p = manager.proposals(i);
+            if (!p.removed && !p.bondReturned) total += p.bond;
+        }
+    }
+
     /// @dev `submitStateRoot`'s proof: the L2 block the proposal binds.
     function _blockProof(uint256 number) internal pure returns (bytes memory) {
+        // casting to 'uint64' is safe because tests pass small block numbers
+        // forge-lint: disable-next-line(unsafe-typecast)
         return abi.encode(uint64(number), keccak256(abi.encode("block", number)));
     }
 
@@ -48,37 +100,85 @@ contract StateManagerTest is Test {
     function _propose(uint256 number) internal returns (uint256 index) {
         index = manager.proposalCount();
         vm.prank(proposer);
-        manager.submitStateRoot{value: BOND}(
+        manager.submitStateRoot(
             keccak256(abi.encode("state", number)), keccak256(abi.encode("batch", number)), _blockProof(number)
         );
     }
 
-    // ------------------------------------------------------------------ constructor and admin
+    // ------------------------------------------------------------------ construction and initialization
 
-    function test_constructor_succeeds() public {
-        StateManager fresh = new StateManager(owner, proposer, CHALLENGE_PERIOD, BOND);
-        assertEq(fresh.owner(), owner);
-        assertEq(fresh.proposer(), proposer);
-        assertEq(fresh.challengePeriod(), CHALLENGE_PERIOD);
-        assertEq(fresh.proposalBond(), BOND);
-        assertEq(fresh.proposalCount(), 0);
-        assertEq(fresh.disputeGame(), address(0));
+    function testFuzz_constructor_succeeds(uint256 challengePeriod, uint256 bond) public {
+        challengePeriod = bound(challengePeriod, 1, type(uint256).max);
+        StateManager implementation = new StateManager(challengePeriod, bond);
+        assertEq(implementation.challengePeriod(), challengePeriod);
+        assertEq(implementation.proposalBond(), bond);
+        // The implementation has no owner and no proposer, and never gets any.
+        assertEq(implementation.owner(), address(0));
+        assertEq(implementation.proposer(), address(0));
+    }
 
+    function test_constructor_zeroChallengePeriod_reverts() public {
+        vm.expectRevert(StateManager.StateManager_ZeroChallengePeriod.selector);
+        new StateManager(0, BOND);
+    }
+
+    function test_initialize_succeeds() public {
+        assertEq(manager.owner(), owner);
+        assertEq(manager.proposer(), proposer);
+        assertEq(manager.challengePeriod(), CHALLENGE_PERIOD);
+        assertEq(manager.proposalBond(), BOND);
+        assertEq(manager.proposalCount(), 0);
+
+        // The proxy's constructor initializes it: there is no window to initialize it first.
+        StateManager implementation = new StateManager(CHALLENGE_PERIOD, BOND);
         vm.expectEmit();
         emit ProposerUpdated(address(0), proposer);
-        new StateManager(owner, proposer, CHALLENGE_PERIOD, BOND);
+        vm.expectEmit();
+        emit Initialized(1);
+        StateManager fresh = StateManager(
+            address(
+                new TransparentUpgradeableProxy(
+                    address(implementation), owner, abi.encodeCall(StateManager.initialize, (owner, proposer))
+                )
+            )
+        );
+        assertEq(fresh.owner(), owner);
+        assertEq(fresh.disputeGame(), address(0));
     }
 
-    function test_constructor_zeroAddress_reverts() public {
-        vm.expectRevert(StateManager.StateManager_ZeroAddress.selector);
-        new StateManager(address(0), proposer, CHALLENGE_PERIOD, BOND);
-        vm.expectRevert(StateManager.StateManager_ZeroAddress.selector);
-        new StateManager(owner, address(0), CHALLENGE_PERIOD, BOND);
+    function testFuzz_initialize_twice_reverts(address sender, address newOwner, address newProposer) public {
+        vm.assume(sender != Proxies.adminOf(address(manager)));
+        vm.expectRevert(Initializable.InvalidInitialization.selector);
+        vm.prank(sender);
+        manager.initialize(newOwner, newProposer);
+        assertEq(manager.owner(), owner);
+        assertEq(manager.proposer(), proposer);
     }
+
+    function testFuzz_initialize_implementation_reverts(address sender) public {
+        StateManager implementation = new StateManager(CHALLENGE_PERIOD, BOND);
+        vm.expectRevert(Initializable.InvalidInitialization.selector);
+        vm.prank(sender);
+        implementation.initialize(sender, sender);
+    }
+
+    function test_initialize_zeroAddress_reverts() public {
+        address implementation = address(new StateManager(CHALLENGE_PERIOD, BOND));
+        vm.expectRevert(StateManager.StateManager_ZeroAddress.selector);
+        new TransparentUpgradeableProxy(
+            implementation, owner, abi.encodeCall(StateManager.initialize, (address(0), proposer))
+        );
+        vm.expectRevert(StateManager.StateManager_ZeroAddress.selector);
+        new TransparentUpgradeableProxy(
+            implementation, owner, abi.encodeCall(StateManager.initialize, (owner, address(0)))
+        );
+    }
+
+    // ------------------------------------------------------------------ admin
 
     function testFuzz_setDisputeGame_succeeds(address newGame) public {
         vm.assume(newGame != address(0));
-        StateManager fresh = new StateManager(owner, proposer, CHALLENGE_PERIOD, BOND);
+        StateManager fresh = _deploy();
         vm.expectEmit(address(fresh));
         emit DisputeGameSet(newGame);
         vm.prank(owner);
@@ -93,15 +193,15 @@ contract StateManagerTest is Test {
     }
 
     function test_setDisputeGame_zeroAddress_reverts() public {
-        StateManager fresh = new StateManager(owner, proposer, CHALLENGE_PERIOD, BOND);
+        StateManager fresh = _deploy();
         vm.expectRevert(StateManager.StateManager_ZeroAddress.selector);
         vm.prank(owner);
         fresh.setDisputeGame(address(0));
     }
 
     function testFuzz_setDisputeGame_notOwner_reverts(address sender) public {
-        vm.assume(sender != owner);
-        StateManager fresh = new StateManager(owner, proposer, CHALLENGE_PERIOD, BOND);
+        StateManager fresh = _deploy();
+        vm.assume(sender != owner && sender != Proxies.adminOf(address(fresh)));
         vm.expectRevert(Ownable.Unauthorized.selector);
         vm.prank(sender);
         fresh.setDisputeGame(sender);
@@ -117,7 +217,7 @@ contract StateManagerTest is Test {
     }
 
     function testFuzz_setProposer_notOwner_reverts(address sender) public {
-        vm.assume(sender != owner);
+        vm.assume(sender != owner && sender != Proxies.adminOf(address(manager)));
         vm.expectRevert(Ownable.Unauthorized.selector);
         vm.prank(sender);
         manager.setProposer(sender);
@@ -140,10 +240,12 @@ contract StateManagerTest is Test {
         vm.expectEmit(address(manager));
         emit ProposalL2Block(0, number, blockHash);
         vm.prank(proposer);
-        manager.submitStateRoot{value: BOND}(stateRoot, batchRoot, abi.encode(number, blockHash));
+        manager.submitStateRoot(stateRoot, batchRoot, abi.encode(number, blockHash));
 
         assertEq(manager.proposalCount(), 1);
-        assertEq(address(manager).balance, BOND);
+        // The bond moved from the proposer's balance into the proposal; no ETH moved.
+        assertEq(manager.bondBalance(proposer), 99 * BOND);
+        assertEq(address(manager).balance, 100 * BOND);
         StateManager.Proposal memory p = manager.proposals(0);
         assertEq(p.stateRoot, stateRoot);
         assertEq(p.batchRoot, batchRoot);
@@ -161,50 +263,94 @@ contract StateManagerTest is Test {
     }
 
     function testFuzz_submitStateRoot_notProposer_reverts(address sender) public {
-        vm.assume(sender != proposer);
+        vm.assume(sender != proposer && sender != Proxies.adminOf(address(manager)));
         vm.deal(sender, BOND);
+        vm.prank(sender);
+        manager.depositBond{value: BOND}();
         vm.expectRevert(StateManager.StateManager_NotProposer.selector);
         vm.prank(sender);
-        manager.submitStateRoot{value: BOND}(bytes32(uint256(1)), bytes32(uint256(2)), _blockProof(1));
+        manager.submitStateRoot(bytes32(uint256(1)), bytes32(uint256(2)), _blockProof(1));
     }
 
-    function testFuzz_submitStateRoot_incorrectBond_reverts(uint256 value) public {
-        value = bound(value, 0, 100 ether);
-        vm.assume(value != BOND);
-        vm.expectRevert(StateManager.StateManager_IncorrectBond.selector);
+    function testFuzz_submitStateRoot_insufficientBond_reverts(uint256 balance) public {
+        balance = bound(balance, 0, BOND - 1);
+        StateManager fresh = _deploy();
+        if (balance != 0) {
+            vm.prank(proposer);
+            fresh.depositBond{value: balance}();
+        }
+        vm.expectRevert(StateManager.StateManager_InsufficientBond.selector);
         vm.prank(proposer);
-        manager.submitStateRoot{value: value}(bytes32(uint256(1)), bytes32(uint256(2)), _blockProof(1));
+        fresh.submitStateRoot(bytes32(uint256(1)), bytes32(uint256(2)), _blockProof(1));
+        assertEq(fresh.bondBalance(proposer), balance);
+    }
+
+    /// @dev The seed's signature is non-payable: ETH sent with a proposal is refused, not
+    ///      mistaken for a bond.
+    function test_submitStateRoot_withValue_reverts() public {
+        vm.prank(proposer);
+        (bool ok,) = address(manager).call{value: BOND}(
+            abi.encodeCall(IStateManager.submitStateRoot, (bytes32(uint256(1)), bytes32(uint256(2)), _blockProof(1)))
+        );
+        assertFalse(ok);
+        assertEq(manager.proposalCount(), 0);
+    }
+
+    /// @dev Each proposal draws one bond; the last one the balance can cover succeeds.
+    function test_submitStateRoot_drawsEachBond_succeeds() public {
+        StateManager fresh = _deploy();
+        vm.prank(proposer);
+        fresh.depositBond{value: 2 * BOND + 1}();
+        vm.startPrank(proposer);
+        fresh.submitStateRoot(bytes32(uint256(1)), bytes32(uint256(2)), _blockProof(1));
+        fresh.submitStateRoot(bytes32(uint256(1)), bytes32(uint256(2)), _blockProof(2));
+        assertEq(fresh.bondBalance(proposer), 1);
+        vm.expectRevert(StateManager.StateManager_InsufficientBond.selector);
+        fresh.submitStateRoot(bytes32(uint256(1)), bytes32(uint256(2)), _blockProof(3));
+        vm.stopPrank();
+        assertEq(address(fresh).balance, 2 * BOND + 1);
+    }
+
+    /// @dev With a zero bond (a devnet choice) proposals need no bond balance.
+    function test_submitStateRoot_zeroBond_succeeds() public {
+        StateManager fresh = Proxies.deployStateManager(owner, proposer, CHALLENGE_PERIOD, 0);
+        vm.prank(proposer);
+        fresh.submitStateRoot(bytes32(uint256(1)), bytes32(uint256(2)), _blockProof(1));
+        assertEq(fresh.proposals(0).bond, 0);
+        vm.warp(block.timestamp + CHALLENGE_PERIOD);
+        fresh.returnBond(0);
+        assertEq(fresh.bondBalance(proposer), 0);
     }
 
     function test_submitStateRoot_zeroRoot_reverts() public {
         vm.startPrank(proposer);
         vm.expectRevert(StateManager.StateManager_ZeroRoot.selector);
-        manager.submitStateRoot{value: BOND}(bytes32(0), bytes32(uint256(2)), _blockProof(1));
+        manager.submitStateRoot(bytes32(0), bytes32(uint256(2)), _blockProof(1));
         vm.expectRevert(StateManager.StateManager_ZeroRoot.selector);
-        manager.submitStateRoot{value: BOND}(bytes32(uint256(1)), bytes32(0), _blockProof(1));
+        manager.submitStateRoot(bytes32(uint256(1)), bytes32(0), _blockProof(1));
         vm.stopPrank();
     }
 
     function test_submitStateRoot_zeroBlockHash_reverts() public {
         vm.expectRevert(StateManager.StateManager_ZeroBlockHash.selector);
         vm.prank(proposer);
-        manager.submitStateRoot{value: BOND}(
-            bytes32(uint256(1)), bytes32(uint256(2)), abi.encode(uint64(1), bytes32(0))
-        );
+        manager.submitStateRoot(bytes32(uint256(1)), bytes32(uint256(2)), abi.encode(uint64(1), bytes32(0)));
     }
 
     function testFuzz_submitStateRoot_malformedProof_reverts(bytes calldata proof) public {
         vm.assume(proof.length != 64);
         vm.expectRevert(StateManager.StateManager_MalformedProof.selector);
         vm.prank(proposer);
-        manager.submitStateRoot{value: BOND}(bytes32(uint256(1)), bytes32(uint256(2)), proof);
+        manager.submitStateRoot(bytes32(uint256(1)), bytes32(uint256(2)), proof);
     }
 
     function testFuzz_submitStateRoot_blockNumberOverflow_reverts(uint256 number) public {
         number = bound(number, uint256(type(uint64).max) + 1, type(uint256).max);
         vm.expectRevert(StateManager.StateManager_MalformedProof.selector);
         vm.prank(proposer);
-        manager.submitStateRoot{value: BOND}(bytes32(uint256(1)), bytes32(uint256(2)), abi.encode(number, bytes32("h")));
+        // casting to 'bytes32' is safe because the literal is one byte
+        // forge-lint: disable-next-line(unsafe-typecast)
+        manager.submitStateRoot(bytes32(uint256(1)), bytes32(uint256(2)), abi.encode(number, bytes32("h")));
     }
 
     function testFuzz_submitStateRoot_blockNotIncreasing_reverts(uint64 first, uint64 second) public {
@@ -212,7 +358,7 @@ contract StateManagerTest is Test {
         _propose(first);
         vm.expectRevert(StateManager.StateManager_L2BlockNotIncreasing.selector);
         vm.prank(proposer);
-        manager.submitStateRoot{value: BOND}(bytes32(uint256(1)), bytes32(uint256(2)), _blockProof(second));
+        manager.submitStateRoot(bytes32(uint256(1)), bytes32(uint256(2)), _blockProof(second));
     }
 
     /// @dev Removing the latest proposal lets the proposer propose its block (or an earlier one
@@ -230,7 +376,7 @@ contract StateManagerTest is Test {
 
         vm.expectRevert(StateManager.StateManager_L2BlockNotIncreasing.selector);
         vm.prank(proposer);
-        manager.submitStateRoot{value: BOND}(bytes32(uint256(1)), bytes32(uint256(2)), _blockProof(10));
+        manager.submitStateRoot(bytes32(uint256(1)), bytes32(uint256(2)), _blockProof(10));
         assertEq(_propose(11), 3);
         vm.prank(game);
         manager.removeProposal(3, challenger);
@@ -268,6 +414,7 @@ contract StateManagerTest is Test {
     // ------------------------------------------------------------------ bonds
 
     function testFuzz_returnBond_succeeds(address caller, uint256 elapsed) public {
+        vm.assume(caller != Proxies.adminOf(address(manager)));
         elapsed = bound(elapsed, CHALLENGE_PERIOD, 100 * CHALLENGE_PERIOD);
         _propose(1);
         vm.warp(block.timestamp + elapsed);
@@ -276,8 +423,10 @@ contract StateManagerTest is Test {
         emit BondReturned(0, proposer, BOND);
         vm.prank(caller);
         manager.returnBond(0);
-        assertEq(proposer.balance, before + BOND);
-        assertEq(address(manager).balance, 0);
+        // Credited, never pushed: the proposer withdraws it when it wants.
+        assertEq(proposer.balance, before);
+        assertEq(manager.bondBalance(proposer), 100 * BOND);
+        assertEq(address(manager).balance, 100 * BOND);
         assertTrue(manager.proposals(0).bondReturned);
         // Still final after the bond went back.
         assertTrue(manager.isFinal(0));
@@ -313,19 +462,25 @@ contract StateManagerTest is Test {
         manager.returnBond(index);
     }
 
-    function test_returnBond_proposerRejectsEth_reverts() public {
+    /// @dev A proposer that rejects ETH cannot block the return of its bond (nothing is pushed);
+    ///      it only cannot withdraw its balance, which stays intact.
+    function test_returnBond_proposerRejectsEth_succeeds() public {
         address rejecter = address(new EthRejecter());
         vm.prank(owner);
         manager.setProposer(rejecter);
         vm.deal(rejecter, BOND);
-        vm.prank(rejecter);
-        manager.submitStateRoot{value: BOND}(bytes32(uint256(1)), bytes32(uint256(2)), _blockProof(1));
+        vm.startPrank(rejecter);
+        manager.depositBond{value: BOND}();
+        manager.submitStateRoot(bytes32(uint256(1)), bytes32(uint256(2)), _blockProof(1));
+        vm.stopPrank();
         vm.warp(block.timestamp + CHALLENGE_PERIOD);
-        vm.expectRevert(SafeTransferLib.ETHTransferFailed.selector);
         manager.returnBond(0);
-        // The bond stays claimable.
-        assertFalse(manager.proposals(0).bondReturned);
-        assertEq(address(manager).balance, BOND);
+        assertTrue(manager.proposals(0).bondReturned);
+        assertEq(manager.bondBalance(rejecter), BOND);
+        vm.expectRevert(SafeTransferLib.ETHTransferFailed.selector);
+        vm.prank(rejecter);
+        manager.withdrawBond(BOND);
+        assertEq(manager.bondBalance(rejecter), BOND);
     }
 
     // ------------------------------------------------------------------ removal
@@ -341,25 +496,40 @@ contract StateManagerTest is Test {
         emit ProposalRemoved(0, recipient, BOND);
         vm.prank(game);
         manager.removeProposal(0, recipient);
-        assertEq(recipient.balance, before + BOND);
-        assertEq(address(manager).balance, 0);
+        assertEq(recipient.balance, before);
+        assertEq(manager.bondBalance(recipient), recipient == proposer ? 100 * BOND : BOND);
+        assertEq(address(manager).balance, 100 * BOND);
         assertTrue(manager.proposals(0).removed);
+        // The recipient takes the bond out itself.
+        vm.prank(recipient);
+        manager.withdrawBond(BOND);
+        assertEq(recipient.balance, before + BOND);
         // A removed proposal never becomes final.
         vm.warp(block.timestamp + 100 * CHALLENGE_PERIOD);
         assertFalse(manager.isFinal(0));
     }
 
     function testFuzz_removeProposal_notDisputeGame_reverts(address sender) public {
-        vm.assume(sender != game);
+        vm.assume(sender != game && sender != Proxies.adminOf(address(manager)));
         _propose(1);
         vm.expectRevert(StateManager.StateManager_NotDisputeGame.selector);
         vm.prank(sender);
         manager.removeProposal(0, challenger);
     }
 
+    /// @dev A recipient that rejects ETH cannot block a removal: the bond is credited.
+    function test_removeProposal_recipientRejectsEth_succeeds() public {
+        address rejecter = address(new EthRejecter());
+        _propose(1);
+        vm.prank(game);
+        manager.removeProposal(0, rejecter);
+        assertTrue(manager.proposals(0).removed);
+        assertEq(manager.bondBalance(rejecter), BOND);
+    }
+
     function test_removeProposal_unset_reverts() public {
         // Before the owner sets a dispute game nobody can remove (address(0) cannot call).
-        StateManager fresh = new StateManager(owner, proposer, CHALLENGE_PERIOD, BOND);
+        StateManager fresh = _deploy();
         vm.expectRevert(StateManager.StateManager_NotDisputeGame.selector);
         vm.prank(game);
         fresh.removeProposal(0, challenger);
@@ -393,6 +563,107 @@ contract StateManagerTest is Test {
         vm.expectRevert(StateManager.StateManager_UnknownProposal.selector);
         vm.prank(game);
         manager.removeProposal(index, challenger);
+    }
+
+    // ------------------------------------------------------------------ bond balance
+
+    function testFuzz_depositBond_succeeds(address account, uint256 first, uint256 second) public {
+        vm.assume(account != address(0));
+        first = bound(first, 1, 1e30);
+        second = bound(second, 1, 1e30);
+        StateManager fresh = _deploy();
+        vm.assume(account != Proxies.adminOf(address(fresh)));
+        vm.deal(account, first + second);
+        vm.expectEmit(address(fresh));
+        emit BondDeposited(account, first);
+        vm.prank(account);
+        fresh.depositBond{value: first}();
+        vm.prank(account);
+        fresh.depositBond{value: second}();
+        assertEq(fresh.bondBalance(account), first + second);
+        assertEq(address(fresh).balance, first + second);
+    }
+
+    function test_depositBond_zero_reverts() public {
+        vm.expectRevert(StateManager.StateManager_ZeroAmount.selector);
+        vm.prank(proposer);
+        manager.depositBond();
+    }
+
+    function testFuzz_withdrawBond_succeeds(uint256 amount) public {
+        amount = bound(amount, 1, 100 * BOND);
+        uint256 before = proposer.balance;
+        vm.expectEmit(address(manager));
+        emit BondWithdrawn(proposer, amount);
+        vm.prank(proposer);
+        manager.withdrawBond(amount);
+        assertEq(proposer.balance, before + amount);
+        assertEq(manager.bondBalance(proposer), 100 * BOND - amount);
+        assertEq(address(manager).balance, 100 * BOND - amount);
+    }
+
+    function testFuzz_withdrawBond_insufficient_reverts(uint256 amount) public {
+        amount = bound(amount, 100 * BOND + 1, type(uint256).max);
+        vm.expectRevert(StateManager.StateManager_InsufficientBond.selector);
+        vm.prank(proposer);
+        manager.withdrawBond(amount);
+    }
+
+    function test_withdrawBond_zero_reverts() public {
+        vm.expectRevert(StateManager.StateManager_ZeroAmount.selector);
+        vm.prank(proposer);
+        manager.withdrawBond(0);
+    }
+
+    /// @dev A bond locked in a live proposal is not withdrawable until it is returned.
+    function test_withdrawBond_lockedInProposal_reverts() public {
+        _propose(1);
+        vm.expectRevert(StateManager.StateManager_InsufficientBond.selector);
+        vm.prank(proposer);
+        manager.withdrawBond(100 * BOND);
+        vm.warp(block.timestamp + CHALLENGE_PERIOD);
+        manager.returnBond(0);
+        vm.prank(proposer);
+        manager.withdrawBond(100 * BOND);
+        assertEq(address(manager).balance, 0);
+    }
+
+    /// @dev Re-entering `withdrawBond` from the payout finds the balance already debited.
+    function test_withdrawBond_reentrant_reverts() public {
+        ReentrantBondWithdrawer attacker = new ReentrantBondWithdrawer(manager);
+        vm.deal(address(this), BOND);
+        attacker.depositAndWithdraw{value: BOND}(BOND);
+        assertEq(
+            attacker.reentryRevertData(), abi.encodeWithSelector(StateManager.StateManager_InsufficientBond.selector)
+        );
+        assertEq(address(attacker).balance, BOND);
+        assertEq(manager.bondBalance(address(attacker)), 0);
+        assertEq(address(manager).balance, 100 * BOND);
+    }
+
+    /// @dev Deposit, propose, remove and return, withdraw: the balance always equals the bond
+    ///      balances plus the bonds of live unreturned proposals.
+    function test_bonds_conserved_succeeds() public {
+        address[] memory accounts = new address[](2);
+        accounts[0] = proposer;
+        accounts[1] = challenger;
+        assertEq(address(manager).balance, _bondsHeld(accounts));
+        _propose(1);
+        _propose(2);
+        _propose(3);
+        assertEq(address(manager).balance, _bondsHeld(accounts));
+        vm.prank(game);
+        manager.removeProposal(2, challenger);
+        assertEq(address(manager).balance, _bondsHeld(accounts));
+        vm.warp(block.timestamp + CHALLENGE_PERIOD);
+        manager.returnBond(0);
+        assertEq(address(manager).balance, _bondsHeld(accounts));
+        vm.prank(challenger);
+        manager.withdrawBond(BOND);
+        vm.prank(proposer);
+        manager.withdrawBond(98 * BOND);
+        assertEq(address(manager).balance, _bondsHeld(accounts));
+        assertEq(address(manager).balance, BOND);
     }
 
     // ------------------------------------------------------------------ verifyStateTransition

@@ -19,38 +19,79 @@ contract BridgedERC20Test is Test {
         alice = makeAddr("alice");
     }
 
-    function test_metadata_succeeds() public view {
-        assertEq(token.name(), "Bridged ERC20");
-        assertEq(token.symbol(), "bERC20");
-        assertEq(token.decimals(), 18);
+    function test_uninitialized_succeeds() public view {
+        assertEq(token.name(), "");
+        assertEq(token.symbol(), "");
+        assertEq(token.decimals(), 0);
         assertEq(token.bridge(), address(this));
         assertEq(token.l1Token(), address(0));
     }
 
-    function testFuzz_initialize_succeeds(address l1Token_) public {
+    function test_initialize_metadata_succeeds() public {
+        token.initialize(l1Token, "Wrapped Ether", "WETH", 18);
+        assertEq(token.name(), "Wrapped Ether");
+        assertEq(token.symbol(), "WETH");
+        assertEq(token.decimals(), 18);
+        assertEq(token.l1Token(), l1Token);
+    }
+
+    /// @dev Any name and symbol up to 64 bytes (incl. empty, exactly 32, exactly 64, and bytes
+    ///      that are not UTF-8) round-trip exactly, with clean ABI padding.
+    function testFuzz_initialize_succeeds(
+        address l1Token_,
+        string calldata name_,
+        string calldata symbol_,
+        uint8 decimals_
+    ) public {
         vm.assume(l1Token_ != address(0));
+        vm.assume(bytes(name_).length <= 64 && bytes(symbol_).length <= 64);
         vm.expectEmit(address(token));
         emit Initialized(l1Token_);
-        token.initialize(l1Token_);
+        token.initialize(l1Token_, name_, symbol_, decimals_);
         assertEq(token.l1Token(), l1Token_);
+        assertEq(token.name(), name_);
+        assertEq(token.symbol(), symbol_);
+        assertEq(token.decimals(), decimals_);
+        (bool ok, bytes memory raw) = address(token).staticcall(abi.encodeCall(BridgedERC20.name, ()));
+        assertTrue(ok);
+        assertEq(raw, abi.encode(name_), "name() is not the canonical ABI encoding");
+    }
+
+    function testFuzz_initialize_lengths_succeeds(uint256 nameLength, uint256 symbolLength, bytes32 seed) public {
+        nameLength = bound(nameLength, 0, 64);
+        symbolLength = bound(symbolLength, 0, 64);
+        string memory name_ = _bytes(seed, nameLength);
+        string memory symbol_ = _bytes(~seed, symbolLength);
+        token.initialize(l1Token, name_, symbol_, 6);
+        assertEq(token.name(), name_);
+        assertEq(token.symbol(), symbol_);
+    }
+
+    function testFuzz_initialize_tooLong_reverts(uint256 nameLength, uint256 symbolLength) public {
+        nameLength = bound(nameLength, 0, 300);
+        symbolLength = bound(symbolLength, 0, 300);
+        vm.assume(nameLength > 64 || symbolLength > 64);
+        vm.expectRevert(BridgedERC20.BridgedERC20_MetadataTooLong.selector);
+        token.initialize(l1Token, _bytes(0, nameLength), _bytes(0, symbolLength), 18);
     }
 
     function test_initialize_twice_reverts() public {
-        token.initialize(l1Token);
+        token.initialize(l1Token, "A", "A", 1);
         vm.expectRevert(BridgedERC20.BridgedERC20_AlreadyInitialized.selector);
-        token.initialize(l1Token);
+        token.initialize(l1Token, "B", "B", 2);
+        assertEq(token.name(), "A");
     }
 
     function test_initialize_zeroL1Token_reverts() public {
         vm.expectRevert(BridgedERC20.BridgedERC20_ZeroL1Token.selector);
-        token.initialize(address(0));
+        token.initialize(address(0), "A", "A", 18);
     }
 
     function testFuzz_initialize_notBridge_reverts(address caller) public {
         vm.assume(caller != address(this));
         vm.expectRevert(BridgedERC20.BridgedERC20_NotBridge.selector);
         vm.prank(caller);
-        token.initialize(l1Token);
+        token.initialize(l1Token, "A", "A", 18);
     }
 
     function testFuzz_mintBurn_bridge_succeeds(address to, uint256 minted, uint256 burned) public {
@@ -78,5 +119,32 @@ contract BridgedERC20Test is Test {
         vm.expectRevert(BridgedERC20.BridgedERC20_NotBridge.selector);
         vm.prank(caller);
         token.burn(alice, amount);
+    }
+
+    /// @dev The EIP-712 domain follows the stored name.
+    function test_domainSeparator_usesName_succeeds() public {
+        BridgedERC20 other = new BridgedERC20();
+        token.initialize(l1Token, "One", "ONE", 18);
+        other.initialize(l1Token, "Two", "TWO", 18);
+        bytes32 expected = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256("One"),
+                keccak256("1"),
+                block.chainid,
+                address(token)
+            )
+        );
+        assertEq(token.DOMAIN_SEPARATOR(), expected);
+        assertTrue(token.DOMAIN_SEPARATOR() != other.DOMAIN_SEPARATOR());
+    }
+
+    /// @dev `length` pseudo-random bytes (any values, zero included).
+    function _bytes(bytes32 seed, uint256 length) internal pure returns (string memory) {
+        bytes memory b = new bytes(length);
+        for (uint256 i; i < length; ++i) {
+            b[i] = keccak256(abi.encode(seed, i))[0];
+        }
+        return string(b);
     }
 }

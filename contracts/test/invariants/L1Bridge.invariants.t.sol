@@ -2,10 +2,13 @@
 pragma solidity ^0.8.28;
 
 import {Test} from "test/utils/Test.sol";
+import {BridgeFixtures} from "test/utils/BridgeFixtures.sol";
 import {L1Bridge} from "src/L1/L1Bridge.sol";
 import {DevToken} from "src/L1/DevToken.sol";
 
-/// @dev Makes random, valid ETH and ERC-20 deposits from a few actors and keeps ghost totals.
+/// @dev Makes random, valid deposits (`deposit` and `depositTo`, ETH and ERC-20) and forced
+///      withdrawals (`withdraw` and `withdrawTo`), from EOAs and from contracts (aliased), and
+///      keeps ghost totals. Every call must succeed (`fail_on_revert`).
 contract L1BridgeHandler is Test {
     L1Bridge internal immutable bridge;
     DevToken internal immutable token;
@@ -15,6 +18,7 @@ contract L1BridgeHandler is Test {
     uint256 public ghostEthDeposited;
     uint256 public ghostTokenDeposited;
     uint256 public ghostDeposits;
+    uint256 public ghostForcedWithdrawals;
 
     constructor(L1Bridge bridge_, DevToken token_) {
         bridge = bridge_;
@@ -30,28 +34,56 @@ contract L1BridgeHandler is Test {
         }
     }
 
-    function depositEth(uint256 actorSeed, uint256 amount, uint256 gasSeed) external {
-        address actor = actors[actorSeed % actors.length];
+    /// @dev An actor and whether it calls as a contract (`tx.origin` someone else).
+    function _caller(uint256 seed) internal view returns (address actor, address origin) {
+        actor = actors[seed % actors.length];
+        origin = (seed >> 8) % 3 == 0 ? address(0xBEEF) : actor;
+    }
+
+    function depositEth(uint256 actorSeed, uint256 amount, uint256 gasSeed, address to, bool chooseRecipient) external {
+        (address actor, address origin) = _caller(actorSeed);
         amount = bound(amount, 1, 1_000_000 ether);
         uint32 gasLimit = uint32(bound(gasSeed, bridge.MIN_ETH_DEPOSIT_GAS(), bridge.MAX_DEPOSIT_GAS()));
         _ensureBudget(gasLimit);
         vm.deal(actor, actor.balance + amount);
-        vm.prank(actor);
-        bridge.deposit{value: amount}(address(0), address(0), amount, gasLimit);
+        vm.prank(actor, origin);
+        if (chooseRecipient && to != address(0)) {
+            bridge.depositTo{value: amount}(address(0), address(0), amount, gasLimit, to);
+        } else {
+            bridge.deposit{value: amount}(address(0), address(0), amount, gasLimit);
+        }
         ghostEthDeposited += amount;
         ++ghostDeposits;
     }
 
-    function depositErc20(uint256 actorSeed, uint256 amount, uint256 gasSeed) external {
-        address actor = actors[actorSeed % actors.length];
+    function depositErc20(uint256 actorSeed, uint256 amount, uint256 gasSeed, address to, bool chooseRecipient)
+        external
+    {
+        (address actor, address origin) = _caller(actorSeed);
         amount = bound(amount, 1, 1e36);
         uint32 gasLimit = uint32(bound(gasSeed, bridge.MIN_ERC20_DEPOSIT_GAS(), bridge.MAX_DEPOSIT_GAS()));
         _ensureBudget(gasLimit);
         token.mint(actor, amount);
-        vm.prank(actor);
-        bridge.deposit(address(token), l2Token, amount, gasLimit);
+        vm.prank(actor, origin);
+        if (chooseRecipient && to != address(0)) {
+            bridge.depositTo(address(token), l2Token, amount, gasLimit, to);
+        } else {
+            bridge.deposit(address(token), l2Token, amount, gasLimit);
+        }
         ghostTokenDeposited += amount;
         ++ghostDeposits;
+    }
+
+    function forceWithdrawal(uint256 actorSeed, uint256 amount, bool erc20, address to, bool chooseRecipient) external {
+        (address actor, address origin) = _caller(actorSeed);
+        amount = bound(amount, 1, type(uint128).max);
+        _ensureBudget(uint32(bridge.FORCED_WITHDRAWAL_GAS()));
+        address l1 = erc20 ? address(token) : address(0);
+        address l2 = erc20 ? l2Token : address(0);
+        vm.prank(actor, origin);
+        if (chooseRecipient && to != address(0)) bridge.withdrawTo(l1, l2, amount, to);
+        else bridge.withdraw(l1, l2, amount);
+        ++ghostForcedWithdrawals;
     }
 
     function nextBlock(uint256 blocks) external {
@@ -72,19 +104,21 @@ contract L1BridgeInvariants is Test {
     L1BridgeHandler internal handler;
 
     function setUp() public {
-        bridge = new L1Bridge(address(1));
+        bridge = BridgeFixtures.deployL1Bridge(address(1), 4242, makeAddr("proxyOwner"));
         token = new DevToken();
         handler = new L1BridgeHandler(bridge, token);
 
-        bytes4[] memory selectors = new bytes4[](3);
+        bytes4[] memory selectors = new bytes4[](4);
         selectors[0] = L1BridgeHandler.depositEth.selector;
         selectors[1] = L1BridgeHandler.depositErc20.selector;
-        selectors[2] = L1BridgeHandler.nextBlock.selector;
+        selectors[2] = L1BridgeHandler.forceWithdrawal.selector;
+        selectors[3] = L1BridgeHandler.nextBlock.selector;
         targetContract(address(handler));
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
 
-    /// @dev The bridge holds exactly the ETH deposited, and accounts for all of it.
+    /// @dev The bridge holds exactly the ETH deposited, and accounts for all of it; forced
+    ///      withdrawals move nothing on L1.
     function invariant_ethBalanceMatchesDeposits() public view {
         assertEq(address(bridge).balance, handler.ghostEthDeposited(), "ETH balance != ETH deposited");
         assertEq(bridge.deposits(address(0)), handler.ghostEthDeposited(), "deposits[ETH] != ETH deposited");
@@ -96,9 +130,14 @@ contract L1BridgeInvariants is Test {
         assertEq(bridge.deposits(address(token)), handler.ghostTokenDeposited(), "deposits[token] != deposited");
     }
 
-    /// @dev Nonces are gapless: the next nonce is the number of successful deposits.
-    function invariant_nonceCountsDeposits() public view {
-        assertEq(bridge.depositNonce(), handler.ghostDeposits(), "nonce != deposit count");
+    /// @dev Nonces are gapless and shared: the next nonce is the number of deposits and forced
+    ///      withdrawals made.
+    function invariant_nonceCountsMessages() public view {
+        assertEq(
+            bridge.depositNonce(),
+            handler.ghostDeposits() + handler.ghostForcedWithdrawals(),
+            "nonce != deposits + forced withdrawals"
+        );
     }
 
     /// @dev No L1 block ever carries more deposit gas than the budget.

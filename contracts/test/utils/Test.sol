@@ -29,6 +29,13 @@ interface Vm {
     function label(address account, string calldata newLabel) external;
     function addr(uint256 privateKey) external pure returns (address);
     function assume(bool condition) external pure;
+    function store(address target, bytes32 slot, bytes32 value) external;
+    function prank(address msgSender, address txOrigin) external;
+    function startPrank(address msgSender, address txOrigin) external;
+    function chainId(uint256 newChainId) external;
+    function snapshotState() external returns (uint256 snapshotId);
+    function revertToState(uint256 snapshotId) external returns (bool success);
+    function cool(address target) external;
 
     // Expectations.
     function expectRevert() external;
@@ -48,6 +55,19 @@ interface Vm {
     function envOr(string calldata name, address defaultValue) external view returns (address value);
     function envOr(string calldata name, uint256 defaultValue) external view returns (uint256 value);
     function envOr(string calldata name, bool defaultValue) external view returns (bool value);
+    function envOr(string calldata name, string calldata defaultValue) external view returns (string memory value);
+    function envAddress(string calldata name) external view returns (address value);
+    function envUint(string calldata name) external view returns (uint256 value);
+    function setEnv(string calldata name, string calldata value) external;
+
+    // Files and JSON (reads need `fs_permissions` in foundry.toml).
+    function readFile(string calldata path) external view returns (string memory data);
+    function keyExistsJson(string calldata json, string calldata key) external view returns (bool);
+    function parseJsonString(string calldata json, string calldata key) external pure returns (string memory);
+    function parseBytes(string calldata value) external pure returns (bytes memory parsedValue);
+    function toString(uint256 value) external pure returns (string memory stringifiedValue);
+    function toString(address value) external pure returns (string memory stringifiedValue);
+    function parseJsonBytes(string calldata json, string calldata key) external pure returns (bytes memory);
 
     // Assertions (revert with a descriptive message on failure).
     function assertEq(uint256 left, uint256 right, string calldata err) external pure;
@@ -146,6 +166,14 @@ abstract contract Test is CommonBase {
 
     function assertEq(string memory left, string memory right) internal pure {
         vm.assertEq(left, right, "assertEq(string)");
+    }
+
+    function assertEq(bytes memory left, bytes memory right, string memory err) internal pure {
+        vm.assertEq(left, right, err);
+    }
+
+    function assertEq(string memory left, string memory right, string memory err) internal pure {
+        vm.assertEq(left, right, err);
     }
 
     function assertTrue(bool condition) internal pure {

@@ -19,6 +19,6 @@ pub use batches::{
     sequencing_window_closed,
 };
 pub use deposits::{
-    DepositNonceGap, DepositSkipReason, DerivedDeposits, SkippedDeposit, check_deposit_nonces,
-    derive_deposits,
+    DepositNonceGap, DepositSkipReason, DerivedDeposits, SkippedDeposit,
+    bridge_message_transaction, check_deposit_nonces, derive_deposits,
 };

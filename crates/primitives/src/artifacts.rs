@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 use alloy_primitives::{Address, B256, Bytes, keccak256};
 use serde::Deserialize;
 
-use crate::L2_BRIDGE;
+use crate::{GenesisAccount, L2_BRIDGE, L2_BRIDGE_L1_BRIDGE_SLOT};
 
 /// Creation and runtime bytecode of one contract.
 #[derive(Debug, Clone, Deserialize)]
@@ -50,6 +50,26 @@ artifact!(
 artifact!(
     /// `BridgedERC20`: the L2 token the L2 bridge deploys per L1 token.
     BRIDGED_ERC20, "BridgedERC20");
+artifact!(
+    /// OpenZeppelin's `TimelockController`: owns every upgrade and admin change on L1.
+    TIMELOCK_CONTROLLER, "TimelockController");
+artifact!(
+    /// OpenZeppelin's `TransparentUpgradeableProxy` (it creates its own `ProxyAdmin`).
+    TRANSPARENT_PROXY, "TransparentUpgradeableProxy");
+
+/// The L2 bridge predeploy's genesis account: its runtime code, and the L1 bridge's address in
+/// storage slot [`L2_BRIDGE_L1_BRIDGE_SLOT`] (withdrawal hashes commit to it).
+pub fn l2_bridge_genesis_account(l1_bridge: Address) -> GenesisAccount {
+    GenesisAccount {
+        code: Some(L2_BRIDGE_CODE.deployed_bytecode.clone()),
+        storage: [(
+            B256::from(alloy_primitives::U256::from(L2_BRIDGE_L1_BRIDGE_SLOT)),
+            l1_bridge.into_word(),
+        )]
+        .into(),
+        ..Default::default()
+    }
+}
 
 /// keccak256 of `BridgedERC20`'s creation code, the CREATE2 init code hash.
 pub static BRIDGED_ERC20_INIT_CODE_HASH: LazyLock<B256> =

@@ -2,7 +2,7 @@
 //!
 //! These declarations must match `contracts/interfaces` and `contracts/src`; the end-to-end
 //! tests exercise every one of them against the deployed contracts.
-#![allow(missing_docs)]
+#![allow(missing_docs, clippy::too_many_arguments)]
 
 alloy_sol_types::sol! {
     /// A withdrawal as `L2Bridge.withdraw` records it (`Withdrawals.Withdrawal`).
@@ -34,7 +34,7 @@ alloy_sol_types::sol! {
         TrieProof trieProof;
     }
 
-    /// A proven withdrawal (`L1Bridge.ProvenWithdrawal`).
+    /// A proven withdrawal (`L1Bridge.ProvenWithdrawal`), one per (withdrawal, prover).
     #[derive(Debug, PartialEq, Eq)]
     struct ProvenWithdrawal {
         uint256 proposalIndex;
@@ -59,9 +59,25 @@ alloy_sol_types::sol! {
         uint256 bond;
     }
 
-    /// L1 bridge (seed interface `IL1Bridge` plus the deposit event derivation reads).
+    /// L1 bridge: the seed interface `IL1Bridge` (`deposit`, `withdraw`, `finalizeWithdrawal`)
+    /// plus what security and contract callers need, and the events derivation reads.
     interface IL1Bridge {
+        /// A deposit: `from` is the depositor's L2 identity (aliased when a contract called),
+        /// `to` the L2 recipient, `refundTo` the L1 caller (paid back if the credit fails on
+        /// L2), `tokenMetadata` empty for ETH, `abi.encode(name, symbol, decimals)` for ERC-20.
         event DepositInitiated(
+            uint256 indexed nonce,
+            address indexed from,
+            address indexed to,
+            address l1Token,
+            address l2Token,
+            uint256 amount,
+            uint32 gasLimit,
+            address refundTo,
+            bytes tokenMetadata
+        );
+        /// A withdrawal started on L1: derivation runs `L2Bridge.withdrawTo` as `from` on L2.
+        event ForcedWithdrawalInitiated(
             uint256 indexed nonce,
             address indexed from,
             address indexed to,
@@ -72,21 +88,28 @@ alloy_sol_types::sol! {
         );
 
         function deposit(address l1Token, address l2Token, uint256 amount, uint32 gasLimit) external payable;
+        function depositTo(address l1Token, address l2Token, uint256 amount, uint32 gasLimit, address to) external payable;
         function withdraw(address l1Token, address l2Token, uint256 amount) external;
-        function finalizeWithdrawal(bytes32 withdrawalId, address recipient, uint256 amount) external;
+        function withdrawTo(address l1Token, address l2Token, uint256 amount, address to) external;
+        function finalizeWithdrawal(uint256 withdrawalId, address recipient, uint256 amount) external;
+        function finalizeWithdrawalWithProof(uint256 withdrawalId, address recipient, uint256 amount, address prover) external;
         function predictL2Token(address l1Token) external view returns (address);
         function depositNonce() external view returns (uint256);
+        function l2ChainId() external view returns (uint256);
+        function stateManager() external view returns (address);
         function proveWithdrawal(uint256 proposalIndex, Withdrawal calldata withdrawal, WithdrawalProof calldata proof) external returns (bytes32);
+        function hashWithdrawal(Withdrawal calldata withdrawal) external view returns (bytes32);
         function finalizedWithdrawals(bytes32 withdrawalId) external view returns (bool);
-        function provenWithdrawals(bytes32 withdrawalId) external view returns (ProvenWithdrawal memory);
+        function provenWithdrawals(bytes32 withdrawalId, address prover) external view returns (ProvenWithdrawal memory);
         function deposits(address l1Token) external view returns (uint256);
-        event WithdrawalProven(bytes32 indexed withdrawalId, uint256 indexed proposalIndex, address indexed recipient);
+        event WithdrawalProven(bytes32 indexed withdrawalId, uint256 indexed proposalIndex, address indexed recipient, address prover);
         event WithdrawalFinalized(bytes32 indexed withdrawalId, address indexed recipient, address l1Token, uint256 amount);
     }
 
     /// Batch inbox on L1.
     interface IBatchInbox {
         event BatchPosted(uint256 indexed index, bytes32 indexed commitment, uint256 length);
+        function initialize(address owner, address batcher) external;
         function postBatch(bytes calldata data) external;
         function batchCount() external view returns (uint256);
     }
@@ -94,8 +117,12 @@ alloy_sol_types::sol! {
     /// State manager on L1 (seed interface `IStateManager`).
     interface IStateManager {
         event StateRootSubmitted(uint256 indexed index, bytes32 indexed stateRoot, bytes32 indexed batchRoot, address proposer);
-        function submitStateRoot(bytes32 stateRoot, bytes32 batchRoot, bytes calldata proof) external payable;
-        function verifyStateTransition(bytes32 fromState, bytes32 toState, bytes calldata proof) external view returns (bool);
+        function initialize(address owner, address proposer) external;
+        function submitStateRoot(bytes32 stateRoot, bytes32 batchRoot, bytes calldata proof) external;
+        function verifyStateTransition(bytes32 fromState, bytes32 toState, bytes calldata proof) external returns (bool);
+        function depositBond() external payable;
+        function withdrawBond(uint256 amount) external;
+        function bondBalance(address account) external view returns (uint256);
         function proposalBond() external view returns (uint256);
         function challengePeriod() external view returns (uint256);
         function proposalCount() external view returns (uint256);
@@ -105,16 +132,49 @@ alloy_sol_types::sol! {
         function returnBond(uint256 index) external;
         function setDisputeGame(address disputeGame) external;
         function removeProposal(uint256 index, address bondRecipient) external;
+        function owner() external view returns (address);
+        function transferOwnership(address newOwner) external payable;
+        function proposer() external view returns (address);
         event ProposalL2Block(uint256 indexed index, uint256 indexed l2BlockNumber, bytes32 l2BlockHash);
     }
 
     /// L2 bridge predeploy.
     interface IL2Bridge {
         event DepositFinalized(address indexed l1Token, address indexed l2Token, address indexed from, address to, uint256 amount);
-        function finalizeDeposit(address l1Token, address l2Token, address from, address to, uint256 amount) external;
+        event DepositFailed(address indexed l1Token, address indexed from, address indexed refundTo, uint256 amount, bytes32 withdrawalHash);
+        function finalizeDeposit(address l1Token, address l2Token, address from, address to, uint256 amount, address refundTo, bytes calldata tokenMetadata) external;
         function l2TokenOf(address l1Token) external view returns (address);
+        function l1Bridge() external view returns (address);
         function withdraw(address l1Token, address l2Token, uint256 amount) external payable returns (bytes32);
+        function withdrawTo(address l1Token, address l2Token, uint256 amount, address to) external payable returns (bytes32);
         event WithdrawalInitiated(uint256 indexed nonce, address indexed from, address indexed to, address l1Token, address l2Token, uint256 amount, bytes32 withdrawalHash);
+    }
+
+    /// OpenZeppelin's `TimelockController`: the owner of every upgradeable L1 contract.
+    interface ITimelock {
+        function schedule(address target, uint256 value, bytes calldata data, bytes32 predecessor, bytes32 salt, uint256 delay) external;
+        function execute(address target, uint256 value, bytes calldata payload, bytes32 predecessor, bytes32 salt) external payable;
+        function getMinDelay() external view returns (uint256);
+        function hashOperation(address target, uint256 value, bytes calldata data, bytes32 predecessor, bytes32 salt) external pure returns (bytes32);
+        function isOperationReady(bytes32 id) external view returns (bool);
+    }
+
+    /// OpenZeppelin's `ProxyAdmin`, created by each `TransparentUpgradeableProxy`.
+    interface IProxyAdmin {
+        function owner() external view returns (address);
+        function upgradeAndCall(address proxy, address implementation, bytes calldata data) external payable;
+    }
+
+    /// OpenZeppelin's `TransparentUpgradeableProxy` event naming its `ProxyAdmin`.
+    interface IProxy {
+        event AdminChanged(address previousAdmin, address newAdmin);
+    }
+
+    /// Token metadata (ERC-20 optional functions).
+    interface IERC20Metadata {
+        function name() external view returns (string memory);
+        function symbol() external view returns (string memory);
+        function decimals() external view returns (uint8);
     }
 
     /// The ERC-20 subset the node and tools use.

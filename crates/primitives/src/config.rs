@@ -151,6 +151,26 @@ impl RollupConfig {
                 });
             }
         }
+        if let Some(bridge) = self.genesis.alloc.get(&crate::L2_BRIDGE) {
+            let slot = B256::from(alloy_primitives::U256::from(
+                crate::L2_BRIDGE_L1_BRIDGE_SLOT,
+            ));
+            let recorded = bridge
+                .storage
+                .get(&slot)
+                .map(|word| Address::from_word(*word))
+                .unwrap_or_default();
+            if recorded != self.contracts.l1_bridge {
+                return Err(PrimitivesError::Genesis {
+                    address: crate::L2_BRIDGE,
+                    reason: format!(
+                        "the L2 bridge's storage slot {} holds L1 bridge {recorded}, but contracts.l1Bridge is {}: withdrawals could not be proven on L1",
+                        crate::L2_BRIDGE_L1_BRIDGE_SLOT,
+                        self.contracts.l1_bridge
+                    ),
+                });
+            }
+        }
         Ok(())
     }
 

@@ -62,14 +62,13 @@ impl TxDeposit {
     }
 }
 
-/// The source hash of a user deposit: `keccak256(bytes32(0) ++ keccak256(l1BlockHash ++
-/// bytes32(logIndex)))`. Unique per L1 log, and stable if the same L1 block is delivered twice.
-pub fn deposit_source_hash(l1_block_hash: B256, log_index: u64) -> B256 {
-    let mut inner = [0u8; 64];
-    inner[..32].copy_from_slice(l1_block_hash.as_slice());
-    inner[32..].copy_from_slice(&U256::from(log_index).to_be_bytes::<32>());
+/// The source hash of a bridge deposit or forced withdrawal: `keccak256(bytes32(0) ++
+/// keccak256(bytes32(nonce)))`, where `nonce` is the bridge's deposit nonce. Unique per bridge
+/// message, and independent of the L1 block and log position that carried it, so an L1 contract
+/// can compute it from the nonce alone.
+pub fn deposit_source_hash(nonce: u64) -> B256 {
     let mut outer = [0u8; 64];
-    outer[32..].copy_from_slice(keccak256(inner).as_slice());
+    outer[32..].copy_from_slice(keccak256(U256::from(nonce).to_be_bytes::<32>()).as_slice());
     keccak256(outer)
 }
 
@@ -80,7 +79,7 @@ mod tests {
     #[test]
     fn deposit_roundtrip_and_hash_is_stable() {
         let tx = TxDeposit {
-            source_hash: deposit_source_hash(B256::repeat_byte(1), 3),
+            source_hash: deposit_source_hash(3),
             from: Address::repeat_byte(2),
             to: Address::repeat_byte(3),
             mint: 10,
@@ -93,6 +92,6 @@ mod tests {
         let decoded = TxDeposit::decode_body(&mut &encoded[1..]).unwrap();
         assert_eq!(decoded, tx);
         assert_eq!(decoded.hash(), tx.hash());
-        assert_ne!(deposit_source_hash(B256::repeat_byte(1), 4), tx.source_hash);
+        assert_ne!(deposit_source_hash(4), tx.source_hash);
     }
 }

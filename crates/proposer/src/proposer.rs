@@ -166,7 +166,7 @@ impl Proposer {
             return Ok(None);
         }
         let (state_root, batch_root, proof) = proposal_inputs(&self.store, proposed, safe)?;
-        let bond = self.call(IStateManager::proposalBondCall {}).await?;
+        self.ensure_bond().await?;
         let input = IStateManager::submitStateRootCall {
             stateRoot: state_root,
             batchRoot: batch_root,
@@ -174,7 +174,7 @@ impl Proposer {
         };
         let receipt = self
             .sender
-            .send_with_value(self.config.state_manager, input.abi_encode().into(), bond)
+            .send(self.config.state_manager, input.abi_encode().into())
             .await?;
         if !receipt.status() {
             warn!(target: "rollup::proposer", tx = %receipt.transaction_hash, l2_block = safe, "proposal reverted (is this key the StateManager's proposer?)");
@@ -188,6 +188,38 @@ impl Proposer {
         metrics::counter!("rollup_proposer_proposals_total").increment(1);
         metrics::gauge!("rollup_proposer_latest_l2_block").set(safe as f64);
         Ok(Some(safe))
+    }
+
+    /// Tops the proposer's bond balance in the StateManager up to one proposal bond:
+    /// `submitStateRoot` draws the bond from that balance, and returned bonds flow back into it,
+    /// so in steady state only the first proposal (and one after each lost dispute) deposits.
+    async fn ensure_bond(&self) -> Result<(), ProposerError> {
+        let bond = self.call(IStateManager::proposalBondCall {}).await?;
+        let balance = self
+            .call(IStateManager::bondBalanceCall {
+                account: self.sender.address(),
+            })
+            .await?;
+        if balance >= bond {
+            return Ok(());
+        }
+        let top_up = bond - balance;
+        let receipt = self
+            .sender
+            .send_with_value(
+                self.config.state_manager,
+                IStateManager::depositBondCall {}.abi_encode().into(),
+                top_up,
+            )
+            .await?;
+        if !receipt.status() {
+            return Err(ProposerError::Reverted(format!(
+                "depositBond of {top_up} wei reverted (tx {})",
+                receipt.transaction_hash
+            )));
+        }
+        info!(target: "rollup::proposer", wei = %top_up, "bond deposited");
+        Ok(())
     }
 
     /// Returns the bonds of final proposals, oldest first, from `next` on; returns the next

@@ -2,21 +2,17 @@
 //! the rollup's contracts from the embedded bytecode, writes the rollup config and the devnet's
 //! `devnet.json`, and resumes a devnet whose datadir already holds them.
 
-use std::{collections::BTreeMap, net::SocketAddr, path::Path};
+use std::{net::SocketAddr, path::Path};
 
-use alloy_network::{EthereumWallet, TransactionBuilder};
-use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_primitives::{Address, B256, U256};
 use alloy_provider::{Provider, ProviderBuilder};
 use alloy_rpc_client::RpcClient;
-use alloy_rpc_types_eth::{BlockNumberOrTag, TransactionRequest};
 use alloy_signer_local::{MnemonicBuilder, PrivateKeySigner};
-use alloy_sol_types::{SolCall, SolValue};
-use rollup_primitives::{
-    BlockNumHash, ContractAddresses, GenesisAccount, L2_BRIDGE, L2Genesis, RollupConfig, artifacts,
-    bindings::IERC20,
-};
+use rollup_primitives::{L2_BRIDGE, RollupConfig};
 use serde::{Deserialize, Serialize};
 use tracing::info;
+
+use crate::deploy::{self, DeployPlan, Preset};
 
 /// anvil's default mnemonic (reth's dev chain funds the same accounts): the dev accounts.
 pub const DEV_MNEMONIC: &str = "test test test test test test test test test test test junk";
@@ -40,6 +36,9 @@ pub enum DevnetError {
         /// Why it failed.
         reason: String,
     },
+    /// Deploying the contracts failed.
+    #[error(transparent)]
+    Deploy(#[from] deploy::DeployError),
     /// The datadir holds a devnet the L1 does not know.
     #[error("{0}")]
     Stale(String),
@@ -91,6 +90,8 @@ pub struct DevnetContracts {
     pub dev_token: Address,
     /// The L2 bridge predeploy.
     pub l2_bridge: Address,
+    /// The timelock that owns the L1 contracts (dev account 0 schedules and executes).
+    pub timelock: Address,
 }
 
 /// One dev account.
@@ -103,7 +104,8 @@ pub struct DevAccount {
     pub private_key: B256,
 }
 
-/// The dev accounts' signers, in mnemonic order: 0 deploys, 1 batches, 2 proposes.
+/// The dev accounts' signers, in mnemonic order: 0 deploys and owns the timelock, 1 batches,
+/// 2 proposes, 9 is the dispute game.
 pub fn dev_signers() -> Vec<PrivateKeySigner> {
     (0..DEV_ACCOUNTS)
         .map(|i| {
@@ -123,6 +125,8 @@ pub struct Devnet {
     pub config: RollupConfig,
     /// The L1 dev token.
     pub dev_token: Address,
+    /// The timelock that owns the L1 contracts.
+    pub timelock: Address,
 }
 
 impl Devnet {
@@ -140,6 +144,7 @@ impl Devnet {
                 state_manager: self.config.contracts.state_manager,
                 dev_token: self.dev_token,
                 l2_bridge: L2_BRIDGE,
+                timelock: self.timelock,
             },
             accounts: dev_signers()
                 .iter()
@@ -209,32 +214,58 @@ pub async fn setup(
         return Ok(Devnet {
             config,
             dev_token: info.contracts.dev_token,
+            timelock: info.contracts.timelock,
         });
     }
     info!(target: "rollup::devnet", %l1, "deploying rollup contracts");
     let signers = dev_signers();
-    let deployment = deploy(
+    let plan = devnet_plan(l2_chain_id, &signers);
+    let deployment = deploy::deploy(
         client,
         l1,
-        DeployParams {
-            deployer: signers[0].clone(),
-            batcher: signers[1].address(),
-            proposer: signers[2].address(),
-            challenge_period_secs: 60,
-            proposal_bond: U256::from(10u64).pow(U256::from(17)),
-            token_holders: signers.iter().map(PrivateKeySigner::address).collect(),
-        },
+        signers[0].clone(),
+        &plan,
+        &signers
+            .iter()
+            .map(PrivateKeySigner::address)
+            .collect::<Vec<_>>(),
     )
     .await?;
-    let config = devnet_config(l1_chain_id, l2_chain_id, &deployment, &signers);
+    let config = deployment.rollup_config(l1_chain_id, &plan);
     config
         .validate()
         .map_err(|err| DevnetError::Stale(err.to_string()))?;
     write_json(&config_path, &config)?;
     Ok(Devnet {
         config,
-        dev_token: deployment.dev_token,
+        dev_token: deployment.dev_token.unwrap_or_default(),
+        timelock: deployment.timelock,
     })
+}
+
+/// The devnet's deployment: [`Preset::DEVNET`] times, dev account 0 owns the timelock, 1 batches,
+/// 2 proposes, 9 is the dispute game (so a test can remove a root), and every dev account has
+/// 1 000 ETH on L2.
+fn devnet_plan(l2_chain_id: u64, signers: &[PrivateKeySigner]) -> DeployPlan {
+    DeployPlan {
+        l2_chain_id,
+        owner: signers[0].address(),
+        batcher: signers[1].address(),
+        proposer: signers[2].address(),
+        dispute_game: Some(signers[9].address()),
+        preset: Preset::DEVNET,
+        l2_gas_limit: 30_000_000,
+        l2_base_fee: 1_000_000_000,
+        l2_alloc: signers
+            .iter()
+            .map(|signer| {
+                (
+                    signer.address(),
+                    U256::from(1_000u64) * U256::from(10u64).pow(U256::from(18)),
+                )
+            })
+            .collect(),
+    }
 }
 
 /// Writes `value` as pretty JSON, atomically (a temporary file renamed into place).
@@ -250,202 +281,4 @@ pub fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
             path: path.display().to_string(),
             reason: err.to_string(),
         })
-}
-
-fn devnet_config(
-    l1_chain_id: u64,
-    l2_chain_id: u64,
-    deployment: &Deployment,
-    signers: &[PrivateKeySigner],
-) -> RollupConfig {
-    let mut alloc = BTreeMap::new();
-    for signer in signers {
-        alloc.insert(
-            signer.address(),
-            GenesisAccount {
-                balance: U256::from(1_000u64) * U256::from(10u64).pow(U256::from(18)),
-                ..Default::default()
-            },
-        );
-    }
-    alloc.insert(
-        L2_BRIDGE,
-        GenesisAccount {
-            code: Some(artifacts::L2_BRIDGE_CODE.deployed_bytecode.clone()),
-            ..Default::default()
-        },
-    );
-    RollupConfig {
-        l1_chain_id,
-        l2_chain_id,
-        contracts: ContractAddresses {
-            l1_bridge: deployment.l1_bridge,
-            batch_inbox: deployment.batch_inbox,
-            state_manager: deployment.state_manager,
-        },
-        genesis: L2Genesis {
-            l1_origin: deployment.origin,
-            timestamp: deployment.origin_timestamp,
-            gas_limit: 30_000_000,
-            base_fee_per_gas: 1_000_000_000,
-            alloc,
-        },
-        sequencing_window: 20,
-        max_sequencer_drift: 600,
-        batcher_address: signers[1].address(),
-    }
-}
-
-/// Where the contracts landed.
-#[derive(Debug, Clone)]
-struct Deployment {
-    l1_bridge: Address,
-    batch_inbox: Address,
-    state_manager: Address,
-    dev_token: Address,
-    /// The L1 block after every deployment: the rollup's L1 origin.
-    origin: BlockNumHash,
-    origin_timestamp: u64,
-}
-
-/// Parameters of a devnet deployment.
-struct DeployParams {
-    deployer: PrivateKeySigner,
-    batcher: Address,
-    proposer: Address,
-    challenge_period_secs: u64,
-    proposal_bond: U256,
-    /// Accounts that get `DevToken`s.
-    token_holders: Vec<Address>,
-}
-
-async fn deploy(client: RpcClient, l1: &str, params: DeployParams) -> Result<Deployment> {
-    let failed = |what: &str, reason: String| DevnetError::L1 {
-        l1: l1.to_string(),
-        what: what.to_string(),
-        reason,
-    };
-    let owner = params.deployer.address();
-    let provider = ProviderBuilder::new()
-        .wallet(EthereumWallet::from(params.deployer))
-        .connect_client(client);
-    let create = |code: &Bytes, args: Vec<u8>| {
-        let mut init = code.to_vec();
-        init.extend(args);
-        TransactionRequest::default().with_deploy_code(init)
-    };
-    let batch_inbox = deploy_contract(
-        &provider,
-        l1,
-        "BatchInbox",
-        create(
-            &artifacts::BATCH_INBOX.bytecode,
-            (owner, params.batcher).abi_encode_params(),
-        ),
-    )
-    .await?;
-    let state_manager = deploy_contract(
-        &provider,
-        l1,
-        "StateManager",
-        create(
-            &artifacts::STATE_MANAGER.bytecode,
-            (
-                owner,
-                params.proposer,
-                U256::from(params.challenge_period_secs),
-                params.proposal_bond,
-            )
-                .abi_encode_params(),
-        ),
-    )
-    .await?;
-    // The bridge checks withdrawals against the StateManager's proposals.
-    let l1_bridge = deploy_contract(
-        &provider,
-        l1,
-        "L1Bridge",
-        create(
-            &artifacts::L1_BRIDGE.bytecode,
-            (state_manager,).abi_encode_params(),
-        ),
-    )
-    .await?;
-    let dev_token = deploy_contract(
-        &provider,
-        l1,
-        "DevToken",
-        create(&artifacts::DEV_TOKEN.bytecode, vec![]),
-    )
-    .await?;
-
-    let mut pending = Vec::new();
-    for holder in &params.token_holders {
-        let mint = IERC20::mintCall {
-            to: *holder,
-            amount: U256::from(1_000_000u64) * U256::from(10u64).pow(U256::from(18)),
-        };
-        let tx = TransactionRequest::default()
-            .with_to(dev_token)
-            .with_input(mint.abi_encode());
-        pending.push(
-            provider
-                .send_transaction(tx)
-                .await
-                .map_err(|err| failed("minting DevToken", err.to_string()))?,
-        );
-    }
-    for tx in pending {
-        tx.get_receipt()
-            .await
-            .map_err(|err| failed("waiting for a DevToken mint", err.to_string()))?;
-    }
-
-    let block = provider
-        .get_block_by_number(BlockNumberOrTag::Latest)
-        .await
-        .map_err(|err| failed("reading the latest block", err.to_string()))?
-        .ok_or_else(|| failed("reading the latest block", "L1 has none".into()))?;
-    Ok(Deployment {
-        l1_bridge,
-        batch_inbox,
-        state_manager,
-        dev_token,
-        origin: BlockNumHash {
-            number: block.header.number,
-            hash: block.header.hash,
-        },
-        origin_timestamp: block.header.timestamp,
-    })
-}
-
-async fn deploy_contract(
-    provider: &impl Provider,
-    l1: &str,
-    name: &str,
-    tx: TransactionRequest,
-) -> Result<Address> {
-    let failed = |reason: String| DevnetError::L1 {
-        l1: l1.to_string(),
-        what: format!("deploying {name}"),
-        reason,
-    };
-    let receipt = provider
-        .send_transaction(tx)
-        .await
-        .map_err(|err| failed(err.to_string()))?
-        .get_receipt()
-        .await
-        .map_err(|err| failed(err.to_string()))?;
-    if !receipt.status() {
-        return Err(failed(format!(
-            "the deployment reverted (tx {})",
-            receipt.transaction_hash
-        )));
-    }
-    let address = receipt
-        .contract_address
-        .ok_or_else(|| failed("the receipt has no contract address".into()))?;
-    info!(target: "rollup::devnet", contract = name, %address, "deployed");
-    Ok(address)
 }

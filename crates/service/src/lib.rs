@@ -13,6 +13,7 @@
 //! - [`Services::stop`] returns only after every role task has ended; errors are logged with the
 //!   role's name (target `rollup::service`), never swallowed silently.
 
+pub mod deploy;
 pub mod devnet;
 
 use std::{sync::Arc, time::Duration};
@@ -322,8 +323,12 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     match unit {
         "ms" => Ok(Duration::from_millis(value)),
         "s" => Ok(Duration::from_secs(value)),
-        "m" => Ok(Duration::from_secs(value * 60)),
-        _ => Err(format!("unknown unit {unit:?} in {text:?}: use ms, s or m")),
+        "m" => Ok(Duration::from_secs(value.saturating_mul(60))),
+        "h" => Ok(Duration::from_secs(value.saturating_mul(3_600))),
+        "d" => Ok(Duration::from_secs(value.saturating_mul(86_400))),
+        _ => Err(format!(
+            "unknown unit {unit:?} in {text:?}: use ms, s, m, h or d"
+        )),
     }
 }
 
@@ -409,7 +414,9 @@ mod tests {
         assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
         assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
         assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
-        assert!(parse_duration("2h").is_err());
+        assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7_200));
+        assert_eq!(parse_duration("7d").unwrap(), Duration::from_secs(604_800));
+        assert!(parse_duration("2w").is_err());
         assert!(parse_duration("fast").is_err());
         assert!(parse_nonzero_duration("0s").is_err());
     }

@@ -4,10 +4,15 @@ use alloy_primitives::{Address, B256, Bytes, Log, LogData, U256};
 use alloy_sol_types::{SolCall, SolEvent};
 use rollup_derive::{DepositSkipReason, derive_deposits};
 use rollup_primitives::{
-    BlockNumHash, ContractAddresses, DEPOSITOR, L1Block, L1Receipt, L1Transaction, L2_BRIDGE,
-    L2Genesis, MAX_DEPOSIT_GAS, MIN_ERC20_DEPOSIT_GAS, RollupConfig,
+    BlockNumHash, ContractAddresses, DEPOSITOR, FORCED_WITHDRAWAL_GAS, L1Block, L1Receipt,
+    L1Transaction, L2_BRIDGE, L2Genesis, MAX_DEPOSIT_GAS, MAX_TOKEN_METADATA_BYTES,
+    MIN_ERC20_DEPOSIT_GAS, RollupConfig,
     artifacts::predict_l2_token,
-    bindings::{IL1Bridge::DepositInitiated, IL2Bridge},
+    bindings::{
+        IL1Bridge::{DepositInitiated, ForcedWithdrawalInitiated},
+        IL2Bridge,
+    },
+    deposit_source_hash,
 };
 
 const BRIDGE: Address = Address::repeat_byte(0xb1);
@@ -45,10 +50,34 @@ fn event(l1_token: Address, l2_token: Address, amount: u64, gas: u32) -> Deposit
         l2Token: l2_token,
         amount: U256::from(amount),
         gasLimit: gas,
+        refundTo: USER,
+        tokenMetadata: if l1_token.is_zero() {
+            Bytes::new()
+        } else {
+            metadata("Token", "TOK", 6)
+        },
     }
 }
 
-fn log_of(event: &DepositInitiated) -> Log {
+fn metadata(name: &str, symbol: &str, decimals: u8) -> Bytes {
+    use alloy_sol_types::{SolType, sol_data};
+    type Metadata = (sol_data::String, sol_data::String, sol_data::Uint<8>);
+    Metadata::abi_encode_params(&(name.to_string(), symbol.to_string(), decimals)).into()
+}
+
+fn forced(l1_token: Address, l2_token: Address, amount: u64) -> ForcedWithdrawalInitiated {
+    ForcedWithdrawalInitiated {
+        nonce: U256::ZERO,
+        from: USER,
+        to: Address::repeat_byte(0x22),
+        l1Token: l1_token,
+        l2Token: l2_token,
+        amount: U256::from(amount),
+        gasLimit: FORCED_WITHDRAWAL_GAS as u32,
+    }
+}
+
+fn log_of(event: &impl SolEvent) -> Log {
     Log {
         address: BRIDGE,
         data: event.encode_log_data(),
@@ -129,23 +158,155 @@ fn erc20_deposit_calls_the_l2_bridge_from_the_depositor() {
         (call.l1Token, call.l2Token, call.to, call.amount),
         (TOKEN, l2_token, USER, U256::from(9))
     );
+    assert_eq!(
+        (call.refundTo, call.tokenMetadata),
+        (USER, metadata("Token", "TOK", 6))
+    );
 }
 
 #[test]
-fn source_hashes_are_unique_per_log_and_logs_of_failed_txs_are_ignored() {
-    let ok = log_of(&event(Address::ZERO, Address::ZERO, 1, 21_000));
+fn forced_withdrawals_run_the_l2_bridge_as_the_l2_account() {
+    let l2_token = predict_l2_token(TOKEN);
+    let mut eth = forced(Address::ZERO, Address::ZERO, 7);
+    eth.nonce = U256::from(4);
+    let mut token = forced(TOKEN, l2_token, 9);
+    token.nonce = U256::from(5);
+    let derived = derive_deposits(
+        &config(),
+        &block(vec![(true, vec![log_of(&eth), log_of(&token)])]),
+    );
+    assert!(derived.skipped.is_empty(), "{:?}", derived.skipped);
+    let [eth_tx, token_tx] = derived.deposits.as_slice() else {
+        panic!("two forced withdrawals expected")
+    };
+    // ETH: the value comes from the account's L2 balance; nothing is minted.
+    assert_eq!(
+        (eth_tx.from, eth_tx.to, eth_tx.mint, eth_tx.value),
+        (USER, L2_BRIDGE, 0, U256::from(7))
+    );
+    assert_eq!(eth_tx.gas_limit, FORCED_WITHDRAWAL_GAS);
+    assert_eq!(eth_tx.source_hash, deposit_source_hash(4));
+    let call = IL2Bridge::withdrawToCall::abi_decode(&eth_tx.input).unwrap();
+    assert_eq!(
+        (call.l1Token, call.l2Token, call.amount, call.to),
+        (
+            Address::ZERO,
+            Address::ZERO,
+            U256::from(7),
+            Address::repeat_byte(0x22)
+        )
+    );
+    // ERC-20: the bridge burns the account's bridged tokens; no ETH moves.
+    assert_eq!(
+        (token_tx.from, token_tx.to, token_tx.value),
+        (USER, L2_BRIDGE, U256::ZERO)
+    );
+    assert_eq!(token_tx.source_hash, deposit_source_hash(5));
+    let call = IL2Bridge::withdrawToCall::abi_decode(&token_tx.input).unwrap();
+    assert_eq!((call.l1Token, call.l2Token), (TOKEN, l2_token));
+}
+
+#[test]
+fn forced_withdrawal_rules() {
+    let mut wrong_gas = forced(Address::ZERO, Address::ZERO, 1);
+    wrong_gas.gasLimit += 1;
+    let mut zero_recipient = forced(Address::ZERO, Address::ZERO, 1);
+    zero_recipient.to = Address::ZERO;
+    let cases = [
+        (
+            wrong_gas,
+            DepositSkipReason::GasLimitOutOfRange {
+                gas_limit: FORCED_WITHDRAWAL_GAS + 1,
+                min: FORCED_WITHDRAWAL_GAS,
+                max: FORCED_WITHDRAWAL_GAS,
+            },
+        ),
+        (zero_recipient, DepositSkipReason::ZeroRecipient),
+        (
+            forced(Address::ZERO, Address::ZERO, 0),
+            DepositSkipReason::ZeroAmount,
+        ),
+        (
+            forced(TOKEN, Address::repeat_byte(5), 1),
+            DepositSkipReason::UnknownTokenMapping {
+                l1_token: TOKEN,
+                l2_token: Address::repeat_byte(5),
+            },
+        ),
+    ];
+    for (event, reason) in cases {
+        let derived = derive_deposits(&config(), &block(vec![(true, vec![log_of(&event)])]));
+        assert!(derived.deposits.is_empty(), "{reason:?}");
+        assert_eq!(derived.skipped[0].reason, reason);
+    }
+}
+
+#[test]
+fn token_metadata_rules() {
+    let mut eth_with_metadata = event(Address::ZERO, Address::ZERO, 1, 21_000);
+    eth_with_metadata.tokenMetadata = metadata("x", "y", 1);
+    let mut oversized = event(
+        TOKEN,
+        predict_l2_token(TOKEN),
+        1,
+        MIN_ERC20_DEPOSIT_GAS as u32,
+    );
+    oversized.tokenMetadata = vec![0u8; MAX_TOKEN_METADATA_BYTES + 1].into();
+    let mut largest = oversized.clone();
+    largest.tokenMetadata = metadata(&"n".repeat(64), &"s".repeat(64), 18);
+    assert_eq!(largest.tokenMetadata.len(), MAX_TOKEN_METADATA_BYTES);
+    let derived = derive_deposits(
+        &config(),
+        &block(vec![(
+            true,
+            vec![
+                log_of(&eth_with_metadata),
+                log_of(&oversized),
+                log_of(&largest),
+            ],
+        )]),
+    );
+    assert_eq!(
+        derived.deposits.len(),
+        1,
+        "the largest real metadata derives"
+    );
+    assert_eq!(
+        derived
+            .skipped
+            .iter()
+            .map(|s| (s.log_index, s.reason.clone()))
+            .collect::<Vec<_>>(),
+        vec![
+            (0, DepositSkipReason::BadTokenMetadata),
+            (1, DepositSkipReason::BadTokenMetadata)
+        ]
+    );
+}
+
+#[test]
+fn source_hashes_follow_the_nonce_and_logs_of_failed_txs_are_ignored() {
+    let ok = |nonce: u64| {
+        let mut event = event(Address::ZERO, Address::ZERO, 1, 21_000);
+        event.nonce = U256::from(nonce);
+        log_of(&event)
+    };
     let derived = derive_deposits(
         &config(),
         &block(vec![
-            (true, vec![ok.clone(), ok.clone()]),
-            (false, vec![ok.clone()]),
-            (true, vec![ok]),
+            (true, vec![ok(0), ok(1)]),
+            (false, vec![ok(2)]),
+            (true, vec![ok(2)]),
         ]),
     );
-    assert_eq!(derived.deposits.len(), 3);
-    let mut hashes: Vec<_> = derived.deposits.iter().map(|d| d.source_hash).collect();
-    hashes.dedup();
-    assert_eq!(hashes.len(), 3);
+    assert_eq!(
+        derived
+            .deposits
+            .iter()
+            .map(|d| d.source_hash)
+            .collect::<Vec<_>>(),
+        (0..3).map(deposit_source_hash).collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -181,6 +342,11 @@ fn malformed_logs_are_skipped() {
     let mut data = good.data.data.to_vec();
     data[96] = 0x01; // gasLimit word above uint32
     dirty_gas.data = LogData::new_unchecked(good.topics().to_vec(), data.into());
+    let mut moved_offset = good.clone();
+    let mut data = good.data.data.to_vec();
+    data.extend([0u8; 32]);
+    data[5 * 32 + 31] += 32; // tokenMetadata's offset points one word further
+    moved_offset.data = LogData::new_unchecked(good.topics().to_vec(), data.into());
 
     let derived = derive_deposits(
         &config(),
@@ -192,12 +358,13 @@ fn malformed_logs_are_skipped() {
                 few_topics,
                 dirty_address,
                 dirty_gas,
+                moved_offset,
                 good,
             ],
         )]),
     );
     assert_eq!(derived.deposits.len(), 1, "only the good log derives");
-    assert_eq!(derived.skipped.len(), 5);
+    assert_eq!(derived.skipped.len(), 6);
     assert!(
         derived
             .skipped
@@ -210,7 +377,7 @@ fn malformed_logs_are_skipped() {
             .iter()
             .map(|s| s.log_index)
             .collect::<Vec<_>>(),
-        vec![0, 1, 2, 3, 4]
+        vec![0, 1, 2, 3, 4, 5]
     );
 }
 
@@ -265,7 +432,12 @@ fn semantic_rules_skip_bad_deposits() {
             },
         ),
     ];
-    for (event, reason) in cases {
+    let mut zero_recipient = event(Address::ZERO, Address::ZERO, 1, 21_000);
+    zero_recipient.to = Address::ZERO;
+    for (event, reason) in cases
+        .into_iter()
+        .chain([(zero_recipient, DepositSkipReason::ZeroRecipient)])
+    {
         let derived = derive_deposits(&config(), &block(vec![(true, vec![log_of(&event)])]));
         assert!(derived.deposits.is_empty(), "{reason:?}");
         assert_eq!(derived.skipped[0].reason, reason);

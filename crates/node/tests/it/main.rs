@@ -68,6 +68,8 @@ fn deposit_log(nonce: u64, to: Address, amount: u64) -> Log {
         l2Token: Address::ZERO,
         amount: U256::from(amount),
         gasLimit: 21_000,
+        refundTo: to,
+        tokenMetadata: Default::default(),
     };
     Log {
         address: BRIDGE,

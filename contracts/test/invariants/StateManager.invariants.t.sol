@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {Test} from "test/utils/Test.sol";
+import {Proxies} from "test/utils/Proxies.sol";
+import {StateManager} from "src/L1/StateManager.sol";
+
+/// @dev Moves bonds through a StateManager behind its proxy: a few actors deposit and withdraw
+///      bonds and take turns as proposer; as owner and dispute game, the handler switches the
+///      proposer and removes proposals (crediting any actor); anyone returns final bonds; time
+///      passes. Actions the contract must refuse are attempted too and must revert with the
+///      expected error.
+contract StateManagerHandler is Test {
+    StateManager internal immutable manager;
+    uint256 internal immutable bond;
+    uint256 internal immutable challengePeriod;
+    address[] internal actors;
+
+    uint256 public ghostDeposited;
+    uint256 public ghostWithdrawn;
+    uint256 public ghostProposals;
+    uint256 public ghostRemoved;
+    uint256 public ghostReturned;
+    uint256 public ghostRefused;
+
+    /// @dev Strictly increasing, so every proposal follows the latest live one.
+    uint64 internal nextL2Block = 1;
+
+    constructor(StateManager manager_, address[] memory actors_) {
+        manager = manager_;
+        bond = manager_.proposalBond();
+        challengePeriod = manager_.challengePeriod();
+        actors = actors_;
+    }
+
+    function depositBond(uint256 actorSeed, uint256 amount) external {
+        address actor = _actor(actorSeed);
+        // Mostly whole bonds (so proposals happen), sometimes an odd remainder.
+        amount = bound(amount, 1, 4) * bond + (amount % 3 == 0 ? amount % bond : 0);
+        vm.deal(actor, actor.balance + amount);
+        vm.prank(actor);
+        manager.depositBond{value: amount}();
+        ghostDeposited += amount;
+    }
+
+    function withdrawBond(uint256 actorSeed, uint256 amount) external {
+        address actor = _actor(actorSeed);
+        uint256 balance = manager.bondBalance(actor);
+        if (balance == 0) {
+            // More than the balance is refused.
+            vm.prank(actor);
+            try manager.withdrawBond(bound(amount, 1, type(uint256).max)) {
+                revert("withdrew more than the bond balance");
+            } catch (bytes memory reason) {
+                _expect(reason, StateManager.StateManager_InsufficientBond.selector);
+            }
+            return;
+        }
+        amount = bound(amount, 1, balance);
+        uint256 before = actor.balance;
+        vm.prank(actor);
+        manager.withdrawBond(amount);
+        assertEq(actor.balance, before + amount, "withdrawBond paid a different amount");
+        ghostWithdrawn += amount;
+    }
+
+    function propose(uint256 actorSeed) external {
+        address actor = _actor(actorSeed);
+        if (manager.proposer() != actor) manager.setProposer(actor);
+        uint64 l2Block = nextL2Block++;
+        bytes memory proof = abi.encode(l2Block, keccak256(abi.encode("block", l2Block)));
+        bytes32 stateRoot = keccak256(abi.encode("state", l2Block));
+        uint256 balance = manager.bondBalance(actor);
+        vm.prank(actor);
+        try manager.submitStateRoot(stateRoot, bytes32(uint256(1)), proof) {
+            assertGe(balance, bond, "proposed without a bond");
+            assertEq(manager.bondBalance(actor), balance - bond, "proposal drew a different bond");
+            ++ghostProposals;
+        } catch (bytes memory reason) {
+            assertLt(balance, bond, "a bonded proposal was refused");
+            _expect(reason, StateManager.StateManager_InsufficientBond.selector);
+        }
+    }
+
+    function removeProposal(uint256 indexSeed, uint256 recipientSeed) external {
+        uint256 count = manager.proposalCount();
+        if (count == 0) return;
+        uint256 index = indexSeed % count;
+        address recipient = _actor(recipientSeed);
+        StateManager.Proposal memory p = manager.proposals(index);
+        bool isFinal = manager.isFinal(index);
+        uint256 before = manager.bondBalance(recipient);
+        try manager.removeProposal(index, recipient) {
+            assertFalse(p.removed || isFinal, "removed a removed or final proposal");
+            assertEq(manager.bondBalance(recipient), before + p.bond, "removal credited a different bond");
+            ++ghostRemoved;
+        } catch (bytes memory reason) {
+            _expect(
+                reason,
+                p.removed
+                    ? StateManager.StateManager_ProposalRemoved.selector
+                    : StateManager.StateManager_ProposalFinal.selector
+            );
+        }
+    }
+
+    function returnBond(uint256 indexSeed, uint256 callerSeed) external {
+        uint256 count = manager.proposalCount();
+        if (count == 0) return;
+        uint256 index = indexSeed % count;
+        StateManager.Proposal memory p = manager.proposals(index);
+        bool isFinal = manager.isFinal(index);
+        uint256 before = manager.bondBalance(p.proposer);
+        vm.prank(_actor(callerSeed));
+        try manager.returnBond(index) {
+            assertTrue(isFinal && !p.bondReturned, "returned a bond that was not due");
+            assertEq(manager.bondBalance(p.proposer), before + p.bond, "return credited a different bond");
+            ++ghostReturned;
+        } catch (bytes memory reason) {
+            bytes4 expected = p.removed
+                ? StateManager.StateManager_ProposalRemoved.selector
+                : p.bondReturned
+                    ? StateManager.StateManager_BondAlreadyReturned.selector
+                    : StateManager.StateManager_ProposalNotFinal.selector;
+            _expect(reason, expected);
+            ++ghostRefused;
+        }
+    }
+
+    function warp(uint256 elapsed) external {
+        vm.warp(block.timestamp + bound(elapsed, 1, 2 * challengePeriod));
+    }
+
+    /// @notice Every account that can hold a bond balance in this run.
+    function allActors() external view returns (address[] memory) {
+        return actors;
+    }
+
+    function _actor(uint256 seed) internal view returns (address) {
+        return actors[seed % actors.length];
+    }
+
+    function _expect(bytes memory reason, bytes4 selector) internal pure {
+        vm.assertEq(reason, abi.encodeWithSelector(selector), "unexpected revert");
+    }
+}
+
+contract StateManagerInvariants is Test {
+    uint256 internal constant BOND = 1 ether;
+    uint256 internal constant CHALLENGE_PERIOD = 1 hours;
+
+    StateManager internal manager;
+    StateManagerHandler internal handler;
+
+    function setUp() public {
+        address[] memory actors = new address[](4);
+        actors[0] = makeAddr("alice");
+        actors[1] = makeAddr("bob");
+        actors[2] = makeAddr("carol");
+        actors[3] = makeAddr("challenger");
+
+        // The handler becomes the owner (it switches proposers) and the dispute game (it removes).
+        manager =
+            Proxies.deployStateManager(makeAddr("proxyAdminOwner"), address(this), actors[0], CHALLENGE_PERIOD, BOND);
+        handler = new StateManagerHandler(manager, actors);
+        manager.transferOwnership(address(handler));
+        vm.prank(address(handler));
+        manager.setDisputeGame(address(handler));
+
+        bytes4[] memory selectors = new bytes4[](6);
+        selectors[0] = StateManagerHandler.depositBond.selector;
+        selectors[1] = StateManagerHandler.withdrawBond.selector;
+        selectors[2] = StateManagerHandler.propose.selector;
+        selectors[3] = StateManagerHandler.removeProposal.selector;
+        selectors[4] = StateManagerHandler.returnBond.selector;
+        selectors[5] = StateManagerHandler.warp.selector;
+        targetContract(address(handler));
+        targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
+    }
+
+    /// @dev Bonds are conserved: the contract holds exactly the bond balances plus the bonds of
+    ///      proposals neither removed nor returned.
+    function invariant_bondsConserved() public view {
+        uint256 held;
+        address[] memory actors = handler.allActors();
+        for (uint256 i; i < actors.length; ++i) {
+            held += manager.bondBalance(actors[i]);
+        }
+        uint256 locked;
+        uint256 count = manager.proposalCount();
+        for (uint256 i; i < count; ++i) {
+            StateManager.Proposal memory p = manager.proposals(i);
+            if (!p.removed && !p.bondReturned) locked += p.bond;
+        }
+        assertEq(address(manager).balance, held + locked, "balance != bond balances + locked bonds");
+    }
+
+    /// @dev ETH only enters through depositBond and only leaves through withdrawBond.
+    function invariant_balanceMatchesFlows() public view {
+        assertEq(
+            address(manager).balance,
+            handler.ghostDeposited() - handler.ghostWithdrawn(),
+            "balance != deposited - withdrawn"
+        );
+    }
+
+    /// @dev Every proposal ends at most one way: a removed proposal's bond is never returned, and
+    ///      a returned one is final.
+    function invariant_proposalsSettleOnce() public view {
+        uint256 count = manager.proposalCount();
+        assertEq(count, handler.ghostProposals(), "proposal count != proposals made");
+        for (uint256 i; i < count; ++i) {
+            StateManager.Proposal memory p = manager.proposals(i);
+            assertEq(p.bond, BOND, "proposal locked a different bond");
+            assertFalse(p.removed && p.bondReturned, "removed proposal had its bond returned");
+            if (p.bondReturned) assertTrue(manager.isFinal(i), "returned bond of a proposal that is not final");
+        }
+    }
+}

@@ -1,0 +1,827 @@
+//! Deploying the rollup's L1 contracts, for a devnet or for a real L1.
+//!
+//! One deployment is: a `TimelockController` (delay longer than the challenge period, so users
+//! can exit before a change they reject takes effect), and `StateManager`, `BatchInbox` and
+//! `L1Bridge`, each behind a `TransparentUpgradeableProxy` whose `ProxyAdmin` the timelock owns.
+//! The timelock also owns `StateManager` and `BatchInbox` (proposer, batcher and dispute game
+//! changes). The deployer holds no power afterwards: [`deploy`] checks that before it returns.
+//!
+//! [`Preset::PRODUCTION`] (7-day challenge period) is the default everywhere but the devnet,
+//! which uses [`Preset::DEVNET`] (seconds) so the whole life cycle runs in a test.
+
+use std::{collections::BTreeMap, path::Path, time::Duration};
+
+use alloy_network::{EthereumWallet, TransactionBuilder};
+use alloy_primitives::{Address, B256, Bytes, U256, b256};
+use alloy_provider::{Provider, ProviderBuilder};
+use alloy_rpc_client::RpcClient;
+use alloy_rpc_types_eth::{BlockNumberOrTag, TransactionRequest};
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::{SolCall, SolValue};
+use rollup_primitives::{
+    BlockNumHash, ContractAddresses, GenesisAccount, L2_BRIDGE, L2Genesis, RollupConfig, artifacts,
+    bindings::{IBatchInbox, IERC20, IL1Bridge, IProxyAdmin, IStateManager, ITimelock},
+};
+use serde::{Deserialize, Serialize};
+use tracing::info;
+
+/// The ERC-1967 admin slot of a proxy: `bytes32(uint256(keccak256("eip1967.proxy.admin")) - 1)`.
+const ADMIN_SLOT: B256 =
+    b256!("0xb53127684a568b3173ae13b9f8a6016e243e63b6e8ee1178d6a717850b5d6103");
+/// The ERC-1967 implementation slot: `bytes32(uint256(keccak256("eip1967.proxy.implementation")) - 1)`.
+const IMPLEMENTATION_SLOT: B256 =
+    b256!("0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc");
+
+/// Errors deploying.
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    /// The deployment parameters are not sound; nothing was sent.
+    #[error("deployment config: {0}")]
+    Config(String),
+    /// An L1 call failed.
+    #[error("L1 ({l1}): {what}: {reason}")]
+    L1 {
+        /// The L1 endpoint.
+        l1: String,
+        /// What was being done.
+        what: String,
+        /// Why it failed.
+        reason: String,
+    },
+}
+
+type Result<T, E = DeployError> = std::result::Result<T, E>;
+
+/// Time and money parameters of a deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Preset {
+    /// Seconds after a proposal before it is final.
+    pub challenge_period: u64,
+    /// Seconds every upgrade or admin change waits in the timelock.
+    pub timelock_delay: u64,
+    /// Wei locked with each proposal.
+    pub proposal_bond: U256,
+    /// L1 blocks within which the sequencer must post a block's batch.
+    pub sequencing_window: u64,
+    /// Seconds an L2 block's timestamp may run ahead of its L1 origin.
+    pub max_sequencer_drift: u64,
+}
+
+impl Preset {
+    /// A real L1: the 7-day challenge period, upgrades 10 days behind the timelock (the
+    /// challenge period, the proposer's lag behind L1 finality and a margin to act), one ether
+    /// per proposal, a 12-hour sequencing window (3 600 L1 blocks) and 30 minutes of drift.
+    pub const PRODUCTION: Self = Self {
+        challenge_period: 7 * 86_400,
+        timelock_delay: 10 * 86_400,
+        proposal_bond: U256::from_limbs([1_000_000_000_000_000_000, 0, 0, 0]),
+        sequencing_window: 3_600,
+        max_sequencer_drift: 1_800,
+    };
+
+    /// The devnet: everything in seconds, so a test sees withdrawals finalize and upgrades land.
+    pub const DEVNET: Self = Self {
+        challenge_period: 60,
+        timelock_delay: 120,
+        proposal_bond: U256::from_limbs([100_000_000_000_000_000, 0, 0, 0]),
+        sequencing_window: 20,
+        max_sequencer_drift: 600,
+    };
+
+    /// The preset called `name` (`production` or `devnet`).
+    pub fn named(name: &str) -> Result<Self> {
+        match name {
+            "production" => Ok(Self::PRODUCTION),
+            "devnet" => Ok(Self::DEVNET),
+            other => Err(DeployError::Config(format!(
+                "unknown preset `{other}`: use `production` (7-day challenge period) or `devnet` (seconds)"
+            ))),
+        }
+    }
+}
+
+/// What `rollup-node deploy --config deploy.toml` reads. Every address is required; times and
+/// amounts default to the preset's.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeployConfig {
+    /// The L2 chain id (withdrawals commit to it).
+    pub l2_chain_id: u64,
+    /// The account that schedules and executes timelocked changes: a multisig in production.
+    pub owner: Address,
+    /// The only L1 account whose batches derivation reads.
+    pub batcher: Address,
+    /// The only L1 account allowed to propose state roots.
+    pub proposer: Address,
+    /// The only account allowed to remove a proposal: the dispute game once it exists, until
+    /// then a guardian multisig. Required by the production preset, where a root nobody can
+    /// remove would make the challenge period meaningless.
+    #[serde(default)]
+    pub dispute_game: Option<Address>,
+    /// `production` (default) or `devnet`.
+    #[serde(default = "default_preset")]
+    pub preset: String,
+    /// Overrides the preset's challenge period (`7d`, `3600s`, ...).
+    #[serde(default)]
+    pub challenge_period: Option<String>,
+    /// Overrides the preset's timelock delay; must exceed the challenge period.
+    #[serde(default)]
+    pub timelock_delay: Option<String>,
+    /// Overrides the preset's proposal bond, in wei (a decimal string).
+    #[serde(default)]
+    pub proposal_bond_wei: Option<String>,
+    /// Overrides the preset's sequencing window (L1 blocks).
+    #[serde(default)]
+    pub sequencing_window: Option<u64>,
+    /// Overrides the preset's maximum sequencer drift (seconds).
+    #[serde(default)]
+    pub max_sequencer_drift: Option<u64>,
+    /// L2 block gas limit.
+    #[serde(default = "default_gas_limit")]
+    pub l2_gas_limit: u64,
+    /// The L2 genesis base fee, in wei.
+    #[serde(default = "default_base_fee")]
+    pub l2_base_fee_wei: u64,
+    /// L2 accounts funded at genesis: address → balance in wei (a decimal string).
+    #[serde(default)]
+    pub l2_alloc: BTreeMap<Address, String>,
+}
+
+fn default_preset() -> String {
+    "production".into()
+}
+fn default_gas_limit() -> u64 {
+    30_000_000
+}
+fn default_base_fee() -> u64 {
+    1_000_000_000
+}
+
+/// A checked deployment plan.
+#[derive(Debug, Clone)]
+pub struct DeployPlan {
+    /// The L2 chain id.
+    pub l2_chain_id: u64,
+    /// Schedules and executes timelocked changes.
+    pub owner: Address,
+    /// The batcher.
+    pub batcher: Address,
+    /// The proposer.
+    pub proposer: Address,
+    /// Set as the StateManager's dispute game during deployment, if any.
+    pub dispute_game: Option<Address>,
+    /// Times and bond.
+    pub preset: Preset,
+    /// L2 block gas limit.
+    pub l2_gas_limit: u64,
+    /// L2 genesis base fee.
+    pub l2_base_fee: u64,
+    /// Funded L2 accounts.
+    pub l2_alloc: BTreeMap<Address, U256>,
+}
+
+impl DeployConfig {
+    /// Reads and checks `path`.
+    pub fn from_file(path: &Path) -> Result<DeployPlan> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|err| DeployError::Config(format!("{}: {err}", path.display())))?;
+        let config: Self = toml::from_str(&text)
+            .map_err(|err| DeployError::Config(format!("{}: {err}", path.display())))?;
+        config.plan()
+    }
+
+    /// The plan, or what is wrong with the config.
+    pub fn plan(&self) -> Result<DeployPlan> {
+        let mut preset = Preset::named(&self.preset)?;
+        let duration = |field: &str, text: &str| {
+            crate::parse_duration(text)
+                .map(|d: Duration| d.as_secs())
+                .map_err(|err| DeployError::Config(format!("{field} = \"{text}\": {err}")))
+        };
+        if let Some(text) = &self.challenge_period {
+            preset.challenge_period = duration("challenge_period", text)?;
+        }
+        if let Some(text) = &self.timelock_delay {
+            preset.timelock_delay = duration("timelock_delay", text)?;
+        }
+        let wei = |field: &str, text: &str| {
+            text.parse::<U256>().map_err(|err| {
+                DeployError::Config(format!(
+                    "{field} = \"{text}\": {err} (wei, a decimal number)"
+                ))
+            })
+        };
+        if let Some(text) = &self.proposal_bond_wei {
+            preset.proposal_bond = wei("proposal_bond_wei", text)?;
+        }
+        if let Some(window) = self.sequencing_window {
+            preset.sequencing_window = window;
+        }
+        if let Some(drift) = self.max_sequencer_drift {
+            preset.max_sequencer_drift = drift;
+        }
+        let l2_alloc = self
+            .l2_alloc
+            .iter()
+            .map(|(address, text)| Ok((*address, wei(&format!("l2_alloc.{address}"), text)?)))
+            .collect::<Result<_>>()?;
+        let plan = DeployPlan {
+            l2_chain_id: self.l2_chain_id,
+            owner: self.owner,
+            batcher: self.batcher,
+            proposer: self.proposer,
+            dispute_game: self.dispute_game,
+            preset,
+            l2_gas_limit: self.l2_gas_limit,
+            l2_base_fee: self.l2_base_fee_wei,
+            l2_alloc,
+        };
+        plan.check(self.preset == "production")?;
+        Ok(plan)
+    }
+}
+
+impl DeployPlan {
+    /// Refuses plans that would deploy something broken or powerless. `production` adds the
+    /// rules a real L1 needs: a challenge period of at least a day and a dispute game.
+    pub fn check(&self, production: bool) -> Result<()> {
+        let bad = |msg: String| Err(DeployError::Config(msg));
+        for (name, address) in [
+            ("owner", self.owner),
+            ("batcher", self.batcher),
+            ("proposer", self.proposer),
+        ] {
+            if address.is_zero() {
+                return bad(format!("{name} must not be the zero address"));
+            }
+        }
+        if self.dispute_game == Some(Address::ZERO) {
+            return bad("dispute_game must not be the zero address".into());
+        }
+        if self.l2_chain_id == 0 {
+            return bad("l2_chain_id must not be 0".into());
+        }
+        let preset = &self.preset;
+        if preset.challenge_period == 0 {
+            return bad(
+                "the challenge period must not be zero: every root would be final at once".into(),
+            );
+        }
+        if preset.timelock_delay <= preset.challenge_period {
+            return bad(format!(
+                "the timelock delay ({} s) must exceed the challenge period ({} s), so users can exit before an upgrade they reject",
+                preset.timelock_delay, preset.challenge_period
+            ));
+        }
+        if preset.sequencing_window < 2 {
+            return bad("sequencing_window must be at least 2 L1 blocks".into());
+        }
+        if self.l2_gas_limit < rollup_primitives::DEPOSIT_GAS_PER_L1_BLOCK {
+            return bad(format!(
+                "l2_gas_limit must be at least {} (one L1 block's deposits)",
+                rollup_primitives::DEPOSIT_GAS_PER_L1_BLOCK
+            ));
+        }
+        if production {
+            if preset.challenge_period < 86_400 {
+                return bad(format!(
+                    "the production preset needs a challenge period of at least 1 day (got {} s); use preset = \"devnet\" for a test network",
+                    preset.challenge_period
+                ));
+            }
+            if self.dispute_game.is_none() {
+                return bad(
+                    "the production preset needs dispute_game: the account that can remove a false root (a guardian multisig until the fraud proof is deployed)"
+                        .into(),
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where everything landed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deployment {
+    /// The timelock that owns every proxy admin, `StateManager` and `BatchInbox`.
+    pub timelock: Address,
+    /// `StateManager` (proxy).
+    pub state_manager: Address,
+    /// `BatchInbox` (proxy).
+    pub batch_inbox: Address,
+    /// `L1Bridge` (proxy).
+    pub l1_bridge: Address,
+    /// Each proxy's `ProxyAdmin` and implementation, by contract name.
+    pub proxies: BTreeMap<String, ProxyInfo>,
+    /// A mintable ERC-20 (devnet only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dev_token: Option<Address>,
+    /// The L1 block after every deployment: the rollup's L1 origin.
+    pub origin: BlockNumHash,
+    /// Its timestamp.
+    pub origin_timestamp: u64,
+}
+
+/// A proxy's admin and current implementation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProxyInfo {
+    /// The `ProxyAdmin` (owned by the timelock).
+    pub admin: Address,
+    /// The implementation behind the proxy.
+    pub implementation: Address,
+}
+
+impl Deployment {
+    /// The rollup config of this deployment: `plan`'s chain and preset, the L2 bridge predeploy
+    /// bound to this L1 bridge, and `plan.l2_alloc` funded.
+    pub fn rollup_config(&self, l1_chain_id: u64, plan: &DeployPlan) -> RollupConfig {
+        let mut alloc: BTreeMap<Address, GenesisAccount> = plan
+            .l2_alloc
+            .iter()
+            .map(|(address, balance)| {
+                (
+                    *address,
+                    GenesisAccount {
+                        balance: *balance,
+                        ..Default::default()
+                    },
+                )
+            })
+            .collect();
+        alloc.insert(
+            L2_BRIDGE,
+            artifacts::l2_bridge_genesis_account(self.l1_bridge),
+        );
+        RollupConfig {
+            l1_chain_id,
+            l2_chain_id: plan.l2_chain_id,
+            contracts: ContractAddresses {
+                l1_bridge: self.l1_bridge,
+                batch_inbox: self.batch_inbox,
+                state_manager: self.state_manager,
+            },
+            genesis: L2Genesis {
+                l1_origin: self.origin,
+                timestamp: self.origin_timestamp,
+                gas_limit: plan.l2_gas_limit,
+                base_fee_per_gas: plan.l2_base_fee,
+                alloc,
+            },
+            sequencing_window: plan.preset.sequencing_window,
+            max_sequencer_drift: plan.preset.max_sequencer_drift,
+            batcher_address: plan.batcher,
+        }
+    }
+}
+
+/// Deploys `plan` from `deployer` through `client` (an L1 named `l1` in messages), then reads
+/// every parameter back from L1 and checks it. `dev_token_holders`: deploy a `DevToken` and
+/// mint to these accounts (devnet only; empty for none).
+pub async fn deploy(
+    client: RpcClient,
+    l1: &str,
+    deployer: PrivateKeySigner,
+    plan: &DeployPlan,
+    dev_token_holders: &[Address],
+) -> Result<Deployment> {
+    let failed = |what: &str, reason: String| DeployError::L1 {
+        l1: l1.to_string(),
+        what: what.to_string(),
+        reason,
+    };
+    let me = deployer.address();
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(deployer))
+        .connect_client(client);
+    let deployer = Deployer {
+        provider: &provider,
+        l1,
+    };
+    let preset = &plan.preset;
+
+    let timelock = deployer
+        .create(
+            "TimelockController",
+            &artifacts::TIMELOCK_CONTROLLER.bytecode,
+            (
+                U256::from(preset.timelock_delay),
+                vec![plan.owner],
+                vec![plan.owner],
+                Address::ZERO,
+            )
+                .abi_encode_params(),
+        )
+        .await?;
+
+    // The deployer owns the StateManager only long enough to set the dispute game, then hands
+    // it to the timelock; the check below makes sure it did.
+    let manager_impl = deployer
+        .create(
+            "StateManager implementation",
+            &artifacts::STATE_MANAGER.bytecode,
+            (U256::from(preset.challenge_period), preset.proposal_bond).abi_encode_params(),
+        )
+        .await?;
+    let state_manager = deployer
+        .proxy(
+            "StateManager",
+            manager_impl,
+            timelock,
+            IStateManager::initializeCall {
+                owner: me,
+                proposer: plan.proposer,
+            }
+            .abi_encode(),
+        )
+        .await?;
+    if let Some(game) = plan.dispute_game {
+        deployer
+            .call(
+                "setting the dispute game",
+                state_manager,
+                IStateManager::setDisputeGameCall { disputeGame: game }.abi_encode(),
+            )
+            .await?;
+    }
+    deployer
+        .call(
+            "handing the StateManager to the timelock",
+            state_manager,
+            IStateManager::transferOwnershipCall { newOwner: timelock }.abi_encode(),
+        )
+        .await?;
+
+    let inbox_impl = deployer
+        .create(
+            "BatchInbox implementation",
+            &artifacts::BATCH_INBOX.bytecode,
+            Vec::new(),
+        )
+        .await?;
+    let batch_inbox = deployer
+        .proxy(
+            "BatchInbox",
+            inbox_impl,
+            timelock,
+            IBatchInbox::initializeCall {
+                owner: timelock,
+                batcher: plan.batcher,
+            }
+            .abi_encode(),
+        )
+        .await?;
+
+    let bridge_impl = deployer
+        .create(
+            "L1Bridge implementation",
+            &artifacts::L1_BRIDGE.bytecode,
+            (state_manager, U256::from(plan.l2_chain_id)).abi_encode_params(),
+        )
+        .await?;
+    // OpenZeppelin's proxy refuses to be created without an initializing call; the bridge has
+    // nothing to initialize, so it gets a harmless read.
+    let l1_bridge = deployer
+        .proxy(
+            "L1Bridge",
+            bridge_impl,
+            timelock,
+            IL1Bridge::l2ChainIdCall {}.abi_encode(),
+        )
+        .await?;
+
+    let dev_token = if dev_token_holders.is_empty() {
+        None
+    } else {
+        let token = deployer
+            .create("DevToken", &artifacts::DEV_TOKEN.bytecode, Vec::new())
+            .await?;
+        let mut pending = Vec::new();
+        for holder in dev_token_holders {
+            let mint = IERC20::mintCall {
+                to: *holder,
+                amount: U256::from(1_000_000u64) * U256::from(10u64).pow(U256::from(18)),
+            };
+            let tx = TransactionRequest::default()
+                .with_to(token)
+                .with_input(mint.abi_encode());
+            pending.push(
+                provider
+                    .send_transaction(tx)
+                    .await
+                    .map_err(|err| failed("minting DevToken", err.to_string()))?,
+            );
+        }
+        for tx in pending {
+            tx.get_receipt()
+                .await
+                .map_err(|err| failed("waiting for a DevToken mint", err.to_string()))?;
+        }
+        Some(token)
+    };
+
+    let mut proxies = BTreeMap::new();
+    for (name, proxy) in [
+        ("StateManager", state_manager),
+        ("BatchInbox", batch_inbox),
+        ("L1Bridge", l1_bridge),
+    ] {
+        proxies.insert(name.to_string(), deployer.proxy_info(proxy).await?);
+    }
+    let block = provider
+        .get_block_by_number(BlockNumberOrTag::Latest)
+        .await
+        .map_err(|err| failed("reading the latest block", err.to_string()))?
+        .ok_or_else(|| failed("reading the latest block", "L1 has none".into()))?;
+    let deployment = Deployment {
+        timelock,
+        state_manager,
+        batch_inbox,
+        l1_bridge,
+        proxies,
+        dev_token,
+        origin: BlockNumHash {
+            number: block.header.number,
+            hash: block.header.hash,
+        },
+        origin_timestamp: block.header.timestamp,
+    };
+    verify(&deployer, plan, &deployment).await?;
+    Ok(deployment)
+}
+
+/// Reads the deployment back from L1: every parameter as planned, every admin the timelock.
+pub async fn verify_deployment(
+    client: RpcClient,
+    l1: &str,
+    plan: &DeployPlan,
+    deployment: &Deployment,
+) -> Result<()> {
+    let provider = ProviderBuilder::new().connect_client(client);
+    verify(
+        &Deployer {
+            provider: &provider,
+            l1,
+        },
+        plan,
+        deployment,
+    )
+    .await
+}
+
+async fn verify(
+    deployer: &Deployer<'_, impl Provider>,
+    plan: &DeployPlan,
+    d: &Deployment,
+) -> Result<()> {
+    let mismatch = |what: &str, want: String, got: String| DeployError::L1 {
+        l1: deployer.l1.to_string(),
+        what: format!("checking the deployment: {what}"),
+        reason: format!("expected {want}, L1 holds {got}"),
+    };
+    let preset = &plan.preset;
+    let delay = deployer
+        .view(d.timelock, ITimelock::getMinDelayCall {})
+        .await?;
+    if delay != U256::from(preset.timelock_delay) {
+        return Err(mismatch(
+            "timelock delay",
+            preset.timelock_delay.to_string(),
+            delay.to_string(),
+        ));
+    }
+    let checks = [
+        (
+            "StateManager owner",
+            deployer
+                .view(d.state_manager, IStateManager::ownerCall {})
+                .await?,
+            d.timelock,
+        ),
+        (
+            "StateManager proposer",
+            deployer
+                .view(d.state_manager, IStateManager::proposerCall {})
+                .await?,
+            plan.proposer,
+        ),
+        (
+            "L1Bridge stateManager",
+            deployer
+                .view(d.l1_bridge, IL1Bridge::stateManagerCall {})
+                .await?,
+            d.state_manager,
+        ),
+    ];
+    for (what, got, want) in checks {
+        if got != want {
+            return Err(mismatch(what, want.to_string(), got.to_string()));
+        }
+    }
+    let period = deployer
+        .view(d.state_manager, IStateManager::challengePeriodCall {})
+        .await?;
+    if period != U256::from(preset.challenge_period) {
+        return Err(mismatch(
+            "challenge period",
+            preset.challenge_period.to_string(),
+            period.to_string(),
+        ));
+    }
+    let chain = deployer
+        .view(d.l1_bridge, IL1Bridge::l2ChainIdCall {})
+        .await?;
+    if chain != U256::from(plan.l2_chain_id) {
+        return Err(mismatch(
+            "L1Bridge l2ChainId",
+            plan.l2_chain_id.to_string(),
+            chain.to_string(),
+        ));
+    }
+    for (name, proxy) in &d.proxies {
+        let owner = deployer
+            .view(proxy.admin, IProxyAdmin::ownerCall {})
+            .await?;
+        if owner != d.timelock {
+            return Err(mismatch(
+                &format!("{name}'s ProxyAdmin owner"),
+                d.timelock.to_string(),
+                owner.to_string(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Sends the deployment's transactions one at a time, each checked.
+struct Deployer<'a, P> {
+    provider: &'a P,
+    l1: &'a str,
+}
+
+impl<P: Provider> Deployer<'_, P> {
+    fn failed(&self, what: &str, reason: String) -> DeployError {
+        DeployError::L1 {
+            l1: self.l1.to_string(),
+            what: what.to_string(),
+            reason,
+        }
+    }
+
+    async fn send(
+        &self,
+        what: &str,
+        tx: TransactionRequest,
+    ) -> Result<alloy_rpc_types_eth::TransactionReceipt> {
+        let receipt = self
+            .provider
+            .send_transaction(tx)
+            .await
+            .map_err(|err| self.failed(what, err.to_string()))?
+            .get_receipt()
+            .await
+            .map_err(|err| self.failed(what, err.to_string()))?;
+        if !receipt.status() {
+            return Err(self.failed(
+                what,
+                format!("the transaction reverted (tx {})", receipt.transaction_hash),
+            ));
+        }
+        Ok(receipt)
+    }
+
+    async fn create(&self, name: &str, code: &Bytes, args: Vec<u8>) -> Result<Address> {
+        let what = format!("deploying {name}");
+        let mut init = code.to_vec();
+        init.extend(args);
+        let receipt = self
+            .send(&what, TransactionRequest::default().with_deploy_code(init))
+            .await?;
+        let address = receipt
+            .contract_address
+            .ok_or_else(|| self.failed(&what, "the receipt has no contract address".into()))?;
+        info!(target: "rollup::deploy", contract = name, %address, "deployed");
+        Ok(address)
+    }
+
+    /// A `TransparentUpgradeableProxy` for `implementation`, its admin owned by `owner`,
+    /// initialized by delegate-calling `init`.
+    async fn proxy(
+        &self,
+        name: &str,
+        implementation: Address,
+        owner: Address,
+        init: Vec<u8>,
+    ) -> Result<Address> {
+        self.create(
+            name,
+            &artifacts::TRANSPARENT_PROXY.bytecode,
+            (implementation, owner, Bytes::from(init)).abi_encode_params(),
+        )
+        .await
+    }
+
+    async fn call(&self, what: &str, to: Address, input: Vec<u8>) -> Result<()> {
+        self.send(
+            what,
+            TransactionRequest::default().with_to(to).with_input(input),
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn view<C: SolCall>(&self, to: Address, call: C) -> Result<C::Return> {
+        let what = format!("reading {to}");
+        let out = self
+            .provider
+            .call(
+                TransactionRequest::default()
+                    .with_to(to)
+                    .with_input(call.abi_encode()),
+            )
+            .await
+            .map_err(|err| self.failed(&what, err.to_string()))?;
+        C::abi_decode_returns(&out).map_err(|err| self.failed(&what, err.to_string()))
+    }
+
+    async fn proxy_info(&self, proxy: Address) -> Result<ProxyInfo> {
+        let slot = |slot: B256| async move {
+            self.provider
+                .get_storage_at(proxy, slot.into())
+                .await
+                .map(|word| Address::from_word(B256::from(word)))
+                .map_err(|err| self.failed(&format!("reading proxy {proxy}"), err.to_string()))
+        };
+        Ok(ProxyInfo {
+            admin: slot(ADMIN_SLOT).await?,
+            implementation: slot(IMPLEMENTATION_SLOT).await?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> DeployConfig {
+        toml::from_str(
+            r#"
+            l2_chain_id = 901
+            owner = "0x1111111111111111111111111111111111111111"
+            batcher = "0x2222222222222222222222222222222222222222"
+            proposer = "0x3333333333333333333333333333333333333333"
+            dispute_game = "0x4444444444444444444444444444444444444444"
+            "#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn production_is_the_default_preset() {
+        let plan = config().plan().unwrap();
+        assert_eq!(plan.preset, Preset::PRODUCTION);
+        assert_eq!(plan.preset.challenge_period, 7 * 86_400);
+    }
+
+    #[test]
+    fn nonsense_is_refused_with_what_to_fix() {
+        let refused = |edit: &dyn Fn(&mut DeployConfig), needle: &str| {
+            let mut config = config();
+            edit(&mut config);
+            let err = config.plan().unwrap_err().to_string();
+            assert!(err.contains(needle), "{err}");
+        };
+        refused(
+            &|c| c.owner = Address::ZERO,
+            "owner must not be the zero address",
+        );
+        refused(&|c| c.batcher = Address::ZERO, "batcher");
+        refused(&|c| c.l2_chain_id = 0, "l2_chain_id");
+        refused(
+            &|c| c.challenge_period = Some("0s".into()),
+            "must not be zero",
+        );
+        refused(
+            &|c| c.timelock_delay = Some("7d".into()),
+            "must exceed the challenge period",
+        );
+        refused(
+            &|c| c.challenge_period = Some("1h".into()),
+            "at least 1 day",
+        );
+        refused(&|c| c.dispute_game = None, "needs dispute_game");
+        refused(&|c| c.preset = "fast".into(), "unknown preset");
+        refused(&|c| c.proposal_bond_wei = Some("1 ether".into()), "wei");
+    }
+
+    #[test]
+    fn the_devnet_preset_may_use_seconds_and_no_dispute_game() {
+        let mut config = config();
+        config.preset = "devnet".into();
+        config.dispute_game = None;
+        let plan = config.plan().unwrap();
+        assert_eq!(plan.preset.challenge_period, 60);
+        assert!(plan.preset.timelock_delay > plan.preset.challenge_period);
+    }
+}
