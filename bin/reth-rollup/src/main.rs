@@ -182,9 +182,10 @@ struct RollupArgs {
         default_value_t = 10
     )]
     batcher_window_margin: u64,
-    /// How often the proposer considers proposing the safe head's state root.
-    #[arg(id = "rollup.proposal-interval", long = "rollup.proposal-interval", value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
-    proposal_interval: Duration,
+    /// How often the proposer considers proposing a new state root [default: 1h; 30s with
+    /// --rollup.dev]. Each proposal locks its bond for the challenge period.
+    #[arg(id = "rollup.proposal-interval", long = "rollup.proposal-interval", value_name = "DURATION", value_parser = parse_duration)]
+    proposal_interval: Option<Duration>,
     /// Which L2 head the proposer proposes: `finalized` or `safe` [default: finalized; safe with
     /// --rollup.dev].
     #[arg(
@@ -225,7 +226,9 @@ impl RollupArgs {
             batcher_interval: self.batcher_interval,
             batcher_max_delay: self.batcher_max_delay.unwrap_or(default_delay),
             batcher_window_margin: self.batcher_window_margin,
-            proposal_interval: self.proposal_interval,
+            proposal_interval: self
+                .proposal_interval
+                .unwrap_or(Duration::from_secs(if self.dev { 30 } else { 3_600 })),
             proposal_head: self.proposer_head.unwrap_or(if self.dev {
                 ProposalHead::Safe
             } else {

@@ -1745,7 +1745,7 @@ pub(crate) async fn prove(args: ProveArgs) -> eyre::Result<()> {
     if response.state_root != proposal.stateRoot {
         bail!(
             "the L2 node's state root at L2 block {} is {}, but proposal #{index} proposed {}: this node disagrees with the proposal \
-             (wrong --l2-rpc-url, or an invalid proposal: nothing on L1 can challenge it yet, so report it to the rollup's operators); not proving against it",
+             (wrong --l2-rpc-url, or an invalid proposal: report it to the rollup's guardian, the StateManager's disputeGame account, which can remove it before it is final); not proving against it",
             response.l2_block_number,
             response.state_root,
             proposal.stateRoot

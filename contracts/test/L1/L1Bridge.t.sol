@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {Test, Vm, console} from "test/utils/Test.sol";
 import {BridgeFixtures} from "test/utils/BridgeFixtures.sol";
+import {Proxies} from "test/utils/Proxies.sol";
 import {Derivation} from "test/utils/Derivation.sol";
 import {
     MockERC20,
@@ -87,7 +88,7 @@ contract L1BridgeTest is Test {
     function setUp() public {
         manager = BridgeFixtures.deployStateManager(address(this), makeAddr("proposer"), 1 hours, 0);
         bridge = BridgeFixtures.deployL1Bridge(address(manager), L2_CHAIN_ID, makeAddr("proxyOwner"));
-        proxyAdmin = BridgeFixtures.adminOf(address(bridge));
+        proxyAdmin = Proxies.adminOf(address(bridge));
         token = new MockERC20();
         l2Token = bridge.predictL2Token(address(token));
         mockMetadata = abi.encode("Mock", "MOCK", uint8(18));
@@ -193,7 +194,7 @@ contract L1BridgeTest is Test {
     ///      through the proxy, storage starts at zero, and an upgrade keeps the locked funds and
     ///      the nonce.
     function test_proxy_noInitializerAndUpgrade_succeeds() public {
-        address implementation = BridgeFixtures.implementationOf(address(bridge));
+        address implementation = Proxies.implementationOf(address(bridge));
         assertTrue(implementation != address(0) && implementation != address(bridge));
         assertEq(address(bridge.stateManager()), address(manager));
         assertEq(bridge.l2ChainId(), L2_CHAIN_ID);
@@ -208,7 +209,7 @@ contract L1BridgeTest is Test {
         L1Bridge next = new L1Bridge(address(manager), L2_CHAIN_ID);
         vm.prank(makeAddr("proxyOwner"));
         ProxyAdmin(proxyAdmin).upgradeAndCall(ITransparentUpgradeableProxy(address(bridge)), address(next), "");
-        assertEq(BridgeFixtures.implementationOf(address(bridge)), address(next));
+        assertEq(Proxies.implementationOf(address(bridge)), address(next));
         assertEq(bridge.deposits(address(0)), 3 ether);
         assertEq(bridge.depositNonce(), 1);
         assertEq(address(bridge).balance, 3 ether);

@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {Test, Vm} from "test/utils/Test.sol";
 import {BridgeFixtures} from "test/utils/BridgeFixtures.sol";
+import {Proxies} from "test/utils/Proxies.sol";
 import {Derivation} from "test/utils/Derivation.sol";
 import {TrieBuilder} from "test/utils/TrieBuilder.sol";
 import {MockERC20, MockSafe, RevertingMint} from "test/utils/Mocks.sol";
@@ -147,7 +148,7 @@ contract L1BridgeWithdrawalsTest is Test {
 
     function _assumeUser(address account) internal view {
         vm.assume(
-            account != BridgeFixtures.adminOf(address(bridge)) && account != BridgeFixtures.adminOf(address(manager))
+            account != Proxies.adminOf(address(bridge)) && account != Proxies.adminOf(address(manager))
         );
     }
 

@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {Test, Vm} from "test/utils/Test.sol";
 import {BridgeFixtures} from "test/utils/BridgeFixtures.sol";
+import {Proxies} from "test/utils/Proxies.sol";
 import {Derivation} from "test/utils/Derivation.sol";
 import {TrieBuilder} from "test/utils/TrieBuilder.sol";
 import {L1Bridge} from "src/L1/L1Bridge.sol";
@@ -396,7 +397,7 @@ contract WithdrawalsHandler is Test {
         Withdrawals.Withdrawal memory w = withdrawals[i];
         bytes32 id = ids[i];
         if (asProver) caller = prover;
-        vm.assume(caller != BridgeFixtures.adminOf(address(bridge)));
+        vm.assume(caller != Proxies.adminOf(address(bridge)));
         vm.prank(caller);
         try bridge.finalizeWithdrawalWithProof(uint256(id), w.to, w.amount, prover) {
             uint256 index = bridge.provenWithdrawals(id, prover).proposalIndex;
@@ -422,7 +423,7 @@ contract WithdrawalsHandler is Test {
     function returnBond(uint256 proposalSeed, address caller) external {
         if (members.length == 0) return;
         uint256 index = proposalSeed % members.length;
-        vm.assume(caller != BridgeFixtures.adminOf(address(manager)));
+        vm.assume(caller != Proxies.adminOf(address(manager)));
         vm.prank(caller);
         try manager.returnBond(index) {}
         catch (bytes memory reason) {

@@ -7,6 +7,7 @@ import {L1Bridge} from "src/L1/L1Bridge.sol";
 import {StateManager} from "src/L1/StateManager.sol";
 import {L2Bridge} from "src/L2/L2Bridge.sol";
 import {Predeploys} from "src/libraries/Predeploys.sol";
+import {Proxies} from "test/utils/Proxies.sol";
 
 /// @notice Deploys the bridge tests' contracts as production runs them: the StateManager and
 ///         the L1Bridge behind OpenZeppelin `TransparentUpgradeableProxy`s, the L2Bridge as its
@@ -14,12 +15,6 @@ import {Predeploys} from "src/libraries/Predeploys.sol";
 ///         StateManager goes through `deployStateManager` and `propose`, so a change of the
 ///         StateManager's API is absorbed here.
 library BridgeFixtures {
-    /// @dev ERC-1967 admin slot: the proxy's ProxyAdmin.
-    bytes32 internal constant ADMIN_SLOT = 0xb53127684a568b3173ae13b9f8a6016e243e63b6e8ee1178d6a717850b5d6103;
-
-    /// @dev ERC-1967 implementation slot.
-    bytes32 internal constant IMPLEMENTATION_SLOT = 0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc;
-
     /// @dev `L2Bridge` storage slot of `l1Bridge`.
     bytes32 internal constant L2_BRIDGE_L1_BRIDGE_SLOT = bytes32(uint256(2));
 
@@ -31,14 +26,7 @@ library BridgeFixtures {
         internal
         returns (StateManager)
     {
-        StateManager implementation = new StateManager(challengePeriod, proposalBond);
-        return StateManager(
-            address(
-                new TransparentUpgradeableProxy(
-                    address(implementation), owner, abi.encodeCall(StateManager.initialize, (owner, proposer))
-                )
-            )
-        );
+        return Proxies.deployStateManager(owner, proposer, challengePeriod, proposalBond);
     }
 
     /// @notice Proposes `stateRoot` for L2 block `l2BlockNumber` as the manager's proposer,
@@ -79,15 +67,5 @@ library BridgeFixtures {
         VM.etch(Predeploys.L2_BRIDGE, address(new L2Bridge()).code);
         VM.store(Predeploys.L2_BRIDGE, L2_BRIDGE_L1_BRIDGE_SLOT, bytes32(uint256(uint160(l1Bridge))));
         return L2Bridge(Predeploys.L2_BRIDGE);
-    }
-
-    /// @notice The ProxyAdmin of `proxy`: the one account whose calls the proxy never forwards.
-    function adminOf(address proxy) internal view returns (address) {
-        return address(uint160(uint256(VM.load(proxy, ADMIN_SLOT))));
-    }
-
-    /// @notice The implementation behind `proxy`.
-    function implementationOf(address proxy) internal view returns (address) {
-        return address(uint160(uint256(VM.load(proxy, IMPLEMENTATION_SLOT))));
     }
 }
