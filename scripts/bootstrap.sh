@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building, testing and running the rollup needs, and nothing that is already there.
 # Idempotent; safe to run on every invocation. Only package registries are used:
-#   - npm (pinned in package.json + package-lock.json): forge, anvil, cast, solcjs, solady, OpenZeppelin
+#   - npm (pinned in package.json + package-lock.json): forge, anvil, cast, solcjs, solady, OpenZeppelin,
+#     viem (the live-data test drives its watchers)
 #   - Debian apt: only if a required tool is missing
 # Afterwards `source scripts/env.sh` puts the pinned tools first on PATH.
 set -euo pipefail
@@ -27,6 +28,18 @@ if [ ${#missing_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing_apt[@]}"
 fi
 need_cmd cargo || { log "cargo not found: install the Rust toolchain (rustup) first"; exit 1; }
+# Debian's chromium, for the status page's headless browser test (tests/status/page.mjs drives
+# it with playwright-core from npm, which downloads no browser). Needs root; without it the test
+# says so and skips.
+if ! need_cmd chromium; then
+  if [ "$(id -u)" -eq 0 ]; then
+    log "installing chromium (headless browser for the status page test)"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-liberation
+  else
+    log "chromium is missing and installing it needs root: the status page browser test will skip (apt-get install chromium)"
+  fi
+fi
 
 # --- npm toolchain ----------------------------------------------------------------------------
 stamp=node_modules/.bootstrap-stamp

@@ -6,8 +6,11 @@
 mod bridge;
 mod config;
 mod docs;
+mod live;
 mod shutdown;
+mod status;
 mod support;
+mod trace;
 mod transact;
 mod withdrawals;
 

@@ -236,6 +236,7 @@ impl RollupArgs {
             }),
             l1_resubmit_after: self.l1_resubmit_after,
             pool: PoolConfig::default(),
+            l1_data_bytes_per_block: rollup_primitives::MAX_BATCH_SIZE as u64,
         }
     }
 
@@ -308,12 +309,12 @@ fn main() -> eyre::Result<()> {
             None => None,
         };
         let reth_rollup_namespace = core.as_ref().map(|core| {
-            rollup_namespace(RpcContext {
-                store: core.store.clone(),
-                config: core.config.clone(),
-                heads: core.node.heads(),
-                pool: None,
-            })
+            rollup_namespace(RpcContext::new(
+                core.store.clone(),
+                core.config.clone(),
+                core.node.heads(),
+                None,
+            ))
         });
         let l1_http = builder
             .config()

@@ -370,6 +370,15 @@ pub(crate) struct RunArgs {
     /// Longest a heavy request waits for a slot before it is answered "server busy" (-32005).
     #[arg(long, env = "ROLLUP_RPC_HEAVY_QUEUE_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
     pub(crate) rpc_heavy_queue_timeout: Duration,
+    /// Most `eth_subscribe` subscriptions one WebSocket connection may hold; one more is
+    /// refused (-32006).
+    #[arg(long, env = "ROLLUP_RPC_MAX_SUBSCRIPTIONS_PER_CONNECTION", default_value_t = rollup_rpc::DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) rpc_max_subscriptions_per_connection: u32,
+    /// Most filters (`eth_newFilter`, `eth_newBlockFilter`, `eth_newPendingTransactionFilter`)
+    /// installed at once, for all clients together; one more is refused (-32005). Filters not
+    /// polled for 5 minutes expire.
+    #[arg(long, env = "ROLLUP_RPC_MAX_FILTERS", default_value_t = rollup_rpc::DEFAULT_MAX_FILTERS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub(crate) rpc_max_filters: usize,
     /// Sequencer block interval, e.g. `1s`, `250ms`. A block is built when there are
     /// transactions, or a newer L1 block to adopt as origin (every L1 block gets one).
     #[arg(long, env = "ROLLUP_BLOCK_TIME", default_value = "1s", value_parser = parse_duration)]
@@ -403,6 +412,80 @@ pub(crate) struct RunArgs {
     /// How long the batcher waits for an L1 transaction before resubmitting it with higher fees.
     #[arg(long, env = "ROLLUP_L1_RESUBMIT_AFTER", default_value = "12s", value_parser = parse_duration)]
     pub(crate) l1_resubmit_after: Duration,
+    /// Bytes of batch data the batcher gets onto L1 per L1 block. The sequencer takes no more
+    /// transactions than this rate can post before the sequencing window of each pending block
+    /// closes (keeping a quarter of the window in hand); past that it builds deposit-only
+    /// blocks and `eth_sendRawTransaction` answers "sequencer is throttled" until the batcher
+    /// catches up. Default: one full batch per L1 block, as the batcher posts.
+    #[arg(long, env = "ROLLUP_SEQUENCER_L1_BYTES_PER_BLOCK", default_value_t = rollup_primitives::MAX_BATCH_SIZE as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) sequencer_l1_bytes_per_block: u64,
+    #[command(flatten)]
+    pub(crate) txpool: TxPoolArgs,
+}
+
+/// Transaction pool limits (the sequencer's pool), named as reth names its own.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct TxPoolArgs {
+    /// Most transactions ready to execute (consecutive nonces) in the pool.
+    #[arg(
+        long = "txpool.pending-max-count",
+        env = "ROLLUP_TXPOOL_PENDING_MAX_COUNT",
+        default_value_t = 10_000
+    )]
+    pub(crate) pending_max_count: usize,
+    /// Most megabytes of ready transactions in the pool.
+    #[arg(
+        long = "txpool.pending-max-size",
+        env = "ROLLUP_TXPOOL_PENDING_MAX_SIZE",
+        value_name = "MB",
+        default_value_t = 20
+    )]
+    pub(crate) pending_max_size: usize,
+    /// Most transactions waiting behind a nonce gap.
+    #[arg(
+        long = "txpool.queued-max-count",
+        env = "ROLLUP_TXPOOL_QUEUED_MAX_COUNT",
+        default_value_t = 4_096
+    )]
+    pub(crate) queued_max_count: usize,
+    /// Most megabytes of transactions waiting behind a nonce gap.
+    #[arg(
+        long = "txpool.queued-max-size",
+        env = "ROLLUP_TXPOOL_QUEUED_MAX_SIZE",
+        value_name = "MB",
+        default_value_t = 10
+    )]
+    pub(crate) queued_max_size: usize,
+    /// Most transactions of one account waiting behind a nonce gap (its ready ones are bounded
+    /// only by the pending caps: they are sequenced in nonce order).
+    #[arg(
+        long = "txpool.max-account-slots",
+        env = "ROLLUP_TXPOOL_MAX_ACCOUNT_SLOTS",
+        default_value_t = 16
+    )]
+    pub(crate) max_account_slots: usize,
+    /// Percent by which a replacement must raise both fees of the transaction it replaces.
+    #[arg(
+        long = "txpool.pricebump",
+        env = "ROLLUP_TXPOOL_PRICEBUMP",
+        default_value_t = 10
+    )]
+    pub(crate) pricebump: u128,
+}
+
+impl TxPoolArgs {
+    /// The pool configuration these flags describe.
+    pub(crate) fn pool_config(&self) -> rollup_sequencer::PoolConfig {
+        rollup_sequencer::PoolConfig {
+            max_pending: self.pending_max_count,
+            max_pending_bytes: self.pending_max_size.saturating_mul(1024 * 1024),
+            max_queued: self.queued_max_count,
+            max_queued_bytes: self.queued_max_size.saturating_mul(1024 * 1024),
+            max_queued_per_sender: self.max_account_slots,
+            price_bump_percent: self.pricebump,
+            ..Default::default()
+        }
+    }
 }
 
 /// `rollup-node node`.
@@ -866,10 +949,37 @@ mod tests {
         assert_eq!(set.rpc_max_heavy_requests, 32);
         assert_eq!(set.rpc_heavy_queue_timeout, Duration::from_secs(1));
 
+        let live = run_args(&[
+            "--rpc-max-subscriptions-per-connection",
+            "8",
+            "--rpc-max-filters",
+            "100",
+        ])
+        .unwrap();
+        assert_eq!(
+            (
+                defaults.rpc_max_subscriptions_per_connection,
+                defaults.rpc_max_filters
+            ),
+            (
+                rollup_rpc::DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+                rollup_rpc::DEFAULT_MAX_FILTERS
+            )
+        );
+        assert_eq!(
+            (
+                live.rpc_max_subscriptions_per_connection,
+                live.rpc_max_filters
+            ),
+            (8, 100)
+        );
+
         for zero in [
             ["--rpc-gascap", "0"],
             ["--rpc-evm-timeout", "0s"],
             ["--rpc-max-heavy-requests", "0"],
+            ["--rpc-max-subscriptions-per-connection", "0"],
+            ["--rpc-max-filters", "0"],
         ] {
             assert!(run_args(&zero).is_err(), "{zero:?} accepted");
         }

@@ -8,7 +8,6 @@ use rollup_l1::{L1Follower, L1FollowerConfig};
 use rollup_node_core::{L1Finalized, RollupNode};
 use rollup_primitives::{BlockNumHash, RollupConfig};
 use rollup_rpc::RpcServerConfig;
-use rollup_sequencer::PoolConfig;
 pub(crate) use rollup_service::Roles;
 use rollup_service::{L1Link, RoleSettings, Services};
 use rollup_storage::Store;
@@ -92,7 +91,8 @@ fn role_settings(args: &RunArgs) -> RoleSettings {
         proposal_interval: args.proposal_interval.unwrap_or(PROPOSAL_INTERVAL),
         proposal_head: args.proposer_head.unwrap_or_default(),
         l1_resubmit_after: args.l1_resubmit_after,
-        pool: PoolConfig::default(),
+        pool: args.txpool.pool_config(),
+        l1_data_bytes_per_block: args.sequencer_l1_bytes_per_block,
     }
 }
 
@@ -137,6 +137,8 @@ pub(crate) async fn run_node(
             evm_timeout: args.rpc_evm_timeout,
             max_heavy_requests: args.rpc_max_heavy_requests,
             heavy_queue_timeout: args.rpc_heavy_queue_timeout,
+            max_subscriptions_per_connection: args.rpc_max_subscriptions_per_connection,
+            max_filters: args.rpc_max_filters,
         },
         services.rpc_context(&config, &store, heads),
     )
@@ -200,7 +202,9 @@ async fn follow_l1(
         backoff = Duration::from_millis(200);
         let (tx, rx) = mpsc::channel(16);
         let (finalized_tx, finalized_rx) = tokio::sync::watch::channel(BlockNumHash::default());
-        let follower = follower.with_finalized(finalized_tx);
+        let follower = follower
+            .with_finalized(finalized_tx)
+            .with_health(services.health().role("l1-follower"));
         let l1_finalized = L1Finalized::new(finalized_rx);
         let follower_cancel = cancel.child_token();
         let follower_task = tokio::spawn(follower.run(tx, follower_cancel.clone()));

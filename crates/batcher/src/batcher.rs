@@ -6,7 +6,7 @@ use alloy_primitives::{Address, Bytes};
 use alloy_sol_types::SolCall;
 use rollup_l1::{L1Error, L1Sender};
 use rollup_primitives::{
-    Batch, BatchBlock, BatchError, Heads, L2Transaction, MAX_BATCH_SIZE, RollupConfig,
+    Batch, BatchBlock, BatchError, Heads, L2Transaction, MAX_BATCH_SIZE, RoleHealth, RollupConfig,
     bindings::IBatchInbox::postBatchCall, decode_l1_origin,
 };
 use rollup_storage::{StorageError, Store};
@@ -168,6 +168,7 @@ pub struct Batcher {
     store: Store,
     heads: watch::Receiver<Heads>,
     sender: L1Sender,
+    health: Option<RoleHealth>,
 }
 
 /// Builds the batch of blocks `from..=to`, as many as fit in `max_bytes` and `max_blocks`, on
@@ -281,6 +282,20 @@ impl Batcher {
             store,
             heads,
             sender,
+            health: None,
+        }
+    }
+
+    /// Reports each batch posted, and each failure, to `health`.
+    #[must_use]
+    pub fn with_health(mut self, health: RoleHealth) -> Self {
+        self.health = Some(health);
+        self
+    }
+
+    fn report_error(&self, message: impl FnOnce() -> String) {
+        if let Some(health) = &self.health {
+            health.error(message());
         }
     }
 
@@ -360,6 +375,7 @@ impl Batcher {
                 Ok(_) => {}
                 Err(err) => {
                     warn!(target: "rollup::batcher", %err, "cannot read the L1 head");
+                    self.report_error(|| format!("cannot read the L1 head: {err}"));
                     return;
                 }
             }
@@ -384,6 +400,7 @@ impl Batcher {
             Ok(None) => return,
             Err(err) => {
                 warn!(target: "rollup::batcher", %err, "cannot build a batch");
+                self.report_error(|| format!("cannot build a batch: {err}"));
                 return;
             }
         };
@@ -391,6 +408,7 @@ impl Batcher {
             Ok(l1_head) => l1_head,
             Err(err) => {
                 warn!(target: "rollup::batcher", %err, "cannot read the L1 head");
+                self.report_error(|| format!("cannot read the L1 head: {err}"));
                 return;
             }
         };
@@ -434,13 +452,26 @@ impl Batcher {
                     block_hash: receipt.block_hash.unwrap_or_default(),
                 });
                 progress.posted_up_to = last_block;
+                if let Some(health) = &self.health {
+                    health.success(format!(
+                        "posted L2 blocks {from}..={last_block} ({txs} transactions, {} bytes) in L1 block {included_in}",
+                        bytes.len()
+                    ));
+                }
             }
             Ok(receipt) => {
                 warn!(target: "rollup::batcher", tx = %receipt.transaction_hash, "batch transaction reverted (is this key the inbox's batcher?)");
+                self.report_error(|| {
+                    format!(
+                        "batch transaction {} reverted (is this key the inbox's batcher?)",
+                        receipt.transaction_hash
+                    )
+                });
             }
             Err(L1Error::Cancelled) => return,
             Err(err) => {
-                warn!(target: "rollup::batcher", %err, "posting a batch failed; will retry")
+                warn!(target: "rollup::batcher", %err, "posting a batch failed; will retry");
+                self.report_error(|| format!("posting a batch failed: {err}"));
             }
         }
         debug!(target: "rollup::batcher", posted_up_to = progress.posted_up_to, in_flight = progress.in_flight.len(), "batcher state");

@@ -13,7 +13,21 @@ pub enum ExecutionError {
     /// A simulated call is invalid before execution (e.g. gas below intrinsic gas).
     #[error("invalid call: {0}")]
     InvalidCall(String),
-    /// A simulated call was still running at its deadline and was stopped.
+    /// A stored signed transaction is invalid on its parent block's state when replayed: the
+    /// database does not hold the state the block was built on.
+    #[error(
+        "transaction {index} of L2 block {block} is invalid on its parent's state when replayed \
+         ({reason}); the database is inconsistent"
+    )]
+    InvalidStoredTransaction {
+        /// L2 block number.
+        block: u64,
+        /// Index of the transaction in the block.
+        index: usize,
+        /// What revm refused.
+        reason: String,
+    },
+    /// A simulated call or a replay was still running at its deadline and was stopped.
     #[error("the call ran past its deadline and was stopped")]
     CallTimedOut,
 }

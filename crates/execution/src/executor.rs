@@ -11,7 +11,9 @@ use revm::{
     context::{BlockEnv, CfgEnv, TxEnv, result::ExecutionResult},
     context_interface::ContextTr,
     context_interface::block::BlobExcessGasAndPrice,
-    database::{BundleState, State, states::bundle_state::BundleRetention},
+    database::{BundleState, State, WrapDatabaseRef, states::bundle_state::BundleRetention},
+    handler::MainnetContext,
+    inspector::NoOpInspector,
     interpreter::{InstructionResult, Interpreter},
     primitives::hardfork::SpecId,
     state::Account,
@@ -84,7 +86,7 @@ fn block_env(
     }
 }
 
-fn cfg_env(chain_id: u64) -> CfgEnv {
+pub(crate) fn cfg_env(chain_id: u64) -> CfgEnv {
     let mut cfg = CfgEnv::new_with_spec(SPEC_ID);
     cfg.chain_id = chain_id;
     cfg
@@ -124,6 +126,25 @@ pub fn signed_tx_env(envelope: &TxEnvelope, sender: Address) -> TxEnv {
     }
 }
 
+/// revm's environment for a block transaction, and whether it is a deposit: what
+/// [`execute_block`] runs and [`replay_block`] runs again.
+pub(crate) fn block_tx_env(tx: &L2Transaction) -> (TxEnv, bool) {
+    match tx {
+        L2Transaction::Deposit(deposit) => (deposit_tx_env(deposit), true),
+        L2Transaction::Signed { envelope, sender } => (signed_tx_env(envelope, *sender), false),
+    }
+}
+
+/// The rules a block transaction runs under: a deposit pays no fee, has no nonce to check, is
+/// not bound by the block gas limit and may come from an account with code (an aliased L1
+/// contract).
+pub(crate) const fn apply_tx_rules(cfg: &mut CfgEnv, is_deposit: bool) {
+    cfg.disable_nonce_check = is_deposit;
+    cfg.disable_base_fee = is_deposit;
+    cfg.disable_block_gas_limit = is_deposit;
+    cfg.disable_eip3607 = is_deposit;
+}
+
 fn deposit_tx_env(deposit: &TxDeposit) -> TxEnv {
     TxEnv {
         tx_type: 0,
@@ -141,7 +162,7 @@ fn deposit_tx_env(deposit: &TxDeposit) -> TxEnv {
 
 /// Credits `amount` wei to `address` as a state transition of its own, so it survives a failed
 /// call that follows.
-fn mint<S: Database + DatabaseCommit>(
+pub(crate) fn mint<S: Database + DatabaseCommit>(
     db: &mut S,
     address: Address,
     amount: u128,
@@ -200,19 +221,11 @@ where
     let mut deferred = Vec::new();
     let mut deferred_senders = std::collections::HashSet::new();
     for tx in input.transactions {
-        let (tx_env, is_deposit) = match &tx {
-            L2Transaction::Deposit(deposit) => {
-                mint(evm.ctx.db_mut(), deposit.from, deposit.mint).map_err(|e| db_error(&e))?;
-                (deposit_tx_env(deposit), true)
-            }
-            L2Transaction::Signed { envelope, sender } => (signed_tx_env(envelope, *sender), false),
-        };
-        evm.ctx.modify_cfg(|cfg| {
-            cfg.disable_nonce_check = is_deposit;
-            cfg.disable_base_fee = is_deposit;
-            cfg.disable_block_gas_limit = is_deposit;
-            cfg.disable_eip3607 = is_deposit;
-        });
+        if let L2Transaction::Deposit(deposit) = &tx {
+            mint(evm.ctx.db_mut(), deposit.from, deposit.mint).map_err(|e| db_error(&e))?;
+        }
+        let (tx_env, is_deposit) = block_tx_env(&tx);
+        evm.ctx.modify_cfg(|cfg| apply_tx_rules(cfg, is_deposit));
         if !is_deposit
             && (deferred_senders.contains(&tx.sender())
                 || cumulative_gas_used.saturating_add(tx.gas_limit()) > input.gas_limit)
@@ -316,14 +329,14 @@ const DEADLINE_CHECK_INTERVAL: u32 = 4_096;
 /// would carry on) halt at their next instruction and the whole call unwinds at once.
 /// [`simulate_call`] then reports [`ExecutionError::CallTimedOut`] instead of the halt.
 #[derive(Debug)]
-struct CallDeadline {
+pub(crate) struct CallDeadline {
     deadline: Option<Instant>,
     steps_until_check: u32,
-    expired: bool,
+    pub(crate) expired: bool,
 }
 
 impl CallDeadline {
-    const fn new(deadline: Option<Instant>) -> Self {
+    pub(crate) const fn new(deadline: Option<Instant>) -> Self {
         Self {
             deadline,
             steps_until_check: DEADLINE_CHECK_INTERVAL,
@@ -371,6 +384,24 @@ where
     DB: DatabaseRef,
     DB::Error: std::fmt::Display,
 {
+    inspect_call(db, header, chain_id, call, deadline, NoOpInspector).map(|(result, _)| result)
+}
+
+/// [`simulate_call`] with `inspector` watching the execution (a tracer); returns it with what
+/// it recorded. The deadline applies as in [`simulate_call`].
+pub fn inspect_call<DB, I>(
+    db: DB,
+    header: &Header,
+    chain_id: u64,
+    call: CallRequest,
+    deadline: Option<Instant>,
+    inspector: I,
+) -> Result<(ExecutionResult, I)>
+where
+    DB: DatabaseRef,
+    DB::Error: std::fmt::Display,
+    I: Inspector<MainnetContext<WrapDatabaseRef<DB>>>,
+{
     let number = header.number;
     let mut cfg = cfg_env(chain_id);
     cfg.disable_nonce_check = true;
@@ -380,15 +411,8 @@ where
     let mut evm = Context::mainnet()
         .with_ref_db(db)
         .with_cfg(cfg)
-        .with_block(block_env(
-            number,
-            header.timestamp,
-            header.beneficiary,
-            header.gas_limit,
-            header.base_fee_per_gas.unwrap_or_default(),
-            header.mix_hash,
-        ))
-        .build_mainnet_with_inspector(CallDeadline::new(deadline));
+        .with_block(header_block_env(header))
+        .build_mainnet_with_inspector((CallDeadline::new(deadline), inspector));
     let tx = TxEnv {
         caller: call.from,
         gas_limit: call.gas.unwrap_or(header.gas_limit).min(header.gas_limit),
@@ -400,17 +424,30 @@ where
         ..Default::default()
     };
     let outcome = evm.inspect_tx(tx);
-    if evm.inspector.expired {
+    let (deadline, inspector) = evm.inspector;
+    if deadline.expired {
         return Err(ExecutionError::CallTimedOut);
     }
     match outcome {
-        Ok(result) => Ok(result.result),
+        Ok(result) => Ok((result.result, inspector)),
         Err(revm::context::result::EVMError::Database(err)) => Err(ExecutionError::Database {
             block: number,
             message: err.to_string(),
         }),
         Err(err) => Err(ExecutionError::InvalidCall(err.to_string())),
     }
+}
+
+/// The block environment of a stored block, as its header records it.
+pub(crate) fn header_block_env(header: &Header) -> BlockEnv {
+    block_env(
+        header.number,
+        header.timestamp,
+        header.beneficiary,
+        header.gas_limit,
+        header.base_fee_per_gas.unwrap_or_default(),
+        header.mix_hash,
+    )
 }
 
 /// The intrinsic gas of a signed transaction under L2 rules (the larger of the initial gas and

@@ -12,14 +12,19 @@
 //!   per-L1-block budget, enforced by derivation).
 //! - A simulated call ([`simulate_call`]) given a deadline ends by it, within a few thousand
 //!   instructions, whatever its code does: revm has no clock, so an inspector reads one.
+//! - A replayed block ([`replay_block`]) runs its transactions under the rules and in the order
+//!   [`execute_block`] ran them, so an inspected transaction sees the state it saw when the
+//!   block was built (a deposit's mint included), and the same deadline bounds the replay.
 
 mod error;
 mod executor;
+mod replay;
 
 pub use error::{ExecutionError, Result};
 pub use executor::{
-    BlockInput, CallRequest, ExecutedBlock, SPEC_ID, execute_block, intrinsic_gas, signed_tx_env,
-    simulate_call,
+    BlockInput, CallRequest, ExecutedBlock, SPEC_ID, execute_block, inspect_call, intrinsic_gas,
+    signed_tx_env, simulate_call,
 };
+pub use replay::{ReplayContext, ReplayState, ReplayedTransaction, replay_block};
 
 pub use revm;

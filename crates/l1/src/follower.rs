@@ -54,6 +54,7 @@ pub struct L1Follower {
     window: Window,
     progress: Progress,
     finalized: Option<tokio::sync::watch::Sender<BlockNumHash>>,
+    health: Option<rollup_primitives::RoleHealth>,
 }
 
 /// What one poll achieved.
@@ -93,6 +94,7 @@ impl L1Follower {
             window,
             progress: Progress::default(),
             finalized: None,
+            health: None,
         };
 
         let tip = follower.window.tip().num_hash();
@@ -138,6 +140,12 @@ impl L1Follower {
                 () = cancel.cancelled() => return Ok(()),
                 step = self.step(&tx) => step,
             };
+            if let (Some(health), Ok(Step::More | Step::Idle)) = (&self.health, &step) {
+                health.success(format!(
+                    "followed L1 up to block {}",
+                    self.window.tip().number
+                ));
+            }
             let pause = match step {
                 Ok(Step::More) => {
                     backoff = poll_interval;
@@ -159,6 +167,9 @@ impl L1Follower {
                 Err(err) if err.is_temporary() => {
                     counter!("rollup_l1_rpc_errors_total").increment(1);
                     warn!(target: "rollup::l1", %err, retry_in = ?backoff, "L1 poll failed");
+                    if let Some(health) = &self.health {
+                        health.error(format!("L1 poll failed: {err}"));
+                    }
                     let pause = backoff;
                     backoff = (backoff * 2).clamp(Duration::from_millis(100), MAX_BACKOFF);
                     pause
@@ -177,6 +188,13 @@ impl L1Follower {
     #[must_use]
     pub fn with_finalized(mut self, finalized: tokio::sync::watch::Sender<BlockNumHash>) -> Self {
         self.finalized = Some(finalized);
+        self
+    }
+
+    /// Reports each poll, and each failed one, to `health`.
+    #[must_use]
+    pub fn with_health(mut self, health: rollup_primitives::RoleHealth) -> Self {
+        self.health = Some(health);
         self
     }
 

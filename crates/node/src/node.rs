@@ -14,7 +14,10 @@ use rollup_primitives::{
     Batch, BatchBlock, BlockNumHash, Heads, L1Block, L1Chain, L1Notification, L2Block, L2Receipt,
     L2Transaction, RollupConfig, decode_l1_origin,
 };
-use rollup_storage::{L1BlockRecord, StorageError, Store, StoreWriter};
+use rollup_storage::{
+    BatchOutcome, BatchRecord, DepositOrigin, L1BlockDerivation, L1BlockRecord, StorageError,
+    Store, StoreWriter,
+};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
@@ -85,6 +88,10 @@ pub struct SequencedBlock {
     /// Whether this was a catch-up block (timestamp in the past, L1 origin advanced, deposits
     /// only): the chain is more than the drift behind L1 and the next block can follow at once.
     pub catching_up: bool,
+    /// Its size encoded alone as a batch: what posting it costs in L1 data, at most.
+    pub batch_bytes: usize,
+    /// Its L1 origin's number: its batch must be on L1 before `origin + sequencingWindow`.
+    pub l1_origin: u64,
 }
 
 /// Inputs of one L2 block on top of a given parent.
@@ -150,8 +157,60 @@ struct L1BlockBudget {
     transactions: u64,
 }
 
+/// The L1 log each of `deposits` (derived from `block`, in log order) came from: the bridge log
+/// whose nonce gives the deposit's source hash. Kept for operators only.
+fn deposit_origins(
+    config: &RollupConfig,
+    block: &L1Block,
+    deposits: &[rollup_primitives::TxDeposit],
+) -> Vec<DepositOrigin> {
+    use alloy_sol_types::SolEvent;
+    use rollup_primitives::bindings::IL1Bridge::{DepositInitiated, ForcedWithdrawalInitiated};
+    if deposits.is_empty() {
+        return Vec::new();
+    }
+    let mut by_source = std::collections::HashMap::new();
+    let mut log_index = 0u64;
+    for (tx, receipt) in block.transactions.iter().zip(&block.receipts) {
+        for log in &receipt.logs {
+            let topics = log.data.topics();
+            let bridge_message = log.address == config.contracts.l1_bridge
+                && topics.first().is_some_and(|topic| {
+                    *topic == DepositInitiated::SIGNATURE_HASH
+                        || *topic == ForcedWithdrawalInitiated::SIGNATURE_HASH
+                });
+            if receipt.success
+                && bridge_message
+                && let Some(nonce) = topics.get(1).and_then(|topic| {
+                    u64::try_from(alloy_primitives::U256::from_be_bytes(topic.0)).ok()
+                })
+            {
+                by_source.insert(
+                    rollup_primitives::deposit_source_hash(nonce),
+                    DepositOrigin {
+                        nonce,
+                        tx_hash: tx.hash,
+                        log_index,
+                    },
+                );
+            }
+            log_index += 1;
+        }
+    }
+    deposits
+        .iter()
+        .map(|deposit| {
+            by_source
+                .get(&deposit.source_hash)
+                .copied()
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
 /// Encodes `block` as a one-block batch, as the batcher will.
-fn encode_alone(block: &L2Block) -> std::result::Result<(), String> {
+/// The size of `block` encoded alone as a batch, or why it cannot be.
+fn encode_alone(block: &L2Block) -> std::result::Result<usize, String> {
     let origin = decode_l1_origin(&block.header.extra_data).map_err(|err| err.to_string())?;
     let batch = Batch {
         parent_hash: block.header.parent_hash,
@@ -168,7 +227,10 @@ fn encode_alone(block: &L2Block) -> std::result::Result<(), String> {
                 .collect(),
         }],
     };
-    batch.encode().map(drop).map_err(|err| err.to_string())
+    batch
+        .encode()
+        .map(|bytes| bytes.len())
+        .map_err(|err| err.to_string())
 }
 
 fn missing(what: String) -> NodeError {
@@ -422,12 +484,38 @@ impl RollupNode {
         };
         writer.record_l1_block(&record)?;
         let mut budget = L1BlockBudget::default();
+        let mut derivation = L1BlockDerivation {
+            batches: Vec::new(),
+            deposits: deposit_origins(&self.config, block, &record.deposits),
+        };
         for batch in extract_batch_data(&self.config, block) {
-            self.derive_batch(&mut writer, block.number, &batch, &mut budget, outcome)?;
+            let mut batch_record = BatchRecord {
+                tx_hash: block
+                    .transactions
+                    .get(batch.tx_index)
+                    .map(|tx| tx.hash)
+                    .unwrap_or_default(),
+                tx_index: batch.tx_index as u32,
+                bytes: batch.data.len() as u32,
+                first_l2_block: writer.safe_head()? + 1,
+                l2_blocks: 0,
+                transactions: 0,
+                outcome: BatchOutcome::Derived,
+            };
+            self.derive_batch(
+                &mut writer,
+                block.number,
+                &batch,
+                &mut budget,
+                outcome,
+                &mut batch_record,
+            )?;
+            derivation.batches.push(batch_record);
         }
         self.force_include(&mut writer, block.number, outcome)?;
         record.safe_l2_head = writer.safe_head()?;
         writer.record_l1_block(&record)?;
+        writer.record_l1_derivation(block.number, &derivation)?;
         writer.commit()?;
         outcome.safe_l2_blocks += record.safe_l2_head.saturating_sub(safe_before);
         debug!(
@@ -448,16 +536,18 @@ impl RollupNode {
         data: &BatchData,
         budget: &mut L1BlockBudget,
         outcome: &mut NotificationOutcome,
+        record: &mut BatchRecord,
     ) -> Result<()> {
         let drop_batch = |outcome: &mut NotificationOutcome, reason: &dyn std::fmt::Display| {
             outcome.dropped_batches += 1;
             metrics::counter!("rollup_batches_dropped_total").increment(1);
             warn!(target: "rollup::derive", l1_block = inclusion, tx_index = data.tx_index, %reason, "batch dropped");
+            BatchOutcome::Dropped(reason.to_string())
         };
         let batch = match Batch::decode(&data.data, self.config.l2_chain_id) {
             Ok(batch) => batch,
             Err(err) => {
-                drop_batch(outcome, &err);
+                record.outcome = drop_batch(outcome, &err);
                 return Ok(());
             }
         };
@@ -471,6 +561,7 @@ impl RollupNode {
                 "batch does not extend the safe head; ignored"
             );
             metrics::counter!("rollup_batches_stale_total").increment(1);
+            record.outcome = BatchOutcome::Ignored;
             return Ok(());
         }
         let block_count = batch.blocks.len();
@@ -479,7 +570,7 @@ impl RollupNode {
             let safe = writer.safe_head()?;
             let (_, safe_parent) = parent_of_next(writer, safe)?;
             let Some(origin) = writer.l1_block(batch_block.l1_origin)? else {
-                drop_batch(
+                record.outcome = drop_batch(
                     outcome,
                     &format_args!(
                         "block {index} of {block_count}: unknown L1 origin {}",
@@ -492,7 +583,7 @@ impl RollupNode {
             if budget.blocks >= MAX_L2_BLOCKS_PER_L1_BLOCK
                 || budget.transactions + transaction_count > MAX_L2_TRANSACTIONS_PER_L1_BLOCK
             {
-                drop_batch(
+                record.outcome = drop_batch(
                     outcome,
                     &format_args!(
                         "block {index} of {block_count}: L1 block {inclusion} already derived {} L2 blocks and {} transactions (at most {MAX_L2_BLOCKS_PER_L1_BLOCK} and {MAX_L2_TRANSACTIONS_PER_L1_BLOCK})",
@@ -509,7 +600,7 @@ impl RollupNode {
                 batch_block.timestamp,
                 inclusion,
             ) {
-                drop_batch(
+                record.outcome = drop_batch(
                     outcome,
                     &format_args!("block {index} of {block_count}: {err}"),
                 );
@@ -525,7 +616,7 @@ impl RollupNode {
                 match envelope.recover_signer() {
                     Ok(sender) => transactions.push(L2Transaction::Signed { envelope, sender }),
                     Err(err) => {
-                        drop_batch(
+                        record.outcome = drop_batch(
                             outcome,
                             &format_args!(
                                 "block {index} of {block_count}: signature does not recover: {err}"
@@ -542,6 +633,8 @@ impl RollupNode {
                 batch: commitment,
             };
             self.consolidate(writer, attributes, outcome)?;
+            record.l2_blocks += 1;
+            record.transactions += transaction_count as u32;
         }
         Ok(())
     }
@@ -746,28 +839,32 @@ impl RollupNode {
         let (hash, executed) = self.execute_append(&mut writer, attributes)?;
         // Only what can be posted becomes unsafe: a block no batch can carry would stall the
         // batcher and, once the sequencing window closes, be replaced by derivation.
-        if let Err(reason) = encode_alone(&executed.block) {
-            drop(writer);
-            let rejected = executed
-                .block
-                .transactions
-                .iter()
-                .filter(|tx| {
-                    matches!(tx, L2Transaction::Signed { .. })
-                        && encode_alone(&L2Block {
-                            header: executed.block.header.clone(),
-                            transactions: vec![(*tx).clone()],
-                        })
-                        .is_err()
-                })
-                .map(L2Transaction::hash)
-                .collect();
-            return Err(NodeError::Unbatchable {
-                number: head + 1,
-                reason,
-                rejected,
-            });
-        }
+        let batch_bytes = match encode_alone(&executed.block) {
+            Ok(bytes) => bytes,
+            Err(reason) => {
+                drop(writer);
+                let rejected = executed
+                    .block
+                    .transactions
+                    .iter()
+                    .filter(|tx| {
+                        matches!(tx, L2Transaction::Signed { .. })
+                            && encode_alone(&L2Block {
+                                header: executed.block.header.clone(),
+                                transactions: vec![(*tx).clone()],
+                            })
+                            .is_err()
+                    })
+                    .map(L2Transaction::hash)
+                    .collect();
+                return Err(NodeError::Unbatchable {
+                    number: head + 1,
+                    reason,
+                    rejected,
+                });
+            }
+        };
+        let l1_origin = origin_of(&executed.block.header)?.number;
         writer.commit()?;
         self.publish_heads()?;
         Ok(Some(SequencedBlock {
@@ -777,7 +874,32 @@ impl RollupNode {
             receipts: executed.receipts,
             deferred: executed.deferred.into_iter().chain(held_back).collect(),
             catching_up,
+            batch_bytes,
+            l1_origin,
         }))
+    }
+
+    /// The unposted blocks `from..=to` (normally the unsafe blocks above the safe head) as
+    /// `(number, L1 origin number, size encoded alone as a batch)`, for a sequencer that lost
+    /// its in-memory account of them (a restart). A block that no longer encodes counts as a
+    /// full batch, so an error never hides backlog.
+    pub fn pending_batch_sizes(&self, from: u64, to: u64) -> Result<Vec<(u64, u64, usize)>> {
+        let reader = self.store.reader()?;
+        let mut out = Vec::new();
+        for number in from..=to {
+            let (Some(header), Some(transactions)) = (reader.header(number)?, reader.body(number)?)
+            else {
+                break;
+            };
+            let origin = origin_of(&header)?.number;
+            let bytes = encode_alone(&L2Block {
+                header,
+                transactions,
+            })
+            .unwrap_or(rollup_primitives::MAX_BATCH_SIZE);
+            out.push((number, origin, bytes));
+        }
+        Ok(out)
     }
 
     /// Drives the core from a notification stream until `cancel` fires or the stream ends.

@@ -20,6 +20,7 @@ mod config;
 mod deposit;
 mod error;
 mod heads;
+mod health;
 mod l1;
 mod predeploys;
 mod proposal;
@@ -39,6 +40,7 @@ pub use config::{ContractAddresses, GenesisAccount, L2Genesis, RollupConfig};
 pub use deposit::{DEPOSIT_TX_TYPE, TxDeposit, deposit_source_hash};
 pub use error::{PrimitivesError, Result};
 pub use heads::Heads;
+pub use health::{Health, HealthEvent, RoleHealth, RoleStatus};
 pub use l1::{L1Block, L1Chain, L1Notification, L1Receipt, L1Transaction};
 pub use predeploys::{
     DEPOSIT_GAS_PER_L1_BLOCK, DEPOSITOR, FORCED_WITHDRAWAL_GAS, L1_TO_L2_ALIAS_OFFSET, L2_BRIDGE,

@@ -8,7 +8,7 @@ use alloy_provider::Provider;
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_sol_types::{SolCall, SolValue};
 use rollup_l1::{L1Error, L1Sender};
-use rollup_primitives::{Heads, batch_root, bindings::IStateManager, decode_l1_origin};
+use rollup_primitives::{Heads, RoleHealth, batch_root, bindings::IStateManager, decode_l1_origin};
 use rollup_storage::{StorageError, Store};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -105,6 +105,7 @@ pub struct Proposer {
     store: Store,
     heads: watch::Receiver<Heads>,
     sender: L1Sender,
+    health: Option<RoleHealth>,
 }
 
 impl Proposer {
@@ -121,6 +122,22 @@ impl Proposer {
             store,
             heads,
             sender,
+            health: None,
+        }
+    }
+
+    /// Reports each proposal made, and each failed round, to `health`.
+    #[must_use]
+    pub fn with_health(mut self, health: RoleHealth) -> Self {
+        self.health = Some(health);
+        self
+    }
+
+    fn report(&self, success: bool, message: impl FnOnce() -> String) {
+        match &self.health {
+            Some(health) if success => health.success(message()),
+            Some(health) => health.error(message()),
+            None => {}
         }
     }
 
@@ -178,6 +195,12 @@ impl Proposer {
             .await?;
         if !receipt.status() {
             warn!(target: "rollup::proposer", tx = %receipt.transaction_hash, l2_block = safe, "proposal reverted (is this key the StateManager's proposer?)");
+            self.report(false, || {
+                format!(
+                    "proposal of L2 block {safe} reverted in L1 transaction {} (is this key the StateManager's proposer?)",
+                    receipt.transaction_hash
+                )
+            });
             return Ok(None);
         }
         info!(
@@ -185,6 +208,12 @@ impl Proposer {
             l2_block = safe, %state_root, %batch_root, l1_block = receipt.block_number.unwrap_or_default(),
             "state root proposed"
         );
+        self.report(true, || {
+            format!(
+                "proposed the state root of L2 block {safe} in L1 block {}",
+                receipt.block_number.unwrap_or_default()
+            )
+        });
         metrics::counter!("rollup_proposer_proposals_total").increment(1);
         metrics::gauge!("rollup_proposer_latest_l2_block").set(safe as f64);
         Ok(Some(safe))
@@ -267,11 +296,13 @@ impl Proposer {
             let round = async {
                 if let Err(err) = self.propose_once().await {
                     warn!(target: "rollup::proposer", %err, "proposal round failed; retrying");
+                    self.report(false, || format!("proposal round failed: {err}"));
                 }
                 match self.reclaim_bonds(next_bond).await {
                     Ok(next) => next_bond = next,
                     Err(err) => {
-                        warn!(target: "rollup::proposer", %err, "bond reclaim failed; retrying")
+                        warn!(target: "rollup::proposer", %err, "bond reclaim failed; retrying");
+                        self.report(false, || format!("bond reclaim failed: {err}"));
                     }
                 }
             };

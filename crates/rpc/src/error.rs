@@ -75,6 +75,35 @@ pub enum RpcError {
     /// This node has no transaction pool: it does not sequence.
     #[error("this node does not sequence transactions; send them to the sequencer's RPC")]
     NotSequencer,
+    /// No installed filter has this id: it never existed, was uninstalled, or expired after
+    /// five minutes without a poll (geth's wording).
+    #[error("filter not found")]
+    FilterNotFound,
+    /// The filter was not polled while more chain events happened than the node buffers; it
+    /// was removed.
+    #[error(
+        "filter fell behind: more than {0} block events since its last poll, so it was removed; install a new one and read the gap with eth_getLogs"
+    )]
+    FilterLagged(usize),
+    /// As many filters are installed as the node allows (`--rpc-max-filters`).
+    #[error(
+        "too many installed filters (at most {0}): uninstall unused ones with eth_uninstallFilter; filters not polled for 5 minutes expire"
+    )]
+    TooManyFilters(usize),
+    /// The method reads L1 and this node has no L1 link to read it through.
+    #[error("this node has no L1 link: {0} is read from L1; ask a node that follows L1")]
+    NoL1(&'static str),
+    /// Reading L1 failed (the L1 node did not answer in time, or answered an error).
+    #[error("reading L1 failed: {0}; retry later")]
+    L1(String),
+    /// No stored block holds a transaction with this hash (it may still be pending).
+    #[error("transaction {0} not found")]
+    TransactionNotFound(alloy_primitives::B256),
+    /// A trace (`debug_trace*`) grew past the size this node serves; it was stopped.
+    #[error(
+        "trace too large: it would exceed this node's limit of {0} bytes of trace data; ask for less (the callTracer, or the struct logger with disableStack, disableStorage and without enableMemory), or trace on a node with a higher limit"
+    )]
+    TraceTooLarge(u64),
     /// Something that should not happen; the message says what.
     #[error("internal error: {0}")]
     Internal(String),
@@ -109,6 +138,12 @@ impl RpcError {
             }
             Self::Storage(_) | Self::Internal(_) | Self::Server { .. } => INTERNAL_ERROR_CODE,
             Self::TxPool(_) | Self::NotSequencer => SERVER_ERROR_CODE,
+            Self::NoL1(_) | Self::L1(_) => SERVER_ERROR_CODE,
+            // -32000 as geth: clients (viem) reinstall a filter on it.
+            Self::FilterNotFound | Self::FilterLagged(_) => SERVER_ERROR_CODE,
+            Self::TooManyFilters(_) => LIMIT_EXCEEDED_CODE,
+            Self::TraceTooLarge(_) => LIMIT_EXCEEDED_CODE,
+            Self::TransactionNotFound(_) => SERVER_ERROR_CODE,
         }
     }
 }

@@ -76,7 +76,7 @@ impl HeavySlots {
         }
     }
 
-    async fn acquire(&self, method: &'static str) -> Result<OwnedSemaphorePermit> {
+    pub(crate) async fn acquire(&self, method: &'static str) -> Result<OwnedSemaphorePermit> {
         match tokio::time::timeout(self.queue_timeout, Arc::clone(&self.slots).acquire_owned())
             .await
         {
@@ -86,8 +86,8 @@ impl HeavySlots {
                 metrics::counter!("rollup_rpc_busy_total", "method" => method).increment(1);
                 Err(RpcError::Busy(format!(
                     "all {} slots for heavy requests (eth_call, eth_estimateGas, eth_getLogs, \
-                     eth_feeHistory, rollup_getProof, rollup_getWithdrawalProof) stayed taken \
-                     for {:?}",
+                     eth_feeHistory, rollup_getProof, rollup_getWithdrawalProof, debug_trace*, \
+                     the status page's scans) stayed taken for {:?}",
                     self.max, self.queue_timeout
                 )))
             }
@@ -99,7 +99,7 @@ impl HeavySlots {
 pub(crate) struct Args(Vec<serde_json::Value>);
 
 impl Args {
-    fn parse(params: &Params<'_>) -> Result<Self> {
+    pub(crate) fn parse(params: &Params<'_>) -> Result<Self> {
         match params.as_str() {
             None => Ok(Self(Vec::new())),
             Some(json) => serde_json::from_str(json).map(Self).map_err(|err| {
@@ -208,7 +208,7 @@ where
 
 /// The state at one block, for revm and for account queries.
 #[derive(Debug, Clone, Copy)]
-enum StateView<'a> {
+pub(crate) enum StateView<'a> {
     Latest(&'a StoreReader),
     Historical(&'a HistoricalState<'a>),
 }
@@ -308,7 +308,7 @@ impl EthApi {
     }
 
     /// Runs `query` against the state after block `id` (default: latest).
-    fn with_state<T>(
+    pub(crate) fn with_state<T>(
         &self,
         id: Option<BlockId>,
         query: impl FnOnce(StateView<'_>, &Header) -> Result<T>,
@@ -411,7 +411,7 @@ impl EthApi {
     }
 
     /// The limits one EVM request runs within, its clock started now.
-    fn call_limits(&self) -> CallLimits {
+    pub(crate) fn call_limits(&self) -> CallLimits {
         CallLimits {
             deadline: Instant::now() + self.evm_timeout,
             timeout: self.evm_timeout,
@@ -520,7 +520,7 @@ impl EthApi {
         })
     }
 
-    fn logs(&self, filter: &Filter) -> Result<Vec<alloy_rpc_types_eth::Log>> {
+    pub(crate) fn logs(&self, filter: &Filter) -> Result<Vec<alloy_rpc_types_eth::Log>> {
         let reader = self.reader()?;
         let head = stored_head(&reader)?;
         let (from, to) = match filter.block_option {
@@ -560,32 +560,46 @@ impl EthApi {
             if !filter.matches_bloom(header.logs_bloom) {
                 continue;
             }
-            let (Some(body), Some(receipts), Some(hash)) = (
-                reader.body(number)?,
-                reader.receipts(number)?,
-                reader.block_hash(number)?,
-            ) else {
-                return Err(RpcError::Internal(format!(
-                    "L2 block {number} has a header but no body or receipts"
-                )));
-            };
-            let mut log_index = 0u64;
-            for (index, (tx, receipt)) in body.iter().zip(&receipts).enumerate() {
-                for log in &receipt.logs {
-                    if filter.matches(log) {
-                        logs.push(rpc_log(
-                            log,
-                            tx.hash(),
-                            location(&header, hash, index),
-                            log_index,
-                        ));
-                    }
-                    log_index += 1;
-                }
-            }
+            append_block_logs(&reader, &header, |log| filter.matches(log), &mut logs)?;
         }
         Ok(logs)
     }
+}
+
+/// Appends the logs of the stored block `header` that `accept` takes to `out`, with the
+/// positions `eth_getLogs` reports (block, transaction, index within the block). Shared by
+/// `eth_getLogs` and the live feeds (subscriptions and filters).
+pub(crate) fn append_block_logs(
+    reader: &StoreReader,
+    header: &Header,
+    accept: impl Fn(&alloy_primitives::Log) -> bool,
+    out: &mut Vec<alloy_rpc_types_eth::Log>,
+) -> Result<()> {
+    let number = header.number;
+    let (Some(body), Some(receipts), Some(hash)) = (
+        reader.body(number)?,
+        reader.receipts(number)?,
+        reader.block_hash(number)?,
+    ) else {
+        return Err(RpcError::Internal(format!(
+            "L2 block {number} has a header but no body or receipts"
+        )));
+    };
+    let mut log_index = 0u64;
+    for (index, (tx, receipt)) in body.iter().zip(&receipts).enumerate() {
+        for log in &receipt.logs {
+            if accept(log) {
+                out.push(rpc_log(
+                    log,
+                    tx.hash(),
+                    location(header, hash, index),
+                    log_index,
+                ));
+            }
+            log_index += 1;
+        }
+    }
+    Ok(())
 }
 
 fn block_id_display(id: BlockId) -> String {
@@ -693,7 +707,7 @@ fn build_receipt(
     }
 }
 
-fn call_request(request: TransactionRequest) -> Result<CallRequest> {
+pub(crate) fn call_request(request: TransactionRequest) -> Result<CallRequest> {
     let input = request
         .input
         .try_into_unique_input()
@@ -712,10 +726,10 @@ fn call_request(request: TransactionRequest) -> Result<CallRequest> {
 }
 
 /// When an EVM request must end.
-struct CallLimits {
-    deadline: Instant,
+pub(crate) struct CallLimits {
+    pub(crate) deadline: Instant,
     /// The configured limit, for the error message.
-    timeout: Duration,
+    pub(crate) timeout: Duration,
 }
 
 fn run_call(

@@ -1,4 +1,5 @@
-//! L2 JSON-RPC: `eth_*`, `net_*`, `web3_*` and `rollup_*` over HTTP and WebSocket.
+//! L2 JSON-RPC: `eth_*`, `net_*`, `web3_*`, `debug_trace*` and `rollup_*` over HTTP and
+//! WebSocket.
 //!
 //! [`start_server`] serves [`rpc_module`] on one port (jsonrpsee answers HTTP and WebSocket on
 //! the same socket); a host such as reth merges [`rpc_module`] into its own server instead.
@@ -18,21 +19,31 @@
 //!   never on the async workers that accept connections, so a slow read cannot stall cheap
 //!   requests such as `eth_chainId`.
 //! - Heavy requests (`eth_call`, `eth_estimateGas`, `eth_getLogs`, `eth_feeHistory`,
-//!   `rollup_getProof`, `rollup_getWithdrawalProof`: those that execute or scan) run at most
+//!   `rollup_getProof`, `rollup_getWithdrawalProof`, `debug_trace*`: those that execute or
+//!   scan) run at most
 //!   [`RpcServerConfig::max_heavy_requests`] at a time; one that finds no slot within
 //!   [`RpcServerConfig::heavy_queue_timeout`] is answered "server busy" (`-32005`).
 //! - An EVM call runs with at most [`RpcServerConfig::gas_cap`] gas and stops after
-//!   [`RpcServerConfig::evm_timeout`] of wall-clock time, whatever its code does.
+//!   [`RpcServerConfig::evm_timeout`] of wall-clock time, whatever its code does; a trace
+//!   (`debug_trace*`, which replays the block up to the transaction) too, and it records at most
+//!   [`MAX_TRACE_BYTES`] of trace data.
 //! - A full MDBX reader table is retried briefly, then answered "server busy" (`-32005`); it
 //!   never fails anything but the request.
 //! - One request sees one consistent snapshot: a block, its receipts and the state it is
 //!   resolved against come from the same read transaction.
+//! - Live feeds (`eth_subscribe`, filters) never make the node wait: one task reads each new
+//!   block after the node published it and hands it to every subscriber and filter through
+//!   bounded broadcast channels; a reader more than [`CHAIN_EVENT_BUFFER`] blocks behind is
+//!   dropped with an error, never silently skipped.
 //! - Request data never panics a handler: malformed input is `-32602`, a missing block is
 //!   `null` (block and transaction getters) or `-32000` (state queries), storage failures are
 //!   `-32603` with the storage error's message.
 
+mod debug;
 mod error;
 mod eth;
+mod filters;
+mod pubsub;
 mod rollup;
 mod txs;
 pub use rollup::{
@@ -41,9 +52,18 @@ pub use rollup::{
 };
 mod types;
 
+mod l1_reader;
+mod rollup_data;
+mod status;
+pub use l1_reader::{L1_READ_TIMEOUT, L1HeadJson, L1Reader};
+pub use rollup_data::{
+    MAX_BLOCK_STATS, MAX_LIST_COUNT, MAX_SCANNED_L1_BLOCKS, WITHDRAWAL_SCAN_BLOCKS,
+};
+pub use status::{STATUS_PATHS, StatusPage, StatusPageLayer};
+
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use rollup_primitives::{Heads, RollupConfig};
+use rollup_primitives::{Heads, Health, RollupConfig};
 use rollup_storage::Store;
 use tracing::info;
 
@@ -51,13 +71,26 @@ pub use error::{
     EXECUTION_REVERTED_CODE, INTERNAL_ERROR_CODE, INVALID_PARAMS_CODE, LIMIT_EXCEEDED_CODE, Result,
     RpcError, SERVER_ERROR_CODE,
 };
+pub use filters::FILTER_EXPIRY;
+pub use pubsub::{CHAIN_EVENT_BUFFER, REORG_WINDOW};
 pub use types::{
-    BlockTransactionsJson, DepositTransactionJson, L1OriginJson, L2HeadJson, RpcBlock, RpcReceipt,
-    RpcTransaction, SyncStatus, TxLocation,
+    BlockTransactionsJson, DaBacklogJson, DepositTransactionJson, L1OriginJson, L2HeadJson,
+    RpcBlock, RpcReceipt, RpcTransaction, SyncStatus, TxLocation,
 };
+
+pub use debug::MAX_TRACE_BYTES;
+
+/// Largest response the server sends (jsonrpsee's default is 10 MB): room for a trace at
+/// [`MAX_TRACE_BYTES`] with margin for the estimate; reth's default is 160 MB.
+pub const MAX_RESPONSE_BYTES: u32 = 64 << 20;
 
 /// Default largest block range one `eth_getLogs` may scan.
 pub const DEFAULT_MAX_BLOCK_RANGE: u64 = 10_000;
+/// Default most subscriptions one WebSocket connection may hold (reth's and jsonrpsee's).
+pub const DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION: u32 = 1024;
+/// Default most filters installed at once, for all clients together (HTTP has no connection
+/// to count them by).
+pub const DEFAULT_MAX_FILTERS: usize = 10_000;
 /// Default gas cap of `eth_call` and `eth_estimateGas` (reth's and geth's `--rpc.gascap`).
 pub const DEFAULT_GAS_CAP: u64 = 50_000_000;
 /// Default wall-clock limit of one `eth_call` or `eth_estimateGas` (reth's `--rpc.evm-timeout`,
@@ -96,6 +129,12 @@ pub struct RpcServerConfig {
     pub max_heavy_requests: usize,
     /// Longest a heavy request waits for a slot before it is answered "server busy".
     pub heavy_queue_timeout: Duration,
+    /// Most `eth_subscribe` subscriptions one WebSocket connection may hold; one more is
+    /// refused (`-32006`).
+    pub max_subscriptions_per_connection: u32,
+    /// Most filters (`eth_new*Filter`) installed at once, for all clients together; one more
+    /// is refused (`-32005`).
+    pub max_filters: usize,
 }
 
 impl Default for RpcServerConfig {
@@ -108,6 +147,8 @@ impl Default for RpcServerConfig {
             evm_timeout: DEFAULT_EVM_TIMEOUT,
             max_heavy_requests: default_max_heavy_requests(),
             heavy_queue_timeout: DEFAULT_HEAVY_QUEUE_TIMEOUT,
+            max_subscriptions_per_connection: DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+            max_filters: DEFAULT_MAX_FILTERS,
         }
     }
 }
@@ -123,10 +164,50 @@ pub struct RpcContext {
     pub heads: tokio::sync::watch::Receiver<Heads>,
     /// The sequencer's transaction pool (`eth_sendRawTransaction`); `None` on replicas.
     pub pool: Option<Arc<rollup_sequencer::TxPool>>,
+    /// A view of L1 for the methods that report L1 state (proposals, where withdrawals stand);
+    /// `None` if the node has no L1 link, and those methods say so.
+    pub l1: Option<L1Reader>,
+    /// The health of the roles this process runs (`rollup_getRoles`).
+    pub health: Health,
 }
 
-/// Starts HTTP + WebSocket JSON-RPC on one port. Returns the bound address and a handle to
-/// stop it (`handle.stop()`, then `handle.stopped().await`).
+impl RpcContext {
+    /// A context without an L1 view and with no roles reporting health: add them with
+    /// [`Self::with_l1`] and [`Self::with_health`].
+    pub fn new(
+        store: Store,
+        config: Arc<RollupConfig>,
+        heads: tokio::sync::watch::Receiver<Heads>,
+        pool: Option<Arc<rollup_sequencer::TxPool>>,
+    ) -> Self {
+        Self {
+            store,
+            config,
+            heads,
+            pool,
+            l1: None,
+            health: Health::default(),
+        }
+    }
+
+    /// Reads L1 through `l1`.
+    #[must_use]
+    pub fn with_l1(mut self, l1: L1Reader) -> Self {
+        self.l1 = Some(l1);
+        self
+    }
+
+    /// Reports the roles of `health`.
+    #[must_use]
+    pub fn with_health(mut self, health: Health) -> Self {
+        self.health = health;
+        self
+    }
+}
+
+/// Starts HTTP + WebSocket JSON-RPC on one port, with the status page at `GET /`
+/// ([`StatusPageLayer`]). Returns the bound address and a handle to stop it (`handle.stop()`,
+/// then `handle.stopped().await`).
 pub async fn start_server(
     config: RpcServerConfig,
     ctx: RpcContext,
@@ -137,9 +218,13 @@ pub async fn start_server(
     };
     let server_config = jsonrpsee::server::ServerConfig::builder()
         .max_connections(config.max_connections)
+        .max_response_body_size(MAX_RESPONSE_BYTES)
+        .max_subscriptions_per_connection(config.max_subscriptions_per_connection)
+        .set_id_provider(pubsub::HexIdProvider)
         .build();
     let server = jsonrpsee::server::Server::builder()
         .set_config(server_config)
+        .set_http_middleware(tower::ServiceBuilder::new().layer(StatusPageLayer))
         .build(config.addr)
         .await
         .map_err(|err| server_error(err.to_string()))?;
@@ -169,6 +254,7 @@ pub fn rpc_module_with_limits(
     ctx: RpcContext,
     config: &RpcServerConfig,
 ) -> jsonrpsee::RpcModule<()> {
+    let live = pubsub::Live::new(&ctx, config.max_filters);
     let mut module = eth::module(eth::EthApi {
         ctx,
         max_block_range: config.max_block_range,
@@ -179,5 +265,9 @@ pub fn rpc_module_with_limits(
     eth::register(&mut module);
     txs::register(&mut module);
     rollup::register(&mut module);
+    rollup_data::register(&mut module);
+    debug::register(&mut module);
+    pubsub::register(&mut module, &live);
+    filters::register(&mut module, &live);
     module.remove_context()
 }

@@ -251,9 +251,20 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
                 None
             }
         });
+        let da_backlog = api.ctx.pool.as_ref().map(|pool| {
+            let backlog = pool.throttle().backlog();
+            crate::types::DaBacklogJson {
+                bytes: backlog.bytes,
+                blocks: backlog.blocks,
+                throttled: backlog.throttled,
+            }
+        });
         match failure {
             Some(err) => Err(err.into()),
-            None => Ok(status),
+            None => Ok(SyncStatus {
+                da_backlog,
+                ..status
+            }),
         }
     });
 }

@@ -240,6 +240,23 @@ pub struct SyncStatus {
     pub l1_cursor: BlockNumHash,
     /// Newest finalized L1 block known.
     pub l1_finalized: BlockNumHash,
+    /// On a sequencer: what it sequenced that is not yet derived from L1, and whether it takes
+    /// transactions (absent on replicas).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub da_backlog: Option<DaBacklogJson>,
+}
+
+/// The sequencer's L1 data backlog, in `rollup_syncStatus`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DaBacklogJson {
+    /// Bytes of batch data sequenced but not yet derived from L1.
+    pub bytes: u64,
+    /// L2 blocks sequenced but not yet derived from L1.
+    pub blocks: u64,
+    /// True while the sequencer takes no transactions (the backlog is at the bound L1 can post
+    /// in time).
+    pub throttled: bool,
 }
 
 impl SyncStatus {
@@ -257,6 +274,7 @@ impl SyncStatus {
             finalized_l2: head(heads.finalized_l2),
             l1_cursor: heads.l1_cursor,
             l1_finalized: heads.l1_finalized,
+            da_backlog: None,
         }
     }
 }

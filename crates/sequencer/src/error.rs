@@ -103,6 +103,17 @@ pub enum PoolError {
     /// effective tip than any transaction it could evict. Pay a higher priority fee, or wait.
     #[error("txpool is full")]
     PoolFull,
+    /// The sequencer has sequenced as much as the batcher can post to L1 before the sequencing
+    /// window closes: it takes no transactions until the backlog drains.
+    #[error(
+        "sequencer is throttled: {backlog_bytes} bytes in {backlog_blocks} L2 blocks wait to be posted to L1; retry in a few L1 blocks"
+    )]
+    Throttled {
+        /// Bytes sequenced but not yet derived from L1.
+        backlog_bytes: u64,
+        /// Blocks sequenced but not yet derived from L1.
+        backlog_blocks: u64,
+    },
     /// The sender already has the most transactions the pool queues behind nonce gaps.
     #[error(
         "txpool is full: sender {sender} has {max} queued transactions behind a nonce gap; \

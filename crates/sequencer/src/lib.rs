@@ -15,6 +15,10 @@
 //!   never take pending's room, so nonce-gap spam cannot keep an executable transaction out.
 //! - Blocks take transactions by effective tip at the block's base fee, highest first, each
 //!   sender in nonce order.
+//! - Nothing is sequenced that the batcher cannot post before its sequencing window closes, at
+//!   the L1 data rate of [`DaConfig`]: past that the sequencer builds deposit-only blocks and
+//!   the pool refuses transactions ([`DaThrottle`]), so a served receipt is never reverted by
+//!   the node's own overload.
 //! - A transaction leaves the pool when a block includes it, when its nonce is used by another
 //!   transaction, when block building rejects it, when a better-paying transaction evicts it
 //!   from a full sub-pool, or when it stayed queued longer than the lifetime.
@@ -22,7 +26,9 @@
 mod error;
 mod pool;
 mod sequencer;
+mod throttle;
 
 pub use error::PoolError;
-pub use pool::{MAX_BLOCK_TX_BYTES, PoolConfig, TxPool};
+pub use pool::{ADMITTED_BUFFER, MAX_BLOCK_TX_BYTES, PoolConfig, TxPool};
 pub use sequencer::{Sequencer, SequencerConfig};
+pub use throttle::{DaBacklog, DaConfig, DaThrottle};

@@ -21,7 +21,7 @@ use alloy_primitives::{Address, B256, U256};
 use rollup_execution::intrinsic_gas;
 use rollup_primitives::{L2Transaction, RollupConfig};
 use rollup_storage::Store;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, broadcast};
 use tracing::debug;
 
 use crate::PoolError;
@@ -419,7 +419,15 @@ pub struct TxPool {
     store: Store,
     inner: Mutex<Inner>,
     added: Notify,
+    /// Hashes of admitted transactions, for live subscribers (`newPendingTransactions`).
+    admitted: broadcast::Sender<B256>,
+    /// The sequencer's data-availability throttle: while on, `add_raw` refuses transactions.
+    throttle: crate::DaThrottle,
 }
+
+/// How many admitted transaction hashes [`TxPool::subscribe_admitted`] buffers for a receiver
+/// that has not read them; a slower receiver skips the oldest (tokio's broadcast `Lagged`).
+pub const ADMITTED_BUFFER: usize = 4096;
 
 impl TxPool {
     /// A pool for the rollup `rollup`, validating against the state in `store`.
@@ -431,7 +439,15 @@ impl TxPool {
             store,
             inner: Mutex::new(Inner::default()),
             added: Notify::new(),
+            admitted: broadcast::channel(ADMITTED_BUFFER).0,
+            throttle: crate::DaThrottle::default(),
         }
+    }
+
+    /// The data-availability throttle the sequencer of this pool sets (see
+    /// [`crate::DaThrottle`]).
+    pub fn throttle(&self) -> &crate::DaThrottle {
+        &self.throttle
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -468,6 +484,13 @@ impl TxPool {
     /// Resolves when a transaction was added since the last call.
     pub async fn added(&self) {
         self.added.notified().await;
+    }
+
+    /// The hashes of transactions admitted from now on (replacements included), in admission
+    /// order. Sending never waits: a receiver more than [`ADMITTED_BUFFER`] hashes behind skips
+    /// the oldest.
+    pub fn subscribe_admitted(&self) -> broadcast::Receiver<B256> {
+        self.admitted.subscribe()
     }
 
     /// A pooled transaction by hash.
@@ -520,6 +543,13 @@ impl TxPool {
     /// Decodes, recovers and validates raw EIP-2718 bytes and adds the transaction. Returns its
     /// hash.
     pub fn add_raw(&self, raw: &[u8]) -> Result<B256, PoolError> {
+        let backlog = self.throttle.backlog();
+        if backlog.throttled {
+            return Err(PoolError::Throttled {
+                backlog_bytes: backlog.bytes,
+                backlog_blocks: backlog.blocks,
+            });
+        }
         // Before decoding: recovering a signature is the expensive part.
         if raw.len() > self.max_tx_size() {
             return Err(PoolError::Oversized {
@@ -647,6 +677,8 @@ impl TxPool {
         }
         metrics::counter!("rollup_txpool_added_total").increment(1);
         self.added.notify_one();
+        // No receiver is not an error: nobody subscribed.
+        let _ = self.admitted.send(hash);
         Ok(hash)
     }
 

@@ -3,8 +3,8 @@
 use std::{
     collections::HashSet,
     sync::{
-        Arc,
-        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex,
+        atomic::{AtomicU64, AtomicUsize, Ordering},
     },
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
@@ -12,12 +12,12 @@ use std::{
 use alloy_eips::eip1559::BaseFeeParams;
 use alloy_primitives::B256;
 use rollup_node_core::{L1Finalized, NodeError, Result, RollupNode};
-use rollup_primitives::{BlockNumHash, L1Notification};
+use rollup_primitives::{BlockNumHash, L1Notification, RoleHealth};
 use tokio::{sync::mpsc, time::MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use crate::TxPool;
+use crate::{DaBacklog, DaConfig, DaThrottle, TxPool, throttle::Backlog};
 
 /// Sequencer settings.
 #[derive(Debug, Clone, Copy)]
@@ -35,7 +35,20 @@ pub struct Sequencer {
     /// Most pool transactions offered to one block: halved when a block does not encode as a
     /// batch although each of its transactions does, doubled back after each block that does.
     max_block_txs: Arc<AtomicUsize>,
+    health: Option<RoleHealth>,
+    /// What the L1 data path carries; `None`: [`DaConfig::for_window`] of the rollup's window.
+    da: Option<DaConfig>,
+    /// The blocks sequenced but not yet derived from L1, with their batch sizes.
+    backlog: Arc<Mutex<Backlog>>,
+    /// Shared with the pool, which refuses transactions while it is on.
+    throttle: DaThrottle,
+    /// Estimated batch bytes per user transaction (from the last blocks), to turn the byte
+    /// headroom into a number of transactions.
+    bytes_per_tx: Arc<AtomicU64>,
 }
+
+/// Starting estimate of batch bytes per transaction: a compressed ETH transfer takes ~80.
+const INITIAL_BYTES_PER_TX: u64 = 120;
 
 /// Most catch-up blocks built in one tick, so notifications and RPC are served in between.
 const MAX_CATCH_UP_BLOCKS_PER_TICK: usize = 256;
@@ -49,11 +62,80 @@ fn now_secs() -> u64 {
 impl Sequencer {
     /// A sequencer taking transactions from `pool`.
     pub fn new(config: SequencerConfig, pool: Arc<TxPool>) -> Self {
+        let throttle = pool.throttle().clone();
         Self {
             config,
             pool,
             max_block_txs: Arc::new(AtomicUsize::new(usize::MAX)),
+            health: None,
+            da: None,
+            backlog: Arc::default(),
+            throttle,
+            bytes_per_tx: Arc::new(AtomicU64::new(INITIAL_BYTES_PER_TX)),
         }
+    }
+
+    /// Sets what the L1 data path carries (default: [`DaConfig::for_window`]).
+    #[must_use]
+    pub fn with_da(mut self, da: DaConfig) -> Self {
+        self.da = Some(da);
+        self
+    }
+
+    /// How many user transactions the next block may take so that everything sequenced still
+    /// reaches L1 before its sequencing window closes (0: throttled). Publishes the backlog.
+    fn da_budget(&self, node: &RollupNode) -> Result<usize> {
+        let heads = *node.heads().borrow();
+        let mut backlog = self.backlog.lock().unwrap_or_else(|e| e.into_inner());
+        if backlog.sync(heads.safe_l2.number, heads.unsafe_l2.number) {
+            backlog
+                .reset(node.pending_batch_sizes(heads.safe_l2.number + 1, heads.unsafe_l2.number)?);
+        }
+        let window = node.config().sequencing_window;
+        let da = self.da.unwrap_or_else(|| DaConfig::for_window(window));
+        let headroom = backlog.headroom(heads.l1_cursor.number, window, da);
+        let per_tx = u128::from(self.bytes_per_tx.load(Ordering::Relaxed).max(1));
+        let budget = usize::try_from(u128::try_from(headroom.max(0)).unwrap_or(0) / per_tx)
+            .unwrap_or(usize::MAX);
+        let backlog = DaBacklog {
+            bytes: backlog.bytes(),
+            blocks: backlog.len() as u64,
+            throttled: budget == 0,
+        };
+        if backlog.throttled != self.throttle.backlog().throttled {
+            if backlog.throttled {
+                warn!(target: "rollup::sequencer", backlog_bytes = backlog.bytes, backlog_blocks = backlog.blocks, l1_bytes_per_block = da.l1_bytes_per_block, "L1 data backlog at its bound: taking no transactions until the batcher catches up");
+            } else {
+                info!(target: "rollup::sequencer", backlog_bytes = backlog.bytes, "L1 data backlog drained: taking transactions again");
+            }
+        }
+        self.throttle.set(backlog);
+        Ok(budget)
+    }
+
+    /// Records a sealed block in the backlog and refines the bytes-per-transaction estimate.
+    fn account(&self, number: u64, l1_origin: u64, batch_bytes: usize, user_txs: usize) {
+        self.backlog
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(number, l1_origin, batch_bytes);
+        // Conservative: the latest sample when it is above the running average, so a block of
+        // larger transactions tightens the next budget at once. The estimate can still be off by
+        // a few percent for the next block; the window margin absorbs that.
+        if user_txs > 0 {
+            let sample = (batch_bytes as u64).div_ceil(user_txs as u64);
+            let old = self.bytes_per_tx.load(Ordering::Relaxed);
+            let average = (old * 3 + sample).div_ceil(4);
+            self.bytes_per_tx
+                .store(average.max(sample).max(1), Ordering::Relaxed);
+        }
+    }
+
+    /// Reports each block sealed, and each block that could not be, to `health`.
+    #[must_use]
+    pub fn with_health(mut self, health: RoleHealth) -> Self {
+        self.health = Some(health);
+        self
     }
 
     /// Runs until `cancel` fires or the notification stream ends. Finished L1 heights are
@@ -132,8 +214,9 @@ impl Sequencer {
         let mut transactions = self
             .pool
             .best(gas_limit.saturating_mul(2), base_fee, nonce_of);
-        transactions.truncate(self.max_block_txs.load(Ordering::Relaxed));
         drop(reader);
+        let budget = self.da_budget(node)?;
+        transactions.truncate(self.max_block_txs.load(Ordering::Relaxed).min(budget));
         if transactions.is_empty() && !node.next_origin_ready(now)? {
             return Ok(false);
         }
@@ -148,6 +231,11 @@ impl Sequencer {
                 rejected,
             }) => {
                 metrics::counter!("rollup_sequencer_unbatchable_blocks_total").increment(1);
+                if let Some(health) = &self.health {
+                    health.error(format!(
+                        "L2 block {number} does not encode as a batch: {reason}"
+                    ));
+                }
                 if rejected.is_empty() {
                     // Each transaction fits a batch, all of them together do not: offer fewer.
                     let limit = (offered / 2).max(1);
@@ -164,6 +252,12 @@ impl Sequencer {
         let limit = self.max_block_txs.load(Ordering::Relaxed);
         self.max_block_txs
             .store(limit.saturating_mul(2), Ordering::Relaxed);
+        let user_txs = block
+            .transactions
+            .iter()
+            .filter(|tx| matches!(tx, rollup_primitives::L2Transaction::Signed { .. }))
+            .count();
+        self.account(block.number, block.l1_origin, block.batch_bytes, user_txs);
         let included: HashSet<B256> = block.transactions.iter().map(|tx| tx.hash()).collect();
         let deferred: HashSet<B256> = block.deferred.iter().copied().collect();
         let rejected = attempted
@@ -176,6 +270,13 @@ impl Sequencer {
             "sealed unsafe block"
         );
         metrics::counter!("rollup_sequencer_blocks_total").increment(1);
+        if let Some(health) = &self.health {
+            health.success(format!(
+                "sealed L2 block {} with {} transactions",
+                block.number,
+                block.transactions.len()
+            ));
+        }
         metrics::counter!("rollup_sequencer_transactions_total").increment(included.len() as u64);
         // Included and rejected transactions leave the pool; deferred ones wait for the next block.
         let leaving: Vec<B256> = attempted

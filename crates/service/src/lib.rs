@@ -22,10 +22,10 @@ use alloy_signer_local::PrivateKeySigner;
 use rollup_batcher::{Batcher, BatcherConfig};
 use rollup_l1::{InProcessTransport, L1Error, L1Sender, SenderConfig};
 use rollup_node_core::{L1Finalized, RollupNode};
-use rollup_primitives::{BlockNumHash, Heads, L1Notification, RollupConfig};
+use rollup_primitives::{BlockNumHash, Heads, Health, L1Notification, RollupConfig};
 pub use rollup_proposer::ProposalHead;
 use rollup_proposer::{Proposer, ProposerConfig};
-use rollup_rpc::RpcContext;
+use rollup_rpc::{L1Reader, RpcContext};
 use rollup_sequencer::{PoolConfig, Sequencer, SequencerConfig, TxPool};
 use rollup_storage::Store;
 use tokio::{
@@ -117,6 +117,9 @@ pub struct RoleSettings {
     pub l1_resubmit_after: Duration,
     /// Transaction pool limits.
     pub pool: PoolConfig,
+    /// Bytes of batch data the batcher gets onto L1 per L1 block: the sequencer sequences no
+    /// more than that rate can post in time ([`rollup_sequencer::DaConfig`]).
+    pub l1_data_bytes_per_block: u64,
 }
 
 /// How the roles reach L1 to send transactions and read its state.
@@ -129,6 +132,17 @@ pub enum L1Link {
 }
 
 impl L1Link {
+    /// A read-only view of L1 through this link, for the RPC methods that report L1 state.
+    pub fn reader(&self) -> Result<L1Reader, L1Error> {
+        match self {
+            Self::Http(url) => L1Reader::http(url).map_err(|reason| L1Error::InvalidUrl {
+                url: url.clone(),
+                reason,
+            }),
+            Self::InProcess(transport) => Ok(L1Reader::new(transport.clone().into_client())),
+        }
+    }
+
     fn sender(&self, signer: PrivateKeySigner, config: SenderConfig) -> Result<L1Sender, L1Error> {
         match self {
             Self::Http(url) => L1Sender::new(url, signer, config),
@@ -151,6 +165,8 @@ pub struct Services {
     sequencer: Option<Sequencer>,
     tasks: Vec<RoleTask>,
     cancel: CancellationToken,
+    health: Health,
+    l1_reader: Option<L1Reader>,
 }
 
 impl Services {
@@ -165,6 +181,12 @@ impl Services {
         l1: &L1Link,
         cancel: &CancellationToken,
     ) -> Result<Self, ServiceError> {
+        // Registered in the order `rollup_getRoles` lists them.
+        let health = Health::default();
+        health.role("derivation");
+        if matches!(l1, L1Link::Http(_)) {
+            health.role("l1-follower");
+        }
         let pool = roles
             .sequencer
             .then(|| Arc::new(TxPool::new(settings.pool, config, store.clone())));
@@ -175,6 +197,11 @@ impl Services {
                 },
                 pool,
             )
+            .with_health(health.role("sequencer"))
+            .with_da(rollup_sequencer::DaConfig {
+                l1_bytes_per_block: settings.l1_data_bytes_per_block,
+                ..rollup_sequencer::DaConfig::for_window(config.sequencing_window)
+            })
         });
         let sender_config = SenderConfig {
             resubmit_after: settings.l1_resubmit_after,
@@ -198,7 +225,8 @@ impl Services {
                 store.clone(),
                 heads.clone(),
                 l1.sender(signer, sender_config)?,
-            );
+            )
+            .with_health(health.role("batcher"));
             let cancel = cancel.child_token();
             tasks.push((
                 "batcher",
@@ -217,7 +245,8 @@ impl Services {
                 store.clone(),
                 heads.clone(),
                 l1.sender(signer, sender_config)?,
-            );
+            )
+            .with_health(health.role("proposer"));
             let cancel = cancel.child_token();
             tasks.push((
                 "proposer",
@@ -232,12 +261,24 @@ impl Services {
             roles = ?tasks.iter().map(|(name, _)| *name).collect::<Vec<_>>(),
             "roles started"
         );
+        let l1_reader = l1
+            .reader()
+            .inspect_err(|err| warn!(target: "rollup::service", %err, "the RPC cannot read L1: rollup_getProposals and withdrawal stages will say so"))
+            .ok();
         Ok(Self {
             pool,
             sequencer,
             tasks,
             cancel: cancel.clone(),
+            health,
+            l1_reader,
         })
+    }
+
+    /// The health registry the roles report to (`rollup_getRoles`); the L1 follower of
+    /// `rollup-node` reports as `l1-follower`.
+    pub fn health(&self) -> Health {
+        self.health.clone()
     }
 
     /// The transaction pool, if this process sequences.
@@ -245,18 +286,19 @@ impl Services {
         self.pool.clone()
     }
 
-    /// What the L2 RPC server needs: the store, config and heads, and the pool if sequencing.
+    /// What the L2 RPC server needs: the store, config and heads, the pool if sequencing, the
+    /// roles' health and a view of L1 through the roles' link.
     pub fn rpc_context(
         &self,
         config: &Arc<RollupConfig>,
         store: &Store,
         heads: watch::Receiver<Heads>,
     ) -> RpcContext {
-        RpcContext {
-            store: store.clone(),
-            config: config.clone(),
-            heads,
-            pool: self.pool(),
+        let context = RpcContext::new(store.clone(), config.clone(), heads, self.pool())
+            .with_health(self.health.clone());
+        match &self.l1_reader {
+            Some(reader) => context.with_l1(reader.clone()),
+            None => context,
         }
     }
 
@@ -271,17 +313,31 @@ impl Services {
         l1_finalized: L1Finalized,
         cancel: CancellationToken,
     ) -> rollup_node_core::Result<()> {
-        match &self.sequencer {
+        // Each finished height passes through here on its way out, as the derivation's health.
+        let derivation = self.health.role("derivation");
+        let (derived, mut derived_rx) = mpsc::unbounded_channel::<BlockNumHash>();
+        let report = derivation.clone();
+        let forward = tokio::spawn(async move {
+            while let Some(height) = derived_rx.recv().await {
+                report.success(format!("derived L1 block {}", height.number));
+                if finished.send(height).is_err() {
+                    break;
+                }
+            }
+        });
+        let result = match &self.sequencer {
             Some(sequencer) => {
                 sequencer
-                    .run(node, notifications, finished, l1_finalized, cancel)
+                    .run(node, notifications, derived, l1_finalized, cancel)
                     .await
             }
-            None => {
-                node.run(notifications, finished, l1_finalized, cancel)
-                    .await
-            }
+            None => node.run(notifications, derived, l1_finalized, cancel).await,
+        };
+        let _ = forward.await;
+        if let Err(err) = &result {
+            derivation.error(err.to_string());
         }
+        result
     }
 
     /// Stops every role and waits for it; each role's error is logged with its name.

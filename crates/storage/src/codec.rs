@@ -334,6 +334,138 @@ impl L1BlockRecord {
     }
 }
 
+/// What derivation made of one L1 block's batches and bridge messages, kept for operators
+/// (`rollup_getRecentBatches`, `rollup_getDeposits`, the status page). Not consensus data: it is
+/// written with the block's [`L1BlockRecord`] and unwound with it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct L1BlockDerivation {
+    /// Every `postBatch` call of the batcher in the block, in transaction order.
+    pub batches: Vec<BatchRecord>,
+    /// Where each deposit of the block's [`L1BlockRecord::deposits`] came from, same order.
+    pub deposits: Vec<DepositOrigin>,
+}
+
+/// One batch posted to L1 and what derivation did with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchRecord {
+    /// The L1 transaction that posted it.
+    pub tx_hash: B256,
+    /// Its index in the L1 block.
+    pub tx_index: u32,
+    /// Length of the batch data (the `postBatch` argument), in bytes.
+    pub bytes: u32,
+    /// The first L2 block derived from it (meaningful when `l2_blocks > 0`).
+    pub first_l2_block: u64,
+    /// How many L2 blocks became safe from it.
+    pub l2_blocks: u32,
+    /// Signed transactions in those blocks.
+    pub transactions: u32,
+    /// What derivation did with it.
+    pub outcome: BatchOutcome,
+}
+
+/// What derivation did with a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BatchOutcome {
+    /// Every block of it became safe.
+    Derived,
+    /// It does not extend the safe head (a re-post of derived blocks, or built on blocks that
+    /// never became safe): ignored.
+    Ignored,
+    /// A rule dropped it (from the block that broke it on; earlier blocks stay derived).
+    Dropped(String),
+}
+
+/// The L1 log a deposit (or forced withdrawal) was derived from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DepositOrigin {
+    /// The bridge's nonce of the message.
+    pub nonce: u64,
+    /// The L1 transaction that emitted it.
+    pub tx_hash: B256,
+    /// The log's index in the L1 block.
+    pub log_index: u64,
+}
+
+impl L1BlockDerivation {
+    /// Nothing to keep.
+    pub const fn is_empty(&self) -> bool {
+        self.batches.is_empty() && self.deposits.is_empty()
+    }
+
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(8 + self.batches.len() * 70 + self.deposits.len() * 48);
+        out.extend_from_slice(&(self.batches.len() as u32).to_be_bytes());
+        for batch in &self.batches {
+            out.extend_from_slice(batch.tx_hash.as_slice());
+            out.extend_from_slice(&batch.tx_index.to_be_bytes());
+            out.extend_from_slice(&batch.bytes.to_be_bytes());
+            out.extend_from_slice(&batch.first_l2_block.to_be_bytes());
+            out.extend_from_slice(&batch.l2_blocks.to_be_bytes());
+            out.extend_from_slice(&batch.transactions.to_be_bytes());
+            match &batch.outcome {
+                BatchOutcome::Derived => out.push(0),
+                BatchOutcome::Ignored => out.push(1),
+                BatchOutcome::Dropped(reason) => {
+                    out.push(2);
+                    put_bytes(&mut out, reason.as_bytes());
+                }
+            }
+        }
+        out.extend_from_slice(&(self.deposits.len() as u32).to_be_bytes());
+        for deposit in &self.deposits {
+            out.extend_from_slice(&deposit.nonce.to_be_bytes());
+            out.extend_from_slice(deposit.tx_hash.as_slice());
+            out.extend_from_slice(&deposit.log_index.to_be_bytes());
+        }
+        out
+    }
+
+    pub(crate) fn decode(number: u64, bytes: &[u8]) -> Result<Self> {
+        let key = number.to_be_bytes();
+        let mut cur = Cursor::new("L1BlockDerivations", bytes);
+        let mut derivation = Self::default();
+        for _ in 0..cur.u32()? {
+            let tx_hash = cur.b256()?;
+            let tx_index = cur.u32()?;
+            let length = cur.u32()?;
+            let first_l2_block = cur.u64()?;
+            let l2_blocks = cur.u32()?;
+            let transactions = cur.u32()?;
+            let outcome = match cur.take(1)?[0] {
+                0 => BatchOutcome::Derived,
+                1 => BatchOutcome::Ignored,
+                2 => BatchOutcome::Dropped(String::from_utf8_lossy(cur.bytes()?).into_owned()),
+                other => {
+                    return Err(corrupt(
+                        "L1BlockDerivations",
+                        &key,
+                        format!("batch outcome {other}"),
+                    ));
+                }
+            };
+            derivation.batches.push(BatchRecord {
+                tx_hash,
+                tx_index,
+                bytes: length,
+                first_l2_block,
+                l2_blocks,
+                transactions,
+                outcome,
+            });
+        }
+        for _ in 0..cur.u32()? {
+            derivation.deposits.push(DepositOrigin {
+                nonce: cur.u64()?,
+                tx_hash: cur.b256()?,
+                log_index: cur.u64()?,
+            });
+        }
+        cur.finish()?;
+        Ok(derivation)
+    }
+}
+
 pub(crate) fn encode_num_hash(block: BlockNumHash) -> [u8; 40] {
     let mut out = [0u8; 40];
     out[..8].copy_from_slice(&block.number.to_be_bytes());
@@ -383,6 +515,52 @@ mod tests {
         for cut in 0..bytes.len() {
             assert!(ChangeSet::decode(&bytes[..cut]).is_err());
         }
+    }
+
+    #[test]
+    fn l1_block_derivation_roundtrip_and_truncation_is_an_error() {
+        let derivation = L1BlockDerivation {
+            batches: vec![
+                BatchRecord {
+                    tx_hash: B256::repeat_byte(1),
+                    tx_index: 3,
+                    bytes: 1_234,
+                    first_l2_block: 17,
+                    l2_blocks: 4,
+                    transactions: 9,
+                    outcome: BatchOutcome::Derived,
+                },
+                BatchRecord {
+                    tx_hash: B256::repeat_byte(2),
+                    tx_index: 4,
+                    bytes: 10,
+                    first_l2_block: 0,
+                    l2_blocks: 0,
+                    transactions: 0,
+                    outcome: BatchOutcome::Dropped("block 0 of 1: too old".into()),
+                },
+                BatchRecord {
+                    tx_hash: B256::repeat_byte(3),
+                    tx_index: 5,
+                    bytes: 10,
+                    first_l2_block: 0,
+                    l2_blocks: 0,
+                    transactions: 0,
+                    outcome: BatchOutcome::Ignored,
+                },
+            ],
+            deposits: vec![DepositOrigin {
+                nonce: 7,
+                tx_hash: B256::repeat_byte(8),
+                log_index: 2,
+            }],
+        };
+        let bytes = derivation.encode();
+        assert_eq!(L1BlockDerivation::decode(1, &bytes).unwrap(), derivation);
+        for cut in 0..bytes.len() {
+            assert!(L1BlockDerivation::decode(1, &bytes[..cut]).is_err());
+        }
+        assert!(L1BlockDerivation::default().is_empty());
     }
 
     #[test]

@@ -12,7 +12,7 @@ use signet_libmdbx::{
 };
 
 use crate::{
-    L1BlockRecord, Result, StorageError,
+    L1BlockDerivation, L1BlockRecord, Result, StorageError,
     codec::{self, ChangeSet, changeset_key, decode_num_hash, decode_u64, storage_key},
     error::corrupt,
     store::get,
@@ -421,6 +421,33 @@ impl StoreReader {
                 decode_u64("L1Blocks", &key)?,
                 &value,
             )?);
+            entry = cursor.prev::<Vec<u8>, Vec<u8>>()?;
+        }
+        Ok(out)
+    }
+
+    /// What derivation made of the L1 blocks that carried batches or deposits, newest first:
+    /// blocks numbered below `below` (all if `None`), at most `limit` of them.
+    pub fn l1_derivations(
+        &self,
+        below: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<(u64, L1BlockDerivation)>> {
+        let mut cursor = self.tx.cursor(self.tables.l1_block_derivations)?;
+        let mut out = Vec::new();
+        let mut entry = match below {
+            None => cursor.last::<Vec<u8>, Vec<u8>>()?,
+            Some(below) => match cursor.set_range::<Vec<u8>, Vec<u8>>(&below.to_be_bytes())? {
+                Some(_) => cursor.prev::<Vec<u8>, Vec<u8>>()?,
+                None => cursor.last::<Vec<u8>, Vec<u8>>()?,
+            },
+        };
+        while let Some((key, value)) = entry {
+            if out.len() >= limit {
+                break;
+            }
+            let number = decode_u64("L1BlockDerivations", &key)?;
+            out.push((number, L1BlockDerivation::decode(number, &value)?));
             entry = cursor.prev::<Vec<u8>, Vec<u8>>()?;
         }
         Ok(out)

@@ -13,7 +13,7 @@ use rollup_primitives::{L2Block, L2Receipt, RollupConfig};
 use signet_libmdbx::{RwSync, WriteFlags, tx::aliases::RwTxSync};
 
 use crate::{
-    L1BlockRecord, Result, StorageError,
+    L1BlockDerivation, L1BlockRecord, Result, StorageError,
     codec::{self, ChangeSet, changeset_key, encode_num_hash, storage_key},
     reader::Reads,
     tables::{
@@ -652,6 +652,27 @@ impl StoreWriter {
         Ok(())
     }
 
+    /// Records what derivation made of L1 block `number` (its batches and the origins of its
+    /// deposits); an empty one is not stored.
+    pub fn record_l1_derivation(
+        &mut self,
+        number: u64,
+        derivation: &L1BlockDerivation,
+    ) -> Result<()> {
+        let key = number.to_be_bytes();
+        if derivation.is_empty() {
+            self.tx.del(self.tables.l1_block_derivations, key, None)?;
+        } else {
+            self.tx.put(
+                self.tables.l1_block_derivations,
+                key,
+                derivation.encode(),
+                WriteFlags::empty(),
+            )?;
+        }
+        Ok(())
+    }
+
     /// Forgets processed L1 blocks numbered `from` and above, and moves the cursor to the block
     /// below. The caller unwinds L2 in the same transaction. Returns the new cursor record.
     pub fn remove_l1_blocks_from(&mut self, from: u64) -> Result<L1BlockRecord> {
@@ -674,6 +695,17 @@ impl StoreWriter {
         drop(cursor);
         for key in doomed {
             self.tx.del(self.tables.l1_blocks, key, None)?;
+        }
+        let mut doomed = Vec::new();
+        let mut cursor = self.tx.cursor(self.tables.l1_block_derivations)?;
+        let mut entry = cursor.set_range::<Vec<u8>, ()>(&from.to_be_bytes())?;
+        while let Some((key, ())) = entry {
+            doomed.push(key);
+            entry = cursor.next::<Vec<u8>, ()>()?;
+        }
+        drop(cursor);
+        for key in doomed {
+            self.tx.del(self.tables.l1_block_derivations, key, None)?;
         }
         self.tx.put(
             self.tables.meta,

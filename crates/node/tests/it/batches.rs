@@ -381,3 +381,88 @@ fn batches_from_anyone_but_the_batcher_are_ignored() {
     commit(&mut node, vec![l1_with_batches(102, &[batch])]);
     assert_eq!(safe_head(&node), 1, "the batcher's own copy is");
 }
+
+/// What derivation made of each batch and deposit is kept per L1 block for operators (the
+/// `rollup_getRecentBatches` and `rollup_getDeposits` methods), and an L1 revert removes it
+/// with the block.
+#[test]
+fn derivation_records_say_what_each_batch_and_deposit_became_and_unwind_with_l1() {
+    use rollup_storage::{BatchOutcome, BatchRecord, DepositOrigin};
+    let (_dir, sequencer, mut l1) = sequenced();
+    let first = batch_of(&sequencer, 1, 2).encode().unwrap();
+    let second = batch_of(&sequencer, 3, 4).encode().unwrap();
+    let posted = l1_with_batches(
+        104,
+        &[
+            first.clone(),
+            vec![0xde, 0xad],
+            second.clone(),
+            first.clone(),
+        ],
+    );
+    l1.push(posted);
+    let dir = tempfile::tempdir().unwrap();
+    let mut replica = open(dir.path());
+    commit(&mut replica, l1);
+
+    let reader = replica.store().reader().unwrap();
+    let records = reader.l1_derivations(None, 100).unwrap();
+    assert_eq!(
+        records
+            .iter()
+            .map(|(number, _)| *number)
+            .collect::<Vec<_>>(),
+        vec![104, 103, 102, 101],
+        "newest first, only blocks with batches or deposits"
+    );
+    let batch =
+        |index: u8, bytes: usize, first_l2_block, l2_blocks, transactions, outcome| BatchRecord {
+            tx_hash: B256::with_last_byte(0x80 + index),
+            tx_index: 1 + u32::from(index),
+            bytes: bytes as u32,
+            first_l2_block,
+            l2_blocks,
+            transactions,
+            outcome,
+        };
+    let not_a_batch = match &records[0].1.batches[1].outcome {
+        BatchOutcome::Dropped(reason) => reason.clone(),
+        other => panic!("garbage should be dropped, got {other:?}"),
+    };
+    assert_eq!(
+        records[0].1.batches,
+        vec![
+            batch(0, first.len(), 1, 2, 3, BatchOutcome::Derived),
+            batch(1, 2, 3, 0, 0, BatchOutcome::Dropped(not_a_batch)),
+            batch(2, second.len(), 3, 2, 1, BatchOutcome::Derived),
+            batch(3, first.len(), 5, 0, 0, BatchOutcome::Ignored),
+        ]
+    );
+    assert!(records[0].1.deposits.is_empty());
+    // L1 block 102 carried one deposit (nonce 1: one per block since the origin).
+    assert_eq!(
+        records[2].1.deposits,
+        vec![DepositOrigin {
+            nonce: 1,
+            tx_hash: B256::with_last_byte(1),
+            log_index: 0,
+        }]
+    );
+    assert_eq!(
+        reader.l1_derivations(Some(103), 1).unwrap()[0].0,
+        102,
+        "paging goes on below a given block"
+    );
+    drop(reader);
+
+    let reverted = L1Notification::Reverted {
+        old: Arc::new(L1Chain::new(vec![l1_with_batches(104, &[first])]).unwrap()),
+    };
+    replica.handle_notification(&reverted).unwrap();
+    let reader = replica.store().reader().unwrap();
+    assert_eq!(
+        reader.l1_derivations(None, 100).unwrap()[0].0,
+        103,
+        "the reverted block's record is gone"
+    );
+}

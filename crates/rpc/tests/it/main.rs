@@ -23,6 +23,10 @@ use tokio::{
     net::TcpStream,
 };
 
+mod live;
+mod status;
+mod trace;
+
 const ETHER: u128 = 1_000_000_000_000_000_000;
 const CHAIN_ID: u64 = 901;
 const MAX_BLOCK_RANGE: u64 = 2;
@@ -270,12 +274,12 @@ async fn fixture_with(options: FixtureOptions) -> Fixture {
     };
     let (heads_tx, heads_rx) = tokio::sync::watch::channel(heads);
     let pool = Arc::new(TxPool::new(PoolConfig::default(), &config, store.clone()));
-    let ctx = RpcContext {
-        store: store.clone(),
-        config: Arc::new(config),
-        heads: heads_rx,
-        pool: Some(pool),
-    };
+    let health = rollup_primitives::Health::default();
+    health
+        .role("sequencer")
+        .success("sealed L2 block 2 with 2 transactions");
+    let ctx =
+        RpcContext::new(store.clone(), Arc::new(config), heads_rx, Some(pool)).with_health(health);
     let (addr, handle) = start_server(options.server, ctx).await.unwrap();
     Fixture {
         addr,

@@ -17,6 +17,8 @@ use rollup_sequencer::{
 };
 use rollup_storage::Store;
 
+mod throttle;
+
 fn keys() -> Vec<PrivateKeySigner> {
     (1u8..=3)
         .map(|i| PrivateKeySigner::from_bytes(&B256::repeat_byte(i)).unwrap())
@@ -216,6 +218,26 @@ fn replacement_needs_a_fee_bump_and_pruning_drops_used_nonces() {
             max_gap: 64
         })
     );
+}
+
+#[test]
+fn subscribers_hear_of_admitted_transactions_only() {
+    let (_dir, _node, pool) = setup();
+    let mut admitted = pool.subscribe_admitted();
+    let a = keys().remove(0);
+    let first = pool.add_raw(&raw(&a, 0, FEE)).unwrap();
+    assert_eq!(
+        pool.add_raw(&raw(&a, 0, FEE + 1)),
+        Err(PoolError::ReplacementUnderpriced)
+    );
+    let replacement = pool.add_raw(&raw(&a, 0, FEE * 2)).unwrap();
+    assert_eq!(admitted.try_recv(), Ok(first));
+    assert_eq!(
+        admitted.try_recv(),
+        Ok(replacement),
+        "a refused one is not announced"
+    );
+    assert!(admitted.try_recv().is_err());
 }
 
 #[test]

@@ -1,0 +1,292 @@
+//! The filter API over HTTP: `eth_newFilter`, `eth_newBlockFilter`,
+//! `eth_newPendingTransactionFilter`, `eth_getFilterChanges`, `eth_getFilterLogs`,
+//! `eth_uninstallFilter`.
+//!
+//! A filter is a cursor into the live feeds of [`crate::pubsub`]: installing one starts
+//! listening, each `eth_getFilterChanges` drains what arrived since the last poll. So filters see
+//! exactly what subscriptions see, removed logs (`removed: true`) after an L2 reorg included.
+//! HTTP has no connection to tie a filter to: its id (128 random bits) is all that names it, a
+//! filter not polled for [`FILTER_EXPIRY`] is removed (geth's default), and at most
+//! `max_filters` are installed at once, for everyone together.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    time::{Duration, Instant},
+};
+
+use alloy_eips::BlockNumberOrTag;
+use alloy_primitives::{B256, U128};
+use alloy_rpc_types_eth::{Filter, FilterBlockOption, Log};
+use jsonrpsee::RpcModule;
+use serde::Serialize;
+use tokio::sync::broadcast::{self, error::TryRecvError};
+use tracing::debug;
+
+use crate::{
+    Result, RpcError,
+    eth::{EthApi, heavy_method, method},
+    pubsub::{CHAIN_EVENT_BUFFER, ChainEvent, Live, random_id},
+};
+
+/// A filter not polled for this long is removed (geth's filter deadline).
+pub const FILTER_EXPIRY: Duration = Duration::from_secs(5 * 60);
+
+/// What one filter listens to.
+#[derive(Debug)]
+enum Kind {
+    /// Hashes of new canonical blocks.
+    Blocks(broadcast::Receiver<ChainEvent>),
+    /// Logs matching the filter, and removed ones after a reorg.
+    Logs {
+        filter: Box<Filter>,
+        events: broadcast::Receiver<ChainEvent>,
+    },
+    /// Hashes of transactions the pool admits; `None` on a replica (no pool).
+    PendingTransactions(Option<broadcast::Receiver<B256>>),
+}
+
+#[derive(Debug)]
+struct Installed {
+    kind: Kind,
+    last_poll: Instant,
+}
+
+/// `eth_getFilterChanges` result: hashes (block and pending filters) or logs.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+enum Changes {
+    Hashes(Vec<B256>),
+    Logs(Vec<Log>),
+}
+
+/// The installed filters, shared by every request.
+#[derive(Debug)]
+pub(crate) struct Filters {
+    installed: Mutex<HashMap<U128, Arc<Mutex<Installed>>>>,
+    max: usize,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Filters {
+    /// No filters; at most `max` at once (at least one).
+    pub(crate) fn new(max: usize) -> Self {
+        Self {
+            installed: Mutex::new(HashMap::new()),
+            max: max.max(1),
+        }
+    }
+
+    /// Removes filters not polled for [`FILTER_EXPIRY`]. A filter being polled right now is
+    /// not expired.
+    pub(crate) fn sweep(&self) {
+        let mut installed = lock(&self.installed);
+        let before = installed.len();
+        installed.retain(|_, filter| {
+            filter
+                .try_lock()
+                .map_or(true, |filter| filter.last_poll.elapsed() < FILTER_EXPIRY)
+        });
+        if installed.len() != before {
+            debug!(target: "rollup::rpc", expired = before - installed.len(), "expired idle filters");
+            metrics::gauge!("rollup_rpc_filters").set(installed.len() as f64);
+        }
+    }
+
+    fn install(&self, kind: Kind) -> Result<U128> {
+        self.sweep();
+        let mut installed = lock(&self.installed);
+        if installed.len() >= self.max {
+            return Err(RpcError::TooManyFilters(self.max));
+        }
+        let id = random_id();
+        installed.insert(
+            id,
+            Arc::new(Mutex::new(Installed {
+                kind,
+                last_poll: Instant::now(),
+            })),
+        );
+        metrics::gauge!("rollup_rpc_filters").set(installed.len() as f64);
+        Ok(id)
+    }
+
+    fn get(&self, id: U128) -> Result<Arc<Mutex<Installed>>> {
+        self.sweep();
+        lock(&self.installed)
+            .get(&id)
+            .cloned()
+            .ok_or(RpcError::FilterNotFound)
+    }
+
+    fn uninstall(&self, id: U128) -> bool {
+        let mut installed = lock(&self.installed);
+        let removed = installed.remove(&id).is_some();
+        metrics::gauge!("rollup_rpc_filters").set(installed.len() as f64);
+        removed
+    }
+
+    /// What arrived for filter `id` since its last poll.
+    fn changes(&self, id: U128) -> Result<Changes> {
+        let filter = self.get(id)?;
+        let mut filter = lock(&filter);
+        filter.last_poll = Instant::now();
+        let drained = match &mut filter.kind {
+            Kind::Blocks(events) => drain_chain(events, |event, hashes: &mut Vec<B256>| {
+                // The replacements of removed blocks come as new blocks.
+                if let ChainEvent::Added(block) = event {
+                    hashes.push(block.hash);
+                }
+            })
+            .map(Changes::Hashes),
+            Kind::Logs { filter, events } => {
+                drain_chain(events, |event, logs: &mut Vec<Log>| match event {
+                    ChainEvent::Added(block) => logs.extend(block.matching_logs(filter, false)),
+                    ChainEvent::Removed(block) => logs.extend(block.matching_logs(filter, true)),
+                })
+                .map(Changes::Logs)
+            }
+            Kind::PendingTransactions(None) => Ok(Changes::Hashes(Vec::new())),
+            Kind::PendingTransactions(Some(admitted)) => {
+                let mut hashes = Vec::new();
+                loop {
+                    match admitted.try_recv() {
+                        Ok(hash) => hashes.push(hash),
+                        Err(TryRecvError::Lagged(skipped)) => {
+                            // Best effort, as the pool's feed: the oldest are gone.
+                            metrics::counter!("rollup_rpc_pending_skipped_total")
+                                .increment(skipped);
+                        }
+                        Err(TryRecvError::Empty | TryRecvError::Closed) => break,
+                    }
+                }
+                Ok(Changes::Hashes(hashes))
+            }
+        };
+        drop(filter);
+        if let Err(RpcError::FilterLagged(_)) = &drained {
+            self.uninstall(id);
+            metrics::counter!("rollup_rpc_filters_dropped_total").increment(1);
+        }
+        drained
+    }
+
+    /// The criteria of log filter `id` (any other kind is "not found", as geth answers).
+    fn log_filter(&self, id: U128) -> Result<Filter> {
+        let filter = self.get(id)?;
+        let filter = lock(&filter);
+        match &filter.kind {
+            Kind::Logs { filter, .. } => Ok(filter.as_ref().clone()),
+            _ => Err(RpcError::FilterNotFound),
+        }
+    }
+}
+
+/// Drains `events` into `collect`; a filter that fell behind is an error (it is then removed).
+fn drain_chain<T>(
+    events: &mut broadcast::Receiver<ChainEvent>,
+    collect: impl Fn(ChainEvent, &mut Vec<T>),
+) -> Result<Vec<T>> {
+    let mut out = Vec::new();
+    loop {
+        match events.try_recv() {
+            Ok(event) => collect(event, &mut out),
+            Err(TryRecvError::Empty | TryRecvError::Closed) => return Ok(out),
+            Err(TryRecvError::Lagged(_)) => return Err(RpcError::FilterLagged(CHAIN_EVENT_BUFFER)),
+        }
+    }
+}
+
+/// Registers the filter methods.
+pub(crate) fn register(module: &mut RpcModule<EthApi>, live: &Live) {
+    let installer = live.clone();
+    method(module, "eth_newFilter", move |_, args| {
+        let filter: Filter = args.required(0, "filter")?;
+        if let FilterBlockOption::Range {
+            from_block: Some(BlockNumberOrTag::Number(from)),
+            to_block: Some(BlockNumberOrTag::Number(to)),
+        } = filter.block_option
+            && from > to
+        {
+            return Err(RpcError::InvalidBlockRange { from, to });
+        }
+        installer.filters().install(Kind::Logs {
+            filter: Box::new(filter),
+            events: installer.chain_events(),
+        })
+    });
+    let installer = live.clone();
+    method(module, "eth_newBlockFilter", move |_, _| {
+        installer
+            .filters()
+            .install(Kind::Blocks(installer.chain_events()))
+    });
+    let installer = live.clone();
+    method(module, "eth_newPendingTransactionFilter", move |_, args| {
+        // reth's optional "full transactions" flag is not supported: hashes only, as geth.
+        if args.optional::<bool>(0, "full transactions")? == Some(true) {
+            return Err(RpcError::InvalidParams(
+                "full transactions in pending transaction filters are not supported; use the \
+                 newPendingTransactions subscription with `true`"
+                    .into(),
+            ));
+        }
+        installer
+            .filters()
+            .install(Kind::PendingTransactions(installer.admitted_transactions()))
+    });
+    let poller = live.clone();
+    method(module, "eth_getFilterChanges", move |_, args| {
+        poller.filters().changes(args.required(0, "filter id")?)
+    });
+    let uninstaller = live.clone();
+    method(module, "eth_uninstallFilter", move |_, args| {
+        Ok(uninstaller
+            .filters()
+            .uninstall(args.required(0, "filter id")?))
+    });
+    let reader = live.clone();
+    heavy_method(module, "eth_getFilterLogs", move |api, args| {
+        let filter = reader
+            .filters()
+            .log_filter(args.required(0, "filter id")?)?;
+        api.logs(&filter)
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_expire_unpolled_and_are_capped() {
+        let filters = Filters::new(2);
+        let first = filters.install(Kind::PendingTransactions(None)).unwrap();
+        let second = filters.install(Kind::PendingTransactions(None)).unwrap();
+        assert_ne!(first, second);
+        assert!(matches!(
+            filters.install(Kind::PendingTransactions(None)),
+            Err(RpcError::TooManyFilters(2))
+        ));
+        assert!(matches!(
+            filters.changes(first),
+            Ok(Changes::Hashes(hashes)) if hashes.is_empty()
+        ));
+
+        // Not polled for the expiry: gone, and its place is free again.
+        let long_ago = Instant::now().checked_sub(FILTER_EXPIRY + Duration::from_secs(1));
+        let Some(long_ago) = long_ago else {
+            return; // the clock started less than the expiry ago (fresh boot): nothing to test
+        };
+        lock(&filters.get(second).unwrap()).last_poll = long_ago;
+        assert!(matches!(
+            filters.changes(second),
+            Err(RpcError::FilterNotFound)
+        ));
+        assert!(filters.changes(first).is_ok(), "polled recently");
+        filters.install(Kind::PendingTransactions(None)).unwrap();
+    }
+}

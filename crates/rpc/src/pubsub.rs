@@ -1,0 +1,564 @@
+//! Live feeds: `eth_subscribe`/`eth_unsubscribe` over WebSocket, and the chain follower that
+//! feeds them and the filters of [`crate::filters`].
+//!
+//! One follower task per server turns head changes into [`ChainEvent`]s: every new canonical
+//! block in order ([`ChainEvent::Added`]) and, when the node replaced blocks it had (an L1 reorg
+//! unwinding L2, or derivation replacing unsafe blocks), the blocks that left the chain
+//! ([`ChainEvent::Removed`], oldest first, before the blocks that replace them), as geth's
+//! `ChainEvent` and `RemovedLogsEvent`. It reads each block once and shares it with every
+//! subscriber and filter through a tokio broadcast channel of [`CHAIN_EVENT_BUFFER`] events.
+//!
+//! # Invariants
+//! - Nothing here ever makes the node wait: the follower only reads the database (on a blocking
+//!   thread, after the node published the head) and sends into broadcast channels, which never
+//!   block; the pool's announcements are a broadcast channel too.
+//! - A subscriber (or filter) that falls more than [`CHAIN_EVENT_BUFFER`] events behind loses
+//!   its subscription (or filter) with an error saying so: block and log feeds never skip events
+//!   silently. Pending transaction feeds are best effort: a slow reader skips the oldest
+//!   hashes.
+//! - A block is reported removed only if it was reported added, and only while it is among the
+//!   last [`REORG_WINDOW`] blocks reported: a deeper reorg reports the window's blocks removed
+//!   and is logged as a warning.
+//! - The follower runs only while someone listens: with no subscriber and no filter it tracks
+//!   the head without reading blocks.
+
+use std::{
+    collections::VecDeque,
+    sync::{Arc, OnceLock, Weak},
+};
+
+use alloy_consensus::transaction::Recovered;
+use alloy_eips::BlockNumHash;
+use alloy_primitives::{B128, B256, Bloom, U128};
+use alloy_rpc_types_eth::{Filter, Log, pubsub::SubscriptionKind};
+use jsonrpsee::{
+    PendingSubscriptionSink, RpcModule, SubscriptionCloseResponse, SubscriptionSink,
+    core::{JsonRawValue, SubscriptionError, to_json_raw_value, traits::IdProvider},
+    types::{ErrorObjectOwned, Params, SubscriptionId},
+};
+use rollup_primitives::{Heads, L2Transaction, decode_l1_origin};
+use rollup_sequencer::TxPool;
+use rollup_storage::{Store, StoreReader};
+use serde::Serialize;
+use tokio::sync::{
+    broadcast::{self, error::RecvError},
+    watch,
+};
+use tracing::{debug, warn};
+
+use crate::{
+    Result, RpcContext, RpcError,
+    eth::{EthApi, append_block_logs},
+    filters::Filters,
+    types::L1OriginJson,
+};
+
+/// Chain events buffered for subscribers and filters: one past this behind is dropped.
+pub const CHAIN_EVENT_BUFFER: usize = 512;
+/// Recently reported blocks kept (with their logs) to report them removed after a reorg.
+pub const REORG_WINDOW: usize = 256;
+/// Blocks the follower reads per database transaction while catching up.
+const CATCH_UP_CHUNK: u64 = 64;
+
+/// One block as the live feeds report it, read once for all of them.
+#[derive(Debug)]
+pub(crate) struct BlockEvent {
+    pub(crate) number: u64,
+    pub(crate) hash: B256,
+    parent_hash: B256,
+    /// The `newHeads` notification: the header as geth sends it, plus `l1Origin`.
+    header: Box<JsonRawValue>,
+    /// Every log of the block, positioned as `eth_getLogs` reports them.
+    pub(crate) logs: Vec<Log>,
+}
+
+impl BlockEvent {
+    /// The block as the filters match it.
+    pub(crate) const fn num_hash(&self) -> BlockNumHash {
+        BlockNumHash {
+            number: self.number,
+            hash: self.hash,
+        }
+    }
+
+    /// The logs `filter` matches (address, topics and block), marked `removed` as asked.
+    pub(crate) fn matching_logs<'a>(
+        &'a self,
+        filter: &'a Filter,
+        removed: bool,
+    ) -> impl Iterator<Item = Log> + 'a {
+        let block_matches = filter.matches_block(&self.num_hash());
+        self.logs
+            .iter()
+            .filter(move |log| block_matches && filter.matches(&log.inner))
+            .map(move |log| Log {
+                removed,
+                ..log.clone()
+            })
+    }
+}
+
+/// A change of the canonical L2 chain.
+#[derive(Debug, Clone)]
+pub(crate) enum ChainEvent {
+    /// A block joined the canonical chain (in order, parents first).
+    Added(Arc<BlockEvent>),
+    /// A reported block left the canonical chain (oldest first, before its replacements).
+    Removed(Arc<BlockEvent>),
+}
+
+/// The `newHeads` notification body.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HeadJson {
+    #[serde(flatten)]
+    header: alloy_rpc_types_eth::Header,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    l1_origin: Option<L1OriginJson>,
+}
+
+/// The state the live feeds share: the chain events, the pool's announcements, the filters.
+#[derive(Debug, Clone)]
+pub(crate) struct Live(Arc<Shared>);
+
+#[derive(Debug)]
+struct Shared {
+    store: Store,
+    heads: watch::Receiver<Heads>,
+    pool: Option<Arc<TxPool>>,
+    chain: broadcast::Sender<ChainEvent>,
+    follower: OnceLock<()>,
+    filters: Filters,
+}
+
+impl Live {
+    /// Live feeds over `ctx`, with at most `max_filters` installed filters.
+    pub(crate) fn new(ctx: &RpcContext, max_filters: usize) -> Self {
+        Self(Arc::new(Shared {
+            store: ctx.store.clone(),
+            heads: ctx.heads.clone(),
+            pool: ctx.pool.clone(),
+            chain: broadcast::channel(CHAIN_EVENT_BUFFER).0,
+            follower: OnceLock::new(),
+            filters: Filters::new(max_filters),
+        }))
+    }
+
+    /// The installed filters.
+    pub(crate) fn filters(&self) -> &Filters {
+        &self.0.filters
+    }
+
+    /// Chain events from now on. Starts the follower on first use (it needs the runtime, which
+    /// building the module does not).
+    pub(crate) fn chain_events(&self) -> broadcast::Receiver<ChainEvent> {
+        // Subscribe first: the follower then sees a listener from its very first look.
+        let events = self.0.chain.subscribe();
+        self.0.follower.get_or_init(|| {
+            let follower = Follower {
+                window: VecDeque::new(),
+                last_seen: self.0.heads.borrow().unsafe_l2,
+            };
+            tokio::spawn(follow(
+                Arc::downgrade(&self.0),
+                self.0.heads.clone(),
+                follower,
+            ));
+        });
+        events
+    }
+
+    /// Hashes of transactions the pool admits from now on; `None` without a pool (replicas).
+    pub(crate) fn admitted_transactions(&self) -> Option<broadcast::Receiver<B256>> {
+        self.0.pool.as_ref().map(|pool| pool.subscribe_admitted())
+    }
+
+    /// Serves one `eth_subscribe` until the client unsubscribes, disconnects or falls behind;
+    /// returns what to send when it ends.
+    async fn subscribe(
+        &self,
+        params: Params<'static>,
+        pending: PendingSubscriptionSink,
+    ) -> SubscriptionCloseResponse {
+        let request = match SubscriptionRequest::parse(&params) {
+            Ok(request) => request,
+            Err(err) => {
+                pending.reject(ErrorObjectOwned::from(err)).await;
+                return SubscriptionCloseResponse::None;
+            }
+        };
+        // Listen before accepting, so nothing between the answer and the first event is lost.
+        let feed = match request {
+            SubscriptionRequest::NewHeads => Feed::Chain(self.chain_events(), None),
+            SubscriptionRequest::Logs(filter) => Feed::Chain(self.chain_events(), Some(filter)),
+            SubscriptionRequest::PendingTransactions { full } => Feed::Pending {
+                admitted: self.admitted_transactions(),
+                pool: self.0.pool.clone().filter(|_| full),
+            },
+        };
+        let Ok(sink) = pending.accept().await else {
+            return SubscriptionCloseResponse::None;
+        };
+        metrics::gauge!("rollup_rpc_subscriptions").increment(1.0);
+        let close = match feed {
+            Feed::Chain(events, filter) => forward_chain(&sink, events, filter.as_deref()).await,
+            Feed::Pending { admitted, pool } => forward_pending(&sink, admitted, pool).await,
+        };
+        metrics::gauge!("rollup_rpc_subscriptions").decrement(1.0);
+        if let SubscriptionCloseResponse::NotifErr(_) = &close {
+            metrics::counter!("rollup_rpc_subscriptions_dropped_total").increment(1);
+        }
+        close
+    }
+}
+
+/// What `eth_subscribe` asked for.
+#[derive(Debug)]
+enum SubscriptionRequest {
+    NewHeads,
+    Logs(Box<Filter>),
+    PendingTransactions { full: bool },
+}
+
+impl SubscriptionRequest {
+    fn parse(params: &Params<'_>) -> Result<Self> {
+        let invalid = |err: &dyn std::fmt::Display| RpcError::InvalidParams(err.to_string());
+        let mut sequence = params.sequence();
+        let kind: SubscriptionKind = sequence
+            .next()
+            .map_err(|err| invalid(&format_args!("invalid subscription kind: {err}")))?;
+        let extra: Option<serde_json::Value> = sequence
+            .optional_next()
+            .map_err(|err| invalid(&format_args!("invalid subscription parameter: {err}")))?;
+        match kind {
+            SubscriptionKind::NewHeads => Ok(Self::NewHeads),
+            SubscriptionKind::Logs => {
+                let filter: Filter = match extra {
+                    None | Some(serde_json::Value::Null) => Filter::default(),
+                    Some(value) => serde_json::from_value(value)
+                        .map_err(|err| invalid(&format_args!("invalid logs filter: {err}")))?,
+                };
+                Ok(Self::Logs(Box::new(filter)))
+            }
+            SubscriptionKind::NewPendingTransactions => {
+                let full = match extra {
+                    None | Some(serde_json::Value::Null) => false,
+                    Some(value) => serde_json::from_value(value).map_err(|err| {
+                        invalid(&format_args!("invalid full-transactions flag: {err}"))
+                    })?,
+                };
+                Ok(Self::PendingTransactions { full })
+            }
+            kind => Err(RpcError::InvalidParams(format!(
+                "unsupported subscription kind {kind}: this node serves newHeads, logs and \
+                 newPendingTransactions"
+            ))),
+        }
+    }
+}
+
+enum Feed {
+    Chain(broadcast::Receiver<ChainEvent>, Option<Box<Filter>>),
+    Pending {
+        admitted: Option<broadcast::Receiver<B256>>,
+        /// Set when full transactions were asked for.
+        pool: Option<Arc<TxPool>>,
+    },
+}
+
+/// Sends `newHeads` (no filter) or `logs` (a filter) notifications until the client leaves or
+/// falls too far behind.
+async fn forward_chain(
+    sink: &SubscriptionSink,
+    mut events: broadcast::Receiver<ChainEvent>,
+    filter: Option<&Filter>,
+) -> SubscriptionCloseResponse {
+    loop {
+        let event = tokio::select! {
+            () = sink.closed() => return SubscriptionCloseResponse::None,
+            event = events.recv() => event,
+        };
+        let messages: Vec<Box<JsonRawValue>> = match (event, filter) {
+            (Ok(ChainEvent::Added(block)), None) => vec![block.header.clone()],
+            // New heads are new heads only: the replacements follow as `Added`.
+            (Ok(ChainEvent::Removed(_)), None) => Vec::new(),
+            (Ok(ChainEvent::Added(block)), Some(filter)) => {
+                raw_values(block.matching_logs(filter, false))
+            }
+            (Ok(ChainEvent::Removed(block)), Some(filter)) => {
+                raw_values(block.matching_logs(filter, true))
+            }
+            (Err(RecvError::Lagged(skipped)), _) => {
+                debug!(target: "rollup::rpc", subscription = ?sink.subscription_id(), skipped, "subscriber fell behind; dropped");
+                return SubscriptionCloseResponse::NotifErr(SubscriptionError::from(format!(
+                    "subscription dropped: the client fell more than {CHAIN_EVENT_BUFFER} blocks \
+                     behind ({skipped} events skipped); subscribe again and read the gap with \
+                     eth_getLogs or eth_getBlockByNumber"
+                )));
+            }
+            // The node is shutting down.
+            (Err(RecvError::Closed), _) => return SubscriptionCloseResponse::None,
+        };
+        for message in messages {
+            if sink.send(message).await.is_err() {
+                return SubscriptionCloseResponse::None;
+            }
+        }
+    }
+}
+
+/// Sends `newPendingTransactions` notifications: hashes, or full transactions when `pool` is
+/// set. Without a pool (a replica) nothing is ever sent.
+async fn forward_pending(
+    sink: &SubscriptionSink,
+    admitted: Option<broadcast::Receiver<B256>>,
+    pool: Option<Arc<TxPool>>,
+) -> SubscriptionCloseResponse {
+    let Some(mut admitted) = admitted else {
+        sink.closed().await;
+        return SubscriptionCloseResponse::None;
+    };
+    loop {
+        let admitted = tokio::select! {
+            () = sink.closed() => return SubscriptionCloseResponse::None,
+            admitted = admitted.recv() => admitted,
+        };
+        let message = match admitted {
+            Ok(hash) => match &pool {
+                None => to_json_raw_value(&hash).ok(),
+                // Gone already (mined or replaced): nothing to show in full.
+                Some(pool) => pool
+                    .get(&hash)
+                    .and_then(|tx| to_json_raw_value(&pending_transaction(tx)).ok()),
+            },
+            Err(RecvError::Lagged(skipped)) => {
+                debug!(target: "rollup::rpc", subscription = ?sink.subscription_id(), skipped, "pending transaction subscriber fell behind; oldest hashes skipped");
+                metrics::counter!("rollup_rpc_pending_skipped_total").increment(skipped);
+                None
+            }
+            Err(RecvError::Closed) => return SubscriptionCloseResponse::None,
+        };
+        if let Some(message) = message
+            && sink.send(message).await.is_err()
+        {
+            return SubscriptionCloseResponse::None;
+        }
+    }
+}
+
+fn raw_values<T: Serialize>(values: impl Iterator<Item = T>) -> Vec<Box<JsonRawValue>> {
+    values
+        .filter_map(|value| to_json_raw_value(&value).ok())
+        .collect()
+}
+
+/// A pooled transaction in geth's shape for pending transactions (no block fields).
+pub(crate) fn pending_transaction(tx: L2Transaction) -> Option<alloy_rpc_types_eth::Transaction> {
+    match tx {
+        L2Transaction::Signed { envelope, sender } => {
+            let info = alloy_consensus::transaction::TransactionInfo {
+                hash: Some(*envelope.tx_hash()),
+                ..Default::default()
+            };
+            Some(alloy_rpc_types_eth::Transaction::from_transaction(
+                Recovered::new_unchecked(envelope, sender),
+                info,
+            ))
+        }
+        L2Transaction::Deposit(_) => None,
+    }
+}
+
+/// Where the follower is: the blocks it reported recently, newest last.
+#[derive(Debug)]
+struct Follower {
+    window: VecDeque<Arc<BlockEvent>>,
+    /// The newest block reported (or, while idle, the head it last saw).
+    last_seen: BlockNumHash,
+}
+
+impl Follower {
+    /// Nobody listens: forget the window, remember only where the chain is.
+    fn idle(&mut self, head: BlockNumHash) {
+        self.window.clear();
+        self.last_seen = head;
+    }
+
+    /// Reads one consistent snapshot: reports the window's blocks that are no longer canonical,
+    /// then up to `chunk` new blocks. Returns the events (to send even when reading fails part
+    /// way: they already moved the follower) and whether it reached the stored head.
+    fn advance(&mut self, reader: &StoreReader, chunk: u64) -> (Vec<ChainEvent>, Result<bool>) {
+        let mut events = Vec::new();
+        let result = self.advance_into(reader, chunk, &mut events);
+        (events, result)
+    }
+
+    fn advance_into(
+        &mut self,
+        reader: &StoreReader,
+        chunk: u64,
+        events: &mut Vec<ChainEvent>,
+    ) -> Result<bool> {
+        let head = reader.l2_head()?.unwrap_or_default();
+        let mut removed = Vec::new();
+        while let Some(tip) = self.window.back() {
+            if tip.number <= head && reader.block_hash(tip.number)? == Some(tip.hash) {
+                break;
+            }
+            let tip = self
+                .window
+                .pop_back()
+                .expect("the loop checked the window is not empty");
+            self.last_seen = BlockNumHash {
+                number: tip.number.saturating_sub(1),
+                hash: tip.parent_hash,
+            };
+            removed.push(tip);
+        }
+        let mut next = self.last_seen.number + 1;
+        if self.window.is_empty()
+            && reader.block_hash(self.last_seen.number)? != Some(self.last_seen.hash)
+        {
+            // The block below the first one to read was replaced too: while nobody listened,
+            // or by a reorg deeper than the window. Report its height again; below it nothing
+            // is checked.
+            if !removed.is_empty() {
+                warn!(
+                    target: "rollup::rpc",
+                    below = self.last_seen.number + 1, window = REORG_WINDOW,
+                    "L2 reorg deeper than the live feeds' window: removed logs below it are not reported"
+                );
+            }
+            next = self.last_seen.number;
+        }
+        events.extend(removed.into_iter().rev().map(ChainEvent::Removed));
+        let last = head.min(next.saturating_add(chunk - 1));
+        for number in next..=last {
+            let block = Arc::new(read_block(reader, number)?);
+            self.last_seen = block.num_hash();
+            self.window.push_back(Arc::clone(&block));
+            if self.window.len() > REORG_WINDOW {
+                self.window.pop_front();
+            }
+            events.push(ChainEvent::Added(block));
+        }
+        Ok(last >= head)
+    }
+}
+
+/// Block `number` of the snapshot, with its header JSON and every log.
+fn read_block(reader: &StoreReader, number: u64) -> Result<BlockEvent> {
+    let missing = || RpcError::Internal(format!("L2 block {number} is not stored"));
+    let header = reader.header(number)?.ok_or_else(missing)?;
+    let hash = reader.block_hash(number)?.ok_or_else(missing)?;
+    let mut logs = Vec::new();
+    if header.logs_bloom != Bloom::ZERO {
+        append_block_logs(reader, &header, |_| true, &mut logs)?;
+    }
+    let json = HeadJson {
+        l1_origin: decode_l1_origin(&header.extra_data).ok().map(Into::into),
+        header: alloy_rpc_types_eth::Header {
+            hash,
+            inner: header,
+            total_difficulty: None,
+            size: None,
+        },
+    };
+    Ok(BlockEvent {
+        number,
+        hash,
+        parent_hash: json.header.inner.parent_hash,
+        header: to_json_raw_value(&json)
+            .map_err(|err| RpcError::Internal(format!("cannot encode header {number}: {err}")))?,
+        logs,
+    })
+}
+
+/// The follower: wakes on every head change, reads what changed (while anyone listens) and
+/// broadcasts it. Ends when the node's heads close or the server is gone.
+async fn follow(shared: Weak<Shared>, mut heads: watch::Receiver<Heads>, mut follower: Follower) {
+    loop {
+        {
+            let Some(shared) = shared.upgrade() else {
+                return;
+            };
+            shared.filters.sweep();
+            // Read the head before counting listeners: one that arrives after the count gets
+            // every block after this head.
+            let head = heads.borrow_and_update().unsafe_l2;
+            if shared.chain.receiver_count() == 0 {
+                follower.idle(head);
+            } else {
+                loop {
+                    let store = shared.store.clone();
+                    let read = tokio::task::spawn_blocking(move || {
+                        let result = match store.reader() {
+                            Ok(reader) => follower.advance(&reader, CATCH_UP_CHUNK),
+                            Err(err) => (Vec::new(), Err(err.into())),
+                        };
+                        (follower, result)
+                    })
+                    .await;
+                    let Ok((returned, (events, result))) = read else {
+                        // The runtime is shutting down.
+                        return;
+                    };
+                    follower = returned;
+                    for event in events {
+                        // No receiver left is fine: the next wake goes idle.
+                        let _ = shared.chain.send(event);
+                    }
+                    match result {
+                        Ok(true) => break,
+                        Ok(false) => {}
+                        Err(err) => {
+                            // Retried on the next head change (a full reader table, …).
+                            warn!(target: "rollup::rpc", %err, "live feeds could not read new blocks; retrying on the next head");
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        if heads.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Subscription ids as geth makes them: 16 random bytes as a hex quantity.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HexIdProvider;
+
+impl IdProvider for HexIdProvider {
+    fn next_id(&self) -> SubscriptionId<'static> {
+        SubscriptionId::Str(format!("{:#x}", random_id()).into())
+    }
+}
+
+/// 128 random bits: subscription and filter ids, unguessable (filters have no owner but their
+/// id).
+pub(crate) fn random_id() -> U128 {
+    U128::from_be_bytes(B128::random().0)
+}
+
+/// Registers `eth_subscribe` and `eth_unsubscribe` (notifications go out as
+/// `eth_subscription`, as geth names them).
+pub(crate) fn register(module: &mut RpcModule<EthApi>, live: &Live) {
+    let live = live.clone();
+    module
+        .register_subscription(
+            "eth_subscribe",
+            "eth_subscription",
+            "eth_unsubscribe",
+            move |params, pending, _, _| {
+                let live = live.clone();
+                async move {
+                    metrics::counter!("rollup_rpc_requests_total", "method" => "eth_subscribe")
+                        .increment(1);
+                    live.subscribe(params, pending).await
+                }
+            },
+        )
+        .unwrap_or_else(|err| panic!("eth_subscribe registered twice: {err}"));
+}

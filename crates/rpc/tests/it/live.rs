@@ -1,0 +1,404 @@
+//! Live data over real sockets: `eth_subscribe` over WebSocket (a jsonrpsee client) and the
+//! filter API over HTTP, fed by blocks appended to real MDBX, a reorg included.
+
+use std::time::Duration;
+
+use jsonrpsee::core::{
+    client::{ClientT, Subscription, SubscriptionClientT},
+    params::ArrayParams,
+};
+use jsonrpsee_ws_client::{WsClient, WsClientBuilder};
+
+use super::*;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn params(values: Vec<Value>) -> ArrayParams {
+    let mut params = ArrayParams::new();
+    for value in values {
+        params.insert(value).unwrap();
+    }
+    params
+}
+
+async fn ws(addr: SocketAddr) -> WsClient {
+    WsClientBuilder::default()
+        .build(format!("ws://{addr}"))
+        .await
+        .unwrap()
+}
+
+async fn subscribe(client: &WsClient, args: Vec<Value>) -> Subscription<Value> {
+    client
+        .subscribe("eth_subscribe", params(args), "eth_unsubscribe")
+        .await
+        .unwrap()
+}
+
+/// The next notification, or a panic naming `what` after [`WAIT`].
+async fn next(subscription: &mut Subscription<Value>, what: &str) -> Value {
+    tokio::time::timeout(WAIT, subscription.next())
+        .await
+        .unwrap_or_else(|_| panic!("no {what} within {WAIT:?}"))
+        .unwrap_or_else(|| panic!("{what}: subscription closed"))
+        .unwrap()
+}
+
+/// The JSON-RPC error code of a failed call.
+fn code(err: &jsonrpsee::core::ClientError) -> i32 {
+    match err {
+        jsonrpsee::core::ClientError::Call(object) => object.code(),
+        other => panic!("not a JSON-RPC error: {other}"),
+    }
+}
+
+/// Nothing arrives for a while.
+async fn quiet(subscription: &mut Subscription<Value>, what: &str) {
+    if let Ok(Some(value)) =
+        tokio::time::timeout(Duration::from_millis(300), subscription.next()).await
+    {
+        panic!("unexpected {what}: {value:?}");
+    }
+}
+
+impl Fixture {
+    /// Publishes the stored head as the node does after storing a block.
+    fn publish_head(&self) {
+        let reader = self.store.reader().unwrap();
+        let number = reader.l2_head().unwrap().unwrap();
+        let hash = reader.block_hash(number).unwrap().unwrap();
+        self._heads
+            .send_modify(|heads| heads.unsafe_l2 = BlockNumHash { number, hash });
+    }
+
+    /// Removes blocks above `number`, as an L1 reorg or derivation replacing unsafe blocks does.
+    fn unwind_to(&self, number: u64) {
+        let mut writer = self.store.writer().unwrap();
+        writer.unwind_l2_to(number).unwrap();
+        writer.commit().unwrap();
+    }
+}
+
+/// Polls `eth_getFilterChanges` until it returns `count` items (they may come in several polls).
+async fn filter_changes(addr: SocketAddr, id: &Value, count: usize) -> Vec<Value> {
+    let start = std::time::Instant::now();
+    let mut seen = Vec::new();
+    while seen.len() < count {
+        let changes = result(addr, "eth_getFilterChanges", json!([id])).await;
+        seen.extend(changes.as_array().unwrap().iter().cloned());
+        assert!(
+            start.elapsed() < WAIT,
+            "filter {id} returned {seen:?}, expected {count} changes"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(seen.len(), count, "{seen:?}");
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn subscriptions_and_filters_follow_new_blocks_and_report_reorged_logs_removed() {
+    let f = fixture().await;
+    let config = config();
+    let client = ws(f.addr).await;
+    let mut heads = subscribe(&client, vec![json!("newHeads")]).await;
+    let mut logs = subscribe(&client, vec![json!("logs"), json!({"address": EMITS_LOG})]).await;
+    // Ids as geth makes them: hex quantities.
+    match heads.kind() {
+        jsonrpsee::core::client::SubscriptionKind::Subscription(
+            jsonrpsee::types::SubscriptionId::Str(id),
+        ) => assert!(
+            id.starts_with("0x") && u128::from_str_radix(&id[2..], 16).is_ok(),
+            "{id}"
+        ),
+        other => panic!("subscription id {other:?}"),
+    }
+    let mut other_logs = subscribe(
+        &client,
+        vec![json!("logs"), json!({"topics": [B256::ZERO]})],
+    )
+    .await;
+    let block_filter = result(f.addr, "eth_newBlockFilter", json!([])).await;
+    let log_filter = result(
+        f.addr,
+        "eth_newFilter",
+        json!([{"address": EMITS_LOG, "topics": [TOPIC]}]),
+    )
+    .await;
+    assert!(
+        block_filter.as_str().unwrap().starts_with("0x"),
+        "{block_filter}"
+    );
+    assert_ne!(block_filter, log_filter);
+    assert_eq!(
+        result(f.addr, "eth_getFilterChanges", json!([block_filter])).await,
+        json!([]),
+        "nothing new yet"
+    );
+
+    // Block 3 calls the logging contract.
+    let deposit3 = deposit(3, ETHER, EMITS_LOG, U256::ZERO);
+    let hash3 = append(&f.store, &config, 13, vec![deposit3.clone()]);
+    f.publish_head();
+    let head = next(&mut heads, "head of block 3").await;
+    assert_eq!(head["number"], json!("0x3"));
+    assert_eq!(head["hash"], json!(hash3));
+    assert_eq!(head["parentHash"], json!(f.hashes[2]));
+    assert_eq!(head["l1Origin"]["number"], json!("0xd"), "{head}");
+    assert!(head.get("transactions").is_none(), "a header, not a block");
+    let block = result(f.addr, "eth_getBlockByNumber", json!(["0x3", false])).await;
+    for field in [
+        "hash",
+        "parentHash",
+        "stateRoot",
+        "receiptsRoot",
+        "logsBloom",
+        "gasUsed",
+        "timestamp",
+        "baseFeePerGas",
+        "extraData",
+    ] {
+        assert_eq!(head[field], block[field], "{field} differs from the block");
+    }
+    let log = next(&mut logs, "log of block 3").await;
+    assert_eq!(log["address"], json!(EMITS_LOG));
+    assert_eq!(log["topics"], json!([TOPIC]));
+    assert_eq!(log["blockHash"], json!(hash3));
+    assert_eq!(log["blockNumber"], json!("0x3"));
+    assert_eq!(log["transactionHash"], json!(deposit3.hash()));
+    assert_eq!(log["logIndex"], json!("0x0"));
+    assert_eq!(log["removed"], json!(false));
+    assert_eq!(
+        filter_changes(f.addr, &block_filter, 1).await,
+        vec![json!(hash3)]
+    );
+    let filtered = filter_changes(f.addr, &log_filter, 1).await;
+    assert_eq!(filtered[0], log, "filters report what subscriptions do");
+
+    // A reorg replaces block 3 with 3' (no log) and adds 4' (a log).
+    f.unwind_to(2);
+    let hash3b = append(
+        &f.store,
+        &config,
+        14,
+        vec![deposit(4, ETHER, RECIPIENT, U256::ZERO)],
+    );
+    let deposit4 = deposit(5, ETHER, EMITS_LOG, U256::ZERO);
+    let hash4b = append(&f.store, &config, 14, vec![deposit4.clone()]);
+    f.publish_head();
+    let head = next(&mut heads, "head of block 3'").await;
+    assert_eq!(
+        (head["number"].clone(), head["hash"].clone()),
+        (json!("0x3"), json!(hash3b))
+    );
+    let head = next(&mut heads, "head of block 4'").await;
+    assert_eq!(
+        (head["number"].clone(), head["hash"].clone()),
+        (json!("0x4"), json!(hash4b))
+    );
+    let removed = next(&mut logs, "removed log of block 3").await;
+    let mut expected_removed = log.clone();
+    expected_removed["removed"] = json!(true);
+    assert_eq!(removed, expected_removed, "the same log, marked removed");
+    let added = next(&mut logs, "log of block 4'").await;
+    assert_eq!(added["blockHash"], json!(hash4b));
+    assert_eq!(added["transactionHash"], json!(deposit4.hash()));
+    assert_eq!(added["removed"], json!(false));
+    assert_eq!(
+        filter_changes(f.addr, &block_filter, 2).await,
+        vec![json!(hash3b), json!(hash4b)]
+    );
+    assert_eq!(
+        filter_changes(f.addr, &log_filter, 2).await,
+        vec![expected_removed, added]
+    );
+    quiet(&mut other_logs, "log for a topic nobody emitted").await;
+
+    // eth_getFilterLogs runs the filter's criteria like eth_getLogs, with its range limit.
+    let all_logs = result(f.addr, "eth_getFilterLogs", json!([log_filter])).await;
+    assert_eq!(
+        all_logs.as_array().unwrap().len(),
+        1,
+        "blocks 3' and 4' (the range ends at latest): {all_logs}"
+    );
+    let wide = result(
+        f.addr,
+        "eth_newFilter",
+        json!([{"fromBlock": "0x0", "address": EMITS_LOG}]),
+    )
+    .await;
+    let too_wide = error(f.addr, "eth_getFilterLogs", json!([wide])).await;
+    assert_eq!(too_wide["code"], json!(-32005), "{too_wide}");
+    let not_logs = error(f.addr, "eth_getFilterLogs", json!([block_filter])).await;
+    assert_eq!(not_logs["code"], json!(-32000));
+    assert_eq!(not_logs["message"], json!("filter not found"));
+
+    // Unsubscribing ends the feed; uninstalling ends the filter, as geth answers.
+    heads.unsubscribe().await.unwrap();
+    let unknown: bool = client
+        .request("eth_unsubscribe", params(vec![json!("0x1234")]))
+        .await
+        .unwrap();
+    assert!(!unknown, "an id this connection does not hold");
+    assert_eq!(
+        result(f.addr, "eth_uninstallFilter", json!([block_filter])).await,
+        json!(true)
+    );
+    assert_eq!(
+        result(f.addr, "eth_uninstallFilter", json!([block_filter])).await,
+        json!(false)
+    );
+    let gone = error(f.addr, "eth_getFilterChanges", json!([block_filter])).await;
+    assert_eq!(
+        (gone["code"].clone(), gone["message"].clone()),
+        (json!(-32000), json!("filter not found"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pending_transactions_reach_subscribers_and_filters() {
+    let f = fixture().await;
+    let client = ws(f.addr).await;
+    let mut hashes = subscribe(&client, vec![json!("newPendingTransactions")]).await;
+    let mut full = subscribe(&client, vec![json!("newPendingTransactions"), json!(true)]).await;
+    let filter = result(f.addr, "eth_newPendingTransactionFilter", json!([])).await;
+
+    let raw = signed_raw(CHAIN_ID, 1, 100_000_000_000, 21_000, vec![]);
+    let sent = result(f.addr, "eth_sendRawTransaction", json!([raw])).await;
+    assert_eq!(next(&mut hashes, "pending hash").await, sent);
+    let tx = next(&mut full, "pending transaction").await;
+    assert_eq!(tx["hash"], sent);
+    assert_eq!(tx["from"], json!(signer().address()));
+    assert_eq!(tx["nonce"], json!("0x1"));
+    assert_eq!(tx["blockHash"], Value::Null);
+    assert_eq!(filter_changes(f.addr, &filter, 1).await, vec![sent]);
+
+    // A refused transaction is not announced.
+    error(f.addr, "eth_sendRawTransaction", json!([raw])).await;
+    quiet(&mut hashes, "announcement of a refused transaction").await;
+    assert_eq!(
+        result(f.addr, "eth_getFilterChanges", json!([filter])).await,
+        json!([])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn subscription_and_filter_limits_and_errors() {
+    let f = fixture_with(FixtureOptions {
+        server: RpcServerConfig {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            max_block_range: MAX_BLOCK_RANGE,
+            max_connections: 16,
+            max_subscriptions_per_connection: 2,
+            max_filters: 2,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await;
+
+    // Per WebSocket connection: the third subscription is refused; another connection has its
+    // own allowance.
+    let client = ws(f.addr).await;
+    let _first = subscribe(&client, vec![json!("newHeads")]).await;
+    let _second = subscribe(&client, vec![json!("logs")]).await;
+    let refused = client
+        .subscribe::<Value, _>(
+            "eth_subscribe",
+            params(vec![json!("newHeads")]),
+            "eth_unsubscribe",
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(code(&refused), -32006, "{refused}");
+    let other = ws(f.addr).await;
+    let _third = subscribe(&other, vec![json!("newHeads")]).await;
+
+    // Bad kinds and parameters are refused before anything is sent (on a connection with room:
+    // a refused subscription frees its place only just after its answer).
+    let fresh = ws(f.addr).await;
+    for bad in [
+        vec![json!("syncing")],
+        vec![json!("nonsense")],
+        vec![json!("logs"), json!({"address": "0x12"})],
+        vec![json!("newPendingTransactions"), json!("yes")],
+    ] {
+        let err = fresh
+            .subscribe::<Value, _>("eth_subscribe", params(bad.clone()), "eth_unsubscribe")
+            .await
+            .unwrap_err();
+        assert_eq!(code(&err), -32602, "{bad:?}: {err}");
+    }
+    // Over HTTP there is no connection to notify.
+    let over_http = call(f.addr, "eth_subscribe", json!(["newHeads"])).await;
+    assert!(over_http.get("error").is_some(), "{over_http}");
+
+    // Filters: a global cap, then room again once one is uninstalled.
+    let a = result(f.addr, "eth_newBlockFilter", json!([])).await;
+    let _b = result(f.addr, "eth_newPendingTransactionFilter", json!([])).await;
+    let full = error(f.addr, "eth_newFilter", json!([{}])).await;
+    assert_eq!(full["code"], json!(-32005), "{full}");
+    assert!(
+        full["message"]
+            .as_str()
+            .unwrap()
+            .contains("too many installed filters (at most 2)"),
+        "{full}"
+    );
+    assert_eq!(
+        result(f.addr, "eth_uninstallFilter", json!([a])).await,
+        json!(true)
+    );
+    result(f.addr, "eth_newFilter", json!([{"address": EMITS_LOG}])).await;
+
+    let unknown = error(f.addr, "eth_getFilterChanges", json!(["0x1234"])).await;
+    assert_eq!(
+        (unknown["code"].clone(), unknown["message"].clone()),
+        (json!(-32000), json!("filter not found"))
+    );
+    let malformed = error(f.addr, "eth_getFilterChanges", json!(["not a filter"])).await;
+    assert_eq!(malformed["code"], json!(-32602));
+    let reversed = error(
+        f.addr,
+        "eth_newFilter",
+        json!([{"fromBlock": "0x2", "toBlock": "0x1"}]),
+    )
+    .await;
+    assert_eq!(reversed["code"], json!(-32602));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_filter_polled_too_rarely_is_dropped_with_an_error() {
+    let f = fixture().await;
+    let config = config();
+    let filter = result(f.addr, "eth_newBlockFilter", json!([])).await;
+    let client = ws(f.addr).await;
+    let mut heads = subscribe(&client, vec![json!("newHeads")]).await;
+    // One more block than the live feeds buffer, published one by one as the node does.
+    let blocks = rollup_rpc::CHAIN_EVENT_BUFFER + 1;
+    let mut last = B256::ZERO;
+    for _ in 0..blocks {
+        last = append(&f.store, &config, 12, Vec::new());
+        f.publish_head();
+    }
+    // A subscriber that keeps reading keeps up.
+    let mut seen = 0;
+    while seen < blocks {
+        let head = next(&mut heads, "head").await;
+        seen += 1;
+        if seen == blocks {
+            assert_eq!(head["hash"], json!(last));
+        }
+    }
+    let lagged = error(f.addr, "eth_getFilterChanges", json!([filter])).await;
+    assert_eq!(lagged["code"], json!(-32000), "{lagged}");
+    assert!(
+        lagged["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("filter fell behind"),
+        "{lagged}"
+    );
+    let gone = error(f.addr, "eth_getFilterChanges", json!([filter])).await;
+    assert_eq!(gone["message"], json!("filter not found"));
+}

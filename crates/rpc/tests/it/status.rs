@@ -1,0 +1,208 @@
+//! The status page and the `rollup_*` data methods behind it, over the fixture's chain (no L1
+//! link: what only L1 knows is reported as unknown, with the reason).
+
+use alloy_eips::BlockNumHash;
+use alloy_primitives::{B256, U256};
+use rollup_primitives::L2Transaction;
+use rollup_storage::{BatchOutcome, BatchRecord, DepositOrigin, L1BlockDerivation, L1BlockRecord};
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::{DEPOSITOR, ETHER, RECIPIENT, deposit, error, fixture, result};
+
+/// GETs `path`; returns the status, the content type and the body.
+async fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String, String) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let response = String::from_utf8(response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let content_type = head
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("content-type")
+                .then(|| value.trim().to_string())
+        })
+        .unwrap_or_default();
+    (status, content_type, body.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_status_page_is_served_on_the_rpc_port_beside_json_rpc() {
+    let f = fixture().await;
+    for path in ["/", "/status"] {
+        let (status, content_type, body) = http_get(f.addr, path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(content_type.starts_with("text/html"), "{content_type}");
+        assert!(body.contains("<h1>Rollup node status</h1>"), "{body}");
+    }
+    let (status, content_type, body) = http_get(f.addr, "/status.js").await;
+    assert_eq!(status, 200);
+    assert!(content_type.starts_with("text/javascript"));
+    assert!(body.contains("rollup_getHeads"));
+    let (status, content_type, _) = http_get(f.addr, "/status.css").await;
+    assert_eq!((status, content_type.starts_with("text/css")), (200, true));
+    let (status, ..) = http_get(f.addr, "/favicon.ico").await;
+    assert_ne!(status, 200, "only the page's own paths are served");
+    // JSON-RPC on the same port is untouched.
+    assert_eq!(result(f.addr, "eth_blockNumber", json!([])).await, "0x2");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn data_methods_report_heads_blocks_batches_deposits_and_roles() {
+    let f = fixture().await;
+    // What derivation records for L1 block 12 (the origin of L2 block 2): its deposit and a
+    // batch that carried L2 blocks 1..=2.
+    let L2Transaction::Deposit(tx_deposit) = deposit(2, ETHER, RECIPIENT, U256::from(ETHER / 2))
+    else {
+        unreachable!()
+    };
+    let mut writer = f.store.writer().unwrap();
+    writer
+        .record_l1_block(&L1BlockRecord {
+            block: BlockNumHash {
+                number: 12,
+                hash: B256::repeat_byte(12),
+            },
+            timestamp: 1_024,
+            mix_hash: B256::ZERO,
+            safe_l2_head: 1,
+            deposits: vec![tx_deposit.clone()],
+            next_deposit_nonce: Some(8),
+        })
+        .unwrap();
+    writer
+        .record_l1_derivation(
+            12,
+            &L1BlockDerivation {
+                batches: vec![
+                    BatchRecord {
+                        tx_hash: B256::repeat_byte(0xba),
+                        tx_index: 3,
+                        bytes: 300,
+                        first_l2_block: 1,
+                        l2_blocks: 2,
+                        transactions: 1,
+                        outcome: BatchOutcome::Derived,
+                    },
+                    BatchRecord {
+                        tx_hash: B256::repeat_byte(0xbb),
+                        tx_index: 4,
+                        bytes: 2,
+                        first_l2_block: 3,
+                        l2_blocks: 0,
+                        transactions: 0,
+                        outcome: BatchOutcome::Dropped("not a batch".into()),
+                    },
+                ],
+                deposits: vec![DepositOrigin {
+                    nonce: 7,
+                    tx_hash: B256::repeat_byte(0xde),
+                    log_index: 5,
+                }],
+            },
+        )
+        .unwrap();
+    writer.commit().unwrap();
+
+    let heads = result(f.addr, "rollup_getHeads", json!([])).await;
+    assert_eq!(heads["unsafeL2"]["number"], 2);
+    assert_eq!(heads["unsafeL2"]["l1Origin"]["number"], 12);
+    assert_eq!(heads["unsafeL2"]["l1Origin"]["timestamp"], 1_024);
+    assert_eq!(
+        heads["safeL2"]["behind"],
+        json!({"blocks": 1, "seconds": 2})
+    );
+    assert_eq!(heads["finalizedL2"]["behind"]["blocks"], 2);
+    assert_eq!(heads["l1Cursor"]["number"], 12);
+    assert_eq!(heads["l1Head"], json!(null));
+    assert!(
+        heads["l1Error"].as_str().unwrap().contains("no L1 link"),
+        "{heads}"
+    );
+
+    let stats = result(f.addr, "rollup_getBlockStats", json!([2])).await;
+    assert_eq!(stats.as_array().unwrap().len(), 2);
+    assert_eq!(stats[0]["number"], 1);
+    assert_eq!(stats[1]["number"], 2);
+    assert_eq!(stats[1]["txCount"], 2);
+    assert_eq!(stats[1]["depositCount"], 1);
+    assert!(stats[1]["gasUsed"].as_u64().unwrap() >= 21_000);
+    assert!(stats[1]["baseFee"].as_u64().is_some());
+    let all = result(f.addr, "rollup_getBlockStats", json!([1_000_000])).await;
+    assert_eq!(all.as_array().unwrap().len(), 3, "clamped to the chain");
+
+    let batches = result(f.addr, "rollup_getRecentBatches", json!([10])).await;
+    assert_eq!(
+        batches,
+        json!([
+            {
+                "l1Block": 12, "l1BlockHash": B256::repeat_byte(12), "l1Timestamp": 1_024,
+                "l1TxHash": B256::repeat_byte(0xbb), "l1TxIndex": 4, "bytes": 2,
+                "status": "dropped", "reason": "not a batch", "firstL2Block": null,
+                "lastL2Block": null, "l2Blocks": 0, "txCount": 0, "bytesPerTx": null,
+                "l1GasUsed": null
+            },
+            {
+                "l1Block": 12, "l1BlockHash": B256::repeat_byte(12), "l1Timestamp": 1_024,
+                "l1TxHash": B256::repeat_byte(0xba), "l1TxIndex": 3, "bytes": 300,
+                "status": "derived", "reason": null, "firstL2Block": 1, "lastL2Block": 2,
+                "l2Blocks": 2, "txCount": 1, "bytesPerTx": 300, "l1GasUsed": null
+            }
+        ]),
+        "newest first"
+    );
+    let one = result(f.addr, "rollup_getRecentBatches", json!([1])).await;
+    assert_eq!(one.as_array().unwrap().len(), 1);
+
+    let deposits = result(f.addr, "rollup_getDeposits", json!([])).await;
+    assert_eq!(
+        deposits,
+        json!([{
+            "nonce": 7, "kind": "eth", "l1Block": 12, "l1Timestamp": 1_024,
+            "l1TxHash": B256::repeat_byte(0xde), "logIndex": 5, "l2TxHash": tx_deposit.hash(),
+            "from": DEPOSITOR, "to": RECIPIENT,
+            "l1Token": alloy_primitives::Address::ZERO, "amount": U256::from(ETHER / 2),
+            "status": "unsafe", "l2Block": 2, "success": true
+        }])
+    );
+
+    let withdrawals = result(f.addr, "rollup_getWithdrawals", json!([5])).await;
+    assert_eq!(withdrawals, json!([]));
+    let not_one = error(f.addr, "rollup_getWithdrawalStatus", json!([f.signed])).await;
+    assert_eq!(not_one["code"], -32602);
+    assert!(
+        not_one["message"]
+            .as_str()
+            .unwrap()
+            .contains("initiated no withdrawal")
+    );
+
+    let proposals = error(f.addr, "rollup_getProposals", json!([null, 5])).await;
+    assert_eq!(proposals["code"], -32000);
+    assert!(
+        proposals["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("this node has no L1 link"),
+        "{proposals}"
+    );
+
+    let roles = result(f.addr, "rollup_getRoles", json!([])).await;
+    assert_eq!(roles["l1Link"], false);
+    assert_eq!(roles["sequencer"], true);
+    assert_eq!(roles["roles"][0]["name"], "sequencer");
+    assert_eq!(roles["roles"][0]["successes"], 1);
+    assert_eq!(
+        roles["roles"][0]["lastSuccess"]["message"],
+        "sealed L2 block 2 with 2 transactions"
+    );
+    assert_eq!(roles["roles"][0]["lastError"], json!(null));
+
+    let bad = error(f.addr, "rollup_getDeposits", json!(["many"])).await;
+    assert_eq!(bad["code"], -32602);
+}
