@@ -10,6 +10,7 @@ mod live;
 mod shutdown;
 mod status;
 mod support;
+mod sustained;
 mod trace;
 mod transact;
 mod withdrawals;

@@ -61,6 +61,11 @@ pub(crate) struct Anvil {
 
 impl Anvil {
     pub(crate) fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// anvil with `extra` flags (e.g. `--block-time 1` for an L1 that mines on its own).
+    pub(crate) fn start_with(extra: &[&str]) -> Self {
         let port = free_port();
         let child = Command::new(anvil_bin())
             .args([
@@ -70,6 +75,7 @@ impl Anvil {
                 "127.0.0.1",
                 "--silent",
             ])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
