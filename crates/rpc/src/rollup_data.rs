@@ -348,12 +348,15 @@ pub(crate) struct BatchJson {
     l1_gas_used: Option<u64>,
 }
 
-fn recent_batches(api: &EthApi, count: u64) -> Result<Vec<BatchJson>> {
-    let reader = api.reader()?;
-    let mut batches = Vec::new();
+/// Visits the derivation records of the newest L1 blocks first, at most
+/// [`MAX_SCANNED_L1_BLOCKS`] of them, until `visit` returns `false`.
+fn newest_derivations_first(
+    reader: &StoreReader,
+    mut visit: impl FnMut(u64, rollup_storage::L1BlockDerivation) -> Result<bool>,
+) -> Result<()> {
     let mut below = None;
     let mut scanned = 0;
-    'scan: while scanned < MAX_SCANNED_L1_BLOCKS {
+    while scanned < MAX_SCANNED_L1_BLOCKS {
         let page = reader.l1_derivations(below, 256.min(MAX_SCANNED_L1_BLOCKS - scanned))?;
         let Some((oldest, _)) = page.last() else {
             break;
@@ -361,41 +364,53 @@ fn recent_batches(api: &EthApi, count: u64) -> Result<Vec<BatchJson>> {
         below = Some(*oldest);
         scanned += page.len();
         for (number, derivation) in page {
-            if derivation.batches.is_empty() {
-                continue;
-            }
-            let l1_block = reader.l1_block(number)?;
-            for batch in derivation.batches.into_iter().rev() {
-                if batches.len() as u64 >= count {
-                    break 'scan;
-                }
-                let (status, reason) = match batch.outcome {
-                    BatchOutcome::Derived => ("derived", None),
-                    BatchOutcome::Ignored => ("ignored", None),
-                    BatchOutcome::Dropped(reason) => ("dropped", Some(reason)),
-                };
-                let derived = batch.l2_blocks > 0;
-                batches.push(BatchJson {
-                    l1_block: number,
-                    l1_block_hash: l1_block.as_ref().map(|record| record.block.hash),
-                    l1_timestamp: l1_block.as_ref().map(|record| record.timestamp),
-                    l1_tx_hash: batch.tx_hash,
-                    l1_tx_index: batch.tx_index,
-                    bytes: batch.bytes,
-                    status,
-                    reason,
-                    first_l2_block: derived.then_some(batch.first_l2_block),
-                    last_l2_block: derived
-                        .then(|| batch.first_l2_block + u64::from(batch.l2_blocks) - 1),
-                    l2_blocks: batch.l2_blocks,
-                    tx_count: batch.transactions,
-                    bytes_per_tx: (batch.transactions > 0)
-                        .then(|| u64::from(batch.bytes) / u64::from(batch.transactions)),
-                    l1_gas_used: None,
-                });
+            if !visit(number, derivation)? {
+                return Ok(());
             }
         }
     }
+    Ok(())
+}
+
+fn recent_batches(api: &EthApi, count: u64) -> Result<Vec<BatchJson>> {
+    let reader = api.reader()?;
+    let mut batches = Vec::new();
+    newest_derivations_first(&reader, |number, derivation| {
+        if derivation.batches.is_empty() {
+            return Ok(true);
+        }
+        let l1_block = reader.l1_block(number)?;
+        for batch in derivation.batches.into_iter().rev() {
+            if batches.len() as u64 >= count {
+                return Ok(false);
+            }
+            let (status, reason) = match batch.outcome {
+                BatchOutcome::Derived => ("derived", None),
+                BatchOutcome::Ignored => ("ignored", None),
+                BatchOutcome::Dropped(reason) => ("dropped", Some(reason)),
+            };
+            let derived = batch.l2_blocks > 0;
+            batches.push(BatchJson {
+                l1_block: number,
+                l1_block_hash: l1_block.as_ref().map(|record| record.block.hash),
+                l1_timestamp: l1_block.as_ref().map(|record| record.timestamp),
+                l1_tx_hash: batch.tx_hash,
+                l1_tx_index: batch.tx_index,
+                bytes: batch.bytes,
+                status,
+                reason,
+                first_l2_block: derived.then_some(batch.first_l2_block),
+                last_l2_block: derived
+                    .then(|| batch.first_l2_block + u64::from(batch.l2_blocks) - 1),
+                l2_blocks: batch.l2_blocks,
+                tx_count: batch.transactions,
+                bytes_per_tx: (batch.transactions > 0)
+                    .then(|| u64::from(batch.bytes) / u64::from(batch.transactions)),
+                l1_gas_used: None,
+            });
+        }
+        Ok(true)
+    })?;
     Ok(batches)
 }
 
@@ -451,51 +466,42 @@ fn describe_deposit(deposit: &TxDeposit) -> (&'static str, Address, Address, Add
 fn recent_deposits(api: &EthApi, count: u64) -> Result<Vec<DepositJson>> {
     let reader = api.reader()?;
     let mut deposits = Vec::new();
-    let mut below = None;
-    let mut scanned = 0;
-    'scan: while scanned < MAX_SCANNED_L1_BLOCKS {
-        let page = reader.l1_derivations(below, 256.min(MAX_SCANNED_L1_BLOCKS - scanned))?;
-        let Some((oldest, _)) = page.last() else {
-            break;
-        };
-        below = Some(*oldest);
-        scanned += page.len();
-        for (number, derivation) in page {
-            if derivation.deposits.is_empty() {
-                continue;
-            }
-            let Some(record) = reader.l1_block(number)? else {
-                continue;
-            };
-            for (deposit, origin) in record.deposits.iter().zip(&derivation.deposits).rev() {
-                if deposits.len() as u64 >= count {
-                    break 'scan;
-                }
-                let known = !origin.tx_hash.is_zero();
-                let (kind, from, to, l1_token, amount) = describe_deposit(deposit);
-                let hash = deposit.hash();
-                let included = reader.transaction(hash)?;
-                deposits.push(DepositJson {
-                    nonce: known.then_some(origin.nonce),
-                    kind,
-                    l1_block: number,
-                    l1_timestamp: record.timestamp,
-                    l1_tx_hash: known.then_some(origin.tx_hash),
-                    log_index: known.then_some(origin.log_index),
-                    l2_tx_hash: hash,
-                    from,
-                    to,
-                    l1_token,
-                    amount,
-                    status: included
-                        .as_ref()
-                        .map_or("pending", |tx| l2_status(api, tx.block_number)),
-                    l2_block: included.as_ref().map(|tx| tx.block_number),
-                    success: included.as_ref().map(|tx| tx.receipt.success),
-                });
-            }
+    newest_derivations_first(&reader, |number, derivation| {
+        if derivation.deposits.is_empty() {
+            return Ok(true);
         }
-    }
+        let Some(record) = reader.l1_block(number)? else {
+            return Ok(true);
+        };
+        for (deposit, origin) in record.deposits.iter().zip(&derivation.deposits).rev() {
+            if deposits.len() as u64 >= count {
+                return Ok(false);
+            }
+            let known = !origin.tx_hash.is_zero();
+            let (kind, from, to, l1_token, amount) = describe_deposit(deposit);
+            let hash = deposit.hash();
+            let included = reader.transaction(hash)?;
+            deposits.push(DepositJson {
+                nonce: known.then_some(origin.nonce),
+                kind,
+                l1_block: number,
+                l1_timestamp: record.timestamp,
+                l1_tx_hash: known.then_some(origin.tx_hash),
+                log_index: known.then_some(origin.log_index),
+                l2_tx_hash: hash,
+                from,
+                to,
+                l1_token,
+                amount,
+                status: included
+                    .as_ref()
+                    .map_or("pending", |tx| l2_status(api, tx.block_number)),
+                l2_block: included.as_ref().map(|tx| tx.block_number),
+                success: included.as_ref().map(|tx| tx.receipt.success),
+            });
+        }
+        Ok(true)
+    })?;
     Ok(deposits)
 }
 
