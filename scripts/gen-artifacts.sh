@@ -13,6 +13,8 @@ source "$root/scripts/env.sh"
 # L2 genesis from its runtime code alone, so it must not use immutables. TimelockController and
 # TransparentUpgradeableProxy (OpenZeppelin, compiled because script/Deploy.s.sol imports them)
 # govern the L1 contracts; the proxy deploys its own ProxyAdmin, so that needs no artifact.
+# SegmentOpenerHarness is test-only: crates/execution/tests/segment_opener.rs runs the on-chain
+# segment opener in revm against the Rust codec.
 contracts=(
   L1Bridge:L1Bridge
   BatchInbox:BatchInbox
@@ -22,6 +24,7 @@ contracts=(
   BridgedERC20:BridgedERC20
   TimelockController:TimelockController
   TransparentUpgradeableProxy:TransparentUpgradeableProxy
+  SegmentOpenerHarness:SegmentOpenerHarness
 )
 
 (cd "$root/contracts" && forge build --quiet)

@@ -8,6 +8,19 @@ import {BatchInbox} from "src/L1/BatchInbox.sol";
 import {StateManager} from "src/L1/StateManager.sol";
 import {L1Bridge} from "src/L1/L1Bridge.sol";
 import {Presets} from "src/libraries/Presets.sol";
+import {L1Header} from "src/libraries/L1Header.sol";
+
+/// @notice Hands `L1Header` (which reads calldata) a header from the script's memory.
+contract L1HeaderReader {
+    /// @notice `L1Header.parse(header)`.
+    /// @param header The RLP-encoded header.
+    /// @return parentHash The parent hash.
+    /// @return number     The block number.
+    /// @return timestamp  The block timestamp.
+    function parse(bytes calldata header) external pure returns (bytes32 parentHash, uint64 number, uint64 timestamp) {
+        return L1Header.parse(header);
+    }
+}
 
 /// @title Deploy
 /// @notice The production deployment of the rollup's L1 contracts. A `TimelockController` whose
@@ -25,7 +38,16 @@ import {Presets} from "src/libraries/Presets.sol";
 ///           withdrawal hash.
 ///         - `PRESET` (`production` by default, or `devnet`): the defaults of the next three.
 ///         - `CHALLENGE_PERIOD` (seconds, non-zero), `TIMELOCK_DELAY` (seconds, greater than the
-///           challenge period), `PROPOSAL_BOND` (wei): override the preset.
+///           challenge period), `PROPOSAL_BOND` (wei), `SEQUENCING_WINDOW` (L1 blocks, at least
+///           2), `MAX_SEQUENCER_DRIFT` (seconds): override the preset.
+///         - The L2 genesis the BatchInbox starts from. `GENESIS_ORIGIN` (default: the parent
+///           of the block the script runs at, `block.number - 1`, the newest block whose hash
+///           the chain can tell), `GENESIS_ORIGIN_HASH` (default: `blockhash(GENESIS_ORIGIN)`),
+///           `GENESIS_ORIGIN_TIMESTAMP` (default: read from that block's RLP header, which the
+///           script fetches from the RPC with `vm.getRawBlockHeader` and checks against the
+///           hash; required when there is no RPC), `L2_GENESIS_TIMESTAMP` (default: the
+///           genesis origin's timestamp). The inbox itself checks the hash against L1 when it
+///           can (within 256 blocks, or through EIP-2935), so a wrong hash fails the deploy.
 /// @dev    forge script script/Deploy.s.sol --rpc-url $L1_RPC_URL --broadcast --private-key $KEY
 ///         The deployer account needs no role afterwards; nothing is left owned by it.
 ///         The dispute game is not set here: `setDisputeGame` is an owner call, so it goes
@@ -39,6 +61,12 @@ contract Deploy is Script {
     /// @param challengePeriod Seconds after a proposal before it is final.
     /// @param timelockDelay   The timelock's minimum delay in seconds.
     /// @param proposalBond    The bond (wei) each proposal locks.
+    /// @param sequencingWindow       L1 blocks within which an L2 block's batch must be posted.
+    /// @param maxSequencerDrift      Seconds an L2 block may run ahead of its L1 origin.
+    /// @param genesisOrigin          The L1 origin of L2 genesis.
+    /// @param genesisOriginHash      Its hash.
+    /// @param genesisOriginTimestamp Its timestamp.
+    /// @param l2GenesisTimestamp     The timestamp of L2 genesis (block 0).
     struct Config {
         address owner;
         address batcher;
@@ -47,6 +75,12 @@ contract Deploy is Script {
         uint256 challengePeriod;
         uint256 timelockDelay;
         uint256 proposalBond;
+        uint64 sequencingWindow;
+        uint64 maxSequencerDrift;
+        uint64 genesisOrigin;
+        bytes32 genesisOriginHash;
+        uint64 genesisOriginTimestamp;
+        uint64 l2GenesisTimestamp;
     }
 
     /// @notice What the deployment made. The proxies are the contracts' public addresses.
@@ -79,6 +113,24 @@ contract Deploy is Script {
     /// @notice Thrown when `PRESET` is neither `production` nor `devnet`.
     error Deploy_UnknownPreset(string preset);
 
+    /// @notice Thrown when the sequencing window is under 2 L1 blocks (the node requires 2).
+    error Deploy_SequencingWindowTooShort(uint256 sequencingWindow);
+
+    /// @notice Thrown when an environment number does not fit the field it sets.
+    error Deploy_ValueTooLarge(string name, uint256 value);
+
+    /// @notice Thrown when the genesis origin hash is zero (e.g. `blockhash` of a block the
+    ///         chain no longer knows): set `GENESIS_ORIGIN_HASH`.
+    error Deploy_UnknownGenesisOriginHash(uint256 genesisOrigin);
+
+    /// @notice Thrown when the genesis origin's timestamp is neither given
+    ///         (`GENESIS_ORIGIN_TIMESTAMP`) nor readable from the RPC's header of that block.
+    error Deploy_UnknownGenesisOriginTimestamp(uint256 genesisOrigin);
+
+    /// @notice Thrown when the header the RPC serves for the genesis origin does not hash to
+    ///         the genesis origin hash or is not that block's.
+    error Deploy_GenesisHeaderMismatch(uint256 genesisOrigin);
+
     /// @notice Reads the configuration from the environment, deploys, and logs the addresses.
     /// @return deployment The deployed contracts.
     function run() external returns (Deployment memory deployment) {
@@ -98,12 +150,19 @@ contract Deploy is Script {
         console.log("timelock delay (s)", config.timelockDelay);
         console.log("proposal bond (wei)", config.proposalBond);
         console.log("L2 chain id", config.l2ChainId);
+        console.log("sequencing window (L1 blocks)", config.sequencingWindow);
+        console.log("max sequencer drift (s)", config.maxSequencerDrift);
+        console.log("genesis origin (L1 block)", config.genesisOrigin);
+        console.log("genesis origin timestamp", config.genesisOriginTimestamp);
+        console.log("L2 genesis timestamp", config.l2GenesisTimestamp);
         console.log("deployed after L1 block", block.number);
     }
 
     /// @notice The configuration the environment describes (see the contract's notice).
     /// @return config The configuration, not yet checked (`deploy` checks it).
-    function readConfig() public view returns (Config memory config) {
+    /// @dev    Not `view`: reading the genesis origin's header deploys an `L1HeaderReader` in the
+    ///         script's simulation (before any broadcast, so never on chain).
+    function readConfig() public returns (Config memory config) {
         string memory preset = vm.envOr("PRESET", string("production"));
         Presets.Preset memory defaults;
         if (keccak256(bytes(preset)) == keccak256("production")) {
@@ -120,6 +179,18 @@ contract Deploy is Script {
         config.challengePeriod = vm.envOr("CHALLENGE_PERIOD", defaults.challengePeriod);
         config.timelockDelay = vm.envOr("TIMELOCK_DELAY", defaults.timelockDelay);
         config.proposalBond = vm.envOr("PROPOSAL_BOND", defaults.proposalBond);
+        config.sequencingWindow = _envUint64("SEQUENCING_WINDOW", defaults.sequencingWindow);
+        config.maxSequencerDrift = _envUint64("MAX_SEQUENCER_DRIFT", defaults.maxSequencerDrift);
+
+        config.genesisOrigin = _envUint64("GENESIS_ORIGIN", block.number == 0 ? 0 : block.number - 1);
+        config.genesisOriginHash = vm.envOr("GENESIS_ORIGIN_HASH", blockhash(config.genesisOrigin));
+        if (config.genesisOriginHash == bytes32(0)) revert Deploy_UnknownGenesisOriginHash(config.genesisOrigin);
+        if (vm.envExists("GENESIS_ORIGIN_TIMESTAMP")) {
+            config.genesisOriginTimestamp = _envUint64("GENESIS_ORIGIN_TIMESTAMP", 0);
+        } else {
+            config.genesisOriginTimestamp = _headerTimestamp(config.genesisOrigin, config.genesisOriginHash);
+        }
+        config.l2GenesisTimestamp = _envUint64("L2_GENESIS_TIMESTAMP", config.genesisOriginTimestamp);
     }
 
     /// @notice Reverts unless `config` describes a deployment users can rely on.
@@ -134,6 +205,7 @@ contract Deploy is Script {
         if (config.timelockDelay <= config.challengePeriod) {
             revert Deploy_TimelockDelayTooShort(config.timelockDelay, config.challengePeriod);
         }
+        if (config.sequencingWindow < 2) revert Deploy_SequencingWindowTooShort(config.sequencingWindow);
     }
 
     /// @notice Checks `config` and deploys: the timelock, then each implementation and its proxy
@@ -161,17 +233,6 @@ contract Deploy is Script {
             )
         );
 
-        d.batchInboxImplementation = address(new BatchInbox());
-        d.batchInbox = BatchInbox(
-            address(
-                new TransparentUpgradeableProxy(
-                    d.batchInboxImplementation,
-                    timelock,
-                    abi.encodeCall(BatchInbox.initialize, (timelock, config.batcher))
-                )
-            )
-        );
-
         // The bridge keeps no state that needs initializing; its immutables name the
         // StateManager's proxy, so a StateManager upgrade needs no bridge upgrade. OpenZeppelin's
         // proxy refuses empty initialization data (ERC1967ProxyUninitialized), so the proxy's
@@ -186,5 +247,53 @@ contract Deploy is Script {
                 )
             )
         );
+
+        // The inbox checks batches against the bridge's deposit chain, so it comes after it.
+        d.batchInboxImplementation = address(new BatchInbox());
+        d.batchInbox = BatchInbox(
+            address(
+                new TransparentUpgradeableProxy(
+                    d.batchInboxImplementation,
+                    timelock,
+                    abi.encodeCall(
+                        BatchInbox.initialize,
+                        (
+                            timelock,
+                            config.batcher,
+                            address(d.l1Bridge),
+                            config.sequencingWindow,
+                            config.maxSequencerDrift,
+                            config.genesisOrigin,
+                            config.genesisOriginHash,
+                            config.genesisOriginTimestamp,
+                            config.l2GenesisTimestamp
+                        )
+                    )
+                )
+            )
+        );
+    }
+
+    /// @dev A 64-bit environment number, `defaultValue` if unset.
+    function _envUint64(string memory name, uint256 defaultValue) internal view returns (uint64) {
+        uint256 value = vm.envOr(name, defaultValue);
+        if (value > type(uint64).max) revert Deploy_ValueTooLarge(name, value);
+        // casting to 'uint64' is safe because it was checked above
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return uint64(value);
+    }
+
+    /// @dev The timestamp of L1 block `number`, read from the header the RPC serves for it
+    ///      (checked against `hash`); reverts if there is no RPC to ask.
+    function _headerTimestamp(uint256 number, bytes32 hash) internal returns (uint64) {
+        bytes memory header;
+        try vm.getRawBlockHeader(number) returns (bytes memory served) {
+            header = served;
+        } catch {
+            revert Deploy_UnknownGenesisOriginTimestamp(number);
+        }
+        (, uint64 headerNumber, uint64 timestamp) = new L1HeaderReader().parse(header);
+        if (keccak256(header) != hash || headerNumber != number) revert Deploy_GenesisHeaderMismatch(number);
+        return timestamp;
     }
 }

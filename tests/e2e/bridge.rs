@@ -1,8 +1,9 @@
 //! End-to-end: bridge v2 as its users meet it.
 //!
 //! - The escape hatch: with the sequencer gone, a withdrawal started on L1
-//!   (`L1Bridge.withdrawTo`) is forced into L2 by derivation once the sequencing window passes,
-//!   then proven and finalized against a replica's proposal, paying exactly.
+//!   (`L1Bridge.withdrawTo`) is forced into L2 by `rollup-node force-include` once the
+//!   sequencing window passes, then proven and finalized against a replica's proposal, paying
+//!   exactly.
 //! - Contract wallets: a contract on L1 deposits to a recipient it names, and its own
 //!   deposits land at its aliased L2 address, which it can exit with a forced withdrawal; a
 //!   contract wallet on L2 withdraws to an L1 recipient it names.
@@ -159,9 +160,31 @@ async fn a_withdrawal_started_on_l1_exits_without_a_sequencer_body() {
         (user, recipient, amount)
     );
 
-    // Nobody sequences: the sequencing window (20 L1 blocks) closes and derivation forces the
-    // withdrawal in.
+    // Nobody sequences: once the sequencing window (20 L1 blocks) has closed, the user forces
+    // the waiting epochs in from L1.
     l1_rpc(&l1, "anvil_mine", json!([25])).await;
+    let file = devnet.datadir.join("devnet.json");
+    let run = cli(
+        &file,
+        &[
+            "force-include",
+            "--config",
+            config.to_str().unwrap(),
+            "--l1-rpc-url",
+            &anvil.url,
+            "--l2-rpc-url",
+            &replica.rpc_url,
+            "--private-key",
+            &user_key,
+        ],
+    )
+    .await;
+    assert!(
+        run.ok,
+        "force-include failed: {}\n{}",
+        run.stderr,
+        replica.log()
+    );
     let start = Instant::now();
     let l2_receipt = loop {
         let receipt = replica
@@ -206,7 +229,6 @@ async fn a_withdrawal_started_on_l1_exits_without_a_sequencer_body() {
             user_key.clone(),
         ]
     };
-    let file = devnet.datadir.join("devnet.json");
     let mut prove = flags("prove");
     prove.extend(["--timeout".into(), "60s".into()]);
     let run = cli(&file, &prove.iter().map(String::as_str).collect::<Vec<_>>()).await;

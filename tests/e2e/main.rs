@@ -161,6 +161,35 @@ async fn eth_and_erc20_deposits_reach_l2_body() {
     .await;
     send(&l1, bridge, call.abi_encode(), U256::ZERO).await;
     wait_token_balance(&devnet, l2_token, user, amount * U256::from(2)).await;
+
+    // The bridge's message chain on L1 is the one derivation computes from the logs.
+    let logs = l1
+        .get_logs(
+            &alloy_rpc_types_eth::Filter::new()
+                .address(bridge)
+                .from_block(0),
+        )
+        .await
+        .unwrap();
+    let mut chain = alloy_primitives::B256::ZERO;
+    let mut count = 0u64;
+    for log in &logs {
+        if let Some(hash) = rollup_derive::bridge_message_hash(bridge, &log.inner) {
+            chain = rollup_derive::extend_message_chain(chain, hash);
+            count += 1;
+        }
+    }
+    assert_eq!(count, 3, "one ETH and two ERC-20 deposits");
+    let out = l1
+        .call(
+            TransactionRequest::default()
+                .with_to(bridge)
+                .with_input(IL1Bridge::depositChainCall {}.abi_encode()),
+        )
+        .await
+        .unwrap();
+    let on_l1 = IL1Bridge::depositChainCall::abi_decode_returns(&out).unwrap();
+    assert_eq!((on_l1.count, on_l1.chain), (U256::from(count), chain));
 }
 
 async fn wait_token_balance(devnet: &Devnet, token: Address, owner: Address, expected: U256) {
@@ -398,14 +427,17 @@ async fn a_proposal_removed_by_an_l1_reorg_is_proposed_again_body() {
         .await
         .unwrap();
     let first = wait_for_proposal(0).await;
-    // The proposed root is the L2 block's state root, and the proposal binds the block hash.
+    // The proposed root is the L2 block's output root (over its state root, its hash and where
+    // it was derived from), and the proposal binds the block hash.
     let block = devnet
         .l2(
             "eth_getBlockByNumber",
             json!([format!("{:#x}", first.l2BlockNumber), false]),
         )
         .await;
-    assert_eq!(block["stateRoot"], json!(first.stateRoot));
+    let output = output_root_at(&devnet, first.l2BlockNumber).await;
+    assert_eq!(output["outputRootHash"], json!(first.stateRoot));
+    assert_eq!(output["outputRoot"]["stateRoot"], block["stateRoot"]);
     assert_eq!(block["hash"], json!(first.l2BlockHash));
 
     // Remove every L1 block from the proposal's on (retrying: the roles keep mining blocks).
@@ -427,11 +459,20 @@ async fn a_proposal_removed_by_an_l1_reorg_is_proposed_again_body() {
         .await
         .unwrap();
     let again = wait_for_proposal(fork - 1).await;
-    let block = devnet
+    let output = output_root_at(&devnet, again.l2BlockNumber).await;
+    assert_eq!(output["outputRootHash"], json!(again.stateRoot));
+}
+
+/// `rollup_getProof` at L2 block `number`: its `outputRoot` and `outputRootHash`.
+async fn output_root_at(devnet: &Devnet, number: u64) -> serde_json::Value {
+    devnet
         .l2(
-            "eth_getBlockByNumber",
-            json!([format!("{:#x}", again.l2BlockNumber), false]),
+            "rollup_getProof",
+            json!([
+                "0x0000000000000000000000000000000000000000",
+                [],
+                format!("{number:#x}")
+            ]),
         )
-        .await;
-    assert_eq!(block["stateRoot"], json!(again.stateRoot));
+        .await
 }

@@ -15,12 +15,12 @@ use alloy_primitives::{Address, B256, Bytes, U256, keccak256, utils::parse_ether
 use alloy_provider::{DynProvider, Provider, ProviderBuilder};
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{SolCall, SolEvent};
+use alloy_sol_types::{SolCall, SolEvent, SolValue};
 use rollup_primitives::{
     L2_BRIDGE, MIN_ERC20_DEPOSIT_GAS,
     artifacts::predict_l2_token,
     bindings::{
-        IERC20, IL1Bridge, IL2Bridge, IStateManager, Proposal, TrieProof, Withdrawal,
+        IERC20, IL1Bridge, IL2Bridge, IStateManager, OutputRoot, Proposal, TrieProof, Withdrawal,
         WithdrawalProof,
     },
 };
@@ -162,7 +162,9 @@ async fn covering_proposal(
     }
 }
 
-/// `L1Bridge.proveWithdrawal`'s arguments from `rollup_getWithdrawalProof` at `l2_block`.
+/// `L1Bridge.proveWithdrawal`'s arguments from `rollup_getWithdrawalProof` at `l2_block`, and
+/// the withdrawal hash. The proof's `output` is the response's `outputRoot`, whose hash the
+/// response's `outputRootHash` must be.
 async fn withdrawal_proof(
     devnet: &Devnet,
     tx: B256,
@@ -187,8 +189,26 @@ async fn withdrawal_proof(
         amount: u256(&w["amount"]),
     };
     let terminal = &r["proof"]["terminal"];
+    let o = &r["outputRoot"];
+    assert!(o.is_object(), "no output root at L2 block {l2_block}: {r}");
+    let output = OutputRoot {
+        version: u256(&o["version"]),
+        l2BlockNumber: u256(&o["l2BlockNumber"]),
+        stateRoot: b256(&o["stateRoot"]),
+        l2BlockHash: b256(&o["l2BlockHash"]),
+        inboxRecord: u256(&o["inboxRecord"]),
+        blockInRecord: u256(&o["blockInRecord"]),
+        l1Block: u256(&o["l1Block"]),
+    };
+    assert_eq!(output.l2BlockNumber, U256::from(l2_block));
+    assert_eq!(
+        output.stateRoot,
+        b256(&r["stateRoot"]),
+        "the proof is against the output's state root"
+    );
+    assert_eq!(keccak256(output.abi_encode()), b256(&r["outputRootHash"]));
     let proof = WithdrawalProof {
-        stateRoot: b256(&r["stateRoot"]),
+        output,
         slot: u256(&r["slot"]),
         trieProof: TrieProof {
             siblings: r["proof"]["siblings"]
@@ -477,8 +497,17 @@ async fn eth_and_erc20_withdrawals_full_cycle_body() {
         withdrawal_proof(&devnet, token_tx, proposal.l2BlockNumber).await;
     assert_eq!(token_hash, event.withdrawalHash);
     assert_eq!(
-        proof.stateRoot, proposal.stateRoot,
-        "the proof is against the proposal's root"
+        keccak256(proof.output.abi_encode()),
+        proposal.stateRoot,
+        "the proof's output root is the proposal's root"
+    );
+    assert_eq!(
+        (proof.output.l2BlockNumber, proof.output.l2BlockHash),
+        (U256::from(proposal.l2BlockNumber), proposal.l2BlockHash)
+    );
+    assert_ne!(
+        proof.output.stateRoot, proposal.stateRoot,
+        "the root is not the bare state root"
     );
     let relayer = devnet.l1(8);
     // A proposal index that does not exist.
@@ -494,6 +523,41 @@ async fn eth_and_erc20_withdrawals_full_cycle_body() {
         revert_of(&relayer, l1_bridge, bad.abi_encode()).await,
         selector("L1Bridge_UnknownProposal")
     );
+    // The output root preimage must be version 1, of the proposal's block, and hash to its root.
+    let tampered = |change: &dyn Fn(&mut OutputRoot)| {
+        let mut proof = proof.clone();
+        change(&mut proof.output);
+        IL1Bridge::proveWithdrawalCall {
+            proposalIndex: U256::from(token_proposal),
+            withdrawal: withdrawal.clone(),
+            proof,
+        }
+        .abi_encode()
+    };
+    for (change, error) in [
+        (
+            tampered(&|o| o.version = U256::from(2)),
+            "L1Bridge_UnknownOutputRootVersion",
+        ),
+        (
+            tampered(&|o| o.l2BlockNumber += U256::from(1)),
+            "L1Bridge_L2BlockMismatch",
+        ),
+        (
+            tampered(&|o| o.l2BlockHash = B256::repeat_byte(1)),
+            "L1Bridge_L2BlockHashMismatch",
+        ),
+        (
+            tampered(&|o| o.inboxRecord += U256::from(1)),
+            "L1Bridge_OutputRootMismatch",
+        ),
+    ] {
+        assert_eq!(
+            revert_of(&relayer, l1_bridge, change).await,
+            selector(error),
+            "{error}"
+        );
+    }
     let prove = IL1Bridge::proveWithdrawalCall {
         proposalIndex: U256::from(token_proposal),
         withdrawal: withdrawal.clone(),

@@ -19,7 +19,7 @@ use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::SolCall;
 use clap::{Parser, ValueEnum};
-use rollup_primitives::{Batch, bindings::IBatchInbox::postBatchCall};
+use rollup_primitives::{BatchEnvelope, bindings::IBatchInbox::postBatchCall, decode_segment};
 use serde_json::{Value, json};
 
 use crate::{
@@ -461,9 +461,9 @@ async fn scan_batches(
             stats.batches += 1;
             stats.calldata += input.len();
             stats.payload += call.data.len();
-            let batch = Batch::decode(&call.data, L2_CHAIN_ID)?;
-            for block in &batch.blocks {
-                for tx in &block.transactions {
+            let envelope = BatchEnvelope::parse(&call.data)?;
+            for (count, segment) in &envelope.segments {
+                for tx in decode_segment(segment, *count, L2_CHAIN_ID)? {
                     stats.l2_txs += 1;
                     stats.rlp += tx.encode_2718_len();
                 }

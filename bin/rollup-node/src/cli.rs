@@ -113,14 +113,24 @@ pub(crate) enum Command {
     /// Sends `L1Bridge.withdraw` (or `withdrawTo` with --to) on L1. Every replica turns it into
     /// an L2 transaction from your L2 account (your own address) calling `L2Bridge.withdrawTo`,
     /// like a deposit: the sequencer must include it with the L1 block, and if it does not,
-    /// replicas include it themselves once that block's sequencing window closes (12 hours in
-    /// production). This command prints that L2 transaction (`L2 tx: 0x…`) and waits for it
+    /// anyone can force it in with `rollup-node force-include` once that block's sequencing
+    /// window closes (12 hours in production). This command prints that L2 transaction (`L2 tx: 0x…`) and waits for it
     /// (--wait-l2); then `prove` and `finalize` it as any withdrawal (proving still needs a
     /// state root proposal covering it). Your L2 account must hold the amount, or the L2
     /// transaction fails and only L1 gas is spent: this command checks the balance first
     /// (--force sends anyway). Without a sequencer, point --l2-rpc-url at your own replica
     /// (`rollup-node node`), which derives L2 from L1 alone.
     ForceWithdraw(ForceWithdrawArgs),
+    /// Force the next L1 epoch into L2 when the sequencer has not posted it in time: its
+    /// deposits and forced withdrawals, in a block of their own.
+    ///
+    /// Sends `BatchInbox.forceInclude` on L1 (anyone may), with the L1 headers the inbox has not
+    /// recorded yet. The inbox accepts it only once the epoch's sequencing window has closed
+    /// (`sequencingWindow` L1 blocks after it) without a batch adopting it, and then forces
+    /// every epoch whose window has closed (up to 256 per call), one deposit-only L2 block each;
+    /// every replica derives them, and the sequencer's unposted blocks from there are replaced.
+    /// A running batcher does this itself; this command is for when there is none.
+    ForceInclude(ClientArgs),
     /// Where a withdrawal stands: its L2 block, the proposal covering it, who proved it, final
     /// at, finalized.
     WithdrawalStatus(WithdrawalTxArgs),
@@ -546,6 +556,7 @@ impl Cli {
             Command::Deposit(args) => crate::client::deposit(args).await,
             Command::Withdraw(args) => crate::client::withdraw(args).await,
             Command::ForceWithdraw(args) => crate::client::force_withdraw(args).await,
+            Command::ForceInclude(args) => crate::client::force_include(args).await,
             Command::WithdrawalStatus(args) => crate::client::status(args).await,
             Command::Prove(args) => crate::client::prove(args).await,
             Command::Finalize(args) => crate::client::finalize(args).await,

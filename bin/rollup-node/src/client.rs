@@ -31,11 +31,12 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolEvent};
 use eyre::{WrapErr, bail, eyre};
 use rollup_primitives::{
-    L2_BRIDGE, MAX_DEPOSIT_GAS, MIN_ERC20_DEPOSIT_GAS, MIN_ETH_DEPOSIT_GAS, RollupConfig,
+    L2_BRIDGE, MAX_DEPOSIT_GAS, MIN_ERC20_DEPOSIT_GAS, MIN_ETH_DEPOSIT_GAS, OUTPUT_ROOT_VERSION,
+    OutputRoot, RollupConfig,
     artifacts::predict_l2_token,
     bindings::{
-        IERC20, IERC20Metadata, IL1Bridge, IL2Bridge, IStateManager, Proposal, ProvenWithdrawal,
-        TrieProof, Withdrawal, WithdrawalProof,
+        IBatchInbox, IERC20, IERC20Metadata, IL1Bridge, IL2Bridge, IStateManager, Proposal,
+        ProvenWithdrawal, TrieProof, Withdrawal, WithdrawalProof,
     },
     decode_l1_origin,
 };
@@ -127,8 +128,20 @@ const KNOWN_ERRORS: &[(&str, &str)] = &[
         "the bridge holds less than the payout (should never happen): report it",
     ),
     (
-        "L1Bridge_StateRootMismatch",
-        "the L2 node's state root for the proposal's block differs from the proposed one: check --l2-rpc-url points at this rollup, and do not trust that proposal",
+        "L1Bridge_UnknownOutputRootVersion",
+        "the proof's output root has a layout version the L1Bridge does not know: update rollup-node, or the L2 node at --l2-rpc-url",
+    ),
+    (
+        "L1Bridge_L2BlockMismatch",
+        "the proof's output root is for another L2 block than the proposal's: fetch it again at the proposal's L2 block (`rollup-node prove <l2 tx>` does)",
+    ),
+    (
+        "L1Bridge_L2BlockHashMismatch",
+        "the L2 node's block at the proposal's height has another hash than the proposed one: check --l2-rpc-url points at this rollup, and do not trust that proposal",
+    ),
+    (
+        "L1Bridge_OutputRootMismatch",
+        "the L2 node's output root for the proposal's block (state root, block hash, derivation cursor) differs from the proposed one: check --l2-rpc-url points at this rollup, and do not trust that proposal",
     ),
     (
         "L1Bridge_WrongSlot",
@@ -308,12 +321,34 @@ const KNOWN_ERRORS: &[(&str, &str)] = &[
         "BatchInbox_NotBatcher",
         "only the rollup's batcher may post batches: check that --batcher-key is rollup.json's batcherAddress",
     ),
-    ("BatchInbox_EmptyBatch", "a batch must not be empty"),
     (
         "BatchInbox_ZeroAddress",
-        "the owner or batcher must not be the zero address",
+        "the owner, batcher or bridge must not be the zero address",
     ),
-    ("BatchInbox_UnknownBatch", "no batch has that index"),
+    (
+        "BatchInbox_ZeroSequencingWindow",
+        "the sequencing window must be at least one L1 block",
+    ),
+    (
+        "BatchInbox_ZeroGenesisOriginHash",
+        "the genesis L1 origin's hash must be set",
+    ),
+    (
+        "BatchInbox_CallerNotEOA",
+        "batches must be posted by the batcher account itself, in a top-level call (not through a contract)",
+    ),
+    (
+        "BatchInbox_NonCanonicalCalldata",
+        "postBatch's calldata must be the canonical ABI encoding of its bytes argument",
+    ),
+    (
+        "BatchInbox_BatchTruncated",
+        "the batch ends before its envelope does: it was cut short",
+    ),
+    (
+        "L1Bridge_UnknownCheckpoint",
+        "the bridge has no deposit checkpoint with that index",
+    ),
     // solady.
     (
         "Unauthorized",
@@ -380,6 +415,7 @@ struct DevnetFile {
 #[serde(rename_all = "camelCase")]
 struct DevnetContracts {
     l1_bridge: Address,
+    batch_inbox: Address,
     state_manager: Address,
 }
 
@@ -397,8 +433,37 @@ struct ProofResponse {
     withdrawal_hash: B256,
     l2_block_number: U64,
     state_root: B256,
+    output_root: Option<OutputRootResponse>,
+    output_root_hash: Option<B256>,
     slot: U256,
     proof: TrieProofResponse,
+}
+
+/// The output root preimage in `rollup_getWithdrawalProof`'s result.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OutputRootResponse {
+    version: U64,
+    l2_block_number: U64,
+    state_root: B256,
+    l2_block_hash: B256,
+    inbox_record: U64,
+    block_in_record: U64,
+    l1_block: U64,
+}
+
+impl From<OutputRootResponse> for OutputRoot {
+    fn from(output: OutputRootResponse) -> Self {
+        Self {
+            version: output.version.to(),
+            l2_block_number: output.l2_block_number.to(),
+            state_root: output.state_root,
+            l2_block_hash: output.l2_block_hash,
+            inbox_record: output.inbox_record.to(),
+            block_in_record: output.block_in_record.to(),
+            l1_block: output.l1_block.to(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -516,6 +581,7 @@ struct Client {
     l2_url: String,
     sender: Address,
     l1_bridge: Address,
+    batch_inbox: Address,
     state_manager: Address,
 }
 
@@ -525,6 +591,7 @@ struct Endpoints {
     l1_url: String,
     l2_url: String,
     l1_bridge: Address,
+    batch_inbox: Address,
     state_manager: Address,
     signer: PrivateKeySigner,
 }
@@ -571,6 +638,7 @@ impl Endpoints {
             l1_url,
             l2_url,
             l1_bridge: config.contracts.l1_bridge,
+            batch_inbox: config.contracts.batch_inbox,
             state_manager: config.contracts.state_manager,
             signer: parse_key(&key)?,
         })
@@ -619,6 +687,7 @@ impl Endpoints {
             l1_url,
             l2_url,
             l1_bridge: contracts.l1_bridge,
+            batch_inbox: contracts.batch_inbox,
             state_manager: contracts.state_manager,
             signer,
         })
@@ -637,6 +706,7 @@ impl Client {
             l1_url,
             l2_url,
             l1_bridge,
+            batch_inbox,
             state_manager,
             signer,
         } = Endpoints::resolve(args)?;
@@ -657,6 +727,7 @@ impl Client {
             l2_url,
             sender,
             l1_bridge,
+            batch_inbox,
             state_manager,
         })
     }
@@ -1405,6 +1476,67 @@ pub(crate) async fn withdraw(args: WithdrawArgs) -> eyre::Result<()> {
     Ok(())
 }
 
+/// Most epochs one `forceInclude` forces (the inbox's limit).
+const MAX_FORCED_BLOCKS: u64 = 256;
+
+/// `rollup-node force-include`: the next epoch's deposits, forced into L2 from L1 once its
+/// sequencing window closed without a batch.
+pub(crate) async fn force_include(args: ClientArgs) -> eyre::Result<()> {
+    let client = Client::new(&args)?;
+    let inbox = client.batch_inbox;
+    let last_origin = client
+        .l1_view(inbox, IBatchInbox::lastOriginCall {})
+        .await?;
+    let recorded = client
+        .l1_view(inbox, IBatchInbox::lastRecordedOriginCall {})
+        .await?;
+    let next_block = client.l1_view(inbox, IBatchInbox::nextBlockCall {}).await?;
+    let window = client
+        .l1_view(inbox, IBatchInbox::sequencingWindowCall {})
+        .await?;
+    let head = client
+        .l1
+        .get_block_number()
+        .await
+        .wrap_err("reading the L1 head")?;
+    // The transaction lands in `head + 1`: epochs whose window has closed by then can be forced.
+    let epoch = last_origin + 1;
+    let Some(last_closed) = (head + 1).checked_sub(window).filter(|last| *last >= epoch) else {
+        bail!(
+            "the sequencing window of L1 epoch {epoch} closes at L1 block {}; L1 is at {head}: a batch may still adopt it, so it cannot be forced yet",
+            epoch + window
+        );
+    };
+    let last_forced = last_closed.min(last_origin + MAX_FORCED_BLOCKS);
+    let mut headers = Vec::new();
+    for number in recorded + 1..=last_forced {
+        let header = rollup_l1::header_rlp(&client.l1, number)
+            .await
+            .map_err(|err| eyre!("reading L1 header {number}: {err}"))?
+            .ok_or_else(|| eyre!("L1 block {number} does not exist yet"))?;
+        headers.push(header);
+    }
+    println!(
+        "forcing L1 epochs {epoch}..={last_forced} into L2 blocks from {next_block} ({} L1 headers to record)",
+        headers.len()
+    );
+    let receipt = client
+        .send(
+            false,
+            inbox,
+            IBatchInbox::forceIncludeCall { headers }.abi_encode(),
+            U256::ZERO,
+            "forceInclude (the epoch's sequencing window must have closed without a batch)",
+        )
+        .await?;
+    println!("L1 tx: {}", receipt.transaction_hash);
+    println!(
+        "L1 block: {}: replicas derive one L2 block per forced epoch, each with that L1 block's deposits",
+        receipt.block_number.unwrap_or_default()
+    );
+    Ok(())
+}
+
 /// `rollup-node force-withdraw`: a withdrawal started on L1, which every replica runs on L2
 /// as the caller's L2 account, with or without the sequencer.
 pub(crate) async fn force_withdraw(args: ForceWithdrawArgs) -> eyre::Result<()> {
@@ -1742,13 +1874,47 @@ pub(crate) async fn prove(args: ProveArgs) -> eyre::Result<()> {
         .await?;
     let response: ProofResponse =
         serde_json::from_value(response).wrap_err("decoding rollup_getWithdrawalProof")?;
-    if response.state_root != proposal.stateRoot {
+    // The proposal's root (its `stateRoot` field) is an output root: check the node's preimage
+    // hashes to it, so a disagreement is reported here rather than as a reverted transaction.
+    let Some(output) = response.output_root.map(OutputRoot::from) else {
         bail!(
-            "the L2 node's state root at L2 block {} is {}, but proposal #{index} proposed {}: this node disagrees with the proposal \
+            "the L2 node has not derived L2 block {} as safe yet, so it has no output root for it: wait for it to catch up, or use a node that has (--l2-rpc-url)",
+            response.l2_block_number
+        );
+    };
+    let output_root = output.hash();
+    if response.output_root_hash != Some(output_root) {
+        bail!(
+            "the L2 node's output root hash ({:?}) is not the hash of its preimage ({output_root}): the node at --l2-rpc-url is faulty",
+            response.output_root_hash
+        );
+    }
+    if output.state_root != response.state_root {
+        bail!(
+            "the L2 node's output root has state root {}, but its proof is against {}: the node at --l2-rpc-url is faulty",
+            output.state_root,
+            response.state_root
+        );
+    }
+    if output.version != OUTPUT_ROOT_VERSION {
+        bail!(
+            "the L2 node serves output root version {}, this client knows version {OUTPUT_ROOT_VERSION}: update rollup-node or the L2 node",
+            output.version
+        );
+    }
+    if output.l2_block_number != proposal.l2BlockNumber
+        || output.l2_block_hash != proposal.l2BlockHash
+        || output_root != proposal.stateRoot
+    {
+        bail!(
+            "the L2 node's output root at L2 block {} is {output_root} (block hash {}, state root {}), but proposal #{index} proposed {} for L2 block {} (block hash {}): this node disagrees with the proposal \
              (wrong --l2-rpc-url, or an invalid proposal: report it to the rollup's guardian, the StateManager's disputeGame account, which can remove it before it is final); not proving against it",
-            response.l2_block_number,
-            response.state_root,
-            proposal.stateRoot
+            output.l2_block_number,
+            output.l2_block_hash,
+            output.state_root,
+            proposal.stateRoot,
+            proposal.l2BlockNumber,
+            proposal.l2BlockHash
         );
     }
     if response.withdrawal_hash != w.hash {
@@ -1767,7 +1933,7 @@ pub(crate) async fn prove(args: ProveArgs) -> eyre::Result<()> {
         amount: response.withdrawal.amount,
     };
     let proof = WithdrawalProof {
-        stateRoot: response.state_root,
+        output: output.into(),
         slot: response.slot,
         trieProof: TrieProof {
             siblings: response.proof.siblings,

@@ -3,81 +3,389 @@ pragma solidity ^0.8.28;
 
 import {Ownable} from "solady/auth/Ownable.sol";
 import {Initializable} from "solady/utils/Initializable.sol";
+import {IDepositChain} from "interfaces/IDepositChain.sol";
+import {L1Header} from "src/libraries/L1Header.sol";
 
 /// @title BatchInbox
-/// @notice Records a commitment (keccak256 of the calldata) to every L2 batch the batcher posts,
-///         so the fraud-proof verifier can open any byte the state transition depends on.
-/// @dev    Runs behind a proxy: `initialize` sets the owner and batcher in the proxy's storage;
-///         the implementation itself can never be initialized. Storage is append-only across
-///         upgrades (owner and initializer state sit in Solady's fixed slots).
+/// @notice The L1 record of the L2 chain's inputs. Every L2 block's inputs are fixed here, at
+///         posting, by data L1 itself checks: the batcher posts batches (`postBatch`) whose
+///         envelope (batch format v2) states, per L2 block, its L1 origin, timestamp and
+///         transaction count, and for the batch the number of bridge messages it includes; the
+///         inbox checks all of it against the L1 origins it has recorded (`recordOrigins`, or
+///         headers inside a batch) and against the bridge's deposit chain, and appends a
+///         record committing to the batch's data, block table and segments. If the batcher
+///         posts nothing for a sequencing window, anyone can append a forced block
+///         (`forceInclude`) that takes the next L1 origin's bridge messages and nothing else.
+///
+///         L1 origins are recorded as a chain of real L1 headers: each header must be the next
+///         block's and name the previous one as parent, and the newest must hash to what L1
+///         reports for its number (`blockhash`, or the EIP-2935 history contract beyond 256
+///         blocks). So every recorded origin hash and timestamp is L1's own.
+///
+///         Envelope (all integers big-endian):
+///         `version uint8 (2) ‖ firstBlock uint64 ‖ blockCount uint16 ‖ headerCount uint8 ‖
+///         segmentCount uint8 ‖ depositCount uint64 ‖ headerCount × (length uint16 ‖ RLP header)
+///         ‖ blockCount × (originDelta uint8 ‖ timestampDelta uint32 ‖ txCount uint16) ‖
+///         segmentCount × (length uint32 ‖ txCount uint16) ‖ segments`. Segments (FastLZ
+///         compressed transactions) are only hashed here, never decompressed: a fraud proof
+///         opens them.
+/// @dev    Runs behind a proxy: `initialize` sets owner, batcher, bridge, the sequencing rules
+///         and the L2 genesis in the proxy's storage; the implementation itself can never be
+///         initialized. v2 storage is not v1's: a v2 inbox is deployed fresh, not upgraded from
+///         v1. Storage layout (append-only from here; owner and initializer state sit in
+///         Solady's fixed slots): slot 0 `batcher`, 1 `bridge`, 2 `sequencingWindow`,
+///         `maxSequencerDrift`, `genesisOrigin`, `lastRecordedOrigin` (packed), 3 the cursor
+///         (`nextBlock`, `lastOrigin`, `lastTimestamp`, `blocksAtLastTimestamp`, packed),
+///         4 recorded origins, 5 records.
 contract BatchInbox is Ownable, Initializable {
-    /// @notice A posted batch.
-    /// @param commitment keccak256 of the batch data.
-    /// @param l1Block    The L1 block the batch was posted in.
-    /// @param timestamp  The timestamp of that L1 block.
-    struct Batch {
-        bytes32 commitment;
+    /// @notice An appended batch (or forced block): a run of consecutive L2 blocks.
+    /// @param firstBlock   The L2 number of its first block.
+    /// @param blockCount   The number of L2 blocks.
+    /// @param lastOrigin   The L1 origin of its last block.
+    /// @param depositCount The bridge messages in L1 blocks up to `lastOrigin`: the L2 chain has
+    ///                     included exactly these after its last block.
+    /// @param l1Block      The L1 block it was appended in.
+    /// @param forced       Whether `forceInclude` appended it (one block, no transactions).
+    /// @param dataHash     keccak256 of the posted batch data (zero if forced).
+    /// @param segmentRoot  merkleRoot of keccak256 of each segment (zero if forced or no segments).
+    /// @param blocksHash   keccak256 of the block table (7 bytes per block).
+    struct Record {
+        uint64 firstBlock;
+        uint16 blockCount;
+        uint64 lastOrigin;
+        uint64 depositCount;
         uint64 l1Block;
+        bool forced;
+        bytes32 dataHash;
+        bytes32 segmentRoot;
+        bytes32 blocksHash;
+    }
+
+    /// @dev A recorded L1 origin.
+    struct Origin {
+        bytes32 hash;
         uint64 timestamp;
     }
+
+    /// @dev Where the L2 chain stands: one storage slot, read and written once per batch.
+    struct Cursor {
+        uint64 nextBlock;
+        uint64 lastOrigin;
+        uint64 lastTimestamp;
+        uint64 blocksAtLastTimestamp;
+    }
+
+    // ------------------------------------------------------------------ errors
+
+    /// @notice Thrown when the owner, batcher or bridge would be the zero address.
+    error BatchInbox_ZeroAddress();
+
+    /// @notice Thrown when initializing with a zero sequencing window (no batch could ever land).
+    error BatchInbox_ZeroSequencingWindow();
+
+    /// @notice Thrown when initializing with a zero genesis origin hash.
+    error BatchInbox_ZeroGenesisOriginHash();
+
+    /// @notice Thrown when the genesis origin hash differs from the hash L1 reports for that
+    ///         block (checked when L1 can still tell: `blockhash` or the history contract).
+    /// @param number The genesis origin.
+    error BatchInbox_GenesisOriginHashMismatch(uint256 number);
 
     /// @notice Thrown when a caller other than the batcher posts a batch.
     error BatchInbox_NotBatcher();
 
-    /// @notice Thrown when a batch has no data.
-    error BatchInbox_EmptyBatch();
+    /// @notice Thrown when a batch is not posted by a plain EOA's own transaction
+    ///         (`msg.sender == tx.origin` and no code): derivation reads batches from the
+    ///         calldata of top-level transactions only.
+    error BatchInbox_CallerNotEOA();
 
-    /// @notice Thrown when the owner or batcher would be the zero address.
-    error BatchInbox_ZeroAddress();
+    /// @notice Thrown when the calldata is not the canonical ABI encoding of `postBatch(data)`
+    ///         (offset 0x20, no trailing bytes, zero padding), so derivation reads one `data`.
+    error BatchInbox_NonCanonicalCalldata();
 
-    /// @notice Thrown when reading a batch index that was never posted.
-    error BatchInbox_UnknownBatch();
+    /// @notice Thrown when the batch data exceeds MAX_BATCH_SIZE.
+    /// @param length The batch data length.
+    error BatchInbox_BatchTooLarge(uint256 length);
 
-    /// @notice Emitted for every posted batch.
-    /// @param index      The batch's index, starting at 0.
-    /// @param commitment keccak256 of the batch data.
-    /// @param length     The batch data length in bytes.
-    event BatchPosted(uint256 indexed index, bytes32 indexed commitment, uint256 length);
+    /// @notice Thrown when the envelope ends before a field, header, block or segment table
+    ///         entry it announces.
+    error BatchInbox_BatchTruncated();
+
+    /// @notice Thrown when the batch's version byte is not BATCH_VERSION.
+    /// @param version The version byte.
+    error BatchInbox_UnsupportedVersion(uint8 version);
+
+    /// @notice Thrown when the batch does not start at the next L2 block.
+    /// @param expected   `nextBlock`.
+    /// @param firstBlock The batch's first block.
+    error BatchInbox_UnexpectedFirstBlock(uint64 expected, uint64 firstBlock);
+
+    /// @notice Thrown when a batch has no blocks or more than MAX_BLOCKS_PER_BATCH.
+    /// @param blockCount The batch's block count.
+    error BatchInbox_InvalidBlockCount(uint256 blockCount);
+
+    /// @notice Thrown when a batch has more than MAX_SEGMENTS_PER_BATCH segments.
+    /// @param segmentCount The batch's segment count.
+    error BatchInbox_TooManySegments(uint256 segmentCount);
+
+    /// @notice Thrown when a header's number field is not the block the run needs: the first
+    ///         header must be an origin after genesis up to the next unrecorded one, every
+    ///         other the block after the previous header.
+    /// @param expected The L1 block the header must be (for the first: the next unrecorded).
+    /// @param number   The header's number field.
+    error BatchInbox_HeaderNumberMismatch(uint256 expected, uint256 number);
+
+    /// @notice Thrown when the header of L1 block `number` does not name the recorded (or
+    ///         previous header's) hash of block `number - 1` as its parent.
+    /// @param number The header's block number.
+    error BatchInbox_ParentHashMismatch(uint256 number);
+
+    /// @notice Thrown when L1 cannot tell the hash of block `number`: it is not in the past,
+    ///         more than 256 blocks old with no EIP-2935 history contract, or the history
+    ///         contract has no answer.
+    /// @param number The L1 block.
+    error BatchInbox_BlockHashUnavailable(uint256 number);
+
+    /// @notice Thrown when a header does not hash to L1's hash of its block: the recorded
+    ///         hash for an origin already recorded, `blockhash` (or EIP-2935) for the newest new
+    ///         one.
+    /// @param number The header's block number.
+    error BatchInbox_BlockHashMismatch(uint256 number);
+
+    /// @notice Thrown when an L1 origin needed (by a block, a forced block or a view) has not
+    ///         been recorded.
+    /// @param number The L1 block.
+    error BatchInbox_OriginNotRecorded(uint256 number);
+
+    /// @notice Thrown when a block's origin delta is neither 0 nor 1.
+    /// @param l2Block The L2 block.
+    error BatchInbox_InvalidOriginDelta(uint256 l2Block);
+
+    /// @notice Thrown when the batch's first block names an origin more than two sequencing
+    ///         windows old (`block.number >= origin + 2 * sequencingWindow`). After one window
+    ///         anyone may force the epoch in (`forceInclude`); the second window is the
+    ///         sequencer's grace to catch up after an outage or a forced run, whichever lands
+    ///         first wins. After two, only `forceInclude` extends the chain.
+    /// @param origin The first block's L1 origin.
+    error BatchInbox_SequencingWindowExpired(uint256 origin);
+
+    /// @notice Thrown when more than MAX_L2_BLOCKS_PER_SECOND consecutive blocks share a
+    ///         timestamp (counting the blocks before the batch).
+    /// @param l2Block The first L2 block over the limit.
+    error BatchInbox_TooManyBlocksPerSecond(uint256 l2Block);
+
+    /// @notice Thrown when a block's timestamp is before its origin's.
+    /// @param l2Block The L2 block.
+    error BatchInbox_TimestampBeforeOrigin(uint256 l2Block);
+
+    /// @notice Thrown when a block's timestamp is more than `maxSequencerDrift` after its
+    ///         origin's.
+    /// @param l2Block The L2 block.
+    error BatchInbox_TimestampDriftExceeded(uint256 l2Block);
+
+    /// @notice Thrown when a block's timestamp would not fit in 64 bits.
+    /// @param l2Block The L2 block.
+    error BatchInbox_TimestampOverflow(uint256 l2Block);
+
+    /// @notice Thrown when a segment's length is 0 or above MAX_SEGMENT_SIZE.
+    /// @param segment The segment's index.
+    /// @param length  Its length.
+    error BatchInbox_InvalidSegmentLength(uint256 segment, uint256 length);
+
+    /// @notice Thrown when a segment's transaction count is 0 or above
+    ///         MAX_TRANSACTIONS_PER_SEGMENT.
+    /// @param segment The segment's index.
+    /// @param txCount Its transaction count.
+    error BatchInbox_InvalidSegmentTxCount(uint256 segment, uint256 txCount);
+
+    /// @notice Thrown when the segment lengths do not add up to the bytes after the segment table.
+    /// @param remaining    The bytes after the segment table.
+    /// @param segmentBytes The sum of the segment lengths.
+    error BatchInbox_SegmentLengthMismatch(uint256 remaining, uint256 segmentBytes);
+
+    /// @notice Thrown when the blocks' transaction counts and the segments' differ.
+    /// @param blockTxCount   The sum over the blocks.
+    /// @param segmentTxCount The sum over the segments.
+    error BatchInbox_TxCountMismatch(uint256 blockTxCount, uint256 segmentTxCount);
+
+    /// @notice Thrown when the batch's deposit count is not the bridge's message count up to
+    ///         the batch's last origin.
+    /// @param expected     `bridge.depositCountAt(lastOrigin)`.
+    /// @param depositCount The batch's deposit count.
+    error BatchInbox_DepositCountMismatch(uint256 expected, uint256 depositCount);
+
+    /// @notice Thrown when forcing a block before the next origin's sequencing window has passed.
+    /// @param origin     The forced block's origin (`lastOrigin + 1`).
+    /// @param forcibleAt The first L1 block at which it can be forced.
+    error BatchInbox_SequencingWindowOpen(uint256 origin, uint256 forcibleAt);
+
+    /// @notice Thrown when a forced block's timestamp would be more than 2^32 - 1 seconds after
+    ///         the previous block's (its block entry cannot express the gap).
+    /// @param gap The gap in seconds.
+    error BatchInbox_ForcedTimestampGapTooLarge(uint256 gap);
+
+    /// @notice Thrown when reading a record index that does not exist.
+    /// @param index The index.
+    error BatchInbox_UnknownRecord(uint256 index);
+
+    /// @notice Thrown when asking for the record of an L2 block no record covers (genesis, or
+    ///         not yet appended).
+    /// @param l2Block The L2 block.
+    error BatchInbox_BlockNotRecorded(uint64 l2Block);
+
+    // ------------------------------------------------------------------ events
+
+    /// @notice Emitted for every appended batch or forced block.
+    /// @param index        The record's index, from 0.
+    /// @param firstBlock   Its first L2 block.
+    /// @param blockCount   Its number of L2 blocks.
+    /// @param lastOrigin   The L1 origin of its last block.
+    /// @param depositCount The bridge messages up to `lastOrigin`.
+    /// @param forced       Whether it was forced.
+    /// @param dataHash     keccak256 of the batch data (zero if forced).
+    /// @param segmentRoot  merkleRoot of the segments' hashes (zero if forced).
+    /// @param blocksHash   keccak256 of the block table.
+    event BatchAppended(
+        uint256 indexed index,
+        uint64 firstBlock,
+        uint16 blockCount,
+        uint64 lastOrigin,
+        uint64 depositCount,
+        bool forced,
+        bytes32 dataHash,
+        bytes32 segmentRoot,
+        bytes32 blocksHash
+    );
+
+    /// @notice Emitted when L1 origins `firstOrigin..lastOrigin` are recorded.
+    /// @param firstOrigin The first L1 block recorded.
+    /// @param lastOrigin  The last L1 block recorded (the new `lastRecordedOrigin`).
+    /// @param lastHash    Its hash.
+    event OriginsRecorded(uint64 firstOrigin, uint64 lastOrigin, bytes32 lastHash);
 
     /// @notice Emitted when the batcher changes (including at initialization).
     /// @param previousBatcher The old batcher (zero at initialization).
     /// @param newBatcher      The new batcher.
     event BatcherUpdated(address indexed previousBatcher, address indexed newBatcher);
 
+    // ------------------------------------------------------------------ constants
+
+    /// @notice The envelope version this inbox accepts.
+    uint8 public constant BATCH_VERSION = 2;
+
+    /// @notice Largest batch data, in bytes.
+    uint256 public constant MAX_BATCH_SIZE = 120_000;
+
+    /// @notice Most L2 blocks in one batch.
+    uint256 public constant MAX_BLOCKS_PER_BATCH = 4096;
+
+    /// @notice Most segments in one batch.
+    uint256 public constant MAX_SEGMENTS_PER_BATCH = 16;
+
+    /// @notice Largest segment (compressed), in bytes.
+    uint256 public constant MAX_SEGMENT_SIZE = 32_768;
+
+    /// @notice Most transactions in one segment.
+    uint256 public constant MAX_TRANSACTIONS_PER_SEGMENT = 256;
+
+    /// @notice Most consecutive L2 blocks sharing one timestamp.
+    uint256 public constant MAX_L2_BLOCKS_PER_SECOND = 10;
+
+    /// @notice Most blocks one `forceInclude` appends.
+    uint256 public constant MAX_FORCED_BLOCKS_PER_CALL = 256;
+
+    /// @notice The EIP-2935 block hash history contract, asked for hashes older than 256 blocks.
+    address public constant HISTORY_STORAGE_ADDRESS = 0x0000F90827F1C53a10cb7A02335B175320002935;
+
+    /// @dev Envelope layout: fixed fields, then 7-byte block entries and 6-byte segment entries.
+    uint256 private constant _ENVELOPE_FIXED_SIZE = 21;
+    uint256 private constant _BLOCK_ENTRY_SIZE = 7;
+    uint256 private constant _SEGMENT_ENTRY_SIZE = 6;
+
+    // ------------------------------------------------------------------ storage
+
     /// @notice The only account allowed to post batches.
     address public batcher;
 
-    /// @dev Posted batches, by index.
-    Batch[] private _batches;
+    /// @notice The L1 bridge whose deposit chain batches must follow.
+    IDepositChain public bridge;
+
+    /// @notice L1 blocks after a block's origin within which its batch must be posted: a batch
+    ///         whose first block has origin `o` is accepted only while `block.number < o +
+    ///         sequencingWindow`; after that the next block can be forced.
+    uint64 public sequencingWindow;
+
+    /// @notice Seconds an L2 block's timestamp may run ahead of its origin's.
+    uint64 public maxSequencerDrift;
+
+    /// @notice The L1 origin of L2 genesis (block 0): the first recorded origin.
+    uint64 public genesisOrigin;
+
+    /// @notice The newest recorded L1 origin; origins `genesisOrigin..lastRecordedOrigin` are
+    ///         recorded.
+    uint64 public lastRecordedOrigin;
+
+    /// @dev See `nextBlock`, `lastOrigin`, `lastTimestamp`, `blocksAtLastTimestamp`.
+    Cursor private _cursor;
+
+    /// @dev Recorded L1 origins, by block number.
+    mapping(uint256 number => Origin) private _origins;
+
+    /// @dev Appended records, by index.
+    Record[] private _records;
+
+    // ------------------------------------------------------------------ setup
 
     /// @notice Locks the implementation: only a proxy's storage is ever initialized.
     constructor() {
         _disableInitializers();
     }
 
-    /// @notice Sets the owner and the batcher of a proxy. Once; the proxy's constructor calls
-    ///         it, so nobody can initialize a deployed proxy in between.
-    /// @param owner_   The account that may change the batcher (the timelock in production).
-    /// @param batcher_ The account that may post batches.
-    function initialize(address owner_, address batcher_) external initializer {
-        if (owner_ == address(0) || batcher_ == address(0)) revert BatchInbox_ZeroAddress();
+    /// @notice Sets up a proxy. Once; the proxy's constructor calls it, so nobody can initialize
+    ///         a deployed proxy in between.
+    /// @dev    The genesis origin hash is checked against L1 when L1 can still tell (the block is
+    ///         in the past and `blockhash` or the history contract knows it); otherwise it is
+    ///         taken as given.
+    /// @param owner_                  The account that may change the batcher (the timelock).
+    /// @param batcher_                The account that may post batches.
+    /// @param bridge_                 The L1 bridge (its deposit chain).
+    /// @param sequencingWindow_       See `sequencingWindow`; not zero.
+    /// @param maxSequencerDrift_      See `maxSequencerDrift`.
+    /// @param genesisOrigin_          The L1 origin of L2 genesis.
+    /// @param genesisOriginHash_      Its hash; not zero.
+    /// @param genesisOriginTimestamp_ Its timestamp.
+    /// @param l2GenesisTimestamp_     The timestamp of L2 genesis (block 0).
+    function initialize(
+        address owner_,
+        address batcher_,
+        address bridge_,
+        uint64 sequencingWindow_,
+        uint64 maxSequencerDrift_,
+        uint64 genesisOrigin_,
+        bytes32 genesisOriginHash_,
+        uint64 genesisOriginTimestamp_,
+        uint64 l2GenesisTimestamp_
+    ) external initializer {
+        if (owner_ == address(0) || batcher_ == address(0) || bridge_ == address(0)) {
+            revert BatchInbox_ZeroAddress();
+        }
+        if (sequencingWindow_ == 0) revert BatchInbox_ZeroSequencingWindow();
+        if (genesisOriginHash_ == bytes32(0)) revert BatchInbox_ZeroGenesisOriginHash();
+        (bool known, bytes32 canonical) = _tryCanonicalHash(genesisOrigin_);
+        if (known && canonical != genesisOriginHash_) revert BatchInbox_GenesisOriginHashMismatch(genesisOrigin_);
+
         _initializeOwner(owner_);
         batcher = batcher_;
+        bridge = IDepositChain(bridge_);
+        sequencingWindow = sequencingWindow_;
+        maxSequencerDrift = maxSequencerDrift_;
+        genesisOrigin = genesisOrigin_;
+        lastRecordedOrigin = genesisOrigin_;
+        _origins[genesisOrigin_] = Origin({hash: genesisOriginHash_, timestamp: genesisOriginTimestamp_});
+        _cursor = Cursor({
+            nextBlock: 1, lastOrigin: genesisOrigin_, lastTimestamp: l2GenesisTimestamp_, blocksAtLastTimestamp: 1
+        });
         emit BatcherUpdated(address(0), batcher_);
-    }
-
-    /// @notice Posts a batch: records keccak256(`data`) with the current L1 block and timestamp.
-    ///         Only the batcher.
-    /// @param data The encoded batch.
-    function postBatch(bytes calldata data) external {
-        if (msg.sender != batcher) revert BatchInbox_NotBatcher();
-        if (data.length == 0) revert BatchInbox_EmptyBatch();
-        bytes32 commitment = keccak256(data);
-        uint256 index = _batches.length;
-        _batches.push(
-            Batch({commitment: commitment, l1Block: uint64(block.number), timestamp: uint64(block.timestamp)})
-        );
-        emit BatchPosted(index, commitment, data.length);
     }
 
     /// @notice Replaces the batcher. Only the owner.
@@ -89,17 +397,477 @@ contract BatchInbox is Ownable, Initializable {
         emit BatcherUpdated(previous, newBatcher);
     }
 
-    /// @notice The number of batches posted.
-    /// @return The batch count; the next batch gets this index.
-    function batchCount() external view returns (uint256) {
-        return _batches.length;
+    // ------------------------------------------------------------------ origins
+
+    /// @notice Records L1 origins: `headers` are the RLP headers of consecutive L1 blocks, each
+    ///         naming the previous block's hash as parent, that extend the recorded ones: the
+    ///         first is at most `lastRecordedOrigin + 1`, and the newest must hash to L1's hash
+    ///         of its block (`blockhash` within 256 blocks, else the EIP-2935 history contract).
+    ///         Headers of origins already recorded must be the recorded ones and change nothing,
+    ///         so two parties recording the same blocks do not make each other revert. Anyone
+    ///         may call it; an empty list (or one of recorded origins only) records nothing.
+    /// @dev    Malformed RLP reverts with an `L1Header_*` error; see the `BatchInbox_*` errors
+    ///         for the chain checks.
+    /// @param headers The RLP-encoded headers, oldest first.
+    function recordOrigins(bytes[] calldata headers) external {
+        _recordOrigins(headers);
     }
 
-    /// @notice The batch at `index`.
-    /// @param index The batch index.
-    /// @return The recorded batch.
-    function batches(uint256 index) external view returns (Batch memory) {
-        if (index >= _batches.length) revert BatchInbox_UnknownBatch();
-        return _batches[index];
+    // ------------------------------------------------------------------ batches
+
+    /// @notice Appends a batch. Only the batcher, from its own EOA transaction, with canonically
+    ///         encoded calldata (derivation reads the batch from the transaction's input).
+    /// @dev    Reverts unless: the envelope is well formed (see the contract's notice;
+    ///         `data.length <= MAX_BATCH_SIZE`, version 2); `firstBlock == nextBlock`; `1 <=
+    ///         blockCount <= MAX_BLOCKS_PER_BATCH`; `segmentCount <= MAX_SEGMENTS_PER_BATCH`; the
+    ///         headers extend the recorded origins (as in `recordOrigins`); every block's origin
+    ///         delta is 0 or 1 and its origin recorded; at most MAX_L2_BLOCKS_PER_SECOND
+    ///         consecutive blocks share a timestamp (counting the blocks before the batch);
+    ///         every block's timestamp is within `[originTimestamp, originTimestamp +
+    ///         maxSequencerDrift]`; the first block's origin `o` has `block.number < o +
+    ///         sequencingWindow`; every segment has `1 <= length <= MAX_SEGMENT_SIZE` and `1 <=
+    ///         txCount <= MAX_TRANSACTIONS_PER_SEGMENT`, the lengths sum to the bytes left and
+    ///         the transaction counts to the blocks'; `depositCount ==
+    ///         bridge.depositCountAt(last block's origin)`. Checked in this order (the caller,
+    ///         the calldata, the fixed fields, the headers, block by block, the segment table,
+    ///         the deposit count); the first failing check names itself.
+    /// @param data The batch (envelope v2).
+    function postBatch(bytes calldata data) external {
+        if (msg.sender != batcher) revert BatchInbox_NotBatcher();
+        if (msg.sender != tx.origin || msg.sender.code.length != 0) revert BatchInbox_CallerNotEOA();
+        _checkCanonicalCalldata(data);
+        if (data.length > MAX_BATCH_SIZE) revert BatchInbox_BatchTooLarge(data.length);
+        if (data.length != 0 && uint8(data[0]) != BATCH_VERSION) revert BatchInbox_UnsupportedVersion(uint8(data[0]));
+        if (data.length < _ENVELOPE_FIXED_SIZE) revert BatchInbox_BatchTruncated();
+
+        Cursor memory cursor = _cursor;
+        // casting to 'uint64' is safe because an 8-byte field is below 2^64
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint64 firstBlock = uint64(_readUint(data, 1, 8));
+        if (firstBlock != cursor.nextBlock) revert BatchInbox_UnexpectedFirstBlock(cursor.nextBlock, firstBlock);
+        uint256 blockCount = _readUint(data, 9, 2);
+        if (blockCount == 0 || blockCount > MAX_BLOCKS_PER_BATCH) revert BatchInbox_InvalidBlockCount(blockCount);
+        uint256 segmentCount = _readUint(data, 12, 1);
+        if (segmentCount > MAX_SEGMENTS_PER_BATCH) revert BatchInbox_TooManySegments(segmentCount);
+
+        uint256 blocksStart = _recordBatchHeaders(data, _readUint(data, 11, 1));
+        uint256 blocksEnd = blocksStart + blockCount * _BLOCK_ENTRY_SIZE;
+        if (blocksEnd > data.length) revert BatchInbox_BatchTruncated();
+        uint256 txCount = _walkBlocks(data[blocksStart:blocksEnd], cursor);
+        bytes32 segmentRoot = _segmentRoot(data, blocksEnd, segmentCount, txCount);
+
+        uint256 depositCount = _readUint(data, 13, 8);
+        uint256 expected = bridge.depositCountAt(cursor.lastOrigin);
+        if (depositCount != expected) revert BatchInbox_DepositCountMismatch(expected, depositCount);
+
+        _append(
+            Record({
+                firstBlock: firstBlock,
+                // casting to 'uint16'/'uint64' is safe because blockCount <= 4096 and
+                // depositCount is an 8-byte field
+                // forge-lint: disable-next-line(unsafe-typecast)
+                blockCount: uint16(blockCount),
+                lastOrigin: cursor.lastOrigin,
+                // forge-lint: disable-next-line(unsafe-typecast)
+                depositCount: uint64(depositCount),
+                l1Block: uint64(block.number),
+                forced: false,
+                dataHash: keccak256(data),
+                segmentRoot: segmentRoot,
+                blocksHash: keccak256(data[blocksStart:blocksEnd])
+            }),
+            cursor
+        );
+    }
+
+    /// @notice Appends forced L2 blocks when the batcher has let the sequencing window of the
+    ///         next L1 origin pass: one block per origin `E = lastOrigin + 1, + 2, ...` whose
+    ///         window has closed (`block.number >= E + sequencingWindow`) and which is recorded,
+    ///         at most MAX_FORCED_BLOCKS_PER_CALL, in one record. Each has no transactions but
+    ///         its origin's bridge messages, and timestamp `max(previous, originTimestamp(E))`
+    ///         (plus one second if that would make more than MAX_L2_BLOCKS_PER_SECOND blocks
+    ///         share it). Anyone may call it, so a sequencer that goes quiet for N L1 blocks
+    ///         needs one call, not N.
+    /// @dev    `headers` first extend the recorded origins as in `recordOrigins` (may be empty).
+    ///         Reverts unless at least the first origin qualifies. The record has `dataHash =
+    ///         segmentRoot = 0` and `blocksHash = keccak256` of the generated 7-byte entries
+    ///         `(1, timestamp step, 0)`.
+    /// @param headers RLP-encoded headers extending the recorded origins, oldest first.
+    function forceInclude(bytes[] calldata headers) external {
+        _recordOrigins(headers);
+        Cursor memory cursor = _cursor;
+        uint256 origin = uint256(cursor.lastOrigin) + 1;
+        if (origin > lastRecordedOrigin) revert BatchInbox_OriginNotRecorded(origin);
+        uint256 forcibleAt = origin + sequencingWindow;
+        if (block.number < forcibleAt) revert BatchInbox_SequencingWindowOpen(origin, forcibleAt);
+
+        uint64 firstBlock = cursor.nextBlock;
+        bytes memory entries;
+        uint256 count;
+        while (
+            count < MAX_FORCED_BLOCKS_PER_CALL && origin <= lastRecordedOrigin
+                && block.number >= origin + sequencingWindow
+        ) {
+            uint256 previousTimestamp = cursor.lastTimestamp;
+            uint256 timestamp = _origins[origin].timestamp;
+            uint256 sameTimestampBlocks = 1;
+            if (timestamp <= previousTimestamp) {
+                timestamp = previousTimestamp;
+                sameTimestampBlocks = uint256(cursor.blocksAtLastTimestamp) + 1;
+                if (sameTimestampBlocks > MAX_L2_BLOCKS_PER_SECOND) {
+                    timestamp = previousTimestamp + 1;
+                    sameTimestampBlocks = 1;
+                }
+            }
+            uint256 gap = timestamp - previousTimestamp;
+            if (gap > type(uint32).max) revert BatchInbox_ForcedTimestampGapTooLarge(gap);
+            if (timestamp > type(uint64).max) revert BatchInbox_TimestampOverflow(cursor.nextBlock);
+            // casting is safe: the values were bounded above (origin <= lastRecordedOrigin, a
+            // uint64; gap < 2^32; timestamp < 2^64; sameTimestampBlocks <= 10)
+            // forge-lint: disable-next-line(unsafe-typecast)
+            entries = abi.encodePacked(entries, uint8(1), uint32(gap), uint16(0));
+            // forge-lint: disable-next-line(unsafe-typecast)
+            cursor.lastOrigin = uint64(origin);
+            // forge-lint: disable-next-line(unsafe-typecast)
+            cursor.lastTimestamp = uint64(timestamp);
+            // forge-lint: disable-next-line(unsafe-typecast)
+            cursor.blocksAtLastTimestamp = uint64(sameTimestampBlocks);
+            cursor.nextBlock += 1;
+            ++count;
+            ++origin;
+        }
+        _append(
+            Record({
+                firstBlock: firstBlock,
+                // casting is safe: count <= MAX_FORCED_BLOCKS_PER_CALL
+                // forge-lint: disable-next-line(unsafe-typecast)
+                blockCount: uint16(count),
+                lastOrigin: cursor.lastOrigin,
+                // forge-lint: disable-next-line(unsafe-typecast)
+                depositCount: uint64(bridge.depositCountAt(cursor.lastOrigin)),
+                l1Block: uint64(block.number),
+                forced: true,
+                dataHash: bytes32(0),
+                segmentRoot: bytes32(0),
+                blocksHash: keccak256(entries)
+            }),
+            cursor
+        );
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @notice The next L2 block a batch must start at (L2 genesis is block 0, so from 1).
+    /// @return The next L2 block number.
+    function nextBlock() external view returns (uint64) {
+        return _cursor.nextBlock;
+    }
+
+    /// @notice The L1 origin of the last appended L2 block (of genesis before any).
+    /// @return The L1 block number.
+    function lastOrigin() external view returns (uint64) {
+        return _cursor.lastOrigin;
+    }
+
+    /// @notice The timestamp of the last appended L2 block (of genesis before any).
+    /// @return The timestamp.
+    function lastTimestamp() external view returns (uint64) {
+        return _cursor.lastTimestamp;
+    }
+
+    /// @notice How many consecutive L2 blocks up to the last appended one share its timestamp.
+    /// @return The count (1 to MAX_L2_BLOCKS_PER_SECOND).
+    function blocksAtLastTimestamp() external view returns (uint64) {
+        return _cursor.blocksAtLastTimestamp;
+    }
+
+    /// @notice The hash of recorded L1 origin `number`.
+    /// @dev    Reverts `BatchInbox_OriginNotRecorded` outside `genesisOrigin..lastRecordedOrigin`.
+    /// @param number The L1 block number.
+    /// @return The block hash.
+    function originHash(uint256 number) external view returns (bytes32) {
+        return _recordedOrigin(number).hash;
+    }
+
+    /// @notice The timestamp of recorded L1 origin `number`.
+    /// @dev    Reverts `BatchInbox_OriginNotRecorded` outside `genesisOrigin..lastRecordedOrigin`.
+    /// @param number The L1 block number.
+    /// @return The block timestamp.
+    function originTimestamp(uint256 number) external view returns (uint64) {
+        return _recordedOrigin(number).timestamp;
+    }
+
+    /// @notice The number of records.
+    /// @return The record count; the next record gets this index.
+    function recordCount() external view returns (uint256) {
+        return _records.length;
+    }
+
+    /// @notice The record at `index`.
+    /// @param index The record index.
+    /// @return The record.
+    function records(uint256 index) external view returns (Record memory) {
+        if (index >= _records.length) revert BatchInbox_UnknownRecord(index);
+        return _records[index];
+    }
+
+    /// @notice The index of the record covering L2 block `l2Block` (binary search).
+    /// @dev    Reverts `BatchInbox_BlockNotRecorded` for genesis (0) and for blocks from
+    ///         `nextBlock` on. Records are contiguous from block 1, so every other block has one.
+    /// @param l2Block The L2 block.
+    /// @return index The record index.
+    function recordOf(uint64 l2Block) external view returns (uint256 index) {
+        if (l2Block == 0 || l2Block >= _cursor.nextBlock) revert BatchInbox_BlockNotRecorded(l2Block);
+        // Invariant: records[index].firstBlock <= l2Block < records[high].firstBlock (or high
+        // is the record count).
+        uint256 high = _records.length;
+        while (high - index > 1) {
+            uint256 mid = (index + high) >> 1;
+            if (_records[mid].firstBlock <= l2Block) index = mid;
+            else high = mid;
+        }
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    /// @dev Extends the recorded origins by `headers` (see `recordOrigins`).
+    function _recordOrigins(bytes[] calldata headers) private {
+        Extension memory extension = _beginExtension();
+        for (uint256 k; k < headers.length; ++k) {
+            _extend(extension, headers[k]);
+        }
+        _endExtension(extension);
+    }
+
+    /// @dev Extends the recorded origins by the headers inside a batch; returns the offset of
+    ///      the block table, which follows them.
+    function _recordBatchHeaders(bytes calldata data, uint256 headerCount) private returns (uint256 offset) {
+        offset = _ENVELOPE_FIXED_SIZE;
+        Extension memory extension = _beginExtension();
+        for (uint256 k; k < headerCount; ++k) {
+            if (offset + 2 > data.length) revert BatchInbox_BatchTruncated();
+            uint256 headerEnd = offset + 2 + _readUint(data, offset, 2);
+            if (headerEnd > data.length) revert BatchInbox_BatchTruncated();
+            _extend(extension, data[offset + 2:headerEnd]);
+            offset = headerEnd;
+        }
+        _endExtension(extension);
+    }
+
+    /// @dev A run of headers being recorded.
+    /// @param recordedUpTo `lastRecordedOrigin` before the run.
+    /// @param next         The number the next header must have (0 before the first).
+    /// @param parentHash   The hash the next header must name as parent.
+    struct Extension {
+        uint256 recordedUpTo;
+        uint256 next;
+        bytes32 parentHash;
+    }
+
+    function _beginExtension() private view returns (Extension memory extension) {
+        extension.recordedUpTo = lastRecordedOrigin;
+    }
+
+    /// @dev Takes the next header of a run. The first may start at any recorded origin after
+    ///      genesis (so a run overlapping origins someone recorded meanwhile still lands); the
+    ///      others follow it block by block. A header of a recorded origin must be the recorded
+    ///      one; a new one is stored.
+    function _extend(Extension memory extension, bytes calldata header) private {
+        (bytes32 parentHash, uint64 number, uint64 timestamp) = L1Header.parse(header);
+        if (extension.next == 0) {
+            if (number <= genesisOrigin || number > extension.recordedUpTo + 1) {
+                revert BatchInbox_HeaderNumberMismatch(extension.recordedUpTo + 1, number);
+            }
+            extension.parentHash = _origins[number - 1].hash;
+        } else if (number != extension.next) {
+            revert BatchInbox_HeaderNumberMismatch(extension.next, number);
+        }
+        if (parentHash != extension.parentHash) revert BatchInbox_ParentHashMismatch(number);
+        bytes32 hash = keccak256(header);
+        if (number <= extension.recordedUpTo) {
+            if (hash != _origins[number].hash) revert BatchInbox_BlockHashMismatch(number);
+        } else {
+            _origins[number] = Origin({hash: hash, timestamp: timestamp});
+        }
+        extension.parentHash = hash;
+        extension.next = uint256(number) + 1;
+    }
+
+    /// @dev Ends a run: if it recorded new origins, checks the newest against L1 and moves
+    ///      `lastRecordedOrigin` to it.
+    function _endExtension(Extension memory extension) private {
+        if (extension.next <= extension.recordedUpTo + 1) return; // nothing new (or no header)
+        uint256 last = extension.next - 1;
+        (bool known, bytes32 canonical) = _tryCanonicalHash(last);
+        if (!known) revert BatchInbox_BlockHashUnavailable(last);
+        if (canonical != extension.parentHash) revert BatchInbox_BlockHashMismatch(last);
+        // casting to 'uint64' is safe because `last` is a header's 64-bit number field
+        // forge-lint: disable-next-line(unsafe-typecast)
+        lastRecordedOrigin = uint64(last);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        emit OriginsRecorded(uint64(extension.recordedUpTo + 1), uint64(last), extension.parentHash);
+    }
+
+    /// @dev L1's hash of block `number`, if L1 can tell: `blockhash` for the last 256 blocks,
+    ///      the EIP-2935 history contract (if it has code and answers 32 nonzero bytes) before.
+    function _tryCanonicalHash(uint256 blockNumber) private view returns (bool known, bytes32 hash) {
+        if (blockNumber >= block.number) return (false, bytes32(0));
+        if (block.number - blockNumber <= 256) return (true, blockhash(blockNumber));
+        address history = HISTORY_STORAGE_ADDRESS;
+        if (history.code.length == 0) return (false, bytes32(0));
+        assembly ("memory-safe") {
+            mstore(0x00, blockNumber)
+            let ok := staticcall(gas(), history, 0x00, 0x20, 0x00, 0x20)
+            hash := mload(0x00)
+            known := and(and(ok, eq(returndatasize(), 0x20)), iszero(iszero(hash)))
+        }
+    }
+
+    /// @dev Checks every block entry against the cursor's state, advancing `cursor` to the
+    ///      batch's last block; returns the blocks' total transaction count.
+    function _walkBlocks(bytes calldata blocks, Cursor memory cursor) private view returns (uint256 txCount) {
+        uint256 recordedUpTo = lastRecordedOrigin;
+        uint256 drift = maxSequencerDrift;
+        uint256 l2Block = cursor.nextBlock;
+        uint256 origin = cursor.lastOrigin;
+        uint256 timestamp = cursor.lastTimestamp;
+        uint256 sameTimestampBlocks = cursor.blocksAtLastTimestamp;
+        uint256 originTimestamp_ = _origins[origin].timestamp;
+        for (uint256 offset; offset < blocks.length; offset += _BLOCK_ENTRY_SIZE) {
+            uint256 entry = _readUint(blocks, offset, _BLOCK_ENTRY_SIZE);
+            uint256 originDelta = entry >> 48;
+            if (originDelta > 1) revert BatchInbox_InvalidOriginDelta(l2Block);
+            if (originDelta == 1) {
+                ++origin;
+                if (origin > recordedUpTo) revert BatchInbox_OriginNotRecorded(origin);
+                originTimestamp_ = _origins[origin].timestamp;
+            }
+            if (offset == 0 && block.number >= origin + 2 * uint256(sequencingWindow)) {
+                revert BatchInbox_SequencingWindowExpired(origin);
+            }
+            uint256 timestampDelta = (entry >> 16) & 0xffffffff;
+            if (timestampDelta == 0) {
+                if (++sameTimestampBlocks > MAX_L2_BLOCKS_PER_SECOND) {
+                    revert BatchInbox_TooManyBlocksPerSecond(l2Block);
+                }
+            } else {
+                timestamp += timestampDelta;
+                sameTimestampBlocks = 1;
+            }
+            if (timestamp < originTimestamp_) revert BatchInbox_TimestampBeforeOrigin(l2Block);
+            if (timestamp > originTimestamp_ + drift) revert BatchInbox_TimestampDriftExceeded(l2Block);
+            if (timestamp > type(uint64).max) revert BatchInbox_TimestampOverflow(l2Block);
+            txCount += entry & 0xffff;
+            ++l2Block;
+        }
+        // casting to 'uint64' is safe: l2Block grows by at most 4096 per batch from a uint64,
+        // origin <= lastRecordedOrigin, timestamp and sameTimestampBlocks were bounded above
+        // forge-lint: disable-next-line(unsafe-typecast)
+        cursor.nextBlock = uint64(l2Block);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        cursor.lastOrigin = uint64(origin);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        cursor.lastTimestamp = uint64(timestamp);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        cursor.blocksAtLastTimestamp = uint64(sameTimestampBlocks);
+    }
+
+    /// @dev Checks the segment table at `offset` and the segments after it; returns the
+    ///      merkle root of the segments' keccak256 hashes.
+    function _segmentRoot(bytes calldata data, uint256 offset, uint256 segmentCount, uint256 blockTxCount)
+        private
+        pure
+        returns (bytes32)
+    {
+        uint256 segmentsStart = offset + segmentCount * _SEGMENT_ENTRY_SIZE;
+        if (segmentsStart > data.length) revert BatchInbox_BatchTruncated();
+        uint256 segmentBytes;
+        uint256 segmentTxCount;
+        for (uint256 j; j < segmentCount; ++j) {
+            uint256 entry = _readUint(data, offset + j * _SEGMENT_ENTRY_SIZE, _SEGMENT_ENTRY_SIZE);
+            uint256 length = entry >> 16;
+            uint256 txCount = entry & 0xffff;
+            if (length == 0 || length > MAX_SEGMENT_SIZE) revert BatchInbox_InvalidSegmentLength(j, length);
+            if (txCount == 0 || txCount > MAX_TRANSACTIONS_PER_SEGMENT) {
+                revert BatchInbox_InvalidSegmentTxCount(j, txCount);
+            }
+            segmentBytes += length;
+            segmentTxCount += txCount;
+        }
+        if (segmentBytes != data.length - segmentsStart) {
+            revert BatchInbox_SegmentLengthMismatch(data.length - segmentsStart, segmentBytes);
+        }
+        if (segmentTxCount != blockTxCount) revert BatchInbox_TxCountMismatch(blockTxCount, segmentTxCount);
+
+        if (segmentCount == 0) return bytes32(0);
+        uint256 width = 1;
+        while (width < segmentCount) width <<= 1;
+        bytes32[] memory nodes = new bytes32[](width);
+        uint256 segmentStart = segmentsStart;
+        for (uint256 j; j < segmentCount; ++j) {
+            uint256 segmentEnd = segmentStart + (_readUint(data, offset + j * _SEGMENT_ENTRY_SIZE, 4));
+            nodes[j] = keccak256(data[segmentStart:segmentEnd]);
+            segmentStart = segmentEnd;
+        }
+        return _merkleRoot(nodes);
+    }
+
+    /// @dev The merkle root of `nodes` (a power-of-two count, zero-padded): keccak256(left ‖
+    ///      right) level by level; one node is its own root. Overwrites `nodes`.
+    function _merkleRoot(bytes32[] memory nodes) private pure returns (bytes32) {
+        for (uint256 width = nodes.length; width > 1; width >>= 1) {
+            for (uint256 i; i < width >> 1; ++i) {
+                nodes[i] = keccak256(abi.encodePacked(nodes[2 * i], nodes[2 * i + 1]));
+            }
+        }
+        return nodes[0];
+    }
+
+    /// @dev Stores `record` and the new cursor, and emits `BatchAppended`.
+    function _append(Record memory record, Cursor memory cursor) private {
+        uint256 index = _records.length;
+        _records.push(record);
+        _cursor = cursor;
+        emit BatchAppended(
+            index,
+            record.firstBlock,
+            record.blockCount,
+            record.lastOrigin,
+            record.depositCount,
+            record.forced,
+            record.dataHash,
+            record.segmentRoot,
+            record.blocksHash
+        );
+    }
+
+    /// @dev The recorded origin `number`; reverts if it is not recorded.
+    function _recordedOrigin(uint256 number) private view returns (Origin storage origin) {
+        if (number < genesisOrigin || number > lastRecordedOrigin) revert BatchInbox_OriginNotRecorded(number);
+        return _origins[number];
+    }
+
+    /// @dev Reverts unless the calldata is exactly `selector ‖ 0x20 ‖ data.length ‖ data ‖ zero
+    ///      padding to 32 bytes`.
+    function _checkCanonicalCalldata(bytes calldata data) private pure {
+        uint256 length = data.length;
+        bool canonical;
+        assembly ("memory-safe") {
+            let padded := and(add(length, 31), not(31))
+            canonical := and(eq(calldatasize(), add(0x44, padded)), eq(calldataload(0x04), 0x20))
+            // The word at the data's end holds the padding, then zeros past the calldata.
+            if and(canonical, iszero(iszero(and(length, 31)))) {
+                canonical := iszero(calldataload(add(0x44, length)))
+            }
+        }
+        if (!canonical) revert BatchInbox_NonCanonicalCalldata();
+    }
+
+    /// @dev The big-endian unsigned integer of `size` (<= 32) bytes at `offset` of `data`; the
+    ///      caller has checked that they lie inside `data`.
+    function _readUint(bytes calldata data, uint256 offset, uint256 size) private pure returns (uint256 value) {
+        assembly ("memory-safe") {
+            value := shr(sub(256, shl(3, size)), calldataload(add(data.offset, offset)))
+        }
     }
 }

@@ -5,6 +5,7 @@ import {SafeTransferLib} from "solady/utils/SafeTransferLib.sol";
 import {MetadataReaderLib} from "solady/utils/MetadataReaderLib.sol";
 import {ReentrancyGuardTransient} from "solady/utils/ReentrancyGuardTransient.sol";
 import {IL1Bridge} from "interfaces/IL1Bridge.sol";
+import {IDepositChain} from "interfaces/IDepositChain.sol";
 import {BridgedERC20} from "src/L2/BridgedERC20.sol";
 import {StateManager} from "src/L1/StateManager.sol";
 import {AddressAliasing} from "src/libraries/AddressAliasing.sol";
@@ -29,20 +30,26 @@ import {Withdrawals} from "src/libraries/Withdrawals.sol";
 ///         censors the user or is gone, here: `withdraw`/`withdrawTo` emit
 ///         `ForcedWithdrawalInitiated`, which derivation turns into the same L2 call made by the
 ///         caller's L2 identity, included within the sequencing window (the escape hatch). Either
-///         way the withdrawal is then proven here against a proposed state root
-///         (`proveWithdrawal`, one proof per prover) and paid out once that proposal is final
-///         (`finalizeWithdrawal`, `finalizeWithdrawalWithProof`). A proposal removed by the
-///         dispute game invalidates the proofs made against it; the withdrawal is proven again
-///         against another. Payouts never exceed what was deposited per token. A deposit whose
-///         ERC-20 credit fails on L2 becomes a refund withdrawal to its `refundTo`, proven and
-///         finalized here like any other.
+///         way the withdrawal is then proven here against the state root inside a proposed
+///         output root (`proveWithdrawal`, one proof per prover) and paid out once that
+///         proposal is final (`finalizeWithdrawal`, `finalizeWithdrawalWithProof`). A proposal
+///         removed by the dispute game invalidates the proofs made against it; the withdrawal
+///         is proven again against another. Payouts never exceed what was deposited per token.
+///         A deposit whose ERC-20 credit fails on L2 becomes a refund withdrawal to its
+///         `refundTo`, proven and finalized here like any other.
+///
+///         Every message (deposit or forced withdrawal) is also appended to a hash chain
+///         (`IDepositChain`), checkpointed once per L1 block that has messages, so the messages
+///         an L2 batch must include are fixed by L1 state: the BatchInbox checks each batch's
+///         deposit count against `depositCountAt`.
 /// @dev    Runs behind an OpenZeppelin `TransparentUpgradeableProxy` without an initializer:
 ///         its only configuration is immutable (`stateManager`, `l2ChainId`), and all storage
 ///         starts at zero. Withdrawal hashes bind `address(this)`, i.e. the proxy; deposits made
 ///         to the implementation directly are not watched by any node. Storage layout
 ///         (append-only across upgrades): slot 0 `depositNonce`, 1 `deposits`, 2 the block gas
-///         budget, 3 `_provenWithdrawals`, 4 `finalizedWithdrawals`.
-contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
+///         budget, 3 `_provenWithdrawals`, 4 `finalizedWithdrawals`, 5 `_checkpointStarts`
+///         (the deposit chain checkpoints' L1 blocks and first nonces), 6 `_checkpointChains`.
+contract L1Bridge is IL1Bridge, IDepositChain, ReentrancyGuardTransient {
     using SafeTransferLib for address;
 
     /// @notice Thrown when a deposit's or forced withdrawal's amount is zero.
@@ -78,6 +85,9 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
     ///         deploy the L2 token with blank metadata).
     error L1Bridge_InsufficientGasForMetadata();
 
+    /// @notice Thrown when reading a deposit chain checkpoint index that does not exist.
+    error L1Bridge_UnknownCheckpoint();
+
     /// @notice Thrown when the constructor is given the zero address as StateManager.
     error L1Bridge_ZeroAddress();
 
@@ -105,9 +115,22 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
     /// @notice Thrown when a payout would exceed what is locked for the token (never, if L2 is sound).
     error L1Bridge_InsufficientLocked();
 
-    /// @notice Bad proof, wrong root: the proof was generated against another state root than
-    ///         the proposal's (`proof.stateRoot != proposal.stateRoot`).
-    error L1Bridge_StateRootMismatch();
+    /// @notice Bad proof, unknown output root layout: `proof.output.version` is not
+    ///         `Withdrawals.OUTPUT_ROOT_VERSION`.
+    error L1Bridge_UnknownOutputRootVersion();
+
+    /// @notice Bad proof, wrong L2 block: the output root is for another L2 block than the
+    ///         proposal's (`proof.output.l2BlockNumber != proposal.l2BlockNumber`).
+    error L1Bridge_L2BlockMismatch();
+
+    /// @notice Bad proof, another chain: the output root names another hash for the proposal's
+    ///         L2 block than the proposal does (`proof.output.l2BlockHash != proposal.l2BlockHash`).
+    error L1Bridge_L2BlockHashMismatch();
+
+    /// @notice Bad proof, wrong root: the output root preimage does not hash to the proposal's
+    ///         root (`Withdrawals.hashOutputRoot(proof.output) != proposal.stateRoot`), e.g. its
+    ///         state root or derivation cursor differs from what the proposer claimed.
+    error L1Bridge_OutputRootMismatch();
 
     /// @notice Bad proof, wrong slot: the proof is for another L2 bridge storage slot than the
     ///         withdrawal's (`proof.slot != Withdrawals.storageSlot(hash)`).
@@ -148,6 +171,13 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
     ///      `TOKEN_METADATA_READ_GAS` despite the 63/64 rule, with room for the call's own cost.
     uint256 private constant _METADATA_READ_MIN_GAS_LEFT = TOKEN_METADATA_READ_GAS * 64 / 63 + 5_000;
 
+    /// @dev Deposit chain message kinds.
+    uint8 private constant _KIND_DEPOSIT = 0;
+    uint8 private constant _KIND_FORCED_WITHDRAWAL = 1;
+
+    /// @dev keccak256("") : the metadata hash of ETH deposits and forced withdrawals.
+    bytes32 private constant _EMPTY_METADATA_HASH = keccak256("");
+
     /// @notice A proven withdrawal, as one prover proved it.
     /// @param proposalIndex The proposal it was proven against; it pays out once that is final.
     /// @param recipient     The L1 recipient (the withdrawal's `to`).
@@ -160,6 +190,21 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
         address l1Token;
         uint64 provenAt;
         uint256 amount;
+    }
+
+    /// @dev A bridge message as the deposit chain hashes it (`IDepositChain`): the fields of
+    ///      its event, `refundTo` zero and `metadataHash` keccak256("") for a forced withdrawal.
+    struct ChainMessage {
+        uint8 kind;
+        uint256 nonce;
+        address from;
+        address to;
+        address l1Token;
+        address l2Token;
+        uint256 amount;
+        uint32 gasLimit;
+        address refundTo;
+        bytes32 metadataHash;
     }
 
     /// @notice Emitted when a withdrawal is proven against a proposal.
@@ -203,6 +248,16 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
 
     /// @notice Withdrawals paid out, by withdrawal hash.
     mapping(bytes32 withdrawalId => bool) public finalizedWithdrawals;
+
+    /// @dev Deposit chain checkpoints, in L1 block order: `l1Block << 64 | firstNonce`, the
+    ///      block and the nonce of its first message, two to a slot. Written once, when the
+    ///      block's first message creates the checkpoint; the checkpoint's count is the next
+    ///      checkpoint's first nonce, or `depositNonce` for the newest.
+    uint128[] private _checkpointStarts;
+
+    /// @dev Deposit chain checkpoints' chains, by checkpoint index (the newest one moves with
+    ///      every message of the current L1 block).
+    mapping(uint256 index => bytes32 chain) private _checkpointChains;
 
     /// @notice Sets the immutables: the StateManager, the L2 chain id and the L2 token init code
     ///         hash used by `predictL2Token`. Nothing else needs initializing.
@@ -275,24 +330,31 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
 
     // ------------------------------------------------------------------ proofs and payouts
 
-    /// @notice Proves that the L2 bridge recorded `withdrawal` in the state root of proposal
-    ///         `proposalIndex`, so it can be paid out once that proposal is final. Anyone may
-    ///         prove any withdrawal; it always pays `withdrawal.to`. The proof is stored under
-    ///         the caller: proving again replaces only the caller's own proof (e.g. after its
-    ///         proposal was removed), and nobody can replace or delay anybody else's.
-    /// @dev    Proves the storage leaf `SparseMerkleTrie.storageKey(Predeploys.L2_BRIDGE,
+    /// @notice Proves that the L2 bridge recorded `withdrawal` in the state of the L2 block of
+    ///         proposal `proposalIndex`, so it can be paid out once that proposal is final.
+    ///         Anyone may prove any withdrawal; it always pays `withdrawal.to`. The proof is
+    ///         stored under the caller: proving again replaces only the caller's own proof (e.g.
+    ///         after its proposal was removed), and nobody can replace or delay anybody else's.
+    /// @dev    A proposal's root is an output root (`Withdrawals.OutputRoot`): the proof carries
+    ///         its preimage `proof.output`, which must be version `OUTPUT_ROOT_VERSION`, name the
+    ///         proposal's L2 block (number and hash) and hash to `proposal.stateRoot`. Then the
+    ///         storage leaf `SparseMerkleTrie.storageKey(Predeploys.L2_BRIDGE,
     ///         uint256(Withdrawals.storageSlot(hash)))` with value hash `bytes32(uint256(1))`
-    ///         (`sentWithdrawals[hash] == true`) against `proposal.stateRoot`, where `hash`
-    ///         binds `l2ChainId` and this bridge. Bad proofs revert with: wrong root
-    ///         `L1Bridge_StateRootMismatch`; wrong slot `L1Bridge_WrongSlot`; proof for another
+    ///         (`sentWithdrawals[hash] == true`) is proven against `proof.output.stateRoot`, where
+    ///         `hash` binds `l2ChainId` and this bridge. Bad proofs revert with, in this order:
+    ///         unknown output layout `L1Bridge_UnknownOutputRootVersion`; output root of another
+    ///         L2 block `L1Bridge_L2BlockMismatch`, or of another block hash
+    ///         `L1Bridge_L2BlockHashMismatch`; wrong root (the preimage hashes to something else)
+    ///         `L1Bridge_OutputRootMismatch`; wrong slot `L1Bridge_WrongSlot`; proof for another
     ///         withdrawal (another key's leaf) `L1Bridge_ProofKeyMismatch`; truncated or tampered
     ///         siblings `SparseMerkleTrie_InvalidProof`; a proof showing the slot empty
     ///         `SparseMerkleTrie_KeyAbsent`, another value `SparseMerkleTrie_ValueMismatch`, an
     ///         empty deepest sibling `SparseMerkleTrie_NonCanonicalProof`, over 256 siblings
     ///         `SparseMerkleTrie_TooManySiblings`.
-    /// @param proposalIndex The StateManager proposal whose state root the proof is against.
+    /// @param proposalIndex The StateManager proposal whose output root the proof is against.
     /// @param withdrawal    The withdrawal, as the L2 bridge recorded it.
-    /// @param proof         The storage proof of the withdrawal's slot.
+    /// @param proof         The output root preimage and the storage proof of the withdrawal's
+    ///                      slot against its state root.
     /// @return withdrawalId The withdrawal hash.
     function proveWithdrawal(
         uint256 proposalIndex,
@@ -312,13 +374,17 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
         withdrawalId = Withdrawals.hash(withdrawal, l2ChainId, address(this));
         if (finalizedWithdrawals[withdrawalId]) revert L1Bridge_WithdrawalAlreadyFinalized();
 
-        if (proof.stateRoot != proposal.stateRoot) revert L1Bridge_StateRootMismatch();
+        Withdrawals.OutputRoot calldata output = proof.output;
+        if (output.version != Withdrawals.OUTPUT_ROOT_VERSION) revert L1Bridge_UnknownOutputRootVersion();
+        if (output.l2BlockNumber != proposal.l2BlockNumber) revert L1Bridge_L2BlockMismatch();
+        if (output.l2BlockHash != proposal.l2BlockHash) revert L1Bridge_L2BlockHashMismatch();
+        if (Withdrawals.hashOutputRoot(output) != proposal.stateRoot) revert L1Bridge_OutputRootMismatch();
         bytes32 slot = Withdrawals.storageSlot(withdrawalId);
         if (proof.slot != uint256(slot)) revert L1Bridge_WrongSlot();
         bytes32 key = SparseMerkleTrie.storageKey(Predeploys.L2_BRIDGE, uint256(slot));
         SparseMerkleTrie.Proof calldata trieProof = proof.trieProof;
         if (trieProof.terminalValueHash != 0 && trieProof.terminalKey != key) revert L1Bridge_ProofKeyMismatch();
-        SparseMerkleTrie.verify(proposal.stateRoot, key, Withdrawals.SENT_VALUE_HASH, trieProof);
+        SparseMerkleTrie.verify(output.stateRoot, key, Withdrawals.SENT_VALUE_HASH, trieProof);
 
         _provenWithdrawals[withdrawalId][msg.sender] = ProvenWithdrawal({
             proposalIndex: proposalIndex,
@@ -392,7 +458,105 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
         return _gasBlock == block.number ? _gasUsedInBlock : 0;
     }
 
+    // ------------------------------------------------------------------ deposit chain
+
+    /// @inheritdoc IDepositChain
+    function depositChain() external view returns (uint256 count, bytes32 chain) {
+        uint256 checkpoints = _checkpointStarts.length;
+        count = depositNonce;
+        if (checkpoints != 0) chain = _checkpointChains[checkpoints - 1];
+    }
+
+    /// @inheritdoc IDepositChain
+    function checkpointCount() external view returns (uint256) {
+        return _checkpointStarts.length;
+    }
+
+    /// @inheritdoc IDepositChain
+    /// @dev Reverts `L1Bridge_UnknownCheckpoint` if `index >= checkpointCount()`.
+    function checkpoint(uint256 index) external view returns (Checkpoint memory) {
+        uint256 checkpoints = _checkpointStarts.length;
+        if (index >= checkpoints) revert L1Bridge_UnknownCheckpoint();
+        // casting to 'uint64' is safe because the high half of a packed start is a block number
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint64 l1Block = uint64(_checkpointStarts[index] >> 64);
+        return
+            Checkpoint({l1Block: l1Block, count: _countAfter(index + 1, checkpoints), chain: _checkpointChains[index]});
+    }
+
+    /// @inheritdoc IDepositChain
+    /// @dev Searches from the newest checkpoint (galloping, then binary search), so asking
+    ///      about a recent L1 block reads a few slots however long the chain is.
+    function depositCountAt(uint256 l1Block) external view returns (uint256) {
+        uint256 checkpoints = _checkpointStarts.length;
+        uint256 upTo = _checkpointsUpTo(l1Block, checkpoints);
+        return upTo == 0 ? 0 : _countAfter(upTo, checkpoints);
+    }
+
+    /// @inheritdoc IDepositChain
+    function depositChainAt(uint256 l1Block) external view returns (uint256 count, bytes32 chain) {
+        uint256 checkpoints = _checkpointStarts.length;
+        uint256 upTo = _checkpointsUpTo(l1Block, checkpoints);
+        if (upTo != 0) {
+            count = _countAfter(upTo, checkpoints);
+            chain = _checkpointChains[upTo - 1];
+        }
+    }
+
     // ------------------------------------------------------------------ internals
+
+    /// @dev Appends `message` to the deposit chain: the first message of an L1 block starts
+    ///      that block's checkpoint, the others move its chain forward. `messageHash` is
+    ///      keccak256 of the message's ABI encoding (a struct of static fields encodes as its
+    ///      fields in order).
+    function _appendMessage(ChainMessage memory message, bool firstInBlock) private {
+        bytes32 messageHash = keccak256(abi.encode(message));
+        uint256 checkpoints = _checkpointStarts.length;
+        bytes32 chain;
+        if (checkpoints != 0) chain = _checkpointChains[checkpoints - 1];
+        chain = keccak256(abi.encode(chain, messageHash));
+        // (`checkpoints == 0` only matters for a bridge upgraded from one without the chain in
+        // a block that already had a message.)
+        if (firstInBlock || checkpoints == 0) {
+            // casting to 'uint128' is safe because block numbers and nonces are below 2^64
+            // forge-lint: disable-next-line(unsafe-typecast)
+            _checkpointStarts.push(uint128(block.number << 64 | message.nonce));
+            _checkpointChains[checkpoints] = chain;
+        } else {
+            _checkpointChains[checkpoints - 1] = chain;
+        }
+    }
+
+    /// @dev The message count after checkpoint `index - 1` (of `checkpoints`): the first nonce
+    ///      of checkpoint `index`, or `depositNonce` after the newest.
+    function _countAfter(uint256 index, uint256 checkpoints) private view returns (uint64) {
+        // casting to 'uint64' keeps the low half of a packed start, and nonces are below 2^64
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return index < checkpoints ? uint64(_checkpointStarts[index]) : uint64(depositNonce);
+    }
+
+    /// @dev The number of checkpoints (of `checkpoints`) with an L1 block at most `l1Block`.
+    ///      Checkpoints are in block order; the search gallops back from the newest (1, 2, 4,
+    ///      ... checkpoints) to bracket the answer, then bisects the bracket.
+    function _checkpointsUpTo(uint256 l1Block, uint256 checkpoints) private view returns (uint256) {
+        // Invariant: checkpoints below `low` are at most `l1Block`, those from `high` on after it.
+        uint256 high = checkpoints;
+        uint256 low;
+        for (uint256 step = 1; step <= high; step <<= 1) {
+            uint256 probe = high - step;
+            if (_checkpointStarts[probe] >> 64 <= l1Block) {
+                low = probe + 1;
+                break;
+            }
+            high = probe;
+        }
+        while (low < high) {
+            uint256 mid = (low + high) >> 1;
+            if (_checkpointStarts[mid] >> 64 <= l1Block) low = mid + 1;
+            else high = mid;
+        }
+        return low;
+    }
 
     /// @dev Checks, accounts and emits a deposit to `to`, then pulls ERC-20 tokens.
     function _deposit(address l1Token, address l2Token, uint256 amount, uint32 gasLimit, address to) private {
@@ -405,12 +569,24 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
         uint256 minGas = isEth ? MIN_ETH_DEPOSIT_GAS : MIN_ERC20_DEPOSIT_GAS;
         if (gasLimit < minGas || gasLimit > MAX_DEPOSIT_GAS) revert L1Bridge_GasLimitOutOfRange();
         bytes memory tokenMetadata = isEth ? bytes("") : _tokenMetadata(l1Token);
-        _useBlockDepositGas(gasLimit);
+        bool firstInBlock = _useBlockDepositGas(gasLimit);
 
         uint256 nonce = depositNonce;
         depositNonce = nonce + 1;
         deposits[l1Token] += amount;
-        emit DepositInitiated(nonce, _l2Identity(), to, l1Token, l2Token, amount, gasLimit, msg.sender, tokenMetadata);
+        ChainMessage memory message;
+        message.kind = _KIND_DEPOSIT;
+        message.nonce = nonce;
+        message.from = _l2Identity();
+        message.to = to;
+        message.l1Token = l1Token;
+        message.l2Token = l2Token;
+        message.amount = amount;
+        message.gasLimit = gasLimit;
+        message.refundTo = msg.sender;
+        message.metadataHash = isEth ? _EMPTY_METADATA_HASH : keccak256(tokenMetadata);
+        _appendMessage(message, firstInBlock);
+        emit DepositInitiated(nonce, message.from, to, l1Token, l2Token, amount, gasLimit, msg.sender, tokenMetadata);
 
         if (!isEth) {
             uint256 balanceBefore = l1Token.balanceOf(address(this));
@@ -424,13 +600,24 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
     /// @dev Checks and emits a forced withdrawal from the caller's L2 identity to `to`.
     function _forceWithdrawal(address l1Token, address l2Token, uint256 amount, address to) private {
         _checkTokenPair(l1Token, l2Token, amount);
-        _useBlockDepositGas(FORCED_WITHDRAWAL_GAS);
+        bool firstInBlock = _useBlockDepositGas(FORCED_WITHDRAWAL_GAS);
         uint256 nonce = depositNonce;
         depositNonce = nonce + 1;
         // casting to 'uint32' is safe because FORCED_WITHDRAWAL_GAS is a constant below 2^32
         // forge-lint: disable-next-line(unsafe-typecast)
         uint32 gasLimit = uint32(FORCED_WITHDRAWAL_GAS);
-        emit ForcedWithdrawalInitiated(nonce, _l2Identity(), to, l1Token, l2Token, amount, gasLimit);
+        ChainMessage memory message;
+        message.kind = _KIND_FORCED_WITHDRAWAL;
+        message.nonce = nonce;
+        message.from = _l2Identity();
+        message.to = to;
+        message.l1Token = l1Token;
+        message.l2Token = l2Token;
+        message.amount = amount;
+        message.gasLimit = gasLimit;
+        message.metadataHash = _EMPTY_METADATA_HASH;
+        _appendMessage(message, firstInBlock);
+        emit ForcedWithdrawalInitiated(nonce, message.from, to, l1Token, l2Token, amount, gasLimit);
     }
 
     /// @dev Checks a token pair and amount shared by deposits and forced withdrawals; returns
@@ -512,9 +699,12 @@ contract L1Bridge is IL1Bridge, ReentrancyGuardTransient {
         if (gasleft() < _METADATA_READ_MIN_GAS_LEFT) revert L1Bridge_InsufficientGasForMetadata();
     }
 
-    /// @dev Charges `gasLimit` to the current L1 block's deposit gas budget.
-    function _useBlockDepositGas(uint256 gasLimit) private {
-        uint256 used = _gasBlock == block.number ? _gasUsedInBlock + gasLimit : gasLimit;
+    /// @dev Charges `gasLimit` to the current L1 block's deposit gas budget; returns whether
+    ///      this is the block's first message (every message is charged here, so a block whose
+    ///      budget was never charged has had no message).
+    function _useBlockDepositGas(uint256 gasLimit) private returns (bool firstInBlock) {
+        firstInBlock = _gasBlock != block.number;
+        uint256 used = firstInBlock ? gasLimit : _gasUsedInBlock + gasLimit;
         if (used > DEPOSIT_GAS_PER_L1_BLOCK) revert L1Bridge_BlockDepositGasExhausted();
         _gasBlock = uint64(block.number);
         // casting to 'uint192' is safe because `used` <= DEPOSIT_GAS_PER_L1_BLOCK

@@ -7,8 +7,8 @@ import {SafeTransferLib} from "solady/utils/SafeTransferLib.sol";
 import {IStateManager} from "interfaces/IStateManager.sol";
 
 /// @title StateManager
-/// @notice Records L2 state root proposals with their bonds. A proposal binds an L2 block
-///         (number and hash), its state root and the batches it was derived from. It is final
+/// @notice Records L2 output root proposals with their bonds. A proposal binds an L2 block
+///         (number and hash), its output root and the batches it was derived from. It is final
 ///         once its challenge period has passed (measured from its L1 timestamp) unless the
 ///         dispute game removed it; a final proposal's bond returns to its proposer, a removed
 ///         proposal's bond goes where the dispute game says. A removed proposal never becomes
@@ -20,6 +20,17 @@ import {IStateManager} from "interfaces/IStateManager.sol";
 ///         dispute game's recipient, and `withdrawBond` pays out. Nothing is ever pushed to an
 ///         account it did not ask for, so a recipient that rejects ETH cannot block a return
 ///         or a removal.
+///
+///         Output roots: the seed interface's `stateRoot` (the `submitStateRoot` argument, the
+///         `Proposal` field, the `StateRootSubmitted` topic) carries the L2 block's OUTPUT ROOT,
+///         `Withdrawals.hashOutputRoot(output)` = `keccak256(abi.encode(uint256 version,
+///         uint256 l2BlockNumber, bytes32 stateRoot, bytes32 l2BlockHash, uint256 inboxRecord,
+///         uint256 blockInRecord, uint256 l1Block))`, version 1: the block's state root and hash
+///         and the derivation cursor (the `BatchInbox` record the block came from, its position
+///         in it, the L1 block that appended the record). This contract stores the root as
+///         given; `L1Bridge.proveWithdrawal` takes the preimage, checks it against the root and
+///         the proposal's L2 block, and proves withdrawals against the state root inside it; the
+///         dispute game bisects over these claims.
 /// @dev    Bonds are conserved: this contract's balance is the sum of all bond balances plus
 ///         the bonds of proposals neither removed nor returned (plus any ETH forced in without a
 ///         call, which nobody can withdraw). The dispute game issue adds challenges (which will
@@ -33,8 +44,10 @@ import {IStateManager} from "interfaces/IStateManager.sol";
 contract StateManager is IStateManager, Ownable, Initializable {
     using SafeTransferLib for address;
 
-    /// @notice A state root proposal.
-    /// @param stateRoot     The proposed L2 state root (the trie root of the L2 block's state).
+    /// @notice An output root proposal.
+    /// @param stateRoot     The proposed output root of the L2 block (`Withdrawals.OutputRoot`,
+    ///                      hashed; the seed's name): commits to the block's state root, its
+    ///                      hash and its derivation cursor.
     /// @param batchRoot     The commitment to the batches the L2 block range was derived from.
     /// @param l2BlockHash   The hash of the L2 block the proposal is for.
     /// @param l2BlockNumber The number of that L2 block.
@@ -57,7 +70,7 @@ contract StateManager is IStateManager, Ownable, Initializable {
         uint256 bond;
     }
 
-    /// @notice Thrown when a caller other than the proposer submits a state root.
+    /// @notice Thrown when a caller other than the proposer submits an output root.
     error StateManager_NotProposer();
 
     /// @notice Thrown when a bond balance is smaller than the bond drawn or withdrawn from it.
@@ -69,7 +82,7 @@ contract StateManager is IStateManager, Ownable, Initializable {
     /// @notice Thrown when constructing with a zero challenge period.
     error StateManager_ZeroChallengePeriod();
 
-    /// @notice Thrown when a state or batch root is zero.
+    /// @notice Thrown when an output (`stateRoot`) or batch root is zero.
     error StateManager_ZeroRoot();
 
     /// @notice Thrown when a proposal's L2 block hash is zero.
@@ -113,7 +126,7 @@ contract StateManager is IStateManager, Ownable, Initializable {
 
     /// @notice Emitted for every proposal.
     /// @param index     The proposal's index, starting at 0.
-    /// @param stateRoot The proposed state root.
+    /// @param stateRoot The proposed output root (`Withdrawals.hashOutputRoot`).
     /// @param batchRoot The batch commitment.
     /// @param proposer  The proposer.
     event StateRootSubmitted(
@@ -163,7 +176,7 @@ contract StateManager is IStateManager, Ownable, Initializable {
     /// @notice The bond (wei) each proposal draws from its proposer's bond balance.
     uint256 public immutable proposalBond;
 
-    /// @notice The only account allowed to submit state roots.
+    /// @notice The only account allowed to submit output roots.
     address public proposer;
 
     /// @notice The only account allowed to remove proposals; set once by the owner.
@@ -198,7 +211,7 @@ contract StateManager is IStateManager, Ownable, Initializable {
     ///         it, so nobody can initialize a deployed proxy in between.
     /// @param owner_    The account that may change the proposer and set the dispute game (the
     ///                  timelock in production).
-    /// @param proposer_ The account that may submit state roots.
+    /// @param proposer_ The account that may submit output roots.
     function initialize(address owner_, address proposer_) external initializer {
         if (owner_ == address(0) || proposer_ == address(0)) revert StateManager_ZeroAddress();
         _initializeOwner(owner_);
@@ -230,10 +243,13 @@ contract StateManager is IStateManager, Ownable, Initializable {
     /// @dev Only the proposer, whose bond balance must hold `proposalBond` (drawn here, locked
     ///      with the proposal). `proof` is
     ///      `abi.encode(uint64 l2BlockNumber, bytes32 l2BlockHash)` (exactly 64 bytes): the
-    ///      proposal binds the L2 block whose state root is `stateRoot` and whose block range
-    ///      was derived from the batches `batchRoot` commits to. Roots and block hash must be
-    ///      non-zero; `l2BlockNumber` must exceed the latest live proposal's. Emits
-    ///      `StateRootSubmitted` and `ProposalL2Block`.
+    ///      proposal binds the L2 block whose output root is `stateRoot` and whose block range
+    ///      was derived from the batches `batchRoot` commits to. `stateRoot` carries the output
+    ///      root (`Withdrawals.hashOutputRoot` of the block's `Withdrawals.OutputRoot`, whose
+    ///      `l2BlockNumber` and `l2BlockHash` must equal the ones in `proof` for withdrawals to
+    ///      prove against it); it is stored as given, its preimage is checked where it is used.
+    ///      Roots and block hash must be non-zero; `l2BlockNumber` must exceed the latest live
+    ///      proposal's. Emits `StateRootSubmitted` and `ProposalL2Block`.
     function submitStateRoot(bytes32 stateRoot, bytes32 batchRoot, bytes calldata proof) external {
         if (msg.sender != proposer) revert StateManager_NotProposer();
         if (stateRoot == bytes32(0) || batchRoot == bytes32(0)) revert StateManager_ZeroRoot();

@@ -16,10 +16,16 @@ library Presets {
     /// @param timelockDelay   The timelock's minimum delay (seconds) between scheduling and
     ///                        executing an upgrade or an owner action.
     /// @param proposalBond    The bond (wei) each proposal locks.
+    /// @param sequencingWindow  L1 blocks within which an L2 block's batch must be posted
+    ///                          (BatchInbox `sequencingWindow`).
+    /// @param maxSequencerDrift Seconds an L2 block's timestamp may run ahead of its L1 origin
+    ///                          (BatchInbox `maxSequencerDrift`).
     struct Preset {
         uint256 challengePeriod;
         uint256 timelockDelay;
         uint256 proposalBond;
+        uint256 sequencingWindow;
+        uint256 maxSequencerDrift;
     }
 
     /// @notice Production challenge period: 7 days, the window a challenger has to dispute.
@@ -37,6 +43,12 @@ library Presets {
     ///         bond x challenge period / proposal interval (168 ether when proposing hourly).
     uint256 internal constant PRODUCTION_PROPOSAL_BOND = 1 ether;
 
+    /// @notice Production sequencing window: 3,600 L1 blocks (12 hours).
+    uint256 internal constant PRODUCTION_SEQUENCING_WINDOW = 3_600;
+
+    /// @notice Production maximum sequencer drift: 1,800 seconds (30 minutes).
+    uint256 internal constant PRODUCTION_MAX_SEQUENCER_DRIFT = 1_800;
+
     /// @notice Devnet challenge period: 60 seconds.
     uint256 internal constant DEVNET_CHALLENGE_PERIOD = 60;
 
@@ -46,13 +58,21 @@ library Presets {
     /// @notice Devnet proposal bond: 0.1 ether (the devnet's funded dev accounts).
     uint256 internal constant DEVNET_PROPOSAL_BOND = 0.1 ether;
 
+    /// @notice Devnet sequencing window: 20 L1 blocks.
+    uint256 internal constant DEVNET_SEQUENCING_WINDOW = 20;
+
+    /// @notice Devnet maximum sequencer drift: 600 seconds.
+    uint256 internal constant DEVNET_MAX_SEQUENCER_DRIFT = 600;
+
     /// @notice The production preset.
     /// @return The production parameters.
     function production() internal pure returns (Preset memory) {
         return Preset({
             challengePeriod: PRODUCTION_CHALLENGE_PERIOD,
             timelockDelay: PRODUCTION_TIMELOCK_DELAY,
-            proposalBond: PRODUCTION_PROPOSAL_BOND
+            proposalBond: PRODUCTION_PROPOSAL_BOND,
+            sequencingWindow: PRODUCTION_SEQUENCING_WINDOW,
+            maxSequencerDrift: PRODUCTION_MAX_SEQUENCER_DRIFT
         });
     }
 
@@ -62,7 +82,9 @@ library Presets {
         return Preset({
             challengePeriod: DEVNET_CHALLENGE_PERIOD,
             timelockDelay: DEVNET_TIMELOCK_DELAY,
-            proposalBond: DEVNET_PROPOSAL_BOND
+            proposalBond: DEVNET_PROPOSAL_BOND,
+            sequencingWindow: DEVNET_SEQUENCING_WINDOW,
+            maxSequencerDrift: DEVNET_MAX_SEQUENCER_DRIFT
         });
     }
 }

@@ -14,7 +14,8 @@ import {SparseMerkleTrie} from "src/libraries/SparseMerkleTrie.sol";
 ///         The hash binds the withdrawal to one rollup and one bridge pair: the L2 chain id,
 ///         the L1 bridge (the address users interact with, i.e. its proxy) and the L2 bridge
 ///         predeploy, so a withdrawal recorded on one chain or for one L1 bridge never proves
-///         on another.
+///         on another. Withdrawals are proven against the state root inside an `OutputRoot`, the
+///         preimage of a proposal's root.
 library Withdrawals {
     /// @notice A withdrawal initiated on L2.
     /// @param nonce   The L2 bridge's sequential withdrawal nonce (makes every hash unique).
@@ -32,18 +33,47 @@ library Withdrawals {
         uint256 amount;
     }
 
-    /// @notice A withdrawal's storage proof, as `rollup_getProof(L2_BRIDGE, [slot])` serves it.
-    ///         `stateRoot` and `slot` are the caller's claims, checked against what L1 derives so
-    ///         a wrong root or a wrong slot is reported precisely; the trie proof alone decides
-    ///         validity.
-    /// @param stateRoot The state root the proof was generated against (the result's `stateRoot`).
-    /// @param slot      The L2 bridge storage slot proven (`storageProof[0].slot`).
-    /// @param trieProof The trie proof of that slot (`storageProof[0].proof`).
-    struct WithdrawalProof {
+    /// @notice What a proposal claims about one L2 block, version 1: its state root and hash,
+    ///         and where derivation stood when it became safe (the derivation cursor). A
+    ///         proposal's root (`StateManager.Proposal.stateRoot`) is `hashOutputRoot` of it, so
+    ///         withdrawals are proven against `stateRoot` inside it, and a dispute bisects over
+    ///         these claims. Every field is a full word, so `abi.encode` of it is its fields in
+    ///         order; the Rust node builds the same value (`rollup_primitives::OutputRoot`).
+    /// @param version       The layout version, `OUTPUT_ROOT_VERSION`; any other is refused.
+    /// @param l2BlockNumber The L2 block.
+    /// @param stateRoot     Its state root (the root of the sparse Merkle trie of its state).
+    /// @param l2BlockHash   Its hash.
+    /// @param inboxRecord   The `BatchInbox` record it was derived from.
+    /// @param blockInRecord Its position among that record's blocks, from 0.
+    /// @param l1Block       The L1 block that appended that record (whose processing made the
+    ///                      L2 block safe).
+    struct OutputRoot {
+        uint256 version;
+        uint256 l2BlockNumber;
         bytes32 stateRoot;
+        bytes32 l2BlockHash;
+        uint256 inboxRecord;
+        uint256 blockInRecord;
+        uint256 l1Block;
+    }
+
+    /// @notice A withdrawal's proof, as `rollup_getWithdrawalProof` serves it: the output root
+    ///         preimage of the proposal's L2 block, and a storage proof of the withdrawal's slot
+    ///         against the state root inside it. `output` must hash to the proposal's root and
+    ///         name its L2 block; `slot` is the caller's claim, checked against what L1 derives
+    ///         so a wrong slot is reported precisely; the trie proof alone decides validity.
+    /// @param output    The output root preimage (the result's `outputRoot`).
+    /// @param slot      The L2 bridge storage slot proven (the result's `slot`).
+    /// @param trieProof The trie proof of that slot against `output.stateRoot` (the result's
+    ///                  `proof`).
+    struct WithdrawalProof {
+        OutputRoot output;
         uint256 slot;
         SparseMerkleTrie.Proof trieProof;
     }
+
+    /// @notice The only `OutputRoot.version` there is.
+    uint256 internal constant OUTPUT_ROOT_VERSION = 1;
 
     /// @notice Storage slot of the `L2Bridge.sentWithdrawals` mapping.
     uint256 internal constant SENT_WITHDRAWALS_SLOT = 0;
@@ -72,6 +102,14 @@ library Withdrawals {
                 withdrawal.amount
             )
         );
+    }
+
+    /// @notice The root a proposal carries for `output`.
+    /// @param output The output root preimage.
+    /// @return `keccak256(abi.encode(version, l2BlockNumber, stateRoot, l2BlockHash,
+    ///         inboxRecord, blockInRecord, l1Block))`.
+    function hashOutputRoot(OutputRoot memory output) internal pure returns (bytes32) {
+        return keccak256(abi.encode(output));
     }
 
     /// @notice The L2 bridge storage slot recording the withdrawal `withdrawalHash`.

@@ -15,6 +15,7 @@ import {StateManager} from "src/L1/StateManager.sol";
 import {BatchInbox} from "src/L1/BatchInbox.sol";
 import {L1Bridge} from "src/L1/L1Bridge.sol";
 import {Presets} from "src/libraries/Presets.sol";
+import {Batches} from "test/utils/Batches.sol";
 import {Predeploys} from "src/libraries/Predeploys.sol";
 import {Withdrawals} from "src/libraries/Withdrawals.sol";
 
@@ -43,7 +44,13 @@ contract GovernanceTest is Test {
             l2ChainId: L2_CHAIN_ID,
             challengePeriod: preset.challengePeriod,
             timelockDelay: preset.timelockDelay,
-            proposalBond: preset.proposalBond
+            proposalBond: preset.proposalBond,
+            sequencingWindow: uint64(preset.sequencingWindow),
+            maxSequencerDrift: uint64(preset.maxSequencerDrift),
+            genesisOrigin: uint64(block.number - 1),
+            genesisOriginHash: blockhash(block.number - 1),
+            genesisOriginTimestamp: uint64(block.timestamp),
+            l2GenesisTimestamp: uint64(block.timestamp)
         });
         d = script.deploy(config);
     }
@@ -104,6 +111,15 @@ contract GovernanceTest is Test {
         assertTrue(d.timelock.isOperationDone(id));
     }
 
+    /// @dev A valid first batch for the deployed inbox: one empty block, a second after genesis,
+    ///      with the genesis origin.
+    function _firstBatch() internal pure returns (bytes memory) {
+        Batches.Batch memory batch;
+        batch.firstBlock = 1;
+        batch.blocks = Batches.uniformBlocks(1, 0, 1, 0);
+        return Batches.encode(batch);
+    }
+
     /// @dev Fuzzed callers must not be the timelock or a ProxyAdmin (whose calls a proxy never
     ///      forwards).
     function _assumeOutsider(address caller) internal view {
@@ -142,6 +158,15 @@ contract GovernanceTest is Test {
         assertEq(d.stateManager.proposalBond(), 1 ether);
         assertEq(d.batchInbox.owner(), address(timelock));
         assertEq(d.batchInbox.batcher(), batcher);
+        assertEq(address(d.batchInbox.bridge()), address(d.l1Bridge), "inbox reads the bridge proxy");
+        assertEq(d.batchInbox.sequencingWindow(), 3_600);
+        assertEq(d.batchInbox.maxSequencerDrift(), 1_800);
+        assertEq(d.batchInbox.genesisOrigin(), config.genesisOrigin);
+        assertEq(d.batchInbox.lastRecordedOrigin(), config.genesisOrigin);
+        assertEq(d.batchInbox.originHash(config.genesisOrigin), config.genesisOriginHash);
+        assertEq(d.batchInbox.originTimestamp(config.genesisOrigin), config.genesisOriginTimestamp);
+        assertEq(d.batchInbox.lastTimestamp(), config.l2GenesisTimestamp);
+        assertEq(d.batchInbox.nextBlock(), 1);
         assertEq(address(d.l1Bridge.stateManager()), address(d.stateManager), "bridge reads the proxy");
         assertEq(d.l1Bridge.l2ChainId(), L2_CHAIN_ID);
     }
@@ -151,11 +176,15 @@ contract GovernanceTest is Test {
         assertEq(production.challengePeriod, 7 days);
         assertEq(production.timelockDelay, 10 days);
         assertEq(production.proposalBond, 1 ether);
+        assertEq(production.sequencingWindow, 3_600);
+        assertEq(production.maxSequencerDrift, 1_800);
         assertGt(production.timelockDelay, production.challengePeriod, "production: timelock <= challenge period");
         Presets.Preset memory devnet = Presets.devnet();
         assertEq(devnet.challengePeriod, 60);
         assertEq(devnet.timelockDelay, 120);
         assertEq(devnet.proposalBond, 0.1 ether);
+        assertEq(devnet.sequencingWindow, 20);
+        assertEq(devnet.maxSequencerDrift, 600);
         assertGt(devnet.timelockDelay, devnet.challengePeriod, "devnet: timelock <= challenge period");
     }
 
@@ -175,10 +204,11 @@ contract GovernanceTest is Test {
     }
 
     function test_upgrade_batchInbox_waitsForTimelock_succeeds() public {
-        vm.prank(batcher);
-        d.batchInbox.postBatch(hex"01");
+        vm.prank(batcher, batcher);
+        d.batchInbox.postBatch(_firstBatch());
         _checkTimelockedUpgrade(address(d.batchInbox), address(new BatchInbox()));
-        assertEq(d.batchInbox.batchCount(), 1);
+        assertEq(d.batchInbox.recordCount(), 1);
+        assertEq(d.batchInbox.nextBlock(), 2);
         assertEq(d.batchInbox.batcher(), batcher);
     }
 
@@ -281,7 +311,7 @@ contract GovernanceTest is Test {
         d.stateManager.initialize(caller, caller);
         vm.expectRevert(Initializable.InvalidInitialization.selector);
         vm.prank(caller);
-        d.batchInbox.initialize(caller, caller);
+        d.batchInbox.initialize(caller, caller, caller, 1, 1, 0, keccak256("hash"), 0, 0);
     }
 
     function testFuzz_implementations_initialize_reverts(address caller) public {
@@ -290,7 +320,7 @@ contract GovernanceTest is Test {
         StateManager(d.stateManagerImplementation).initialize(caller, caller);
         vm.expectRevert(Initializable.InvalidInitialization.selector);
         vm.prank(caller);
-        BatchInbox(d.batchInboxImplementation).initialize(caller, caller);
+        BatchInbox(d.batchInboxImplementation).initialize(caller, caller, caller, 1, 1, 0, keccak256("hash"), 0, 0);
     }
 
     /// @dev The StateManager works behind its proxy: bonded proposal, finality, bond returned.
@@ -368,6 +398,24 @@ contract GovernanceTest is Test {
         script.deploy(bad);
     }
 
+    function testFuzz_deploy_sequencingWindowTooShort_reverts(uint64 window) public {
+        Deploy.Config memory bad = config;
+        bad.sequencingWindow = uint64(bound(window, 0, 1));
+        vm.expectRevert(abi.encodeWithSelector(Deploy.Deploy_SequencingWindowTooShort.selector, bad.sequencingWindow));
+        script.deploy(bad);
+    }
+
+    /// @dev The inbox refuses a genesis origin hash L1 contradicts, so a deployment cannot start
+    ///      from a block that is not L1's.
+    function test_deploy_wrongGenesisOriginHash_reverts() public {
+        Deploy.Config memory bad = config;
+        bad.genesisOriginHash = keccak256("not the block");
+        vm.expectRevert(
+            abi.encodeWithSelector(BatchInbox.BatchInbox_GenesisOriginHashMismatch.selector, bad.genesisOrigin)
+        );
+        script.deploy(bad);
+    }
+
     function test_deploy_badL2ChainId_reverts() public {
         Deploy.Config memory bad = config;
         bad.l2ChainId = 0;
@@ -385,6 +433,13 @@ contract GovernanceTest is Test {
         vm.setEnv("BATCHER", vm.toString(batcher));
         vm.setEnv("PROPOSER", vm.toString(proposer));
         vm.setEnv("L2_CHAIN_ID", "901");
+        vm.roll(100);
+        vm.warp(1_700_000_000);
+
+        // Without an RPC to serve the genesis origin's header, its timestamp must be given.
+        vm.expectRevert(abi.encodeWithSelector(Deploy.Deploy_UnknownGenesisOriginTimestamp.selector, 99));
+        script.readConfig();
+        vm.setEnv("GENESIS_ORIGIN_TIMESTAMP", "1699999988");
 
         // Production preset by default.
         Deploy.Config memory read = script.readConfig();
@@ -395,26 +450,51 @@ contract GovernanceTest is Test {
         assertEq(read.challengePeriod, Presets.PRODUCTION_CHALLENGE_PERIOD);
         assertEq(read.timelockDelay, Presets.PRODUCTION_TIMELOCK_DELAY);
         assertEq(read.proposalBond, Presets.PRODUCTION_PROPOSAL_BOND);
+        assertEq(read.sequencingWindow, Presets.PRODUCTION_SEQUENCING_WINDOW);
+        assertEq(read.maxSequencerDrift, Presets.PRODUCTION_MAX_SEQUENCER_DRIFT);
+        // The genesis origin defaults to the parent of the block the script runs at.
+        assertEq(read.genesisOrigin, 99);
+        assertEq(read.genesisOriginHash, blockhash(99));
+        assertEq(read.genesisOriginTimestamp, 1_699_999_988);
+        assertEq(read.l2GenesisTimestamp, 1_699_999_988);
 
         vm.setEnv("PRESET", "devnet");
         read = script.readConfig();
         assertEq(read.challengePeriod, Presets.DEVNET_CHALLENGE_PERIOD);
         assertEq(read.timelockDelay, Presets.DEVNET_TIMELOCK_DELAY);
         assertEq(read.proposalBond, Presets.DEVNET_PROPOSAL_BOND);
+        assertEq(read.sequencingWindow, Presets.DEVNET_SEQUENCING_WINDOW);
+        assertEq(read.maxSequencerDrift, Presets.DEVNET_MAX_SEQUENCER_DRIFT);
 
         vm.setEnv("CHALLENGE_PERIOD", "3600");
         vm.setEnv("TIMELOCK_DELAY", "7200");
         vm.setEnv("PROPOSAL_BOND", "5");
+        vm.setEnv("SEQUENCING_WINDOW", "50");
+        vm.setEnv("MAX_SEQUENCER_DRIFT", "300");
+        vm.setEnv("GENESIS_ORIGIN", "98");
+        vm.setEnv("GENESIS_ORIGIN_HASH", vm.toString(blockhash(98)));
+        vm.setEnv("GENESIS_ORIGIN_TIMESTAMP", "1699999976");
+        vm.setEnv("L2_GENESIS_TIMESTAMP", "1699999980");
         read = script.readConfig();
         assertEq(read.challengePeriod, 3600);
         assertEq(read.timelockDelay, 7200);
         assertEq(read.proposalBond, 5);
+        assertEq(read.sequencingWindow, 50);
+        assertEq(read.maxSequencerDrift, 300);
+        assertEq(read.genesisOrigin, 98);
+        assertEq(read.genesisOriginHash, blockhash(98));
+        assertEq(read.genesisOriginTimestamp, 1_699_999_976);
+        assertEq(read.l2GenesisTimestamp, 1_699_999_980);
 
         // run() deploys what the environment describes.
         Deploy.Deployment memory ran = script.run();
         assertEq(ran.stateManager.challengePeriod(), 3600);
         assertEq(ran.timelock.getMinDelay(), 7200);
         assertEq(ran.batchInbox.batcher(), batcher);
+        assertEq(ran.batchInbox.sequencingWindow(), 50);
+        assertEq(ran.batchInbox.genesisOrigin(), 98);
+        assertEq(ran.batchInbox.originHash(98), blockhash(98));
+        assertEq(ran.batchInbox.lastTimestamp(), 1_699_999_980);
 
         vm.setEnv("PRESET", "mainnet");
         vm.expectRevert(abi.encodeWithSelector(Deploy.Deploy_UnknownPreset.selector, "mainnet"));

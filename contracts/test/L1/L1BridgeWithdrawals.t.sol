@@ -68,6 +68,8 @@ contract L1BridgeWithdrawalsTest is Test {
     address internal bob;
     address internal mallory;
     uint64 internal nextL2Block = 1;
+    /// @dev The L2 block of each proposal made with `_propose`.
+    mapping(uint256 index => uint64 l2Block) internal l2BlockOf;
 
     function setUp() public {
         game = makeAddr("disputeGame");
@@ -104,8 +106,21 @@ contract L1BridgeWithdrawalsTest is Test {
         return Withdrawals.hash(w, L2_CHAIN_ID, address(bridge));
     }
 
+    /// @dev Proposes the fixture output root of `stateRoot` at the next L2 block.
     function _propose(bytes32 stateRoot) internal returns (uint256 index) {
-        index = BridgeFixtures.propose(manager, stateRoot, nextL2Block++);
+        index = BridgeFixtures.propose(manager, stateRoot, nextL2Block);
+        l2BlockOf[index] = nextL2Block++;
+    }
+
+    /// @dev `proof` (a trie proof against its `output.stateRoot`) with the output root of
+    ///      proposal `index`'s L2 block, as `rollup_getWithdrawalProof` at that block serves it.
+    ///      Makes no call, so `vm.prank` and `vm.expectRevert` still apply to the prove call.
+    function _at(uint256 index, Withdrawals.WithdrawalProof memory proof)
+        internal
+        view
+        returns (Withdrawals.WithdrawalProof memory)
+    {
+        return BridgeFixtures.atBlock(proof, l2BlockOf[index]);
     }
 
     function _single(Withdrawals.Withdrawal memory w)
@@ -124,7 +139,7 @@ contract L1BridgeWithdrawalsTest is Test {
         (bytes32 root, Withdrawals.WithdrawalProof memory proof) = _single(w);
         index = _propose(root);
         vm.prank(prover);
-        id = bridge.proveWithdrawal(index, w, proof);
+        id = bridge.proveWithdrawal(index, w, _at(index, proof));
     }
 
     function _proposeAndProve(Withdrawals.Withdrawal memory w) internal returns (uint256 index, bytes32 id) {
@@ -173,11 +188,16 @@ contract L1BridgeWithdrawalsTest is Test {
         // A single-leaf trie's root is the leaf.
         assertEq(root, TrieBuilder.leaf(TrieBuilder.withdrawalKey(expectedId), bytes32(uint256(1))));
         uint256 index = _propose(root);
+        // The proposal carries the output root; the proof is against the state root inside it.
+        bytes32 proposed = manager.proposals(index).stateRoot;
+        assertEq(proposed, Withdrawals.hashOutputRoot(BridgeFixtures.outputRoot(root, l2BlockOf[index])));
+        assertTrue(proposed != root);
+        assertEq(_at(index, proof).output.stateRoot, root);
 
         vm.expectEmit(address(bridge));
         emit WithdrawalProven(expectedId, index, bob, alice);
         vm.prank(alice);
-        bytes32 id = bridge.proveWithdrawal(index, w, proof);
+        bytes32 id = bridge.proveWithdrawal(index, w, _at(index, proof));
         assertEq(id, expectedId);
         assertEq(bridge.hashWithdrawal(w), id);
 
@@ -206,7 +226,7 @@ contract L1BridgeWithdrawalsTest is Test {
             TrieBuilder.proveMany(hashes, _siblings(seed, others));
         uint256 index = _propose(root);
         for (uint256 i; i < count; ++i) {
-            assertEq(bridge.proveWithdrawal(index, ws[i], proofs[i]), hashes[i]);
+            assertEq(bridge.proveWithdrawal(index, ws[i], _at(index, proofs[i])), hashes[i]);
             assertEq(bridge.provenWithdrawals(hashes[i], address(this)).proposalIndex, index);
         }
     }
@@ -226,7 +246,7 @@ contract L1BridgeWithdrawalsTest is Test {
         (bytes32 root, Withdrawals.WithdrawalProof memory proof) = TrieBuilder.prove(_hash(w), _siblings(seed, depth));
         uint256 index = _propose(root);
         vm.prank(caller);
-        bytes32 id = bridge.proveWithdrawal(index, w, proof);
+        bytes32 id = bridge.proveWithdrawal(index, w, _at(index, proof));
         assertEq(id, _hash(w));
         assertEq(bridge.provenWithdrawals(id, caller).recipient, to);
         assertEq(bridge.provenWithdrawals(id, caller).amount, amount);
@@ -238,7 +258,7 @@ contract L1BridgeWithdrawalsTest is Test {
         _propose(root);
         index = bound(index, 1, type(uint256).max);
         vm.expectRevert(L1Bridge.L1Bridge_UnknownProposal.selector);
-        bridge.proveWithdrawal(index, w, proof);
+        bridge.proveWithdrawal(index, w, _at(index, proof));
     }
 
     function test_proveWithdrawal_removedProposal_reverts() public {
@@ -248,7 +268,7 @@ contract L1BridgeWithdrawalsTest is Test {
         vm.prank(game);
         manager.removeProposal(index, game);
         vm.expectRevert(L1Bridge.L1Bridge_ProposalRemoved.selector);
-        bridge.proveWithdrawal(index, w, proof);
+        bridge.proveWithdrawal(index, w, _at(index, proof));
     }
 
     function testFuzz_proveWithdrawal_unknownTokenMapping_reverts(address l1Token, address wrongL2Token) public {
@@ -257,7 +277,7 @@ contract L1BridgeWithdrawalsTest is Test {
         (bytes32 root, Withdrawals.WithdrawalProof memory proof) = _single(w);
         uint256 index = _propose(root);
         vm.expectRevert(L1Bridge.L1Bridge_UnknownTokenMapping.selector);
-        bridge.proveWithdrawal(index, w, proof);
+        bridge.proveWithdrawal(index, w, _at(index, proof));
     }
 
     /// @dev The same prover may prove again: its own proof is replaced, nobody else's touched.
@@ -267,14 +287,14 @@ contract L1BridgeWithdrawalsTest is Test {
         uint256 first = _propose(root);
         uint256 second = _propose(root);
         vm.prank(alice);
-        bytes32 id = bridge.proveWithdrawal(first, w, proof);
+        bytes32 id = bridge.proveWithdrawal(first, w, _at(first, proof));
         vm.prank(bob);
-        bridge.proveWithdrawal(first, w, proof);
+        bridge.proveWithdrawal(first, w, _at(first, proof));
         vm.warp(block.timestamp + 10);
         vm.expectEmit(address(bridge));
         emit WithdrawalProven(id, second, bob, alice);
         vm.prank(alice);
-        bridge.proveWithdrawal(second, w, proof);
+        bridge.proveWithdrawal(second, w, _at(second, proof));
         assertEq(bridge.provenWithdrawals(id, alice).proposalIndex, second);
         assertEq(bridge.provenWithdrawals(id, alice).provenAt, block.timestamp);
         assertEq(bridge.provenWithdrawals(id, bob).proposalIndex, first, "another prover's proof changed");
@@ -319,7 +339,7 @@ contract L1BridgeWithdrawalsTest is Test {
         uint256 second = _propose(root);
         vm.expectEmit(address(bridge));
         emit WithdrawalProven(id, second, bob, address(this));
-        bridge.proveWithdrawal(second, w, proof);
+        bridge.proveWithdrawal(second, w, _at(second, proof));
         assertEq(bridge.provenWithdrawals(id, address(this)).proposalIndex, second);
 
         vm.warp(block.timestamp + CHALLENGE_PERIOD);
@@ -335,7 +355,7 @@ contract L1BridgeWithdrawalsTest is Test {
         bridge.finalizeWithdrawal(uint256(id), bob, 1 ether);
         uint256 later = _propose(root);
         vm.expectRevert(L1Bridge.L1Bridge_WithdrawalAlreadyFinalized.selector);
-        bridge.proveWithdrawal(later, w, proof);
+        bridge.proveWithdrawal(later, w, _at(later, proof));
     }
 
     // ------------------------------------------------------------------ chain and bridge binding
@@ -359,14 +379,14 @@ contract L1BridgeWithdrawalsTest is Test {
         (bytes32 root, Withdrawals.WithdrawalProof memory proof) = _single(w);
         uint256 index = _propose(root);
         vm.expectRevert(L1Bridge.L1Bridge_WrongSlot.selector);
-        otherChain.proveWithdrawal(index, w, proof);
+        otherChain.proveWithdrawal(index, w, _at(index, proof));
         vm.expectRevert(L1Bridge.L1Bridge_WrongSlot.selector);
-        otherBridge.proveWithdrawal(index, w, proof);
+        otherBridge.proveWithdrawal(index, w, _at(index, proof));
         // Even with its own slot claimed, the trie holds no such leaf.
         proof.slot = TrieBuilder.slotOf(otherBridge.hashWithdrawal(w));
         vm.expectRevert(L1Bridge.L1Bridge_ProofKeyMismatch.selector);
-        otherBridge.proveWithdrawal(index, w, proof);
-        assertEq(bridge.proveWithdrawal(index, w, _proofOf(w)), id);
+        otherBridge.proveWithdrawal(index, w, _at(index, proof));
+        assertEq(bridge.proveWithdrawal(index, w, _at(index, _proofOf(w))), id);
     }
 
     function _proofOf(Withdrawals.Withdrawal memory w)
@@ -393,14 +413,15 @@ contract L1BridgeWithdrawalsTest is Test {
 
     // ------------------------------------------------------------------ bad proofs
 
-    /// @dev Wrong root: a valid proof of the withdrawal, generated against another state root.
+    /// @dev Wrong root: a valid proof of the withdrawal, generated against another state root
+    ///      at the proposal's L2 block: its output root preimage does not hash to the proposal's.
     function test_proveWithdrawal_wrongRoot_reverts() public {
         Withdrawals.Withdrawal memory w = _eth(0, bob, 1);
         (bytes32 root,) = _single(w);
         uint256 index = _propose(root);
         (, Withdrawals.WithdrawalProof memory other) = TrieBuilder.prove(_hash(w), _siblings(7, 3));
-        vm.expectRevert(L1Bridge.L1Bridge_StateRootMismatch.selector);
-        bridge.proveWithdrawal(index, w, other);
+        vm.expectRevert(L1Bridge.L1Bridge_OutputRootMismatch.selector);
+        bridge.proveWithdrawal(index, w, _at(index, other));
     }
 
     /// @dev Wrong slot: the client proved another slot of the L2 bridge (here: the nonce at slot
@@ -411,11 +432,11 @@ contract L1BridgeWithdrawalsTest is Test {
         uint256 index = _propose(root);
         proof.slot = 1;
         vm.expectRevert(L1Bridge.L1Bridge_WrongSlot.selector);
-        bridge.proveWithdrawal(index, w, proof);
+        bridge.proveWithdrawal(index, w, _at(index, proof));
         proof.slot = uint256(keccak256(abi.encode(_hash(w), uint256(1))));
         proof.trieProof.terminalKey = SparseMerkleTrie.storageKey(Predeploys.L2_BRIDGE, proof.slot);
         vm.expectRevert(L1Bridge.L1Bridge_WrongSlot.selector);
-        bridge.proveWithdrawal(index, w, proof);
+        bridge.proveWithdrawal(index, w, _at(index, proof));
     }
 
     /// @dev Truncated: the deepest or the top sibling is missing, so the proof no longer folds
@@ -427,13 +448,13 @@ contract L1BridgeWithdrawalsTest is Test {
         uint256 index = _propose(root);
         proof.trieProof.siblings = _copy(siblings, 0, 3);
         vm.expectRevert(SparseMerkleTrie.SparseMerkleTrie_InvalidProof.selector);
-        bridge.proveWithdrawal(index, w, proof);
+        bridge.proveWithdrawal(index, w, _at(index, proof));
         proof.trieProof.siblings = _copy(siblings, 1, 4);
         vm.expectRevert(SparseMerkleTrie.SparseMerkleTrie_InvalidProof.selector);
-        bridge.proveWithdrawal(index, w, proof);
+        bridge.proveWithdrawal(index, w, _at(index, proof));
         proof.trieProof.siblings = new bytes32[](0);
         vm.expectRevert(SparseMerkleTrie.SparseMerkleTrie_InvalidProof.selector);
-        bridge.proveWithdrawal(index, w, proof);
+        bridge.proveWithdrawal(index, w, _at(index, proof));
     }
 
     /// @dev Proof for another withdrawal: the (valid) proof of `b` under the same root,
@@ -446,10 +467,10 @@ contract L1BridgeWithdrawalsTest is Test {
         uint256 index = _propose(root);
         proofA.trieProof = proofB.trieProof;
         vm.expectRevert(L1Bridge.L1Bridge_ProofKeyMismatch.selector);
-        bridge.proveWithdrawal(index, a, proofA);
+        bridge.proveWithdrawal(index, a, _at(index, proofA));
         // And with its own slot claimed too, the mismatch shows as a wrong slot.
         vm.expectRevert(L1Bridge.L1Bridge_WrongSlot.selector);
-        bridge.proveWithdrawal(index, a, proofB);
+        bridge.proveWithdrawal(index, a, _at(index, proofB));
     }
 
     /// @dev A withdrawal that was never sent: the proof shows its slot empty.
@@ -463,7 +484,7 @@ contract L1BridgeWithdrawalsTest is Test {
         proof.trieProof.terminalKey = bytes32(0);
         proof.trieProof.terminalValueHash = bytes32(0);
         vm.expectRevert(SparseMerkleTrie.SparseMerkleTrie_KeyAbsent.selector);
-        bridge.proveWithdrawal(index, unsent, proof);
+        bridge.proveWithdrawal(index, unsent, _at(index, proof));
     }
 
     function test_proveWithdrawal_wrongValue_reverts() public {
@@ -472,7 +493,7 @@ contract L1BridgeWithdrawalsTest is Test {
         uint256 index = _propose(root);
         proof.trieProof.terminalValueHash = bytes32(uint256(2));
         vm.expectRevert(SparseMerkleTrie.SparseMerkleTrie_ValueMismatch.selector);
-        bridge.proveWithdrawal(index, w, proof);
+        bridge.proveWithdrawal(index, w, _at(index, proof));
     }
 
     function test_proveWithdrawal_nonCanonical_reverts() public {
@@ -481,7 +502,7 @@ contract L1BridgeWithdrawalsTest is Test {
         (bytes32 root, Withdrawals.WithdrawalProof memory proof) = TrieBuilder.prove(_hash(w), siblings);
         uint256 index = _propose(root);
         vm.expectRevert(SparseMerkleTrie.SparseMerkleTrie_NonCanonicalProof.selector);
-        bridge.proveWithdrawal(index, w, proof);
+        bridge.proveWithdrawal(index, w, _at(index, proof));
     }
 
     function test_proveWithdrawal_tooManySiblings_reverts() public {
@@ -490,13 +511,16 @@ contract L1BridgeWithdrawalsTest is Test {
         uint256 index = _propose(root);
         proof.trieProof.siblings = _siblings(3, 257);
         vm.expectRevert(SparseMerkleTrie.SparseMerkleTrie_TooManySiblings.selector);
-        bridge.proveWithdrawal(index, w, proof);
+        bridge.proveWithdrawal(index, w, _at(index, proof));
     }
 
-    /// @dev The four bad-proof classes of the issue have pairwise distinct errors.
+    /// @dev The bad-proof classes have pairwise distinct errors.
     function test_proveWithdrawal_badProofErrorsDistinct_succeeds() public pure {
-        bytes4[4] memory errors = [
-            L1Bridge.L1Bridge_StateRootMismatch.selector, // wrong root
+        bytes4[7] memory errors = [
+            L1Bridge.L1Bridge_UnknownOutputRootVersion.selector, // unknown output root layout
+            L1Bridge.L1Bridge_L2BlockMismatch.selector, // output root of another L2 block
+            L1Bridge.L1Bridge_L2BlockHashMismatch.selector, // output root of another chain
+            L1Bridge.L1Bridge_OutputRootMismatch.selector, // wrong root
             L1Bridge.L1Bridge_WrongSlot.selector, // wrong slot
             SparseMerkleTrie.SparseMerkleTrie_InvalidProof.selector, // truncated
             L1Bridge.L1Bridge_ProofKeyMismatch.selector // proof for another withdrawal
@@ -514,9 +538,9 @@ contract L1BridgeWithdrawalsTest is Test {
             TrieBuilder.prove(_hash(w), _siblings(seed, bound(depth, 0, 64)));
         vm.assume(claimedRoot != root);
         uint256 index = _propose(root);
-        proof.stateRoot = claimedRoot;
-        vm.expectRevert(L1Bridge.L1Bridge_StateRootMismatch.selector);
-        bridge.proveWithdrawal(index, w, proof);
+        proof.output.stateRoot = claimedRoot;
+        vm.expectRevert(L1Bridge.L1Bridge_OutputRootMismatch.selector);
+        bridge.proveWithdrawal(index, w, _at(index, proof));
     }
 
     function testFuzz_proveWithdrawal_wrongSlot_reverts(uint256 slot, uint256 seed) public {
@@ -527,7 +551,7 @@ contract L1BridgeWithdrawalsTest is Test {
         proof.slot = slot;
         proof.trieProof.terminalKey = SparseMerkleTrie.storageKey(Predeploys.L2_BRIDGE, slot);
         vm.expectRevert(L1Bridge.L1Bridge_WrongSlot.selector);
-        bridge.proveWithdrawal(index, w, proof);
+        bridge.proveWithdrawal(index, w, _at(index, proof));
     }
 
     function testFuzz_proveWithdrawal_truncated_reverts(uint256 seed, uint256 depth, uint256 drop, bool fromTop)
@@ -541,7 +565,7 @@ contract L1BridgeWithdrawalsTest is Test {
         uint256 index = _propose(root);
         proof.trieProof.siblings = fromTop ? _copy(siblings, drop, depth) : _copy(siblings, 0, depth - drop);
         vm.expectRevert(SparseMerkleTrie.SparseMerkleTrie_InvalidProof.selector);
-        bridge.proveWithdrawal(index, w, proof);
+        bridge.proveWithdrawal(index, w, _at(index, proof));
     }
 
     function testFuzz_proveWithdrawal_anotherWithdrawal_reverts(uint256 nonce, address to, uint256 amount) public {
@@ -553,7 +577,7 @@ contract L1BridgeWithdrawalsTest is Test {
         uint256 index = _propose(root);
         proofA.trieProof = proofB.trieProof;
         vm.expectRevert(L1Bridge.L1Bridge_ProofKeyMismatch.selector);
-        bridge.proveWithdrawal(index, a, proofA);
+        bridge.proveWithdrawal(index, a, _at(index, proofA));
     }
 
     /// @dev Any single tampered sibling, terminal key or value breaks the proof.
@@ -582,6 +606,126 @@ contract L1BridgeWithdrawalsTest is Test {
                     : SparseMerkleTrie.SparseMerkleTrie_ValueMismatch.selector
             );
         }
+        bridge.proveWithdrawal(index, w, _at(index, proof));
+    }
+
+    // ------------------------------------------------------------------ output roots
+
+    /// @dev The known answer `rollup_primitives::OutputRoot::hash` asserts too
+    ///      (`crates/primitives/src/proposal.rs`): L1 and the node hash the same layout.
+    function test_hashOutputRoot_knownAnswer_succeeds() public pure {
+        Withdrawals.OutputRoot memory output = Withdrawals.OutputRoot({
+            version: 1,
+            l2BlockNumber: 0x1234,
+            stateRoot: 0x1111111111111111111111111111111111111111111111111111111111111111,
+            l2BlockHash: 0x2222222222222222222222222222222222222222222222222222222222222222,
+            inboxRecord: 7,
+            blockInRecord: 3,
+            l1Block: 0xabcdef
+        });
+        assertEq(Withdrawals.hashOutputRoot(output), 0xbce73d6c6c40fef8d25a98fa9134a3cdaef9a46906b8ef83db3f9a41759a35bd);
+    }
+
+    /// @dev The hash is keccak256 of the seven fields as words, in order.
+    function testFuzz_hashOutputRoot_layout_succeeds(Withdrawals.OutputRoot memory output) public pure {
+        assertEq(
+            Withdrawals.hashOutputRoot(output),
+            keccak256(
+                abi.encode(
+                    output.version,
+                    output.l2BlockNumber,
+                    output.stateRoot,
+                    output.l2BlockHash,
+                    output.inboxRecord,
+                    output.blockInRecord,
+                    output.l1Block
+                )
+            )
+        );
+    }
+
+    /// @dev An output root of another version is refused, whether the proof changed the version
+    ///      or the proposer proposed the root of such a preimage.
+    function testFuzz_proveWithdrawal_unknownOutputRootVersion_reverts(uint256 version) public {
+        vm.assume(version != Withdrawals.OUTPUT_ROOT_VERSION);
+        Withdrawals.Withdrawal memory w = _eth(0, bob, 1);
+        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = _single(w);
+        uint256 index = _propose(root);
+        proof = _at(index, proof);
+        proof.output.version = version;
+        vm.expectRevert(L1Bridge.L1Bridge_UnknownOutputRootVersion.selector);
+        bridge.proveWithdrawal(index, w, proof);
+
+        uint64 l2Block = nextL2Block++;
+        Withdrawals.OutputRoot memory output = BridgeFixtures.outputRoot(root, l2Block);
+        output.version = version;
+        index = BridgeFixtures.submit(manager, Withdrawals.hashOutputRoot(output), l2Block, output.l2BlockHash);
+        proof.output = output;
+        vm.expectRevert(L1Bridge.L1Bridge_UnknownOutputRootVersion.selector);
+        bridge.proveWithdrawal(index, w, proof);
+    }
+
+    /// @dev The output root of another L2 block (here: the proposal's state root at another
+    ///      block number) does not prove against the proposal.
+    function testFuzz_proveWithdrawal_otherL2Block_reverts(uint64 l2Block) public {
+        Withdrawals.Withdrawal memory w = _eth(0, bob, 1);
+        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = _single(w);
+        uint256 index = _propose(root);
+        vm.assume(l2Block != l2BlockOf[index]);
+        vm.expectRevert(L1Bridge.L1Bridge_L2BlockMismatch.selector);
+        bridge.proveWithdrawal(index, w, BridgeFixtures.atBlock(proof, l2Block));
+    }
+
+    /// @dev An output root naming another hash for the proposal's L2 block (another chain) does
+    ///      not prove against the proposal.
+    function testFuzz_proveWithdrawal_otherL2BlockHash_reverts(bytes32 l2BlockHash) public {
+        Withdrawals.Withdrawal memory w = _eth(0, bob, 1);
+        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = _single(w);
+        uint256 index = _propose(root);
+        proof = _at(index, proof);
+        vm.assume(l2BlockHash != proof.output.l2BlockHash);
+        proof.output.l2BlockHash = l2BlockHash;
+        vm.expectRevert(L1Bridge.L1Bridge_L2BlockHashMismatch.selector);
+        bridge.proveWithdrawal(index, w, proof);
+    }
+
+    /// @dev A proposal whose output root names another L2 block than the proposal itself is
+    ///      useless: its preimage hashes to the root, yet nothing proves against it.
+    function test_proveWithdrawal_outputRootOfAnotherBlock_reverts() public {
+        Withdrawals.Withdrawal memory w = _eth(0, bob, 1);
+        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = _single(w);
+        uint64 l2Block = nextL2Block;
+        nextL2Block = l2Block + 3;
+        Withdrawals.OutputRoot memory output = BridgeFixtures.outputRoot(root, l2Block);
+        bytes32 outputRoot = Withdrawals.hashOutputRoot(output);
+        proof.output = output;
+
+        // The proposal claims the next block number with the output's block hash.
+        uint256 index = BridgeFixtures.submit(manager, outputRoot, l2Block + 1, output.l2BlockHash);
+        vm.expectRevert(L1Bridge.L1Bridge_L2BlockMismatch.selector);
+        bridge.proveWithdrawal(index, w, proof);
+        // Or the output's block number with another hash.
+        output.l2BlockNumber = l2Block + 2;
+        proof.output = output;
+        index = BridgeFixtures.submit(manager, Withdrawals.hashOutputRoot(output), l2Block + 2, keccak256("another"));
+        vm.expectRevert(L1Bridge.L1Bridge_L2BlockHashMismatch.selector);
+        bridge.proveWithdrawal(index, w, proof);
+    }
+
+    /// @dev Any other field of the preimage changed (the state root, or the derivation cursor:
+    ///      inbox record, position in it, L1 block) breaks the hash.
+    function testFuzz_proveWithdrawal_outputRootMismatch_reverts(uint256 which, uint256 noise) public {
+        vm.assume(noise != 0);
+        Withdrawals.Withdrawal memory w = _eth(0, bob, 1);
+        (bytes32 root, Withdrawals.WithdrawalProof memory proof) = _single(w);
+        uint256 index = _propose(root);
+        proof = _at(index, proof);
+        which = bound(which, 0, 3);
+        if (which == 0) proof.output.stateRoot ^= bytes32(noise);
+        else if (which == 1) proof.output.inboxRecord ^= noise;
+        else if (which == 2) proof.output.blockInRecord ^= noise;
+        else proof.output.l1Block ^= noise;
+        vm.expectRevert(L1Bridge.L1Bridge_OutputRootMismatch.selector);
         bridge.proveWithdrawal(index, w, proof);
     }
 
@@ -684,7 +828,7 @@ contract L1BridgeWithdrawalsTest is Test {
         (, bytes32 id) = _proposeAndProve(erc20 ? _erc20(0, bob, amount) : _eth(0, bob, amount));
         (, Withdrawals.WithdrawalProof memory proof) = _single(erc20 ? _erc20(0, bob, amount) : _eth(0, bob, amount));
         vm.prank(mallory);
-        bridge.proveWithdrawal(0, erc20 ? _erc20(0, bob, amount) : _eth(0, bob, amount), proof);
+        bridge.proveWithdrawal(0, erc20 ? _erc20(0, bob, amount) : _eth(0, bob, amount), _at(0, proof));
         vm.warp(block.timestamp + CHALLENGE_PERIOD);
         bridge.finalizeWithdrawal(uint256(id), bob, amount);
         vm.expectRevert(L1Bridge.L1Bridge_WithdrawalAlreadyFinalized.selector);
@@ -748,7 +892,7 @@ contract L1BridgeWithdrawalsTest is Test {
         (bytes32 root, Withdrawals.WithdrawalProof[] memory proofs) = TrieBuilder.proveMany(hashes, _siblings(99, 5));
         index = _propose(root);
         for (uint256 i; i < ws.length; ++i) {
-            assertEq(bridge.proveWithdrawal(index, ws[i], proofs[i]), hashes[i]);
+            assertEq(bridge.proveWithdrawal(index, ws[i], _at(index, proofs[i])), hashes[i]);
         }
     }
 

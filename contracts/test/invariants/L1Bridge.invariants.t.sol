@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {Test} from "test/utils/Test.sol";
+import {Test, Vm} from "test/utils/Test.sol";
 import {BridgeFixtures} from "test/utils/BridgeFixtures.sol";
+import {DepositChainLogs} from "test/utils/DepositChainLogs.sol";
+import {IDepositChain} from "interfaces/IDepositChain.sol";
 import {L1Bridge} from "src/L1/L1Bridge.sol";
 import {DevToken} from "src/L1/DevToken.sol";
 
@@ -19,6 +21,10 @@ contract L1BridgeHandler is Test {
     uint256 public ghostTokenDeposited;
     uint256 public ghostDeposits;
     uint256 public ghostForcedWithdrawals;
+
+    /// @notice The deposit chain recomputed from the bridge's logs.
+    bytes32 public ghostChain;
+    uint256 public ghostMessages;
 
     constructor(L1Bridge bridge_, DevToken token_) {
         bridge = bridge_;
@@ -46,12 +52,14 @@ contract L1BridgeHandler is Test {
         uint32 gasLimit = uint32(bound(gasSeed, bridge.MIN_ETH_DEPOSIT_GAS(), bridge.MAX_DEPOSIT_GAS()));
         _ensureBudget(gasLimit);
         vm.deal(actor, actor.balance + amount);
+        vm.recordLogs();
         vm.prank(actor, origin);
         if (chooseRecipient && to != address(0)) {
             bridge.depositTo{value: amount}(address(0), address(0), amount, gasLimit, to);
         } else {
             bridge.deposit{value: amount}(address(0), address(0), amount, gasLimit);
         }
+        _absorb();
         ghostEthDeposited += amount;
         ++ghostDeposits;
     }
@@ -64,12 +72,14 @@ contract L1BridgeHandler is Test {
         uint32 gasLimit = uint32(bound(gasSeed, bridge.MIN_ERC20_DEPOSIT_GAS(), bridge.MAX_DEPOSIT_GAS()));
         _ensureBudget(gasLimit);
         token.mint(actor, amount);
+        vm.recordLogs();
         vm.prank(actor, origin);
         if (chooseRecipient && to != address(0)) {
             bridge.depositTo(address(token), l2Token, amount, gasLimit, to);
         } else {
             bridge.deposit(address(token), l2Token, amount, gasLimit);
         }
+        _absorb();
         ghostTokenDeposited += amount;
         ++ghostDeposits;
     }
@@ -80,14 +90,22 @@ contract L1BridgeHandler is Test {
         _ensureBudget(uint32(bridge.FORCED_WITHDRAWAL_GAS()));
         address l1 = erc20 ? address(token) : address(0);
         address l2 = erc20 ? l2Token : address(0);
+        vm.recordLogs();
         vm.prank(actor, origin);
         if (chooseRecipient && to != address(0)) bridge.withdrawTo(l1, l2, amount, to);
         else bridge.withdraw(l1, l2, amount);
+        _absorb();
         ++ghostForcedWithdrawals;
     }
 
     function nextBlock(uint256 blocks) external {
         vm.roll(block.number + bound(blocks, 1, 10));
+    }
+
+    /// @dev Folds the recorded bridge logs into the ghost chain.
+    function _absorb() internal {
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        (ghostChain, ghostMessages) = DepositChainLogs.extend(ghostChain, ghostMessages, logs, address(bridge));
     }
 
     /// @dev Moves to the next L1 block when this block's deposit gas budget is spent.
@@ -138,6 +156,33 @@ contract L1BridgeInvariants is Test {
             handler.ghostDeposits() + handler.ghostForcedWithdrawals(),
             "nonce != deposits + forced withdrawals"
         );
+    }
+
+    /// @dev The deposit chain is the chain of the emitted messages; checkpoints have increasing
+    ///      blocks and counts, the last count is `depositNonce`, and each checkpoint is what
+    ///      `depositChainAt` answers for its block.
+    function invariant_depositChainFollowsLogs() public view {
+        (uint256 count, bytes32 chain) = bridge.depositChain();
+        assertEq(count, bridge.depositNonce(), "chain count != depositNonce");
+        assertEq(count, handler.ghostMessages(), "chain count != messages logged");
+        assertEq(chain, handler.ghostChain(), "chain != chain of the logs");
+        uint256 checkpoints = bridge.checkpointCount();
+        uint256 previousBlock;
+        uint256 previousCount;
+        for (uint256 i; i < checkpoints; ++i) {
+            IDepositChain.Checkpoint memory c = bridge.checkpoint(i);
+            if (i != 0) assertGt(c.l1Block, previousBlock, "checkpoint blocks not increasing");
+            assertGt(c.count, previousCount, "checkpoint counts not increasing");
+            (uint256 atCount, bytes32 atChain) = bridge.depositChainAt(c.l1Block);
+            assertEq(atCount, c.count, "depositChainAt(block).count");
+            assertEq(atChain, c.chain, "depositChainAt(block).chain");
+            assertEq(bridge.depositCountAt(c.l1Block), c.count, "depositCountAt(block)");
+            if (c.l1Block != 0) assertEq(bridge.depositCountAt(c.l1Block - 1), previousCount, "count before block");
+            previousBlock = c.l1Block;
+            previousCount = c.count;
+        }
+        assertEq(previousCount, count, "last checkpoint count != depositNonce");
+        if (checkpoints != 0) assertEq(bridge.checkpoint(checkpoints - 1).chain, chain, "last checkpoint chain");
     }
 
     /// @dev No L1 block ever carries more deposit gas than the budget.

@@ -22,7 +22,7 @@ import {Withdrawals} from "src/libraries/Withdrawals.sol";
 ///      forced withdrawals from L1 (some overdrawn, so they fail on L2), proposals of multi-leaf
 ///      tries holding recorded withdrawals among unrelated leaves, proofs by several provers
 ///      (each preceded by forgery attempts: a withdrawal not in the trie, another withdrawal's
-///      proof, a tampered sibling or value), time, finalizations (own proof or someone else's),
+///      proof, an output root of another state or derivation cursor, a tampered sibling or value), time, finalizations (own proof or someone else's),
 ///      bond returns and removals. It is the proposer and the dispute game. Every call either
 ///      succeeds or fails in a way its state allows; anything else fails the run.
 contract WithdrawalsHandler is Test {
@@ -40,6 +40,8 @@ contract WithdrawalsHandler is Test {
     /// @dev Per proposal: indices into `withdrawals` its trie holds, and its unrelated leaves.
     uint256[][] internal members;
     bytes32[][] internal others;
+    /// @dev Per proposal: its L2 block (its output root is the fixtures' for its trie's root).
+    uint64[] internal l2Blocks;
     uint64 internal nextL2Block = 1;
     /// @dev (withdrawal index, prover index) of every successful proof, to finalize often.
     uint256[2][] internal proven;
@@ -275,12 +277,17 @@ contract WithdrawalsHandler is Test {
         }
         (bytes32 root,) = TrieBuilder.proveMany(_hashes(chosen), unrelated);
 
+        uint64 l2Block = nextL2Block++;
+        Withdrawals.OutputRoot memory output = BridgeFixtures.outputRoot(root, l2Block);
         uint256 bond = manager.proposalBond();
         vm.deal(address(this), address(this).balance + bond);
         manager.depositBond{value: bond}();
-        manager.submitStateRoot(root, keccak256(abi.encode(seed)), abi.encode(nextL2Block++, root));
+        manager.submitStateRoot(
+            Withdrawals.hashOutputRoot(output), keccak256(abi.encode(seed)), abi.encode(l2Block, output.l2BlockHash)
+        );
         members.push(chosen);
         others.push(unrelated);
+        l2Blocks.push(l2Block);
     }
 
     /// @dev Proves one withdrawal of a proposal's trie as one of the provers, after trying to
@@ -291,6 +298,9 @@ contract WithdrawalsHandler is Test {
         uint256[] memory chosen = members[index];
         if (chosen.length == 0) return;
         (, Withdrawals.WithdrawalProof[] memory proofs) = TrieBuilder.proveMany(_hashes(chosen), others[index]);
+        for (uint256 i; i < proofs.length; ++i) {
+            BridgeFixtures.atBlock(proofs[i], l2Blocks[index]);
+        }
         uint256 m = memberSeed % chosen.length;
         Withdrawals.Withdrawal memory w = withdrawals[chosen[m]];
         address prover = provers[proverSeed % provers.length];
@@ -342,6 +352,12 @@ contract WithdrawalsHandler is Test {
             other.slot = proofs[m].slot;
             _expectForgeryFails(index, w, other, prover);
         }
+        // The member's proof against another state root, or with another derivation cursor:
+        // the output root preimage no longer hashes to the proposal's root.
+        Withdrawals.WithdrawalProof memory otherOutput = _copyProof(proofs[m]);
+        if (seed % 2 == 0) otherOutput.output.stateRoot ^= bytes32(seed | 1);
+        else otherOutput.output.inboxRecord ^= seed | 1;
+        _expectForgeryFails(index, w, otherOutput, prover);
         // A tampered sibling, or (single-leaf trie) a tampered value.
         Withdrawals.WithdrawalProof memory tampered = _copyProof(proofs[m]);
         uint256 depth = tampered.trieProof.siblings.length;
@@ -365,7 +381,8 @@ contract WithdrawalsHandler is Test {
         } catch (bytes memory reason) {
             bytes4 err = bytes4(reason);
             assertTrue(
-                err == L1Bridge.L1Bridge_WrongSlot.selector || err == L1Bridge.L1Bridge_ProofKeyMismatch.selector
+                err == L1Bridge.L1Bridge_OutputRootMismatch.selector || err == L1Bridge.L1Bridge_WrongSlot.selector
+                    || err == L1Bridge.L1Bridge_ProofKeyMismatch.selector
                     || err == SparseMerkleTrie.SparseMerkleTrie_InvalidProof.selector
                     || err == SparseMerkleTrie.SparseMerkleTrie_ValueMismatch.selector
                     || err == SparseMerkleTrie.SparseMerkleTrie_NonCanonicalProof.selector
@@ -512,7 +529,10 @@ contract WithdrawalsHandler is Test {
         pure
         returns (Withdrawals.WithdrawalProof memory q)
     {
-        q.stateRoot = p.stateRoot;
+        Withdrawals.OutputRoot memory o = p.output;
+        q.output = Withdrawals.OutputRoot(
+            o.version, o.l2BlockNumber, o.stateRoot, o.l2BlockHash, o.inboxRecord, o.blockInRecord, o.l1Block
+        );
         q.slot = p.slot;
         q.trieProof.siblings = new bytes32[](p.trieProof.siblings.length);
         for (uint256 i; i < p.trieProof.siblings.length; ++i) {

@@ -49,14 +49,42 @@ library Proxies {
         return deployStateManager(owner, owner, proposer, challengePeriod, proposalBond);
     }
 
-    /// @notice A BatchInbox behind a proxy, its ProxyAdmin owned by `owner`.
-    function deployBatchInbox(address owner, address batcher) internal returns (BatchInbox) {
-        return BatchInbox(
-            address(
-                new TransparentUpgradeableProxy(
-                    address(new BatchInbox()), owner, abi.encodeCall(BatchInbox.initialize, (owner, batcher))
-                )
+    /// @notice What a BatchInbox is initialized with (`BatchInbox.initialize`'s parameters).
+    struct InboxConfig {
+        address owner;
+        address batcher;
+        address bridge;
+        uint64 sequencingWindow;
+        uint64 maxSequencerDrift;
+        uint64 genesisOrigin;
+        bytes32 genesisOriginHash;
+        uint64 genesisOriginTimestamp;
+        uint64 l2GenesisTimestamp;
+    }
+
+    /// @notice The `BatchInbox.initialize` call `config` describes.
+    function inboxInitCall(InboxConfig memory config) internal pure returns (bytes memory) {
+        return abi.encodeCall(
+            BatchInbox.initialize,
+            (
+                config.owner,
+                config.batcher,
+                config.bridge,
+                config.sequencingWindow,
+                config.maxSequencerDrift,
+                config.genesisOrigin,
+                config.genesisOriginHash,
+                config.genesisOriginTimestamp,
+                config.l2GenesisTimestamp
             )
+        );
+    }
+
+    /// @notice A BatchInbox behind a proxy initialized with `config`, its ProxyAdmin owned by
+    ///         `config.owner`.
+    function deployBatchInbox(InboxConfig memory config) internal returns (BatchInbox) {
+        return BatchInbox(
+            address(new TransparentUpgradeableProxy(address(new BatchInbox()), config.owner, inboxInitCall(config)))
         );
     }
 }

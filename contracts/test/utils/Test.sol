@@ -36,6 +36,8 @@ interface Vm {
     function snapshotState() external returns (uint256 snapshotId);
     function revertToState(uint256 snapshotId) external returns (bool success);
     function cool(address target) external;
+    function setBlockhash(uint256 blockNumber, bytes32 blockHash) external;
+    function getRawBlockHeader(uint256 blockNumber) external view returns (bytes memory rlpHeader);
 
     // Expectations.
     function expectRevert() external;
@@ -56,6 +58,8 @@ interface Vm {
     function envOr(string calldata name, uint256 defaultValue) external view returns (uint256 value);
     function envOr(string calldata name, bool defaultValue) external view returns (bool value);
     function envOr(string calldata name, string calldata defaultValue) external view returns (string memory value);
+    function envOr(string calldata name, bytes32 defaultValue) external view returns (bytes32 value);
+    function envExists(string calldata name) external view returns (bool result);
     function envAddress(string calldata name) external view returns (address value);
     function envUint(string calldata name) external view returns (uint256 value);
     function setEnv(string calldata name, string calldata value) external;
@@ -67,6 +71,7 @@ interface Vm {
     function parseBytes(string calldata value) external pure returns (bytes memory parsedValue);
     function toString(uint256 value) external pure returns (string memory stringifiedValue);
     function toString(address value) external pure returns (string memory stringifiedValue);
+    function toString(bytes32 value) external pure returns (string memory stringifiedValue);
     function parseJsonBytes(string calldata json, string calldata key) external pure returns (bytes memory);
 
     // Assertions (revert with a descriptive message on failure).
@@ -87,6 +92,10 @@ interface Vm {
 /// @notice Logging through Foundry's console precompile.
 library console {
     address internal constant CONSOLE = 0x000000000000000000636F6e736F6c652e6c6f67;
+
+    function log(string memory message) internal view {
+        _send(abi.encodeWithSignature("log(string)", message));
+    }
 
     function log(string memory label, address value) internal view {
         _send(abi.encodeWithSignature("log(string,address)", label, value));

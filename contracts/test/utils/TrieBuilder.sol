@@ -133,13 +133,15 @@ library TrieBuilder {
         }
     }
 
-    /// @dev A membership proof of the withdrawal under `root`.
+    /// @dev A membership proof of the withdrawal under `root`. Of the output root only the state
+    ///      root is set: the L2 block and its derivation belong to a proposal
+    ///      (`BridgeFixtures.atBlock`).
     function _proof(bytes32 withdrawalHash, bytes32 root, bytes32[] memory siblings)
         private
         pure
         returns (Withdrawals.WithdrawalProof memory proof)
     {
-        proof.stateRoot = root;
+        proof.output.stateRoot = root;
         proof.slot = slotOf(withdrawalHash);
         proof.trieProof.siblings = siblings;
         proof.trieProof.terminalKey = withdrawalKey(withdrawalHash);

@@ -1,13 +1,20 @@
 //! The batcher loop.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::{
+    collections::BTreeMap,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
 
-use alloy_primitives::{Address, Bytes};
+use alloy_network::TransactionBuilder;
+use alloy_primitives::{Address, Bytes, U256};
+use alloy_rpc_types_eth::TransactionRequest;
 use alloy_sol_types::SolCall;
 use rollup_l1::{L1Error, L1Sender};
 use rollup_primitives::{
-    Batch, BatchBlock, BatchError, Heads, L2Transaction, MAX_BATCH_SIZE, RoleHealth, RollupConfig,
-    bindings::IBatchInbox::postBatchCall, decode_l1_origin,
+    Batch, BatchBlock, BatchError, BatchParent, Heads, L2Transaction, MAX_BATCH_SIZE,
+    MAX_HEADERS_PER_BATCH, RoleHealth, RollupConfig,
+    bindings::{IBatchInbox, IBatchInbox::postBatchCall, IL1Bridge},
+    decode_l1_origin,
 };
 use rollup_storage::{StorageError, Store};
 use tokio::sync::watch;
@@ -38,6 +45,8 @@ pub enum BatcherError {
 pub struct BatcherConfig {
     /// The L1 `BatchInbox`.
     pub batch_inbox: Address,
+    /// The L1 bridge, whose deposit count each batch states.
+    pub l1_bridge: Address,
     /// How often to look for new blocks to post.
     pub poll_interval: Duration,
     /// Most L2 blocks in one batch.
@@ -45,8 +54,6 @@ pub struct BatcherConfig {
     /// Largest batch, in bytes (at most `MAX_BATCH_SIZE`). Pending blocks that fill a batch of
     /// this size go out at once.
     pub max_batch_bytes: usize,
-    /// Post again when posted blocks are still not safe this many L1 blocks after inclusion.
-    pub repost_after_l1_blocks: u64,
     /// The longest an L2 block with transactions (user transactions or deposits) waits to be
     /// posted, counted from its timestamp. Blocks without transactions do not start this clock:
     /// they go out with the next batch, or before their sequencing window closes.
@@ -68,10 +75,10 @@ impl BatcherConfig {
     pub const fn new(rollup: &RollupConfig) -> Self {
         Self {
             batch_inbox: rollup.contracts.batch_inbox,
+            l1_bridge: rollup.contracts.l1_bridge,
             poll_interval: Duration::from_secs(1),
             max_blocks_per_batch: 256,
             max_batch_bytes: MAX_BATCH_SIZE,
-            repost_after_l1_blocks: 8,
             max_delay: Duration::from_secs(60),
             sequencing_window: rollup.sequencing_window,
             window_margin: 10,
@@ -150,16 +157,26 @@ impl PendingBatch {
     pub fn first_l1_origin(&self) -> u64 {
         self.batch.blocks.first().map_or(0, |block| block.l1_origin)
     }
+
+    /// The L1 origin of the batch's last block.
+    pub fn last_l1_origin(&self) -> u64 {
+        self.batch.blocks.last().map_or(0, |block| block.l1_origin)
+    }
+
+    /// Sets the bridge messages the batch consumes (the bridge's count up to its last origin),
+    /// which the inbox checks.
+    pub fn set_deposit_count(&mut self, count: u64) {
+        self.batch.deposit_count = count;
+        self.bytes[DEPOSIT_COUNT_OFFSET..DEPOSIT_COUNT_OFFSET + 8]
+            .copy_from_slice(&count.to_be_bytes());
+    }
 }
 
-/// A posted batch waiting to become safe.
-#[derive(Debug, Clone, Copy)]
-struct InFlight {
-    last_block: u64,
-    included_in: u64,
-    tx_hash: alloy_primitives::B256,
-    block_hash: alloy_primitives::B256,
-}
+/// Most epochs one `BatchInbox.forceInclude` forces.
+const MAX_FORCED_BLOCKS: u64 = 256;
+
+/// Where the deposit count sits in an encoded batch.
+const DEPOSIT_COUNT_OFFSET: usize = 13;
 
 /// Posts batches until cancelled.
 #[derive(Debug)]
@@ -171,39 +188,76 @@ pub struct Batcher {
     health: Option<RoleHealth>,
 }
 
-/// Builds the batch of blocks `from..=to`, as many as fit in `max_bytes` and `max_blocks`, on
-/// top of block `from - 1`. `None` if block `from` does not exist; an error if it alone does not
-/// fit.
+/// Where the next batch starts, as the inbox on L1 says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchStart {
+    /// The inbox's next block: the batch's first.
+    pub first_block: u64,
+    /// The block before it, as the inbox recorded it.
+    pub parent: BatchParent,
+    /// The newest L1 block whose header the inbox has recorded; the batch carries the headers
+    /// of newer origins it uses.
+    pub last_recorded_origin: u64,
+}
+
+/// Builds the batch of blocks `start.first_block..=to`, as many as fit in `max_bytes` and
+/// `max_blocks`, with the L1 headers of the origins it adds (`header(number)` gives an L1
+/// header's RLP). `None` if the first block does not exist or a header is not available yet;
+/// an error if the first block alone does not fit. The deposit count is left at zero: set it
+/// with [`PendingBatch::set_deposit_count`].
 pub fn build_batch(
     store: &Store,
-    from: u64,
+    start: &BatchStart,
     to: u64,
     max_blocks: usize,
     max_bytes: usize,
+    header: &dyn Fn(u64) -> Option<Bytes>,
 ) -> Result<Option<PendingBatch>, BatcherError> {
     let reader = store.reader()?;
-    let Some(parent_hash) = reader.block_hash(from.saturating_sub(1))? else {
-        return Ok(None);
-    };
     let mut batch = Batch {
-        parent_hash,
+        first_block: start.first_block,
+        deposit_count: 0,
+        headers: Vec::new(),
         blocks: Vec::new(),
     };
     let mut encoded: Option<(Vec<u8>, u64)> = None;
     let mut full = false;
     let mut oldest_with_transactions = None;
-    for number in from..=to {
+    let mut recorded = start.last_recorded_origin;
+    for number in start.first_block..=to {
         if batch.blocks.len() >= max_blocks {
             full = true;
             break;
         }
-        let (Some(header), Some(body)) = (reader.header(number)?, reader.body(number)?) else {
+        let (Some(header_of_block), Some(body)) = (reader.header(number)?, reader.body(number)?)
+        else {
             break;
         };
-        let origin = decode_l1_origin(&header.extra_data).map_err(|err| BatcherError::Encode {
-            block: number,
-            reason: err.to_string(),
-        })?;
+        let origin =
+            decode_l1_origin(&header_of_block.extra_data).map_err(|err| BatcherError::Encode {
+                block: number,
+                reason: err.to_string(),
+            })?;
+        let headers_before = batch.headers.len();
+        let mut missing_header = false;
+        while recorded < origin.number {
+            match header(recorded + 1) {
+                Some(rlp) => {
+                    batch.headers.push(rlp);
+                    recorded += 1;
+                }
+                None => {
+                    missing_header = true;
+                    break;
+                }
+            }
+        }
+        if missing_header || batch.headers.len() > MAX_HEADERS_PER_BATCH {
+            // Post what we have; the rest waits for its L1 headers (or the next batch).
+            batch.headers.truncate(headers_before);
+            full = !missing_header;
+            break;
+        }
         let busy = !body.is_empty();
         let transactions = body
             .into_iter()
@@ -213,15 +267,20 @@ pub fn build_batch(
             })
             .collect();
         batch.blocks.push(BatchBlock {
-            timestamp: header.timestamp,
+            timestamp: header_of_block.timestamp,
             l1_origin: origin.number,
             transactions,
         });
         // Over the limit, by our cap or the codec's own: post what fit before this block.
         let too_large = |size: usize| size > max_bytes;
-        let bytes = match batch.encode() {
+        let bytes = match batch.encode(start.parent) {
             Ok(bytes) if !too_large(bytes.len()) => Some(bytes),
-            Ok(_) | Err(BatchError::TooLarge { .. } | BatchError::PayloadTooLarge { .. }) => None,
+            Ok(_)
+            | Err(
+                BatchError::TooLarge { .. }
+                | BatchError::PayloadTooLarge { .. }
+                | BatchError::TooManySegments { .. },
+            ) => None,
             Err(err) => {
                 return Err(BatcherError::Encode {
                     block: number,
@@ -231,6 +290,7 @@ pub fn build_batch(
         };
         let Some(bytes) = bytes else {
             batch.blocks.pop();
+            batch.headers.truncate(headers_before);
             if batch.blocks.is_empty() {
                 return Err(BatcherError::Encode {
                     block: number,
@@ -241,7 +301,7 @@ pub fn build_batch(
             break;
         };
         if busy && oldest_with_transactions.is_none() {
-            oldest_with_transactions = Some(header.timestamp);
+            oldest_with_transactions = Some(header_of_block.timestamp);
         }
         encoded = Some((bytes, number));
     }
@@ -254,13 +314,10 @@ pub fn build_batch(
     }))
 }
 
-/// What the batcher remembers between rounds.
+/// What the batcher remembers between rounds: L1 headers it fetched (RLP), by number.
 #[derive(Debug, Default)]
 struct Progress {
-    /// The last block posted (or safe).
-    posted_up_to: u64,
-    /// Posted batches not yet safe, oldest first.
-    in_flight: Vec<InFlight>,
+    headers: BTreeMap<u64, Bytes>,
 }
 
 fn unix_now() -> Duration {
@@ -299,23 +356,42 @@ impl Batcher {
         }
     }
 
-    /// Whether an L1 reorg removed (or moved) the inclusion of any posted batch.
-    async fn any_reorged_out(&self, in_flight: &[InFlight]) -> bool {
+    async fn call<C: SolCall>(&self, to: Address, call: C) -> Result<C::Return, String> {
         use alloy_provider::Provider;
-        for batch in in_flight {
-            match self
-                .sender
-                .provider()
-                .get_transaction_receipt(batch.tx_hash)
-                .await
-            {
-                Ok(Some(receipt)) if receipt.block_hash == Some(batch.block_hash) => {}
-                Ok(_) => return true,
-                // Cannot tell now; the repost timer still covers it.
-                Err(_) => return false,
-            }
-        }
-        false
+        let tx = TransactionRequest::default()
+            .with_to(to)
+            .with_input(call.abi_encode());
+        let out = self
+            .sender
+            .provider()
+            .call(tx)
+            .await
+            .map_err(|err| err.to_string())?;
+        C::abi_decode_returns(&out).map_err(|err| err.to_string())
+    }
+
+    /// Where the next batch starts, read from the inbox at the L1 head.
+    async fn batch_start(&self) -> Result<BatchStart, String> {
+        let inbox = self.config.batch_inbox;
+        let first_block = self.call(inbox, IBatchInbox::nextBlockCall {}).await?;
+        let timestamp = self.call(inbox, IBatchInbox::lastTimestampCall {}).await?;
+        let l1_origin = self.call(inbox, IBatchInbox::lastOriginCall {}).await?;
+        let last_recorded_origin = self
+            .call(inbox, IBatchInbox::lastRecordedOriginCall {})
+            .await?;
+        Ok(BatchStart {
+            first_block,
+            parent: BatchParent {
+                timestamp,
+                l1_origin,
+            },
+            last_recorded_origin,
+        })
+    }
+
+    /// The RLP of L1 header `number`, checked against its hash.
+    async fn fetch_header(&self, number: u64) -> Result<Option<Bytes>, String> {
+        rollup_l1::header_rlp(self.sender.provider(), number).await
     }
 
     /// Runs until `cancel` fires. L1 errors are logged and retried; they never stop it. Every
@@ -328,10 +404,7 @@ impl Batcher {
             max_delay = ?self.config.max_delay, window_margin = self.config.window_margin,
             "batcher running"
         );
-        let mut progress = Progress {
-            posted_up_to: self.heads.borrow().safe_l2.number,
-            in_flight: Vec::new(),
-        };
+        let mut progress = Progress::default();
         loop {
             tokio::select! {
                 biased;
@@ -346,61 +419,61 @@ impl Batcher {
         }
     }
 
-    /// One look at the heads: repost what L1 dropped, then post the pending blocks if it is
-    /// time (see [`BatcherConfig::post_reason`]).
-    async fn round(&self, progress: &mut Progress) {
-        let heads = *self.heads.borrow();
-        let safe = heads.safe_l2.number;
-        progress.in_flight.retain(|batch| batch.last_block > safe);
-        if self.any_reorged_out(&progress.in_flight).await {
-            warn!(target: "rollup::batcher", safe_l2 = safe, posted_up_to = progress.posted_up_to, "an L1 reorg dropped a posted batch; posting again from the safe head");
-            metrics::counter!("rollup_batcher_reposts_total").increment(1);
-            progress.in_flight.clear();
-            progress.posted_up_to = safe;
-        }
-        if let Some(oldest) = progress.in_flight.first() {
-            match self.sender.head().await {
-                Ok(l1_head)
-                    if l1_head >= oldest.included_in + self.config.repost_after_l1_blocks =>
-                {
-                    warn!(
-                        target: "rollup::batcher",
-                        safe_l2 = safe, posted_up_to = progress.posted_up_to, included_in = oldest.included_in, l1_head,
-                        "posted blocks did not become safe; posting again from the safe head"
-                    );
-                    metrics::counter!("rollup_batcher_reposts_total").increment(1);
-                    progress.in_flight.clear();
-                    progress.posted_up_to = safe;
+    /// Sends `forceInclude` for the epochs after the inbox's last origin up to `last_closed`,
+    /// with the L1 headers the inbox still lacks.
+    async fn force_include(&self, start: &BatchStart, last_closed: u64, progress: &mut Progress) {
+        let epoch = start.parent.l1_origin + 1;
+        let mut headers = Vec::new();
+        for number in start.last_recorded_origin + 1..=last_closed {
+            let header = match progress.headers.get(&number) {
+                Some(header) => Ok(Some(header.clone())),
+                None => self.fetch_header(number).await,
+            };
+            match header {
+                Ok(Some(header)) => {
+                    progress.headers.insert(number, header.clone());
+                    headers.push(header);
                 }
-                Ok(_) => {}
+                Ok(None) => return,
                 Err(err) => {
-                    warn!(target: "rollup::batcher", %err, "cannot read the L1 head");
-                    self.report_error(|| format!("cannot read the L1 head: {err}"));
+                    warn!(target: "rollup::batcher", %err, "cannot fetch an L1 header");
                     return;
                 }
             }
         }
-        // The safe chain moved past what we posted (e.g. another batcher, or a re-derivation).
-        if progress.in_flight.is_empty() && progress.posted_up_to != safe {
-            progress.posted_up_to = safe;
-        }
-        if heads.unsafe_l2.number <= progress.posted_up_to {
-            return;
-        }
-        let from = progress.posted_up_to + 1;
-        let built = build_batch(
-            &self.store,
-            from,
-            heads.unsafe_l2.number,
-            self.config.max_blocks_per_batch,
-            self.config.max_batch_bytes.min(MAX_BATCH_SIZE),
-        );
-        let pending = match built {
-            Ok(Some(pending)) => pending,
-            Ok(None) => return,
+        let input = Bytes::from(IBatchInbox::forceIncludeCall { headers }.abi_encode());
+        match self.sender.send(self.config.batch_inbox, input).await {
+            Ok(receipt) if receipt.status() => {
+                warn!(
+                    target: "rollup::batcher",
+                    epoch, last_closed, l2_block = start.first_block, l1_block = receipt.block_number.unwrap_or_default(),
+                    "the sequencing window of the next epoch closed before its blocks were posted; forced the closed epochs' deposits in"
+                );
+                metrics::counter!("rollup_batcher_forced_total").increment(1);
+            }
+            Ok(receipt) => {
+                progress.headers.clear();
+                debug!(target: "rollup::batcher", tx = %receipt.transaction_hash, epoch, "forceInclude reverted (someone else forced it first?)");
+            }
+            Err(L1Error::Cancelled) => {}
             Err(err) => {
-                warn!(target: "rollup::batcher", %err, "cannot build a batch");
-                self.report_error(|| format!("cannot build a batch: {err}"));
+                progress.headers.clear();
+                warn!(target: "rollup::batcher", %err, "forcing the next epoch failed; will retry");
+                self.report_error(|| format!("forcing epoch {epoch} failed: {err}"));
+            }
+        }
+    }
+
+    /// One look at the heads and the inbox: post the blocks after the inbox's last if it is
+    /// time (see [`BatcherConfig::post_reason`]). The inbox is the record of what is posted, so
+    /// a batch an L1 reorg dropped is simply posted again.
+    async fn round(&self, progress: &mut Progress) {
+        let heads = *self.heads.borrow();
+        let start = match self.batch_start().await {
+            Ok(start) => start,
+            Err(err) => {
+                warn!(target: "rollup::batcher", %err, "cannot read the inbox");
+                self.report_error(|| format!("cannot read the inbox: {err}"));
                 return;
             }
         };
@@ -412,46 +485,168 @@ impl Batcher {
                 return;
             }
         };
-        let Some(reason) = self.config.post_reason(&pending, unix_now(), l1_head) else {
-            trace!(
-                target: "rollup::batcher",
-                from, to = pending.last_block, bytes = pending.bytes.len(), l1_head,
-                first_l1_origin = pending.first_l1_origin(), oldest_with_transactions = ?pending.oldest_with_transactions,
-                "batch not due yet"
-            );
+        // Once the next epoch's sequencing window has closed, no batch can land before a
+        // forced block: include it (anyone may), and derivation replaces the local blocks.
+        // Once the next epoch's sequencing window has closed anyone may force it in, and a
+        // batch adopting it has one more window of grace. Post if there is a batch that can
+        // still land; else force the closed epochs (once derivation has applied every inbox
+        // record, so a force of ours is never repeated before the node has seen it).
+        let next_epoch = start.parent.l1_origin + 1;
+        let forcible = l1_head + 1 >= next_epoch + self.config.sequencing_window;
+        if self
+            .post_pending(&heads, &start, l1_head, forcible, progress)
+            .await
+        {
             return;
+        }
+        if forcible && heads.safe_l2.number + 1 >= start.first_block {
+            let last_closed = (l1_head + 1 - self.config.sequencing_window)
+                .min(start.parent.l1_origin + MAX_FORCED_BLOCKS);
+            self.force_include(&start, last_closed, progress).await;
+        }
+    }
+
+    /// Builds the batch after the inbox's last block and posts it if it is due (or `urgent`:
+    /// the next epoch is forcible and the batch can still land). Returns whether a batch
+    /// transaction was sent.
+    async fn post_pending(
+        &self,
+        heads: &Heads,
+        start: &BatchStart,
+        l1_head: u64,
+        urgent: bool,
+        progress: &mut Progress,
+    ) -> bool {
+        let start = *start;
+        if heads.unsafe_l2.number < start.first_block {
+            return false;
+        }
+        // The local chain must continue the blocks the inbox holds; when it does not (a forced
+        // block, another batcher), derivation replaces the local blocks first.
+        let local_parent = self
+            .store
+            .reader()
+            .and_then(|reader| reader.header(start.first_block.saturating_sub(1)));
+        match local_parent {
+            Ok(Some(parent))
+                if parent.timestamp == start.parent.timestamp
+                    && decode_l1_origin(&parent.extra_data)
+                        .is_ok_and(|origin| origin.number == start.parent.l1_origin) => {}
+            Ok(_) => {
+                debug!(target: "rollup::batcher", next_block = start.first_block, "the local chain does not continue the inbox's blocks yet; waiting for derivation");
+                return false;
+            }
+            Err(err) => {
+                warn!(target: "rollup::batcher", %err, "cannot read L2 blocks");
+                return false;
+            }
+        }
+        // The headers of origins the inbox has not recorded yet, as far as the unsafe head's.
+        progress
+            .headers
+            .retain(|number, _| *number > start.last_recorded_origin);
+        let head_origin = self
+            .store
+            .reader()
+            .ok()
+            .and_then(|reader| reader.header(heads.unsafe_l2.number).ok().flatten())
+            .and_then(|header| decode_l1_origin(&header.extra_data).ok())
+            .map_or(0, |origin| origin.number);
+        let wanted = head_origin.min(start.last_recorded_origin + MAX_HEADERS_PER_BATCH as u64);
+        for number in start.last_recorded_origin + 1..=wanted {
+            if progress.headers.contains_key(&number) {
+                continue;
+            }
+            match self.fetch_header(number).await {
+                Ok(Some(rlp)) => {
+                    progress.headers.insert(number, rlp);
+                }
+                Ok(None) => break,
+                Err(err) => {
+                    warn!(target: "rollup::batcher", %err, "cannot fetch an L1 header");
+                    self.report_error(|| format!("cannot fetch L1 header {number}: {err}"));
+                    return false;
+                }
+            }
+        }
+        let from = start.first_block;
+        let built = build_batch(
+            &self.store,
+            &start,
+            heads.unsafe_l2.number,
+            self.config.max_blocks_per_batch,
+            self.config.max_batch_bytes.min(MAX_BATCH_SIZE),
+            &|number| progress.headers.get(&number).cloned(),
+        );
+        let mut pending = match built {
+            Ok(Some(pending)) => pending,
+            Ok(None) => return false,
+            Err(err) => {
+                warn!(target: "rollup::batcher", %err, "cannot build a batch");
+                self.report_error(|| format!("cannot build a batch: {err}"));
+                return false;
+            }
         };
+        // The inbox takes a batch until two windows after its first block's origin.
+        let can_land = l1_head + 1 < pending.first_l1_origin() + 2 * self.config.sequencing_window;
+        if !can_land {
+            return false;
+        }
+        let reason = match self.config.post_reason(&pending, unix_now(), l1_head) {
+            Some(reason) => reason,
+            None if urgent => PostReason::WindowDeadline,
+            None => {
+                trace!(
+                    target: "rollup::batcher",
+                    from, to = pending.last_block, bytes = pending.bytes.len(), l1_head,
+                    first_l1_origin = pending.first_l1_origin(), oldest_with_transactions = ?pending.oldest_with_transactions,
+                    "batch not due yet"
+                );
+                return false;
+            }
+        };
+        let deposit_count = self
+            .call(
+                self.config.l1_bridge,
+                IL1Bridge::depositCountAtCall {
+                    l1Block: U256::from(pending.last_l1_origin()),
+                },
+            )
+            .await
+            .map(|count| count.saturating_to::<u64>());
+        match deposit_count {
+            Ok(count) => pending.set_deposit_count(count),
+            Err(err) => {
+                warn!(target: "rollup::batcher", %err, "cannot read the bridge's deposit count");
+                self.report_error(|| format!("cannot read the bridge's deposit count: {err}"));
+                return false;
+            }
+        }
         let PendingBatch {
             batch,
             bytes,
             last_block,
             ..
         } = pending;
-        let txs: usize = batch.blocks.iter().map(|b| b.transactions.len()).sum();
+        let txs = batch.transaction_count();
         let input = Bytes::from(
             postBatchCall {
                 data: bytes.clone().into(),
             }
             .abi_encode(),
         );
-        match self.sender.send(self.config.batch_inbox, input).await {
+        let sent = self.sender.send(self.config.batch_inbox, input).await;
+        match sent {
             Ok(receipt) if receipt.status() => {
                 let included_in = receipt.block_number.unwrap_or_default();
                 info!(
                     target: "rollup::batcher",
-                    from, to = last_block, txs, bytes = bytes.len(), reason = reason.as_str(), l1_block = included_in,
+                    from, to = last_block, txs, headers = batch.headers.len(), bytes = bytes.len(), reason = reason.as_str(), l1_block = included_in,
                     gas_used = receipt.gas_used, "batch posted"
                 );
                 metrics::counter!("rollup_batcher_batches_total").increment(1);
                 metrics::counter!("rollup_batcher_bytes_total").increment(bytes.len() as u64);
                 metrics::counter!("rollup_batcher_l1_gas_total").increment(receipt.gas_used);
-                progress.in_flight.push(InFlight {
-                    last_block,
-                    included_in,
-                    tx_hash: receipt.transaction_hash,
-                    block_hash: receipt.block_hash.unwrap_or_default(),
-                });
-                progress.posted_up_to = last_block;
                 if let Some(health) = &self.health {
                     health.success(format!(
                         "posted L2 blocks {from}..={last_block} ({txs} transactions, {} bytes) in L1 block {included_in}",
@@ -460,7 +655,8 @@ impl Batcher {
                 }
             }
             Ok(receipt) => {
-                warn!(target: "rollup::batcher", tx = %receipt.transaction_hash, "batch transaction reverted (is this key the inbox's batcher?)");
+                progress.headers.clear();
+                warn!(target: "rollup::batcher", tx = %receipt.transaction_hash, from, "batch transaction reverted (another batch or a forced block took its place, or this key is not the inbox's batcher); reading the inbox again");
                 self.report_error(|| {
                     format!(
                         "batch transaction {} reverted (is this key the inbox's batcher?)",
@@ -468,12 +664,14 @@ impl Batcher {
                     )
                 });
             }
-            Err(L1Error::Cancelled) => return,
+            Err(L1Error::Cancelled) => {}
             Err(err) => {
                 warn!(target: "rollup::batcher", %err, "posting a batch failed; will retry");
                 self.report_error(|| format!("posting a batch failed: {err}"));
+                // An L1 reorg may have replaced headers we cached: fetch them again.
+                progress.headers.clear();
             }
         }
-        debug!(target: "rollup::batcher", posted_up_to = progress.posted_up_to, in_flight = progress.in_flight.len(), "batcher state");
+        true
     }
 }

@@ -9,13 +9,13 @@
 //! chain therefore posts once per sequencing window, not once per L1 block.
 //!
 //! # Invariants
-//! - Every batch extends a block the batcher believed safe or already posted: its
-//!   `parent_hash` is the hash of the block before its first block, so derivation can tell
-//!   a re-post from new data.
+//! - Every batch starts at the inbox's next block, read from L1 each round, and only when the
+//!   local chain continues the inbox's last recorded block (its timestamp and origin): the
+//!   inbox refuses anything else. A batch an L1 reorg dropped is posted again because the
+//!   inbox, reorged with it, asks for those blocks again.
+//! - A batch carries the L1 headers of the origins it adds (checked against their hashes here
+//!   and by the inbox) and the bridge's message count up to its last origin.
 //! - A batch never exceeds [`MAX_BATCH_SIZE`](rollup_primitives::MAX_BATCH_SIZE) bytes.
-//! - Blocks posted but not safe within `repost_after_l1_blocks` L1 blocks of their batch's
-//!   inclusion (an L1 reorg dropped it, or derivation rejected it) are posted again from the
-//!   safe head.
 //! - Pending blocks are sent at the latest when `window_margin` L1 blocks (after the next one)
 //!   remain before the sequencing window of the oldest of them closes, whatever `max_delay` is:
 //!   a block whose batch lands later is replaced by a deposit-only block in derivation.
@@ -23,4 +23,6 @@
 
 mod batcher;
 
-pub use batcher::{Batcher, BatcherConfig, BatcherError, PendingBatch, PostReason, build_batch};
+pub use batcher::{
+    BatchStart, Batcher, BatcherConfig, BatcherError, PendingBatch, PostReason, build_batch,
+};

@@ -1,44 +1,132 @@
-//! Batches: `BatchInbox.postBatch` calldata → L2 block inputs, and the rules a batch block must
-//! satisfy to extend the safe chain.
+//! Batches: `BatchInbox` records → L2 block inputs, and the rules a batch block satisfies.
+//!
+//! The inbox checks every batch at posting (see `docs/derivation.md`) and appends a record;
+//! derivation reads exactly those records, in order. A record is either a posted batch (its
+//! data is the calldata of the `postBatch` call that emitted it) or a forced block
+//! (`forceInclude`).
 
-use alloy_primitives::Bytes;
-use alloy_sol_types::SolCall;
-use rollup_primitives::{L1Block, RollupConfig, bindings::IBatchInbox::postBatchCall};
+use alloy_primitives::{B256, Bytes, keccak256};
+use alloy_sol_types::{SolCall, SolEvent};
+use rollup_primitives::{
+    L1Block, RollupConfig,
+    bindings::IBatchInbox::{BatchAppended, postBatchCall},
+};
 
-/// Raw batch data posted in one L1 transaction.
+/// One record the `BatchInbox` appended, as its `BatchAppended` event says.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BatchData {
-    /// Index of the posting transaction in its L1 block.
+pub struct InboxRecord {
+    /// The record's index in the inbox.
+    pub index: u64,
+    /// Number of its first L2 block.
+    pub first_block: u64,
+    /// Its L2 blocks.
+    pub block_count: u64,
+    /// The L1 origin of its last block.
+    pub last_origin: u64,
+    /// Bridge messages in L1 blocks up to `last_origin`.
+    pub deposit_count: u64,
+    /// `keccak256` of the batch data (zero for a forced block).
+    pub data_hash: B256,
+    /// Merkle root of the segments' hashes (zero for a forced block).
+    pub segment_root: B256,
+    /// `keccak256` of the block table.
+    pub blocks_hash: B256,
+    /// The batch data; `None` for a forced block.
+    pub data: Option<Bytes>,
+    /// The L1 transaction that appended it.
+    pub tx_hash: B256,
+    /// That transaction's index in its L1 block.
     pub tx_index: usize,
-    /// The `data` argument of `postBatch`.
-    pub data: Bytes,
 }
 
-/// Extracts batch data from an L1 block: the `data` of every successful top-level
-/// `postBatch(bytes)` call to the configured `BatchInbox`, in transaction order.
-///
-/// Only calls sent by the configured batcher account count (the inbox also accepts only its
-/// batcher; derivation does not rely on that alone); calls that revert, go elsewhere, come
-/// from anyone else or carry malformed calldata are ignored.
-pub fn extract_batch_data(config: &RollupConfig, block: &L1Block) -> Vec<BatchData> {
-    block
-        .transactions
-        .iter()
-        .zip(&block.receipts)
-        .enumerate()
-        .filter(|(_, (tx, receipt))| {
-            receipt.success
-                && tx.to == Some(config.contracts.batch_inbox)
-                && tx.from == config.batcher_address
-        })
-        .filter_map(|(tx_index, (tx, _))| {
-            let call = postBatchCall::abi_decode_validate(&tx.input).ok()?;
-            Some(BatchData {
+/// L1 data that contradicts what the inbox guarantees: derivation cannot go on without losing
+/// or inventing blocks, so it stops until the L1 source is fixed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InboxDataError {
+    /// A `BatchAppended` log that does not decode.
+    #[error("L1 block {l1_block}: malformed BatchAppended log in transaction {tx_index}")]
+    MalformedLog {
+        /// The L1 block.
+        l1_block: u64,
+        /// The transaction.
+        tx_index: usize,
+    },
+    /// A posted batch whose calldata is missing or does not hash to the record's `dataHash`.
+    #[error(
+        "L1 block {l1_block}: inbox record {index} names data {data_hash}, but transaction {tx_index} does not carry it"
+    )]
+    MissingData {
+        /// The L1 block.
+        l1_block: u64,
+        /// The record.
+        index: u64,
+        /// The data hash the inbox recorded.
+        data_hash: B256,
+        /// The transaction.
+        tx_index: usize,
+    },
+}
+
+/// Reads the records the configured `BatchInbox` appended in `block`, in log order, with each
+/// posted batch's data (the calldata of the top-level `postBatch` call that emitted the
+/// record: the inbox accepts only such calls, from its batcher).
+pub fn extract_inbox_records(
+    config: &RollupConfig,
+    block: &L1Block,
+) -> Result<Vec<InboxRecord>, InboxDataError> {
+    let inbox = config.contracts.batch_inbox;
+    let mut records = Vec::new();
+    for (tx_index, (tx, receipt)) in block.transactions.iter().zip(&block.receipts).enumerate() {
+        if !receipt.success {
+            continue;
+        }
+        for log in &receipt.logs {
+            if log.address != inbox || log.topics().first() != Some(&BatchAppended::SIGNATURE_HASH)
+            {
+                continue;
+            }
+            let event = BatchAppended::decode_log_data_validate(&log.data).map_err(|_| {
+                InboxDataError::MalformedLog {
+                    l1_block: block.number,
+                    tx_index,
+                }
+            })?;
+            let index = u64::try_from(event.index).map_err(|_| InboxDataError::MalformedLog {
+                l1_block: block.number,
                 tx_index,
-                data: call.data,
-            })
-        })
-        .collect()
+            })?;
+            let data = if event.forced {
+                None
+            } else {
+                let data = (tx.to == Some(inbox))
+                    .then(|| postBatchCall::abi_decode(&tx.input).ok())
+                    .flatten()
+                    .map(|call| call.data)
+                    .filter(|data| keccak256(data) == event.dataHash)
+                    .ok_or(InboxDataError::MissingData {
+                        l1_block: block.number,
+                        index,
+                        data_hash: event.dataHash,
+                        tx_index,
+                    })?;
+                Some(data)
+            };
+            records.push(InboxRecord {
+                index,
+                first_block: event.firstBlock,
+                block_count: u64::from(event.blockCount),
+                last_origin: event.lastOrigin,
+                deposit_count: event.depositCount,
+                data_hash: event.dataHash,
+                segment_root: event.segmentRoot,
+                blocks_hash: event.blocksHash,
+                data,
+                tx_hash: tx.hash,
+                tx_index,
+            });
+        }
+    }
+    Ok(records)
 }
 
 /// Most L2 blocks that may share one timestamp (second): 100 ms blocks at the fastest. With
@@ -47,15 +135,13 @@ pub fn extract_batch_data(config: &RollupConfig, block: &L1Block) -> Vec<BatchDa
 /// unbounded run of blocks.
 pub const MAX_L2_BLOCKS_PER_SECOND: u64 = 10;
 
-/// Most L2 blocks one L1 block may derive (its batches and forced epochs together); the rest of
-/// a batch that would exceed it is dropped. Bounds the work and the MDBX transaction of one L1
-/// block; far above what honest batches carry (10 blocks per second of a 12 s slot, plus
-/// catch-up).
-pub const MAX_L2_BLOCKS_PER_L1_BLOCK: u64 = 4_096;
-
-/// Most L2 transactions the batches of one L1 block may derive; the rest of a batch that would
-/// exceed it is dropped.
-pub const MAX_L2_TRANSACTIONS_PER_L1_BLOCK: u64 = 65_536;
+/// The first L1 block that can no longer include a batch whose first block has L1 origin
+/// `origin`: two sequencing windows after it. After one window anyone may force the epoch in
+/// (`BatchInbox.forceInclude`); the second is the sequencer's grace to catch up after an outage
+/// or a forced run (whichever lands first wins).
+pub const fn batch_deadline(config: &RollupConfig, origin: u64) -> u64 {
+    origin.saturating_add(config.sequencing_window.saturating_mul(2))
+}
 
 /// What the next block must build on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,6 +156,20 @@ pub struct SafeParent {
 }
 
 impl SafeParent {
+    /// What a child with `timestamp` and `l1_origin` is as a parent.
+    pub const fn child(&self, timestamp: u64, l1_origin: u64) -> Self {
+        let blocks_at_timestamp = if timestamp == self.timestamp {
+            self.blocks_at_timestamp + 1
+        } else {
+            1
+        };
+        Self {
+            timestamp,
+            l1_origin,
+            blocks_at_timestamp,
+        }
+    }
+
     /// The earliest timestamp a child may take at or after `wanted` without breaking
     /// [`MAX_L2_BLOCKS_PER_SECOND`].
     pub const fn next_free_timestamp(&self, wanted: u64) -> u64 {
@@ -105,7 +205,7 @@ pub enum BatchBlockError {
     },
     /// Included after the sequencing window of its origin closed.
     #[error(
-        "included in L1 block {inclusion}, after the sequencing window of origin {origin} closed"
+        "included in L1 block {inclusion}, more than two sequencing windows after origin {origin}"
     )]
     OutsideSequencingWindow {
         /// Origin.
@@ -166,7 +266,7 @@ pub fn check_batch_block(
     if origin > inclusion {
         return Err(BatchBlockError::OriginAfterInclusion { origin, inclusion });
     }
-    if inclusion >= origin.saturating_add(config.sequencing_window) {
+    if inclusion >= batch_deadline(config, origin) {
         return Err(BatchBlockError::OutsideSequencingWindow { origin, inclusion });
     }
     if timestamp < parent.timestamp {
@@ -191,14 +291,4 @@ pub fn check_batch_block(
         });
     }
     Ok(())
-}
-
-/// Whether the sequencing window of epoch `next_epoch` has closed by L1 block `current`: from
-/// then on replicas derive the epoch's first block (its deposits, no transactions) themselves.
-pub const fn sequencing_window_closed(
-    config: &RollupConfig,
-    next_epoch: u64,
-    current: u64,
-) -> bool {
-    next_epoch <= current && current >= next_epoch + config.sequencing_window - 1
 }

@@ -1,7 +1,7 @@
 //! Bridge messages: `L1Bridge.DepositInitiated` and `ForcedWithdrawalInitiated` logs → deposit
 //! transactions.
 
-use alloy_primitives::{Address, Log, U256};
+use alloy_primitives::{Address, B256, Log, U256, keccak256};
 use alloy_sol_types::{SolCall, SolEvent};
 use rollup_primitives::{
     DEPOSIT_GAS_PER_L1_BLOCK, DEPOSITOR, FORCED_WITHDRAWAL_GAS, L1Block, L2_BRIDGE,
@@ -130,6 +130,50 @@ pub fn bridge_message_transaction(
             .map_err(DepositSkipReason::Malformed)
             .and_then(|event| build_forced_withdrawal(&event)),
     })
+}
+
+/// The hash `L1Bridge` folds into its message chain for the bridge message `log` (see
+/// `docs/derivation.md`): `None` if the log is not a well-formed bridge message.
+pub fn bridge_message_hash(l1_bridge: Address, log: &Log) -> Option<B256> {
+    let word_of = |address: Address| B256::left_padding_from(address.as_slice());
+    let words: [B256; 10] = match bridge_message_kind(l1_bridge, log)? {
+        MessageKind::Deposit => {
+            let e = decode_strict::<DepositInitiated>(log).ok()?;
+            [
+                B256::ZERO,
+                e.nonce.into(),
+                word_of(e.from),
+                word_of(e.to),
+                word_of(e.l1Token),
+                word_of(e.l2Token),
+                e.amount.into(),
+                U256::from(e.gasLimit).into(),
+                word_of(e.refundTo),
+                keccak256(&e.tokenMetadata),
+            ]
+        }
+        MessageKind::ForcedWithdrawal => {
+            let e = decode_strict::<ForcedWithdrawalInitiated>(log).ok()?;
+            [
+                U256::from(1).into(),
+                e.nonce.into(),
+                word_of(e.from),
+                word_of(e.to),
+                word_of(e.l1Token),
+                word_of(e.l2Token),
+                e.amount.into(),
+                U256::from(e.gasLimit).into(),
+                B256::ZERO,
+                keccak256([]),
+            ]
+        }
+    };
+    Some(keccak256(words.concat()))
+}
+
+/// The bridge's message chain after `message_hash`: `keccak256(abi.encode(chain, message_hash))`.
+pub fn extend_message_chain(chain: B256, message_hash: B256) -> B256 {
+    keccak256([chain.as_slice(), message_hash.as_slice()].concat())
 }
 
 /// The two bridge messages that become L2 deposit transactions.

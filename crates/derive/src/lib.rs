@@ -1,7 +1,8 @@
 //! Pure derivation: L1 blocks with receipts in, L2 inputs out. No I/O, no async.
 //!
-//! Deposits from `L1Bridge` logs ([`derive_deposits`]) and batch data from `BatchInbox` calls
-//! ([`extract_batch_data`]) with the rules a batch block must satisfy ([`check_batch_block`]).
+//! Deposits from `L1Bridge` logs ([`derive_deposits`]) and the `BatchInbox`'s records
+//! ([`extract_inbox_records`]) with the rules a batch block satisfies ([`check_batch_block`],
+//! enforced by the inbox at posting and re-checked here).
 //! Proposals and dispute moves join here as the protocol grows.
 //!
 //! # Invariants
@@ -14,11 +15,10 @@ mod batches;
 mod deposits;
 
 pub use batches::{
-    BatchBlockError, BatchData, MAX_L2_BLOCKS_PER_L1_BLOCK, MAX_L2_BLOCKS_PER_SECOND,
-    MAX_L2_TRANSACTIONS_PER_L1_BLOCK, SafeParent, check_batch_block, extract_batch_data,
-    sequencing_window_closed,
+    BatchBlockError, InboxDataError, InboxRecord, MAX_L2_BLOCKS_PER_SECOND, SafeParent,
+    batch_deadline, check_batch_block, extract_inbox_records,
 };
 pub use deposits::{
-    DepositNonceGap, DepositSkipReason, DerivedDeposits, SkippedDeposit,
-    bridge_message_transaction, check_deposit_nonces, derive_deposits,
+    DepositNonceGap, DepositSkipReason, DerivedDeposits, SkippedDeposit, bridge_message_hash,
+    bridge_message_transaction, check_deposit_nonces, derive_deposits, extend_message_chain,
 };

@@ -30,12 +30,14 @@
 
 mod error;
 mod follower;
+mod header;
 mod in_process;
 mod rpc;
 mod sender;
 
 pub use error::{L1Error, Result};
 pub use follower::{FULL_BLOCKS_KEPT, L1Follower, L1FollowerConfig, WINDOW_DEPTH};
+pub use header::header_rlp;
 pub use in_process::InProcessTransport;
 pub use rpc::L1Rpc;
 pub use sender::{L1Sender, SenderConfig};

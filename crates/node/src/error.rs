@@ -21,6 +21,11 @@ pub enum NodeError {
     /// lose the deposit for good; the operator must fix the L1 source.
     #[error(transparent)]
     DepositGap(#[from] rollup_derive::DepositNonceGap),
+    /// L1 data contradicts what the `BatchInbox` guarantees (a record out of order, missing
+    /// batch data, blocks that do not follow the safe head). Critical: deriving on would
+    /// invent or lose blocks; the operator must fix the L1 source (or this node's config).
+    #[error("{0}")]
+    InboxData(String),
     /// A block the sequencer built does not encode as a batch; nothing was stored. Not fatal:
     /// the sequencer drops `rejected` (transactions no batch can carry) or builds smaller blocks.
     #[error("L2 block {number} would not encode as a batch ({reason}); it was not sequenced")]

@@ -5,18 +5,17 @@ use std::sync::Arc;
 use alloy_consensus::{Header, transaction::SignerRecoverable};
 use alloy_primitives::{Address, B256};
 use rollup_derive::{
-    BatchData, MAX_L2_BLOCKS_PER_L1_BLOCK, MAX_L2_BLOCKS_PER_SECOND,
-    MAX_L2_TRANSACTIONS_PER_L1_BLOCK, SafeParent, check_batch_block, check_deposit_nonces,
-    derive_deposits, extract_batch_data, sequencing_window_closed,
+    InboxRecord, MAX_L2_BLOCKS_PER_SECOND, SafeParent, check_batch_block, check_deposit_nonces,
+    derive_deposits, extract_inbox_records,
 };
 use rollup_execution::{BlockInput, ExecutedBlock, execute_block};
 use rollup_primitives::{
-    Batch, BatchBlock, BlockNumHash, Heads, L1Block, L1Chain, L1Notification, L2Block, L2Receipt,
-    L2Transaction, RollupConfig, decode_l1_origin,
+    Batch, BatchBlock, BatchEnvelope, BatchParent, BlockNumHash, Heads, L1Block, L1Chain,
+    L1Notification, L2Block, L2Receipt, L2Transaction, RollupConfig, decode_l1_origin,
 };
 use rollup_storage::{
-    BatchOutcome, BatchRecord, DepositOrigin, L1BlockDerivation, L1BlockRecord, StorageError,
-    Store, StoreWriter,
+    BatchOutcome, BatchRecord, BlockDerivation, DepositOrigin, L1BlockDerivation, L1BlockRecord,
+    StorageError, Store, StoreWriter,
 };
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -37,8 +36,8 @@ pub struct NotificationOutcome {
     pub duplicate_l1_blocks: u64,
     /// L2 blocks that became safe.
     pub safe_l2_blocks: u64,
-    /// Batches dropped by the derivation rules.
-    pub dropped_batches: u64,
+    /// Segments that did not decode (their blocks were derived empty).
+    pub bad_segments: u64,
     /// The height to report to the host as finished (`FinishedHeight`), set once the
     /// committed chain's tip is durably stored.
     pub finished_height: Option<BlockNumHash>,
@@ -99,9 +98,9 @@ struct Attributes {
     timestamp: u64,
     origin: L1BlockRecord,
     transactions: Vec<L2Transaction>,
-    /// keccak256 of the batch data the block was derived from (`BatchInbox`'s commitment);
-    /// zero for blocks derived without a batch (forced by the sequencing window) or sequenced.
-    batch: B256,
+    /// Where the block was derived from (its inbox record and position); the default for
+    /// sequenced blocks, which are not safe.
+    derivation: BlockDerivation,
 }
 
 /// The rollup core.
@@ -148,13 +147,6 @@ fn parent_of_next(writer: &StoreWriter, number: u64) -> Result<(Header, SafePare
         blocks_at_timestamp,
     };
     Ok((parent, safe_parent))
-}
-
-/// What the batches of one L1 block have derived so far, against the per-L1-block caps.
-#[derive(Debug, Default)]
-struct L1BlockBudget {
-    blocks: u64,
-    transactions: u64,
 }
 
 /// The L1 log each of `deposits` (derived from `block`, in log order) came from: the bridge log
@@ -208,12 +200,13 @@ fn deposit_origins(
         .collect()
 }
 
-/// Encodes `block` as a one-block batch, as the batcher will.
-/// The size of `block` encoded alone as a batch, or why it cannot be.
+/// The size of `block` encoded alone as a batch (without L1 headers), or why it cannot be.
 fn encode_alone(block: &L2Block) -> std::result::Result<usize, String> {
     let origin = decode_l1_origin(&block.header.extra_data).map_err(|err| err.to_string())?;
     let batch = Batch {
-        parent_hash: block.header.parent_hash,
+        first_block: block.header.number,
+        deposit_count: 0,
+        headers: Vec::new(),
         blocks: vec![BatchBlock {
             timestamp: block.header.timestamp,
             l1_origin: origin.number,
@@ -227,8 +220,12 @@ fn encode_alone(block: &L2Block) -> std::result::Result<usize, String> {
                 .collect(),
         }],
     };
+    let parent = BatchParent {
+        timestamp: block.header.timestamp,
+        l1_origin: origin.number,
+    };
     batch
-        .encode()
+        .encode(parent)
         .map(|bytes| bytes.len())
         .map_err(|err| err.to_string())
 }
@@ -448,8 +445,7 @@ impl RollupNode {
     }
 
     /// Processes one L1 block in one MDBX transaction: records it with its deposits, derives
-    /// safe L2 blocks from its batches, force-includes epochs whose sequencing window closed,
-    /// and moves the L1 cursor.
+    /// safe L2 blocks from the inbox records it appended, and moves the L1 cursor.
     fn apply_l1_block(&mut self, block: &L1Block, outcome: &mut NotificationOutcome) -> Result<()> {
         let derived = derive_deposits(&self.config, block);
         for skipped in &derived.skipped {
@@ -468,7 +464,9 @@ impl RollupNode {
         let next_deposit_nonce = check_deposit_nonces(
             &self.config,
             block,
-            parent_record.and_then(|record| record.next_deposit_nonce),
+            parent_record
+                .as_ref()
+                .and_then(|record| record.next_deposit_nonce),
         )
         .inspect_err(|gap| {
             metrics::counter!("rollup_deposit_nonce_gaps_total").increment(1);
@@ -481,38 +479,30 @@ impl RollupNode {
             safe_l2_head: safe_before,
             deposits: derived.deposits,
             next_deposit_nonce,
+            next_inbox_record: parent_record
+                .as_ref()
+                .map_or(0, |record| record.next_inbox_record),
         };
         writer.record_l1_block(&record)?;
-        let mut budget = L1BlockBudget::default();
         let mut derivation = L1BlockDerivation {
             batches: Vec::new(),
             deposits: deposit_origins(&self.config, block, &record.deposits),
         };
-        for batch in extract_batch_data(&self.config, block) {
-            let mut batch_record = BatchRecord {
-                tx_hash: block
-                    .transactions
-                    .get(batch.tx_index)
-                    .map(|tx| tx.hash)
-                    .unwrap_or_default(),
-                tx_index: batch.tx_index as u32,
-                bytes: batch.data.len() as u32,
-                first_l2_block: writer.safe_head()? + 1,
-                l2_blocks: 0,
-                transactions: 0,
-                outcome: BatchOutcome::Derived,
-            };
-            self.derive_batch(
+        let records = extract_inbox_records(&self.config, block).map_err(|err| {
+            tracing::error!(target: "rollup::derive", %err, "inbox data missing from L1; derivation stops");
+            NodeError::InboxData(err.to_string())
+        })?;
+        for inbox_record in records {
+            let batch_record = self.derive_record(
                 &mut writer,
                 block.number,
-                &batch,
-                &mut budget,
+                record.next_inbox_record,
+                &inbox_record,
                 outcome,
-                &mut batch_record,
             )?;
             derivation.batches.push(batch_record);
+            record.next_inbox_record = inbox_record.index + 1;
         }
-        self.force_include(&mut writer, block.number, outcome)?;
         record.safe_l2_head = writer.safe_head()?;
         writer.record_l1_block(&record)?;
         writer.record_l1_derivation(block.number, &derivation)?;
@@ -526,103 +516,151 @@ impl RollupNode {
         Ok(())
     }
 
-    /// Derives the blocks of one batch on top of the safe head. A batch that does not extend
-    /// the safe head, or does not decode, is dropped; a block that breaks a rule drops itself
-    /// and the rest of its batch.
-    fn derive_batch(
+    /// Derives the blocks of one inbox record on top of the safe head. The inbox checked the
+    /// record's blocks at posting (numbers, origins, timestamps, deposits); a segment that does
+    /// not decode empties its blocks. Anything that contradicts the inbox's checks means the L1
+    /// data or this node is wrong, and stops derivation.
+    fn derive_record(
         &mut self,
         writer: &mut StoreWriter,
         inclusion: u64,
-        data: &BatchData,
-        budget: &mut L1BlockBudget,
+        expected_index: u64,
+        inbox_record: &InboxRecord,
         outcome: &mut NotificationOutcome,
-        record: &mut BatchRecord,
-    ) -> Result<()> {
-        let drop_batch = |outcome: &mut NotificationOutcome, reason: &dyn std::fmt::Display| {
-            outcome.dropped_batches += 1;
-            metrics::counter!("rollup_batches_dropped_total").increment(1);
-            warn!(target: "rollup::derive", l1_block = inclusion, tx_index = data.tx_index, %reason, "batch dropped");
-            BatchOutcome::Dropped(reason.to_string())
+    ) -> Result<BatchRecord> {
+        let inconsistent = |what: String| {
+            tracing::error!(target: "rollup::derive", l1_block = inclusion, index = inbox_record.index, %what, "inbox record contradicts the node; derivation stops");
+            NodeError::InboxData(format!(
+                "inbox record {} in L1 block {inclusion}: {what}",
+                inbox_record.index
+            ))
         };
-        let batch = match Batch::decode(&data.data, self.config.l2_chain_id) {
-            Ok(batch) => batch,
-            Err(err) => {
-                record.outcome = drop_batch(outcome, &err);
-                return Ok(());
+        if inbox_record.index != expected_index {
+            return Err(inconsistent(format!(
+                "expected record {expected_index} next"
+            )));
+        }
+        let safe = writer.safe_head()?;
+        if inbox_record.first_block != safe + 1 {
+            return Err(inconsistent(format!(
+                "starts at L2 block {}, but the safe head is {safe}",
+                inbox_record.first_block
+            )));
+        }
+        let mut record = BatchRecord {
+            tx_hash: inbox_record.tx_hash,
+            tx_index: inbox_record.tx_index as u32,
+            bytes: inbox_record
+                .data
+                .as_ref()
+                .map_or(0, |data| data.len() as u32),
+            first_l2_block: inbox_record.first_block,
+            l2_blocks: 0,
+            transactions: 0,
+            outcome: BatchOutcome::Derived,
+        };
+        let (parent, safe_parent) = parent_of_next(writer, safe)?;
+        let batch_parent = BatchParent {
+            timestamp: parent.timestamp,
+            l1_origin: safe_parent.l1_origin,
+        };
+        let blocks = match &inbox_record.data {
+            None => {
+                // Forced blocks: one per epoch, each with that epoch's deposits, at the
+                // timestamps the inbox computed the same way.
+                let mut blocks = Vec::new();
+                let mut previous = safe_parent;
+                for _ in 0..inbox_record.block_count {
+                    let origin = previous.l1_origin + 1;
+                    let origin_timestamp = writer
+                        .l1_block(origin)?
+                        .ok_or_else(|| inconsistent(format!("forces unknown L1 origin {origin}")))?
+                        .timestamp;
+                    let timestamp =
+                        previous.next_free_timestamp(previous.timestamp.max(origin_timestamp));
+                    blocks.push(BatchBlock {
+                        timestamp,
+                        l1_origin: origin,
+                        transactions: Vec::new(),
+                    });
+                    previous = previous.child(timestamp, origin);
+                }
+                metrics::counter!("rollup_forced_blocks_total").increment(blocks.len() as u64);
+                blocks
+            }
+            Some(data) => {
+                let envelope = BatchEnvelope::parse(data)
+                    .map_err(|err| inconsistent(format!("envelope does not parse: {err}")))?;
+                if envelope.first_block != inbox_record.first_block
+                    || envelope.deposit_count != inbox_record.deposit_count
+                    || envelope.blocks_hash != inbox_record.blocks_hash
+                    || envelope.segment_root() != inbox_record.segment_root
+                {
+                    return Err(inconsistent(
+                        "the data's envelope differs from what the inbox recorded of it".into(),
+                    ));
+                }
+                let (blocks, failed) =
+                    envelope.decode_blocks(batch_parent, self.config.l2_chain_id);
+                if !failed.is_empty() {
+                    let reasons = failed
+                        .iter()
+                        .map(|(index, err)| format!("segment {index}: {err}"))
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    warn!(target: "rollup::derive", l1_block = inclusion, index = inbox_record.index, %reasons, "segments do not decode; their blocks are derived empty");
+                    metrics::counter!("rollup_bad_segments_total").increment(failed.len() as u64);
+                    outcome.bad_segments += failed.len() as u64;
+                    record.outcome = BatchOutcome::Dropped(format!("blocks emptied: {reasons}"));
+                }
+                blocks
             }
         };
-        let safe = writer.safe_head()?;
-        let safe_hash = writer.block_hash(safe)?.unwrap_or_default();
-        if batch.parent_hash != safe_hash {
-            // Already derived (a re-post), or built on blocks that never became safe.
-            debug!(
-                target: "rollup::derive",
-                l1_block = inclusion, parent = %batch.parent_hash, safe_l2 = safe,
-                "batch does not extend the safe head; ignored"
-            );
-            metrics::counter!("rollup_batches_stale_total").increment(1);
-            record.outcome = BatchOutcome::Ignored;
-            return Ok(());
+        if blocks.len() as u64 != inbox_record.block_count {
+            return Err(inconsistent(format!(
+                "{} blocks recorded, {} in the data",
+                inbox_record.block_count,
+                blocks.len()
+            )));
         }
-        let block_count = batch.blocks.len();
-        let commitment = alloy_primitives::keccak256(&data.data);
-        for (index, batch_block) in batch.blocks.into_iter().enumerate() {
+        for batch_block in blocks {
             let safe = writer.safe_head()?;
             let (_, safe_parent) = parent_of_next(writer, safe)?;
-            let Some(origin) = writer.l1_block(batch_block.l1_origin)? else {
-                record.outcome = drop_batch(
-                    outcome,
-                    &format_args!(
-                        "block {index} of {block_count}: unknown L1 origin {}",
+            let origin = writer.l1_block(batch_block.l1_origin)?.ok_or_else(|| {
+                inconsistent(format!("unknown L1 origin {}", batch_block.l1_origin))
+            })?;
+            // The inbox checked these at posting; a forced block is exempt from the window (it is
+            // what the window's closing allows) and from the drift.
+            if inbox_record.data.is_some() {
+                check_batch_block(
+                    &self.config,
+                    safe_parent,
+                    batch_block.l1_origin,
+                    origin.timestamp,
+                    batch_block.timestamp,
+                    if record.l2_blocks == 0 {
+                        inclusion
+                    } else {
                         batch_block.l1_origin
-                    ),
-                );
-                return Ok(());
-            };
-            let transaction_count = batch_block.transactions.len() as u64;
-            if budget.blocks >= MAX_L2_BLOCKS_PER_L1_BLOCK
-                || budget.transactions + transaction_count > MAX_L2_TRANSACTIONS_PER_L1_BLOCK
-            {
-                record.outcome = drop_batch(
-                    outcome,
-                    &format_args!(
-                        "block {index} of {block_count}: L1 block {inclusion} already derived {} L2 blocks and {} transactions (at most {MAX_L2_BLOCKS_PER_L1_BLOCK} and {MAX_L2_TRANSACTIONS_PER_L1_BLOCK})",
-                        budget.blocks, budget.transactions
-                    ),
-                );
-                return Ok(());
-            }
-            if let Err(err) = check_batch_block(
-                &self.config,
-                safe_parent,
-                batch_block.l1_origin,
-                origin.timestamp,
-                batch_block.timestamp,
-                inclusion,
-            ) {
-                record.outcome = drop_batch(
-                    outcome,
-                    &format_args!("block {index} of {block_count}: {err}"),
-                );
-                return Ok(());
+                    },
+                )
+                .map_err(|err| inconsistent(format!("block {}: {err}", safe + 1)))?;
             }
             let mut transactions = Vec::with_capacity(batch_block.transactions.len() + 4);
-            budget.blocks += 1;
-            budget.transactions += transaction_count;
             if batch_block.l1_origin == safe_parent.l1_origin + 1 {
                 transactions.extend(origin.deposits.iter().cloned().map(L2Transaction::Deposit));
             }
+            let mut signed = 0u32;
             for envelope in batch_block.transactions {
+                // A signature that does not recover is skipped like any invalid transaction.
                 match envelope.recover_signer() {
-                    Ok(sender) => transactions.push(L2Transaction::Signed { envelope, sender }),
+                    Ok(sender) => {
+                        signed += 1;
+                        transactions.push(L2Transaction::Signed { envelope, sender });
+                    }
                     Err(err) => {
-                        record.outcome = drop_batch(
-                            outcome,
-                            &format_args!(
-                                "block {index} of {block_count}: signature does not recover: {err}"
-                            ),
-                        );
-                        return Ok(());
+                        metrics::counter!("rollup_batch_transactions_skipped_total").increment(1);
+                        warn!(target: "rollup::derive", l1_block = inclusion, block = safe + 1, tx = %envelope.tx_hash(), %err, "signature does not recover; transaction skipped");
                     }
                 }
             }
@@ -630,49 +668,41 @@ impl RollupNode {
                 timestamp: batch_block.timestamp,
                 origin,
                 transactions,
-                batch: commitment,
+                derivation: BlockDerivation {
+                    batch: inbox_record.data_hash,
+                    inbox_record: inbox_record.index,
+                    block_in_record: u64::from(record.l2_blocks),
+                    l1_block: inclusion,
+                },
             };
             self.consolidate(writer, attributes, outcome)?;
             record.l2_blocks += 1;
-            record.transactions += transaction_count as u32;
+            record.transactions += signed;
         }
-        Ok(())
-    }
-
-    /// While the sequencing window of the next epoch has closed without a batch adopting it,
-    /// derives the epoch's first block from L1 alone: its deposits and nothing else.
-    fn force_include(
-        &mut self,
-        writer: &mut StoreWriter,
-        current: u64,
-        outcome: &mut NotificationOutcome,
-    ) -> Result<()> {
-        loop {
-            let safe = writer.safe_head()?;
-            let (parent, safe_parent) = parent_of_next(writer, safe)?;
-            let next_epoch = safe_parent.l1_origin + 1;
-            if !sequencing_window_closed(&self.config, next_epoch, current) {
-                return Ok(());
-            }
-            let origin = writer
-                .l1_block(next_epoch)?
-                .ok_or_else(|| missing(format!("L1 block {next_epoch}")))?;
-            let transactions = origin
-                .deposits
-                .iter()
-                .cloned()
-                .map(L2Transaction::Deposit)
-                .collect();
-            let attributes = Attributes {
-                timestamp: safe_parent.next_free_timestamp(parent.timestamp.max(origin.timestamp)),
-                origin,
-                transactions,
-                batch: B256::ZERO,
-            };
-            metrics::counter!("rollup_forced_blocks_total").increment(1);
-            debug!(target: "rollup::derive", epoch = next_epoch, l1_block = current, "sequencing window closed: deriving the epoch from L1");
-            self.consolidate(writer, attributes, outcome)?;
+        // The inbox checked the deposit count against the bridge's chain of messages.
+        let last_origin = writer
+            .header(writer.safe_head()?)?
+            .as_ref()
+            .map(origin_of)
+            .transpose()?
+            .map(|origin| origin.number);
+        if last_origin != Some(inbox_record.last_origin) {
+            return Err(inconsistent(format!(
+                "last origin {} recorded, {last_origin:?} derived",
+                inbox_record.last_origin
+            )));
         }
+        if let Some(consumed) = writer
+            .l1_block(inbox_record.last_origin)?
+            .and_then(|origin| origin.next_deposit_nonce)
+            && consumed != inbox_record.deposit_count
+        {
+            return Err(inconsistent(format!(
+                "{} bridge messages recorded up to L1 block {}, {consumed} derived",
+                inbox_record.deposit_count, inbox_record.last_origin
+            )));
+        }
+        Ok(record)
     }
 
     /// Makes the block described by `attributes` the next safe block: if the unsafe chain
@@ -696,7 +726,7 @@ impl RollupNode {
                 });
             if same {
                 writer.set_safe_head(number)?;
-                writer.set_block_batch(number, attributes.batch)?;
+                writer.set_block_derivation(number, &attributes.derivation)?;
                 return Ok(writer.block_hash(number)?.unwrap_or_default());
             }
             let unwound = self.unwind_unsafe(writer, safe)?;
@@ -707,10 +737,10 @@ impl RollupNode {
                 "no L2 block {number} but head above safe {safe}"
             ))));
         }
-        let batch = attributes.batch;
+        let derivation = attributes.derivation;
         let (hash, ..) = self.execute_append(writer, attributes)?;
         writer.set_safe_head(number)?;
-        writer.set_block_batch(number, batch)?;
+        writer.set_block_derivation(number, &derivation)?;
         Ok(hash)
     }
 
@@ -834,7 +864,7 @@ impl RollupNode {
             timestamp,
             origin,
             transactions: all,
-            batch: B256::ZERO,
+            derivation: BlockDerivation::default(),
         };
         let (hash, executed) = self.execute_append(&mut writer, attributes)?;
         // Only what can be posted becomes unsafe: a block no batch can carry would stall the

@@ -26,10 +26,25 @@ alloy_sol_types::sol! {
         bytes lastSibling;
     }
 
-    /// What `L1Bridge.proveWithdrawal` checks (`Withdrawals.WithdrawalProof`).
+    /// The preimage of a proposal's root (`Withdrawals.OutputRoot`), as the contracts take it;
+    /// built from [`crate::OutputRoot`], whose `hash` is `keccak256(abi.encode(this))`.
+    #[derive(Debug, PartialEq, Eq)]
+    struct OutputRoot {
+        uint256 version;
+        uint256 l2BlockNumber;
+        bytes32 stateRoot;
+        bytes32 l2BlockHash;
+        uint256 inboxRecord;
+        uint256 blockInRecord;
+        uint256 l1Block;
+    }
+
+    /// What `L1Bridge.proveWithdrawal` checks (`Withdrawals.WithdrawalProof`): the output root
+    /// preimage of the proposal's L2 block, and the withdrawal slot's proof against its state
+    /// root.
     #[derive(Debug, PartialEq, Eq)]
     struct WithdrawalProof {
-        bytes32 stateRoot;
+        OutputRoot output;
         uint256 slot;
         TrieProof trieProof;
     }
@@ -104,14 +119,29 @@ alloy_sol_types::sol! {
         function deposits(address l1Token) external view returns (uint256);
         event WithdrawalProven(bytes32 indexed withdrawalId, uint256 indexed proposalIndex, address indexed recipient, address prover);
         event WithdrawalFinalized(bytes32 indexed withdrawalId, address indexed recipient, address l1Token, uint256 amount);
+        function depositCountAt(uint256 l1Block) external view returns (uint256);
+        function depositChain() external view returns (uint256 count, bytes32 chain);
+        function depositChainAt(uint256 l1Block) external view returns (uint256 count, bytes32 chain);
     }
 
     /// Batch inbox on L1.
     interface IBatchInbox {
-        event BatchPosted(uint256 indexed index, bytes32 indexed commitment, uint256 length);
-        function initialize(address owner, address batcher) external;
+        event BatchAppended(uint256 indexed index, uint64 firstBlock, uint16 blockCount, uint64 lastOrigin, uint64 depositCount, bool forced, bytes32 dataHash, bytes32 segmentRoot, bytes32 blocksHash);
+        function initialize(address owner, address batcher, address bridge, uint64 sequencingWindow, uint64 maxSequencerDrift, uint64 genesisOrigin, bytes32 genesisOriginHash, uint64 genesisOriginTimestamp, uint64 l2GenesisTimestamp) external;
         function postBatch(bytes calldata data) external;
-        function batchCount() external view returns (uint256);
+        function forceInclude(bytes[] calldata headers) external;
+        function recordOrigins(bytes[] calldata headers) external;
+        function recordCount() external view returns (uint256);
+        function nextBlock() external view returns (uint64);
+        function lastOrigin() external view returns (uint64);
+        function lastTimestamp() external view returns (uint64);
+        function lastRecordedOrigin() external view returns (uint64);
+        function sequencingWindow() external view returns (uint64);
+        function maxSequencerDrift() external view returns (uint64);
+        function bridge() external view returns (address);
+        function originHash(uint256 number) external view returns (bytes32);
+        function originTimestamp(uint256 number) external view returns (uint64);
+        function batcher() external view returns (address);
     }
 
     /// State manager on L1 (seed interface `IStateManager`).
@@ -186,5 +216,20 @@ alloy_sol_types::sol! {
         function allowance(address owner, address spender) external view returns (uint256);
         function transfer(address to, uint256 amount) external returns (bool);
         function mint(address to, uint256 amount) external;
+    }
+}
+
+impl From<crate::OutputRoot> for OutputRoot {
+    fn from(output: crate::OutputRoot) -> Self {
+        use alloy_primitives::U256;
+        Self {
+            version: U256::from(output.version),
+            l2BlockNumber: U256::from(output.l2_block_number),
+            stateRoot: output.state_root,
+            l2BlockHash: output.l2_block_hash,
+            inboxRecord: U256::from(output.inbox_record),
+            blockInRecord: U256::from(output.block_in_record),
+            l1Block: U256::from(output.l1_block),
+        }
     }
 }

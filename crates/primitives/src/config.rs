@@ -126,7 +126,7 @@ impl RollupConfig {
         }
         if self.batcher_address.is_zero() {
             return Err(PrimitivesError::Config(
-                "batcherAddress must be set: derivation reads batches from that L1 account only"
+                "batcherAddress must be set: the BatchInbox accepts batches from that L1 account only"
                     .into(),
             ));
         }

@@ -29,8 +29,10 @@ pub mod artifacts;
 pub mod bindings;
 
 pub use batch::{
-    BATCH_VERSION_1, Batch, BatchBlock, BatchError, MAX_BATCH_SIZE, MAX_BLOCKS_PER_BATCH,
-    MAX_PAYLOAD_SIZE, MAX_TRANSACTIONS_PER_BATCH, flz_compress, flz_decompress,
+    BATCH_VERSION, Batch, BatchBlock, BatchEnvelope, BatchError, BatchParent, BlockEntry,
+    MAX_BATCH_SIZE, MAX_BLOCKS_PER_BATCH, MAX_HEADERS_PER_BATCH, MAX_SEGMENT_PAYLOAD,
+    MAX_SEGMENT_SIZE, MAX_SEGMENTS_PER_BATCH, MAX_TRANSACTIONS_PER_SEGMENT, decode_segment,
+    encode_segment, flz_compress, flz_decompress, merkle_root, segment_tx_root, tx_leaf,
 };
 pub use block::{
     L1Origin, L2_BLOCK_EXTRA_DATA_LEN, L2Block, L2Receipt, L2Transaction, decode_l1_origin,
@@ -47,6 +49,6 @@ pub use predeploys::{
     L2_BRIDGE_L1_BRIDGE_SLOT, MAX_DEPOSIT_GAS, MAX_TOKEN_METADATA_BYTES, MIN_ERC20_DEPOSIT_GAS,
     MIN_ETH_DEPOSIT_GAS, apply_l1_to_l2_alias,
 };
-pub use proposal::batch_root;
+pub use proposal::{OUTPUT_ROOT_VERSION, OutputRoot, batch_root};
 
 pub use alloy_eips::BlockNumHash;

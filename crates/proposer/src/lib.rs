@@ -1,4 +1,4 @@
-//! The proposer: submits the state root of the safe L2 head to the L1 `StateManager` with a
+//! The proposer: submits the output root of the safe L2 head to the L1 `StateManager` with a
 //! bond, and reclaims bonds once proposals are final.
 //!
 //! # Invariants
@@ -7,6 +7,10 @@
 //!   inclusion a reorg removed is simply proposed again on the next round.
 //! - Each proposal binds its L2 block (number and hash) and a batch root over the
 //!   `BatchInbox` commitments its range was derived from ([`rollup_primitives::batch_root`]).
+//! - Its root (the seed's `stateRoot` argument) is the block's
+//!   [`rollup_primitives::OutputRoot`] hash: state root, block hash and the derivation cursor
+//!   storage recorded when the block became safe, so withdrawals prove against the state root
+//!   inside it and a dispute can bisect over what each proposal claims.
 
 mod proposer;
 

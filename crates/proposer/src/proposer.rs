@@ -8,7 +8,10 @@ use alloy_provider::Provider;
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_sol_types::{SolCall, SolValue};
 use rollup_l1::{L1Error, L1Sender};
-use rollup_primitives::{Heads, RoleHealth, batch_root, bindings::IStateManager, decode_l1_origin};
+use rollup_primitives::{
+    Heads, OUTPUT_ROOT_VERSION, OutputRoot, RoleHealth, batch_root, bindings::IStateManager,
+    decode_l1_origin,
+};
 use rollup_storage::{StorageError, Store};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -32,6 +35,14 @@ pub enum ProposerError {
     /// The block to propose is not stored.
     #[error("L2 block {0} is not stored")]
     MissingBlock(u64),
+    /// The block to propose has no derivation record (the `BatchInbox` record it came from), so
+    /// its output root cannot be built: only safe blocks are proposed, and derivation records
+    /// every safe block. Retried next round; if it persists the database lost the record (a
+    /// database from before derivation cursors were recorded needs a resync).
+    #[error(
+        "L2 block {0} has no derivation record (inbox record, position, L1 block): its output root cannot be built"
+    )]
+    NotDerived(u64),
 }
 
 /// Which L2 head the proposer proposes.
@@ -63,14 +74,16 @@ pub fn forced_block_commitment(origin: B256) -> B256 {
     alloy_primitives::keccak256([b"forced-epoch".as_slice(), origin.as_slice()].concat())
 }
 
-/// What a proposal for L2 block `number` submits: `(stateRoot, batchRoot, proof)`, where
-/// `proof = abi.encode(uint64 number, bytes32 blockHash)` and the batch root covers the
-/// batches of blocks `after + 1..=number`.
+/// What a proposal for safe L2 block `number` submits: `(output, batchRoot, proof)`. The
+/// `submitStateRoot` argument `stateRoot` is `output.hash()`, the block's [`OutputRoot`] (its
+/// state root and hash, and the derivation cursor storage recorded when it became safe);
+/// `proof = abi.encode(uint64 number, bytes32 blockHash)`; the batch root covers the batches of
+/// blocks `after + 1..=number`.
 pub fn proposal_inputs(
     store: &Store,
     after: u64,
     number: u64,
-) -> Result<(B256, B256, Bytes), ProposerError> {
+) -> Result<(OutputRoot, B256, Bytes), ProposerError> {
     let reader = store.reader()?;
     let header = reader
         .header(number)?
@@ -78,6 +91,18 @@ pub fn proposal_inputs(
     let hash = reader
         .block_hash(number)?
         .ok_or(ProposerError::MissingBlock(number))?;
+    let derivation = reader
+        .block_derivation(number)?
+        .ok_or(ProposerError::NotDerived(number))?;
+    let output = OutputRoot {
+        version: OUTPUT_ROOT_VERSION,
+        l2_block_number: number,
+        state_root: header.state_root,
+        l2_block_hash: hash,
+        inbox_record: derivation.inbox_record,
+        block_in_record: derivation.block_in_record,
+        l1_block: derivation.l1_block,
+    };
     let mut commitments: Vec<B256> = Vec::new();
     for block in after + 1..=number {
         let mut commitment = reader.block_batch(block)?.unwrap_or_default();
@@ -95,7 +120,7 @@ pub fn proposal_inputs(
         }
     }
     let proof = (number, hash).abi_encode_params();
-    Ok((header.state_root, batch_root(&commitments), proof.into()))
+    Ok((output, batch_root(&commitments), proof.into()))
 }
 
 /// Proposes until cancelled.
@@ -182,10 +207,12 @@ impl Proposer {
         if safe <= proposed {
             return Ok(None);
         }
-        let (state_root, batch_root, proof) = proposal_inputs(&self.store, proposed, safe)?;
+        let (output, batch_root, proof) = proposal_inputs(&self.store, proposed, safe)?;
+        let output_root = output.hash();
         self.ensure_bond().await?;
+        // The seed interface's `stateRoot` argument carries the output root.
         let input = IStateManager::submitStateRootCall {
-            stateRoot: state_root,
+            stateRoot: output_root,
             batchRoot: batch_root,
             proof,
         };
@@ -205,12 +232,15 @@ impl Proposer {
         }
         info!(
             target: "rollup::proposer",
-            l2_block = safe, %state_root, %batch_root, l1_block = receipt.block_number.unwrap_or_default(),
-            "state root proposed"
+            l2_block = safe, %output_root, state_root = %output.state_root, %batch_root,
+            inbox_record = output.inbox_record, block_in_record = output.block_in_record,
+            derived_in_l1_block = output.l1_block, l1_block = receipt.block_number.unwrap_or_default(),
+            "output root proposed"
         );
         self.report(true, || {
             format!(
-                "proposed the state root of L2 block {safe} in L1 block {}",
+                "proposed the output root {output_root} of L2 block {safe} (state root {}) in L1 block {}",
+                output.state_root,
                 receipt.block_number.unwrap_or_default()
             )
         });
@@ -312,5 +342,105 @@ impl Proposer {
                 () = round => {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use alloy_primitives::keccak256;
+    use rollup_primitives::{BlockNumHash, ContractAddresses, L2Genesis, RollupConfig};
+    use rollup_storage::BlockDerivation;
+
+    use super::*;
+
+    /// A store holding only the genesis block, in a fresh directory (removed on drop).
+    struct GenesisStore {
+        store: Store,
+        dir: std::path::PathBuf,
+    }
+
+    impl Drop for GenesisStore {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    fn genesis_store(name: &str) -> GenesisStore {
+        let dir =
+            std::env::temp_dir().join(format!("rollup-proposer-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = Store::open(&dir).unwrap();
+        let config = RollupConfig {
+            l1_chain_id: 1337,
+            l2_chain_id: 42_069,
+            contracts: ContractAddresses {
+                l1_bridge: Address::repeat_byte(0xb1),
+                batch_inbox: Address::repeat_byte(0xb2),
+                state_manager: Address::repeat_byte(0xb3),
+            },
+            genesis: L2Genesis {
+                l1_origin: BlockNumHash {
+                    number: 10,
+                    hash: B256::repeat_byte(0x10),
+                },
+                timestamp: 1_000,
+                gas_limit: 30_000_000,
+                base_fee_per_gas: 1_000_000_000,
+                alloc: BTreeMap::new(),
+            },
+            sequencing_window: 10,
+            max_sequencer_drift: 600,
+            batcher_address: Address::repeat_byte(4),
+        };
+        store.init_genesis(&config).unwrap();
+        GenesisStore { store, dir }
+    }
+
+    /// The proposal's root is the output root of the block: its header's state root, its hash
+    /// and the derivation cursor storage recorded; without that record nothing is proposed.
+    #[test]
+    fn proposal_root_is_the_output_root_of_the_block() {
+        let fixture = genesis_store("output-root");
+        let store = &fixture.store;
+        assert!(matches!(
+            proposal_inputs(store, 0, 0),
+            Err(ProposerError::NotDerived(0))
+        ));
+
+        let derivation = BlockDerivation {
+            batch: keccak256("batch"),
+            inbox_record: 5,
+            block_in_record: 2,
+            l1_block: 77,
+        };
+        let mut writer = store.writer().unwrap();
+        writer.set_block_derivation(0, &derivation).unwrap();
+        writer.commit().unwrap();
+
+        let (output, _, proof) = proposal_inputs(store, 0, 0).unwrap();
+        let reader = store.reader().unwrap();
+        let header = reader.header(0).unwrap().unwrap();
+        let hash = reader.block_hash(0).unwrap().unwrap();
+        assert_eq!(
+            output,
+            OutputRoot {
+                version: OUTPUT_ROOT_VERSION,
+                l2_block_number: 0,
+                state_root: header.state_root,
+                l2_block_hash: hash,
+                inbox_record: 5,
+                block_in_record: 2,
+                l1_block: 77,
+            }
+        );
+        assert_ne!(
+            output.hash(),
+            header.state_root,
+            "the root is not the bare state root"
+        );
+        assert_eq!(proof, Bytes::from((0u64, hash).abi_encode_params()));
     }
 }

@@ -47,7 +47,7 @@ mod pubsub;
 mod rollup;
 mod txs;
 pub use rollup::{
-    AccountProofJson, ProofJson, StorageProofJson, TerminalJson, WithdrawalJson,
+    AccountProofJson, OutputRootJson, ProofJson, StorageProofJson, TerminalJson, WithdrawalJson,
     WithdrawalProofJson,
 };
 mod types;

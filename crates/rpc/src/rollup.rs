@@ -4,7 +4,8 @@ use alloy_eips::BlockId;
 use alloy_primitives::{Address, B256, Bytes, U64, U256};
 use alloy_sol_types::SolValue;
 use jsonrpsee::RpcModule;
-use rollup_primitives::decode_l1_origin;
+use rollup_primitives::{OUTPUT_ROOT_VERSION, OutputRoot, decode_l1_origin};
+use rollup_storage::StoreReader;
 use rollup_trie::{Proof, Terminal};
 use serde::Serialize;
 
@@ -68,6 +69,64 @@ pub struct StorageProofJson {
     pub proof: ProofJson,
 }
 
+/// An output root preimage (`Withdrawals.OutputRoot`, [`OutputRoot`]): what a proposal of an L2
+/// block claims, and the `output` of `L1Bridge.proveWithdrawal`'s proof. Quantities are hex.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutputRootJson {
+    /// Layout version ([`OUTPUT_ROOT_VERSION`]).
+    pub version: U64,
+    /// The L2 block.
+    pub l2_block_number: U64,
+    /// Its state root.
+    pub state_root: B256,
+    /// Its hash.
+    pub l2_block_hash: B256,
+    /// The `BatchInbox` record it was derived from.
+    pub inbox_record: U64,
+    /// Its position among that record's blocks, from 0.
+    pub block_in_record: U64,
+    /// The L1 block that appended that record.
+    pub l1_block: U64,
+}
+
+impl From<OutputRoot> for OutputRootJson {
+    fn from(output: OutputRoot) -> Self {
+        Self {
+            version: U64::from(output.version),
+            l2_block_number: U64::from(output.l2_block_number),
+            state_root: output.state_root,
+            l2_block_hash: output.l2_block_hash,
+            inbox_record: U64::from(output.inbox_record),
+            block_in_record: U64::from(output.block_in_record),
+            l1_block: U64::from(output.l1_block),
+        }
+    }
+}
+
+/// The output root of L2 block `number` as this node derived it; `None` unless the block is
+/// stored and safe (only safe blocks have a derivation cursor, and only they are proposed).
+pub(crate) fn local_output_root(
+    reader: &StoreReader,
+    number: u64,
+) -> Result<Option<OutputRoot>, RpcError> {
+    let Some(derivation) = reader.block_derivation(number)? else {
+        return Ok(None);
+    };
+    let (Some(header), Some(hash)) = (reader.header(number)?, reader.block_hash(number)?) else {
+        return Ok(None);
+    };
+    Ok(Some(OutputRoot {
+        version: OUTPUT_ROOT_VERSION,
+        l2_block_number: number,
+        state_root: header.state_root,
+        l2_block_hash: hash,
+        inbox_record: derivation.inbox_record,
+        block_in_record: derivation.block_in_record,
+        l1_block: derivation.l1_block,
+    }))
+}
+
 /// `rollup_getProof` result.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -88,6 +147,11 @@ pub struct AccountProofJson {
     pub block_number: U64,
     /// Block hash.
     pub block_hash: B256,
+    /// The block's output root preimage, whose `stateRoot` the proofs verify against; `null`
+    /// if this node has not derived the block as safe.
+    pub output_root: Option<OutputRootJson>,
+    /// Its hash: the root a proposal of the block carries; `null` with `outputRoot`.
+    pub output_root_hash: Option<B256>,
     /// The account proof.
     pub account_proof: ProofJson,
     /// Storage proofs, in request order.
@@ -112,7 +176,8 @@ pub struct WithdrawalJson {
     pub amount: U256,
 }
 
-/// `rollup_getWithdrawalProof` result: everything `L1Bridge.proveWithdrawal` takes.
+/// `rollup_getWithdrawalProof` result: everything `L1Bridge.proveWithdrawal` takes
+/// (`proof = (outputRoot, slot, proof)`).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WithdrawalProofJson {
@@ -122,8 +187,14 @@ pub struct WithdrawalProofJson {
     pub withdrawal_hash: B256,
     /// The L2 block whose state the proof is against.
     pub l2_block_number: U64,
-    /// That block's state root (must equal the proposal's).
+    /// That block's state root: the root of `proof` (`outputRoot.stateRoot`).
     pub state_root: B256,
+    /// That block's output root preimage (the proof's `output`); `null` if this node has not
+    /// derived the block as safe, and then nothing can be proven against it yet.
+    pub output_root: Option<OutputRootJson>,
+    /// Its hash: must equal the proposal's root (its `stateRoot` field); `null` with
+    /// `outputRoot`.
+    pub output_root_hash: Option<B256>,
     /// Storage slot of `L2Bridge.sentWithdrawals[withdrawalHash]`.
     pub slot: U256,
     /// Proof that the slot holds 1.
@@ -176,6 +247,7 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
             .header(number)?
             .ok_or_else(|| RpcError::UnknownBlock(format!("block {number}")))?;
         let key = rollup_trie::storage_key(rollup_primitives::L2_BRIDGE, slot);
+        let output = local_output_root(&reader, number)?;
         Ok(WithdrawalProofJson {
             withdrawal: WithdrawalJson {
                 nonce: event.nonce,
@@ -188,6 +260,8 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
             withdrawal_hash: event.withdrawalHash,
             l2_block_number: U64::from(number),
             state_root: header.state_root,
+            output_root: output.map(Into::into),
+            output_root_hash: output.map(|output| output.hash()),
             slot,
             proof: reader.trie_proof_at(number, key)?.into(),
         })
@@ -224,6 +298,7 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
                 })
             })
             .collect::<Result<Vec<_>, RpcError>>()?;
+        let output = local_output_root(&reader, number)?;
         Ok(AccountProofJson {
             address,
             key,
@@ -235,6 +310,8 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
             state_root: header.state_root,
             block_number: U64::from(number),
             block_hash: reader.block_hash(number)?.unwrap_or_default(),
+            output_root: output.map(Into::into),
+            output_root_hash: output.map(|output| output.hash()),
             account_proof,
             storage_proof,
         })

@@ -919,13 +919,15 @@ fn withdrawal_path(
 
 // --- proposals ----------------------------------------------------------------------------------
 
-/// A state root proposal on L1 and whether this node agrees with it.
+/// An output root proposal on L1 and whether this node agrees with it. `state_root` is the
+/// `StateManager`'s field of that name, which carries the proposal's output root.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ProposalJson {
     index: u64,
     proposer: Address,
     state_root: B256,
+    local_output_root: Option<B256>,
     batch_root: B256,
     l2_block: u64,
     l2_block_hash: B256,
@@ -988,16 +990,19 @@ async fn proposals(api: Arc<EthApi>, from: Option<u64>, count: u64) -> Result<Pr
             .map(|(index, proposal)| {
                 let final_at = proposal.timestamp + challenge_period;
                 let number = proposal.l2BlockNumber;
-                let matches_local = match (reader.header(number)?, reader.block_hash(number)?) {
-                    (Some(header), Some(hash)) => Some(
-                        header.state_root == proposal.stateRoot && hash == proposal.l2BlockHash,
-                    ),
-                    _ => None,
-                };
+                // The proposal's root is the block's output root: state root, block hash and
+                // derivation cursor, all of which this node must agree with.
+                let local = crate::rollup::local_output_root(&reader, number)?;
+                let local_output_root = local.map(|output| output.hash());
+                let matches_local = local.map(|output| {
+                    output.hash() == proposal.stateRoot
+                        && output.l2_block_hash == proposal.l2BlockHash
+                });
                 Ok(ProposalJson {
                     index,
                     proposer: proposal.proposer,
                     state_root: proposal.stateRoot,
+                    local_output_root,
                     batch_root: proposal.batchRoot,
                     l2_block: number,
                     l2_block_hash: proposal.l2BlockHash,

@@ -317,7 +317,7 @@ pub struct Deployment {
     /// A mintable ERC-20 (devnet only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dev_token: Option<Address>,
-    /// The L1 block after every deployment: the rollup's L1 origin.
+    /// The rollup's L1 origin: the newest L1 block before the `BatchInbox` was deployed.
     pub origin: BlockNumHash,
     /// Its timestamp.
     pub origin_timestamp: u64,
@@ -453,26 +453,6 @@ pub async fn deploy(
         )
         .await?;
 
-    let inbox_impl = deployer
-        .create(
-            "BatchInbox implementation",
-            &artifacts::BATCH_INBOX.bytecode,
-            Vec::new(),
-        )
-        .await?;
-    let batch_inbox = deployer
-        .proxy(
-            "BatchInbox",
-            inbox_impl,
-            timelock,
-            IBatchInbox::initializeCall {
-                owner: timelock,
-                batcher: plan.batcher,
-            }
-            .abi_encode(),
-        )
-        .await?;
-
     let bridge_impl = deployer
         .create(
             "L1Bridge implementation",
@@ -488,6 +468,40 @@ pub async fn deploy(
             bridge_impl,
             timelock,
             IL1Bridge::l2ChainIdCall {}.abi_encode(),
+        )
+        .await?;
+
+    // The rollup's L1 origin: the newest block before the inbox exists. The inbox records it
+    // as the first L1 origin and the L2 genesis takes its timestamp.
+    let origin_block = provider
+        .get_block_by_number(BlockNumberOrTag::Latest)
+        .await
+        .map_err(|err| failed("reading the latest block", err.to_string()))?
+        .ok_or_else(|| failed("reading the latest block", "L1 has none".into()))?;
+    let inbox_impl = deployer
+        .create(
+            "BatchInbox implementation",
+            &artifacts::BATCH_INBOX.bytecode,
+            Vec::new(),
+        )
+        .await?;
+    let batch_inbox = deployer
+        .proxy(
+            "BatchInbox",
+            inbox_impl,
+            timelock,
+            IBatchInbox::initializeCall {
+                owner: timelock,
+                batcher: plan.batcher,
+                bridge: l1_bridge,
+                sequencingWindow: preset.sequencing_window,
+                maxSequencerDrift: preset.max_sequencer_drift,
+                genesisOrigin: origin_block.header.number,
+                genesisOriginHash: origin_block.header.hash,
+                genesisOriginTimestamp: origin_block.header.timestamp,
+                l2GenesisTimestamp: origin_block.header.timestamp,
+            }
+            .abi_encode(),
         )
         .await?;
 
@@ -529,11 +543,7 @@ pub async fn deploy(
     ] {
         proxies.insert(name.to_string(), deployer.proxy_info(proxy).await?);
     }
-    let block = provider
-        .get_block_by_number(BlockNumberOrTag::Latest)
-        .await
-        .map_err(|err| failed("reading the latest block", err.to_string()))?
-        .ok_or_else(|| failed("reading the latest block", "L1 has none".into()))?;
+    let block = origin_block;
     let deployment = Deployment {
         timelock,
         state_manager,
@@ -613,11 +623,68 @@ async fn verify(
                 .await?,
             d.state_manager,
         ),
+        (
+            "BatchInbox batcher",
+            deployer
+                .view(d.batch_inbox, IBatchInbox::batcherCall {})
+                .await?,
+            plan.batcher,
+        ),
+        (
+            "BatchInbox bridge",
+            deployer
+                .view(d.batch_inbox, IBatchInbox::bridgeCall {})
+                .await?,
+            d.l1_bridge,
+        ),
     ];
     for (what, got, want) in checks {
         if got != want {
             return Err(mismatch(what, want.to_string(), got.to_string()));
         }
+    }
+    let inbox_params = [
+        (
+            "BatchInbox sequencing window",
+            deployer
+                .view(d.batch_inbox, IBatchInbox::sequencingWindowCall {})
+                .await?,
+            preset.sequencing_window,
+        ),
+        (
+            "BatchInbox maximum sequencer drift",
+            deployer
+                .view(d.batch_inbox, IBatchInbox::maxSequencerDriftCall {})
+                .await?,
+            preset.max_sequencer_drift,
+        ),
+        (
+            "BatchInbox first L1 origin",
+            deployer
+                .view(d.batch_inbox, IBatchInbox::lastRecordedOriginCall {})
+                .await?,
+            d.origin.number,
+        ),
+    ];
+    for (what, got, want) in inbox_params {
+        if got < want || (what != "BatchInbox first L1 origin" && got != want) {
+            return Err(mismatch(what, want.to_string(), got.to_string()));
+        }
+    }
+    let origin_hash = deployer
+        .view(
+            d.batch_inbox,
+            IBatchInbox::originHashCall {
+                number: U256::from(d.origin.number),
+            },
+        )
+        .await?;
+    if origin_hash != d.origin.hash {
+        return Err(mismatch(
+            "BatchInbox first L1 origin's hash",
+            d.origin.hash.to_string(),
+            origin_hash.to_string(),
+        ));
     }
     let period = deployer
         .view(d.state_manager, IStateManager::challengePeriodCall {})

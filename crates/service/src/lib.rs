@@ -440,6 +440,39 @@ mod tests {
         let blocks = (11..=20)
             .map(|number| {
                 let hash = alloy_primitives::B256::repeat_byte(number as u8);
+                // In L1 block 13 someone forces epochs 11 (window 2: closed at 13) in.
+                let (transactions, receipts) = if number == 13 {
+                    use alloy_sol_types::SolEvent;
+                    let event = rollup_primitives::bindings::IBatchInbox::BatchAppended {
+                        index: alloy_primitives::U256::ZERO,
+                        firstBlock: 1,
+                        blockCount: 1,
+                        lastOrigin: 11,
+                        depositCount: 0,
+                        forced: true,
+                        dataHash: Default::default(),
+                        segmentRoot: Default::default(),
+                        blocksHash: Default::default(),
+                    };
+                    (
+                        vec![rollup_primitives::L1Transaction {
+                            hash: alloy_primitives::B256::repeat_byte(0xf0),
+                            from: alloy_primitives::Address::repeat_byte(9),
+                            to: Some(alloy_primitives::Address::repeat_byte(2)),
+                            input: Default::default(),
+                            blob_versioned_hashes: vec![],
+                        }],
+                        vec![rollup_primitives::L1Receipt {
+                            success: true,
+                            logs: vec![alloy_primitives::Log {
+                                address: alloy_primitives::Address::repeat_byte(2),
+                                data: event.encode_log_data(),
+                            }],
+                        }],
+                    )
+                } else {
+                    (vec![], vec![])
+                };
                 let block = L1Block {
                     number,
                     hash,
@@ -447,8 +480,8 @@ mod tests {
                     timestamp: 100 + 12 * (number - 10),
                     mix_hash: Default::default(),
                     base_fee_per_gas: Some(1),
-                    transactions: vec![],
-                    receipts: vec![],
+                    transactions,
+                    receipts,
                 };
                 parent = hash;
                 block
@@ -459,7 +492,7 @@ mod tests {
         })
         .unwrap();
         let safe = store.reader().unwrap().safe_head().unwrap().unwrap();
-        assert!(safe > 0, "the window forced epochs in");
+        assert!(safe > 0, "the forced record derived a block");
         let (_, root, _) = rollup_proposer::proposal_inputs(&store, 0, safe).unwrap();
         assert_ne!(root, alloy_primitives::B256::ZERO);
         assert_ne!(root, batch_root(&[]));

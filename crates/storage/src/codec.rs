@@ -281,6 +281,9 @@ pub struct L1BlockRecord {
     /// The bridge's deposit nonce expected next after this block (`None` while no deposit has
     /// been seen since the rollup's L1 origin). Stored per block so an unwind restores it.
     pub next_deposit_nonce: Option<u64>,
+    /// The index of the next `BatchInbox` record after this block (the records derivation has
+    /// consumed through it).
+    pub next_inbox_record: u64,
 }
 
 impl L1BlockRecord {
@@ -294,7 +297,7 @@ impl L1BlockRecord {
         for deposit in &self.deposits {
             put_bytes(&mut out, &deposit.encoded_2718());
         }
-        // Trailing and optional, so records written before it existed still decode.
+        out.extend_from_slice(&self.next_inbox_record.to_be_bytes());
         if let Some(nonce) = self.next_deposit_nonce {
             out.extend_from_slice(&nonce.to_be_bytes());
         }
@@ -317,6 +320,7 @@ impl L1BlockRecord {
                 .ok_or_else(|| corrupt("L1Blocks", &number.to_be_bytes(), "bad deposit"))?;
             deposits.push(deposit);
         }
+        let next_inbox_record = cur.u64()?;
         let next_deposit_nonce = if cur.is_empty() {
             None
         } else {
@@ -330,6 +334,7 @@ impl L1BlockRecord {
             safe_l2_head,
             deposits,
             next_deposit_nonce,
+            next_inbox_record,
         })
     }
 }
@@ -339,7 +344,8 @@ impl L1BlockRecord {
 /// written with the block's [`L1BlockRecord`] and unwound with it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct L1BlockDerivation {
-    /// Every `postBatch` call of the batcher in the block, in transaction order.
+    /// Every `BatchInbox` record appended in the block (posted batches and forced blocks), in
+    /// log order.
     pub batches: Vec<BatchRecord>,
     /// Where each deposit of the block's [`L1BlockRecord::deposits`] came from, same order.
     pub deposits: Vec<DepositOrigin>,
@@ -369,10 +375,11 @@ pub struct BatchRecord {
 pub enum BatchOutcome {
     /// Every block of it became safe.
     Derived,
-    /// It does not extend the safe head (a re-post of derived blocks, or built on blocks that
-    /// never became safe): ignored.
+    /// Not derived (records of format v1 only, whose re-posts derivation ignored; the inbox now
+    /// refuses them).
     Ignored,
-    /// A rule dropped it (from the block that broke it on; earlier blocks stay derived).
+    /// Segments that did not decode: the blocks with transactions in them were derived empty
+    /// (the text says which segments and why); the rest derived as posted.
     Dropped(String),
 }
 
@@ -594,5 +601,42 @@ mod tests {
             &changeset_key(7, &[1, 2])[..],
             &[0, 0, 0, 0, 0, 0, 0, 7, 1, 2]
         );
+    }
+}
+
+/// Where a safe L2 block was derived from: its batch and the derivation cursor.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BlockDerivation {
+    /// `keccak256` of the batch data (zero for a forced block).
+    pub batch: B256,
+    /// The `BatchInbox` record.
+    pub inbox_record: u64,
+    /// The block's position among the record's blocks, from 0.
+    pub block_in_record: u64,
+    /// The L1 block that appended the record.
+    pub l1_block: u64,
+}
+
+impl BlockDerivation {
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(56);
+        out.extend_from_slice(self.batch.as_slice());
+        out.extend_from_slice(&self.inbox_record.to_be_bytes());
+        out.extend_from_slice(&self.block_in_record.to_be_bytes());
+        out.extend_from_slice(&self.l1_block.to_be_bytes());
+        out
+    }
+
+    pub(crate) fn decode(number: u64, bytes: &[u8]) -> Result<Self> {
+        let mut cur = Cursor::new("BlockBatches", bytes);
+        let at = Self {
+            batch: cur.b256()?,
+            inbox_record: cur.u64()?,
+            block_in_record: cur.u64()?,
+            l1_block: cur.u64()?,
+        };
+        cur.finish()
+            .map_err(|_| corrupt("BlockBatches", &number.to_be_bytes(), "trailing bytes"))?;
+        Ok(at)
     }
 }

@@ -32,4 +32,6 @@ pub use reader::{HistoricalState, StoreReader, StoredTransaction};
 pub use store::{DEFAULT_HISTORY_RETENTION, DEFAULT_MAX_READERS, Store};
 pub use writer::{PRUNE_BLOCKS_PER_APPEND, StoreWriter};
 
-pub use codec::{BatchOutcome, BatchRecord, DepositOrigin, L1BlockDerivation, L1BlockRecord};
+pub use codec::{
+    BatchOutcome, BatchRecord, BlockDerivation, DepositOrigin, L1BlockDerivation, L1BlockRecord,
+};

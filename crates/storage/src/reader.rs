@@ -12,7 +12,7 @@ use signet_libmdbx::{
 };
 
 use crate::{
-    L1BlockDerivation, L1BlockRecord, Result, StorageError,
+    BlockDerivation, L1BlockDerivation, L1BlockRecord, Result, StorageError,
     codec::{self, ChangeSet, changeset_key, decode_num_hash, decode_u64, storage_key},
     error::corrupt,
     store::get,
@@ -530,15 +530,16 @@ impl StoreReader {
         self.reads().code(code_hash)
     }
 
-    /// keccak256 of the batch safe block `number` was derived from (zero: derived without a
-    /// batch); `None` if the block is not safe.
+    /// keccak256 of the batch safe block `number` was derived from (zero: a forced block);
+    /// `None` if the block is not safe.
     pub fn block_batch(&self, number: u64) -> Result<Option<B256>> {
+        Ok(self.block_derivation(number)?.map(|at| at.batch))
+    }
+
+    /// Where safe block `number` was derived from; `None` if the block is not safe.
+    pub fn block_derivation(&self, number: u64) -> Result<Option<BlockDerivation>> {
         get(&self.tx, self.tables.block_batches, &number.to_be_bytes())?
-            .map(|v| {
-                B256::try_from(v.as_slice()).map_err(|_| {
-                    corrupt("BlockBatches", &number.to_be_bytes(), "expected 32 bytes")
-                })
-            })
+            .map(|v| BlockDerivation::decode(number, &v))
             .transpose()
     }
 

@@ -45,7 +45,7 @@ tables! {
     accounts_history => "AccountsHistory" (HISTORY_INDEX): "address → L2 numbers of the blocks that changed the account (sorted duplicates)",
     storages_history => "StoragesHistory" (HISTORY_INDEX): "address ‖ slot → L2 numbers of the blocks that changed the slot (sorted duplicates)",
     trie_nodes_history => "TrieNodesHistory" (HISTORY_INDEX): "trie node path → L2 numbers of the blocks that rewrote the node (sorted duplicates)",
-    block_batches => "BlockBatches": "safe L2 number → keccak256 of the batch it was derived from (zero: forced)",
+    block_batches => "BlockBatches": "safe L2 number → batch hash (zero: forced), inbox record, position in it, L1 block",
     l1_block_derivations => "L1BlockDerivations": "L1 number → the batches posted in the block (L1 transaction, size, L2 blocks derived) and the L1 log of each of its deposits; only blocks with either",
     meta => "Meta": "named singletons: genesis hash, L2 head, safe head, L1 cursor",
 }

@@ -13,7 +13,7 @@ use rollup_primitives::{L2Block, L2Receipt, RollupConfig};
 use signet_libmdbx::{RwSync, WriteFlags, tx::aliases::RwTxSync};
 
 use crate::{
-    L1BlockDerivation, L1BlockRecord, Result, StorageError,
+    BlockDerivation, L1BlockDerivation, L1BlockRecord, Result, StorageError,
     codec::{self, ChangeSet, changeset_key, encode_num_hash, storage_key},
     reader::Reads,
     tables::{
@@ -62,12 +62,12 @@ impl StoreWriter {
         Ok(self.reads().safe_head()?.unwrap_or_default())
     }
 
-    /// Records the batch commitment a safe block was derived from.
-    pub fn set_block_batch(&mut self, number: u64, commitment: B256) -> Result<()> {
+    /// Records where a safe block was derived from.
+    pub fn set_block_derivation(&mut self, number: u64, at: &BlockDerivation) -> Result<()> {
         self.tx.put(
             self.tables.block_batches,
             number.to_be_bytes(),
-            commitment,
+            at.encode(),
             WriteFlags::empty(),
         )?;
         Ok(())
@@ -202,6 +202,7 @@ impl StoreWriter {
             safe_l2_head: 0,
             deposits: Vec::new(),
             next_deposit_nonce: None,
+            next_inbox_record: 0,
         })?;
         Ok(hash)
     }

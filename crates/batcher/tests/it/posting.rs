@@ -7,15 +7,18 @@ use std::{
     time::Duration,
 };
 
-use alloy_primitives::{Address, hex};
+use alloy_primitives::{Address, U256, hex};
 use alloy_provider::{DynProvider, Provider, ProviderBuilder};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
-use rollup_batcher::{Batcher, BatcherConfig, PostReason, build_batch};
+use rollup_batcher::{BatchStart, Batcher, BatcherConfig, PendingBatch, PostReason, build_batch};
 use rollup_l1::{L1Sender, SenderConfig};
 use rollup_primitives::{
-    Batch, BlockNumHash, Heads, MAX_BATCH_SIZE, bindings::IBatchInbox::postBatchCall,
+    BatchEnvelope, BatchParent, BlockEntry, BlockNumHash, Heads, MAX_BATCH_SIZE, RollupConfig,
+    bindings::IBatchInbox::{self, postBatchCall},
+    decode_l1_origin,
 };
+use rollup_service::deploy::{DeployPlan, Preset, deploy};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -30,13 +33,35 @@ fn config(sequencing_window: u64, window_margin: u64, max_delay: Duration) -> Ba
     }
 }
 
+/// The batch of `store`'s blocks `from..=to` on top of block `from - 1` (all at the genesis
+/// origin, so no L1 headers are needed).
+fn build(
+    store: &rollup_storage::Store,
+    from: u64,
+    to: u64,
+    max_blocks: usize,
+    max_bytes: usize,
+) -> Result<Option<PendingBatch>, rollup_batcher::BatcherError> {
+    let parent = store.reader().unwrap().header(from - 1).unwrap().unwrap();
+    let origin = decode_l1_origin(&parent.extra_data).unwrap().number;
+    let start = BatchStart {
+        first_block: from,
+        parent: BatchParent {
+            timestamp: parent.timestamp,
+            l1_origin: origin,
+        },
+        last_recorded_origin: origin,
+    };
+    build_batch(store, &start, to, max_blocks, max_bytes, &|_| None)
+}
+
 #[test]
 fn an_idle_chain_is_posted_only_before_its_window_closes() {
     let dir = tempfile::tempdir().unwrap();
     let genesis = now_secs() - 1_000;
     let mut node = open_node(dir.path(), rollup_config(genesis, 10));
     seal_blocks(&mut node, &mut 0, genesis + 1, &[0, 0, 0, 0, 0]);
-    let pending = build_batch(node.store(), 1, 5, 256, MAX_BATCH_SIZE)
+    let pending = build(node.store(), 1, 5, 256, MAX_BATCH_SIZE)
         .unwrap()
         .unwrap();
     assert_eq!(
@@ -86,7 +111,7 @@ fn a_block_with_transactions_waits_at_most_the_max_delay() {
     let genesis = now_secs() - 1_000;
     let mut node = open_node(dir.path(), rollup_config(genesis, 1_000));
     seal_blocks(&mut node, &mut 0, genesis + 1, &[0, 0, 2, 0, 1]);
-    let pending = build_batch(node.store(), 1, 5, 256, MAX_BATCH_SIZE)
+    let pending = build(node.store(), 1, 5, 256, MAX_BATCH_SIZE)
         .unwrap()
         .unwrap();
     let busy = genesis + 3;
@@ -120,13 +145,13 @@ fn a_full_batch_goes_out_at_once() {
     let batcher = config(1_000, 10, Duration::from_secs(3_600));
     let just_sealed = Duration::from_secs(now);
     // Everything fits one batch: it waits for more.
-    let all = build_batch(node.store(), 1, 12, 256, MAX_BATCH_SIZE)
+    let all = build(node.store(), 1, 12, 256, MAX_BATCH_SIZE)
         .unwrap()
         .unwrap();
     assert!(!all.full);
     assert_eq!(batcher.post_reason(&all, just_sealed, 0), None);
     // More is waiting than a batch holds: it goes out now.
-    let capped = build_batch(node.store(), 1, 12, 256, all.bytes.len() / 3)
+    let capped = build(node.store(), 1, 12, 256, all.bytes.len() / 3)
         .unwrap()
         .unwrap();
     assert!(
@@ -204,8 +229,8 @@ impl Anvil {
             .unwrap_or_else(|err| panic!("{method} failed: {err}"))
     }
 
-    /// Every batch posted to the inbox so far, decoded, in L1 order.
-    async fn posted_batches(&self) -> Vec<Batch> {
+    /// Every batch posted to `inbox` so far, parsed, in L1 order.
+    async fn posted_batches(&self, inbox: Address) -> Vec<BatchEnvelope> {
         let head = self.provider.get_block_number().await.unwrap();
         let mut batches = Vec::new();
         for number in 1..=head {
@@ -216,17 +241,52 @@ impl Anvil {
                 )
                 .await;
             for tx in block["transactions"].as_array().unwrap() {
-                if tx["to"].as_str().map(str::to_lowercase) != Some(format!("{:#x}", crate::INBOX))
-                {
+                if tx["to"].as_str().map(str::to_lowercase) != Some(format!("{inbox:#x}")) {
                     continue;
                 }
                 let input = hex::decode(tx["input"].as_str().unwrap()).unwrap();
-                let call = postBatchCall::abi_decode(&input).unwrap();
-                batches.push(Batch::decode(&call.data, L2_CHAIN_ID).unwrap());
+                let Ok(call) = postBatchCall::abi_decode(&input) else {
+                    continue;
+                };
+                batches.push(BatchEnvelope::parse(&call.data).unwrap());
             }
         }
         batches
     }
+}
+
+/// Deploys the rollup's contracts on `anvil` (deployer: dev key 0; batcher: dev key 1) with a
+/// `sequencing_window`-block window; returns the rollup config of the deployment.
+async fn deploy_rollup(anvil: &Anvil, sequencing_window: u64) -> RollupConfig {
+    let deployer: PrivateKeySigner =
+        "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+            .parse()
+            .unwrap();
+    let plan = DeployPlan {
+        l2_chain_id: L2_CHAIN_ID,
+        owner: deployer.address(),
+        batcher: batcher_key().address(),
+        proposer: Address::repeat_byte(0x22),
+        dispute_game: None,
+        preset: Preset {
+            sequencing_window,
+            ..Preset::DEVNET
+        },
+        l2_gas_limit: 30_000_000,
+        l2_base_fee: 1,
+        l2_alloc: [(crate::user_key().address(), U256::from(10u128.pow(21)))].into(),
+    };
+    let client = alloy_rpc_client::RpcClient::new_http(anvil.url.parse().unwrap());
+    let deployment = deploy(client, &anvil.url, deployer, &plan, &[])
+        .await
+        .unwrap();
+    deployment.rollup_config(31_337, &plan)
+}
+
+fn batcher_key() -> PrivateKeySigner {
+    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+        .parse()
+        .unwrap()
 }
 
 impl Drop for Anvil {
@@ -243,11 +303,7 @@ async fn spawn_batcher(
     head: BlockNumHash,
     config: BatcherConfig,
 ) -> (CancellationToken, tokio::task::JoinHandle<()>, Address) {
-    let key: PrivateKeySigner =
-        "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
-            .parse()
-            .unwrap();
-    let sender = L1Sender::new(&anvil.url, key, SenderConfig::default()).unwrap();
+    let sender = L1Sender::new(&anvil.url, batcher_key(), SenderConfig::default()).unwrap();
     let address = sender.address();
     // The heads stay put (a dropped sender leaves the last value readable).
     let (_, heads) = watch::channel(Heads {
@@ -272,43 +328,77 @@ async fn stop(cancel: CancellationToken, task: tokio::task::JoinHandle<()>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_loop_posts_an_idle_chain_once_before_its_window_closes() {
     let anvil = Anvil::start().await;
+    let rollup = deploy_rollup(&anvil, 10).await;
+    let origin = rollup.genesis.l1_origin.number;
+    let genesis = rollup.genesis.timestamp;
+    let inbox = rollup.contracts.batch_inbox;
     let dir = tempfile::tempdir().unwrap();
-    let genesis = now_secs() - 100;
-    let mut node = open_node(dir.path(), rollup_config(genesis, 10));
+    let mut node = open_node(dir.path(), rollup.clone());
     let head = seal_blocks(&mut node, &mut 0, genesis + 1, &[0, 0, 0]);
     let config = BatcherConfig {
         poll_interval: Duration::from_millis(50),
-        ..config(10, 3, Duration::ZERO)
+        max_delay: Duration::ZERO,
+        window_margin: 3,
+        ..BatcherConfig::new(&rollup)
     };
     let (cancel, task, batcher) = spawn_batcher(&anvil, node.store().clone(), head, config).await;
 
-    // L1 at block 0, the window of origin 0 open until L1 block 9: nothing is sent, not even
-    // with a zero max delay (the blocks carry no transactions).
+    // The window of the genesis origin is open until L1 block origin + 9: nothing is sent
+    // while more than the margin (3) remains after the next block, not even with a zero max
+    // delay (the blocks carry no transactions).
+    let l1_head = anvil.provider.get_block_number().await.unwrap();
+    assert!(
+        l1_head < origin + 5,
+        "deployment took {} blocks",
+        l1_head - origin
+    );
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     assert_eq!(
         anvil.provider.get_transaction_count(batcher).await.unwrap(),
         0
     );
 
-    // L1 reaches block 5: three blocks to spare after the next one; the batch goes out.
-    anvil.rpc("anvil_mine", json!(["0x5"])).await;
+    // L1 reaches origin + 5: three blocks to spare after the next one; the batch goes out.
+    anvil
+        .rpc(
+            "anvil_mine",
+            json!([format!("{:#x}", origin + 5 - l1_head)]),
+        )
+        .await;
     for _ in 0..100 {
         if anvil.provider.get_transaction_count(batcher).await.unwrap() > 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let batches = anvil.posted_batches().await;
+    let batches = anvil.posted_batches(inbox).await;
     assert_eq!(batches.len(), 1, "one batch for the whole idle stretch");
-    assert_eq!(batches[0].blocks.len(), 3);
+    assert_eq!(batches[0].first_block, 1);
     assert_eq!(
-        batches[0].parent_hash,
-        node.store()
-            .reader()
-            .unwrap()
-            .block_hash(0)
-            .unwrap()
-            .unwrap()
+        batches[0].blocks,
+        vec![
+            BlockEntry {
+                origin_delta: 0,
+                timestamp_delta: 1,
+                tx_count: 0
+            };
+            3
+        ]
+    );
+    // The inbox accepted it: block 4 is next.
+    let next = IBatchInbox::nextBlockCall {}.abi_encode();
+    let out = anvil
+        .provider
+        .call(
+            alloy_rpc_types_eth::TransactionRequest::default()
+                .to(inbox)
+                .input(next.into()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        IBatchInbox::nextBlockCall::abi_decode_returns(&out).unwrap(),
+        4
     );
     stop(cancel, task).await;
 }
@@ -316,33 +406,36 @@ async fn the_loop_posts_an_idle_chain_once_before_its_window_closes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_loop_posts_full_batches_at_once_and_holds_the_rest() {
     let anvil = Anvil::start().await;
+    let rollup = deploy_rollup(&anvil, 1_000).await;
+    let genesis = rollup.genesis.timestamp;
+    let inbox = rollup.contracts.batch_inbox;
     let dir = tempfile::tempdir().unwrap();
-    let now = now_secs();
-    let mut node = open_node(dir.path(), rollup_config(now - 100, 1_000));
-    let head = seal_blocks(&mut node, &mut 0, now - 50, &[5; 8]);
+    let mut node = open_node(dir.path(), rollup.clone());
+    let head = seal_blocks(&mut node, &mut 0, genesis + 1, &[5; 8]);
     // A batch limit a third of the whole: two or three full batches, then a remainder.
-    let whole = build_batch(node.store(), 1, head.number, 256, MAX_BATCH_SIZE)
+    let whole = build(node.store(), 1, head.number, 256, MAX_BATCH_SIZE)
         .unwrap()
         .unwrap();
     let max_batch_bytes = whole.bytes.len() / 3;
     let mut full = Vec::new();
     let mut from = 1;
     loop {
-        let pending = build_batch(node.store(), from, head.number, 256, max_batch_bytes)
+        let pending = build(node.store(), from, head.number, 256, max_batch_bytes)
             .unwrap()
             .unwrap();
         if !pending.full {
             break;
         }
-        full.push(pending.batch);
+        full.push(BatchEnvelope::parse(&pending.bytes).unwrap());
         from = pending.last_block + 1;
     }
     assert!((1..8).contains(&full.len()), "{} full batches", full.len());
     let config = BatcherConfig {
         poll_interval: Duration::from_millis(50),
         max_batch_bytes,
-        repost_after_l1_blocks: 1_000,
-        ..config(1_000, 10, Duration::from_secs(3_600))
+        max_delay: Duration::from_secs(3_600),
+        window_margin: 10,
+        ..BatcherConfig::new(&rollup)
     };
     let (cancel, task, batcher) = spawn_batcher(&anvil, node.store().clone(), head, config).await;
 
@@ -356,6 +449,6 @@ async fn the_loop_posts_full_batches_at_once_and_holds_the_rest() {
     }
     // The remainder neither fills a batch nor is an hour old, and the window is far away.
     tokio::time::sleep(Duration::from_millis(1_000)).await;
-    assert_eq!(anvil.posted_batches().await, full);
+    assert_eq!(anvil.posted_batches(inbox).await, full);
     stop(cancel, task).await;
 }

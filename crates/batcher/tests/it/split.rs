@@ -1,21 +1,213 @@
-//! Batches stop at the size limit and carry on from there; a block that fits no batch is an
-//! error, not a silent stall.
+//! Batches start where the inbox says and carry the L1 headers of exactly the origins they add;
+//! they stop at the size limit (or at an origin whose header is not known yet) and carry on
+//! from there; a block that fits no batch is an error, not a silent stall.
 
-use rollup_batcher::{PendingBatch, build_batch};
+use std::{cell::RefCell, sync::Arc};
+
+use alloy_primitives::{B256, Bytes};
+use rollup_batcher::{BatchStart, PendingBatch, build_batch};
 use rollup_node_core::RollupNode;
-use rollup_primitives::Batch;
+use rollup_primitives::{
+    Batch, BatchEnvelope, BatchParent, L1Block, L1Chain, L1Notification, decode_l1_origin,
+};
 
-use crate::{open_node, rollup_config};
+use crate::{L2_CHAIN_ID, open_node, rollup_config};
 
+/// L1 blocks after the rollup's origin (block 0) that the first L2 blocks adopt, one each.
+const NEW_ORIGINS: u64 = 5;
+
+/// A node with `blocks` empty L2 blocks; blocks 1..=NEW_ORIGINS adopt L1 blocks 1..=NEW_ORIGINS.
 fn node_with_blocks(dir: &std::path::Path, blocks: u64) -> RollupNode {
     let mut node = open_node(dir, rollup_config(1_000, 10));
+    let l1 = (1..=NEW_ORIGINS)
+        .map(|number| L1Block {
+            number,
+            hash: B256::with_last_byte(number as u8),
+            parent_hash: B256::with_last_byte(number as u8 - 1),
+            timestamp: 1_000 + number,
+            mix_hash: B256::ZERO,
+            base_fee_per_gas: Some(1),
+            transactions: vec![],
+            receipts: vec![],
+        })
+        .collect();
+    node.handle_notification(&L1Notification::Committed {
+        new: Arc::new(L1Chain::new(l1).unwrap()),
+    })
+    .unwrap();
     // Irregular timestamps, so the batch payload does not compress to nothing.
     let mut timestamp = 1_000;
     for i in 0..blocks {
         timestamp += (i * i * 7_919 + 13) % 100_003;
         node.build_block(vec![], timestamp).unwrap().unwrap();
     }
+    assert_eq!(
+        origin_of(&node, NEW_ORIGINS.min(blocks)),
+        NEW_ORIGINS.min(blocks)
+    );
     node
+}
+
+fn origin_of(node: &RollupNode, number: u64) -> u64 {
+    let header = node
+        .store()
+        .reader()
+        .unwrap()
+        .header(number)
+        .unwrap()
+        .unwrap();
+    decode_l1_origin(&header.extra_data).unwrap().number
+}
+
+/// A stand-in for the RLP of L1 header `number`: the batcher carries headers without reading
+/// them (the inbox checks them).
+fn header(number: u64) -> Option<Bytes> {
+    Some(Bytes::from(format!("header {number}").into_bytes()))
+}
+
+/// Where the inbox's first batch starts: after L2 genesis, with only the rollup's origin recorded.
+fn genesis_start(node: &RollupNode) -> BatchStart {
+    let genesis = &node.config().genesis;
+    BatchStart {
+        first_block: 1,
+        parent: BatchParent {
+            timestamp: genesis.timestamp,
+            l1_origin: genesis.l1_origin.number,
+        },
+        last_recorded_origin: genesis.l1_origin.number,
+    }
+}
+
+/// Where the inbox's next batch starts once it recorded `pending` (started at `start`).
+fn after(start: &BatchStart, pending: &PendingBatch) -> BatchStart {
+    let last = pending.batch.blocks.last().unwrap();
+    BatchStart {
+        first_block: pending.last_block + 1,
+        parent: BatchParent {
+            timestamp: last.timestamp,
+            l1_origin: last.l1_origin,
+        },
+        last_recorded_origin: start.last_recorded_origin.max(last.l1_origin),
+    }
+}
+
+/// `pending` holds the node's blocks from `start` on, the headers of exactly the origins the
+/// inbox has not recorded, in order, and its bytes decode to it on the inbox's parent.
+fn check(node: &RollupNode, start: &BatchStart, pending: &PendingBatch) {
+    let PendingBatch {
+        batch,
+        bytes,
+        last_block,
+        ..
+    } = pending;
+    assert_eq!(batch.first_block, start.first_block);
+    assert_eq!(
+        batch.blocks.len() as u64,
+        last_block - start.first_block + 1
+    );
+    let reader = node.store().reader().unwrap();
+    for (block, number) in batch.blocks.iter().zip(start.first_block..) {
+        let header = reader.header(number).unwrap().unwrap();
+        assert_eq!(
+            (block.timestamp, block.l1_origin),
+            (header.timestamp, origin_of(node, number))
+        );
+    }
+    let last_origin = batch.blocks.last().unwrap().l1_origin;
+    let new_origins: Vec<Bytes> = (start.last_recorded_origin + 1..=last_origin)
+        .filter_map(header)
+        .collect();
+    assert_eq!(batch.headers, new_origins);
+    let envelope = BatchEnvelope::parse(bytes).unwrap();
+    assert_eq!(envelope.first_block, start.first_block);
+    assert_eq!(envelope.headers, batch.headers);
+    assert_eq!(envelope.deposit_count, 0, "left for the bridge's count");
+    let (blocks, failed) = envelope.decode_blocks(start.parent, L2_CHAIN_ID);
+    assert!(failed.is_empty(), "{failed:?}");
+    assert_eq!(blocks, batch.blocks);
+}
+
+#[test]
+fn batches_start_at_the_inbox_and_carry_the_headers_of_the_origins_they_add() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = node_with_blocks(dir.path(), 20);
+    let store = node.store();
+    let start = genesis_start(&node);
+
+    let asked = RefCell::new(Vec::new());
+    let logged = |number| {
+        asked.borrow_mut().push(number);
+        header(number)
+    };
+    let whole = build_batch(store, &start, 20, 256, 120_000, &logged)
+        .unwrap()
+        .unwrap();
+    assert_eq!((whole.last_block, whole.full), (20, false));
+    assert_eq!(whole.oldest_with_transactions, None, "empty blocks");
+    check(&node, &start, &whole);
+    assert_eq!(whole.batch.headers.len() as u64, NEW_ORIGINS);
+    assert_eq!(
+        asked.into_inner(),
+        (1..=NEW_ORIGINS).collect::<Vec<_>>(),
+        "only headers the inbox has not recorded are asked for, each once"
+    );
+
+    // Someone recorded origins up to 3 (`recordOrigins`): the batch carries only 4 and 5.
+    let recorded = BatchStart {
+        last_recorded_origin: 3,
+        ..start
+    };
+    let pending = build_batch(store, &recorded, 20, 256, 120_000, &header)
+        .unwrap()
+        .unwrap();
+    check(&node, &recorded, &pending);
+    assert_eq!(
+        pending.batch.headers,
+        vec![header(4).unwrap(), header(5).unwrap()]
+    );
+
+    // A batch from block 8 on adds no origin: no headers.
+    let later = after(
+        &start,
+        &build_batch(store, &start, 7, 256, 120_000, &header)
+            .unwrap()
+            .unwrap(),
+    );
+    assert_eq!(later.first_block, 8);
+    let pending = build_batch(store, &later, 20, 256, 120_000, &header)
+        .unwrap()
+        .unwrap();
+    check(&node, &later, &pending);
+    assert!(pending.batch.headers.is_empty());
+
+    // Header 4 is not available yet: the batch stops before the block that adopts it, and is
+    // not full (it grows once the header is known).
+    let known = |number| (number <= 3).then(|| header(number)).flatten();
+    let pending = build_batch(store, &start, 20, 256, 120_000, &known)
+        .unwrap()
+        .unwrap();
+    assert_eq!((pending.last_block, pending.full), (3, false));
+    check(&node, &start, &pending);
+    // Not even the first block's origin is known: no batch yet.
+    assert!(
+        build_batch(store, &start, 20, 256, 120_000, &|_| None)
+            .unwrap()
+            .is_none()
+    );
+
+    // The deposit count is set in place: the bytes become the batch's encoding with it.
+    let mut pending = whole;
+    pending.set_deposit_count(7);
+    let expected = Batch {
+        deposit_count: 7,
+        ..pending.batch.clone()
+    };
+    assert_eq!(pending.batch, expected);
+    assert_eq!(pending.bytes, expected.encode(start.parent).unwrap());
+    assert_eq!(
+        BatchEnvelope::parse(&pending.bytes).unwrap().deposit_count,
+        7
+    );
 }
 
 #[test]
@@ -23,42 +215,39 @@ fn batches_stop_at_the_size_limit() {
     let dir = tempfile::tempdir().unwrap();
     let node = node_with_blocks(dir.path(), 20);
     let store = node.store();
-    let whole = build_batch(store, 1, 20, 256, 120_000).unwrap().unwrap();
+    let start = genesis_start(&node);
+    let whole = build_batch(store, &start, 20, 256, 120_000, &header)
+        .unwrap()
+        .unwrap();
     assert_eq!(whole.last_block, 20);
     assert!(!whole.full);
-    assert_eq!(whole.oldest_with_transactions, None, "empty blocks");
     let whole = whole.bytes;
     // A limit smaller than the whole batch: consecutive batches, each within the limit and
-    // extending the previous one, cover every block.
-    let ten = build_batch(store, 1, 10, 256, 120_000).unwrap().unwrap();
+    // starting where the inbox's last one ended, cover every block.
+    let ten = build_batch(store, &start, 10, 256, 120_000, &header)
+        .unwrap()
+        .unwrap();
     let limit = ten.bytes.len();
     assert!(limit < whole.len());
-    let reader = store.reader().unwrap();
-    let (mut from, mut batches) = (1, 0);
-    while from <= 20 {
-        let PendingBatch {
-            batch,
-            bytes,
-            last_block: last,
-            full,
-            ..
-        } = build_batch(store, from, 20, 256, limit).unwrap().unwrap();
+    let (mut next, mut batches) = (start, 0);
+    while next.first_block <= 20 {
+        let pending = build_batch(store, &next, 20, 256, limit, &header)
+            .unwrap()
+            .unwrap();
         // Every batch but the last stopped at the limit with more blocks waiting.
-        assert_eq!(full, last < 20);
-        assert!(bytes.len() <= limit);
-        assert_eq!(Batch::decode(&bytes, 9).unwrap(), batch);
-        assert_eq!(
-            batch.parent_hash,
-            reader.block_hash(from - 1).unwrap().unwrap()
-        );
-        assert_eq!(batch.blocks.len() as u64, last - from + 1);
-        from = last + 1;
+        assert_eq!(pending.full, pending.last_block < 20);
+        assert!(pending.bytes.len() <= limit);
+        check(&node, &next, &pending);
+        next = after(&next, &pending);
         batches += 1;
     }
     assert!(batches >= 2);
     // The block count cap applies too.
-    let capped = build_batch(store, 1, 20, 5, 120_000).unwrap().unwrap();
+    let capped = build_batch(store, &start, 20, 5, 120_000, &header)
+        .unwrap()
+        .unwrap();
     assert_eq!((capped.last_block, capped.full), (5, true));
+    check(&node, &start, &capped);
     // A block that fits no batch at all is reported.
-    assert!(build_batch(store, 1, 20, 256, 8).is_err());
+    assert!(build_batch(store, &start, 20, 256, 8, &header).is_err());
 }

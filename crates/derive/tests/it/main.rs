@@ -1,4 +1,5 @@
-//! Derivation rules for deposits, one test per rule of `derive_deposits`.
+//! Derivation rules: one test per rule of `derive_deposits`, and how `extract_inbox_records`
+//! reads the `BatchInbox`'s records from an L1 block.
 
 use alloy_primitives::{Address, B256, Bytes, Log, LogData, U256};
 use alloy_sol_types::{SolCall, SolEvent};
@@ -517,5 +518,232 @@ mod l2_time {
             parent(MAX_L2_BLOCKS_PER_SECOND).next_free_timestamp(5_007),
             5_007
         );
+    }
+}
+
+mod inbox_records {
+    use alloy_primitives::{Address, B256, Bytes, Log, LogData, U256, keccak256};
+    use alloy_sol_types::{SolCall, SolEvent};
+    use rollup_derive::{InboxDataError, InboxRecord, extract_inbox_records};
+    use rollup_primitives::{
+        L1Block, L1Receipt, L1Transaction,
+        bindings::IBatchInbox::{BatchAppended, forceIncludeCall, postBatchCall},
+    };
+
+    use super::{USER, config};
+
+    const INBOX: Address = Address::repeat_byte(2);
+    const BATCHER: Address = Address::repeat_byte(4);
+    const L1_BLOCK: u64 = 10;
+
+    /// The record `index` of `data` (a forced one has no data), as the inbox emits it.
+    fn event(index: u64, data: Option<&[u8]>) -> BatchAppended {
+        BatchAppended {
+            index: U256::from(index),
+            firstBlock: 1 + 3 * index,
+            blockCount: 3,
+            lastOrigin: 7 + index,
+            depositCount: 2 * index,
+            forced: data.is_none(),
+            dataHash: data.map_or(B256::ZERO, keccak256),
+            segmentRoot: B256::repeat_byte(0x5e),
+            blocksHash: B256::repeat_byte(0xb0),
+        }
+    }
+
+    fn inbox_log(event: &BatchAppended) -> Log {
+        Log {
+            address: INBOX,
+            data: event.encode_log_data(),
+        }
+    }
+
+    /// A transaction from `from` to `to` with `input`, and its receipt.
+    fn call(
+        from: Address,
+        to: Address,
+        input: Vec<u8>,
+        success: bool,
+        logs: Vec<Log>,
+    ) -> (L1Transaction, L1Receipt) {
+        (
+            L1Transaction {
+                hash: keccak256(&input),
+                from,
+                to: Some(to),
+                input: input.into(),
+                blob_versioned_hashes: vec![],
+            },
+            L1Receipt { success, logs },
+        )
+    }
+
+    /// The batcher's `postBatch(data)`, whose receipt holds `event`.
+    fn post(data: &[u8], event: &BatchAppended) -> (L1Transaction, L1Receipt) {
+        let input = postBatchCall {
+            data: Bytes::copy_from_slice(data),
+        }
+        .abi_encode();
+        call(BATCHER, INBOX, input, true, vec![inbox_log(event)])
+    }
+
+    /// Anyone's `forceInclude([])`, whose receipt holds `event`.
+    fn force(event: &BatchAppended) -> (L1Transaction, L1Receipt) {
+        let input = forceIncludeCall { headers: vec![] }.abi_encode();
+        call(USER, INBOX, input, true, vec![inbox_log(event)])
+    }
+
+    fn block(calls: Vec<(L1Transaction, L1Receipt)>) -> L1Block {
+        let (transactions, receipts) = calls.into_iter().unzip();
+        L1Block {
+            number: L1_BLOCK,
+            hash: B256::repeat_byte(0xaa),
+            parent_hash: B256::repeat_byte(0xa9),
+            timestamp: 1_000,
+            mix_hash: B256::ZERO,
+            base_fee_per_gas: Some(1),
+            transactions,
+            receipts,
+        }
+    }
+
+    fn record(index: u64, data: Option<&[u8]>, tx_hash: B256, tx_index: usize) -> InboxRecord {
+        let event = event(index, data);
+        InboxRecord {
+            index,
+            first_block: event.firstBlock,
+            block_count: 3,
+            last_origin: event.lastOrigin,
+            deposit_count: event.depositCount,
+            data_hash: event.dataHash,
+            segment_root: event.segmentRoot,
+            blocks_hash: event.blocksHash,
+            data: data.map(Bytes::copy_from_slice),
+            tx_hash,
+            tx_index,
+        }
+    }
+
+    #[test]
+    fn records_come_in_log_order_with_the_data_of_their_postbatch_call() {
+        let (first, second) = (vec![2u8, 1, 2, 3], vec![2u8, 4, 5]);
+        let unrelated = call(USER, Address::repeat_byte(0x99), vec![1], true, vec![]);
+        let calls = vec![
+            unrelated,
+            post(&first, &event(0, Some(&first))),
+            force(&event(1, None)),
+            post(&second, &event(2, Some(&second))),
+        ];
+        let hashes: Vec<B256> = calls.iter().map(|(tx, _)| tx.hash).collect();
+        let records = extract_inbox_records(&config(), &block(calls)).unwrap();
+        assert_eq!(
+            records,
+            vec![
+                record(0, Some(&first), hashes[1], 1),
+                record(1, None, hashes[2], 2),
+                record(2, Some(&second), hashes[3], 3),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_forced_record_has_no_data() {
+        // Whatever the transaction's calldata: a forced block carries no batch.
+        let data = [2u8, 9, 9];
+        let (tx, mut receipt) = post(&data, &event(0, Some(&data)));
+        receipt.logs = vec![inbox_log(&event(0, None))];
+        let records = extract_inbox_records(&config(), &block(vec![(tx, receipt)])).unwrap();
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].data, None);
+        assert_eq!(records[0].data_hash, B256::ZERO);
+    }
+
+    #[test]
+    fn logs_of_other_contracts_or_events_and_of_failed_transactions_are_not_records() {
+        let data = [2u8, 1];
+        let record = event(0, Some(&data));
+        // The same event from another contract (a fake inbox).
+        let (tx, mut foreign) = post(&data, &record);
+        foreign.logs[0].address = Address::repeat_byte(0x99);
+        // A reverted call: its logs never happened.
+        let (failed_tx, mut failed) = post(&data, &record);
+        failed.success = false;
+        // Another event of the inbox.
+        let (other_tx, mut other) = post(&data, &record);
+        other.logs[0].data = LogData::new_unchecked(vec![B256::repeat_byte(1)], Bytes::new());
+        let records = extract_inbox_records(
+            &config(),
+            &block(vec![(tx, foreign), (failed_tx, failed), (other_tx, other)]),
+        )
+        .unwrap();
+        assert!(records.is_empty(), "{records:?}");
+    }
+
+    #[test]
+    fn a_posted_record_without_its_data_is_an_error() {
+        let data = [2u8, 1, 2];
+        let record = event(0, Some(&data));
+        let missing = |tx_index| InboxDataError::MissingData {
+            l1_block: L1_BLOCK,
+            index: 0,
+            data_hash: keccak256(data),
+            tx_index,
+        };
+        // Calldata with other data than the record's hash names.
+        let other = post(&[2, 1, 3], &record);
+        // The right data, but not sent to the inbox (the log cannot come from that call).
+        let (mut elsewhere, receipt) = post(&data, &record);
+        elsewhere.to = Some(Address::repeat_byte(0x99));
+        // Not a postBatch call at all.
+        let (mut not_a_post, not_a_post_receipt) = post(&data, &record);
+        not_a_post.input = forceIncludeCall { headers: vec![] }.abi_encode().into();
+        let unrelated = call(USER, Address::repeat_byte(0x99), vec![1], true, vec![]);
+        for (case, calls) in [
+            ("other data", vec![other]),
+            ("another recipient", vec![unrelated, (elsewhere, receipt)]),
+            ("not postBatch", vec![(not_a_post, not_a_post_receipt)]),
+        ] {
+            let tx_index = calls.len() - 1;
+            assert_eq!(
+                extract_inbox_records(&config(), &block(calls)),
+                Err(missing(tx_index)),
+                "{case}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_malformed_record_log_is_an_error() {
+        let data = [2u8, 1];
+        let good = inbox_log(&event(0, Some(&data)));
+        let mut short = good.clone();
+        short.data = LogData::new_unchecked(
+            good.topics().to_vec(),
+            good.data.data[..good.data.data.len() - 32].to_vec().into(),
+        );
+        let mut no_index = good.clone();
+        no_index.data = LogData::new_unchecked(good.topics()[..1].to_vec(), good.data.data.clone());
+        let mut huge_index = good.clone();
+        huge_index.data = LogData::new_unchecked(
+            vec![good.topics()[0], B256::repeat_byte(0xff)],
+            good.data.data.clone(),
+        );
+        for (case, log) in [
+            ("short data", short),
+            ("no index topic", no_index),
+            ("index above 64 bits", huge_index),
+        ] {
+            let (tx, mut receipt) = post(&data, &event(0, Some(&data)));
+            receipt.logs = vec![log];
+            let unrelated = call(USER, Address::repeat_byte(0x99), vec![1], true, vec![]);
+            assert_eq!(
+                extract_inbox_records(&config(), &block(vec![unrelated, (tx, receipt)])),
+                Err(InboxDataError::MalformedLog {
+                    l1_block: L1_BLOCK,
+                    tx_index: 1,
+                }),
+                "{case}"
+            );
+        }
     }
 }

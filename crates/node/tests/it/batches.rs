@@ -1,41 +1,60 @@
-//! Batches: a sequencer's blocks posted to L1 are derived by a replica hash for hash; bad
-//! batches are dropped by the written rules; the sequencing window forces deposits in.
+//! Batches: derivation reads the `BatchInbox`'s records, in order. A sequencer's blocks posted to
+//! L1 are derived by a replica hash for hash; a segment that does not decode empties its blocks;
+//! a forced record derives a deposit-only block; L1 data that contradicts the inbox stops
+//! derivation.
+//!
+//! The tests play the inbox: [`Inbox`] appends only the records the real contract would (and
+//! emits them as it does, `BatchAppended` in the receipt of the batcher's `postBatch` call). The
+//! few tests of contradicting L1 data tamper with such a record afterwards.
 
-use std::sync::Arc;
+use std::{collections::BTreeMap, sync::Arc};
 
 use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
+use alloy_primitives::{Address, B256, Bytes, Log, TxKind, U256, keccak256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::SolCall;
-use rollup_node_core::RollupNode;
+use alloy_sol_types::{SolCall, SolEvent};
+use rollup_derive::MAX_L2_BLOCKS_PER_SECOND;
+use rollup_node_core::{NodeError, NotificationOutcome, RollupNode};
 use rollup_primitives::{
-    Batch, BatchBlock, GenesisAccount, L1Block, L1Chain, L1Notification, L1Receipt, L1Transaction,
-    L2Transaction, RollupConfig, bindings::IBatchInbox::postBatchCall, decode_l1_origin,
+    Batch, BatchBlock, BatchEnvelope, BatchParent, GenesisAccount, L1Block, L1Chain,
+    L1Notification, L1Receipt, L1Transaction, L2Transaction, RollupConfig,
+    bindings::IBatchInbox::{BatchAppended, forceIncludeCall, postBatchCall},
+    decode_l1_origin,
 };
-use rollup_storage::Store;
+use rollup_storage::{BatchOutcome, BatchRecord, DepositOrigin, Store};
 
-use super::{ORIGIN, balance, config, l1_block, user};
+use super::{BRIDGE, ORIGIN, balance, config, l1_block, snapshot, user};
 
 const INBOX: Address = Address::repeat_byte(2);
 
+/// Anvil's dev key 0, funded in [`batch_config`]: the sequencer's users.
 fn key() -> PrivateKeySigner {
     "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
         .parse()
         .unwrap()
 }
 
-/// The shared config with a 10-block sequencing window and a funded account for `key()`.
+/// Anvil's dev key 1, funded in [`batch_config`].
+fn other_key() -> PrivateKeySigner {
+    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+        .parse()
+        .unwrap()
+}
+
+/// The shared config with a 10-block sequencing window and funded [`key`] and [`other_key`].
 fn batch_config() -> Arc<RollupConfig> {
     let mut config = (*config()).clone();
     config.sequencing_window = 10;
-    config.genesis.alloc.insert(
-        key().address(),
-        GenesisAccount {
-            balance: U256::from(10u128.pow(21)),
-            ..Default::default()
-        },
-    );
+    for key in [key(), other_key()] {
+        config.genesis.alloc.insert(
+            key.address(),
+            GenesisAccount {
+                balance: U256::from(10u128.pow(21)),
+                ..Default::default()
+            },
+        );
+    }
     Arc::new(config)
 }
 
@@ -43,7 +62,12 @@ fn open(dir: &std::path::Path) -> RollupNode {
     RollupNode::new(batch_config(), Store::open(dir).unwrap()).unwrap()
 }
 
-fn transfer(nonce: u64, to: Address, value: u64) -> L2Transaction {
+/// Timestamp of L1 block `number` (as [`l1_block`] makes it).
+const fn l1_time(number: u64) -> u64 {
+    1_000 + number * 12
+}
+
+fn signed_transfer(key: &PrivateKeySigner, nonce: u64, to: Address, value: u64) -> TxEnvelope {
     let tx = TxEip1559 {
         chain_id: batch_config().l2_chain_id,
         nonce,
@@ -55,68 +79,300 @@ fn transfer(nonce: u64, to: Address, value: u64) -> L2Transaction {
         access_list: Default::default(),
         input: Bytes::new(),
     };
-    let signature = key().sign_hash_sync(&tx.signature_hash()).unwrap();
+    let signature = key.sign_hash_sync(&tx.signature_hash()).unwrap();
+    TxEnvelope::from(tx.into_signed(signature))
+}
+
+fn transfer(nonce: u64, to: Address, value: u64) -> L2Transaction {
     L2Transaction::Signed {
-        envelope: TxEnvelope::from(tx.into_signed(signature)),
+        envelope: signed_transfer(&key(), nonce, to, value),
         sender: key().address(),
     }
 }
 
-/// L1 block `number` of fork 0 carrying one `postBatch(data)` call per entry of `batches`.
-fn l1_with_batches(number: u64, batches: &[Vec<u8>]) -> L1Block {
-    let mut block = l1_block(number, 0, 0, &[]);
-    for (i, data) in batches.iter().enumerate() {
-        block.transactions.push(L1Transaction {
-            hash: B256::with_last_byte(0x80 + i as u8),
-            from: user(9),
-            to: Some(INBOX),
-            input: postBatchCall {
-                data: data.clone().into(),
-            }
-            .abi_encode()
-            .into(),
-            blob_versioned_hashes: vec![],
-        });
-        block.receipts.push(L1Receipt {
-            success: true,
-            logs: vec![],
-        });
-    }
-    block
+/// The `BatchInbox` as these tests play it: it appends a record only when the real contract
+/// would (`postBatch`: the next block, origins it has recorded, the L2 time rules, the window
+/// for the first block, the bridge's message count; `forceInclude`: only once the window of the
+/// next origin has closed), and emits `BatchAppended` from the inbox address in the receipt of
+/// the calling transaction. Anyone may record origins (`recordOrigins`); here every L1 block
+/// before the current one is recorded, so batches carry no headers.
+#[derive(Debug, Clone)]
+struct Inbox {
+    config: Arc<RollupConfig>,
+    next_index: u64,
+    next_block: u64,
+    last_origin: u64,
+    last_timestamp: u64,
+    blocks_at_last_timestamp: u64,
+    /// L1 blocks seen, by number: timestamp and bridge messages in L1 blocks up to it.
+    l1: BTreeMap<u64, (u64, u64)>,
 }
 
-fn commit(node: &mut RollupNode, blocks: Vec<L1Block>) -> rollup_node_core::NotificationOutcome {
+impl Inbox {
+    fn new() -> Self {
+        let config = batch_config();
+        let genesis = &config.genesis;
+        Self {
+            next_index: 0,
+            next_block: 1,
+            last_origin: genesis.l1_origin.number,
+            last_timestamp: genesis.timestamp,
+            blocks_at_last_timestamp: 1,
+            l1: BTreeMap::from([(genesis.l1_origin.number, (genesis.timestamp, 0))]),
+            config,
+        }
+    }
+
+    /// L1 block `number` of `fork` with `deposits` (see [`l1_block`]), which the inbox sees.
+    fn l1_block(
+        &mut self,
+        number: u64,
+        fork: u64,
+        parent_fork: u64,
+        deposits: &[(Address, u64)],
+    ) -> L1Block {
+        let block = l1_block(number, fork, parent_fork, deposits);
+        let (&below, &(_, messages_below)) = self.l1.range(..number).next_back().unwrap();
+        assert_eq!(below + 1, number, "the inbox sees L1 blocks in order");
+        // A block on another fork replaces what the inbox saw from its height on.
+        self.l1.split_off(&number);
+        let messages = block
+            .receipts
+            .iter()
+            .filter(|receipt| receipt.success)
+            .flat_map(|receipt| &receipt.logs)
+            .filter(|log| log.address == BRIDGE)
+            .count() as u64;
+        self.l1
+            .insert(number, (block.timestamp, messages_below + messages));
+        block
+    }
+
+    fn origin_timestamp(&self, origin: u64) -> u64 {
+        self.l1[&origin].0
+    }
+
+    /// `bridge.depositCountAt(origin)`.
+    fn deposit_count_at(&self, origin: u64) -> u64 {
+        self.l1[&origin].1
+    }
+
+    /// The L2 block the next batch builds on, as the inbox recorded it.
+    const fn parent(&self) -> BatchParent {
+        BatchParent {
+            timestamp: self.last_timestamp,
+            l1_origin: self.last_origin,
+        }
+    }
+
+    /// `batch` as the batcher posts it next: on the inbox's last block, with the bridge's
+    /// message count up to its last origin.
+    fn encode(&self, batch: &Batch) -> Vec<u8> {
+        let mut batch = batch.clone();
+        batch.deposit_count = self.deposit_count_at(batch.blocks.last().unwrap().l1_origin);
+        batch.encode(self.parent()).unwrap()
+    }
+
+    /// The batcher posts `batch` in `block`; returns the data.
+    fn post_batch(&mut self, block: &mut L1Block, batch: &Batch) -> Vec<u8> {
+        let data = self.encode(batch);
+        self.post(block, data.clone());
+        data
+    }
+
+    /// The batcher calls `postBatch(data)` in `block`. Panics where the contract reverts: the
+    /// inbox checks the envelope, never the segments' contents.
+    fn post(&mut self, block: &mut L1Block, data: Vec<u8>) -> BatchAppended {
+        assert_eq!(self.l1.keys().next_back(), Some(&block.number));
+        let envelope = BatchEnvelope::parse(&data).expect("the inbox refuses what does not parse");
+        assert!(
+            envelope.headers.is_empty(),
+            "origins are recorded apart here"
+        );
+        assert_eq!(
+            envelope.first_block, self.next_block,
+            "firstBlock == nextBlock"
+        );
+        let (mut origin, mut timestamp, mut at_timestamp) = (
+            self.last_origin,
+            self.last_timestamp,
+            self.blocks_at_last_timestamp,
+        );
+        for (index, entry) in envelope.blocks.iter().enumerate() {
+            origin += u64::from(entry.origin_delta);
+            assert!(origin < block.number, "origin {origin} is not recorded yet");
+            let next = timestamp + u64::from(entry.timestamp_delta);
+            at_timestamp = if next == timestamp {
+                at_timestamp + 1
+            } else {
+                1
+            };
+            timestamp = next;
+            assert!(at_timestamp <= MAX_L2_BLOCKS_PER_SECOND);
+            let origin_timestamp = self.origin_timestamp(origin);
+            assert!(timestamp >= origin_timestamp);
+            assert!(timestamp <= origin_timestamp + self.config.max_sequencer_drift);
+            if index == 0 {
+                assert!(block.number < origin + 2 * self.config.sequencing_window);
+            }
+        }
+        assert_eq!(envelope.deposit_count, self.deposit_count_at(origin));
+        let event = BatchAppended {
+            index: U256::from(self.next_index),
+            firstBlock: envelope.first_block,
+            blockCount: envelope.blocks.len() as u16,
+            lastOrigin: origin,
+            depositCount: envelope.deposit_count,
+            forced: false,
+            dataHash: keccak256(&data),
+            segmentRoot: envelope.segment_root(),
+            blocksHash: envelope.blocks_hash,
+        };
+        let input = postBatchCall { data: data.into() }.abi_encode();
+        append_record(block, self.config.batcher_address, input, &event);
+        self.next_index += 1;
+        self.next_block += envelope.blocks.len() as u64;
+        (
+            self.last_origin,
+            self.last_timestamp,
+            self.blocks_at_last_timestamp,
+        ) = (origin, timestamp, at_timestamp);
+        event
+    }
+
+    /// Anyone calls `forceInclude([])` in `block`: one block on the next origin, no
+    /// transactions.
+    fn force(&mut self, block: &mut L1Block) -> BatchAppended {
+        assert_eq!(self.l1.keys().next_back(), Some(&block.number));
+        let origin = self.last_origin + 1;
+        assert!(origin < block.number, "origin {origin} is not recorded yet");
+        assert!(
+            block.number >= origin + self.config.sequencing_window,
+            "the window of origin {origin} is still open"
+        );
+        let mut timestamp = self.last_timestamp.max(self.origin_timestamp(origin));
+        if timestamp == self.last_timestamp
+            && self.blocks_at_last_timestamp >= MAX_L2_BLOCKS_PER_SECOND
+        {
+            timestamp += 1;
+        }
+        let mut entry = vec![1u8];
+        entry.extend_from_slice(&((timestamp - self.last_timestamp) as u32).to_be_bytes());
+        entry.extend_from_slice(&0u16.to_be_bytes());
+        let event = BatchAppended {
+            index: U256::from(self.next_index),
+            firstBlock: self.next_block,
+            blockCount: 1,
+            lastOrigin: origin,
+            depositCount: self.deposit_count_at(origin),
+            forced: true,
+            dataHash: B256::ZERO,
+            segmentRoot: B256::ZERO,
+            blocksHash: keccak256(&entry),
+        };
+        let input = forceIncludeCall { headers: vec![] }.abi_encode();
+        append_record(block, user(7), input, &event);
+        self.next_index += 1;
+        self.next_block += 1;
+        self.blocks_at_last_timestamp = if timestamp == self.last_timestamp {
+            self.blocks_at_last_timestamp + 1
+        } else {
+            1
+        };
+        (self.last_origin, self.last_timestamp) = (origin, timestamp);
+        event
+    }
+}
+
+/// Appends to `block` a successful call of the inbox by `from` whose receipt holds `event`,
+/// emitted by the inbox.
+fn append_record(block: &mut L1Block, from: Address, input: Vec<u8>, event: &BatchAppended) {
+    let tx_index = block.transactions.len() as u64;
+    block.transactions.push(L1Transaction {
+        hash: keccak256([block.hash.as_slice(), &tx_index.to_be_bytes()].concat()),
+        from,
+        to: Some(INBOX),
+        input: input.into(),
+        blob_versioned_hashes: vec![],
+    });
+    block.receipts.push(L1Receipt {
+        success: true,
+        logs: vec![Log {
+            address: INBOX,
+            data: event.encode_log_data(),
+        }],
+    });
+}
+
+/// Rewrites the record the last transaction of `block` emitted: L1 data the real inbox never
+/// produces.
+fn tamper(block: &mut L1Block, change: impl FnOnce(&mut BatchAppended)) {
+    let log = &mut block.receipts.last_mut().unwrap().logs[0];
+    let mut event = BatchAppended::decode_log_data(&log.data).unwrap();
+    change(&mut event);
+    log.data = event.encode_log_data();
+}
+
+/// Makes segment `index` of the batch `data` undecodable: its first FastLZ instruction becomes a
+/// back-reference before any output.
+fn corrupt_segment(data: &mut [u8], index: usize) {
+    let envelope = BatchEnvelope::parse(data).unwrap();
+    let from_end: usize = envelope.segments[index..]
+        .iter()
+        .map(|(_, bytes)| bytes.len())
+        .sum();
+    let start = data.len() - from_end;
+    data[start] = 0xff;
+}
+
+fn commit(node: &mut RollupNode, blocks: Vec<L1Block>) -> NotificationOutcome {
     node.handle_notification(&L1Notification::Committed {
         new: Arc::new(L1Chain::new(blocks).unwrap()),
     })
     .unwrap()
 }
 
-/// The batch of `node`'s blocks `from..=to`.
+fn revert(node: &mut RollupNode, blocks: Vec<L1Block>) -> NotificationOutcome {
+    node.handle_notification(&L1Notification::Reverted {
+        old: Arc::new(L1Chain::new(blocks).unwrap()),
+    })
+    .unwrap()
+}
+
+/// The batch of `node`'s blocks `from..=to` (deposit count left to the inbox).
 fn batch_of(node: &RollupNode, from: u64, to: u64) -> Batch {
     let reader = node.store().reader().unwrap();
     Batch {
-        parent_hash: reader.block_hash(from - 1).unwrap().unwrap(),
+        first_block: from,
+        deposit_count: 0,
+        headers: vec![],
         blocks: (from..=to)
             .map(|n| {
                 let header = reader.header(n).unwrap().unwrap();
                 BatchBlock {
                     timestamp: header.timestamp,
                     l1_origin: decode_l1_origin(&header.extra_data).unwrap().number,
-                    transactions: reader
-                        .body(n)
-                        .unwrap()
-                        .unwrap()
-                        .into_iter()
-                        .filter_map(|tx| match tx {
-                            L2Transaction::Signed { envelope, .. } => Some(envelope),
-                            L2Transaction::Deposit(_) => None,
-                        })
-                        .collect(),
+                    transactions: signed_transactions(node, n),
                 }
             })
             .collect(),
     }
+}
+
+/// The signed (non-deposit) transactions of `node`'s block `number`.
+fn signed_transactions(node: &RollupNode, number: u64) -> Vec<TxEnvelope> {
+    node.store()
+        .reader()
+        .unwrap()
+        .body(number)
+        .unwrap()
+        .unwrap()
+        .into_iter()
+        .filter_map(|tx| match tx {
+            L2Transaction::Signed { envelope, .. } => Some(envelope),
+            L2Transaction::Deposit(_) => None,
+        })
+        .collect()
 }
 
 fn hashes(node: &RollupNode) -> Vec<B256> {
@@ -127,35 +383,54 @@ fn hashes(node: &RollupNode) -> Vec<B256> {
         .collect()
 }
 
-/// A sequencer that saw L1 blocks 101..=103 (with deposits) and built four blocks with
-/// transfers, two of them adopting new origins.
-fn sequenced() -> (tempfile::TempDir, RollupNode, Vec<L1Block>) {
+fn safe_head(node: &RollupNode) -> u64 {
+    node.store().reader().unwrap().safe_head().unwrap().unwrap()
+}
+
+fn l2_head(node: &RollupNode) -> u64 {
+    node.store().reader().unwrap().l2_head().unwrap().unwrap()
+}
+
+/// `(timestamp, L1 origin, transactions)` of `node`'s block `number`.
+fn block_summary(node: &RollupNode, number: u64) -> (u64, u64, Vec<L2Transaction>) {
+    let reader = node.store().reader().unwrap();
+    let header = reader.header(number).unwrap().unwrap();
+    (
+        header.timestamp,
+        decode_l1_origin(&header.extra_data).unwrap().number,
+        reader.body(number).unwrap().unwrap(),
+    )
+}
+
+/// A sequencer that saw L1 blocks 101..=103 (one deposit each) and built four blocks with
+/// transfers, two of them adopting new origins; and the inbox, which has seen the same L1.
+fn sequenced() -> (tempfile::TempDir, RollupNode, Vec<L1Block>, Inbox) {
     let dir = tempfile::tempdir().unwrap();
     let mut node = open(dir.path());
+    let mut inbox = Inbox::new();
     let l1: Vec<L1Block> = (101..=103)
-        .map(|n| l1_block(n, 0, 0, &[(user(0), n)]))
+        .map(|n| inbox.l1_block(n, 0, 0, &[(user(0), n)]))
         .collect();
     commit(&mut node, l1.clone());
-    let t = |n: u64| 1_000 + n * 12;
-    node.build_block(vec![transfer(0, user(5), 1)], t(101))
+    node.build_block(vec![transfer(0, user(5), 1)], l1_time(101))
         .unwrap()
         .unwrap(); // origin 101
     node.build_block(
         vec![transfer(1, user(5), 2), transfer(2, user(6), 3)],
-        t(101) + 1,
+        l1_time(101) + 1,
     )
     .unwrap()
     .unwrap(); // 101
-    node.build_block(vec![], t(102)).unwrap().unwrap(); // origin 102
-    node.build_block(vec![transfer(3, user(5), 4)], t(102))
+    node.build_block(vec![], l1_time(102)).unwrap().unwrap(); // origin 102
+    node.build_block(vec![transfer(3, user(5), 4)], l1_time(102))
         .unwrap()
         .unwrap(); // 102, same second
-    (dir, node, l1)
+    (dir, node, l1, inbox)
 }
 
 #[test]
 fn replica_derives_the_sequencers_chain_hash_for_hash() {
-    let (_dir, mut sequencer, mut l1) = sequenced();
+    let (_dir, mut sequencer, mut l1, mut inbox) = sequenced();
     let heads = *sequencer.heads().borrow();
     assert_eq!((heads.unsafe_l2.number, heads.safe_l2.number), (4, 0));
     assert_eq!(
@@ -165,13 +440,9 @@ fn replica_derives_the_sequencers_chain_hash_for_hash() {
     );
 
     // The batcher posts blocks 1..=2 and 3..=4 in L1 block 104.
-    let posted = l1_with_batches(
-        104,
-        &[
-            batch_of(&sequencer, 1, 2).encode().unwrap(),
-            batch_of(&sequencer, 3, 4).encode().unwrap(),
-        ],
-    );
+    let mut posted = inbox.l1_block(104, 0, 0, &[]);
+    let first = inbox.post_batch(&mut posted, &batch_of(&sequencer, 1, 2));
+    let second = inbox.post_batch(&mut posted, &batch_of(&sequencer, 3, 4));
     l1.push(posted.clone());
 
     let outcome = commit(&mut sequencer, vec![posted]);
@@ -179,7 +450,7 @@ fn replica_derives_the_sequencers_chain_hash_for_hash() {
         (
             outcome.safe_l2_blocks,
             outcome.unwound_l2_blocks,
-            outcome.dropped_batches
+            outcome.bad_segments
         ),
         (4, 0, 0)
     );
@@ -188,6 +459,7 @@ fn replica_derives_the_sequencers_chain_hash_for_hash() {
         4,
         "its own batches made the blocks safe"
     );
+    assert!(sequencer.take_orphaned_transactions().is_empty());
 
     let replica_dir = tempfile::tempdir().unwrap();
     let mut replica = open(replica_dir.path());
@@ -199,83 +471,190 @@ fn replica_derives_the_sequencers_chain_hash_for_hash() {
     );
     assert_eq!(replica.heads().borrow().safe_l2.number, 4);
     assert_eq!(balance(&replica, user(5)), U256::from(1 + 2 + 4));
+    assert_eq!(balance(&replica, user(6)), U256::from(3));
     // Each safe block remembers the batch it came from (what a proposal's batch root commits to).
     let reader = replica.store().reader().unwrap();
-    let first = alloy_primitives::keccak256(batch_of(&sequencer, 1, 2).encode().unwrap());
-    let second = alloy_primitives::keccak256(batch_of(&sequencer, 3, 4).encode().unwrap());
     let recorded: Vec<_> = (1..=4)
         .map(|n| reader.block_batch(n).unwrap().unwrap())
         .collect();
+    let (first, second) = (keccak256(&first), keccak256(&second));
     assert_eq!(recorded, vec![first, first, second, second]);
-    assert_eq!(balance(&replica, user(6)), U256::from(3));
 }
 
+/// A segment that does not decode empties every block with a transaction in it (also a block
+/// it shares with another segment) and no other; the blocks themselves stay, and the chain
+/// goes on from them the same way on every replica.
 #[test]
-fn bad_batches_are_dropped_and_the_window_forces_deposits_in() {
-    let (_dir, sequencer, l1) = sequenced();
-    let good = batch_of(&sequencer, 1, 2);
-    let mut wrong_parent = good.clone();
-    wrong_parent.parent_hash = B256::repeat_byte(7);
-    let mut origin_jump = good.clone();
-    origin_jump.blocks[0].l1_origin = ORIGIN + 2;
-    origin_jump.blocks[1].l1_origin = ORIGIN + 2;
-    let mut future_timestamp = good.clone();
-    future_timestamp.blocks[1].timestamp += 10_000;
-    let mut bad_signature = good;
-    if let TxEnvelope::Eip1559(signed) = &bad_signature.blocks[0].transactions[0] {
-        let tx = signed.tx().clone();
-        let signature = alloy_primitives::Signature::new(U256::ZERO, U256::from(1), false);
-        bad_signature.blocks[0].transactions[0] = TxEnvelope::from(tx.into_signed(signature));
+fn a_segment_that_does_not_decode_empties_exactly_its_blocks_and_the_chain_goes_on() {
+    let (a, b) = (key(), other_key());
+    // 310 transfers: segments hold at most 256, so block 2 spans both segments.
+    let batch = Batch {
+        first_block: 1,
+        deposit_count: 0,
+        headers: vec![],
+        blocks: vec![
+            BatchBlock {
+                timestamp: l1_time(101),
+                l1_origin: 101,
+                transactions: (0..200)
+                    .map(|n| signed_transfer(&a, n, user(5), 1))
+                    .collect(),
+            },
+            BatchBlock {
+                timestamp: l1_time(101) + 1,
+                l1_origin: 101,
+                transactions: (200..300)
+                    .map(|n| signed_transfer(&a, n, user(5), 1))
+                    .collect(),
+            },
+            BatchBlock {
+                timestamp: l1_time(102),
+                l1_origin: 102,
+                transactions: (0..10)
+                    .map(|n| signed_transfer(&b, n, user(6), 1))
+                    .collect(),
+            },
+        ],
+    };
+    let next = Batch {
+        first_block: 4,
+        deposit_count: 0,
+        headers: vec![],
+        blocks: vec![BatchBlock {
+            timestamp: l1_time(103),
+            l1_origin: 103,
+            transactions: vec![signed_transfer(&b, 10, user(6), 1)],
+        }],
+    };
+    // Signed transactions per block (1..=4) when segment 0 or 1 does not decode. With segment
+    // 1 gone, block 4's transfer has a nonce `b` never reached: invalid, left out.
+    for (corrupted, expected) in [(0, [0, 0, 10, 1]), (1, [200, 0, 0, 0])] {
+        let mut inbox = Inbox::new();
+        let mut l1: Vec<L1Block> = (101..=103)
+            .map(|n| inbox.l1_block(n, 0, 0, &[(user(0), n)]))
+            .collect();
+        let mut block = inbox.l1_block(104, 0, 0, &[]);
+        let mut data = inbox.encode(&batch);
+        let envelope = BatchEnvelope::parse(&data).unwrap();
+        assert_eq!(
+            envelope
+                .segments
+                .iter()
+                .map(|(count, _)| *count)
+                .collect::<Vec<_>>(),
+            vec![256, 54]
+        );
+        corrupt_segment(&mut data, corrupted);
+        inbox.post(&mut block, data);
+        l1.push(block);
+        let mut block = inbox.l1_block(105, 0, 0, &[]);
+        inbox.post_batch(&mut block, &next);
+        l1.push(block);
+
+        let dir = tempfile::tempdir().unwrap();
+        let mut replica = open(dir.path());
+        let outcome = commit(&mut replica, l1.clone());
+        assert_eq!(outcome.bad_segments, 1);
+        assert_eq!(
+            safe_head(&replica),
+            4,
+            "every block of both records is safe"
+        );
+        let signed: Vec<usize> = (1..=4)
+            .map(|n| signed_transactions(&replica, n).len())
+            .collect();
+        assert_eq!(signed, expected, "segment {corrupted}");
+        // The blocks keep the envelope's timestamps and origins, and their deposits.
+        let summaries: Vec<_> = (1..=4)
+            .map(|n| {
+                let (timestamp, origin, txs) = block_summary(&replica, n);
+                (
+                    timestamp,
+                    origin,
+                    txs.iter().filter(|tx| tx.is_deposit()).count(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summaries,
+            vec![
+                (l1_time(101), 101, 1),
+                (l1_time(101) + 1, 101, 0),
+                (l1_time(102), 102, 1),
+                (l1_time(103), 103, 1),
+            ]
+        );
+        let (user5, user6) = if corrupted == 0 { (0, 11) } else { (200, 0) };
+        assert_eq!(balance(&replica, user(5)), U256::from(user5));
+        assert_eq!(balance(&replica, user(6)), U256::from(user6));
+        let derivations = replica
+            .store()
+            .reader()
+            .unwrap()
+            .l1_derivations(Some(105), 1)
+            .unwrap();
+        match &derivations[0].1.batches[0].outcome {
+            BatchOutcome::Dropped(reason) => {
+                assert!(reason.contains(&format!("segment {corrupted}")), "{reason}")
+            }
+            other => panic!("the corrupted batch is reported, got {other:?}"),
+        }
+
+        // A second replica, fed the same L1 in other pieces, derives the same chain.
+        let dir = tempfile::tempdir().unwrap();
+        let mut second = open(dir.path());
+        commit(&mut second, l1[..4].to_vec());
+        commit(&mut second, l1[4..].to_vec());
+        assert_eq!(hashes(&second), hashes(&replica));
+        assert_eq!(safe_head(&second), 4);
     }
-    let batches = vec![
-        vec![0xde, 0xad],                   // not a batch
-        wrong_parent.encode().unwrap(),     // does not extend the safe head: ignored
-        origin_jump.encode().unwrap(),      // origin skips an epoch
-        bad_signature.encode().unwrap(),    // signature does not recover
-        future_timestamp.encode().unwrap(), // second block beyond the drift
-    ];
-    let dir = tempfile::tempdir().unwrap();
-    let mut replica = open(dir.path());
-    let mut blocks = l1;
-    blocks.push(l1_with_batches(104, &batches));
-    let outcome = commit(&mut replica, blocks);
-    assert_eq!(
-        outcome.dropped_batches, 4,
-        "decode, origin, drift and signature failures"
-    );
-    // future_timestamp's first block was valid and stays; nothing else was derived.
-    assert_eq!(replica.heads().borrow().safe_l2.number, 1);
-    assert_eq!(hashes(&replica)[1], hashes(&sequencer)[1]);
-
-    // No more batches: once the window of epoch 102 (10 blocks) closes, replicas derive it
-    // themselves, with its deposits and no transactions.
-    let more: Vec<L1Block> = (105..=111).map(|n| l1_block(n, 0, 0, &[])).collect();
-    commit(&mut replica, more);
-    let reader = replica.store().reader().unwrap();
-    let head = reader.l2_head().unwrap().unwrap();
-    let forced = reader.header(2).unwrap().unwrap();
-    assert_eq!(decode_l1_origin(&forced.extra_data).unwrap().number, 102);
-    assert_eq!(
-        reader.body(2).unwrap().unwrap().len(),
-        1,
-        "only the deposit of L1 block 102"
-    );
-    assert_eq!(head, 2, "epoch 103's window is still open at L1 block 111");
-    assert_eq!(balance(&replica, user(0)), U256::from(101 + 102));
 }
 
+/// `forceInclude` appends one block on the next origin once its sequencing window has closed:
+/// derived with that origin's deposits and nothing else, at the later of the parent's and the
+/// origin's time. It replaces the unsafe blocks whose batches never reached L1.
 #[test]
-fn derived_blocks_replace_a_diverging_unsafe_chain() {
-    // The sequencer's unsafe blocks never made it to L1; the window closes and replicas (and the
-    // sequencer itself) derive deposit-only blocks instead, replacing the unsafe ones.
-    let (_dir, mut sequencer, _) = sequenced();
+fn a_forced_record_derives_a_deposit_only_block_and_replaces_a_diverging_unsafe_chain() {
+    let (_dir, mut sequencer, _, mut inbox) = sequenced();
     let before = hashes(&sequencer);
-    let later: Vec<L1Block> = (104..=111).map(|n| l1_block(n, 0, 0, &[])).collect();
+    // No batch lands. The window of origin 101 (10 L1 blocks) closes at L1 block 111.
+    let mut later: Vec<L1Block> = (104..=110).map(|n| inbox.l1_block(n, 0, 0, &[])).collect();
+    assert_eq!(
+        commit(&mut sequencer, later.clone()).safe_l2_blocks,
+        0,
+        "a closing window forces nothing by itself"
+    );
+    assert_eq!(hashes(&sequencer), before);
+    later.clear();
+    for number in [111, 112] {
+        let mut block = inbox.l1_block(number, 0, 0, &[]);
+        inbox.force(&mut block);
+        later.push(block);
+    }
     let outcome = commit(&mut sequencer, later);
-    assert!(outcome.unwound_l2_blocks >= 3, "{outcome:?}");
+    assert_eq!(outcome.unwound_l2_blocks, 4, "{outcome:?}");
+    assert_eq!(outcome.safe_l2_blocks, 2);
+    let heads = *sequencer.heads().borrow();
+    assert_eq!((heads.unsafe_l2.number, heads.safe_l2.number), (2, 2));
     let after = hashes(&sequencer);
     assert_eq!(after[0], before[0]);
     assert_ne!(after[1], before[1], "the forced block has no transfers");
+    for (number, origin) in [(1, 101), (2, 102)] {
+        let (timestamp, block_origin, txs) = block_summary(&sequencer, number);
+        assert_eq!((timestamp, block_origin), (l1_time(origin), origin));
+        assert_eq!(txs.len(), 1, "only the deposit of L1 block {origin}");
+        assert!(txs[0].is_deposit());
+        assert_eq!(
+            sequencer
+                .store()
+                .reader()
+                .unwrap()
+                .block_batch(number)
+                .unwrap(),
+            Some(B256::ZERO),
+            "derived without batch data"
+        );
+    }
     assert_eq!(
         balance(&sequencer, user(5)),
         U256::ZERO,
@@ -296,114 +675,419 @@ fn derived_blocks_replace_a_diverging_unsafe_chain() {
     assert!(sequencer.take_orphaned_transactions().is_empty());
 }
 
-/// An empty batch block at `timestamp` on the genesis origin.
-fn empty_block(timestamp: u64) -> BatchBlock {
-    BatchBlock {
-        timestamp,
-        l1_origin: ORIGIN,
+/// A forced block takes the later of the parent's and the origin's time, plus one second when
+/// `MAX_L2_BLOCKS_PER_SECOND` blocks already share that time.
+#[test]
+fn a_forced_block_moves_to_the_next_second_only_when_its_second_is_full() {
+    for (sharing, expected) in [
+        (MAX_L2_BLOCKS_PER_SECOND - 1, l1_time(102)),
+        (MAX_L2_BLOCKS_PER_SECOND, l1_time(102) + 1),
+    ] {
+        let mut inbox = Inbox::new();
+        let mut l1 = vec![inbox.l1_block(101, 0, 0, &[(user(0), 101)])];
+        // `sharing` blocks on origin 101 at the time of L1 block 102 (ahead of their origin,
+        // within the drift).
+        let mut block = inbox.l1_block(102, 0, 0, &[(user(0), 102)]);
+        let batch = Batch {
+            first_block: 1,
+            deposit_count: 0,
+            headers: vec![],
+            blocks: (0..sharing)
+                .map(|_| BatchBlock {
+                    timestamp: l1_time(102),
+                    l1_origin: 101,
+                    transactions: vec![],
+                })
+                .collect(),
+        };
+        inbox.post_batch(&mut block, &batch);
+        l1.push(block);
+        l1.extend((103..=111).map(|n| inbox.l1_block(n, 0, 0, &[(user(0), n)])));
+        let mut block = inbox.l1_block(112, 0, 0, &[(user(0), 112)]);
+        inbox.force(&mut block);
+        l1.push(block);
+
+        let dir = tempfile::tempdir().unwrap();
+        let mut replica = open(dir.path());
+        commit(&mut replica, l1);
+        let forced = sharing + 1;
+        assert_eq!(safe_head(&replica), forced);
+        let (timestamp, origin, txs) = block_summary(&replica, forced);
+        assert_eq!(
+            (timestamp, origin),
+            (expected, 102),
+            "after {sharing} blocks"
+        );
+        assert_eq!(txs.len(), 1);
+        assert_eq!(balance(&replica, user(0)), U256::from(101 + 102));
+    }
+}
+
+/// A batch whose blocks differ from the unsafe chain replaces it from the first difference;
+/// blocks before it are kept as they are.
+#[test]
+fn derived_blocks_replace_a_diverging_unsafe_chain() {
+    let (_dir, mut sequencer, _, mut inbox) = sequenced();
+    let before = hashes(&sequencer);
+    // The inbox holds other blocks 1..=2 than the sequencer (say, posted before it restarted
+    // from an older state): block 1 as the sequencer built it, then one block on origin 102.
+    let mut other = batch_of(&sequencer, 1, 1);
+    other.blocks.push(BatchBlock {
+        timestamp: l1_time(102),
+        l1_origin: 102,
         transactions: vec![],
-    }
-}
-
-fn safe_head(node: &RollupNode) -> u64 {
-    node.store().reader().unwrap().safe_head().unwrap().unwrap()
-}
-
-/// L2 time is a consensus rule: a batch of 65 536 empty blocks with one timestamp derives at
-/// most `MAX_L2_BLOCKS_PER_SECOND` blocks for that second (genesis holds one of them); the rest
-/// of the batch is dropped, so a compromised batcher key cannot make replicas derive an
-/// unbounded run of blocks.
-#[test]
-fn a_batch_of_65536_blocks_in_one_second_is_refused_past_the_per_second_cap() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut node = open(dir.path());
-    let genesis = node.store().reader().unwrap().header(0).unwrap().unwrap();
-    let batch = Batch {
-        parent_hash: genesis.hash_slow(),
-        blocks: vec![empty_block(genesis.timestamp); 65_536],
-    };
-    let outcome = commit(
-        &mut node,
-        vec![l1_with_batches(101, &[batch.encode().unwrap()])],
-    );
-    assert_eq!(outcome.dropped_batches, 1);
+    });
+    let mut block = inbox.l1_block(104, 0, 0, &[]);
+    inbox.post_batch(&mut block, &other);
+    let outcome = commit(&mut sequencer, vec![block]);
     assert_eq!(
-        safe_head(&node),
-        rollup_derive::MAX_L2_BLOCKS_PER_SECOND - 1,
-        "genesis and nine more blocks share the second"
+        (outcome.safe_l2_blocks, outcome.unwound_l2_blocks),
+        (2, 3),
+        "block 1 kept, blocks 2..=4 replaced"
     );
-}
-
-/// One L1 block derives at most `MAX_L2_BLOCKS_PER_L1_BLOCK` blocks, even when every block
-/// respects the per-second cap: the rest of the batch is dropped.
-#[test]
-fn one_l1_block_derives_at_most_the_per_l1_block_cap() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut node = open(dir.path());
-    let genesis = node.store().reader().unwrap().header(0).unwrap().unwrap();
-    let cap = rollup_derive::MAX_L2_BLOCKS_PER_L1_BLOCK;
-    let blocks: Vec<BatchBlock> = (0..cap + 100)
-        .map(|i| empty_block(genesis.timestamp + 1 + i / rollup_derive::MAX_L2_BLOCKS_PER_SECOND))
+    let after = hashes(&sequencer);
+    assert_eq!(after.len(), 3);
+    assert_eq!(after[..2], before[..2]);
+    assert_ne!(after[2], before[2]);
+    let (timestamp, origin, txs) = block_summary(&sequencer, 2);
+    assert_eq!((timestamp, origin), (l1_time(102), 102));
+    assert!(txs.len() == 1 && txs[0].is_deposit());
+    assert_eq!(balance(&sequencer, user(5)), U256::from(1));
+    assert_eq!(balance(&sequencer, user(0)), U256::from(101 + 102));
+    let orphaned: Vec<u64> = sequencer
+        .take_orphaned_transactions()
+        .iter()
+        .map(|tx| tx.nonce())
         .collect();
-    let batch = Batch {
-        parent_hash: genesis.hash_slow(),
-        blocks,
-    };
-    let outcome = commit(
-        &mut node,
-        vec![l1_with_batches(101, &[batch.encode().unwrap()])],
-    );
-    assert_eq!(outcome.dropped_batches, 1);
-    assert_eq!(safe_head(&node), cap);
+    assert_eq!(orphaned, vec![1, 2, 3]);
 }
 
-/// Derivation reads only the configured batcher's batches: the same valid batch sent by
-/// another account derives nothing.
+/// L1 data that contradicts the inbox's guarantees (records out of order or not following the
+/// safe head, batch data missing, blocks or counts other than the inbox checked) stops
+/// derivation with `NodeError::InboxData`; nothing of the L1 block is applied, and the block
+/// as the inbox really emitted it derives afterwards.
 #[test]
-fn batches_from_anyone_but_the_batcher_are_ignored() {
+fn records_that_contradict_the_inbox_stop_derivation_and_apply_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mut node = open(dir.path());
-    let genesis = node.store().reader().unwrap().header(0).unwrap().unwrap();
+    let mut inbox = Inbox::new();
+    let l1: Vec<L1Block> = (101..=103)
+        .map(|n| inbox.l1_block(n, 0, 0, &[(user(0), n)]))
+        .collect();
+    commit(&mut node, l1);
+    let before = snapshot(&node);
+    let cursor = node.l1_cursor().unwrap();
     let batch = Batch {
-        parent_hash: genesis.hash_slow(),
-        blocks: vec![empty_block(genesis.timestamp + 1)],
+        first_block: 1,
+        deposit_count: 0,
+        headers: vec![],
+        blocks: vec![
+            BatchBlock {
+                timestamp: l1_time(101),
+                l1_origin: 101,
+                transactions: vec![signed_transfer(&key(), 0, user(5), 1)],
+            },
+            BatchBlock {
+                timestamp: l1_time(102),
+                l1_origin: 102,
+                transactions: vec![],
+            },
+        ],
+    };
+    // L1 block 104 as the inbox emits it (with a deposit of its own), then changed.
+    let posted = |change: &dyn Fn(&mut L1Block)| {
+        let mut inbox = inbox.clone();
+        let mut block = inbox.l1_block(104, 0, 0, &[(user(0), 104)]);
+        inbox.post_batch(&mut block, &batch);
+        change(&mut block);
+        block
+    };
+    let valid_data = inbox.encode(&batch);
+    let mut cases: Vec<(&str, L1Block)> = vec![
+        (
+            "expected record 0 next",
+            posted(&|block| tamper(block, |event| event.index = U256::from(1))),
+        ),
+        (
+            "starts at L2 block 2, but the safe head is 0",
+            posted(&|block| tamper(block, |event| event.firstBlock = 2)),
+        ),
+        (
+            "does not carry it",
+            posted(&|block| {
+                block.transactions.last_mut().unwrap().input = postBatchCall {
+                    data: Bytes::from(vec![0xde, 0xad]),
+                }
+                .abi_encode()
+                .into();
+            }),
+        ),
+        (
+            "does not carry it",
+            posted(&|block| block.transactions.last_mut().unwrap().to = Some(user(8))),
+        ),
+        (
+            "3 blocks recorded, 2 in the data",
+            posted(&|block| tamper(block, |event| event.blockCount = 3)),
+        ),
+        (
+            "last origin 103 recorded",
+            posted(&|block| tamper(block, |event| event.lastOrigin = 103)),
+        ),
+        (
+            // The data states the bridge's count; a record that says otherwise contradicts it.
+            "the data's envelope differs from what the inbox recorded",
+            posted(&|block| tamper(block, |event| event.depositCount = 5)),
+        ),
+        (
+            "the data's envelope differs from what the inbox recorded",
+            posted(&|block| tamper(block, |event| event.segmentRoot = B256::repeat_byte(7))),
+        ),
+        (
+            // The same record twice: the first one derives within the block, which is not kept.
+            "expected record 1 next",
+            posted(&|block| {
+                let (tx, receipt) = (
+                    block.transactions.last().unwrap().clone(),
+                    block.receipts.last().unwrap().clone(),
+                );
+                block.transactions.push(tx);
+                block.receipts.push(receipt);
+            }),
+        ),
+    ];
+    // Blocks the inbox refuses: eleven in one second (genesis and ten more).
+    let mut crowded = inbox.clone();
+    let mut block = crowded.l1_block(104, 0, 0, &[(user(0), 104)]);
+    let too_many = Batch {
+        first_block: 1,
+        deposit_count: 0,
+        headers: vec![],
+        blocks: vec![
+            BatchBlock {
+                timestamp: batch_config().genesis.timestamp,
+                l1_origin: ORIGIN,
+                transactions: vec![],
+            };
+            MAX_L2_BLOCKS_PER_SECOND as usize
+        ],
+    };
+    let data = too_many.encode(crowded.parent()).unwrap();
+    let envelope = BatchEnvelope::parse(&data).unwrap();
+    let event = BatchAppended {
+        index: U256::ZERO,
+        firstBlock: 1,
+        blockCount: envelope.blocks.len() as u16,
+        lastOrigin: ORIGIN,
+        depositCount: 0,
+        forced: false,
+        dataHash: keccak256(&data),
+        segmentRoot: envelope.segment_root(),
+        blocksHash: envelope.blocks_hash,
+    };
+    let input = postBatchCall { data: data.into() }.abi_encode();
+    append_record(&mut block, batch_config().batcher_address, input, &event);
+    cases.push(("more than 10 L2 blocks at timestamp 1000", block));
+
+    for (expected, block) in cases {
+        let err = node
+            .handle_notification(&L1Notification::Committed {
+                new: Arc::new(L1Chain::new(vec![block]).unwrap()),
+            })
+            .unwrap_err();
+        assert!(
+            matches!(err, NodeError::InboxData(_)),
+            "{expected}: {err:?}"
+        );
+        assert!(!err.is_reset(), "retrying the same L1 data cannot fix it");
+        let message = err.to_string();
+        assert!(message.contains(expected), "{expected}: {message}");
+        assert_eq!(snapshot(&node), before, "{expected}: nothing is applied");
+        assert_eq!(node.l1_cursor().unwrap(), cursor);
+        let reader = node.store().reader().unwrap();
+        assert_eq!(reader.l1_block(104).unwrap(), None, "{expected}");
+        assert_eq!(reader.safe_head().unwrap(), Some(0));
     }
-    .encode()
-    .unwrap();
-    let mut foreign = l1_with_batches(101, std::slice::from_ref(&batch));
-    foreign.transactions.last_mut().unwrap().from = user(8);
-    commit(&mut node, vec![foreign]);
+
+    // The block as the inbox emitted it derives.
+    let block = posted(&|_| {});
     assert_eq!(
-        safe_head(&node),
-        0,
-        "a batch from another account is not derived"
+        block.transactions.last().unwrap().input,
+        Bytes::from(
+            postBatchCall {
+                data: valid_data.into()
+            }
+            .abi_encode()
+        )
     );
-    commit(&mut node, vec![l1_with_batches(102, &[batch])]);
-    assert_eq!(safe_head(&node), 1, "the batcher's own copy is");
+    let outcome = commit(&mut node, vec![block]);
+    assert_eq!(
+        (outcome.committed_l1_blocks, outcome.safe_l2_blocks),
+        (1, 2)
+    );
+    assert_eq!(balance(&node, user(5)), U256::from(1));
 }
 
-/// What derivation made of each batch and deposit is kept per L1 block for operators (the
+/// The inbox records of an L1 block that is reverted go with it: the safe head, the derivation
+/// records and the next expected record index (`next_inbox_record`) return to the parent's,
+/// and the records landing again on the new fork derive the same blocks.
+#[test]
+fn records_in_a_reverted_l1_block_unwind_with_it() {
+    let (_dir, sequencer, l1, mut inbox) = sequenced();
+    let at_103 = inbox.clone();
+    let mut b104 = inbox.l1_block(104, 0, 0, &[]);
+    inbox.post_batch(&mut b104, &batch_of(&sequencer, 1, 2));
+    let at_104 = inbox.clone();
+    let mut b105 = inbox.l1_block(105, 0, 0, &[]);
+    inbox.post_batch(&mut b105, &batch_of(&sequencer, 3, 4));
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut replica = open(dir.path());
+    commit(
+        &mut replica,
+        [l1, vec![b104.clone(), b105.clone()]].concat(),
+    );
+    let derived = hashes(&replica);
+    assert_eq!(derived, hashes(&sequencer));
+    let next_record = |node: &RollupNode, number: u64| {
+        node.store()
+            .reader()
+            .unwrap()
+            .l1_block(number)
+            .unwrap()
+            .map(|record| record.next_inbox_record)
+    };
+    assert_eq!(
+        (
+            next_record(&replica, 103),
+            next_record(&replica, 104),
+            next_record(&replica, 105)
+        ),
+        (Some(0), Some(1), Some(2))
+    );
+
+    // L1 block 105 is reverted: record 1 is expected again; its blocks stay unsafe (their
+    // origins are older), and the derivation record of 105 is gone.
+    let outcome = revert(&mut replica, vec![b105]);
+    assert_eq!(outcome.reverted_l1_blocks, 1);
+    assert_eq!((safe_head(&replica), l2_head(&replica)), (2, 4));
+    assert_eq!(next_record(&replica, 104), Some(1));
+    assert_eq!(next_record(&replica, 105), None);
+    let latest = |node: &RollupNode| {
+        node.store()
+            .reader()
+            .unwrap()
+            .l1_derivations(None, 1)
+            .unwrap()[0]
+            .0
+    };
+    assert_eq!(latest(&replica), 104);
+    assert_eq!(
+        replica.store().reader().unwrap().block_batch(3).unwrap(),
+        None
+    );
+
+    // The batch lands again in another block 105: the same blocks become safe, none replaced.
+    let mut inbox = at_104;
+    let mut other_105 = inbox.l1_block(105, 1, 0, &[]);
+    inbox.post_batch(&mut other_105, &batch_of(&sequencer, 3, 4));
+    let outcome = commit(&mut replica, vec![other_105.clone()]);
+    assert_eq!((outcome.safe_l2_blocks, outcome.unwound_l2_blocks), (2, 0));
+    assert_eq!(hashes(&replica), derived);
+    assert_eq!(next_record(&replica, 105), Some(2));
+
+    // Both record-carrying blocks are reverted: record 0 is expected next, after block 103.
+    revert(&mut replica, vec![b104, other_105]);
+    assert_eq!((safe_head(&replica), l2_head(&replica)), (0, 4));
+    assert_eq!(next_record(&replica, 103), Some(0));
+    assert_eq!(latest(&replica), 103);
+    // One batch of all four blocks lands as record 0 in yet another block 104.
+    let mut inbox = at_103;
+    let mut other_104 = inbox.l1_block(104, 2, 0, &[]);
+    inbox.post_batch(&mut other_104, &batch_of(&sequencer, 1, 4));
+    let outcome = commit(&mut replica, vec![other_104]);
+    assert_eq!((outcome.safe_l2_blocks, outcome.unwound_l2_blocks), (4, 0));
+    assert_eq!(hashes(&replica), derived);
+    assert_eq!(next_record(&replica, 104), Some(1));
+}
+
+/// A transaction whose signature recovers no sender is left out of its block like any invalid
+/// transaction; the rest of the batch and the chain after it derive.
+#[test]
+fn a_transaction_with_an_unrecoverable_signature_is_skipped() {
+    let (_dir, sequencer, mut l1, mut inbox) = sequenced();
+    let mut bad = batch_of(&sequencer, 3, 4);
+    let TxEnvelope::Eip1559(signed) = &bad.blocks[1].transactions[0] else {
+        panic!("an EIP-1559 transfer")
+    };
+    let signature = alloy_primitives::Signature::new(U256::ZERO, U256::from(1), false);
+    bad.blocks[1].transactions[0] = TxEnvelope::from(signed.tx().clone().into_signed(signature));
+    let mut block = inbox.l1_block(104, 0, 0, &[]);
+    inbox.post_batch(&mut block, &batch_of(&sequencer, 1, 2));
+    inbox.post_batch(&mut block, &bad);
+    l1.push(block);
+    // Block 5 sends the skipped transfer (nonce 3) again, validly signed.
+    let mut block = inbox.l1_block(105, 0, 0, &[]);
+    let next = Batch {
+        first_block: 5,
+        deposit_count: 0,
+        headers: vec![],
+        blocks: vec![BatchBlock {
+            timestamp: l1_time(103),
+            l1_origin: 103,
+            transactions: vec![signed_transfer(&key(), 3, user(5), 4)],
+        }],
+    };
+    inbox.post_batch(&mut block, &next);
+    l1.push(block);
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut replica = open(dir.path());
+    let outcome = commit(&mut replica, l1);
+    assert_eq!(outcome.bad_segments, 0);
+    assert_eq!(safe_head(&replica), 5);
+    let (derived, sequenced) = (hashes(&replica), hashes(&sequencer));
+    assert_eq!(derived[..4], sequenced[..4], "blocks 0..=3 as sequenced");
+    assert_ne!(derived[4], sequenced[4]);
+    assert!(
+        block_summary(&replica, 4).2.is_empty(),
+        "block 4 without its transfer"
+    );
+    assert_eq!(signed_transactions(&replica, 5).len(), 1);
+    assert_eq!(balance(&replica, user(5)), U256::from(1 + 2 + 4));
+    let reader = replica.store().reader().unwrap();
+    let records = reader.l1_derivations(Some(105), 1).unwrap();
+    assert_eq!(records[0].1.batches[1].outcome, BatchOutcome::Derived);
+    assert_eq!(records[0].1.batches[1].l2_blocks, 2);
+}
+
+/// What derivation made of each record and deposit is kept per L1 block for operators (the
 /// `rollup_getRecentBatches` and `rollup_getDeposits` methods), and an L1 revert removes it
 /// with the block.
 #[test]
-fn derivation_records_say_what_each_batch_and_deposit_became_and_unwind_with_l1() {
-    use rollup_storage::{BatchOutcome, BatchRecord, DepositOrigin};
-    let (_dir, sequencer, mut l1) = sequenced();
-    let first = batch_of(&sequencer, 1, 2).encode().unwrap();
-    let second = batch_of(&sequencer, 3, 4).encode().unwrap();
-    let posted = l1_with_batches(
-        104,
-        &[
-            first.clone(),
-            vec![0xde, 0xad],
-            second.clone(),
-            first.clone(),
-        ],
-    );
-    l1.push(posted);
+fn derivation_records_say_what_each_record_and_deposit_became_and_unwind_with_l1() {
+    let (_dir, sequencer, mut l1, mut inbox) = sequenced();
+    let mut block = inbox.l1_block(104, 0, 0, &[]);
+    let first = inbox.post_batch(&mut block, &batch_of(&sequencer, 1, 2));
+    let mut second = inbox.encode(&batch_of(&sequencer, 3, 4));
+    corrupt_segment(&mut second, 0);
+    inbox.post(&mut block, second.clone());
+    let posted = block
+        .transactions
+        .iter()
+        .map(|tx| tx.hash)
+        .collect::<Vec<_>>();
+    l1.push(block);
+    // The window of origin 103 closes at 113; anyone forces its block in.
+    l1.extend((105..=112).map(|n| inbox.l1_block(n, 0, 0, &[])));
+    let mut block = inbox.l1_block(113, 0, 0, &[]);
+    inbox.force(&mut block);
+    let forced_tx = block.transactions[1].hash;
+    l1.push(block.clone());
     let dir = tempfile::tempdir().unwrap();
     let mut replica = open(dir.path());
     commit(&mut replica, l1);
+    assert_eq!(safe_head(&replica), 5);
 
     let reader = replica.store().reader().unwrap();
     let records = reader.l1_derivations(None, 100).unwrap();
@@ -412,42 +1096,57 @@ fn derivation_records_say_what_each_batch_and_deposit_became_and_unwind_with_l1(
             .iter()
             .map(|(number, _)| *number)
             .collect::<Vec<_>>(),
-        vec![104, 103, 102, 101],
-        "newest first, only blocks with batches or deposits"
+        vec![113, 104, 103, 102, 101],
+        "newest first, only blocks with records or deposits"
     );
-    let batch =
-        |index: u8, bytes: usize, first_l2_block, l2_blocks, transactions, outcome| BatchRecord {
-            tx_hash: B256::with_last_byte(0x80 + index),
-            tx_index: 1 + u32::from(index),
-            bytes: bytes as u32,
-            first_l2_block,
-            l2_blocks,
-            transactions,
-            outcome,
+    let record =
+        |tx_hash, tx_index, bytes: usize, first_l2_block, l2_blocks, transactions, outcome| {
+            BatchRecord {
+                tx_hash,
+                tx_index,
+                bytes: bytes as u32,
+                first_l2_block,
+                l2_blocks,
+                transactions,
+                outcome,
+            }
         };
-    let not_a_batch = match &records[0].1.batches[1].outcome {
-        BatchOutcome::Dropped(reason) => reason.clone(),
-        other => panic!("garbage should be dropped, got {other:?}"),
-    };
     assert_eq!(
         records[0].1.batches,
+        vec![record(forced_tx, 1, 0, 5, 1, 0, BatchOutcome::Derived)],
+        "the forced block"
+    );
+    let emptied = match &records[1].1.batches[1].outcome {
+        BatchOutcome::Dropped(reason) => reason.clone(),
+        other => panic!("the corrupted batch is reported, got {other:?}"),
+    };
+    assert!(emptied.contains("blocks emptied: segment 0"), "{emptied}");
+    assert_eq!(
+        records[1].1.batches,
         vec![
-            batch(0, first.len(), 1, 2, 3, BatchOutcome::Derived),
-            batch(1, 2, 3, 0, 0, BatchOutcome::Dropped(not_a_batch)),
-            batch(2, second.len(), 3, 2, 1, BatchOutcome::Derived),
-            batch(3, first.len(), 5, 0, 0, BatchOutcome::Ignored),
+            record(posted[1], 1, first.len(), 1, 2, 3, BatchOutcome::Derived),
+            record(
+                posted[2],
+                2,
+                second.len(),
+                3,
+                2,
+                0,
+                BatchOutcome::Dropped(emptied)
+            ),
         ]
     );
-    assert!(records[0].1.deposits.is_empty());
+    assert!(records[1].1.deposits.is_empty());
     // L1 block 102 carried one deposit (nonce 1: one per block since the origin).
     assert_eq!(
-        records[2].1.deposits,
+        records[3].1.deposits,
         vec![DepositOrigin {
             nonce: 1,
             tx_hash: B256::with_last_byte(1),
             log_index: 0,
         }]
     );
+    assert!(records[3].1.batches.is_empty());
     assert_eq!(
         reader.l1_derivations(Some(103), 1).unwrap()[0].0,
         102,
@@ -455,14 +1154,12 @@ fn derivation_records_say_what_each_batch_and_deposit_became_and_unwind_with_l1(
     );
     drop(reader);
 
-    let reverted = L1Notification::Reverted {
-        old: Arc::new(L1Chain::new(vec![l1_with_batches(104, &[first])]).unwrap()),
-    };
-    replica.handle_notification(&reverted).unwrap();
+    revert(&mut replica, vec![block]);
     let reader = replica.store().reader().unwrap();
     assert_eq!(
         reader.l1_derivations(None, 100).unwrap()[0].0,
-        103,
+        104,
         "the reverted block's record is gone"
     );
+    assert_eq!(reader.safe_head().unwrap(), Some(4));
 }

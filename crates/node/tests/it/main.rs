@@ -1,15 +1,22 @@
 //! The ExEx contract, driven exactly as reth drives an execution extension: committed, reorged
 //! and reverted chains, duplicate deliveries after a restart, and `FinishedHeight`
 //! expectations — against real MDBX.
+//!
+//! The L1 chains here carry no batches: their L2 blocks are forced in (`forceInclude`), one per
+//! L1 block as soon as the sequencing window allows (see [`forced_record`]).
 
 use std::sync::Arc;
 
 use alloy_primitives::{Address, B256, Bytes, Log, U256, keccak256};
-use alloy_sol_types::SolEvent;
+use alloy_sol_types::{SolCall, SolEvent};
 use rollup_node_core::RollupNode;
 use rollup_primitives::{
     BlockNumHash, ContractAddresses, L1Block, L1Chain, L1Notification, L1Receipt, L1Transaction,
-    L2Genesis, RollupConfig, bindings::IL1Bridge::DepositInitiated,
+    L2Genesis, RollupConfig,
+    bindings::{
+        IBatchInbox::{BatchAppended, forceIncludeCall},
+        IL1Bridge::DepositInitiated,
+    },
 };
 use rollup_storage::Store;
 use tokio::sync::mpsc;
@@ -105,17 +112,75 @@ fn l1_block(number: u64, fork: u64, parent_fork: u64, deposits: &[(Address, u64)
     }
 }
 
+/// The `BatchInbox` record of anyone's `forceInclude([])` in L1 block `number`, as on the
+/// chains of [`chain`]: there, every L1 block forces the L2 block of origin `number -
+/// sequencing_window` in (the earliest the inbox allows; every earlier origin was forced the
+/// same way, one L1 block before). `None` while the first window is open.
+fn forced_record(number: u64) -> Option<(L1Transaction, L1Receipt)> {
+    let config = config();
+    let origin = number
+        .checked_sub(config.sequencing_window)
+        .filter(|origin| *origin > ORIGIN)?;
+    // The forced block's time is its origin's; the block before it is the previous origin's
+    // forced block (or L2 genesis).
+    let time = |n: u64| {
+        if n == ORIGIN {
+            config.genesis.timestamp
+        } else {
+            1_000 + n * 12
+        }
+    };
+    let mut entry = vec![1u8];
+    entry.extend_from_slice(&((time(origin) - time(origin - 1)) as u32).to_be_bytes());
+    entry.extend_from_slice(&0u16.to_be_bytes());
+    let event = BatchAppended {
+        index: U256::from(origin - ORIGIN - 1),
+        firstBlock: origin - ORIGIN,
+        blockCount: 1,
+        lastOrigin: origin,
+        // One deposit in every L1 block since the rollup's origin.
+        depositCount: origin - ORIGIN,
+        forced: true,
+        dataHash: B256::ZERO,
+        segmentRoot: B256::ZERO,
+        blocksHash: keccak256(&entry),
+    };
+    let inbox = config.contracts.batch_inbox;
+    Some((
+        L1Transaction {
+            hash: B256::with_last_byte(2),
+            from: user(7),
+            to: Some(inbox),
+            input: forceIncludeCall { headers: vec![] }.abi_encode().into(),
+            blob_versioned_hashes: vec![],
+        },
+        L1Receipt {
+            success: true,
+            logs: vec![Log {
+                address: inbox,
+                data: event.encode_log_data(),
+            }],
+        },
+    ))
+}
+
 /// A chain of blocks `from..=to` on `fork`, the first one's parent on `parent_fork`, with one
-/// deposit of `number` wei to `user(fork)` in every block.
+/// deposit of `number` wei to `user(fork)` and one forced L2 block ([`forced_record`]) in every
+/// block.
 fn chain(from: u64, to: u64, fork: u64, parent_fork: u64) -> Arc<L1Chain> {
     let blocks = (from..=to)
         .map(|n| {
-            l1_block(
+            let mut block = l1_block(
                 n,
                 fork,
                 if n == from { parent_fork } else { fork },
                 &[(user(fork as u8), n)],
-            )
+            );
+            if let Some((tx, receipt)) = forced_record(n) {
+                block.transactions.push(tx);
+                block.receipts.push(receipt);
+            }
+            block
         })
         .collect();
     Arc::new(L1Chain::new(blocks).unwrap())
@@ -171,12 +236,12 @@ fn committed_chain_applies_deposits_and_reports_finished_height() {
             hash: l1_hash(105, 0)
         })
     );
-    // Without a sequencer, each epoch's deposits are derived once its sequencing window (2 L1
-    // blocks here) closes: blocks 101..=104 are L2 blocks 1..=4.
-    assert_eq!(balance(&node, user(0)), sum(101, 104));
+    // Without a sequencer, each epoch's deposits are derived once its block is forced in, once
+    // its sequencing window (2 L1 blocks here) has closed: epochs 101..=103 are L2 blocks 1..=3.
+    assert_eq!(balance(&node, user(0)), sum(101, 103));
     let heads = *node.heads().borrow();
-    assert_eq!(heads.unsafe_l2.number, 4);
-    assert_eq!(heads.safe_l2.number, 4);
+    assert_eq!(heads.unsafe_l2.number, 3);
+    assert_eq!(heads.safe_l2.number, 3);
     assert_eq!(heads.l1_cursor.number, 105);
     // Each L2 block binds its L1 origin.
     let header = node.store().reader().unwrap().header(3).unwrap().unwrap();
@@ -209,7 +274,7 @@ fn duplicate_delivery_changes_nothing() {
         (3, 2)
     );
     assert_eq!(&snapshot(&node).1[..before.1.len()], &before.1[..]);
-    assert_eq!(balance(&node, user(0)), sum(101, 106));
+    assert_eq!(balance(&node, user(0)), sum(101, 105));
 }
 
 #[test]
@@ -221,20 +286,21 @@ fn reorg_unwinds_exactly_and_applies_the_new_chain() {
     let at_103 = snapshot(&node);
     node.handle_notification(&committed(104, 108, 0, 0))
         .unwrap();
+    let at_108 = snapshot(&node);
 
-    // Blocks 104..=108 of fork 0 are replaced by 104..=106 of fork 1.
+    // Blocks 104..=108 of fork 0 are replaced by 104..=107 of fork 1.
     let outcome = node
         .handle_notification(&L1Notification::Reorged {
             old: chain(104, 108, 0, 0),
-            new: chain(104, 106, 1, 0),
+            new: chain(104, 107, 1, 0),
         })
         .unwrap();
     assert_eq!(outcome.reverted_l1_blocks, 5);
-    // L2 blocks with origins 104..=107 go; the block of epoch 103 (derived while processing
-    // the reverted L1 block 104) stays as unsafe and is re-derived identically.
-    assert_eq!(outcome.unwound_l2_blocks, 4);
-    assert_eq!(outcome.committed_l1_blocks, 3);
-    assert_eq!(outcome.finished_height.unwrap().hash, l1_hash(106, 1));
+    // L2 blocks with origins 104..=106 go; the blocks of epochs 102 and 103 (forced in by the
+    // reverted L1 blocks 104 and 105) stay as unsafe and are re-derived identically.
+    assert_eq!(outcome.unwound_l2_blocks, 3);
+    assert_eq!(outcome.committed_l1_blocks, 4);
+    assert_eq!(outcome.finished_height.unwrap().hash, l1_hash(107, 1));
     assert_eq!(
         balance(&node, user(0)),
         sum(101, 103),
@@ -248,9 +314,14 @@ fn reorg_unwinds_exactly_and_applies_the_new_chain() {
     let (head, hashes, _) = snapshot(&node);
     assert_eq!(head, 5);
     assert_eq!(
-        &hashes[..3],
+        &hashes[..2],
         &at_103.1[..],
         "blocks below the fork point are untouched"
+    );
+    assert_eq!(
+        &hashes[..4],
+        &at_108.1[..4],
+        "blocks of older epochs are re-derived identically"
     );
 
     // Nothing of the removed blocks is left: the old transactions are not findable.
@@ -316,10 +387,10 @@ fn deep_reorg_back_to_the_first_block_after_genesis() {
         node.handle_notification(&committed(start, start + 9, 0, 0))
             .unwrap();
     }
-    assert_eq!(snapshot(&node).0, 59);
+    assert_eq!(snapshot(&node).0, 58);
     node.handle_notification(&L1Notification::Reorged {
         old: chain(101, 160, 0, 0),
-        new: chain(101, 102, 2, 0),
+        new: chain(101, 103, 2, 0),
     })
     .unwrap();
     assert_eq!(snapshot(&node).0, 1);
@@ -331,7 +402,7 @@ fn deep_reorg_back_to_the_first_block_after_genesis() {
 fn reorg_of_the_rollup_origin_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let mut node = open(dir.path());
-    node.handle_notification(&committed(101, 102, 0, 0))
+    node.handle_notification(&committed(101, 103, 0, 0))
         .unwrap();
     let blocks = vec![l1_block(ORIGIN, 3, 3, &[]), l1_block(101, 3, 3, &[])];
     let err = node
@@ -369,7 +440,7 @@ fn committed_block_conflicting_with_a_stored_one_unwinds_first() {
     let mut node = open(dir.path());
     node.handle_notification(&committed(101, 106, 0, 0))
         .unwrap();
-    node.handle_notification(&committed(104, 105, 1, 0))
+    node.handle_notification(&committed(104, 106, 1, 0))
         .unwrap();
     assert_eq!(snapshot(&node).0, 4);
     assert_eq!(balance(&node, user(0)), sum(101, 103));
@@ -401,7 +472,7 @@ fn restart_resumes_from_the_cursor_and_redelivery_is_idempotent() {
     );
     assert_eq!(
         balance(&node, user(0)),
-        sum(101, 107),
+        sum(101, 106),
         "no deposit applied twice or lost"
     );
 }
@@ -489,14 +560,14 @@ fn finalized_head_follows_l1_finality() {
     let mut node = open(dir.path());
     node.handle_notification(&committed(101, 105, 0, 0))
         .unwrap();
-    // After L1 block 103 the safe head was L2 block 2 (epochs 101 and 102 forced in).
+    // After L1 block 103 the safe head was L2 block 1 (epoch 101 forced in).
     node.set_l1_finalized(BlockNumHash {
         number: 103,
         hash: l1_hash(103, 0),
     })
     .unwrap();
     let heads = *node.heads().borrow();
-    assert_eq!(heads.finalized_l2.number, 2);
+    assert_eq!(heads.finalized_l2.number, 1);
     assert_eq!(heads.l1_finalized.number, 103);
     // A finalized hash we did not process (another fork) finalizes nothing new.
     node.set_l1_finalized(BlockNumHash {

@@ -2,8 +2,8 @@
 
 /// Why a batch could not be encoded or decoded.
 ///
-/// Decoding errors mean the posted bytes are not a valid batch: derivation drops the whole batch
-/// (it is never partially applied) and moves on to the next one. Encoding errors mean the
+/// A segment that does not decode empties the blocks it holds transactions of (see the
+/// [module docs](super)); an envelope the inbox accepted always parses. Encoding errors mean the
 /// sequencer tried to batch something the format cannot carry; the offending transaction must
 /// not have been accepted into a block in the first place.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,25 +19,31 @@ pub enum BatchError {
         /// The limit.
         max: usize,
     },
-    /// The batch has more transactions than
-    /// [`MAX_TRANSACTIONS_PER_BATCH`](super::MAX_TRANSACTIONS_PER_BATCH).
-    #[error("batch has {count} transactions, more than the limit of {max}; split it")]
+    /// A segment holds no transactions (or a block more than a count can say).
+    #[error("a segment must hold at least one transaction")]
+    NoTransactions,
+    /// A segment has more transactions than
+    /// [`MAX_TRANSACTIONS_PER_SEGMENT`](super::MAX_TRANSACTIONS_PER_SEGMENT), or a block more
+    /// than its 16-bit count can say.
+    #[error("{count} transactions, more than the limit of {max}; split them")]
     TooManyTransactions {
         /// Transactions in the batch.
         count: usize,
         /// The limit.
         max: usize,
     },
-    /// The encoded batch exceeds [`MAX_BATCH_SIZE`](super::MAX_BATCH_SIZE) bytes.
-    #[error("encoded batch is {size} bytes, more than the limit of {max}; split it")]
+    /// The encoded batch exceeds [`MAX_BATCH_SIZE`](super::MAX_BATCH_SIZE) bytes, or a
+    /// segment [`MAX_SEGMENT_SIZE`](super::MAX_SEGMENT_SIZE).
+    #[error("encoded {size} bytes, more than the limit of {max}; split it")]
     TooLarge {
         /// Encoded size.
         size: usize,
         /// The limit.
         max: usize,
     },
-    /// The uncompressed payload exceeds [`MAX_PAYLOAD_SIZE`](super::MAX_PAYLOAD_SIZE) bytes.
-    #[error("uncompressed batch payload is larger than the limit of {max} bytes; split it")]
+    /// A segment's uncompressed payload exceeds
+    /// [`MAX_SEGMENT_PAYLOAD`](super::MAX_SEGMENT_PAYLOAD) bytes.
+    #[error("uncompressed segment payload is larger than the limit of {max} bytes; split it")]
     PayloadTooLarge {
         /// The limit.
         max: usize,
@@ -55,6 +61,37 @@ pub enum BatchError {
         /// This block's value.
         current: u64,
     },
+    /// A block's origin is neither its predecessor's nor the next L1 block.
+    #[error("block {block} has L1 origin {current}, neither {previous} nor the next L1 block")]
+    OriginNotAdjacent {
+        /// Index of the block in the batch.
+        block: usize,
+        /// The previous block's origin.
+        previous: u64,
+        /// This block's origin.
+        current: u64,
+    },
+    /// More segments than [`MAX_SEGMENTS_PER_BATCH`](super::MAX_SEGMENTS_PER_BATCH).
+    #[error(
+        "{count} segments, more than the limit of {}; split the batch",
+        super::MAX_SEGMENTS_PER_BATCH
+    )]
+    TooManySegments {
+        /// Segments needed.
+        count: usize,
+    },
+    /// More L1 headers than one batch can carry.
+    #[error(
+        "{count} L1 headers, more than the {} one batch can carry",
+        super::MAX_HEADERS_PER_BATCH
+    )]
+    TooManyHeaders {
+        /// Headers needed.
+        count: usize,
+    },
+    /// The uncompressed envelope breaks the format.
+    #[error("malformed batch envelope: {0}")]
+    Envelope(&'static str),
     /// A transaction type the format cannot carry (deposits, EIP-4844, EIP-7702).
     #[error("transaction {index} has type {tx_type:#x}, which batches cannot carry")]
     UnsupportedTxType {
@@ -97,16 +134,16 @@ pub enum BatchError {
         /// What is wrong with it.
         reason: &'static str,
     },
-    /// The decompressed payload is malformed or not canonically encoded.
-    #[error("malformed batch payload at byte {offset}: {reason}")]
+    /// The decompressed segment payload is malformed.
+    #[error("malformed segment payload at byte {offset}: {reason}")]
     Malformed {
         /// Offset in the decompressed payload.
         offset: usize,
         /// What is wrong.
         reason: &'static str,
     },
-    /// Bytes remain after the last field of the payload.
-    #[error("{count} trailing bytes after the batch payload")]
+    /// Bytes remain after the last field of a segment payload or the batch.
+    #[error("{count} trailing bytes")]
     TrailingBytes {
         /// How many.
         count: usize,

@@ -1,25 +1,40 @@
-//! Batches: the L2 transactions the sequencer posts to the BatchInbox on L1, and their codec.
+//! Batches: the L2 blocks the batcher posts to the `BatchInbox` on L1, and their codec.
 //!
-//! # Wire format, version 1
+//! # Wire format, version 2
 //!
-//! `0x01 ‖ FastLZ(payload)`, at most [`MAX_BATCH_SIZE`] bytes, where FastLZ is solady's
-//! `LibZip.flzCompress` (so the fraud-proof verifier can open a batch on chain with
-//! `LibZip.flzDecompress`) and the payload (at most [`MAX_PAYLOAD_SIZE`] bytes) is laid out by
-//! field rather than by transaction, like OP's span batches, so FastLZ sees long runs of alike
-//! bytes:
+//! A batch is the `data` of one `BatchInbox.postBatch(bytes)` call. Its envelope is
+//! uncompressed, so the inbox checks it at posting and records it; only transactions are
+//! compressed, in independent **segments** that an L1 contract can open one at a time.
+//! Integers in the envelope are big-endian.
 //!
 //! ```text
-//! parent_hash            32 bytes
-//! block_count            varint, 1..=MAX_BLOCKS_PER_BATCH
-//! blocks                 timestamp, l1_origin, tx_count as varints; the first block's timestamp
-//!                        and L1 origin are absolute, later ones deltas from the previous block
-//! address_count          varint, then that many 20-byte addresses: every address referenced
-//!                        below, each once, in order of first reference
-//! -- one entry per transaction, in batch order, column after column:
+//! version        1 byte   0x02
+//! first_block    8 bytes  L2 number of the first block (the inbox's next block)
+//! block_count    2 bytes  1..=MAX_BLOCKS_PER_BATCH
+//! header_count   1 byte   L1 headers that extend the inbox's recorded L1 origins
+//! segment_count  1 byte   0..=MAX_SEGMENTS_PER_BATCH
+//! deposit_count  8 bytes  bridge messages in L1 blocks up to the batch's last origin
+//! headers        header_count x (length: 2 bytes ‖ RLP of an L1 header)
+//! blocks         block_count x (origin delta: 1 byte, 0 or 1 ‖ timestamp delta: 4 bytes ‖
+//!                tx count: 2 bytes), each relative to the block before (the first block to
+//!                the L2 parent)
+//! segment table  segment_count x (length: 4 bytes ‖ tx count: 2 bytes)
+//! segments       the segments, back to back; their lengths add up to the rest exactly
+//! ```
+//!
+//! The batch's transactions, in order, are split into blocks by the blocks' tx counts and into
+//! segments by the segments' tx counts; a block may span segments. Each segment is
+//! `FastLZ(payload)` (solady's `LibZip` stream format, at most [`MAX_SEGMENT_SIZE`] bytes,
+//! decompressing to at most [`MAX_SEGMENT_PAYLOAD`]) with the payload laid out by field rather
+//! than by transaction, like OP's span batches, so FastLZ sees long runs of alike bytes:
+//!
+//! ```text
+//! address_count          varint, then that many 20-byte addresses
+//! -- one entry per transaction, column after column:
 //! tx_types               1 byte each: 0 legacy (EIP-155), 1 EIP-2930, 2 EIP-1559
 //! y_parity               bitmap
-//! nonces                 varint distance back to the nearest transaction with nonce - 1, or 0;
-//!                        then, for the zeros, the nonces as varints
+//! nonces                 varint distance back to a transaction with nonce - 1, or 0; then, for
+//!                        the zeros, the nonces as varints
 //! gas_limits             recent-value codes (4 bits each), then the new values as varints
 //! to                     varint: 0 creates a contract, i + 1 is address i of the table
 //! values                 decimal
@@ -33,29 +48,26 @@
 //! signatures             r ‖ s, 64 bytes each
 //! ```
 //!
-//! *varint* is unsigned LEB128; *decimal* is 0 for zero, else the byte `e + 1` then a varint
-//! mantissa `m` for `m * 10^e` with the largest `e` (wei amounts are usually round); bitmaps
-//! are packed least significant bit first; a *recent-value code* `j > 0` repeats the `j`-th most
-//! recently used distinct value of the column, 0 takes the next new value (which must not be
-//! among the last 15). Chain ids are not stored: typed transactions carry the chain id
-//! given to [`Batch::decode`] and legacy ones are rebuilt as EIP-155 for it.
+//! *varint* is unsigned LEB128 (at most 64 bits; 256 for gas limits); *decimal* is 0 for zero,
+//! else the byte `e + 1` (`e <= 77`) then a varint mantissa `m` for `m * 10^e`; bitmaps are
+//! packed least significant bit first; a *recent-value code* `j > 0` repeats the `j`-th most
+//! recently used value of the column, 0 takes the next new value. Chain ids are not stored:
+//! typed transactions carry the chain id given to the decoder and legacy ones are rebuilt as
+//! EIP-155 for it.
 //!
-//! # Invariants
-//! - [`Batch::decode`] never panics and allocates at most [`MAX_PAYLOAD_SIZE`] plus a bounded
-//!   multiple of the input: every count is checked against its limit and against the bytes left
-//!   before anything is allocated.
-//! - The payload has exactly one encoding: non-minimal varints and decimals, unused or
-//!   duplicated addresses, wrong reference order, values written out that could have been
-//!   referenced, raw
-//!   calldata in an ERC-20 form, non-zero padding bits and trailing bytes are all rejected. So
-//!   for every accepted input, the decompressed payload equals the payload of the re-encoded
-//!   batch. (The FastLZ layer is not required to be canonical: any well-formed stream is
-//!   accepted, since checking that would need the verifier to recompress on chain.)
-//! - Decoded transactions are bit-identical to the encoded ones, including their hashes.
-//!   Signatures are not recovered here; invalid signatures are derivation's concern.
+//! # Consensus
+//! - [`decode_segment`] is the rule, and the Solidity `SegmentOpener` accepts exactly the same
+//!   segments with the same transactions. Rules that would only make the encoding unique
+//!   (minimal varints, referenced rather than repeated values, used addresses, zero padding
+//!   bits) are deliberately absent: each side must be deterministic, not canonical.
+//! - A segment that does not decode empties every block with a transaction in it; the blocks
+//!   themselves (number, timestamp, origin) are fixed by the envelope the inbox accepted.
+//! - [`BatchEnvelope::parse`] never panics, and decoding allocates at most the input plus
+//!   bounded multiples of [`MAX_SEGMENT_PAYLOAD`].
 
 mod error;
 mod fastlz;
+mod segment;
 mod wire;
 
 #[cfg(test)]
@@ -63,60 +75,51 @@ mod tests;
 
 pub use error::BatchError;
 pub use fastlz::{flz_compress, flz_decompress};
+pub use segment::{decode_segment, encode_segment, merkle_root, segment_tx_root, tx_leaf};
 
-use std::collections::{HashMap, HashSet};
-
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEip2930, TxEnvelope, TxLegacy};
-use alloy_eips::{
-    Typed2718,
-    eip2930::{AccessList, AccessListItem},
-};
-use alloy_primitives::{Address, B256, Bytes, Signature, TxKind, U256};
-
-use wire::{Reader, Writer};
+use alloy_consensus::TxEnvelope;
+use alloy_primitives::{B256, Bytes, keccak256};
 
 /// Version byte of the format described in the [module docs](self).
-pub const BATCH_VERSION_1: u8 = 0x01;
+pub const BATCH_VERSION: u8 = 0x02;
 
-/// Largest encoded batch in bytes: the calldata of one L1 transaction, under the 128 KiB
-/// transaction size limit of L1 clients with room for the call's envelope.
+/// Largest batch in bytes: the calldata of one L1 transaction, under the 128 KiB transaction
+/// size limit of L1 clients with room for the call's envelope.
 pub const MAX_BATCH_SIZE: usize = 120_000;
 
-/// Largest decompressed payload in bytes. Bounds what a replica allocates for a batch (FastLZ
-/// expands up to 88x) and keeps an on-chain `LibZip.flzDecompress` of a batch around 2M gas of
-/// memory expansion.
-pub const MAX_PAYLOAD_SIZE: usize = 1 << 20;
+/// Most blocks in one batch (7 envelope bytes each).
+pub const MAX_BLOCKS_PER_BATCH: usize = 4_096;
 
-/// Most blocks in one batch. Three payload bytes per empty block; at 100 ms blocks this is
-/// almost two hours of an idle chain.
-pub const MAX_BLOCKS_PER_BATCH: usize = 65_536;
+/// Most segments in one batch.
+pub const MAX_SEGMENTS_PER_BATCH: usize = 16;
 
-/// Most transactions in one batch. Each carries an incompressible 64-byte `r ‖ s`, so a full
-/// [`MAX_BATCH_SIZE`] batch holds under 2,000 real transactions; the cap only bounds what a
-/// hostile batch of repeated signatures can make a replica allocate.
-pub const MAX_TRANSACTIONS_PER_BATCH: usize = 16_384;
+/// Largest compressed segment. FastLZ's window is 8 KiB, so segments of this size lose little
+/// ratio against one stream over the whole batch.
+pub const MAX_SEGMENT_SIZE: usize = 32_768;
 
-/// Smallest payload footprint of a block (three one-byte varints).
-const MIN_BLOCK_SIZE: usize = 3;
-/// Smallest payload footprint of a transaction (type byte and signature).
-const MIN_TX_SIZE: usize = 65;
+/// Largest decompressed segment payload: bounds what opening one segment costs on L1.
+pub const MAX_SEGMENT_PAYLOAD: usize = 65_536;
 
-const TX_TYPE_LEGACY: u8 = 0;
-const TX_TYPE_EIP2930: u8 = 1;
-const TX_TYPE_EIP1559: u8 = 2;
+/// Most transactions in one segment: bounds the per-transaction hashing of an L1 opening.
+pub const MAX_TRANSACTIONS_PER_SEGMENT: usize = 256;
 
-/// ERC-20 calls whose calldata is stored as an address index and a decimal amount.
-const ERC20_SELECTORS: [[u8; 4]; 2] = [
-    [0xa9, 0x05, 0x9c, 0xbb], // transfer(address,uint256)
-    [0x09, 0x5e, 0xa7, 0xb3], // approve(address,uint256)
-];
-const ERC20_CALL_LEN: usize = 4 + 32 + 32;
+/// Most L1 headers one batch carries (the count is one byte).
+pub const MAX_HEADERS_PER_BATCH: usize = 255;
+
+/// Fixed bytes before the headers.
+const ENVELOPE_FIXED: usize = 21;
+/// Bytes of one block entry.
+const BLOCK_ENTRY: usize = 7;
 
 /// A run of consecutive L2 blocks, as posted to L1.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Batch {
-    /// Hash of the L2 block before the first block of the batch.
-    pub parent_hash: B256,
+    /// Number of the first block.
+    pub first_block: u64,
+    /// Bridge messages in L1 blocks up to the last block's origin (the inbox checks it).
+    pub deposit_count: u64,
+    /// RLP-encoded L1 headers extending the inbox's recorded origins, oldest first.
+    pub headers: Vec<Bytes>,
     /// The blocks, in order.
     pub blocks: Vec<BatchBlock>,
 }
@@ -133,53 +136,52 @@ pub struct BatchBlock {
     pub transactions: Vec<TxEnvelope>,
 }
 
+/// The L2 block a batch builds on: the block before its first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchParent {
+    /// Its timestamp.
+    pub timestamp: u64,
+    /// Its L1 origin's number.
+    pub l1_origin: u64,
+}
+
+/// One block entry of the envelope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockEntry {
+    /// 0: the previous block's origin; 1: the next L1 block.
+    pub origin_delta: u8,
+    /// Seconds after the previous block.
+    pub timestamp_delta: u32,
+    /// Sequenced transactions in the block.
+    pub tx_count: u16,
+}
+
+/// A parsed envelope: everything but the segments' contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchEnvelope {
+    /// Number of the first block.
+    pub first_block: u64,
+    /// Bridge messages in L1 blocks up to the last block's origin.
+    pub deposit_count: u64,
+    /// RLP-encoded L1 headers.
+    pub headers: Vec<Bytes>,
+    /// The block entries.
+    pub blocks: Vec<BlockEntry>,
+    /// `(tx count, compressed bytes)` of each segment.
+    pub segments: Vec<(usize, Bytes)>,
+    /// `keccak256` of the block table (what the inbox records as `blocksHash`).
+    pub blocks_hash: B256,
+}
+
 impl Batch {
-    /// Encodes the batch for posting.
+    /// Encodes the batch on top of `parent`.
     ///
-    /// Fails if the batch has no blocks, exceeds a size or count limit, has decreasing
-    /// timestamps or L1 origins, or holds a transaction the format cannot carry (deposit,
-    /// EIP-4844, EIP-7702, legacy without EIP-155, or signed for another chain than the
-    /// batch's first transaction).
-    pub fn encode(&self) -> Result<Vec<u8>, BatchError> {
-        let payload = self.encode_payload()?;
-        let mut out = Vec::with_capacity(1 + payload.len());
-        out.push(BATCH_VERSION_1);
-        out.extend(flz_compress(&payload));
-        if out.len() > MAX_BATCH_SIZE {
-            return Err(BatchError::TooLarge {
-                size: out.len(),
-                max: MAX_BATCH_SIZE,
-            });
-        }
-        Ok(out)
-    }
-
-    /// Decodes untrusted batch data from L1 for the L2 chain `chain_id`.
-    pub fn decode(bytes: &[u8], chain_id: u64) -> Result<Self, BatchError> {
-        let (&version, compressed) = bytes.split_first().ok_or(BatchError::Empty)?;
-        if bytes.len() > MAX_BATCH_SIZE {
-            return Err(BatchError::TooLarge {
-                size: bytes.len(),
-                max: MAX_BATCH_SIZE,
-            });
-        }
-        if version != BATCH_VERSION_1 {
-            return Err(BatchError::UnknownVersion(version));
-        }
-        let payload = flz_decompress(compressed, MAX_PAYLOAD_SIZE)?;
-        Self::decode_payload(&payload, chain_id)
-    }
-
-    /// Number of transactions in all blocks.
-    pub fn transaction_count(&self) -> usize {
-        self.blocks
-            .iter()
-            .map(|block| block.transactions.len())
-            .sum()
-    }
-
-    /// The uncompressed v1 payload.
-    fn encode_payload(&self) -> Result<Vec<u8>, BatchError> {
+    /// Fails if the batch has no or too many blocks, timestamps or origins that go back or
+    /// origins that skip an L1 block, a block with more than 65 535 transactions or a
+    /// transaction the format cannot carry (deposit, EIP-4844, EIP-7702, legacy without
+    /// EIP-155, another chain than the batch's first transaction), or if the result exceeds
+    /// [`MAX_BATCH_SIZE`] or [`MAX_SEGMENTS_PER_BATCH`].
+    pub fn encode(&self, parent: BatchParent) -> Result<Vec<u8>, BatchError> {
         if self.blocks.is_empty() {
             return Err(BatchError::NoBlocks);
         }
@@ -189,658 +191,315 @@ impl Batch {
                 max: MAX_BLOCKS_PER_BATCH,
             });
         }
-        let tx_count = self.transaction_count();
-        if tx_count > MAX_TRANSACTIONS_PER_BATCH {
-            return Err(BatchError::TooManyTransactions {
-                count: tx_count,
-                max: MAX_TRANSACTIONS_PER_BATCH,
+        if self.headers.len() > MAX_HEADERS_PER_BATCH {
+            return Err(BatchError::TooManyHeaders {
+                count: self.headers.len(),
             });
         }
-
-        let mut head = Writer::default();
-        head.bytes(self.parent_hash.as_slice());
-        head.varint(self.blocks.len() as u64);
-        let mut previous: Option<&BatchBlock> = None;
+        let mut table = Vec::with_capacity(self.blocks.len() * BLOCK_ENTRY);
+        let (mut timestamp, mut origin) = (parent.timestamp, parent.l1_origin);
         for (index, block) in self.blocks.iter().enumerate() {
-            let (timestamp, l1_origin) = match previous {
-                None => (block.timestamp, block.l1_origin),
-                Some(prev) => (
-                    delta(index, "timestamp", prev.timestamp, block.timestamp)?,
-                    delta(index, "l1_origin", prev.l1_origin, block.l1_origin)?,
-                ),
+            let origin_delta = match block.l1_origin.checked_sub(origin) {
+                Some(delta @ (0 | 1)) => delta as u8,
+                _ => {
+                    return Err(BatchError::OriginNotAdjacent {
+                        block: index,
+                        previous: origin,
+                        current: block.l1_origin,
+                    });
+                }
             };
-            head.varint(timestamp);
-            head.varint(l1_origin);
-            head.varint(block.transactions.len() as u64);
-            previous = Some(block);
+            let timestamp_delta = block
+                .timestamp
+                .checked_sub(timestamp)
+                .and_then(|delta| u32::try_from(delta).ok())
+                .ok_or(BatchError::NotMonotonic {
+                    block: index,
+                    field: "timestamp",
+                    previous: timestamp,
+                    current: block.timestamp,
+                })?;
+            let tx_count = u16::try_from(block.transactions.len()).map_err(|_| {
+                BatchError::TooManyTransactions {
+                    count: block.transactions.len(),
+                    max: u16::MAX as usize,
+                }
+            })?;
+            table.push(origin_delta);
+            table.extend_from_slice(&timestamp_delta.to_be_bytes());
+            table.extend_from_slice(&tx_count.to_be_bytes());
+            (timestamp, origin) = (block.timestamp, block.l1_origin);
         }
 
-        let mut chain_id = None;
-        let txs = self
+        let txs: Vec<TxEnvelope> = self
             .blocks
             .iter()
-            .flat_map(|block| &block.transactions)
-            .enumerate()
-            .map(|(index, tx)| TxFields::from_envelope(index, tx, &mut chain_id))
-            .collect::<Result<Vec<_>, _>>()?;
-
-        let mut addresses = AddressTable::default();
-        let mut body = Writer::default();
-        for tx in &txs {
-            body.byte(tx.tx_type);
-        }
-        body.bitmap(txs.iter().map(|tx| tx.signature.v()));
-        write_nonce_column(&mut body, txs.iter().map(|tx| tx.nonce));
-        write_recent_column(
-            &mut body,
-            txs.iter().map(|tx| U256::from(tx.gas_limit)),
-            Literal::Varint,
-        );
-        for tx in &txs {
-            match tx.to {
-                TxKind::Create => body.varint(0),
-                TxKind::Call(to) => body.varint(addresses.index(to) + 1),
-            }
-        }
-        for tx in &txs {
-            body.decimal(tx.value);
-        }
-        write_recent_column(
-            &mut body,
-            txs.iter().map(|tx| U256::from(tx.fee)),
-            Literal::Decimal,
-        );
-        let priority_fees = txs.iter().filter_map(|tx| tx.priority_fee.map(U256::from));
-        write_recent_column(&mut body, priority_fees, Literal::Decimal);
-        for tx in &txs {
-            match erc20_call(&tx.input) {
-                Some(kind) => body.varint(2 * kind as u64 + 1),
-                None => body.varint(2 * tx.input.len() as u64),
-            }
-        }
-        for tx in &txs {
-            match erc20_call(&tx.input) {
-                Some(_) => {
-                    let to = Address::from_slice(&tx.input[16..36]);
-                    body.varint(addresses.index(to));
-                    body.decimal(U256::from_be_slice(&tx.input[36..68]));
-                }
-                None => body.bytes(&tx.input),
-            }
-        }
-        for access_list in txs.iter().filter_map(|tx| tx.access_list.as_ref()) {
-            body.varint(access_list.0.len() as u64);
-            for item in &access_list.0 {
-                body.varint(addresses.index(item.address));
-                body.varint(item.storage_keys.len() as u64);
-                for key in &item.storage_keys {
-                    body.bytes(key.as_slice());
-                }
-            }
-        }
-        for tx in &txs {
-            body.bytes(&tx.signature.r().to_be_bytes::<32>());
-            body.bytes(&tx.signature.s().to_be_bytes::<32>());
-        }
-
-        head.varint(addresses.list.len() as u64);
-        for address in &addresses.list {
-            head.bytes(address.as_slice());
-        }
-        let mut payload = head.buf;
-        payload.extend_from_slice(&body.buf);
-        if payload.len() > MAX_PAYLOAD_SIZE {
-            return Err(BatchError::PayloadTooLarge {
-                max: MAX_PAYLOAD_SIZE,
+            .flat_map(|block| block.transactions.iter().cloned())
+            .collect();
+        let segments = split_into_segments(&txs)?;
+        if segments.len() > MAX_SEGMENTS_PER_BATCH {
+            return Err(BatchError::TooManySegments {
+                count: segments.len(),
             });
         }
-        Ok(payload)
+
+        let mut out = Vec::with_capacity(MAX_BATCH_SIZE);
+        out.push(BATCH_VERSION);
+        out.extend_from_slice(&self.first_block.to_be_bytes());
+        out.extend_from_slice(&(self.blocks.len() as u16).to_be_bytes());
+        out.push(self.headers.len() as u8);
+        out.push(segments.len() as u8);
+        out.extend_from_slice(&self.deposit_count.to_be_bytes());
+        for header in &self.headers {
+            let len = u16::try_from(header.len()).map_err(|_| BatchError::TooLarge {
+                size: header.len(),
+                max: u16::MAX as usize,
+            })?;
+            out.extend_from_slice(&len.to_be_bytes());
+            out.extend_from_slice(header);
+        }
+        out.extend_from_slice(&table);
+        for (count, segment) in &segments {
+            out.extend_from_slice(&(segment.len() as u32).to_be_bytes());
+            out.extend_from_slice(&(*count as u16).to_be_bytes());
+        }
+        for (_, segment) in &segments {
+            out.extend_from_slice(segment);
+        }
+        if out.len() > MAX_BATCH_SIZE {
+            return Err(BatchError::TooLarge {
+                size: out.len(),
+                max: MAX_BATCH_SIZE,
+            });
+        }
+        Ok(out)
     }
 
-    fn decode_payload(payload: &[u8], chain_id: u64) -> Result<Self, BatchError> {
-        let mut r = Reader::new(payload);
-        let parent_hash = B256::from(r.array::<32>()?);
-        let block_count = r.count(MAX_BLOCKS_PER_BATCH, MIN_BLOCK_SIZE)?;
-        if block_count == 0 {
-            return Err(r.error("a batch must contain at least one block"));
+    /// Number of transactions in all blocks.
+    pub fn transaction_count(&self) -> usize {
+        self.blocks
+            .iter()
+            .map(|block| block.transactions.len())
+            .sum()
+    }
+}
+
+/// Splits `txs` into as few segments as the limits allow, in order: as many transactions as fit
+/// one segment, then the next.
+fn split_into_segments(txs: &[TxEnvelope]) -> Result<Vec<(usize, Vec<u8>)>, BatchError> {
+    let mut segments = Vec::new();
+    let mut rest = txs;
+    while !rest.is_empty() {
+        let mut take = rest.len().min(MAX_TRANSACTIONS_PER_SEGMENT);
+        loop {
+            match encode_segment(&rest[..take]) {
+                Ok(segment) => {
+                    segments.push((take, segment));
+                    rest = &rest[take..];
+                    break;
+                }
+                Err(BatchError::TooLarge { .. } | BatchError::PayloadTooLarge { .. })
+                    if take > 1 =>
+                {
+                    take = take.div_ceil(2);
+                }
+                Err(err) => return Err(err),
+            }
         }
+    }
+    Ok(segments)
+}
+
+impl BatchEnvelope {
+    /// Parses `data` and checks everything the inbox checks about its shape: version, size,
+    /// counts and limits, origin deltas, segment lengths and transaction counts. (The inbox
+    /// also checks it against its state: first block, origins, timestamps, deposits.)
+    pub fn parse(data: &[u8]) -> Result<Self, BatchError> {
+        if data.is_empty() {
+            return Err(BatchError::Empty);
+        }
+        if data.len() > MAX_BATCH_SIZE {
+            return Err(BatchError::TooLarge {
+                size: data.len(),
+                max: MAX_BATCH_SIZE,
+            });
+        }
+        if data[0] != BATCH_VERSION {
+            return Err(BatchError::UnknownVersion(data[0]));
+        }
+        let mut r = Envelope { data, pos: 1 };
+        let first_block = u64::from_be_bytes(r.array()?);
+        let block_count = usize::from(u16::from_be_bytes(r.array()?));
+        let header_count = usize::from(r.array::<1>()?[0]);
+        let segment_count = usize::from(r.array::<1>()?[0]);
+        let deposit_count = u64::from_be_bytes(r.array()?);
+        debug_assert_eq!(r.pos, ENVELOPE_FIXED);
+        if block_count == 0 || block_count > MAX_BLOCKS_PER_BATCH {
+            return Err(BatchError::TooManyBlocks {
+                count: block_count,
+                max: MAX_BLOCKS_PER_BATCH,
+            });
+        }
+        if segment_count > MAX_SEGMENTS_PER_BATCH {
+            return Err(BatchError::TooManySegments {
+                count: segment_count,
+            });
+        }
+        let mut headers = Vec::with_capacity(header_count);
+        for _ in 0..header_count {
+            let len = usize::from(u16::from_be_bytes(r.array()?));
+            headers.push(Bytes::copy_from_slice(r.take(len)?));
+        }
+        let table = r.take(block_count * BLOCK_ENTRY)?;
+        let blocks_hash = keccak256(table);
         let mut blocks = Vec::with_capacity(block_count);
-        let mut tx_counts = Vec::with_capacity(block_count);
-        let mut tx_total = 0usize;
-        for _ in 0..block_count {
-            let timestamp = r.varint()?;
-            let l1_origin = r.varint()?;
-            let tx_count = r.count(MAX_TRANSACTIONS_PER_BATCH, MIN_TX_SIZE)?;
-            let (timestamp, l1_origin) = match blocks.last() {
-                Some(BatchBlock {
-                    timestamp: t,
-                    l1_origin: o,
-                    ..
-                }) => (
-                    t.checked_add(timestamp)
-                        .ok_or(r.error("timestamp overflows"))?,
-                    o.checked_add(l1_origin)
-                        .ok_or(r.error("l1 origin overflows"))?,
-                ),
-                _ => (timestamp, l1_origin),
+        let mut block_txs = 0usize;
+        for entry in table.chunks_exact(BLOCK_ENTRY) {
+            let origin_delta = entry[0];
+            if origin_delta > 1 {
+                return Err(BatchError::Envelope("origin delta is neither 0 nor 1"));
+            }
+            let entry = BlockEntry {
+                origin_delta,
+                timestamp_delta: u32::from_be_bytes([entry[1], entry[2], entry[3], entry[4]]),
+                tx_count: u16::from_be_bytes([entry[5], entry[6]]),
             };
-            tx_total += tx_count;
-            if tx_total > MAX_TRANSACTIONS_PER_BATCH || tx_total * MIN_TX_SIZE > r.remaining() {
-                return Err(r.error("transaction count exceeds the limit or the payload"));
+            block_txs += usize::from(entry.tx_count);
+            blocks.push(entry);
+        }
+        let mut sizes = Vec::with_capacity(segment_count);
+        let mut segment_txs = 0usize;
+        for _ in 0..segment_count {
+            let len = u32::from_be_bytes(r.array()?) as usize;
+            let count = usize::from(u16::from_be_bytes(r.array()?));
+            if len == 0 || len > MAX_SEGMENT_SIZE {
+                return Err(BatchError::Envelope("segment length outside 1..=32768"));
             }
-            blocks.push(BatchBlock {
-                timestamp,
-                l1_origin,
-                transactions: Vec::new(),
-            });
-            tx_counts.push(tx_count);
-        }
-
-        let address_count = r.count(MAX_PAYLOAD_SIZE, Address::len_bytes())?;
-        let mut addresses = AddressRefs::default();
-        addresses.list.reserve_exact(address_count);
-        let mut unique = HashSet::with_capacity(address_count);
-        for _ in 0..address_count {
-            let address = Address::from(r.array::<20>()?);
-            if !unique.insert(address) {
-                return Err(r.error("duplicate address in the address table"));
+            if count == 0 || count > MAX_TRANSACTIONS_PER_SEGMENT {
+                return Err(BatchError::Envelope("segment tx count outside 1..=256"));
             }
-            addresses.list.push(address);
+            segment_txs += count;
+            sizes.push((count, len));
         }
-
-        let n = tx_total;
-        let mut txs = vec![TxFields::default(); n];
-        for tx in &mut txs {
-            tx.tx_type = r.byte()?;
-            if tx.tx_type > TX_TYPE_EIP1559 {
-                return Err(r.error("unsupported transaction type"));
-            }
-            if tx.tx_type != TX_TYPE_LEGACY {
-                tx.access_list = Some(AccessList::default());
-            }
-            if tx.tx_type == TX_TYPE_EIP1559 {
-                tx.priority_fee = Some(0);
-            }
+        if segment_txs != block_txs {
+            return Err(BatchError::Envelope(
+                "segments and blocks hold different transaction counts",
+            ));
         }
-        let parities = r.bitmap(n)?;
-        for (tx, nonce) in txs.iter_mut().zip(read_nonce_column(&mut r, n)?) {
-            tx.nonce = nonce;
+        let mut segments = Vec::with_capacity(segment_count);
+        for (count, len) in sizes {
+            segments.push((count, Bytes::copy_from_slice(r.take(len)?)));
         }
-        for (tx, gas_limit) in txs
-            .iter_mut()
-            .zip(read_recent_column(&mut r, n, Literal::Varint)?)
-        {
-            tx.gas_limit =
-                u64::try_from(gas_limit).map_err(|_| r.error("gas limit overflows 64 bits"))?;
-        }
-        for tx in &mut txs {
-            tx.to = match r.varint()? {
-                0 => TxKind::Create,
-                index => TxKind::Call(addresses.get(&r, index - 1)?),
-            };
-        }
-        for tx in &mut txs {
-            tx.value = r.decimal()?;
-        }
-        let fee_overflow = |r: &Reader<'_>| r.error("fee overflows 128 bits");
-        for (tx, fee) in txs
-            .iter_mut()
-            .zip(read_recent_column(&mut r, n, Literal::Decimal)?)
-        {
-            tx.fee = u128::try_from(fee).map_err(|_| fee_overflow(&r))?;
-        }
-        let with_priority = txs.iter().filter(|tx| tx.priority_fee.is_some()).count();
-        let mut priority_fees =
-            read_recent_column(&mut r, with_priority, Literal::Decimal)?.into_iter();
-        for tx in &mut txs {
-            if let Some(fee) = &mut tx.priority_fee {
-                let value = priority_fees.next().unwrap_or_default();
-                *fee = u128::try_from(value).map_err(|_| fee_overflow(&r))?;
-            }
-        }
-        let mut calldata = Vec::with_capacity(n);
-        for _ in 0..n {
-            let header = r.varint()?;
-            calldata.push(match header {
-                h if h % 2 == 0 => Calldata::Raw(usize::try_from(h / 2).unwrap_or(usize::MAX)),
-                h if h / 2 < ERC20_SELECTORS.len() as u64 => Calldata::Erc20(h as usize / 2),
-                _ => return Err(r.error("unknown calldata form")),
-            });
-        }
-        for (tx, form) in txs.iter_mut().zip(calldata) {
-            tx.input = match form {
-                Calldata::Raw(len) => {
-                    let input = r.bytes(len)?;
-                    if erc20_call(input).is_some() {
-                        return Err(r.error("raw calldata has the compact ERC-20 form"));
-                    }
-                    Bytes::copy_from_slice(input)
-                }
-                Calldata::Erc20(kind) => {
-                    let index = r.varint()?;
-                    let to = addresses.get(&r, index)?;
-                    let amount = r.decimal()?;
-                    let mut input = Vec::with_capacity(ERC20_CALL_LEN);
-                    input.extend_from_slice(&ERC20_SELECTORS[kind]);
-                    input.extend_from_slice(&[0; 12]);
-                    input.extend_from_slice(to.as_slice());
-                    input.extend_from_slice(&amount.to_be_bytes::<32>());
-                    input.into()
-                }
-            };
-        }
-        for tx in &mut txs {
-            let Some(access_list) = &mut tx.access_list else {
-                continue;
-            };
-            let entries = r.count(MAX_PAYLOAD_SIZE, 2)?;
-            let mut items = Vec::with_capacity(entries);
-            for _ in 0..entries {
-                let index = r.varint()?;
-                let address = addresses.get(&r, index)?;
-                let key_count = r.count(MAX_PAYLOAD_SIZE, 32)?;
-                let storage_keys = (0..key_count)
-                    .map(|_| r.array::<32>().map(B256::from))
-                    .collect::<Result<_, _>>()?;
-                items.push(AccessListItem {
-                    address,
-                    storage_keys,
-                });
-            }
-            *access_list = AccessList(items);
-        }
-        if addresses.next_new != addresses.list.len() {
-            return Err(r.error("address table holds addresses no transaction references"));
-        }
-        for (tx, parity) in txs.iter_mut().zip(parities) {
-            let rs = r.array::<64>()?;
-            tx.signature = Signature::new(
-                U256::from_be_slice(&rs[..32]),
-                U256::from_be_slice(&rs[32..]),
-                parity,
-            );
-        }
-        if r.remaining() != 0 {
+        if r.pos != data.len() {
             return Err(BatchError::TrailingBytes {
-                count: r.remaining(),
+                count: data.len() - r.pos,
             });
-        }
-
-        let mut txs = txs.into_iter().map(|tx| tx.into_envelope(chain_id));
-        for (block, count) in blocks.iter_mut().zip(tx_counts) {
-            block.transactions = txs.by_ref().take(count).collect();
         }
         Ok(Self {
-            parent_hash,
+            first_block,
+            deposit_count,
+            headers,
             blocks,
+            segments,
+            blocks_hash,
         })
     }
-}
 
-fn delta(
-    block: usize,
-    field: &'static str,
-    previous: u64,
-    current: u64,
-) -> Result<u64, BatchError> {
-    current
-        .checked_sub(previous)
-        .ok_or(BatchError::NotMonotonic {
-            block,
-            field,
-            previous,
-            current,
-        })
-}
-
-/// How many recently seen values a [`write_recent_column`] code can refer to: codes are 4 bits.
-const RECENT_VALUES: usize = 15;
-
-/// How values missing from the recent values are written.
-#[derive(Debug, Clone, Copy)]
-enum Literal {
-    Varint,
-    Decimal,
-}
-
-/// Values that repeat a few recent ones (gas limits, fees): a 4-bit code per value (two per byte,
-/// low nibble first, an unused last nibble zero), then the values that were not recent. Code `j > 0` is the `j`-th most recently used distinct value,
-/// code 0 a new value; a value is new only if it is not among the last [`RECENT_VALUES`].
-fn write_recent_column(w: &mut Writer, values: impl Iterator<Item = U256>, literal: Literal) {
-    let mut recent = Vec::with_capacity(RECENT_VALUES + 1);
-    let mut codes = Vec::new();
-    let mut literals = Writer::default();
-    for value in values {
-        match recent.iter().position(|v| *v == value) {
-            Some(position) => {
-                codes.push(position as u8 + 1);
-                recent.remove(position);
-            }
-            None => {
-                codes.push(0);
-                match literal {
-                    Literal::Varint => literals.varint_u256(value),
-                    Literal::Decimal => literals.decimal(value),
-                }
-                recent.truncate(RECENT_VALUES - 1);
-            }
-        }
-        recent.insert(0, value);
-    }
-    for pair in codes.chunks(2) {
-        w.byte(pair[0] | pair.get(1).map_or(0, |high| high << 4));
-    }
-    w.bytes(&literals.buf);
-}
-
-fn read_recent_column(
-    r: &mut Reader<'_>,
-    len: usize,
-    literal: Literal,
-) -> Result<Vec<U256>, BatchError> {
-    let packed = r.bytes(len.div_ceil(2))?;
-    if !len.is_multiple_of(2) && packed[len / 2] >> 4 != 0 {
-        return Err(r.error("unused recent-value code is not zero"));
-    }
-    let codes = packed
-        .iter()
-        .flat_map(|byte| [byte & 0x0f, byte >> 4])
-        .take(len);
-    let mut recent = Vec::with_capacity(RECENT_VALUES + 1);
-    let mut values = Vec::with_capacity(len);
-    for code in codes {
-        let value = if code == 0 {
-            let value = match literal {
-                Literal::Varint => r.varint_u256()?,
-                Literal::Decimal => r.decimal()?,
-            };
-            if recent.contains(&value) {
-                return Err(r.error("a recent value is written out instead of referenced"));
-            }
-            recent.truncate(RECENT_VALUES - 1);
-            value
-        } else if usize::from(code) <= recent.len() {
-            recent.remove(usize::from(code) - 1)
-        } else {
-            return Err(r.error("recent value code out of range"));
-        };
-        recent.insert(0, value);
-        values.push(value);
-    }
-    Ok(values)
-}
-
-/// Nonces: a sender's transactions carry consecutive nonces, so most nonces are one more than
-/// that of some earlier transaction of the batch. Without recovering senders, each nonce is
-/// stored as the distance back to the nearest transaction whose nonce is one less (varint),
-/// or 0 and the nonce in a second column if there is none.
-fn write_nonce_column(w: &mut Writer, nonces: impl Iterator<Item = u64>) {
-    let mut last_index = HashMap::new();
-    let mut literals = Writer::default();
-    for (index, nonce) in nonces.enumerate() {
-        match nonce
-            .checked_sub(1)
-            .and_then(|previous| last_index.get(&previous))
-        {
-            Some(&earlier) => w.varint((index - earlier) as u64),
-            None => {
-                w.varint(0);
-                literals.varint(nonce);
-            }
-        }
-        last_index.insert(nonce, index);
-    }
-    w.bytes(&literals.buf);
-}
-
-fn read_nonce_column(r: &mut Reader<'_>, len: usize) -> Result<Vec<u64>, BatchError> {
-    let distances = (0..len)
-        .map(|_| r.varint())
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut last_index = HashMap::with_capacity(len);
-    let mut nonces = Vec::with_capacity(len);
-    for (index, distance) in distances.into_iter().enumerate() {
-        let nonce = if distance == 0 {
-            let nonce = r.varint()?;
-            if nonce
-                .checked_sub(1)
-                .is_some_and(|previous| last_index.contains_key(&previous))
-            {
-                return Err(r.error("nonce written out instead of referenced"));
-            }
-            nonce
-        } else {
-            let earlier = usize::try_from(distance)
-                .ok()
-                .and_then(|distance| index.checked_sub(distance))
-                .ok_or(r.error("nonce reference before the first transaction"))?;
-            let previous: u64 = nonces[earlier];
-            if last_index.get(&previous) != Some(&earlier) {
-                return Err(r.error("nonce reference is not to the nearest transaction"));
-            }
-            previous
-                .checked_add(1)
-                .ok_or(r.error("nonce overflows 64 bits"))?
-        };
-        last_index.insert(nonce, index);
-        nonces.push(nonce);
-    }
-    Ok(nonces)
-}
-
-/// Which ERC-20 call, if `input` is one in the canonical ABI form stored compactly.
-fn erc20_call(input: &[u8]) -> Option<usize> {
-    if input.len() != ERC20_CALL_LEN || input[4..16] != [0; 12] {
-        return None;
-    }
-    ERC20_SELECTORS
-        .iter()
-        .position(|selector| input[..4] == *selector)
-}
-
-enum Calldata {
-    Raw(usize),
-    Erc20(usize),
-}
-
-/// Encoder side of the address table: indices in order of first reference.
-#[derive(Default)]
-struct AddressTable {
-    indices: HashMap<Address, u64>,
-    list: Vec<Address>,
-}
-
-impl AddressTable {
-    fn index(&mut self, address: Address) -> u64 {
-        *self.indices.entry(address).or_insert_with(|| {
-            self.list.push(address);
-            self.list.len() as u64 - 1
-        })
-    }
-}
-
-/// Decoder side of the address table, checking references come in first-use order.
-#[derive(Default)]
-struct AddressRefs {
-    list: Vec<Address>,
-    next_new: usize,
-}
-
-impl AddressRefs {
-    fn get(&mut self, r: &Reader<'_>, index: u64) -> Result<Address, BatchError> {
-        let index = usize::try_from(index).unwrap_or(usize::MAX);
-        if index > self.next_new || index >= self.list.len() {
-            return Err(r.error("address index out of the table or not in first-use order"));
-        }
-        if index == self.next_new {
-            self.next_new += 1;
-        }
-        Ok(self.list[index])
-    }
-}
-
-/// The fields of a transaction, flattened across the supported types.
-#[derive(Debug, Clone)]
-struct TxFields {
-    tx_type: u8,
-    nonce: u64,
-    gas_limit: u64,
-    to: TxKind,
-    value: U256,
-    /// `gas_price`, or `max_fee_per_gas` for EIP-1559.
-    fee: u128,
-    /// `max_priority_fee_per_gas` of EIP-1559 transactions.
-    priority_fee: Option<u128>,
-    input: Bytes,
-    /// Typed transactions only.
-    access_list: Option<AccessList>,
-    signature: Signature,
-}
-
-impl Default for TxFields {
-    fn default() -> Self {
-        Self {
-            tx_type: TX_TYPE_LEGACY,
-            nonce: 0,
-            gas_limit: 0,
-            to: TxKind::Create,
-            value: U256::ZERO,
-            fee: 0,
-            priority_fee: None,
-            input: Bytes::new(),
-            access_list: None,
-            signature: Signature::new(U256::ZERO, U256::ZERO, false),
-        }
-    }
-}
-
-impl TxFields {
-    fn from_envelope(
-        index: usize,
-        envelope: &TxEnvelope,
-        batch_chain_id: &mut Option<u64>,
-    ) -> Result<Self, BatchError> {
-        let mut check_chain = |found: u64| match *batch_chain_id {
-            Some(expected) if expected != found => Err(BatchError::ChainIdMismatch {
-                index,
-                expected,
-                found,
-            }),
-            _ => {
-                *batch_chain_id = Some(found);
-                Ok(())
-            }
-        };
-        let fields = match envelope {
-            TxEnvelope::Legacy(signed) => {
-                let tx = signed.tx();
-                check_chain(tx.chain_id.ok_or(BatchError::MissingChainId { index })?)?;
-                Self {
-                    tx_type: TX_TYPE_LEGACY,
-                    nonce: tx.nonce,
-                    gas_limit: tx.gas_limit,
-                    to: tx.to,
-                    value: tx.value,
-                    fee: tx.gas_price,
-                    priority_fee: None,
-                    input: tx.input.clone(),
-                    access_list: None,
-                    signature: *signed.signature(),
+    /// The batch's blocks on top of `parent`, with their transactions: a block with a
+    /// transaction in a segment that does not decode is empty (the rest are unaffected).
+    /// Returns the blocks and the indices of the segments that did not decode, with why.
+    pub fn decode_blocks(
+        &self,
+        parent: BatchParent,
+        chain_id: u64,
+    ) -> (Vec<BatchBlock>, Vec<(usize, BatchError)>) {
+        let mut txs: Vec<Option<TxEnvelope>> = Vec::new();
+        let mut failed = Vec::new();
+        for (index, (count, bytes)) in self.segments.iter().enumerate() {
+            match decode_segment(bytes, *count, chain_id) {
+                Ok(decoded) => txs.extend(decoded.into_iter().map(Some)),
+                Err(err) => {
+                    txs.extend(std::iter::repeat_n(None, *count));
+                    failed.push((index, err));
                 }
             }
-            TxEnvelope::Eip2930(signed) => {
-                let tx = signed.tx();
-                check_chain(tx.chain_id)?;
-                Self {
-                    tx_type: TX_TYPE_EIP2930,
-                    nonce: tx.nonce,
-                    gas_limit: tx.gas_limit,
-                    to: tx.to,
-                    value: tx.value,
-                    fee: tx.gas_price,
-                    priority_fee: None,
-                    input: tx.input.clone(),
-                    access_list: Some(tx.access_list.clone()),
-                    signature: *signed.signature(),
+        }
+        let mut txs = txs.into_iter();
+        let (mut timestamp, mut origin) = (parent.timestamp, parent.l1_origin);
+        let blocks = self
+            .blocks
+            .iter()
+            .map(|entry| {
+                timestamp = timestamp.saturating_add(u64::from(entry.timestamp_delta));
+                origin += u64::from(entry.origin_delta);
+                let block_txs: Vec<Option<TxEnvelope>> =
+                    txs.by_ref().take(usize::from(entry.tx_count)).collect();
+                let transactions = if block_txs.iter().all(Option::is_some) {
+                    block_txs.into_iter().flatten().collect()
+                } else {
+                    Vec::new()
+                };
+                BatchBlock {
+                    timestamp,
+                    l1_origin: origin,
+                    transactions,
                 }
-            }
-            TxEnvelope::Eip1559(signed) => {
-                let tx = signed.tx();
-                check_chain(tx.chain_id)?;
-                Self {
-                    tx_type: TX_TYPE_EIP1559,
-                    nonce: tx.nonce,
-                    gas_limit: tx.gas_limit,
-                    to: tx.to,
-                    value: tx.value,
-                    fee: tx.max_fee_per_gas,
-                    priority_fee: Some(tx.max_priority_fee_per_gas),
-                    input: tx.input.clone(),
-                    access_list: Some(tx.access_list.clone()),
-                    signature: *signed.signature(),
-                }
-            }
-            TxEnvelope::Eip4844(_) | TxEnvelope::Eip7702(_) => {
-                return Err(BatchError::UnsupportedTxType {
-                    index,
-                    tx_type: envelope.ty(),
-                });
-            }
-        };
-        Ok(fields)
+            })
+            .collect();
+        (blocks, failed)
     }
 
-    fn into_envelope(self, chain_id: u64) -> TxEnvelope {
-        let Self {
-            tx_type,
-            nonce,
-            gas_limit,
-            to,
-            value,
-            fee,
-            priority_fee,
-            input,
-            access_list,
-            signature,
-        } = self;
-        let access_list = access_list.unwrap_or_default();
-        match tx_type {
-            TX_TYPE_LEGACY => TxLegacy {
-                chain_id: Some(chain_id),
-                nonce,
-                gas_price: fee,
-                gas_limit,
-                to,
-                value,
-                input,
-            }
-            .into_signed(signature)
-            .into(),
-            TX_TYPE_EIP2930 => TxEip2930 {
-                chain_id,
-                nonce,
-                gas_price: fee,
-                gas_limit,
-                to,
-                value,
-                access_list,
-                input,
-            }
-            .into_signed(signature)
-            .into(),
-            _ => TxEip1559 {
-                chain_id,
-                nonce,
-                gas_limit,
-                max_fee_per_gas: fee,
-                max_priority_fee_per_gas: priority_fee.unwrap_or_default(),
-                to,
-                value,
-                access_list,
-                input,
-            }
-            .into_signed(signature)
-            .into(),
-        }
+    /// The Merkle root of the segments' hashes (what the inbox records as `segmentRoot`).
+    pub fn segment_root(&self) -> B256 {
+        merkle_root(
+            &self
+                .segments
+                .iter()
+                .map(|(_, bytes)| keccak256(bytes))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    /// Total transactions in the batch.
+    pub fn transaction_count(&self) -> usize {
+        self.blocks
+            .iter()
+            .map(|block| usize::from(block.tx_count))
+            .sum()
+    }
+
+    /// The L1 origin of the last block, on top of a parent with origin `parent_origin`.
+    pub fn last_origin(&self, parent_origin: u64) -> u64 {
+        parent_origin
+            + self
+                .blocks
+                .iter()
+                .map(|block| u64::from(block.origin_delta))
+                .sum::<u64>()
+    }
+}
+
+/// Reads the fixed-width envelope fields.
+struct Envelope<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Envelope<'a> {
+    fn take(&mut self, len: usize) -> Result<&'a [u8], BatchError> {
+        let end = self
+            .pos
+            .checked_add(len)
+            .filter(|end| *end <= self.data.len())
+            .ok_or(BatchError::Envelope("runs past the end of the batch"))?;
+        let bytes = &self.data[self.pos..end];
+        self.pos = end;
+        Ok(bytes)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], BatchError> {
+        let mut out = [0; N];
+        out.copy_from_slice(self.take(N)?);
+        Ok(out)
     }
 }

@@ -1,5 +1,6 @@
-//! Primitive field encodings of the batch payload: LEB128 varints, decimal-scaled integers and
-//! bitmaps, each with a canonical form that the reader enforces.
+//! Primitive field encodings of the segment payload: LEB128 varints, decimal-scaled integers and
+//! bitmaps. The writer produces the shortest form; the reader accepts any form that fits (the
+//! on-chain opener does the same: determinism is the rule, uniqueness is not).
 
 use alloy_primitives::U256;
 
@@ -74,7 +75,7 @@ impl Writer {
     }
 }
 
-/// Reads payload fields, rejecting non-canonical encodings.
+/// Reads payload fields; see the module docs for what it accepts.
 #[derive(Debug)]
 pub(super) struct Reader<'a> {
     buf: &'a [u8],
@@ -128,10 +129,6 @@ impl<'a> Reader<'a> {
             }
             value |= u64::from(byte & 0x7f) << shift;
             if byte & 0x80 == 0 {
-                if byte == 0 && shift > 0 {
-                    self.pos = start;
-                    return Err(self.error("varint has a redundant trailing zero byte"));
-                }
                 return Ok(value);
             }
         }
@@ -139,14 +136,15 @@ impl<'a> Reader<'a> {
         Err(self.error("varint overflows 64 bits"))
     }
 
-    /// A count of items that each take at least `min_item_size` payload bytes, bounded by `max`
-    /// and by what the rest of the payload can hold, so no allocation exceeds the payload.
-    pub(super) fn count(&mut self, max: usize, min_item_size: usize) -> Result<usize, BatchError> {
+    /// A count of items that each take at least `min_item_size` payload bytes, bounded by what
+    /// the rest of the payload can hold, so no allocation exceeds the payload. (Reading that
+    /// many items would fail anyway: rejecting early gives the same verdict.)
+    pub(super) fn count(&mut self, min_item_size: usize) -> Result<usize, BatchError> {
         let count = self.varint()?;
         let fits = self.remaining() / min_item_size.max(1);
         match usize::try_from(count) {
-            Ok(count) if count <= max && count <= fits => Ok(count),
-            _ => Err(self.error("count exceeds the limit or the remaining payload")),
+            Ok(count) if count <= fits => Ok(count),
+            _ => Err(self.error("count exceeds the remaining payload")),
         }
     }
 
@@ -162,10 +160,6 @@ impl<'a> Reader<'a> {
             }
             value |= U256::from(byte & 0x7f) << shift;
             if byte & 0x80 == 0 {
-                if byte == 0 && shift > 0 {
-                    self.pos = start;
-                    return Err(self.error("varint has a redundant trailing zero byte"));
-                }
                 return Ok(value);
             }
         }
@@ -178,15 +172,12 @@ impl<'a> Reader<'a> {
         let Some(exponent) = self.byte()?.checked_sub(1) else {
             return Ok(U256::ZERO);
         };
+        if exponent > MAX_DECIMAL_EXPONENT {
+            self.pos = start;
+            return Err(self.error("decimal exponent above 77"));
+        }
         let mantissa = self.varint_u256()?;
         let ten = U256::from(10);
-        if mantissa.is_zero()
-            || mantissa.div_rem(ten).1.is_zero()
-            || exponent > MAX_DECIMAL_EXPONENT
-        {
-            self.pos = start;
-            return Err(self.error("decimal is not in canonical form"));
-        }
         let value = ten
             .checked_pow(U256::from(exponent))
             .and_then(|scale| mantissa.checked_mul(scale));
@@ -196,11 +187,9 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// `len` bits, least significant first; the padding bits of the last byte are ignored.
     pub(super) fn bitmap(&mut self, len: usize) -> Result<Vec<bool>, BatchError> {
         let bytes = self.bytes(len.div_ceil(8))?;
-        if !len.is_multiple_of(8) && bytes[len / 8] >> (len % 8) != 0 {
-            return Err(self.error("bitmap padding bits are not zero"));
-        }
         Ok((0..len).map(|i| bytes[i / 8] >> (i % 8) & 1 == 1).collect())
     }
 }
@@ -236,10 +225,13 @@ mod tests {
     }
 
     #[test]
-    fn non_canonical_forms_are_rejected() {
-        // Redundant continuation.
-        assert!(Reader::new(&[0x81, 0x00]).varint().is_err());
-        assert!(Reader::new(&[0x80, 0x80, 0x00]).varint_u256().is_err());
+    fn overflows_are_rejected_and_other_forms_accepted() {
+        // Redundant continuation: accepted.
+        assert_eq!(Reader::new(&[0x81, 0x00]).varint().unwrap(), 1);
+        assert_eq!(
+            Reader::new(&[0x80, 0x80, 0x00]).varint_u256().unwrap(),
+            U256::ZERO
+        );
         // 64-bit overflow.
         assert!(
             Reader::new(&[0xff; 9].iter().copied().chain([0x02]).collect::<Vec<_>>())
@@ -258,15 +250,15 @@ mod tests {
         assert!(Reader::new(&too_big).varint_u256().is_err());
         too_big[36] = 0x0f;
         assert_eq!(Reader::new(&too_big).varint_u256().unwrap(), U256::MAX);
-        // Decimal: mantissa divisible by ten, zero mantissa, 10^78, overflow.
-        assert!(Reader::new(&[2, 10]).decimal().is_err());
-        assert!(Reader::new(&[1, 0]).decimal().is_err());
+        // Decimal: mantissa divisible by ten and zero mantissa accepted; 10^78, overflow not.
+        assert_eq!(Reader::new(&[2, 10]).decimal().unwrap(), U256::from(100));
+        assert_eq!(Reader::new(&[1, 0]).decimal().unwrap(), U256::ZERO);
         assert!(Reader::new(&[79, 1]).decimal().is_err());
         assert!(Reader::new(&[78, 12]).decimal().is_err());
         assert_eq!(Reader::new(&[3, 7]).decimal().unwrap(), U256::from(700));
         assert_eq!(Reader::new(&[0]).decimal().unwrap(), U256::ZERO);
-        // Bitmap padding.
-        assert!(Reader::new(&[0b1000_0000]).bitmap(7).is_err());
+        // Bitmap padding is ignored.
+        assert_eq!(Reader::new(&[0b1000_0000]).bitmap(7).unwrap(), [false; 7]);
         assert_eq!(
             Reader::new(&[0b0100_0001]).bitmap(7).unwrap(),
             [true, false, false, false, false, false, true]

@@ -12,11 +12,12 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolError;
 use rollup_execution::{BlockInput, execute_block};
 use rollup_primitives::{
-    ContractAddresses, GenesisAccount, Heads, L2Genesis, L2Transaction, RollupConfig, TxDeposit,
+    ContractAddresses, GenesisAccount, Heads, L2Genesis, L2Transaction, OUTPUT_ROOT_VERSION,
+    OutputRoot, RollupConfig, TxDeposit,
 };
 use rollup_rpc::{RpcContext, RpcServerConfig, start_server};
 use rollup_sequencer::{PoolConfig, TxPool};
-use rollup_storage::Store;
+use rollup_storage::{BlockDerivation, Store};
 use serde_json::{Value, json};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -132,6 +133,14 @@ fn config_with_gas_limit(gas_limit: u64) -> RollupConfig {
         batcher_address: Address::repeat_byte(4),
     }
 }
+
+/// Where the fixture's safe block 1 was derived from.
+const BLOCK1_DERIVATION: BlockDerivation = BlockDerivation {
+    batch: B256::repeat_byte(0xba),
+    inbox_record: 3,
+    block_in_record: 1,
+    l1_block: 12,
+};
 
 fn deposit(seed: u8, mint: u128, to: Address, value: U256) -> L2Transaction {
     L2Transaction::Deposit(TxDeposit {
@@ -249,6 +258,10 @@ async fn fixture_with(options: FixtureOptions) -> Fixture {
             signed.clone(),
         ],
     );
+    // Block 1 is safe: derived from the record `BLOCK1_DERIVATION` names.
+    let mut writer = store.writer().unwrap();
+    writer.set_block_derivation(1, &BLOCK1_DERIVATION).unwrap();
+    writer.commit().unwrap();
 
     let heads = Heads {
         unsafe_l2: BlockNumHash {
@@ -1137,6 +1150,61 @@ async fn get_proof_verifies_against_the_block_state_root() {
     }
     let err = error(fx.addr, "rollup_getProof", json!([RETURNS_42, [], "0x99"])).await;
     assert_eq!(err["code"], json!(-32000), "{err}");
+}
+
+/// A safe block's proof carries its output root preimage (hex quantities) and hash: the
+/// block's state root and hash and where it was derived from, hashing to what a proposal of the
+/// block carries. A block not derived as safe has none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_proof_carries_the_output_root_of_safe_blocks() {
+    let fx = fixture().await;
+    let header = result(fx.addr, "eth_getBlockByNumber", json!(["0x1", false])).await;
+    let state_root: B256 = header["stateRoot"].as_str().unwrap().parse().unwrap();
+    let proof = result(fx.addr, "rollup_getProof", json!([RETURNS_42, [], "safe"])).await;
+    assert_eq!(
+        proof["outputRoot"],
+        json!({
+            "version": "0x1",
+            "l2BlockNumber": "0x1",
+            "stateRoot": state_root,
+            "l2BlockHash": fx.hashes[1],
+            "inboxRecord": "0x3",
+            "blockInRecord": "0x1",
+            "l1Block": "0xc",
+        })
+    );
+    let expected = OutputRoot {
+        version: OUTPUT_ROOT_VERSION,
+        l2_block_number: 1,
+        state_root,
+        l2_block_hash: fx.hashes[1],
+        inbox_record: BLOCK1_DERIVATION.inbox_record,
+        block_in_record: BLOCK1_DERIVATION.block_in_record,
+        l1_block: BLOCK1_DERIVATION.l1_block,
+    }
+    .hash();
+    assert_eq!(proof["outputRootHash"], json!(expected));
+    assert_ne!(expected, state_root);
+    // The proofs are against the state root inside it.
+    assert_eq!(proof["stateRoot"], json!(state_root));
+    rollup_trie::verify(
+        state_root,
+        rollup_trie::account_key(RETURNS_42),
+        Some(rollup_trie::account_value_hash(
+            hex_u64(&proof["nonce"]),
+            proof["balance"].as_str().unwrap().parse().unwrap(),
+            proof["codeHash"].as_str().unwrap().parse().unwrap(),
+        )),
+        &proof_from_json(&proof["accountProof"]),
+    )
+    .unwrap();
+
+    // Block 2 is unsafe, genesis was never derived: no output root.
+    for block in ["latest", "0x0"] {
+        let proof = result(fx.addr, "rollup_getProof", json!([RETURNS_42, [], block])).await;
+        assert_eq!(proof["outputRoot"], Value::Null, "{block}");
+        assert_eq!(proof["outputRootHash"], Value::Null, "{block}");
+    }
 }
 
 /// A block gas limit and gas cap so high that only the time limit can end [`LOOPS`].

@@ -73,6 +73,7 @@ async fn data_methods_report_heads_blocks_batches_deposits_and_roles() {
             safe_l2_head: 1,
             deposits: vec![tx_deposit.clone()],
             next_deposit_nonce: Some(8),
+            next_inbox_record: 0,
         })
         .unwrap();
     writer

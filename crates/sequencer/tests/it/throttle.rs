@@ -2,10 +2,11 @@
 //! transactions when what it sequenced could no longer reach L1 before the sequencing window
 //! closes, and takes them again once the batches are on L1.
 
-use alloy_primitives::{B256, Bytes};
-use alloy_sol_types::SolCall;
+use alloy_primitives::{B256, Bytes, Log, keccak256};
+use alloy_sol_types::{SolCall, SolEvent};
 use rollup_primitives::{
-    Batch, BatchBlock, L1Receipt, L1Transaction, bindings::IBatchInbox::postBatchCall,
+    Batch, BatchBlock, BatchEnvelope, BatchParent, L1Receipt, L1Transaction,
+    bindings::IBatchInbox::{BatchAppended, postBatchCall},
 };
 use rollup_sequencer::DaConfig;
 
@@ -18,11 +19,19 @@ const DA: DaConfig = DaConfig {
     margin_blocks: 2,
 };
 
-/// The batch of `node`'s blocks `from..=to`.
+/// The batch of `node`'s blocks `from..=to`, on top of block `from - 1` (no deposits, no new
+/// L1 origins to record).
 fn batch_of(node: &RollupNode, from: u64, to: u64) -> Vec<u8> {
     let reader = node.store().reader().unwrap();
+    let parent = reader.header(from - 1).unwrap().unwrap();
+    let parent = BatchParent {
+        timestamp: parent.timestamp,
+        l1_origin: decode_l1_origin(&parent.extra_data).unwrap().number,
+    };
     Batch {
-        parent_hash: reader.block_hash(from - 1).unwrap().unwrap(),
+        first_block: from,
+        deposit_count: 0,
+        headers: vec![],
         blocks: (from..=to)
             .map(|n| {
                 let header = reader.header(n).unwrap().unwrap();
@@ -43,9 +52,28 @@ fn batch_of(node: &RollupNode, from: u64, to: u64) -> Vec<u8> {
             })
             .collect(),
     }
-    .encode()
+    .encode(parent)
     .unwrap()
-    .to_vec()
+}
+
+/// The `BatchAppended` log the inbox emits for `data` as its first record (on L2 genesis).
+fn first_record_log(config: &RollupConfig, data: &[u8]) -> Log {
+    let envelope = BatchEnvelope::parse(data).unwrap();
+    let event = BatchAppended {
+        index: U256::ZERO,
+        firstBlock: envelope.first_block,
+        blockCount: envelope.blocks.len() as u16,
+        lastOrigin: envelope.last_origin(config.genesis.l1_origin.number),
+        depositCount: envelope.deposit_count,
+        forced: false,
+        dataHash: keccak256(data),
+        segmentRoot: envelope.segment_root(),
+        blocksHash: envelope.blocks_hash,
+    };
+    Log {
+        address: config.contracts.batch_inbox,
+        data: event.encode_log_data(),
+    }
 }
 
 #[test]
@@ -97,8 +125,10 @@ fn sequencing_stops_at_the_l1_data_bound_and_resumes_once_posted() {
     sequencer.sequence_at(&mut node, now).unwrap();
     assert_eq!(node.heads().borrow().unsafe_l2.number, head);
 
-    // The batcher posts everything in L1 block 1; once derived, the backlog is gone.
+    // The batcher posts everything in L1 block 1 (the inbox records it); once derived, the
+    // backlog is gone.
     let data = batch_of(&node, 1, head);
+    let record = first_record_log(&config, &data);
     let l1 = L1Block {
         number: 1,
         hash: B256::repeat_byte(0x11),
@@ -119,7 +149,7 @@ fn sequencing_stops_at_the_l1_data_bound_and_resumes_once_posted() {
         }],
         receipts: vec![L1Receipt {
             success: true,
-            logs: vec![],
+            logs: vec![record],
         }],
     };
     node.handle_notification(&L1Notification::Committed {

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @notice Encodes batch envelopes (format v2) for tests, and computes what the inbox records
+///         for them with an implementation of its own (segment merkle root, block table hash).
+library Batches {
+    /// @notice One block entry.
+    struct Block {
+        uint8 originDelta;
+        uint32 timestampDelta;
+        uint16 txCount;
+    }
+
+    /// @notice One segment: its bytes and transaction count (its length is `data.length`).
+    struct Segment {
+        bytes data;
+        uint16 txCount;
+    }
+
+    /// @notice A batch before encoding; the counts are those of the arrays.
+    struct Batch {
+        uint64 firstBlock;
+        uint64 depositCount;
+        bytes[] headers;
+        Block[] blocks;
+        Segment[] segments;
+    }
+
+    /// @notice Offsets of the fixed envelope fields.
+    uint256 internal constant FIRST_BLOCK_OFFSET = 1;
+    uint256 internal constant BLOCK_COUNT_OFFSET = 9;
+    uint256 internal constant HEADER_COUNT_OFFSET = 11;
+    uint256 internal constant SEGMENT_COUNT_OFFSET = 12;
+    uint256 internal constant DEPOSIT_COUNT_OFFSET = 13;
+    uint256 internal constant FIXED_SIZE = 21;
+
+    /// @notice The envelope of `batch`.
+    function encode(Batch memory batch) internal pure returns (bytes memory data) {
+        data = abi.encodePacked(
+            uint8(2),
+            batch.firstBlock,
+            uint16(batch.blocks.length),
+            uint8(batch.headers.length),
+            uint8(batch.segments.length),
+            batch.depositCount
+        );
+        for (uint256 k; k < batch.headers.length; ++k) {
+            data = bytes.concat(data, abi.encodePacked(uint16(batch.headers[k].length)), batch.headers[k]);
+        }
+        data = bytes.concat(data, blockTable(batch.blocks));
+        for (uint256 j; j < batch.segments.length; ++j) {
+            data =
+                bytes.concat(data, abi.encodePacked(uint32(batch.segments[j].data.length), batch.segments[j].txCount));
+        }
+        for (uint256 j; j < batch.segments.length; ++j) {
+            data = bytes.concat(data, batch.segments[j].data);
+        }
+    }
+
+    /// @notice The block table bytes (7 per block).
+    function blockTable(Block[] memory blocks) internal pure returns (bytes memory table) {
+        table = new bytes(7 * blocks.length);
+        for (uint256 i; i < blocks.length; ++i) {
+            uint256 entry =
+                uint256(blocks[i].originDelta) << 48 | uint256(blocks[i].timestampDelta) << 16 | blocks[i].txCount;
+            setField(table, 7 * i, 7, entry);
+        }
+    }
+
+    /// @notice The offset of the block table in `encode(batch)`.
+    function blockTableOffset(Batch memory batch) internal pure returns (uint256 offset) {
+        offset = FIXED_SIZE;
+        for (uint256 k; k < batch.headers.length; ++k) {
+            offset += 2 + batch.headers[k].length;
+        }
+    }
+
+    /// @notice merkleRoot(keccak256(segment) for each segment), computed recursively.
+    function segmentRoot(Segment[] memory segments) internal pure returns (bytes32) {
+        bytes32[] memory leaves = new bytes32[](segments.length);
+        for (uint256 j; j < segments.length; ++j) {
+            leaves[j] = keccak256(segments[j].data);
+        }
+        return merkleRoot(leaves);
+    }
+
+    /// @notice The spec's merkleRoot: 0 leaves → 0; 1 → the leaf; else pad with zero leaves to
+    ///         a power of two and hash pairs. Written recursively (the inbox iterates).
+    function merkleRoot(bytes32[] memory leaves) internal pure returns (bytes32) {
+        if (leaves.length == 0) return bytes32(0);
+        uint256 width = 1;
+        while (width < leaves.length) width *= 2;
+        return _subtree(leaves, 0, width);
+    }
+
+    function _subtree(bytes32[] memory leaves, uint256 start, uint256 width) private pure returns (bytes32) {
+        if (width == 1) return start < leaves.length ? leaves[start] : bytes32(0);
+        return
+            keccak256(
+                abi.encodePacked(_subtree(leaves, start, width / 2), _subtree(leaves, start + width / 2, width / 2))
+            );
+    }
+
+    /// @notice `count` blocks, all with the same entry.
+    function uniformBlocks(uint256 count, uint8 originDelta, uint32 timestampDelta, uint16 txCount)
+        internal
+        pure
+        returns (Block[] memory blocks)
+    {
+        blocks = new Block[](count);
+        for (uint256 i; i < count; ++i) {
+            blocks[i] = Block(originDelta, timestampDelta, txCount);
+        }
+    }
+
+    /// @notice Deterministic pseudo-random bytes (compressed segments look random).
+    function noise(uint256 length, uint256 seed) internal pure returns (bytes memory out) {
+        out = new bytes(length);
+        for (uint256 i; i < length; i += 32) {
+            bytes32 word = keccak256(abi.encode(seed, i));
+            // `new bytes` allocated whole words, so the last store stays inside `out`.
+            assembly ("memory-safe") {
+                mstore(add(add(out, 0x20), i), word)
+            }
+        }
+    }
+
+    /// @notice `data` with the big-endian `size`-byte field at `offset` set to `value`.
+    function setField(bytes memory data, uint256 offset, uint256 size, uint256 value)
+        internal
+        pure
+        returns (bytes memory)
+    {
+        for (uint256 i; i < size; ++i) {
+            // forge-lint: disable-next-line(unsafe-typecast)
+            data[offset + size - 1 - i] = bytes1(uint8(value >> (8 * i)));
+        }
+        return data;
+    }
+
+    /// @notice The first `length` bytes of `data`.
+    function truncate(bytes memory data, uint256 length) internal pure returns (bytes memory out) {
+        out = new bytes(length);
+        for (uint256 i; i < length; ++i) {
+            out[i] = data[i];
+        }
+    }
+}
