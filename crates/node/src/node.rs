@@ -200,8 +200,13 @@ fn deposit_origins(
         .collect()
 }
 
-/// The size of `block` encoded alone as a batch (without L1 headers), or why it cannot be.
-fn encode_alone(block: &L2Block) -> std::result::Result<usize, String> {
+/// What one L1 header adds to a batch, at most: the RLP of a Prague header (about 620 bytes)
+/// and its 2-byte length. A block that adopts a new L1 origin carries that origin's header.
+const L1_HEADER_BATCH_BYTES: usize = 640;
+
+/// The size of `block` encoded alone as a batch, with the L1 header of its origin when it
+/// adopts a new one (`new_epoch`), or why it cannot be encoded.
+fn encode_alone(block: &L2Block, new_epoch: bool) -> std::result::Result<usize, String> {
     let origin = decode_l1_origin(&block.header.extra_data).map_err(|err| err.to_string())?;
     let batch = Batch {
         first_block: block.header.number,
@@ -226,7 +231,7 @@ fn encode_alone(block: &L2Block) -> std::result::Result<usize, String> {
     };
     batch
         .encode(parent)
-        .map(|bytes| bytes.len())
+        .map(|bytes| bytes.len() + if new_epoch { L1_HEADER_BATCH_BYTES } else { 0 })
         .map_err(|err| err.to_string())
 }
 
@@ -869,7 +874,7 @@ impl RollupNode {
         let (hash, executed) = self.execute_append(&mut writer, attributes)?;
         // Only what can be posted becomes unsafe: a block no batch can carry would stall the
         // batcher and, once the sequencing window closes, be replaced by derivation.
-        let batch_bytes = match encode_alone(&executed.block) {
+        let batch_bytes = match encode_alone(&executed.block, new_epoch) {
             Ok(bytes) => bytes,
             Err(reason) => {
                 drop(writer);
@@ -879,10 +884,13 @@ impl RollupNode {
                     .iter()
                     .filter(|tx| {
                         matches!(tx, L2Transaction::Signed { .. })
-                            && encode_alone(&L2Block {
-                                header: executed.block.header.clone(),
-                                transactions: vec![(*tx).clone()],
-                            })
+                            && encode_alone(
+                                &L2Block {
+                                    header: executed.block.header.clone(),
+                                    transactions: vec![(*tx).clone()],
+                                },
+                                false,
+                            )
                             .is_err()
                     })
                     .map(L2Transaction::hash)
@@ -916,16 +924,25 @@ impl RollupNode {
     pub fn pending_batch_sizes(&self, from: u64, to: u64) -> Result<Vec<(u64, u64, usize)>> {
         let reader = self.store.reader()?;
         let mut out = Vec::new();
+        let mut previous_origin = match reader.header(from.saturating_sub(1))? {
+            Some(header) => Some(origin_of(&header)?.number),
+            None => None,
+        };
         for number in from..=to {
             let (Some(header), Some(transactions)) = (reader.header(number)?, reader.body(number)?)
             else {
                 break;
             };
             let origin = origin_of(&header)?.number;
-            let bytes = encode_alone(&L2Block {
-                header,
-                transactions,
-            })
+            let new_epoch = previous_origin != Some(origin);
+            previous_origin = Some(origin);
+            let bytes = encode_alone(
+                &L2Block {
+                    header,
+                    transactions,
+                },
+                new_epoch,
+            )
             .unwrap_or(rollup_primitives::MAX_BATCH_SIZE);
             out.push((number, origin, bytes));
         }
