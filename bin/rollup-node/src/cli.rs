@@ -260,8 +260,8 @@ pub(crate) struct ForceWithdrawArgs {
     #[arg(long, value_name = "L1_ADDRESS")]
     pub(crate) to: Option<Address>,
     /// How long to wait for L2 to run the withdrawal, e.g. `10m`; `0` returns right after the
-    /// L1 transaction. Without a sequencer it runs only when the sequencing window closes,
-    /// hours later: check then with `withdrawal-status <L2 tx>`.
+    /// L1 transaction. Without a sequencer it runs only after the sequencing window closes and
+    /// `force-include` forces it in, hours later: check then with `withdrawal-status <L2 tx>`.
     #[arg(long, value_name = "DURATION", env = "ROLLUP_WAIT_L2", default_value = "60s", value_parser = parse_duration)]
     pub(crate) wait_l2: Duration,
     /// Send even if your L2 account holds less than the amount, or its balance cannot be read.

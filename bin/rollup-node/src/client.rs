@@ -1348,7 +1348,7 @@ pub(crate) async fn deposit(args: DepositArgs) -> eyre::Result<()> {
     }
     let Some(l2) = client.wait_l2_receipt(l2_tx, l1_block, args.wait_l2).await else {
         println!(
-            "not on L2 after {} s: L2 runs it once the sequencer adopts L1 block {l1_block} (usually seconds), and at the latest when that block's sequencing window closes; look up L2 tx {l2_tx} later",
+            "not on L2 after {} s: L2 runs it once the sequencer adopts L1 block {l1_block} (usually seconds); if it does not, anyone can force it in with `rollup-node force-include` once that block's sequencing window closes; look up L2 tx {l2_tx} later",
             args.wait_l2.as_secs()
         );
         return Ok(());
@@ -1629,7 +1629,7 @@ pub(crate) async fn force_withdraw(args: ForceWithdrawArgs) -> eyre::Result<()> 
 
     if args.wait_l2.is_zero() {
         println!(
-            "L2 runs it with L1 block {l1_block}: at once if the sequencer includes it, else when that block's sequencing window closes; `rollup-node withdrawal-status {tx}` shows when it has"
+            "L2 runs it with L1 block {l1_block}: at once if the sequencer includes it, else once that block's sequencing window closes and someone runs `rollup-node force-include`; `rollup-node withdrawal-status {tx}` shows when it has"
         );
         println!("{next}");
         return Ok(());
