@@ -1,6 +1,6 @@
 //! Sustained load past the L1 data bound: clients offer transfers far faster than the
-//! sequencer's configured L1 data rate (1 600 bytes per one-second L1 block, about 640 of them
-//! taken by the L1 header each new origin adds to a batch), for about a minute of L1 time. The sequencer must throttle (refusing with "sequencer is throttled") instead of
+//! sequencer's configured L1 data rate (400 bytes per one-second L1 block; each new origin also
+//! adds its ~640-byte L1 header to the backlog), for about a minute of L1 time. The sequencer must throttle (refusing with "sequencer is throttled") instead of
 //! sequencing what cannot be posted in time, and no receipt it served may ever disappear or
 //! move to another block.
 
@@ -54,7 +54,7 @@ async fn body() {
             "--batcher-interval",
             "200ms",
             "--sequencer-l1-bytes-per-block",
-            "1600",
+            "400",
         ],
     );
     let chain_id = devnet.info.l2_chain_id;
