@@ -1,6 +1,6 @@
 //! End-to-end: the status page against a running devnet. A deposit, an L2 transfer and two
 //! withdrawals (one proven, later finalized) go through; the `rollup_*` data methods report each
-//! where it stands (batches with their L1 gas, proposals matching this node's state roots, the
+//! where it stands (batches with their L1 gas, proposals matching this node's output roots, the
 //! roles' health); then a real headless Chromium drives the page (`tests/status/page.mjs`):
 //! it shows them, the heads advance, no console error is logged, and it takes the screenshots.
 //!
