@@ -24,6 +24,8 @@ contracts=(
   BridgedERC20:BridgedERC20
   TimelockController:TimelockController
   TransparentUpgradeableProxy:TransparentUpgradeableProxy
+  DisputeGame:DisputeGame
+  OneStepVerifier:OneStepVerifier
   SegmentOpenerHarness:SegmentOpenerHarness
 )
 

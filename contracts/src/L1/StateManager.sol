@@ -5,6 +5,7 @@ import {Ownable} from "solady/auth/Ownable.sol";
 import {Initializable} from "solady/utils/Initializable.sol";
 import {SafeTransferLib} from "solady/utils/SafeTransferLib.sol";
 import {IStateManager} from "interfaces/IStateManager.sol";
+import {IOneStepVerifier} from "interfaces/IOneStepVerifier.sol";
 
 /// @title StateManager
 /// @notice Records L2 output root proposals with their bonds. A proposal binds an L2 block
@@ -118,11 +119,18 @@ contract StateManager is IStateManager, Ownable, Initializable {
     /// @notice Thrown when a caller other than the dispute game removes a proposal.
     error StateManager_NotDisputeGame();
 
-    /// @notice Thrown when setting the dispute game a second time.
-    error StateManager_DisputeGameAlreadySet();
+    /// @notice Thrown when the anchor a proposal names is not final, was removed, does not
+    ///         exist, or is not below the proposed L2 block.
+    error StateManager_BadAnchor();
 
-    /// @notice Thrown by functions the dispute game issue implements.
-    error StateManager_NotImplemented();
+    /// @notice Thrown when challenging a proposal whose challenge period has passed.
+    error StateManager_ChallengePeriodOver();
+
+    /// @notice Thrown when a game closes on a proposal that has no open game.
+    error StateManager_NoOpenGame();
+
+    /// @notice Thrown by `verifyStateTransition` while no one-step verifier is set.
+    error StateManager_NoVerifier();
 
     /// @notice Emitted for every proposal.
     /// @param index     The proposal's index, starting at 0.
@@ -166,9 +174,29 @@ contract StateManager is IStateManager, Ownable, Initializable {
     /// @param newProposer      The new proposer.
     event ProposerUpdated(address indexed previousProposer, address indexed newProposer);
 
-    /// @notice Emitted once, when the owner sets the dispute game.
-    /// @param disputeGame The only account allowed to remove proposals.
+    /// @notice Emitted when the owner sets the dispute game (again: an upgrade).
+    /// @param disputeGame The contract new challenges are opened in.
     event DisputeGameSet(address indexed disputeGame);
+
+    /// @notice Emitted when the owner sets the one-step verifier `verifyStateTransition` uses.
+    /// @param verifier The verifier.
+    event OneStepVerifierSet(address indexed verifier);
+
+    /// @notice Emitted when the owner opens or closes proposing to everybody.
+    /// @param permissionless True when anyone may propose.
+    event PermissionlessProposalsSet(bool permissionless);
+
+    /// @notice Emitted when a dispute game opens a game on a proposal.
+    /// @param index     The proposal.
+    /// @param game      The dispute game contract.
+    /// @param openGames The proposal's open games, this one included.
+    event ProposalChallenged(uint256 indexed index, address indexed game, uint256 openGames);
+
+    /// @notice Emitted when a dispute game closes a game on a proposal the proposer defended.
+    /// @param index     The proposal.
+    /// @param game      The dispute game contract.
+    /// @param openGames The proposal's games still open.
+    event ProposalDefended(uint256 indexed index, address indexed game, uint256 openGames);
 
     /// @notice Seconds after a proposal before it is final.
     uint256 public immutable challengePeriod;
@@ -179,7 +207,9 @@ contract StateManager is IStateManager, Ownable, Initializable {
     /// @notice The only account allowed to submit output roots.
     address public proposer;
 
-    /// @notice The only account allowed to remove proposals; set once by the owner.
+    /// @notice The dispute game new challenges are opened in; the owner (the timelock) may
+    ///         replace it (part 2 of the fraud proof). Every game contract ever set keeps the
+    ///         right to close the games it opened (`isDisputeGame`).
     address public disputeGame;
 
     /// @dev Proposals, by index.
@@ -195,6 +225,41 @@ contract StateManager is IStateManager, Ownable, Initializable {
     /// @notice Wei each account holds here for bonds: deposited, or credited by a returned or
     ///         removed proposal, and not yet drawn by a proposal or withdrawn.
     mapping(address account => uint256 balance) public bondBalance;
+
+    /// @notice What the fraud proof adds to a proposal (kept beside `Proposal` so the proposal
+    ///         array's layout stays that of earlier implementations).
+    /// @param anchor      1 + the index of the final proposal the proposal's range starts at, or
+    ///                    0 for the L2 genesis: a dispute bisects the L2 blocks after the anchor.
+    /// @param openGames   Games on the proposal not yet closed; it is not final while any is.
+    /// @param allowlisted Whether the proposer was the allowlisted proposer when it proposed (a
+    ///                    game that reaches a step no verifier can prove yet resolves for an
+    ///                    allowlisted proposer only).
+    struct ProposalDispute {
+        uint64 anchor;
+        uint64 openGames;
+        bool allowlisted;
+    }
+
+    /// @dev Dispute data of each proposal, by index.
+    mapping(uint256 index => ProposalDispute) private _disputes;
+
+    /// @notice Whether `account` is or was the dispute game: the contracts allowed to open,
+    ///         close and win games on proposals.
+    mapping(address account => bool) public isDisputeGame;
+
+    /// @notice The one-step verifier behind `verifyStateTransition`; the owner may replace it.
+    address public oneStepVerifier;
+
+    /// @notice When true anyone may propose (the devnet's switch); otherwise only `proposer`.
+    ///         Stays false in every non-devnet preset until the EVM one-step exists.
+    bool public permissionlessProposals;
+
+    /// @dev 1 + index of each proposer's latest live proposal (0: none).
+    mapping(address proposer => uint256 latest) private _latestLiveOf;
+
+    /// @dev 1 + index of the proposer's latest live proposal when proposal `index` was
+    ///      submitted (0: none); followed back when that proposal is removed.
+    mapping(uint256 index => uint256 previousLive) private _previousLiveOf;
 
     /// @notice Sets the immutables of the implementation and locks it: only a proxy's storage
     ///         is ever initialized.
@@ -240,26 +305,38 @@ contract StateManager is IStateManager, Ownable, Initializable {
     }
 
     /// @inheritdoc IStateManager
-    /// @dev Only the proposer, whose bond balance must hold `proposalBond` (drawn here, locked
-    ///      with the proposal). `proof` is
-    ///      `abi.encode(uint64 l2BlockNumber, bytes32 l2BlockHash)` (exactly 64 bytes): the
-    ///      proposal binds the L2 block whose output root is `stateRoot` and whose block range
-    ///      was derived from the batches `batchRoot` commits to. `stateRoot` carries the output
-    ///      root (`Withdrawals.hashOutputRoot` of the block's `Withdrawals.OutputRoot`, whose
-    ///      `l2BlockNumber` and `l2BlockHash` must equal the ones in `proof` for withdrawals to
-    ///      prove against it); it is stored as given, its preimage is checked where it is used.
-    ///      Roots and block hash must be non-zero; `l2BlockNumber` must exceed the latest live
-    ///      proposal's. Emits `StateRootSubmitted` and `ProposalL2Block`.
+    /// @dev Only the allowlisted `proposer`, unless `permissionlessProposals`; the caller's bond
+    ///      balance must hold `proposalBond` (drawn here, locked with the proposal). `proof` is
+    ///      `abi.encode(uint64 l2BlockNumber, bytes32 l2BlockHash)` (64 bytes, anchored on the
+    ///      L2 genesis) or `abi.encode(uint64 l2BlockNumber, bytes32 l2BlockHash, uint256 anchor)`
+    ///      (96 bytes) where `anchor` is 1 + the index of a final proposal below `l2BlockNumber`
+    ///      (0: the genesis): a dispute bisects the blocks between the anchor and the proposal,
+    ///      so an honest proposer anchors on the latest final proposal. `stateRoot` carries the
+    ///      output root (`Withdrawals.hashOutputRoot` of the block's `Withdrawals.OutputRoot`),
+    ///      stored as given; its preimage is checked where it is used. Roots and block hash must
+    ///      be non-zero; `l2BlockNumber` must exceed the caller's own latest live proposal's.
+    ///      Several proposals may exist for one block: a false one never blocks an honest one.
+    ///      The proposal's L1 horizon is its `l1Block`: the inbox records and bridge messages of
+    ///      earlier L1 blocks. Emits `StateRootSubmitted` and `ProposalL2Block`.
     function submitStateRoot(bytes32 stateRoot, bytes32 batchRoot, bytes calldata proof) external {
-        if (msg.sender != proposer) revert StateManager_NotProposer();
+        bool allowlisted = msg.sender == proposer;
+        if (!allowlisted && !permissionlessProposals) revert StateManager_NotProposer();
         if (stateRoot == bytes32(0) || batchRoot == bytes32(0)) revert StateManager_ZeroRoot();
-        if (proof.length != 64) revert StateManager_MalformedProof();
+        if (proof.length != 64 && proof.length != 96) revert StateManager_MalformedProof();
         uint256 l2BlockNumber = uint256(bytes32(proof[0:32]));
         bytes32 l2BlockHash = bytes32(proof[32:64]);
+        uint256 anchor = proof.length == 96 ? uint256(bytes32(proof[64:96])) : 0;
         if (l2BlockNumber > type(uint64).max) revert StateManager_MalformedProof();
         if (l2BlockHash == bytes32(0)) revert StateManager_ZeroBlockHash();
-        uint256 latest = _latestLive;
-        if (latest != 0 && l2BlockNumber <= _proposals[latest - 1].l2BlockNumber) {
+        if (anchor != 0) {
+            if (anchor > _proposals.length) revert StateManager_BadAnchor();
+            Proposal storage a = _proposals[anchor - 1];
+            if (!_isFinal(anchor - 1, a) || a.l2BlockNumber >= l2BlockNumber) revert StateManager_BadAnchor();
+        } else if (l2BlockNumber == 0) {
+            revert StateManager_BadAnchor();
+        }
+        uint256 ownLatest = _latestLiveOf[msg.sender];
+        if (ownLatest != 0 && l2BlockNumber <= _proposals[ownLatest - 1].l2BlockNumber) {
             revert StateManager_L2BlockNotIncreasing();
         }
 
@@ -285,22 +362,29 @@ contract StateManager is IStateManager, Ownable, Initializable {
                 bond: bond
             })
         );
-        _previousLive[index] = latest;
+        // casting to 'uint64' is safe because `anchor` <= the proposal count
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _disputes[index] = ProposalDispute({anchor: uint64(anchor), openGames: 0, allowlisted: allowlisted});
+        _previousLive[index] = _latestLive;
         _latestLive = index + 1;
+        _previousLiveOf[index] = ownLatest;
+        _latestLiveOf[msg.sender] = index + 1;
         emit StateRootSubmitted(index, stateRoot, batchRoot, msg.sender);
         emit ProposalL2Block(index, l2BlockNumber, l2BlockHash);
     }
 
     /// @inheritdoc IStateManager
-    /// @dev Not implemented yet: always reverts `StateManager_NotImplemented`. The dispute game
-    ///      issue implements the one-step verifier here (through an upgrade of this proxy's
-    ///      implementation); the game calls it for the last disputed step and then
-    ///      `removeProposal` when the proposer loses. Non-view as the seed declares it: the
-    ///      one-step verifier reads and updates state on L1. `virtual` is the deliberate way to
-    ///      keep that mutability without a body that needs it yet (solc does not suggest
-    ///      narrowing the mutability of a function an override may give a state-changing body).
-    function verifyStateTransition(bytes32, bytes32, bytes calldata) external virtual returns (bool) {
-        revert StateManager_NotImplemented();
+    /// @dev Forwards to the `oneStepVerifier` the owner set (`IOneStepVerifier.verify`), which
+    ///      reads its inputs from L1 storage only and reverts on a malformed witness; reverts
+    ///      `StateManager_NoVerifier` while none is set. The dispute game calls it for the last
+    ///      disputed step of a game; anyone may call it to check a step.
+    function verifyStateTransition(bytes32 fromState, bytes32 toState, bytes calldata proof)
+        external
+        returns (bool)
+    {
+        address verifier = oneStepVerifier;
+        if (verifier == address(0)) revert StateManager_NoVerifier();
+        return IOneStepVerifier(verifier).verify(fromState, toState, proof);
     }
 
     /// @notice Credits the bond of a final proposal back to its proposer's bond balance. Anyone
@@ -310,7 +394,7 @@ contract StateManager is IStateManager, Ownable, Initializable {
         Proposal storage p = _proposal(index);
         if (p.removed) revert StateManager_ProposalRemoved();
         if (p.bondReturned) revert StateManager_BondAlreadyReturned();
-        if (!_isFinal(p)) revert StateManager_ProposalNotFinal();
+        if (!_isFinal(index, p)) revert StateManager_ProposalNotFinal();
         p.bondReturned = true;
         address to = p.proposer;
         uint256 amount = p.bond;
@@ -320,39 +404,92 @@ contract StateManager is IStateManager, Ownable, Initializable {
 
     /// @notice Removes a proposal that is not final yet and credits its bond to
     ///         `bondRecipient`'s bond balance (withdrawn with `withdrawBond`).
-    ///         Only the dispute game (the challenger that won). A removed proposal never
-    ///         becomes final, and withdrawals proven against it must be proven again.
+    ///         Only a dispute game (the challenger that won). A removed proposal never becomes
+    ///         final, and withdrawals proven against it must be proven again. Idempotent: a
+    ///         proposal already removed (by a parallel game) stays removed, nobody is credited
+    ///         twice, and the call returns false, so parallel games never jam each other.
     /// @param index         The proposal index.
     /// @param bondRecipient The account paid the proposal's bond.
-    function removeProposal(uint256 index, address bondRecipient) external {
-        if (msg.sender != disputeGame) revert StateManager_NotDisputeGame();
+    /// @return removed True if this call removed the proposal (and credited its bond).
+    function removeProposal(uint256 index, address bondRecipient) external returns (bool removed) {
+        if (!isDisputeGame[msg.sender]) revert StateManager_NotDisputeGame();
         if (bondRecipient == address(0)) revert StateManager_ZeroAddress();
         Proposal storage p = _proposal(index);
-        if (p.removed) revert StateManager_ProposalRemoved();
-        if (_isFinal(p)) revert StateManager_ProposalFinal();
+        if (p.removed) return false;
+        if (_isFinal(index, p)) revert StateManager_ProposalFinal();
         p.removed = true;
-        if (_latestLive == index + 1) {
-            // Walk back to the latest proposal still live; `_previousLive` skips the proposals
-            // already removed when `index` was submitted.
-            uint256 previous = _previousLive[index];
-            while (previous != 0 && _proposals[previous - 1].removed) {
-                previous = _previousLive[previous - 1];
-            }
-            _latestLive = previous;
-        }
+        _latestLive = _walkBack(_latestLive, index, _previousLive);
+        address proposer_ = p.proposer;
+        _latestLiveOf[proposer_] = _walkBack(_latestLiveOf[proposer_], index, _previousLiveOf);
         uint256 bond = p.bond;
         bondBalance[bondRecipient] += bond;
         emit ProposalRemoved(index, bondRecipient, bond);
+        return true;
     }
 
-    /// @notice Sets the dispute game, the only account allowed to remove proposals. Only the
-    ///         owner, once.
+    /// @notice Counts a new game on proposal `index`: it is not final until the game closes.
+    ///         Only a dispute game, only while the proposal is live and its challenge period
+    ///         runs (a proposal can be challenged until its last second, never after).
+    /// @param index The proposal.
+    /// @return anchorBlock The L2 block the proposal's range starts at (its anchor's).
+    /// @return anchorRoot  The anchor's output root (0 for the genesis: the game knows it).
+    function openGame(uint256 index) external returns (uint256 anchorBlock, bytes32 anchorRoot) {
+        if (!isDisputeGame[msg.sender]) revert StateManager_NotDisputeGame();
+        Proposal storage p = _proposal(index);
+        if (p.removed) revert StateManager_ProposalRemoved();
+        // forge-lint: disable-next-line(block-timestamp)
+        if (block.timestamp >= uint256(p.timestamp) + challengePeriod) revert StateManager_ChallengePeriodOver();
+        ProposalDispute storage d = _disputes[index];
+        uint64 open = d.openGames + 1;
+        d.openGames = open;
+        emit ProposalChallenged(index, msg.sender, open);
+        uint256 anchor = d.anchor;
+        if (anchor != 0) {
+            Proposal storage a = _proposals[anchor - 1];
+            (anchorBlock, anchorRoot) = (a.l2BlockNumber, a.stateRoot);
+        }
+    }
+
+    /// @notice Closes a game the proposer won (a game the proposer lost calls
+    ///         `removeProposal`, and a removed proposal's games no longer count). Only a dispute
+    ///         game.
+    /// @param index The proposal.
+    function closeGame(uint256 index) external {
+        if (!isDisputeGame[msg.sender]) revert StateManager_NotDisputeGame();
+        _proposal(index);
+        ProposalDispute storage d = _disputes[index];
+        uint64 open = d.openGames;
+        if (open == 0) revert StateManager_NoOpenGame();
+        d.openGames = open - 1;
+        emit ProposalDefended(index, msg.sender, open - 1);
+    }
+
+    /// @notice Sets the dispute game new challenges are opened in. Only the owner (the
+    ///         timelock); setting it again upgrades the game (part 2) while the games already
+    ///         open in the previous contract still close there.
     /// @param disputeGame_ The dispute game.
     function setDisputeGame(address disputeGame_) external onlyOwner {
         if (disputeGame_ == address(0)) revert StateManager_ZeroAddress();
-        if (disputeGame != address(0)) revert StateManager_DisputeGameAlreadySet();
         disputeGame = disputeGame_;
+        isDisputeGame[disputeGame_] = true;
         emit DisputeGameSet(disputeGame_);
+    }
+
+    /// @notice Sets the one-step verifier behind `verifyStateTransition`. Only the owner.
+    /// @param verifier The verifier.
+    function setOneStepVerifier(address verifier) external onlyOwner {
+        if (verifier == address(0)) revert StateManager_ZeroAddress();
+        oneStepVerifier = verifier;
+        emit OneStepVerifierSet(verifier);
+    }
+
+    /// @notice Opens proposing to everybody or closes it to the allowlisted `proposer`. Only
+    ///         the owner; the devnet's switch, off in every other preset until the EVM one-step
+    ///         proof exists.
+    /// @param permissionless True to let anyone propose.
+    function setPermissionlessProposals(bool permissionless) external onlyOwner {
+        permissionlessProposals = permissionless;
+        emit PermissionlessProposalsSet(permissionless);
     }
 
     /// @notice Replaces the proposer. Only the owner.
@@ -364,12 +501,31 @@ contract StateManager is IStateManager, Ownable, Initializable {
         emit ProposerUpdated(previous, newProposer);
     }
 
-    /// @notice Whether the proposal at `index` is final: not removed and its challenge period
-    ///         has passed.
+    /// @notice Whether the proposal at `index` is final: not removed, its challenge period has
+    ///         passed and every game on it closed in its favour.
     /// @param index The proposal index.
-    /// @return True once `block.timestamp >= proposal.timestamp + challengePeriod`, unless removed.
+    /// @return True once `block.timestamp >= proposal.timestamp + challengePeriod` and no game
+    ///         is open, unless removed.
     function isFinal(uint256 index) external view returns (bool) {
-        return _isFinal(_proposal(index));
+        return _isFinal(index, _proposal(index));
+    }
+
+    /// @notice The dispute data of the proposal at `index`.
+    /// @param index The proposal index.
+    /// @return The anchor, open game count and whether it was allowlisted.
+    function disputeOf(uint256 index) external view returns (ProposalDispute memory) {
+        _proposal(index);
+        return _disputes[index];
+    }
+
+    /// @notice `account`'s latest live proposal, the one its next proposal must follow.
+    /// @param account The proposer.
+    /// @return found    False if the account has no live proposal.
+    /// @return index    Its index.
+    function latestProposalOf(address account) external view returns (bool found, uint256 index) {
+        uint256 latest = _latestLiveOf[account];
+        if (latest == 0) return (false, 0);
+        return (true, latest - 1);
     }
 
     /// @notice The number of proposals.
@@ -401,10 +557,28 @@ contract StateManager is IStateManager, Ownable, Initializable {
         return _proposals[index];
     }
 
-    /// @dev Not removed and past the challenge period (defined in L1 time; proposer-side skew of
-    ///      seconds is immaterial).
-    function _isFinal(Proposal storage p) private view returns (bool) {
+    /// @dev Not removed, past the challenge period (defined in L1 time; proposer-side skew of
+    ///      seconds is immaterial) and no game open on it.
+    function _isFinal(uint256 index, Proposal storage p) private view returns (bool) {
         // forge-lint: disable-next-line(block-timestamp)
-        return !p.removed && block.timestamp >= uint256(p.timestamp) + challengePeriod;
+        return !p.removed && block.timestamp >= uint256(p.timestamp) + challengePeriod
+            && _disputes[index].openGames == 0;
+    }
+
+    /// @dev The new head of a chain of live proposals (`latest`, 1-based, linked through
+    ///      `previous`) once proposal `index` is removed: unchanged unless `index` was its head,
+    ///      else the latest earlier proposal still live (`previous` skips the ones already
+    ///      removed when `index` was submitted).
+    function _walkBack(uint256 latest, uint256 index, mapping(uint256 => uint256) storage previous)
+        private
+        view
+        returns (uint256)
+    {
+        if (latest != index + 1) return latest;
+        uint256 prior = previous[index];
+        while (prior != 0 && _proposals[prior - 1].removed) {
+            prior = previous[prior - 1];
+        }
+        return prior;
     }
 }

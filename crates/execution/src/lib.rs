@@ -19,6 +19,7 @@
 mod error;
 mod executor;
 mod replay;
+mod trace;
 
 pub use error::{ExecutionError, Result};
 pub use executor::{
@@ -26,5 +27,8 @@ pub use executor::{
     signed_tx_env, simulate_call,
 };
 pub use replay::{ReplayContext, ReplayState, ReplayedTransaction, replay_block};
+pub use trace::{
+    BlockTrace, TRACE_DEPTH, TRACE_STATE_VERSION, TraceState, block_context_hash, trace_block,
+};
 
 pub use revm;

@@ -121,15 +121,15 @@ where
 }
 
 /// What one replayed transaction runs with.
-struct TxRun<'a> {
-    chain_id: u64,
-    block: &'a BlockEnv,
-    is_deposit: bool,
-    deadline: Option<Instant>,
+pub(crate) struct TxRun<'a> {
+    pub(crate) chain_id: u64,
+    pub(crate) block: &'a BlockEnv,
+    pub(crate) is_deposit: bool,
+    pub(crate) deadline: Option<Instant>,
 }
 
 /// How a replayed transaction ended, its errors rendered.
-enum TxOutcome {
+pub(crate) enum TxOutcome {
     Executed(ExecutionResult),
     /// The state database failed.
     Database(String),
@@ -141,7 +141,7 @@ impl TxRun<'_> {
     /// Runs `tx` with `inspector` on `state`, commits its changes there and hands the state
     /// back. (The EVM owns its state while it runs: an inspector over a borrowed one would
     /// have to inspect contexts of every lifetime, which only `'static` databases allow.)
-    fn run<DB, I>(
+    pub(crate) fn run<DB, I>(
         &self,
         state: ReplayState<DB>,
         tx: TxEnv,

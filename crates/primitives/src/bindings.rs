@@ -161,11 +161,78 @@ alloy_sol_types::sol! {
         function isFinal(uint256 index) external view returns (bool);
         function returnBond(uint256 index) external;
         function setDisputeGame(address disputeGame) external;
-        function removeProposal(uint256 index, address bondRecipient) external;
+        function setOneStepVerifier(address verifier) external;
+        function setPermissionlessProposals(bool permissionless) external;
+        function removeProposal(uint256 index, address bondRecipient) external returns (bool removed);
         function owner() external view returns (address);
         function transferOwnership(address newOwner) external payable;
         function proposer() external view returns (address);
+        function disputeGame() external view returns (address);
+        function oneStepVerifier() external view returns (address);
+        function permissionlessProposals() external view returns (bool);
+        function isDisputeGame(address account) external view returns (bool);
+        function disputeOf(uint256 index) external view returns (ProposalDispute memory);
+        function latestProposalOf(address account) external view returns (bool found, uint256 index);
         event ProposalL2Block(uint256 indexed index, uint256 indexed l2BlockNumber, bytes32 l2BlockHash);
+        event ProposalRemoved(uint256 indexed index, address indexed bondRecipient, uint256 bond);
+        event ProposalChallenged(uint256 indexed index, address indexed game, uint256 openGames);
+        event ProposalDefended(uint256 indexed index, address indexed game, uint256 openGames);
+    }
+
+    /// What the fraud proof adds to a proposal (`StateManager.ProposalDispute`).
+    #[derive(Debug, PartialEq, Eq)]
+    struct ProposalDispute {
+        uint64 anchor;
+        uint64 openGames;
+        bool allowlisted;
+    }
+
+    /// A dispute game (`DisputeGame.Game`); `status`: 1 in progress, 2 proposer won,
+    /// 3 challenger won.
+    #[derive(Debug, PartialEq, Eq)]
+    struct Game {
+        uint64 proposal;
+        address challenger;
+        uint8 level;
+        uint8 status;
+        bool proposerToMove;
+        uint64 lo;
+        uint64 hi;
+        uint64 l2Block;
+        uint64 proposerUsed;
+        uint64 challengerUsed;
+        uint64 lastMove;
+        bytes32 loClaim;
+        bytes32 hiClaim;
+        bytes32 midClaim;
+        uint256 bond;
+    }
+
+    /// The dispute game on L1: one-against-one bisection games on `StateManager` proposals.
+    interface IDisputeGame {
+        function challenge(uint256 proposal) external payable returns (uint256 id);
+        function bisect(uint256 id, bytes32 claim) external;
+        function pick(uint256 id, bool agree) external;
+        function step(uint256 id, bytes calldata witness) external;
+        function resolve(uint256 id) external;
+        function claimCredit(address recipient) external;
+        function gameCount() external view returns (uint256);
+        function games(uint256 id) external view returns (Game memory);
+        function deadline(uint256 id) external view returns (uint256);
+        function maxGameDuration(uint256 range) external view returns (uint256);
+        function credit(address account) external view returns (uint256);
+        function challengerBond() external view returns (uint256);
+        function maxClockDuration() external view returns (uint64);
+        function clockExtension() external view returns (uint64);
+        function genesisOutputRoot() external view returns (bytes32);
+        function stateManager() external view returns (address);
+        function TRACE_DEPTH() external view returns (uint256);
+        event GameCreated(uint256 indexed game, uint256 indexed proposal, address indexed challenger, uint256 lo, uint256 hi);
+        event Bisected(uint256 indexed game, uint8 level, uint256 position, bytes32 claim);
+        event Picked(uint256 indexed game, bool agree, uint8 level, uint256 lo, uint256 hi);
+        event UnprovableStep(uint256 indexed game, uint256 indexed proposal, uint256 l2Block, uint256 position);
+        event GameResolved(uint256 indexed game, uint8 status);
+        event CreditClaimed(address indexed recipient, uint256 amount);
     }
 
     /// L2 bridge predeploy.

@@ -32,6 +32,21 @@ pub struct OutputRoot {
 }
 
 impl OutputRoot {
+    /// The output root of the L2 genesis (block 0), the anchor of proposals anchored on nothing
+    /// (`DisputeGame.genesisOutputRoot`): no inbox record holds it, so its derivation cursor is
+    /// record 0, position 0, and its L1 block is the genesis' L1 origin.
+    pub fn genesis(state_root: B256, block_hash: B256, l1_origin: u64) -> Self {
+        Self {
+            version: OUTPUT_ROOT_VERSION,
+            l2_block_number: 0,
+            state_root,
+            l2_block_hash: block_hash,
+            inbox_record: 0,
+            block_in_record: 0,
+            l1_block: l1_origin,
+        }
+    }
+
     /// The root a proposal carries.
     pub fn hash(&self) -> B256 {
         let words: [B256; 7] = [

@@ -12,7 +12,10 @@
 //!   storage recorded when the block became safe, so withdrawals prove against the state root
 //!   inside it and a dispute can bisect over what each proposal claims.
 
+mod dispute;
 mod proposer;
+
+pub use dispute::{DisputeAgent, DisputeConfig, DisputeError, compute_trace};
 
 pub use proposer::{
     ProposalHead, Proposer, ProposerConfig, ProposerError, forced_block_commitment, proposal_inputs,

@@ -543,6 +543,41 @@ impl StoreReader {
             .transpose()
     }
 
+    /// The output root of L2 block `number` as this node derived it (what a proposal of it
+    /// carries, hashed): `None` unless the block is stored and safe, since only safe blocks
+    /// have a derivation cursor. Block 0 is `genesis` (its cursor is not recorded).
+    pub fn output_root(&self, number: u64) -> Result<Option<rollup_primitives::OutputRoot>> {
+        let derivation = if number == 0 {
+            None
+        } else {
+            match self.block_derivation(number)? {
+                Some(derivation) => Some(derivation),
+                None => return Ok(None),
+            }
+        };
+        let (Some(header), Some(hash)) = (self.header(number)?, self.block_hash(number)?) else {
+            return Ok(None);
+        };
+        let Some(derivation) = derivation else {
+            let origin = rollup_primitives::decode_l1_origin(&header.extra_data)
+                .map_err(|err| corrupt("Headers", &number.to_be_bytes(), err))?;
+            return Ok(Some(rollup_primitives::OutputRoot::genesis(
+                header.state_root,
+                hash,
+                origin.number,
+            )));
+        };
+        Ok(Some(rollup_primitives::OutputRoot {
+            version: rollup_primitives::OUTPUT_ROOT_VERSION,
+            l2_block_number: number,
+            state_root: header.state_root,
+            l2_block_hash: hash,
+            inbox_record: derivation.inbox_record,
+            block_in_record: derivation.block_in_record,
+            l1_block: derivation.l1_block,
+        }))
+    }
+
     /// The root of the latest state trie.
     pub fn state_root(&self) -> Result<B256> {
         rollup_trie::root(&self.reads()).map_err(|err| StorageError::Trie(err.to_string()))
@@ -586,6 +621,19 @@ impl StoreReader {
             block: number,
         };
         rollup_trie::prove(&store, key).map_err(|err| StorageError::Trie(err.to_string()))
+    }
+
+    /// The state trie as of L2 block `number` (its header's `stateRoot`), for computing roots
+    /// on top of it (the dispute game's block trace). Fails like [`Self::state_at`].
+    pub fn trie_at(
+        &self,
+        number: u64,
+    ) -> Result<impl rollup_trie::NodeStore<Error = StorageError> + '_> {
+        self.check_history(number)?;
+        Ok(HistoricalTrie {
+            reads: self.reads(),
+            block: number,
+        })
     }
 
     /// The state after L2 block `number`. Fails with [`StorageError::HistoryPruned`] if it is

@@ -1,0 +1,547 @@
+//! The challenger and defender: plays the L1 `DisputeGame` with this node's own view of the chain.
+//!
+//! Every round it reads the proposals and games from L1 (nothing is kept locally, so a restart
+//! mid-game simply picks the game up again) and:
+//! - as challenger, challenges every proposal still in its challenge period whose output root
+//!   differs from the node's own root of that block, once per proposal;
+//! - in its games as challenger, picks: agrees with the proposer's midpoint claim iff the node
+//!   computes the same claim;
+//! - in games on its own proposals (the proposer defending), bisects with its own claims and
+//!   proves the last step;
+//! - resolves any game whose side to move ran out of time, claims its credits and withdraws
+//!   bond balance beyond one proposal bond.
+//!
+//! Claims at level 0 are output roots ([`StoreReader::output_root`]); at level 1 they come from
+//! the disputed block's trace ([`rollup_execution::trace_block`]), computed on demand from the
+//! parent's historical state and kept while the game lasts.
+
+use std::{
+    collections::{HashMap, HashSet},
+    time::Duration,
+};
+
+use alloy_network::TransactionBuilder;
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_provider::Provider;
+use alloy_rpc_types_eth::TransactionRequest;
+use alloy_sol_types::{SolCall, SolValue};
+use rollup_execution::BlockTrace;
+use rollup_l1::L1Sender;
+use rollup_primitives::{
+    OutputRoot, RoleHealth,
+    bindings::{Game, IDisputeGame, IStateManager, Proposal},
+};
+use rollup_storage::{Store, StoreReader};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+/// `DisputeGame.Status.InProgress`.
+const IN_PROGRESS: u8 = 1;
+
+/// `OneStepVerifier.STEP_PADDING`: an identity step after the block's seal.
+const STEP_PADDING: u8 = 1;
+
+/// A witness kind no verifier of part 1 proves: the verifier answers `NotProvableYet`, and the
+/// game decides by the proposer's allowlisting.
+const STEP_UNPROVABLE: u8 = 0;
+
+/// Why a dispute round failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DisputeError {
+    /// An L1 read failed.
+    #[error("reading the dispute contracts failed: {0}")]
+    Read(String),
+    /// A call reverted.
+    #[error("a dispute contract call reverted: {0}")]
+    Reverted(String),
+    /// Sending a transaction failed.
+    #[error(transparent)]
+    L1(#[from] rollup_l1::L1Error),
+    /// The local database failed.
+    #[error(transparent)]
+    Storage(#[from] rollup_storage::StorageError),
+    /// Re-executing the disputed block failed.
+    #[error("tracing L2 block {block} failed: {reason}")]
+    Trace {
+        /// The block.
+        block: u64,
+        /// Why.
+        reason: String,
+    },
+    /// The node has not derived a block a game needs.
+    #[error("L2 block {0} is not derived here yet: no claim about it can be computed")]
+    NotDerived(u64),
+}
+
+/// What the dispute agent does.
+#[derive(Debug, Clone, Copy)]
+pub struct DisputeConfig {
+    /// The L1 `StateManager`.
+    pub state_manager: Address,
+    /// The L1 `DisputeGame`.
+    pub dispute_game: Address,
+    /// The L2 chain id (for re-executing blocks).
+    pub chain_id: u64,
+    /// How often to look at proposals and games.
+    pub interval: Duration,
+    /// Challenge proposals the node disagrees with (the challenger role). Without it the agent
+    /// only defends its own proposals and resolves and claims.
+    pub challenge: bool,
+}
+
+/// The challenger and defender role.
+#[derive(Debug)]
+pub struct DisputeAgent {
+    config: DisputeConfig,
+    store: Store,
+    sender: L1Sender,
+    health: Option<RoleHealth>,
+    /// Traces of disputed blocks, by block.
+    traces: HashMap<u64, BlockTrace>,
+    /// Proposals before this index are final or removed: never looked at again.
+    proposal_cursor: u64,
+    /// Games before this id are resolved.
+    game_cursor: u64,
+    /// Proposals this account challenged (learnt from every game since start): never challenged
+    /// twice, whatever came of the first game.
+    challenged: HashSet<u64>,
+}
+
+/// What the round knows about the dispute contracts.
+struct Params {
+    now: u64,
+    challenge_period: u64,
+    challenger_bond: U256,
+    max_clock: u64,
+}
+
+impl DisputeAgent {
+    /// An agent for the chain in `store`, acting with `sender`'s account.
+    pub fn new(config: DisputeConfig, store: Store, sender: L1Sender) -> Self {
+        Self {
+            config,
+            store,
+            sender,
+            health: None,
+            traces: HashMap::new(),
+            proposal_cursor: 0,
+            game_cursor: 0,
+            challenged: HashSet::new(),
+        }
+    }
+
+    /// Reports each round's outcome to `health`.
+    #[must_use]
+    pub fn with_health(mut self, health: RoleHealth) -> Self {
+        self.health = Some(health);
+        self
+    }
+
+    fn me(&self) -> Address {
+        self.sender.address()
+    }
+
+    async fn call<C: SolCall>(&self, to: Address, call: C) -> Result<C::Return, DisputeError> {
+        let tx = TransactionRequest::default()
+            .with_to(to)
+            .with_input(call.abi_encode());
+        let out = self.sender.provider().call(tx).await.map_err(|err| {
+            match err.as_error_resp() {
+                Some(payload) if payload.code == 3 || payload.message.contains("revert") => {
+                    DisputeError::Reverted(payload.message.to_string())
+                }
+                _ => DisputeError::Read(err.to_string()),
+            }
+        })?;
+        C::abi_decode_returns(&out).map_err(|err| DisputeError::Read(err.to_string()))
+    }
+
+    /// Simulates `input` to `to`, then sends it; returns whether it was mined successfully. A
+    /// simulation that reverts is not sent (the game moved on, or the move is not ours).
+    async fn send(
+        &self,
+        what: &str,
+        to: Address,
+        input: Vec<u8>,
+        value: U256,
+    ) -> Result<bool, DisputeError> {
+        let simulated = TransactionRequest::default()
+            .with_from(self.me())
+            .with_to(to)
+            .with_value(value)
+            .with_input(input.clone());
+        if let Err(err) = self.sender.provider().call(simulated).await {
+            warn!(target: "rollup::dispute", what, %err, "move not sent: its simulation fails");
+            return Ok(false);
+        }
+        let receipt = self
+            .sender
+            .send_with_value(to, Bytes::from(input), value)
+            .await?;
+        if receipt.status() {
+            info!(target: "rollup::dispute", what, tx = %receipt.transaction_hash, "sent");
+        } else {
+            warn!(target: "rollup::dispute", what, tx = %receipt.transaction_hash, "reverted on L1");
+        }
+        Ok(receipt.status())
+    }
+
+    /// The node's claim at `at` of level 0 (an output root); `None` if it has not derived it.
+    fn output_claim(reader: &StoreReader, block: u64) -> Result<Option<OutputRoot>, DisputeError> {
+        Ok(reader.output_root(block)?)
+    }
+
+    /// The trace of `block`, computed once per game.
+    async fn trace(&mut self, block: u64) -> Result<&BlockTrace, DisputeError> {
+        if !self.traces.contains_key(&block) {
+            let store = self.store.clone();
+            let chain_id = self.config.chain_id;
+            let started = std::time::Instant::now();
+            let trace = tokio::task::spawn_blocking(move || compute_trace(&store, chain_id, block))
+                .await
+                .map_err(|err| DisputeError::Trace {
+                    block,
+                    reason: err.to_string(),
+                })??;
+            info!(target: "rollup::dispute", block, seal = trace.seal_position(), elapsed = ?started.elapsed(), "traced the disputed block");
+            self.traces.insert(block, trace);
+        }
+        Ok(&self.traces[&block])
+    }
+
+    /// The node's claim at position `at` of `game`'s current level.
+    async fn claim(&mut self, game: &Game, at: u64) -> Result<B256, DisputeError> {
+        if game.level == 0 {
+            let reader = self.store.reader()?;
+            return Self::output_claim(&reader, at)?
+                .map(|output| output.hash())
+                .ok_or(DisputeError::NotDerived(at));
+        }
+        Ok(self.trace(game.l2Block).await?.claim(at))
+    }
+
+    /// The witness of the step at position `game.lo` of level 1.
+    async fn witness(&mut self, game: &Game) -> Result<Bytes, DisputeError> {
+        let block = game.l2Block;
+        let seal = self.trace(block).await?.seal_position();
+        if game.lo >= seal {
+            let reader = self.store.reader()?;
+            let output = Self::output_claim(&reader, block)?.ok_or(DisputeError::NotDerived(block))?;
+            let body = (
+                U256::from(output.version),
+                U256::from(output.l2_block_number),
+                output.state_root,
+                output.l2_block_hash,
+                U256::from(output.inbox_record),
+                U256::from(output.block_in_record),
+                U256::from(output.l1_block),
+            )
+                .abi_encode_params();
+            return Ok((U256::from(STEP_PADDING), Bytes::from(body)).abi_encode_params().into());
+        }
+        Ok((U256::from(STEP_UNPROVABLE), Bytes::new()).abi_encode_params().into())
+    }
+
+    async fn params(&self) -> Result<Params, DisputeError> {
+        let now = self
+            .sender
+            .provider()
+            .get_block_by_number(alloy_rpc_types_eth::BlockNumberOrTag::Latest)
+            .await
+            .map_err(|err| DisputeError::Read(err.to_string()))?
+            .ok_or_else(|| DisputeError::Read("L1 has no latest block".into()))?
+            .header
+            .timestamp;
+        let sm = self.config.state_manager;
+        let game = self.config.dispute_game;
+        Ok(Params {
+            now,
+            challenge_period: self
+                .call(sm, IStateManager::challengePeriodCall {})
+                .await?
+                .saturating_to(),
+            challenger_bond: self.call(game, IDisputeGame::challengerBondCall {}).await?,
+            max_clock: self.call(game, IDisputeGame::maxClockDurationCall {}).await?,
+        })
+    }
+
+    /// One round over proposals and games.
+    pub async fn round(&mut self) -> Result<(), DisputeError> {
+        let params = self.params().await?;
+        let sm = self.config.state_manager;
+        let dg = self.config.dispute_game;
+        let me = self.me();
+
+        // Games first: which proposals already have a game of ours.
+        let game_count: u64 = self
+            .call(dg, IDisputeGame::gameCountCall {})
+            .await?
+            .saturating_to();
+        let mut proposals: HashMap<u64, Proposal> = HashMap::new();
+        let mut all_resolved = true;
+        for id in self.game_cursor..game_count {
+            let game = self
+                .call(dg, IDisputeGame::gamesCall { id: U256::from(id) })
+                .await?;
+            if game.challenger == me {
+                self.challenged.insert(game.proposal);
+            }
+            if game.status != IN_PROGRESS {
+                if all_resolved {
+                    self.game_cursor = id + 1;
+                }
+                continue;
+            }
+            all_resolved = false;
+            let proposal = match proposals.get(&game.proposal) {
+                Some(p) => p.clone(),
+                None => {
+                    let p = self
+                        .call(sm, IStateManager::proposalsCall { index: U256::from(game.proposal) })
+                        .await?;
+                    proposals.insert(game.proposal, p.clone());
+                    p
+                }
+            };
+            if let Err(err) = self.play(id, &game, &proposal, &params).await {
+                warn!(target: "rollup::dispute", game = id, %err, "could not move in the game; retrying next round");
+            }
+        }
+        if self.config.challenge {
+            self.challenge_new(&params).await?;
+        }
+        self.collect().await
+    }
+
+    /// Moves in game `id` if it is this account's turn, proves its last step when that wins,
+    /// or resolves it once the side to move ran out of time.
+    async fn play(
+        &mut self,
+        id: u64,
+        game: &Game,
+        proposal: &Proposal,
+        params: &Params,
+    ) -> Result<(), DisputeError> {
+        let dg = self.config.dispute_game;
+        let me = self.me();
+        let used = if game.proposerToMove {
+            game.proposerUsed
+        } else {
+            game.challengerUsed
+        };
+        let deadline = game.lastMove + params.max_clock - used;
+        if params.now >= deadline || proposal.removed {
+            let input = IDisputeGame::resolveCall { id: U256::from(id) }.abi_encode();
+            if self.send("resolve", dg, input, U256::ZERO).await? {
+                metrics::counter!("rollup_dispute_resolved_total").increment(1);
+            }
+            return Ok(());
+        }
+        let at_step = game.level == 1 && game.hi - game.lo == 1;
+        let mid = game.lo + (game.hi - game.lo) / 2;
+        if game.challenger == me && !game.proposerToMove {
+            let ours = self.claim(game, mid).await?;
+            let agree = ours == game.midClaim;
+            debug!(target: "rollup::dispute", game = id, level = game.level, mid, agree, "picking");
+            let input = IDisputeGame::pickCall {
+                id: U256::from(id),
+                agree,
+            }
+            .abi_encode();
+            self.send("pick", dg, input, U256::ZERO).await?;
+        } else if proposal.proposer == me && game.proposerToMove {
+            if at_step {
+                let witness = self.witness(game).await?;
+                let input = IDisputeGame::stepCall {
+                    id: U256::from(id),
+                    witness,
+                }
+                .abi_encode();
+                self.send("step", dg, input, U256::ZERO).await?;
+            } else {
+                let claim = self.claim(game, mid).await?;
+                let input = IDisputeGame::bisectCall {
+                    id: U256::from(id),
+                    claim,
+                }
+                .abi_encode();
+                self.send("bisect", dg, input, U256::ZERO).await?;
+            }
+        } else if game.challenger == me && game.proposerToMove && at_step {
+            // The proposer must prove its step; if the node can show it is wrong (a padding
+            // step after the seal), or no verifier can prove it and the proposer is not
+            // allowlisted, end the game now instead of waiting for its clock.
+            let seal = self.trace(game.l2Block).await?.seal_position();
+            let allowlisted = self
+                .call(
+                    self.config.state_manager,
+                    IStateManager::disputeOfCall {
+                        index: U256::from(game.proposal),
+                    },
+                )
+                .await?
+                .allowlisted;
+            if game.lo >= seal || !allowlisted {
+                let witness = self.witness(game).await?;
+                let input = IDisputeGame::stepCall {
+                    id: U256::from(id),
+                    witness,
+                }
+                .abi_encode();
+                self.send("step", dg, input, U256::ZERO).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Challenges every live proposal in its challenge period whose root differs from the
+    /// node's, unless this account already did.
+    async fn challenge_new(&mut self, params: &Params) -> Result<(), DisputeError> {
+        let sm = self.config.state_manager;
+        let count: u64 = self
+            .call(sm, IStateManager::proposalCountCall {})
+            .await?
+            .saturating_to();
+        let mut settled = true;
+        for index in self.proposal_cursor..count {
+            let proposal = self
+                .call(sm, IStateManager::proposalsCall { index: U256::from(index) })
+                .await?;
+            let period_over = params.now >= proposal.timestamp + params.challenge_period;
+            if proposal.removed || period_over {
+                if settled {
+                    self.proposal_cursor = index + 1;
+                }
+                continue;
+            }
+            settled = false;
+            if proposal.proposer == self.me() || self.challenged.contains(&index) {
+                continue;
+            }
+            let reader = self.store.reader()?;
+            let Some(ours) = Self::output_claim(&reader, proposal.l2BlockNumber)? else {
+                debug!(target: "rollup::dispute", index, l2_block = proposal.l2BlockNumber, "proposal of a block not derived here yet");
+                continue;
+            };
+            if ours.hash() == proposal.stateRoot {
+                continue;
+            }
+            warn!(
+                target: "rollup::dispute",
+                index, l2_block = proposal.l2BlockNumber, proposed = %proposal.stateRoot, ours = %ours.hash(),
+                proposer = %proposal.proposer, "proposal disagrees with this node: challenging"
+            );
+            let input = IDisputeGame::challengeCall {
+                proposal: U256::from(index),
+            }
+            .abi_encode();
+            if self
+                .send("challenge", self.config.dispute_game, input, params.challenger_bond)
+                .await?
+            {
+                metrics::counter!("rollup_dispute_challenges_total").increment(1);
+                self.challenged.insert(index);
+                if let Some(health) = &self.health {
+                    health.success(format!(
+                        "challenged proposal {index} of L2 block {} (root {}, ours {})",
+                        proposal.l2BlockNumber,
+                        proposal.stateRoot,
+                        ours.hash()
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Claims this account's credits in the game, and withdraws what its `StateManager` bond
+    /// balance holds beyond one proposal bond (won proposal bonds).
+    async fn collect(&mut self) -> Result<(), DisputeError> {
+        let me = self.me();
+        let dg = self.config.dispute_game;
+        let sm = self.config.state_manager;
+        let credit = self
+            .call(dg, IDisputeGame::creditCall { account: me })
+            .await?;
+        if !credit.is_zero() {
+            let input = IDisputeGame::claimCreditCall { recipient: me }.abi_encode();
+            self.send("claimCredit", dg, input, U256::ZERO).await?;
+        }
+        let balance = self
+            .call(sm, IStateManager::bondBalanceCall { account: me })
+            .await?;
+        let keep = self.call(sm, IStateManager::proposalBondCall {}).await?;
+        if balance > keep {
+            let input = IStateManager::withdrawBondCall {
+                amount: balance - keep,
+            }
+            .abi_encode();
+            self.send("withdrawBond", sm, input, U256::ZERO).await?;
+        }
+        Ok(())
+    }
+
+    /// Runs until `cancel` fires; a failed round is logged and retried.
+    pub async fn run(mut self, cancel: CancellationToken) -> Result<(), DisputeError> {
+        self.sender = self.sender.with_cancel(cancel.clone());
+        info!(
+            target: "rollup::dispute",
+            dispute_game = %self.config.dispute_game, account = %self.me(),
+            challenge = self.config.challenge, "dispute agent running"
+        );
+        loop {
+            tokio::select! {
+                biased;
+                () = cancel.cancelled() => return Ok(()),
+                () = tokio::time::sleep(self.config.interval) => {}
+            }
+            let round = self.round();
+            tokio::select! {
+                biased;
+                () = cancel.cancelled() => return Ok(()),
+                result = round => match result {
+                    Ok(()) => {}
+                    Err(err) => {
+                        warn!(target: "rollup::dispute", %err, "dispute round failed; retrying");
+                        if let Some(health) = &self.health {
+                            health.error(format!("dispute round failed: {err}"));
+                        }
+                    }
+                }
+            }
+            // Traces of blocks no game needs any more are dropped (a few per game at most).
+            if self.traces.len() > 16 {
+                self.traces.clear();
+            }
+        }
+    }
+}
+
+/// Re-executes stored block `block` on its parent's historical state and returns its trace.
+pub fn compute_trace(store: &Store, chain_id: u64, block: u64) -> Result<BlockTrace, DisputeError> {
+    let reader = store.reader()?;
+    let parent = block.checked_sub(1).ok_or(DisputeError::NotDerived(block))?;
+    let header = reader.header(block)?.ok_or(DisputeError::NotDerived(block))?;
+    let body = reader.body(block)?.ok_or(DisputeError::NotDerived(block))?;
+    let parent_output = reader
+        .output_root(parent)?
+        .ok_or(DisputeError::NotDerived(parent))?;
+    let output = reader
+        .output_root(block)?
+        .ok_or(DisputeError::NotDerived(block))?;
+    let state = reader.state_at(parent)?;
+    let trie = reader.trie_at(parent)?;
+    rollup_execution::trace_block(
+        &state,
+        trie,
+        &header,
+        chain_id,
+        &body,
+        parent_output.hash(),
+        output.hash(),
+    )
+    .map_err(|err| DisputeError::Trace {
+        block,
+        reason: err.to_string(),
+    })
+}
