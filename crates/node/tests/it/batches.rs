@@ -1163,3 +1163,44 @@ fn derivation_records_say_what_each_record_and_deposit_became_and_unwind_with_l1
     );
     assert_eq!(reader.safe_head().unwrap(), Some(4));
 }
+
+/// The dispute game's block trace of every derived block: re-executed on its parent's
+/// historical state, one state root per transaction, it starts at the parent's output root,
+/// ends at the block's, and its last trace state holds the block's state root and gas; blocks
+/// with deposits, transfers and none trace alike, on the sequencer and on a replica.
+#[test]
+fn every_derived_block_traces_from_its_parents_output_root_to_its_own() {
+    let (_dir, mut sequencer, mut l1, mut inbox) = sequenced();
+    let mut posted = inbox.l1_block(104, 0, 0, &[]);
+    inbox.post_batch(&mut posted, &batch_of(&sequencer, 1, 4));
+    l1.push(posted.clone());
+    commit(&mut sequencer, vec![posted]);
+    let replica_dir = tempfile::tempdir().unwrap();
+    let mut replica = open(replica_dir.path());
+    commit(&mut replica, l1);
+    for node in [&sequencer, &replica] {
+        let reader = node.store().reader().unwrap();
+        for number in 1..=4 {
+            let trace =
+                rollup_proposer::compute_trace(node.store(), batch_config().l2_chain_id, number)
+                    .unwrap();
+            let body = reader.body(number).unwrap().unwrap();
+            let header = reader.header(number).unwrap().unwrap();
+            assert_eq!(trace.seal_position(), body.len() as u64 + 2);
+            let parent = reader.output_root(number - 1).unwrap().unwrap().hash();
+            let own = reader.output_root(number).unwrap().unwrap().hash();
+            assert_eq!(trace.claim(0), parent);
+            assert_eq!(trace.claim(trace.seal_position()), own);
+            assert_eq!(trace.claim(1 << rollup_execution::TRACE_DEPTH), own);
+            let preamble = trace.state(1).unwrap();
+            let parent_root = reader.header(number - 1).unwrap().unwrap().state_root;
+            assert_eq!((preamble.state_root, preamble.included), (parent_root, 0));
+            let last = trace.state(trace.seal_position() - 1).unwrap();
+            assert_eq!(
+                (last.state_root, last.cumulative_gas, last.included),
+                (header.state_root, header.gas_used, body.len() as u64)
+            );
+            assert_eq!(trace.state(trace.seal_position()), None);
+        }
+    }
+}
