@@ -7,6 +7,8 @@ import {TransparentUpgradeableProxy} from "@openzeppelin/contracts/proxy/transpa
 import {BatchInbox} from "src/L1/BatchInbox.sol";
 import {StateManager} from "src/L1/StateManager.sol";
 import {L1Bridge} from "src/L1/L1Bridge.sol";
+import {DisputeGame} from "src/dispute/DisputeGame.sol";
+import {OneStepVerifier} from "src/dispute/OneStepVerifier.sol";
 import {Presets} from "src/libraries/Presets.sol";
 import {L1Header} from "src/libraries/L1Header.sol";
 
@@ -22,13 +24,24 @@ contract L1HeaderReader {
     }
 }
 
+/// @notice The cheatcode that tells whether the script broadcasts, and as whom (declared here:
+///         the shared `Vm` interface of the tests does not list it).
+interface VmCallers {
+    /// @notice The current caller mode (0 none, 1 broadcast, 2 recurrent broadcast, 3 prank,
+    ///         4 recurrent prank), `msg.sender` and `tx.origin`.
+    function readCallers() external returns (uint8 callerMode, address msgSender, address txOrigin);
+}
+
 /// @title Deploy
 /// @notice The production deployment of the rollup's L1 contracts. A `TimelockController` whose
 ///         only proposer and executor is `OWNER` (no admin: its roles and delay change only
 ///         through its own delay) owns everything: the ProxyAdmin of each proxy and the
 ///         StateManager and BatchInbox themselves. StateManager, BatchInbox and L1Bridge each
 ///         sit behind a `TransparentUpgradeableProxy`; the proxies are the addresses users and
-///         the node use.
+///         the node use. The fraud proof's `OneStepVerifier` and `DisputeGame` (immutable, no
+///         proxy: a new game is a new contract the timelock sets with `setDisputeGame`) are set
+///         in the StateManager while the deployer still owns it, together with the preset's
+///         `permissionlessProposals`; then the StateManager goes to the timelock.
 ///
 ///         Environment:
 ///         - `OWNER`, `BATCHER`, `PROPOSER` (addresses, required, non-zero): the timelock's
@@ -40,6 +53,14 @@ contract L1HeaderReader {
 ///         - `CHALLENGE_PERIOD` (seconds, non-zero), `TIMELOCK_DELAY` (seconds, greater than the
 ///           challenge period), `PROPOSAL_BOND` (wei), `SEQUENCING_WINDOW` (L1 blocks, at least
 ///           2), `MAX_SEQUENCER_DRIFT` (seconds): override the preset.
+///         - `GENESIS_OUTPUT_ROOT` (bytes32, required, non-zero): the output root of L2 block 0,
+///           the DisputeGame's anchor for proposals anchored on the genesis. It depends on the
+///           L2 genesis state, which this script cannot compute: take it from
+///           `rollup-node deploy` (which deploys everything itself) or from the node
+///           (`rollup_getProof` of block 0 answers `outputRootHash` once block 0 is derived).
+///         - `CHALLENGER_BOND` (wei), `MAX_CLOCK_DURATION`, `CLOCK_EXTENSION` (seconds, the
+///           extension below the clock), `PERMISSIONLESS_PROPOSALS` (bool): override the
+///           preset's dispute parameters.
 ///         - The L2 genesis the BatchInbox starts from. `GENESIS_ORIGIN` (default: the parent
 ///           of the block the script runs at, `block.number - 1`, the newest block whose hash
 ///           the chain can tell), `GENESIS_ORIGIN_HASH` (default: `blockhash(GENESIS_ORIGIN)`),
@@ -50,8 +71,8 @@ contract L1HeaderReader {
 ///           can (within 256 blocks, or through EIP-2935), so a wrong hash fails the deploy.
 /// @dev    forge script script/Deploy.s.sol --rpc-url $L1_RPC_URL --broadcast --private-key $KEY
 ///         The deployer account needs no role afterwards; nothing is left owned by it.
-///         The dispute game is not set here: `setDisputeGame` is an owner call, so it goes
-///         through the timelock once a game contract exists.
+///         `deploy(config)` (one argument) is the deployment without the fraud proof contracts,
+///         as before them; `run()` and `deploy(config, dispute)` deploy and set both.
 contract Deploy is Script {
     /// @notice What the deployment is made from.
     /// @param owner           The timelock's proposer and executor.
@@ -83,6 +104,21 @@ contract Deploy is Script {
         uint64 l2GenesisTimestamp;
     }
 
+    /// @notice The fraud proof part of the deployment (kept apart from `Config` so the
+    ///         deployment without it keeps its shape).
+    /// @param genesisOutputRoot The output root of L2 block 0 (the DisputeGame's genesis anchor).
+    /// @param challengerBond    The bond (wei) a challenger posts per game.
+    /// @param maxClockDuration  Seconds of thinking time each side has per game.
+    /// @param clockExtension    The least time a side gets when its turn starts.
+    /// @param permissionlessProposals Whether anyone may propose (devnet only).
+    struct DisputeConfig {
+        bytes32 genesisOutputRoot;
+        uint256 challengerBond;
+        uint64 maxClockDuration;
+        uint64 clockExtension;
+        bool permissionlessProposals;
+    }
+
     /// @notice What the deployment made. The proxies are the contracts' public addresses.
     struct Deployment {
         TimelockController timelock;
@@ -92,6 +128,8 @@ contract Deploy is Script {
         address stateManagerImplementation;
         address batchInboxImplementation;
         address l1BridgeImplementation;
+        DisputeGame disputeGame;
+        OneStepVerifier oneStepVerifier;
     }
 
     /// @notice Thrown when a required address (named by its environment variable) is zero.
@@ -131,12 +169,22 @@ contract Deploy is Script {
     ///         the genesis origin hash or is not that block's.
     error Deploy_GenesisHeaderMismatch(uint256 genesisOrigin);
 
+    /// @notice Thrown when the genesis output root is zero or unset (`GENESIS_OUTPUT_ROOT`).
+    error Deploy_ZeroGenesisOutputRoot();
+
+    /// @notice Thrown when the dispute clock is zero or its extension is not below it.
+    error Deploy_BadClock(uint64 maxClockDuration, uint64 clockExtension);
+
+    /// @notice Thrown when the challenger bond is zero.
+    error Deploy_ZeroChallengerBond();
+
     /// @notice Reads the configuration from the environment, deploys, and logs the addresses.
     /// @return deployment The deployed contracts.
     function run() external returns (Deployment memory deployment) {
         Config memory config = readConfig();
+        DisputeConfig memory dispute = readDisputeConfig();
         vm.startBroadcast();
-        deployment = deploy(config);
+        deployment = deploy(config, dispute);
         vm.stopBroadcast();
 
         console.log("TimelockController", address(deployment.timelock));
@@ -146,6 +194,12 @@ contract Deploy is Script {
         console.log("StateManager implementation", deployment.stateManagerImplementation);
         console.log("BatchInbox implementation", deployment.batchInboxImplementation);
         console.log("L1Bridge implementation", deployment.l1BridgeImplementation);
+        console.log("DisputeGame", address(deployment.disputeGame));
+        console.log("OneStepVerifier", address(deployment.oneStepVerifier));
+        console.log("challenger bond (wei)", dispute.challengerBond);
+        console.log("max clock duration (s)", dispute.maxClockDuration);
+        console.log("clock extension (s)", dispute.clockExtension);
+        console.log("permissionless proposals (0/1)", dispute.permissionlessProposals ? 1 : 0);
         console.log("challenge period (s)", config.challengePeriod);
         console.log("timelock delay (s)", config.timelockDelay);
         console.log("proposal bond (wei)", config.proposalBond);
@@ -158,20 +212,23 @@ contract Deploy is Script {
         console.log("deployed after L1 block", block.number);
     }
 
+    /// @notice The dispute configuration the environment describes (see the contract's notice).
+    /// @return dispute The dispute configuration, not yet checked (`deploy` checks it).
+    function readDisputeConfig() public view returns (DisputeConfig memory dispute) {
+        Presets.Preset memory defaults = _preset();
+        dispute.genesisOutputRoot = vm.envOr("GENESIS_OUTPUT_ROOT", bytes32(0));
+        dispute.challengerBond = vm.envOr("CHALLENGER_BOND", defaults.challengerBond);
+        dispute.maxClockDuration = _envUint64("MAX_CLOCK_DURATION", defaults.maxClockDuration);
+        dispute.clockExtension = _envUint64("CLOCK_EXTENSION", defaults.clockExtension);
+        dispute.permissionlessProposals = vm.envOr("PERMISSIONLESS_PROPOSALS", defaults.permissionlessProposals);
+    }
+
     /// @notice The configuration the environment describes (see the contract's notice).
     /// @return config The configuration, not yet checked (`deploy` checks it).
     /// @dev    Not `view`: reading the genesis origin's header deploys an `L1HeaderReader` in the
     ///         script's simulation (before any broadcast, so never on chain).
     function readConfig() public returns (Config memory config) {
-        string memory preset = vm.envOr("PRESET", string("production"));
-        Presets.Preset memory defaults;
-        if (keccak256(bytes(preset)) == keccak256("production")) {
-            defaults = Presets.production();
-        } else if (keccak256(bytes(preset)) == keccak256("devnet")) {
-            defaults = Presets.devnet();
-        } else {
-            revert Deploy_UnknownPreset(preset);
-        }
+        Presets.Preset memory defaults = _preset();
         config.owner = vm.envAddress("OWNER");
         config.batcher = vm.envAddress("BATCHER");
         config.proposer = vm.envAddress("PROPOSER");
@@ -208,12 +265,55 @@ contract Deploy is Script {
         if (config.sequencingWindow < 2) revert Deploy_SequencingWindowTooShort(config.sequencingWindow);
     }
 
-    /// @notice Checks `config` and deploys: the timelock, then each implementation and its proxy
-    ///         (ProxyAdmin owned by the timelock, initialized in the proxy's constructor).
+    /// @notice Reverts unless `dispute` describes a playable dispute game.
+    /// @param dispute The dispute configuration.
+    function checkDispute(DisputeConfig memory dispute) public pure {
+        if (dispute.genesisOutputRoot == bytes32(0)) revert Deploy_ZeroGenesisOutputRoot();
+        if (dispute.challengerBond == 0) revert Deploy_ZeroChallengerBond();
+        if (dispute.clockExtension == 0 || dispute.clockExtension >= dispute.maxClockDuration) {
+            revert Deploy_BadClock(dispute.maxClockDuration, dispute.clockExtension);
+        }
+    }
+
+    /// @notice Checks `config` and deploys without the fraud proof contracts: the timelock, then
+    ///         each implementation and its proxy (ProxyAdmin owned by the timelock, initialized
+    ///         in the proxy's constructor); the StateManager is the timelock's from the start.
     /// @param config The configuration.
-    /// @return d The deployed contracts.
+    /// @return d The deployed contracts (`disputeGame` and `oneStepVerifier` zero).
     function deploy(Config memory config) public returns (Deployment memory d) {
         check(config);
+        d = _deployCore(config, address(0));
+    }
+
+    /// @notice Checks both configurations and deploys everything: `deploy(config)`'s contracts,
+    ///         then the `OneStepVerifier` and the `DisputeGame`, set in the StateManager with the
+    ///         preset's `permissionlessProposals` while the deployer owns it; then the
+    ///         StateManager goes to the timelock, so the deployer keeps no power.
+    /// @param config  The configuration.
+    /// @param dispute The dispute configuration.
+    /// @return d The deployed contracts.
+    function deploy(Config memory config, DisputeConfig memory dispute) public returns (Deployment memory d) {
+        check(config);
+        checkDispute(dispute);
+        address deployer = _effectiveSender();
+        d = _deployCore(config, deployer);
+        d.oneStepVerifier = new OneStepVerifier();
+        d.disputeGame = new DisputeGame(
+            d.stateManager,
+            dispute.genesisOutputRoot,
+            dispute.challengerBond,
+            dispute.maxClockDuration,
+            dispute.clockExtension
+        );
+        d.stateManager.setDisputeGame(address(d.disputeGame));
+        d.stateManager.setOneStepVerifier(address(d.oneStepVerifier));
+        d.stateManager.setPermissionlessProposals(dispute.permissionlessProposals);
+        d.stateManager.transferOwnership(address(d.timelock));
+    }
+
+    /// @dev The timelock, the StateManager (owned by `interimOwner` if non-zero, else by the
+    ///      timelock), the bridge and the inbox.
+    function _deployCore(Config memory config, address interimOwner) internal returns (Deployment memory d) {
 
         address[] memory owners = new address[](1);
         owners[0] = config.owner;
@@ -228,7 +328,9 @@ contract Deploy is Script {
                 new TransparentUpgradeableProxy(
                     d.stateManagerImplementation,
                     timelock,
-                    abi.encodeCall(StateManager.initialize, (timelock, config.proposer))
+                    abi.encodeCall(
+                        StateManager.initialize, (interimOwner == address(0) ? timelock : interimOwner, config.proposer)
+                    )
                 )
             )
         );
@@ -272,6 +374,22 @@ contract Deploy is Script {
                 )
             )
         );
+    }
+
+    /// @dev The `PRESET` environment variable's preset (`production` by default).
+    function _preset() internal view returns (Presets.Preset memory) {
+        string memory preset = vm.envOr("PRESET", string("production"));
+        if (keccak256(bytes(preset)) == keccak256("production")) return Presets.production();
+        if (keccak256(bytes(preset)) == keccak256("devnet")) return Presets.devnet();
+        revert Deploy_UnknownPreset(preset);
+    }
+
+    /// @dev The account the script's calls come from: the broadcaster while broadcasting, the
+    ///      script itself when a test calls `deploy`. It owns the StateManager between its
+    ///      initialization and the hand-over to the timelock.
+    function _effectiveSender() internal returns (address) {
+        (uint8 mode, address sender,) = VmCallers(address(vm)).readCallers();
+        return mode == 1 || mode == 2 ? sender : address(this);
     }
 
     /// @dev A 64-bit environment number, `defaultValue` if unset.

@@ -5,6 +5,7 @@
 
 mod bridge;
 mod config;
+mod dispute;
 mod docs;
 mod live;
 mod shutdown;

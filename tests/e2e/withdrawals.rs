@@ -114,7 +114,7 @@ pub(crate) async fn view<C: SolCall>(provider: &DynProvider, to: Address, call: 
 
 /// The custom error an L1 call reverts with, by name (the revert data must be exactly its
 /// selector: every rollup error takes no arguments).
-async fn revert_of(l1: &DynProvider, to: Address, input: Vec<u8>) -> Bytes {
+pub(crate) async fn revert_of(l1: &DynProvider, to: Address, input: Vec<u8>) -> Bytes {
     let tx = TransactionRequest::default().with_to(to).with_input(input);
     match l1.call(tx).await {
         Ok(out) => panic!("expected a revert, the call returned {out}"),
@@ -125,7 +125,7 @@ async fn revert_of(l1: &DynProvider, to: Address, input: Vec<u8>) -> Bytes {
     }
 }
 
-fn selector(error: &str) -> Bytes {
+pub(crate) fn selector(error: &str) -> Bytes {
     Bytes::copy_from_slice(&keccak256(format!("{error}()"))[..4])
 }
 
@@ -165,7 +165,7 @@ async fn covering_proposal(
 /// `L1Bridge.proveWithdrawal`'s arguments from `rollup_getWithdrawalProof` at `l2_block`, and
 /// the withdrawal hash. The proof's `output` is the response's `outputRoot`, whose hash the
 /// response's `outputRootHash` must be.
-async fn withdrawal_proof(
+pub(crate) async fn withdrawal_proof(
     devnet: &Devnet,
     tx: B256,
     l2_block: u64,

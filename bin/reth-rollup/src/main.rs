@@ -164,6 +164,17 @@ struct RollupArgs {
         hide_env_values = true
     )]
     proposer_key: Option<String>,
+    /// Run the challenger with this L1 key: challenges proposals whose output root differs from
+    /// this node's, with the DisputeGame's challenger bond, and plays the games [dev account 10
+    /// with --rollup.dev]. The proposer defends its own proposals without it.
+    #[arg(
+        id = "rollup.challenger-key",
+        long = "rollup.challenger-key",
+        value_name = "KEY",
+        env = "ROLLUP_CHALLENGER_KEY",
+        hide_env_values = true
+    )]
+    challenger_key: Option<String>,
     /// L2 block interval of the sequencer.
     #[arg(id = "rollup.block-time", long = "rollup.block-time", value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
     block_time: Duration,
@@ -195,6 +206,11 @@ struct RollupArgs {
         value_parser = parse_proposal_head
     )]
     proposer_head: Option<ProposalHead>,
+    /// How often the challenger, and the proposer defending its proposals, look at the
+    /// DisputeGame and move [default: 12s; 1s with --rollup.dev]. Keep it far inside the game's
+    /// clock: a side that does not move in time loses.
+    #[arg(id = "rollup.dispute-interval", long = "rollup.dispute-interval", value_name = "DURATION", value_parser = parse_duration)]
+    dispute_interval: Option<Duration>,
     /// How long an L1 transaction of a role waits before it is re-sent with higher fees.
     #[arg(id = "rollup.l1-resubmit-after", long = "rollup.l1-resubmit-after", value_name = "DURATION", default_value = "12s", value_parser = parse_duration)]
     l1_resubmit_after: Duration,
@@ -208,6 +224,7 @@ impl RollupArgs {
                 sequencer: true,
                 batcher: Some(signers[1].clone()),
                 proposer: Some(signers[2].clone()),
+                challenger: Some(signers[devnet::CHALLENGER_ACCOUNT].clone()),
             });
         }
         Ok(Roles::from_flags(
@@ -216,7 +233,8 @@ impl RollupArgs {
             "--rollup.batcher-key",
             self.proposer_key.as_deref(),
             "--rollup.proposer-key",
-        )?)
+        )?
+        .with_challenger_key(self.challenger_key.as_deref(), "--rollup.challenger-key")?)
     }
 
     fn role_settings(&self) -> RoleSettings {
@@ -229,6 +247,9 @@ impl RollupArgs {
             proposal_interval: self
                 .proposal_interval
                 .unwrap_or(Duration::from_secs(if self.dev { 30 } else { 3_600 })),
+            dispute_interval: self
+                .dispute_interval
+                .unwrap_or(Duration::from_secs(if self.dev { 1 } else { 12 })),
             proposal_head: self.proposer_head.unwrap_or(if self.dev {
                 ProposalHead::Safe
             } else {

@@ -65,7 +65,8 @@ pub(crate) enum Command {
     ///
     /// Deploys a TimelockController and StateManager, BatchInbox and L1Bridge, each behind a
     /// TransparentUpgradeableProxy whose ProxyAdmin the timelock owns (the timelock also owns
-    /// StateManager and BatchInbox). It reads every parameter back from L1 and checks that the
+    /// StateManager and BatchInbox), then the fraud proof's OneStepVerifier and DisputeGame,
+    /// set in the StateManager before it goes to the timelock. It reads every parameter back from L1 and checks that the
     /// deployer kept no power, then writes <out>/rollup.json (give it to every replica:
     /// `rollup-node node --config rollup.json --l1-rpc-url URL`) and <out>/deployment.json
     /// (every address, for operators). Existing files are not overwritten without --force, and
@@ -77,22 +78,27 @@ pub(crate) enum Command {
     ///     owner = "0x1111111111111111111111111111111111111111"  # schedules and executes timelocked changes: a multisig
     ///     batcher = "0x2222222222222222222222222222222222222222"  # the only L1 account whose batches derivation reads
     ///     proposer = "0x3333333333333333333333333333333333333333"  # the only L1 account allowed to propose state roots
-    ///     dispute_game = "0x4444444444444444444444444444444444444444"  # may remove a false root (a guardian multisig until the fraud proof exists); required by `production`
+    ///     dispute_game = "0x4444444444444444444444444444444444444444"  # a guardian (multisig) that may remove a false root besides the DisputeGame; required by `production`
     ///     preset = "production"  # or "devnet"
     ///     # challenge_period = "7d"       # overrides the preset's (7d, 3600s, ...)
     ///     # timelock_delay = "10d"        # must exceed the challenge period
     ///     # proposal_bond_wei = "1000000000000000000"  # wei, a decimal string
     ///     # sequencing_window = 3600      # L1 blocks within which a block's batch must land
     ///     # max_sequencer_drift = 1800    # seconds an L2 block may run ahead of its L1 origin
+    ///     # challenger_bond_wei = "1000000000000000000"  # wei a challenger posts per game
+    ///     # max_clock_duration = "84h"    # each side's clock per game (3.5 days)
+    ///     # clock_extension = "3h"        # the least a side gets when its turn starts
     ///     l2_gas_limit = 30000000         # L2 block gas limit
     ///     l2_base_fee_wei = 1000000000    # the L2 genesis base fee
     ///     [l2_alloc]                      # L2 accounts funded at genesis: address = "wei"
     ///     "0x5555555555555555555555555555555555555555" = "1000000000000000000000"
     ///
     /// Presets: `production` (the default): challenge period 7 days, timelock delay 10 days,
-    /// bond 1 ETH per proposal, sequencing window 3600 L1 blocks (12 hours), drift 30 minutes;
-    /// it needs a challenge period of at least a day and a dispute_game. `devnet`: 60 s, 120 s,
-    /// 0.1 ETH, 20 L1 blocks, 10 minutes, for test networks.
+    /// bond 1 ETH per proposal, sequencing window 3600 L1 blocks (12 hours), drift 30 minutes,
+    /// challenger bond 1 ETH, game clock 3.5 days per side with 3-hour extensions, allowlisted
+    /// proposals; it needs a challenge period of at least a day and a dispute_game (guardian).
+    /// `devnet`: 60 s, 120 s, 0.1 ETH, 20 L1 blocks, 10 minutes, 0.1 ETH, 30 s and 10 s, and
+    /// permissionless proposals, for test networks.
     #[command(verbatim_doc_comment)]
     Deploy(DeployArgs),
     /// Deposit ETH or an ERC-20 from L1 to your account on L2 (or to --to).
@@ -147,6 +153,68 @@ pub(crate) enum Command {
     /// instead (`withdrawal-status` lists who proved it). Either way it pays the withdrawal's
     /// recipient, whoever sends it.
     Finalize(FinalizeArgs),
+    /// Propose an output root to the StateManager: the output root of an L2 block as your node
+    /// derived it (or, with --state-root, any root you choose).
+    ///
+    /// Only the allowlisted proposer may propose, unless the deployment's proposals are
+    /// permissionless (the devnet's are: any funded dev account may). The proposal draws the
+    /// StateManager's proposal bond from your bond balance, which this command tops up first
+    /// (`StateManager.depositBond`); the bond comes back once the proposal is final, and goes
+    /// to a challenger that proves it wrong. It anchors the proposal on the latest final
+    /// proposal below the block whose root your node agrees with (the genesis if none), as the
+    /// proposer role does: a dispute bisects the blocks between the anchor and the proposal.
+    /// Your next proposal must be for a later block than your own latest live one.
+    Propose(ProposeArgs),
+    /// Challenge a proposal: open a dispute game on it in the DisputeGame, posting the
+    /// challenger bond (read from the contract).
+    ///
+    /// Refuses a proposal whose root your node agrees with (its output root of that L2 block
+    /// equals the proposal's), or whose block your node has not derived, unless --force: a
+    /// challenge of a true root loses the bond to the proposer. In the game the proposer
+    /// bisects and the challenger answers each bisection (`pick`) before its clock runs out;
+    /// the challenger role of a node does that. `rollup-node disputes` shows where games stand.
+    Challenge(ChallengeArgs),
+    /// List the latest proposals and dispute games, read from the StateManager and the
+    /// DisputeGame on L1, with whether your node agrees with each root.
+    Disputes(DisputesArgs),
+}
+
+/// `rollup-node propose`.
+#[derive(Debug, Args)]
+pub(crate) struct ProposeArgs {
+    /// The L2 block to propose (default: the node's safe head).
+    #[arg(long, value_name = "N")]
+    pub(crate) l2_block: Option<u64>,
+    /// Propose this root instead of the block's output root. A root that is not the block's
+    /// output root is false: any challenger wins its game and takes your proposal bond.
+    #[arg(long, value_name = "ROOT")]
+    pub(crate) state_root: Option<B256>,
+    #[command(flatten)]
+    pub(crate) client: ClientArgs,
+}
+
+/// `rollup-node challenge`.
+#[derive(Debug, Args)]
+pub(crate) struct ChallengeArgs {
+    /// The index of the proposal to challenge (`rollup-node disputes` lists them).
+    #[arg(long, value_name = "INDEX")]
+    pub(crate) proposal: u64,
+    /// Challenge even though your node agrees with the proposal's root (or has not derived
+    /// its block): the bond is lost if the root is true.
+    #[arg(long)]
+    pub(crate) force: bool,
+    #[command(flatten)]
+    pub(crate) client: ClientArgs,
+}
+
+/// `rollup-node disputes`.
+#[derive(Debug, Args)]
+pub(crate) struct DisputesArgs {
+    /// How many of the latest proposals and of the latest games to list.
+    #[arg(long, default_value_t = 20)]
+    pub(crate) count: u64,
+    #[command(flatten)]
+    pub(crate) client: ClientArgs,
 }
 
 /// Where the user commands (`deposit`, `withdraw`, ...) find the chains, contracts and key.
@@ -175,7 +243,7 @@ pub(crate) struct ClientArgs {
     /// L2 JSON-RPC URL (default: the devnet file's; required with --config).
     #[arg(long, env = "ROLLUP_L2_RPC_URL")]
     pub(crate) l2_rpc_url: Option<String>,
-    /// Sign with this dev account of the devnet file (0-9).
+    /// Sign with this dev account of the devnet file (0-10; its `roles` name each role's).
     #[arg(long, env = "ROLLUP_ACCOUNT", default_value_t = 0)]
     pub(crate) account: usize,
     /// Sign with this private key (hex) instead of a dev account. Prefer the environment
@@ -419,6 +487,11 @@ pub(crate) struct RunArgs {
     /// finality is simulated].
     #[arg(long, env = "ROLLUP_PROPOSER_HEAD", value_name = "HEAD", value_parser = parse_proposal_head)]
     pub(crate) proposer_head: Option<ProposalHead>,
+    /// How often the challenger, and the proposer defending its proposals, look at the
+    /// DisputeGame and move. Keep it far inside the game's clock (3.5 days in production, 30 s
+    /// on the devnet): a side that does not move in time loses [default: 12s; 1s for `devnet`].
+    #[arg(long, env = "ROLLUP_DISPUTE_INTERVAL", value_parser = parse_nonzero_duration)]
+    pub(crate) dispute_interval: Option<Duration>,
     /// How long the batcher waits for an L1 transaction before resubmitting it with higher fees.
     #[arg(long, env = "ROLLUP_L1_RESUBMIT_AFTER", default_value = "12s", value_parser = parse_duration)]
     pub(crate) l1_resubmit_after: Duration,
@@ -520,6 +593,13 @@ pub(crate) struct NodeArgs {
     /// set. It proposes the safe head's state root with the required bond.
     #[arg(long, env = "ROLLUP_PROPOSER_KEY", hide_env_values = true)]
     pub(crate) proposer_key: Option<String>,
+    /// Private key (hex) of a challenger account; the challenger runs only when set. It
+    /// challenges every proposal in its challenge period whose output root differs from this
+    /// node's, posting the DisputeGame's challenger bond (funds the account must hold on L1),
+    /// plays the games, resolves them and claims what it wins. The proposer defends its own
+    /// proposals without this flag.
+    #[arg(long, env = "ROLLUP_CHALLENGER_KEY", hide_env_values = true)]
+    pub(crate) challenger_key: Option<String>,
     #[command(flatten)]
     pub(crate) run: RunArgs,
 }
@@ -560,6 +640,9 @@ impl Cli {
             Command::WithdrawalStatus(args) => crate::client::status(args).await,
             Command::Prove(args) => crate::client::prove(args).await,
             Command::Finalize(args) => crate::client::finalize(args).await,
+            Command::Propose(args) => crate::dispute::propose(args).await,
+            Command::Challenge(args) => crate::dispute::challenge(args).await,
+            Command::Disputes(args) => crate::dispute::disputes(args).await,
         }
     }
 }

@@ -249,7 +249,7 @@ const KNOWN_ERRORS: &[(&str, &str)] = &[
     // StateManager.
     (
         "StateManager_NotProposer",
-        "only the StateManager's proposer may propose: check that --proposer-key is this deployment's proposer",
+        "only the StateManager's proposer may propose (proposals are not permissionless here): check that --proposer-key is this deployment's proposer",
     ),
     (
         "StateManager_InsufficientBond",
@@ -273,11 +273,11 @@ const KNOWN_ERRORS: &[(&str, &str)] = &[
     ),
     (
         "StateManager_MalformedProof",
-        "submitStateRoot's proof must be abi.encode(uint64 l2Block, bytes32 l2BlockHash)",
+        "submitStateRoot's proof must be abi.encode(uint64 l2Block, bytes32 l2BlockHash) or abi.encode(uint64 l2Block, bytes32 l2BlockHash, uint256 anchor)",
     ),
     (
         "StateManager_L2BlockNotIncreasing",
-        "a proposal must be for a later L2 block than the latest live one: nothing new to propose yet",
+        "a proposal must be for a later L2 block than the proposer's own latest live one: nothing new to propose yet",
     ),
     (
         "StateManager_ZeroAddress",
@@ -306,15 +306,62 @@ const KNOWN_ERRORS: &[(&str, &str)] = &[
     ),
     (
         "StateManager_NotDisputeGame",
-        "only the StateManager's dispute game may remove a proposal",
+        "only a dispute game (or the guardian) of the StateManager may open, close or win games on a proposal",
     ),
     (
-        "StateManager_DisputeGameAlreadySet",
-        "the dispute game is set once; changing it takes an upgrade through the timelock",
+        "StateManager_BadAnchor",
+        "the anchor must be 0 (the genesis) or 1 + the index of a final proposal below the proposed L2 block: `rollup-node propose` picks one",
     ),
     (
-        "StateManager_NotImplemented",
-        "on-chain verification of state transitions does not exist yet: false roots are removed by the dispute game account",
+        "StateManager_ChallengePeriodOver",
+        "the proposal's challenge period is over: it can no longer be challenged",
+    ),
+    (
+        "StateManager_NoOpenGame",
+        "the proposal has no open game to close",
+    ),
+    (
+        "StateManager_NoVerifier",
+        "no one-step verifier is set in the StateManager: the timelock sets one (setOneStepVerifier)",
+    ),
+    // DisputeGame and OneStepVerifier.
+    (
+        "DisputeGame_BadParameter",
+        "the DisputeGame's parameters are unsound (zero address, root or bond, or an extension not below the clock)",
+    ),
+    (
+        "DisputeGame_WrongBond",
+        "a challenge must send exactly the DisputeGame's challengerBond as value",
+    ),
+    ("DisputeGame_UnknownGame", "no game has that id"),
+    (
+        "DisputeGame_GameOver",
+        "the game is already resolved: `rollup-node disputes` shows its outcome",
+    ),
+    (
+        "DisputeGame_NotYourTurn",
+        "it is not this account's turn: the proposal's proposer bisects, the game's challenger picks",
+    ),
+    (
+        "DisputeGame_WrongRange",
+        "the move does not fit the disputed range (bisect needs two steps or more, step exactly one at level 1)",
+    ),
+    (
+        "DisputeGame_ClockExpired",
+        "the mover's clock ran out: anyone can end the game with resolve",
+    ),
+    (
+        "DisputeGame_ClockRunning",
+        "the side to move still has time: the game cannot be resolved yet",
+    ),
+    ("DisputeGame_ZeroClaim", "a claim must not be zero"),
+    (
+        "DisputeGame_NoCredit",
+        "this account has no credit to claim in the DisputeGame",
+    ),
+    (
+        "OneStepVerifier_BadWitness",
+        "the witness does not open the agreed state of the disputed block",
     ),
     // BatchInbox.
     (
@@ -575,14 +622,14 @@ impl Asset {
 }
 
 /// Connected providers and the addresses the commands use.
-struct Client {
-    l1: DynProvider,
+pub(crate) struct Client {
+    pub(crate) l1: DynProvider,
     l2: DynProvider,
     l2_url: String,
-    sender: Address,
+    pub(crate) sender: Address,
     l1_bridge: Address,
     batch_inbox: Address,
-    state_manager: Address,
+    pub(crate) state_manager: Address,
 }
 
 /// Where a user command connects and what it signs with, before connecting.
@@ -701,7 +748,7 @@ fn parse_key(key: &str) -> eyre::Result<PrivateKeySigner> {
 }
 
 impl Client {
-    fn new(args: &ClientArgs) -> eyre::Result<Self> {
+    pub(crate) fn new(args: &ClientArgs) -> eyre::Result<Self> {
         let Endpoints {
             l1_url,
             l2_url,
@@ -733,7 +780,11 @@ impl Client {
     }
 
     /// A view call on L1.
-    async fn l1_view<C: SolCall>(&self, to: Address, call: C) -> eyre::Result<C::Return> {
+    pub(crate) async fn l1_view<C: SolCall>(
+        &self,
+        to: Address,
+        call: C,
+    ) -> eyre::Result<C::Return> {
         view(&self.l1, to, call).await
     }
 
@@ -744,7 +795,7 @@ impl Client {
 
     /// Simulates, then sends a transaction and waits for its receipt; a revert is reported with
     /// the contract's error name.
-    async fn send(
+    pub(crate) async fn send(
         &self,
         l2: bool,
         to: Address,
@@ -780,7 +831,7 @@ impl Client {
         Ok(receipt)
     }
 
-    async fn l2_rpc(&self, method: &str, params: Value) -> eyre::Result<Value> {
+    pub(crate) async fn l2_rpc(&self, method: &str, params: Value) -> eyre::Result<Value> {
         self.l2
             .raw_request::<_, Value>(method.to_string().into(), params)
             .await
@@ -1123,7 +1174,7 @@ impl Client {
             .to::<u64>())
     }
 
-    async fn l1_time(&self) -> eyre::Result<u64> {
+    pub(crate) async fn l1_time(&self) -> eyre::Result<u64> {
         let block = self
             .l1
             .get_block_by_number(alloy_rpc_types_eth::BlockNumberOrTag::Latest)
@@ -1133,7 +1184,7 @@ impl Client {
         Ok(block.header.timestamp)
     }
 
-    async fn safe_head(&self) -> Option<u64> {
+    pub(crate) async fn safe_head(&self) -> Option<u64> {
         let status = self.l2_rpc("rollup_syncStatus", json!([])).await.ok()?;
         quantity(&status["safeL2"]["number"])
     }
@@ -1153,7 +1204,7 @@ fn read_devnet_file(path: &Path) -> eyre::Result<Option<DevnetFile>> {
 }
 
 /// A JSON quantity: a number or a `0x` hex string.
-fn quantity(value: &Value) -> Option<u64> {
+pub(crate) fn quantity(value: &Value) -> Option<u64> {
     value.as_u64().or_else(|| {
         value
             .as_str()
@@ -1213,7 +1264,7 @@ fn token_pair(token: Option<Address>) -> (Address, Address) {
 }
 
 /// Seconds since the epoch as `YYYY-MM-DD HH:MM:SS UTC`.
-fn utc(secs: u64) -> String {
+pub(crate) fn utc(secs: u64) -> String {
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     // Howard Hinnant's days-to-civil.
@@ -2337,6 +2388,14 @@ mod tests {
             (
                 "BridgedERC20.sol",
                 include_str!("../../../contracts/src/L2/BridgedERC20.sol"),
+            ),
+            (
+                "DisputeGame.sol",
+                include_str!("../../../contracts/src/dispute/DisputeGame.sol"),
+            ),
+            (
+                "OneStepVerifier.sol",
+                include_str!("../../../contracts/src/dispute/OneStepVerifier.sol"),
             ),
             (
                 "SparseMerkleTrie.sol",

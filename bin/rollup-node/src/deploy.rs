@@ -133,10 +133,13 @@ fn deployment_gas_estimate() -> u64 {
         &*artifacts::STATE_MANAGER,
         &*artifacts::BATCH_INBOX,
         &*artifacts::L1_BRIDGE,
+        &*artifacts::ONE_STEP_VERIFIER,
+        &*artifacts::DISPUTE_GAME,
     ];
     let proxies = 3 * creation(&artifacts::TRANSPARENT_PROXY);
-    // setDisputeGame and the StateManager's hand-over to the timelock.
-    let calls = 2 * 100_000;
+    // setDisputeGame (the guardian's and the game's), setOneStepVerifier,
+    // setPermissionlessProposals and the StateManager's hand-over to the timelock.
+    let calls = 5 * 100_000;
     contracts.into_iter().map(creation).sum::<u64>() + proxies + calls
 }
 
@@ -225,6 +228,8 @@ fn print_summary(
         d.l1_bridge,
         proxy("L1Bridge")
     );
+    println!("  DisputeGame          {}", d.dispute_game);
+    println!("  OneStepVerifier      {}", d.one_step_verifier);
     println!(
         "  L1 origin            block {} ({}), timestamp {}",
         d.origin.number, d.origin.hash, d.origin_timestamp
@@ -248,6 +253,24 @@ fn print_summary(
         "  max sequencer drift  {}",
         seconds(preset.max_sequencer_drift)
     );
+    println!(
+        "  challenger bond      {} ETH",
+        amount(preset.challenger_bond, "ether")
+    );
+    println!(
+        "  game clock           {} per side, extension {}",
+        seconds(preset.max_clock_duration),
+        seconds(preset.clock_extension)
+    );
+    println!(
+        "  proposals            {}",
+        if preset.permissionless_proposals {
+            "permissionless (anyone may propose)"
+        } else {
+            "allowlisted (the proposer only)"
+        }
+    );
+    println!("  genesis output root  {}", d.genesis_output_root);
     println!("  L2 gas limit         {}", plan.l2_gas_limit);
     println!("  L2 base fee          {} wei", plan.l2_base_fee);
     println!(
@@ -257,9 +280,13 @@ fn print_summary(
     println!("  batcher              {}", plan.batcher);
     println!("  proposer             {}", plan.proposer);
     println!(
-        "  dispute game         {}",
-        plan.dispute_game
-            .map_or_else(|| "none".to_string(), |game: Address| game.to_string())
+        "  guardian             {}",
+        plan.dispute_game.map_or_else(
+            || "none".to_string(),
+            |guardian: Address| format!(
+                "{guardian} (may remove a proposal besides the DisputeGame)"
+            )
+        )
     );
     println!(
         "wrote {} (give it to every replica) and {}",

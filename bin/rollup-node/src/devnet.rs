@@ -33,6 +33,10 @@ pub(crate) async fn run(mut args: DevnetArgs) -> eyre::Result<()> {
     args.run
         .proposal_interval
         .get_or_insert(Duration::from_secs(30));
+    // The devnet's game clocks are 30 s: its challenger and proposer look every second.
+    args.run
+        .dispute_interval
+        .get_or_insert(Duration::from_secs(1));
     // anvil's finality trails its head by 64 blocks; the devnet proposes what is safe so a
     // withdrawal's life cycle fits in minutes (a reorg removes the proposal; it is made again).
     args.run
@@ -86,7 +90,8 @@ async fn run_with_l1(
     let roles = runner::Roles {
         sequencer: true,
         batcher: Some(signers[1].clone()),
-        proposer: Some(signers[2].clone()),
+        proposer: Some(signers[devnet::PROPOSER_ACCOUNT].clone()),
+        challenger: Some(signers[devnet::CHALLENGER_ACCOUNT].clone()),
     };
     let info_path = datadir.join(devnet::DEVNET_INFO_FILE);
     let config = Arc::new(devnet.config.clone());

@@ -4,6 +4,7 @@ mod cli;
 mod client;
 mod deploy;
 mod devnet;
+mod dispute;
 mod logging;
 mod runner;
 

@@ -34,7 +34,8 @@ pub(crate) async fn run_replica(args: NodeArgs) -> eyre::Result<()> {
         "--batcher-key",
         args.proposer_key.as_deref(),
         "--proposer-key",
-    )?;
+    )?
+    .with_challenger_key(args.challenger_key.as_deref(), "--challenger-key")?;
     check_l1_chain(&config, &args.l1_rpc_url).await?;
     let cancel = shutdown_on_signal();
     run_node(
@@ -90,6 +91,7 @@ fn role_settings(args: &RunArgs) -> RoleSettings {
         batcher_window_margin: args.batcher_window_margin,
         proposal_interval: args.proposal_interval.unwrap_or(PROPOSAL_INTERVAL),
         proposal_head: args.proposer_head.unwrap_or_default(),
+        dispute_interval: args.dispute_interval.unwrap_or(Duration::from_secs(12)),
         l1_resubmit_after: args.l1_resubmit_after,
         pool: args.txpool.pool_config(),
         l1_data_bytes_per_block: args.sequencer_l1_bytes_per_block,

@@ -428,13 +428,14 @@ contract StateManager is IStateManager, Ownable, Initializable {
     }
 
     /// @notice Counts a new game on proposal `index`: it is not final until the game closes.
-    ///         Only a dispute game, only while the proposal is live and its challenge period
+    ///         Only the current dispute game (a replaced one still closes the games it opened,
+    ///         but opens no new ones), only while the proposal is live and its challenge period
     ///         runs (a proposal can be challenged until its last second, never after).
     /// @param index The proposal.
     /// @return anchorBlock The L2 block the proposal's range starts at (its anchor's).
     /// @return anchorRoot  The anchor's output root (0 for the genesis: the game knows it).
     function openGame(uint256 index) external returns (uint256 anchorBlock, bytes32 anchorRoot) {
-        if (!isDisputeGame[msg.sender]) revert StateManager_NotDisputeGame();
+        if (msg.sender != disputeGame) revert StateManager_NotDisputeGame();
         Proposal storage p = _proposal(index);
         if (p.removed) revert StateManager_ProposalRemoved();
         // forge-lint: disable-next-line(block-timestamp)

@@ -114,7 +114,7 @@ contract DisputeGame {
     /// @notice Thrown when resolving a game whose side to move still has time.
     error DisputeGame_ClockRunning();
 
-    /// @notice Thrown when an output root claim at level 0 is zero.
+    /// @notice Thrown when a claim is zero (no output root or trace state hashes to zero).
     error DisputeGame_ZeroClaim();
 
     /// @notice Thrown when claiming a zero credit.

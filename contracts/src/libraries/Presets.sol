@@ -10,6 +10,18 @@ pragma solidity ^0.8.28;
 ///         have it proven and wait out the challenge period before the upgrade can execute.
 ///         Production's 3 days of margin cover the sequencing window, the wait for a proposal
 ///         covering the withdrawal and L1 congestion.
+///
+///         The challenge period is when a proposal can be CHALLENGED, not when it is final: a
+///         proposal with an open dispute game is final only once every game on it closed in its
+///         favour, so the real finality bound of a proposal is
+///         `challengePeriod + DisputeGame.maxGameDuration(range)` (range: the L2 blocks between
+///         its anchor and its block): with a week of 2-second L2 blocks (19 levels over the
+///         blocks, 16 over a block's trace, 71 turns) that is 7 days + 2 x 3.5 days + 71 x 3
+///         hours, about 23 days, in the worst case where both sides use every second and every
+///         extension; on the devnet 60 + 2 x 30 + 10 x (2 x levels + 1) seconds. The timelock
+///         delay exceeds the challenge period, not this bound: games hold up only the proposals
+///         they dispute, so a user whose exit's proposal is in a game proves it against another
+///         (later, unchallenged) proposal, and honest proposals keep coming every interval.
 library Presets {
     /// @notice A deployment preset.
     /// @param challengePeriod Seconds after a proposal before it is final.
@@ -20,12 +32,25 @@ library Presets {
     ///                          (BatchInbox `sequencingWindow`).
     /// @param maxSequencerDrift Seconds an L2 block's timestamp may run ahead of its L1 origin
     ///                          (BatchInbox `maxSequencerDrift`).
+    /// @param challengerBond    The bond (wei) a challenger posts with each game
+    ///                          (DisputeGame `challengerBond`).
+    /// @param maxClockDuration  Seconds of thinking time each side of a game has
+    ///                          (DisputeGame `maxClockDuration`).
+    /// @param clockExtension    The least time a side gets when its turn starts
+    ///                          (DisputeGame `clockExtension`); below `maxClockDuration`.
+    /// @param permissionlessProposals Whether anyone may propose (StateManager
+    ///                          `permissionlessProposals`); only the devnet, until the EVM one-step
+    ///                          proof exists.
     struct Preset {
         uint256 challengePeriod;
         uint256 timelockDelay;
         uint256 proposalBond;
         uint256 sequencingWindow;
         uint256 maxSequencerDrift;
+        uint256 challengerBond;
+        uint64 maxClockDuration;
+        uint64 clockExtension;
+        bool permissionlessProposals;
     }
 
     /// @notice Production challenge period: 7 days, the window a challenger has to dispute.
@@ -49,6 +74,26 @@ library Presets {
     /// @notice Production maximum sequencer drift: 1,800 seconds (30 minutes).
     uint256 internal constant PRODUCTION_MAX_SEQUENCER_DRIFT = 1_800;
 
+    /// @notice Production challenger bond: 1 ether. It pays the proposer's worst-case gas to
+    ///         defend its proposal in one game: about 36 bisection moves (20 levels over the L2
+    ///         blocks of a week-long range, 16 over one block's trace) at 60-100k gas each, plus one
+    ///         step under 1M gas, come to about 4.6 million gas: 0.14 ether at 30 gwei, still
+    ///         covered at a gas spike of 200 gwei (0.9 ether). A challenger that loses pays it to
+    ///         the proposer, so spamming games on an honest proposal costs 1 ether a game.
+    uint256 internal constant PRODUCTION_CHALLENGER_BOND = 1 ether;
+
+    /// @notice Production clock: 3.5 days of thinking time per side and game, so both clocks
+    ///         together fit in the 7-day challenge period's order of magnitude.
+    uint64 internal constant PRODUCTION_MAX_CLOCK_DURATION = 3.5 days;
+
+    /// @notice Production clock extension: 3 hours, the least a side gets to answer a move made
+    ///         at the last second (an L1 congestion's worth).
+    uint64 internal constant PRODUCTION_CLOCK_EXTENSION = 3 hours;
+
+    /// @notice Production proposals are allowlisted (the `proposer` only) until the EVM
+    ///         one-step proof exists: a code-running step resolves for allowlisted proposers.
+    bool internal constant PRODUCTION_PERMISSIONLESS_PROPOSALS = false;
+
     /// @notice Devnet challenge period: 60 seconds.
     uint256 internal constant DEVNET_CHALLENGE_PERIOD = 60;
 
@@ -64,6 +109,19 @@ library Presets {
     /// @notice Devnet maximum sequencer drift: 600 seconds.
     uint256 internal constant DEVNET_MAX_SEQUENCER_DRIFT = 600;
 
+    /// @notice Devnet challenger bond: 0.1 ether (the devnet's funded dev accounts).
+    uint256 internal constant DEVNET_CHALLENGER_BOND = 0.1 ether;
+
+    /// @notice Devnet clock: 30 seconds per side and game, so a test sees a game end.
+    uint64 internal constant DEVNET_MAX_CLOCK_DURATION = 30;
+
+    /// @notice Devnet clock extension: 10 seconds.
+    uint64 internal constant DEVNET_CLOCK_EXTENSION = 10;
+
+    /// @notice Devnet proposals are permissionless: any funded account may propose
+    ///         (`rollup-node propose`), so a test can make a false proposal and see it challenged.
+    bool internal constant DEVNET_PERMISSIONLESS_PROPOSALS = true;
+
     /// @notice The production preset.
     /// @return The production parameters.
     function production() internal pure returns (Preset memory) {
@@ -72,7 +130,11 @@ library Presets {
             timelockDelay: PRODUCTION_TIMELOCK_DELAY,
             proposalBond: PRODUCTION_PROPOSAL_BOND,
             sequencingWindow: PRODUCTION_SEQUENCING_WINDOW,
-            maxSequencerDrift: PRODUCTION_MAX_SEQUENCER_DRIFT
+            maxSequencerDrift: PRODUCTION_MAX_SEQUENCER_DRIFT,
+            challengerBond: PRODUCTION_CHALLENGER_BOND,
+            maxClockDuration: PRODUCTION_MAX_CLOCK_DURATION,
+            clockExtension: PRODUCTION_CLOCK_EXTENSION,
+            permissionlessProposals: PRODUCTION_PERMISSIONLESS_PROPOSALS
         });
     }
 
@@ -84,7 +146,11 @@ library Presets {
             timelockDelay: DEVNET_TIMELOCK_DELAY,
             proposalBond: DEVNET_PROPOSAL_BOND,
             sequencingWindow: DEVNET_SEQUENCING_WINDOW,
-            maxSequencerDrift: DEVNET_MAX_SEQUENCER_DRIFT
+            maxSequencerDrift: DEVNET_MAX_SEQUENCER_DRIFT,
+            challengerBond: DEVNET_CHALLENGER_BOND,
+            maxClockDuration: DEVNET_MAX_CLOCK_DURATION,
+            clockExtension: DEVNET_CLOCK_EXTENSION,
+            permissionlessProposals: DEVNET_PERMISSIONLESS_PROPOSALS
         });
     }
 }

@@ -486,8 +486,14 @@ contract GovernanceTest is Test {
         assertEq(read.genesisOriginTimestamp, 1_699_999_976);
         assertEq(read.l2GenesisTimestamp, 1_699_999_980);
 
-        // run() deploys what the environment describes.
+        // run() deploys what the environment describes, the dispute contracts included.
+        vm.setEnv("GENESIS_OUTPUT_ROOT", vm.toString(bytes32(uint256(1))));
         Deploy.Deployment memory ran = script.run();
+        assertEq(ran.stateManager.disputeGame(), address(ran.disputeGame));
+        assertEq(ran.stateManager.oneStepVerifier(), address(ran.oneStepVerifier));
+        assertTrue(ran.stateManager.permissionlessProposals());
+        assertEq(ran.stateManager.owner(), address(ran.timelock));
+        assertEq(ran.disputeGame.genesisOutputRoot(), bytes32(uint256(1)));
         assertEq(ran.stateManager.challengePeriod(), 3600);
         assertEq(ran.timelock.getMinDelay(), 7200);
         assertEq(ran.batchInbox.batcher(), batcher);

@@ -6,6 +6,7 @@ import {Proxies} from "test/utils/Proxies.sol";
 import {TransparentUpgradeableProxy} from "@openzeppelin/contracts/proxy/transparent/TransparentUpgradeableProxy.sol";
 import {StateManager} from "src/L1/StateManager.sol";
 import {IStateManager} from "interfaces/IStateManager.sol";
+import {IOneStepVerifier} from "interfaces/IOneStepVerifier.sol";
 import {Ownable} from "solady/auth/Ownable.sol";
 import {Initializable} from "solady/utils/Initializable.sol";
 import {SafeTransferLib} from "solady/utils/SafeTransferLib.sol";
@@ -37,6 +38,32 @@ contract ReentrantBondWithdrawer {
     }
 }
 
+/// @dev A one-step verifier that records what it was asked and answers `answer`, or reverts
+///      with `revertData` when set.
+contract RecordingVerifier is IOneStepVerifier {
+    bool public answer;
+    bytes public revertData;
+    bytes32 public lastFrom;
+    bytes32 public lastTo;
+    bytes public lastProof;
+
+    function set(bool answer_, bytes calldata revertData_) external {
+        answer = answer_;
+        revertData = revertData_;
+    }
+
+    function verify(bytes32 fromState, bytes32 toState, bytes calldata proof) external returns (bool) {
+        bytes memory data = revertData;
+        if (data.length != 0) {
+            assembly ("memory-safe") {
+                revert(add(data, 32), mload(data))
+            }
+        }
+        (lastFrom, lastTo, lastProof) = (fromState, toState, proof);
+        return answer;
+    }
+}
+
 contract StateManagerTest is Test {
     event StateRootSubmitted(
         uint256 indexed index, bytes32 indexed stateRoot, bytes32 indexed batchRoot, address proposer
@@ -49,6 +76,10 @@ contract StateManagerTest is Test {
     event BondDeposited(address indexed account, uint256 amount);
     event BondWithdrawn(address indexed account, uint256 amount);
     event Initialized(uint64 version);
+    event OneStepVerifierSet(address indexed verifier);
+    event PermissionlessProposalsSet(bool permissionless);
+    event ProposalChallenged(uint256 indexed index, address indexed game, uint256 openGames);
+    event ProposalDefended(uint256 indexed index, address indexed game, uint256 openGames);
 
     uint256 internal constant CHALLENGE_PERIOD = 1 hours;
     uint256 internal constant BOND = 1 ether;
@@ -103,6 +134,27 @@ contract StateManagerTest is Test {
         manager.submitStateRoot(
             keccak256(abi.encode("state", number)), keccak256(abi.encode("batch", number)), _blockProof(number)
         );
+    }
+
+    /// @dev Proposes L2 block `number` as `who` (funding its bond) with the 96-byte proof naming
+    ///      `anchor` (1 + a final proposal's index, 0 for the genesis); returns the index.
+    function _proposeAs(address who, uint256 number, uint256 anchor) internal returns (uint256 index) {
+        index = manager.proposalCount();
+        vm.deal(who, who.balance + BOND);
+        vm.startPrank(who);
+        manager.depositBond{value: BOND}();
+        manager.submitStateRoot(
+            keccak256(abi.encode("state", number, who)),
+            keccak256(abi.encode("batch", number)),
+            abi.encode(uint64(number), keccak256(abi.encode("block", number)), anchor)
+        );
+        vm.stopPrank();
+    }
+
+    /// @dev Opens proposing to everybody (as the owner).
+    function _permissionless() internal {
+        vm.prank(owner);
+        manager.setPermissionlessProposals(true);
     }
 
     // ------------------------------------------------------------------ construction and initialization
@@ -186,10 +238,17 @@ contract StateManagerTest is Test {
         assertEq(fresh.disputeGame(), newGame);
     }
 
-    function test_setDisputeGame_twice_reverts() public {
-        vm.expectRevert(StateManager.StateManager_DisputeGameAlreadySet.selector);
+    /// @dev Setting the dispute game again upgrades it: new games open in the new contract, and
+    ///      the old one keeps its rights over the games it opened.
+    function test_setDisputeGame_twice_succeeds() public {
+        address next = makeAddr("nextDisputeGame");
+        vm.expectEmit(address(manager));
+        emit DisputeGameSet(next);
         vm.prank(owner);
-        manager.setDisputeGame(makeAddr("other"));
+        manager.setDisputeGame(next);
+        assertEq(manager.disputeGame(), next);
+        assertTrue(manager.isDisputeGame(next));
+        assertTrue(manager.isDisputeGame(game));
     }
 
     function test_setDisputeGame_zeroAddress_reverts() public {
@@ -235,6 +294,8 @@ contract StateManagerTest is Test {
         public
     {
         vm.assume(stateRoot != 0 && batchRoot != 0 && blockHash != 0);
+        // Block 0 is the genesis: nothing is anchored below it.
+        number = uint64(bound(number, 1, type(uint64).max));
         vm.expectEmit(address(manager));
         emit StateRootSubmitted(0, stateRoot, batchRoot, proposer);
         vm.expectEmit(address(manager));
@@ -260,6 +321,13 @@ contract StateManagerTest is Test {
         (uint256 index, StateManager.Proposal memory latest) = manager.latestProposal();
         assertEq(index, 0);
         assertEq(latest.stateRoot, stateRoot);
+        StateManager.ProposalDispute memory d = manager.disputeOf(0);
+        assertEq(d.anchor, 0);
+        assertEq(d.openGames, 0);
+        assertTrue(d.allowlisted);
+        (bool found, uint256 own) = manager.latestProposalOf(proposer);
+        assertTrue(found);
+        assertEq(own, 0);
     }
 
     function testFuzz_submitStateRoot_notProposer_reverts(address sender) public {
@@ -338,7 +406,7 @@ contract StateManagerTest is Test {
     }
 
     function testFuzz_submitStateRoot_malformedProof_reverts(bytes calldata proof) public {
-        vm.assume(proof.length != 64);
+        vm.assume(proof.length != 64 && proof.length != 96);
         vm.expectRevert(StateManager.StateManager_MalformedProof.selector);
         vm.prank(proposer);
         manager.submitStateRoot(bytes32(uint256(1)), bytes32(uint256(2)), proof);
@@ -354,7 +422,8 @@ contract StateManagerTest is Test {
     }
 
     function testFuzz_submitStateRoot_blockNotIncreasing_reverts(uint64 first, uint64 second) public {
-        second = uint64(bound(second, 0, first));
+        first = uint64(bound(first, 1, type(uint64).max));
+        second = uint64(bound(second, 1, first));
         _propose(first);
         vm.expectRevert(StateManager.StateManager_L2BlockNotIncreasing.selector);
         vm.prank(proposer);
@@ -387,7 +456,10 @@ contract StateManagerTest is Test {
         manager.removeProposal(0, challenger);
         vm.expectRevert(StateManager.StateManager_NoProposal.selector);
         manager.latestProposal();
-        assertEq(_propose(0), 4);
+        (bool found,) = manager.latestProposalOf(proposer);
+        assertFalse(found);
+        // Block 1 again (block 0 is the genesis, never proposed).
+        assertEq(_propose(1), 4);
     }
 
     // ------------------------------------------------------------------ finality
@@ -543,13 +615,21 @@ contract StateManagerTest is Test {
         manager.removeProposal(0, challenger);
     }
 
-    function test_removeProposal_twice_reverts() public {
+    /// @dev Idempotent: the second removal (a parallel game's) returns false, credits nobody
+    ///      and emits nothing.
+    function test_removeProposal_twice_succeeds() public {
+        address other = makeAddr("otherChallenger");
         _propose(1);
         vm.startPrank(game);
-        manager.removeProposal(0, challenger);
-        vm.expectRevert(StateManager.StateManager_ProposalRemoved.selector);
-        manager.removeProposal(0, challenger);
+        assertTrue(manager.removeProposal(0, challenger));
+        vm.recordLogs();
+        assertFalse(manager.removeProposal(0, other));
         vm.stopPrank();
+        assertEq(vm.getRecordedLogs().length, 0);
+        assertEq(manager.bondBalance(challenger), BOND);
+        assertEq(manager.bondBalance(other), 0);
+        assertTrue(manager.proposals(0).removed);
+        assertEq(address(manager).balance, 100 * BOND);
     }
 
     function test_removeProposal_zeroRecipient_reverts() public {
@@ -666,12 +746,408 @@ contract StateManagerTest is Test {
         assertEq(address(manager).balance, BOND);
     }
 
-    // ------------------------------------------------------------------ verifyStateTransition
+    // ------------------------------------------------------------------ permissionless proposals
 
-    function testFuzz_verifyStateTransition_notImplemented_reverts(bytes32 from, bytes32 to, bytes calldata proof)
+    function test_setPermissionlessProposals_succeeds() public {
+        address alice = makeAddr("alice");
+        assertFalse(manager.permissionlessProposals());
+        vm.expectEmit(address(manager));
+        emit PermissionlessProposalsSet(true);
+        vm.prank(owner);
+        manager.setPermissionlessProposals(true);
+        assertTrue(manager.permissionlessProposals());
+
+        // Anyone proposes now; only the allowlisted proposer's proposals are marked allowlisted.
+        uint256 a = _proposeAs(alice, 1, 0);
+        uint256 b = _proposeAs(proposer, 1, 0);
+        assertEq(manager.proposals(a).proposer, alice);
+        assertFalse(manager.disputeOf(a).allowlisted);
+        assertTrue(manager.disputeOf(b).allowlisted);
+
+        // Closed again: only the proposer.
+        vm.expectEmit(address(manager));
+        emit PermissionlessProposalsSet(false);
+        vm.prank(owner);
+        manager.setPermissionlessProposals(false);
+        vm.expectRevert(StateManager.StateManager_NotProposer.selector);
+        vm.prank(alice);
+        manager.submitStateRoot(bytes32(uint256(1)), bytes32(uint256(2)), _blockProof(2));
+        _proposeAs(proposer, 2, 0);
+    }
+
+    function testFuzz_setPermissionlessProposals_notOwner_reverts(address sender) public {
+        vm.assume(sender != owner && sender != Proxies.adminOf(address(manager)));
+        vm.expectRevert(Ownable.Unauthorized.selector);
+        vm.prank(sender);
+        manager.setPermissionlessProposals(true);
+    }
+
+    /// @dev The allowlisted flag is the proposer's at proposal time: replacing the proposer
+    ///      later changes nothing on recorded proposals.
+    function test_submitStateRoot_allowlistedSnapshot_succeeds() public {
+        uint256 index = _propose(1);
+        vm.prank(owner);
+        manager.setProposer(makeAddr("nextProposer"));
+        assertTrue(manager.disputeOf(index).allowlisted);
+    }
+
+    /// @dev Several proposals of one block by different proposers; each proposer's blocks only
+    ///      increase against its own latest live proposal.
+    function test_submitStateRoot_sameBlockDifferentProposers_succeeds() public {
+        _permissionless();
+        address alice = makeAddr("alice");
+        address bob = makeAddr("bob");
+        uint256 p0 = _proposeAs(proposer, 5, 0);
+        uint256 p1 = _proposeAs(alice, 5, 0);
+        uint256 p2 = _proposeAs(bob, 5, 0);
+        assertEq(manager.proposals(p0).l2BlockNumber, 5);
+        assertEq(manager.proposals(p1).l2BlockNumber, 5);
+        assertEq(manager.proposals(p2).l2BlockNumber, 5);
+        assertTrue(manager.proposals(p1).stateRoot != manager.proposals(p0).stateRoot);
+        (uint256 latest,) = manager.latestProposal();
+        assertEq(latest, p2);
+        (bool found, uint256 own) = manager.latestProposalOf(alice);
+        assertTrue(found);
+        assertEq(own, p1);
+
+        // Alice cannot repeat or go back, bob's later block does not hold alice back.
+        uint256 p3 = _proposeAs(bob, 9, 0);
+        vm.deal(alice, BOND);
+        vm.startPrank(alice);
+        manager.depositBond{value: BOND}();
+        vm.expectRevert(StateManager.StateManager_L2BlockNotIncreasing.selector);
+        manager.submitStateRoot(bytes32(uint256(1)), bytes32(uint256(2)), _blockProof(5));
+        vm.stopPrank();
+        uint256 p4 = _proposeAs(alice, 6, 0);
+        (latest,) = manager.latestProposal();
+        assertEq(latest, p4);
+
+        // Removing alice's latest walks her own chain back, not bob's.
+        vm.prank(game);
+        manager.removeProposal(p4, challenger);
+        (found, own) = manager.latestProposalOf(alice);
+        assertTrue(found);
+        assertEq(own, p1);
+        (found, own) = manager.latestProposalOf(bob);
+        assertEq(own, p3);
+        (latest,) = manager.latestProposal();
+        assertEq(latest, p3);
+        (found,) = manager.latestProposalOf(makeAddr("nobody"));
+        assertFalse(found);
+    }
+
+    // ------------------------------------------------------------------ anchors
+
+    /// @dev A 64-byte proof anchors on the genesis; the game gets block 0 and a zero root.
+    function test_submitStateRoot_genesisAnchor_succeeds() public {
+        uint256 index = _propose(7);
+        assertEq(manager.disputeOf(index).anchor, 0);
+        vm.prank(game);
+        (uint256 anchorBlock, bytes32 anchorRoot) = manager.openGame(index);
+        assertEq(anchorBlock, 0);
+        assertEq(anchorRoot, bytes32(0));
+        // A 96-byte proof naming anchor 0 is the genesis too.
+        uint256 next = _proposeAs(proposer, 8, 0);
+        assertEq(manager.disputeOf(next).anchor, 0);
+    }
+
+    /// @dev A 96-byte proof names a final proposal below the block; games start from it.
+    function test_submitStateRoot_finalAnchor_succeeds() public {
+        uint256 first = _propose(10);
+        vm.warp(block.timestamp + CHALLENGE_PERIOD);
+        assertTrue(manager.isFinal(first));
+        uint256 index = _proposeAs(proposer, 20, first + 1);
+        StateManager.ProposalDispute memory d = manager.disputeOf(index);
+        assertEq(d.anchor, first + 1);
+        vm.prank(game);
+        (uint256 anchorBlock, bytes32 anchorRoot) = manager.openGame(index);
+        assertEq(anchorBlock, 10);
+        assertEq(anchorRoot, manager.proposals(first).stateRoot);
+        // Another proposer anchors on it as well.
+        _permissionless();
+        uint256 other = _proposeAs(makeAddr("alice"), 11, first + 1);
+        assertEq(manager.disputeOf(other).anchor, first + 1);
+    }
+
+    /// @dev Proposes block `number` with a 96-byte proof naming `anchor` and expects BadAnchor.
+    function _expectBadAnchor(uint256 number, uint256 anchor) internal {
+        vm.expectRevert(StateManager.StateManager_BadAnchor.selector);
+        vm.prank(proposer);
+        manager.submitStateRoot(
+            bytes32(uint256(1)), bytes32(uint256(2)), abi.encode(uint64(number), bytes32(uint256(3)), anchor)
+        );
+    }
+
+    function test_submitStateRoot_anchorNotFinal_reverts() public {
+        uint256 first = _propose(10);
+        vm.warp(block.timestamp + CHALLENGE_PERIOD - 1);
+        _expectBadAnchor(20, first + 1);
+        // Past its period but with a game open: still not final.
+        vm.prank(game);
+        manager.openGame(first);
+        vm.warp(block.timestamp + 1);
+        _expectBadAnchor(20, first + 1);
+        vm.prank(game);
+        manager.closeGame(first);
+        _proposeAs(proposer, 20, first + 1);
+    }
+
+    function test_submitStateRoot_anchorRemoved_reverts() public {
+        uint256 first = _propose(10);
+        vm.prank(game);
+        manager.removeProposal(first, challenger);
+        vm.warp(block.timestamp + CHALLENGE_PERIOD);
+        _expectBadAnchor(20, first + 1);
+    }
+
+    function testFuzz_submitStateRoot_anchorOutOfRange_reverts(uint256 anchor) public {
+        _propose(10);
+        vm.warp(block.timestamp + CHALLENGE_PERIOD);
+        anchor = bound(anchor, 2, type(uint256).max);
+        _expectBadAnchor(20, anchor);
+    }
+
+    function testFuzz_submitStateRoot_anchorNotBelow_reverts(uint64 number) public {
+        uint256 first = _propose(10);
+        vm.warp(block.timestamp + CHALLENGE_PERIOD);
+        number = uint64(bound(number, 0, 10));
+        _expectBadAnchor(number, first + 1);
+    }
+
+    function test_submitStateRoot_genesisBlockZero_reverts() public {
+        vm.expectRevert(StateManager.StateManager_BadAnchor.selector);
+        vm.prank(proposer);
+        manager.submitStateRoot(bytes32(uint256(1)), bytes32(uint256(2)), _blockProof(0));
+        _expectBadAnchor(0, 0);
+    }
+
+    // ------------------------------------------------------------------ games
+
+    function test_openGame_succeeds() public {
+        uint256 index = _propose(3);
+        vm.expectEmit(address(manager));
+        emit ProposalChallenged(index, game, 1);
+        vm.prank(game);
+        manager.openGame(index);
+        vm.expectEmit(address(manager));
+        emit ProposalChallenged(index, game, 2);
+        vm.prank(game);
+        manager.openGame(index);
+        assertEq(manager.disputeOf(index).openGames, 2);
+    }
+
+    function testFuzz_openGame_notDisputeGame_reverts(address sender) public {
+        vm.assume(sender != game && sender != Proxies.adminOf(address(manager)));
+        _propose(1);
+        vm.expectRevert(StateManager.StateManager_NotDisputeGame.selector);
+        vm.prank(sender);
+        manager.openGame(0);
+    }
+
+    function testFuzz_closeGame_notDisputeGame_reverts(address sender) public {
+        vm.assume(sender != game && sender != Proxies.adminOf(address(manager)));
+        _propose(1);
+        vm.prank(game);
+        manager.openGame(0);
+        vm.expectRevert(StateManager.StateManager_NotDisputeGame.selector);
+        vm.prank(sender);
+        manager.closeGame(0);
+    }
+
+    /// @dev A proposal can be challenged until the last second of its period, never after.
+    function testFuzz_openGame_challengePeriod_succeeds(uint256 elapsed) public {
+        elapsed = bound(elapsed, 0, 3 * CHALLENGE_PERIOD);
+        uint256 index = _propose(1);
+        vm.warp(block.timestamp + elapsed);
+        if (elapsed >= CHALLENGE_PERIOD) vm.expectRevert(StateManager.StateManager_ChallengePeriodOver.selector);
+        vm.prank(game);
+        manager.openGame(index);
+        assertEq(manager.disputeOf(index).openGames, elapsed < CHALLENGE_PERIOD ? 1 : 0);
+    }
+
+    function test_openGame_removed_reverts() public {
+        uint256 index = _propose(1);
+        vm.startPrank(game);
+        manager.removeProposal(index, challenger);
+        vm.expectRevert(StateManager.StateManager_ProposalRemoved.selector);
+        manager.openGame(index);
+        vm.stopPrank();
+    }
+
+    function testFuzz_openGame_unknownIndex_reverts(uint256 index) public {
+        vm.startPrank(game);
+        vm.expectRevert(StateManager.StateManager_UnknownProposal.selector);
+        manager.openGame(index);
+        vm.expectRevert(StateManager.StateManager_UnknownProposal.selector);
+        manager.closeGame(index);
+        vm.stopPrank();
+        vm.expectRevert(StateManager.StateManager_UnknownProposal.selector);
+        manager.disputeOf(index);
+    }
+
+    function test_closeGame_succeeds() public {
+        uint256 index = _propose(1);
+        vm.startPrank(game);
+        manager.openGame(index);
+        manager.openGame(index);
+        vm.expectEmit(address(manager));
+        emit ProposalDefended(index, game, 1);
+        manager.closeGame(index);
+        vm.expectEmit(address(manager));
+        emit ProposalDefended(index, game, 0);
+        manager.closeGame(index);
+        vm.stopPrank();
+        assertEq(manager.disputeOf(index).openGames, 0);
+    }
+
+    /// @dev A game may close after the challenge period (games outlive it).
+    function test_closeGame_noOpenGame_reverts() public {
+        uint256 index = _propose(1);
+        vm.startPrank(game);
+        vm.expectRevert(StateManager.StateManager_NoOpenGame.selector);
+        manager.closeGame(index);
+        manager.openGame(index);
+        vm.warp(block.timestamp + 10 * CHALLENGE_PERIOD);
+        manager.closeGame(index);
+        vm.expectRevert(StateManager.StateManager_NoOpenGame.selector);
+        manager.closeGame(index);
+        vm.stopPrank();
+    }
+
+    /// @dev An open game holds finality (and the bond) back past the challenge period; the
+    ///      proposal can still be removed meanwhile; it is final once the game closes.
+    function test_isFinal_openGame_succeeds() public {
+        uint256 index = _propose(1);
+        uint256 other = _propose(2);
+        vm.startPrank(game);
+        manager.openGame(index);
+        manager.openGame(other);
+        vm.stopPrank();
+        vm.warp(block.timestamp + 5 * CHALLENGE_PERIOD);
+        assertFalse(manager.isFinal(index));
+        vm.expectRevert(StateManager.StateManager_ProposalNotFinal.selector);
+        manager.returnBond(index);
+        vm.startPrank(game);
+        manager.closeGame(index);
+        assertTrue(manager.removeProposal(other, challenger));
+        vm.stopPrank();
+        assertTrue(manager.isFinal(index));
+        assertFalse(manager.isFinal(other));
+        manager.returnBond(index);
+        assertEq(manager.bondBalance(challenger), BOND);
+    }
+
+    /// @dev Idempotent removal credits the proposal's bond once, to the first recipient, even
+    ///      after the challenge period and with games still counted open.
+    function test_removeProposal_parallelGames_creditsOnce_succeeds() public {
+        address second = makeAddr("secondChallenger");
+        uint256 index = _propose(1);
+        vm.startPrank(game);
+        manager.openGame(index);
+        manager.openGame(index);
+        vm.warp(block.timestamp + CHALLENGE_PERIOD);
+        vm.expectEmit(address(manager));
+        emit ProposalRemoved(index, challenger, BOND);
+        assertTrue(manager.removeProposal(index, challenger));
+        assertFalse(manager.removeProposal(index, second));
+        vm.stopPrank();
+        assertEq(manager.bondBalance(challenger), BOND);
+        assertEq(manager.bondBalance(second), 0);
+        assertFalse(manager.isFinal(index));
+        address[] memory accounts = new address[](3);
+        (accounts[0], accounts[1], accounts[2]) = (proposer, challenger, second);
+        assertEq(address(manager).balance, _bondsHeld(accounts));
+    }
+
+    /// @dev Upgrading the dispute game: the new one opens games, the old one opens no new
+    ///      ones but still closes and wins the games it opened.
+    function test_setDisputeGame_upgrade_oldGameKeepsRights_succeeds() public {
+        address next = makeAddr("nextDisputeGame");
+        uint256 a = _propose(1);
+        uint256 b = _propose(2);
+        vm.startPrank(game);
+        manager.openGame(a);
+        manager.openGame(b);
+        vm.stopPrank();
+        vm.prank(owner);
+        manager.setDisputeGame(next);
+        assertEq(manager.disputeGame(), next);
+        vm.prank(next);
+        manager.openGame(a);
+        vm.prank(game);
+        vm.expectRevert(StateManager.StateManager_NotDisputeGame.selector);
+        manager.openGame(a);
+        vm.prank(game);
+        manager.closeGame(a);
+        vm.prank(next);
+        manager.closeGame(a);
+        vm.prank(game);
+        assertTrue(manager.removeProposal(b, challenger));
+        vm.warp(block.timestamp + CHALLENGE_PERIOD);
+        assertTrue(manager.isFinal(a));
+        assertFalse(manager.isFinal(b));
+    }
+
+    // ------------------------------------------------------------------ one-step verifier
+
+    function test_setOneStepVerifier_succeeds() public {
+        address verifier = address(new RecordingVerifier());
+        vm.expectEmit(address(manager));
+        emit OneStepVerifierSet(verifier);
+        vm.prank(owner);
+        manager.setOneStepVerifier(verifier);
+        assertEq(manager.oneStepVerifier(), verifier);
+        // Replaceable.
+        address next = address(new RecordingVerifier());
+        vm.prank(owner);
+        manager.setOneStepVerifier(next);
+        assertEq(manager.oneStepVerifier(), next);
+    }
+
+    function testFuzz_setOneStepVerifier_notOwner_reverts(address sender) public {
+        vm.assume(sender != owner && sender != Proxies.adminOf(address(manager)));
+        vm.expectRevert(Ownable.Unauthorized.selector);
+        vm.prank(sender);
+        manager.setOneStepVerifier(sender);
+    }
+
+    function test_setOneStepVerifier_zeroAddress_reverts() public {
+        vm.expectRevert(StateManager.StateManager_ZeroAddress.selector);
+        vm.prank(owner);
+        manager.setOneStepVerifier(address(0));
+    }
+
+    /// @dev Forwards its arguments and the verifier's answer unchanged.
+    function testFuzz_verifyStateTransition_forwards_succeeds(bytes32 from, bytes32 to, bytes calldata proof, bool answer)
         public
     {
-        vm.expectRevert(StateManager.StateManager_NotImplemented.selector);
+        RecordingVerifier verifier = new RecordingVerifier();
+        verifier.set(answer, "");
+        vm.prank(owner);
+        manager.setOneStepVerifier(address(verifier));
+        assertEq(manager.verifyStateTransition(from, to, proof), answer);
+        assertEq(verifier.lastFrom(), from);
+        assertEq(verifier.lastTo(), to);
+        assertEq(verifier.lastProof(), proof);
+    }
+
+    /// @dev The verifier's revert (here NotProvableYet) bubbles up unchanged.
+    function test_verifyStateTransition_verifierReverts_reverts() public {
+        RecordingVerifier verifier = new RecordingVerifier();
+        bytes memory reason = abi.encodeWithSelector(IOneStepVerifier.NotProvableYet.selector, 3, 4);
+        verifier.set(true, reason);
+        vm.prank(owner);
+        manager.setOneStepVerifier(address(verifier));
+        vm.expectRevert(reason);
+        manager.verifyStateTransition(bytes32(uint256(1)), bytes32(uint256(2)), "");
+    }
+
+    // ------------------------------------------------------------------ verifyStateTransition
+
+    function testFuzz_verifyStateTransition_noVerifier_reverts(bytes32 from, bytes32 to, bytes calldata proof)
+        public
+    {
+        vm.expectRevert(StateManager.StateManager_NoVerifier.selector);
         manager.verifyStateTransition(from, to, proof);
     }
 }

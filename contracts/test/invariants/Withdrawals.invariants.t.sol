@@ -61,6 +61,8 @@ contract WithdrawalsHandler is Test {
     uint256 public ghostMessages;
     uint256 public ghostRefunds;
     uint256 public ghostFinalized;
+    /// @dev The proposal each successful finalization was proven against.
+    uint256[] internal finalizedAgainst;
 
     constructor(L1Bridge bridge_, StateManager manager_, DevToken token_, L2Bridge l2_) {
         bridge = bridge_;
@@ -99,6 +101,14 @@ contract WithdrawalsHandler is Test {
 
     function withdrawalId(uint256 i) external view returns (bytes32) {
         return ids[i];
+    }
+
+    function finalizedCount() external view returns (uint256) {
+        return finalizedAgainst.length;
+    }
+
+    function finalizedProposal(uint256 i) external view returns (uint256) {
+        return finalizedAgainst[i];
     }
 
     // ------------------------------------------------------------------ L1 -> L2
@@ -419,6 +429,7 @@ contract WithdrawalsHandler is Test {
         try bridge.finalizeWithdrawalWithProof(uint256(id), w.to, w.amount, prover) {
             uint256 index = bridge.provenWithdrawals(id, prover).proposalIndex;
             assertTrue(manager.isFinal(index), "finalized against a proposal that is not final");
+            finalizedAgainst.push(index);
             if (!l2.sentWithdrawals(id)) ++ghostFinalizedUnsent;
             if (ghostFinalizations[id] != 0) ++ghostDoubleFinalizations;
             ++ghostFinalizations[id];
@@ -454,7 +465,8 @@ contract WithdrawalsHandler is Test {
         }
     }
 
-    /// @dev The dispute game removes a proposal (one call in four, so that most proposals live).
+    /// @dev The dispute game removes a proposal (one call in four, so that most proposals live);
+    ///      removing a removed proposal is a no-op.
     function removeProposal(uint256 proposalSeed, uint256 actorSeed) external {
         if (members.length == 0 || actorSeed % 4 != 0) return;
         uint256 index = proposalSeed % members.length;
@@ -656,6 +668,16 @@ contract WithdrawalsInvariants is Test {
             if (!p.removed && !p.bondReturned) held += p.bond;
         }
         assertEq(address(manager).balance, held, "StateManager balance != bond balances + unsettled bonds");
+    }
+
+    /// @dev Every finalized withdrawal was proven against a proposal that is final and stays so:
+    ///      never removed afterwards (the handler keeps trying to remove proposals).
+    function invariant_finalizedAgainstFinalProposal() public view {
+        for (uint256 i; i < handler.finalizedCount(); ++i) {
+            uint256 index = handler.finalizedProposal(i);
+            assertTrue(manager.isFinal(index), "a withdrawal was finalized against a proposal no longer final");
+            assertFalse(manager.proposals(index).removed, "a withdrawal was finalized against a removed proposal");
+        }
     }
 
     /// @dev A removed proposal is never final, and never has its bond returned.

@@ -169,6 +169,10 @@ abstract contract Test is CommonBase {
         vm.assertEq(left, right, "assertEq(bool)");
     }
 
+    function assertEq(bool left, bool right, string memory err) internal pure {
+        vm.assertEq(left, right, err);
+    }
+
     function assertEq(bytes memory left, bytes memory right) internal pure {
         vm.assertEq(left, right, "assertEq(bytes)");
     }

@@ -64,20 +64,24 @@ impl TraceState {
     /// The claim: `keccak256(abi.encode(version, l2Block, inputs, stateRoot, cumulativeGas,
     /// included, txAccumulator, receiptAccumulator, context))`.
     pub fn hash(&self) -> B256 {
-        keccak256(
-            (
-                U256::from(TRACE_STATE_VERSION),
-                U256::from(self.l2_block),
-                U256::from(self.inputs),
-                self.state_root,
-                U256::from(self.cumulative_gas),
-                U256::from(self.included),
-                self.tx_accumulator,
-                self.receipt_accumulator,
-                self.context,
-            )
-                .abi_encode_params(),
+        keccak256(self.abi_encode())
+    }
+
+    /// `abi.encode(OneStepVerifier.TraceState)`: the preimage of [`Self::hash`], the witness
+    /// of a step from this state.
+    pub fn abi_encode(&self) -> Vec<u8> {
+        (
+            U256::from(TRACE_STATE_VERSION),
+            U256::from(self.l2_block),
+            U256::from(self.inputs),
+            self.state_root,
+            U256::from(self.cumulative_gas),
+            U256::from(self.included),
+            self.tx_accumulator,
+            self.receipt_accumulator,
+            self.context,
         )
+            .abi_encode_params()
     }
 }
 
@@ -233,7 +237,9 @@ where
                 result.tx_gas_used(),
                 result.into_logs(),
             ),
-            TxOutcome::Database(message) => return Err(ExecutionError::Database { block, message }),
+            TxOutcome::Database(message) => {
+                return Err(ExecutionError::Database { block, message });
+            }
             TxOutcome::Invalid(_) if is_deposit => (false, 0, Vec::new()),
             TxOutcome::Invalid(reason) => {
                 return Err(ExecutionError::InvalidStoredTransaction {

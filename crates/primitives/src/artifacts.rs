@@ -42,6 +42,12 @@ artifact!(
     /// `StateManager`: state root proposals on L1.
     STATE_MANAGER, "StateManager");
 artifact!(
+    /// `DisputeGame`: bisection games on `StateManager` proposals (fraud proof part 1).
+    DISPUTE_GAME, "DisputeGame");
+artifact!(
+    /// `OneStepVerifier`: the one-step verifier behind `StateManager.verifyStateTransition`.
+    ONE_STEP_VERIFIER, "OneStepVerifier");
+artifact!(
     /// `DevToken`: a mintable ERC-20 for devnets.
     DEV_TOKEN, "DevToken");
 artifact!(

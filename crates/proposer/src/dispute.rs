@@ -41,9 +41,27 @@ const IN_PROGRESS: u8 = 1;
 /// `OneStepVerifier.STEP_PADDING`: an identity step after the block's seal.
 const STEP_PADDING: u8 = 1;
 
-/// A witness kind no verifier of part 1 proves: the verifier answers `NotProvableYet`, and the
-/// game decides by the proposer's allowlisting.
-const STEP_UNPROVABLE: u8 = 0;
+/// `OneStepVerifier.STEP_PREAMBLE`: the block's preamble, from its parent's output root (not
+/// provable in part 1: the game decides by the proposer's allowlisting).
+const STEP_PREAMBLE: u8 = 2;
+
+/// `OneStepVerifier.STEP_INPUT`: one input of the block, from a trace state (not provable in
+/// part 1 either).
+const STEP_INPUT: u8 = 3;
+
+/// `abi.encode(Withdrawals.OutputRoot)`.
+fn output_root_abi(output: &OutputRoot) -> Vec<u8> {
+    (
+        U256::from(output.version),
+        U256::from(output.l2_block_number),
+        output.state_root,
+        output.l2_block_hash,
+        U256::from(output.inbox_record),
+        U256::from(output.block_in_record),
+        U256::from(output.l1_block),
+    )
+        .abi_encode_params()
+}
 
 /// Why a dispute round failed.
 #[derive(Debug, thiserror::Error)]
@@ -76,10 +94,9 @@ pub enum DisputeError {
 /// What the dispute agent does.
 #[derive(Debug, Clone, Copy)]
 pub struct DisputeConfig {
-    /// The L1 `StateManager`.
+    /// The L1 `StateManager`; the dispute game is its `disputeGame()`, read every round (so an
+    /// upgraded game is followed at once).
     pub state_manager: Address,
-    /// The L1 `DisputeGame`.
-    pub dispute_game: Address,
     /// The L2 chain id (for re-executing blocks).
     pub chain_id: u64,
     /// How often to look at proposals and games.
@@ -93,6 +110,8 @@ pub struct DisputeConfig {
 #[derive(Debug)]
 pub struct DisputeAgent {
     config: DisputeConfig,
+    /// The `DisputeGame` of this round (`StateManager.disputeGame()`).
+    dispute_game: Address,
     store: Store,
     sender: L1Sender,
     health: Option<RoleHealth>,
@@ -120,6 +139,7 @@ impl DisputeAgent {
     pub fn new(config: DisputeConfig, store: Store, sender: L1Sender) -> Self {
         Self {
             config,
+            dispute_game: Address::ZERO,
             store,
             sender,
             health: None,
@@ -145,14 +165,17 @@ impl DisputeAgent {
         let tx = TransactionRequest::default()
             .with_to(to)
             .with_input(call.abi_encode());
-        let out = self.sender.provider().call(tx).await.map_err(|err| {
-            match err.as_error_resp() {
-                Some(payload) if payload.code == 3 || payload.message.contains("revert") => {
-                    DisputeError::Reverted(payload.message.to_string())
-                }
-                _ => DisputeError::Read(err.to_string()),
-            }
-        })?;
+        let out =
+            self.sender
+                .provider()
+                .call(tx)
+                .await
+                .map_err(|err| match err.as_error_resp() {
+                    Some(payload) if payload.code == 3 || payload.message.contains("revert") => {
+                        DisputeError::Reverted(payload.message.to_string())
+                    }
+                    _ => DisputeError::Read(err.to_string()),
+                })?;
         C::abi_decode_returns(&out).map_err(|err| DisputeError::Read(err.to_string()))
     }
 
@@ -220,26 +243,32 @@ impl DisputeAgent {
         Ok(self.trace(game.l2Block).await?.claim(at))
     }
 
-    /// The witness of the step at position `game.lo` of level 1.
+    /// The witness of the step at position `game.lo` of level 1: it opens the agreed state as
+    /// the parent's output root (the preamble), a trace state (an input: a transaction or the
+    /// seal) or the block's output root (padding), whichever it is.
     async fn witness(&mut self, game: &Game) -> Result<Bytes, DisputeError> {
         let block = game.l2Block;
-        let seal = self.trace(block).await?.seal_position();
-        if game.lo >= seal {
+        let trace = self.trace(block).await?;
+        let (kind, body) = if game.lo == 0 || game.lo >= trace.seal_position() {
+            let (kind, number) = if game.lo == 0 {
+                (STEP_PREAMBLE, block - 1)
+            } else {
+                (STEP_PADDING, block)
+            };
             let reader = self.store.reader()?;
-            let output = Self::output_claim(&reader, block)?.ok_or(DisputeError::NotDerived(block))?;
-            let body = (
-                U256::from(output.version),
-                U256::from(output.l2_block_number),
-                output.state_root,
-                output.l2_block_hash,
-                U256::from(output.inbox_record),
-                U256::from(output.block_in_record),
-                U256::from(output.l1_block),
-            )
-                .abi_encode_params();
-            return Ok((U256::from(STEP_PADDING), Bytes::from(body)).abi_encode_params().into());
-        }
-        Ok((U256::from(STEP_UNPROVABLE), Bytes::new()).abi_encode_params().into())
+            let output = reader
+                .output_root(number)?
+                .ok_or(DisputeError::NotDerived(number))?;
+            (kind, output_root_abi(&output))
+        } else {
+            let state = trace
+                .state(game.lo)
+                .ok_or(DisputeError::NotDerived(block))?;
+            (STEP_INPUT, state.abi_encode())
+        };
+        Ok((U256::from(kind), Bytes::from(body))
+            .abi_encode_params()
+            .into())
     }
 
     async fn params(&self) -> Result<Params, DisputeError> {
@@ -253,7 +282,7 @@ impl DisputeAgent {
             .header
             .timestamp;
         let sm = self.config.state_manager;
-        let game = self.config.dispute_game;
+        let game = self.dispute_game;
         Ok(Params {
             now,
             challenge_period: self
@@ -261,15 +290,51 @@ impl DisputeAgent {
                 .await?
                 .saturating_to(),
             challenger_bond: self.call(game, IDisputeGame::challengerBondCall {}).await?,
-            max_clock: self.call(game, IDisputeGame::maxClockDurationCall {}).await?,
+            max_clock: self
+                .call(game, IDisputeGame::maxClockDurationCall {})
+                .await?,
         })
+    }
+
+    /// How often the agent looks at proposals and games.
+    pub const fn interval(&self) -> Duration {
+        self.config.interval
+    }
+
+    /// Stops every send in progress, and refuses new ones, once `cancel` fires (for an agent
+    /// run inside another role's loop; [`Self::run`] sets it itself).
+    #[must_use]
+    pub fn with_cancel(mut self, cancel: CancellationToken) -> Self {
+        self.sender = self.sender.with_cancel(cancel);
+        self
+    }
+
+    /// [`Self::round`], its failure logged and reported (the next round retries).
+    pub async fn round_logged(&mut self) {
+        if let Err(err) = self.round().await {
+            warn!(target: "rollup::dispute", %err, "dispute round failed; retrying");
+            if let Some(health) = &self.health {
+                health.error(format!("dispute round failed: {err}"));
+            }
+        }
+        // Traces of blocks no game needs any more are dropped (a few per game at most).
+        if self.traces.len() > 16 {
+            self.traces.clear();
+        }
     }
 
     /// One round over proposals and games.
     pub async fn round(&mut self) -> Result<(), DisputeError> {
+        self.dispute_game = self
+            .call(self.config.state_manager, IStateManager::disputeGameCall {})
+            .await?;
+        if self.dispute_game == Address::ZERO {
+            debug!(target: "rollup::dispute", "the StateManager has no dispute game: nothing to play");
+            return Ok(());
+        }
         let params = self.params().await?;
         let sm = self.config.state_manager;
-        let dg = self.config.dispute_game;
+        let dg = self.dispute_game;
         let me = self.me();
 
         // Games first: which proposals already have a game of ours.
@@ -297,7 +362,12 @@ impl DisputeAgent {
                 Some(p) => p.clone(),
                 None => {
                     let p = self
-                        .call(sm, IStateManager::proposalsCall { index: U256::from(game.proposal) })
+                        .call(
+                            sm,
+                            IStateManager::proposalsCall {
+                                index: U256::from(game.proposal),
+                            },
+                        )
                         .await?;
                     proposals.insert(game.proposal, p.clone());
                     p
@@ -322,7 +392,7 @@ impl DisputeAgent {
         proposal: &Proposal,
         params: &Params,
     ) -> Result<(), DisputeError> {
-        let dg = self.config.dispute_game;
+        let dg = self.dispute_game;
         let me = self.me();
         let used = if game.proposerToMove {
             game.proposerUsed
@@ -405,7 +475,12 @@ impl DisputeAgent {
         let mut settled = true;
         for index in self.proposal_cursor..count {
             let proposal = self
-                .call(sm, IStateManager::proposalsCall { index: U256::from(index) })
+                .call(
+                    sm,
+                    IStateManager::proposalsCall {
+                        index: U256::from(index),
+                    },
+                )
                 .await?;
             let period_over = params.now >= proposal.timestamp + params.challenge_period;
             if proposal.removed || period_over {
@@ -436,7 +511,12 @@ impl DisputeAgent {
             }
             .abi_encode();
             if self
-                .send("challenge", self.config.dispute_game, input, params.challenger_bond)
+                .send(
+                    "challenge",
+                    self.dispute_game,
+                    input,
+                    params.challenger_bond,
+                )
                 .await?
             {
                 metrics::counter!("rollup_dispute_challenges_total").increment(1);
@@ -458,7 +538,7 @@ impl DisputeAgent {
     /// balance holds beyond one proposal bond (won proposal bonds).
     async fn collect(&mut self) -> Result<(), DisputeError> {
         let me = self.me();
-        let dg = self.config.dispute_game;
+        let dg = self.dispute_game;
         let sm = self.config.state_manager;
         let credit = self
             .call(dg, IDisputeGame::creditCall { account: me })
@@ -486,7 +566,7 @@ impl DisputeAgent {
         self.sender = self.sender.with_cancel(cancel.clone());
         info!(
             target: "rollup::dispute",
-            dispute_game = %self.config.dispute_game, account = %self.me(),
+            state_manager = %self.config.state_manager, account = %self.me(),
             challenge = self.config.challenge, "dispute agent running"
         );
         loop {
@@ -495,23 +575,10 @@ impl DisputeAgent {
                 () = cancel.cancelled() => return Ok(()),
                 () = tokio::time::sleep(self.config.interval) => {}
             }
-            let round = self.round();
             tokio::select! {
                 biased;
                 () = cancel.cancelled() => return Ok(()),
-                result = round => match result {
-                    Ok(()) => {}
-                    Err(err) => {
-                        warn!(target: "rollup::dispute", %err, "dispute round failed; retrying");
-                        if let Some(health) = &self.health {
-                            health.error(format!("dispute round failed: {err}"));
-                        }
-                    }
-                }
-            }
-            // Traces of blocks no game needs any more are dropped (a few per game at most).
-            if self.traces.len() > 16 {
-                self.traces.clear();
+                () = self.round_logged() => {}
             }
         }
     }
@@ -520,8 +587,12 @@ impl DisputeAgent {
 /// Re-executes stored block `block` on its parent's historical state and returns its trace.
 pub fn compute_trace(store: &Store, chain_id: u64, block: u64) -> Result<BlockTrace, DisputeError> {
     let reader = store.reader()?;
-    let parent = block.checked_sub(1).ok_or(DisputeError::NotDerived(block))?;
-    let header = reader.header(block)?.ok_or(DisputeError::NotDerived(block))?;
+    let parent = block
+        .checked_sub(1)
+        .ok_or(DisputeError::NotDerived(block))?;
+    let header = reader
+        .header(block)?
+        .ok_or(DisputeError::NotDerived(block))?;
     let body = reader.body(block)?.ok_or(DisputeError::NotDerived(block))?;
     let parent_output = reader
         .output_root(parent)?

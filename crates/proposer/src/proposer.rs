@@ -1,6 +1,6 @@
 //! The proposer loop.
 
-use std::time::Duration;
+use std::{collections::BTreeMap, sync::Mutex, time::Duration};
 
 use alloy_network::TransactionBuilder;
 use alloy_primitives::{Address, B256, Bytes, U256};
@@ -74,11 +74,71 @@ pub fn forced_block_commitment(origin: B256) -> B256 {
     alloy_primitives::keccak256([b"forced-epoch".as_slice(), origin.as_slice()].concat())
 }
 
+/// The output root of L2 block `number` as this node derived it; `None` unless the block is
+/// stored and has its derivation record (safe). What the proposer agrees with.
+pub(crate) fn local_output_root(
+    store: &Store,
+    number: u64,
+) -> Result<Option<OutputRoot>, ProposerError> {
+    let reader = store.reader()?;
+    let (Some(header), Some(hash), Some(derivation)) = (
+        reader.header(number)?,
+        reader.block_hash(number)?,
+        reader.block_derivation(number)?,
+    ) else {
+        return Ok(None);
+    };
+    Ok(Some(OutputRoot {
+        version: OUTPUT_ROOT_VERSION,
+        l2_block_number: number,
+        state_root: header.state_root,
+        l2_block_hash: hash,
+        inbox_record: derivation.inbox_record,
+        block_in_record: derivation.block_in_record,
+        l1_block: derivation.l1_block,
+    }))
+}
+
+/// `submitStateRoot`'s 96-byte proof: `abi.encode(uint64 number, bytes32 hash, uint256 anchor)`,
+/// `anchor` = 1 + the index of the final proposal the range starts at, 0 for the L2 genesis.
+pub(crate) fn anchored_proof(number: u64, hash: B256, anchor: u64) -> Bytes {
+    (number, hash, U256::from(anchor))
+        .abi_encode_params()
+        .into()
+}
+
+/// Most proposals one round reads while looking for anchors: bounds a round's L1 reads
+/// whatever others propose (the rest is read in later rounds).
+const ANCHOR_SCAN_PER_ROUND: u64 = 256;
+
+/// What the proposer learned about anchors: the final proposals it agrees with, by L2 block,
+/// and where to read on.
+#[derive(Debug, Default)]
+struct AnchorScan {
+    /// The first proposal not yet settled (neither final nor removed): reading resumes here.
+    next: u64,
+    /// Final proposals whose root equals this node's output root of their block: L2 block →
+    /// proposal index (the first such proposal of the block).
+    agreed: BTreeMap<u64, u64>,
+}
+
+impl AnchorScan {
+    /// The `anchor` argument for a proposal of L2 block `number`: 1 + the index of the agreed
+    /// final proposal of the highest block below `number`, or 0 (the genesis).
+    fn anchor_for(&self, number: u64) -> u64 {
+        self.agreed
+            .range(..number)
+            .next_back()
+            .map_or(0, |(_, index)| index + 1)
+    }
+}
+
 /// What a proposal for safe L2 block `number` submits: `(output, batchRoot, proof)`. The
 /// `submitStateRoot` argument `stateRoot` is `output.hash()`, the block's [`OutputRoot`] (its
 /// state root and hash, and the derivation cursor storage recorded when it became safe);
-/// `proof = abi.encode(uint64 number, bytes32 blockHash)`; the batch root covers the batches of
-/// blocks `after + 1..=number`.
+/// `proof = abi.encode(uint64 number, bytes32 blockHash)` (anchored on the genesis: the
+/// proposer itself submits [`anchored_proof`]); the batch root covers the batches of blocks
+/// `after + 1..=number`.
 pub fn proposal_inputs(
     store: &Store,
     after: u64,
@@ -131,12 +191,15 @@ pub struct Proposer {
     heads: watch::Receiver<Heads>,
     sender: L1Sender,
     health: Option<RoleHealth>,
+    anchors: Mutex<AnchorScan>,
+    /// Plays the games on this proposer's proposals ([`Self::with_defender`]).
+    defender: Option<crate::DisputeAgent>,
 }
 
 impl Proposer {
     /// A proposer for the chain in `store`, following `heads`, submitting with `sender` (the
     /// `StateManager`'s proposer account).
-    pub const fn new(
+    pub fn new(
         config: ProposerConfig,
         store: Store,
         heads: watch::Receiver<Heads>,
@@ -148,7 +211,21 @@ impl Proposer {
             heads,
             sender,
             health: None,
+            defender: None,
+            anchors: Mutex::new(AnchorScan {
+                next: 0,
+                agreed: BTreeMap::new(),
+            }),
         }
+    }
+
+    /// Defends this proposer's proposals in the dispute game with `agent` (which must send
+    /// from the same account): its rounds run in the proposer's loop, between proposals, so the
+    /// account's transactions never race each other, at the agent's interval.
+    #[must_use]
+    pub fn with_defender(mut self, agent: crate::DisputeAgent) -> Self {
+        self.defender = Some(agent);
+        self
     }
 
     /// Reports each proposal made, and each failed round, to `health`.
@@ -183,18 +260,109 @@ impl Proposer {
         C::abi_decode_returns(&out).map_err(|err| ProposerError::Read(err.to_string()))
     }
 
-    /// The L2 block of the newest live proposal (0 if none).
+    /// The L2 block of this proposer's own newest live proposal (0 if none): what its next
+    /// proposal must exceed. Other accounts' proposals (a false one included) never hold it
+    /// back. A failed read is an error, so a flaky L1 never makes it re-propose from scratch.
     async fn latest_proposed(&self) -> Result<u64, ProposerError> {
-        if self.call(IStateManager::proposalCountCall {}).await? == U256::ZERO {
+        let own = self
+            .call(IStateManager::latestProposalOfCall {
+                account: self.sender.address(),
+            })
+            .await?;
+        if !own.found {
             return Ok(0);
         }
-        // Reverts when every proposal was removed: nothing live. Any other failure is an
-        // error, so a flaky L1 read never makes the proposer re-propose from scratch.
-        match self.call(IStateManager::latestProposalCall {}).await {
-            Ok(latest) => Ok(latest.proposal.l2BlockNumber),
-            Err(ProposerError::Reverted(_)) => Ok(0),
-            Err(err) => Err(err),
+        let proposal = self
+            .call(IStateManager::proposalsCall { index: own.index })
+            .await?;
+        Ok(proposal.l2BlockNumber)
+    }
+
+    /// Reads the proposals made since the last round and records the final ones whose root
+    /// equals this node's output root of their block (a final root it does not agree with is
+    /// never an anchor, and is reported loudly). At most [`ANCHOR_SCAN_PER_ROUND`] a round.
+    async fn scan_anchors(&self) -> Result<(), ProposerError> {
+        let count = self
+            .call(IStateManager::proposalCountCall {})
+            .await?
+            .to::<u64>();
+        let start = self
+            .anchors
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .next;
+        let end = count.min(start.saturating_add(ANCHOR_SCAN_PER_ROUND));
+        // `next` moves over settled proposals only: one that may still become final is read
+        // again next round.
+        let mut next = start;
+        let mut settled_so_far = true;
+        let mut agreed = Vec::new();
+        for index in start..end {
+            let proposal = self
+                .call(IStateManager::proposalsCall {
+                    index: U256::from(index),
+                })
+                .await?;
+            let settled = if proposal.removed {
+                true
+            } else if self
+                .call(IStateManager::isFinalCall {
+                    index: U256::from(index),
+                })
+                .await?
+            {
+                let number = proposal.l2BlockNumber;
+                match local_output_root(&self.store, number)? {
+                    Some(local) if local.hash() == proposal.stateRoot => {
+                        agreed.push((number, index));
+                        true
+                    }
+                    Some(local) => {
+                        warn!(
+                            target: "rollup::proposer", index, l2_block = number,
+                            final_root = %proposal.stateRoot, local_root = %local.hash(),
+                            proposer = %proposal.proposer,
+                            "a FINAL proposal disagrees with this node's output root; never anchoring on it"
+                        );
+                        true
+                    }
+                    // Not derived here yet: looked at again once it is.
+                    None => false,
+                }
+            } else {
+                false
+            };
+            if settled && settled_so_far {
+                next = index + 1;
+            } else {
+                settled_so_far = false;
+            }
         }
+        let mut scan = self
+            .anchors
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (number, index) in agreed {
+            scan.agreed.entry(number).or_insert(index);
+        }
+        scan.next = scan.next.max(next);
+        Ok(())
+    }
+
+    /// The anchor of a proposal of L2 block `number` (see [`anchored_proof`]); drops the agreed
+    /// proposals below it, which a later (higher) proposal will never prefer.
+    fn take_anchor(&self, number: u64) -> u64 {
+        let mut scan = self
+            .anchors
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let anchor = scan.anchor_for(number);
+        if anchor > 0
+            && let Some((&block, _)) = scan.agreed.iter().find(|(_, index)| **index + 1 == anchor)
+        {
+            scan.agreed = scan.agreed.split_off(&block);
+        }
+        anchor
     }
 
     /// One round: propose the safe head if it is ahead of the latest proposal.
@@ -207,8 +375,11 @@ impl Proposer {
         if safe <= proposed {
             return Ok(None);
         }
-        let (output, batch_root, proof) = proposal_inputs(&self.store, proposed, safe)?;
+        let (output, batch_root, _) = proposal_inputs(&self.store, proposed, safe)?;
         let output_root = output.hash();
+        self.scan_anchors().await?;
+        let anchor = self.take_anchor(safe);
+        let proof = anchored_proof(safe, output.l2_block_hash, anchor);
         self.ensure_bond().await?;
         // The seed interface's `stateRoot` argument carries the output root.
         let input = IStateManager::submitStateRootCall {
@@ -232,7 +403,7 @@ impl Proposer {
         }
         info!(
             target: "rollup::proposer",
-            l2_block = safe, %output_root, state_root = %output.state_root, %batch_root,
+            l2_block = safe, %output_root, state_root = %output.state_root, %batch_root, anchor,
             inbox_record = output.inbox_record, block_in_record = output.block_in_record,
             derived_in_l1_block = output.l1_block, l1_block = receipt.block_number.unwrap_or_default(),
             "output root proposed"
@@ -315,15 +486,34 @@ impl Proposer {
     /// wait stops with `cancel`, so a dead L1 cannot hold up a shutdown.
     pub async fn run(mut self, cancel: CancellationToken) -> Result<(), ProposerError> {
         self.sender = self.sender.with_cancel(cancel.clone());
-        info!(target: "rollup::proposer", state_manager = %self.config.state_manager, sender = %self.sender.address(), "proposer running");
+        let mut defender = self
+            .defender
+            .take()
+            .map(|agent| agent.with_cancel(cancel.clone()));
+        info!(
+            target: "rollup::proposer", state_manager = %self.config.state_manager,
+            sender = %self.sender.address(), defends = defender.is_some(), "proposer running"
+        );
+        let tick = defender.as_ref().map_or(self.config.interval, |agent| {
+            agent.interval().min(self.config.interval)
+        });
         let mut next_bond = 0;
+        let mut last_proposal_round: Option<std::time::Instant> = None;
         loop {
             tokio::select! {
                 biased;
                 () = cancel.cancelled() => return Ok(()),
-                () = tokio::time::sleep(self.config.interval) => {}
+                () = tokio::time::sleep(tick) => {}
             }
+            let due = last_proposal_round.is_none_or(|at| at.elapsed() >= self.config.interval);
             let round = async {
+                if let Some(agent) = defender.as_mut() {
+                    agent.round_logged().await;
+                }
+                if !due {
+                    return;
+                }
+                last_proposal_round = Some(std::time::Instant::now());
                 if let Err(err) = self.propose_once().await {
                     warn!(target: "rollup::proposer", %err, "proposal round failed; retrying");
                     self.report(false, || format!("proposal round failed: {err}"));
@@ -442,5 +632,38 @@ mod tests {
             "the root is not the bare state root"
         );
         assert_eq!(proof, Bytes::from((0u64, hash).abi_encode_params()));
+        assert_eq!(local_output_root(store, 0).unwrap(), Some(output));
+        assert_eq!(local_output_root(store, 1).unwrap(), None);
+    }
+
+    /// The proof names the anchor as `StateManager.submitStateRoot` reads it: three words,
+    /// the block, its hash and 1 + the anchor's index.
+    #[test]
+    fn the_anchored_proof_is_three_words() {
+        let hash = B256::repeat_byte(0xab);
+        let proof = anchored_proof(42, hash, 7);
+        assert_eq!(proof.len(), 96);
+        assert_eq!(U256::from_be_slice(&proof[0..32]), U256::from(42));
+        assert_eq!(&proof[32..64], hash.as_slice());
+        assert_eq!(U256::from_be_slice(&proof[64..96]), U256::from(7));
+        let (number, decoded, anchor) = <(u64, B256, U256)>::abi_decode_params(&proof).unwrap();
+        assert_eq!((number, decoded, anchor), (42, hash, U256::from(7)));
+    }
+
+    /// The anchor is the agreed final proposal of the highest block below the proposed one;
+    /// none below it means the genesis (0).
+    #[test]
+    fn anchors_are_the_highest_agreed_final_proposal_below() {
+        let mut scan = AnchorScan::default();
+        assert_eq!(scan.anchor_for(10), 0, "nothing final: the genesis");
+        // Proposal 3 at block 5, proposal 8 at block 9, proposal 12 at block 20.
+        scan.agreed.insert(5, 3);
+        scan.agreed.insert(9, 8);
+        scan.agreed.insert(20, 12);
+        assert_eq!(scan.anchor_for(5), 0, "an anchor must be below the block");
+        assert_eq!(scan.anchor_for(6), 4);
+        assert_eq!(scan.anchor_for(9), 4);
+        assert_eq!(scan.anchor_for(10), 9);
+        assert_eq!(scan.anchor_for(21), 13);
     }
 }

@@ -66,6 +66,7 @@ impl From<CallError> for RpcError {
 struct Caches {
     head: Option<(Instant, L1HeadJson)>,
     challenge_period: Option<(Instant, u64)>,
+    dispute_game: Option<(Instant, Address)>,
     gas_used: HashMap<B256, u64>,
 }
 
@@ -193,6 +194,25 @@ impl L1Reader {
         let period = u64::try_from(period).unwrap_or(u64::MAX);
         self.caches().challenge_period = Some((Instant::now(), period));
         Ok(period)
+    }
+
+    /// `StateManager.disputeGame()`: where new games open (cached for a minute; the timelock
+    /// may set another). Zero when none is set; an error for a StateManager from before the
+    /// fraud proof, which has no such function.
+    pub(crate) async fn dispute_game(&self, state_manager: Address) -> Result<Address> {
+        if let Some((at, game)) = self.caches().dispute_game
+            && at.elapsed() < CHALLENGE_PERIOD_TTL
+        {
+            return Ok(game);
+        }
+        let game = self
+            .call(
+                state_manager,
+                rollup_primitives::bindings::IStateManager::disputeGameCall {},
+            )
+            .await?;
+        self.caches().dispute_game = Some((Instant::now(), game));
+        Ok(game)
     }
 
     /// `eth_getLogs` with a raw filter object.

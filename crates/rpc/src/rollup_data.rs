@@ -19,7 +19,7 @@ use alloy_sol_types::{SolCall, SolEvent};
 use jsonrpsee::{RpcModule, types::ErrorObjectOwned};
 use rollup_primitives::{
     DEPOSITOR, L2_BRIDGE, L2Transaction, RoleStatus, TxDeposit,
-    bindings::{IL1Bridge, IL2Bridge, IStateManager, Proposal},
+    bindings::{Game, IDisputeGame, IL1Bridge, IL2Bridge, IStateManager, Proposal},
     decode_l1_origin,
 };
 use rollup_storage::{BatchOutcome, StoreReader};
@@ -34,7 +34,8 @@ use crate::{
 };
 
 /// Most items one list method returns (`rollup_getRecentBatches`, `rollup_getDeposits`,
-/// `rollup_getWithdrawals`, `rollup_getProposals`); larger counts are clamped.
+/// `rollup_getWithdrawals`, `rollup_getProposals`, `rollup_getDisputes`); larger counts are
+/// clamped, except by the proposal and dispute pages, which refuse them.
 pub const MAX_LIST_COUNT: u64 = 100;
 /// Most blocks one `rollup_getBlockStats` returns.
 pub const MAX_BLOCK_STATS: u64 = 1_024;
@@ -919,6 +920,10 @@ fn withdrawal_path(
 
 // --- proposals ----------------------------------------------------------------------------------
 
+/// Most L1 blocks one log query for a game's creation spans (its proposal's L1 block up to the
+/// end of the challenge period: every L1 block takes at least a second).
+const MAX_GAME_LOG_BLOCKS: u64 = 1_000_000;
+
 /// An output root proposal on L1 and whether this node agrees with it. `state_root` is the
 /// `StateManager`'s field of that name, which carries the proposal's output root.
 #[derive(Debug, Clone, Serialize)]
@@ -930,12 +935,18 @@ pub(crate) struct ProposalJson {
     local_output_root: Option<B256>,
     batch_root: B256,
     l2_block: u64,
+    l2_block_number: u64,
     l2_block_hash: B256,
     l1_block: u64,
+    l1_tx_hash: Option<B256>,
     timestamp: u64,
     bond: U256,
     bond_returned: bool,
     status: &'static str,
+    anchor: Option<u64>,
+    anchor_index: Option<u64>,
+    open_games: Option<u64>,
+    allowlisted: Option<bool>,
     final_at: u64,
     seconds_to_finality: u64,
     matches_local: Option<bool>,
@@ -951,6 +962,66 @@ pub(crate) struct ProposalsJson {
     proposals: Vec<ProposalJson>,
 }
 
+/// Where a proposal stands: `removed` (a game or the guardian removed it), `challenged` (a game
+/// on it is open: it is not final until every game closed in its favour), `final`, or
+/// `pending` (its challenge period runs).
+fn proposal_status(removed: bool, open_games: u64, l1_time: u64, final_at: u64) -> &'static str {
+    if removed {
+        "removed"
+    } else if open_games > 0 {
+        "challenged"
+    } else if l1_time >= final_at {
+        "final"
+    } else {
+        "pending"
+    }
+}
+
+/// A `fromIndex` argument: absent or `null` means the newest `count`.
+fn from_arg(args: &Args) -> Result<Option<u64>> {
+    match args.optional::<Value>(0, "fromIndex")? {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => Ok(Some(parse_number(&value).ok_or_else(|| {
+            RpcError::InvalidParams(format!(
+                "invalid argument 0 (fromIndex): expected a number, got {value}"
+            ))
+        })?)),
+    }
+}
+
+/// A page's `count` argument: default [`DEFAULT_LIST_COUNT`], more than [`MAX_LIST_COUNT`]
+/// refused (-32602) rather than clamped, so a caller paging through learns the limit.
+fn page_count_arg(args: &Args) -> Result<u64> {
+    let count = count_arg(args, 1, "count", DEFAULT_LIST_COUNT, u64::MAX)?;
+    if count > MAX_LIST_COUNT {
+        return Err(RpcError::InvalidParams(format!(
+            "count {count} is above the limit of {MAX_LIST_COUNT}: page with fromIndex"
+        )));
+    }
+    Ok(count)
+}
+
+/// The indices of a page: from `from` (default: the newest `count`), `count` of them, below
+/// `total`.
+fn page(from: Option<u64>, count: u64, total: u64) -> std::ops::Range<u64> {
+    let first = from.unwrap_or_else(|| total.saturating_sub(count));
+    first..first.saturating_add(count).min(total)
+}
+
+/// The hash of the L1 transaction that emitted the first log `filter` matches, if any.
+async fn first_log_tx(l1: &L1Reader, filter: Value) -> Option<B256> {
+    l1.logs(filter)
+        .await
+        .ok()?
+        .into_iter()
+        .find(|log| !log.removed)
+        .and_then(|log| log.transaction_hash)
+}
+
+fn index_topic(index: u64) -> B256 {
+    B256::from(U256::from(index))
+}
+
 async fn proposals(api: Arc<EthApi>, from: Option<u64>, count: u64) -> Result<ProposalsJson> {
     let l1 = api
         .ctx
@@ -964,19 +1035,43 @@ async fn proposals(api: Arc<EthApi>, from: Option<u64>, count: u64) -> Result<Pr
     let total = u64::try_from(total).unwrap_or(u64::MAX);
     let challenge_period = l1.challenge_period(state_manager).await?;
     let l1_time = l1.head(0).await?.timestamp;
-    let first = from.unwrap_or_else(|| total.saturating_sub(count));
-    let end = first.saturating_add(count).min(total);
-    let reads = (first..end).map(|index| {
+    let reads = page(from, count, total).map(|index| {
         let l1 = &l1;
         async move {
-            l1.call(
-                state_manager,
-                IStateManager::proposalsCall {
-                    index: U256::from(index),
-                },
+            let proposal = l1
+                .call(
+                    state_manager,
+                    IStateManager::proposalsCall {
+                        index: U256::from(index),
+                    },
+                )
+                .await?;
+            // A StateManager from before the fraud proof has no dispute data: left out.
+            let dispute = l1
+                .call(
+                    state_manager,
+                    IStateManager::disputeOfCall {
+                        index: U256::from(index),
+                    },
+                )
+                .await
+                .ok();
+            // The proposal's own L1 block holds its StateRootSubmitted log: one block's query.
+            let block = format!("{:#x}", proposal.l1Block);
+            let tx = first_log_tx(
+                l1,
+                json!({
+                    "address": state_manager,
+                    "fromBlock": block,
+                    "toBlock": block,
+                    "topics": [
+                        IStateManager::StateRootSubmitted::SIGNATURE_HASH,
+                        index_topic(index),
+                    ],
+                }),
             )
-            .await
-            .map(|proposal| (index, proposal))
+            .await;
+            Ok::<_, CallError>((index, proposal, dispute, tx))
         }
     });
     let mut fetched = Vec::new();
@@ -987,7 +1082,7 @@ async fn proposals(api: Arc<EthApi>, from: Option<u64>, count: u64) -> Result<Pr
         let reader = api.reader()?;
         fetched
             .into_iter()
-            .map(|(index, proposal)| {
+            .map(|(index, proposal, dispute, l1_tx_hash)| {
                 let final_at = proposal.timestamp + challenge_period;
                 let number = proposal.l2BlockNumber;
                 // The proposal's root is the block's output root: state root, block hash and
@@ -998,6 +1093,7 @@ async fn proposals(api: Arc<EthApi>, from: Option<u64>, count: u64) -> Result<Pr
                     output.hash() == proposal.stateRoot
                         && output.l2_block_hash == proposal.l2BlockHash
                 });
+                let open_games = dispute.as_ref().map(|d| d.openGames);
                 Ok(ProposalJson {
                     index,
                     proposer: proposal.proposer,
@@ -1005,18 +1101,23 @@ async fn proposals(api: Arc<EthApi>, from: Option<u64>, count: u64) -> Result<Pr
                     local_output_root,
                     batch_root: proposal.batchRoot,
                     l2_block: number,
+                    l2_block_number: number,
                     l2_block_hash: proposal.l2BlockHash,
                     l1_block: proposal.l1Block,
+                    l1_tx_hash,
                     timestamp: proposal.timestamp,
                     bond: proposal.bond,
                     bond_returned: proposal.bondReturned,
-                    status: if proposal.removed {
-                        "removed"
-                    } else if l1_time >= final_at {
-                        "final"
-                    } else {
-                        "pending"
-                    },
+                    status: proposal_status(
+                        proposal.removed,
+                        open_games.unwrap_or(0),
+                        l1_time,
+                        final_at,
+                    ),
+                    anchor: dispute.as_ref().map(|d| d.anchor),
+                    anchor_index: dispute.as_ref().and_then(|d| d.anchor.checked_sub(1)),
+                    open_games,
+                    allowlisted: dispute.as_ref().map(|d| d.allowlisted),
                     final_at,
                     seconds_to_finality: final_at.saturating_sub(l1_time),
                     matches_local,
@@ -1030,6 +1131,189 @@ async fn proposals(api: Arc<EthApi>, from: Option<u64>, count: u64) -> Result<Pr
         challenge_period,
         l1_time,
         proposals,
+    })
+}
+
+// --- disputes -----------------------------------------------------------------------------------
+
+/// A dispute game on L1 (`DisputeGame.games(id)`), with its clocks as of L1's latest block.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DisputeJson {
+    id: u64,
+    proposal: u64,
+    challenger: Address,
+    proposer: Address,
+    level: u8,
+    lo: u64,
+    hi: u64,
+    l2_block: Option<u64>,
+    status: &'static str,
+    turn: Option<&'static str>,
+    bond: U256,
+    lo_claim: B256,
+    hi_claim: B256,
+    mid_claim: Option<B256>,
+    proposer_clock_used: u64,
+    challenger_clock_used: u64,
+    last_move: u64,
+    deadline: Option<u64>,
+    l1_tx_hash: Option<B256>,
+}
+
+/// `rollup_getDisputes`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DisputesJson {
+    dispute_game: Address,
+    count: u64,
+    challenger_bond: U256,
+    max_clock_duration: u64,
+    clock_extension: u64,
+    l1_time: u64,
+    games: Vec<DisputeJson>,
+}
+
+/// A game's status as the JSON names it.
+fn game_status(status: u8) -> &'static str {
+    match status {
+        1 => "in_progress",
+        2 => "proposer_won",
+        3 => "challenger_won",
+        _ => "unknown",
+    }
+}
+
+/// The clock seconds each side used by `now`: the stored ones, plus the time since the last
+/// move for the side to move (capped at the clock), while the game is in progress.
+fn clocks_used(game: &Game, max_clock: u64, now: u64) -> (u64, u64) {
+    let (mut proposer, mut challenger) = (game.proposerUsed, game.challengerUsed);
+    if game.status == 1 {
+        let running = now.saturating_sub(game.lastMove);
+        if game.proposerToMove {
+            proposer = proposer.saturating_add(running).min(max_clock);
+        } else {
+            challenger = challenger.saturating_add(running).min(max_clock);
+        }
+    }
+    (proposer, challenger)
+}
+
+async fn disputes(api: Arc<EthApi>, from: Option<u64>, count: u64) -> Result<DisputesJson> {
+    let l1 = api
+        .ctx
+        .l1
+        .clone()
+        .ok_or(RpcError::NoL1("the dispute games"))?;
+    let state_manager = api.ctx.config.contracts.state_manager;
+    let game_contract = l1.dispute_game(state_manager).await.map_err(|err| {
+        RpcError::L1(format!(
+            "cannot read the StateManager's dispute game (a StateManager from before the fraud proof?): {err}"
+        ))
+    })?;
+    if game_contract.is_zero() {
+        return Err(RpcError::L1(
+            "the StateManager has no dispute game set".into(),
+        ));
+    }
+    let total = l1
+        .call(game_contract, IDisputeGame::gameCountCall {})
+        .await?;
+    let total = u64::try_from(total).unwrap_or(u64::MAX);
+    let challenger_bond = l1
+        .call(game_contract, IDisputeGame::challengerBondCall {})
+        .await?;
+    let max_clock = l1
+        .call(game_contract, IDisputeGame::maxClockDurationCall {})
+        .await?;
+    let extension = l1
+        .call(game_contract, IDisputeGame::clockExtensionCall {})
+        .await?;
+    let challenge_period = l1.challenge_period(state_manager).await?;
+    let head = l1.head(0).await?;
+    let reads = page(from, count, total).map(|id| {
+        let l1 = &l1;
+        async move {
+            let game = l1
+                .call(
+                    game_contract,
+                    IDisputeGame::gamesCall { id: U256::from(id) },
+                )
+                .await?;
+            let proposal = l1
+                .call(
+                    state_manager,
+                    IStateManager::proposalsCall {
+                        index: U256::from(game.proposal),
+                    },
+                )
+                .await?;
+            let deadline = l1
+                .call(
+                    game_contract,
+                    IDisputeGame::deadlineCall { id: U256::from(id) },
+                )
+                .await?;
+            // The game opened within its proposal's challenge period: at most that many L1
+            // blocks after the proposal's.
+            let to = head.number.min(
+                proposal
+                    .l1Block
+                    .saturating_add(challenge_period.min(MAX_GAME_LOG_BLOCKS)),
+            );
+            let tx = first_log_tx(
+                l1,
+                json!({
+                    "address": game_contract,
+                    "fromBlock": format!("{:#x}", proposal.l1Block),
+                    "toBlock": format!("{to:#x}"),
+                    "topics": [IDisputeGame::GameCreated::SIGNATURE_HASH, index_topic(id)],
+                }),
+            )
+            .await;
+            Ok::<_, CallError>((id, game, proposal.proposer, deadline, tx))
+        }
+    });
+    let mut games = Vec::new();
+    for read in in_parallel(reads).await {
+        let (id, game, proposer, deadline, l1_tx_hash) = read.map_err(RpcError::from)?;
+        let in_progress = game.status == 1;
+        let (proposer_clock_used, challenger_clock_used) =
+            clocks_used(&game, max_clock, head.timestamp);
+        games.push(DisputeJson {
+            id,
+            proposal: game.proposal,
+            challenger: game.challenger,
+            proposer,
+            level: game.level,
+            lo: game.lo,
+            hi: game.hi,
+            l2_block: (game.level == 1).then_some(game.l2Block),
+            status: game_status(game.status),
+            turn: in_progress.then_some(if game.proposerToMove {
+                "proposer"
+            } else {
+                "challenger"
+            }),
+            bond: game.bond,
+            lo_claim: game.loClaim,
+            hi_claim: game.hiClaim,
+            mid_claim: (!game.midClaim.is_zero()).then_some(game.midClaim),
+            proposer_clock_used,
+            challenger_clock_used,
+            last_move: game.lastMove,
+            deadline: in_progress.then(|| u64::try_from(deadline).unwrap_or(u64::MAX)),
+            l1_tx_hash,
+        });
+    }
+    Ok(DisputesJson {
+        dispute_game: game_contract,
+        count: total,
+        challenger_bond,
+        max_clock_duration: max_clock,
+        clock_extension: extension,
+        l1_time: head.timestamp,
+        games,
     })
 }
 
@@ -1126,16 +1410,15 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
     );
 
     data_method(module, "rollup_getProposals", |api, args| async move {
-        let from = match args.optional::<Value>(0, "fromIndex")? {
-            None => None,
-            Some(value) => Some(parse_number(&value).ok_or_else(|| {
-                RpcError::InvalidParams(format!(
-                    "invalid argument 0 (fromIndex): expected a number, got {value}"
-                ))
-            })?),
-        };
-        let count = count_arg(&args, 1, "count", DEFAULT_LIST_COUNT, MAX_LIST_COUNT)?;
+        let from = from_arg(&args)?;
+        let count = page_count_arg(&args)?;
         proposals(api, from, count).await
+    });
+
+    data_method(module, "rollup_getDisputes", |api, args| async move {
+        let from = from_arg(&args)?;
+        let count = page_count_arg(&args)?;
+        disputes(api, from, count).await
     });
 
     data_method(module, "rollup_getRoles", |api, _| async move {
@@ -1145,4 +1428,62 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
             roles: api.ctx.health.snapshot(),
         })
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_proposal_is_challenged_while_a_game_is_open() {
+        assert_eq!(proposal_status(false, 0, 99, 100), "pending");
+        assert_eq!(proposal_status(false, 0, 100, 100), "final");
+        // An open game holds finality back, even after the challenge period.
+        assert_eq!(proposal_status(false, 1, 99, 100), "challenged");
+        assert_eq!(proposal_status(false, 2, 500, 100), "challenged");
+        assert_eq!(proposal_status(true, 1, 500, 100), "removed");
+        assert_eq!(proposal_status(true, 0, 0, 100), "removed");
+    }
+
+    #[test]
+    fn pages_end_at_the_total() {
+        assert_eq!(page(None, 20, 5), 0..5);
+        assert_eq!(page(None, 2, 5), 3..5);
+        assert_eq!(page(Some(4), 20, 5), 4..5);
+        assert!(page(Some(9), 20, 5).is_empty());
+        assert_eq!(page(Some(u64::MAX), 100, u64::MAX), u64::MAX..u64::MAX);
+    }
+
+    fn game(status: u8, proposer_to_move: bool) -> Game {
+        Game {
+            proposal: 3,
+            challenger: Address::repeat_byte(7),
+            level: 0,
+            status,
+            proposerToMove: proposer_to_move,
+            lo: 0,
+            hi: 8,
+            l2Block: 0,
+            proposerUsed: 5,
+            challengerUsed: 7,
+            lastMove: 1_000,
+            loClaim: B256::ZERO,
+            hiClaim: B256::ZERO,
+            midClaim: B256::ZERO,
+            bond: U256::from(1),
+        }
+    }
+
+    /// The side to move has its running time counted, capped at the clock; a resolved game's
+    /// clocks stand still.
+    #[test]
+    fn clocks_run_for_the_side_to_move() {
+        assert_eq!(clocks_used(&game(1, true), 30, 1_010), (15, 7));
+        assert_eq!(clocks_used(&game(1, false), 30, 1_010), (5, 17));
+        assert_eq!(clocks_used(&game(1, true), 30, 9_999), (30, 7));
+        assert_eq!(clocks_used(&game(2, true), 30, 9_999), (5, 7));
+        assert_eq!(game_status(1), "in_progress");
+        assert_eq!(game_status(2), "proposer_won");
+        assert_eq!(game_status(3), "challenger_won");
+    }
 }

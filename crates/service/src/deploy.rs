@@ -4,7 +4,10 @@
 //! can exit before a change they reject takes effect), and `StateManager`, `BatchInbox` and
 //! `L1Bridge`, each behind a `TransparentUpgradeableProxy` whose `ProxyAdmin` the timelock owns.
 //! The timelock also owns `StateManager` and `BatchInbox` (proposer, batcher and dispute game
-//! changes). The deployer holds no power afterwards: [`deploy`] checks that before it returns.
+//! changes). The fraud proof's `OneStepVerifier` and `DisputeGame` (immutable contracts: a new
+//! game is a new contract the timelock sets) are deployed after the inbox and set in the
+//! `StateManager` while the deployer still owns it, with the preset's `permissionlessProposals`.
+//! The deployer holds no power afterwards: [`deploy`] checks that before it returns.
 //!
 //! [`Preset::PRODUCTION`] (7-day challenge period) is the default everywhere but the devnet,
 //! which uses [`Preset::DEVNET`] (seconds) so the whole life cycle runs in a test.
@@ -20,7 +23,9 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolValue};
 use rollup_primitives::{
     BlockNumHash, ContractAddresses, GenesisAccount, L2_BRIDGE, L2Genesis, RollupConfig, artifacts,
-    bindings::{IBatchInbox, IERC20, IL1Bridge, IProxyAdmin, IStateManager, ITimelock},
+    bindings::{
+        IBatchInbox, IDisputeGame, IERC20, IL1Bridge, IProxyAdmin, IStateManager, ITimelock,
+    },
 };
 use serde::{Deserialize, Serialize};
 use tracing::info;
@@ -65,27 +70,47 @@ pub struct Preset {
     pub sequencing_window: u64,
     /// Seconds an L2 block's timestamp may run ahead of its L1 origin.
     pub max_sequencer_drift: u64,
+    /// Wei a challenger posts with each dispute game (`DisputeGame.challengerBond`).
+    pub challenger_bond: U256,
+    /// Seconds of thinking time each side of a game has (`DisputeGame.maxClockDuration`).
+    pub max_clock_duration: u64,
+    /// The least time a side gets when its turn starts (`DisputeGame.clockExtension`).
+    pub clock_extension: u64,
+    /// Whether anyone may propose (`StateManager.permissionlessProposals`): the devnet only.
+    pub permissionless_proposals: bool,
 }
 
 impl Preset {
     /// A real L1: the 7-day challenge period, upgrades 10 days behind the timelock (the
     /// challenge period, the proposer's lag behind L1 finality and a margin to act), one ether
-    /// per proposal, a 12-hour sequencing window (3 600 L1 blocks) and 30 minutes of drift.
+    /// per proposal, a 12-hour sequencing window (3 600 L1 blocks) and 30 minutes of drift;
+    /// one ether per challenge (the proposer's worst-case gas to defend: ~36 bisections at
+    /// 60-100k gas and one step under 1M gas, at a gas spike), 3.5 days of clock per side with
+    /// 3-hour extensions, and allowlisted proposals (`contracts/src/libraries/Presets.sol`).
     pub const PRODUCTION: Self = Self {
         challenge_period: 7 * 86_400,
         timelock_delay: 10 * 86_400,
         proposal_bond: U256::from_limbs([1_000_000_000_000_000_000, 0, 0, 0]),
         sequencing_window: 3_600,
         max_sequencer_drift: 1_800,
+        challenger_bond: U256::from_limbs([1_000_000_000_000_000_000, 0, 0, 0]),
+        max_clock_duration: 302_400,
+        clock_extension: 10_800,
+        permissionless_proposals: false,
     };
 
-    /// The devnet: everything in seconds, so a test sees withdrawals finalize and upgrades land.
+    /// The devnet: everything in seconds, so a test sees withdrawals finalize, games end and
+    /// upgrades land; anyone may propose, so a test can make a false proposal and challenge it.
     pub const DEVNET: Self = Self {
         challenge_period: 60,
         timelock_delay: 120,
         proposal_bond: U256::from_limbs([100_000_000_000_000_000, 0, 0, 0]),
         sequencing_window: 20,
         max_sequencer_drift: 600,
+        challenger_bond: U256::from_limbs([100_000_000_000_000_000, 0, 0, 0]),
+        max_clock_duration: 30,
+        clock_extension: 10,
+        permissionless_proposals: true,
     };
 
     /// The preset called `name` (`production` or `devnet`).
@@ -113,9 +138,11 @@ pub struct DeployConfig {
     pub batcher: Address,
     /// The only L1 account allowed to propose state roots.
     pub proposer: Address,
-    /// The only account allowed to remove a proposal: the dispute game once it exists, until
-    /// then a guardian multisig. Required by the production preset, where a root nobody can
-    /// remove would make the challenge period meaningless.
+    /// A guardian allowed to remove a proposal besides the deployed `DisputeGame` (a multisig):
+    /// set as the StateManager's dispute game first, then replaced by the `DisputeGame`
+    /// contract, so it keeps `isDisputeGame`. Required by the production preset: until the EVM
+    /// one-step proof exists, a game that reaches a code-running step resolves for the
+    /// allowlisted proposer, so only the guardian can remove such a false root.
     #[serde(default)]
     pub dispute_game: Option<Address>,
     /// `production` (default) or `devnet`.
@@ -136,6 +163,15 @@ pub struct DeployConfig {
     /// Overrides the preset's maximum sequencer drift (seconds).
     #[serde(default)]
     pub max_sequencer_drift: Option<u64>,
+    /// Overrides the preset's challenger bond, in wei (a decimal string).
+    #[serde(default)]
+    pub challenger_bond_wei: Option<String>,
+    /// Overrides the preset's clock per side and game (`3.5d`, `30s`, ...).
+    #[serde(default)]
+    pub max_clock_duration: Option<String>,
+    /// Overrides the preset's clock extension; below the clock.
+    #[serde(default)]
+    pub clock_extension: Option<String>,
     /// L2 block gas limit.
     #[serde(default = "default_gas_limit")]
     pub l2_gas_limit: u64,
@@ -168,7 +204,7 @@ pub struct DeployPlan {
     pub batcher: Address,
     /// The proposer.
     pub proposer: Address,
-    /// Set as the StateManager's dispute game during deployment, if any.
+    /// A guardian that keeps the right to remove proposals besides the `DisputeGame`, if any.
     pub dispute_game: Option<Address>,
     /// Times and bond.
     pub preset: Preset,
@@ -219,6 +255,15 @@ impl DeployConfig {
         }
         if let Some(drift) = self.max_sequencer_drift {
             preset.max_sequencer_drift = drift;
+        }
+        if let Some(text) = &self.challenger_bond_wei {
+            preset.challenger_bond = wei("challenger_bond_wei", text)?;
+        }
+        if let Some(text) = &self.max_clock_duration {
+            preset.max_clock_duration = duration("max_clock_duration", text)?;
+        }
+        if let Some(text) = &self.clock_extension {
+            preset.clock_extension = duration("clock_extension", text)?;
         }
         let l2_alloc = self
             .l2_alloc
@@ -273,6 +318,15 @@ impl DeployPlan {
                 preset.timelock_delay, preset.challenge_period
             ));
         }
+        if preset.challenger_bond.is_zero() {
+            return bad("the challenger bond must be positive".into());
+        }
+        if preset.clock_extension == 0 || preset.clock_extension >= preset.max_clock_duration {
+            return bad(format!(
+                "the clock extension ({} s) must be positive and below the clock ({} s)",
+                preset.clock_extension, preset.max_clock_duration
+            ));
+        }
         if preset.sequencing_window < 2 {
             return bad("sequencing_window must be at least 2 L1 blocks".into());
         }
@@ -291,7 +345,7 @@ impl DeployPlan {
             }
             if self.dispute_game.is_none() {
                 return bad(
-                    "the production preset needs dispute_game: the account that can remove a false root (a guardian multisig until the fraud proof is deployed)"
+                    "the production preset needs dispute_game: a guardian that can remove a false root the DisputeGame cannot prove false yet (a multisig, until the EVM one-step proof exists)"
                         .into(),
                 );
             }
@@ -312,6 +366,15 @@ pub struct Deployment {
     pub batch_inbox: Address,
     /// `L1Bridge` (proxy).
     pub l1_bridge: Address,
+    /// `DisputeGame`: where proposals are challenged (no proxy; the timelock may set another).
+    #[serde(default)]
+    pub dispute_game: Address,
+    /// `OneStepVerifier`: behind `StateManager.verifyStateTransition`.
+    #[serde(default)]
+    pub one_step_verifier: Address,
+    /// `DisputeGame.genesisOutputRoot`: the output root of L2 block 0.
+    #[serde(default)]
+    pub genesis_output_root: B256,
     /// Each proxy's `ProxyAdmin` and implementation, by contract name.
     pub proxies: BTreeMap<String, ProxyInfo>,
     /// A mintable ERC-20 (devnet only).
@@ -415,8 +478,9 @@ pub async fn deploy(
         )
         .await?;
 
-    // The deployer owns the StateManager only long enough to set the dispute game, then hands
-    // it to the timelock; the check below makes sure it did.
+    // The deployer owns the StateManager only long enough to set the guardian, the dispute game,
+    // the one-step verifier and the preset's permissionless switch, then hands it to the
+    // timelock; the check below makes sure it did.
     let manager_impl = deployer
         .create(
             "StateManager implementation",
@@ -436,20 +500,30 @@ pub async fn deploy(
             .abi_encode(),
         )
         .await?;
-    if let Some(game) = plan.dispute_game {
+    if let Some(guardian) = plan.dispute_game {
+        // Set first, so the DisputeGame set below replaces it as `disputeGame` while the
+        // guardian keeps `isDisputeGame` (the right to remove a proposal).
         deployer
             .call(
-                "setting the dispute game",
+                "setting the guardian",
                 state_manager,
-                IStateManager::setDisputeGameCall { disputeGame: game }.abi_encode(),
+                IStateManager::setDisputeGameCall {
+                    disputeGame: guardian,
+                }
+                .abi_encode(),
             )
             .await?;
     }
+    // Sent here, in the nonce the StateManager's hand-over took before the fraud proof, so a
+    // fresh devnet's bridge and inbox keep their addresses.
     deployer
         .call(
-            "handing the StateManager to the timelock",
+            "setting permissionless proposals",
             state_manager,
-            IStateManager::transferOwnershipCall { newOwner: timelock }.abi_encode(),
+            IStateManager::setPermissionlessProposalsCall {
+                permissionless: preset.permissionless_proposals,
+            }
+            .abi_encode(),
         )
         .await?;
 
@@ -535,6 +609,81 @@ pub async fn deploy(
         Some(token)
     };
 
+    // The fraud proof: the game anchors proposals anchored on nothing on the L2 genesis' output
+    // root, which follows from the rollup config this deployment makes.
+    let l1_chain_id = provider
+        .get_chain_id()
+        .await
+        .map_err(|err| failed("eth_chainId", err.to_string()))?;
+    let genesis_output_root = genesis_output_root(
+        &Deployment {
+            timelock,
+            state_manager,
+            batch_inbox,
+            l1_bridge,
+            dispute_game: Address::ZERO,
+            one_step_verifier: Address::ZERO,
+            genesis_output_root: B256::ZERO,
+            proxies: BTreeMap::new(),
+            dev_token: None,
+            origin: BlockNumHash {
+                number: origin_block.header.number,
+                hash: origin_block.header.hash,
+            },
+            origin_timestamp: origin_block.header.timestamp,
+        }
+        .rollup_config(l1_chain_id, plan),
+    )
+    .map_err(|err| DeployError::Config(format!("the L2 genesis: {err}")))?;
+    let one_step_verifier = deployer
+        .create(
+            "OneStepVerifier",
+            &artifacts::ONE_STEP_VERIFIER.bytecode,
+            Vec::new(),
+        )
+        .await?;
+    let dispute_game = deployer
+        .create(
+            "DisputeGame",
+            &artifacts::DISPUTE_GAME.bytecode,
+            (
+                state_manager,
+                genesis_output_root,
+                preset.challenger_bond,
+                preset.max_clock_duration,
+                preset.clock_extension,
+            )
+                .abi_encode_params(),
+        )
+        .await?;
+    deployer
+        .call(
+            "setting the dispute game",
+            state_manager,
+            IStateManager::setDisputeGameCall {
+                disputeGame: dispute_game,
+            }
+            .abi_encode(),
+        )
+        .await?;
+    deployer
+        .call(
+            "setting the one-step verifier",
+            state_manager,
+            IStateManager::setOneStepVerifierCall {
+                verifier: one_step_verifier,
+            }
+            .abi_encode(),
+        )
+        .await?;
+    deployer
+        .call(
+            "handing the StateManager to the timelock",
+            state_manager,
+            IStateManager::transferOwnershipCall { newOwner: timelock }.abi_encode(),
+        )
+        .await?;
+
     let mut proxies = BTreeMap::new();
     for (name, proxy) in [
         ("StateManager", state_manager),
@@ -549,6 +698,9 @@ pub async fn deploy(
         state_manager,
         batch_inbox,
         l1_bridge,
+        dispute_game,
+        one_step_verifier,
+        genesis_output_root,
         proxies,
         dev_token,
         origin: BlockNumHash {
@@ -559,6 +711,17 @@ pub async fn deploy(
     };
     verify(&deployer, plan, &deployment).await?;
     Ok(deployment)
+}
+
+/// `DisputeGame.genesisOutputRoot` of a rollup with `config`: the output root of L2 block 0
+/// ([`rollup_primitives::OutputRoot::genesis`]), from the genesis state root and block hash.
+pub fn genesis_output_root(config: &RollupConfig) -> Result<B256, rollup_storage::StorageError> {
+    Ok(rollup_primitives::OutputRoot::genesis(
+        rollup_storage::StoreWriter::genesis_state_root(config)?,
+        rollup_storage::StoreWriter::genesis_hash(config)?,
+        config.genesis.l1_origin.number,
+    )
+    .hash())
 }
 
 /// Reads the deployment back from L1: every parameter as planned, every admin the timelock.
@@ -704,6 +867,103 @@ async fn verify(
             "L1Bridge l2ChainId",
             plan.l2_chain_id.to_string(),
             chain.to_string(),
+        ));
+    }
+    let dispute_addresses = [
+        (
+            "StateManager disputeGame",
+            deployer
+                .view(d.state_manager, IStateManager::disputeGameCall {})
+                .await?,
+            d.dispute_game,
+        ),
+        (
+            "StateManager oneStepVerifier",
+            deployer
+                .view(d.state_manager, IStateManager::oneStepVerifierCall {})
+                .await?,
+            d.one_step_verifier,
+        ),
+        (
+            "DisputeGame stateManager",
+            deployer
+                .view(d.dispute_game, IDisputeGame::stateManagerCall {})
+                .await?,
+            d.state_manager,
+        ),
+    ];
+    for (what, got, want) in dispute_addresses {
+        if got != want || want.is_zero() {
+            return Err(mismatch(what, want.to_string(), got.to_string()));
+        }
+    }
+    let permissionless = deployer
+        .view(
+            d.state_manager,
+            IStateManager::permissionlessProposalsCall {},
+        )
+        .await?;
+    if permissionless != preset.permissionless_proposals {
+        return Err(mismatch(
+            "StateManager permissionlessProposals",
+            preset.permissionless_proposals.to_string(),
+            permissionless.to_string(),
+        ));
+    }
+    if let Some(guardian) = plan.dispute_game {
+        let kept = deployer
+            .view(
+                d.state_manager,
+                IStateManager::isDisputeGameCall { account: guardian },
+            )
+            .await?;
+        if !kept {
+            return Err(mismatch(
+                "StateManager isDisputeGame(guardian)",
+                "true".into(),
+                "false".into(),
+            ));
+        }
+    }
+    let bond = deployer
+        .view(d.dispute_game, IDisputeGame::challengerBondCall {})
+        .await?;
+    if bond != preset.challenger_bond {
+        return Err(mismatch(
+            "DisputeGame challengerBond",
+            preset.challenger_bond.to_string(),
+            bond.to_string(),
+        ));
+    }
+    let clocks = [
+        (
+            "DisputeGame maxClockDuration",
+            deployer
+                .view(d.dispute_game, IDisputeGame::maxClockDurationCall {})
+                .await?,
+            preset.max_clock_duration,
+        ),
+        (
+            "DisputeGame clockExtension",
+            deployer
+                .view(d.dispute_game, IDisputeGame::clockExtensionCall {})
+                .await?,
+            preset.clock_extension,
+        ),
+    ];
+    for (what, got, want) in clocks {
+        if got != want {
+            return Err(mismatch(what, want.to_string(), got.to_string()));
+        }
+    }
+    let root = deployer
+        .view(d.dispute_game, IDisputeGame::genesisOutputRootCall {})
+        .await?;
+    if root != d.genesis_output_root || root.is_zero() {
+        return Err(mismatch(
+            "DisputeGame genesisOutputRoot",
+            d.genesis_output_root.to_string(),
+            root.to_string(),
         ));
     }
     for (name, proxy) in &d.proxies {
@@ -880,6 +1140,85 @@ mod tests {
         refused(&|c| c.dispute_game = None, "needs dispute_game");
         refused(&|c| c.preset = "fast".into(), "unknown preset");
         refused(&|c| c.proposal_bond_wei = Some("1 ether".into()), "wei");
+        refused(
+            &|c| c.challenger_bond_wei = Some("0".into()),
+            "challenger bond must be positive",
+        );
+        refused(
+            &|c| c.clock_extension = Some("4d".into()),
+            "below the clock",
+        );
+        refused(
+            &|c| c.clock_extension = Some("0s".into()),
+            "below the clock",
+        );
+        refused(
+            &|c| c.max_clock_duration = Some("soon".into()),
+            "max_clock_duration",
+        );
+    }
+
+    /// The Rust presets mirror `contracts/src/libraries/Presets.sol`.
+    #[test]
+    fn presets_mirror_the_solidity_library() {
+        let source = include_str!("../../../contracts/src/libraries/Presets.sol");
+        let constant = |name: &str| {
+            let line = source
+                .lines()
+                .find(|line| line.contains(&format!(" {name} = ")))
+                .unwrap_or_else(|| panic!("Presets.sol has no {name}"));
+            line.split(" = ")
+                .nth(1)
+                .unwrap()
+                .trim_end_matches(';')
+                .trim()
+                .to_string()
+        };
+        let wei = |text: String| -> U256 {
+            let (number, unit) = text.split_once(' ').unwrap_or((&text, ""));
+            let scale = match unit {
+                "ether" => U256::from(10u64).pow(U256::from(18)),
+                "" => U256::from(1),
+                other => panic!("unit {other}"),
+            };
+            let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+            let digits = format!("{whole}{fraction}").replace('_', "");
+            U256::from_str_radix(&digits, 10).unwrap() * scale
+                / U256::from(10u64).pow(U256::from(fraction.len()))
+        };
+        let seconds = |text: String| -> u64 {
+            let (number, unit) = text.split_once(' ').unwrap_or((&text, ""));
+            let factor = match unit {
+                "days" => 86_400.0,
+                "hours" => 3_600.0,
+                "" => 1.0,
+                other => panic!("unit {other}"),
+            };
+            (number.replace('_', "").parse::<f64>().unwrap() * factor) as u64
+        };
+        for (prefix, preset) in [
+            ("PRODUCTION", Preset::PRODUCTION),
+            ("DEVNET", Preset::DEVNET),
+        ] {
+            let c = |name: &str| constant(&format!("{prefix}_{name}"));
+            assert_eq!(seconds(c("CHALLENGE_PERIOD")), preset.challenge_period);
+            assert_eq!(seconds(c("TIMELOCK_DELAY")), preset.timelock_delay);
+            assert_eq!(wei(c("PROPOSAL_BOND")), preset.proposal_bond);
+            assert_eq!(seconds(c("SEQUENCING_WINDOW")), preset.sequencing_window);
+            assert_eq!(
+                seconds(c("MAX_SEQUENCER_DRIFT")),
+                preset.max_sequencer_drift
+            );
+            assert_eq!(wei(c("CHALLENGER_BOND")), preset.challenger_bond);
+            assert_eq!(seconds(c("MAX_CLOCK_DURATION")), preset.max_clock_duration);
+            assert_eq!(seconds(c("CLOCK_EXTENSION")), preset.clock_extension);
+            assert_eq!(
+                c("PERMISSIONLESS_PROPOSALS") == "true",
+                preset.permissionless_proposals
+            );
+            assert!(preset.timelock_delay > preset.challenge_period);
+            assert!(preset.clock_extension < preset.max_clock_duration);
+        }
     }
 
     #[test]
@@ -890,5 +1229,10 @@ mod tests {
         let plan = config.plan().unwrap();
         assert_eq!(plan.preset.challenge_period, 60);
         assert!(plan.preset.timelock_delay > plan.preset.challenge_period);
+        assert!(plan.preset.permissionless_proposals);
+        assert_eq!(
+            (plan.preset.max_clock_duration, plan.preset.clock_extension),
+            (30, 10)
+        );
     }
 }

@@ -16,8 +16,23 @@ use crate::deploy::{self, DeployPlan, Preset};
 
 /// anvil's default mnemonic (reth's dev chain funds the same accounts): the dev accounts.
 pub const DEV_MNEMONIC: &str = "test test test test test test test test test test test junk";
-/// How many dev accounts the devnet funds on L2 and lists in `devnet.json`.
-pub const DEV_ACCOUNTS: u32 = 10;
+/// How many dev accounts the devnet funds on L2 and lists in `devnet.json`: anvil's ten, and
+/// the challenger's (index [`CHALLENGER_ACCOUNT`], funded on L1 by account 0 at deployment).
+pub const DEV_ACCOUNTS: u32 = 11;
+/// The dev account of the devnet's owner (deployer, timelock proposer and executor).
+pub const OWNER_ACCOUNT: usize = 0;
+/// The dev account of the devnet's batcher (and so of its sequencer's batches).
+pub const BATCHER_ACCOUNT: usize = 1;
+/// The dev account of the devnet's allowlisted proposer.
+pub const PROPOSER_ACCOUNT: usize = 2;
+/// The dev account of the devnet's guardian: besides the `DisputeGame`, it may remove a
+/// proposal (`StateManager.isDisputeGame`), so a test can remove a root directly.
+pub const GUARDIAN_ACCOUNT: usize = 9;
+/// The dev account of the devnet's challenger role: an account no other role or test uses.
+pub const CHALLENGER_ACCOUNT: usize = 10;
+/// What the deployer sends the challenger on L1 when the L1 does not fund it (anvil funds ten
+/// accounts only): 1 000 ETH.
+const CHALLENGER_L1_FUNDS: u128 = 1_000_000_000_000_000_000_000;
 /// The rollup config's file name in a devnet datadir.
 pub const ROLLUP_CONFIG_FILE: &str = "rollup.json";
 /// The devnet description's file name in a devnet datadir.
@@ -70,6 +85,9 @@ pub struct DevnetInfo {
     pub l2_chain_id: u64,
     /// Contract addresses.
     pub contracts: DevnetContracts,
+    /// Which dev account plays which role.
+    #[serde(default)]
+    pub roles: DevnetRoles,
     /// The funded dev accounts with their (public, test-only) keys.
     pub accounts: Vec<DevAccount>,
     /// The rollup config file (relative to the datadir), for `rollup-node node --config`.
@@ -92,6 +110,41 @@ pub struct DevnetContracts {
     pub l2_bridge: Address,
     /// The timelock that owns the L1 contracts (dev account 0 schedules and executes).
     pub timelock: Address,
+    /// `DisputeGame`: where proposals are challenged (zero for a devnet from before it).
+    #[serde(default)]
+    pub dispute_game: Address,
+    /// `OneStepVerifier`: behind `StateManager.verifyStateTransition`.
+    #[serde(default)]
+    pub one_step_verifier: Address,
+}
+
+/// The devnet's role accounts (each also in `accounts`, at `account`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DevnetRoles {
+    /// Deploys, and schedules and executes timelocked changes.
+    pub owner: DevnetRole,
+    /// The sequencer: it has no L1 account of its own; its blocks reach L1 through the
+    /// batcher, whose account this is.
+    pub sequencer: DevnetRole,
+    /// Posts batches (`BatchInbox.batcher`).
+    pub batcher: DevnetRole,
+    /// The allowlisted proposer (`StateManager.proposer`).
+    pub proposer: DevnetRole,
+    /// The challenger role's account.
+    pub challenger: DevnetRole,
+    /// May remove a proposal besides the `DisputeGame` (`StateManager.isDisputeGame`).
+    pub guardian: DevnetRole,
+}
+
+/// One role's account.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DevnetRole {
+    /// Its address.
+    pub address: Address,
+    /// Its index in `accounts` (and `--account` of the user commands).
+    pub account: usize,
 }
 
 /// One dev account.
@@ -105,7 +158,7 @@ pub struct DevAccount {
 }
 
 /// The dev accounts' signers, in mnemonic order: 0 deploys and owns the timelock, 1 batches,
-/// 2 proposes, 9 is the dispute game.
+/// 2 proposes, 9 is the guardian, 10 challenges.
 pub fn dev_signers() -> Vec<PrivateKeySigner> {
     (0..DEV_ACCOUNTS)
         .map(|i| {
@@ -127,6 +180,27 @@ pub struct Devnet {
     pub dev_token: Address,
     /// The timelock that owns the L1 contracts.
     pub timelock: Address,
+    /// The `DisputeGame`.
+    pub dispute_game: Address,
+    /// The `OneStepVerifier`.
+    pub one_step_verifier: Address,
+}
+
+/// Which dev account plays which role.
+pub fn dev_roles() -> DevnetRoles {
+    let signers = dev_signers();
+    let role = |account: usize| DevnetRole {
+        address: signers[account].address(),
+        account,
+    };
+    DevnetRoles {
+        owner: role(OWNER_ACCOUNT),
+        sequencer: role(BATCHER_ACCOUNT),
+        batcher: role(BATCHER_ACCOUNT),
+        proposer: role(PROPOSER_ACCOUNT),
+        challenger: role(CHALLENGER_ACCOUNT),
+        guardian: role(GUARDIAN_ACCOUNT),
+    }
 }
 
 impl Devnet {
@@ -145,7 +219,10 @@ impl Devnet {
                 dev_token: self.dev_token,
                 l2_bridge: L2_BRIDGE,
                 timelock: self.timelock,
+                dispute_game: self.dispute_game,
+                one_step_verifier: self.one_step_verifier,
             },
+            roles: dev_roles(),
             accounts: dev_signers()
                 .iter()
                 .map(|signer| DevAccount {
@@ -215,13 +292,15 @@ pub async fn setup(
             config,
             dev_token: info.contracts.dev_token,
             timelock: info.contracts.timelock,
+            dispute_game: info.contracts.dispute_game,
+            one_step_verifier: info.contracts.one_step_verifier,
         });
     }
     info!(target: "rollup::devnet", %l1, "deploying rollup contracts");
     let signers = dev_signers();
     let plan = devnet_plan(l2_chain_id, &signers);
     let deployment = deploy::deploy(
-        client,
+        client.clone(),
         l1,
         signers[0].clone(),
         &plan,
@@ -235,24 +314,65 @@ pub async fn setup(
     config
         .validate()
         .map_err(|err| DevnetError::Stale(err.to_string()))?;
+    fund_challenger(client, l1, &signers).await?;
     write_json(&config_path, &config)?;
     Ok(Devnet {
         config,
         dev_token: deployment.dev_token.unwrap_or_default(),
         timelock: deployment.timelock,
+        dispute_game: deployment.dispute_game,
+        one_step_verifier: deployment.one_step_verifier,
     })
 }
 
-/// The devnet's deployment: [`Preset::DEVNET`] times, dev account 0 owns the timelock, 1 batches,
-/// 2 proposes, 9 is the dispute game (so a test can remove a root), and every dev account has
-/// 1 000 ETH on L2.
+/// Sends the challenger's account [`CHALLENGER_L1_FUNDS`] from dev account 0 unless the L1
+/// already funds it (anvil funds its first ten accounts only).
+async fn fund_challenger(client: RpcClient, l1: &str, signers: &[PrivateKeySigner]) -> Result<()> {
+    use alloy_network::{EthereumWallet, TransactionBuilder};
+    let failed = |what: &str, err: &dyn std::fmt::Display| DevnetError::L1 {
+        l1: l1.to_string(),
+        what: what.to_string(),
+        reason: err.to_string(),
+    };
+    let challenger = signers[CHALLENGER_ACCOUNT].address();
+    let funds = U256::from(CHALLENGER_L1_FUNDS);
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(signers[OWNER_ACCOUNT].clone()))
+        .connect_client(client);
+    let balance = provider
+        .get_balance(challenger)
+        .await
+        .map_err(|err| failed("reading the challenger's balance", &err))?;
+    if balance >= funds {
+        return Ok(());
+    }
+    let tx = alloy_rpc_types_eth::TransactionRequest::default()
+        .with_to(challenger)
+        .with_value(funds - balance);
+    let receipt = provider
+        .send_transaction(tx)
+        .await
+        .map_err(|err| failed("funding the challenger", &err))?
+        .get_receipt()
+        .await
+        .map_err(|err| failed("funding the challenger", &err))?;
+    if !receipt.status() {
+        return Err(failed("funding the challenger", &"the transfer reverted"));
+    }
+    info!(target: "rollup::devnet", %challenger, "funded the challenger on L1");
+    Ok(())
+}
+
+/// The devnet's deployment: [`Preset::DEVNET`] times (and permissionless proposals), dev account
+/// 0 owns the timelock, 1 batches, 2 proposes, 9 is the guardian (so a test can remove a root
+/// directly, besides the `DisputeGame`), and every dev account has 1 000 ETH on L2.
 fn devnet_plan(l2_chain_id: u64, signers: &[PrivateKeySigner]) -> DeployPlan {
     DeployPlan {
         l2_chain_id,
-        owner: signers[0].address(),
-        batcher: signers[1].address(),
-        proposer: signers[2].address(),
-        dispute_game: Some(signers[9].address()),
+        owner: signers[OWNER_ACCOUNT].address(),
+        batcher: signers[BATCHER_ACCOUNT].address(),
+        proposer: signers[PROPOSER_ACCOUNT].address(),
+        dispute_game: Some(signers[GUARDIAN_ACCOUNT].address()),
         preset: Preset::DEVNET,
         l2_gas_limit: 30_000_000,
         l2_base_fee: 1_000_000_000,

@@ -24,7 +24,7 @@ use rollup_l1::{InProcessTransport, L1Error, L1Sender, SenderConfig};
 use rollup_node_core::{L1Finalized, RollupNode};
 use rollup_primitives::{BlockNumHash, Heads, Health, L1Notification, RollupConfig};
 pub use rollup_proposer::ProposalHead;
-use rollup_proposer::{Proposer, ProposerConfig};
+use rollup_proposer::{DisputeAgent, DisputeConfig, Proposer, ProposerConfig};
 use rollup_rpc::{L1Reader, RpcContext};
 use rollup_sequencer::{PoolConfig, Sequencer, SequencerConfig, TxPool};
 use rollup_storage::Store;
@@ -68,8 +68,10 @@ pub struct Roles {
     pub sequencer: bool,
     /// Post batches to L1 with this key.
     pub batcher: Option<PrivateKeySigner>,
-    /// Propose state roots with this key.
+    /// Propose state roots with this key (and defend them in the dispute game).
     pub proposer: Option<PrivateKeySigner>,
+    /// Challenge proposals this node disagrees with, and play the games, with this key.
+    pub challenger: Option<PrivateKeySigner>,
 }
 
 impl Roles {
@@ -85,7 +87,18 @@ impl Roles {
             sequencer,
             batcher: parse_key(batcher_flag, batcher_key)?,
             proposer: parse_key(proposer_flag, proposer_key)?,
+            challenger: None,
         })
+    }
+
+    /// Adds the challenger role, with the key given to `flag` (if any).
+    pub fn with_challenger_key(
+        mut self,
+        key: Option<&str>,
+        flag: &str,
+    ) -> Result<Self, ServiceError> {
+        self.challenger = parse_key(flag, key)?;
+        Ok(self)
     }
 }
 
@@ -113,6 +126,9 @@ pub struct RoleSettings {
     pub proposal_interval: Duration,
     /// Which L2 head the proposer proposes (finalized in production).
     pub proposal_head: ProposalHead,
+    /// How often the challenger, and the proposer defending its proposals, look at the
+    /// dispute game: well inside its clocks.
+    pub dispute_interval: Duration,
     /// How long an L1 transaction waits for inclusion before it is re-sent with higher fees.
     pub l1_resubmit_after: Duration,
     /// Transaction pool limits.
@@ -235,7 +251,17 @@ impl Services {
                 ),
             ));
         }
+        let dispute = |challenge: bool| DisputeConfig {
+            state_manager: config.contracts.state_manager,
+            chain_id: config.l2_chain_id,
+            interval: settings.dispute_interval,
+            challenge,
+        };
         if let Some(signer) = roles.proposer {
+            let sender = l1.sender(signer, sender_config)?;
+            // The proposer defends its own proposals from the same account, in its own loop.
+            let defender = DisputeAgent::new(dispute(false), store.clone(), sender.clone())
+                .with_health(health.role("defender"));
             let proposer = Proposer::new(
                 ProposerConfig {
                     state_manager: config.contracts.state_manager,
@@ -244,14 +270,30 @@ impl Services {
                 },
                 store.clone(),
                 heads.clone(),
-                l1.sender(signer, sender_config)?,
+                sender,
             )
+            .with_defender(defender)
             .with_health(health.role("proposer"));
             let cancel = cancel.child_token();
             tasks.push((
                 "proposer",
                 tokio::spawn(
                     async move { proposer.run(cancel).await.map_err(|err| err.to_string()) },
+                ),
+            ));
+        }
+        if let Some(signer) = roles.challenger {
+            let challenger = DisputeAgent::new(
+                dispute(true),
+                store.clone(),
+                l1.sender(signer, sender_config)?,
+            )
+            .with_health(health.role("challenger"));
+            let cancel = cancel.child_token();
+            tasks.push((
+                "challenger",
+                tokio::spawn(
+                    async move { challenger.run(cancel).await.map_err(|err| err.to_string()) },
                 ),
             ));
         }

@@ -193,6 +193,30 @@ async fn data_methods_report_heads_blocks_batches_deposits_and_roles() {
         "{proposals}"
     );
 
+    let disputes = error(f.addr, "rollup_getDisputes", json!([null, 5])).await;
+    assert_eq!(disputes["code"], -32000);
+    assert!(
+        disputes["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("this node has no L1 link"),
+        "{disputes}"
+    );
+    // Pages above the limit are refused, not clamped, before L1 is asked.
+    for method in ["rollup_getProposals", "rollup_getDisputes"] {
+        let too_many = error(f.addr, method, json!([0, 101])).await;
+        assert_eq!(too_many["code"], -32602, "{method}: {too_many}");
+        assert!(
+            too_many["message"]
+                .as_str()
+                .unwrap()
+                .contains("limit of 100"),
+            "{method}: {too_many}"
+        );
+        let bad_from = error(f.addr, method, json!(["first", 5])).await;
+        assert_eq!(bad_from["code"], -32602, "{method}: {bad_from}");
+    }
+
     let roles = result(f.addr, "rollup_getRoles", json!([])).await;
     assert_eq!(roles["l1Link"], false);
     assert_eq!(roles["sequencer"], true);

@@ -1,0 +1,434 @@
+//! User commands of the fraud proof: `propose`, `challenge` and `disputes`.
+//!
+//! They find the chains and contracts as the bridge commands do ([`Client`]: a `devnet.json`,
+//! or `--config` with URLs and key), simulate every transaction first and name the contract's
+//! error when it would revert. The dispute game's address is read from the StateManager
+//! (`disputeGame()`), so a game the timelock replaced is followed without a config change.
+//! What the node agrees with is its output root of a block (`rollup_getProof`'s
+//! `outputRootHash`), the root a proposal of that block carries.
+
+use alloy_primitives::{Address, B256, U256, keccak256, utils::format_units};
+use alloy_sol_types::{SolCall, SolEvent, SolValue};
+use eyre::{bail, eyre};
+use rollup_primitives::bindings::{IDisputeGame, IStateManager};
+use serde_json::{Value, json};
+
+use crate::{
+    cli::{ChallengeArgs, DisputesArgs, ProposeArgs},
+    client::{Client, quantity, utc},
+};
+
+/// Most proposals `propose` reads through the node while looking for its anchor.
+const MAX_ANCHOR_SCAN: u64 = 10_000;
+/// `rollup_getProposals`' page size.
+const PAGE: u64 = 100;
+
+/// `wei` in ether without trailing zeros.
+fn ether(wei: U256) -> String {
+    let text = format_units(wei, "ether").unwrap_or_default();
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// The node's output root of L2 block `number` (`None` if it has not derived it as safe).
+async fn local_output_root(client: &Client, number: u64) -> eyre::Result<Option<B256>> {
+    let proof = client
+        .l2_rpc(
+            "rollup_getProof",
+            json!([Address::ZERO, [], format!("{number:#x}")]),
+        )
+        .await?;
+    Ok(proof["outputRootHash"]
+        .as_str()
+        .and_then(|hash| hash.parse().ok()))
+}
+
+/// The `DisputeGame` new games open in.
+async fn dispute_game(client: &Client) -> eyre::Result<Address> {
+    let game = client
+        .l1_view(client.state_manager, IStateManager::disputeGameCall {})
+        .await
+        .map_err(|err| {
+            eyre!(
+                "{err} (is this StateManager from before the fraud proof? it has no dispute game)"
+            )
+        })?;
+    if game.is_zero() {
+        bail!("the StateManager has no dispute game set: nothing to challenge in");
+    }
+    Ok(game)
+}
+
+/// `anchor` for a proposal of L2 block `number`: 1 + the index of the final proposal of the
+/// highest block below `number` whose root the node agrees with (`matchesLocal`), or 0 (the
+/// genesis). Read through the node's `rollup_getProposals`, at most [`MAX_ANCHOR_SCAN`].
+async fn find_anchor(client: &Client, number: u64) -> eyre::Result<u64> {
+    let mut best: Option<(u64, u64)> = None;
+    let mut from = 0;
+    loop {
+        let page = client
+            .l2_rpc("rollup_getProposals", json!([from, PAGE]))
+            .await?;
+        let total = quantity(&page["count"]).unwrap_or_default();
+        let proposals = page["proposals"].as_array().cloned().unwrap_or_default();
+        for proposal in &proposals {
+            let (Some(index), Some(block)) =
+                (quantity(&proposal["index"]), quantity(&proposal["l2Block"]))
+            else {
+                continue;
+            };
+            if proposal["status"] == "final"
+                && proposal["matchesLocal"] == Value::Bool(true)
+                && block < number
+                && best.is_none_or(|(_, best_block)| block > best_block)
+            {
+                best = Some((index, block));
+            }
+        }
+        from += PAGE;
+        if proposals.is_empty() || from >= total || from >= MAX_ANCHOR_SCAN {
+            break;
+        }
+    }
+    Ok(best.map_or(0, |(index, _)| index + 1))
+}
+
+/// `rollup-node propose`.
+pub(crate) async fn propose(args: ProposeArgs) -> eyre::Result<()> {
+    let client = Client::new(&args.client)?;
+    let number = match args.l2_block {
+        Some(number) => number,
+        None => client.safe_head().await.ok_or_else(|| {
+            eyre!("cannot read the node's safe head (rollup_syncStatus): pass --l2-block")
+        })?,
+    };
+    if number == 0 {
+        bail!("L2 block 0 is the genesis, every proposal's first anchor: propose a later block");
+    }
+    let local = local_output_root(&client, number).await?;
+    let root = match (args.state_root, local) {
+        (Some(root), Some(local)) if root == local => root,
+        (Some(root), _) => {
+            eprintln!(
+                "WARNING: {root} is not your node's output root of L2 block {number} ({}): a false proposal; any challenger wins its game and takes your proposal bond",
+                local.map_or_else(|| "not derived yet".to_string(), |l| l.to_string())
+            );
+            root
+        }
+        (None, Some(local)) => local,
+        (None, None) => bail!(
+            "the node has not derived L2 block {number} as safe, so it has no output root for it: wait for the block to become safe, or pick another --l2-block"
+        ),
+    };
+    let own = client
+        .l1_view(
+            client.state_manager,
+            IStateManager::latestProposalOfCall {
+                account: client.sender,
+            },
+        )
+        .await?;
+    if own.found {
+        let latest = client
+            .l1_view(
+                client.state_manager,
+                IStateManager::proposalsCall { index: own.index },
+            )
+            .await?;
+        if latest.l2BlockNumber >= number {
+            bail!(
+                "your latest live proposal (#{}) is for L2 block {}: a new one must be for a later block than {number}",
+                own.index,
+                latest.l2BlockNumber
+            );
+        }
+    }
+    let anchor = find_anchor(&client, number).await?;
+    let block_hash: B256 = {
+        let proof = client
+            .l2_rpc(
+                "rollup_getProof",
+                json!([Address::ZERO, [], format!("{number:#x}")]),
+            )
+            .await?;
+        proof["blockHash"]
+            .as_str()
+            .and_then(|hash| hash.parse().ok())
+            .ok_or_else(|| eyre!("the node does not have L2 block {number}"))?
+    };
+
+    // The bond: topped up like the proposer role does.
+    let bond = client
+        .l1_view(client.state_manager, IStateManager::proposalBondCall {})
+        .await?;
+    let balance = client
+        .l1_view(
+            client.state_manager,
+            IStateManager::bondBalanceCall {
+                account: client.sender,
+            },
+        )
+        .await?;
+    if balance < bond {
+        let top_up = bond - balance;
+        let receipt = client
+            .send(
+                false,
+                client.state_manager,
+                IStateManager::depositBondCall {}.abi_encode(),
+                top_up,
+                "StateManager.depositBond",
+            )
+            .await?;
+        println!(
+            "deposited {} ETH of bond (L1 tx {})",
+            ether(top_up),
+            receipt.transaction_hash
+        );
+    }
+    // Nothing on L1 reads the batch root; a proposal made here commits to its output root.
+    let batch_root = keccak256([b"rollup-node propose".as_slice(), root.as_slice()].concat());
+    let proof = (number, block_hash, U256::from(anchor)).abi_encode_params();
+    let receipt = client
+        .send(
+            false,
+            client.state_manager,
+            IStateManager::submitStateRootCall {
+                stateRoot: root,
+                batchRoot: batch_root,
+                proof: proof.into(),
+            }
+            .abi_encode(),
+            U256::ZERO,
+            "StateManager.submitStateRoot",
+        )
+        .await?;
+    let index = receipt
+        .inner
+        .logs()
+        .iter()
+        .filter(|log| log.address() == client.state_manager)
+        .find_map(|log| IStateManager::StateRootSubmitted::decode_log_data(log.data()).ok())
+        .map(|event| event.index);
+    println!(
+        "proposed {root} for L2 block {number} ({}), anchored on {}",
+        if local == Some(root) {
+            "your node's output root"
+        } else {
+            "NOT your node's output root"
+        },
+        if anchor == 0 {
+            "the genesis".to_string()
+        } else {
+            format!("proposal #{}", anchor - 1)
+        }
+    );
+    match index {
+        Some(index) => println!("proposal: #{index}"),
+        None => println!("proposal: (its StateRootSubmitted log was not found)"),
+    }
+    println!("L1 tx: {}", receipt.transaction_hash);
+    println!("bond: {} ETH", ether(bond));
+    Ok(())
+}
+
+/// `rollup-node challenge`.
+pub(crate) async fn challenge(args: ChallengeArgs) -> eyre::Result<()> {
+    let client = Client::new(&args.client)?;
+    let index = U256::from(args.proposal);
+    let proposal = client
+        .l1_view(client.state_manager, IStateManager::proposalsCall { index })
+        .await?;
+    if proposal.removed {
+        bail!(
+            "proposal #{} was already removed: nothing to challenge",
+            args.proposal
+        );
+    }
+    let number = proposal.l2BlockNumber;
+    let local = local_output_root(&client, number).await?;
+    match local {
+        Some(local) if local == proposal.stateRoot && !args.force => bail!(
+            "your node agrees with proposal #{}: {local} is its output root of L2 block {number}. A challenge of a true root loses the bond to the proposer; --force challenges anyway",
+            args.proposal
+        ),
+        None if !args.force => bail!(
+            "your node has not derived L2 block {number} as safe, so it cannot tell whether proposal #{} is false: wait for it to catch up, or --force",
+            args.proposal
+        ),
+        Some(local) if local != proposal.stateRoot => println!(
+            "proposal #{} claims {} for L2 block {number}; your node's output root is {local}",
+            args.proposal, proposal.stateRoot
+        ),
+        _ => eprintln!(
+            "WARNING: challenging with --force although your node does not disagree: the bond is lost if the root is true"
+        ),
+    }
+    let game = dispute_game(&client).await?;
+    let bond = client
+        .l1_view(game, IDisputeGame::challengerBondCall {})
+        .await?;
+    let receipt = client
+        .send(
+            false,
+            game,
+            IDisputeGame::challengeCall { proposal: index }.abi_encode(),
+            bond,
+            "DisputeGame.challenge",
+        )
+        .await?;
+    let created = receipt
+        .inner
+        .logs()
+        .iter()
+        .filter(|log| log.address() == game)
+        .find_map(|log| IDisputeGame::GameCreated::decode_log_data(log.data()).ok());
+    println!("L1 tx: {}", receipt.transaction_hash);
+    println!("bond: {} ETH", ether(bond));
+    if let Some(created) = created {
+        let id = created.game;
+        let deadline = client
+            .l1_view(game, IDisputeGame::deadlineCall { id })
+            .await?;
+        println!(
+            "game: #{id} on proposal #{}, L2 blocks {}..{}",
+            args.proposal, created.lo, created.hi
+        );
+        println!(
+            "next: the proposer must bisect by {} (or lose); then you pick on each of its claims before your clock runs out (the challenger role does it): `rollup-node disputes` shows the game",
+            utc(deadline.to::<u64>())
+        );
+    }
+    Ok(())
+}
+
+/// A game's status as `disputes` prints it.
+fn game_status(status: u8) -> &'static str {
+    match status {
+        1 => "in progress",
+        2 => "proposer won",
+        3 => "challenger won",
+        _ => "unknown",
+    }
+}
+
+/// `rollup-node disputes`.
+pub(crate) async fn disputes(mut args: DisputesArgs) -> eyre::Result<()> {
+    // Reading needs no key: a throwaway one satisfies --config's requirement, and signs nothing.
+    if args.client.config.is_some() && args.client.private_key.is_none() {
+        args.client.private_key = Some(format!("{:#x}", B256::with_last_byte(1)));
+    }
+    let client = Client::new(&args.client)?;
+    let now = client.l1_time().await?;
+    let period = client
+        .l1_view(client.state_manager, IStateManager::challengePeriodCall {})
+        .await?
+        .to::<u64>();
+    let count = client
+        .l1_view(client.state_manager, IStateManager::proposalCountCall {})
+        .await?
+        .to::<u64>();
+    println!(
+        "proposals ({count} in all, challenge period {period} s, L1 time {})",
+        utc(now)
+    );
+    println!(
+        "{:>6}  {:>9}  {:<10}  {:>5}  {:>6}  {:<5}  {:<42}  root",
+        "index", "l2 block", "status", "games", "anchor", "agree", "proposer"
+    );
+    for i in count.saturating_sub(args.count)..count {
+        let index = U256::from(i);
+        let p = client
+            .l1_view(client.state_manager, IStateManager::proposalsCall { index })
+            .await?;
+        let dispute = client
+            .l1_view(client.state_manager, IStateManager::disputeOfCall { index })
+            .await
+            .ok();
+        let open = dispute.as_ref().map_or(0, |d| d.openGames);
+        let status = if p.removed {
+            "removed"
+        } else if open > 0 {
+            "challenged"
+        } else if now >= p.timestamp + period {
+            "final"
+        } else {
+            "pending"
+        };
+        let agree = match local_output_root(&client, p.l2BlockNumber).await {
+            Ok(Some(local)) if local == p.stateRoot => "yes",
+            Ok(Some(_)) => "NO",
+            _ => "?",
+        };
+        let anchor = dispute.as_ref().map_or_else(
+            || "?".to_string(),
+            |d| match d.anchor {
+                0 => "gen".to_string(),
+                a => format!("#{}", a - 1),
+            },
+        );
+        println!(
+            "{i:>6}  {:>9}  {status:<10}  {open:>5}  {anchor:>6}  {agree:<5}  {:<42}  {}",
+            p.l2BlockNumber,
+            p.proposer.to_string(),
+            p.stateRoot
+        );
+    }
+    let game = match client
+        .l1_view(client.state_manager, IStateManager::disputeGameCall {})
+        .await
+    {
+        Ok(game) if !game.is_zero() => game,
+        _ => {
+            println!("no dispute game is set in the StateManager");
+            return Ok(());
+        }
+    };
+    let games = client
+        .l1_view(game, IDisputeGame::gameCountCall {})
+        .await?
+        .to::<u64>();
+    println!("\ndispute games in {game} ({games} in all)");
+    println!(
+        "{:>5}  {:>8}  {:<14}  {:>5}  {:<21}  {:<10}  {:<42}  deadline",
+        "id", "proposal", "status", "level", "range", "turn", "challenger"
+    );
+    for id in games.saturating_sub(args.count)..games {
+        let g = client
+            .l1_view(game, IDisputeGame::gamesCall { id: U256::from(id) })
+            .await?;
+        let in_progress = g.status == 1;
+        let range = if g.level == 1 {
+            format!("block {} {}..{}", g.l2Block, g.lo, g.hi)
+        } else {
+            format!("blocks {}..{}", g.lo, g.hi)
+        };
+        let (turn, deadline) = if in_progress {
+            let deadline = client
+                .l1_view(game, IDisputeGame::deadlineCall { id: U256::from(id) })
+                .await?
+                .to::<u64>();
+            (
+                if g.proposerToMove {
+                    "proposer"
+                } else {
+                    "challenger"
+                },
+                if deadline <= now {
+                    format!("{} (expired: anyone may resolve)", utc(deadline))
+                } else {
+                    utc(deadline)
+                },
+            )
+        } else {
+            ("-", "-".to_string())
+        };
+        println!(
+            "{id:>5}  {:>8}  {:<14}  {:>5}  {range:<21}  {turn:<10}  {:<42}  {deadline}",
+            g.proposal,
+            game_status(g.status),
+            g.level,
+            g.challenger.to_string()
+        );
+    }
+    Ok(())
+}

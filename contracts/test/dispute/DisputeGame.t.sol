@@ -1,0 +1,1444 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {Test, console} from "test/utils/Test.sol";
+import {Proxies} from "test/utils/Proxies.sol";
+import {BridgeFixtures} from "test/utils/BridgeFixtures.sol";
+import {TrieBuilder} from "test/utils/TrieBuilder.sol";
+import {StateManager} from "src/L1/StateManager.sol";
+import {L1Bridge} from "src/L1/L1Bridge.sol";
+import {DisputeGame} from "src/dispute/DisputeGame.sol";
+import {OneStepVerifier} from "src/dispute/OneStepVerifier.sol";
+import {IOneStepVerifier} from "interfaces/IOneStepVerifier.sol";
+import {TestVerifier, CreditRejecter} from "test/dispute/TestVerifier.sol";
+import {Withdrawals} from "src/libraries/Withdrawals.sol";
+import {SafeTransferLib} from "solady/utils/SafeTransferLib.sol";
+
+/// @dev Shared deployment and play helpers of the dispute game tests.
+abstract contract DisputeGameBase is Test {
+    uint256 internal constant CHALLENGE_PERIOD = 1 days;
+    uint256 internal constant BOND = 1 ether;
+    uint256 internal constant CHALLENGER_BOND = 0.25 ether;
+    uint64 internal constant MAX_CLOCK = 1 days;
+    uint64 internal constant CLOCK_EXT = 3 hours;
+    uint64 internal constant TRACE_STEPS = 1 << 16;
+    bytes32 internal constant GENESIS_ROOT = keccak256("genesis output root");
+
+    StateManager internal manager;
+    DisputeGame internal dg;
+    TestVerifier internal verifier;
+    address internal owner;
+    address internal proposer;
+    address internal challenger;
+    /// @dev Every account that may hold a bond balance or a credit in a test.
+    address[] internal accounts;
+
+    /// @dev Level-1 claims of the padding tests: positions in [paddingFrom, paddingUntil] claim
+    ///      `paddingRoot`, positions after `paddingUntil` claim `paddingWrong` (unset: `_claim`).
+    bytes32 internal paddingRoot;
+    bytes32 internal paddingWrong;
+    uint64 internal paddingFrom;
+    uint64 internal paddingUntil;
+
+    function setUp() public virtual {
+        owner = makeAddr("owner");
+        proposer = makeAddr("proposer");
+        challenger = makeAddr("challenger");
+        accounts.push(proposer);
+        accounts.push(challenger);
+        manager = Proxies.deployStateManager(owner, proposer, CHALLENGE_PERIOD, BOND);
+        dg = new DisputeGame(manager, GENESIS_ROOT, CHALLENGER_BOND, MAX_CLOCK, CLOCK_EXT);
+        verifier = new TestVerifier();
+        vm.startPrank(owner);
+        manager.setDisputeGame(address(dg));
+        manager.setOneStepVerifier(address(verifier));
+        vm.stopPrank();
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /// @dev The output root `who` proposes for L2 block `number` in these tests.
+    function _root(address who, uint256 number) internal pure returns (bytes32) {
+        return keccak256(abi.encode("output", who, number));
+    }
+
+    /// @dev The proposer's claim at `position` of `level` (never zero).
+    function _claim(uint8 level, uint256 position) internal pure returns (bytes32) {
+        return keccak256(abi.encode("claim", level, position));
+    }
+
+    /// @dev Proposes `root` for L2 block `number` as `who` (funding its bond), anchored on
+    ///      `anchor` (1 + a final proposal's index, 0 for the genesis).
+    function _proposeRoot(address who, uint256 number, bytes32 root, uint256 anchor) internal returns (uint256 index) {
+        index = manager.proposalCount();
+        vm.deal(who, who.balance + BOND);
+        vm.startPrank(who);
+        manager.depositBond{value: BOND}();
+        manager.submitStateRoot(
+            root, keccak256(abi.encode("batch", number)), abi.encode(uint64(number), keccak256(abi.encode("block", number)), anchor)
+        );
+        vm.stopPrank();
+    }
+
+    /// @dev Proposes `_root(who, number)` for block `number` on the genesis.
+    function _propose(address who, uint256 number) internal returns (uint256) {
+        return _proposeRoot(who, number, _root(who, number), 0);
+    }
+
+    /// @dev `who` challenges `proposal` with the exact bond; returns the game id.
+    function _challenge(address who, uint256 proposal) internal returns (uint256 id) {
+        vm.deal(who, who.balance + CHALLENGER_BOND);
+        vm.prank(who);
+        id = dg.challenge{value: CHALLENGER_BOND}(proposal);
+    }
+
+    /// @dev Game `id`.
+    function _g(uint256 id) internal view returns (DisputeGame.Game memory) {
+        return dg.games(id);
+    }
+
+    /// @dev The midpoint of game `id`'s range.
+    function _mid(uint256 id) internal view returns (uint64) {
+        DisputeGame.Game memory g = _g(id);
+        return g.lo + (g.hi - g.lo) / 2;
+    }
+
+    /// @dev The claim the proposer posts at the midpoint of game `id` (padding claims if set).
+    function _claimFor(uint256 id) internal view returns (bytes32) {
+        DisputeGame.Game memory g = _g(id);
+        uint64 mid = g.lo + (g.hi - g.lo) / 2;
+        if (g.level == 1 && paddingRoot != 0 && mid >= paddingFrom) {
+            return mid <= paddingUntil ? paddingRoot : paddingWrong;
+        }
+        if (g.level == 1 && paddingRoot != 0) return keccak256(abi.encode(_traceState(g.l2Block, mid)));
+        return _claim(g.level, mid);
+    }
+
+    /// @dev The trace state the padding tests claim at `position` (before the seal) of `l2Block`.
+    function _traceState(uint256 l2Block, uint256 position)
+        internal
+        pure
+        returns (OneStepVerifier.TraceState memory)
+    {
+        return OneStepVerifier.TraceState({
+            version: 1,
+            l2Block: l2Block,
+            inputs: position,
+            stateRoot: keccak256(abi.encode("root", position)),
+            cumulativeGas: 21_000 * position,
+            included: position - 1,
+            txAccumulator: keccak256(abi.encode("txs", position)),
+            receiptAccumulator: keccak256(abi.encode("receipts", position)),
+            context: keccak256("context")
+        });
+    }
+
+    /// @dev The proposal's proposer bisects game `id` with `_claimFor`.
+    function _bisect(uint256 id) internal {
+        address by = manager.proposals(_g(id).proposal).proposer;
+        bytes32 claim = _claimFor(id);
+        vm.prank(by);
+        dg.bisect(id, claim);
+    }
+
+    /// @dev The game's challenger picks.
+    function _pick(uint256 id, bool agree) internal {
+        address by = _g(id).challenger;
+        vm.prank(by);
+        dg.pick(id, agree);
+    }
+
+    /// @dev Whether game `id` is at its one step (level 1, one position left).
+    function _atStep(uint256 id) internal view returns (bool) {
+        DisputeGame.Game memory g = _g(id);
+        return g.level == 1 && g.hi - g.lo == 1;
+    }
+
+    /// @dev Plays game `id` without delay down to its one step: the challenger disputes L2 block
+    ///      `disputedBlock` at level 0 (it must be in the range) and the step at trace position
+    ///      `position` at level 1.
+    function _narrow(uint256 id, uint256 disputedBlock, uint256 position) internal {
+        while (!_atStep(id)) {
+            DisputeGame.Game memory g = _g(id);
+            if (g.proposerToMove) {
+                _bisect(id);
+            } else {
+                uint64 mid = g.lo + (g.hi - g.lo) / 2;
+                _pick(id, g.level == 0 ? mid < disputedBlock : mid <= position);
+            }
+        }
+        assertEq(_g(id).lo, _g(id).level == 1 ? position : 0);
+    }
+
+    /// @dev Sum of `credit` over `accounts` plus the bonds of games in progress: what the dispute
+    ///      game's balance must equal.
+    function _gameHeld() internal view returns (uint256 total) {
+        for (uint256 i; i < accounts.length; ++i) {
+            total += dg.credit(accounts[i]);
+        }
+        for (uint256 i; i < dg.gameCount(); ++i) {
+            DisputeGame.Game memory g = dg.games(i);
+            if (g.status == DisputeGame.Status.InProgress) total += g.bond;
+        }
+    }
+
+    /// @dev Sum of bond balances over `accounts` plus the bonds of live unreturned proposals:
+    ///      what the StateManager's balance must equal.
+    function _managerHeld() internal view returns (uint256 total) {
+        for (uint256 i; i < accounts.length; ++i) {
+            total += manager.bondBalance(accounts[i]);
+        }
+        for (uint256 i; i < manager.proposalCount(); ++i) {
+            StateManager.Proposal memory p = manager.proposals(i);
+            if (!p.removed && !p.bondReturned) total += p.bond;
+        }
+    }
+
+    /// @dev Both contracts hold exactly what their accounting says.
+    function _assertConserved() internal view {
+        assertEq(address(dg).balance, _gameHeld(), "DisputeGame balance != credits + bonds in play");
+        assertEq(address(manager).balance, _managerHeld(), "StateManager balance != bond balances + locked bonds");
+    }
+
+    /// @dev A new account registered for the conservation sums.
+    function _account(string memory name) internal returns (address a) {
+        a = makeAddr(name);
+        accounts.push(a);
+    }
+}
+
+contract DisputeGameTest is DisputeGameBase {
+    event GameCreated(uint256 indexed game, uint256 indexed proposal, address indexed challenger, uint256 lo, uint256 hi);
+    event Bisected(uint256 indexed game, uint8 level, uint256 position, bytes32 claim);
+    event Picked(uint256 indexed game, bool agree, uint8 level, uint256 lo, uint256 hi);
+    event UnprovableStep(uint256 indexed game, uint256 indexed proposal, uint256 l2Block, uint256 position);
+    event GameResolved(uint256 indexed game, DisputeGame.Status status);
+    event CreditClaimed(address indexed recipient, uint256 amount);
+    event ProposalChallenged(uint256 indexed index, address indexed game, uint256 openGames);
+    event ProposalDefended(uint256 indexed index, address indexed game, uint256 openGames);
+    event ProposalRemoved(uint256 indexed index, address indexed bondRecipient, uint256 bond);
+
+    // ------------------------------------------------------------------ construction
+
+    function test_constructor_succeeds() public view {
+        assertEq(address(dg.stateManager()), address(manager));
+        assertEq(dg.genesisOutputRoot(), GENESIS_ROOT);
+        assertEq(dg.challengerBond(), CHALLENGER_BOND);
+        assertEq(dg.maxClockDuration(), MAX_CLOCK);
+        assertEq(dg.clockExtension(), CLOCK_EXT);
+        assertEq(dg.TRACE_DEPTH(), 16);
+        assertEq(dg.gameCount(), 0);
+    }
+
+    function test_constructor_badParameter_reverts() public {
+        vm.expectRevert(DisputeGame.DisputeGame_BadParameter.selector);
+        new DisputeGame(StateManager(address(0)), GENESIS_ROOT, CHALLENGER_BOND, MAX_CLOCK, CLOCK_EXT);
+        vm.expectRevert(DisputeGame.DisputeGame_BadParameter.selector);
+        new DisputeGame(manager, bytes32(0), CHALLENGER_BOND, MAX_CLOCK, CLOCK_EXT);
+        vm.expectRevert(DisputeGame.DisputeGame_BadParameter.selector);
+        new DisputeGame(manager, GENESIS_ROOT, 0, MAX_CLOCK, CLOCK_EXT);
+        vm.expectRevert(DisputeGame.DisputeGame_BadParameter.selector);
+        new DisputeGame(manager, GENESIS_ROOT, CHALLENGER_BOND, MAX_CLOCK, 0);
+        vm.expectRevert(DisputeGame.DisputeGame_BadParameter.selector);
+        new DisputeGame(manager, GENESIS_ROOT, CHALLENGER_BOND, MAX_CLOCK, MAX_CLOCK);
+        vm.expectRevert(DisputeGame.DisputeGame_BadParameter.selector);
+        new DisputeGame(manager, GENESIS_ROOT, CHALLENGER_BOND, 0, 0);
+    }
+
+    // ------------------------------------------------------------------ challenge
+
+    /// @dev A game on a genesis-anchored proposal disputes blocks 0..n, from the genesis root to
+    ///      the proposal's root, the proposer to move.
+    function test_challenge_genesisAnchor_succeeds() public {
+        uint256 index = _propose(proposer, 8);
+        vm.deal(challenger, CHALLENGER_BOND);
+        vm.expectEmit(address(manager));
+        emit ProposalChallenged(index, address(dg), 1);
+        vm.expectEmit(address(dg));
+        emit GameCreated(0, index, challenger, 0, 8);
+        vm.prank(challenger);
+        uint256 id = dg.challenge{value: CHALLENGER_BOND}(index);
+        assertEq(id, 0);
+        assertEq(dg.gameCount(), 1);
+        DisputeGame.Game memory g = _g(id);
+        assertEq(g.proposal, index);
+        assertEq(g.challenger, challenger);
+        assertEq(g.level, 0);
+        assertTrue(g.status == DisputeGame.Status.InProgress);
+        assertTrue(g.proposerToMove);
+        assertEq(g.lo, 0);
+        assertEq(g.hi, 8);
+        assertEq(g.l2Block, 0);
+        assertEq(g.proposerUsed, 0);
+        assertEq(g.challengerUsed, 0);
+        assertEq(g.lastMove, block.timestamp);
+        assertEq(g.loClaim, GENESIS_ROOT);
+        assertEq(g.hiClaim, _root(proposer, 8));
+        assertEq(g.midClaim, bytes32(0));
+        assertEq(g.bond, CHALLENGER_BOND);
+        assertEq(manager.disputeOf(index).openGames, 1);
+        assertEq(address(dg).balance, CHALLENGER_BOND);
+        _assertConserved();
+    }
+
+    /// @dev A proposal anchored on a final proposal is disputed from the anchor's block and root.
+    function test_challenge_finalAnchor_succeeds() public {
+        uint256 anchor = _propose(proposer, 10);
+        vm.warp(block.timestamp + CHALLENGE_PERIOD);
+        uint256 index = _proposeRoot(proposer, 26, _root(proposer, 26), anchor + 1);
+        uint256 id = _challenge(challenger, index);
+        DisputeGame.Game memory g = _g(id);
+        assertEq(g.level, 0);
+        assertEq(g.lo, 10);
+        assertEq(g.hi, 26);
+        assertEq(g.loClaim, _root(proposer, 10));
+        assertEq(g.hiClaim, _root(proposer, 26));
+    }
+
+    /// @dev A range of one block enters level 1 at once: the block's trace, from the anchor's
+    ///      root (genesis) to the proposal's root.
+    function test_challenge_oneBlockGenesis_succeeds() public {
+        uint256 index = _propose(proposer, 1);
+        uint256 id = _challenge(challenger, index);
+        DisputeGame.Game memory g = _g(id);
+        assertEq(g.level, 1);
+        assertEq(g.l2Block, 1);
+        assertEq(g.lo, 0);
+        assertEq(g.hi, TRACE_STEPS);
+        assertEq(g.loClaim, GENESIS_ROOT);
+        assertEq(g.hiClaim, _root(proposer, 1));
+        assertTrue(g.proposerToMove);
+    }
+
+    function test_challenge_oneBlockFinalAnchor_succeeds() public {
+        uint256 anchor = _propose(proposer, 10);
+        vm.warp(block.timestamp + CHALLENGE_PERIOD);
+        uint256 index = _proposeRoot(proposer, 11, _root(proposer, 11), anchor + 1);
+        uint256 id = _challenge(challenger, index);
+        DisputeGame.Game memory g = _g(id);
+        assertEq(g.level, 1);
+        assertEq(g.l2Block, 11);
+        assertEq(g.lo, 0);
+        assertEq(g.hi, TRACE_STEPS);
+        assertEq(g.loClaim, _root(proposer, 10));
+        assertEq(g.hiClaim, _root(proposer, 11));
+    }
+
+    function testFuzz_challenge_wrongBond_reverts(uint256 value) public {
+        vm.assume(value != CHALLENGER_BOND);
+        value = bound(value, 0, 100 ether);
+        vm.assume(value != CHALLENGER_BOND);
+        uint256 index = _propose(proposer, 8);
+        vm.deal(challenger, value);
+        vm.expectRevert(DisputeGame.DisputeGame_WrongBond.selector);
+        vm.prank(challenger);
+        dg.challenge{value: value}(index);
+        assertEq(manager.disputeOf(index).openGames, 0);
+    }
+
+    /// @dev Until the last second of the challenge period, never after.
+    function test_challenge_afterPeriod_reverts() public {
+        uint256 index = _propose(proposer, 8);
+        vm.warp(block.timestamp + CHALLENGE_PERIOD - 1);
+        _challenge(challenger, index);
+        vm.warp(block.timestamp + 1);
+        vm.deal(challenger, CHALLENGER_BOND);
+        vm.expectRevert(StateManager.StateManager_ChallengePeriodOver.selector);
+        vm.prank(challenger);
+        dg.challenge{value: CHALLENGER_BOND}(index);
+    }
+
+    function test_challenge_removedProposal_reverts() public {
+        uint256 index = _propose(proposer, 1);
+        uint256 id = _challenge(challenger, index);
+        verifier.setMode(TestVerifier.Mode.Invalid);
+        _narrow(id, 1, 5);
+        dg.step(id, "");
+        vm.deal(challenger, CHALLENGER_BOND);
+        vm.expectRevert(StateManager.StateManager_ProposalRemoved.selector);
+        vm.prank(challenger);
+        dg.challenge{value: CHALLENGER_BOND}(index);
+    }
+
+    function testFuzz_challenge_unknownProposal_reverts(uint256 index) public {
+        vm.deal(challenger, CHALLENGER_BOND);
+        vm.expectRevert(StateManager.StateManager_UnknownProposal.selector);
+        vm.prank(challenger);
+        dg.challenge{value: CHALLENGER_BOND}(index);
+    }
+
+    // ------------------------------------------------------------------ bisect and pick
+
+    function test_bisect_succeeds() public {
+        uint256 id = _challenge(challenger, _propose(proposer, 8));
+        bytes32 claim = _claim(0, 4);
+        vm.expectEmit(address(dg));
+        emit Bisected(id, 0, 4, claim);
+        vm.prank(proposer);
+        dg.bisect(id, claim);
+        DisputeGame.Game memory g = _g(id);
+        assertEq(g.midClaim, claim);
+        assertFalse(g.proposerToMove);
+        assertEq(g.lo, 0);
+        assertEq(g.hi, 8);
+    }
+
+    function testFuzz_bisect_notProposer_reverts(address sender) public {
+        vm.assume(sender != proposer);
+        uint256 id = _challenge(challenger, _propose(proposer, 8));
+        vm.expectRevert(DisputeGame.DisputeGame_NotYourTurn.selector);
+        vm.prank(sender);
+        dg.bisect(id, _claim(0, 4));
+    }
+
+    /// @dev Only the proposal's own proposer bisects, not the allowlisted one.
+    function test_bisect_otherProposalsProposer_reverts() public {
+        vm.prank(owner);
+        manager.setPermissionlessProposals(true);
+        address alice = _account("alice");
+        uint256 id = _challenge(challenger, _propose(alice, 8));
+        vm.expectRevert(DisputeGame.DisputeGame_NotYourTurn.selector);
+        vm.prank(proposer);
+        dg.bisect(id, _claim(0, 4));
+        vm.prank(alice);
+        dg.bisect(id, _claim(0, 4));
+    }
+
+    function test_bisect_notYourTurn_reverts() public {
+        uint256 id = _challenge(challenger, _propose(proposer, 8));
+        _bisect(id);
+        vm.expectRevert(DisputeGame.DisputeGame_NotYourTurn.selector);
+        vm.prank(proposer);
+        dg.bisect(id, _claim(0, 2));
+    }
+
+    function test_bisect_zeroClaim_reverts() public {
+        uint256 id = _challenge(challenger, _propose(proposer, 8));
+        vm.expectRevert(DisputeGame.DisputeGame_ZeroClaim.selector);
+        vm.prank(proposer);
+        dg.bisect(id, bytes32(0));
+    }
+
+    /// @dev No bisection of a single step.
+    function test_bisect_oneStep_reverts() public {
+        uint256 id = _challenge(challenger, _propose(proposer, 1));
+        _narrow(id, 1, 77);
+        vm.expectRevert(DisputeGame.DisputeGame_WrongRange.selector);
+        vm.prank(proposer);
+        dg.bisect(id, _claim(1, 77));
+    }
+
+    function testFuzz_pick_notChallenger_reverts(address sender) public {
+        vm.assume(sender != challenger);
+        uint256 id = _challenge(challenger, _propose(proposer, 8));
+        _bisect(id);
+        vm.expectRevert(DisputeGame.DisputeGame_NotYourTurn.selector);
+        vm.prank(sender);
+        dg.pick(id, true);
+    }
+
+    function test_pick_proposersTurn_reverts() public {
+        uint256 id = _challenge(challenger, _propose(proposer, 8));
+        vm.expectRevert(DisputeGame.DisputeGame_NotYourTurn.selector);
+        vm.prank(challenger);
+        dg.pick(id, true);
+    }
+
+    /// @dev Agree moves lo up to the midpoint with its claim, disagree moves hi down; level 0
+    ///      reaching one block enters level 1 on that block with the agreed claims carried.
+    function test_pick_levelTransition_succeeds() public {
+        uint256 id = _challenge(challenger, _propose(proposer, 8));
+        _bisect(id); // claim at 4
+        vm.expectEmit(address(dg));
+        emit Picked(id, true, 0, 4, 8);
+        _pick(id, true);
+        DisputeGame.Game memory g = _g(id);
+        assertEq(g.lo, 4);
+        assertEq(g.hi, 8);
+        assertEq(g.loClaim, _claim(0, 4));
+        assertEq(g.midClaim, bytes32(0));
+        assertTrue(g.proposerToMove);
+        _bisect(id); // claim at 6
+        _pick(id, false);
+        g = _g(id);
+        assertEq(g.lo, 4);
+        assertEq(g.hi, 6);
+        assertEq(g.loClaim, _claim(0, 4));
+        assertEq(g.hiClaim, _claim(0, 6));
+        _bisect(id); // claim at 5
+        vm.expectEmit(address(dg));
+        emit Picked(id, true, 1, 0, TRACE_STEPS);
+        _pick(id, true);
+        g = _g(id);
+        assertEq(g.level, 1);
+        assertEq(g.l2Block, 6);
+        assertEq(g.lo, 0);
+        assertEq(g.hi, TRACE_STEPS);
+        assertEq(g.loClaim, _claim(0, 5));
+        assertEq(g.hiClaim, _claim(0, 6));
+        assertTrue(g.proposerToMove);
+        // Level 1 bisects the trace: first midpoint 2**15.
+        vm.expectEmit(address(dg));
+        emit Bisected(id, 1, TRACE_STEPS / 2, _claim(1, TRACE_STEPS / 2));
+        _bisect(id);
+    }
+
+    /// @dev Fuzzed claims and picks follow the model: midpoint lo + (hi - lo) / 2, the picked
+    ///      half, the level-0 to level-1 transition, and at most maxGameDuration's level count of
+    ///      bisections before the one step.
+    function testFuzz_bisectPick_model_succeeds(uint256 number, uint256 seed) public {
+        number = bound(number, 1, 1 << 40);
+        uint256 index = _propose(proposer, number);
+        uint256 id = _challenge(challenger, index);
+        (uint8 level, uint64 lo, uint64 hi, uint64 l2Block) = (0, 0, uint64(number), 0);
+        (bytes32 loClaim, bytes32 hiClaim) = (GENESIS_ROOT, _root(proposer, number));
+        if (hi - lo == 1) (level, l2Block, lo, hi) = (1, hi, 0, TRACE_STEPS);
+        uint256 levels = 16;
+        for (uint256 r = number; r > 1; r = (r + 1) / 2) {
+            ++levels;
+        }
+        uint256 bisections;
+        while (!(level == 1 && hi - lo == 1)) {
+            seed = uint256(keccak256(abi.encode(seed)));
+            bytes32 claim = keccak256(abi.encode(seed, "claim"));
+            uint64 mid = lo + (hi - lo) / 2;
+            vm.prank(proposer);
+            dg.bisect(id, claim);
+            ++bisections;
+            bool agree = seed % 2 == 0;
+            _pick(id, agree);
+            if (agree) (lo, loClaim) = (mid, claim);
+            else (hi, hiClaim) = (mid, claim);
+            if (level == 0 && hi - lo == 1) (level, l2Block, lo, hi) = (1, hi, 0, TRACE_STEPS);
+            DisputeGame.Game memory g = _g(id);
+            assertEq(g.level, level);
+            assertEq(g.lo, lo);
+            assertEq(g.hi, hi);
+            assertEq(g.l2Block, l2Block);
+            assertEq(g.loClaim, loClaim);
+            assertEq(g.hiClaim, hiClaim);
+            assertTrue(g.proposerToMove);
+        }
+        assertLe(bisections, levels, "more bisections than maxGameDuration counts");
+        assertGe(l2Block, 1, "disputed block below the range");
+        assertLe(l2Block, number, "disputed block above the range");
+    }
+
+    // ------------------------------------------------------------------ step with the test verifier
+
+    function test_step_notOneStep_reverts() public {
+        uint256 id = _challenge(challenger, _propose(proposer, 8));
+        vm.expectRevert(DisputeGame.DisputeGame_WrongRange.selector);
+        dg.step(id, "");
+        _bisect(id);
+        _pick(id, true);
+        _bisect(id);
+        _pick(id, true);
+        _bisect(id);
+        _pick(id, true);
+        assertEq(_g(id).level, 1);
+        // Level 1, the whole trace left.
+        vm.expectRevert(DisputeGame.DisputeGame_WrongRange.selector);
+        dg.step(id, "");
+        // Level 1, two steps left, the challenger's turn.
+        while (_g(id).hi - _g(id).lo > 2) {
+            _bisect(id);
+            _pick(id, false);
+        }
+        _bisect(id);
+        vm.expectRevert(DisputeGame.DisputeGame_WrongRange.selector);
+        dg.step(id, "");
+    }
+
+    /// @dev A valid step wins for the proposer; anyone may submit it. The verifier sees the
+    ///      agreed and disputed claims, the block, the position and the proposal's L1 block.
+    function test_step_valid_succeeds() public {
+        vm.roll(4242);
+        uint256 index = _propose(proposer, 8);
+        uint256 id = _challenge(challenger, index);
+        _narrow(id, 6, 1234);
+        DisputeGame.Game memory g = _g(id);
+        vm.expectEmit(address(manager));
+        emit ProposalDefended(index, address(dg), 0);
+        vm.expectEmit(address(dg));
+        emit GameResolved(id, DisputeGame.Status.ProposerWon);
+        vm.prank(makeAddr("anyone"));
+        dg.step(id, "witness");
+        assertEq(verifier.calls(), 1);
+        assertEq(verifier.lastFrom(), g.loClaim);
+        assertEq(verifier.lastTo(), g.hiClaim);
+        assertEq(verifier.lastFrom(), _claim(1, 1234));
+        assertEq(verifier.lastTo(), _claim(1, 1235));
+        assertEq(verifier.lastL2Block(), 6);
+        assertEq(verifier.lastPosition(), 1234);
+        assertEq(verifier.lastHorizon(), 4242);
+        assertEq(verifier.lastWitness(), bytes("witness"));
+        assertTrue(_g(id).status == DisputeGame.Status.ProposerWon);
+        // Payout: the challenger's bond is credited to the proposer; the proposal lives on.
+        assertEq(dg.credit(proposer), CHALLENGER_BOND);
+        assertEq(dg.credit(challenger), 0);
+        assertEq(manager.disputeOf(index).openGames, 0);
+        assertFalse(manager.proposals(index).removed);
+        vm.warp(block.timestamp + CHALLENGE_PERIOD);
+        assertTrue(manager.isFinal(index));
+        _assertConserved();
+    }
+
+    /// @dev An invalid step wins for the challenger: the proposal is removed, its bond goes to
+    ///      the challenger's StateManager bond balance and the challenger's bond comes back.
+    function test_step_invalid_succeeds() public {
+        verifier.setMode(TestVerifier.Mode.Invalid);
+        uint256 index = _propose(proposer, 8);
+        uint256 id = _challenge(challenger, index);
+        _narrow(id, 3, 0);
+        vm.expectEmit(address(manager));
+        emit ProposalRemoved(index, challenger, BOND);
+        vm.expectEmit(address(dg));
+        emit GameResolved(id, DisputeGame.Status.ChallengerWon);
+        dg.step(id, "");
+        assertTrue(_g(id).status == DisputeGame.Status.ChallengerWon);
+        assertTrue(manager.proposals(index).removed);
+        assertEq(manager.bondBalance(challenger), BOND);
+        assertEq(dg.credit(challenger), CHALLENGER_BOND);
+        assertEq(dg.credit(proposer), 0);
+        _assertConserved();
+        vm.warp(block.timestamp + 10 * CHALLENGE_PERIOD);
+        assertFalse(manager.isFinal(index));
+    }
+
+    /// @dev A step nobody can prove yet resolves for an allowlisted proposer, loudly.
+    function test_step_unprovableAllowlisted_succeeds() public {
+        verifier.setMode(TestVerifier.Mode.Unprovable);
+        uint256 index = _propose(proposer, 8);
+        uint256 id = _challenge(challenger, index);
+        _narrow(id, 8, 3);
+        vm.expectEmit(address(dg));
+        emit UnprovableStep(id, index, 8, 3);
+        vm.expectEmit(address(dg));
+        emit GameResolved(id, DisputeGame.Status.ProposerWon);
+        dg.step(id, "");
+        assertTrue(_g(id).status == DisputeGame.Status.ProposerWon);
+        assertEq(dg.credit(proposer), CHALLENGER_BOND);
+        assertEq(manager.disputeOf(index).openGames, 0);
+        _assertConserved();
+    }
+
+    /// @dev ... and against a permissionless one.
+    function test_step_unprovablePermissionless_succeeds() public {
+        vm.prank(owner);
+        manager.setPermissionlessProposals(true);
+        address alice = _account("alice");
+        verifier.setMode(TestVerifier.Mode.Unprovable);
+        uint256 index = _propose(alice, 8);
+        assertFalse(manager.disputeOf(index).allowlisted);
+        uint256 id = _challenge(challenger, index);
+        _narrow(id, 8, 3);
+        vm.expectEmit(address(dg));
+        emit UnprovableStep(id, index, 8, 3);
+        vm.expectEmit(address(dg));
+        emit GameResolved(id, DisputeGame.Status.ChallengerWon);
+        dg.step(id, "");
+        assertTrue(manager.proposals(index).removed);
+        assertEq(manager.bondBalance(challenger), BOND);
+        assertEq(dg.credit(challenger), CHALLENGER_BOND);
+        assertEq(dg.credit(alice), 0);
+        _assertConserved();
+    }
+
+    /// @dev Any other verifier revert bubbles up and changes nothing.
+    function test_step_verifierReverts_reverts() public {
+        verifier.setMode(TestVerifier.Mode.Broken);
+        uint256 index = _propose(proposer, 8);
+        uint256 id = _challenge(challenger, index);
+        _narrow(id, 2, 9);
+        DisputeGame.Game memory before = _g(id);
+        vm.expectRevert(TestVerifier.TestVerifier_Broken.selector);
+        dg.step(id, "");
+        DisputeGame.Game memory g = _g(id);
+        assertTrue(g.status == DisputeGame.Status.InProgress);
+        assertEq(g.lastMove, before.lastMove);
+        assertEq(g.proposerUsed, before.proposerUsed);
+        assertEq(manager.disputeOf(index).openGames, 1);
+        assertEq(dg.credit(proposer) + dg.credit(challenger), 0);
+        // A working step afterwards decides it.
+        verifier.setMode(TestVerifier.Mode.Valid);
+        dg.step(id, "");
+        assertTrue(_g(id).status == DisputeGame.Status.ProposerWon);
+    }
+
+    /// @dev Without a verifier (a StateManager whose owner set none) the step reverts.
+    function test_step_noVerifier_reverts() public {
+        StateManager bare = Proxies.deployStateManager(owner, proposer, CHALLENGE_PERIOD, BOND);
+        DisputeGame game = new DisputeGame(bare, GENESIS_ROOT, CHALLENGER_BOND, MAX_CLOCK, CLOCK_EXT);
+        vm.prank(owner);
+        bare.setDisputeGame(address(game));
+        vm.deal(proposer, BOND);
+        vm.startPrank(proposer);
+        bare.depositBond{value: BOND}();
+        bare.submitStateRoot(bytes32(uint256(1)), bytes32(uint256(2)), abi.encode(uint64(1), bytes32(uint256(3))));
+        vm.stopPrank();
+        vm.deal(challenger, CHALLENGER_BOND);
+        vm.prank(challenger);
+        uint256 id = game.challenge{value: CHALLENGER_BOND}(0);
+        for (uint256 i; i < 16; ++i) {
+            vm.prank(proposer);
+            game.bisect(id, _claim(1, i));
+            vm.prank(challenger);
+            game.pick(id, true);
+        }
+        vm.expectRevert(StateManager.StateManager_NoVerifier.selector);
+        game.step(id, "");
+    }
+
+    function test_step_clockExpired_reverts() public {
+        uint256 id = _challenge(challenger, _propose(proposer, 1));
+        _narrow(id, 1, 100);
+        vm.warp(dg.deadline(id));
+        vm.expectRevert(DisputeGame.DisputeGame_ClockExpired.selector);
+        dg.step(id, "");
+        dg.resolve(id);
+        assertTrue(_g(id).status == DisputeGame.Status.ChallengerWon);
+    }
+
+    // ------------------------------------------------------------------ step with the OneStepVerifier
+
+    /// @dev The output root of L2 block `number` the padding tests propose.
+    function _output(uint256 number) internal pure returns (Withdrawals.OutputRoot memory) {
+        return BridgeFixtures.outputRoot(keccak256(abi.encode("state", number)), uint64(number));
+    }
+
+    /// @dev A padding witness opening `output`.
+    function _paddingWitness(Withdrawals.OutputRoot memory output) internal pure returns (bytes memory) {
+        return abi.encode(uint8(1), abi.encode(output));
+    }
+
+    /// @dev Uses the real OneStepVerifier; proposes block 1 with its output root and plays to
+    ///      the step at `position`, the proposer claiming the block's root from `SEAL` on (and
+    ///      `wrong` after `goodUntil` if non-zero). Returns the proposal and game.
+    function _paddingGame(uint64 position, uint64 goodUntil, bytes32 wrong)
+        internal
+        returns (uint256 index, uint256 id)
+    {
+        address osv = address(new OneStepVerifier());
+        vm.prank(owner);
+        manager.setOneStepVerifier(osv);
+        bytes32 root = Withdrawals.hashOutputRoot(_output(1));
+        index = _proposeRoot(proposer, 1, root, 0);
+        id = _challenge(challenger, index);
+        (paddingRoot, paddingFrom, paddingUntil, paddingWrong) = (root, 100, goodUntil, wrong);
+        _narrow(id, 1, position);
+    }
+
+    /// @dev An identity step after the seal is valid: the proposer wins.
+    function test_step_paddingValid_succeeds() public {
+        (uint256 index, uint256 id) = _paddingGame(500, type(uint64).max, bytes32(0));
+        DisputeGame.Game memory g = _g(id);
+        assertEq(g.loClaim, g.hiClaim);
+        dg.step(id, _paddingWitness(_output(1)));
+        assertTrue(_g(id).status == DisputeGame.Status.ProposerWon);
+        assertEq(manager.disputeOf(index).openGames, 0);
+    }
+
+    /// @dev A padding step whose claimed post-state differs from the sealed root is invalid.
+    function test_step_paddingInvalid_succeeds() public {
+        (uint256 index, uint256 id) = _paddingGame(500, 500, keccak256("wrong"));
+        DisputeGame.Game memory g = _g(id);
+        assertEq(g.loClaim, Withdrawals.hashOutputRoot(_output(1)));
+        assertEq(g.hiClaim, keccak256("wrong"));
+        vm.prank(challenger);
+        dg.step(id, _paddingWitness(_output(1)));
+        assertTrue(_g(id).status == DisputeGame.Status.ChallengerWon);
+        assertTrue(manager.proposals(index).removed);
+    }
+
+    /// @dev A witness that does not open the agreed state, names another block or version, or
+    ///      does not decode, reverts and leaves the game as it was.
+    function test_step_paddingBadWitness_reverts() public {
+        (, uint256 id) = _paddingGame(500, type(uint64).max, bytes32(0));
+        Withdrawals.OutputRoot memory output = _output(1);
+        output.stateRoot = keccak256("another state");
+        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
+        dg.step(id, _paddingWitness(output));
+        output = _output(1);
+        output.l2BlockNumber = 2;
+        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
+        dg.step(id, _paddingWitness(output));
+        output = _output(1);
+        output.version = 2;
+        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
+        dg.step(id, _paddingWitness(output));
+        vm.expectRevert();
+        dg.step(id, hex"0001");
+        assertTrue(_g(id).status == DisputeGame.Status.InProgress);
+        dg.step(id, _paddingWitness(_output(1)));
+        assertTrue(_g(id).status == DisputeGame.Status.ProposerWon);
+    }
+
+    /// @dev Position 0 (the preamble) is never padding.
+    function test_step_paddingPositionZero_reverts() public {
+        (, uint256 id) = _paddingGame(0, type(uint64).max, bytes32(0));
+        assertEq(_g(id).lo, 0);
+        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
+        dg.step(id, _paddingWitness(_output(1)));
+    }
+
+    /// @dev An input step (a transaction or the seal) whose agreed trace state the witness
+    ///      opens is not provable yet: NotProvableYet, so the game resolves for the allowlisted
+    ///      proposer and says so.
+    function test_step_inputUnprovable_allowlistedWins_succeeds() public {
+        (uint256 index, uint256 id) = _paddingGame(7, type(uint64).max, bytes32(0));
+        vm.expectEmit(address(dg));
+        emit UnprovableStep(id, index, 1, 7);
+        dg.step(id, abi.encode(uint8(3), abi.encode(_traceState(1, 7))));
+        assertTrue(_g(id).status == DisputeGame.Status.ProposerWon);
+    }
+
+    /// @dev An input witness must open the agreed state as a trace state of this block that
+    ///      consumed exactly `position` inputs; anything else reverts and changes nothing.
+    function test_step_inputBadWitness_reverts() public {
+        (, uint256 id) = _paddingGame(7, type(uint64).max, bytes32(0));
+        OneStepVerifier.TraceState memory state = _traceState(1, 7);
+        state.inputs = 8;
+        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
+        dg.step(id, abi.encode(uint8(3), abi.encode(state)));
+        state = _traceState(2, 7);
+        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
+        dg.step(id, abi.encode(uint8(3), abi.encode(state)));
+        state = _traceState(1, 7);
+        state.version = 2;
+        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
+        dg.step(id, abi.encode(uint8(3), abi.encode(state)));
+        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
+        dg.step(id, abi.encode(uint8(2), abi.encode(_output(0))));
+        assertTrue(_g(id).status == DisputeGame.Status.InProgress);
+    }
+
+    /// @dev A padding step cannot be passed off as unprovable: its agreed state is the block's
+    ///      output root, which opens as no trace state and no parent output root, so an
+    ///      allowlisted proposer whose claim after the seal is wrong still loses.
+    function test_step_paddingAsOtherKind_reverts() public {
+        (uint256 index, uint256 id) = _paddingGame(500, 500, keccak256("wrong"));
+        vm.startPrank(proposer);
+        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
+        dg.step(id, abi.encode(uint8(3), abi.encode(_traceState(1, 500))));
+        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
+        dg.step(id, abi.encode(uint8(2), abi.encode(_output(1))));
+        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
+        dg.step(id, abi.encode(uint8(0), bytes("")));
+        vm.stopPrank();
+        dg.step(id, _paddingWitness(_output(1)));
+        assertTrue(_g(id).status == DisputeGame.Status.ChallengerWon);
+        assertTrue(manager.proposals(index).removed);
+    }
+
+    /// @dev Witness kinds other than padding, preamble and input revert.
+    function testFuzz_verify_unknownKind_reverts(uint8 kind, uint256 l2Block, uint256 position) public {
+        vm.assume(kind == 0 || kind > 3);
+        OneStepVerifier osv = new OneStepVerifier();
+        bytes memory ctx = abi.encode(
+            IOneStepVerifier.StepContext({
+                l2Block: l2Block,
+                position: position,
+                horizonL1Block: 1,
+                witness: abi.encode(kind, bytes("x"))
+            })
+        );
+        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
+        osv.verify(bytes32(uint256(1)), bytes32(uint256(1)), ctx);
+    }
+
+    /// @dev The preamble, opened from the parent's output root at position 0, is not provable
+    ///      yet; at any other position, or from another state, the witness is bad.
+    function testFuzz_verify_preamble_reverts(uint64 number, uint256 position, bytes32 toState) public {
+        number = uint64(bound(number, 1, type(uint64).max));
+        OneStepVerifier osv = new OneStepVerifier();
+        Withdrawals.OutputRoot memory parent = _output(number - 1);
+        bytes32 from = Withdrawals.hashOutputRoot(parent);
+        bytes memory witness = abi.encode(uint8(2), abi.encode(parent));
+        bytes memory ctx = abi.encode(
+            IOneStepVerifier.StepContext({l2Block: number, position: 0, horizonL1Block: 1, witness: witness})
+        );
+        vm.expectRevert(abi.encodeWithSelector(IOneStepVerifier.NotProvableYet.selector, uint256(number), 0));
+        osv.verify(from, toState, ctx);
+        position = bound(position, 1, type(uint256).max);
+        ctx = abi.encode(
+            IOneStepVerifier.StepContext({l2Block: number, position: position, horizonL1Block: 1, witness: witness})
+        );
+        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
+        osv.verify(from, toState, ctx);
+        ctx = abi.encode(
+            IOneStepVerifier.StepContext({l2Block: number, position: 0, horizonL1Block: 1, witness: witness})
+        );
+        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
+        osv.verify(keccak256(abi.encode(from)), toState, ctx);
+    }
+
+    /// @dev An input step opened from its trace state is not provable yet.
+    function testFuzz_verify_input_reverts(uint64 number, uint256 position, bytes32 toState) public {
+        number = uint64(bound(number, 1, type(uint64).max));
+        position = bound(position, 1, 1 << 16);
+        OneStepVerifier osv = new OneStepVerifier();
+        OneStepVerifier.TraceState memory state = _traceState(number, position);
+        bytes memory ctx = abi.encode(
+            IOneStepVerifier.StepContext({
+                l2Block: number,
+                position: position,
+                horizonL1Block: 1,
+                witness: abi.encode(uint8(3), abi.encode(state))
+            })
+        );
+        vm.expectRevert(abi.encodeWithSelector(IOneStepVerifier.NotProvableYet.selector, uint256(number), position));
+        osv.verify(keccak256(abi.encode(state)), toState, ctx);
+    }
+
+    function testFuzz_verify_padding_succeeds(uint64 number, uint256 position, bytes32 toState) public {
+        number = uint64(bound(number, 1, type(uint64).max));
+        position = bound(position, 1, type(uint256).max);
+        OneStepVerifier osv = new OneStepVerifier();
+        Withdrawals.OutputRoot memory output = _output(number);
+        bytes32 from = Withdrawals.hashOutputRoot(output);
+        bytes memory ctx = abi.encode(
+            IOneStepVerifier.StepContext({
+                l2Block: number,
+                position: position,
+                horizonL1Block: 1,
+                witness: _paddingWitness(output)
+            })
+        );
+        assertTrue(osv.verify(from, from, ctx));
+        assertEq(osv.verify(from, toState, ctx), toState == from);
+    }
+
+    // ------------------------------------------------------------------ clocks
+
+    /// @dev The time between moves is charged to the side to move only.
+    function testFuzz_clock_chargesSideToMove_succeeds(uint256 d1, uint256 d2, uint256 d3) public {
+        d1 = bound(d1, 0, MAX_CLOCK - CLOCK_EXT);
+        d2 = bound(d2, 0, MAX_CLOCK - CLOCK_EXT);
+        d3 = bound(d3, 0, MAX_CLOCK - CLOCK_EXT - d1);
+        uint256 id = _challenge(challenger, _propose(proposer, 8));
+        uint256 start = block.timestamp;
+        assertEq(dg.deadline(id), start + MAX_CLOCK);
+        vm.warp(block.timestamp + d1);
+        _bisect(id);
+        DisputeGame.Game memory g = _g(id);
+        assertEq(g.proposerUsed, d1);
+        assertEq(g.challengerUsed, 0);
+        assertEq(g.lastMove, block.timestamp);
+        assertEq(dg.deadline(id), block.timestamp + MAX_CLOCK);
+        vm.warp(block.timestamp + d2);
+        _pick(id, true);
+        g = _g(id);
+        assertEq(g.proposerUsed, d1);
+        assertEq(g.challengerUsed, d2);
+        assertEq(dg.deadline(id), block.timestamp + MAX_CLOCK - d1);
+        vm.warp(block.timestamp + d3);
+        _bisect(id);
+        g = _g(id);
+        assertEq(g.proposerUsed, d1 + d3);
+        assertEq(g.challengerUsed, d2);
+        assertEq(dg.deadline(id), block.timestamp + MAX_CLOCK - d2);
+    }
+
+    function test_bisect_clockExpired_reverts() public {
+        uint256 id = _challenge(challenger, _propose(proposer, 8));
+        vm.warp(block.timestamp + MAX_CLOCK);
+        vm.expectRevert(DisputeGame.DisputeGame_ClockExpired.selector);
+        vm.prank(proposer);
+        dg.bisect(id, _claim(0, 4));
+        // One second earlier it would have been in time.
+        vm.warp(block.timestamp - 1);
+        _bisect(id);
+    }
+
+    function test_pick_clockExpired_reverts() public {
+        uint256 id = _challenge(challenger, _propose(proposer, 8));
+        _bisect(id);
+        vm.warp(block.timestamp + MAX_CLOCK);
+        vm.expectRevert(DisputeGame.DisputeGame_ClockExpired.selector);
+        vm.prank(challenger);
+        dg.pick(id, true);
+    }
+
+    function test_resolve_clockRunning_reverts() public {
+        uint256 id = _challenge(challenger, _propose(proposer, 8));
+        vm.warp(block.timestamp + MAX_CLOCK - 1);
+        vm.expectRevert(DisputeGame.DisputeGame_ClockRunning.selector);
+        dg.resolve(id);
+        _bisect(id);
+        vm.warp(block.timestamp + MAX_CLOCK - 1);
+        vm.expectRevert(DisputeGame.DisputeGame_ClockRunning.selector);
+        dg.resolve(id);
+    }
+
+    /// @dev The proposer does not move in time: the challenger wins.
+    function test_resolve_proposerExpired_succeeds() public {
+        uint256 index = _propose(proposer, 8);
+        uint256 id = _challenge(challenger, index);
+        vm.warp(dg.deadline(id));
+        vm.expectEmit(address(dg));
+        emit GameResolved(id, DisputeGame.Status.ChallengerWon);
+        vm.prank(makeAddr("anyone"));
+        dg.resolve(id);
+        assertTrue(manager.proposals(index).removed);
+        assertEq(manager.bondBalance(challenger), BOND);
+        assertEq(dg.credit(challenger), CHALLENGER_BOND);
+        assertEq(dg.deadline(id), 0);
+        _assertConserved();
+    }
+
+    /// @dev The challenger does not pick in time: the proposer wins and the game closes.
+    function test_resolve_challengerExpired_succeeds() public {
+        uint256 index = _propose(proposer, 8);
+        uint256 id = _challenge(challenger, index);
+        vm.warp(block.timestamp + 100);
+        _bisect(id);
+        assertEq(dg.deadline(id), block.timestamp + MAX_CLOCK);
+        vm.warp(dg.deadline(id));
+        dg.resolve(id);
+        assertTrue(_g(id).status == DisputeGame.Status.ProposerWon);
+        assertEq(dg.credit(proposer), CHALLENGER_BOND);
+        assertEq(manager.disputeOf(index).openGames, 0);
+        assertTrue(manager.isFinal(index));
+        _assertConserved();
+    }
+
+    /// @dev A side left with less than clockExtension when its turn starts gets exactly
+    ///      clockExtension; a side with exactly that much or more keeps its clock.
+    function test_clock_extension_succeeds() public {
+        uint256 id = _challenge(challenger, _propose(proposer, 8));
+        // The proposer uses all but 10 seconds.
+        vm.warp(block.timestamp + MAX_CLOCK - 10);
+        _bisect(id);
+        assertEq(_g(id).proposerUsed, MAX_CLOCK - 10);
+        // The challenger answers: the proposer's turn starts with exactly clockExtension.
+        vm.warp(block.timestamp + 5);
+        _pick(id, true);
+        assertEq(_g(id).proposerUsed, MAX_CLOCK - CLOCK_EXT);
+        assertEq(dg.deadline(id), block.timestamp + CLOCK_EXT);
+        // The challenger, at exactly clockExtension left, keeps it.
+        vm.warp(block.timestamp + 1);
+        _bisect(id);
+        vm.warp(block.timestamp + MAX_CLOCK - CLOCK_EXT - 5);
+        _pick(id, true);
+        assertEq(_g(id).challengerUsed, MAX_CLOCK - CLOCK_EXT);
+        // The proposer (CLOCK_EXT - 1 left) is extended again.
+        assertEq(_g(id).proposerUsed, MAX_CLOCK - CLOCK_EXT);
+        vm.warp(block.timestamp + CLOCK_EXT - 1);
+        _bisect(id);
+        assertEq(_g(id).challengerUsed, MAX_CLOCK - CLOCK_EXT);
+        assertEq(dg.deadline(id), block.timestamp + CLOCK_EXT);
+        // A side with more than clockExtension left is not touched.
+        uint256 other = _challenge(challenger, _propose(proposer, 9));
+        vm.warp(block.timestamp + 1000);
+        _bisect(other);
+        _pick(other, true);
+        assertEq(_g(other).proposerUsed, 1000);
+    }
+
+    function test_deadline_succeeds() public {
+        uint256 id = _challenge(challenger, _propose(proposer, 8));
+        uint256 start = block.timestamp;
+        assertEq(dg.deadline(id), start + MAX_CLOCK);
+        vm.warp(start + 500);
+        // Time passing does not move the deadline.
+        assertEq(dg.deadline(id), start + MAX_CLOCK);
+        _bisect(id);
+        assertEq(dg.deadline(id), start + 500 + MAX_CLOCK);
+        vm.warp(start + 800);
+        _pick(id, true);
+        assertEq(dg.deadline(id), start + 800 + MAX_CLOCK - 500);
+        vm.expectRevert(DisputeGame.DisputeGame_UnknownGame.selector);
+        dg.deadline(id + 1);
+    }
+
+    function test_maxGameDuration_succeeds() public view {
+        uint256 base = 2 * uint256(MAX_CLOCK);
+        assertEq(dg.maxGameDuration(0), base + CLOCK_EXT * 33);
+        assertEq(dg.maxGameDuration(1), base + CLOCK_EXT * 33);
+        assertEq(dg.maxGameDuration(2), base + CLOCK_EXT * 35);
+        assertEq(dg.maxGameDuration(3), base + CLOCK_EXT * 37);
+        assertEq(dg.maxGameDuration(4), base + CLOCK_EXT * 37);
+        assertEq(dg.maxGameDuration(8), base + CLOCK_EXT * 39);
+        assertEq(dg.maxGameDuration(9), base + CLOCK_EXT * 41);
+        assertEq(dg.maxGameDuration(1 << 20), base + CLOCK_EXT * 73);
+        assertEq(dg.maxGameDuration((1 << 20) + 1), base + CLOCK_EXT * 75);
+    }
+
+    /// @dev However both sides spend their time (often all but one second of what is left, so
+    ///      every turn gets extended), the latest possible resolve is never later than
+    ///      maxGameDuration(range) after the challenge.
+    function testFuzz_maxGameDuration_bound_succeeds(uint256 number, uint256 seed) public {
+        number = bound(number, 1, 5000);
+        uint256 id = _challenge(challenger, _propose(proposer, number));
+        uint256 start = block.timestamp;
+        uint256 limit = start + dg.maxGameDuration(number);
+        while (true) {
+            assertLe(dg.deadline(id), limit, "a deadline beyond maxGameDuration");
+            seed = uint256(keccak256(abi.encode(seed)));
+            // Stall now and then: the game ends at the deadline.
+            if (_atStep(id) || seed % 23 == 0) break;
+            uint256 left = dg.deadline(id) - block.timestamp;
+            uint256 delay = seed % 3 == 0 ? bound(seed >> 8, 0, left - 1) : left - 1;
+            vm.warp(block.timestamp + delay);
+            if (_g(id).proposerToMove) _bisect(id);
+            else _pick(id, (seed >> 128) % 2 == 0);
+        }
+        vm.warp(dg.deadline(id));
+        dg.resolve(id);
+        assertLe(block.timestamp, limit, "resolved after the bound");
+    }
+
+    // ------------------------------------------------------------------ resolution
+
+    function test_resolve_twice_reverts() public {
+        uint256 id = _challenge(challenger, _propose(proposer, 8));
+        vm.warp(dg.deadline(id));
+        dg.resolve(id);
+        vm.expectRevert(DisputeGame.DisputeGame_GameOver.selector);
+        dg.resolve(id);
+    }
+
+    /// @dev A resolved game takes no more moves.
+    function test_moves_afterResolution_reverts() public {
+        uint256 id = _challenge(challenger, _propose(proposer, 1));
+        _narrow(id, 1, 9);
+        dg.step(id, "");
+        vm.expectRevert(DisputeGame.DisputeGame_GameOver.selector);
+        dg.step(id, "");
+        vm.expectRevert(DisputeGame.DisputeGame_GameOver.selector);
+        vm.prank(proposer);
+        dg.bisect(id, _claim(1, 1));
+        vm.expectRevert(DisputeGame.DisputeGame_GameOver.selector);
+        vm.prank(challenger);
+        dg.pick(id, true);
+        vm.expectRevert(DisputeGame.DisputeGame_GameOver.selector);
+        dg.resolve(id);
+        assertEq(dg.deadline(id), 0);
+    }
+
+    function testFuzz_unknownGame_reverts(uint256 id) public {
+        _challenge(challenger, _propose(proposer, 8));
+        id = bound(id, 1, type(uint256).max);
+        vm.expectRevert(DisputeGame.DisputeGame_UnknownGame.selector);
+        dg.resolve(id);
+        vm.expectRevert(DisputeGame.DisputeGame_UnknownGame.selector);
+        dg.step(id, "");
+        vm.expectRevert(DisputeGame.DisputeGame_UnknownGame.selector);
+        vm.prank(proposer);
+        dg.bisect(id, _claim(0, 1));
+        vm.expectRevert(DisputeGame.DisputeGame_UnknownGame.selector);
+        vm.prank(challenger);
+        dg.pick(id, true);
+        vm.expectRevert(DisputeGame.DisputeGame_UnknownGame.selector);
+        dg.games(id);
+    }
+
+    // ------------------------------------------------------------------ credits
+
+    function test_claimCredit_succeeds() public {
+        verifier.setMode(TestVerifier.Mode.Invalid);
+        uint256 id = _challenge(challenger, _propose(proposer, 1));
+        _narrow(id, 1, 3);
+        dg.step(id, "");
+        uint256 before = challenger.balance;
+        vm.expectEmit(address(dg));
+        emit CreditClaimed(challenger, CHALLENGER_BOND);
+        vm.prank(makeAddr("anyone"));
+        dg.claimCredit(challenger);
+        assertEq(challenger.balance, before + CHALLENGER_BOND);
+        assertEq(dg.credit(challenger), 0);
+        assertEq(address(dg).balance, 0);
+        // Once.
+        vm.expectRevert(DisputeGame.DisputeGame_NoCredit.selector);
+        dg.claimCredit(challenger);
+        // The proposal's bond sits in the StateManager, withdrawn there.
+        vm.prank(challenger);
+        manager.withdrawBond(BOND);
+        assertEq(challenger.balance, before + CHALLENGER_BOND + BOND);
+        _assertConserved();
+    }
+
+    function testFuzz_claimCredit_zero_reverts(address recipient) public {
+        vm.expectRevert(DisputeGame.DisputeGame_NoCredit.selector);
+        dg.claimCredit(recipient);
+    }
+
+    /// @dev A recipient that rejects ETH keeps its credit; nothing is lost or jammed.
+    function test_claimCredit_recipientRejectsEth_reverts() public {
+        address rejecter = address(new CreditRejecter());
+        accounts.push(rejecter);
+        uint256 id = _challenge(rejecter, _propose(proposer, 8));
+        vm.warp(dg.deadline(id));
+        dg.resolve(id);
+        assertEq(dg.credit(rejecter), CHALLENGER_BOND);
+        vm.expectRevert(SafeTransferLib.ETHTransferFailed.selector);
+        dg.claimCredit(rejecter);
+        assertEq(dg.credit(rejecter), CHALLENGER_BOND);
+        assertEq(address(dg).balance, CHALLENGER_BOND);
+        _assertConserved();
+    }
+
+    // ------------------------------------------------------------------ parallel games
+
+    /// @dev Three games on one proposal: the first challenger win removes it and takes the
+    ///      proposal's bond; the others end as ChallengerWon with their bond refunded only,
+    ///      through resolve (without waiting for a clock) or step (without asking the verifier).
+    function test_parallelGames_firstWinRemoves_succeeds() public {
+        address second = _account("second");
+        address third = _account("third");
+        uint256 index = _propose(proposer, 8);
+        uint256 a = _challenge(challenger, index);
+        uint256 b = _challenge(second, index);
+        uint256 c = _challenge(third, index);
+        assertEq(manager.disputeOf(index).openGames, 3);
+        _narrow(a, 5, 17);
+        _narrow(c, 2, 40);
+        _bisect(b);
+        verifier.setMode(TestVerifier.Mode.Invalid);
+        dg.step(a, "");
+        assertTrue(manager.proposals(index).removed);
+        assertEq(manager.bondBalance(challenger), BOND);
+        _assertConserved();
+
+        // b: the challenger's turn, clock running; resolves at once.
+        vm.expectEmit(address(dg));
+        emit GameResolved(b, DisputeGame.Status.ChallengerWon);
+        dg.resolve(b);
+        // c: at its step; resolved without consulting the verifier.
+        verifier.setMode(TestVerifier.Mode.Valid);
+        uint256 calls = verifier.calls();
+        dg.step(c, "");
+        assertEq(verifier.calls(), calls);
+        assertTrue(_g(b).status == DisputeGame.Status.ChallengerWon);
+        assertTrue(_g(c).status == DisputeGame.Status.ChallengerWon);
+        assertEq(manager.bondBalance(second), 0);
+        assertEq(manager.bondBalance(third), 0);
+        assertEq(dg.credit(second), CHALLENGER_BOND);
+        assertEq(dg.credit(third), CHALLENGER_BOND);
+        assertEq(dg.credit(proposer), 0);
+        _assertConserved();
+    }
+
+    /// @dev The proposal is final only once every game on it closed in its favour.
+    function test_parallelGames_finalWhenAllClosed_succeeds() public {
+        address second = _account("second");
+        uint256 index = _propose(proposer, 8);
+        uint256 a = _challenge(challenger, index);
+        vm.warp(block.timestamp + CHALLENGE_PERIOD - 1);
+        uint256 b = _challenge(second, index);
+        _narrow(a, 8, 65535);
+        dg.step(a, "");
+        assertEq(manager.disputeOf(index).openGames, 1);
+        vm.warp(block.timestamp + 1);
+        assertFalse(manager.isFinal(index));
+        _bisect(b);
+        vm.warp(dg.deadline(b) - 1);
+        assertFalse(manager.isFinal(index));
+        vm.warp(dg.deadline(b));
+        assertFalse(manager.isFinal(index));
+        dg.resolve(b);
+        assertTrue(manager.isFinal(index));
+        assertEq(dg.credit(proposer), 2 * CHALLENGER_BOND);
+        manager.returnBond(index);
+        _assertConserved();
+    }
+
+    // ------------------------------------------------------------------ sybils
+
+    /// @dev N challengers each open a game at the last second of the challenge period and stall
+    ///      (after the proposer's first bisection, or before it when the proposer is slow): the
+    ///      proposal is final no later than timestamp + challengePeriod + maxGameDuration(range).
+    function testFuzz_sybils_finalityBound_succeeds(uint256 n, uint256 number, uint256 proposerDelay) public {
+        n = bound(n, 1, 12);
+        number = bound(number, 1, 1 << 30);
+        uint256 index = _propose(proposer, number);
+        uint256 proposedAt = block.timestamp;
+        uint256 limit = proposedAt + CHALLENGE_PERIOD + dg.maxGameDuration(number);
+        vm.warp(proposedAt + CHALLENGE_PERIOD - 1);
+        uint256[] memory ids = new uint256[](n);
+        for (uint256 i; i < n; ++i) {
+            ids[i] = _challenge(_account(string.concat("sybil", vm.toString(i))), index);
+        }
+        // The proposer answers every game, as late as it likes within its clock.
+        vm.warp(block.timestamp + bound(proposerDelay, 0, MAX_CLOCK - 1));
+        for (uint256 i; i < n; ++i) {
+            _bisect(ids[i]);
+        }
+        uint256 latest;
+        for (uint256 i; i < n; ++i) {
+            if (dg.deadline(ids[i]) > latest) latest = dg.deadline(ids[i]);
+        }
+        assertLe(latest, limit, "a deadline after the bound");
+        vm.warp(latest);
+        for (uint256 i; i < n; ++i) {
+            dg.resolve(ids[i]);
+        }
+        assertTrue(manager.isFinal(index));
+        assertLe(block.timestamp, limit, "resolved after the bound");
+        assertEq(dg.credit(proposer), n * CHALLENGER_BOND);
+        _assertConserved();
+    }
+
+    /// @dev The same with a withdrawal proven against the proposal: it finalizes once the
+    ///      stalled games are resolved, within the bound, and not before.
+    function test_sybils_withdrawalFinalizes_succeeds() public {
+        uint256 l2ChainId = 4242;
+        L1Bridge bridge = BridgeFixtures.deployL1Bridge(address(manager), l2ChainId, makeAddr("proxyOwner"));
+        address alice = _account("alice");
+        address bob = _account("bob");
+        vm.deal(alice, 10 ether);
+        vm.prank(alice, alice);
+        bridge.deposit{value: 10 ether}(address(0), address(0), 10 ether, 21_000);
+
+        Withdrawals.Withdrawal memory w = Withdrawals.Withdrawal(0, bob, bob, address(0), address(0), 2 ether);
+        (bytes32 stateRoot, Withdrawals.WithdrawalProof memory proof) =
+            TrieBuilder.proveSingle(Withdrawals.hash(w, l2ChainId, address(bridge)));
+        uint256 index = BridgeFixtures.propose(manager, stateRoot, 20);
+        uint256 proposedAt = block.timestamp;
+        vm.prank(bob);
+        bytes32 wid = bridge.proveWithdrawal(index, w, BridgeFixtures.atBlock(proof, 20));
+        uint256 limit = proposedAt + CHALLENGE_PERIOD + dg.maxGameDuration(20);
+
+        vm.warp(proposedAt + CHALLENGE_PERIOD - 1);
+        uint256[] memory ids = new uint256[](5);
+        for (uint256 i; i < ids.length; ++i) {
+            ids[i] = _challenge(_account(string.concat("sybil", vm.toString(i))), index);
+        }
+        vm.warp(proposedAt + CHALLENGE_PERIOD);
+        vm.expectRevert(L1Bridge.L1Bridge_ProposalNotFinal.selector);
+        vm.prank(bob);
+        bridge.finalizeWithdrawal(uint256(wid), bob, 2 ether);
+        for (uint256 i; i < ids.length; ++i) {
+            _bisect(ids[i]);
+        }
+        vm.warp(dg.deadline(ids[0]));
+        for (uint256 i; i < ids.length; ++i) {
+            dg.resolve(ids[i]);
+        }
+        assertLe(block.timestamp, limit, "resolved after the bound");
+        vm.prank(bob);
+        bridge.finalizeWithdrawal(uint256(wid), bob, 2 ether);
+        assertEq(bob.balance, 2 ether);
+        _assertConserved();
+    }
+
+    // ------------------------------------------------------------------ bonds
+
+    /// @dev A mixed run: several proposals and games, every outcome; both contracts stay
+    ///      conserved at every step and all credits pay out.
+    function test_bonds_conserved_succeeds() public {
+        vm.prank(owner);
+        manager.setPermissionlessProposals(true);
+        address alice = _account("alice");
+        address second = _account("second");
+        uint256 p0 = _propose(proposer, 4);
+        uint256 p1 = _propose(alice, 4);
+        uint256 p2 = _propose(proposer, 9);
+        _assertConserved();
+        uint256 g0 = _challenge(challenger, p0);
+        uint256 g1 = _challenge(second, p1);
+        uint256 g2 = _challenge(challenger, p2);
+        uint256 g3 = _challenge(second, p2);
+        _assertConserved();
+        // g0: proposer proves; g1: unprovable, permissionless loses; g2: challenger wins by
+        // clock; g3: refunded after the removal.
+        _narrow(g0, 2, 50);
+        dg.step(g0, "");
+        _assertConserved();
+        verifier.setMode(TestVerifier.Mode.Unprovable);
+        _narrow(g1, 1, 0);
+        dg.step(g1, "");
+        _assertConserved();
+        vm.warp(dg.deadline(g2));
+        dg.resolve(g2);
+        _assertConserved();
+        dg.resolve(g3);
+        _assertConserved();
+        vm.warp(block.timestamp + CHALLENGE_PERIOD);
+        manager.returnBond(p0);
+        _assertConserved();
+        assertEq(dg.credit(proposer), CHALLENGER_BOND);
+        assertEq(dg.credit(challenger), CHALLENGER_BOND);
+        assertEq(dg.credit(second), 2 * CHALLENGER_BOND);
+        assertEq(manager.bondBalance(challenger), BOND);
+        assertEq(manager.bondBalance(second), BOND);
+        for (uint256 i; i < accounts.length; ++i) {
+            if (dg.credit(accounts[i]) != 0) dg.claimCredit(accounts[i]);
+        }
+        assertEq(address(dg).balance, 0);
+        _assertConserved();
+    }
+
+    // ------------------------------------------------------------------ gas
+
+    /// @dev Marks the game's, the StateManager's (proxy and implementation) and the verifier's
+    ///      storage cold, as at the start of a transaction.
+    function _cool() internal {
+        vm.cool(address(dg));
+        vm.cool(address(manager));
+        vm.cool(Proxies.implementationOf(address(manager)));
+        vm.cool(manager.oneStepVerifier());
+    }
+
+    /// @dev Gas of each move on a game over 2**20 blocks, the step a padding step through the
+    ///      real OneStepVerifier; logged and bounded. Every measured call starts with cold
+    ///      storage (`_cool`), as in its own transaction; the 21,000 intrinsic gas and calldata
+    ///      are not included.
+    function test_gas_moves_succeeds() public {
+        address osv = address(new OneStepVerifier());
+        vm.prank(owner);
+        manager.setOneStepVerifier(osv);
+        uint256 number = 1 << 20;
+        Withdrawals.OutputRoot memory output = _output(number);
+        bytes32 root = Withdrawals.hashOutputRoot(output);
+        uint256 index = _proposeRoot(proposer, number, root, 0);
+
+        vm.deal(challenger, 2 * CHALLENGER_BOND);
+        _cool();
+        vm.prank(challenger);
+        uint256 id = dg.challenge{value: CHALLENGER_BOND}(index);
+        uint256 challengeGas = vm.lastCallGas().gasTotalUsed;
+
+        bytes32 claim = _claim(0, 1);
+        _cool();
+        vm.prank(proposer);
+        dg.bisect(id, claim);
+        uint256 bisectGas = vm.lastCallGas().gasTotalUsed;
+        _cool();
+        vm.prank(challenger);
+        dg.pick(id, true);
+        uint256 pickGas = vm.lastCallGas().gasTotalUsed;
+
+        (paddingRoot, paddingFrom, paddingUntil, paddingWrong) = (root, 100, type(uint64).max, bytes32(0));
+        _narrow(id, number, 30_000);
+        bytes memory witness = _paddingWitness(output);
+        _cool();
+        dg.step(id, witness);
+        uint256 stepGas = vm.lastCallGas().gasTotalUsed;
+        assertTrue(_g(id).status == DisputeGame.Status.ProposerWon);
+
+        vm.prank(challenger);
+        uint256 other = dg.challenge{value: CHALLENGER_BOND}(index);
+        vm.warp(dg.deadline(other));
+        _cool();
+        dg.resolve(other);
+        uint256 resolveGas = vm.lastCallGas().gasTotalUsed;
+        _cool();
+        dg.claimCredit(challenger);
+        uint256 claimGas = vm.lastCallGas().gasTotalUsed;
+
+        console.log("gas challenge", challengeGas);
+        console.log("gas bisect", bisectGas);
+        console.log("gas pick", pickGas);
+        console.log("gas step (padding)", stepGas);
+        console.log("gas resolve (challenger wins)", resolveGas);
+        console.log("gas claimCredit", claimGas);
+        assertLt(challengeGas, 300_000, "challenge gas");
+        assertLt(bisectGas, 100_000, "bisect gas");
+        assertLt(pickGas, 100_000, "pick gas");
+        assertLt(stepGas, 200_000, "step gas");
+        assertLt(resolveGas, 200_000, "resolve gas");
+        assertLt(claimGas, 100_000, "claimCredit gas");
+    }
+}

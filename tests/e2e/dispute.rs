@@ -1,0 +1,421 @@
+//! End-to-end: the fraud proof on the devnet, whose challenger role (dev account 10) and
+//! proposer role (dev account 2, allowlisted) play the L1 `DisputeGame` on their own.
+//!
+//! - A false root proposed by any funded account (`rollup-node propose --state-root`, the
+//!   devnet allows permissionless proposals) is challenged by the devnet's challenger and
+//!   loses on its clock; its bond goes to the challenger; a withdrawal proven against it can
+//!   never finalize; the honest proposal of the same block finalizes.
+//! - A challenger that challenges an honest proposal (`challenge --force`) and then stops
+//!   answering loses on its clock; its bond goes to the proposer.
+//! - A challenger that answers with false picks drives the game to the padding step after the
+//!   block's seal, where the proposer's one-step proof wins it.
+
+use std::{
+    path::{Path, PathBuf},
+    time::{Duration, Instant},
+};
+
+use alloy_primitives::{Address, B256, U256, keccak256};
+use alloy_provider::{DynProvider, Provider};
+use alloy_rpc_types_eth::Filter;
+use alloy_sol_types::{SolCall, SolEvent, SolValue};
+use rollup_primitives::bindings::{Game, IDisputeGame, IL1Bridge, IStateManager, Proposal};
+use serde_json::{Value, json};
+
+use super::send;
+use crate::{
+    support::{self, Anvil, Devnet},
+    withdrawals::{cli, l1_rpc, revert_of, selector, view, withdrawal_proof},
+};
+
+/// Bound for any single wait; a healthy run needs a fraction of it.
+const WAIT: Duration = Duration::from_secs(90);
+
+/// `DisputeGame.Status`.
+const PROPOSER_WON: u8 = 2;
+const CHALLENGER_WON: u8 = 3;
+
+/// What the tests need from `devnet.json`.
+struct Setup {
+    file: PathBuf,
+    state_manager: Address,
+    dispute_game: Address,
+    l1_bridge: Address,
+    proposer: Address,
+    challenger: Address,
+}
+
+fn setup(devnet: &Devnet, dir: &Path) -> Setup {
+    let file = dir.join("devnet.json");
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let address = |v: &Value| {
+        v.as_str()
+            .unwrap_or_else(|| panic!("devnet.json lacks an address: {json}"))
+            .parse::<Address>()
+            .unwrap()
+    };
+    Setup {
+        state_manager: devnet.info.contracts.state_manager,
+        dispute_game: address(&json["contracts"]["disputeGame"]),
+        l1_bridge: devnet.info.contracts.l1_bridge,
+        proposer: address(&json["roles"]["proposer"]["address"]),
+        challenger: address(&json["roles"]["challenger"]["address"]),
+        file,
+    }
+}
+
+/// Polls `check` every 200 ms until it returns `Some`, for at most [`WAIT`].
+async fn until<T, F: std::future::Future<Output = Option<T>>>(
+    devnet: &Devnet,
+    what: &str,
+    mut check: impl FnMut() -> F,
+) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "timed out waiting for {what}\n{}",
+            devnet.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Moves L1 time forward by `seconds` and mines a block.
+async fn advance(l1: &DynProvider, seconds: u64) {
+    l1_rpc(l1, "evm_increaseTime", json!([seconds])).await;
+    l1_rpc(l1, "evm_mine", json!([])).await;
+}
+
+async fn proposal(l1: &DynProvider, s: &Setup, index: u64) -> Proposal {
+    view(
+        l1,
+        s.state_manager,
+        IStateManager::proposalsCall {
+            index: U256::from(index),
+        },
+    )
+    .await
+}
+
+async fn game(l1: &DynProvider, s: &Setup, id: u64) -> Game {
+    view(
+        l1,
+        s.dispute_game,
+        IDisputeGame::gamesCall { id: U256::from(id) },
+    )
+    .await
+}
+
+/// The first game on `proposal` opened by `challenger`.
+async fn game_on(
+    devnet: &Devnet,
+    l1: &DynProvider,
+    s: &Setup,
+    proposal: u64,
+    challenger: Address,
+) -> u64 {
+    until(
+        devnet,
+        &format!("a game on proposal {proposal}"),
+        || async {
+            let count: u64 = view(l1, s.dispute_game, IDisputeGame::gameCountCall {})
+                .await
+                .to();
+            for id in 0..count {
+                let g = game(l1, s, id).await;
+                if g.proposal == proposal && g.challenger == challenger {
+                    return Some(id);
+                }
+            }
+            None
+        },
+    )
+    .await
+}
+
+/// The first live honest proposal (by the devnet's proposer) of an L2 block at or after
+/// `l2_block`, still inside its challenge period.
+async fn honest_proposal(
+    devnet: &Devnet,
+    l1: &DynProvider,
+    s: &Setup,
+    l2_block: u64,
+) -> (u64, Proposal) {
+    until(
+        devnet,
+        &format!("a proposal of L2 block {l2_block} or later"),
+        || async {
+            let count: u64 = view(l1, s.state_manager, IStateManager::proposalCountCall {})
+                .await
+                .to();
+            for index in (0..count).rev() {
+                let p = proposal(l1, s, index).await;
+                if p.proposer == s.proposer && !p.removed && p.l2BlockNumber >= l2_block {
+                    return Some((index, p));
+                }
+            }
+            None
+        },
+    )
+    .await
+}
+
+/// Waits until game `id` is resolved; returns its status.
+async fn resolved(devnet: &Devnet, l1: &DynProvider, s: &Setup, id: u64) -> u8 {
+    until(devnet, &format!("game {id} to resolve"), || async {
+        // Time only moves on L1 when blocks are mined: nudge it past the clocks.
+        advance(l1, 5).await;
+        let g = game(l1, s, id).await;
+        (g.status != 1).then_some(g.status)
+    })
+    .await
+}
+
+#[test]
+fn disputes_on_the_devnet() {
+    support::run(disputes_on_the_devnet_body());
+}
+
+async fn disputes_on_the_devnet_body() {
+    let anvil = Anvil::start();
+    let dir = tempfile::tempdir().unwrap();
+    let devnet = Devnet::start_fast(&anvil.url, dir.path());
+    let s = setup(&devnet, dir.path());
+    let l1 = devnet.l1(0);
+    let accounts: Vec<Address> = devnet.info.accounts.iter().map(|a| a.address).collect();
+
+    // ---- A withdrawal on L2 (account 3), and the honest proposal that covers it.
+    let run = cli(&s.file, &["withdraw", "--amount", "1", "--account", "3"]).await;
+    assert!(run.ok, "withdraw failed");
+    let withdraw_tx: B256 = run.field("L2 tx:").parse().unwrap();
+    let receipt = devnet
+        .l2("eth_getTransactionReceipt", json!([withdraw_tx]))
+        .await;
+    let withdraw_block = u64::from_str_radix(
+        receipt["blockNumber"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("0x"),
+        16,
+    )
+    .unwrap();
+    let (honest_index, honest) = honest_proposal(&devnet, &l1, &s, withdraw_block).await;
+    let block = honest.l2BlockNumber;
+
+    // ---- A false root for the same block from account 5: the honest output with a wrong
+    // derivation cursor, so its state root (and a withdrawal proof against it) is real.
+    let (withdrawal, mut proof, _) = withdrawal_proof(&devnet, withdraw_tx, block).await;
+    proof.output.l1Block += U256::from(1);
+    let false_root = keccak256(proof.output.abi_encode());
+    assert_ne!(false_root, honest.stateRoot);
+    let run = cli(
+        &s.file,
+        &[
+            "propose",
+            "--account",
+            "5",
+            "--l2-block",
+            &block.to_string(),
+            "--state-root",
+            &false_root.to_string(),
+        ],
+    )
+    .await;
+    assert!(run.ok, "propose --state-root failed");
+    assert!(
+        run.stderr.to_lowercase().contains("bond"),
+        "no warning about the bond: {}",
+        run.stderr
+    );
+    let liar_index = until(&devnet, "the false proposal", || async {
+        let count: u64 = view(&l1, s.state_manager, IStateManager::proposalCountCall {})
+            .await
+            .to();
+        for index in 0..count {
+            if proposal(&l1, &s, index).await.stateRoot == false_root {
+                return Some(index);
+            }
+        }
+        None
+    })
+    .await;
+    assert_eq!(proposal(&l1, &s, liar_index).await.proposer, accounts[5]);
+
+    // A relayer (account 7) proves the withdrawal against the false root while it is live.
+    let relayer = devnet.l1(7);
+    let prove = IL1Bridge::proveWithdrawalCall {
+        proposalIndex: U256::from(liar_index),
+        withdrawal: withdrawal.clone(),
+        proof,
+    };
+    let proven = send(&relayer, s.l1_bridge, prove.abi_encode(), U256::ZERO).await;
+    let withdrawal_id = proven
+        .inner
+        .logs()
+        .iter()
+        .find_map(|log| IL1Bridge::WithdrawalProven::decode_log(&log.inner).ok())
+        .map(|event| event.withdrawalId)
+        .expect("WithdrawalProven");
+
+    // ---- The devnet's challenger challenges it; the liar never answers and loses on its clock.
+    let liar_game = game_on(&devnet, &l1, &s, liar_index, s.challenger).await;
+    assert_eq!(resolved(&devnet, &l1, &s, liar_game).await, CHALLENGER_WON);
+    let removed = proposal(&l1, &s, liar_index).await;
+    assert!(removed.removed, "the lost proposal is removed");
+    let removal = l1
+        .get_logs(
+            &Filter::new()
+                .address(s.state_manager)
+                .event_signature(IStateManager::ProposalRemoved::SIGNATURE_HASH)
+                .topic1(U256::from(liar_index))
+                .from_block(0),
+        )
+        .await
+        .unwrap();
+    let removal = IStateManager::ProposalRemoved::decode_log(&removal[0].inner).unwrap();
+    assert_eq!(
+        removal.bondRecipient, s.challenger,
+        "the liar's bond went to the challenger"
+    );
+    assert!(removal.bond > U256::ZERO);
+    // The withdrawal proven against the false root can never finalize.
+    advance(&l1, 3_600).await;
+    let finalize = IL1Bridge::finalizeWithdrawalCall {
+        withdrawalId: withdrawal_id.into(),
+        recipient: withdrawal.to,
+        amount: withdrawal.amount,
+    };
+    let relayer_view = devnet.l1(7);
+    assert_eq!(
+        revert_of(&relayer_view, s.l1_bridge, finalize.abi_encode()).await,
+        selector("L1Bridge_ProposalRemoved")
+    );
+    // The honest proposal of the same block was never challenged and is final.
+    assert!(
+        view(
+            &l1,
+            s.state_manager,
+            IStateManager::isFinalCall {
+                index: U256::from(honest_index)
+            }
+        )
+        .await,
+        "the honest proposal of L2 block {block} is final"
+    );
+    // The challenger claimed its bond back and withdrew the liar's.
+    until(&devnet, "the challenger to claim its credit", || async {
+        let credit: U256 = view(
+            &l1,
+            s.dispute_game,
+            IDisputeGame::creditCall {
+                account: s.challenger,
+            },
+        )
+        .await;
+        credit.is_zero().then_some(())
+    })
+    .await;
+
+    // ---- Account 6 challenges an honest proposal: refused without --force, then stalls.
+    let (forced_index, forced) = honest_proposal(&devnet, &l1, &s, block + 1).await;
+    let run = cli(
+        &s.file,
+        &[
+            "challenge",
+            "--proposal",
+            &forced_index.to_string(),
+            "--account",
+            "6",
+        ],
+    )
+    .await;
+    assert!(
+        !run.ok,
+        "challenging a root the node agrees with needs --force"
+    );
+    let run = cli(
+        &s.file,
+        &[
+            "challenge",
+            "--proposal",
+            &forced_index.to_string(),
+            "--account",
+            "6",
+            "--force",
+        ],
+    )
+    .await;
+    assert!(run.ok, "challenge --force failed");
+    let stalled = game_on(&devnet, &l1, &s, forced_index, accounts[6]).await;
+    assert!(
+        !view(
+            &l1,
+            s.state_manager,
+            IStateManager::isFinalCall {
+                index: U256::from(forced_index)
+            }
+        )
+        .await,
+        "an open game holds finality back"
+    );
+    assert_eq!(resolved(&devnet, &l1, &s, stalled).await, PROPOSER_WON);
+    advance(&l1, 120).await;
+    assert!(
+        view(
+            &l1,
+            s.state_manager,
+            IStateManager::isFinalCall {
+                index: U256::from(forced_index)
+            }
+        )
+        .await,
+        "proposal {forced_index} of L2 block {} is final once its game closed",
+        forced.l2BlockNumber
+    );
+
+    // ---- Account 8 challenges an honest proposal and agrees with every claim: the game ends
+    // at the padding step after the block's seal, which the proposer proves.
+    let (played_index, _) = honest_proposal(&devnet, &l1, &s, forced.l2BlockNumber + 1).await;
+    let challenger = devnet.l1(8);
+    let bond: U256 = view(&l1, s.dispute_game, IDisputeGame::challengerBondCall {}).await;
+    send(
+        &challenger,
+        s.dispute_game,
+        IDisputeGame::challengeCall {
+            proposal: U256::from(played_index),
+        }
+        .abi_encode(),
+        bond,
+    )
+    .await;
+    let played = game_on(&devnet, &l1, &s, played_index, accounts[8]).await;
+    let status = until(&devnet, "the played game to end", || async {
+        let g = game(&l1, &s, played).await;
+        if g.status != 1 {
+            return Some(g.status);
+        }
+        if !g.proposerToMove {
+            send(
+                &challenger,
+                s.dispute_game,
+                IDisputeGame::pickCall {
+                    id: U256::from(played),
+                    agree: true,
+                }
+                .abi_encode(),
+                U256::ZERO,
+            )
+            .await;
+        }
+        None
+    })
+    .await;
+    assert_eq!(status, PROPOSER_WON);
+    let g = game(&l1, &s, played).await;
+    assert_eq!((g.level, g.hi - g.lo), (1, 1));
+    assert_eq!(g.hi, 1 << 16, "the step was the last padding step");
+}
