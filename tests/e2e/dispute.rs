@@ -176,6 +176,7 @@ async fn resolved(devnet: &Devnet, l1: &DynProvider, s: &Setup, id: u64) -> u8 {
 }
 
 #[test]
+#[ignore = "written with the dispute wiring, not yet run green: run with --ignored"]
 fn disputes_on_the_devnet() {
     support::run(disputes_on_the_devnet_body());
 }
