@@ -328,7 +328,7 @@ async fn stop(cancel: CancellationToken, task: tokio::task::JoinHandle<()>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_loop_posts_an_idle_chain_once_before_its_window_closes() {
     let anvil = Anvil::start().await;
-    let rollup = deploy_rollup(&anvil, 10).await;
+    let rollup = deploy_rollup(&anvil, 20).await;
     let origin = rollup.genesis.l1_origin.number;
     let genesis = rollup.genesis.timestamp;
     let inbox = rollup.contracts.batch_inbox;
@@ -343,12 +343,12 @@ async fn the_loop_posts_an_idle_chain_once_before_its_window_closes() {
     };
     let (cancel, task, batcher) = spawn_batcher(&anvil, node.store().clone(), head, config).await;
 
-    // The window of the genesis origin is open until L1 block origin + 9: nothing is sent
+    // The window of the genesis origin is open until L1 block origin + 19 (the deployment itself takes several L1 blocks after the origin): nothing is sent
     // while more than the margin (3) remains after the next block, not even with a zero max
     // delay (the blocks carry no transactions).
     let l1_head = anvil.provider.get_block_number().await.unwrap();
     assert!(
-        l1_head < origin + 5,
+        l1_head < origin + 15,
         "deployment took {} blocks",
         l1_head - origin
     );
@@ -358,11 +358,11 @@ async fn the_loop_posts_an_idle_chain_once_before_its_window_closes() {
         0
     );
 
-    // L1 reaches origin + 5: three blocks to spare after the next one; the batch goes out.
+    // L1 reaches origin + 15: three blocks to spare after the next one; the batch goes out.
     anvil
         .rpc(
             "anvil_mine",
-            json!([format!("{:#x}", origin + 5 - l1_head)]),
+            json!([format!("{:#x}", origin + 15 - l1_head)]),
         )
         .await;
     for _ in 0..100 {
