@@ -545,6 +545,38 @@ pub async fn deploy(
         )
         .await?;
 
+    // The devnet token and its mints go before the inbox: every L1 block between the rollup's
+    // origin and the node's start is one its first L2 blocks' sequencing window has lost.
+    let dev_token = if dev_token_holders.is_empty() {
+        None
+    } else {
+        let token = deployer
+            .create("DevToken", &artifacts::DEV_TOKEN.bytecode, Vec::new())
+            .await?;
+        let mut pending = Vec::new();
+        for holder in dev_token_holders {
+            let mint = IERC20::mintCall {
+                to: *holder,
+                amount: U256::from(1_000_000u64) * U256::from(10u64).pow(U256::from(18)),
+            };
+            let tx = TransactionRequest::default()
+                .with_to(token)
+                .with_input(mint.abi_encode());
+            pending.push(
+                provider
+                    .send_transaction(tx)
+                    .await
+                    .map_err(|err| failed("minting DevToken", err.to_string()))?,
+            );
+        }
+        for tx in pending {
+            tx.get_receipt()
+                .await
+                .map_err(|err| failed("waiting for a DevToken mint", err.to_string()))?;
+        }
+        Some(token)
+    };
+
     // The rollup's L1 origin: the newest block before the inbox exists. The inbox records it
     // as the first L1 origin and the L2 genesis takes its timestamp.
     let origin_block = provider
@@ -578,36 +610,6 @@ pub async fn deploy(
             .abi_encode(),
         )
         .await?;
-
-    let dev_token = if dev_token_holders.is_empty() {
-        None
-    } else {
-        let token = deployer
-            .create("DevToken", &artifacts::DEV_TOKEN.bytecode, Vec::new())
-            .await?;
-        let mut pending = Vec::new();
-        for holder in dev_token_holders {
-            let mint = IERC20::mintCall {
-                to: *holder,
-                amount: U256::from(1_000_000u64) * U256::from(10u64).pow(U256::from(18)),
-            };
-            let tx = TransactionRequest::default()
-                .with_to(token)
-                .with_input(mint.abi_encode());
-            pending.push(
-                provider
-                    .send_transaction(tx)
-                    .await
-                    .map_err(|err| failed("minting DevToken", err.to_string()))?,
-            );
-        }
-        for tx in pending {
-            tx.get_receipt()
-                .await
-                .map_err(|err| failed("waiting for a DevToken mint", err.to_string()))?;
-        }
-        Some(token)
-    };
 
     // The fraud proof: the game anchors proposals anchored on nothing on the L2 genesis' output
     // root, which follows from the rollup config this deployment makes.
