@@ -381,7 +381,9 @@ async fn status_page_shows_a_deposit_a_transfer_and_withdrawals_body() {
             "l1-follower",
             "sequencer",
             "batcher",
-            "proposer"
+            "defender",
+            "proposer",
+            "challenger"
         ]
     );
     assert_eq!(

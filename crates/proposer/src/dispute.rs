@@ -311,10 +311,20 @@ impl DisputeAgent {
 
     /// [`Self::round`], its failure logged and reported (the next round retries).
     pub async fn round_logged(&mut self) {
-        if let Err(err) = self.round().await {
-            warn!(target: "rollup::dispute", %err, "dispute round failed; retrying");
-            if let Some(health) = &self.health {
-                health.error(format!("dispute round failed: {err}"));
+        match self.round().await {
+            Ok(()) => {
+                if let Some(health) = &self.health {
+                    health.success(format!(
+                        "watched proposals from {} and games from {} on L1",
+                        self.proposal_cursor, self.game_cursor
+                    ));
+                }
+            }
+            Err(err) => {
+                warn!(target: "rollup::dispute", %err, "dispute round failed; retrying");
+                if let Some(health) = &self.health {
+                    health.error(format!("dispute round failed: {err}"));
+                }
             }
         }
         // Traces of blocks no game needs any more are dropped (a few per game at most).
