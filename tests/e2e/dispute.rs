@@ -152,9 +152,21 @@ async fn honest_proposal(
             let count: u64 = view(l1, s.state_manager, IStateManager::proposalCountCall {})
                 .await
                 .to();
+            let period: u64 = view(l1, s.state_manager, IStateManager::challengePeriodCall {})
+                .await
+                .to();
+            let now = l1
+                .get_block_by_number(alloy_rpc_types_eth::BlockNumberOrTag::Latest)
+                .await
+                .unwrap()
+                .unwrap()
+                .header
+                .timestamp;
             for index in (0..count).rev() {
                 let p = proposal(l1, s, index).await;
-                if p.proposer == s.proposer && !p.removed && p.l2BlockNumber >= l2_block {
+                // Half the period left, so a challenge sent now is still in time.
+                let open = p.timestamp + period / 2 > now;
+                if p.proposer == s.proposer && !p.removed && p.l2BlockNumber >= l2_block && open {
                     return Some((index, p));
                 }
             }
@@ -164,19 +176,30 @@ async fn honest_proposal(
     .await
 }
 
-/// Waits until game `id` is resolved; returns its status.
-async fn resolved(devnet: &Devnet, l1: &DynProvider, s: &Setup, id: u64) -> u8 {
+/// Waits until game `id` is resolved; returns its status. `staller_is_proposer` names the
+/// side that never moves: L1 time is pushed forward only while that side is to move, so the
+/// honest side's clock runs at the pace of real time and its agent answers in time.
+async fn resolved(
+    devnet: &Devnet,
+    l1: &DynProvider,
+    s: &Setup,
+    id: u64,
+    staller_is_proposer: bool,
+) -> u8 {
     until(devnet, &format!("game {id} to resolve"), || async {
-        // Time only moves on L1 when blocks are mined: nudge it past the clocks.
-        advance(l1, 5).await;
         let g = game(l1, s, id).await;
-        (g.status != 1).then_some(g.status)
+        if g.status != 1 {
+            return Some(g.status);
+        }
+        if g.proposerToMove == staller_is_proposer {
+            advance(l1, 5).await;
+        }
+        None
     })
     .await
 }
 
 #[test]
-#[ignore = "written with the dispute wiring, not yet run green: run with --ignored"]
 fn disputes_on_the_devnet() {
     support::run(disputes_on_the_devnet_body());
 }
@@ -264,7 +287,10 @@ async fn disputes_on_the_devnet_body() {
 
     // ---- The devnet's challenger challenges it; the liar never answers and loses on its clock.
     let liar_game = game_on(&devnet, &l1, &s, liar_index, s.challenger).await;
-    assert_eq!(resolved(&devnet, &l1, &s, liar_game).await, CHALLENGER_WON);
+    assert_eq!(
+        resolved(&devnet, &l1, &s, liar_game, true).await,
+        CHALLENGER_WON
+    );
     let removed = proposal(&l1, &s, liar_index).await;
     assert!(removed.removed, "the lost proposal is removed");
     let removal = l1
@@ -363,7 +389,10 @@ async fn disputes_on_the_devnet_body() {
         .await,
         "an open game holds finality back"
     );
-    assert_eq!(resolved(&devnet, &l1, &s, stalled).await, PROPOSER_WON);
+    assert_eq!(
+        resolved(&devnet, &l1, &s, stalled, false).await,
+        PROPOSER_WON
+    );
     advance(&l1, 120).await;
     assert!(
         view(
