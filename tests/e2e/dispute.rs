@@ -176,6 +176,30 @@ async fn honest_proposal(
     .await
 }
 
+/// Sends `input` from `from` after simulating it: a call that would revert panics with its
+/// revert data and what the test was doing, instead of a bare failed receipt.
+async fn checked_send(
+    l1: &DynProvider,
+    from: Address,
+    to: Address,
+    input: Vec<u8>,
+    value: U256,
+    what: &str,
+) -> Result<alloy_rpc_types_eth::TransactionReceipt, String> {
+    let tx = alloy_rpc_types_eth::TransactionRequest::default()
+        .from(from)
+        .to(to)
+        .input(input.clone().into())
+        .value(value);
+    if let Err(err) = l1.call(tx).await {
+        let data = err
+            .as_error_resp()
+            .and_then(|payload| payload.as_revert_data());
+        return Err(format!("{what} would revert: {err} (data {data:?})"));
+    }
+    Ok(send(l1, to, input, value).await)
+}
+
 /// Waits until game `id` is resolved; returns its status. `staller_is_proposer` names the
 /// side that never moves: L1 time is pushed forward only while that side is to move, so the
 /// honest side's clock runs at the pace of real time and its agent answers in time.
@@ -276,7 +300,16 @@ async fn disputes_on_the_devnet_body() {
         withdrawal: withdrawal.clone(),
         proof,
     };
-    let proven = send(&relayer, s.l1_bridge, prove.abi_encode(), U256::ZERO).await;
+    let proven = checked_send(
+        &relayer,
+        accounts[7],
+        s.l1_bridge,
+        prove.abi_encode(),
+        U256::ZERO,
+        "proving the withdrawal against the false root",
+    )
+    .await
+    .unwrap();
     let withdrawal_id = proven
         .inner
         .logs()
@@ -412,16 +445,19 @@ async fn disputes_on_the_devnet_body() {
     let (played_index, _) = honest_proposal(&devnet, &l1, &s, forced.l2BlockNumber + 1).await;
     let challenger = devnet.l1(8);
     let bond: U256 = view(&l1, s.dispute_game, IDisputeGame::challengerBondCall {}).await;
-    send(
+    checked_send(
         &challenger,
+        accounts[8],
         s.dispute_game,
         IDisputeGame::challengeCall {
             proposal: U256::from(played_index),
         }
         .abi_encode(),
         bond,
+        &format!("challenging proposal {played_index}"),
     )
-    .await;
+    .await
+    .unwrap();
     let played = game_on(&devnet, &l1, &s, played_index, accounts[8]).await;
     let status = until(&devnet, "the played game to end", || async {
         let g = game(&l1, &s, played).await;
@@ -429,17 +465,25 @@ async fn disputes_on_the_devnet_body() {
             return Some(g.status);
         }
         if !g.proposerToMove {
-            send(
+            let pick = IDisputeGame::pickCall {
+                id: U256::from(played),
+                agree: true,
+            };
+            let what = format!("picking in game {played} ({g:?})");
+            if let Err(err) = checked_send(
                 &challenger,
+                accounts[8],
                 s.dispute_game,
-                IDisputeGame::pickCall {
-                    id: U256::from(played),
-                    agree: true,
-                }
-                .abi_encode(),
+                pick.abi_encode(),
                 U256::ZERO,
+                &what,
             )
-            .await;
+            .await
+            {
+                // The game may have ended between the read and the pick; anything else is a bug.
+                let now = game(&l1, &s, played).await;
+                assert_ne!(now.status, 1, "{err}\n{}", devnet.log());
+            }
         }
         None
     })

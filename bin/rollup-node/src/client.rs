@@ -321,6 +321,10 @@ const KNOWN_ERRORS: &[(&str, &str)] = &[
         "the proposal has no open game to close",
     ),
     (
+        "StateManager_BlockNotInInbox",
+        "the L2 block is not in the batch inbox yet: only blocks a batch on L1 contains can be proposed (wait for the batcher, or propose an earlier block)",
+    ),
+    (
         "StateManager_NoVerifier",
         "no one-step verifier is set in the StateManager: the timelock sets one (setOneStepVerifier)",
     ),

@@ -6,6 +6,7 @@ import {Initializable} from "solady/utils/Initializable.sol";
 import {SafeTransferLib} from "solady/utils/SafeTransferLib.sol";
 import {IStateManager} from "interfaces/IStateManager.sol";
 import {IOneStepVerifier} from "interfaces/IOneStepVerifier.sol";
+import {BatchInbox} from "src/L1/BatchInbox.sol";
 
 /// @title StateManager
 /// @notice Records L2 output root proposals with their bonds. A proposal binds an L2 block
@@ -34,9 +35,9 @@ import {IOneStepVerifier} from "interfaces/IOneStepVerifier.sol";
 ///         dispute game bisects over these claims.
 /// @dev    Bonds are conserved: this contract's balance is the sum of all bond balances plus
 ///         the bonds of proposals neither removed nor returned (plus any ETH forced in without a
-///         call, which nobody can withdraw). The dispute game issue adds challenges (which will
-///         also hold back finality while a game on the proposal is open) and
-///         `verifyStateTransition`.
+///         call, which nobody can withdraw). A proposal with an open game is not final (`openGame`,
+///         `closeGame`: a game contract closes only the games it opened), and
+///         `verifyStateTransition` forwards to the one-step verifier.
 ///
 ///         Runs behind a proxy: `challengePeriod` and `proposalBond` are immutables of the
 ///         implementation, everything else lives in the proxy's storage and is set by
@@ -126,11 +127,17 @@ contract StateManager is IStateManager, Ownable, Initializable {
     /// @notice Thrown when challenging a proposal whose challenge period has passed.
     error StateManager_ChallengePeriodOver();
 
-    /// @notice Thrown when a game closes on a proposal that has no open game.
+    /// @notice Thrown when a game contract closes a game on a proposal where it has none open.
     error StateManager_NoOpenGame();
 
     /// @notice Thrown by `verifyStateTransition` while no one-step verifier is set.
     error StateManager_NoVerifier();
+
+    /// @notice Thrown when proposing an L2 block the batch inbox has not recorded yet: no
+    ///         batch on L1 contains it, so no proposal of it can be true or disputed.
+    /// @param l2Block   The proposed L2 block.
+    /// @param nextBlock The first L2 block the inbox has not recorded.
+    error StateManager_BlockNotInInbox(uint256 l2Block, uint256 nextBlock);
 
     /// @notice Emitted for every proposal.
     /// @param index     The proposal's index, starting at 0.
@@ -181,6 +188,10 @@ contract StateManager is IStateManager, Ownable, Initializable {
     /// @notice Emitted when the owner sets the one-step verifier `verifyStateTransition` uses.
     /// @param verifier The verifier.
     event OneStepVerifierSet(address indexed verifier);
+
+    /// @notice Emitted when the owner sets the batch inbox proposals are checked against.
+    /// @param inbox The inbox.
+    event BatchInboxSet(address indexed inbox);
 
     /// @notice Emitted when the owner opens or closes proposing to everybody.
     /// @param permissionless True when anyone may propose.
@@ -261,6 +272,15 @@ contract StateManager is IStateManager, Ownable, Initializable {
     ///      submitted (0: none); followed back when that proposal is removed.
     mapping(uint256 index => uint256 previousLive) private _previousLiveOf;
 
+    /// @dev Open games on each proposal by each game contract: a contract closes only the games
+    ///      it opened, so no other holder of `isDisputeGame` (a guardian, a replaced game) can
+    ///      make a proposal final under a running game and lock that game's bonds.
+    mapping(uint256 index => mapping(address game => uint256 open)) private _openGamesBy;
+
+    /// @notice The batch inbox whose recorded blocks bound what may be proposed: a proposal's
+    ///         L2 block must be below its `nextBlock()`. Zero (unset) checks nothing.
+    address public batchInbox;
+
     /// @notice Sets the immutables of the implementation and locks it: only a proxy's storage
     ///         is ever initialized.
     /// @param challengePeriod_ Seconds after a proposal before it is final; never zero.
@@ -328,6 +348,11 @@ contract StateManager is IStateManager, Ownable, Initializable {
         uint256 anchor = proof.length == 96 ? uint256(bytes32(proof[64:96])) : 0;
         if (l2BlockNumber > type(uint64).max) revert StateManager_MalformedProof();
         if (l2BlockHash == bytes32(0)) revert StateManager_ZeroBlockHash();
+        address inbox = batchInbox;
+        if (inbox != address(0)) {
+            uint256 next = BatchInbox(inbox).nextBlock();
+            if (l2BlockNumber >= next) revert StateManager_BlockNotInInbox(l2BlockNumber, next);
+        }
         if (anchor != 0) {
             if (anchor > _proposals.length) revert StateManager_BadAnchor();
             Proposal storage a = _proposals[anchor - 1];
@@ -378,10 +403,7 @@ contract StateManager is IStateManager, Ownable, Initializable {
     ///      reads its inputs from L1 storage only and reverts on a malformed witness; reverts
     ///      `StateManager_NoVerifier` while none is set. The dispute game calls it for the last
     ///      disputed step of a game; anyone may call it to check a step.
-    function verifyStateTransition(bytes32 fromState, bytes32 toState, bytes calldata proof)
-        external
-        returns (bool)
-    {
+    function verifyStateTransition(bytes32 fromState, bytes32 toState, bytes calldata proof) external returns (bool) {
         address verifier = oneStepVerifier;
         if (verifier == address(0)) revert StateManager_NoVerifier();
         return IOneStepVerifier(verifier).verify(fromState, toState, proof);
@@ -443,6 +465,7 @@ contract StateManager is IStateManager, Ownable, Initializable {
         ProposalDispute storage d = _disputes[index];
         uint64 open = d.openGames + 1;
         d.openGames = open;
+        ++_openGamesBy[index][msg.sender];
         emit ProposalChallenged(index, msg.sender, open);
         uint256 anchor = d.anchor;
         if (anchor != 0) {
@@ -453,14 +476,16 @@ contract StateManager is IStateManager, Ownable, Initializable {
 
     /// @notice Closes a game the proposer won (a game the proposer lost calls
     ///         `removeProposal`, and a removed proposal's games no longer count). Only a dispute
-    ///         game.
+    ///         game, and only for a game it opened itself.
     /// @param index The proposal.
     function closeGame(uint256 index) external {
         if (!isDisputeGame[msg.sender]) revert StateManager_NotDisputeGame();
         _proposal(index);
+        uint256 mine = _openGamesBy[index][msg.sender];
+        if (mine == 0) revert StateManager_NoOpenGame();
+        _openGamesBy[index][msg.sender] = mine - 1;
         ProposalDispute storage d = _disputes[index];
         uint64 open = d.openGames;
-        if (open == 0) revert StateManager_NoOpenGame();
         d.openGames = open - 1;
         emit ProposalDefended(index, msg.sender, open - 1);
     }
@@ -482,6 +507,15 @@ contract StateManager is IStateManager, Ownable, Initializable {
         if (verifier == address(0)) revert StateManager_ZeroAddress();
         oneStepVerifier = verifier;
         emit OneStepVerifierSet(verifier);
+    }
+
+    /// @notice Sets the batch inbox proposals are checked against: from then on only L2 blocks
+    ///         it recorded may be proposed. Only the owner.
+    /// @param inbox The inbox.
+    function setBatchInbox(address inbox) external onlyOwner {
+        if (inbox == address(0)) revert StateManager_ZeroAddress();
+        batchInbox = inbox;
+        emit BatchInboxSet(inbox);
     }
 
     /// @notice Opens proposing to everybody or closes it to the allowlisted `proposer`. Only
@@ -562,8 +596,8 @@ contract StateManager is IStateManager, Ownable, Initializable {
     ///      seconds is immaterial) and no game open on it.
     function _isFinal(uint256 index, Proposal storage p) private view returns (bool) {
         // forge-lint: disable-next-line(block-timestamp)
-        return !p.removed && block.timestamp >= uint256(p.timestamp) + challengePeriod
-            && _disputes[index].openGames == 0;
+        return
+            !p.removed && block.timestamp >= uint256(p.timestamp) + challengePeriod && _disputes[index].openGames == 0;
     }
 
     /// @dev The new head of a chain of live proposals (`latest`, 1-based, linked through

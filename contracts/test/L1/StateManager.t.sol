@@ -64,6 +64,15 @@ contract RecordingVerifier is IOneStepVerifier {
     }
 }
 
+/// @dev The one `BatchInbox` view the StateManager reads: the first L2 block not recorded.
+contract MockInboxHead {
+    uint64 public nextBlock;
+
+    function set(uint64 next) external {
+        nextBlock = next;
+    }
+}
+
 contract StateManagerTest is Test {
     event StateRootSubmitted(
         uint256 indexed index, bytes32 indexed stateRoot, bytes32 indexed batchRoot, address proposer
@@ -78,6 +87,7 @@ contract StateManagerTest is Test {
     event Initialized(uint64 version);
     event OneStepVerifierSet(address indexed verifier);
     event PermissionlessProposalsSet(bool permissionless);
+    event BatchInboxSet(address indexed inbox);
     event ProposalChallenged(uint256 indexed index, address indexed game, uint256 openGames);
     event ProposalDefended(uint256 indexed index, address indexed game, uint256 openGames);
 
@@ -1000,6 +1010,27 @@ contract StateManagerTest is Test {
         assertEq(manager.disputeOf(index).openGames, 0);
     }
 
+    /// @dev A holder of `isDisputeGame` that did not open a game (a guardian, a replaced game)
+    ///      cannot close it: the proposal stays unfinal under the running game, whose loss can
+    ///      still remove it, so that game's bonds are never locked.
+    function test_closeGame_notOpener_reverts() public {
+        address guardian = makeAddr("guardian");
+        vm.prank(owner);
+        manager.setDisputeGame(guardian);
+        vm.prank(owner);
+        manager.setDisputeGame(game);
+        uint256 index = _propose(1);
+        vm.prank(game);
+        manager.openGame(index);
+        vm.prank(guardian);
+        vm.expectRevert(StateManager.StateManager_NoOpenGame.selector);
+        manager.closeGame(index);
+        vm.warp(block.timestamp + 2 * CHALLENGE_PERIOD);
+        assertFalse(manager.isFinal(index));
+        vm.prank(game);
+        assertTrue(manager.removeProposal(index, challenger));
+    }
+
     /// @dev A game may close after the challenge period (games outlive it).
     function test_closeGame_noOpenGame_reverts() public {
         uint256 index = _propose(1);
@@ -1118,9 +1149,12 @@ contract StateManagerTest is Test {
     }
 
     /// @dev Forwards its arguments and the verifier's answer unchanged.
-    function testFuzz_verifyStateTransition_forwards_succeeds(bytes32 from, bytes32 to, bytes calldata proof, bool answer)
-        public
-    {
+    function testFuzz_verifyStateTransition_forwards_succeeds(
+        bytes32 from,
+        bytes32 to,
+        bytes calldata proof,
+        bool answer
+    ) public {
         RecordingVerifier verifier = new RecordingVerifier();
         verifier.set(answer, "");
         vm.prank(owner);
@@ -1144,10 +1178,68 @@ contract StateManagerTest is Test {
 
     // ------------------------------------------------------------------ verifyStateTransition
 
-    function testFuzz_verifyStateTransition_noVerifier_reverts(bytes32 from, bytes32 to, bytes calldata proof)
-        public
-    {
+    function testFuzz_verifyStateTransition_noVerifier_reverts(bytes32 from, bytes32 to, bytes calldata proof) public {
         vm.expectRevert(StateManager.StateManager_NoVerifier.selector);
         manager.verifyStateTransition(from, to, proof);
+    }
+
+    // ------------------------------------------------------------------ batch inbox bound
+
+    /// @dev Once the inbox is set, only L2 blocks it recorded may be proposed, by anyone.
+    function test_submitStateRoot_blockNotInInbox_reverts() public {
+        MockInboxHead inbox = new MockInboxHead();
+        inbox.set(5);
+        vm.expectEmit(address(manager));
+        emit BatchInboxSet(address(inbox));
+        vm.prank(owner);
+        manager.setBatchInbox(address(inbox));
+        assertEq(manager.batchInbox(), address(inbox));
+
+        _propose(4);
+        vm.expectRevert(abi.encodeWithSelector(StateManager.StateManager_BlockNotInInbox.selector, 5, 5));
+        vm.prank(proposer);
+        manager.submitStateRoot(bytes32(uint256(1)), bytes32(uint256(2)), _blockProof(5));
+
+        // A permissionless proposer is bound the same way.
+        _permissionless();
+        address alice = makeAddr("alice");
+        vm.deal(alice, BOND);
+        vm.startPrank(alice);
+        manager.depositBond{value: BOND}();
+        vm.expectRevert(abi.encodeWithSelector(StateManager.StateManager_BlockNotInInbox.selector, 9, 5));
+        manager.submitStateRoot(bytes32(uint256(1)), bytes32(uint256(2)), _blockProof(9));
+        vm.stopPrank();
+
+        // The inbox records more: the block can be proposed.
+        inbox.set(6);
+        _propose(5);
+    }
+
+    /// @dev Fuzzed: a block is accepted exactly when the inbox recorded it.
+    function testFuzz_submitStateRoot_inboxBound(uint64 next, uint64 number) public {
+        number = uint64(bound(number, 1, type(uint64).max));
+        MockInboxHead inbox = new MockInboxHead();
+        inbox.set(next);
+        vm.prank(owner);
+        manager.setBatchInbox(address(inbox));
+        if (number >= next) {
+            vm.expectRevert(abi.encodeWithSelector(StateManager.StateManager_BlockNotInInbox.selector, number, next));
+        }
+        vm.prank(proposer);
+        manager.submitStateRoot(bytes32(uint256(1)), bytes32(uint256(2)), _blockProof(number));
+        if (number < next) assertEq(manager.proposals(0).l2BlockNumber, number);
+    }
+
+    function test_setBatchInbox_zeroAddress_reverts() public {
+        vm.expectRevert(StateManager.StateManager_ZeroAddress.selector);
+        vm.prank(owner);
+        manager.setBatchInbox(address(0));
+    }
+
+    function testFuzz_setBatchInbox_notOwner_reverts(address sender) public {
+        vm.assume(sender != owner && sender != Proxies.adminOf(address(manager)));
+        vm.expectRevert(Ownable.Unauthorized.selector);
+        vm.prank(sender);
+        manager.setBatchInbox(address(1));
     }
 }

@@ -163,6 +163,7 @@ alloy_sol_types::sol! {
         function setDisputeGame(address disputeGame) external;
         function setOneStepVerifier(address verifier) external;
         function setPermissionlessProposals(bool permissionless) external;
+        function setBatchInbox(address inbox) external;
         function removeProposal(uint256 index, address bondRecipient) external returns (bool removed);
         function owner() external view returns (address);
         function transferOwnership(address newOwner) external payable;
@@ -170,6 +171,7 @@ alloy_sol_types::sol! {
         function disputeGame() external view returns (address);
         function oneStepVerifier() external view returns (address);
         function permissionlessProposals() external view returns (bool);
+        function batchInbox() external view returns (address);
         function isDisputeGame(address account) external view returns (bool);
         function disputeOf(uint256 index) external view returns (ProposalDispute memory);
         function latestProposalOf(address account) external view returns (bool found, uint256 index);

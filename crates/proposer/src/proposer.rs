@@ -9,8 +9,7 @@ use alloy_rpc_types_eth::TransactionRequest;
 use alloy_sol_types::{SolCall, SolValue};
 use rollup_l1::{L1Error, L1Sender};
 use rollup_primitives::{
-    Heads, OUTPUT_ROOT_VERSION, OutputRoot, RoleHealth, batch_root, bindings::IStateManager,
-    decode_l1_origin,
+    Heads, OutputRoot, RoleHealth, batch_root, bindings::IStateManager, decode_l1_origin,
 };
 use rollup_storage::{StorageError, Store};
 use tokio::sync::watch;
@@ -75,28 +74,13 @@ pub fn forced_block_commitment(origin: B256) -> B256 {
 }
 
 /// The output root of L2 block `number` as this node derived it; `None` unless the block is
-/// stored and has its derivation record (safe). What the proposer agrees with.
+/// stored and has its derivation record (safe), or is the genesis. What the proposer agrees
+/// with.
 pub(crate) fn local_output_root(
     store: &Store,
     number: u64,
 ) -> Result<Option<OutputRoot>, ProposerError> {
-    let reader = store.reader()?;
-    let (Some(header), Some(hash), Some(derivation)) = (
-        reader.header(number)?,
-        reader.block_hash(number)?,
-        reader.block_derivation(number)?,
-    ) else {
-        return Ok(None);
-    };
-    Ok(Some(OutputRoot {
-        version: OUTPUT_ROOT_VERSION,
-        l2_block_number: number,
-        state_root: header.state_root,
-        l2_block_hash: hash,
-        inbox_record: derivation.inbox_record,
-        block_in_record: derivation.block_in_record,
-        l1_block: derivation.l1_block,
-    }))
+    Ok(store.reader()?.output_root(number)?)
 }
 
 /// `submitStateRoot`'s 96-byte proof: `abi.encode(uint64 number, bytes32 hash, uint256 anchor)`,
@@ -145,24 +129,16 @@ pub fn proposal_inputs(
     number: u64,
 ) -> Result<(OutputRoot, B256, Bytes), ProposerError> {
     let reader = store.reader()?;
-    let header = reader
-        .header(number)?
-        .ok_or(ProposerError::MissingBlock(number))?;
-    let hash = reader
-        .block_hash(number)?
-        .ok_or(ProposerError::MissingBlock(number))?;
-    let derivation = reader
-        .block_derivation(number)?
-        .ok_or(ProposerError::NotDerived(number))?;
-    let output = OutputRoot {
-        version: OUTPUT_ROOT_VERSION,
-        l2_block_number: number,
-        state_root: header.state_root,
-        l2_block_hash: hash,
-        inbox_record: derivation.inbox_record,
-        block_in_record: derivation.block_in_record,
-        l1_block: derivation.l1_block,
-    };
+    if reader.header(number)?.is_none() || reader.block_hash(number)?.is_none() {
+        return Err(ProposerError::MissingBlock(number));
+    }
+    // The genesis is every range's start, never a proposal: it has no derivation cursor.
+    let output = match number {
+        0 => None,
+        _ => reader.output_root(number)?,
+    }
+    .ok_or(ProposerError::NotDerived(number))?;
+    let hash = output.l2_block_hash;
     let mut commitments: Vec<B256> = Vec::new();
     for block in after + 1..=number {
         let mut commitment = reader.block_batch(block)?.unwrap_or_default();
@@ -543,6 +519,8 @@ mod tests {
     use rollup_primitives::{BlockNumHash, ContractAddresses, L2Genesis, RollupConfig};
     use rollup_storage::BlockDerivation;
 
+    use rollup_primitives::OUTPUT_ROOT_VERSION;
+
     use super::*;
 
     /// A store holding only the genesis block, in a fresh directory (removed on drop).
@@ -595,10 +573,40 @@ mod tests {
     fn proposal_root_is_the_output_root_of_the_block() {
         let fixture = genesis_store("output-root");
         let store = &fixture.store;
+        // The genesis is the start of every range, never proposed; its root is the genesis
+        // output root.
         assert!(matches!(
             proposal_inputs(store, 0, 0),
             Err(ProposerError::NotDerived(0))
         ));
+        assert_eq!(
+            local_output_root(store, 0).unwrap().unwrap().inbox_record,
+            0
+        );
+        assert!(matches!(
+            proposal_inputs(store, 0, 1),
+            Err(ProposerError::MissingBlock(1))
+        ));
+
+        // Block 1, stored but not yet safe: nothing to propose.
+        let mut writer = store.writer().unwrap();
+        let mut block = rollup_primitives::L2Block {
+            header: alloy_consensus::Header {
+                number: 1,
+                parent_hash: writer.block_hash(0).unwrap().unwrap(),
+                ..Default::default()
+            },
+            transactions: vec![],
+        };
+        writer
+            .append_block(&mut block, &[], &revm::database::BundleState::default())
+            .unwrap();
+        writer.commit().unwrap();
+        assert!(matches!(
+            proposal_inputs(store, 0, 1),
+            Err(ProposerError::NotDerived(1))
+        ));
+        assert_eq!(local_output_root(store, 1).unwrap(), None);
 
         let derivation = BlockDerivation {
             batch: keccak256("batch"),
@@ -607,18 +615,18 @@ mod tests {
             l1_block: 77,
         };
         let mut writer = store.writer().unwrap();
-        writer.set_block_derivation(0, &derivation).unwrap();
+        writer.set_block_derivation(1, &derivation).unwrap();
         writer.commit().unwrap();
 
-        let (output, _, proof) = proposal_inputs(store, 0, 0).unwrap();
+        let (output, _, proof) = proposal_inputs(store, 0, 1).unwrap();
         let reader = store.reader().unwrap();
-        let header = reader.header(0).unwrap().unwrap();
-        let hash = reader.block_hash(0).unwrap().unwrap();
+        let header = reader.header(1).unwrap().unwrap();
+        let hash = reader.block_hash(1).unwrap().unwrap();
         assert_eq!(
             output,
             OutputRoot {
                 version: OUTPUT_ROOT_VERSION,
-                l2_block_number: 0,
+                l2_block_number: 1,
                 state_root: header.state_root,
                 l2_block_hash: hash,
                 inbox_record: 5,
@@ -631,9 +639,9 @@ mod tests {
             header.state_root,
             "the root is not the bare state root"
         );
-        assert_eq!(proof, Bytes::from((0u64, hash).abi_encode_params()));
-        assert_eq!(local_output_root(store, 0).unwrap(), Some(output));
-        assert_eq!(local_output_root(store, 1).unwrap(), None);
+        assert_eq!(proof, Bytes::from((1u64, hash).abi_encode_params()));
+        assert_eq!(local_output_root(store, 1).unwrap(), Some(output));
+        assert_eq!(local_output_root(store, 2).unwrap(), None);
     }
 
     /// The proof names the anchor as `StateManager.submitStateRoot` reads it: three words,

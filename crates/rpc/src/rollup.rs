@@ -4,7 +4,7 @@ use alloy_eips::BlockId;
 use alloy_primitives::{Address, B256, Bytes, U64, U256};
 use alloy_sol_types::SolValue;
 use jsonrpsee::RpcModule;
-use rollup_primitives::{OUTPUT_ROOT_VERSION, OutputRoot, decode_l1_origin};
+use rollup_primitives::{OutputRoot, decode_l1_origin};
 use rollup_storage::StoreReader;
 use rollup_trie::{Proof, Terminal};
 use serde::Serialize;
@@ -74,7 +74,7 @@ pub struct StorageProofJson {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OutputRootJson {
-    /// Layout version ([`OUTPUT_ROOT_VERSION`]).
+    /// Layout version ([`rollup_primitives::OUTPUT_ROOT_VERSION`]).
     pub version: U64,
     /// The L2 block.
     pub l2_block_number: U64,
@@ -105,26 +105,13 @@ impl From<OutputRoot> for OutputRootJson {
 }
 
 /// The output root of L2 block `number` as this node derived it; `None` unless the block is
-/// stored and safe (only safe blocks have a derivation cursor, and only they are proposed).
+/// stored and safe (only safe blocks have a derivation cursor, and only they are proposed), or
+/// is the genesis (the root every dispute range may start at).
 pub(crate) fn local_output_root(
     reader: &StoreReader,
     number: u64,
 ) -> Result<Option<OutputRoot>, RpcError> {
-    let Some(derivation) = reader.block_derivation(number)? else {
-        return Ok(None);
-    };
-    let (Some(header), Some(hash)) = (reader.header(number)?, reader.block_hash(number)?) else {
-        return Ok(None);
-    };
-    Ok(Some(OutputRoot {
-        version: OUTPUT_ROOT_VERSION,
-        l2_block_number: number,
-        state_root: header.state_root,
-        l2_block_hash: hash,
-        inbox_record: derivation.inbox_record,
-        block_in_record: derivation.block_in_record,
-        l1_block: derivation.l1_block,
-    }))
+    Ok(reader.output_root(number)?)
 }
 
 /// `rollup_getProof` result.

@@ -668,6 +668,15 @@ pub async fn deploy(
             .abi_encode(),
         )
         .await?;
+    // Proposals are bounded by what the inbox recorded: a block no batch contains can neither
+    // be proposed nor disputed.
+    deployer
+        .call(
+            "setting the StateManager's batch inbox",
+            state_manager,
+            IStateManager::setBatchInboxCall { inbox: batch_inbox }.abi_encode(),
+        )
+        .await?;
     deployer
         .call(
             "setting the one-step verifier",
@@ -885,6 +894,13 @@ async fn verify(
                 .view(d.state_manager, IStateManager::oneStepVerifierCall {})
                 .await?,
             d.one_step_verifier,
+        ),
+        (
+            "StateManager batchInbox",
+            deployer
+                .view(d.state_manager, IStateManager::batchInboxCall {})
+                .await?,
+            d.batch_inbox,
         ),
         (
             "DisputeGame stateManager",
