@@ -9,6 +9,9 @@
 //!   answering loses on its clock; its bond goes to the proposer.
 //! - A challenger that answers with false picks drives the game to the padding step after the
 //!   block's seal, where the proposer's one-step proof wins it.
+//! - Both roles survive kill -9 mid-game: the node is restarted once during the first game
+//!   (its challenger resolves it and claims the bonds) and once during the last (its defender
+//!   bisects on to the step).
 
 use std::{
     path::{Path, PathBuf},
@@ -200,6 +203,53 @@ async fn checked_send(
     Ok(send(l1, to, input, value).await)
 }
 
+/// A challenger that agrees with every claim of game `id`.
+struct Picker<'a> {
+    l1: &'a DynProvider,
+    s: &'a Setup,
+    signer: &'a DynProvider,
+    from: Address,
+    id: u64,
+}
+
+impl Picker<'_> {
+    /// Picks whenever it is the challenger's turn, until the game is over or `stop` holds;
+    /// returns the game then.
+    async fn play(&self, devnet: &Devnet, stop: impl Fn(&Game) -> bool) -> Game {
+        let id = self.id;
+        until(devnet, &format!("game {id} to end"), || async {
+            let g = game(self.l1, self.s, id).await;
+            if g.status != 1 || stop(&g) {
+                return Some(g);
+            }
+            if !g.proposerToMove {
+                let pick = IDisputeGame::pickCall {
+                    id: U256::from(id),
+                    agree: true,
+                };
+                let what = format!("picking in game {id} ({g:?})");
+                if let Err(err) = checked_send(
+                    self.signer,
+                    self.from,
+                    self.s.dispute_game,
+                    pick.abi_encode(),
+                    U256::ZERO,
+                    &what,
+                )
+                .await
+                {
+                    // The game may have ended between the read and the pick; anything else is
+                    // a bug.
+                    let now = game(self.l1, self.s, id).await;
+                    assert_ne!(now.status, 1, "{err}\n{}", devnet.log());
+                }
+            }
+            None
+        })
+        .await
+    }
+}
+
 /// Waits until game `id` is resolved; returns its status. `staller_is_proposer` names the
 /// side that never moves: L1 time is pushed forward only while that side is to move, so the
 /// honest side's clock runs at the pace of real time and its agent answers in time.
@@ -320,6 +370,10 @@ async fn disputes_on_the_devnet_body() {
 
     // ---- The devnet's challenger challenges it; the liar never answers and loses on its clock.
     let liar_game = game_on(&devnet, &l1, &s, liar_index, s.challenger).await;
+    // The node is killed mid-game and restarted: its challenger resolves and claims from L1.
+    let mut devnet = devnet;
+    devnet.kill9();
+    let devnet = Devnet::start_fast(&anvil.url, dir.path());
     assert_eq!(
         resolved(&devnet, &l1, &s, liar_game, true).await,
         CHALLENGER_WON
@@ -459,35 +513,21 @@ async fn disputes_on_the_devnet_body() {
     .await
     .unwrap();
     let played = game_on(&devnet, &l1, &s, played_index, accounts[8]).await;
-    let status = until(&devnet, "the played game to end", || async {
-        let g = game(&l1, &s, played).await;
-        if g.status != 1 {
-            return Some(g.status);
-        }
-        if !g.proposerToMove {
-            let pick = IDisputeGame::pickCall {
-                id: U256::from(played),
-                agree: true,
-            };
-            let what = format!("picking in game {played} ({g:?})");
-            if let Err(err) = checked_send(
-                &challenger,
-                accounts[8],
-                s.dispute_game,
-                pick.abi_encode(),
-                U256::ZERO,
-                &what,
-            )
-            .await
-            {
-                // The game may have ended between the read and the pick; anything else is a bug.
-                let now = game(&l1, &s, played).await;
-                assert_ne!(now.status, 1, "{err}\n{}", devnet.log());
-            }
-        }
-        None
-    })
-    .await;
+    // Half way (level 1 reached), the node is killed and restarted: its defender picks the game
+    // up from L1 alone and finishes it.
+    let picker = Picker {
+        l1: &l1,
+        s: &s,
+        signer: &challenger,
+        from: accounts[8],
+        id: played,
+    };
+    let g = picker.play(&devnet, |g| g.level == 1).await;
+    assert_eq!(g.status, 1, "the game is still running at level 1");
+    let mut devnet = devnet;
+    devnet.kill9();
+    let devnet = Devnet::start_fast(&anvil.url, dir.path());
+    let status = picker.play(&devnet, |_| false).await.status;
     assert_eq!(status, PROPOSER_WON);
     let g = game(&l1, &s, played).await;
     assert_eq!((g.level, g.hi - g.lo), (1, 1));
