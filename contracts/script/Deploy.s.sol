@@ -287,7 +287,8 @@ contract Deploy is Script {
 
     /// @notice Checks both configurations and deploys everything: `deploy(config)`'s contracts,
     ///         then the `OneStepVerifier` and the `DisputeGame`, set in the StateManager with the
-    ///         preset's `permissionlessProposals` while the deployer owns it; then the
+    ///         inbox (only blocks it recorded may be proposed) and the preset's
+    ///         `permissionlessProposals` while the deployer owns it; then the
     ///         StateManager goes to the timelock, so the deployer keeps no power.
     /// @param config  The configuration.
     /// @param dispute The dispute configuration.
@@ -307,6 +308,7 @@ contract Deploy is Script {
         );
         d.stateManager.setDisputeGame(address(d.disputeGame));
         d.stateManager.setOneStepVerifier(address(d.oneStepVerifier));
+        d.stateManager.setBatchInbox(address(d.batchInbox));
         d.stateManager.setPermissionlessProposals(dispute.permissionlessProposals);
         d.stateManager.transferOwnership(address(d.timelock));
     }
@@ -314,7 +316,6 @@ contract Deploy is Script {
     /// @dev The timelock, the StateManager (owned by `interimOwner` if non-zero, else by the
     ///      timelock), the bridge and the inbox.
     function _deployCore(Config memory config, address interimOwner) internal returns (Deployment memory d) {
-
         address[] memory owners = new address[](1);
         owners[0] = config.owner;
         // No admin: granting or revoking a role, or changing the delay, is itself a timelocked

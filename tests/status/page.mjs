@@ -80,9 +80,16 @@ try {
   await step("shows batches, proposals and roles", async () => {
     await page.waitForSelector("#batches tr[data-l1-tx]", { timeout: WAIT });
     await page.waitForSelector("#proposals tr[data-proposal]", { timeout: WAIT });
-    for (const role of ["derivation", "l1-follower", "sequencer", "batcher", "proposer"]) {
+    for (const role of ["derivation", "l1-follower", "sequencer", "batcher", "proposer", "defender", "challenger"]) {
       await page.waitForSelector(`#roles tr[data-role="${role}"]`, { timeout: WAIT });
     }
+  });
+  await step("shows the dispute game read from L1", async () => {
+    await page.waitForFunction(() => {
+      const note = document.getElementById("disputes-note").textContent;
+      const body = document.querySelector("#disputes tbody").textContent;
+      return /games on L1/.test(note) && (document.querySelector("#disputes tr[data-game]") || /No game on L1 yet/.test(body));
+    }, null, { timeout: WAIT });
   });
   await step("the heads advance", () =>
     page.waitForFunction((from) => Number(document.querySelector('tr[data-head="unsafe"]').dataset.number) > from,

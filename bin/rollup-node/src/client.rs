@@ -109,7 +109,7 @@ const KNOWN_ERRORS: &[(&str, &str)] = &[
     ),
     (
         "L1Bridge_ProposalNotFinal",
-        "the proposal's challenge period has not passed yet: `rollup-node withdrawal-status <l2 tx>` shows when it does, `rollup-node finalize <l2 tx> --wait` waits for it",
+        "the proposal is not final yet: its challenge period has not passed, or a dispute game on it is still open (`rollup-node disputes`); `rollup-node withdrawal-status <l2 tx>` shows which, `rollup-node finalize <l2 tx> --wait` waits for it",
     ),
     (
         "L1Bridge_WithdrawalNotProven",
@@ -1178,6 +1178,14 @@ impl Client {
             .to::<u64>())
     }
 
+    /// Games still open on proposal `index`: it is not final while any is.
+    async fn open_games(&self, index: U256) -> eyre::Result<u64> {
+        Ok(self
+            .l1_view(self.state_manager, IStateManager::disputeOfCall { index })
+            .await?
+            .openGames)
+    }
+
     pub(crate) async fn l1_time(&self) -> eyre::Result<u64> {
         let block = self
             .l1
@@ -1760,7 +1768,7 @@ pub(crate) async fn status(args: WithdrawalTxArgs) -> eyre::Result<()> {
         if proposal.removed {
             println!("proposal #{index} was REMOVED on L1: run `rollup-node prove {tx}` again");
         } else {
-            print_finality(&client, proposal.timestamp, period).await?;
+            print_finality(&client, index, proposal.timestamp, period).await?;
             final_own = true;
         }
     } else {
@@ -1771,7 +1779,7 @@ pub(crate) async fn status(args: WithdrawalTxArgs) -> eyre::Result<()> {
                     proposal.l2BlockNumber
                 );
                 println!("proven: no, not by this account ({me}) — run `rollup-node prove {tx}`");
-                print_finality(&client, proposal.timestamp, period).await?;
+                print_finality(&client, index, proposal.timestamp, period).await?;
             }
             latest => {
                 let latest = latest.map_or_else(
@@ -1822,7 +1830,20 @@ pub(crate) async fn status(args: WithdrawalTxArgs) -> eyre::Result<()> {
     Ok(())
 }
 
-async fn print_finality(client: &Client, proposal_time: u64, period: u64) -> eyre::Result<()> {
+async fn print_finality(
+    client: &Client,
+    index: u64,
+    proposal_time: u64,
+    period: u64,
+) -> eyre::Result<()> {
+    let open = client.open_games(U256::from(index)).await?;
+    if open > 0 {
+        println!(
+            "CHALLENGED: {open} dispute game(s) on proposal #{index} still open; it is final only once every game ended in its favour and its challenge period passed ({}) — `rollup-node disputes` shows the games",
+            utc(proposal_time + period)
+        );
+        return Ok(());
+    }
     let final_at = proposal_time + period;
     let l1_now = client.l1_time().await?;
     if l1_now >= final_at {
@@ -2104,12 +2125,20 @@ pub(crate) async fn finalize(args: FinalizeArgs) -> eyre::Result<()> {
             if last_report.is_none_or(|t| t.elapsed() >= Duration::from_secs(5)) {
                 let final_at = proposal.timestamp + client.challenge_period().await?;
                 let l1_now = client.l1_time().await?;
-                println!(
-                    "waiting for proposal #{} to become final at {} ({} s of L1 time left)",
-                    proven.proposalIndex,
-                    utc(final_at),
-                    final_at.saturating_sub(l1_now)
-                );
+                let open = client.open_games(proven.proposalIndex).await?;
+                if open > 0 {
+                    println!(
+                        "waiting for proposal #{}: {open} dispute game(s) on it still open (`rollup-node disputes`); final once they end in its favour",
+                        proven.proposalIndex
+                    );
+                } else {
+                    println!(
+                        "waiting for proposal #{} to become final at {} ({} s of L1 time left)",
+                        proven.proposalIndex,
+                        utc(final_at),
+                        final_at.saturating_sub(l1_now)
+                    );
+                }
                 last_report = Some(Instant::now());
             }
             tokio::time::sleep(Duration::from_secs(1)).await;

@@ -491,6 +491,7 @@ contract GovernanceTest is Test {
         Deploy.Deployment memory ran = script.run();
         assertEq(ran.stateManager.disputeGame(), address(ran.disputeGame));
         assertEq(ran.stateManager.oneStepVerifier(), address(ran.oneStepVerifier));
+        assertEq(ran.stateManager.batchInbox(), address(ran.batchInbox));
         assertTrue(ran.stateManager.permissionlessProposals());
         assertEq(ran.stateManager.owner(), address(ran.timelock));
         assertEq(ran.disputeGame.genesisOutputRoot(), bytes32(uint256(1)));

@@ -238,6 +238,7 @@
     deposits: [],
     withdrawals: [],
     proposals: null,
+    disputes: null,
     roles: null,
   };
 
@@ -430,6 +431,34 @@
     fillBody("proposals", rows, 7, "No proposal on L1 yet.");
   }
 
+  function renderDisputes() {
+    const data = state.disputes;
+    if (data && data.error) {
+      $("disputes-note").textContent = data.error;
+      fillBody("disputes", [], 7, "Games live on L1 and this node cannot read them now.");
+      return;
+    }
+    if (!data) return;
+    $("disputes-note").textContent = num(data.count) + " games on L1; each side's clock " + ago(data.maxClockDuration)
+      + ", challenger bond " + ether(data.challengerBond) + ".";
+    const rows = [...data.games].reverse().map((g) => {
+      const status = g.status === "in_progress" ? badge(g.turn + " to move", "warn")
+        : g.status === "proposer_won" ? badge("proposer won", "good")
+        : g.status === "challenger_won" ? badge("challenger won", "bad") : badge(g.status, "idle");
+      const level = g.level === 0 ? "L2 blocks" : "trace of #" + num(g.l2Block);
+      const deadline = g.deadline ? el("span", {}, "in " + ago(g.deadline - data.l1Time), el("span", { class: "sub" }, time(g.deadline))) : "—";
+      return el("tr", { "data-game": g.id },
+        el("td", { class: "num" }, num(g.id)),
+        el("td", { class: "num" }, num(g.proposal)),
+        el("td", {}, hashText(g.challenger)),
+        el("td", {}, level),
+        el("td", { class: "num" }, num(g.lo) + "–" + num(g.hi)),
+        el("td", {}, status),
+        el("td", {}, deadline));
+    });
+    fillBody("disputes", rows, 7, "No game on L1 yet: no proposal has been challenged.");
+  }
+
   function depositStatus(d) {
     if (d.status === "pending") return badge("waiting for L2", "warn");
     const text = d.status + (d.success === false ? ", failed on L2" : "");
@@ -527,6 +556,9 @@
       rpc.call("rollup_getProposals", [null, 10])
         .then((v) => { state.proposals = v; renderProposals(); })
         .catch((err) => { state.proposals = { error: err.message }; renderProposals(); }),
+      rpc.call("rollup_getDisputes", [null, 10])
+        .then((v) => { state.disputes = v; renderDisputes(); })
+        .catch((err) => { state.disputes = { error: err.message }; renderDisputes(); }),
     ];
     const results = await Promise.allSettled(jobs);
     const failed = results.find((r) => r.status === "rejected");
