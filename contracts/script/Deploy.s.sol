@@ -9,6 +9,7 @@ import {StateManager} from "src/L1/StateManager.sol";
 import {L1Bridge} from "src/L1/L1Bridge.sol";
 import {DisputeGame} from "src/dispute/DisputeGame.sol";
 import {OneStepVerifier} from "src/dispute/OneStepVerifier.sol";
+import {IDepositChain} from "interfaces/IDepositChain.sol";
 import {Presets} from "src/libraries/Presets.sol";
 import {L1Header} from "src/libraries/L1Header.sol";
 
@@ -298,7 +299,7 @@ contract Deploy is Script {
         checkDispute(dispute);
         address deployer = _effectiveSender();
         d = _deployCore(config, deployer);
-        d.oneStepVerifier = new OneStepVerifier();
+        d.oneStepVerifier = new OneStepVerifier(IDepositChain(address(d.l1Bridge)));
         d.disputeGame = new DisputeGame(
             d.stateManager,
             dispute.genesisOutputRoot,

@@ -25,7 +25,6 @@ use alloy_sol_types::{SolCall, SolEvent, SolValue};
 use rollup_primitives::bindings::{Game, IDisputeGame, IL1Bridge, IStateManager, Proposal};
 use serde_json::{Value, json};
 
-use super::send;
 use crate::{
     support::{self, Anvil, Devnet},
     withdrawals::{cli, l1_rpc, revert_of, selector, view, withdrawal_proof},
@@ -194,13 +193,33 @@ async fn checked_send(
         .to(to)
         .input(input.clone().into())
         .value(value);
-    if let Err(err) = l1.call(tx).await {
+    if let Err(err) = l1.call(tx.clone()).await {
         let data = err
             .as_error_resp()
             .and_then(|payload| payload.as_revert_data());
         return Err(format!("{what} would revert: {err} (data {data:?})"));
     }
-    Ok(send(l1, to, input, value).await)
+    let receipt = l1
+        .send_transaction(tx.clone())
+        .await
+        .map_err(|err| format!("{what}: sending failed: {err}"))?
+        .get_receipt()
+        .await
+        .map_err(|err| format!("{what}: no receipt: {err}"))?;
+    if receipt.status() {
+        return Ok(receipt);
+    }
+    // It passed the simulation and reverted once mined: replay it on the state it ran on.
+    let block = receipt.block_number.unwrap_or_default();
+    let replay = l1
+        .call(tx)
+        .block(alloy_rpc_types_eth::BlockId::number(
+            block.saturating_sub(1),
+        ))
+        .await;
+    Err(format!(
+        "{what} reverted in L1 block {block} after passing the simulation; replayed on its parent: {replay:?}"
+    ))
 }
 
 /// A challenger that agrees with every claim of game `id`.

@@ -10,6 +10,7 @@ import {L1Bridge} from "src/L1/L1Bridge.sol";
 import {DisputeGame} from "src/dispute/DisputeGame.sol";
 import {OneStepVerifier} from "src/dispute/OneStepVerifier.sol";
 import {IOneStepVerifier} from "interfaces/IOneStepVerifier.sol";
+import {IDepositChain} from "interfaces/IDepositChain.sol";
 import {TestVerifier, CreditRejecter} from "test/dispute/TestVerifier.sol";
 import {Withdrawals} from "src/libraries/Withdrawals.sol";
 import {SafeTransferLib} from "solady/utils/SafeTransferLib.sol";
@@ -75,7 +76,9 @@ abstract contract DisputeGameBase is Test {
         vm.startPrank(who);
         manager.depositBond{value: BOND}();
         manager.submitStateRoot(
-            root, keccak256(abi.encode("batch", number)), abi.encode(uint64(number), keccak256(abi.encode("block", number)), anchor)
+            root,
+            keccak256(abi.encode("batch", number)),
+            abi.encode(uint64(number), keccak256(abi.encode("block", number)), anchor)
         );
         vm.stopPrank();
     }
@@ -115,11 +118,7 @@ abstract contract DisputeGameBase is Test {
     }
 
     /// @dev The trace state the padding tests claim at `position` (before the seal) of `l2Block`.
-    function _traceState(uint256 l2Block, uint256 position)
-        internal
-        pure
-        returns (OneStepVerifier.TraceState memory)
-    {
+    function _traceState(uint256 l2Block, uint256 position) internal pure returns (OneStepVerifier.TraceState memory) {
         return OneStepVerifier.TraceState({
             version: 1,
             l2Block: l2Block,
@@ -208,7 +207,9 @@ abstract contract DisputeGameBase is Test {
 }
 
 contract DisputeGameTest is DisputeGameBase {
-    event GameCreated(uint256 indexed game, uint256 indexed proposal, address indexed challenger, uint256 lo, uint256 hi);
+    event GameCreated(
+        uint256 indexed game, uint256 indexed proposal, address indexed challenger, uint256 lo, uint256 hi
+    );
     event Bisected(uint256 indexed game, uint8 level, uint256 position, bytes32 claim);
     event Picked(uint256 indexed game, bool agree, uint8 level, uint256 lo, uint256 hi);
     event UnprovableStep(uint256 indexed game, uint256 indexed proposal, uint256 l2Block, uint256 position);
@@ -719,7 +720,7 @@ contract DisputeGameTest is DisputeGameBase {
         internal
         returns (uint256 index, uint256 id)
     {
-        address osv = address(new OneStepVerifier());
+        address osv = address(new OneStepVerifier(IDepositChain(address(0xB41D6E))));
         vm.prank(owner);
         manager.setOneStepVerifier(osv);
         bytes32 root = Withdrawals.hashOutputRoot(_output(1));
@@ -833,14 +834,11 @@ contract DisputeGameTest is DisputeGameBase {
 
     /// @dev Witness kinds other than padding, preamble and input revert.
     function testFuzz_verify_unknownKind_reverts(uint8 kind, uint256 l2Block, uint256 position) public {
-        vm.assume(kind == 0 || kind > 3);
-        OneStepVerifier osv = new OneStepVerifier();
+        vm.assume(kind == 0 || kind > 4);
+        OneStepVerifier osv = new OneStepVerifier(IDepositChain(address(0xB41D6E)));
         bytes memory ctx = abi.encode(
             IOneStepVerifier.StepContext({
-                l2Block: l2Block,
-                position: position,
-                horizonL1Block: 1,
-                witness: abi.encode(kind, bytes("x"))
+                l2Block: l2Block, position: position, horizonL1Block: 1, witness: abi.encode(kind, bytes("x"))
             })
         );
         vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
@@ -851,7 +849,7 @@ contract DisputeGameTest is DisputeGameBase {
     ///      yet; at any other position, or from another state, the witness is bad.
     function testFuzz_verify_preamble_reverts(uint64 number, uint256 position, bytes32 toState) public {
         number = uint64(bound(number, 1, type(uint64).max));
-        OneStepVerifier osv = new OneStepVerifier();
+        OneStepVerifier osv = new OneStepVerifier(IDepositChain(address(0xB41D6E)));
         Withdrawals.OutputRoot memory parent = _output(number - 1);
         bytes32 from = Withdrawals.hashOutputRoot(parent);
         bytes memory witness = abi.encode(uint8(2), abi.encode(parent));
@@ -877,14 +875,11 @@ contract DisputeGameTest is DisputeGameBase {
     function testFuzz_verify_input_reverts(uint64 number, uint256 position, bytes32 toState) public {
         number = uint64(bound(number, 1, type(uint64).max));
         position = bound(position, 1, 1 << 16);
-        OneStepVerifier osv = new OneStepVerifier();
+        OneStepVerifier osv = new OneStepVerifier(IDepositChain(address(0xB41D6E)));
         OneStepVerifier.TraceState memory state = _traceState(number, position);
         bytes memory ctx = abi.encode(
             IOneStepVerifier.StepContext({
-                l2Block: number,
-                position: position,
-                horizonL1Block: 1,
-                witness: abi.encode(uint8(3), abi.encode(state))
+                l2Block: number, position: position, horizonL1Block: 1, witness: abi.encode(uint8(3), abi.encode(state))
             })
         );
         vm.expectRevert(abi.encodeWithSelector(IOneStepVerifier.NotProvableYet.selector, uint256(number), position));
@@ -894,15 +889,12 @@ contract DisputeGameTest is DisputeGameBase {
     function testFuzz_verify_padding_succeeds(uint64 number, uint256 position, bytes32 toState) public {
         number = uint64(bound(number, 1, type(uint64).max));
         position = bound(position, 1, type(uint256).max);
-        OneStepVerifier osv = new OneStepVerifier();
+        OneStepVerifier osv = new OneStepVerifier(IDepositChain(address(0xB41D6E)));
         Withdrawals.OutputRoot memory output = _output(number);
         bytes32 from = Withdrawals.hashOutputRoot(output);
         bytes memory ctx = abi.encode(
             IOneStepVerifier.StepContext({
-                l2Block: number,
-                position: position,
-                horizonL1Block: 1,
-                witness: _paddingWitness(output)
+                l2Block: number, position: position, horizonL1Block: 1, witness: _paddingWitness(output)
             })
         );
         assertTrue(osv.verify(from, from, ctx));
@@ -1386,7 +1378,7 @@ contract DisputeGameTest is DisputeGameBase {
     ///      storage (`_cool`), as in its own transaction; the 21,000 intrinsic gas and calldata
     ///      are not included.
     function test_gas_moves_succeeds() public {
-        address osv = address(new OneStepVerifier());
+        address osv = address(new OneStepVerifier(IDepositChain(address(0xB41D6E))));
         vm.prank(owner);
         manager.setOneStepVerifier(osv);
         uint256 number = 1 << 20;

@@ -28,6 +28,13 @@ use rollup_primitives::{
     },
 };
 use serde::{Deserialize, Serialize};
+
+alloy_sol_types::sol! {
+    /// What deploy verification reads of the `OneStepVerifier`.
+    interface OneStepVerifierView {
+        function depositChain() external view returns (address);
+    }
+}
 use tracing::info;
 
 /// The ERC-1967 admin slot of a proxy: `bytes32(uint256(keccak256("eip1967.proxy.admin")) - 1)`.
@@ -641,7 +648,7 @@ pub async fn deploy(
         .create(
             "OneStepVerifier",
             &artifacts::ONE_STEP_VERIFIER.bytecode,
-            Vec::new(),
+            l1_bridge.abi_encode(),
         )
         .await?;
     let dispute_game = deployer
@@ -908,6 +915,16 @@ async fn verify(
                 .view(d.dispute_game, IDisputeGame::stateManagerCall {})
                 .await?,
             d.state_manager,
+        ),
+        (
+            "OneStepVerifier depositChain",
+            deployer
+                .view(
+                    d.one_step_verifier,
+                    OneStepVerifierView::depositChainCall {},
+                )
+                .await?,
+            d.l1_bridge,
         ),
     ];
     for (what, got, want) in dispute_addresses {
