@@ -199,6 +199,13 @@ async fn checked_send(
             .and_then(|payload| payload.as_revert_data());
         return Err(format!("{what} would revert: {err} (data {data:?})"));
     }
+    // A move's gas depends on the L1 time it is mined at (the clock extension writes one more
+    // slot), so it gets the margin the node's own sender gives every transaction.
+    let gas = l1
+        .estimate_gas(tx.clone())
+        .await
+        .map_err(|err| format!("{what}: estimating gas failed: {err}"))?;
+    let tx = tx.gas_limit(gas + gas / 5);
     let receipt = l1
         .send_transaction(tx.clone())
         .await
@@ -218,7 +225,9 @@ async fn checked_send(
         ))
         .await;
     Err(format!(
-        "{what} reverted in L1 block {block} after passing the simulation; replayed on its parent: {replay:?}"
+        "{what} reverted in L1 block {block} after passing the simulation (gas used {} of {}); replayed on its parent: {replay:?}",
+        receipt.gas_used,
+        gas + gas / 5
     ))
 }
 
