@@ -64,7 +64,10 @@ contract OneStepVerifierDepositTest is Test {
         State memory pre = _state(5 ether, 1 ether, EMPTY);
         (OneStepVerifier.DepositWitness memory w, bytes32 fromState) = _witness(pre, 2, ORIGIN - 1);
         bytes32 expected = _expectedNext(w.state, pre, messages[1]);
-        assertTrue(osv.verify(fromState, expected, _context(2, w)), "the right next state");
+        bytes memory ctx = _context(2, w);
+        uint256 before = gasleft();
+        assertTrue(osv.verify(fromState, expected, ctx), "the right next state");
+        console.log("gas deposit step, 3 messages in the L1 block", before - gasleft());
         assertFalse(osv.verify(fromState, keccak256("wrong"), _context(2, w)), "a wrong next state");
         // From another agreed state the same claim is wrong.
         w.state.cumulativeGas += 1;
