@@ -2,7 +2,7 @@
 //! transactions.
 
 use alloy_primitives::{Address, B256, Log, U256, keccak256};
-use alloy_sol_types::{SolCall, SolEvent};
+use alloy_sol_types::{SolCall, SolEvent, SolValue};
 use rollup_primitives::{
     DEPOSIT_GAS_PER_L1_BLOCK, DEPOSITOR, FORCED_WITHDRAWAL_GAS, L1Block, L2_BRIDGE,
     MAX_DEPOSIT_GAS, MAX_TOKEN_METADATA_BYTES, MIN_ERC20_DEPOSIT_GAS, MIN_ETH_DEPOSIT_GAS,
@@ -10,6 +10,7 @@ use rollup_primitives::{
     bindings::{
         IL1Bridge::{DepositInitiated, ForcedWithdrawalInitiated},
         IL2Bridge,
+        IOneStepVerifier::ChainMessage,
     },
     deposit_source_hash,
 };
@@ -132,43 +133,50 @@ pub fn bridge_message_transaction(
     })
 }
 
-/// The hash `L1Bridge` folds into its message chain for the bridge message `log` (see
-/// `docs/derivation.md`): `None` if the log is not a well-formed bridge message.
-pub fn bridge_message_hash(l1_bridge: Address, log: &Log) -> Option<B256> {
-    let word_of = |address: Address| B256::left_padding_from(address.as_slice());
-    let words: [B256; 10] = match bridge_message_kind(l1_bridge, log)? {
+/// The message `L1Bridge` folds into its deposit chain for the bridge message `log`
+/// (`L1Bridge.ChainMessage`, see `docs/derivation.md`): the event's fields, with `refundTo`
+/// zero and the metadata of `""` for a forced withdrawal. `None` if the log is not a
+/// well-formed bridge message.
+pub fn bridge_message(l1_bridge: Address, log: &Log) -> Option<ChainMessage> {
+    Some(match bridge_message_kind(l1_bridge, log)? {
         MessageKind::Deposit => {
             let e = decode_strict::<DepositInitiated>(log).ok()?;
-            [
-                B256::ZERO,
-                e.nonce.into(),
-                word_of(e.from),
-                word_of(e.to),
-                word_of(e.l1Token),
-                word_of(e.l2Token),
-                e.amount.into(),
-                U256::from(e.gasLimit).into(),
-                word_of(e.refundTo),
-                keccak256(&e.tokenMetadata),
-            ]
+            ChainMessage {
+                kind: 0,
+                nonce: e.nonce,
+                from: e.from,
+                to: e.to,
+                l1Token: e.l1Token,
+                l2Token: e.l2Token,
+                amount: e.amount,
+                gasLimit: e.gasLimit,
+                refundTo: e.refundTo,
+                metadataHash: keccak256(&e.tokenMetadata),
+            }
         }
         MessageKind::ForcedWithdrawal => {
             let e = decode_strict::<ForcedWithdrawalInitiated>(log).ok()?;
-            [
-                U256::from(1).into(),
-                e.nonce.into(),
-                word_of(e.from),
-                word_of(e.to),
-                word_of(e.l1Token),
-                word_of(e.l2Token),
-                e.amount.into(),
-                U256::from(e.gasLimit).into(),
-                B256::ZERO,
-                keccak256([]),
-            ]
+            ChainMessage {
+                kind: 1,
+                nonce: e.nonce,
+                from: e.from,
+                to: e.to,
+                l1Token: e.l1Token,
+                l2Token: e.l2Token,
+                amount: e.amount,
+                gasLimit: e.gasLimit,
+                refundTo: Address::ZERO,
+                metadataHash: keccak256([]),
+            }
         }
-    };
-    Some(keccak256(words.concat()))
+    })
+}
+
+/// The hash `L1Bridge` folds into its message chain for the bridge message `log`:
+/// `keccak256(abi.encode(bridge_message(log)))`; `None` if the log is not a well-formed bridge
+/// message.
+pub fn bridge_message_hash(l1_bridge: Address, log: &Log) -> Option<B256> {
+    bridge_message(l1_bridge, log).map(|message| keccak256(message.abi_encode()))
 }
 
 /// The bridge's message chain after `message_hash`: `keccak256(abi.encode(chain, message_hash))`.

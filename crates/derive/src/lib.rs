@@ -19,6 +19,7 @@ pub use batches::{
     batch_deadline, check_batch_block, extract_inbox_records,
 };
 pub use deposits::{
-    DepositNonceGap, DepositSkipReason, DerivedDeposits, SkippedDeposit, bridge_message_hash,
-    bridge_message_transaction, check_deposit_nonces, derive_deposits, extend_message_chain,
+    DepositNonceGap, DepositSkipReason, DerivedDeposits, SkippedDeposit, bridge_message,
+    bridge_message_hash, bridge_message_transaction, check_deposit_nonces, derive_deposits,
+    extend_message_chain,
 };

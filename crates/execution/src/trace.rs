@@ -12,23 +12,39 @@
 //! hash chains of the transaction hashes and receipts, and the block context. Only the block
 //! in dispute is ever traced: the node re-executes it on demand from its parent's historical
 //! state, recomputing the state root after every transaction on an overlay of the parent's trie.
+//!
+//! The same re-execution, stopped before a deposit, gives what the one-step verifier needs to
+//! prove an ETH deposit's step ([`deposit_step`]): the accounts it changes and their trie
+//! proofs; the bridge message and its place in the deposit chain come from L1
+//! ([`deposit_chain_witness`]), and [`DepositStep::witness`] puts them together.
 
 use std::collections::{BTreeMap, HashMap};
 
 use alloy_consensus::Header;
 use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{Address, B256, U256, keccak256};
+use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy_sol_types::SolValue;
 use revm::{
     DatabaseRef,
+    context::BlockEnv,
     database::{State, states::CacheAccount},
     inspector::NoOpInspector,
+    primitives::KECCAK_EMPTY,
 };
-use rollup_primitives::{L2Transaction, decode_l1_origin};
+use rollup_primitives::{
+    L2Transaction, TxDeposit,
+    bindings::{
+        IOneStepVerifier::{
+            Account, BlockContext, ChainMessage, DepositWitness, TraceState as SolTraceState,
+        },
+        TrieProof,
+    },
+    decode_l1_origin, deposit_source_hash,
+};
 use rollup_trie::{Node, NodePath, NodeStore, TrieUpdate};
 
 use crate::{
-    ExecutionError, Result,
+    ExecutionError, ReplayState, Result,
     executor::{block_tx_env, header_block_env, mint},
     replay::{TxOutcome, TxRun},
 };
@@ -70,39 +86,48 @@ impl TraceState {
     /// `abi.encode(OneStepVerifier.TraceState)`: the preimage of [`Self::hash`], the witness
     /// of a step from this state.
     pub fn abi_encode(&self) -> Vec<u8> {
-        (
-            U256::from(TRACE_STATE_VERSION),
-            U256::from(self.l2_block),
-            U256::from(self.inputs),
-            self.state_root,
-            U256::from(self.cumulative_gas),
-            U256::from(self.included),
-            self.tx_accumulator,
-            self.receipt_accumulator,
-            self.context,
-        )
-            .abi_encode_params()
+        self.to_sol().abi_encode()
+    }
+
+    /// The state as `OneStepVerifier.TraceState`.
+    pub fn to_sol(&self) -> SolTraceState {
+        SolTraceState {
+            version: U256::from(TRACE_STATE_VERSION),
+            l2Block: U256::from(self.l2_block),
+            inputs: U256::from(self.inputs),
+            stateRoot: self.state_root,
+            cumulativeGas: U256::from(self.cumulative_gas),
+            included: U256::from(self.included),
+            txAccumulator: self.tx_accumulator,
+            receiptAccumulator: self.receipt_accumulator,
+            context: self.context,
+        }
     }
 }
 
-/// The block context a trace fixes in its preamble: `keccak256(abi.encode(parentHash, number,
-/// timestamp, l1OriginNumber, l1OriginHash, baseFee, gasLimit, beneficiary, prevrandao))`.
-pub fn block_context_hash(header: &Header) -> B256 {
+/// The block context a trace fixes in its preamble (`OneStepVerifier.BlockContext`): the
+/// header's parent hash, number, timestamp, L1 origin, base fee, gas limit, beneficiary and
+/// `prevrandao`.
+pub fn block_context(header: &Header) -> BlockContext {
     let origin = decode_l1_origin(&header.extra_data).unwrap_or_default();
-    keccak256(
-        (
-            header.parent_hash,
-            U256::from(header.number),
-            U256::from(header.timestamp),
-            U256::from(origin.number),
-            origin.hash,
-            U256::from(header.base_fee_per_gas.unwrap_or_default()),
-            U256::from(header.gas_limit),
-            header.beneficiary,
-            header.mix_hash,
-        )
-            .abi_encode_params(),
-    )
+    BlockContext {
+        parentHash: header.parent_hash,
+        number: U256::from(header.number),
+        timestamp: U256::from(header.timestamp),
+        l1OriginNumber: U256::from(origin.number),
+        l1OriginHash: origin.hash,
+        baseFee: U256::from(header.base_fee_per_gas.unwrap_or_default()),
+        gasLimit: U256::from(header.gas_limit),
+        beneficiary: header.beneficiary,
+        prevrandao: header.mix_hash,
+    }
+}
+
+/// The hash a trace state commits the block context with: `keccak256(abi.encode(`
+/// [`block_context`]`))`, i.e. of `(parentHash, number, timestamp, l1OriginNumber,
+/// l1OriginHash, baseFee, gasLimit, beneficiary, prevrandao)`.
+pub fn block_context_hash(header: &Header) -> B256 {
+    keccak256(block_context(header).abi_encode())
 }
 
 /// One block's trace claims.
@@ -174,6 +199,190 @@ fn cached_leaves(address: Address, cached: &CacheAccount, out: &mut Vec<(B256, O
     }
 }
 
+/// One block re-executed on its parent's state one input at a time, with the state trie after
+/// each on an overlay of the parent's trie: what [`trace_block`] walks to the seal and
+/// [`deposit_step`] up to the deposit it proves.
+struct Tracer<'a, DB: DatabaseRef, S> {
+    header: &'a Header,
+    chain_id: u64,
+    overlay: Overlay<S>,
+    /// The state after the inputs run so far (`None` only while a transaction runs on it).
+    state: Option<ReplayState<DB>>,
+    block_env: BlockEnv,
+    /// The leaf each trie key was last given (key → value hash, `None`: absent).
+    emitted: HashMap<B256, Option<B256>>,
+    /// The trace state after the inputs run so far.
+    current: TraceState,
+}
+
+impl<'a, DB, S> Tracer<'a, DB, S>
+where
+    DB: DatabaseRef,
+    DB::Error: std::fmt::Display,
+    S: NodeStore,
+    S::Error: std::fmt::Display,
+{
+    /// The tracer at position 1: the preamble done, nothing run.
+    fn new(db: DB, trie: S, header: &'a Header, chain_id: u64) -> Result<Self> {
+        let overlay = Overlay {
+            base: trie,
+            writes: BTreeMap::new(),
+        };
+        let state_root = rollup_trie::root(&overlay).map_err(|err| db_error(header, &err))?;
+        Ok(Self {
+            header,
+            chain_id,
+            overlay,
+            // Transitions record which accounts each transaction changed.
+            state: Some(
+                State::builder()
+                    .with_database_ref(db)
+                    .with_bundle_update()
+                    .build(),
+            ),
+            block_env: header_block_env(header),
+            emitted: HashMap::new(),
+            current: TraceState {
+                l2_block: header.number,
+                inputs: 1,
+                state_root,
+                cumulative_gas: 0,
+                included: 0,
+                tx_accumulator: B256::ZERO,
+                receipt_accumulator: B256::ZERO,
+                context: block_context_hash(header),
+            },
+        })
+    }
+
+    /// Runs the block's transaction `index` (from 0) and moves the trace state past it.
+    fn step(&mut self, index: usize, tx: &L2Transaction) -> Result<()> {
+        let block = self.header.number;
+        let mut state = self
+            .state
+            .take()
+            .expect("the state is back after every transaction");
+        if let L2Transaction::Deposit(deposit) = tx {
+            mint(&mut state, deposit.from, deposit.mint)
+                .map_err(|err| db_error(self.header, &err))?;
+        }
+        let (tx_env, is_deposit) = block_tx_env(tx);
+        let run = TxRun {
+            chain_id: self.chain_id,
+            block: &self.block_env,
+            is_deposit,
+            deadline: None,
+        };
+        let (outcome, _, mut state) = run.run(state, tx_env, NoOpInspector)?;
+        let (success, gas_used, logs) = match outcome {
+            TxOutcome::Executed(result) => (
+                result.is_success(),
+                result.tx_gas_used(),
+                result.into_logs(),
+            ),
+            TxOutcome::Database(message) => {
+                return Err(ExecutionError::Database { block, message });
+            }
+            TxOutcome::Invalid(_) if is_deposit => (false, 0, Vec::new()),
+            TxOutcome::Invalid(reason) => {
+                return Err(ExecutionError::InvalidStoredTransaction {
+                    block,
+                    index,
+                    reason,
+                });
+            }
+        };
+        // The trie changes of this transaction: every leaf of the accounts it changed (the
+        // mint included) that differs from what the trie was last given.
+        let changed = state
+            .transition_state
+            .as_mut()
+            .map(|transitions| std::mem::take(&mut transitions.transitions))
+            .unwrap_or_default();
+        let mut leaves = Vec::new();
+        for address in changed.keys() {
+            if let Some(cached) = state.cache.accounts.get(address) {
+                cached_leaves(*address, cached, &mut leaves);
+            }
+        }
+        self.state = Some(state);
+        let mut updates = BTreeMap::new();
+        for (key, value) in leaves {
+            if self.emitted.get(&key) != Some(&value) {
+                self.emitted.insert(key, value);
+                updates.insert(key, value);
+            }
+        }
+        let TrieUpdate { root, writes } = rollup_trie::apply_updates(&self.overlay, &updates)
+            .map_err(|err| db_error(self.header, &err))?;
+        self.overlay.writes.extend(writes);
+        let current = &mut self.current;
+        current.cumulative_gas += gas_used;
+        let receipt = rollup_primitives::L2Receipt {
+            tx_type: tx.tx_type(),
+            success,
+            cumulative_gas_used: current.cumulative_gas,
+            logs,
+        };
+        current.inputs += 1;
+        current.state_root = root;
+        current.included += 1;
+        current.tx_accumulator = keccak256([current.tx_accumulator, tx.hash()].concat());
+        current.receipt_accumulator = keccak256(
+            [
+                current.receipt_accumulator,
+                keccak256(receipt.encoded_2718()),
+            ]
+            .concat(),
+        );
+        Ok(())
+    }
+
+    /// `address`'s account in the state after the inputs run so far, checked against its
+    /// leaf in `proof` (a proof against `root`).
+    fn account(
+        &mut self,
+        address: Address,
+        root: B256,
+        proof: &rollup_trie::Proof,
+    ) -> Result<Account> {
+        let state = self.state.as_mut().expect("no transaction is running");
+        let info =
+            revm::Database::basic(state, address).map_err(|err| db_error(self.header, &err))?;
+        let account = info.map_or(
+            Account {
+                exists: false,
+                nonce: 0,
+                balance: U256::ZERO,
+                codeHash: B256::ZERO,
+            },
+            |info| Account {
+                exists: true,
+                nonce: info.nonce,
+                balance: info.balance,
+                codeHash: info.code_hash,
+            },
+        );
+        let value = account.exists.then(|| {
+            rollup_trie::account_value_hash(account.nonce, account.balance, account.codeHash)
+        });
+        rollup_trie::verify(root, rollup_trie::account_key(address), value, proof).map_err(
+            |err| ExecutionError::Database {
+                block: self.header.number,
+                message: format!("account {address} differs from its trie leaf: {err}"),
+            },
+        )?;
+        Ok(account)
+    }
+}
+
+fn db_error(header: &Header, err: &dyn std::fmt::Display) -> ExecutionError {
+    ExecutionError::Database {
+        block: header.number,
+        message: err.to_string(),
+    }
+}
+
 /// Traces stored block `header` with `transactions` (its body) on `db`, the state after its
 /// parent, whose state trie is `trie` (its root must be the parent's state root).
 /// `parent_output` and `output` are the output roots at the trace's two ends. Fails if the
@@ -194,100 +403,16 @@ where
     S: NodeStore,
     S::Error: std::fmt::Display,
 {
-    let block = header.number;
-    let db_error = |err: &dyn std::fmt::Display| ExecutionError::Database {
-        block,
-        message: err.to_string(),
-    };
-    let mut overlay = Overlay {
-        base: trie,
-        writes: BTreeMap::new(),
-    };
-    let mut current = TraceState {
-        l2_block: block,
-        inputs: 1,
-        state_root: rollup_trie::root(&overlay).map_err(|err| db_error(&err))?,
-        cumulative_gas: 0,
-        included: 0,
-        tx_accumulator: B256::ZERO,
-        receipt_accumulator: B256::ZERO,
-        context: block_context_hash(header),
-    };
-    let mut states = vec![current];
-    let mut emitted: HashMap<B256, Option<B256>> = HashMap::new();
-    let mut leaves = Vec::new();
-    let mut state = State::builder().with_database_ref(db).build();
-    let block_env = header_block_env(header);
+    let mut tracer = Tracer::new(db, trie, header, chain_id)?;
+    let mut states = vec![tracer.current];
     for (index, tx) in transactions.iter().enumerate() {
-        if let L2Transaction::Deposit(deposit) = tx {
-            mint(&mut state, deposit.from, deposit.mint).map_err(|err| db_error(&err))?;
-        }
-        let (tx_env, is_deposit) = block_tx_env(tx);
-        let run = TxRun {
-            chain_id,
-            block: &block_env,
-            is_deposit,
-            deadline: None,
-        };
-        let (outcome, _, after) = run.run(state, tx_env, NoOpInspector)?;
-        state = after;
-        let (success, gas_used, logs) = match outcome {
-            TxOutcome::Executed(result) => (
-                result.is_success(),
-                result.tx_gas_used(),
-                result.into_logs(),
-            ),
-            TxOutcome::Database(message) => {
-                return Err(ExecutionError::Database { block, message });
-            }
-            TxOutcome::Invalid(_) if is_deposit => (false, 0, Vec::new()),
-            TxOutcome::Invalid(reason) => {
-                return Err(ExecutionError::InvalidStoredTransaction {
-                    block,
-                    index,
-                    reason,
-                });
-            }
-        };
-        // The trie changes of this transaction: every cached leaf that differs from what the
-        // trie was last given.
-        leaves.clear();
-        for (address, cached) in &state.cache.accounts {
-            cached_leaves(*address, cached, &mut leaves);
-        }
-        let mut updates = BTreeMap::new();
-        for (key, value) in leaves.drain(..) {
-            if emitted.get(&key) != Some(&value) {
-                emitted.insert(key, value);
-                updates.insert(key, value);
-            }
-        }
-        let TrieUpdate { root, writes } =
-            rollup_trie::apply_updates(&overlay, &updates).map_err(|err| db_error(&err))?;
-        overlay.writes.extend(writes);
-        current.cumulative_gas += gas_used;
-        let receipt = rollup_primitives::L2Receipt {
-            tx_type: tx.tx_type(),
-            success,
-            cumulative_gas_used: current.cumulative_gas,
-            logs,
-        };
-        current.inputs += 1;
-        current.state_root = root;
-        current.included += 1;
-        current.tx_accumulator = keccak256([current.tx_accumulator, tx.hash()].concat());
-        current.receipt_accumulator = keccak256(
-            [
-                current.receipt_accumulator,
-                keccak256(receipt.encoded_2718()),
-            ]
-            .concat(),
-        );
-        states.push(current);
+        tracer.step(index, tx)?;
+        states.push(tracer.current);
     }
+    let current = tracer.current;
     if current.state_root != header.state_root || current.cumulative_gas != header.gas_used {
         return Err(ExecutionError::Database {
-            block,
+            block: header.number,
             message: format!(
                 "re-executing the block for its trace ended at state root {} and {} gas, its header says {} and {}",
                 current.state_root, current.cumulative_gas, header.state_root, header.gas_used
@@ -299,4 +424,229 @@ where
     claims.extend(states.iter().map(TraceState::hash));
     claims.push(output);
     Ok(BlockTrace { claims, states })
+}
+
+/// The highest precompile address under Prague (`OneStepVerifier.LAST_PRECOMPILE`): a call to
+/// any address up to it runs code.
+pub const LAST_PRECOMPILE: Address = Address::with_last_byte(0x11);
+
+/// The gas of an ETH deposit that runs no code (`OneStepVerifier.TRANSFER_GAS`).
+pub const TRANSFER_GAS: u64 = 21_000;
+
+/// `OneStepVerifier.STEP_DEPOSIT`: the witness kind of a deposit step.
+pub const STEP_DEPOSIT: u8 = 4;
+
+/// What the L2 state gives the witness of the step at a position whose input is a deposit
+/// (`OneStepVerifier.DepositWitness` without the bridge message): the agreed trace state, the
+/// block's context, its parent's header, and the two accounts the deposit changes with their
+/// trie proofs.
+#[derive(Debug, Clone)]
+pub struct DepositStep {
+    /// The position: the step runs the block's `position`-th input.
+    pub position: u64,
+    /// The deposit it runs.
+    pub deposit: TxDeposit,
+    /// The trace state at `position` (the step's agreed state).
+    pub state: TraceState,
+    /// The block's context (the preimage of `state.context`).
+    pub context: BlockContext,
+    /// The RLP of the parent header (the preimage of `context.parentHash`).
+    pub parent_header: Bytes,
+    /// `deposit.from` in the state at `position`.
+    pub from: Account,
+    /// Its proof against `state.state_root`.
+    pub from_proof: rollup_trie::Proof,
+    /// `deposit.to` after `from`'s update (the mint and the call's nonce bump); `from` itself
+    /// when the two are the same account.
+    pub to: Account,
+    /// Its proof against the root after `from`'s update; `None` when `to == from`.
+    pub to_proof: Option<rollup_trie::Proof>,
+}
+
+impl DepositStep {
+    /// Whether L1 can prove the step (`OneStepVerifier` proves it rather than reverting
+    /// `NotProvableYet`): an ETH deposit (`mint == value`, no input) that runs no code, i.e.
+    /// to an account without code outside the precompiles, from an account whose nonce can
+    /// still grow. (The message must also be an ETH deposit, [`Self::witness`] checks.)
+    pub fn provable(&self) -> bool {
+        let deposit = &self.deposit;
+        U256::from(deposit.mint) == deposit.value
+            && deposit.mint != 0
+            && deposit.input.is_empty()
+            && deposit.to > LAST_PRECOMPILE
+            && deposit.gas_limit >= TRANSFER_GAS
+            && self.from.nonce != u64::MAX
+            && (!self.to.exists || self.to.codeHash == KECCAK_EMPTY)
+    }
+
+    /// The witness of the step (`abi.encode(uint8 STEP_DEPOSIT, bytes abi.encode(
+    /// DepositWitness))`) with the deposit's bridge `message`, the deposit chain before it
+    /// and the hashes of the messages after it in the same L1 block ([`deposit_chain_witness`]).
+    /// `None` if `message` is not the ETH deposit this step runs.
+    pub fn witness(
+        &self,
+        message: ChainMessage,
+        chain_before: B256,
+        later_hashes: Vec<B256>,
+    ) -> Option<Bytes> {
+        let deposit = &self.deposit;
+        let nonce = u64::try_from(message.nonce).ok()?;
+        let matches = message.kind == 0
+            && message.l1Token.is_zero()
+            && message.l2Token.is_zero()
+            && deposit_source_hash(nonce) == deposit.source_hash
+            && message.from == deposit.from
+            && message.to == deposit.to
+            && message.amount == deposit.value
+            && U256::from(deposit.mint) == deposit.value
+            && u64::from(message.gasLimit) == deposit.gas_limit
+            && deposit.input.is_empty();
+        if !matches {
+            return None;
+        }
+        let empty = TrieProof {
+            siblings: Vec::new(),
+            terminalKey: B256::ZERO,
+            terminalValueHash: B256::ZERO,
+            lastSibling: Bytes::new(),
+        };
+        let witness = DepositWitness {
+            state: self.state.to_sol(),
+            context: self.context.clone(),
+            parentHeader: self.parent_header.clone(),
+            message,
+            chainBefore: chain_before,
+            laterHashes: later_hashes,
+            from: self.from.clone(),
+            fromProof: trie_proof(&self.from_proof),
+            to: self.to.clone(),
+            toProof: self.to_proof.as_ref().map_or(empty, trie_proof),
+        };
+        Some(
+            (U256::from(STEP_DEPOSIT), Bytes::from(witness.abi_encode()))
+                .abi_encode_params()
+                .into(),
+        )
+    }
+}
+
+/// A trie proof as `SparseMerkleTrie.Proof`.
+pub fn trie_proof(proof: &rollup_trie::Proof) -> TrieProof {
+    let (terminal_key, terminal_value_hash) = match proof.terminal {
+        rollup_trie::Terminal::Leaf { key, value_hash } => (key, value_hash),
+        rollup_trie::Terminal::Empty => (B256::ZERO, B256::ZERO),
+    };
+    TrieProof {
+        siblings: proof.siblings.clone(),
+        terminalKey: terminal_key,
+        terminalValueHash: terminal_value_hash,
+        lastSibling: proof
+            .last_sibling
+            .map(|node| Bytes::from(node.encode().to_vec()))
+            .unwrap_or_default(),
+    }
+}
+
+/// The hash the bridge's deposit chain folds in for `message`: `keccak256(abi.encode(message))`.
+pub fn chain_message_hash(message: &ChainMessage) -> B256 {
+    keccak256(message.abi_encode())
+}
+
+/// Where message `index` of one L1 block's bridge `messages` sits in the deposit chain, given
+/// the chain before the block (`depositChainAt(block - 1).chain`): the chain before the
+/// message, the hashes of the block's later messages, and the chain after the whole block
+/// (what `depositChainAt(block).chain` must be). `None` if `index` is past the messages.
+pub fn deposit_chain_witness(
+    chain_before_block: B256,
+    messages: &[ChainMessage],
+    index: usize,
+) -> Option<(B256, Vec<B256>, B256)> {
+    if index >= messages.len() {
+        return None;
+    }
+    let extend = |chain: B256, hash: B256| keccak256([chain, hash].concat());
+    let hashes: Vec<B256> = messages.iter().map(chain_message_hash).collect();
+    let chain_before = hashes[..index]
+        .iter()
+        .fold(chain_before_block, |chain, hash| extend(chain, *hash));
+    let chain_after = hashes[index..]
+        .iter()
+        .fold(chain_before, |chain, hash| extend(chain, *hash));
+    Some((chain_before, hashes[index + 1..].to_vec(), chain_after))
+}
+
+/// What the L2 state gives the witness of the step at `position` of stored block `header`
+/// (parent `parent_header`, body `transactions`, on `db` and `trie` as [`trace_block`] takes
+/// them) when the block's `position`-th input (from 1) is a deposit: the block re-executed up
+/// to it, `from` proven against that state's root, then `from`'s update alone applied (nonce
+/// bumped; the mint and the value cancel) and `to` proven against the root after it. `None`
+/// if that input is not a deposit. Whether L1 can prove the step: [`DepositStep::provable`].
+pub fn deposit_step<DB, S>(
+    db: DB,
+    trie: S,
+    header: &Header,
+    parent_header: &Header,
+    chain_id: u64,
+    transactions: &[L2Transaction],
+    position: u64,
+) -> Result<Option<DepositStep>>
+where
+    DB: DatabaseRef,
+    DB::Error: std::fmt::Display,
+    S: NodeStore,
+    S::Error: std::fmt::Display,
+{
+    let Some(index) = usize::try_from(position)
+        .ok()
+        .and_then(|p| p.checked_sub(1))
+    else {
+        return Ok(None);
+    };
+    let Some(L2Transaction::Deposit(deposit)) = transactions.get(index) else {
+        return Ok(None);
+    };
+    let mut tracer = Tracer::new(db, trie, header, chain_id)?;
+    for (i, tx) in transactions[..index].iter().enumerate() {
+        tracer.step(i, tx)?;
+    }
+    let root = tracer.current.state_root;
+    let trie_error = |err: &dyn std::fmt::Display| db_error(header, err);
+    let from_key = rollup_trie::account_key(deposit.from);
+    let from_proof = rollup_trie::prove(&tracer.overlay, from_key).map_err(|e| trie_error(&e))?;
+    let from = tracer.account(deposit.from, root, &from_proof)?;
+    let (to, to_proof) = if deposit.to == deposit.from {
+        (from.clone(), None)
+    } else {
+        let code_hash = if from.exists {
+            from.codeHash
+        } else {
+            KECCAK_EMPTY
+        };
+        let updated =
+            rollup_trie::account_value_hash(from.nonce.saturating_add(1), from.balance, code_hash);
+        let update = rollup_trie::apply_updates(
+            &tracer.overlay,
+            &BTreeMap::from([(from_key, Some(updated))]),
+        )
+        .map_err(|e| trie_error(&e))?;
+        let after_from = Overlay {
+            base: &tracer.overlay,
+            writes: update.writes,
+        };
+        let to_proof = rollup_trie::prove(&after_from, rollup_trie::account_key(deposit.to))
+            .map_err(|e| trie_error(&e))?;
+        let to = tracer.account(deposit.to, update.root, &to_proof)?;
+        (to, Some(to_proof))
+    };
+    Ok(Some(DepositStep {
+        position,
+        deposit: deposit.clone(),
+        state: tracer.current,
+        context: block_context(header),
+        parent_header: alloy_rlp::encode(parent_header).into(),
+        from,
+        from_proof,
+        to,
+        to_proof,
+    }))
 }

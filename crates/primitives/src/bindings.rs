@@ -237,6 +237,96 @@ alloy_sol_types::sol! {
         event CreditClaimed(address indexed recipient, uint256 amount);
     }
 
+    /// The one-step verifier behind `StateManager.verifyStateTransition`: `IOneStepVerifier`,
+    /// and what `OneStepVerifier` adds (its witness structs and its deposit chain). A witness
+    /// is `abi.encode(uint8 kind, bytes body)`.
+    interface IOneStepVerifier {
+        /// Where a disputed step is, as the dispute game states it (`StepContext`).
+        #[derive(Debug, PartialEq, Eq)]
+        struct StepContext {
+            uint256 l2Block;
+            uint256 position;
+            uint256 horizonL1Block;
+            bytes witness;
+        }
+
+        /// A trace state's preimage (`rollup_execution::TraceState`).
+        #[derive(Debug, PartialEq, Eq)]
+        struct TraceState {
+            uint256 version;
+            uint256 l2Block;
+            uint256 inputs;
+            bytes32 stateRoot;
+            uint256 cumulativeGas;
+            uint256 included;
+            bytes32 txAccumulator;
+            bytes32 receiptAccumulator;
+            bytes32 context;
+        }
+
+        /// The block context a trace state commits to (`rollup_execution::block_context`).
+        #[derive(Debug, PartialEq, Eq)]
+        struct BlockContext {
+            bytes32 parentHash;
+            uint256 number;
+            uint256 timestamp;
+            uint256 l1OriginNumber;
+            bytes32 l1OriginHash;
+            uint256 baseFee;
+            uint256 gasLimit;
+            address beneficiary;
+            bytes32 prevrandao;
+        }
+
+        /// A bridge message as the deposit chain hashes it (`L1Bridge.ChainMessage`): kind 0 a
+        /// deposit, 1 a forced withdrawal; its hash is `keccak256(abi.encode(message))`.
+        #[derive(Debug, PartialEq, Eq)]
+        struct ChainMessage {
+            uint8 kind;
+            uint256 nonce;
+            address from;
+            address to;
+            address l1Token;
+            address l2Token;
+            uint256 amount;
+            uint32 gasLimit;
+            address refundTo;
+            bytes32 metadataHash;
+        }
+
+        /// An account of the state trie (`exists` false for an absent leaf, every other field
+        /// zero then).
+        #[derive(Debug, PartialEq, Eq)]
+        struct Account {
+            bool exists;
+            uint64 nonce;
+            uint256 balance;
+            bytes32 codeHash;
+        }
+
+        /// The witness of a deposit step (kind `STEP_DEPOSIT`).
+        #[derive(Debug, PartialEq, Eq)]
+        struct DepositWitness {
+            TraceState state;
+            BlockContext context;
+            bytes parentHeader;
+            ChainMessage message;
+            bytes32 chainBefore;
+            bytes32[] laterHashes;
+            Account from;
+            TrieProof fromProof;
+            Account to;
+            TrieProof toProof;
+        }
+
+        error NotProvableYet(uint256 l2Block, uint256 position);
+        error OneStepVerifier_BadWitness();
+
+        function verify(bytes32 fromState, bytes32 toState, bytes calldata proof) external view returns (bool);
+        /// The bridge whose deposit chain the deposit step reads (`OneStepVerifier` only).
+        function depositChain() external view returns (address);
+    }
+
     /// L2 bridge predeploy.
     interface IL2Bridge {
         event DepositFinalized(address indexed l1Token, address indexed l2Token, address indexed from, address to, uint256 amount);

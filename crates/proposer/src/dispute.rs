@@ -14,6 +14,14 @@
 //! Claims at level 0 are output roots ([`StoreReader::output_root`]); at level 1 they come from
 //! the disputed block's trace ([`rollup_execution::trace_block`]), computed on demand from the
 //! parent's historical state and kept while the game lasts.
+//!
+//! The last step's witness opens the agreed state as the parent's output root (the preamble),
+//! the block's output root (padding) or a trace state. A step that runs one of the block's ETH
+//! deposits to an account without code is proven (`STEP_DEPOSIT`): its bridge message comes
+//! from the L1 bridge's logs of the block's L1 origin, its place in the deposit chain from
+//! `depositChainAt`, the two accounts and their trie proofs from re-executing the block up to
+//! it ([`rollup_execution::deposit_step`]). As challenger the agent steps whenever the step is
+//! provable (padding or such a deposit) or the proposer is not allowlisted.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -23,13 +31,14 @@ use std::{
 use alloy_network::TransactionBuilder;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::Provider;
-use alloy_rpc_types_eth::TransactionRequest;
+use alloy_rpc_types_eth::{Filter, TransactionRequest};
 use alloy_sol_types::{SolCall, SolValue};
-use rollup_execution::BlockTrace;
+use rollup_execution::{BlockTrace, DepositStep, STEP_DEPOSIT};
 use rollup_l1::L1Sender;
 use rollup_primitives::{
     OutputRoot, RoleHealth,
-    bindings::{Game, IDisputeGame, IStateManager, Proposal},
+    bindings::{Game, IDisputeGame, IL1Bridge, IOneStepVerifier, IStateManager, Proposal},
+    decode_l1_origin,
 };
 use rollup_storage::{Store, StoreReader};
 use tokio_util::sync::CancellationToken;
@@ -243,10 +252,11 @@ impl DisputeAgent {
         Ok(self.trace(game.l2Block).await?.claim(at))
     }
 
-    /// The witness of the step at position `game.lo` of level 1: it opens the agreed state as
-    /// the parent's output root (the preamble), a trace state (an input: a transaction or the
-    /// seal) or the block's output root (padding), whichever it is.
-    async fn witness(&mut self, game: &Game) -> Result<Bytes, DisputeError> {
+    /// The witness of the step at position `game.lo` of level 1, with its kind: it opens the
+    /// agreed state as the parent's output root (the preamble), a trace state (an input: a
+    /// transaction or the seal; a provable ETH deposit with its deposit witness) or the block's
+    /// output root (padding), whichever it is.
+    async fn witness(&mut self, game: &Game) -> Result<(u8, Bytes), DisputeError> {
         let block = game.l2Block;
         let trace = self.trace(block).await?;
         let (kind, body) = if game.lo == 0 || game.lo >= trace.seal_position() {
@@ -263,12 +273,137 @@ impl DisputeAgent {
         } else {
             let state = trace
                 .state(game.lo)
-                .ok_or(DisputeError::NotDerived(block))?;
-            (STEP_INPUT, state.abi_encode())
+                .ok_or(DisputeError::NotDerived(block))?
+                .abi_encode();
+            if let Some(witness) = self.deposit_witness(block, game.lo).await? {
+                return Ok((STEP_DEPOSIT, witness));
+            }
+            (STEP_INPUT, state)
         };
-        Ok((U256::from(kind), Bytes::from(body))
-            .abi_encode_params()
-            .into())
+        Ok((
+            kind,
+            (U256::from(kind), Bytes::from(body))
+                .abi_encode_params()
+                .into(),
+        ))
+    }
+
+    /// The `STEP_DEPOSIT` witness of the step at `position` of `block`, if its input is an ETH
+    /// deposit L1 can prove (to an account without code) and the StateManager's verifier
+    /// proves deposits; `None` otherwise (the step keeps its `STEP_INPUT` witness, which L1
+    /// decides by the proposer's allowlisting). Fails only when L1 or the database cannot be
+    /// read (the next round retries).
+    async fn deposit_witness(
+        &mut self,
+        block: u64,
+        position: u64,
+    ) -> Result<Option<Bytes>, DisputeError> {
+        let store = self.store.clone();
+        let chain_id = self.config.chain_id;
+        let step = tokio::task::spawn_blocking(move || {
+            compute_deposit_step(&store, chain_id, block, position)
+        })
+        .await
+        .map_err(|err| DisputeError::Trace {
+            block,
+            reason: err.to_string(),
+        })??;
+        let Some(step) = step else {
+            return Ok(None);
+        };
+        if !step.provable() {
+            debug!(target: "rollup::dispute", block, position, "the deposit at the step runs code: not provable yet");
+            return Ok(None);
+        }
+        if self.trace(block).await?.state(position) != Some(&step.state) {
+            warn!(target: "rollup::dispute", block, position, "re-executing the block up to the deposit gave another state than its trace: not proven");
+            return Ok(None);
+        }
+        let verifier = self
+            .call(
+                self.config.state_manager,
+                IStateManager::oneStepVerifierCall {},
+            )
+            .await?;
+        let bridge = match self
+            .call(verifier, IOneStepVerifier::depositChainCall {})
+            .await
+        {
+            Ok(bridge) => bridge,
+            Err(DisputeError::Reverted(reason)) => {
+                debug!(target: "rollup::dispute", %verifier, reason, "the one-step verifier proves no deposits");
+                return Ok(None);
+            }
+            Err(err) => return Err(err),
+        };
+        let Some(message) = self.deposit_message(&step, bridge).await? else {
+            return Ok(None);
+        };
+        let (message, chain_before, later_hashes) = message;
+        let witness = step.witness(message, chain_before, later_hashes);
+        if witness.is_none() {
+            warn!(target: "rollup::dispute", block, position, "the bridge message at the step is not the block's deposit there (derivation skipped a message?): not proven");
+        }
+        Ok(witness)
+    }
+
+    /// The bridge message the deposit `step` runs, with the deposit chain before it and the
+    /// hashes of the later messages of its L1 block: message `position - 1` of the block's L1
+    /// origin (an epoch's deposits are every message of its origin, in log order). `None`, with
+    /// a warning, if the bridge's logs do not fold to its `depositChainAt` checkpoint.
+    async fn deposit_message(
+        &self,
+        step: &DepositStep,
+        bridge: Address,
+    ) -> Result<Option<(IOneStepVerifier::ChainMessage, B256, Vec<B256>)>, DisputeError> {
+        let origin: u64 = step.context.l1OriginNumber.saturating_to();
+        let Some(parent_origin) = origin.checked_sub(1) else {
+            return Ok(None);
+        };
+        let logs = self
+            .sender
+            .provider()
+            .get_logs(
+                &Filter::new()
+                    .address(bridge)
+                    .at_block_hash(step.context.l1OriginHash),
+            )
+            .await
+            .map_err(|err| DisputeError::Read(err.to_string()))?;
+        let messages: Vec<_> = logs
+            .iter()
+            .filter(|log| !log.removed)
+            .filter_map(|log| rollup_derive::bridge_message(bridge, &log.inner))
+            .collect();
+        let before = self
+            .call(
+                bridge,
+                IL1Bridge::depositChainAtCall {
+                    l1Block: U256::from(parent_origin),
+                },
+            )
+            .await?;
+        let after = self
+            .call(
+                bridge,
+                IL1Bridge::depositChainAtCall {
+                    l1Block: U256::from(origin),
+                },
+            )
+            .await?;
+        let index = usize::try_from(step.position - 1).unwrap_or(usize::MAX);
+        let folded = rollup_execution::deposit_chain_witness(before.chain, &messages, index);
+        let Some((chain_before, later_hashes, chain_after)) = folded else {
+            warn!(target: "rollup::dispute", origin, messages = messages.len(), position = step.position, "the origin's bridge messages are fewer than the block's deposits: not proven");
+            return Ok(None);
+        };
+        if chain_after != after.chain
+            || after.count.saturating_sub(before.count) != U256::from(messages.len())
+        {
+            warn!(target: "rollup::dispute", origin, %chain_after, checkpoint = %after.chain, "the bridge's logs of the origin do not fold to its deposit chain checkpoint: not proven");
+            return Ok(None);
+        }
+        Ok(Some((messages[index].clone(), chain_before, later_hashes)))
     }
 
     async fn params(&self) -> Result<Params, DisputeError> {
@@ -431,7 +566,7 @@ impl DisputeAgent {
             self.send("pick", dg, input, U256::ZERO).await?;
         } else if proposal.proposer == me && game.proposerToMove {
             if at_step {
-                let witness = self.witness(game).await?;
+                let (_, witness) = self.witness(game).await?;
                 let input = IDisputeGame::stepCall {
                     id: U256::from(id),
                     witness,
@@ -449,9 +584,8 @@ impl DisputeAgent {
             }
         } else if game.challenger == me && game.proposerToMove && at_step {
             // The proposer must prove its step; if the node can show it is wrong (a padding
-            // step after the seal), or no verifier can prove it and the proposer is not
-            // allowlisted, end the game now instead of waiting for its clock.
-            let seal = self.trace(game.l2Block).await?.seal_position();
+            // step after the seal, or a deposit L1 proves), or no verifier can prove it and the
+            // proposer is not allowlisted, end the game now instead of waiting for its clock.
             let allowlisted = self
                 .call(
                     self.config.state_manager,
@@ -461,8 +595,8 @@ impl DisputeAgent {
                 )
                 .await?
                 .allowlisted;
-            if game.lo >= seal || !allowlisted {
-                let witness = self.witness(game).await?;
+            let (kind, witness) = self.witness(game).await?;
+            if kind == STEP_PADDING || kind == STEP_DEPOSIT || !allowlisted {
                 let input = IDisputeGame::stepCall {
                     id: U256::from(id),
                     witness,
@@ -620,6 +754,50 @@ pub fn compute_trace(store: &Store, chain_id: u64, block: u64) -> Result<BlockTr
         &body,
         parent_output.hash(),
         output.hash(),
+    )
+    .map_err(|err| DisputeError::Trace {
+        block,
+        reason: err.to_string(),
+    })
+}
+
+/// What the L2 state gives the witness of the step at `position` of stored block `block`, when
+/// the block's `position`-th input is a deposit ([`rollup_execution::deposit_step`]).
+fn compute_deposit_step(
+    store: &Store,
+    chain_id: u64,
+    block: u64,
+    position: u64,
+) -> Result<Option<DepositStep>, DisputeError> {
+    let reader = store.reader()?;
+    let parent = block
+        .checked_sub(1)
+        .ok_or(DisputeError::NotDerived(block))?;
+    let header = reader
+        .header(block)?
+        .ok_or(DisputeError::NotDerived(block))?;
+    let parent_header = reader
+        .header(parent)?
+        .ok_or(DisputeError::NotDerived(parent))?;
+    let body = reader.body(block)?.ok_or(DisputeError::NotDerived(block))?;
+    // Only a block that starts an epoch carries deposits.
+    let origin = decode_l1_origin(&header.extra_data).ok().map(|o| o.number);
+    let parent_origin = decode_l1_origin(&parent_header.extra_data)
+        .ok()
+        .map(|o| o.number);
+    if origin.is_none() || origin == parent_origin {
+        return Ok(None);
+    }
+    let state = reader.state_at(parent)?;
+    let trie = reader.trie_at(parent)?;
+    rollup_execution::deposit_step(
+        &state,
+        trie,
+        &header,
+        &parent_header,
+        chain_id,
+        &body,
+        position,
     )
     .map_err(|err| DisputeError::Trace {
         block,

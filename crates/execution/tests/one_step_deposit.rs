@@ -1,0 +1,952 @@
+//! Differential tests of the deposit step of the L1 one-step verifier
+//! (`contracts/src/dispute/OneStepVerifier.sol`, witness kind `STEP_DEPOSIT`) against the node.
+//!
+//! The real `L1Bridge` and `OneStepVerifier` run in revm as an L1. ETH deposits made there are
+//! derived into L2 deposit transactions by the node's own derivation (`rollup_derive`),
+//! executed into L2 blocks (`execute_block`), stored (`rollup_storage`) and traced
+//! (`trace_block`); each deposit step's witness is built by `deposit_step` and
+//! `deposit_chain_witness`, exactly as the dispute agent builds it. The verifier must accept
+//! the node's next trace state and refuse any other, and refuse to prove (`NotProvableYet`)
+//! every step it does not cover.
+
+use std::collections::BTreeMap;
+
+use alloy_consensus::Header;
+use alloy_primitives::{Address, B256, Bytes, TxKind, U256, address};
+use alloy_sol_types::{SolCall, SolError, SolValue, sol};
+use proptest::{prelude::*, test_runner::TestRunner};
+use rollup_derive::{bridge_message, derive_deposits};
+use rollup_execution::{
+    BlockInput, DepositStep, SPEC_ID, STEP_DEPOSIT, TraceState, block_context,
+    deposit_chain_witness, deposit_step, execute_block,
+    revm::{
+        Context, InspectCommitEvm, Inspector, MainBuilder, MainContext,
+        context::{BlockEnv, CfgEnv, TxEnv, result::ExecutionResult},
+        database::{CacheDB, EmptyDB},
+        interpreter::{CallInputs, CallOutcome},
+        state::AccountInfo,
+    },
+    trace_block,
+};
+use rollup_primitives::{
+    BlockNumHash, ContractAddresses, GenesisAccount, L1Block, L1Receipt, L1Transaction, L2Genesis,
+    L2Transaction, RollupConfig, artifacts,
+    bindings::{
+        IL1Bridge,
+        IOneStepVerifier::{self, ChainMessage, DepositWitness, StepContext},
+    },
+};
+use rollup_storage::Store;
+
+sol! {
+    function verify(bytes32 fromState, bytes32 toState, bytes calldata proof) external view returns (bool);
+}
+
+const L1_CHAIN_ID: u64 = 31_337;
+const L2_CHAIN_ID: u64 = 42_069;
+/// The L1 block whose messages the tested epoch deposits.
+const ORIGIN: u64 = 100;
+const DEPLOYER: Address = address!("0x00000000000000000000000000000000de910e11");
+/// The bridge's `stateManager` (never called by deposits).
+const STATE_MANAGER: Address = address!("0x0000000000000000000000000000000005fa7e00");
+/// A funded account in the L2 genesis.
+const EXISTING: Address = address!("0x00000000000000000000000000000000e1157100");
+/// An L2 account with code in the genesis.
+const CONTRACT: Address = address!("0x00000000000000000000000000000000c0de0000");
+/// L1 depositors (EOAs, so their L2 identity is themselves).
+const ALICE: Address = address!("0x00000000000000000000000000000000a11ce000");
+const BOB: Address = address!("0x00000000000000000000000000000000000b0b00");
+const ETHER: u128 = 1_000_000_000_000_000_000;
+/// Gas of every L1 call, far above what any needs.
+const L1_GAS: u64 = 30_000_000;
+/// The most gas the deposit step's verification may take.
+const GAS_BOUND: u64 = 1_000_000;
+
+// ------------------------------------------------------------------------------------------
+// L1: the bridge and the verifier in revm.
+
+/// Records the gas the outermost call frame spent: the verifier's own execution, without the
+/// transaction's intrinsic and calldata gas.
+#[derive(Default)]
+struct FrameGas {
+    depth: usize,
+    spent: u64,
+}
+
+impl<CTX> Inspector<CTX> for FrameGas {
+    fn call(&mut self, _: &mut CTX, _: &mut CallInputs) -> Option<CallOutcome> {
+        self.depth += 1;
+        None
+    }
+
+    fn call_end(&mut self, _: &mut CTX, _: &CallInputs, outcome: &mut CallOutcome) {
+        self.depth -= 1;
+        if self.depth == 0 {
+            self.spent = outcome.result.gas.total_gas_spent();
+        }
+    }
+}
+
+/// What the verifier said.
+#[derive(Debug, PartialEq, Eq)]
+enum Verdict {
+    /// `verify` returned.
+    Returned(bool),
+    /// It reverted `NotProvableYet(l2Block, position)`.
+    NotProvableYet(u64, u64),
+    /// It reverted `OneStepVerifier_BadWitness`.
+    BadWitness,
+    /// It reverted with something else (a trie proof error, ...).
+    Reverted(Bytes),
+}
+
+/// Gas of one `verify` call.
+#[derive(Debug, Clone, Copy)]
+struct VerifyGas {
+    /// The verifier's own execution (the call frame).
+    execution: u64,
+    /// The whole transaction, calldata and intrinsic gas included.
+    transaction: u64,
+}
+
+struct L1 {
+    db: CacheDB<EmptyDB>,
+    number: u64,
+    bridge: Address,
+    verifier: Address,
+    /// The receipts of every L1 block, in order.
+    receipts: BTreeMap<u64, Vec<L1Receipt>>,
+}
+
+impl L1 {
+    /// An L1 at block `ORIGIN - 3` with the bridge (the bare implementation: it needs no
+    /// initializer) and the verifier reading it.
+    fn new() -> Self {
+        let mut db = CacheDB::new(EmptyDB::default());
+        for who in [DEPLOYER, ALICE, BOB] {
+            db.insert_account_info(
+                who,
+                AccountInfo {
+                    balance: U256::MAX >> 1,
+                    ..Default::default()
+                },
+            );
+        }
+        let mut l1 = Self {
+            db,
+            number: ORIGIN - 3,
+            bridge: Address::ZERO,
+            verifier: Address::ZERO,
+            receipts: BTreeMap::new(),
+        };
+        let mut code = artifacts::L1_BRIDGE.bytecode.to_vec();
+        code.extend((STATE_MANAGER, U256::from(L2_CHAIN_ID)).abi_encode_params());
+        l1.bridge = l1.create(code);
+        let mut code = artifacts::ONE_STEP_VERIFIER.bytecode.to_vec();
+        code.extend(l1.bridge.abi_encode());
+        l1.verifier = l1.create(code);
+        l1
+    }
+
+    fn exec(
+        &mut self,
+        caller: Address,
+        kind: TxKind,
+        value: U256,
+        data: Vec<u8>,
+    ) -> (ExecutionResult, VerifyGas) {
+        let mut cfg = CfgEnv::new_with_spec(SPEC_ID);
+        cfg.chain_id = L1_CHAIN_ID;
+        cfg.disable_nonce_check = true;
+        cfg.disable_base_fee = true;
+        let block = BlockEnv {
+            number: U256::from(self.number),
+            timestamp: U256::from(1_700_000_000 + 12 * self.number),
+            gas_limit: L1_GAS,
+            ..Default::default()
+        };
+        let mut evm = Context::mainnet()
+            .with_db(&mut self.db)
+            .with_cfg(cfg)
+            .with_block(block)
+            .build_mainnet_with_inspector(FrameGas::default());
+        let tx = TxEnv {
+            caller,
+            kind,
+            value,
+            data: data.into(),
+            gas_limit: L1_GAS,
+            gas_price: 0,
+            chain_id: Some(L1_CHAIN_ID),
+            ..Default::default()
+        };
+        let result = evm
+            .inspect_tx_commit(tx)
+            .expect("revm accepts the L1 transaction");
+        let gas = VerifyGas {
+            execution: evm.inspector.spent,
+            transaction: result.tx_gas_used(),
+        };
+        (result, gas)
+    }
+
+    fn create(&mut self, code: Vec<u8>) -> Address {
+        let (result, _) = self.exec(DEPLOYER, TxKind::Create, U256::ZERO, code);
+        result
+            .created_address()
+            .unwrap_or_else(|| panic!("deployment failed: {result:?}"))
+    }
+
+    fn view(&mut self, to: Address, data: Vec<u8>) -> Bytes {
+        let (result, _) = self.exec(DEPLOYER, TxKind::Call(to), U256::ZERO, data);
+        match result {
+            ExecutionResult::Success { output, .. } => output.into_data(),
+            other => panic!("L1 view call failed: {other:?}"),
+        }
+    }
+
+    /// Moves to L1 block `number`.
+    fn at(&mut self, number: u64) {
+        assert!(number >= self.number);
+        self.number = number;
+    }
+
+    /// An ETH deposit of `amount` from `depositor` to `to` on L2 (`deposit()`, crediting the
+    /// depositor itself, when `to` is `None`).
+    fn deposit(&mut self, depositor: Address, to: Option<Address>, amount: U256, gas_limit: u32) {
+        let data = match to {
+            Some(to) => IL1Bridge::depositToCall {
+                l1Token: Address::ZERO,
+                l2Token: Address::ZERO,
+                amount,
+                gasLimit: gas_limit,
+                to,
+            }
+            .abi_encode(),
+            None => IL1Bridge::depositCall {
+                l1Token: Address::ZERO,
+                l2Token: Address::ZERO,
+                amount,
+                gasLimit: gas_limit,
+            }
+            .abi_encode(),
+        };
+        let (result, _) = self.exec(depositor, TxKind::Call(self.bridge), amount, data);
+        assert!(result.is_success(), "the deposit failed on L1: {result:?}");
+        self.receipts
+            .entry(self.number)
+            .or_default()
+            .push(L1Receipt {
+                success: true,
+                logs: result.into_logs(),
+            });
+    }
+
+    /// `depositChainAt(block)`.
+    fn deposit_chain_at(&mut self, block: u64) -> (u64, B256) {
+        let out = self.view(
+            self.bridge,
+            IL1Bridge::depositChainAtCall {
+                l1Block: U256::from(block),
+            }
+            .abi_encode(),
+        );
+        let chain = IL1Bridge::depositChainAtCall::abi_decode_returns(&out).unwrap();
+        (chain.count.to(), chain.chain)
+    }
+
+    /// L1 block `number` as derivation sees it.
+    fn block(&self, number: u64) -> L1Block {
+        let receipts = self.receipts.get(&number).cloned().unwrap_or_default();
+        L1Block {
+            number,
+            hash: origin_hash(number),
+            parent_hash: origin_hash(number - 1),
+            timestamp: 1_700_000_000 + 12 * number,
+            mix_hash: B256::with_last_byte(7),
+            base_fee_per_gas: Some(1),
+            transactions: receipts
+                .iter()
+                .map(|_| L1Transaction {
+                    hash: B256::ZERO,
+                    from: ALICE,
+                    to: Some(self.bridge),
+                    input: Bytes::new(),
+                    blob_versioned_hashes: Vec::new(),
+                })
+                .collect(),
+            receipts,
+        }
+    }
+
+    /// The bridge messages of L1 block `number`, in log order, decoded by the node.
+    fn messages(&self, number: u64) -> Vec<ChainMessage> {
+        self.block(number)
+            .successful_logs()
+            .filter_map(|(_, log)| bridge_message(self.bridge, log))
+            .collect()
+    }
+
+    /// `OneStepVerifier.verify(from, to, abi.encode(StepContext))`.
+    fn verify(
+        &mut self,
+        l2_block: u64,
+        position: u64,
+        from: B256,
+        to: B256,
+        witness: Bytes,
+    ) -> (Verdict, VerifyGas) {
+        let context = StepContext {
+            l2Block: U256::from(l2_block),
+            position: U256::from(position),
+            horizonL1Block: U256::from(ORIGIN + 1),
+            witness,
+        };
+        let call = verifyCall {
+            fromState: from,
+            toState: to,
+            proof: context.abi_encode().into(),
+        };
+        let (result, gas) = self.exec(
+            DEPLOYER,
+            TxKind::Call(self.verifier),
+            U256::ZERO,
+            call.abi_encode(),
+        );
+        let verdict = match result {
+            ExecutionResult::Success { output, .. } => {
+                Verdict::Returned(verifyCall::abi_decode_returns(output.data()).unwrap())
+            }
+            ExecutionResult::Revert { output, .. } => {
+                if let Ok(err) = IOneStepVerifier::NotProvableYet::abi_decode(&output) {
+                    Verdict::NotProvableYet(err.l2Block.to(), err.position.to())
+                } else if IOneStepVerifier::OneStepVerifier_BadWitness::abi_decode(&output).is_ok()
+                {
+                    Verdict::BadWitness
+                } else {
+                    Verdict::Reverted(output)
+                }
+            }
+            ExecutionResult::Halt { reason, .. } => panic!("the verifier halted: {reason:?}"),
+        };
+        (verdict, gas)
+    }
+}
+
+fn origin_hash(number: u64) -> B256 {
+    B256::from(U256::from(number) | (U256::from(0xa1) << 248))
+}
+
+// ------------------------------------------------------------------------------------------
+// L2: the node's derivation, execution, storage and trace.
+
+struct L2 {
+    _dir: tempfile::TempDir,
+    store: Store,
+    config: RollupConfig,
+}
+
+impl L2 {
+    /// A genesis with origin `ORIGIN - 2`, `EXISTING` funded and `CONTRACT` holding code.
+    fn new(l1_bridge: Address) -> Self {
+        let alloc = BTreeMap::from([
+            (
+                EXISTING,
+                GenesisAccount {
+                    balance: U256::from(3 * ETHER),
+                    nonce: 4,
+                    code: None,
+                    storage: Default::default(),
+                },
+            ),
+            (
+                CONTRACT,
+                GenesisAccount {
+                    balance: U256::ZERO,
+                    nonce: 1,
+                    // CALLVALUE PUSH0 SSTORE STOP: stores what it is sent in slot 0.
+                    code: Some(Bytes::from_static(&[0x34, 0x5f, 0x55, 0x00])),
+                    storage: Default::default(),
+                },
+            ),
+        ]);
+        let config = RollupConfig {
+            l1_chain_id: L1_CHAIN_ID,
+            l2_chain_id: L2_CHAIN_ID,
+            contracts: ContractAddresses {
+                l1_bridge,
+                batch_inbox: Address::repeat_byte(2),
+                state_manager: STATE_MANAGER,
+            },
+            genesis: L2Genesis {
+                l1_origin: BlockNumHash {
+                    number: ORIGIN - 2,
+                    hash: origin_hash(ORIGIN - 2),
+                },
+                timestamp: 1_000,
+                gas_limit: 30_000_000,
+                base_fee_per_gas: 1_000_000_000,
+                alloc,
+            },
+            sequencing_window: 10,
+            max_sequencer_drift: 600,
+            batcher_address: Address::repeat_byte(0x19),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.init_genesis(&config).unwrap();
+        Self {
+            _dir: dir,
+            store,
+            config,
+        }
+    }
+
+    fn header(&self, number: u64) -> Header {
+        self.store
+            .reader()
+            .unwrap()
+            .header(number)
+            .unwrap()
+            .unwrap()
+    }
+
+    fn body(&self, number: u64) -> Vec<L2Transaction> {
+        self.store.reader().unwrap().body(number).unwrap().unwrap()
+    }
+
+    /// Executes and stores the next block, with L1 origin `origin` and `transactions`.
+    fn append(&self, origin: u64, transactions: Vec<L2Transaction>) -> u64 {
+        let reader = self.store.reader().unwrap();
+        let head = reader.l2_head().unwrap().unwrap();
+        let parent = reader.header(head).unwrap().unwrap();
+        let parent_hash = reader.block_hash(head).unwrap().unwrap();
+        drop(reader);
+        let mut writer = self.store.writer().unwrap();
+        let count = transactions.len();
+        let mut executed = execute_block(
+            writer.state(),
+            BlockInput {
+                timestamp: parent.timestamp + 2,
+                parent,
+                parent_hash,
+                l1_origin: BlockNumHash {
+                    number: origin,
+                    hash: origin_hash(origin),
+                },
+                prevrandao: B256::with_last_byte(7),
+                beneficiary: Address::repeat_byte(0xfe),
+                gas_limit: self.config.genesis.gas_limit,
+                chain_id: L2_CHAIN_ID,
+                transactions,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            executed.block.transactions.len(),
+            count,
+            "every deposit is included"
+        );
+        writer
+            .append_block(&mut executed.block, &executed.receipts, &executed.bundle)
+            .unwrap();
+        writer.commit().unwrap();
+        head + 1
+    }
+
+    /// Derives L1 block `number`'s deposits and executes them as the next block, which starts
+    /// that epoch.
+    fn append_epoch(&self, l1: &L1, number: u64) -> u64 {
+        let derived = derive_deposits(&self.config, &l1.block(number));
+        assert!(derived.skipped.is_empty(), "{:?}", derived.skipped);
+        self.append(
+            number,
+            derived
+                .deposits
+                .into_iter()
+                .map(L2Transaction::Deposit)
+                .collect(),
+        )
+    }
+
+    /// The trace of stored block `number` (its two ends are placeholders: no deposit step
+    /// reaches them).
+    fn trace(&self, number: u64) -> rollup_execution::BlockTrace {
+        let reader = self.store.reader().unwrap();
+        trace_block(
+            &reader.state_at(number - 1).unwrap(),
+            reader.trie_at(number - 1).unwrap(),
+            &self.header(number),
+            L2_CHAIN_ID,
+            &self.body(number),
+            B256::repeat_byte(0xa0),
+            B256::repeat_byte(0xb0),
+        )
+        .unwrap()
+    }
+
+    fn deposit_step(&self, number: u64, position: u64) -> Option<DepositStep> {
+        let reader = self.store.reader().unwrap();
+        deposit_step(
+            &reader.state_at(number - 1).unwrap(),
+            reader.trie_at(number - 1).unwrap(),
+            &self.header(number),
+            &self.header(number - 1),
+            L2_CHAIN_ID,
+            &self.body(number),
+            position,
+        )
+        .unwrap()
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Scenarios.
+
+/// One ETH deposit made on L1.
+#[derive(Debug, Clone)]
+struct Deposit {
+    depositor: Address,
+    /// `None`: to the depositor itself (`deposit()`).
+    to: Option<Address>,
+    amount: U256,
+    gas_limit: u32,
+}
+
+fn eth(depositor: Address, to: Option<Address>, amount: u128) -> Deposit {
+    Deposit {
+        depositor,
+        to,
+        amount: U256::from(amount),
+        gas_limit: 21_000,
+    }
+}
+
+/// An L1 with `earlier` deposited at `ORIGIN - 1` and `at_origin` at `ORIGIN` (and one more
+/// message at `ORIGIN + 1`), and an L2 whose block 1 starts epoch `ORIGIN - 1`, block 2 epoch
+/// `ORIGIN` and block 3 continues it.
+struct Scenario {
+    l1: L1,
+    l2: L2,
+}
+
+impl Scenario {
+    fn new(earlier: &[Deposit], at_origin: &[Deposit]) -> Self {
+        let mut l1 = L1::new();
+        for (number, deposits) in [(ORIGIN - 1, earlier), (ORIGIN, at_origin)] {
+            l1.at(number);
+            for d in deposits {
+                l1.deposit(d.depositor, d.to, d.amount, d.gas_limit);
+            }
+        }
+        // A later message must not disturb the checkpoints of earlier blocks.
+        l1.at(ORIGIN + 1);
+        l1.deposit(BOB, None, U256::from(1), 21_000);
+        let l2 = L2::new(l1.bridge);
+        assert_eq!(l2.append_epoch(&l1, ORIGIN - 1), 1);
+        assert_eq!(l2.append_epoch(&l1, ORIGIN), 2);
+        assert_eq!(l2.append(ORIGIN, Vec::new()), 3);
+        Self { l1, l2 }
+    }
+
+    /// The witness of the deposit step at `position` of `block`, built as the dispute agent
+    /// builds it, and the step.
+    fn witness(&mut self, block: u64, position: u64) -> (DepositStep, Bytes) {
+        let step = self
+            .l2
+            .deposit_step(block, position)
+            .expect("the position runs a deposit");
+        let origin: u64 = step.context.l1OriginNumber.to();
+        let messages = self.l1.messages(origin);
+        let (count_before, chain_at_parent) = self.l1.deposit_chain_at(origin - 1);
+        let (count_after, checkpoint) = self.l1.deposit_chain_at(origin);
+        assert_eq!(count_after - count_before, messages.len() as u64);
+        let (chain_before, later, chain_after) =
+            deposit_chain_witness(chain_at_parent, &messages, position as usize - 1).unwrap();
+        assert_eq!(
+            chain_after, checkpoint,
+            "the messages fold to the bridge's checkpoint"
+        );
+        let message = messages[position as usize - 1].clone();
+        let witness = step
+            .witness(message, chain_before, later)
+            .expect("the message is the block's deposit");
+        (step, witness)
+    }
+
+    /// Proves every deposit of `block`: the verifier accepts the node's next state and no
+    /// other. Returns the gas of the costliest accepted proof.
+    fn prove_all(&mut self, block: u64) -> VerifyGas {
+        let trace = self.l2.trace(block);
+        let deposits = self.l2.body(block).len() as u64;
+        let mut worst = VerifyGas {
+            execution: 0,
+            transaction: 0,
+        };
+        for position in 1..=deposits {
+            let (step, witness) = self.witness(block, position);
+            assert!(step.provable(), "position {position} of block {block}");
+            assert_eq!(Some(&step.state), trace.state(position));
+            let from = trace.claim(position);
+            let (verdict, gas) = self.l1.verify(
+                block,
+                position,
+                from,
+                trace.claim(position + 1),
+                witness.clone(),
+            );
+            assert_eq!(
+                verdict,
+                Verdict::Returned(true),
+                "deposit {position} of block {block}: {step:#?}"
+            );
+            if gas.execution > worst.execution {
+                worst = gas;
+            }
+            // Any other claim is refused: a later one, the same state, a tampered one.
+            let next = trace.state(position + 1).copied().unwrap();
+            let wrong = [
+                trace.claim(position + 2),
+                from,
+                TraceState {
+                    state_root: B256::repeat_byte(1),
+                    ..next
+                }
+                .hash(),
+                TraceState {
+                    cumulative_gas: next.cumulative_gas + 1,
+                    ..next
+                }
+                .hash(),
+                TraceState {
+                    tx_accumulator: B256::repeat_byte(2),
+                    ..next
+                }
+                .hash(),
+            ];
+            for to in wrong {
+                let (verdict, _) = self.l1.verify(block, position, from, to, witness.clone());
+                assert_eq!(
+                    verdict,
+                    Verdict::Returned(false),
+                    "deposit {position} of block {block}"
+                );
+            }
+        }
+        worst
+    }
+
+    /// A deposit witness of the step at `position` of `block` that opens the trace state there
+    /// with `message` (for positions that run no deposit).
+    fn raw_witness(&mut self, block: u64, position: u64, message: ChainMessage) -> Bytes {
+        let trace = self.l2.trace(block);
+        let state = trace.state(position).unwrap();
+        let empty = rollup_primitives::bindings::TrieProof {
+            siblings: Vec::new(),
+            terminalKey: B256::ZERO,
+            terminalValueHash: B256::ZERO,
+            lastSibling: Bytes::new(),
+        };
+        let account = IOneStepVerifier::Account {
+            exists: false,
+            nonce: 0,
+            balance: U256::ZERO,
+            codeHash: B256::ZERO,
+        };
+        let witness = DepositWitness {
+            state: state.to_sol(),
+            context: block_context(&self.l2.header(block)),
+            parentHeader: alloy_rlp::encode(self.l2.header(block - 1)).into(),
+            message,
+            chainBefore: B256::ZERO,
+            laterHashes: Vec::new(),
+            from: account.clone(),
+            fromProof: empty.clone(),
+            to: account,
+            toProof: empty,
+        };
+        (U256::from(STEP_DEPOSIT), Bytes::from(witness.abi_encode()))
+            .abi_encode_params()
+            .into()
+    }
+}
+
+/// Several deposits in each of two L1 blocks: to a fresh account, to an existing one, to the
+/// depositor itself, to an account an earlier deposit of the block created, and from a
+/// depositor whose nonce earlier deposits bumped.
+fn mixed() -> (Vec<Deposit>, Vec<Deposit>) {
+    let fresh = Address::repeat_byte(0x51);
+    let earlier = vec![
+        eth(ALICE, Some(Address::repeat_byte(0x50)), ETHER),
+        eth(BOB, Some(EXISTING), 2),
+    ];
+    let at_origin = vec![
+        eth(ALICE, Some(fresh), 5 * ETHER),
+        eth(BOB, None, 7),
+        Deposit {
+            gas_limit: 100_000,
+            ..eth(ALICE, Some(EXISTING), 123_456_789)
+        },
+        eth(BOB, Some(fresh), u128::from(u64::MAX)),
+        eth(ALICE, None, 1),
+    ];
+    (earlier, at_origin)
+}
+
+#[test]
+fn every_eth_deposit_is_proven_as_the_node_runs_it() {
+    let (earlier, at_origin) = mixed();
+    let mut s = Scenario::new(&earlier, &at_origin);
+    s.prove_all(1);
+    let gas = s.prove_all(2);
+    println!("deposit step, five messages in the L1 block: {gas:?}");
+    assert!(gas.execution < GAS_BOUND);
+}
+
+#[test]
+fn deposits_that_run_code_are_not_provable() {
+    let precompile = Address::with_last_byte(0x04);
+    let last_precompile = Address::with_last_byte(0x11);
+    let at_origin = vec![
+        eth(ALICE, Some(Address::repeat_byte(0x52)), 10),
+        // The contract's code runs and writes its storage.
+        Deposit {
+            gas_limit: 100_000,
+            ..eth(ALICE, Some(CONTRACT), 20)
+        },
+        eth(BOB, Some(precompile), 30),
+        eth(BOB, Some(last_precompile), 40),
+        eth(ALICE, Some(Address::with_last_byte(0x12)), 50),
+        // Out of gas in the contract: the call fails, the mint stays with BOB.
+        eth(BOB, Some(CONTRACT), 60),
+        eth(BOB, Some(Address::repeat_byte(0x52)), 70),
+    ];
+    let mut s = Scenario::new(&[], &at_origin);
+    let receipts = s.l2.store.reader().unwrap().receipts(2).unwrap().unwrap();
+    let outcomes: Vec<bool> = receipts.iter().map(|r| r.success).collect();
+    // A precompile called with no gas beyond the intrinsic fails too.
+    assert_eq!(outcomes, [true, true, false, false, true, false, true]);
+    let trace = s.l2.trace(2);
+    let cases = [
+        (1, true),
+        (2, false),
+        (3, false),
+        (4, false),
+        (5, true),
+        (6, false),
+        (7, true),
+    ];
+    for (position, provable) in cases {
+        let (step, witness) = s.witness(2, position);
+        assert_eq!(step.provable(), provable, "position {position}");
+        let (verdict, _) = s.l1.verify(
+            2,
+            position,
+            trace.claim(position),
+            trace.claim(position + 1),
+            witness,
+        );
+        let expected = if provable {
+            Verdict::Returned(true)
+        } else {
+            Verdict::NotProvableYet(2, position)
+        };
+        assert_eq!(verdict, expected, "position {position}");
+    }
+}
+
+#[test]
+fn positions_that_run_no_deposit_are_not_provable() {
+    let (earlier, at_origin) = mixed();
+    let mut s = Scenario::new(&earlier, &at_origin);
+    let last = s.l1.messages(ORIGIN).pop().unwrap();
+    // Past the epoch's deposits: the position after the last one (the seal's state).
+    let deposits = at_origin.len() as u64;
+    let trace = s.l2.trace(2);
+    let position = deposits + 1;
+    assert!(s.l2.deposit_step(2, position).is_none());
+    let witness = s.raw_witness(2, position, last.clone());
+    let (verdict, _) = s.l1.verify(
+        2,
+        position,
+        trace.claim(position),
+        trace.claim(position + 1),
+        witness,
+    );
+    assert_eq!(verdict, Verdict::NotProvableYet(2, position));
+    // A block that starts no epoch carries no deposits.
+    let trace = s.l2.trace(3);
+    assert!(s.l2.deposit_step(3, 1).is_none());
+    let witness = s.raw_witness(3, 1, last);
+    let (verdict, _) = s.l1.verify(3, 1, trace.claim(1), trace.claim(2), witness);
+    assert_eq!(verdict, Verdict::NotProvableYet(3, 1));
+}
+
+#[test]
+fn a_witness_that_misstates_the_chain_or_the_accounts_is_refused() {
+    let (earlier, at_origin) = mixed();
+    let mut s = Scenario::new(&earlier, &at_origin);
+    let trace = s.l2.trace(2);
+    let position = 3;
+    let (from, to) = (trace.claim(position), trace.claim(position + 1));
+    let (step, witness) = s.witness(2, position);
+    let decode = |witness: &Bytes| {
+        let (_, body) = <(U256, Bytes)>::abi_decode_params(witness).unwrap();
+        DepositWitness::abi_decode(&body).unwrap()
+    };
+    let encode = |w: DepositWitness| -> Bytes {
+        (U256::from(STEP_DEPOSIT), Bytes::from(w.abi_encode()))
+            .abi_encode_params()
+            .into()
+    };
+    let honest = decode(&witness);
+    let mut lies: Vec<(&str, DepositWitness)> = Vec::new();
+    let mut w = honest.clone();
+    w.chainBefore = B256::repeat_byte(3);
+    lies.push(("chain before", w));
+    let mut w = honest.clone();
+    w.laterHashes.pop();
+    lies.push(("later hashes", w));
+    let mut w = honest.clone();
+    w.message.amount += U256::from(1);
+    lies.push(("amount", w));
+    let mut w = honest.clone();
+    w.message.nonce += U256::from(1);
+    lies.push(("nonce", w));
+    let mut w = honest.clone();
+    w.context.timestamp += U256::from(1);
+    lies.push(("context", w));
+    let mut w = honest.clone();
+    w.parentHeader = Bytes::from_static(&[0xc0]);
+    lies.push(("parent header", w));
+    let mut w = honest.clone();
+    w.state.cumulativeGas += U256::from(1);
+    lies.push(("state", w));
+    for (what, w) in lies {
+        let (verdict, _) = s.l1.verify(2, position, from, to, encode(w));
+        assert_eq!(verdict, Verdict::BadWitness, "{what}");
+    }
+    // Accounts that are not the trie's fail their proofs (whatever the error).
+    let mut w = honest.clone();
+    w.from.balance += U256::from(1);
+    let mut v = honest.clone();
+    v.to.nonce += 1;
+    let mut u = honest;
+    u.fromProof = u.toProof.clone();
+    for (what, w) in [("from", w), ("to", v), ("from proof", u)] {
+        let (verdict, _) = s.l1.verify(2, position, from, to, encode(w));
+        assert!(
+            matches!(verdict, Verdict::Reverted(_)),
+            "{what}: {verdict:?}"
+        );
+    }
+    // The honest witness at another position opens the wrong state.
+    let (verdict, _) = s.l1.verify(
+        2,
+        position + 1,
+        trace.claim(position + 1),
+        trace.claim(position + 2),
+        witness,
+    );
+    assert_eq!(verdict, Verdict::BadWitness);
+    assert!(step.provable());
+}
+
+/// The most messages one L1 block can hold (`DEPOSIT_GAS_PER_L1_BLOCK / MIN_ETH_DEPOSIT_GAS`),
+/// every one to a fresh account: proving the first carries every other message's hash.
+#[test]
+fn the_worst_case_deposit_step_stays_under_the_gas_bound() {
+    let count = (rollup_primitives::DEPOSIT_GAS_PER_L1_BLOCK
+        / rollup_primitives::MIN_ETH_DEPOSIT_GAS) as usize;
+    let at_origin: Vec<Deposit> = (0..count)
+        .map(|i| {
+            let depositor = if i % 2 == 0 { ALICE } else { BOB };
+            let to = Address::from_word(alloy_primitives::keccak256(i.to_be_bytes()));
+            eth(depositor, Some(to), u128::MAX - i as u128)
+        })
+        .collect();
+    let mut s = Scenario::new(&[eth(BOB, None, 1)], &at_origin);
+    assert_eq!(s.l2.body(2).len(), count);
+    let trace = s.l2.trace(2);
+    let mut worst = (
+        0,
+        VerifyGas {
+            execution: 0,
+            transaction: 0,
+        },
+    );
+    for position in [1, count as u64 / 2, count as u64] {
+        let (_, witness) = s.witness(2, position);
+        let (verdict, gas) = s.l1.verify(
+            2,
+            position,
+            trace.claim(position),
+            trace.claim(position + 1),
+            witness.clone(),
+        );
+        assert_eq!(verdict, Verdict::Returned(true), "position {position}");
+        println!(
+            "deposit step {position} of {count} messages: verifier {} gas, a transaction of it {} gas ({} bytes of witness)",
+            gas.execution,
+            gas.transaction,
+            witness.len()
+        );
+        if gas.execution > worst.1.execution {
+            worst = (position, gas);
+        }
+    }
+    println!(
+        "worst deposit step: position {} of {count}, {:?}",
+        worst.0, worst.1
+    );
+    assert!(worst.1.execution < GAS_BOUND, "{worst:?}");
+}
+
+fn arb_deposit() -> impl Strategy<Value = Deposit> {
+    let amount = prop_oneof![
+        Just(1u128),
+        1u128..1_000_000,
+        any::<u64>().prop_map(|v| u128::from(v) + 1),
+        (1u128..=u128::MAX),
+    ];
+    let to = prop_oneof![
+        Just(None),
+        Just(Some(EXISTING)),
+        Just(Some(ALICE)),
+        Just(Some(BOB)),
+        (0x13u8..=0x20).prop_map(|b| Some(Address::repeat_byte(b))),
+        any::<[u8; 20]>().prop_map(|b| Some(Address::from(b))),
+    ];
+    let depositor = prop_oneof![Just(ALICE), Just(BOB)];
+    let gas_limit = prop_oneof![Just(21_000u32), 21_000u32..1_000_000];
+    (depositor, to, amount, gas_limit).prop_map(|(depositor, to, amount, gas_limit)| Deposit {
+        depositor,
+        to,
+        amount: U256::from(amount),
+        gas_limit,
+    })
+}
+
+/// Random ETH deposits: the verifier agrees with the node on every one.
+#[test]
+fn random_deposits_are_proven() {
+    let config = ProptestConfig {
+        cases: 8,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    let strategy = (
+        proptest::collection::vec(arb_deposit(), 0..3),
+        proptest::collection::vec(arb_deposit(), 1..5),
+    );
+    TestRunner::new(config)
+        .run(&strategy, |(earlier, at_origin)| {
+            let mut s = Scenario::new(&earlier, &at_origin);
+            if !earlier.is_empty() {
+                s.prove_all(1);
+            }
+            s.prove_all(2);
+            Ok(())
+        })
+        .unwrap();
+}
