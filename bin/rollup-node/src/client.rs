@@ -367,6 +367,10 @@ const KNOWN_ERRORS: &[(&str, &str)] = &[
         "OneStepVerifier_BadWitness",
         "the witness does not open the agreed state of the disputed block",
     ),
+    (
+        "OneStepVerifier_ZeroAddress",
+        "the OneStepVerifier needs the L1 bridge (its deposit chain): deploy it with the bridge's address",
+    ),
     // BatchInbox.
     (
         "BatchInbox_NotBatcher",

@@ -18,9 +18,12 @@ import {SparseMerkleTrie} from "src/libraries/SparseMerkleTrie.sol";
 ///
 ///         - `STEP_PREAMBLE` (body: `abi.encode(Withdrawals.OutputRoot)`): position 0; the agreed
 ///           state is the output root of the parent block.
-///         - `STEP_INPUT` (body: `abi.encode(TraceState)`, the fields `docs/fraud-proof.md`
-///           lists): a position inside the block's trace, from a trace state of this block
-///           that has consumed exactly `position` inputs (a transaction, or the seal).
+///         - `STEP_INPUT` (body: `abi.encode(InputWitness)`: the trace state, the fields
+///           `docs/fraud-proof.md` lists, with its context and the parent header): a position
+///           inside the block's trace, from a trace state of this block that has consumed
+///           exactly `position` inputs (a batch transaction, or the seal). At a position that
+///           runs one of the block's deposits it reverts `OneStepVerifier_DepositStep`: only
+///           `STEP_DEPOSIT` decides those.
 ///
 ///         - `STEP_DEPOSIT` (body: `abi.encode(DepositWitness)`): the block's `position`-th
 ///           input when it is one of the block's deposits, an ETH deposit to an account without
@@ -147,8 +150,23 @@ contract OneStepVerifier is IOneStepVerifier {
         SparseMerkleTrie.Proof toProof;
     }
 
+    /// @notice The witness of an input step that is not a deposit (`STEP_INPUT`): the agreed
+    ///         trace state, its context and the parent header, from which L1 tells whether the
+    ///         position runs a deposit.
+    struct InputWitness {
+        TraceState state;
+        BlockContext context;
+        bytes parentHeader;
+    }
+
     /// @notice Thrown when the witness does not open the agreed state or names another block.
     error OneStepVerifier_BadWitness();
+
+    /// @notice Thrown when a step that runs one of the block's deposits comes with another
+    ///         witness than `STEP_DEPOSIT`: L1 decides a deposit's step from the deposit chain.
+    /// @param l2Block  The L2 block.
+    /// @param position The step's position.
+    error OneStepVerifier_DepositStep(uint256 l2Block, uint256 position);
 
     /// @notice Thrown when deployed without a deposit chain.
     error OneStepVerifier_ZeroAddress();
@@ -182,11 +200,11 @@ contract OneStepVerifier is IOneStepVerifier {
             revert NotProvableYet(ctx.l2Block, ctx.position);
         }
         if (kind == STEP_INPUT) {
-            TraceState memory state = abi.decode(body, (TraceState));
-            if (
-                state.version != TRACE_STATE_VERSION || state.l2Block != ctx.l2Block || state.inputs != ctx.position
-                    || keccak256(abi.encode(state)) != fromState
-            ) revert OneStepVerifier_BadWitness();
+            InputWitness memory w = abi.decode(body, (InputWitness));
+            _openTraceState(ctx, fromState, w.state, w.context, w.parentHeader);
+            // A deposit's step is decided by its own witness, never passed off as unprovable.
+            (bool isDeposit,,,) = _depositAt(ctx, w.context, w.parentHeader);
+            if (isDeposit) revert OneStepVerifier_DepositStep(ctx.l2Block, ctx.position);
             revert NotProvableYet(ctx.l2Block, ctx.position);
         }
         if (kind == STEP_DEPOSIT) return _deposit(ctx, fromState, toState, body);
@@ -203,22 +221,10 @@ contract OneStepVerifier is IOneStepVerifier {
     {
         DepositWitness memory w = abi.decode(body, (DepositWitness));
         TraceState memory state = w.state;
-        if (
-            ctx.position == 0 || state.version != TRACE_STATE_VERSION || state.l2Block != ctx.l2Block
-                || state.inputs != ctx.position || keccak256(abi.encode(state)) != fromState
-                || keccak256(abi.encode(w.context)) != state.context || w.context.number != ctx.l2Block
-                || keccak256(w.parentHeader) != w.context.parentHash
-        ) revert OneStepVerifier_BadWitness();
-
-        // Only a block that starts an epoch carries deposits: every message of its origin's L1
-        // block (an origin advances by at most one block per L2 block), before its batch
-        // transactions. The step at position p runs the block's p-th input.
-        uint256 origin = w.context.l1OriginNumber;
-        if (origin == 0 || _originOf(w.parentHeader) == origin) revert NotProvableYet(ctx.l2Block, ctx.position);
-        (uint256 countBefore,) = depositChain.depositChainAt(origin - 1);
-        (uint256 countAfter, bytes32 chainAfter) = depositChain.depositChainAt(origin);
-        uint256 index = countBefore + ctx.position - 1;
-        if (index >= countAfter) revert NotProvableYet(ctx.l2Block, ctx.position);
+        _openTraceState(ctx, fromState, state, w.context, w.parentHeader);
+        (bool isDeposit, uint256 index, uint256 countAfter, bytes32 chainAfter) =
+            _depositAt(ctx, w.context, w.parentHeader);
+        if (!isDeposit) revert NotProvableYet(ctx.l2Block, ctx.position);
         ChainMessage memory m = w.message;
         {
             bytes32[] memory later = w.laterHashes;
@@ -260,6 +266,41 @@ contract OneStepVerifier is IOneStepVerifier {
         return keccak256(abi.encode(next)) == toState;
     }
 
+    /// @dev Checks that `state` (with its context and parent header) opens `fromState` at the
+    ///      step's position, inside the block.
+    function _openTraceState(
+        StepContext memory ctx,
+        bytes32 fromState,
+        TraceState memory state,
+        BlockContext memory context,
+        bytes memory parentHeader
+    ) private pure {
+        if (
+            ctx.position == 0 || state.version != TRACE_STATE_VERSION || state.l2Block != ctx.l2Block
+                || state.inputs != ctx.position || keccak256(abi.encode(state)) != fromState
+                || keccak256(abi.encode(context)) != state.context || context.number != ctx.l2Block
+                || keccak256(parentHeader) != context.parentHash
+        ) revert OneStepVerifier_BadWitness();
+    }
+
+    /// @dev Whether the step's input is one of the block's deposits, from L1 alone: only a block
+    ///      that starts an epoch carries deposits, every message of its origin's L1 block (an
+    ///      origin advances by at most one block per L2 block), before its batch transactions;
+    ///      the step at position p runs the block's p-th input. With the message's index in the
+    ///      chain and the chain's checkpoint after the origin.
+    function _depositAt(StepContext memory ctx, BlockContext memory context, bytes memory parentHeader)
+        private
+        view
+        returns (bool isDeposit, uint256 index, uint256 countAfter, bytes32 chainAfter)
+    {
+        uint256 origin = context.l1OriginNumber;
+        if (origin == 0 || _originOf(parentHeader) == origin) return (false, 0, 0, 0);
+        (uint256 countBefore,) = depositChain.depositChainAt(origin - 1);
+        (countAfter, chainAfter) = depositChain.depositChainAt(origin);
+        index = countBefore + ctx.position - 1;
+        isDeposit = index < countAfter;
+    }
+
     /// @dev The state root after the deposit: `amount` minted to `from`, whose nonce the call
     ///      bumps, then moved to `to` (no fee: deposits pay none).
     function _applyTransfer(StepContext memory ctx, bytes32 root, ChainMessage memory m, DepositWitness memory w)
@@ -271,6 +312,9 @@ contract OneStepVerifier is IOneStepVerifier {
         if (w.from.nonce == type(uint64).max) revert NotProvableYet(ctx.l2Block, ctx.position);
         bytes32 fromKey = SparseMerkleTrie.accountKey(m.from);
         if (m.from == m.to) {
+            // The account's code is read from a verified proof before it can make the step
+            // unprovable.
+            SparseMerkleTrie.verify(root, fromKey, fromOld, w.fromProof);
             if (fromCode != EMPTY_CODE_HASH) revert NotProvableYet(ctx.l2Block, ctx.position);
             bytes32 updated = SparseMerkleTrie.accountValueHash(w.from.nonce + 1, w.from.balance + m.amount, fromCode);
             return SparseMerkleTrie.computeUpdatedRoot(root, fromKey, fromOld, updated, w.fromProof);
@@ -283,10 +327,12 @@ contract OneStepVerifier is IOneStepVerifier {
             w.fromProof
         );
         (bytes32 toOld, bytes32 toCode) = _opened(w.to);
+        bytes32 toKey = SparseMerkleTrie.accountKey(m.to);
+        SparseMerkleTrie.verify(root, toKey, toOld, w.toProof);
         if (toCode != EMPTY_CODE_HASH) revert NotProvableYet(ctx.l2Block, ctx.position);
         return SparseMerkleTrie.computeUpdatedRoot(
             root,
-            SparseMerkleTrie.accountKey(m.to),
+            toKey,
             toOld,
             SparseMerkleTrie.accountValueHash(w.to.nonce, w.to.balance + m.amount, toCode),
             w.toProof

@@ -5,6 +5,7 @@ import {Test, console} from "test/utils/Test.sol";
 import {Proxies} from "test/utils/Proxies.sol";
 import {BridgeFixtures} from "test/utils/BridgeFixtures.sol";
 import {TrieBuilder} from "test/utils/TrieBuilder.sol";
+import {L2Headers} from "test/utils/L2Headers.sol";
 import {StateManager} from "src/L1/StateManager.sol";
 import {L1Bridge} from "src/L1/L1Bridge.sol";
 import {DisputeGame} from "src/dispute/DisputeGame.sol";
@@ -128,8 +129,21 @@ abstract contract DisputeGameBase is Test {
             included: position - 1,
             txAccumulator: keccak256(abi.encode("txs", position)),
             receiptAccumulator: keccak256(abi.encode("receipts", position)),
-            context: keccak256("context")
+            context: keccak256(abi.encode(L2Headers.context(l2Block, 5, 5)))
         });
+    }
+
+    /// @dev The `STEP_INPUT` witness of `_traceState(l2Block, position)`: a block that starts
+    ///      no epoch (its parent has the same L1 origin), so the input is no deposit.
+    function _inputWitness(OneStepVerifier.TraceState memory state) internal pure returns (bytes memory) {
+        return abi.encode(
+            uint8(3),
+            abi.encode(
+                OneStepVerifier.InputWitness({
+                    state: state, context: L2Headers.context(state.l2Block, 5, 5), parentHeader: L2Headers.header(5)
+                })
+            )
+        );
     }
 
     /// @dev The proposal's proposer bisects game `id` with `_claimFor`.
@@ -790,7 +804,7 @@ contract DisputeGameTest is DisputeGameBase {
         (uint256 index, uint256 id) = _paddingGame(7, type(uint64).max, bytes32(0));
         vm.expectEmit(address(dg));
         emit UnprovableStep(id, index, 1, 7);
-        dg.step(id, abi.encode(uint8(3), abi.encode(_traceState(1, 7))));
+        dg.step(id, _inputWitness(_traceState(1, 7)));
         assertTrue(_g(id).status == DisputeGame.Status.ProposerWon);
     }
 
@@ -801,14 +815,14 @@ contract DisputeGameTest is DisputeGameBase {
         OneStepVerifier.TraceState memory state = _traceState(1, 7);
         state.inputs = 8;
         vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
-        dg.step(id, abi.encode(uint8(3), abi.encode(state)));
+        dg.step(id, _inputWitness(state));
         state = _traceState(2, 7);
         vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
-        dg.step(id, abi.encode(uint8(3), abi.encode(state)));
+        dg.step(id, _inputWitness(state));
         state = _traceState(1, 7);
         state.version = 2;
         vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
-        dg.step(id, abi.encode(uint8(3), abi.encode(state)));
+        dg.step(id, _inputWitness(state));
         vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
         dg.step(id, abi.encode(uint8(2), abi.encode(_output(0))));
         assertTrue(_g(id).status == DisputeGame.Status.InProgress);
@@ -821,7 +835,7 @@ contract DisputeGameTest is DisputeGameBase {
         (uint256 index, uint256 id) = _paddingGame(500, 500, keccak256("wrong"));
         vm.startPrank(proposer);
         vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
-        dg.step(id, abi.encode(uint8(3), abi.encode(_traceState(1, 500))));
+        dg.step(id, _inputWitness(_traceState(1, 500)));
         vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
         dg.step(id, abi.encode(uint8(2), abi.encode(_output(1))));
         vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
@@ -879,7 +893,7 @@ contract DisputeGameTest is DisputeGameBase {
         OneStepVerifier.TraceState memory state = _traceState(number, position);
         bytes memory ctx = abi.encode(
             IOneStepVerifier.StepContext({
-                l2Block: number, position: position, horizonL1Block: 1, witness: abi.encode(uint8(3), abi.encode(state))
+                l2Block: number, position: position, horizonL1Block: 1, witness: _inputWitness(state)
             })
         );
         vm.expectRevert(abi.encodeWithSelector(IOneStepVerifier.NotProvableYet.selector, uint256(number), position));

@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {Test, console} from "test/utils/Test.sol";
 import {BridgeFixtures} from "test/utils/BridgeFixtures.sol";
 import {TrieBuilder} from "test/utils/TrieBuilder.sol";
+import {L2Headers} from "test/utils/L2Headers.sol";
 import {L1Bridge} from "src/L1/L1Bridge.sol";
 import {StateManager} from "src/L1/StateManager.sol";
 import {OneStepVerifier} from "src/dispute/OneStepVerifier.sol";
@@ -178,6 +179,33 @@ contract OneStepVerifierDepositTest is Test {
         osv.verify(keccak256("other"), bytes32(0), c11);
     }
 
+    /// @dev A deposit's step cannot be passed off as an unprovable input: the input witness
+    ///      at a deposit position reverts, so only the deposit witness decides it. Past the
+    ///      block's deposits the input witness stands (a batch transaction or the seal).
+    function test_input_atDeposit_reverts() public {
+        State memory pre = _state(5 ether, 1 ether, EMPTY);
+        (OneStepVerifier.DepositWitness memory w, bytes32 fromState) = _witness(pre, 2, ORIGIN - 1);
+        bytes memory input = _inputContext(2, w);
+        vm.expectRevert(abi.encodeWithSelector(OneStepVerifier.OneStepVerifier_DepositStep.selector, L2_BLOCK, 2));
+        osv.verify(fromState, bytes32(0), input);
+
+        w.state.inputs = 4;
+        input = _inputContext(4, w);
+        vm.expectRevert(abi.encodeWithSelector(IOneStepVerifier.NotProvableYet.selector, L2_BLOCK, 4));
+        osv.verify(keccak256(abi.encode(w.state)), bytes32(0), input);
+    }
+
+    /// @dev Claiming the recipient holds code makes the step unprovable only if the trie says
+    ///      so: a made-up account fails its proof instead.
+    function test_deposit_forgedCodeRecipient_reverts() public {
+        State memory pre = _state(5 ether, 1 ether, EMPTY);
+        (OneStepVerifier.DepositWitness memory w, bytes32 fromState) = _witness(pre, 2, ORIGIN - 1);
+        w.to.codeHash = keccak256("code");
+        bytes memory c = _context(2, w);
+        vm.expectRevert(SparseMerkleTrie.SparseMerkleTrie_ValueMismatch.selector);
+        osv.verify(fromState, bytes32(0), c);
+    }
+
     /// @dev Fuzzed witness bodies for the deposit kind never return: they revert.
     function testFuzz_deposit_garbage_reverts(bytes calldata body, uint256 position) public {
         bytes memory ctx = abi.encode(
@@ -330,38 +358,8 @@ contract OneStepVerifierDepositTest is Test {
         revert("the absent key's neighbour is not a single leaf");
     }
 
-    /// @dev The parent L2 header's RLP: twelve fields, then `extraData` naming `origin`, then
-    ///      a base fee.
     function _parentHeader(uint256 origin) internal pure returns (bytes memory) {
-        bytes memory fields = abi.encodePacked(
-            hex"a0",
-            keccak256("parent of parent"),
-            hex"a0",
-            keccak256("ommers"),
-            hex"94",
-            address(0),
-            hex"a0",
-            keccak256("state"),
-            hex"a0",
-            keccak256("txs"),
-            hex"a0",
-            keccak256("receipts")
-        );
-        // bloom, difficulty 0, number 76, gas limit 30M, gas used 21,000, a timestamp
-        fields = abi.encodePacked(
-            fields,
-            hex"b90100",
-            new bytes(256),
-            hex"80",
-            hex"4c",
-            hex"8401c9c380",
-            hex"825208",
-            hex"84",
-            uint32(1_700_000_000)
-        );
-        // extraData (the origin's number and hash), then the base fee
-        fields = abi.encodePacked(fields, hex"a8", uint64(origin), keccak256(abi.encode("origin", origin)), hex"07");
-        return abi.encodePacked(hex"f9", uint16(fields.length), fields);
+        return L2Headers.header(origin);
     }
 
     function _witness(State memory pre, uint256 position, uint256 parentOrigin)
@@ -380,17 +378,7 @@ contract OneStepVerifierDepositTest is Test {
         returns (OneStepVerifier.DepositWitness memory w, bytes32 fromState)
     {
         w.parentHeader = _parentHeader(parentOrigin);
-        w.context = OneStepVerifier.BlockContext({
-            parentHash: keccak256(w.parentHeader),
-            number: L2_BLOCK,
-            timestamp: 1_700_000_002,
-            l1OriginNumber: origin,
-            l1OriginHash: keccak256(abi.encode("origin", origin)),
-            baseFee: 7,
-            gasLimit: 30_000_000,
-            beneficiary: address(0),
-            prevrandao: keccak256("randao")
-        });
+        w.context = L2Headers.context(L2_BLOCK, origin, parentOrigin);
         w.state = OneStepVerifier.TraceState({
             version: 1,
             l2Block: L2_BLOCK,
@@ -501,6 +489,27 @@ contract OneStepVerifierDepositTest is Test {
     function _rlpGas(uint256 gas) internal pure returns (bytes memory) {
         if (gas < 0x10000) return abi.encodePacked(hex"82", uint16(gas));
         return abi.encodePacked(hex"83", uint24(gas));
+    }
+
+    /// @dev The `STEP_INPUT` witness of the same agreed state as deposit witness `w`.
+    function _inputContext(uint256 position, OneStepVerifier.DepositWitness memory w)
+        internal
+        view
+        returns (bytes memory)
+    {
+        return abi.encode(
+            IOneStepVerifier.StepContext({
+                l2Block: L2_BLOCK,
+                position: position,
+                horizonL1Block: block.number,
+                witness: abi.encode(
+                    uint8(3),
+                    abi.encode(
+                        OneStepVerifier.InputWitness({state: w.state, context: w.context, parentHeader: w.parentHeader})
+                    )
+                )
+            })
+        );
     }
 
     function _context(uint256 position, OneStepVerifier.DepositWitness memory w) internal view returns (bytes memory) {

@@ -30,7 +30,7 @@ pub use replay::{ReplayContext, ReplayState, ReplayedTransaction, replay_block};
 pub use trace::{
     BlockTrace, DepositStep, LAST_PRECOMPILE, STEP_DEPOSIT, TRACE_DEPTH, TRACE_STATE_VERSION,
     TRANSFER_GAS, TraceState, block_context, block_context_hash, chain_message_hash,
-    deposit_chain_witness, deposit_step, trace_block, trie_proof,
+    deposit_chain_witness, deposit_step, input_witness, trace_block, trie_proof,
 };
 
 pub use revm;

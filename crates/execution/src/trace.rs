@@ -123,6 +123,19 @@ pub fn block_context(header: &Header) -> BlockContext {
     }
 }
 
+/// The `STEP_INPUT` witness body of the step from trace `state` of the block `header`, whose
+/// parent is `parent_header`: `abi.encode(InputWitness)`. L1 reads from the context and the
+/// parent's header whether the step runs one of the block's deposits (then only the deposit
+/// witness is accepted).
+pub fn input_witness(header: &Header, parent_header: &Header, state: &TraceState) -> Vec<u8> {
+    rollup_primitives::bindings::IOneStepVerifier::InputWitness {
+        state: state.to_sol(),
+        context: block_context(header),
+        parentHeader: alloy_rlp::encode(parent_header).into(),
+    }
+    .abi_encode()
+}
+
 /// The hash a trace state commits the block context with: `keccak256(abi.encode(`
 /// [`block_context`]`))`, i.e. of `(parentHash, number, timestamp, l1OriginNumber,
 /// l1OriginHash, baseFee, gasLimit, beneficiary, prevrandao)`.
@@ -482,7 +495,7 @@ impl DepositStep {
     /// The witness of the step (`abi.encode(uint8 STEP_DEPOSIT, bytes abi.encode(
     /// DepositWitness))`) with the deposit's bridge `message`, the deposit chain before it
     /// and the hashes of the messages after it in the same L1 block ([`deposit_chain_witness`]).
-    /// `None` if `message` is not the ETH deposit this step runs.
+    /// `None` if `message` is not the deposit this step runs.
     pub fn witness(
         &self,
         message: ChainMessage,
@@ -491,16 +504,18 @@ impl DepositStep {
     ) -> Option<Bytes> {
         let deposit = &self.deposit;
         let nonce = u64::try_from(message.nonce).ok()?;
-        let matches = message.kind == 0
-            && message.l1Token.is_zero()
-            && message.l2Token.is_zero()
-            && deposit_source_hash(nonce) == deposit.source_hash
-            && message.from == deposit.from
-            && message.to == deposit.to
-            && message.amount == deposit.value
-            && U256::from(deposit.mint) == deposit.value
-            && u64::from(message.gasLimit) == deposit.gas_limit
-            && deposit.input.is_empty();
+        // Every deposit's step takes this witness (L1 refuses an input witness there); an ETH
+        // deposit's message must be the transaction field for field, any other's (which L1
+        // finds unprovable once it opened the message) the one with its nonce.
+        let is_eth = message.kind == 0 && message.l1Token.is_zero() && message.l2Token.is_zero();
+        let matches = deposit_source_hash(nonce) == deposit.source_hash
+            && (!is_eth
+                || (message.from == deposit.from
+                    && message.to == deposit.to
+                    && message.amount == deposit.value
+                    && U256::from(deposit.mint) == deposit.value
+                    && u64::from(message.gasLimit) == deposit.gas_limit
+                    && deposit.input.is_empty()));
         if !matches {
             return None;
         }

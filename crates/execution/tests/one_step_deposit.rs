@@ -782,6 +782,54 @@ fn positions_that_run_no_deposit_are_not_provable() {
     assert_eq!(verdict, Verdict::NotProvableYet(3, 1));
 }
 
+/// The `STEP_INPUT` witness L1 decides as not provable: refused at a deposit's position (only
+/// the deposit witness decides a deposit), standing past the epoch's deposits and in a block
+/// that starts no epoch.
+#[test]
+fn an_input_witness_cannot_stand_for_a_deposit() {
+    let (earlier, at_origin) = mixed();
+    let mut s = Scenario::new(&earlier, &at_origin);
+    let deposits = at_origin.len() as u64;
+    for (block, position, deposit) in [
+        (2, 1, true),
+        (2, deposits, true),
+        (2, deposits + 1, false),
+        (3, 1, false),
+    ] {
+        let trace = s.l2.trace(block);
+        let state = trace.state(position).expect("a trace state");
+        let witness =
+            rollup_execution::input_witness(&s.l2.header(block), &s.l2.header(block - 1), state);
+        let witness: Bytes = (U256::from(3u8), Bytes::from(witness))
+            .abi_encode_params()
+            .into();
+        let (verdict, _) = s.l1.verify(
+            block,
+            position,
+            trace.claim(position),
+            trace.claim(position + 1),
+            witness,
+        );
+        if deposit {
+            let expected = IOneStepVerifier::OneStepVerifier_DepositStep {
+                l2Block: U256::from(block),
+                position: U256::from(position),
+            };
+            assert_eq!(
+                verdict,
+                Verdict::Reverted(expected.abi_encode().into()),
+                "block {block} position {position}"
+            );
+        } else {
+            assert_eq!(
+                verdict,
+                Verdict::NotProvableYet(block, position),
+                "block {block} position {position}"
+            );
+        }
+    }
+}
+
 #[test]
 fn a_witness_that_misstates_the_chain_or_the_accounts_is_refused() {
     let (earlier, at_origin) = mixed();

@@ -319,8 +319,18 @@ alloy_sol_types::sol! {
             TrieProof toProof;
         }
 
+        /// The witness of an input step that runs no deposit (kind `STEP_INPUT`).
+        #[derive(Debug, PartialEq, Eq)]
+        struct InputWitness {
+            TraceState state;
+            BlockContext context;
+            bytes parentHeader;
+        }
+
         error NotProvableYet(uint256 l2Block, uint256 position);
         error OneStepVerifier_BadWitness();
+        error OneStepVerifier_DepositStep(uint256 l2Block, uint256 position);
+        error OneStepVerifier_ZeroAddress();
 
         function verify(bytes32 fromState, bytes32 toState, bytes calldata proof) external view returns (bool);
         /// The bridge whose deposit chain the deposit step reads (`OneStepVerifier` only).

@@ -271,14 +271,20 @@ impl DisputeAgent {
                 .ok_or(DisputeError::NotDerived(number))?;
             (kind, output_root_abi(&output))
         } else {
-            let state = trace
+            let state = *trace
                 .state(game.lo)
-                .ok_or(DisputeError::NotDerived(block))?
-                .abi_encode();
+                .ok_or(DisputeError::NotDerived(block))?;
             if let Some(witness) = self.deposit_witness(block, game.lo).await? {
                 return Ok((STEP_DEPOSIT, witness));
             }
-            (STEP_INPUT, state)
+            let store = self.store.clone();
+            let input = tokio::task::spawn_blocking(move || input_witness(&store, block, state))
+                .await
+                .map_err(|err| DisputeError::Trace {
+                    block,
+                    reason: err.to_string(),
+                })??;
+            (STEP_INPUT, input)
         };
         Ok((
             kind,
@@ -312,8 +318,8 @@ impl DisputeAgent {
             return Ok(None);
         };
         if !step.provable() {
+            // Still its own witness: L1 opens the message, then finds it unprovable.
             debug!(target: "rollup::dispute", block, position, "the deposit at the step runs code: not provable yet");
-            return Ok(None);
         }
         if self.trace(block).await?.state(position) != Some(&step.state) {
             warn!(target: "rollup::dispute", block, position, "re-executing the block up to the deposit gave another state than its trace: not proven");
@@ -763,6 +769,30 @@ pub fn compute_trace(store: &Store, chain_id: u64, block: u64) -> Result<BlockTr
 
 /// What the L2 state gives the witness of the step at `position` of stored block `block`, when
 /// the block's `position`-th input is a deposit ([`rollup_execution::deposit_step`]).
+/// The `STEP_INPUT` body: `abi.encode(InputWitness)`, the agreed trace `state` with the
+/// block's context and its parent's header, from which L1 tells that the step runs no deposit.
+fn input_witness(
+    store: &Store,
+    block: u64,
+    state: rollup_execution::TraceState,
+) -> Result<Vec<u8>, DisputeError> {
+    let reader = store.reader()?;
+    let parent = block
+        .checked_sub(1)
+        .ok_or(DisputeError::NotDerived(block))?;
+    let header = reader
+        .header(block)?
+        .ok_or(DisputeError::NotDerived(block))?;
+    let parent_header = reader
+        .header(parent)?
+        .ok_or(DisputeError::NotDerived(parent))?;
+    Ok(rollup_execution::input_witness(
+        &header,
+        &parent_header,
+        &state,
+    ))
+}
+
 fn compute_deposit_step(
     store: &Store,
     chain_id: u64,

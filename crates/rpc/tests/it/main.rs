@@ -1199,12 +1199,34 @@ async fn get_proof_carries_the_output_root_of_safe_blocks() {
     )
     .unwrap();
 
-    // Block 2 is unsafe, genesis was never derived: no output root.
-    for block in ["latest", "0x0"] {
-        let proof = result(fx.addr, "rollup_getProof", json!([RETURNS_42, [], block])).await;
-        assert_eq!(proof["outputRoot"], Value::Null, "{block}");
-        assert_eq!(proof["outputRootHash"], Value::Null, "{block}");
-    }
+    // Block 2 is unsafe: no output root.
+    let proof = result(
+        fx.addr,
+        "rollup_getProof",
+        json!([RETURNS_42, [], "latest"]),
+    )
+    .await;
+    assert_eq!(proof["outputRoot"], Value::Null);
+    assert_eq!(proof["outputRootHash"], Value::Null);
+    // The genesis has the genesis output root, the one every dispute range may start at: no
+    // derivation cursor, its L1 origin as the L1 block.
+    let proof = result(fx.addr, "rollup_getProof", json!([RETURNS_42, [], "0x0"])).await;
+    assert_eq!(
+        proof["outputRoot"]["l2BlockNumber"],
+        json!("0x0"),
+        "{proof:#}"
+    );
+    assert_eq!(
+        proof["outputRoot"]["inboxRecord"],
+        json!("0x0"),
+        "{proof:#}"
+    );
+    assert_eq!(
+        proof["outputRoot"]["blockInRecord"],
+        json!("0x0"),
+        "{proof:#}"
+    );
+    assert!(proof["outputRootHash"].is_string(), "{proof:#}");
 }
 
 /// A block gas limit and gas cap so high that only the time limit can end [`LOOPS`].
