@@ -2,10 +2,11 @@
 //!
 //! A thin adapter: reth's `ExExNotification`s become the core's `L1Notification`s
 //! ([`convert`]); the core ([`RollupNode`]) and every configured role (sequencer with its pool,
-//! batcher, proposer) run exactly as in `rollup-node`, wired by `rollup-service`, with the roles
-//! reaching L1 through reth's own `eth_*` methods in-process (their transactions enter reth's
-//! pool; no HTTP between two parts of one process). `--rollup.dev` with reth's `--dev` deploys
-//! the rollup's contracts on reth's dev chain and runs every role: a one-process devnet.
+//! batcher, proposer defending its proposals, challenger) run exactly as in `rollup-node`, wired
+//! by `rollup-service`, with the roles reaching L1 through reth's own `eth_*` methods in-process
+//! (their transactions enter reth's pool; no HTTP between two parts of one process).
+//! `--rollup.dev` with reth's `--dev` deploys the rollup's contracts on reth's dev chain and runs
+//! every role: a one-process devnet.
 //!
 //! # Invariants
 //! - On start the notification stream resumes from the core's stored L1 cursor
@@ -96,8 +97,9 @@ struct RollupArgs {
     datadir: Option<PathBuf>,
     /// One-process devnet on reth's dev chain (needs --dev): deploys the rollup's contracts
     /// (or resumes those in the rollup datadir), writes `rollup.json` and `devnet.json` there, and
-    /// runs every role with the dev accounts' keys (anvil's test mnemonic; never use them
-    /// anywhere real).
+    /// runs every role as `rollup-node devnet` does: sequencer, batcher (dev account 1),
+    /// proposer (2) and challenger (10), with the dev accounts' keys (anvil's test mnemonic;
+    /// never use them anywhere real), as `devnet.json` lists them.
     #[arg(id = "rollup.dev", long = "rollup.dev", requires = "dev")]
     dev: bool,
     /// L2 chain id of a new --rollup.dev devnet.
@@ -146,33 +148,40 @@ struct RollupArgs {
     )]
     sequencer: bool,
     /// Run the batcher with this L1 key (the BatchInbox's batcher): posts L2 blocks to L1
-    /// through reth's own pool.
+    /// through reth's own pool. --rollup.dev runs it with dev account 1.
     #[arg(
         id = "rollup.batcher-key",
         long = "rollup.batcher-key",
         value_name = "KEY",
         env = "ROLLUP_BATCHER_KEY",
-        hide_env_values = true
+        hide_env_values = true,
+        conflicts_with = "rollup.dev"
     )]
     batcher_key: Option<String>,
-    /// Run the proposer with this L1 key: proposes state roots of safe L2 blocks.
+    /// Run the proposer with this L1 key: proposes output roots of L2 blocks with the
+    /// StateManager's bond, and defends them in the DisputeGame. --rollup.dev runs it with dev
+    /// account 2.
     #[arg(
         id = "rollup.proposer-key",
         long = "rollup.proposer-key",
         value_name = "KEY",
         env = "ROLLUP_PROPOSER_KEY",
-        hide_env_values = true
+        hide_env_values = true,
+        conflicts_with = "rollup.dev"
     )]
     proposer_key: Option<String>,
-    /// Run the challenger with this L1 key: challenges proposals whose output root differs from
-    /// this node's, with the DisputeGame's challenger bond, and plays the games [dev account 10
-    /// with --rollup.dev]. The proposer defends its own proposals without it.
+    /// Run the challenger with this L1 key: challenges every proposal in its challenge period
+    /// whose output root differs from this node's, posting the DisputeGame's challenger bond
+    /// (the account must hold it on L1), plays the games, resolves them and claims what it wins.
+    /// The proposer defends its own proposals without it. --rollup.dev runs it with dev account
+    /// 10.
     #[arg(
         id = "rollup.challenger-key",
         long = "rollup.challenger-key",
         value_name = "KEY",
         env = "ROLLUP_CHALLENGER_KEY",
-        hide_env_values = true
+        hide_env_values = true,
+        conflicts_with = "rollup.dev"
     )]
     challenger_key: Option<String>,
     /// L2 block interval of the sequencer.
@@ -209,7 +218,7 @@ struct RollupArgs {
     /// How often the challenger, and the proposer defending its proposals, look at the
     /// DisputeGame and move [default: 12s; 1s with --rollup.dev]. Keep it far inside the game's
     /// clock: a side that does not move in time loses.
-    #[arg(id = "rollup.dispute-interval", long = "rollup.dispute-interval", value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(id = "rollup.dispute-interval", long = "rollup.dispute-interval", value_name = "DURATION", value_parser = parse_nonzero_duration)]
     dispute_interval: Option<Duration>,
     /// How long an L1 transaction of a role waits before it is re-sent with higher fees.
     #[arg(id = "rollup.l1-resubmit-after", long = "rollup.l1-resubmit-after", value_name = "DURATION", default_value = "12s", value_parser = parse_duration)]
@@ -219,11 +228,13 @@ struct RollupArgs {
 impl RollupArgs {
     fn roles(&self) -> eyre::Result<Roles> {
         if self.dev {
+            // Every role of `rollup-node devnet`, with the dev accounts `devnet.json` names
+            // (the key flags conflict with --rollup.dev).
             let signers = devnet::dev_signers();
             return Ok(Roles {
                 sequencer: true,
-                batcher: Some(signers[1].clone()),
-                proposer: Some(signers[2].clone()),
+                batcher: Some(signers[devnet::BATCHER_ACCOUNT].clone()),
+                proposer: Some(signers[devnet::PROPOSER_ACCOUNT].clone()),
                 challenger: Some(signers[devnet::CHALLENGER_ACCOUNT].clone()),
             });
         }
@@ -300,6 +311,8 @@ impl Core {
 fn main() -> eyre::Result<()> {
     reth_cli_util::sigsegv_handler::install();
     Cli::<EthereumChainSpecParser, RollupArgs>::parse().run(async move |builder, args| {
+        // A key that does not parse stops the command here, before reth starts.
+        let roles = args.roles()?;
         let datadir = args
             .datadir
             .clone()
@@ -329,13 +342,13 @@ fn main() -> eyre::Result<()> {
             }
             None => None,
         };
-        let reth_rollup_namespace = core.as_ref().map(|core| {
-            rollup_namespace(RpcContext::new(
+        let reth_rollup_context = core.as_ref().map(|core| {
+            RpcContext::new(
                 core.store.clone(),
                 core.config.clone(),
                 core.node.heads(),
                 None,
-            ))
+            )
         });
         let l1_http = builder
             .config()
@@ -348,14 +361,17 @@ fn main() -> eyre::Result<()> {
             .extend_rpc_modules(move |ctx| {
                 // reth's eth_* for the roles, called in-process (whether or not --http is on).
                 let eth = ctx.registry.module_for(&RpcModuleSelection::from([RethRpcModule::Eth]));
-                let _ = eth_methods_tx.send(InProcessTransport::new(eth));
-                if let Some(namespace) = reth_rollup_namespace {
-                    ctx.modules.merge_configured(namespace)?;
+                let transport = InProcessTransport::new(eth);
+                if let Some(context) = reth_rollup_context {
+                    // Proposals, dispute games and withdrawal stages are read from reth itself.
+                    let l1 = L1Link::InProcess(transport.clone()).reader()?;
+                    ctx.modules.merge_configured(rollup_namespace(context.with_l1(l1)))?;
                 }
+                let _ = eth_methods_tx.send(transport);
                 Ok(())
             })
             .install_exex("rollup", async move |ctx| {
-                Ok(run_rollup(ctx, args, datadir, core, eth_methods_rx, l1_http))
+                Ok(run_rollup(ctx, args, roles, datadir, core, eth_methods_rx, l1_http))
             })
             .launch_with_debug_capabilities()
             .await?;
@@ -363,12 +379,17 @@ fn main() -> eyre::Result<()> {
     })
 }
 
+/// Methods of the L2 port that reth's server leaves out besides every non-`rollup_*` one:
+/// `rollup_getRoles` reports the roles' health and pool, which start after reth's server is
+/// built, so on reth's port it would list no roles while they run.
+const L2_PORT_ONLY: &[&str] = &["rollup_getRoles"];
+
 /// The `rollup_*` methods only: reth's server keeps its own (L1) `eth_*`.
 fn rollup_namespace(ctx: RpcContext) -> jsonrpsee::RpcModule<()> {
     let mut module = rollup_rpc::rpc_module(ctx);
     let foreign: Vec<&'static str> = module
         .method_names()
-        .filter(|name| !name.starts_with("rollup_"))
+        .filter(|name| !name.starts_with("rollup_") || L2_PORT_ONLY.contains(name))
         .collect();
     for name in foreign {
         module.remove_method(name);
@@ -381,6 +402,7 @@ fn rollup_namespace(ctx: RpcContext) -> jsonrpsee::RpcModule<()> {
 async fn run_rollup<Node>(
     ctx: ExExContext<Node>,
     args: RollupArgs,
+    roles: Roles,
     datadir: PathBuf,
     core: Option<Core>,
     eth_methods: oneshot::Receiver<InProcessTransport>,
@@ -426,7 +448,7 @@ where
         &core.config,
         &core.store,
         &heads,
-        args.roles()?,
+        roles,
         &args.role_settings(),
         &L1Link::InProcess(transport),
         &cancel,
@@ -737,15 +759,119 @@ mod tests {
     }
 
     #[test]
+    fn challenger_key_and_dispute_interval_parse_with_the_rollup_prefix() {
+        let challenger = &devnet::dev_signers()[devnet::CHALLENGER_ACCOUNT];
+        let key = alloy_primitives::hex::encode_prefixed(challenger.credential().to_bytes());
+        let args = parse(&[
+            "reth-rollup",
+            "node",
+            "--rollup.config",
+            "/data/rollup.json",
+            "--rollup.challenger-key",
+            &key,
+            "--rollup.dispute-interval",
+            "3s",
+        ])
+        .unwrap();
+        let roles = args.roles().unwrap();
+        assert!(!roles.sequencer && roles.batcher.is_none() && roles.proposer.is_none());
+        assert_eq!(
+            roles.challenger.map(|signer| signer.address()),
+            Some(challenger.address()),
+            "a challenger alone: a replica that watches proposals"
+        );
+        assert_eq!(
+            args.role_settings().dispute_interval,
+            Duration::from_secs(3)
+        );
+
+        let args = parse(&[
+            "reth-rollup",
+            "node",
+            "--rollup.config",
+            "/data/rollup.json",
+        ])
+        .unwrap();
+        assert!(
+            args.roles().unwrap().challenger.is_none(),
+            "no key, no challenger"
+        );
+        assert_eq!(
+            args.role_settings().dispute_interval,
+            Duration::from_secs(12)
+        );
+
+        let bad = parse(&[
+            "reth-rollup",
+            "node",
+            "--rollup.config",
+            "/data/rollup.json",
+            "--rollup.challenger-key",
+            "0x12",
+        ])
+        .unwrap();
+        let err = bad.roles().unwrap_err().to_string();
+        assert!(err.contains("--rollup.challenger-key"), "{err}");
+
+        let err = parse(&[
+            "reth-rollup",
+            "node",
+            "--rollup.config",
+            "/data/rollup.json",
+            "--rollup.dispute-interval",
+            "0s",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("--rollup.dispute-interval") && err.contains("zero"),
+            "a zero interval would spin: {err}"
+        );
+    }
+
+    #[test]
     fn rollup_dev_needs_reths_dev_and_no_config() {
         let args = parse(&["reth-rollup", "node", "--dev", "--rollup.dev"]).unwrap();
         assert!(args.dev && args.config.is_none());
+        // Every role of `rollup-node devnet`, with the accounts devnet.json names.
         let roles = args.roles().unwrap();
-        assert!(roles.sequencer && roles.batcher.is_some() && roles.proposer.is_some());
+        let signers = devnet::dev_signers();
+        assert!(roles.sequencer);
         assert_eq!(
-            args.role_settings().batcher_max_delay,
-            Duration::from_secs(1)
+            roles.batcher.map(|signer| signer.address()),
+            Some(signers[devnet::BATCHER_ACCOUNT].address())
         );
+        assert_eq!(
+            roles.proposer.map(|signer| signer.address()),
+            Some(signers[devnet::PROPOSER_ACCOUNT].address())
+        );
+        assert_eq!(
+            roles.challenger.map(|signer| signer.address()),
+            Some(signers[devnet::CHALLENGER_ACCOUNT].address())
+        );
+        let settings = args.role_settings();
+        assert_eq!(settings.batcher_max_delay, Duration::from_secs(1));
+        assert_eq!(settings.proposal_interval, Duration::from_secs(30));
+        assert_eq!(settings.dispute_interval, Duration::from_secs(1));
+        assert_eq!(settings.proposal_head, ProposalHead::Safe);
+        // The dev accounts are the devnet's roles: a key flag would contradict devnet.json.
+        for flag in [
+            "--rollup.batcher-key",
+            "--rollup.proposer-key",
+            "--rollup.challenger-key",
+        ] {
+            let err = parse(&[
+                "reth-rollup",
+                "node",
+                "--dev",
+                "--rollup.dev",
+                flag,
+                "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+            ])
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains(flag) && err.contains("--rollup.dev"), "{err}");
+        }
         assert!(
             parse(&["reth-rollup", "node", "--rollup.dev"]).is_err(),
             "--rollup.dev without --dev"
@@ -759,6 +885,34 @@ mod tests {
             err.to_string().contains("--rollup.config"),
             "the error must name the flag to add: {err}"
         );
+    }
+
+    /// reth's server gets the `rollup_*` methods, with an L1 view (proposals and games are
+    /// read from reth itself), but not `rollup_getRoles`, which only the L2 port can answer.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reths_port_serves_rollup_methods_but_not_the_roles() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
+        let node = RollupNode::new(config(BlockNumHash::default()), store.clone()).unwrap();
+        let module = rollup_namespace(RpcContext::new(
+            store,
+            node.config().clone(),
+            node.heads(),
+            None,
+        ));
+        let names: Vec<&str> = module.method_names().collect();
+        assert!(
+            names.iter().all(|name| name.starts_with("rollup_")),
+            "no L2 eth_* on reth's port: {names:?}"
+        );
+        for name in [
+            "rollup_syncStatus",
+            "rollup_getProposals",
+            "rollup_getDisputes",
+        ] {
+            assert!(names.contains(&name), "{name} missing: {names:?}");
+        }
+        assert!(!names.contains(&"rollup_getRoles"), "{names:?}");
     }
 
     fn config(origin: BlockNumHash) -> Arc<RollupConfig> {

@@ -1,4 +1,6 @@
-//! `reth-rollup node --dev --rollup.dev` started as a user starts it: one process, L1 and L2.
+//! `reth-rollup node --dev --rollup.dev` started as a user starts it: one process, L1 and L2,
+//! with every role of `rollup-node devnet` (sequencer, batcher, proposer and its defender,
+//! challenger).
 
 use std::{
     io::{Read, Write},
@@ -100,6 +102,28 @@ fn l2_safe_head(l2_port: u16) -> u64 {
         .unwrap_or(0)
 }
 
+/// `result` of a JSON-RPC call on the L2 port, if it answered one.
+fn rpc_result(l2_port: u16, method: &str, params: &str) -> Option<serde_json::Value> {
+    let response = rpc(l2_port, method, params)?;
+    let mut value: serde_json::Value = serde_json::from_str(&response).ok()?;
+    Some(value.get_mut("result")?.take())
+}
+
+/// The roles `rollup_getRoles` lists, with how many rounds each finished.
+fn roles(l2_port: u16) -> Vec<(String, u64)> {
+    rpc_result(l2_port, "rollup_getRoles", "[]")
+        .and_then(|result| result["roles"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .map(|role| {
+            (
+                role["name"].as_str().unwrap_or_default().to_string(),
+                role["successes"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn one_process_devnet_starts_derives_and_survives_kill_9() {
     let dir = tempfile::tempdir().unwrap();
@@ -120,6 +144,60 @@ fn one_process_devnet_starts_derives_and_survives_kill_9() {
         l2_safe_head(l2_port) > 0
     });
     let safe = l2_safe_head(l2_port);
+
+    // Every role runs, the dispute roles included, and each finishes rounds against reth's L1.
+    let expected = [
+        "derivation",
+        "sequencer",
+        "batcher",
+        "proposer",
+        "defender",
+        "challenger",
+    ];
+    wait_for(
+        "every role to finish a round",
+        Duration::from_secs(60),
+        || {
+            let roles = roles(l2_port);
+            expected
+                .iter()
+                .filter(|name| **name != "proposer")
+                .all(|name| roles.iter().any(|(role, done)| role == name && *done > 0))
+                && expected
+                    .iter()
+                    .all(|name| roles.iter().any(|(role, _)| role == name))
+        },
+    );
+    // The proposer proposes through reth's pool; the challenger agrees with the root and opens
+    // no game on it.
+    wait_for("a proposal", Duration::from_secs(120), || {
+        rpc_result(l2_port, "rollup_getProposals", "[]")
+            .is_some_and(|result| result["count"].as_u64().unwrap_or(0) > 0)
+    });
+    let proposals = rpc_result(l2_port, "rollup_getProposals", "[]").unwrap();
+    let first = &proposals["proposals"][0];
+    assert_eq!(
+        first["stateRoot"], first["localOutputRoot"],
+        "the node agrees with its own proposer: {proposals}"
+    );
+    let challenger_rounds = || {
+        roles(l2_port)
+            .into_iter()
+            .find(|(name, _)| name == "challenger")
+            .map_or(0, |(_, done)| done)
+    };
+    let seen = challenger_rounds();
+    wait_for(
+        "the challenger to look at the proposal",
+        Duration::from_secs(30),
+        || challenger_rounds() >= seen + 3,
+    );
+    let disputes = rpc_result(l2_port, "rollup_getDisputes", "[]").unwrap();
+    assert_eq!(
+        disputes["count"].as_u64(),
+        Some(0),
+        "no game on a true root: {disputes}"
+    );
 
     // kill -9, restart: nothing lost, and it keeps going.
     drop(node);
