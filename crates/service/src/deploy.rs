@@ -584,13 +584,7 @@ pub async fn deploy(
         Some(token)
     };
 
-    // The rollup's L1 origin: the newest block before the inbox exists. The inbox records it
-    // as the first L1 origin and the L2 genesis takes its timestamp.
-    let origin_block = provider
-        .get_block_by_number(BlockNumberOrTag::Latest)
-        .await
-        .map_err(|err| failed("reading the latest block", err.to_string()))?
-        .ok_or_else(|| failed("reading the latest block", "L1 has none".into()))?;
+    // The inbox's implementation needs nothing from the origin: deployed before it is chosen.
     let inbox_impl = deployer
         .create(
             "BatchInbox implementation",
@@ -598,6 +592,13 @@ pub async fn deploy(
             Vec::new(),
         )
         .await?;
+    // The rollup's L1 origin: the newest block before the inbox exists. The inbox records it
+    // as the first L1 origin and the L2 genesis takes its timestamp.
+    let origin_block = provider
+        .get_block_by_number(BlockNumberOrTag::Latest)
+        .await
+        .map_err(|err| failed("reading the latest block", err.to_string()))?
+        .ok_or_else(|| failed("reading the latest block", "L1 has none".into()))?;
     let batch_inbox = deployer
         .proxy(
             "BatchInbox",
@@ -644,62 +645,93 @@ pub async fn deploy(
         .rollup_config(l1_chain_id, plan),
     )
     .map_err(|err| DeployError::Config(format!("the L2 genesis: {err}")))?;
-    let one_step_verifier = deployer
-        .create(
-            "OneStepVerifier",
-            &artifacts::ONE_STEP_VERIFIER.bytecode,
-            l1_bridge.abi_encode(),
-        )
-        .await?;
-    let dispute_game = deployer
-        .create(
-            "DisputeGame",
-            &artifacts::DISPUTE_GAME.bytecode,
+    // After the inbox every L1 block counts against the first L2 blocks' sequencing window, so
+    // what is left goes in two rounds of transactions sent together: the two dispute contracts,
+    // then the StateManager's settings and its hand-over (nonce order keeps them in sequence).
+    let [one_step_verifier, dispute_game] = deployer
+        .send_all([
             (
-                state_manager,
-                genesis_output_root,
-                preset.challenger_bond,
-                preset.max_clock_duration,
-                preset.clock_extension,
-            )
-                .abi_encode_params(),
-        )
-        .await?;
+                "deploying OneStepVerifier",
+                TransactionRequest::default().with_deploy_code(
+                    [
+                        artifacts::ONE_STEP_VERIFIER.bytecode.to_vec(),
+                        l1_bridge.abi_encode(),
+                    ]
+                    .concat(),
+                ),
+            ),
+            (
+                "deploying DisputeGame",
+                TransactionRequest::default().with_deploy_code(
+                    [
+                        artifacts::DISPUTE_GAME.bytecode.to_vec(),
+                        (
+                            state_manager,
+                            genesis_output_root,
+                            preset.challenger_bond,
+                            preset.max_clock_duration,
+                            preset.clock_extension,
+                        )
+                            .abi_encode_params(),
+                    ]
+                    .concat(),
+                ),
+            ),
+        ])
+        .await?
+        .map(|receipt| receipt.contract_address.unwrap_or_default());
+    for (contract, address) in [
+        ("OneStepVerifier", one_step_verifier),
+        ("DisputeGame", dispute_game),
+    ] {
+        if address.is_zero() {
+            return Err(DeployError::Config(format!(
+                "deploying {contract}: the receipt has no contract address"
+            )));
+        }
+        info!(target: "rollup::deploy", contract, %address, "deployed");
+    }
+    let call =
+        |to: Address, input: Vec<u8>| TransactionRequest::default().with_to(to).with_input(input);
     deployer
-        .call(
-            "setting the dispute game",
-            state_manager,
-            IStateManager::setDisputeGameCall {
-                disputeGame: dispute_game,
-            }
-            .abi_encode(),
-        )
-        .await?;
-    // Proposals are bounded by what the inbox recorded: a block no batch contains can neither
-    // be proposed nor disputed.
-    deployer
-        .call(
-            "setting the StateManager's batch inbox",
-            state_manager,
-            IStateManager::setBatchInboxCall { inbox: batch_inbox }.abi_encode(),
-        )
-        .await?;
-    deployer
-        .call(
-            "setting the one-step verifier",
-            state_manager,
-            IStateManager::setOneStepVerifierCall {
-                verifier: one_step_verifier,
-            }
-            .abi_encode(),
-        )
-        .await?;
-    deployer
-        .call(
-            "handing the StateManager to the timelock",
-            state_manager,
-            IStateManager::transferOwnershipCall { newOwner: timelock }.abi_encode(),
-        )
+        .send_all([
+            (
+                "setting the dispute game",
+                call(
+                    state_manager,
+                    IStateManager::setDisputeGameCall {
+                        disputeGame: dispute_game,
+                    }
+                    .abi_encode(),
+                ),
+            ),
+            // Proposals are bounded by what the inbox recorded: a block no batch contains can
+            // neither be proposed nor disputed.
+            (
+                "setting the StateManager's batch inbox",
+                call(
+                    state_manager,
+                    IStateManager::setBatchInboxCall { inbox: batch_inbox }.abi_encode(),
+                ),
+            ),
+            (
+                "setting the one-step verifier",
+                call(
+                    state_manager,
+                    IStateManager::setOneStepVerifierCall {
+                        verifier: one_step_verifier,
+                    }
+                    .abi_encode(),
+                ),
+            ),
+            (
+                "handing the StateManager to the timelock",
+                call(
+                    state_manager,
+                    IStateManager::transferOwnershipCall { newOwner: timelock }.abi_encode(),
+                ),
+            ),
+        ])
         .await?;
 
     let mut proxies = BTreeMap::new();
@@ -1051,6 +1083,40 @@ impl<P: Provider> Deployer<'_, P> {
             ));
         }
         Ok(receipt)
+    }
+
+    /// Sends every transaction before waiting for any, so they can share L1 blocks (the
+    /// provider numbers them in order); fails on the first that fails or reverts.
+    async fn send_all<const N: usize>(
+        &self,
+        txs: [(&str, TransactionRequest); N],
+    ) -> Result<[alloy_rpc_types_eth::TransactionReceipt; N]> {
+        let mut pending = Vec::with_capacity(N);
+        for (what, tx) in &txs {
+            pending.push(
+                self.provider
+                    .send_transaction(tx.clone())
+                    .await
+                    .map_err(|err| self.failed(what, err.to_string()))?,
+            );
+        }
+        let mut receipts = Vec::with_capacity(N);
+        for ((what, _), tx) in txs.iter().zip(pending) {
+            let receipt = tx
+                .get_receipt()
+                .await
+                .map_err(|err| self.failed(what, err.to_string()))?;
+            if !receipt.status() {
+                return Err(self.failed(
+                    what,
+                    format!("the transaction reverted (tx {})", receipt.transaction_hash),
+                ));
+            }
+            receipts.push(receipt);
+        }
+        Ok(receipts
+            .try_into()
+            .unwrap_or_else(|_| unreachable!("one receipt per transaction")))
     }
 
     async fn create(&self, name: &str, code: &Bytes, args: Vec<u8>) -> Result<Address> {
