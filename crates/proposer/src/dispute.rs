@@ -8,8 +8,9 @@
 //!   computes the same claim;
 //! - in games on its own proposals (the proposer defending), bisects with its own claims and
 //!   proves the last step;
-//! - resolves any game whose side to move ran out of time, claims its credits and withdraws
-//!   bond balance beyond one proposal bond.
+//! - resolves its own games once the side to move ran out of time (anyone else's a whole clock
+//!   later, so no game stays open without its parties), claims its credits and withdraws bond
+//!   balance beyond one proposal bond.
 //!
 //! Claims at level 0 are output roots ([`StoreReader::output_root`]); at level 1 they come from
 //! the disputed block's trace ([`rollup_execution::trace_block`]), computed on demand from the
@@ -551,7 +552,16 @@ impl DisputeAgent {
             game.challengerUsed
         };
         let deadline = game.lastMove + params.max_clock - used;
-        if params.now >= deadline || proposal.removed {
+        // A party resolves its own games at once; anyone else's only once they have waited a
+        // whole clock for their parties (so two roles of one node never race to resolve the same
+        // game, yet no game stays open because its parties are gone).
+        let party = game.challenger == me || proposal.proposer == me;
+        let resolvable = if party {
+            deadline
+        } else {
+            deadline.saturating_add(params.max_clock)
+        };
+        if params.now >= resolvable || (party && proposal.removed) {
             let input = IDisputeGame::resolveCall { id: U256::from(id) }.abi_encode();
             if self.send("resolve", dg, input, U256::ZERO).await? {
                 metrics::counter!("rollup_dispute_resolved_total").increment(1);
