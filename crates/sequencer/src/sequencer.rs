@@ -174,7 +174,7 @@ impl Sequencer {
     }
 
     /// Builds one block if there is anything to put in it, or, while the chain is behind L1 by
-    /// more than the drift, a run of catch-up blocks.
+    /// more than the drift or its L1 origin trails L1 by more than one block, a run of blocks.
     pub fn sequence(&self, node: &mut RollupNode) -> Result<()> {
         self.sequence_at(node, now_secs())
     }
@@ -189,7 +189,8 @@ impl Sequencer {
         Ok(())
     }
 
-    /// Builds at most one block; returns whether it was a catch-up block.
+    /// Builds at most one block; returns whether another should follow at once (a catch-up
+    /// block, or an L1 origin still behind).
     fn sequence_one(&self, node: &mut RollupNode, now: u64) -> Result<bool> {
         let reader = node.store().reader()?;
         let head = reader.l2_head()?.unwrap_or_default();
@@ -284,7 +285,11 @@ impl Sequencer {
             .filter(|hash| !deferred.contains(hash))
             .collect();
         self.prune(node, &leaving)?;
-        Ok(block.catching_up)
+        // Another block at once while the chain's L1 origin trails L1 by more than one block
+        // (the node started late, or L1 blocks come as fast as L2 blocks): one origin per block
+        // at the block interval would never close the gap, and each block it trails brings its
+        // batch closer to its sequencing window's deadline.
+        Ok(block.catching_up || node.next_origin_ready(now)?)
     }
 
     /// Offers the transactions of removed unsafe blocks to the pool again; those that are no

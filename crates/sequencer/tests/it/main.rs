@@ -705,6 +705,59 @@ fn queued_transactions_expire_and_rejected_nonces_demote_the_rest() {
     assert_eq!(pool.len(), 2);
 }
 
+/// An L1 origin that trails L1 by several blocks, within the drift (the node started late, or
+/// L1 blocks come as fast as L2 blocks), is closed in one tick: each block adopts the next
+/// origin, at most ten blocks a second, instead of one origin per block interval forever.
+#[test]
+fn a_trailing_l1_origin_is_caught_up_within_a_tick() {
+    let (_dir, mut node, pool) = setup_with(
+        PoolConfig::default(),
+        RollupConfig {
+            max_sequencer_drift: 600,
+            ..config()
+        },
+    );
+    let l1_timestamp = |number: u64| 1 + number;
+    let mut parent = B256::ZERO;
+    let blocks: Vec<L1Block> = (1..=8)
+        .map(|number| {
+            let hash = B256::from(U256::from(number) << 8);
+            let block = L1Block {
+                number,
+                hash,
+                parent_hash: parent,
+                timestamp: l1_timestamp(number),
+                mix_hash: B256::ZERO,
+                base_fee_per_gas: Some(1),
+                transactions: vec![],
+                receipts: vec![],
+            };
+            parent = hash;
+            block
+        })
+        .collect();
+    node.handle_notification(&L1Notification::Committed {
+        new: Arc::new(L1Chain::new(blocks).unwrap()),
+    })
+    .unwrap();
+    let sequencer = sequencer(&pool);
+    sequencer.sequence_at(&mut node, l1_timestamp(8)).unwrap();
+    let reader = node.store().reader().unwrap();
+    let head = reader.l2_head().unwrap().unwrap();
+    let origin = decode_l1_origin(&reader.header(head).unwrap().unwrap().extra_data).unwrap();
+    assert_eq!(
+        origin.number, 8,
+        "one tick adopted every L1 block up to the head ({head} blocks)"
+    );
+    // Nothing trails any more: the next tick builds nothing without transactions.
+    drop(reader);
+    sequencer.sequence_at(&mut node, l1_timestamp(8)).unwrap();
+    assert_eq!(
+        node.store().reader().unwrap().l2_head().unwrap().unwrap(),
+        head
+    );
+}
+
 /// A sequencer that was down far longer than the drift (production defaults: 600 s drift,
 /// 3 600-block window) catches up alone: catch-up blocks in the past, each adopting the next L1
 /// origin and never above origin + drift, then normal blocks with user transactions again.
