@@ -28,6 +28,8 @@ mod proposal;
 pub mod artifacts;
 pub mod bindings;
 
+/// The header type of L2 blocks ([`L2Block::header`]).
+pub use alloy_consensus::Header;
 pub use batch::{
     BATCH_VERSION, Batch, BatchBlock, BatchEnvelope, BatchError, BatchParent, BlockEntry,
     MAX_BATCH_SIZE, MAX_BLOCKS_PER_BATCH, MAX_HEADERS_PER_BATCH, MAX_SEGMENT_PAYLOAD,

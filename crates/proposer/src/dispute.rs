@@ -744,15 +744,24 @@ impl DisputeAgent {
     }
 }
 
-/// Re-executes stored block `block` on its parent's historical state and returns its trace.
-pub fn compute_trace(store: &Store, chain_id: u64, block: u64) -> Result<BlockTrace, DisputeError> {
-    let reader = store.reader()?;
+/// Stored block `block`'s header and its parent's number (`block` is never the genesis).
+fn header_and_parent(
+    reader: &rollup_storage::StoreReader,
+    block: u64,
+) -> Result<(u64, rollup_primitives::Header), DisputeError> {
     let parent = block
         .checked_sub(1)
         .ok_or(DisputeError::NotDerived(block))?;
     let header = reader
         .header(block)?
         .ok_or(DisputeError::NotDerived(block))?;
+    Ok((parent, header))
+}
+
+/// Re-executes stored block `block` on its parent's historical state and returns its trace.
+pub fn compute_trace(store: &Store, chain_id: u64, block: u64) -> Result<BlockTrace, DisputeError> {
+    let reader = store.reader()?;
+    let (parent, header) = header_and_parent(&reader, block)?;
     let body = reader.body(block)?.ok_or(DisputeError::NotDerived(block))?;
     let parent_output = reader
         .output_root(parent)?
@@ -777,8 +786,6 @@ pub fn compute_trace(store: &Store, chain_id: u64, block: u64) -> Result<BlockTr
     })
 }
 
-/// What the L2 state gives the witness of the step at `position` of stored block `block`, when
-/// the block's `position`-th input is a deposit ([`rollup_execution::deposit_step`]).
 /// The `STEP_INPUT` body: `abi.encode(InputWitness)`, the agreed trace `state` with the
 /// block's context and its parent's header, from which L1 tells that the step runs no deposit.
 fn input_witness(
@@ -787,12 +794,7 @@ fn input_witness(
     state: rollup_execution::TraceState,
 ) -> Result<Vec<u8>, DisputeError> {
     let reader = store.reader()?;
-    let parent = block
-        .checked_sub(1)
-        .ok_or(DisputeError::NotDerived(block))?;
-    let header = reader
-        .header(block)?
-        .ok_or(DisputeError::NotDerived(block))?;
+    let (parent, header) = header_and_parent(&reader, block)?;
     let parent_header = reader
         .header(parent)?
         .ok_or(DisputeError::NotDerived(parent))?;
@@ -803,6 +805,8 @@ fn input_witness(
     ))
 }
 
+/// What the L2 state gives the witness of the step at `position` of stored block `block`, when
+/// the block's `position`-th input is a deposit ([`rollup_execution::deposit_step`]).
 fn compute_deposit_step(
     store: &Store,
     chain_id: u64,
@@ -810,12 +814,7 @@ fn compute_deposit_step(
     position: u64,
 ) -> Result<Option<DepositStep>, DisputeError> {
     let reader = store.reader()?;
-    let parent = block
-        .checked_sub(1)
-        .ok_or(DisputeError::NotDerived(block))?;
-    let header = reader
-        .header(block)?
-        .ok_or(DisputeError::NotDerived(block))?;
+    let (parent, header) = header_and_parent(&reader, block)?;
     let parent_header = reader
         .header(parent)?
         .ok_or(DisputeError::NotDerived(parent))?;

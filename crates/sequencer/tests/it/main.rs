@@ -705,28 +705,17 @@ fn queued_transactions_expire_and_rejected_nonces_demote_the_rest() {
     assert_eq!(pool.len(), 2);
 }
 
-/// An L1 origin that trails L1 by several blocks, within the drift (the node started late, or
-/// L1 blocks come as fast as L2 blocks), is closed in one tick: each block adopts the next
-/// origin, at most ten blocks a second, instead of one origin per block interval forever.
-#[test]
-fn a_trailing_l1_origin_is_caught_up_within_a_tick() {
-    let (_dir, mut node, pool) = setup_with(
-        PoolConfig::default(),
-        RollupConfig {
-            max_sequencer_drift: 600,
-            ..config()
-        },
-    );
-    let l1_timestamp = |number: u64| 1 + number;
+/// Gives the node L1 blocks 1 to `count`, empty, block `n` at `timestamp(n)`.
+fn follow_l1(node: &mut RollupNode, count: u64, timestamp: impl Fn(u64) -> u64) {
     let mut parent = B256::ZERO;
-    let blocks: Vec<L1Block> = (1..=8)
+    let blocks: Vec<L1Block> = (1..=count)
         .map(|number| {
             let hash = B256::from(U256::from(number) << 8);
             let block = L1Block {
                 number,
                 hash,
                 parent_hash: parent,
-                timestamp: l1_timestamp(number),
+                timestamp: timestamp(number),
                 mix_hash: B256::ZERO,
                 base_fee_per_gas: Some(1),
                 transactions: vec![],
@@ -740,6 +729,22 @@ fn a_trailing_l1_origin_is_caught_up_within_a_tick() {
         new: Arc::new(L1Chain::new(blocks).unwrap()),
     })
     .unwrap();
+}
+
+/// An L1 origin that trails L1 by several blocks, within the drift (the node started late, or
+/// L1 blocks come as fast as L2 blocks), is closed in one tick: each block adopts the next
+/// origin, at most ten blocks a second, instead of one origin per block interval forever.
+#[test]
+fn a_trailing_l1_origin_is_caught_up_within_a_tick() {
+    let (_dir, mut node, pool) = setup_with(
+        PoolConfig::default(),
+        RollupConfig {
+            max_sequencer_drift: 600,
+            ..config()
+        },
+    );
+    let l1_timestamp = |number: u64| 1 + number;
+    follow_l1(&mut node, 8, l1_timestamp);
     let sequencer = sequencer(&pool);
     sequencer.sequence_at(&mut node, l1_timestamp(8)).unwrap();
     let reader = node.store().reader().unwrap();
@@ -772,28 +777,7 @@ fn a_sequencer_stopped_for_longer_than_the_drift_catches_up_alone() {
     let (_dir, mut node, pool) = setup_with(PoolConfig::default(), config);
     // 1 000 L1 blocks (about 3 h 20 min) went by while the sequencer was down.
     let l1_timestamp = |number: u64| 1 + 12 * number;
-    let mut parent = B256::ZERO;
-    let blocks: Vec<L1Block> = (1..=1_000)
-        .map(|number| {
-            let hash = B256::from(U256::from(number) << 8);
-            let block = L1Block {
-                number,
-                hash,
-                parent_hash: parent,
-                timestamp: l1_timestamp(number),
-                mix_hash: B256::ZERO,
-                base_fee_per_gas: Some(1),
-                transactions: vec![],
-                receipts: vec![],
-            };
-            parent = hash;
-            block
-        })
-        .collect();
-    node.handle_notification(&L1Notification::Committed {
-        new: Arc::new(L1Chain::new(blocks).unwrap()),
-    })
-    .unwrap();
+    follow_l1(&mut node, 1_000, l1_timestamp);
     let a = keys().remove(0);
     pool.add_raw(&raw(&a, 0, FEE)).unwrap();
 
