@@ -103,6 +103,17 @@ async fn proposal(l1: &DynProvider, s: &Setup, index: u64) -> Proposal {
     .await
 }
 
+async fn is_final(l1: &DynProvider, s: &Setup, index: u64) -> bool {
+    view(
+        l1,
+        s.state_manager,
+        IStateManager::isFinalCall {
+            index: U256::from(index),
+        },
+    )
+    .await
+}
+
 async fn game(l1: &DynProvider, s: &Setup, id: u64) -> Game {
     view(
         l1,
@@ -438,14 +449,7 @@ async fn disputes_on_the_devnet_body() {
     );
     // The honest proposal of the same block was never challenged and is final.
     assert!(
-        view(
-            &l1,
-            s.state_manager,
-            IStateManager::isFinalCall {
-                index: U256::from(honest_index)
-            }
-        )
-        .await,
+        is_final(&l1, &s, honest_index).await,
         "the honest proposal of L2 block {block} is final"
     );
     // The challenger claimed its bond back and withdrew the liar's.
@@ -494,14 +498,7 @@ async fn disputes_on_the_devnet_body() {
     assert!(run.ok, "challenge --force failed");
     let stalled = game_on(&devnet, &l1, &s, forced_index, accounts[6]).await;
     assert!(
-        !view(
-            &l1,
-            s.state_manager,
-            IStateManager::isFinalCall {
-                index: U256::from(forced_index)
-            }
-        )
-        .await,
+        !is_final(&l1, &s, forced_index).await,
         "an open game holds finality back"
     );
     assert_eq!(
@@ -510,14 +507,7 @@ async fn disputes_on_the_devnet_body() {
     );
     advance(&l1, 120).await;
     assert!(
-        view(
-            &l1,
-            s.state_manager,
-            IStateManager::isFinalCall {
-                index: U256::from(forced_index)
-            }
-        )
-        .await,
+        is_final(&l1, &s, forced_index).await,
         "proposal {forced_index} of L2 block {} is final once its game closed",
         forced.l2BlockNumber
     );
