@@ -13,9 +13,11 @@ import {L1Header} from "src/libraries/L1Header.sol";
 ///         transaction count, and for the batch the number of bridge messages it includes; the
 ///         inbox checks all of it against the L1 origins it has recorded (`recordOrigins`, or
 ///         headers inside a batch) and against the bridge's deposit chain, and appends a
-///         record committing to the batch's data, block table and segments. If the batcher
-///         posts nothing for a sequencing window, anyone can append a forced block
-///         (`forceInclude`) that takes the next L1 origin's bridge messages and nothing else.
+///         record committing to the batch's data, block table and segments. The segments
+///         travel in calldata after the envelope (`postBatch`) or in the transaction's EIP-4844
+///         blobs (`postBlobBatch`). If the batcher posts nothing for a sequencing window, anyone
+///         can append a forced block (`forceInclude`) that takes the next L1 origin's bridge
+///         messages and nothing else.
 ///
 ///         L1 origins are recorded as a chain of real L1 headers: each header must be the next
 ///         block's and name the previous one as parent, and the newest must hash to what L1
@@ -29,6 +31,29 @@ import {L1Header} from "src/libraries/L1Header.sol";
 ///         segmentCount × (length uint32 ‖ txCount uint16) ‖ segments`. Segments (FastLZ
 ///         compressed transactions) are only hashed here, never decompressed: a fraud proof
 ///         opens them.
+///
+///         Blob batches: `postBlobBatch` takes the envelope without the segments (it ends with
+///         the segment table) and is checked exactly like `postBatch`'s. The segments, back to
+///         back in table order, are the first `S` bytes (`S` the sum of their lengths) of the
+///         transaction's blob data stream: each blob gives bytes 1 to 31 of each of its 4096
+///         32-byte field elements (BLOB_BYTES_PER_FIELD_ELEMENT, so BLOB_DATA_SIZE per blob;
+///         byte 0 is left zero, keeping the element below the BLS12-381 modulus, and ignored
+///         when read), blobs in the order of the transaction's versioned hashes; bytes after
+///         `S` are ignored. The transaction carries exactly `ceil(S / BLOB_DATA_SIZE)` blobs
+///         (at least one, at most five: 16 segments of 32 KiB), which the inbox checks with
+///         `BLOBHASH`; it never sees the bytes. The record's `segmentRoot` is then keccak256 of
+///         the versioned hashes, which commit to the segments' bytes.
+///
+///         Opening a blob segment (planned, not built): a fraud proof needs a segment's bytes in
+///         L1 state for the SegmentOpener. A loader takes the record's versioned hashes (checked
+///         against `segmentRoot`) and the envelope (against `dataHash`; its segment table gives
+///         the segment's offset in the stream), then proves the field elements covering the
+///         segment, in order, with the EIP-4844 point-evaluation precompile (0x0a): element `i`
+///         of a blob is the blob polynomial's value at the `i`-th root of unity (in the
+///         consensus specs' bit-reversed order). Each proof costs 50,000 gas and yields 31
+///         bytes, so about 18 fit in a 1M-gas transaction; the loader chains a keccak256 over
+///         the proven bytes across transactions and, once it has covered the segment, stores
+///         its bytes (checked against the chain) for the SegmentOpener.
 /// @dev    Runs behind a proxy: `initialize` sets owner, batcher, bridge, the sequencing rules
 ///         and the L2 genesis in the proxy's storage; the implementation itself can never be
 ///         initialized. v2 storage is not v1's: a v2 inbox is deployed fresh, not upgraded from
@@ -36,7 +61,10 @@ import {L1Header} from "src/libraries/L1Header.sol";
 ///         Solady's fixed slots): slot 0 `batcher`, 1 `bridge`, 2 `sequencingWindow`,
 ///         `maxSequencerDrift`, `genesisOrigin`, `lastRecordedOrigin` (packed), 3 the cursor
 ///         (`nextBlock`, `lastOrigin`, `lastTimestamp`, `blocksAtLastTimestamp`, packed),
-///         4 recorded origins, 5 records.
+///         4 recorded origins, 5 records (five slots each: `firstBlock`, `blockCount`,
+///         `lastOrigin`, `depositCount` packed; `l1Block`, `forced`, `blobCount` packed;
+///         `dataHash`; `segmentRoot`; `blocksHash`; `blobCount` took a free byte, so a record
+///         kept its five slots).
 contract BatchInbox is Ownable, Initializable {
     /// @notice An appended batch (or forced block): a run of consecutive L2 blocks.
     /// @param firstBlock   The L2 number of its first block.
@@ -45,9 +73,15 @@ contract BatchInbox is Ownable, Initializable {
     /// @param depositCount The bridge messages in L1 blocks up to `lastOrigin`: the L2 chain has
     ///                     included exactly these after its last block.
     /// @param l1Block      The L1 block it was appended in.
-    /// @param forced       Whether `forceInclude` appended it (one block, no transactions).
-    /// @param dataHash     keccak256 of the posted batch data (zero if forced).
-    /// @param segmentRoot  merkleRoot of keccak256 of each segment (zero if forced or no segments).
+    /// @param forced       Whether `forceInclude` appended it (blocks with no transactions).
+    /// @param blobCount    The blobs carrying its segments: 0 for a calldata batch or forced
+    ///                     blocks, 1 to 5 for a blob batch (`postBlobBatch`).
+    /// @param dataHash     keccak256 of the posted batch data, for a blob batch of its envelope
+    ///                     (zero if forced).
+    /// @param segmentRoot  For a calldata batch, merkleRoot of keccak256 of each segment (zero
+    ///                     if no segments); for a blob batch, keccak256 of its versioned hashes
+    ///                     in order (the segments' commitment a fraud proof opens by point
+    ///                     evaluation); zero if forced.
     /// @param blocksHash   keccak256 of the block table (7 bytes per block).
     struct Record {
         uint64 firstBlock;
@@ -56,6 +90,7 @@ contract BatchInbox is Ownable, Initializable {
         uint64 depositCount;
         uint64 l1Block;
         bool forced;
+        uint8 blobCount;
         bytes32 dataHash;
         bytes32 segmentRoot;
         bytes32 blocksHash;
@@ -96,14 +131,15 @@ contract BatchInbox is Ownable, Initializable {
 
     /// @notice Thrown when a batch is not posted by a plain EOA's own transaction
     ///         (`msg.sender == tx.origin` and no code): derivation reads batches from the
-    ///         calldata of top-level transactions only.
+    ///         calldata (and blobs) of top-level transactions only.
     error BatchInbox_CallerNotEOA();
 
     /// @notice Thrown when the calldata is not the canonical ABI encoding of `postBatch(data)`
-    ///         (offset 0x20, no trailing bytes, zero padding), so derivation reads one `data`.
+    ///         or `postBlobBatch(envelope)` (offset 0x20, no trailing bytes, zero padding), so
+    ///         derivation reads one `data`.
     error BatchInbox_NonCanonicalCalldata();
 
-    /// @notice Thrown when the batch data exceeds MAX_BATCH_SIZE.
+    /// @notice Thrown when the batch data (a blob batch's envelope) exceeds MAX_BATCH_SIZE.
     /// @param length The batch data length.
     error BatchInbox_BatchTooLarge(uint256 length);
 
@@ -198,9 +234,12 @@ contract BatchInbox is Ownable, Initializable {
     /// @param txCount Its transaction count.
     error BatchInbox_InvalidSegmentTxCount(uint256 segment, uint256 txCount);
 
-    /// @notice Thrown when the segment lengths do not add up to the bytes after the segment table.
+    /// @notice Thrown when the bytes after the segment table are not the segments: for
+    ///         `postBatch` the segment lengths must add up to them, for `postBlobBatch` (whose
+    ///         segments travel in blobs) there must be none.
     /// @param remaining    The bytes after the segment table.
-    /// @param segmentBytes The sum of the segment lengths.
+    /// @param segmentBytes The bytes expected there: the sum of the segment lengths
+    ///                     (`postBatch`), or 0 (`postBlobBatch`).
     error BatchInbox_SegmentLengthMismatch(uint256 remaining, uint256 segmentBytes);
 
     /// @notice Thrown when the blocks' transaction counts and the segments' differ.
@@ -213,6 +252,17 @@ contract BatchInbox is Ownable, Initializable {
     /// @param expected     `bridge.depositCountAt(lastOrigin)`.
     /// @param depositCount The batch's deposit count.
     error BatchInbox_DepositCountMismatch(uint256 expected, uint256 depositCount);
+
+    /// @notice Thrown when a blob batch has no segment bytes (no segments): no blob would carry
+    ///         anything. Post such a batch with `postBatch`.
+    error BatchInbox_NoBlobData();
+
+    /// @notice Thrown when a blob batch's transaction does not carry exactly the blobs its
+    ///         segments fill.
+    /// @param expected `ceil(S / BLOB_DATA_SIZE)`, `S` the sum of the segment lengths.
+    /// @param actual   The transaction's blob count: the indices from 0 up to the first whose
+    ///                 BLOBHASH is zero.
+    error BatchInbox_BlobCountMismatch(uint256 expected, uint256 actual);
 
     /// @notice Thrown when forcing a block before the next origin's sequencing window has passed.
     /// @param origin     The forced block's origin (`lastOrigin + 1`).
@@ -242,9 +292,12 @@ contract BatchInbox is Ownable, Initializable {
     /// @param lastOrigin   The L1 origin of its last block.
     /// @param depositCount The bridge messages up to `lastOrigin`.
     /// @param forced       Whether it was forced.
-    /// @param dataHash     keccak256 of the batch data (zero if forced).
-    /// @param segmentRoot  merkleRoot of the segments' hashes (zero if forced).
+    /// @param dataHash     keccak256 of the batch data, for a blob batch of its envelope (zero
+    ///                     if forced).
+    /// @param segmentRoot  merkleRoot of the segments' hashes, for a blob batch keccak256 of its
+    ///                     versioned hashes (zero if forced).
     /// @param blocksHash   keccak256 of the block table.
+    /// @param blobCount    The blobs carrying its segments (0 unless a blob batch).
     event BatchAppended(
         uint256 indexed index,
         uint64 firstBlock,
@@ -254,7 +307,8 @@ contract BatchInbox is Ownable, Initializable {
         bool forced,
         bytes32 dataHash,
         bytes32 segmentRoot,
-        bytes32 blocksHash
+        bytes32 blocksHash,
+        uint8 blobCount
     );
 
     /// @notice Emitted when L1 origins `firstOrigin..lastOrigin` are recorded.
@@ -273,7 +327,7 @@ contract BatchInbox is Ownable, Initializable {
     /// @notice The envelope version this inbox accepts.
     uint8 public constant BATCH_VERSION = 2;
 
-    /// @notice Largest batch data, in bytes.
+    /// @notice Largest batch data (for a blob batch, its envelope), in bytes.
     uint256 public constant MAX_BATCH_SIZE = 120_000;
 
     /// @notice Most L2 blocks in one batch.
@@ -293,6 +347,14 @@ contract BatchInbox is Ownable, Initializable {
 
     /// @notice Most blocks one `forceInclude` appends.
     uint256 public constant MAX_FORCED_BLOCKS_PER_CALL = 256;
+
+    /// @notice Data bytes in each 32-byte field element of a blob: bytes 1 to 31 (byte 0 stays
+    ///         zero, keeping the element below the BLS12-381 modulus).
+    uint256 public constant BLOB_BYTES_PER_FIELD_ELEMENT = 31;
+
+    /// @notice Data bytes one blob carries in the blob data stream: 4096 field elements ×
+    ///         BLOB_BYTES_PER_FIELD_ELEMENT.
+    uint256 public constant BLOB_DATA_SIZE = 126_976;
 
     /// @notice The EIP-2935 block hash history contract, asked for hashes older than 256 blocks.
     address public constant HISTORY_STORAGE_ADDRESS = 0x0000F90827F1C53a10cb7A02335B175320002935;
@@ -433,51 +495,33 @@ contract BatchInbox is Ownable, Initializable {
     ///         the deposit count); the first failing check names itself.
     /// @param data The batch (envelope v2).
     function postBatch(bytes calldata data) external {
-        if (msg.sender != batcher) revert BatchInbox_NotBatcher();
-        if (msg.sender != tx.origin || msg.sender.code.length != 0) revert BatchInbox_CallerNotEOA();
-        _checkCanonicalCalldata(data);
-        if (data.length > MAX_BATCH_SIZE) revert BatchInbox_BatchTooLarge(data.length);
-        if (data.length != 0 && uint8(data[0]) != BATCH_VERSION) revert BatchInbox_UnsupportedVersion(uint8(data[0]));
-        if (data.length < _ENVELOPE_FIXED_SIZE) revert BatchInbox_BatchTruncated();
+        (Record memory record, Cursor memory cursor, uint256 segmentBytes) = _checkBatch(data, false);
+        record.segmentRoot = _segmentRoot(data, segmentBytes);
+        _append(record, cursor);
+    }
 
-        Cursor memory cursor = _cursor;
-        // casting to 'uint64' is safe because an 8-byte field is below 2^64
+    /// @notice Appends a blob batch: `envelope` is a batch (envelope v2) that ends with its
+    ///         segment table, and the segments are the first bytes of the transaction's blob data
+    ///         stream (see the contract's notice). Only the batcher, from its own EOA (type 3)
+    ///         transaction, with canonically encoded calldata.
+    /// @dev    Checks everything `postBatch` checks, in the same order, except that no bytes may
+    ///         follow the segment table (`BatchInbox_SegmentLengthMismatch(remaining, 0)`); then
+    ///         that the segments hold bytes (`S > 0`) and that the transaction carries exactly
+    ///         `n = ceil(S / BLOB_DATA_SIZE)` blobs (`blobhash(i) != 0` for `i < n`,
+    ///         `blobhash(n) == 0`). The record has `blobCount = n`, `dataHash =
+    ///         keccak256(envelope)` and `segmentRoot = keccak256(blobhash(0) ‖ ... ‖
+    ///         blobhash(n - 1))`. Segments are at most 16 × 32 KiB, so `n <= 5`, which one
+    ///         transaction may carry on every fork since Cancun (six at most per transaction).
+    /// @param envelope The batch without its segments.
+    function postBlobBatch(bytes calldata envelope) external {
+        (Record memory record, Cursor memory cursor, uint256 segmentBytes) = _checkBatch(envelope, true);
+        if (segmentBytes == 0) revert BatchInbox_NoBlobData();
+        uint256 blobCount = (segmentBytes + BLOB_DATA_SIZE - 1) / BLOB_DATA_SIZE;
+        record.segmentRoot = _versionedHashesRoot(blobCount);
+        // casting to 'uint8' is safe because segmentBytes <= 16 * MAX_SEGMENT_SIZE, so blobCount <= 5
         // forge-lint: disable-next-line(unsafe-typecast)
-        uint64 firstBlock = uint64(_readUint(data, 1, 8));
-        if (firstBlock != cursor.nextBlock) revert BatchInbox_UnexpectedFirstBlock(cursor.nextBlock, firstBlock);
-        uint256 blockCount = _readUint(data, 9, 2);
-        if (blockCount == 0 || blockCount > MAX_BLOCKS_PER_BATCH) revert BatchInbox_InvalidBlockCount(blockCount);
-        uint256 segmentCount = _readUint(data, 12, 1);
-        if (segmentCount > MAX_SEGMENTS_PER_BATCH) revert BatchInbox_TooManySegments(segmentCount);
-
-        uint256 blocksStart = _recordBatchHeaders(data, _readUint(data, 11, 1));
-        uint256 blocksEnd = blocksStart + blockCount * _BLOCK_ENTRY_SIZE;
-        if (blocksEnd > data.length) revert BatchInbox_BatchTruncated();
-        uint256 txCount = _walkBlocks(data[blocksStart:blocksEnd], cursor);
-        bytes32 segmentRoot = _segmentRoot(data, blocksEnd, segmentCount, txCount);
-
-        uint256 depositCount = _readUint(data, 13, 8);
-        uint256 expected = bridge.depositCountAt(cursor.lastOrigin);
-        if (depositCount != expected) revert BatchInbox_DepositCountMismatch(expected, depositCount);
-
-        _append(
-            Record({
-                firstBlock: firstBlock,
-                // casting to 'uint16'/'uint64' is safe because blockCount <= 4096 and
-                // depositCount is an 8-byte field
-                // forge-lint: disable-next-line(unsafe-typecast)
-                blockCount: uint16(blockCount),
-                lastOrigin: cursor.lastOrigin,
-                // forge-lint: disable-next-line(unsafe-typecast)
-                depositCount: uint64(depositCount),
-                l1Block: uint64(block.number),
-                forced: false,
-                dataHash: keccak256(data),
-                segmentRoot: segmentRoot,
-                blocksHash: keccak256(data[blocksStart:blocksEnd])
-            }),
-            cursor
-        );
+        record.blobCount = uint8(blobCount);
+        _append(record, cursor);
     }
 
     /// @notice Appends forced L2 blocks when the batcher has let the sequencing window of the
@@ -547,6 +591,7 @@ contract BatchInbox is Ownable, Initializable {
                 depositCount: uint64(bridge.depositCountAt(cursor.lastOrigin)),
                 l1Block: uint64(block.number),
                 forced: true,
+                blobCount: 0,
                 dataHash: bytes32(0),
                 segmentRoot: bytes32(0),
                 blocksHash: keccak256(entries)
@@ -772,16 +817,68 @@ contract BatchInbox is Ownable, Initializable {
         cursor.blocksAtLastTimestamp = uint64(sameTimestampBlocks);
     }
 
-    /// @dev Checks the segment table at `offset` and the segments after it; returns the
-    ///      merkle root of the segments' keccak256 hashes.
-    function _segmentRoot(bytes calldata data, uint256 offset, uint256 segmentCount, uint256 blockTxCount)
+    /// @dev The checks `postBatch` and `postBlobBatch` share, in `postBatch`'s order: the
+    ///      caller, the calldata, the envelope (fixed fields, headers, blocks, segment table,
+    ///      deposit count). `segmentsInBlobs` says whether the segments follow the table in
+    ///      `data` or travel in blobs (then nothing may follow it). Returns the record (with
+    ///      `dataHash`, without `segmentRoot` and `blobCount`), the cursor after the batch's last
+    ///      block and the sum of the segment lengths.
+    function _checkBatch(bytes calldata data, bool segmentsInBlobs)
         private
-        pure
-        returns (bytes32)
+        returns (Record memory record, Cursor memory cursor, uint256 segmentBytes)
     {
+        if (msg.sender != batcher) revert BatchInbox_NotBatcher();
+        if (msg.sender != tx.origin || msg.sender.code.length != 0) revert BatchInbox_CallerNotEOA();
+        _checkCanonicalCalldata(data);
+        if (data.length > MAX_BATCH_SIZE) revert BatchInbox_BatchTooLarge(data.length);
+        if (data.length != 0 && uint8(data[0]) != BATCH_VERSION) revert BatchInbox_UnsupportedVersion(uint8(data[0]));
+        if (data.length < _ENVELOPE_FIXED_SIZE) revert BatchInbox_BatchTruncated();
+
+        cursor = _cursor;
+        // casting to 'uint64' is safe because an 8-byte field is below 2^64
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint64 firstBlock = uint64(_readUint(data, 1, 8));
+        if (firstBlock != cursor.nextBlock) revert BatchInbox_UnexpectedFirstBlock(cursor.nextBlock, firstBlock);
+        uint256 blockCount = _readUint(data, 9, 2);
+        if (blockCount == 0 || blockCount > MAX_BLOCKS_PER_BATCH) revert BatchInbox_InvalidBlockCount(blockCount);
+        uint256 segmentCount = _readUint(data, 12, 1);
+        if (segmentCount > MAX_SEGMENTS_PER_BATCH) revert BatchInbox_TooManySegments(segmentCount);
+
+        uint256 blocksStart = _recordBatchHeaders(data, _readUint(data, 11, 1));
+        uint256 blocksEnd = blocksStart + blockCount * _BLOCK_ENTRY_SIZE;
+        if (blocksEnd > data.length) revert BatchInbox_BatchTruncated();
+        uint256 txCount = _walkBlocks(data[blocksStart:blocksEnd], cursor);
+        segmentBytes = _checkSegmentTable(data, blocksEnd, segmentCount, txCount, segmentsInBlobs);
+
+        uint256 depositCount = _readUint(data, 13, 8);
+        uint256 expected = bridge.depositCountAt(cursor.lastOrigin);
+        if (depositCount != expected) revert BatchInbox_DepositCountMismatch(expected, depositCount);
+
+        record.firstBlock = firstBlock;
+        // casting to 'uint16'/'uint64' is safe because blockCount <= 4096 and depositCount is
+        // an 8-byte field
+        // forge-lint: disable-next-line(unsafe-typecast)
+        record.blockCount = uint16(blockCount);
+        record.lastOrigin = cursor.lastOrigin;
+        // forge-lint: disable-next-line(unsafe-typecast)
+        record.depositCount = uint64(depositCount);
+        record.l1Block = uint64(block.number);
+        record.dataHash = keccak256(data);
+        record.blocksHash = keccak256(data[blocksStart:blocksEnd]);
+    }
+
+    /// @dev Checks the segment table at `offset`: every entry's length and transaction count,
+    ///      the bytes after the table (the segments, or none if they travel in blobs) and the
+    ///      transaction counts' sum against the blocks'. Returns the sum of the segment lengths.
+    function _checkSegmentTable(
+        bytes calldata data,
+        uint256 offset,
+        uint256 segmentCount,
+        uint256 blockTxCount,
+        bool segmentsInBlobs
+    ) private pure returns (uint256 segmentBytes) {
         uint256 segmentsStart = offset + segmentCount * _SEGMENT_ENTRY_SIZE;
         if (segmentsStart > data.length) revert BatchInbox_BatchTruncated();
-        uint256 segmentBytes;
         uint256 segmentTxCount;
         for (uint256 j; j < segmentCount; ++j) {
             uint256 entry = _readUint(data, offset + j * _SEGMENT_ENTRY_SIZE, _SEGMENT_ENTRY_SIZE);
@@ -794,22 +891,44 @@ contract BatchInbox is Ownable, Initializable {
             segmentBytes += length;
             segmentTxCount += txCount;
         }
-        if (segmentBytes != data.length - segmentsStart) {
-            revert BatchInbox_SegmentLengthMismatch(data.length - segmentsStart, segmentBytes);
+        uint256 inlineBytes = segmentsInBlobs ? 0 : segmentBytes;
+        if (data.length - segmentsStart != inlineBytes) {
+            revert BatchInbox_SegmentLengthMismatch(data.length - segmentsStart, inlineBytes);
         }
         if (segmentTxCount != blockTxCount) revert BatchInbox_TxCountMismatch(blockTxCount, segmentTxCount);
+    }
 
+    /// @dev The merkle root of the keccak256 hashes of the segments of a checked calldata batch:
+    ///      its last `segmentBytes` bytes, cut as the segment table just before them says.
+    function _segmentRoot(bytes calldata data, uint256 segmentBytes) private pure returns (bytes32) {
+        uint256 segmentCount = _readUint(data, 12, 1);
         if (segmentCount == 0) return bytes32(0);
+        uint256 segmentStart = data.length - segmentBytes;
+        uint256 table = segmentStart - segmentCount * _SEGMENT_ENTRY_SIZE;
         uint256 width = 1;
         while (width < segmentCount) width <<= 1;
         bytes32[] memory nodes = new bytes32[](width);
-        uint256 segmentStart = segmentsStart;
         for (uint256 j; j < segmentCount; ++j) {
-            uint256 segmentEnd = segmentStart + (_readUint(data, offset + j * _SEGMENT_ENTRY_SIZE, 4));
+            uint256 segmentEnd = segmentStart + _readUint(data, table + j * _SEGMENT_ENTRY_SIZE, 4);
             nodes[j] = keccak256(data[segmentStart:segmentEnd]);
             segmentStart = segmentEnd;
         }
         return _merkleRoot(nodes);
+    }
+
+    /// @dev keccak256 of the transaction's versioned hashes, after checking that it carries
+    ///      exactly `blobCount` blobs. BLOBHASH is nonzero exactly below the transaction's blob
+    ///      count (a versioned hash starts with 0x01), and the protocol caps a transaction's
+    ///      blobs, so counting to the first zero ends.
+    function _versionedHashesRoot(uint256 blobCount) private view returns (bytes32) {
+        uint256 actual;
+        while (blobhash(actual) != bytes32(0)) ++actual;
+        if (actual != blobCount) revert BatchInbox_BlobCountMismatch(blobCount, actual);
+        bytes32[] memory hashes = new bytes32[](blobCount);
+        for (uint256 i; i < blobCount; ++i) {
+            hashes[i] = blobhash(i);
+        }
+        return keccak256(abi.encodePacked(hashes));
     }
 
     /// @dev The merkle root of `nodes` (a power-of-two count, zero-padded): keccak256(left ‖
@@ -837,7 +956,8 @@ contract BatchInbox is Ownable, Initializable {
             record.forced,
             record.dataHash,
             record.segmentRoot,
-            record.blocksHash
+            record.blocksHash,
+            record.blobCount
         );
     }
 

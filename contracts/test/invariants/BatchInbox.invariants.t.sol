@@ -12,9 +12,10 @@ import {BatchInbox} from "src/L1/BatchInbox.sol";
 import {L1Bridge} from "src/L1/L1Bridge.sol";
 
 /// @dev Drives a simulated L1 with a bridge and an inbox: L1 blocks pass, users deposit and
-///      force withdrawals, the batcher posts random valid batches (with or without headers),
-///      anyone records origins or forces blocks. Every call must succeed (`fail_on_revert`):
-///      the handler only makes moves the rules allow, and skips a move the state rules out.
+///      force withdrawals, the batcher posts random valid batches (with or without headers, their
+///      segments in calldata or in blobs), anyone records origins or forces blocks. Every call
+///      must succeed (`fail_on_revert`): the handler only makes moves the rules allow, and skips
+///      a move the state rules out.
 contract BatchInboxHandler is Test {
     uint64 public constant WINDOW = 40;
     uint64 public constant DRIFT = 120;
@@ -32,7 +33,13 @@ contract BatchInboxHandler is Test {
     uint256 public ghostCount;
     IDepositChain.Checkpoint[] internal _ghostCheckpoints;
 
+    /// @notice The blobs each blob batch's transaction carried, by record index: their count
+    ///         and the keccak256 of their versioned hashes (zero for other records).
+    mapping(uint256 index => uint256) public ghostBlobCount;
+    mapping(uint256 index => bytes32) public ghostBlobRoot;
+
     uint256 public batchesPosted;
+    uint256 public blobBatchesPosted;
     uint256 public blocksForced;
     uint256 public postsSkipped;
 
@@ -126,7 +133,9 @@ contract BatchInboxHandler is Test {
         uint256 maxOrigin;
     }
 
-    /// @notice The batcher posts a random valid batch, if the sequencing window allows one.
+    /// @notice The batcher posts a random valid batch, if the sequencing window allows one; one
+    ///         in three with transactions carries its segments in blobs (up to eight segments
+    ///         of up to 32 KiB, so one to three blobs).
     function postBatch(uint256 seed) external {
         uint256 recorded = inbox.lastRecordedOrigin();
         Plan memory plan = Plan({
@@ -155,16 +164,45 @@ contract BatchInboxHandler is Test {
         batch.firstBlock = inbox.nextBlock();
         batch.blocks = blocks;
         batch.headers = plan.origin > recorded ? chain.headers(recorded + 1, plan.origin) : new bytes[](0);
-        if (txTotal != 0) {
+        bool inBlobs = txTotal != 0 && (seed >> 128) % 3 == 0;
+        if (inBlobs) {
+            batch.segments = _blobSegments(seed, txTotal);
+        } else if (txTotal != 0) {
             batch.segments = new Batches.Segment[](1);
             // forge-lint: disable-next-line(unsafe-typecast)
             batch.segments[0] = Batches.Segment(Batches.noise(1 + seed % 200, seed), uint16(txTotal));
         }
         // forge-lint: disable-next-line(unsafe-typecast)
         batch.depositCount = uint64(bridge.depositCountAt(plan.origin));
-        vm.prank(batcher, batcher);
-        inbox.postBatch(Batches.encode(batch));
+        if (inBlobs) {
+            bytes32[] memory hashes =
+                Batches.versionedHashes(Batches.blobCount(Batches.segmentBytes(batch.segments)), seed);
+            uint256 index = inbox.recordCount();
+            ghostBlobCount[index] = hashes.length;
+            ghostBlobRoot[index] = Batches.versionedHashesRoot(hashes);
+            vm.blobhashes(hashes);
+            vm.prank(batcher, batcher);
+            inbox.postBlobBatch(Batches.envelopeOnly(batch));
+            ++blobBatchesPosted;
+        } else {
+            vm.prank(batcher, batcher);
+            inbox.postBatch(Batches.encode(batch));
+        }
         ++batchesPosted;
+    }
+
+    /// @dev One to eight segments (no more than `txTotal`) of 1 to 32 KiB for a blob batch,
+    ///      holding `txTotal` transactions: one each, the rest in the first.
+    function _blobSegments(uint256 seed, uint256 txTotal) internal pure returns (Batches.Segment[] memory segments) {
+        uint256 count = 1 + (seed >> 136) % (txTotal < 8 ? txTotal : 8);
+        uint256[] memory lengths = new uint256[](count);
+        for (uint256 j; j < count; ++j) {
+            lengths[j] = bound(uint256(keccak256(abi.encode(seed, "segment", j))), 1, 32_768);
+        }
+        segments = Batches.blankSegments(lengths);
+        // casting is safe: txTotal is at most 24 blocks of 2 transactions
+        // forge-lint: disable-next-line(unsafe-typecast)
+        segments[0].txCount = uint16(txTotal - (count - 1));
     }
 
     /// @dev Up to 24 random blocks the rules allow from `plan` (fewer if the L2 chain runs
@@ -287,6 +325,22 @@ contract BatchInboxInvariants is Test {
         assertEq(inbox.lastOrigin(), count == 0 ? handler.GENESIS() : previousOrigin, "cursor origin");
         assertGe(inbox.blocksAtLastTimestamp(), 1, "blocks at last timestamp below 1");
         assertLe(inbox.blocksAtLastTimestamp(), 10, "more than 10 blocks per second");
+    }
+
+    /// @dev A record's blobs are its transaction's: a blob batch records the count and versioned
+    ///      hashes it carried, every other record none.
+    function invariant_blobRecords() public view {
+        uint256 count = inbox.recordCount();
+        uint256 blobRecords;
+        for (uint256 i; i < count; ++i) {
+            BatchInbox.Record memory record = inbox.records(i);
+            assertEq(record.blobCount, handler.ghostBlobCount(i), "blob count != the transaction's");
+            if (record.blobCount == 0) continue;
+            ++blobRecords;
+            assertFalse(record.forced, "forced record with blobs");
+            assertEq(record.segmentRoot, handler.ghostBlobRoot(i), "segment root != the versioned hashes'");
+        }
+        assertEq(blobRecords, handler.blobBatchesPosted(), "blob records != blob batches posted");
     }
 
     /// @dev Every recorded origin is L1's block: its hash and timestamp.

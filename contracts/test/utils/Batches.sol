@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-/// @notice Encodes batch envelopes (format v2) for tests, and computes what the inbox records
-///         for them with an implementation of its own (segment merkle root, block table hash).
+/// @notice Encodes batch envelopes (format v2) for tests, calldata and blob batches, and
+///         computes what the inbox records for them with an implementation of its own (segment
+///         merkle root, block table hash, blob count and versioned hashes root).
 library Batches {
     /// @notice One block entry.
     struct Block {
@@ -34,8 +35,20 @@ library Batches {
     uint256 internal constant DEPOSIT_COUNT_OFFSET = 13;
     uint256 internal constant FIXED_SIZE = 21;
 
-    /// @notice The envelope of `batch`.
+    /// @notice Data bytes per blob in the blob data stream (31 of each of 4096 field elements).
+    uint256 internal constant BLOB_DATA_SIZE = 4096 * 31;
+
+    /// @notice The batch `postBatch` takes: the envelope, then the segments.
     function encode(Batch memory batch) internal pure returns (bytes memory data) {
+        data = envelopeOnly(batch);
+        for (uint256 j; j < batch.segments.length; ++j) {
+            data = bytes.concat(data, batch.segments[j].data);
+        }
+    }
+
+    /// @notice The blob batch `postBlobBatch` takes: the envelope up to and including the segment
+    ///         table (the segments travel in blobs).
+    function envelopeOnly(Batch memory batch) internal pure returns (bytes memory data) {
         data = abi.encodePacked(
             uint8(2),
             batch.firstBlock,
@@ -52,8 +65,47 @@ library Batches {
             data =
                 bytes.concat(data, abi.encodePacked(uint32(batch.segments[j].data.length), batch.segments[j].txCount));
         }
-        for (uint256 j; j < batch.segments.length; ++j) {
-            data = bytes.concat(data, batch.segments[j].data);
+    }
+
+    /// @notice The sum of the segment lengths (the bytes a blob batch's blobs carry).
+    function segmentBytes(Segment[] memory segments) internal pure returns (uint256 total) {
+        for (uint256 j; j < segments.length; ++j) {
+            total += segments[j].data.length;
+        }
+    }
+
+    /// @notice The blobs a blob batch with `segmentBytes_` bytes of segments carries:
+    ///         ceil(segmentBytes_ / BLOB_DATA_SIZE), written as a loop (the inbox divides).
+    function blobCount(uint256 segmentBytes_) internal pure returns (uint256 count) {
+        for (uint256 filled; filled < segmentBytes_; filled += BLOB_DATA_SIZE) {
+            ++count;
+        }
+    }
+
+    /// @notice `count` distinct versioned hashes (version byte 0x01, as KZG commitments give).
+    function versionedHashes(uint256 count, uint256 seed) internal pure returns (bytes32[] memory hashes) {
+        hashes = new bytes32[](count);
+        for (uint256 i; i < count; ++i) {
+            hashes[i] = bytes32(uint256(keccak256(abi.encode(seed, i))) >> 8 | uint256(1) << 248);
+        }
+    }
+
+    /// @notice What a blob batch's record holds as `segmentRoot`: keccak256 of the versioned
+    ///         hashes, one after the other.
+    function versionedHashesRoot(bytes32[] memory hashes) internal pure returns (bytes32 root) {
+        bytes memory packed;
+        for (uint256 i; i < hashes.length; ++i) {
+            packed = bytes.concat(packed, hashes[i]);
+        }
+        return keccak256(packed);
+    }
+
+    /// @notice Segments of the given lengths, each holding one transaction. Their bytes are zero:
+    ///         in a blob batch the inbox only reads the lengths.
+    function blankSegments(uint256[] memory lengths) internal pure returns (Segment[] memory segments) {
+        segments = new Segment[](lengths.length);
+        for (uint256 j; j < lengths.length; ++j) {
+            segments[j] = Segment(new bytes(lengths[j]), 1);
         }
     }
 

@@ -38,6 +38,8 @@ interface Vm {
     function cool(address target) external;
     function setBlockhash(uint256 blockNumber, bytes32 blockHash) external;
     function getRawBlockHeader(uint256 blockNumber) external view returns (bytes memory rlpHeader);
+    function blobhashes(bytes32[] calldata hashes) external;
+    function getBlobhashes() external view returns (bytes32[] memory hashes);
 
     // Expectations.
     function expectRevert() external;
