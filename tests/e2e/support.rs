@@ -156,24 +156,27 @@ impl Devnet {
     /// tests' anvil mines only when sent a transaction, so L1 would never reach the sequencing
     /// window deadline that otherwise posts empty blocks.
     pub(crate) fn start_fast(l1_url: &str, datadir: &Path) -> Self {
-        Self::start_with(
-            l1_url,
-            datadir,
-            &[
-                "--block-time",
-                "100ms",
-                "--batcher-interval",
-                "200ms",
-                "--batcher-window-margin",
-                "1000",
-                "--proposal-interval",
-                "1s",
-            ],
-        )
+        Self::start_fast_with(l1_url, datadir, &[])
+    }
+
+    /// [`Self::start_fast`] with `extra` flags.
+    pub(crate) fn start_fast_with(l1_url: &str, datadir: &Path, extra: &[&str]) -> Self {
+        let fast = [
+            "--block-time",
+            "100ms",
+            "--batcher-interval",
+            "200ms",
+            "--batcher-window-margin",
+            "1000",
+            "--proposal-interval",
+            "1s",
+        ];
+        Self::start_with(l1_url, datadir, &[&fast[..], extra].concat())
     }
 
     /// `rollup-node devnet` attached to `l1_url` with `extra` flags; returns once it wrote a
-    /// fresh `devnet.json`.
+    /// fresh `devnet.json`. anvil's beacon API is the blob source, so batches go in blobs
+    /// unless `extra` says `--batcher-data calldata`.
     pub(crate) fn start_with(l1_url: &str, datadir: &Path, extra: &[&str]) -> Self {
         std::fs::create_dir_all(datadir).unwrap();
         let info_path = datadir.join("devnet.json");
@@ -198,6 +201,8 @@ impl Devnet {
                 "127.0.0.1:0",
                 "--l1-poll-interval",
                 "50ms",
+                "--l1-beacon-url",
+                l1_url,
             ])
             .args(extra)
             .arg("--datadir")
@@ -340,6 +345,7 @@ impl Replica {
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_rollup-node"))
             .args(["node", "--l1-rpc-url", l1_url, "--l1-poll-interval", "50ms"])
+            .args(["--l1-beacon-url", l1_url])
             .arg("--config")
             .arg(config)
             .arg("--datadir")

@@ -13,6 +13,8 @@ use alloy_primitives::{Address, B256, U256, keccak256};
 use alloy_provider::{DynProvider, Provider, ProviderBuilder};
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::SolCall;
+use rollup_primitives::bindings::IBatchInbox;
 use serde_json::{Value, json};
 
 use super::{deposit_eth, ether};
@@ -227,6 +229,8 @@ impl Replica {
                 &format!("127.0.0.1:{port}"),
                 "--l1-poll-interval",
                 "50ms",
+                "--l1-beacon-url",
+                &devnet.l1_url,
             ])
             .arg("--datadir")
             .arg(datadir)
@@ -704,6 +708,105 @@ async fn replica_from_scratch_reaches_the_same_chain_body() {
     // A replica does not sequence.
     let raw = rpc(&replica.url, "eth_sendRawTransaction", json!(["0x02"])).await;
     assert!(raw.is_err(), "replica accepted a transaction: {raw:?}");
+}
+
+/// Counts the inbox's batch transactions on L1 that succeeded: `(in blobs, in calldata)`.
+async fn batch_transactions(devnet: &Devnet) -> (usize, usize) {
+    let rollup: Value =
+        serde_json::from_str(&std::fs::read_to_string(devnet.datadir.join("rollup.json")).unwrap())
+            .unwrap();
+    let inbox: Address = serde_json::from_value(rollup["contracts"]["batchInbox"].clone()).unwrap();
+    let l1 = devnet.l1(0);
+    let (mut blobs, mut calldata) = (0, 0);
+    for number in 0..=l1.get_block_number().await.unwrap() {
+        let block = l1
+            .get_block_by_number(number.into())
+            .full()
+            .await
+            .unwrap()
+            .unwrap();
+        for tx in block.transactions.into_transactions() {
+            if alloy_consensus::Transaction::to(&tx) != Some(inbox) {
+                continue;
+            }
+            let receipt = l1
+                .get_transaction_receipt(*tx.inner.tx_hash())
+                .await
+                .unwrap()
+                .unwrap();
+            let selector = &alloy_consensus::Transaction::input(&tx)[..4];
+            if !receipt.status() || selector == IBatchInbox::forceIncludeCall::SELECTOR {
+                continue;
+            }
+            match alloy_consensus::Transaction::blob_versioned_hashes(&tx) {
+                Some(hashes) if !hashes.is_empty() => {
+                    assert_eq!(selector, IBatchInbox::postBlobBatchCall::SELECTOR);
+                    blobs += 1;
+                }
+                _ => {
+                    assert_eq!(selector, IBatchInbox::postBatchCall::SELECTOR);
+                    calldata += 1;
+                }
+            }
+        }
+    }
+    (blobs, calldata)
+}
+
+/// The batcher posts in blobs (the devnet's default with anvil's beacon API), then, restarted
+/// with `--batcher-data calldata`, in calldata, then in blobs again; a replica that reads blobs
+/// from the beacon API derives the whole chain hash for hash.
+#[test]
+fn a_chain_posted_in_blobs_and_calldata_derives_hash_for_hash() {
+    support::run(a_chain_posted_in_blobs_and_calldata_derives_hash_for_hash_body());
+}
+
+async fn a_chain_posted_in_blobs_and_calldata_derives_hash_for_hash_body() {
+    let anvil = Anvil::start();
+    let dir = tempfile::tempdir().unwrap();
+    let datadir = dir.path().join("devnet");
+    let to = Address::repeat_byte(0x77);
+    let mut devnet = Devnet::start_fast(&anvil.url, &datadir);
+    let mut last = 0;
+    for (round, extra) in [&[][..], &["--batcher-data", "calldata"][..], &[][..]]
+        .into_iter()
+        .enumerate()
+    {
+        if round > 0 {
+            devnet.kill9();
+            devnet = Devnet::start_fast_with(&anvil.url, &datadir, extra);
+        }
+        let before = batch_transactions(&devnet).await;
+        last = transfers(&devnet, 4, to, 8, Duration::from_millis(40)).await;
+        wait_safe(&devnet.info.l2_rpc_url, last, || tail(devnet.log())).await;
+        let after = batch_transactions(&devnet).await;
+        if extra.is_empty() {
+            assert!(
+                after.0 > before.0,
+                "round {round}: no blob batch: {before:?} -> {after:?}"
+            );
+            assert!(
+                devnet.log().contains("batches go to L1 as blobs"),
+                "round {round}"
+            );
+        } else {
+            assert!(
+                after.1 > before.1,
+                "round {round}: no calldata batch: {before:?} -> {after:?}"
+            );
+            assert_eq!(
+                after.0, before.0,
+                "round {round}: blobs posted with --batcher-data calldata"
+            );
+        }
+        eprintln!("round {round}: batch transactions (blobs, calldata) {after:?}");
+    }
+    let l2 = devnet.info.l2_rpc_url.clone();
+    let target = wait_safe(&l2, last, || tail(devnet.log())).await.safe_l2;
+    let mut replica = Replica::start(&devnet, &dir.path().join("replica"));
+    replica.wait_safe(target).await;
+    assert_same_chain(&l2, &replica.url, target).await;
+    assert_same_balances(&devnet, &replica.url, target).await;
 }
 
 #[test]

@@ -65,6 +65,7 @@ fn to_l1_block(block: &RecoveredBlock<Block>, receipts: &[Receipt]) -> eyre::Res
                 .blob_versioned_hashes()
                 .map(<[_]>::to_vec)
                 .unwrap_or_default(),
+            blobs: Vec::new(),
         })
         .collect::<Vec<_>>();
     ensure!(

@@ -48,7 +48,7 @@ use rollup_primitives::{BlockNumHash, RollupConfig};
 use rollup_rpc::{RpcContext, RpcServerConfig};
 use rollup_sequencer::PoolConfig;
 use rollup_service::{
-    L1Link, ProposalHead, RoleSettings, Roles, Services, devnet, parse_duration,
+    DataPath, L1Link, ProposalHead, RoleSettings, Roles, Services, devnet, parse_duration,
     parse_nonzero_duration, parse_proposal_head,
 };
 use rollup_storage::Store;
@@ -269,6 +269,9 @@ impl RollupArgs {
             l1_resubmit_after: self.l1_resubmit_after,
             pool: PoolConfig::default(),
             l1_data_bytes_per_block: rollup_primitives::MAX_BATCH_SIZE as u64,
+            // The ExEx's L1 blocks carry no blob data yet (reth's blob store is not read), so
+            // this node posts, and derives, calldata batches.
+            batcher_data: DataPath::Calldata,
         }
     }
 

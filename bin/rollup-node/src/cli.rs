@@ -53,6 +53,18 @@ pub(crate) enum LogFormat {
     Json,
 }
 
+/// Where the batcher puts batches' transactions (`--batcher-data`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum BatcherData {
+    /// Blobs if this node can read them back (`--l1-beacon-url` is set) and L1 takes blob
+    /// transactions (it answers `eth_blobBaseFee`), calldata otherwise.
+    Auto,
+    /// EIP-4844 blobs: the envelope in calldata, the transactions in up to 5 blobs per batch.
+    Blobs,
+    /// Calldata only: at most 120 000 bytes per batch.
+    Calldata,
+}
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Run a replica: follow an L1 node over JSON-RPC and serve the derived L2 chain.
@@ -499,9 +511,19 @@ pub(crate) struct RunArgs {
     /// transactions than this rate can post before the sequencing window of each pending block
     /// closes (keeping a quarter of the window in hand); past that it builds deposit-only
     /// blocks and `eth_sendRawTransaction` answers "sequencer is throttled" until the batcher
-    /// catches up. Default: one full batch per L1 block, as the batcher posts.
-    #[arg(long, env = "ROLLUP_SEQUENCER_L1_BYTES_PER_BLOCK", default_value_t = rollup_primitives::MAX_BATCH_SIZE as u64, value_parser = clap::value_parser!(u64).range(1..))]
-    pub(crate) sequencer_l1_bytes_per_block: u64,
+    /// catches up [default: one full batch per L1 block, as the batcher posts: 120 000 bytes
+    /// with calldata, 634 880 (5 blobs) with blobs].
+    #[arg(long, env = "ROLLUP_SEQUENCER_L1_BYTES_PER_BLOCK", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) sequencer_l1_bytes_per_block: Option<u64>,
+    /// Beacon API of the L1 (e.g. `http://localhost:5052`), where the node reads the blobs of
+    /// blob batches: a node that derives a chain posted in blobs needs it. For anvil, its
+    /// JSON-RPC URL (anvil serves the beacon blob endpoint); `devnet` uses its own anvil's.
+    #[arg(long, env = "ROLLUP_L1_BEACON_URL", value_name = "URL")]
+    pub(crate) l1_beacon_url: Option<String>,
+    /// Where the batcher puts batches' transactions: `auto` (blobs when --l1-beacon-url is set
+    /// and L1 takes blob transactions, else calldata), `blobs` or `calldata`.
+    #[arg(long, env = "ROLLUP_BATCHER_DATA", value_enum, default_value_t = BatcherData::Auto)]
+    pub(crate) batcher_data: BatcherData,
     #[command(flatten)]
     pub(crate) txpool: TxPoolArgs,
 }

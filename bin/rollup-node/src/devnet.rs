@@ -53,11 +53,13 @@ pub(crate) async fn run(mut args: DevnetArgs) -> eyre::Result<()> {
     let cancel = runner::shutdown_on_signal();
 
     let mut anvil = None;
-    let l1_rpc_url = match &args.l1_rpc_url {
-        Some(url) => url.clone(),
+    let l1_rpc_url = match args.l1_rpc_url.clone() {
+        Some(url) => url,
         None => {
             let (child, url) = start_anvil(&args, &datadir).await?;
             anvil = Some(child);
+            // anvil serves the beacon API's blob endpoint itself: batches go in blobs.
+            args.run.l1_beacon_url.get_or_insert_with(|| url.clone());
             url
         }
     };

@@ -4,18 +4,18 @@
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use eyre::WrapErr;
-use rollup_l1::{L1Follower, L1FollowerConfig};
+use rollup_l1::{BlobConfig, L1Follower, L1FollowerConfig};
 use rollup_node_core::{L1Finalized, RollupNode};
 use rollup_primitives::{BlockNumHash, RollupConfig};
 use rollup_rpc::RpcServerConfig;
 pub(crate) use rollup_service::Roles;
-use rollup_service::{L1Link, RoleSettings, Services};
+use rollup_service::{DataPath, L1Link, RoleSettings, Services};
 use rollup_storage::Store;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use crate::cli::{NodeArgs, RunArgs};
+use crate::cli::{BatcherData, NodeArgs, RunArgs};
 
 /// How many processed L1 blocks the follower gets to find a fork point after a restart.
 const KNOWN_L1_BLOCKS: usize = 1024;
@@ -82,8 +82,41 @@ pub(crate) fn shutdown_on_signal() -> CancellationToken {
     cancel
 }
 
+/// Where the batcher puts batches' transactions: `--batcher-data`, with `auto` resolved by
+/// asking L1 whether it takes blob transactions.
+async fn batcher_data(args: &RunArgs, l1_rpc_url: &str) -> eyre::Result<DataPath> {
+    let blobs_readable = args.l1_beacon_url.is_some();
+    match args.batcher_data {
+        BatcherData::Calldata => Ok(DataPath::Calldata),
+        BatcherData::Blobs => {
+            eyre::ensure!(
+                blobs_readable,
+                "--batcher-data blobs needs --l1-beacon-url: the node derives its own batches and must read their blobs back"
+            );
+            Ok(DataPath::BLOBS)
+        }
+        BatcherData::Auto if !blobs_readable => Ok(DataPath::Calldata),
+        BatcherData::Auto => {
+            let l1 = rollup_l1::L1Rpc::connect(l1_rpc_url).await?;
+            match l1.blob_base_fee().await {
+                Ok(_) => Ok(DataPath::BLOBS),
+                Err(err) => {
+                    warn!(target: "rollup::node", %err, "L1 does not answer eth_blobBaseFee; the batcher posts calldata");
+                    Ok(DataPath::Calldata)
+                }
+            }
+        }
+    }
+}
+
 /// The roles' behaviour from the command line.
-fn role_settings(args: &RunArgs) -> RoleSettings {
+fn role_settings(args: &RunArgs, batcher_data: DataPath) -> RoleSettings {
+    let l1_data_bytes_per_block = args
+        .sequencer_l1_bytes_per_block
+        .unwrap_or(match batcher_data {
+            DataPath::Calldata => rollup_primitives::MAX_BATCH_SIZE as u64,
+            DataPath::Blobs { max_blobs } => (max_blobs * rollup_primitives::BLOB_DATA_SIZE) as u64,
+        });
     RoleSettings {
         block_time: args.block_time,
         batcher_interval: args.batcher_interval,
@@ -94,7 +127,8 @@ fn role_settings(args: &RunArgs) -> RoleSettings {
         dispute_interval: args.dispute_interval.unwrap_or(Duration::from_secs(12)),
         l1_resubmit_after: args.l1_resubmit_after,
         pool: args.txpool.pool_config(),
-        l1_data_bytes_per_block: args.sequencer_l1_bytes_per_block,
+        l1_data_bytes_per_block,
+        batcher_data,
     }
 }
 
@@ -121,12 +155,20 @@ pub(crate) async fn run_node(
         .with_history_retention(args.history_retention);
     let mut node = RollupNode::new(config.clone(), store.clone())?;
     let heads = node.heads();
+    let batcher = if roles.batcher.is_some() {
+        batcher_data(args, l1_rpc_url).await?
+    } else {
+        DataPath::Calldata
+    };
+    if roles.batcher.is_some() {
+        info!(target: "rollup::node", data = batcher.as_str(), "batches go to L1 as {}", batcher.as_str());
+    }
     let services = Services::start(
         &config,
         &store,
         &heads,
         roles.clone(),
-        &role_settings(args),
+        &role_settings(args, batcher),
         &L1Link::Http(l1_rpc_url.to_string()),
         &cancel,
     )?;
@@ -164,6 +206,10 @@ pub(crate) async fn run_node(
         poll_interval: args.l1_poll_interval,
         confirmations: args.l1_confirmations,
         max_blocks_per_notification: 100,
+        blobs: args.l1_beacon_url.clone().map(|beacon_url| BlobConfig {
+            beacon_url,
+            inbox: config.contracts.batch_inbox,
+        }),
     };
     let result = follow_l1(&mut node, &services, follower_config, &cancel).await;
     cancel.cancel();

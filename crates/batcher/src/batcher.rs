@@ -12,9 +12,13 @@ use alloy_sol_types::SolCall;
 use rollup_l1::{L1Error, L1Sender};
 use rollup_primitives::{
     Batch, BatchBlock, BatchError, BatchParent, Heads, L2Transaction, MAX_BATCH_SIZE,
-    MAX_HEADERS_PER_BATCH, RoleHealth, RollupConfig,
-    bindings::{IBatchInbox, IBatchInbox::postBatchCall, IL1Bridge},
-    decode_l1_origin,
+    MAX_BLOBS_PER_BATCH, MAX_HEADERS_PER_BATCH, RoleHealth, RollupConfig,
+    bindings::{
+        IBatchInbox,
+        IBatchInbox::{postBatchCall, postBlobBatchCall},
+        IL1Bridge,
+    },
+    blob_count, decode_l1_origin,
 };
 use rollup_storage::{StorageError, Store};
 use tokio::sync::watch;
@@ -66,6 +70,38 @@ pub struct BatcherConfig {
     /// of them closes (room for the batch transaction to be resubmitted with higher fees). A
     /// margin as large as the window posts every block as soon as it is sealed.
     pub window_margin: u64,
+    /// Where batches carry their transactions: calldata, or blobs.
+    pub data: DataPath,
+}
+
+/// Where a batch's segments (its transactions) travel to L1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DataPath {
+    /// In the calldata of `postBatch`, with the envelope: at most `MAX_BATCH_SIZE` bytes in all.
+    #[default]
+    Calldata,
+    /// In EIP-4844 blobs of a `postBlobBatch` transaction whose calldata is the envelope: up to
+    /// `max_blobs` blobs (at most [`MAX_BLOBS_PER_BATCH`]) of segments. A batch without
+    /// transactions goes as calldata (a blob batch must carry segment bytes).
+    Blobs {
+        /// Most blobs per batch transaction.
+        max_blobs: usize,
+    },
+}
+
+impl DataPath {
+    /// Blobs, as many per batch as a batch can fill.
+    pub const BLOBS: Self = Self::Blobs {
+        max_blobs: MAX_BLOBS_PER_BATCH,
+    };
+
+    /// A short name for logs and metrics.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Calldata => "calldata",
+            Self::Blobs { .. } => "blobs",
+        }
+    }
 }
 
 impl BatcherConfig {
@@ -82,6 +118,7 @@ impl BatcherConfig {
             max_delay: Duration::from_secs(60),
             sequencing_window: rollup.sequencing_window,
             window_margin: 10,
+            data: DataPath::Calldata,
         }
     }
 
@@ -142,8 +179,12 @@ impl PostReason {
 pub struct PendingBatch {
     /// The batch.
     pub batch: Batch,
-    /// Its encoding.
+    /// Its encoding: the envelope, then the segments.
     pub bytes: Vec<u8>,
+    /// The envelope's length: where the segments start in `bytes`.
+    pub envelope_len: usize,
+    /// How it goes to L1.
+    pub data: DataPath,
     /// Its last L2 block.
     pub last_block: u64,
     /// More blocks were waiting than fit: the batch is as large as it gets.
@@ -161,6 +202,11 @@ impl PendingBatch {
     /// The L1 origin of the batch's last block.
     pub fn last_l1_origin(&self) -> u64 {
         self.batch.blocks.last().map_or(0, |block| block.l1_origin)
+    }
+
+    /// The segment bytes (what a blob batch's blobs carry).
+    pub fn segments(&self) -> &[u8] {
+        &self.bytes[self.envelope_len..]
     }
 
     /// Sets the bridge messages the batch consumes (the bridge's count up to its last origin),
@@ -200,8 +246,9 @@ pub struct BatchStart {
     pub last_recorded_origin: u64,
 }
 
-/// Builds the batch of blocks `start.first_block..=to`, as many as fit in `max_bytes` and
-/// `max_blocks`, with the L1 headers of the origins it adds (`header(number)` gives an L1
+/// Builds the batch of blocks `start.first_block..=to`, as many as fit `max_blocks` and the
+/// data path (for calldata `max_bytes` of batch, for blobs the blob count and an envelope of at
+/// most `max_bytes`), with the L1 headers of the origins it adds (`header(number)` gives an L1
 /// header's RLP). `None` if the first block does not exist or a header is not available yet;
 /// an error if the first block alone does not fit. The deposit count is left at zero: set it
 /// with [`PendingBatch::set_deposit_count`].
@@ -211,6 +258,7 @@ pub fn build_batch(
     to: u64,
     max_blocks: usize,
     max_bytes: usize,
+    data: DataPath,
     header: &dyn Fn(u64) -> Option<Bytes>,
 ) -> Result<Option<PendingBatch>, BatcherError> {
     let reader = store.reader()?;
@@ -220,7 +268,7 @@ pub fn build_batch(
         headers: Vec::new(),
         blocks: Vec::new(),
     };
-    let mut encoded: Option<(Vec<u8>, u64)> = None;
+    let mut encoded: Option<((Vec<u8>, usize), u64)> = None;
     let mut full = false;
     let mut oldest_with_transactions = None;
     let mut recorded = start.last_recorded_origin;
@@ -272,9 +320,15 @@ pub fn build_batch(
             transactions,
         });
         // Over the limit, by our cap or the codec's own: post what fit before this block.
-        let too_large = |size: usize| size > max_bytes;
-        let bytes = match batch.encode(start.parent) {
-            Ok(bytes) if !too_large(bytes.len()) => Some(bytes),
+        let fits = |bytes: &[u8], envelope_len: usize| match data {
+            DataPath::Calldata => bytes.len() <= max_bytes.min(MAX_BATCH_SIZE),
+            DataPath::Blobs { max_blobs } => {
+                envelope_len <= max_bytes.min(MAX_BATCH_SIZE)
+                    && blob_count(bytes.len() - envelope_len) <= max_blobs
+            }
+        };
+        let bytes = match batch.encode_unbounded(start.parent) {
+            Ok((bytes, envelope_len)) if fits(&bytes, envelope_len) => Some((bytes, envelope_len)),
             Ok(_)
             | Err(
                 BatchError::TooLarge { .. }
@@ -294,7 +348,10 @@ pub fn build_batch(
             if batch.blocks.is_empty() {
                 return Err(BatcherError::Encode {
                     block: number,
-                    reason: format!("the block alone does not fit a {max_bytes}-byte batch"),
+                    reason: format!(
+                        "the block alone does not fit a batch ({}, {max_bytes} bytes)",
+                        data.as_str()
+                    ),
                 });
             }
             full = true;
@@ -305,12 +362,22 @@ pub fn build_batch(
         }
         encoded = Some((bytes, number));
     }
-    Ok(encoded.map(|(bytes, last_block)| PendingBatch {
-        batch,
-        bytes,
-        last_block,
-        full,
-        oldest_with_transactions,
+    Ok(encoded.map(|((bytes, envelope_len), last_block)| {
+        // A blob batch must carry segment bytes: one without transactions goes as calldata.
+        let data = if bytes.len() == envelope_len {
+            DataPath::Calldata
+        } else {
+            data
+        };
+        PendingBatch {
+            batch,
+            bytes,
+            envelope_len,
+            data,
+            last_block,
+            full,
+            oldest_with_transactions,
+        }
     }))
 }
 
@@ -576,6 +643,7 @@ impl Batcher {
             heads.unsafe_l2.number,
             self.config.max_blocks_per_batch,
             self.config.max_batch_bytes.min(MAX_BATCH_SIZE),
+            self.config.data,
             &|number| progress.headers.get(&number).cloned(),
         );
         let mut pending = match built {
@@ -622,35 +690,67 @@ impl Batcher {
                 return false;
             }
         }
-        let PendingBatch {
-            batch,
-            bytes,
-            last_block,
-            ..
-        } = pending;
-        let txs = batch.transaction_count();
-        let input = Bytes::from(
-            postBatchCall {
-                data: bytes.clone().into(),
+        let txs = pending.batch.transaction_count();
+        let (last_block, bytes, path) = (pending.last_block, pending.bytes.len(), pending.data);
+        let blobs = blob_count(pending.segments().len());
+        let sent = match path {
+            DataPath::Calldata => {
+                let input = postBatchCall {
+                    data: pending.bytes.into(),
+                }
+                .abi_encode();
+                self.sender
+                    .send(self.config.batch_inbox, input.into())
+                    .await
             }
-            .abi_encode(),
-        );
-        let sent = self.sender.send(self.config.batch_inbox, input).await;
+            DataPath::Blobs { .. } => {
+                let segments = pending.segments().to_vec();
+                // KZG commitments and cell proofs take a while per blob: off the runtime.
+                let sidecar = tokio::task::spawn_blocking(move || {
+                    rollup_l1::sidecar(rollup_primitives::to_blobs(&segments))
+                })
+                .await
+                .map_err(|err| err.to_string())
+                .and_then(|sidecar| sidecar);
+                let sidecar = match sidecar {
+                    Ok(sidecar) => sidecar,
+                    Err(err) => {
+                        warn!(target: "rollup::batcher", %err, "cannot build the blob sidecar");
+                        self.report_error(|| format!("cannot build a blob sidecar: {err}"));
+                        return false;
+                    }
+                };
+                let input = postBlobBatchCall {
+                    envelope: pending.bytes[..pending.envelope_len].to_vec().into(),
+                }
+                .abi_encode();
+                self.sender
+                    .send_blobs(self.config.batch_inbox, input.into(), sidecar.into())
+                    .await
+            }
+        };
+        let headers = pending.batch.headers.len();
         match sent {
             Ok(receipt) if receipt.status() => {
                 let included_in = receipt.block_number.unwrap_or_default();
+                let blobs = if path == DataPath::Calldata { 0 } else { blobs };
                 info!(
                     target: "rollup::batcher",
-                    from, to = last_block, txs, headers = batch.headers.len(), bytes = bytes.len(), reason = reason.as_str(), l1_block = included_in,
-                    gas_used = receipt.gas_used, "batch posted"
+                    from, to = last_block, txs, headers, bytes, data = path.as_str(), blobs, reason = reason.as_str(), l1_block = included_in,
+                    gas_used = receipt.gas_used, blob_gas_used = receipt.blob_gas_used.unwrap_or_default(), "batch posted"
                 );
-                metrics::counter!("rollup_batcher_batches_total").increment(1);
-                metrics::counter!("rollup_batcher_bytes_total").increment(bytes.len() as u64);
+                metrics::counter!("rollup_batcher_batches_total", "data" => path.as_str())
+                    .increment(1);
+                metrics::counter!("rollup_batcher_bytes_total", "data" => path.as_str())
+                    .increment(bytes as u64);
+                metrics::counter!("rollup_batcher_blobs_total").increment(blobs as u64);
                 metrics::counter!("rollup_batcher_l1_gas_total").increment(receipt.gas_used);
+                metrics::counter!("rollup_batcher_l1_blob_gas_total")
+                    .increment(receipt.blob_gas_used.unwrap_or_default());
                 if let Some(health) = &self.health {
                     health.success(format!(
-                        "posted L2 blocks {from}..={last_block} ({txs} transactions, {} bytes) in L1 block {included_in}",
-                        bytes.len()
+                        "posted L2 blocks {from}..={last_block} ({txs} transactions, {bytes} bytes in {}) in L1 block {included_in}",
+                        if blobs == 0 { "calldata".to_string() } else { format!("{blobs} blobs") }
                     ));
                 }
             }

@@ -2,14 +2,16 @@
 //!
 //! The inbox checks every batch at posting (see `docs/derivation.md`) and appends a record;
 //! derivation reads exactly those records, in order. A record is either a posted batch (its
-//! data is the calldata of the `postBatch` call that emitted it) or a forced block
-//! (`forceInclude`).
+//! data is the calldata of the `postBatch` call that emitted it), a blob batch (the envelope is
+//! the calldata of `postBlobBatch`, the segments are in the transaction's blobs) or a forced
+//! block (`forceInclude`).
 
 use alloy_primitives::{B256, Bytes, keccak256};
 use alloy_sol_types::{SolCall, SolEvent};
 use rollup_primitives::{
     L1Block, RollupConfig,
-    bindings::IBatchInbox::{BatchAppended, postBatchCall},
+    bindings::IBatchInbox::{BatchAppended, postBatchCall, postBlobBatchCall},
+    blob_data,
 };
 
 /// One record the `BatchInbox` appended, as its `BatchAppended` event says.
@@ -25,14 +27,18 @@ pub struct InboxRecord {
     pub last_origin: u64,
     /// Bridge messages in L1 blocks up to `last_origin`.
     pub deposit_count: u64,
-    /// `keccak256` of the batch data (zero for a forced block).
+    /// `keccak256` of the batch data, or of a blob batch's envelope (zero for a forced block).
     pub data_hash: B256,
-    /// Merkle root of the segments' hashes (zero for a forced block).
+    /// Merkle root of the segments' hashes; for a blob batch `keccak256` of its versioned
+    /// hashes (zero for a forced block).
     pub segment_root: B256,
     /// `keccak256` of the block table.
     pub blocks_hash: B256,
-    /// The batch data; `None` for a forced block.
+    /// The batch data (a blob batch's envelope); `None` for a forced block.
     pub data: Option<Bytes>,
+    /// A blob batch's blob data stream ([`blob_data`] of its blobs), whose first bytes are its
+    /// segments; `None` for a calldata batch or a forced block.
+    pub blob_data: Option<Vec<u8>>,
     /// The L1 transaction that appended it.
     pub tx_hash: B256,
     /// That transaction's index in its L1 block.
@@ -62,6 +68,23 @@ pub enum InboxDataError {
         index: u64,
         /// The data hash the inbox recorded.
         data_hash: B256,
+        /// The transaction.
+        tx_index: usize,
+    },
+    /// A blob batch whose blobs the L1 source did not attach: the node has no beacon API to
+    /// read them from, or the transaction's blobs do not match the record.
+    #[error(
+        "L1 block {l1_block}: inbox record {index} is a blob batch of {blob_count} blobs, but the \
+         blobs of transaction {tx_index} are not at hand or do not match it \
+         (is --l1-beacon-url set to a beacon node that keeps blobs?)"
+    )]
+    MissingBlobs {
+        /// The L1 block.
+        l1_block: u64,
+        /// The record.
+        index: u64,
+        /// The blob count the inbox recorded.
+        blob_count: u8,
         /// The transaction.
         tx_index: usize,
     },
@@ -95,21 +118,44 @@ pub fn extract_inbox_records(
                 l1_block: block.number,
                 tx_index,
             })?;
-            let data = if event.forced {
-                None
-            } else {
+            let missing_data = InboxDataError::MissingData {
+                l1_block: block.number,
+                index,
+                data_hash: event.dataHash,
+                tx_index,
+            };
+            let (data, blobs) = if event.forced {
+                (None, None)
+            } else if event.blobCount == 0 {
                 let data = (tx.to == Some(inbox))
                     .then(|| postBatchCall::abi_decode(&tx.input).ok())
                     .flatten()
                     .map(|call| call.data)
                     .filter(|data| keccak256(data) == event.dataHash)
-                    .ok_or(InboxDataError::MissingData {
+                    .ok_or(missing_data)?;
+                (Some(data), None)
+            } else {
+                let envelope = (tx.to == Some(inbox))
+                    .then(|| postBlobBatchCall::abi_decode(&tx.input).ok())
+                    .flatten()
+                    .map(|call| call.envelope)
+                    .filter(|envelope| keccak256(envelope) == event.dataHash)
+                    .ok_or(missing_data)?;
+                // The blobs the source attached were checked against the transaction's
+                // versioned hashes; those must be the ones the inbox recorded.
+                let hashes = &tx.blob_versioned_hashes;
+                let recorded = hashes.len() == usize::from(event.blobCount)
+                    && keccak256(hashes.iter().flat_map(|hash| hash.0).collect::<Vec<u8>>())
+                        == event.segmentRoot;
+                if !recorded || tx.blobs.len() != hashes.len() {
+                    return Err(InboxDataError::MissingBlobs {
                         l1_block: block.number,
                         index,
-                        data_hash: event.dataHash,
+                        blob_count: event.blobCount,
                         tx_index,
-                    })?;
-                Some(data)
+                    });
+                }
+                (Some(envelope), Some(blob_data(&tx.blobs)))
             };
             records.push(InboxRecord {
                 index,
@@ -121,6 +167,7 @@ pub fn extract_inbox_records(
                 segment_root: event.segmentRoot,
                 blocks_hash: event.blocksHash,
                 data,
+                blob_data: blobs,
                 tx_hash: tx.hash,
                 tx_index,
             });

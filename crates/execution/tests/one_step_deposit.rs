@@ -273,6 +273,7 @@ impl L1 {
                     to: Some(self.bridge),
                     input: Bytes::new(),
                     blob_versioned_hashes: Vec::new(),
+                    blobs: Vec::new(),
                 })
                 .collect(),
             receipts,

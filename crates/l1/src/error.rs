@@ -78,6 +78,17 @@ pub enum L1Error {
         /// What did not match.
         reason: String,
     },
+    /// The blobs of a batch transaction could not be had from the beacon API, or did not match
+    /// their versioned hashes. Retried: derivation cannot go past the block without them.
+    #[error("blobs of L1 block {number} from the beacon API at {url}: {reason}; retrying")]
+    Blobs {
+        /// The beacon API's URL.
+        url: String,
+        /// The L1 block.
+        number: u64,
+        /// What went wrong.
+        reason: String,
+    },
     /// None of the stored blocks is canonical any more: the reorg is deeper than the history the
     /// follower (or the consumer) kept.
     #[error(
@@ -100,7 +111,10 @@ impl L1Error {
     pub const fn is_temporary(&self) -> bool {
         matches!(
             self,
-            Self::Rpc { .. } | Self::Timeout { .. } | Self::Inconsistent { .. }
+            Self::Rpc { .. }
+                | Self::Timeout { .. }
+                | Self::Inconsistent { .. }
+                | Self::Blobs { .. }
         )
     }
 }

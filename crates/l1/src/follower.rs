@@ -7,6 +7,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use alloy_primitives::Address;
 use futures::{StreamExt, TryStreamExt, stream};
 use metrics::{counter, gauge};
 use rollup_primitives::{BlockNumHash, L1Block, L1Chain, L1Notification};
@@ -15,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::{
+    blobs::BlobSource,
     error::{L1Error, Result},
     rpc::L1Rpc,
 };
@@ -43,6 +45,18 @@ pub struct L1FollowerConfig {
     pub confirmations: u64,
     /// The most blocks one `Committed` notification carries during catch-up (e.g. 100).
     pub max_blocks_per_notification: u64,
+    /// Where the blobs of batch transactions come from: without it, blocks carry no blob data
+    /// and a blob batch stops derivation with an error that says so.
+    pub blobs: Option<BlobConfig>,
+}
+
+/// A beacon API to read blob data from, for the transactions to one address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobConfig {
+    /// The beacon API's base URL (for anvil, its JSON-RPC URL).
+    pub beacon_url: String,
+    /// The address whose transactions' blobs derivation reads (the `BatchInbox`).
+    pub inbox: Address,
 }
 
 /// Follows an L1 node over JSON-RPC and reports its canonical chain as [`L1Notification`]s with
@@ -51,6 +65,7 @@ pub struct L1FollowerConfig {
 pub struct L1Follower {
     config: L1FollowerConfig,
     rpc: L1Rpc,
+    blobs: Option<BlobSource>,
     window: Window,
     progress: Progress,
     finalized: Option<tokio::sync::watch::Sender<BlockNumHash>>,
@@ -87,10 +102,16 @@ impl L1Follower {
             ));
         }
         let rpc = L1Rpc::connect(&config.url).await?;
+        let blobs = config
+            .blobs
+            .as_ref()
+            .map(|blobs| BlobSource::new(&blobs.beacon_url, blobs.inbox))
+            .transpose()?;
         let window = Window::from_known(&known)?;
         let follower = Self {
             config,
             rpc,
+            blobs,
             window,
             progress: Progress::default(),
             finalized: None,
@@ -321,14 +342,20 @@ impl L1Follower {
     /// Fetches `from..=to` (concurrently) and checks that the blocks link up.
     async fn fetch_range(&self, from: u64, to: u64) -> Result<Vec<L1Block>> {
         let rpc = &self.rpc;
+        let blob_source = self.blobs.as_ref();
         let blocks: Vec<L1Block> = stream::iter(from..=to)
             .map(|number| async move {
-                rpc.fetch_block(number)
-                    .await?
-                    .ok_or_else(|| L1Error::Inconsistent {
-                        number,
-                        reason: "the block disappeared from the canonical chain".into(),
-                    })
+                let mut block =
+                    rpc.fetch_block(number)
+                        .await?
+                        .ok_or_else(|| L1Error::Inconsistent {
+                            number,
+                            reason: "the block disappeared from the canonical chain".into(),
+                        })?;
+                if let Some(source) = blob_source {
+                    source.attach(&mut block).await?;
+                }
+                Ok::<_, L1Error>(block)
             })
             .buffered(FETCH_CONCURRENCY)
             .try_collect()

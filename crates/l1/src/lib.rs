@@ -28,6 +28,7 @@
 //! Metrics: gauges `rollup_l1_head` and `rollup_l1_followed_block`, counters
 //! `rollup_l1_reorgs_total` and `rollup_l1_rpc_errors_total`.
 
+mod blobs;
 mod error;
 mod follower;
 mod header;
@@ -35,8 +36,9 @@ mod in_process;
 mod rpc;
 mod sender;
 
+pub use blobs::{BlobSource, sidecar, versioned_hash};
 pub use error::{L1Error, Result};
-pub use follower::{FULL_BLOCKS_KEPT, L1Follower, L1FollowerConfig, WINDOW_DEPTH};
+pub use follower::{BlobConfig, FULL_BLOCKS_KEPT, L1Follower, L1FollowerConfig, WINDOW_DEPTH};
 pub use header::header_rlp;
 pub use in_process::InProcessTransport;
 pub use rpc::L1Rpc;

@@ -135,6 +135,12 @@ impl L1Rpc {
         self.call("eth_chainId", self.provider.get_chain_id()).await
     }
 
+    /// The blob base fee (`eth_blobBaseFee`): fails on an L1 without blobs.
+    pub async fn blob_base_fee(&self) -> Result<u128> {
+        self.call("eth_blobBaseFee", self.provider.get_blob_base_fee())
+            .await
+    }
+
     /// The number of the node's latest block (`eth_blockNumber`).
     pub async fn head_number(&self) -> Result<u64> {
         self.call("eth_blockNumber", self.provider.get_block_number())
@@ -358,6 +364,7 @@ fn convert_transaction(tx: &Transaction) -> L1Transaction {
             .blob_versioned_hashes()
             .map(<[B256]>::to_vec)
             .unwrap_or_default(),
+        blobs: Vec::new(),
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use alloy_eips::eip7594::BlobTransactionSidecarVariant;
 use alloy_network::{EthereumWallet, TransactionBuilder};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::{DynProvider, Provider, ProviderBuilder};
@@ -132,7 +133,20 @@ impl L1Sender {
         input: Bytes,
         value: U256,
     ) -> Result<TransactionReceipt> {
-        self.unless_cancelled(self.send_until_mined(to, input, value))
+        self.unless_cancelled(self.send_until_mined(to, input, value, None))
+            .await
+    }
+
+    /// [`Self::send`] as an EIP-4844 transaction carrying `sidecar`'s blobs. The blob fee
+    /// starts at twice L1's blob base fee and doubles with every resubmission (L1 pools replace
+    /// a blob transaction only for a 100% higher blob fee).
+    pub async fn send_blobs(
+        &self,
+        to: Address,
+        input: Bytes,
+        sidecar: BlobTransactionSidecarVariant,
+    ) -> Result<TransactionReceipt> {
+        self.unless_cancelled(self.send_until_mined(to, input, U256::ZERO, Some(sidecar)))
             .await
     }
 
@@ -150,6 +164,7 @@ impl L1Sender {
         to: Address,
         input: Bytes,
         value: U256,
+        sidecar: Option<BlobTransactionSidecarVariant>,
     ) -> Result<TransactionReceipt> {
         // The mined (`latest`) nonce, not `pending`: this sender has at most one transaction in
         // flight, so anything pending under our key is a leftover (e.g. stranded behind a gap an
@@ -159,16 +174,30 @@ impl L1Sender {
             .get_transaction_count(self.address)
             .await
             .map_err(self.rpc_error("eth_getTransactionCount"))?;
-        let base = TransactionRequest::default()
+        let mut base = TransactionRequest::default()
             .with_from(self.address)
             .with_to(to)
             .with_input(input)
             .with_value(value);
+        let mut blob_fee = 0;
+        if let Some(sidecar) = &sidecar {
+            base.blob_versioned_hashes = Some(sidecar.versioned_hashes().collect());
+            blob_fee = self
+                .provider
+                .get_blob_base_fee()
+                .await
+                .map_err(self.rpc_error("eth_blobBaseFee"))?
+                .saturating_mul(2)
+                .max(1);
+            base.max_fee_per_blob_gas = Some(blob_fee);
+        }
+        // Estimated without the blobs themselves: the versioned hashes are what the call sees.
         let gas = self
             .provider
             .estimate_gas(base.clone())
             .await
             .map_err(self.rpc_error("eth_estimateGas"))?;
+        base.sidecar = sidecar;
         let fees = self
             .provider
             .estimate_eip1559_fees()
@@ -187,12 +216,15 @@ impl L1Sender {
                 warn!(target: "rollup::l1", from = nonce, to = mined, "an L1 reorg opened a nonce gap; resubmitting at the mined nonce");
                 nonce = mined;
             }
-            let tx = base
+            let mut tx = base
                 .clone()
                 .with_nonce(nonce)
                 .with_gas_limit(gas + gas / 5)
                 .with_max_fee_per_gas(max_fee)
                 .with_max_priority_fee_per_gas(tip);
+            if tx.sidecar.is_some() {
+                tx.max_fee_per_blob_gas = Some(blob_fee);
+            }
             match self.provider.send_transaction(tx).await {
                 Ok(pending) => {
                     sent.push(*pending.tx_hash());
@@ -243,6 +275,7 @@ impl L1Sender {
             metrics::counter!("rollup_l1_tx_resubmissions_total").increment(1);
             max_fee += (max_fee * self.config.fee_bump_percent / 100).max(1);
             tip += (tip * self.config.fee_bump_percent / 100).max(1);
+            blob_fee = blob_fee.saturating_mul(2);
         }
         Err(L1Error::NotMined {
             to,

@@ -594,12 +594,18 @@ impl RollupNode {
                 blocks
             }
             Some(data) => {
-                let envelope = BatchEnvelope::parse(data)
+                // A blob batch's segment commitment (its versioned hashes) was checked against
+                // the blobs when the record was read.
+                let (envelope, segments_match) = match &inbox_record.blob_data {
+                    Some(blob_data) => (BatchEnvelope::parse_blob(data, blob_data), true),
+                    None => (BatchEnvelope::parse(data), false),
+                };
+                let envelope = envelope
                     .map_err(|err| inconsistent(format!("envelope does not parse: {err}")))?;
                 if envelope.first_block != inbox_record.first_block
                     || envelope.deposit_count != inbox_record.deposit_count
                     || envelope.blocks_hash != inbox_record.blocks_hash
-                    || envelope.segment_root() != inbox_record.segment_root
+                    || !(segments_match || envelope.segment_root() == inbox_record.segment_root)
                 {
                     return Err(inconsistent(
                         "the data's envelope differs from what the inbox recorded of it".into(),

@@ -126,9 +126,10 @@ alloy_sol_types::sol! {
 
     /// Batch inbox on L1.
     interface IBatchInbox {
-        event BatchAppended(uint256 indexed index, uint64 firstBlock, uint16 blockCount, uint64 lastOrigin, uint64 depositCount, bool forced, bytes32 dataHash, bytes32 segmentRoot, bytes32 blocksHash);
+        event BatchAppended(uint256 indexed index, uint64 firstBlock, uint16 blockCount, uint64 lastOrigin, uint64 depositCount, bool forced, bytes32 dataHash, bytes32 segmentRoot, bytes32 blocksHash, uint8 blobCount);
         function initialize(address owner, address batcher, address bridge, uint64 sequencingWindow, uint64 maxSequencerDrift, uint64 genesisOrigin, bytes32 genesisOriginHash, uint64 genesisOriginTimestamp, uint64 l2GenesisTimestamp) external;
         function postBatch(bytes calldata data) external;
+        function postBlobBatch(bytes calldata envelope) external;
         function forceInclude(bytes[] calldata headers) external;
         function recordOrigins(bytes[] calldata headers) external;
         function recordCount() external view returns (uint256);

@@ -21,6 +21,11 @@ pub struct L1Transaction {
     /// EIP-4844 versioned blob hashes, if any.
     #[serde(default)]
     pub blob_versioned_hashes: Vec<B256>,
+    /// The blobs themselves, in the order of `blob_versioned_hashes`, each checked against its
+    /// hash: attached by the L1 source to the batch transactions derivation reads (the
+    /// `BatchInbox`'s), empty for every other transaction.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blobs: Vec<Bytes>,
 }
 
 /// The receipt of an L1 transaction.

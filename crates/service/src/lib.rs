@@ -19,6 +19,7 @@ pub mod devnet;
 use std::{sync::Arc, time::Duration};
 
 use alloy_signer_local::PrivateKeySigner;
+pub use rollup_batcher::DataPath;
 use rollup_batcher::{Batcher, BatcherConfig};
 use rollup_l1::{InProcessTransport, L1Error, L1Sender, SenderConfig};
 use rollup_node_core::{L1Finalized, RollupNode};
@@ -136,6 +137,9 @@ pub struct RoleSettings {
     /// Bytes of batch data the batcher gets onto L1 per L1 block: the sequencer sequences no
     /// more than that rate can post in time ([`rollup_sequencer::DaConfig`]).
     pub l1_data_bytes_per_block: u64,
+    /// Where the batcher puts batches' transactions: calldata or blobs. Blobs need the node's
+    /// L1 source to read them back (a beacon API).
+    pub batcher_data: DataPath,
 }
 
 /// How the roles reach L1 to send transactions and read its state.
@@ -236,6 +240,7 @@ impl Services {
                     poll_interval: settings.batcher_interval,
                     max_delay: settings.batcher_max_delay,
                     window_margin: settings.batcher_window_margin,
+                    data: settings.batcher_data,
                     ..BatcherConfig::new(config)
                 },
                 store.clone(),
@@ -495,6 +500,7 @@ mod tests {
                         dataHash: Default::default(),
                         segmentRoot: Default::default(),
                         blocksHash: Default::default(),
+                        blobCount: 0,
                     };
                     (
                         vec![rollup_primitives::L1Transaction {
@@ -503,6 +509,7 @@ mod tests {
                             to: Some(alloy_primitives::Address::repeat_byte(2)),
                             input: Default::default(),
                             blob_versioned_hashes: vec![],
+                            blobs: vec![],
                         }],
                         vec![rollup_primitives::L1Receipt {
                             success: true,

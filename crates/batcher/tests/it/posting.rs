@@ -11,7 +11,9 @@ use alloy_primitives::{Address, U256, hex};
 use alloy_provider::{DynProvider, Provider, ProviderBuilder};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
-use rollup_batcher::{BatchStart, Batcher, BatcherConfig, PendingBatch, PostReason, build_batch};
+use rollup_batcher::{
+    BatchStart, Batcher, BatcherConfig, DataPath, PendingBatch, PostReason, build_batch,
+};
 use rollup_l1::{L1Sender, SenderConfig};
 use rollup_primitives::{
     BatchEnvelope, BatchParent, BlockEntry, BlockNumHash, Heads, MAX_BATCH_SIZE, RollupConfig,
@@ -52,7 +54,15 @@ fn build(
         },
         last_recorded_origin: origin,
     };
-    build_batch(store, &start, to, max_blocks, max_bytes, &|_| None)
+    build_batch(
+        store,
+        &start,
+        to,
+        max_blocks,
+        max_bytes,
+        DataPath::Calldata,
+        &|_| None,
+    )
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use std::{cell::RefCell, sync::Arc};
 
 use alloy_primitives::{B256, Bytes};
-use rollup_batcher::{BatchStart, PendingBatch, build_batch};
+use rollup_batcher::{BatchStart, DataPath, PendingBatch, build_batch};
 use rollup_node_core::RollupNode;
 use rollup_primitives::{
     Batch, BatchEnvelope, BatchParent, L1Block, L1Chain, L1Notification, decode_l1_origin,
@@ -139,7 +139,7 @@ fn batches_start_at_the_inbox_and_carry_the_headers_of_the_origins_they_add() {
         asked.borrow_mut().push(number);
         header(number)
     };
-    let whole = build_batch(store, &start, 20, 256, 120_000, &logged)
+    let whole = build_batch(store, &start, 20, 256, 120_000, DataPath::Calldata, &logged)
         .unwrap()
         .unwrap();
     assert_eq!((whole.last_block, whole.full), (20, false));
@@ -157,9 +157,17 @@ fn batches_start_at_the_inbox_and_carry_the_headers_of_the_origins_they_add() {
         last_recorded_origin: 3,
         ..start
     };
-    let pending = build_batch(store, &recorded, 20, 256, 120_000, &header)
-        .unwrap()
-        .unwrap();
+    let pending = build_batch(
+        store,
+        &recorded,
+        20,
+        256,
+        120_000,
+        DataPath::Calldata,
+        &header,
+    )
+    .unwrap()
+    .unwrap();
     check(&node, &recorded, &pending);
     assert_eq!(
         pending.batch.headers,
@@ -169,12 +177,12 @@ fn batches_start_at_the_inbox_and_carry_the_headers_of_the_origins_they_add() {
     // A batch from block 8 on adds no origin: no headers.
     let later = after(
         &start,
-        &build_batch(store, &start, 7, 256, 120_000, &header)
+        &build_batch(store, &start, 7, 256, 120_000, DataPath::Calldata, &header)
             .unwrap()
             .unwrap(),
     );
     assert_eq!(later.first_block, 8);
-    let pending = build_batch(store, &later, 20, 256, 120_000, &header)
+    let pending = build_batch(store, &later, 20, 256, 120_000, DataPath::Calldata, &header)
         .unwrap()
         .unwrap();
     check(&node, &later, &pending);
@@ -183,16 +191,18 @@ fn batches_start_at_the_inbox_and_carry_the_headers_of_the_origins_they_add() {
     // Header 4 is not available yet: the batch stops before the block that adopts it, and is
     // not full (it grows once the header is known).
     let known = |number| (number <= 3).then(|| header(number)).flatten();
-    let pending = build_batch(store, &start, 20, 256, 120_000, &known)
+    let pending = build_batch(store, &start, 20, 256, 120_000, DataPath::Calldata, &known)
         .unwrap()
         .unwrap();
     assert_eq!((pending.last_block, pending.full), (3, false));
     check(&node, &start, &pending);
     // Not even the first block's origin is known: no batch yet.
     assert!(
-        build_batch(store, &start, 20, 256, 120_000, &|_| None)
-            .unwrap()
-            .is_none()
+        build_batch(store, &start, 20, 256, 120_000, DataPath::Calldata, &|_| {
+            None
+        })
+        .unwrap()
+        .is_none()
     );
 
     // The deposit count is set in place: the bytes become the batch's encoding with it.
@@ -216,7 +226,7 @@ fn batches_stop_at_the_size_limit() {
     let node = node_with_blocks(dir.path(), 20);
     let store = node.store();
     let start = genesis_start(&node);
-    let whole = build_batch(store, &start, 20, 256, 120_000, &header)
+    let whole = build_batch(store, &start, 20, 256, 120_000, DataPath::Calldata, &header)
         .unwrap()
         .unwrap();
     assert_eq!(whole.last_block, 20);
@@ -224,14 +234,14 @@ fn batches_stop_at_the_size_limit() {
     let whole = whole.bytes;
     // A limit smaller than the whole batch: consecutive batches, each within the limit and
     // starting where the inbox's last one ended, cover every block.
-    let ten = build_batch(store, &start, 10, 256, 120_000, &header)
+    let ten = build_batch(store, &start, 10, 256, 120_000, DataPath::Calldata, &header)
         .unwrap()
         .unwrap();
     let limit = ten.bytes.len();
     assert!(limit < whole.len());
     let (mut next, mut batches) = (start, 0);
     while next.first_block <= 20 {
-        let pending = build_batch(store, &next, 20, 256, limit, &header)
+        let pending = build_batch(store, &next, 20, 256, limit, DataPath::Calldata, &header)
             .unwrap()
             .unwrap();
         // Every batch but the last stopped at the limit with more blocks waiting.
@@ -243,11 +253,11 @@ fn batches_stop_at_the_size_limit() {
     }
     assert!(batches >= 2);
     // The block count cap applies too.
-    let capped = build_batch(store, &start, 20, 5, 120_000, &header)
+    let capped = build_batch(store, &start, 20, 5, 120_000, DataPath::Calldata, &header)
         .unwrap()
         .unwrap();
     assert_eq!((capped.last_block, capped.full), (5, true));
     check(&node, &start, &capped);
     // A block that fits no batch at all is reported.
-    assert!(build_batch(store, &start, 20, 256, 8, &header).is_err());
+    assert!(build_batch(store, &start, 20, 256, 8, DataPath::Calldata, &header).is_err());
 }

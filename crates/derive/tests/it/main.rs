@@ -102,6 +102,7 @@ fn block(receipts: Vec<(bool, Vec<Log>)>) -> L1Block {
                 to: Some(BRIDGE),
                 input: Bytes::new(),
                 blob_versioned_hashes: vec![],
+                blobs: vec![],
             })
             .collect(),
         receipts: receipts
@@ -527,7 +528,9 @@ mod inbox_records {
     use rollup_derive::{InboxDataError, InboxRecord, extract_inbox_records};
     use rollup_primitives::{
         L1Block, L1Receipt, L1Transaction,
-        bindings::IBatchInbox::{BatchAppended, forceIncludeCall, postBatchCall},
+        bindings::IBatchInbox::{
+            BatchAppended, forceIncludeCall, postBatchCall, postBlobBatchCall,
+        },
     };
 
     use super::{USER, config};
@@ -548,6 +551,7 @@ mod inbox_records {
             dataHash: data.map_or(B256::ZERO, keccak256),
             segmentRoot: B256::repeat_byte(0x5e),
             blocksHash: B256::repeat_byte(0xb0),
+            blobCount: 0,
         }
     }
 
@@ -573,6 +577,7 @@ mod inbox_records {
                 to: Some(to),
                 input: input.into(),
                 blob_versioned_hashes: vec![],
+                blobs: vec![],
             },
             L1Receipt { success, logs },
         )
@@ -619,6 +624,7 @@ mod inbox_records {
             segment_root: event.segmentRoot,
             blocks_hash: event.blocksHash,
             data: data.map(Bytes::copy_from_slice),
+            blob_data: None,
             tx_hash,
             tx_index,
         }
@@ -710,6 +716,82 @@ mod inbox_records {
                 "{case}"
             );
         }
+    }
+
+    /// The batcher's `postBlobBatch(envelope)` carrying `blobs`, whose receipt holds the
+    /// record the inbox emits for it: `segmentRoot` is the hash of the versioned hashes.
+    fn post_blobs(index: u64, envelope: &[u8], blobs: &[Bytes]) -> (L1Transaction, L1Receipt) {
+        let hashes: Vec<B256> = blobs
+            .iter()
+            .map(|blob| rollup_l1::versioned_hash(blob).unwrap())
+            .collect();
+        let event = BatchAppended {
+            segmentRoot: keccak256(hashes.iter().flat_map(|hash| hash.0).collect::<Vec<u8>>()),
+            blobCount: blobs.len() as u8,
+            ..event(index, Some(envelope))
+        };
+        let input = postBlobBatchCall {
+            envelope: Bytes::copy_from_slice(envelope),
+        }
+        .abi_encode();
+        let (mut tx, receipt) = call(BATCHER, INBOX, input, true, vec![inbox_log(&event)]);
+        tx.blob_versioned_hashes = hashes;
+        tx.blobs = blobs.to_vec();
+        (tx, receipt)
+    }
+
+    #[test]
+    fn a_blob_record_carries_its_envelope_and_the_blob_data() {
+        let envelope = [2u8, 7, 7];
+        let segments: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let blobs: Vec<Bytes> = rollup_primitives::to_blobs(&segments)
+            .iter()
+            .map(|blob| Bytes::copy_from_slice(blob.as_slice()))
+            .collect();
+        assert_eq!(blobs.len(), 2);
+        let (tx, receipt) = post_blobs(0, &envelope, &blobs);
+        let records =
+            extract_inbox_records(&config(), &block(vec![(tx.clone(), receipt.clone())])).unwrap();
+        assert_eq!(records.len(), 1);
+        assert_eq!(
+            records[0].data.as_ref().map(|data| &data[..]),
+            Some(&envelope[..])
+        );
+        let blob_data = records[0].blob_data.as_ref().unwrap();
+        assert_eq!(&blob_data[..segments.len()], &segments[..]);
+
+        // The L1 source did not attach the blobs (no beacon API), attached fewer, or the
+        // transaction's versioned hashes are not the ones the inbox recorded.
+        let missing = InboxDataError::MissingBlobs {
+            l1_block: L1_BLOCK,
+            index: 0,
+            blob_count: 2,
+            tx_index: 0,
+        };
+        for change in [
+            (|tx: &mut L1Transaction| tx.blobs.clear()) as fn(&mut L1Transaction),
+            |tx| {
+                tx.blobs.pop();
+            },
+            |tx| tx.blob_versioned_hashes.reverse(),
+            |tx| {
+                tx.blob_versioned_hashes.pop();
+                tx.blobs.pop();
+            },
+        ] {
+            let mut changed = tx.clone();
+            change(&mut changed);
+            assert_eq!(
+                extract_inbox_records(&config(), &block(vec![(changed, receipt.clone())])),
+                Err(missing.clone())
+            );
+        }
+        // An envelope that is not the recorded one is missing data, as for calldata.
+        let (_, other_receipt) = post_blobs(0, &[2, 7, 8], &blobs);
+        assert!(matches!(
+            extract_inbox_records(&config(), &block(vec![(tx, other_receipt)])),
+            Err(InboxDataError::MissingData { .. })
+        ));
     }
 
     #[test]

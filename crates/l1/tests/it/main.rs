@@ -139,6 +139,7 @@ fn config(url: &str) -> L1FollowerConfig {
         poll_interval: Duration::from_millis(50),
         confirmations: 0,
         max_blocks_per_notification: 10,
+        blobs: None,
     }
 }
 
@@ -581,4 +582,92 @@ async fn confirmations_hold_back_the_newest_blocks() {
     anvil.mine(2).await;
     consumer.follow_to(9).await;
     consumer.stop().await;
+}
+
+/// A blob transaction lands on anvil through the sender (EIP-7594 sidecar), and the blob source
+/// reads its blobs back from anvil's beacon API, each checked against its versioned hash; only
+/// the inbox's transactions get blobs attached.
+#[tokio::test]
+async fn blobs_are_sent_and_read_back_from_the_beacon_api() {
+    let anvil = Anvil::start().await;
+    let signer: alloy_signer_local::PrivateKeySigner =
+        "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+            .parse()
+            .unwrap();
+    let sender = L1Sender::new(
+        &anvil.url,
+        signer,
+        SenderConfig {
+            resubmit_after: Duration::from_secs(2),
+            ..SenderConfig::default()
+        },
+    )
+    .unwrap();
+    let inbox = Address::repeat_byte(0x1b);
+    let data: Vec<u8> = (0..rollup_primitives::BLOB_DATA_SIZE + 1000)
+        .map(|i| (i * 31 + 7) as u8)
+        .collect();
+    let blobs = rollup_primitives::to_blobs(&data);
+    assert_eq!(blobs.len(), 2);
+    let sidecar = rollup_l1::sidecar(blobs.clone()).unwrap();
+    let sent = tokio::spawn({
+        let sender = sender.clone();
+        async move {
+            sender
+                .send_blobs(inbox, vec![1, 2, 3].into(), sidecar.into())
+                .await
+        }
+    });
+    // anvil mines on demand here.
+    let receipt = loop {
+        anvil.mine(1).await;
+        if sent.is_finished() {
+            break sent.await.unwrap().unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(receipt.status());
+    let number = receipt.block_number.unwrap();
+    let rpc = L1Rpc::connect(&anvil.url).await.unwrap();
+    let mut block = rpc.fetch_block(number).await.unwrap().unwrap();
+    let tx = block
+        .transactions
+        .iter()
+        .find(|tx| tx.hash == receipt.transaction_hash)
+        .unwrap()
+        .clone();
+    assert_eq!(tx.blob_versioned_hashes.len(), 2);
+    assert!(tx.blobs.is_empty());
+
+    // Another address's source attaches nothing.
+    let mut untouched = block.clone();
+    rollup_l1::BlobSource::new(&anvil.url, Address::repeat_byte(0x99))
+        .unwrap()
+        .attach(&mut untouched)
+        .await
+        .unwrap();
+    assert_eq!(untouched, block);
+
+    let source = rollup_l1::BlobSource::new(&anvil.url, inbox).unwrap();
+    source.attach(&mut block).await.unwrap();
+    let tx = block
+        .transactions
+        .iter()
+        .find(|tx| tx.hash == receipt.transaction_hash)
+        .unwrap();
+    assert_eq!(tx.blobs.len(), 2);
+    for (blob, hash) in tx.blobs.iter().zip(&tx.blob_versioned_hashes) {
+        assert_eq!(rollup_l1::versioned_hash(blob).unwrap(), *hash);
+    }
+    let read = rollup_primitives::blob_data(&tx.blobs);
+    assert_eq!(&read[..data.len()], &data[..]);
+
+    // A blob that is not the one committed to hashes differently; a non-blob is refused.
+    let mut forged = tx.blobs[0].to_vec();
+    forged[100] ^= 1;
+    assert_ne!(
+        rollup_l1::versioned_hash(&forged).unwrap(),
+        tx.blob_versioned_hashes[0]
+    );
+    assert!(rollup_l1::versioned_hash(&forged[1..]).is_err());
 }

@@ -227,6 +227,7 @@ impl Inbox {
             dataHash: keccak256(&data),
             segmentRoot: envelope.segment_root(),
             blocksHash: envelope.blocks_hash,
+            blobCount: 0,
         };
         let input = postBatchCall { data: data.into() }.abi_encode();
         append_record(block, self.config.batcher_address, input, &event);
@@ -269,6 +270,7 @@ impl Inbox {
             dataHash: B256::ZERO,
             segmentRoot: B256::ZERO,
             blocksHash: keccak256(&entry),
+            blobCount: 0,
         };
         let input = forceIncludeCall { headers: vec![] }.abi_encode();
         append_record(block, user(7), input, &event);
@@ -294,6 +296,7 @@ fn append_record(block: &mut L1Block, from: Address, input: Vec<u8>, event: &Bat
         to: Some(INBOX),
         input: input.into(),
         blob_versioned_hashes: vec![],
+        blobs: vec![],
     });
     block.receipts.push(L1Receipt {
         success: true,
@@ -884,6 +887,7 @@ fn records_that_contradict_the_inbox_stop_derivation_and_apply_nothing() {
         dataHash: keccak256(&data),
         segmentRoot: envelope.segment_root(),
         blocksHash: envelope.blocks_hash,
+        blobCount: 0,
     };
     let input = postBatchCall { data: data.into() }.abi_encode();
     append_record(&mut block, batch_config().batcher_address, input, &event);

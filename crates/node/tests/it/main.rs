@@ -100,6 +100,7 @@ fn l1_block(number: u64, fork: u64, parent_fork: u64, deposits: &[(Address, u64)
             to: Some(BRIDGE),
             input: Bytes::new(),
             blob_versioned_hashes: vec![],
+            blobs: vec![],
         }],
         receipts: vec![L1Receipt {
             success: true,
@@ -144,6 +145,7 @@ fn forced_record(number: u64) -> Option<(L1Transaction, L1Receipt)> {
         dataHash: B256::ZERO,
         segmentRoot: B256::ZERO,
         blocksHash: keccak256(&entry),
+        blobCount: 0,
     };
     let inbox = config.contracts.batch_inbox;
     Some((
@@ -153,6 +155,7 @@ fn forced_record(number: u64) -> Option<(L1Transaction, L1Receipt)> {
             to: Some(inbox),
             input: forceIncludeCall { headers: vec![] }.abi_encode().into(),
             blob_versioned_hashes: vec![],
+            blobs: vec![],
         },
         L1Receipt {
             success: true,

@@ -142,6 +142,12 @@ pub enum BatchError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A blob batch's blobs hold fewer bytes than its segment table declares.
+    #[error("the segment table declares {declared} bytes of segments, more than the blobs hold")]
+    MissingBlobData {
+        /// The segments' total length.
+        declared: usize,
+    },
     /// Bytes remain after the last field of a segment payload or the batch.
     #[error("{count} trailing bytes")]
     TrailingBytes {

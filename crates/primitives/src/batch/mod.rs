@@ -65,6 +65,7 @@
 //! - [`BatchEnvelope::parse`] never panics, and decoding allocates at most the input plus
 //!   bounded multiples of [`MAX_SEGMENT_PAYLOAD`].
 
+mod blob;
 mod error;
 mod fastlz;
 mod segment;
@@ -73,6 +74,10 @@ mod wire;
 #[cfg(test)]
 mod tests;
 
+pub use blob::{
+    BLOB_BYTES_PER_FIELD_ELEMENT, BLOB_DATA_SIZE, MAX_BLOBS_PER_BATCH, MAX_SEGMENT_BYTES_PER_BATCH,
+    blob_count, blob_data, to_blobs,
+};
 pub use error::BatchError;
 pub use fastlz::{flz_compress, flz_decompress};
 pub use segment::{decode_segment, encode_segment, merkle_root, segment_tx_root, tx_leaf};
@@ -110,6 +115,8 @@ pub const MAX_HEADERS_PER_BATCH: usize = 255;
 const ENVELOPE_FIXED: usize = 21;
 /// Bytes of one block entry.
 const BLOCK_ENTRY: usize = 7;
+/// Bytes of one segment table entry: length (4) and transaction count (2).
+const SEGMENT_ENTRY: usize = 6;
 
 /// A run of consecutive L2 blocks, as posted to L1.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,6 +178,8 @@ pub struct BatchEnvelope {
     pub segments: Vec<(usize, Bytes)>,
     /// `keccak256` of the block table (what the inbox records as `blocksHash`).
     pub blocks_hash: B256,
+    /// The segments' total length in bytes.
+    pub segment_bytes: usize,
 }
 
 impl Batch {
@@ -182,6 +191,21 @@ impl Batch {
     /// EIP-155, another chain than the batch's first transaction), or if the result exceeds
     /// [`MAX_BATCH_SIZE`] or [`MAX_SEGMENTS_PER_BATCH`].
     pub fn encode(&self, parent: BatchParent) -> Result<Vec<u8>, BatchError> {
+        let (out, _) = self.encode_unbounded(parent)?;
+        if out.len() > MAX_BATCH_SIZE {
+            return Err(BatchError::TooLarge {
+                size: out.len(),
+                max: MAX_BATCH_SIZE,
+            });
+        }
+        Ok(out)
+    }
+
+    /// [`Self::encode`] without the calldata bound on the whole batch: returns the bytes and the
+    /// envelope's length (where the segments start). For a blob batch, whose segments travel
+    /// in blobs: the envelope is still at most [`MAX_BATCH_SIZE`] (else
+    /// [`BatchError::TooLarge`]); the segments are bounded by their count and size alone.
+    pub fn encode_unbounded(&self, parent: BatchParent) -> Result<(Vec<u8>, usize), BatchError> {
         if self.blocks.is_empty() {
             return Err(BatchError::NoBlocks);
         }
@@ -243,7 +267,13 @@ impl Batch {
             });
         }
 
-        let mut out = Vec::with_capacity(MAX_BATCH_SIZE);
+        let mut out = Vec::with_capacity(
+            ENVELOPE_FIXED
+                + segments
+                    .iter()
+                    .map(|(_, s)| s.len() + SEGMENT_ENTRY)
+                    .sum::<usize>(),
+        );
         out.push(BATCH_VERSION);
         out.extend_from_slice(&self.first_block.to_be_bytes());
         out.extend_from_slice(&(self.blocks.len() as u16).to_be_bytes());
@@ -263,16 +293,17 @@ impl Batch {
             out.extend_from_slice(&(segment.len() as u32).to_be_bytes());
             out.extend_from_slice(&(*count as u16).to_be_bytes());
         }
-        for (_, segment) in &segments {
-            out.extend_from_slice(segment);
-        }
-        if out.len() > MAX_BATCH_SIZE {
+        let envelope_len = out.len();
+        if envelope_len > MAX_BATCH_SIZE {
             return Err(BatchError::TooLarge {
-                size: out.len(),
+                size: envelope_len,
                 max: MAX_BATCH_SIZE,
             });
         }
-        Ok(out)
+        for (_, segment) in &segments {
+            out.extend_from_slice(segment);
+        }
+        Ok((out, envelope_len))
     }
 
     /// Number of transactions in all blocks.
@@ -315,6 +346,18 @@ impl BatchEnvelope {
     /// counts and limits, origin deltas, segment lengths and transaction counts. (The inbox
     /// also checks it against its state: first block, origins, timestamps, deposits.)
     pub fn parse(data: &[u8]) -> Result<Self, BatchError> {
+        Self::parse_from(data, None)
+    }
+
+    /// Parses a blob batch: `envelope` is the `postBlobBatch` calldata (ending with the segment
+    /// table) and `blob_data` the transaction's blob data stream ([`blob_data`]), whose first
+    /// bytes are the segments; the bytes after them are ignored. Checks what [`Self::parse`]
+    /// checks, and that the blob data holds every segment.
+    pub fn parse_blob(envelope: &[u8], blob_data: &[u8]) -> Result<Self, BatchError> {
+        Self::parse_from(envelope, Some(blob_data))
+    }
+
+    fn parse_from(data: &[u8], blob_data: Option<&[u8]>) -> Result<Self, BatchError> {
         if data.is_empty() {
             return Err(BatchError::Empty);
         }
@@ -386,16 +429,46 @@ impl BatchEnvelope {
                 "segments and blocks hold different transaction counts",
             ));
         }
+        let segment_bytes: usize = sizes.iter().map(|(_, len)| len).sum();
+        let mut blob = blob_data.map(|blob_data| {
+            (
+                r.pos,
+                Envelope {
+                    data: blob_data,
+                    pos: 0,
+                },
+            )
+        });
+        if let Some((envelope_end, blob)) = &blob {
+            if *envelope_end != data.len() {
+                return Err(BatchError::TrailingBytes {
+                    count: data.len() - envelope_end,
+                });
+            }
+            if segment_bytes == 0 {
+                return Err(BatchError::Envelope("a blob batch without segment bytes"));
+            }
+            if blob.data.len() < segment_bytes {
+                return Err(BatchError::MissingBlobData {
+                    declared: segment_bytes,
+                });
+            }
+        }
+        let source = match &mut blob {
+            Some((_, blob)) => blob,
+            None => &mut r,
+        };
         let mut segments = Vec::with_capacity(segment_count);
         for (count, len) in sizes {
-            segments.push((count, Bytes::copy_from_slice(r.take(len)?)));
+            segments.push((count, Bytes::copy_from_slice(source.take(len)?)));
         }
-        if r.pos != data.len() {
+        if blob.is_none() && r.pos != data.len() {
             return Err(BatchError::TrailingBytes {
                 count: data.len() - r.pos,
             });
         }
         Ok(Self {
+            segment_bytes,
             first_block,
             deposit_count,
             headers,

@@ -280,6 +280,58 @@ fn realistic_batches_round_trip_with_identical_hashes() {
     }
 }
 
+/// A batch too large for calldata goes out as a blob batch: the envelope as calldata, the
+/// segments in blobs. Parsed back from the two it is the same batch, block for block.
+#[test]
+fn a_blob_batch_parses_to_the_same_batch_as_its_calldata_form() {
+    let batch = realistic_batch(Traffic::Mix, 3_000, 7);
+    let parent = parent_of(&batch);
+    assert!(matches!(
+        batch.encode(parent),
+        Err(BatchError::TooLarge { .. })
+    ));
+    let (bytes, envelope_len) = batch.encode_unbounded(parent).unwrap();
+    let (envelope, segments) = bytes.split_at(envelope_len);
+    let blobs = to_blobs(segments);
+    assert_eq!(blobs.len(), blob_count(segments.len()));
+    assert!(blobs.len() >= 2, "{} segment bytes", segments.len());
+    let stream = blob_data(&blobs);
+    let parsed = BatchEnvelope::parse_blob(envelope, &stream).unwrap();
+    assert_eq!(parsed.segment_bytes, segments.len());
+    assert_eq!(parsed.transaction_count(), 3_000);
+    let (blocks, failed) = parsed.decode_blocks(parent, CHAIN_ID);
+    assert!(failed.is_empty());
+    // The blob data runs past the segments; those bytes are ignored.
+    assert!(stream.len() > segments.len());
+    assert_eq!(blocks, batch.blocks);
+
+    // Blob data that stops short of the declared segments, an envelope with bytes after its
+    // segment table, and a blob batch without segments are refused.
+    assert!(matches!(
+        BatchEnvelope::parse_blob(envelope, &stream[..segments.len() - 1]),
+        Err(BatchError::MissingBlobData { declared }) if declared == segments.len()
+    ));
+    let mut longer = envelope.to_vec();
+    longer.push(0);
+    assert!(matches!(
+        BatchEnvelope::parse_blob(&longer, &stream),
+        Err(BatchError::TrailingBytes { count: 1 })
+    ));
+    let empty = Batch {
+        first_block: 1,
+        deposit_count: 0,
+        headers: vec![],
+        blocks: vec![BatchBlock {
+            timestamp: parent.timestamp,
+            l1_origin: parent.l1_origin,
+            transactions: vec![],
+        }],
+    };
+    let (empty_envelope, len) = empty.encode_unbounded(parent).unwrap();
+    assert_eq!(len, empty_envelope.len());
+    assert!(BatchEnvelope::parse_blob(&empty_envelope, &stream).is_err());
+}
+
 /// Prints bytes per transaction for the comparison in docs/benchmarks.md; run with `--nocapture`.
 #[test]
 fn bytes_per_transaction() {

@@ -69,6 +69,7 @@ fn first_record_log(config: &RollupConfig, data: &[u8]) -> Log {
         dataHash: keccak256(data),
         segmentRoot: envelope.segment_root(),
         blocksHash: envelope.blocks_hash,
+        blobCount: 0,
     };
     Log {
         address: config.contracts.batch_inbox,
@@ -146,6 +147,7 @@ fn sequencing_stops_at_the_l1_data_bound_and_resumes_once_posted() {
             .abi_encode()
             .into(),
             blob_versioned_hashes: vec![],
+            blobs: vec![],
         }],
         receipts: vec![L1Receipt {
             success: true,

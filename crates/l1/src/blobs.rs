@@ -1,0 +1,256 @@
+//! Blob data for derivation: the EIP-4844 blobs of the batch transactions an L1 block carries,
+//! from a beacon node's API (`GET /eth/v1/beacon/blobs/{block_id}`), each checked against its
+//! versioned hash before anything reads it.
+//!
+//! L1 execution nodes do not serve the blobs of mined transactions; the consensus layer does,
+//! for about 18 days. A real beacon node names blocks by slot, computed from the execution
+//! block's timestamp and the chain's genesis time and slot length (`/eth/v1/beacon/genesis`,
+//! `/eth/v1/config/spec`). anvil serves the same endpoint but has no slots: it names blocks by
+//! number or execution block hash, and it has no `/eth/v1/config/spec`, which is how the source
+//! tells the two apart.
+
+use std::time::Duration;
+
+use alloy_eips::eip4844::{
+    BYTES_PER_BLOB, Blob, c_kzg, env_settings::EnvKzgSettings, kzg_to_versioned_hash,
+};
+use alloy_primitives::{Address, B256, Bytes};
+use rollup_primitives::{L1Block, L1Transaction};
+use serde::Deserialize;
+use tokio::sync::OnceCell;
+use tracing::debug;
+
+use crate::error::{L1Error, Result};
+
+/// How long one beacon API request may take.
+const BEACON_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How the beacon API names an execution block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BlockIds {
+    /// By slot: `(timestamp - genesis_time) / seconds_per_slot`.
+    Slots {
+        genesis_time: u64,
+        seconds_per_slot: u64,
+    },
+    /// By execution block hash (anvil).
+    ExecutionHash,
+}
+
+/// Where derivation gets blob data: a beacon API endpoint, for the transactions sent to one
+/// address (the `BatchInbox`).
+#[derive(Debug)]
+pub struct BlobSource {
+    url: String,
+    inbox: Address,
+    http: reqwest::Client,
+    ids: OnceCell<BlockIds>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Envelope<T> {
+    data: T,
+}
+
+#[derive(Debug, Deserialize)]
+struct Genesis {
+    #[serde(with = "alloy_serde::displayfromstr")]
+    genesis_time: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+struct Spec {
+    #[serde(with = "alloy_serde::displayfromstr")]
+    seconds_per_slot: u64,
+}
+
+impl BlobSource {
+    /// A source reading the beacon API at `url` (http or https) for transactions to `inbox`.
+    /// Does not contact the node.
+    pub fn new(url: &str, inbox: Address) -> Result<Self> {
+        crate::rpc::check_http_url(url)?;
+        let http = reqwest::Client::builder()
+            .timeout(BEACON_TIMEOUT)
+            .build()
+            .map_err(|err| L1Error::InvalidSetup(format!("beacon API client: {err}")))?;
+        Ok(Self {
+            url: url.trim_end_matches('/').to_string(),
+            inbox,
+            http,
+            ids: OnceCell::new(),
+        })
+    }
+
+    /// The beacon API's base URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    fn error(&self, number: u64, reason: impl Into<String>) -> L1Error {
+        L1Error::Blobs {
+            url: self.url.clone(),
+            number,
+            reason: reason.into(),
+        }
+    }
+
+    async fn get<T: for<'de> Deserialize<'de>>(
+        &self,
+        path: &str,
+    ) -> std::result::Result<Option<T>, String> {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .map_err(|err| format!("GET {path}: {err}"))?;
+        let status = response.status();
+        if status == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let body = response
+            .bytes()
+            .await
+            .map_err(|err| format!("GET {path}: {err}"))?;
+        if !status.is_success() {
+            return Err(format!(
+                "GET {path}: HTTP {status}: {}",
+                String::from_utf8_lossy(&body[..body.len().min(200)])
+            ));
+        }
+        serde_json::from_slice::<Envelope<T>>(&body)
+            .map(|envelope| Some(envelope.data))
+            .map_err(|err| format!("GET {path}: unexpected response: {err}"))
+    }
+
+    async fn block_ids(&self, number: u64) -> Result<BlockIds> {
+        self.ids
+            .get_or_try_init(|| async {
+                let spec = self
+                    .get::<Spec>("/eth/v1/config/spec")
+                    .await
+                    .ok()
+                    .flatten();
+                let Some(spec) = spec.filter(|spec| spec.seconds_per_slot > 0) else {
+                    debug!(target: "rollup::l1", url = %self.url, "the beacon API has no chain spec: naming blocks by execution hash (anvil)");
+                    return Ok(BlockIds::ExecutionHash);
+                };
+                let genesis = self
+                    .get::<Genesis>("/eth/v1/beacon/genesis")
+                    .await
+                    .map_err(|reason| self.error(number, reason))?
+                    .ok_or_else(|| self.error(number, "the beacon API has no genesis"))?;
+                Ok(BlockIds::Slots {
+                    genesis_time: genesis.genesis_time,
+                    seconds_per_slot: spec.seconds_per_slot,
+                })
+            })
+            .await
+            .copied()
+    }
+
+    /// The transactions of `block` whose blobs derivation needs: successful calls of the inbox
+    /// that carry blobs.
+    fn wanted(&self, block: &L1Block) -> Vec<usize> {
+        block
+            .transactions
+            .iter()
+            .zip(&block.receipts)
+            .enumerate()
+            .filter(|(_, (tx, receipt))| {
+                receipt.success && tx.to == Some(self.inbox) && !tx.blob_versioned_hashes.is_empty()
+            })
+            .map(|(index, _)| index)
+            .collect()
+    }
+
+    /// Attaches to every inbox transaction of `block` that carries blobs its blobs
+    /// ([`L1Transaction::blobs`]), in the order of its versioned hashes. Every blob is checked
+    /// against its versioned hash (KZG commitment); a blob the beacon node does not have, or
+    /// one that does not match, is an error (retry later, or point at a node that keeps blobs).
+    pub async fn attach(&self, block: &mut L1Block) -> Result<()> {
+        let wanted = self.wanted(block);
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let id = match self.block_ids(block.number).await? {
+            BlockIds::ExecutionHash => block.hash.to_string(),
+            BlockIds::Slots {
+                genesis_time,
+                seconds_per_slot,
+            } => {
+                let since = block.timestamp.checked_sub(genesis_time).ok_or_else(|| {
+                    self.error(
+                        block.number,
+                        "the block is older than the beacon chain's genesis",
+                    )
+                })?;
+                (since / seconds_per_slot).to_string()
+            }
+        };
+        // All of the block's blobs, unfiltered: beacon nodes differ in how they read the
+        // `versioned_hashes` filter (repeated or comma-separated), and a block holds few blobs.
+        let path = format!("/eth/v1/beacon/blobs/{id}");
+        let served: Vec<Bytes> = self
+            .get(&path)
+            .await
+            .map_err(|reason| self.error(block.number, reason))?
+            .ok_or_else(|| {
+                self.error(
+                    block.number,
+                    format!("the beacon node does not know block {id} (blobs pruned, or the node is behind)"),
+                )
+            })?;
+        let served_count = served.len();
+        let mut by_hash = std::collections::HashMap::with_capacity(served.len());
+        for blob in served {
+            let hash = versioned_hash(&blob).map_err(|reason| self.error(block.number, reason))?;
+            by_hash.insert(hash, blob);
+        }
+        for index in wanted {
+            let tx: &mut L1Transaction = &mut block.transactions[index];
+            tx.blobs = tx
+                .blob_versioned_hashes
+                .iter()
+                .map(|hash| {
+                    by_hash.get(hash).cloned().ok_or_else(|| {
+                        self.error(
+                            block.number,
+                            format!(
+                                "the beacon node did not serve blob {hash} of transaction {} \
+                                 (it served {served_count} blobs for block {id})",
+                                tx.hash
+                            ),
+                        )
+                    })
+                })
+                .collect::<Result<_>>()?;
+        }
+        Ok(())
+    }
+}
+
+/// The versioned hash of `blob`'s KZG commitment; an error if it is not a blob.
+pub fn versioned_hash(blob: &[u8]) -> std::result::Result<B256, String> {
+    if blob.len() != BYTES_PER_BLOB {
+        return Err(format!(
+            "a blob of {} bytes, not {BYTES_PER_BLOB}",
+            blob.len()
+        ));
+    }
+    let blob = c_kzg::Blob::from_bytes(blob).map_err(|err| format!("not a blob: {err}"))?;
+    let commitment = EnvKzgSettings::Default
+        .get()
+        .blob_to_kzg_commitment(&blob)
+        .map_err(|err| format!("not a blob (a field element is out of range?): {err}"))?;
+    Ok(kzg_to_versioned_hash(commitment.as_slice()))
+}
+
+/// The sidecar that carries `blobs` (EIP-7594 cell proofs, what L1 takes since Osaka).
+pub fn sidecar(
+    blobs: Vec<Blob>,
+) -> std::result::Result<alloy_eips::eip7594::BlobTransactionSidecarEip7594, String> {
+    alloy_eips::eip7594::BlobTransactionSidecarEip7594::try_from_blobs(blobs)
+        .map_err(|err| format!("cannot compute the blobs' KZG commitments and proofs: {err}"))
+}
