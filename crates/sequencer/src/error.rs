@@ -25,8 +25,8 @@ pub enum PoolError {
     /// EIP-1559 transactions are accepted.
     #[error("transaction type not supported")]
     TxTypeNotSupported,
-    /// Larger than the pool accepts, which is never more than one block can carry
-    /// (`MAX_BLOCK_TX_BYTES`).
+    /// Larger than the pool accepts, which is never more than one batch segment is sure to
+    /// carry (`MAX_TX_SIZE`).
     #[error("oversized data: transaction size {size}, limit {limit}")]
     Oversized {
         /// Size in bytes.

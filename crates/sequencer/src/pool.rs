@@ -19,7 +19,7 @@ use alloy_consensus::{Transaction as _, TxEnvelope};
 use alloy_eips::{eip1559::BaseFeeParams, eip2718::Encodable2718};
 use alloy_primitives::{Address, B256, U256};
 use rollup_execution::intrinsic_gas;
-use rollup_primitives::{L2Transaction, RollupConfig};
+use rollup_primitives::{L2Transaction, MAX_TX_SIZE, RollupConfig};
 use rollup_storage::Store;
 use tokio::sync::{Notify, broadcast};
 use tracing::debug;
@@ -38,7 +38,8 @@ pub const MAX_BLOCK_TX_BYTES: usize = 110_000;
 #[derive(Debug, Clone, Copy)]
 pub struct PoolConfig {
     /// Largest accepted transaction, in bytes (EIP-2718 encoding). Never effectively above
-    /// [`MAX_BLOCK_TX_BYTES`]: a larger transaction could never be sequenced.
+    /// [`MAX_TX_SIZE`] (31 000): a larger one might not fit a batch segment, and no batch could
+    /// carry the block holding it.
     pub max_tx_size: usize,
     /// How far ahead of an account's nonce transactions are accepted.
     pub max_nonce_gap: u64,
@@ -62,7 +63,7 @@ pub struct PoolConfig {
 impl Default for PoolConfig {
     fn default() -> Self {
         Self {
-            max_tx_size: MAX_BLOCK_TX_BYTES,
+            max_tx_size: MAX_TX_SIZE,
             max_nonce_gap: 64,
             max_pending: 10_000,
             max_pending_bytes: 20 * 1024 * 1024,
@@ -458,7 +459,7 @@ impl TxPool {
 
     /// Largest transaction accepted, in bytes.
     fn max_tx_size(&self) -> usize {
-        self.config.max_tx_size.min(MAX_BLOCK_TX_BYTES)
+        self.config.max_tx_size.min(MAX_TX_SIZE)
     }
 
     /// Number of transactions held.

@@ -105,6 +105,11 @@ pub const MAX_SEGMENT_SIZE: usize = 32_768;
 /// Largest decompressed segment payload: bounds what opening one segment costs on L1.
 pub const MAX_SEGMENT_PAYLOAD: usize = 65_536;
 
+/// Largest transaction (EIP-2718 bytes) a batch is sure to carry: whatever its contents, it fits
+/// one segment of [`MAX_SEGMENT_SIZE`] on its own (FastLZ adds at most one byte per 32 of
+/// incompressible data). The sequencer's pool refuses larger ones.
+pub const MAX_TX_SIZE: usize = 31_000;
+
 /// Most transactions in one segment: bounds the per-transaction hashing of an L1 opening.
 pub const MAX_TRANSACTIONS_PER_SEGMENT: usize = 256;
 

@@ -5,7 +5,7 @@ use alloy_consensus::{SignableTransaction, TxEip1559, TxEip2930, TxLegacy};
 use alloy_eips::eip2718::Encodable2718;
 use alloy_eips::eip2930::{AccessList, AccessListItem};
 use alloy_primitives::keccak256;
-use alloy_primitives::{Address, Signature, TxKind, U256};
+use alloy_primitives::{Address, B256, Signature, TxKind, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use proptest::prelude::*;
@@ -846,4 +846,71 @@ proptest! {
         let first = decode_segment(&segment, txs.len(), CHAIN_ID);
         prop_assert_eq!(first, decode_segment(&segment, txs.len(), CHAIN_ID));
     }
+}
+
+/// The largest transaction the pool accepts ([`MAX_TX_SIZE`] bytes, EIP-2718) always fits one
+/// segment on its own, however incompressible: random calldata, or random access-list keys.
+/// Otherwise one user could send a transaction no batch can carry and stall the batcher.
+#[test]
+fn the_largest_admissible_transaction_fits_one_segment() {
+    use alloy_eips::eip2718::Encodable2718;
+    let mut rng = Rng(99);
+    let mut noise = |len: usize| -> Vec<u8> { (0..len).map(|_| rng.below(256) as u8).collect() };
+    let sender = signer("large");
+    let with_calldata = |len: usize, noise: &mut dyn FnMut(usize) -> Vec<u8>| {
+        sign(
+            &sender,
+            TxEip1559 {
+                chain_id: CHAIN_ID,
+                nonce: u64::MAX - 1,
+                gas_limit: u64::MAX,
+                max_fee_per_gas: u128::MAX,
+                max_priority_fee_per_gas: u128::MAX,
+                to: TxKind::Call(Address::repeat_byte(0xee)),
+                value: U256::MAX,
+                access_list: AccessList::default(),
+                input: noise(len).into(),
+            },
+        )
+    };
+    // Grow the calldata up to the bound, then check both shapes right at it.
+    let mut len = MAX_TX_SIZE - 200;
+    let mut tx = with_calldata(len, &mut noise);
+    while tx.encode_2718_len() < MAX_TX_SIZE {
+        len += MAX_TX_SIZE - tx.encode_2718_len();
+        tx = with_calldata(len, &mut noise);
+    }
+    assert!(tx.encode_2718_len() >= MAX_TX_SIZE);
+    let segment = encode_segment(std::slice::from_ref(&tx)).unwrap();
+    assert!(segment.len() <= MAX_SEGMENT_SIZE, "{}", segment.len());
+    assert_eq!(decode_segment(&segment, 1, CHAIN_ID).unwrap(), vec![tx]);
+
+    // Each entry of 8 keys takes about 8 x 33 + 24 bytes of RLP.
+    let keys = (MAX_TX_SIZE - 400) * 8 / (8 * 33 + 24);
+    let access_list = AccessList(
+        (0..keys / 8)
+            .map(|_| AccessListItem {
+                address: Address::from_slice(&noise(20)),
+                storage_keys: (0..8).map(|_| B256::from_slice(&noise(32))).collect(),
+            })
+            .collect(),
+    );
+    let tx = sign(
+        &sender,
+        TxEip1559 {
+            chain_id: CHAIN_ID,
+            nonce: 1,
+            gas_limit: 30_000_000,
+            max_fee_per_gas: 1,
+            max_priority_fee_per_gas: 1,
+            to: TxKind::Create,
+            value: U256::ZERO,
+            access_list,
+            input: noise(50).into(),
+        },
+    );
+    let size = tx.encode_2718_len();
+    assert!((MAX_TX_SIZE - 800..=MAX_TX_SIZE).contains(&size), "{size}");
+    let segment = encode_segment(std::slice::from_ref(&tx)).unwrap();
+    assert!(segment.len() <= MAX_SEGMENT_SIZE, "{}", segment.len());
 }
