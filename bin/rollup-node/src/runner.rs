@@ -163,6 +163,9 @@ pub(crate) async fn run_node(
     if roles.batcher.is_some() {
         info!(target: "rollup::node", data = batcher.as_str(), "batches go to L1 as {}", batcher.as_str());
     }
+    // Blocks are sized for the batches that carry them (a sequencer whose batcher runs
+    // elsewhere keeps to calldata's, which fit either way).
+    node.set_data_path(batcher);
     let services = Services::start(
         &config,
         &store,

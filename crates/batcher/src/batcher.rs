@@ -11,8 +11,8 @@ use alloy_rpc_types_eth::TransactionRequest;
 use alloy_sol_types::SolCall;
 use rollup_l1::{L1Error, L1Sender};
 use rollup_primitives::{
-    Batch, BatchBlock, BatchError, BatchParent, Heads, L2Transaction, MAX_BATCH_SIZE,
-    MAX_BLOBS_PER_BATCH, MAX_HEADERS_PER_BATCH, RoleHealth, RollupConfig,
+    Batch, BatchBlock, BatchError, BatchParent, DataPath, Heads, L2Transaction, MAX_BATCH_SIZE,
+    MAX_HEADERS_PER_BATCH, RoleHealth, RollupConfig,
     bindings::{
         IBatchInbox,
         IBatchInbox::{postBatchCall, postBlobBatchCall},
@@ -72,36 +72,6 @@ pub struct BatcherConfig {
     pub window_margin: u64,
     /// Where batches carry their transactions: calldata, or blobs.
     pub data: DataPath,
-}
-
-/// Where a batch's segments (its transactions) travel to L1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum DataPath {
-    /// In the calldata of `postBatch`, with the envelope: at most `MAX_BATCH_SIZE` bytes in all.
-    #[default]
-    Calldata,
-    /// In EIP-4844 blobs of a `postBlobBatch` transaction whose calldata is the envelope: up to
-    /// `max_blobs` blobs (at most [`MAX_BLOBS_PER_BATCH`]) of segments. A batch without
-    /// transactions goes as calldata (a blob batch must carry segment bytes).
-    Blobs {
-        /// Most blobs per batch transaction.
-        max_blobs: usize,
-    },
-}
-
-impl DataPath {
-    /// Blobs, as many per batch as a batch can fill.
-    pub const BLOBS: Self = Self::Blobs {
-        max_blobs: MAX_BLOBS_PER_BATCH,
-    };
-
-    /// A short name for logs and metrics.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Calldata => "calldata",
-            Self::Blobs { .. } => "blobs",
-        }
-    }
 }
 
 impl BatcherConfig {
@@ -320,13 +290,8 @@ pub fn build_batch(
             transactions,
         });
         // Over the limit, by our cap or the codec's own: post what fit before this block.
-        let fits = |bytes: &[u8], envelope_len: usize| match data {
-            DataPath::Calldata => bytes.len() <= max_bytes.min(MAX_BATCH_SIZE),
-            DataPath::Blobs { max_blobs } => {
-                envelope_len <= max_bytes.min(MAX_BATCH_SIZE)
-                    && blob_count(bytes.len() - envelope_len) <= max_blobs
-            }
-        };
+        let fits =
+            |bytes: &[u8], envelope_len: usize| data.fits(bytes.len(), envelope_len, max_bytes);
         let bytes = match batch.encode_unbounded(start.parent) {
             Ok((bytes, envelope_len)) if fits(&bytes, envelope_len) => Some((bytes, envelope_len)),
             Ok(_)

@@ -24,6 +24,6 @@
 mod batcher;
 
 pub use batcher::{
-    BatchStart, Batcher, BatcherConfig, BatcherError, DataPath, PendingBatch, PostReason,
-    build_batch,
+    BatchStart, Batcher, BatcherConfig, BatcherError, PendingBatch, PostReason, build_batch,
 };
+pub use rollup_primitives::DataPath;

@@ -10,8 +10,9 @@ use rollup_derive::{
 };
 use rollup_execution::{BlockInput, ExecutedBlock, execute_block};
 use rollup_primitives::{
-    Batch, BatchBlock, BatchEnvelope, BatchParent, BlockNumHash, Heads, L1Block, L1Chain,
-    L1Notification, L2Block, L2Receipt, L2Transaction, RollupConfig, decode_l1_origin,
+    Batch, BatchBlock, BatchEnvelope, BatchParent, BlockNumHash, DataPath, Heads, L1Block, L1Chain,
+    L1Notification, L2Block, L2Receipt, L2Transaction, MAX_BATCH_SIZE, RollupConfig,
+    decode_l1_origin,
 };
 use rollup_storage::{
     BatchOutcome, BatchRecord, BlockDerivation, DepositOrigin, L1BlockDerivation, L1BlockRecord,
@@ -112,6 +113,9 @@ pub struct RollupNode {
     /// Signed transactions of unsafe blocks that reorgs or derivation removed, for the
     /// sequencer to offer again.
     orphaned: Vec<L2Transaction>,
+    /// How this rollup's batches go to L1: every block the sequencer seals must fit one batch
+    /// of this kind.
+    data_path: DataPath,
 }
 
 fn origin_of(header: &Header) -> Result<BlockNumHash> {
@@ -206,7 +210,11 @@ const L1_HEADER_BATCH_BYTES: usize = 640;
 
 /// The size of `block` encoded alone as a batch, with the L1 header of its origin when it
 /// adopts a new one (`new_epoch`), or why it cannot be encoded.
-fn encode_alone(block: &L2Block, new_epoch: bool) -> std::result::Result<usize, String> {
+fn encode_alone(
+    block: &L2Block,
+    new_epoch: bool,
+    data_path: DataPath,
+) -> std::result::Result<usize, String> {
     let origin = decode_l1_origin(&block.header.extra_data).map_err(|err| err.to_string())?;
     let batch = Batch {
         first_block: block.header.number,
@@ -229,10 +237,19 @@ fn encode_alone(block: &L2Block, new_epoch: bool) -> std::result::Result<usize, 
         timestamp: block.header.timestamp,
         l1_origin: origin.number,
     };
-    batch
-        .encode(parent)
-        .map(|bytes| bytes.len() + if new_epoch { L1_HEADER_BATCH_BYTES } else { 0 })
-        .map_err(|err| err.to_string())
+    let (bytes, envelope_len) = batch
+        .encode_unbounded(parent)
+        .map_err(|err| err.to_string())?;
+    let header = if new_epoch { L1_HEADER_BATCH_BYTES } else { 0 };
+    if !data_path.fits(bytes.len() + header, envelope_len + header, MAX_BATCH_SIZE) {
+        return Err(format!(
+            "{} bytes ({} of envelope) do not fit one batch in {}",
+            bytes.len() + header,
+            envelope_len + header,
+            data_path.as_str()
+        ));
+    }
+    Ok(bytes.len() + header)
 }
 
 fn missing(what: String) -> NodeError {
@@ -249,6 +266,7 @@ impl RollupNode {
             store,
             heads,
             orphaned: Vec::new(),
+            data_path: DataPath::Calldata,
         };
         node.publish_heads()?;
         let heads = *node.heads.borrow();
@@ -258,6 +276,17 @@ impl RollupNode {
             "rollup core ready"
         );
         Ok(node)
+    }
+
+    /// Sets how batches go to L1 ([`DataPath::Calldata`] until set): the sequencer seals only
+    /// blocks that fit one batch of that kind, and counts their backlog in its bytes.
+    pub const fn set_data_path(&mut self, data_path: DataPath) {
+        self.data_path = data_path;
+    }
+
+    /// How batches go to L1.
+    pub const fn data_path(&self) -> DataPath {
+        self.data_path
     }
 
     /// The store.
@@ -880,7 +909,7 @@ impl RollupNode {
         let (hash, executed) = self.execute_append(&mut writer, attributes)?;
         // Only what can be posted becomes unsafe: a block no batch can carry would stall the
         // batcher and, once the sequencing window closes, be replaced by derivation.
-        let batch_bytes = match encode_alone(&executed.block, new_epoch) {
+        let batch_bytes = match encode_alone(&executed.block, new_epoch, self.data_path) {
             Ok(bytes) => bytes,
             Err(reason) => {
                 drop(writer);
@@ -896,6 +925,7 @@ impl RollupNode {
                                     transactions: vec![(*tx).clone()],
                                 },
                                 false,
+                                self.data_path,
                             )
                             .is_err()
                     })
@@ -948,6 +978,7 @@ impl RollupNode {
                     transactions,
                 },
                 new_epoch,
+                self.data_path,
             )
             .unwrap_or(rollup_primitives::MAX_BATCH_SIZE);
             out.push((number, origin, bytes));

@@ -7,9 +7,10 @@
 //!   size); the sender travels with it from then on.
 //! - Block building and L1 notification handling run on one task, so the MDBX writer is never
 //!   contended and every block is built on the state the L1 view implies.
-//! - Every pooled transaction has a type the batch codec carries, fits one block by gas and by
-//!   bytes ([`MAX_BLOCK_TX_BYTES`]), and costs (`gas * maxFee + value`, never wrapped) no more
-//!   than its sender's balance.
+//! - Every pooled transaction has a type the batch codec carries, fits one block by gas and one
+//!   batch segment by bytes (`MAX_TX_SIZE`), and costs (`gas * maxFee + value`, never wrapped)
+//!   no more than its sender's balance. A block holds at most
+//!   `DataPath::max_block_tx_bytes` of transactions, so it fits one batch.
 //! - The pool is bounded: pending and queued sub-pools each have a transaction and a byte cap,
 //!   queued transactions a per-sender cap and a lifetime ([`PoolConfig`]). Queued transactions
 //!   never take pending's room, so nonce-gap spam cannot keep an executable transaction out.
@@ -29,6 +30,6 @@ mod sequencer;
 mod throttle;
 
 pub use error::PoolError;
-pub use pool::{ADMITTED_BUFFER, MAX_BLOCK_TX_BYTES, PoolConfig, TxPool};
+pub use pool::{ADMITTED_BUFFER, PoolConfig, TxPool};
 pub use sequencer::{Sequencer, SequencerConfig};
 pub use throttle::{DaBacklog, DaConfig, DaThrottle};

@@ -26,11 +26,6 @@ use tracing::debug;
 
 use crate::PoolError;
 
-/// Most bytes of transactions (EIP-2718 encoded) in one block: every block must fit one batch
-/// (`MAX_BATCH_SIZE` after compression, 120 000 bytes), and the batch encoding is never much
-/// larger than the raw transactions (FastLZ expands incompressible data by at most ~3%).
-pub const MAX_BLOCK_TX_BYTES: usize = 110_000;
-
 /// Pool limits. Defaults are reth's (`--txpool.*`) where reth has the limit: 10 000
 /// transactions and 20 MiB for pending, 16 slots per sender (here for queued ones), a 10% price
 /// bump, a 3 h queued lifetime; queued gets less room than reth gives it, and no transaction is
@@ -748,14 +743,16 @@ impl TxPool {
         Ok(())
     }
 
-    /// Executable transactions for the next block, within `gas_limit` and
-    /// [`MAX_BLOCK_TX_BYTES`]: by effective tip at `base_fee`, highest first (earlier arrival
-    /// first among equal tips), each sender in nonce order from its account nonce
-    /// (`account_nonce`). A transaction whose fee cap is below `base_fee`, or that no longer
-    /// fits, holds back its sender's later ones for this block.
+    /// Executable transactions for the next block, within `gas_limit` and `max_bytes` (EIP-2718
+    /// bytes in all; see [`rollup_primitives::DataPath::max_block_tx_bytes`]): by effective tip
+    /// at `base_fee`, highest first (earlier arrival first among equal tips), each sender in
+    /// nonce order from its account nonce (`account_nonce`). A transaction whose fee cap is
+    /// below `base_fee`, or that no longer fits, holds back its sender's later ones for this
+    /// block.
     pub fn best(
         &self,
         gas_limit: u64,
+        max_bytes: usize,
         base_fee: u64,
         account_nonce: impl Fn(Address) -> u64,
     ) -> Vec<L2Transaction> {
@@ -788,7 +785,7 @@ impl TxPool {
                 continue;
             };
             let tx_gas = pooled.envelope.gas_limit();
-            if gas.saturating_add(tx_gas) > gas_limit || bytes + pooled.size > MAX_BLOCK_TX_BYTES {
+            if gas.saturating_add(tx_gas) > gas_limit || bytes + pooled.size > max_bytes {
                 // This sender waits for a later block; others may still fit.
                 continue;
             }

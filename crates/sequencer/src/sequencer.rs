@@ -212,9 +212,12 @@ impl Sequencer {
         // Offer more than the gas limit: transactions usually use less gas than they reserve, and
         // the executor defers whatever no longer fits (packing by gas used, as Ethereum does).
         let gas_limit = node.config().genesis.gas_limit;
-        let mut transactions = self
-            .pool
-            .best(gas_limit.saturating_mul(2), base_fee, nonce_of);
+        let mut transactions = self.pool.best(
+            gas_limit.saturating_mul(2),
+            node.data_path().max_block_tx_bytes(),
+            base_fee,
+            nonce_of,
+        );
         drop(reader);
         let budget = self.da_budget(node)?;
         transactions.truncate(self.max_block_txs.load(Ordering::Relaxed).min(budget));

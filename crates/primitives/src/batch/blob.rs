@@ -11,7 +11,7 @@
 
 use alloy_eips::eip4844::{BYTES_PER_BLOB, Blob, FIELD_ELEMENTS_PER_BLOB};
 
-use super::{MAX_SEGMENT_SIZE, MAX_SEGMENTS_PER_BATCH};
+use super::{MAX_BATCH_SIZE, MAX_SEGMENT_SIZE, MAX_SEGMENTS_PER_BATCH};
 
 /// Data bytes per field element: byte 0 stays zero.
 pub const BLOB_BYTES_PER_FIELD_ELEMENT: usize = 31;
@@ -24,6 +24,63 @@ pub const MAX_SEGMENT_BYTES_PER_BATCH: usize = MAX_SEGMENTS_PER_BATCH * MAX_SEGM
 
 /// Most blobs a blob batch needs: enough for [`MAX_SEGMENT_BYTES_PER_BATCH`] (5).
 pub const MAX_BLOBS_PER_BATCH: usize = MAX_SEGMENT_BYTES_PER_BATCH.div_ceil(BLOB_DATA_SIZE);
+
+/// Where a batch's segments (its transactions) travel to L1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DataPath {
+    /// In the calldata of `postBatch`, with the envelope: at most [`MAX_BATCH_SIZE`] bytes in
+    /// all.
+    #[default]
+    Calldata,
+    /// In EIP-4844 blobs of a `postBlobBatch` transaction whose calldata is the envelope: up to
+    /// `max_blobs` blobs (at most [`MAX_BLOBS_PER_BATCH`]) of segments.
+    Blobs {
+        /// Most blobs per batch transaction.
+        max_blobs: usize,
+    },
+}
+
+impl DataPath {
+    /// Blobs, as many per batch as a batch can fill.
+    pub const BLOBS: Self = Self::Blobs {
+        max_blobs: MAX_BLOBS_PER_BATCH,
+    };
+
+    /// A short name for logs and metrics.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Calldata => "calldata",
+            Self::Blobs { .. } => "blobs",
+        }
+    }
+
+    /// Whether a batch encoded as `len` bytes, of which the envelope is `envelope_len`, goes to
+    /// L1 this way in one transaction, with at most `max_bytes` of calldata.
+    pub fn fits(self, len: usize, envelope_len: usize, max_bytes: usize) -> bool {
+        let max_bytes = max_bytes.min(MAX_BATCH_SIZE);
+        match self {
+            Self::Calldata => len <= max_bytes,
+            Self::Blobs { max_blobs } => {
+                envelope_len <= max_bytes
+                    && blob_count(len.saturating_sub(envelope_len))
+                        <= max_blobs.min(MAX_BLOBS_PER_BATCH)
+            }
+        }
+    }
+
+    /// Most bytes of signed transactions (EIP-2718) the sequencer puts in one block, so that
+    /// every block fits one batch: with calldata 110 000 (a batch is at most 120 000 bytes, and
+    /// FastLZ never expands by more than about 3%); with blobs 240 000, within 16 segments
+    /// (two consecutive segments always hold more than one segment's worth, and each
+    /// transaction fits one), which five blobs carry. The node checks every sealed block
+    /// against its path anyway; these keep that check from failing.
+    pub const fn max_block_tx_bytes(self) -> usize {
+        match self {
+            Self::Calldata => 110_000,
+            Self::Blobs { .. } => 240_000,
+        }
+    }
+}
 
 /// The number of blobs a blob batch with `segment_bytes` bytes of segments carries.
 pub const fn blob_count(segment_bytes: usize) -> usize {

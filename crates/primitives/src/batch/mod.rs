@@ -75,8 +75,8 @@ mod wire;
 mod tests;
 
 pub use blob::{
-    BLOB_BYTES_PER_FIELD_ELEMENT, BLOB_DATA_SIZE, MAX_BLOBS_PER_BATCH, MAX_SEGMENT_BYTES_PER_BATCH,
-    blob_count, blob_data, to_blobs,
+    BLOB_BYTES_PER_FIELD_ELEMENT, BLOB_DATA_SIZE, DataPath, MAX_BLOBS_PER_BATCH,
+    MAX_SEGMENT_BYTES_PER_BATCH, blob_count, blob_data, to_blobs,
 };
 pub use error::BatchError;
 pub use fastlz::{flz_compress, flz_decompress};

@@ -914,3 +914,65 @@ fn the_largest_admissible_transaction_fits_one_segment() {
     let segment = encode_segment(std::slice::from_ref(&tx)).unwrap();
     assert!(segment.len() <= MAX_SEGMENT_SIZE, "{}", segment.len());
 }
+
+/// A block of [`DataPath::max_block_tx_bytes`] of the least compressible transactions, in the
+/// shapes that split into the most segments (large and small alternating, all near the size
+/// bound), still fits one batch of its path.
+#[test]
+fn a_full_block_of_incompressible_transactions_fits_one_batch_of_its_path() {
+    let mut rng = Rng(7);
+    let sender = signer("full block");
+    for path in [DataPath::Calldata, DataPath::BLOBS] {
+        for sizes in [
+            vec![MAX_TX_SIZE - 300],
+            vec![MAX_TX_SIZE - 300, 1_200],
+            vec![16_000, 17_000],
+            vec![400],
+        ] {
+            let mut transactions = Vec::new();
+            let mut total = 0;
+            for (nonce, size) in sizes.iter().cycle().enumerate() {
+                let input: Vec<u8> = (0..*size).map(|_| rng.below(256) as u8).collect();
+                let tx = sign(
+                    &sender,
+                    TxEip1559 {
+                        chain_id: CHAIN_ID,
+                        nonce: nonce as u64,
+                        gas_limit: 1_000_000,
+                        max_fee_per_gas: 2,
+                        max_priority_fee_per_gas: 1,
+                        to: TxKind::Call(Address::repeat_byte(1)),
+                        value: U256::ZERO,
+                        access_list: AccessList::default(),
+                        input: input.into(),
+                    },
+                );
+                if total + tx.encode_2718_len() > path.max_block_tx_bytes() {
+                    break;
+                }
+                total += tx.encode_2718_len();
+                transactions.push(tx);
+            }
+            let batch = Batch {
+                first_block: 1,
+                deposit_count: 0,
+                headers: vec![Bytes::from(vec![0xab; 640])],
+                blocks: vec![BatchBlock {
+                    timestamp: 10,
+                    l1_origin: 1,
+                    transactions,
+                }],
+            };
+            let parent = BatchParent {
+                timestamp: 10,
+                l1_origin: 0,
+            };
+            let (bytes, envelope_len) = batch.encode_unbounded(parent).unwrap();
+            assert!(
+                path.fits(bytes.len(), envelope_len, MAX_BATCH_SIZE),
+                "{path:?} {sizes:?}: {total} bytes of transactions, batch {} ({envelope_len} envelope)",
+                bytes.len()
+            );
+        }
+    }
+}

@@ -177,7 +177,7 @@ fn best_at_equal_tips_is_first_come_first_served_in_nonce_order_and_stops_at_gap
     let a1 = pool.add_raw(&raw(&a, 1, FEE)).unwrap();
     assert_eq!(pool.len(), 5);
     let best: Vec<B256> = pool
-        .best(30_000_000, 1_000_000_000, |_| 0)
+        .best(30_000_000, 110_000, 1_000_000_000, |_| 0)
         .iter()
         .map(|tx| tx.hash())
         .collect();
@@ -186,9 +186,12 @@ fn best_at_equal_tips_is_first_come_first_served_in_nonce_order_and_stops_at_gap
     assert_eq!(best, vec![a0, b0, b1, a1]);
     assert!(!best.contains(&c2));
     // Gas-limited: only what fits.
-    assert_eq!(pool.best(42_000, 1_000_000_000, |_| 0).len(), 2);
+    assert_eq!(pool.best(42_000, 110_000, 1_000_000_000, |_| 0).len(), 2);
     // Fee cap below the base fee: nothing.
-    assert!(pool.best(30_000_000, FEE as u64 + 1, |_| 0).is_empty());
+    assert!(
+        pool.best(30_000_000, 110_000, FEE as u64 + 1, |_| 0)
+            .is_empty()
+    );
     assert_eq!(pool.pending_nonce(a.address(), 0), 2);
     assert_eq!(pool.pending_nonce(c.address(), 0), 0);
 }
@@ -204,7 +207,10 @@ fn replacement_needs_a_fee_bump_and_pruning_drops_used_nonces() {
     );
     let replacement = pool.add_raw(&raw(&a, 0, FEE * 2)).unwrap();
     assert_eq!(pool.len(), 1);
-    assert_eq!(pool.best(30_000_000, 1, |_| 0)[0].hash(), replacement);
+    assert_eq!(
+        pool.best(30_000_000, 110_000, 1, |_| 0)[0].hash(),
+        replacement
+    );
     pool.add_raw(&raw(&a, 1, FEE)).unwrap();
     pool.remove_and_prune(&[], |_| 1);
     assert_eq!(pool.len(), 1, "nonce 0 is used");
@@ -288,13 +294,13 @@ fn a_block_never_holds_more_transaction_bytes_than_one_batch_carries() {
         pool.add_raw(&raw_with_input(&a, nonce, FEE, 1_000_000, calldata.clone()))
             .unwrap();
     }
-    let best = pool.best(30_000_000, 1, |_| 0);
+    let best = pool.best(30_000_000, 110_000, 1, |_| 0);
     let bytes: usize = best
         .iter()
         .map(alloy_eips::eip2718::Encodable2718::encode_2718_len)
         .sum();
     assert_eq!(best.len(), 5, "{bytes} bytes");
-    assert!(bytes <= rollup_sequencer::MAX_BLOCK_TX_BYTES);
+    assert!(bytes <= rollup_primitives::DataPath::Calldata.max_block_tx_bytes());
 }
 
 #[test]
@@ -563,7 +569,7 @@ fn a_higher_tip_is_included_first_and_each_sender_stays_in_nonce_order() {
         .add_raw(&raw_tip(&late, 0, BASE_FEE + 1, BASE_FEE + 1))
         .unwrap();
     let best: Vec<B256> = pool
-        .best(30_000_000, BASE_FEE as u64, |_| 0)
+        .best(30_000_000, 110_000, BASE_FEE as u64, |_| 0)
         .iter()
         .map(|tx| tx.hash())
         .collect();
