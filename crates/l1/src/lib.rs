@@ -42,4 +42,4 @@ pub use follower::{BlobConfig, FULL_BLOCKS_KEPT, L1Follower, L1FollowerConfig, W
 pub use header::header_rlp;
 pub use in_process::InProcessTransport;
 pub use rpc::L1Rpc;
-pub use sender::{L1Sender, SenderConfig};
+pub use sender::{L1Sender, Prepared, SenderConfig};

@@ -94,6 +94,11 @@ impl L1Sender {
         self
     }
 
+    /// How long a submission waits to be mined before it is resubmitted with higher fees.
+    pub const fn resubmit_after(&self) -> Duration {
+        self.config.resubmit_after
+    }
+
     /// The sending account.
     pub const fn address(&self) -> Address {
         self.address
@@ -169,41 +174,10 @@ impl L1Sender {
         // The mined (`latest`) nonce, not `pending`: this sender has at most one transaction in
         // flight, so anything pending under our key is a leftover (e.g. stranded behind a gap an
         // L1 reorg opened) that this transaction must replace, not queue behind.
-        let mut nonce = self
-            .provider
-            .get_transaction_count(self.address)
-            .await
-            .map_err(self.rpc_error("eth_getTransactionCount"))?;
-        let mut base = TransactionRequest::default()
-            .with_from(self.address)
-            .with_to(to)
-            .with_input(input)
-            .with_value(value);
-        let mut blob_fee = 0;
-        if let Some(sidecar) = &sidecar {
-            base.blob_versioned_hashes = Some(sidecar.versioned_hashes().collect());
-            blob_fee = self
-                .provider
-                .get_blob_base_fee()
-                .await
-                .map_err(self.rpc_error("eth_blobBaseFee"))?
-                .saturating_mul(2)
-                .max(1);
-            base.max_fee_per_blob_gas = Some(blob_fee);
-        }
-        // Estimated without the blobs themselves: the versioned hashes are what the call sees.
-        let gas = self
-            .provider
-            .estimate_gas(base.clone())
-            .await
-            .map_err(self.rpc_error("eth_estimateGas"))?;
-        base.sidecar = sidecar;
-        let fees = self
-            .provider
-            .estimate_eip1559_fees()
-            .await
-            .map_err(self.rpc_error("eth_feeHistory"))?;
-        let (mut max_fee, mut tip) = (fees.max_fee_per_gas, fees.max_priority_fee_per_gas.max(1));
+        let mut nonce = self.mined_nonce().await?;
+        let mut prepared = self
+            .prepare_with_value(to, input, value, sidecar, None)
+            .await?;
         let mut sent: Vec<B256> = Vec::new();
         let mut last_error = String::from("timeout");
         for attempt in 1..=self.config.max_attempts {
@@ -216,22 +190,11 @@ impl L1Sender {
                 warn!(target: "rollup::l1", from = nonce, to = mined, "an L1 reorg opened a nonce gap; resubmitting at the mined nonce");
                 nonce = mined;
             }
-            let mut tx = base
-                .clone()
-                .with_nonce(nonce)
-                .with_gas_limit(gas + gas / 5)
-                .with_max_fee_per_gas(max_fee)
-                .with_max_priority_fee_per_gas(tip);
-            if tx.sidecar.is_some() {
-                tx.max_fee_per_blob_gas = Some(blob_fee);
-            }
-            match self.provider.send_transaction(tx).await {
-                Ok(pending) => {
-                    sent.push(*pending.tx_hash());
-                    debug!(target: "rollup::l1", tx = %pending.tx_hash(), nonce, attempt, max_fee, tip, "L1 transaction sent");
-                }
+            match self.submit(&prepared, nonce).await {
+                Ok(hash) => sent.push(hash),
                 // "already known", "replacement underpriced", "nonce too low": an earlier
                 // submission may be mined or pending; keep waiting and bump.
+                Err(L1Error::Cancelled) => return Err(L1Error::Cancelled),
                 Err(err) => {
                     last_error = err.to_string();
                     warn!(target: "rollup::l1", %err, nonce, attempt, "L1 transaction submission failed");
@@ -273,17 +236,134 @@ impl L1Sender {
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
             metrics::counter!("rollup_l1_tx_resubmissions_total").increment(1);
-            max_fee += (max_fee * self.config.fee_bump_percent / 100).max(1);
-            tip += (tip * self.config.fee_bump_percent / 100).max(1);
-            blob_fee = blob_fee.saturating_mul(2);
+            prepared.bump();
         }
         Err(L1Error::NotMined {
             to,
             attempts: self.config.max_attempts,
-            max_fee,
-            tip,
+            max_fee: prepared.max_fee,
+            tip: prepared.tip,
             reason: last_error,
         })
+    }
+
+    /// Prepares a transaction of `input` to `to` (with `sidecar`'s blobs, if any) for
+    /// [`Self::submit`]: estimates its gas (plus a fifth) and fees now. The caller picks the
+    /// nonce, so several can be in flight at consecutive nonces (see the batcher); fees rise
+    /// with [`Prepared::bump`] for a resubmission at the same nonce.
+    ///
+    /// With `gas_limit`, that limit is used as is instead of an estimate: for a transaction
+    /// that only succeeds after others still in flight, which an estimate cannot see.
+    pub async fn prepare(
+        &self,
+        to: Address,
+        input: Bytes,
+        sidecar: Option<BlobTransactionSidecarVariant>,
+        gas_limit: Option<u64>,
+    ) -> Result<Prepared> {
+        self.prepare_with_value(to, input, U256::ZERO, sidecar, gas_limit)
+            .await
+    }
+
+    async fn prepare_with_value(
+        &self,
+        to: Address,
+        input: Bytes,
+        value: U256,
+        sidecar: Option<BlobTransactionSidecarVariant>,
+        gas_limit: Option<u64>,
+    ) -> Result<Prepared> {
+        self.unless_cancelled(async {
+            let mut request = TransactionRequest::default()
+                .with_from(self.address)
+                .with_to(to)
+                .with_input(input)
+                .with_value(value);
+            let mut blob_fee = 0;
+            if let Some(sidecar) = &sidecar {
+                request.blob_versioned_hashes = Some(sidecar.versioned_hashes().collect());
+                blob_fee = self
+                    .provider
+                    .get_blob_base_fee()
+                    .await
+                    .map_err(self.rpc_error("eth_blobBaseFee"))?
+                    .saturating_mul(2)
+                    .max(1);
+                request.max_fee_per_blob_gas = Some(blob_fee);
+            }
+            let gas_limit = match gas_limit {
+                Some(gas) => gas,
+                None => {
+                    let estimate = self
+                        .provider
+                        .estimate_gas(request.clone())
+                        .await
+                        .map_err(self.rpc_error("eth_estimateGas"))?;
+                    estimate + estimate / 5
+                }
+            };
+            let fees = self
+                .provider
+                .estimate_eip1559_fees()
+                .await
+                .map_err(self.rpc_error("eth_feeHistory"))?;
+            request.sidecar = sidecar;
+            Ok(Prepared {
+                request: request.with_gas_limit(gas_limit),
+                max_fee: fees.max_fee_per_gas,
+                tip: fees.max_priority_fee_per_gas.max(1),
+                blob_fee,
+                bump_percent: self.config.fee_bump_percent,
+            })
+        })
+        .await
+    }
+
+    /// Sends `prepared` at `nonce` with its current fees; returns the transaction hash. An
+    /// error may mean an earlier submission at this nonce is still pending ("already known",
+    /// "replacement underpriced"): bump and submit again, or wait for it.
+    pub async fn submit(&self, prepared: &Prepared, nonce: u64) -> Result<B256> {
+        self.unless_cancelled(async {
+            let mut tx = prepared
+                .request
+                .clone()
+                .with_nonce(nonce)
+                .with_max_fee_per_gas(prepared.max_fee)
+                .with_max_priority_fee_per_gas(prepared.tip);
+            if tx.sidecar.is_some() {
+                tx.max_fee_per_blob_gas = Some(prepared.blob_fee);
+            }
+            let pending = self
+                .provider
+                .send_transaction(tx)
+                .await
+                .map_err(self.rpc_error("eth_sendRawTransaction"))?;
+            debug!(target: "rollup::l1", tx = %pending.tx_hash(), nonce, max_fee = prepared.max_fee, tip = prepared.tip, blob_fee = prepared.blob_fee, "L1 transaction sent");
+            Ok(*pending.tx_hash())
+        })
+        .await
+    }
+
+    /// The receipt of `hash`, if it is mined.
+    pub async fn receipt(&self, hash: B256) -> Result<Option<TransactionReceipt>> {
+        self.unless_cancelled(async {
+            self.provider
+                .get_transaction_receipt(hash)
+                .await
+                .map_err(self.rpc_error("eth_getTransactionReceipt"))
+        })
+        .await
+    }
+
+    /// The account's mined nonce (`latest`): the next nonce L1 will take from it.
+    pub async fn mined_nonce(&self) -> Result<u64> {
+        self.unless_cancelled(async {
+            self.provider
+                .get_transaction_count(self.address)
+                .await
+                .map_err(self.rpc_error("eth_getTransactionCount"))
+        })
+        .await
     }
 
     /// The L1 head block number.
@@ -306,5 +386,46 @@ impl L1Sender {
                 .map_err(self.rpc_error("eth_getBalance"))
         })
         .await
+    }
+}
+
+/// A transaction ready to send at a nonce of the caller's choosing ([`L1Sender::prepare`]).
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    request: TransactionRequest,
+    max_fee: u128,
+    tip: u128,
+    blob_fee: u128,
+    bump_percent: u128,
+}
+
+impl Prepared {
+    /// Raises the fees for a replacement at the same nonce: gas fees by the sender's bump
+    /// percentage (at least 10% is what L1 pools require), the blob fee twofold (what they
+    /// require of a blob transaction).
+    pub fn bump(&mut self) {
+        self.max_fee += (self.max_fee * self.bump_percent / 100).max(1);
+        self.tip += (self.tip * self.bump_percent / 100).max(1);
+        self.blob_fee = self.blob_fee.saturating_mul(2);
+    }
+
+    /// Raises the fees to at least `other`'s, bumped: to replace a transaction sent with
+    /// `other` at the same nonce.
+    pub fn outbid(&mut self, other: &Self) {
+        let mut floor = other.clone();
+        floor.bump();
+        self.max_fee = self.max_fee.max(floor.max_fee);
+        self.tip = self.tip.max(floor.tip);
+        self.blob_fee = self.blob_fee.max(floor.blob_fee);
+    }
+
+    /// Its max fee per gas.
+    pub const fn max_fee_per_gas(&self) -> u128 {
+        self.max_fee
+    }
+
+    /// Whether it carries blobs.
+    pub const fn has_blobs(&self) -> bool {
+        self.request.sidecar.is_some()
     }
 }

@@ -462,3 +462,88 @@ async fn the_loop_posts_full_batches_at_once_and_holds_the_rest() {
     assert_eq!(anvil.posted_batches(inbox).await, full);
     stop(cancel, task).await;
 }
+
+/// With mining paused, the batcher sends every full batch at consecutive nonces without
+/// waiting for the one before (up to `max_in_flight`), each continuing the last; once L1 mines,
+/// they land together in one L1 block, in order, and the inbox takes them all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_batches_are_in_flight_at_once_and_land_in_one_l1_block() {
+    let anvil = Anvil::start().await;
+    let rollup = deploy_rollup(&anvil, 1_000).await;
+    let genesis = rollup.genesis.timestamp;
+    let inbox = rollup.contracts.batch_inbox;
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = open_node(dir.path(), rollup.clone());
+    let head = seal_blocks(&mut node, &mut 0, genesis + 1, &[5; 8]);
+    let whole = build(node.store(), 1, head.number, 256, MAX_BATCH_SIZE)
+        .unwrap()
+        .unwrap();
+    let max_batch_bytes = whole.bytes.len() / 4;
+    let config = BatcherConfig {
+        poll_interval: Duration::from_millis(50),
+        max_batch_bytes,
+        max_delay: Duration::ZERO,
+        window_margin: 10,
+        max_in_flight: 3,
+        ..BatcherConfig::new(&rollup)
+    };
+    anvil.rpc("evm_setAutomine", json!([false])).await;
+    let (cancel, task, batcher) = spawn_batcher(&anvil, node.store().clone(), head, config).await;
+    let pending_count = || async {
+        anvil
+            .provider
+            .get_transaction_count(batcher)
+            .pending()
+            .await
+            .unwrap()
+    };
+    for _ in 0..100 {
+        if pending_count().await >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Three in flight, none mined, and no fourth while they wait.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(pending_count().await, 3);
+    assert_eq!(
+        anvil.provider.get_transaction_count(batcher).await.unwrap(),
+        0
+    );
+    anvil.rpc("anvil_mine", json!(["0x1"])).await;
+    let mined_in = anvil.provider.get_block_number().await.unwrap();
+    let batches = anvil.posted_batches(inbox).await;
+    assert_eq!(batches.len(), 3, "all three landed");
+    for pair in batches.windows(2) {
+        let previous_last = pair[0].first_block + pair[0].blocks.len() as u64 - 1;
+        assert_eq!(pair[1].first_block, previous_last + 1);
+    }
+    let block = anvil
+        .rpc(
+            "eth_getBlockByNumber",
+            json!([format!("{mined_in:#x}"), false]),
+        )
+        .await;
+    assert_eq!(block["transactions"].as_array().unwrap().len(), 3);
+    // The rest follows: after more L1 blocks every L2 block is in the inbox.
+    for _ in 0..100 {
+        anvil.rpc("anvil_mine", json!(["0x1"])).await;
+        let out = anvil
+            .provider
+            .call(
+                alloy_rpc_types_eth::TransactionRequest::default()
+                    .to(inbox)
+                    .input(IBatchInbox::nextBlockCall {}.abi_encode().into()),
+            )
+            .await
+            .unwrap();
+        if IBatchInbox::nextBlockCall::abi_decode_returns(&out).unwrap() == head.number + 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let all = anvil.posted_batches(inbox).await;
+    let last = all.last().unwrap();
+    assert_eq!(last.first_block + last.blocks.len() as u64 - 1, head.number);
+    stop(cancel, task).await;
+}
