@@ -272,6 +272,7 @@ impl RollupArgs {
             // The ExEx's L1 blocks carry no blob data yet (reth's blob store is not read), so
             // this node posts, and derives, calldata batches.
             batcher_data: DataPath::Calldata,
+            batcher_max_in_flight: rollup_service::DEFAULT_MAX_IN_FLIGHT,
         }
     }
 

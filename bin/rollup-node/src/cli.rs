@@ -524,6 +524,11 @@ pub(crate) struct RunArgs {
     /// and L1 takes blob transactions, else calldata), `blobs` or `calldata`.
     #[arg(long, env = "ROLLUP_BATCHER_DATA", value_enum, default_value_t = BatcherData::Auto)]
     pub(crate) batcher_data: BatcherData,
+    /// Most batch transactions the batcher has in flight at once, at consecutive nonces, each
+    /// continuing the one before: more than one lets a backlog use more than one batch's worth
+    /// of each L1 block. 1 waits for every batch to be mined before the next.
+    #[arg(long, env = "ROLLUP_BATCHER_MAX_IN_FLIGHT", default_value_t = rollup_service::DEFAULT_MAX_IN_FLIGHT, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
+    pub(crate) batcher_max_in_flight: usize,
     #[command(flatten)]
     pub(crate) txpool: TxPoolArgs,
 }

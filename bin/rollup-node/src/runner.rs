@@ -129,6 +129,7 @@ fn role_settings(args: &RunArgs, batcher_data: DataPath) -> RoleSettings {
         pool: args.txpool.pool_config(),
         l1_data_bytes_per_block,
         batcher_data,
+        batcher_max_in_flight: args.batcher_max_in_flight,
     }
 }
 

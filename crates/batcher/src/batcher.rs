@@ -92,7 +92,7 @@ impl BatcherConfig {
             sequencing_window: rollup.sequencing_window,
             window_margin: 10,
             data: DataPath::Calldata,
-            max_in_flight: 4,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
         }
     }
 
@@ -191,6 +191,9 @@ impl PendingBatch {
             .copy_from_slice(&count.to_be_bytes());
     }
 }
+
+/// Batch transactions in flight at once by default.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 4;
 
 /// Most epochs one `BatchInbox.forceInclude` forces.
 const MAX_FORCED_BLOCKS: u64 = 256;

@@ -24,6 +24,7 @@
 mod batcher;
 
 pub use batcher::{
-    BatchStart, Batcher, BatcherConfig, BatcherError, PendingBatch, PostReason, build_batch,
+    BatchStart, Batcher, BatcherConfig, BatcherError, DEFAULT_MAX_IN_FLIGHT, PendingBatch,
+    PostReason, build_batch,
 };
 pub use rollup_primitives::DataPath;

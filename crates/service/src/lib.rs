@@ -19,8 +19,8 @@ pub mod devnet;
 use std::{sync::Arc, time::Duration};
 
 use alloy_signer_local::PrivateKeySigner;
-pub use rollup_batcher::DataPath;
 use rollup_batcher::{Batcher, BatcherConfig};
+pub use rollup_batcher::{DEFAULT_MAX_IN_FLIGHT, DataPath};
 use rollup_l1::{InProcessTransport, L1Error, L1Sender, SenderConfig};
 use rollup_node_core::{L1Finalized, RollupNode};
 use rollup_primitives::{BlockNumHash, Heads, Health, L1Notification, RollupConfig};
@@ -140,6 +140,8 @@ pub struct RoleSettings {
     /// Where the batcher puts batches' transactions: calldata or blobs. Blobs need the node's
     /// L1 source to read them back (a beacon API).
     pub batcher_data: DataPath,
+    /// Most batch transactions in flight at once.
+    pub batcher_max_in_flight: usize,
 }
 
 /// How the roles reach L1 to send transactions and read its state.
@@ -241,6 +243,7 @@ impl Services {
                     max_delay: settings.batcher_max_delay,
                     window_margin: settings.batcher_window_margin,
                     data: settings.batcher_data,
+                    max_in_flight: settings.batcher_max_in_flight,
                     ..BatcherConfig::new(config)
                 },
                 store.clone(),
