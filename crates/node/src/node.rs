@@ -807,9 +807,14 @@ impl RollupNode {
             chain_id: self.config.l2_chain_id,
             transactions: attributes.transactions,
         };
+        let started = std::time::Instant::now();
         let mut executed = execute_block(writer.state(), input)?;
+        metrics::histogram!("rollup_block_execution_seconds").record(started.elapsed());
+        let started = std::time::Instant::now();
         let hash =
             writer.append_block(&mut executed.block, &executed.receipts, &executed.bundle)?;
+        // The state root, the block's hashes and every table write (not yet committed).
+        metrics::histogram!("rollup_block_append_seconds").record(started.elapsed());
         Ok((hash, executed))
     }
 
@@ -909,7 +914,10 @@ impl RollupNode {
         let (hash, executed) = self.execute_append(&mut writer, attributes)?;
         // Only what can be posted becomes unsafe: a block no batch can carry would stall the
         // batcher and, once the sequencing window closes, be replaced by derivation.
-        let batch_bytes = match encode_alone(&executed.block, new_epoch, self.data_path) {
+        let started = std::time::Instant::now();
+        let encoded = encode_alone(&executed.block, new_epoch, self.data_path);
+        metrics::histogram!("rollup_block_batch_check_seconds").record(started.elapsed());
+        let batch_bytes = match encoded {
             Ok(bytes) => bytes,
             Err(reason) => {
                 drop(writer);
@@ -939,7 +947,9 @@ impl RollupNode {
             }
         };
         let l1_origin = origin_of(&executed.block.header)?.number;
+        let started = std::time::Instant::now();
         writer.commit()?;
+        metrics::histogram!("rollup_block_commit_seconds").record(started.elapsed());
         self.publish_heads()?;
         Ok(Some(SequencedBlock {
             number: head + 1,

@@ -553,9 +553,14 @@ impl TxPool {
                 limit: self.max_tx_size(),
             });
         }
+        let started = std::time::Instant::now();
         let tx = L2Transaction::decode_2718_recover(raw)
             .map_err(|err| PoolError::Decode(err.to_string()))?;
-        self.add(tx)
+        metrics::histogram!("rollup_pool_decode_recover_seconds").record(started.elapsed());
+        let started = std::time::Instant::now();
+        let added = self.add(tx);
+        metrics::histogram!("rollup_pool_add_seconds").record(started.elapsed());
+        added
     }
 
     /// Validates a decoded transaction and adds it, evicting cheaper transactions if its

@@ -212,6 +212,7 @@ impl Sequencer {
         // Offer more than the gas limit: transactions usually use less gas than they reserve, and
         // the executor defers whatever no longer fits (packing by gas used, as Ethereum does).
         let gas_limit = node.config().genesis.gas_limit;
+        let started = std::time::Instant::now();
         let mut transactions = self.pool.best(
             gas_limit.saturating_mul(2),
             node.data_path().max_block_tx_bytes(),
@@ -219,6 +220,7 @@ impl Sequencer {
             nonce_of,
         );
         drop(reader);
+        metrics::histogram!("rollup_pool_best_seconds").record(started.elapsed());
         let budget = self.da_budget(node)?;
         transactions.truncate(self.max_block_txs.load(Ordering::Relaxed).min(budget));
         if transactions.is_empty() && !node.next_origin_ready(now)? {
