@@ -631,6 +631,10 @@ impl RollupNode {
                 };
                 let envelope = envelope
                     .map_err(|err| inconsistent(format!("envelope does not parse: {err}")))?;
+                if segments_match {
+                    // A blob batch's size is its envelope and its segments, as a calldata one's.
+                    record.bytes = (data.len() + envelope.segment_bytes) as u32;
+                }
                 if envelope.first_block != inbox_record.first_block
                     || envelope.deposit_count != inbox_record.deposit_count
                     || envelope.blocks_hash != inbox_record.blocks_hash
