@@ -72,6 +72,73 @@ pub(crate) struct SeenBlock {
     pub(crate) txs: usize,
 }
 
+/// A block the [`Watcher`] fetched.
+#[derive(Debug, Clone)]
+pub(crate) struct NewBlock {
+    pub(crate) number: u64,
+    pub(crate) hash: B256,
+    pub(crate) gas_used: u64,
+    /// Transaction hashes, in block order.
+    pub(crate) txs: Vec<B256>,
+}
+
+/// Follows a chain's head by polling: each [`Watcher::poll`] asks for `eth_blockNumber` and
+/// fetches every block above the last one it returned (one JSON-RPC batch per 100 blocks).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Watcher {
+    last: u64,
+    rewinds: u64,
+}
+
+impl From<u64> for Watcher {
+    /// A watcher that reports blocks above `last`.
+    fn from(last: u64) -> Self {
+        Self { last, rewinds: 0 }
+    }
+}
+
+impl Watcher {
+    /// Polls that found the head below a block already returned (the chain was unwound; the
+    /// watcher does not go back for the replacing blocks).
+    pub(crate) const fn rewinds(&self) -> u64 {
+        self.rewinds
+    }
+
+    /// The blocks added since the last poll (none if the head has not moved).
+    pub(crate) async fn poll(&mut self, client: &RpcClient) -> eyre::Result<Vec<NewBlock>> {
+        let head =
+            quantity(&call(client, "eth_blockNumber", json!([])).await?).unwrap_or(self.last);
+        if head <= self.last {
+            self.rewinds += u64::from(head < self.last);
+            return Ok(Vec::new());
+        }
+        let params = (self.last + 1..=head)
+            .map(|n| json!([format!("{n:#x}"), false]))
+            .collect();
+        let blocks = batch_call(client, "eth_getBlockByNumber", params, 100)
+            .await?
+            .iter()
+            .zip(self.last + 1..)
+            .map(|(block, number)| NewBlock {
+                number,
+                hash: block["hash"]
+                    .as_str()
+                    .and_then(|h| h.parse().ok())
+                    .unwrap_or_default(),
+                gas_used: quantity(&block["gasUsed"]).unwrap_or_default(),
+                txs: block["transactions"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|h| h.as_str().and_then(|h| h.parse().ok()))
+                    .collect(),
+            })
+            .collect();
+        self.last = head;
+        Ok(blocks)
+    }
+}
+
 /// What one load run measured.
 #[derive(Debug)]
 pub(crate) struct LoadResult {
@@ -112,43 +179,31 @@ pub(crate) async fn run(
         let expected = expected.clone();
         let sends_done = sends_done.clone();
         tokio::spawn(async move {
-            let mut last = start_head;
+            let mut heads = Watcher::from(start_head);
             let mut inclusion: Vec<Option<Instant>> = vec![None; index.len()];
             let mut found = 0usize;
             let mut blocks = Vec::new();
             let mut last_progress = Instant::now();
             loop {
-                let head =
-                    quantity(&call(&client, "eth_blockNumber", json!([])).await?).unwrap_or(last);
+                let new_blocks = heads.poll(&client).await?;
                 let seen = Instant::now();
-                if head > last {
+                if !new_blocks.is_empty() {
                     last_progress = seen;
-                    let params = (last + 1..=head)
-                        .map(|n| json!([format!("{n:#x}"), false]))
-                        .collect();
-                    for block in batch_call(&client, "eth_getBlockByNumber", params, 100).await? {
-                        let hashes = block["transactions"]
-                            .as_array()
-                            .cloned()
-                            .unwrap_or_default();
-                        for hash in &hashes {
-                            if let Some(&i) = hash
-                                .as_str()
-                                .and_then(|h| h.parse::<B256>().ok())
-                                .and_then(|h| index.get(&h))
-                                && inclusion[i].is_none()
-                            {
-                                inclusion[i] = Some(seen);
-                                found += 1;
-                            }
+                }
+                for block in new_blocks {
+                    for hash in &block.txs {
+                        if let Some(&i) = index.get(hash)
+                            && inclusion[i].is_none()
+                        {
+                            inclusion[i] = Some(seen);
+                            found += 1;
                         }
-                        blocks.push(SeenBlock {
-                            seen,
-                            gas_used: quantity(&block["gasUsed"]).unwrap_or_default(),
-                            txs: hashes.len(),
-                        });
                     }
-                    last = head;
+                    blocks.push(SeenBlock {
+                        seen,
+                        gas_used: block.gas_used,
+                        txs: block.txs.len(),
+                    });
                 }
                 if sends_done.load(Ordering::SeqCst) == 1
                     && found >= expected.load(Ordering::SeqCst)

@@ -2,11 +2,15 @@
 //!
 //! (a) raw revm in memory (the ceiling), (b) the sequencer end to end through JSON-RPC to
 //! persisted, state-rooted blocks, (c) a replica deriving the same chain from L1, (d) anvil under
-//! the same load through its JSON-RPC. See `docs/benchmarks.md`.
+//! the same load through its JSON-RPC. With `--sustained`, instead: a load held above the L1
+//! data bound for a span of L1 time, checking that no served receipt disappears and that the
+//! safe head keeps pace. See `docs/benchmarks.md`.
 
+mod l1;
 mod load;
 mod procs;
 mod raw_revm;
+mod sustained;
 mod workload;
 
 use std::{
@@ -15,12 +19,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{Address, B256, Bytes, U256};
-use alloy_sol_types::SolCall;
+use alloy_primitives::{B256, U256};
 use clap::{Parser, ValueEnum};
-use rollup_primitives::{BatchEnvelope, bindings::IBatchInbox::postBatchCall, decode_segment};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::{
     load::{LoadResult, batch_call, call, percentile_ms, quantity},
@@ -33,26 +34,43 @@ const L2_CHAIN_ID: u64 = 42069;
 /// anvil's chain id.
 const ANVIL_CHAIN_ID: u64 = 31337;
 
+/// The help heading of the flags that only `--sustained` takes.
+const SUSTAINED: &str = "Sustained load (--sustained)";
+
 /// Benchmarks the rollup against raw revm and anvil on one signed workload.
 #[derive(Debug, Parser)]
-#[command(name = "rollup-bench", about, long_about = None)]
+#[command(
+    name = "rollup-bench",
+    about,
+    long_about = None,
+    after_help = "Two modes. Without --sustained: rows (a) raw revm, (b) the sequencer end to end, \
+(c) a replica deriving from L1 and (d) anvil, on one workload signed up front. With \
+--sustained 10m: a fresh anvil (--l1-block-time) and `rollup-node devnet` with its throttle at \
+--l1-bytes-per-block; --senders users offer --rate sends/s (resending what is refused after \
+--retry-after, nonces in order) for 10 minutes of L1 timestamps, then the report: offered, \
+accepted, refused by message, failures, included tx/s, served receipts that vanished, the \
+safe head's lag, the backlog against its bound and the L1 bytes/s and gas the batches used. \
+Exits non-zero if a check fails. See docs/benchmarks.md."
+)]
 struct Args {
-    /// Which workload.
-    #[arg(long, value_enum, default_value_t = WorkloadArg::All)]
-    workload: WorkloadArg,
+    /// Which workload [default: all; eth with --sustained, which takes one].
+    #[arg(long, value_enum)]
+    workload: Option<WorkloadArg>,
     /// Measured transactions per workload.
-    #[arg(long, default_value_t = 5000)]
+    #[arg(long, default_value_t = 5000, conflicts_with = "sustained")]
     txs: usize,
-    /// Distinct senders (funded in setup; transactions go round-robin over them).
-    #[arg(long, default_value_t = 500)]
-    senders: usize,
-    /// JSON-RPC requests in flight.
-    #[arg(long, default_value_t = 16)]
-    concurrency: usize,
+    /// Distinct senders (funded in setup; transactions go round-robin over them) [default: 500;
+    /// 580, the most the setup funds, with --sustained].
+    #[arg(long)]
+    senders: Option<usize>,
+    /// JSON-RPC requests in flight [default: 16; 2 with --sustained, each on its own client].
+    #[arg(long)]
+    concurrency: Option<usize>,
     /// Transactions per JSON-RPC request (1: one `eth_sendRawTransaction` per HTTP request;
-    /// more: JSON-RPC batches).
-    #[arg(long, default_value_t = 1)]
-    rpc_batch: usize,
+    /// more: JSON-RPC batches) [default: 1; with --sustained at most 200, fewer when the rate
+    /// leaves fewer to send].
+    #[arg(long)]
+    rpc_batch: Option<usize>,
     /// Sequencer block time.
     #[arg(long, default_value = "100ms")]
     block_time: String,
@@ -68,11 +86,66 @@ struct Args {
     /// Block time of the reference anvil (row d), in seconds (fractions allowed); default: the
     /// sequencer's 100 ms with the same 30M gas limit. `auto`: automine (a block per
     /// transaction).
-    #[arg(long, default_value = "0.1")]
+    #[arg(long, default_value = "0.1", conflicts_with = "sustained")]
     anvil_block_time: String,
     /// Skip stages: any of raw, sequencer, anvil (comma-separated).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', conflicts_with = "sustained")]
     skip: Vec<String>,
+
+    /// Instead of the four rows: hold a load above the L1 data bound for this much L1 time
+    /// (the span of L1 block timestamps), e.g. `10m`, `90s`.
+    #[arg(long, value_name = "L1_TIME", value_parser = parse_duration, help_heading = SUSTAINED)]
+    sustained: Option<Duration>,
+    /// Sends offered per second, resends of refused transactions included.
+    #[arg(long, default_value_t = 3000.0, requires = "sustained", help_heading = SUSTAINED)]
+    rate: f64,
+    /// Seconds between L1 blocks: the `--block-time` of the anvil the bench starts as L1.
+    #[arg(long, value_name = "SECONDS", default_value_t = 1, requires = "sustained", help_heading = SUSTAINED, value_parser = clap::value_parser!(u64).range(1..))]
+    l1_block_time: u64,
+    /// The node's `--sequencer-l1-bytes-per-block`: the L1 data rate its throttle counts on.
+    /// The default is the node's own, one full batch per L1 block, which is what its batcher
+    /// posts; a smaller value shrinks the backlog the throttle allows but does not slow the
+    /// batcher.
+    #[arg(long, value_name = "BYTES", default_value_t = rollup_primitives::MAX_BATCH_SIZE as u64, requires = "sustained", help_heading = SUSTAINED, value_parser = clap::value_parser!(u64).range(1..))]
+    l1_bytes_per_block: u64,
+    /// How long a user waits before resending a refused transaction (the same one: its nonce
+    /// is not skipped).
+    #[arg(long, value_name = "DURATION", default_value = "100ms", value_parser = parse_duration, requires = "sustained", help_heading = SUSTAINED)]
+    retry_after: Duration,
+    /// How often `rollup_syncStatus` (heads, backlog, throttle) is sampled.
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration, requires = "sustained", help_heading = SUSTAINED)]
+    status_every: Duration,
+    /// How often served receipts are sampled and checked during the load (all of them are
+    /// checked at the end).
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration, requires = "sustained", help_heading = SUSTAINED)]
+    checkpoint_every: Duration,
+    /// How many served receipts each checkpoint checks, picked at random.
+    #[arg(long, value_name = "N", default_value_t = 500, requires = "sustained", help_heading = SUSTAINED)]
+    checkpoint_sample: usize,
+}
+
+/// `90s`, `10m`, `500ms`, `1h`, or bare seconds; fractions allowed (`1.5s`).
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration: use e.g. 90s, 10m, 500ms"))?;
+    let seconds = match unit.trim() {
+        "" | "s" => number,
+        "ms" => number / 1000.0,
+        "m" | "min" => number * 60.0,
+        "h" => number * 3600.0,
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `{text}`: use ms, s, m or h"
+            ));
+        }
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|err| format!("`{text}`: {err}"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -108,13 +181,26 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let kinds = match args.workload {
+    print_machine();
+    if let Some(duration) = args.sustained {
+        let passed = sustained_options(&args, duration)
+            .and_then(|opts| runtime.block_on(sustained::run(&opts)));
+        match passed {
+            Ok(true) => {}
+            Ok(false) => std::process::exit(1),
+            Err(err) => {
+                eprintln!("sustained load: {err:#}");
+                std::process::exit(2);
+            }
+        }
+        return;
+    }
+    let kinds = match args.workload.unwrap_or(WorkloadArg::All) {
         WorkloadArg::Eth => vec![Kind::Eth],
         WorkloadArg::Erc20 => vec![Kind::Erc20],
         WorkloadArg::Mix => vec![Kind::Mix],
         WorkloadArg::All => vec![Kind::Eth, Kind::Erc20, Kind::Mix],
     };
-    print_machine();
     let mut tables = Vec::new();
     for kind in kinds {
         tables.push(runtime.block_on(bench(&args, kind)));
@@ -123,6 +209,34 @@ fn main() {
     for table in tables {
         println!("{table}");
     }
+}
+
+fn sustained_options(args: &Args, duration: Duration) -> eyre::Result<sustained::Options> {
+    let kind = match args.workload.unwrap_or(WorkloadArg::Eth) {
+        WorkloadArg::Eth => Kind::Eth,
+        WorkloadArg::Erc20 => Kind::Erc20,
+        WorkloadArg::Mix => Kind::Mix,
+        WorkloadArg::All => eyre::bail!("--sustained runs one workload: eth, erc20 or mix"),
+    };
+    eyre::ensure!(args.rate > 0.0, "--rate must be above 0");
+    Ok(sustained::Options {
+        duration,
+        kind,
+        rate: args.rate,
+        senders: args.senders.unwrap_or(580),
+        connections: args.concurrency.unwrap_or(2),
+        rpc_batch: args.rpc_batch.unwrap_or(200),
+        retry_after: args.retry_after,
+        l1_block_time: args.l1_block_time,
+        l1_bytes_per_block: args.l1_bytes_per_block,
+        block_time: args.block_time.clone(),
+        batcher_interval: args.batcher_interval.clone(),
+        status_every: args.status_every,
+        checkpoint_every: args.checkpoint_every,
+        checkpoint_sample: args.checkpoint_sample,
+        node_bin: procs::node_bin(args.node_bin.clone())?,
+        anvil_bin: procs::anvil_bin(args.anvil_bin.clone()),
+    })
 }
 
 fn print_machine() {
@@ -150,20 +264,30 @@ fn print_machine() {
     println!("machine: {cores} cores, {cpu}, {mem:.1} GiB RAM");
 }
 
+/// `--senders`, `--concurrency` and `--rpc-batch` of the four-row mode.
+fn row_load(args: &Args) -> (usize, usize, usize) {
+    (
+        args.senders.unwrap_or(500),
+        args.concurrency.unwrap_or(16),
+        args.rpc_batch.unwrap_or(1),
+    )
+}
+
 async fn bench(args: &Args, kind: Kind) -> String {
+    let (senders, concurrency, rpc_batch) = row_load(args);
     println!(
         "\n=== workload {} ({} txs, {} senders, concurrency {}, rpc batch {}) ===",
         kind.name(),
         args.txs,
-        args.senders,
-        args.concurrency,
-        args.rpc_batch
+        senders,
+        concurrency,
+        rpc_batch
     );
     let start = Instant::now();
-    let plans = workload::build(kind, L2_CHAIN_ID, args.txs, args.senders).and_then(|l2| {
+    let plans = workload::build(kind, L2_CHAIN_ID, args.txs, senders).and_then(|l2| {
         Ok((
             l2,
-            workload::build(kind, ANVIL_CHAIN_ID, args.txs, args.senders)?,
+            workload::build(kind, ANVIL_CHAIN_ID, args.txs, senders)?,
         ))
     });
     let (l2_plan, anvil_plan) = match plans {
@@ -233,7 +357,7 @@ async fn bench(args: &Args, kind: Kind) -> String {
         "workload {} — {} txs, {} senders{}\n{:<34} {:>9} {:>8} {:>8} {:>8} {:>9} {:>10}\n",
         kind.name(),
         args.txs,
-        args.senders,
+        senders,
         avg_gas
             .map(|g| format!(", {g:.0} gas/tx"))
             .unwrap_or_default(),
@@ -425,58 +549,6 @@ async fn wait_safe(
     .await
 }
 
-#[derive(Debug, Default)]
-struct BatchStats {
-    batches: usize,
-    calldata: usize,
-    payload: usize,
-    l1_gas: u64,
-    l2_txs: usize,
-    rlp: usize,
-}
-
-/// Scans L1 blocks `from..=to` for batches posted to `inbox`.
-async fn scan_batches(
-    l1: &alloy_rpc_client::RpcClient,
-    inbox: Address,
-    from: u64,
-    to: u64,
-) -> eyre::Result<BatchStats> {
-    let mut stats = BatchStats::default();
-    let params = (from..=to)
-        .map(|n| json!([format!("{n:#x}"), true]))
-        .collect();
-    let blocks = batch_call(l1, "eth_getBlockByNumber", params, 100).await?;
-    let mut hashes = Vec::new();
-    for block in &blocks {
-        for tx in block["transactions"].as_array().into_iter().flatten() {
-            let to: Option<Address> = tx["to"].as_str().and_then(|t| t.parse().ok());
-            if to != Some(inbox) {
-                continue;
-            }
-            let input: Bytes = tx["input"].as_str().unwrap_or("0x").parse()?;
-            let Ok(call) = postBatchCall::abi_decode(&input) else {
-                continue;
-            };
-            stats.batches += 1;
-            stats.calldata += input.len();
-            stats.payload += call.data.len();
-            let envelope = BatchEnvelope::parse(&call.data)?;
-            for (count, segment) in &envelope.segments {
-                for tx in decode_segment(segment, *count, L2_CHAIN_ID)? {
-                    stats.l2_txs += 1;
-                    stats.rlp += tx.encode_2718_len();
-                }
-            }
-            hashes.push(json!([tx["hash"]]));
-        }
-    }
-    for receipt in batch_call(l1, "eth_getTransactionReceipt", hashes, 100).await? {
-        stats.l1_gas += quantity(&receipt["gasUsed"]).unwrap_or(0);
-    }
-    Ok(stats)
-}
-
 /// Rows (b) and (c).
 async fn sequencer_stage(args: &Args, plan: &Plan) -> eyre::Result<(Stage, Stage)> {
     let anvil_bin = procs::anvil_bin(args.anvil_bin.clone());
@@ -484,51 +556,30 @@ async fn sequencer_stage(args: &Args, plan: &Plan) -> eyre::Result<(Stage, Stage
     let dir = tempfile::tempdir()?;
     let (l1_proc, l1_url) = procs::start_anvil(&anvil_bin, None).await?;
     let seq_dir = dir.path().join("sequencer");
-    std::fs::create_dir_all(&seq_dir)?;
-    let mut command = Command::new(&node_bin);
-    command
-        .args([
-            "devnet",
-            "--l1-rpc-url",
-            &l1_url,
-            "--rpc-addr",
-            "127.0.0.1:0",
-            "--l1-poll-interval",
-            "50ms",
-        ])
-        .args([
+    let procs::Devnet {
+        mut node,
+        l2_url,
+        inbox,
+        ..
+    } = procs::start_devnet(
+        &node_bin,
+        &anvil_bin,
+        &l1_url,
+        &seq_dir,
+        &[
             "--block-time",
             &args.block_time,
             "--batcher-interval",
             &args.batcher_interval,
-        ])
-        .args(["--l2-chain-id", &L2_CHAIN_ID.to_string()])
-        .arg("--datadir")
-        .arg(&seq_dir)
-        .env("RUST_LOG", "info")
-        .env("ANVIL_BIN", &anvil_bin);
-    let mut node = Proc::spawn(command, Some(&seq_dir.join("node.log")))?;
-    let info_path = seq_dir.join("devnet.json");
-    let info: Value = wait_for(Duration::from_secs(120), "devnet.json", async || {
-        node.check_alive()?;
-        Ok(std::fs::read_to_string(&info_path)
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok()))
-    })
+        ],
+    )
     .await?;
-    let l2_url = info["l2RpcUrl"]
-        .as_str()
-        .ok_or_else(|| eyre::eyre!("devnet.json has no l2RpcUrl"))?
-        .to_string();
-    let inbox: Address = info["contracts"]["batchInbox"]
-        .as_str()
-        .unwrap_or_default()
-        .parse()?;
     let l2 = load::client(&l2_url)?;
     let l1 = load::client(&l1_url)?;
 
     let setup_start = Instant::now();
-    run_setup(&l2_url, plan, args.concurrency)
+    let (_, concurrency, rpc_batch) = row_load(args);
+    run_setup(&l2_url, plan, concurrency)
         .await
         .map_err(|e| eyre::eyre!("setup: {e:#}{}", node.log_tail()))?;
     let (unsafe_head, _, _) = sync_status(&l2).await?;
@@ -540,7 +591,7 @@ async fn sequencer_stage(args: &Args, plan: &Plan) -> eyre::Result<(Stage, Stage
     );
 
     let probe = CpuProbe::start(&[("node", &node), ("L1 anvil", &l1_proc)]);
-    let result = load::run(&l2_url, &plan.workload, args.concurrency, args.rpc_batch).await?;
+    let result = load::run(&l2_url, &plan.workload, concurrency, rpc_batch).await?;
     let cpu = probe.report();
     describe_load("(b) sequencer", &result);
     println!("    {cpu}");
@@ -568,7 +619,7 @@ async fn sequencer_stage(args: &Args, plan: &Plan) -> eyre::Result<(Stage, Stage
             t.elapsed().as_secs_f64()
         );
         let l1_end = quantity(&call(&l1, "eth_blockNumber", json!([])).await?).unwrap_or(0);
-        match scan_batches(&l1, inbox, l1_start + 1, l1_end).await {
+        match l1::scan_batches(&l1, inbox, l1_start + 1, l1_end).await {
             Ok(stats) if stats.l2_txs > 0 => {
                 println!(
                     "    batches: {} on L1 carrying {} L2 txs; {} calldata bytes, {} payload bytes vs {} tx RLP bytes (compression {:.2}x); {} L1 gas",
@@ -681,11 +732,12 @@ async fn anvil_stage(args: &Args, plan: &Plan) -> eyre::Result<Row> {
         Some(args.anvil_block_time.as_str()).filter(|t| *t != "auto"),
     )
     .await?;
-    run_setup(&url, plan, args.concurrency)
+    let (_, concurrency, rpc_batch) = row_load(args);
+    run_setup(&url, plan, concurrency)
         .await
         .map_err(|e| eyre::eyre!("setup: {e:#}"))?;
     let probe = CpuProbe::start(&[("anvil", &anvil)]);
-    let result = load::run(&url, &plan.workload, args.concurrency, args.rpc_batch).await?;
+    let result = load::run(&url, &plan.workload, concurrency, rpc_batch).await?;
     let cpu = probe.report();
     describe_load("(d) anvil", &result);
     println!("    {cpu}");
@@ -695,4 +747,80 @@ async fn anvil_stage(args: &Args, plan: &Plan) -> eyre::Result<Row> {
     }
     drop(anvil);
     load_row(&result)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn both_modes_parse_from_real_command_lines() {
+        let rows = Args::try_parse_from([
+            "rollup-bench",
+            "--workload",
+            "eth",
+            "--txs",
+            "100000",
+            "--senders",
+            "580",
+            "--rpc-batch",
+            "1000",
+            "--concurrency",
+            "2",
+            "--skip",
+            "raw,anvil",
+        ])
+        .unwrap();
+        assert_eq!(rows.sustained, None);
+        assert_eq!(row_load(&rows), (580, 2, 1000));
+        assert_eq!(rows.skip, ["raw", "anvil"]);
+
+        let sustained = Args::try_parse_from([
+            "rollup-bench",
+            "--sustained",
+            "10m",
+            "--rate",
+            "3000",
+            "--l1-bytes-per-block",
+            "20000",
+        ])
+        .unwrap();
+        assert_eq!(sustained.sustained, Some(Duration::from_secs(600)));
+        assert_eq!(sustained.l1_block_time, 1);
+        assert_eq!(sustained.retry_after, Duration::from_millis(100));
+        assert_eq!(
+            row_load(&Args::try_parse_from(["rollup-bench"]).unwrap()),
+            (500, 16, 1)
+        );
+    }
+
+    #[test]
+    fn sustained_only_flags_need_sustained_and_row_flags_refuse_it() {
+        assert!(Args::try_parse_from(["rollup-bench", "--rate", "100"]).is_err());
+        assert!(
+            Args::try_parse_from(["rollup-bench", "--sustained", "90s", "--txs", "5"]).is_err()
+        );
+        assert!(
+            Args::try_parse_from(["rollup-bench", "--sustained", "90s", "--skip", "raw"]).is_err()
+        );
+    }
+
+    #[test]
+    fn durations_take_the_usual_units() {
+        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert!(parse_duration("10 parsecs").is_err());
+        assert!(parse_duration("m").is_err());
+    }
 }

@@ -7,6 +7,9 @@ use std::{
     time::{Duration, Instant},
 };
 
+use alloy_primitives::Address;
+use serde_json::Value;
+
 /// A child process, killed on drop.
 pub(crate) struct Proc {
     child: Child,
@@ -164,6 +167,68 @@ pub(crate) fn node_bin(flag: Option<PathBuf>) -> eyre::Result<PathBuf> {
     Ok(candidate)
 }
 
+/// A `rollup-node devnet` on an L1 the bench started.
+pub(crate) struct Devnet {
+    pub(crate) node: Proc,
+    pub(crate) l2_url: String,
+    pub(crate) inbox: Address,
+    /// Its `--datadir` (`rollup.json`, `devnet.json`, `node.log`).
+    pub(crate) datadir: PathBuf,
+}
+
+/// Starts `rollup-node devnet` on `l1_url` (deploying the contracts there) with its datadir at
+/// `datadir`, an RPC on a free port, the L2 chain id [`crate::L2_CHAIN_ID`], a 50 ms L1 poll and
+/// `extra` flags; returns once it has written `devnet.json`.
+pub(crate) async fn start_devnet(
+    node_bin: &Path,
+    anvil_bin: &Path,
+    l1_url: &str,
+    datadir: &Path,
+    extra: &[&str],
+) -> eyre::Result<Devnet> {
+    std::fs::create_dir_all(datadir)?;
+    let mut command = Command::new(node_bin);
+    command
+        .args([
+            "devnet",
+            "--l1-rpc-url",
+            l1_url,
+            "--rpc-addr",
+            "127.0.0.1:0",
+            "--l1-poll-interval",
+            "50ms",
+        ])
+        .args(extra)
+        .args(["--l2-chain-id", &crate::L2_CHAIN_ID.to_string()])
+        .arg("--datadir")
+        .arg(datadir)
+        .env("RUST_LOG", "info")
+        .env("ANVIL_BIN", anvil_bin);
+    let mut node = Proc::spawn(command, Some(&datadir.join("node.log")))?;
+    let info_path = datadir.join("devnet.json");
+    let info: Value = wait_for(Duration::from_secs(120), "devnet.json", async || {
+        node.check_alive()?;
+        Ok(std::fs::read_to_string(&info_path)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok()))
+    })
+    .await?;
+    let l2_url = info["l2RpcUrl"]
+        .as_str()
+        .ok_or_else(|| eyre::eyre!("devnet.json has no l2RpcUrl"))?
+        .to_string();
+    let inbox = info["contracts"]["batchInbox"]
+        .as_str()
+        .unwrap_or_default()
+        .parse()?;
+    Ok(Devnet {
+        node,
+        l2_url,
+        inbox,
+        datadir: datadir.to_path_buf(),
+    })
+}
+
 /// A fresh anvil on a free loopback port, automining (`block_time` `None`) or mining every
 /// `block_time` seconds.
 pub(crate) async fn start_anvil(
@@ -196,7 +261,7 @@ pub(crate) async fn start_anvil(
     Ok((proc, url))
 }
 
-fn strip_ansi(line: &str) -> String {
+pub(crate) fn strip_ansi(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     let mut chars = line.chars();
     while let Some(c) = chars.next() {

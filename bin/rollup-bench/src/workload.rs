@@ -129,20 +129,134 @@ fn sign(
     })
 }
 
+/// The keys and contracts every workload uses: the senders the setup funds, and the DevToken and
+/// loop contract it deploys (dev account 0's first two creations).
+pub(crate) struct Accounts {
+    pub(crate) users: Vec<PrivateKeySigner>,
+    token: Address,
+    looper: Address,
+}
+
+impl Accounts {
+    pub(crate) fn new(senders: usize) -> eyre::Result<Self> {
+        eyre::ensure!(senders >= 2, "--senders must be at least 2");
+        eyre::ensure!(
+            senders.div_ceil(DEV_ACCOUNTS) + 2 <= MAX_PER_WAVE,
+            "--senders must be at most {}",
+            (MAX_PER_WAVE - 2) * DEV_ACCOUNTS
+        );
+        let dev0 = dev_signers()?[0].address();
+        Ok(Self {
+            users: (0..senders)
+                .map(derived_signer)
+                .collect::<eyre::Result<_>>()?,
+            token: dev0.create(0),
+            looper: dev0.create(1),
+        })
+    }
+
+    /// The `i`-th measured transaction of `kind`, from sender `s` at `nonce` (`i` picks the
+    /// transaction type in `mix` and the fresh recipient).
+    pub(crate) fn measured(
+        &self,
+        kind: Kind,
+        chain_id: u64,
+        i: usize,
+        s: usize,
+        nonce: u64,
+    ) -> eyre::Result<SignedTx> {
+        let senders = self.users.len();
+        let user = &self.users[s];
+        let neighbour = self.users[(s + 1) % senders].address();
+        let one_token = U256::from(10u64).pow(U256::from(18));
+        let eth = || {
+            sign(
+                user,
+                chain_id,
+                nonce,
+                21_000,
+                TxKind::Call(derived_address("recipient", i)),
+                U256::from(1_000_000_000u64),
+                Bytes::new(),
+            )
+        };
+        let erc20 = || {
+            let input = transferCall {
+                to: neighbour,
+                amount: one_token,
+            }
+            .abi_encode();
+            sign(
+                user,
+                chain_id,
+                nonce,
+                60_000,
+                TxKind::Call(self.token),
+                U256::ZERO,
+                input.into(),
+            )
+        };
+        match kind {
+            Kind::Eth => eth(),
+            Kind::Erc20 => erc20(),
+            Kind::Mix => match i % 10 {
+                0..=3 => eth(),
+                4..=6 => erc20(),
+                7 => {
+                    let input = mintCall {
+                        to: derived_address("holder", i),
+                        amount: one_token,
+                    }
+                    .abi_encode();
+                    sign(
+                        user,
+                        chain_id,
+                        nonce,
+                        80_000,
+                        TxKind::Call(self.token),
+                        U256::ZERO,
+                        input.into(),
+                    )
+                }
+                8 => {
+                    let spender = self.users[(s + 7) % senders].address();
+                    let input = approveCall {
+                        spender,
+                        amount: one_token,
+                    }
+                    .abi_encode();
+                    sign(
+                        user,
+                        chain_id,
+                        nonce,
+                        60_000,
+                        TxKind::Call(self.token),
+                        U256::ZERO,
+                        input.into(),
+                    )
+                }
+                _ => {
+                    let input = U256::from(LOOP_ITERATIONS).to_be_bytes::<32>();
+                    sign(
+                        user,
+                        chain_id,
+                        nonce,
+                        120_000,
+                        TxKind::Call(self.looper),
+                        U256::ZERO,
+                        Bytes::copy_from_slice(&input),
+                    )
+                }
+            },
+        }
+    }
+}
+
 /// Builds and signs a plan. Dev accounts must be at nonce 0 on the target chain.
 pub(crate) fn build(kind: Kind, chain_id: u64, txs: usize, senders: usize) -> eyre::Result<Plan> {
-    eyre::ensure!(senders >= 2, "--senders must be at least 2");
-    eyre::ensure!(
-        senders.div_ceil(DEV_ACCOUNTS) + 2 <= MAX_PER_WAVE,
-        "--senders must be at most {}",
-        (MAX_PER_WAVE - 2) * DEV_ACCOUNTS
-    );
+    let accounts = Accounts::new(senders)?;
     let dev = dev_signers()?;
-    let users: Vec<PrivateKeySigner> = (0..senders)
-        .map(derived_signer)
-        .collect::<eyre::Result<_>>()?;
-    let token = dev[0].address().create(0);
-    let looper = dev[0].address().create(1);
+    let users = &accounts.users;
     let mut nonces = [0u64; DEV_ACCOUNTS];
 
     // Wave 1: deploy the token and the loop contract, fund every sender.
@@ -196,7 +310,7 @@ pub(crate) fn build(kind: Kind, chain_id: u64, txs: usize, senders: usize) -> ey
                 chain_id,
                 nonces[d],
                 100_000,
-                TxKind::Call(token),
+                TxKind::Call(accounts.token),
                 U256::ZERO,
                 input.into(),
             )?);
@@ -205,95 +319,9 @@ pub(crate) fn build(kind: Kind, chain_id: u64, txs: usize, senders: usize) -> ey
         setup.push(wave2);
     }
 
-    let one_token = U256::from(10u64).pow(U256::from(18));
-    let mut workload = Vec::with_capacity(txs);
-    for i in 0..txs {
-        let s = i % senders;
-        let nonce = (i / senders) as u64;
-        let user = &users[s];
-        let neighbour = users[(s + 1) % senders].address();
-        let eth = |i| {
-            sign(
-                user,
-                chain_id,
-                nonce,
-                21_000,
-                TxKind::Call(derived_address("recipient", i)),
-                U256::from(1_000_000_000u64),
-                Bytes::new(),
-            )
-        };
-        let erc20 = || {
-            let input = transferCall {
-                to: neighbour,
-                amount: one_token,
-            }
-            .abi_encode();
-            sign(
-                user,
-                chain_id,
-                nonce,
-                60_000,
-                TxKind::Call(token),
-                U256::ZERO,
-                input.into(),
-            )
-        };
-        let tx = match kind {
-            Kind::Eth => eth(i)?,
-            Kind::Erc20 => erc20()?,
-            Kind::Mix => match i % 10 {
-                0..=3 => eth(i)?,
-                4..=6 => erc20()?,
-                7 => {
-                    let input = mintCall {
-                        to: derived_address("holder", i),
-                        amount: one_token,
-                    }
-                    .abi_encode();
-                    sign(
-                        user,
-                        chain_id,
-                        nonce,
-                        80_000,
-                        TxKind::Call(token),
-                        U256::ZERO,
-                        input.into(),
-                    )?
-                }
-                8 => {
-                    let spender = users[(s + 7) % senders].address();
-                    let input = approveCall {
-                        spender,
-                        amount: one_token,
-                    }
-                    .abi_encode();
-                    sign(
-                        user,
-                        chain_id,
-                        nonce,
-                        60_000,
-                        TxKind::Call(token),
-                        U256::ZERO,
-                        input.into(),
-                    )?
-                }
-                _ => {
-                    let input = U256::from(LOOP_ITERATIONS).to_be_bytes::<32>();
-                    sign(
-                        user,
-                        chain_id,
-                        nonce,
-                        120_000,
-                        TxKind::Call(looper),
-                        U256::ZERO,
-                        Bytes::copy_from_slice(&input),
-                    )?
-                }
-            },
-        };
-        workload.push(tx);
-    }
+    let workload = (0..txs)
+        .map(|i| accounts.measured(kind, chain_id, i, i % senders, (i / senders) as u64))
+        .collect::<eyre::Result<_>>()?;
     Ok(Plan {
         dev: dev.iter().map(PrivateKeySigner::address).collect(),
         setup,
