@@ -1,40 +1,96 @@
 //! Reading the rollup's batches back from L1.
 
 use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{Address, Bytes};
+use alloy_primitives::{Address, B256, Bytes};
 use alloy_rpc_client::RpcClient;
 use alloy_sol_types::SolCall;
-use rollup_primitives::{BatchEnvelope, bindings::IBatchInbox::postBatchCall, decode_segment};
-use serde_json::json;
+use rollup_primitives::{
+    BatchEnvelope, L1Block, L1Receipt, L1Transaction,
+    bindings::IBatchInbox::{postBatchCall, postBlobBatchCall},
+    blob_data, decode_segment,
+};
+use serde_json::{Value, json};
 
 use crate::{
     L2_CHAIN_ID,
     load::{batch_call, quantity},
 };
 
-/// The `postBatch` transactions to the `BatchInbox` in a range of L1 blocks.
+/// The batch transactions to the `BatchInbox` in a range of L1 blocks: `postBatch` (calldata)
+/// and `postBlobBatch` (envelope in calldata, segments in blobs).
 #[derive(Debug, Default)]
 pub(crate) struct BatchStats {
-    /// Batch transactions.
+    /// Batch transactions, both kinds.
     pub(crate) batches: usize,
-    /// Their calldata bytes (the whole `postBatch` call).
+    /// Of those, blob batches.
+    pub(crate) blob_batches: usize,
+    /// Their calldata bytes (the whole call).
     pub(crate) calldata: usize,
-    /// The batch payloads inside it.
+    /// The batches inside (envelope and segments, wherever the segments travel).
     pub(crate) payload: usize,
+    /// Blobs the blob batches carried.
+    pub(crate) blobs: usize,
+    /// The segment bytes that travelled in blobs.
+    pub(crate) blob_payload: usize,
     /// Their L1 `gasUsed`.
     pub(crate) l1_gas: u64,
+    /// Their L1 `blobGasUsed`.
+    pub(crate) blob_gas: u64,
     /// L2 transactions the decoded batches carry.
     pub(crate) l2_txs: usize,
     /// Those transactions' RLP bytes.
     pub(crate) rlp: usize,
-    /// Transactions to the inbox that are not `postBatch` calls (blob batches among them):
-    /// not counted above.
+    /// Transactions to the inbox that are neither (forced inclusions): not counted above.
     pub(crate) other_inbox_txs: usize,
 }
 
-/// Scans L1 blocks `from..=to` for batches posted to `inbox`.
+impl BatchStats {
+    /// Bytes on L1 per L2 transaction: calldata, and the blob data the segments fill.
+    pub(crate) fn l1_bytes_per_tx(&self) -> f64 {
+        (self.calldata + self.blob_payload) as f64 / self.l2_txs.max(1) as f64
+    }
+}
+
+/// The blobs of `tx` (an RPC transaction object in block `block`), read back from the
+/// beacon API at `beacon` and checked against their versioned hashes.
+async fn blobs_of(
+    beacon: &str,
+    block: &Value,
+    tx: &Value,
+    inbox: Address,
+) -> eyre::Result<Vec<Bytes>> {
+    let hashes: Vec<B256> = serde_json::from_value(tx["blobVersionedHashes"].clone())?;
+    let mut l1_block = L1Block {
+        number: crate::load::quantity(&block["number"]).unwrap_or(0),
+        hash: serde_json::from_value(block["hash"].clone())?,
+        parent_hash: B256::ZERO,
+        timestamp: crate::load::quantity(&block["timestamp"]).unwrap_or(0),
+        mix_hash: B256::ZERO,
+        base_fee_per_gas: None,
+        transactions: vec![L1Transaction {
+            hash: serde_json::from_value(tx["hash"].clone())?,
+            from: Address::ZERO,
+            to: Some(inbox),
+            input: Bytes::new(),
+            blob_versioned_hashes: hashes,
+            blobs: Vec::new(),
+        }],
+        receipts: vec![L1Receipt {
+            success: true,
+            logs: Vec::new(),
+        }],
+    };
+    rollup_l1::BlobSource::new(beacon, inbox)?
+        .attach(&mut l1_block)
+        .await?;
+    Ok(l1_block.transactions.remove(0).blobs)
+}
+
+/// Scans L1 blocks `from..=to` for batches posted to `inbox`; blob batches' blobs come from the
+/// beacon API at `beacon` (anvil's own URL).
 pub(crate) async fn scan_batches(
     l1: &RpcClient,
+    beacon: &str,
     inbox: Address,
     from: u64,
     to: u64,
@@ -52,14 +108,23 @@ pub(crate) async fn scan_batches(
                 continue;
             }
             let input: Bytes = tx["input"].as_str().unwrap_or("0x").parse()?;
-            let Ok(call) = postBatchCall::abi_decode(&input) else {
+            let envelope = if let Ok(call) = postBatchCall::abi_decode(&input) {
+                stats.payload += call.data.len();
+                BatchEnvelope::parse(&call.data)?
+            } else if let Ok(call) = postBlobBatchCall::abi_decode(&input) {
+                let blobs = blobs_of(beacon, block, tx, inbox).await?;
+                let envelope = BatchEnvelope::parse_blob(&call.envelope, &blob_data(&blobs))?;
+                stats.blob_batches += 1;
+                stats.blobs += blobs.len();
+                stats.payload += call.envelope.len() + envelope.segment_bytes;
+                stats.blob_payload += envelope.segment_bytes;
+                envelope
+            } else {
                 stats.other_inbox_txs += 1;
                 continue;
             };
             stats.batches += 1;
             stats.calldata += input.len();
-            stats.payload += call.data.len();
-            let envelope = BatchEnvelope::parse(&call.data)?;
             for (count, segment) in &envelope.segments {
                 for tx in decode_segment(segment, *count, L2_CHAIN_ID)? {
                     stats.l2_txs += 1;
@@ -71,6 +136,7 @@ pub(crate) async fn scan_batches(
     }
     for receipt in batch_call(l1, "eth_getTransactionReceipt", hashes, 100).await? {
         stats.l1_gas += quantity(&receipt["gasUsed"]).unwrap_or(0);
+        stats.blob_gas += quantity(&receipt["blobGasUsed"]).unwrap_or(0);
     }
     Ok(stats)
 }

@@ -53,6 +53,10 @@ safe head's lag, the backlog against its bound and the L1 bytes/s and gas the ba
 Exits non-zero if a check fails. See docs/benchmarks.md."
 )]
 struct Args {
+    /// Where the devnet's batcher puts batches: `blobs` (its default with anvil as L1) or
+    /// `calldata`. Row (b)'s bytes/tx counts calldata and the blob bytes the batches fill.
+    #[arg(long, value_enum, default_value_t = BatcherData::Blobs)]
+    batcher_data: BatcherData,
     /// Which workload [default: all; eth with --sustained, which takes one].
     #[arg(long, value_enum)]
     workload: Option<WorkloadArg>,
@@ -102,12 +106,12 @@ struct Args {
     /// Seconds between L1 blocks: the `--block-time` of the anvil the bench starts as L1.
     #[arg(long, value_name = "SECONDS", default_value_t = 1, requires = "sustained", help_heading = SUSTAINED, value_parser = clap::value_parser!(u64).range(1..))]
     l1_block_time: u64,
-    /// The node's `--sequencer-l1-bytes-per-block`: the L1 data rate its throttle counts on.
-    /// The default is the node's own, one full batch per L1 block, which is what its batcher
-    /// posts; a smaller value shrinks the backlog the throttle allows but does not slow the
-    /// batcher.
-    #[arg(long, value_name = "BYTES", default_value_t = rollup_primitives::MAX_BATCH_SIZE as u64, requires = "sustained", help_heading = SUSTAINED, value_parser = clap::value_parser!(u64).range(1..))]
-    l1_bytes_per_block: u64,
+    /// The node's `--sequencer-l1-bytes-per-block`: the L1 data rate its throttle counts on
+    /// [default: the node's own, one full batch per L1 block: 120 000 bytes with calldata,
+    /// 634 880 with blobs]. A smaller value shrinks the backlog the throttle allows but does
+    /// not slow the batcher.
+    #[arg(long, value_name = "BYTES", requires = "sustained", help_heading = SUSTAINED, value_parser = clap::value_parser!(u64).range(1..))]
+    l1_bytes_per_block: Option<u64>,
     /// How long a user waits before resending a refused transaction (the same one: its nonce
     /// is not skipped).
     #[arg(long, value_name = "DURATION", default_value = "100ms", value_parser = parse_duration, requires = "sustained", help_heading = SUSTAINED)]
@@ -146,6 +150,24 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         }
     };
     Duration::try_from_secs_f64(seconds).map_err(|err| format!("`{text}`: {err}"))
+}
+
+/// Where the devnet's batcher puts batches (`rollup-node --batcher-data`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum BatcherData {
+    /// EIP-4844 blobs, the devnet's default.
+    Blobs,
+    /// Calldata.
+    Calldata,
+}
+
+impl BatcherData {
+    pub(crate) const fn as_flag(self) -> &'static str {
+        match self {
+            Self::Blobs => "blobs",
+            Self::Calldata => "calldata",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -228,7 +250,13 @@ fn sustained_options(args: &Args, duration: Duration) -> eyre::Result<sustained:
         rpc_batch: args.rpc_batch.unwrap_or(200),
         retry_after: args.retry_after,
         l1_block_time: args.l1_block_time,
-        l1_bytes_per_block: args.l1_bytes_per_block,
+        l1_bytes_per_block: args.l1_bytes_per_block.unwrap_or(match args.batcher_data {
+            BatcherData::Calldata => rollup_primitives::MAX_BATCH_SIZE as u64,
+            BatcherData::Blobs => {
+                (rollup_primitives::MAX_BLOBS_PER_BATCH * rollup_primitives::BLOB_DATA_SIZE) as u64
+            }
+        }),
+        batcher_data: args.batcher_data,
         block_time: args.block_time.clone(),
         batcher_interval: args.batcher_interval.clone(),
         status_every: args.status_every,
@@ -556,6 +584,7 @@ async fn sequencer_stage(args: &Args, plan: &Plan) -> eyre::Result<(Stage, Stage
     let dir = tempfile::tempdir()?;
     let (l1_proc, l1_url) = procs::start_anvil(&anvil_bin, None).await?;
     let seq_dir = dir.path().join("sequencer");
+    let metrics_addr = format!("127.0.0.1:{}", procs::free_port()?);
     let procs::Devnet {
         mut node,
         l2_url,
@@ -571,6 +600,10 @@ async fn sequencer_stage(args: &Args, plan: &Plan) -> eyre::Result<(Stage, Stage
             &args.block_time,
             "--batcher-interval",
             &args.batcher_interval,
+            "--batcher-data",
+            args.batcher_data.as_flag(),
+            "--metrics-addr",
+            &metrics_addr,
         ],
     )
     .await?;
@@ -591,10 +624,15 @@ async fn sequencer_stage(args: &Args, plan: &Plan) -> eyre::Result<(Stage, Stage
     );
 
     let probe = CpuProbe::start(&[("node", &node), ("L1 anvil", &l1_proc)]);
+    let stages_before = stage_times(&metrics_addr).unwrap_or_default();
     let result = load::run(&l2_url, &plan.workload, concurrency, rpc_batch).await?;
     let cpu = probe.report();
     describe_load("(b) sequencer", &result);
     println!("    {cpu}");
+    match stage_times(&metrics_addr) {
+        Ok(after) => print_stages(&stages_before, &after, plan.workload.len()),
+        Err(err) => println!("    stages: cannot read the node's metrics: {err:#}"),
+    }
     let failed = load::failed_receipts(&l2_url, &plan.workload).await?;
     if failed > 0 {
         println!("    WARNING: {failed} receipts missing or failed");
@@ -619,19 +657,24 @@ async fn sequencer_stage(args: &Args, plan: &Plan) -> eyre::Result<(Stage, Stage
             t.elapsed().as_secs_f64()
         );
         let l1_end = quantity(&call(&l1, "eth_blockNumber", json!([])).await?).unwrap_or(0);
-        match l1::scan_batches(&l1, inbox, l1_start + 1, l1_end).await {
+        match l1::scan_batches(&l1, &l1_url, inbox, l1_start + 1, l1_end).await {
             Ok(stats) if stats.l2_txs > 0 => {
                 println!(
-                    "    batches: {} on L1 carrying {} L2 txs; {} calldata bytes, {} payload bytes vs {} tx RLP bytes (compression {:.2}x); {} L1 gas",
+                    "    batches: {} on L1 ({} in {} blobs) carrying {} L2 txs; {} calldata bytes, {} batch bytes ({} of them in blobs) vs {} tx RLP bytes (compression {:.2}x); {} L1 gas, {} blob gas ({:.0} per L2 tx)",
                     stats.batches,
+                    stats.blob_batches,
+                    stats.blobs,
                     stats.l2_txs,
                     stats.calldata,
                     stats.payload,
+                    stats.blob_payload,
                     stats.rlp,
                     stats.rlp as f64 / stats.payload.max(1) as f64,
-                    stats.l1_gas
+                    stats.l1_gas,
+                    stats.blob_gas,
+                    stats.blob_gas as f64 / stats.l2_txs as f64
                 );
-                seq_row.bytes = Some(stats.calldata as f64 / stats.l2_txs as f64);
+                seq_row.bytes = Some(stats.l1_bytes_per_tx());
                 seq_row.l1_gas = Some(stats.l1_gas as f64 / stats.l2_txs as f64);
             }
             Ok(_) => println!("    batches: none found on L1 after block {l1_start}"),
@@ -678,6 +721,8 @@ async fn replica_stage(
             l1_url,
             "--l1-poll-interval",
             "50ms",
+            "--l1-beacon-url",
+            l1_url,
             "--rpc-addr",
             &format!("127.0.0.1:{port}"),
         ])
@@ -823,4 +868,87 @@ mod tests {
         assert!(parse_duration("10 parsecs").is_err());
         assert!(parse_duration("m").is_err());
     }
+}
+
+/// The node's per-stage timings (`rollup_*_seconds` summaries): name → (sum in seconds, count).
+fn stage_times(addr: &str) -> eyre::Result<std::collections::BTreeMap<String, (f64, u64)>> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(stream, "GET /metrics HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
+    let mut body = String::new();
+    stream.read_to_string(&mut body)?;
+    Ok(parse_stage_times(&body))
+}
+
+/// The `*_seconds_sum` and `*_seconds_count` lines of a Prometheus text exposition.
+fn parse_stage_times(body: &str) -> std::collections::BTreeMap<String, (f64, u64)> {
+    let mut out = std::collections::BTreeMap::new();
+    for line in body.lines() {
+        let Some((name, value)) = line.split_once(' ') else {
+            continue;
+        };
+        let Ok(value) = value.trim().parse::<f64>() else {
+            continue;
+        };
+        if let Some(stage) = name.strip_suffix("_seconds_sum") {
+            out.entry(stage.to_string()).or_insert((0.0, 0)).0 = value;
+        } else if let Some(stage) = name.strip_suffix("_seconds_count") {
+            out.entry(stage.to_string()).or_insert((0.0, 0)).1 = value as u64;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod stage_tests {
+    #[test]
+    fn stage_sums_and_counts_are_read_from_the_exposition() {
+        let body = "HTTP/1.0 200 OK\r\n\r\n# TYPE rollup_block_commit_seconds summary\n\
+                    rollup_block_commit_seconds{quantile=\"0.5\"} 0.001\n\
+                    rollup_block_commit_seconds_sum 1.25\n\
+                    rollup_block_commit_seconds_count 40\n\
+                    rollup_pool_add_seconds_sum 0.5\n\
+                    rollup_batcher_batches_total{data=\"blobs\"} 3\n";
+        let stages = super::parse_stage_times(body);
+        assert_eq!(stages["rollup_block_commit"], (1.25, 40));
+        assert_eq!(stages["rollup_pool_add"], (0.5, 0));
+        assert_eq!(stages.len(), 2);
+    }
+}
+
+/// Prints where the node's time went during the load, stage by stage, per transaction.
+fn print_stages(
+    before: &std::collections::BTreeMap<String, (f64, u64)>,
+    after: &std::collections::BTreeMap<String, (f64, u64)>,
+    txs: usize,
+) {
+    let stages = [
+        ("rollup_pool_decode_recover", "RPC decode + sender recovery"),
+        ("rollup_pool_add", "pool checks + insert"),
+        ("rollup_pool_best", "picking a block's transactions"),
+        ("rollup_block_execution", "execution (revm)"),
+        ("rollup_block_append", "state root + table writes"),
+        ("rollup_block_batch_check", "batch fit check (compression)"),
+        ("rollup_block_commit", "MDBX commit"),
+    ];
+    println!("    node time per transaction, by stage (from its metrics):");
+    let mut total = 0.0;
+    for (name, label) in stages {
+        let (sum_after, count_after) = after.get(name).copied().unwrap_or_default();
+        let (sum_before, count_before) = before.get(name).copied().unwrap_or_default();
+        let seconds = sum_after - sum_before;
+        total += seconds;
+        println!(
+            "      {label:<34} {:>8.1} µs/tx  ({} calls, {:.3} s)",
+            seconds * 1e6 / txs.max(1) as f64,
+            count_after.saturating_sub(count_before),
+            seconds
+        );
+    }
+    println!(
+        "      {:<34} {:>8.1} µs/tx  (RPC framing, JSON and the rest are not in these stages)",
+        "sum of the stages",
+        total * 1e6 / txs.max(1) as f64
+    );
 }

@@ -197,6 +197,9 @@ pub(crate) async fn start_devnet(
             "127.0.0.1:0",
             "--l1-poll-interval",
             "50ms",
+            // anvil serves the beacon API's blob endpoint: the node reads blob batches back.
+            "--l1-beacon-url",
+            l1_url,
         ])
         .args(extra)
         .args(["--l2-chain-id", &crate::L2_CHAIN_ID.to_string()])

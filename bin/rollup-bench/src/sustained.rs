@@ -65,6 +65,8 @@ pub(crate) struct Options {
     pub(crate) l1_block_time: u64,
     /// The node's `--sequencer-l1-bytes-per-block`.
     pub(crate) l1_bytes_per_block: u64,
+    /// Where its batcher puts batches.
+    pub(crate) batcher_data: crate::BatcherData,
     /// The sequencer's `--block-time`.
     pub(crate) block_time: String,
     /// The node's `--batcher-interval`.
@@ -217,6 +219,8 @@ pub(crate) async fn run(opts: &Options) -> eyre::Result<bool> {
             &opts.batcher_interval,
             "--sequencer-l1-bytes-per-block",
             &bytes_per_block,
+            "--batcher-data",
+            opts.batcher_data.as_flag(),
         ],
     )
     .await?;
@@ -422,7 +426,8 @@ pub(crate) async fn run(opts: &Options) -> eyre::Result<bool> {
             count(|v| matches!(v, Vanished::Moved { .. })),
         )
     };
-    let batches = crate::l1::scan_batches(&l1, devnet.inbox, l1_start.0 + 1, l1_stop.0).await;
+    let batches =
+        crate::l1::scan_batches(&l1, &l1_url, devnet.inbox, l1_start.0 + 1, l1_stop.0).await;
 
     // The report.
     let pace = Pace::of(&samples);
@@ -544,30 +549,34 @@ pub(crate) async fn run(opts: &Options) -> eyre::Result<bool> {
         Ok(stats) => {
             let span = l1_span.max(1) as f64;
             println!(
-                "L1 data: {} batches in L1 blocks {}..={} carrying {} L2 txs; calldata {:.0} bytes/s (payload {:.0} bytes/s) vs {available:.0} bytes/s available ({} bytes per L1 block / {} s): {:.0}%; {:.1} calldata bytes per L2 tx",
+                "L1 data: {} batches ({} in {} blobs) in L1 blocks {}..={} carrying {} L2 txs; batch bytes {:.0}/s (calldata {:.0}/s) vs {available:.0} bytes/s available ({} bytes per L1 block / {} s): {:.0}%; {:.1} L1 bytes per L2 tx",
                 stats.batches,
+                stats.blob_batches,
+                stats.blobs,
                 l1_start.0 + 1,
                 l1_stop.0,
                 stats.l2_txs,
-                stats.calldata as f64 / span,
                 stats.payload as f64 / span,
+                stats.calldata as f64 / span,
                 opts.l1_bytes_per_block,
                 opts.l1_block_time,
-                stats.calldata as f64 * 100.0 / span / available,
-                stats.calldata as f64 / stats.l2_txs.max(1) as f64
+                stats.payload as f64 * 100.0 / span / available,
+                stats.l1_bytes_per_tx()
             );
             if stats.other_inbox_txs > 0 {
                 println!(
-                    "  {} other transactions to the inbox (not postBatch calldata, e.g. blob batches) are not counted",
+                    "  {} other transactions to the inbox (forced inclusions) are not counted",
                     stats.other_inbox_txs
                 );
             }
             println!(
-                "L1 gas: {} for the batches ({:.0} gas/s, {:.0} per L1 block, {:.0} per L2 tx)",
+                "L1 gas: {} for the batches ({:.0} gas/s, {:.0} per L1 block, {:.0} per L2 tx); blob gas {} ({:.0} per L2 tx)",
                 stats.l1_gas,
                 stats.l1_gas as f64 / span,
                 stats.l1_gas as f64 / (l1_stop.0 - l1_start.0).max(1) as f64,
-                stats.l1_gas as f64 / stats.l2_txs.max(1) as f64
+                stats.l1_gas as f64 / stats.l2_txs.max(1) as f64,
+                stats.blob_gas,
+                stats.blob_gas as f64 / stats.l2_txs.max(1) as f64
             );
         }
         Err(err) => println!("L1 data: cannot read the batches from L1: {err:#}"),
