@@ -11,9 +11,7 @@
 
 use std::time::Duration;
 
-use alloy_eips::eip4844::{
-    BYTES_PER_BLOB, Blob, c_kzg, env_settings::EnvKzgSettings, kzg_to_versioned_hash,
-};
+use alloy_eips::eip4844::{BYTES_PER_BLOB, Blob, c_kzg, kzg_to_versioned_hash};
 use alloy_primitives::{Address, B256, Bytes};
 use rollup_primitives::{L1Block, L1Transaction};
 use serde::Deserialize;
@@ -70,6 +68,11 @@ impl BlobSource {
     /// Does not contact the node.
     pub fn new(url: &str, inbox: Address) -> Result<Self> {
         crate::rpc::check_http_url(url)?;
+        // Loading the KZG trusted setup takes seconds: start it now, in the background, rather
+        // than in front of the first blob batch.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn_blocking(|| c_kzg::ethereum_kzg_settings(0));
+        }
         let http = reqwest::Client::builder()
             .timeout(BEACON_TIMEOUT)
             .build()
@@ -203,11 +206,17 @@ impl BlobSource {
                 )
             })?;
         let served_count = served.len();
-        let mut by_hash = std::collections::HashMap::with_capacity(served.len());
-        for blob in served {
-            let hash = versioned_hash(&blob).map_err(|reason| self.error(block.number, reason))?;
-            by_hash.insert(hash, blob);
-        }
+        // A commitment takes tens of milliseconds per blob (and seconds for the trusted setup
+        // on first use): off the async runtime.
+        let hashed = tokio::task::spawn_blocking(move || {
+            served
+                .into_iter()
+                .map(|blob| versioned_hash(&blob).map(|hash| (hash, blob)))
+                .collect::<std::result::Result<std::collections::HashMap<_, _>, _>>()
+        })
+        .await
+        .map_err(|err| self.error(block.number, format!("blob check task: {err}")))?;
+        let by_hash = hashed.map_err(|reason| self.error(block.number, reason))?;
         for index in wanted {
             let tx: &mut L1Transaction = &mut block.transactions[index];
             tx.blobs = tx
@@ -240,8 +249,9 @@ pub fn versioned_hash(blob: &[u8]) -> std::result::Result<B256, String> {
         ));
     }
     let blob = c_kzg::Blob::from_bytes(blob).map_err(|err| format!("not a blob: {err}"))?;
-    let commitment = EnvKzgSettings::Default
-        .get()
+    // No precomputed tables: they speed up proofs, not commitments, and building them costs
+    // seconds at first use (what a replica would pay before deriving its first blob batch).
+    let commitment = c_kzg::ethereum_kzg_settings(0)
         .blob_to_kzg_commitment(&blob)
         .map_err(|err| format!("not a blob (a field element is out of range?): {err}"))?;
     Ok(kzg_to_versioned_hash(commitment.as_slice()))
