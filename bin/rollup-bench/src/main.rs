@@ -649,11 +649,29 @@ async fn sequencer_stage(args: &Args, plan: &Plan) -> eyre::Result<(Stage, Stage
 
     // Batches and the replica: failures here leave row (b)'s throughput standing.
     let after = async {
-        let (unsafe_head, _, _) = sync_status(&l2).await?;
+        // The newest block with transactions: empty blocks after it (one per new L1 origin,
+        // and every batch mined on this automining L1 makes one) are posted only with a later
+        // batch or before their sequencing window closes, which an idle L1 never reaches.
+        let (mut unsafe_head, _, _) = sync_status(&l2).await?;
+        while unsafe_head > 0 {
+            let block = call(
+                &l2,
+                "eth_getBlockByNumber",
+                json!([format!("{unsafe_head:#x}"), false]),
+            )
+            .await?;
+            if block["transactions"]
+                .as_array()
+                .is_some_and(|txs| !txs.is_empty())
+            {
+                break;
+            }
+            unsafe_head -= 1;
+        }
         let t = Instant::now();
         wait_safe(&l2, unsafe_head, &mut node).await?;
         println!(
-            "    safe head caught up with unsafe head {unsafe_head} {:.2} s after the last inclusion",
+            "    safe head reached block {unsafe_head}, the newest with transactions, {:.2} s after the last inclusion",
             t.elapsed().as_secs_f64()
         );
         let l1_end = quantity(&call(&l1, "eth_blockNumber", json!([])).await?).unwrap_or(0);
