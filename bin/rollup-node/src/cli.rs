@@ -526,8 +526,9 @@ pub(crate) struct RunArgs {
     pub(crate) batcher_data: BatcherData,
     /// Most batch transactions the batcher has in flight at once, at consecutive nonces, each
     /// continuing the one before: more than one lets a backlog use more than one batch's worth
-    /// of each L1 block. 1 waits for every batch to be mined before the next.
-    #[arg(long, env = "ROLLUP_BATCHER_MAX_IN_FLIGHT", default_value_t = rollup_service::DEFAULT_MAX_IN_FLIGHT, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
+    /// of each L1 block. 1 waits for every batch to be mined before the next; at most 16, what
+    /// geth's and reth's pools keep pending per account.
+    #[arg(long, env = "ROLLUP_BATCHER_MAX_IN_FLIGHT", default_value_t = rollup_service::DEFAULT_MAX_IN_FLIGHT, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=16))]
     pub(crate) batcher_max_in_flight: usize,
     #[command(flatten)]
     pub(crate) txpool: TxPoolArgs,

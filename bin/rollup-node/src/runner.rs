@@ -98,13 +98,22 @@ async fn batcher_data(args: &RunArgs, l1_rpc_url: &str) -> eyre::Result<DataPath
         BatcherData::Auto if !blobs_readable => Ok(DataPath::Calldata),
         BatcherData::Auto => {
             let l1 = rollup_l1::L1Rpc::connect(l1_rpc_url).await?;
-            match l1.blob_base_fee().await {
-                Ok(_) => Ok(DataPath::BLOBS),
-                Err(err) => {
-                    warn!(target: "rollup::node", %err, "L1 does not answer eth_blobBaseFee; the batcher posts calldata");
-                    Ok(DataPath::Calldata)
+            // A few tries: a transient failure must not switch the path (blocks are sized for
+            // it, and a node restarted on calldata cannot post blocks sealed for blobs).
+            let mut last = None;
+            for attempt in 0..3 {
+                if attempt > 0 {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                match l1.blob_base_fee().await {
+                    Ok(_) => return Ok(DataPath::BLOBS),
+                    Err(err) => last = Some(err),
                 }
             }
+            if let Some(err) = last {
+                warn!(target: "rollup::node", %err, "L1 does not answer eth_blobBaseFee; the batcher posts calldata");
+            }
+            Ok(DataPath::Calldata)
         }
     }
 }

@@ -195,6 +195,9 @@ impl PendingBatch {
 /// Batch transactions in flight at once by default.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 4;
 
+/// Failed submissions in a row after which the batches in flight are prepared afresh.
+const MAX_SUBMIT_FAILURES: u32 = 3;
+
 /// Most epochs one `BatchInbox.forceInclude` forces.
 const MAX_FORCED_BLOCKS: u64 = 256;
 
@@ -377,6 +380,8 @@ struct InFlight {
     prepared: Prepared,
     /// Every submission's hash (a resubmission with higher fees has another).
     hashes: Vec<B256>,
+    /// Submissions in a row that L1 refused.
+    failures: u32,
     /// When it was last (re)submitted.
     sent_at: tokio::time::Instant,
     /// For the log line once it is mined.
@@ -392,15 +397,21 @@ impl Progress {
     /// Gives up every batch in flight: the next batch is built from the inbox again, at the
     /// mined nonce, outbidding whatever of ours still waits in L1's pool.
     fn reset(&mut self) {
-        if let Some(last) = self.in_flight.back() {
-            let highest = self
-                .in_flight
-                .iter()
-                .map(|flight| &flight.prepared)
-                .max_by_key(|prepared| prepared.max_fee_per_gas())
-                .cloned()
-                .unwrap_or_else(|| last.prepared.clone());
-            self.outbid = Some((highest, last.nonce));
+        let sent = self
+            .in_flight
+            .iter()
+            .filter(|flight| !flight.hashes.is_empty());
+        let floor = sent
+            .clone()
+            .map(|flight| flight.prepared.clone())
+            .reduce(|highest, prepared| highest.max(&prepared));
+        let up_to = sent.map(|flight| flight.nonce).max();
+        if let (Some(floor), Some(up_to)) = (floor, up_to) {
+            // Merged with what an earlier reset left waiting.
+            self.outbid = Some(match self.outbid.take() {
+                Some((earlier, earlier_up_to)) => (floor.max(&earlier), up_to.max(earlier_up_to)),
+                None => (floor, up_to),
+            });
         }
         self.in_flight.clear();
         self.headers.clear();
@@ -695,23 +706,38 @@ impl Batcher {
         // Resubmit, with higher fees, what waited too long: from the oldest on, since a later
         // nonce cannot be mined before it.
         let resubmit_after = self.sender.resubmit_after();
+        let mut give_up = false;
         for flight in &mut progress.in_flight {
             if flight.sent_at.elapsed() < resubmit_after {
                 continue;
             }
-            flight.prepared.bump();
+            // Fees rise only over a submission of ours that L1 took and did not mine; after
+            // failed submissions (no funds, a full pool) the batches are prepared afresh.
+            if flight.failures >= MAX_SUBMIT_FAILURES {
+                give_up = true;
+                break;
+            }
+            if !flight.hashes.is_empty() || flight.failures > 0 {
+                flight.prepared.bump();
+            }
             flight.sent_at = tokio::time::Instant::now();
             metrics::counter!("rollup_l1_tx_resubmissions_total").increment(1);
             match self.sender.submit(&flight.prepared, flight.nonce).await {
                 Ok(hash) => {
                     info!(target: "rollup::batcher", tx = %hash, nonce = flight.nonce, from = flight.first_block, "batch transaction resubmitted with higher fees");
                     flight.hashes.push(hash);
+                    flight.failures = 0;
                 }
                 Err(L1Error::Cancelled) => return false,
                 Err(err) => {
-                    warn!(target: "rollup::batcher", %err, nonce = flight.nonce, "resubmitting a batch transaction failed; will retry");
+                    flight.failures += 1;
+                    warn!(target: "rollup::batcher", %err, nonce = flight.nonce, failures = flight.failures, "resubmitting a batch transaction failed; will retry");
                 }
             }
+        }
+        if give_up {
+            warn!(target: "rollup::batcher", "batch transactions keep failing to submit; preparing them afresh from the inbox");
+            progress.reset();
         }
         true
     }
@@ -881,6 +907,16 @@ impl Batcher {
             last_recorded_origin: start.last_recorded_origin.max(pending.last_l1_origin()),
         };
         let path = pending.data;
+        // L1 pools keep one account's blob and ordinary transactions apart: a batch without
+        // transactions (calldata) waits until no blob batch is in flight.
+        if path == DataPath::Calldata
+            && progress
+                .in_flight
+                .iter()
+                .any(|flight| flight.prepared.has_blobs())
+        {
+            return false;
+        }
         let blobs = match path {
             DataPath::Calldata => 0,
             DataPath::Blobs { .. } => blob_count(pending.segments().len()),
@@ -955,12 +991,14 @@ impl Batcher {
             }
         }
         let mut hashes = Vec::new();
+        let mut failures = 0;
         match self.sender.submit(&prepared, nonce).await {
             Ok(hash) => hashes.push(hash),
             Err(L1Error::Cancelled) => return false,
             // Kept in flight: resubmitted with higher fees after the resubmission delay (an
             // older transaction of ours may hold the nonce: "replacement underpriced").
             Err(err) => {
+                failures = 1;
                 warn!(target: "rollup::batcher", %err, nonce, from, "sending a batch transaction failed; will resubmit");
                 self.report_error(|| format!("posting a batch failed: {err}"));
             }
@@ -973,6 +1011,7 @@ impl Batcher {
             nonce,
             prepared,
             hashes,
+            failures,
             sent_at: tokio::time::Instant::now(),
             txs: pending.batch.transaction_count(),
             headers: pending.batch.headers.len(),

@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use alloy_eips::eip4844::{BYTES_PER_BLOB, Blob, c_kzg, kzg_to_versioned_hash};
 use alloy_primitives::{Address, B256, Bytes};
-use rollup_primitives::{L1Block, L1Transaction};
+use alloy_sol_types::SolEvent;
+use rollup_primitives::{L1Block, L1Transaction, bindings::IBatchInbox::BatchAppended};
 use serde::Deserialize;
 use tokio::sync::OnceCell;
 use tracing::debug;
@@ -130,11 +131,12 @@ impl BlobSource {
     async fn block_ids(&self, number: u64) -> Result<BlockIds> {
         self.ids
             .get_or_try_init(|| async {
+                // Only a missing endpoint means anvil; any other failure is retried later
+                // (the choice is remembered once made).
                 let spec = self
                     .get::<Spec>("/eth/v1/config/spec")
                     .await
-                    .ok()
-                    .flatten();
+                    .map_err(|reason| self.error(number, reason))?;
                 let Some(spec) = spec.filter(|spec| spec.seconds_per_slot > 0) else {
                     debug!(target: "rollup::l1", url = %self.url, "the beacon API has no chain spec: naming blocks by execution hash (anvil)");
                     return Ok(BlockIds::ExecutionHash);
@@ -162,7 +164,17 @@ impl BlobSource {
             .zip(&block.receipts)
             .enumerate()
             .filter(|(_, (tx, receipt))| {
-                receipt.success && tx.to == Some(self.inbox) && !tx.blob_versioned_hashes.is_empty()
+                receipt.success
+                    && tx.to == Some(self.inbox)
+                    && !tx.blob_versioned_hashes.is_empty()
+                    // Only blob batches: anyone may send another inbox call with blobs
+                    // (`recordOrigins`, `forceInclude`), whose blobs nobody reads.
+                    && receipt.logs.iter().any(|log| {
+                        log.address == self.inbox
+                            && log.topics().first() == Some(&BatchAppended::SIGNATURE_HASH)
+                            && BatchAppended::decode_log_data(&log.data)
+                                .is_ok_and(|event| event.blobCount > 0)
+                    })
             })
             .map(|(index, _)| index)
             .collect()

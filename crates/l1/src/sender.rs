@@ -143,8 +143,8 @@ impl L1Sender {
     }
 
     /// [`Self::send`] as an EIP-4844 transaction carrying `sidecar`'s blobs. The blob fee
-    /// starts at twice L1's blob base fee and doubles with every resubmission (L1 pools replace
-    /// a blob transaction only for a 100% higher blob fee).
+    /// starts at twice L1's blob base fee, and every fee doubles with each resubmission (L1
+    /// pools replace a blob transaction only for 100% more on each).
     pub async fn send_blobs(
         &self,
         to: Address,
@@ -171,9 +171,10 @@ impl L1Sender {
         value: U256,
         sidecar: Option<BlobTransactionSidecarVariant>,
     ) -> Result<TransactionReceipt> {
-        // The mined (`latest`) nonce, not `pending`: this sender has at most one transaction in
-        // flight, so anything pending under our key is a leftover (e.g. stranded behind a gap an
-        // L1 reorg opened) that this transaction must replace, not queue behind.
+        // The mined (`latest`) nonce, not `pending`: a caller of `send` has at most one
+        // transaction in flight, so anything pending under our key is a leftover (e.g.
+        // stranded behind a gap an L1 reorg opened) that this transaction must replace, not
+        // queue behind. (The batcher, which keeps several in flight, uses `prepare`/`submit`.)
         let mut nonce = self.mined_nonce().await?;
         let mut prepared = self
             .prepare_with_value(to, input, value, sidecar, None)
@@ -299,7 +300,8 @@ impl L1Sender {
                         .estimate_gas(request.clone())
                         .await
                         .map_err(self.rpc_error("eth_estimateGas"))?;
-                    estimate + estimate / 5
+                    // EIP-7825 caps one transaction at 2^24 gas.
+                    (estimate + estimate / 5).min(1 << 24)
                 }
             };
             let fees = self
@@ -400,23 +402,42 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// Raises the fees for a replacement at the same nonce: gas fees by the sender's bump
-    /// percentage (at least 10% is what L1 pools require), the blob fee twofold (what they
-    /// require of a blob transaction).
+    /// Raises the fees for a replacement at the same nonce: by the sender's bump percentage
+    /// (pools replace an ordinary transaction for 10% more), and every fee twofold for a blob
+    /// transaction (geth's and reth's blob pools replace one only for 100% more on the max
+    /// fee, the tip and the blob fee).
     pub fn bump(&mut self) {
-        self.max_fee += (self.max_fee * self.bump_percent / 100).max(1);
-        self.tip += (self.tip * self.bump_percent / 100).max(1);
+        let percent = if self.has_blobs() {
+            100
+        } else {
+            self.bump_percent
+        };
+        self.max_fee += (self.max_fee * percent / 100).max(1);
+        self.tip += (self.tip * percent / 100).max(1);
         self.blob_fee = self.blob_fee.saturating_mul(2);
     }
 
-    /// Raises the fees to at least `other`'s, bumped: to replace a transaction sent with
-    /// `other` at the same nonce.
+    /// Raises the fees to at least `other`'s, bumped as `other` would be: to replace a
+    /// transaction sent with `other` at the same nonce.
     pub fn outbid(&mut self, other: &Self) {
         let mut floor = other.clone();
         floor.bump();
         self.max_fee = self.max_fee.max(floor.max_fee);
         self.tip = self.tip.max(floor.tip);
         self.blob_fee = self.blob_fee.max(floor.blob_fee);
+    }
+
+    /// The per-fee maximum of `self` and `other`.
+    #[must_use]
+    pub fn max(mut self, other: &Self) -> Self {
+        self.max_fee = self.max_fee.max(other.max_fee);
+        self.tip = self.tip.max(other.tip);
+        self.blob_fee = self.blob_fee.max(other.blob_fee);
+        self.request.sidecar = self
+            .request
+            .sidecar
+            .or_else(|| other.request.sidecar.clone());
+        self
     }
 
     /// Its max fee per gas.

@@ -638,6 +638,37 @@ async fn blobs_are_sent_and_read_back_from_the_beacon_api() {
         .clone();
     assert_eq!(tx.blob_versioned_hashes.len(), 2);
     assert!(tx.blobs.is_empty());
+    // Only a blob batch's blobs are fetched: a transaction to the inbox with blobs but no
+    // `BatchAppended` record of them gets none.
+    let index = block
+        .transactions
+        .iter()
+        .position(|tx| tx.hash == receipt.transaction_hash)
+        .unwrap();
+    let mut not_a_batch = block.clone();
+    rollup_l1::BlobSource::new(&anvil.url, inbox)
+        .unwrap()
+        .attach(&mut not_a_batch)
+        .await
+        .unwrap();
+    assert_eq!(not_a_batch, block);
+    // What the inbox would have logged for it (the test's "inbox" is an account).
+    let event = rollup_primitives::bindings::IBatchInbox::BatchAppended {
+        index: U256::ZERO,
+        firstBlock: 1,
+        blockCount: 1,
+        lastOrigin: 0,
+        depositCount: 0,
+        forced: false,
+        dataHash: B256::ZERO,
+        segmentRoot: B256::ZERO,
+        blocksHash: B256::ZERO,
+        blobCount: 2,
+    };
+    block.receipts[index].logs.push(alloy_primitives::Log {
+        address: inbox,
+        data: alloy_sol_types::SolEvent::encode_log_data(&event),
+    });
 
     // Another address's source attaches nothing.
     let mut untouched = block.clone();
