@@ -401,6 +401,10 @@ const KNOWN_ERRORS: &[(&str, &str)] = &[
         "the batch ends before its envelope does: it was cut short",
     ),
     (
+        "BatchInbox_NoBlobData",
+        "a blob batch must carry transactions: post a batch without any with postBatch (calldata)",
+    ),
+    (
         "L1Bridge_UnknownCheckpoint",
         "the bridge has no deposit checkpoint with that index",
     ),
