@@ -239,6 +239,20 @@ impl Anvil {
             .unwrap_or_else(|err| panic!("{method} failed: {err}"))
     }
 
+    /// The inbox's next L2 block (`nextBlock()`): one past the last it recorded.
+    async fn inbox_next_block(&self, inbox: Address) -> u64 {
+        let out = self
+            .provider
+            .call(
+                alloy_rpc_types_eth::TransactionRequest::default()
+                    .to(inbox)
+                    .input(IBatchInbox::nextBlockCall {}.abi_encode().into()),
+            )
+            .await
+            .unwrap();
+        IBatchInbox::nextBlockCall::abi_decode_returns(&out).unwrap()
+    }
+
     /// Every batch posted to `inbox` so far, parsed, in L1 order.
     async fn posted_batches(&self, inbox: Address) -> Vec<BatchEnvelope> {
         let head = self.provider.get_block_number().await.unwrap();
@@ -396,20 +410,7 @@ async fn the_loop_posts_an_idle_chain_once_before_its_window_closes() {
         ]
     );
     // The inbox accepted it: block 4 is next.
-    let next = IBatchInbox::nextBlockCall {}.abi_encode();
-    let out = anvil
-        .provider
-        .call(
-            alloy_rpc_types_eth::TransactionRequest::default()
-                .to(inbox)
-                .input(next.into()),
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        IBatchInbox::nextBlockCall::abi_decode_returns(&out).unwrap(),
-        4
-    );
+    assert_eq!(anvil.inbox_next_block(inbox).await, 4);
     stop(cancel, task).await;
 }
 
@@ -528,16 +529,7 @@ async fn several_batches_are_in_flight_at_once_and_land_in_one_l1_block() {
     // The rest follows: after more L1 blocks every L2 block is in the inbox.
     for _ in 0..100 {
         anvil.rpc("anvil_mine", json!(["0x1"])).await;
-        let out = anvil
-            .provider
-            .call(
-                alloy_rpc_types_eth::TransactionRequest::default()
-                    .to(inbox)
-                    .input(IBatchInbox::nextBlockCall {}.abi_encode().into()),
-            )
-            .await
-            .unwrap();
-        if IBatchInbox::nextBlockCall::abi_decode_returns(&out).unwrap() == head.number + 1 {
+        if anvil.inbox_next_block(inbox).await == head.number + 1 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
