@@ -934,10 +934,21 @@ fn l1_reorg_under_posted_batches_is_recovered() {
     support::run(l1_reorg_under_posted_batches_is_recovered_body());
 }
 
-/// The last lines of a node log, without colour codes: enough context for a failure message.
+/// The last lines of a node log, without colour codes, and every error or warning line before
+/// them (a node that exited ends its log with a long backtrace that would push its error out).
 fn tail(log: String) -> String {
     let lines: Vec<String> = log.lines().map(strip_ansi).collect();
-    lines[lines.len().saturating_sub(80)..].join("\n")
+    let start = lines.len().saturating_sub(80);
+    let earlier: Vec<&str> = lines[..start]
+        .iter()
+        .filter(|line| line.contains("ERROR") || line.contains("WARN") || line.starts_with("Error"))
+        .map(String::as_str)
+        .collect();
+    format!(
+        "{}\n--- last lines ---\n{}",
+        earlier.join("\n"),
+        lines[start..].join("\n")
+    )
 }
 
 /// `line` without terminal colour codes (the node colours its log even into a file).
