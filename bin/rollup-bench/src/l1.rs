@@ -1,7 +1,7 @@
 //! Reading the rollup's batches back from L1.
 
 use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{Address, B256, Bytes};
+use alloy_primitives::{Address, B256, Bytes, Log};
 use alloy_rpc_client::RpcClient;
 use alloy_sol_types::SolCall;
 use rollup_primitives::{
@@ -42,6 +42,8 @@ pub(crate) struct BatchStats {
     pub(crate) rlp: usize,
     /// Transactions to the inbox that are neither (forced inclusions): not counted above.
     pub(crate) other_inbox_txs: usize,
+    /// Inbox transactions that reverted: not counted above, but their gas is in `l1_gas`.
+    pub(crate) reverted: usize,
 }
 
 impl BatchStats {
@@ -51,15 +53,18 @@ impl BatchStats {
     }
 }
 
-/// The blobs of `tx` (an RPC transaction object in block `block`), read back from the
-/// beacon API at `beacon` and checked against their versioned hashes.
+/// The blobs of `tx` (an RPC transaction object in block `block`, with its RPC `receipt`),
+/// read back from the beacon API at `beacon` the way the node reads them: only for a blob
+/// batch (its `BatchAppended` log counts blobs), each checked against its versioned hash.
 async fn blobs_of(
     beacon: &str,
     block: &Value,
     tx: &Value,
+    receipt: &Value,
     inbox: Address,
 ) -> eyre::Result<Vec<Bytes>> {
     let hashes: Vec<B256> = serde_json::from_value(tx["blobVersionedHashes"].clone())?;
+    let logs: Vec<Log> = serde_json::from_value(receipt["logs"].clone())?;
     let mut l1_block = L1Block {
         number: crate::load::quantity(&block["number"]).unwrap_or(0),
         hash: serde_json::from_value(block["hash"].clone())?,
@@ -76,8 +81,8 @@ async fn blobs_of(
             blobs: Vec::new(),
         }],
         receipts: vec![L1Receipt {
-            success: true,
-            logs: Vec::new(),
+            success: quantity(&receipt["status"]) == Some(1),
+            logs,
         }],
     };
     rollup_l1::BlobSource::new(beacon, inbox)?
@@ -100,41 +105,52 @@ pub(crate) async fn scan_batches(
         .map(|n| json!([format!("{n:#x}"), true]))
         .collect();
     let blocks = batch_call(l1, "eth_getBlockByNumber", params, 100).await?;
-    let mut hashes = Vec::new();
-    for block in &blocks {
-        for tx in block["transactions"].as_array().into_iter().flatten() {
-            let to: Option<Address> = tx["to"].as_str().and_then(|t| t.parse().ok());
-            if to != Some(inbox) {
-                continue;
-            }
-            let input: Bytes = tx["input"].as_str().unwrap_or("0x").parse()?;
-            let envelope = if let Ok(call) = postBatchCall::abi_decode(&input) {
-                stats.payload += call.data.len();
-                BatchEnvelope::parse(&call.data)?
-            } else if let Ok(call) = postBlobBatchCall::abi_decode(&input) {
-                let blobs = blobs_of(beacon, block, tx, inbox).await?;
-                let envelope = BatchEnvelope::parse_blob(&call.envelope, &blob_data(&blobs))?;
-                stats.blob_batches += 1;
-                stats.blobs += blobs.len();
-                stats.payload += call.envelope.len() + envelope.segment_bytes;
-                stats.blob_payload += envelope.segment_bytes;
-                envelope
-            } else {
-                stats.other_inbox_txs += 1;
-                continue;
-            };
-            stats.batches += 1;
-            stats.calldata += input.len();
-            for (count, segment) in &envelope.segments {
-                for tx in decode_segment(segment, *count, L2_CHAIN_ID)? {
-                    stats.l2_txs += 1;
-                    stats.rlp += tx.encode_2718_len();
-                }
-            }
-            hashes.push(json!([tx["hash"]]));
+    let inbox_txs: Vec<(&Value, &Value)> = blocks
+        .iter()
+        .flat_map(|block| {
+            block["transactions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(move |tx| (block, tx))
+        })
+        .filter(|(_, tx)| tx["to"].as_str().and_then(|t| t.parse::<Address>().ok()) == Some(inbox))
+        .collect();
+    let hashes = inbox_txs.iter().map(|(_, tx)| json!([tx["hash"]])).collect();
+    let receipts = batch_call(l1, "eth_getTransactionReceipt", hashes, 100).await?;
+    for ((block, tx), receipt) in inbox_txs.into_iter().zip(&receipts) {
+        if quantity(&receipt["status"]) != Some(1) {
+            // A batch the inbox refused (one that lost a race with a reorg or a stale nonce
+            // plan) still paid for its gas.
+            stats.reverted += 1;
+            stats.l1_gas += quantity(&receipt["gasUsed"]).unwrap_or(0);
+            stats.blob_gas += quantity(&receipt["blobGasUsed"]).unwrap_or(0);
+            continue;
         }
-    }
-    for receipt in batch_call(l1, "eth_getTransactionReceipt", hashes, 100).await? {
+        let input: Bytes = tx["input"].as_str().unwrap_or("0x").parse()?;
+        let envelope = if let Ok(call) = postBatchCall::abi_decode(&input) {
+            stats.payload += call.data.len();
+            BatchEnvelope::parse(&call.data)?
+        } else if let Ok(call) = postBlobBatchCall::abi_decode(&input) {
+            let blobs = blobs_of(beacon, block, tx, receipt, inbox).await?;
+            let envelope = BatchEnvelope::parse_blob(&call.envelope, &blob_data(&blobs))?;
+            stats.blob_batches += 1;
+            stats.blobs += blobs.len();
+            stats.payload += call.envelope.len() + envelope.segment_bytes;
+            stats.blob_payload += envelope.segment_bytes;
+            envelope
+        } else {
+            stats.other_inbox_txs += 1;
+            continue;
+        };
+        stats.batches += 1;
+        stats.calldata += input.len();
+        for (count, segment) in &envelope.segments {
+            for tx in decode_segment(segment, *count, L2_CHAIN_ID)? {
+                stats.l2_txs += 1;
+                stats.rlp += tx.encode_2718_len();
+            }
+        }
         stats.l1_gas += quantity(&receipt["gasUsed"]).unwrap_or(0);
         stats.blob_gas += quantity(&receipt["blobGasUsed"]).unwrap_or(0);
     }

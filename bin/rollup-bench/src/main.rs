@@ -692,6 +692,12 @@ async fn sequencer_stage(args: &Args, plan: &Plan) -> eyre::Result<(Stage, Stage
                     stats.blob_gas,
                     stats.blob_gas as f64 / stats.l2_txs as f64
                 );
+                if stats.reverted > 0 {
+                    println!(
+                        "    {} batch transactions reverted on L1; their gas is in the L1 gas above",
+                        stats.reverted
+                    );
+                }
                 seq_row.bytes = Some(stats.l1_bytes_per_tx());
                 seq_row.l1_gas = Some(stats.l1_gas as f64 / stats.l2_txs as f64);
             }

@@ -569,6 +569,12 @@ pub(crate) async fn run(opts: &Options) -> eyre::Result<bool> {
                     stats.other_inbox_txs
                 );
             }
+            if stats.reverted > 0 {
+                println!(
+                    "  {} batch transactions reverted on L1; their gas is in the L1 gas below",
+                    stats.reverted
+                );
+            }
             println!(
                 "L1 gas: {} for the batches ({:.0} gas/s, {:.0} per L1 block, {:.0} per L2 tx); blob gas {} ({:.0} per L2 tx)",
                 stats.l1_gas,
