@@ -116,7 +116,10 @@ pub(crate) async fn scan_batches(
         })
         .filter(|(_, tx)| tx["to"].as_str().and_then(|t| t.parse::<Address>().ok()) == Some(inbox))
         .collect();
-    let hashes = inbox_txs.iter().map(|(_, tx)| json!([tx["hash"]])).collect();
+    let hashes = inbox_txs
+        .iter()
+        .map(|(_, tx)| json!([tx["hash"]]))
+        .collect();
     let receipts = batch_call(l1, "eth_getTransactionReceipt", hashes, 100).await?;
     for ((block, tx), receipt) in inbox_txs.into_iter().zip(&receipts) {
         if quantity(&receipt["status"]) != Some(1) {

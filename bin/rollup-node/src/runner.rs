@@ -265,6 +265,7 @@ async fn follow_l1(
         let (finalized_tx, finalized_rx) = tokio::sync::watch::channel(BlockNumHash::default());
         let follower = follower
             .with_finalized(finalized_tx)
+            .with_known_blobs(services.known_blobs())
             .with_health(services.health().role("l1-follower"));
         let l1_finalized = L1Finalized::new(finalized_rx);
         let follower_cancel = cancel.child_token();

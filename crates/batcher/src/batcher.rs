@@ -212,6 +212,7 @@ pub struct Batcher {
     heads: watch::Receiver<Heads>,
     sender: L1Sender,
     health: Option<RoleHealth>,
+    known_blobs: Option<rollup_l1::KnownBlobs>,
 }
 
 /// Where the next batch starts, as the inbox on L1 says.
@@ -455,7 +456,16 @@ impl Batcher {
             heads,
             sender,
             health: None,
+            known_blobs: None,
         }
+    }
+
+    /// Remembers the blobs of every sidecar it builds in `known`, where this process's L1
+    /// follower finds them when the batch comes back from L1.
+    #[must_use]
+    pub fn with_known_blobs(mut self, known: rollup_l1::KnownBlobs) -> Self {
+        self.known_blobs = Some(known);
+        self
     }
 
     /// Reports each batch posted, and each failure, to `health`.
@@ -931,9 +941,10 @@ impl Batcher {
             ),
             DataPath::Blobs { .. } => {
                 let segments = pending.segments().to_vec();
+                let known = self.known_blobs.clone();
                 // KZG commitments and cell proofs take a while per blob: off the runtime.
                 let sidecar = tokio::task::spawn_blocking(move || {
-                    rollup_l1::sidecar(rollup_primitives::to_blobs(&segments))
+                    rollup_l1::sidecar(rollup_primitives::to_blobs(&segments), known.as_ref())
                 })
                 .await
                 .map_err(|err| err.to_string())

@@ -44,6 +44,70 @@ pub struct BlobSource {
     inbox: Address,
     http: reqwest::Client,
     ids: OnceCell<BlockIds>,
+    known: Option<KnownBlobs>,
+}
+
+/// Blobs this process built itself, by versioned hash: the batcher's own blobs, which the node
+/// then reads back from L1. A blob found here was committed to by this process, so neither the
+/// beacon API nor another KZG commitment is needed for it (the commitment is what costs: tens
+/// of milliseconds per blob, as much again as building the sidecar's proofs).
+///
+/// Bounded: the newest [`KnownBlobs::CAPACITY`] blobs are kept; an older one is fetched and
+/// checked as any other. Clones share one store.
+#[derive(Debug, Clone, Default)]
+pub struct KnownBlobs {
+    inner: std::sync::Arc<std::sync::Mutex<KnownInner>>,
+}
+
+#[derive(Debug, Default)]
+struct KnownInner {
+    by_hash: std::collections::HashMap<B256, Bytes>,
+    order: std::collections::VecDeque<B256>,
+}
+
+impl KnownBlobs {
+    /// How many blobs are kept (16 MiB): the blobs of several full batches in flight.
+    pub const CAPACITY: usize = 128;
+
+    /// Remembers `blob` under `versioned_hash`, which the caller computed from the blob's own
+    /// KZG commitment.
+    fn insert(&self, versioned_hash: B256, blob: Bytes) {
+        let mut inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if inner.by_hash.insert(versioned_hash, blob).is_none() {
+            inner.order.push_back(versioned_hash);
+        }
+        while inner.order.len() > Self::CAPACITY {
+            if let Some(oldest) = inner.order.pop_front() {
+                inner.by_hash.remove(&oldest);
+            }
+        }
+    }
+
+    /// The blob with `versioned_hash`, if this process built it recently.
+    pub fn get(&self, versioned_hash: &B256) -> Option<Bytes> {
+        let inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        inner.by_hash.get(versioned_hash).cloned()
+    }
+
+    /// How many blobs are kept now.
+    pub fn len(&self) -> usize {
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .order
+            .len()
+    }
+
+    /// Whether none is kept.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -83,7 +147,14 @@ impl BlobSource {
             inbox,
             http,
             ids: OnceCell::new(),
+            known: None,
         })
+    }
+
+    /// Takes blobs from `known` (this process's own) before asking the beacon API.
+    pub fn with_known(mut self, known: KnownBlobs) -> Self {
+        self.known = Some(known);
+        self
     }
 
     /// The beacon API's base URL.
@@ -155,39 +226,38 @@ impl BlobSource {
             .copied()
     }
 
-    /// The transactions of `block` whose blobs derivation needs: successful calls of the inbox
-    /// that carry blobs.
-    fn wanted(&self, block: &L1Block) -> Vec<usize> {
-        block
-            .transactions
-            .iter()
-            .zip(&block.receipts)
-            .enumerate()
-            .filter(|(_, (tx, receipt))| {
-                receipt.success
-                    && tx.to == Some(self.inbox)
-                    && !tx.blob_versioned_hashes.is_empty()
-                    // Only blob batches: anyone may send another inbox call with blobs
-                    // (`recordOrigins`, `forceInclude`), whose blobs nobody reads.
-                    && receipt.logs.iter().any(|log| {
-                        log.address == self.inbox
-                            && log.topics().first() == Some(&BatchAppended::SIGNATURE_HASH)
-                            && BatchAppended::decode_log_data(&log.data)
-                                .is_ok_and(|event| event.blobCount > 0)
-                    })
-            })
-            .map(|(index, _)| index)
-            .collect()
-    }
-
     /// Attaches to every inbox transaction of `block` that carries blobs its blobs
     /// ([`L1Transaction::blobs`]), in the order of its versioned hashes. Every blob is checked
     /// against its versioned hash (KZG commitment); a blob the beacon node does not have, or
     /// one that does not match, is an error (retry later, or point at a node that keeps blobs).
     pub async fn attach(&self, block: &mut L1Block) -> Result<()> {
-        let wanted = self.wanted(block);
+        let wanted = blob_batch_transactions(block, self.inbox);
         if wanted.is_empty() {
             return Ok(());
+        }
+        if let Some(known) = &self.known {
+            let mut all_known = true;
+            for &index in &wanted {
+                let tx = &mut block.transactions[index];
+                match tx
+                    .blob_versioned_hashes
+                    .iter()
+                    .map(|hash| known.get(hash))
+                    .collect::<Option<Vec<_>>>()
+                {
+                    Some(blobs) => tx.blobs = blobs,
+                    None => all_known = false,
+                }
+            }
+            if all_known {
+                metrics::counter!("rollup_l1_blobs_known_total").increment(
+                    wanted
+                        .iter()
+                        .map(|&index| block.transactions[index].blobs.len() as u64)
+                        .sum(),
+                );
+                return Ok(());
+            }
         }
         let id = match self.block_ids(block.number).await? {
             BlockIds::ExecutionHash => block.hash.to_string(),
@@ -252,6 +322,32 @@ impl BlobSource {
     }
 }
 
+/// The transactions of `block` whose blobs derivation reads: successful calls of `inbox` that
+/// carry blobs and logged a blob batch (`BatchAppended` with a non-zero blob count). Anyone may
+/// send another inbox call with blobs (`recordOrigins`, `forceInclude`); nobody reads those.
+/// Every L1 source (the beacon API here, an L1 node's own blob store elsewhere) applies this
+/// same rule.
+pub fn blob_batch_transactions(block: &L1Block, inbox: Address) -> Vec<usize> {
+    block
+        .transactions
+        .iter()
+        .zip(&block.receipts)
+        .enumerate()
+        .filter(|(_, (tx, receipt))| {
+            receipt.success
+                && tx.to == Some(inbox)
+                && !tx.blob_versioned_hashes.is_empty()
+                && receipt.logs.iter().any(|log| {
+                    log.address == inbox
+                        && log.topics().first() == Some(&BatchAppended::SIGNATURE_HASH)
+                        && BatchAppended::decode_log_data(&log.data)
+                            .is_ok_and(|event| event.blobCount > 0)
+                })
+        })
+        .map(|(index, _)| index)
+        .collect()
+}
+
 /// The versioned hash of `blob`'s KZG commitment; an error if it is not a blob.
 pub fn versioned_hash(blob: &[u8]) -> std::result::Result<B256, String> {
     if blob.len() != BYTES_PER_BLOB {
@@ -269,10 +365,52 @@ pub fn versioned_hash(blob: &[u8]) -> std::result::Result<B256, String> {
     Ok(kzg_to_versioned_hash(commitment.as_slice()))
 }
 
-/// The sidecar that carries `blobs` (EIP-7594 cell proofs, what L1 takes since Osaka).
+/// The sidecar that carries `blobs` (EIP-7594 cell proofs, what L1 takes since Osaka). With
+/// `known`, each blob is remembered under its versioned hash, so that reading it back from L1
+/// costs neither a fetch nor a second commitment.
 pub fn sidecar(
     blobs: Vec<Blob>,
+    known: Option<&KnownBlobs>,
 ) -> std::result::Result<alloy_eips::eip7594::BlobTransactionSidecarEip7594, String> {
-    alloy_eips::eip7594::BlobTransactionSidecarEip7594::try_from_blobs(blobs)
-        .map_err(|err| format!("cannot compute the blobs' KZG commitments and proofs: {err}"))
+    let sidecar = alloy_eips::eip7594::BlobTransactionSidecarEip7594::try_from_blobs(blobs)
+        .map_err(|err| format!("cannot compute the blobs' KZG commitments and proofs: {err}"))?;
+    if let Some(known) = known {
+        for (blob, commitment) in sidecar.blobs.iter().zip(&sidecar.commitments) {
+            known.insert(
+                kzg_to_versioned_hash(commitment.as_slice()),
+                Bytes::copy_from_slice(blob.as_slice()),
+            );
+        }
+    }
+    Ok(sidecar)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_blobs_keep_the_newest_and_forget_the_oldest() {
+        let known = KnownBlobs::default();
+        let hash = |i: usize| B256::from(alloy_primitives::U256::from(i));
+        for i in 0..KnownBlobs::CAPACITY + 3 {
+            known.insert(hash(i), Bytes::from(vec![i as u8]));
+        }
+        // Remembering a blob again does not count twice.
+        known.insert(hash(KnownBlobs::CAPACITY + 2), Bytes::from(vec![0xff]));
+        assert_eq!(known.len(), KnownBlobs::CAPACITY);
+        for i in 0..3 {
+            assert_eq!(known.get(&hash(i)), None, "blob {i} should be forgotten");
+        }
+        assert_eq!(known.get(&hash(3)), Some(Bytes::from(vec![3])));
+        assert_eq!(
+            known.get(&hash(KnownBlobs::CAPACITY + 2)),
+            Some(Bytes::from(vec![0xff]))
+        );
+        // Clones share one store.
+        let clone = known.clone();
+        clone.insert(hash(10_000), Bytes::new());
+        assert_eq!(known.get(&hash(10_000)), Some(Bytes::new()));
+        assert_eq!(known.get(&hash(3)), None);
+    }
 }

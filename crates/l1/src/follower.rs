@@ -83,6 +83,14 @@ enum Step {
 }
 
 impl L1Follower {
+    /// Takes the blobs this process built itself (its batcher's) from `known` instead of the
+    /// beacon API; others are fetched and checked as before. No effect without a blob source.
+    #[must_use]
+    pub fn with_known_blobs(mut self, known: crate::KnownBlobs) -> Self {
+        self.blobs = self.blobs.map(|source| source.with_known(known));
+        self
+    }
+
     /// Creates a follower that starts after `known[0]`.
     ///
     /// `known` are the blocks the consumer already processed, newest first and contiguous

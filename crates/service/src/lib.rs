@@ -189,6 +189,7 @@ pub struct Services {
     cancel: CancellationToken,
     health: Health,
     l1_reader: Option<L1Reader>,
+    known_blobs: rollup_l1::KnownBlobs,
 }
 
 impl Services {
@@ -205,6 +206,7 @@ impl Services {
     ) -> Result<Self, ServiceError> {
         // Registered in the order `rollup_getRoles` lists them.
         let health = Health::default();
+        let known_blobs = rollup_l1::KnownBlobs::default();
         health.role("derivation");
         if matches!(l1, L1Link::Http(_)) {
             health.role("l1-follower");
@@ -250,7 +252,8 @@ impl Services {
                 heads.clone(),
                 l1.sender(signer, sender_config)?,
             )
-            .with_health(health.role("batcher"));
+            .with_health(health.role("batcher"))
+            .with_known_blobs(known_blobs.clone());
             let cancel = cancel.child_token();
             tasks.push((
                 "batcher",
@@ -322,6 +325,7 @@ impl Services {
             cancel: cancel.clone(),
             health,
             l1_reader,
+            known_blobs,
         })
     }
 
@@ -329,6 +333,12 @@ impl Services {
     /// `rollup-node` reports as `l1-follower`.
     pub fn health(&self) -> Health {
         self.health.clone()
+    }
+
+    /// The blobs this process's batcher built, for its L1 source to read back without the
+    /// beacon API or another KZG commitment.
+    pub fn known_blobs(&self) -> rollup_l1::KnownBlobs {
+        self.known_blobs.clone()
     }
 
     /// The transaction pool, if this process sequences.

@@ -609,7 +609,7 @@ async fn blobs_are_sent_and_read_back_from_the_beacon_api() {
         .collect();
     let blobs = rollup_primitives::to_blobs(&data);
     assert_eq!(blobs.len(), 2);
-    let sidecar = rollup_l1::sidecar(blobs.clone()).unwrap();
+    let sidecar = rollup_l1::sidecar(blobs.clone(), None).unwrap();
     let sent = tokio::spawn({
         let sender = sender.clone();
         async move {
@@ -701,4 +701,32 @@ async fn blobs_are_sent_and_read_back_from_the_beacon_api() {
         tx.blob_versioned_hashes[0]
     );
     assert!(rollup_l1::versioned_hash(&forged[1..]).is_err());
+
+    // Blobs this process built come from its own store: a source whose beacon API is down
+    // attaches them all the same, and the same blobs.
+    let mut unattached = block.clone();
+    unattached.transactions[index].blobs.clear();
+    let dead_beacon = "http://127.0.0.1:9";
+    let known = rollup_l1::KnownBlobs::default();
+    rollup_l1::sidecar(blobs.clone(), Some(&known)).unwrap();
+    assert_eq!(known.len(), 2);
+    let mut from_known = unattached.clone();
+    rollup_l1::BlobSource::new(dead_beacon, inbox)
+        .unwrap()
+        .with_known(known.clone())
+        .attach(&mut from_known)
+        .await
+        .unwrap();
+    assert_eq!(from_known, block);
+    // One blob of the transaction unknown: the beacon API is asked, and here it is down.
+    let half = rollup_l1::KnownBlobs::default();
+    rollup_l1::sidecar(blobs[..1].to_vec(), Some(&half)).unwrap();
+    let mut partly = unattached.clone();
+    let err = rollup_l1::BlobSource::new(dead_beacon, inbox)
+        .unwrap()
+        .with_known(half)
+        .attach(&mut partly)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("127.0.0.1:9"), "{err}");
 }
