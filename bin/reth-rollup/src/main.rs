@@ -8,6 +8,10 @@
 //! `--rollup.dev` with reth's `--dev` deploys the rollup's contracts on reth's dev chain and runs
 //! every role: a one-process devnet.
 //!
+//! Batches go to L1 in EIP-4844 blobs where reth's chain takes them (`--rollup.batcher-data`);
+//! the ExEx attaches their blobs to reth's blocks ([`blobs`]) from the batcher's own, reth's
+//! blob pool, or a beacon API (`--rollup.l1-beacon-url`).
+//!
 //! # Invariants
 //! - On start the notification stream resumes from the core's stored L1 cursor
 //!   (`set_notifications_with_head`), so reth backfills exactly the blocks the core lacks.
@@ -15,9 +19,12 @@
 //!   commits, for committed, reorged and reverted chains alike.
 //! - The ExEx future never returns while the node runs: it ends only when reth closes the
 //!   notification stream at shutdown, or with an error that reth treats as critical.
+//! - Every blob batch the core derives from reaches it with its blobs, each checked against its
+//!   versioned hash; one whose blobs cannot be had stops the ExEx, it is never skipped.
 //! - L2 `eth_*` is served only on `--rollup.rpc-addr`; reth's own server keeps its L1 `eth_*`
 //!   and gains only the `rollup_*` methods.
 
+mod blobs;
 mod convert;
 
 use std::{
@@ -32,17 +39,19 @@ use eyre::WrapErr;
 use futures_util::TryStreamExt;
 use reth_ethereum::{
     EthPrimitives,
+    chainspec::EthereumHardforks,
     cli::{chainspec::EthereumChainSpecParser, interface::Cli},
     exex::{ExExContext, ExExHead, ExExNotificationsStream},
     node::{
         EthereumNode,
         api::{FullNodeComponents, NodeTypes},
     },
+    pool::TransactionPool,
     provider::{BlockHashReader, BlockIdReader, BlockNumReader, ReceiptProvider},
     rpc::builder::{RethRpcModule, RpcModuleSelection},
 };
 use reth_stages_types::ExecutionStageThresholds;
-use rollup_l1::InProcessTransport;
+use rollup_l1::{BlobSource, InProcessTransport};
 use rollup_node_core::{L1Finalized, RollupNode};
 use rollup_primitives::{BlockNumHash, RollupConfig};
 use rollup_rpc::{RpcContext, RpcServerConfig};
@@ -56,7 +65,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use crate::convert::to_l1_notification;
+use crate::{blobs::BlobAttacher, convert::to_l1_notification};
 
 #[global_allocator]
 static ALLOC: reth_cli_util::allocator::Allocator = reth_cli_util::allocator::new_allocator();
@@ -69,6 +78,17 @@ const BACKFILL_CHUNK_BLOCKS: u64 = 1_000;
 /// How often in a row the ExEx may re-open reth's stream from the stored cursor without the
 /// cursor moving before it gives up: a gap reth cannot fill is an error, never a silent skip.
 const MAX_CATCH_UPS_WITHOUT_PROGRESS: u32 = 3;
+
+/// Where the batcher puts batches' transactions (`--rollup.batcher-data`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum BatcherData {
+    /// Blobs if reth's chain has EIP-4844 (Cancun) active now, calldata otherwise.
+    Auto,
+    /// EIP-4844 blobs: the envelope in calldata, the transactions in up to 5 blobs per batch.
+    Blobs,
+    /// Calldata only: at most 120 000 bytes per batch.
+    Calldata,
+}
 
 /// The rollup's flags, added to reth's `node` command. Every flag takes an explicit clap id:
 /// field names alone (`config`, `datadir`) are ids reth's own `node` arguments already use, and
@@ -223,6 +243,47 @@ struct RollupArgs {
     /// How long an L1 transaction of a role waits before it is re-sent with higher fees.
     #[arg(id = "rollup.l1-resubmit-after", long = "rollup.l1-resubmit-after", value_name = "DURATION", default_value = "12s", value_parser = parse_duration)]
     l1_resubmit_after: Duration,
+    /// Where the batcher puts batches' transactions: `blobs` (EIP-4844: the envelope in
+    /// calldata, the transactions in up to 5 blobs per batch; a batch without transactions still
+    /// goes as calldata), `calldata` (at most 120 000 bytes per batch), or `auto`: blobs when
+    /// reth's chain has Cancun active (mainnet, Sepolia, Holesky, Hoodi and --dev do), calldata
+    /// otherwise. Only with a batcher (--rollup.batcher-key, --rollup.dev). The node reads its
+    /// own blobs back from memory and from reth's blob pool; after a restart it may need
+    /// --rollup.l1-beacon-url (see there).
+    #[arg(
+        id = "rollup.batcher-data",
+        long = "rollup.batcher-data",
+        value_name = "DATA",
+        env = "ROLLUP_BATCHER_DATA",
+        value_enum,
+        default_value_t = BatcherData::Auto
+    )]
+    batcher_data: BatcherData,
+    /// Beacon API of this L1's consensus client (e.g. `http://localhost:5052`), where the rollup
+    /// reads the blobs of blob batches it finds neither among its own batcher's nor in reth's
+    /// blob pool. reth's pool keeps a blob transaction's blobs only until its block is finalized,
+    /// and drops them all when reth starts: a node that restarts and replays older L1 blocks,
+    /// or first derives a rollup that was posted in blobs, needs this. Without it, such a blob
+    /// batch stops the node with an error (skipping it would fork this node from the other
+    /// replicas). reth's --dev chain has no beacon node: a --rollup.dev devnet reads its blobs
+    /// from memory and the pool only.
+    #[arg(
+        id = "rollup.l1-beacon-url",
+        long = "rollup.l1-beacon-url",
+        value_name = "URL",
+        env = "ROLLUP_L1_BEACON_URL",
+        value_parser = parse_http_url
+    )]
+    l1_beacon_url: Option<String>,
+}
+
+/// An http(s) URL, checked before reth starts.
+fn parse_http_url(url: &str) -> Result<String, String> {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        Ok(url.to_string())
+    } else {
+        Err(format!("{url:?} is not an http:// or https:// URL"))
+    }
 }
 
 impl RollupArgs {
@@ -248,7 +309,30 @@ impl RollupArgs {
         .with_challenger_key(self.challenger_key.as_deref(), "--rollup.challenger-key")?)
     }
 
-    fn role_settings(&self) -> RoleSettings {
+    /// Where the batcher puts batches, with `auto` resolved by whether reth's chain takes blob
+    /// transactions now (`blobs_active`). Without a batcher: calldata, the size every block
+    /// fits whichever way the batcher elsewhere posts it (as `rollup-node` does).
+    fn data_path(&self, has_batcher: bool, blobs_active: bool) -> eyre::Result<DataPath> {
+        if !has_batcher {
+            return Ok(DataPath::Calldata);
+        }
+        Ok(match self.batcher_data {
+            BatcherData::Calldata => DataPath::Calldata,
+            BatcherData::Blobs => {
+                eyre::ensure!(
+                    blobs_active,
+                    "--rollup.batcher-data blobs: reth's chain has no Cancun (EIP-4844) active \
+                     yet, so L1 takes no blob transactions; use --rollup.batcher-data calldata \
+                     or auto"
+                );
+                DataPath::BLOBS
+            }
+            BatcherData::Auto if blobs_active => DataPath::BLOBS,
+            BatcherData::Auto => DataPath::Calldata,
+        })
+    }
+
+    fn role_settings(&self, batcher_data: DataPath) -> RoleSettings {
         let default_delay = Duration::from_secs(if self.dev { 1 } else { 60 });
         RoleSettings {
             block_time: self.block_time,
@@ -268,10 +352,14 @@ impl RollupArgs {
             }),
             l1_resubmit_after: self.l1_resubmit_after,
             pool: PoolConfig::default(),
-            l1_data_bytes_per_block: rollup_primitives::MAX_BATCH_SIZE as u64,
-            // The ExEx's L1 blocks carry no blob data yet (reth's blob store is not read), so
-            // this node posts, and derives, calldata batches.
-            batcher_data: DataPath::Calldata,
+            // One full batch per L1 block, as the batcher posts them.
+            l1_data_bytes_per_block: match batcher_data {
+                DataPath::Calldata => rollup_primitives::MAX_BATCH_SIZE as u64,
+                DataPath::Blobs { max_blobs } => {
+                    (max_blobs * rollup_primitives::BLOB_DATA_SIZE) as u64
+                }
+            },
+            batcher_data,
             batcher_max_in_flight: rollup_service::DEFAULT_MAX_IN_FLIGHT,
         }
     }
@@ -317,6 +405,11 @@ fn main() -> eyre::Result<()> {
     Cli::<EthereumChainSpecParser, RollupArgs>::parse().run(async move |builder, args| {
         // A key that does not parse stops the command here, before reth starts.
         let roles = args.roles()?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs());
+        let blobs_active = builder.config().chain.is_cancun_active_at_timestamp(now);
+        let batcher_data = args.data_path(roles.batcher.is_some(), blobs_active)?;
         let datadir = args
             .datadir
             .clone()
@@ -375,7 +468,7 @@ fn main() -> eyre::Result<()> {
                 Ok(())
             })
             .install_exex("rollup", async move |ctx| {
-                Ok(run_rollup(ctx, args, roles, datadir, core, eth_methods_rx, l1_http))
+                Ok(run_rollup(ctx, args, roles, batcher_data, datadir, core, eth_methods_rx, l1_http))
             })
             .launch_with_debug_capabilities()
             .await?;
@@ -403,10 +496,12 @@ fn rollup_namespace(ctx: RpcContext) -> jsonrpsee::RpcModule<()> {
 
 /// Sets up what needs reth running (a --rollup.dev deployment, the roles' in-process L1 link,
 /// the L2 RPC server), then runs the ExEx until reth shuts down.
+#[allow(clippy::too_many_arguments)]
 async fn run_rollup<Node>(
     ctx: ExExContext<Node>,
     args: RollupArgs,
     roles: Roles,
+    batcher_data: DataPath,
     datadir: PathBuf,
     core: Option<Core>,
     eth_methods: oneshot::Receiver<InProcessTransport>,
@@ -448,12 +543,27 @@ where
     }
     let cancel = CancellationToken::new();
     let heads = core.node.heads();
+    let mut node = core.node;
+    // Blocks are sized for the batches that carry them.
+    node.set_data_path(batcher_data);
+    let beacon = args
+        .l1_beacon_url
+        .as_deref()
+        .map(|url| BlobSource::new(url, core.config.contracts.batch_inbox))
+        .transpose()
+        .wrap_err("cannot use --rollup.l1-beacon-url")?;
+    if roles.batcher.is_some() {
+        info!(target: "rollup::exex", data = batcher_data.as_str(), "batches go to L1 as {}", batcher_data.as_str());
+        if matches!(batcher_data, DataPath::Blobs { .. }) && beacon.is_none() && !args.dev {
+            warn!(target: "rollup::exex", "batches go in blobs but --rollup.l1-beacon-url is not set: this node reads them back from memory and reth's blob pool, which lose them at a restart, so a restart that replays an older L1 block with a blob batch stops until the flag is given");
+        }
+    }
     let services = Services::start(
         &core.config,
         &core.store,
         &heads,
         roles,
-        &args.role_settings(),
+        &args.role_settings(batcher_data),
         &L1Link::InProcess(transport),
         &cancel,
     )?;
@@ -478,7 +588,7 @@ where
         devnet::write_json(&info_path, &devnet.info(&l1, l2_rpc_addr))?;
         info!(target: "rollup::exex", l1 = %l1, l2 = %format!("http://{l2_rpc_addr}"), details = %info_path.display(), "devnet ready");
     }
-    let result = run_exex(ctx, core.node, services, cancel).await;
+    let result = run_exex(ctx, node, services, beacon, cancel).await;
     let _ = l2_rpc.stop();
     l2_rpc.stopped().await;
     result
@@ -537,6 +647,7 @@ async fn run_exex<Node>(
     mut ctx: ExExContext<Node>,
     mut node: RollupNode,
     mut services: Services,
+    beacon: Option<BlobSource>,
     cancel: CancellationToken,
 ) -> eyre::Result<()>
 where
@@ -544,6 +655,14 @@ where
 {
     let start = node.l1_cursor()?;
     check_l1_start(ctx.provider(), node.config().genesis.l1_origin, start)?;
+    let blobs = BlobAttacher::new(
+        node.config().contracts.batch_inbox,
+        node.config().genesis.l1_origin.number,
+        node.store().clone(),
+        services.known_blobs(),
+        Arc::from(ctx.pool().blob_store()),
+        beacon,
+    );
     // reth treats an ExEx head above the node's head at launch as off the canonical chain and
     // replays it from its WAL as a revert. A fresh --rollup.dev devnet is exactly that (its
     // origin was mined after launch): start from the launch head instead; the core skips the
@@ -602,7 +721,7 @@ where
                         core_cancel.cancel();
                         continue;
                     };
-                    let notification = to_l1_notification(&notification)?;
+                    let notification = blobs.attach(to_l1_notification(&notification)?).await?;
                     if tx.send(notification).await.is_err() {
                         // The core stopped; its result arrives on the join branch.
                         continue;
@@ -746,7 +865,7 @@ mod tests {
         .unwrap();
         let roles = args.roles().unwrap();
         assert!(roles.sequencer && roles.batcher.is_some() && roles.proposer.is_none());
-        let settings = args.role_settings();
+        let settings = args.role_settings(DataPath::Calldata);
         assert_eq!(settings.block_time, Duration::from_millis(250));
         assert_eq!(settings.batcher_max_delay, Duration::from_secs(5));
         let bad = parse(&[
@@ -785,7 +904,7 @@ mod tests {
             "a challenger alone: a replica that watches proposals"
         );
         assert_eq!(
-            args.role_settings().dispute_interval,
+            args.role_settings(DataPath::Calldata).dispute_interval,
             Duration::from_secs(3)
         );
 
@@ -801,7 +920,7 @@ mod tests {
             "no key, no challenger"
         );
         assert_eq!(
-            args.role_settings().dispute_interval,
+            args.role_settings(DataPath::Calldata).dispute_interval,
             Duration::from_secs(12)
         );
 
@@ -853,7 +972,7 @@ mod tests {
             roles.challenger.map(|signer| signer.address()),
             Some(signers[devnet::CHALLENGER_ACCOUNT].address())
         );
-        let settings = args.role_settings();
+        let settings = args.role_settings(DataPath::Calldata);
         assert_eq!(settings.batcher_max_delay, Duration::from_secs(1));
         assert_eq!(settings.proposal_interval, Duration::from_secs(30));
         assert_eq!(settings.dispute_interval, Duration::from_secs(1));
@@ -879,6 +998,75 @@ mod tests {
         assert!(
             parse(&["reth-rollup", "node", "--rollup.dev"]).is_err(),
             "--rollup.dev without --dev"
+        );
+    }
+
+    #[test]
+    fn batcher_data_defaults_to_blobs_where_l1_takes_them() {
+        // --rollup.dev on reth's dev chain (Cancun from genesis): blobs.
+        let dev = parse(&["reth-rollup", "node", "--dev", "--rollup.dev"]).unwrap();
+        let data = dev.data_path(true, true).unwrap();
+        assert_eq!(data, DataPath::BLOBS);
+        assert_eq!(
+            dev.role_settings(data).l1_data_bytes_per_block,
+            (rollup_primitives::MAX_BLOBS_PER_BATCH * rollup_primitives::BLOB_DATA_SIZE) as u64,
+            "the sequencer paces itself by what blob batches carry"
+        );
+        // auto before Cancun, or without a batcher: calldata.
+        assert_eq!(dev.data_path(true, false).unwrap(), DataPath::Calldata);
+        assert_eq!(dev.data_path(false, true).unwrap(), DataPath::Calldata);
+
+        let args = |data: &str| {
+            parse(&[
+                "reth-rollup",
+                "node",
+                "--rollup.config",
+                "/data/rollup.json",
+                "--rollup.batcher-data",
+                data,
+                "--rollup.l1-beacon-url",
+                "http://127.0.0.1:5052",
+            ])
+            .unwrap()
+        };
+        let calldata = args("calldata");
+        assert_eq!(calldata.l1_beacon_url.as_deref(), Some("http://127.0.0.1:5052"));
+        assert_eq!(calldata.data_path(true, true).unwrap(), DataPath::Calldata);
+        assert_eq!(
+            calldata
+                .role_settings(DataPath::Calldata)
+                .l1_data_bytes_per_block,
+            rollup_primitives::MAX_BATCH_SIZE as u64
+        );
+        let blobs = args("blobs");
+        assert_eq!(blobs.data_path(true, true).unwrap(), DataPath::BLOBS);
+        let err = blobs.data_path(true, false).unwrap_err().to_string();
+        assert!(
+            err.contains("--rollup.batcher-data") && err.contains("Cancun"),
+            "blobs on an L1 without them is refused, saying why: {err}"
+        );
+
+        let err = parse(&[
+            "reth-rollup",
+            "node",
+            "--rollup.config",
+            "/data/rollup.json",
+            "--rollup.l1-beacon-url",
+            "localhost:5052",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("--rollup.l1-beacon-url"), "{err}");
+        assert!(
+            parse(&[
+                "reth-rollup",
+                "node",
+                "--rollup.config",
+                "/data/rollup.json",
+                "--rollup.batcher-data",
+                "blob",
+            ])
+            .is_err()
         );
     }
 
@@ -919,7 +1107,7 @@ mod tests {
         assert!(!names.contains(&"rollup_getRoles"), "{names:?}");
     }
 
-    fn config(origin: BlockNumHash) -> Arc<RollupConfig> {
+    pub(crate) fn config(origin: BlockNumHash) -> Arc<RollupConfig> {
         Arc::new(RollupConfig {
             l1_chain_id: 1,
             l2_chain_id: 42069,
@@ -975,7 +1163,7 @@ mod tests {
             store,
             &node.heads(),
             Roles::default(),
-            &args.role_settings(),
+            &args.role_settings(DataPath::Calldata),
             &L1Link::Http("http://127.0.0.1:1".into()),
             &CancellationToken::new(),
         )
@@ -1001,7 +1189,7 @@ mod tests {
         let store = Store::open(&dir.path().join("db")).unwrap();
         let node = RollupNode::new(config(genesis), store.clone()).unwrap();
         let services = replica(&node, &store);
-        let exex = tokio::spawn(run_exex(ctx, node, services, CancellationToken::new()));
+        let exex = tokio::spawn(run_exex(ctx, node, services, None, CancellationToken::new()));
 
         let cursor = || store.reader().unwrap().l1_cursor().unwrap().unwrap();
 
@@ -1066,7 +1254,7 @@ mod tests {
         let store = Store::open(&dir.path().join("db")).unwrap();
         let node = RollupNode::new(config(foreign), store.clone()).unwrap();
         let services = replica(&node, &store);
-        let err = run_exex(ctx, node, services, CancellationToken::new())
+        let err = run_exex(ctx, node, services, None, CancellationToken::new())
             .await
             .unwrap_err();
         let message = format!("{err:#}");

@@ -1,7 +1,14 @@
 //! `reth-rollup node --dev --rollup.dev` started as a user starts it: one process, L1 and L2,
 //! with every role of `rollup-node devnet` (sequencer, batcher, proposer and its defender,
-//! challenger).
+//! challenger), batches in blobs.
 
+use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
+use alloy_signer::SignerSync;
+use alloy_sol_types::{SolCall, SolEvent};
+use rollup_primitives::bindings::IBatchInbox::{BatchAppended, postBlobBatchCall};
+use rollup_service::devnet;
 use std::{
     io::{Read, Write},
     net::{TcpListener, TcpStream},
@@ -124,6 +131,109 @@ fn roles(l2_port: u16) -> Vec<(String, u64)> {
         .collect()
 }
 
+/// A quantity (`"0x1a"`) as a number.
+fn quantity(value: &serde_json::Value) -> u64 {
+    let text = value.as_str().unwrap_or_else(|| panic!("not a quantity: {value}"));
+    u64::from_str_radix(text.trim_start_matches("0x"), 16).unwrap()
+}
+
+/// Sends 0.25 ETH on L2 from dev account 6 to dev account 7 and returns the L2 block that
+/// holds it, once the sequencer has sealed it.
+fn send_l2_transfer(l2_port: u16) -> u64 {
+    let signers = devnet::dev_signers();
+    let (from, to) = (&signers[6], signers[7].address());
+    let nonce = quantity(
+        &rpc_result(
+            l2_port,
+            "eth_getTransactionCount",
+            &format!(r#"["{}","pending"]"#, from.address()),
+        )
+        .unwrap(),
+    );
+    let gas_price = quantity(&rpc_result(l2_port, "eth_gasPrice", "[]").unwrap());
+    let tx = TxEip1559 {
+        chain_id: 42069,
+        nonce,
+        gas_limit: 21_000,
+        max_fee_per_gas: u128::from(gas_price) * 2 + 1_000_000_000,
+        max_priority_fee_per_gas: 1_000_000_000,
+        to: TxKind::Call(to),
+        value: U256::from(250_000_000_000_000_000u128),
+        ..Default::default()
+    };
+    let signature = from.sign_hash_sync(&tx.signature_hash()).unwrap();
+    let raw = Bytes::from(TxEnvelope::from(tx.into_signed(signature)).encoded_2718());
+    let sent = rpc(
+        l2_port,
+        "eth_sendRawTransaction",
+        &format!(r#"["{raw}"]"#),
+    )
+    .unwrap();
+    let value: serde_json::Value = serde_json::from_str(&sent).unwrap();
+    let hash = value["result"]
+        .as_str()
+        .unwrap_or_else(|| panic!("the sequencer refused the transfer: {sent}"))
+        .to_string();
+    let mut block = None;
+    wait_for("the transfer's receipt", Duration::from_secs(60), || {
+        block = rpc_result(
+            l2_port,
+            "eth_getTransactionReceipt",
+            &format!(r#"["{hash}"]"#),
+        )
+        .filter(|receipt| !receipt.is_null())
+        .map(|receipt| {
+            assert_eq!(receipt["status"], "0x1", "the transfer failed: {receipt}");
+            quantity(&receipt["blockNumber"])
+        });
+        block.is_some()
+    });
+    block.unwrap()
+}
+
+/// The inbox's successful `postBlobBatch` on reth's L1 whose batch holds L2 block `l2_block`:
+/// its L1 transaction and the blob count the inbox recorded.
+fn blob_batch_with(l1_port: u16, inbox: Address, l2_block: u64) -> Option<(serde_json::Value, u8)> {
+    let head = quantity(&rpc_result(l1_port, "eth_blockNumber", "[]")?);
+    for number in (1..=head).rev() {
+        let block = rpc_result(
+            l1_port,
+            "eth_getBlockByNumber",
+            &format!(r#"["{number:#x}",true]"#),
+        )?;
+        for tx in block["transactions"].as_array()? {
+            let to = tx["to"].as_str().and_then(|to| to.parse::<Address>().ok());
+            if to != Some(inbox) || tx["type"] != "0x3" {
+                continue;
+            }
+            let receipt = rpc_result(
+                l1_port,
+                "eth_getTransactionReceipt",
+                &format!(r#"["{}"]"#, tx["hash"].as_str()?),
+            )?;
+            if receipt["status"] != "0x1" {
+                continue;
+            }
+            for log in receipt["logs"].as_array()? {
+                let topics = log["topics"]
+                    .as_array()?
+                    .iter()
+                    .filter_map(|topic| topic.as_str()?.parse::<B256>().ok())
+                    .collect::<Vec<_>>();
+                let data = log["data"].as_str()?.parse::<Bytes>().ok()?;
+                let Ok(event) = BatchAppended::decode_raw_log(topics, &data) else {
+                    continue;
+                };
+                let last = event.firstBlock + u64::from(event.blockCount);
+                if (event.firstBlock..last).contains(&l2_block) {
+                    return Some((tx.clone(), event.blobCount));
+                }
+            }
+        }
+    }
+    None
+}
+
 #[test]
 fn one_process_devnet_starts_derives_and_survives_kill_9() {
     let dir = tempfile::tempdir().unwrap();
@@ -143,6 +253,35 @@ fn one_process_devnet_starts_derives_and_survives_kill_9() {
     wait_for("a safe L2 block", Duration::from_secs(120), || {
         l2_safe_head(l2_port) > 0
     });
+
+    // An L2 transfer goes to L1 in a blob batch (reth's dev chain has Cancun from genesis),
+    // whose blobs the ExEx attaches to reth's block, so the transfer's block becomes safe.
+    let transfer_block = send_l2_transfer(l2_port);
+    wait_for("the transfer's block to be safe", Duration::from_secs(120), || {
+        l2_safe_head(l2_port) >= transfer_block
+    });
+    let devnet_info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&info).unwrap()).unwrap();
+    let inbox: Address = devnet_info["contracts"]["batchInbox"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let (batch, blob_count) = blob_batch_with(l1_port, inbox, transfer_block)
+        .unwrap_or_else(|| panic!("no postBlobBatch on L1 holds L2 block {transfer_block}"));
+    assert!(blob_count > 0, "the batch's transactions are in blobs: {batch}");
+    assert_eq!(
+        batch["blobVersionedHashes"].as_array().map(Vec::len),
+        Some(usize::from(blob_count)),
+        "{batch}"
+    );
+    assert!(
+        batch["input"]
+            .as_str()
+            .unwrap()
+            .starts_with(&alloy_primitives::hex::encode_prefixed(postBlobBatchCall::SELECTOR)),
+        "{batch}"
+    );
     let safe = l2_safe_head(l2_port);
 
     // Every role runs, the dispute roles included, and each finishes rounds against reth's L1.

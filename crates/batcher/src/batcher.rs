@@ -482,6 +482,17 @@ impl Batcher {
     }
 
     async fn call<C: SolCall>(&self, to: Address, call: C) -> Result<C::Return, String> {
+        self.call_at(to, call, alloy_rpc_types_eth::BlockId::latest())
+            .await
+    }
+
+    /// `call` on `to` as of L1 block `block`.
+    async fn call_at<C: SolCall>(
+        &self,
+        to: Address,
+        call: C,
+        block: alloy_rpc_types_eth::BlockId,
+    ) -> Result<C::Return, String> {
         use alloy_provider::Provider;
         let tx = TransactionRequest::default()
             .with_to(to)
@@ -490,19 +501,36 @@ impl Batcher {
             .sender
             .provider()
             .call(tx)
+            .block(block)
             .await
             .map_err(|err| err.to_string())?;
         C::abi_decode_returns(&out).map_err(|err| err.to_string())
     }
 
-    /// Where the next batch starts, read from the inbox at the L1 head.
+    /// Where the next batch starts, read from the inbox at the L1 head: every field as of one
+    /// block, so a batch posted in between cannot pair one record's first block with
+    /// another's parent (the inbox would refuse the batch, and its L1 gas would be lost).
     async fn batch_start(&self) -> Result<BatchStart, String> {
+        use alloy_provider::Provider;
         let inbox = self.config.batch_inbox;
-        let first_block = self.call(inbox, IBatchInbox::nextBlockCall {}).await?;
-        let timestamp = self.call(inbox, IBatchInbox::lastTimestampCall {}).await?;
-        let l1_origin = self.call(inbox, IBatchInbox::lastOriginCall {}).await?;
+        let at = self
+            .sender
+            .provider()
+            .get_block_number()
+            .await
+            .map_err(|err| err.to_string())?
+            .into();
+        let first_block = self
+            .call_at(inbox, IBatchInbox::nextBlockCall {}, at)
+            .await?;
+        let timestamp = self
+            .call_at(inbox, IBatchInbox::lastTimestampCall {}, at)
+            .await?;
+        let l1_origin = self
+            .call_at(inbox, IBatchInbox::lastOriginCall {}, at)
+            .await?;
         let last_recorded_origin = self
-            .call(inbox, IBatchInbox::lastRecordedOriginCall {})
+            .call_at(inbox, IBatchInbox::lastRecordedOriginCall {}, at)
             .await?;
         Ok(BatchStart {
             first_block,
