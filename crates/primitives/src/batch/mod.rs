@@ -321,27 +321,49 @@ impl Batch {
 }
 
 /// Splits `txs` into as few segments as the limits allow, in order: as many transactions as fit
-/// one segment, then the next.
+/// one segment, then the next. Only the batcher splits (derivation decodes whatever split it
+/// finds), so the search needs no rule every replica shares.
 fn split_into_segments(txs: &[TxEnvelope]) -> Result<Vec<(usize, Vec<u8>)>, BatchError> {
+    let too_large = |err: &BatchError| {
+        matches!(
+            err,
+            BatchError::TooLarge { .. } | BatchError::PayloadTooLarge { .. }
+        )
+    };
     let mut segments = Vec::new();
     let mut rest = txs;
     while !rest.is_empty() {
-        let mut take = rest.len().min(MAX_TRANSACTIONS_PER_SEGMENT);
-        loop {
-            match encode_segment(&rest[..take]) {
-                Ok(segment) => {
-                    segments.push((take, segment));
-                    rest = &rest[take..];
-                    break;
+        let most = rest.len().min(MAX_TRANSACTIONS_PER_SEGMENT);
+        // The common case: everything left (up to the count limit) fits.
+        let (take, segment) = match encode_segment(&rest[..most]) {
+            Ok(segment) => (most, segment),
+            Err(err) if too_large(&err) && most > 1 => {
+                // Binary search for the longest prefix that fits: `fits` encodes, `fails` does
+                // not. Compressed size grows with the prefix closely enough that the prefix
+                // found fills the segment, where halving could leave it half empty.
+                let (mut fits, mut fails) = (None::<(usize, Vec<u8>)>, most);
+                let mut low = 0;
+                while fails - low > 1 {
+                    let mid = low + (fails - low) / 2;
+                    match encode_segment(&rest[..mid]) {
+                        Ok(segment) => {
+                            low = mid;
+                            fits = Some((mid, segment));
+                        }
+                        Err(err) if too_large(&err) => fails = mid,
+                        Err(err) => return Err(err),
+                    }
                 }
-                Err(BatchError::TooLarge { .. } | BatchError::PayloadTooLarge { .. })
-                    if take > 1 =>
-                {
-                    take = take.div_ceil(2);
+                match fits {
+                    Some(found) => found,
+                    // Not even one transaction fits.
+                    None => (1, encode_segment(&rest[..1])?),
                 }
-                Err(err) => return Err(err),
             }
-        }
+            Err(err) => return Err(err),
+        };
+        segments.push((take, segment));
+        rest = &rest[take..];
     }
     Ok(segments)
 }

@@ -541,6 +541,46 @@ fn limits_are_enforced() {
     let envelope = BatchEnvelope::parse(&batch.encode(parent).unwrap()).unwrap();
     assert_eq!(envelope.segments.len(), 4);
     round_trip(&batch, CHAIN_ID);
+
+    // Segments are filled, not halved: each but the last holds as many transactions as fit
+    // (20 transactions of 2 500 incompressible bytes: about 13 to a segment, where halving
+    // would stop at 10).
+    let mut rng = Rng(10);
+    let medium: Vec<TxEnvelope> = (0..20)
+        .map(|nonce| {
+            sign(
+                &signer("medium"),
+                TxEip1559 {
+                    chain_id: CHAIN_ID,
+                    nonce,
+                    gas_limit: 1_000_000,
+                    to: TxKind::Call(Address::ZERO),
+                    input: rng.bytes(2_500, 256).into(),
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
+    let segments = split_into_segments(&medium).unwrap();
+    assert_eq!(segments.iter().map(|(count, _)| count).sum::<usize>(), 20);
+    let mut start = 0;
+    for (count, _) in &segments[..segments.len() - 1] {
+        assert!(*count > 10, "a segment of only {count} transactions");
+        assert!(
+            encode_segment(&medium[start..start + count + 1]).is_err(),
+            "segment at {start} could hold one more than its {count}"
+        );
+        start += count;
+    }
+    let batch = Batch {
+        blocks: vec![BatchBlock {
+            timestamp: 0,
+            l1_origin: 0,
+            transactions: medium,
+        }],
+        ..batch
+    };
+    round_trip(&batch, CHAIN_ID);
 }
 
 /// An envelope with one block of `txs` transactions in one segment of `segment` bytes.
