@@ -367,6 +367,73 @@ fn bytes_per_transaction() {
     }
 }
 
+/// What each transaction field costs in a v2 batch: the bytes per transaction saved when that
+/// field is made the same in every EIP-1559 transaction (so that it compresses to nearly
+/// nothing).
+/// Printed for `docs/benchmarks.md` with `--nocapture`.
+#[test]
+fn what_each_field_costs() {
+    type Edit = fn(&mut TxEip1559, &mut Signature);
+    let edits: [(&str, Edit); 7] = [
+        ("signature (r, s, y)", |_, sig| {
+            *sig = Signature::new(U256::from(7), U256::from(9), false)
+        }),
+        ("recipient (to)", |tx, _| {
+            tx.to = TxKind::Call(Address::ZERO)
+        }),
+        ("value", |tx, _| tx.value = U256::ZERO),
+        ("calldata", |tx, _| tx.input = Bytes::new()),
+        ("nonce", |tx, _| tx.nonce = 0),
+        ("fees (max fee, tip)", |tx, _| {
+            tx.max_fee_per_gas = 1;
+            tx.max_priority_fee_per_gas = 1;
+        }),
+        ("gas limit", |tx, _| tx.gas_limit = 21_000),
+    ];
+    for (traffic, name) in [
+        (Traffic::Transfers, "ETH transfers"),
+        (Traffic::Mix, "transfer/ERC-20/swap mix"),
+    ] {
+        let batch = realistic_batch(traffic, 500, 2);
+        let n = batch.transaction_count() as f64;
+        let size = |batch: &Batch| batch.encode(parent_of(batch)).unwrap().len() as f64 / n;
+        let total = size(&batch);
+        println!("{name}: {total:.1} B/tx in all");
+        let mut costs = Vec::new();
+        for (field, edit) in edits {
+            let mut edited = batch.clone();
+            for block in &mut edited.blocks {
+                for tx in &mut block.transactions {
+                    // The few legacy and EIP-2930 transactions stay as they are.
+                    let TxEnvelope::Eip1559(signed) = tx.clone() else {
+                        continue;
+                    };
+                    let (mut inner, mut signature, _) = signed.into_parts();
+                    edit(&mut inner, &mut signature);
+                    *tx = inner.into_signed(signature).into();
+                }
+            }
+            let cost = total - size(&edited);
+            println!("  {field:<22} {cost:>6.1} B/tx");
+            costs.push((field, cost));
+        }
+        let rest = total - costs.iter().map(|(_, cost)| cost).sum::<f64>();
+        // The one transaction in ten that is legacy keeps all its fields here; the rest is
+        // types, counts and block framing.
+        println!("  {:<22} {rest:>6.1} B/tx", "everything else");
+        // A signature is 64 random bytes and a parity bit: nothing compresses it (the few
+        // legacy and EIP-2930 transactions keep theirs here).
+        assert!(
+            costs[0].1 > 50.0,
+            "{name}: signature {:.1} B/tx",
+            costs[0].1
+        );
+        // Every field costs something or nothing, never less than nothing by more than noise.
+        assert!(costs.iter().all(|(_, cost)| *cost > -1.0), "{costs:?}");
+        assert!(rest > 0.0, "{name}: fields cost more than the whole");
+    }
+}
+
 #[test]
 fn rejects_what_the_format_cannot_carry() {
     let batch = realistic_batch(Traffic::Transfers, 3, 3);
