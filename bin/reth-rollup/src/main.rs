@@ -1030,7 +1030,10 @@ mod tests {
             .unwrap()
         };
         let calldata = args("calldata");
-        assert_eq!(calldata.l1_beacon_url.as_deref(), Some("http://127.0.0.1:5052"));
+        assert_eq!(
+            calldata.l1_beacon_url.as_deref(),
+            Some("http://127.0.0.1:5052")
+        );
         assert_eq!(calldata.data_path(true, true).unwrap(), DataPath::Calldata);
         assert_eq!(
             calldata
@@ -1189,7 +1192,13 @@ mod tests {
         let store = Store::open(&dir.path().join("db")).unwrap();
         let node = RollupNode::new(config(genesis), store.clone()).unwrap();
         let services = replica(&node, &store);
-        let exex = tokio::spawn(run_exex(ctx, node, services, None, CancellationToken::new()));
+        let exex = tokio::spawn(run_exex(
+            ctx,
+            node,
+            services,
+            None,
+            CancellationToken::new(),
+        ));
 
         let cursor = || store.reader().unwrap().l1_cursor().unwrap().unwrap();
 

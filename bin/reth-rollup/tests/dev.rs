@@ -133,7 +133,9 @@ fn roles(l2_port: u16) -> Vec<(String, u64)> {
 
 /// A quantity (`"0x1a"`) as a number.
 fn quantity(value: &serde_json::Value) -> u64 {
-    let text = value.as_str().unwrap_or_else(|| panic!("not a quantity: {value}"));
+    let text = value
+        .as_str()
+        .unwrap_or_else(|| panic!("not a quantity: {value}"));
     u64::from_str_radix(text.trim_start_matches("0x"), 16).unwrap()
 }
 
@@ -163,12 +165,7 @@ fn send_l2_transfer(l2_port: u16) -> u64 {
     };
     let signature = from.sign_hash_sync(&tx.signature_hash()).unwrap();
     let raw = Bytes::from(TxEnvelope::from(tx.into_signed(signature)).encoded_2718());
-    let sent = rpc(
-        l2_port,
-        "eth_sendRawTransaction",
-        &format!(r#"["{raw}"]"#),
-    )
-    .unwrap();
+    let sent = rpc(l2_port, "eth_sendRawTransaction", &format!(r#"["{raw}"]"#)).unwrap();
     let value: serde_json::Value = serde_json::from_str(&sent).unwrap();
     let hash = value["result"]
         .as_str()
@@ -257,9 +254,11 @@ fn one_process_devnet_starts_derives_and_survives_kill_9() {
     // An L2 transfer goes to L1 in a blob batch (reth's dev chain has Cancun from genesis),
     // whose blobs the ExEx attaches to reth's block, so the transfer's block becomes safe.
     let transfer_block = send_l2_transfer(l2_port);
-    wait_for("the transfer's block to be safe", Duration::from_secs(120), || {
-        l2_safe_head(l2_port) >= transfer_block
-    });
+    wait_for(
+        "the transfer's block to be safe",
+        Duration::from_secs(120),
+        || l2_safe_head(l2_port) >= transfer_block,
+    );
     let devnet_info: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&info).unwrap()).unwrap();
     let inbox: Address = devnet_info["contracts"]["batchInbox"]
@@ -269,7 +268,10 @@ fn one_process_devnet_starts_derives_and_survives_kill_9() {
         .unwrap();
     let (batch, blob_count) = blob_batch_with(l1_port, inbox, transfer_block)
         .unwrap_or_else(|| panic!("no postBlobBatch on L1 holds L2 block {transfer_block}"));
-    assert!(blob_count > 0, "the batch's transactions are in blobs: {batch}");
+    assert!(
+        blob_count > 0,
+        "the batch's transactions are in blobs: {batch}"
+    );
     assert_eq!(
         batch["blobVersionedHashes"].as_array().map(Vec::len),
         Some(usize::from(blob_count)),
@@ -279,7 +281,9 @@ fn one_process_devnet_starts_derives_and_survives_kill_9() {
         batch["input"]
             .as_str()
             .unwrap()
-            .starts_with(&alloy_primitives::hex::encode_prefixed(postBlobBatchCall::SELECTOR)),
+            .starts_with(&alloy_primitives::hex::encode_prefixed(
+                postBlobBatchCall::SELECTOR
+            )),
         "{batch}"
     );
     let safe = l2_safe_head(l2_port);
