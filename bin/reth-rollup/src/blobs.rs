@@ -164,12 +164,12 @@ impl BlobAttacher {
         let Some(beacon) = &self.beacon else {
             let first = &block.transactions[missing[0]];
             eyre::bail!(
-                "L1 block {} ({}) carries a blob batch (transaction {}, {} blobs) whose blobs \
-                 this node has neither built itself nor in reth's blob pool (reth drops a blob \
-                 once its block is finalized, and all of them when it starts), and derivation \
-                 cannot go past it without them: start reth-rollup with --rollup.l1-beacon-url \
-                 set to the beacon API of this L1's consensus client (one that still keeps the \
-                 blobs of this block)",
+                "L1 block {} ({}) carries a blob batch (transaction {}, blobs: {}) whose blobs \
+                 are neither this node's own nor in reth's blob pool (reth drops a blob once its \
+                 block is finalized, and all of them when it starts), and derivation cannot go \
+                 past it without them: start reth-rollup with --rollup.l1-beacon-url set to the \
+                 beacon API of this L1's consensus client (one that still keeps the blobs of \
+                 this block)",
                 block.number,
                 block.hash,
                 first.hash,
@@ -240,6 +240,12 @@ mod tests {
         eip4844::{BYTES_PER_BLOB, Blob, BlobTransactionSidecar},
         eip7594::BlobTransactionSidecarVariant,
     };
+    use std::{
+        io::{Read, Write},
+        net::TcpListener,
+        sync::atomic::{AtomicUsize, Ordering},
+    };
+
     use alloy_primitives::{B256, Log, U256};
     use alloy_sol_types::SolEvent;
     use reth_ethereum::pool::blobstore::{InMemoryBlobStore, PooledBlobSidecar};
@@ -418,6 +424,81 @@ mod tests {
                 && err.contains(&format!("L1 block {}", ORIGIN + 1))
                 && err.contains(&B256::repeat_byte(0xb1).to_string()),
             "the error names the block, the transaction and the flag to set: {err}"
+        );
+    }
+
+    /// A beacon API as anvil serves it (no chain spec, so blocks are named by execution hash)
+    /// that fails its first blob request, then serves `blobs` for block `hash`. Returns its URL
+    /// and how many blob requests it answered.
+    fn beacon(hash: B256, blobs: Vec<Bytes>) -> (String, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let requests = Arc::new(AtomicUsize::new(0));
+        let counter = requests.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let mut stream = stream.unwrap();
+                let mut request = [0u8; 4096];
+                let read = stream.read(&mut request).unwrap();
+                let request = String::from_utf8_lossy(&request[..read]).to_string();
+                let path = request.split_whitespace().nth(1).unwrap_or_default();
+                let (status, body) = if path == format!("/eth/v1/beacon/blobs/{hash}") {
+                    if counter.fetch_add(1, Ordering::SeqCst) == 0 {
+                        ("500 Internal Server Error", "{}".to_string())
+                    } else {
+                        ("200 OK", serde_json::json!({ "data": blobs }).to_string())
+                    }
+                } else {
+                    ("404 Not Found", "{}".to_string())
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        (url, requests)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_beacon_api_serves_what_the_pool_lacks_and_is_retried() {
+        let dir = tempfile::tempdir().unwrap();
+        let pooled = [blob(1)];
+        let elsewhere = [blob(2), blob(3)];
+        let pool = InMemoryBlobStore::default();
+        pool_with(&pool, 0xb1, &pooled);
+        let block = block(
+            ORIGIN + 1,
+            B256::ZERO,
+            vec![blob_batch(0xb1, &pooled), blob_batch(0xb2, &elsewhere)],
+        );
+        // The beacon node serves all of the block's blobs, in its own order.
+        let (url, requests) = beacon(
+            block.hash,
+            vec![
+                elsewhere[1].clone(),
+                pooled[0].clone(),
+                elsewhere[0].clone(),
+            ],
+        );
+        let store = Store::open(&dir.path().join("db")).unwrap();
+        let attacher = BlobAttacher::new(
+            INBOX,
+            ORIGIN,
+            store,
+            KnownBlobs::default(),
+            Arc::new(pool),
+            Some(BlobSource::new(&url, INBOX).unwrap()),
+        );
+        let attached = attacher.attach(committed(vec![block])).await.unwrap();
+        let block = &committed_blocks(&attached)[0];
+        assert_eq!(block.transactions[0].blobs, pooled.to_vec());
+        assert_eq!(block.transactions[1].blobs, elsewhere.to_vec());
+        assert_eq!(
+            requests.load(Ordering::SeqCst),
+            2,
+            "a failed beacon request is retried, not taken for missing blobs"
         );
     }
 
