@@ -165,12 +165,27 @@ fn send_l2_transfer(l2_port: u16) -> u64 {
     };
     let signature = from.sign_hash_sync(&tx.signature_hash()).unwrap();
     let raw = Bytes::from(TxEnvelope::from(tx.into_signed(signature)).encoded_2718());
-    let sent = rpc(l2_port, "eth_sendRawTransaction", &format!(r#"["{raw}"]"#)).unwrap();
-    let value: serde_json::Value = serde_json::from_str(&sent).unwrap();
-    let hash = value["result"]
-        .as_str()
-        .unwrap_or_else(|| panic!("the sequencer refused the transfer: {sent}"))
-        .to_string();
+    // Right after the devnet starts, the sequencer may still be catching up on L1 data (it
+    // answers "throttled" then, and the transfer is sent again, as its message asks).
+    let mut hash = String::new();
+    wait_for(
+        "the sequencer to take the transfer",
+        Duration::from_secs(60),
+        || {
+            let sent = rpc(l2_port, "eth_sendRawTransaction", &format!(r#"["{raw}"]"#)).unwrap();
+            let value: serde_json::Value = serde_json::from_str(&sent).unwrap();
+            if let Some(sent) = value["result"].as_str() {
+                hash = sent.to_string();
+                return true;
+            }
+            let message = value["error"]["message"].as_str().unwrap_or_default();
+            assert!(
+                message.contains("throttled"),
+                "the sequencer refused the transfer: {sent}"
+            );
+            false
+        },
+    );
     let mut block = None;
     wait_for("the transfer's receipt", Duration::from_secs(60), || {
         block = rpc_result(
@@ -341,6 +356,10 @@ fn one_process_devnet_starts_derives_and_survives_kill_9() {
         Some(0),
         "no game on a true root: {disputes}"
     );
+
+    let log = std::fs::read_to_string(dir.path().join("node.log")).unwrap();
+    let errors: Vec<&str> = log.lines().filter(|line| line.contains("ERROR")).collect();
+    assert!(errors.is_empty(), "the node logged errors: {errors:#?}");
 
     // kill -9, restart: nothing lost, and it keeps going.
     drop(node);
