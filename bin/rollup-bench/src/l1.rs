@@ -54,10 +54,10 @@ impl BatchStats {
 }
 
 /// The blobs of `tx` (an RPC transaction object in block `block`, with its RPC `receipt`),
-/// read back from the beacon API at `beacon` the way the node reads them: only for a blob
+/// read back from the beacon API through `beacon` the way the node reads them: only for a blob
 /// batch (its `BatchAppended` log counts blobs), each checked against its versioned hash.
 async fn blobs_of(
-    beacon: &str,
+    beacon: &rollup_l1::BlobSource,
     block: &Value,
     tx: &Value,
     receipt: &Value,
@@ -85,9 +85,7 @@ async fn blobs_of(
             logs,
         }],
     };
-    rollup_l1::BlobSource::new(beacon, inbox)?
-        .attach(&mut l1_block)
-        .await?;
+    beacon.attach(&mut l1_block).await?;
     Ok(l1_block.transactions.remove(0).blobs)
 }
 
@@ -121,6 +119,7 @@ pub(crate) async fn scan_batches(
         .map(|(_, tx)| json!([tx["hash"]]))
         .collect();
     let receipts = batch_call(l1, "eth_getTransactionReceipt", hashes, 100).await?;
+    let source = rollup_l1::BlobSource::new(beacon, inbox)?;
     for ((block, tx), receipt) in inbox_txs.into_iter().zip(&receipts) {
         if quantity(&receipt["status"]) != Some(1) {
             // A batch the inbox refused (one that lost a race with a reorg or a stale nonce
@@ -135,7 +134,7 @@ pub(crate) async fn scan_batches(
             stats.payload += call.data.len();
             BatchEnvelope::parse(&call.data)?
         } else if let Ok(call) = postBlobBatchCall::abi_decode(&input) {
-            let blobs = blobs_of(beacon, block, tx, receipt, inbox).await?;
+            let blobs = blobs_of(&source, block, tx, receipt, inbox).await?;
             let envelope = BatchEnvelope::parse_blob(&call.envelope, &blob_data(&blobs))?;
             stats.blob_batches += 1;
             stats.blobs += blobs.len();

@@ -95,6 +95,11 @@ impl KnownBlobs {
         inner.by_hash.get(versioned_hash).cloned()
     }
 
+    /// The blobs with `versioned_hashes`, in that order, if all of them are kept.
+    pub fn get_all(&self, versioned_hashes: &[B256]) -> Option<Vec<Bytes>> {
+        versioned_hashes.iter().map(|hash| self.get(hash)).collect()
+    }
+
     /// How many blobs are kept now.
     pub fn len(&self) -> usize {
         self.inner
@@ -239,12 +244,7 @@ impl BlobSource {
             let mut all_known = true;
             for &index in &wanted {
                 let tx = &mut block.transactions[index];
-                match tx
-                    .blob_versioned_hashes
-                    .iter()
-                    .map(|hash| known.get(hash))
-                    .collect::<Option<Vec<_>>>()
-                {
+                match known.get_all(&tx.blob_versioned_hashes) {
                     Some(blobs) => tx.blobs = blobs,
                     None => all_known = false,
                 }
