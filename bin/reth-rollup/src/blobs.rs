@@ -25,7 +25,7 @@ use alloy_primitives::{Address, B256, Bytes};
 use eyre::WrapErr;
 use reth_ethereum::pool::blobstore::BlobStore;
 use rollup_l1::{BlobSource, KnownBlobs, blob_batch_transactions, versioned_hash};
-use rollup_primitives::{L1Block, L1Chain, L1Notification, L1Transaction};
+use rollup_primitives::{L1Block, L1Chain, L1Notification};
 use rollup_storage::Store;
 use tracing::{debug, warn};
 
@@ -113,18 +113,14 @@ impl BlobAttacher {
 
     /// Attaches the blobs of the transactions at `txs` in `block`.
     async fn attach_block(&self, block: &mut L1Block, txs: &[usize]) -> eyre::Result<()> {
-        let mut from_pool = Vec::new();
-        for &index in txs {
-            let tx = &mut block.transactions[index];
-            match own_blobs(&self.known, tx) {
-                Some(blobs) => {
-                    metrics::counter!("rollup_exex_blobs_total", "source" => "own")
-                        .increment(blobs.len() as u64);
-                    tx.blobs = blobs;
-                }
-                None => from_pool.push(index),
-            }
-        }
+        let own = txs
+            .iter()
+            .map(|&index| {
+                self.known
+                    .get_all(&block.transactions[index].blob_versioned_hashes)
+            })
+            .collect::<Vec<_>>();
+        let from_pool = fill(block, txs, own, "own");
         if from_pool.is_empty() {
             return Ok(());
         }
@@ -146,18 +142,7 @@ impl BlobAttacher {
         })
         .await
         .wrap_err("the task checking blobs from reth's pool failed")?;
-        let mut missing = Vec::new();
-        for (index, blobs) in from_pool.into_iter().zip(found) {
-            let tx = &mut block.transactions[index];
-            match blobs {
-                Some(blobs) => {
-                    metrics::counter!("rollup_exex_blobs_total", "source" => "pool")
-                        .increment(blobs.len() as u64);
-                    tx.blobs = blobs;
-                }
-                None => missing.push(index),
-            }
-        }
+        let missing = fill(block, &from_pool, found, "pool");
         if missing.is_empty() {
             return Ok(());
         }
@@ -194,12 +179,26 @@ impl BlobAttacher {
     }
 }
 
-/// `tx`'s blobs if this process's batcher built all of them.
-fn own_blobs(known: &KnownBlobs, tx: &L1Transaction) -> Option<Vec<Bytes>> {
-    tx.blob_versioned_hashes
-        .iter()
-        .map(|hash| known.get(hash))
-        .collect()
+/// Gives each transaction at `txs` in `block` its blobs from `found` (same order), counting
+/// them under `source`; returns the transactions `found` had nothing for.
+fn fill(
+    block: &mut L1Block,
+    txs: &[usize],
+    found: Vec<Option<Vec<Bytes>>>,
+    source: &'static str,
+) -> Vec<usize> {
+    let mut missing = Vec::new();
+    for (&index, blobs) in txs.iter().zip(found) {
+        match blobs {
+            Some(blobs) => {
+                metrics::counter!("rollup_exex_blobs_total", "source" => source)
+                    .increment(blobs.len() as u64);
+                block.transactions[index].blobs = blobs;
+            }
+            None => missing.push(index),
+        }
+    }
+    missing
 }
 
 /// The blobs with `versioned_hashes`, in that order, from the sidecar reth's pool keeps for
@@ -250,7 +249,9 @@ mod tests {
     use alloy_sol_types::SolEvent;
     use reth_ethereum::pool::blobstore::{InMemoryBlobStore, PooledBlobSidecar};
     use rollup_node_core::RollupNode;
-    use rollup_primitives::{BlockNumHash, L1Receipt, bindings::IBatchInbox::BatchAppended};
+    use rollup_primitives::{
+        BlockNumHash, L1Receipt, L1Transaction, bindings::IBatchInbox::BatchAppended,
+    };
 
     use super::*;
 
