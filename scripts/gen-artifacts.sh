@@ -26,6 +26,7 @@ contracts=(
   TransparentUpgradeableProxy:TransparentUpgradeableProxy
   DisputeGame:DisputeGame
   OneStepVerifier:OneStepVerifier
+  SegmentStore:SegmentStore
   SegmentOpenerHarness:SegmentOpenerHarness
 )
 

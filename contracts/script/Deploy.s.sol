@@ -9,6 +9,7 @@ import {StateManager} from "src/L1/StateManager.sol";
 import {L1Bridge} from "src/L1/L1Bridge.sol";
 import {DisputeGame} from "src/dispute/DisputeGame.sol";
 import {OneStepVerifier} from "src/dispute/OneStepVerifier.sol";
+import {SegmentStore} from "src/dispute/SegmentStore.sol";
 import {IDepositChain} from "interfaces/IDepositChain.sol";
 import {Presets} from "src/libraries/Presets.sol";
 import {L1Header} from "src/libraries/L1Header.sol";
@@ -130,6 +131,7 @@ contract Deploy is Script {
         address batchInboxImplementation;
         address l1BridgeImplementation;
         DisputeGame disputeGame;
+        SegmentStore segmentStore;
         OneStepVerifier oneStepVerifier;
     }
 
@@ -196,6 +198,7 @@ contract Deploy is Script {
         console.log("BatchInbox implementation", deployment.batchInboxImplementation);
         console.log("L1Bridge implementation", deployment.l1BridgeImplementation);
         console.log("DisputeGame", address(deployment.disputeGame));
+        console.log("SegmentStore", address(deployment.segmentStore));
         console.log("OneStepVerifier", address(deployment.oneStepVerifier));
         console.log("challenger bond (wei)", dispute.challengerBond);
         console.log("max clock duration (s)", dispute.maxClockDuration);
@@ -280,14 +283,14 @@ contract Deploy is Script {
     ///         each implementation and its proxy (ProxyAdmin owned by the timelock, initialized
     ///         in the proxy's constructor); the StateManager is the timelock's from the start.
     /// @param config The configuration.
-    /// @return d The deployed contracts (`disputeGame` and `oneStepVerifier` zero).
+    /// @return d The deployed contracts (`segmentStore`, `oneStepVerifier` and `disputeGame` zero).
     function deploy(Config memory config) public returns (Deployment memory d) {
         check(config);
         d = _deployCore(config, address(0));
     }
 
     /// @notice Checks both configurations and deploys everything: `deploy(config)`'s contracts,
-    ///         then the `OneStepVerifier` and the `DisputeGame`, set in the StateManager with the
+    ///         then the `SegmentStore`, the `OneStepVerifier` and the `DisputeGame`, set in the StateManager with the
     ///         inbox (only blocks it recorded may be proposed) and the preset's
     ///         `permissionlessProposals` while the deployer owns it; then the
     ///         StateManager goes to the timelock, so the deployer keeps no power.
@@ -299,7 +302,8 @@ contract Deploy is Script {
         checkDispute(dispute);
         address deployer = _effectiveSender();
         d = _deployCore(config, deployer);
-        d.oneStepVerifier = new OneStepVerifier(IDepositChain(address(d.l1Bridge)));
+        d.segmentStore = new SegmentStore(d.batchInbox, config.l2ChainId);
+        d.oneStepVerifier = new OneStepVerifier(IDepositChain(address(d.l1Bridge)), d.segmentStore);
         d.disputeGame = new DisputeGame(
             d.stateManager,
             dispute.genesisOutputRoot,

@@ -77,9 +77,10 @@ pub(crate) enum Command {
     ///
     /// Deploys a TimelockController and StateManager, BatchInbox and L1Bridge, each behind a
     /// TransparentUpgradeableProxy whose ProxyAdmin the timelock owns (the timelock also owns
-    /// StateManager and BatchInbox), then the fraud proof's OneStepVerifier and DisputeGame,
-    /// set in the StateManager before it goes to the timelock. It reads every parameter back from L1 and checks that the
-    /// deployer kept no power, then writes <out>/rollup.json (give it to every replica:
+    /// StateManager and BatchInbox), then the fraud proof's SegmentStore, OneStepVerifier and
+    /// DisputeGame, the last two set in the StateManager before it goes to the timelock. It
+    /// reads every parameter back from L1 and checks that the deployer kept no power, then
+    /// writes <out>/rollup.json (give it to every replica:
     /// `rollup-node node --config rollup.json --l1-rpc-url URL`) and <out>/deployment.json
     /// (every address, for operators). Existing files are not overwritten without --force, and
     /// nothing is sent when the config is unsound or the deployer cannot pay.

@@ -369,7 +369,11 @@ const KNOWN_ERRORS: &[(&str, &str)] = &[
     ),
     (
         "OneStepVerifier_ZeroAddress",
-        "the OneStepVerifier needs the L1 bridge (its deposit chain): deploy it with the bridge's address",
+        "the OneStepVerifier needs the L1 bridge (its deposit chain) and the SegmentStore: deploy it with both addresses",
+    ),
+    (
+        "SegmentStore_BadConfig",
+        "the SegmentStore needs the BatchInbox and the L2 chain id (non-zero, at most 64 bits)",
     ),
     // BatchInbox.
     (
@@ -2437,6 +2441,10 @@ mod tests {
             (
                 "OneStepVerifier.sol",
                 include_str!("../../../contracts/src/dispute/OneStepVerifier.sol"),
+            ),
+            (
+                "SegmentStore.sol",
+                include_str!("../../../contracts/src/dispute/SegmentStore.sol"),
             ),
             (
                 "SparseMerkleTrie.sol",

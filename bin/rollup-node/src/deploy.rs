@@ -133,6 +133,7 @@ fn deployment_gas_estimate() -> u64 {
         &*artifacts::STATE_MANAGER,
         &*artifacts::BATCH_INBOX,
         &*artifacts::L1_BRIDGE,
+        &*artifacts::SEGMENT_STORE,
         &*artifacts::ONE_STEP_VERIFIER,
         &*artifacts::DISPUTE_GAME,
     ];
@@ -230,6 +231,7 @@ fn print_summary(
     );
     println!("  DisputeGame          {}", d.dispute_game);
     println!("  OneStepVerifier      {}", d.one_step_verifier);
+    println!("  SegmentStore         {}", d.segment_store);
     println!(
         "  L1 origin            block {} ({}), timestamp {}",
         d.origin.number, d.origin.hash, d.origin_timestamp

@@ -5,6 +5,8 @@ import {IOneStepVerifier} from "interfaces/IOneStepVerifier.sol";
 import {IDepositChain} from "interfaces/IDepositChain.sol";
 import {Withdrawals} from "src/libraries/Withdrawals.sol";
 import {SparseMerkleTrie} from "src/libraries/SparseMerkleTrie.sol";
+import {SegmentStore} from "src/dispute/SegmentStore.sol";
+import {BatchInbox} from "src/L1/BatchInbox.sol";
 
 /// @title OneStepVerifier
 /// @notice The one-step verifier of fraud proof part 1, behind
@@ -19,11 +21,12 @@ import {SparseMerkleTrie} from "src/libraries/SparseMerkleTrie.sol";
 ///         - `STEP_PREAMBLE` (body: `abi.encode(Withdrawals.OutputRoot)`): position 0; the agreed
 ///           state is the output root of the parent block.
 ///         - `STEP_INPUT` (body: `abi.encode(InputWitness)`: the trace state, the fields
-///           `docs/fraud-proof.md` lists, with its context and the parent header): a position
-///           inside the block's trace, from a trace state of this block that has consumed
-///           exactly `position` inputs (a batch transaction, or the seal). At a position that
-///           runs one of the block's deposits it reverts `OneStepVerifier_DepositStep`: only
-///           `STEP_DEPOSIT` decides those.
+///           `docs/fraud-proof.md` lists, with its context, the parent header and the block
+///           table of the inbox record holding the block): a position inside the block's trace
+///           that runs neither a deposit nor a batch transaction (the seal). At a position that
+///           runs one of the block's deposits it reverts `OneStepVerifier_DepositStep`, at one
+///           of its batch transactions `OneStepVerifier_BatchTransactionStep`: only their own
+///           witnesses decide those.
 ///
 ///         - `STEP_DEPOSIT` (body: `abi.encode(DepositWitness)`): the block's `position`-th
 ///           input when it is one of the block's deposits, an ETH deposit to an account without
@@ -32,15 +35,23 @@ import {SparseMerkleTrie} from "src/libraries/SparseMerkleTrie.sol";
 ///           with code or a precompile) reverts `NotProvableYet`, and so does a position that is
 ///           not a deposit (the block starts no epoch, or its deposits are fewer).
 ///
-///         The preamble and other input steps revert `NotProvableYet` in this version, so the dispute
+///         - `STEP_TRANSACTION` (body: `abi.encode(TransactionWitness)`): the block's
+///           `position`-th input when it is one of the block's batch transactions (after its
+///           deposits, within its block table count): the transaction's leaf is proven against
+///           its segment, opened in the `SegmentStore`. A transaction the block rules skip moves
+///           only `inputs`; an included call that runs no code is applied to the state trie and
+///           the accumulators; anything else, and every transaction of a blob batch, reverts
+///           `NotProvableYet`.
+///
+///         The preamble and the seal revert `NotProvableYet` in this version, so the dispute
 ///         game resolves a game that reaches one for an allowlisted proposer and against a
 ///         permissionless one. They do so only once the witness has opened the agreed state as
 ///         that kind of state: a state opens as exactly one kind (hash preimages are unique),
 ///         so a padding step, whose agreed state is the block's output root, can never be
 ///         passed off as unprovable. Their one-steps replace this contract through
 ///         `StateManager.setOneStepVerifier` (the timelock).
-/// @dev    Reads nothing but its arguments and the bridge's deposit chain; a witness that does
-///         not open `fromState` reverts.
+/// @dev    Reads nothing but its arguments, the bridge's deposit chain, the inbox's records and
+///         the segment store; a witness that does not open `fromState` reverts.
 contract OneStepVerifier is IOneStepVerifier {
     /// @notice Witness kind: an identity step after the block's seal.
     uint8 public constant STEP_PADDING = 1;
@@ -54,6 +65,9 @@ contract OneStepVerifier is IOneStepVerifier {
 
     /// @notice Witness kind: one of the block's deposits.
     uint8 public constant STEP_DEPOSIT = 4;
+
+    /// @notice Witness kind: one of the block's batch transactions.
+    uint8 public constant STEP_TRANSACTION = 5;
 
     /// @notice The version of the trace state layout.
     uint256 public constant TRACE_STATE_VERSION = 1;
@@ -71,8 +85,23 @@ contract OneStepVerifier is IOneStepVerifier {
     /// @notice The EIP-2718 type byte of deposit transactions and their receipts.
     uint8 public constant DEPOSIT_TX_TYPE = 0x7e;
 
+    /// @notice `secp256k1n / 2`: a signature with a larger `s` does not recover (EIP-2), as
+    ///         the node's `recover_signer` decides.
+    uint256 public constant SECP256K1N_HALF = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
+
+    /// @notice `keccak256(rlp([]))`: the access-list hash of a typed transaction without one
+    ///         (`SegmentOpener`'s leaf field; a legacy transaction's is zero).
+    bytes32 public constant EMPTY_ACCESS_LIST_HASH = keccak256(hex"c0");
+
     /// @notice The bridge whose message chain fixes every deposit of the L2 chain.
     IDepositChain public immutable depositChain;
+
+    /// @notice The opened segments of calldata batches (and, through it, the `BatchInbox`):
+    ///         what fixes every batch transaction of the L2 chain.
+    SegmentStore public immutable segmentStore;
+
+    /// @notice The `BatchInbox` whose records fix each block's batch transactions.
+    BatchInbox public immutable inbox;
 
     /// @notice A trace state's preimage: what a level-1 claim inside a block commits to.
     struct TraceState {
@@ -150,13 +179,70 @@ contract OneStepVerifier is IOneStepVerifier {
         SparseMerkleTrie.Proof toProof;
     }
 
-    /// @notice The witness of an input step that is not a deposit (`STEP_INPUT`): the agreed
-    ///         trace state, its context and the parent header, from which L1 tells whether the
-    ///         position runs a deposit.
+    /// @notice The witness of an input step that is neither a deposit nor a batch transaction
+    ///         (`STEP_INPUT`): the agreed trace state, its context, the parent header and the
+    ///         block table of the inbox record holding the block, from which L1 tells whether
+    ///         the position runs a deposit or a batch transaction.
     struct InputWitness {
         TraceState state;
         BlockContext context;
         bytes parentHeader;
+        bytes blockTable;
+    }
+
+    /// @notice A batch transaction as `SegmentOpener` commits to it: `keccak256(abi.encode(tx))`
+    ///         is its leaf (`rollup_primitives::tx_leaf`).
+    struct BatchTx {
+        uint256 txType;
+        uint256 nonce;
+        uint256 gasLimit;
+        address to;
+        bool isCreate;
+        uint256 value;
+        uint256 fee;
+        uint256 priorityFee;
+        uint256 yParity;
+        bytes32 r;
+        bytes32 s;
+        bytes32 signingHash;
+        bytes32 txHash;
+        uint256 calldataLength;
+        bytes32 calldataRoot;
+        bytes32 accessListHash;
+    }
+
+    /// @notice The witness of a batch transaction's step (`STEP_TRANSACTION`).
+    /// @param state            The agreed trace state (`fromState`).
+    /// @param context          The preimage of `state.context`.
+    /// @param parentHeader     The RLP of the parent L2 header.
+    /// @param blockTable       The block table of the inbox record holding the block (its
+    ///                         `blocksHash` preimage).
+    /// @param firstSegment     The batch's first segment with a transaction of the block.
+    /// @param transaction      The transaction, as its segment's leaf commits to it.
+    /// @param txProof          The leaf's Merkle siblings in its segment, bottom up.
+    /// @param sender           The signer's account before the step (ignored when the
+    ///                         signature does not recover).
+    /// @param senderProof      Its proof against `state.stateRoot`.
+    /// @param recipient        `to`'s account after the sender's update (ignored when it is
+    ///                         the sender).
+    /// @param recipientProof   Its proof against the root after the sender's update.
+    /// @param beneficiary      The beneficiary's account after the sender's and recipient's
+    ///                         updates (ignored when it is one of them).
+    /// @param beneficiaryProof Its proof against the root after those updates.
+    struct TransactionWitness {
+        TraceState state;
+        BlockContext context;
+        bytes parentHeader;
+        bytes blockTable;
+        uint256 firstSegment;
+        BatchTx transaction;
+        bytes32[] txProof;
+        Account sender;
+        SparseMerkleTrie.Proof senderProof;
+        Account recipient;
+        SparseMerkleTrie.Proof recipientProof;
+        Account beneficiary;
+        SparseMerkleTrie.Proof beneficiaryProof;
     }
 
     /// @notice Thrown when the witness does not open the agreed state or names another block.
@@ -168,13 +254,30 @@ contract OneStepVerifier is IOneStepVerifier {
     /// @param position The step's position.
     error OneStepVerifier_DepositStep(uint256 l2Block, uint256 position);
 
-    /// @notice Thrown when deployed without a deposit chain.
+    /// @notice Thrown when a step that runs one of the block's batch transactions comes with
+    ///         another witness than `STEP_TRANSACTION`: L1 decides it from the opened segment.
+    /// @param l2Block  The L2 block.
+    /// @param position The step's position.
+    error OneStepVerifier_BatchTransactionStep(uint256 l2Block, uint256 position);
+
+    /// @notice Thrown when a batch transaction's step needs a segment nobody opened yet: open it
+    ///         with `SegmentStore.open`, then step.
+    /// @param record  The inbox record of the batch.
+    /// @param segment The segment's index in the batch.
+    error OneStepVerifier_SegmentNotOpened(uint256 record, uint256 segment);
+
+    /// @notice Thrown when deployed without a deposit chain or a segment store.
     error OneStepVerifier_ZeroAddress();
 
     /// @param depositChain_ The L1 bridge (its deposit chain).
-    constructor(IDepositChain depositChain_) {
-        if (address(depositChain_) == address(0)) revert OneStepVerifier_ZeroAddress();
+    /// @param segmentStore_ The segment store (its inbox holds the batches).
+    constructor(IDepositChain depositChain_, SegmentStore segmentStore_) {
+        if (address(depositChain_) == address(0) || address(segmentStore_) == address(0)) {
+            revert OneStepVerifier_ZeroAddress();
+        }
         depositChain = depositChain_;
+        segmentStore = segmentStore_;
+        inbox = segmentStore_.inbox();
     }
 
     /// @inheritdoc IOneStepVerifier
@@ -205,9 +308,15 @@ contract OneStepVerifier is IOneStepVerifier {
             // A deposit's step is decided by its own witness, never passed off as unprovable.
             (bool isDeposit,,,) = _depositAt(ctx, w.context, w.parentHeader);
             if (isDeposit) revert OneStepVerifier_DepositStep(ctx.l2Block, ctx.position);
+            // Nor a batch transaction's: those are decided from their segments.
+            (,, uint256 blockTxs,) = _blockInBatch(ctx.l2Block, w.blockTable);
+            if (_batchIndex(ctx, w.context, w.parentHeader) < blockTxs) {
+                revert OneStepVerifier_BatchTransactionStep(ctx.l2Block, ctx.position);
+            }
             revert NotProvableYet(ctx.l2Block, ctx.position);
         }
         if (kind == STEP_DEPOSIT) return _deposit(ctx, fromState, toState, body);
+        if (kind == STEP_TRANSACTION) return _transaction(ctx, fromState, toState, body);
         revert OneStepVerifier_BadWitness();
     }
 
@@ -259,11 +368,261 @@ contract OneStepVerifier is IOneStepVerifier {
             included: state.included + 1,
             txAccumulator: keccak256(abi.encodePacked(state.txAccumulator, keccak256(_depositTx(m)))),
             receiptAccumulator: keccak256(
-                abi.encodePacked(state.receiptAccumulator, keccak256(_depositReceipt(cumulativeGas)))
+                abi.encodePacked(state.receiptAccumulator, keccak256(_receipt(DEPOSIT_TX_TYPE, cumulativeGas)))
             ),
             context: state.context
         });
         return keccak256(abi.encode(next)) == toState;
+    }
+
+    /// @dev The batch transaction step: opens the agreed state, finds the transaction the
+    ///      position runs in its opened segment, and decides it as the node does: skipped
+    ///      (only `inputs` moves on) when its signature does not recover, it does not fit the
+    ///      block's remaining gas or revm refuses it (fees, nonce, balance); otherwise, when it
+    ///      runs no code, applied to the sender, the recipient and the beneficiary and to the
+    ///      accumulators. Reverts `NotProvableYet` for a transaction that runs code or whose
+    ///      validity depends on its calldata or access list.
+    function _transaction(StepContext memory ctx, bytes32 fromState, bytes32 toState, bytes memory body)
+        private
+        view
+        returns (bool)
+    {
+        TransactionWitness memory w = abi.decode(body, (TransactionWitness));
+        _openTraceState(ctx, fromState, w.state, w.context, w.parentHeader);
+        (bool isDeposit,,,) = _depositAt(ctx, w.context, w.parentHeader);
+        if (isDeposit) revert OneStepVerifier_DepositStep(ctx.l2Block, ctx.position);
+        _checkLeaf(ctx, w);
+        return keccak256(abi.encode(_applyTransaction(ctx, w))) == toState;
+    }
+
+    /// @dev Checks that `w.transaction` is the batch transaction the step's position runs,
+    ///      from L1 alone: the block's place in its inbox record (the block table), the
+    ///      position past the block's deposits, and the transaction's leaf in its segment,
+    ///      opened in the `SegmentStore` like every other segment with a transaction of the
+    ///      block (if one of them does not decode, the block is empty and the position is its
+    ///      seal).
+    function _checkLeaf(StepContext memory ctx, TransactionWitness memory w) private view {
+        (uint256 record, BatchInbox.Record memory r, uint256 blockTxs, uint256 txsBefore) =
+            _blockInBatch(ctx.l2Block, w.blockTable);
+        uint256 k = _batchIndex(ctx, w.context, w.parentHeader);
+        // The seal, or a blob batch's transaction (its segments cannot be opened yet).
+        if (k >= blockTxs || r.blobCount != 0) revert NotProvableYet(ctx.l2Block, ctx.position);
+        (bytes32 root, uint256 leafIndex, uint256 leafCount) =
+            _findLeaf(ctx, record, txsBefore, txsBefore + blockTxs, txsBefore + k, w.firstSegment);
+        _verifyLeaf(keccak256(abi.encode(w.transaction)), leafIndex, leafCount, w.txProof, root);
+    }
+
+    /// @dev The segment root, leaf index and leaf count of batch transaction `target`, whose
+    ///      block holds the batch's transactions `blockStart..blockEnd`, walking the opened
+    ///      segments from `segment` (which must hold `blockStart`) to the block's end.
+    function _findLeaf(
+        StepContext memory ctx,
+        uint256 record,
+        uint256 blockStart,
+        uint256 blockEnd,
+        uint256 target,
+        uint256 segment
+    ) private view returns (bytes32 root, uint256 leafIndex, uint256 leafCount) {
+        SegmentStore.Segment memory opened = _openedSegment(record, segment);
+        if (opened.firstTx > blockStart || uint256(opened.firstTx) + opened.txCount <= blockStart) {
+            revert OneStepVerifier_BadWitness();
+        }
+        while (true) {
+            if (!opened.ok) revert NotProvableYet(ctx.l2Block, ctx.position);
+            uint256 end = uint256(opened.firstTx) + opened.txCount;
+            if (leafCount == 0 && target < end) {
+                (root, leafIndex, leafCount) = (opened.txRoot, target - opened.firstTx, opened.txCount);
+            }
+            if (end >= blockEnd) break;
+            opened = _openedSegment(record, ++segment);
+        }
+    }
+
+    /// @dev A segment of record `record` as the store opened it; reverts if it was not.
+    function _openedSegment(uint256 record, uint256 segment) private view returns (SegmentStore.Segment memory s) {
+        s = segmentStore.segments(record, segment);
+        if (!s.opened) revert OneStepVerifier_SegmentNotOpened(record, segment);
+    }
+
+    /// @dev Reverts unless `leaf` is leaf `index` of the `count` leaves under `root`
+    ///      (`SegmentOpener.merkleRoot`: zero-padded to a power of two; one leaf is the root).
+    function _verifyLeaf(bytes32 leaf, uint256 index, uint256 count, bytes32[] memory proof, bytes32 root)
+        private
+        pure
+    {
+        uint256 depth;
+        while ((uint256(1) << depth) < count) ++depth;
+        if (proof.length != depth) revert OneStepVerifier_BadWitness();
+        bytes32 node = leaf;
+        for (uint256 i; i < depth; ++i) {
+            node = (index >> i) & 1 == 0
+                ? keccak256(abi.encodePacked(node, proof[i]))
+                : keccak256(abi.encodePacked(proof[i], node));
+        }
+        if (node != root) revert OneStepVerifier_BadWitness();
+    }
+
+    /// @dev The trace state after the batch transaction `w.transaction`, as the node's
+    ///      derivation and `execute_block` decide it.
+    function _applyTransaction(StepContext memory ctx, TransactionWitness memory w)
+        private
+        pure
+        returns (TraceState memory next)
+    {
+        TraceState memory state = w.state;
+        next = TraceState({
+            version: TRACE_STATE_VERSION,
+            l2Block: state.l2Block,
+            inputs: state.inputs + 1,
+            stateRoot: state.stateRoot,
+            cumulativeGas: state.cumulativeGas,
+            included: state.included,
+            txAccumulator: state.txAccumulator,
+            receiptAccumulator: state.receiptAccumulator,
+            context: state.context
+        });
+        BatchTx memory t = w.transaction;
+        // Derivation skips a transaction whose signature does not recover.
+        address sender = _signer(t);
+        if (sender == address(0)) return next;
+        (bytes32 senderOld, bytes32 senderCode) = _opened(w.sender);
+        SparseMerkleTrie.verify(state.stateRoot, SparseMerkleTrie.accountKey(sender), senderOld, w.senderProof);
+        if (!_admitted(t, w.sender, state.cumulativeGas, w.context)) return next;
+        // From here the transaction is included. It runs no code only as a plain call from an
+        // account without code (an EIP-7702 delegation would be allowed to send, but is
+        // code), without calldata or an access list (whose gas the step would need), to an
+        // account without code outside the precompiles.
+        if (
+            senderCode != EMPTY_CODE_HASH || t.isCreate || t.calldataLength != 0
+                || t.accessListHash != (t.txType == 0 ? bytes32(0) : EMPTY_ACCESS_LIST_HASH)
+                || uint160(t.to) <= LAST_PRECOMPILE
+        ) revert NotProvableYet(ctx.l2Block, ctx.position);
+        next.stateRoot = _applyCall(ctx, state.stateRoot, sender, senderOld, senderCode, w);
+        uint256 cumulativeGas = state.cumulativeGas + TRANSFER_GAS;
+        next.cumulativeGas = cumulativeGas;
+        next.included = state.included + 1;
+        next.txAccumulator = keccak256(abi.encodePacked(state.txAccumulator, t.txHash));
+        next.receiptAccumulator =
+            keccak256(abi.encodePacked(state.receiptAccumulator, keccak256(_receipt(uint8(t.txType), cumulativeGas))));
+    }
+
+    /// @dev The transaction's signer, or zero when its signature does not recover: `s` above
+    ///      half the curve order (EIP-2, as `recover_signer` refuses it) or no point.
+    function _signer(BatchTx memory t) private pure returns (address signer) {
+        if (t.yParity > 1 || uint256(t.s) > SECP256K1N_HALF) return address(0);
+        // The precompile returns nothing for r or s outside 1..n-1 or no recoverable point.
+        signer = ecrecover(t.signingHash, uint8(27 + t.yParity), t.r, t.s);
+    }
+
+    /// @dev Whether the node includes a transaction from `sender` (already recovered) at
+    ///      cumulative gas `cumulativeGas`: it fits the block's remaining gas (else
+    ///      `execute_block` defers it) and revm's checks pass (fee caps, intrinsic gas, nonce,
+    ///      balance for `gasLimit * maxFee + value`, EIP-3607 aside, which the caller leaves
+    ///      unprovable).
+    function _admitted(BatchTx memory t, Account memory sender, uint256 cumulativeGas, BlockContext memory context)
+        private
+        pure
+        returns (bool)
+    {
+        // The segment codec keeps gas limits within 64 bits and fees within 128; anything
+        // else is refused like an overflowing payment.
+        if (t.gasLimit > type(uint64).max || t.fee > type(uint128).max || t.priorityFee > type(uint128).max) {
+            return false;
+        }
+        if (cumulativeGas + t.gasLimit > context.gasLimit) return false;
+        if (t.gasLimit < TRANSFER_GAS) return false;
+        if (t.txType == 2 && t.priorityFee > t.fee) return false;
+        if (t.fee < context.baseFee) return false;
+        if (t.nonce != sender.nonce || t.nonce == type(uint64).max) return false;
+        uint256 gasCost = t.gasLimit * t.fee;
+        if (gasCost > type(uint128).max || t.value > type(uint256).max - gasCost) return false;
+        return sender.balance >= gasCost + t.value;
+    }
+
+    /// @dev The state root after a plain call that runs no code: the sender pays 21,000 gas at
+    ///      the effective price and `value`, and its nonce grows; the recipient gets `value`;
+    ///      the beneficiary gets the priority part of the fee (the base fee is burnt). Each
+    ///      account changes once, in that order, and an account left empty is removed (the
+    ///      call touched it; EIP-161).
+    function _applyCall(
+        StepContext memory ctx,
+        bytes32 root,
+        address sender,
+        bytes32 senderOld,
+        bytes32 senderCode,
+        TransactionWitness memory w
+    ) private pure returns (bytes32) {
+        BatchTx memory t = w.transaction;
+        uint256 baseFee = w.context.baseFee;
+        uint256 price = t.fee;
+        if (t.txType == 2 && baseFee + t.priorityFee < price) price = baseFee + t.priorityFee;
+        uint256 reward = TRANSFER_GAS * (price - baseFee);
+        // `_admitted` checked balance >= gasLimit * fee + value, which covers the spending.
+        root = _applySender(root, sender, senderOld, senderCode, TRANSFER_GAS * price + t.value, reward, w);
+        root = _applyRecipient(ctx, root, sender, reward, w);
+        address beneficiary = w.context.beneficiary;
+        if (beneficiary == sender || beneficiary == t.to) return root;
+        (bytes32 old, bytes32 code) = _opened(w.beneficiary);
+        return SparseMerkleTrie.computeUpdatedRoot(
+            root,
+            SparseMerkleTrie.accountKey(beneficiary),
+            old,
+            _touched(w.beneficiary.nonce, w.beneficiary.balance + reward, code),
+            w.beneficiaryProof
+        );
+    }
+
+    /// @dev The sender's update: `spent` paid, nonce bumped, and what comes back to it as the
+    ///      recipient or the beneficiary.
+    function _applySender(
+        bytes32 root,
+        address sender,
+        bytes32 senderOld,
+        bytes32 senderCode,
+        uint256 spent,
+        uint256 reward,
+        TransactionWitness memory w
+    ) private pure returns (bytes32) {
+        uint256 balance = w.sender.balance - spent;
+        if (w.transaction.to == sender) balance += w.transaction.value;
+        if (w.context.beneficiary == sender) balance += reward;
+        return SparseMerkleTrie.computeUpdatedRoot(
+            root,
+            SparseMerkleTrie.accountKey(sender),
+            senderOld,
+            SparseMerkleTrie.accountValueHash(w.sender.nonce + 1, balance, senderCode),
+            w.senderProof
+        );
+    }
+
+    /// @dev The recipient's update, unless it is the sender: `value`, and the reward when it is
+    ///      the beneficiary too. A recipient with code makes the step unprovable.
+    function _applyRecipient(
+        StepContext memory ctx,
+        bytes32 root,
+        address sender,
+        uint256 reward,
+        TransactionWitness memory w
+    ) private pure returns (bytes32) {
+        address to = w.transaction.to;
+        if (to == sender) return root;
+        (bytes32 toOld, bytes32 toCode) = _opened(w.recipient);
+        bytes32 toKey = SparseMerkleTrie.accountKey(to);
+        // The recipient's code is read from a verified proof before it can make the step
+        // unprovable.
+        SparseMerkleTrie.verify(root, toKey, toOld, w.recipientProof);
+        if (toCode != EMPTY_CODE_HASH) revert NotProvableYet(ctx.l2Block, ctx.position);
+        uint256 balance = w.recipient.balance + w.transaction.value;
+        if (w.context.beneficiary == to) balance += reward;
+        return SparseMerkleTrie.computeUpdatedRoot(
+            root, toKey, toOld, _touched(w.recipient.nonce, balance, toCode), w.recipientProof
+        );
+    }
+
+    /// @dev The value hash of a touched account: zero (absent) when it is empty.
+    function _touched(uint64 nonce, uint256 balance, bytes32 codeHash) private pure returns (bytes32) {
+        if (nonce == 0 && balance == 0 && codeHash == EMPTY_CODE_HASH) return bytes32(0);
+        return SparseMerkleTrie.accountValueHash(nonce, balance, codeHash);
     }
 
     /// @dev Checks that `state` (with its context and parent header) opens `fromState` at the
@@ -293,12 +652,63 @@ contract OneStepVerifier is IOneStepVerifier {
         view
         returns (bool isDeposit, uint256 index, uint256 countAfter, bytes32 chainAfter)
     {
-        uint256 origin = context.l1OriginNumber;
-        if (origin == 0 || _originOf(parentHeader) == origin) return (false, 0, 0, 0);
-        (uint256 countBefore,) = depositChain.depositChainAt(origin - 1);
-        (countAfter, chainAfter) = depositChain.depositChainAt(origin);
+        uint256 countBefore;
+        (countBefore, countAfter, chainAfter) = _blockDeposits(context, parentHeader);
         index = countBefore + ctx.position - 1;
         isDeposit = index < countAfter;
+    }
+
+    /// @dev The block's deposits as a range of the deposit chain, `countBefore..countAfter`
+    ///      (empty unless the block starts an epoch), with the chain after them.
+    function _blockDeposits(BlockContext memory context, bytes memory parentHeader)
+        private
+        view
+        returns (uint256 countBefore, uint256 countAfter, bytes32 chainAfter)
+    {
+        uint256 origin = context.l1OriginNumber;
+        if (origin == 0 || _originOf(parentHeader) == origin) return (0, 0, bytes32(0));
+        (countBefore,) = depositChain.depositChainAt(origin - 1);
+        (countAfter, chainAfter) = depositChain.depositChainAt(origin);
+    }
+
+    /// @dev Which of the block's batch transactions the step's position runs, counting from 0,
+    ///      if it runs one (the caller compares with the block's count): the block's inputs are
+    ///      its deposits, then its batch transactions, then the seal.
+    function _batchIndex(StepContext memory ctx, BlockContext memory context, bytes memory parentHeader)
+        private
+        view
+        returns (uint256)
+    {
+        (uint256 countBefore, uint256 countAfter,) = _blockDeposits(context, parentHeader);
+        uint256 deposits = countAfter - countBefore;
+        // Positions of deposits come out huge and are never below a block's count.
+        unchecked {
+            return ctx.position - 1 - deposits;
+        }
+    }
+
+    /// @dev The inbox record holding `l2Block`, checked against its block table: the record's
+    ///      index and contents, the block's transaction count and how many of the batch's
+    ///      transactions come before the block's.
+    function _blockInBatch(uint256 l2Block, bytes memory blockTable)
+        private
+        view
+        returns (uint256 index, BatchInbox.Record memory record, uint256 blockTxs, uint256 txsBefore)
+    {
+        // casting to 'uint64' is safe: a block number the inbox knows fits 64 bits, and a larger
+        // one reverts in `recordOf` after truncation only if it names no recorded block.
+        if (l2Block > type(uint64).max) revert OneStepVerifier_BadWitness();
+        // forge-lint: disable-next-line(unsafe-typecast)
+        index = inbox.recordOf(uint64(l2Block));
+        record = inbox.records(index);
+        if (blockTable.length != uint256(record.blockCount) * 7 || keccak256(blockTable) != record.blocksHash) {
+            revert OneStepVerifier_BadWitness();
+        }
+        uint256 entry = (l2Block - record.firstBlock) * 7;
+        for (uint256 offset = 5; offset < entry; offset += 7) {
+            txsBefore += (uint256(uint8(blockTable[offset])) << 8) | uint8(blockTable[offset + 1]);
+        }
+        blockTxs = (uint256(uint8(blockTable[entry + 5])) << 8) | uint8(blockTable[entry + 6]);
     }
 
     /// @dev The state root after the deposit: `amount` minted to `from`, whose nonce the call
@@ -370,13 +780,15 @@ contract OneStepVerifier is IOneStepVerifier {
         return abi.encodePacked(bytes1(DEPOSIT_TX_TYPE), bytes1(0xf8), uint8(payload.length), payload);
     }
 
-    /// @dev The deposit's EIP-2718 receipt: `0x7e ‖ rlp([1, cumulativeGas, bloom, []])`, a
-    ///      successful call without logs.
-    function _depositReceipt(uint256 cumulativeGas) private pure returns (bytes memory) {
+    /// @dev The EIP-2718 receipt of a successful call without logs of type `txType`:
+    ///      `txType ‖ rlp([1, cumulativeGas, bloom, []])`, without the type byte for a legacy
+    ///      transaction (type 0).
+    function _receipt(uint8 txType, uint256 cumulativeGas) private pure returns (bytes memory) {
         bytes memory payload =
             abi.encodePacked(bytes1(0x01), _rlpUint(cumulativeGas), bytes3(0xb90100), new bytes(256), bytes1(0xc0));
         // The payload is 262 to 270 bytes: a two-byte length.
-        return abi.encodePacked(bytes1(DEPOSIT_TX_TYPE), bytes1(0xf9), uint16(payload.length), payload);
+        bytes memory list = abi.encodePacked(bytes1(0xf9), uint16(payload.length), payload);
+        return txType == 0 ? list : abi.encodePacked(txType, list);
     }
 
     /// @dev The RLP of an unsigned integer: minimal big-endian bytes.

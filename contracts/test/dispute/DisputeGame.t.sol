@@ -10,6 +10,7 @@ import {StateManager} from "src/L1/StateManager.sol";
 import {L1Bridge} from "src/L1/L1Bridge.sol";
 import {DisputeGame} from "src/dispute/DisputeGame.sol";
 import {OneStepVerifier} from "src/dispute/OneStepVerifier.sol";
+import {StubInbox} from "test/dispute/StubInbox.sol";
 import {IOneStepVerifier} from "interfaces/IOneStepVerifier.sol";
 import {IDepositChain} from "interfaces/IDepositChain.sol";
 import {TestVerifier, CreditRejecter} from "test/dispute/TestVerifier.sol";
@@ -140,7 +141,10 @@ abstract contract DisputeGameBase is Test {
             uint8(3),
             abi.encode(
                 OneStepVerifier.InputWitness({
-                    state: state, context: L2Headers.context(state.l2Block, 5, 5), parentHeader: L2Headers.header(5)
+                    state: state,
+                    context: L2Headers.context(state.l2Block, 5, 5),
+                    parentHeader: L2Headers.header(5),
+                    blockTable: hex"00000000000000"
                 })
             )
         );
@@ -734,7 +738,7 @@ contract DisputeGameTest is DisputeGameBase {
         internal
         returns (uint256 index, uint256 id)
     {
-        address osv = address(new OneStepVerifier(IDepositChain(address(0xB41D6E))));
+        address osv = address(new StubInbox().verifier(IDepositChain(address(0xB41D6E))));
         vm.prank(owner);
         manager.setOneStepVerifier(osv);
         bytes32 root = Withdrawals.hashOutputRoot(_output(1));
@@ -848,8 +852,8 @@ contract DisputeGameTest is DisputeGameBase {
 
     /// @dev Witness kinds other than padding, preamble and input revert.
     function testFuzz_verify_unknownKind_reverts(uint8 kind, uint256 l2Block, uint256 position) public {
-        vm.assume(kind == 0 || kind > 4);
-        OneStepVerifier osv = new OneStepVerifier(IDepositChain(address(0xB41D6E)));
+        vm.assume(kind == 0 || kind > 5);
+        OneStepVerifier osv = new StubInbox().verifier(IDepositChain(address(0xB41D6E)));
         bytes memory ctx = abi.encode(
             IOneStepVerifier.StepContext({
                 l2Block: l2Block, position: position, horizonL1Block: 1, witness: abi.encode(kind, bytes("x"))
@@ -863,7 +867,7 @@ contract DisputeGameTest is DisputeGameBase {
     ///      yet; at any other position, or from another state, the witness is bad.
     function testFuzz_verify_preamble_reverts(uint64 number, uint256 position, bytes32 toState) public {
         number = uint64(bound(number, 1, type(uint64).max));
-        OneStepVerifier osv = new OneStepVerifier(IDepositChain(address(0xB41D6E)));
+        OneStepVerifier osv = new StubInbox().verifier(IDepositChain(address(0xB41D6E)));
         Withdrawals.OutputRoot memory parent = _output(number - 1);
         bytes32 from = Withdrawals.hashOutputRoot(parent);
         bytes memory witness = abi.encode(uint8(2), abi.encode(parent));
@@ -889,7 +893,7 @@ contract DisputeGameTest is DisputeGameBase {
     function testFuzz_verify_input_reverts(uint64 number, uint256 position, bytes32 toState) public {
         number = uint64(bound(number, 1, type(uint64).max));
         position = bound(position, 1, 1 << 16);
-        OneStepVerifier osv = new OneStepVerifier(IDepositChain(address(0xB41D6E)));
+        OneStepVerifier osv = new StubInbox().verifier(IDepositChain(address(0xB41D6E)));
         OneStepVerifier.TraceState memory state = _traceState(number, position);
         bytes memory ctx = abi.encode(
             IOneStepVerifier.StepContext({
@@ -903,7 +907,7 @@ contract DisputeGameTest is DisputeGameBase {
     function testFuzz_verify_padding_succeeds(uint64 number, uint256 position, bytes32 toState) public {
         number = uint64(bound(number, 1, type(uint64).max));
         position = bound(position, 1, type(uint256).max);
-        OneStepVerifier osv = new OneStepVerifier(IDepositChain(address(0xB41D6E)));
+        OneStepVerifier osv = new StubInbox().verifier(IDepositChain(address(0xB41D6E)));
         Withdrawals.OutputRoot memory output = _output(number);
         bytes32 from = Withdrawals.hashOutputRoot(output);
         bytes memory ctx = abi.encode(
@@ -1392,7 +1396,7 @@ contract DisputeGameTest is DisputeGameBase {
     ///      storage (`_cool`), as in its own transaction; the 21,000 intrinsic gas and calldata
     ///      are not included.
     function test_gas_moves_succeeds() public {
-        address osv = address(new OneStepVerifier(IDepositChain(address(0xB41D6E))));
+        address osv = address(new StubInbox().verifier(IDepositChain(address(0xB41D6E))));
         vm.prank(owner);
         manager.setOneStepVerifier(osv);
         uint256 number = 1 << 20;

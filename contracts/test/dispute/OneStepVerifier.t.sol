@@ -8,6 +8,7 @@ import {L2Headers} from "test/utils/L2Headers.sol";
 import {L1Bridge} from "src/L1/L1Bridge.sol";
 import {StateManager} from "src/L1/StateManager.sol";
 import {OneStepVerifier} from "src/dispute/OneStepVerifier.sol";
+import {StubInbox} from "test/dispute/StubInbox.sol";
 import {IOneStepVerifier} from "interfaces/IOneStepVerifier.sol";
 import {IDepositChain} from "interfaces/IDepositChain.sol";
 import {SparseMerkleTrie} from "src/libraries/SparseMerkleTrie.sol";
@@ -46,7 +47,7 @@ contract OneStepVerifierDepositTest is Test {
     function setUp() public {
         StateManager manager = BridgeFixtures.deployStateManager(address(this), address(this), 7 days, 0);
         bridge = BridgeFixtures.deployL1Bridge(address(manager), L2_CHAIN_ID, address(this));
-        osv = new OneStepVerifier(IDepositChain(address(bridge)));
+        osv = new StubInbox().verifier(IDepositChain(address(bridge)));
         // One message in the L1 block before the origin, three in the origin.
         vm.roll(ORIGIN - 1);
         _deposit(carol, carol, 1 ether, false);
@@ -505,7 +506,12 @@ contract OneStepVerifierDepositTest is Test {
                 witness: abi.encode(
                     uint8(3),
                     abi.encode(
-                        OneStepVerifier.InputWitness({state: w.state, context: w.context, parentHeader: w.parentHeader})
+                        OneStepVerifier.InputWitness({
+                            state: w.state,
+                            context: w.context,
+                            parentHeader: w.parentHeader,
+                            blockTable: hex"00000000000000"
+                        })
                     )
                 )
             })

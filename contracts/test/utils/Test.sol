@@ -28,6 +28,7 @@ interface Vm {
     function stopPrank() external;
     function label(address account, string calldata newLabel) external;
     function addr(uint256 privateKey) external pure returns (address);
+    function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
     function assume(bool condition) external pure;
     function store(address target, bytes32 slot, bytes32 value) external;
     function prank(address msgSender, address txOrigin) external;

@@ -226,10 +226,10 @@ where
         }
         let (tx_env, is_deposit) = block_tx_env(&tx);
         evm.ctx.modify_cfg(|cfg| apply_tx_rules(cfg, is_deposit));
-        if !is_deposit
-            && (deferred_senders.contains(&tx.sender())
-                || cumulative_gas_used.saturating_add(tx.gas_limit()) > input.gas_limit)
-        {
+        // Whether a transaction is left out depends on it and the state alone, never on the
+        // block's earlier transactions beyond what the trace state carries (its cumulative
+        // gas), so that a one-step proof can decide it.
+        if !is_deposit && cumulative_gas_used.saturating_add(tx.gas_limit()) > input.gas_limit {
             debug!(target: "rollup::execution", tx = %tx.hash(), "transaction does not fit the block's remaining gas; deferred");
             deferred_senders.insert(tx.sender());
             deferred.push(tx.hash());
@@ -247,6 +247,13 @@ where
                 // mint and gets a failed receipt, so every replica records the same outcome.
                 debug!(target: "rollup::execution", tx = %tx.hash(), %err, "deposit failed validation");
                 (false, 0, Vec::new())
+            }
+            Err(err) if deferred_senders.contains(&tx.sender()) => {
+                // Refused after a deferral of the same sender (its nonce is ahead now): valid
+                // for a later block, so it goes back to the pool with the deferred one.
+                debug!(target: "rollup::execution", tx = %tx.hash(), %err, "transaction after a deferred one of its sender; deferred");
+                deferred.push(tx.hash());
+                continue;
             }
             Err(err) => {
                 debug!(target: "rollup::execution", tx = %tx.hash(), %err, "invalid transaction dropped");

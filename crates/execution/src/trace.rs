@@ -20,7 +20,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use alloy_consensus::Header;
+use alloy_consensus::{Header, Transaction as _, TxEnvelope, transaction::SignerRecoverable};
 use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy_sol_types::SolValue;
@@ -36,6 +36,7 @@ use rollup_primitives::{
     bindings::{
         IOneStepVerifier::{
             Account, BlockContext, ChainMessage, DepositWitness, TraceState as SolTraceState,
+            TransactionWitness,
         },
         TrieProof,
     },
@@ -105,6 +106,46 @@ impl TraceState {
     }
 }
 
+/// One input of a block after its preamble, in the order L1 fixes them: the block's deposits,
+/// then every batch transaction the inbox record gives the block, including those the block
+/// rules skip (each is a position of the trace, as on L1).
+#[derive(Debug, Clone)]
+pub enum TraceInput {
+    /// A deposit, or a batch transaction with its recovered sender; a batch transaction is
+    /// still skipped if it does not fit the block's remaining gas or revm refuses it.
+    Tx(L2Transaction),
+    /// A batch transaction whose signature does not recover: skipped.
+    Unrecovered(TxEnvelope),
+}
+
+impl TraceInput {
+    /// A batch transaction as derivation meets it: with its sender if its signature recovers.
+    pub fn batch(envelope: TxEnvelope) -> Self {
+        match envelope.recover_signer() {
+            Ok(sender) => Self::Tx(L2Transaction::Signed { envelope, sender }),
+            Err(_) => Self::Unrecovered(envelope),
+        }
+    }
+
+    /// The inputs of a stored block when its batch transactions are not known: its own
+    /// transactions, all of them run. Exact unless derivation skipped a batch transaction.
+    pub fn stored(transactions: &[L2Transaction]) -> Vec<Self> {
+        transactions.iter().cloned().map(Self::Tx).collect()
+    }
+
+    /// The inputs of stored block `transactions` whose batch transactions are `batch`: its
+    /// deposits, then `batch` (which holds every signed transaction the block included).
+    pub fn with_batch(transactions: &[L2Transaction], batch: Vec<TxEnvelope>) -> Vec<Self> {
+        transactions
+            .iter()
+            .filter(|tx| matches!(tx, L2Transaction::Deposit(_)))
+            .cloned()
+            .map(Self::Tx)
+            .chain(batch.into_iter().map(Self::batch))
+            .collect()
+    }
+}
+
 /// The block context a trace fixes in its preamble (`OneStepVerifier.BlockContext`): the
 /// header's parent hash, number, timestamp, L1 origin, base fee, gas limit, beneficiary and
 /// `prevrandao`.
@@ -124,14 +165,21 @@ pub fn block_context(header: &Header) -> BlockContext {
 }
 
 /// The `STEP_INPUT` witness body of the step from trace `state` of the block `header`, whose
-/// parent is `parent_header`: `abi.encode(InputWitness)`. L1 reads from the context and the
-/// parent's header whether the step runs one of the block's deposits (then only the deposit
-/// witness is accepted).
-pub fn input_witness(header: &Header, parent_header: &Header, state: &TraceState) -> Vec<u8> {
+/// parent is `parent_header`, in the inbox record with block table `block_table`:
+/// `abi.encode(InputWitness)`. L1 reads from the context, the parent's header and the block
+/// table whether the step runs one of the block's deposits or batch transactions (then only
+/// their own witnesses are accepted).
+pub fn input_witness(
+    header: &Header,
+    parent_header: &Header,
+    state: &TraceState,
+    block_table: Bytes,
+) -> Vec<u8> {
     rollup_primitives::bindings::IOneStepVerifier::InputWitness {
         state: state.to_sol(),
         context: block_context(header),
         parentHeader: alloy_rlp::encode(parent_header).into(),
+        blockTable: block_table,
     }
     .abi_encode()
 }
@@ -268,9 +316,26 @@ where
         })
     }
 
-    /// Runs the block's transaction `index` (from 0) and moves the trace state past it.
-    fn step(&mut self, index: usize, tx: &L2Transaction) -> Result<()> {
+    /// Runs the block's input `index` (from 0) and moves the trace state past it: a skipped
+    /// batch transaction moves only `inputs`.
+    fn step(&mut self, index: usize, input: &TraceInput) -> Result<()> {
         let block = self.header.number;
+        let tx = match input {
+            TraceInput::Unrecovered(_) => {
+                self.current.inputs += 1;
+                return Ok(());
+            }
+            TraceInput::Tx(tx) => tx,
+        };
+        let is_signed = matches!(tx, L2Transaction::Signed { .. });
+        // `execute_block`'s rule: a batch transaction that does not fit the block's remaining
+        // gas is left out.
+        if is_signed
+            && self.current.cumulative_gas.saturating_add(tx.gas_limit()) > self.header.gas_limit
+        {
+            self.current.inputs += 1;
+            return Ok(());
+        }
         let mut state = self
             .state
             .take()
@@ -298,11 +363,11 @@ where
             }
             TxOutcome::Invalid(_) if is_deposit => (false, 0, Vec::new()),
             TxOutcome::Invalid(reason) => {
-                return Err(ExecutionError::InvalidStoredTransaction {
-                    block,
-                    index,
-                    reason,
-                });
+                // revm refused it before running anything: the block rules skip it.
+                tracing::debug!(target: "rollup::execution", block, index, %reason, "batch transaction skipped in the trace");
+                self.state = Some(state);
+                self.current.inputs += 1;
+                return Ok(());
             }
         };
         // The trie changes of this transaction: every leaf of the accounts it changed (the
@@ -396,8 +461,9 @@ fn db_error(header: &Header, err: &dyn std::fmt::Display) -> ExecutionError {
     }
 }
 
-/// Traces stored block `header` with `transactions` (its body) on `db`, the state after its
-/// parent, whose state trie is `trie` (its root must be the parent's state root).
+/// Traces stored block `header` with `inputs` (its deposits and batch transactions,
+/// [`TraceInput`]) on `db`, the state after its parent, whose state trie is `trie` (its root
+/// must be the parent's state root).
 /// `parent_output` and `output` are the output roots at the trace's two ends. Fails if the
 /// re-executed block does not end in `header`'s state root and gas: the database does not hold
 /// the state the block was built on.
@@ -406,7 +472,7 @@ pub fn trace_block<DB, S>(
     trie: S,
     header: &Header,
     chain_id: u64,
-    transactions: &[L2Transaction],
+    inputs: &[TraceInput],
     parent_output: B256,
     output: B256,
 ) -> Result<BlockTrace>
@@ -418,8 +484,8 @@ where
 {
     let mut tracer = Tracer::new(db, trie, header, chain_id)?;
     let mut states = vec![tracer.current];
-    for (index, tx) in transactions.iter().enumerate() {
-        tracer.step(index, tx)?;
+    for (index, input) in inputs.iter().enumerate() {
+        tracer.step(index, input)?;
         states.push(tracer.current);
     }
     let current = tracer.current;
@@ -591,8 +657,7 @@ pub fn deposit_chain_witness(
 }
 
 /// What the L2 state gives the witness of the step at `position` of stored block `header`
-/// (parent `parent_header`, body `transactions`, on `db` and `trie` as [`trace_block`] takes
-/// them) when the block's `position`-th input (from 1) is a deposit: the block re-executed up
+/// (parent `parent_header`, `inputs`, on `db` and `trie` as [`trace_block`] takes them) when the block's `position`-th input (from 1) is a deposit: the block re-executed up
 /// to it, `from` proven against that state's root, then `from`'s update alone applied (nonce
 /// bumped; the mint and the value cancel) and `to` proven against the root after it. `None`
 /// if that input is not a deposit. Whether L1 can prove the step: [`DepositStep::provable`].
@@ -602,7 +667,7 @@ pub fn deposit_step<DB, S>(
     header: &Header,
     parent_header: &Header,
     chain_id: u64,
-    transactions: &[L2Transaction],
+    inputs: &[TraceInput],
     position: u64,
 ) -> Result<Option<DepositStep>>
 where
@@ -617,12 +682,12 @@ where
     else {
         return Ok(None);
     };
-    let Some(L2Transaction::Deposit(deposit)) = transactions.get(index) else {
+    let Some(TraceInput::Tx(L2Transaction::Deposit(deposit))) = inputs.get(index) else {
         return Ok(None);
     };
     let mut tracer = Tracer::new(db, trie, header, chain_id)?;
-    for (i, tx) in transactions[..index].iter().enumerate() {
-        tracer.step(i, tx)?;
+    for (i, input) in inputs[..index].iter().enumerate() {
+        tracer.step(i, input)?;
     }
     let root = tracer.current.state_root;
     let trie_error = |err: &dyn std::fmt::Display| db_error(header, err);
@@ -664,4 +729,272 @@ where
         to,
         to_proof,
     }))
+}
+
+/// `OneStepVerifier.STEP_TRANSACTION`: the witness kind of a batch transaction's step.
+pub const STEP_TRANSACTION: u8 = 5;
+
+/// An account the step changes, with its proof against the root after the accounts changed
+/// before it.
+#[derive(Debug, Clone)]
+pub struct ProvenAccount {
+    /// The account's address.
+    pub address: Address,
+    /// The account before the step.
+    pub account: Account,
+    /// Its proof.
+    pub proof: rollup_trie::Proof,
+}
+
+/// What the L2 state gives the witness of the step at a position whose input is a batch
+/// transaction (`OneStepVerifier.TransactionWitness` without the L1 parts): the agreed trace
+/// state, the block's context, its parent's header, and the accounts the transaction
+/// changes, each proven against the root after the ones before it (sender, recipient,
+/// beneficiary; an account that is an earlier one is left out).
+#[derive(Debug, Clone)]
+pub struct TransactionStep {
+    /// The position: the step runs the block's `position`-th input.
+    pub position: u64,
+    /// The transaction it runs.
+    pub envelope: TxEnvelope,
+    /// The trace state at `position` (the step's agreed state).
+    pub state: TraceState,
+    /// The block's context (the preimage of `state.context`).
+    pub context: BlockContext,
+    /// The RLP of the parent header (the preimage of `context.parentHash`).
+    pub parent_header: Bytes,
+    /// The signer in the state at `position`; `None` if the signature does not recover.
+    pub sender: Option<ProvenAccount>,
+    /// The recipient after the sender's update, if the transaction is included and the
+    /// recipient is not the sender.
+    pub recipient: Option<ProvenAccount>,
+    /// The beneficiary after the sender's and the recipient's updates, if the transaction is
+    /// included and the beneficiary is neither of them.
+    pub beneficiary: Option<ProvenAccount>,
+    /// Whether the block rules include it.
+    pub included: bool,
+}
+
+impl TransactionStep {
+    /// Whether L1 can decide the step (`OneStepVerifier` returns rather than reverting
+    /// `NotProvableYet`): the block rules skip the transaction, or it is a plain call that runs
+    /// no code: from an account without code, without calldata or access list, to an account
+    /// without code outside the precompiles.
+    pub fn provable(&self) -> bool {
+        let Some(sender) = &self.sender else {
+            return true;
+        };
+        if !self.included {
+            return true;
+        }
+        let tx = rollup_primitives::batch_tx(&self.envelope);
+        let no_access_list = if tx.txType.is_zero() {
+            tx.accessListHash.is_zero()
+        } else {
+            tx.accessListHash == keccak256([alloy_rlp::EMPTY_LIST_CODE])
+        };
+        let without_code =
+            |account: &Account| !account.exists || account.codeHash == KECCAK_EMPTY;
+        without_code(&sender.account)
+            && !tx.isCreate
+            && tx.calldataLength.is_zero()
+            && no_access_list
+            && tx.to > LAST_PRECOMPILE
+            && self
+                .recipient
+                .as_ref()
+                .is_none_or(|recipient| without_code(&recipient.account))
+    }
+
+    /// The witness of the step (`abi.encode(uint8 STEP_TRANSACTION, bytes abi.encode(
+    /// TransactionWitness))`), with what L1 fixes: the inbox record's `block_table`, the
+    /// batch's `first_segment` holding a transaction of the block, and `tx_proof`, the Merkle
+    /// siblings of the transaction's leaf in its segment.
+    pub fn witness(&self, block_table: Bytes, first_segment: u64, tx_proof: Vec<B256>) -> Bytes {
+        let opened = |proven: &Option<ProvenAccount>| match proven {
+            Some(proven) => (proven.account.clone(), trie_proof(&proven.proof)),
+            None => (absent_account(), empty_trie_proof()),
+        };
+        let (sender, sender_proof) = opened(&self.sender);
+        let (recipient, recipient_proof) = opened(&self.recipient);
+        let (beneficiary, beneficiary_proof) = opened(&self.beneficiary);
+        let witness = TransactionWitness {
+            state: self.state.to_sol(),
+            context: self.context.clone(),
+            parentHeader: self.parent_header.clone(),
+            blockTable: block_table,
+            firstSegment: U256::from(first_segment),
+            transaction: rollup_primitives::batch_tx(&self.envelope),
+            txProof: tx_proof,
+            sender,
+            senderProof: sender_proof,
+            recipient,
+            recipientProof: recipient_proof,
+            beneficiary,
+            beneficiaryProof: beneficiary_proof,
+        };
+        (U256::from(STEP_TRANSACTION), Bytes::from(witness.abi_encode()))
+            .abi_encode_params()
+            .into()
+    }
+}
+
+/// An absent account as the verifier opens it.
+fn absent_account() -> Account {
+    Account {
+        exists: false,
+        nonce: 0,
+        balance: U256::ZERO,
+        codeHash: B256::ZERO,
+    }
+}
+
+/// A proof the verifier ignores.
+fn empty_trie_proof() -> TrieProof {
+    TrieProof {
+        siblings: Vec::new(),
+        terminalKey: B256::ZERO,
+        terminalValueHash: B256::ZERO,
+        lastSibling: Bytes::new(),
+    }
+}
+
+/// An account as the state holds it (absent: `None` from the database).
+fn account_of(info: Option<revm::state::AccountInfo>) -> Account {
+    info.map_or_else(absent_account, |info| Account {
+        exists: true,
+        nonce: info.nonce,
+        balance: info.balance,
+        codeHash: info.code_hash,
+    })
+}
+
+/// The value hash of `key` in `store` (`None`: absent).
+fn leaf_value<S>(store: &S, key: B256) -> core::result::Result<Option<B256>, String>
+where
+    S: NodeStore,
+    S::Error: std::fmt::Display,
+{
+    let proof = rollup_trie::prove(store, key).map_err(|err| err.to_string())?;
+    Ok(match proof.terminal {
+        rollup_trie::Terminal::Leaf { key: leaf, value_hash } if leaf == key => Some(value_hash),
+        _ => None,
+    })
+}
+
+/// What the L2 state gives the witness of the step at `position` of stored block `header`
+/// (parent `parent_header`, `inputs`, on `db` and `trie` as [`trace_block`] takes them) when
+/// the block's `position`-th input (from 1) is a batch transaction: the block re-executed up
+/// to it, the signer proven against that state's root, then, if the block rules include the
+/// transaction, the recipient and the beneficiary each proven against the root with the
+/// accounts before it already at their values after the transaction (each account changes
+/// once: what `OneStepVerifier` applies). `None` if that input is not a batch transaction.
+pub fn transaction_step<DB, S>(
+    db: DB,
+    trie: S,
+    header: &Header,
+    parent_header: &Header,
+    chain_id: u64,
+    inputs: &[TraceInput],
+    position: u64,
+) -> Result<Option<TransactionStep>>
+where
+    DB: DatabaseRef,
+    DB::Error: std::fmt::Display,
+    S: NodeStore,
+    S::Error: std::fmt::Display,
+{
+    let Some(index) = usize::try_from(position)
+        .ok()
+        .and_then(|p| p.checked_sub(1))
+    else {
+        return Ok(None);
+    };
+    let (envelope, sender) = match inputs.get(index) {
+        Some(TraceInput::Tx(L2Transaction::Signed { envelope, sender })) => {
+            (envelope.clone(), Some(*sender))
+        }
+        Some(TraceInput::Unrecovered(envelope)) => (envelope.clone(), None),
+        _ => return Ok(None),
+    };
+    let mut tracer = Tracer::new(db, trie, header, chain_id)?;
+    for (i, input) in inputs[..index].iter().enumerate() {
+        tracer.step(i, input)?;
+    }
+    let state = tracer.current;
+    let mut step = TransactionStep {
+        position,
+        envelope: envelope.clone(),
+        state,
+        context: block_context(header),
+        parent_header: alloy_rlp::encode(parent_header).into(),
+        sender: None,
+        recipient: None,
+        beneficiary: None,
+        included: false,
+    };
+    let Some(sender) = sender else {
+        return Ok(Some(step));
+    };
+    let trie_error = |err: &dyn std::fmt::Display| db_error(header, err);
+    // The accounts before the transaction, in the order the verifier changes them.
+    let mut unique = vec![sender];
+    for address in [envelope.to(), Some(header.beneficiary)].into_iter().flatten() {
+        if !unique.contains(&address) {
+            unique.push(address);
+        }
+    }
+    let mut before = Vec::with_capacity(unique.len());
+    {
+        let db_state = tracer.state.as_mut().expect("no transaction is running");
+        for address in &unique {
+            let info = revm::Database::basic(db_state, *address).map_err(|e| trie_error(&e))?;
+            before.push(account_of(info));
+        }
+    }
+    let writes_before = tracer.overlay.writes.clone();
+    let sender_proof = rollup_trie::prove(&tracer.overlay, rollup_trie::account_key(sender))
+        .map_err(|e| trie_error(&e))?;
+    let sender_account = tracer.account(sender, state.state_root, &sender_proof)?;
+    step.sender = Some(ProvenAccount {
+        address: sender,
+        account: sender_account,
+        proof: sender_proof,
+    });
+    tracer.step(index, &inputs[index])?;
+    step.included = tracer.current.included > state.included;
+    if !step.included {
+        return Ok(Some(step));
+    }
+    // The values after the transaction, read from the trie the trace built.
+    let after = unique
+        .iter()
+        .map(|address| leaf_value(&tracer.overlay, rollup_trie::account_key(*address)))
+        .collect::<core::result::Result<Vec<_>, _>>()
+        .map_err(|e| trie_error(&e))?;
+    // Replay the updates one account at a time on the state before the transaction.
+    let mut current = Overlay {
+        base: &tracer.overlay.base,
+        writes: writes_before,
+    };
+    for (i, address) in unique.iter().enumerate() {
+        let key = rollup_trie::account_key(*address);
+        if i > 0 {
+            let proof = rollup_trie::prove(&current, key).map_err(|e| trie_error(&e))?;
+            let proven = ProvenAccount {
+                address: *address,
+                account: before[i].clone(),
+                proof,
+            };
+            if Some(*address) == envelope.to() {
+                step.recipient = Some(proven);
+            } else {
+                step.beneficiary = Some(proven);
+            }
+        }
+        let update = rollup_trie::apply_updates(&current, &BTreeMap::from([(key, after[i])]))
+            .map_err(|e| trie_error(&e))?;
+        current.writes.extend(update.writes);
+    }
+    Ok(Some(step))
 }

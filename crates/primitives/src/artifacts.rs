@@ -48,6 +48,9 @@ artifact!(
     /// `OneStepVerifier`: the one-step verifier behind `StateManager.verifyStateTransition`.
     ONE_STEP_VERIFIER, "OneStepVerifier");
 artifact!(
+    /// `SegmentStore`: segments of calldata batches opened on L1 for the one-step verifier.
+    SEGMENT_STORE, "SegmentStore");
+artifact!(
     /// `DevToken`: a mintable ERC-20 for devnets.
     DEV_TOKEN, "DevToken");
 artifact!(

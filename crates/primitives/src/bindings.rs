@@ -143,6 +143,23 @@ alloy_sol_types::sol! {
         function originHash(uint256 number) external view returns (bytes32);
         function originTimestamp(uint256 number) external view returns (uint64);
         function batcher() external view returns (address);
+
+        /// An appended batch or forced block run (`BatchInbox.Record`).
+        #[derive(Debug, PartialEq, Eq)]
+        struct Record {
+            uint64 firstBlock;
+            uint16 blockCount;
+            uint64 lastOrigin;
+            uint64 depositCount;
+            uint64 l1Block;
+            bool forced;
+            uint8 blobCount;
+            bytes32 dataHash;
+            bytes32 segmentRoot;
+            bytes32 blocksHash;
+        }
+        function records(uint256 index) external view returns (Record memory);
+        function recordOf(uint64 l2Block) external view returns (uint256 index);
     }
 
     /// State manager on L1 (seed interface `IStateManager`).
@@ -320,22 +337,97 @@ alloy_sol_types::sol! {
             TrieProof toProof;
         }
 
-        /// The witness of an input step that runs no deposit (kind `STEP_INPUT`).
+        /// The witness of an input step that runs neither a deposit nor a batch transaction
+        /// (kind `STEP_INPUT`): the seal. `blockTable` is the block table of the inbox record
+        /// holding the block.
         #[derive(Debug, PartialEq, Eq)]
         struct InputWitness {
             TraceState state;
             BlockContext context;
             bytes parentHeader;
+            bytes blockTable;
+        }
+
+        /// A batch transaction as its segment's leaf commits to it
+        /// (`rollup_primitives::tx_leaf` is `keccak256(abi.encode(tx))`).
+        #[derive(Debug, PartialEq, Eq)]
+        struct BatchTx {
+            uint256 txType;
+            uint256 nonce;
+            uint256 gasLimit;
+            address to;
+            bool isCreate;
+            uint256 value;
+            uint256 fee;
+            uint256 priorityFee;
+            uint256 yParity;
+            bytes32 r;
+            bytes32 s;
+            bytes32 signingHash;
+            bytes32 txHash;
+            uint256 calldataLength;
+            bytes32 calldataRoot;
+            bytes32 accessListHash;
+        }
+
+        /// The witness of a batch transaction's step (kind `STEP_TRANSACTION`).
+        #[derive(Debug, PartialEq, Eq)]
+        struct TransactionWitness {
+            TraceState state;
+            BlockContext context;
+            bytes parentHeader;
+            bytes blockTable;
+            uint256 firstSegment;
+            BatchTx transaction;
+            bytes32[] txProof;
+            Account sender;
+            TrieProof senderProof;
+            Account recipient;
+            TrieProof recipientProof;
+            Account beneficiary;
+            TrieProof beneficiaryProof;
         }
 
         error NotProvableYet(uint256 l2Block, uint256 position);
         error OneStepVerifier_BadWitness();
         error OneStepVerifier_DepositStep(uint256 l2Block, uint256 position);
+        error OneStepVerifier_BatchTransactionStep(uint256 l2Block, uint256 position);
+        error OneStepVerifier_SegmentNotOpened(uint256 record, uint256 segment);
         error OneStepVerifier_ZeroAddress();
 
         function verify(bytes32 fromState, bytes32 toState, bytes calldata proof) external view returns (bool);
         /// The bridge whose deposit chain the deposit step reads (`OneStepVerifier` only).
         function depositChain() external view returns (address);
+        /// The store of opened segments the transaction step reads (`OneStepVerifier` only).
+        function segmentStore() external view returns (address);
+        /// The inbox whose records fix each block's batch transactions (`OneStepVerifier` only).
+        function inbox() external view returns (address);
+    }
+
+    /// The segments of calldata batches opened on L1 (`SegmentStore`), which a batch
+    /// transaction's step proves its leaf against.
+    interface ISegmentStore {
+        /// What opening one segment gave.
+        #[derive(Debug, PartialEq, Eq)]
+        struct Segment {
+            bool opened;
+            bool ok;
+            uint16 firstTx;
+            uint16 txCount;
+            bytes32 txRoot;
+        }
+
+        event SegmentOpened(uint256 indexed record, uint256 indexed segment, bool ok, bytes32 txRoot);
+
+        error SegmentStore_BadConfig();
+        error SegmentStore_NotCalldataBatch(uint256 record);
+        error SegmentStore_DataMismatch(uint256 record);
+        error SegmentStore_UnknownSegment(uint256 record, uint256 segment);
+
+        function open(uint256 record, bytes calldata data, uint256 segment) external returns (Segment memory result);
+        function segments(uint256 record, uint256 segment) external view returns (Segment memory);
+        function inbox() external view returns (address);
+        function chainId() external view returns (uint256);
     }
 
     /// L2 bridge predeploy.

@@ -34,13 +34,22 @@ use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::Provider;
 use alloy_rpc_types_eth::{Filter, TransactionRequest};
 use alloy_sol_types::{SolCall, SolValue};
-use rollup_execution::{BlockTrace, DepositStep, STEP_DEPOSIT};
+use alloy_consensus::{Transaction as _, TxEnvelope};
+use alloy_sol_types::SolEvent;
+use rollup_execution::{
+    BlockTrace, DepositStep, STEP_DEPOSIT, STEP_TRANSACTION, TraceInput, TransactionStep,
+};
 use rollup_l1::L1Sender;
 use rollup_primitives::{
-    OutputRoot, RoleHealth,
-    bindings::{Game, IDisputeGame, IL1Bridge, IOneStepVerifier, IStateManager, Proposal},
+    L2Transaction, OutputRoot, RoleHealth,
+    bindings::{
+        Game, IBatchInbox, IDisputeGame, IL1Bridge, IOneStepVerifier, ISegmentStore,
+        IStateManager, Proposal,
+    },
     decode_l1_origin,
 };
+
+use crate::inputs::{BlockBatch, Posted};
 use rollup_storage::{Store, StoreReader};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
@@ -58,6 +67,17 @@ const STEP_PREAMBLE: u8 = 2;
 /// `OneStepVerifier.STEP_INPUT`: one input of the block, from a trace state (not provable in
 /// part 1 either).
 const STEP_INPUT: u8 = 3;
+
+/// The witness of a game's last step.
+struct Witness {
+    /// Its kind (`STEP_*`).
+    kind: u8,
+    /// `abi.encode(uint8 kind, bytes body)`.
+    bytes: Bytes,
+    /// Whether L1 decides the step from it (rather than reverting `NotProvableYet`, which
+    /// resolves the game by the proposer's allowlisting).
+    provable: bool,
+}
 
 /// `abi.encode(Withdrawals.OutputRoot)`.
 fn output_root_abi(output: &OutputRoot) -> Vec<u8> {
@@ -127,6 +147,9 @@ pub struct DisputeAgent {
     health: Option<RoleHealth>,
     /// Traces of disputed blocks, by block.
     traces: HashMap<u64, BlockTrace>,
+    /// What L1 fixes about disputed blocks' batch transactions, by block (`None`: the
+    /// verifier reads no inbox).
+    batches: HashMap<u64, Option<BlockBatch>>,
     /// Proposals before this index are final or removed: never looked at again.
     proposal_cursor: u64,
     /// Games before this id are resolved.
@@ -154,6 +177,7 @@ impl DisputeAgent {
             sender,
             health: None,
             traces: HashMap::new(),
+            batches: HashMap::new(),
             proposal_cursor: 0,
             game_cursor: 0,
             challenged: HashSet::new(),
@@ -224,13 +248,135 @@ impl DisputeAgent {
         Ok(reader.output_root(block)?)
     }
 
+    /// What L1 fixes about `block`'s batch transactions: its inbox record's block table and,
+    /// for a calldata batch, the batch; read once per game. `None` if the one-step verifier
+    /// reads no inbox.
+    async fn block_batch(&mut self, block: u64) -> Result<Option<&BlockBatch>, DisputeError> {
+        if !self.batches.contains_key(&block) {
+            let batch = self.read_block_batch(block).await?;
+            self.batches.insert(block, batch);
+        }
+        Ok(self.batches[&block].as_ref())
+    }
+
+    async fn read_block_batch(&self, block: u64) -> Result<Option<BlockBatch>, DisputeError> {
+        let verifier = self
+            .call(
+                self.config.state_manager,
+                IStateManager::oneStepVerifierCall {},
+            )
+            .await?;
+        let inbox = match self.call(verifier, IOneStepVerifier::inboxCall {}).await {
+            Ok(inbox) => inbox,
+            Err(DisputeError::Reverted(reason)) => {
+                debug!(target: "rollup::dispute", %verifier, reason, "the one-step verifier reads no inbox");
+                return Ok(None);
+            }
+            Err(err) => return Err(err),
+        };
+        let index: u64 = self
+            .call(inbox, IBatchInbox::recordOfCall { l2Block: block })
+            .await?
+            .saturating_to();
+        let record = self
+            .call(
+                inbox,
+                IBatchInbox::recordsCall {
+                    index: U256::from(index),
+                },
+            )
+            .await?;
+        let posted = if record.forced {
+            Posted::Forced(self.forced_block_table(&record)?)
+        } else {
+            self.posted_batch(inbox, index, &record).await?
+        };
+        BlockBatch::new(index, &record, posted, block, self.config.chain_id)
+            .map(Some)
+            .map_err(DisputeError::Read)
+    }
+
+    /// The block table of a forced record, as `forceInclude` built it from the blocks'
+    /// timestamps: per block, origin delta 1, the gap to the block before, no transactions.
+    fn forced_block_table(&self, record: &IBatchInbox::Record) -> Result<Bytes, DisputeError> {
+        let reader = self.store.reader()?;
+        let mut table = Vec::with_capacity(usize::from(record.blockCount) * 7);
+        for number in record.firstBlock..record.firstBlock + u64::from(record.blockCount) {
+            let (parent, header) = header_and_parent(&reader, number)?;
+            let parent = reader
+                .header(parent)?
+                .ok_or(DisputeError::NotDerived(parent))?;
+            let gap = u32::try_from(header.timestamp.saturating_sub(parent.timestamp))
+                .unwrap_or(u32::MAX);
+            table.push(1);
+            table.extend_from_slice(&gap.to_be_bytes());
+            table.extend_from_slice(&[0, 0]);
+        }
+        Ok(table.into())
+    }
+
+    /// The batch of record `index`: the calldata of the L1 transaction that appended it.
+    async fn posted_batch(
+        &self,
+        inbox: Address,
+        index: u64,
+        record: &IBatchInbox::Record,
+    ) -> Result<Posted, DisputeError> {
+        let read = |err: &dyn std::fmt::Display| DisputeError::Read(err.to_string());
+        let logs = self
+            .sender
+            .provider()
+            .get_logs(
+                &Filter::new()
+                    .address(inbox)
+                    .event_signature(IBatchInbox::BatchAppended::SIGNATURE_HASH)
+                    .topic1(U256::from(index))
+                    .from_block(record.l1Block)
+                    .to_block(record.l1Block),
+            )
+            .await
+            .map_err(|e| read(&e))?;
+        let tx_hash = logs
+            .iter()
+            .find(|log| !log.removed)
+            .and_then(|log| log.transaction_hash)
+            .ok_or_else(|| {
+                DisputeError::Read(format!(
+                    "no BatchAppended log of record {index} in L1 block {}",
+                    record.l1Block
+                ))
+            })?;
+        let tx = self
+            .sender
+            .provider()
+            .get_transaction_by_hash(tx_hash)
+            .await
+            .map_err(|e| read(&e))?
+            .ok_or_else(|| DisputeError::Read(format!("L1 transaction {tx_hash} not found")))?;
+        let input = tx.input();
+        if let Ok(call) = IBatchInbox::postBatchCall::abi_decode(input) {
+            return Ok(Posted::Calldata(call.data));
+        }
+        if let Ok(call) = IBatchInbox::postBlobBatchCall::abi_decode(input) {
+            return Ok(Posted::Blobs(call.envelope));
+        }
+        Err(DisputeError::Read(format!(
+            "L1 transaction {tx_hash} appended record {index} without calling the inbox directly"
+        )))
+    }
+
     /// The trace of `block`, computed once per game.
     async fn trace(&mut self, block: u64) -> Result<&BlockTrace, DisputeError> {
         if !self.traces.contains_key(&block) {
+            let batch = self
+                .block_batch(block)
+                .await?
+                .and_then(BlockBatch::transactions);
             let store = self.store.clone();
             let chain_id = self.config.chain_id;
             let started = std::time::Instant::now();
-            let trace = tokio::task::spawn_blocking(move || compute_trace(&store, chain_id, block))
+            let trace =
+                tokio::task::spawn_blocking(move || compute_trace(&store, chain_id, block, batch))
                 .await
                 .map_err(|err| DisputeError::Trace {
                     block,
@@ -257,7 +403,7 @@ impl DisputeAgent {
     /// agreed state as the parent's output root (the preamble), a trace state (an input: a
     /// transaction or the seal; a provable ETH deposit with its deposit witness) or the block's
     /// output root (padding), whichever it is.
-    async fn witness(&mut self, game: &Game) -> Result<(u8, Bytes), DisputeError> {
+    async fn witness(&mut self, game: &Game) -> Result<Witness, DisputeError> {
         let block = game.l2Block;
         let trace = self.trace(block).await?;
         let (kind, body) = if game.lo == 0 || game.lo >= trace.seal_position() {
@@ -275,24 +421,125 @@ impl DisputeAgent {
             let state = *trace
                 .state(game.lo)
                 .ok_or(DisputeError::NotDerived(block))?;
-            if let Some(witness) = self.deposit_witness(block, game.lo).await? {
-                return Ok((STEP_DEPOSIT, witness));
+            if let Some((bytes, provable)) = self.deposit_witness(block, game.lo).await? {
+                return Ok(Witness {
+                    kind: STEP_DEPOSIT,
+                    bytes,
+                    provable,
+                });
             }
+            if let Some((bytes, provable)) = self.transaction_witness(block, game.lo).await? {
+                return Ok(Witness {
+                    kind: STEP_TRANSACTION,
+                    bytes,
+                    provable,
+                });
+            }
+            let block_table = self
+                .block_batch(block)
+                .await?
+                .map(|batch| batch.block_table.clone())
+                .unwrap_or_default();
             let store = self.store.clone();
-            let input = tokio::task::spawn_blocking(move || input_witness(&store, block, state))
-                .await
-                .map_err(|err| DisputeError::Trace {
-                    block,
-                    reason: err.to_string(),
-                })??;
+            let input = tokio::task::spawn_blocking(move || {
+                input_witness(&store, block, state, block_table)
+            })
+            .await
+            .map_err(|err| DisputeError::Trace {
+                block,
+                reason: err.to_string(),
+            })??;
             (STEP_INPUT, input)
         };
-        Ok((
+        Ok(Witness {
             kind,
-            (U256::from(kind), Bytes::from(body))
+            bytes: (U256::from(kind), Bytes::from(body))
                 .abi_encode_params()
                 .into(),
-        ))
+            provable: kind == STEP_PADDING,
+        })
+    }
+
+    /// The `STEP_TRANSACTION` witness of the step at `position` of `block`, if its input is one
+    /// of the block's batch transactions in a calldata batch; `None` otherwise (the step keeps
+    /// its `STEP_INPUT` witness). Opens the block's segments in the `SegmentStore` first where
+    /// nobody has. Fails only when L1 or the database cannot be read (the next round retries).
+    async fn transaction_witness(
+        &mut self,
+        block: u64,
+        position: u64,
+    ) -> Result<Option<(Bytes, bool)>, DisputeError> {
+        let Some(batch) = self.block_batch(block).await?.cloned() else {
+            return Ok(None);
+        };
+        let Some(transactions) = batch.transactions() else {
+            return Ok(None);
+        };
+        let store = self.store.clone();
+        let chain_id = self.config.chain_id;
+        let step = tokio::task::spawn_blocking(move || {
+            compute_transaction_step(&store, chain_id, block, transactions, position)
+        })
+        .await
+        .map_err(|err| DisputeError::Trace {
+            block,
+            reason: err.to_string(),
+        })??;
+        let Some((step, k)) = step else {
+            return Ok(None);
+        };
+        if self.trace(block).await?.state(position) != Some(&step.state) {
+            warn!(target: "rollup::dispute", block, position, "re-executing the block up to the transaction gave another state than its trace: not proven");
+            return Ok(None);
+        }
+        let Some((first_segment, proof)) = batch.leaf_proof(k) else {
+            return Ok(None);
+        };
+        self.open_segments(&batch).await?;
+        let witness = step.witness(batch.block_table.clone(), first_segment, proof);
+        Ok(Some((witness, step.provable())))
+    }
+
+    /// Opens every segment with a transaction of the block in the verifier's `SegmentStore`
+    /// that nobody opened yet: a transaction's step reads them there.
+    async fn open_segments(&self, batch: &BlockBatch) -> Result<(), DisputeError> {
+        let Some(data) = &batch.data else {
+            return Ok(());
+        };
+        let verifier = self
+            .call(
+                self.config.state_manager,
+                IStateManager::oneStepVerifierCall {},
+            )
+            .await?;
+        let store = self
+            .call(verifier, IOneStepVerifier::segmentStoreCall {})
+            .await?;
+        for segment in batch.block_segments() {
+            let opened = self
+                .call(
+                    store,
+                    ISegmentStore::segmentsCall {
+                        record: U256::from(batch.record),
+                        segment: U256::from(segment),
+                    },
+                )
+                .await?;
+            if opened.opened {
+                continue;
+            }
+            let input = ISegmentStore::openCall {
+                record: U256::from(batch.record),
+                data: data.clone(),
+                segment: U256::from(segment),
+            }
+            .abi_encode();
+            if self.send("open segment", store, input, U256::ZERO).await? {
+                metrics::counter!("rollup_dispute_segments_opened_total").increment(1);
+                info!(target: "rollup::dispute", record = batch.record, segment, "opened a segment for a transaction's step");
+            }
+        }
+        Ok(())
     }
 
     /// The `STEP_DEPOSIT` witness of the step at `position` of `block`, if its input is an ETH
@@ -304,11 +551,15 @@ impl DisputeAgent {
         &mut self,
         block: u64,
         position: u64,
-    ) -> Result<Option<Bytes>, DisputeError> {
+    ) -> Result<Option<(Bytes, bool)>, DisputeError> {
+        let batch = self
+            .block_batch(block)
+            .await?
+            .and_then(BlockBatch::transactions);
         let store = self.store.clone();
         let chain_id = self.config.chain_id;
         let step = tokio::task::spawn_blocking(move || {
-            compute_deposit_step(&store, chain_id, block, position)
+            compute_deposit_step(&store, chain_id, block, batch, position)
         })
         .await
         .map_err(|err| DisputeError::Trace {
@@ -351,7 +602,7 @@ impl DisputeAgent {
         if witness.is_none() {
             warn!(target: "rollup::dispute", block, position, "the bridge message at the step is not the block's deposit there (derivation skipped a message?): not proven");
         }
-        Ok(witness)
+        Ok(witness.map(|witness| (witness, step.provable())))
     }
 
     /// The bridge message the deposit `step` runs, with the deposit chain before it and the
@@ -582,7 +833,9 @@ impl DisputeAgent {
             self.send("pick", dg, input, U256::ZERO).await?;
         } else if proposal.proposer == me && game.proposerToMove {
             if at_step {
-                let (_, witness) = self.witness(game).await?;
+                let witness = self.witness(game).await?;
+                debug!(target: "rollup::dispute", game = id, position = game.lo, kind = witness.kind, provable = witness.provable, "stepping as the proposer");
+                let witness = witness.bytes;
                 let input = IDisputeGame::stepCall {
                     id: U256::from(id),
                     witness,
@@ -611,11 +864,12 @@ impl DisputeAgent {
                 )
                 .await?
                 .allowlisted;
-            let (kind, witness) = self.witness(game).await?;
-            if kind == STEP_PADDING || kind == STEP_DEPOSIT || !allowlisted {
+            let witness = self.witness(game).await?;
+            debug!(target: "rollup::dispute", game = id, position = game.lo, kind = witness.kind, provable = witness.provable, allowlisted, "the proposer is to step");
+            if witness.provable || !allowlisted {
                 let input = IDisputeGame::stepCall {
                     id: U256::from(id),
-                    witness,
+                    witness: witness.bytes,
                 }
                 .abi_encode();
                 self.send("step", dg, input, U256::ZERO).await?;
@@ -758,11 +1012,29 @@ fn header_and_parent(
     Ok((parent, header))
 }
 
+/// The inputs of stored block `body`: its deposits, then `batch` (its batch transactions as
+/// L1 gives them, skipped ones included) if known, else its own signed transactions.
+fn block_inputs(body: &[L2Transaction], batch: Option<Vec<TxEnvelope>>) -> Vec<TraceInput> {
+    match batch {
+        Some(batch) => TraceInput::with_batch(body, batch),
+        None => TraceInput::stored(body),
+    }
+}
+
 /// Re-executes stored block `block` on its parent's historical state and returns its trace.
-pub fn compute_trace(store: &Store, chain_id: u64, block: u64) -> Result<BlockTrace, DisputeError> {
+/// `batch` is the block's batch transactions as L1 gives them, those the block rules skipped
+/// included (each is a position of the trace); without it the trace runs the block's own
+/// transactions, which is the same unless derivation skipped one.
+pub fn compute_trace(
+    store: &Store,
+    chain_id: u64,
+    block: u64,
+    batch: Option<Vec<TxEnvelope>>,
+) -> Result<BlockTrace, DisputeError> {
     let reader = store.reader()?;
     let (parent, header) = header_and_parent(&reader, block)?;
     let body = reader.body(block)?.ok_or(DisputeError::NotDerived(block))?;
+    let inputs = block_inputs(&body, batch);
     let parent_output = reader
         .output_root(parent)?
         .ok_or(DisputeError::NotDerived(parent))?;
@@ -776,7 +1048,7 @@ pub fn compute_trace(store: &Store, chain_id: u64, block: u64) -> Result<BlockTr
         trie,
         &header,
         chain_id,
-        &body,
+        &inputs,
         parent_output.hash(),
         output.hash(),
     )
@@ -787,11 +1059,13 @@ pub fn compute_trace(store: &Store, chain_id: u64, block: u64) -> Result<BlockTr
 }
 
 /// The `STEP_INPUT` body: `abi.encode(InputWitness)`, the agreed trace `state` with the
-/// block's context and its parent's header, from which L1 tells that the step runs no deposit.
+/// block's context, its parent's header and its record's `block_table`, from which L1 tells
+/// that the step runs no deposit and no batch transaction.
 fn input_witness(
     store: &Store,
     block: u64,
     state: rollup_execution::TraceState,
+    block_table: Bytes,
 ) -> Result<Vec<u8>, DisputeError> {
     let reader = store.reader()?;
     let (parent, header) = header_and_parent(&reader, block)?;
@@ -802,6 +1076,7 @@ fn input_witness(
         &header,
         &parent_header,
         &state,
+        block_table,
     ))
 }
 
@@ -811,6 +1086,7 @@ fn compute_deposit_step(
     store: &Store,
     chain_id: u64,
     block: u64,
+    batch: Option<Vec<TxEnvelope>>,
     position: u64,
 ) -> Result<Option<DepositStep>, DisputeError> {
     let reader = store.reader()?;
@@ -835,9 +1111,55 @@ fn compute_deposit_step(
         &header,
         &parent_header,
         chain_id,
-        &body,
+        &block_inputs(&body, batch),
         position,
     )
+    .map_err(|err| DisputeError::Trace {
+        block,
+        reason: err.to_string(),
+    })
+}
+
+/// What the L2 state gives the witness of the step at `position` of stored block `block`,
+/// whose batch transactions are `batch`, when the block's `position`-th input is one of them
+/// ([`rollup_execution::transaction_step`]), with its index among them.
+fn compute_transaction_step(
+    store: &Store,
+    chain_id: u64,
+    block: u64,
+    batch: Vec<TxEnvelope>,
+    position: u64,
+) -> Result<Option<(TransactionStep, usize)>, DisputeError> {
+    let reader = store.reader()?;
+    let (parent, header) = header_and_parent(&reader, block)?;
+    let parent_header = reader
+        .header(parent)?
+        .ok_or(DisputeError::NotDerived(parent))?;
+    let body = reader.body(block)?.ok_or(DisputeError::NotDerived(block))?;
+    let deposits = body
+        .iter()
+        .filter(|tx| matches!(tx, L2Transaction::Deposit(_)))
+        .count();
+    let Some(k) = usize::try_from(position)
+        .ok()
+        .and_then(|p| p.checked_sub(1 + deposits))
+        .filter(|k| *k < batch.len())
+    else {
+        return Ok(None);
+    };
+    let state = reader.state_at(parent)?;
+    let trie = reader.trie_at(parent)?;
+    let inputs = TraceInput::with_batch(&body, batch);
+    rollup_execution::transaction_step(
+        &state,
+        trie,
+        &header,
+        &parent_header,
+        chain_id,
+        &inputs,
+        position,
+    )
+    .map(|step| step.map(|step| (step, k)))
     .map_err(|err| DisputeError::Trace {
         block,
         reason: err.to_string(),

@@ -13,6 +13,7 @@
 //!   inside it and a dispute can bisect over what each proposal claims.
 
 mod dispute;
+mod inputs;
 mod proposer;
 
 pub use dispute::{DisputeAgent, DisputeConfig, DisputeError, compute_trace};

@@ -4,9 +4,11 @@
 //! can exit before a change they reject takes effect), and `StateManager`, `BatchInbox` and
 //! `L1Bridge`, each behind a `TransparentUpgradeableProxy` whose `ProxyAdmin` the timelock owns.
 //! The timelock also owns `StateManager` and `BatchInbox` (proposer, batcher and dispute game
-//! changes). The fraud proof's `OneStepVerifier` and `DisputeGame` (immutable contracts: a new
-//! game is a new contract the timelock sets) are deployed after the inbox and set in the
-//! `StateManager` while the deployer still owns it, with the preset's `permissionlessProposals`.
+//! changes). The fraud proof's `SegmentStore` (bound to the inbox and the L2 chain id),
+//! `OneStepVerifier` (bound to the bridge and the segment store) and `DisputeGame` (immutable
+//! contracts: a new game is a new contract the timelock sets) are deployed after the inbox; the
+//! verifier and the game are set in the `StateManager` while the deployer still owns it, with
+//! the preset's `permissionlessProposals`.
 //! The deployer holds no power afterwards: [`deploy`] checks that before it returns.
 //!
 //! [`Preset::PRODUCTION`] (7-day challenge period) is the default everywhere but the devnet,
@@ -24,17 +26,11 @@ use alloy_sol_types::{SolCall, SolValue};
 use rollup_primitives::{
     BlockNumHash, ContractAddresses, GenesisAccount, L2_BRIDGE, L2Genesis, RollupConfig, artifacts,
     bindings::{
-        IBatchInbox, IDisputeGame, IERC20, IL1Bridge, IProxyAdmin, IStateManager, ITimelock,
+        IBatchInbox, IDisputeGame, IERC20, IL1Bridge, IOneStepVerifier, IProxyAdmin, ISegmentStore,
+        IStateManager, ITimelock,
     },
 };
 use serde::{Deserialize, Serialize};
-
-alloy_sol_types::sol! {
-    /// What deploy verification reads of the `OneStepVerifier`.
-    interface OneStepVerifierView {
-        function depositChain() external view returns (address);
-    }
-}
 use tracing::info;
 
 /// The ERC-1967 admin slot of a proxy: `bytes32(uint256(keccak256("eip1967.proxy.admin")) - 1)`.
@@ -379,6 +375,10 @@ pub struct Deployment {
     /// `OneStepVerifier`: behind `StateManager.verifyStateTransition`.
     #[serde(default)]
     pub one_step_verifier: Address,
+    /// `SegmentStore`: the opened segments of calldata batches the `OneStepVerifier` reads
+    /// (anyone opens a segment there before a batch transaction's step).
+    #[serde(default)]
+    pub segment_store: Address,
     /// `DisputeGame.genesisOutputRoot`: the output root of L2 block 0.
     #[serde(default)]
     pub genesis_output_root: B256,
@@ -633,6 +633,7 @@ pub async fn deploy(
             l1_bridge,
             dispute_game: Address::ZERO,
             one_step_verifier: Address::ZERO,
+            segment_store: Address::ZERO,
             genesis_output_root: B256::ZERO,
             proxies: BTreeMap::new(),
             dev_token: None,
@@ -646,16 +647,20 @@ pub async fn deploy(
     )
     .map_err(|err| DeployError::Config(format!("the L2 genesis: {err}")))?;
     // After the inbox every L1 block counts against the first L2 blocks' sequencing window, so
-    // what is left goes in two rounds of transactions sent together: the two dispute contracts,
-    // then the StateManager's settings and its hand-over (nonce order keeps them in sequence).
-    let [one_step_verifier, dispute_game] = deployer
+    // what is left goes in two rounds of transactions sent together (nonce order keeps each
+    // round in sequence): the SegmentStore and the DisputeGame, then the OneStepVerifier with
+    // the StateManager's settings and its hand-over. The verifier waits for the second round
+    // because its constructor reads the store (its gas is estimated against the mined store);
+    // the StateManager is set to the verifier's address before it is mined, from the nonce its
+    // deployment takes, and the receipt confirms it.
+    let [segment_store, dispute_game] = deployer
         .send_all([
             (
-                "deploying OneStepVerifier",
+                "deploying SegmentStore",
                 TransactionRequest::default().with_deploy_code(
                     [
-                        artifacts::ONE_STEP_VERIFIER.bytecode.to_vec(),
-                        l1_bridge.abi_encode(),
+                        artifacts::SEGMENT_STORE.bytecode.to_vec(),
+                        (batch_inbox, U256::from(plan.l2_chain_id)).abi_encode_params(),
                     ]
                     .concat(),
                 ),
@@ -681,7 +686,7 @@ pub async fn deploy(
         .await?
         .map(|receipt| receipt.contract_address.unwrap_or_default());
     for (contract, address) in [
-        ("OneStepVerifier", one_step_verifier),
+        ("SegmentStore", segment_store),
         ("DisputeGame", dispute_game),
     ] {
         if address.is_zero() {
@@ -691,10 +696,28 @@ pub async fn deploy(
         }
         info!(target: "rollup::deploy", contract, %address, "deployed");
     }
+    // Every earlier transaction is mined, so the pending nonce is the verifier's: the first of
+    // the round.
+    let verifier_nonce = provider
+        .get_transaction_count(me)
+        .pending()
+        .await
+        .map_err(|err| failed("reading the deployer's nonce", err.to_string()))?;
+    let one_step_verifier = me.create(verifier_nonce);
     let call =
         |to: Address, input: Vec<u8>| TransactionRequest::default().with_to(to).with_input(input);
-    deployer
+    let [verifier_receipt, ..] = deployer
         .send_all([
+            (
+                "deploying OneStepVerifier",
+                TransactionRequest::default().with_deploy_code(
+                    [
+                        artifacts::ONE_STEP_VERIFIER.bytecode.to_vec(),
+                        (l1_bridge, segment_store).abi_encode_params(),
+                    ]
+                    .concat(),
+                ),
+            ),
             (
                 "setting the dispute game",
                 call(
@@ -733,6 +756,16 @@ pub async fn deploy(
             ),
         ])
         .await?;
+    if verifier_receipt.contract_address != Some(one_step_verifier) {
+        return Err(failed(
+            "deploying OneStepVerifier",
+            format!(
+                "it landed at {:?}, not at {one_step_verifier} (nonce {verifier_nonce}), which the StateManager was set to: another transaction from the deployer's account took that nonce; deploy again from an account nothing else uses",
+                verifier_receipt.contract_address
+            ),
+        ));
+    }
+    info!(target: "rollup::deploy", contract = "OneStepVerifier", address = %one_step_verifier, "deployed");
 
     let mut proxies = BTreeMap::new();
     for (name, proxy) in [
@@ -750,6 +783,7 @@ pub async fn deploy(
         l1_bridge,
         dispute_game,
         one_step_verifier,
+        segment_store,
         genesis_output_root,
         proxies,
         dev_token,
@@ -951,18 +985,46 @@ async fn verify(
         (
             "OneStepVerifier depositChain",
             deployer
-                .view(
-                    d.one_step_verifier,
-                    OneStepVerifierView::depositChainCall {},
-                )
+                .view(d.one_step_verifier, IOneStepVerifier::depositChainCall {})
                 .await?,
             d.l1_bridge,
+        ),
+        (
+            "OneStepVerifier segmentStore",
+            deployer
+                .view(d.one_step_verifier, IOneStepVerifier::segmentStoreCall {})
+                .await?,
+            d.segment_store,
+        ),
+        (
+            "OneStepVerifier inbox",
+            deployer
+                .view(d.one_step_verifier, IOneStepVerifier::inboxCall {})
+                .await?,
+            d.batch_inbox,
+        ),
+        (
+            "SegmentStore inbox",
+            deployer
+                .view(d.segment_store, ISegmentStore::inboxCall {})
+                .await?,
+            d.batch_inbox,
         ),
     ];
     for (what, got, want) in dispute_addresses {
         if got != want || want.is_zero() {
             return Err(mismatch(what, want.to_string(), got.to_string()));
         }
+    }
+    let segment_chain = deployer
+        .view(d.segment_store, ISegmentStore::chainIdCall {})
+        .await?;
+    if segment_chain != U256::from(plan.l2_chain_id) {
+        return Err(mismatch(
+            "SegmentStore chainId",
+            plan.l2_chain_id.to_string(),
+            segment_chain.to_string(),
+        ));
     }
     let permissionless = deployer
         .view(

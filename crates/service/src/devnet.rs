@@ -116,6 +116,10 @@ pub struct DevnetContracts {
     /// `OneStepVerifier`: behind `StateManager.verifyStateTransition`.
     #[serde(default)]
     pub one_step_verifier: Address,
+    /// `SegmentStore`: where a calldata batch's segment is opened before a batch transaction's
+    /// step (zero for a devnet from before it).
+    #[serde(default)]
+    pub segment_store: Address,
 }
 
 /// The devnet's role accounts (each also in `accounts`, at `account`).
@@ -184,6 +188,8 @@ pub struct Devnet {
     pub dispute_game: Address,
     /// The `OneStepVerifier`.
     pub one_step_verifier: Address,
+    /// The `SegmentStore` the verifier reads.
+    pub segment_store: Address,
 }
 
 /// Which dev account plays which role.
@@ -221,6 +227,7 @@ impl Devnet {
                 timelock: self.timelock,
                 dispute_game: self.dispute_game,
                 one_step_verifier: self.one_step_verifier,
+                segment_store: self.segment_store,
             },
             roles: dev_roles(),
             accounts: dev_signers()
@@ -294,6 +301,7 @@ pub async fn setup(
             timelock: info.contracts.timelock,
             dispute_game: info.contracts.dispute_game,
             one_step_verifier: info.contracts.one_step_verifier,
+            segment_store: info.contracts.segment_store,
         });
     }
     info!(target: "rollup::devnet", %l1, "deploying rollup contracts");
@@ -322,6 +330,7 @@ pub async fn setup(
         timelock: deployment.timelock,
         dispute_game: deployment.dispute_game,
         one_step_verifier: deployment.one_step_verifier,
+        segment_store: deployment.segment_store,
     })
 }
 

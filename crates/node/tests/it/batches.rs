@@ -1186,7 +1186,7 @@ fn every_derived_block_traces_from_its_parents_output_root_to_its_own() {
         let reader = node.store().reader().unwrap();
         for number in 1..=4 {
             let trace =
-                rollup_proposer::compute_trace(node.store(), batch_config().l2_chain_id, number)
+                rollup_proposer::compute_trace(node.store(), batch_config().l2_chain_id, number, None)
                     .unwrap();
             let body = reader.body(number).unwrap().unwrap();
             let header = reader.header(number).unwrap().unwrap();

@@ -80,7 +80,9 @@ pub use blob::{
 };
 pub use error::BatchError;
 pub use fastlz::{flz_compress, flz_decompress};
-pub use segment::{decode_segment, encode_segment, merkle_root, segment_tx_root, tx_leaf};
+pub use segment::{
+    batch_tx, decode_segment, encode_segment, merkle_proof, merkle_root, segment_tx_root, tx_leaf,
+};
 
 use alloy_consensus::TxEnvelope;
 use alloy_primitives::{B256, Bytes, keccak256};
@@ -547,6 +549,18 @@ impl BatchEnvelope {
             })
             .collect();
         (blocks, failed)
+    }
+
+    /// The block table as posted (what the inbox records `blocksHash` of): per block its
+    /// origin delta, timestamp delta and transaction count.
+    pub fn block_table(&self) -> Vec<u8> {
+        let mut table = Vec::with_capacity(self.blocks.len() * BLOCK_ENTRY);
+        for entry in &self.blocks {
+            table.push(entry.origin_delta);
+            table.extend_from_slice(&entry.timestamp_delta.to_be_bytes());
+            table.extend_from_slice(&entry.tx_count.to_be_bytes());
+        }
+        table
     }
 
     /// The Merkle root of the segments' hashes (what the inbox records as `segmentRoot`).

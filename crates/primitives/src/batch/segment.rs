@@ -18,6 +18,8 @@ use alloy_eips::{
 use alloy_primitives::{Address, B256, Bytes, Signature, TxKind, U256, keccak256};
 use alloy_sol_types::SolValue;
 
+use crate::bindings::IOneStepVerifier::BatchTx;
+
 use super::{
     BatchError, MAX_SEGMENT_PAYLOAD, MAX_SEGMENT_SIZE, MAX_TRANSACTIONS_PER_SEGMENT,
     fastlz::{flz_compress, flz_decompress},
@@ -117,9 +119,16 @@ pub fn merkle_root(leaves: &[B256]) -> B256 {
     level[0]
 }
 
-/// The leaf an L1 contract derives for one batch transaction: its typed fields, signing hash,
-/// transaction hash, calldata length and the Merkle root of its calldata's 32-byte chunks.
+/// The leaf an L1 contract derives for one batch transaction: `keccak256(abi.encode(`
+/// [`batch_tx`]`))`.
 pub fn tx_leaf(tx: &TxEnvelope) -> B256 {
+    keccak256(batch_tx(tx).abi_encode())
+}
+
+/// What a batch transaction's leaf commits to (`OneStepVerifier.BatchTx`): its typed fields,
+/// signing hash, transaction hash, calldata length and the Merkle root of its calldata's
+/// 32-byte chunks.
+pub fn batch_tx(tx: &TxEnvelope) -> BatchTx {
     let (fee, priority_fee, access_list_hash) = match tx {
         TxEnvelope::Legacy(signed) => (signed.tx().gas_price, 0, B256::ZERO),
         TxEnvelope::Eip2930(signed) => (
@@ -149,27 +158,47 @@ pub fn tx_leaf(tx: &TxEnvelope) -> B256 {
             word
         })
         .collect::<Vec<_>>();
-    keccak256(
-        (
-            U256::from(tx.ty()),
-            U256::from(tx.nonce()),
-            U256::from(tx.gas_limit()),
-            to,
-            is_create,
-            tx.value(),
-            U256::from(fee),
-            U256::from(priority_fee),
-            U256::from(u8::from(signature.v())),
-            B256::from(signature.r()),
-            B256::from(signature.s()),
-            tx.signature_hash(),
-            *tx.tx_hash(),
-            U256::from(input.len()),
-            merkle_root(&chunks),
-            access_list_hash,
-        )
-            .abi_encode(),
-    )
+    BatchTx {
+        txType: U256::from(tx.ty()),
+        nonce: U256::from(tx.nonce()),
+        gasLimit: U256::from(tx.gas_limit()),
+        to,
+        isCreate: is_create,
+        value: tx.value(),
+        fee: U256::from(fee),
+        priorityFee: U256::from(priority_fee),
+        yParity: U256::from(u8::from(signature.v())),
+        r: B256::from(signature.r()),
+        s: B256::from(signature.s()),
+        signingHash: tx.signature_hash(),
+        txHash: *tx.tx_hash(),
+        calldataLength: U256::from(input.len()),
+        calldataRoot: merkle_root(&chunks),
+        accessListHash: access_list_hash,
+    }
+}
+
+/// The siblings that prove leaf `index` of `leaves` under [`merkle_root`], bottom up (none
+/// for a single leaf); `None` if `index` is past the leaves.
+pub fn merkle_proof(leaves: &[B256], index: usize) -> Option<Vec<B256>> {
+    if index >= leaves.len() {
+        return None;
+    }
+    let mut level = leaves.to_vec();
+    if level.len() > 1 {
+        level.resize(leaves.len().next_power_of_two(), B256::ZERO);
+    }
+    let mut proof = Vec::new();
+    let mut index = index;
+    while level.len() > 1 {
+        proof.push(level[index ^ 1]);
+        level = level
+            .chunks(2)
+            .map(|pair| keccak256([pair[0].as_slice(), pair[1].as_slice()].concat()))
+            .collect();
+        index /= 2;
+    }
+    Some(proof)
 }
 
 fn encode_payload(txs: &[TxEnvelope]) -> Result<Vec<u8>, BatchError> {

@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {Vm, console} from "test/utils/Test.sol";
+import {InboxFixture} from "test/utils/InboxFixture.sol";
+import {Batches} from "test/utils/Batches.sol";
+import {SegmentBuilder} from "test/dispute/SegmentBuilder.sol";
+import {BatchInbox} from "src/L1/BatchInbox.sol";
+import {SegmentOpener} from "src/dispute/SegmentOpener.sol";
+import {SegmentStore} from "src/dispute/SegmentStore.sol";
+
+/// @notice `SegmentStore` against a real `BatchInbox` with real posted batches: what it stores
+///         for each segment is checked against the segment table and against leaves computed
+///         independently (`SegmentBuilder`, LibRLP), and it refuses whatever is not a calldata
+///         batch's segment.
+contract SegmentStoreTest is InboxFixture {
+    event SegmentOpened(uint256 indexed record, uint256 indexed segment, bool ok, bytes32 txRoot);
+
+    SegmentStore internal store;
+
+    /// @dev Record 0: two blocks of four transactions each, four segments of 2, 3, 1 and 2
+    ///      transactions, the last of them random bytes; two L1 headers before the block table.
+    bytes internal batchData;
+    SegmentBuilder.Tx[] internal txsOfSegment0;
+    SegmentBuilder.Tx[] internal txsOfSegment1;
+    SegmentBuilder.Tx[] internal txsOfSegment2;
+    bytes[] internal segmentBytes;
+
+    function setUp() public {
+        _deployInbox();
+        store = new SegmentStore(inbox, L2_CHAIN_ID);
+        chain.roll(3);
+
+        Batches.Segment[] memory segments = new Batches.Segment[](4);
+        uint256 seed;
+        for (uint256 j; j < 3; ++j) {
+            SegmentBuilder.Tx[] memory txs = new SegmentBuilder.Tx[](_segmentTxs(j));
+            for (uint256 i; i < txs.length; ++i) {
+                txs[i] = _tx(uint8(seed % 3), seed);
+                ++seed;
+                _keep(j, txs[i]);
+            }
+            segments[j] = Batches.Segment(SegmentBuilder.segment(txs), _segmentTxs(j));
+        }
+        segments[3] = Batches.Segment(Batches.noise(300, 7), _segmentTxs(3));
+        for (uint256 j; j < 4; ++j) {
+            segmentBytes.push(segments[j].data);
+        }
+        Batches.Block[] memory blocks = new Batches.Block[](2);
+        blocks[0] = _block(0, 2, 4);
+        blocks[1] = _block(0, 2, 4);
+        batchData = Batches.encode(_batch(2, blocks, segments));
+        assertEq(_post(batchData), 0);
+        assertEq(inbox.lastRecordedOrigin(), GENESIS + 2, "the batch carried two headers");
+    }
+
+    // ------------------------------------------------------------------ constructor
+
+    function test_constructor_succeeds() public {
+        assertEq(address(store.inbox()), address(inbox));
+        assertEq(store.chainId(), L2_CHAIN_ID);
+        assertEq(new SegmentStore(inbox, type(uint64).max).chainId(), type(uint64).max);
+    }
+
+    function test_constructor_badConfig_reverts() public {
+        vm.expectRevert(SegmentStore.SegmentStore_BadConfig.selector);
+        new SegmentStore(BatchInbox(address(0)), L2_CHAIN_ID);
+        vm.expectRevert(SegmentStore.SegmentStore_BadConfig.selector);
+        new SegmentStore(inbox, 0);
+        vm.expectRevert(SegmentStore.SegmentStore_BadConfig.selector);
+        new SegmentStore(inbox, uint256(type(uint64).max) + 1);
+    }
+
+    // ------------------------------------------------------------------ open
+
+    /// @dev Each valid segment of a batch with several: its place in the batch from the segment
+    ///      table, and the root of leaves computed without the opener.
+    function test_open_validSegments_succeeds() public {
+        for (uint256 j; j < 3; ++j) {
+            bytes32 expectedRoot = SegmentBuilder.merkleRoot(_leaves(j));
+            vm.expectEmit(address(store));
+            emit SegmentOpened(0, j, true, expectedRoot);
+            uint256 before = gasleft();
+            SegmentStore.Segment memory opened = store.open(0, batchData, j);
+            console.log("gas open, segment of transactions:", _segmentTxs(j));
+            console.log("  gas", before - gasleft());
+            assertTrue(opened.opened, "opened");
+            assertTrue(opened.ok, "decodes");
+            assertEq(opened.firstTx, _firstTx(j), "first transaction");
+            assertEq(opened.txCount, _segmentTxs(j), "transaction count");
+            assertEq(opened.txRoot, expectedRoot, "root of the independent leaves");
+            (bool ok, bytes32[] memory leaves) = SegmentOpener.openLeaves(segmentBytes[j], _segmentTxs(j), L2_CHAIN_ID);
+            assertTrue(ok);
+            assertEq(opened.txRoot, SegmentOpener.merkleRoot(leaves), "SegmentOpener.merkleRoot of the leaves");
+            _assertStored(0, j, opened);
+        }
+        // A segment nobody opened reads as all zero.
+        SegmentStore.Segment memory unopened = store.segments(0, 3);
+        assertFalse(unopened.opened);
+        assertEq(unopened.txCount, 0);
+    }
+
+    /// @dev Segments open in any order, each on its own.
+    function test_open_anyOrder_succeeds() public {
+        SegmentStore.Segment memory last = store.open(0, batchData, 2);
+        assertEq(last.firstTx, 5);
+        assertEq(last.txRoot, _leaves(2)[0], "one leaf is its own root");
+        assertFalse(store.segments(0, 1).opened);
+        SegmentStore.Segment memory first = store.open(0, batchData, 0);
+        assertEq(first.firstTx, 0);
+        assertEq(first.txRoot, SegmentBuilder.merkleRoot(_leaves(0)));
+    }
+
+    /// @dev A segment that does not decode is stored as opened, not ok, with a zero root: its
+    ///      blocks are empty. Its place in the batch is still the table's.
+    function test_open_malformedSegment_succeeds() public {
+        (bool decodes,) = SegmentOpener.open(segmentBytes[3], _segmentTxs(3), L2_CHAIN_ID);
+        assertFalse(decodes, "the random segment does not decode");
+        vm.expectEmit(address(store));
+        emit SegmentOpened(0, 3, false, bytes32(0));
+        SegmentStore.Segment memory opened = store.open(0, batchData, 3);
+        assertTrue(opened.opened);
+        assertFalse(opened.ok);
+        assertEq(opened.txRoot, bytes32(0));
+        assertEq(opened.firstTx, 6);
+        assertEq(opened.txCount, 2);
+        _assertStored(0, 3, opened);
+    }
+
+    /// @dev A second opening returns what the first stored and emits nothing; it does not even
+    ///      read the data again.
+    function test_open_twice_succeeds() public {
+        vm.recordLogs();
+        SegmentStore.Segment memory first = store.open(0, batchData, 1);
+        uint256 before = gasleft();
+        SegmentStore.Segment memory second = store.open(0, batchData, 1);
+        console.log("gas open, already opened", before - gasleft());
+        SegmentStore.Segment memory third = store.open(0, hex"", 1);
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        uint256 events;
+        for (uint256 i; i < logs.length; ++i) {
+            if (logs[i].emitter == address(store) && logs[i].topics[0] == SegmentOpened.selector) ++events;
+        }
+        assertEq(events, 1, "SegmentOpened once");
+        assertEq(keccak256(abi.encode(second)), keccak256(abi.encode(first)));
+        assertEq(keccak256(abi.encode(third)), keccak256(abi.encode(first)));
+        _assertStored(0, 1, first);
+
+        // The same for a segment that does not decode.
+        store.open(0, batchData, 3);
+        assertFalse(store.open(0, batchData, 3).ok);
+    }
+
+    function test_open_wrongData_reverts() public {
+        bytes memory data = bytes.concat(batchData);
+        data[data.length - 1] ^= 0x01;
+        vm.expectRevert(abi.encodeWithSelector(SegmentStore.SegmentStore_DataMismatch.selector, 0));
+        store.open(0, data, 0);
+        vm.expectRevert(abi.encodeWithSelector(SegmentStore.SegmentStore_DataMismatch.selector, 0));
+        store.open(0, Batches.truncate(batchData, batchData.length - 1), 0);
+        vm.expectRevert(abi.encodeWithSelector(SegmentStore.SegmentStore_DataMismatch.selector, 0));
+        store.open(0, hex"", 0);
+
+        // Another record's batch is not this one's.
+        uint256 record = _postSecondBatch();
+        vm.expectRevert(abi.encodeWithSelector(SegmentStore.SegmentStore_DataMismatch.selector, record));
+        store.open(record, batchData, 0);
+        assertFalse(store.segments(0, 0).opened, "nothing stored");
+    }
+
+    function test_open_unknownSegment_reverts() public {
+        vm.expectRevert(abi.encodeWithSelector(SegmentStore.SegmentStore_UnknownSegment.selector, 0, 4));
+        store.open(0, batchData, 4);
+        vm.expectRevert(abi.encodeWithSelector(SegmentStore.SegmentStore_UnknownSegment.selector, 0, 255));
+        store.open(0, batchData, 255);
+
+        // A batch of empty blocks has no segment at all.
+        bytes memory empty = Batches.encode(_batch(0, Batches.uniformBlocks(2, 0, 1, 0), new Batches.Segment[](0)));
+        uint256 record = _post(empty);
+        vm.expectRevert(abi.encodeWithSelector(SegmentStore.SegmentStore_UnknownSegment.selector, record, 0));
+        store.open(record, empty, 0);
+    }
+
+    function test_open_unknownRecord_reverts() public {
+        vm.expectRevert(abi.encodeWithSelector(BatchInbox.BatchInbox_UnknownRecord.selector, 1));
+        store.open(1, batchData, 0);
+    }
+
+    /// @dev A later record, whose batch carries no headers, opens the same way.
+    function test_open_laterRecord_succeeds() public {
+        uint256 record = _postSecondBatch();
+        SegmentStore.Segment memory opened = store.open(record, _secondBatch, 1);
+        assertTrue(opened.ok);
+        assertEq(opened.firstTx, 1);
+        assertEq(opened.txCount, 2);
+        SegmentBuilder.Tx[] memory txs = _secondBatchTxs();
+        bytes32[] memory leaves = new bytes32[](2);
+        leaves[0] = SegmentBuilder.leaf(txs[1], L2_CHAIN_ID);
+        leaves[1] = SegmentBuilder.leaf(txs[2], L2_CHAIN_ID);
+        assertEq(opened.txRoot, SegmentBuilder.merkleRoot(leaves));
+        assertFalse(store.segments(0, 1).opened, "record 0 untouched");
+    }
+
+    /// @dev Forced blocks have no segments.
+    function test_open_forcedRecord_reverts() public {
+        chain.roll(WINDOW);
+        inbox.forceInclude(new bytes[](0));
+        uint256 record = inbox.recordCount() - 1;
+        assertTrue(inbox.records(record).forced);
+        vm.expectRevert(abi.encodeWithSelector(SegmentStore.SegmentStore_NotCalldataBatch.selector, record));
+        store.open(record, hex"", 0);
+        vm.expectRevert(abi.encodeWithSelector(SegmentStore.SegmentStore_NotCalldataBatch.selector, record));
+        store.open(record, batchData, 0);
+    }
+
+    /// @dev A blob batch's segments are not in calldata: refused even with its envelope, which
+    ///      hashes to the record's `dataHash`.
+    function test_open_blobBatch_reverts() public {
+        uint256[] memory lengths = new uint256[](2);
+        (lengths[0], lengths[1]) = (500, 700);
+        Batches.Batch memory batch = _batch(0, Batches.uniformBlocks(1, 0, 1, 2), Batches.blankSegments(lengths));
+        bytes memory envelope = Batches.envelopeOnly(batch);
+        uint256 record = _postBlob(envelope, 1);
+        BatchInbox.Record memory r = inbox.records(record);
+        assertEq(r.blobCount, 1);
+        assertEq(r.dataHash, keccak256(envelope));
+        vm.expectRevert(abi.encodeWithSelector(SegmentStore.SegmentStore_NotCalldataBatch.selector, record));
+        store.open(record, envelope, 0);
+        vm.expectRevert(abi.encodeWithSelector(SegmentStore.SegmentStore_NotCalldataBatch.selector, record));
+        store.open(record, Batches.encode(batch), 1);
+    }
+
+    /// @dev Whatever a segment holds, opening it stores a verdict and never reverts: the
+    ///      opener's own, with a zero root when it does not decode.
+    function testFuzz_open_arbitrarySegment_neverReverts(bytes memory segment, uint256 txCount) public {
+        if (segment.length == 0) segment = hex"00";
+        if (segment.length > SegmentOpener.MAX_SEGMENT_SIZE) segment = Batches.truncate(segment, 32_768);
+        txCount = bound(txCount, 1, 256);
+        uint256 record = _postOneSegment(segment, txCount);
+        SegmentStore.Segment memory opened = store.open(record, _lastData, 0);
+        (bool ok, bytes32 root) = SegmentOpener.open(segment, txCount, L2_CHAIN_ID);
+        assertTrue(opened.opened);
+        assertEq(opened.ok, ok);
+        assertEq(opened.txRoot, root);
+        if (!ok) assertEq(opened.txRoot, bytes32(0));
+        assertEq(opened.firstTx, 0);
+        assertEq(opened.txCount, txCount);
+    }
+
+    /// @dev A valid segment with one byte changed: never a revert, and the opener's verdict.
+    function testFuzz_open_mutatedSegment_neverReverts(uint256 position, uint8 value) public {
+        bytes memory segment = bytes.concat(segmentBytes[1]);
+        position = bound(position, 0, segment.length - 1);
+        segment[position] = bytes1(value);
+        uint256 record = _postOneSegment(segment, 3);
+        SegmentStore.Segment memory opened = store.open(record, _lastData, 0);
+        (bool ok, bytes32 root) = SegmentOpener.open(segment, 3, L2_CHAIN_ID);
+        assertEq(opened.ok, ok);
+        assertEq(opened.txRoot, root);
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /// @dev Record 0's segment table: transactions per segment, and the batch index of each
+    ///      segment's first.
+    function _segmentTxs(uint256 segment) internal pure returns (uint16) {
+        return [uint16(2), 3, 1, 2][segment];
+    }
+
+    function _firstTx(uint256 segment) internal pure returns (uint16) {
+        return [uint16(0), 2, 5, 6][segment];
+    }
+
+    bytes internal _secondBatch;
+    bytes internal _lastData;
+
+    /// @dev Record 1: one block of three transactions in two segments (1 and 2), no headers.
+    function _postSecondBatch() internal returns (uint256) {
+        SegmentBuilder.Tx[] memory txs = _secondBatchTxs();
+        SegmentBuilder.Tx[] memory head = new SegmentBuilder.Tx[](1);
+        head[0] = txs[0];
+        SegmentBuilder.Tx[] memory tail = new SegmentBuilder.Tx[](2);
+        (tail[0], tail[1]) = (txs[1], txs[2]);
+        Batches.Segment[] memory segments = new Batches.Segment[](2);
+        segments[0] = Batches.Segment(SegmentBuilder.segment(head), 1);
+        segments[1] = Batches.Segment(SegmentBuilder.segment(tail), 2);
+        _secondBatch = Batches.encode(_batch(0, Batches.uniformBlocks(1, 0, 1, 3), segments));
+        return _post(_secondBatch);
+    }
+
+    function _secondBatchTxs() internal pure returns (SegmentBuilder.Tx[] memory txs) {
+        txs = new SegmentBuilder.Tx[](3);
+        for (uint256 i; i < 3; ++i) {
+            txs[i] = _tx(uint8(i), 100 + i);
+        }
+    }
+
+    /// @dev A batch of one block whose `txCount` transactions are in the one segment `segment`.
+    function _postOneSegment(bytes memory segment, uint256 txCount) internal returns (uint256) {
+        Batches.Segment[] memory segments = new Batches.Segment[](1);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        segments[0] = Batches.Segment(segment, uint16(txCount));
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _lastData = Batches.encode(_batch(0, Batches.uniformBlocks(1, 0, 1, uint16(txCount)), segments));
+        return _post(_lastData);
+    }
+
+    /// @dev A transaction of `txType` (unsigned: the store does not recover signers).
+    function _tx(uint8 txType, uint256 seed) internal pure returns (SegmentBuilder.Tx memory t) {
+        t.txType = txType;
+        t.nonce = uint64(seed % 1000);
+        t.gasLimit = uint64(21_000 + seed % 5);
+        t.to = address(uint160(uint256(keccak256(abi.encode("to", seed)))));
+        t.value = (seed % 97) * 1e15;
+        t.fee = uint128(2e9 + seed);
+        t.priorityFee = txType == 2 ? 1e8 : 0;
+        t.yParity = uint8(seed % 2);
+        t.r = keccak256(abi.encode("r", seed));
+        t.s = bytes32(uint256(keccak256(abi.encode("s", seed))) >> 1);
+        if (seed % 4 == 1) t.data = abi.encodePacked(keccak256(abi.encode("data", seed)), uint8(seed));
+    }
+
+    function _keep(uint256 segment, SegmentBuilder.Tx memory t) internal {
+        // Access lists stay empty here, so the copy to storage is field by field.
+        SegmentBuilder.Tx storage kept =
+            segment == 0 ? txsOfSegment0.push() : segment == 1 ? txsOfSegment1.push() : txsOfSegment2.push();
+        kept.txType = t.txType;
+        kept.nonce = t.nonce;
+        kept.gasLimit = t.gasLimit;
+        kept.to = t.to;
+        kept.isCreate = t.isCreate;
+        kept.value = t.value;
+        kept.fee = t.fee;
+        kept.priorityFee = t.priorityFee;
+        kept.yParity = t.yParity;
+        kept.r = t.r;
+        kept.s = t.s;
+        kept.data = t.data;
+    }
+
+    /// @dev The leaves of valid segment `segment`, from `SegmentBuilder` (LibRLP), not the
+    ///      opener.
+    function _leaves(uint256 segment) internal view returns (bytes32[] memory leaves) {
+        SegmentBuilder.Tx[] storage txs = segment == 0 ? txsOfSegment0 : segment == 1 ? txsOfSegment1 : txsOfSegment2;
+        leaves = new bytes32[](txs.length);
+        for (uint256 i; i < txs.length; ++i) {
+            leaves[i] = SegmentBuilder.leaf(txs[i], L2_CHAIN_ID);
+        }
+    }
+
+    function _assertStored(uint256 record, uint256 segment, SegmentStore.Segment memory expected) internal view {
+        SegmentStore.Segment memory stored = store.segments(record, segment);
+        assertEq(stored.opened, expected.opened, "stored opened");
+        assertEq(stored.ok, expected.ok, "stored ok");
+        assertEq(stored.firstTx, expected.firstTx, "stored firstTx");
+        assertEq(stored.txCount, expected.txCount, "stored txCount");
+        assertEq(stored.txRoot, expected.txRoot, "stored txRoot");
+    }
+}

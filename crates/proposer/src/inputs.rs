@@ -1,0 +1,197 @@
+//! What L1 fixes about one disputed block's inputs, as the one-step verifier reads it: the
+//! block table of the inbox record holding the block and, for a calldata batch, the batch
+//! itself, whose segments give the block's batch transactions (those the rules skip included)
+//! and the leaves they are proven by.
+
+use std::ops::Range;
+
+use alloy_consensus::TxEnvelope;
+use alloy_primitives::{B256, Bytes, keccak256};
+use rollup_primitives::{BatchEnvelope, bindings::IBatchInbox::Record, decode_segment, tx_leaf};
+
+/// How a record's batch reached L1.
+#[derive(Debug, Clone)]
+pub(crate) enum Posted {
+    /// `postBatch(data)`: the envelope and the segments.
+    Calldata(Bytes),
+    /// `postBlobBatch(envelope)`: the envelope alone, the segments in blobs.
+    Blobs(Bytes),
+    /// `forceInclude`: no batch; the block table as the inbox built it.
+    Forced(Bytes),
+}
+
+/// One segment of a calldata batch.
+#[derive(Debug, Clone)]
+pub(crate) struct Segment {
+    /// The batch index of its first transaction.
+    pub first_tx: usize,
+    /// Its transaction count (the segment table's).
+    pub tx_count: usize,
+    /// Its transactions; `None` if it does not decode.
+    pub transactions: Option<Vec<TxEnvelope>>,
+    /// Their leaves (empty if it does not decode).
+    pub leaves: Vec<B256>,
+}
+
+/// The disputed block's place in its inbox record.
+#[derive(Debug, Clone)]
+pub(crate) struct BlockBatch {
+    /// The record's index.
+    pub record: u64,
+    /// The record's block table (`InputWitness.blockTable`).
+    pub block_table: Bytes,
+    /// The batch as posted, for a calldata batch (what `SegmentStore.open` takes).
+    pub data: Option<Bytes>,
+    /// The batch's segments, for a calldata batch.
+    pub segments: Vec<Segment>,
+    /// The batch indices of the block's transactions.
+    pub block_txs: Range<usize>,
+}
+
+impl BlockBatch {
+    /// Reads the block `l2_block` of record `index` (`record`) from how it was posted. Fails if
+    /// the posted data is not the record's (hash or block table) or does not parse.
+    pub(crate) fn new(
+        index: u64,
+        record: &Record,
+        posted: Posted,
+        l2_block: u64,
+        chain_id: u64,
+    ) -> Result<Self, String> {
+        let position = l2_block
+            .checked_sub(record.firstBlock)
+            .filter(|p| *p < u64::from(record.blockCount))
+            .ok_or_else(|| format!("record {index} does not hold block {l2_block}"))?;
+        let (block_table, data, segments) = match posted {
+            Posted::Forced(table) => (table, None, Vec::new()),
+            Posted::Blobs(envelope) => {
+                if keccak256(&envelope) != record.dataHash {
+                    return Err(format!("the envelope found for record {index} is not its own"));
+                }
+                (Bytes::from(envelope_block_table(&envelope)?), None, Vec::new())
+            }
+            Posted::Calldata(data) => {
+                if keccak256(&data) != record.dataHash {
+                    return Err(format!("the batch found for record {index} is not its own"));
+                }
+                let envelope = BatchEnvelope::parse(&data)
+                    .map_err(|err| format!("record {index}'s batch does not parse: {err}"))?;
+                let mut first_tx = 0;
+                let segments = envelope
+                    .segments
+                    .iter()
+                    .map(|(count, bytes)| {
+                        let transactions = decode_segment(bytes, *count, chain_id).ok();
+                        let leaves = transactions
+                            .as_deref()
+                            .map(|txs| txs.iter().map(tx_leaf).collect())
+                            .unwrap_or_default();
+                        let segment = Segment {
+                            first_tx,
+                            tx_count: *count,
+                            transactions,
+                            leaves,
+                        };
+                        first_tx += count;
+                        segment
+                    })
+                    .collect();
+                (Bytes::from(envelope.block_table()), Some(data), segments)
+            }
+        };
+        if keccak256(&block_table) != record.blocksHash
+            || block_table.len() != usize::from(record.blockCount) * 7
+        {
+            return Err(format!("record {index}'s block table is not the one it recorded"));
+        }
+        let counts = block_table
+            .chunks(7)
+            .map(|entry| usize::from(u16::from_be_bytes([entry[5], entry[6]])));
+        let position = usize::try_from(position).unwrap_or(usize::MAX);
+        let start: usize = counts.clone().take(position).sum();
+        let count = counts.clone().nth(position).unwrap_or(0);
+        Ok(Self {
+            record: index,
+            block_table,
+            data,
+            segments,
+            block_txs: start..start + count,
+        })
+    }
+
+    /// The segments holding a transaction of the block.
+    pub(crate) fn block_segments(&self) -> Range<usize> {
+        if self.block_txs.is_empty() {
+            return 0..0;
+        }
+        let holds = |at: usize| {
+            move |s: &Segment| s.first_tx <= at && at < s.first_tx + s.tx_count
+        };
+        let first = self.segments.iter().position(holds(self.block_txs.start));
+        let last = self.segments.iter().position(holds(self.block_txs.end - 1));
+        match (first, last) {
+            (Some(first), Some(last)) => first..last + 1,
+            _ => 0..0,
+        }
+    }
+
+    /// The block's batch transactions, in order, when L1 shows them: a calldata batch whose
+    /// segments with a transaction of the block all decode (else the block is empty and has
+    /// none). `None` for a blob batch, whose segments are not read here.
+    pub(crate) fn transactions(&self) -> Option<Vec<TxEnvelope>> {
+        if self.block_txs.is_empty() {
+            return Some(Vec::new());
+        }
+        self.data.as_ref()?;
+        let mut out = Vec::with_capacity(self.block_txs.len());
+        for segment in &self.segments[self.block_segments()] {
+            let Some(transactions) = &segment.transactions else {
+                return Some(Vec::new());
+            };
+            for (i, tx) in transactions.iter().enumerate() {
+                if self.block_txs.contains(&(segment.first_tx + i)) {
+                    out.push(tx.clone());
+                }
+            }
+        }
+        Some(out)
+    }
+
+    /// The block's batch transaction `k` (from 0): the batch's first segment with a
+    /// transaction of the block and the Merkle siblings of the transaction's leaf in its own
+    /// segment. `None` if the block has no such transaction or it is not in a decoded segment.
+    pub(crate) fn leaf_proof(&self, k: usize) -> Option<(u64, Vec<B256>)> {
+        let target = self.block_txs.start.checked_add(k)?;
+        if !self.block_txs.contains(&target) {
+            return None;
+        }
+        let segments = self.block_segments();
+        let first = u64::try_from(segments.start).ok()?;
+        let segment = self.segments[segments]
+            .iter()
+            .find(|s| s.first_tx <= target && target < s.first_tx + s.leaves.len())?;
+        let proof = rollup_primitives::merkle_proof(&segment.leaves, target - segment.first_tx)?;
+        Some((first, proof))
+    }
+}
+
+/// The block table of a batch envelope (`version ‖ firstBlock ‖ blockCount ‖ headerCount ‖
+/// segmentCount ‖ depositCount ‖ headers ‖ blocks ‖ ...`), read as `SegmentStore` reads it.
+fn envelope_block_table(envelope: &[u8]) -> Result<Vec<u8>, String> {
+    let byte = |at: usize| {
+        envelope
+            .get(at)
+            .copied()
+            .map(usize::from)
+            .ok_or_else(|| "the envelope is truncated".to_string())
+    };
+    let block_count = (byte(9)? << 8) | byte(10)?;
+    let mut offset = 21;
+    for _ in 0..byte(11)? {
+        offset += 2 + ((byte(offset)? << 8) | byte(offset + 1)?);
+    }
+    envelope
+        .get(offset..offset + block_count * 7)
+        .map(<[u8]>::to_vec)
+        .ok_or_else(|| "the envelope is truncated".to_string())
+}
