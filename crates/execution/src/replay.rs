@@ -282,6 +282,50 @@ mod tests {
         (executed.block.header, executed.receipts)
     }
 
+    /// A transaction that does not fit the block's remaining gas is left out alone: the
+    /// sender's later transactions face the rules on their own (the one-step verifier sees one
+    /// transaction at a time), and those revm then refuses go back to the pool with it.
+    #[test]
+    fn a_deferred_transaction_leaves_its_senders_later_ones_to_the_rules() {
+        let first = signed(FUNDED, 0, RECIPIENT, 1, 21_000);
+        let too_big = signed(FUNDED, 1, RECIPIENT, 1, 30_000_000);
+        let same_nonce = signed(FUNDED, 1, RECIPIENT, 2, 21_000);
+        let ahead = signed(FUNDED, 3, RECIPIENT, 3, 21_000);
+        let executed = execute_block(
+            parent_state(),
+            BlockInput {
+                parent: Header {
+                    gas_limit: 30_000_000,
+                    gas_used: 15_000_000,
+                    base_fee_per_gas: Some(7),
+                    ..Default::default()
+                },
+                parent_hash: B256::ZERO,
+                timestamp: 2,
+                l1_origin: L1Origin::default(),
+                prevrandao: B256::repeat_byte(0x42),
+                beneficiary: Address::repeat_byte(0xfe),
+                gas_limit: 30_000_000,
+                chain_id: CHAIN_ID,
+                transactions: vec![
+                    first.clone(),
+                    too_big.clone(),
+                    same_nonce.clone(),
+                    ahead.clone(),
+                ],
+            },
+        )
+        .unwrap();
+        let included: Vec<B256> = executed
+            .block
+            .transactions
+            .iter()
+            .map(L2Transaction::hash)
+            .collect();
+        assert_eq!(included, vec![first.hash(), same_nonce.hash()]);
+        assert_eq!(executed.deferred, vec![too_big.hash(), ahead.hash()]);
+    }
+
     /// Counts the frames it sees.
     #[derive(Debug, Default)]
     struct Frames(u32);
