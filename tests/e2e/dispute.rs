@@ -12,22 +12,34 @@
 //! - Both roles survive kill -9 mid-game: the node is restarted once during the first game
 //!   (its challenger resolves it and claims the bonds) and once during the last (its defender
 //!   bisects on to the step).
+//!
+//! On a second devnet, posting its batches in calldata (a blob batch's transactions are not
+//! provable yet), a challenger steers games on honest proposals with false picks to the step of
+//! an input of its choice; the proposer's defender proves that step on L1 and wins, with no
+//! `UnprovableStep` (the outcome is a proof, not the proposer's allowlisting):
+//! - the step of an L2 ETH transfer, proven with `STEP_TRANSACTION` once the defender opened
+//!   the block's segments in the `SegmentStore`;
+//! - the step of an ETH deposit from L1, proven with `STEP_DEPOSIT`;
+//! - the preamble of that deposit's block (position 0), proven with `STEP_PREAMBLE` from the
+//!   parent header, the inbox record's block table and the L1 origin's header.
 
 use std::{
     path::{Path, PathBuf},
     time::{Duration, Instant},
 };
 
-use alloy_primitives::{Address, B256, U256, keccak256};
+use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy_provider::{DynProvider, Provider};
 use alloy_rpc_types_eth::Filter;
 use alloy_sol_types::{SolCall, SolEvent, SolValue};
-use rollup_primitives::bindings::{Game, IDisputeGame, IL1Bridge, IStateManager, Proposal};
+use rollup_primitives::bindings::{
+    Game, IBatchInbox, IDisputeGame, IL1Bridge, ISegmentStore, IStateManager, Proposal,
+};
 use serde_json::{Value, json};
 
 use crate::{
     support::{self, Anvil, Devnet},
-    withdrawals::{cli, l1_rpc, revert_of, selector, view, withdrawal_proof},
+    withdrawals::{cli, l1_rpc, l2_wallet, revert_of, selector, view, withdrawal_proof},
 };
 
 /// Bound for any single wait; a healthy run needs a fraction of it.
@@ -37,12 +49,22 @@ const WAIT: Duration = Duration::from_secs(90);
 const PROPOSER_WON: u8 = 2;
 const CHALLENGER_WON: u8 = 3;
 
+/// `OneStepVerifier.STEP_PREAMBLE`: the step that fixes a block's context.
+const STEP_PREAMBLE: u8 = 2;
+
+/// `OneStepVerifier.STEP_DEPOSIT`: the step of an ETH deposit.
+const STEP_DEPOSIT: u8 = 4;
+/// `OneStepVerifier.STEP_TRANSACTION`: the step of a batch transaction.
+const STEP_TRANSACTION: u8 = 5;
+
 /// What the tests need from `devnet.json`.
 struct Setup {
     file: PathBuf,
     state_manager: Address,
     dispute_game: Address,
     l1_bridge: Address,
+    batch_inbox: Address,
+    segment_store: Address,
     proposer: Address,
     challenger: Address,
 }
@@ -60,6 +82,8 @@ fn setup(devnet: &Devnet, dir: &Path) -> Setup {
         state_manager: devnet.info.contracts.state_manager,
         dispute_game: address(&json["contracts"]["disputeGame"]),
         l1_bridge: devnet.info.contracts.l1_bridge,
+        batch_inbox: address(&json["contracts"]["batchInbox"]),
+        segment_store: address(&json["contracts"]["segmentStore"]),
         proposer: address(&json["roles"]["proposer"]["address"]),
         challenger: address(&json["roles"]["challenger"]["address"]),
         file,
@@ -242,13 +266,36 @@ async fn checked_send(
     ))
 }
 
-/// A challenger that agrees with every claim of game `id`.
+/// How a [`Picker`] picks.
+#[derive(Debug, Clone, Copy)]
+enum Picks {
+    /// Agrees with every claim: the game ends at the last padding step.
+    AgreeAll,
+    /// Agrees exactly when that keeps the step at trace `position` of L2 block `block` inside
+    /// the disputed range (level 0: `lo < block <= hi`; level 1: `lo <= position < hi`), so the
+    /// game ends at that step whatever the claims are.
+    Steer { block: u64, position: u64 },
+}
+
+impl Picks {
+    fn agree(self, g: &Game) -> bool {
+        let mid = g.lo + (g.hi - g.lo) / 2;
+        match self {
+            Self::AgreeAll => true,
+            Self::Steer { block, .. } if g.level == 0 => mid < block,
+            Self::Steer { position, .. } => mid <= position,
+        }
+    }
+}
+
+/// A challenger that picks in game `id` by `picks`.
 struct Picker<'a> {
     l1: &'a DynProvider,
     s: &'a Setup,
     signer: &'a DynProvider,
     from: Address,
     id: u64,
+    picks: Picks,
 }
 
 impl Picker<'_> {
@@ -264,7 +311,7 @@ impl Picker<'_> {
             if !g.proposerToMove {
                 let pick = IDisputeGame::pickCall {
                     id: U256::from(id),
-                    agree: true,
+                    agree: self.picks.agree(&g),
                 };
                 let what = format!("picking in game {id} ({g:?})");
                 if let Err(err) = checked_send(
@@ -539,6 +586,7 @@ async fn disputes_on_the_devnet_body() {
         signer: &challenger,
         from: accounts[8],
         id: played,
+        picks: Picks::AgreeAll,
     };
     let g = picker.play(&devnet, |g| g.level == 1).await;
     assert_eq!(g.status, 1, "the game is still running at level 1");
@@ -550,4 +598,306 @@ async fn disputes_on_the_devnet_body() {
     let g = game(&l1, &s, played).await;
     assert_eq!((g.level, g.hi - g.lo), (1, 1));
     assert_eq!(g.hi, 1 << 16, "the step was the last padding step");
+}
+
+/// A JSON-RPC quantity (`"0x1a"`).
+fn quantity(value: &Value) -> u64 {
+    let text = value
+        .as_str()
+        .unwrap_or_else(|| panic!("not a quantity: {value}"));
+    u64::from_str_radix(text.trim_start_matches("0x"), 16).unwrap()
+}
+
+/// The transactions of L2 block `number`, in full.
+async fn block_transactions(devnet: &Devnet, number: u64) -> Vec<Value> {
+    let block = devnet
+        .l2(
+            "eth_getBlockByNumber",
+            json!([format!("{number:#x}"), true]),
+        )
+        .await;
+    block["transactions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("L2 block {number} has no transactions list: {block}"))
+        .clone()
+}
+
+fn is_deposit(tx: &Value) -> bool {
+    tx["type"] == "0x7e"
+}
+
+/// The sender and the input of L1 transaction `hash`.
+async fn l1_transaction(l1: &DynProvider, hash: B256) -> (Address, Bytes) {
+    let tx = l1_rpc(l1, "eth_getTransactionByHash", json!([hash])).await;
+    let field = |name: &str| {
+        tx[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("L1 transaction {hash} has no {name}: {tx}"))
+            .to_string()
+    };
+    (
+        field("from").parse().unwrap(),
+        field("input").parse().unwrap(),
+    )
+}
+
+/// Account 8 challenges the live honest proposal of L2 block `block` or later and steers the
+/// game with false picks to the step at trace `position` of `block`, which the proposer's
+/// defender then has to prove; returns the game once it is over there, won by the proposer.
+async fn steer(devnet: &Devnet, l1: &DynProvider, s: &Setup, block: u64, position: u64) -> u64 {
+    let (index, proposal) = honest_proposal(devnet, l1, s, block).await;
+    let from = devnet.info.accounts[8].address;
+    let challenger = devnet.l1(8);
+    let bond: U256 = view(l1, s.dispute_game, IDisputeGame::challengerBondCall {}).await;
+    checked_send(
+        &challenger,
+        from,
+        s.dispute_game,
+        IDisputeGame::challengeCall {
+            proposal: U256::from(index),
+        }
+        .abi_encode(),
+        bond,
+        &format!("challenging proposal {index}"),
+    )
+    .await
+    .unwrap();
+    let id = game_on(devnet, l1, s, index, from).await;
+    let opened = game(l1, s, id).await;
+    assert!(
+        opened.level == 1 || opened.lo < block,
+        "game {id} on proposal {index} (L2 block {}) is anchored at or after L2 block {block}: {opened:?}",
+        proposal.l2BlockNumber
+    );
+    let started = Instant::now();
+    let picker = Picker {
+        l1,
+        s,
+        signer: &challenger,
+        from,
+        id,
+        picks: Picks::Steer { block, position },
+    };
+    let g = picker.play(devnet, |_| false).await;
+    eprintln!(
+        "game {id} on proposal {index} (L2 blocks {}..={}) steered to step {position} of L2 block {block} in {:.1?}",
+        opened.lo,
+        proposal.l2BlockNumber,
+        started.elapsed()
+    );
+    assert_eq!(
+        (g.status, g.level, g.l2Block, g.lo, g.hi),
+        (PROPOSER_WON, 1, block, position, position + 1),
+        "game {id} ends at step {position} of L2 block {block}, won by the proposer: {g:?}\n{}",
+        devnet.log()
+    );
+    id
+}
+
+/// Checks that game `id` ended with the proposer's `step` carrying a witness of kind `kind`,
+/// and that L1 proved it: no `UnprovableStep` (which would mean the proposer won by its
+/// allowlisting).
+async fn assert_proven(devnet: &Devnet, l1: &DynProvider, s: &Setup, id: u64, kind: u8) {
+    let logs = |signature: B256| {
+        Filter::new()
+            .address(s.dispute_game)
+            .event_signature(signature)
+            .topic1(U256::from(id))
+            .from_block(0)
+    };
+    let unprovable = l1
+        .get_logs(&logs(IDisputeGame::UnprovableStep::SIGNATURE_HASH))
+        .await
+        .unwrap();
+    assert!(
+        unprovable.is_empty(),
+        "game {id} ended on a step L1 could not prove: {unprovable:?}\n{}",
+        devnet.log()
+    );
+    let resolved = l1
+        .get_logs(&logs(IDisputeGame::GameResolved::SIGNATURE_HASH))
+        .await
+        .unwrap();
+    assert_eq!(resolved.len(), 1, "game {id} is resolved once");
+    let (sender, input) = l1_transaction(l1, resolved[0].transaction_hash.unwrap()).await;
+    let step = IDisputeGame::stepCall::abi_decode(&input)
+        .unwrap_or_else(|err| panic!("game {id} was not ended by a step ({err}): {input}"));
+    let (witness_kind, _) = <(U256, Bytes)>::abi_decode_params(&step.witness).unwrap();
+    assert_eq!(
+        (sender, witness_kind.saturating_to::<u8>()),
+        (s.proposer, kind),
+        "game {id} ended with the proposer's step of witness kind {kind}"
+    );
+}
+
+#[test]
+fn steered_games_end_in_proven_steps() {
+    support::run(steered_games_end_in_proven_steps_body());
+}
+
+async fn steered_games_end_in_proven_steps_body() {
+    let started = Instant::now();
+    let anvil = Anvil::start();
+    let dir = tempfile::tempdir().unwrap();
+    // Calldata batches: a blob batch's transactions are not provable yet. The defender looks at
+    // its games four times a second: each game takes some 25 of its moves.
+    let devnet = Devnet::start_fast_with(
+        &anvil.url,
+        dir.path(),
+        &["--batcher-data", "calldata", "--dispute-interval", "250ms"],
+    );
+    let s = setup(&devnet, dir.path());
+    let l1 = devnet.l1(0);
+    let accounts: Vec<Address> = devnet.info.accounts.iter().map(|a| a.address).collect();
+
+    // ---- L2 ETH transfers from accounts 3, 5 and 7 to account 6 (no code), sent together so
+    // they likely share a block, once the chain is long enough for level 0 to bisect: the game
+    // steered to the last one's step ends in the defender's STEP_TRANSACTION proof.
+    until(&devnet, "L2 block 20", || async {
+        (quantity(&devnet.l2("eth_blockNumber", json!([])).await) >= 20).then_some(())
+    })
+    .await;
+    let mut pending = Vec::new();
+    for sender in [3, 5, 7] {
+        let tx = alloy_rpc_types_eth::TransactionRequest::default()
+            .to(accounts[6])
+            .value(crate::ether(1));
+        let sent = l2_wallet(&devnet, sender).send_transaction(tx).await;
+        pending.push(sent.unwrap_or_else(|err| panic!("account {sender}'s transfer: {err}")));
+    }
+    let mut transfers = Vec::new();
+    for sent in pending {
+        let receipt = sent.get_receipt().await.unwrap();
+        assert!(receipt.status(), "the transfer failed: {receipt:?}");
+        transfers.push(receipt);
+    }
+    let transfer = transfers.pop().unwrap();
+    let block = transfer.block_number.unwrap();
+    let txs = block_transactions(&devnet, block).await;
+    let deposits = txs.iter().filter(|tx| is_deposit(tx)).count();
+    let index = txs
+        .iter()
+        .filter(|tx| !is_deposit(tx))
+        .position(|tx| {
+            tx["hash"].as_str().and_then(|h| h.parse().ok()) == Some(transfer.transaction_hash)
+        })
+        .unwrap_or_else(|| panic!("the transfer is not in its L2 block {block}: {txs:?}"));
+    let position = (1 + deposits + index) as u64;
+    let id = steer(&devnet, &l1, &s, block, position).await;
+    assert_proven(&devnet, &l1, &s, id, STEP_TRANSACTION).await;
+    // The step read the transaction from the block's calldata batch, whose segments the
+    // defender opened in the SegmentStore.
+    let record: U256 = view(
+        &l1,
+        s.batch_inbox,
+        IBatchInbox::recordOfCall { l2Block: block },
+    )
+    .await;
+    let posted = view(
+        &l1,
+        s.batch_inbox,
+        IBatchInbox::recordsCall { index: record },
+    )
+    .await;
+    assert_eq!(
+        posted.blobCount, 0,
+        "L2 block {block} was posted in calldata"
+    );
+    let opened = l1
+        .get_logs(
+            &Filter::new()
+                .address(s.segment_store)
+                .event_signature(ISegmentStore::SegmentOpened::SIGNATURE_HASH)
+                .topic1(record)
+                .from_block(0),
+        )
+        .await
+        .unwrap();
+    let mut openers = Vec::new();
+    for log in &opened {
+        let event = ISegmentStore::SegmentOpened::decode_log(&log.inner).unwrap();
+        assert!(
+            event.ok,
+            "segment {} of record {record} decodes",
+            event.segment
+        );
+        openers.push(l1_transaction(&l1, log.transaction_hash.unwrap()).await.0);
+    }
+    assert!(
+        !openers.is_empty() && openers.iter().all(|opener| *opener == s.proposer),
+        "the defender opened the segments of record {record} (openers {openers:?})\n{}",
+        devnet.log()
+    );
+    eprintln!("transfer's step proven after {:.1?}", started.elapsed());
+
+    // ---- ETH deposits from L1 by accounts 4 and 5 to themselves (no code), mined in one L1
+    // block so they are two messages of one origin: the game steered to the later one's step
+    // ends in the defender's STEP_DEPOSIT proof.
+    let depositors = [accounts[4], accounts[5]];
+    let amount = crate::ether(2);
+    let scan_from = quantity(&devnet.l2("eth_blockNumber", json!([])).await);
+    l1_rpc(&l1, "evm_setAutomine", json!([false])).await;
+    let mut pending = Vec::new();
+    for depositor in [4, 5] {
+        let deposit = IL1Bridge::depositCall {
+            l1Token: Address::ZERO,
+            l2Token: Address::ZERO,
+            amount,
+            gasLimit: 21_000,
+        };
+        let tx = alloy_rpc_types_eth::TransactionRequest::default()
+            .to(s.l1_bridge)
+            .input(deposit.abi_encode().into())
+            .value(amount);
+        let sent = devnet.l1(depositor).send_transaction(tx).await;
+        pending.push(sent.unwrap_or_else(|err| panic!("account {depositor}'s deposit: {err}")));
+    }
+    l1_rpc(&l1, "evm_mine", json!([])).await;
+    l1_rpc(&l1, "evm_setAutomine", json!([true])).await;
+    let mut l1_blocks = Vec::new();
+    for sent in pending {
+        let receipt = sent.get_receipt().await.unwrap();
+        assert!(receipt.status(), "the deposit failed: {receipt:?}");
+        l1_blocks.push(receipt.block_number.unwrap());
+    }
+    assert_eq!(l1_blocks[0], l1_blocks[1], "both deposits in one L1 block");
+    // Both are in the first L2 block of that origin; the later of the two is the target.
+    let (block, position) = until(&devnet, "the deposits on L2", || async {
+        let head = quantity(&devnet.l2("eth_blockNumber", json!([])).await);
+        for number in scan_from..=head {
+            let deposits: Vec<Value> = block_transactions(&devnet, number)
+                .await
+                .into_iter()
+                .filter(is_deposit)
+                .collect();
+            let ours: Vec<usize> = (0..deposits.len())
+                .filter(|&index| {
+                    let tx = &deposits[index];
+                    let from = tx["from"].as_str().and_then(|a| a.parse().ok());
+                    let mint = tx["mint"].as_str().and_then(|m| m.parse().ok());
+                    from.is_some_and(|from| depositors.contains(&from)) && mint == Some(amount)
+                })
+                .collect();
+            if !ours.is_empty() {
+                assert_eq!(
+                    ours.len(),
+                    2,
+                    "both deposits in L2 block {number}: {deposits:?}"
+                );
+                return Some((number, 1 + ours[1] as u64));
+            }
+        }
+        None
+    })
+    .await;
+    assert!(position >= 2, "the target deposit is not its block's first");
+    let id = steer(&devnet, &l1, &s, block, position).await;
+    assert_proven(&devnet, &l1, &s, id, STEP_DEPOSIT).await;
+    eprintln!("deposit's step proven after {:.1?}", started.elapsed());
+
+    // ---- The same block's preamble (it starts the epoch of the deposits' L1 block): the game
+    // steered to position 0 ends in the defender's STEP_PREAMBLE proof of the block context.
+    let id = steer(&devnet, &l1, &s, block, 0).await;
+    assert_proven(&devnet, &l1, &s, id, STEP_PREAMBLE).await;
+    eprintln!("preamble's step proven after {:.1?}", started.elapsed());
 }

@@ -18,8 +18,11 @@ import {BatchInbox} from "src/L1/BatchInbox.sol";
 ///           seal. The agreed state must be the output root of the disputed block itself (the
 ///           block is sealed), and the step leaves it unchanged: valid iff `toState == fromState`.
 ///
-///         - `STEP_PREAMBLE` (body: `abi.encode(Withdrawals.OutputRoot)`): position 0; the agreed
-///           state is the output root of the parent block.
+///         - `STEP_PREAMBLE` (body: `abi.encode(PreambleWitness)`): position 0; the agreed
+///           state is the output root of the parent block, and the step fixes the block's
+///           context from L1 (the parent header, the inbox record's block table, the recorded
+///           L1 origin and its header): `_preamble`.
+///
 ///         - `STEP_INPUT` (body: `abi.encode(InputWitness)`: the trace state, the fields
 ///           `docs/fraud-proof.md` lists, with its context, the parent header and the block
 ///           table of the inbox record holding the block): a position inside the block's trace
@@ -43,13 +46,13 @@ import {BatchInbox} from "src/L1/BatchInbox.sol";
 ///           the accumulators; anything else, and every transaction of a blob batch, reverts
 ///           `NotProvableYet`.
 ///
-///         The preamble and the seal revert `NotProvableYet` in this version, so the dispute
-///         game resolves a game that reaches one for an allowlisted proposer and against a
-///         permissionless one. They do so only once the witness has opened the agreed state as
-///         that kind of state: a state opens as exactly one kind (hash preimages are unique),
-///         so a padding step, whose agreed state is the block's output root, can never be
-///         passed off as unprovable. Their one-steps replace this contract through
-///         `StateManager.setOneStepVerifier` (the timelock).
+///         The seal reverts `NotProvableYet` in this version, so the dispute game resolves a
+///         game that reaches it for an allowlisted proposer and against a permissionless one.
+///         It does so only once the witness has opened the agreed state as a trace state: a
+///         state opens as exactly one kind (hash preimages are unique), so a padding step, whose
+///         agreed state is the block's output root, can never be passed off as unprovable. The
+///         seal's one-step replaces this contract through `StateManager.setOneStepVerifier` (the
+///         timelock).
 /// @dev    Reads nothing but its arguments, the bridge's deposit chain, the inbox's records and
 ///         the segment store; a witness that does not open `fromState` reverts.
 contract OneStepVerifier is IOneStepVerifier {
@@ -180,14 +183,31 @@ contract OneStepVerifier is IOneStepVerifier {
     }
 
     /// @notice The witness of an input step that is neither a deposit nor a batch transaction
-    ///         (`STEP_INPUT`): the agreed trace state, its context, the parent header and the
-    ///         block table of the inbox record holding the block, from which L1 tells whether
-    ///         the position runs a deposit or a batch transaction.
+    ///         (`STEP_INPUT`): the agreed trace state, its context, the parent header, the
+    ///         block table of the inbox record holding the block and, for a calldata batch, the
+    ///         batch's first segment with a transaction of the block (whose opened segments show
+    ///         whether the block kept its transactions), from which L1 tells whether the
+    ///         position runs a deposit or a batch transaction.
     struct InputWitness {
         TraceState state;
         BlockContext context;
         bytes parentHeader;
         bytes blockTable;
+        uint256 firstSegment;
+    }
+
+    /// @notice The witness of the preamble (`STEP_PREAMBLE`), from which L1 fixes the block's
+    ///         context.
+    /// @param parent       The parent's output root (`fromState`).
+    /// @param parentHeader The RLP of the parent L2 header (`parent.l2BlockHash`).
+    /// @param blockTable   The block table of the inbox record holding the block.
+    /// @param originHeader The RLP of the block's L1 origin's header (its recorded hash), for
+    ///                     its `prevrandao` (ignored for the genesis origin, whose is zero).
+    struct PreambleWitness {
+        Withdrawals.OutputRoot parent;
+        bytes parentHeader;
+        bytes blockTable;
+        bytes originHeader;
     }
 
     /// @notice A batch transaction as `SegmentOpener` commits to it: `keccak256(abi.encode(tx))`
@@ -293,24 +313,23 @@ contract OneStepVerifier is IOneStepVerifier {
             ) revert OneStepVerifier_BadWitness();
             return toState == fromState;
         }
-        if (kind == STEP_PREAMBLE) {
-            if (ctx.position != 0 || ctx.l2Block == 0) revert OneStepVerifier_BadWitness();
-            Withdrawals.OutputRoot memory parent = abi.decode(body, (Withdrawals.OutputRoot));
-            if (
-                parent.version != Withdrawals.OUTPUT_ROOT_VERSION || parent.l2BlockNumber != ctx.l2Block - 1
-                    || Withdrawals.hashOutputRoot(parent) != fromState
-            ) revert OneStepVerifier_BadWitness();
-            revert NotProvableYet(ctx.l2Block, ctx.position);
-        }
+        if (kind == STEP_PREAMBLE) return _preamble(ctx, fromState, toState, body);
         if (kind == STEP_INPUT) {
             InputWitness memory w = abi.decode(body, (InputWitness));
             _openTraceState(ctx, fromState, w.state, w.context, w.parentHeader);
             // A deposit's step is decided by its own witness, never passed off as unprovable.
             (bool isDeposit,,,) = _depositAt(ctx, w.context, w.parentHeader);
             if (isDeposit) revert OneStepVerifier_DepositStep(ctx.l2Block, ctx.position);
-            // Nor a batch transaction's: those are decided from their segments.
-            (,, uint256 blockTxs,) = _blockInBatch(ctx.l2Block, w.blockTable);
-            if (_batchIndex(ctx, w.context, w.parentHeader) < blockTxs) {
+            // Nor a batch transaction's: those are decided from their segments. The block's
+            // transactions count only if every segment holding one decodes (else the block is
+            // empty, and the position past its deposits is its seal); a blob batch's count.
+            (uint256 record, BatchInbox.Record memory r, uint256 blockTxs, uint256 txsBefore) =
+                _blockInBatch(ctx.l2Block, w.blockTable);
+            uint256 k = _batchIndex(ctx, w.context, w.parentHeader);
+            if (k < blockTxs) {
+                if (r.blobCount == 0) {
+                    _findLeaf(ctx, record, txsBefore, txsBefore + blockTxs, txsBefore + k, w.firstSegment);
+                }
                 revert OneStepVerifier_BatchTransactionStep(ctx.l2Block, ctx.position);
             }
             revert NotProvableYet(ctx.l2Block, ctx.position);
@@ -373,6 +392,89 @@ contract OneStepVerifier is IOneStepVerifier {
             context: state.context
         });
         return keccak256(abi.encode(next)) == toState;
+    }
+
+    /// @dev The preamble: from the parent's output root to the block's first trace state, which
+    ///      holds the parent's state root, nothing run yet, and the block context L1 fixes:
+    ///      the parent's hash; the number; the timestamp and the L1 origin, the parent's plus
+    ///      the block table's deltas; the origin's recorded hash and its header's `prevrandao`;
+    ///      the base fee by EIP-1559 from the parent header; the parent's gas limit (every
+    ///      block keeps the genesis one); no beneficiary (fees go to the zero address).
+    function _preamble(StepContext memory ctx, bytes32 fromState, bytes32 toState, bytes memory body)
+        private
+        view
+        returns (bool)
+    {
+        if (ctx.position != 0 || ctx.l2Block == 0) revert OneStepVerifier_BadWitness();
+        PreambleWitness memory w = abi.decode(body, (PreambleWitness));
+        Withdrawals.OutputRoot memory parent = w.parent;
+        if (
+            parent.version != Withdrawals.OUTPUT_ROOT_VERSION || parent.l2BlockNumber != ctx.l2Block - 1
+                || Withdrawals.hashOutputRoot(parent) != fromState || keccak256(w.parentHeader) != parent.l2BlockHash
+        ) revert OneStepVerifier_BadWitness();
+        TraceState memory next = TraceState({
+            version: TRACE_STATE_VERSION,
+            l2Block: ctx.l2Block,
+            inputs: 1,
+            stateRoot: parent.stateRoot,
+            cumulativeGas: 0,
+            included: 0,
+            txAccumulator: bytes32(0),
+            receiptAccumulator: bytes32(0),
+            context: keccak256(abi.encode(_context(ctx.l2Block, parent.l2BlockHash, w)))
+        });
+        return keccak256(abi.encode(next)) == toState;
+    }
+
+    /// @dev The block context of `l2Block` from its parent header, its block table entry and
+    ///      its L1 origin (see `_preamble`).
+    function _context(uint256 l2Block, bytes32 parentHash, PreambleWitness memory w)
+        private
+        view
+        returns (BlockContext memory c)
+    {
+        bytes memory header = w.parentHeader;
+        (,, uint256 entry) = _tableEntry(l2Block, w.blockTable);
+        uint256 originDelta = uint8(w.blockTable[entry]);
+        uint256 timestampDelta;
+        for (uint256 i = 1; i < 5; ++i) {
+            timestampDelta = (timestampDelta << 8) | uint8(w.blockTable[entry + i]);
+        }
+        c.parentHash = parentHash;
+        c.number = l2Block;
+        c.timestamp = _uintField(header, 11) + timestampDelta;
+        c.l1OriginNumber = _originOf(header) + originDelta;
+        c.l1OriginHash = inbox.originHash(c.l1OriginNumber);
+        // The node starts at L2 genesis before it has read the genesis origin's header, so the
+        // blocks of the genesis epoch run with `prevrandao` zero; every later origin's is its
+        // header's `mixHash`.
+        if (c.l1OriginNumber != inbox.genesisOrigin()) {
+            if (keccak256(w.originHeader) != c.l1OriginHash) revert OneStepVerifier_BadWitness();
+            (uint256 mixOffset, uint256 length) = _field(w.originHeader, 13);
+            if (length != 32) revert OneStepVerifier_BadWitness();
+            bytes memory originHeader = w.originHeader;
+            bytes32 mixHash;
+            assembly ("memory-safe") {
+                mixHash := mload(add(add(originHeader, 0x20), mixOffset))
+            }
+            c.prevrandao = mixHash;
+        }
+        c.gasLimit = _uintField(header, 9);
+        c.baseFee = _nextBaseFee(_uintField(header, 15), _uintField(header, 10), c.gasLimit);
+    }
+
+    /// @dev The base fee after a block with `baseFee`, `gasUsed` and `gasLimit` by EIP-1559
+    ///      with Ethereum's parameters (elasticity 2, change denominator 8), as
+    ///      `alloy_eips::calc_next_block_base_fee` computes it.
+    function _nextBaseFee(uint256 baseFee, uint256 gasUsed, uint256 gasLimit) private pure returns (uint256) {
+        uint256 target = gasLimit / 2;
+        if (target == 0 || gasUsed == target) return baseFee;
+        if (gasUsed > target) {
+            uint256 increase = baseFee * (gasUsed - target) / (target * 8);
+            return baseFee + uint64(increase == 0 ? 1 : increase);
+        }
+        uint256 decrease = uint64(baseFee * (target - gasUsed) / (target * 8));
+        return decrease > baseFee ? 0 : baseFee - decrease;
     }
 
     /// @dev The batch transaction step: opens the agreed state, finds the transaction the
@@ -695,8 +797,26 @@ contract OneStepVerifier is IOneStepVerifier {
         view
         returns (uint256 index, BatchInbox.Record memory record, uint256 blockTxs, uint256 txsBefore)
     {
-        // casting to 'uint64' is safe: a block number the inbox knows fits 64 bits, and a larger
-        // one reverts in `recordOf` after truncation only if it names no recorded block.
+        uint256 entry;
+        (index, record, entry) = _tableEntry(l2Block, blockTable);
+        // Up to 4,096 entries: the count of each (its last two bytes) read with one load.
+        assembly ("memory-safe") {
+            let data := add(blockTable, 0x20)
+            for { let offset := 0 } lt(offset, entry) { offset := add(offset, 7) } {
+                txsBefore := add(txsBefore, shr(240, mload(add(data, add(offset, 5)))))
+            }
+            blockTxs := shr(240, mload(add(data, add(entry, 5))))
+        }
+    }
+
+    /// @dev The inbox record holding `l2Block` and where the block's entry starts in its block
+    ///      table `blockTable`, checked against the record's `blocksHash`.
+    function _tableEntry(uint256 l2Block, bytes memory blockTable)
+        private
+        view
+        returns (uint256 index, BatchInbox.Record memory record, uint256 entry)
+    {
+        // casting to 'uint64' is safe: checked just before
         if (l2Block > type(uint64).max) revert OneStepVerifier_BadWitness();
         // forge-lint: disable-next-line(unsafe-typecast)
         index = inbox.recordOf(uint64(l2Block));
@@ -704,11 +824,7 @@ contract OneStepVerifier is IOneStepVerifier {
         if (blockTable.length != uint256(record.blockCount) * 7 || keccak256(blockTable) != record.blocksHash) {
             revert OneStepVerifier_BadWitness();
         }
-        uint256 entry = (l2Block - record.firstBlock) * 7;
-        for (uint256 offset = 5; offset < entry; offset += 7) {
-            txsBefore += (uint256(uint8(blockTable[offset])) << 8) | uint8(blockTable[offset + 1]);
-        }
-        blockTxs = (uint256(uint8(blockTable[entry + 5])) << 8) | uint8(blockTable[entry + 6]);
+        entry = (l2Block - record.firstBlock) * 7;
     }
 
     /// @dev The state root after the deposit: `amount` minted to `from`, whose nonce the call
@@ -811,20 +927,37 @@ contract OneStepVerifier is IOneStepVerifier {
     ///      number, 8 bytes, then its hash). The header is authenticated by its hash, so a
     ///      malformed one never matches; it still reverts cleanly.
     function _originOf(bytes memory header) private pure returns (uint256) {
-        (uint256 offset, uint256 length, bool list) = _rlpItem(header, 0);
-        if (!list || offset + length != header.length) revert OneStepVerifier_BadWitness();
-        uint256 pos = offset;
-        for (uint256 i; i < 12; ++i) {
-            (uint256 itemOffset, uint256 itemLength,) = _rlpItem(header, pos);
-            pos = itemOffset + itemLength;
-        }
-        (uint256 dataOffset, uint256 dataLength, bool isList) = _rlpItem(header, pos);
-        if (isList || dataLength != 40) revert OneStepVerifier_BadWitness();
+        (uint256 dataOffset, uint256 dataLength) = _field(header, 12);
+        if (dataLength != 40) revert OneStepVerifier_BadWitness();
         uint256 origin;
         for (uint256 i; i < 8; ++i) {
             origin = (origin << 8) | uint8(header[dataOffset + i]);
         }
         return origin;
+    }
+
+    /// @dev Field `index` of the RLP list `rlp` (which must span it exactly): where its payload
+    ///      starts and how long it is; reverts if it is a list.
+    function _field(bytes memory rlp, uint256 index) private pure returns (uint256 offset, uint256 length) {
+        (uint256 start, uint256 listLength, bool list) = _rlpItem(rlp, 0);
+        if (!list || start + listLength != rlp.length) revert OneStepVerifier_BadWitness();
+        uint256 pos = start;
+        for (uint256 i; i < index; ++i) {
+            (uint256 itemOffset, uint256 itemLength,) = _rlpItem(rlp, pos);
+            pos = itemOffset + itemLength;
+        }
+        bool isList;
+        (offset, length, isList) = _rlpItem(rlp, pos);
+        if (isList) revert OneStepVerifier_BadWitness();
+    }
+
+    /// @dev Field `index` of the RLP list `rlp` as an unsigned integer of at most 32 bytes.
+    function _uintField(bytes memory rlp, uint256 index) private pure returns (uint256 value) {
+        (uint256 offset, uint256 length) = _field(rlp, index);
+        if (length > 32) revert OneStepVerifier_BadWitness();
+        for (uint256 i; i < length; ++i) {
+            value = (value << 8) | uint8(rlp[offset + i]);
+        }
     }
 
     /// @dev The RLP item at `pos`: where its payload starts, its length, and whether it is a list.

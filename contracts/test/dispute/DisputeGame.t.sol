@@ -6,6 +6,8 @@ import {Proxies} from "test/utils/Proxies.sol";
 import {BridgeFixtures} from "test/utils/BridgeFixtures.sol";
 import {TrieBuilder} from "test/utils/TrieBuilder.sol";
 import {L2Headers} from "test/utils/L2Headers.sol";
+import {L2BlockHeaders} from "test/utils/L2BlockHeaders.sol";
+import {L1Headers} from "test/utils/L1Headers.sol";
 import {StateManager} from "src/L1/StateManager.sol";
 import {L1Bridge} from "src/L1/L1Bridge.sol";
 import {DisputeGame} from "src/dispute/DisputeGame.sol";
@@ -144,7 +146,8 @@ abstract contract DisputeGameBase is Test {
                     state: state,
                     context: L2Headers.context(state.l2Block, 5, 5),
                     parentHeader: L2Headers.header(5),
-                    blockTable: hex"00000000000000"
+                    blockTable: hex"00000000000000",
+                    firstSegment: 0
                 })
             )
         );
@@ -850,6 +853,83 @@ contract DisputeGameTest is DisputeGameBase {
         assertTrue(manager.proposals(index).removed);
     }
 
+    /// @dev Uses the real OneStepVerifier over the stub inbox and a fresh game whose genesis
+    ///      output root opens with a genesis header (L1 origin 7, 30M gas, 1 gwei, at its gas
+    ///      target). Returns the preamble witness of block 1 and the context it has.
+    function _preambleSetup()
+        internal
+        returns (OneStepVerifier.PreambleWitness memory w, OneStepVerifier.BlockContext memory context)
+    {
+        StubInbox stub = new StubInbox();
+        address osv = address(stub.verifier(IDepositChain(address(0xB41D6E))));
+        bytes32 genesisRoot;
+        (w, genesisRoot) = _preambleWitness(stub, 1, 7, 1_700_000_000, 1 gwei, 30_000_000);
+        context = OneStepVerifier.BlockContext({
+            parentHash: w.parent.l2BlockHash,
+            number: 1,
+            timestamp: 1_700_000_000,
+            l1OriginNumber: 7,
+            l1OriginHash: keccak256(stub.originHeader(7)),
+            baseFee: 1 gwei,
+            gasLimit: 30_000_000,
+            beneficiary: address(0),
+            prevrandao: keccak256(abi.encode("randao", uint256(7)))
+        });
+        dg = new DisputeGame(manager, genesisRoot, CHALLENGER_BOND, MAX_CLOCK, CLOCK_EXT);
+        vm.startPrank(owner);
+        manager.setDisputeGame(address(dg));
+        manager.setOneStepVerifier(osv);
+        vm.stopPrank();
+    }
+
+    /// @dev After `_preambleSetup`: proposes block 1 and plays to the preamble step (position
+    ///      0), the proposer claiming `first` at position 1. Returns the proposal and the game.
+    function _preambleGame(bytes32 first) internal returns (uint256 index, uint256 id) {
+        index = _proposeRoot(proposer, 1, keccak256("block 1's output root"), 0);
+        id = _challenge(challenger, index);
+        while (!_atStep(id)) {
+            if (_g(id).proposerToMove) {
+                uint64 mid = _mid(id);
+                vm.prank(proposer);
+                dg.bisect(id, mid == 1 ? first : _claim(1, mid));
+            } else {
+                _pick(id, false);
+            }
+        }
+        assertEq(_g(id).lo, 0);
+        assertEq(_g(id).loClaim, dg.genesisOutputRoot());
+        assertEq(_g(id).hiClaim, first);
+    }
+
+    /// @dev A proposer whose first trace state is the one L1 fixes wins the preamble step.
+    function test_step_preambleValid_succeeds() public {
+        (OneStepVerifier.PreambleWitness memory w, OneStepVerifier.BlockContext memory context) = _preambleSetup();
+        (uint256 index, uint256 id) = _preambleGame(_firstState(1, w.parent.stateRoot, context));
+        dg.step(id, abi.encode(uint8(2), abi.encode(w)));
+        assertTrue(_g(id).status == DisputeGame.Status.ProposerWon);
+        assertEq(manager.disputeOf(index).openGames, 0);
+        assertFalse(manager.proposals(index).removed);
+        _assertConserved();
+    }
+
+    /// @dev A first trace state with another base fee (one wei more) loses the preamble step;
+    ///      a bad witness (another L1 block's header as the origin's) first reverts and changes
+    ///      nothing.
+    function test_step_preambleInvalid_succeeds() public {
+        (OneStepVerifier.PreambleWitness memory w, OneStepVerifier.BlockContext memory context) = _preambleSetup();
+        context.baseFee += 1;
+        (uint256 index, uint256 id) = _preambleGame(_firstState(1, w.parent.stateRoot, context));
+        OneStepVerifier.PreambleWitness memory bad = _copy(w);
+        bad.originHeader = new StubInbox().originHeader(8);
+        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
+        dg.step(id, abi.encode(uint8(2), abi.encode(bad)));
+        assertTrue(_g(id).status == DisputeGame.Status.InProgress);
+        dg.step(id, abi.encode(uint8(2), abi.encode(w)));
+        assertTrue(_g(id).status == DisputeGame.Status.ChallengerWon);
+        assertTrue(manager.proposals(index).removed);
+        _assertConserved();
+    }
+
     /// @dev Witness kinds other than padding, preamble and input revert.
     function testFuzz_verify_unknownKind_reverts(uint8 kind, uint256 l2Block, uint256 position) public {
         vm.assume(kind == 0 || kind > 5);
@@ -863,30 +943,204 @@ contract DisputeGameTest is DisputeGameBase {
         osv.verify(bytes32(uint256(1)), bytes32(uint256(1)), ctx);
     }
 
-    /// @dev The preamble, opened from the parent's output root at position 0, is not provable
-    ///      yet; at any other position, or from another state, the witness is bad.
-    function testFuzz_verify_preamble_reverts(uint64 number, uint256 position, bytes32 toState) public {
+    /// @dev The preamble over the stub inbox (every block keeps its parent's L1 origin and
+    ///      timestamp; L1 block `n`'s header is `stub.originHeader(n)`): from the parent's output
+    ///      root at position 0 the step is valid exactly for the block's first trace state, whose
+    ///      context is written out here. The parent used its gas target, so the base fee stays.
+    function testFuzz_verify_preamble_succeeds(
+        uint64 number,
+        uint64 origin,
+        uint64 timestamp,
+        uint64 baseFee,
+        uint64 gasLimit,
+        bytes32 toState
+    ) public {
         number = uint64(bound(number, 1, type(uint64).max));
-        OneStepVerifier osv = new StubInbox().verifier(IDepositChain(address(0xB41D6E)));
-        Withdrawals.OutputRoot memory parent = _output(number - 1);
-        bytes32 from = Withdrawals.hashOutputRoot(parent);
-        bytes memory witness = abi.encode(uint8(2), abi.encode(parent));
-        bytes memory ctx = abi.encode(
-            IOneStepVerifier.StepContext({l2Block: number, position: 0, horizonL1Block: 1, witness: witness})
+        StubInbox stub = new StubInbox();
+        // Not the genesis origin, whose prevrandao is zero.
+        origin = uint64(bound(origin, 0, type(uint64).max - 1));
+        OneStepVerifier osv = stub.verifier(IDepositChain(address(0xB41D6E)));
+        (OneStepVerifier.PreambleWitness memory w, bytes32 from) =
+            _preambleWitness(stub, number, origin, timestamp, baseFee, gasLimit);
+        OneStepVerifier.BlockContext memory context = OneStepVerifier.BlockContext({
+            parentHash: keccak256(w.parentHeader),
+            number: number,
+            timestamp: timestamp,
+            l1OriginNumber: origin,
+            l1OriginHash: keccak256(stub.originHeader(origin)),
+            baseFee: baseFee,
+            gasLimit: gasLimit,
+            beneficiary: address(0),
+            prevrandao: keccak256(abi.encode("randao", uint256(origin)))
+        });
+        _assertPreamble(osv, from, w, context, toState);
+    }
+
+    /// @dev `w` steps from `from` exactly to the first trace state with `context`, not to
+    ///      `toState` unless it is that one, and not to the same state one second later.
+    function _assertPreamble(
+        OneStepVerifier osv,
+        bytes32 from,
+        OneStepVerifier.PreambleWitness memory w,
+        OneStepVerifier.BlockContext memory context,
+        bytes32 toState
+    ) internal view {
+        bytes32 next = _firstState(context.number, w.parent.stateRoot, context);
+        bytes memory ctx = _stepContext(context.number, 0, abi.encode(uint8(2), abi.encode(w)));
+        assertTrue(osv.verify(from, next, ctx), "the block's first trace state");
+        assertEq(osv.verify(from, toState, ctx), toState == next);
+        context.timestamp += 1;
+        assertFalse(
+            osv.verify(from, _firstState(context.number, w.parent.stateRoot, context), ctx), "another timestamp"
         );
-        vm.expectRevert(abi.encodeWithSelector(IOneStepVerifier.NotProvableYet.selector, uint256(number), 0));
-        osv.verify(from, toState, ctx);
+    }
+
+    /// @dev A preamble witness that does not open the agreed state (another state, output root
+    ///      version or block), whose parent header is not the output root's, whose block table is
+    ///      not the record's, whose origin header is not the recorded origin's, or that steps at
+    ///      a position other than 0 (or in genesis), reverts BadWitness.
+    function testFuzz_verify_preambleBadWitness_reverts(uint64 number, uint64 origin, uint256 position) public {
+        number = uint64(bound(number, 1, type(uint64).max));
+        origin = uint64(bound(origin, 0, type(uint64).max - 1));
         position = bound(position, 1, type(uint256).max);
-        ctx = abi.encode(
-            IOneStepVerifier.StepContext({l2Block: number, position: position, horizonL1Block: 1, witness: witness})
+        StubInbox stub = new StubInbox();
+        OneStepVerifier osv = stub.verifier(IDepositChain(address(0xB41D6E)));
+        (OneStepVerifier.PreambleWitness memory w, bytes32 from) =
+            _preambleWitness(stub, number, origin, 1_700_000_000, 1 gwei, 30_000_000);
+
+        // At another position, or for genesis.
+        _expectBadPreamble(osv, from, number, position, w);
+        _expectBadPreamble(osv, from, 0, 0, w);
+        // From another agreed state.
+        _expectBadPreamble(osv, keccak256(abi.encode(from)), number, 0, w);
+        // Another output root version or block, rehashed as the agreed state.
+        OneStepVerifier.PreambleWitness memory bad = _copy(w);
+        bad.parent.version = 2;
+        _expectBadPreamble(osv, Withdrawals.hashOutputRoot(bad.parent), number, 0, bad);
+        bad = _copy(w);
+        bad.parent.l2BlockNumber = number;
+        _expectBadPreamble(osv, Withdrawals.hashOutputRoot(bad.parent), number, 0, bad);
+        // A parent header that is not the output root's block.
+        bad = _copy(w);
+        (OneStepVerifier.PreambleWitness memory other,) =
+            _preambleWitness(stub, number, origin + 1, 1_700_000_000, 1 gwei, 30_000_000);
+        bad.parentHeader = other.parentHeader;
+        _expectBadPreamble(osv, from, number, 0, bad);
+        // Another block table, or none.
+        bad = _copy(w);
+        bad.blockTable = hex"01000000010000";
+        _expectBadPreamble(osv, from, number, 0, bad);
+        bad.blockTable = "";
+        _expectBadPreamble(osv, from, number, 0, bad);
+        // The header of another L1 block than the origin.
+        bad = _copy(w);
+        bad.originHeader = stub.originHeader(uint256(origin) + 1);
+        _expectBadPreamble(osv, from, number, 0, bad);
+        // The origin's header with another prevrandao (so another hash).
+        bad.originHeader = _withMixHash(stub, origin, keccak256("another randao"));
+        _expectBadPreamble(osv, from, number, 0, bad);
+    }
+
+    /// @dev The preamble witness of L2 block `number` over `stub`: its parent (`number - 1`) has
+    ///      L1 origin `origin`, timestamp `timestamp`, base fee `baseFee`, gas limit `gasLimit`
+    ///      and used its gas target. Returns it with the parent's output root (the agreed state).
+    function _preambleWitness(
+        StubInbox stub,
+        uint256 number,
+        uint64 origin,
+        uint256 timestamp,
+        uint256 baseFee,
+        uint256 gasLimit
+    ) internal pure returns (OneStepVerifier.PreambleWitness memory w, bytes32 from) {
+        bytes memory parentHeader = L2BlockHeaders.encode(
+            L2BlockHeaders.make(
+                keccak256(abi.encode("grandparent", number)),
+                number - 1,
+                timestamp,
+                origin,
+                stub.originHash(origin),
+                keccak256(abi.encode("randao", uint256(origin))),
+                gasLimit,
+                gasLimit / 2,
+                baseFee
+            )
         );
-        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
-        osv.verify(from, toState, ctx);
-        ctx = abi.encode(
-            IOneStepVerifier.StepContext({l2Block: number, position: 0, horizonL1Block: 1, witness: witness})
+        Withdrawals.OutputRoot memory parent = _output(number - 1);
+        parent.l2BlockHash = keccak256(parentHeader);
+        w = OneStepVerifier.PreambleWitness({
+            parent: parent,
+            parentHeader: parentHeader,
+            blockTable: stub.blockTable(),
+            originHeader: stub.originHeader(origin)
+        });
+        from = Withdrawals.hashOutputRoot(parent);
+    }
+
+    /// @dev The first trace state of `number` (after the preamble): the parent's state root,
+    ///      one input consumed, nothing run, and `context`.
+    function _firstState(uint256 number, bytes32 stateRoot, OneStepVerifier.BlockContext memory context)
+        internal
+        pure
+        returns (bytes32)
+    {
+        return keccak256(
+            abi.encode(
+                OneStepVerifier.TraceState({
+                    version: 1,
+                    l2Block: number,
+                    inputs: 1,
+                    stateRoot: stateRoot,
+                    cumulativeGas: 0,
+                    included: 0,
+                    txAccumulator: bytes32(0),
+                    receiptAccumulator: bytes32(0),
+                    context: keccak256(abi.encode(context))
+                })
+            )
         );
+    }
+
+    /// @dev The proof `verify` takes for a step of `l2Block` at `position`.
+    function _stepContext(uint256 l2Block, uint256 position, bytes memory witness)
+        internal
+        pure
+        returns (bytes memory)
+    {
+        return abi.encode(
+            IOneStepVerifier.StepContext({l2Block: l2Block, position: position, horizonL1Block: 1, witness: witness})
+        );
+    }
+
+    /// @dev Expects `verify` of the preamble `w` of `l2Block` at `position` from `from` to
+    ///      revert BadWitness.
+    function _expectBadPreamble(
+        OneStepVerifier osv,
+        bytes32 from,
+        uint256 l2Block,
+        uint256 position,
+        OneStepVerifier.PreambleWitness memory w
+    ) internal {
+        bytes memory ctx = _stepContext(l2Block, position, abi.encode(uint8(2), abi.encode(w)));
         vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
-        osv.verify(keccak256(abi.encode(from)), toState, ctx);
+        osv.verify(from, bytes32(0), ctx);
+    }
+
+    /// @dev A deep copy of `w` (its fields can then change alone).
+    function _copy(OneStepVerifier.PreambleWitness memory w)
+        internal
+        pure
+        returns (OneStepVerifier.PreambleWitness memory)
+    {
+        return abi.decode(abi.encode(w), (OneStepVerifier.PreambleWitness));
+    }
+
+    /// @dev The stub's header of L1 block `number` with another `mixHash`.
+    function _withMixHash(StubInbox stub, uint256 number, bytes32 mixHash) internal pure returns (bytes memory) {
+        L1Headers.Header memory h =
+            L1Headers.defaults(keccak256(abi.encode("stub parent", number)), number, 1_700_000_000 + 12 * number);
+        assertEq(keccak256(L1Headers.encode(h)), stub.originHash(number));
+        h.mixHash = mixHash;
+        return L1Headers.encode(h);
     }
 
     /// @dev An input step opened from its trace state is not provable yet.

@@ -510,7 +510,8 @@ contract OneStepVerifierDepositTest is Test {
                             state: w.state,
                             context: w.context,
                             parentHeader: w.parentHeader,
-                            blockTable: hex"00000000000000"
+                            blockTable: hex"00000000000000",
+                            firstSegment: 0
                         })
                     )
                 )

@@ -974,7 +974,11 @@ contract OneStepVerifierTransactionTest is InboxFixture {
         returns (bytes memory)
     {
         OneStepVerifier.InputWitness memory input = OneStepVerifier.InputWitness({
-            state: w.state, context: w.context, parentHeader: w.parentHeader, blockTable: w.blockTable
+            state: w.state,
+            context: w.context,
+            parentHeader: w.parentHeader,
+            blockTable: w.blockTable,
+            firstSegment: w.firstSegment
         });
         return abi.encode(
             IOneStepVerifier.StepContext({

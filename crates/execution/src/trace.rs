@@ -35,8 +35,8 @@ use rollup_primitives::{
     L2Transaction, TxDeposit,
     bindings::{
         IOneStepVerifier::{
-            Account, BlockContext, ChainMessage, DepositWitness, TraceState as SolTraceState,
-            TransactionWitness,
+            Account, BatchTx, BlockContext, ChainMessage, DepositWitness,
+            TraceState as SolTraceState, TransactionWitness,
         },
         TrieProof,
     },
@@ -165,7 +165,8 @@ pub fn block_context(header: &Header) -> BlockContext {
 }
 
 /// The `STEP_INPUT` witness body of the step from trace `state` of the block `header`, whose
-/// parent is `parent_header`, in the inbox record with block table `block_table`:
+/// parent is `parent_header`, in the inbox record with block table `block_table` whose first
+/// segment with a transaction of the block is `first_segment` (zero if none):
 /// `abi.encode(InputWitness)`. L1 reads from the context, the parent's header and the block
 /// table whether the step runs one of the block's deposits or batch transactions (then only
 /// their own witnesses are accepted).
@@ -174,12 +175,14 @@ pub fn input_witness(
     parent_header: &Header,
     state: &TraceState,
     block_table: Bytes,
+    first_segment: u64,
 ) -> Vec<u8> {
     rollup_primitives::bindings::IOneStepVerifier::InputWitness {
         state: state.to_sol(),
         context: block_context(header),
         parentHeader: alloy_rlp::encode(parent_header).into(),
         blockTable: block_table,
+        firstSegment: U256::from(first_segment),
     }
     .abi_encode()
 }
@@ -777,24 +780,25 @@ pub struct TransactionStep {
 
 impl TransactionStep {
     /// Whether L1 can decide the step (`OneStepVerifier` returns rather than reverting
-    /// `NotProvableYet`): the block rules skip the transaction, or it is a plain call that runs
-    /// no code: from an account without code, without calldata or access list, to an account
-    /// without code outside the precompiles.
+    /// `NotProvableYet`), as the verifier decides it: the signature does not recover, or the
+    /// verifier's own checks skip the transaction ([`verifier_admits`]), or it admits a plain
+    /// call that runs no code: from an account without code, without calldata or access list,
+    /// to an account without code outside the precompiles. (The verifier skips only for reasons
+    /// revm refuses too; revm refuses more, which the verifier leaves unprovable.)
     pub fn provable(&self) -> bool {
         let Some(sender) = &self.sender else {
             return true;
         };
-        if !self.included {
+        let tx = rollup_primitives::batch_tx(&self.envelope);
+        if !verifier_admits(&tx, &sender.account, &self.state, &self.context) {
             return true;
         }
-        let tx = rollup_primitives::batch_tx(&self.envelope);
         let no_access_list = if tx.txType.is_zero() {
             tx.accessListHash.is_zero()
         } else {
             tx.accessListHash == keccak256([alloy_rlp::EMPTY_LIST_CODE])
         };
-        let without_code =
-            |account: &Account| !account.exists || account.codeHash == KECCAK_EMPTY;
+        let without_code = |account: &Account| !account.exists || account.codeHash == KECCAK_EMPTY;
         without_code(&sender.account)
             && !tx.isCreate
             && tx.calldataLength.is_zero()
@@ -833,10 +837,44 @@ impl TransactionStep {
             beneficiary,
             beneficiaryProof: beneficiary_proof,
         };
-        (U256::from(STEP_TRANSACTION), Bytes::from(witness.abi_encode()))
+        (
+            U256::from(STEP_TRANSACTION),
+            Bytes::from(witness.abi_encode()),
+        )
             .abi_encode_params()
             .into()
     }
+}
+
+/// Whether `OneStepVerifier._admitted` lets batch transaction `tx` from `sender` through at
+/// trace state `state` of the block with `context`: it fits the remaining gas, and none of the
+/// fee, intrinsic-gas floor, nonce and balance checks it makes refuses it.
+fn verifier_admits(
+    tx: &BatchTx,
+    sender: &Account,
+    state: &TraceState,
+    context: &BlockContext,
+) -> bool {
+    let u64_max = U256::from(u64::MAX);
+    let u128_max = U256::from(u128::MAX);
+    if tx.gasLimit > u64_max || tx.fee > u128_max || tx.priorityFee > u128_max {
+        return false;
+    }
+    let transfer_gas = U256::from(TRANSFER_GAS);
+    if U256::from(state.cumulative_gas) + tx.gasLimit > context.gasLimit
+        || tx.gasLimit < transfer_gas
+        || (tx.txType == U256::from(2) && tx.priorityFee > tx.fee)
+        || tx.fee < context.baseFee
+        || tx.nonce != U256::from(sender.nonce)
+        || tx.nonce == u64_max
+    {
+        return false;
+    }
+    let gas_cost = tx.gasLimit * tx.fee;
+    if gas_cost > u128_max || tx.value > U256::MAX - gas_cost {
+        return false;
+    }
+    sender.balance >= gas_cost + tx.value
 }
 
 /// An absent account as the verifier opens it.
@@ -877,9 +915,48 @@ where
 {
     let proof = rollup_trie::prove(store, key).map_err(|err| err.to_string())?;
     Ok(match proof.terminal {
-        rollup_trie::Terminal::Leaf { key: leaf, value_hash } if leaf == key => Some(value_hash),
+        rollup_trie::Terminal::Leaf {
+            key: leaf,
+            value_hash,
+        } if leaf == key => Some(value_hash),
         _ => None,
     })
+}
+
+/// The sender's leaf after batch transaction `envelope` as `OneStepVerifier._applySender`
+/// computes it: 21,000 gas at the effective price and `value` paid, the nonce bumped, `value`
+/// back if it is the recipient and the priority fee if it is the beneficiary. `None` if the
+/// numbers do not work out (the verifier never gets there then).
+fn verifier_sender_update(
+    envelope: &TxEnvelope,
+    account: &Account,
+    sender: Address,
+    header: &Header,
+) -> Option<B256> {
+    let base_fee = u128::from(header.base_fee_per_gas.unwrap_or_default());
+    let price = envelope.effective_gas_price(Some(base_fee as u64));
+    let gas = u128::from(TRANSFER_GAS);
+    let reward = U256::from(gas.checked_mul(price.checked_sub(base_fee)?)?);
+    let mut balance = account
+        .balance
+        .checked_sub(U256::from(gas.checked_mul(price)?))?
+        .checked_sub(envelope.value())?;
+    if envelope.to() == Some(sender) {
+        balance = balance.checked_add(envelope.value())?;
+    }
+    if header.beneficiary == sender {
+        balance = balance.checked_add(reward)?;
+    }
+    let code_hash = if account.exists {
+        account.codeHash
+    } else {
+        KECCAK_EMPTY
+    };
+    Some(rollup_trie::account_value_hash(
+        account.nonce.checked_add(1)?,
+        balance,
+        code_hash,
+    ))
 }
 
 /// What the L2 state gives the witness of the step at `position` of stored block `header`
@@ -939,7 +1016,10 @@ where
     let trie_error = |err: &dyn std::fmt::Display| db_error(header, err);
     // The accounts before the transaction, in the order the verifier changes them.
     let mut unique = vec![sender];
-    for address in [envelope.to(), Some(header.beneficiary)].into_iter().flatten() {
+    for address in [envelope.to(), Some(header.beneficiary)]
+        .into_iter()
+        .flatten()
+    {
         if !unique.contains(&address) {
             unique.push(address);
         }
@@ -966,12 +1046,17 @@ where
     if !step.included {
         return Ok(Some(step));
     }
-    // The values after the transaction, read from the trie the trace built.
-    let after = unique
+    // The values after the transaction, read from the trie the trace built; the sender's as
+    // the verifier applies it (21,000 gas), which is the same for the calls it proves and is
+    // what it checks the recipient's proof against before finding code there.
+    let mut after = unique
         .iter()
         .map(|address| leaf_value(&tracer.overlay, rollup_trie::account_key(*address)))
         .collect::<core::result::Result<Vec<_>, _>>()
         .map_err(|e| trie_error(&e))?;
+    if let Some(value) = verifier_sender_update(&envelope, &before[0], sender, header) {
+        after[0] = Some(value);
+    }
     // Replay the updates one account at a time on the state before the transaction.
     let mut current = Overlay {
         base: &tracer.overlay.base,

@@ -806,6 +806,7 @@ fn an_input_witness_cannot_stand_for_a_deposit() {
             &s.l2.header(block - 1),
             state,
             Bytes::new(),
+            0,
         );
         let witness: Bytes = (U256::from(3u8), Bytes::from(witness))
             .abi_encode_params()

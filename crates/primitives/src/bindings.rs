@@ -339,13 +339,25 @@ alloy_sol_types::sol! {
 
         /// The witness of an input step that runs neither a deposit nor a batch transaction
         /// (kind `STEP_INPUT`): the seal. `blockTable` is the block table of the inbox record
-        /// holding the block.
+        /// holding the block, `firstSegment` the batch's first segment with one of its
+        /// transactions (zero if none).
         #[derive(Debug, PartialEq, Eq)]
         struct InputWitness {
             TraceState state;
             BlockContext context;
             bytes parentHeader;
             bytes blockTable;
+            uint256 firstSegment;
+        }
+
+        /// The witness of the preamble (kind `STEP_PREAMBLE`): the parent's output root, its
+        /// header, the block's record's block table and its L1 origin's header.
+        #[derive(Debug, PartialEq, Eq)]
+        struct PreambleWitness {
+            OutputRoot parent;
+            bytes parentHeader;
+            bytes blockTable;
+            bytes originHeader;
         }
 
         /// A batch transaction as its segment's leaf commits to it

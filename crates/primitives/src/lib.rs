@@ -34,9 +34,9 @@ pub use batch::{
     BATCH_VERSION, BLOB_BYTES_PER_FIELD_ELEMENT, BLOB_DATA_SIZE, Batch, BatchBlock, BatchEnvelope,
     BatchError, BatchParent, BlockEntry, DataPath, MAX_BATCH_SIZE, MAX_BLOBS_PER_BATCH,
     MAX_BLOCKS_PER_BATCH, MAX_HEADERS_PER_BATCH, MAX_SEGMENT_BYTES_PER_BATCH, MAX_SEGMENT_PAYLOAD,
-    MAX_SEGMENT_SIZE, MAX_SEGMENTS_PER_BATCH, MAX_TRANSACTIONS_PER_SEGMENT, MAX_TX_SIZE,
-    batch_tx, blob_count, blob_data, decode_segment, encode_segment, flz_compress,
-    flz_decompress, merkle_proof, merkle_root, segment_tx_root, to_blobs, tx_leaf,
+    MAX_SEGMENT_SIZE, MAX_SEGMENTS_PER_BATCH, MAX_TRANSACTIONS_PER_SEGMENT, MAX_TX_SIZE, batch_tx,
+    blob_count, blob_data, decode_segment, encode_segment, flz_compress, flz_decompress,
+    merkle_proof, merkle_root, segment_tx_root, to_blobs, tx_leaf,
 };
 pub use block::{
     L1Origin, L2_BLOCK_EXTRA_DATA_LEN, L2Block, L2Receipt, L2Transaction, decode_l1_origin,

@@ -29,13 +29,13 @@ use std::{
     time::Duration,
 };
 
+use alloy_consensus::{Transaction as _, TxEnvelope};
 use alloy_network::TransactionBuilder;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::Provider;
 use alloy_rpc_types_eth::{Filter, TransactionRequest};
-use alloy_sol_types::{SolCall, SolValue};
-use alloy_consensus::{Transaction as _, TxEnvelope};
 use alloy_sol_types::SolEvent;
+use alloy_sol_types::{SolCall, SolValue};
 use rollup_execution::{
     BlockTrace, DepositStep, STEP_DEPOSIT, STEP_TRANSACTION, TraceInput, TransactionStep,
 };
@@ -43,8 +43,8 @@ use rollup_l1::L1Sender;
 use rollup_primitives::{
     L2Transaction, OutputRoot, RoleHealth,
     bindings::{
-        Game, IBatchInbox, IDisputeGame, IL1Bridge, IOneStepVerifier, ISegmentStore,
-        IStateManager, Proposal,
+        Game, IBatchInbox, IDisputeGame, IL1Bridge, IOneStepVerifier, ISegmentStore, IStateManager,
+        Proposal,
     },
     decode_l1_origin,
 };
@@ -377,11 +377,11 @@ impl DisputeAgent {
             let started = std::time::Instant::now();
             let trace =
                 tokio::task::spawn_blocking(move || compute_trace(&store, chain_id, block, batch))
-                .await
-                .map_err(|err| DisputeError::Trace {
-                    block,
-                    reason: err.to_string(),
-                })??;
+                    .await
+                    .map_err(|err| DisputeError::Trace {
+                        block,
+                        reason: err.to_string(),
+                    })??;
             info!(target: "rollup::dispute", block, seal = trace.seal_position(), elapsed = ?started.elapsed(), "traced the disputed block");
             self.traces.insert(block, trace);
         }
@@ -406,17 +406,21 @@ impl DisputeAgent {
     async fn witness(&mut self, game: &Game) -> Result<Witness, DisputeError> {
         let block = game.l2Block;
         let trace = self.trace(block).await?;
-        let (kind, body) = if game.lo == 0 || game.lo >= trace.seal_position() {
-            let (kind, number) = if game.lo == 0 {
-                (STEP_PREAMBLE, block - 1)
-            } else {
-                (STEP_PADDING, block)
-            };
+        let (kind, body) = if game.lo == 0 {
+            if let Some(witness) = self.preamble_witness(block).await? {
+                return Ok(witness);
+            }
+            let reader = self.store.reader()?;
+            let parent = reader
+                .output_root(block - 1)?
+                .ok_or(DisputeError::NotDerived(block - 1))?;
+            (STEP_PREAMBLE, output_root_abi(&parent))
+        } else if game.lo >= trace.seal_position() {
             let reader = self.store.reader()?;
             let output = reader
-                .output_root(number)?
-                .ok_or(DisputeError::NotDerived(number))?;
-            (kind, output_root_abi(&output))
+                .output_root(block)?
+                .ok_or(DisputeError::NotDerived(block))?;
+            (STEP_PADDING, output_root_abi(&output))
         } else {
             let state = *trace
                 .state(game.lo)
@@ -435,14 +439,26 @@ impl DisputeAgent {
                     provable,
                 });
             }
-            let block_table = self
-                .block_batch(block)
-                .await?
-                .map(|batch| batch.block_table.clone())
-                .unwrap_or_default();
+            // The seal (or a transaction L1 cannot open): L1 checks the block's opened segments
+            // to tell an emptied block's seal from a batch transaction.
+            let batch = self.block_batch(block).await?.cloned();
+            let (block_table, first_segment) = match &batch {
+                Some(batch) => {
+                    let emptied = !batch.block_txs.is_empty()
+                        && batch.transactions().is_some_and(|txs| txs.is_empty());
+                    if emptied {
+                        self.open_segments(batch).await?;
+                    }
+                    (
+                        batch.block_table.clone(),
+                        batch.block_segments().start as u64,
+                    )
+                }
+                None => (Bytes::new(), 0),
+            };
             let store = self.store.clone();
             let input = tokio::task::spawn_blocking(move || {
-                input_witness(&store, block, state, block_table)
+                input_witness(&store, block, state, block_table, first_segment)
             })
             .await
             .map_err(|err| DisputeError::Trace {
@@ -458,6 +474,57 @@ impl DisputeAgent {
                 .into(),
             provable: kind == STEP_PADDING,
         })
+    }
+
+    /// The `STEP_PREAMBLE` witness of `block`: its parent's output root and header, its inbox
+    /// record's block table and its L1 origin's header, from which L1 fixes the block's context.
+    /// `None` if the verifier reads no inbox or L1 has no such origin header (then the witness
+    /// is the parent's output root alone, which an older verifier takes).
+    async fn preamble_witness(&mut self, block: u64) -> Result<Option<Witness>, DisputeError> {
+        let Some(block_table) = self
+            .block_batch(block)
+            .await?
+            .map(|batch| batch.block_table.clone())
+        else {
+            return Ok(None);
+        };
+        let (parent, parent_header, origin) = {
+            let reader = self.store.reader()?;
+            let (parent_number, header) = header_and_parent(&reader, block)?;
+            let parent = reader
+                .output_root(parent_number)?
+                .ok_or(DisputeError::NotDerived(parent_number))?;
+            let parent_header = reader
+                .header(parent_number)?
+                .ok_or(DisputeError::NotDerived(parent_number))?;
+            let origin = decode_l1_origin(&header.extra_data)
+                .map_err(|err| DisputeError::Read(format!("block {block}'s L1 origin: {err}")))?;
+            (parent, parent_header, origin)
+        };
+        let Some(origin_header) = rollup_l1::header_rlp(self.sender.provider(), origin.number)
+            .await
+            .map_err(DisputeError::Read)?
+        else {
+            return Ok(None);
+        };
+        if alloy_primitives::keccak256(&origin_header) != origin.hash {
+            warn!(target: "rollup::dispute", block, origin = origin.number, "L1 has another block at the block's L1 origin: the preamble is not proven");
+            return Ok(None);
+        }
+        let body = IOneStepVerifier::PreambleWitness {
+            parent: parent.into(),
+            parentHeader: alloy_rlp::encode(&parent_header).into(),
+            blockTable: block_table,
+            originHeader: origin_header,
+        }
+        .abi_encode();
+        Ok(Some(Witness {
+            kind: STEP_PREAMBLE,
+            bytes: (U256::from(STEP_PREAMBLE), Bytes::from(body))
+                .abi_encode_params()
+                .into(),
+            provable: true,
+        }))
     }
 
     /// The `STEP_TRANSACTION` witness of the step at `position` of `block`, if its input is one
@@ -1059,13 +1126,15 @@ pub fn compute_trace(
 }
 
 /// The `STEP_INPUT` body: `abi.encode(InputWitness)`, the agreed trace `state` with the
-/// block's context, its parent's header and its record's `block_table`, from which L1 tells
-/// that the step runs no deposit and no batch transaction.
+/// block's context, its parent's header, its record's `block_table` and the batch's
+/// `first_segment` with a transaction of the block, from which L1 tells that the step runs no
+/// deposit and no batch transaction.
 fn input_witness(
     store: &Store,
     block: u64,
     state: rollup_execution::TraceState,
     block_table: Bytes,
+    first_segment: u64,
 ) -> Result<Vec<u8>, DisputeError> {
     let reader = store.reader()?;
     let (parent, header) = header_and_parent(&reader, block)?;
@@ -1077,6 +1146,7 @@ fn input_witness(
         &parent_header,
         &state,
         block_table,
+        first_segment,
     ))
 }
 

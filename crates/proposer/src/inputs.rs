@@ -66,9 +66,15 @@ impl BlockBatch {
             Posted::Forced(table) => (table, None, Vec::new()),
             Posted::Blobs(envelope) => {
                 if keccak256(&envelope) != record.dataHash {
-                    return Err(format!("the envelope found for record {index} is not its own"));
+                    return Err(format!(
+                        "the envelope found for record {index} is not its own"
+                    ));
                 }
-                (Bytes::from(envelope_block_table(&envelope)?), None, Vec::new())
+                (
+                    Bytes::from(envelope_block_table(&envelope)?),
+                    None,
+                    Vec::new(),
+                )
             }
             Posted::Calldata(data) => {
                 if keccak256(&data) != record.dataHash {
@@ -102,7 +108,9 @@ impl BlockBatch {
         if keccak256(&block_table) != record.blocksHash
             || block_table.len() != usize::from(record.blockCount) * 7
         {
-            return Err(format!("record {index}'s block table is not the one it recorded"));
+            return Err(format!(
+                "record {index}'s block table is not the one it recorded"
+            ));
         }
         let counts = block_table
             .chunks(7)
@@ -124,9 +132,7 @@ impl BlockBatch {
         if self.block_txs.is_empty() {
             return 0..0;
         }
-        let holds = |at: usize| {
-            move |s: &Segment| s.first_tx <= at && at < s.first_tx + s.tx_count
-        };
+        let holds = |at: usize| move |s: &Segment| s.first_tx <= at && at < s.first_tx + s.tx_count;
         let first = self.segments.iter().position(holds(self.block_txs.start));
         let last = self.segments.iter().position(holds(self.block_txs.end - 1));
         match (first, last) {

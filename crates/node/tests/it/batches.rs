@@ -1185,9 +1185,13 @@ fn every_derived_block_traces_from_its_parents_output_root_to_its_own() {
     for node in [&sequencer, &replica] {
         let reader = node.store().reader().unwrap();
         for number in 1..=4 {
-            let trace =
-                rollup_proposer::compute_trace(node.store(), batch_config().l2_chain_id, number, None)
-                    .unwrap();
+            let trace = rollup_proposer::compute_trace(
+                node.store(),
+                batch_config().l2_chain_id,
+                number,
+                None,
+            )
+            .unwrap();
             let body = reader.body(number).unwrap().unwrap();
             let header = reader.header(number).unwrap().unwrap();
             assert_eq!(trace.seal_position(), body.len() as u64 + 2);

@@ -1,0 +1,2361 @@
+//! Differential tests of the batch-transaction step of the L1 one-step verifier
+//! (`contracts/src/dispute/OneStepVerifier.sol`, witness kind `STEP_TRANSACTION`) against the
+//! node.
+//!
+//! The real `L1Bridge`, `BatchInbox` (behind its proxy), `SegmentStore` and `OneStepVerifier`
+//! run in revm as an L1. L2 blocks of real signed transactions (valid or deliberately not) are
+//! executed by the node (`execute_block`) and stored (`rollup_storage`); their batch is encoded
+//! (`Batch::encode`, or segment by segment to choose the split), posted with `postBatch` by an
+//! EOA batcher, its segments opened with `SegmentStore.open`, and decoded back as derivation
+//! decodes it. Each batch transaction's step is then built by `transaction_step` and
+//! `TransactionStep::witness`, with the block table and the leaf proof read from the batch as
+//! the dispute agent reads them, and the verifier must accept the node's next trace state
+//! (`trace_block` over `TraceInput::with_batch`) and refuse any other, skip exactly what the
+//! node skips, and refuse to prove (`NotProvableYet`) exactly what `TransactionStep::provable`
+//! says it cannot.
+//!
+//! The inbox records the L2 genesis origin at `initialize` (unchecked: L1 is still before it)
+//! and the epoch's origin from a header inside the batch, whose hash the L1 serves through
+//! `BLOCKHASH` (the revm database's block hash cache).
+
+use std::collections::{BTreeMap, HashMap};
+
+use alloy_consensus::{
+    Header, SignableTransaction, Signed, TxEip1559, TxEip2930, TxEnvelope, TxLegacy,
+    crypto::secp256k1::{recover_signer, sign_message},
+};
+use alloy_eips::{
+    eip1559::BaseFeeParams,
+    eip2930::{AccessList, AccessListItem},
+};
+use alloy_primitives::{Address, B256, Bytes, Signature, TxKind, U256, address, keccak256, uint};
+use alloy_sol_types::{SolCall, SolError, SolValue, sol};
+use proptest::{prelude::*, test_runner::TestRunner};
+use rollup_derive::derive_deposits;
+use rollup_execution::{
+    BlockInput, BlockTrace, SPEC_ID, STEP_TRANSACTION, TraceInput, TraceState, TransactionStep,
+    execute_block, input_witness,
+    revm::{
+        Context, DatabaseRef, InspectCommitEvm, Inspector, MainBuilder, MainContext,
+        context::{BlockEnv, CfgEnv, TxEnv, result::ExecutionResult},
+        database::{CacheDB, EmptyDB},
+        interpreter::{CallInputs, CallOutcome},
+        state::AccountInfo,
+    },
+    trace_block, transaction_step,
+};
+use rollup_primitives::{
+    Batch, BatchBlock, BatchEnvelope, BatchParent, BlockNumHash, ContractAddresses, GenesisAccount,
+    L1Block, L1Receipt, L1Transaction, L2Genesis, L2Transaction, RollupConfig, artifacts,
+    bindings::{
+        IBatchInbox, IL1Bridge,
+        IOneStepVerifier::{self, StepContext, TransactionWitness},
+        ISegmentStore,
+    },
+    decode_l1_origin, decode_segment, encode_segment, merkle_proof, tx_leaf,
+};
+use rollup_storage::Store;
+
+sol! {
+    function verify(bytes32 fromState, bytes32 toState, bytes calldata proof) external view returns (bool);
+}
+
+const L1_CHAIN_ID: u64 = 31_337;
+const L2_CHAIN_ID: u64 = 42_069;
+/// The L1 origin of L2 genesis: recorded by `BatchInbox.initialize`.
+const GENESIS_ORIGIN: u64 = 99;
+/// The L1 block whose bridge messages the tested epoch deposits; its header rides in the batch.
+const ORIGIN: u64 = 100;
+/// The L1 block the contracts are deployed in (before the genesis origin, so `initialize`
+/// cannot check its hash).
+const DEPLOY_BLOCK: u64 = 90;
+const DEPLOYER: Address = address!("0x00000000000000000000000000000000de910e11");
+/// The inbox's batcher: an EOA posting its own transactions.
+const BATCHER: Address = address!("0x00000000000000000000000000000000ba7c4e00");
+/// The L1 depositor.
+const DEPOSITOR: Address = address!("0x00000000000000000000000000000000a11ce000");
+/// The bridge's `stateManager` (never called here).
+const STATE_MANAGER: Address = address!("0x0000000000000000000000000000000005fa7e00");
+/// A funded L2 account without a key.
+const EXISTING: Address = address!("0x00000000000000000000000000000000e1157100");
+/// An L2 account in the genesis with nonce 0, balance 0 and no code.
+const EMPTY: Address = address!("0x00000000000000000000000000000000e3e3e300");
+/// Another empty genesis account, used as a block's beneficiary.
+const EMPTY_BENEFICIARY: Address = address!("0x00000000000000000000000000000000e4e4e400");
+/// An L2 account with code.
+const CONTRACT: Address = address!("0x00000000000000000000000000000000c0de0000");
+/// The default beneficiary: no account.
+const FEES: Address = address!("0x00000000000000000000000000000000000fee00");
+const ETHER: u128 = 1_000_000_000_000_000_000;
+const GWEI: u128 = 1_000_000_000;
+const L2_GAS_LIMIT: u64 = 30_000_000;
+/// Gas of every L1 call, far above what any needs.
+const L1_GAS: u64 = 30_000_000;
+/// The most gas the transaction step's verification may take.
+const GAS_BOUND: u64 = 1_000_000;
+/// `OneStepVerifier.STEP_INPUT`.
+const STEP_INPUT: u8 = 3;
+/// The order of secp256k1.
+const SECP256K1N: U256 =
+    uint!(0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141_U256);
+
+// Keys, by number (`key(n)`).
+const ALICE: u8 = 1;
+const BOB: u8 = 2;
+const CAROL: u8 = 3;
+/// Funded by an L1 deposit in the epoch's block, not in the genesis.
+const DAVE: u8 = 4;
+/// Holds exactly what one 21,000-gas transfer of 5 wei at 2 gwei costs.
+const POOR: u8 = 5;
+/// Its nonce is `u64::MAX`: it can never send again.
+const MAXED: u8 = 6;
+/// Holds code (not a delegation): EIP-3607 refuses its transactions.
+const CODED: u8 = 7;
+/// Holds an EIP-7702 delegation: it may send, but it is code.
+const DELEGATED: u8 = 8;
+/// Not in the state.
+const UNFUNDED: u8 = 9;
+
+const POOR_BALANCE: u128 = 21_000 * 2 * GWEI + 5;
+
+fn l1_timestamp(number: u64) -> u64 {
+    1_700_000_000 + 12 * number
+}
+
+/// The genesis origin's hash (any non-zero value: nothing on L1 can check it).
+fn genesis_origin_hash() -> B256 {
+    B256::from(U256::from(GENESIS_ORIGIN) | (U256::from(0xa1) << 248))
+}
+
+/// The L1 header of block `ORIGIN`, child of the genesis origin.
+fn origin_header() -> Header {
+    Header {
+        parent_hash: genesis_origin_hash(),
+        number: ORIGIN,
+        timestamp: l1_timestamp(ORIGIN),
+        gas_limit: L1_GAS,
+        mix_hash: B256::with_last_byte(7),
+        base_fee_per_gas: Some(1),
+        ..Default::default()
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Keys and transactions.
+
+/// A secp256k1 key and its address.
+#[derive(Debug, Clone, Copy)]
+struct Key {
+    secret: B256,
+    address: Address,
+}
+
+fn key(n: u8) -> Key {
+    let secret = B256::with_last_byte(n);
+    let message = B256::repeat_byte(0x42);
+    let signature = sign_message(secret, message).unwrap();
+    Key {
+        secret,
+        address: recover_signer(&signature, message).unwrap(),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TxType {
+    Legacy,
+    AccessList,
+    DynamicFee,
+}
+
+/// A transaction's nonce, relative to the sender's next one in the block being built (its
+/// nonce in the parent state plus the earlier `Next` transactions of the block).
+#[derive(Debug, Clone, Copy)]
+enum Nonce {
+    /// The next nonce; later transactions count on it.
+    Next,
+    /// The next nonce plus this, not counted.
+    Offset(i64),
+    Fixed(u64),
+}
+
+/// The fee cap (EIP-1559) or gas price.
+#[derive(Debug, Clone, Copy)]
+enum Fee {
+    /// The block's base fee plus this.
+    AboveBase(u128),
+    /// One wei below the block's base fee.
+    BelowBase,
+    Fixed(u128),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sig {
+    Valid,
+    /// The valid signature's twin `(r, n - s)`: it recovers the same key, but EIP-2 refuses it.
+    HighS,
+    /// `r = 0`: no point.
+    NoPoint,
+}
+
+/// One batch transaction to sign.
+#[derive(Debug, Clone)]
+struct TxSpec {
+    from: u8,
+    ty: TxType,
+    nonce: Nonce,
+    /// `None` creates a contract.
+    to: Option<Address>,
+    value: U256,
+    fee: Fee,
+    /// The EIP-1559 tip cap (ignored by the other types).
+    priority: u128,
+    gas_limit: u64,
+    input: Bytes,
+    access_list: AccessList,
+    signature: Sig,
+}
+
+/// A plain EIP-1559 transfer with a 1 gwei tip.
+fn transfer(from: u8, to: Address, value: u128) -> TxSpec {
+    TxSpec {
+        from,
+        ty: TxType::DynamicFee,
+        nonce: Nonce::Next,
+        to: Some(to),
+        value: U256::from(value),
+        fee: Fee::AboveBase(2 * GWEI),
+        priority: GWEI,
+        gas_limit: 21_000,
+        input: Bytes::new(),
+        access_list: AccessList::default(),
+        signature: Sig::Valid,
+    }
+}
+
+/// A legacy (EIP-155) transfer paying the base fee plus 3 gwei.
+fn legacy(from: u8, to: Address, value: u128) -> TxSpec {
+    TxSpec {
+        ty: TxType::Legacy,
+        fee: Fee::AboveBase(3 * GWEI),
+        ..transfer(from, to, value)
+    }
+}
+
+impl TxSpec {
+    fn build(&self, nonce: u64, base_fee: u64) -> TxEnvelope {
+        let fee = match self.fee {
+            Fee::AboveBase(plus) => u128::from(base_fee) + plus,
+            Fee::BelowBase => u128::from(base_fee) - 1,
+            Fee::Fixed(fee) => fee,
+        };
+        let to = self.to.map_or(TxKind::Create, TxKind::Call);
+        let key = key(self.from);
+        match self.ty {
+            TxType::Legacy => sign(
+                TxLegacy {
+                    chain_id: Some(L2_CHAIN_ID),
+                    nonce,
+                    gas_price: fee,
+                    gas_limit: self.gas_limit,
+                    to,
+                    value: self.value,
+                    input: self.input.clone(),
+                },
+                key,
+                self.signature,
+            ),
+            TxType::AccessList => sign(
+                TxEip2930 {
+                    chain_id: L2_CHAIN_ID,
+                    nonce,
+                    gas_price: fee,
+                    gas_limit: self.gas_limit,
+                    to,
+                    value: self.value,
+                    access_list: self.access_list.clone(),
+                    input: self.input.clone(),
+                },
+                key,
+                self.signature,
+            ),
+            TxType::DynamicFee => sign(
+                TxEip1559 {
+                    chain_id: L2_CHAIN_ID,
+                    nonce,
+                    gas_limit: self.gas_limit,
+                    max_fee_per_gas: fee,
+                    max_priority_fee_per_gas: self.priority,
+                    to,
+                    value: self.value,
+                    access_list: self.access_list.clone(),
+                    input: self.input.clone(),
+                },
+                key,
+                self.signature,
+            ),
+        }
+    }
+}
+
+fn sign<T>(tx: T, key: Key, kind: Sig) -> TxEnvelope
+where
+    T: SignableTransaction<Signature>,
+    TxEnvelope: From<Signed<T>>,
+{
+    let valid = sign_message(key.secret, tx.signature_hash()).unwrap();
+    let signature = match kind {
+        Sig::Valid => valid,
+        Sig::HighS => Signature::new(valid.r(), SECP256K1N - valid.s(), !valid.v()),
+        Sig::NoPoint => Signature::new(U256::ZERO, valid.s(), valid.v()),
+    };
+    TxEnvelope::from(tx.into_signed(signature))
+}
+
+// ------------------------------------------------------------------------------------------
+// L1: the bridge, the inbox, the segment store and the verifier in revm.
+
+/// Records the gas the outermost call frame spent: the callee's own execution, without the
+/// transaction's intrinsic and calldata gas.
+#[derive(Default)]
+struct FrameGas {
+    depth: usize,
+    spent: u64,
+}
+
+impl<CTX> Inspector<CTX> for FrameGas {
+    fn call(&mut self, _: &mut CTX, _: &mut CallInputs) -> Option<CallOutcome> {
+        self.depth += 1;
+        None
+    }
+
+    fn call_end(&mut self, _: &mut CTX, _: &CallInputs, outcome: &mut CallOutcome) {
+        self.depth -= 1;
+        if self.depth == 0 {
+            self.spent = outcome.result.gas.total_gas_spent();
+        }
+    }
+}
+
+/// What the verifier said.
+#[derive(Debug, PartialEq, Eq)]
+enum Verdict {
+    /// `verify` returned.
+    Returned(bool),
+    /// It reverted `NotProvableYet(l2Block, position)`.
+    NotProvableYet(u64, u64),
+    /// It reverted `OneStepVerifier_BadWitness`.
+    BadWitness,
+    /// It reverted with something else (a trie proof error, another verifier error, ...).
+    Reverted(Bytes),
+}
+
+/// The revert of `error`, as `Verdict::Reverted`.
+fn reverted(error: impl SolError) -> Verdict {
+    Verdict::Reverted(error.abi_encode().into())
+}
+
+/// Gas of one L1 call.
+#[derive(Debug, Clone, Copy, Default)]
+struct CallGas {
+    /// The callee's own execution (the call frame).
+    execution: u64,
+    /// The whole transaction, calldata and intrinsic gas included.
+    transaction: u64,
+}
+
+struct L1 {
+    db: CacheDB<EmptyDB>,
+    number: u64,
+    bridge: Address,
+    inbox: Address,
+    segment_store: Address,
+    verifier: Address,
+    /// The receipts of every L1 block, in order.
+    receipts: BTreeMap<u64, Vec<L1Receipt>>,
+}
+
+impl L1 {
+    /// An L1 at `DEPLOY_BLOCK` with the bridge, the inbox behind a proxy (initialized with the
+    /// L2 genesis at `GENESIS_ORIGIN`), the segment store and the verifier; `BLOCKHASH` of
+    /// `ORIGIN` is the hash of [`origin_header`].
+    fn new() -> Self {
+        let mut db = CacheDB::new(EmptyDB::default());
+        for who in [DEPLOYER, BATCHER, DEPOSITOR] {
+            db.insert_account_info(
+                who,
+                AccountInfo {
+                    balance: U256::MAX >> 1,
+                    ..Default::default()
+                },
+            );
+        }
+        db.cache.block_hashes.insert(
+            U256::from(ORIGIN),
+            keccak256(alloy_rlp::encode(origin_header())),
+        );
+        let mut l1 = Self {
+            db,
+            number: DEPLOY_BLOCK,
+            bridge: Address::ZERO,
+            inbox: Address::ZERO,
+            segment_store: Address::ZERO,
+            verifier: Address::ZERO,
+            receipts: BTreeMap::new(),
+        };
+        let mut code = artifacts::L1_BRIDGE.bytecode.to_vec();
+        code.extend((STATE_MANAGER, U256::from(L2_CHAIN_ID)).abi_encode_params());
+        l1.bridge = l1.create(code);
+        let implementation = l1.create(artifacts::BATCH_INBOX.bytecode.to_vec());
+        let initialize = IBatchInbox::initializeCall {
+            owner: DEPLOYER,
+            batcher: BATCHER,
+            bridge: l1.bridge,
+            sequencingWindow: 1_000,
+            maxSequencerDrift: 1_000_000,
+            genesisOrigin: GENESIS_ORIGIN,
+            genesisOriginHash: genesis_origin_hash(),
+            genesisOriginTimestamp: l1_timestamp(GENESIS_ORIGIN),
+            l2GenesisTimestamp: l1_timestamp(GENESIS_ORIGIN),
+        }
+        .abi_encode();
+        let mut code = artifacts::TRANSPARENT_PROXY.bytecode.to_vec();
+        code.extend((implementation, DEPLOYER, Bytes::from(initialize)).abi_encode_params());
+        l1.inbox = l1.create(code);
+        let mut code = artifacts::SEGMENT_STORE.bytecode.to_vec();
+        code.extend((l1.inbox, U256::from(L2_CHAIN_ID)).abi_encode_params());
+        l1.segment_store = l1.create(code);
+        let mut code = artifacts::ONE_STEP_VERIFIER.bytecode.to_vec();
+        code.extend((l1.bridge, l1.segment_store).abi_encode_params());
+        l1.verifier = l1.create(code);
+        l1
+    }
+
+    fn exec(
+        &mut self,
+        caller: Address,
+        kind: TxKind,
+        value: U256,
+        data: Vec<u8>,
+    ) -> (ExecutionResult, CallGas) {
+        let mut cfg = CfgEnv::new_with_spec(SPEC_ID);
+        cfg.chain_id = L1_CHAIN_ID;
+        cfg.disable_nonce_check = true;
+        cfg.disable_base_fee = true;
+        let block = BlockEnv {
+            number: U256::from(self.number),
+            timestamp: U256::from(l1_timestamp(self.number)),
+            gas_limit: L1_GAS,
+            ..Default::default()
+        };
+        let mut evm = Context::mainnet()
+            .with_db(&mut self.db)
+            .with_cfg(cfg)
+            .with_block(block)
+            .build_mainnet_with_inspector(FrameGas::default());
+        let tx = TxEnv {
+            caller,
+            kind,
+            value,
+            data: data.into(),
+            gas_limit: L1_GAS,
+            gas_price: 0,
+            chain_id: Some(L1_CHAIN_ID),
+            ..Default::default()
+        };
+        let result = evm
+            .inspect_tx_commit(tx)
+            .expect("revm accepts the L1 transaction");
+        let gas = CallGas {
+            execution: evm.inspector.spent,
+            transaction: result.tx_gas_used(),
+        };
+        (result, gas)
+    }
+
+    fn create(&mut self, code: Vec<u8>) -> Address {
+        let (result, _) = self.exec(DEPLOYER, TxKind::Create, U256::ZERO, code);
+        result
+            .created_address()
+            .unwrap_or_else(|| panic!("deployment failed: {result:?}"))
+    }
+
+    fn call(&mut self, caller: Address, to: Address, data: Vec<u8>) -> (Bytes, CallGas) {
+        let (result, gas) = self.exec(caller, TxKind::Call(to), U256::ZERO, data);
+        match result {
+            ExecutionResult::Success { output, .. } => (output.into_data(), gas),
+            other => panic!("L1 call to {to} failed: {other:?}"),
+        }
+    }
+
+    /// Moves to L1 block `number`.
+    fn at(&mut self, number: u64) {
+        assert!(number >= self.number);
+        self.number = number;
+    }
+
+    /// An ETH deposit of `amount` from `DEPOSITOR` to `to` on L2.
+    fn deposit(&mut self, to: Address, amount: U256) {
+        let data = IL1Bridge::depositToCall {
+            l1Token: Address::ZERO,
+            l2Token: Address::ZERO,
+            amount,
+            gasLimit: 21_000,
+            to,
+        }
+        .abi_encode();
+        let (result, _) = self.exec(DEPOSITOR, TxKind::Call(self.bridge), amount, data);
+        assert!(result.is_success(), "the deposit failed on L1: {result:?}");
+        self.receipts
+            .entry(self.number)
+            .or_default()
+            .push(L1Receipt {
+                success: true,
+                logs: result.into_logs(),
+            });
+    }
+
+    /// `depositCountAt(block)`.
+    fn deposit_count_at(&mut self, block: u64) -> u64 {
+        let (out, _) = self.call(
+            DEPLOYER,
+            self.bridge,
+            IL1Bridge::depositCountAtCall {
+                l1Block: U256::from(block),
+            }
+            .abi_encode(),
+        );
+        IL1Bridge::depositCountAtCall::abi_decode_returns(&out)
+            .unwrap()
+            .to()
+    }
+
+    /// L1 block `ORIGIN` as derivation sees it.
+    fn origin_block(&self) -> L1Block {
+        let receipts = self.receipts.get(&ORIGIN).cloned().unwrap_or_default();
+        let header = origin_header();
+        L1Block {
+            number: ORIGIN,
+            hash: keccak256(alloy_rlp::encode(&header)),
+            parent_hash: header.parent_hash,
+            timestamp: header.timestamp,
+            mix_hash: header.mix_hash,
+            base_fee_per_gas: header.base_fee_per_gas,
+            transactions: receipts
+                .iter()
+                .map(|_| L1Transaction {
+                    hash: B256::ZERO,
+                    from: DEPOSITOR,
+                    to: Some(self.bridge),
+                    input: Bytes::new(),
+                    blob_versioned_hashes: Vec::new(),
+                    blobs: Vec::new(),
+                })
+                .collect(),
+            receipts,
+        }
+    }
+
+    /// `postBatch(data)` by the batcher; returns the record's index.
+    fn post_batch(&mut self, data: &[u8]) -> u64 {
+        let call = IBatchInbox::postBatchCall {
+            data: Bytes::copy_from_slice(data),
+        };
+        let (result, _) = self.exec(
+            BATCHER,
+            TxKind::Call(self.inbox),
+            U256::ZERO,
+            call.abi_encode(),
+        );
+        assert!(
+            result.is_success(),
+            "the inbox refused the batch: {result:?}"
+        );
+        let (out, _) = self.call(
+            DEPLOYER,
+            self.inbox,
+            IBatchInbox::recordCountCall {}.abi_encode(),
+        );
+        let count: u64 = IBatchInbox::recordCountCall::abi_decode_returns(&out)
+            .unwrap()
+            .to();
+        count - 1
+    }
+
+    /// `SegmentStore.open(record, data, segment)`, by anyone.
+    fn open(
+        &mut self,
+        record: u64,
+        data: &[u8],
+        segment: usize,
+    ) -> (ISegmentStore::Segment, CallGas) {
+        let call = ISegmentStore::openCall {
+            record: U256::from(record),
+            data: Bytes::copy_from_slice(data),
+            segment: U256::from(segment),
+        };
+        let (out, gas) = self.call(DEPOSITOR, self.segment_store, call.abi_encode());
+        (
+            ISegmentStore::openCall::abi_decode_returns(&out).unwrap(),
+            gas,
+        )
+    }
+
+    /// `OneStepVerifier.verify(from, to, abi.encode(StepContext))`.
+    fn verify(
+        &mut self,
+        l2_block: u64,
+        position: u64,
+        from: B256,
+        to: B256,
+        witness: Bytes,
+    ) -> (Verdict, CallGas) {
+        let context = StepContext {
+            l2Block: U256::from(l2_block),
+            position: U256::from(position),
+            horizonL1Block: U256::from(self.number),
+            witness,
+        };
+        let call = verifyCall {
+            fromState: from,
+            toState: to,
+            proof: context.abi_encode().into(),
+        };
+        let (result, gas) = self.exec(
+            DEPLOYER,
+            TxKind::Call(self.verifier),
+            U256::ZERO,
+            call.abi_encode(),
+        );
+        let verdict = match result {
+            ExecutionResult::Success { output, .. } => {
+                Verdict::Returned(verifyCall::abi_decode_returns(output.data()).unwrap())
+            }
+            ExecutionResult::Revert { output, .. } => {
+                if let Ok(err) = IOneStepVerifier::NotProvableYet::abi_decode(&output) {
+                    Verdict::NotProvableYet(err.l2Block.to(), err.position.to())
+                } else if IOneStepVerifier::OneStepVerifier_BadWitness::abi_decode(&output).is_ok()
+                {
+                    Verdict::BadWitness
+                } else {
+                    Verdict::Reverted(output)
+                }
+            }
+            ExecutionResult::Halt { reason, .. } => panic!("the verifier halted: {reason:?}"),
+        };
+        (verdict, gas)
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// L2: the node's execution, storage and trace.
+
+/// The default genesis: funded keys, a funded account without key, two empty accounts, a
+/// contract, and the keys with unusual accounts.
+fn genesis_alloc() -> BTreeMap<Address, GenesisAccount> {
+    let funded = |balance: u128, nonce: u64| GenesisAccount {
+        balance: U256::from(balance),
+        nonce,
+        ..Default::default()
+    };
+    let mut delegation = vec![0xef, 0x01, 0x00];
+    delegation.extend_from_slice(EXISTING.as_slice());
+    BTreeMap::from([
+        (key(ALICE).address, funded(1_000 * ETHER, 0)),
+        (key(BOB).address, funded(1_000 * ETHER, 7)),
+        (key(CAROL).address, funded(1_000 * ETHER, 1)),
+        (key(POOR).address, funded(POOR_BALANCE, 0)),
+        (key(MAXED).address, funded(ETHER, u64::MAX)),
+        (
+            key(CODED).address,
+            GenesisAccount {
+                code: Some(Bytes::from_static(&[0x00])),
+                ..funded(ETHER, 1)
+            },
+        ),
+        (
+            key(DELEGATED).address,
+            GenesisAccount {
+                code: Some(delegation.into()),
+                ..funded(ETHER, 0)
+            },
+        ),
+        (EXISTING, funded(3 * ETHER, 4)),
+        (EMPTY, GenesisAccount::default()),
+        (EMPTY_BENEFICIARY, GenesisAccount::default()),
+        (
+            CONTRACT,
+            GenesisAccount {
+                // CALLVALUE PUSH0 SSTORE STOP: stores what it is sent in slot 0.
+                code: Some(Bytes::from_static(&[0x34, 0x5f, 0x55, 0x00])),
+                ..funded(0, 1)
+            },
+        ),
+    ])
+}
+
+struct L2 {
+    _dir: tempfile::TempDir,
+    store: Store,
+    config: RollupConfig,
+}
+
+impl L2 {
+    fn new(l1: &L1, alloc: BTreeMap<Address, GenesisAccount>) -> Self {
+        let config = RollupConfig {
+            l1_chain_id: L1_CHAIN_ID,
+            l2_chain_id: L2_CHAIN_ID,
+            contracts: ContractAddresses {
+                l1_bridge: l1.bridge,
+                batch_inbox: l1.inbox,
+                state_manager: STATE_MANAGER,
+            },
+            genesis: L2Genesis {
+                l1_origin: BlockNumHash {
+                    number: GENESIS_ORIGIN,
+                    hash: genesis_origin_hash(),
+                },
+                timestamp: l1_timestamp(GENESIS_ORIGIN),
+                gas_limit: L2_GAS_LIMIT,
+                base_fee_per_gas: GWEI as u64,
+                alloc,
+            },
+            sequencing_window: 1_000,
+            max_sequencer_drift: 1_000_000,
+            batcher_address: BATCHER,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.init_genesis(&config).unwrap();
+        Self {
+            _dir: dir,
+            store,
+            config,
+        }
+    }
+
+    fn header(&self, number: u64) -> Header {
+        self.store
+            .reader()
+            .unwrap()
+            .header(number)
+            .unwrap()
+            .unwrap()
+    }
+
+    fn body(&self, number: u64) -> Vec<L2Transaction> {
+        self.store.reader().unwrap().body(number).unwrap().unwrap()
+    }
+
+    fn head(&self) -> u64 {
+        self.store.reader().unwrap().l2_head().unwrap().unwrap()
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Scenarios.
+
+/// One L2 block to build.
+#[derive(Debug, Clone)]
+struct BlockPlan {
+    /// Whether the block moves its origin to `ORIGIN` (from the genesis origin), starting the
+    /// epoch that deposits `ORIGIN`'s messages.
+    epoch: bool,
+    beneficiary: Address,
+    txs: Vec<TxSpec>,
+}
+
+fn block(beneficiary: Address, txs: Vec<TxSpec>) -> BlockPlan {
+    BlockPlan {
+        epoch: false,
+        beneficiary,
+        txs,
+    }
+}
+
+fn epoch(beneficiary: Address, txs: Vec<TxSpec>) -> BlockPlan {
+    BlockPlan {
+        epoch: true,
+        ..block(beneficiary, txs)
+    }
+}
+
+/// One batch to post.
+#[derive(Debug, Clone, Default)]
+struct BatchPlan {
+    blocks: Vec<BlockPlan>,
+    /// The segments' transaction counts; `None`: as `Batch::encode` splits.
+    segments: Option<Vec<usize>>,
+    /// A segment replaced by bytes that do not decode (with `segments`).
+    corrupt: Option<usize>,
+}
+
+fn batch(blocks: Vec<BlockPlan>) -> BatchPlan {
+    BatchPlan {
+        blocks,
+        ..BatchPlan::default()
+    }
+}
+
+/// One segment of a posted batch, as the node decodes it.
+#[derive(Debug, Clone)]
+struct SegmentInfo {
+    first_tx: usize,
+    count: usize,
+    /// The transactions' leaves; `None` if the segment does not decode.
+    leaves: Option<Vec<B256>>,
+}
+
+/// A posted batch.
+#[derive(Debug, Clone)]
+struct Posted {
+    record: u64,
+    data: Bytes,
+    block_table: Bytes,
+    segments: Vec<SegmentInfo>,
+}
+
+/// One L2 block as built, executed and posted.
+#[derive(Debug, Clone)]
+struct BlockInfo {
+    /// Index in `Scenario::posted`.
+    batch: usize,
+    /// The batch index of its first transaction.
+    first_tx: usize,
+    /// Its batch transactions as derivation decodes them (skipped ones included).
+    batch_txs: Vec<TxEnvelope>,
+    deposits: u64,
+}
+
+struct Scenario {
+    l1: L1,
+    l2: L2,
+    posted: Vec<Posted>,
+    blocks: BTreeMap<u64, BlockInfo>,
+    /// Gas of every `SegmentStore.open`, by (record, segment).
+    open_gas: BTreeMap<(u64, usize), CallGas>,
+}
+
+/// The ETH deposits made in L1 block `ORIGIN`: 10 ether to DAVE and 1 wei to `EXISTING`.
+fn deposits() -> [(Address, u128); 2] {
+    [(key(DAVE).address, 10 * ETHER), (EXISTING, 1)]
+}
+
+impl Scenario {
+    /// Builds, executes, posts and opens `batches` on the default genesis.
+    fn new(batches: Vec<BatchPlan>) -> Self {
+        Self::build(genesis_alloc(), batches, true)
+    }
+
+    /// Builds and executes `batches`' blocks, posts each batch (at successive L1 blocks after
+    /// `ORIGIN`) and, if `open`, opens every segment.
+    fn build(
+        alloc: BTreeMap<Address, GenesisAccount>,
+        batches: Vec<BatchPlan>,
+        open: bool,
+    ) -> Self {
+        let mut l1 = L1::new();
+        l1.at(ORIGIN);
+        for (to, amount) in deposits() {
+            l1.deposit(to, U256::from(amount));
+        }
+        let l2 = L2::new(&l1, alloc);
+        let mut s = Self {
+            l1,
+            l2,
+            posted: Vec::new(),
+            blocks: BTreeMap::new(),
+            open_gas: BTreeMap::new(),
+        };
+        for (index, plan) in batches.into_iter().enumerate() {
+            s.l1.at(ORIGIN + 1 + index as u64);
+            s.post(plan, open);
+        }
+        s
+    }
+
+    /// Executes the blocks of `plan`, then posts their batch.
+    fn post(&mut self, plan: BatchPlan, open: bool) {
+        let origin_hash = keccak256(alloy_rlp::encode(origin_header()));
+        let parent = self.l2.header(self.l2.head());
+        let parent_origin = decode_l1_origin(&parent.extra_data).unwrap().number;
+        let batch_parent = BatchParent {
+            timestamp: parent.timestamp,
+            l1_origin: parent_origin,
+        };
+        let first_block = parent.number + 1;
+        // Which batch transactions sit in the corrupt segment.
+        let corrupt = plan.corrupt.map(|j| {
+            let sizes = plan
+                .segments
+                .as_ref()
+                .expect("a corrupt segment needs a split");
+            let start: usize = sizes[..j].iter().sum();
+            start..start + sizes[j]
+        });
+        let deposits = derive_deposits(&self.l2.config, &self.l1.origin_block());
+        assert!(deposits.skipped.is_empty(), "{:?}", deposits.skipped);
+
+        let mut writer = self.l2.store.writer().unwrap();
+        let mut batch_blocks = Vec::new();
+        let mut first_tx = 0;
+        for block in &plan.blocks {
+            let head = writer.l2_head().unwrap();
+            let parent = writer.header(head).unwrap().unwrap();
+            let parent_hash = writer.block_hash(head).unwrap().unwrap();
+            let parent_origin = decode_l1_origin(&parent.extra_data).unwrap();
+            let origin = if block.epoch {
+                assert_eq!(parent_origin.number, GENESIS_ORIGIN, "one epoch only");
+                BlockNumHash {
+                    number: ORIGIN,
+                    hash: origin_hash,
+                }
+            } else {
+                parent_origin
+            };
+            let timestamp = (parent.timestamp + 1).max(l1_timestamp(origin.number));
+            let base_fee = parent
+                .next_block_base_fee(BaseFeeParams::ethereum())
+                .unwrap();
+            let txs: Vec<TxEnvelope> = {
+                let state = writer.state();
+                let mut next = HashMap::new();
+                block
+                    .txs
+                    .iter()
+                    .map(|spec| {
+                        let from = key(spec.from).address;
+                        let next = next.entry(from).or_insert_with(|| {
+                            state.basic_ref(from).unwrap().map_or(0, |info| info.nonce)
+                        });
+                        let nonce = match spec.nonce {
+                            Nonce::Next => {
+                                let nonce = *next;
+                                *next = next.wrapping_add(1);
+                                nonce
+                            }
+                            Nonce::Offset(offset) => next.wrapping_add_signed(offset),
+                            Nonce::Fixed(nonce) => nonce,
+                        };
+                        spec.build(nonce, base_fee)
+                    })
+                    .collect()
+            };
+            let range = first_tx..first_tx + txs.len();
+            let emptied = corrupt
+                .as_ref()
+                .is_some_and(|bad| range.start < bad.end && bad.start < range.end);
+            let batch_txs = if emptied { Vec::new() } else { txs.clone() };
+            let mut transactions: Vec<L2Transaction> = if block.epoch {
+                deposits
+                    .deposits
+                    .iter()
+                    .cloned()
+                    .map(L2Transaction::Deposit)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let deposit_count = transactions.len() as u64;
+            // Derivation skips a signature that does not recover.
+            transactions.extend(batch_txs.iter().filter_map(|envelope| {
+                match TraceInput::batch(envelope.clone()) {
+                    TraceInput::Tx(tx) => Some(tx),
+                    TraceInput::Unrecovered(_) => None,
+                }
+            }));
+            let mut executed = execute_block(
+                writer.state(),
+                BlockInput {
+                    timestamp,
+                    parent,
+                    parent_hash,
+                    l1_origin: origin,
+                    prevrandao: B256::with_last_byte(7),
+                    beneficiary: block.beneficiary,
+                    gas_limit: L2_GAS_LIMIT,
+                    chain_id: L2_CHAIN_ID,
+                    transactions,
+                },
+            )
+            .unwrap();
+            writer
+                .append_block(&mut executed.block, &executed.receipts, &executed.bundle)
+                .unwrap();
+            self.blocks.insert(
+                head + 1,
+                BlockInfo {
+                    batch: self.posted.len(),
+                    first_tx,
+                    batch_txs,
+                    deposits: deposit_count,
+                },
+            );
+            first_tx = range.end;
+            batch_blocks.push(BatchBlock {
+                timestamp,
+                l1_origin: origin.number,
+                transactions: txs,
+            });
+        }
+        writer.commit().unwrap();
+
+        let last_origin = batch_blocks.last().map_or(parent_origin, |b| b.l1_origin);
+        let headers = if last_origin == ORIGIN && parent_origin == GENESIS_ORIGIN {
+            vec![Bytes::from(alloy_rlp::encode(origin_header()))]
+        } else {
+            Vec::new()
+        };
+        let all_txs: Vec<TxEnvelope> = batch_blocks
+            .iter()
+            .flat_map(|b| b.transactions.iter().cloned())
+            .collect();
+        let batch = Batch {
+            first_block,
+            deposit_count: self.l1.deposit_count_at(last_origin),
+            headers,
+            blocks: batch_blocks,
+        };
+        let mut data = batch.encode(batch_parent).expect("the batch encodes");
+        if let Some(sizes) = &plan.segments {
+            data = resegment(&data, &all_txs, sizes, plan.corrupt);
+        }
+        let record = self.l1.post_batch(&data);
+
+        // Derivation's view: the node must decode the blocks it executed.
+        let envelope = BatchEnvelope::parse(&data).unwrap();
+        let (decoded, failed) = envelope.decode_blocks(batch_parent, L2_CHAIN_ID);
+        assert_eq!(
+            failed.iter().map(|(j, _)| *j).collect::<Vec<_>>(),
+            plan.corrupt.into_iter().collect::<Vec<_>>()
+        );
+        for (offset, decoded) in decoded.iter().enumerate() {
+            let info = &self.blocks[&(first_block + offset as u64)];
+            assert_eq!(
+                decoded.transactions,
+                info.batch_txs,
+                "block {}",
+                first_block + offset as u64
+            );
+        }
+        let mut segment_first = 0;
+        let segments = envelope
+            .segments
+            .iter()
+            .map(|(count, bytes)| {
+                let leaves = decode_segment(bytes, *count, L2_CHAIN_ID)
+                    .ok()
+                    .map(|txs| txs.iter().map(tx_leaf).collect());
+                let info = SegmentInfo {
+                    first_tx: segment_first,
+                    count: *count,
+                    leaves,
+                };
+                segment_first += count;
+                info
+            })
+            .collect::<Vec<_>>();
+        let posted = Posted {
+            record,
+            data: data.into(),
+            block_table: envelope.block_table().into(),
+            segments,
+        };
+        self.posted.push(posted);
+        if open {
+            for j in 0..envelope.segments.len() {
+                self.open(self.posted.len() - 1, j);
+            }
+        }
+    }
+
+    /// Opens segment `segment` of posted batch `batch` and checks what the store kept.
+    fn open(&mut self, batch: usize, segment: usize) {
+        let posted = &self.posted[batch];
+        let (opened, gas) = self.l1.open(posted.record, &posted.data, segment);
+        let info = &posted.segments[segment];
+        assert!(opened.opened);
+        assert_eq!(opened.ok, info.leaves.is_some(), "segment {segment}");
+        assert_eq!(usize::from(opened.firstTx), info.first_tx);
+        assert_eq!(usize::from(opened.txCount), info.count);
+        if let Some(leaves) = &info.leaves {
+            assert_eq!(opened.txRoot, rollup_primitives::merkle_root(leaves));
+        }
+        self.open_gas.insert((posted.record, segment), gas);
+    }
+
+    fn inputs(&self, number: u64) -> Vec<TraceInput> {
+        TraceInput::with_batch(
+            &self.l2.body(number),
+            self.blocks[&number].batch_txs.clone(),
+        )
+    }
+
+    /// The trace of stored block `number` (its two ends are placeholders: no transaction step
+    /// reaches them).
+    fn trace(&self, number: u64) -> BlockTrace {
+        let reader = self.l2.store.reader().unwrap();
+        trace_block(
+            &reader.state_at(number - 1).unwrap(),
+            reader.trie_at(number - 1).unwrap(),
+            &self.l2.header(number),
+            L2_CHAIN_ID,
+            &self.inputs(number),
+            B256::repeat_byte(0xa0),
+            B256::repeat_byte(0xb0),
+        )
+        .unwrap()
+    }
+
+    /// The step at `position` of `number`, when it runs a batch transaction.
+    fn step(&self, number: u64, position: u64) -> Option<TransactionStep> {
+        let reader = self.l2.store.reader().unwrap();
+        transaction_step(
+            &reader.state_at(number - 1).unwrap(),
+            reader.trie_at(number - 1).unwrap(),
+            &self.l2.header(number),
+            &self.l2.header(number - 1),
+            L2_CHAIN_ID,
+            &self.inputs(number),
+            position,
+        )
+        .unwrap()
+    }
+
+    /// The positions of `number`'s batch transactions.
+    fn batch_positions(&self, number: u64) -> std::ops::RangeInclusive<u64> {
+        let info = &self.blocks[&number];
+        info.deposits + 1..=info.deposits + info.batch_txs.len() as u64
+    }
+
+    /// What L1 fixes for the block's batch transaction `k`, read as the dispute agent reads
+    /// it: the record's block table, the first segment with a transaction of the block, and
+    /// the Merkle siblings of the transaction's leaf in its segment.
+    fn leaf(&self, number: u64, k: usize) -> (Bytes, u64, Vec<B256>) {
+        let info = &self.blocks[&number];
+        let posted = &self.posted[info.batch];
+        let holds =
+            |at: usize| move |s: &&SegmentInfo| s.first_tx <= at && at < s.first_tx + s.count;
+        let first = posted
+            .segments
+            .iter()
+            .position(|s| holds(info.first_tx)(&s))
+            .expect("a segment holds the block's first transaction");
+        let target = info.first_tx + k;
+        let segment = posted.segments.iter().find(holds(target)).unwrap();
+        let leaves = segment.leaves.as_ref().expect("the segment decodes");
+        let proof = merkle_proof(leaves, target - segment.first_tx).unwrap();
+        (posted.block_table.clone(), first as u64, proof)
+    }
+
+    /// The step at `position` of `number` and its witness, built as the dispute agent builds
+    /// them.
+    fn witness(&self, number: u64, position: u64) -> (TransactionStep, Bytes) {
+        let step = self
+            .step(number, position)
+            .expect("the position runs a batch transaction");
+        let k = (position - 1 - self.blocks[&number].deposits) as usize;
+        let (table, first, proof) = self.leaf(number, k);
+        let witness = step.witness(table, first, proof);
+        (step, witness)
+    }
+
+    /// What the verifier says at every batch position of `number` for the node's next state,
+    /// with whether the node says L1 can decide it.
+    fn verdicts(&mut self, number: u64) -> Vec<(u64, bool, Verdict)> {
+        let trace = self.trace(number);
+        self.batch_positions(number)
+            .map(|position| {
+                let (step, witness) = self.witness(number, position);
+                let (verdict, _) = self.l1.verify(
+                    number,
+                    position,
+                    trace.claim(position),
+                    trace.claim(position + 1),
+                    witness,
+                );
+                (position, step.provable(), verdict)
+            })
+            .collect()
+    }
+
+    /// The `STEP_INPUT` witness of the step at `position` of `number`.
+    fn input_witness(&self, number: u64, position: u64, trace: &BlockTrace) -> Bytes {
+        let info = &self.blocks[&number];
+        let posted = &self.posted[info.batch];
+        // The batch's first segment with a transaction of the block (zero if it has none).
+        let first_segment = posted
+            .segments
+            .iter()
+            .position(|s| s.first_tx <= info.first_tx && info.first_tx < s.first_tx + s.count)
+            .filter(|_| !info.batch_txs.is_empty())
+            .unwrap_or(0);
+        let body = input_witness(
+            &self.l2.header(number),
+            &self.l2.header(number - 1),
+            trace.state(position).expect("a trace state"),
+            posted.block_table.clone(),
+            first_segment as u64,
+        );
+        (U256::from(STEP_INPUT), Bytes::from(body))
+            .abi_encode_params()
+            .into()
+    }
+
+    /// Proves every batch transaction of `number`: the verifier accepts the node's next state
+    /// and no other where the node says it can decide the step, and refuses to prove the rest.
+    fn prove_all(&mut self, number: u64) -> Vec<Proven> {
+        self.prove_positions(number, self.batch_positions(number), true)
+    }
+
+    fn prove_positions(
+        &mut self,
+        number: u64,
+        positions: impl IntoIterator<Item = u64>,
+        every_wrong_claim: bool,
+    ) -> Vec<Proven> {
+        let trace = self.trace(number);
+        let mut proven = Vec::new();
+        for position in positions {
+            let (step, witness) = self.witness(number, position);
+            assert_eq!(
+                Some(&step.state),
+                trace.state(position),
+                "block {number} position {position}"
+            );
+            let from = trace.claim(position);
+            let next = *trace.state(position + 1).unwrap();
+            let (verdict, gas) = self.l1.verify(
+                number,
+                position,
+                from,
+                trace.claim(position + 1),
+                witness.clone(),
+            );
+            if !step.provable() {
+                assert_eq!(
+                    verdict,
+                    Verdict::NotProvableYet(number, position),
+                    "block {number} position {position}: {step:#?}"
+                );
+            } else {
+                assert_eq!(
+                    verdict,
+                    Verdict::Returned(true),
+                    "block {number} position {position}: {step:#?}"
+                );
+                let mut wrong = vec![
+                    from,
+                    TraceState {
+                        included: next.included + 1,
+                        ..next
+                    }
+                    .hash(),
+                ];
+                if every_wrong_claim {
+                    wrong.extend([
+                        trace.claim(position + 2),
+                        TraceState {
+                            state_root: B256::repeat_byte(1),
+                            ..next
+                        }
+                        .hash(),
+                        TraceState {
+                            cumulative_gas: next.cumulative_gas + 1,
+                            ..next
+                        }
+                        .hash(),
+                        TraceState {
+                            tx_accumulator: B256::repeat_byte(2),
+                            ..next
+                        }
+                        .hash(),
+                        TraceState {
+                            receipt_accumulator: B256::repeat_byte(3),
+                            ..next
+                        }
+                        .hash(),
+                    ]);
+                }
+                for to in wrong {
+                    let (verdict, _) = self.l1.verify(number, position, from, to, witness.clone());
+                    assert_eq!(
+                        verdict,
+                        Verdict::Returned(false),
+                        "block {number} position {position}"
+                    );
+                }
+            }
+            let state = *trace.state(position).unwrap();
+            proven.push(Proven {
+                position,
+                included: step.included,
+                provable: step.provable(),
+                skipped: next
+                    == TraceState {
+                        inputs: state.inputs + 1,
+                        ..state
+                    },
+                gas,
+                witness_bytes: witness.len(),
+            });
+        }
+        proven
+    }
+}
+
+/// What proving one step gave.
+#[derive(Debug, Clone, Copy)]
+struct Proven {
+    position: u64,
+    included: bool,
+    provable: bool,
+    /// The trace state only moved `inputs`.
+    skipped: bool,
+    gas: CallGas,
+    witness_bytes: usize,
+}
+
+/// `data` (a batch as `Batch::encode` made it, of `txs`) with its transactions split into
+/// segments of `sizes` transactions, segment `corrupt` replaced by bytes that do not decode.
+fn resegment(data: &[u8], txs: &[TxEnvelope], sizes: &[usize], corrupt: Option<usize>) -> Vec<u8> {
+    let envelope = BatchEnvelope::parse(data).unwrap();
+    let table_end = 21
+        + envelope.headers.iter().map(|h| 2 + h.len()).sum::<usize>()
+        + envelope.blocks.len() * 7;
+    let mut out = data[..table_end].to_vec();
+    out[12] = u8::try_from(sizes.len()).unwrap();
+    let mut rest = txs;
+    let mut segments = Vec::new();
+    for (j, &count) in sizes.iter().enumerate() {
+        let (these, tail) = rest.split_at(count);
+        rest = tail;
+        let bytes = if corrupt == Some(j) {
+            // A FastLZ literal run longer than the segment.
+            vec![0x1f, 0x01]
+        } else {
+            encode_segment(these).unwrap()
+        };
+        segments.push((count, bytes));
+    }
+    assert!(rest.is_empty(), "the sizes cover every transaction");
+    for (count, bytes) in &segments {
+        out.extend_from_slice(&u32::try_from(bytes.len()).unwrap().to_be_bytes());
+        out.extend_from_slice(&u16::try_from(*count).unwrap().to_be_bytes());
+    }
+    for (_, bytes) in segments {
+        out.extend_from_slice(&bytes);
+    }
+    out
+}
+
+fn decode_witness(witness: &Bytes) -> TransactionWitness {
+    let (kind, body) = <(U256, Bytes)>::abi_decode_params(witness).unwrap();
+    assert_eq!(kind, U256::from(STEP_TRANSACTION));
+    TransactionWitness::abi_decode(&body).unwrap()
+}
+
+fn encode_witness(w: &TransactionWitness) -> Bytes {
+    (U256::from(STEP_TRANSACTION), Bytes::from(w.abi_encode()))
+        .abi_encode_params()
+        .into()
+}
+
+// ------------------------------------------------------------------------------------------
+// Tests.
+
+/// Plain transfers of every kind the verifier decides: EIP-1559, legacy and EIP-2930, to
+/// existing, fresh and empty accounts, to self, to and from the beneficiary, with a fee cap
+/// that binds or not, with zero value, and from an account a deposit of the same block funded;
+/// and accounts left empty are removed (EIP-161).
+#[test]
+fn every_plain_transfer_is_proven_as_the_node_runs_it() {
+    let fresh = Address::repeat_byte(0x51);
+    let zero_fresh = Address::repeat_byte(0x52);
+    let alice = key(ALICE).address;
+    let bob = key(BOB).address;
+    let carol = key(CAROL).address;
+    let blocks = vec![
+        block(
+            FEES,
+            vec![
+                TxSpec {
+                    priority: 2 * GWEI,
+                    ..transfer(ALICE, EXISTING, ETHER)
+                },
+                legacy(BOB, fresh, 3 * ETHER),
+                transfer(ALICE, alice, 5),
+                transfer(CAROL, FEES, 7),
+                transfer(BOB, zero_fresh, 0),
+                // A touched empty account is removed (EIP-161).
+                legacy(ALICE, EMPTY, 0),
+                TxSpec {
+                    ty: TxType::AccessList,
+                    gas_limit: 60_000,
+                    ..transfer(CAROL, EXISTING, 1)
+                },
+                // The fee cap binds: the effective price is the fee cap (base fee + 1 gwei),
+                // below base fee + tip.
+                TxSpec {
+                    fee: Fee::AboveBase(GWEI),
+                    priority: 3 * GWEI / 2,
+                    ..transfer(ALICE, bob, 11)
+                },
+                // No tip: the beneficiary gets nothing.
+                TxSpec {
+                    fee: Fee::AboveBase(0),
+                    priority: 0,
+                    ..transfer(BOB, carol, 13)
+                },
+                // Spends its whole balance: gasLimit * fee + value.
+                TxSpec {
+                    ty: TxType::Legacy,
+                    fee: Fee::Fixed(2 * GWEI),
+                    ..transfer(POOR, alice, 5)
+                },
+            ],
+        ),
+        epoch(
+            alice,
+            vec![
+                transfer(ALICE, bob, ETHER),
+                legacy(DAVE, alice, ETHER),
+                transfer(ALICE, alice, 17),
+                transfer(DAVE, Address::repeat_byte(0x53), 8 * ETHER),
+            ],
+        ),
+        // The beneficiary is an existing empty account: touched without a tip it is removed,
+        // then a tip creates it again.
+        block(
+            EMPTY_BENEFICIARY,
+            vec![
+                TxSpec {
+                    fee: Fee::AboveBase(0),
+                    priority: 0,
+                    ..transfer(BOB, carol, 1)
+                },
+                transfer(CAROL, bob, 2),
+            ],
+        ),
+        block(
+            carol,
+            vec![
+                transfer(CAROL, carol, 3),
+                legacy(BOB, EXISTING, 4),
+                transfer(ALICE, carol, 0),
+            ],
+        ),
+    ];
+    let mut s = Scenario::new(vec![batch(blocks)]);
+    let mut typical = None;
+    for number in 1..=4 {
+        let count = s.blocks[&number].batch_txs.len();
+        let receipts =
+            s.l2.store
+                .reader()
+                .unwrap()
+                .receipts(number)
+                .unwrap()
+                .unwrap();
+        let included: Vec<B256> = s.l2.body(number).iter().map(L2Transaction::hash).collect();
+        let missing: Vec<usize> = s.blocks[&number]
+            .batch_txs
+            .iter()
+            .enumerate()
+            .filter(|(_, tx)| !included.contains(tx.tx_hash()))
+            .map(|(k, _)| k)
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "block {number}: batch transactions {missing:?} are left out"
+        );
+        assert_eq!(
+            receipts.len() as u64,
+            s.blocks[&number].deposits + count as u64
+        );
+        assert!(receipts.iter().all(|r| r.success));
+        let proven = s.prove_all(number);
+        assert!(
+            proven
+                .iter()
+                .all(|p| p.included && p.provable && !p.skipped)
+        );
+        if number == 1 {
+            typical = Some(proven[0]);
+        }
+    }
+    // EIP-161: the empty accounts touched are gone, the one tipped after is back.
+    let reader = s.l2.store.reader().unwrap();
+    let state = reader.state_at(4).unwrap();
+    assert!(state.basic_ref(EMPTY).unwrap().is_none());
+    assert!(state.basic_ref(zero_fresh).unwrap().is_none());
+    assert!(
+        reader
+            .state_at(3)
+            .unwrap()
+            .basic_ref(EMPTY_BENEFICIARY)
+            .unwrap()
+            .is_some()
+    );
+    let typical = typical.unwrap();
+    eprintln!(
+        "typical transaction step (EIP-1559 transfer to an existing account, {} witness bytes): verifier {} gas, step transaction {} gas",
+        typical.witness_bytes, typical.gas.execution, typical.gas.transaction
+    );
+    for ((record, segment), gas) in &s.open_gas {
+        eprintln!(
+            "SegmentStore.open record {record} segment {segment} ({} transactions): {} gas execution, {} gas transaction",
+            s.posted[0].segments[*segment].count, gas.execution, gas.transaction
+        );
+    }
+    assert!(typical.gas.execution < GAS_BOUND);
+}
+
+/// Transactions the node skips, put in the batch on purpose: each step moves only `inputs`,
+/// and the verifier proves exactly that.
+#[test]
+fn skipped_transactions_move_only_the_inputs() {
+    let bob = key(BOB).address;
+    let alice = key(ALICE).address;
+    let txs = vec![
+        // 1: included, so the block has used 21,000 gas.
+        transfer(ALICE, bob, 1),
+        // 2, 3: nonce too high, too low.
+        TxSpec {
+            nonce: Nonce::Offset(1),
+            ..transfer(ALICE, bob, 1)
+        },
+        TxSpec {
+            nonce: Nonce::Offset(-1),
+            ..transfer(ALICE, bob, 1)
+        },
+        // 4: balance one wei short of gasLimit * fee + value.
+        TxSpec {
+            ty: TxType::Legacy,
+            fee: Fee::Fixed(2 * GWEI),
+            nonce: Nonce::Offset(0),
+            ..transfer(POOR, alice, 6)
+        },
+        // 5, 6: fee cap, gas price below the base fee.
+        TxSpec {
+            fee: Fee::BelowBase,
+            priority: 0,
+            nonce: Nonce::Offset(0),
+            ..transfer(CAROL, bob, 1)
+        },
+        TxSpec {
+            fee: Fee::BelowBase,
+            nonce: Nonce::Offset(0),
+            ..legacy(CAROL, bob, 1)
+        },
+        // 7: tip cap above the fee cap.
+        TxSpec {
+            fee: Fee::AboveBase(0),
+            priority: 2 * GWEI,
+            nonce: Nonce::Offset(0),
+            ..transfer(CAROL, bob, 1)
+        },
+        // 8: gas limit below the intrinsic 21,000.
+        TxSpec {
+            gas_limit: 20_999,
+            nonce: Nonce::Offset(0),
+            ..transfer(CAROL, bob, 1)
+        },
+        // 9: the whole block's gas, of which 21,000 are used: does not fit.
+        TxSpec {
+            gas_limit: L2_GAS_LIMIT,
+            nonce: Nonce::Offset(0),
+            ..transfer(BOB, alice, 1)
+        },
+        // 10, 11: signatures that do not recover.
+        TxSpec {
+            signature: Sig::HighS,
+            nonce: Nonce::Offset(0),
+            ..transfer(BOB, alice, 1)
+        },
+        TxSpec {
+            signature: Sig::NoPoint,
+            nonce: Nonce::Offset(0),
+            ..legacy(BOB, alice, 1)
+        },
+        // 12: a signer without an account.
+        transfer(UNFUNDED, alice, 0),
+        // 13: a sender whose nonce cannot grow.
+        TxSpec {
+            nonce: Nonce::Fixed(u64::MAX),
+            ..transfer(MAXED, alice, 1)
+        },
+        // 14: value beyond any balance; 15: gas cost beyond 128 bits.
+        TxSpec {
+            value: U256::from(10u8).pow(U256::from(77)),
+            nonce: Nonce::Offset(0),
+            ..transfer(ALICE, bob, 0)
+        },
+        TxSpec {
+            fee: Fee::Fixed(10u128.pow(38)),
+            priority: 0,
+            nonce: Nonce::Offset(0),
+            ..transfer(ALICE, bob, 0)
+        },
+        // 16: exactly the block's remaining gas: included (the nonce 9 left unused).
+        TxSpec {
+            gas_limit: L2_GAS_LIMIT - 21_000,
+            ..transfer(BOB, alice, 1)
+        },
+        // 17: included after it.
+        transfer(CAROL, bob, 1),
+    ];
+    let mut s = Scenario::new(vec![batch(vec![block(FEES, txs)])]);
+    let proven = s.prove_all(1);
+    let included: Vec<u64> = proven
+        .iter()
+        .filter(|p| p.included)
+        .map(|p| p.position)
+        .collect();
+    assert_eq!(included, [1, 16, 17]);
+    for p in &proven {
+        assert!(p.provable, "position {}", p.position);
+        assert_eq!(p.skipped, !p.included, "position {}", p.position);
+    }
+    let body = s.l2.body(1);
+    assert_eq!(body.len(), 3, "the node includes the same three");
+}
+
+/// Transactions that run code, carry calldata or an access list, or come from an account with
+/// code: the verifier refuses to prove them, as `provable()` says; a plain transfer to the
+/// first address past the precompiles is proven.
+#[test]
+fn transactions_that_run_code_are_not_provable() {
+    let bob = key(BOB).address;
+    let call = |to: Address, gas_limit: u64| TxSpec {
+        gas_limit,
+        ..transfer(ALICE, to, 1)
+    };
+    let txs = vec![
+        TxSpec {
+            input: Bytes::from_static(&[1, 2, 3]),
+            ..call(bob, 30_000)
+        },
+        // Code that uses no gas (STOP): the sender pays 21,000 as in a transfer.
+        call(key(CODED).address, 21_000),
+        call(Address::with_last_byte(0x01), 30_000),
+        call(Address::with_last_byte(0x11), 30_000),
+        call(Address::with_last_byte(0x12), 21_000),
+        call(Address::ZERO, 21_000),
+        TxSpec {
+            to: None,
+            input: Bytes::from_static(&[0x00]),
+            ..call(bob, 60_000)
+        },
+        TxSpec {
+            ty: TxType::AccessList,
+            access_list: AccessList(vec![AccessListItem {
+                address: EXISTING,
+                storage_keys: vec![B256::ZERO],
+            }]),
+            ..call(bob, 30_000)
+        },
+        TxSpec {
+            access_list: AccessList(vec![AccessListItem {
+                address: EXISTING,
+                storage_keys: Vec::new(),
+            }]),
+            ..call(bob, 30_000)
+        },
+        // An EIP-7702 delegated account may send, and may be called: both are code.
+        transfer(DELEGATED, bob, 1),
+        call(key(DELEGATED).address, 50_000),
+        // After all that, a plain transfer is still proven.
+        call(bob, 21_000),
+    ];
+    let count = txs.len() as u64;
+    let mut s = Scenario::new(vec![batch(vec![block(FEES, txs)])]);
+    let proven = s.prove_all(1);
+    let provable: Vec<u64> = proven
+        .iter()
+        .filter(|p| p.provable)
+        .map(|p| p.position)
+        .collect();
+    assert_eq!(provable, [5, count]);
+    assert!(proven.iter().all(|p| p.included), "{proven:#?}");
+}
+
+/// A call to a contract whose code uses gas: the node's witness proves the recipient against
+/// the trie with the sender's real update (it paid for the code's gas too), while the verifier
+/// recomputes the sender's update as a 21,000-gas transfer and verifies the recipient's proof
+/// against that root before it reads the recipient's code. The proof fails
+/// (`SparseMerkleTrie_InvalidProof`) instead of `NotProvableYet`: a proposer cannot step there
+/// and the game does not resolve by its allowlisting.
+#[test]
+fn a_call_to_a_contract_is_not_provable_yet() {
+    let txs = vec![TxSpec {
+        gas_limit: 50_000,
+        ..transfer(ALICE, CONTRACT, 1)
+    }];
+    let mut s = Scenario::new(vec![batch(vec![block(FEES, txs)])]);
+    let receipts = s.l2.store.reader().unwrap().receipts(1).unwrap().unwrap();
+    assert!(receipts[0].cumulative_gas_used > 21_000);
+    let verdicts = s.verdicts(1);
+    assert_eq!(verdicts, [(1, false, Verdict::NotProvableYet(1, 1))]);
+}
+
+/// A step whose transaction the node skips for a reason the verifier does not model (the
+/// intrinsic gas of calldata or of a creation, EIP-3607) cannot be proven on L1: the verifier
+/// reverts `NotProvableYet`. `TransactionStep::provable` says it can (every skipped
+/// transaction is "provable"), so the dispute agent would step there as a challenger against
+/// an allowlisted proposer and the game would resolve for the proposer.
+#[test]
+fn provable_agrees_with_the_verifier_on_skipped_transactions() {
+    let bob = key(BOB).address;
+    let txs = vec![
+        // Intrinsic gas 21,000 + 100 * 16 > 21,000: revm refuses it.
+        TxSpec {
+            input: Bytes::from(vec![1u8; 100]),
+            ..transfer(ALICE, bob, 1)
+        },
+        // A sender with code: EIP-3607.
+        transfer(CODED, bob, 1),
+        // A creation below its 53,000 intrinsic gas (ALICE's nonce is still 0).
+        TxSpec {
+            to: None,
+            nonce: Nonce::Fixed(0),
+            ..transfer(ALICE, bob, 1)
+        },
+        // An access list whose 2,400 gas the limit leaves out.
+        TxSpec {
+            ty: TxType::AccessList,
+            access_list: AccessList(vec![AccessListItem {
+                address: EXISTING,
+                storage_keys: Vec::new(),
+            }]),
+            nonce: Nonce::Fixed(0),
+            ..transfer(ALICE, bob, 1)
+        },
+    ];
+    let mut s = Scenario::new(vec![batch(vec![block(FEES, txs)])]);
+    assert!(s.l2.body(1).is_empty(), "the node skips every one");
+    let disagreements: Vec<_> = s
+        .verdicts(1)
+        .into_iter()
+        .filter(|(position, provable, verdict)| {
+            *verdict
+                != if *provable {
+                    Verdict::Returned(true)
+                } else {
+                    Verdict::NotProvableYet(1, *position)
+                }
+        })
+        .collect();
+    assert!(
+        disagreements.is_empty(),
+        "provable() disagrees with L1 at (position, provable, verdict): {disagreements:?}"
+    );
+}
+
+/// `STEP_INPUT` decides only the seal: at a deposit it reverts `DepositStep`, at a batch
+/// transaction `BatchTransactionStep`, at the seal `NotProvableYet` (also of a block without
+/// batch transactions). And `STEP_TRANSACTION` at a deposit reverts `DepositStep`, at the seal
+/// `NotProvableYet`.
+#[test]
+fn an_input_witness_decides_only_the_seal() {
+    let bob = key(BOB).address;
+    let blocks = vec![
+        epoch(
+            FEES,
+            vec![
+                transfer(ALICE, bob, 1),
+                transfer(DAVE, bob, 2),
+                legacy(CAROL, bob, 3),
+            ],
+        ),
+        block(FEES, Vec::new()),
+        block(FEES, vec![transfer(ALICE, bob, 4)]),
+    ];
+    let mut s = Scenario::new(vec![batch(blocks)]);
+    for number in 1..=3 {
+        let trace = s.trace(number);
+        let info = s.blocks[&number].clone();
+        let seal = info.deposits + info.batch_txs.len() as u64 + 1;
+        assert_eq!(trace.seal_position(), seal + 1);
+        for position in 1..=seal {
+            let witness = s.input_witness(number, position, &trace);
+            let (verdict, _) = s.l1.verify(
+                number,
+                position,
+                trace.claim(position),
+                trace.claim(position + 1),
+                witness,
+            );
+            let (block, position_) = (U256::from(number), U256::from(position));
+            let expected = if position <= info.deposits {
+                reverted(IOneStepVerifier::OneStepVerifier_DepositStep {
+                    l2Block: block,
+                    position: position_,
+                })
+            } else if position < seal {
+                reverted(IOneStepVerifier::OneStepVerifier_BatchTransactionStep {
+                    l2Block: block,
+                    position: position_,
+                })
+            } else {
+                Verdict::NotProvableYet(number, position)
+            };
+            assert_eq!(verdict, expected, "block {number} position {position}");
+        }
+    }
+    // A transaction witness opening the state at a deposit's position or at the seal.
+    let trace = s.trace(1);
+    let (_, witness) = s.witness(1, 3);
+    let honest = decode_witness(&witness);
+    for (position, expected) in [
+        (
+            1,
+            reverted(IOneStepVerifier::OneStepVerifier_DepositStep {
+                l2Block: U256::from(1),
+                position: U256::from(1),
+            }),
+        ),
+        (6, Verdict::NotProvableYet(1, 6)),
+    ] {
+        let mut w = honest.clone();
+        w.state = trace.state(position).unwrap().to_sol();
+        let (verdict, _) = s.l1.verify(
+            1,
+            position,
+            trace.claim(position),
+            trace.claim(position + 1),
+            encode_witness(&w),
+        );
+        assert_eq!(verdict, expected, "position {position}");
+    }
+}
+
+/// A step needs every segment with a transaction of its block opened in the `SegmentStore`.
+#[test]
+fn a_step_needs_the_blocks_segments_opened() {
+    let bob = key(BOB).address;
+    let plan = BatchPlan {
+        blocks: vec![
+            block(
+                FEES,
+                vec![
+                    transfer(ALICE, bob, 1),
+                    transfer(ALICE, bob, 2),
+                    transfer(CAROL, bob, 3),
+                ],
+            ),
+            block(FEES, vec![transfer(ALICE, bob, 4)]),
+        ],
+        segments: Some(vec![2, 2]),
+        corrupt: None,
+    };
+    let mut s = Scenario::build(genesis_alloc(), vec![plan], false);
+    let not_opened = |segment: u64| {
+        reverted(IOneStepVerifier::OneStepVerifier_SegmentNotOpened {
+            record: U256::ZERO,
+            segment: U256::from(segment),
+        })
+    };
+    let verdict = |s: &mut Scenario, number: u64, position: u64| {
+        let trace = s.trace(number);
+        let (_, witness) = s.witness(number, position);
+        s.l1.verify(
+            number,
+            position,
+            trace.claim(position),
+            trace.claim(position + 1),
+            witness,
+        )
+        .0
+    };
+    assert_eq!(verdict(&mut s, 1, 1), not_opened(0));
+    assert_eq!(verdict(&mut s, 2, 1), not_opened(1));
+    s.open(0, 0);
+    // Block 1 spans both segments: its first transaction's step needs the second too.
+    assert_eq!(verdict(&mut s, 1, 1), not_opened(1));
+    assert_eq!(verdict(&mut s, 1, 3), not_opened(1));
+    s.open(0, 1);
+    for (number, position) in [(1, 1), (1, 2), (1, 3), (2, 1)] {
+        assert_eq!(verdict(&mut s, number, position), Verdict::Returned(true));
+    }
+}
+
+/// A witness that misstates the leaf proof, the block table, the first segment, the
+/// transaction, the trace state or the accounts is refused.
+#[test]
+fn a_tampered_witness_is_refused() {
+    let bob = key(BOB).address;
+    let alice = key(ALICE).address;
+    let plan = BatchPlan {
+        blocks: vec![
+            block(
+                FEES,
+                vec![
+                    transfer(ALICE, bob, 1),
+                    transfer(CAROL, alice, 2),
+                    transfer(ALICE, EXISTING, 3),
+                    legacy(BOB, alice, 4),
+                    transfer(CAROL, bob, 5),
+                ],
+            ),
+            block(FEES, vec![transfer(ALICE, bob, 6), transfer(BOB, alice, 7)]),
+        ],
+        segments: Some(vec![4, 3]),
+        corrupt: None,
+    };
+    let mut s = Scenario::new(vec![plan]);
+    let (number, position) = (1, 2);
+    let trace = s.trace(number);
+    let (from, to) = (trace.claim(position), trace.claim(position + 1));
+    let (_, witness) = s.witness(number, position);
+    let honest = decode_witness(&witness);
+    assert_eq!(honest.txProof.len(), 2);
+    assert_eq!(
+        s.l1.verify(number, position, from, to, witness.clone()).0,
+        Verdict::Returned(true)
+    );
+
+    let mut lies: Vec<(&str, TransactionWitness)> = Vec::new();
+    let mut w = honest.clone();
+    w.txProof[0] = B256::repeat_byte(9);
+    lies.push(("leaf proof sibling", w));
+    let mut w = honest.clone();
+    w.txProof.pop();
+    lies.push(("leaf proof too short", w));
+    let mut w = honest.clone();
+    w.txProof.push(B256::ZERO);
+    lies.push(("leaf proof too long", w));
+    let mut w = honest.clone();
+    w.txProof.swap(0, 1);
+    lies.push(("leaf proof order", w));
+    let mut w = honest.clone();
+    let mut table = w.blockTable.to_vec();
+    table[6] ^= 1;
+    w.blockTable = table.into();
+    lies.push(("block table count", w));
+    let mut w = honest.clone();
+    w.blockTable = w.blockTable[..7].to_vec().into();
+    lies.push(("block table truncated", w));
+    let mut w = honest.clone();
+    w.firstSegment = U256::from(1);
+    lies.push(("first segment", w));
+    let mut w = honest.clone();
+    w.transaction.value += U256::from(1);
+    lies.push(("transaction value", w));
+    let mut w = honest.clone();
+    w.transaction.txHash = B256::repeat_byte(4);
+    lies.push(("transaction hash", w));
+    let mut w = honest.clone();
+    w.state.cumulativeGas += U256::from(1);
+    lies.push(("trace state", w));
+    let mut w = honest.clone();
+    w.context.beneficiary = alice;
+    lies.push(("context", w));
+    let mut w = honest.clone();
+    w.parentHeader = Bytes::from_static(&[0xc0]);
+    lies.push(("parent header", w));
+    // The next transaction with its own valid proof: its leaf is at another index.
+    let (_, other) = s.witness(number, position + 1);
+    let other = decode_witness(&other);
+    let mut w = honest.clone();
+    w.transaction = other.transaction;
+    w.txProof = other.txProof;
+    lies.push(("another position's transaction", w));
+    for (what, w) in lies {
+        let (verdict, _) = s.l1.verify(number, position, from, to, encode_witness(&w));
+        assert_eq!(verdict, Verdict::BadWitness, "{what}");
+    }
+    // Block 2 starts in segment 1: segment 0 does not hold it.
+    let trace2 = s.trace(2);
+    let (_, witness2) = s.witness(2, 1);
+    let mut w = decode_witness(&witness2);
+    w.firstSegment = U256::ZERO;
+    let (verdict, _) =
+        s.l1.verify(2, 1, trace2.claim(1), trace2.claim(2), encode_witness(&w));
+    assert_eq!(verdict, Verdict::BadWitness, "first segment of block 2");
+    // Another block's block table (a record it is not in): refused.
+    let mut w = honest.clone();
+    w.blockTable = Bytes::from(vec![0u8; 14]);
+    let (verdict, _) = s.l1.verify(number, position, from, to, encode_witness(&w));
+    assert_eq!(verdict, Verdict::BadWitness, "foreign block table");
+    // Accounts that are not the trie's fail their proofs (whatever the error).
+    let mut w = honest.clone();
+    w.sender.balance += U256::from(1);
+    let mut v = honest.clone();
+    v.recipient.nonce += 1;
+    let mut u = honest;
+    u.senderProof = u.recipientProof.clone();
+    for (what, w) in [("sender", w), ("recipient", v), ("sender proof", u)] {
+        let (verdict, _) = s.l1.verify(number, position, from, to, encode_witness(&w));
+        assert!(
+            matches!(verdict, Verdict::Reverted(_) | Verdict::BadWitness),
+            "{what}: {verdict:?}"
+        );
+    }
+    // The honest witness at another position opens the wrong state.
+    let (verdict, _) = s.l1.verify(
+        number,
+        position + 1,
+        trace.claim(position + 1),
+        trace.claim(position + 2),
+        witness,
+    );
+    assert_eq!(verdict, Verdict::BadWitness);
+}
+
+/// Blocks that start inside a segment and span several, an empty block between them, two
+/// inbox records, and an epoch's deposits before the batch transactions of a later record.
+#[test]
+fn blocks_spanning_segments_and_records_are_proven() {
+    let bob = key(BOB).address;
+    let alice = key(ALICE).address;
+    let carol = key(CAROL).address;
+    let first = BatchPlan {
+        blocks: vec![
+            block(
+                FEES,
+                vec![
+                    transfer(ALICE, bob, 1),
+                    legacy(BOB, carol, 2),
+                    transfer(CAROL, alice, 3),
+                ],
+            ),
+            block(FEES, Vec::new()),
+            block(
+                alice,
+                vec![
+                    transfer(ALICE, EXISTING, 4),
+                    TxSpec {
+                        nonce: Nonce::Offset(5),
+                        ..transfer(BOB, alice, 5)
+                    },
+                    transfer(BOB, alice, 6),
+                    transfer(CAROL, FEES, 7),
+                ],
+            ),
+        ],
+        segments: Some(vec![2, 3, 2]),
+        corrupt: None,
+    };
+    let second = batch(vec![
+        block(FEES, vec![transfer(ALICE, bob, 8), transfer(BOB, carol, 9)]),
+        epoch(
+            bob,
+            vec![
+                transfer(DAVE, bob, 10),
+                transfer(BOB, key(DAVE).address, 11),
+                legacy(CAROL, bob, 12),
+            ],
+        ),
+    ]);
+    let mut s = Scenario::new(vec![first, second]);
+    assert_eq!(s.posted[1].record, 1);
+    assert_eq!(s.blocks[&5].deposits, deposits().len() as u64);
+    for number in 1..=5 {
+        let proven = s.prove_all(number);
+        assert_eq!(proven.len(), s.blocks[&number].batch_txs.len());
+    }
+}
+
+/// A segment that does not decode empties every block with a transaction in it (derivation
+/// decodes the same); the blocks after it are proven as usual. L1 refuses to prove the emptied
+/// block's positions: their transaction witness reverts `NotProvableYet`.
+#[test]
+fn an_undecodable_segment_empties_its_blocks() {
+    let bob = key(BOB).address;
+    let plan = BatchPlan {
+        blocks: vec![
+            block(
+                FEES,
+                vec![
+                    transfer(ALICE, bob, 1),
+                    transfer(ALICE, bob, 2),
+                    transfer(CAROL, bob, 3),
+                ],
+            ),
+            block(FEES, vec![transfer(ALICE, bob, 4)]),
+            block(FEES, vec![transfer(CAROL, bob, 5)]),
+        ],
+        segments: Some(vec![2, 2, 1]),
+        corrupt: Some(1),
+    };
+    let mut s = Scenario::new(vec![plan]);
+    assert!(s.blocks[&1].batch_txs.is_empty() && s.blocks[&2].batch_txs.is_empty());
+    assert!(s.l2.body(1).is_empty() && s.l2.body(2).is_empty());
+    // The nonces of the emptied blocks were never used: block 3's transaction is CAROL's
+    // first, with the nonce her emptied transaction had, and it is proven.
+    let proven = s.prove_all(3);
+    assert!(proven[0].included);
+    // Block 1's first position is its seal in the node's trace; L1 still counts the block's
+    // three batch transactions there, and a transaction witness meets the undecodable segment.
+    let trace = s.trace(1);
+    assert_eq!(trace.seal_position(), 2);
+    let (_, witness) = s.witness(3, 1);
+    let mut w = decode_witness(&witness);
+    let (step_state, context, parent) = {
+        let header = s.l2.header(1);
+        (
+            trace.state(1).unwrap().to_sol(),
+            rollup_execution::block_context(&header),
+            Bytes::from(alloy_rlp::encode(s.l2.header(0))),
+        )
+    };
+    w.state = step_state;
+    w.context = context;
+    w.parentHeader = parent;
+    w.firstSegment = U256::ZERO;
+    let (verdict, _) =
+        s.l1.verify(1, 1, trace.claim(1), trace.claim(2), encode_witness(&w));
+    assert_eq!(verdict, Verdict::NotProvableYet(1, 1));
+}
+
+/// The seal of a block that a segment which does not decode emptied: the node traces it as
+/// the block's only input step (`transaction_step` gives `None` there, so the dispute agent
+/// sends the `STEP_INPUT` witness), and `STEP_INPUT` at the seal should revert
+/// `NotProvableYet` (the game then resolves by the proposer's allowlisting). It reverts
+/// `OneStepVerifier_BatchTransactionStep` instead: `STEP_INPUT` counts the block table's
+/// transactions without asking whether their segments decode, so an honest proposer cannot
+/// make its step and loses on its clock.
+#[test]
+fn the_seal_of_an_emptied_block_is_not_provable_yet() {
+    let bob = key(BOB).address;
+    let plan = BatchPlan {
+        blocks: vec![block(
+            FEES,
+            vec![transfer(ALICE, bob, 1), transfer(ALICE, bob, 2)],
+        )],
+        segments: Some(vec![2]),
+        corrupt: Some(0),
+    };
+    let mut s = Scenario::new(vec![plan]);
+    let trace = s.trace(1);
+    let seal = trace.seal_position() - 1;
+    assert_eq!(seal, 1);
+    assert!(
+        s.step(1, seal).is_none(),
+        "the node has no transaction at the seal"
+    );
+    let witness = s.input_witness(1, seal, &trace);
+    let (verdict, _) =
+        s.l1.verify(1, seal, trace.claim(seal), trace.claim(seal + 1), witness);
+    assert_eq!(verdict, Verdict::NotProvableYet(1, seal));
+}
+
+fn arb_tx() -> impl Strategy<Value = TxSpec> {
+    let from = prop_oneof![
+        4 => Just(ALICE),
+        4 => Just(BOB),
+        4 => Just(CAROL),
+        1 => Just(POOR),
+        1 => Just(UNFUNDED),
+    ];
+    let to = prop_oneof![
+        Just(key(ALICE).address),
+        Just(key(BOB).address),
+        Just(key(CAROL).address),
+        Just(EXISTING),
+        Just(EMPTY),
+        Just(FEES),
+        (0x13u8..=0x20).prop_map(Address::repeat_byte),
+        any::<[u8; 20]>().prop_map(Address::from),
+    ];
+    let value = prop_oneof![
+        3 => Just(0u128),
+        3 => 1u128..1_000_000,
+        3 => Just(ETHER),
+        1 => Just(2_000 * ETHER),
+    ];
+    let ty = prop_oneof![
+        Just(TxType::Legacy),
+        Just(TxType::AccessList),
+        Just(TxType::DynamicFee)
+    ];
+    let nonce = prop_oneof![
+        8 => Just(Nonce::Next),
+        1 => Just(Nonce::Offset(1)),
+        1 => Just(Nonce::Offset(-1)),
+    ];
+    let fee = prop_oneof![
+        6 => (0u128..5 * GWEI).prop_map(Fee::AboveBase),
+        1 => Just(Fee::BelowBase),
+    ];
+    let priority = prop_oneof![Just(0u128), 0u128..4 * GWEI];
+    let gas_limit = prop_oneof![
+        6 => Just(21_000u64),
+        2 => 21_000u64..100_000,
+        1 => 20_000u64..21_000,
+        1 => Just(L2_GAS_LIMIT),
+    ];
+    let signature = prop_oneof![10 => Just(Sig::Valid), 1 => Just(Sig::HighS)];
+    (
+        from, to, value, ty, nonce, fee, priority, gas_limit, signature,
+    )
+        .prop_map(
+            |(from, to, value, ty, nonce, fee, priority, gas_limit, signature)| TxSpec {
+                from,
+                ty,
+                nonce,
+                to: Some(to),
+                value: U256::from(value),
+                fee,
+                priority,
+                gas_limit,
+                input: Bytes::new(),
+                access_list: AccessList::default(),
+                signature,
+            },
+        )
+}
+
+fn arb_block() -> impl Strategy<Value = BlockPlan> {
+    let beneficiary = prop_oneof![
+        Just(FEES),
+        Just(key(ALICE).address),
+        Just(key(BOB).address),
+        Just(EXISTING),
+        Just(EMPTY_BENEFICIARY),
+    ];
+    (beneficiary, proptest::collection::vec(arb_tx(), 0..7))
+        .prop_map(|(beneficiary, txs)| block(beneficiary, txs))
+}
+
+/// Random transfers (some invalid): the verifier agrees with the node at every position.
+#[test]
+fn random_transfers_are_proven() {
+    let config = ProptestConfig {
+        cases: 24,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    let strategy = (
+        proptest::collection::vec(arb_block(), 1..3),
+        proptest::option::of(1usize..4),
+    );
+    // (included, skipped) over every case: both kinds must come up.
+    let seen = std::cell::Cell::new((0usize, 0usize));
+    TestRunner::new(config)
+        .run(&strategy, |(blocks, chunk)| {
+            let total: usize = blocks.iter().map(|b| b.txs.len()).sum();
+            let segments = chunk.filter(|_| total > 0).map(|chunk| {
+                let mut sizes = vec![chunk; total / chunk];
+                if !total.is_multiple_of(chunk) {
+                    sizes.push(total % chunk);
+                }
+                sizes
+            });
+            let count = blocks.len() as u64;
+            let mut s = Scenario::new(vec![BatchPlan {
+                blocks,
+                segments,
+                corrupt: None,
+            }]);
+            for number in 1..=count {
+                let positions = s.batch_positions(number);
+                let proven = s.prove_positions(number, positions, false);
+                for p in proven {
+                    prop_assert!(p.provable, "a transfer is always provable: {p:?}");
+                    prop_assert_eq!(p.skipped, !p.included);
+                    let (included, skipped) = seen.get();
+                    seen.set((
+                        included + usize::from(p.included),
+                        skipped + usize::from(p.skipped),
+                    ));
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    let (included, skipped) = seen.get();
+    eprintln!("random transfers: {included} included and {skipped} skipped steps proven");
+    assert!(included > 0 && skipped > 0);
+}
+
+/// The costliest step of one shape: the target block is the last of a record of
+/// `record_blocks` blocks (the verifier walks the block table up to it), its transactions span
+/// `segments` segments (each one read from the store: `segments - 1` of one transaction, then
+/// a full one of 256), and the target is the last transaction of the full segment, from one
+/// existing account to another, with a third as the beneficiary, in a trie of thousands of
+/// accounts. Returns the most expensive of the first, next-to-last and last positions, and the
+/// gas of opening the full segment.
+fn costliest_step(record_blocks: usize, segments: usize) -> (Proven, CallGas) {
+    let mut alloc = genesis_alloc();
+    let filler = |i: u64| Address::from_word(keccak256(i.to_be_bytes()));
+    for i in 0..4_000 {
+        alloc.insert(
+            filler(i),
+            GenesisAccount {
+                balance: U256::from(i + 1),
+                ..Default::default()
+            },
+        );
+    }
+    let full = rollup_primitives::MAX_TRANSACTIONS_PER_SEGMENT;
+    let count = segments - 1 + full;
+    let senders = [ALICE, BOB, CAROL];
+    let txs: Vec<TxSpec> = (0..count)
+        .map(|i| transfer(senders[i % 3], filler(i as u64 + 7), 1 + i as u128))
+        .collect();
+    let mut blocks: Vec<BlockPlan> = (1..record_blocks)
+        .map(|_| block(FEES, Vec::new()))
+        .collect();
+    blocks.push(block(filler(3), txs));
+    let mut sizes = vec![1; segments - 1];
+    sizes.push(full);
+    let plan = BatchPlan {
+        blocks,
+        segments: Some(sizes),
+        corrupt: None,
+    };
+    let mut s = Scenario::build(alloc, vec![plan], true);
+    let number = record_blocks as u64;
+    let positions = [1, count as u64 - 1, count as u64];
+    let proven = s.prove_positions(number, positions, false);
+    let mut worst = proven[0];
+    for p in &proven {
+        assert!(p.included && p.provable);
+        if p.gas.execution > worst.gas.execution {
+            worst = *p;
+        }
+    }
+    (worst, s.open_gas[&(0, segments - 1)])
+}
+
+fn print_shape(record_blocks: usize, segments: usize, worst: &Proven, open: &CallGas) {
+    eprintln!(
+        "transaction step, the last block of {record_blocks} in its record, its transactions over {segments} segment(s), target at position {} ({} witness bytes): verifier {} gas, step transaction {} gas; SegmentStore.open of its full segment (256 transfers) {} gas execution, {} gas transaction",
+        worst.position,
+        worst.witness_bytes,
+        worst.gas.execution,
+        worst.gas.transaction,
+        open.execution,
+        open.transaction
+    );
+}
+
+/// The gas of the transaction step by what it walks: the opened segments (up to
+/// `MAX_SEGMENTS_PER_BATCH` holding the block's transactions) and the block table (1,024
+/// blocks before the target here; the full `MAX_BLOCKS_PER_BATCH` in the next test).
+#[test]
+fn the_transaction_step_stays_under_the_gas_bound() {
+    let max_segments = rollup_primitives::MAX_SEGMENTS_PER_BATCH;
+    for (record_blocks, segments) in [(1, 1), (1, max_segments), (1_024, max_segments)] {
+        let (worst, open) = costliest_step(record_blocks, segments);
+        print_shape(record_blocks, segments, &worst, &open);
+        assert!(worst.gas.execution < GAS_BOUND, "{worst:?}");
+    }
+}
+
+/// The worst case found: the target block is the last of a record of `MAX_BLOCKS_PER_BATCH`
+/// (4,096) blocks and its transactions span all 16 segments. `_blockInBatch` sums the block
+/// table's transaction counts entry by entry (two bounds-checked byte reads per entry), about
+/// 420 gas per block before the target: about 1.95 M gas, over the 1 M a step may use from a
+/// record of about 1,840 blocks on. A batch of that many blocks is legal (and likely when
+/// blocks are empty); the block table walk needs a cheaper loop (word reads in assembly) or a
+/// prefix sum L1 keeps (e.g. at posting, or in `SegmentStore`).
+#[test]
+fn the_worst_case_transaction_step_stays_under_the_gas_bound() {
+    let record_blocks = rollup_primitives::MAX_BLOCKS_PER_BATCH;
+    let segments = rollup_primitives::MAX_SEGMENTS_PER_BATCH;
+    let (worst, open) = costliest_step(record_blocks, segments);
+    print_shape(record_blocks, segments, &worst, &open);
+    assert!(worst.gas.execution < GAS_BOUND, "{worst:?}");
+}
