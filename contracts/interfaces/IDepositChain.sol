@@ -47,4 +47,12 @@ interface IDepositChain {
     /// @return count The number of those messages.
     /// @return chain The chain over them (zero if none).
     function depositChainAt(uint256 l1Block) external view returns (uint256 count, bytes32 chain);
+
+    /// @notice The chain after message `nonce`, kept for every `DEPOSIT_CHAIN_MARK`-th message
+    ///         (`nonce % DEPOSIT_CHAIN_MARK == DEPOSIT_CHAIN_MARK - 1`), so that a proof of one
+    ///         message folds at most that many hashes even inside an L1 block full of messages.
+    /// @param nonce The message's nonce.
+    /// @return chain The chain over messages `0..=nonce`; zero if `nonce` is not a mark or was
+    ///               appended before marks were kept.
+    function depositChainMark(uint256 nonce) external view returns (bytes32 chain);
 }

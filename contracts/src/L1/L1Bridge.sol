@@ -48,7 +48,8 @@ import {Withdrawals} from "src/libraries/Withdrawals.sol";
 ///         to the implementation directly are not watched by any node. Storage layout
 ///         (append-only across upgrades): slot 0 `depositNonce`, 1 `deposits`, 2 the block gas
 ///         budget, 3 `_provenWithdrawals`, 4 `finalizedWithdrawals`, 5 `_checkpointStarts`
-///         (the deposit chain checkpoints' L1 blocks and first nonces), 6 `_checkpointChains`.
+///         (the deposit chain checkpoints' L1 blocks and first nonces), 6 `_checkpointChains`,
+///         7 `_chainMarks` (the chain after every `DEPOSIT_CHAIN_MARK`-th message).
 contract L1Bridge is IL1Bridge, IDepositChain, ReentrancyGuardTransient {
     using SafeTransferLib for address;
 
@@ -167,6 +168,10 @@ contract L1Bridge is IL1Bridge, IDepositChain, ReentrancyGuardTransient {
     ///         this for a read gets "" (or 18 decimals) on L2.
     uint256 public constant TOKEN_METADATA_READ_GAS = 30_000;
 
+    /// @notice Every this many messages the deposit chain is kept (`depositChainMark`), so a
+    ///         one-step proof of a deposit folds at most this many message hashes.
+    uint256 public constant DEPOSIT_CHAIN_MARK = 128;
+
     /// @dev Gas that must be left before each metadata read so that the token gets its full
     ///      `TOKEN_METADATA_READ_GAS` despite the 63/64 rule, with room for the call's own cost.
     uint256 private constant _METADATA_READ_MIN_GAS_LEFT = TOKEN_METADATA_READ_GAS * 64 / 63 + 5_000;
@@ -258,6 +263,10 @@ contract L1Bridge is IL1Bridge, IDepositChain, ReentrancyGuardTransient {
     /// @dev Deposit chain checkpoints' chains, by checkpoint index (the newest one moves with
     ///      every message of the current L1 block).
     mapping(uint256 index => bytes32 chain) private _checkpointChains;
+
+    /// @dev The chain after every `DEPOSIT_CHAIN_MARK`-th message, by its nonce
+    ///      (`depositChainMark`).
+    mapping(uint256 nonce => bytes32 chain) private _chainMarks;
 
     /// @notice Sets the immutables: the StateManager, the L2 chain id and the L2 token init code
     ///         hash used by `predictL2Token`. Nothing else needs initializing.
@@ -494,6 +503,11 @@ contract L1Bridge is IL1Bridge, IDepositChain, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IDepositChain
+    function depositChainMark(uint256 nonce) external view returns (bytes32 chain) {
+        return _chainMarks[nonce];
+    }
+
+    /// @inheritdoc IDepositChain
     function depositChainAt(uint256 l1Block) external view returns (uint256 count, bytes32 chain) {
         uint256 checkpoints = _checkpointStarts.length;
         uint256 upTo = _checkpointsUpTo(l1Block, checkpoints);
@@ -515,6 +529,7 @@ contract L1Bridge is IL1Bridge, IDepositChain, ReentrancyGuardTransient {
         bytes32 chain;
         if (checkpoints != 0) chain = _checkpointChains[checkpoints - 1];
         chain = keccak256(abi.encode(chain, messageHash));
+        if (message.nonce % DEPOSIT_CHAIN_MARK == DEPOSIT_CHAIN_MARK - 1) _chainMarks[message.nonce] = chain;
         // (`checkpoints == 0` only matters for a bridge upgraded from one without the chain in
         // a block that already had a message.)
         if (firstInBlock || checkpoints == 0) {

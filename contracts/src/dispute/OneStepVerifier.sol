@@ -85,6 +85,10 @@ contract OneStepVerifier is IOneStepVerifier {
     /// @notice `keccak256("")`: the code hash of an account without code.
     bytes32 public constant EMPTY_CODE_HASH = keccak256("");
 
+    /// @notice The deposit chain keeps a mark after every this many messages
+    ///         (`IDepositChain.depositChainMark`, `L1Bridge.DEPOSIT_CHAIN_MARK`).
+    uint256 public constant DEPOSIT_CHAIN_MARK = 128;
+
     /// @notice The EIP-2718 type byte of deposit transactions and their receipts.
     uint8 public constant DEPOSIT_TX_TYPE = 0x7e;
 
@@ -355,6 +359,14 @@ contract OneStepVerifier is IOneStepVerifier {
         if (!isDeposit) revert NotProvableYet(ctx.l2Block, ctx.position);
         ChainMessage memory m = w.message;
         {
+            // The message folds to the chain's next mark inside the L1 block, if one was kept,
+            // else to the block's checkpoint: at most DEPOSIT_CHAIN_MARK hashes either way
+            // once marks are kept.
+            uint256 markEnd = (index / DEPOSIT_CHAIN_MARK + 1) * DEPOSIT_CHAIN_MARK;
+            if (markEnd < countAfter) {
+                bytes32 mark = depositChain.depositChainMark(markEnd - 1);
+                if (mark != bytes32(0)) (countAfter, chainAfter) = (markEnd, mark);
+            }
             bytes32[] memory later = w.laterHashes;
             if (later.length != countAfter - index - 1) revert OneStepVerifier_BadWitness();
             bytes32 chain = keccak256(abi.encode(w.chainBefore, keccak256(abi.encode(m))));

@@ -297,6 +297,23 @@ contract L1BridgeDepositChainTest is Test {
         }
     }
 
+    /// @dev The chain after every 128th message is kept as a mark, whatever L1 blocks the
+    ///      messages fall in; no other nonce has one.
+    function test_depositChainMark_everyMark_succeeds() public {
+        uint256 mark = bridge.DEPOSIT_CHAIN_MARK();
+        assertEq(mark, 128);
+        for (uint256 i; i < 2 * mark + 5; ++i) {
+            if (i % 50 == 0) vm.roll(block.number + 1);
+            if (i % 3 == 0) _forceWithdraw(1);
+            else _depositEth(1);
+            uint256 nonce = refCount - 1;
+            bytes32 expected = nonce % mark == mark - 1 ? refChain : bytes32(0);
+            assertEq(bridge.depositChainMark(nonce), expected, "mark");
+        }
+        _checkAgainstReference();
+        assertEq(bridge.depositChainMark(2 * mark + 10), bytes32(0), "no mark ahead of the chain");
+    }
+
     /// @dev Gas of messages with the chain. Run with `--isolate` for per-transaction numbers
     ///      (cold slots, fresh-slot costs); without it the test's single transaction warms them.
     function test_gas_depositChain() public {

@@ -230,10 +230,13 @@ contract OneStepVerifierDepositTest is Test {
         }
         vm.roll(origin + 1);
         State memory pre = _state(5 ether, 1 ether, EMPTY);
-        (OneStepVerifier.DepositWitness memory w, bytes32 fromState) = _witnessAt(pre, 1, origin, origin - 1);
-        assertEq(w.laterHashes.length, most - 1);
-        bytes32 expected = _expectedNext(w.state, pre, messages[0]);
-        bytes memory ctx = _context(1, w);
+        // The dearest message is the first after a mark of the chain: it folds to the next one.
+        uint256 position = 128 - messages[0].nonce % 128 + 1;
+        assertEq(messages[position - 1].nonce % 128, 0);
+        (OneStepVerifier.DepositWitness memory w, bytes32 fromState) = _witnessAt(pre, position, origin, origin - 1);
+        assertEq(w.laterHashes.length, 127);
+        bytes32 expected = _expectedNext(w.state, pre, messages[position - 1]);
+        bytes memory ctx = _context(position, w);
         uint256 before = gasleft();
         bool valid = osv.verify(fromState, expected, ctx);
         uint256 used = before - gasleft();
@@ -241,6 +244,43 @@ contract OneStepVerifierDepositTest is Test {
         console.log("gas deposit step, worst case (calldata excluded)", used);
         console.log("witness bytes", ctx.length);
         assertLt(used, 1_000_000, "a one-step stays under 1M gas");
+    }
+
+    /// @dev A message folds to the chain's next mark inside its L1 block, and only there; where
+    ///      the bridge kept no mark (messages from before an upgrade that added them), it folds
+    ///      to the block's checkpoint instead.
+    function test_deposit_foldsToTheNextMark_succeeds() public {
+        uint256 origin = ORIGIN + 10;
+        vm.roll(origin);
+        delete messages;
+        for (uint256 i; i < 200; ++i) {
+            _deposit(alice, bob, 1 ether, true);
+        }
+        vm.roll(origin + 1);
+        State memory pre = _state(5 ether, 1 ether, EMPTY);
+        uint256 position = 2;
+        (OneStepVerifier.DepositWitness memory w, bytes32 fromState) = _witnessAt(pre, position, origin, origin - 1);
+        uint256 nonce = messages[position - 1].nonce;
+        assertEq(w.laterHashes.length, 128 - nonce % 128 - 1);
+        bytes32 expected = _expectedNext(w.state, pre, messages[position - 1]);
+        // Folding on to the block's end is refused while the mark exists.
+        bytes32[] memory all = new bytes32[](messages.length - position);
+        for (uint256 i = position; i < messages.length; ++i) {
+            all[i - position] = keccak256(abi.encode(messages[i]));
+        }
+        bytes memory toMark = _context(position, w);
+        assertTrue(osv.verify(fromState, expected, toMark));
+        w.laterHashes = all;
+        bytes memory toBlockEnd = _context(position, w);
+        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
+        osv.verify(fromState, expected, toBlockEnd);
+        // Without the mark (slot 7 of the bridge is `_chainMarks`), only the whole block folds.
+        uint256 markNonce = (nonce / 128 + 1) * 128 - 1;
+        vm.store(address(bridge), keccak256(abi.encode(markNonce, uint256(7))), bytes32(0));
+        assertEq(bridge.depositChainMark(markNonce), bytes32(0));
+        assertTrue(osv.verify(fromState, expected, toBlockEnd));
+        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
+        osv.verify(fromState, expected, toMark);
     }
 
     // ------------------------------------------------------------------ helpers
@@ -401,8 +441,12 @@ contract OneStepVerifierDepositTest is Test {
                 chain = keccak256(abi.encode(chain, keccak256(abi.encode(messages[i]))));
             }
             w.chainBefore = chain;
-            w.laterHashes = new bytes32[](messages.length - index - 1);
-            for (uint256 i = index + 1; i < messages.length; ++i) {
+            // Up to the chain's next mark inside the block, or the block's end.
+            uint256 end = messages.length;
+            uint256 markEnd = (w.message.nonce / 128 + 1) * 128;
+            if (markEnd < messages[end - 1].nonce + 1) end = index + markEnd - w.message.nonce;
+            w.laterHashes = new bytes32[](end - index - 1);
+            for (uint256 i = index + 1; i < end; ++i) {
                 w.laterHashes[i - index - 1] = keccak256(abi.encode(messages[i]));
             }
             (w.from, w.fromProof) = _open(pre, w.message.from);

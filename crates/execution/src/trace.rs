@@ -659,9 +659,50 @@ pub fn deposit_chain_witness(
     Some((chain_before, hashes[index + 1..].to_vec(), chain_after))
 }
 
+/// The bridge keeps the deposit chain after every this many messages
+/// (`L1Bridge.DEPOSIT_CHAIN_MARK`, `depositChainMark`).
+pub const DEPOSIT_CHAIN_MARK: u64 = 128;
+
+/// The nonce of the mark a deposit step of message `nonce` folds to when its L1 block's
+/// messages end before `count_after` (`depositChainAt(origin).count`): the next multiple of
+/// [`DEPOSIT_CHAIN_MARK`] inside the block, if any (else it folds to the block's checkpoint).
+pub const fn deposit_chain_mark(nonce: u64, count_after: u64) -> Option<u64> {
+    let end = (nonce / DEPOSIT_CHAIN_MARK + 1) * DEPOSIT_CHAIN_MARK;
+    if end < count_after {
+        Some(end - 1)
+    } else {
+        None
+    }
+}
+
+/// The later hashes of a deposit step's witness ([`deposit_chain_witness`]) cut at the chain's
+/// mark `mark` after message `mark_nonce` ([`deposit_chain_mark`]), as `OneStepVerifier`
+/// requires where the bridge kept it; a zero `mark` (none kept: messages from before the bridge
+/// kept marks) leaves them whole. `None` if they do not fold to the mark.
+pub fn cut_at_mark(
+    chain_before: B256,
+    message: &ChainMessage,
+    later: &[B256],
+    mark_nonce: u64,
+    mark: B256,
+) -> Option<Vec<B256>> {
+    if mark.is_zero() {
+        return Some(later.to_vec());
+    }
+    let nonce = u64::try_from(message.nonce).ok()?;
+    let keep = usize::try_from(mark_nonce.checked_sub(nonce)?).ok()?;
+    let kept = later.get(..keep)?.to_vec();
+    let extend = |chain: B256, hash: &B256| keccak256([chain, *hash].concat());
+    let folded = kept
+        .iter()
+        .fold(extend(chain_before, &chain_message_hash(message)), extend);
+    (folded == mark).then_some(kept)
+}
+
 /// What the L2 state gives the witness of the step at `position` of stored block `header`
-/// (parent `parent_header`, `inputs`, on `db` and `trie` as [`trace_block`] takes them) when the block's `position`-th input (from 1) is a deposit: the block re-executed up
-/// to it, `from` proven against that state's root, then `from`'s update alone applied (nonce
+/// (parent `parent_header`, `inputs`, on `db` and `trie` as [`trace_block`] takes them) when
+/// the block's `position`-th input (from 1) is a deposit: the block re-executed up to it,
+/// `from` proven against that state's root, then `from`'s update alone applied (nonce
 /// bumped; the mint and the value cancel) and `to` proven against the root after it. `None`
 /// if that input is not a deposit. Whether L1 can prove the step: [`DepositStep::provable`].
 pub fn deposit_step<DB, S>(

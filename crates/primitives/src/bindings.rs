@@ -122,6 +122,7 @@ alloy_sol_types::sol! {
         function depositCountAt(uint256 l1Block) external view returns (uint256);
         function depositChain() external view returns (uint256 count, bytes32 chain);
         function depositChainAt(uint256 l1Block) external view returns (uint256 count, bytes32 chain);
+        function depositChainMark(uint256 nonce) external view returns (bytes32 chain);
     }
 
     /// Batch inbox on L1.

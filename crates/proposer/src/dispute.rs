@@ -728,7 +728,40 @@ impl DisputeAgent {
             warn!(target: "rollup::dispute", origin, %chain_after, checkpoint = %after.chain, "the bridge's logs of the origin do not fold to its deposit chain checkpoint: not proven");
             return Ok(None);
         }
-        Ok(Some((messages[index].clone(), chain_before, later_hashes)))
+        // Within an L1 block, the witness folds only to the chain's next mark, where the bridge
+        // kept one.
+        let message = messages[index].clone();
+        let nonce: u64 = message.nonce.saturating_to();
+        let later_hashes = match rollup_execution::deposit_chain_mark(
+            nonce,
+            after.count.saturating_to(),
+        ) {
+            Some(mark_nonce) => {
+                let mark = self
+                    .call(
+                        bridge,
+                        IL1Bridge::depositChainMarkCall {
+                            nonce: U256::from(mark_nonce),
+                        },
+                    )
+                    .await?;
+                match rollup_execution::cut_at_mark(
+                    chain_before,
+                    &message,
+                    &later_hashes,
+                    mark_nonce,
+                    mark,
+                ) {
+                    Some(kept) => kept,
+                    None => {
+                        warn!(target: "rollup::dispute", origin, mark_nonce, %mark, "the bridge's logs do not fold to its deposit chain mark: not proven");
+                        return Ok(None);
+                    }
+                }
+            }
+            None => later_hashes,
+        };
+        Ok(Some((message, chain_before, later_hashes)))
     }
 
     async fn params(&self) -> Result<Params, DisputeError> {
