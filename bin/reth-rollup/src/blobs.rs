@@ -8,13 +8,16 @@
 //! 2. reth's transaction pool blob store, which holds the sidecar of every blob transaction reth
 //!    took into its pool (this node's own, and those peers gossiped) until the block including it
 //!    is finalized; each blob is checked against its versioned hash, off the async runtime;
-//! 3. the beacon API at `--rollup.l1-beacon-url` ([`BlobSource`]), retried until it answers.
+//! 3. the blocks this node holds, for a batch its own batcher posted before a restart emptied
+//!    [`KnownBlobs`] ([`rebuild_blob_batch`]: the batcher's encoding is deterministic, and each
+//!    rebuilt blob is checked against its versioned hash);
+//! 4. the beacon API at `--rollup.l1-beacon-url` ([`BlobSource`]), retried until it answers.
 //!
 //! reth's blob store forgets a blob once its block is finalized, and is emptied whenever reth
-//! starts, so a restart that replays older L1 blocks, or a first sync of a rollup posted in
-//! blobs, finds those blobs only through the beacon API. A blob batch whose blobs are nowhere
-//! stops the node with an error that names the flag: skipping it would fork this node from every
-//! replica that reads it.
+//! starts, so a first sync of a rollup posted in blobs, or a restart that replays another
+//! batcher's blob batches, finds those blobs only through the beacon API. A blob batch whose
+//! blobs are nowhere stops the node with an error that names the flag: skipping it would fork
+//! this node from every replica that reads it.
 //!
 //! Blocks the core already holds (a re-delivery) and blocks up to the rollup's L1 origin are
 //! passed on as they are: the core skips them without reading their batches.
@@ -22,10 +25,15 @@
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use alloy_primitives::{Address, B256, Bytes};
+use alloy_sol_types::SolCall;
 use eyre::WrapErr;
 use reth_ethereum::pool::blobstore::BlobStore;
-use rollup_l1::{BlobSource, KnownBlobs, blob_batch_transactions, versioned_hash};
-use rollup_primitives::{L1Block, L1Chain, L1Notification};
+use rollup_l1::{
+    BlobSource, KnownBlobs, blob_batch_transactions, rebuild_blob_batch, versioned_hash,
+};
+use rollup_primitives::{
+    L1Block, L1Chain, L1Notification, bindings::IBatchInbox::postBlobBatchCall,
+};
 use rollup_storage::Store;
 use tracing::{debug, warn};
 
@@ -142,7 +150,39 @@ impl BlobAttacher {
         })
         .await
         .wrap_err("the task checking blobs from reth's pool failed")?;
-        let missing = fill(block, &from_pool, found, "pool");
+        let from_blocks = fill(block, &from_pool, found, "pool");
+        if from_blocks.is_empty() {
+            return Ok(());
+        }
+        let lookups: Vec<(Bytes, Vec<B256>)> = from_blocks
+            .iter()
+            .map(|&index| {
+                let tx = &block.transactions[index];
+                let envelope = postBlobBatchCall::abi_decode(&tx.input)
+                    .map(|call| call.envelope)
+                    .unwrap_or_default();
+                (envelope, tx.blob_versioned_hashes.clone())
+            })
+            .collect();
+        let store = self.store.clone();
+        // Encoding the blocks again and committing to each blob: off the async runtime.
+        let rebuilt = tokio::task::spawn_blocking(move || {
+            let reader = store.reader().ok();
+            lookups
+                .into_iter()
+                .map(|(envelope, hashes)| {
+                    let reader = reader.as_ref()?;
+                    rebuild_blob_batch(&envelope, &hashes, |number| {
+                        let header = reader.header(number).ok()??;
+                        let body = reader.body(number).ok()??;
+                        Some((header, body))
+                    })
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .wrap_err("the task rebuilding this node's own blobs failed")?;
+        let missing = fill(block, &from_blocks, rebuilt, "rebuilt");
         if missing.is_empty() {
             return Ok(());
         }
@@ -150,8 +190,9 @@ impl BlobAttacher {
             let first = &block.transactions[missing[0]];
             eyre::bail!(
                 "L1 block {} ({}) carries a blob batch (transaction {}, blobs: {}) whose blobs \
-                 are neither this node's own nor in reth's blob pool (reth drops a blob once its \
-                 block is finalized, and all of them when it starts), and derivation cannot go \
+                 are neither this node's own (in memory or rebuilt from its blocks) nor in reth's \
+                 blob pool (reth drops a blob once its block is finalized, and all of them when \
+                 it starts), and derivation cannot go \
                  past it without them: start reth-rollup with --rollup.l1-beacon-url set to the \
                  beacon API of this L1's consensus client (one that still keeps the blobs of \
                  this block)",

@@ -260,13 +260,14 @@ struct RollupArgs {
     )]
     batcher_data: BatcherData,
     /// Beacon API of this L1's consensus client (e.g. `http://localhost:5052`), where the rollup
-    /// reads the blobs of blob batches it finds neither among its own batcher's nor in reth's
-    /// blob pool. reth's pool keeps a blob transaction's blobs only until its block is finalized,
-    /// and drops them all when reth starts: a node that restarts and replays older L1 blocks,
-    /// or first derives a rollup that was posted in blobs, needs this. Without it, such a blob
-    /// batch stops the node with an error (skipping it would fork this node from the other
-    /// replicas). reth's --dev chain has no beacon node: a --rollup.dev devnet reads its blobs
-    /// from memory and the pool only.
+    /// reads the blobs of blob batches it finds neither among its own batcher's (in memory, or
+    /// rebuilt from the L2 blocks it holds) nor in reth's blob pool. reth's pool keeps a blob
+    /// transaction's blobs only until its block is finalized, and drops them all when reth
+    /// starts: a replica that restarts and replays another batcher's blob batches, or first
+    /// derives a rollup that was posted in blobs, needs this. Without it, such a blob batch stops
+    /// the node with an error (skipping it would fork this node from the other replicas). reth's
+    /// --dev chain has no beacon node: a --rollup.dev devnet reads its blobs from memory, the
+    /// pool and its own blocks only.
     #[arg(
         id = "rollup.l1-beacon-url",
         long = "rollup.l1-beacon-url",

@@ -365,6 +365,77 @@ pub fn versioned_hash(blob: &[u8]) -> std::result::Result<B256, String> {
     Ok(kzg_to_versioned_hash(commitment.as_slice()))
 }
 
+/// The blobs of a blob batch this node's batcher posted, rebuilt from the blocks the node
+/// holds: `envelope` is the batch's `postBlobBatch` argument (its first block and block count),
+/// `block(n)` the stored header and body of L2 block `n`, and `versioned_hashes` the
+/// transaction's. The batcher's encoding is deterministic in the blocks' transactions,
+/// timestamps and origins, so encoding the same blocks gives the same segments and blobs; each
+/// is checked against its versioned hash, so blocks that differ from what was posted (the
+/// unsafe chain since replaced, another node's batch) give `None`, never wrong blobs. For a
+/// node that lost its in-memory [`KnownBlobs`] to a restart and has no other source of its own
+/// blobs. Costs one KZG commitment per blob.
+pub fn rebuild_blob_batch(
+    envelope: &[u8],
+    versioned_hashes: &[B256],
+    block: impl Fn(
+        u64,
+    ) -> Option<(
+        rollup_primitives::Header,
+        Vec<rollup_primitives::L2Transaction>,
+    )>,
+) -> Option<Vec<Bytes>> {
+    if envelope.first() != Some(&rollup_primitives::BATCH_VERSION) || versioned_hashes.is_empty() {
+        return None;
+    }
+    let first_block = u64::from_be_bytes(envelope.get(1..9)?.try_into().ok()?);
+    let block_count = u16::from_be_bytes(envelope.get(9..11)?.try_into().ok()?);
+    let origin = |header: &rollup_primitives::Header| {
+        rollup_primitives::decode_l1_origin(&header.extra_data)
+            .ok()
+            .map(|origin| origin.number)
+    };
+    let (parent, _) = block(first_block.checked_sub(1)?)?;
+    let parent = rollup_primitives::BatchParent {
+        timestamp: parent.timestamp,
+        l1_origin: origin(&parent)?,
+    };
+    let mut blocks = Vec::with_capacity(usize::from(block_count));
+    for number in first_block..first_block + u64::from(block_count) {
+        let (header, body) = block(number)?;
+        blocks.push(rollup_primitives::BatchBlock {
+            timestamp: header.timestamp,
+            l1_origin: origin(&header)?,
+            transactions: body
+                .into_iter()
+                .filter_map(|tx| match tx {
+                    rollup_primitives::L2Transaction::Signed { envelope, .. } => Some(envelope),
+                    rollup_primitives::L2Transaction::Deposit(_) => None,
+                })
+                .collect(),
+        });
+    }
+    // Headers and the deposit count change the envelope only, never the segments.
+    let batch = rollup_primitives::Batch {
+        first_block,
+        deposit_count: 0,
+        headers: Vec::new(),
+        blocks,
+    };
+    let (bytes, envelope_len) = batch.encode_unbounded(parent).ok()?;
+    let blobs = rollup_primitives::to_blobs(&bytes[envelope_len..]);
+    if blobs.len() != versioned_hashes.len() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(blobs.len());
+    for (blob, hash) in blobs.iter().zip(versioned_hashes) {
+        if versioned_hash(blob.as_slice()).ok()? != *hash {
+            return None;
+        }
+        out.push(Bytes::copy_from_slice(blob.as_slice()));
+    }
+    Some(out)
+}
+
 /// The sidecar that carries `blobs` (EIP-7594 cell proofs, what L1 takes since Osaka). With
 /// `known`, each blob is remembered under its versioned hash, so that reading it back from L1
 /// costs neither a fetch nor a second commitment.
@@ -388,6 +459,153 @@ pub fn sidecar(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// L2 blocks 1..=3 on genesis 0 (origin 7 then 8), each with `per_block` signed transfers
+    /// (a block of deposits only included, which a batch carries as an empty block).
+    fn stored_blocks(
+        per_block: usize,
+    ) -> std::collections::BTreeMap<
+        u64,
+        (
+            rollup_primitives::Header,
+            Vec<rollup_primitives::L2Transaction>,
+        ),
+    > {
+        use alloy_consensus::{SignableTransaction, TxEip1559};
+        use alloy_primitives::{Signature, TxKind, U256};
+        let mut blocks = std::collections::BTreeMap::new();
+        for number in 0..=3u64 {
+            let header = rollup_primitives::Header {
+                number,
+                timestamp: 1_000 + 2 * number,
+                extra_data: rollup_primitives::encode_l1_origin(rollup_primitives::L1Origin {
+                    number: 7 + number / 2,
+                    hash: B256::repeat_byte(number as u8),
+                }),
+                ..Default::default()
+            };
+            let count = if number == 0 {
+                0
+            } else {
+                per_block * number as usize
+            };
+            let body = (0..count)
+                .map(|i| {
+                    let tx = TxEip1559 {
+                        chain_id: 901,
+                        nonce: i as u64,
+                        gas_limit: 21_000,
+                        max_fee_per_gas: 1_000_000_000,
+                        max_priority_fee_per_gas: 1,
+                        to: TxKind::Call(Address::repeat_byte(number as u8)),
+                        value: U256::from(i),
+                        access_list: Default::default(),
+                        input: Bytes::new(),
+                    };
+                    rollup_primitives::L2Transaction::Signed {
+                        envelope: tx.into_signed(Signature::test_signature()).into(),
+                        sender: Address::repeat_byte(0x5e),
+                    }
+                })
+                .collect();
+            blocks.insert(number, (header, body));
+        }
+        blocks
+    }
+
+    /// Blocks 1..=3 posted as one blob batch: its envelope and versioned hashes.
+    fn posted(
+        blocks: &std::collections::BTreeMap<
+            u64,
+            (
+                rollup_primitives::Header,
+                Vec<rollup_primitives::L2Transaction>,
+            ),
+        >,
+    ) -> (Vec<u8>, Vec<B256>, Vec<Blob>) {
+        let batch = rollup_primitives::Batch {
+            first_block: 1,
+            deposit_count: 3,
+            headers: vec![Bytes::from_static(b"an L1 header")],
+            blocks: (1..=3)
+                .map(|n| {
+                    let (header, body) = &blocks[&n];
+                    rollup_primitives::BatchBlock {
+                        timestamp: header.timestamp,
+                        l1_origin: rollup_primitives::decode_l1_origin(&header.extra_data)
+                            .unwrap()
+                            .number,
+                        transactions: body
+                            .iter()
+                            .filter_map(|tx| match tx {
+                                rollup_primitives::L2Transaction::Signed { envelope, .. } => {
+                                    Some(envelope.clone())
+                                }
+                                rollup_primitives::L2Transaction::Deposit(_) => None,
+                            })
+                            .collect(),
+                    }
+                })
+                .collect(),
+        };
+        let parent = rollup_primitives::BatchParent {
+            timestamp: 1_000,
+            l1_origin: 7,
+        };
+        let (bytes, envelope_len) = batch.encode_unbounded(parent).unwrap();
+        let blobs = rollup_primitives::to_blobs(&bytes[envelope_len..]);
+        let hashes = blobs
+            .iter()
+            .map(|blob| versioned_hash(blob.as_slice()).unwrap())
+            .collect();
+        (bytes[..envelope_len].to_vec(), hashes, blobs)
+    }
+
+    #[test]
+    fn own_blob_batches_are_rebuilt_from_the_stored_blocks() {
+        // Some thousand transactions, over several segments.
+        let blocks = stored_blocks(400);
+        let (envelope, hashes, blobs) = posted(&blocks);
+        assert!(!hashes.is_empty());
+        let rebuilt = rebuild_blob_batch(&envelope, &hashes, |n| blocks.get(&n).cloned())
+            .expect("the same blocks give the same blobs");
+        assert_eq!(
+            rebuilt,
+            blobs
+                .iter()
+                .map(|blob| Bytes::copy_from_slice(blob.as_slice()))
+                .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn other_blocks_or_a_missing_one_rebuild_nothing() {
+        let blocks = stored_blocks(3);
+        let (envelope, hashes, _) = posted(&blocks);
+        // The unsafe chain since replaced: one transaction differs.
+        let mut replaced = blocks.clone();
+        replaced.get_mut(&2).unwrap().1.pop();
+        assert_eq!(
+            rebuild_blob_batch(&envelope, &hashes, |n| replaced.get(&n).cloned()),
+            None
+        );
+        // A block the node does not hold.
+        assert_eq!(
+            rebuild_blob_batch(&envelope, &hashes, |n| (n != 3)
+                .then(|| blocks.get(&n).cloned())
+                .flatten()),
+            None
+        );
+        // Not a v2 envelope, or other hashes.
+        assert_eq!(
+            rebuild_blob_batch(&envelope[..5], &hashes, |n| blocks.get(&n).cloned()),
+            None
+        );
+        assert_eq!(
+            rebuild_blob_batch(&envelope, &[B256::ZERO], |n| blocks.get(&n).cloned()),
+            None
+        );
+    }
 
     #[test]
     fn known_blobs_keep_the_newest_and_forget_the_oldest() {

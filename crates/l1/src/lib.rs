@@ -36,7 +36,9 @@ mod in_process;
 mod rpc;
 mod sender;
 
-pub use blobs::{BlobSource, KnownBlobs, blob_batch_transactions, sidecar, versioned_hash};
+pub use blobs::{
+    BlobSource, KnownBlobs, blob_batch_transactions, rebuild_blob_batch, sidecar, versioned_hash,
+};
 pub use error::{L1Error, Result};
 pub use follower::{BlobConfig, FULL_BLOCKS_KEPT, L1Follower, L1FollowerConfig, WINDOW_DEPTH};
 pub use header::header_rlp;
