@@ -319,6 +319,21 @@ where
         })
     }
 
+    /// The tracer after the block's first `inputs`, at the step of the next one.
+    fn before(
+        db: DB,
+        trie: S,
+        header: &'a Header,
+        chain_id: u64,
+        inputs: &[TraceInput],
+    ) -> Result<Self> {
+        let mut tracer = Self::new(db, trie, header, chain_id)?;
+        for (index, input) in inputs.iter().enumerate() {
+            tracer.step(index, input)?;
+        }
+        Ok(tracer)
+    }
+
     /// Runs the block's input `index` (from 0) and moves the trace state past it: a skipped
     /// batch transaction moves only `inputs`.
     fn step(&mut self, index: usize, input: &TraceInput) -> Result<()> {
@@ -729,10 +744,7 @@ where
     let Some(TraceInput::Tx(L2Transaction::Deposit(deposit))) = inputs.get(index) else {
         return Ok(None);
     };
-    let mut tracer = Tracer::new(db, trie, header, chain_id)?;
-    for (i, input) in inputs[..index].iter().enumerate() {
-        tracer.step(i, input)?;
-    }
+    let mut tracer = Tracer::before(db, trie, header, chain_id, &inputs[..index])?;
     let root = tracer.current.state_root;
     let trie_error = |err: &dyn std::fmt::Display| db_error(header, err);
     let from_key = rollup_trie::account_key(deposit.from);
@@ -1035,10 +1047,7 @@ where
         Some(TraceInput::Unrecovered(envelope)) => (envelope.clone(), None),
         _ => return Ok(None),
     };
-    let mut tracer = Tracer::new(db, trie, header, chain_id)?;
-    for (i, input) in inputs[..index].iter().enumerate() {
-        tracer.step(i, input)?;
-    }
+    let mut tracer = Tracer::before(db, trie, header, chain_id, &inputs[..index])?;
     let state = tracer.current;
     let mut step = TransactionStep {
         position,

@@ -195,6 +195,15 @@ impl DisputeAgent {
         self.sender.address()
     }
 
+    /// The `StateManager`'s one-step verifier.
+    async fn one_step_verifier(&self) -> Result<Address, DisputeError> {
+        self.call(
+            self.config.state_manager,
+            IStateManager::oneStepVerifierCall {},
+        )
+        .await
+    }
+
     async fn call<C: SolCall>(&self, to: Address, call: C) -> Result<C::Return, DisputeError> {
         let tx = TransactionRequest::default()
             .with_to(to)
@@ -260,12 +269,7 @@ impl DisputeAgent {
     }
 
     async fn read_block_batch(&self, block: u64) -> Result<Option<BlockBatch>, DisputeError> {
-        let verifier = self
-            .call(
-                self.config.state_manager,
-                IStateManager::oneStepVerifierCall {},
-            )
-            .await?;
+        let verifier = self.one_step_verifier().await?;
         let inbox = match self.call(verifier, IOneStepVerifier::inboxCall {}).await {
             Ok(inbox) => inbox,
             Err(DisputeError::Reverted(reason)) => {
@@ -376,12 +380,7 @@ impl DisputeAgent {
             let chain_id = self.config.chain_id;
             let started = std::time::Instant::now();
             let trace =
-                tokio::task::spawn_blocking(move || compute_trace(&store, chain_id, block, batch))
-                    .await
-                    .map_err(|err| DisputeError::Trace {
-                        block,
-                        reason: err.to_string(),
-                    })??;
+                off_runtime(block, move || compute_trace(&store, chain_id, block, batch)).await?;
             info!(target: "rollup::dispute", block, seal = trace.seal_position(), elapsed = ?started.elapsed(), "traced the disputed block");
             self.traces.insert(block, trace);
         }
@@ -457,14 +456,10 @@ impl DisputeAgent {
                 None => (Bytes::new(), 0),
             };
             let store = self.store.clone();
-            let input = tokio::task::spawn_blocking(move || {
+            let input = off_runtime(block, move || {
                 input_witness(&store, block, state, block_table, first_segment)
             })
-            .await
-            .map_err(|err| DisputeError::Trace {
-                block,
-                reason: err.to_string(),
-            })??;
+            .await?;
             (STEP_INPUT, input)
         };
         Ok(Witness {
@@ -544,14 +539,10 @@ impl DisputeAgent {
         };
         let store = self.store.clone();
         let chain_id = self.config.chain_id;
-        let step = tokio::task::spawn_blocking(move || {
+        let step = off_runtime(block, move || {
             compute_transaction_step(&store, chain_id, block, transactions, position)
         })
-        .await
-        .map_err(|err| DisputeError::Trace {
-            block,
-            reason: err.to_string(),
-        })??;
+        .await?;
         let Some((step, k)) = step else {
             return Ok(None);
         };
@@ -573,12 +564,7 @@ impl DisputeAgent {
         let Some(data) = &batch.data else {
             return Ok(());
         };
-        let verifier = self
-            .call(
-                self.config.state_manager,
-                IStateManager::oneStepVerifierCall {},
-            )
-            .await?;
+        let verifier = self.one_step_verifier().await?;
         let store = self
             .call(verifier, IOneStepVerifier::segmentStoreCall {})
             .await?;
@@ -625,14 +611,10 @@ impl DisputeAgent {
             .and_then(BlockBatch::transactions);
         let store = self.store.clone();
         let chain_id = self.config.chain_id;
-        let step = tokio::task::spawn_blocking(move || {
+        let step = off_runtime(block, move || {
             compute_deposit_step(&store, chain_id, block, batch, position)
         })
-        .await
-        .map_err(|err| DisputeError::Trace {
-            block,
-            reason: err.to_string(),
-        })??;
+        .await?;
         let Some(step) = step else {
             return Ok(None);
         };
@@ -644,12 +626,7 @@ impl DisputeAgent {
             warn!(target: "rollup::dispute", block, position, "re-executing the block up to the deposit gave another state than its trace: not proven");
             return Ok(None);
         }
-        let verifier = self
-            .call(
-                self.config.state_manager,
-                IStateManager::oneStepVerifierCall {},
-            )
-            .await?;
+        let verifier = self.one_step_verifier().await?;
         let bridge = match self
             .call(verifier, IOneStepVerifier::depositChainCall {})
             .await
@@ -1096,6 +1073,20 @@ impl DisputeAgent {
             }
         }
     }
+}
+
+/// Runs `work` (re-executing blocks, reading tries) for disputed block `block` off the async
+/// runtime.
+async fn off_runtime<T: Send + 'static>(
+    block: u64,
+    work: impl FnOnce() -> Result<T, DisputeError> + Send + 'static,
+) -> Result<T, DisputeError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|err| DisputeError::Trace {
+            block,
+            reason: err.to_string(),
+        })?
 }
 
 /// Stored block `block`'s header and its parent's number (`block` is never the genesis).
