@@ -22,6 +22,14 @@
 //! - the step of an ETH deposit from L1, proven with `STEP_DEPOSIT`;
 //! - the preamble of that deposit's block (position 0), proven with `STEP_PREAMBLE` from the
 //!   parent header, the inbox record's block table and the L1 origin's header.
+//!
+//! On a third devnet, also posting in calldata, permissionless liars propose false roots and
+//! play their games themselves, never stepping: they bisect with the node's own claims
+//! (`rollup_getTraceClaim`) up to a position of their choice and with false ones after it, so the
+//! first wrong step is that position's. The devnet's challenger proves that step on L1 and wins
+//! there, not on the liar's clock: an L2 ETH transfer (`STEP_TRANSACTION`), an ETH deposit
+//! (`STEP_DEPOSIT`), the preamble (`STEP_PREAMBLE`); at the seal, which no verifier proves yet,
+//! the challenger's step reports `UnprovableStep` and wins because the liar is not allowlisted.
 
 use std::{
     path::{Path, PathBuf},
@@ -51,6 +59,10 @@ const CHALLENGER_WON: u8 = 3;
 
 /// `OneStepVerifier.STEP_PREAMBLE`: the step that fixes a block's context.
 const STEP_PREAMBLE: u8 = 2;
+
+/// `OneStepVerifier.STEP_INPUT`: an input step from a trace state that is neither a deposit nor
+/// a batch transaction (the seal): not provable yet.
+const STEP_INPUT: u8 = 3;
 
 /// `OneStepVerifier.STEP_DEPOSIT`: the step of an ETH deposit.
 const STEP_DEPOSIT: u8 = 4;
@@ -694,28 +706,40 @@ async fn steer(devnet: &Devnet, l1: &DynProvider, s: &Setup, block: u64, positio
     id
 }
 
-/// Checks that game `id` ended with the proposer's `step` carrying a witness of kind `kind`,
-/// and that L1 proved it: no `UnprovableStep` (which would mean the proposer won by its
-/// allowlisting).
-async fn assert_proven(devnet: &Devnet, l1: &DynProvider, s: &Setup, id: u64, kind: u8) {
-    let logs = |signature: B256| {
-        Filter::new()
+/// The `UnprovableStep` events of game `id`: `(proposal, l2Block, position)`.
+async fn unprovable_steps(l1: &DynProvider, s: &Setup, id: u64) -> Vec<(u64, u64, u64)> {
+    l1.get_logs(
+        &Filter::new()
             .address(s.dispute_game)
-            .event_signature(signature)
+            .event_signature(IDisputeGame::UnprovableStep::SIGNATURE_HASH)
             .topic1(U256::from(id))
-            .from_block(0)
-    };
-    let unprovable = l1
-        .get_logs(&logs(IDisputeGame::UnprovableStep::SIGNATURE_HASH))
-        .await
-        .unwrap();
-    assert!(
-        unprovable.is_empty(),
-        "game {id} ended on a step L1 could not prove: {unprovable:?}\n{}",
-        devnet.log()
-    );
+            .from_block(0),
+    )
+    .await
+    .unwrap()
+    .iter()
+    .map(|log| {
+        let event = IDisputeGame::UnprovableStep::decode_log(&log.inner).unwrap();
+        (
+            event.proposal.saturating_to(),
+            event.l2Block.saturating_to(),
+            event.position.saturating_to(),
+        )
+    })
+    .collect()
+}
+
+/// The sender of the `step` that ended game `id` and its witness kind; panics if the game is
+/// not resolved exactly once, or something else (`resolve`) ended it.
+async fn ending_step(l1: &DynProvider, s: &Setup, id: u64) -> (Address, u8) {
     let resolved = l1
-        .get_logs(&logs(IDisputeGame::GameResolved::SIGNATURE_HASH))
+        .get_logs(
+            &Filter::new()
+                .address(s.dispute_game)
+                .event_signature(IDisputeGame::GameResolved::SIGNATURE_HASH)
+                .topic1(U256::from(id))
+                .from_block(0),
+        )
         .await
         .unwrap();
     assert_eq!(resolved.len(), 1, "game {id} is resolved once");
@@ -723,11 +747,122 @@ async fn assert_proven(devnet: &Devnet, l1: &DynProvider, s: &Setup, id: u64, ki
     let step = IDisputeGame::stepCall::abi_decode(&input)
         .unwrap_or_else(|err| panic!("game {id} was not ended by a step ({err}): {input}"));
     let (witness_kind, _) = <(U256, Bytes)>::abi_decode_params(&step.witness).unwrap();
+    (sender, witness_kind.saturating_to())
+}
+
+/// Checks that game `id` ended with the proposer's `step` carrying a witness of kind `kind`,
+/// and that L1 proved it: no `UnprovableStep` (which would mean the proposer won by its
+/// allowlisting).
+async fn assert_proven(devnet: &Devnet, l1: &DynProvider, s: &Setup, id: u64, kind: u8) {
+    let unprovable = unprovable_steps(l1, s, id).await;
+    assert!(
+        unprovable.is_empty(),
+        "game {id} ended on a step L1 could not prove: {unprovable:?}\n{}",
+        devnet.log()
+    );
     assert_eq!(
-        (sender, witness_kind.saturating_to::<u8>()),
+        ending_step(l1, s, id).await,
         (s.proposer, kind),
         "game {id} ended with the proposer's step of witness kind {kind}"
     );
+}
+
+/// Where L2 transaction `receipt` sits: its L2 block and the trace position whose step runs it
+/// (`1 +` the block's deposits `+` its index among the batch transactions).
+async fn transaction_step(
+    devnet: &Devnet,
+    receipt: &alloy_rpc_types_eth::TransactionReceipt,
+) -> (u64, u64) {
+    let block = receipt.block_number.unwrap();
+    let txs = block_transactions(devnet, block).await;
+    let deposits = txs.iter().filter(|tx| is_deposit(tx)).count();
+    let index = txs
+        .iter()
+        .filter(|tx| !is_deposit(tx))
+        .position(|tx| {
+            tx["hash"].as_str().and_then(|h| h.parse().ok()) == Some(receipt.transaction_hash)
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "transaction {} is not in its L2 block {block}: {txs:?}",
+                receipt.transaction_hash
+            )
+        });
+    (block, (1 + deposits + index) as u64)
+}
+
+/// ETH deposits of `amount` from L1 by dev accounts `depositors` to themselves (no code), mined
+/// in one L1 block so they are messages of one origin; returns the L2 block that runs them (the
+/// first of that origin's epoch) and the trace position of each one's step, in order.
+async fn eth_deposits(
+    devnet: &Devnet,
+    l1: &DynProvider,
+    s: &Setup,
+    depositors: &[usize],
+    amount: U256,
+) -> (u64, Vec<u64>) {
+    let addresses: Vec<Address> = depositors
+        .iter()
+        .map(|&index| devnet.info.accounts[index].address)
+        .collect();
+    let scan_from = quantity(&devnet.l2("eth_blockNumber", json!([])).await);
+    l1_rpc(l1, "evm_setAutomine", json!([false])).await;
+    let mut pending = Vec::new();
+    for &depositor in depositors {
+        let deposit = IL1Bridge::depositCall {
+            l1Token: Address::ZERO,
+            l2Token: Address::ZERO,
+            amount,
+            gasLimit: 21_000,
+        };
+        let tx = alloy_rpc_types_eth::TransactionRequest::default()
+            .to(s.l1_bridge)
+            .input(deposit.abi_encode().into())
+            .value(amount);
+        let sent = devnet.l1(depositor).send_transaction(tx).await;
+        pending.push(sent.unwrap_or_else(|err| panic!("account {depositor}'s deposit: {err}")));
+    }
+    l1_rpc(l1, "evm_mine", json!([])).await;
+    l1_rpc(l1, "evm_setAutomine", json!([true])).await;
+    let mut l1_blocks = Vec::new();
+    for sent in pending {
+        let receipt = sent.get_receipt().await.unwrap();
+        assert!(receipt.status(), "the deposit failed: {receipt:?}");
+        l1_blocks.push(receipt.block_number.unwrap());
+    }
+    assert!(
+        l1_blocks.windows(2).all(|pair| pair[0] == pair[1]),
+        "the deposits are in one L1 block: {l1_blocks:?}"
+    );
+    until(devnet, "the deposits on L2", || async {
+        let head = quantity(&devnet.l2("eth_blockNumber", json!([])).await);
+        for number in scan_from..=head {
+            let deposits: Vec<Value> = block_transactions(devnet, number)
+                .await
+                .into_iter()
+                .filter(is_deposit)
+                .collect();
+            let ours: Vec<u64> = (0..deposits.len())
+                .filter(|&index| {
+                    let tx = &deposits[index];
+                    let from = tx["from"].as_str().and_then(|a| a.parse().ok());
+                    let mint = tx["mint"].as_str().and_then(|m| m.parse().ok());
+                    from.is_some_and(|from| addresses.contains(&from)) && mint == Some(amount)
+                })
+                .map(|index| 1 + index as u64)
+                .collect();
+            if !ours.is_empty() {
+                assert_eq!(
+                    ours.len(),
+                    depositors.len(),
+                    "every deposit in L2 block {number}: {deposits:?}"
+                );
+                return Some((number, ours));
+            }
+        }
+        None
+    })
+    .await
 }
 
 #[test]
@@ -772,17 +907,7 @@ async fn steered_games_end_in_proven_steps_body() {
         transfers.push(receipt);
     }
     let transfer = transfers.pop().unwrap();
-    let block = transfer.block_number.unwrap();
-    let txs = block_transactions(&devnet, block).await;
-    let deposits = txs.iter().filter(|tx| is_deposit(tx)).count();
-    let index = txs
-        .iter()
-        .filter(|tx| !is_deposit(tx))
-        .position(|tx| {
-            tx["hash"].as_str().and_then(|h| h.parse().ok()) == Some(transfer.transaction_hash)
-        })
-        .unwrap_or_else(|| panic!("the transfer is not in its L2 block {block}: {txs:?}"));
-    let position = (1 + deposits + index) as u64;
+    let (block, position) = transaction_step(&devnet, &transfer).await;
     let id = steer(&devnet, &l1, &s, block, position).await;
     assert_proven(&devnet, &l1, &s, id, STEP_TRANSACTION).await;
     // The step read the transaction from the block's calldata batch, whose segments the
@@ -833,63 +958,8 @@ async fn steered_games_end_in_proven_steps_body() {
     // ---- ETH deposits from L1 by accounts 4 and 5 to themselves (no code), mined in one L1
     // block so they are two messages of one origin: the game steered to the later one's step
     // ends in the defender's STEP_DEPOSIT proof.
-    let depositors = [accounts[4], accounts[5]];
-    let amount = crate::ether(2);
-    let scan_from = quantity(&devnet.l2("eth_blockNumber", json!([])).await);
-    l1_rpc(&l1, "evm_setAutomine", json!([false])).await;
-    let mut pending = Vec::new();
-    for depositor in [4, 5] {
-        let deposit = IL1Bridge::depositCall {
-            l1Token: Address::ZERO,
-            l2Token: Address::ZERO,
-            amount,
-            gasLimit: 21_000,
-        };
-        let tx = alloy_rpc_types_eth::TransactionRequest::default()
-            .to(s.l1_bridge)
-            .input(deposit.abi_encode().into())
-            .value(amount);
-        let sent = devnet.l1(depositor).send_transaction(tx).await;
-        pending.push(sent.unwrap_or_else(|err| panic!("account {depositor}'s deposit: {err}")));
-    }
-    l1_rpc(&l1, "evm_mine", json!([])).await;
-    l1_rpc(&l1, "evm_setAutomine", json!([true])).await;
-    let mut l1_blocks = Vec::new();
-    for sent in pending {
-        let receipt = sent.get_receipt().await.unwrap();
-        assert!(receipt.status(), "the deposit failed: {receipt:?}");
-        l1_blocks.push(receipt.block_number.unwrap());
-    }
-    assert_eq!(l1_blocks[0], l1_blocks[1], "both deposits in one L1 block");
-    // Both are in the first L2 block of that origin; the later of the two is the target.
-    let (block, position) = until(&devnet, "the deposits on L2", || async {
-        let head = quantity(&devnet.l2("eth_blockNumber", json!([])).await);
-        for number in scan_from..=head {
-            let deposits: Vec<Value> = block_transactions(&devnet, number)
-                .await
-                .into_iter()
-                .filter(is_deposit)
-                .collect();
-            let ours: Vec<usize> = (0..deposits.len())
-                .filter(|&index| {
-                    let tx = &deposits[index];
-                    let from = tx["from"].as_str().and_then(|a| a.parse().ok());
-                    let mint = tx["mint"].as_str().and_then(|m| m.parse().ok());
-                    from.is_some_and(|from| depositors.contains(&from)) && mint == Some(amount)
-                })
-                .collect();
-            if !ours.is_empty() {
-                assert_eq!(
-                    ours.len(),
-                    2,
-                    "both deposits in L2 block {number}: {deposits:?}"
-                );
-                return Some((number, 1 + ours[1] as u64));
-            }
-        }
-        None
-    })
-    .await;
+    let (block, positions) = eth_deposits(&devnet, &l1, &s, &[4, 5], crate::ether(2)).await;
+    let position = positions[1];
     assert!(position >= 2, "the target deposit is not its block's first");
     let id = steer(&devnet, &l1, &s, block, position).await;
     assert_proven(&devnet, &l1, &s, id, STEP_DEPOSIT).await;
@@ -900,4 +970,304 @@ async fn steered_games_end_in_proven_steps_body() {
     let id = steer(&devnet, &l1, &s, block, 0).await;
     assert_proven(&devnet, &l1, &s, id, STEP_PREAMBLE).await;
     eprintln!("preamble's step proven after {:.1?}", started.elapsed());
+}
+
+/// This node's claim at `position` of L2 block `block`'s input trace (`rollup_getTraceClaim`),
+/// with the seal's position.
+async fn trace_claim(devnet: &Devnet, block: u64, position: u64) -> (B256, u64) {
+    let claim = devnet
+        .l2(
+            "rollup_getTraceClaim",
+            json!([format!("{block:#x}"), format!("{position:#x}")]),
+        )
+        .await;
+    let hash = claim["claim"]
+        .as_str()
+        .and_then(|hash| hash.parse().ok())
+        .unwrap_or_else(|| panic!("no claim at {position} of L2 block {block}: {claim}"));
+    (hash, quantity(&claim["seal"]))
+}
+
+/// A permissionless proposer (dev account `account`) that proposes a false root of L2 block
+/// `block` and plays the game the devnet's challenger opens on it, answering at once and never
+/// stepping. At level 0 it posts the node's output roots: every midpoint is below `block`, so
+/// the challenger agrees with each and the game narrows to `block`. At level 1 it posts the
+/// node's claims up to position `honest_until` and false ones after it (its false root from the
+/// seal on, as the padding of a lying trace repeats it), so the first wrong step is the one at
+/// `honest_until`.
+struct Liar<'a> {
+    devnet: &'a Devnet,
+    l1: &'a DynProvider,
+    s: &'a Setup,
+    account: usize,
+    block: u64,
+    honest_until: u64,
+}
+
+impl Liar<'_> {
+    fn address(&self) -> Address {
+        self.devnet.info.accounts[self.account].address
+    }
+
+    /// The root it proposes: not an output root at all.
+    fn false_root(&self) -> B256 {
+        keccak256(format!(
+            "a false output root of L2 block {} by account {}",
+            self.block, self.account
+        ))
+    }
+
+    /// Proposes the false root; returns the proposal's index.
+    async fn propose(&self) -> u64 {
+        let root = self.false_root();
+        let run = cli(
+            &self.s.file,
+            &[
+                "propose",
+                "--account",
+                &self.account.to_string(),
+                "--l2-block",
+                &self.block.to_string(),
+                "--state-root",
+                &root.to_string(),
+            ],
+        )
+        .await;
+        assert!(
+            run.ok,
+            "account {}'s propose --state-root failed: {}",
+            self.account, run.stderr
+        );
+        until(self.devnet, "the false proposal", || async {
+            let count: u64 = view(
+                self.l1,
+                self.s.state_manager,
+                IStateManager::proposalCountCall {},
+            )
+            .await
+            .to();
+            for index in (0..count).rev() {
+                let p = proposal(self.l1, self.s, index).await;
+                if p.stateRoot == root && p.proposer == self.address() {
+                    return Some(index);
+                }
+            }
+            None
+        })
+        .await
+    }
+
+    /// Its claim at the midpoint of game `g`, whose block's seal is at `seal`.
+    async fn claim(&self, g: &Game, seal: u64) -> B256 {
+        let mid = g.lo + (g.hi - g.lo) / 2;
+        if g.level == 0 {
+            assert!(
+                mid < self.block,
+                "level 0 bisects below L2 block {}: {g:?}",
+                self.block
+            );
+            // Position 0 of block `mid + 1`: the output root of block `mid`.
+            return trace_claim(self.devnet, mid + 1, 0).await.0;
+        }
+        if mid <= self.honest_until {
+            trace_claim(self.devnet, self.block, mid).await.0
+        } else if mid >= seal {
+            self.false_root()
+        } else {
+            keccak256(format!(
+                "a false trace state at position {mid} of L2 block {}",
+                self.block
+            ))
+        }
+    }
+
+    /// Bisects in game `id` whenever it is its turn, until the game is over; returns it then.
+    async fn play(&self, id: u64) -> Game {
+        let signer = self.devnet.l1(self.account);
+        let (_, seal) = trace_claim(self.devnet, self.block, 0).await;
+        until(self.devnet, &format!("game {id} to end"), || async {
+            let g = game(self.l1, self.s, id).await;
+            if g.status != 1 {
+                return Some(g);
+            }
+            // The challenger's turn, or the step, which the liar never proves.
+            if !g.proposerToMove || g.hi - g.lo < 2 {
+                return None;
+            }
+            let claim = self.claim(&g, seal).await;
+            let bisect = IDisputeGame::bisectCall {
+                id: U256::from(id),
+                claim,
+            };
+            let what = format!("account {} bisecting in game {id} ({g:?})", self.account);
+            if let Err(err) = checked_send(
+                &signer,
+                self.address(),
+                self.s.dispute_game,
+                bisect.abi_encode(),
+                U256::ZERO,
+                &what,
+            )
+            .await
+            {
+                let now = game(self.l1, self.s, id).await;
+                assert_ne!(now.status, 1, "{err}\n{}", self.devnet.log());
+            }
+            None
+        })
+        .await
+    }
+}
+
+#[test]
+fn false_proposals_lose_at_the_step() {
+    support::run(false_proposals_lose_at_the_step_body());
+}
+
+async fn false_proposals_lose_at_the_step_body() {
+    let started = Instant::now();
+    let anvil = Anvil::start();
+    let dir = tempfile::tempdir().unwrap();
+    // Calldata batches, so a batch transaction's step is provable; the challenger looks at its
+    // games four times a second.
+    let devnet = Devnet::start_fast_with(
+        &anvil.url,
+        dir.path(),
+        &["--batcher-data", "calldata", "--dispute-interval", "250ms"],
+    );
+    let s = setup(&devnet, dir.path());
+    let l1 = devnet.l1(0);
+    let accounts: Vec<Address> = devnet.info.accounts.iter().map(|a| a.address).collect();
+
+    // ---- An L2 ETH transfer from account 3 to account 6 (no code), once level 0 has blocks
+    // to bisect, and an ETH deposit from L1 by account 4.
+    until(&devnet, "L2 block 20", || async {
+        (quantity(&devnet.l2("eth_blockNumber", json!([])).await) >= 20).then_some(())
+    })
+    .await;
+    let tx = alloy_rpc_types_eth::TransactionRequest::default()
+        .to(accounts[6])
+        .value(crate::ether(1));
+    let transfer = l2_wallet(&devnet, 3)
+        .send_transaction(tx)
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    assert!(transfer.status(), "the transfer failed: {transfer:?}");
+    let (transfer_block, transfer_position) = transaction_step(&devnet, &transfer).await;
+    let (deposit_block, deposit_positions) =
+        eth_deposits(&devnet, &l1, &s, &[4], crate::ether(2)).await;
+    until(&devnet, "both blocks to be safe", || async {
+        let status = devnet.l2("rollup_syncStatus", json!([])).await;
+        let safe = status["safeL2"]["number"].as_u64().unwrap_or_default();
+        (safe >= transfer_block.max(deposit_block)).then_some(())
+    })
+    .await;
+    let (_, transfer_seal) = trace_claim(&devnet, transfer_block, 0).await;
+    eprintln!(
+        "transfer at position {transfer_position} of L2 block {transfer_block} (seal {transfer_seal}), deposit at position {} of L2 block {deposit_block}, after {:.1?}",
+        deposit_positions[0],
+        started.elapsed()
+    );
+
+    // ---- Four liars, each wrong from the step after its honest claims: the transfer's step
+    // (STEP_TRANSACTION), the deposit's (STEP_DEPOSIT), the preamble (STEP_PREAMBLE, wrong from
+    // position 1 on) and the seal (no proof: `UnprovableStep`, lost by the permissionless
+    // liar). `None`: the step is not provable and the challenger's witness is STEP_INPUT's.
+    let liar = |account, block, honest_until| Liar {
+        devnet: &devnet,
+        l1: &l1,
+        s: &s,
+        account,
+        block,
+        honest_until,
+    };
+    let cases = [
+        (
+            liar(5, transfer_block, transfer_position),
+            Some(STEP_TRANSACTION),
+        ),
+        (
+            liar(6, deposit_block, deposit_positions[0]),
+            Some(STEP_DEPOSIT),
+        ),
+        (liar(7, deposit_block, 0), Some(STEP_PREAMBLE)),
+        (liar(8, transfer_block, transfer_seal - 1), None),
+    ];
+    let mut games = Vec::new();
+    for (liar, _) in &cases {
+        let index = liar.propose().await;
+        let id = game_on(&devnet, &l1, &s, index, s.challenger).await;
+        games.push((index, id));
+    }
+    let played = Instant::now();
+    // The four games run at once: the liars answer at once, the challenger every round.
+    let (a, b, c, d) = tokio::join!(
+        cases[0].0.play(games[0].1),
+        cases[1].0.play(games[1].1),
+        cases[2].0.play(games[2].1),
+        cases[3].0.play(games[3].1),
+    );
+    eprintln!("four games over in {:.1?}", played.elapsed());
+
+    for (((liar, kind), (index, id)), g) in cases.iter().zip(&games).zip([a, b, c, d]) {
+        let (index, id) = (*index, *id);
+        let position = liar.honest_until;
+        assert_eq!(
+            (g.status, g.level, g.l2Block, g.lo, g.hi),
+            (CHALLENGER_WON, 1, liar.block, position, position + 1),
+            "game {id} on account {}'s proposal {index} ends at step {position} of L2 block {}, won by the challenger: {g:?}\n{}",
+            liar.account,
+            liar.block,
+            devnet.log()
+        );
+        let (stepper, witness) = ending_step(&l1, &s, id).await;
+        assert_eq!(
+            (stepper, witness),
+            (s.challenger, kind.unwrap_or(STEP_INPUT)),
+            "game {id} ended with the challenger's step of the expected witness kind"
+        );
+        let unprovable = unprovable_steps(&l1, &s, id).await;
+        match kind {
+            Some(_) => assert!(
+                unprovable.is_empty(),
+                "game {id} ended on a step L1 proved: {unprovable:?}\n{}",
+                devnet.log()
+            ),
+            None => {
+                assert_eq!(
+                    unprovable,
+                    [(index, liar.block, position)],
+                    "game {id} reports the seal's step as unprovable"
+                );
+            }
+        }
+        assert!(
+            proposal(&l1, &s, index).await.removed,
+            "account {}'s false proposal {index} is removed",
+            liar.account
+        );
+        let removal = l1
+            .get_logs(
+                &Filter::new()
+                    .address(s.state_manager)
+                    .event_signature(IStateManager::ProposalRemoved::SIGNATURE_HASH)
+                    .topic1(U256::from(index))
+                    .from_block(0),
+            )
+            .await
+            .unwrap();
+        let removal = IStateManager::ProposalRemoved::decode_log(&removal[0].inner).unwrap();
+        assert_eq!(
+            removal.bondRecipient, s.challenger,
+            "account {}'s bond went to the challenger",
+            liar.account
+        );
+    }
+    eprintln!(
+        "false proposals lost at their steps after {:.1?}",
+        started.elapsed()
+    );
 }

@@ -454,8 +454,8 @@ pub(crate) struct RunArgs {
     #[arg(long, env = "ROLLUP_RPC_EVM_TIMEOUT", default_value = "5s", value_parser = parse_nonzero_duration)]
     pub(crate) rpc_evm_timeout: Duration,
     /// Most heavy requests (`eth_call`, `eth_estimateGas`, `eth_getLogs`, `eth_feeHistory`,
-    /// `rollup_getProof`, `rollup_getWithdrawalProof`) running at once; default: twice the CPU
-    /// cores. Others wait for a slot up to --rpc-heavy-queue-timeout.
+    /// `rollup_getProof`, `rollup_getWithdrawalProof`, `rollup_getTraceClaim`) running at once;
+    /// default: twice the CPU cores. Others wait for a slot up to --rpc-heavy-queue-timeout.
     #[arg(long, env = "ROLLUP_RPC_MAX_HEAVY_REQUESTS", default_value_t = rollup_rpc::default_max_heavy_requests(), value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub(crate) rpc_max_heavy_requests: usize,
     /// Longest a heavy request waits for a slot before it is answered "server busy" (-32005).

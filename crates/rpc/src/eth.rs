@@ -86,8 +86,9 @@ impl HeavySlots {
                 metrics::counter!("rollup_rpc_busy_total", "method" => method).increment(1);
                 Err(RpcError::Busy(format!(
                     "all {} slots for heavy requests (eth_call, eth_estimateGas, eth_getLogs, \
-                     eth_feeHistory, rollup_getProof, rollup_getWithdrawalProof, debug_trace*, \
-                     the status page's scans) stayed taken for {:?}",
+                     eth_feeHistory, rollup_getProof, rollup_getWithdrawalProof, \
+                     rollup_getTraceClaim, debug_trace*, the status page's scans) stayed taken \
+                     for {:?}",
                     self.max, self.queue_timeout
                 )))
             }
@@ -289,7 +290,7 @@ impl EthApi {
     }
 
     /// A block id as the number of a stored block, `None` if there is no such block.
-    fn block_number(&self, reader: &StoreReader, id: BlockId) -> Result<Option<u64>> {
+    pub(crate) fn block_number(&self, reader: &StoreReader, id: BlockId) -> Result<Option<u64>> {
         let head = stored_head(reader)?;
         Ok(match id {
             BlockId::Number(tag) => self.tag_number(head, tag),

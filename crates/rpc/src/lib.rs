@@ -19,8 +19,8 @@
 //!   never on the async workers that accept connections, so a slow read cannot stall cheap
 //!   requests such as `eth_chainId`.
 //! - Heavy requests (`eth_call`, `eth_estimateGas`, `eth_getLogs`, `eth_feeHistory`,
-//!   `rollup_getProof`, `rollup_getWithdrawalProof`, `debug_trace*`: those that execute or
-//!   scan) run at most
+//!   `rollup_getProof`, `rollup_getWithdrawalProof`, `rollup_getTraceClaim`, `debug_trace*`:
+//!   those that execute or scan) run at most
 //!   [`RpcServerConfig::max_heavy_requests`] at a time; one that finds no slot within
 //!   [`RpcServerConfig::heavy_queue_timeout`] is answered "server busy" (`-32005`).
 //! - An EVM call runs with at most [`RpcServerConfig::gas_cap`] gas and stops after
@@ -47,8 +47,8 @@ mod pubsub;
 mod rollup;
 mod txs;
 pub use rollup::{
-    AccountProofJson, OutputRootJson, ProofJson, StorageProofJson, TerminalJson, WithdrawalJson,
-    WithdrawalProofJson,
+    AccountProofJson, OutputRootJson, ProofJson, StorageProofJson, TerminalJson, TraceClaimJson,
+    TraceStateJson, WithdrawalJson, WithdrawalProofJson,
 };
 mod types;
 

@@ -1,17 +1,19 @@
 //! The `rollup_*` handlers.
 
-use alloy_eips::BlockId;
+use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_primitives::{Address, B256, Bytes, U64, U256};
 use alloy_sol_types::SolValue;
 use jsonrpsee::RpcModule;
+use rollup_execution::{BlockTrace, TRACE_DEPTH, TraceInput, TraceState};
 use rollup_primitives::{OutputRoot, decode_l1_origin};
-use rollup_storage::StoreReader;
+use rollup_storage::{StorageError, StoreReader};
 use rollup_trie::{Proof, Terminal};
 use serde::Serialize;
+use tracing::debug;
 
 use crate::{
     RpcError,
-    eth::{EthApi, heavy_method, method},
+    eth::{Args, EthApi, heavy_method, method},
     types::SyncStatus,
 };
 
@@ -188,6 +190,117 @@ pub struct WithdrawalProofJson {
     pub proof: ProofJson,
 }
 
+/// A trace state in JSON ([`TraceState`]): what a level-1 claim of the dispute game commits to
+/// between a block's preamble and its seal. Quantities are hex.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TraceStateJson {
+    /// The block being built.
+    pub l2_block: U64,
+    /// Inputs consumed: 1 after the preamble, `1 + i` after input `i`.
+    pub inputs: U64,
+    /// The state root after them.
+    pub state_root: B256,
+    /// Gas used by the block so far.
+    pub cumulative_gas: U64,
+    /// Transactions included so far.
+    pub included: U64,
+    /// Hash chain of the included transactions' hashes.
+    pub tx_accumulator: B256,
+    /// Hash chain of the `keccak256` of their EIP-2718 receipts.
+    pub receipt_accumulator: B256,
+    /// `keccak256` of the block context.
+    pub context: B256,
+}
+
+impl From<TraceState> for TraceStateJson {
+    fn from(state: TraceState) -> Self {
+        Self {
+            l2_block: U64::from(state.l2_block),
+            inputs: U64::from(state.inputs),
+            state_root: state.state_root,
+            cumulative_gas: U64::from(state.cumulative_gas),
+            included: U64::from(state.included),
+            tx_accumulator: state.tx_accumulator,
+            receipt_accumulator: state.receipt_accumulator,
+            context: state.context,
+        }
+    }
+}
+
+/// `rollup_getTraceClaim` result: this node's claim at one position of an L2 block's input
+/// trace, the one level 1 of the dispute game bisects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TraceClaimJson {
+    /// The claim: the parent's output root at position 0, `keccak256(abi.encode(state))` from
+    /// the preamble to the seal, the block's output root from the seal on.
+    pub claim: B256,
+    /// The seal's position (`inputs + 2`): the first whose claim is the block's output root.
+    pub seal: U64,
+    /// The trace state behind the claim, for `1 <= position < seal`; `null` elsewhere (the
+    /// claim is an output root there).
+    pub state: Option<TraceStateJson>,
+}
+
+/// The input trace of stored, safe L2 block `block`, re-executed on its parent's historical
+/// state with the block's own transactions ([`TraceInput::stored`]), as the dispute agent does
+/// when L1 does not give it the block's batch: the same positions unless derivation skipped
+/// one of the batch's transactions. Unknown, unsafe and pruned blocks are the caller's
+/// mistake (`-32602`); a re-execution that does not end at the block's header is the node's.
+fn block_trace(reader: &StoreReader, chain_id: u64, block: u64) -> Result<BlockTrace, RpcError> {
+    let Some(parent) = block.checked_sub(1) else {
+        return Err(RpcError::InvalidParams(
+            "L2 block 0 is the genesis and has no trace: its output root is position 0 of block 1's trace".into(),
+        ));
+    };
+    let header = reader.header(block)?.ok_or_else(|| {
+        RpcError::InvalidParams(format!("L2 block {block} is not stored on this node"))
+    })?;
+    let output = local_output_root(reader, block)?.ok_or_else(|| {
+        RpcError::InvalidParams(format!(
+            "L2 block {block} is not safe on this node yet: its trace ends at its output root, which only blocks derived from L1 have; retry once the safe head passed it"
+        ))
+    })?;
+    let parent_output = local_output_root(reader, parent)?.ok_or_else(|| {
+        RpcError::Internal(format!("safe L2 block {block}'s parent has no output root"))
+    })?;
+    let body = reader
+        .body(block)?
+        .ok_or_else(|| RpcError::Internal(format!("L2 block {block} has a header but no body")))?;
+    let unkept = |err: StorageError| match err {
+        StorageError::HistoryPruned { .. } => {
+            RpcError::InvalidParams(format!("cannot trace L2 block {block}: {err}"))
+        }
+        err => err.into(),
+    };
+    let state = reader.state_at(parent).map_err(unkept)?;
+    let trie = reader.trie_at(parent).map_err(unkept)?;
+    rollup_execution::trace_block(
+        &state,
+        trie,
+        &header,
+        chain_id,
+        &TraceInput::stored(&body),
+        parent_output.hash(),
+        output.hash(),
+    )
+    .map_err(|err| RpcError::Internal(format!("tracing L2 block {block} failed: {err}")))
+}
+
+/// Argument `index` as a hex quantity (`"0x1a"`); a JSON number or a decimal string is refused,
+/// as for block numbers.
+fn hex_quantity(args: &Args, index: usize, name: &str) -> Result<u64, RpcError> {
+    let text: String = args.required(index, name)?;
+    text.strip_prefix("0x")
+        .and_then(|digits| u64::from_str_radix(digits, 16).ok())
+        .ok_or_else(|| {
+            RpcError::InvalidParams(format!(
+                "invalid argument {index} ({name}): {text:?} is not a hex quantity such as \"0x1a\""
+            ))
+        })
+}
+
 /// Registers the `rollup_*` methods.
 pub(crate) fn register(module: &mut RpcModule<EthApi>) {
     heavy_method(module, "rollup_getWithdrawalProof", |api, args| {
@@ -301,6 +414,31 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
             output_root_hash: output.map(|output| output.hash()),
             account_proof,
             storage_proof,
+        })
+    });
+
+    heavy_method(module, "rollup_getTraceClaim", |api, args| {
+        let tag: BlockNumberOrTag = args.required(0, "L2 block number")?;
+        let position = hex_quantity(&args, 1, "trace position")?;
+        let last = 1u64 << TRACE_DEPTH;
+        if position > last {
+            return Err(RpcError::InvalidParams(format!(
+                "trace position {position} is past the trace's last, {last} (2^{TRACE_DEPTH})"
+            )));
+        }
+        let reader = api.reader()?;
+        let block = api
+            .block_number(&reader, BlockId::Number(tag))?
+            .ok_or_else(|| {
+                RpcError::InvalidParams(format!("L2 block {tag} is not stored on this node"))
+            })?;
+        let started = std::time::Instant::now();
+        let trace = block_trace(&reader, api.ctx.config.l2_chain_id, block)?;
+        debug!(target: "rollup::rpc", block, position, seal = trace.seal_position(), elapsed = ?started.elapsed(), "traced a block for a claim");
+        Ok(TraceClaimJson {
+            claim: trace.claim(position),
+            seal: U64::from(trace.seal_position()),
+            state: trace.state(position).copied().map(Into::into),
         })
     });
 

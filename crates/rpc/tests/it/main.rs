@@ -1476,3 +1476,147 @@ async fn a_full_reader_table_answers_busy_and_recovers() {
         "{response}"
     );
 }
+
+/// The [`rollup_execution::TraceState`] a `rollup_getTraceClaim` result's `state` shows.
+fn trace_state_from_json(state: &Value) -> rollup_execution::TraceState {
+    let hash = |name: &str| -> B256 { state[name].as_str().unwrap().parse().unwrap() };
+    rollup_execution::TraceState {
+        l2_block: hex_u64(&state["l2Block"]),
+        inputs: hex_u64(&state["inputs"]),
+        state_root: hash("stateRoot"),
+        cumulative_gas: hex_u64(&state["cumulativeGas"]),
+        included: hex_u64(&state["included"]),
+        tx_accumulator: hash("txAccumulator"),
+        receipt_accumulator: hash("receiptAccumulator"),
+        context: hash("context"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trace_claims_run_from_the_parent_output_root_to_the_block_output_root() {
+    let fx = fixture().await;
+    let output_root = |proof: &Value| -> B256 {
+        proof["outputRootHash"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no output root: {proof}"))
+            .parse()
+            .unwrap()
+    };
+    let genesis_output =
+        output_root(&result(fx.addr, "rollup_getProof", json!([RETURNS_42, [], "0x0"])).await);
+    let block1_output =
+        output_root(&result(fx.addr, "rollup_getProof", json!([RETURNS_42, [], "0x1"])).await);
+    let claim = |block: &str, position: &str| {
+        let params = json!([block, position]);
+        async move { result(fx.addr, "rollup_getTraceClaim", params).await }
+    };
+
+    // Safe block 1 holds one deposit: positions 0 (its parent's output root), 1 (the
+    // preamble), 2 (after the deposit) and the seal at 3; padding repeats the seal's claim.
+    let at0 = claim("0x1", "0x0").await;
+    assert_eq!(
+        at0,
+        json!({"claim": genesis_output, "seal": "0x3", "state": null})
+    );
+    let genesis = result(fx.addr, "eth_getBlockByNumber", json!(["0x0", false])).await;
+    let block1 = result(fx.addr, "eth_getBlockByNumber", json!(["0x1", false])).await;
+    let header1 = fx.store.reader().unwrap().header(1).unwrap().unwrap();
+    let context = rollup_execution::block_context_hash(&header1);
+
+    let at1 = claim("0x1", "0x1").await;
+    let preamble = trace_state_from_json(&at1["state"]);
+    assert_eq!(
+        (preamble.l2_block, preamble.inputs, preamble.cumulative_gas),
+        (1, 1, 0)
+    );
+    assert_eq!(preamble.included, 0);
+    assert_eq!(json!(preamble.state_root), genesis["stateRoot"]);
+    assert_eq!(
+        (preamble.tx_accumulator, preamble.receipt_accumulator),
+        (B256::ZERO, B256::ZERO)
+    );
+    assert_eq!(preamble.context, context);
+    assert_eq!(at1["claim"], json!(preamble.hash()), "{at1}");
+    assert_eq!(at1["seal"], "0x3");
+
+    let at2 = claim("0x1", "0x2").await;
+    let after_deposit = trace_state_from_json(&at2["state"]);
+    assert_eq!(at2["claim"], json!(after_deposit.hash()), "{at2}");
+    assert_eq!((after_deposit.inputs, after_deposit.included), (2, 1));
+    assert_eq!(json!(after_deposit.state_root), block1["stateRoot"]);
+    assert_eq!(
+        after_deposit.cumulative_gas,
+        hex_u64(&block1["gasUsed"]),
+        "the last state before the seal used the block's gas"
+    );
+    assert_ne!(after_deposit.tx_accumulator, B256::ZERO);
+    assert_eq!(after_deposit.context, context);
+
+    // A tag names the block too.
+    assert_eq!(claim("safe", "0x2").await, at2);
+    for position in ["0x3", "0x4", "0x10000"] {
+        assert_eq!(
+            claim("0x1", position).await,
+            json!({"claim": block1_output, "seal": "0x3", "state": null}),
+            "position {position}"
+        );
+    }
+
+    // What is not a claim of a trace this node can compute is the caller's mistake.
+    let refused = [
+        (json!(["0x0", "0x0"]), "genesis"),
+        (json!(["0x2", "0x0"]), "not safe"),
+        (json!(["0x9", "0x0"]), "not stored"),
+        (json!(["0x1", "0x10001"]), "past the trace's last"),
+        (json!(["latest", "0x0"]), "not safe"),
+        (json!(["one", "0x0"]), "invalid argument 0"),
+        (json!([1, "0x0"]), "invalid argument 0"),
+        (json!(["0x1", 2]), "invalid argument 1"),
+        (json!(["0x1", "2"]), "not a hex quantity"),
+        (json!(["0x1"]), "missing value for required argument 1"),
+    ];
+    for (params, why) in refused {
+        let err = error(fx.addr, "rollup_getTraceClaim", params.clone()).await;
+        assert_eq!(err["code"], -32602, "{params}: {err}");
+        assert!(
+            err["message"].as_str().unwrap().contains(why),
+            "{params}: {err}"
+        );
+    }
+
+    // Once block 2 is safe, its trace has both inputs: the deposit, then the signed transfer,
+    // and it ends at the block's state root and gas.
+    let mut writer = fx.store.writer().unwrap();
+    writer
+        .set_block_derivation(
+            2,
+            &BlockDerivation {
+                block_in_record: 2,
+                ..BLOCK1_DERIVATION
+            },
+        )
+        .unwrap();
+    writer.commit().unwrap();
+    let at0 = claim("0x2", "0x0").await;
+    assert_eq!(at0["claim"], json!(block1_output));
+    assert_eq!(at0["seal"], "0x4");
+    let last = claim("0x2", "0x3").await;
+    let last = trace_state_from_json(&last["state"]);
+    let block2 = result(fx.addr, "eth_getBlockByNumber", json!(["0x2", false])).await;
+    assert_eq!((last.l2_block, last.inputs, last.included), (2, 3, 2));
+    assert_eq!(json!(last.state_root), block2["stateRoot"]);
+    assert_eq!(last.cumulative_gas, hex_u64(&block2["gasUsed"]));
+
+    // Once the parent's state is pruned, the block cannot be traced here: the message says so.
+    let store = fx.store.clone().with_history_retention(0);
+    append(&store, &config(), 13, Vec::new());
+    let err = error(fx.addr, "rollup_getTraceClaim", json!(["0x2", "0x1"])).await;
+    assert_eq!(err["code"], -32602, "{err}");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot trace L2 block 2: state at L2 block 1 is pruned"),
+        "{err}"
+    );
+}
