@@ -9,432 +9,139 @@
 //! the node's next trace state and refuse any other, and refuse to prove (`NotProvableYet`)
 //! every step it does not cover.
 
+mod support;
+
 use std::collections::BTreeMap;
 
-use alloy_consensus::Header;
-use alloy_primitives::{Address, B256, Bytes, TxKind, U256, address};
-use alloy_sol_types::{SolCall, SolError, SolValue, sol};
+use alloy_primitives::{Address, B256, Bytes, U256, address};
+use alloy_sol_types::SolValue;
 use proptest::{prelude::*, test_runner::TestRunner};
 use rollup_derive::{bridge_message, derive_deposits};
 use rollup_execution::{
-    BlockInput, DepositStep, SPEC_ID, STEP_DEPOSIT, TraceInput, TraceState, block_context,
-    cut_at_mark, deposit_chain_mark, deposit_chain_witness, deposit_step, execute_block,
-    revm::{
-        Context, InspectCommitEvm, Inspector, MainBuilder, MainContext,
-        context::{BlockEnv, CfgEnv, TxEnv, result::ExecutionResult},
-        database::{CacheDB, EmptyDB},
-        interpreter::{CallInputs, CallOutcome},
-        state::AccountInfo,
-    },
-    trace_block,
+    BlockInput, BlockTrace, DepositStep, STEP_DEPOSIT, TraceInput, block_context, cut_at_mark,
+    deposit_chain_mark, deposit_chain_witness, deposit_step, execute_block,
 };
 use rollup_primitives::{
-    BlockNumHash, ContractAddresses, GenesisAccount, L1Block, L1Receipt, L1Transaction, L2Genesis,
-    L2Transaction, RollupConfig, artifacts,
+    BlockNumHash, ContractAddresses, GenesisAccount, L1Block, L2Genesis, L2Transaction,
+    RollupConfig,
     bindings::{
         IL1Bridge,
-        IOneStepVerifier::{self, ChainMessage, DepositWitness, StepContext},
+        IOneStepVerifier::{self, ChainMessage, DepositWitness},
     },
 };
-use rollup_storage::Store;
+use support::{
+    CONTRACT, CONTRACT_CODE, CallGas, DEPLOYER, DEPOSITOR, ETHER, EXISTING, GAS_BOUND, L1,
+    L1_CHAIN_ID, L2, L2_CHAIN_ID, ORIGIN, STATE_MANAGER, STEP_INPUT, Verdict, decode_step_witness,
+    l1_header, origin_hash, reverted, step_witness, tampered_claims,
+};
 
-sol! {
-    function verify(bytes32 fromState, bytes32 toState, bytes calldata proof) external view returns (bool);
-}
-
-const L1_CHAIN_ID: u64 = 31_337;
-const L2_CHAIN_ID: u64 = 42_069;
-/// The L1 block whose messages the tested epoch deposits.
-const ORIGIN: u64 = 100;
-const DEPLOYER: Address = address!("0x00000000000000000000000000000000de910e11");
-/// The bridge's `stateManager` (never called by deposits).
-const STATE_MANAGER: Address = address!("0x0000000000000000000000000000000005fa7e00");
 /// The `SegmentStore`'s inbox: no contract (deposit steps never read it; the transaction
 /// steps' tests in `one_step_transaction.rs` run a real `BatchInbox`).
 const NO_INBOX: Address = address!("0x00000000000000000000000000000000000001b0");
-/// A funded account in the L2 genesis.
-const EXISTING: Address = address!("0x00000000000000000000000000000000e1157100");
-/// An L2 account with code in the genesis.
-const CONTRACT: Address = address!("0x00000000000000000000000000000000c0de0000");
 /// L1 depositors (EOAs, so their L2 identity is themselves).
-const ALICE: Address = address!("0x00000000000000000000000000000000a11ce000");
+const ALICE: Address = DEPOSITOR;
 const BOB: Address = address!("0x00000000000000000000000000000000000b0b00");
-const ETHER: u128 = 1_000_000_000_000_000_000;
-/// Gas of every L1 call, far above what any needs.
-const L1_GAS: u64 = 30_000_000;
-/// The most gas the deposit step's verification may take.
-const GAS_BOUND: u64 = 1_000_000;
 
 // ------------------------------------------------------------------------------------------
 // L1: the bridge and the verifier in revm.
 
-/// Records the gas the outermost call frame spent: the verifier's own execution, without the
-/// transaction's intrinsic and calldata gas.
-#[derive(Default)]
-struct FrameGas {
-    depth: usize,
-    spent: u64,
-}
-
-impl<CTX> Inspector<CTX> for FrameGas {
-    fn call(&mut self, _: &mut CTX, _: &mut CallInputs) -> Option<CallOutcome> {
-        self.depth += 1;
-        None
-    }
-
-    fn call_end(&mut self, _: &mut CTX, _: &CallInputs, outcome: &mut CallOutcome) {
-        self.depth -= 1;
-        if self.depth == 0 {
-            self.spent = outcome.result.gas.total_gas_spent();
-        }
-    }
-}
-
-/// What the verifier said.
-#[derive(Debug, PartialEq, Eq)]
-enum Verdict {
-    /// `verify` returned.
-    Returned(bool),
-    /// It reverted `NotProvableYet(l2Block, position)`.
-    NotProvableYet(u64, u64),
-    /// It reverted `OneStepVerifier_BadWitness`.
-    BadWitness,
-    /// It reverted with something else (a trie proof error, ...).
-    Reverted(Bytes),
-}
-
-/// Gas of one `verify` call.
-#[derive(Debug, Clone, Copy)]
-struct VerifyGas {
-    /// The verifier's own execution (the call frame).
-    execution: u64,
-    /// The whole transaction, calldata and intrinsic gas included.
-    transaction: u64,
-}
-
-struct L1 {
-    db: CacheDB<EmptyDB>,
-    number: u64,
-    bridge: Address,
-    verifier: Address,
-    /// The receipts of every L1 block, in order.
-    receipts: BTreeMap<u64, Vec<L1Receipt>>,
+/// An L1 at block `ORIGIN - 3` with the bridge and the verifier reading it.
+fn l1() -> L1 {
+    let mut l1 = L1::with_bridge(ORIGIN - 3, &[DEPLOYER, ALICE, BOB]);
+    // Deposit steps never read the inbox: the segment store names one that is not there.
+    l1.deploy_verifier(NO_INBOX);
+    l1
 }
 
 impl L1 {
-    /// An L1 at block `ORIGIN - 3` with the bridge (the bare implementation: it needs no
-    /// initializer) and the verifier reading it.
-    fn new() -> Self {
-        let mut db = CacheDB::new(EmptyDB::default());
-        for who in [DEPLOYER, ALICE, BOB] {
-            db.insert_account_info(
-                who,
-                AccountInfo {
-                    balance: U256::MAX >> 1,
-                    ..Default::default()
-                },
-            );
-        }
-        let mut l1 = Self {
-            db,
-            number: ORIGIN - 3,
-            bridge: Address::ZERO,
-            verifier: Address::ZERO,
-            receipts: BTreeMap::new(),
-        };
-        let mut code = artifacts::L1_BRIDGE.bytecode.to_vec();
-        code.extend((STATE_MANAGER, U256::from(L2_CHAIN_ID)).abi_encode_params());
-        l1.bridge = l1.create(code);
-        // Deposit steps never read the inbox: the segment store names one that is not there.
-        let mut code = artifacts::SEGMENT_STORE.bytecode.to_vec();
-        code.extend((NO_INBOX, U256::from(L2_CHAIN_ID)).abi_encode_params());
-        let segment_store = l1.create(code);
-        let mut code = artifacts::ONE_STEP_VERIFIER.bytecode.to_vec();
-        code.extend((l1.bridge, segment_store).abi_encode_params());
-        l1.verifier = l1.create(code);
-        l1
-    }
-
-    fn exec(
-        &mut self,
-        caller: Address,
-        kind: TxKind,
-        value: U256,
-        data: Vec<u8>,
-    ) -> (ExecutionResult, VerifyGas) {
-        let mut cfg = CfgEnv::new_with_spec(SPEC_ID);
-        cfg.chain_id = L1_CHAIN_ID;
-        cfg.disable_nonce_check = true;
-        cfg.disable_base_fee = true;
-        let block = BlockEnv {
-            number: U256::from(self.number),
-            timestamp: U256::from(1_700_000_000 + 12 * self.number),
-            gas_limit: L1_GAS,
-            ..Default::default()
-        };
-        let mut evm = Context::mainnet()
-            .with_db(&mut self.db)
-            .with_cfg(cfg)
-            .with_block(block)
-            .build_mainnet_with_inspector(FrameGas::default());
-        let tx = TxEnv {
-            caller,
-            kind,
-            value,
-            data: data.into(),
-            gas_limit: L1_GAS,
-            gas_price: 0,
-            chain_id: Some(L1_CHAIN_ID),
-            ..Default::default()
-        };
-        let result = evm
-            .inspect_tx_commit(tx)
-            .expect("revm accepts the L1 transaction");
-        let gas = VerifyGas {
-            execution: evm.inspector.spent,
-            transaction: result.tx_gas_used(),
-        };
-        (result, gas)
-    }
-
-    fn create(&mut self, code: Vec<u8>) -> Address {
-        let (result, _) = self.exec(DEPLOYER, TxKind::Create, U256::ZERO, code);
-        result
-            .created_address()
-            .unwrap_or_else(|| panic!("deployment failed: {result:?}"))
-    }
-
-    fn view(&mut self, to: Address, data: Vec<u8>) -> Bytes {
-        let (result, _) = self.exec(DEPLOYER, TxKind::Call(to), U256::ZERO, data);
-        match result {
-            ExecutionResult::Success { output, .. } => output.into_data(),
-            other => panic!("L1 view call failed: {other:?}"),
-        }
-    }
-
-    /// Moves to L1 block `number`.
-    fn at(&mut self, number: u64) {
-        assert!(number >= self.number);
-        self.number = number;
-    }
-
-    /// An ETH deposit of `amount` from `depositor` to `to` on L2 (`deposit()`, crediting the
-    /// depositor itself, when `to` is `None`).
-    fn deposit(&mut self, depositor: Address, to: Option<Address>, amount: U256, gas_limit: u32) {
-        let data = match to {
-            Some(to) => IL1Bridge::depositToCall {
-                l1Token: Address::ZERO,
-                l2Token: Address::ZERO,
-                amount,
-                gasLimit: gas_limit,
-                to,
-            }
-            .abi_encode(),
-            None => IL1Bridge::depositCall {
-                l1Token: Address::ZERO,
-                l2Token: Address::ZERO,
-                amount,
-                gasLimit: gas_limit,
-            }
-            .abi_encode(),
-        };
-        let (result, _) = self.exec(depositor, TxKind::Call(self.bridge), amount, data);
-        assert!(result.is_success(), "the deposit failed on L1: {result:?}");
-        self.receipts
-            .entry(self.number)
-            .or_default()
-            .push(L1Receipt {
-                success: true,
-                logs: result.into_logs(),
-            });
-    }
-
     /// `depositChainMark(nonce)`.
     fn deposit_chain_mark(&mut self, nonce: u64) -> B256 {
-        let out = self.view(
+        self.view(
             self.bridge,
             IL1Bridge::depositChainMarkCall {
                 nonce: U256::from(nonce),
-            }
-            .abi_encode(),
-        );
-        IL1Bridge::depositChainMarkCall::abi_decode_returns(&out).unwrap()
+            },
+        )
     }
 
     /// `depositChainAt(block)`.
     fn deposit_chain_at(&mut self, block: u64) -> (u64, B256) {
-        let out = self.view(
+        let chain = self.view(
             self.bridge,
             IL1Bridge::depositChainAtCall {
                 l1Block: U256::from(block),
-            }
-            .abi_encode(),
+            },
         );
-        let chain = IL1Bridge::depositChainAtCall::abi_decode_returns(&out).unwrap();
         (chain.count.to(), chain.chain)
     }
 
     /// L1 block `number` as derivation sees it.
-    fn block(&self, number: u64) -> L1Block {
-        let receipts = self.receipts.get(&number).cloned().unwrap_or_default();
-        L1Block {
-            number,
-            hash: origin_hash(number),
-            parent_hash: origin_hash(number - 1),
-            timestamp: 1_700_000_000 + 12 * number,
-            mix_hash: B256::with_last_byte(7),
-            base_fee_per_gas: Some(1),
-            transactions: receipts
-                .iter()
-                .map(|_| L1Transaction {
-                    hash: B256::ZERO,
-                    from: ALICE,
-                    to: Some(self.bridge),
-                    input: Bytes::new(),
-                    blob_versioned_hashes: Vec::new(),
-                    blobs: Vec::new(),
-                })
-                .collect(),
-            receipts,
-        }
+    fn block_at(&self, number: u64) -> L1Block {
+        self.block(
+            &l1_header(number, origin_hash(number - 1)),
+            origin_hash(number),
+        )
     }
 
     /// The bridge messages of L1 block `number`, in log order, decoded by the node.
     fn messages(&self, number: u64) -> Vec<ChainMessage> {
-        self.block(number)
+        self.block_at(number)
             .successful_logs()
             .filter_map(|(_, log)| bridge_message(self.bridge, log))
             .collect()
     }
-
-    /// `OneStepVerifier.verify(from, to, abi.encode(StepContext))`.
-    fn verify(
-        &mut self,
-        l2_block: u64,
-        position: u64,
-        from: B256,
-        to: B256,
-        witness: Bytes,
-    ) -> (Verdict, VerifyGas) {
-        let context = StepContext {
-            l2Block: U256::from(l2_block),
-            position: U256::from(position),
-            horizonL1Block: U256::from(ORIGIN + 1),
-            witness,
-        };
-        let call = verifyCall {
-            fromState: from,
-            toState: to,
-            proof: context.abi_encode().into(),
-        };
-        let (result, gas) = self.exec(
-            DEPLOYER,
-            TxKind::Call(self.verifier),
-            U256::ZERO,
-            call.abi_encode(),
-        );
-        let verdict = match result {
-            ExecutionResult::Success { output, .. } => {
-                Verdict::Returned(verifyCall::abi_decode_returns(output.data()).unwrap())
-            }
-            ExecutionResult::Revert { output, .. } => {
-                if let Ok(err) = IOneStepVerifier::NotProvableYet::abi_decode(&output) {
-                    Verdict::NotProvableYet(err.l2Block.to(), err.position.to())
-                } else if IOneStepVerifier::OneStepVerifier_BadWitness::abi_decode(&output).is_ok()
-                {
-                    Verdict::BadWitness
-                } else {
-                    Verdict::Reverted(output)
-                }
-            }
-            ExecutionResult::Halt { reason, .. } => panic!("the verifier halted: {reason:?}"),
-        };
-        (verdict, gas)
-    }
-}
-
-fn origin_hash(number: u64) -> B256 {
-    B256::from(U256::from(number) | (U256::from(0xa1) << 248))
 }
 
 // ------------------------------------------------------------------------------------------
 // L2: the node's derivation, execution, storage and trace.
 
-struct L2 {
-    _dir: tempfile::TempDir,
-    store: Store,
-    config: RollupConfig,
+/// A genesis with origin `ORIGIN - 2`, `EXISTING` funded and `CONTRACT` holding code.
+fn l2(l1_bridge: Address) -> L2 {
+    let alloc = BTreeMap::from([
+        (
+            EXISTING,
+            GenesisAccount {
+                balance: U256::from(3 * ETHER),
+                nonce: 4,
+                code: None,
+                storage: Default::default(),
+            },
+        ),
+        (
+            CONTRACT,
+            GenesisAccount {
+                balance: U256::ZERO,
+                nonce: 1,
+                code: Some(Bytes::from_static(CONTRACT_CODE)),
+                storage: Default::default(),
+            },
+        ),
+    ]);
+    L2::new(RollupConfig {
+        l1_chain_id: L1_CHAIN_ID,
+        l2_chain_id: L2_CHAIN_ID,
+        contracts: ContractAddresses {
+            l1_bridge,
+            batch_inbox: Address::repeat_byte(2),
+            state_manager: STATE_MANAGER,
+        },
+        genesis: L2Genesis {
+            l1_origin: BlockNumHash {
+                number: ORIGIN - 2,
+                hash: origin_hash(ORIGIN - 2),
+            },
+            timestamp: 1_000,
+            gas_limit: 30_000_000,
+            base_fee_per_gas: 1_000_000_000,
+            alloc,
+        },
+        sequencing_window: 10,
+        max_sequencer_drift: 600,
+        batcher_address: Address::repeat_byte(0x19),
+    })
 }
 
 impl L2 {
-    /// A genesis with origin `ORIGIN - 2`, `EXISTING` funded and `CONTRACT` holding code.
-    fn new(l1_bridge: Address) -> Self {
-        let alloc = BTreeMap::from([
-            (
-                EXISTING,
-                GenesisAccount {
-                    balance: U256::from(3 * ETHER),
-                    nonce: 4,
-                    code: None,
-                    storage: Default::default(),
-                },
-            ),
-            (
-                CONTRACT,
-                GenesisAccount {
-                    balance: U256::ZERO,
-                    nonce: 1,
-                    // CALLVALUE PUSH0 SSTORE STOP: stores what it is sent in slot 0.
-                    code: Some(Bytes::from_static(&[0x34, 0x5f, 0x55, 0x00])),
-                    storage: Default::default(),
-                },
-            ),
-        ]);
-        let config = RollupConfig {
-            l1_chain_id: L1_CHAIN_ID,
-            l2_chain_id: L2_CHAIN_ID,
-            contracts: ContractAddresses {
-                l1_bridge,
-                batch_inbox: Address::repeat_byte(2),
-                state_manager: STATE_MANAGER,
-            },
-            genesis: L2Genesis {
-                l1_origin: BlockNumHash {
-                    number: ORIGIN - 2,
-                    hash: origin_hash(ORIGIN - 2),
-                },
-                timestamp: 1_000,
-                gas_limit: 30_000_000,
-                base_fee_per_gas: 1_000_000_000,
-                alloc,
-            },
-            sequencing_window: 10,
-            max_sequencer_drift: 600,
-            batcher_address: Address::repeat_byte(0x19),
-        };
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        store.init_genesis(&config).unwrap();
-        Self {
-            _dir: dir,
-            store,
-            config,
-        }
-    }
-
-    fn header(&self, number: u64) -> Header {
-        self.store
-            .reader()
-            .unwrap()
-            .header(number)
-            .unwrap()
-            .unwrap()
-    }
-
-    fn body(&self, number: u64) -> Vec<L2Transaction> {
-        self.store.reader().unwrap().body(number).unwrap().unwrap()
-    }
-
     /// Executes and stores the next block, with L1 origin `origin` and `transactions`.
     fn append(&self, origin: u64, transactions: Vec<L2Transaction>) -> u64 {
         let reader = self.store.reader().unwrap();
@@ -477,7 +184,7 @@ impl L2 {
     /// Derives L1 block `number`'s deposits and executes them as the next block, which starts
     /// that epoch.
     fn append_epoch(&self, l1: &L1, number: u64) -> u64 {
-        let derived = derive_deposits(&self.config, &l1.block(number));
+        let derived = derive_deposits(&self.config, &l1.block_at(number));
         assert!(derived.skipped.is_empty(), "{:?}", derived.skipped);
         self.append(
             number,
@@ -489,20 +196,9 @@ impl L2 {
         )
     }
 
-    /// The trace of stored block `number` (its two ends are placeholders: no deposit step
-    /// reaches them).
-    fn trace(&self, number: u64) -> rollup_execution::BlockTrace {
-        let reader = self.store.reader().unwrap();
-        trace_block(
-            &reader.state_at(number - 1).unwrap(),
-            reader.trie_at(number - 1).unwrap(),
-            &self.header(number),
-            L2_CHAIN_ID,
-            &TraceInput::stored(&self.body(number)),
-            B256::repeat_byte(0xa0),
-            B256::repeat_byte(0xb0),
-        )
-        .unwrap()
+    /// The trace of stored block `number`.
+    fn trace(&self, number: u64) -> BlockTrace {
+        self.trace_with(number, &TraceInput::stored(&self.body(number)))
     }
 
     fn deposit_step(&self, number: u64, position: u64) -> Option<DepositStep> {
@@ -552,7 +248,7 @@ struct Scenario {
 
 impl Scenario {
     fn new(earlier: &[Deposit], at_origin: &[Deposit]) -> Self {
-        let mut l1 = L1::new();
+        let mut l1 = l1();
         for (number, deposits) in [(ORIGIN - 1, earlier), (ORIGIN, at_origin)] {
             l1.at(number);
             for d in deposits {
@@ -562,7 +258,7 @@ impl Scenario {
         // A later message must not disturb the checkpoints of earlier blocks.
         l1.at(ORIGIN + 1);
         l1.deposit(BOB, None, U256::from(1), 21_000);
-        let l2 = L2::new(l1.bridge);
+        let l2 = l2(l1.bridge);
         assert_eq!(l2.append_epoch(&l1, ORIGIN - 1), 1);
         assert_eq!(l2.append_epoch(&l1, ORIGIN), 2);
         assert_eq!(l2.append(ORIGIN, Vec::new()), 3);
@@ -606,25 +302,18 @@ impl Scenario {
 
     /// Proves every deposit of `block`: the verifier accepts the node's next state and no
     /// other. Returns the gas of the costliest accepted proof.
-    fn prove_all(&mut self, block: u64) -> VerifyGas {
+    fn prove_all(&mut self, block: u64) -> CallGas {
         let trace = self.l2.trace(block);
         let deposits = self.l2.body(block).len() as u64;
-        let mut worst = VerifyGas {
-            execution: 0,
-            transaction: 0,
-        };
+        let mut worst = CallGas::default();
         for position in 1..=deposits {
             let (step, witness) = self.witness(block, position);
             assert!(step.provable(), "position {position} of block {block}");
             assert_eq!(Some(&step.state), trace.state(position));
             let from = trace.claim(position);
-            let (verdict, gas) = self.l1.verify(
-                block,
-                position,
-                from,
-                trace.claim(position + 1),
-                witness.clone(),
-            );
+            let (verdict, gas) =
+                self.l1
+                    .verify_trace_step(&trace, block, position, witness.clone());
             assert_eq!(
                 verdict,
                 Verdict::Returned(true),
@@ -635,33 +324,11 @@ impl Scenario {
             }
             // Any other claim is refused: a later one, the same state, a tampered one.
             let next = trace.state(position + 1).copied().unwrap();
-            let wrong = [
-                trace.claim(position + 2),
-                from,
-                TraceState {
-                    state_root: B256::repeat_byte(1),
-                    ..next
-                }
-                .hash(),
-                TraceState {
-                    cumulative_gas: next.cumulative_gas + 1,
-                    ..next
-                }
-                .hash(),
-                TraceState {
-                    tx_accumulator: B256::repeat_byte(2),
-                    ..next
-                }
-                .hash(),
-            ];
-            for to in wrong {
-                let (verdict, _) = self.l1.verify(block, position, from, to, witness.clone());
-                assert_eq!(
-                    verdict,
-                    Verdict::Returned(false),
-                    "deposit {position} of block {block}"
-                );
-            }
+            let wrong = [trace.claim(position + 2), from]
+                .into_iter()
+                .chain(tampered_claims(next));
+            self.l1
+                .assert_refused(block, position, from, wrong, &witness);
         }
         worst
     }
@@ -695,9 +362,7 @@ impl Scenario {
             to: account,
             toProof: empty,
         };
-        (U256::from(STEP_DEPOSIT), Bytes::from(witness.abi_encode()))
-            .abi_encode_params()
-            .into()
+        step_witness(STEP_DEPOSIT, witness.abi_encode())
     }
 }
 
@@ -769,13 +434,7 @@ fn deposits_that_run_code_are_not_provable() {
     for (position, provable) in cases {
         let (step, witness) = s.witness(2, position);
         assert_eq!(step.provable(), provable, "position {position}");
-        let (verdict, _) = s.l1.verify(
-            2,
-            position,
-            trace.claim(position),
-            trace.claim(position + 1),
-            witness,
-        );
+        let (verdict, _) = s.l1.verify_trace_step(&trace, 2, position, witness);
         let expected = if provable {
             Verdict::Returned(true)
         } else {
@@ -796,19 +455,13 @@ fn positions_that_run_no_deposit_are_not_provable() {
     let position = deposits + 1;
     assert!(s.l2.deposit_step(2, position).is_none());
     let witness = s.raw_witness(2, position, last.clone());
-    let (verdict, _) = s.l1.verify(
-        2,
-        position,
-        trace.claim(position),
-        trace.claim(position + 1),
-        witness,
-    );
+    let (verdict, _) = s.l1.verify_trace_step(&trace, 2, position, witness);
     assert_eq!(verdict, Verdict::NotProvableYet(2, position));
     // A block that starts no epoch carries no deposits.
     let trace = s.l2.trace(3);
     assert!(s.l2.deposit_step(3, 1).is_none());
     let witness = s.raw_witness(3, 1, last);
-    let (verdict, _) = s.l1.verify(3, 1, trace.claim(1), trace.claim(2), witness);
+    let (verdict, _) = s.l1.verify_trace_step(&trace, 3, 1, witness);
     assert_eq!(verdict, Verdict::NotProvableYet(3, 1));
 }
 
@@ -830,25 +483,13 @@ fn an_input_witness_cannot_stand_for_a_deposit() {
             Bytes::new(),
             0,
         );
-        let witness: Bytes = (U256::from(3u8), Bytes::from(witness))
-            .abi_encode_params()
-            .into();
-        let (verdict, _) = s.l1.verify(
-            block,
-            position,
-            trace.claim(position),
-            trace.claim(position + 1),
-            witness,
-        );
-        let expected = IOneStepVerifier::OneStepVerifier_DepositStep {
+        let witness = step_witness(STEP_INPUT, witness);
+        let (verdict, _) = s.l1.verify_trace_step(&trace, block, position, witness);
+        let expected = reverted(IOneStepVerifier::OneStepVerifier_DepositStep {
             l2Block: U256::from(block),
             position: U256::from(position),
-        };
-        assert_eq!(
-            verdict,
-            Verdict::Reverted(expected.abi_encode().into()),
-            "block {block} position {position}"
-        );
+        });
+        assert_eq!(verdict, expected, "block {block} position {position}");
     }
 }
 
@@ -860,16 +501,8 @@ fn a_witness_that_misstates_the_chain_or_the_accounts_is_refused() {
     let position = 3;
     let (from, to) = (trace.claim(position), trace.claim(position + 1));
     let (step, witness) = s.witness(2, position);
-    let decode = |witness: &Bytes| {
-        let (_, body) = <(U256, Bytes)>::abi_decode_params(witness).unwrap();
-        DepositWitness::abi_decode(&body).unwrap()
-    };
-    let encode = |w: DepositWitness| -> Bytes {
-        (U256::from(STEP_DEPOSIT), Bytes::from(w.abi_encode()))
-            .abi_encode_params()
-            .into()
-    };
-    let honest = decode(&witness);
+    let encode = |w: DepositWitness| step_witness(STEP_DEPOSIT, w.abi_encode());
+    let honest: DepositWitness = decode_step_witness(STEP_DEPOSIT, &witness);
     let mut lies: Vec<(&str, DepositWitness)> = Vec::new();
     let mut w = honest.clone();
     w.chainBefore = B256::repeat_byte(3);
@@ -911,13 +544,7 @@ fn a_witness_that_misstates_the_chain_or_the_accounts_is_refused() {
         );
     }
     // The honest witness at another position opens the wrong state.
-    let (verdict, _) = s.l1.verify(
-        2,
-        position + 1,
-        trace.claim(position + 1),
-        trace.claim(position + 2),
-        witness,
-    );
+    let (verdict, _) = s.l1.verify_trace_step(&trace, 2, position + 1, witness);
     assert_eq!(verdict, Verdict::BadWitness);
     assert!(step.provable());
 }
@@ -940,23 +567,11 @@ fn the_worst_case_deposit_step_stays_under_the_gas_bound() {
     let mut s = Scenario::new(&[eth(BOB, None, 1)], &at_origin);
     assert_eq!(s.l2.body(2).len(), count);
     let trace = s.l2.trace(2);
-    let mut worst = (
-        0,
-        VerifyGas {
-            execution: 0,
-            transaction: 0,
-        },
-    );
+    let mut worst = (0, CallGas::default());
     // One message before the block, so position p runs message p; 128 is the first after a mark.
     for position in [1, 128, count as u64 / 2, count as u64] {
         let (_, witness) = s.witness(2, position);
-        let (verdict, gas) = s.l1.verify(
-            2,
-            position,
-            trace.claim(position),
-            trace.claim(position + 1),
-            witness.clone(),
-        );
+        let (verdict, gas) = s.l1.verify_trace_step(&trace, 2, position, witness.clone());
         assert_eq!(verdict, Verdict::Returned(true), "position {position}");
         println!(
             "deposit step {position} of {count} messages: verifier {} gas, a transaction of it {} gas ({} bytes of witness)",

@@ -18,6 +18,8 @@
 //! and the epoch's origin from a header inside the batch, whose hash the L1 serves through
 //! `BLOCKHASH` (the revm database's block hash cache).
 
+mod support;
+
 use std::collections::{BTreeMap, HashMap};
 
 use alloy_consensus::{
@@ -29,72 +31,44 @@ use alloy_eips::{
     eip2930::{AccessList, AccessListItem},
 };
 use alloy_primitives::{Address, B256, Bytes, Signature, TxKind, U256, address, keccak256, uint};
-use alloy_sol_types::{SolCall, SolError, SolValue, sol};
+use alloy_sol_types::{SolCall, SolValue};
 use proptest::{prelude::*, test_runner::TestRunner};
 use rollup_derive::derive_deposits;
 use rollup_execution::{
-    BlockInput, BlockTrace, SPEC_ID, STEP_TRANSACTION, TraceInput, TraceState, TransactionStep,
-    execute_block, input_witness,
-    revm::{
-        Context, DatabaseRef, InspectCommitEvm, Inspector, MainBuilder, MainContext,
-        context::{BlockEnv, CfgEnv, TxEnv, result::ExecutionResult},
-        database::{CacheDB, EmptyDB},
-        interpreter::{CallInputs, CallOutcome},
-        state::AccountInfo,
-    },
-    trace_block, transaction_step,
+    BlockInput, BlockTrace, STEP_TRANSACTION, TraceInput, TraceState, TransactionStep,
+    execute_block, input_witness, revm::DatabaseRef, transaction_step,
 };
 use rollup_primitives::{
     Batch, BatchBlock, BatchEnvelope, BatchParent, BlockNumHash, ContractAddresses, GenesisAccount,
-    L1Block, L1Receipt, L1Transaction, L2Genesis, L2Transaction, RollupConfig, artifacts,
+    L1Block, L2Genesis, L2Transaction, RollupConfig, artifacts,
     bindings::{
         IBatchInbox, IL1Bridge,
-        IOneStepVerifier::{self, StepContext, TransactionWitness},
+        IOneStepVerifier::{self, TransactionWitness},
         ISegmentStore,
     },
     decode_l1_origin, decode_segment, encode_segment, merkle_proof, tx_leaf,
 };
-use rollup_storage::Store;
+use support::{
+    CONTRACT, CONTRACT_CODE, CallGas, DEPLOYER, DEPOSITOR, ETHER, EXISTING, GAS_BOUND, L1,
+    L1_CHAIN_ID, L2, L2_CHAIN_ID, ORIGIN, STATE_MANAGER, STEP_INPUT, Verdict, decode_step_witness,
+    l1_header, l1_timestamp, origin_hash, reverted, step_witness, tampered_claims,
+};
 
-sol! {
-    function verify(bytes32 fromState, bytes32 toState, bytes calldata proof) external view returns (bool);
-}
-
-const L1_CHAIN_ID: u64 = 31_337;
-const L2_CHAIN_ID: u64 = 42_069;
 /// The L1 origin of L2 genesis: recorded by `BatchInbox.initialize`.
 const GENESIS_ORIGIN: u64 = 99;
-/// The L1 block whose bridge messages the tested epoch deposits; its header rides in the batch.
-const ORIGIN: u64 = 100;
 /// The L1 block the contracts are deployed in (before the genesis origin, so `initialize`
 /// cannot check its hash).
 const DEPLOY_BLOCK: u64 = 90;
-const DEPLOYER: Address = address!("0x00000000000000000000000000000000de910e11");
 /// The inbox's batcher: an EOA posting its own transactions.
 const BATCHER: Address = address!("0x00000000000000000000000000000000ba7c4e00");
-/// The L1 depositor.
-const DEPOSITOR: Address = address!("0x00000000000000000000000000000000a11ce000");
-/// The bridge's `stateManager` (never called here).
-const STATE_MANAGER: Address = address!("0x0000000000000000000000000000000005fa7e00");
-/// A funded L2 account without a key.
-const EXISTING: Address = address!("0x00000000000000000000000000000000e1157100");
 /// An L2 account in the genesis with nonce 0, balance 0 and no code.
 const EMPTY: Address = address!("0x00000000000000000000000000000000e3e3e300");
 /// Another empty genesis account, used as a block's beneficiary.
 const EMPTY_BENEFICIARY: Address = address!("0x00000000000000000000000000000000e4e4e400");
-/// An L2 account with code.
-const CONTRACT: Address = address!("0x00000000000000000000000000000000c0de0000");
 /// The default beneficiary: no account.
 const FEES: Address = address!("0x00000000000000000000000000000000000fee00");
-const ETHER: u128 = 1_000_000_000_000_000_000;
 const GWEI: u128 = 1_000_000_000;
 const L2_GAS_LIMIT: u64 = 30_000_000;
-/// Gas of every L1 call, far above what any needs.
-const L1_GAS: u64 = 30_000_000;
-/// The most gas the transaction step's verification may take.
-const GAS_BOUND: u64 = 1_000_000;
-/// `OneStepVerifier.STEP_INPUT`.
-const STEP_INPUT: u8 = 3;
 /// The order of secp256k1.
 const SECP256K1N: U256 =
     uint!(0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141_U256);
@@ -118,26 +92,10 @@ const UNFUNDED: u8 = 9;
 
 const POOR_BALANCE: u128 = 21_000 * 2 * GWEI + 5;
 
-fn l1_timestamp(number: u64) -> u64 {
-    1_700_000_000 + 12 * number
-}
-
-/// The genesis origin's hash (any non-zero value: nothing on L1 can check it).
-fn genesis_origin_hash() -> B256 {
-    B256::from(U256::from(GENESIS_ORIGIN) | (U256::from(0xa1) << 248))
-}
-
-/// The L1 header of block `ORIGIN`, child of the genesis origin.
+/// The L1 header of block `ORIGIN`, whose bridge messages the tested epoch deposits: it rides
+/// in the batch, child of the genesis origin.
 fn origin_header() -> Header {
-    Header {
-        parent_hash: genesis_origin_hash(),
-        number: ORIGIN,
-        timestamp: l1_timestamp(ORIGIN),
-        gas_limit: L1_GAS,
-        mix_hash: B256::with_last_byte(7),
-        base_fee_per_gas: Some(1),
-        ..Default::default()
-    }
+    l1_header(ORIGIN, origin_hash(GENESIS_ORIGIN))
 }
 
 // ------------------------------------------------------------------------------------------
@@ -314,245 +272,51 @@ where
 // ------------------------------------------------------------------------------------------
 // L1: the bridge, the inbox, the segment store and the verifier in revm.
 
-/// Records the gas the outermost call frame spent: the callee's own execution, without the
-/// transaction's intrinsic and calldata gas.
-#[derive(Default)]
-struct FrameGas {
-    depth: usize,
-    spent: u64,
-}
-
-impl<CTX> Inspector<CTX> for FrameGas {
-    fn call(&mut self, _: &mut CTX, _: &mut CallInputs) -> Option<CallOutcome> {
-        self.depth += 1;
-        None
+/// An L1 at `DEPLOY_BLOCK` with the bridge, the inbox behind a proxy (initialized with the L2
+/// genesis at `GENESIS_ORIGIN`), the segment store and the verifier; `BLOCKHASH` of `ORIGIN` is
+/// the hash of [`origin_header`].
+fn l1() -> L1 {
+    let mut l1 = L1::with_bridge(DEPLOY_BLOCK, &[DEPLOYER, BATCHER, DEPOSITOR]);
+    l1.db.cache.block_hashes.insert(
+        U256::from(ORIGIN),
+        keccak256(alloy_rlp::encode(origin_header())),
+    );
+    let implementation = l1.create(artifacts::BATCH_INBOX.bytecode.to_vec());
+    let initialize = IBatchInbox::initializeCall {
+        owner: DEPLOYER,
+        batcher: BATCHER,
+        bridge: l1.bridge,
+        sequencingWindow: 1_000,
+        maxSequencerDrift: 1_000_000,
+        genesisOrigin: GENESIS_ORIGIN,
+        genesisOriginHash: origin_hash(GENESIS_ORIGIN),
+        genesisOriginTimestamp: l1_timestamp(GENESIS_ORIGIN),
+        l2GenesisTimestamp: l1_timestamp(GENESIS_ORIGIN),
     }
-
-    fn call_end(&mut self, _: &mut CTX, _: &CallInputs, outcome: &mut CallOutcome) {
-        self.depth -= 1;
-        if self.depth == 0 {
-            self.spent = outcome.result.gas.total_gas_spent();
-        }
-    }
-}
-
-/// What the verifier said.
-#[derive(Debug, PartialEq, Eq)]
-enum Verdict {
-    /// `verify` returned.
-    Returned(bool),
-    /// It reverted `NotProvableYet(l2Block, position)`.
-    NotProvableYet(u64, u64),
-    /// It reverted `OneStepVerifier_BadWitness`.
-    BadWitness,
-    /// It reverted with something else (a trie proof error, another verifier error, ...).
-    Reverted(Bytes),
-}
-
-/// The revert of `error`, as `Verdict::Reverted`.
-fn reverted(error: impl SolError) -> Verdict {
-    Verdict::Reverted(error.abi_encode().into())
-}
-
-/// Gas of one L1 call.
-#[derive(Debug, Clone, Copy, Default)]
-struct CallGas {
-    /// The callee's own execution (the call frame).
-    execution: u64,
-    /// The whole transaction, calldata and intrinsic gas included.
-    transaction: u64,
-}
-
-struct L1 {
-    db: CacheDB<EmptyDB>,
-    number: u64,
-    bridge: Address,
-    inbox: Address,
-    segment_store: Address,
-    verifier: Address,
-    /// The receipts of every L1 block, in order.
-    receipts: BTreeMap<u64, Vec<L1Receipt>>,
+    .abi_encode();
+    let mut code = artifacts::TRANSPARENT_PROXY.bytecode.to_vec();
+    code.extend((implementation, DEPLOYER, Bytes::from(initialize)).abi_encode_params());
+    let inbox = l1.create(code);
+    l1.deploy_verifier(inbox);
+    l1
 }
 
 impl L1 {
-    /// An L1 at `DEPLOY_BLOCK` with the bridge, the inbox behind a proxy (initialized with the
-    /// L2 genesis at `GENESIS_ORIGIN`), the segment store and the verifier; `BLOCKHASH` of
-    /// `ORIGIN` is the hash of [`origin_header`].
-    fn new() -> Self {
-        let mut db = CacheDB::new(EmptyDB::default());
-        for who in [DEPLOYER, BATCHER, DEPOSITOR] {
-            db.insert_account_info(
-                who,
-                AccountInfo {
-                    balance: U256::MAX >> 1,
-                    ..Default::default()
-                },
-            );
-        }
-        db.cache.block_hashes.insert(
-            U256::from(ORIGIN),
-            keccak256(alloy_rlp::encode(origin_header())),
-        );
-        let mut l1 = Self {
-            db,
-            number: DEPLOY_BLOCK,
-            bridge: Address::ZERO,
-            inbox: Address::ZERO,
-            segment_store: Address::ZERO,
-            verifier: Address::ZERO,
-            receipts: BTreeMap::new(),
-        };
-        let mut code = artifacts::L1_BRIDGE.bytecode.to_vec();
-        code.extend((STATE_MANAGER, U256::from(L2_CHAIN_ID)).abi_encode_params());
-        l1.bridge = l1.create(code);
-        let implementation = l1.create(artifacts::BATCH_INBOX.bytecode.to_vec());
-        let initialize = IBatchInbox::initializeCall {
-            owner: DEPLOYER,
-            batcher: BATCHER,
-            bridge: l1.bridge,
-            sequencingWindow: 1_000,
-            maxSequencerDrift: 1_000_000,
-            genesisOrigin: GENESIS_ORIGIN,
-            genesisOriginHash: genesis_origin_hash(),
-            genesisOriginTimestamp: l1_timestamp(GENESIS_ORIGIN),
-            l2GenesisTimestamp: l1_timestamp(GENESIS_ORIGIN),
-        }
-        .abi_encode();
-        let mut code = artifacts::TRANSPARENT_PROXY.bytecode.to_vec();
-        code.extend((implementation, DEPLOYER, Bytes::from(initialize)).abi_encode_params());
-        l1.inbox = l1.create(code);
-        let mut code = artifacts::SEGMENT_STORE.bytecode.to_vec();
-        code.extend((l1.inbox, U256::from(L2_CHAIN_ID)).abi_encode_params());
-        l1.segment_store = l1.create(code);
-        let mut code = artifacts::ONE_STEP_VERIFIER.bytecode.to_vec();
-        code.extend((l1.bridge, l1.segment_store).abi_encode_params());
-        l1.verifier = l1.create(code);
-        l1
-    }
-
-    fn exec(
-        &mut self,
-        caller: Address,
-        kind: TxKind,
-        value: U256,
-        data: Vec<u8>,
-    ) -> (ExecutionResult, CallGas) {
-        let mut cfg = CfgEnv::new_with_spec(SPEC_ID);
-        cfg.chain_id = L1_CHAIN_ID;
-        cfg.disable_nonce_check = true;
-        cfg.disable_base_fee = true;
-        let block = BlockEnv {
-            number: U256::from(self.number),
-            timestamp: U256::from(l1_timestamp(self.number)),
-            gas_limit: L1_GAS,
-            ..Default::default()
-        };
-        let mut evm = Context::mainnet()
-            .with_db(&mut self.db)
-            .with_cfg(cfg)
-            .with_block(block)
-            .build_mainnet_with_inspector(FrameGas::default());
-        let tx = TxEnv {
-            caller,
-            kind,
-            value,
-            data: data.into(),
-            gas_limit: L1_GAS,
-            gas_price: 0,
-            chain_id: Some(L1_CHAIN_ID),
-            ..Default::default()
-        };
-        let result = evm
-            .inspect_tx_commit(tx)
-            .expect("revm accepts the L1 transaction");
-        let gas = CallGas {
-            execution: evm.inspector.spent,
-            transaction: result.tx_gas_used(),
-        };
-        (result, gas)
-    }
-
-    fn create(&mut self, code: Vec<u8>) -> Address {
-        let (result, _) = self.exec(DEPLOYER, TxKind::Create, U256::ZERO, code);
-        result
-            .created_address()
-            .unwrap_or_else(|| panic!("deployment failed: {result:?}"))
-    }
-
-    fn call(&mut self, caller: Address, to: Address, data: Vec<u8>) -> (Bytes, CallGas) {
-        let (result, gas) = self.exec(caller, TxKind::Call(to), U256::ZERO, data);
-        match result {
-            ExecutionResult::Success { output, .. } => (output.into_data(), gas),
-            other => panic!("L1 call to {to} failed: {other:?}"),
-        }
-    }
-
-    /// Moves to L1 block `number`.
-    fn at(&mut self, number: u64) {
-        assert!(number >= self.number);
-        self.number = number;
-    }
-
-    /// An ETH deposit of `amount` from `DEPOSITOR` to `to` on L2.
-    fn deposit(&mut self, to: Address, amount: U256) {
-        let data = IL1Bridge::depositToCall {
-            l1Token: Address::ZERO,
-            l2Token: Address::ZERO,
-            amount,
-            gasLimit: 21_000,
-            to,
-        }
-        .abi_encode();
-        let (result, _) = self.exec(DEPOSITOR, TxKind::Call(self.bridge), amount, data);
-        assert!(result.is_success(), "the deposit failed on L1: {result:?}");
-        self.receipts
-            .entry(self.number)
-            .or_default()
-            .push(L1Receipt {
-                success: true,
-                logs: result.into_logs(),
-            });
-    }
-
     /// `depositCountAt(block)`.
     fn deposit_count_at(&mut self, block: u64) -> u64 {
-        let (out, _) = self.call(
-            DEPLOYER,
+        self.view(
             self.bridge,
             IL1Bridge::depositCountAtCall {
                 l1Block: U256::from(block),
-            }
-            .abi_encode(),
-        );
-        IL1Bridge::depositCountAtCall::abi_decode_returns(&out)
-            .unwrap()
-            .to()
+            },
+        )
+        .to()
     }
 
     /// L1 block `ORIGIN` as derivation sees it.
     fn origin_block(&self) -> L1Block {
-        let receipts = self.receipts.get(&ORIGIN).cloned().unwrap_or_default();
         let header = origin_header();
-        L1Block {
-            number: ORIGIN,
-            hash: keccak256(alloy_rlp::encode(&header)),
-            parent_hash: header.parent_hash,
-            timestamp: header.timestamp,
-            mix_hash: header.mix_hash,
-            base_fee_per_gas: header.base_fee_per_gas,
-            transactions: receipts
-                .iter()
-                .map(|_| L1Transaction {
-                    hash: B256::ZERO,
-                    from: DEPOSITOR,
-                    to: Some(self.bridge),
-                    input: Bytes::new(),
-                    blob_versioned_hashes: Vec::new(),
-                    blobs: Vec::new(),
-                })
-                .collect(),
-            receipts,
-        }
+        self.block(&header, keccak256(alloy_rlp::encode(&header)))
     }
 
     /// `postBatch(data)` by the batcher; returns the record's index.
@@ -570,14 +334,7 @@ impl L1 {
             result.is_success(),
             "the inbox refused the batch: {result:?}"
         );
-        let (out, _) = self.call(
-            DEPLOYER,
-            self.inbox,
-            IBatchInbox::recordCountCall {}.abi_encode(),
-        );
-        let count: u64 = IBatchInbox::recordCountCall::abi_decode_returns(&out)
-            .unwrap()
-            .to();
+        let count: u64 = self.view(self.inbox, IBatchInbox::recordCountCall {}).to();
         count - 1
     }
 
@@ -598,51 +355,6 @@ impl L1 {
             ISegmentStore::openCall::abi_decode_returns(&out).unwrap(),
             gas,
         )
-    }
-
-    /// `OneStepVerifier.verify(from, to, abi.encode(StepContext))`.
-    fn verify(
-        &mut self,
-        l2_block: u64,
-        position: u64,
-        from: B256,
-        to: B256,
-        witness: Bytes,
-    ) -> (Verdict, CallGas) {
-        let context = StepContext {
-            l2Block: U256::from(l2_block),
-            position: U256::from(position),
-            horizonL1Block: U256::from(self.number),
-            witness,
-        };
-        let call = verifyCall {
-            fromState: from,
-            toState: to,
-            proof: context.abi_encode().into(),
-        };
-        let (result, gas) = self.exec(
-            DEPLOYER,
-            TxKind::Call(self.verifier),
-            U256::ZERO,
-            call.abi_encode(),
-        );
-        let verdict = match result {
-            ExecutionResult::Success { output, .. } => {
-                Verdict::Returned(verifyCall::abi_decode_returns(output.data()).unwrap())
-            }
-            ExecutionResult::Revert { output, .. } => {
-                if let Ok(err) = IOneStepVerifier::NotProvableYet::abi_decode(&output) {
-                    Verdict::NotProvableYet(err.l2Block.to(), err.position.to())
-                } else if IOneStepVerifier::OneStepVerifier_BadWitness::abi_decode(&output).is_ok()
-                {
-                    Verdict::BadWitness
-                } else {
-                    Verdict::Reverted(output)
-                }
-            }
-            ExecutionResult::Halt { reason, .. } => panic!("the verifier halted: {reason:?}"),
-        };
-        (verdict, gas)
     }
 }
 
@@ -685,70 +397,38 @@ fn genesis_alloc() -> BTreeMap<Address, GenesisAccount> {
         (
             CONTRACT,
             GenesisAccount {
-                // CALLVALUE PUSH0 SSTORE STOP: stores what it is sent in slot 0.
-                code: Some(Bytes::from_static(&[0x34, 0x5f, 0x55, 0x00])),
+                code: Some(Bytes::from_static(CONTRACT_CODE)),
                 ..funded(0, 1)
             },
         ),
     ])
 }
 
-struct L2 {
-    _dir: tempfile::TempDir,
-    store: Store,
-    config: RollupConfig,
-}
-
-impl L2 {
-    fn new(l1: &L1, alloc: BTreeMap<Address, GenesisAccount>) -> Self {
-        let config = RollupConfig {
-            l1_chain_id: L1_CHAIN_ID,
-            l2_chain_id: L2_CHAIN_ID,
-            contracts: ContractAddresses {
-                l1_bridge: l1.bridge,
-                batch_inbox: l1.inbox,
-                state_manager: STATE_MANAGER,
+/// The node's store with `alloc` at genesis, whose origin is `GENESIS_ORIGIN`, reading `l1`'s
+/// bridge and inbox.
+fn l2(l1: &L1, alloc: BTreeMap<Address, GenesisAccount>) -> L2 {
+    L2::new(RollupConfig {
+        l1_chain_id: L1_CHAIN_ID,
+        l2_chain_id: L2_CHAIN_ID,
+        contracts: ContractAddresses {
+            l1_bridge: l1.bridge,
+            batch_inbox: l1.inbox,
+            state_manager: STATE_MANAGER,
+        },
+        genesis: L2Genesis {
+            l1_origin: BlockNumHash {
+                number: GENESIS_ORIGIN,
+                hash: origin_hash(GENESIS_ORIGIN),
             },
-            genesis: L2Genesis {
-                l1_origin: BlockNumHash {
-                    number: GENESIS_ORIGIN,
-                    hash: genesis_origin_hash(),
-                },
-                timestamp: l1_timestamp(GENESIS_ORIGIN),
-                gas_limit: L2_GAS_LIMIT,
-                base_fee_per_gas: GWEI as u64,
-                alloc,
-            },
-            sequencing_window: 1_000,
-            max_sequencer_drift: 1_000_000,
-            batcher_address: BATCHER,
-        };
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        store.init_genesis(&config).unwrap();
-        Self {
-            _dir: dir,
-            store,
-            config,
-        }
-    }
-
-    fn header(&self, number: u64) -> Header {
-        self.store
-            .reader()
-            .unwrap()
-            .header(number)
-            .unwrap()
-            .unwrap()
-    }
-
-    fn body(&self, number: u64) -> Vec<L2Transaction> {
-        self.store.reader().unwrap().body(number).unwrap().unwrap()
-    }
-
-    fn head(&self) -> u64 {
-        self.store.reader().unwrap().l2_head().unwrap().unwrap()
-    }
+            timestamp: l1_timestamp(GENESIS_ORIGIN),
+            gas_limit: L2_GAS_LIMIT,
+            base_fee_per_gas: GWEI as u64,
+            alloc,
+        },
+        sequencing_window: 1_000,
+        max_sequencer_drift: 1_000_000,
+        batcher_address: BATCHER,
+    })
 }
 
 // ------------------------------------------------------------------------------------------
@@ -853,12 +533,12 @@ impl Scenario {
         batches: Vec<BatchPlan>,
         open: bool,
     ) -> Self {
-        let mut l1 = L1::new();
+        let mut l1 = l1();
         l1.at(ORIGIN);
         for (to, amount) in deposits() {
-            l1.deposit(to, U256::from(amount));
+            l1.deposit(DEPOSITOR, Some(to), U256::from(amount), 21_000);
         }
-        let l2 = L2::new(&l1, alloc);
+        let l2 = l2(&l1, alloc);
         let mut s = Self {
             l1,
             l2,
@@ -1090,20 +770,9 @@ impl Scenario {
         )
     }
 
-    /// The trace of stored block `number` (its two ends are placeholders: no transaction step
-    /// reaches them).
+    /// The trace of stored block `number`.
     fn trace(&self, number: u64) -> BlockTrace {
-        let reader = self.l2.store.reader().unwrap();
-        trace_block(
-            &reader.state_at(number - 1).unwrap(),
-            reader.trie_at(number - 1).unwrap(),
-            &self.l2.header(number),
-            L2_CHAIN_ID,
-            &self.inputs(number),
-            B256::repeat_byte(0xa0),
-            B256::repeat_byte(0xb0),
-        )
-        .unwrap()
+        self.l2.trace_with(number, &self.inputs(number))
     }
 
     /// The step at `position` of `number`, when it runs a batch transaction.
@@ -1166,13 +835,7 @@ impl Scenario {
         self.batch_positions(number)
             .map(|position| {
                 let (step, witness) = self.witness(number, position);
-                let (verdict, _) = self.l1.verify(
-                    number,
-                    position,
-                    trace.claim(position),
-                    trace.claim(position + 1),
-                    witness,
-                );
+                let (verdict, _) = self.l1.verify_trace_step(&trace, number, position, witness);
                 (position, step.provable(), verdict)
             })
             .collect()
@@ -1196,9 +859,7 @@ impl Scenario {
             posted.block_table.clone(),
             first_segment as u64,
         );
-        (U256::from(STEP_INPUT), Bytes::from(body))
-            .abi_encode_params()
-            .into()
+        step_witness(STEP_INPUT, body)
     }
 
     /// Proves every batch transaction of `number`: the verifier accepts the node's next state
@@ -1224,13 +885,9 @@ impl Scenario {
             );
             let from = trace.claim(position);
             let next = *trace.state(position + 1).unwrap();
-            let (verdict, gas) = self.l1.verify(
-                number,
-                position,
-                from,
-                trace.claim(position + 1),
-                witness.clone(),
-            );
+            let (verdict, gas) =
+                self.l1
+                    .verify_trace_step(&trace, number, position, witness.clone());
             if !step.provable() {
                 assert_eq!(
                     verdict,
@@ -1252,38 +909,18 @@ impl Scenario {
                     .hash(),
                 ];
                 if every_wrong_claim {
-                    wrong.extend([
-                        trace.claim(position + 2),
-                        TraceState {
-                            state_root: B256::repeat_byte(1),
-                            ..next
-                        }
-                        .hash(),
-                        TraceState {
-                            cumulative_gas: next.cumulative_gas + 1,
-                            ..next
-                        }
-                        .hash(),
-                        TraceState {
-                            tx_accumulator: B256::repeat_byte(2),
-                            ..next
-                        }
-                        .hash(),
+                    wrong.push(trace.claim(position + 2));
+                    wrong.extend(tampered_claims(next));
+                    wrong.push(
                         TraceState {
                             receipt_accumulator: B256::repeat_byte(3),
                             ..next
                         }
                         .hash(),
-                    ]);
-                }
-                for to in wrong {
-                    let (verdict, _) = self.l1.verify(number, position, from, to, witness.clone());
-                    assert_eq!(
-                        verdict,
-                        Verdict::Returned(false),
-                        "block {number} position {position}"
                     );
                 }
+                self.l1
+                    .assert_refused(number, position, from, wrong, &witness);
             }
             let state = *trace.state(position).unwrap();
             proven.push(Proven {
@@ -1349,15 +986,11 @@ fn resegment(data: &[u8], txs: &[TxEnvelope], sizes: &[usize], corrupt: Option<u
 }
 
 fn decode_witness(witness: &Bytes) -> TransactionWitness {
-    let (kind, body) = <(U256, Bytes)>::abi_decode_params(witness).unwrap();
-    assert_eq!(kind, U256::from(STEP_TRANSACTION));
-    TransactionWitness::abi_decode(&body).unwrap()
+    decode_step_witness(STEP_TRANSACTION, witness)
 }
 
 fn encode_witness(w: &TransactionWitness) -> Bytes {
-    (U256::from(STEP_TRANSACTION), Bytes::from(w.abi_encode()))
-        .abi_encode_params()
-        .into()
+    step_witness(STEP_TRANSACTION, w.abi_encode())
 }
 
 // ------------------------------------------------------------------------------------------
@@ -1778,13 +1411,7 @@ fn an_input_witness_decides_only_the_seal() {
         assert_eq!(trace.seal_position(), seal + 1);
         for position in 1..=seal {
             let witness = s.input_witness(number, position, &trace);
-            let (verdict, _) = s.l1.verify(
-                number,
-                position,
-                trace.claim(position),
-                trace.claim(position + 1),
-                witness,
-            );
+            let (verdict, _) = s.l1.verify_trace_step(&trace, number, position, witness);
             let (block, position_) = (U256::from(number), U256::from(position));
             let expected = if position <= info.deposits {
                 reverted(IOneStepVerifier::OneStepVerifier_DepositStep {
@@ -1818,13 +1445,8 @@ fn an_input_witness_decides_only_the_seal() {
     ] {
         let mut w = honest.clone();
         w.state = trace.state(position).unwrap().to_sol();
-        let (verdict, _) = s.l1.verify(
-            1,
-            position,
-            trace.claim(position),
-            trace.claim(position + 1),
-            encode_witness(&w),
-        );
+        let (verdict, _) =
+            s.l1.verify_trace_step(&trace, 1, position, encode_witness(&w));
         assert_eq!(verdict, expected, "position {position}");
     }
 }
@@ -1858,14 +1480,7 @@ fn a_step_needs_the_blocks_segments_opened() {
     let verdict = |s: &mut Scenario, number: u64, position: u64| {
         let trace = s.trace(number);
         let (_, witness) = s.witness(number, position);
-        s.l1.verify(
-            number,
-            position,
-            trace.claim(position),
-            trace.claim(position + 1),
-            witness,
-        )
-        .0
+        s.l1.verify_trace_step(&trace, number, position, witness).0
     };
     assert_eq!(verdict(&mut s, 1, 1), not_opened(0));
     assert_eq!(verdict(&mut s, 2, 1), not_opened(1));
@@ -1969,8 +1584,7 @@ fn a_tampered_witness_is_refused() {
     let (_, witness2) = s.witness(2, 1);
     let mut w = decode_witness(&witness2);
     w.firstSegment = U256::ZERO;
-    let (verdict, _) =
-        s.l1.verify(2, 1, trace2.claim(1), trace2.claim(2), encode_witness(&w));
+    let (verdict, _) = s.l1.verify_trace_step(&trace2, 2, 1, encode_witness(&w));
     assert_eq!(verdict, Verdict::BadWitness, "first segment of block 2");
     // Another block's block table (a record it is not in): refused.
     let mut w = honest.clone();
@@ -1992,13 +1606,8 @@ fn a_tampered_witness_is_refused() {
         );
     }
     // The honest witness at another position opens the wrong state.
-    let (verdict, _) = s.l1.verify(
-        number,
-        position + 1,
-        trace.claim(position + 1),
-        trace.claim(position + 2),
-        witness,
-    );
+    let (verdict, _) =
+        s.l1.verify_trace_step(&trace, number, position + 1, witness);
     assert_eq!(verdict, Verdict::BadWitness);
 }
 
@@ -2103,8 +1712,7 @@ fn an_undecodable_segment_empties_its_blocks() {
     w.context = context;
     w.parentHeader = parent;
     w.firstSegment = U256::ZERO;
-    let (verdict, _) =
-        s.l1.verify(1, 1, trace.claim(1), trace.claim(2), encode_witness(&w));
+    let (verdict, _) = s.l1.verify_trace_step(&trace, 1, 1, encode_witness(&w));
     assert_eq!(verdict, Verdict::NotProvableYet(1, 1));
 }
 
@@ -2135,8 +1743,7 @@ fn the_seal_of_an_emptied_block_is_not_provable_yet() {
         "the node has no transaction at the seal"
     );
     let witness = s.input_witness(1, seal, &trace);
-    let (verdict, _) =
-        s.l1.verify(1, seal, trace.claim(seal), trace.claim(seal + 1), witness);
+    let (verdict, _) = s.l1.verify_trace_step(&trace, 1, seal, witness);
     assert_eq!(verdict, Verdict::NotProvableYet(1, seal));
 }
 
