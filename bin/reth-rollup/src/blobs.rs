@@ -170,7 +170,7 @@ impl BlobAttacher {
             let reader = store.reader().ok();
             lookups
                 .into_iter()
-                .map(|(envelope, hashes)| {
+                .map(|(envelope, hashes): (Bytes, Vec<B256>)| {
                     let reader = reader.as_ref()?;
                     rebuild_blob_batch(&envelope, &hashes, |number| {
                         let header = reader.header(number).ok()??;
