@@ -865,6 +865,24 @@ async fn eth_deposits(
     .await
 }
 
+/// A devnet in `dir` posting its batches in calldata (a blob batch's transactions are not
+/// provable yet), whose dispute roles look at their games four times a second (a game takes
+/// some 25 of their moves), once it has 20 L2 blocks for level 0 to bisect. Keep the anvil.
+async fn calldata_devnet(dir: &Path) -> (Anvil, Devnet, Setup) {
+    let anvil = Anvil::start();
+    let devnet = Devnet::start_fast_with(
+        &anvil.url,
+        dir,
+        &["--batcher-data", "calldata", "--dispute-interval", "250ms"],
+    );
+    let s = setup(&devnet, dir);
+    until(&devnet, "L2 block 20", || async {
+        (quantity(&devnet.l2("eth_blockNumber", json!([])).await) >= 20).then_some(())
+    })
+    .await;
+    (anvil, devnet, s)
+}
+
 #[test]
 fn steered_games_end_in_proven_steps() {
     support::run(steered_games_end_in_proven_steps_body());
@@ -872,26 +890,14 @@ fn steered_games_end_in_proven_steps() {
 
 async fn steered_games_end_in_proven_steps_body() {
     let started = Instant::now();
-    let anvil = Anvil::start();
     let dir = tempfile::tempdir().unwrap();
-    // Calldata batches: a blob batch's transactions are not provable yet. The defender looks at
-    // its games four times a second: each game takes some 25 of its moves.
-    let devnet = Devnet::start_fast_with(
-        &anvil.url,
-        dir.path(),
-        &["--batcher-data", "calldata", "--dispute-interval", "250ms"],
-    );
-    let s = setup(&devnet, dir.path());
+    let (_anvil, devnet, s) = calldata_devnet(dir.path()).await;
     let l1 = devnet.l1(0);
     let accounts: Vec<Address> = devnet.info.accounts.iter().map(|a| a.address).collect();
 
     // ---- L2 ETH transfers from accounts 3, 5 and 7 to account 6 (no code), sent together so
     // they likely share a block, once the chain is long enough for level 0 to bisect: the game
     // steered to the last one's step ends in the defender's STEP_TRANSACTION proof.
-    until(&devnet, "L2 block 20", || async {
-        (quantity(&devnet.l2("eth_blockNumber", json!([])).await) >= 20).then_some(())
-    })
-    .await;
     let mut pending = Vec::new();
     for sender in [3, 5, 7] {
         let tx = alloy_rpc_types_eth::TransactionRequest::default()
@@ -1126,25 +1132,13 @@ fn false_proposals_lose_at_the_step() {
 
 async fn false_proposals_lose_at_the_step_body() {
     let started = Instant::now();
-    let anvil = Anvil::start();
     let dir = tempfile::tempdir().unwrap();
-    // Calldata batches, so a batch transaction's step is provable; the challenger looks at its
-    // games four times a second.
-    let devnet = Devnet::start_fast_with(
-        &anvil.url,
-        dir.path(),
-        &["--batcher-data", "calldata", "--dispute-interval", "250ms"],
-    );
-    let s = setup(&devnet, dir.path());
+    let (_anvil, devnet, s) = calldata_devnet(dir.path()).await;
     let l1 = devnet.l1(0);
     let accounts: Vec<Address> = devnet.info.accounts.iter().map(|a| a.address).collect();
 
     // ---- An L2 ETH transfer from account 3 to account 6 (no code), once level 0 has blocks
     // to bisect, and an ETH deposit from L1 by account 4.
-    until(&devnet, "L2 block 20", || async {
-        (quantity(&devnet.l2("eth_blockNumber", json!([])).await) >= 20).then_some(())
-    })
-    .await;
     let tx = alloy_rpc_types_eth::TransactionRequest::default()
         .to(accounts[6])
         .value(crate::ether(1));
