@@ -67,31 +67,14 @@ library AccountTrie {
         (bool found, Entry memory entry) = get(state, account);
         if (found) opened = OneStepVerifier.Account(true, entry.nonce, entry.balance, entry.codeHash);
         (bytes32[] memory keys, bytes32[] memory values) = _leaves(state);
-        bytes32 key = SparseMerkleTrie.accountKey(account);
-        // Down the key's path while more than one key shares it: each sibling is the subtree
-        // of the keys that leave the path there. What stays is the key's own leaf, another
-        // key's leaf (an absent key's terminal) or nothing.
-        uint256[] memory members = _all(keys.length);
-        bytes32[] memory path = new bytes32[](256);
-        uint256 depth;
-        while (members.length > 1) {
-            (uint256[] memory left, uint256[] memory right) = _split(keys, members, depth);
-            if (_bit(key, depth)) {
-                path[depth] = _subtree(keys, values, left, depth + 1);
-                members = right;
-            } else {
-                path[depth] = _subtree(keys, values, right, depth + 1);
-                members = left;
-            }
-            ++depth;
-        }
-        proof.siblings = new bytes32[](depth);
-        for (uint256 i; i < depth; ++i) {
-            proof.siblings[i] = path[i];
-        }
-        if (members.length == 1) {
-            proof.terminalKey = keys[members[0]];
-            proof.terminalValueHash = values[members[0]];
+        // What ends the key's path is its own leaf, another key's leaf (an absent key's
+        // terminal) or nothing.
+        (bytes32[] memory siblings, bool terminal, uint256 index) =
+            TrieBuilder.pathTo(keys, values, SparseMerkleTrie.accountKey(account));
+        proof.siblings = siblings;
+        if (terminal) {
+            proof.terminalKey = keys[index];
+            proof.terminalValueHash = values[index];
         }
     }
 
@@ -102,46 +85,5 @@ library AccountTrie {
             keys[i] = SparseMerkleTrie.accountKey(state[i].account);
             values[i] = SparseMerkleTrie.accountValueHash(state[i].nonce, state[i].balance, state[i].codeHash);
         }
-    }
-
-    function _subtree(bytes32[] memory keys, bytes32[] memory values, uint256[] memory members, uint256 depth)
-        private
-        pure
-        returns (bytes32)
-    {
-        if (members.length == 0) return 0;
-        if (members.length == 1) return TrieBuilder.leaf(keys[members[0]], values[members[0]]);
-        (uint256[] memory left, uint256[] memory right) = _split(keys, members, depth);
-        return TrieBuilder.node(_subtree(keys, values, left, depth + 1), _subtree(keys, values, right, depth + 1));
-    }
-
-    function _split(bytes32[] memory keys, uint256[] memory members, uint256 depth)
-        private
-        pure
-        returns (uint256[] memory left, uint256[] memory right)
-    {
-        uint256 rightCount;
-        for (uint256 i; i < members.length; ++i) {
-            if (_bit(keys[members[i]], depth)) ++rightCount;
-        }
-        left = new uint256[](members.length - rightCount);
-        right = new uint256[](rightCount);
-        uint256 l;
-        uint256 r;
-        for (uint256 i; i < members.length; ++i) {
-            if (_bit(keys[members[i]], depth)) right[r++] = members[i];
-            else left[l++] = members[i];
-        }
-    }
-
-    function _all(uint256 count) private pure returns (uint256[] memory all) {
-        all = new uint256[](count);
-        for (uint256 i; i < count; ++i) {
-            all[i] = i;
-        }
-    }
-
-    function _bit(bytes32 key, uint256 index) private pure returns (bool) {
-        return (uint256(key) >> (255 - index)) & 1 == 1;
     }
 }

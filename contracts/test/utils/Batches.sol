@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {BatchInbox} from "src/L1/BatchInbox.sol";
+import {IDepositChain} from "interfaces/IDepositChain.sol";
+import {L1Chain} from "test/utils/L1Chain.sol";
+
 /// @notice Encodes batch envelopes (format v2) for tests, calldata and blob batches, and
 ///         computes what the inbox records for them with an implementation of its own (segment
 ///         merkle root, block table hash, blob count and versioned hashes root).
@@ -16,6 +20,29 @@ library Batches {
     struct Segment {
         bytes data;
         uint16 txCount;
+    }
+
+    /// @notice A batch continuing `inbox`'s chain: `headerCount` of `chain`'s headers after the
+    ///         recorded ones, the given blocks and segments, and the deposit count `bridge`
+    ///         requires.
+    function continuing(
+        BatchInbox inbox,
+        IDepositChain bridge,
+        L1Chain chain,
+        uint256 headerCount,
+        Block[] memory blocks,
+        Segment[] memory segments
+    ) internal returns (Batch memory batch) {
+        batch.firstBlock = inbox.nextBlock();
+        uint256 from = inbox.lastRecordedOrigin() + 1;
+        batch.headers = headerCount == 0 ? new bytes[](0) : chain.headers(from, from + headerCount - 1);
+        batch.blocks = blocks;
+        batch.segments = segments;
+        uint256 lastOrigin = inbox.lastOrigin();
+        for (uint256 i; i < blocks.length; ++i) {
+            lastOrigin += blocks[i].originDelta;
+        }
+        batch.depositCount = uint64(bridge.depositCountAt(lastOrigin));
     }
 
     /// @notice A batch before encoding; the counts are those of the arrays.

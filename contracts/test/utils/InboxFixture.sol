@@ -57,16 +57,7 @@ abstract contract InboxFixture is Test {
         internal
         returns (Batches.Batch memory batch)
     {
-        batch.firstBlock = inbox.nextBlock();
-        uint256 from = inbox.lastRecordedOrigin() + 1;
-        batch.headers = headerCount == 0 ? new bytes[](0) : chain.headers(from, from + headerCount - 1);
-        batch.blocks = blocks;
-        batch.segments = segments;
-        uint256 lastOrigin = inbox.lastOrigin();
-        for (uint256 i; i < blocks.length; ++i) {
-            lastOrigin += blocks[i].originDelta;
-        }
-        batch.depositCount = uint64(bridge.depositCountAt(lastOrigin));
+        return Batches.continuing(inbox, bridge, chain, headerCount, blocks, segments);
     }
 
     /// @dev Posts `data` as a calldata batch; returns its record's index.

@@ -113,12 +113,23 @@ library TrieBuilder {
         pure
         returns (bytes32[] memory siblings)
     {
+        (siblings,,) = pathTo(keys, values, keys[index]);
+    }
+
+    /// @dev The path of `key` (present or not) in the canonical trie: the siblings, root first,
+    ///      down to where no other key shares it, and what ends the path there (`found`: the
+    ///      leaf of `keys[terminal]`, the key's own or another's; else an empty subtree).
+    function pathTo(bytes32[] memory keys, bytes32[] memory values, bytes32 key)
+        internal
+        pure
+        returns (bytes32[] memory siblings, bool found, uint256 terminal)
+    {
         bytes32[] memory path = new bytes32[](256);
         uint256[] memory members = _all(keys.length);
         uint256 depth;
         while (members.length > 1) {
             (uint256[] memory left, uint256[] memory right) = _split(keys, members, depth);
-            if (_bit(keys[index], depth)) {
+            if (_bit(key, depth)) {
                 path[depth] = _subtree(keys, values, left, depth + 1);
                 members = right;
             } else {
@@ -131,6 +142,7 @@ library TrieBuilder {
         for (uint256 i; i < depth; ++i) {
             siblings[i] = path[i];
         }
+        if (members.length == 1) (found, terminal) = (true, members[0]);
     }
 
     /// @dev A membership proof of the withdrawal under `root`. Of the output root only the state
