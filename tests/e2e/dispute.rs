@@ -300,6 +300,24 @@ impl Picks {
     }
 }
 
+/// Sends move `input` in game `id` from `mover` (its provider and address). A move that fails
+/// is fine only if the game ended between reading it and moving; anything else is a bug.
+async fn send_move(
+    devnet: &Devnet,
+    l1: &DynProvider,
+    s: &Setup,
+    mover: (&DynProvider, Address),
+    id: u64,
+    input: Vec<u8>,
+    what: &str,
+) {
+    let (signer, from) = mover;
+    if let Err(err) = checked_send(signer, from, s.dispute_game, input, U256::ZERO, what).await {
+        let now = game(l1, s, id).await;
+        assert_ne!(now.status, 1, "{err}\n{}", devnet.log());
+    }
+}
+
 /// A challenger that picks in game `id` by `picks`.
 struct Picker<'a> {
     l1: &'a DynProvider,
@@ -326,21 +344,8 @@ impl Picker<'_> {
                     agree: self.picks.agree(&g),
                 };
                 let what = format!("picking in game {id} ({g:?})");
-                if let Err(err) = checked_send(
-                    self.signer,
-                    self.from,
-                    self.s.dispute_game,
-                    pick.abi_encode(),
-                    U256::ZERO,
-                    &what,
-                )
-                .await
-                {
-                    // The game may have ended between the read and the pick; anything else is
-                    // a bug.
-                    let now = game(self.l1, self.s, id).await;
-                    assert_ne!(now.status, 1, "{err}\n{}", devnet.log());
-                }
+                let mover = (self.signer, self.from);
+                send_move(devnet, self.l1, self.s, mover, id, pick.abi_encode(), &what).await;
             }
             None
         })
@@ -1106,19 +1111,17 @@ impl Liar<'_> {
                 claim,
             };
             let what = format!("account {} bisecting in game {id} ({g:?})", self.account);
-            if let Err(err) = checked_send(
-                &signer,
-                self.address(),
-                self.s.dispute_game,
+            let mover = (&signer, self.address());
+            send_move(
+                self.devnet,
+                self.l1,
+                self.s,
+                mover,
+                id,
                 bisect.abi_encode(),
-                U256::ZERO,
                 &what,
             )
-            .await
-            {
-                let now = game(self.l1, self.s, id).await;
-                assert_ne!(now.status, 1, "{err}\n{}", self.devnet.log());
-            }
+            .await;
             None
         })
         .await

@@ -797,9 +797,11 @@ impl DisputeAgent {
                 }
             }
         }
-        // Traces of blocks no game needs any more are dropped (a few per game at most).
-        if self.traces.len() > 16 {
+        // Traces and batches of blocks no game needs any more are dropped (a few per game at
+        // most).
+        if self.traces.len() > 16 || self.batches.len() > 16 {
             self.traces.clear();
+            self.batches.clear();
         }
     }
 
