@@ -21,15 +21,16 @@
 //!   the block's segments in the `SegmentStore`;
 //! - the step of an ETH deposit from L1, proven with `STEP_DEPOSIT`;
 //! - the preamble of that deposit's block (position 0), proven with `STEP_PREAMBLE` from the
-//!   parent header, the inbox record's block table and the L1 origin's header.
+//!   parent header, the inbox record's block table and the L1 origin's header;
+//! - that block's seal, proven with `STEP_SEAL` from its transactions and receipts.
 //!
 //! On a third devnet, also posting in calldata, permissionless liars propose false roots and
 //! play their games themselves, never stepping: they bisect with the node's own claims
 //! (`rollup_getTraceClaim`) up to a position of their choice and with false ones after it, so the
 //! first wrong step is that position's. The devnet's challenger proves that step on L1 and wins
-//! there, not on the liar's clock: an L2 ETH transfer (`STEP_TRANSACTION`), an ETH deposit
-//! (`STEP_DEPOSIT`), the preamble (`STEP_PREAMBLE`); at the seal, which no verifier proves yet,
-//! the challenger's step reports `UnprovableStep` and wins because the liar is not allowlisted.
+//! there, not on the liar's clock and with no `UnprovableStep`: an L2 ETH transfer
+//! (`STEP_TRANSACTION`), an ETH deposit (`STEP_DEPOSIT`), the preamble (`STEP_PREAMBLE`) and the
+//! seal (`STEP_SEAL`).
 
 use std::{
     path::{Path, PathBuf},
@@ -60,14 +61,12 @@ const CHALLENGER_WON: u8 = 3;
 /// `OneStepVerifier.STEP_PREAMBLE`: the step that fixes a block's context.
 const STEP_PREAMBLE: u8 = 2;
 
-/// `OneStepVerifier.STEP_INPUT`: an input step from a trace state that is neither a deposit nor
-/// a batch transaction (the seal): not provable yet.
-const STEP_INPUT: u8 = 3;
-
 /// `OneStepVerifier.STEP_DEPOSIT`: the step of an ETH deposit.
 const STEP_DEPOSIT: u8 = 4;
 /// `OneStepVerifier.STEP_TRANSACTION`: the step of a batch transaction.
 const STEP_TRANSACTION: u8 = 5;
+/// `OneStepVerifier.STEP_SEAL`: the step from a block's last trace state to its output root.
+const STEP_SEAL: u8 = 6;
 
 /// What the tests need from `devnet.json`.
 struct Setup {
@@ -981,6 +980,13 @@ async fn steered_games_end_in_proven_steps_body() {
     let id = steer(&devnet, &l1, &s, block, 0).await;
     assert_proven(&devnet, &l1, &s, id, STEP_PREAMBLE).await;
     eprintln!("preamble's step proven after {:.1?}", started.elapsed());
+
+    // ---- The same block's seal: the game steered to the step from its last trace state ends
+    // in the defender's STEP_SEAL proof of the block's header and output root.
+    let (_, seal) = trace_claim(&devnet, block, 0).await;
+    let id = steer(&devnet, &l1, &s, block, seal - 1).await;
+    assert_proven(&devnet, &l1, &s, id, STEP_SEAL).await;
+    eprintln!("seal's step proven after {:.1?}", started.elapsed());
 }
 
 /// This node's claim at `position` of L2 block `block`'s input trace (`rollup_getTraceClaim`),
@@ -1171,8 +1177,7 @@ async fn false_proposals_lose_at_the_step_body() {
 
     // ---- Four liars, each wrong from the step after its honest claims: the transfer's step
     // (STEP_TRANSACTION), the deposit's (STEP_DEPOSIT), the preamble (STEP_PREAMBLE, wrong from
-    // position 1 on) and the seal (no proof: `UnprovableStep`, lost by the permissionless
-    // liar). `None`: the step is not provable and the challenger's witness is STEP_INPUT's.
+    // position 1 on) and the seal (STEP_SEAL, a false output root after true trace states).
     let liar = |account, block, honest_until| Liar {
         devnet: &devnet,
         l1: &l1,
@@ -1182,16 +1187,10 @@ async fn false_proposals_lose_at_the_step_body() {
         honest_until,
     };
     let cases = [
-        (
-            liar(5, transfer_block, transfer_position),
-            Some(STEP_TRANSACTION),
-        ),
-        (
-            liar(6, deposit_block, deposit_positions[0]),
-            Some(STEP_DEPOSIT),
-        ),
-        (liar(7, deposit_block, 0), Some(STEP_PREAMBLE)),
-        (liar(8, transfer_block, transfer_seal - 1), None),
+        (liar(5, transfer_block, transfer_position), STEP_TRANSACTION),
+        (liar(6, deposit_block, deposit_positions[0]), STEP_DEPOSIT),
+        (liar(7, deposit_block, 0), STEP_PREAMBLE),
+        (liar(8, transfer_block, transfer_seal - 1), STEP_SEAL),
     ];
     let mut games = Vec::new();
     for (liar, _) in &cases {
@@ -1223,24 +1222,15 @@ async fn false_proposals_lose_at_the_step_body() {
         let (stepper, witness) = ending_step(&l1, &s, id).await;
         assert_eq!(
             (stepper, witness),
-            (s.challenger, kind.unwrap_or(STEP_INPUT)),
+            (s.challenger, *kind),
             "game {id} ended with the challenger's step of the expected witness kind"
         );
         let unprovable = unprovable_steps(&l1, &s, id).await;
-        match kind {
-            Some(_) => assert!(
-                unprovable.is_empty(),
-                "game {id} ended on a step L1 proved: {unprovable:?}\n{}",
-                devnet.log()
-            ),
-            None => {
-                assert_eq!(
-                    unprovable,
-                    [(index, liar.block, position)],
-                    "game {id} reports the seal's step as unprovable"
-                );
-            }
-        }
+        assert!(
+            unprovable.is_empty(),
+            "game {id} ended on a step L1 proved: {unprovable:?}\n{}",
+            devnet.log()
+        );
         assert!(
             proposal(&l1, &s, index).await.removed,
             "account {}'s false proposal {index} is removed",

@@ -7,6 +7,7 @@ import {Withdrawals} from "src/libraries/Withdrawals.sol";
 import {SparseMerkleTrie} from "src/libraries/SparseMerkleTrie.sol";
 import {SegmentStore} from "src/dispute/SegmentStore.sol";
 import {BatchInbox} from "src/L1/BatchInbox.sol";
+import {OrderedTrie} from "src/libraries/OrderedTrie.sol";
 
 /// @title OneStepVerifier
 /// @notice The one-step verifier of fraud proof part 1, behind
@@ -26,10 +27,12 @@ import {BatchInbox} from "src/L1/BatchInbox.sol";
 ///         - `STEP_INPUT` (body: `abi.encode(InputWitness)`: the trace state, the fields
 ///           `docs/fraud-proof.md` lists, with its context, the parent header and the block
 ///           table of the inbox record holding the block): a position inside the block's trace
-///           that runs neither a deposit nor a batch transaction (the seal). At a position that
-///           runs one of the block's deposits it reverts `OneStepVerifier_DepositStep`, at one
-///           of its batch transactions `OneStepVerifier_BatchTransactionStep`: only their own
-///           witnesses decide those.
+///           that L1 cannot decide. At a position that runs one of the block's deposits it
+///           reverts `OneStepVerifier_DepositStep`, at one of its batch transactions
+///           `OneStepVerifier_BatchTransactionStep`, and at a seal small enough to prove
+///           `OneStepVerifier_SealStep`: only their own witnesses decide those. Anything else
+///           (a seal too large to prove, or a trace state past the seal) reverts
+///           `NotProvableYet`.
 ///
 ///         - `STEP_DEPOSIT` (body: `abi.encode(DepositWitness)`): the block's `position`-th
 ///           input when it is one of the block's deposits, an ETH deposit to an account without
@@ -46,13 +49,19 @@ import {BatchInbox} from "src/L1/BatchInbox.sol";
 ///           the accumulators; anything else, and every transaction of a blob batch, reverts
 ///           `NotProvableYet`.
 ///
-///         The seal reverts `NotProvableYet` in this version, so the dispute game resolves a
-///         game that reaches it for an allowlisted proposer and against a permissionless one.
-///         It does so only once the witness has opened the agreed state as a trace state: a
-///         state opens as exactly one kind (hash preimages are unique), so a padding step, whose
-///         agreed state is the block's output root, can never be passed off as unprovable. The
-///         seal's one-step replaces this contract through `StateManager.setOneStepVerifier` (the
-///         timelock).
+///         - `STEP_SEAL` (body: `abi.encode(SealWitness)`): the position after the block's
+///           last input, when the block included at most `MAX_SEAL_TRANSACTIONS` transactions
+///           using at most `MAX_SEAL_EXTRA_GAS` beyond a transfer's gas each: the witness
+///           carries every included transaction and receipt (checked against the trace
+///           state's accumulators); the verifier rebuilds both tries, the bloom, the header
+///           and the output root. A larger block's seal reverts `NotProvableYet`.
+///
+///         A step that reverts `NotProvableYet` is decided by the dispute game on the
+///         proposer's allowlisting. It does so only once the witness has opened the agreed
+///         state: a state opens as exactly one kind (hash preimages are unique), so a padding
+///         step, whose agreed state is the block's output root, can never be passed off as
+///         unprovable. Part 2's one-steps replace this contract through
+///         `StateManager.setOneStepVerifier` (the timelock).
 /// @dev    Reads nothing but its arguments, the bridge's deposit chain, the inbox's records and
 ///         the segment store; a witness that does not open `fromState` reverts.
 contract OneStepVerifier is IOneStepVerifier {
@@ -71,6 +80,9 @@ contract OneStepVerifier is IOneStepVerifier {
 
     /// @notice Witness kind: one of the block's batch transactions.
     uint8 public constant STEP_TRANSACTION = 5;
+
+    /// @notice Witness kind: the block's seal, from its last trace state to its output root.
+    uint8 public constant STEP_SEAL = 6;
 
     /// @notice The version of the trace state layout.
     uint256 public constant TRACE_STATE_VERSION = 1;
@@ -99,6 +111,18 @@ contract OneStepVerifier is IOneStepVerifier {
     /// @notice `keccak256(rlp([]))`: the access-list hash of a typed transaction without one
     ///         (`SegmentOpener`'s leaf field; a legacy transaction's is zero).
     bytes32 public constant EMPTY_ACCESS_LIST_HASH = keccak256(hex"c0");
+
+    /// @notice The most transactions a block may include for its seal to be provable: the seal's
+    ///         witness carries every transaction and receipt of the block, and the verifier
+    ///         rebuilds both tries from them.
+    uint256 public constant MAX_SEAL_TRANSACTIONS = 32;
+
+    /// @notice The most gas a block may use beyond `TRANSFER_GAS` per included transaction for
+    ///         its seal to be provable: what bounds the calldata and logs its witness carries.
+    uint256 public constant MAX_SEAL_EXTRA_GAS = 64_000;
+
+    /// @notice `keccak256(rlp([]))`: every L2 header's `ommersHash`.
+    bytes32 public constant EMPTY_OMMERS_HASH = 0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347;
 
     /// @notice The bridge whose message chain fixes every deposit of the L2 chain.
     IDepositChain public immutable depositChain;
@@ -269,6 +293,19 @@ contract OneStepVerifier is IOneStepVerifier {
         SparseMerkleTrie.Proof beneficiaryProof;
     }
 
+    /// @notice The witness of the seal (`STEP_SEAL`): the fields of `InputWitness`, then every
+    ///         transaction the block included and its receipt, EIP-2718 encoded, in order (the
+    ///         trace state's accumulators commit to them).
+    struct SealWitness {
+        TraceState state;
+        BlockContext context;
+        bytes parentHeader;
+        bytes blockTable;
+        uint256 firstSegment;
+        bytes[] transactions;
+        bytes[] receipts;
+    }
+
     /// @notice Thrown when the witness does not open the agreed state or names another block.
     error OneStepVerifier_BadWitness();
 
@@ -283,6 +320,12 @@ contract OneStepVerifier is IOneStepVerifier {
     /// @param l2Block  The L2 block.
     /// @param position The step's position.
     error OneStepVerifier_BatchTransactionStep(uint256 l2Block, uint256 position);
+
+    /// @notice Thrown when the seal of a block small enough to prove it comes with another
+    ///         witness than `STEP_SEAL`.
+    /// @param l2Block  The L2 block.
+    /// @param position The step's position.
+    error OneStepVerifier_SealStep(uint256 l2Block, uint256 position);
 
     /// @notice Thrown when a batch transaction's step needs a segment nobody opened yet: open it
     ///         with `SegmentStore.open`, then step.
@@ -321,26 +364,195 @@ contract OneStepVerifier is IOneStepVerifier {
         if (kind == STEP_INPUT) {
             InputWitness memory w = abi.decode(body, (InputWitness));
             _openTraceState(ctx, fromState, w.state, w.context, w.parentHeader);
-            // A deposit's step is decided by its own witness, never passed off as unprovable.
-            (bool isDeposit,,,) = _depositAt(ctx, w.context, w.parentHeader);
-            if (isDeposit) revert OneStepVerifier_DepositStep(ctx.l2Block, ctx.position);
-            // Nor a batch transaction's: those are decided from their segments. The block's
-            // transactions count only if every segment holding one decodes (else the block is
-            // empty, and the position past its deposits is its seal); a blob batch's count.
-            (uint256 record, BatchInbox.Record memory r, uint256 blockTxs, uint256 txsBefore) =
-                _blockInBatch(ctx.l2Block, w.blockTable);
-            uint256 k = _batchIndex(ctx, w.context, w.parentHeader);
-            if (k < blockTxs) {
-                if (r.blobCount == 0) {
-                    _findLeaf(ctx, record, txsBefore, txsBefore + blockTxs, txsBefore + k, w.firstSegment);
-                }
-                revert OneStepVerifier_BatchTransactionStep(ctx.l2Block, ctx.position);
-            }
+            // Deposits, batch transactions and provable seals are decided by their own
+            // witnesses, never passed off as unprovable.
+            _sealRecord(ctx, w.context, w.parentHeader, w.blockTable, w.firstSegment);
+            if (_sealProvable(w.state)) revert OneStepVerifier_SealStep(ctx.l2Block, ctx.position);
             revert NotProvableYet(ctx.l2Block, ctx.position);
         }
+        if (kind == STEP_SEAL) return _seal(ctx, fromState, toState, body);
         if (kind == STEP_DEPOSIT) return _deposit(ctx, fromState, toState, body);
         if (kind == STEP_TRANSACTION) return _transaction(ctx, fromState, toState, body);
         revert OneStepVerifier_BadWitness();
+    }
+
+    /// @dev Checks from L1 alone that the step's position is the block's seal: it runs none of
+    ///      the block's deposits (else reverts `OneStepVerifier_DepositStep`) and none of its
+    ///      batch transactions (`OneStepVerifier_BatchTransactionStep`). A block keeps its batch
+    ///      transactions only if every segment holding one decodes; otherwise it is empty, and
+    ///      its seal follows its deposits (a blob batch's segments cannot be opened yet, so
+    ///      that position reverts `NotProvableYet`). Returns the block's inbox record.
+    function _sealRecord(
+        StepContext memory ctx,
+        BlockContext memory context,
+        bytes memory parentHeader,
+        bytes memory blockTable,
+        uint256 firstSegment
+    ) private view returns (uint256 record, BatchInbox.Record memory r) {
+        (bool isDeposit,,,) = _depositAt(ctx, context, parentHeader);
+        if (isDeposit) revert OneStepVerifier_DepositStep(ctx.l2Block, ctx.position);
+        uint256 blockTxs;
+        uint256 txsBefore;
+        (record, r, blockTxs, txsBefore) = _blockInBatch(ctx.l2Block, blockTable);
+        uint256 k = _batchIndex(ctx, context, parentHeader);
+        if (k < blockTxs) {
+            if (k == 0) {
+                if (r.blobCount != 0) revert NotProvableYet(ctx.l2Block, ctx.position);
+                if (!_blockDecodes(record, txsBefore, txsBefore + blockTxs, firstSegment)) return (record, r);
+            }
+            revert OneStepVerifier_BatchTransactionStep(ctx.l2Block, ctx.position);
+        }
+        // A trace state past the seal, where the block's output root stands: only a challenger
+        // that agreed with a false claim gets here.
+        if (k > blockTxs) revert NotProvableYet(ctx.l2Block, ctx.position);
+    }
+
+    /// @dev Whether every opened segment holding one of the batch's transactions
+    ///      `blockStart..blockEnd` decodes, walking from `segment` (which must hold
+    ///      `blockStart`).
+    function _blockDecodes(uint256 record, uint256 blockStart, uint256 blockEnd, uint256 segment)
+        private
+        view
+        returns (bool)
+    {
+        SegmentStore.Segment memory opened = _openedSegment(record, segment);
+        if (opened.firstTx > blockStart || uint256(opened.firstTx) + opened.txCount <= blockStart) {
+            revert OneStepVerifier_BadWitness();
+        }
+        while (opened.ok) {
+            if (uint256(opened.firstTx) + opened.txCount >= blockEnd) return true;
+            opened = _openedSegment(record, ++segment);
+        }
+        return false;
+    }
+
+    /// @dev Whether the seal after `state` is small enough to prove: at most
+    ///      `MAX_SEAL_TRANSACTIONS` included transactions using at most `MAX_SEAL_EXTRA_GAS` gas
+    ///      beyond a plain transfer each, which bounds the bytes of its transactions and
+    ///      receipts (calldata costs at least 4 gas a byte, log data 8).
+    function _sealProvable(TraceState memory state) private pure returns (bool) {
+        return state.included <= MAX_SEAL_TRANSACTIONS
+            && state.cumulativeGas <= state.included * TRANSFER_GAS + MAX_SEAL_EXTRA_GAS;
+    }
+
+    /// @dev The seal: from the block's last trace state to its output root. The witness's
+    ///      transactions and receipts must fold to the state's accumulators; the verifier
+    ///      rebuilds the header from the block context, the state root, the gas used, both
+    ///      tries' roots and the receipts' bloom, and the output root from the block's hash and
+    ///      its place in the inbox.
+    function _seal(StepContext memory ctx, bytes32 fromState, bytes32 toState, bytes memory body)
+        private
+        view
+        returns (bool)
+    {
+        SealWitness memory w = abi.decode(body, (SealWitness));
+        TraceState memory state = w.state;
+        _openTraceState(ctx, fromState, state, w.context, w.parentHeader);
+        (uint256 record, BatchInbox.Record memory r) =
+            _sealRecord(ctx, w.context, w.parentHeader, w.blockTable, w.firstSegment);
+        if (!_sealProvable(state)) revert NotProvableYet(ctx.l2Block, ctx.position);
+        if (
+            w.transactions.length != state.included || w.receipts.length != state.included
+                || _accumulate(w.transactions) != state.txAccumulator
+                || _accumulate(w.receipts) != state.receiptAccumulator
+        ) revert OneStepVerifier_BadWitness();
+        bytes32 blockHash = _blockHash(
+            w.context, state, OrderedTrie.root(w.transactions), OrderedTrie.root(w.receipts), _bloom(w.receipts)
+        );
+        Withdrawals.OutputRoot memory output = Withdrawals.OutputRoot({
+            version: Withdrawals.OUTPUT_ROOT_VERSION,
+            l2BlockNumber: ctx.l2Block,
+            stateRoot: state.stateRoot,
+            l2BlockHash: blockHash,
+            inboxRecord: record,
+            blockInRecord: ctx.l2Block - r.firstBlock,
+            l1Block: r.l1Block
+        });
+        return Withdrawals.hashOutputRoot(output) == toState;
+    }
+
+    /// @dev `keccak256(previous ‖ keccak256(item))` over `items` from zero: a trace state's
+    ///      accumulator of transaction hashes or receipt hashes.
+    function _accumulate(bytes[] memory items) private pure returns (bytes32 acc) {
+        for (uint256 i; i < items.length; ++i) {
+            acc = keccak256(abi.encodePacked(acc, keccak256(items[i])));
+        }
+    }
+
+    /// @dev The block's logs bloom: the union of its receipts' blooms (each the third field of
+    ///      the receipt's list, after the type byte of a typed receipt).
+    function _bloom(bytes[] memory receipts) private pure returns (bytes memory bloom) {
+        bloom = new bytes(256);
+        for (uint256 i; i < receipts.length; ++i) {
+            bytes memory receipt = receipts[i];
+            if (receipt.length == 0) revert OneStepVerifier_BadWitness();
+            // A typed receipt starts with its type (below 0x80), a legacy one with its list.
+            uint256 pos = uint8(receipt[0]) < 0x80 ? 1 : 0;
+            (uint256 start, uint256 length, bool list) = _rlpItem(receipt, pos);
+            if (!list || start + length != receipt.length) revert OneStepVerifier_BadWitness();
+            (uint256 offset, uint256 size,) = _rlpItem(receipt, start);
+            (offset, size,) = _rlpItem(receipt, offset + size);
+            bool isList;
+            (offset, size, isList) = _rlpItem(receipt, offset + size);
+            if (size != 256 || isList) revert OneStepVerifier_BadWitness();
+            assembly ("memory-safe") {
+                let from := add(add(receipt, 0x20), offset)
+                let to := add(bloom, 0x20)
+                for { let j := 0 } lt(j, 0x100) { j := add(j, 0x20) } {
+                    mstore(add(to, j), or(mload(add(to, j)), mload(add(from, j))))
+                }
+            }
+        }
+    }
+
+    /// @dev The hash of the block's header as the node builds it (`execute_block`): the
+    ///      pre-Shanghai fields and the base fee, with the L1 origin in `extraData` and its
+    ///      `prevrandao` in `mixHash`.
+    function _blockHash(
+        BlockContext memory c,
+        TraceState memory state,
+        bytes32 transactionsRoot,
+        bytes32 receiptsRoot,
+        bytes memory bloom
+    ) private pure returns (bytes32) {
+        bytes memory head = abi.encodePacked(
+            bytes1(0xa0),
+            c.parentHash,
+            bytes1(0xa0),
+            EMPTY_OMMERS_HASH,
+            bytes1(0x94),
+            c.beneficiary,
+            bytes1(0xa0),
+            state.stateRoot,
+            bytes1(0xa0),
+            transactionsRoot,
+            bytes1(0xa0),
+            receiptsRoot,
+            bytes3(0xb90100),
+            bloom
+        );
+        bytes memory tail = _headerTail(c, state.cumulativeGas);
+        // The payload is over 500 bytes and under 64 kB: a two-byte length.
+        return keccak256(abi.encodePacked(bytes1(0xf9), uint16(head.length + tail.length), head, tail));
+    }
+
+    /// @dev The header's fields from `difficulty` on.
+    function _headerTail(BlockContext memory c, uint256 gasUsed) private pure returns (bytes memory) {
+        bytes memory numbers = abi.encodePacked(
+            bytes1(0x80), _rlpUint(c.number), _rlpUint(c.gasLimit), _rlpUint(gasUsed), _rlpUint(c.timestamp)
+        );
+        return abi.encodePacked(
+            numbers,
+            bytes1(0xa8),
+            // casting to 'uint64' is safe: the preamble took it from a header's 8-byte field
+            // forge-lint: disable-next-line(unsafe-typecast)
+            uint64(c.l1OriginNumber),
+            c.l1OriginHash,
+            bytes1(0xa0),
+            c.prevrandao,
+            bytes9(0x880000000000000000),
+            _rlpUint(c.baseFee)
+        );
     }
 
     /// @dev The deposit step: opens the agreed state, finds the deposit the position runs in the

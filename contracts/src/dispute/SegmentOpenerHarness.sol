@@ -3,11 +3,13 @@ pragma solidity ^0.8.28;
 
 import {LibFastLZ} from "src/libraries/LibFastLZ.sol";
 import {SegmentOpener} from "src/dispute/SegmentOpener.sol";
+import {OrderedTrie} from "src/libraries/OrderedTrie.sol";
 
 /// @title SegmentOpenerHarness
-/// @notice Exposes `SegmentOpener` and `LibFastLZ` as external calls, so the Rust codec's
-///         differential tests (`crates/execution/tests/segment_opener.rs`) can run them in revm
-///         and measure their gas. Not deployed on any chain.
+/// @notice Exposes `SegmentOpener`, `LibFastLZ` and `OrderedTrie` as external calls, so the
+///         differential tests against the Rust codec and trie
+///         (`crates/execution/tests/segment_opener.rs`) can run them in revm and measure their
+///         gas. Not deployed on any chain.
 contract SegmentOpenerHarness {
     /// @notice `SegmentOpener.open`.
     /// @param compressed The segment as posted.
@@ -51,5 +53,12 @@ contract SegmentOpenerHarness {
     /// @return output The decompressed bytes.
     function decompress(bytes memory input, uint256 maxOutput) external pure returns (bool ok, bytes memory output) {
         return LibFastLZ.decompress(input, maxOutput);
+    }
+
+    /// @notice `OrderedTrie.root`.
+    /// @param values The trie's values, the `i`-th under key `rlp(i)`.
+    /// @return root The trie's root.
+    function orderedTrieRoot(bytes[] memory values) external pure returns (bytes32 root) {
+        return OrderedTrie.root(values);
     }
 }

@@ -182,7 +182,8 @@ contract OneStepVerifierDepositTest is Test {
 
     /// @dev A deposit's step cannot be passed off as an unprovable input: the input witness
     ///      at a deposit position reverts, so only the deposit witness decides it. Past the
-    ///      block's deposits the input witness stands (a batch transaction or the seal).
+    ///      block's deposits (the block has no batch transactions) is its seal, which
+    ///      `STEP_SEAL` decides.
     function test_input_atDeposit_reverts() public {
         State memory pre = _state(5 ether, 1 ether, EMPTY);
         (OneStepVerifier.DepositWitness memory w, bytes32 fromState) = _witness(pre, 2, ORIGIN - 1);
@@ -192,7 +193,7 @@ contract OneStepVerifierDepositTest is Test {
 
         w.state.inputs = 4;
         input = _inputContext(4, w);
-        vm.expectRevert(abi.encodeWithSelector(IOneStepVerifier.NotProvableYet.selector, L2_BLOCK, 4));
+        vm.expectRevert(abi.encodeWithSelector(OneStepVerifier.OneStepVerifier_SealStep.selector, L2_BLOCK, 4));
         osv.verify(keccak256(abi.encode(w.state)), bytes32(0), input);
     }
 

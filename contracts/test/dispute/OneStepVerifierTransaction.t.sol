@@ -379,8 +379,8 @@ contract OneStepVerifierTransactionTest is InboxFixture {
 
     // ------------------------------------------------------------------ the position's kind
 
-    /// @dev The input witness is refused wherever L1 shows a batch transaction (and a deposit);
-    ///      only at the seal does it stand.
+    /// @dev The input witness is refused wherever L1 shows a batch transaction (and a deposit),
+    ///      and at a seal `STEP_SEAL` can prove; it stands only at a larger block's seal.
     function test_input_atBatchTransaction_reverts() public {
         for (uint256 k; k < BLOCK_TXS; ++k) {
             Step memory s = _step(2, k);
@@ -395,8 +395,18 @@ contract OneStepVerifierTransactionTest is InboxFixture {
         uint256 seal = 2 + BLOCK_TXS;
         (OneStepVerifier.TransactionWitness memory sw, bytes32 sealState) = _witnessAt(_step(2, 0), seal);
         bytes memory sealCtx = _inputCtxAt(2, seal, sw);
-        vm.expectRevert(abi.encodeWithSelector(IOneStepVerifier.NotProvableYet.selector, 2, seal));
+        vm.expectRevert(abi.encodeWithSelector(OneStepVerifier.OneStepVerifier_SealStep.selector, 2, seal));
         osv.verify(sealState, bytes32(0), sealCtx);
+        // Only the seal of a block too large for `STEP_SEAL` is left to the allowlist.
+        sw.state.included = osv.MAX_SEAL_TRANSACTIONS() + 1;
+        sealCtx = _inputCtxAt(2, seal, sw);
+        vm.expectRevert(abi.encodeWithSelector(IOneStepVerifier.NotProvableYet.selector, 2, seal));
+        osv.verify(keccak256(abi.encode(sw.state)), bytes32(0), sealCtx);
+        sw.state.included = 1;
+        sw.state.cumulativeGas = osv.TRANSFER_GAS() + osv.MAX_SEAL_EXTRA_GAS() + 1;
+        sealCtx = _inputCtxAt(2, seal, sw);
+        vm.expectRevert(abi.encodeWithSelector(IOneStepVerifier.NotProvableYet.selector, 2, seal));
+        osv.verify(keccak256(abi.encode(sw.state)), bytes32(0), sealCtx);
         // Position 1 runs the epoch's deposit.
         (OneStepVerifier.TransactionWitness memory d, bytes32 depositState) = _witnessAt(_step(2, 0), 1);
         bytes memory depositCtx = _inputCtxAt(2, 1, d);

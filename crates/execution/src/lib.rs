@@ -28,11 +28,12 @@ pub use executor::{
 };
 pub use replay::{ReplayContext, ReplayState, ReplayedTransaction, replay_block};
 pub use trace::{
-    BlockTrace, DEPOSIT_CHAIN_MARK, DepositStep, LAST_PRECOMPILE, ProvenAccount, STEP_DEPOSIT,
-    STEP_TRANSACTION, TRACE_DEPTH, TRACE_STATE_VERSION, TRANSFER_GAS, TraceInput, TraceState,
-    TransactionStep, block_context, block_context_hash, chain_message_hash, cut_at_mark,
-    deposit_chain_mark, deposit_chain_witness, deposit_step, input_witness, trace_block,
-    transaction_step, trie_proof,
+    BlockTrace, DEPOSIT_CHAIN_MARK, DepositStep, LAST_PRECOMPILE, MAX_SEAL_EXTRA_GAS,
+    MAX_SEAL_TRANSACTIONS, ProvenAccount, STEP_DEPOSIT, STEP_SEAL, STEP_TRANSACTION, TRACE_DEPTH,
+    TRACE_STATE_VERSION, TRANSFER_GAS, TraceInput, TraceState, TransactionStep, block_context,
+    block_context_hash, chain_message_hash, cut_at_mark, deposit_chain_mark, deposit_chain_witness,
+    deposit_step, input_witness, seal_provable, seal_witness, trace_block, transaction_step,
+    trie_proof,
 };
 
 pub use revm;

@@ -187,6 +187,59 @@ pub fn input_witness(
     .abi_encode()
 }
 
+/// `OneStepVerifier.STEP_SEAL`: the witness kind of a block's seal.
+pub const STEP_SEAL: u8 = 6;
+
+/// `OneStepVerifier.MAX_SEAL_TRANSACTIONS`: the most transactions a block may include for L1
+/// to prove its seal.
+pub const MAX_SEAL_TRANSACTIONS: u64 = 32;
+
+/// `OneStepVerifier.MAX_SEAL_EXTRA_GAS`: the most gas a block may use beyond
+/// [`TRANSFER_GAS`] per included transaction for L1 to prove its seal.
+pub const MAX_SEAL_EXTRA_GAS: u64 = 64_000;
+
+/// Whether L1 can prove the seal after trace `state` (`OneStepVerifier._sealProvable`): the
+/// block included at most [`MAX_SEAL_TRANSACTIONS`] transactions using at most
+/// [`MAX_SEAL_EXTRA_GAS`] beyond a transfer each, which bounds the bytes of the witness.
+pub fn seal_provable(state: &TraceState) -> bool {
+    state.included <= MAX_SEAL_TRANSACTIONS
+        && u128::from(state.cumulative_gas)
+            <= u128::from(state.included) * u128::from(TRANSFER_GAS)
+                + u128::from(MAX_SEAL_EXTRA_GAS)
+}
+
+/// The witness of the seal of block `header` (`abi.encode(uint8 STEP_SEAL, bytes abi.encode(
+/// SealWitness))`), from its last trace `state`: the `STEP_INPUT` fields (see
+/// [`input_witness`]) and the block's `transactions` and `receipts`, EIP-2718 encoded.
+pub fn seal_witness(
+    header: &Header,
+    parent_header: &Header,
+    state: &TraceState,
+    block_table: Bytes,
+    first_segment: u64,
+    transactions: &[L2Transaction],
+    receipts: &[rollup_primitives::L2Receipt],
+) -> Bytes {
+    let witness = rollup_primitives::bindings::IOneStepVerifier::SealWitness {
+        state: state.to_sol(),
+        context: block_context(header),
+        parentHeader: alloy_rlp::encode(parent_header).into(),
+        blockTable: block_table,
+        firstSegment: U256::from(first_segment),
+        transactions: transactions
+            .iter()
+            .map(|tx| tx.encoded_2718().into())
+            .collect(),
+        receipts: receipts
+            .iter()
+            .map(|receipt| receipt.encoded_2718().into())
+            .collect(),
+    };
+    (U256::from(STEP_SEAL), Bytes::from(witness.abi_encode()))
+        .abi_encode_params()
+        .into()
+}
+
 /// The hash a trace state commits the block context with: `keccak256(abi.encode(`
 /// [`block_context`]`))`, i.e. of `(parentHash, number, timestamp, l1OriginNumber,
 /// l1OriginHash, baseFee, gasLimit, beneficiary, prevrandao)`.

@@ -35,15 +35,16 @@ use alloy_sol_types::{SolCall, SolValue};
 use proptest::{prelude::*, test_runner::TestRunner};
 use rollup_derive::derive_deposits;
 use rollup_execution::{
-    BlockInput, BlockTrace, STEP_TRANSACTION, TraceInput, TraceState, TransactionStep,
-    execute_block, input_witness, revm::DatabaseRef, transaction_step,
+    BlockInput, BlockTrace, MAX_SEAL_TRANSACTIONS, STEP_TRANSACTION, TraceInput, TraceState,
+    TransactionStep, execute_block, input_witness, revm::DatabaseRef, seal_provable, seal_witness,
+    transaction_step,
 };
 use rollup_primitives::{
     Batch, BatchBlock, BatchEnvelope, BatchParent, BlockNumHash, ContractAddresses, GenesisAccount,
-    L1Block, L2Genesis, L2Transaction, RollupConfig, artifacts,
+    L1Block, L2Genesis, L2Transaction, OUTPUT_ROOT_VERSION, OutputRoot, RollupConfig, artifacts,
     bindings::{
         IBatchInbox, IL1Bridge,
-        IOneStepVerifier::{self, TransactionWitness},
+        IOneStepVerifier::{self, SealWitness, TransactionWitness},
         ISegmentStore,
     },
     decode_l1_origin, decode_segment, encode_segment, merkle_proof, tx_leaf,
@@ -67,6 +68,11 @@ const EMPTY: Address = address!("0x00000000000000000000000000000000e3e3e300");
 const EMPTY_BENEFICIARY: Address = address!("0x00000000000000000000000000000000e4e4e400");
 /// The default beneficiary: no account.
 const FEES: Address = address!("0x00000000000000000000000000000000000fee00");
+/// A genesis contract holding [`LOGGER_CODE`].
+const LOGGER: Address = address!("0x00000000000000000000000000000000106e0000");
+/// CALLVALUE PUSH0 MSTORE CALLVALUE CALLER PUSH1 32 PUSH0 LOG2 STOP: logs the value it is sent
+/// under the topics (caller, value).
+const LOGGER_CODE: &[u8] = &[0x34, 0x5f, 0x52, 0x34, 0x33, 0x60, 0x20, 0x5f, 0xa2, 0x00];
 const GWEI: u128 = 1_000_000_000;
 const L2_GAS_LIMIT: u64 = 30_000_000;
 /// The order of secp256k1.
@@ -401,6 +407,13 @@ fn genesis_alloc() -> BTreeMap<Address, GenesisAccount> {
                 ..funded(0, 1)
             },
         ),
+        (
+            LOGGER,
+            GenesisAccount {
+                code: Some(Bytes::from_static(LOGGER_CODE)),
+                ..funded(0, 1)
+            },
+        ),
     ])
 }
 
@@ -489,6 +502,10 @@ struct SegmentInfo {
 #[derive(Debug, Clone)]
 struct Posted {
     record: u64,
+    /// The L1 block that appended the record.
+    l1_block: u64,
+    /// The record's first L2 block.
+    first_block: u64,
     data: Bytes,
     block_table: Bytes,
     segments: Vec<SegmentInfo>,
@@ -699,6 +716,7 @@ impl Scenario {
         if let Some(sizes) = &plan.segments {
             data = resegment(&data, &all_txs, sizes, plan.corrupt);
         }
+        let l1_block = self.l1.number;
         let record = self.l1.post_batch(&data);
 
         // Derivation's view: the node must decode the blocks it executed.
@@ -736,6 +754,8 @@ impl Scenario {
             .collect::<Vec<_>>();
         let posted = Posted {
             record,
+            l1_block,
+            first_block,
             data: data.into(),
             block_table: envelope.block_table().into(),
             segments,
@@ -845,21 +865,75 @@ impl Scenario {
     fn input_witness(&self, number: u64, position: u64, trace: &BlockTrace) -> Bytes {
         let info = &self.blocks[&number];
         let posted = &self.posted[info.batch];
-        // The batch's first segment with a transaction of the block (zero if it has none).
-        let first_segment = posted
-            .segments
-            .iter()
-            .position(|s| s.first_tx <= info.first_tx && info.first_tx < s.first_tx + s.count)
-            .filter(|_| !info.batch_txs.is_empty())
-            .unwrap_or(0);
         let body = input_witness(
             &self.l2.header(number),
             &self.l2.header(number - 1),
             trace.state(position).expect("a trace state"),
             posted.block_table.clone(),
-            first_segment as u64,
+            self.first_segment(number),
         );
         step_witness(STEP_INPUT, body)
+    }
+
+    /// The output root of stored block `number`, as derivation makes it safe from its record.
+    fn output_root(&self, number: u64) -> B256 {
+        let posted = &self.posted[self.blocks[&number].batch];
+        let header = self.l2.header(number);
+        OutputRoot {
+            version: OUTPUT_ROOT_VERSION,
+            l2_block_number: number,
+            state_root: header.state_root,
+            l2_block_hash: header.hash_slow(),
+            inbox_record: posted.record,
+            block_in_record: number - posted.first_block,
+            l1_block: posted.l1_block,
+        }
+        .hash()
+    }
+
+    /// The first batch segment with a transaction of `number` (zero if it has none).
+    fn first_segment(&self, number: u64) -> u64 {
+        let info = &self.blocks[&number];
+        self.posted[info.batch]
+            .segments
+            .iter()
+            .position(|s| s.first_tx <= info.first_tx && info.first_tx < s.first_tx + s.count)
+            .filter(|_| !info.batch_txs.is_empty())
+            .unwrap_or(0) as u64
+    }
+
+    /// The seal of `number` in `trace`: its position (the step from the last trace state) and
+    /// its `STEP_SEAL` witness, built as the dispute agent builds it.
+    fn seal_witness(&self, number: u64, trace: &BlockTrace) -> (u64, TraceState, Bytes) {
+        let position = trace.seal_position() - 1;
+        let state = *trace.state(position).expect("the last trace state");
+        let receipts = self
+            .l2
+            .store
+            .reader()
+            .unwrap()
+            .receipts(number)
+            .unwrap()
+            .unwrap();
+        let witness = seal_witness(
+            &self.l2.header(number),
+            &self.l2.header(number - 1),
+            &state,
+            self.posted[self.blocks[&number].batch].block_table.clone(),
+            self.first_segment(number),
+            &self.l2.body(number),
+            &receipts,
+        );
+        (position, state, witness)
+    }
+
+    /// The verifier's verdict on the seal of `number` from the node's last trace state to
+    /// `to`, with `witness`.
+    fn verify_seal(&mut self, number: u64, to: B256, witness: Bytes) -> (Verdict, CallGas) {
+        let trace = self.trace(number);
+        let position = trace.seal_position() - 1;
+        self.l1
+            .verify(number, position, trace.claim(position), to, witness)
     }
 
     /// Proves every batch transaction of `number`: the verifier accepts the node's next state
@@ -1389,7 +1463,7 @@ fn provable_agrees_with_the_verifier_on_skipped_transactions() {
 /// batch transactions). And `STEP_TRANSACTION` at a deposit reverts `DepositStep`, at the seal
 /// `NotProvableYet`.
 #[test]
-fn an_input_witness_decides_only_the_seal() {
+fn an_input_witness_decides_nothing_l1_can_prove() {
     let bob = key(BOB).address;
     let blocks = vec![
         epoch(
@@ -1424,7 +1498,11 @@ fn an_input_witness_decides_only_the_seal() {
                     position: position_,
                 })
             } else {
-                Verdict::NotProvableYet(number, position)
+                // Every block here is small enough for `STEP_SEAL`.
+                reverted(IOneStepVerifier::OneStepVerifier_SealStep {
+                    l2Block: block,
+                    position: position_,
+                })
             };
             assert_eq!(verdict, expected, "block {number} position {position}");
         }
@@ -1717,14 +1795,11 @@ fn an_undecodable_segment_empties_its_blocks() {
 }
 
 /// The seal of a block that a segment which does not decode emptied: the node traces it as
-/// the block's only input step (`transaction_step` gives `None` there, so the dispute agent
-/// sends the `STEP_INPUT` witness), and `STEP_INPUT` at the seal should revert
-/// `NotProvableYet` (the game then resolves by the proposer's allowlisting). It reverts
-/// `OneStepVerifier_BatchTransactionStep` instead: `STEP_INPUT` counts the block table's
-/// transactions without asking whether their segments decode, so an honest proposer cannot
-/// make its step and loses on its clock.
+/// the block's only input step (`transaction_step` gives `None` there), L1 tells it from a
+/// batch transaction by the opened segments, and `STEP_SEAL` proves it (`STEP_INPUT` may not
+/// stand for it).
 #[test]
-fn the_seal_of_an_emptied_block_is_not_provable_yet() {
+fn the_seal_of_an_emptied_block_is_proven() {
     let bob = key(BOB).address;
     let plan = BatchPlan {
         blocks: vec![block(
@@ -1744,7 +1819,246 @@ fn the_seal_of_an_emptied_block_is_not_provable_yet() {
     );
     let witness = s.input_witness(1, seal, &trace);
     let (verdict, _) = s.l1.verify_trace_step(&trace, 1, seal, witness);
-    assert_eq!(verdict, Verdict::NotProvableYet(1, seal));
+    assert_eq!(
+        verdict,
+        reverted(IOneStepVerifier::OneStepVerifier_SealStep {
+            l2Block: U256::from(1),
+            position: U256::from(seal),
+        })
+    );
+    let (_, _, witness) = s.seal_witness(1, &trace);
+    let output = s.output_root(1);
+    let (verdict, _) = s.verify_seal(1, output, witness);
+    assert_eq!(verdict, Verdict::Returned(true));
+}
+
+/// Output roots that differ from block `number`'s true one in each field the seal fixes.
+fn wrong_outputs(s: &Scenario, number: u64) -> Vec<B256> {
+    let posted = &s.posted[s.blocks[&number].batch];
+    let header = s.l2.header(number);
+    let honest = OutputRoot {
+        version: OUTPUT_ROOT_VERSION,
+        l2_block_number: number,
+        state_root: header.state_root,
+        l2_block_hash: header.hash_slow(),
+        inbox_record: posted.record,
+        block_in_record: number - posted.first_block,
+        l1_block: posted.l1_block,
+    };
+    assert_eq!(honest.hash(), s.output_root(number));
+    let mut wrong = Vec::new();
+    for change in 0..5 {
+        let mut output = honest;
+        match change {
+            0 => output.state_root = B256::repeat_byte(1),
+            1 => {
+                let mut other = header.clone();
+                other.gas_used += 1;
+                output.l2_block_hash = other.hash_slow();
+            }
+            2 => output.inbox_record += 1,
+            3 => output.block_in_record += 1,
+            _ => output.l1_block += 1,
+        }
+        wrong.push(output.hash());
+    }
+    wrong
+}
+
+/// Every seal is proven as the node builds the block: deposits, every transaction type, logs
+/// (the bloom), skipped transactions, an empty block and a beneficiary; the verifier accepts
+/// the node's output root and refuses any other, under the gas bound.
+#[test]
+fn every_seal_is_proven_as_the_node_builds_it() {
+    let bob = key(BOB).address;
+    let blocks = vec![
+        epoch(
+            FEES,
+            vec![
+                transfer(ALICE, bob, 1),
+                transfer(DAVE, bob, 2),
+                legacy(CAROL, bob, 3),
+            ],
+        ),
+        block(FEES, Vec::new()),
+        block(
+            EMPTY_BENEFICIARY,
+            vec![
+                TxSpec {
+                    gas_limit: 60_000,
+                    ..transfer(ALICE, LOGGER, 5)
+                },
+                TxSpec {
+                    ty: TxType::AccessList,
+                    gas_limit: 60_000,
+                    ..legacy(CAROL, LOGGER, 6)
+                },
+                // Skipped: a nonce from the future.
+                TxSpec {
+                    nonce: Nonce::Offset(5),
+                    ..transfer(BOB, EMPTY, 1)
+                },
+                TxSpec {
+                    gas_limit: 60_000,
+                    ..transfer(ALICE, CONTRACT, 7)
+                },
+                TxSpec {
+                    input: Bytes::from(vec![0xab; 300]),
+                    gas_limit: 40_000,
+                    ..transfer(BOB, EMPTY, 8)
+                },
+            ],
+        ),
+    ];
+    let mut s = Scenario::new(vec![batch(blocks)]);
+    let receipts = s.l2.store.reader().unwrap().receipts(3).unwrap().unwrap();
+    assert_eq!(
+        receipts.len(),
+        4,
+        "one of block 3's transactions is skipped"
+    );
+    assert!(
+        receipts.iter().filter(|r| !r.logs.is_empty()).count() == 2,
+        "the logger logged twice"
+    );
+    for number in 1..=3 {
+        let trace = s.trace(number);
+        let (position, state, witness) = s.seal_witness(number, &trace);
+        assert!(seal_provable(&state));
+        let output = s.output_root(number);
+        let (verdict, gas) = s.verify_seal(number, output, witness.clone());
+        assert_eq!(verdict, Verdict::Returned(true), "block {number}");
+        eprintln!(
+            "seal of block {number} ({} transactions): {gas:?}",
+            state.included
+        );
+        assert!(gas.transaction < GAS_BOUND, "block {number}: {gas:?}");
+        let from = trace.claim(position);
+        let wrong = wrong_outputs(&s, number);
+        s.l1.assert_refused(number, position, from, wrong, &witness);
+    }
+}
+
+fn decode_seal(witness: &Bytes) -> SealWitness {
+    support::decode_step_witness::<SealWitness>(rollup_execution::STEP_SEAL, witness)
+}
+
+fn encode_seal(w: &SealWitness) -> Bytes {
+    step_witness(rollup_execution::STEP_SEAL, w.abi_encode())
+}
+
+/// A seal witness whose lists do not fold to the trace state's accumulators, or that opens
+/// another position than the seal, is refused.
+#[test]
+fn a_tampered_seal_witness_is_refused() {
+    let bob = key(BOB).address;
+    let blocks = vec![epoch(
+        FEES,
+        vec![
+            TxSpec {
+                gas_limit: 60_000,
+                ..transfer(ALICE, LOGGER, 5)
+            },
+            transfer(CAROL, bob, 2),
+        ],
+    )];
+    let mut s = Scenario::new(vec![batch(blocks)]);
+    let trace = s.trace(1);
+    let (position, _, witness) = s.seal_witness(1, &trace);
+    let honest = decode_seal(&witness);
+    let output = s.output_root(1);
+    let mut tampered = Vec::new();
+    let mut w = honest.clone();
+    w.transactions.pop();
+    tampered.push(w);
+    let mut w = honest.clone();
+    w.receipts.pop();
+    tampered.push(w);
+    let mut w = honest.clone();
+    w.transactions.swap(0, 1);
+    tampered.push(w);
+    let mut w = honest.clone();
+    w.receipts.swap(2, 3);
+    tampered.push(w);
+    let mut w = honest.clone();
+    let mut receipt = w.receipts[2].to_vec();
+    let last = receipt.len() - 1;
+    receipt[last] ^= 1;
+    w.receipts[2] = receipt.into();
+    tampered.push(w);
+    let mut w = honest.clone();
+    w.blockTable = Bytes::new();
+    tampered.push(w);
+    for (i, w) in tampered.iter().enumerate() {
+        let (verdict, _) = s.verify_seal(1, output, encode_seal(w));
+        assert_eq!(verdict, Verdict::BadWitness, "tampering {i}");
+    }
+    // The same witness opening the state at a deposit's or a batch transaction's position.
+    for (at, expected) in [
+        (
+            1,
+            reverted(IOneStepVerifier::OneStepVerifier_DepositStep {
+                l2Block: U256::from(1),
+                position: U256::from(1),
+            }),
+        ),
+        (
+            position - 1,
+            reverted(IOneStepVerifier::OneStepVerifier_BatchTransactionStep {
+                l2Block: U256::from(1),
+                position: U256::from(position - 1),
+            }),
+        ),
+    ] {
+        let mut w = honest.clone();
+        w.state = trace.state(at).unwrap().to_sol();
+        let (verdict, _) = s.l1.verify(1, at, trace.claim(at), output, encode_seal(&w));
+        assert_eq!(verdict, expected, "position {at}");
+    }
+}
+
+/// The seal of a block with more than `MAX_SEAL_TRANSACTIONS` is not provable yet (under both
+/// witnesses); one at the bound is, and its cost is the worst a seal takes with transfers.
+#[test]
+fn a_large_blocks_seal_is_not_provable_yet() {
+    let bob = key(BOB).address;
+    let max = MAX_SEAL_TRANSACTIONS as usize;
+    let at_bound: Vec<TxSpec> = (0..max)
+        .map(|i| transfer(ALICE, bob, i as u128 + 1))
+        .collect();
+    let mut with_data = at_bound.clone();
+    with_data[max - 1] = TxSpec {
+        // 6,000 zero bytes: 60,000 gas under the calldata floor, inside the bound.
+        input: Bytes::from(vec![0; 6_000]),
+        gas_limit: 100_000,
+        ..transfer(ALICE, EMPTY, 1)
+    };
+    let over: Vec<TxSpec> = (0..=max)
+        .map(|i| transfer(CAROL, bob, i as u128 + 1))
+        .collect();
+    let mut s = Scenario::new(vec![batch(vec![
+        block(FEES, at_bound),
+        block(FEES, with_data),
+        block(FEES, over),
+    ])]);
+    for number in [1, 2] {
+        let trace = s.trace(number);
+        let (_, state, witness) = s.seal_witness(number, &trace);
+        assert!(seal_provable(&state), "block {number}");
+        let (verdict, gas) = s.verify_seal(number, s.output_root(number), witness);
+        assert_eq!(verdict, Verdict::Returned(true), "block {number}");
+        eprintln!("seal of block {number} ({max} transactions): {gas:?}");
+        assert!(gas.transaction < GAS_BOUND, "block {number}: {gas:?}");
+    }
+    let trace = s.trace(3);
+    let (position, state, witness) = s.seal_witness(3, &trace);
+    assert!(!seal_provable(&state));
+    let output = s.output_root(3);
+    let (verdict, _) = s.verify_seal(3, output, witness);
+    assert_eq!(verdict, Verdict::NotProvableYet(3, position));
+    let witness = s.input_witness(3, position, &trace);
+    let (verdict, _) = s.l1.verify_trace_step(&trace, 3, position, witness);
+    assert_eq!(verdict, Verdict::NotProvableYet(3, position));
 }
 
 fn arb_tx() -> impl Strategy<Value = TxSpec> {

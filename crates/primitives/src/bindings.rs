@@ -338,8 +338,8 @@ alloy_sol_types::sol! {
             TrieProof toProof;
         }
 
-        /// The witness of an input step that runs neither a deposit nor a batch transaction
-        /// (kind `STEP_INPUT`): the seal. `blockTable` is the block table of the inbox record
+        /// The witness of an input step L1 cannot decide (kind `STEP_INPUT`): a seal too large
+        /// to prove. `blockTable` is the block table of the inbox record
         /// holding the block, `firstSegment` the batch's first segment with one of its
         /// transactions (zero if none).
         #[derive(Debug, PartialEq, Eq)]
@@ -349,6 +349,19 @@ alloy_sol_types::sol! {
             bytes parentHeader;
             bytes blockTable;
             uint256 firstSegment;
+        }
+
+        /// The witness of the seal (kind `STEP_SEAL`): the `InputWitness` fields, then every
+        /// transaction the block included and its receipt, EIP-2718 encoded, in order.
+        #[derive(Debug, PartialEq, Eq)]
+        struct SealWitness {
+            TraceState state;
+            BlockContext context;
+            bytes parentHeader;
+            bytes blockTable;
+            uint256 firstSegment;
+            bytes[] transactions;
+            bytes[] receipts;
         }
 
         /// The witness of the preamble (kind `STEP_PREAMBLE`): the parent's output root, its
@@ -405,6 +418,7 @@ alloy_sol_types::sol! {
         error OneStepVerifier_BadWitness();
         error OneStepVerifier_DepositStep(uint256 l2Block, uint256 position);
         error OneStepVerifier_BatchTransactionStep(uint256 l2Block, uint256 position);
+        error OneStepVerifier_SealStep(uint256 l2Block, uint256 position);
         error OneStepVerifier_SegmentNotOpened(uint256 record, uint256 segment);
         error OneStepVerifier_ZeroAddress();
 

@@ -21,8 +21,11 @@
 //! deposits to an account without code is proven (`STEP_DEPOSIT`): its bridge message comes
 //! from the L1 bridge's logs of the block's L1 origin, its place in the deposit chain from
 //! `depositChainAt`, the two accounts and their trie proofs from re-executing the block up to
-//! it ([`rollup_execution::deposit_step`]). As challenger the agent steps whenever the step is
-//! provable (padding or such a deposit) or the proposer is not allowlisted.
+//! it ([`rollup_execution::deposit_step`]). A batch transaction of a calldata batch is proven
+//! from its opened segment (`STEP_TRANSACTION`), and the seal of a block small enough
+//! (`rollup_execution::seal_provable`) from the block's stored transactions and receipts
+//! (`STEP_SEAL`). As challenger the agent steps whenever the step is provable or the proposer
+//! is not allowlisted.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -37,7 +40,8 @@ use alloy_rpc_types_eth::{Filter, TransactionRequest};
 use alloy_sol_types::SolEvent;
 use alloy_sol_types::{SolCall, SolValue};
 use rollup_execution::{
-    BlockTrace, DepositStep, STEP_DEPOSIT, STEP_TRANSACTION, TraceInput, TransactionStep,
+    BlockTrace, DepositStep, STEP_DEPOSIT, STEP_SEAL, STEP_TRANSACTION, TraceInput,
+    TransactionStep, seal_provable,
 };
 use rollup_l1::L1Sender;
 use rollup_primitives::{
@@ -60,12 +64,12 @@ const IN_PROGRESS: u8 = 1;
 /// `OneStepVerifier.STEP_PADDING`: an identity step after the block's seal.
 const STEP_PADDING: u8 = 1;
 
-/// `OneStepVerifier.STEP_PREAMBLE`: the block's preamble, from its parent's output root (not
-/// provable in part 1: the game decides by the proposer's allowlisting).
+/// `OneStepVerifier.STEP_PREAMBLE`: the block's preamble, from its parent's output root.
 const STEP_PREAMBLE: u8 = 2;
 
-/// `OneStepVerifier.STEP_INPUT`: one input of the block, from a trace state (not provable in
-/// part 1 either).
+/// `OneStepVerifier.STEP_INPUT`: one input of the block L1 cannot decide, from a trace state
+/// (a seal too large to prove, or a transaction of a blob batch): the game decides it by the
+/// proposer's allowlisting.
 const STEP_INPUT: u8 = 3;
 
 /// The witness of a game's last step.
@@ -405,6 +409,8 @@ impl DisputeAgent {
     async fn witness(&mut self, game: &Game) -> Result<Witness, DisputeError> {
         let block = game.l2Block;
         let trace = self.trace(block).await?;
+        let seal = trace.seal_position();
+        let state = trace.state(game.lo).copied();
         let (kind, body) = if game.lo == 0 {
             if let Some(witness) = self.preamble_witness(block).await? {
                 return Ok(witness);
@@ -414,16 +420,14 @@ impl DisputeAgent {
                 .output_root(block - 1)?
                 .ok_or(DisputeError::NotDerived(block - 1))?;
             (STEP_PREAMBLE, output_root_abi(&parent))
-        } else if game.lo >= trace.seal_position() {
+        } else if game.lo >= seal {
             let reader = self.store.reader()?;
             let output = reader
                 .output_root(block)?
                 .ok_or(DisputeError::NotDerived(block))?;
             (STEP_PADDING, output_root_abi(&output))
         } else {
-            let state = *trace
-                .state(game.lo)
-                .ok_or(DisputeError::NotDerived(block))?;
+            let state = state.ok_or(DisputeError::NotDerived(block))?;
             if let Some((bytes, provable)) = self.deposit_witness(block, game.lo).await? {
                 return Ok(Witness {
                     kind: STEP_DEPOSIT,
@@ -456,6 +460,23 @@ impl DisputeAgent {
                 None => (Bytes::new(), 0),
             };
             let store = self.store.clone();
+            if game.lo + 1 == seal {
+                // L1 cannot tell a blob batch's emptied block (whose seal follows its
+                // deposits) from one whose first batch transaction runs there.
+                let blob_emptied = batch.as_ref().is_some_and(|batch| {
+                    batch.data.is_none() && !batch.block_txs.is_empty() && state.included == 0
+                });
+                let provable = seal_provable(&state) && !blob_emptied;
+                let bytes = off_runtime(block, move || {
+                    seal_witness(&store, block, state, block_table, first_segment)
+                })
+                .await?;
+                return Ok(Witness {
+                    kind: STEP_SEAL,
+                    bytes,
+                    provable,
+                });
+            }
             let input = off_runtime(block, move || {
                 input_witness(&store, block, state, block_table, first_segment)
             })
@@ -1173,6 +1194,35 @@ fn input_witness(
         &state,
         block_table,
         first_segment,
+    ))
+}
+
+/// The `STEP_SEAL` witness of stored block `block` from its last trace `state`: its included
+/// transactions and their receipts, as stored.
+fn seal_witness(
+    store: &Store,
+    block: u64,
+    state: rollup_execution::TraceState,
+    block_table: Bytes,
+    first_segment: u64,
+) -> Result<Bytes, DisputeError> {
+    let reader = store.reader()?;
+    let (parent, header) = header_and_parent(&reader, block)?;
+    let parent_header = reader
+        .header(parent)?
+        .ok_or(DisputeError::NotDerived(parent))?;
+    let body = reader.body(block)?.ok_or(DisputeError::NotDerived(block))?;
+    let receipts = reader
+        .receipts(block)?
+        .ok_or(DisputeError::NotDerived(block))?;
+    Ok(rollup_execution::seal_witness(
+        &header,
+        &parent_header,
+        &state,
+        block_table,
+        first_segment,
+        &body,
+        &receipts,
     ))
 }
 
