@@ -13,16 +13,20 @@
 //!   (its challenger resolves it and claims the bonds) and once during the last (its defender
 //!   bisects on to the step).
 //!
-//! On a second devnet, posting its batches in calldata (a blob batch's transactions are not
-//! provable yet), a challenger steers games on honest proposals with false picks to the step of
-//! an input of its choice; the proposer's defender proves that step on L1 and wins, with no
-//! `UnprovableStep` (the outcome is a proof, not the proposer's allowlisting):
+//! On a second devnet, posting its batches in calldata, a challenger steers games on honest
+//! proposals with false picks to the step of an input of its choice; the proposer's defender
+//! proves that step on L1 and wins, with no `UnprovableStep` (the outcome is a proof, not the
+//! proposer's allowlisting):
 //! - the step of an L2 ETH transfer, proven with `STEP_TRANSACTION` once the defender opened
 //!   the block's segments in the `SegmentStore`;
 //! - the step of an ETH deposit from L1, proven with `STEP_DEPOSIT`;
 //! - the preamble of that deposit's block (position 0), proven with `STEP_PREAMBLE` from the
 //!   parent header, the inbox record's block table and the L1 origin's header;
 //! - that block's seal, proven with `STEP_SEAL` from its transactions and receipts.
+//!
+//! On a devnet posting in blobs (the default), the same steering to an L2 ETH transfer ends in
+//! the defender's `STEP_TRANSACTION` proof once it proved the block's blob segments on L1 by
+//! point evaluation (`SegmentStore.loadBlob`) and opened them (`openBlob`).
 //!
 //! On a third devnet, also posting in calldata, permissionless liars propose false roots and
 //! play their games themselves, never stepping: they bisect with the node's own claims
@@ -869,8 +873,8 @@ async fn eth_deposits(
     .await
 }
 
-/// A devnet in `dir` posting its batches in calldata (a blob batch's transactions are not
-/// provable yet), whose dispute roles look at their games four times a second (a game takes
+/// A devnet in `dir` posting its batches in calldata (so that opening a segment is one
+/// transaction), whose dispute roles look at their games four times a second (a game takes
 /// some 25 of their moves), once it has 20 L2 blocks for level 0 to bisect. Keep the anvil.
 async fn calldata_devnet(dir: &Path) -> (Anvil, Devnet, Setup) {
     let anvil = Anvil::start();
@@ -987,6 +991,87 @@ async fn steered_games_end_in_proven_steps_body() {
     let id = steer(&devnet, &l1, &s, block, seal - 1).await;
     assert_proven(&devnet, &l1, &s, id, STEP_SEAL).await;
     eprintln!("seal's step proven after {:.1?}", started.elapsed());
+}
+
+#[test]
+fn blob_batch_steps_are_proven() {
+    support::run(blob_batch_steps_are_proven_body());
+}
+
+/// On a devnet posting its batches in blobs (the default), a game steered to an L2 ETH
+/// transfer's step ends in the defender's STEP_TRANSACTION proof: the defender first proves
+/// the field elements of the block's blob segments on L1 by point evaluation
+/// (`SegmentStore.loadBlob`) and opens them (`openBlob`).
+async fn blob_batch_steps_are_proven_body() {
+    let started = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let anvil = Anvil::start();
+    let devnet = Devnet::start_fast_with(&anvil.url, dir.path(), &["--dispute-interval", "250ms"]);
+    let s = setup(&devnet, dir.path());
+    until(&devnet, "L2 block 20", || async {
+        (quantity(&devnet.l2("eth_blockNumber", json!([])).await) >= 20).then_some(())
+    })
+    .await;
+    let l1 = devnet.l1(0);
+    let accounts: Vec<Address> = devnet.info.accounts.iter().map(|a| a.address).collect();
+    let tx = alloy_rpc_types_eth::TransactionRequest::default()
+        .to(accounts[6])
+        .value(crate::ether(1));
+    let receipt = l2_wallet(&devnet, 3)
+        .send_transaction(tx)
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    assert!(receipt.status(), "the transfer failed: {receipt:?}");
+    let (block, position) = transaction_step(&devnet, &receipt).await;
+    let id = steer(&devnet, &l1, &s, block, position).await;
+    assert_proven(&devnet, &l1, &s, id, STEP_TRANSACTION).await;
+    let record: U256 = view(
+        &l1,
+        s.batch_inbox,
+        IBatchInbox::recordOfCall { l2Block: block },
+    )
+    .await;
+    let posted = view(
+        &l1,
+        s.batch_inbox,
+        IBatchInbox::recordsCall { index: record },
+    )
+    .await;
+    assert!(posted.blobCount > 0, "L2 block {block} was posted in blobs");
+    let logs = |signature| {
+        Filter::new()
+            .address(s.segment_store)
+            .event_signature(signature)
+            .topic1(record)
+            .from_block(0)
+    };
+    let loaded = l1
+        .get_logs(&logs(ISegmentStore::BlobElementsLoaded::SIGNATURE_HASH))
+        .await
+        .unwrap();
+    let opened = l1
+        .get_logs(&logs(ISegmentStore::SegmentOpened::SIGNATURE_HASH))
+        .await
+        .unwrap();
+    assert!(
+        !loaded.is_empty() && !opened.is_empty(),
+        "the defender loaded and opened the blob segments of record {record}\n{}",
+        devnet.log()
+    );
+    for log in &loaded {
+        assert_eq!(
+            l1_transaction(&l1, log.transaction_hash.unwrap()).await.0,
+            s.proposer,
+            "the defender proved the field elements"
+        );
+    }
+    eprintln!(
+        "blob transfer's step proven after {:.1?}",
+        started.elapsed()
+    );
 }
 
 /// This node's claim at `position` of L2 block `block`'s input trace (`rollup_getTraceClaim`),

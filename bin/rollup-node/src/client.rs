@@ -375,6 +375,10 @@ const KNOWN_ERRORS: &[(&str, &str)] = &[
         "SegmentStore_BadConfig",
         "the SegmentStore needs the BatchInbox and the L2 chain id (non-zero, at most 64 bits)",
     ),
+    (
+        "SegmentStore_BlobLoadMalformed",
+        "loadBlob takes 31 payload bytes and a 48-byte proof per element, and a 48-byte commitment per blob of the batch",
+    ),
     // BatchInbox.
     (
         "BatchInbox_NotBatcher",

@@ -44,16 +44,19 @@ import {L1Header} from "src/libraries/L1Header.sol";
 ///         `BLOBHASH`; it never sees the bytes. The record's `segmentRoot` is then keccak256 of
 ///         the versioned hashes, which commit to the segments' bytes.
 ///
-///         Opening a blob segment (planned, not built): a fraud proof needs a segment's bytes in
-///         L1 state for the SegmentOpener. A loader takes the record's versioned hashes (checked
-///         against `segmentRoot`) and the envelope (against `dataHash`; its segment table gives
-///         the segment's offset in the stream), then proves the field elements covering the
-///         segment, in order, with the EIP-4844 point-evaluation precompile (0x0a): element `i`
-///         of a blob is the blob polynomial's value at the `i`-th root of unity (in the
-///         consensus specs' bit-reversed order). Each proof costs 50,000 gas and yields 31
-///         bytes, so about 18 fit in a 1M-gas transaction; the loader chains a keccak256 over
-///         the proven bytes across transactions and, once it has covered the segment, stores
-///         its bytes (checked against the chain) for the SegmentOpener.
+///         Opening a blob segment (built in `SegmentStore.loadBlob` and `openBlob`): a fraud
+///         proof needs a segment's bytes in L1 state for the SegmentOpener. `loadBlob` takes the
+///         record's versioned hashes (checked against `segmentRoot`) and the envelope (against
+///         `dataHash`; its segment table gives the segment's offset in the stream), then proves
+///         the field elements covering the segment, in order, with the EIP-4844
+///         point-evaluation precompile (0x0a): element `i` of a blob is the blob polynomial's
+///         value at `ω^bitrev12(i)`, `ω` the 4096th root of unity `ROOT_OF_UNITY` (the power
+///         computed with the modexp precompile), and its value is `0x00 ‖` 31 stream bytes.
+///         Each element costs about 57,500 gas (50,000 of it the precompile) and yields 31
+///         bytes; the node proves 200 per transaction, about 11.5M gas. The store chains a
+///         keccak256 over the proven bytes across transactions; once they cover the segment,
+///         `openBlob` takes them, checks them against the chain and opens the segment exactly
+///         as `open` does for a calldata batch.
 /// @dev    Runs behind a proxy: `initialize` sets owner, batcher, bridge, the sequencing rules
 ///         and the L2 genesis in the proxy's storage; the implementation itself can never be
 ///         initialized. v2 storage is not v1's: a v2 inbox is deployed fresh, not upgraded from

@@ -44,10 +44,10 @@ import {OrderedTrie} from "src/libraries/OrderedTrie.sol";
 ///         - `STEP_TRANSACTION` (body: `abi.encode(TransactionWitness)`): the block's
 ///           `position`-th input when it is one of the block's batch transactions (after its
 ///           deposits, within its block table count): the transaction's leaf is proven against
-///           its segment, opened in the `SegmentStore`. A transaction the block rules skip moves
-///           only `inputs`; an included call that runs no code is applied to the state trie and
-///           the accumulators; anything else, and every transaction of a blob batch, reverts
-///           `NotProvableYet`.
+///           its segment, opened in the `SegmentStore` (a blob batch's once its bytes are
+///           proven there by point evaluation). A transaction the block rules skip moves only
+///           `inputs`; an included call that runs no code is applied to the state trie and the
+///           accumulators; anything else reverts `NotProvableYet`.
 ///
 ///         - `STEP_SEAL` (body: `abi.encode(SealWitness)`): the position after the block's
 ///           last input, when the block included at most `MAX_SEAL_TRANSACTIONS` transactions
@@ -379,9 +379,9 @@ contract OneStepVerifier is IOneStepVerifier {
     /// @dev Checks from L1 alone that the step's position is the block's seal: it runs none of
     ///      the block's deposits (else reverts `OneStepVerifier_DepositStep`) and none of its
     ///      batch transactions (`OneStepVerifier_BatchTransactionStep`). A block keeps its batch
-    ///      transactions only if every segment holding one decodes; otherwise it is empty, and
-    ///      its seal follows its deposits (a blob batch's segments cannot be opened yet, so
-    ///      that position reverts `NotProvableYet`). Returns the block's inbox record.
+    ///      transactions only if every segment holding one decodes (each opened in the
+    ///      `SegmentStore`); otherwise it is empty, and its seal follows its deposits. Returns
+    ///      the block's inbox record.
     function _sealRecord(
         StepContext memory ctx,
         BlockContext memory context,
@@ -396,10 +396,7 @@ contract OneStepVerifier is IOneStepVerifier {
         (record, r, blockTxs, txsBefore) = _blockInBatch(ctx.l2Block, blockTable);
         uint256 k = _batchIndex(ctx, context, parentHeader);
         if (k < blockTxs) {
-            if (k == 0) {
-                if (r.blobCount != 0) revert NotProvableYet(ctx.l2Block, ctx.position);
-                if (!_blockDecodes(record, txsBefore, txsBefore + blockTxs, firstSegment)) return (record, r);
-            }
+            if (k == 0 && !_blockDecodes(record, txsBefore, txsBefore + blockTxs, firstSegment)) return (record, r);
             revert OneStepVerifier_BatchTransactionStep(ctx.l2Block, ctx.position);
         }
         // A trace state past the seal, where the block's output root stands: only a challenger
@@ -728,11 +725,10 @@ contract OneStepVerifier is IOneStepVerifier {
     ///      block (if one of them does not decode, the block is empty and the position is its
     ///      seal).
     function _checkLeaf(StepContext memory ctx, TransactionWitness memory w) private view {
-        (uint256 record, BatchInbox.Record memory r, uint256 blockTxs, uint256 txsBefore) =
-            _blockInBatch(ctx.l2Block, w.blockTable);
+        (uint256 record,, uint256 blockTxs, uint256 txsBefore) = _blockInBatch(ctx.l2Block, w.blockTable);
         uint256 k = _batchIndex(ctx, w.context, w.parentHeader);
-        // The seal, or a blob batch's transaction (its segments cannot be opened yet).
-        if (k >= blockTxs || r.blobCount != 0) revert NotProvableYet(ctx.l2Block, ctx.position);
+        // The seal (a blob batch's segments are opened as a calldata batch's, once loaded).
+        if (k >= blockTxs) revert NotProvableYet(ctx.l2Block, ctx.position);
         (bytes32 root, uint256 leafIndex, uint256 leafCount) =
             _findLeaf(ctx, record, txsBefore, txsBefore + blockTxs, txsBefore + k, w.firstSegment);
         _verifyLeaf(keccak256(abi.encode(w.transaction)), leafIndex, leafCount, w.txProof, root);

@@ -5,17 +5,27 @@ import {BatchInbox} from "src/L1/BatchInbox.sol";
 import {SegmentOpener} from "src/dispute/SegmentOpener.sol";
 
 /// @title SegmentStore
-/// @notice Opens the segments of calldata batches on L1, once each, and keeps what a one-step
-///         proof needs of them: whether the segment decodes, where its transactions sit in the
-///         batch, and the Merkle root of their leaves (`SegmentOpener`). Opening a segment costs
-///         up to about 13.4M gas, more than one step may use, so it is a transaction of its
-///         own that anyone may send; a step then proves one transaction's leaf against the
-///         stored root.
-/// @dev    Reads only the `BatchInbox`'s records: the batch data must hash to the record's
-///         `dataHash`, which the inbox computed when it accepted the batch, so its envelope is
-///         well formed and only the segment's contents are untrusted. Blob batches (whose
-///         segments are not in calldata) and forced blocks (which have none) cannot be opened
-///         here.
+/// @notice Opens the segments of batches on L1, once each, and keeps what a one-step proof
+///         needs of them: whether the segment decodes, where its transactions sit in the batch,
+///         and the Merkle root of their leaves (`SegmentOpener`). Opening a segment costs up to
+///         about 13.4M gas, more than one step may use, so it is a transaction of its own that
+///         anyone may send; a step then proves one transaction's leaf against the stored root.
+///
+///         A calldata batch's segment is opened from the batch (`open`). A blob batch's segment
+///         is in blobs, which L1 cannot read: its bytes are first proven, field element by
+///         field element, with the EIP-4844 point-evaluation precompile against the batch's
+///         versioned hashes (`loadBlob`, in as many transactions as it takes; each element
+///         costs about 57,500 gas and gives 31 bytes), which chains a keccak256 over them; then
+///         `openBlob` takes those bytes, checks them against the chain and opens the segment
+///         exactly as `open` does. Element `i` of a blob is the blob polynomial's value at
+///         `ω^bitrev(i)`, `ω` the 4096th root of unity of the consensus specs
+///         (`ROOT_OF_UNITY`), `bitrev` the 12-bit bit reversal; its value's first byte is zero
+///         and its other 31 are the stream's bytes (see `BatchInbox`).
+/// @dev    Reads only the `BatchInbox`'s records: the batch data (or a blob batch's envelope)
+///         must hash to the record's `dataHash` and a blob batch's versioned hashes to its
+///         `segmentRoot`, which the inbox computed when it accepted the batch, so its envelope
+///         is well formed and only the segment's contents are untrusted. Forced blocks have no
+///         segments.
 contract SegmentStore {
     /// @notice What opening one segment gave.
     /// @param opened  Whether it was opened (all other fields are zero until then).
@@ -42,7 +52,43 @@ contract SegmentStore {
     uint256 private constant _BLOCK_ENTRY = 7;
     uint256 private constant _SEGMENT_ENTRY = 6;
 
+    /// @notice The BLS12-381 scalar field's modulus (EIP-4844 `BLS_MODULUS`).
+    uint256 public constant BLS_MODULUS = 0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001;
+
+    /// @notice The primitive 4096th root of unity blobs are evaluated over:
+    ///         `7^((BLS_MODULUS - 1) / 4096)` (the consensus specs' `PRIMITIVE_ROOT_OF_UNITY` 7).
+    uint256 public constant ROOT_OF_UNITY = 0x564c0a11a0f704f4fc3e8acfe0f8245f0ad1347b378fbf96e206da11a5d36306;
+
+    /// @notice Field elements per blob.
+    uint256 public constant FIELD_ELEMENTS_PER_BLOB = 4096;
+
+    /// @notice Stream bytes per field element (`BatchInbox.BLOB_BYTES_PER_FIELD_ELEMENT`).
+    uint256 public constant BYTES_PER_ELEMENT = 31;
+
+    /// @dev The point-evaluation precompile and its input: versioned hash, z, y, commitment,
+    ///      proof.
+    address private constant _POINT_EVALUATION = address(0x0a);
+    uint256 private constant _COMMITMENT = 48;
+    uint256 private constant _PROOF = 48;
+
     mapping(uint256 record => mapping(uint256 segment => Segment)) private _segments;
+
+    /// @notice How far a blob segment's bytes are proven.
+    /// @param next  Elements proven, from the first covering the segment.
+    /// @param chain `keccak256(previous ‖ bytes)` over their 31-byte payloads, from zero.
+    struct BlobLoad {
+        uint32 next;
+        bytes32 chain;
+    }
+
+    mapping(uint256 record => mapping(uint256 segment => BlobLoad)) private _blobLoads;
+
+    /// @notice Emitted when field elements of a blob segment are proven.
+    /// @param record  The inbox record of its batch.
+    /// @param segment Its index in the batch.
+    /// @param next    Elements proven so far.
+    /// @param total   Elements covering the segment.
+    event BlobElementsLoaded(uint256 indexed record, uint256 indexed segment, uint256 next, uint256 total);
 
     /// @notice Emitted when a segment is opened.
     /// @param record  The inbox record of its batch.
@@ -57,6 +103,34 @@ contract SegmentStore {
     /// @notice Thrown when the record is a blob batch or forced blocks: no segments in calldata.
     /// @param record The record index.
     error SegmentStore_NotCalldataBatch(uint256 record);
+
+    /// @notice Thrown when the record is not a blob batch.
+    /// @param record The record index.
+    error SegmentStore_NotBlobBatch(uint256 record);
+
+    /// @notice Thrown when the versioned hashes given are not the blob batch's.
+    /// @param record The record index.
+    error SegmentStore_BlobHashesMismatch(uint256 record);
+
+    /// @notice Thrown when elements are loaded from another position than the next unproven
+    ///         one (someone else proved them meanwhile), or past the segment.
+    /// @param next     The next element to prove.
+    /// @param from     The one given.
+    /// @param total    Elements covering the segment.
+    error SegmentStore_BlobLoadOutOfOrder(uint256 next, uint256 from, uint256 total);
+
+    /// @notice Thrown when the lengths of the payloads, proofs or commitments do not match.
+    error SegmentStore_BlobLoadMalformed();
+
+    /// @notice Thrown when the point-evaluation precompile refuses an element's proof.
+    /// @param element The element's index in the batch's blob stream.
+    error SegmentStore_BadElementProof(uint256 element);
+
+    /// @notice Thrown when a blob segment is opened before all its elements are proven, or with
+    ///         other bytes than those proven.
+    /// @param record  The record index.
+    /// @param segment The segment index.
+    error SegmentStore_BlobNotLoaded(uint256 record, uint256 segment);
 
     /// @notice Thrown when the data given is not the record's batch.
     /// @param record The record index.
@@ -90,7 +164,137 @@ contract SegmentStore {
         if (r.forced || r.blobCount != 0) revert SegmentStore_NotCalldataBatch(record);
         if (keccak256(data) != r.dataHash) revert SegmentStore_DataMismatch(record);
         (uint256 start, uint256 length, uint256 firstTx, uint256 txCount) = _locate(record, data, segment);
-        (bool ok, bytes32[] memory leaves) = SegmentOpener.openLeaves(data[start:start + length], txCount, chainId);
+        result = _store(record, segment, data[start:start + length], firstTx, txCount);
+    }
+
+    /// @notice Field elements of a blob segment to prove (`loadBlob`).
+    /// @param record          The inbox record index.
+    /// @param envelope        The batch's envelope (`postBlobBatch`'s argument).
+    /// @param versionedHashes The batch transaction's versioned hashes, in order.
+    /// @param segment         The segment's index in the batch.
+    /// @param from            The first element proven here, counted from the first covering
+    ///                        the segment.
+    /// @param commitments     The KZG commitment (48 bytes) of every blob of the batch, in order.
+    /// @param payloads        Each element's 31 bytes after its zero first byte.
+    /// @param proofs          Each element's KZG proof (48 bytes) at its point.
+    struct BlobElements {
+        uint256 record;
+        bytes envelope;
+        bytes32[] versionedHashes;
+        uint256 segment;
+        uint256 from;
+        bytes commitments;
+        bytes payloads;
+        bytes proofs;
+    }
+
+    /// @dev Where a blob segment sits: the first field element covering it (its index in the
+    ///      batch's blob stream), how many cover it, its byte offset in the stream and length,
+    ///      and its transactions' place in the batch.
+    struct BlobRange {
+        uint256 first;
+        uint256 total;
+        uint256 offset;
+        uint256 length;
+        uint256 firstTx;
+        uint256 txCount;
+    }
+
+    /// @notice Proves field elements `from..from + payloads.length / 31` of those covering a
+    ///         segment of a blob batch, in order, and extends the segment's chain with them.
+    ///         Anyone may call it; `from` must be the next unproven element (`blobLoads`).
+    /// @param e The elements and what they are checked against.
+    /// @return next Elements proven after this call.
+    function loadBlob(BlobElements calldata e) external returns (uint256 next) {
+        BlobRange memory g = _blobRange(e.record, e.envelope, e.segment);
+        if (keccak256(abi.encodePacked(e.versionedHashes)) != inbox.records(e.record).segmentRoot) {
+            revert SegmentStore_BlobHashesMismatch(e.record);
+        }
+        uint256 count = e.payloads.length / BYTES_PER_ELEMENT;
+        if (
+            e.payloads.length != count * BYTES_PER_ELEMENT || e.proofs.length != count * _PROOF
+                || e.commitments.length != e.versionedHashes.length * _COMMITMENT
+        ) revert SegmentStore_BlobLoadMalformed();
+        BlobLoad memory load = _blobLoads[e.record][e.segment];
+        if (e.from != load.next || e.from + count > g.total || count == 0) {
+            revert SegmentStore_BlobLoadOutOfOrder(load.next, e.from, g.total);
+        }
+        bytes32 chain = load.chain;
+        for (uint256 k; k < count; ++k) {
+            bytes calldata payload = e.payloads[k * BYTES_PER_ELEMENT:(k + 1) * BYTES_PER_ELEMENT];
+            _verifyElement(e, g.first + e.from + k, payload, e.proofs[k * _PROOF:(k + 1) * _PROOF]);
+            chain = keccak256(abi.encodePacked(chain, payload));
+        }
+        next = e.from + count;
+        // casting to 'uint32' is safe: a segment is covered by at most 5 * 4096 elements
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _blobLoads[e.record][e.segment] = BlobLoad({next: uint32(next), chain: chain});
+        emit BlobElementsLoaded(e.record, e.segment, next, g.total);
+    }
+
+    /// @dev Checks with the point-evaluation precompile that element `element` of the batch's
+    ///      blob stream is `0x00 ‖ payload`.
+    function _verifyElement(BlobElements calldata e, uint256 element, bytes calldata payload, bytes calldata proof)
+        private
+        view
+    {
+        uint256 blob = element / FIELD_ELEMENTS_PER_BLOB;
+        if (blob >= e.versionedHashes.length) revert SegmentStore_BlobLoadMalformed();
+        bytes memory input = abi.encodePacked(
+            e.versionedHashes[blob],
+            _point(element % FIELD_ELEMENTS_PER_BLOB),
+            bytes1(0),
+            payload,
+            e.commitments[blob * _COMMITMENT:(blob + 1) * _COMMITMENT],
+            proof
+        );
+        (bool ok, bytes memory out) = _POINT_EVALUATION.staticcall(input);
+        if (!ok || out.length != 64) revert SegmentStore_BadElementProof(element);
+    }
+
+    /// @notice Opens segment `segment` of the blob batch of record `record` from the bytes of
+    ///         its elements, all proven with `loadBlob`, and stores the result as `open` does.
+    ///         Idempotent.
+    /// @param record   The inbox record index.
+    /// @param envelope The batch's envelope.
+    /// @param segment  The segment's index in the batch.
+    /// @param covered  The 31-byte payloads of the elements covering the segment, in order.
+    /// @return result What opening gave.
+    function openBlob(uint256 record, bytes calldata envelope, uint256 segment, bytes calldata covered)
+        external
+        returns (Segment memory result)
+    {
+        result = _segments[record][segment];
+        if (result.opened) return result;
+        BlobRange memory g = _blobRange(record, envelope, segment);
+        BlobLoad memory load = _blobLoads[record][segment];
+        if (load.next != g.total || covered.length != g.total * BYTES_PER_ELEMENT) {
+            revert SegmentStore_BlobNotLoaded(record, segment);
+        }
+        bytes32 chain;
+        for (uint256 k; k < g.total; ++k) {
+            chain = keccak256(abi.encodePacked(chain, covered[k * BYTES_PER_ELEMENT:(k + 1) * BYTES_PER_ELEMENT]));
+        }
+        if (chain != load.chain) revert SegmentStore_BlobNotLoaded(record, segment);
+        // The segment's place in the covered bytes.
+        uint256 start = g.offset - g.first * BYTES_PER_ELEMENT;
+        result = _store(record, segment, covered[start:start + g.length], g.firstTx, g.txCount);
+    }
+
+    /// @notice How far the bytes of segment `segment` of blob batch `record` are proven.
+    /// @param record  The inbox record index.
+    /// @param segment The segment's index in the batch.
+    /// @return The progress.
+    function blobLoads(uint256 record, uint256 segment) external view returns (BlobLoad memory) {
+        return _blobLoads[record][segment];
+    }
+
+    /// @dev Opens `compressed` as segment `segment` of record `record` and stores the result.
+    function _store(uint256 record, uint256 segment, bytes calldata compressed, uint256 firstTx, uint256 txCount)
+        private
+        returns (Segment memory result)
+    {
+        (bool ok, bytes32[] memory leaves) = SegmentOpener.openLeaves(compressed, txCount, chainId);
         result.opened = true;
         result.ok = ok;
         // casting to 'uint16' is safe: at most 16 segments of at most 256 transactions each
@@ -101,6 +305,39 @@ contract SegmentStore {
         if (ok) result.txRoot = SegmentOpener.merkleRoot(leaves);
         _segments[record][segment] = result;
         emit SegmentOpened(record, segment, ok, result.txRoot);
+    }
+
+    /// @dev Where segment `segment` of the blob batch of record `record` (whose envelope is
+    ///      `envelope`) sits in the batch's blob stream.
+    function _blobRange(uint256 record, bytes calldata envelope, uint256 segment)
+        private
+        view
+        returns (BlobRange memory g)
+    {
+        BatchInbox.Record memory r = inbox.records(record);
+        if (r.forced || r.blobCount == 0) revert SegmentStore_NotBlobBatch(record);
+        if (keccak256(envelope) != r.dataHash) revert SegmentStore_DataMismatch(record);
+        uint256 start;
+        (start, g.length, g.firstTx, g.txCount) = _locate(record, envelope, segment);
+        // The envelope ends with its segment table: the segments start the blob stream.
+        g.offset = start - envelope.length;
+        g.first = g.offset / BYTES_PER_ELEMENT;
+        g.total = (g.offset + g.length + BYTES_PER_ELEMENT - 1) / BYTES_PER_ELEMENT - g.first;
+    }
+
+    /// @dev The evaluation point of element `index` of a blob: `ROOT_OF_UNITY^bitrev(index)`.
+    function _point(uint256 index) private view returns (bytes32 z) {
+        uint256 reversed;
+        for (uint256 i; i < 12; ++i) {
+            reversed = (reversed << 1) | ((index >> i) & 1);
+        }
+        // modexp (0x05): base, exponent and modulus of 32 bytes each.
+        (bool ok, bytes memory out) =
+            address(0x05).staticcall(abi.encode(32, 32, 32, ROOT_OF_UNITY, reversed, BLS_MODULUS));
+        if (!ok || out.length != 32) revert SegmentStore_BadElementProof(index);
+        // casting to 'bytes32' is safe: `out` is exactly 32 bytes
+        // forge-lint: disable-next-line(unsafe-typecast)
+        z = bytes32(out);
     }
 
     /// @dev Where segment `segment` of the batch `data` (of record `record`) starts and how long

@@ -230,6 +230,101 @@ contract SegmentStoreTest is InboxFixture {
         store.open(record, Batches.encode(batch), 1);
     }
 
+    // ------------------------------------------------------------------ loadBlob, openBlob
+
+    /// @dev A blob batch of two segments (500 and 700 bytes) in one blob: its record, envelope
+    ///      and versioned hashes.
+    function _blobRecord() internal returns (uint256 record, bytes memory envelope, bytes32[] memory hashes) {
+        uint256[] memory lengths = new uint256[](2);
+        (lengths[0], lengths[1]) = (500, 700);
+        Batches.Batch memory batch = _batch(0, Batches.uniformBlocks(1, 0, 1, 2), Batches.blankSegments(lengths));
+        envelope = Batches.envelopeOnly(batch);
+        record = _postBlob(envelope, 1);
+        hashes = Batches.versionedHashes(1, record);
+    }
+
+    /// @dev `count` elements from `from` of segment `segment`, with made-up bytes and proofs.
+    function _elements(
+        uint256 record,
+        bytes memory envelope,
+        bytes32[] memory hashes,
+        uint256 segment,
+        uint256 from,
+        uint256 count
+    ) internal pure returns (SegmentStore.BlobElements memory) {
+        return SegmentStore.BlobElements({
+            record: record,
+            envelope: envelope,
+            versionedHashes: hashes,
+            segment: segment,
+            from: from,
+            commitments: new bytes(48 * hashes.length),
+            payloads: new bytes(31 * count),
+            proofs: new bytes(48 * count)
+        });
+    }
+
+    /// @dev Segment 1 (bytes 500..1200 of the stream) is covered by elements 16..38: 23 of
+    ///      them, so loading from 23 on is past it.
+    function test_loadBlob_outOfOrder_reverts() public {
+        (uint256 record, bytes memory envelope, bytes32[] memory hashes) = _blobRecord();
+        vm.expectRevert(abi.encodeWithSelector(SegmentStore.SegmentStore_BlobLoadOutOfOrder.selector, 0, 1, 23));
+        store.loadBlob(_elements(record, envelope, hashes, 1, 1, 1));
+        vm.expectRevert(abi.encodeWithSelector(SegmentStore.SegmentStore_BlobLoadOutOfOrder.selector, 0, 0, 23));
+        store.loadBlob(_elements(record, envelope, hashes, 1, 0, 24));
+        vm.expectRevert(abi.encodeWithSelector(SegmentStore.SegmentStore_BlobLoadOutOfOrder.selector, 0, 0, 23));
+        store.loadBlob(_elements(record, envelope, hashes, 1, 0, 0));
+    }
+
+    /// @dev Made-up proofs fail at the first element, with its index in the blob stream (the
+    ///      test EVM's point evaluation refuses them, as L1's does).
+    function testFuzz_loadBlob_badProof_reverts(bytes32 salt, uint8 count) public {
+        (uint256 record, bytes memory envelope, bytes32[] memory hashes) = _blobRecord();
+        SegmentStore.BlobElements memory e = _elements(record, envelope, hashes, 1, 0, bound(count, 1, 23));
+        bytes memory junk = abi.encodePacked(keccak256(abi.encode(salt, 1)), keccak256(abi.encode(salt, 2)));
+        for (uint256 i; i < 31; ++i) {
+            e.payloads[i] = junk[i];
+        }
+        for (uint256 i; i < 48; ++i) {
+            e.proofs[i] = junk[i + 16];
+        }
+        vm.expectRevert(abi.encodeWithSelector(SegmentStore.SegmentStore_BadElementProof.selector, 16));
+        store.loadBlob(e);
+        assertEq(store.blobLoads(record, 1).next, 0);
+    }
+
+    /// @dev Another batch's versioned hashes or envelope, lengths that do not match, a calldata
+    ///      batch or forced blocks: refused before any proof is checked.
+    function test_loadBlob_notTheBatch_reverts() public {
+        (uint256 record, bytes memory envelope, bytes32[] memory hashes) = _blobRecord();
+        vm.expectRevert(abi.encodeWithSelector(SegmentStore.SegmentStore_BlobHashesMismatch.selector, record));
+        store.loadBlob(_elements(record, envelope, Batches.versionedHashes(1, record + 1), 0, 0, 1));
+        vm.expectRevert(abi.encodeWithSelector(SegmentStore.SegmentStore_DataMismatch.selector, record));
+        store.loadBlob(_elements(record, bytes.concat(envelope, hex"00"), hashes, 0, 0, 1));
+        vm.expectRevert(abi.encodeWithSelector(SegmentStore.SegmentStore_UnknownSegment.selector, record, 2));
+        store.loadBlob(_elements(record, envelope, hashes, 2, 0, 1));
+        SegmentStore.BlobElements memory e = _elements(record, envelope, hashes, 0, 0, 2);
+        e.proofs = new bytes(48);
+        vm.expectRevert(SegmentStore.SegmentStore_BlobLoadMalformed.selector);
+        store.loadBlob(e);
+        e = _elements(record, envelope, hashes, 0, 0, 1);
+        e.commitments = new bytes(47);
+        vm.expectRevert(SegmentStore.SegmentStore_BlobLoadMalformed.selector);
+        store.loadBlob(e);
+        vm.expectRevert(abi.encodeWithSelector(SegmentStore.SegmentStore_NotBlobBatch.selector, 0));
+        store.loadBlob(_elements(0, batchData, hashes, 0, 0, 1));
+        vm.expectRevert(abi.encodeWithSelector(SegmentStore.SegmentStore_NotBlobBatch.selector, 0));
+        store.openBlob(0, batchData, 0, hex"");
+    }
+
+    /// @dev Nothing proven yet: no bytes open the segment.
+    function testFuzz_openBlob_notLoaded_reverts(bytes memory covered) public {
+        (uint256 record, bytes memory envelope,) = _blobRecord();
+        vm.expectRevert(abi.encodeWithSelector(SegmentStore.SegmentStore_BlobNotLoaded.selector, record, 0));
+        store.openBlob(record, envelope, 0, covered);
+        assertFalse(store.segments(record, 0).opened);
+    }
+
     /// @dev Whatever a segment holds, opening it stores a verdict and never reverts: the
     ///      opener's own, with a zero root when it does not decode.
     function testFuzz_open_arbitrarySegment_neverReverts(bytes memory segment, uint256 txCount) public {

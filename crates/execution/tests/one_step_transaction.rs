@@ -29,9 +29,10 @@ use alloy_consensus::{
 use alloy_eips::{
     eip1559::BaseFeeParams,
     eip2930::{AccessList, AccessListItem},
+    eip4844::kzg_to_versioned_hash,
 };
 use alloy_primitives::{Address, B256, Bytes, Signature, TxKind, U256, address, keccak256, uint};
-use alloy_sol_types::{SolCall, SolValue};
+use alloy_sol_types::{SolCall, SolError, SolValue};
 use proptest::{prelude::*, test_runner::TestRunner};
 use rollup_derive::derive_deposits;
 use rollup_execution::{
@@ -40,14 +41,16 @@ use rollup_execution::{
     transaction_step,
 };
 use rollup_primitives::{
-    Batch, BatchBlock, BatchEnvelope, BatchParent, BlockNumHash, ContractAddresses, GenesisAccount,
-    L1Block, L2Genesis, L2Transaction, OUTPUT_ROOT_VERSION, OutputRoot, RollupConfig, artifacts,
+    BLOB_DATA_SIZE, Batch, BatchBlock, BatchEnvelope, BatchParent, BlockNumHash, ContractAddresses,
+    GenesisAccount, L1Block, L2Genesis, L2Transaction, OUTPUT_ROOT_VERSION, OutputRoot,
+    RollupConfig, artifacts,
     bindings::{
         IBatchInbox, IL1Bridge,
         IOneStepVerifier::{self, SealWitness, TransactionWitness},
         ISegmentStore,
     },
-    decode_l1_origin, decode_segment, encode_segment, merkle_proof, tx_leaf,
+    blob_commitment, blob_data, blob_element_proof, blob_elements_covering, decode_l1_origin,
+    decode_segment, encode_segment, merkle_proof, to_blobs, tx_leaf,
 };
 use support::{
     CONTRACT, CONTRACT_CODE, CallGas, DEPLOYER, DEPOSITOR, ETHER, EXISTING, GAS_BOUND, L1,
@@ -344,6 +347,98 @@ impl L1 {
         count - 1
     }
 
+    /// `postBlobBatch(envelope)` by the batcher, carrying blobs with `hashes`; returns the
+    /// record's index.
+    fn post_blob_batch(&mut self, envelope: &[u8], hashes: Vec<B256>) -> u64 {
+        let call = IBatchInbox::postBlobBatchCall {
+            envelope: Bytes::copy_from_slice(envelope),
+        };
+        let (result, _) = self.exec_with_blobs(
+            BATCHER,
+            TxKind::Call(self.inbox),
+            U256::ZERO,
+            call.abi_encode(),
+            hashes,
+        );
+        assert!(
+            result.is_success(),
+            "the inbox refused the blob batch: {result:?}"
+        );
+        let count: u64 = self.view(self.inbox, IBatchInbox::recordCountCall {}).to();
+        count - 1
+    }
+
+    /// Proves the field elements covering segment `segment` of blob batch `record` (whose
+    /// envelope and segments are `data`) with
+    /// `SegmentStore.loadBlob`, `per_call` at a time, then opens it with `openBlob`: what the
+    /// store kept, and the gas of every call (the opening last).
+    fn open_blob(
+        &mut self,
+        record: u64,
+        data: &[u8],
+        (envelope, blobs, hashes): &(Bytes, Vec<Bytes>, Vec<B256>),
+        segment: usize,
+        per_call: usize,
+    ) -> (ISegmentStore::Segment, Vec<CallGas>) {
+        let parsed = BatchEnvelope::parse(data).unwrap();
+        let offset: usize = parsed.segments[..segment]
+            .iter()
+            .map(|(_, bytes)| bytes.len())
+            .sum();
+        let elements = blob_elements_covering(offset, parsed.segments[segment].1.len());
+        let commitments: Vec<u8> = blobs
+            .iter()
+            .flat_map(|blob| blob_commitment(blob).unwrap())
+            .collect();
+        let per_blob = BLOB_DATA_SIZE / 31;
+        let proven: Vec<([u8; 31], [u8; 48])> = elements
+            .map(|element| {
+                blob_element_proof(&blobs[element / per_blob], element % per_blob).unwrap()
+            })
+            .collect();
+        let mut gas = Vec::new();
+        for (chunk, at) in proven.chunks(per_call).zip((0..).step_by(per_call)) {
+            let call = ISegmentStore::loadBlobCall {
+                e: ISegmentStore::BlobElements {
+                    record: U256::from(record),
+                    envelope: envelope.clone(),
+                    versionedHashes: hashes.clone(),
+                    segment: U256::from(segment),
+                    from: U256::from(at),
+                    commitments: commitments.clone().into(),
+                    payloads: chunk
+                        .iter()
+                        .flat_map(|(payload, _)| *payload)
+                        .collect::<Vec<u8>>()
+                        .into(),
+                    proofs: chunk
+                        .iter()
+                        .flat_map(|(_, proof)| *proof)
+                        .collect::<Vec<u8>>()
+                        .into(),
+                },
+            };
+            let (_, spent) = self.call(DEPOSITOR, self.segment_store, call.abi_encode());
+            gas.push(spent);
+        }
+        let call = ISegmentStore::openBlobCall {
+            record: U256::from(record),
+            envelope: envelope.clone(),
+            segment: U256::from(segment),
+            covered: proven
+                .iter()
+                .flat_map(|(payload, _)| *payload)
+                .collect::<Vec<u8>>()
+                .into(),
+        };
+        let (out, spent) = self.call(DEPOSITOR, self.segment_store, call.abi_encode());
+        gas.push(spent);
+        (
+            ISegmentStore::openBlobCall::abi_decode_returns(&out).unwrap(),
+            gas,
+        )
+    }
+
     /// `SegmentStore.open(record, data, segment)`, by anyone.
     fn open(
         &mut self,
@@ -480,6 +575,8 @@ struct BatchPlan {
     segments: Option<Vec<usize>>,
     /// A segment replaced by bytes that do not decode (with `segments`).
     corrupt: Option<usize>,
+    /// Post it in blobs (`postBlobBatch`), as `Batch::encode` splits it.
+    blobs: bool,
 }
 
 fn batch(blocks: Vec<BlockPlan>) -> BatchPlan {
@@ -502,6 +599,8 @@ struct SegmentInfo {
 #[derive(Debug, Clone)]
 struct Posted {
     record: u64,
+    /// For a blob batch: the envelope, the blobs and their versioned hashes.
+    blob: Option<(Bytes, Vec<Bytes>, Vec<B256>)>,
     /// The L1 block that appended the record.
     l1_block: u64,
     /// The record's first L2 block.
@@ -712,12 +811,30 @@ impl Scenario {
             headers,
             blocks: batch_blocks,
         };
-        let mut data = batch.encode(batch_parent).expect("the batch encodes");
-        if let Some(sizes) = &plan.segments {
-            data = resegment(&data, &all_txs, sizes, plan.corrupt);
-        }
         let l1_block = self.l1.number;
-        let record = self.l1.post_batch(&data);
+        let (data, record, blob) = if plan.blobs {
+            let (data, envelope_len) = batch
+                .encode_unbounded(batch_parent)
+                .expect("the batch encodes");
+            let envelope = Bytes::copy_from_slice(&data[..envelope_len]);
+            let blobs: Vec<Bytes> = to_blobs(&data[envelope_len..])
+                .iter()
+                .map(|blob| Bytes::copy_from_slice(blob.as_slice()))
+                .collect();
+            let hashes: Vec<B256> = blobs
+                .iter()
+                .map(|blob| kzg_to_versioned_hash(&blob_commitment(blob).unwrap()))
+                .collect();
+            let record = self.l1.post_blob_batch(&envelope, hashes.clone());
+            (data, record, Some((envelope, blobs, hashes)))
+        } else {
+            let mut data = batch.encode(batch_parent).expect("the batch encodes");
+            if let Some(sizes) = &plan.segments {
+                data = resegment(&data, &all_txs, sizes, plan.corrupt);
+            }
+            let record = self.l1.post_batch(&data);
+            (data, record, None)
+        };
 
         // Derivation's view: the node must decode the blocks it executed.
         let envelope = BatchEnvelope::parse(&data).unwrap();
@@ -754,6 +871,7 @@ impl Scenario {
             .collect::<Vec<_>>();
         let posted = Posted {
             record,
+            blob,
             l1_block,
             first_block,
             data: data.into(),
@@ -771,7 +889,15 @@ impl Scenario {
     /// Opens segment `segment` of posted batch `batch` and checks what the store kept.
     fn open(&mut self, batch: usize, segment: usize) {
         let posted = &self.posted[batch];
-        let (opened, gas) = self.l1.open(posted.record, &posted.data, segment);
+        let (opened, gas) = match &posted.blob {
+            Some(blob) => {
+                let (opened, gas) =
+                    self.l1
+                        .open_blob(posted.record, &posted.data, blob, segment, 64);
+                (opened, *gas.last().unwrap())
+            }
+            None => self.l1.open(posted.record, &posted.data, segment),
+        };
         let info = &posted.segments[segment];
         assert!(opened.opened);
         assert_eq!(opened.ok, info.leaves.is_some(), "segment {segment}");
@@ -1547,6 +1673,7 @@ fn a_step_needs_the_blocks_segments_opened() {
         ],
         segments: Some(vec![2, 2]),
         corrupt: None,
+        blobs: false,
     };
     let mut s = Scenario::build(genesis_alloc(), vec![plan], false);
     let not_opened = |segment: u64| {
@@ -1594,6 +1721,7 @@ fn a_tampered_witness_is_refused() {
         ],
         segments: Some(vec![4, 3]),
         corrupt: None,
+        blobs: false,
     };
     let mut s = Scenario::new(vec![plan]);
     let (number, position) = (1, 2);
@@ -1722,6 +1850,7 @@ fn blocks_spanning_segments_and_records_are_proven() {
         ],
         segments: Some(vec![2, 3, 2]),
         corrupt: None,
+        blobs: false,
     };
     let second = batch(vec![
         block(FEES, vec![transfer(ALICE, bob, 8), transfer(BOB, carol, 9)]),
@@ -1764,6 +1893,7 @@ fn an_undecodable_segment_empties_its_blocks() {
         ],
         segments: Some(vec![2, 2, 1]),
         corrupt: Some(1),
+        blobs: false,
     };
     let mut s = Scenario::new(vec![plan]);
     assert!(s.blocks[&1].batch_txs.is_empty() && s.blocks[&2].batch_txs.is_empty());
@@ -1808,6 +1938,7 @@ fn the_seal_of_an_emptied_block_is_proven() {
         )],
         segments: Some(vec![2]),
         corrupt: Some(0),
+        blobs: false,
     };
     let mut s = Scenario::new(vec![plan]);
     let trace = s.trace(1);
@@ -2061,6 +2192,284 @@ fn a_large_blocks_seal_is_not_provable_yet() {
     assert_eq!(verdict, Verdict::NotProvableYet(3, position));
 }
 
+/// A blob batch's transactions and seals are proven as a calldata batch's, once its segments'
+/// bytes are loaded into the `SegmentStore` by point evaluation (`loadBlob`, then `openBlob`).
+#[test]
+fn blob_batch_steps_are_proven() {
+    let bob = key(BOB).address;
+    let plan = BatchPlan {
+        blocks: vec![
+            epoch(
+                FEES,
+                vec![
+                    transfer(ALICE, bob, 1),
+                    transfer(DAVE, bob, 2),
+                    TxSpec {
+                        nonce: Nonce::Offset(3),
+                        ..legacy(CAROL, bob, 3)
+                    },
+                ],
+            ),
+            block(FEES, Vec::new()),
+            block(EMPTY_BENEFICIARY, vec![transfer(ALICE, bob, 4)]),
+        ],
+        blobs: true,
+        ..BatchPlan::default()
+    };
+    let mut s = Scenario::new(vec![plan]);
+    assert!(s.posted[0].blob.is_some());
+    for number in [1, 3] {
+        let proven = s.prove_all(number);
+        assert!(
+            proven.iter().all(|p| p.provable),
+            "block {number}: {proven:?}"
+        );
+        assert_eq!(
+            proven.iter().filter(|p| p.skipped).count(),
+            usize::from(number == 1),
+            "block {number}"
+        );
+    }
+    for number in 1..=3 {
+        let trace = s.trace(number);
+        let (_, _, witness) = s.seal_witness(number, &trace);
+        let (verdict, _) = s.verify_seal(number, s.output_root(number), witness);
+        assert_eq!(verdict, Verdict::Returned(true), "block {number}");
+    }
+}
+
+/// `loadBlob` proves elements only in order, against the record's versioned hashes and
+/// envelope, with valid proofs; `openBlob` opens a segment only from the bytes proven, and a
+/// calldata batch's segments only with `open` (and the other way round).
+#[test]
+fn blob_loading_refuses_what_it_cannot_prove() {
+    let bob = key(BOB).address;
+    let mut s = Scenario::build(
+        genesis_alloc(),
+        vec![
+            BatchPlan {
+                blocks: vec![block(
+                    FEES,
+                    (1..=12).map(|i| transfer(ALICE, bob, i)).collect(),
+                )],
+                blobs: true,
+                ..BatchPlan::default()
+            },
+            batch(vec![block(FEES, vec![transfer(CAROL, bob, 1)])]),
+        ],
+        false,
+    );
+    let record = s.posted[0].record;
+    let (envelope, blobs, hashes) = s.posted[0].blob.clone().unwrap();
+    let data = s.posted[0].data.to_vec();
+    assert_eq!(
+        blob_data(&blobs)[..data.len() - envelope.len()],
+        data[envelope.len()..]
+    );
+    let length = BatchEnvelope::parse(&data).unwrap().segments[0].1.len();
+    let elements = blob_elements_covering(0, length);
+    assert!(elements.len() > 4, "the segment spans several elements");
+    let commitments: Vec<u8> = blobs
+        .iter()
+        .flat_map(|blob| blob_commitment(blob).unwrap())
+        .collect();
+    let proven: Vec<([u8; 31], [u8; 48])> = elements
+        .clone()
+        .map(|i| blob_element_proof(&blobs[0], i).unwrap())
+        .collect();
+    let load = |from: usize, to: usize| ISegmentStore::BlobElements {
+        record: U256::from(record),
+        envelope: envelope.clone(),
+        versionedHashes: hashes.clone(),
+        segment: U256::ZERO,
+        from: U256::from(from),
+        commitments: commitments.clone().into(),
+        payloads: proven[from..to]
+            .iter()
+            .flat_map(|(p, _)| *p)
+            .collect::<Vec<u8>>()
+            .into(),
+        proofs: proven[from..to]
+            .iter()
+            .flat_map(|(_, q)| *q)
+            .collect::<Vec<u8>>()
+            .into(),
+    };
+    let store = s.l1.segment_store;
+    let refused = |l1: &mut L1, call: Vec<u8>| -> Bytes {
+        match l1.exec(DEPOSITOR, TxKind::Call(store), U256::ZERO, call).0 {
+            revm::context::result::ExecutionResult::Revert { output, .. } => output,
+            other => panic!("the store accepted it: {other:?}"),
+        }
+    };
+    let encode = |e: ISegmentStore::BlobElements| ISegmentStore::loadBlobCall { e }.abi_encode();
+    // A blob batch has no calldata to open.
+    let out = refused(
+        &mut s.l1,
+        ISegmentStore::openCall {
+            record: U256::from(record),
+            data: data.into(),
+            segment: U256::ZERO,
+        }
+        .abi_encode(),
+    );
+    assert_eq!(
+        out,
+        Bytes::from(
+            ISegmentStore::SegmentStore_NotCalldataBatch {
+                record: U256::from(record)
+            }
+            .abi_encode()
+        )
+    );
+    // Out of order: from 2 before 0..2.
+    let out = refused(&mut s.l1, encode(load(2, 4)));
+    assert_eq!(
+        out,
+        Bytes::from(
+            ISegmentStore::SegmentStore_BlobLoadOutOfOrder {
+                next: U256::ZERO,
+                from: U256::from(2),
+                total: U256::from(elements.len()),
+            }
+            .abi_encode()
+        )
+    );
+    // Another batch's hashes, envelope or a wrong payload.
+    let mut other = load(0, 2);
+    other.versionedHashes = vec![B256::repeat_byte(1)];
+    let out = refused(&mut s.l1, encode(other));
+    assert_eq!(
+        out,
+        Bytes::from(
+            ISegmentStore::SegmentStore_BlobHashesMismatch {
+                record: U256::from(record)
+            }
+            .abi_encode()
+        )
+    );
+    let mut other = load(0, 2);
+    other.envelope = Bytes::from([envelope.as_ref(), &[0]].concat());
+    let out = refused(&mut s.l1, encode(other));
+    assert_eq!(
+        out,
+        Bytes::from(
+            ISegmentStore::SegmentStore_DataMismatch {
+                record: U256::from(record)
+            }
+            .abi_encode()
+        )
+    );
+    let mut other = load(0, 2);
+    let mut payloads = other.payloads.to_vec();
+    payloads[40] ^= 1;
+    other.payloads = payloads.into();
+    let out = refused(&mut s.l1, encode(other));
+    assert_eq!(
+        out,
+        Bytes::from(
+            ISegmentStore::SegmentStore_BadElementProof {
+                element: U256::from(1)
+            }
+            .abi_encode()
+        )
+    );
+    // Opening before every element is proven, then with other bytes.
+    let covered: Vec<u8> = proven.iter().flat_map(|(p, _)| *p).collect();
+    let open = |covered: Vec<u8>| {
+        ISegmentStore::openBlobCall {
+            record: U256::from(record),
+            envelope: envelope.clone(),
+            segment: U256::ZERO,
+            covered: covered.into(),
+        }
+        .abi_encode()
+    };
+    let not_loaded = Bytes::from(
+        ISegmentStore::SegmentStore_BlobNotLoaded {
+            record: U256::from(record),
+            segment: U256::ZERO,
+        }
+        .abi_encode(),
+    );
+    s.l1.call(DEPOSITOR, store, encode(load(0, 2)));
+    assert_eq!(refused(&mut s.l1, open(covered.clone())), not_loaded);
+    s.l1.call(DEPOSITOR, store, encode(load(2, elements.len())));
+    let mut wrong = covered.clone();
+    wrong[0] ^= 1;
+    assert_eq!(refused(&mut s.l1, open(wrong)), not_loaded);
+    // Past the segment.
+    let out = refused(&mut s.l1, encode(load(elements.len() - 1, elements.len())));
+    assert!(out.starts_with(&ISegmentStore::SegmentStore_BlobLoadOutOfOrder::SELECTOR));
+    let (out, _) = s.l1.call(DEPOSITOR, store, open(covered));
+    let opened = ISegmentStore::openBlobCall::abi_decode_returns(&out).unwrap();
+    assert!(opened.opened && opened.ok);
+    assert_eq!(opened.txCount, 12);
+    // A calldata batch has no blobs to load.
+    let calldata = s.posted[1].record;
+    let mut other = load(0, 2);
+    other.record = U256::from(calldata);
+    let out = refused(&mut s.l1, encode(other));
+    assert_eq!(
+        out,
+        Bytes::from(
+            ISegmentStore::SegmentStore_NotBlobBatch {
+                record: U256::from(calldata)
+            }
+            .abi_encode()
+        )
+    );
+}
+
+/// The gas of loading a blob segment of two incompressible 3,800-byte calldatas: every
+/// `loadBlob` call of 200 elements (6,200 bytes) stays under 16 M gas (EIP-7825 caps a
+/// transaction at 2^24), and so does `openBlob`. (Eight of them, a full 32 KiB segment, took six calls
+/// and 59.2 M gas in all; see docs/benchmarks.md.)
+#[test]
+fn loading_a_blob_segment_fits_transactions() {
+    let bob = key(BOB).address;
+    // Transfers with random-looking calldata: the segment barely compresses.
+    let txs: Vec<TxSpec> = (0..2u8)
+        .map(|i| TxSpec {
+            input: Bytes::from(
+                (0..3_800u32)
+                    .map(|j| keccak256((u32::from(i) * 10_000 + j).to_be_bytes())[0])
+                    .collect::<Vec<u8>>(),
+            ),
+            gas_limit: 200_000,
+            ..transfer(ALICE, bob, u128::from(i) + 1)
+        })
+        .collect();
+    let mut s = Scenario::build(
+        genesis_alloc(),
+        vec![BatchPlan {
+            blocks: vec![block(FEES, txs)],
+            blobs: true,
+            ..BatchPlan::default()
+        }],
+        false,
+    );
+    let record = s.posted[0].record;
+    let blob = s.posted[0].blob.clone().unwrap();
+    let data = s.posted[0].data.clone();
+    let (opened, gas) = s.l1.open_blob(record, &data, &blob, 0, 200);
+    assert!(opened.ok);
+    let (loads, open) = gas.split_at(gas.len() - 1);
+    let elements: u64 = loads.iter().map(|g| g.transaction).sum();
+    eprintln!(
+        "blob segment: {} loadBlob calls, {} gas in all, the largest {:?}; openBlob {:?}",
+        loads.len(),
+        elements,
+        loads.iter().map(|g| g.transaction).max(),
+        open[0]
+    );
+    assert!(
+        loads.iter().all(|g| g.transaction < 16_000_000),
+        "{loads:?}"
+    );
+    assert!(open[0].transaction < 16_000_000, "{open:?}");
+}
+
 fn arb_tx() -> impl Strategy<Value = TxSpec> {
     let from = prop_oneof![
         4 => Just(ALICE),
@@ -2168,6 +2577,7 @@ fn random_transfers_are_proven() {
                 blocks,
                 segments,
                 corrupt: None,
+                blobs: false,
             }]);
             for number in 1..=count {
                 let positions = s.batch_positions(number);
@@ -2225,6 +2635,7 @@ fn costliest_step(record_blocks: usize, segments: usize) -> (Proven, CallGas) {
         blocks,
         segments: Some(sizes),
         corrupt: None,
+        blobs: false,
     };
     let mut s = Scenario::build(alloc, vec![plan], true);
     let number = record_blocks as u64;

@@ -444,14 +444,44 @@ alloy_sol_types::sol! {
             bytes32 txRoot;
         }
 
+        /// How far a blob segment's bytes are proven.
+        #[derive(Debug, PartialEq, Eq)]
+        struct BlobLoad {
+            uint32 next;
+            bytes32 chain;
+        }
+
+        /// Field elements of a blob segment to prove (`loadBlob`).
+        #[derive(Debug, PartialEq, Eq)]
+        struct BlobElements {
+            uint256 record;
+            bytes envelope;
+            bytes32[] versionedHashes;
+            uint256 segment;
+            uint256 from;
+            bytes commitments;
+            bytes payloads;
+            bytes proofs;
+        }
+
         event SegmentOpened(uint256 indexed record, uint256 indexed segment, bool ok, bytes32 txRoot);
+        event BlobElementsLoaded(uint256 indexed record, uint256 indexed segment, uint256 next, uint256 total);
 
         error SegmentStore_BadConfig();
         error SegmentStore_NotCalldataBatch(uint256 record);
         error SegmentStore_DataMismatch(uint256 record);
         error SegmentStore_UnknownSegment(uint256 record, uint256 segment);
+        error SegmentStore_NotBlobBatch(uint256 record);
+        error SegmentStore_BlobHashesMismatch(uint256 record);
+        error SegmentStore_BlobLoadOutOfOrder(uint256 next, uint256 from, uint256 total);
+        error SegmentStore_BlobLoadMalformed();
+        error SegmentStore_BadElementProof(uint256 element);
+        error SegmentStore_BlobNotLoaded(uint256 record, uint256 segment);
 
         function open(uint256 record, bytes calldata data, uint256 segment) external returns (Segment memory result);
+        function loadBlob(BlobElements calldata e) external returns (uint256 next);
+        function openBlob(uint256 record, bytes calldata envelope, uint256 segment, bytes calldata covered) external returns (Segment memory result);
+        function blobLoads(uint256 record, uint256 segment) external view returns (BlobLoad memory);
         function segments(uint256 record, uint256 segment) external view returns (Segment memory);
         function inbox() external view returns (address);
         function chainId() external view returns (uint256);

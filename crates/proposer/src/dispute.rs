@@ -21,8 +21,10 @@
 //! deposits to an account without code is proven (`STEP_DEPOSIT`): its bridge message comes
 //! from the L1 bridge's logs of the block's L1 origin, its place in the deposit chain from
 //! `depositChainAt`, the two accounts and their trie proofs from re-executing the block up to
-//! it ([`rollup_execution::deposit_step`]). A batch transaction of a calldata batch is proven
-//! from its opened segment (`STEP_TRANSACTION`), and the seal of a block small enough
+//! it ([`rollup_execution::deposit_step`]). A batch transaction is proven from its opened
+//! segment (`STEP_TRANSACTION`): the agent opens a calldata batch's segments from the batch, and
+//! a blob batch's by proving their field elements on L1 by point evaluation first (from its
+//! batcher's blobs, or blobs rebuilt from its stored blocks). The seal of a block small enough
 //! (`rollup_execution::seal_provable`) from the block's stored transactions and receipts
 //! (`STEP_SEAL`). As challenger the agent steps whenever the step is provable or the proposer
 //! is not allowlisted.
@@ -45,15 +47,15 @@ use rollup_execution::{
 };
 use rollup_l1::L1Sender;
 use rollup_primitives::{
-    L2Transaction, OutputRoot, RoleHealth,
+    BLOB_BYTES_PER_FIELD_ELEMENT, BLOB_DATA_SIZE, L2Transaction, OutputRoot, RoleHealth,
     bindings::{
         Game, IBatchInbox, IDisputeGame, IL1Bridge, IOneStepVerifier, ISegmentStore, IStateManager,
         Proposal,
     },
-    decode_l1_origin,
+    blob_commitment, blob_element_proof, blob_elements_covering, decode_l1_origin,
 };
 
-use crate::inputs::{BlockBatch, Posted};
+use crate::inputs::{BlobBatch, BlockBatch, Posted};
 use rollup_storage::{Store, StoreReader};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
@@ -68,8 +70,7 @@ const STEP_PADDING: u8 = 1;
 const STEP_PREAMBLE: u8 = 2;
 
 /// `OneStepVerifier.STEP_INPUT`: one input of the block L1 cannot decide, from a trace state
-/// (a seal too large to prove, or a transaction of a blob batch): the game decides it by the
-/// proposer's allowlisting.
+/// (a seal too large to prove): the game decides it by the proposer's allowlisting.
 const STEP_INPUT: u8 = 3;
 
 /// The witness of a game's last step.
@@ -82,6 +83,10 @@ struct Witness {
     /// resolves the game by the proposer's allowlisting).
     provable: bool,
 }
+
+/// Field elements a `SegmentStore.loadBlob` transaction proves: about 11.5 M gas (57,500 each),
+/// under EIP-7825's 16.8 M cap on a transaction.
+const BLOB_ELEMENTS_PER_CALL: usize = 200;
 
 /// `abi.encode(Withdrawals.OutputRoot)`.
 fn output_root_abi(output: &OutputRoot) -> Vec<u8> {
@@ -158,6 +163,8 @@ pub struct DisputeAgent {
     proposal_cursor: u64,
     /// Games before this id are resolved.
     game_cursor: u64,
+    /// The blobs this process's batcher built, the first place to look for a blob batch's.
+    known_blobs: Option<rollup_l1::KnownBlobs>,
     /// Proposals this account challenged (learnt from every game since start): never challenged
     /// twice, whatever came of the first game.
     challenged: HashSet<u64>,
@@ -184,8 +191,17 @@ impl DisputeAgent {
             batches: HashMap::new(),
             proposal_cursor: 0,
             game_cursor: 0,
+            known_blobs: None,
             challenged: HashSet::new(),
         }
+    }
+
+    /// Looks for a disputed blob batch's blobs among those this process's batcher built
+    /// first (before rebuilding them from the stored blocks).
+    #[must_use]
+    pub fn with_known_blobs(mut self, known: rollup_l1::KnownBlobs) -> Self {
+        self.known_blobs = Some(known);
+        self
     }
 
     /// Reports each round's outcome to `health`.
@@ -366,11 +382,52 @@ impl DisputeAgent {
             return Ok(Posted::Calldata(call.data));
         }
         if let Ok(call) = IBatchInbox::postBlobBatchCall::abi_decode(input) {
-            return Ok(Posted::Blobs(call.envelope));
+            let versioned_hashes = tx.blob_versioned_hashes().unwrap_or_default().to_vec();
+            let blobs = self
+                .blob_batch_blobs(&call.envelope, &versioned_hashes)
+                .await;
+            if blobs.is_none() {
+                warn!(target: "rollup::dispute", record = index, "this node has not the blobs of the disputed blob batch: its transactions' steps cannot be proven");
+            }
+            return Ok(Posted::Blobs {
+                envelope: call.envelope,
+                versioned_hashes,
+                blobs,
+            });
         }
         Err(DisputeError::Read(format!(
             "L1 transaction {tx_hash} appended record {index} without calling the inbox directly"
         )))
+    }
+
+    /// The blobs of a blob batch (`envelope`, carried by a transaction with
+    /// `versioned_hashes`): this process's batcher's own, or rebuilt from the stored blocks the
+    /// batch holds (`rollup_l1::rebuild_blob_batch`, which checks each against its hash).
+    /// `None` when neither gives them (another encoder's batch, or a block derivation emptied).
+    async fn blob_batch_blobs(
+        &self,
+        envelope: &Bytes,
+        versioned_hashes: &[B256],
+    ) -> Option<Vec<Bytes>> {
+        if let Some(blobs) = self
+            .known_blobs
+            .as_ref()
+            .and_then(|known| known.get_all(versioned_hashes))
+        {
+            return Some(blobs);
+        }
+        let store = self.store.clone();
+        let envelope = envelope.clone();
+        let hashes = versioned_hashes.to_vec();
+        tokio::task::spawn_blocking(move || {
+            let reader = store.reader().ok()?;
+            rollup_l1::rebuild_blob_batch(&envelope, &hashes, |number| {
+                Some((reader.header(number).ok()??, reader.body(number).ok()??))
+            })
+        })
+        .await
+        .ok()
+        .flatten()
     }
 
     /// The trace of `block`, computed once per game.
@@ -461,12 +518,13 @@ impl DisputeAgent {
             };
             let store = self.store.clone();
             if game.lo + 1 == seal {
-                // L1 cannot tell a blob batch's emptied block (whose seal follows its
-                // deposits) from one whose first batch transaction runs there.
-                let blob_emptied = batch.as_ref().is_some_and(|batch| {
-                    batch.data.is_none() && !batch.block_txs.is_empty() && state.included == 0
-                });
-                let provable = seal_provable(&state) && !blob_emptied;
+                // An emptied block's seal follows its deposits; L1 tells it from the block's
+                // first batch transaction by its opened segments, which need the blobs of a
+                // blob batch.
+                let unopenable = batch
+                    .as_ref()
+                    .is_some_and(|batch| batch.transactions().is_none());
+                let provable = seal_provable(&state) && !unopenable;
                 let bytes = off_runtime(block, move || {
                     seal_witness(&store, block, state, block_table, first_segment)
                 })
@@ -544,7 +602,8 @@ impl DisputeAgent {
     }
 
     /// The `STEP_TRANSACTION` witness of the step at `position` of `block`, if its input is one
-    /// of the block's batch transactions in a calldata batch; `None` otherwise (the step keeps
+    /// of the block's batch transactions in a batch this node can read (calldata, or blobs it
+    /// has); `None` otherwise (the step keeps
     /// its `STEP_INPUT` witness). Opens the block's segments in the `SegmentStore` first where
     /// nobody has. Fails only when L1 or the database cannot be read (the next round retries).
     async fn transaction_witness(
@@ -582,6 +641,9 @@ impl DisputeAgent {
     /// Opens every segment with a transaction of the block in the verifier's `SegmentStore`
     /// that nobody opened yet: a transaction's step reads them there.
     async fn open_segments(&self, batch: &BlockBatch) -> Result<(), DisputeError> {
+        if let Some(blob) = &batch.blob {
+            return self.open_blob_segments(batch, blob).await;
+        }
         let Some(data) = &batch.data else {
             return Ok(());
         };
@@ -611,6 +673,128 @@ impl DisputeAgent {
             if self.send("open segment", store, input, U256::ZERO).await? {
                 metrics::counter!("rollup_dispute_segments_opened_total").increment(1);
                 info!(target: "rollup::dispute", record = batch.record, segment, "opened a segment for a transaction's step");
+            }
+        }
+        Ok(())
+    }
+
+    /// Opens every segment with a transaction of the block of a blob batch in the verifier's
+    /// `SegmentStore` that nobody opened yet: proves the field elements covering it with
+    /// `loadBlob`, [`BLOB_ELEMENTS_PER_CALL`] per transaction from where the store stands
+    /// (another party may have proven some), then opens it with `openBlob`.
+    async fn open_blob_segments(
+        &self,
+        batch: &BlockBatch,
+        blob: &BlobBatch,
+    ) -> Result<(), DisputeError> {
+        let verifier = self.one_step_verifier().await?;
+        let store = self
+            .call(verifier, IOneStepVerifier::segmentStoreCall {})
+            .await?;
+        let record = U256::from(batch.record);
+        for segment in batch.block_segments() {
+            let opened = self
+                .call(
+                    store,
+                    ISegmentStore::segmentsCall {
+                        record,
+                        segment: U256::from(segment),
+                    },
+                )
+                .await?;
+            if opened.opened {
+                continue;
+            }
+            let elements = blob_elements_covering(blob.offsets[segment], blob.lengths[segment]);
+            let total = elements.len();
+            let blobs = blob.blobs.clone();
+            let started = std::time::Instant::now();
+            let proven = tokio::task::spawn_blocking(move || {
+                let per_blob = BLOB_DATA_SIZE / BLOB_BYTES_PER_FIELD_ELEMENT;
+                elements
+                    .map(|element| {
+                        let blob = blobs
+                            .get(element / per_blob)
+                            .ok_or_else(|| format!("no blob holds field element {element}"))?;
+                        blob_element_proof(blob, element % per_blob)
+                    })
+                    .collect::<Result<Vec<_>, String>>()
+            })
+            .await
+            .map_err(|err| DisputeError::Read(format!("blob proof task: {err}")))?
+            .map_err(DisputeError::Read)?;
+            info!(target: "rollup::dispute", record = batch.record, segment, elements = total, elapsed = ?started.elapsed(), "proved a blob segment's field elements");
+            let commitments: Vec<u8> = blob
+                .blobs
+                .iter()
+                .map(|b| blob_commitment(b).map_err(DisputeError::Read))
+                .collect::<Result<Vec<_>, _>>()?
+                .concat();
+            loop {
+                let load = self
+                    .call(
+                        store,
+                        ISegmentStore::blobLoadsCall {
+                            record,
+                            segment: U256::from(segment),
+                        },
+                    )
+                    .await?;
+                let from = load.next as usize;
+                if from >= total {
+                    break;
+                }
+                let to = (from + BLOB_ELEMENTS_PER_CALL).min(total);
+                let chunk = &proven[from..to];
+                let input = ISegmentStore::loadBlobCall {
+                    e: ISegmentStore::BlobElements {
+                        record,
+                        envelope: blob.envelope.clone(),
+                        versionedHashes: blob.versioned_hashes.clone(),
+                        segment: U256::from(segment),
+                        from: U256::from(from),
+                        commitments: commitments.clone().into(),
+                        payloads: chunk
+                            .iter()
+                            .flat_map(|(payload, _)| *payload)
+                            .collect::<Vec<u8>>()
+                            .into(),
+                        proofs: chunk
+                            .iter()
+                            .flat_map(|(_, proof)| *proof)
+                            .collect::<Vec<u8>>()
+                            .into(),
+                    },
+                }
+                .abi_encode();
+                if !self
+                    .send("load blob elements", store, input, U256::ZERO)
+                    .await?
+                {
+                    // Not proven this round (someone else's load came first, or L1 refused):
+                    // the next round starts again from where the store stands.
+                    return Ok(());
+                }
+                metrics::counter!("rollup_dispute_blob_elements_loaded_total")
+                    .increment((to - from) as u64);
+            }
+            let input = ISegmentStore::openBlobCall {
+                record,
+                envelope: blob.envelope.clone(),
+                segment: U256::from(segment),
+                covered: proven
+                    .iter()
+                    .flat_map(|(payload, _)| *payload)
+                    .collect::<Vec<u8>>()
+                    .into(),
+            }
+            .abi_encode();
+            if self
+                .send("open blob segment", store, input, U256::ZERO)
+                .await?
+            {
+                metrics::counter!("rollup_dispute_segments_opened_total").increment(1);
+                info!(target: "rollup::dispute", record = batch.record, segment, "opened a blob segment for a step");
             }
         }
         Ok(())

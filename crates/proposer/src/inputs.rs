@@ -1,26 +1,48 @@
 //! What L1 fixes about one disputed block's inputs, as the one-step verifier reads it: the
-//! block table of the inbox record holding the block and, for a calldata batch, the batch
-//! itself, whose segments give the block's batch transactions (those the rules skip included)
-//! and the leaves they are proven by.
+//! block table of the inbox record holding the block and the batch itself (for a blob batch,
+//! its envelope and blobs), whose segments give the block's batch transactions (those the
+//! rules skip included) and the leaves they are proven by.
 
 use std::ops::Range;
 
 use alloy_consensus::TxEnvelope;
 use alloy_primitives::{B256, Bytes, keccak256};
-use rollup_primitives::{BatchEnvelope, bindings::IBatchInbox::Record, decode_segment, tx_leaf};
+use rollup_primitives::{
+    BatchEnvelope, bindings::IBatchInbox::Record, blob_data, decode_segment, tx_leaf,
+};
 
 /// How a record's batch reached L1.
 #[derive(Debug, Clone)]
 pub(crate) enum Posted {
     /// `postBatch(data)`: the envelope and the segments.
     Calldata(Bytes),
-    /// `postBlobBatch(envelope)`: the envelope alone, the segments in blobs.
-    Blobs(Bytes),
+    /// `postBlobBatch(envelope)`: the envelope alone, the segments in blobs with the
+    /// transaction's versioned hashes; the blobs themselves when this node has them.
+    Blobs {
+        envelope: Bytes,
+        versioned_hashes: Vec<B256>,
+        blobs: Option<Vec<Bytes>>,
+    },
     /// `forceInclude`: no batch; the block table as the inbox built it.
     Forced(Bytes),
 }
 
-/// One segment of a calldata batch.
+/// A blob batch as `SegmentStore.loadBlob` and `openBlob` take it.
+#[derive(Debug, Clone)]
+pub(crate) struct BlobBatch {
+    /// `postBlobBatch`'s argument.
+    pub envelope: Bytes,
+    /// The transaction's versioned hashes, in order.
+    pub versioned_hashes: Vec<B256>,
+    /// Its blobs, in that order (each checked against its hash).
+    pub blobs: Vec<Bytes>,
+    /// Each segment's byte offset in the blobs' data stream.
+    pub offsets: Vec<usize>,
+    /// Each segment's length.
+    pub lengths: Vec<usize>,
+}
+
+/// One segment of a batch.
 #[derive(Debug, Clone)]
 pub(crate) struct Segment {
     /// The batch index of its first transaction.
@@ -42,7 +64,9 @@ pub(crate) struct BlockBatch {
     pub block_table: Bytes,
     /// The batch as posted, for a calldata batch (what `SegmentStore.open` takes).
     pub data: Option<Bytes>,
-    /// The batch's segments, for a calldata batch.
+    /// The envelope and blobs of a blob batch whose blobs this node has.
+    pub blob: Option<BlobBatch>,
+    /// The batch's segments, for a calldata batch or a blob batch with its blobs.
     pub segments: Vec<Segment>,
     /// The batch indices of the block's transactions.
     pub block_txs: Range<usize>,
@@ -62,19 +86,50 @@ impl BlockBatch {
             .checked_sub(record.firstBlock)
             .filter(|p| *p < u64::from(record.blockCount))
             .ok_or_else(|| format!("record {index} does not hold block {l2_block}"))?;
-        let (block_table, data, segments) = match posted {
-            Posted::Forced(table) => (table, None, Vec::new()),
-            Posted::Blobs(envelope) => {
+        let (block_table, data, blob, segments) = match posted {
+            Posted::Forced(table) => (table, None, None, Vec::new()),
+            Posted::Blobs {
+                envelope,
+                versioned_hashes,
+                blobs,
+            } => {
                 if keccak256(&envelope) != record.dataHash {
                     return Err(format!(
                         "the envelope found for record {index} is not its own"
                     ));
                 }
-                (
-                    Bytes::from(envelope_block_table(&envelope)?),
-                    None,
-                    Vec::new(),
-                )
+                let table = Bytes::from(envelope_block_table(&envelope)?);
+                match blobs {
+                    Some(blobs) => {
+                        let lengths = envelope_segment_lengths(&envelope)?;
+                        let stream = blob_data(&blobs);
+                        let total: usize = lengths.iter().sum();
+                        let batch = stream.get(..total).ok_or_else(|| {
+                            format!("record {index}'s blobs hold fewer bytes than its segments")
+                        })?;
+                        let full = [envelope.as_ref(), batch].concat();
+                        let parsed = BatchEnvelope::parse(&full).map_err(|err| {
+                            format!("record {index}'s blob batch does not parse: {err}")
+                        })?;
+                        let offsets = lengths
+                            .iter()
+                            .scan(0, |at, length| {
+                                let offset = *at;
+                                *at += length;
+                                Some(offset)
+                            })
+                            .collect();
+                        let blob = BlobBatch {
+                            envelope,
+                            versioned_hashes,
+                            blobs,
+                            offsets,
+                            lengths,
+                        };
+                        (table, None, Some(blob), decode_segments(&parsed, chain_id))
+                    }
+                    None => (table, None, None, Vec::new()),
+                }
             }
             Posted::Calldata(data) => {
                 if keccak256(&data) != record.dataHash {
@@ -82,27 +137,13 @@ impl BlockBatch {
                 }
                 let envelope = BatchEnvelope::parse(&data)
                     .map_err(|err| format!("record {index}'s batch does not parse: {err}"))?;
-                let mut first_tx = 0;
-                let segments = envelope
-                    .segments
-                    .iter()
-                    .map(|(count, bytes)| {
-                        let transactions = decode_segment(bytes, *count, chain_id).ok();
-                        let leaves = transactions
-                            .as_deref()
-                            .map(|txs| txs.iter().map(tx_leaf).collect())
-                            .unwrap_or_default();
-                        let segment = Segment {
-                            first_tx,
-                            tx_count: *count,
-                            transactions,
-                            leaves,
-                        };
-                        first_tx += count;
-                        segment
-                    })
-                    .collect();
-                (Bytes::from(envelope.block_table()), Some(data), segments)
+                let segments = decode_segments(&envelope, chain_id);
+                (
+                    Bytes::from(envelope.block_table()),
+                    Some(data),
+                    None,
+                    segments,
+                )
             }
         };
         if keccak256(&block_table) != record.blocksHash
@@ -122,6 +163,7 @@ impl BlockBatch {
             record: index,
             block_table,
             data,
+            blob,
             segments,
             block_txs: start..start + count,
         })
@@ -141,14 +183,16 @@ impl BlockBatch {
         }
     }
 
-    /// The block's batch transactions, in order, when L1 shows them: a calldata batch whose
-    /// segments with a transaction of the block all decode (else the block is empty and has
-    /// none). `None` for a blob batch, whose segments are not read here.
+    /// The block's batch transactions, in order, when L1 shows them: a batch whose segments
+    /// with a transaction of the block all decode (else the block is empty and has none).
+    /// `None` for a blob batch whose blobs this node does not have.
     pub(crate) fn transactions(&self) -> Option<Vec<TxEnvelope>> {
         if self.block_txs.is_empty() {
             return Some(Vec::new());
         }
-        self.data.as_ref()?;
+        if self.data.is_none() && self.blob.is_none() {
+            return None;
+        }
         let mut out = Vec::with_capacity(self.block_txs.len());
         for segment in &self.segments[self.block_segments()] {
             let Some(transactions) = &segment.transactions else {
@@ -181,23 +225,71 @@ impl BlockBatch {
     }
 }
 
-/// The block table of a batch envelope (`version ‖ firstBlock ‖ blockCount ‖ headerCount ‖
-/// segmentCount ‖ depositCount ‖ headers ‖ blocks ‖ ...`), read as `SegmentStore` reads it.
-fn envelope_block_table(envelope: &[u8]) -> Result<Vec<u8>, String> {
-    let byte = |at: usize| {
-        envelope
-            .get(at)
-            .copied()
-            .map(usize::from)
-            .ok_or_else(|| "the envelope is truncated".to_string())
-    };
+/// The segments of a parsed batch, decoded, with their transactions' leaves.
+fn decode_segments(envelope: &BatchEnvelope, chain_id: u64) -> Vec<Segment> {
+    let mut first_tx = 0;
+    envelope
+        .segments
+        .iter()
+        .map(|(count, bytes)| {
+            let transactions = decode_segment(bytes, *count, chain_id).ok();
+            let leaves = transactions
+                .as_deref()
+                .map(|txs| txs.iter().map(tx_leaf).collect())
+                .unwrap_or_default();
+            let segment = Segment {
+                first_tx,
+                tx_count: *count,
+                transactions,
+                leaves,
+            };
+            first_tx += count;
+            segment
+        })
+        .collect()
+}
+
+/// A byte of `envelope`, or an error if it is truncated.
+fn envelope_byte(envelope: &[u8], at: usize) -> Result<usize, String> {
+    envelope
+        .get(at)
+        .copied()
+        .map(usize::from)
+        .ok_or_else(|| "the envelope is truncated".to_string())
+}
+
+/// Where the block table of a batch envelope (`version ‖ firstBlock ‖ blockCount ‖
+/// headerCount ‖ segmentCount ‖ depositCount ‖ headers ‖ blocks ‖ segment table ...`) starts,
+/// and its block count, read as `SegmentStore` reads it.
+fn envelope_blocks(envelope: &[u8]) -> Result<(usize, usize), String> {
+    let byte = |at| envelope_byte(envelope, at);
     let block_count = (byte(9)? << 8) | byte(10)?;
     let mut offset = 21;
     for _ in 0..byte(11)? {
         offset += 2 + ((byte(offset)? << 8) | byte(offset + 1)?);
     }
+    Ok((offset, block_count))
+}
+
+/// The block table of a batch envelope.
+fn envelope_block_table(envelope: &[u8]) -> Result<Vec<u8>, String> {
+    let (offset, block_count) = envelope_blocks(envelope)?;
     envelope
         .get(offset..offset + block_count * 7)
         .map(<[u8]>::to_vec)
         .ok_or_else(|| "the envelope is truncated".to_string())
+}
+
+/// The segment lengths of a batch envelope's segment table (after its block table).
+fn envelope_segment_lengths(envelope: &[u8]) -> Result<Vec<usize>, String> {
+    let (offset, block_count) = envelope_blocks(envelope)?;
+    let table = offset + block_count * 7;
+    (0..envelope_byte(envelope, 12)?)
+        .map(|j| {
+            let at = table + j * 6;
+            (0..4).try_fold(0, |length, i| {
+                Ok((length << 8) | envelope_byte(envelope, at + i)?)
+            })
+        })
+        .collect()
 }

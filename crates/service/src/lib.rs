@@ -272,7 +272,8 @@ impl Services {
             let sender = l1.sender(signer, sender_config)?;
             // The proposer defends its own proposals from the same account, in its own loop.
             let defender = DisputeAgent::new(dispute(false), store.clone(), sender.clone())
-                .with_health(health.role("defender"));
+                .with_health(health.role("defender"))
+                .with_known_blobs(known_blobs.clone());
             let proposer = Proposer::new(
                 ProposerConfig {
                     state_manager: config.contracts.state_manager,
@@ -299,7 +300,8 @@ impl Services {
                 store.clone(),
                 l1.sender(signer, sender_config)?,
             )
-            .with_health(health.role("challenger"));
+            .with_health(health.role("challenger"))
+            .with_known_blobs(known_blobs.clone());
             let cancel = cancel.child_token();
             tasks.push((
                 "challenger",

@@ -230,6 +230,19 @@ impl L1 {
         value: U256,
         data: Vec<u8>,
     ) -> (ExecutionResult, CallGas) {
+        self.exec_with_blobs(caller, kind, value, data, Vec::new())
+    }
+
+    /// `exec` of a transaction carrying blobs with `blob_hashes` (EIP-4844; none: not a blob
+    /// transaction).
+    pub(crate) fn exec_with_blobs(
+        &mut self,
+        caller: Address,
+        kind: TxKind,
+        value: U256,
+        data: Vec<u8>,
+        blob_hashes: Vec<B256>,
+    ) -> (ExecutionResult, CallGas) {
         let mut cfg = CfgEnv::new_with_spec(SPEC_ID);
         cfg.chain_id = L1_CHAIN_ID;
         cfg.disable_nonce_check = true;
@@ -253,6 +266,9 @@ impl L1 {
             gas_limit: L1_GAS,
             gas_price: 0,
             chain_id: Some(L1_CHAIN_ID),
+            tx_type: if blob_hashes.is_empty() { 0 } else { 3 },
+            max_fee_per_blob_gas: u128::from(!blob_hashes.is_empty()),
+            blob_hashes,
             ..Default::default()
         };
         let result = evm

@@ -9,7 +9,8 @@
 //! is ignored when read; bytes after the segments are ignored. The transaction carries exactly
 //! [`blob_count`] blobs for its segment bytes, which the inbox checks with `BLOBHASH`.
 
-use alloy_eips::eip4844::{BYTES_PER_BLOB, Blob, FIELD_ELEMENTS_PER_BLOB};
+use alloy_eips::eip4844::{BYTES_PER_BLOB, Blob, FIELD_ELEMENTS_PER_BLOB, c_kzg};
+use alloy_primitives::{B256, U256, uint};
 
 use super::{MAX_BATCH_SIZE, MAX_SEGMENT_SIZE, MAX_SEGMENTS_PER_BATCH};
 
@@ -114,6 +115,73 @@ pub fn blob_data<B: AsRef<[u8]>>(blobs: &[B]) -> Vec<u8> {
     out
 }
 
+/// The BLS12-381 scalar field's modulus (EIP-4844 `BLS_MODULUS`).
+const BLS_MODULUS: U256 =
+    uint!(0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001_U256);
+
+/// The primitive 4096th root of unity blobs are evaluated over, `7^((BLS_MODULUS - 1) / 4096)`
+/// (`SegmentStore.ROOT_OF_UNITY`).
+const ROOT_OF_UNITY: U256 =
+    uint!(0x564c0a11a0f704f4fc3e8acfe0f8245f0ad1347b378fbf96e206da11a5d36306_U256);
+
+/// The point at which a blob's polynomial takes the value of its field element `index`:
+/// `ω^bitrev(index)`, the consensus specs' bit-reversed domain (`SegmentStore._point`).
+pub fn blob_element_point(index: usize) -> B256 {
+    let bits = FIELD_ELEMENTS_PER_BLOB.trailing_zeros();
+    let reversed = (index as u64).reverse_bits() >> (64 - bits);
+    ROOT_OF_UNITY
+        .pow_mod(U256::from(reversed), BLS_MODULUS)
+        .into()
+}
+
+/// The field elements of a blob stream covering its bytes `offset..offset + length`: what
+/// `SegmentStore.loadBlob` proves for a segment at that place.
+pub fn blob_elements_covering(offset: usize, length: usize) -> std::ops::Range<usize> {
+    let first = offset / BLOB_BYTES_PER_FIELD_ELEMENT;
+    first
+        ..(offset + length)
+            .div_ceil(BLOB_BYTES_PER_FIELD_ELEMENT)
+            .max(first)
+}
+
+/// The KZG commitment of `blob` (48 bytes).
+pub fn blob_commitment(blob: &[u8]) -> Result<[u8; 48], String> {
+    let blob = c_kzg::Blob::from_bytes(blob).map_err(|err| format!("not a blob: {err}"))?;
+    let commitment = c_kzg::ethereum_kzg_settings(0)
+        .blob_to_kzg_commitment(&blob)
+        .map_err(|err| format!("not a blob: {err}"))?;
+    Ok(commitment.to_bytes().into_inner())
+}
+
+/// Field element `index` of `blob` proven for the point-evaluation precompile: its 31 payload
+/// bytes (after its zero first byte) and its KZG proof at [`blob_element_point`]`(index)`, as
+/// `SegmentStore.loadBlob` takes them. An error if the blob is malformed or the element's
+/// first byte is not zero.
+pub fn blob_element_proof(blob: &[u8], index: usize) -> Result<([u8; 31], [u8; 48]), String> {
+    let at = index * 32;
+    let element = blob
+        .get(at..at + 32)
+        .ok_or_else(|| format!("a blob has no field element {index}"))?;
+    if element[0] != 0 {
+        return Err(format!(
+            "field element {index} does not start with a zero byte"
+        ));
+    }
+    let kzg_blob = c_kzg::Blob::from_bytes(blob).map_err(|err| format!("not a blob: {err}"))?;
+    let z = c_kzg::Bytes32::new(blob_element_point(index).0);
+    let (proof, y) = c_kzg::ethereum_kzg_settings(0)
+        .compute_kzg_proof(&kzg_blob, &z)
+        .map_err(|err| format!("proving field element {index}: {err}"))?;
+    if y.as_slice() != element {
+        return Err(format!(
+            "field element {index}: the proof's value is not the element"
+        ));
+    }
+    let mut payload = [0; 31];
+    payload.copy_from_slice(&element[1..]);
+    Ok((payload, proof.to_bytes().into_inner()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,5 +228,53 @@ mod tests {
                 0, 0, 0, 0, 0xcd
             ]
         );
+    }
+
+    /// An element's proof verifies at its point with the blob's commitment, for the element's
+    /// own value; the points are the bit-reversed powers of the root of unity.
+    #[test]
+    fn element_proofs_open_the_stream_bytes() {
+        assert_eq!(blob_element_point(0), B256::from(U256::from(1)));
+        // Element 1 is bit-reversed to ω^2048 = -1, element 2048 to ω.
+        assert_eq!(
+            blob_element_point(1),
+            B256::from(BLS_MODULUS - U256::from(1))
+        );
+        assert_eq!(blob_element_point(2048), B256::from(ROOT_OF_UNITY));
+        assert_eq!(
+            ROOT_OF_UNITY.pow_mod(U256::from(4096), BLS_MODULUS),
+            U256::from(1)
+        );
+        let data: Vec<u8> = (0..200u32).map(|i| (i * 37 + 11) as u8).collect();
+        let blob = to_blobs(&data).remove(0);
+        let commitment = blob_commitment(blob.as_slice()).unwrap();
+        let settings = c_kzg::ethereum_kzg_settings(0);
+        for index in [0, 1, 6, 4095] {
+            let (payload, proof) = blob_element_proof(blob.as_slice(), index).unwrap();
+            let expected: Vec<u8> = data
+                .iter()
+                .copied()
+                .chain(std::iter::repeat(0))
+                .skip(index * 31)
+                .take(31)
+                .collect();
+            assert_eq!(payload.as_slice(), expected.as_slice(), "element {index}");
+            let mut y = [0; 32];
+            y[1..].copy_from_slice(&payload);
+            let verified = settings
+                .verify_kzg_proof(
+                    &c_kzg::Bytes48::new(commitment),
+                    &c_kzg::Bytes32::new(blob_element_point(index).0),
+                    &c_kzg::Bytes32::new(y),
+                    &c_kzg::Bytes48::new(proof),
+                )
+                .unwrap();
+            assert!(verified, "element {index}");
+        }
+        assert_eq!(blob_elements_covering(0, 31), 0..1);
+        assert_eq!(blob_elements_covering(30, 2), 0..2);
+        assert_eq!(blob_elements_covering(500, 700), 16..39);
+        assert_eq!(blob_elements_covering(62, 0), 2..2);
+        assert!(blob_element_proof(blob.as_slice(), 4096).is_err());
     }
 }
