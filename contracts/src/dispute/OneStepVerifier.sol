@@ -6,6 +6,7 @@ import {IDepositChain} from "interfaces/IDepositChain.sol";
 import {Withdrawals} from "src/libraries/Withdrawals.sol";
 import {SparseMerkleTrie} from "src/libraries/SparseMerkleTrie.sol";
 import {SegmentStore} from "src/dispute/SegmentStore.sol";
+import {SegmentOpener} from "src/dispute/SegmentOpener.sol";
 import {BatchInbox} from "src/L1/BatchInbox.sol";
 import {OrderedTrie} from "src/libraries/OrderedTrie.sol";
 
@@ -108,9 +109,12 @@ contract OneStepVerifier is IOneStepVerifier {
     ///         the node's `recover_signer` decides.
     uint256 public constant SECP256K1N_HALF = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
 
-    /// @notice `keccak256(rlp([]))`: the access-list hash of a typed transaction without one
-    ///         (`SegmentOpener`'s leaf field; a legacy transaction's is zero).
-    bytes32 public constant EMPTY_ACCESS_LIST_HASH = keccak256(hex"c0");
+    /// @notice The most calldata a batch transaction's step reads (its intrinsic gas needs the
+    ///         bytes); a step that would need more reverts `NotProvableYet`.
+    uint256 public constant MAX_STEP_CALLDATA = 6144;
+
+    /// @notice The most bytes of RLP access list a batch transaction's step reads.
+    uint256 public constant MAX_STEP_ACCESS_LIST = 3072;
 
     /// @notice The most transactions a block may include for its seal to be provable: the seal's
     ///         witness carries every transaction and receipt of the block, and the verifier
@@ -277,6 +281,9 @@ contract OneStepVerifier is IOneStepVerifier {
     /// @param beneficiary      The beneficiary's account after the sender's and recipient's
     ///                         updates (ignored when it is one of them).
     /// @param beneficiaryProof Its proof against the root after those updates.
+    /// @param data             The transaction's calldata (when it is included and runs no
+    ///                         code: its intrinsic gas needs it).
+    /// @param accessList       Its access list's RLP (likewise; empty for a legacy one).
     struct TransactionWitness {
         TraceState state;
         BlockContext context;
@@ -291,6 +298,8 @@ contract OneStepVerifier is IOneStepVerifier {
         SparseMerkleTrie.Proof recipientProof;
         Account beneficiary;
         SparseMerkleTrie.Proof beneficiaryProof;
+        bytes data;
+        bytes accessList;
     }
 
     /// @notice The witness of the seal (`STEP_SEAL`): the fields of `InputWitness`, then every
@@ -703,8 +712,8 @@ contract OneStepVerifier is IOneStepVerifier {
     ///      (only `inputs` moves on) when its signature does not recover, it does not fit the
     ///      block's remaining gas or revm refuses it (fees, nonce, balance); otherwise, when it
     ///      runs no code, applied to the sender, the recipient and the beneficiary and to the
-    ///      accumulators. Reverts `NotProvableYet` for a transaction that runs code or whose
-    ///      validity depends on its calldata or access list.
+    ///      accumulators. Reverts `NotProvableYet` for a transaction that runs code, or whose
+    ///      calldata or access list is larger than a step reads.
     function _transaction(StepContext memory ctx, bytes32 fromState, bytes32 toState, bytes memory body)
         private
         view
@@ -810,22 +819,114 @@ contract OneStepVerifier is IOneStepVerifier {
         (bytes32 senderOld, bytes32 senderCode) = _opened(w.sender);
         SparseMerkleTrie.verify(state.stateRoot, SparseMerkleTrie.accountKey(sender), senderOld, w.senderProof);
         if (!_admitted(t, w.sender, state.cumulativeGas, w.context)) return next;
-        // From here the transaction is included. It runs no code only as a plain call from an
-        // account without code (an EIP-7702 delegation would be allowed to send, but is
-        // code), without calldata or an access list (whose gas the step would need), to an
-        // account without code outside the precompiles.
-        if (
-            senderCode != EMPTY_CODE_HASH || t.isCreate || t.calldataLength != 0
-                || t.accessListHash != (t.txType == 0 ? bytes32(0) : EMPTY_ACCESS_LIST_HASH)
-                || uint160(t.to) <= LAST_PRECOMPILE
-        ) revert NotProvableYet(ctx.l2Block, ctx.position);
-        next.stateRoot = _applyCall(ctx, state.stateRoot, sender, senderOld, senderCode, w);
-        uint256 cumulativeGas = state.cumulativeGas + TRANSFER_GAS;
+        // It runs no code only as a call from an account without code (an EIP-7702 delegation
+        // would be allowed to send, but is code) to an account without code outside the
+        // precompiles.
+        if (senderCode != EMPTY_CODE_HASH || t.isCreate || uint160(t.to) <= LAST_PRECOMPILE) {
+            revert NotProvableYet(ctx.l2Block, ctx.position);
+        }
+        // revm refuses a gas limit below the intrinsic gas or the calldata floor; otherwise the
+        // call uses exactly the larger of the two.
+        uint256 gasUsed = _intrinsicGas(ctx, t, w);
+        if (gasUsed > t.gasLimit) return next;
+        next.stateRoot = _applyCall(ctx, state.stateRoot, sender, senderOld, senderCode, gasUsed, w);
+        uint256 cumulativeGas = state.cumulativeGas + gasUsed;
         next.cumulativeGas = cumulativeGas;
         next.included = state.included + 1;
         next.txAccumulator = keccak256(abi.encodePacked(state.txAccumulator, t.txHash));
         next.receiptAccumulator =
             keccak256(abi.encodePacked(state.receiptAccumulator, keccak256(_receipt(uint8(t.txType), cumulativeGas))));
+    }
+
+    /// @dev The gas a call that runs no code uses (Prague): the intrinsic gas (21,000, 4 per
+    ///      zero and 16 per other calldata byte, 2,400 per access-list address and 1,900 per
+    ///      storage key) or the EIP-7623 floor (21,000 plus 10 per token, a zero byte one token
+    ///      and any other four), whichever is larger. The witness's calldata must be the leaf's
+    ///      (its length and the Merkle root of its 32-byte chunks) and its access list too (its
+    ///      `keccak256`; none for a legacy transaction). Beyond `MAX_STEP_CALLDATA` bytes of
+    ///      calldata or `MAX_STEP_ACCESS_LIST` of access list, `NotProvableYet`.
+    function _intrinsicGas(StepContext memory ctx, BatchTx memory t, TransactionWitness memory w)
+        private
+        pure
+        returns (uint256)
+    {
+        bytes memory data = w.data;
+        bytes memory accessList = w.accessList;
+        if (t.calldataLength > MAX_STEP_CALLDATA || accessList.length > MAX_STEP_ACCESS_LIST) {
+            revert NotProvableYet(ctx.l2Block, ctx.position);
+        }
+        if (data.length != t.calldataLength || _chunkRoot(data) != t.calldataRoot) revert OneStepVerifier_BadWitness();
+        uint256 zeros = _zeroBytes(data);
+        uint256 others = data.length - zeros;
+        uint256 gas = TRANSFER_GAS + 4 * zeros + 16 * others;
+        uint256 floor = TRANSFER_GAS + 10 * (zeros + 4 * others);
+        if (t.txType == 0) {
+            if (accessList.length != 0) revert OneStepVerifier_BadWitness();
+        } else {
+            if (keccak256(accessList) != t.accessListHash) revert OneStepVerifier_BadWitness();
+            (uint256 addresses, uint256 keys) = _accessListCounts(accessList);
+            gas += 2400 * addresses + 1900 * keys;
+        }
+        return gas > floor ? gas : floor;
+    }
+
+    /// @dev How many bytes of `data` are zero, a word at a time: a byte's top bit is set in
+    ///      `~(((w & 0x7f..) + 0x7f..) | w | 0x7f..)` exactly when the byte is zero, and the
+    ///      flags, moved to the bytes' low bits, sum into the top byte of their product with
+    ///      `0x0101..01` (at most 32: no carry crosses a byte). The last word's bytes past the
+    ///      end count as non-zero.
+    function _zeroBytes(bytes memory data) private pure returns (uint256 zeros) {
+        assembly ("memory-safe") {
+            let low := 0x7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f
+            let ones := 0x0101010101010101010101010101010101010101010101010101010101010101
+            let length := mload(data)
+            let start := add(data, 0x20)
+            for { let offset := 0 } lt(offset, length) { offset := add(offset, 0x20) } {
+                let w := mload(add(start, offset))
+                let rest := sub(length, offset)
+                // Past the end: make the bytes non-zero.
+                if lt(rest, 0x20) { w := or(w, shr(mul(8, rest), not(0))) }
+                let flags := not(or(or(add(and(w, low), low), w), low))
+                zeros := add(zeros, shr(248, mul(shr(7, flags), ones)))
+            }
+        }
+    }
+
+    /// @dev The Merkle root of `data`'s 32-byte chunks, the last zero-padded
+    ///      (`SegmentOpener`'s `calldataRoot`; zero without data).
+    function _chunkRoot(bytes memory data) private pure returns (bytes32) {
+        bytes32[] memory words = new bytes32[]((data.length + 31) / 32);
+        assembly ("memory-safe") {
+            mcopy(add(words, 0x20), add(data, 0x20), mload(data))
+        }
+        return SegmentOpener.merkleRoot(words);
+    }
+
+    /// @dev How many addresses and storage keys the RLP access list `list`
+    ///      (`[[address, [key, ...]], ...]`) names.
+    function _accessListCounts(bytes memory list) private pure returns (uint256 addresses, uint256 keys) {
+        (uint256 pos, uint256 length, bool isList) = _rlpItem(list, 0);
+        if (!isList || pos + length != list.length) revert OneStepVerifier_BadWitness();
+        while (pos < list.length) {
+            (uint256 entry, uint256 entryLength, bool entryIsList) = _rlpItem(list, pos);
+            if (!entryIsList) revert OneStepVerifier_BadWitness();
+            pos = entry + entryLength;
+            ++addresses;
+            keys += _entryKeys(list, entry, pos);
+        }
+    }
+
+    /// @dev The storage keys of the access-list entry `[address, [key, ...]]` whose payload is
+    ///      `list[entry..end]`.
+    function _entryKeys(bytes memory list, uint256 entry, uint256 end) private pure returns (uint256 keys) {
+        (uint256 at, uint256 size,) = _rlpItem(list, entry);
+        (uint256 keyPos, uint256 keysLength, bool keysAreList) = _rlpItem(list, at + size);
+        if (!keysAreList || keyPos + keysLength != end) revert OneStepVerifier_BadWitness();
+        while (keyPos < end) {
+            (uint256 key, uint256 keyLength,) = _rlpItem(list, keyPos);
+            keyPos = key + keyLength;
+            ++keys;
+        }
     }
 
     /// @dev The transaction's signer, or zero when its signature does not recover: `s` above
@@ -861,8 +962,8 @@ contract OneStepVerifier is IOneStepVerifier {
         return sender.balance >= gasCost + t.value;
     }
 
-    /// @dev The state root after a plain call that runs no code: the sender pays 21,000 gas at
-    ///      the effective price and `value`, and its nonce grows; the recipient gets `value`;
+    /// @dev The state root after a call that runs no code: the sender pays `gasUsed` at the
+    ///      effective price and `value`, and its nonce grows; the recipient gets `value`;
     ///      the beneficiary gets the priority part of the fee (the base fee is burnt). Each
     ///      account changes once, in that order, and an account left empty is removed (the
     ///      call touched it; EIP-161).
@@ -872,15 +973,16 @@ contract OneStepVerifier is IOneStepVerifier {
         address sender,
         bytes32 senderOld,
         bytes32 senderCode,
+        uint256 gasUsed,
         TransactionWitness memory w
     ) private pure returns (bytes32) {
         BatchTx memory t = w.transaction;
         uint256 baseFee = w.context.baseFee;
         uint256 price = t.fee;
         if (t.txType == 2 && baseFee + t.priorityFee < price) price = baseFee + t.priorityFee;
-        uint256 reward = TRANSFER_GAS * (price - baseFee);
+        uint256 reward = gasUsed * (price - baseFee);
         // `_admitted` checked balance >= gasLimit * fee + value, which covers the spending.
-        root = _applySender(root, sender, senderOld, senderCode, TRANSFER_GAS * price + t.value, reward, w);
+        root = _applySender(root, sender, senderOld, senderCode, gasUsed * price + t.value, reward, w);
         root = _applyRecipient(ctx, root, sender, reward, w);
         address beneficiary = w.context.beneficiary;
         if (beneficiary == sender || beneficiary == t.to) return root;

@@ -339,8 +339,20 @@ contract OneStepVerifierTransactionTest is InboxFixture {
 
     // ------------------------------------------------------------------ transactions that run code
 
-    function test_transaction_calldata_reverts() public {
-        _assertUnprovable(_step(2, K_CALLDATA));
+    /// @dev Calldata to an account without code runs no code: three non-zero bytes cost
+    ///      21,048 intrinsic gas, below the EIP-7623 floor of 21,000 + 10 × 12 = 21,120, which
+    ///      is what it uses. The witness must carry the leaf's calldata.
+    function test_transaction_calldata_succeeds() public {
+        Step memory s = _step(2, K_CALLDATA);
+        (OneStepVerifier.TransactionWitness memory w, bytes32 fromState) = _witness(s);
+        (bytes32 expected, AccountTrie.Entry[] memory post) = _expectIncluded(s, w.state);
+        _assertAccount(post, alice, 4, 10 ether - 1 ether - 21_120 * 8 gwei);
+        _assertAccount(post, address(0), 0, 21_120 * 1 gwei);
+        assertTrue(osv.verify(fromState, expected, _ctx(s, w)));
+        w.data = hex"c0ffef";
+        _expectBadWitness(s, w, fromState);
+        w.data = hex"c0ff";
+        _expectBadWitness(s, w, fromState);
     }
 
     function test_transaction_create_reverts() public {
@@ -355,8 +367,16 @@ contract OneStepVerifierTransactionTest is InboxFixture {
         _assertUnprovable(_step(2, K_PRECOMPILE));
     }
 
-    function test_transaction_accessList_reverts() public {
-        _assertUnprovable(_step(2, K_ACCESS_LIST));
+    /// @dev An access list of one address costs 2,400 gas: 23,400 in all. The witness must
+    ///      carry the leaf's access list.
+    function test_transaction_accessList_succeeds() public {
+        Step memory s = _step(2, K_ACCESS_LIST);
+        (OneStepVerifier.TransactionWitness memory w, bytes32 fromState) = _witness(s);
+        (bytes32 expected, AccountTrie.Entry[] memory post) = _expectIncluded(s, w.state);
+        _assertAccount(post, alice, 4, 10 ether - 1 ether - 23_400 * 8 gwei);
+        assertTrue(osv.verify(fromState, expected, _ctx(s, w)));
+        w.accessList = hex"c0";
+        _expectBadWitness(s, w, fromState);
     }
 
     /// @dev A sender with code (EIP-3607, or an EIP-7702 delegation) is left unprovable.
@@ -799,7 +819,10 @@ contract OneStepVerifierTransactionTest is InboxFixture {
         w.blockTable = blockTables[record];
         w.firstSegment = 0;
         if (s.l2Block == 3) return;
-        (w.transaction,) = _batchTx(_txOf(s.l2Block, s.k));
+        SegmentBuilder.Tx memory t = _txOf(s.l2Block, s.k);
+        (w.transaction,) = _batchTx(t);
+        w.data = t.data;
+        w.accessList = SegmentBuilder.accessListRlp(t);
         SegmentBuilder.Tx[] memory txs = _segmentTxs(record, segment);
         bytes32[] memory leaves = new bytes32[](txs.length);
         for (uint256 i; i < txs.length; ++i) {
@@ -823,7 +846,23 @@ contract OneStepVerifierTransactionTest is InboxFixture {
     function _canPay(Step memory s) internal view returns (bool) {
         SegmentBuilder.Tx memory t = _txOf(s.l2Block, s.k);
         (, AccountTrie.Entry memory sender) = AccountTrie.get(s.pre, alice);
-        return t.fee >= s.context.baseFee && sender.balance >= 21_000 * _price(t, s.context) + t.value;
+        return t.fee >= s.context.baseFee && sender.balance >= _gasOf(t) * _price(t, s.context) + t.value;
+    }
+
+    /// @dev The gas a call that runs no code uses under Prague, computed here independently of
+    ///      the verifier: intrinsic gas (calldata and access list) or the EIP-7623 floor.
+    function _gasOf(SegmentBuilder.Tx memory t) internal pure returns (uint256) {
+        uint256 zeros;
+        for (uint256 i; i < t.data.length; ++i) {
+            if (t.data[i] == 0) ++zeros;
+        }
+        uint256 others = t.data.length - zeros;
+        uint256 gas = 21_000 + 4 * zeros + 16 * others;
+        for (uint256 i; i < t.accessList.length; ++i) {
+            gas += 2400 + 1900 * t.accessList[i].keys.length;
+        }
+        uint256 floor = 21_000 + 10 * (zeros + 4 * others);
+        return gas > floor ? gas : floor;
     }
 
     /// @dev The effective gas price: the max fee, capped for EIP-1559 at base fee plus tip.
@@ -850,10 +889,11 @@ contract OneStepVerifierTransactionTest is InboxFixture {
     {
         SegmentBuilder.Tx memory t = _txOf(s.l2Block, s.k);
         uint256 price = _price(t, s.context);
-        uint256 tip = 21_000 * (price - s.context.baseFee);
+        uint256 gas = _gasOf(t);
+        uint256 tip = gas * (price - s.context.baseFee);
         address beneficiary = s.context.beneficiary;
         (, AccountTrie.Entry memory a) = AccountTrie.get(s.pre, alice);
-        uint256 balance = a.balance - 21_000 * price - t.value;
+        uint256 balance = a.balance - gas * price - t.value;
         if (t.to == alice) balance += t.value;
         if (beneficiary == alice) balance += tip;
         afterSender = AccountTrie.set(s.pre, alice, a.nonce + 1, balance, a.codeHash);
@@ -879,7 +919,7 @@ contract OneStepVerifierTransactionTest is InboxFixture {
         SegmentBuilder.Tx memory t = _txOf(s.l2Block, s.k);
         (,, post) = _afterTransfer(s);
         (, bytes32 txHash,) = SegmentBuilder.hashes(t, L2_CHAIN_ID);
-        uint256 cumulativeGas = state.cumulativeGas + 21_000;
+        uint256 cumulativeGas = state.cumulativeGas + _gasOf(t);
         next = keccak256(
             abi.encode(
                 OneStepVerifier.TraceState({

@@ -279,6 +279,12 @@ library SegmentBuilder {
         return keccak256(bytes.concat(head, tail));
     }
 
+    /// @notice The RLP of `t`'s access list as the verifier's witness carries it: none for a
+    ///         legacy transaction.
+    function accessListRlp(Tx memory t) internal pure returns (bytes memory) {
+        return t.txType == 0 ? bytes("") : LibRLP.encode(_accessList(t));
+    }
+
     /// @notice Signing hash, transaction hash and access-list hash of `t`.
     function hashes(Tx memory t, uint256 chainId)
         internal

@@ -29,11 +29,11 @@ pub use executor::{
 pub use replay::{ReplayContext, ReplayState, ReplayedTransaction, replay_block};
 pub use trace::{
     BlockTrace, DEPOSIT_CHAIN_MARK, DepositStep, LAST_PRECOMPILE, MAX_SEAL_EXTRA_GAS,
-    MAX_SEAL_TRANSACTIONS, ProvenAccount, STEP_DEPOSIT, STEP_SEAL, STEP_TRANSACTION, TRACE_DEPTH,
-    TRACE_STATE_VERSION, TRANSFER_GAS, TraceInput, TraceState, TransactionStep, block_context,
-    block_context_hash, chain_message_hash, cut_at_mark, deposit_chain_mark, deposit_chain_witness,
-    deposit_step, input_witness, seal_provable, seal_witness, trace_block, transaction_step,
-    trie_proof,
+    MAX_SEAL_TRANSACTIONS, MAX_STEP_ACCESS_LIST, MAX_STEP_CALLDATA, ProvenAccount, STEP_DEPOSIT,
+    STEP_SEAL, STEP_TRANSACTION, TRACE_DEPTH, TRACE_STATE_VERSION, TRANSFER_GAS, TraceInput,
+    TraceState, TransactionStep, block_context, block_context_hash, chain_message_hash,
+    cut_at_mark, deposit_chain_mark, deposit_chain_witness, deposit_step, input_witness,
+    seal_provable, seal_witness, trace_block, transaction_step, trie_proof,
 };
 
 pub use revm;

@@ -887,10 +887,12 @@ pub struct TransactionStep {
 impl TransactionStep {
     /// Whether L1 can decide the step (`OneStepVerifier` returns rather than reverting
     /// `NotProvableYet`), as the verifier decides it: the signature does not recover, or the
-    /// verifier's own checks skip the transaction ([`verifier_admits`]), or it admits a plain
-    /// call that runs no code: from an account without code, without calldata or access list,
-    /// to an account without code outside the precompiles. (The verifier skips only for reasons
-    /// revm refuses too; revm refuses more, which the verifier leaves unprovable.)
+    /// verifier's own checks skip the transaction ([`verifier_admits`]), or it admits a call
+    /// that runs no code: from an account without code to an account without code outside the
+    /// precompiles, with at most [`MAX_STEP_CALLDATA`] bytes of calldata and
+    /// [`MAX_STEP_ACCESS_LIST`] of access list (whose gas the verifier counts). (The verifier
+    /// skips only for reasons revm refuses too; revm refuses more, which the verifier leaves
+    /// unprovable.)
     pub fn provable(&self) -> bool {
         let Some(sender) = &self.sender else {
             return true;
@@ -899,16 +901,11 @@ impl TransactionStep {
         if !verifier_admits(&tx, &sender.account, &self.state, &self.context) {
             return true;
         }
-        let no_access_list = if tx.txType.is_zero() {
-            tx.accessListHash.is_zero()
-        } else {
-            tx.accessListHash == keccak256([alloy_rlp::EMPTY_LIST_CODE])
-        };
         let without_code = |account: &Account| !account.exists || account.codeHash == KECCAK_EMPTY;
         without_code(&sender.account)
             && !tx.isCreate
-            && tx.calldataLength.is_zero()
-            && no_access_list
+            && tx.calldataLength <= U256::from(MAX_STEP_CALLDATA)
+            && access_list_rlp(&self.envelope).len() <= MAX_STEP_ACCESS_LIST
             && tx.to > LAST_PRECOMPILE
             && self
                 .recipient
@@ -942,6 +939,8 @@ impl TransactionStep {
             recipientProof: recipient_proof,
             beneficiary,
             beneficiaryProof: beneficiary_proof,
+            data: self.envelope.input().clone(),
+            accessList: access_list_rlp(&self.envelope).into(),
         };
         (
             U256::from(STEP_TRANSACTION),
@@ -949,6 +948,21 @@ impl TransactionStep {
         )
             .abi_encode_params()
             .into()
+    }
+}
+
+/// `OneStepVerifier.MAX_STEP_CALLDATA`: the most calldata a batch transaction's step reads.
+pub const MAX_STEP_CALLDATA: usize = 6144;
+
+/// `OneStepVerifier.MAX_STEP_ACCESS_LIST`: the most bytes of RLP access list a batch
+/// transaction's step reads.
+pub const MAX_STEP_ACCESS_LIST: usize = 3072;
+
+/// The RLP of `envelope`'s access list as the verifier takes it: none for a legacy transaction.
+fn access_list_rlp(envelope: &TxEnvelope) -> Vec<u8> {
+    match envelope.access_list() {
+        Some(list) if !matches!(envelope, TxEnvelope::Legacy(_)) => alloy_rlp::encode(list),
+        _ => Vec::new(),
     }
 }
 
@@ -1029,10 +1043,25 @@ where
     })
 }
 
+/// The gas `OneStepVerifier._intrinsicGas` charges a call that runs no code (Prague): the
+/// intrinsic gas of its calldata and access list, or the EIP-7623 calldata floor if larger.
+fn verifier_gas(envelope: &TxEnvelope) -> u128 {
+    let input = envelope.input();
+    let zeros = input.iter().filter(|byte| **byte == 0).count() as u128;
+    let others = input.len() as u128 - zeros;
+    let mut gas = u128::from(TRANSFER_GAS) + 4 * zeros + 16 * others;
+    let floor = u128::from(TRANSFER_GAS) + 10 * (zeros + 4 * others);
+    if let Some(list) = envelope.access_list() {
+        let keys: usize = list.iter().map(|item| item.storage_keys.len()).sum();
+        gas += 2400 * list.len() as u128 + 1900 * keys as u128;
+    }
+    gas.max(floor)
+}
+
 /// The sender's leaf after batch transaction `envelope` as `OneStepVerifier._applySender`
-/// computes it: 21,000 gas at the effective price and `value` paid, the nonce bumped, `value`
-/// back if it is the recipient and the priority fee if it is the beneficiary. `None` if the
-/// numbers do not work out (the verifier never gets there then).
+/// computes it: [`verifier_gas`] at the effective price and `value` paid, the nonce bumped,
+/// `value` back if it is the recipient and the priority fee if it is the beneficiary. `None`
+/// if the numbers do not work out (the verifier never gets there then).
 fn verifier_sender_update(
     envelope: &TxEnvelope,
     account: &Account,
@@ -1041,7 +1070,7 @@ fn verifier_sender_update(
 ) -> Option<B256> {
     let base_fee = u128::from(header.base_fee_per_gas.unwrap_or_default());
     let price = envelope.effective_gas_price(Some(base_fee as u64));
-    let gas = u128::from(TRANSFER_GAS);
+    let gas = verifier_gas(envelope);
     let reward = U256::from(gas.checked_mul(price.checked_sub(base_fee)?)?);
     let mut balance = account
         .balance
@@ -1150,8 +1179,8 @@ where
         return Ok(Some(step));
     }
     // The values after the transaction, read from the trie the trace built; the sender's as
-    // the verifier applies it (21,000 gas), which is the same for the calls it proves and is
-    // what it checks the recipient's proof against before finding code there.
+    // the verifier applies it (intrinsic gas only), which is the same for the calls it proves
+    // and is what it checks the recipient's proof against before finding code there.
     let mut after = unique
         .iter()
         .map(|address| leaf_value(&tracer.overlay, rollup_trie::account_key(*address)))

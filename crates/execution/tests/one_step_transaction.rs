@@ -36,9 +36,9 @@ use alloy_sol_types::{SolCall, SolError, SolValue};
 use proptest::{prelude::*, test_runner::TestRunner};
 use rollup_derive::derive_deposits;
 use rollup_execution::{
-    BlockInput, BlockTrace, MAX_SEAL_TRANSACTIONS, STEP_TRANSACTION, TraceInput, TraceState,
-    TransactionStep, execute_block, input_witness, revm::DatabaseRef, seal_provable, seal_witness,
-    transaction_step,
+    BlockInput, BlockTrace, MAX_SEAL_TRANSACTIONS, MAX_STEP_CALLDATA, STEP_TRANSACTION, TraceInput,
+    TraceState, TransactionStep, execute_block, input_witness, revm::DatabaseRef, seal_provable,
+    seal_witness, transaction_step,
 };
 use rollup_primitives::{
     BLOB_DATA_SIZE, Batch, BatchBlock, BatchEnvelope, BatchParent, BlockNumHash, ContractAddresses,
@@ -1453,9 +1453,11 @@ fn skipped_transactions_move_only_the_inputs() {
     assert_eq!(body.len(), 3, "the node includes the same three");
 }
 
-/// Transactions that run code, carry calldata or an access list, or come from an account with
-/// code: the verifier refuses to prove them, as `provable()` says; a plain transfer to the
-/// first address past the precompiles is proven.
+/// Transactions that run code (a contract, a precompile, a creation) or come from an account
+/// with code: the verifier refuses to prove them, as `provable()` says. Calls to accounts
+/// without code are proven whatever they carry (calldata, an access list; their gas is the
+/// intrinsic gas or the calldata floor), and so is a transfer to the first address past the
+/// precompiles.
 #[test]
 fn transactions_that_run_code_are_not_provable() {
     let bob = key(BOB).address;
@@ -1508,8 +1510,104 @@ fn transactions_that_run_code_are_not_provable() {
         .filter(|p| p.provable)
         .map(|p| p.position)
         .collect();
-    assert_eq!(provable, [5, count]);
+    assert_eq!(provable, [1, 5, 8, 9, count]);
     assert!(proven.iter().all(|p| p.included), "{proven:#?}");
+}
+
+/// Calls to accounts without code that carry calldata or an access list: included with the
+/// intrinsic gas or the EIP-7623 floor, whichever is larger, as revm charges them; skipped when
+/// their gas limit is below it; unprovable beyond the step's calldata and access-list bounds.
+#[test]
+fn calls_with_calldata_and_access_lists_are_proven() {
+    let bob = key(BOB).address;
+    let with = |input: Vec<u8>, gas_limit: u64| TxSpec {
+        input: Bytes::from(input),
+        gas_limit,
+        ..transfer(ALICE, bob, 1)
+    };
+    let list = |addresses: usize, keys: usize| {
+        AccessList(
+            (0..addresses)
+                .map(|i| AccessListItem {
+                    address: Address::with_last_byte(0x40 + i as u8),
+                    storage_keys: (0..keys).map(|k| B256::with_last_byte(k as u8)).collect(),
+                })
+                .collect(),
+        )
+    };
+    let txs = vec![
+        // Floor above the intrinsic gas: 21,000 + 10 × 4 × 100 = 25,000.
+        with(vec![0xff; 100], 25_000),
+        // One gas short of that floor: skipped (its nonce is not counted).
+        TxSpec {
+            nonce: Nonce::Offset(0),
+            ..with(vec![0xff; 100], 24_999)
+        },
+        // Zero bytes: intrinsic 21,000 + 4 × 64, floor 21,640.
+        with(vec![0; 64], 21_640),
+        // An access list: intrinsic above the floor.
+        TxSpec {
+            ty: TxType::AccessList,
+            access_list: list(2, 3),
+            input: Bytes::from(vec![1, 0, 2]),
+            ..with(Vec::new(), 40_000)
+        },
+        // Exactly its intrinsic gas: 21,000 + 16 × 10 + 2,400.
+        TxSpec {
+            access_list: list(1, 0),
+            ..with(vec![7; 10], 23_560)
+        },
+        // At the calldata bound and one byte past it.
+        with(vec![0x11; MAX_STEP_CALLDATA], 300_000),
+        with(vec![0x11; MAX_STEP_CALLDATA + 1], 300_000),
+        // A legacy one with calldata.
+        TxSpec {
+            input: Bytes::from(vec![9; 33]),
+            gas_limit: 30_000,
+            ..legacy(CAROL, bob, 2)
+        },
+    ];
+    let mut s = Scenario::new(vec![batch(vec![block(FEES, txs)])]);
+    let proven = s.prove_all(1);
+    let summary: Vec<(u64, bool, bool)> = proven
+        .iter()
+        .map(|p| (p.position, p.included, p.provable))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (1, true, true),
+            (2, false, true),
+            (3, true, true),
+            (4, true, true),
+            (5, true, true),
+            (6, true, true),
+            (7, true, false),
+            (8, true, true),
+        ]
+    );
+    let receipts = s.l2.store.reader().unwrap().receipts(1).unwrap().unwrap();
+    let used: Vec<u64> = receipts
+        .iter()
+        .scan(0, |before, r| {
+            let used = r.cumulative_gas_used - *before;
+            *before = r.cumulative_gas_used;
+            Some(used)
+        })
+        .collect();
+    assert_eq!(
+        used[..4],
+        [
+            25_000,
+            21_640,
+            21_000 + 16 * 2 + 4 + 2 * 2400 + 6 * 1900,
+            23_560
+        ],
+        "revm charges what the verifier computes"
+    );
+    let gas = proven.iter().map(|p| p.gas.transaction).max().unwrap();
+    eprintln!("the dearest step with calldata: {gas} gas");
+    assert!(gas < GAS_BOUND, "{gas}");
 }
 
 /// A call to a contract whose code uses gas: the node's witness proves the recipient against
@@ -2516,11 +2614,34 @@ fn arb_tx() -> impl Strategy<Value = TxSpec> {
         1 => Just(L2_GAS_LIMIT),
     ];
     let signature = prop_oneof![10 => Just(Sig::Valid), 1 => Just(Sig::HighS)];
+    // Calldata of zero and other bytes (its gas, or the floor, decides whether the gas limit
+    // is enough) and short access lists (ignored by legacy transactions).
+    let input = prop_oneof![
+        6 => Just(Vec::new()),
+        2 => proptest::collection::vec(prop_oneof![Just(0u8), any::<u8>()], 1..400),
+    ];
+    let access_list = prop_oneof![
+        4 => Just(AccessList::default()),
+        1 => (1usize..3, 0usize..3).prop_map(|(addresses, keys)| {
+            AccessList(
+                (0..addresses)
+                    .map(|i| AccessListItem {
+                        address: Address::with_last_byte(0x60 + i as u8),
+                        storage_keys: (0..keys).map(|k| B256::with_last_byte(k as u8)).collect(),
+                    })
+                    .collect(),
+            )
+        }),
+    ];
     (
-        from, to, value, ty, nonce, fee, priority, gas_limit, signature,
+        (from, to, value, ty, nonce),
+        (fee, priority, gas_limit, signature, input, access_list),
     )
         .prop_map(
-            |(from, to, value, ty, nonce, fee, priority, gas_limit, signature)| TxSpec {
+            |(
+                (from, to, value, ty, nonce),
+                (fee, priority, gas_limit, signature, input, access_list),
+            )| TxSpec {
                 from,
                 ty,
                 nonce,
@@ -2529,8 +2650,12 @@ fn arb_tx() -> impl Strategy<Value = TxSpec> {
                 fee,
                 priority,
                 gas_limit,
-                input: Bytes::new(),
-                access_list: AccessList::default(),
+                input: input.into(),
+                access_list: if ty == TxType::Legacy {
+                    AccessList::default()
+                } else {
+                    access_list
+                },
                 signature,
             },
         )

@@ -412,6 +412,8 @@ alloy_sol_types::sol! {
             TrieProof recipientProof;
             Account beneficiary;
             TrieProof beneficiaryProof;
+            bytes data;
+            bytes accessList;
         }
 
         error NotProvableYet(uint256 l2Block, uint256 position);
