@@ -926,18 +926,7 @@ async fn steered_games_end_in_proven_steps_body() {
     assert_proven(&devnet, &l1, &s, id, STEP_TRANSACTION).await;
     // The step read the transaction from the block's calldata batch, whose segments the
     // defender opened in the SegmentStore.
-    let record: U256 = view(
-        &l1,
-        s.batch_inbox,
-        IBatchInbox::recordOfCall { l2Block: block },
-    )
-    .await;
-    let posted = view(
-        &l1,
-        s.batch_inbox,
-        IBatchInbox::recordsCall { index: record },
-    )
-    .await;
+    let (record, posted) = inbox_record(&l1, &s, block).await;
     assert_eq!(
         posted.blobCount, 0,
         "L2 block {block} was posted in calldata"
@@ -1028,18 +1017,7 @@ async fn blob_batch_steps_are_proven_body() {
     let (block, position) = transaction_step(&devnet, &receipt).await;
     let id = steer(&devnet, &l1, &s, block, position).await;
     assert_proven(&devnet, &l1, &s, id, STEP_TRANSACTION).await;
-    let record: U256 = view(
-        &l1,
-        s.batch_inbox,
-        IBatchInbox::recordOfCall { l2Block: block },
-    )
-    .await;
-    let posted = view(
-        &l1,
-        s.batch_inbox,
-        IBatchInbox::recordsCall { index: record },
-    )
-    .await;
+    let (record, posted) = inbox_record(&l1, &s, block).await;
     assert!(posted.blobCount > 0, "L2 block {block} was posted in blobs");
     let logs = |signature| {
         Filter::new()
@@ -1072,6 +1050,23 @@ async fn blob_batch_steps_are_proven_body() {
         "blob transfer's step proven after {:.1?}",
         started.elapsed()
     );
+}
+
+/// The `BatchInbox` record holding L2 block `block`: its index and contents.
+async fn inbox_record(l1: &DynProvider, s: &Setup, block: u64) -> (U256, IBatchInbox::Record) {
+    let record: U256 = view(
+        l1,
+        s.batch_inbox,
+        IBatchInbox::recordOfCall { l2Block: block },
+    )
+    .await;
+    let posted = view(
+        l1,
+        s.batch_inbox,
+        IBatchInbox::recordsCall { index: record },
+    )
+    .await;
+    (record, posted)
 }
 
 /// This node's claim at `position` of L2 block `block`'s input trace (`rollup_getTraceClaim`),

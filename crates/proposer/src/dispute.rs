@@ -88,6 +88,12 @@ struct Witness {
 /// under EIP-7825's 16.8 M cap on a transaction.
 const BLOB_ELEMENTS_PER_CALL: usize = 200;
 
+/// The 31-byte payloads of proven blob field elements, back to back (`loadBlob`'s `payloads`,
+/// `openBlob`'s `covered`).
+fn payloads(proven: &[([u8; 31], [u8; 48])]) -> Bytes {
+    proven.iter().flat_map(|(payload, _)| *payload).collect()
+}
+
 /// `abi.encode(Withdrawals.OutputRoot)`.
 fn output_root_abi(output: &OutputRoot) -> Vec<u8> {
     (
@@ -754,16 +760,8 @@ impl DisputeAgent {
                         segment: U256::from(segment),
                         from: U256::from(from),
                         commitments: commitments.clone().into(),
-                        payloads: chunk
-                            .iter()
-                            .flat_map(|(payload, _)| *payload)
-                            .collect::<Vec<u8>>()
-                            .into(),
-                        proofs: chunk
-                            .iter()
-                            .flat_map(|(_, proof)| *proof)
-                            .collect::<Vec<u8>>()
-                            .into(),
+                        payloads: payloads(chunk),
+                        proofs: chunk.iter().flat_map(|(_, proof)| *proof).collect(),
                     },
                 }
                 .abi_encode();
@@ -782,11 +780,7 @@ impl DisputeAgent {
                 record,
                 envelope: blob.envelope.clone(),
                 segment: U256::from(segment),
-                covered: proven
-                    .iter()
-                    .flat_map(|(payload, _)| *payload)
-                    .collect::<Vec<u8>>()
-                    .into(),
+                covered: payloads(&proven),
             }
             .abi_encode();
             if self
