@@ -971,8 +971,14 @@ impl Batcher {
                 let segments = pending.segments().to_vec();
                 let known = self.known_blobs.clone();
                 // KZG commitments and cell proofs take a while per blob: off the runtime.
+                // Asked for every batch: the sidecar's form changes at L1's Osaka fork.
+                let format = self.sender.sidecar_format().await;
                 let sidecar = tokio::task::spawn_blocking(move || {
-                    rollup_l1::sidecar(rollup_primitives::to_blobs(&segments), known.as_ref())
+                    rollup_l1::sidecar_in(
+                        rollup_primitives::to_blobs(&segments),
+                        known.as_ref(),
+                        format,
+                    )
                 })
                 .await
                 .map_err(|err| err.to_string())

@@ -436,6 +436,67 @@ pub fn rebuild_blob_batch(
     Some(out)
 }
 
+/// Which blob sidecar an L1 takes: EIP-4844 blob proofs before Osaka, EIP-7594 cell proofs
+/// since (an Osaka node refuses the old form, a pre-Osaka one the new).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SidecarFormat {
+    /// One KZG proof per blob (Cancun and Prague).
+    Eip4844,
+    /// Cell proofs (Osaka on).
+    Eip7594,
+}
+
+impl SidecarFormat {
+    /// The format the fork described by an `eth_config` (EIP-7910) answer's `current` entry
+    /// takes: Osaka added the `P256VERIFY` precompile (EIP-7951), so a fork without it is
+    /// before Osaka. An answer without a precompile list says nothing: Osaka's.
+    pub fn from_eth_config(config: &serde_json::Value) -> Self {
+        match config["current"]["precompiles"].as_object() {
+            Some(precompiles) if !precompiles.contains_key("P256VERIFY") => Self::Eip4844,
+            _ => Self::Eip7594,
+        }
+    }
+
+    /// A short name for logs.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Eip4844 => "eip4844",
+            Self::Eip7594 => "eip7594",
+        }
+    }
+}
+
+/// The sidecar that carries `blobs` in `format`, remembering them in `known` as [`sidecar`]
+/// does.
+pub fn sidecar_in(
+    blobs: Vec<Blob>,
+    known: Option<&KnownBlobs>,
+    format: SidecarFormat,
+) -> std::result::Result<alloy_eips::eip7594::BlobTransactionSidecarVariant, String> {
+    match format {
+        SidecarFormat::Eip7594 => sidecar(blobs, known).map(Into::into),
+        SidecarFormat::Eip4844 => {
+            let sidecar =
+                alloy_eips::eip4844::BlobTransactionSidecar::try_from_blobs_with_settings(
+                    blobs,
+                    c_kzg::ethereum_kzg_settings(0),
+                )
+                .map_err(|err| {
+                    format!("cannot compute the blobs' KZG commitments and proofs: {err}")
+                })?;
+            if let Some(known) = known {
+                for (blob, commitment) in sidecar.blobs.iter().zip(&sidecar.commitments) {
+                    known.insert(
+                        kzg_to_versioned_hash(commitment.as_slice()),
+                        Bytes::copy_from_slice(blob.as_slice()),
+                    );
+                }
+            }
+            Ok(sidecar.into())
+        }
+    }
+}
+
 /// The sidecar that carries `blobs` (EIP-7594 cell proofs, what L1 takes since Osaka). With
 /// `known`, each blob is remembered under its versioned hash, so that reading it back from L1
 /// costs neither a fetch nor a second commitment.
@@ -459,6 +520,32 @@ pub fn sidecar(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sidecar_format_follows_the_fork_in_eth_config() {
+        let config = |precompiles: serde_json::Value| serde_json::json!({"current": {"activationTime": 0, "precompiles": precompiles}});
+        let prague =
+            config(serde_json::json!({"BLS12_G1ADD": "0x0b", "KZG_POINT_EVALUATION": "0x0a"}));
+        let osaka =
+            config(serde_json::json!({"P256VERIFY": "0x0100", "KZG_POINT_EVALUATION": "0x0a"}));
+        assert_eq!(
+            SidecarFormat::from_eth_config(&prague),
+            SidecarFormat::Eip4844
+        );
+        assert_eq!(
+            SidecarFormat::from_eth_config(&osaka),
+            SidecarFormat::Eip7594
+        );
+        // An answer that says nothing about precompiles: Osaka's.
+        assert_eq!(
+            SidecarFormat::from_eth_config(&serde_json::json!({"current": {}})),
+            SidecarFormat::Eip7594
+        );
+        assert_eq!(
+            SidecarFormat::from_eth_config(&serde_json::Value::Null),
+            SidecarFormat::Eip7594
+        );
+    }
 
     /// L2 blocks 1..=3 on genesis 0 (origin 7 then 8), each with `per_block` signed transfers
     /// (a block of deposits only included, which a batch carries as an empty block).

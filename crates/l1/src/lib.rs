@@ -37,7 +37,8 @@ mod rpc;
 mod sender;
 
 pub use blobs::{
-    BlobSource, KnownBlobs, blob_batch_transactions, rebuild_blob_batch, sidecar, versioned_hash,
+    BlobSource, KnownBlobs, SidecarFormat, blob_batch_transactions, rebuild_blob_batch, sidecar,
+    sidecar_in, versioned_hash,
 };
 pub use error::{L1Error, Result};
 pub use follower::{BlobConfig, FULL_BLOCKS_KEPT, L1Follower, L1FollowerConfig, WINDOW_DEPTH};

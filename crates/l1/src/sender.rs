@@ -109,6 +109,23 @@ impl L1Sender {
         &self.provider
     }
 
+    /// The blob sidecar L1 takes now, from its `eth_config` (EIP-7910): EIP-4844 proofs before
+    /// Osaka, cell proofs since. An L1 that does not answer `eth_config` is taken to run
+    /// Osaka, as Ethereum has since December 2025.
+    pub async fn sidecar_format(&self) -> crate::SidecarFormat {
+        match self
+            .provider
+            .raw_request::<_, serde_json::Value>("eth_config".into(), ())
+            .await
+        {
+            Ok(config) => crate::SidecarFormat::from_eth_config(&config),
+            Err(err) => {
+                debug!(target: "rollup::l1", %err, "eth_config unanswered: sending EIP-7594 blob sidecars");
+                crate::SidecarFormat::Eip7594
+            }
+        }
+    }
+
     fn rpc_error(
         &self,
         method: &'static str,

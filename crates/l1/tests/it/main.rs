@@ -57,6 +57,11 @@ struct Anvil {
 
 impl Anvil {
     async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// An anvil started with `extra` flags.
+    async fn start_with(extra: &[&str]) -> Self {
         let port = free_port();
         let child = Command::new(anvil_bin())
             .args([
@@ -66,6 +71,7 @@ impl Anvil {
                 &port.to_string(),
                 "--silent",
             ])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -729,4 +735,66 @@ async fn blobs_are_sent_and_read_back_from_the_beacon_api() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("127.0.0.1:9"), "{err}");
+}
+
+/// The batcher's sidecar follows L1's fork: a Prague L1 (no `P256VERIFY` in its `eth_config`)
+/// gets EIP-4844 blob proofs, an Osaka one (anvil's default) cell proofs; the EIP-4844 form
+/// lands on the Prague L1 and its blobs read back.
+#[tokio::test]
+async fn blob_sidecars_follow_the_l1_fork() {
+    let key = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+    let sender_of = |url: &str| {
+        L1Sender::new(
+            url,
+            key.parse::<alloy_signer_local::PrivateKeySigner>().unwrap(),
+            SenderConfig {
+                resubmit_after: Duration::from_secs(2),
+                ..SenderConfig::default()
+            },
+        )
+        .unwrap()
+    };
+    let osaka = Anvil::start().await;
+    assert_eq!(
+        sender_of(&osaka.url).sidecar_format().await,
+        rollup_l1::SidecarFormat::Eip7594
+    );
+    let prague = Anvil::start_with(&["--hardfork", "prague"]).await;
+    let sender = sender_of(&prague.url);
+    let format = sender.sidecar_format().await;
+    assert_eq!(format, rollup_l1::SidecarFormat::Eip4844);
+    let blobs = rollup_primitives::to_blobs(&[1, 2, 3]);
+    let sidecar = rollup_l1::sidecar_in(blobs.clone(), None, format).unwrap();
+    assert!(matches!(
+        sidecar,
+        alloy_eips::eip7594::BlobTransactionSidecarVariant::Eip4844(_)
+    ));
+    let sent = tokio::spawn(async move {
+        sender
+            .send_blobs(Address::repeat_byte(0x1b), vec![1].into(), sidecar)
+            .await
+    });
+    let receipt = loop {
+        prague.mine(1).await;
+        if sent.is_finished() {
+            break sent.await.unwrap().unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(receipt.status());
+    let rpc = L1Rpc::connect(&prague.url).await.unwrap();
+    let block = rpc
+        .fetch_block(receipt.block_number.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let tx = block
+        .transactions
+        .iter()
+        .find(|tx| tx.hash == receipt.transaction_hash)
+        .unwrap();
+    assert_eq!(
+        tx.blob_versioned_hashes,
+        [rollup_l1::versioned_hash(blobs[0].as_slice()).unwrap()]
+    );
 }
