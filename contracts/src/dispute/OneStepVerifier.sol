@@ -92,7 +92,7 @@ contract OneStepVerifier is IOneStepVerifier {
     uint256 public constant TRANSFER_GAS = 21_000;
 
     /// @notice The highest precompile address under Prague (BLS12-381 ends at 0x11): a call to
-    ///         any address up to it runs code.
+    ///         any address from 0x01 up to it runs code.
     uint160 public constant LAST_PRECOMPILE = 0x11;
 
     /// @notice `keccak256("")`: the code hash of an account without code.
@@ -574,7 +574,9 @@ contract OneStepVerifier is IOneStepVerifier {
         _openTraceState(ctx, fromState, state, w.context, w.parentHeader);
         (bool isDeposit, uint256 index, uint256 countAfter, bytes32 chainAfter) =
             _depositAt(ctx, w.context, w.parentHeader);
-        if (!isDeposit) revert NotProvableYet(ctx.l2Block, ctx.position);
+        // Another kind of position: its own witness decides it (never passed off as
+        // unprovable).
+        if (!isDeposit) revert OneStepVerifier_BadWitness();
         ChainMessage memory m = w.message;
         {
             // The message folds to the chain's next mark inside the L1 block, if one was kept,
@@ -603,7 +605,7 @@ contract OneStepVerifier is IOneStepVerifier {
         // recipient's code or a precompile); derivation skips the malformed ones.
         if (
             m.kind != 0 || m.l1Token != address(0) || m.l2Token != address(0) || m.amount == 0
-                || m.amount > type(uint128).max || m.gasLimit < TRANSFER_GAS || uint160(m.to) <= LAST_PRECOMPILE
+                || m.amount > type(uint128).max || m.gasLimit < TRANSFER_GAS || _isPrecompile(m.to)
         ) revert NotProvableYet(ctx.l2Block, ctx.position);
 
         bytes32 root = _applyTransfer(ctx, state.stateRoot, m, w);
@@ -736,8 +738,15 @@ contract OneStepVerifier is IOneStepVerifier {
     function _checkLeaf(StepContext memory ctx, TransactionWitness memory w) private view {
         (uint256 record,, uint256 blockTxs, uint256 txsBefore) = _blockInBatch(ctx.l2Block, w.blockTable);
         uint256 k = _batchIndex(ctx, w.context, w.parentHeader);
-        // The seal (a blob batch's segments are opened as a calldata batch's, once loaded).
-        if (k >= blockTxs) revert NotProvableYet(ctx.l2Block, ctx.position);
+        // The seal (after the block's transactions, or after its deposits when a segment
+        // holding one of them does not decode) is `STEP_SEAL`'s to decide; past it stands the
+        // block's output root, where a trace state is false.
+        bool sealed_ = k > blockTxs;
+        if (k == blockTxs || (k == 0 && !_blockDecodes(record, txsBefore, txsBefore + blockTxs, w.firstSegment))) {
+            if (_sealProvable(w.state)) revert OneStepVerifier_SealStep(ctx.l2Block, ctx.position);
+            sealed_ = true;
+        }
+        if (sealed_) revert NotProvableYet(ctx.l2Block, ctx.position);
         (bytes32 root, uint256 leafIndex, uint256 leafCount) =
             _findLeaf(ctx, record, txsBefore, txsBefore + blockTxs, txsBefore + k, w.firstSegment);
         _verifyLeaf(keccak256(abi.encode(w.transaction)), leafIndex, leafCount, w.txProof, root);
@@ -822,7 +831,7 @@ contract OneStepVerifier is IOneStepVerifier {
         // It runs no code only as a call from an account without code (an EIP-7702 delegation
         // would be allowed to send, but is code) to an account without code outside the
         // precompiles.
-        if (senderCode != EMPTY_CODE_HASH || t.isCreate || uint160(t.to) <= LAST_PRECOMPILE) {
+        if (senderCode != EMPTY_CODE_HASH || t.isCreate || _isPrecompile(t.to)) {
             revert NotProvableYet(ctx.l2Block, ctx.position);
         }
         // revm refuses a gas limit below the intrinsic gas or the calldata floor; otherwise the
@@ -852,6 +861,11 @@ contract OneStepVerifier is IOneStepVerifier {
     {
         bytes memory data = w.data;
         bytes memory accessList = w.accessList;
+        // The access list is the leaf's before its size can make the step unprovable (the
+        // calldata's length is the leaf's own).
+        if (t.txType == 0 ? accessList.length != 0 : keccak256(accessList) != t.accessListHash) {
+            revert OneStepVerifier_BadWitness();
+        }
         if (t.calldataLength > MAX_STEP_CALLDATA || accessList.length > MAX_STEP_ACCESS_LIST) {
             revert NotProvableYet(ctx.l2Block, ctx.position);
         }
@@ -860,10 +874,7 @@ contract OneStepVerifier is IOneStepVerifier {
         uint256 others = data.length - zeros;
         uint256 gas = TRANSFER_GAS + 4 * zeros + 16 * others;
         uint256 floor = TRANSFER_GAS + 10 * (zeros + 4 * others);
-        if (t.txType == 0) {
-            if (accessList.length != 0) revert OneStepVerifier_BadWitness();
-        } else {
-            if (keccak256(accessList) != t.accessListHash) revert OneStepVerifier_BadWitness();
+        if (t.txType != 0) {
             (uint256 addresses, uint256 keys) = _accessListCounts(accessList);
             gas += 2400 * addresses + 1900 * keys;
         }
@@ -1157,12 +1168,12 @@ contract OneStepVerifier is IOneStepVerifier {
         returns (bytes32)
     {
         (bytes32 fromOld, bytes32 fromCode) = _opened(w.from);
-        if (w.from.nonce == type(uint64).max) revert NotProvableYet(ctx.l2Block, ctx.position);
         bytes32 fromKey = SparseMerkleTrie.accountKey(m.from);
+        // The depositor's nonce and code are read from a verified proof before either can make
+        // the step unprovable.
+        SparseMerkleTrie.verify(root, fromKey, fromOld, w.fromProof);
+        if (w.from.nonce == type(uint64).max) revert NotProvableYet(ctx.l2Block, ctx.position);
         if (m.from == m.to) {
-            // The account's code is read from a verified proof before it can make the step
-            // unprovable.
-            SparseMerkleTrie.verify(root, fromKey, fromOld, w.fromProof);
             if (fromCode != EMPTY_CODE_HASH) revert NotProvableYet(ctx.l2Block, ctx.position);
             bytes32 updated = SparseMerkleTrie.accountValueHash(w.from.nonce + 1, w.from.balance + m.amount, fromCode);
             return SparseMerkleTrie.computeUpdatedRoot(root, fromKey, fromOld, updated, w.fromProof);
@@ -1185,6 +1196,11 @@ contract OneStepVerifier is IOneStepVerifier {
             SparseMerkleTrie.accountValueHash(w.to.nonce, w.to.balance + m.amount, toCode),
             w.toProof
         );
+    }
+
+    /// @dev Whether a call to `account` runs a Prague precompile (`0x01` to `0x11`).
+    function _isPrecompile(address account) private pure returns (bool) {
+        return account != address(0) && uint160(account) <= LAST_PRECOMPILE;
     }
 
     /// @dev An account's value hash in the trie (0: absent) and the code hash it keeps.

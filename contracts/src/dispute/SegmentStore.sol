@@ -15,12 +15,15 @@ import {SegmentOpener} from "src/dispute/SegmentOpener.sol";
 ///         is in blobs, which L1 cannot read: its bytes are first proven, field element by
 ///         field element, with the EIP-4844 point-evaluation precompile against the batch's
 ///         versioned hashes (`loadBlob`, in as many transactions as it takes; each element
-///         costs about 57,500 gas and gives 31 bytes), which chains a keccak256 over them; then
+///         costs about 57,500 gas and gives 31 bytes), which chains a keccak256 over them (a
+///         load may start wherever any load ended, so competing loaders never stall each
+///         other); then
 ///         `openBlob` takes those bytes, checks them against the chain and opens the segment
 ///         exactly as `open` does. Element `i` of a blob is the blob polynomial's value at
 ///         `ω^bitrev(i)`, `ω` the 4096th root of unity of the consensus specs
-///         (`ROOT_OF_UNITY`), `bitrev` the 12-bit bit reversal; its value's first byte is zero
-///         and its other 31 are the stream's bytes (see `BatchInbox`).
+///         (`ROOT_OF_UNITY`), `bitrev` the 12-bit bit reversal; bytes 1 to 31 of its value are
+///         the stream's (see `BatchInbox`), and byte 0, which derivation ignores, is proven but
+///         not chained.
 /// @dev    Reads only the `BatchInbox`'s records: the batch data (or a blob batch's envelope)
 ///         must hash to the record's `dataHash` and a blob batch's versioned hashes to its
 ///         `segmentRoot`, which the inbox computed when it accepted the batch, so its envelope
@@ -74,14 +77,19 @@ contract SegmentStore {
     mapping(uint256 record => mapping(uint256 segment => Segment)) private _segments;
 
     /// @notice How far a blob segment's bytes are proven.
-    /// @param next  Elements proven, from the first covering the segment.
-    /// @param chain `keccak256(previous ‖ bytes)` over their 31-byte payloads, from zero.
+    /// @param next  Elements proven, from the first covering the segment (the furthest load).
+    /// @param chain `keccak256(previous ‖ bytes)` over their 31 stream bytes, from zero.
     struct BlobLoad {
         uint32 next;
         bytes32 chain;
     }
 
     mapping(uint256 record => mapping(uint256 segment => BlobLoad)) private _blobLoads;
+
+    /// @dev The chain after the first `n` elements of a blob segment, for every `n` a load
+    ///      ended at: a load may start at any of them, so a competing load never makes another
+    ///      one stale.
+    mapping(uint256 record => mapping(uint256 segment => mapping(uint256 n => bytes32 chain))) private _checkpoints;
 
     /// @notice Emitted when field elements of a blob segment are proven.
     /// @param record  The inbox record of its batch.
@@ -112,10 +120,10 @@ contract SegmentStore {
     /// @param record The record index.
     error SegmentStore_BlobHashesMismatch(uint256 record);
 
-    /// @notice Thrown when elements are loaded from another position than the next unproven
-    ///         one (someone else proved them meanwhile), or past the segment.
-    /// @param next     The next element to prove.
-    /// @param from     The one given.
+    /// @notice Thrown when elements are loaded from a position no load ended at, or past the
+    ///         segment.
+    /// @param next     The furthest element proven.
+    /// @param from     The position given.
     /// @param total    Elements covering the segment.
     error SegmentStore_BlobLoadOutOfOrder(uint256 next, uint256 from, uint256 total);
 
@@ -175,7 +183,7 @@ contract SegmentStore {
     /// @param from            The first element proven here, counted from the first covering
     ///                        the segment.
     /// @param commitments     The KZG commitment (48 bytes) of every blob of the batch, in order.
-    /// @param payloads        Each element's 31 bytes after its zero first byte.
+    /// @param payloads        Each element's 32 bytes (its first byte is not stream data).
     /// @param proofs          Each element's KZG proof (48 bytes) at its point.
     struct BlobElements {
         uint256 record;
@@ -200,9 +208,10 @@ contract SegmentStore {
         uint256 txCount;
     }
 
-    /// @notice Proves field elements `from..from + payloads.length / 31` of those covering a
-    ///         segment of a blob batch, in order, and extends the segment's chain with them.
-    ///         Anyone may call it; `from` must be the next unproven element (`blobLoads`).
+    /// @notice Proves field elements `from..from + payloads.length / 32` of those covering a
+    ///         segment of a blob batch, in order, and extends the segment's chain with their
+    ///         stream bytes. Anyone may call it, from any position a load ended at (0, or a
+    ///         `next` that `blobLoads` reported): loads never make each other stale.
     /// @param e The elements and what they are checked against.
     /// @return next Elements proven after this call.
     function loadBlob(BlobElements calldata e) external returns (uint256 next) {
@@ -210,31 +219,35 @@ contract SegmentStore {
         if (keccak256(abi.encodePacked(e.versionedHashes)) != inbox.records(e.record).segmentRoot) {
             revert SegmentStore_BlobHashesMismatch(e.record);
         }
-        uint256 count = e.payloads.length / BYTES_PER_ELEMENT;
+        uint256 count = e.payloads.length / 32;
         if (
-            e.payloads.length != count * BYTES_PER_ELEMENT || e.proofs.length != count * _PROOF
+            e.payloads.length != count * 32 || e.proofs.length != count * _PROOF
                 || e.commitments.length != e.versionedHashes.length * _COMMITMENT
         ) revert SegmentStore_BlobLoadMalformed();
         BlobLoad memory load = _blobLoads[e.record][e.segment];
-        if (e.from != load.next || e.from + count > g.total || count == 0) {
+        bytes32 chain = _checkpoints[e.record][e.segment][e.from];
+        if ((e.from != 0 && chain == bytes32(0)) || e.from + count > g.total || count == 0) {
             revert SegmentStore_BlobLoadOutOfOrder(load.next, e.from, g.total);
         }
-        bytes32 chain = load.chain;
         for (uint256 k; k < count; ++k) {
-            bytes calldata payload = e.payloads[k * BYTES_PER_ELEMENT:(k + 1) * BYTES_PER_ELEMENT];
-            _verifyElement(e, g.first + e.from + k, payload, e.proofs[k * _PROOF:(k + 1) * _PROOF]);
-            chain = keccak256(abi.encodePacked(chain, payload));
+            bytes calldata value = e.payloads[k * 32:(k + 1) * 32];
+            _verifyElement(e, g.first + e.from + k, value, e.proofs[k * _PROOF:(k + 1) * _PROOF]);
+            // Byte 0 of an element is not stream data (derivation ignores it).
+            chain = keccak256(abi.encodePacked(chain, value[1:]));
         }
         next = e.from + count;
-        // casting to 'uint32' is safe: a segment is covered by at most 5 * 4096 elements
-        // forge-lint: disable-next-line(unsafe-typecast)
-        _blobLoads[e.record][e.segment] = BlobLoad({next: uint32(next), chain: chain});
+        _checkpoints[e.record][e.segment][next] = chain;
+        if (next > load.next) {
+            // casting to 'uint32' is safe: a segment is covered by at most 5 * 4096 elements
+            // forge-lint: disable-next-line(unsafe-typecast)
+            _blobLoads[e.record][e.segment] = BlobLoad({next: uint32(next), chain: chain});
+        }
         emit BlobElementsLoaded(e.record, e.segment, next, g.total);
     }
 
     /// @dev Checks with the point-evaluation precompile that element `element` of the batch's
-    ///      blob stream is `0x00 ‖ payload`.
-    function _verifyElement(BlobElements calldata e, uint256 element, bytes calldata payload, bytes calldata proof)
+    ///      blob stream is `value` (32 bytes).
+    function _verifyElement(BlobElements calldata e, uint256 element, bytes calldata value, bytes calldata proof)
         private
         view
     {
@@ -243,8 +256,7 @@ contract SegmentStore {
         bytes memory input = abi.encodePacked(
             e.versionedHashes[blob],
             _point(element % FIELD_ELEMENTS_PER_BLOB),
-            bytes1(0),
-            payload,
+            value,
             e.commitments[blob * _COMMITMENT:(blob + 1) * _COMMITMENT],
             proof
         );
@@ -267,15 +279,15 @@ contract SegmentStore {
         result = _segments[record][segment];
         if (result.opened) return result;
         BlobRange memory g = _blobRange(record, envelope, segment);
-        BlobLoad memory load = _blobLoads[record][segment];
-        if (load.next != g.total || covered.length != g.total * BYTES_PER_ELEMENT) {
+        bytes32 loaded = _checkpoints[record][segment][g.total];
+        if (loaded == bytes32(0) || covered.length != g.total * BYTES_PER_ELEMENT) {
             revert SegmentStore_BlobNotLoaded(record, segment);
         }
         bytes32 chain;
         for (uint256 k; k < g.total; ++k) {
             chain = keccak256(abi.encodePacked(chain, covered[k * BYTES_PER_ELEMENT:(k + 1) * BYTES_PER_ELEMENT]));
         }
-        if (chain != load.chain) revert SegmentStore_BlobNotLoaded(record, segment);
+        if (chain != loaded) revert SegmentStore_BlobNotLoaded(record, segment);
         // The segment's place in the covered bytes.
         uint256 start = g.offset - g.first * BYTES_PER_ELEMENT;
         result = _store(record, segment, covered[start:start + g.length], g.firstTx, g.txCount);

@@ -101,24 +101,37 @@ contract OneStepVerifierDepositTest is Test {
         osv.verify(fromState, bytes32(0), c1);
     }
 
+    /// @dev A depositor's nonce at its maximum makes the step unprovable only if the trie
+    ///      says so: a made-up one fails its proof instead.
+    function test_deposit_forgedMaxNonce_reverts() public {
+        State memory pre = _state(5 ether, 1 ether, EMPTY);
+        (OneStepVerifier.DepositWitness memory w, bytes32 fromState) = _witness(pre, 2, ORIGIN - 1);
+        w.from.nonce = type(uint64).max;
+        bytes memory c = _context(2, w);
+        vm.expectRevert(SparseMerkleTrie.SparseMerkleTrie_ValueMismatch.selector);
+        osv.verify(fromState, bytes32(0), c);
+    }
+
     /// @dev The block's fourth input is not a deposit (the origin has three): a batch
-    ///      transaction or the seal, not provable here.
+    ///      transaction or the seal, whose own witness decides it; the deposit witness is
+    ///      refused there.
     function test_deposit_beyondDeposits_reverts() public {
         State memory pre = _state(5 ether, 1 ether, EMPTY);
         (OneStepVerifier.DepositWitness memory w, bytes32 fromState) = _witness(pre, 3, ORIGIN - 1);
         w.state.inputs = 4;
         fromState = keccak256(abi.encode(w.state));
         bytes memory c2 = _context(4, w);
-        vm.expectRevert(abi.encodeWithSelector(IOneStepVerifier.NotProvableYet.selector, L2_BLOCK, 4));
+        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
         osv.verify(fromState, bytes32(0), c2);
     }
 
-    /// @dev A block whose parent has the same origin starts no epoch and carries no deposits.
+    /// @dev A block whose parent has the same origin starts no epoch and carries no deposits:
+    ///      a deposit witness is refused.
     function test_deposit_noNewEpoch_reverts() public {
         State memory pre = _state(5 ether, 1 ether, EMPTY);
         (OneStepVerifier.DepositWitness memory w, bytes32 fromState) = _witness(pre, 1, ORIGIN);
         bytes memory c3 = _context(1, w);
-        vm.expectRevert(abi.encodeWithSelector(IOneStepVerifier.NotProvableYet.selector, L2_BLOCK, 1));
+        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
         osv.verify(fromState, bytes32(0), c3);
     }
 

@@ -379,6 +379,21 @@ contract OneStepVerifierTransactionTest is InboxFixture {
         _expectBadWitness(s, w, fromState);
     }
 
+    /// @dev The access list is checked against the leaf before its size can make the step
+    ///      unprovable: an oversized or made-up list is refused, never `NotProvableYet`.
+    function test_transaction_junkAccessList_reverts() public {
+        Step memory s = _step(2, K_TRANSFER);
+        (OneStepVerifier.TransactionWitness memory w, bytes32 fromState) = _witness(s);
+        w.accessList = new bytes(osv.MAX_STEP_ACCESS_LIST() + 1);
+        _expectBadWitness(s, w, fromState);
+        s = _step(2, K_LEGACY);
+        (w, fromState) = _witness(s);
+        w.accessList = hex"c0";
+        _expectBadWitness(s, w, fromState);
+        w.accessList = new bytes(osv.MAX_STEP_ACCESS_LIST() + 1);
+        _expectBadWitness(s, w, fromState);
+    }
+
     /// @dev A sender with code (EIP-3607, or an EIP-7702 delegation) is left unprovable.
     function test_transaction_senderWithCode_reverts() public {
         Step memory s = _step(2, K_TRANSFER);
@@ -440,8 +455,9 @@ contract OneStepVerifierTransactionTest is InboxFixture {
         osv.verify(laterState, bytes32(0), laterCtx);
     }
 
-    /// @dev The transaction witness at the deposit's position reverts; at the seal (past the
-    ///      block's transactions) it is not provable.
+    /// @dev The transaction witness at the deposit's position reverts, and so does it at the
+    ///      seal (past the block's transactions), which only `STEP_SEAL` decides: neither is
+    ///      passed off as unprovable.
     function test_transaction_notABatchTransaction_reverts() public {
         (OneStepVerifier.TransactionWitness memory w, bytes32 fromState) = _witnessAt(_step(2, K_TRANSFER), 1);
         bytes memory ctx = _ctxAt(2, 1, w);
@@ -451,7 +467,7 @@ contract OneStepVerifierTransactionTest is InboxFixture {
         uint256 seal = 2 + BLOCK_TXS;
         (w, fromState) = _witnessAt(_step(2, K_TRANSFER), seal);
         ctx = _ctxAt(2, seal, w);
-        vm.expectRevert(abi.encodeWithSelector(IOneStepVerifier.NotProvableYet.selector, 2, seal));
+        vm.expectRevert(abi.encodeWithSelector(OneStepVerifier.OneStepVerifier_SealStep.selector, 2, seal));
         osv.verify(fromState, bytes32(0), ctx);
     }
 
@@ -474,13 +490,13 @@ contract OneStepVerifierTransactionTest is InboxFixture {
         assertTrue(verifier.verify(fromState, expected, ctx));
     }
 
-    /// @dev A block whose segment does not decode is empty: its transaction positions are
-    ///      its seal, not provable yet.
+    /// @dev A block whose segment does not decode is empty: its first transaction position is
+    ///      its seal, which only `STEP_SEAL` decides.
     function test_transaction_malformedSegment_reverts() public {
         Step memory s = _step(3, 0);
         (OneStepVerifier.TransactionWitness memory w, bytes32 fromState) = _witness(s);
         bytes memory ctx = _ctx(s, w);
-        vm.expectRevert(abi.encodeWithSelector(IOneStepVerifier.NotProvableYet.selector, 3, 1));
+        vm.expectRevert(abi.encodeWithSelector(OneStepVerifier.OneStepVerifier_SealStep.selector, 3, 1));
         osv.verify(fromState, bytes32(0), ctx);
     }
 

@@ -259,7 +259,7 @@ contract SegmentStoreTest is InboxFixture {
             segment: segment,
             from: from,
             commitments: new bytes(48 * hashes.length),
-            payloads: new bytes(31 * count),
+            payloads: new bytes(32 * count),
             proofs: new bytes(48 * count)
         });
     }
@@ -282,7 +282,7 @@ contract SegmentStoreTest is InboxFixture {
         (uint256 record, bytes memory envelope, bytes32[] memory hashes) = _blobRecord();
         SegmentStore.BlobElements memory e = _elements(record, envelope, hashes, 1, 0, bound(count, 1, 23));
         bytes memory junk = abi.encodePacked(keccak256(abi.encode(salt, 1)), keccak256(abi.encode(salt, 2)));
-        for (uint256 i; i < 31; ++i) {
+        for (uint256 i; i < 32; ++i) {
             e.payloads[i] = junk[i];
         }
         for (uint256 i; i < 48; ++i) {

@@ -580,6 +580,12 @@ where
 /// any address up to it runs code.
 pub const LAST_PRECOMPILE: Address = Address::with_last_byte(0x11);
 
+/// Whether a call to `account` runs a Prague precompile (`0x01` to [`LAST_PRECOMPILE`];
+/// `OneStepVerifier._isPrecompile`).
+fn is_precompile(account: Address) -> bool {
+    account != Address::ZERO && account <= LAST_PRECOMPILE
+}
+
 /// The gas of an ETH deposit that runs no code (`OneStepVerifier.TRANSFER_GAS`).
 pub const TRANSFER_GAS: u64 = 21_000;
 
@@ -623,7 +629,7 @@ impl DepositStep {
         U256::from(deposit.mint) == deposit.value
             && deposit.mint != 0
             && deposit.input.is_empty()
-            && deposit.to > LAST_PRECOMPILE
+            && !is_precompile(deposit.to)
             && deposit.gas_limit >= TRANSFER_GAS
             && self.from.nonce != u64::MAX
             && (!self.to.exists || self.to.codeHash == KECCAK_EMPTY)
@@ -906,7 +912,7 @@ impl TransactionStep {
             && !tx.isCreate
             && tx.calldataLength <= U256::from(MAX_STEP_CALLDATA)
             && access_list_rlp(&self.envelope).len() <= MAX_STEP_ACCESS_LIST
-            && tx.to > LAST_PRECOMPILE
+            && !is_precompile(tx.to)
             && self
                 .recipient
                 .as_ref()

@@ -444,8 +444,10 @@ fn deposits_that_run_code_are_not_provable() {
     }
 }
 
+/// A deposit witness at a position that runs no deposit is refused (`BadWitness`), never
+/// passed off as unprovable: that position's own witness decides it.
 #[test]
-fn positions_that_run_no_deposit_are_not_provable() {
+fn positions_that_run_no_deposit_refuse_a_deposit_witness() {
     let (earlier, at_origin) = mixed();
     let mut s = Scenario::new(&earlier, &at_origin);
     let last = s.l1.messages(ORIGIN).pop().unwrap();
@@ -456,13 +458,13 @@ fn positions_that_run_no_deposit_are_not_provable() {
     assert!(s.l2.deposit_step(2, position).is_none());
     let witness = s.raw_witness(2, position, last.clone());
     let (verdict, _) = s.l1.verify_trace_step(&trace, 2, position, witness);
-    assert_eq!(verdict, Verdict::NotProvableYet(2, position));
+    assert_eq!(verdict, Verdict::BadWitness);
     // A block that starts no epoch carries no deposits.
     let trace = s.l2.trace(3);
     assert!(s.l2.deposit_step(3, 1).is_none());
     let witness = s.raw_witness(3, 1, last);
     let (verdict, _) = s.l1.verify_trace_step(&trace, 3, 1, witness);
-    assert_eq!(verdict, Verdict::NotProvableYet(3, 1));
+    assert_eq!(verdict, Verdict::BadWitness);
 }
 
 /// The `STEP_INPUT` witness is refused at a deposit's position: only the deposit witness

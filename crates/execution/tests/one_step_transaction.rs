@@ -391,7 +391,7 @@ impl L1 {
             .flat_map(|blob| blob_commitment(blob).unwrap())
             .collect();
         let per_blob = BLOB_DATA_SIZE / 31;
-        let proven: Vec<([u8; 31], [u8; 48])> = elements
+        let proven: Vec<([u8; 32], [u8; 48])> = elements
             .map(|element| {
                 blob_element_proof(&blobs[element / per_blob], element % per_blob).unwrap()
             })
@@ -425,9 +425,10 @@ impl L1 {
             record: U256::from(record),
             envelope: envelope.clone(),
             segment: U256::from(segment),
+            // The stream bytes: 1 to 31 of each element.
             covered: proven
                 .iter()
-                .flat_map(|(payload, _)| *payload)
+                .flat_map(|(value, _)| value[1..].to_vec())
                 .collect::<Vec<u8>>()
                 .into(),
         };
@@ -1475,6 +1476,7 @@ fn transactions_that_run_code_are_not_provable() {
         call(Address::with_last_byte(0x01), 30_000),
         call(Address::with_last_byte(0x11), 30_000),
         call(Address::with_last_byte(0x12), 21_000),
+        // The zero address is no precompile.
         call(Address::ZERO, 21_000),
         TxSpec {
             to: None,
@@ -1510,7 +1512,7 @@ fn transactions_that_run_code_are_not_provable() {
         .filter(|p| p.provable)
         .map(|p| p.position)
         .collect();
-    assert_eq!(provable, [1, 5, 8, 9, count]);
+    assert_eq!(provable, [1, 5, 6, 8, 9, count]);
     assert!(proven.iter().all(|p| p.included), "{proven:#?}");
 }
 
@@ -1743,7 +1745,13 @@ fn an_input_witness_decides_nothing_l1_can_prove() {
                 position: U256::from(1),
             }),
         ),
-        (6, Verdict::NotProvableYet(1, 6)),
+        (
+            6,
+            reverted(IOneStepVerifier::OneStepVerifier_SealStep {
+                l2Block: U256::from(1),
+                position: U256::from(6),
+            }),
+        ),
     ] {
         let mut w = honest.clone();
         w.state = trace.state(position).unwrap().to_sol();
@@ -2000,8 +2008,8 @@ fn an_undecodable_segment_empties_its_blocks() {
     // first, with the nonce her emptied transaction had, and it is proven.
     let proven = s.prove_all(3);
     assert!(proven[0].included);
-    // Block 1's first position is its seal in the node's trace; L1 still counts the block's
-    // three batch transactions there, and a transaction witness meets the undecodable segment.
+    // Block 1's first position is its seal in the node's trace, and L1 tells so from the
+    // undecodable segment: a transaction witness there is refused for `STEP_SEAL`'s.
     let trace = s.trace(1);
     assert_eq!(trace.seal_position(), 2);
     let (_, witness) = s.witness(3, 1);
@@ -2019,7 +2027,13 @@ fn an_undecodable_segment_empties_its_blocks() {
     w.parentHeader = parent;
     w.firstSegment = U256::ZERO;
     let (verdict, _) = s.l1.verify_trace_step(&trace, 1, 1, encode_witness(&w));
-    assert_eq!(verdict, Verdict::NotProvableYet(1, 1));
+    assert_eq!(
+        verdict,
+        reverted(IOneStepVerifier::OneStepVerifier_SealStep {
+            l2Block: U256::from(1),
+            position: U256::from(1),
+        })
+    );
 }
 
 /// The seal of a block that a segment which does not decode emptied: the node traces it as
@@ -2371,7 +2385,7 @@ fn blob_loading_refuses_what_it_cannot_prove() {
         .iter()
         .flat_map(|blob| blob_commitment(blob).unwrap())
         .collect();
-    let proven: Vec<([u8; 31], [u8; 48])> = elements
+    let proven: Vec<([u8; 32], [u8; 48])> = elements
         .clone()
         .map(|i| blob_element_proof(&blobs[0], i).unwrap())
         .collect();
@@ -2473,7 +2487,7 @@ fn blob_loading_refuses_what_it_cannot_prove() {
         )
     );
     // Opening before every element is proven, then with other bytes.
-    let covered: Vec<u8> = proven.iter().flat_map(|(p, _)| *p).collect();
+    let covered: Vec<u8> = proven.iter().flat_map(|(p, _)| p[1..].to_vec()).collect();
     let open = |covered: Vec<u8>| {
         ISegmentStore::openBlobCall {
             record: U256::from(record),
@@ -2492,6 +2506,17 @@ fn blob_loading_refuses_what_it_cannot_prove() {
     );
     s.l1.call(DEPOSITOR, store, encode(load(0, 2)));
     assert_eq!(refused(&mut s.l1, open(covered.clone())), not_loaded);
+    // A competing load never makes another stale: one from 0 to 3 lands after the load to 2,
+    // and a load from 2 still lands after it.
+    s.l1.call(DEPOSITOR, store, encode(load(0, 3)));
+    let progress = s.l1.view(
+        store,
+        ISegmentStore::blobLoadsCall {
+            record: U256::from(record),
+            segment: U256::ZERO,
+        },
+    );
+    assert_eq!(progress.next, 3);
     s.l1.call(DEPOSITOR, store, encode(load(2, elements.len())));
     let mut wrong = covered.clone();
     wrong[0] ^= 1;

@@ -88,10 +88,14 @@ struct Witness {
 /// under EIP-7825's 16.8 M cap on a transaction.
 const BLOB_ELEMENTS_PER_CALL: usize = 200;
 
-/// The 31-byte payloads of proven blob field elements, back to back (`loadBlob`'s `payloads`,
-/// `openBlob`'s `covered`).
-fn payloads(proven: &[([u8; 31], [u8; 48])]) -> Bytes {
-    proven.iter().flat_map(|(payload, _)| *payload).collect()
+/// The values of proven blob field elements, back to back: whole (`loadBlob`'s `payloads`) or
+/// their stream bytes only, 1 to 31 (`openBlob`'s `covered`).
+fn payloads(proven: &[([u8; 32], [u8; 48])], whole: bool) -> Bytes {
+    let from = usize::from(!whole);
+    proven
+        .iter()
+        .flat_map(|(value, _)| value[from..].iter().copied())
+        .collect()
 }
 
 /// `abi.encode(Withdrawals.OutputRoot)`.
@@ -760,7 +764,7 @@ impl DisputeAgent {
                         segment: U256::from(segment),
                         from: U256::from(from),
                         commitments: commitments.clone().into(),
-                        payloads: payloads(chunk),
+                        payloads: payloads(chunk, true),
                         proofs: chunk.iter().flat_map(|(_, proof)| *proof).collect(),
                     },
                 }
@@ -780,7 +784,7 @@ impl DisputeAgent {
                 record,
                 envelope: blob.envelope.clone(),
                 segment: U256::from(segment),
-                covered: payloads(&proven),
+                covered: payloads(&proven, false),
             }
             .abi_encode();
             if self

@@ -153,20 +153,15 @@ pub fn blob_commitment(blob: &[u8]) -> Result<[u8; 48], String> {
     Ok(commitment.to_bytes().into_inner())
 }
 
-/// Field element `index` of `blob` proven for the point-evaluation precompile: its 31 payload
-/// bytes (after its zero first byte) and its KZG proof at [`blob_element_point`]`(index)`, as
-/// `SegmentStore.loadBlob` takes them. An error if the blob is malformed or the element's
-/// first byte is not zero.
-pub fn blob_element_proof(blob: &[u8], index: usize) -> Result<([u8; 31], [u8; 48]), String> {
+/// Field element `index` of `blob` proven for the point-evaluation precompile: its 32 bytes
+/// (of which bytes 1 to 31 are stream data) and its KZG proof at
+/// [`blob_element_point`]`(index)`, as `SegmentStore.loadBlob` takes them. An error if the
+/// blob is malformed.
+pub fn blob_element_proof(blob: &[u8], index: usize) -> Result<([u8; 32], [u8; 48]), String> {
     let at = index * 32;
     let element = blob
         .get(at..at + 32)
         .ok_or_else(|| format!("a blob has no field element {index}"))?;
-    if element[0] != 0 {
-        return Err(format!(
-            "field element {index} does not start with a zero byte"
-        ));
-    }
     let kzg_blob = c_kzg::Blob::from_bytes(blob).map_err(|err| format!("not a blob: {err}"))?;
     let z = c_kzg::Bytes32::new(blob_element_point(index).0);
     let (proof, y) = c_kzg::ethereum_kzg_settings(0)
@@ -177,9 +172,9 @@ pub fn blob_element_proof(blob: &[u8], index: usize) -> Result<([u8; 31], [u8; 4
             "field element {index}: the proof's value is not the element"
         ));
     }
-    let mut payload = [0; 31];
-    payload.copy_from_slice(&element[1..]);
-    Ok((payload, proof.to_bytes().into_inner()))
+    let mut value = [0; 32];
+    value.copy_from_slice(element);
+    Ok((value, proof.to_bytes().into_inner()))
 }
 
 #[cfg(test)]
@@ -250,7 +245,7 @@ mod tests {
         let commitment = blob_commitment(blob.as_slice()).unwrap();
         let settings = c_kzg::ethereum_kzg_settings(0);
         for index in [0, 1, 6, 4095] {
-            let (payload, proof) = blob_element_proof(blob.as_slice(), index).unwrap();
+            let (y, proof) = blob_element_proof(blob.as_slice(), index).unwrap();
             let expected: Vec<u8> = data
                 .iter()
                 .copied()
@@ -258,9 +253,8 @@ mod tests {
                 .skip(index * 31)
                 .take(31)
                 .collect();
-            assert_eq!(payload.as_slice(), expected.as_slice(), "element {index}");
-            let mut y = [0; 32];
-            y[1..].copy_from_slice(&payload);
+            assert_eq!(y[0], 0);
+            assert_eq!(&y[1..], expected.as_slice(), "element {index}");
             let verified = settings
                 .verify_kzg_proof(
                     &c_kzg::Bytes48::new(commitment),
