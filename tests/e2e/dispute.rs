@@ -1002,18 +1002,7 @@ async fn blob_batch_steps_are_proven_body() {
     })
     .await;
     let l1 = devnet.l1(0);
-    let accounts: Vec<Address> = devnet.info.accounts.iter().map(|a| a.address).collect();
-    let tx = alloy_rpc_types_eth::TransactionRequest::default()
-        .to(accounts[6])
-        .value(crate::ether(1));
-    let receipt = l2_wallet(&devnet, 3)
-        .send_transaction(tx)
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
-    assert!(receipt.status(), "the transfer failed: {receipt:?}");
+    let receipt = eth_transfer(&devnet, 3, 6).await;
     let (block, position) = transaction_step(&devnet, &receipt).await;
     let id = steer(&devnet, &l1, &s, block, position).await;
     assert_proven(&devnet, &l1, &s, id, STEP_TRANSACTION).await;
@@ -1050,6 +1039,27 @@ async fn blob_batch_steps_are_proven_body() {
         "blob transfer's step proven after {:.1?}",
         started.elapsed()
     );
+}
+
+/// An L2 transfer of 1 ether from dev account `from` to dev account `to` (no code), mined and
+/// successful: its receipt.
+async fn eth_transfer(
+    devnet: &Devnet,
+    from: usize,
+    to: usize,
+) -> alloy_rpc_types_eth::TransactionReceipt {
+    let tx = alloy_rpc_types_eth::TransactionRequest::default()
+        .to(devnet.info.accounts[to].address)
+        .value(crate::ether(1));
+    let receipt = l2_wallet(devnet, from)
+        .send_transaction(tx)
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    assert!(receipt.status(), "the transfer failed: {receipt:?}");
+    receipt
 }
 
 /// The `BatchInbox` record holding L2 block `block`: its index and contents.
@@ -1224,21 +1234,10 @@ async fn false_proposals_lose_at_the_step_body() {
     let dir = tempfile::tempdir().unwrap();
     let (_anvil, devnet, s) = calldata_devnet(dir.path()).await;
     let l1 = devnet.l1(0);
-    let accounts: Vec<Address> = devnet.info.accounts.iter().map(|a| a.address).collect();
 
     // ---- An L2 ETH transfer from account 3 to account 6 (no code), once level 0 has blocks
     // to bisect, and an ETH deposit from L1 by account 4.
-    let tx = alloy_rpc_types_eth::TransactionRequest::default()
-        .to(accounts[6])
-        .value(crate::ether(1));
-    let transfer = l2_wallet(&devnet, 3)
-        .send_transaction(tx)
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
-    assert!(transfer.status(), "the transfer failed: {transfer:?}");
+    let transfer = eth_transfer(&devnet, 3, 6).await;
     let (transfer_block, transfer_position) = transaction_step(&devnet, &transfer).await;
     let (deposit_block, deposit_positions) =
         eth_deposits(&devnet, &l1, &s, &[4], crate::ether(2)).await;

@@ -1308,6 +1308,18 @@ fn header_and_parent(
     Ok((parent, header))
 }
 
+/// The header of stored block `block` and its parent's.
+fn headers(
+    reader: &rollup_storage::StoreReader,
+    block: u64,
+) -> Result<(rollup_primitives::Header, rollup_primitives::Header), DisputeError> {
+    let (parent, header) = header_and_parent(reader, block)?;
+    let parent_header = reader
+        .header(parent)?
+        .ok_or(DisputeError::NotDerived(parent))?;
+    Ok((header, parent_header))
+}
+
 /// The inputs of stored block `body`: its deposits, then `batch` (its batch transactions as
 /// L1 gives them, skipped ones included) if known, else its own signed transactions.
 fn block_inputs(body: &[L2Transaction], batch: Option<Vec<TxEnvelope>>) -> Vec<TraceInput> {
@@ -1366,10 +1378,7 @@ fn input_witness(
     first_segment: u64,
 ) -> Result<Vec<u8>, DisputeError> {
     let reader = store.reader()?;
-    let (parent, header) = header_and_parent(&reader, block)?;
-    let parent_header = reader
-        .header(parent)?
-        .ok_or(DisputeError::NotDerived(parent))?;
+    let (header, parent_header) = headers(&reader, block)?;
     Ok(rollup_execution::input_witness(
         &header,
         &parent_header,
@@ -1389,10 +1398,7 @@ fn seal_witness(
     first_segment: u64,
 ) -> Result<Bytes, DisputeError> {
     let reader = store.reader()?;
-    let (parent, header) = header_and_parent(&reader, block)?;
-    let parent_header = reader
-        .header(parent)?
-        .ok_or(DisputeError::NotDerived(parent))?;
+    let (header, parent_header) = headers(&reader, block)?;
     let body = reader.body(block)?.ok_or(DisputeError::NotDerived(block))?;
     let receipts = reader
         .receipts(block)?
@@ -1418,10 +1424,7 @@ fn compute_deposit_step(
     position: u64,
 ) -> Result<Option<DepositStep>, DisputeError> {
     let reader = store.reader()?;
-    let (parent, header) = header_and_parent(&reader, block)?;
-    let parent_header = reader
-        .header(parent)?
-        .ok_or(DisputeError::NotDerived(parent))?;
+    let (header, parent_header) = headers(&reader, block)?;
     let body = reader.body(block)?.ok_or(DisputeError::NotDerived(block))?;
     // Only a block that starts an epoch carries deposits.
     let origin = decode_l1_origin(&header.extra_data).ok().map(|o| o.number);
@@ -1431,8 +1434,8 @@ fn compute_deposit_step(
     if origin.is_none() || origin == parent_origin {
         return Ok(None);
     }
-    let state = reader.state_at(parent)?;
-    let trie = reader.trie_at(parent)?;
+    let state = reader.state_at(parent_header.number)?;
+    let trie = reader.trie_at(parent_header.number)?;
     rollup_execution::deposit_step(
         &state,
         trie,
@@ -1459,10 +1462,7 @@ fn compute_transaction_step(
     position: u64,
 ) -> Result<Option<(TransactionStep, usize)>, DisputeError> {
     let reader = store.reader()?;
-    let (parent, header) = header_and_parent(&reader, block)?;
-    let parent_header = reader
-        .header(parent)?
-        .ok_or(DisputeError::NotDerived(parent))?;
+    let (header, parent_header) = headers(&reader, block)?;
     let body = reader.body(block)?.ok_or(DisputeError::NotDerived(block))?;
     let deposits = body
         .iter()
@@ -1475,8 +1475,8 @@ fn compute_transaction_step(
     else {
         return Ok(None);
     };
-    let state = reader.state_at(parent)?;
-    let trie = reader.trie_at(parent)?;
+    let state = reader.state_at(parent_header.number)?;
+    let trie = reader.trie_at(parent_header.number)?;
     let inputs = TraceInput::with_batch(&body, batch);
     rollup_execution::transaction_step(
         &state,
