@@ -1048,18 +1048,13 @@ async fn eth_transfer(
     from: usize,
     to: usize,
 ) -> alloy_rpc_types_eth::TransactionReceipt {
-    let tx = alloy_rpc_types_eth::TransactionRequest::default()
-        .to(devnet.info.accounts[to].address)
-        .value(crate::ether(1));
-    let receipt = l2_wallet(devnet, from)
-        .send_transaction(tx)
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
-    assert!(receipt.status(), "the transfer failed: {receipt:?}");
-    receipt
+    crate::send(
+        &l2_wallet(devnet, from),
+        devnet.info.accounts[to].address,
+        Vec::new(),
+        crate::ether(1),
+    )
+    .await
 }
 
 /// The `BatchInbox` record holding L2 block `block`: its index and contents.

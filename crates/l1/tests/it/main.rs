@@ -590,6 +590,30 @@ async fn confirmations_hold_back_the_newest_blocks() {
     consumer.stop().await;
 }
 
+/// Sends `input` to `to` with `sidecar`'s blobs through `sender`, mining anvil's blocks on
+/// demand until it lands: its successful receipt.
+async fn send_blobs_mined(
+    anvil: &Anvil,
+    sender: &L1Sender,
+    to: Address,
+    input: Vec<u8>,
+    sidecar: alloy_eips::eip7594::BlobTransactionSidecarVariant,
+) -> alloy_rpc_types_eth::TransactionReceipt {
+    let sent = tokio::spawn({
+        let sender = sender.clone();
+        async move { sender.send_blobs(to, input.into(), sidecar).await }
+    });
+    let receipt = loop {
+        anvil.mine(1).await;
+        if sent.is_finished() {
+            break sent.await.unwrap().unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(receipt.status());
+    receipt
+}
+
 /// A blob transaction lands on anvil through the sender (EIP-7594 sidecar), and the blob source
 /// reads its blobs back from anvil's beacon API, each checked against its versioned hash; only
 /// the inbox's transactions get blobs attached.
@@ -616,23 +640,7 @@ async fn blobs_are_sent_and_read_back_from_the_beacon_api() {
     let blobs = rollup_primitives::to_blobs(&data);
     assert_eq!(blobs.len(), 2);
     let sidecar = rollup_l1::sidecar(blobs.clone(), None).unwrap();
-    let sent = tokio::spawn({
-        let sender = sender.clone();
-        async move {
-            sender
-                .send_blobs(inbox, vec![1, 2, 3].into(), sidecar.into())
-                .await
-        }
-    });
-    // anvil mines on demand here.
-    let receipt = loop {
-        anvil.mine(1).await;
-        if sent.is_finished() {
-            break sent.await.unwrap().unwrap();
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
-    assert!(receipt.status());
+    let receipt = send_blobs_mined(&anvil, &sender, inbox, vec![1, 2, 3], sidecar.into()).await;
     let number = receipt.block_number.unwrap();
     let rpc = L1Rpc::connect(&anvil.url).await.unwrap();
     let mut block = rpc.fetch_block(number).await.unwrap().unwrap();
@@ -769,19 +777,14 @@ async fn blob_sidecars_follow_the_l1_fork() {
         sidecar,
         alloy_eips::eip7594::BlobTransactionSidecarVariant::Eip4844(_)
     ));
-    let sent = tokio::spawn(async move {
-        sender
-            .send_blobs(Address::repeat_byte(0x1b), vec![1].into(), sidecar)
-            .await
-    });
-    let receipt = loop {
-        prague.mine(1).await;
-        if sent.is_finished() {
-            break sent.await.unwrap().unwrap();
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
-    assert!(receipt.status());
+    let receipt = send_blobs_mined(
+        &prague,
+        &sender,
+        Address::repeat_byte(0x1b),
+        vec![1],
+        sidecar,
+    )
+    .await;
     let rpc = L1Rpc::connect(&prague.url).await.unwrap();
     let block = rpc
         .fetch_block(receipt.block_number.unwrap())
