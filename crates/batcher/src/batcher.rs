@@ -989,7 +989,7 @@ impl Batcher {
                             envelope: pending.bytes[..pending.envelope_len].to_vec().into(),
                         }
                         .abi_encode(),
-                        Some(sidecar.into()),
+                        Some(sidecar),
                     ),
                     Err(err) => {
                         warn!(target: "rollup::batcher", %err, "cannot build the blob sidecar");
