@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use alloy_consensus::{Header, transaction::SignerRecoverable};
+use alloy_consensus::{Header, TxEnvelope};
 use alloy_primitives::{Address, B256};
 use rollup_derive::{
     InboxRecord, MAX_L2_BLOCKS_PER_SECOND, SafeParent, check_batch_block, check_deposit_nonces,
@@ -12,7 +12,7 @@ use rollup_execution::{BlockInput, ExecutedBlock, execute_block};
 use rollup_primitives::{
     Batch, BatchBlock, BatchEnvelope, BatchParent, BlockNumHash, DataPath, Heads, L1Block, L1Chain,
     L1Notification, L2Block, L2Receipt, L2Transaction, MAX_BATCH_SIZE, RollupConfig,
-    decode_l1_origin,
+    decode_l1_origin, recover_signers,
 };
 use rollup_storage::{
     BatchOutcome, BatchRecord, BlockDerivation, DepositOrigin, L1BlockDerivation, L1BlockRecord,
@@ -125,6 +125,32 @@ fn origin_of(header: &Header) -> Result<BlockNumHash> {
             header.number
         )))
     })
+}
+
+/// The senders of `envelopes` if L2 block `number` holds exactly these signed transactions, in
+/// order: the sequencer deriving its own batch. The same hash is the same signed bytes and so
+/// the same signer, recovered when the transaction entered the pool; recovering a batch again
+/// would double the node's largest cost per transaction.
+fn stored_senders(
+    writer: &StoreWriter,
+    number: u64,
+    envelopes: &[TxEnvelope],
+) -> Result<Option<Vec<Address>>> {
+    let Some(body) = writer.body(number)? else {
+        return Ok(None);
+    };
+    let mut stored = body.iter().filter_map(|tx| match tx {
+        L2Transaction::Signed { envelope, sender } => Some((envelope.tx_hash(), *sender)),
+        L2Transaction::Deposit(_) => None,
+    });
+    let mut senders = Vec::with_capacity(envelopes.len());
+    for envelope in envelopes {
+        match stored.next() {
+            Some((hash, sender)) if hash == envelope.tx_hash() => senders.push(sender),
+            _ => return Ok(None),
+        }
+    }
+    Ok(stored.next().is_none().then_some(senders))
 }
 
 /// What a child of L2 block `number` builds on: its timestamp, origin, and how many blocks
@@ -695,9 +721,13 @@ impl RollupNode {
                 transactions.extend(origin.deposits.iter().cloned().map(L2Transaction::Deposit));
             }
             let mut signed = 0u32;
-            for envelope in batch_block.transactions {
+            let senders = match stored_senders(writer, safe + 1, &batch_block.transactions)? {
+                Some(senders) => senders.into_iter().map(Ok).collect(),
+                None => recover_signers(&batch_block.transactions),
+            };
+            for (envelope, sender) in batch_block.transactions.into_iter().zip(senders) {
                 // A signature that does not recover is skipped like any invalid transaction.
-                match envelope.recover_signer() {
+                match sender {
                     Ok(sender) => {
                         signed += 1;
                         transactions.push(L2Transaction::Signed { envelope, sender });

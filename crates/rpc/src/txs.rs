@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::{
     RpcError,
-    eth::{EthApi, heavy_method, method},
+    eth::{EthApi, heavy_method, inline_method},
 };
 
 /// Most blocks one `eth_feeHistory` covers (geth's limit).
@@ -27,7 +27,7 @@ struct FeeHistory {
 }
 
 pub(crate) fn register(module: &mut RpcModule<EthApi>) {
-    method(module, "eth_sendRawTransaction", |api, args| {
+    inline_method(module, "eth_sendRawTransaction", |api, args| {
         let raw: Bytes = args.required(0, "raw transaction")?;
         let pool = api.ctx.pool.as_ref().ok_or(RpcError::NotSequencer)?;
         Ok(pool.add_raw(&raw)?)

@@ -20,7 +20,7 @@ use alloy_eips::{eip1559::BaseFeeParams, eip2718::Encodable2718};
 use alloy_primitives::{Address, B256, U256};
 use rollup_execution::intrinsic_gas;
 use rollup_primitives::{L2Transaction, MAX_TX_SIZE, RollupConfig};
-use rollup_storage::Store;
+use rollup_storage::{Store, StoreReader};
 use tokio::sync::{Notify, broadcast};
 use tracing::debug;
 
@@ -518,11 +518,7 @@ impl TxPool {
     }
 
     /// The base fee the next block will have.
-    fn next_base_fee(&self) -> Result<u64, PoolError> {
-        let reader = self
-            .store
-            .reader()
-            .map_err(|e| PoolError::Internal(e.to_string()))?;
+    fn next_base_fee(reader: &StoreReader) -> Result<u64, PoolError> {
         let head = reader
             .l2_head()
             .map_err(|e| PoolError::Internal(e.to_string()))?
@@ -571,19 +567,23 @@ impl TxPool {
         };
         let size = envelope.encode_2718_len();
         self.check_static(&envelope, size)?;
-        let base_fee = self.next_base_fee()?;
+        // One read transaction for the head and the account: they agree with each other.
+        let reader = self
+            .store
+            .reader()
+            .map_err(|e| PoolError::Internal(e.to_string()))?;
+        let base_fee = Self::next_base_fee(&reader)?;
         if envelope.max_fee_per_gas() < u128::from(base_fee) {
             return Err(PoolError::FeeCapTooLow {
                 max_fee: envelope.max_fee_per_gas(),
                 base_fee,
             });
         }
-        let account = self
-            .store
-            .reader()
-            .and_then(|reader| reader.account(sender))
+        let account = reader
+            .account(sender)
             .map_err(|e| PoolError::Internal(e.to_string()))?
             .unwrap_or_default();
+        drop(reader);
         let nonce = envelope.nonce();
         if nonce < account.nonce {
             return Err(PoolError::NonceTooLow {

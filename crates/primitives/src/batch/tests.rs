@@ -1083,3 +1083,47 @@ fn a_full_block_of_incompressible_transactions_fits_one_batch_of_its_path() {
         }
     }
 }
+
+#[test]
+fn bulk_recovery_matches_one_by_one_and_keeps_failures_in_place() {
+    let signers: Vec<_> = (0..7).map(|i| signer(&format!("bulk {i}"))).collect();
+    let envelopes: Vec<TxEnvelope> = (0..600u64)
+        .map(|i| {
+            let tx = TxEip1559 {
+                chain_id: CHAIN_ID,
+                nonce: i,
+                gas_limit: 21_000,
+                max_fee_per_gas: 2,
+                to: TxKind::Call(Address::with_last_byte(i as u8)),
+                ..Default::default()
+            };
+            if i % 97 == 13 {
+                // r = 0 is no signature at all: it does not recover.
+                tx.into_signed(Signature::new(U256::ZERO, U256::from(1), false))
+                    .into()
+            } else {
+                sign(&signers[i as usize % signers.len()], tx)
+            }
+        })
+        .collect();
+    use alloy_consensus::transaction::SignerRecoverable;
+    let bulk = crate::recover_signers(&envelopes);
+    assert_eq!(bulk.len(), envelopes.len());
+    for (i, (envelope, sender)) in envelopes.iter().zip(&bulk).enumerate() {
+        match envelope.recover_signer() {
+            Ok(one) => assert_eq!(sender.as_ref().ok(), Some(&one), "transaction {i}"),
+            Err(_) => assert!(sender.is_err(), "transaction {i} recovered in bulk only"),
+        }
+        assert_eq!(sender.is_err(), i % 97 == 13, "transaction {i}");
+    }
+    // Below the threshold the same answer comes from the calling thread.
+    let senders = |list: &[Result<Address, _>]| {
+        list.iter()
+            .map(|s| s.as_ref().ok().copied())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        senders(&crate::recover_signers(&envelopes[..20])),
+        senders(&bulk[..20])
+    );
+}
