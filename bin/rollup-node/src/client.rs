@@ -377,7 +377,7 @@ const KNOWN_ERRORS: &[(&str, &str)] = &[
     ),
     (
         "SegmentStore_BlobLoadMalformed",
-        "loadBlob takes 31 payload bytes and a 48-byte proof per element, and a 48-byte commitment per blob of the batch",
+        "loadBlob takes 32 value bytes and a 48-byte proof per element and a 48-byte commitment per blob of the batch; loadWholeBlob one of the batch's blobs as 4096 values below the BLS modulus, its 48-byte commitment and a 48-byte proof",
     ),
     // BatchInbox.
     (

@@ -12,14 +12,15 @@ import {SegmentOpener} from "src/dispute/SegmentOpener.sol";
 ///         anyone may send; a step then proves one transaction's leaf against the stored root.
 ///
 ///         A calldata batch's segment is opened from the batch (`open`). A blob batch's segment
-///         is in blobs, which L1 cannot read: its bytes are first proven, field element by
-///         field element, with the EIP-4844 point-evaluation precompile against the batch's
-///         versioned hashes (`loadBlob`, in as many transactions as it takes; each element
-///         costs about 57,500 gas and gives 31 bytes), which chains a keccak256 over them (a
-///         load may start wherever any load ended, so competing loaders never stall each
-///         other); then
-///         `openBlob` takes those bytes, checks them against the chain and opens the segment
-///         exactly as `open` does. Element `i` of a blob is the blob polynomial's value at
+///         is in blobs, which L1 cannot read: its bytes are first proven with the EIP-4844
+///         point-evaluation precompile against the batch's versioned hashes, and a keccak256 is
+///         chained over them (a load may start wherever any load ended, so competing loaders
+///         never stall each other). Either a whole blob at once (`loadWholeBlob`: one
+///         evaluation at a point fixed by the values, about 4.4M to 6.5M gas, chaining every
+///         segment the blob covers) or element by element (`loadBlob`, about 57,500 gas per
+///         element of 31 bytes, for the few elements of a small part). Then `openBlob` takes
+///         those bytes, checks them against the chain and opens the segment exactly as `open`
+///         does. Element `i` of a blob is the blob polynomial's value at
 ///         `ω^bitrev(i)`, `ω` the 4096th root of unity of the consensus specs
 ///         (`ROOT_OF_UNITY`), `bitrev` the 12-bit bit reversal; bytes 1 to 31 of its value are
 ///         the stream's (see `BatchInbox`), and byte 0, which derivation ignores, is proven but
@@ -73,6 +74,9 @@ contract SegmentStore {
     address private constant _POINT_EVALUATION = address(0x0a);
     uint256 private constant _COMMITMENT = 48;
     uint256 private constant _PROOF = 48;
+
+    /// @dev `4096^-1 mod BLS_MODULUS`, the barycentric formula's `1 / n`.
+    uint256 private constant _INVERSE_OF_4096 = 0x73e66878b46ae3705eb6a46a89213de7d3686828bfce5c19400fffff00100001;
 
     mapping(uint256 record => mapping(uint256 segment => Segment)) private _segments;
 
@@ -133,6 +137,11 @@ contract SegmentStore {
     /// @notice Thrown when the point-evaluation precompile refuses an element's proof.
     /// @param element The element's index in the batch's blob stream.
     error SegmentStore_BadElementProof(uint256 element);
+
+    /// @notice Thrown when the point-evaluation precompile refuses a whole blob's proof at its
+    ///         challenge point: the values are not the blob's.
+    /// @param blob The blob's index in the batch.
+    error SegmentStore_BadBlobProof(uint256 blob);
 
     /// @notice Thrown when a blob segment is opened before all its elements are proven, or with
     ///         other bytes than those proven.
@@ -264,6 +273,189 @@ contract SegmentStore {
         if (!ok || out.length != 64) revert SegmentStore_BadElementProof(element);
     }
 
+    /// @notice A whole blob of a blob batch to prove at once (`loadWholeBlob`).
+    /// @param record          The inbox record index.
+    /// @param envelope        The batch's envelope (`postBlobBatch`'s argument).
+    /// @param versionedHashes The batch transaction's versioned hashes, in order.
+    /// @param blob            The blob's index in the batch.
+    /// @param commitment      Its KZG commitment (48 bytes).
+    /// @param values          Its 4096 field elements, 32 bytes each, in blob order.
+    /// @param proof           The KZG proof (48 bytes) of its polynomial at the challenge point
+    ///                        (`blobChallenge`).
+    struct WholeBlob {
+        uint256 record;
+        bytes envelope;
+        bytes32[] versionedHashes;
+        uint256 blob;
+        bytes commitment;
+        bytes values;
+        bytes proof;
+    }
+
+    /// @notice Proves every field element of one blob of a blob batch with a single point
+    ///         evaluation, and extends the chain of every segment the blob covers as `loadBlob`
+    ///         would have element by element. The values fix a polynomial of degree below 4096;
+    ///         the store evaluates it on chain (barycentric formula over the blob's domain) at
+    ///         `z = blobChallenge(commitment, values)`, a point that depends on the values, and
+    ///         the precompile checks that the committed blob takes the same value there. Two
+    ///         different polynomials agree at a point chosen after both are fixed with
+    ///         probability at most 4096 / BLS_MODULUS, so the values are the blob's. About 5M gas
+    ///         (most of it the values' calldata) where element by element a blob costs about
+    ///         235M. A segment's part in this blob is chained only from where its chain stands:
+    ///         from its start, or from the end of its part in the blob before, once that is
+    ///         chained; load the blobs of a segment in order.
+    /// @param w The blob and what it is checked against.
+    function loadWholeBlob(WholeBlob calldata w) external {
+        BatchInbox.Record memory r = inbox.records(w.record);
+        if (r.forced || r.blobCount == 0) revert SegmentStore_NotBlobBatch(w.record);
+        if (keccak256(w.envelope) != r.dataHash) revert SegmentStore_DataMismatch(w.record);
+        if (keccak256(abi.encodePacked(w.versionedHashes)) != r.segmentRoot) {
+            revert SegmentStore_BlobHashesMismatch(w.record);
+        }
+        if (
+            w.blob >= w.versionedHashes.length || w.commitment.length != _COMMITMENT || w.proof.length != _PROOF
+                || w.values.length != FIELD_ELEMENTS_PER_BLOB * 32
+        ) revert SegmentStore_BlobLoadMalformed();
+        uint256 z = blobChallenge(w.commitment, w.values);
+        uint256 y = evaluateBlob(w.values, z);
+        (bool ok, bytes memory out) =
+            _POINT_EVALUATION.staticcall(abi.encodePacked(w.versionedHashes[w.blob], z, y, w.commitment, w.proof));
+        if (!ok || out.length != 64) revert SegmentStore_BadBlobProof(w.blob);
+        uint256 segmentCount = _read(w.envelope, 12, 1);
+        for (uint256 segment; segment < segmentCount; ++segment) {
+            _chainPart(w.record, segment, _rangeIn(w.record, w.envelope, segment), w.values, w.blob);
+        }
+    }
+
+    /// @dev Extends the chain of segment `segment` (at `g`) with its elements in blob `blob`,
+    ///      whose values are proven, if it covers any and its chain reaches them.
+    function _chainPart(uint256 record, uint256 segment, BlobRange memory g, bytes calldata values, uint256 blob)
+        private
+    {
+        uint256 blobFirst = blob * FIELD_ELEMENTS_PER_BLOB;
+        uint256 lo = g.first > blobFirst ? g.first : blobFirst;
+        uint256 hi = g.first + g.total;
+        if (hi > blobFirst + FIELD_ELEMENTS_PER_BLOB) hi = blobFirst + FIELD_ELEMENTS_PER_BLOB;
+        if (lo >= hi) return;
+        bytes32 chain = _checkpoints[record][segment][lo - g.first];
+        // Its part in the blob before is not chained yet: this part waits for it.
+        if (lo != g.first && chain == bytes32(0)) return;
+        chain = _chain(chain, values, lo - blobFirst, hi - blobFirst);
+        uint256 next = hi - g.first;
+        _checkpoints[record][segment][next] = chain;
+        if (next > _blobLoads[record][segment].next) {
+            // casting to 'uint32' is safe: a segment is covered by at most 5 * 4096 elements
+            // forge-lint: disable-next-line(unsafe-typecast)
+            _blobLoads[record][segment] = BlobLoad({next: uint32(next), chain: chain});
+        }
+        emit BlobElementsLoaded(record, segment, next, g.total);
+    }
+
+    /// @notice The point a whole blob is checked at: `keccak256(commitment ‖ keccak256(values))`
+    ///         reduced modulo `BLS_MODULUS`, fixed by the values before anyone can prove there.
+    /// @param commitment The blob's KZG commitment.
+    /// @param values     Its 4096 field elements, 32 bytes each.
+    /// @return z The challenge point.
+    function blobChallenge(bytes calldata commitment, bytes calldata values) public pure returns (uint256 z) {
+        z = uint256(keccak256(abi.encodePacked(commitment, keccak256(values)))) % BLS_MODULUS;
+    }
+
+    /// @dev `chain` extended with the stream bytes (bytes 1 to 31) of elements `from..to` of
+    ///      `values`, as `loadBlob` chains them.
+    function _chain(bytes32 chain, bytes calldata values, uint256 from, uint256 to)
+        private
+        pure
+        returns (bytes32 result)
+    {
+        assembly ("memory-safe") {
+            result := chain
+            for { let k := from } lt(k, to) { k := add(k, 1) } {
+                mstore(0x00, result)
+                calldatacopy(0x20, add(values.offset, add(mul(k, 32), 1)), 31)
+                result := keccak256(0x00, 63)
+            }
+        }
+    }
+
+    /// @notice The value at `z` of the polynomial of degree below 4096 whose value at
+    ///         `ω^bitrev(i)` is element `i` of `values`: by the barycentric formula over the
+    ///         4096th roots of unity, `p(z) = (z^4096 - 1) / 4096 · Σ v_i·d_i / (z - d_i)` with
+    ///         `d_i = ω^bitrev(i)`, the 4096 divisions done as one (a prefix product and one
+    ///         inversion). Reverts `SegmentStore_BlobLoadMalformed` if `values` is not 4096
+    ///         elements below `BLS_MODULUS` (they would not be a blob's) or `z` is in the domain.
+    /// @param values 4096 field elements, 32 bytes each, in blob order.
+    /// @param z      The point.
+    /// @return y The polynomial's value at `z`.
+    function evaluateBlob(bytes calldata values, uint256 z) public view returns (uint256 y) {
+        if (values.length != FIELD_ELEMENTS_PER_BLOB * 32 || z >= BLS_MODULUS) revert SegmentStore_BlobLoadMalformed();
+        uint256[] memory roots = _bitReversedRoots();
+        // prefix[i] = (z - d_0)···(z - d_(i-1)); `product` all of them.
+        uint256[] memory prefix = new uint256[](FIELD_ELEMENTS_PER_BLOB);
+        uint256 product = 1;
+        bool bad;
+        assembly ("memory-safe") {
+            for { let i := 0 } lt(i, FIELD_ELEMENTS_PER_BLOB) { i := add(i, 1) } {
+                let d := addmod(z, sub(BLS_MODULUS, mload(add(roots, mul(add(i, 1), 0x20)))), BLS_MODULUS)
+                bad := or(bad, iszero(d))
+                mstore(add(prefix, mul(add(i, 1), 0x20)), product)
+                product := mulmod(product, d, BLS_MODULUS)
+            }
+        }
+        if (bad) revert SegmentStore_BlobLoadMalformed();
+        // From the last element down: `inverse` is 1 / ((z - d_0)···(z - d_i)).
+        uint256 inverse = _modexp(product, BLS_MODULUS - 2);
+        uint256 sum;
+        assembly ("memory-safe") {
+            for { let i := FIELD_ELEMENTS_PER_BLOB } gt(i, 0) {} {
+                let root := mload(add(roots, mul(i, 0x20)))
+                let v := calldataload(add(values.offset, mul(sub(i, 1), 32)))
+                bad := or(bad, iszero(lt(v, BLS_MODULUS)))
+                let term :=
+                    mulmod(
+                        mulmod(v, root, BLS_MODULUS),
+                        mulmod(inverse, mload(add(prefix, mul(i, 0x20))), BLS_MODULUS),
+                        BLS_MODULUS
+                    )
+                sum := addmod(sum, term, BLS_MODULUS)
+                inverse := mulmod(inverse, addmod(z, sub(BLS_MODULUS, root), BLS_MODULUS), BLS_MODULUS)
+                i := sub(i, 1)
+            }
+        }
+        if (bad) revert SegmentStore_BlobLoadMalformed();
+        uint256 zn = _modexp(z, FIELD_ELEMENTS_PER_BLOB);
+        y = mulmod(mulmod(sum, addmod(zn, BLS_MODULUS - 1, BLS_MODULUS), BLS_MODULUS), _INVERSE_OF_4096, BLS_MODULUS);
+    }
+
+    /// @dev `ω^bitrev(i)` for every element `i` of a blob, built bit by bit: setting bit `j` of
+    ///      `i` adds `2^(11 - j)` to the exponent.
+    function _bitReversedRoots() private pure returns (uint256[] memory roots) {
+        roots = new uint256[](FIELD_ELEMENTS_PER_BLOB);
+        // squares[k] = ω^(2^k).
+        uint256[12] memory squares;
+        squares[0] = ROOT_OF_UNITY;
+        for (uint256 k = 1; k < 12; ++k) {
+            squares[k] = mulmod(squares[k - 1], squares[k - 1], BLS_MODULUS);
+        }
+        assembly ("memory-safe") {
+            let r := add(roots, 0x20)
+            mstore(r, 1)
+            for { let j := 0 } lt(j, 12) { j := add(j, 1) } {
+                let g := mload(add(squares, mul(sub(11, j), 0x20)))
+                let half := shl(j, 1)
+                for { let i := 0 } lt(i, half) { i := add(i, 1) } {
+                    mstore(add(r, mul(add(i, half), 0x20)), mulmod(mload(add(r, mul(i, 0x20))), g, BLS_MODULUS))
+                }
+            }
+        }
+    }
+
+    /// @dev `base^exponent mod BLS_MODULUS` with the modexp precompile.
+    function _modexp(uint256 base, uint256 exponent) private view returns (uint256 result) {
+        (bool ok, bytes memory out) = address(0x05).staticcall(abi.encode(32, 32, 32, base, exponent, BLS_MODULUS));
+        if (!ok || out.length != 32) revert SegmentStore_BlobLoadMalformed();
+        result = abi.decode(out, (uint256));
+    }
+
     /// @notice Opens segment `segment` of the blob batch of record `record` from the bytes of
     ///         its elements, all proven with `loadBlob`, and stores the result as `open` does.
     ///         Idempotent.
@@ -329,6 +521,16 @@ contract SegmentStore {
         BatchInbox.Record memory r = inbox.records(record);
         if (r.forced || r.blobCount == 0) revert SegmentStore_NotBlobBatch(record);
         if (keccak256(envelope) != r.dataHash) revert SegmentStore_DataMismatch(record);
+        g = _rangeIn(record, envelope, segment);
+    }
+
+    /// @dev Where segment `segment` sits in the blob stream of a batch whose envelope,
+    ///      `envelope`, was checked against its record.
+    function _rangeIn(uint256 record, bytes calldata envelope, uint256 segment)
+        private
+        pure
+        returns (BlobRange memory g)
+    {
         uint256 start;
         (start, g.length, g.firstTx, g.txCount) = _locate(record, envelope, segment);
         // The envelope ends with its segment table: the segments start the blob stream.

@@ -317,6 +317,173 @@ contract SegmentStoreTest is InboxFixture {
         store.openBlob(0, batchData, 0, hex"");
     }
 
+    // ------------------------------------------------------------------ loadWholeBlob
+
+    uint256 internal constant P = 0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001;
+
+    /// @dev The blob values of the polynomial with coefficients `c` (lowest first): its value
+    ///      at `ω^bitrev(i)` for every element `i`, computed directly.
+    function _valuesOf(uint256[] memory c) internal view returns (bytes memory values) {
+        values = new bytes(4096 * 32);
+        uint256 omega = store.ROOT_OF_UNITY();
+        for (uint256 i; i < 4096; ++i) {
+            uint256 reversed;
+            for (uint256 b; b < 12; ++b) {
+                reversed = (reversed << 1) | ((i >> b) & 1);
+            }
+            uint256 v = _horner(c, _pow(omega, reversed));
+            assembly ("memory-safe") {
+                mstore(add(add(values, 0x20), mul(i, 32)), v)
+            }
+        }
+    }
+
+    function _horner(uint256[] memory c, uint256 x) internal pure returns (uint256 v) {
+        for (uint256 k = c.length; k > 0; --k) {
+            v = addmod(mulmod(v, x, P), c[k - 1], P);
+        }
+    }
+
+    function _pow(uint256 base, uint256 exponent) internal pure returns (uint256 result) {
+        result = 1;
+        for (; exponent != 0; exponent >>= 1) {
+            if (exponent & 1 == 1) result = mulmod(result, base, P);
+            base = mulmod(base, base, P);
+        }
+    }
+
+    /// @dev The on-chain barycentric evaluation agrees with evaluating the polynomial directly,
+    ///      at random points, for random polynomials of low degree and one of the highest degree.
+    function testFuzz_evaluateBlob_matchesThePolynomial(uint256 seed, uint256 z) public view {
+        z = bound(z, 0, P - 1);
+        uint256[] memory c = new uint256[](1 + seed % 5);
+        for (uint256 k; k < c.length; ++k) {
+            c[k] = uint256(keccak256(abi.encode(seed, k))) % P;
+        }
+        bytes memory values = _valuesOf(c);
+        // A point of the domain has no barycentric value: it is the element itself.
+        if (_pow(z, 4096) == 1) return;
+        assertEq(store.evaluateBlob(values, z), _horner(c, z));
+    }
+
+    /// @dev The highest degree a blob has (4095), with a few terms so that the test can
+    ///      evaluate it directly at every point of the domain.
+    function test_evaluateBlob_fullDegree_succeeds() public view {
+        uint256[4] memory powers = [uint256(0), 1, 2049, 4095];
+        uint256[4] memory coefficients;
+        bytes memory values = new bytes(4096 * 32);
+        uint256 omega = store.ROOT_OF_UNITY();
+        for (uint256 t; t < 4; ++t) {
+            coefficients[t] = uint256(keccak256(abi.encode(t))) % P;
+        }
+        for (uint256 i; i < 4096; ++i) {
+            uint256 reversed;
+            for (uint256 b; b < 12; ++b) {
+                reversed = (reversed << 1) | ((i >> b) & 1);
+            }
+            uint256 x = _pow(omega, reversed);
+            uint256 v;
+            for (uint256 t; t < 4; ++t) {
+                v = addmod(v, mulmod(coefficients[t], _pow(x, powers[t]), P), P);
+            }
+            assembly ("memory-safe") {
+                mstore(add(add(values, 0x20), mul(i, 32)), v)
+            }
+        }
+        uint256 z = uint256(keccak256("a point")) % P;
+        uint256 expected;
+        for (uint256 t; t < 4; ++t) {
+            expected = addmod(expected, mulmod(coefficients[t], _pow(z, powers[t]), P), P);
+        }
+        uint256 gasBefore = gasleft();
+        uint256 y = store.evaluateBlob(values, z);
+        console.log("evaluateBlob gas", gasBefore - gasleft());
+        assertEq(y, expected);
+    }
+
+    /// @dev A value at or above the modulus is not a blob's element; a point in the domain has
+    ///      no barycentric value; fewer or more than 4096 values are not a blob.
+    function test_evaluateBlob_notABlob_reverts() public {
+        uint256[] memory c = new uint256[](2);
+        (c[0], c[1]) = (3, 5);
+        bytes memory values = _valuesOf(c);
+        vm.expectRevert(SegmentStore.SegmentStore_BlobLoadMalformed.selector);
+        store.evaluateBlob(values, 1);
+        vm.expectRevert(SegmentStore.SegmentStore_BlobLoadMalformed.selector);
+        store.evaluateBlob(values, P);
+        assembly ("memory-safe") {
+            mstore(add(values, add(0x20, mul(77, 32))), add(mload(add(values, add(0x20, mul(77, 32)))), P))
+        }
+        vm.expectRevert(SegmentStore.SegmentStore_BlobLoadMalformed.selector);
+        store.evaluateBlob(values, 2);
+        vm.expectRevert(SegmentStore.SegmentStore_BlobLoadMalformed.selector);
+        store.evaluateBlob(new bytes(4095 * 32), 2);
+    }
+
+    function _wholeBlob(uint256 record, bytes memory envelope, bytes32[] memory hashes)
+        internal
+        pure
+        returns (SegmentStore.WholeBlob memory)
+    {
+        return SegmentStore.WholeBlob({
+            record: record,
+            envelope: envelope,
+            versionedHashes: hashes,
+            blob: 0,
+            commitment: new bytes(48),
+            values: new bytes(4096 * 32),
+            proof: new bytes(48)
+        });
+    }
+
+    /// @dev Made-up proofs (of made-up values) are refused by the precompile, and nothing is
+    ///      chained.
+    function testFuzz_loadWholeBlob_badProof_reverts(bytes32 salt) public {
+        (uint256 record, bytes memory envelope, bytes32[] memory hashes) = _blobRecord();
+        SegmentStore.WholeBlob memory w = _wholeBlob(record, envelope, hashes);
+        bytes memory junk = abi.encodePacked(keccak256(abi.encode(salt, 1)), keccak256(abi.encode(salt, 2)), salt);
+        for (uint256 i; i < 48; ++i) {
+            w.commitment[i] = junk[i];
+            w.proof[i] = junk[i + 48];
+        }
+        w.values[33] = salt[0];
+        vm.expectRevert(abi.encodeWithSelector(SegmentStore.SegmentStore_BadBlobProof.selector, 0));
+        store.loadWholeBlob(w);
+        assertEq(store.blobLoads(record, 0).next, 0);
+        assertEq(store.blobLoads(record, 1).next, 0);
+    }
+
+    /// @dev Another batch's versioned hashes or envelope, a blob the batch does not have,
+    ///      lengths that are not a blob's, a calldata batch: refused before any proof.
+    function test_loadWholeBlob_notTheBatch_reverts() public {
+        (uint256 record, bytes memory envelope, bytes32[] memory hashes) = _blobRecord();
+        SegmentStore.WholeBlob memory w = _wholeBlob(record, envelope, Batches.versionedHashes(1, record + 1));
+        vm.expectRevert(abi.encodeWithSelector(SegmentStore.SegmentStore_BlobHashesMismatch.selector, record));
+        store.loadWholeBlob(w);
+        w = _wholeBlob(record, bytes.concat(envelope, hex"00"), hashes);
+        vm.expectRevert(abi.encodeWithSelector(SegmentStore.SegmentStore_DataMismatch.selector, record));
+        store.loadWholeBlob(w);
+        w = _wholeBlob(record, envelope, hashes);
+        w.blob = 1;
+        vm.expectRevert(SegmentStore.SegmentStore_BlobLoadMalformed.selector);
+        store.loadWholeBlob(w);
+        w = _wholeBlob(record, envelope, hashes);
+        w.values = new bytes(4096 * 32 - 1);
+        vm.expectRevert(SegmentStore.SegmentStore_BlobLoadMalformed.selector);
+        store.loadWholeBlob(w);
+        w = _wholeBlob(record, envelope, hashes);
+        w.commitment = new bytes(47);
+        vm.expectRevert(SegmentStore.SegmentStore_BlobLoadMalformed.selector);
+        store.loadWholeBlob(w);
+        w = _wholeBlob(record, envelope, hashes);
+        w.proof = new bytes(49);
+        vm.expectRevert(SegmentStore.SegmentStore_BlobLoadMalformed.selector);
+        store.loadWholeBlob(w);
+        w = _wholeBlob(0, batchData, hashes);
+        vm.expectRevert(abi.encodeWithSelector(SegmentStore.SegmentStore_NotBlobBatch.selector, 0));
+        store.loadWholeBlob(w);
+    }
+
     /// @dev Nothing proven yet: no bytes open the segment.
     function testFuzz_openBlob_notLoaded_reverts(bytes memory covered) public {
         (uint256 record, bytes memory envelope,) = _blobRecord();

@@ -50,7 +50,7 @@ use rollup_primitives::{
         ISegmentStore,
     },
     blob_commitment, blob_data, blob_element_proof, blob_elements_covering, decode_l1_origin,
-    decode_segment, encode_segment, merkle_proof, to_blobs, tx_leaf,
+    decode_segment, encode_segment, merkle_proof, to_blobs, tx_leaf, whole_blob_proof,
 };
 use support::{
     CONTRACT, CONTRACT_CODE, CallGas, DEPLOYER, DEPOSITOR, ETHER, EXISTING, GAS_BOUND, L1,
@@ -368,19 +368,51 @@ impl L1 {
         count - 1
     }
 
-    /// Proves the field elements covering segment `segment` of blob batch `record` (whose
-    /// envelope and segments are `data`) with
-    /// `SegmentStore.loadBlob`, `per_call` at a time, then opens it with `openBlob`: what the
-    /// store kept, and the gas of every call (the opening last).
+    /// `SegmentStore.loadWholeBlob` of blob `index` of blob batch `record`, by anyone: the
+    /// call's gas, or the revert's data.
+    fn load_whole_blob(
+        &mut self,
+        record: u64,
+        (envelope, blobs, hashes): &(Bytes, Vec<Bytes>, Vec<B256>),
+        index: usize,
+    ) -> Result<CallGas, Bytes> {
+        let (commitment, proof) = whole_blob_proof(&blobs[index]).unwrap();
+        let call = ISegmentStore::loadWholeBlobCall {
+            w: ISegmentStore::WholeBlob {
+                record: U256::from(record),
+                envelope: envelope.clone(),
+                versionedHashes: hashes.clone(),
+                blob: U256::from(index),
+                commitment: commitment.to_vec().into(),
+                values: blobs[index].clone(),
+                proof: proof.to_vec().into(),
+            },
+        };
+        let (result, gas) = self.exec(
+            DEPOSITOR,
+            TxKind::Call(self.segment_store),
+            U256::ZERO,
+            call.abi_encode(),
+        );
+        match result {
+            revm::context::result::ExecutionResult::Success { .. } => Ok(gas),
+            revm::context::result::ExecutionResult::Revert { output, .. } => Err(output),
+            other => panic!("loadWholeBlob halted: {other:?}"),
+        }
+    }
+
+    /// Proves the field elements covering segment `segment` of blob batch `record` with
+    /// `SegmentStore.loadBlob`, `per_call` at a time (with `loadWholeBlob`, blob after blob, if
+    /// `per_call` is 0), then opens it with `openBlob`: what the store kept, and the gas of
+    /// every call (the opening last).
     fn open_blob(
         &mut self,
         record: u64,
-        data: &[u8],
         (envelope, blobs, hashes): &(Bytes, Vec<Bytes>, Vec<B256>),
         segment: usize,
         per_call: usize,
     ) -> (ISegmentStore::Segment, Vec<CallGas>) {
-        let parsed = BatchEnvelope::parse(data).unwrap();
+        let parsed = parse_blob_batch(envelope, blobs);
         let offset: usize = parsed.segments[..segment]
             .iter()
             .map(|(_, bytes)| bytes.len())
@@ -397,7 +429,19 @@ impl L1 {
             })
             .collect();
         let mut gas = Vec::new();
-        for (chunk, at) in proven.chunks(per_call).zip((0..).step_by(per_call)) {
+        if per_call == 0 {
+            let blobs_of = |element: usize| element / per_blob;
+            let covering = blob_elements_covering(offset, parsed.segments[segment].1.len());
+            for index in blobs_of(covering.start)..=blobs_of(covering.end - 1) {
+                let blob = (envelope.clone(), blobs.clone(), hashes.clone());
+                gas.push(self.load_whole_blob(record, &blob, index).unwrap());
+            }
+        }
+        for (chunk, at) in proven
+            .chunks(per_call.max(1))
+            .zip((0..).step_by(per_call.max(1)))
+            .take_while(|_| per_call != 0)
+        {
             let call = ISegmentStore::loadBlobCall {
                 e: ISegmentStore::BlobElements {
                     record: U256::from(record),
@@ -458,6 +502,11 @@ impl L1 {
             gas,
         )
     }
+}
+
+/// A blob batch as derivation reads it: its envelope and the data stream of its blobs.
+fn parse_blob_batch(envelope: &[u8], blobs: &[Bytes]) -> BatchEnvelope {
+    BatchEnvelope::parse_blob(envelope, &blob_data(blobs)).unwrap()
 }
 
 // ------------------------------------------------------------------------------------------
@@ -838,7 +887,10 @@ impl Scenario {
         };
 
         // Derivation's view: the node must decode the blocks it executed.
-        let envelope = BatchEnvelope::parse(&data).unwrap();
+        let envelope = match &blob {
+            Some((envelope, blobs, _)) => parse_blob_batch(envelope, blobs),
+            None => BatchEnvelope::parse(&data).unwrap(),
+        };
         let (decoded, failed) = envelope.decode_blocks(batch_parent, L2_CHAIN_ID);
         assert_eq!(
             failed.iter().map(|(j, _)| *j).collect::<Vec<_>>(),
@@ -892,9 +944,9 @@ impl Scenario {
         let posted = &self.posted[batch];
         let (opened, gas) = match &posted.blob {
             Some(blob) => {
-                let (opened, gas) =
-                    self.l1
-                        .open_blob(posted.record, &posted.data, blob, segment, 64);
+                // Both loaders: whole blobs for even segments, 64 elements a call for odd ones.
+                let per_call = if segment.is_multiple_of(2) { 0 } else { 64 };
+                let (opened, gas) = self.l1.open_blob(posted.record, blob, segment, per_call);
                 (opened, *gas.last().unwrap())
             }
             None => self.l1.open(posted.record, &posted.data, segment),
@@ -2566,7 +2618,7 @@ fn loading_a_blob_segment_fits_transactions() {
     let mut s = Scenario::build(
         genesis_alloc(),
         vec![BatchPlan {
-            blocks: vec![block(FEES, txs)],
+            blocks: vec![block(FEES, txs.clone())],
             blobs: true,
             ..BatchPlan::default()
         }],
@@ -2574,8 +2626,7 @@ fn loading_a_blob_segment_fits_transactions() {
     );
     let record = s.posted[0].record;
     let blob = s.posted[0].blob.clone().unwrap();
-    let data = s.posted[0].data.clone();
-    let (opened, gas) = s.l1.open_blob(record, &data, &blob, 0, 200);
+    let (opened, gas) = s.l1.open_blob(record, &blob, 0, 200);
     assert!(opened.ok);
     let (loads, open) = gas.split_at(gas.len() - 1);
     let elements: u64 = loads.iter().map(|g| g.transaction).sum();
@@ -2591,6 +2642,130 @@ fn loading_a_blob_segment_fits_transactions() {
         "{loads:?}"
     );
     assert!(open[0].transaction < 16_000_000, "{open:?}");
+
+    // The same segment from its whole blob: one call, a fraction of the gas.
+    let mut s = Scenario::build(
+        genesis_alloc(),
+        vec![BatchPlan {
+            blocks: vec![block(FEES, txs)],
+            blobs: true,
+            ..BatchPlan::default()
+        }],
+        false,
+    );
+    let record = s.posted[0].record;
+    let (opened, gas) = s.l1.open_blob(record, &blob, 0, 0);
+    assert!(opened.ok);
+    eprintln!(
+        "blob segment from its whole blob: loadWholeBlob {:?}; openBlob {:?}",
+        gas[0], gas[1]
+    );
+    assert_eq!(gas.len(), 2);
+    assert!(gas[0].transaction < 8_000_000, "{gas:?}");
+}
+
+/// A segment across two blobs is chained from whole blobs in order: loading the second blob
+/// first chains the segments wholly inside it and leaves the crossing one waiting; the first
+/// blob then chains the crossing segment's start, the second again its end, and every segment
+/// opens to the leaves of its transactions.
+#[test]
+fn whole_blobs_chain_a_segment_across_blobs() {
+    let bob = key(BOB).address;
+    // About 133 kB of incompressible calldata: more than one blob's 126,976 bytes.
+    let txs: Vec<TxSpec> = (0..35u32)
+        .map(|i| TxSpec {
+            input: Bytes::from(
+                (0..3_800u32)
+                    .map(|j| keccak256((i * 10_000 + j).to_be_bytes())[0])
+                    .collect::<Vec<u8>>(),
+            ),
+            gas_limit: 200_000,
+            ..transfer([ALICE, CAROL, DAVE][i as usize % 3], bob, u128::from(i) + 1)
+        })
+        .collect();
+    let mut s = Scenario::build(
+        genesis_alloc(),
+        vec![BatchPlan {
+            blocks: vec![block(FEES, txs)],
+            blobs: true,
+            ..BatchPlan::default()
+        }],
+        false,
+    );
+    let record = s.posted[0].record;
+    let blob = s.posted[0].blob.clone().unwrap();
+    assert_eq!(blob.1.len(), 2, "the batch takes two blobs");
+    let parsed = parse_blob_batch(&blob.0, &blob.1);
+    let per_blob = BLOB_DATA_SIZE / 31;
+    let mut offset = 0;
+    let ranges: Vec<_> = parsed
+        .segments
+        .iter()
+        .map(|(_, bytes)| {
+            let range = blob_elements_covering(offset, bytes.len());
+            offset += bytes.len();
+            range
+        })
+        .collect();
+    let crossing = ranges
+        .iter()
+        .position(|r| r.start / per_blob == 0 && (r.end - 1) / per_blob == 1)
+        .expect("a segment across the two blobs");
+    let next = |l1: &mut L1, segment: usize| -> usize {
+        let call = ISegmentStore::blobLoadsCall {
+            record: U256::from(record),
+            segment: U256::from(segment),
+        };
+        l1.view(l1.segment_store, call).next as usize
+    };
+
+    let gas = s.l1.load_whole_blob(record, &blob, 1).unwrap();
+    eprintln!("loadWholeBlob of a blob holding about 6 kB: {gas:?}");
+    assert!(gas.transaction < 8_000_000, "{gas:?}");
+    for (segment, range) in ranges.iter().enumerate() {
+        let expected = if range.start / per_blob == 1 {
+            range.len()
+        } else {
+            0
+        };
+        assert_eq!(next(&mut s.l1, segment), expected, "segment {segment}");
+    }
+    let gas = s.l1.load_whole_blob(record, &blob, 0).unwrap();
+    eprintln!("loadWholeBlob of a blob full of incompressible data: {gas:?}");
+    assert!(gas.transaction < 8_000_000, "{gas:?}");
+    assert_eq!(
+        next(&mut s.l1, crossing),
+        per_blob - ranges[crossing].start,
+        "the crossing segment's part in the first blob"
+    );
+    s.l1.load_whole_blob(record, &blob, 1).unwrap();
+    for (segment, range) in ranges.iter().enumerate() {
+        assert_eq!(next(&mut s.l1, segment), range.len(), "segment {segment}");
+    }
+    // Every segment opens from the chained bytes, to the leaves of its transactions.
+    for (segment, range) in ranges.iter().enumerate() {
+        let covered: Vec<u8> = range
+            .clone()
+            .flat_map(|element| {
+                let at = (element % per_blob) * 32;
+                blob.1[element / per_blob][at + 1..at + 32].to_vec()
+            })
+            .collect();
+        let call = ISegmentStore::openBlobCall {
+            record: U256::from(record),
+            envelope: blob.0.clone(),
+            segment: U256::from(segment),
+            covered: covered.into(),
+        };
+        let (out, _) = s.l1.call(DEPOSITOR, s.l1.segment_store, call.abi_encode());
+        let opened = ISegmentStore::openBlobCall::abi_decode_returns(&out).unwrap();
+        let info = &s.posted[0].segments[segment];
+        assert!(opened.ok, "segment {segment}");
+        assert_eq!(
+            opened.txRoot,
+            rollup_primitives::merkle_root(info.leaves.as_ref().unwrap())
+        );
+    }
 }
 
 fn arb_tx() -> impl Strategy<Value = TxSpec> {

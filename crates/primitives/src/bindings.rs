@@ -466,6 +466,18 @@ alloy_sol_types::sol! {
             bytes proofs;
         }
 
+        /// A whole blob of a blob batch to prove at once (`loadWholeBlob`).
+        #[derive(Debug, PartialEq, Eq)]
+        struct WholeBlob {
+            uint256 record;
+            bytes envelope;
+            bytes32[] versionedHashes;
+            uint256 blob;
+            bytes commitment;
+            bytes values;
+            bytes proof;
+        }
+
         event SegmentOpened(uint256 indexed record, uint256 indexed segment, bool ok, bytes32 txRoot);
         event BlobElementsLoaded(uint256 indexed record, uint256 indexed segment, uint256 next, uint256 total);
 
@@ -479,9 +491,13 @@ alloy_sol_types::sol! {
         error SegmentStore_BlobLoadMalformed();
         error SegmentStore_BadElementProof(uint256 element);
         error SegmentStore_BlobNotLoaded(uint256 record, uint256 segment);
+        error SegmentStore_BadBlobProof(uint256 blob);
 
         function open(uint256 record, bytes calldata data, uint256 segment) external returns (Segment memory result);
         function loadBlob(BlobElements calldata e) external returns (uint256 next);
+        function loadWholeBlob(WholeBlob calldata w) external;
+        function blobChallenge(bytes calldata commitment, bytes calldata values) external pure returns (uint256 z);
+        function evaluateBlob(bytes calldata values, uint256 z) external view returns (uint256 y);
         function openBlob(uint256 record, bytes calldata envelope, uint256 segment, bytes calldata covered) external returns (Segment memory result);
         function blobLoads(uint256 record, uint256 segment) external view returns (BlobLoad memory);
         function segments(uint256 record, uint256 segment) external view returns (Segment memory);

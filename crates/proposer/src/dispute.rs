@@ -53,6 +53,7 @@ use rollup_primitives::{
         Proposal,
     },
     blob_commitment, blob_element_proof, blob_elements_covering, decode_l1_origin,
+    whole_blob_proof,
 };
 
 use crate::inputs::{BlobBatch, BlockBatch, Posted};
@@ -84,18 +85,56 @@ struct Witness {
     provable: bool,
 }
 
-/// Field elements a `SegmentStore.loadBlob` transaction proves: about 11.5 M gas (57,500 each),
-/// under EIP-7825's 16.8 M cap on a transaction.
+/// Field elements a `SegmentStore.loadBlob` transaction proves at most: about 11.5 M gas
+/// (57,500 each), under EIP-7825's 16.8 M cap on a transaction.
 const BLOB_ELEMENTS_PER_CALL: usize = 200;
 
-/// The values of proven blob field elements, back to back: whole (`loadBlob`'s `payloads`) or
-/// their stream bytes only, 1 to 31 (`openBlob`'s `covered`).
-fn payloads(proven: &[([u8; 32], [u8; 48])], whole: bool) -> Bytes {
-    let from = usize::from(!whole);
-    proven
-        .iter()
-        .flat_map(|(value, _)| value[from..].iter().copied())
-        .collect()
+/// Field elements of a blob (each carries 31 bytes of the stream).
+const BLOB_ELEMENTS: usize = BLOB_DATA_SIZE / BLOB_BYTES_PER_FIELD_ELEMENT;
+
+/// Fewest elements of a segment's part in one blob worth proving with `loadWholeBlob` (4.4 M
+/// to 6.5 M gas, whatever the part's size) rather than element by element (57,500 gas each).
+const WHOLE_BLOB_MIN_ELEMENTS: usize = 100;
+
+/// The next load that moves a blob segment's chain on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum BlobLoad {
+    /// Every element covering the segment is proven.
+    Done,
+    /// `loadWholeBlob` of this blob of the batch.
+    Whole(usize),
+    /// `loadBlob` of these elements, counted from the first covering the segment.
+    Elements(std::ops::Range<usize>),
+}
+
+/// What to load for a blob segment covered by stream elements `covering`, whose chain stands
+/// at `next` of them: the whole blob holding element `covering.start + next` when the chain
+/// stands at the start of the segment's part in that blob and the part is large (a whole-blob
+/// load chains from there); otherwise elements from `next` on, to the end of the part and at
+/// most a transaction's worth.
+fn next_blob_load(covering: std::ops::Range<usize>, next: usize) -> BlobLoad {
+    if next >= covering.len() {
+        return BlobLoad::Done;
+    }
+    let element = covering.start + next;
+    let index = element / BLOB_ELEMENTS;
+    let part =
+        covering.start.max(index * BLOB_ELEMENTS)..covering.end.min((index + 1) * BLOB_ELEMENTS);
+    if element == part.start && part.len() >= WHOLE_BLOB_MIN_ELEMENTS {
+        return BlobLoad::Whole(index);
+    }
+    let end = (part.end - covering.start).min(next + BLOB_ELEMENTS_PER_CALL);
+    BlobLoad::Elements(next..end)
+}
+
+/// Runs KZG work (seconds for a whole blob's proof on a slow machine) off the async runtime.
+async fn off_runtime_kzg<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, DisputeError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|err| DisputeError::Read(format!("blob proof task: {err}")))?
+        .map_err(DisputeError::Read)
 }
 
 /// `abi.encode(Withdrawals.OutputRoot)`.
@@ -689,9 +728,10 @@ impl DisputeAgent {
     }
 
     /// Opens every segment with a transaction of the block of a blob batch in the verifier's
-    /// `SegmentStore` that nobody opened yet: proves the field elements covering it with
-    /// `loadBlob`, [`BLOB_ELEMENTS_PER_CALL`] per transaction from where the store stands
-    /// (another party may have proven some), then opens it with `openBlob`.
+    /// `SegmentStore` that nobody opened yet: proves the bytes of the field elements covering
+    /// it from where the store stands (another party may have proven some), a whole blob per
+    /// transaction with `loadWholeBlob` or a few elements with `loadBlob` ([`next_blob_load`]),
+    /// then opens it with `openBlob`.
     async fn open_blob_segments(
         &self,
         batch: &BlockBatch,
@@ -715,33 +755,10 @@ impl DisputeAgent {
             if opened.opened {
                 continue;
             }
-            let elements = blob_elements_covering(blob.offsets[segment], blob.lengths[segment]);
-            let total = elements.len();
-            let blobs = blob.blobs.clone();
-            let started = std::time::Instant::now();
-            let proven = tokio::task::spawn_blocking(move || {
-                let per_blob = BLOB_DATA_SIZE / BLOB_BYTES_PER_FIELD_ELEMENT;
-                elements
-                    .map(|element| {
-                        let blob = blobs
-                            .get(element / per_blob)
-                            .ok_or_else(|| format!("no blob holds field element {element}"))?;
-                        blob_element_proof(blob, element % per_blob)
-                    })
-                    .collect::<Result<Vec<_>, String>>()
-            })
-            .await
-            .map_err(|err| DisputeError::Read(format!("blob proof task: {err}")))?
-            .map_err(DisputeError::Read)?;
-            info!(target: "rollup::dispute", record = batch.record, segment, elements = total, elapsed = ?started.elapsed(), "proved a blob segment's field elements");
-            let commitments: Vec<u8> = blob
-                .blobs
-                .iter()
-                .map(|b| blob_commitment(b).map_err(DisputeError::Read))
-                .collect::<Result<Vec<_>, _>>()?
-                .concat();
+            let covering = blob_elements_covering(blob.offsets[segment], blob.lengths[segment]);
+            let mut last = None;
             loop {
-                let load = self
+                let next = self
                     .call(
                         store,
                         ISegmentStore::blobLoadsCall {
@@ -749,42 +766,91 @@ impl DisputeAgent {
                             segment: U256::from(segment),
                         },
                     )
-                    .await?;
-                let from = load.next as usize;
-                if from >= total {
-                    break;
-                }
-                let to = (from + BLOB_ELEMENTS_PER_CALL).min(total);
-                let chunk = &proven[from..to];
-                let input = ISegmentStore::loadBlobCall {
-                    e: ISegmentStore::BlobElements {
-                        record,
-                        envelope: blob.envelope.clone(),
-                        versionedHashes: blob.versioned_hashes.clone(),
-                        segment: U256::from(segment),
-                        from: U256::from(from),
-                        commitments: commitments.clone().into(),
-                        payloads: payloads(chunk, true),
-                        proofs: chunk.iter().flat_map(|(_, proof)| *proof).collect(),
-                    },
-                }
-                .abi_encode();
-                if !self
-                    .send("load blob elements", store, input, U256::ZERO)
                     .await?
-                {
+                    .next as usize;
+                if last == Some(next) {
+                    // A load that landed moved nothing: never spin on it.
+                    warn!(target: "rollup::dispute", record = batch.record, segment, next, "a blob load did not move the segment's chain; trying again next round");
+                    return Ok(());
+                }
+                last = Some(next);
+                let (what, input, elements) = match next_blob_load(covering.clone(), next) {
+                    BlobLoad::Done => break,
+                    BlobLoad::Whole(index) => {
+                        let values = blob.blobs[index].clone();
+                        let (commitment, proof) =
+                            off_runtime_kzg(move || whole_blob_proof(&values)).await?;
+                        let input = ISegmentStore::loadWholeBlobCall {
+                            w: ISegmentStore::WholeBlob {
+                                record,
+                                envelope: blob.envelope.clone(),
+                                versionedHashes: blob.versioned_hashes.clone(),
+                                blob: U256::from(index),
+                                commitment: commitment.to_vec().into(),
+                                values: blob.blobs[index].clone(),
+                                proof: proof.to_vec().into(),
+                            },
+                        }
+                        .abi_encode();
+                        ("load a whole blob", input, BLOB_ELEMENTS)
+                    }
+                    BlobLoad::Elements(range) => {
+                        let blobs = blob.blobs.clone();
+                        let absolute = covering.start + range.start..covering.start + range.end;
+                        let (proven, commitments) = off_runtime_kzg(move || {
+                            let proven = absolute
+                                .map(|element| {
+                                    blob_element_proof(
+                                        &blobs[element / BLOB_ELEMENTS],
+                                        element % BLOB_ELEMENTS,
+                                    )
+                                })
+                                .collect::<Result<Vec<_>, String>>()?;
+                            let commitments = blobs
+                                .iter()
+                                .map(|b| blob_commitment(b))
+                                .collect::<Result<Vec<_>, String>>()?
+                                .concat();
+                            Ok((proven, commitments))
+                        })
+                        .await?;
+                        let input = ISegmentStore::loadBlobCall {
+                            e: ISegmentStore::BlobElements {
+                                record,
+                                envelope: blob.envelope.clone(),
+                                versionedHashes: blob.versioned_hashes.clone(),
+                                segment: U256::from(segment),
+                                from: U256::from(range.start),
+                                commitments: commitments.into(),
+                                payloads: proven.iter().flat_map(|(value, _)| *value).collect(),
+                                proofs: proven.iter().flat_map(|(_, proof)| *proof).collect(),
+                            },
+                        }
+                        .abi_encode();
+                        ("load blob elements", input, range.len())
+                    }
+                };
+                if !self.send(what, store, input, U256::ZERO).await? {
                     // Not proven this round (someone else's load came first, or L1 refused):
                     // the next round starts again from where the store stands.
                     return Ok(());
                 }
                 metrics::counter!("rollup_dispute_blob_elements_loaded_total")
-                    .increment((to - from) as u64);
+                    .increment(elements as u64);
+                info!(target: "rollup::dispute", record = batch.record, segment, what, "proved blob bytes for a step");
             }
+            let covered: Bytes = covering
+                .clone()
+                .flat_map(|element| {
+                    let at = (element % BLOB_ELEMENTS) * 32;
+                    blob.blobs[element / BLOB_ELEMENTS][at + 1..at + 32].to_vec()
+                })
+                .collect();
             let input = ISegmentStore::openBlobCall {
                 record,
                 envelope: blob.envelope.clone(),
                 segment: U256::from(segment),
-                covered: payloads(&proven, false),
+                covered,
             }
             .abi_encode();
             if self
@@ -1492,4 +1558,40 @@ fn compute_transaction_step(
         block,
         reason: err.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A segment inside one blob: the whole blob from its start, nothing once chained; a
+    /// small part element by element.
+    #[test]
+    fn a_segment_in_one_blob_loads_its_blob_whole_or_its_few_elements() {
+        assert_eq!(next_blob_load(300..1_400, 0), BlobLoad::Whole(0));
+        assert_eq!(next_blob_load(300..1_400, 1_100), BlobLoad::Done);
+        assert_eq!(next_blob_load(4_100..4_150, 0), BlobLoad::Elements(0..50));
+        // Someone else's loads left the chain inside the part: on from there, element-wise.
+        assert_eq!(next_blob_load(300..1_400, 7), BlobLoad::Elements(7..207));
+        assert_eq!(
+            next_blob_load(300..1_400, 1_000),
+            BlobLoad::Elements(1_000..1_100)
+        );
+    }
+
+    /// A segment across two blobs: the first blob whole, then the second from the part's start.
+    #[test]
+    fn a_segment_across_blobs_loads_them_in_order() {
+        let covering = 3_000..4_200;
+        assert_eq!(next_blob_load(covering.clone(), 0), BlobLoad::Whole(0));
+        // 1,096 elements in the first blob; the second holds 104, enough for a whole load.
+        assert_eq!(next_blob_load(covering.clone(), 1_096), BlobLoad::Whole(1));
+        assert_eq!(next_blob_load(covering, 1_200), BlobLoad::Done);
+        // A part of fewer than 100 elements in the second blob goes element by element.
+        assert_eq!(
+            next_blob_load(4_000..4_150, 96),
+            BlobLoad::Elements(96..150)
+        );
+        assert_eq!(next_blob_load(4_000..4_150, 0), BlobLoad::Elements(0..96));
+    }
 }

@@ -177,6 +177,32 @@ pub fn blob_element_proof(blob: &[u8], index: usize) -> Result<([u8; 32], [u8; 4
     Ok((value, proof.to_bytes().into_inner()))
 }
 
+/// The point `SegmentStore.loadWholeBlob` checks a blob at: `keccak256(commitment ‖
+/// keccak256(blob))` reduced modulo the BLS modulus (`SegmentStore.blobChallenge`), fixed by
+/// the blob's values before anyone proves anything there.
+pub fn blob_challenge(commitment: &[u8; 48], blob: &[u8]) -> B256 {
+    let digest = alloy_primitives::keccak256(
+        [
+            commitment.as_slice(),
+            alloy_primitives::keccak256(blob).as_slice(),
+        ]
+        .concat(),
+    );
+    B256::from(U256::from_be_bytes(digest.0).reduce_mod(BLS_MODULUS))
+}
+
+/// `blob` proven whole, as `SegmentStore.loadWholeBlob` takes it: its KZG commitment and the
+/// KZG proof of its polynomial at [`blob_challenge`]. An error if it is not a blob.
+pub fn whole_blob_proof(blob: &[u8]) -> Result<([u8; 48], [u8; 48]), String> {
+    let commitment = blob_commitment(blob)?;
+    let kzg_blob = c_kzg::Blob::from_bytes(blob).map_err(|err| format!("not a blob: {err}"))?;
+    let z = c_kzg::Bytes32::new(blob_challenge(&commitment, blob).0);
+    let (proof, _) = c_kzg::ethereum_kzg_settings(0)
+        .compute_kzg_proof(&kzg_blob, &z)
+        .map_err(|err| format!("proving a whole blob: {err}"))?;
+    Ok((commitment, proof.to_bytes().into_inner()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

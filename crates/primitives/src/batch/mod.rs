@@ -76,8 +76,8 @@ mod tests;
 
 pub use blob::{
     BLOB_BYTES_PER_FIELD_ELEMENT, BLOB_DATA_SIZE, DataPath, MAX_BLOBS_PER_BATCH,
-    MAX_SEGMENT_BYTES_PER_BATCH, blob_commitment, blob_count, blob_data, blob_element_point,
-    blob_element_proof, blob_elements_covering, to_blobs,
+    MAX_SEGMENT_BYTES_PER_BATCH, blob_challenge, blob_commitment, blob_count, blob_data,
+    blob_element_point, blob_element_proof, blob_elements_covering, to_blobs, whole_blob_proof,
 };
 pub use error::BatchError;
 pub use fastlz::{flz_compress, flz_decompress};
