@@ -989,8 +989,9 @@ fn blob_batch_steps_are_proven() {
 
 /// On a devnet posting its batches in blobs (the default), a game steered to an L2 ETH
 /// transfer's step ends in the defender's STEP_TRANSACTION proof: the defender first proves
-/// the field elements of the block's blob segments on L1 by point evaluation
-/// (`SegmentStore.loadBlob`) and opens them (`openBlob`).
+/// the bytes of the block's blob segments on L1 by point evaluation (`SegmentStore.loadBlob`
+/// for the few elements of a small segment like this one, `loadWholeBlob` for a large one) and
+/// opens them (`openBlob`).
 async fn blob_batch_steps_are_proven_body() {
     let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();

@@ -265,8 +265,9 @@ struct RollupArgs {
     /// transaction's blobs only until its block is finalized, and drops them all when reth
     /// starts: a replica that restarts and replays another batcher's blob batches, or first
     /// derives a rollup that was posted in blobs, needs this. Without it, such a blob batch stops
-    /// the node with an error (skipping it would fork this node from the other replicas). reth's
-    /// --dev chain has no beacon node: a --rollup.dev devnet reads its blobs from memory, the
+    /// the node with an error (skipping it would fork this node from the other replicas). The
+    /// proposer and challenger fetch a disputed batch's blobs here too when they cannot rebuild
+    /// them. reth's --dev chain has no beacon node: a --rollup.dev devnet reads its blobs from memory, the
     /// pool and its own blocks only.
     #[arg(
         id = "rollup.l1-beacon-url",
@@ -298,6 +299,7 @@ impl RollupArgs {
                 batcher: Some(signers[devnet::BATCHER_ACCOUNT].clone()),
                 proposer: Some(signers[devnet::PROPOSER_ACCOUNT].clone()),
                 challenger: Some(signers[devnet::CHALLENGER_ACCOUNT].clone()),
+                beacon_url: self.l1_beacon_url.clone(),
             });
         }
         Ok(Roles::from_flags(
@@ -307,7 +309,8 @@ impl RollupArgs {
             self.proposer_key.as_deref(),
             "--rollup.proposer-key",
         )?
-        .with_challenger_key(self.challenger_key.as_deref(), "--rollup.challenger-key")?)
+        .with_challenger_key(self.challenger_key.as_deref(), "--rollup.challenger-key")?
+        .with_beacon_url(self.l1_beacon_url.as_deref()))
     }
 
     /// Where the batcher puts batches, with `auto` resolved by whether reth's chain takes blob

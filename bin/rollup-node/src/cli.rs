@@ -517,7 +517,8 @@ pub(crate) struct RunArgs {
     #[arg(long, env = "ROLLUP_SEQUENCER_L1_BYTES_PER_BLOCK", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) sequencer_l1_bytes_per_block: Option<u64>,
     /// Beacon API of the L1 (e.g. `http://localhost:5052`), where the node reads the blobs of
-    /// blob batches: a node that derives a chain posted in blobs needs it. For anvil, its
+    /// blob batches: a node that derives a chain posted in blobs needs it, and the proposer and
+    /// challenger fetch a disputed batch's blobs there when they cannot rebuild them. For anvil, its
     /// JSON-RPC URL (anvil serves the beacon blob endpoint); `devnet` uses its own anvil's.
     #[arg(long, env = "ROLLUP_L1_BEACON_URL", value_name = "URL")]
     pub(crate) l1_beacon_url: Option<String>,

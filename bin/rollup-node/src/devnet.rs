@@ -94,6 +94,7 @@ async fn run_with_l1(
         batcher: Some(signers[1].clone()),
         proposer: Some(signers[devnet::PROPOSER_ACCOUNT].clone()),
         challenger: Some(signers[devnet::CHALLENGER_ACCOUNT].clone()),
+        beacon_url: None,
     };
     let info_path = datadir.join(devnet::DEVNET_INFO_FILE);
     let config = Arc::new(devnet.config.clone());

@@ -180,7 +180,8 @@ pub(crate) async fn run_node(
         &config,
         &store,
         &heads,
-        roles.clone(),
+        // The dispute roles fetch from the beacon API the blobs they cannot rebuild.
+        roles.clone().with_beacon_url(args.l1_beacon_url.as_deref()),
         &role_settings(args, batcher),
         &L1Link::Http(l1_rpc_url.to_string()),
         &cancel,

@@ -231,6 +231,89 @@ impl BlobSource {
             .copied()
     }
 
+    /// The blobs with `versioned_hashes`, in that order, that L1 block `number` (with `hash`
+    /// and `timestamp`) carried: this process's own if it has them all, else the beacon API's,
+    /// each checked against its versioned hash. For a blob batch read outside derivation (the
+    /// dispute agent's); an error as [`Self::attach`]'s.
+    pub async fn fetch(
+        &self,
+        number: u64,
+        hash: B256,
+        timestamp: u64,
+        versioned_hashes: &[B256],
+    ) -> Result<Vec<Bytes>> {
+        if let Some(blobs) = self
+            .known
+            .as_ref()
+            .and_then(|known| known.get_all(versioned_hashes))
+        {
+            return Ok(blobs);
+        }
+        let (by_hash, id, served_count) = self.served(number, hash, timestamp).await?;
+        versioned_hashes
+            .iter()
+            .map(|wanted| {
+                by_hash.get(wanted).cloned().ok_or_else(|| {
+                    self.error(
+                        number,
+                        format!(
+                            "the beacon node did not serve blob {wanted} (it served \
+                             {served_count} blobs for block {id})"
+                        ),
+                    )
+                })
+            })
+            .collect()
+    }
+
+    /// Every blob the beacon API serves for L1 block `number`, by versioned hash (each
+    /// recomputed from the blob), with the block's id in the API and how many it served.
+    async fn served(
+        &self,
+        number: u64,
+        hash: B256,
+        timestamp: u64,
+    ) -> Result<(std::collections::HashMap<B256, Bytes>, String, usize)> {
+        let id = match self.block_ids(number).await? {
+            BlockIds::ExecutionHash => hash.to_string(),
+            BlockIds::Slots {
+                genesis_time,
+                seconds_per_slot,
+            } => {
+                let since = timestamp.checked_sub(genesis_time).ok_or_else(|| {
+                    self.error(number, "the block is older than the beacon chain's genesis")
+                })?;
+                (since / seconds_per_slot).to_string()
+            }
+        };
+        // All of the block's blobs, unfiltered: beacon nodes differ in how they read the
+        // `versioned_hashes` filter (repeated or comma-separated), and a block holds few blobs.
+        let path = format!("/eth/v1/beacon/blobs/{id}");
+        let served: Vec<Bytes> = self
+            .get(&path)
+            .await
+            .map_err(|reason| self.error(number, reason))?
+            .ok_or_else(|| {
+                self.error(
+                    number,
+                    format!("the beacon node does not know block {id} (blobs pruned, or the node is behind)"),
+                )
+            })?;
+        let served_count = served.len();
+        // A commitment takes tens of milliseconds per blob (and seconds for the trusted setup
+        // on first use): off the async runtime.
+        let hashed = tokio::task::spawn_blocking(move || {
+            served
+                .into_iter()
+                .map(|blob| versioned_hash(&blob).map(|hash| (hash, blob)))
+                .collect::<std::result::Result<std::collections::HashMap<_, _>, _>>()
+        })
+        .await
+        .map_err(|err| self.error(number, format!("blob check task: {err}")))?;
+        let by_hash = hashed.map_err(|reason| self.error(number, reason))?;
+        Ok((by_hash, id, served_count))
+    }
+
     /// Attaches to every inbox transaction of `block` that carries blobs its blobs
     /// ([`L1Transaction::blobs`]), in the order of its versioned hashes. Every blob is checked
     /// against its versioned hash (KZG commitment); a blob the beacon node does not have, or
@@ -259,46 +342,9 @@ impl BlobSource {
                 return Ok(());
             }
         }
-        let id = match self.block_ids(block.number).await? {
-            BlockIds::ExecutionHash => block.hash.to_string(),
-            BlockIds::Slots {
-                genesis_time,
-                seconds_per_slot,
-            } => {
-                let since = block.timestamp.checked_sub(genesis_time).ok_or_else(|| {
-                    self.error(
-                        block.number,
-                        "the block is older than the beacon chain's genesis",
-                    )
-                })?;
-                (since / seconds_per_slot).to_string()
-            }
-        };
-        // All of the block's blobs, unfiltered: beacon nodes differ in how they read the
-        // `versioned_hashes` filter (repeated or comma-separated), and a block holds few blobs.
-        let path = format!("/eth/v1/beacon/blobs/{id}");
-        let served: Vec<Bytes> = self
-            .get(&path)
-            .await
-            .map_err(|reason| self.error(block.number, reason))?
-            .ok_or_else(|| {
-                self.error(
-                    block.number,
-                    format!("the beacon node does not know block {id} (blobs pruned, or the node is behind)"),
-                )
-            })?;
-        let served_count = served.len();
-        // A commitment takes tens of milliseconds per blob (and seconds for the trusted setup
-        // on first use): off the async runtime.
-        let hashed = tokio::task::spawn_blocking(move || {
-            served
-                .into_iter()
-                .map(|blob| versioned_hash(&blob).map(|hash| (hash, blob)))
-                .collect::<std::result::Result<std::collections::HashMap<_, _>, _>>()
-        })
-        .await
-        .map_err(|err| self.error(block.number, format!("blob check task: {err}")))?;
-        let by_hash = hashed.map_err(|reason| self.error(block.number, reason))?;
+        let (by_hash, id, served_count) = self
+            .served(block.number, block.hash, block.timestamp)
+            .await?;
         for index in wanted {
             let tx: &mut L1Transaction = &mut block.transactions[index];
             tx.blobs = tx

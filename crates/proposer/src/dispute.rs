@@ -31,6 +31,7 @@
 
 use std::{
     collections::{HashMap, HashSet},
+    sync::Arc,
     time::Duration,
 };
 
@@ -214,6 +215,9 @@ pub struct DisputeAgent {
     game_cursor: u64,
     /// The blobs this process's batcher built, the first place to look for a blob batch's.
     known_blobs: Option<rollup_l1::KnownBlobs>,
+    /// The beacon API, the last place to look for a blob batch's blobs (another encoder's
+    /// batch, or one whose blocks derivation emptied, cannot be rebuilt from stored blocks).
+    blob_source: Option<Arc<rollup_l1::BlobSource>>,
     /// Proposals this account challenged (learnt from every game since start): never challenged
     /// twice, whatever came of the first game.
     challenged: HashSet<u64>,
@@ -241,6 +245,7 @@ impl DisputeAgent {
             proposal_cursor: 0,
             game_cursor: 0,
             known_blobs: None,
+            blob_source: None,
             challenged: HashSet::new(),
         }
     }
@@ -250,6 +255,14 @@ impl DisputeAgent {
     #[must_use]
     pub fn with_known_blobs(mut self, known: rollup_l1::KnownBlobs) -> Self {
         self.known_blobs = Some(known);
+        self
+    }
+
+    /// Fetches a disputed blob batch's blobs from `source` (a beacon API, if any) when this
+    /// process neither built them nor can rebuild them from its stored blocks.
+    #[must_use]
+    pub fn with_blob_source(mut self, source: Option<Arc<rollup_l1::BlobSource>>) -> Self {
+        self.blob_source = source;
         self
     }
 
@@ -432,9 +445,16 @@ impl DisputeAgent {
         }
         if let Ok(call) = IBatchInbox::postBlobBatchCall::abi_decode(input) {
             let versioned_hashes = tx.blob_versioned_hashes().unwrap_or_default().to_vec();
-            let blobs = self
+            let mut blobs = self
                 .blob_batch_blobs(&call.envelope, &versioned_hashes)
                 .await;
+            if blobs.is_none()
+                && let Some(source) = &self.blob_source
+            {
+                blobs = self
+                    .fetch_blobs(source, record.l1Block, &versioned_hashes)
+                    .await;
+            }
             if blobs.is_none() {
                 warn!(target: "rollup::dispute", record = index, "this node has not the blobs of the disputed blob batch: its transactions' steps cannot be proven");
             }
@@ -477,6 +497,50 @@ impl DisputeAgent {
         .await
         .ok()
         .flatten()
+    }
+
+    /// The blobs with `versioned_hashes` that L1 block `number` carried, from the beacon API
+    /// `source` (each checked against its hash); `None`, with a warning, if it cannot serve them.
+    async fn fetch_blobs(
+        &self,
+        source: &rollup_l1::BlobSource,
+        number: u64,
+        versioned_hashes: &[B256],
+    ) -> Option<Vec<Bytes>> {
+        let block = match self
+            .sender
+            .provider()
+            .get_block_by_number(number.into())
+            .await
+        {
+            Ok(Some(block)) => block,
+            Ok(None) => {
+                warn!(target: "rollup::dispute", l1_block = number, "L1 does not serve the block of a disputed blob batch");
+                return None;
+            }
+            Err(err) => {
+                warn!(target: "rollup::dispute", l1_block = number, %err, "cannot read the L1 block of a disputed blob batch");
+                return None;
+            }
+        };
+        match source
+            .fetch(
+                number,
+                block.header.hash,
+                block.header.timestamp,
+                versioned_hashes,
+            )
+            .await
+        {
+            Ok(blobs) => {
+                info!(target: "rollup::dispute", l1_block = number, blobs = blobs.len(), url = source.url(), "fetched a disputed blob batch's blobs from the beacon API");
+                Some(blobs)
+            }
+            Err(err) => {
+                warn!(target: "rollup::dispute", l1_block = number, %err, "the beacon API did not give a disputed blob batch's blobs");
+                None
+            }
+        }
     }
 
     /// The trace of `block`, computed once per game.

@@ -73,6 +73,9 @@ pub struct Roles {
     pub proposer: Option<PrivateKeySigner>,
     /// Challenge proposals this node disagrees with, and play the games, with this key.
     pub challenger: Option<PrivateKeySigner>,
+    /// The L1 beacon API the dispute roles fetch a disputed blob batch's blobs from when this
+    /// process neither built them nor can rebuild them from its stored blocks.
+    pub beacon_url: Option<String>,
 }
 
 impl Roles {
@@ -89,7 +92,15 @@ impl Roles {
             batcher: parse_key(batcher_flag, batcher_key)?,
             proposer: parse_key(proposer_flag, proposer_key)?,
             challenger: None,
+            beacon_url: None,
         })
+    }
+
+    /// Lets the dispute roles fetch blobs from the beacon API at `url` (if any).
+    #[must_use]
+    pub fn with_beacon_url(mut self, url: Option<&str>) -> Self {
+        self.beacon_url = url.map(str::to_string);
+        self
     }
 
     /// Adds the challenger role, with the key given to `flag` (if any).
@@ -207,6 +218,17 @@ impl Services {
         // Registered in the order `rollup_getRoles` lists them.
         let health = Health::default();
         let known_blobs = rollup_l1::KnownBlobs::default();
+        // Only the dispute roles read blobs outside derivation.
+        let blob_source = match (
+            &roles.beacon_url,
+            roles.proposer.is_some() || roles.challenger.is_some(),
+        ) {
+            (Some(url), true) => Some(Arc::new(rollup_l1::BlobSource::new(
+                url,
+                config.contracts.batch_inbox,
+            )?)),
+            _ => None,
+        };
         health.role("derivation");
         if matches!(l1, L1Link::Http(_)) {
             health.role("l1-follower");
@@ -273,7 +295,8 @@ impl Services {
             // The proposer defends its own proposals from the same account, in its own loop.
             let defender = DisputeAgent::new(dispute(false), store.clone(), sender.clone())
                 .with_health(health.role("defender"))
-                .with_known_blobs(known_blobs.clone());
+                .with_known_blobs(known_blobs.clone())
+                .with_blob_source(blob_source.clone());
             let proposer = Proposer::new(
                 ProposerConfig {
                     state_manager: config.contracts.state_manager,
@@ -301,7 +324,8 @@ impl Services {
                 l1.sender(signer, sender_config)?,
             )
             .with_health(health.role("challenger"))
-            .with_known_blobs(known_blobs.clone());
+            .with_known_blobs(known_blobs.clone())
+            .with_blob_source(blob_source);
             let cancel = cancel.child_token();
             tasks.push((
                 "challenger",

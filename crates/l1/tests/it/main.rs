@@ -707,6 +707,24 @@ async fn blobs_are_sent_and_read_back_from_the_beacon_api() {
     let read = rollup_primitives::blob_data(&tx.blobs);
     assert_eq!(&read[..data.len()], &data[..]);
 
+    // The dispute agent's way in: the blobs with given versioned hashes, in that order, from
+    // the block that carried them (whether or not it logged a batch).
+    let wanted: Vec<B256> = tx.blob_versioned_hashes.iter().rev().copied().collect();
+    let fetched = source
+        .fetch(number, block.hash, block.timestamp, &wanted)
+        .await
+        .unwrap();
+    assert_eq!(fetched, tx.blobs.iter().rev().cloned().collect::<Vec<_>>());
+    // A hash the block did not carry is an error naming it.
+    let err = source
+        .fetch(number, block.hash, block.timestamp, &[B256::repeat_byte(1)])
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains(&B256::repeat_byte(1).to_string()),
+        "{err}"
+    );
+
     // A blob that is not the one committed to hashes differently; a non-blob is refused.
     let mut forged = tx.blobs[0].to_vec();
     forged[100] ^= 1;
@@ -732,6 +750,13 @@ async fn blobs_are_sent_and_read_back_from_the_beacon_api() {
         .await
         .unwrap();
     assert_eq!(from_known, block);
+    let fetched = rollup_l1::BlobSource::new(dead_beacon, inbox)
+        .unwrap()
+        .with_known(known.clone())
+        .fetch(number, block.hash, block.timestamp, &wanted)
+        .await
+        .unwrap();
+    assert_eq!(fetched, tx.blobs.iter().rev().cloned().collect::<Vec<_>>());
     // One blob of the transaction unknown: the beacon API is asked, and here it is down.
     let half = rollup_l1::KnownBlobs::default();
     rollup_l1::sidecar(blobs[..1].to_vec(), Some(&half)).unwrap();
