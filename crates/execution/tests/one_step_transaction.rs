@@ -2596,34 +2596,44 @@ fn blob_loading_refuses_what_it_cannot_prove() {
     );
 }
 
+/// `count` transfers to Bob with 3,800 bytes of random-looking calldata each (a segment of
+/// them barely compresses), from `senders` in turn.
+fn incompressible_transfers(count: u32, senders: &[u8]) -> Vec<TxSpec> {
+    let bob = key(BOB).address;
+    (0..count)
+        .map(|i| TxSpec {
+            input: Bytes::from(
+                (0..3_800u32)
+                    .map(|j| keccak256((i * 10_000 + j).to_be_bytes())[0])
+                    .collect::<Vec<u8>>(),
+            ),
+            gas_limit: 200_000,
+            ..transfer(senders[i as usize % senders.len()], bob, u128::from(i) + 1)
+        })
+        .collect()
+}
+
+/// A scenario of one blob batch of one block of `txs`, its segments not opened.
+fn one_blob_block(txs: Vec<TxSpec>) -> Scenario {
+    Scenario::build(
+        genesis_alloc(),
+        vec![BatchPlan {
+            blocks: vec![block(FEES, txs)],
+            blobs: true,
+            ..BatchPlan::default()
+        }],
+        false,
+    )
+}
+
 /// The gas of loading a blob segment of two incompressible 3,800-byte calldatas: every
 /// `loadBlob` call of 200 elements (6,200 bytes) stays under 16 M gas (EIP-7825 caps a
 /// transaction at 2^24), and so does `openBlob`. (Eight of them, a full 32 KiB segment, took six calls
 /// and 59.2 M gas in all; see docs/benchmarks.md.)
 #[test]
 fn loading_a_blob_segment_fits_transactions() {
-    let bob = key(BOB).address;
-    // Transfers with random-looking calldata: the segment barely compresses.
-    let txs: Vec<TxSpec> = (0..2u8)
-        .map(|i| TxSpec {
-            input: Bytes::from(
-                (0..3_800u32)
-                    .map(|j| keccak256((u32::from(i) * 10_000 + j).to_be_bytes())[0])
-                    .collect::<Vec<u8>>(),
-            ),
-            gas_limit: 200_000,
-            ..transfer(ALICE, bob, u128::from(i) + 1)
-        })
-        .collect();
-    let mut s = Scenario::build(
-        genesis_alloc(),
-        vec![BatchPlan {
-            blocks: vec![block(FEES, txs.clone())],
-            blobs: true,
-            ..BatchPlan::default()
-        }],
-        false,
-    );
+    let txs = incompressible_transfers(2, &[ALICE]);
+    let mut s = one_blob_block(txs.clone());
     let record = s.posted[0].record;
     let blob = s.posted[0].blob.clone().unwrap();
     let (opened, gas) = s.l1.open_blob(record, &blob, 0, 200);
@@ -2644,15 +2654,7 @@ fn loading_a_blob_segment_fits_transactions() {
     assert!(open[0].transaction < 16_000_000, "{open:?}");
 
     // The same segment from its whole blob: one call, a fraction of the gas.
-    let mut s = Scenario::build(
-        genesis_alloc(),
-        vec![BatchPlan {
-            blocks: vec![block(FEES, txs)],
-            blobs: true,
-            ..BatchPlan::default()
-        }],
-        false,
-    );
+    let mut s = one_blob_block(txs);
     let record = s.posted[0].record;
     let (opened, gas) = s.l1.open_blob(record, &blob, 0, 0);
     assert!(opened.ok);
@@ -2670,28 +2672,8 @@ fn loading_a_blob_segment_fits_transactions() {
 /// opens to the leaves of its transactions.
 #[test]
 fn whole_blobs_chain_a_segment_across_blobs() {
-    let bob = key(BOB).address;
     // About 133 kB of incompressible calldata: more than one blob's 126,976 bytes.
-    let txs: Vec<TxSpec> = (0..35u32)
-        .map(|i| TxSpec {
-            input: Bytes::from(
-                (0..3_800u32)
-                    .map(|j| keccak256((i * 10_000 + j).to_be_bytes())[0])
-                    .collect::<Vec<u8>>(),
-            ),
-            gas_limit: 200_000,
-            ..transfer([ALICE, CAROL, DAVE][i as usize % 3], bob, u128::from(i) + 1)
-        })
-        .collect();
-    let mut s = Scenario::build(
-        genesis_alloc(),
-        vec![BatchPlan {
-            blocks: vec![block(FEES, txs)],
-            blobs: true,
-            ..BatchPlan::default()
-        }],
-        false,
-    );
+    let mut s = one_blob_block(incompressible_transfers(35, &[ALICE, CAROL, DAVE]));
     let record = s.posted[0].record;
     let blob = s.posted[0].blob.clone().unwrap();
     assert_eq!(blob.1.len(), 2, "the batch takes two blobs");

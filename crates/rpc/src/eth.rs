@@ -142,9 +142,9 @@ fn respond<R>(name: &'static str, result: Result<R>) -> Result<R, ErrorObjectOwn
 }
 
 /// Registers a handler that runs inline on the server task: one that touches neither the
-/// database nor the pool (constants, the config), or `eth_sendRawTransaction`, whose work is a
-/// signature recovery, one read of hot pages (the head, the sender's account) and a short pool
-/// lock. Sending it to a blocking thread, as [`method`] does, costs a thread hand-off per
+/// database nor the pool (constants, the config); `eth_blockNumber`, one read of the head, which
+/// wallets poll constantly; or `eth_sendRawTransaction`, whose work is a signature recovery, one
+/// read of hot pages (the head, the sender's account) and a short pool lock. Sending it to a blocking thread, as [`method`] does, costs a thread hand-off per
 /// transaction, which under load measured as more node CPU than it protects.
 pub(crate) fn inline_method<R, F>(module: &mut RpcModule<EthApi>, name: &'static str, handler: F)
 where
@@ -787,7 +787,7 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
     });
     inline_method(module, "eth_syncing", |_, _| Ok(false));
     inline_method(module, "eth_accounts", |_, _| Ok(Vec::<Address>::new()));
-    method(module, "eth_blockNumber", |api, _| {
+    inline_method(module, "eth_blockNumber", |api, _| {
         Ok(U64::from(stored_head(&api.reader()?)?))
     });
     method(module, "eth_gasPrice", |api, _| {
