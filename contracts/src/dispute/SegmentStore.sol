@@ -131,6 +131,12 @@ contract SegmentStore {
     /// @param total    Elements covering the segment.
     error SegmentStore_BlobLoadOutOfOrder(uint256 next, uint256 from, uint256 total);
 
+    /// @notice Thrown when a whole blob chains nothing: every segment part in it continues a
+    ///         part in the blob before that is not chained yet (load that blob first).
+    /// @param record The record index.
+    /// @param blob   The blob's index in the batch.
+    error SegmentStore_BlobPartsWaiting(uint256 record, uint256 blob);
+
     /// @notice Thrown when the lengths of the payloads, proofs or commitments do not match.
     error SegmentStore_BlobLoadMalformed();
 
@@ -240,9 +246,15 @@ contract SegmentStore {
         }
         for (uint256 k; k < count; ++k) {
             bytes calldata value = e.payloads[k * 32:(k + 1) * 32];
-            _verifyElement(e, g.first + e.from + k, value, e.proofs[k * _PROOF:(k + 1) * _PROOF]);
+            uint256 element = g.first + e.from + k;
+            _verifyElement(e, element, value, e.proofs[k * _PROOF:(k + 1) * _PROOF]);
             // Byte 0 of an element is not stream data (derivation ignores it).
             chain = keccak256(abi.encodePacked(chain, value[1:]));
+            // Crossing into the next blob: keep the chain at the boundary, where a whole-blob
+            // load of that blob continues it.
+            if ((element + 1) % FIELD_ELEMENTS_PER_BLOB == 0 && k + 1 < count) {
+                _checkpoints[e.record][e.segment][element + 1 - g.first] = chain;
+            }
         }
         next = e.from + count;
         _checkpoints[e.record][e.segment][next] = chain;
@@ -322,24 +334,32 @@ contract SegmentStore {
             _POINT_EVALUATION.staticcall(abi.encodePacked(w.versionedHashes[w.blob], z, y, w.commitment, w.proof));
         if (!ok || out.length != 64) revert SegmentStore_BadBlobProof(w.blob);
         uint256 segmentCount = _read(w.envelope, 12, 1);
+        bool chained;
         for (uint256 segment; segment < segmentCount; ++segment) {
-            _chainPart(w.record, segment, _rangeIn(w.record, w.envelope, segment), w.values, w.blob);
+            if (_chainPart(w.record, segment, _rangeIn(w.record, w.envelope, segment), w.values, w.blob)) {
+                chained = true;
+            }
         }
+        // Every part it covers waits for the blob before: nothing to pay for.
+        if (!chained) revert SegmentStore_BlobPartsWaiting(w.record, w.blob);
     }
 
     /// @dev Extends the chain of segment `segment` (at `g`) with its elements in blob `blob`,
-    ///      whose values are proven, if it covers any and its chain reaches them.
+    ///      whose values are proven, if it covers any and its chain reaches them; whether it did.
+    ///      A segment's chain past a blob boundary always has its checkpoint at the boundary
+    ///      (both loaders keep it), so a whole-blob load continues any chain that reached it.
     function _chainPart(uint256 record, uint256 segment, BlobRange memory g, bytes calldata values, uint256 blob)
         private
+        returns (bool)
     {
         uint256 blobFirst = blob * FIELD_ELEMENTS_PER_BLOB;
         uint256 lo = g.first > blobFirst ? g.first : blobFirst;
         uint256 hi = g.first + g.total;
         if (hi > blobFirst + FIELD_ELEMENTS_PER_BLOB) hi = blobFirst + FIELD_ELEMENTS_PER_BLOB;
-        if (lo >= hi) return;
+        if (lo >= hi) return false;
         bytes32 chain = _checkpoints[record][segment][lo - g.first];
         // Its part in the blob before is not chained yet: this part waits for it.
-        if (lo != g.first && chain == bytes32(0)) return;
+        if (lo != g.first && chain == bytes32(0)) return false;
         chain = _chain(chain, values, lo - blobFirst, hi - blobFirst);
         uint256 next = hi - g.first;
         _checkpoints[record][segment][next] = chain;
@@ -349,6 +369,7 @@ contract SegmentStore {
             _blobLoads[record][segment] = BlobLoad({next: uint32(next), chain: chain});
         }
         emit BlobElementsLoaded(record, segment, next, g.total);
+        return true;
     }
 
     /// @notice The point a whole blob is checked at: `keccak256(commitment ‖ keccak256(values))`

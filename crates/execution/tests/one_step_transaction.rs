@@ -401,6 +401,41 @@ impl L1 {
         }
     }
 
+    /// `SegmentStore.loadBlob` of `proven` elements (values and proofs) of segment `segment`
+    /// of blob batch `record`, from element `from` of those covering it, by anyone.
+    fn load_elements(
+        &mut self,
+        record: u64,
+        (envelope, _, hashes): &(Bytes, Vec<Bytes>, Vec<B256>),
+        commitments: &[u8],
+        segment: usize,
+        from: usize,
+        proven: &[([u8; 32], [u8; 48])],
+    ) -> CallGas {
+        let call = ISegmentStore::loadBlobCall {
+            e: ISegmentStore::BlobElements {
+                record: U256::from(record),
+                envelope: envelope.clone(),
+                versionedHashes: hashes.clone(),
+                segment: U256::from(segment),
+                from: U256::from(from),
+                commitments: commitments.to_vec().into(),
+                payloads: proven
+                    .iter()
+                    .flat_map(|(payload, _)| *payload)
+                    .collect::<Vec<u8>>()
+                    .into(),
+                proofs: proven
+                    .iter()
+                    .flat_map(|(_, proof)| *proof)
+                    .collect::<Vec<u8>>()
+                    .into(),
+            },
+        };
+        self.call(DEPOSITOR, self.segment_store, call.abi_encode())
+            .1
+    }
+
     /// Proves the field elements covering segment `segment` of blob batch `record` with
     /// `SegmentStore.loadBlob`, `per_call` at a time (with `loadWholeBlob`, blob after blob, if
     /// `per_call` is 0), then opens it with `openBlob`: what the store kept, and the gas of
@@ -442,28 +477,8 @@ impl L1 {
             .zip((0..).step_by(per_call.max(1)))
             .take_while(|_| per_call != 0)
         {
-            let call = ISegmentStore::loadBlobCall {
-                e: ISegmentStore::BlobElements {
-                    record: U256::from(record),
-                    envelope: envelope.clone(),
-                    versionedHashes: hashes.clone(),
-                    segment: U256::from(segment),
-                    from: U256::from(at),
-                    commitments: commitments.clone().into(),
-                    payloads: chunk
-                        .iter()
-                        .flat_map(|(payload, _)| *payload)
-                        .collect::<Vec<u8>>()
-                        .into(),
-                    proofs: chunk
-                        .iter()
-                        .flat_map(|(_, proof)| *proof)
-                        .collect::<Vec<u8>>()
-                        .into(),
-                },
-            };
-            let (_, spent) = self.call(DEPOSITOR, self.segment_store, call.abi_encode());
-            gas.push(spent);
+            let blob = (envelope.clone(), blobs.clone(), hashes.clone());
+            gas.push(self.load_elements(record, &blob, &commitments, segment, at, chunk));
         }
         let call = ISegmentStore::openBlobCall {
             record: U256::from(record),
@@ -2666,10 +2681,11 @@ fn loading_a_blob_segment_fits_transactions() {
     assert!(gas[0].transaction < 8_000_000, "{gas:?}");
 }
 
-/// A segment across two blobs is chained from whole blobs in order: loading the second blob
-/// first chains the segments wholly inside it and leaves the crossing one waiting; the first
-/// blob then chains the crossing segment's start, the second again its end, and every segment
-/// opens to the leaves of its transactions.
+/// A segment across two blobs: loading the second blob first chains the segments wholly inside
+/// it and leaves the crossing one waiting (or is refused if it would chain nothing); element
+/// loads of the crossing segment past the boundary leave the chain at the boundary, so the
+/// second blob whole then completes it; the first blob chains the rest, and every segment opens
+/// to the leaves of its transactions.
 #[test]
 fn whole_blobs_chain_a_segment_across_blobs() {
     // About 133 kB of incompressible calldata: more than one blob's 126,976 bytes.
@@ -2701,9 +2717,28 @@ fn whole_blobs_chain_a_segment_across_blobs() {
         l1.view(l1.segment_store, call).next as usize
     };
 
-    let gas = s.l1.load_whole_blob(record, &blob, 1).unwrap();
-    eprintln!("loadWholeBlob of a blob holding about 6 kB: {gas:?}");
-    assert!(gas.transaction < 8_000_000, "{gas:?}");
+    // The second blob first: the segments starting in it are chained, the crossing one waits;
+    // if none starts there, the load chains nothing and is refused.
+    match s.l1.load_whole_blob(record, &blob, 1) {
+        Ok(gas) => {
+            eprintln!("loadWholeBlob of a blob holding about 6 kB: {gas:?}");
+            assert!(gas.transaction < 8_000_000, "{gas:?}");
+            assert!(ranges.iter().any(|r| r.start / per_blob == 1));
+        }
+        Err(out) => {
+            assert_eq!(
+                out,
+                Bytes::from(
+                    ISegmentStore::SegmentStore_BlobPartsWaiting {
+                        record: U256::from(record),
+                        blob: U256::from(1),
+                    }
+                    .abi_encode()
+                )
+            );
+            assert!(ranges.iter().all(|r| r.start / per_blob == 0));
+        }
+    }
     for (segment, range) in ranges.iter().enumerate() {
         let expected = if range.start / per_blob == 1 {
             range.len()
@@ -2712,15 +2747,26 @@ fn whole_blobs_chain_a_segment_across_blobs() {
         };
         assert_eq!(next(&mut s.l1, segment), expected, "segment {segment}");
     }
+    // Element loads of the crossing segment past the boundary (as a front-runner might): the
+    // store keeps the chain at the boundary, so the second blob whole still completes it.
+    let part = per_blob - ranges[crossing].start;
+    let proven: Vec<([u8; 32], [u8; 48])> = (ranges[crossing].start..per_blob + 3)
+        .map(|element| blob_element_proof(&blob.1[element / per_blob], element % per_blob).unwrap())
+        .collect();
+    let commitments: Vec<u8> = blob
+        .1
+        .iter()
+        .flat_map(|b| blob_commitment(b).unwrap())
+        .collect();
+    for (at, chunk) in (0..).step_by(200).zip(proven.chunks(200)) {
+        s.l1.load_elements(record, &blob, &commitments, crossing, at, chunk);
+    }
+    assert_eq!(next(&mut s.l1, crossing), part + 3);
+    s.l1.load_whole_blob(record, &blob, 1).unwrap();
+    assert_eq!(next(&mut s.l1, crossing), ranges[crossing].len());
     let gas = s.l1.load_whole_blob(record, &blob, 0).unwrap();
     eprintln!("loadWholeBlob of a blob full of incompressible data: {gas:?}");
     assert!(gas.transaction < 8_000_000, "{gas:?}");
-    assert_eq!(
-        next(&mut s.l1, crossing),
-        per_blob - ranges[crossing].start,
-        "the crossing segment's part in the first blob"
-    );
-    s.l1.load_whole_blob(record, &blob, 1).unwrap();
     for (segment, range) in ranges.iter().enumerate() {
         assert_eq!(next(&mut s.l1, segment), range.len(), "segment {segment}");
     }

@@ -492,6 +492,7 @@ alloy_sol_types::sol! {
         error SegmentStore_BadElementProof(uint256 element);
         error SegmentStore_BlobNotLoaded(uint256 record, uint256 segment);
         error SegmentStore_BadBlobProof(uint256 blob);
+        error SegmentStore_BlobPartsWaiting(uint256 record, uint256 blob);
 
         function open(uint256 record, bytes calldata data, uint256 segment) external returns (Segment memory result);
         function loadBlob(BlobElements calldata e) external returns (uint256 next);

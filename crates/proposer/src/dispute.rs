@@ -109,22 +109,24 @@ enum BlobLoad {
 }
 
 /// What to load for a blob segment covered by stream elements `covering`, whose chain stands
-/// at `next` of them: the whole blob holding element `covering.start + next` when the chain
-/// stands at the start of the segment's part in that blob and the part is large (a whole-blob
-/// load chains from there); otherwise elements from `next` on, to the end of the part and at
-/// most a transaction's worth.
+/// at `next` of them (the furthest any load reached): the whole blob holding element
+/// `covering.start + next` when at least [`WHOLE_BLOB_MIN_ELEMENTS`] of the segment's part in
+/// it are still to prove; otherwise elements from `next` on, to the end of the part and at most
+/// a transaction's worth. A whole-blob load chains the part from its start, which is chained
+/// whenever the chain stands anywhere in it: the segment's start, or a blob boundary, where
+/// the store keeps every chain that crosses it. So someone else's few element loads never push
+/// the agent onto the dear path.
 fn next_blob_load(covering: std::ops::Range<usize>, next: usize) -> BlobLoad {
     if next >= covering.len() {
         return BlobLoad::Done;
     }
     let element = covering.start + next;
     let index = element / BLOB_ELEMENTS;
-    let part =
-        covering.start.max(index * BLOB_ELEMENTS)..covering.end.min((index + 1) * BLOB_ELEMENTS);
-    if element == part.start && part.len() >= WHOLE_BLOB_MIN_ELEMENTS {
+    let part_end = covering.end.min((index + 1) * BLOB_ELEMENTS);
+    if part_end - element >= WHOLE_BLOB_MIN_ELEMENTS {
         return BlobLoad::Whole(index);
     }
-    let end = (part.end - covering.start).min(next + BLOB_ELEMENTS_PER_CALL);
+    let end = (part_end - covering.start).min(next + BLOB_ELEMENTS_PER_CALL);
     BlobLoad::Elements(next..end)
 }
 
@@ -1635,11 +1637,13 @@ mod tests {
         assert_eq!(next_blob_load(300..1_400, 0), BlobLoad::Whole(0));
         assert_eq!(next_blob_load(300..1_400, 1_100), BlobLoad::Done);
         assert_eq!(next_blob_load(4_100..4_150, 0), BlobLoad::Elements(0..50));
-        // Someone else's loads left the chain inside the part: on from there, element-wise.
-        assert_eq!(next_blob_load(300..1_400, 7), BlobLoad::Elements(7..207));
+        // Someone else's few element loads left the chain inside the part: still the whole
+        // blob, which chains the part from its start; element-wise only for the last few.
+        assert_eq!(next_blob_load(300..1_400, 7), BlobLoad::Whole(0));
+        assert_eq!(next_blob_load(300..1_400, 1_000), BlobLoad::Whole(0));
         assert_eq!(
-            next_blob_load(300..1_400, 1_000),
-            BlobLoad::Elements(1_000..1_100)
+            next_blob_load(300..1_400, 1_050),
+            BlobLoad::Elements(1_050..1_100)
         );
     }
 
@@ -1650,6 +1654,8 @@ mod tests {
         assert_eq!(next_blob_load(covering.clone(), 0), BlobLoad::Whole(0));
         // 1,096 elements in the first blob; the second holds 104, enough for a whole load.
         assert_eq!(next_blob_load(covering.clone(), 1_096), BlobLoad::Whole(1));
+        // A chain past the boundary (element loads that crossed it): still the second blob.
+        assert_eq!(next_blob_load(covering.clone(), 1_097), BlobLoad::Whole(1));
         assert_eq!(next_blob_load(covering, 1_200), BlobLoad::Done);
         // A part of fewer than 100 elements in the second blob goes element by element.
         assert_eq!(
