@@ -452,44 +452,34 @@ impl L1 {
             .iter()
             .map(|(_, bytes)| bytes.len())
             .sum();
-        let elements = blob_elements_covering(offset, parsed.segments[segment].1.len());
-        let commitments: Vec<u8> = blobs
-            .iter()
-            .flat_map(|blob| blob_commitment(blob).unwrap())
-            .collect();
+        let covering = blob_elements_covering(offset, parsed.segments[segment].1.len());
         let per_blob = BLOB_DATA_SIZE / 31;
-        let proven: Vec<([u8; 32], [u8; 48])> = elements
-            .map(|element| {
-                blob_element_proof(&blobs[element / per_blob], element % per_blob).unwrap()
-            })
-            .collect();
+        let blob = (envelope.clone(), blobs.clone(), hashes.clone());
         let mut gas = Vec::new();
         if per_call == 0 {
-            let blobs_of = |element: usize| element / per_blob;
-            let covering = blob_elements_covering(offset, parsed.segments[segment].1.len());
-            for index in blobs_of(covering.start)..=blobs_of(covering.end - 1) {
-                let blob = (envelope.clone(), blobs.clone(), hashes.clone());
+            for index in covering.start / per_blob..=(covering.end - 1) / per_blob {
                 gas.push(self.load_whole_blob(record, &blob, index).unwrap());
             }
-        }
-        for (chunk, at) in proven
-            .chunks(per_call.max(1))
-            .zip((0..).step_by(per_call.max(1)))
-            .take_while(|_| per_call != 0)
-        {
-            let blob = (envelope.clone(), blobs.clone(), hashes.clone());
-            gas.push(self.load_elements(record, &blob, &commitments, segment, at, chunk));
+        } else {
+            let commitments: Vec<u8> = blobs
+                .iter()
+                .flat_map(|blob| blob_commitment(blob).unwrap())
+                .collect();
+            let proven: Vec<([u8; 32], [u8; 48])> = covering
+                .clone()
+                .map(|element| {
+                    blob_element_proof(&blobs[element / per_blob], element % per_blob).unwrap()
+                })
+                .collect();
+            for (chunk, at) in proven.chunks(per_call).zip((0..).step_by(per_call)) {
+                gas.push(self.load_elements(record, &blob, &commitments, segment, at, chunk));
+            }
         }
         let call = ISegmentStore::openBlobCall {
             record: U256::from(record),
             envelope: envelope.clone(),
             segment: U256::from(segment),
-            // The stream bytes: 1 to 31 of each element.
-            covered: proven
-                .iter()
-                .flat_map(|(value, _)| value[1..].to_vec())
-                .collect::<Vec<u8>>()
-                .into(),
+            covered: stream_bytes(blobs, covering).into(),
         };
         let (out, spent) = self.call(DEPOSITOR, self.segment_store, call.abi_encode());
         gas.push(spent);
@@ -517,6 +507,18 @@ impl L1 {
             gas,
         )
     }
+}
+
+/// The stream bytes (1 to 31 of each field element) of `elements` of the blobs' stream: what
+/// `openBlob` takes as `covered`.
+fn stream_bytes(blobs: &[Bytes], elements: std::ops::Range<usize>) -> Vec<u8> {
+    let per_blob = BLOB_DATA_SIZE / 31;
+    elements
+        .flat_map(|element| {
+            let at = (element % per_blob) * 32;
+            blobs[element / per_blob][at + 1..at + 32].to_vec()
+        })
+        .collect()
 }
 
 /// A blob batch as derivation reads it: its envelope and the data stream of its blobs.
@@ -2772,13 +2774,7 @@ fn whole_blobs_chain_a_segment_across_blobs() {
     }
     // Every segment opens from the chained bytes, to the leaves of its transactions.
     for (segment, range) in ranges.iter().enumerate() {
-        let covered: Vec<u8> = range
-            .clone()
-            .flat_map(|element| {
-                let at = (element % per_blob) * 32;
-                blob.1[element / per_blob][at + 1..at + 32].to_vec()
-            })
-            .collect();
+        let covered = stream_bytes(&blob.1, range.clone());
         let call = ISegmentStore::openBlobCall {
             record: U256::from(record),
             envelope: blob.0.clone(),
