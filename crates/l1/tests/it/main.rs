@@ -392,7 +392,10 @@ async fn reports_reorgs_and_rollbacks() {
     assert_eq!(old_hashes, before[8..=10]);
     assert_eq!(new.first().number, 8);
     assert_eq!(new.first().parent_hash, before[7]);
-    assert_eq!(new.tip().number, 10);
+    // anvil mines the replacement blocks one by one: a poll between two of them sees the
+    // reorg to a lower tip, and the rest arrives as extensions.
+    assert!((8..=10).contains(&new.tip().number), "{}", new.tip().number);
+    consumer.follow_to(10).await;
     consumer.assert_canonical(&anvil, 0).await;
 
     // Rollback with no replacement: blocks 9 and 10 reverted.
