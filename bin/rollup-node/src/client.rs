@@ -368,6 +368,14 @@ const KNOWN_ERRORS: &[(&str, &str)] = &[
         "the witness does not open the agreed state of the disputed block",
     ),
     (
+        "OrderedTrie_BadProof",
+        "an append proof does not open the trace state's transactions or receipts trie down to the next key: rebuild the step's witness from the node's trace",
+    ),
+    (
+        "OrderedTrie_ShortValue",
+        "a transaction or receipt appended to a trace state's trie is under 32 bytes: the witness's encoding is not the transaction's",
+    ),
+    (
         "OneStepVerifier_ZeroAddress",
         "the OneStepVerifier needs the L1 bridge (its deposit chain) and the SegmentStore: deploy it with both addresses",
     ),
@@ -2453,6 +2461,10 @@ mod tests {
             (
                 "SparseMerkleTrie.sol",
                 include_str!("../../../contracts/src/libraries/SparseMerkleTrie.sol"),
+            ),
+            (
+                "OrderedTrie.sol",
+                include_str!("../../../contracts/src/libraries/OrderedTrie.sol"),
             ),
         ];
         let mut missing = Vec::new();

@@ -9,6 +9,7 @@ import {SegmentStore} from "src/dispute/SegmentStore.sol";
 import {SegmentOpener} from "src/dispute/SegmentOpener.sol";
 import {BatchInbox} from "src/L1/BatchInbox.sol";
 import {OrderedTrie} from "src/libraries/OrderedTrie.sol";
+import {TraceTries} from "src/dispute/TraceTries.sol";
 
 /// @title OneStepVerifier
 /// @notice The one-step verifier of fraud proof part 1, behind
@@ -30,10 +31,9 @@ import {OrderedTrie} from "src/libraries/OrderedTrie.sol";
 ///           table of the inbox record holding the block): a position inside the block's trace
 ///           that L1 cannot decide. At a position that runs one of the block's deposits it
 ///           reverts `OneStepVerifier_DepositStep`, at one of its batch transactions
-///           `OneStepVerifier_BatchTransactionStep`, and at a seal small enough to prove
-///           `OneStepVerifier_SealStep`: only their own witnesses decide those. Anything else
-///           (a seal too large to prove, or a trace state past the seal) reverts
-///           `NotProvableYet`.
+///           `OneStepVerifier_BatchTransactionStep`, and at the seal
+///           `OneStepVerifier_SealStep`: only their own witnesses decide those. A trace state
+///           past the seal reverts `NotProvableYet`.
 ///
 ///         - `STEP_DEPOSIT` (body: `abi.encode(DepositWitness)`): the block's `position`-th
 ///           input when it is one of the block's deposits, an ETH deposit to an account without
@@ -48,14 +48,15 @@ import {OrderedTrie} from "src/libraries/OrderedTrie.sol";
 ///           its segment, opened in the `SegmentStore` (a blob batch's once its bytes are
 ///           proven there by point evaluation). A transaction the block rules skip moves only
 ///           `inputs`; an included call that runs no code is applied to the state trie and the
-///           accumulators; anything else reverts `NotProvableYet`.
+///           trace state's transactions and receipts tries; anything else reverts
+///           `NotProvableYet`.
 ///
 ///         - `STEP_SEAL` (body: `abi.encode(SealWitness)`): the position after the block's
-///           last input, when the block included at most `MAX_SEAL_TRANSACTIONS` transactions
-///           using at most `MAX_SEAL_EXTRA_GAS` beyond a transfer's gas each: the witness
-///           carries every included transaction and receipt (checked against the trace
-///           state's accumulators); the verifier rebuilds both tries, the bloom, the header
-///           and the output root. A larger block's seal reverts `NotProvableYet`.
+///           last input, whatever the block's size: the trace state already holds the roots
+///           of the block's transactions and receipts tries (each step that includes a
+///           transaction appends to both, `TraceTries.append`) and the hash of its logs
+///           bloom, whose 256 bytes the witness carries; the verifier builds the header and
+///           the output root from them.
 ///
 ///         A step that reverts `NotProvableYet` is decided by the dispute game on the
 ///         proposer's allowlisting. It does so only once the witness has opened the agreed
@@ -85,8 +86,13 @@ contract OneStepVerifier is IOneStepVerifier {
     /// @notice Witness kind: the block's seal, from its last trace state to its output root.
     uint8 public constant STEP_SEAL = 6;
 
-    /// @notice The version of the trace state layout.
-    uint256 public constant TRACE_STATE_VERSION = 1;
+    /// @notice The version of the trace state layout: 2 holds the transactions and receipts
+    ///         tries' roots and the logs bloom's hash (1 held hash chains of both lists).
+    uint256 public constant TRACE_STATE_VERSION = 2;
+
+    /// @notice `keccak256` of an empty logs bloom (256 zero bytes): a trace state's
+    ///         `logsBloomHash` before any log.
+    bytes32 public constant EMPTY_BLOOM_HASH = 0xd397b3b043d87fcd6fad1291ff0bfd16401c274896d8c63a923727f077b8e0b5;
 
     /// @notice Gas of a call that runs no code and carries no data (Prague).
     uint256 public constant TRANSFER_GAS = 21_000;
@@ -116,15 +122,6 @@ contract OneStepVerifier is IOneStepVerifier {
     /// @notice The most bytes of RLP access list a batch transaction's step reads.
     uint256 public constant MAX_STEP_ACCESS_LIST = 3072;
 
-    /// @notice The most transactions a block may include for its seal to be provable: the seal's
-    ///         witness carries every transaction and receipt of the block, and the verifier
-    ///         rebuilds both tries from them.
-    uint256 public constant MAX_SEAL_TRANSACTIONS = 32;
-
-    /// @notice The most gas a block may use beyond `TRANSFER_GAS` per included transaction for
-    ///         its seal to be provable: what bounds the calldata and logs its witness carries.
-    uint256 public constant MAX_SEAL_EXTRA_GAS = 64_000;
-
     /// @notice `keccak256(rlp([]))`: every L2 header's `ommersHash`.
     bytes32 public constant EMPTY_OMMERS_HASH = 0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347;
 
@@ -138,7 +135,14 @@ contract OneStepVerifier is IOneStepVerifier {
     /// @notice The `BatchInbox` whose records fix each block's batch transactions.
     BatchInbox public immutable inbox;
 
+    /// @notice Appends to a trace state's tries (deployed by the constructor).
+    TraceTries public immutable tries;
+
     /// @notice A trace state's preimage: what a level-1 claim inside a block commits to.
+    ///         `txRoot` and `receiptRoot` are the roots of the ordered tries of the
+    ///         transactions included so far and their receipts (EIP-2718 encoded; at the seal,
+    ///         the header's `transactionsRoot` and `receiptsRoot`), `logsBloomHash` the
+    ///         `keccak256` of the union of their receipts' blooms.
     struct TraceState {
         uint256 version;
         uint256 l2Block;
@@ -146,8 +150,9 @@ contract OneStepVerifier is IOneStepVerifier {
         bytes32 stateRoot;
         uint256 cumulativeGas;
         uint256 included;
-        bytes32 txAccumulator;
-        bytes32 receiptAccumulator;
+        bytes32 txRoot;
+        bytes32 receiptRoot;
+        bytes32 logsBloomHash;
         bytes32 context;
     }
 
@@ -201,6 +206,9 @@ contract OneStepVerifier is IOneStepVerifier {
     /// @param to           The recipient's account after the depositor's update (ignored when
     ///                     they are the same account).
     /// @param toProof      Its proof against the root after the depositor's update.
+    /// @param transactionsProof The append proof of the deposit's transaction in
+    ///                     `state.txRoot` (`TraceTries.append`; empty when the step runs code).
+    /// @param receiptsProof     The append proof of its receipt in `state.receiptRoot`.
     struct DepositWitness {
         TraceState state;
         BlockContext context;
@@ -212,6 +220,8 @@ contract OneStepVerifier is IOneStepVerifier {
         SparseMerkleTrie.Proof fromProof;
         Account to;
         SparseMerkleTrie.Proof toProof;
+        bytes[] transactionsProof;
+        bytes[] receiptsProof;
     }
 
     /// @notice The witness of an input step that is neither a deposit nor a batch transaction
@@ -284,6 +294,11 @@ contract OneStepVerifier is IOneStepVerifier {
     /// @param data             The transaction's calldata (when it is included and runs no
     ///                         code: its intrinsic gas needs it).
     /// @param accessList       Its access list's RLP (likewise; empty for a legacy one).
+    /// @param encoded          The transaction's EIP-2718 encoding, whose `keccak256` is
+    ///                         `transaction.txHash` (likewise: the value it appends to
+    ///                         `state.txRoot`).
+    /// @param transactionsProof Its append proof in `state.txRoot` (`TraceTries.append`).
+    /// @param receiptsProof    Its receipt's append proof in `state.receiptRoot`.
     struct TransactionWitness {
         TraceState state;
         BlockContext context;
@@ -300,19 +315,20 @@ contract OneStepVerifier is IOneStepVerifier {
         SparseMerkleTrie.Proof beneficiaryProof;
         bytes data;
         bytes accessList;
+        bytes encoded;
+        bytes[] transactionsProof;
+        bytes[] receiptsProof;
     }
 
-    /// @notice The witness of the seal (`STEP_SEAL`): the fields of `InputWitness`, then every
-    ///         transaction the block included and its receipt, EIP-2718 encoded, in order (the
-    ///         trace state's accumulators commit to them).
+    /// @notice The witness of the seal (`STEP_SEAL`): the fields of `InputWitness`, then the
+    ///         block's logs bloom (the preimage of `state.logsBloomHash`).
     struct SealWitness {
         TraceState state;
         BlockContext context;
         bytes parentHeader;
         bytes blockTable;
         uint256 firstSegment;
-        bytes[] transactions;
-        bytes[] receipts;
+        bytes logsBloom;
     }
 
     /// @notice Thrown when the witness does not open the agreed state or names another block.
@@ -330,8 +346,7 @@ contract OneStepVerifier is IOneStepVerifier {
     /// @param position The step's position.
     error OneStepVerifier_BatchTransactionStep(uint256 l2Block, uint256 position);
 
-    /// @notice Thrown when the seal of a block small enough to prove it comes with another
-    ///         witness than `STEP_SEAL`.
+    /// @notice Thrown when a block's seal comes with another witness than `STEP_SEAL`.
     /// @param l2Block  The L2 block.
     /// @param position The step's position.
     error OneStepVerifier_SealStep(uint256 l2Block, uint256 position);
@@ -354,6 +369,7 @@ contract OneStepVerifier is IOneStepVerifier {
         depositChain = depositChain_;
         segmentStore = segmentStore_;
         inbox = segmentStore_.inbox();
+        tries = new TraceTries();
     }
 
     /// @inheritdoc IOneStepVerifier
@@ -373,11 +389,10 @@ contract OneStepVerifier is IOneStepVerifier {
         if (kind == STEP_INPUT) {
             InputWitness memory w = abi.decode(body, (InputWitness));
             _openTraceState(ctx, fromState, w.state, w.context, w.parentHeader);
-            // Deposits, batch transactions and provable seals are decided by their own
-            // witnesses, never passed off as unprovable.
+            // Deposits, batch transactions and seals are decided by their own witnesses, never
+            // passed off as unprovable.
             _sealRecord(ctx, w.context, w.parentHeader, w.blockTable, w.firstSegment);
-            if (_sealProvable(w.state)) revert OneStepVerifier_SealStep(ctx.l2Block, ctx.position);
-            revert NotProvableYet(ctx.l2Block, ctx.position);
+            revert OneStepVerifier_SealStep(ctx.l2Block, ctx.position);
         }
         if (kind == STEP_SEAL) return _seal(ctx, fromState, toState, body);
         if (kind == STEP_DEPOSIT) return _deposit(ctx, fromState, toState, body);
@@ -432,19 +447,10 @@ contract OneStepVerifier is IOneStepVerifier {
         return false;
     }
 
-    /// @dev Whether the seal after `state` is small enough to prove: at most
-    ///      `MAX_SEAL_TRANSACTIONS` included transactions using at most `MAX_SEAL_EXTRA_GAS` gas
-    ///      beyond a plain transfer each, which bounds the bytes of its transactions and
-    ///      receipts (calldata costs at least 4 gas a byte, log data 8).
-    function _sealProvable(TraceState memory state) private pure returns (bool) {
-        return state.included <= MAX_SEAL_TRANSACTIONS
-            && state.cumulativeGas <= state.included * TRANSFER_GAS + MAX_SEAL_EXTRA_GAS;
-    }
-
-    /// @dev The seal: from the block's last trace state to its output root. The witness's
-    ///      transactions and receipts must fold to the state's accumulators; the verifier
-    ///      rebuilds the header from the block context, the state root, the gas used, both
-    ///      tries' roots and the receipts' bloom, and the output root from the block's hash and
+    /// @dev The seal: from the block's last trace state to its output root. The trace state
+    ///      holds both tries' roots; the witness's bloom must be its `logsBloomHash` preimage.
+    ///      The verifier builds the header from the block context, the state root, the gas
+    ///      used, the two roots and the bloom, and the output root from the block's hash and
     ///      its place in the inbox.
     function _seal(StepContext memory ctx, bytes32 fromState, bytes32 toState, bytes memory body)
         private
@@ -456,15 +462,10 @@ contract OneStepVerifier is IOneStepVerifier {
         _openTraceState(ctx, fromState, state, w.context, w.parentHeader);
         (uint256 record, BatchInbox.Record memory r) =
             _sealRecord(ctx, w.context, w.parentHeader, w.blockTable, w.firstSegment);
-        if (!_sealProvable(state)) revert NotProvableYet(ctx.l2Block, ctx.position);
-        if (
-            w.transactions.length != state.included || w.receipts.length != state.included
-                || _accumulate(w.transactions) != state.txAccumulator
-                || _accumulate(w.receipts) != state.receiptAccumulator
-        ) revert OneStepVerifier_BadWitness();
-        bytes32 blockHash = _blockHash(
-            w.context, state, OrderedTrie.root(w.transactions), OrderedTrie.root(w.receipts), _bloom(w.receipts)
-        );
+        if (w.logsBloom.length != 256 || keccak256(w.logsBloom) != state.logsBloomHash) {
+            revert OneStepVerifier_BadWitness();
+        }
+        bytes32 blockHash = _blockHash(w.context, state, w.logsBloom);
         Withdrawals.OutputRoot memory output = Withdrawals.OutputRoot({
             version: Withdrawals.OUTPUT_ROOT_VERSION,
             l2BlockNumber: ctx.l2Block,
@@ -477,50 +478,14 @@ contract OneStepVerifier is IOneStepVerifier {
         return Withdrawals.hashOutputRoot(output) == toState;
     }
 
-    /// @dev `keccak256(previous ‖ keccak256(item))` over `items` from zero: a trace state's
-    ///      accumulator of transaction hashes or receipt hashes.
-    function _accumulate(bytes[] memory items) private pure returns (bytes32 acc) {
-        for (uint256 i; i < items.length; ++i) {
-            acc = keccak256(abi.encodePacked(acc, keccak256(items[i])));
-        }
-    }
-
-    /// @dev The block's logs bloom: the union of its receipts' blooms (each the third field of
-    ///      the receipt's list, after the type byte of a typed receipt).
-    function _bloom(bytes[] memory receipts) private pure returns (bytes memory bloom) {
-        bloom = new bytes(256);
-        for (uint256 i; i < receipts.length; ++i) {
-            bytes memory receipt = receipts[i];
-            if (receipt.length == 0) revert OneStepVerifier_BadWitness();
-            // A typed receipt starts with its type (below 0x80), a legacy one with its list.
-            uint256 pos = uint8(receipt[0]) < 0x80 ? 1 : 0;
-            (uint256 start, uint256 length, bool list) = _rlpItem(receipt, pos);
-            if (!list || start + length != receipt.length) revert OneStepVerifier_BadWitness();
-            (uint256 offset, uint256 size,) = _rlpItem(receipt, start);
-            (offset, size,) = _rlpItem(receipt, offset + size);
-            bool isList;
-            (offset, size, isList) = _rlpItem(receipt, offset + size);
-            if (size != 256 || isList) revert OneStepVerifier_BadWitness();
-            assembly ("memory-safe") {
-                let from := add(add(receipt, 0x20), offset)
-                let to := add(bloom, 0x20)
-                for { let j := 0 } lt(j, 0x100) { j := add(j, 0x20) } {
-                    mstore(add(to, j), or(mload(add(to, j)), mload(add(from, j))))
-                }
-            }
-        }
-    }
-
     /// @dev The hash of the block's header as the node builds it (`execute_block`): the
     ///      pre-Shanghai fields and the base fee, with the L1 origin in `extraData` and its
     ///      `prevrandao` in `mixHash`.
-    function _blockHash(
-        BlockContext memory c,
-        TraceState memory state,
-        bytes32 transactionsRoot,
-        bytes32 receiptsRoot,
-        bytes memory bloom
-    ) private pure returns (bytes32) {
+    function _blockHash(BlockContext memory c, TraceState memory state, bytes memory bloom)
+        private
+        pure
+        returns (bytes32)
+    {
         bytes memory head = abi.encodePacked(
             bytes1(0xa0),
             c.parentHash,
@@ -531,9 +496,9 @@ contract OneStepVerifier is IOneStepVerifier {
             bytes1(0xa0),
             state.stateRoot,
             bytes1(0xa0),
-            transactionsRoot,
+            state.txRoot,
             bytes1(0xa0),
-            receiptsRoot,
+            state.receiptRoot,
             bytes3(0xb90100),
             bloom
         );
@@ -562,7 +527,7 @@ contract OneStepVerifier is IOneStepVerifier {
     }
 
     /// @dev The deposit step: opens the agreed state, finds the deposit the position runs in the
-    ///      bridge's chain, applies it to the two accounts and the accumulators, and compares the
+    ///      bridge's chain, applies it to the two accounts and both tries, and compares the
     ///      resulting trace state with `toState`.
     function _deposit(StepContext memory ctx, bytes32 fromState, bytes32 toState, bytes memory body)
         private
@@ -608,22 +573,46 @@ contract OneStepVerifier is IOneStepVerifier {
                 || m.amount > type(uint128).max || m.gasLimit < TRANSFER_GAS || _isPrecompile(m.to)
         ) revert NotProvableYet(ctx.l2Block, ctx.position);
 
-        bytes32 root = _applyTransfer(ctx, state.stateRoot, m, w);
-        uint256 cumulativeGas = state.cumulativeGas + TRANSFER_GAS;
-        TraceState memory next = TraceState({
+        TraceState memory next = _include(
+            state,
+            _applyTransfer(ctx, state.stateRoot, m, w),
+            TRANSFER_GAS,
+            _depositTx(m),
+            DEPOSIT_TX_TYPE,
+            w.transactionsProof,
+            w.receiptsProof
+        );
+        return keccak256(abi.encode(next)) == toState;
+    }
+
+    /// @dev The trace state after `state` once a transaction that ran no code is included: its
+    ///      post-state root `stateRoot`, `gasUsed` added, and its EIP-2718 encoding `encodedTx`
+    ///      and its receipt (successful, of type `txType`, no logs) appended to the tries with
+    ///      the witness's append proofs.
+    function _include(
+        TraceState memory state,
+        bytes32 stateRoot,
+        uint256 gasUsed,
+        bytes memory encodedTx,
+        uint8 txType,
+        bytes[] memory transactionsProof,
+        bytes[] memory receiptsProof
+    ) private view returns (TraceState memory next) {
+        uint256 cumulativeGas = state.cumulativeGas + gasUsed;
+        next = TraceState({
             version: TRACE_STATE_VERSION,
             l2Block: state.l2Block,
             inputs: state.inputs + 1,
-            stateRoot: root,
+            stateRoot: stateRoot,
             cumulativeGas: cumulativeGas,
             included: state.included + 1,
-            txAccumulator: keccak256(abi.encodePacked(state.txAccumulator, keccak256(_depositTx(m)))),
-            receiptAccumulator: keccak256(
-                abi.encodePacked(state.receiptAccumulator, keccak256(_receipt(DEPOSIT_TX_TYPE, cumulativeGas)))
+            txRoot: tries.append(state.txRoot, state.included, encodedTx, transactionsProof),
+            receiptRoot: tries.append(
+                state.receiptRoot, state.included, _receipt(txType, cumulativeGas), receiptsProof
             ),
+            logsBloomHash: state.logsBloomHash,
             context: state.context
         });
-        return keccak256(abi.encode(next)) == toState;
     }
 
     /// @dev The preamble: from the parent's output root to the block's first trace state, which
@@ -651,8 +640,9 @@ contract OneStepVerifier is IOneStepVerifier {
             stateRoot: parent.stateRoot,
             cumulativeGas: 0,
             included: 0,
-            txAccumulator: bytes32(0),
-            receiptAccumulator: bytes32(0),
+            txRoot: OrderedTrie.EMPTY_ROOT,
+            receiptRoot: OrderedTrie.EMPTY_ROOT,
+            logsBloomHash: EMPTY_BLOOM_HASH,
             context: keccak256(abi.encode(_context(ctx.l2Block, parent.l2BlockHash, w)))
         });
         return keccak256(abi.encode(next)) == toState;
@@ -714,7 +704,7 @@ contract OneStepVerifier is IOneStepVerifier {
     ///      (only `inputs` moves on) when its signature does not recover, it does not fit the
     ///      block's remaining gas or revm refuses it (fees, nonce, balance); otherwise, when it
     ///      runs no code, applied to the sender, the recipient and the beneficiary and to the
-    ///      accumulators. Reverts `NotProvableYet` for a transaction that runs code, or whose
+    ///      tries. Reverts `NotProvableYet` for a transaction that runs code, or whose
     ///      calldata or access list is larger than a step reads.
     function _transaction(StepContext memory ctx, bytes32 fromState, bytes32 toState, bytes memory body)
         private
@@ -743,8 +733,7 @@ contract OneStepVerifier is IOneStepVerifier {
         // block's output root, where a trace state is false.
         bool sealed_ = k > blockTxs;
         if (k == blockTxs || (k == 0 && !_blockDecodes(record, txsBefore, txsBefore + blockTxs, w.firstSegment))) {
-            if (_sealProvable(w.state)) revert OneStepVerifier_SealStep(ctx.l2Block, ctx.position);
-            sealed_ = true;
+            revert OneStepVerifier_SealStep(ctx.l2Block, ctx.position);
         }
         if (sealed_) revert NotProvableYet(ctx.l2Block, ctx.position);
         (bytes32 root, uint256 leafIndex, uint256 leafCount) =
@@ -806,7 +795,7 @@ contract OneStepVerifier is IOneStepVerifier {
     ///      derivation and `execute_block` decide it.
     function _applyTransaction(StepContext memory ctx, TransactionWitness memory w)
         private
-        pure
+        view
         returns (TraceState memory next)
     {
         TraceState memory state = w.state;
@@ -817,8 +806,9 @@ contract OneStepVerifier is IOneStepVerifier {
             stateRoot: state.stateRoot,
             cumulativeGas: state.cumulativeGas,
             included: state.included,
-            txAccumulator: state.txAccumulator,
-            receiptAccumulator: state.receiptAccumulator,
+            txRoot: state.txRoot,
+            receiptRoot: state.receiptRoot,
+            logsBloomHash: state.logsBloomHash,
             context: state.context
         });
         BatchTx memory t = w.transaction;
@@ -838,13 +828,21 @@ contract OneStepVerifier is IOneStepVerifier {
         // call uses exactly the larger of the two.
         uint256 gasUsed = _intrinsicGas(ctx, t, w);
         if (gasUsed > t.gasLimit) return next;
-        next.stateRoot = _applyCall(ctx, state.stateRoot, sender, senderOld, senderCode, gasUsed, w);
-        uint256 cumulativeGas = state.cumulativeGas + gasUsed;
-        next.cumulativeGas = cumulativeGas;
-        next.included = state.included + 1;
-        next.txAccumulator = keccak256(abi.encodePacked(state.txAccumulator, t.txHash));
-        next.receiptAccumulator =
-            keccak256(abi.encodePacked(state.receiptAccumulator, keccak256(_receipt(uint8(t.txType), cumulativeGas))));
+        // The leaf commits to the transaction's hash: the witness's encoding is its preimage.
+        if (keccak256(w.encoded) != t.txHash) revert OneStepVerifier_BadWitness();
+        bytes32 root = _applyCall(ctx, state.stateRoot, sender, senderOld, senderCode, gasUsed, w);
+        return _includeCall(w, root, gasUsed);
+    }
+
+    /// @dev `_include` for the batch transaction of `w`.
+    function _includeCall(TransactionWitness memory w, bytes32 stateRoot, uint256 gasUsed)
+        private
+        view
+        returns (TraceState memory)
+    {
+        return _include(
+            w.state, stateRoot, gasUsed, w.encoded, uint8(w.transaction.txType), w.transactionsProof, w.receiptsProof
+        );
     }
 
     /// @dev The gas a call that runs no code uses (Prague): the intrinsic gas (21,000, 4 per

@@ -12,6 +12,7 @@ import {StateManager} from "src/L1/StateManager.sol";
 import {L1Bridge} from "src/L1/L1Bridge.sol";
 import {DisputeGame} from "src/dispute/DisputeGame.sol";
 import {OneStepVerifier} from "src/dispute/OneStepVerifier.sol";
+import {OrderedTrie} from "src/libraries/OrderedTrie.sol";
 import {StubInbox} from "test/dispute/StubInbox.sol";
 import {IOneStepVerifier} from "interfaces/IOneStepVerifier.sol";
 import {IDepositChain} from "interfaces/IDepositChain.sol";
@@ -124,14 +125,15 @@ abstract contract DisputeGameBase is Test {
     /// @dev The trace state the padding tests claim at `position` (before the seal) of `l2Block`.
     function _traceState(uint256 l2Block, uint256 position) internal pure returns (OneStepVerifier.TraceState memory) {
         return OneStepVerifier.TraceState({
-            version: 1,
+            version: 2,
             l2Block: l2Block,
             inputs: position,
             stateRoot: keccak256(abi.encode("root", position)),
             cumulativeGas: 21_000 * position,
             included: position - 1,
-            txAccumulator: keccak256(abi.encode("txs", position)),
-            receiptAccumulator: keccak256(abi.encode("receipts", position)),
+            txRoot: keccak256(abi.encode("txs", position)),
+            receiptRoot: keccak256(abi.encode("receipts", position)),
+            logsBloomHash: keccak256(new bytes(256)),
             context: keccak256(abi.encode(L2Headers.context(l2Block, 5, 5)))
         });
     }
@@ -827,7 +829,7 @@ contract DisputeGameTest is DisputeGameBase {
         vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
         dg.step(id, _inputWitness(state));
         state = _traceState(1, 7);
-        state.version = 2;
+        state.version = 1;
         vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
         dg.step(id, _inputWitness(state));
         vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
@@ -1087,14 +1089,15 @@ contract DisputeGameTest is DisputeGameBase {
         return keccak256(
             abi.encode(
                 OneStepVerifier.TraceState({
-                    version: 1,
+                    version: 2,
                     l2Block: number,
                     inputs: 1,
                     stateRoot: stateRoot,
                     cumulativeGas: 0,
                     included: 0,
-                    txAccumulator: bytes32(0),
-                    receiptAccumulator: bytes32(0),
+                    txRoot: OrderedTrie.EMPTY_ROOT,
+                    receiptRoot: OrderedTrie.EMPTY_ROOT,
+                    logsBloomHash: keccak256(new bytes(256)),
                     context: keccak256(abi.encode(context))
                 })
             )

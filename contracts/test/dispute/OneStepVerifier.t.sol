@@ -5,6 +5,7 @@ import {Test, console} from "test/utils/Test.sol";
 import {BridgeFixtures} from "test/utils/BridgeFixtures.sol";
 import {TrieBuilder} from "test/utils/TrieBuilder.sol";
 import {L2Headers} from "test/utils/L2Headers.sol";
+import {OrderedTries} from "test/utils/OrderedTries.sol";
 import {L1Bridge} from "src/L1/L1Bridge.sol";
 import {StateManager} from "src/L1/StateManager.sol";
 import {OneStepVerifier} from "src/dispute/OneStepVerifier.sol";
@@ -434,17 +435,7 @@ contract OneStepVerifierDepositTest is Test {
     {
         w.parentHeader = _parentHeader(parentOrigin);
         w.context = L2Headers.context(L2_BLOCK, origin, parentOrigin);
-        w.state = OneStepVerifier.TraceState({
-            version: 1,
-            l2Block: L2_BLOCK,
-            inputs: position,
-            stateRoot: _root(pre),
-            cumulativeGas: 21_000 * (position - 1),
-            included: position - 1,
-            txAccumulator: keccak256("txs so far"),
-            receiptAccumulator: keccak256("receipts so far"),
-            context: keccak256(abi.encode(w.context))
-        });
+        _stateAt(w, _root(pre), position);
         fromState = keccak256(abi.encode(w.state));
         uint256 index = position == 0 ? 0 : position - 1;
         if (index < messages.length) {
@@ -467,6 +458,28 @@ contract OneStepVerifierDepositTest is Test {
             State memory mid = _applyFrom(pre, w.message.from);
             (w.to, w.toProof) = _open(mid, w.message.to);
         }
+    }
+
+    /// @dev The agreed trace state at `position`: the block's earlier deposits (each an ETH
+    ///      transfer of 21,000 gas) in the tries, whose append proofs `w` then carries.
+    function _stateAt(OneStepVerifier.DepositWitness memory w, bytes32 stateRoot, uint256 position) internal view {
+        (bytes[] memory txs, bytes[] memory receipts) = _included(position - 1);
+        bytes32 txRoot;
+        bytes32 receiptRoot;
+        (txRoot, w.transactionsProof) = OrderedTries.build(txs);
+        (receiptRoot, w.receiptsProof) = OrderedTries.build(receipts);
+        w.state = OneStepVerifier.TraceState({
+            version: 2,
+            l2Block: L2_BLOCK,
+            inputs: position,
+            stateRoot: stateRoot,
+            cumulativeGas: 21_000 * (position - 1),
+            included: position - 1,
+            txRoot: txRoot,
+            receiptRoot: receiptRoot,
+            logsBloomHash: keccak256(new bytes(256)),
+            context: keccak256(abi.encode(w.context))
+        });
     }
 
     /// @dev `pre` with the depositor's nonce bumped (its balance is unchanged: the mint and
@@ -499,7 +512,7 @@ contract OneStepVerifierDepositTest is Test {
         OneStepVerifier.TraceState memory state,
         State memory pre,
         OneStepVerifier.ChainMessage memory m
-    ) internal pure returns (bytes32) {
+    ) internal view returns (bytes32) {
         State memory post = _applyFrom(pre, m.from);
         (bool found, uint256 index) = _find(post, m.to);
         if (!found) {
@@ -509,7 +522,43 @@ contract OneStepVerifierDepositTest is Test {
         }
         post.balances[index] += m.amount;
         uint256 cumulative = state.cumulativeGas + 21_000;
-        // Amounts here are whole ETH below 256 ETH: 8-byte integers. Gas 21,000 is 0x5208.
+        (bytes[] memory txs, bytes[] memory receipts) = _included(state.included + 1);
+        (bytes32 txRoot,) = OrderedTries.build(txs);
+        (bytes32 receiptRoot,) = OrderedTries.build(receipts);
+        return keccak256(
+            abi.encode(
+                OneStepVerifier.TraceState({
+                    version: 2,
+                    l2Block: state.l2Block,
+                    inputs: state.inputs + 1,
+                    stateRoot: _root(post),
+                    cumulativeGas: cumulative,
+                    included: state.included + 1,
+                    txRoot: txRoot,
+                    receiptRoot: receiptRoot,
+                    logsBloomHash: state.logsBloomHash,
+                    context: state.context
+                })
+            )
+        );
+    }
+
+    /// @dev The first `count` deposits of `messages` as the block included them, and their
+    ///      receipts (each 21,000 gas).
+    function _included(uint256 count) internal view returns (bytes[] memory txs, bytes[] memory receipts) {
+        txs = new bytes[](count);
+        receipts = new bytes[](count);
+        for (uint256 i; i < count; ++i) {
+            txs[i] = _depositTx(messages[i]);
+            bytes memory receiptBody =
+                abi.encodePacked(hex"01", _rlpGas(21_000 * (i + 1)), hex"b90100", new bytes(256), hex"c0");
+            receipts[i] = abi.encodePacked(hex"7ef9", uint16(receiptBody.length), receiptBody);
+        }
+    }
+
+    /// @dev The deposit transaction of ETH message `m`, written out by hand. Amounts here are
+    ///      whole ETH below 256 ETH: 8-byte integers. Gas 21,000 is 0x5208.
+    function _depositTx(OneStepVerifier.ChainMessage memory m) internal pure returns (bytes memory) {
         bytes memory body = abi.encodePacked(
             hex"a0",
             keccak256(abi.encode(bytes32(0), keccak256(abi.encode(m.nonce)))),
@@ -524,24 +573,7 @@ contract OneStepVerifierDepositTest is Test {
             hex"825208",
             hex"80"
         );
-        bytes32 txHash = keccak256(abi.encodePacked(hex"7ef8", uint8(body.length), body));
-        bytes memory receiptBody = abi.encodePacked(hex"01", _rlpGas(cumulative), hex"b90100", new bytes(256), hex"c0");
-        bytes32 receiptHash = keccak256(abi.encodePacked(hex"7ef9", uint16(receiptBody.length), receiptBody));
-        return keccak256(
-            abi.encode(
-                OneStepVerifier.TraceState({
-                    version: 1,
-                    l2Block: state.l2Block,
-                    inputs: state.inputs + 1,
-                    stateRoot: _root(post),
-                    cumulativeGas: cumulative,
-                    included: state.included + 1,
-                    txAccumulator: keccak256(abi.encodePacked(state.txAccumulator, txHash)),
-                    receiptAccumulator: keccak256(abi.encodePacked(state.receiptAccumulator, receiptHash)),
-                    context: state.context
-                })
-            )
-        );
+        return abi.encodePacked(hex"7ef8", uint8(body.length), body);
     }
 
     /// @dev Gas amounts here are 2 or 3 bytes long.

@@ -8,6 +8,7 @@ import {Proxies} from "test/utils/Proxies.sol";
 import {L1Headers} from "test/utils/L1Headers.sol";
 import {L2BlockHeaders} from "test/utils/L2BlockHeaders.sol";
 import {OneStepVerifier} from "src/dispute/OneStepVerifier.sol";
+import {OrderedTrie} from "src/libraries/OrderedTrie.sol";
 import {SegmentStore} from "src/dispute/SegmentStore.sol";
 import {BatchInbox} from "src/L1/BatchInbox.sol";
 import {Withdrawals} from "src/libraries/Withdrawals.sol";
@@ -581,14 +582,15 @@ contract OneStepVerifierPreambleTest is InboxFixture {
         returns (OneStepVerifier.TraceState memory)
     {
         return OneStepVerifier.TraceState({
-            version: 1,
+            version: 2,
             l2Block: n,
             inputs: 1,
             stateRoot: stateRoot,
             cumulativeGas: 0,
             included: 0,
-            txAccumulator: bytes32(0),
-            receiptAccumulator: bytes32(0),
+            txRoot: OrderedTrie.EMPTY_ROOT,
+            receiptRoot: OrderedTrie.EMPTY_ROOT,
+            logsBloomHash: keccak256(new bytes(256)),
             context: keccak256(abi.encode(context))
         });
     }
@@ -625,7 +627,7 @@ contract OneStepVerifierPreambleTest is InboxFixture {
                 string.concat("context field ", vm.toString(field), " changed")
             );
         }
-        for (uint256 field; field < 9; ++field) {
+        for (uint256 field; field < 10; ++field) {
             OneStepVerifier.TraceState memory changed = _changeState(state, field);
             assertFalse(
                 osv.verify(from, keccak256(abi.encode(changed)), ctx),
@@ -722,8 +724,9 @@ contract OneStepVerifierPreambleTest is InboxFixture {
         else if (field == 3) s.stateRoot = bytes32(uint256(s.stateRoot) ^ 1);
         else if (field == 4) s.cumulativeGas = 21_000;
         else if (field == 5) s.included = 1;
-        else if (field == 6) s.txAccumulator = keccak256("tx");
-        else if (field == 7) s.receiptAccumulator = keccak256("receipt");
+        else if (field == 6) s.txRoot = keccak256("tx");
+        else if (field == 7) s.receiptRoot = keccak256("receipt");
+        else if (field == 8) s.logsBloomHash = keccak256("bloom");
         else s.context = bytes32(uint256(s.context) ^ 1);
     }
 

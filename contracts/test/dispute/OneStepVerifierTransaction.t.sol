@@ -6,6 +6,7 @@ import {InboxFixture} from "test/utils/InboxFixture.sol";
 import {AccountTrie} from "test/utils/AccountTrie.sol";
 import {Batches} from "test/utils/Batches.sol";
 import {L2Headers} from "test/utils/L2Headers.sol";
+import {OrderedTries} from "test/utils/OrderedTries.sol";
 import {SegmentBuilder} from "test/dispute/SegmentBuilder.sol";
 import {OneStepVerifier} from "src/dispute/OneStepVerifier.sol";
 import {SegmentStore} from "src/dispute/SegmentStore.sol";
@@ -415,7 +416,7 @@ contract OneStepVerifierTransactionTest is InboxFixture {
     // ------------------------------------------------------------------ the position's kind
 
     /// @dev The input witness is refused wherever L1 shows a batch transaction (and a deposit),
-    ///      and at a seal `STEP_SEAL` can prove; it stands only at a larger block's seal.
+    ///      and at the seal, whatever the block's size.
     function test_input_atBatchTransaction_reverts() public {
         for (uint256 k; k < BLOCK_TXS; ++k) {
             Step memory s = _step(2, k);
@@ -432,15 +433,11 @@ contract OneStepVerifierTransactionTest is InboxFixture {
         bytes memory sealCtx = _inputCtxAt(2, seal, sw);
         vm.expectRevert(abi.encodeWithSelector(OneStepVerifier.OneStepVerifier_SealStep.selector, 2, seal));
         osv.verify(sealState, bytes32(0), sealCtx);
-        // Only the seal of a block too large for `STEP_SEAL` is left to the allowlist.
-        sw.state.included = osv.MAX_SEAL_TRANSACTIONS() + 1;
+        // However many transactions the block included, its seal is `STEP_SEAL`'s.
+        sw.state.included = 5000;
+        sw.state.cumulativeGas = 29_000_000;
         sealCtx = _inputCtxAt(2, seal, sw);
-        vm.expectRevert(abi.encodeWithSelector(IOneStepVerifier.NotProvableYet.selector, 2, seal));
-        osv.verify(keccak256(abi.encode(sw.state)), bytes32(0), sealCtx);
-        sw.state.included = 1;
-        sw.state.cumulativeGas = osv.TRANSFER_GAS() + osv.MAX_SEAL_EXTRA_GAS() + 1;
-        sealCtx = _inputCtxAt(2, seal, sw);
-        vm.expectRevert(abi.encodeWithSelector(IOneStepVerifier.NotProvableYet.selector, 2, seal));
+        vm.expectRevert(abi.encodeWithSelector(OneStepVerifier.OneStepVerifier_SealStep.selector, 2, seal));
         osv.verify(keccak256(abi.encode(sw.state)), bytes32(0), sealCtx);
         // Position 1 runs the epoch's deposit.
         (OneStepVerifier.TransactionWitness memory d, bytes32 depositState) = _witnessAt(_step(2, 0), 1);
@@ -813,15 +810,22 @@ contract OneStepVerifierTransactionTest is InboxFixture {
     {
         w.context = s.context;
         w.parentHeader = L2Headers.header(_parentOrigin(s.l2Block));
+        // Block 2 included its deposit first: the tries hold one value each.
+        uint256 included = s.l2Block == 2 ? 1 : 0;
+        bytes32 txRoot;
+        bytes32 receiptRoot;
+        (txRoot, w.transactionsProof) = OrderedTries.build(_earlier(included, "tx"));
+        (receiptRoot, w.receiptsProof) = OrderedTries.build(_earlier(included, "receipt"));
         w.state = OneStepVerifier.TraceState({
-            version: 1,
+            version: 2,
             l2Block: s.l2Block,
             inputs: position,
             stateRoot: AccountTrie.root(s.pre),
             cumulativeGas: s.cumulativeGas,
-            included: s.l2Block == 2 ? 1 : 0,
-            txAccumulator: keccak256("txs so far"),
-            receiptAccumulator: keccak256("receipts so far"),
+            included: included,
+            txRoot: txRoot,
+            receiptRoot: receiptRoot,
+            logsBloomHash: keccak256(new bytes(256)),
             context: keccak256(abi.encode(s.context))
         });
         fromState = keccak256(abi.encode(w.state));
@@ -839,6 +843,7 @@ contract OneStepVerifierTransactionTest is InboxFixture {
         (w.transaction,) = _batchTx(t);
         w.data = t.data;
         w.accessList = SegmentBuilder.accessListRlp(t);
+        w.encoded = SegmentBuilder.encoded(t, L2_CHAIN_ID);
         SegmentBuilder.Tx[] memory txs = _segmentTxs(record, segment);
         bytes32[] memory leaves = new bytes32[](txs.length);
         for (uint256 i; i < txs.length; ++i) {
@@ -934,21 +939,25 @@ contract OneStepVerifierTransactionTest is InboxFixture {
     {
         SegmentBuilder.Tx memory t = _txOf(s.l2Block, s.k);
         (,, post) = _afterTransfer(s);
-        (, bytes32 txHash,) = SegmentBuilder.hashes(t, L2_CHAIN_ID);
         uint256 cumulativeGas = state.cumulativeGas + _gasOf(t);
+        bytes[] memory txs = _earlier(state.included + 1, "tx");
+        txs[state.included] = SegmentBuilder.encoded(t, L2_CHAIN_ID);
+        bytes[] memory receipts = _earlier(state.included + 1, "receipt");
+        receipts[state.included] = _receipt(t.txType, cumulativeGas);
+        (bytes32 txRoot,) = OrderedTries.build(txs);
+        (bytes32 receiptRoot,) = OrderedTries.build(receipts);
         next = keccak256(
             abi.encode(
                 OneStepVerifier.TraceState({
-                    version: 1,
+                    version: 2,
                     l2Block: state.l2Block,
                     inputs: state.inputs + 1,
                     stateRoot: AccountTrie.root(post),
                     cumulativeGas: cumulativeGas,
                     included: state.included + 1,
-                    txAccumulator: keccak256(abi.encodePacked(state.txAccumulator, txHash)),
-                    receiptAccumulator: keccak256(
-                        abi.encodePacked(state.receiptAccumulator, keccak256(_receipt(t.txType, cumulativeGas)))
-                    ),
+                    txRoot: txRoot,
+                    receiptRoot: receiptRoot,
+                    logsBloomHash: state.logsBloomHash,
                     context: state.context
                 })
             )
@@ -960,18 +969,27 @@ contract OneStepVerifierTransactionTest is InboxFixture {
         return keccak256(
             abi.encode(
                 OneStepVerifier.TraceState({
-                    version: 1,
+                    version: 2,
                     l2Block: state.l2Block,
                     inputs: state.inputs + 1,
                     stateRoot: state.stateRoot,
                     cumulativeGas: state.cumulativeGas,
                     included: state.included,
-                    txAccumulator: state.txAccumulator,
-                    receiptAccumulator: state.receiptAccumulator,
+                    txRoot: state.txRoot,
+                    receiptRoot: state.receiptRoot,
+                    logsBloomHash: state.logsBloomHash,
                     context: state.context
                 })
             )
         );
+    }
+
+    /// @dev `count` stand-ins (64 bytes each) for what the block included before the step.
+    function _earlier(uint256 count, string memory kind) internal pure returns (bytes[] memory values) {
+        values = new bytes[](count);
+        for (uint256 i; i < count; ++i) {
+            values[i] = abi.encode(keccak256(abi.encode(kind, i)), i);
+        }
     }
 
     /// @dev The EIP-2718 receipt of a successful call without logs, written out:

@@ -293,18 +293,20 @@ library SegmentBuilder {
     {
         if (t.txType == 0) {
             signingHash = keccak256(LibRLP.encode(_fields(t, chainId).p(chainId).p(uint256(0)).p(uint256(0))));
-            txHash = keccak256(
-                LibRLP.encode(_fields(t, chainId).p(35 + 2 * chainId + t.yParity).p(uint256(t.r)).p(uint256(t.s)))
-            );
-            return (signingHash, txHash, bytes32(0));
+            return (signingHash, keccak256(encoded(t, chainId)), bytes32(0));
         }
         accessListHash = keccak256(LibRLP.encode(_accessList(t)));
         signingHash = keccak256(bytes.concat(bytes1(t.txType), LibRLP.encode(_fields(t, chainId))));
-        txHash = keccak256(
-            bytes.concat(
-                bytes1(t.txType),
-                LibRLP.encode(_fields(t, chainId).p(uint256(t.yParity)).p(uint256(t.r)).p(uint256(t.s)))
-            )
+        txHash = keccak256(encoded(t, chainId));
+    }
+
+    /// @notice `t`'s EIP-2718 encoding (what its hash is of).
+    function encoded(Tx memory t, uint256 chainId) internal pure returns (bytes memory) {
+        if (t.txType == 0) {
+            return LibRLP.encode(_fields(t, chainId).p(35 + 2 * chainId + t.yParity).p(uint256(t.r)).p(uint256(t.s)));
+        }
+        return bytes.concat(
+            bytes1(t.txType), LibRLP.encode(_fields(t, chainId).p(uint256(t.yParity)).p(uint256(t.r)).p(uint256(t.s)))
         );
     }
 

@@ -18,6 +18,7 @@
 
 mod error;
 mod executor;
+pub mod ordered_trie;
 mod replay;
 mod trace;
 
@@ -26,14 +27,15 @@ pub use executor::{
     BlockInput, CallRequest, ExecutedBlock, SPEC_ID, execute_block, inspect_call, intrinsic_gas,
     signed_tx_env, simulate_call,
 };
+pub use ordered_trie::OrderedTrie;
 pub use replay::{ReplayContext, ReplayState, ReplayedTransaction, replay_block};
 pub use trace::{
-    BlockTrace, DEPOSIT_CHAIN_MARK, DepositStep, LAST_PRECOMPILE, MAX_SEAL_EXTRA_GAS,
-    MAX_SEAL_TRANSACTIONS, MAX_STEP_ACCESS_LIST, MAX_STEP_CALLDATA, ProvenAccount, STEP_DEPOSIT,
-    STEP_SEAL, STEP_TRANSACTION, TRACE_DEPTH, TRACE_STATE_VERSION, TRANSFER_GAS, TraceInput,
-    TraceState, TransactionStep, block_context, block_context_hash, chain_message_hash,
-    cut_at_mark, deposit_chain_mark, deposit_chain_witness, deposit_step, input_witness,
-    seal_provable, seal_witness, trace_block, transaction_step, trie_proof,
+    AppendProofs, BlockTrace, DEPOSIT_CHAIN_MARK, DepositStep, LAST_PRECOMPILE,
+    MAX_STEP_ACCESS_LIST, MAX_STEP_CALLDATA, ProvenAccount, STEP_DEPOSIT, STEP_SEAL,
+    STEP_TRANSACTION, TRACE_DEPTH, TRACE_STATE_VERSION, TRANSFER_GAS, TraceInput, TraceState,
+    TransactionStep, block_context, block_context_hash, chain_message_hash, cut_at_mark,
+    deposit_chain_mark, deposit_chain_witness, deposit_step, input_witness, seal_witness,
+    trace_block, transaction_step, trie_proof,
 };
 
 pub use revm;

@@ -9,7 +9,9 @@
 //!
 //! Inner positions are [`TraceState`]s, `keccak256` of their ABI encoding, which commit to
 //! everything that crosses transactions: the state root, cumulative gas, the included count,
-//! hash chains of the transaction hashes and receipts, and the block context. Only the block
+//! the roots of the ordered tries of the transactions and receipts included so far (built one
+//! value at a time, [`OrderedTrie`], so the seal needs no list of them), the hash of the
+//! logs bloom, and the block context. Only the block
 //! in dispute is ever traced: the node re-executes it on demand from its parent's historical
 //! state, recomputing the state root after every transaction on an overlay of the parent's trie.
 //!
@@ -22,7 +24,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use alloy_consensus::{Header, Transaction as _, TxEnvelope, transaction::SignerRecoverable};
 use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
+use alloy_primitives::{Address, B256, Bloom, Bytes, U256, keccak256};
 use alloy_sol_types::SolValue;
 use revm::{
     DatabaseRef,
@@ -45,7 +47,7 @@ use rollup_primitives::{
 use rollup_trie::{Node, NodePath, NodeStore, TrieUpdate};
 
 use crate::{
-    ExecutionError, ReplayState, Result,
+    ExecutionError, OrderedTrie, ReplayState, Result,
     executor::{block_tx_env, header_block_env, mint},
     replay::{TxOutcome, TxRun},
 };
@@ -53,8 +55,9 @@ use crate::{
 /// Bisected positions of one block's trace: `2^16`, as `DisputeGame.TRACE_DEPTH` says.
 pub const TRACE_DEPTH: u32 = 16;
 
-/// The version of [`TraceState`]'s layout.
-pub const TRACE_STATE_VERSION: u64 = 1;
+/// The version of [`TraceState`]'s layout: 2 holds the tries' roots and the bloom's hash (1
+/// held hash chains of the transactions and receipts).
+pub const TRACE_STATE_VERSION: u64 = 2;
 
 /// What a trace claim commits to between the preamble and the seal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,17 +72,21 @@ pub struct TraceState {
     pub cumulative_gas: u64,
     /// Transactions included so far.
     pub included: u64,
-    /// `keccak256(previous ‖ tx hash)` over the included transactions, from zero.
-    pub tx_accumulator: B256,
-    /// `keccak256(previous ‖ keccak256(receipt))` over their EIP-2718 receipts, from zero.
-    pub receipt_accumulator: B256,
+    /// The root of the ordered trie of the included transactions (EIP-2718 encoded): the
+    /// header's `transactionsRoot` at the seal.
+    pub tx_root: B256,
+    /// The root of the ordered trie of their receipts: the header's `receiptsRoot` at the seal.
+    pub receipt_root: B256,
+    /// The union of their receipts' blooms: the header's `logsBloom` at the seal (the state
+    /// commits to its `keccak256`).
+    pub logs_bloom: Bloom,
     /// [`block_context_hash`] of the block.
     pub context: B256,
 }
 
 impl TraceState {
     /// The claim: `keccak256(abi.encode(version, l2Block, inputs, stateRoot, cumulativeGas,
-    /// included, txAccumulator, receiptAccumulator, context))`.
+    /// included, txRoot, receiptRoot, keccak256(logsBloom), context))`.
     pub fn hash(&self) -> B256 {
         keccak256(self.abi_encode())
     }
@@ -99,8 +106,9 @@ impl TraceState {
             stateRoot: self.state_root,
             cumulativeGas: U256::from(self.cumulative_gas),
             included: U256::from(self.included),
-            txAccumulator: self.tx_accumulator,
-            receiptAccumulator: self.receipt_accumulator,
+            txRoot: self.tx_root,
+            receiptRoot: self.receipt_root,
+            logsBloomHash: keccak256(self.logs_bloom),
             context: self.context,
         }
     }
@@ -190,35 +198,16 @@ pub fn input_witness(
 /// `OneStepVerifier.STEP_SEAL`: the witness kind of a block's seal.
 pub const STEP_SEAL: u8 = 6;
 
-/// `OneStepVerifier.MAX_SEAL_TRANSACTIONS`: the most transactions a block may include for L1
-/// to prove its seal.
-pub const MAX_SEAL_TRANSACTIONS: u64 = 32;
-
-/// `OneStepVerifier.MAX_SEAL_EXTRA_GAS`: the most gas a block may use beyond
-/// [`TRANSFER_GAS`] per included transaction for L1 to prove its seal.
-pub const MAX_SEAL_EXTRA_GAS: u64 = 64_000;
-
-/// Whether L1 can prove the seal after trace `state` (`OneStepVerifier._sealProvable`): the
-/// block included at most [`MAX_SEAL_TRANSACTIONS`] transactions using at most
-/// [`MAX_SEAL_EXTRA_GAS`] beyond a transfer each, which bounds the bytes of the witness.
-pub fn seal_provable(state: &TraceState) -> bool {
-    state.included <= MAX_SEAL_TRANSACTIONS
-        && u128::from(state.cumulative_gas)
-            <= u128::from(state.included) * u128::from(TRANSFER_GAS)
-                + u128::from(MAX_SEAL_EXTRA_GAS)
-}
-
 /// The witness of the seal of block `header` (`abi.encode(uint8 STEP_SEAL, bytes abi.encode(
 /// SealWitness))`), from its last trace `state`: the `STEP_INPUT` fields (see
-/// [`input_witness`]) and the block's `transactions` and `receipts`, EIP-2718 encoded.
+/// [`input_witness`]) and the block's logs bloom. L1 proves the seal of any block: the state
+/// holds both tries' roots.
 pub fn seal_witness(
     header: &Header,
     parent_header: &Header,
     state: &TraceState,
     block_table: Bytes,
     first_segment: u64,
-    transactions: &[L2Transaction],
-    receipts: &[rollup_primitives::L2Receipt],
 ) -> Bytes {
     let witness = rollup_primitives::bindings::IOneStepVerifier::SealWitness {
         state: state.to_sol(),
@@ -226,14 +215,7 @@ pub fn seal_witness(
         parentHeader: alloy_rlp::encode(parent_header).into(),
         blockTable: block_table,
         firstSegment: U256::from(first_segment),
-        transactions: transactions
-            .iter()
-            .map(|tx| tx.encoded_2718().into())
-            .collect(),
-        receipts: receipts
-            .iter()
-            .map(|receipt| receipt.encoded_2718().into())
-            .collect(),
+        logsBloom: Bytes::copy_from_slice(state.logs_bloom.as_slice()),
     };
     (U256::from(STEP_SEAL), Bytes::from(witness.abi_encode()))
         .abi_encode_params()
@@ -273,6 +255,16 @@ impl BlockTrace {
         let index = usize::try_from(position).ok()?.checked_sub(1)?;
         self.states.get(index)
     }
+}
+
+/// Where the next included transaction and its receipt go in the trace state's tries: the
+/// nodes on their keys' paths (`OneStepVerifier`'s `transactionsProof` and `receiptsProof`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppendProofs {
+    /// The append proof in the transactions trie.
+    pub transactions: Vec<Bytes>,
+    /// The append proof in the receipts trie.
+    pub receipts: Vec<Bytes>,
 }
 
 /// A trie on top of another: writes of earlier steps first, then the parent's nodes.
@@ -330,6 +322,10 @@ struct Tracer<'a, DB: DatabaseRef, S> {
     emitted: HashMap<B256, Option<B256>>,
     /// The trace state after the inputs run so far.
     current: TraceState,
+    /// The transactions included so far (`current.tx_root` is its root).
+    transactions: OrderedTrie,
+    /// Their receipts (`current.receipt_root`).
+    receipts: OrderedTrie,
 }
 
 impl<'a, DB, S> Tracer<'a, DB, S>
@@ -365,10 +361,13 @@ where
                 state_root,
                 cumulative_gas: 0,
                 included: 0,
-                tx_accumulator: B256::ZERO,
-                receipt_accumulator: B256::ZERO,
+                tx_root: alloy_consensus::EMPTY_ROOT_HASH,
+                receipt_root: alloy_consensus::EMPTY_ROOT_HASH,
+                logs_bloom: Bloom::ZERO,
                 context: block_context_hash(header),
             },
+            transactions: OrderedTrie::new(),
+            receipts: OrderedTrie::new(),
         })
     }
 
@@ -476,15 +475,21 @@ where
         current.inputs += 1;
         current.state_root = root;
         current.included += 1;
-        current.tx_accumulator = keccak256([current.tx_accumulator, tx.hash()].concat());
-        current.receipt_accumulator = keccak256(
-            [
-                current.receipt_accumulator,
-                keccak256(receipt.encoded_2718()),
-            ]
-            .concat(),
-        );
+        current.logs_bloom.accrue_bloom(&receipt.bloom());
+        self.transactions.push(tx.encoded_2718());
+        self.receipts.push(receipt.encoded_2718());
+        current.tx_root = self.transactions.root();
+        current.receipt_root = self.receipts.root();
         Ok(())
+    }
+
+    /// The append proofs of the next included transaction and receipt (`OrderedTrie.append`
+    /// on L1), in the tries of those included so far.
+    fn append_proofs(&mut self) -> AppendProofs {
+        AppendProofs {
+            transactions: self.transactions.append_proof(),
+            receipts: self.receipts.append_proof(),
+        }
     }
 
     /// `address`'s account in the state after the inputs run so far, checked against its
@@ -617,6 +622,8 @@ pub struct DepositStep {
     pub to: Account,
     /// Its proof against the root after `from`'s update; `None` when `to == from`.
     pub to_proof: Option<rollup_trie::Proof>,
+    /// Where the deposit and its receipt go in the state's tries.
+    pub append_proofs: AppendProofs,
 }
 
 impl DepositStep {
@@ -679,6 +686,8 @@ impl DepositStep {
             fromProof: trie_proof(&self.from_proof),
             to: self.to.clone(),
             toProof: self.to_proof.as_ref().map_or(empty, trie_proof),
+            transactionsProof: self.append_proofs.transactions.clone(),
+            receiptsProof: self.append_proofs.receipts.clone(),
         };
         Some(
             (U256::from(STEP_DEPOSIT), Bytes::from(witness.abi_encode()))
@@ -805,6 +814,7 @@ where
     };
     let mut tracer = Tracer::before(db, trie, header, chain_id, &inputs[..index])?;
     let root = tracer.current.state_root;
+    let append_proofs = tracer.append_proofs();
     let trie_error = |err: &dyn std::fmt::Display| db_error(header, err);
     let from_key = rollup_trie::account_key(deposit.from);
     let from_proof = rollup_trie::prove(&tracer.overlay, from_key).map_err(|e| trie_error(&e))?;
@@ -843,6 +853,7 @@ where
         from_proof,
         to,
         to_proof,
+        append_proofs,
     }))
 }
 
@@ -888,6 +899,8 @@ pub struct TransactionStep {
     pub beneficiary: Option<ProvenAccount>,
     /// Whether the block rules include it.
     pub included: bool,
+    /// Where it and its receipt go in the state's tries.
+    pub append_proofs: AppendProofs,
 }
 
 impl TransactionStep {
@@ -947,6 +960,9 @@ impl TransactionStep {
             beneficiaryProof: beneficiary_proof,
             data: self.envelope.input().clone(),
             accessList: access_list_rlp(&self.envelope).into(),
+            encoded: self.envelope.encoded_2718().into(),
+            transactionsProof: self.append_proofs.transactions.clone(),
+            receiptsProof: self.append_proofs.receipts.clone(),
         };
         (
             U256::from(STEP_TRANSACTION),
@@ -1147,6 +1163,7 @@ where
         recipient: None,
         beneficiary: None,
         included: false,
+        append_proofs: tracer.append_proofs(),
     };
     let Some(sender) = sender else {
         return Ok(Some(step));

@@ -361,6 +361,8 @@ impl Scenario {
             fromProof: empty.clone(),
             to: account,
             toProof: empty,
+            transactionsProof: Vec::new(),
+            receiptsProof: Vec::new(),
         };
         step_witness(STEP_DEPOSIT, witness.abi_encode())
     }

@@ -278,8 +278,9 @@ alloy_sol_types::sol! {
             bytes32 stateRoot;
             uint256 cumulativeGas;
             uint256 included;
-            bytes32 txAccumulator;
-            bytes32 receiptAccumulator;
+            bytes32 txRoot;
+            bytes32 receiptRoot;
+            bytes32 logsBloomHash;
             bytes32 context;
         }
 
@@ -336,10 +337,12 @@ alloy_sol_types::sol! {
             TrieProof fromProof;
             Account to;
             TrieProof toProof;
+            bytes[] transactionsProof;
+            bytes[] receiptsProof;
         }
 
-        /// The witness of an input step L1 cannot decide (kind `STEP_INPUT`): a seal too large
-        /// to prove. `blockTable` is the block table of the inbox record
+        /// The witness of an input step L1 cannot decide (kind `STEP_INPUT`): a trace state
+        /// past the seal. `blockTable` is the block table of the inbox record
         /// holding the block, `firstSegment` the batch's first segment with one of its
         /// transactions (zero if none).
         #[derive(Debug, PartialEq, Eq)]
@@ -351,8 +354,8 @@ alloy_sol_types::sol! {
             uint256 firstSegment;
         }
 
-        /// The witness of the seal (kind `STEP_SEAL`): the `InputWitness` fields, then every
-        /// transaction the block included and its receipt, EIP-2718 encoded, in order.
+        /// The witness of the seal (kind `STEP_SEAL`): the `InputWitness` fields, then the
+        /// block's 256-byte logs bloom (the preimage of `state.logsBloomHash`).
         #[derive(Debug, PartialEq, Eq)]
         struct SealWitness {
             TraceState state;
@@ -360,8 +363,7 @@ alloy_sol_types::sol! {
             bytes parentHeader;
             bytes blockTable;
             uint256 firstSegment;
-            bytes[] transactions;
-            bytes[] receipts;
+            bytes logsBloom;
         }
 
         /// The witness of the preamble (kind `STEP_PREAMBLE`): the parent's output root, its
@@ -414,6 +416,9 @@ alloy_sol_types::sol! {
             TrieProof beneficiaryProof;
             bytes data;
             bytes accessList;
+            bytes encoded;
+            bytes[] transactionsProof;
+            bytes[] receiptsProof;
         }
 
         error NotProvableYet(uint256 l2Block, uint256 position);

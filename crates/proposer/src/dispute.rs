@@ -24,9 +24,9 @@
 //! it ([`rollup_execution::deposit_step`]). A batch transaction is proven from its opened
 //! segment (`STEP_TRANSACTION`): the agent opens a calldata batch's segments from the batch, and
 //! a blob batch's by proving their field elements on L1 by point evaluation first (from its
-//! batcher's blobs, or blobs rebuilt from its stored blocks). The seal of a block small enough
-//! (`rollup_execution::seal_provable`) from the block's stored transactions and receipts
-//! (`STEP_SEAL`). As challenger the agent steps whenever the step is provable or the proposer
+//! batcher's blobs, or blobs rebuilt from its stored blocks). The seal of any block from its
+//! last trace state, which holds the roots of its transactions and receipts tries, and its
+//! logs bloom (`STEP_SEAL`). As challenger the agent steps whenever the step is provable or the proposer
 //! is not allowlisted.
 
 use std::{
@@ -43,8 +43,7 @@ use alloy_rpc_types_eth::{Filter, TransactionRequest};
 use alloy_sol_types::SolEvent;
 use alloy_sol_types::{SolCall, SolValue};
 use rollup_execution::{
-    BlockTrace, DepositStep, STEP_DEPOSIT, STEP_SEAL, STEP_TRANSACTION, TraceInput,
-    TransactionStep, seal_provable,
+    BlockTrace, DepositStep, STEP_DEPOSIT, STEP_SEAL, STEP_TRANSACTION, TraceInput, TransactionStep,
 };
 use rollup_l1::L1Sender;
 use rollup_primitives::{
@@ -639,7 +638,7 @@ impl DisputeAgent {
                 let unopenable = batch
                     .as_ref()
                     .is_some_and(|batch| batch.transactions().is_none());
-                let provable = seal_provable(&state) && !unopenable;
+                let provable = !unopenable;
                 let bytes = off_runtime(block, move || {
                     seal_witness(&store, block, state, block_table, first_segment)
                 })
@@ -1520,8 +1519,7 @@ fn input_witness(
     ))
 }
 
-/// The `STEP_SEAL` witness of stored block `block` from its last trace `state`: its included
-/// transactions and their receipts, as stored.
+/// The `STEP_SEAL` witness of stored block `block` from its last trace `state`.
 fn seal_witness(
     store: &Store,
     block: u64,
@@ -1531,18 +1529,12 @@ fn seal_witness(
 ) -> Result<Bytes, DisputeError> {
     let reader = store.reader()?;
     let (header, parent_header) = headers(&reader, block)?;
-    let body = reader.body(block)?.ok_or(DisputeError::NotDerived(block))?;
-    let receipts = reader
-        .receipts(block)?
-        .ok_or(DisputeError::NotDerived(block))?;
     Ok(rollup_execution::seal_witness(
         &header,
         &parent_header,
         &state,
         block_table,
         first_segment,
-        &body,
-        &receipts,
     ))
 }
 

@@ -1,7 +1,7 @@
 //! The `rollup_*` handlers.
 
 use alloy_eips::{BlockId, BlockNumberOrTag};
-use alloy_primitives::{Address, B256, Bytes, U64, U256};
+use alloy_primitives::{Address, B256, Bloom, Bytes, U64, U256};
 use alloy_sol_types::SolValue;
 use jsonrpsee::RpcModule;
 use rollup_execution::{BlockTrace, TRACE_DEPTH, TraceInput, TraceState};
@@ -205,10 +205,12 @@ pub struct TraceStateJson {
     pub cumulative_gas: U64,
     /// Transactions included so far.
     pub included: U64,
-    /// Hash chain of the included transactions' hashes.
-    pub tx_accumulator: B256,
-    /// Hash chain of the `keccak256` of their EIP-2718 receipts.
-    pub receipt_accumulator: B256,
+    /// Root of the ordered trie of the included transactions.
+    pub tx_root: B256,
+    /// Root of the ordered trie of their EIP-2718 receipts.
+    pub receipt_root: B256,
+    /// The union of their receipts' blooms.
+    pub logs_bloom: Bloom,
     /// `keccak256` of the block context.
     pub context: B256,
 }
@@ -221,8 +223,9 @@ impl From<TraceState> for TraceStateJson {
             state_root: state.state_root,
             cumulative_gas: U64::from(state.cumulative_gas),
             included: U64::from(state.included),
-            tx_accumulator: state.tx_accumulator,
-            receipt_accumulator: state.receipt_accumulator,
+            tx_root: state.tx_root,
+            receipt_root: state.receipt_root,
+            logs_bloom: state.logs_bloom,
             context: state.context,
         }
     }

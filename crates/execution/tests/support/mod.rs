@@ -97,7 +97,7 @@ pub(crate) fn decode_step_witness<T: SolType<RustType = T>>(kind: u8, witness: &
 }
 
 /// Claims of trace state `next` with one field tampered with: the state root, the cumulative
-/// gas, the transaction accumulator.
+/// gas, the transactions trie root.
 pub(crate) fn tampered_claims(next: TraceState) -> [B256; 3] {
     [
         TraceState {
@@ -111,7 +111,7 @@ pub(crate) fn tampered_claims(next: TraceState) -> [B256; 3] {
         }
         .hash(),
         TraceState {
-            tx_accumulator: B256::repeat_byte(2),
+            tx_root: B256::repeat_byte(2),
             ..next
         }
         .hash(),

@@ -3,9 +3,9 @@
 
 use std::{collections::BTreeMap, net::SocketAddr, sync::Arc};
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy_consensus::{EMPTY_ROOT_HASH, SignableTransaction, TxEip1559, TxEnvelope};
 use alloy_eips::{BlockNumHash, BlockNumberOrTag};
-use alloy_primitives::{Address, B256, Bytes, TxKind, U256, address, b256, hex};
+use alloy_primitives::{Address, B256, Bloom, Bytes, TxKind, U256, address, b256, hex};
 use alloy_provider::{Provider, ProviderBuilder};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
@@ -1486,8 +1486,9 @@ fn trace_state_from_json(state: &Value) -> rollup_execution::TraceState {
         state_root: hash("stateRoot"),
         cumulative_gas: hex_u64(&state["cumulativeGas"]),
         included: hex_u64(&state["included"]),
-        tx_accumulator: hash("txAccumulator"),
-        receipt_accumulator: hash("receiptAccumulator"),
+        tx_root: hash("txRoot"),
+        receipt_root: hash("receiptRoot"),
+        logs_bloom: state["logsBloom"].as_str().unwrap().parse().unwrap(),
         context: hash("context"),
     }
 }
@@ -1532,9 +1533,10 @@ async fn trace_claims_run_from_the_parent_output_root_to_the_block_output_root()
     assert_eq!(preamble.included, 0);
     assert_eq!(json!(preamble.state_root), genesis["stateRoot"]);
     assert_eq!(
-        (preamble.tx_accumulator, preamble.receipt_accumulator),
-        (B256::ZERO, B256::ZERO)
+        (preamble.tx_root, preamble.receipt_root),
+        (EMPTY_ROOT_HASH, EMPTY_ROOT_HASH)
     );
+    assert_eq!(preamble.logs_bloom, Bloom::ZERO);
     assert_eq!(preamble.context, context);
     assert_eq!(at1["claim"], json!(preamble.hash()), "{at1}");
     assert_eq!(at1["seal"], "0x3");
@@ -1549,7 +1551,19 @@ async fn trace_claims_run_from_the_parent_output_root_to_the_block_output_root()
         hex_u64(&block1["gasUsed"]),
         "the last state before the seal used the block's gas"
     );
-    assert_ne!(after_deposit.tx_accumulator, B256::ZERO);
+    // The last trace state holds what the header commits to the block's transactions with.
+    assert_eq!(
+        (
+            after_deposit.tx_root,
+            after_deposit.receipt_root,
+            after_deposit.logs_bloom
+        ),
+        (
+            header1.transactions_root,
+            header1.receipts_root,
+            header1.logs_bloom
+        )
+    );
     assert_eq!(after_deposit.context, context);
 
     // A tag names the block too.
