@@ -980,6 +980,80 @@ async fn steered_games_end_in_proven_steps_body() {
     let id = steer(&devnet, &l1, &s, block, seal - 1).await;
     assert_proven(&devnet, &l1, &s, id, STEP_SEAL).await;
     eprintln!("seal's step proven after {:.1?}", started.elapsed());
+
+    // ---- A block of more than 32 transactions, whose seal trace state v1 could not prove on
+    // L1: the game steered to its seal ends in the defender's STEP_SEAL proof, and the one
+    // steered to its last transaction's step (which appends to tries of over 32 values) in
+    // STEP_TRANSACTION.
+    let (block, count) = transfer_burst(&devnet, &[3, 4, 5, 7], 12).await;
+    let (_, seal) = trace_claim(&devnet, block, 0).await;
+    let id = steer(&devnet, &l1, &s, block, seal - 1).await;
+    assert_proven(&devnet, &l1, &s, id, STEP_SEAL).await;
+    let id = steer(&devnet, &l1, &s, block, seal - 2).await;
+    assert_proven(&devnet, &l1, &s, id, STEP_TRANSACTION).await;
+    eprintln!(
+        "the seal and last step of a block of {count} transactions proven after {:.1?}",
+        started.elapsed()
+    );
+}
+
+/// Sends `per_sender` ETH transfers from each of dev accounts `senders`, signed here with
+/// consecutive nonces and sent all at once, until one L2 block holds more than 32 of them (a
+/// burst may straddle a block boundary). Returns that block and how many it holds.
+async fn transfer_burst(devnet: &Devnet, senders: &[usize], per_sender: u64) -> (u64, usize) {
+    let chain_id = devnet.info.l2_chain_id;
+    for _ in 0..3 {
+        let mut raws = Vec::new();
+        for &i in senders {
+            let key = alloy_signer_local::PrivateKeySigner::from_bytes(
+                &devnet.info.accounts[i].private_key,
+            )
+            .unwrap();
+            let nonce = quantity(
+                &devnet
+                    .l2("eth_getTransactionCount", json!([key.address(), "pending"]))
+                    .await,
+            );
+            raws.extend(
+                (0..per_sender).map(|k| crate::sustained::transfer(&key, chain_id, nonce + k)),
+            );
+        }
+        // One client for the burst: its connections are reused rather than opened per send.
+        let provider = alloy_provider::ProviderBuilder::new()
+            .connect_http(devnet.info.l2_rpc_url.parse().unwrap())
+            .erased();
+        let mut sends = tokio::task::JoinSet::new();
+        for raw in raws {
+            let provider = provider.clone();
+            sends.spawn(async move {
+                provider
+                    .raw_request::<_, B256>("eth_sendRawTransaction".into(), json!([raw]))
+                    .await
+            });
+        }
+        let mut hashes = Vec::new();
+        while let Some(sent) = sends.join_next().await {
+            hashes.push(
+                sent.unwrap()
+                    .unwrap_or_else(|err| panic!("a burst transfer: {err}")),
+            );
+        }
+        let mut blocks: std::collections::BTreeMap<u64, usize> = Default::default();
+        for hash in &hashes {
+            let receipt = until(devnet, "a burst transfer's receipt", || async {
+                let receipt = devnet.l2("eth_getTransactionReceipt", json!([hash])).await;
+                (!receipt.is_null()).then_some(receipt)
+            })
+            .await;
+            assert_eq!(receipt["status"], "0x1", "{receipt}");
+            *blocks.entry(quantity(&receipt["blockNumber"])).or_default() += 1;
+        }
+        let (block, count) = blocks.into_iter().max_by_key(|(_, count)| *count).unwrap();
+        if count > 32 {
+            return (block, count);
+        }
+    }
+    panic!("no burst of transfers shared a block\n{}", devnet.log())
 }
 
 #[test]

@@ -17,7 +17,9 @@ use serde_json::{Value, json};
 
 use crate::support::{self, Anvil, Devnet};
 
-fn transfer(key: &PrivateKeySigner, chain_id: u64, nonce: u64) -> String {
+/// A signed EIP-1559 transfer of 1 wei from `key` (nonce `nonce`) to an account without code,
+/// as the hex `eth_sendRawTransaction` takes.
+pub(crate) fn transfer(key: &PrivateKeySigner, chain_id: u64, nonce: u64) -> String {
     let mut tx = TxEip1559 {
         chain_id,
         nonce,
