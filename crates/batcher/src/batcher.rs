@@ -970,10 +970,12 @@ impl Batcher {
             DataPath::Blobs { .. } => {
                 let segments = pending.segments().to_vec();
                 let known = self.known_blobs.clone();
-                // KZG commitments and cell proofs take a while per blob: off the runtime.
-                // Asked for every batch: the sidecar's form changes at L1's Osaka fork.
+                // KZG commitments and cell proofs take a while per blob: on the KZG thread,
+                // off the runtime and below sequencing's priority (a batch has slack, a
+                // transaction waiting for its block does not). Asked for every batch: the
+                // sidecar's form changes at L1's Osaka fork.
                 let format = self.sender.sidecar_format().await;
-                let sidecar = tokio::task::spawn_blocking(move || {
+                let sidecar = rollup_l1::kzg_work(move || {
                     rollup_l1::sidecar_in(
                         rollup_primitives::to_blobs(&segments),
                         known.as_ref(),
@@ -981,7 +983,6 @@ impl Batcher {
                     )
                 })
                 .await
-                .map_err(|err| err.to_string())
                 .and_then(|sidecar| sidecar);
                 match sidecar {
                     Ok(sidecar) => (

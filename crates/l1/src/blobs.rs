@@ -141,7 +141,9 @@ impl BlobSource {
         // Loading the KZG trusted setup takes seconds: start it now, in the background, rather
         // than in front of the first blob batch.
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn_blocking(|| c_kzg::ethereum_kzg_settings(0));
+            runtime.spawn(crate::kzg_work(|| {
+                c_kzg::ethereum_kzg_settings(0);
+            }));
         }
         let http = reqwest::Client::builder()
             .timeout(BEACON_TIMEOUT)
@@ -301,15 +303,15 @@ impl BlobSource {
             })?;
         let served_count = served.len();
         // A commitment takes tens of milliseconds per blob (and seconds for the trusted setup
-        // on first use): off the async runtime.
-        let hashed = tokio::task::spawn_blocking(move || {
+        // on first use): on the KZG thread, off the async runtime and below the sequencer.
+        let hashed = crate::kzg_work(move || {
             served
                 .into_iter()
                 .map(|blob| versioned_hash(&blob).map(|hash| (hash, blob)))
                 .collect::<std::result::Result<std::collections::HashMap<_, _>, _>>()
         })
         .await
-        .map_err(|err| self.error(number, format!("blob check task: {err}")))?;
+        .map_err(|err| self.error(number, format!("blob check: {err}")))?;
         let by_hash = hashed.map_err(|reason| self.error(number, reason))?;
         Ok((by_hash, id, served_count))
     }

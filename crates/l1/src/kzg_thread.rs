@@ -1,0 +1,116 @@
+//! The node's KZG thread: where blob work (commitments, proofs, cell proofs) runs, below the
+//! priority of sequencing, RPC and execution.
+//!
+//! A blob's commitment takes tens of milliseconds of CPU and its EIP-7594 cell proofs hundreds.
+//! That work has slack (a batch has the sequencing window to reach L1), while a transaction
+//! waiting for its block does not: on a machine with two cores, the batcher's sidecars were
+//! the largest CPU cost of the sequencer under load (`docs/benchmarks.md`, "Where the time
+//! goes"). So blob work runs on one dedicated thread with nice 10: when cores are free it runs
+//! at full speed; when the sequencer needs them, the scheduler gives it the larger share.
+//! Jobs run one at a time, in the order they were asked for.
+
+use std::{
+    panic::{AssertUnwindSafe, catch_unwind},
+    sync::{Mutex, OnceLock, mpsc},
+};
+
+/// The nice value of the KZG thread: 10 of 19, a tenth of a default thread's weight.
+pub const KZG_THREAD_NICE: i32 = 10;
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The queue of the KZG thread, started on first use.
+fn queue() -> &'static Mutex<mpsc::Sender<Job>> {
+    static QUEUE: OnceLock<Mutex<mpsc::Sender<Job>>> = OnceLock::new();
+    QUEUE.get_or_init(|| {
+        let (sender, receiver) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("rollup-kzg".into())
+            .spawn(move || {
+                lower_priority();
+                for job in receiver {
+                    job();
+                }
+            })
+            .expect("the OS starts the KZG thread");
+        Mutex::new(sender)
+    })
+}
+
+/// Runs `work` on the KZG thread and returns its result; an error if it panicked.
+pub async fn kzg_work<T, F>(work: F) -> Result<T, String>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    let (done, result) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move || {
+        let outcome = catch_unwind(AssertUnwindSafe(work))
+            .map_err(|_| "blob work panicked on the KZG thread".to_string());
+        // The caller may have gone away; its result is then dropped.
+        let _ = done.send(outcome);
+    });
+    queue()
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .send(job)
+        .map_err(|_| "the KZG thread is gone".to_string())?;
+    result
+        .await
+        .map_err(|_| "the KZG thread dropped a job".to_string())?
+}
+
+/// Lowers the calling thread's scheduling priority to [`KZG_THREAD_NICE`]. Best effort: where
+/// the OS refuses, blob work runs at the default priority, as before.
+#[cfg(target_os = "linux")]
+fn lower_priority() {
+    unsafe extern "C" {
+        fn setpriority(which: i32, who: u32, prio: i32) -> i32;
+    }
+    // SAFETY: `setpriority` takes plain integers and touches no memory of ours. On Linux the
+    // nice value is per thread: `PRIO_PROCESS` (0) with `who` 0 sets the calling thread's.
+    let failed = unsafe { setpriority(0, 0, KZG_THREAD_NICE) } != 0;
+    if failed {
+        tracing::debug!(target: "rollup::l1", error = %std::io::Error::last_os_error(), "cannot lower the KZG thread's priority");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_priority() {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The nice value of the calling thread, from `/proc/thread-self/stat` (field 19).
+    #[cfg(target_os = "linux")]
+    fn nice() -> i32 {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+        // The command name (field 2) may hold spaces: count fields after its closing paren.
+        let rest = &stat[stat.rfind(')').unwrap() + 2..];
+        rest.split(' ').nth(16).unwrap().parse().unwrap()
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn blob_work_runs_below_the_callers_priority() {
+        let caller = nice();
+        let on_kzg_thread = kzg_work(nice).await.unwrap();
+        assert_eq!(on_kzg_thread, KZG_THREAD_NICE.max(caller));
+        assert_eq!(nice(), caller, "only the KZG thread's priority changed");
+        assert_eq!(
+            kzg_work(|| std::thread::current().name().map(str::to_owned))
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("rollup-kzg")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_is_an_error_and_the_thread_goes_on() {
+        let err = kzg_work(|| panic!("bad blob")).await.unwrap_err();
+        assert!(err.contains("panicked"), "{err}");
+        assert_eq!(kzg_work(|| 7).await, Ok(7));
+    }
+}
