@@ -458,6 +458,19 @@ mod tests {
         );
     }
 
+    /// The append proof for value `n` is empty only for the empty trie, and its first node is
+    /// the root's.
+    fn assert_starts_at_root(n: usize, root: B256, proof: &[Bytes]) {
+        assert_eq!(proof.is_empty(), n == 0, "proof for value {n}");
+        if let Some(first) = proof.first() {
+            assert_eq!(
+                keccak256(first),
+                root,
+                "proof for value {n} starts at the root"
+            );
+        }
+    }
+
     #[test]
     fn append_proofs_reach_where_the_next_key_leaves_the_trie() {
         let values = XorShift(0x5eed_0006).values(1100, 40, 300);
@@ -465,14 +478,7 @@ mod tests {
         for (n, value) in values.iter().enumerate() {
             let root = trie.root();
             let proof = trie.append_proof();
-            assert_eq!(proof.is_empty(), n == 0, "proof for value {n}");
-            if let Some(first) = proof.first() {
-                assert_eq!(
-                    keccak256(first),
-                    root,
-                    "proof for value {n} starts at the root"
-                );
-            }
+            assert_starts_at_root(n, root, &proof);
             for pair in proof.windows(2) {
                 let child = keccak256(&pair[1]);
                 let parent = decode_items(&pair[0]);
@@ -505,14 +511,7 @@ mod tests {
         for (n, value) in values.iter().enumerate() {
             let root = trie.root();
             let proof = trie.append_proof();
-            assert_eq!(proof.is_empty(), n == 0, "proof for value {n}");
-            if let Some(first) = proof.first() {
-                assert_eq!(
-                    keccak256(first),
-                    root,
-                    "proof for value {n} starts at the root"
-                );
-            }
+            assert_starts_at_root(n, root, &proof);
             for pair in proof.windows(2) {
                 let (parent, child) = (&pair[0], &pair[1]);
                 let reference = if child.len() < 32 {
