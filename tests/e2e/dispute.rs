@@ -740,16 +740,21 @@ async fn unprovable_steps(l1: &DynProvider, s: &Setup, id: u64) -> Vec<(u64, u64
 /// The sender of the `step` that ended game `id` and its witness kind; panics if the game is
 /// not resolved exactly once, or something else (`resolve`) ended it.
 async fn ending_step(l1: &DynProvider, s: &Setup, id: u64) -> (Address, u8) {
-    let resolved = l1
-        .get_logs(
-            &Filter::new()
-                .address(s.dispute_game)
-                .event_signature(IDisputeGame::GameResolved::SIGNATURE_HASH)
-                .topic1(U256::from(id))
-                .from_block(0),
-        )
-        .await
-        .unwrap();
+    let filter = Filter::new()
+        .address(s.dispute_game)
+        .event_signature(IDisputeGame::GameResolved::SIGNATURE_HASH)
+        .topic1(U256::from(id))
+        .from_block(0);
+    // The game's status can show it resolved a moment before anvil's log query returns the
+    // event (seen once on a loaded machine): wait a few seconds for it.
+    let mut resolved = Vec::new();
+    for _ in 0..25 {
+        resolved = l1.get_logs(&filter).await.unwrap();
+        if !resolved.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     assert_eq!(resolved.len(), 1, "game {id} is resolved once");
     let (sender, input) = l1_transaction(l1, resolved[0].transaction_hash.unwrap()).await;
     let step = IDisputeGame::stepCall::abi_decode(&input)
