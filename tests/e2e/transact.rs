@@ -66,7 +66,7 @@ fn quantity(value: &Value) -> u64 {
 }
 
 #[derive(Debug, Clone, Copy)]
-struct Heads {
+pub(crate) struct Heads {
     unsafe_l2: u64,
     safe_l2: u64,
 }
@@ -120,7 +120,7 @@ impl Deadline {
 }
 
 /// Waits until `url`'s safe head is at least `target`; returns the heads then.
-async fn wait_safe(url: &str, target: u64, log: impl Fn() -> String) -> Heads {
+pub(crate) async fn wait_safe(url: &str, target: u64, log: impl Fn() -> String) -> Heads {
     let deadline = Deadline::new(WAIT);
     loop {
         let status = heads(url).await;
