@@ -59,14 +59,38 @@ library Presets {
     /// @notice Production timelock delay: 10 days, the challenge period plus 3 days to exit.
     uint256 internal constant PRODUCTION_TIMELOCK_DELAY = 10 days;
 
-    /// @notice Production proposal bond: 1 ether. The bond pays the challenger who wins, so it
-    ///         must at least refund a full game: about 55 bisection levels (L2 blocks of a week,
-    ///         transactions of a block, EVM steps of a transaction), half of them the
-    ///         challenger's at 100-150k gas each, plus one step verified on L1 (at most EIP-7825's
-    ///         2^24 gas) come to about 20 million gas, 0.6 ether at 30 gwei; 1 ether leaves room
-    ///         for a gas spike. The proposer locks one bond per live proposal, so its capital is
-    ///         bond x challenge period / proposal interval (168 ether when proposing hourly).
-    uint256 internal constant PRODUCTION_PROPOSAL_BOND = 1 ether;
+    /// @notice The gas price the production bonds are sized at.
+    uint256 internal constant BOND_REFERENCE_GAS_PRICE = 30 gwei;
+
+    /// @notice The most gas opening one batch segment on L1 may take (`SegmentStore.open`,
+    ///         or a blob segment's `loadWholeBlob` and `openBlob`): EIP-7825's cap on one
+    ///         transaction. The adversarial search in `crates/execution/tests/segment_opener.rs`
+    ///         asserts it; the dearest segment found takes 14.02M, a blob 6.53M plus 1.82M.
+    uint256 internal constant WORST_CASE_OPENING_GAS = 2 ** 24;
+
+    /// @notice The most segments a step may need opened: every segment of a batch
+    ///         (`BatchInbox.MAX_SEGMENTS_PER_BATCH`), since one L2 block may span them all and a
+    ///         block with a segment that does not decode is empty.
+    uint256 internal constant WORST_CASE_OPENINGS = 16;
+
+    /// @notice The most gas one side spends on its own moves in a game: 36 bisections under
+    ///         100k gas each and one step at EIP-7825's cap (today's dearest step takes 0.99M, so
+    ///         a whole defence 3.9M, `docs/benchmarks.md`; the cap leaves room for part 2's EVM
+    ///         step).
+    uint256 internal constant WORST_CASE_MOVES_GAS = 21_000_000;
+
+    /// @notice The most gas a side that is right may spend to win one game: every opening its
+    ///         step can need plus its moves, about 289M. Each production bond pays it to the
+    ///         winner at `BOND_REFERENCE_GAS_PRICE` (8.68 ether at 30 gwei).
+    uint256 internal constant WORST_CASE_GAME_GAS = WORST_CASE_OPENINGS * WORST_CASE_OPENING_GAS + WORST_CASE_MOVES_GAS;
+
+    /// @notice Production proposal bond: 10 ether. The bond pays the challenger who wins, so it
+    ///         covers `WORST_CASE_GAME_GAS` up to about 34 gwei. Most games cost far less: the
+    ///         moves and a block of transfers spread over five segments come to about 18M gas
+    ///         (0.55 ether at 30 gwei). The proposer locks one bond per live proposal, so its
+    ///         capital is bond x challenge period / proposal interval (1,680 ether when
+    ///         proposing hourly, 280 ether every six hours).
+    uint256 internal constant PRODUCTION_PROPOSAL_BOND = 10 ether;
 
     /// @notice Production sequencing window: 3,600 L1 blocks (12 hours).
     uint256 internal constant PRODUCTION_SEQUENCING_WINDOW = 3_600;
@@ -74,13 +98,12 @@ library Presets {
     /// @notice Production maximum sequencer drift: 1,800 seconds (30 minutes).
     uint256 internal constant PRODUCTION_MAX_SEQUENCER_DRIFT = 1_800;
 
-    /// @notice Production challenger bond: 1 ether. It pays the proposer's worst-case gas to
-    ///         defend its proposal in one game: about 36 bisection moves (20 levels over the L2
-    ///         blocks of a week-long range, 16 over one block's trace) at 60-100k gas each, plus one
-    ///         step under 1M gas, come to about 4.6 million gas: 0.14 ether at 30 gwei, still
-    ///         covered at a gas spike of 200 gwei (0.9 ether). A challenger that loses pays it to
-    ///         the proposer, so spamming games on an honest proposal costs 1 ether a game.
-    uint256 internal constant PRODUCTION_CHALLENGER_BOND = 1 ether;
+    /// @notice Production challenger bond: 10 ether. It pays the proposer's worst-case gas to
+    ///         defend its proposal in one game, `WORST_CASE_GAME_GAS`, up to about 34 gwei: the
+    ///         challenger chooses where the game ends, so it can steer to the block whose step
+    ///         needs the most segments opened. A challenger that loses pays it to the proposer,
+    ///         so spamming games on an honest proposal costs 10 ether a game.
+    uint256 internal constant PRODUCTION_CHALLENGER_BOND = 10 ether;
 
     /// @notice Production clock: 3.5 days of thinking time per side and game, so both clocks
     ///         together fit in the 7-day challenge period's order of magnitude.

@@ -85,18 +85,18 @@ pub struct Preset {
 
 impl Preset {
     /// A real L1: the 7-day challenge period, upgrades 10 days behind the timelock (the
-    /// challenge period, the proposer's lag behind L1 finality and a margin to act), one ether
-    /// per proposal, a 12-hour sequencing window (3 600 L1 blocks) and 30 minutes of drift;
-    /// one ether per challenge (the proposer's worst-case gas to defend: ~36 bisections at
-    /// 60-100k gas and one step under 1M gas, at a gas spike), 3.5 days of clock per side with
-    /// 3-hour extensions, and allowlisted proposals (`contracts/src/libraries/Presets.sol`).
+    /// challenge period, the proposer's lag behind L1 finality and a margin to act), ten ether
+    /// per proposal and per challenge (each pays the winner's worst-case gas of one game, every
+    /// segment a step can need opened plus the moves, about 289M gas at 30 gwei), a 12-hour
+    /// sequencing window (3 600 L1 blocks) and 30 minutes of drift, 3.5 days of clock per side
+    /// with 3-hour extensions, and allowlisted proposals (`contracts/src/libraries/Presets.sol`).
     pub const PRODUCTION: Self = Self {
         challenge_period: 7 * 86_400,
         timelock_delay: 10 * 86_400,
-        proposal_bond: U256::from_limbs([1_000_000_000_000_000_000, 0, 0, 0]),
+        proposal_bond: U256::from_limbs([10_000_000_000_000_000_000, 0, 0, 0]),
         sequencing_window: 3_600,
         max_sequencer_drift: 1_800,
-        challenger_bond: U256::from_limbs([1_000_000_000_000_000_000, 0, 0, 0]),
+        challenger_bond: U256::from_limbs([10_000_000_000_000_000_000, 0, 0, 0]),
         max_clock_duration: 302_400,
         clock_extension: 10_800,
         permissionless_proposals: false,
