@@ -127,18 +127,15 @@ fn origin_of(header: &Header) -> Result<BlockNumHash> {
     })
 }
 
-/// The senders of `envelopes` if L2 block `number` holds exactly these signed transactions, in
-/// order: the sequencer deriving its own batch. The same hash is the same signed bytes and so
-/// the same signer, recovered when the transaction entered the pool; recovering a batch again
-/// would double the node's largest cost per transaction.
+/// The senders of `envelopes` if the stored `body` of the block being derived holds exactly
+/// these signed transactions, in order: the sequencer deriving its own batch. The same hash is
+/// the same signed bytes and so the same signer, recovered when the transaction entered the
+/// pool; recovering a batch again would double the node's largest cost per transaction.
 fn stored_senders(
-    writer: &StoreWriter,
-    number: u64,
+    body: Option<&[L2Transaction]>,
     envelopes: &[TxEnvelope],
-) -> Result<Option<Vec<Address>>> {
-    let Some(body) = writer.body(number)? else {
-        return Ok(None);
-    };
+) -> Option<Vec<Address>> {
+    let body = body?;
     let mut stored = body.iter().filter_map(|tx| match tx {
         L2Transaction::Signed { envelope, sender } => Some((envelope.tx_hash(), *sender)),
         L2Transaction::Deposit(_) => None,
@@ -147,10 +144,10 @@ fn stored_senders(
     for envelope in envelopes {
         match stored.next() {
             Some((hash, sender)) if hash == envelope.tx_hash() => senders.push(sender),
-            _ => return Ok(None),
+            _ => return None,
         }
     }
-    Ok(stored.next().is_none().then_some(senders))
+    stored.next().is_none().then_some(senders)
 }
 
 /// What a child of L2 block `number` builds on: its timestamp, origin, and how many blocks
@@ -721,7 +718,10 @@ impl RollupNode {
                 transactions.extend(origin.deposits.iter().cloned().map(L2Transaction::Deposit));
             }
             let mut signed = 0u32;
-            let senders = match stored_senders(writer, safe + 1, &batch_block.transactions)? {
+            // The unsafe block at this height, decoded once for both the senders and the
+            // comparison that decides whether it is kept.
+            let stored = writer.body(safe + 1)?;
+            let senders = match stored_senders(stored.as_deref(), &batch_block.transactions) {
                 Some(senders) => senders.into_iter().map(Ok).collect(),
                 None => recover_signers(&batch_block.transactions),
             };
@@ -749,7 +749,7 @@ impl RollupNode {
                     l1_block: inclusion,
                 },
             };
-            self.consolidate(writer, attributes, outcome)?;
+            self.consolidate(writer, attributes, stored, outcome)?;
             record.l2_blocks += 1;
             record.transactions += signed;
         }
@@ -781,11 +781,13 @@ impl RollupNode {
 
     /// Makes the block described by `attributes` the next safe block: if the unsafe chain
     /// already holds exactly that block it is reused, otherwise the unsafe chain from there is
-    /// replaced by executing `attributes`.
+    /// replaced by executing `attributes`. `stored` is the body of the unsafe block at that
+    /// height, as the caller read it from `writer`.
     fn consolidate(
         &mut self,
         writer: &mut StoreWriter,
         attributes: Attributes,
+        stored: Option<Vec<L2Transaction>>,
         outcome: &mut NotificationOutcome,
     ) -> Result<B256> {
         let safe = writer.safe_head()?;
@@ -793,7 +795,7 @@ impl RollupNode {
         if let Some(existing) = writer.header(number)? {
             let same = existing.timestamp == attributes.timestamp
                 && origin_of(&existing)? == attributes.origin.block
-                && writer.body(number)?.is_some_and(|body| {
+                && stored.is_some_and(|body| {
                     body.iter()
                         .map(L2Transaction::hash)
                         .eq(attributes.transactions.iter().map(L2Transaction::hash))
