@@ -31,7 +31,7 @@ use rollup_primitives::{
     },
 };
 use serde::{Deserialize, Serialize};
-use tracing::info;
+use tracing::{info, warn};
 
 /// The ERC-1967 admin slot of a proxy: `bytes32(uint256(keccak256("eip1967.proxy.admin")) - 1)`.
 const ADMIN_SLOT: B256 =
@@ -82,6 +82,15 @@ pub struct Preset {
     /// Whether anyone may propose (`StateManager.permissionlessProposals`): the devnet only.
     pub permissionless_proposals: bool,
 }
+
+/// The most gas the side that is right may spend to win one dispute game: every segment of a
+/// batch opened on L1 (16, each under EIP-7825's 2^24) and its own moves (21M: 36 bisections
+/// and a step at the cap), as `Presets.WORST_CASE_GAME_GAS` states it.
+pub const WORST_CASE_GAME_GAS: u64 = 16 * (1 << 24) + 21_000_000;
+
+/// The gas price (wei) at which the production bonds pay [`WORST_CASE_GAME_GAS`]
+/// (`Presets.BOND_REFERENCE_GAS_PRICE`).
+pub const BOND_REFERENCE_GAS_PRICE: u64 = 30_000_000_000;
 
 impl Preset {
     /// A real L1: the 7-day challenge period, upgrades 10 days behind the timelock (the
@@ -351,6 +360,18 @@ impl DeployPlan {
                     "the production preset needs dispute_game: a guardian that can remove a false root the DisputeGame cannot prove false yet (a multisig, until the EVM one-step proof exists)"
                         .into(),
                 );
+            }
+            let worst = U256::from(WORST_CASE_GAME_GAS) * U256::from(BOND_REFERENCE_GAS_PRICE);
+            for (name, bond) in [
+                ("proposal_bond_wei", preset.proposal_bond),
+                ("challenger_bond_wei", preset.challenger_bond),
+            ] {
+                if bond < worst {
+                    warn!(
+                        %bond, worst_case = %worst,
+                        "{name} is below the worst-case cost of winning a game ({WORST_CASE_GAME_GAS} gas at 30 gwei): a game whose step needs many segments opened can cost its winner more than the loser's bond"
+                    );
+                }
             }
         }
         Ok(())
@@ -1382,6 +1403,16 @@ mod tests {
             assert!(preset.timelock_delay > preset.challenge_period);
             assert!(preset.clock_extension < preset.max_clock_duration);
         }
+        // The worst case the production bonds are sized for, term by term.
+        assert_eq!(constant("BOND_REFERENCE_GAS_PRICE"), "30 gwei");
+        assert_eq!(BOND_REFERENCE_GAS_PRICE, 30_000_000_000);
+        assert_eq!(constant("WORST_CASE_OPENING_GAS"), "2 ** 24");
+        assert_eq!(constant("WORST_CASE_OPENINGS"), "16");
+        assert_eq!(constant("WORST_CASE_MOVES_GAS"), "21_000_000");
+        assert_eq!(WORST_CASE_GAME_GAS, 16 * (1 << 24) + 21_000_000);
+        let worst = U256::from(WORST_CASE_GAME_GAS) * U256::from(BOND_REFERENCE_GAS_PRICE);
+        assert!(Preset::PRODUCTION.proposal_bond >= worst);
+        assert!(Preset::PRODUCTION.challenger_bond >= worst);
     }
 
     #[test]
