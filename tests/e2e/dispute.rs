@@ -992,7 +992,10 @@ async fn steered_games_end_in_proven_steps_body() {
     // STEP_TRANSACTION.
     let (block, count) = transfer_burst(&devnet, &[3, 4, 5, 7], 12).await;
     // Its trace ends at its output root, which only a safe block has.
-    crate::transact::wait_safe(&devnet.info.l2_rpc_url, block, || devnet.log()).await;
+    crate::transact::wait_safe(&devnet.info.l2_rpc_url, block, || {
+        crate::transact::tail(devnet.log())
+    })
+    .await;
     let (_, seal) = trace_claim(&devnet, block, 0).await;
     let id = steer(&devnet, &l1, &s, block, seal - 1).await;
     assert_proven(&devnet, &l1, &s, id, STEP_SEAL).await;

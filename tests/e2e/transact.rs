@@ -936,7 +936,7 @@ fn l1_reorg_under_posted_batches_is_recovered() {
 
 /// The last lines of a node log, without colour codes, and every error or warning line before
 /// them (a node that exited ends its log with a long backtrace that would push its error out).
-fn tail(log: String) -> String {
+pub(crate) fn tail(log: String) -> String {
     let lines: Vec<String> = log.lines().map(strip_ansi).collect();
     let start = lines.len().saturating_sub(80);
     let earlier: Vec<&str> = lines[..start]

@@ -62,16 +62,27 @@ library Presets {
     /// @notice The gas price the production bonds are sized at.
     uint256 internal constant BOND_REFERENCE_GAS_PRICE = 30 gwei;
 
-    /// @notice The most gas opening one batch segment on L1 may take (`SegmentStore.open`,
-    ///         or a blob segment's `loadWholeBlob` and `openBlob`): EIP-7825's cap on one
-    ///         transaction. The adversarial search in `crates/execution/tests/segment_opener.rs`
-    ///         asserts it; the dearest segment found takes 14.02M, a blob 6.53M plus 1.82M.
+    /// @notice The most gas opening one batch segment on L1 may take (`SegmentStore.open`, or
+    ///         a blob segment's `openBlob`): one transaction, so at most EIP-7825's cap. The
+    ///         adversarial search in `crates/execution/tests/segment_opener.rs` keeps the opener
+    ///         itself under it (the dearest segment found takes 14.02M), so every segment can be
+    ///         opened.
     uint256 internal constant WORST_CASE_OPENING_GAS = 2 ** 24;
 
     /// @notice The most segments a step may need opened: every segment of a batch
-    ///         (`BatchInbox.MAX_SEGMENTS_PER_BATCH`), since one L2 block may span them all and a
-    ///         block with a segment that does not decode is empty.
+    ///         (`BatchInbox.MAX_SEGMENTS_PER_BATCH`). A step shows every segment holding one of its
+    ///         block's transactions opened and decoding (a block with a segment that does not
+    ///         decode is empty), and one L2 block may span them all.
     uint256 internal constant WORST_CASE_OPENINGS = 16;
+
+    /// @notice The most blobs a blob batch's openings may need proven first: 16 segments of
+    ///         `BatchInbox.MAX_SEGMENT_SIZE` bytes fill 5 blobs of `BLOB_DATA_SIZE`.
+    uint256 internal constant WORST_CASE_BLOB_LOADS = 5;
+
+    /// @notice The most gas proving one whole blob takes (`SegmentStore.loadWholeBlob`): a test
+    ///         in `crates/execution/tests/one_step_transaction.rs` asserts it for a blob full of
+    ///         incompressible data (6.53M measured).
+    uint256 internal constant WORST_CASE_BLOB_LOAD_GAS = 8_000_000;
 
     /// @notice The most gas one side spends on its own moves in a game: 36 bisections under
     ///         100k gas each and one step at EIP-7825's cap (today's dearest step takes 0.99M, so
@@ -80,14 +91,16 @@ library Presets {
     uint256 internal constant WORST_CASE_MOVES_GAS = 21_000_000;
 
     /// @notice The most gas a side that is right may spend to win one game: every opening its
-    ///         step can need plus its moves, about 289M. Each production bond pays it to the
-    ///         winner at `BOND_REFERENCE_GAS_PRICE` (8.68 ether at 30 gwei).
-    uint256 internal constant WORST_CASE_GAME_GAS = WORST_CASE_OPENINGS * WORST_CASE_OPENING_GAS + WORST_CASE_MOVES_GAS;
+    ///         step can need, every blob those openings read, and its moves, about 329M. Each
+    ///         production bond pays it to the winner at `BOND_REFERENCE_GAS_PRICE` (9.88 ether
+    ///         at 30 gwei).
+    uint256 internal constant WORST_CASE_GAME_GAS = WORST_CASE_OPENINGS * WORST_CASE_OPENING_GAS + WORST_CASE_BLOB_LOADS
+        * WORST_CASE_BLOB_LOAD_GAS + WORST_CASE_MOVES_GAS;
 
     /// @notice Production proposal bond: 10 ether. The bond pays the challenger who wins, so it
-    ///         covers `WORST_CASE_GAME_GAS` up to about 34 gwei. Most games cost far less: the
-    ///         moves and a block of transfers spread over five segments come to about 18M gas
-    ///         (0.55 ether at 30 gwei). The proposer locks one bond per live proposal, so its
+    ///         covers `WORST_CASE_GAME_GAS` up to about 30 gwei. Most games cost far less: the
+    ///         moves and a full 30M-gas block of transfers (about 1,400, six segments of about
+    ///         2.85M to open) come to about 21M gas (0.63 ether at 30 gwei). The proposer locks one bond per live proposal, so its
     ///         capital is bond x challenge period / proposal interval (1,680 ether when
     ///         proposing hourly, 280 ether every six hours).
     uint256 internal constant PRODUCTION_PROPOSAL_BOND = 10 ether;
@@ -99,7 +112,7 @@ library Presets {
     uint256 internal constant PRODUCTION_MAX_SEQUENCER_DRIFT = 1_800;
 
     /// @notice Production challenger bond: 10 ether. It pays the proposer's worst-case gas to
-    ///         defend its proposal in one game, `WORST_CASE_GAME_GAS`, up to about 34 gwei: the
+    ///         defend its proposal in one game, `WORST_CASE_GAME_GAS`, up to about 30 gwei: the
     ///         challenger chooses where the game ends, so it can steer to the block whose step
     ///         needs the most segments opened. A challenger that loses pays it to the proposer,
     ///         so spamming games on an honest proposal costs 10 ether a game.

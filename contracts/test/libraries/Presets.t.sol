@@ -11,7 +11,11 @@ import {StateManager} from "src/L1/StateManager.sol";
 contract PresetsTest is Test {
     /// @dev A step may need every segment of a batch opened: the bound counts them all.
     function test_worstCaseOpenings_everySegmentOfABatch_succeeds() public {
-        assertEq(Presets.WORST_CASE_OPENINGS, new BatchInbox().MAX_SEGMENTS_PER_BATCH());
+        BatchInbox inbox = new BatchInbox();
+        assertEq(Presets.WORST_CASE_OPENINGS, inbox.MAX_SEGMENTS_PER_BATCH());
+        uint256 segmentBytes = inbox.MAX_SEGMENTS_PER_BATCH() * inbox.MAX_SEGMENT_SIZE();
+        uint256 blobs = (segmentBytes + inbox.BLOB_DATA_SIZE() - 1) / inbox.BLOB_DATA_SIZE();
+        assertEq(Presets.WORST_CASE_BLOB_LOADS, blobs);
     }
 
     /// @dev The moves' share covers a full game's bisections (the blocks of a week and a
@@ -31,7 +35,8 @@ contract PresetsTest is Test {
         assertGe(production.challengerBond, worst, "challenger bond");
         assertEq(
             Presets.WORST_CASE_GAME_GAS,
-            Presets.WORST_CASE_OPENINGS * Presets.WORST_CASE_OPENING_GAS + Presets.WORST_CASE_MOVES_GAS
+            Presets.WORST_CASE_OPENINGS * Presets.WORST_CASE_OPENING_GAS + Presets.WORST_CASE_BLOB_LOADS
+                * Presets.WORST_CASE_BLOB_LOAD_GAS + Presets.WORST_CASE_MOVES_GAS
         );
     }
 }

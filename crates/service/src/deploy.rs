@@ -84,9 +84,10 @@ pub struct Preset {
 }
 
 /// The most gas the side that is right may spend to win one dispute game: every segment of a
-/// batch opened on L1 (16, each under EIP-7825's 2^24) and its own moves (21M: 36 bisections
-/// and a step at the cap), as `Presets.WORST_CASE_GAME_GAS` states it.
-pub const WORST_CASE_GAME_GAS: u64 = 16 * (1 << 24) + 21_000_000;
+/// batch opened on L1 (16, each one transaction under EIP-7825's 2^24), the whole blobs a blob
+/// batch's openings read (5, under 8M each) and its own moves (21M: 36 bisections and a step at
+/// the cap), as `Presets.WORST_CASE_GAME_GAS` states it.
+pub const WORST_CASE_GAME_GAS: u64 = 16 * (1 << 24) + 5 * 8_000_000 + 21_000_000;
 
 /// The gas price (wei) at which the production bonds pay [`WORST_CASE_GAME_GAS`]
 /// (`Presets.BOND_REFERENCE_GAS_PRICE`).
@@ -96,7 +97,8 @@ impl Preset {
     /// A real L1: the 7-day challenge period, upgrades 10 days behind the timelock (the
     /// challenge period, the proposer's lag behind L1 finality and a margin to act), ten ether
     /// per proposal and per challenge (each pays the winner's worst-case gas of one game, every
-    /// segment a step can need opened plus the moves, about 289M gas at 30 gwei), a 12-hour
+    /// segment a step can need opened, the blobs they read and the moves: about 329M gas, 9.88
+    /// ether at 30 gwei), a 12-hour
     /// sequencing window (3 600 L1 blocks) and 30 minutes of drift, 3.5 days of clock per side
     /// with 3-hour extensions, and allowlisted proposals (`contracts/src/libraries/Presets.sol`).
     pub const PRODUCTION: Self = Self {
@@ -1409,7 +1411,12 @@ mod tests {
         assert_eq!(constant("WORST_CASE_OPENING_GAS"), "2 ** 24");
         assert_eq!(constant("WORST_CASE_OPENINGS"), "16");
         assert_eq!(constant("WORST_CASE_MOVES_GAS"), "21_000_000");
-        assert_eq!(WORST_CASE_GAME_GAS, 16 * (1 << 24) + 21_000_000);
+        assert_eq!(constant("WORST_CASE_BLOB_LOADS"), "5");
+        assert_eq!(constant("WORST_CASE_BLOB_LOAD_GAS"), "8_000_000");
+        assert_eq!(
+            WORST_CASE_GAME_GAS,
+            16 * (1 << 24) + 5 * 8_000_000 + 21_000_000
+        );
         let worst = U256::from(WORST_CASE_GAME_GAS) * U256::from(BOND_REFERENCE_GAS_PRICE);
         assert!(Preset::PRODUCTION.proposal_bond >= worst);
         assert!(Preset::PRODUCTION.challenger_bond >= worst);
