@@ -373,18 +373,18 @@ impl EthApi {
         let Some(number) = number else {
             return Ok(None);
         };
-        let (Some(header), Some(body), Some(hash)) = (
+        let index = index.to::<u64>();
+        let Ok(i) = usize::try_from(index) else {
+            return Ok(None);
+        };
+        let (Some(header), Some(tx), Some(hash)) = (
             reader.header(number)?,
-            reader.body(number)?,
+            reader.body_entry(number, i)?,
             reader.block_hash(number)?,
         ) else {
             return Ok(None);
         };
-        let index = index.to::<u64>();
-        Ok(usize::try_from(index)
-            .ok()
-            .and_then(|i| body.get(i))
-            .map(|tx| RpcTransaction::new(tx, location(&header, hash, index as usize))))
+        Ok(Some(RpcTransaction::new(&tx, location(&header, hash, i))))
     }
 
     fn block_receipts(&self, reader: &StoreReader, number: u64) -> Result<Option<Vec<RpcReceipt>>> {

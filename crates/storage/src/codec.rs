@@ -189,6 +189,99 @@ pub(crate) fn decode_body(bytes: &[u8]) -> Result<Vec<L2Transaction>> {
     Ok(txs)
 }
 
+/// Transaction `index` of an encoded body, decoding only that one: a lookup by hash in a block
+/// of thousands skips the others by their length prefixes.
+pub(crate) fn decode_body_entry(bytes: &[u8], index: usize) -> Result<Option<L2Transaction>> {
+    let mut cur = Cursor::new("Bodies", bytes);
+    let count = cur.u32()? as usize;
+    if index >= count {
+        return Ok(None);
+    }
+    for _ in 0..index {
+        cur.address()?;
+        cur.bytes()?;
+    }
+    let sender = cur.address()?;
+    let raw = cur.bytes()?;
+    L2Transaction::decode_2718_with_sender(raw, sender)
+        .map(Some)
+        .map_err(|err| corrupt("Bodies", &[], err))
+}
+
+/// Receipt `index` of a block's encoded receipts, decoded alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ReceiptEntry {
+    /// The receipt.
+    pub(crate) receipt: L2Receipt,
+    /// The block's gas used before its transaction.
+    pub(crate) previous_gas: u64,
+    /// How many logs the receipts before it hold.
+    pub(crate) logs_before: u64,
+}
+
+/// Receipt `index` of a block's encoded receipts. The receipts before it are read only as far
+/// as their cumulative gas and the number of their logs, never decoded whole.
+pub(crate) fn decode_receipt_entry(bytes: &[u8], index: usize) -> Result<Option<ReceiptEntry>> {
+    let mut cur = Cursor::new("Receipts", bytes);
+    let count = cur.u32()? as usize;
+    if index >= count {
+        return Ok(None);
+    }
+    let (mut previous_gas, mut logs_before) = (0, 0);
+    for _ in 0..index {
+        let (gas, logs) = receipt_summary(cur.bytes()?)?;
+        previous_gas = gas;
+        logs_before += logs;
+    }
+    let receipt =
+        L2Receipt::decode_2718(cur.bytes()?).map_err(|err| corrupt("Receipts", &[], err))?;
+    Ok(Some(ReceiptEntry {
+        receipt,
+        previous_gas,
+        logs_before,
+    }))
+}
+
+/// The cumulative gas and the number of logs of an EIP-2718 receipt (`[type] rlp([status,
+/// cumulativeGas, bloom, logs])`), reading list headers only.
+fn receipt_summary(bytes: &[u8]) -> Result<(u64, u64)> {
+    use alloy_rlp::{Decodable, Header};
+    let bad = |err: alloy_rlp::Error| corrupt("Receipts", &[], err);
+    let mut body = match bytes.first() {
+        Some(&b) if b < 0x7f => &bytes[1..],
+        _ => bytes,
+    };
+    let header = Header::decode(&mut body).map_err(bad)?;
+    if !header.list || body.len() < header.payload_length {
+        return Err(corrupt("Receipts", &[], "receipt is not a list"));
+    }
+    let mut fields = &body[..header.payload_length];
+    bool::decode(&mut fields).map_err(bad)?;
+    let cumulative_gas = u64::decode(&mut fields).map_err(bad)?;
+    skip_item(&mut fields).map_err(bad)?; // the bloom
+    let logs = Header::decode(&mut fields).map_err(bad)?;
+    if !logs.list || fields.len() < logs.payload_length {
+        return Err(corrupt("Receipts", &[], "logs are not a list"));
+    }
+    let mut items = &fields[..logs.payload_length];
+    let mut count = 0;
+    while !items.is_empty() {
+        skip_item(&mut items).map_err(bad)?;
+        count += 1;
+    }
+    Ok((cumulative_gas, count))
+}
+
+/// Advances `buf` past one RLP item.
+fn skip_item(buf: &mut &[u8]) -> std::result::Result<(), alloy_rlp::Error> {
+    let header = alloy_rlp::Header::decode(buf)?;
+    if buf.len() < header.payload_length {
+        return Err(alloy_rlp::Error::InputTooShort);
+    }
+    *buf = &buf[header.payload_length..];
+    Ok(())
+}
+
 pub(crate) fn encode_receipts(receipts: &[L2Receipt]) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend_from_slice(&(receipts.len() as u32).to_be_bytes());
@@ -498,6 +591,125 @@ pub(crate) fn decode_u64(table: &'static str, bytes: &[u8]) -> Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A block's transactions (a deposit, then signed legacy and EIP-1559 transfers) and
+    /// receipts with 0 to 3 logs each.
+    fn block(count: usize) -> (Vec<L2Transaction>, Vec<L2Receipt>) {
+        use alloy_consensus::{SignableTransaction, TxEip1559, TxLegacy};
+        use alloy_eips::Typed2718;
+        use alloy_primitives::{Bytes, Log, Signature, TxKind};
+        let signature = Signature::new(U256::from(1), U256::from(2), false);
+        let mut transactions = vec![L2Transaction::Deposit(TxDeposit {
+            source_hash: B256::repeat_byte(9),
+            from: Address::repeat_byte(1),
+            to: Address::repeat_byte(2),
+            mint: 5,
+            value: U256::from(5),
+            gas_limit: 100_000,
+            input: Bytes::new(),
+        })];
+        for i in 1..count as u64 {
+            let to = TxKind::Call(Address::with_last_byte(i as u8));
+            let envelope = if i % 2 == 0 {
+                TxLegacy {
+                    nonce: i,
+                    gas_price: 7,
+                    gas_limit: 21_000,
+                    to,
+                    ..Default::default()
+                }
+                .into_signed(signature)
+                .into()
+            } else {
+                let input = Bytes::from(vec![i as u8; i as usize % 40]);
+                TxEip1559 {
+                    nonce: i,
+                    gas_limit: 50_000,
+                    to,
+                    input,
+                    ..Default::default()
+                }
+                .into_signed(signature)
+                .into()
+            };
+            transactions.push(L2Transaction::Signed {
+                envelope,
+                sender: Address::repeat_byte(i as u8),
+            });
+        }
+        let mut cumulative_gas_used = 0;
+        let receipts = transactions
+            .iter()
+            .enumerate()
+            .map(|(i, tx)| {
+                cumulative_gas_used += 21_000 + i as u64;
+                let logs = (0..i % 4)
+                    .map(|l| {
+                        Log::new_unchecked(
+                            Address::repeat_byte(l as u8),
+                            vec![B256::repeat_byte(i as u8); l],
+                            Bytes::from(vec![l as u8; 3 * l]),
+                        )
+                    })
+                    .collect();
+                L2Receipt {
+                    tx_type: tx.ty(),
+                    success: i % 3 != 1,
+                    cumulative_gas_used,
+                    logs,
+                }
+            })
+            .collect();
+        (transactions, receipts)
+    }
+
+    #[test]
+    fn one_entry_of_a_body_or_its_receipts_decodes_alone_as_in_the_whole() {
+        let (transactions, receipts) = block(300);
+        let body = encode_body(&transactions);
+        let encoded = encode_receipts(&receipts);
+        let whole = decode_receipts(&encoded).unwrap();
+        assert_eq!(whole, receipts);
+        for i in 0..transactions.len() {
+            assert_eq!(
+                decode_body_entry(&body, i).unwrap().as_ref(),
+                Some(&transactions[i])
+            );
+            let entry = decode_receipt_entry(&encoded, i).unwrap().unwrap();
+            assert_eq!(entry.receipt, receipts[i]);
+            let previous_gas = i
+                .checked_sub(1)
+                .map_or(0, |p| receipts[p].cumulative_gas_used);
+            assert_eq!(entry.previous_gas, previous_gas, "receipt {i}");
+            let logs_before: usize = receipts[..i].iter().map(|r| r.logs.len()).sum();
+            assert_eq!(entry.logs_before, logs_before as u64, "receipt {i}");
+        }
+        assert_eq!(decode_body_entry(&body, transactions.len()).unwrap(), None);
+        assert_eq!(
+            decode_receipt_entry(&encoded, receipts.len()).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn a_cut_body_or_receipts_entry_is_an_error_not_a_panic() {
+        let (transactions, receipts) = block(8);
+        let body = encode_body(&transactions);
+        let encoded = encode_receipts(&receipts);
+        let last = transactions.len() - 1;
+        for cut in 0..body.len() {
+            assert!(
+                decode_body_entry(&body[..cut], last).is_err(),
+                "body cut at {cut}"
+            );
+        }
+        for cut in 0..encoded.len() {
+            assert!(
+                decode_receipt_entry(&encoded[..cut], last).is_err(),
+                "receipts cut at {cut}"
+            );
+        }
+    }
 
     #[test]
     fn changeset_roundtrip_and_truncation_is_an_error() {

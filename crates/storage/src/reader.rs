@@ -101,6 +101,26 @@ impl<K: TransactionKind> Reads<'_, K> {
             .transpose()
     }
 
+    /// Transaction `index` of block `number` (`None`: no such block or index).
+    pub(crate) fn body_entry(&self, number: u64, index: usize) -> Result<Option<L2Transaction>> {
+        Ok(get(self.tx, self.tables.bodies, &number.to_be_bytes())?
+            .map(|v| codec::decode_body_entry(&v, index))
+            .transpose()?
+            .flatten())
+    }
+
+    /// Receipt `index` of block `number`, with what comes before it in the block.
+    pub(crate) fn receipt_entry(
+        &self,
+        number: u64,
+        index: usize,
+    ) -> Result<Option<codec::ReceiptEntry>> {
+        Ok(get(self.tx, self.tables.receipts, &number.to_be_bytes())?
+            .map(|v| codec::decode_receipt_entry(&v, index))
+            .transpose()?
+            .flatten())
+    }
+
     pub(crate) fn tx_location(&self, hash: B256) -> Result<Option<(u64, u32)>> {
         get(self.tx, self.tables.tx_lookup, hash.as_slice())?
             .map(|v| {
@@ -473,6 +493,12 @@ impl StoreReader {
         self.reads().body(number)
     }
 
+    /// Transaction `index` of L2 block `number`, decoded alone (`None`: no such block or
+    /// index).
+    pub fn body_entry(&self, number: u64, index: usize) -> Result<Option<L2Transaction>> {
+        self.reads().body_entry(number, index)
+    }
+
     /// Receipts of L2 block `number`.
     pub fn receipts(&self, number: u64) -> Result<Option<Vec<L2Receipt>>> {
         self.reads().receipts(number)
@@ -489,25 +515,21 @@ impl StoreReader {
                 "tx {hash} indexed in block {block_number} which is incomplete"
             ))
         };
-        let body = reads.body(block_number)?.ok_or_else(missing)?;
-        let receipts = reads.receipts(block_number)?.ok_or_else(missing)?;
-        let header = reads.header(block_number)?.ok_or_else(missing)?;
+        // Only this transaction and its receipt are decoded: a receipt lookup in a block of
+        // thousands must not decode them all.
         let i = index as usize;
-        let (Some(transaction), Some(receipt)) = (body.get(i).cloned(), receipts.get(i).cloned())
-        else {
-            return Err(missing());
-        };
-        let previous_gas = if i == 0 {
-            0
-        } else {
-            receipts[i - 1].cumulative_gas_used
-        };
-        let first_log_index = receipts[..i].iter().map(|r| r.logs.len() as u64).sum();
+        let transaction = reads.body_entry(block_number, i)?.ok_or_else(missing)?;
+        let entry = reads.receipt_entry(block_number, i)?.ok_or_else(missing)?;
+        let header = reads.header(block_number)?.ok_or_else(missing)?;
+        let receipt = entry.receipt;
         Ok(Some(StoredTransaction {
-            gas_used: receipt.cumulative_gas_used - previous_gas,
+            gas_used: receipt
+                .cumulative_gas_used
+                .checked_sub(entry.previous_gas)
+                .ok_or_else(missing)?,
             transaction,
             receipt,
-            first_log_index,
+            first_log_index: entry.logs_before,
             block_number,
             block_hash: reads.canonical_hash(block_number)?.ok_or_else(missing)?,
             index,
