@@ -11,7 +11,7 @@
 
 use std::{
     panic::{AssertUnwindSafe, catch_unwind},
-    sync::{Mutex, OnceLock, mpsc},
+    sync::{OnceLock, mpsc},
 };
 
 /// The nice value of the KZG thread: 10 of 19, a tenth of a default thread's weight.
@@ -20,8 +20,8 @@ pub const KZG_THREAD_NICE: i32 = 10;
 type Job = Box<dyn FnOnce() + Send>;
 
 /// The queue of the KZG thread, started on first use.
-fn queue() -> &'static Mutex<mpsc::Sender<Job>> {
-    static QUEUE: OnceLock<Mutex<mpsc::Sender<Job>>> = OnceLock::new();
+fn queue() -> &'static mpsc::Sender<Job> {
+    static QUEUE: OnceLock<mpsc::Sender<Job>> = OnceLock::new();
     QUEUE.get_or_init(|| {
         let (sender, receiver) = mpsc::channel::<Job>();
         std::thread::Builder::new()
@@ -33,7 +33,7 @@ fn queue() -> &'static Mutex<mpsc::Sender<Job>> {
                 }
             })
             .expect("the OS starts the KZG thread");
-        Mutex::new(sender)
+        sender
     })
 }
 
@@ -51,8 +51,6 @@ where
         let _ = done.send(outcome);
     });
     queue()
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
         .send(job)
         .map_err(|_| "the KZG thread is gone".to_string())?;
     result

@@ -129,7 +129,9 @@ fn next_blob_load(covering: std::ops::Range<usize>, next: usize) -> BlobLoad {
     BlobLoad::Elements(next..end)
 }
 
-/// Runs KZG work (seconds for a whole blob's proof on a slow machine) off the async runtime.
+/// Runs KZG work (seconds for a whole blob's proof on a slow machine) off the async runtime, at
+/// full priority: unlike the batcher's sidecars (`rollup_l1::kzg_work`, below sequencing), a
+/// proof here runs against a game's clock, which on the devnet is 30 seconds.
 async fn off_runtime_kzg<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, String> + Send + 'static,
 ) -> Result<T, DisputeError> {
