@@ -139,10 +139,11 @@ impl BlobSource {
     pub fn new(url: &str, inbox: Address) -> Result<Self> {
         crate::rpc::check_http_url(url)?;
         // Loading the KZG trusted setup takes seconds: start it now, in the background, rather
-        // than in front of the first blob batch.
+        // than in front of the first blob batch (or of the first L2 block that calls the
+        // point-evaluation precompile: revm loads the same setup).
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(crate::kzg_work(|| {
-                c_kzg::ethereum_kzg_settings(0);
+                rollup_primitives::kzg_settings();
             }));
         }
         let http = reqwest::Client::builder()
@@ -405,9 +406,7 @@ pub fn versioned_hash(blob: &[u8]) -> std::result::Result<B256, String> {
         ));
     }
     let blob = c_kzg::Blob::from_bytes(blob).map_err(|err| format!("not a blob: {err}"))?;
-    // No precomputed tables: they speed up proofs, not commitments, and building them costs
-    // seconds at first use (what a replica would pay before deriving its first blob batch).
-    let commitment = c_kzg::ethereum_kzg_settings(0)
+    let commitment = rollup_primitives::kzg_settings()
         .blob_to_kzg_commitment(&blob)
         .map_err(|err| format!("not a blob (a field element is out of range?): {err}"))?;
     Ok(kzg_to_versioned_hash(commitment.as_slice()))
@@ -527,7 +526,7 @@ pub fn sidecar_in(
             let sidecar =
                 alloy_eips::eip4844::BlobTransactionSidecar::try_from_blobs_with_settings(
                     blobs,
-                    c_kzg::ethereum_kzg_settings(0),
+                    rollup_primitives::kzg_settings(),
                 )
                 .map_err(|err| {
                     format!("cannot compute the blobs' KZG commitments and proofs: {err}")
@@ -552,8 +551,11 @@ pub fn sidecar(
     blobs: Vec<Blob>,
     known: Option<&KnownBlobs>,
 ) -> std::result::Result<alloy_eips::eip7594::BlobTransactionSidecarEip7594, String> {
-    let sidecar = alloy_eips::eip7594::BlobTransactionSidecarEip7594::try_from_blobs(blobs)
-        .map_err(|err| format!("cannot compute the blobs' KZG commitments and proofs: {err}"))?;
+    let sidecar = alloy_eips::eip7594::BlobTransactionSidecarEip7594::try_from_blobs_with_settings(
+        blobs,
+        rollup_primitives::kzg_settings(),
+    )
+    .map_err(|err| format!("cannot compute the blobs' KZG commitments and proofs: {err}"))?;
     if let Some(known) = known {
         for (blob, commitment) in sidecar.blobs.iter().zip(&sidecar.commitments) {
             known.insert(
@@ -568,6 +570,18 @@ pub fn sidecar(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every blob path of the node uses the one setup alloy's sidecar builder (and revm's
+    /// point-evaluation precompile, at the same precompute) loads: a second one would cost
+    /// seconds of CPU and about 100 MB more.
+    #[test]
+    fn the_node_loads_one_kzg_setup() {
+        let ours = rollup_primitives::kzg_settings();
+        assert!(std::ptr::eq(
+            ours,
+            alloy_eips::eip4844::env_settings::EnvKzgSettings::Default.get()
+        ));
+    }
 
     #[test]
     fn the_sidecar_format_follows_the_fork_in_eth_config() {

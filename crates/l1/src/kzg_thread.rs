@@ -14,6 +14,9 @@ use std::{
     sync::{OnceLock, mpsc},
 };
 
+/// The name of the KZG thread, as `top -H` and `/proc/<pid>/task/*/comm` show it.
+pub const KZG_THREAD_NAME: &str = "rollup-kzg";
+
 /// The nice value of the KZG thread: 10 of 19, a tenth of a default thread's weight.
 pub const KZG_THREAD_NICE: i32 = 10;
 
@@ -25,7 +28,7 @@ fn queue() -> &'static mpsc::Sender<Job> {
     QUEUE.get_or_init(|| {
         let (sender, receiver) = mpsc::channel::<Job>();
         std::thread::Builder::new()
-            .name("rollup-kzg".into())
+            .name(KZG_THREAD_NAME.into())
             .spawn(move || {
                 lower_priority();
                 for job in receiver {
@@ -101,7 +104,7 @@ mod tests {
                 .await
                 .unwrap()
                 .as_deref(),
-            Some("rollup-kzg")
+            Some(KZG_THREAD_NAME)
         );
     }
 

@@ -45,6 +45,6 @@ pub use error::{L1Error, Result};
 pub use follower::{BlobConfig, FULL_BLOCKS_KEPT, L1Follower, L1FollowerConfig, WINDOW_DEPTH};
 pub use header::header_rlp;
 pub use in_process::InProcessTransport;
-pub use kzg_thread::{KZG_THREAD_NICE, kzg_work};
+pub use kzg_thread::{KZG_THREAD_NAME, KZG_THREAD_NICE, kzg_work};
 pub use rpc::L1Rpc;
 pub use sender::{L1Sender, Prepared, SenderConfig};

@@ -75,9 +75,10 @@ mod wire;
 mod tests;
 
 pub use blob::{
-    BLOB_BYTES_PER_FIELD_ELEMENT, BLOB_DATA_SIZE, DataPath, MAX_BLOBS_PER_BATCH,
+    BLOB_BYTES_PER_FIELD_ELEMENT, BLOB_DATA_SIZE, DataPath, KZG_PRECOMPUTE, MAX_BLOBS_PER_BATCH,
     MAX_SEGMENT_BYTES_PER_BATCH, blob_challenge, blob_commitment, blob_count, blob_data,
-    blob_element_point, blob_element_proof, blob_elements_covering, to_blobs, whole_blob_proof,
+    blob_element_point, blob_element_proof, blob_elements_covering, kzg_settings, to_blobs,
+    whole_blob_proof,
 };
 pub use error::BatchError;
 pub use fastlz::{flz_compress, flz_decompress};
