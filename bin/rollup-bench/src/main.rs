@@ -505,6 +505,9 @@ async fn run_setup(url: &str, plan: &Plan, concurrency: usize) -> eyre::Result<(
 
 struct CpuProbe {
     procs: Vec<(&'static str, String, f64)>,
+    /// The node's pid and its KZG thread's CPU seconds at the start (blob sidecars and blob
+    /// checks run there, mostly after the transactions are in).
+    kzg: Option<(u32, f64)>,
     own: f64,
     wall: Instant,
 }
@@ -520,9 +523,27 @@ impl CpuProbe {
                     (*name, stat, before)
                 })
                 .collect(),
+            kzg: procs.first().map(|(_, p)| {
+                (
+                    p.pid(),
+                    procs::thread_cpu_secs(p.pid(), rollup_l1::KZG_THREAD_NAME),
+                )
+            }),
             own: procs::cpu_secs("/proc/self/stat"),
             wall: Instant::now(),
         }
+    }
+
+    /// CPU seconds of the first process and of its KZG thread since the start.
+    fn first_with_kzg(&self) -> (f64, f64) {
+        let total = self
+            .procs
+            .first()
+            .map_or(0.0, |(_, stat, before)| procs::cpu_secs(stat) - before);
+        let kzg = self.kzg.map_or(0.0, |(pid, before)| {
+            procs::thread_cpu_secs(pid, rollup_l1::KZG_THREAD_NAME) - before
+        });
+        (total, kzg)
     }
 
     fn report(&self) -> String {
@@ -531,6 +552,9 @@ impl CpuProbe {
             .iter()
             .map(|(name, stat, before)| format!("{name} {:.2} s", procs::cpu_secs(stat) - before))
             .collect();
+        if let (Some(first), (_, kzg)) = (parts.first_mut(), self.first_with_kzg()) {
+            first.push_str(&format!(" (KZG thread {kzg:.2} s)"));
+        }
         parts.push(format!(
             "bench {:.2} s",
             procs::cpu_secs("/proc/self/stat") - self.own
@@ -673,6 +697,13 @@ async fn sequencer_stage(args: &Args, plan: &Plan) -> eyre::Result<(Stage, Stage
         println!(
             "    safe head reached block {unsafe_head}, the newest with transactions, {:.2} s after the last inclusion",
             t.elapsed().as_secs_f64()
+        );
+        let (node_cpu, kzg_cpu) = probe.first_with_kzg();
+        let txs = plan.workload.len().max(1) as f64;
+        println!(
+            "    node CPU from the first send until those blocks were safe: {node_cpu:.2} s ({:.0} µs/tx), of which the KZG thread (blob sidecars and checks) {kzg_cpu:.2} s ({:.0} µs/tx)",
+            node_cpu / txs * 1e6,
+            kzg_cpu / txs * 1e6
         );
         let l1_end = quantity(&call(&l1, "eth_blockNumber", json!([])).await?).unwrap_or(0);
         match l1::scan_batches(&l1, &l1_url, inbox, l1_start + 1, l1_end).await {

@@ -104,6 +104,21 @@ pub(crate) fn cpu_secs(stat: &str) -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// CPU seconds (user + system) of the threads of process `pid` named `name` (such as the node's
+/// `rollup-kzg`); 0 if there are none.
+pub(crate) fn thread_cpu_secs(pid: u32, name: &str) -> f64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0.0;
+    };
+    tasks
+        .flatten()
+        .filter(|task| {
+            std::fs::read_to_string(task.path().join("comm")).is_ok_and(|comm| comm.trim() == name)
+        })
+        .map(|task| cpu_secs(&task.path().join("stat").to_string_lossy()))
+        .sum()
+}
+
 pub(crate) fn free_port() -> eyre::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
