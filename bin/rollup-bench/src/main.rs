@@ -6,6 +6,7 @@
 //! data bound for a span of L1 time, checking that no served receipt disappears and that the
 //! safe head keeps pace. See `docs/benchmarks.md`.
 
+mod blob_work;
 mod l1;
 mod load;
 mod procs;
@@ -95,6 +96,11 @@ struct Args {
     /// Skip stages: any of raw, sequencer, anvil (comma-separated).
     #[arg(long, value_delimiter = ',', conflicts_with = "sustained")]
     skip: Vec<String>,
+
+    /// Instead of the four rows: time the node's KZG work (setup, commitments, both sidecar
+    /// formats) on this many blobs in one thread, and exit. No node or L1 is started.
+    #[arg(long, value_name = "BLOBS", conflicts_with = "sustained")]
+    blob_work: Option<usize>,
 
     /// Instead of the four rows: hold a load above the L1 data bound for this much L1 time
     /// (the span of L1 block timestamps), e.g. `10m`, `90s`.
@@ -204,6 +210,13 @@ fn main() {
         }
     };
     print_machine();
+    if let Some(blobs) = args.blob_work {
+        if let Err(err) = blob_work::run(blobs) {
+            eprintln!("blob work: {err:#}");
+            std::process::exit(2);
+        }
+        return;
+    }
     if let Some(duration) = args.sustained {
         let passed = sustained_options(&args, duration)
             .and_then(|opts| runtime.block_on(sustained::run(&opts)));
