@@ -252,7 +252,9 @@ impl BlobSource {
         {
             return Ok(blobs);
         }
-        let (by_hash, id, served_count) = self.served(number, hash, timestamp).await?;
+        let (by_hash, id, served_count) = self
+            .served(number, hash, timestamp, None, versioned_hashes)
+            .await?;
         versioned_hashes
             .iter()
             .map(|wanted| {
@@ -269,13 +271,21 @@ impl BlobSource {
             .collect()
     }
 
-    /// Every blob the beacon API serves for L1 block `number`, by versioned hash (each
+    /// The blobs the beacon API serves for L1 block `number`, by versioned hash (each
     /// recomputed from the blob), with the block's id in the API and how many it served.
+    ///
+    /// With `layout`, the versioned hashes of every blob the block carries in block order (the
+    /// order the beacon API serves them in), only the `wanted` blobs are committed to: a
+    /// mainnet block carries other rollups' blobs too, each a commitment of tens of
+    /// milliseconds for nothing. Without it, or when the served blobs do not line up with it
+    /// (or a picked blob does not match its hash), every served blob is.
     async fn served(
         &self,
         number: u64,
         hash: B256,
         timestamp: u64,
+        layout: Option<Vec<B256>>,
+        wanted: &[B256],
     ) -> Result<(std::collections::HashMap<B256, Bytes>, String, usize)> {
         let id = match self.block_ids(number).await? {
             BlockIds::ExecutionHash => hash.to_string(),
@@ -305,7 +315,13 @@ impl BlobSource {
         let served_count = served.len();
         // A commitment takes tens of milliseconds per blob (and seconds for the trusted setup
         // on first use): on the KZG thread, off the async runtime and below the sequencer.
+        let wanted = wanted.to_vec();
         let hashed = crate::kzg_work(move || {
+            if let Some(picked) =
+                layout.and_then(|layout| pick_by_position(&layout, &served, &wanted))
+            {
+                return Ok(picked);
+            }
             served
                 .into_iter()
                 .map(|blob| versioned_hash(&blob).map(|hash| (hash, blob)))
@@ -345,8 +361,28 @@ impl BlobSource {
                 return Ok(());
             }
         }
+        let layout = block
+            .transactions
+            .iter()
+            .flat_map(|tx| tx.blob_versioned_hashes.iter().copied())
+            .collect();
+        let ours: Vec<B256> = wanted
+            .iter()
+            .flat_map(|&index| {
+                block.transactions[index]
+                    .blob_versioned_hashes
+                    .iter()
+                    .copied()
+            })
+            .collect();
         let (by_hash, id, served_count) = self
-            .served(block.number, block.hash, block.timestamp)
+            .served(
+                block.number,
+                block.hash,
+                block.timestamp,
+                Some(layout),
+                &ours,
+            )
             .await?;
         for index in wanted {
             let tx: &mut L1Transaction = &mut block.transactions[index];
@@ -394,6 +430,27 @@ pub fn blob_batch_transactions(block: &L1Block, inbox: Address) -> Vec<usize> {
                 })
         })
         .map(|(index, _)| index)
+        .collect()
+}
+
+/// The `wanted` blobs of a block picked from `served` by position: `layout` lists the
+/// versioned hashes of all the block's blobs in block order, and a beacon node serves them in
+/// that order. Each picked blob is checked against its hash, so only they cost a commitment.
+/// `None` when the served blobs do not line up with `layout` or a picked one does not match.
+fn pick_by_position(
+    layout: &[B256],
+    served: &[Bytes],
+    wanted: &[B256],
+) -> Option<std::collections::HashMap<B256, Bytes>> {
+    if layout.len() != served.len() {
+        return None;
+    }
+    wanted
+        .iter()
+        .map(|hash| {
+            let blob = &served[layout.iter().position(|at| at == hash)?];
+            (versioned_hash(blob).ok()? == *hash).then(|| (*hash, blob.clone()))
+        })
         .collect()
 }
 
@@ -622,6 +679,44 @@ fn per_blob_group<T: Send>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Only the wanted blobs of a block are committed to, found by their position among the
+    /// block's blobs; a served list that does not line up, or a blob at the wrong place, is
+    /// left to the full check.
+    #[test]
+    fn wanted_blobs_are_picked_by_position() {
+        let data: Vec<u8> = (0..2 * rollup_primitives::BLOB_DATA_SIZE)
+            .map(|i| (i * 13 + i / 977) as u8)
+            .collect();
+        let ours: Vec<Bytes> = rollup_primitives::to_blobs(&data)
+            .iter()
+            .map(|blob| Bytes::copy_from_slice(blob.as_slice()))
+            .collect();
+        let hashes: Vec<B256> = ours
+            .iter()
+            .map(|blob| versioned_hash(blob).unwrap())
+            .collect();
+        // Another rollup's blob, which would fail a commitment: every field element out of range.
+        let foreign = Bytes::from(vec![0xff; BYTES_PER_BLOB]);
+        assert!(versioned_hash(&foreign).is_err());
+        let foreign_hash = B256::repeat_byte(0x01);
+
+        let layout = [foreign_hash, hashes[0], hashes[1]];
+        let served = [foreign.clone(), ours[0].clone(), ours[1].clone()];
+        let picked = pick_by_position(&layout, &served, &[hashes[1], hashes[0]]).unwrap();
+        assert_eq!(picked.len(), 2);
+        assert_eq!(picked[&hashes[0]], ours[0]);
+        assert_eq!(picked[&hashes[1]], ours[1]);
+
+        // Fewer served than the block carries, blobs out of order, a hash not in the block.
+        assert_eq!(pick_by_position(&layout, &served[1..], &hashes), None);
+        let swapped = [foreign, ours[1].clone(), ours[0].clone()];
+        assert_eq!(pick_by_position(&layout, &swapped, &hashes), None);
+        assert_eq!(
+            pick_by_position(&layout, &served, &[B256::repeat_byte(2)]),
+            None
+        );
+    }
 
     /// Sidecars proven in groups on several threads are the ones alloy builds on one, blob for
     /// blob, in both formats, and every blob is remembered.
