@@ -1,6 +1,5 @@
-//! `--blob-work`: what the node's KZG work costs on this machine, step by step: in one thread
-//! (the CPU it costs), and for sidecars also as the node builds them, a group of blobs per core
-//! at low priority (the time a batch waits for its sidecar on an idle machine).
+//! `--blob-work`: what the node's KZG work costs on this machine, step by step, in one thread
+//! (the node runs it on its one `rollup-kzg` thread the same way).
 //!
 //! The blobs hold keccak-derived bytes, which FastLZ cannot shrink, like the compressed
 //! segments a batch carries; KZG's cost does not depend on the values anyway.
@@ -55,38 +54,18 @@ pub(crate) fn run(count: usize) -> eyre::Result<()> {
         start.elapsed(),
     );
 
-    let settings = rollup_primitives::kzg_settings();
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    let start = Instant::now();
-    alloy_eips::eip4844::BlobTransactionSidecar::try_from_blobs_with_settings(
-        blobs.clone(),
-        settings,
-    )?;
-    row(
-        "EIP-4844 sidecar: commitment + blob proof (before Osaka)",
-        start.elapsed(),
-    );
     let start = Instant::now();
     rollup_l1::sidecar_in(blobs.clone(), None, SidecarFormat::Eip4844)
         .map_err(|err| eyre::eyre!(err))?;
     row(
-        &format!("  as the node builds it, on up to {cores} cores (wall)"),
+        "EIP-4844 sidecar: commitment + blob proof (before Osaka)",
         start.elapsed(),
     );
 
     let start = Instant::now();
-    alloy_eips::eip7594::BlobTransactionSidecarEip7594::try_from_blobs_with_settings(
-        blobs.clone(),
-        settings,
-    )?;
-    row(
-        "EIP-7594 sidecar: commitment + 128 cell proofs (Osaka)",
-        start.elapsed(),
-    );
-    let start = Instant::now();
     rollup_l1::sidecar_in(blobs, None, SidecarFormat::Eip7594).map_err(|err| eyre::eyre!(err))?;
     row(
-        &format!("  as the node builds it, on up to {cores} cores (wall)"),
+        "EIP-7594 sidecar: commitment + 128 cell proofs (Osaka)",
         start.elapsed(),
     );
     Ok(())
