@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use alloy_eips::eip4844::{BYTES_PER_BLOB, Blob, Bytes48, c_kzg, kzg_to_versioned_hash};
+use alloy_eips::eip4844::{BYTES_PER_BLOB, Blob, c_kzg, kzg_to_versioned_hash};
 use alloy_primitives::{Address, B256, Bytes};
 use alloy_sol_types::SolEvent;
 use rollup_primitives::{L1Block, L1Transaction, bindings::IBatchInbox::BatchAppended};
@@ -580,19 +580,22 @@ pub fn sidecar_in(
     match format {
         SidecarFormat::Eip7594 => sidecar(blobs, known).map(Into::into),
         SidecarFormat::Eip4844 => {
-            let parts = per_blob_group(blobs, |group| {
+            let sidecar =
                 alloy_eips::eip4844::BlobTransactionSidecar::try_from_blobs_with_settings(
-                    group,
+                    blobs,
                     rollup_primitives::kzg_settings(),
                 )
-            })?;
-            let mut sidecar = alloy_eips::eip4844::BlobTransactionSidecar::default();
-            for part in parts {
-                sidecar.blobs.extend(part.blobs);
-                sidecar.commitments.extend(part.commitments);
-                sidecar.proofs.extend(part.proofs);
+                .map_err(|err| {
+                    format!("cannot compute the blobs' KZG commitments and proofs: {err}")
+                })?;
+            if let Some(known) = known {
+                for (blob, commitment) in sidecar.blobs.iter().zip(&sidecar.commitments) {
+                    known.insert(
+                        kzg_to_versioned_hash(commitment.as_slice()),
+                        Bytes::copy_from_slice(blob.as_slice()),
+                    );
+                }
             }
-            remember(known, &sidecar.blobs, &sidecar.commitments);
             Ok(sidecar.into())
         }
     }
@@ -605,75 +608,20 @@ pub fn sidecar(
     blobs: Vec<Blob>,
     known: Option<&KnownBlobs>,
 ) -> std::result::Result<alloy_eips::eip7594::BlobTransactionSidecarEip7594, String> {
-    let parts = per_blob_group(blobs, |group| {
-        alloy_eips::eip7594::BlobTransactionSidecarEip7594::try_from_blobs_with_settings(
-            group,
-            rollup_primitives::kzg_settings(),
-        )
-    })?;
-    let mut sidecar = alloy_eips::eip7594::BlobTransactionSidecarEip7594::default();
-    for part in parts {
-        // Cell proofs are blob-major, so the groups' lists join in blob order.
-        sidecar.blobs.extend(part.blobs);
-        sidecar.commitments.extend(part.commitments);
-        sidecar.cell_proofs.extend(part.cell_proofs);
-    }
-    remember(known, &sidecar.blobs, &sidecar.commitments);
-    Ok(sidecar)
-}
-
-/// Remembers each blob in `known` under its commitment's versioned hash.
-fn remember(known: Option<&KnownBlobs>, blobs: &[Blob], commitments: &[Bytes48]) {
+    let sidecar = alloy_eips::eip7594::BlobTransactionSidecarEip7594::try_from_blobs_with_settings(
+        blobs,
+        rollup_primitives::kzg_settings(),
+    )
+    .map_err(|err| format!("cannot compute the blobs' KZG commitments and proofs: {err}"))?;
     if let Some(known) = known {
-        for (blob, commitment) in blobs.iter().zip(commitments) {
+        for (blob, commitment) in sidecar.blobs.iter().zip(&sidecar.commitments) {
             known.insert(
                 kzg_to_versioned_hash(commitment.as_slice()),
                 Bytes::copy_from_slice(blob.as_slice()),
             );
         }
     }
-}
-
-/// Runs `prove` on consecutive groups of `blobs`, one group per core (a blob's commitment and
-/// proofs depend on that blob alone), and returns the groups' results in blob order. The extra
-/// threads take the KZG thread's low priority, so on a busy machine they wait for idle cores as
-/// it does; on an idle one a batch of five blobs is proven in a fraction of the time one
-/// thread takes (a blob's cell proofs cost hundreds of milliseconds).
-fn per_blob_group<T: Send>(
-    blobs: Vec<Blob>,
-    prove: impl Fn(Vec<Blob>) -> std::result::Result<T, c_kzg::Error> + Sync,
-) -> std::result::Result<Vec<T>, String> {
-    let failed =
-        |err: c_kzg::Error| format!("cannot compute the blobs' KZG commitments and proofs: {err}");
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    let threads = cores.min(blobs.len()).max(1);
-    if threads == 1 {
-        return prove(blobs).map(|part| vec![part]).map_err(failed);
-    }
-    let per_thread = blobs.len().div_ceil(threads);
-    let mut groups = blobs.chunks(per_thread).map(<[Blob]>::to_vec);
-    let first = groups.next().unwrap_or_default();
-    let prove = &prove;
-    std::thread::scope(|scope| {
-        let others: Vec<_> = groups
-            .map(|group| {
-                scope.spawn(move || {
-                    crate::kzg_thread::lower_priority();
-                    prove(group)
-                })
-            })
-            .collect();
-        let mut parts = vec![prove(first).map_err(failed)?];
-        for other in others {
-            parts.push(
-                other
-                    .join()
-                    .map_err(|_| "blob work panicked on a KZG helper thread".to_string())?
-                    .map_err(failed)?,
-            );
-        }
-        Ok(parts)
-    })
+    Ok(sidecar)
 }
 
 #[cfg(test)]
@@ -716,63 +664,6 @@ mod tests {
             pick_by_position(&layout, &served, &[B256::repeat_byte(2)]),
             None
         );
-    }
-
-    /// Sidecars proven in groups on several threads are the ones alloy builds on one, blob for
-    /// blob, in both formats, and every blob is remembered.
-    #[test]
-    fn sidecars_proven_in_parallel_match_one_thread() {
-        let data: Vec<u8> = (0..3 * rollup_primitives::BLOB_DATA_SIZE - 1000)
-            .map(|i| (i * 7 + i / 251) as u8)
-            .collect();
-        let blobs = rollup_primitives::to_blobs(&data);
-        assert_eq!(blobs.len(), 3);
-        let settings = rollup_primitives::kzg_settings();
-
-        let known = KnownBlobs::default();
-        let ours = sidecar(blobs.clone(), Some(&known)).unwrap();
-        let alloys =
-            alloy_eips::eip7594::BlobTransactionSidecarEip7594::try_from_blobs_with_settings(
-                blobs.clone(),
-                settings,
-            )
-            .unwrap();
-        assert_eq!(ours, alloys);
-        for (blob, commitment) in blobs.iter().zip(&alloys.commitments) {
-            assert_eq!(
-                known
-                    .get(&kzg_to_versioned_hash(commitment.as_slice()))
-                    .map(|kept| kept.to_vec()),
-                Some(blob.to_vec())
-            );
-        }
-
-        let ours = sidecar_in(blobs.clone(), None, SidecarFormat::Eip4844).unwrap();
-        let alloys = alloy_eips::eip4844::BlobTransactionSidecar::try_from_blobs_with_settings(
-            blobs, settings,
-        )
-        .unwrap();
-        assert_eq!(ours, alloys.into());
-    }
-
-    /// The groups after the first run on helper threads at the KZG thread's priority.
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn helper_threads_run_at_the_kzg_priority() {
-        let caller = crate::kzg_thread::nice();
-        let blobs = vec![Blob::ZERO; 4];
-        let nices = per_blob_group(blobs, |_| Ok(crate::kzg_thread::nice())).unwrap();
-        assert_eq!(
-            nices[0], caller,
-            "the first group runs on the calling thread"
-        );
-        assert!(
-            nices[1..]
-                .iter()
-                .all(|&nice| nice == crate::KZG_THREAD_NICE.max(caller)),
-            "{nices:?}"
-        );
-        assert_eq!(crate::kzg_thread::nice(), caller);
     }
 
     /// Every blob path of the node uses the one setup alloy's sidecar builder (and revm's

@@ -7,8 +7,7 @@
 //! the largest CPU cost of the sequencer under load (`docs/benchmarks.md`, "Where the time
 //! goes"). So blob work runs on one dedicated thread with nice 10: when cores are free it runs
 //! at full speed; when the sequencer needs them, the scheduler gives it the larger share.
-//! Jobs run one at a time, in the order they were asked for; a sidecar job proves its blobs
-//! in groups, one per core, on helper threads that take the same priority.
+//! Jobs run one at a time, in the order they were asked for.
 
 use std::{
     panic::{AssertUnwindSafe, catch_unwind},
@@ -65,7 +64,7 @@ where
 /// Lowers the calling thread's scheduling priority to [`KZG_THREAD_NICE`]. Best effort: where
 /// the OS refuses, blob work runs at the default priority, as before.
 #[cfg(target_os = "linux")]
-pub(crate) fn lower_priority() {
+fn lower_priority() {
     unsafe extern "C" {
         fn setpriority(which: i32, who: u32, prio: i32) -> i32;
     }
@@ -78,20 +77,20 @@ pub(crate) fn lower_priority() {
 }
 
 #[cfg(not(target_os = "linux"))]
-pub(crate) fn lower_priority() {}
-
-/// The nice value of the calling thread, from `/proc/thread-self/stat` (field 19).
-#[cfg(all(test, target_os = "linux"))]
-pub(crate) fn nice() -> i32 {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
-    // The command name (field 2) may hold spaces: count fields after its closing paren.
-    let rest = &stat[stat.rfind(')').unwrap() + 2..];
-    rest.split(' ').nth(16).unwrap().parse().unwrap()
-}
+fn lower_priority() {}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The nice value of the calling thread, from `/proc/thread-self/stat` (field 19).
+    #[cfg(target_os = "linux")]
+    fn nice() -> i32 {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+        // The command name (field 2) may hold spaces: count fields after its closing paren.
+        let rest = &stat[stat.rfind(')').unwrap() + 2..];
+        rest.split(' ').nth(16).unwrap().parse().unwrap()
+    }
 
     #[cfg(target_os = "linux")]
     #[tokio::test]
