@@ -536,12 +536,16 @@ impl CpuProbe {
                     (*name, stat, before)
                 })
                 .collect(),
-            kzg: procs.first().map(|(_, p)| {
-                (
-                    p.pid(),
-                    procs::thread_cpu_secs(p.pid(), rollup_l1::KZG_THREAD_NAME),
-                )
-            }),
+            // Only our nodes have a KZG thread (anvil's rows have none to show).
+            kzg: procs
+                .first()
+                .filter(|(name, _)| matches!(*name, "node" | "replica"))
+                .map(|(_, p)| {
+                    (
+                        p.pid(),
+                        procs::thread_cpu_secs(p.pid(), rollup_l1::KZG_THREAD_NAME),
+                    )
+                }),
             own: procs::cpu_secs("/proc/self/stat"),
             wall: Instant::now(),
         }
@@ -565,7 +569,8 @@ impl CpuProbe {
             .iter()
             .map(|(name, stat, before)| format!("{name} {:.2} s", procs::cpu_secs(stat) - before))
             .collect();
-        if let (Some(first), (_, kzg)) = (parts.first_mut(), self.first_with_kzg()) {
+        if let (Some(first), Some(_)) = (parts.first_mut(), self.kzg) {
+            let (_, kzg) = self.first_with_kzg();
             first.push_str(&format!(" (KZG thread {kzg:.2} s)"));
         }
         parts.push(format!(
