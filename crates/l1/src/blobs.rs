@@ -252,9 +252,7 @@ impl BlobSource {
         {
             return Ok(blobs);
         }
-        let (by_hash, id, served_count) = self
-            .served(number, hash, timestamp, None, versioned_hashes)
-            .await?;
+        let (by_hash, id, served_count) = self.served(number, hash, timestamp, None).await?;
         versioned_hashes
             .iter()
             .map(|wanted| {
@@ -274,18 +272,17 @@ impl BlobSource {
     /// The blobs the beacon API serves for L1 block `number`, by versioned hash (each
     /// recomputed from the blob), with the block's id in the API and how many it served.
     ///
-    /// With `layout`, the versioned hashes of every blob the block carries in block order (the
-    /// order the beacon API serves them in), only the `wanted` blobs are committed to: a
-    /// mainnet block carries other rollups' blobs too, each a commitment of tens of
-    /// milliseconds for nothing. Without it, or when the served blobs do not line up with it
-    /// (or a picked blob does not match its hash), every served blob is.
+    /// With `by_position` (the versioned hashes of every blob the block carries, in block
+    /// order, which is the order the beacon API serves them in; and the wanted ones), only the
+    /// wanted blobs are committed to: a mainnet block carries other rollups' blobs too, each a
+    /// commitment of tens of milliseconds for nothing. Without it, or when the served blobs do
+    /// not line up (or a picked blob does not match its hash), every served blob is.
     async fn served(
         &self,
         number: u64,
         hash: B256,
         timestamp: u64,
-        layout: Option<Vec<B256>>,
-        wanted: &[B256],
+        by_position: Option<(Vec<B256>, Vec<B256>)>,
     ) -> Result<(std::collections::HashMap<B256, Bytes>, String, usize)> {
         let id = match self.block_ids(number).await? {
             BlockIds::ExecutionHash => hash.to_string(),
@@ -315,10 +312,9 @@ impl BlobSource {
         let served_count = served.len();
         // A commitment takes tens of milliseconds per blob (and seconds for the trusted setup
         // on first use): on the KZG thread, off the async runtime and below the sequencer.
-        let wanted = wanted.to_vec();
         let hashed = crate::kzg_work(move || {
             if let Some(picked) =
-                layout.and_then(|layout| pick_by_position(&layout, &served, &wanted))
+                by_position.and_then(|(layout, wanted)| pick_by_position(&layout, &served, &wanted))
             {
                 return Ok(picked);
             }
@@ -380,8 +376,7 @@ impl BlobSource {
                 block.number,
                 block.hash,
                 block.timestamp,
-                Some(layout),
-                &ours,
+                Some((layout, ours)),
             )
             .await?;
         for index in wanted {
