@@ -551,16 +551,19 @@ impl CpuProbe {
         }
     }
 
+    /// CPU seconds of the first process's KZG thread since the start, if it has one.
+    fn kzg_secs(&self) -> Option<f64> {
+        self.kzg
+            .map(|(pid, before)| procs::thread_cpu_secs(pid, rollup_l1::KZG_THREAD_NAME) - before)
+    }
+
     /// CPU seconds of the first process and of its KZG thread since the start.
     fn first_with_kzg(&self) -> (f64, f64) {
         let total = self
             .procs
             .first()
             .map_or(0.0, |(_, stat, before)| procs::cpu_secs(stat) - before);
-        let kzg = self.kzg.map_or(0.0, |(pid, before)| {
-            procs::thread_cpu_secs(pid, rollup_l1::KZG_THREAD_NAME) - before
-        });
-        (total, kzg)
+        (total, self.kzg_secs().unwrap_or(0.0))
     }
 
     fn report(&self) -> String {
@@ -569,8 +572,7 @@ impl CpuProbe {
             .iter()
             .map(|(name, stat, before)| format!("{name} {:.2} s", procs::cpu_secs(stat) - before))
             .collect();
-        if let (Some(first), Some(_)) = (parts.first_mut(), self.kzg) {
-            let (_, kzg) = self.first_with_kzg();
+        if let (Some(first), Some(kzg)) = (parts.first_mut(), self.kzg_secs()) {
             first.push_str(&format!(" (KZG thread {kzg:.2} s)"));
         }
         parts.push(format!(
