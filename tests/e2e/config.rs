@@ -247,3 +247,63 @@ async fn deploy_with_the_production_preset_then_run_a_replica_body() {
     );
     drop(replica);
 }
+
+/// `rollup-node devnet --l2-gas-limit` sets a new devnet's block gas limit: its blocks carry it.
+/// A value below one L1 block's deposits is refused before anything starts, and resuming the
+/// devnet with another value is refused with what to do, since the limit is part of the chain.
+#[test]
+fn the_devnet_takes_its_l2_gas_limit_from_the_flag() {
+    crate::support::run(the_devnet_takes_its_l2_gas_limit_from_the_flag_body());
+}
+
+async fn the_devnet_takes_its_l2_gas_limit_from_the_flag_body() {
+    use serde_json::json;
+
+    use crate::support::Devnet;
+
+    let devnet_with = |l1_url: &str, datadir: &std::path::Path, gas: &str| {
+        Command::new(env!("CARGO_BIN_EXE_rollup-node"))
+            .args([
+                "devnet",
+                "--l1-rpc-url",
+                l1_url,
+                "--rpc-addr",
+                "127.0.0.1:0",
+            ])
+            .args(["--l2-gas-limit", gas])
+            .arg("--datadir")
+            .arg(datadir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap()
+    };
+    let anvil = Anvil::start();
+    let dir = tempfile::tempdir().unwrap();
+
+    let output = devnet_with(&anvil.url, &dir.path().join("small"), "29999999");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--l2-gas-limit") && stderr.contains("30000000.."),
+        "{stderr}"
+    );
+
+    let datadir = dir.path().join("devnet");
+    let mut devnet = Devnet::start_with(&anvil.url, &datadir, &["--l2-gas-limit", "60000000"]);
+    let head = devnet
+        .l2("eth_getBlockByNumber", json!(["latest", false]))
+        .await;
+    assert_eq!(head["gasLimit"], json!("0x3938700"), "{head}");
+    devnet.kill9();
+
+    let started = Instant::now();
+    let output = devnet_with(&anvil.url, &datadir, "45000000");
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("has an L2 gas limit of 60000000, not 45000000"),
+        "{stderr}"
+    );
+}

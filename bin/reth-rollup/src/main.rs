@@ -527,6 +527,7 @@ where
                 transport.clone().into_client(),
                 "reth (in-process)",
                 args.dev_l2_chain_id,
+                None,
             )
             .await?;
             let core = Core::open(setup.config.clone(), &datadir, args.history_retention)?;
@@ -541,6 +542,7 @@ where
                 transport.clone().into_client(),
                 "reth (in-process)",
                 args.dev_l2_chain_id,
+                None,
             )
             .await?,
         );

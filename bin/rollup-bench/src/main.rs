@@ -79,6 +79,11 @@ struct Args {
     /// Sequencer block time.
     #[arg(long, default_value = "100ms")]
     block_time: String,
+    /// Block gas limit of the L2 (the devnet's `--l2-gas-limit`) and of the reference anvil
+    /// (its `--gas-limit`), so rows (b) and (d) share it [default: 30000000]. At 100 ms blocks
+    /// the default caps both at about 14 000 ETH transfers per second.
+    #[arg(long, value_name = "GAS", default_value_t = 30_000_000, conflicts_with = "sustained", value_parser = clap::value_parser!(u64).range(30_000_000..))]
+    l2_gas_limit: u64,
     /// Batcher interval.
     #[arg(long, default_value = "500ms")]
     batcher_interval: String,
@@ -89,7 +94,7 @@ struct Args {
     #[arg(long)]
     anvil_bin: Option<PathBuf>,
     /// Block time of the reference anvil (row d), in seconds (fractions allowed); default: the
-    /// sequencer's 100 ms with the same 30M gas limit. `auto`: automine (a block per
+    /// sequencer's 100 ms (with the same --l2-gas-limit). `auto`: automine (a block per
     /// transaction).
     #[arg(long, default_value = "0.1", conflicts_with = "sustained")]
     anvil_block_time: String,
@@ -317,12 +322,13 @@ fn row_load(args: &Args) -> (usize, usize, usize) {
 async fn bench(args: &Args, kind: Kind) -> String {
     let (senders, concurrency, rpc_batch) = row_load(args);
     println!(
-        "\n=== workload {} ({} txs, {} senders, concurrency {}, rpc batch {}) ===",
+        "\n=== workload {} ({} txs, {} senders, concurrency {}, rpc batch {}, L2 gas limit {}) ===",
         kind.name(),
         args.txs,
         senders,
         concurrency,
-        rpc_batch
+        rpc_batch,
+        args.l2_gas_limit
     );
     let start = Instant::now();
     let plans = workload::build(kind, L2_CHAIN_ID, args.txs, senders).and_then(|l2| {
@@ -626,7 +632,7 @@ async fn sequencer_stage(args: &Args, plan: &Plan) -> eyre::Result<(Stage, Stage
     let anvil_bin = procs::anvil_bin(args.anvil_bin.clone());
     let node_bin = procs::node_bin(args.node_bin.clone())?;
     let dir = tempfile::tempdir()?;
-    let (l1_proc, l1_url) = procs::start_anvil(&anvil_bin, None).await?;
+    let (l1_proc, l1_url) = procs::start_anvil(&anvil_bin, None, &[]).await?;
     let seq_dir = dir.path().join("sequencer");
     let metrics_addr = format!("127.0.0.1:{}", procs::free_port()?);
     let procs::Devnet {
@@ -642,6 +648,8 @@ async fn sequencer_stage(args: &Args, plan: &Plan) -> eyre::Result<(Stage, Stage
         &[
             "--block-time",
             &args.block_time,
+            "--l2-gas-limit",
+            &args.l2_gas_limit.to_string(),
             "--batcher-interval",
             &args.batcher_interval,
             "--batcher-data",
@@ -850,6 +858,7 @@ async fn anvil_stage(args: &Args, plan: &Plan) -> eyre::Result<Row> {
     let (anvil, url) = procs::start_anvil(
         &procs::anvil_bin(args.anvil_bin.clone()),
         Some(args.anvil_block_time.as_str()).filter(|t| *t != "auto"),
+        &["--gas-limit", &args.l2_gas_limit.to_string()],
     )
     .await?;
     let (_, concurrency, rpc_batch) = row_load(args);

@@ -248,10 +248,11 @@ pub(crate) async fn start_devnet(
 }
 
 /// A fresh anvil on a free loopback port, automining (`block_time` `None`) or mining every
-/// `block_time` seconds.
+/// `block_time` seconds, with `extra` flags.
 pub(crate) async fn start_anvil(
     bin: &Path,
     block_time: Option<&str>,
+    extra: &[&str],
 ) -> eyre::Result<(Proc, String)> {
     let port = free_port()?;
     let mut command = Command::new(bin);
@@ -265,6 +266,7 @@ pub(crate) async fn start_anvil(
     if let Some(block_time) = block_time {
         command.args(["--block-time", block_time]);
     }
+    command.args(extra);
     let proc = Proc::spawn(command, None)?;
     let url = format!("http://127.0.0.1:{port}");
     let client = crate::load::client(&url)?;

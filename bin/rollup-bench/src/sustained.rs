@@ -205,7 +205,7 @@ pub(crate) async fn run(opts: &Options) -> eyre::Result<bool> {
     let accounts = Arc::new(Accounts::new(opts.senders)?);
     let dir = tempfile::tempdir()?;
     let (l1_proc, l1_url) =
-        procs::start_anvil(&opts.anvil_bin, Some(&opts.l1_block_time.to_string())).await?;
+        procs::start_anvil(&opts.anvil_bin, Some(&opts.l1_block_time.to_string()), &[]).await?;
     let bytes_per_block = opts.l1_bytes_per_block.to_string();
     let devnet = procs::start_devnet(
         &opts.node_bin,

@@ -86,7 +86,7 @@ async fn run_with_l1(
     let devnet = tokio::select! {
         biased;
         () = cancel.cancelled() => return Ok(()),
-        setup = devnet::setup(datadir, client, l1_rpc_url, args.l2_chain_id) => setup?,
+        setup = devnet::setup(datadir, client, l1_rpc_url, args.l2_chain_id, args.l2_gas_limit) => setup?,
     };
     let signers = devnet::dev_signers();
     let roles = runner::Roles {

@@ -242,8 +242,15 @@ impl Devnet {
     }
 }
 
+/// The L2 block gas limit of a devnet started without one.
+pub const DEVNET_L2_GAS_LIMIT: u64 = 30_000_000;
+
 /// Resumes the devnet of `datadir`, or deploys the contracts of a new one through `client` (an
 /// L1 named `l1` in messages) and writes its rollup config.
+///
+/// A new devnet's L2 blocks have `l2_gas_limit` gas ([`DEVNET_L2_GAS_LIMIT`] if `None`; at
+/// least one L1 block's deposits). The gas limit is fixed at genesis: resuming a devnet with a
+/// different one is refused, since its blocks could not be derived again.
 ///
 /// A datadir whose contracts the L1 does not hold (its state was lost) is refused with what to
 /// do. `devnet.json` is removed while resuming: it is stale until the node is up again.
@@ -252,7 +259,13 @@ pub async fn setup(
     client: RpcClient,
     l1: &str,
     l2_chain_id: u64,
+    l2_gas_limit: Option<u64>,
 ) -> Result<Devnet> {
+    let signers = dev_signers();
+    let mut plan = devnet_plan(l2_chain_id, &signers);
+    plan.l2_gas_limit = l2_gas_limit.unwrap_or(DEVNET_L2_GAS_LIMIT);
+    // A bad value is refused before anything reaches L1.
+    plan.check(false)?;
     let l1_error = |what: &str| {
         let what = what.to_string();
         move |err: &dyn std::fmt::Display| DevnetError::L1 {
@@ -276,6 +289,13 @@ pub async fn setup(
         let info: Option<DevnetInfo> = std::fs::read_to_string(&info_path)
             .ok()
             .and_then(|text| serde_json::from_str(&text).ok());
+        if let Some(wanted) = l2_gas_limit.filter(|&gas| gas != config.genesis.gas_limit) {
+            return Err(DevnetError::Stale(format!(
+                "the devnet in {} has an L2 gas limit of {}, not {wanted}: it is fixed at genesis; drop the flag, or delete the datadir to start a new devnet",
+                datadir.display(),
+                config.genesis.gas_limit
+            )));
+        }
         let Some(info) = info else {
             return Err(DevnetError::Stale(format!(
                 "{} is missing or corrupt; delete {} to start a new devnet",
@@ -305,8 +325,6 @@ pub async fn setup(
         });
     }
     info!(target: "rollup::devnet", %l1, "deploying rollup contracts");
-    let signers = dev_signers();
-    let plan = devnet_plan(l2_chain_id, &signers);
     let deployment = deploy::deploy(
         client.clone(),
         l1,
@@ -383,7 +401,7 @@ fn devnet_plan(l2_chain_id: u64, signers: &[PrivateKeySigner]) -> DeployPlan {
         proposer: signers[PROPOSER_ACCOUNT].address(),
         dispute_game: Some(signers[GUARDIAN_ACCOUNT].address()),
         preset: Preset::DEVNET,
-        l2_gas_limit: 30_000_000,
+        l2_gas_limit: DEVNET_L2_GAS_LIMIT,
         l2_base_fee: 1_000_000_000,
         l2_alloc: signers
             .iter()
