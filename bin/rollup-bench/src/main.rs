@@ -361,9 +361,11 @@ async fn bench(args: &Args, kind: Kind) -> String {
             Ok(r) => {
                 let secs = r.elapsed.as_secs_f64();
                 println!(
-                    "(a) raw revm: {} txs in {:.3} s, {} gas ({:.0} gas/tx), {} failed; decode+recover alone: {:.3} s ({:.0}/s)",
+                    "(a) raw revm: {} txs in {:.3} s (best of {}; slowest {:.3} s), {} gas ({:.0} gas/tx), {} failed; decode+recover alone: {:.3} s ({:.0}/s)",
                     r.txs,
                     secs,
+                    raw_revm::RUNS,
+                    r.slowest.as_secs_f64(),
                     r.gas,
                     r.gas as f64 / r.txs as f64,
                     r.failed,

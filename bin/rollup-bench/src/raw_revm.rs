@@ -20,10 +20,13 @@ use crate::workload::{Plan, SignedTx};
 #[derive(Debug)]
 pub(crate) struct RawResult {
     pub(crate) txs: usize,
+    /// The fastest of the [`RUNS`] passes.
     pub(crate) elapsed: Duration,
+    /// The slowest pass.
+    pub(crate) slowest: Duration,
     pub(crate) gas: u64,
     pub(crate) failed: usize,
-    /// Time spent decoding and recovering senders only (a separate pass).
+    /// Time spent decoding and recovering senders only (a separate pass; the fastest).
     pub(crate) recover_elapsed: Duration,
 }
 
@@ -33,8 +36,35 @@ fn decode_recover(tx: &SignedTx) -> eyre::Result<(TxEnvelope, Address)> {
     Ok((envelope, sender))
 }
 
-/// Runs the setup untimed, then the workload timed.
+/// How many times row (a) runs the workload (each time on a fresh state); it reports the
+/// fastest. One pass takes a fifth of a second, short enough that the machine's speed of the
+/// moment moves it by a third between runs; the best of several is what this code can do, the
+/// ceiling the other rows are compared with.
+pub(crate) const RUNS: usize = 3;
+
+/// Runs the setup untimed, then the workload timed, [`RUNS`] times; then decoding and sender
+/// recovery alone as often. Keeps the fastest of each and the slowest workload pass.
 pub(crate) fn run(plan: &Plan, chain_id: u64, dev_balance: U256) -> eyre::Result<RawResult> {
+    let passes = (0..RUNS)
+        .map(|_| once(plan, chain_id, dev_balance))
+        .collect::<eyre::Result<Vec<_>>>()?;
+    let slowest = passes.iter().map(|pass| pass.elapsed).max();
+    let recover_elapsed = passes.iter().map(|pass| pass.recover_elapsed).min();
+    let best = passes.into_iter().min_by_key(|pass| pass.elapsed);
+    let (Some(best), Some(slowest), Some(recover_elapsed)) = (best, slowest, recover_elapsed)
+    else {
+        eyre::bail!("no raw revm pass ran");
+    };
+    Ok(RawResult {
+        slowest,
+        recover_elapsed,
+        ..best
+    })
+}
+
+/// One pass: a fresh in-memory state, the setup untimed, the workload timed, then decoding and
+/// recovery alone.
+fn once(plan: &Plan, chain_id: u64, dev_balance: U256) -> eyre::Result<RawResult> {
     let mut db = CacheDB::new(EmptyDB::default());
     for address in &plan.dev {
         db.insert_account_info(
@@ -96,6 +126,7 @@ pub(crate) fn run(plan: &Plan, chain_id: u64, dev_balance: U256) -> eyre::Result
     Ok(RawResult {
         txs: plan.workload.len(),
         elapsed,
+        slowest: elapsed,
         gas,
         failed,
         recover_elapsed,
