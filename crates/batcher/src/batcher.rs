@@ -11,8 +11,8 @@ use alloy_rpc_types_eth::TransactionRequest;
 use alloy_sol_types::SolCall;
 use rollup_l1::{L1Error, L1Sender, Prepared};
 use rollup_primitives::{
-    Batch, BatchBlock, BatchError, BatchParent, DataPath, Heads, L2Transaction, MAX_BATCH_SIZE,
-    MAX_HEADERS_PER_BATCH, MAX_SEGMENTS_PER_BATCH, RoleHealth, RollupConfig,
+    BLOB_DATA_SIZE, Batch, BatchBlock, BatchError, BatchParent, DataPath, Heads, L2Transaction,
+    MAX_BATCH_SIZE, MAX_HEADERS_PER_BATCH, MAX_SEGMENTS_PER_BATCH, RoleHealth, RollupConfig,
     bindings::{
         IBatchInbox,
         IBatchInbox::{postBatchCall, postBlobBatchCall},
@@ -181,6 +181,20 @@ impl PendingBatch {
     /// The segment bytes (what a blob batch's blobs carry).
     pub fn segments(&self) -> &[u8] {
         &self.bytes[self.envelope_len..]
+    }
+
+    /// The blob count to cut this batch down to, leaving its last blocks to the next batch,
+    /// when its last blob would carry less than half a blob's data: L1 charges blob gas, and the
+    /// batcher spends a blob's KZG proofs, per blob however full it is. `None` for a batch
+    /// whose blobs are full enough, a batch of one blob, or one in calldata.
+    pub fn fewer_blobs(&self) -> Option<usize> {
+        let DataPath::Blobs { .. } = self.data else {
+            return None;
+        };
+        let bytes = self.segments().len();
+        let blobs = blob_count(bytes);
+        let in_last = bytes.checked_sub(blobs.checked_sub(1)? * BLOB_DATA_SIZE)?;
+        (blobs > 1 && in_last < BLOB_DATA_SIZE / 2).then_some(blobs - 1)
     }
 
     /// Sets the bridge messages the batch consumes (the bridge's count up to its last origin),
@@ -915,6 +929,28 @@ impl Batcher {
                 return false;
             }
         };
+        // Whole blobs, unless a window is closing: the blocks that would go in a mostly empty
+        // last blob wait for the next batch, which under load follows at once.
+        if reason != PostReason::WindowDeadline
+            && let Some(max_blobs) = pending.fewer_blobs()
+            && let Ok(Some(cut)) = build_batch(
+                &self.store,
+                &start,
+                pending.last_block,
+                self.config.max_blocks_per_batch,
+                self.config.max_batch_bytes.min(MAX_BATCH_SIZE),
+                DataPath::Blobs { max_blobs },
+                &|number| progress.headers.get(&number).cloned(),
+            )
+            && cut.data != DataPath::Calldata
+        {
+            debug!(
+                target: "rollup::batcher",
+                from, to = cut.last_block, left = pending.last_block - cut.last_block,
+                blobs = max_blobs, "leaving the last blocks to the next batch, for whole blobs"
+            );
+            pending = cut;
+        }
         let deposit_count = self
             .call(
                 self.config.l1_bridge,

@@ -6,7 +6,10 @@
 //! [`PostReason`]: they fill a batch; the oldest block with transactions is
 //! [`BatcherConfig::max_delay`] old (like op-batcher's channel duration); or the sequencing window
 //! of the oldest pending block is [`BatcherConfig::window_margin`] L1 blocks from closing. An idle
-//! chain therefore posts once per sequencing window, not once per L1 block.
+//! chain therefore posts once per sequencing window, not once per L1 block. Blobs are paid for
+//! whole (blob gas and the batcher's KZG proofs), so a blob batch whose last blob would carry
+//! less than half a blob's data leaves its last blocks to the next batch
+//! ([`PendingBatch::fewer_blobs`]), except when a window is closing.
 //!
 //! # Invariants
 //! - Every batch starts at the inbox's next block, read from L1 each round, and only when the

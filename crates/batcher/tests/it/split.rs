@@ -8,7 +8,8 @@ use alloy_primitives::{B256, Bytes};
 use rollup_batcher::{BatchStart, DataPath, PendingBatch, build_batch};
 use rollup_node_core::RollupNode;
 use rollup_primitives::{
-    Batch, BatchEnvelope, BatchParent, L1Block, L1Chain, L1Notification, decode_l1_origin,
+    BLOB_DATA_SIZE, Batch, BatchEnvelope, BatchParent, L1Block, L1Chain, L1Notification,
+    blob_count, blob_data, decode_l1_origin, to_blobs,
 };
 
 use crate::{L2_CHAIN_ID, open_node, rollup_config};
@@ -92,7 +93,8 @@ fn after(start: &BatchStart, pending: &PendingBatch) -> BatchStart {
 }
 
 /// `pending` holds the node's blocks from `start` on, the headers of exactly the origins the
-/// inbox has not recorded, in order, and its bytes decode to it on the inbox's parent.
+/// inbox has not recorded, in order, and its bytes (in blobs, its segments) decode to it on the
+/// inbox's parent.
 fn check(node: &RollupNode, start: &BatchStart, pending: &PendingBatch) {
     let PendingBatch {
         batch,
@@ -118,7 +120,14 @@ fn check(node: &RollupNode, start: &BatchStart, pending: &PendingBatch) {
         .filter_map(header)
         .collect();
     assert_eq!(batch.headers, new_origins);
-    let envelope = BatchEnvelope::parse(bytes).unwrap();
+    let envelope = match pending.data {
+        DataPath::Calldata => BatchEnvelope::parse(bytes),
+        DataPath::Blobs { .. } => BatchEnvelope::parse_blob(
+            &bytes[..pending.envelope_len],
+            &blob_data(&to_blobs(pending.segments())),
+        ),
+    }
+    .unwrap();
     assert_eq!(envelope.first_block, start.first_block);
     assert_eq!(envelope.headers, batch.headers);
     assert_eq!(envelope.deposit_count, 0, "left for the bridge's count");
@@ -260,4 +269,47 @@ fn batches_stop_at_the_size_limit() {
     check(&node, &start, &capped);
     // A block that fits no batch at all is reported.
     assert!(build_batch(store, &start, 20, 256, 8, DataPath::Calldata, &header).is_err());
+}
+
+/// A blob batch whose last blob would carry less than half a blob's data is cut to one blob
+/// fewer (`PendingBatch::fewer_blobs`), the blocks that no longer fit left to the next batch;
+/// one whose last blob is at least half full, one of a single blob, or one in calldata stays
+/// as it is.
+#[test]
+fn blob_batches_are_cut_to_whole_blobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = crate::open_node(dir.path(), rollup_config(1_000, 1_000));
+    // 22 blocks of 150 transfers, some 10 kB of segments each: about two blobs in all.
+    let last = crate::seal_blocks(&mut node, &mut 0, 1_000, &[150; 22]).number;
+    let store = node.store();
+    let start = genesis_start(&node);
+    let batch_of = |to, data| {
+        build_batch(store, &start, to, 256, 120_000, data, &header)
+            .unwrap()
+            .unwrap()
+    };
+    let blobs = |pending: &PendingBatch| blob_count(pending.segments().len());
+    let six = DataPath::Blobs { max_blobs: 6 };
+
+    // The first batch that needs a second blob: that blob holds one block at most.
+    let two = (1..=last)
+        .map(|to| batch_of(to, six))
+        .find(|pending| blobs(pending) == 2)
+        .expect("the blocks fill more than one blob");
+    assert!(two.segments().len() - BLOB_DATA_SIZE < BLOB_DATA_SIZE / 2);
+    assert_eq!(two.fewer_blobs(), Some(1));
+    let cut = batch_of(two.last_block, DataPath::Blobs { max_blobs: 1 });
+    assert_eq!((blobs(&cut), cut.last_block), (1, two.last_block - 1));
+    assert_eq!(cut.fewer_blobs(), None, "one blob stays one blob");
+    check(&node, &start, &cut);
+
+    // A second blob at least half full stays.
+    let whole = (two.last_block..=last)
+        .map(|to| batch_of(to, six))
+        .find(|pending| pending.segments().len() - BLOB_DATA_SIZE >= BLOB_DATA_SIZE / 2)
+        .expect("the blocks fill a blob and a half");
+    assert_eq!((blobs(&whole), whole.fewer_blobs()), (2, None));
+
+    // Calldata is paid by the byte.
+    assert_eq!(batch_of(1, DataPath::Calldata).fewer_blobs(), None);
 }
