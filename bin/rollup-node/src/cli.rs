@@ -656,7 +656,8 @@ pub(crate) struct DevnetArgs {
     /// Block gas limit of a new devnet's L2 [default: 30000000; at least that, one L1 block's
     /// deposits]. It is part of the chain, fixed at genesis: a devnet resumed from its datadir
     /// keeps its own and refuses a different value. With 100 ms blocks the default allows
-    /// about 14 000 ETH transfers per second; raise it to load the node past that.
+    /// about 14 000 ETH transfers per second; raise it to load the node past that (and
+    /// --rpc-gascap with it above 50000000, for calls of a whole block's gas).
     #[arg(long, env = "ROLLUP_DEVNET_L2_GAS_LIMIT", value_name = "GAS", value_parser = clap::value_parser!(u64).range(rollup_primitives::DEPOSIT_GAS_PER_L1_BLOCK..))]
     pub(crate) l2_gas_limit: Option<u64>,
     #[command(flatten)]

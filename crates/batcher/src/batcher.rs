@@ -112,16 +112,53 @@ impl BatcherConfig {
         {
             return Some(PostReason::MaxDelay);
         }
-        // A transaction sent now lands in `l1_head + 1` at the earliest; the oldest pending block
-        // counts only if its batch lands by `last_inclusion` (after that, derivation would
-        // replace it with a deposit-only block).
-        let last_inclusion = pending
-            .first_l1_origin()
-            .saturating_add(self.sequencing_window.saturating_sub(1));
-        if l1_head.saturating_add(1).saturating_add(self.window_margin) >= last_inclusion {
+        if self.window_closing(pending.first_l1_origin(), l1_head) {
             return Some(PostReason::WindowDeadline);
         }
         None
+    }
+
+    /// Whether blocks with L1 origin `origin` must be posted now, with the L1 head at `l1_head`,
+    /// to land within their sequencing window with [`Self::window_margin`] to spare.
+    fn window_closing(&self, origin: u64, l1_head: u64) -> bool {
+        // A transaction sent now lands in `l1_head + 1` at the earliest; a block counts only if
+        // its batch lands by `last_inclusion` (after that, derivation would replace it with a
+        // deposit-only block).
+        let last_inclusion = origin.saturating_add(self.sequencing_window.saturating_sub(1));
+        l1_head.saturating_add(1).saturating_add(self.window_margin) >= last_inclusion
+    }
+
+    /// Whether to post `cut` (a prefix of `pending`, in fewer blobs: see
+    /// [`PendingBatch::fewer_blobs`]) instead of `pending`, posted now for `reason`. Only if
+    /// `cut` carries more bytes per blob than `pending`, and the blocks left out can wait for a
+    /// later batch and will find company there: their window is not closing, and either more
+    /// blocks wait than fit (`Full`) or they are not due for their age yet. Blocks left out that
+    /// are due anyway would go out at once, alone, in a mostly empty blob of their own and one
+    /// more batch transaction.
+    pub fn cut_pays(
+        &self,
+        reason: PostReason,
+        pending: &PendingBatch,
+        cut: &PendingBatch,
+        now: Duration,
+        l1_head: u64,
+    ) -> bool {
+        let Some(first_left) = pending.batch.blocks.get(cut.batch.blocks.len()) else {
+            return false;
+        };
+        let young = now.saturating_sub(Duration::from_secs(first_left.timestamp)) < self.max_delay;
+        // Blocks are coarse: leaving one out can leave the cut's own last blob as empty.
+        let fuller = cut.segments().len() * blob_count(pending.segments().len())
+            > pending.segments().len() * blob_count(cut.segments().len());
+        cut.data != DataPath::Calldata
+            && cut.last_block < pending.last_block
+            && fuller
+            && !self.window_closing(first_left.l1_origin, l1_head)
+            && match reason {
+                PostReason::Full => true,
+                PostReason::MaxDelay => young,
+                PostReason::WindowDeadline => false,
+            }
     }
 }
 
@@ -929,10 +966,8 @@ impl Batcher {
                 return false;
             }
         };
-        // Whole blobs, unless a window is closing: the blocks that would go in a mostly empty
-        // last blob wait for the next batch, which under load follows at once.
-        if reason != PostReason::WindowDeadline
-            && let Some(max_blobs) = pending.fewer_blobs()
+        // Whole blobs where the blocks of a mostly empty last blob can wait for the next batch.
+        if let Some(max_blobs) = pending.fewer_blobs()
             && let Ok(Some(cut)) = build_batch(
                 &self.store,
                 &start,
@@ -942,7 +977,9 @@ impl Batcher {
                 DataPath::Blobs { max_blobs },
                 &|number| progress.headers.get(&number).cloned(),
             )
-            && cut.data != DataPath::Calldata
+            && self
+                .config
+                .cut_pays(reason, &pending, &cut, unix_now(), l1_head)
         {
             debug!(
                 target: "rollup::batcher",

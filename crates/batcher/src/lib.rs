@@ -9,7 +9,9 @@
 //! chain therefore posts once per sequencing window, not once per L1 block. Blobs are paid for
 //! whole (blob gas and the batcher's KZG proofs), so a blob batch whose last blob would carry
 //! less than half a blob's data leaves its last blocks to the next batch
-//! ([`PendingBatch::fewer_blobs`]), except when a window is closing.
+//! ([`PendingBatch::fewer_blobs`]) when they can wait there: their window is not closing, and
+//! more blocks wait than fit or they are not yet due for their age
+//! ([`BatcherConfig::cut_pays`]). Blocks that are due anyway would go out at once, alone.
 //!
 //! # Invariants
 //! - Every batch starts at the inbox's next block, read from L1 each round, and only when the

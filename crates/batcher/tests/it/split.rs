@@ -2,10 +2,10 @@
 //! they stop at the size limit (or at an origin whose header is not known yet) and carry on
 //! from there; a block that fits no batch is an error, not a silent stall.
 
-use std::{cell::RefCell, sync::Arc};
+use std::{cell::RefCell, sync::Arc, time::Duration};
 
 use alloy_primitives::{B256, Bytes};
-use rollup_batcher::{BatchStart, DataPath, PendingBatch, build_batch};
+use rollup_batcher::{BatchStart, BatcherConfig, DataPath, PendingBatch, PostReason, build_batch};
 use rollup_node_core::RollupNode;
 use rollup_primitives::{
     BLOB_DATA_SIZE, Batch, BatchEnvelope, BatchParent, L1Block, L1Chain, L1Notification,
@@ -272,9 +272,9 @@ fn batches_stop_at_the_size_limit() {
 }
 
 /// A blob batch whose last blob would carry less than half a blob's data is cut to one blob
-/// fewer (`PendingBatch::fewer_blobs`), the blocks that no longer fit left to the next batch;
-/// one whose last blob is at least half full, one of a single blob, or one in calldata stays
-/// as it is.
+/// fewer (`PendingBatch::fewer_blobs`), the blocks that no longer fit left to the next batch
+/// when they can wait there (`BatcherConfig::cut_pays`); one whose last blob is at least half
+/// full, one of a single blob, or one in calldata stays as it is.
 #[test]
 fn blob_batches_are_cut_to_whole_blobs() {
     let dir = tempfile::tempdir().unwrap();
@@ -302,6 +302,35 @@ fn blob_batches_are_cut_to_whole_blobs() {
     assert_eq!((blobs(&cut), cut.last_block), (1, two.last_block - 1));
     assert_eq!(cut.fewer_blobs(), None, "one blob stays one blob");
     check(&node, &start, &cut);
+
+    // The cut is posted only if the block left out can wait for a later batch: more blocks
+    // wait than fit, or it is not due for its age yet; never when its window is closing.
+    let config = BatcherConfig::new(node.config());
+    let left = two.batch.blocks.last().unwrap();
+    let sealed = |seconds_ago: u64| Duration::from_secs(left.timestamp + seconds_ago);
+    let pays = |reason, now, l1_head| config.cut_pays(reason, &two, &cut, now, l1_head);
+    assert!(pays(PostReason::Full, sealed(1), 0));
+    assert!(pays(PostReason::MaxDelay, sealed(1), 0));
+    assert!(pays(PostReason::Full, sealed(60), 0), "more blocks wait");
+    assert!(
+        !pays(PostReason::MaxDelay, sealed(60), 0),
+        "due: it would go alone"
+    );
+    assert!(!pays(PostReason::WindowDeadline, sealed(1), 0));
+    let closing = left.l1_origin + config.sequencing_window - 1 - config.window_margin - 1;
+    assert!(pays(PostReason::Full, sealed(1), closing - 1));
+    assert!(
+        !pays(PostReason::Full, sealed(1), closing),
+        "its window is closing"
+    );
+    assert!(
+        !config.cut_pays(PostReason::Full, &two, &two, sealed(1), 0),
+        "nothing left out"
+    );
+    // Nor if the cut's one blob would carry less than the two blobs did each.
+    let thin = batch_of(two.last_block / 3, DataPath::Blobs { max_blobs: 1 });
+    assert!(thin.segments().len() * 2 < two.segments().len());
+    assert!(!config.cut_pays(PostReason::Full, &two, &thin, sealed(1), 0));
 
     // A second blob at least half full stays.
     let whole = (two.last_block..=last)
