@@ -262,17 +262,7 @@ async fn the_devnet_takes_its_l2_gas_limit_from_the_flag_body() {
     use crate::support::Devnet;
 
     let devnet_with = |l1_url: &str, datadir: &std::path::Path, gas: &str| {
-        Command::new(env!("CARGO_BIN_EXE_rollup-node"))
-            .args([
-                "devnet",
-                "--l1-rpc-url",
-                l1_url,
-                "--rpc-addr",
-                "127.0.0.1:0",
-            ])
-            .args(["--l2-gas-limit", gas])
-            .arg("--datadir")
-            .arg(datadir)
+        Devnet::command(l1_url, datadir, &["--l2-gas-limit", gas])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .output()

@@ -174,6 +174,28 @@ impl Devnet {
         Self::start_with(l1_url, datadir, &[&fast[..], extra].concat())
     }
 
+    /// The command line of `rollup-node devnet` attached to `l1_url` (its RPC on a free port,
+    /// anvil's beacon API as the blob source) with `extra` flags and its datadir, not started.
+    pub(crate) fn command(l1_url: &str, datadir: &Path, extra: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_rollup-node"));
+        command
+            .args([
+                "devnet",
+                "--l1-rpc-url",
+                l1_url,
+                "--rpc-addr",
+                "127.0.0.1:0",
+                "--l1-poll-interval",
+                "50ms",
+                "--l1-beacon-url",
+                l1_url,
+            ])
+            .args(extra)
+            .arg("--datadir")
+            .arg(datadir);
+        command
+    }
+
     /// `rollup-node devnet` attached to `l1_url` with `extra` flags; returns once it wrote a
     /// fresh `devnet.json`. anvil's beacon API is the blob source, so batches go in blobs
     /// unless `extra` says `--batcher-data calldata`.
@@ -192,21 +214,7 @@ impl Devnet {
             .open(datadir.join("node.log"))
             .unwrap();
         std::fs::create_dir_all(datadir).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_rollup-node"))
-            .args([
-                "devnet",
-                "--l1-rpc-url",
-                l1_url,
-                "--rpc-addr",
-                "127.0.0.1:0",
-                "--l1-poll-interval",
-                "50ms",
-                "--l1-beacon-url",
-                l1_url,
-            ])
-            .args(extra)
-            .arg("--datadir")
-            .arg(datadir)
+        let child = Self::command(l1_url, datadir, extra)
             .env("RUST_LOG", "info,rollup=debug")
             .stdout(Stdio::from(log.try_clone().unwrap()))
             .stderr(Stdio::from(log))
