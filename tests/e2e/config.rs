@@ -248,21 +248,22 @@ async fn deploy_with_the_production_preset_then_run_a_replica_body() {
     drop(replica);
 }
 
-/// `rollup-node devnet --l2-gas-limit` sets a new devnet's block gas limit: its blocks carry it.
-/// A value below one L1 block's deposits is refused before anything starts, and resuming the
-/// devnet with another value is refused with what to do, since the limit is part of the chain.
+/// `rollup-node devnet --l2-gas-limit` and `--l2-chain-id` set a new devnet's block gas limit
+/// and chain id: its blocks and its RPC carry them. A gas limit below one L1 block's deposits is
+/// refused before anything starts, and resuming the devnet with another value of either is
+/// refused with what to do, since both are part of the chain.
 #[test]
-fn the_devnet_takes_its_l2_gas_limit_from_the_flag() {
-    crate::support::run(the_devnet_takes_its_l2_gas_limit_from_the_flag_body());
+fn the_devnet_takes_its_chain_id_and_gas_limit_from_the_flags() {
+    crate::support::run(the_devnet_takes_its_chain_id_and_gas_limit_from_the_flags_body());
 }
 
-async fn the_devnet_takes_its_l2_gas_limit_from_the_flag_body() {
+async fn the_devnet_takes_its_chain_id_and_gas_limit_from_the_flags_body() {
     use serde_json::json;
 
     use crate::support::Devnet;
 
-    let devnet_with = |l1_url: &str, datadir: &std::path::Path, gas: &str| {
-        Devnet::command(l1_url, datadir, &["--l2-gas-limit", gas])
+    let devnet_with = |l1_url: &str, datadir: &std::path::Path, flags: &[&str]| {
+        Devnet::command(l1_url, datadir, flags)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .output()
@@ -271,7 +272,11 @@ async fn the_devnet_takes_its_l2_gas_limit_from_the_flag_body() {
     let anvil = Anvil::start();
     let dir = tempfile::tempdir().unwrap();
 
-    let output = devnet_with(&anvil.url, &dir.path().join("small"), "29999999");
+    let output = devnet_with(
+        &anvil.url,
+        &dir.path().join("small"),
+        &["--l2-gas-limit", "29999999"],
+    );
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -280,20 +285,33 @@ async fn the_devnet_takes_its_l2_gas_limit_from_the_flag_body() {
     );
 
     let datadir = dir.path().join("devnet");
-    let mut devnet = Devnet::start_with(&anvil.url, &datadir, &["--l2-gas-limit", "60000000"]);
+    let mut devnet = Devnet::start_with(
+        &anvil.url,
+        &datadir,
+        &["--l2-gas-limit", "60000000", "--l2-chain-id", "4242"],
+    );
     let head = devnet
         .l2("eth_getBlockByNumber", json!(["latest", false]))
         .await;
     assert_eq!(head["gasLimit"], json!("0x3938700"), "{head}");
+    assert_eq!(devnet.l2("eth_chainId", json!([])).await, json!("0x1092"));
     devnet.kill9();
 
-    let started = Instant::now();
-    let output = devnet_with(&anvil.url, &datadir, "45000000");
-    assert!(started.elapsed() < Duration::from_secs(30));
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("has an L2 gas limit of 60000000, not 45000000"),
-        "{stderr}"
-    );
+    for (flags, refusal) in [
+        (
+            ["--l2-gas-limit", "45000000"],
+            "has an L2 gas limit of 60000000, not 45000000",
+        ),
+        (
+            ["--l2-chain-id", "42069"],
+            "has L2 chain id 4242, not 42069",
+        ),
+    ] {
+        let started = Instant::now();
+        let output = devnet_with(&anvil.url, &datadir, &flags);
+        assert!(started.elapsed() < Duration::from_secs(30));
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(refusal), "{stderr}");
+    }
 }

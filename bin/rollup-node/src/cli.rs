@@ -513,7 +513,7 @@ pub(crate) struct RunArgs {
     /// closes (keeping a quarter of the window in hand); past that it builds deposit-only
     /// blocks and `eth_sendRawTransaction` answers "sequencer is throttled" until the batcher
     /// catches up [default: one full batch per L1 block, as the batcher posts: 120 000 bytes
-    /// with calldata, 634 880 (5 blobs) with blobs].
+    /// with calldata, 524 288 with blobs (16 segments of 32 KiB, 4.13 blobs)].
     #[arg(long, env = "ROLLUP_SEQUENCER_L1_BYTES_PER_BLOCK", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) sequencer_l1_bytes_per_block: Option<u64>,
     /// Beacon API of the L1 (e.g. `http://localhost:5052`), where the node reads the blobs of
@@ -650,9 +650,10 @@ pub(crate) struct DevnetArgs {
     /// The anvil binary (default: the project's pinned one under node_modules, then PATH).
     #[arg(long, env = "ANVIL_BIN")]
     pub(crate) anvil_bin: Option<PathBuf>,
-    /// L2 chain id of a new devnet.
-    #[arg(long, env = "ROLLUP_DEVNET_L2_CHAIN_ID", default_value_t = 42069)]
-    pub(crate) l2_chain_id: u64,
+    /// L2 chain id of a new devnet [default: 42069]. It is fixed at genesis: a devnet resumed
+    /// from its datadir keeps its own and refuses a different value.
+    #[arg(long, env = "ROLLUP_DEVNET_L2_CHAIN_ID", value_name = "ID")]
+    pub(crate) l2_chain_id: Option<u64>,
     /// Block gas limit of a new devnet's L2 [default: 30000000; at least that, one L1 block's
     /// deposits]. It is part of the chain, fixed at genesis: a devnet resumed from its datadir
     /// keeps its own and refuses a different value. With 100 ms blocks the default allows

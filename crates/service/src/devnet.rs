@@ -245,12 +245,17 @@ impl Devnet {
 /// The L2 block gas limit of a devnet started without one.
 pub const DEVNET_L2_GAS_LIMIT: u64 = 30_000_000;
 
+/// The L2 chain id of a devnet started without one.
+pub const DEVNET_L2_CHAIN_ID: u64 = 42_069;
+
 /// Resumes the devnet of `datadir`, or deploys the contracts of a new one through `client` (an
 /// L1 named `l1` in messages) and writes its rollup config.
 ///
-/// A new devnet's L2 blocks have `l2_gas_limit` gas ([`DEVNET_L2_GAS_LIMIT`] if `None`; at
-/// least one L1 block's deposits). The gas limit is fixed at genesis: resuming a devnet with a
-/// different one is refused, since its blocks could not be derived again.
+/// A new devnet has the L2 chain id `l2_chain_id` ([`DEVNET_L2_CHAIN_ID`] if `None`) and its
+/// L2 blocks have `l2_gas_limit` gas ([`DEVNET_L2_GAS_LIMIT`] if `None`; at least one L1
+/// block's deposits). Both are fixed at genesis: resuming a devnet with a different one is
+/// refused, since its blocks could not be derived again and its signed transactions and
+/// withdrawals commit to the chain id.
 ///
 /// A datadir whose contracts the L1 does not hold (its state was lost) is refused with what to
 /// do. `devnet.json` is removed while resuming: it is stale until the node is up again.
@@ -258,11 +263,11 @@ pub async fn setup(
     datadir: &Path,
     client: RpcClient,
     l1: &str,
-    l2_chain_id: u64,
+    l2_chain_id: Option<u64>,
     l2_gas_limit: Option<u64>,
 ) -> Result<Devnet> {
     let signers = dev_signers();
-    let mut plan = devnet_plan(l2_chain_id, &signers);
+    let mut plan = devnet_plan(l2_chain_id.unwrap_or(DEVNET_L2_CHAIN_ID), &signers);
     plan.l2_gas_limit = l2_gas_limit.unwrap_or(DEVNET_L2_GAS_LIMIT);
     // A bad value is refused before anything reaches L1.
     plan.check(false)?;
@@ -289,6 +294,13 @@ pub async fn setup(
         let info: Option<DevnetInfo> = std::fs::read_to_string(&info_path)
             .ok()
             .and_then(|text| serde_json::from_str(&text).ok());
+        if let Some(wanted) = l2_chain_id.filter(|&id| id != config.l2_chain_id) {
+            return Err(DevnetError::Stale(format!(
+                "the devnet in {} has L2 chain id {}, not {wanted}: it is fixed at genesis; drop the flag, or delete the datadir to start a new devnet",
+                datadir.display(),
+                config.l2_chain_id
+            )));
+        }
         if let Some(wanted) = l2_gas_limit.filter(|&gas| gas != config.genesis.gas_limit) {
             return Err(DevnetError::Stale(format!(
                 "the devnet in {} has an L2 gas limit of {}, not {wanted}: it is fixed at genesis; drop the flag, or delete the datadir to start a new devnet",
