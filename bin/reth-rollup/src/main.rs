@@ -122,14 +122,14 @@ struct RollupArgs {
     /// never use them anywhere real), as `devnet.json` lists them.
     #[arg(id = "rollup.dev", long = "rollup.dev", requires = "dev")]
     dev: bool,
-    /// L2 chain id of a new --rollup.dev devnet.
+    /// L2 chain id of a new --rollup.dev devnet [default: 42069]. It is fixed at genesis: a
+    /// devnet resumed from its datadir keeps its own and refuses a different value.
     #[arg(
         id = "rollup.dev-l2-chain-id",
         long = "rollup.dev-l2-chain-id",
-        value_name = "ID",
-        default_value_t = 42069
+        value_name = "ID"
     )]
-    dev_l2_chain_id: u64,
+    dev_l2_chain_id: Option<u64>,
     /// Address of the L2 JSON-RPC server (`eth_*`, `net_*`, `web3_*`, `rollup_*`; HTTP and
     /// WebSocket on one port). Separate from reth's, whose `eth_*` is L1.
     #[arg(
@@ -357,12 +357,7 @@ impl RollupArgs {
             l1_resubmit_after: self.l1_resubmit_after,
             pool: PoolConfig::default(),
             // One full batch per L1 block, as the batcher posts them.
-            l1_data_bytes_per_block: match batcher_data {
-                DataPath::Calldata => rollup_primitives::MAX_BATCH_SIZE as u64,
-                DataPath::Blobs { max_blobs } => {
-                    (max_blobs * rollup_primitives::BLOB_DATA_SIZE) as u64
-                }
-            },
+            l1_data_bytes_per_block: batcher_data.max_batch_bytes() as u64,
             batcher_data,
             batcher_max_in_flight: rollup_service::DEFAULT_MAX_IN_FLIGHT,
         }

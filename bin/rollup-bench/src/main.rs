@@ -119,7 +119,7 @@ struct Args {
     l1_block_time: u64,
     /// The node's `--sequencer-l1-bytes-per-block`: the L1 data rate its throttle counts on
     /// [default: the node's own, one full batch per L1 block: 120 000 bytes with calldata,
-    /// 634 880 with blobs]. A smaller value shrinks the backlog the throttle allows but does
+    /// 524 288 with blobs]. A smaller value shrinks the backlog the throttle allows but does
     /// not slow the batcher.
     #[arg(long, value_name = "BYTES", requires = "sustained", help_heading = SUSTAINED, value_parser = clap::value_parser!(u64).range(1..))]
     l1_bytes_per_block: Option<u64>,
@@ -268,12 +268,13 @@ fn sustained_options(args: &Args, duration: Duration) -> eyre::Result<sustained:
         rpc_batch: args.rpc_batch.unwrap_or(200),
         retry_after: args.retry_after,
         l1_block_time: args.l1_block_time,
-        l1_bytes_per_block: args.l1_bytes_per_block.unwrap_or(match args.batcher_data {
-            BatcherData::Calldata => rollup_primitives::MAX_BATCH_SIZE as u64,
-            BatcherData::Blobs => {
-                (rollup_primitives::MAX_BLOBS_PER_BATCH * rollup_primitives::BLOB_DATA_SIZE) as u64
+        l1_bytes_per_block: args.l1_bytes_per_block.unwrap_or(
+            match args.batcher_data {
+                BatcherData::Calldata => rollup_primitives::DataPath::Calldata,
+                BatcherData::Blobs => rollup_primitives::DataPath::BLOBS,
             }
-        }),
+            .max_batch_bytes() as u64,
+        ),
         batcher_data: args.batcher_data,
         block_time: args.block_time.clone(),
         batcher_interval: args.batcher_interval.clone(),

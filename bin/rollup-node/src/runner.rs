@@ -122,10 +122,7 @@ async fn batcher_data(args: &RunArgs, l1_rpc_url: &str) -> eyre::Result<DataPath
 fn role_settings(args: &RunArgs, batcher_data: DataPath) -> RoleSettings {
     let l1_data_bytes_per_block = args
         .sequencer_l1_bytes_per_block
-        .unwrap_or(match batcher_data {
-            DataPath::Calldata => rollup_primitives::MAX_BATCH_SIZE as u64,
-            DataPath::Blobs { max_blobs } => (max_blobs * rollup_primitives::BLOB_DATA_SIZE) as u64,
-        });
+        .unwrap_or(batcher_data.max_batch_bytes() as u64);
     RoleSettings {
         block_time: args.block_time,
         batcher_interval: args.batcher_interval,

@@ -69,11 +69,34 @@ impl DataPath {
         }
     }
 
+    /// Most bytes of batch data one batch transaction takes to L1 this way: a whole batch
+    /// ([`MAX_BATCH_SIZE`]) with calldata; with blobs the segments of a full batch (16 of 32 KiB,
+    /// 524 288 bytes, which fill 4.13 blobs) or of `max_blobs` blobs, whichever is less. This is
+    /// the sequencer's default L1 data rate: one full batch per L1 block.
+    pub const fn max_batch_bytes(self) -> usize {
+        match self {
+            Self::Calldata => MAX_BATCH_SIZE,
+            Self::Blobs { max_blobs } => {
+                let blobs = if max_blobs < MAX_BLOBS_PER_BATCH {
+                    max_blobs
+                } else {
+                    MAX_BLOBS_PER_BATCH
+                };
+                let blob_bytes = blobs * BLOB_DATA_SIZE;
+                if blob_bytes < MAX_SEGMENT_BYTES_PER_BATCH {
+                    blob_bytes
+                } else {
+                    MAX_SEGMENT_BYTES_PER_BATCH
+                }
+            }
+        }
+    }
+
     /// Most bytes of signed transactions (EIP-2718) the sequencer puts in one block, so that
     /// every block fits one batch: with calldata 110 000 (a batch is at most 120 000 bytes, and
     /// FastLZ never expands by more than about 3%); with blobs 240 000, within 16 segments
     /// (two consecutive segments always hold more than one segment's worth, and each
-    /// transaction fits one), which five blobs carry. The node checks every sealed block
+    /// transaction fits one), which at most five blobs carry. The node checks every sealed block
     /// against its path anyway; these keep that check from failing.
     pub const fn max_block_tx_bytes(self) -> usize {
         match self {
@@ -243,6 +266,9 @@ mod tests {
             assert!(read[len..].iter().all(|byte| *byte == 0));
         }
         assert_eq!(MAX_BLOBS_PER_BATCH, 5);
+        assert_eq!(DataPath::BLOBS.max_batch_bytes(), 524_288);
+        assert_eq!(DataPath::Blobs { max_blobs: 2 }.max_batch_bytes(), 253_952);
+        assert_eq!(DataPath::Calldata.max_batch_bytes(), MAX_BATCH_SIZE);
         assert_eq!(blob_count(0), 0);
     }
 
