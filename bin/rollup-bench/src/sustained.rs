@@ -637,6 +637,12 @@ pub(crate) async fn run(opts: &Options) -> eyre::Result<bool> {
     drop(node);
     drop(l1_proc);
     let passed = checks.iter().all(|(_, ok)| *ok);
+    if !checks[1].1 {
+        println!(
+            "the load stayed under the L1 data bound, so the run shows nothing about overload: raise --rate (now {}) or lower --l1-bytes-per-block (now {})",
+            opts.rate, opts.l1_bytes_per_block
+        );
+    }
     if !passed {
         println!(
             "the node's datadir and log are kept in {}",
