@@ -73,22 +73,11 @@ impl DataPath {
     /// ([`MAX_BATCH_SIZE`]) with calldata; with blobs the segments of a full batch (16 of 32 KiB,
     /// 524 288 bytes, which fill 4.13 blobs) or of `max_blobs` blobs, whichever is less. This is
     /// the sequencer's default L1 data rate: one full batch per L1 block.
-    pub const fn max_batch_bytes(self) -> usize {
+    pub fn max_batch_bytes(self) -> usize {
         match self {
             Self::Calldata => MAX_BATCH_SIZE,
-            Self::Blobs { max_blobs } => {
-                let blobs = if max_blobs < MAX_BLOBS_PER_BATCH {
-                    max_blobs
-                } else {
-                    MAX_BLOBS_PER_BATCH
-                };
-                let blob_bytes = blobs * BLOB_DATA_SIZE;
-                if blob_bytes < MAX_SEGMENT_BYTES_PER_BATCH {
-                    blob_bytes
-                } else {
-                    MAX_SEGMENT_BYTES_PER_BATCH
-                }
-            }
+            Self::Blobs { max_blobs } => (max_blobs.min(MAX_BLOBS_PER_BATCH) * BLOB_DATA_SIZE)
+                .min(MAX_SEGMENT_BYTES_PER_BATCH),
         }
     }
 
