@@ -250,35 +250,53 @@ async fn deploy_with_the_production_preset_then_run_a_replica_body() {
 
 /// `rollup-node devnet --l2-gas-limit` and `--l2-chain-id` set a new devnet's block gas limit
 /// and chain id: its blocks and its RPC carry them. A gas limit below one L1 block's deposits is
-/// refused before anything starts, and resuming the devnet with another value of either is
-/// refused with what to do, since both are part of the chain.
+/// refused before anything starts; resuming the devnet with another value of either is refused
+/// with what to do, since both are part of the chain, and resuming it without the flags keeps
+/// its own.
 #[test]
 fn the_devnet_takes_its_chain_id_and_gas_limit_from_the_flags() {
     crate::support::run(the_devnet_takes_its_chain_id_and_gas_limit_from_the_flags_body());
 }
 
 async fn the_devnet_takes_its_chain_id_and_gas_limit_from_the_flags_body() {
+    use std::io::Read;
+
     use serde_json::json;
 
-    use crate::support::Devnet;
+    use crate::support::{Devnet, Proc, wait_until};
 
-    let devnet_with = |l1_url: &str, datadir: &std::path::Path, flags: &[&str]| {
-        Devnet::command(l1_url, datadir, flags)
-            .stdout(Stdio::piped())
+    // A refusal comes within seconds; a devnet that starts instead fails the wait (and is
+    // killed) rather than hanging the test.
+    let refusal = |l1_url: &str, datadir: &std::path::Path, flags: &[&str]| {
+        let child = Devnet::command(l1_url, datadir, flags)
+            .stdout(Stdio::null())
             .stderr(Stdio::piped())
-            .output()
+            .spawn()
+            .unwrap();
+        let mut proc = Proc(child);
+        let status = wait_until(
+            Duration::from_secs(30),
+            "rollup-node devnet to refuse",
+            || proc.0.try_wait().unwrap(),
+        );
+        assert!(!status.success());
+        let mut stderr = String::new();
+        proc.0
+            .stderr
+            .take()
             .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        stderr
     };
     let anvil = Anvil::start();
     let dir = tempfile::tempdir().unwrap();
 
-    let output = devnet_with(
+    let stderr = refusal(
         &anvil.url,
         &dir.path().join("small"),
         &["--l2-gas-limit", "29999999"],
     );
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("--l2-gas-limit") && stderr.contains("30000000.."),
         "{stderr}"
@@ -290,14 +308,20 @@ async fn the_devnet_takes_its_chain_id_and_gas_limit_from_the_flags_body() {
         &datadir,
         &["--l2-gas-limit", "60000000", "--l2-chain-id", "4242"],
     );
-    let head = devnet
-        .l2("eth_getBlockByNumber", json!(["latest", false]))
-        .await;
-    assert_eq!(head["gasLimit"], json!("0x3938700"), "{head}");
-    assert_eq!(devnet.l2("eth_chainId", json!([])).await, json!("0x1092"));
+    // (eth_chainId, the head's gasLimit)
+    async fn chain(devnet: &Devnet) -> (serde_json::Value, serde_json::Value) {
+        let head = devnet
+            .l2("eth_getBlockByNumber", json!(["latest", false]))
+            .await;
+        (
+            devnet.l2("eth_chainId", json!([])).await,
+            head["gasLimit"].clone(),
+        )
+    }
+    assert_eq!(chain(&devnet).await, (json!("0x1092"), json!("0x3938700")));
     devnet.kill9();
 
-    for (flags, refusal) in [
+    for (flags, expected) in [
         (
             ["--l2-gas-limit", "45000000"],
             "has an L2 gas limit of 60000000, not 45000000",
@@ -307,11 +331,10 @@ async fn the_devnet_takes_its_chain_id_and_gas_limit_from_the_flags_body() {
             "has L2 chain id 4242, not 42069",
         ),
     ] {
-        let started = Instant::now();
-        let output = devnet_with(&anvil.url, &datadir, &flags);
-        assert!(started.elapsed() < Duration::from_secs(30));
-        assert!(!output.status.success());
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(stderr.contains(refusal), "{stderr}");
+        let stderr = refusal(&anvil.url, &datadir, &flags);
+        assert!(stderr.contains(expected), "{stderr}");
     }
+
+    let devnet = Devnet::start_with(&anvil.url, &datadir, &[]);
+    assert_eq!(chain(&devnet).await, (json!("0x1092"), json!("0x3938700")));
 }

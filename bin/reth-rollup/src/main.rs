@@ -127,7 +127,8 @@ struct RollupArgs {
     #[arg(
         id = "rollup.dev-l2-chain-id",
         long = "rollup.dev-l2-chain-id",
-        value_name = "ID"
+        value_name = "ID",
+        requires = "rollup.dev"
     )]
     dev_l2_chain_id: Option<u64>,
     /// Address of the L2 JSON-RPC server (`eth_*`, `net_*`, `web3_*`, `rollup_*`; HTTP and
@@ -1000,6 +1001,20 @@ mod tests {
             parse(&["reth-rollup", "node", "--rollup.dev"]).is_err(),
             "--rollup.dev without --dev"
         );
+        assert!(
+            parse(&["reth-rollup", "node", "--dev", "--rollup.dev-l2-chain-id", "7"]).is_err(),
+            "--rollup.dev-l2-chain-id without --rollup.dev would be ignored"
+        );
+        let dev = parse(&[
+            "reth-rollup",
+            "node",
+            "--dev",
+            "--rollup.dev",
+            "--rollup.dev-l2-chain-id",
+            "7",
+        ])
+        .unwrap();
+        assert_eq!(dev.dev_l2_chain_id, Some(7));
     }
 
     #[test]
@@ -1010,8 +1025,8 @@ mod tests {
         assert_eq!(data, DataPath::BLOBS);
         assert_eq!(
             dev.role_settings(data).l1_data_bytes_per_block,
-            (rollup_primitives::MAX_BLOBS_PER_BATCH * rollup_primitives::BLOB_DATA_SIZE) as u64,
-            "the sequencer paces itself by what blob batches carry"
+            524_288,
+            "the sequencer paces itself by what a blob batch carries: 16 segments of 32 KiB"
         );
         // auto before Cancun, or without a batcher: calldata.
         assert_eq!(dev.data_path(true, false).unwrap(), DataPath::Calldata);

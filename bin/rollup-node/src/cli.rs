@@ -512,8 +512,8 @@ pub(crate) struct RunArgs {
     /// transactions than this rate can post before the sequencing window of each pending block
     /// closes (keeping a quarter of the window in hand); past that it builds deposit-only
     /// blocks and `eth_sendRawTransaction` answers "sequencer is throttled" until the batcher
-    /// catches up [default: one full batch per L1 block, as the batcher posts: 120 000 bytes
-    /// with calldata, 524 288 with blobs (16 segments of 32 KiB, 4.13 blobs)].
+    /// catches up [default: one full batch per L1 block: 120 000 bytes with calldata, 524 288
+    /// with blobs (16 segments of 32 KiB, 4.13 blobs)].
     #[arg(long, env = "ROLLUP_SEQUENCER_L1_BYTES_PER_BLOCK", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) sequencer_l1_bytes_per_block: Option<u64>,
     /// Beacon API of the L1 (e.g. `http://localhost:5052`), where the node reads the blobs of

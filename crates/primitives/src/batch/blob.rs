@@ -72,7 +72,10 @@ impl DataPath {
     /// Most bytes of batch data one batch transaction takes to L1 this way: a whole batch
     /// ([`MAX_BATCH_SIZE`]) with calldata; with blobs the segments of a full batch (16 of 32 KiB,
     /// 524 288 bytes, which fill 4.13 blobs) or of `max_blobs` blobs, whichever is less. This is
-    /// the sequencer's default L1 data rate: one full batch per L1 block.
+    /// the sequencer's default L1 data rate: one full batch per L1 block. It is an estimate both
+    /// ways: a batch of small transactions holds fewer bytes (a segment carries at most 256
+    /// transactions, about 23 kB of ETH transfers), and the batcher may post several batches per
+    /// L1 block.
     pub fn max_batch_bytes(self) -> usize {
         match self {
             Self::Calldata => MAX_BATCH_SIZE,
