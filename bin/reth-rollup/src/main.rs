@@ -435,6 +435,10 @@ fn main() -> eyre::Result<()> {
                     path.display(),
                     config.l1_chain_id
                 );
+                if args.dev && args.config.is_none() {
+                    // A --rollup.dev devnet being resumed: refused before reth starts.
+                    devnet::check_resumable(&datadir, &config, args.dev_l2_chain_id, None)?;
+                }
                 Some(Core::open(config, &datadir, args.history_retention)?)
             }
             None => None,

@@ -248,6 +248,31 @@ pub const DEVNET_L2_GAS_LIMIT: u64 = 30_000_000;
 /// The L2 chain id of a devnet started without one.
 pub const DEVNET_L2_CHAIN_ID: u64 = 42_069;
 
+/// Refuses to resume the devnet of `datadir`, whose rollup config is `config`, with an L2 chain
+/// id or gas limit other than its own: both are fixed at genesis. `None` asks for nothing.
+pub fn check_resumable(
+    datadir: &Path,
+    config: &RollupConfig,
+    l2_chain_id: Option<u64>,
+    l2_gas_limit: Option<u64>,
+) -> Result<()> {
+    if let Some(wanted) = l2_chain_id.filter(|&id| id != config.l2_chain_id) {
+        return Err(DevnetError::Stale(format!(
+            "the devnet in {} has L2 chain id {}, not {wanted}: it is fixed at genesis; drop the flag, or delete the datadir to start a new devnet",
+            datadir.display(),
+            config.l2_chain_id
+        )));
+    }
+    if let Some(wanted) = l2_gas_limit.filter(|&gas| gas != config.genesis.gas_limit) {
+        return Err(DevnetError::Stale(format!(
+            "the devnet in {} has an L2 gas limit of {}, not {wanted}: it is fixed at genesis; drop the flag, or delete the datadir to start a new devnet",
+            datadir.display(),
+            config.genesis.gas_limit
+        )));
+    }
+    Ok(())
+}
+
 /// Resumes the devnet of `datadir`, or deploys the contracts of a new one through `client` (an
 /// L1 named `l1` in messages) and writes its rollup config.
 ///
@@ -294,20 +319,7 @@ pub async fn setup(
         let info: Option<DevnetInfo> = std::fs::read_to_string(&info_path)
             .ok()
             .and_then(|text| serde_json::from_str(&text).ok());
-        if let Some(wanted) = l2_chain_id.filter(|&id| id != config.l2_chain_id) {
-            return Err(DevnetError::Stale(format!(
-                "the devnet in {} has L2 chain id {}, not {wanted}: it is fixed at genesis; drop the flag, or delete the datadir to start a new devnet",
-                datadir.display(),
-                config.l2_chain_id
-            )));
-        }
-        if let Some(wanted) = l2_gas_limit.filter(|&gas| gas != config.genesis.gas_limit) {
-            return Err(DevnetError::Stale(format!(
-                "the devnet in {} has an L2 gas limit of {}, not {wanted}: it is fixed at genesis; drop the flag, or delete the datadir to start a new devnet",
-                datadir.display(),
-                config.genesis.gas_limit
-            )));
-        }
+        check_resumable(datadir, &config, l2_chain_id, l2_gas_limit)?;
         let Some(info) = info else {
             return Err(DevnetError::Stale(format!(
                 "{} is missing or corrupt; delete {} to start a new devnet",
