@@ -95,6 +95,19 @@ pub enum PoolError {
         /// gas * maxFee + value.
         cost: U256,
     },
+    /// The transaction is affordable alone, but not with the sender's other pooled
+    /// transactions: together they would overdraw the balance (geth's overdraft check).
+    #[error(
+        "insufficient funds for gas * price + value: balance {balance}, queued cost {queued}, tx cost {cost}"
+    )]
+    Overdraft {
+        /// Balance.
+        balance: U256,
+        /// gas * maxFee + value of the sender's other pooled transactions.
+        queued: U256,
+        /// gas * maxFee + value of this one.
+        cost: U256,
+    },
     /// A same-nonce replacement that does not raise both the max fee and the max priority fee
     /// by the price bump (10% by default).
     #[error("replacement transaction underpriced")]

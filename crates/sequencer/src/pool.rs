@@ -124,12 +124,32 @@ impl SenderTxs {
             .map(|(nonce, pooled)| (*nonce, pooled))
     }
 
+    /// What the transactions at nonces from `state_nonce` may cost at most, leaving out the one
+    /// at `except` (which a new transaction replaces).
+    fn cost_except(&self, state_nonce: u64, except: u64) -> U256 {
+        self.txs
+            .range(state_nonce..)
+            .filter(|(nonce, _)| **nonce != except)
+            .fold(U256::ZERO, |sum, (_, pooled)| {
+                sum.saturating_add(max_cost(&pooled.envelope))
+            })
+    }
+
     fn queued(&self) -> usize {
         self.txs
             .values()
             .filter(|pooled| pooled.sub_pool == SubPool::Queued)
             .count()
     }
+}
+
+/// The most `envelope` can take from its sender's balance: gas limit × max fee + value, or
+/// `U256::MAX` if that does not fit (gas × fee fits in 64 + 128 bits; adding a value near 2^256
+/// would wrap to a small cost).
+fn max_cost(envelope: &TxEnvelope) -> U256 {
+    (U256::from(envelope.gas_limit()) * U256::from(envelope.max_fee_per_gas()))
+        .checked_add(envelope.value())
+        .unwrap_or(U256::MAX)
 }
 
 /// Size of one sub-pool and its eviction candidates.
@@ -598,10 +618,7 @@ impl TxPool {
                 max_gap: self.config.max_nonce_gap,
             });
         }
-        // gas * fee fits (64 + 128 bits); adding a value near 2^256 would wrap to a small cost.
-        let cost = (U256::from(envelope.gas_limit()) * U256::from(envelope.max_fee_per_gas()))
-            .checked_add(envelope.value())
-            .unwrap_or(U256::MAX);
+        let cost = max_cost(&envelope);
         if cost > account.balance {
             return Err(PoolError::InsufficientFunds {
                 balance: account.balance,
@@ -623,6 +640,22 @@ impl TxPool {
             .and_then(|account| account.txs.get(&nonce))
         {
             self.check_replacement(&existing.envelope, &envelope)?;
+        }
+        // Checked under the lock, so that two sends of one sender cannot both pass: the
+        // sender's other pooled transactions (at most `max_nonce_gap` + 1) and this one must
+        // fit the balance together, or a sender could hold many pool slots for the price of one
+        // transaction that executes.
+        let queued = inner
+            .senders
+            .get(&sender)
+            .map(|pooled| pooled.cost_except(account.nonce, nonce))
+            .unwrap_or_default();
+        if queued.saturating_add(cost) > account.balance {
+            return Err(PoolError::Overdraft {
+                balance: account.balance,
+                queued,
+                cost,
+            });
         }
         let seq = inner.next_seq;
         inner.next_seq += 1;

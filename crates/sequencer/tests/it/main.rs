@@ -462,6 +462,49 @@ fn a_cost_that_overflows_u256_is_insufficient_funds() {
 }
 
 #[test]
+fn a_sender_cannot_pool_more_than_its_balance_pays_for() {
+    // Enough for two and a half transfers at the fee: each is affordable alone, but as in
+    // geth's overdraft check, three together are not.
+    let one = U256::from(21_000u64) * U256::from(FEE) + U256::from(1);
+    let balance = one * U256::from(5) / U256::from(2);
+    let poor = key(7);
+    let (_dir, _node, pool) = setup_with(
+        PoolConfig::default(),
+        config_funding([(poor.address(), balance)]),
+    );
+    pool.add_raw(&raw(&poor, 0, FEE)).unwrap();
+    pool.add_raw(&raw(&poor, 1, FEE)).unwrap();
+    let err = pool.add_raw(&raw(&poor, 2, FEE)).unwrap_err();
+    assert_eq!(
+        err,
+        PoolError::Overdraft {
+            balance,
+            queued: one * U256::from(2),
+            cost: one,
+        }
+    );
+    assert!(
+        err.to_string()
+            .starts_with("insufficient funds for gas * price + value")
+    );
+    // A nonce gap does not hide the cost of the transactions before it.
+    assert!(matches!(
+        pool.add_raw(&raw(&poor, 5, FEE)),
+        Err(PoolError::Overdraft { .. })
+    ));
+    assert_eq!(pool.len(), 2);
+    // A replacement counts instead of the transaction it replaces, not beside it: a 10% bump
+    // fits, doubling the fee does not.
+    let replacement = |max_fee: u128| raw_tip(&poor, 1, max_fee, max_fee / 5);
+    assert!(matches!(
+        pool.add_raw(&replacement(FEE * 2)),
+        Err(PoolError::Overdraft { .. })
+    ));
+    pool.add_raw(&replacement(FEE + FEE / 10)).unwrap();
+    assert_eq!(pool.len(), 2);
+}
+
+#[test]
 fn a_transaction_no_block_can_carry_is_refused_at_the_door() {
     let (_dir, _node, pool) = setup();
     let a = keys().remove(0);
