@@ -144,6 +144,10 @@ struct RollupArgs {
     /// Largest block range one L2 `eth_getLogs` may scan.
     #[arg(id = "rollup.rpc-max-block-range", long = "rollup.rpc-max-block-range", value_name = "BLOCKS", default_value_t = rollup_rpc::DEFAULT_MAX_BLOCK_RANGE)]
     rpc_max_block_range: u64,
+    /// Most logs one `eth_getLogs` over several blocks returns; past it the request is refused
+    /// with the range that fits.
+    #[arg(id = "rollup.rpc-max-logs-per-response", long = "rollup.rpc-max-logs-per-response", value_name = "LOGS", default_value_t = rollup_rpc::DEFAULT_MAX_LOGS_PER_RESPONSE)]
+    rpc_max_logs_per_response: usize,
     /// How many L2 blocks of history (old state, old proofs) the rollup keeps; older history
     /// is pruned. Keep it above the challenge period in blocks plus margin.
     #[arg(id = "rollup.history-retention", long = "rollup.history-retention", value_name = "BLOCKS", default_value_t = rollup_storage::DEFAULT_HISTORY_RETENTION)]
@@ -368,6 +372,7 @@ impl RollupArgs {
         RpcServerConfig {
             addr: self.rpc_addr,
             max_block_range: self.rpc_max_block_range,
+            max_logs_per_response: self.rpc_max_logs_per_response,
             gas_cap: self.rpc_gascap,
             evm_timeout: self.rpc_evm_timeout,
             max_heavy_requests: self.rpc_max_heavy_requests,

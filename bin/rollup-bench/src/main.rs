@@ -72,9 +72,9 @@ struct Args {
     #[arg(long)]
     concurrency: Option<usize>,
     /// Transactions per JSON-RPC request (1: one `eth_sendRawTransaction` per HTTP request;
-    /// more: JSON-RPC batches) [default: 1; with --sustained at most 200, fewer when the rate
-    /// leaves fewer to send].
-    #[arg(long)]
+    /// more: JSON-RPC batches, at most 1 000 as the node and geth accept) [default: 1; with
+    /// --sustained at most 200, fewer when the rate leaves fewer to send].
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000))]
     rpc_batch: Option<usize>,
     /// Sequencer block time.
     #[arg(long, default_value = "100ms")]

@@ -187,6 +187,7 @@ pub(crate) async fn run_node(
         RpcServerConfig {
             addr: args.rpc_addr,
             max_block_range: args.rpc_max_block_range,
+            max_logs_per_response: args.rpc_max_logs_per_response,
             max_connections: 1_000,
             gas_cap: args.rpc_gascap,
             evm_timeout: args.rpc_evm_timeout,

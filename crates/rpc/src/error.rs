@@ -35,6 +35,17 @@ pub enum RpcError {
     /// An `eth_getLogs` range spans more blocks than the server allows.
     #[error("query exceeds max block range {0}")]
     BlockRangeTooLarge(u64),
+    /// An `eth_getLogs` over several blocks matched more logs than one response carries
+    /// (reth's wording); `to` is the last block whose logs still fit.
+    #[error("query exceeds max results {max}, retry with the range {from}-{to}")]
+    TooManyLogs {
+        /// Most logs one response carries.
+        max: usize,
+        /// First block of the range.
+        from: u64,
+        /// Last block that fits.
+        to: u64,
+    },
     /// The call reverted; `data` is the revert output.
     #[error("execution reverted{}", reason.as_ref().map(|reason| format!(": {reason}")).unwrap_or_default())]
     Reverted {
@@ -130,7 +141,9 @@ impl RpcError {
             | Self::GasExceedsAllowance(_)
             | Self::GasAboveCap { .. }
             | Self::ExecutionTimeout(_) => SERVER_ERROR_CODE,
-            Self::BlockRangeTooLarge(_) | Self::Busy(_) => LIMIT_EXCEEDED_CODE,
+            Self::BlockRangeTooLarge(_) | Self::TooManyLogs { .. } | Self::Busy(_) => {
+                LIMIT_EXCEEDED_CODE
+            }
             Self::Reverted { .. } => EXECUTION_REVERTED_CODE,
             // The client asked for something the node does not have: not a server fault.
             Self::Storage(StorageError::NotFound(_) | StorageError::HistoryPruned { .. }) => {

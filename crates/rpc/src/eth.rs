@@ -51,6 +51,7 @@ const READER_RETRY: Duration = Duration::from_millis(250);
 pub(crate) struct EthApi {
     pub(crate) ctx: RpcContext,
     pub(crate) max_block_range: u64,
+    pub(crate) max_logs_per_response: usize,
     pub(crate) gas_cap: u64,
     pub(crate) evm_timeout: Duration,
     pub(crate) heavy: HeavySlots,
@@ -565,6 +566,15 @@ impl EthApi {
                 continue;
             }
             append_block_logs(&reader, &header, |log| filter.matches(log), &mut logs)?;
+            // As reth: one block's logs always come whole; a range stops at the block that
+            // takes it past the limit, before the response is built.
+            if from != to && logs.len() > self.max_logs_per_response {
+                return Err(RpcError::TooManyLogs {
+                    max: self.max_logs_per_response,
+                    from,
+                    to: number.saturating_sub(1).max(from),
+                });
+            }
         }
         Ok(logs)
     }
@@ -962,6 +972,16 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
                 "state overrides are not supported".into(),
             ));
         }
+        // Refused rather than ignored: a call that silently ran in the real block's context
+        // would answer a question the caller did not ask.
+        if args
+            .optional::<serde_json::Value>(3, "block overrides")?
+            .is_some()
+        {
+            return Err(RpcError::InvalidParams(
+                "block overrides are not supported".into(),
+            ));
+        }
         api.call(request, args.optional(1, "block")?)
     });
     heavy_method(module, "eth_estimateGas", |api, args| {
@@ -970,8 +990,37 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
     });
     heavy_method(module, "eth_getLogs", |api, args| {
         let filter: Filter = args.required(0, "filter")?;
+        check_filter_criteria(&filter)?;
         api.logs(&filter)
     });
+}
+
+/// Most addresses one log filter may name, and most values one topic position may list
+/// (geth's limits). Each is checked against every log of every block the filter scans, and an
+/// installed filter or subscription keeps them for as long as it lives.
+pub(crate) const MAX_FILTER_CRITERIA: usize = 1_000;
+
+/// Refuses a log filter (`eth_getLogs`, `eth_newFilter`, a `logs` subscription) with more
+/// addresses or topic values than [`MAX_FILTER_CRITERIA`].
+pub(crate) fn check_filter_criteria(filter: &Filter) -> Result<()> {
+    if filter.address.len() > MAX_FILTER_CRITERIA {
+        return Err(RpcError::InvalidParams(format!(
+            "exceed max addresses: the filter names {}, at most {MAX_FILTER_CRITERIA}",
+            filter.address.len()
+        )));
+    }
+    if let Some((position, topic)) = filter
+        .topics
+        .iter()
+        .enumerate()
+        .find(|(_, topic)| topic.len() > MAX_FILTER_CRITERIA)
+    {
+        return Err(RpcError::InvalidParams(format!(
+            "exceed max sub topics: topic {position} lists {} values, at most {MAX_FILTER_CRITERIA}",
+            topic.len()
+        )));
+    }
+    Ok(())
 }
 
 /// Shares `api` as the module context.

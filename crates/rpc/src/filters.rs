@@ -129,21 +129,26 @@ impl Filters {
         removed
     }
 
-    /// What arrived for filter `id` since its last poll.
-    fn changes(&self, id: U128) -> Result<Changes> {
+    /// What arrived for filter `id` since its last poll: for a log filter, whole blocks until
+    /// about `max_logs` logs (the rest waits for the next poll).
+    fn changes(&self, id: U128, max_logs: usize) -> Result<Changes> {
         let filter = self.get(id)?;
         let mut filter = lock(&filter);
         filter.last_poll = Instant::now();
         let drained = match &mut filter.kind {
-            Kind::Blocks(events) => drain_chain(events, |event, hashes: &mut Vec<B256>| {
-                // The replacements of removed blocks come as new blocks.
-                if let ChainEvent::Added(block) = event {
-                    hashes.push(block.hash);
-                }
-            })
-            .map(Changes::Hashes),
+            Kind::Blocks(events) => {
+                drain_chain(events, usize::MAX, |event, hashes: &mut Vec<B256>| {
+                    // The replacements of removed blocks come as new blocks.
+                    if let ChainEvent::Added(block) = event {
+                        hashes.push(block.hash);
+                    }
+                })
+                .map(Changes::Hashes)
+            }
             Kind::Logs { filter, events } => {
-                drain_chain(events, |event, logs: &mut Vec<Log>| match event {
+                // A poll takes whole blocks up to about the logs one `eth_getLogs` returns;
+                // the rest stays for the next poll.
+                drain_chain(events, max_logs, |event, logs: &mut Vec<Log>| match event {
                     ChainEvent::Added(block) => logs.extend(block.matching_logs(filter, false)),
                     ChainEvent::Removed(block) => logs.extend(block.matching_logs(filter, true)),
                 })
@@ -185,19 +190,22 @@ impl Filters {
     }
 }
 
-/// Drains `events` into `collect`; a filter that fell behind is an error (it is then removed).
+/// Drains `events` into `collect`, stopping once `limit` items are collected (the events left
+/// wait for the next poll); a filter that fell behind is an error (it is then removed).
 fn drain_chain<T>(
     events: &mut broadcast::Receiver<ChainEvent>,
+    limit: usize,
     collect: impl Fn(ChainEvent, &mut Vec<T>),
 ) -> Result<Vec<T>> {
     let mut out = Vec::new();
-    loop {
+    while out.len() < limit {
         match events.try_recv() {
             Ok(event) => collect(event, &mut out),
             Err(TryRecvError::Empty | TryRecvError::Closed) => return Ok(out),
             Err(TryRecvError::Lagged(_)) => return Err(RpcError::FilterLagged(CHAIN_EVENT_BUFFER)),
         }
     }
+    Ok(out)
 }
 
 /// Registers the filter methods.
@@ -205,6 +213,7 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>, live: &Live) {
     let installer = live.clone();
     method(module, "eth_newFilter", move |_, args| {
         let filter: Filter = args.required(0, "filter")?;
+        crate::eth::check_filter_criteria(&filter)?;
         if let FilterBlockOption::Range {
             from_block: Some(BlockNumberOrTag::Number(from)),
             to_block: Some(BlockNumberOrTag::Number(to)),
@@ -239,8 +248,10 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>, live: &Live) {
             .install(Kind::PendingTransactions(installer.admitted_transactions()))
     });
     let poller = live.clone();
-    method(module, "eth_getFilterChanges", move |_, args| {
-        poller.filters().changes(args.required(0, "filter id")?)
+    method(module, "eth_getFilterChanges", move |api, args| {
+        poller
+            .filters()
+            .changes(args.required(0, "filter id")?, api.max_logs_per_response)
     });
     let uninstaller = live.clone();
     method(module, "eth_uninstallFilter", move |_, args| {
@@ -272,7 +283,7 @@ mod tests {
             Err(RpcError::TooManyFilters(2))
         ));
         assert!(matches!(
-            filters.changes(first),
+            filters.changes(first, 1),
             Ok(Changes::Hashes(hashes)) if hashes.is_empty()
         ));
 
@@ -283,10 +294,10 @@ mod tests {
         };
         lock(&filters.get(second).unwrap()).last_poll = long_ago;
         assert!(matches!(
-            filters.changes(second),
+            filters.changes(second, 1),
             Err(RpcError::FilterNotFound)
         ));
-        assert!(filters.changes(first).is_ok(), "polled recently");
+        assert!(filters.changes(first, 1).is_ok(), "polled recently");
         filters.install(Kind::PendingTransactions(None)).unwrap();
     }
 }

@@ -84,6 +84,15 @@ pub use debug::MAX_TRACE_BYTES;
 /// [`MAX_TRACE_BYTES`] with margin for the estimate; reth's default is 160 MB.
 pub const MAX_RESPONSE_BYTES: u32 = 64 << 20;
 
+/// Most requests in one JSON-RPC batch (geth's limit): a larger batch is refused whole with
+/// `-32010`, so one HTTP body cannot hold a connection's handler for seconds.
+pub const MAX_BATCH_REQUESTS: u32 = 1_000;
+
+/// Default most logs one `eth_getLogs` over several blocks returns (reth's
+/// `--rpc.max-logs-per-response`): the result is built in memory before the response size limit
+/// can apply.
+pub const DEFAULT_MAX_LOGS_PER_RESPONSE: usize = 20_000;
+
 /// Default largest block range one `eth_getLogs` may scan.
 pub const DEFAULT_MAX_BLOCK_RANGE: u64 = 10_000;
 /// Default most subscriptions one WebSocket connection may hold (reth's and jsonrpsee's).
@@ -116,6 +125,9 @@ pub struct RpcServerConfig {
     pub addr: SocketAddr,
     /// Largest block range one `eth_getLogs` may scan.
     pub max_block_range: u64,
+    /// Most logs one `eth_getLogs` over several blocks returns (one block's always come whole),
+    /// and about the most one filter poll returns.
+    pub max_logs_per_response: usize,
     /// Most concurrent connections (HTTP and WebSocket together).
     pub max_connections: u32,
     /// Most gas one `eth_call` or `eth_estimateGas` may use. As reth: an `eth_call` that asks for
@@ -142,6 +154,7 @@ impl Default for RpcServerConfig {
         Self {
             addr: SocketAddr::from(([127, 0, 0, 1], 8545)),
             max_block_range: DEFAULT_MAX_BLOCK_RANGE,
+            max_logs_per_response: DEFAULT_MAX_LOGS_PER_RESPONSE,
             max_connections: 100,
             gas_cap: DEFAULT_GAS_CAP,
             evm_timeout: DEFAULT_EVM_TIMEOUT,
@@ -219,6 +232,9 @@ pub async fn start_server(
     let server_config = jsonrpsee::server::ServerConfig::builder()
         .max_connections(config.max_connections)
         .max_response_body_size(MAX_RESPONSE_BYTES)
+        .set_batch_request_config(jsonrpsee::server::BatchRequestConfig::Limit(
+            MAX_BATCH_REQUESTS,
+        ))
         .max_subscriptions_per_connection(config.max_subscriptions_per_connection)
         .set_id_provider(pubsub::HexIdProvider)
         .build();
@@ -258,6 +274,7 @@ pub fn rpc_module_with_limits(
     let mut module = eth::module(eth::EthApi {
         ctx,
         max_block_range: config.max_block_range,
+        max_logs_per_response: config.max_logs_per_response,
         gas_cap: config.gas_cap,
         evm_timeout: config.evm_timeout,
         heavy: eth::HeavySlots::new(config.max_heavy_requests, config.heavy_queue_timeout),

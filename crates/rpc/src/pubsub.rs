@@ -224,12 +224,16 @@ impl SubscriptionRequest {
     fn parse(params: &Params<'_>) -> Result<Self> {
         let invalid = |err: &dyn std::fmt::Display| RpcError::InvalidParams(err.to_string());
         let mut sequence = params.sequence();
-        let kind: SubscriptionKind = sequence
-            .next()
+        // Read as JSON first, so that a bad value is reported in serde's words rather than
+        // as jsonrpsee's error object.
+        let kind: serde_json::Value = sequence.next().map_err(|_| {
+            invalid(&"missing subscription kind: newHeads, logs or newPendingTransactions")
+        })?;
+        let kind: SubscriptionKind = serde_json::from_value(kind)
             .map_err(|err| invalid(&format_args!("invalid subscription kind: {err}")))?;
         let extra: Option<serde_json::Value> = sequence
             .optional_next()
-            .map_err(|err| invalid(&format_args!("invalid subscription parameter: {err}")))?;
+            .map_err(|_| invalid(&"invalid subscription parameter"))?;
         match kind {
             SubscriptionKind::NewHeads => Ok(Self::NewHeads),
             SubscriptionKind::Logs => {
@@ -238,6 +242,7 @@ impl SubscriptionRequest {
                     Some(value) => serde_json::from_value(value)
                         .map_err(|err| invalid(&format_args!("invalid logs filter: {err}")))?,
                 };
+                crate::eth::check_filter_criteria(&filter)?;
                 Ok(Self::Logs(Box::new(filter)))
             }
             SubscriptionKind::NewPendingTransactions => {

@@ -358,6 +358,29 @@ fn hex_u128(value: &Value) -> u128 {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_batch_over_geths_limit_is_refused_whole() {
+    let f = fixture().await;
+    let batch = |n: usize| {
+        Value::Array(
+            (0..n)
+                .map(
+                    |id| json!({"jsonrpc": "2.0", "id": id, "method": "eth_chainId", "params": []}),
+                )
+                .collect(),
+        )
+        .to_string()
+    };
+    let limit = rollup_rpc::MAX_BATCH_REQUESTS as usize;
+    let (_, body) = http_post(f.addr, &batch(limit)).await;
+    let answers: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(answers.as_array().unwrap().len(), limit);
+    assert!(answers[0].get("result").is_some(), "{}", answers[0]);
+    let (_, body) = http_post(f.addr, &batch(limit + 1)).await;
+    let refused: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(refused["error"]["code"], json!(-32010), "{refused}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn chain_info_and_state_queries() {
     let f = fixture().await;
     assert_eq!(
@@ -654,6 +677,15 @@ async fn calls_estimates_and_reverts() {
     )
     .await;
     assert_eq!(conflicting["code"], -32602);
+    // Block overrides are refused, not ignored.
+    let overridden = error(
+        f.addr,
+        "eth_call",
+        json!([{"to": RETURNS_42}, "latest", null, {"number": "0x1234"}]),
+    )
+    .await;
+    assert_eq!(overridden["code"], -32602, "{overridden}");
+    assert_eq!(overridden["message"], "block overrides are not supported");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -741,6 +773,72 @@ async fn get_logs_filters_and_limits() {
     )
     .await;
     assert_eq!(unknown["code"], -32000);
+
+    // geth's bounds on the criteria: 1 000 addresses, 1 000 values per topic position.
+    let addresses = |n: usize| {
+        (0..n)
+            .map(|i| Address::from_word(B256::from(U256::from(i))))
+            .collect::<Vec<_>>()
+    };
+    let many = result(
+        f.addr,
+        "eth_getLogs",
+        json!([{"fromBlock": "0x1", "toBlock": "0x2", "address": addresses(1_000)}]),
+    )
+    .await;
+    assert_eq!(many, json!([]));
+    for filter in [
+        json!({"fromBlock": "0x1", "address": addresses(1_001)}),
+        json!({"fromBlock": "0x1", "topics": [null, (0..1_001u64).map(|i| B256::from(U256::from(i))).collect::<Vec<_>>()]}),
+    ] {
+        for method in ["eth_getLogs", "eth_newFilter"] {
+            let refused = error(f.addr, method, json!([filter])).await;
+            assert_eq!(refused["code"], -32602, "{method}: {refused}");
+            assert!(
+                refused["message"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("exceed max"),
+                "{refused}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn get_logs_over_several_blocks_stops_at_the_result_limit() {
+    let f = fixture_with(FixtureOptions {
+        server: RpcServerConfig {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            max_block_range: MAX_BLOCK_RANGE,
+            max_logs_per_response: 0,
+            max_connections: 16,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await;
+    // Block 1 holds the fixture's one log: a range past it is refused with the range that
+    // fits, as reth answers, before the response is built.
+    let refused = error(
+        f.addr,
+        "eth_getLogs",
+        json!([{"fromBlock": "0x1", "toBlock": "0x2"}]),
+    )
+    .await;
+    assert_eq!(refused["code"], -32005);
+    assert_eq!(
+        refused["message"],
+        "query exceeds max results 0, retry with the range 1-1"
+    );
+    // One block's logs always come whole.
+    for filter in [
+        json!({"fromBlock": "0x1", "toBlock": "0x1"}),
+        json!({"blockHash": f.hashes[1]}),
+    ] {
+        let logs = result(f.addr, "eth_getLogs", json!([filter])).await;
+        assert_eq!(logs.as_array().unwrap().len(), 1, "{filter}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1032,6 +1130,21 @@ async fn send_raw_transaction_validates_like_geth() {
         -32602,
         "percentiles",
     );
+    // The reward table is blocks × percentiles: geth's limit of 100 keeps one request small.
+    let too_many = vec![50.0; 101];
+    expect(
+        error(
+            fx.addr,
+            "eth_feeHistory",
+            json!(["0x2", "latest", too_many]),
+        )
+        .await,
+        -32602,
+        "over the query limit 100",
+    );
+    let empty = result(fx.addr, "eth_feeHistory", json!(["0x0", "latest", [50.0]])).await;
+    assert_eq!(empty["baseFeePerGas"], json!([]), "{empty}");
+    assert_eq!(empty["gasUsedRatio"], json!([]), "{empty}");
 }
 
 fn proof_from_json(value: &Value) -> rollup_trie::Proof {
