@@ -316,6 +316,10 @@ pub struct CallRequest {
     pub value: U256,
     /// Calldata.
     pub input: Bytes,
+    /// Gas price the caller pays (`gasPrice`, or `maxFeePerGas`; 0 if unset, as geth runs
+    /// calls without a price). The caller's balance must cover `gas × gas_price + value`, and
+    /// `GASPRICE` reads it.
+    pub gas_price: u128,
 }
 
 /// How many instructions [`CallDeadline`] lets run between two looks at the clock. Reading it
@@ -414,7 +418,6 @@ where
     cfg.disable_nonce_check = true;
     cfg.disable_base_fee = true;
     cfg.disable_eip3607 = true;
-    cfg.disable_balance_check = true;
     let mut evm = Context::mainnet()
         .with_ref_db(db)
         .with_cfg(cfg)
@@ -423,7 +426,7 @@ where
     let tx = TxEnv {
         caller: call.from,
         gas_limit: call.gas.unwrap_or(header.gas_limit).min(header.gas_limit),
-        gas_price: 0,
+        gas_price: call.gas_price,
         kind: call.to.map_or(TxKind::Create, TxKind::Call),
         value: call.value,
         data: call.input,
@@ -441,6 +444,13 @@ where
             block: number,
             message: err.to_string(),
         }),
+        // geth's words, which wallets look for.
+        Err(revm::context::result::EVMError::Transaction(
+            revm::context::result::InvalidTransaction::LackOfFundForMaxFee { fee, balance },
+        )) => Err(ExecutionError::InvalidCall(format!(
+            "insufficient funds for gas * price + value: address {} have {balance} want {fee}",
+            call.from
+        ))),
         Err(err) => Err(ExecutionError::InvalidCall(err.to_string())),
     }
 }

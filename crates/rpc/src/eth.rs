@@ -427,6 +427,7 @@ impl EthApi {
     /// the cap (and the block gas limit bounds both, as for any transaction).
     fn call(&self, request: TransactionRequest, block: Option<BlockId>) -> Result<Bytes> {
         let mut call = call_request(request)?;
+        let request_gas = call.gas;
         match call.gas {
             Some(requested) if requested > self.gas_cap => {
                 return Err(RpcError::GasAboveCap {
@@ -437,9 +438,21 @@ impl EthApi {
             Some(_) => {}
             None => call.gas = Some(self.gas_cap),
         }
+        let priced_default = request_gas.is_none() && call.gas_price > 0;
         let chain_id = self.ctx.config.l2_chain_id;
         let limits = self.call_limits();
         self.with_state(block, |state, header| {
+            // As reth: a priced call that names no gas gets what the caller's balance pays
+            // for, not a gas cap it cannot afford.
+            if priced_default {
+                let available = state
+                    .basic_ref(call.from)?
+                    .map(|account| account.balance)
+                    .unwrap_or_default()
+                    .saturating_sub(call.value);
+                let allowance = available / U256::from(call.gas_price);
+                call.gas = call.gas.map(|gas| gas.min(allowance.saturating_to()));
+            }
             match run_call(state, header, chain_id, call, &limits)? {
                 ExecutionResult::Success { output, .. } => Ok(output.into_data()),
                 result => Err(failure(result)),
@@ -460,6 +473,22 @@ impl EthApi {
                 .unwrap_or(header.gas_limit)
                 .min(header.gas_limit)
                 .min(self.gas_cap);
+            // As geth: a value above the balance is refused before any search, and with a gas
+            // price the search stops at the gas the rest of the balance pays for.
+            let balance = state
+                .basic_ref(call.from)?
+                .map(|account| account.balance)
+                .unwrap_or_default();
+            let Some(available) = balance.checked_sub(call.value) else {
+                return Err(RpcError::ExecutionFailed(
+                    "insufficient funds for transfer".into(),
+                ));
+            };
+            let unpriced = high;
+            if call.gas_price > 0 {
+                let allowance = available / U256::from(call.gas_price);
+                high = high.min(allowance.saturating_to::<u64>());
+            }
             let cap = high;
             let attempt = |gas: u64| {
                 run_call(
@@ -473,7 +502,14 @@ impl EthApi {
                     &limits,
                 )
             };
-            let (used, refunded) = match attempt(high)? {
+            let first = match attempt(high) {
+                // The balance pays for less gas than even the call's intrinsic gas.
+                Err(RpcError::ExecutionFailed(_)) if high < unpriced => {
+                    return Err(RpcError::GasExceedsAllowance(high));
+                }
+                first => first?,
+            };
+            let (used, refunded) = match first {
                 result @ ExecutionResult::Success { .. } => {
                     (result.tx_gas_used(), result.gas().inner_refunded())
                 }
@@ -736,6 +772,11 @@ pub(crate) fn call_request(request: TransactionRequest) -> Result<CallRequest> {
         gas: request.gas,
         value: request.value.unwrap_or_default(),
         input,
+        // As geth: the legacy price, else the EIP-1559 fee cap; none runs the call for free.
+        gas_price: request
+            .gas_price
+            .or(request.max_fee_per_gas)
+            .unwrap_or_default(),
     })
 }
 

@@ -670,6 +670,59 @@ async fn calls_estimates_and_reverts() {
     let with_code = hex_u64(&result(f.addr, "eth_estimateGas", json!([{"to": EMITS_LOG}])).await);
     assert!(with_code > 21_000 && with_code < 30_000, "{with_code}");
 
+    // The caller's balance counts, as in geth: a value above it is refused, and a gas price
+    // limits the gas the balance pays for (the signer holds about 10 ETH).
+    let rich = "0x56bc75e2d63100000"; // 100 ETH
+    let estimate = error(
+        f.addr,
+        "eth_estimateGas",
+        json!([{"from": signer().address(), "to": RECIPIENT, "value": rich}]),
+    )
+    .await;
+    assert_eq!(
+        (estimate["code"].clone(), estimate["message"].clone()),
+        (json!(-32000), json!("insufficient funds for transfer"))
+    );
+    let call = error(
+        f.addr,
+        "eth_call",
+        json!([{"from": signer().address(), "to": RECIPIENT, "value": rich}]),
+    )
+    .await;
+    assert_eq!(call["code"], -32000);
+    assert!(
+        call["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("insufficient funds for gas * price + value: address"),
+        "{call}"
+    );
+    let priced = |price: &str| json!([{"from": signer().address(), "to": RECIPIENT, "value": "0x1", "gasPrice": price}]);
+    let affordable = result(f.addr, "eth_estimateGas", priced("0x3b9aca00")).await;
+    assert_eq!(hex_u64(&affordable), 21_000);
+    // 10^15 wei per gas: the balance pays for about 10 000 gas, less than a transfer needs.
+    let unaffordable = error(f.addr, "eth_estimateGas", priced("0x38d7ea4c68000")).await;
+    assert_eq!(unaffordable["code"], -32000);
+    assert!(
+        unaffordable["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("gas required exceeds allowance (99"),
+        "{unaffordable}"
+    );
+    // GASPRICE reads the call's price; a call that names no gas gets what the balance pays for
+    // (at 10^12 wei per gas, about 10M of the 50M gas cap).
+    let gas_price = result(
+        f.addr,
+        "eth_call",
+        json!([{"from": signer().address(), "data": "0x3a60005260206000f3", "gasPrice": "0xe8d4a51000"}]),
+    )
+    .await;
+    assert_eq!(
+        gas_price,
+        json!(format!("{}", B256::from(U256::from(10u64.pow(12)))))
+    );
+
     let conflicting = error(
         f.addr,
         "eth_call",
