@@ -582,6 +582,20 @@ impl TxPool {
     /// Validates a decoded transaction and adds it, evicting cheaper transactions if its
     /// sub-pool is full.
     pub fn add(&self, tx: L2Transaction) -> Result<B256, PoolError> {
+        self.admit(tx, false)
+    }
+
+    /// Adds again a transaction of an unsafe block that an L1 reorg removed. It passed every
+    /// check when it was sequenced, and its sender's later transactions come back with it in
+    /// nonce order, so neither the nonce window nor the overdraft check applies: a sender with
+    /// more than a window's worth of removed transactions gets all of them back, and their fee
+    /// caps, not the fees they paid, are what the overdraft check would count. The pool's sizes
+    /// and every other check still apply.
+    pub fn readmit(&self, tx: L2Transaction) -> Result<B256, PoolError> {
+        self.admit(tx, true)
+    }
+
+    fn admit(&self, tx: L2Transaction, readmitted: bool) -> Result<B256, PoolError> {
         let L2Transaction::Signed { envelope, sender } = tx else {
             return Err(PoolError::DepositNotAllowed);
         };
@@ -611,7 +625,7 @@ impl TxPool {
                 tx: nonce,
             });
         }
-        if nonce > account.nonce.saturating_add(self.config.max_nonce_gap) {
+        if !readmitted && nonce > account.nonce.saturating_add(self.config.max_nonce_gap) {
             return Err(PoolError::NonceTooHigh {
                 state: account.nonce,
                 tx: nonce,
@@ -650,7 +664,7 @@ impl TxPool {
             .get(&sender)
             .map(|pooled| pooled.cost_except(account.nonce, nonce))
             .unwrap_or_default();
-        if queued.saturating_add(cost) > account.balance {
+        if !readmitted && queued.saturating_add(cost) > account.balance {
             return Err(PoolError::Overdraft {
                 balance: account.balance,
                 queued,

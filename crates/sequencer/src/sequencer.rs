@@ -17,7 +17,7 @@ use tokio::{sync::mpsc, time::MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use crate::{DaBacklog, DaConfig, DaThrottle, TxPool, throttle::Backlog};
+use crate::{DaBacklog, DaConfig, DaThrottle, PoolError, TxPool, throttle::Backlog};
 
 /// Sequencer settings.
 #[derive(Debug, Clone, Copy)]
@@ -302,12 +302,26 @@ impl Sequencer {
     pub fn readmit(&self, node: &mut RollupNode) {
         let orphaned = node.take_orphaned_transactions();
         let total = orphaned.len();
-        let readmitted = orphaned
-            .into_iter()
-            .filter(|tx| self.pool.add(tx.clone()).is_ok())
-            .count();
+        let mut readmitted = 0;
+        let mut dropped = 0;
+        let mut first_reason = None;
+        for tx in orphaned {
+            match self.pool.readmit(tx) {
+                Ok(_) => readmitted += 1,
+                // Included again by the re-derived chain, or replaced meanwhile: nothing lost.
+                Err(PoolError::NonceTooLow { .. } | PoolError::AlreadyKnown) => {}
+                Err(err) => {
+                    dropped += 1;
+                    first_reason.get_or_insert(err);
+                }
+            }
+        }
         if total > 0 {
             info!(target: "rollup::sequencer", readmitted, total, "transactions of removed unsafe blocks offered again");
+        }
+        if let Some(reason) = first_reason {
+            metrics::counter!("rollup_sequencer_readmit_dropped_total").increment(dropped);
+            warn!(target: "rollup::sequencer", dropped, total, first_reason = %reason, "transactions of removed unsafe blocks could not be pooled again and are dropped; their senders must send them again");
         }
     }
 

@@ -505,6 +505,26 @@ fn a_sender_cannot_pool_more_than_its_balance_pays_for() {
 }
 
 #[test]
+fn transactions_of_removed_blocks_come_back_past_the_nonce_window() {
+    // An L1 reorg removed 100 sequenced transfers of one sender: a new send stops at the
+    // nonce window (64 ahead), but all of the removed ones are pooled again, in order.
+    let (_dir, _node, pool) = setup();
+    let a = keys().remove(0);
+    let decoded = |nonce| L2Transaction::decode_2718_recover(&raw(&a, nonce, FEE)).unwrap();
+    assert!(matches!(
+        pool.add(decoded(65)),
+        Err(PoolError::NonceTooHigh { .. })
+    ));
+    for nonce in 0..100 {
+        pool.readmit(decoded(nonce)).unwrap();
+    }
+    assert_eq!((pool.pending_len(), pool.queued_len()), (100, 0));
+    // Every other check still applies.
+    let err = pool.readmit(decoded(5)).unwrap_err();
+    assert_eq!(err, PoolError::AlreadyKnown);
+}
+
+#[test]
 fn a_transaction_no_block_can_carry_is_refused_at_the_door() {
     let (_dir, _node, pool) = setup();
     let a = keys().remove(0);
