@@ -387,12 +387,15 @@ struct Core {
     config: Arc<RollupConfig>,
     store: Store,
     node: RollupNode,
+    /// Held for as long as the rollup runs in this reth: one node per rollup datadir.
+    _lock: rollup_storage::DatadirLock,
 }
 
 impl Core {
     fn open(config: RollupConfig, datadir: &Path, history_retention: u64) -> eyre::Result<Self> {
         let config = Arc::new(config);
         let db_path = datadir.join("db");
+        let lock = rollup_storage::DatadirLock::acquire(&db_path)?;
         let store = Store::open(&db_path)
             .wrap_err_with(|| format!("cannot open the rollup database at {}", db_path.display()))?
             .with_history_retention(history_retention);
@@ -401,6 +404,7 @@ impl Core {
             config,
             store,
             node,
+            _lock: lock,
         })
     }
 }

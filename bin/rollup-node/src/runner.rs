@@ -157,6 +157,9 @@ pub(crate) async fn run_node(
         .clone()
         .unwrap_or_else(|| std::path::PathBuf::from("./rollup-data"));
     let db_path = datadir.join("db");
+    // Held until the node stops: a second node on this datadir is refused before it opens
+    // anything.
+    let _lock = rollup_storage::DatadirLock::acquire(&db_path)?;
     let store = Store::open(&db_path)
         .wrap_err_with(|| format!("cannot open the database at {}", db_path.display()))?
         .with_history_retention(args.history_retention);

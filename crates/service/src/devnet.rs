@@ -283,7 +283,9 @@ pub fn check_resumable(
 /// withdrawals commit to the chain id.
 ///
 /// A datadir whose contracts the L1 does not hold (its state was lost) is refused with what to
-/// do. `devnet.json` is removed while resuming: it is stale until the node is up again.
+/// do. A resume leaves `devnet.json` in place (its contract addresses are what a resume reads;
+/// a start that fails must leave the datadir resumable) and the node rewrites it once its RPC
+/// is up.
 pub async fn setup(
     datadir: &Path,
     client: RpcClient,
@@ -327,7 +329,6 @@ pub async fn setup(
                 datadir.display()
             )));
         };
-        let _ = std::fs::remove_file(&info_path);
         let code = provider
             .get_code_at(config.contracts.l1_bridge)
             .await

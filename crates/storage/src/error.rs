@@ -19,6 +19,16 @@ pub enum StorageError {
         /// Why.
         reason: String,
     },
+    /// Another process holds the database directory (see [`crate::DatadirLock`]).
+    #[error(
+        "the database at {path} is in use by another process (pid {holder}): a node is already running on this datadir; stop it first, or start this one with another --datadir"
+    )]
+    Locked {
+        /// Database directory.
+        path: String,
+        /// What the lock file says of its holder (its process id).
+        holder: String,
+    },
     /// The database was initialised for a different rollup.
     #[error(
         "database at {path} holds genesis {stored}, but the config's genesis is {expected}: use a fresh --datadir or the matching config"

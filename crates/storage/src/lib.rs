@@ -22,12 +22,14 @@
 
 mod codec;
 mod error;
+mod lock;
 mod reader;
 mod store;
 mod tables;
 mod writer;
 
 pub use error::{Result, StorageError};
+pub use lock::{DatadirLock, LOCK_FILE};
 pub use reader::{HistoricalState, StoreReader, StoredTransaction};
 pub use store::{DEFAULT_HISTORY_RETENTION, DEFAULT_MAX_READERS, Store};
 pub use writer::{PRUNE_BLOCKS_PER_APPEND, StoreWriter};
