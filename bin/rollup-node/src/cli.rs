@@ -103,8 +103,8 @@ pub(crate) enum Command {
     ///     # clock_extension = "3h"        # the least a side gets when its turn starts
     ///     l2_gas_limit = 30000000         # L2 block gas limit
     ///     l2_base_fee_wei = 1000000000    # the L2 genesis base fee
-    ///     [l2_alloc]                      # L2 accounts funded at genesis: address = "wei"
-    ///     "0x5555555555555555555555555555555555555555" = "1000000000000000000000"
+    ///     # [l2_alloc]    # devnet preset only: L2 accounts funded at genesis (nothing backs them on L1)
+    ///     # "0x5555555555555555555555555555555555555555" = "1000000000000000000000"  # address = "wei"
     ///
     /// Presets: `production` (the default): challenge period 7 days, timelock delay 10 days,
     /// bond 10 ETH per proposal, sequencing window 3600 L1 blocks (12 hours), drift 30 minutes,
@@ -445,8 +445,11 @@ pub(crate) struct RunArgs {
     #[arg(long, env = "ROLLUP_RPC_MAX_LOGS_PER_RESPONSE", value_name = "LOGS", default_value_t = rollup_rpc::DEFAULT_MAX_LOGS_PER_RESPONSE)]
     pub(crate) rpc_max_logs_per_response: usize,
     /// How many L2 blocks of history (old state, old proofs) the node keeps; older history is
-    /// pruned. Keep it above the challenge period in blocks plus margin on a node that serves
-    /// withdrawal proofs (1 000 000 blocks: 7 days at 1 s blocks, plus 4.6 days).
+    /// pruned. On a node that proposes, challenges or serves withdrawal proofs, keep it above
+    /// the worst-case finality in blocks (the challenge period plus the longest game: about
+    /// 23.1 days with the production preset) plus margin; the default, 2 200 000 blocks, is
+    /// 25.5 days at 1 s blocks. A replica that serves none of these may keep less, but never
+    /// less than the deepest L1 reorg it must survive, in L2 blocks.
     #[arg(long, env = "ROLLUP_HISTORY_RETENTION", value_name = "BLOCKS", default_value_t = rollup_storage::DEFAULT_HISTORY_RETENTION)]
     pub(crate) history_retention: u64,
     /// Most gas one `eth_call` or `eth_estimateGas` may use (reth's `--rpc.gascap`): an
@@ -625,7 +628,8 @@ pub(crate) struct NodeArgs {
     #[arg(long, env = "ROLLUP_BATCHER_KEY", hide_env_values = true)]
     pub(crate) batcher_key: Option<String>,
     /// Private key (hex) of the StateManager's proposer account; the proposer runs only when
-    /// set. It proposes the safe head's state root with the required bond.
+    /// set. It proposes the output root of the head `--proposer-head` names (the finalized head
+    /// by default) with the required bond, and defends its proposals in disputes.
     #[arg(long, env = "ROLLUP_PROPOSER_KEY", hide_env_values = true)]
     pub(crate) proposer_key: Option<String>,
     /// Private key (hex) of a challenger account; the challenger runs only when set. It
@@ -1010,7 +1014,17 @@ mod tests {
         let plan = config.plan().unwrap();
         assert_eq!(plan.preset, rollup_service::deploy::Preset::PRODUCTION);
         assert_eq!(plan.l2_chain_id, 901);
-        assert_eq!(plan.l2_alloc.len(), 1);
+        assert!(plan.l2_alloc.is_empty());
+        // Uncommented, [l2_alloc] is refused with the production preset and taken with the
+        // devnet's.
+        let funded = example
+            .replace("# [l2_alloc]", "[l2_alloc]")
+            .replace("# \"0x5555", "\"0x5555");
+        let config: rollup_service::deploy::DeployConfig = toml::from_str(&funded).unwrap();
+        assert!(config.plan().is_err());
+        let devnet_funded = funded.replace("preset = \"production\"", "preset = \"devnet\"");
+        let config: rollup_service::deploy::DeployConfig = toml::from_str(&devnet_funded).unwrap();
+        assert_eq!(config.plan().unwrap().l2_alloc.len(), 1);
         // The preset numbers the help quotes.
         assert_eq!(plan.preset.challenge_period, 7 * 86_400);
         assert_eq!(plan.preset.timelock_delay, 10 * 86_400);

@@ -125,7 +125,7 @@ const KNOWN_ERRORS: &[(&str, &str)] = &[
     ),
     (
         "L1Bridge_InsufficientLocked",
-        "the bridge holds less than the payout (should never happen): report it",
+        "the bridge holds less of this token than the payout: only what was deposited through the bridge is locked on L1, and L2 genesis balances (the devnet's dev accounts, deploy.toml's [l2_alloc]) have nothing locked behind them; deposit first, or withdraw less",
     ),
     (
         "L1Bridge_UnknownOutputRootVersion",

@@ -320,6 +320,11 @@ impl DeployPlan {
         if self.l2_chain_id == 0 {
             return bad("l2_chain_id must not be 0".into());
         }
+        if production && !self.l2_alloc.is_empty() {
+            return bad(
+                "[l2_alloc] funds L2 accounts at genesis with nothing locked behind them in the L1Bridge, which pays withdrawals only from deposits, so those balances would be paid out of depositors' ETH; with the production preset leave [l2_alloc] empty and fund accounts by depositing through the bridge after deploying".into(),
+            );
+        }
         let preset = &self.preset;
         if preset.challenge_period == 0 {
             return bad(
@@ -1311,6 +1316,14 @@ mod tests {
         );
         refused(&|c| c.batcher = Address::ZERO, "batcher");
         refused(&|c| c.l2_chain_id = 0, "l2_chain_id");
+        // Genesis ETH would be paid out of depositors' ETH.
+        refused(
+            &|c| {
+                c.l2_alloc
+                    .insert(Address::repeat_byte(5), "1000000000000000000".into());
+            },
+            "with the production preset leave [l2_alloc] empty",
+        );
         refused(
             &|c| c.challenge_period = Some("0s".into()),
             "must not be zero",

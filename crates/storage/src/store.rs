@@ -47,13 +47,14 @@ const GROWTH_STEP: isize = 256 << 20;
 pub const DEFAULT_MAX_READERS: u64 = 32_000;
 
 /// L2 blocks of history kept behind the head by default: state, storage and trie proofs at any
-/// of the last 1 000 000 blocks can be read ([`crate::StoreReader::state_at`],
+/// of the last 2 200 000 blocks can be read ([`crate::StoreReader::state_at`],
 /// [`crate::StoreReader::trie_proof_at`]).
 ///
-/// A fault proof needs the state of any block whose output root can still be challenged: at
-/// one-second blocks a 7-day challenge period is 604 800 blocks, so the default keeps that
-/// plus about 4.6 days of margin (for an output proposed late, a challenge filed on the last
-/// day, and the node having been down). Older changesets and history index entries are pruned
+/// A fault proof needs the state of any block whose output root can still be disputed: a
+/// challenge may open on the last day of the 7-day challenge period and its game may then run
+/// to the production preset's longest, about 16.1 days, so a proposal can wait about 23.1 days
+/// (docs/fraud-proof.md), 1 995 840 one-second blocks. The default keeps that plus about 2.4
+/// days of margin (for an output proposed late, and the node having been down). Older changesets and history index entries are pruned
 /// as the head advances, at most [`crate::PRUNE_BLOCKS_PER_APPEND`] blocks per appended block
 /// so no write transaction grows without bound.
 ///
@@ -61,7 +62,7 @@ pub const DEFAULT_MAX_READERS: u64 = 32_000;
 /// in blocks plus margin on a node that serves proofs; never below the deepest L1 reorg the
 /// node must survive in L2 blocks (an unwind needs the changesets of the blocks it removes).
 /// Raising it keeps more from then on; it does not bring back what was pruned.
-pub const DEFAULT_HISTORY_RETENTION: u64 = 1_000_000;
+pub const DEFAULT_HISTORY_RETENTION: u64 = 2_200_000;
 
 impl Store {
     /// Opens (creating if needed) the database directory at `path`, with
