@@ -113,7 +113,7 @@ const KNOWN_ERRORS: &[(&str, &str)] = &[
     ),
     (
         "L1Bridge_WithdrawalNotProven",
-        "this prover has not proven the withdrawal: `rollup-node prove <l2 tx>` first, or use another account's proof with `rollup-node finalize <l2 tx> --prover <account>` (`rollup-node withdrawal-status <l2 tx>` lists who proved it)",
+        "this prover has not proven the withdrawal: `rollup-node prove <l2 tx>` first, or use another account's proof with `rollup-node finalize <l2 tx> --prover <address>` (`rollup-node withdrawal-status <l2 tx>` lists who proved it)",
     ),
     (
         "L1Bridge_WithdrawalAlreadyFinalized",
@@ -658,6 +658,9 @@ pub(crate) struct Client {
     l1_bridge: Address,
     batch_inbox: Address,
     pub(crate) state_manager: Address,
+    /// What a printed next command must repeat to sign as this one does (` --account 3`), so
+    /// that following a hint does not switch accounts.
+    pub(crate) signer_flag: String,
 }
 
 /// Where a user command connects and what it signs with, before connecting.
@@ -669,6 +672,7 @@ struct Endpoints {
     batch_inbox: Address,
     state_manager: Address,
     signer: PrivateKeySigner,
+    signer_flag: String,
 }
 
 impl Endpoints {
@@ -716,6 +720,7 @@ impl Endpoints {
             batch_inbox: config.contracts.batch_inbox,
             state_manager: config.contracts.state_manager,
             signer: parse_key(&key)?,
+            signer_flag: String::new(),
         })
     }
 
@@ -749,10 +754,10 @@ impl Endpoints {
                 let accounts = &file_ref.ok_or_else(|| missing("accounts"))?.accounts;
                 let account = accounts.get(args.account).ok_or_else(|| {
                     eyre!(
-                        "--account {} does not exist: {} has accounts 0..{}",
+                        "--account {} does not exist: {} has accounts 0 to {}",
                         args.account,
                         args.devnet.display(),
-                        accounts.len()
+                        accounts.len().saturating_sub(1)
                     )
                 })?;
                 PrivateKeySigner::from_bytes(&account.private_key)?
@@ -765,6 +770,10 @@ impl Endpoints {
             batch_inbox: contracts.batch_inbox,
             state_manager: contracts.state_manager,
             signer,
+            signer_flag: match (&args.private_key, args.account) {
+                (None, account) if account != 0 => format!(" --account {account}"),
+                _ => String::new(),
+            },
         })
     }
 }
@@ -784,6 +793,7 @@ impl Client {
             batch_inbox,
             state_manager,
             signer,
+            signer_flag,
         } = Endpoints::resolve(args)?;
         let sender = signer.address();
         let wallet = EthereumWallet::from(signer);
@@ -804,6 +814,7 @@ impl Client {
             l1_bridge,
             batch_inbox,
             state_manager,
+            signer_flag,
         })
     }
 
@@ -1452,6 +1463,7 @@ fn report_deposit(
     l2_tx: B256,
     l2: &L2TxReceipt,
 ) -> eyre::Result<()> {
+    let again = &client.signer_flag;
     if asset.l1_token.is_none() {
         if l2.success {
             println!(
@@ -1481,7 +1493,7 @@ fn report_deposit(
         );
         println!("withdrawal hash: {}", failed.withdrawalHash);
         println!(
-            "to get the tokens back on L1: `rollup-node prove {l2_tx}` once a proposal covers L2 block {}, then `rollup-node finalize {l2_tx} --wait`",
+            "to get the tokens back on L1: `rollup-node prove {l2_tx}{again}` once a proposal covers L2 block {}, then `rollup-node finalize {l2_tx} --wait{again}`",
             l2.block
         );
         bail!(
@@ -1505,6 +1517,7 @@ fn report_deposit(
 /// `rollup-node withdraw`: starts a withdrawal on L2.
 pub(crate) async fn withdraw(args: WithdrawArgs) -> eyre::Result<()> {
     let client = Client::new(&args.client)?;
+    let again = &client.signer_flag;
     if args.to == Some(Address::ZERO) {
         bail!("--to must not be the zero address");
     }
@@ -1557,7 +1570,7 @@ pub(crate) async fn withdraw(args: WithdrawArgs) -> eyre::Result<()> {
     println!("L2 block: {}", withdrawal.l2_block);
     println!("withdrawal hash: {}", withdrawal.hash);
     println!(
-        "next: `rollup-node prove {tx}` once a proposal covers L2 block {} (it waits for one)",
+        "next: `rollup-node prove {tx}{again}` once a proposal covers L2 block {} (it waits for one)",
         withdrawal.l2_block
     );
     Ok(())
@@ -1628,6 +1641,7 @@ pub(crate) async fn force_include(args: ClientArgs) -> eyre::Result<()> {
 /// as the caller's L2 account, with or without the sequencer.
 pub(crate) async fn force_withdraw(args: ForceWithdrawArgs) -> eyre::Result<()> {
     let client = Client::new(&args.client)?;
+    let again = &client.signer_flag;
     if args.to == Some(Address::ZERO) {
         bail!("--to must not be the zero address");
     }
@@ -1711,19 +1725,19 @@ pub(crate) async fn force_withdraw(args: ForceWithdrawArgs) -> eyre::Result<()> 
     let tx = client.l2_transaction_of(&receipt)?;
     println!("L2 tx: {tx}");
     let next = format!(
-        "next: `rollup-node prove {tx}` once a proposal covers its L2 block (it waits for one), then `rollup-node finalize {tx} --wait`"
+        "next: `rollup-node prove {tx}{again}` once a proposal covers its L2 block (it waits for one), then `rollup-node finalize {tx} --wait{again}`"
     );
 
     if args.wait_l2.is_zero() {
         println!(
-            "L2 runs it with L1 block {l1_block}: at once if the sequencer includes it, else once that block's sequencing window closes and someone runs `rollup-node force-include`; `rollup-node withdrawal-status {tx}` shows when it has"
+            "L2 runs it with L1 block {l1_block}: at once if the sequencer includes it, else once that block's sequencing window closes and someone runs `rollup-node force-include`; `rollup-node withdrawal-status {tx}{again}` shows when it has"
         );
         println!("{next}");
         return Ok(());
     }
     let Some(l2) = client.wait_l2_receipt(tx, l1_block, args.wait_l2).await else {
         println!(
-            "not on L2 after {} s: if the sequencer does not include it, replicas do once the sequencing window of L1 block {l1_block} closes; `rollup-node withdrawal-status {tx}` shows when it has",
+            "not on L2 after {} s: if the sequencer does not include it, replicas do once the sequencing window of L1 block {l1_block} closes; `rollup-node withdrawal-status {tx}{again}` shows when it has",
             args.wait_l2.as_secs()
         );
         println!("{next}");
@@ -1761,6 +1775,7 @@ pub(crate) async fn force_withdraw(args: ForceWithdrawArgs) -> eyre::Result<()> 
 /// `rollup-node withdrawal-status`.
 pub(crate) async fn status(args: WithdrawalTxArgs) -> eyre::Result<()> {
     let client = Client::new(&args.client)?;
+    let again = &client.signer_flag;
     let tx = args.tx;
     let w = client.l2_withdrawal(tx).await?;
     let asset = client.withdrawal_asset(&w.withdrawal).await;
@@ -1790,7 +1805,9 @@ pub(crate) async fn status(args: WithdrawalTxArgs) -> eyre::Result<()> {
             utc(own.provenAt)
         );
         if proposal.removed {
-            println!("proposal #{index} was REMOVED on L1: run `rollup-node prove {tx}` again");
+            println!(
+                "proposal #{index} was REMOVED on L1: run `rollup-node prove {tx}{again}` again"
+            );
         } else {
             print_finality(&client, index, proposal.timestamp, period).await?;
             final_own = true;
@@ -1802,7 +1819,9 @@ pub(crate) async fn status(args: WithdrawalTxArgs) -> eyre::Result<()> {
                     "proposal: #{index} covers it (L2 block {})",
                     proposal.l2BlockNumber
                 );
-                println!("proven: no, not by this account ({me}) — run `rollup-node prove {tx}`");
+                println!(
+                    "proven: no, not by this account ({me}) — run `rollup-node prove {tx}{again}`"
+                );
                 print_finality(&client, index, proposal.timestamp, period).await?;
             }
             latest => {
@@ -1847,7 +1866,7 @@ pub(crate) async fn status(args: WithdrawalTxArgs) -> eyre::Result<()> {
         Err(err) => println!("proofs by other accounts: unknown ({err:#})"),
     }
     if final_own {
-        println!("finalized: no — `rollup-node finalize {tx}` once final");
+        println!("finalized: no — `rollup-node finalize {tx}{again}` once final");
     } else {
         println!("finalized: no");
     }
@@ -1889,6 +1908,7 @@ async fn print_finality(
 /// under this account.
 pub(crate) async fn prove(args: ProveArgs) -> eyre::Result<()> {
     let client = Client::new(&args.tx.client)?;
+    let again = &client.signer_flag;
     let tx = args.tx.tx;
     let w = client.l2_withdrawal(tx).await?;
     let asset = client.withdrawal_asset(&w.withdrawal).await;
@@ -1920,7 +1940,7 @@ pub(crate) async fn prove(args: ProveArgs) -> eyre::Result<()> {
             );
         } else {
             println!(
-                "already proven by this account ({me}) against proposal #{}: next, `rollup-node finalize {tx} --wait` (`--again` proves anew against the latest proposal, replacing only this account's proof)",
+                "already proven by this account ({me}) against proposal #{}: next, `rollup-node finalize {tx} --wait{again}` (`--again` proves anew against the latest proposal, replacing only this account's proof)",
                 own.proposalIndex
             );
             return Ok(());
@@ -1938,7 +1958,7 @@ pub(crate) async fn prove(args: ProveArgs) -> eyre::Result<()> {
         }
         if args.timeout.is_some_and(|limit| start.elapsed() > limit) {
             bail!(
-                "no proposal covers L2 block {} after {:?}: is the proposer running? (`rollup-node withdrawal-status {tx}`)",
+                "no proposal covers L2 block {} after {:?}: is the proposer running? (`rollup-node withdrawal-status {tx}{again}`)",
                 w.l2_block,
                 start.elapsed()
             );
@@ -2076,7 +2096,7 @@ pub(crate) async fn prove(args: ProveArgs) -> eyre::Result<()> {
         "final at: {} (proposal time + challenge period of {period} s)",
         utc(proposal.timestamp + period)
     );
-    println!("next: `rollup-node finalize {tx} --wait`");
+    println!("next: `rollup-node finalize {tx} --wait{again}`");
     Ok(())
 }
 
@@ -2084,6 +2104,7 @@ pub(crate) async fn prove(args: ProveArgs) -> eyre::Result<()> {
 /// `--prover`'s.
 pub(crate) async fn finalize(args: FinalizeArgs) -> eyre::Result<()> {
     let client = Client::new(&args.tx.client)?;
+    let again = &client.signer_flag;
     let tx = args.tx.tx;
     let w = client.l2_withdrawal(tx).await?;
     let asset = client.withdrawal_asset(&w.withdrawal).await;
@@ -2105,12 +2126,12 @@ pub(crate) async fn finalize(args: FinalizeArgs) -> eyre::Result<()> {
             if proven.provenAt == 0 {
                 if args.prover.is_some() {
                     bail!(
-                        "{prover} has not proven withdrawal {}: `rollup-node withdrawal-status {tx}` lists who did",
+                        "{prover} has not proven withdrawal {}: `rollup-node withdrawal-status {tx}{again}` lists who did",
                         w.hash
                     );
                 }
                 bail!(
-                    "withdrawal {} is not proven by this account ({prover}): run `rollup-node prove {tx}` first, or finalize with another account's proof: `rollup-node finalize {tx} --prover <account>` (`rollup-node withdrawal-status {tx}` lists who proved it)",
+                    "withdrawal {} is not proven by this account ({prover}): run `rollup-node prove {tx}{again}` first, or finalize with another account's proof: `rollup-node finalize {tx}{again} --prover <address>` (`rollup-node withdrawal-status {tx}{again}` lists who proved it)",
                     w.hash
                 );
             }
@@ -2124,7 +2145,7 @@ pub(crate) async fn finalize(args: FinalizeArgs) -> eyre::Result<()> {
                 .await?;
             if proposal.removed {
                 bail!(
-                    "proposal #{} that {whose} is against was removed on L1: run `rollup-node prove {tx}` again",
+                    "proposal #{} that {whose} is against was removed on L1: run `rollup-node prove {tx}{again}` again",
                     proven.proposalIndex
                 );
             }
