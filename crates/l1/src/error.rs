@@ -45,9 +45,7 @@ pub enum L1Error {
     #[error("invalid L1 follower setup: {0}")]
     InvalidSetup(String),
     /// An RPC call failed (connection refused, HTTP error, JSON-RPC error, bad response).
-    #[error(
-        "cannot reach L1 RPC at {url} ({method}): {source}; check --l1-rpc-url and that the L1 node is running"
-    )]
+    #[error("{}", rpc_message(url, method, source))]
     Rpc {
         /// The L1 RPC URL.
         url: String,
@@ -106,6 +104,23 @@ pub enum L1Error {
     },
 }
 
+/// What an [`L1Error::Rpc`] says: a node that answered with an error (a revert, a refused
+/// transaction) was reached, so only a failure to get an answer points at the URL.
+fn rpc_message(url: &str, method: &str, source: &TransportError) -> String {
+    match source.as_error_resp() {
+        Some(payload) if payload.as_revert_data().is_some() => {
+            format!("{method} reverts on the L1 at {url}: {}", payload.message)
+        }
+        Some(payload) => format!(
+            "the L1 RPC at {url} refused {method}: {} (code {})",
+            payload.message, payload.code
+        ),
+        None => format!(
+            "cannot reach L1 RPC at {url} ({method}): {source}; check --l1-rpc-url and that the L1 node is running"
+        ),
+    }
+}
+
 impl L1Error {
     /// Whether retrying later can succeed (network trouble, a reorg racing our calls).
     pub const fn is_temporary(&self) -> bool {
@@ -116,5 +131,41 @@ impl L1Error {
                 | Self::Inconsistent { .. }
                 | Self::Blobs { .. }
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_json_rpc::ErrorPayload;
+
+    #[test]
+    fn an_answer_is_not_called_unreachable() {
+        let rpc = |source| {
+            L1Error::Rpc {
+                url: "http://l1".into(),
+                method: "eth_estimateGas",
+                source,
+            }
+            .to_string()
+        };
+        let unreachable = rpc(TransportError::local_usage_str("connection refused"));
+        assert!(
+            unreachable.starts_with("cannot reach L1 RPC at http://l1"),
+            "{unreachable}"
+        );
+        let revert: ErrorPayload = serde_json::from_str(
+            r#"{"code":3,"message":"execution reverted: custom error 0xc0b6af16","data":"0xc0b6af16"}"#,
+        )
+        .unwrap();
+        let reverted = rpc(TransportError::ErrorResp(revert));
+        assert_eq!(
+            reverted,
+            "eth_estimateGas reverts on the L1 at http://l1: execution reverted: custom error 0xc0b6af16"
+        );
+        let refused: ErrorPayload =
+            serde_json::from_str(r#"{"code":-32000,"message":"nonce too low"}"#).unwrap();
+        let refused = rpc(TransportError::ErrorResp(refused));
+        assert!(!refused.contains("cannot reach"), "{refused}");
     }
 }
