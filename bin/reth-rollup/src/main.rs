@@ -481,6 +481,8 @@ fn main() -> eyre::Result<()> {
                 Ok(())
             })
             .install_exex("rollup", async move |ctx| {
+                // reth's metrics recorder is installed by now.
+                rollup_node_core::metrics::register_at_zero();
                 Ok(run_rollup(ctx, args, roles, batcher_data, datadir, core, eth_methods_rx, l1_http))
             })
             .launch_with_debug_capabilities()

@@ -36,6 +36,7 @@ pub(crate) fn start_metrics(addr: SocketAddr) -> eyre::Result<()> {
         .with_http_listener(addr)
         .install()
         .map_err(|err| eyre::eyre!("cannot serve metrics on {addr}: {err}"))?;
+    rollup_node_core::metrics::register_at_zero();
     tracing::info!(target: "rollup::node", %addr, "serving Prometheus metrics");
     Ok(())
 }

@@ -18,6 +18,7 @@
 //! [`L1Notification`]: rollup_primitives::L1Notification
 
 mod error;
+pub mod metrics;
 mod node;
 
 pub use error::{NodeError, Result};
