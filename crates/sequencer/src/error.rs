@@ -10,7 +10,7 @@ pub enum PoolError {
     #[error("deposit transactions can only be derived from L1")]
     DepositNotAllowed,
     /// Signed for another chain, or not replay-protected.
-    #[error("invalid chain id: have {have:?}, want {want}")]
+    #[error("invalid chain id: have {}, want {want}", have.map_or_else(|| "none".to_string(), |id| id.to_string()))]
     WrongChainId {
         /// The transaction's.
         have: Option<u64>,
