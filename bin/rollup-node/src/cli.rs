@@ -238,7 +238,8 @@ pub(crate) struct DisputesArgs {
 #[derive(Debug, Args, Clone)]
 pub(crate) struct ClientArgs {
     /// The `devnet.json` that `rollup-node devnet` writes: RPC URLs, contract addresses and the
-    /// funded dev accounts. Not read when --config is given.
+    /// funded dev accounts. Not read when --config is given (so an exported ROLLUP_DEVNET_FILE
+    /// does not get in its way).
     #[arg(
         long,
         env = "ROLLUP_DEVNET_FILE",
@@ -248,7 +249,7 @@ pub(crate) struct ClientArgs {
     /// A rollup config (`rollup.json`, as `node --config` takes) to read the contract addresses
     /// from instead of a devnet file; then --l1-rpc-url, --l2-rpc-url and --private-key are
     /// required.
-    #[arg(long, value_name = "ROLLUP_JSON", env = "ROLLUP_CLIENT_CONFIG", conflicts_with_all = ["devnet", "account"])]
+    #[arg(long, value_name = "ROLLUP_JSON", env = "ROLLUP_CLIENT_CONFIG")]
     pub(crate) config: Option<PathBuf>,
     /// L1 JSON-RPC URL (default: the devnet file's; required with --config).
     #[arg(long, env = "ROLLUP_L1_RPC_URL")]
@@ -798,6 +799,20 @@ mod tests {
         assert_eq!(client.l2_rpc_url.as_deref(), Some("https://l2.example"));
         assert!(client.private_key.is_some());
 
+        // A devnet file named too (as an exported ROLLUP_DEVNET_FILE does) is not in the way:
+        // --config wins and the file is not read.
+        Cli::try_parse_from([
+            "rollup-node",
+            "deposit",
+            "--amount",
+            "0.5",
+            "--config",
+            "deploy/rollup.json",
+            "--devnet",
+            "devnet-data/devnet.json",
+        ])
+        .unwrap();
+
         // The same for a command that takes a transaction hash.
         let hash = format!("0x{}", "ab".repeat(32));
         let cli = Cli::try_parse_from([
@@ -816,24 +831,6 @@ mod tests {
             panic!("parsed as {:?}", cli.command);
         };
         assert_eq!(args.tx.client.config, Some(PathBuf::from("rollup.json")));
-
-        // A config replaces the devnet file and its dev accounts.
-        for other in [["--devnet", "devnet.json"], ["--account", "5"]] {
-            let line = [
-                "rollup-node",
-                "withdraw",
-                "--amount",
-                "1",
-                "--config",
-                "rollup.json",
-            ];
-            let err = Cli::try_parse_from(line.iter().chain(&other)).unwrap_err();
-            assert_eq!(
-                err.kind(),
-                clap::error::ErrorKind::ArgumentConflict,
-                "{other:?}"
-            );
-        }
     }
 
     fn parse(line: &[&str]) -> Command {

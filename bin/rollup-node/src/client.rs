@@ -686,6 +686,12 @@ impl Endpoints {
     }
 
     fn from_config(args: &ClientArgs, path: &Path) -> eyre::Result<Self> {
+        // The devnet file is not read with --config, but a dev account cannot be honoured.
+        if args.account != 0 {
+            return Err(eyre!(
+                "--account (or ROLLUP_ACCOUNT) picks a dev account of a devnet.json, which is not read with --config: sign with --private-key (or ROLLUP_PRIVATE_KEY) instead"
+            ));
+        }
         let config = RollupConfig::from_file(path).map_err(|err| eyre!("--config: {err}"))?;
         let required = |value: &Option<String>, flag: &str, env: &str, what: &str| {
             value.clone().ok_or_else(|| {
@@ -2362,6 +2368,17 @@ mod tests {
             .to_string();
         assert!(
             err.contains("rollup-node devnet") && err.contains("--config"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_rollup_config_takes_no_dev_account() {
+        let err = Endpoints::resolve(&client_args(&["--config", "rollup.json", "--account", "5"]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--account (or ROLLUP_ACCOUNT)") && err.contains("--private-key"),
             "{err}"
         );
     }
