@@ -96,6 +96,10 @@ pub enum RpcError {
         "filter fell behind: more than {0} block events since its last poll, so it was removed; install a new one and read the gap with eth_getLogs"
     )]
     FilterLagged(usize),
+    /// A log filter met a block whose logs the live feed does not hold (too many logs at
+    /// once); it was removed.
+    #[error("filter removed: {0}")]
+    LogsNotHeld(String),
     /// As many filters are installed as the node allows (`--rpc-max-filters`).
     #[error(
         "too many installed filters (at most {0}): uninstall unused ones with eth_uninstallFilter; filters not polled for 5 minutes expire"
@@ -153,7 +157,9 @@ impl RpcError {
             Self::TxPool(_) | Self::NotSequencer => SERVER_ERROR_CODE,
             Self::NoL1(_) | Self::L1(_) => SERVER_ERROR_CODE,
             // -32000 as geth: clients (viem) reinstall a filter on it.
-            Self::FilterNotFound | Self::FilterLagged(_) => SERVER_ERROR_CODE,
+            Self::FilterNotFound | Self::FilterLagged(_) | Self::LogsNotHeld(_) => {
+                SERVER_ERROR_CODE
+            }
             Self::TooManyFilters(_) => LIMIT_EXCEEDED_CODE,
             Self::TraceTooLarge(_) => LIMIT_EXCEEDED_CODE,
             Self::TransactionNotFound(_) => SERVER_ERROR_CODE,

@@ -142,15 +142,24 @@ impl Filters {
                     if let ChainEvent::Added(block) = event {
                         hashes.push(block.hash);
                     }
+                    Ok(())
                 })
                 .map(Changes::Hashes)
             }
             Kind::Logs { filter, events } => {
                 // A poll takes whole blocks up to about the logs one `eth_getLogs` returns;
                 // the rest stays for the next poll.
-                drain_chain(events, max_logs, |event, logs: &mut Vec<Log>| match event {
-                    ChainEvent::Added(block) => logs.extend(block.matching_logs(filter, false)),
-                    ChainEvent::Removed(block) => logs.extend(block.matching_logs(filter, true)),
+                drain_chain(events, max_logs, |event, logs: &mut Vec<Log>| {
+                    let (block, removed) = match event {
+                        ChainEvent::Added(block) => (block, false),
+                        ChainEvent::Removed(block) => (block, true),
+                    };
+                    logs.extend(
+                        block
+                            .matching_logs(filter, removed)
+                            .map_err(|gap| RpcError::LogsNotHeld(gap.to_string()))?,
+                    );
+                    Ok(())
                 })
                 .map(Changes::Logs)
             }
@@ -172,7 +181,7 @@ impl Filters {
             }
         };
         drop(filter);
-        if let Err(RpcError::FilterLagged(_)) = &drained {
+        if let Err(RpcError::FilterLagged(_) | RpcError::LogsNotHeld(_)) = &drained {
             self.uninstall(id);
             metrics::counter!("rollup_rpc_filters_dropped_total").increment(1);
         }
@@ -195,12 +204,12 @@ impl Filters {
 fn drain_chain<T>(
     events: &mut broadcast::Receiver<ChainEvent>,
     limit: usize,
-    collect: impl Fn(ChainEvent, &mut Vec<T>),
+    collect: impl Fn(ChainEvent, &mut Vec<T>) -> Result<()>,
 ) -> Result<Vec<T>> {
     let mut out = Vec::new();
     while out.len() < limit {
         match events.try_recv() {
-            Ok(event) => collect(event, &mut out),
+            Ok(event) => collect(event, &mut out)?,
             Err(TryRecvError::Empty | TryRecvError::Closed) => return Ok(out),
             Err(TryRecvError::Lagged(_)) => return Err(RpcError::FilterLagged(CHAIN_EVENT_BUFFER)),
         }

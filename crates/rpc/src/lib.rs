@@ -72,7 +72,7 @@ pub use error::{
     RpcError, SERVER_ERROR_CODE,
 };
 pub use filters::FILTER_EXPIRY;
-pub use pubsub::{CHAIN_EVENT_BUFFER, REORG_WINDOW};
+pub use pubsub::{CHAIN_EVENT_BUFFER, LIVE_FEED_LOGS, REORG_WINDOW};
 pub use types::{
     BlockTransactionsJson, DaBacklogJson, DepositTransactionJson, L1OriginJson, L2HeadJson,
     RpcBlock, RpcReceipt, RpcTransaction, SyncStatus, TxLocation,
@@ -147,6 +147,10 @@ pub struct RpcServerConfig {
     /// Most filters (`eth_new*Filter`) installed at once, for all clients together; one more
     /// is refused (`-32005`).
     pub max_filters: usize,
+    /// Most logs the live feeds (subscriptions, filters) hold over the blocks they buffer
+    /// ([`LIVE_FEED_LOGS`]); a block past it is sent without its logs, and a log subscriber or
+    /// filter that could match it is dropped with an error naming the block.
+    pub live_feed_logs: usize,
 }
 
 impl Default for RpcServerConfig {
@@ -162,6 +166,7 @@ impl Default for RpcServerConfig {
             heavy_queue_timeout: DEFAULT_HEAVY_QUEUE_TIMEOUT,
             max_subscriptions_per_connection: DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION,
             max_filters: DEFAULT_MAX_FILTERS,
+            live_feed_logs: LIVE_FEED_LOGS,
         }
     }
 }
@@ -270,7 +275,7 @@ pub fn rpc_module_with_limits(
     ctx: RpcContext,
     config: &RpcServerConfig,
 ) -> jsonrpsee::RpcModule<()> {
-    let live = pubsub::Live::new(&ctx, config.max_filters);
+    let live = pubsub::Live::new(&ctx, config.max_filters, config.live_feed_logs);
     let mut module = eth::module(eth::EthApi {
         ctx,
         max_block_range: config.max_block_range,

@@ -57,6 +57,11 @@ use crate::{
 pub const CHAIN_EVENT_BUFFER: usize = 512;
 /// Recently reported blocks kept (with their logs) to report them removed after a reorg.
 pub const REORG_WINDOW: usize = 256;
+/// Most logs the live feed holds over the last [`CHAIN_EVENT_BUFFER`] blocks it sent (each
+/// event keeps its block's logs for every subscriber and filter, and for reporting them
+/// removed). A block whose logs would go past it is sent without them: about 300 MB of logs at
+/// most, where 768 blocks of cheap log-heavy transactions could otherwise hold gigabytes.
+pub const LIVE_FEED_LOGS: usize = 1_000_000;
 /// Blocks the follower reads per database transaction while catching up.
 const CATCH_UP_CHUNK: u64 = 64;
 
@@ -68,8 +73,29 @@ pub(crate) struct BlockEvent {
     parent_hash: B256,
     /// The `newHeads` notification: the header as geth sends it, plus `l1Origin`.
     header: Box<JsonRawValue>,
-    /// Every log of the block, positioned as `eth_getLogs` reports them.
-    pub(crate) logs: Vec<Log>,
+    /// Every log of the block, positioned as `eth_getLogs` reports them; `None` if they would
+    /// have taken the live feed past [`LIVE_FEED_LOGS`].
+    pub(crate) logs: Option<Vec<Log>>,
+    /// The block's logs bloom: tells a filter whether a block without its logs held could
+    /// have any for it.
+    logs_bloom: Bloom,
+}
+
+/// A live log feed met a block whose logs it does not hold ([`LIVE_FEED_LOGS`]) and that may
+/// hold logs for its filter: the feed cannot go on without a gap.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LogsNotHeld(pub(crate) u64);
+
+impl std::fmt::Display for LogsNotHeld {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "L2 block {} came with more logs than the node's live feed holds at once; read them \
+             and what follows with eth_getLogs from that block, then subscribe or install the \
+             filter again",
+            self.0
+        )
+    }
 }
 
 impl BlockEvent {
@@ -81,20 +107,37 @@ impl BlockEvent {
         }
     }
 
-    /// The logs `filter` matches (address, topics and block), marked `removed` as asked.
-    pub(crate) fn matching_logs<'a>(
-        &'a self,
-        filter: &'a Filter,
+    /// The logs `filter` matches (address, topics and block), marked `removed` as asked; an
+    /// error if the event does not hold the block's logs and the block may have some for
+    /// `filter`.
+    pub(crate) fn matching_logs(
+        &self,
+        filter: &Filter,
         removed: bool,
-    ) -> impl Iterator<Item = Log> + 'a {
-        let block_matches = filter.matches_block(&self.num_hash());
-        self.logs
+    ) -> std::result::Result<Vec<Log>, LogsNotHeld> {
+        if !filter.matches_block(&self.num_hash()) {
+            return Ok(Vec::new());
+        }
+        let Some(logs) = &self.logs else {
+            return if filter.matches_bloom(self.logs_bloom) {
+                Err(LogsNotHeld(self.number))
+            } else {
+                Ok(Vec::new())
+            };
+        };
+        Ok(logs
             .iter()
-            .filter(move |log| block_matches && filter.matches(&log.inner))
-            .map(move |log| Log {
+            .filter(|log| filter.matches(&log.inner))
+            .map(|log| Log {
                 removed,
                 ..log.clone()
             })
+            .collect())
+    }
+
+    /// How many logs this event holds.
+    fn logs_held(&self) -> usize {
+        self.logs.as_ref().map_or(0, Vec::len)
     }
 }
 
@@ -129,11 +172,14 @@ struct Shared {
     chain: broadcast::Sender<ChainEvent>,
     follower: OnceLock<()>,
     filters: Filters,
+    /// Most logs the follower keeps in the events it sent ([`LIVE_FEED_LOGS`] by default).
+    logs_budget: usize,
 }
 
 impl Live {
-    /// Live feeds over `ctx`, with at most `max_filters` installed filters.
-    pub(crate) fn new(ctx: &RpcContext, max_filters: usize) -> Self {
+    /// Live feeds over `ctx`, with at most `max_filters` installed filters and `logs_budget`
+    /// logs held.
+    pub(crate) fn new(ctx: &RpcContext, max_filters: usize, logs_budget: usize) -> Self {
         Self(Arc::new(Shared {
             store: ctx.store.clone(),
             heads: ctx.heads.clone(),
@@ -141,6 +187,7 @@ impl Live {
             chain: broadcast::channel(CHAIN_EVENT_BUFFER).0,
             follower: OnceLock::new(),
             filters: Filters::new(max_filters),
+            logs_budget,
         }))
     }
 
@@ -157,6 +204,9 @@ impl Live {
         self.0.follower.get_or_init(|| {
             let follower = Follower {
                 window: VecDeque::new(),
+                sent_logs: VecDeque::new(),
+                sent_logs_total: 0,
+                logs_budget: self.0.logs_budget,
                 last_seen: self.0.heads.borrow().unsafe_l2,
             };
             tokio::spawn(follow(
@@ -287,12 +337,32 @@ async fn forward_chain(
             (Ok(ChainEvent::Added(block)), None) => vec![block.header.clone()],
             // New heads are new heads only: the replacements follow as `Added`.
             (Ok(ChainEvent::Removed(_)), None) => Vec::new(),
-            (Ok(ChainEvent::Added(block)), Some(filter)) => {
-                raw_values(block.matching_logs(filter, false))
+            (Ok(ChainEvent::Added(block) | ChainEvent::Removed(block)), Some(filter))
+                if block.logs.is_none() =>
+            {
+                match block.matching_logs(filter, false) {
+                    Ok(_) => Vec::new(),
+                    Err(gap) => {
+                        debug!(target: "rollup::rpc", subscription = ?sink.subscription_id(), block = gap.0, "log subscriber met a block whose logs the feed does not hold; dropped");
+                        metrics::counter!("rollup_rpc_subscriptions_dropped_total").increment(1);
+                        return SubscriptionCloseResponse::NotifErr(SubscriptionError::from(
+                            format!("subscription dropped: {gap}"),
+                        ));
+                    }
+                }
             }
-            (Ok(ChainEvent::Removed(block)), Some(filter)) => {
-                raw_values(block.matching_logs(filter, true))
-            }
+            (Ok(ChainEvent::Added(block)), Some(filter)) => raw_values(
+                block
+                    .matching_logs(filter, false)
+                    .unwrap_or_default()
+                    .into_iter(),
+            ),
+            (Ok(ChainEvent::Removed(block)), Some(filter)) => raw_values(
+                block
+                    .matching_logs(filter, true)
+                    .unwrap_or_default()
+                    .into_iter(),
+            ),
             (Err(RecvError::Lagged(skipped)), _) => {
                 debug!(target: "rollup::rpc", subscription = ?sink.subscription_id(), skipped, "subscriber fell behind; dropped");
                 return SubscriptionCloseResponse::NotifErr(SubscriptionError::from(format!(
@@ -378,6 +448,11 @@ pub(crate) fn pending_transaction(tx: L2Transaction) -> Option<alloy_rpc_types_e
 #[derive(Debug)]
 struct Follower {
     window: VecDeque<Arc<BlockEvent>>,
+    /// Logs held by each of the last [`CHAIN_EVENT_BUFFER`] blocks sent, oldest first, and
+    /// their sum: what the broadcast buffer and the window keep alive.
+    sent_logs: VecDeque<usize>,
+    sent_logs_total: usize,
+    logs_budget: usize,
     /// The newest block reported (or, while idle, the head it last saw).
     last_seen: BlockNumHash,
 }
@@ -386,7 +461,19 @@ impl Follower {
     /// Nobody listens: forget the window, remember only where the chain is.
     fn idle(&mut self, head: BlockNumHash) {
         self.window.clear();
+        self.sent_logs.clear();
+        self.sent_logs_total = 0;
         self.last_seen = head;
+    }
+
+    /// Counts `block`'s logs as sent, forgetting those of the block that falls out of the
+    /// broadcast buffer.
+    fn count_sent(&mut self, block: &BlockEvent) {
+        self.sent_logs.push_back(block.logs_held());
+        self.sent_logs_total += block.logs_held();
+        if self.sent_logs.len() > CHAIN_EVENT_BUFFER {
+            self.sent_logs_total -= self.sent_logs.pop_front().unwrap_or_default();
+        }
     }
 
     /// Reads one consistent snapshot: reports the window's blocks that are no longer canonical,
@@ -439,7 +526,17 @@ impl Follower {
         events.extend(removed.into_iter().rev().map(ChainEvent::Removed));
         let last = head.min(next.saturating_add(chunk - 1));
         for number in next..=last {
-            let block = Arc::new(read_block(reader, number)?);
+            // What the block that leaves the buffer with this one frees counts as room.
+            let leaving = if self.sent_logs.len() >= CHAIN_EVENT_BUFFER {
+                self.sent_logs.front().copied().unwrap_or_default()
+            } else {
+                0
+            };
+            let room = self
+                .logs_budget
+                .saturating_sub(self.sent_logs_total - leaving);
+            let block = Arc::new(read_block(reader, number, room)?);
+            self.count_sent(&block);
             self.last_seen = block.num_hash();
             self.window.push_back(Arc::clone(&block));
             if self.window.len() > REORG_WINDOW {
@@ -451,15 +548,23 @@ impl Follower {
     }
 }
 
-/// Block `number` of the snapshot, with its header JSON and every log.
-fn read_block(reader: &StoreReader, number: u64) -> Result<BlockEvent> {
+/// Block `number` of the snapshot, with its header JSON and every log if there are at most
+/// `room` of them.
+fn read_block(reader: &StoreReader, number: u64, room: usize) -> Result<BlockEvent> {
     let missing = || RpcError::Internal(format!("L2 block {number} is not stored"));
     let header = reader.header(number)?.ok_or_else(missing)?;
     let hash = reader.block_hash(number)?.ok_or_else(missing)?;
+    let logs_bloom = header.logs_bloom;
     let mut logs = Vec::new();
-    if header.logs_bloom != Bloom::ZERO {
+    if logs_bloom != Bloom::ZERO {
         append_block_logs(reader, &header, |_| true, &mut logs)?;
     }
+    let logs = if logs.len() <= room {
+        Some(logs)
+    } else {
+        warn!(target: "rollup::rpc", block = number, logs = logs.len(), room, "the live feed holds too many logs to keep this block's; log subscribers and filters that could match it are dropped with an error");
+        None
+    };
     let json = HeadJson {
         l1_origin: decode_l1_origin(&header.extra_data).ok().map(Into::into),
         header: alloy_rpc_types_eth::Header {
@@ -476,6 +581,7 @@ fn read_block(reader: &StoreReader, number: u64) -> Result<BlockEvent> {
         header: to_json_raw_value(&json)
             .map_err(|err| RpcError::Internal(format!("cannot encode header {number}: {err}")))?,
         logs,
+        logs_bloom,
     })
 }
 

@@ -402,3 +402,63 @@ async fn a_filter_polled_too_rarely_is_dropped_with_an_error() {
     let gone = error(f.addr, "eth_getFilterChanges", json!([filter])).await;
     assert_eq!(gone["message"], json!("filter not found"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_block_with_more_logs_than_the_feed_holds_drops_only_the_feeds_it_could_feed() {
+    // A budget of 0: every block with logs is sent without them.
+    let f = fixture_with(FixtureOptions {
+        server: RpcServerConfig {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            max_block_range: MAX_BLOCK_RANGE,
+            max_connections: 16,
+            live_feed_logs: 0,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await;
+    let config = config();
+    let client = ws(f.addr).await;
+    let mut heads = subscribe(&client, vec![json!("newHeads")]).await;
+    let mut logs = subscribe(&client, vec![json!("logs"), json!({"address": EMITS_LOG})]).await;
+    let mut unrelated =
+        subscribe(&client, vec![json!("logs"), json!({"address": RETURNS_42})]).await;
+    let log_filter = result(f.addr, "eth_newFilter", json!([{"address": EMITS_LOG}])).await;
+    let unrelated_filter = result(f.addr, "eth_newFilter", json!([{"address": RETURNS_42}])).await;
+
+    let hash3 = append(
+        &f.store,
+        &config,
+        13,
+        vec![deposit(3, ETHER, EMITS_LOG, U256::ZERO)],
+    );
+    f.publish_head();
+    let head = next(&mut heads, "head of block 3").await;
+    assert_eq!(head["hash"], json!(hash3), "new heads go on");
+    // The subscription that could match is closed (with the error the filter shows below;
+    // the client library ends the stream on it); the one the bloom rules out stays.
+    let closed = tokio::time::timeout(WAIT, logs.next())
+        .await
+        .expect("the log subscription ends");
+    assert!(closed.is_none(), "{closed:?}");
+    quiet(&mut unrelated, "log of another contract").await;
+    // The same for filters: the one that could match is removed with the error.
+    let removed = error(f.addr, "eth_getFilterChanges", json!([log_filter])).await;
+    assert_eq!(removed["code"], -32000);
+    assert!(
+        removed["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("filter removed: L2 block 3"),
+        "{removed}"
+    );
+    let gone = error(f.addr, "eth_getFilterChanges", json!([log_filter])).await;
+    assert_eq!(gone["message"], "filter not found");
+    assert_eq!(
+        result(f.addr, "eth_getFilterChanges", json!([unrelated_filter])).await,
+        json!([])
+    );
+    // eth_getLogs still reads the block's logs from the database.
+    let stored = result(f.addr, "eth_getLogs", json!([{"blockHash": hash3}])).await;
+    assert_eq!(stored.as_array().unwrap().len(), 1);
+}
