@@ -296,6 +296,8 @@ fn block_trace(reader: &StoreReader, chain_id: u64, block: u64) -> Result<BlockT
 fn hex_quantity(args: &Args, index: usize, name: &str) -> Result<u64, RpcError> {
     let text: String = args.required(index, name)?;
     text.strip_prefix("0x")
+        // from_str_radix takes a leading '+', which no hex quantity has.
+        .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_hexdigit()))
         .and_then(|digits| u64::from_str_radix(digits, 16).ok())
         .ok_or_else(|| {
             RpcError::InvalidParams(format!(

@@ -1753,6 +1753,8 @@ async fn trace_claims_run_from_the_parent_output_root_to_the_block_output_root()
         (json!([1, "0x0"]), "invalid argument 0"),
         (json!(["0x1", 2]), "invalid argument 1"),
         (json!(["0x1", "2"]), "not a hex quantity"),
+        (json!(["0x1", "0x+1"]), "not a hex quantity"),
+        (json!(["0x1", "0x"]), "not a hex quantity"),
         (json!(["0x1"]), "missing value for required argument 1"),
     ];
     for (params, why) in refused {
