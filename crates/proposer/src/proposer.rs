@@ -172,6 +172,9 @@ pub struct Proposer {
     defender: Option<crate::DisputeAgent>,
 }
 
+/// Why a proposal reverts, most likely first.
+const REVERT_CAUSES: &str = "L1 changed since it was built (an L1 reorg, or a restart while L1 went on), which the next round retries from fresh L1 state; if it keeps reverting, this key may not be the StateManager's proposer or its bond may be short";
+
 impl Proposer {
     /// A proposer for the chain in `store`, following `heads`, submitting with `sender` (the
     /// `StateManager`'s proposer account).
@@ -368,10 +371,12 @@ impl Proposer {
             .send(self.config.state_manager, input.abi_encode().into())
             .await?;
         if !receipt.status() {
-            warn!(target: "rollup::proposer", tx = %receipt.transaction_hash, l2_block = safe, "proposal reverted (is this key the StateManager's proposer?)");
+            // Usually L1 moved under the proposal (a reorg, or a restart while L1 went on, so
+            // the anchor it proves against is gone); retried from fresh L1 state next round.
+            warn!(target: "rollup::proposer", tx = %receipt.transaction_hash, l2_block = safe, "proposal reverted: {REVERT_CAUSES}");
             self.report(false, || {
                 format!(
-                    "proposal of L2 block {safe} reverted in L1 transaction {} (is this key the StateManager's proposer?)",
+                    "proposal of L2 block {safe} reverted in L1 transaction {}: {REVERT_CAUSES}",
                     receipt.transaction_hash
                 )
             });
