@@ -198,6 +198,7 @@ pub(crate) async fn run_node(
             heavy_queue_timeout: args.rpc_heavy_queue_timeout,
             max_subscriptions_per_connection: args.rpc_max_subscriptions_per_connection,
             max_filters: args.rpc_max_filters,
+            live_feed_logs: rollup_rpc::LIVE_FEED_LOGS,
         },
         services.rpc_context(&config, &store, heads),
     )
