@@ -50,6 +50,9 @@ pub(crate) async fn run(mut args: DevnetArgs) -> eyre::Result<()> {
         .clone();
     std::fs::create_dir_all(&datadir)
         .wrap_err_with(|| format!("cannot create --datadir {}", datadir.display()))?;
+    // Before anvil starts from the datadir's state or anything is deployed or written, and
+    // held until anvil has saved its state on the way out.
+    let lock = runner::lock_datadir(&args.run)?;
     let cancel = runner::shutdown_on_signal();
 
     let mut anvil = None;
@@ -63,10 +66,11 @@ pub(crate) async fn run(mut args: DevnetArgs) -> eyre::Result<()> {
             url
         }
     };
-    let result = run_with_l1(&args, &datadir, &l1_rpc_url, cancel).await;
+    let result = run_with_l1(&args, &datadir, &l1_rpc_url, &lock, cancel).await;
     if let Some(child) = anvil {
         stop_anvil(child).await;
     }
+    drop(lock);
     result
 }
 
@@ -74,6 +78,7 @@ async fn run_with_l1(
     args: &DevnetArgs,
     datadir: &Path,
     l1_rpc_url: &str,
+    lock: &rollup_storage::DatadirLock,
     cancel: tokio_util::sync::CancellationToken,
 ) -> eyre::Result<()> {
     let client =
@@ -98,18 +103,26 @@ async fn run_with_l1(
     };
     let info_path = datadir.join(devnet::DEVNET_INFO_FILE);
     let config = Arc::new(devnet.config.clone());
-    runner::run_node(config, l1_rpc_url, &args.run, roles, cancel, move |rpc| {
-        let info = devnet.info(l1_rpc_url, rpc);
-        devnet::write_json(&info_path, &info)?;
-        println!(
-            "\ndevnet ready\n  L1 RPC:  {}\n  L2 RPC:  {}\n  L2 WS:   {}\n  details: {}\n",
-            info.l1_rpc_url,
-            info.l2_rpc_url,
-            info.l2_ws_url,
-            info_path.display()
-        );
-        Ok(())
-    })
+    runner::run_node(
+        config,
+        l1_rpc_url,
+        &args.run,
+        roles,
+        lock,
+        cancel,
+        move |rpc| {
+            let info = devnet.info(l1_rpc_url, rpc);
+            devnet::write_json(&info_path, &info)?;
+            println!(
+                "\ndevnet ready\n  L1 RPC:  {}\n  L2 RPC:  {}\n  L2 WS:   {}\n  details: {}\n",
+                info.l1_rpc_url,
+                info.l2_rpc_url,
+                info.l2_ws_url,
+                info_path.display()
+            );
+            Ok(())
+        },
+    )
     .await
 }
 

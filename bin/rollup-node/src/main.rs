@@ -10,7 +10,26 @@ mod runner;
 
 use clap::Parser;
 
-fn main() -> eyre::Result<()> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            // What went wrong and why, as eyre prints it, without the source location and
+            // backtrace it adds (RUST_BACKTRACE is often set): the messages say what to fix.
+            eprintln!("Error: {err}");
+            let causes: Vec<String> = err.chain().skip(1).map(ToString::to_string).collect();
+            if !causes.is_empty() {
+                eprintln!("\nCaused by:");
+                for (i, cause) in causes.iter().enumerate() {
+                    eprintln!("   {i}: {cause}");
+                }
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> eyre::Result<()> {
     let cli = cli::Cli::parse();
     logging::init(&cli.global)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

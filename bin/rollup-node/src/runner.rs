@@ -36,6 +36,7 @@ pub(crate) async fn run_replica(args: NodeArgs) -> eyre::Result<()> {
         "--proposer-key",
     )?
     .with_challenger_key(args.challenger_key.as_deref(), "--challenger-key")?;
+    let lock = lock_datadir(&args.run)?;
     check_l1_chain(&config, &args.l1_rpc_url).await?;
     let cancel = shutdown_on_signal();
     run_node(
@@ -43,6 +44,7 @@ pub(crate) async fn run_replica(args: NodeArgs) -> eyre::Result<()> {
         &args.l1_rpc_url,
         &args.run,
         roles,
+        &lock,
         cancel,
         |_| Ok(()),
     )
@@ -139,27 +141,37 @@ fn role_settings(args: &RunArgs, batcher_data: DataPath) -> RoleSettings {
     }
 }
 
+/// The datadir of `args` (`./rollup-data` by default).
+pub(crate) fn datadir(args: &RunArgs) -> std::path::PathBuf {
+    args.datadir
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from("./rollup-data"))
+}
+
+/// Takes the lock of `args`' datadir, before anything else touches it: one node per datadir
+/// (a second start stops here, having changed nothing).
+pub(crate) fn lock_datadir(args: &RunArgs) -> eyre::Result<rollup_storage::DatadirLock> {
+    Ok(rollup_storage::DatadirLock::acquire(
+        &datadir(args).join("db"),
+    )?)
+}
+
 /// Opens the database, starts the RPC server (then calls `on_ready` with its address), the
-/// roles, and feeds L1 notifications to the core until `cancel` fires.
+/// roles, and feeds L1 notifications to the core until `cancel` fires. The caller holds the
+/// datadir's lock (`_lock`, [`lock_datadir`]) for at least that long.
 pub(crate) async fn run_node(
     config: Arc<RollupConfig>,
     l1_rpc_url: &str,
     args: &RunArgs,
     roles: Roles,
+    _lock: &rollup_storage::DatadirLock,
     cancel: CancellationToken,
     on_ready: impl FnOnce(SocketAddr) -> eyre::Result<()>,
 ) -> eyre::Result<()> {
     if let Some(addr) = args.metrics_addr {
         crate::logging::start_metrics(addr)?;
     }
-    let datadir = args
-        .datadir
-        .clone()
-        .unwrap_or_else(|| std::path::PathBuf::from("./rollup-data"));
-    let db_path = datadir.join("db");
-    // Held until the node stops: a second node on this datadir is refused before it opens
-    // anything.
-    let _lock = rollup_storage::DatadirLock::acquire(&db_path)?;
+    let db_path = datadir(args).join("db");
     let store = Store::open(&db_path)
         .wrap_err_with(|| format!("cannot open the database at {}", db_path.display()))?
         .with_history_retention(args.history_retention);
