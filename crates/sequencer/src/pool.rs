@@ -124,15 +124,23 @@ impl SenderTxs {
             .map(|(nonce, pooled)| (*nonce, pooled))
     }
 
-    /// What the transactions at nonces from `state_nonce` may cost at most, leaving out the one
-    /// at `except` (which a new transaction replaces).
+    /// What the executable (pending) transactions may cost at most: those at consecutive
+    /// nonces from `state_nonce`, leaving out the one at `except` (which a new transaction
+    /// replaces, so it still counts as filling its nonce). As geth, transactions behind a gap
+    /// are not counted: they cannot run until the gap is filled.
     fn cost_except(&self, state_nonce: u64, except: u64) -> U256 {
-        self.txs
-            .range(state_nonce..)
-            .filter(|(nonce, _)| **nonce != except)
-            .fold(U256::ZERO, |sum, (_, pooled)| {
-                sum.saturating_add(max_cost(&pooled.envelope))
-            })
+        let mut sum = U256::ZERO;
+        let mut next = state_nonce;
+        for (nonce, pooled) in self.txs.range(state_nonce..) {
+            if *nonce != next {
+                break;
+            }
+            next += 1;
+            if *nonce != except {
+                sum = sum.saturating_add(max_cost(&pooled.envelope));
+            }
+        }
+        sum
     }
 
     fn queued(&self) -> usize {
@@ -441,6 +449,11 @@ pub struct TxPool {
     throttle: crate::DaThrottle,
 }
 
+/// How far ahead of its account nonce a transaction of a removed block is pooled again
+/// ([`TxPool::readmit`]): far more than a sender's usual window, and a bound on the work one
+/// sender's readmission costs (each insert reorders the sender's transactions).
+pub const MAX_READMITTED_PER_SENDER: u64 = 1_024;
+
 /// How many admitted transaction hashes [`TxPool::subscribe_admitted`] buffers for a receiver
 /// that has not read them; a slower receiver skips the oldest (tokio's broadcast `Lagged`).
 pub const ADMITTED_BUFFER: usize = 4096;
@@ -587,10 +600,10 @@ impl TxPool {
 
     /// Adds again a transaction of an unsafe block that an L1 reorg removed. It passed every
     /// check when it was sequenced, and its sender's later transactions come back with it in
-    /// nonce order, so neither the nonce window nor the overdraft check applies: a sender with
-    /// more than a window's worth of removed transactions gets all of them back, and their fee
-    /// caps, not the fees they paid, are what the overdraft check would count. The pool's sizes
-    /// and every other check still apply.
+    /// nonce order, so neither the overdraft check (their fee caps, not the fees they paid,
+    /// are what it would count) nor the usual nonce window applies: up to
+    /// [`MAX_READMITTED_PER_SENDER`] of a sender's removed transactions come back. The pool's
+    /// sizes and every other check still apply.
     pub fn readmit(&self, tx: L2Transaction) -> Result<B256, PoolError> {
         self.admit(tx, true)
     }
@@ -625,11 +638,16 @@ impl TxPool {
                 tx: nonce,
             });
         }
-        if !readmitted && nonce > account.nonce.saturating_add(self.config.max_nonce_gap) {
+        let window = if readmitted {
+            MAX_READMITTED_PER_SENDER
+        } else {
+            self.config.max_nonce_gap
+        };
+        if nonce > account.nonce.saturating_add(window) {
             return Err(PoolError::NonceTooHigh {
                 state: account.nonce,
                 tx: nonce,
-                max_gap: self.config.max_nonce_gap,
+                max_gap: window,
             });
         }
         let cost = max_cost(&envelope);

@@ -308,8 +308,13 @@ impl Sequencer {
         for tx in orphaned {
             match self.pool.readmit(tx) {
                 Ok(_) => readmitted += 1,
-                // Included again by the re-derived chain, or replaced meanwhile: nothing lost.
-                Err(PoolError::NonceTooLow { .. } | PoolError::AlreadyKnown) => {}
+                // Included again by the re-derived chain, or replaced meanwhile by its sender:
+                // nothing lost.
+                Err(
+                    PoolError::NonceTooLow { .. }
+                    | PoolError::AlreadyKnown
+                    | PoolError::ReplacementUnderpriced,
+                ) => {}
                 Err(err) => {
                     dropped += 1;
                     first_reason.get_or_insert(err);

@@ -505,6 +505,26 @@ fn a_sender_cannot_pool_more_than_its_balance_pays_for() {
 }
 
 #[test]
+fn transactions_behind_a_nonce_gap_do_not_count_toward_the_balance() {
+    // As geth: only executable transactions are counted, so a stale gapped one cannot block
+    // the sender's next nonce.
+    let one = U256::from(21_000u64) * U256::from(FEE) + U256::from(1);
+    let sender = key(8);
+    let (_dir, _node, pool) = setup_with(
+        PoolConfig::default(),
+        config_funding([(sender.address(), one * U256::from(5) / U256::from(2))]),
+    );
+    pool.add_raw(&raw(&sender, 0, FEE)).unwrap();
+    pool.add_raw(&raw(&sender, 5, FEE)).unwrap();
+    pool.add_raw(&raw(&sender, 1, FEE)).unwrap();
+    assert_eq!((pool.pending_len(), pool.queued_len()), (2, 1));
+    assert!(matches!(
+        pool.add_raw(&raw(&sender, 2, FEE)),
+        Err(PoolError::Overdraft { .. })
+    ));
+}
+
+#[test]
 fn transactions_of_removed_blocks_come_back_past_the_nonce_window() {
     // An L1 reorg removed 100 sequenced transfers of one sender: a new send stops at the
     // nonce window (64 ahead), but all of the removed ones are pooled again, in order.
