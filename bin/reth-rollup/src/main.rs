@@ -144,8 +144,8 @@ struct RollupArgs {
     /// Largest block range one L2 `eth_getLogs` may scan.
     #[arg(id = "rollup.rpc-max-block-range", long = "rollup.rpc-max-block-range", value_name = "BLOCKS", default_value_t = rollup_rpc::DEFAULT_MAX_BLOCK_RANGE)]
     rpc_max_block_range: u64,
-    /// Most logs one `eth_getLogs` over several blocks returns; past it the request is refused
-    /// with the range that fits.
+    /// Most logs one `eth_getLogs` over several blocks returns (0 for no limit); past it the
+    /// request is refused with the range that fits.
     #[arg(id = "rollup.rpc-max-logs-per-response", long = "rollup.rpc-max-logs-per-response", value_name = "LOGS", default_value_t = rollup_rpc::DEFAULT_MAX_LOGS_PER_RESPONSE)]
     rpc_max_logs_per_response: usize,
     /// How many L2 blocks of history (old state, old proofs) the rollup keeps; older history

@@ -441,8 +441,8 @@ pub(crate) struct RunArgs {
     #[arg(long, env = "ROLLUP_RPC_MAX_BLOCK_RANGE", default_value_t = 10_000)]
     pub(crate) rpc_max_block_range: u64,
     /// Most logs one `eth_getLogs` over several blocks returns (reth's
-    /// `--rpc.max-logs-per-response`); past it the request is refused with the range that
-    /// fits, so the client can page. One block's logs always come whole.
+    /// `--rpc.max-logs-per-response`; 0 for no limit); past it the request is refused with the
+    /// range that fits, so the client can page. One block's logs always come whole.
     #[arg(long, env = "ROLLUP_RPC_MAX_LOGS_PER_RESPONSE", value_name = "LOGS", default_value_t = rollup_rpc::DEFAULT_MAX_LOGS_PER_RESPONSE)]
     pub(crate) rpc_max_logs_per_response: usize,
     /// How many L2 blocks of history (old state, old proofs) the node keeps; older history is

@@ -378,7 +378,8 @@ impl<CTX> Inspector<CTX> for CallDeadline {
     }
 }
 
-/// Executes `call` on top of the state after `header`, without fees or nonce checks, and
+/// Executes `call` on top of the state after `header`, without the base fee or nonce checks,
+/// at the call's gas price (the caller's balance must cover `gas × gas_price + value`), and
 /// returns the result; nothing is committed.
 ///
 /// With a `deadline`, a call still running then is stopped and the answer is

@@ -408,6 +408,7 @@ impl EthApi {
         let tracer = Tracer::from_options(&options)?;
         let limits = self.trace_limits(&options)?;
         let mut call = call_request(request)?;
+        let requested_gas = call.gas;
         match call.gas {
             Some(requested) if requested > self.gas_cap => {
                 return Err(RpcError::GasAboveCap {
@@ -420,6 +421,7 @@ impl EthApi {
         }
         let chain_id = self.ctx.config.l2_chain_id;
         self.with_state(block, |state, header| {
+            crate::eth::fit_gas_to_balance(&state, &mut call, requested_gas)?;
             let gas_limit = call.gas.unwrap_or(header.gas_limit).min(header.gas_limit);
             let used = Cell::new(0);
             let inspector = (TraceBudget::new(&used, tracer.cost()), tracer.inspector());

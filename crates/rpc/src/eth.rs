@@ -438,21 +438,10 @@ impl EthApi {
             Some(_) => {}
             None => call.gas = Some(self.gas_cap),
         }
-        let priced_default = request_gas.is_none() && call.gas_price > 0;
         let chain_id = self.ctx.config.l2_chain_id;
         let limits = self.call_limits();
         self.with_state(block, |state, header| {
-            // As reth: a priced call that names no gas gets what the caller's balance pays
-            // for, not a gas cap it cannot afford.
-            if priced_default {
-                let available = state
-                    .basic_ref(call.from)?
-                    .map(|account| account.balance)
-                    .unwrap_or_default()
-                    .saturating_sub(call.value);
-                let allowance = available / U256::from(call.gas_price);
-                call.gas = call.gas.map(|gas| gas.min(allowance.saturating_to()));
-            }
+            fit_gas_to_balance(&state, &mut call, request_gas)?;
             match run_call(state, header, chain_id, call, &limits)? {
                 ExecutionResult::Success { output, .. } => Ok(output.into_data()),
                 result => Err(failure(result)),
@@ -604,7 +593,11 @@ impl EthApi {
             append_block_logs(&reader, &header, |log| filter.matches(log), &mut logs)?;
             // As reth: one block's logs always come whole; a range stops at the block that
             // takes it past the limit, before the response is built.
-            if from != to && logs.len() > self.max_logs_per_response {
+            // 0 means no limit, as with reth's flag.
+            if from != to
+                && self.max_logs_per_response != 0
+                && logs.len() > self.max_logs_per_response
+            {
                 return Err(RpcError::TooManyLogs {
                     max: self.max_logs_per_response,
                     from,
@@ -778,6 +771,34 @@ pub(crate) fn call_request(request: TransactionRequest) -> Result<CallRequest> {
             .or(request.max_fee_per_gas)
             .unwrap_or_default(),
     })
+}
+
+/// As reth, for a call with a gas price: one that names no gas (`requested_gas`) gets what the
+/// caller's balance pays for after the value, not a gas cap it cannot afford; a value above
+/// the balance is refused in geth's words (the EVM would otherwise report a gas limit of 0).
+pub(crate) fn fit_gas_to_balance(
+    state: &StateView<'_>,
+    call: &mut CallRequest,
+    requested_gas: Option<u64>,
+) -> Result<()> {
+    if call.gas_price == 0 {
+        return Ok(());
+    }
+    let balance = state
+        .basic_ref(call.from)?
+        .map(|account| account.balance)
+        .unwrap_or_default();
+    let Some(available) = balance.checked_sub(call.value) else {
+        return Err(RpcError::ExecutionFailed(format!(
+            "insufficient funds for gas * price + value: address {} have {balance} want {}",
+            call.from, call.value
+        )));
+    };
+    if requested_gas.is_none() {
+        let allowance = available / U256::from(call.gas_price);
+        call.gas = call.gas.map(|gas| gas.min(allowance.saturating_to()));
+    }
+    Ok(())
 }
 
 /// When an EVM request must end.

@@ -50,6 +50,9 @@ enum Kind {
 struct Installed {
     kind: Kind,
     last_poll: Instant,
+    /// Why the filter cannot go on, found by a poll that still had changes to return: the
+    /// next poll answers it and removes the filter.
+    failed: Option<RpcError>,
 }
 
 /// `eth_getFilterChanges` result: hashes (block and pending filters) or logs.
@@ -108,6 +111,7 @@ impl Filters {
             Arc::new(Mutex::new(Installed {
                 kind,
                 last_poll: Instant::now(),
+                failed: None,
             })),
         );
         metrics::gauge!("rollup_rpc_filters").set(installed.len() as f64);
@@ -135,6 +139,11 @@ impl Filters {
         let filter = self.get(id)?;
         let mut filter = lock(&filter);
         filter.last_poll = Instant::now();
+        if let Some(failed) = filter.failed.take() {
+            drop(filter);
+            self.drop_failed(id);
+            return Err(failed);
+        }
         let drained = match &mut filter.kind {
             Kind::Blocks(events) => {
                 drain_chain(events, usize::MAX, |event, hashes: &mut Vec<B256>| {
@@ -144,7 +153,7 @@ impl Filters {
                     }
                     Ok(())
                 })
-                .map(Changes::Hashes)
+                .map(|(hashes, failed)| (Changes::Hashes(hashes), failed))
             }
             Kind::Logs { filter, events } => {
                 // A poll takes whole blocks up to about the logs one `eth_getLogs` returns;
@@ -161,9 +170,9 @@ impl Filters {
                     );
                     Ok(())
                 })
-                .map(Changes::Logs)
+                .map(|(logs, failed)| (Changes::Logs(logs), failed))
             }
-            Kind::PendingTransactions(None) => Ok(Changes::Hashes(Vec::new())),
+            Kind::PendingTransactions(None) => Ok((Changes::Hashes(Vec::new()), None)),
             Kind::PendingTransactions(Some(admitted)) => {
                 let mut hashes = Vec::new();
                 loop {
@@ -177,15 +186,30 @@ impl Filters {
                         Err(TryRecvError::Empty | TryRecvError::Closed) => break,
                     }
                 }
-                Ok(Changes::Hashes(hashes))
+                Ok((Changes::Hashes(hashes), None))
             }
         };
-        drop(filter);
-        if let Err(RpcError::FilterLagged(_) | RpcError::LogsNotHeld(_)) = &drained {
-            self.uninstall(id);
-            metrics::counter!("rollup_rpc_filters_dropped_total").increment(1);
+        match drained {
+            // What came before the failure is answered now, the failure with the next poll:
+            // no change the filter saw is lost.
+            Ok((changes, Some(failed))) => {
+                filter.failed = Some(failed);
+                Ok(changes)
+            }
+            Ok((changes, None)) => Ok(changes),
+            Err(failed) => {
+                drop(filter);
+                self.drop_failed(id);
+                Err(failed)
+            }
         }
-        drained
+    }
+
+    /// Removes a filter that cannot go on (it fell behind, or met a block whose logs the live
+    /// feed does not hold).
+    fn drop_failed(&self, id: U128) {
+        self.uninstall(id);
+        metrics::counter!("rollup_rpc_filters_dropped_total").increment(1);
     }
 
     /// The criteria of log filter `id` (any other kind is "not found", as geth answers).
@@ -200,21 +224,31 @@ impl Filters {
 }
 
 /// Drains `events` into `collect`, stopping once `limit` items are collected (the events left
-/// wait for the next poll); a filter that fell behind is an error (it is then removed).
+/// wait for the next poll). A filter that fell behind, or an event `collect` cannot take, ends
+/// the drain: an error if nothing was collected before it, else the items with the error to
+/// answer next.
 fn drain_chain<T>(
     events: &mut broadcast::Receiver<ChainEvent>,
     limit: usize,
     collect: impl Fn(ChainEvent, &mut Vec<T>) -> Result<()>,
-) -> Result<Vec<T>> {
+) -> Result<(Vec<T>, Option<RpcError>)> {
     let mut out = Vec::new();
     while out.len() < limit {
-        match events.try_recv() {
-            Ok(event) => collect(event, &mut out)?,
-            Err(TryRecvError::Empty | TryRecvError::Closed) => return Ok(out),
-            Err(TryRecvError::Lagged(_)) => return Err(RpcError::FilterLagged(CHAIN_EVENT_BUFFER)),
-        }
+        let failed = match events.try_recv() {
+            Ok(event) => match collect(event, &mut out) {
+                Ok(()) => continue,
+                Err(err) => err,
+            },
+            Err(TryRecvError::Empty | TryRecvError::Closed) => break,
+            Err(TryRecvError::Lagged(_)) => RpcError::FilterLagged(CHAIN_EVENT_BUFFER),
+        };
+        return if out.is_empty() {
+            Err(failed)
+        } else {
+            Ok((out, Some(failed)))
+        };
     }
-    Ok(out)
+    Ok((out, None))
 }
 
 /// Registers the filter methods.
@@ -258,9 +292,13 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>, live: &Live) {
     });
     let poller = live.clone();
     method(module, "eth_getFilterChanges", move |api, args| {
+        let max_logs = match api.max_logs_per_response {
+            0 => usize::MAX,
+            max => max,
+        };
         poller
             .filters()
-            .changes(args.required(0, "filter id")?, api.max_logs_per_response)
+            .changes(args.required(0, "filter id")?, max_logs)
     });
     let uninstaller = live.clone();
     method(module, "eth_uninstallFilter", move |_, args| {

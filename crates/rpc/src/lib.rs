@@ -126,7 +126,7 @@ pub struct RpcServerConfig {
     /// Largest block range one `eth_getLogs` may scan.
     pub max_block_range: u64,
     /// Most logs one `eth_getLogs` over several blocks returns (one block's always come whole),
-    /// and about the most one filter poll returns.
+    /// and about the most one filter poll returns; 0 for no limit, as reth's flag.
     pub max_logs_per_response: usize,
     /// Most concurrent connections (HTTP and WebSocket together).
     pub max_connections: u32,
@@ -159,7 +159,7 @@ impl Default for RpcServerConfig {
             addr: SocketAddr::from(([127, 0, 0, 1], 8545)),
             max_block_range: DEFAULT_MAX_BLOCK_RANGE,
             max_logs_per_response: DEFAULT_MAX_LOGS_PER_RESPONSE,
-            max_connections: 100,
+            max_connections: 1_000,
             gas_cap: DEFAULT_GAS_CAP,
             evm_timeout: DEFAULT_EVM_TIMEOUT,
             max_heavy_requests: default_max_heavy_requests(),

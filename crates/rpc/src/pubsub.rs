@@ -24,7 +24,10 @@
 
 use std::{
     collections::VecDeque,
-    sync::{Arc, OnceLock, Weak},
+    sync::{
+        Arc, OnceLock, Weak,
+        atomic::{AtomicUsize, Ordering},
+    },
 };
 
 use alloy_consensus::transaction::Recovered;
@@ -57,10 +60,11 @@ use crate::{
 pub const CHAIN_EVENT_BUFFER: usize = 512;
 /// Recently reported blocks kept (with their logs) to report them removed after a reorg.
 pub const REORG_WINDOW: usize = 256;
-/// Most logs the live feed holds over the last [`CHAIN_EVENT_BUFFER`] blocks it sent (each
-/// event keeps its block's logs for every subscriber and filter, and for reporting them
-/// removed). A block whose logs would go past it is sent without them: about 300 MB of logs at
-/// most, where 768 blocks of cheap log-heavy transactions could otherwise hold gigabytes.
+/// Most logs the live feed holds at once in the block events alive (each event keeps its
+/// block's logs for every subscriber and filter that has not read it yet, and for reporting
+/// them removed). A block whose logs would go past it is sent without them: about 300 MB of
+/// logs at most, where 768 blocks of cheap log-heavy transactions could otherwise hold
+/// gigabytes.
 pub const LIVE_FEED_LOGS: usize = 1_000_000;
 /// Blocks the follower reads per database transaction while catching up.
 const CATCH_UP_CHUNK: u64 = 64;
@@ -79,6 +83,17 @@ pub(crate) struct BlockEvent {
     /// The block's logs bloom: tells a filter whether a block without its logs held could
     /// have any for it.
     logs_bloom: Bloom,
+    /// The live feed's count of logs held, which this event's logs are part of until it is
+    /// dropped.
+    held: Arc<AtomicUsize>,
+}
+
+impl Drop for BlockEvent {
+    fn drop(&mut self) {
+        if let Some(logs) = &self.logs {
+            self.held.fetch_sub(logs.len(), Ordering::Relaxed);
+        }
+    }
 }
 
 /// A live log feed met a block whose logs it does not hold ([`LIVE_FEED_LOGS`]) and that may
@@ -133,11 +148,6 @@ impl BlockEvent {
                 ..log.clone()
             })
             .collect())
-    }
-
-    /// How many logs this event holds.
-    fn logs_held(&self) -> usize {
-        self.logs.as_ref().map_or(0, Vec::len)
     }
 }
 
@@ -204,8 +214,7 @@ impl Live {
         self.0.follower.get_or_init(|| {
             let follower = Follower {
                 window: VecDeque::new(),
-                sent_logs: VecDeque::new(),
-                sent_logs_total: 0,
+                held: Arc::new(AtomicUsize::new(0)),
                 logs_budget: self.0.logs_budget,
                 last_seen: self.0.heads.borrow().unsafe_l2,
             };
@@ -344,7 +353,6 @@ async fn forward_chain(
                     Ok(_) => Vec::new(),
                     Err(gap) => {
                         debug!(target: "rollup::rpc", subscription = ?sink.subscription_id(), block = gap.0, "log subscriber met a block whose logs the feed does not hold; dropped");
-                        metrics::counter!("rollup_rpc_subscriptions_dropped_total").increment(1);
                         return SubscriptionCloseResponse::NotifErr(SubscriptionError::from(
                             format!("subscription dropped: {gap}"),
                         ));
@@ -448,10 +456,9 @@ pub(crate) fn pending_transaction(tx: L2Transaction) -> Option<alloy_rpc_types_e
 #[derive(Debug)]
 struct Follower {
     window: VecDeque<Arc<BlockEvent>>,
-    /// Logs held by each of the last [`CHAIN_EVENT_BUFFER`] blocks sent, oldest first, and
-    /// their sum: what the broadcast buffer and the window keep alive.
-    sent_logs: VecDeque<usize>,
-    sent_logs_total: usize,
+    /// Logs held by the block events alive (in the window, the broadcast buffer, or a reader's
+    /// hands); each event takes its share off when dropped.
+    held: Arc<AtomicUsize>,
     logs_budget: usize,
     /// The newest block reported (or, while idle, the head it last saw).
     last_seen: BlockNumHash,
@@ -461,19 +468,7 @@ impl Follower {
     /// Nobody listens: forget the window, remember only where the chain is.
     fn idle(&mut self, head: BlockNumHash) {
         self.window.clear();
-        self.sent_logs.clear();
-        self.sent_logs_total = 0;
         self.last_seen = head;
-    }
-
-    /// Counts `block`'s logs as sent, forgetting those of the block that falls out of the
-    /// broadcast buffer.
-    fn count_sent(&mut self, block: &BlockEvent) {
-        self.sent_logs.push_back(block.logs_held());
-        self.sent_logs_total += block.logs_held();
-        if self.sent_logs.len() > CHAIN_EVENT_BUFFER {
-            self.sent_logs_total -= self.sent_logs.pop_front().unwrap_or_default();
-        }
     }
 
     /// Reads one consistent snapshot: reports the window's blocks that are no longer canonical,
@@ -526,17 +521,7 @@ impl Follower {
         events.extend(removed.into_iter().rev().map(ChainEvent::Removed));
         let last = head.min(next.saturating_add(chunk - 1));
         for number in next..=last {
-            // What the block that leaves the buffer with this one frees counts as room.
-            let leaving = if self.sent_logs.len() >= CHAIN_EVENT_BUFFER {
-                self.sent_logs.front().copied().unwrap_or_default()
-            } else {
-                0
-            };
-            let room = self
-                .logs_budget
-                .saturating_sub(self.sent_logs_total - leaving);
-            let block = Arc::new(read_block(reader, number, room)?);
-            self.count_sent(&block);
+            let block = Arc::new(read_block(reader, number, &self.held, self.logs_budget)?);
             self.last_seen = block.num_hash();
             self.window.push_back(Arc::clone(&block));
             if self.window.len() > REORG_WINDOW {
@@ -548,9 +533,14 @@ impl Follower {
     }
 }
 
-/// Block `number` of the snapshot, with its header JSON and every log if there are at most
-/// `room` of them.
-fn read_block(reader: &StoreReader, number: u64, room: usize) -> Result<BlockEvent> {
+/// Block `number` of the snapshot, with its header JSON and every log if they fit within
+/// `budget` beside the logs `held` already (which then counts them).
+fn read_block(
+    reader: &StoreReader,
+    number: u64,
+    held: &Arc<AtomicUsize>,
+    budget: usize,
+) -> Result<BlockEvent> {
     let missing = || RpcError::Internal(format!("L2 block {number} is not stored"));
     let header = reader.header(number)?.ok_or_else(missing)?;
     let hash = reader.block_hash(number)?.ok_or_else(missing)?;
@@ -559,7 +549,10 @@ fn read_block(reader: &StoreReader, number: u64, room: usize) -> Result<BlockEve
     if logs_bloom != Bloom::ZERO {
         append_block_logs(reader, &header, |_| true, &mut logs)?;
     }
+    // Only the follower adds to `held`; readers dropping events only take from it.
+    let room = budget.saturating_sub(held.load(Ordering::Relaxed));
     let logs = if logs.len() <= room {
+        held.fetch_add(logs.len(), Ordering::Relaxed);
         Some(logs)
     } else {
         warn!(target: "rollup::rpc", block = number, logs = logs.len(), room, "the live feed holds too many logs to keep this block's; log subscribers and filters that could match it are dropped with an error");
@@ -582,6 +575,7 @@ fn read_block(reader: &StoreReader, number: u64, room: usize) -> Result<BlockEve
             .map_err(|err| RpcError::Internal(format!("cannot encode header {number}: {err}")))?,
         logs,
         logs_bloom,
+        held: Arc::clone(held),
     })
 }
 

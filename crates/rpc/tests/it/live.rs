@@ -462,3 +462,63 @@ async fn a_block_with_more_logs_than_the_feed_holds_drops_only_the_feeds_it_coul
     let stored = result(f.addr, "eth_getLogs", json!([{"blockHash": hash3}])).await;
     assert_eq!(stored.as_array().unwrap().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_live_feed_counts_the_logs_of_every_block_event_still_alive() {
+    // A budget of one log: block 3's log is sent, and while its event is still buffered,
+    // block 4's is not.
+    let f = fixture_with(FixtureOptions {
+        server: RpcServerConfig {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            max_block_range: MAX_BLOCK_RANGE,
+            max_connections: 16,
+            live_feed_logs: 1,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await;
+    let config = config();
+    let client = ws(f.addr).await;
+    let mut logs = subscribe(&client, vec![json!("logs"), json!({"address": EMITS_LOG})]).await;
+    let log_filter = result(f.addr, "eth_newFilter", json!([{"address": EMITS_LOG}])).await;
+    let hash3 = append(
+        &f.store,
+        &config,
+        13,
+        vec![deposit(3, ETHER, EMITS_LOG, U256::ZERO)],
+    );
+    f.publish_head();
+    let log = next(&mut logs, "log of block 3").await;
+    assert_eq!(log["blockHash"], json!(hash3));
+    append(
+        &f.store,
+        &config,
+        13,
+        vec![deposit(4, ETHER, EMITS_LOG, U256::ZERO)],
+    );
+    f.publish_head();
+    let closed = tokio::time::timeout(WAIT, logs.next())
+        .await
+        .expect("the log subscription ends at block 4");
+    assert!(closed.is_none(), "{closed:?}");
+    // The filter gets block 3's log first; the failure comes with the next poll.
+    let start = std::time::Instant::now();
+    let first = loop {
+        let changes = result(f.addr, "eth_getFilterChanges", json!([log_filter])).await;
+        if !changes.as_array().unwrap().is_empty() {
+            break changes;
+        }
+        assert!(start.elapsed() < WAIT, "no changes for the filter");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(first, json!([log]));
+    let removed = error(f.addr, "eth_getFilterChanges", json!([log_filter])).await;
+    assert!(
+        removed["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("filter removed: L2 block 4"),
+        "{removed}"
+    );
+}

@@ -697,6 +697,20 @@ async fn calls_estimates_and_reverts() {
             .starts_with("insufficient funds for gas * price + value: address"),
         "{call}"
     );
+    // With a price too, in geth's words rather than as a gas limit of 0.
+    let priced_call = error(
+        f.addr,
+        "eth_call",
+        json!([{"from": signer().address(), "to": RECIPIENT, "value": rich, "gasPrice": "0x1"}]),
+    )
+    .await;
+    assert!(
+        priced_call["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("insufficient funds for gas * price + value"),
+        "{priced_call}"
+    );
     let priced = |price: &str| json!([{"from": signer().address(), "to": RECIPIENT, "value": "0x1", "gasPrice": price}]);
     let affordable = result(f.addr, "eth_estimateGas", priced("0x3b9aca00")).await;
     assert_eq!(hex_u64(&affordable), 21_000);
@@ -860,38 +874,65 @@ async fn get_logs_filters_and_limits() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn get_logs_over_several_blocks_stops_at_the_result_limit() {
-    let f = fixture_with(FixtureOptions {
-        server: RpcServerConfig {
-            addr: "127.0.0.1:0".parse().unwrap(),
-            max_block_range: MAX_BLOCK_RANGE,
-            max_logs_per_response: 0,
-            max_connections: 16,
+    let fixture = |max_logs_per_response| {
+        fixture_with(FixtureOptions {
+            server: RpcServerConfig {
+                addr: "127.0.0.1:0".parse().unwrap(),
+                max_block_range: 100,
+                max_logs_per_response,
+                max_connections: 16,
+                ..Default::default()
+            },
             ..Default::default()
-        },
-        ..Default::default()
-    })
-    .await;
-    // Block 1 holds the fixture's one log: a range past it is refused with the range that
-    // fits, as reth answers, before the response is built.
+        })
+    };
+    let f = fixture(1).await;
+    // Block 1 holds the fixture's log, block 3 another one.
+    let hash3 = append(
+        &f.store,
+        &config(),
+        13,
+        vec![deposit(3, ETHER, EMITS_LOG, U256::ZERO)],
+    );
+    // The range that takes it past the limit is refused with the range that fits, as reth
+    // answers, before the response is built.
     let refused = error(
         f.addr,
         "eth_getLogs",
-        json!([{"fromBlock": "0x1", "toBlock": "0x2"}]),
+        json!([{"fromBlock": "0x1", "toBlock": "0x3"}]),
     )
     .await;
     assert_eq!(refused["code"], -32005);
     assert_eq!(
         refused["message"],
-        "query exceeds max results 0, retry with the range 1-1"
+        "query exceeds max results 1, retry with the range 1-2"
     );
+    let fits = result(
+        f.addr,
+        "eth_getLogs",
+        json!([{"fromBlock": "0x1", "toBlock": "0x2"}]),
+    )
+    .await;
+    assert_eq!(fits.as_array().unwrap().len(), 1);
     // One block's logs always come whole.
-    for filter in [
-        json!({"fromBlock": "0x1", "toBlock": "0x1"}),
-        json!({"blockHash": f.hashes[1]}),
-    ] {
-        let logs = result(f.addr, "eth_getLogs", json!([filter])).await;
-        assert_eq!(logs.as_array().unwrap().len(), 1, "{filter}");
-    }
+    let whole = result(f.addr, "eth_getLogs", json!([{"blockHash": hash3}])).await;
+    assert_eq!(whole.as_array().unwrap().len(), 1);
+
+    // 0 is no limit, as with reth's flag.
+    let f = fixture(0).await;
+    append(
+        &f.store,
+        &config(),
+        13,
+        vec![deposit(3, ETHER, EMITS_LOG, U256::ZERO)],
+    );
+    let all = result(
+        f.addr,
+        "eth_getLogs",
+        json!([{"fromBlock": "0x1", "toBlock": "0x3"}]),
+    )
+    .await;
+    assert_eq!(all.as_array().unwrap().len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread")]
