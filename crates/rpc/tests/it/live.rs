@@ -403,20 +403,25 @@ async fn a_filter_polled_too_rarely_is_dropped_with_an_error() {
     assert_eq!(gone["message"], json!("filter not found"));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_block_with_more_logs_than_the_feed_holds_drops_only_the_feeds_it_could_feed() {
-    // A budget of 0: every block with logs is sent without them.
-    let f = fixture_with(FixtureOptions {
+/// The fixture, with a live feed that holds at most `logs` logs.
+async fn fixture_holding_logs(logs: usize) -> Fixture {
+    fixture_with(FixtureOptions {
         server: RpcServerConfig {
             addr: "127.0.0.1:0".parse().unwrap(),
             max_block_range: MAX_BLOCK_RANGE,
             max_connections: 16,
-            live_feed_logs: 0,
+            live_feed_logs: logs,
             ..Default::default()
         },
         ..Default::default()
     })
-    .await;
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_block_with_more_logs_than_the_feed_holds_drops_only_the_feeds_it_could_feed() {
+    // A budget of 0: every block with logs is sent without them.
+    let f = fixture_holding_logs(0).await;
     let config = config();
     let client = ws(f.addr).await;
     let mut heads = subscribe(&client, vec![json!("newHeads")]).await;
@@ -467,17 +472,7 @@ async fn a_block_with_more_logs_than_the_feed_holds_drops_only_the_feeds_it_coul
 async fn the_live_feed_counts_the_logs_of_every_block_event_still_alive() {
     // A budget of one log: block 3's log is sent, and while its event is still buffered,
     // block 4's is not.
-    let f = fixture_with(FixtureOptions {
-        server: RpcServerConfig {
-            addr: "127.0.0.1:0".parse().unwrap(),
-            max_block_range: MAX_BLOCK_RANGE,
-            max_connections: 16,
-            live_feed_logs: 1,
-            ..Default::default()
-        },
-        ..Default::default()
-    })
-    .await;
+    let f = fixture_holding_logs(1).await;
     let config = config();
     let client = ws(f.addr).await;
     let mut logs = subscribe(&client, vec![json!("logs"), json!({"address": EMITS_LOG})]).await;
