@@ -129,18 +129,13 @@ impl SenderTxs {
     /// replaces, so it still counts as filling its nonce). As geth, transactions behind a gap
     /// are not counted: they cannot run until the gap is filled.
     fn cost_except(&self, state_nonce: u64, except: u64) -> U256 {
-        let mut sum = U256::ZERO;
-        let mut next = state_nonce;
-        for (nonce, pooled) in self.txs.range(state_nonce..) {
-            if *nonce != next {
-                break;
-            }
-            next += 1;
-            if *nonce != except {
-                sum = sum.saturating_add(max_cost(&pooled.envelope));
-            }
-        }
-        sum
+        (state_nonce..)
+            .zip(self.txs.range(state_nonce..))
+            .take_while(|(next, (nonce, _))| *nonce == next)
+            .filter(|(_, (nonce, _))| **nonce != except)
+            .fold(U256::ZERO, |sum, (_, (_, pooled))| {
+                sum.saturating_add(max_cost(&pooled.envelope))
+            })
     }
 
     fn queued(&self) -> usize {
