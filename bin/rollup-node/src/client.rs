@@ -1172,7 +1172,9 @@ impl Client {
         let tx = TransactionRequest::default()
             .with_to(self.state_manager)
             .with_input(IStateManager::latestProposalCall {}.abi_encode());
-        match self.l1.call(tx).await {
+        // The latest block, not alloy's default pending one: a proposal still in L1's pool has
+        // only a provisional timestamp there, and "final at" would be off by a block or two.
+        match self.l1.call(tx).block(BlockId::latest()).await {
             Ok(out) => {
                 let latest = IStateManager::latestProposalCall::abi_decode_returns(&out)?;
                 Ok(Some((latest.index.to::<u64>(), latest.proposal)))
@@ -2239,8 +2241,11 @@ async fn view<C: SolCall>(
     let tx = TransactionRequest::default()
         .with_to(to)
         .with_input(call.abi_encode());
+    // What the latest block holds, as `cast call` reads it (alloy's default is the pending
+    // block, whose transactions and timestamp are provisional).
     let out = provider
         .call(tx)
+        .block(BlockId::latest())
         .await
         .map_err(|err| explain(C::SIGNATURE, &err))?;
     C::abi_decode_returns(&out).wrap_err_with(|| format!("decoding {}", C::SIGNATURE))
