@@ -464,19 +464,14 @@ impl EthApi {
                 .min(self.gas_cap);
             // As geth: a value above the balance is refused before any search, and with a gas
             // price the search stops at the gas the rest of the balance pays for.
-            let balance = state
-                .basic_ref(call.from)?
-                .map(|account| account.balance)
-                .unwrap_or_default();
-            let Some(available) = balance.checked_sub(call.value) else {
+            let Ok(available) = balance_after_value(&state, &call)? else {
                 return Err(RpcError::ExecutionFailed(
                     "insufficient funds for transfer".into(),
                 ));
             };
             let unpriced = high;
-            if call.gas_price > 0 {
-                let allowance = available / U256::from(call.gas_price);
-                high = high.min(allowance.saturating_to::<u64>());
+            if let Some(allowance) = gas_allowance(available, call.gas_price) {
+                high = high.min(allowance);
             }
             let cap = high;
             let attempt = |gas: u64| {
@@ -784,21 +779,38 @@ pub(crate) fn fit_gas_to_balance(
     if call.gas_price == 0 {
         return Ok(());
     }
+    let available = match balance_after_value(state, call)? {
+        Ok(available) => available,
+        Err(balance) => {
+            return Err(RpcError::ExecutionFailed(format!(
+                "insufficient funds for gas * price + value: address {} have {balance} want {}",
+                call.from, call.value
+            )));
+        }
+    };
+    if requested_gas.is_none()
+        && let Some(allowance) = gas_allowance(available, call.gas_price)
+    {
+        call.gas = call.gas.map(|gas| gas.min(allowance));
+    }
+    Ok(())
+}
+
+/// The caller's balance left after the call's value, or `Err(balance)` if the value is more.
+fn balance_after_value(
+    state: &StateView<'_>,
+    call: &CallRequest,
+) -> Result<std::result::Result<U256, U256>> {
     let balance = state
         .basic_ref(call.from)?
         .map(|account| account.balance)
         .unwrap_or_default();
-    let Some(available) = balance.checked_sub(call.value) else {
-        return Err(RpcError::ExecutionFailed(format!(
-            "insufficient funds for gas * price + value: address {} have {balance} want {}",
-            call.from, call.value
-        )));
-    };
-    if requested_gas.is_none() {
-        let allowance = available / U256::from(call.gas_price);
-        call.gas = call.gas.map(|gas| gas.min(allowance.saturating_to()));
-    }
-    Ok(())
+    Ok(balance.checked_sub(call.value).ok_or(balance))
+}
+
+/// The gas `available` wei pay for at `gas_price`; `None` for a call without a price.
+fn gas_allowance(available: U256, gas_price: u128) -> Option<u64> {
+    (gas_price > 0).then(|| (available / U256::from(gas_price)).saturating_to())
 }
 
 /// When an EVM request must end.
