@@ -422,7 +422,6 @@ async fn fixture_holding_logs(logs: usize) -> Fixture {
 async fn a_block_with_more_logs_than_the_feed_holds_drops_only_the_feeds_it_could_feed() {
     // A budget of 0: every block with logs is sent without them.
     let f = fixture_holding_logs(0).await;
-    let config = config();
     let client = ws(f.addr).await;
     let mut heads = subscribe(&client, vec![json!("newHeads")]).await;
     let mut logs = subscribe(&client, vec![json!("logs"), json!({"address": EMITS_LOG})]).await;
@@ -431,12 +430,7 @@ async fn a_block_with_more_logs_than_the_feed_holds_drops_only_the_feeds_it_coul
     let log_filter = result(f.addr, "eth_newFilter", json!([{"address": EMITS_LOG}])).await;
     let unrelated_filter = result(f.addr, "eth_newFilter", json!([{"address": RETURNS_42}])).await;
 
-    let hash3 = append(
-        &f.store,
-        &config,
-        13,
-        vec![deposit(3, ETHER, EMITS_LOG, U256::ZERO)],
-    );
+    let hash3 = append_logging_block(&f.store, 3);
     f.publish_head();
     let head = next(&mut heads, "head of block 3").await;
     assert_eq!(head["hash"], json!(hash3), "new heads go on");
@@ -473,25 +467,14 @@ async fn the_live_feed_counts_the_logs_of_every_block_event_still_alive() {
     // A budget of one log: block 3's log is sent, and while its event is still buffered,
     // block 4's is not.
     let f = fixture_holding_logs(1).await;
-    let config = config();
     let client = ws(f.addr).await;
     let mut logs = subscribe(&client, vec![json!("logs"), json!({"address": EMITS_LOG})]).await;
     let log_filter = result(f.addr, "eth_newFilter", json!([{"address": EMITS_LOG}])).await;
-    let hash3 = append(
-        &f.store,
-        &config,
-        13,
-        vec![deposit(3, ETHER, EMITS_LOG, U256::ZERO)],
-    );
+    let hash3 = append_logging_block(&f.store, 3);
     f.publish_head();
     let log = next(&mut logs, "log of block 3").await;
     assert_eq!(log["blockHash"], json!(hash3));
-    append(
-        &f.store,
-        &config,
-        13,
-        vec![deposit(4, ETHER, EMITS_LOG, U256::ZERO)],
-    );
+    append_logging_block(&f.store, 4);
     f.publish_head();
     let closed = tokio::time::timeout(WAIT, logs.next())
         .await

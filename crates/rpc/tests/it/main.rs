@@ -154,6 +154,17 @@ fn deposit(seed: u8, mint: u128, to: Address, value: U256) -> L2Transaction {
     })
 }
 
+/// Appends a block on L1 origin 13 whose one deposit (nonce `seed`) calls the logging
+/// contract, so the block has one log.
+fn append_logging_block(store: &Store, seed: u8) -> B256 {
+    append(
+        store,
+        &config(),
+        13,
+        vec![deposit(seed, ETHER, EMITS_LOG, U256::ZERO)],
+    )
+}
+
 fn append(
     store: &Store,
     config: &RollupConfig,
@@ -888,12 +899,7 @@ async fn get_logs_over_several_blocks_stops_at_the_result_limit() {
     };
     let f = fixture(1).await;
     // Block 1 holds the fixture's log, block 3 another one.
-    let hash3 = append(
-        &f.store,
-        &config(),
-        13,
-        vec![deposit(3, ETHER, EMITS_LOG, U256::ZERO)],
-    );
+    let hash3 = append_logging_block(&f.store, 3);
     // The range that takes it past the limit is refused with the range that fits, as reth
     // answers, before the response is built.
     let refused = error(
@@ -920,12 +926,7 @@ async fn get_logs_over_several_blocks_stops_at_the_result_limit() {
 
     // 0 is no limit, as with reth's flag.
     let f = fixture(0).await;
-    append(
-        &f.store,
-        &config(),
-        13,
-        vec![deposit(3, ETHER, EMITS_LOG, U256::ZERO)],
-    );
+    append_logging_block(&f.store, 3);
     let all = result(
         f.addr,
         "eth_getLogs",
