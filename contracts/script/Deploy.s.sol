@@ -55,6 +55,9 @@ interface VmCallers {
 ///         - `CHALLENGE_PERIOD` (seconds, non-zero), `TIMELOCK_DELAY` (seconds, greater than the
 ///           challenge period), `PROPOSAL_BOND` (wei), `SEQUENCING_WINDOW` (L1 blocks, at least
 ///           2), `MAX_SEQUENCER_DRIFT` (seconds): override the preset.
+///         - `GENESIS_ETH` (wei, default 0): the sum of the ETH balances the L2 genesis gives
+///           its accounts. The bridge is built with it and the deployer locks exactly that much
+///           in it (`lockGenesisEth`), so withdrawals of genesis balances are backed.
 ///         - `GENESIS_OUTPUT_ROOT` (bytes32, required, non-zero): the output root of L2 block 0,
 ///           the DisputeGame's anchor for proposals anchored on the genesis. It depends on the
 ///           L2 genesis state, which this script cannot compute: take it from
@@ -90,6 +93,7 @@ contract Deploy is Script {
     /// @param genesisOriginHash      Its hash.
     /// @param genesisOriginTimestamp Its timestamp.
     /// @param l2GenesisTimestamp     The timestamp of L2 genesis (block 0).
+    /// @param genesisEth             The ETH (wei) the L2 genesis allocates, locked in the bridge.
     struct Config {
         address owner;
         address batcher;
@@ -104,6 +108,7 @@ contract Deploy is Script {
         bytes32 genesisOriginHash;
         uint64 genesisOriginTimestamp;
         uint64 l2GenesisTimestamp;
+        uint256 genesisEth;
     }
 
     /// @notice The fraud proof part of the deployment (kept apart from `Config` so the
@@ -208,6 +213,7 @@ contract Deploy is Script {
         console.log("timelock delay (s)", config.timelockDelay);
         console.log("proposal bond (wei)", config.proposalBond);
         console.log("L2 chain id", config.l2ChainId);
+        console.log("L2 genesis ETH locked (wei)", config.genesisEth);
         console.log("sequencing window (L1 blocks)", config.sequencingWindow);
         console.log("max sequencer drift (s)", config.maxSequencerDrift);
         console.log("genesis origin (L1 block)", config.genesisOrigin);
@@ -252,6 +258,7 @@ contract Deploy is Script {
             config.genesisOriginTimestamp = _headerTimestamp(config.genesisOrigin, config.genesisOriginHash);
         }
         config.l2GenesisTimestamp = _envUint64("L2_GENESIS_TIMESTAMP", config.genesisOriginTimestamp);
+        config.genesisEth = vm.envOr("GENESIS_ETH", uint256(0));
     }
 
     /// @notice Reverts unless `config` describes a deployment users can rely on.
@@ -341,17 +348,15 @@ contract Deploy is Script {
             )
         );
 
-        // The bridge keeps no state that needs initializing; its immutables name the
-        // StateManager's proxy, so a StateManager upgrade needs no bridge upgrade. OpenZeppelin's
-        // proxy refuses empty initialization data (ERC1967ProxyUninitialized), so the proxy's
-        // constructor makes a read-only call instead, which also checks that the implementation
-        // answers behind the proxy.
-        L1Bridge l1BridgeImplementation = new L1Bridge(address(d.stateManager), config.l2ChainId);
+        // The bridge's configuration is immutable; its immutables name the StateManager's proxy,
+        // so a StateManager upgrade needs no bridge upgrade. The proxy's constructor locks the
+        // L2 genesis' ETH (paid with it), so no genesis balance is ever unbacked.
+        L1Bridge l1BridgeImplementation = new L1Bridge(address(d.stateManager), config.l2ChainId, config.genesisEth);
         d.l1BridgeImplementation = address(l1BridgeImplementation);
         d.l1Bridge = L1Bridge(
             address(
-                new TransparentUpgradeableProxy(
-                    d.l1BridgeImplementation, timelock, abi.encodeCall(l1BridgeImplementation.l2ChainId, ())
+                new TransparentUpgradeableProxy{value: config.genesisEth}(
+                    d.l1BridgeImplementation, timelock, abi.encodeCall(l1BridgeImplementation.lockGenesisEth, ())
                 )
             )
         );

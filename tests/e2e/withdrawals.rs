@@ -268,6 +268,27 @@ async fn eth_and_erc20_withdrawals_full_cycle_body() {
     let l1 = devnet.l1(0);
     eprintln!("devnet up after {:.1?}", started.elapsed());
 
+    // The L2 genesis' ETH (every dev account's 1 000) is locked in the bridge from the start,
+    // so L1 backs every L2 wei before anyone deposits.
+    let genesis_eth = parse_ether("1000").unwrap() * U256::from(accounts.len());
+    assert_eq!(
+        view(&l1, l1_bridge, IL1Bridge::genesisEthCall {}).await,
+        genesis_eth
+    );
+    assert!(view(&l1, l1_bridge, IL1Bridge::genesisEthLockedCall {}).await);
+    assert_eq!(
+        view(
+            &l1,
+            l1_bridge,
+            IL1Bridge::depositsCall {
+                l1Token: Address::ZERO
+            }
+        )
+        .await,
+        genesis_eth
+    );
+    assert_eq!(l1_eth(&l1, l1_bridge).await, genesis_eth);
+
     // ---- ETH, through the CLI: account 3 deposits, transfers on L2, withdraws; account 7
     // (a relayer) proves and finalizes, so account 3's L1 balance moves by exactly the payout.
     let (eth_user, eth_relayer) = (accounts[3], "7");

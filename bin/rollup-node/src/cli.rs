@@ -103,7 +103,7 @@ pub(crate) enum Command {
     ///     # clock_extension = "3h"        # the least a side gets when its turn starts
     ///     l2_gas_limit = 30000000         # L2 block gas limit
     ///     l2_base_fee_wei = 1000000000    # the L2 genesis base fee
-    ///     # [l2_alloc]    # devnet preset only: L2 accounts funded at genesis (nothing backs them on L1)
+    ///     # [l2_alloc]    # L2 accounts funded at genesis; the deployer locks their total in the L1Bridge
     ///     # "0x5555555555555555555555555555555555555555" = "1000000000000000000000"  # address = "wei"
     ///
     /// Presets: `production` (the default): challenge period 7 days, timelock delay 10 days,
@@ -1012,16 +1012,17 @@ mod tests {
         assert_eq!(plan.preset, rollup_service::deploy::Preset::PRODUCTION);
         assert_eq!(plan.l2_chain_id, 901);
         assert!(plan.l2_alloc.is_empty());
-        // Uncommented, [l2_alloc] is refused with the production preset and taken with the
-        // devnet's.
+        // Uncommented, [l2_alloc] is taken, and its total is what the bridge locks.
         let funded = example
             .replace("# [l2_alloc]", "[l2_alloc]")
             .replace("# \"0x5555", "\"0x5555");
         let config: rollup_service::deploy::DeployConfig = toml::from_str(&funded).unwrap();
-        assert!(config.plan().is_err());
-        let devnet_funded = funded.replace("preset = \"production\"", "preset = \"devnet\"");
-        let config: rollup_service::deploy::DeployConfig = toml::from_str(&devnet_funded).unwrap();
-        assert_eq!(config.plan().unwrap().l2_alloc.len(), 1);
+        let funded_plan = config.plan().unwrap();
+        assert_eq!(funded_plan.l2_alloc.len(), 1);
+        assert_eq!(
+            funded_plan.genesis_eth(),
+            Some(alloy_primitives::U256::from(10u64).pow(alloy_primitives::U256::from(21)))
+        );
         // The preset numbers the help quotes.
         assert_eq!(plan.preset.challenge_period, 7 * 86_400);
         assert_eq!(plan.preset.timelock_delay, 10 * 86_400);

@@ -98,6 +98,19 @@ const KNOWN_ERRORS: &[(&str, &str)] = &[
         "L1Bridge_ZeroChainId",
         "the L1Bridge needs a non-zero L2 chain id: check l2_chain_id in deploy.toml",
     ),
+    // L1Bridge: the genesis ETH, locked once when the deployment creates the bridge.
+    (
+        "L1Bridge_GenesisEthTooLarge",
+        "the L2 genesis gives more than 2^128 - 1 wei: shrink [l2_alloc]",
+    ),
+    (
+        "L1Bridge_GenesisEthAlreadyLocked",
+        "the bridge's genesis ETH is already locked (the deployment locks it when it creates the bridge); nothing to do",
+    ),
+    (
+        "L1Bridge_WrongGenesisEth",
+        "send exactly the bridge's genesisEth: the total of the L2 genesis balances",
+    ),
     // L1Bridge: proofs and payouts.
     (
         "L1Bridge_UnknownProposal",
@@ -125,7 +138,7 @@ const KNOWN_ERRORS: &[(&str, &str)] = &[
     ),
     (
         "L1Bridge_InsufficientLocked",
-        "the bridge holds less of this token than the payout: only what was deposited through the bridge is locked on L1, and L2 genesis balances (the devnet's dev accounts, deploy.toml's [l2_alloc]) have nothing locked behind them; deposit first, or withdraw less",
+        "the bridge holds less of this token than the payout, which a sound L2 never asks: every deposit and the L2 genesis' ETH are locked there. A deployment made before the genesis ETH was locked (an older devnet datadir) backs genesis balances with nothing: deposit first, or withdraw less",
     ),
     (
         "L1Bridge_UnknownOutputRootVersion",

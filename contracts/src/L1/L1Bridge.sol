@@ -34,7 +34,7 @@ import {Withdrawals} from "src/libraries/Withdrawals.sol";
 ///         output root (`proveWithdrawal`, one proof per prover) and paid out once that
 ///         proposal is final (`finalizeWithdrawal`, `finalizeWithdrawalWithProof`). A proposal
 ///         removed by the dispute game invalidates the proofs made against it; the withdrawal
-///         is proven again against another. Payouts never exceed what was deposited per token.
+///         is proven again against another. Payouts never exceed what is locked per token.
 ///         A deposit whose ERC-20 credit fails on L2 becomes a refund withdrawal to its
 ///         `refundTo`, proven and finalized here like any other.
 ///
@@ -49,7 +49,13 @@ import {Withdrawals} from "src/libraries/Withdrawals.sol";
 ///         (append-only across upgrades): slot 0 `depositNonce`, 1 `deposits`, 2 the block gas
 ///         budget, 3 `_provenWithdrawals`, 4 `finalizedWithdrawals`, 5 `_checkpointStarts`
 ///         (the deposit chain checkpoints' L1 blocks and first nonces), 6 `_checkpointChains`,
-///         7 `_chainMarks` (the chain after every `DEPOSIT_CHAIN_MARK`-th message).
+///         7 `_chainMarks` (the chain after every `DEPOSIT_CHAIN_MARK`-th message), 8
+///         `genesisEthLocked`.
+///
+///         L2 genesis balances: the L2 genesis may give accounts ETH (`genesisEth` in total,
+///         fixed at construction). `lockGenesisEth` locks exactly that much here, once, before
+///         those balances can be withdrawn, so every wei of L2 ETH is backed by a wei in this
+///         contract, and a genesis account's withdrawal is never paid out of depositors' ETH.
 contract L1Bridge is IL1Bridge, IDepositChain, ReentrancyGuardTransient {
     using SafeTransferLib for address;
 
@@ -94,6 +100,16 @@ contract L1Bridge is IL1Bridge, IDepositChain, ReentrancyGuardTransient {
 
     /// @notice Thrown when the constructor is given a zero L2 chain id.
     error L1Bridge_ZeroChainId();
+
+    /// @notice Thrown when the constructor is given more genesis ETH than a deposit may mint
+    ///         (2^128 - 1).
+    error L1Bridge_GenesisEthTooLarge();
+
+    /// @notice Thrown when `lockGenesisEth` is called again.
+    error L1Bridge_GenesisEthAlreadyLocked();
+
+    /// @notice Thrown when `lockGenesisEth` is sent another amount than `genesisEth`.
+    error L1Bridge_WrongGenesisEth();
 
     /// @notice Thrown when a withdrawal names a proposal index that does not exist.
     error L1Bridge_UnknownProposal();
@@ -228,6 +244,11 @@ contract L1Bridge is IL1Bridge, IDepositChain, ReentrancyGuardTransient {
     /// @param amount       The amount paid.
     event WithdrawalFinalized(bytes32 indexed withdrawalId, address indexed recipient, address l1Token, uint256 amount);
 
+    /// @notice Emitted once, when the ETH the L2 genesis allocates is locked.
+    /// @param payer  Who paid it.
+    /// @param amount `genesisEth`.
+    event GenesisEthLocked(address indexed payer, uint256 amount);
+
     /// @notice keccak256 of `BridgedERC20`'s creation code, the CREATE2 init code hash on L2.
     bytes32 public immutable bridgedTokenInitCodeHash;
 
@@ -236,6 +257,10 @@ contract L1Bridge is IL1Bridge, IDepositChain, ReentrancyGuardTransient {
 
     /// @notice The L2 chain id, part of every withdrawal hash.
     uint256 public immutable l2ChainId;
+
+    /// @notice The ETH (wei) the L2 genesis gives its accounts, all of which `lockGenesisEth`
+    ///         locks here. Zero when the genesis allocates none.
+    uint256 public immutable genesisEth;
 
     /// @notice The nonce the next deposit or forced withdrawal receives; equals the number of
     ///         both made.
@@ -268,16 +293,38 @@ contract L1Bridge is IL1Bridge, IDepositChain, ReentrancyGuardTransient {
     ///      (`depositChainMark`).
     mapping(uint256 nonce => bytes32 chain) private _chainMarks;
 
-    /// @notice Sets the immutables: the StateManager, the L2 chain id and the L2 token init code
-    ///         hash used by `predictL2Token`. Nothing else needs initializing.
+    /// @notice Whether `genesisEth` is locked (`lockGenesisEth`). Until it is, withdrawals of
+    ///         genesis balances could only be paid out of deposits, so a deployment locks it
+    ///         before its L2 starts.
+    bool public genesisEthLocked;
+
+    /// @notice Sets the immutables: the StateManager, the L2 chain id, the L2 genesis' ETH and
+    ///         the L2 token init code hash used by `predictL2Token`. Nothing else needs
+    ///         initializing; the genesis ETH is paid in by `lockGenesisEth`.
     /// @param stateManager_ The StateManager (its proxy) whose proposals withdrawals are proven against.
     /// @param l2ChainId_    The L2 chain id.
-    constructor(address stateManager_, uint256 l2ChainId_) {
+    /// @param genesisEth_   The sum of the L2 genesis' ETH balances (wei); an upgrade keeps it.
+    constructor(address stateManager_, uint256 l2ChainId_, uint256 genesisEth_) {
         if (stateManager_ == address(0)) revert L1Bridge_ZeroAddress();
         if (l2ChainId_ == 0) revert L1Bridge_ZeroChainId();
+        if (genesisEth_ > type(uint128).max) revert L1Bridge_GenesisEthTooLarge();
         stateManager = StateManager(stateManager_);
         l2ChainId = l2ChainId_;
+        genesisEth = genesisEth_;
         bridgedTokenInitCodeHash = keccak256(type(BridgedERC20).creationCode);
+    }
+
+    // ------------------------------------------------------------------ genesis
+
+    /// @notice Locks the ETH the L2 genesis allocates (`genesisEth`, exactly), once, so that
+    ///         withdrawals of genesis balances are paid from it. Anyone may pay it; it credits
+    ///         nothing on L2 (the genesis already did) and cannot be taken back.
+    function lockGenesisEth() external payable nonReentrant {
+        if (genesisEthLocked) revert L1Bridge_GenesisEthAlreadyLocked();
+        if (msg.value != genesisEth) revert L1Bridge_WrongGenesisEth();
+        genesisEthLocked = true;
+        deposits[address(0)] += msg.value;
+        emit GenesisEthLocked(msg.sender, msg.value);
     }
 
     // ------------------------------------------------------------------ deposits

@@ -50,7 +50,8 @@ contract GovernanceTest is Test {
             genesisOrigin: uint64(block.number - 1),
             genesisOriginHash: blockhash(block.number - 1),
             genesisOriginTimestamp: uint64(block.timestamp),
-            l2GenesisTimestamp: uint64(block.timestamp)
+            l2GenesisTimestamp: uint64(block.timestamp),
+            genesisEth: 0
         });
         d = script.deploy(config);
     }
@@ -213,7 +214,7 @@ contract GovernanceTest is Test {
     }
 
     function test_upgrade_l1Bridge_waitsForTimelock_succeeds() public {
-        _checkTimelockedUpgrade(address(d.l1Bridge), address(new L1Bridge(address(d.stateManager), L2_CHAIN_ID)));
+        _checkTimelockedUpgrade(address(d.l1Bridge), address(new L1Bridge(address(d.stateManager), L2_CHAIN_ID, 0)));
         assertEq(d.l1Bridge.l2ChainId(), L2_CHAIN_ID);
     }
 

@@ -163,12 +163,72 @@ contract L1BridgeTest is Test {
 
     function test_constructor_zeroStateManager_reverts() public {
         vm.expectRevert(L1Bridge.L1Bridge_ZeroAddress.selector);
-        new L1Bridge(address(0), L2_CHAIN_ID);
+        new L1Bridge(address(0), L2_CHAIN_ID, 0);
     }
 
     function test_constructor_zeroChainId_reverts() public {
         vm.expectRevert(L1Bridge.L1Bridge_ZeroChainId.selector);
-        new L1Bridge(address(manager), 0);
+        new L1Bridge(address(manager), 0, 0);
+    }
+
+    function testFuzz_constructor_genesisEthTooLarge_reverts(uint256 genesisEth) public {
+        genesisEth = bound(genesisEth, uint256(type(uint128).max) + 1, type(uint256).max);
+        vm.expectRevert(L1Bridge.L1Bridge_GenesisEthTooLarge.selector);
+        new L1Bridge(address(manager), L2_CHAIN_ID, genesisEth);
+    }
+
+    /// @dev The proxy's constructor locks the genesis ETH, paid with it: the bridge holds it as
+    ///      locked ETH, credits nothing on L2 (no message), and a second lock is refused.
+    function testFuzz_lockGenesisEth_throughProxy_succeeds(uint256 genesisEth, address other) public {
+        genesisEth = bound(genesisEth, 0, type(uint128).max);
+        vm.deal(address(this), genesisEth);
+        vm.expectEmit();
+        emit L1Bridge.GenesisEthLocked(address(this), genesisEth);
+        L1Bridge backed =
+            BridgeFixtures.deployL1Bridge(address(manager), L2_CHAIN_ID, makeAddr("proxyOwner"), genesisEth);
+        assertEq(backed.genesisEth(), genesisEth);
+        assertTrue(backed.genesisEthLocked());
+        assertEq(backed.deposits(address(0)), genesisEth);
+        assertEq(address(backed).balance, genesisEth);
+        assertEq(backed.depositNonce(), 0);
+        (uint256 messages,) = backed.depositChain();
+        assertEq(messages, 0);
+
+        vm.deal(other, genesisEth);
+        vm.expectRevert(L1Bridge.L1Bridge_GenesisEthAlreadyLocked.selector);
+        vm.prank(other);
+        backed.lockGenesisEth{value: genesisEth}();
+    }
+
+    /// @dev Only the exact amount locks, whoever pays it, and only once.
+    function testFuzz_lockGenesisEth_exactOnce_succeeds(uint256 genesisEth, uint256 sent, address payer) public {
+        genesisEth = bound(genesisEth, 1, type(uint128).max);
+        sent = bound(sent, 0, uint256(type(uint128).max) + 1);
+        vm.assume(sent != genesisEth && payer != makeAddr("proxyOwner"));
+        L1Bridge implementation = new L1Bridge(address(manager), L2_CHAIN_ID, genesisEth);
+        L1Bridge unlocked = L1Bridge(
+            address(
+                new TransparentUpgradeableProxy(
+                    address(implementation), makeAddr("proxyOwner"), abi.encodeCall(implementation.l2ChainId, ())
+                )
+            )
+        );
+        assertFalse(unlocked.genesisEthLocked());
+        vm.deal(payer, sent + genesisEth);
+        vm.expectRevert(L1Bridge.L1Bridge_WrongGenesisEth.selector);
+        vm.prank(payer);
+        unlocked.lockGenesisEth{value: sent}();
+
+        vm.prank(payer);
+        unlocked.lockGenesisEth{value: genesisEth}();
+        assertTrue(unlocked.genesisEthLocked());
+        assertEq(unlocked.deposits(address(0)), genesisEth);
+
+        vm.deal(payer, genesisEth);
+        vm.expectRevert(L1Bridge.L1Bridge_GenesisEthAlreadyLocked.selector);
+        vm.prank(payer);
+        unlocked.lockGenesisEth{value: genesisEth}();
+        assertEq(address(unlocked).balance, genesisEth);
     }
 
     function test_constants_succeeds() public view {
@@ -206,7 +266,7 @@ contract L1BridgeTest is Test {
         assertEq(address(bridge).balance, 3 ether);
         assertEq(implementation.balance, 0);
 
-        L1Bridge next = new L1Bridge(address(manager), L2_CHAIN_ID);
+        L1Bridge next = new L1Bridge(address(manager), L2_CHAIN_ID, 0);
         vm.prank(makeAddr("proxyOwner"));
         ProxyAdmin(proxyAdmin).upgradeAndCall(ITransparentUpgradeableProxy(address(bridge)), address(next), "");
         assertEq(Proxies.implementationOf(address(bridge)), address(next));
@@ -218,7 +278,7 @@ contract L1BridgeTest is Test {
     /// @dev Only the ProxyAdmin's owner upgrades; the ProxyAdmin itself cannot use the bridge.
     function testFuzz_proxy_upgradeNotOwner_reverts(address caller) public {
         vm.assume(caller != makeAddr("proxyOwner"));
-        L1Bridge next = new L1Bridge(address(manager), L2_CHAIN_ID);
+        L1Bridge next = new L1Bridge(address(manager), L2_CHAIN_ID, 0);
         vm.expectRevert();
         vm.prank(caller);
         ProxyAdmin(proxyAdmin).upgradeAndCall(ITransparentUpgradeableProxy(address(bridge)), address(next), "");

@@ -221,7 +221,7 @@ contract L2BridgeTest is Test {
     /// @dev The L1 bridge's prediction is the L2 bridge's CREATE2 address, deployed or not.
     function testFuzz_l2TokenOf_matchesL1Prediction_succeeds(address token) public {
         vm.assume(token != address(0));
-        L1Bridge l1 = new L1Bridge(address(1), block.chainid);
+        L1Bridge l1 = new L1Bridge(address(1), block.chainid, 0);
         assertEq(bridge.l2TokenOf(token), l1.predictL2Token(token));
     }
 

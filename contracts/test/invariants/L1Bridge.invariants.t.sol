@@ -46,6 +46,16 @@ contract L1BridgeHandler is Test {
         origin = (seed >> 8) % 3 == 0 ? address(0xBEEF) : actor;
     }
 
+    /// @dev A second genesis lock, of any amount by anyone: always refused, moves nothing.
+    function lockGenesisAgain(uint256 actorSeed, uint256 amount) external {
+        (address actor, address origin) = _caller(actorSeed);
+        amount = bound(amount, 0, 1_000_000 ether);
+        vm.deal(actor, actor.balance + amount);
+        vm.prank(actor, origin);
+        vm.expectRevert(L1Bridge.L1Bridge_GenesisEthAlreadyLocked.selector);
+        bridge.lockGenesisEth{value: amount}();
+    }
+
     function depositEth(uint256 actorSeed, uint256 amount, uint256 gasSeed, address to, bool chooseRecipient) external {
         (address actor, address origin) = _caller(actorSeed);
         amount = bound(amount, 1, 1_000_000 ether);
@@ -121,25 +131,32 @@ contract L1BridgeInvariants is Test {
     DevToken internal token;
     L1BridgeHandler internal handler;
 
+    /// @dev The ETH the L2 genesis allocates, locked when the bridge's proxy is created.
+    uint256 internal constant GENESIS_ETH = 11_000 ether;
+
     function setUp() public {
-        bridge = BridgeFixtures.deployL1Bridge(address(1), 4242, makeAddr("proxyOwner"));
+        vm.deal(address(this), GENESIS_ETH);
+        bridge = BridgeFixtures.deployL1Bridge(address(1), 4242, makeAddr("proxyOwner"), GENESIS_ETH);
         token = new DevToken();
         handler = new L1BridgeHandler(bridge, token);
 
-        bytes4[] memory selectors = new bytes4[](4);
+        bytes4[] memory selectors = new bytes4[](5);
         selectors[0] = L1BridgeHandler.depositEth.selector;
         selectors[1] = L1BridgeHandler.depositErc20.selector;
         selectors[2] = L1BridgeHandler.forceWithdrawal.selector;
         selectors[3] = L1BridgeHandler.nextBlock.selector;
+        selectors[4] = L1BridgeHandler.lockGenesisAgain.selector;
         targetContract(address(handler));
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
 
-    /// @dev The bridge holds exactly the ETH deposited, and accounts for all of it; forced
-    ///      withdrawals move nothing on L1.
+    /// @dev The bridge holds exactly the genesis ETH plus the ETH deposited, and accounts for
+    ///      all of it; forced withdrawals and refused second genesis locks move nothing on L1.
     function invariant_ethBalanceMatchesDeposits() public view {
-        assertEq(address(bridge).balance, handler.ghostEthDeposited(), "ETH balance != ETH deposited");
-        assertEq(bridge.deposits(address(0)), handler.ghostEthDeposited(), "deposits[ETH] != ETH deposited");
+        uint256 locked = GENESIS_ETH + handler.ghostEthDeposited();
+        assertEq(address(bridge).balance, locked, "ETH balance != genesis ETH + ETH deposited");
+        assertEq(bridge.deposits(address(0)), locked, "deposits[ETH] != genesis ETH + ETH deposited");
+        assertTrue(bridge.genesisEthLocked());
     }
 
     /// @dev The bridge holds exactly the tokens deposited, and accounts for all of them.

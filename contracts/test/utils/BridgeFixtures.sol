@@ -87,15 +87,23 @@ library BridgeFixtures {
         manager.submitStateRoot(root, keccak256(abi.encode("batch", index)), abi.encode(l2BlockNumber, l2BlockHash));
     }
 
-    /// @notice An L1Bridge behind a proxy whose ProxyAdmin is owned by `proxyOwner`, without an
-    ///         initializer (as deployed in production). OpenZeppelin's proxy refuses empty
-    ///         initialization data, so its constructor makes a read-only call instead.
+    /// @notice An L1Bridge behind a proxy whose ProxyAdmin is owned by `proxyOwner`, for an L2
+    ///         genesis without ETH balances.
     function deployL1Bridge(address stateManager, uint256 l2ChainId, address proxyOwner) internal returns (L1Bridge) {
-        L1Bridge implementation = new L1Bridge(stateManager, l2ChainId);
+        return deployL1Bridge(stateManager, l2ChainId, proxyOwner, 0);
+    }
+
+    /// @notice An L1Bridge behind a proxy whose ProxyAdmin is owned by `proxyOwner`, as deployed
+    ///         in production: the proxy's constructor locks `genesisEth` (paid by the caller).
+    function deployL1Bridge(address stateManager, uint256 l2ChainId, address proxyOwner, uint256 genesisEth)
+        internal
+        returns (L1Bridge)
+    {
+        L1Bridge implementation = new L1Bridge(stateManager, l2ChainId, genesisEth);
         return L1Bridge(
             address(
-                new TransparentUpgradeableProxy(
-                    address(implementation), proxyOwner, abi.encodeCall(implementation.l2ChainId, ())
+                new TransparentUpgradeableProxy{value: genesisEth}(
+                    address(implementation), proxyOwner, abi.encodeCall(implementation.lockGenesisEth, ())
                 )
             )
         );

@@ -117,6 +117,10 @@ alloy_sol_types::sol! {
         function finalizedWithdrawals(bytes32 withdrawalId) external view returns (bool);
         function provenWithdrawals(bytes32 withdrawalId, address prover) external view returns (ProvenWithdrawal memory);
         function deposits(address l1Token) external view returns (uint256);
+        /// The ETH the L2 genesis allocates, and whether it is locked behind the bridge.
+        function genesisEth() external view returns (uint256);
+        function genesisEthLocked() external view returns (bool);
+        function lockGenesisEth() external payable;
         event WithdrawalProven(bytes32 indexed withdrawalId, uint256 indexed proposalIndex, address indexed recipient, address prover);
         event WithdrawalFinalized(bytes32 indexed withdrawalId, address indexed recipient, address l1Token, uint256 amount);
         function depositCountAt(uint256 l1Block) external view returns (uint256);

@@ -226,8 +226,21 @@ pub struct DeployPlan {
     pub l2_gas_limit: u64,
     /// L2 genesis base fee.
     pub l2_base_fee: u64,
-    /// Funded L2 accounts.
+    /// Funded L2 accounts. Their total is locked in the `L1Bridge` at deployment
+    /// ([`DeployPlan::genesis_eth`]), paid by the deployer.
     pub l2_alloc: BTreeMap<Address, U256>,
+}
+
+impl DeployPlan {
+    /// The ETH (wei) the L2 genesis gives its accounts: what the deployment locks in the
+    /// `L1Bridge` so that every genesis balance can be withdrawn. `None` above 2^128 - 1 wei
+    /// (more than a deposit may mint, and more ETH than exists).
+    pub fn genesis_eth(&self) -> Option<U256> {
+        self.l2_alloc
+            .values()
+            .try_fold(U256::ZERO, |total, balance| total.checked_add(*balance))
+            .filter(|total| *total <= U256::from(u128::MAX))
+    }
 }
 
 impl DeployConfig {
@@ -320,9 +333,9 @@ impl DeployPlan {
         if self.l2_chain_id == 0 {
             return bad("l2_chain_id must not be 0".into());
         }
-        if production && !self.l2_alloc.is_empty() {
+        if self.genesis_eth().is_none() {
             return bad(
-                "[l2_alloc] funds L2 accounts at genesis with nothing locked behind them in the L1Bridge, which pays withdrawals only from deposits, so those balances would be paid out of depositors' ETH; with the production preset leave [l2_alloc] empty and fund accounts by depositing through the bridge after deploying".into(),
+                "[l2_alloc] gives more than 2^128 - 1 wei in total; the deployment locks that total in the L1Bridge, so it must be ETH the deployer holds".into(),
             );
         }
         let preset = &self.preset;
@@ -498,6 +511,23 @@ pub async fn deploy(
         l1,
     };
     let preset = &plan.preset;
+    // The bridge's proxy locks the genesis ETH when it is created, paid by the deployer: checked
+    // first, so a deployer short of it does not leave half a deployment on L1.
+    let genesis_eth = plan.genesis_eth().unwrap_or_default();
+    if !genesis_eth.is_zero() {
+        let balance = provider
+            .get_balance(me)
+            .await
+            .map_err(|err| failed("reading the deployer's balance", err.to_string()))?;
+        if balance <= genesis_eth {
+            return Err(failed(
+                "locking the L2 genesis ETH",
+                format!(
+                    "the deployer {me} holds {balance} wei; the deployment locks the {genesis_eth} wei [l2_alloc] gives L2 accounts in the L1Bridge (so they can be withdrawn) and needs gas besides: fund the deployer or shrink [l2_alloc]"
+                ),
+            ));
+        }
+    }
 
     let timelock = deployer
         .create(
@@ -566,17 +596,18 @@ pub async fn deploy(
         .create(
             "L1Bridge implementation",
             &artifacts::L1_BRIDGE.bytecode,
-            (state_manager, U256::from(plan.l2_chain_id)).abi_encode_params(),
+            (state_manager, U256::from(plan.l2_chain_id), genesis_eth).abi_encode_params(),
         )
         .await?;
-    // OpenZeppelin's proxy refuses to be created without an initializing call; the bridge has
-    // nothing to initialize, so it gets a harmless read.
+    // The proxy's constructor locks the L2 genesis' ETH, paid with it, so no genesis balance
+    // is withdrawn out of depositors' ETH.
     let l1_bridge = deployer
-        .proxy(
+        .proxy_paid(
             "L1Bridge",
             bridge_impl,
             timelock,
-            IL1Bridge::l2ChainIdCall {}.abi_encode(),
+            IL1Bridge::lockGenesisEthCall {}.abi_encode(),
+            genesis_eth,
         )
         .await?;
 
@@ -981,6 +1012,27 @@ async fn verify(
             chain.to_string(),
         ));
     }
+    let genesis_eth = plan.genesis_eth().unwrap_or_default();
+    let bridge_genesis_eth = deployer
+        .view(d.l1_bridge, IL1Bridge::genesisEthCall {})
+        .await?;
+    if bridge_genesis_eth != genesis_eth {
+        return Err(mismatch(
+            "L1Bridge genesisEth (the [l2_alloc] total)",
+            genesis_eth.to_string(),
+            bridge_genesis_eth.to_string(),
+        ));
+    }
+    if !deployer
+        .view(d.l1_bridge, IL1Bridge::genesisEthLockedCall {})
+        .await?
+    {
+        return Err(mismatch(
+            "L1Bridge genesisEthLocked",
+            "true".into(),
+            "false".into(),
+        ));
+    }
     let dispute_addresses = [
         (
             "StateManager disputeGame",
@@ -1210,11 +1262,27 @@ impl<P: Provider> Deployer<'_, P> {
     }
 
     async fn create(&self, name: &str, code: &Bytes, args: Vec<u8>) -> Result<Address> {
+        self.create_paid(name, code, args, U256::ZERO).await
+    }
+
+    /// [`Self::create`] with `value` wei sent to the constructor.
+    async fn create_paid(
+        &self,
+        name: &str,
+        code: &Bytes,
+        args: Vec<u8>,
+        value: U256,
+    ) -> Result<Address> {
         let what = format!("deploying {name}");
         let mut init = code.to_vec();
         init.extend(args);
         let receipt = self
-            .send(&what, TransactionRequest::default().with_deploy_code(init))
+            .send(
+                &what,
+                TransactionRequest::default()
+                    .with_deploy_code(init)
+                    .with_value(value),
+            )
             .await?;
         let address = receipt
             .contract_address
@@ -1232,10 +1300,24 @@ impl<P: Provider> Deployer<'_, P> {
         owner: Address,
         init: Vec<u8>,
     ) -> Result<Address> {
-        self.create(
+        self.proxy_paid(name, implementation, owner, init, U256::ZERO)
+            .await
+    }
+
+    /// [`Self::proxy`] with `value` wei passed on to `init`.
+    async fn proxy_paid(
+        &self,
+        name: &str,
+        implementation: Address,
+        owner: Address,
+        init: Vec<u8>,
+        value: U256,
+    ) -> Result<Address> {
+        self.create_paid(
             name,
             &artifacts::TRANSPARENT_PROXY.bytecode,
             (implementation, owner, Bytes::from(init)).abi_encode_params(),
+            value,
         )
         .await
     }
@@ -1303,6 +1385,22 @@ mod tests {
     }
 
     #[test]
+    fn genesis_eth_is_the_alloc_total() {
+        let mut config = config();
+        assert_eq!(config.plan().unwrap().genesis_eth(), Some(U256::ZERO));
+        config
+            .l2_alloc
+            .insert(Address::repeat_byte(5), "1000000000000000000".into());
+        config.l2_alloc.insert(Address::repeat_byte(6), "2".into());
+        // Backed by the bridge, so the production preset takes it.
+        let plan = config.plan().unwrap();
+        assert_eq!(
+            plan.genesis_eth(),
+            Some(U256::from(1_000_000_000_000_000_002u64))
+        );
+    }
+
+    #[test]
     fn nonsense_is_refused_with_what_to_fix() {
         let refused = |edit: &dyn Fn(&mut DeployConfig), needle: &str| {
             let mut config = config();
@@ -1316,13 +1414,14 @@ mod tests {
         );
         refused(&|c| c.batcher = Address::ZERO, "batcher");
         refused(&|c| c.l2_chain_id = 0, "l2_chain_id");
-        // Genesis ETH would be paid out of depositors' ETH.
+        // The genesis total is locked in the bridge, so it must be ETH that can exist.
         refused(
             &|c| {
                 c.l2_alloc
-                    .insert(Address::repeat_byte(5), "1000000000000000000".into());
+                    .insert(Address::repeat_byte(5), u128::MAX.to_string());
+                c.l2_alloc.insert(Address::repeat_byte(6), "1".into());
             },
-            "with the production preset leave [l2_alloc] empty",
+            "more than 2^128 - 1 wei in total",
         );
         refused(
             &|c| c.challenge_period = Some("0s".into()),

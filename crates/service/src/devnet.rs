@@ -349,6 +349,7 @@ pub async fn setup(
             segment_store: info.contracts.segment_store,
         });
     }
+    cover_genesis_eth(&client, l1, signers[0].address(), &plan).await?;
     info!(target: "rollup::devnet", %l1, "deploying rollup contracts");
     let deployment = deploy::deploy(
         client.clone(),
@@ -375,6 +376,44 @@ pub async fn setup(
         one_step_verifier: deployment.one_step_verifier,
         segment_store: deployment.segment_store,
     })
+}
+
+/// Tops the deployer up on L1 (`anvil_setBalance`) when it holds less than the L2 genesis' ETH,
+/// which the deployment locks in the bridge, plus 100 ETH of gas: the devnet's dev accounts hold
+/// 1 000 ETH each on L2, more than anvil's 10 000 ETH per account in total. reth's dev chain
+/// funds them with enough and is never asked.
+async fn cover_genesis_eth(
+    client: &RpcClient,
+    l1: &str,
+    deployer: Address,
+    plan: &DeployPlan,
+) -> Result<()> {
+    let failed = |what: &str, err: &dyn std::fmt::Display| DevnetError::L1 {
+        l1: l1.to_string(),
+        what: what.to_string(),
+        reason: err.to_string(),
+    };
+    let provider = ProviderBuilder::new().connect_client(client.clone());
+    let balance = provider
+        .get_balance(deployer)
+        .await
+        .map_err(|err| failed("reading the deployer's balance", &err))?;
+    let genesis_eth = plan.genesis_eth().unwrap_or_default();
+    if balance >= genesis_eth + U256::from(100u64) * U256::from(10u64).pow(U256::from(18)) {
+        return Ok(());
+    }
+    // Afterwards the deployer holds what it held, less gas.
+    client
+        .request::<_, serde_json::Value>("anvil_setBalance", (deployer, balance + genesis_eth))
+        .await
+        .map_err(|err| {
+            failed(
+                "topping up the deployer for the L2 genesis ETH (anvil_setBalance; the devnet's L1 must be an anvil or fund dev account 0 with it)",
+                &err,
+            )
+        })?;
+    info!(target: "rollup::devnet", %deployer, "topped up the deployer on L1 to lock the L2 genesis ETH");
+    Ok(())
 }
 
 /// Sends the challenger's account [`CHALLENGER_L1_FUNDS`] from dev account 0 unless the L1
