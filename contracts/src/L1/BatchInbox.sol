@@ -67,7 +67,7 @@ import {L1Header} from "src/libraries/L1Header.sol";
 ///         4 recorded origins, 5 records (five slots each: `firstBlock`, `blockCount`,
 ///         `lastOrigin`, `depositCount` packed; `l1Block`, `forced`, `blobCount` packed;
 ///         `dataHash`; `segmentRoot`; `blocksHash`; `blobCount` took a free byte, so a record
-///         kept its five slots).
+///         kept its five slots), 6 proven L1 block hashes (`proveOriginHashes`).
 contract BatchInbox is Ownable, Initializable {
     /// @notice An appended batch (or forced block): a run of consecutive L2 blocks.
     /// @param firstBlock   The L2 number of its first block.
@@ -181,15 +181,20 @@ contract BatchInbox is Ownable, Initializable {
 
     /// @notice Thrown when L1 cannot tell the hash of block `number`: it is not in the past,
     ///         more than 256 blocks old with no EIP-2935 history contract, or the history
-    ///         contract has no answer.
+    ///         contract has no answer; and `proveOriginHashes` has not proven it.
     /// @param number The L1 block.
     error BatchInbox_BlockHashUnavailable(uint256 number);
 
     /// @notice Thrown when a header does not hash to L1's hash of its block: the recorded
-    ///         hash for an origin already recorded, `blockhash` (or EIP-2935) for the newest new
-    ///         one.
+    ///         hash for an origin already recorded, `blockhash` (or EIP-2935, or a hash
+    ///         `proveOriginHashes` proved) for the newest new one.
     /// @param number The header's block number.
     error BatchInbox_BlockHashMismatch(uint256 number);
+
+    /// @notice Thrown when `proveOriginHashes` is given no headers, or headers of blocks that
+    ///         are not `ORIGIN_PROOF_DEPTH` blocks old yet.
+    /// @param number The newest header's block number (0 for none).
+    error BatchInbox_HeadersTooNew(uint256 number);
 
     /// @notice Thrown when an L1 origin needed (by a block, a forced block or a view) has not
     ///         been recorded.
@@ -320,6 +325,12 @@ contract BatchInbox is Ownable, Initializable {
     /// @param lastHash    Its hash.
     event OriginsRecorded(uint64 firstOrigin, uint64 lastOrigin, bytes32 lastHash);
 
+    /// @notice Emitted when `proveOriginHashes` proves the hashes of L1 blocks
+    ///         `firstBlock..lastBlock` (and of `firstBlock - 1`, the oldest one's parent).
+    /// @param firstBlock The oldest header's block.
+    /// @param lastBlock  The newest header's block.
+    event OriginHashesProven(uint64 firstBlock, uint64 lastBlock);
+
     /// @notice Emitted when the batcher changes (including at initialization).
     /// @param previousBatcher The old batcher (zero at initialization).
     /// @param newBatcher      The new batcher.
@@ -362,6 +373,11 @@ contract BatchInbox is Ownable, Initializable {
     /// @notice The EIP-2935 block hash history contract, asked for hashes older than 256 blocks.
     address public constant HISTORY_STORAGE_ADDRESS = 0x0000F90827F1C53a10cb7A02335B175320002935;
 
+    /// @notice How old (in L1 blocks) the newest header given to `proveOriginHashes` must be:
+    ///         two epochs, so the hashes it proves are final on Ethereum and no reorg can make
+    ///         them stale.
+    uint256 public constant ORIGIN_PROOF_DEPTH = 64;
+
     /// @dev Envelope layout: fixed fields, then 7-byte block entries and 6-byte segment entries.
     uint256 private constant _ENVELOPE_FIXED_SIZE = 21;
     uint256 private constant _BLOCK_ENTRY_SIZE = 7;
@@ -398,6 +414,10 @@ contract BatchInbox is Ownable, Initializable {
 
     /// @dev Appended records, by index.
     Record[] private _records;
+
+    /// @dev L1 block hashes proven by `proveOriginHashes`, by block number: consulted only for
+    ///      blocks L1 can no longer tell (see `_tryCanonicalHash`).
+    mapping(uint256 number => bytes32 hash) private _provenHashes;
 
     // ------------------------------------------------------------------ setup
 
@@ -467,8 +487,8 @@ contract BatchInbox is Ownable, Initializable {
     /// @notice Records L1 origins: `headers` are the RLP headers of consecutive L1 blocks, each
     ///         naming the previous block's hash as parent, that extend the recorded ones: the
     ///         first is at most `lastRecordedOrigin + 1`, and the newest must hash to L1's hash
-    ///         of its block (`blockhash` within 256 blocks, else the EIP-2935 history contract).
-    ///         Headers of origins already recorded must be the recorded ones and change nothing,
+    ///         of its block (`blockhash` within 256 blocks, else the EIP-2935 history contract,
+    ///         else a hash `proveOriginHashes` proved). Headers of origins already recorded must be the recorded ones and change nothing,
     ///         so two parties recording the same blocks do not make each other revert. Anyone
     ///         may call it; an empty list (or one of recorded origins only) records nothing.
     /// @dev    Malformed RLP reverts with an `L1Header_*` error; see the `BatchInbox_*` errors
@@ -676,6 +696,58 @@ contract BatchInbox is Ownable, Initializable {
         }
     }
 
+    /// @notice Proves the hashes of old L1 blocks, so that recording can go on after a gap
+    ///         longer than L1 remembers. Recording (`recordOrigins`, `forceInclude`, a batch's
+    ///         headers) checks its newest header against L1's hash of that block, which L1
+    ///         tells for 8191 blocks (EIP-2935; 256 without it), and cannot be split across
+    ///         transactions; so after about a day in which nobody recorded, no run from
+    ///         `lastRecordedOrigin` could reach a block L1 still tells, and the chain and its
+    ///         escape hatch would stop for good. This proves the hashes backwards instead, in
+    ///         as many transactions as it takes: `headers` are consecutive, oldest first, and
+    ///         the newest must hash to L1's hash of its block, or to one proven before (the
+    ///         parent named by an earlier call's oldest header). Each header's hash, and its
+    ///         oldest header's parent, are kept; recording then accepts a run ending at any of
+    ///         them. Anyone may call it.
+    /// @dev    The newest header must be at least `ORIGIN_PROOF_DEPTH` blocks old, so a proven
+    ///         hash is final. A proven hash is only consulted where L1 no longer tells one.
+    /// @param headers The RLP-encoded headers, oldest first.
+    function proveOriginHashes(bytes[] calldata headers) external {
+        uint256 count = headers.length;
+        if (count == 0) revert BatchInbox_HeadersTooNew(0);
+        bytes32[] memory hashes = new bytes32[](count);
+        uint256 first;
+        bytes32 firstParent;
+        uint256 previous;
+        for (uint256 k; k < count; ++k) {
+            (bytes32 parentHash, uint64 number,) = L1Header.parse(headers[k]);
+            bytes32 hash = keccak256(headers[k]);
+            if (k == 0) {
+                first = number;
+                firstParent = parentHash;
+            } else {
+                if (number != previous + 1) revert BatchInbox_HeaderNumberMismatch(previous + 1, number);
+                if (parentHash != hashes[k - 1]) revert BatchInbox_ParentHashMismatch(number);
+            }
+            hashes[k] = hash;
+            previous = number;
+        }
+        uint256 last = previous;
+        if (last + ORIGIN_PROOF_DEPTH > block.number || first == 0) revert BatchInbox_HeadersTooNew(last);
+        (bool known, bytes32 canonical) = _tryCanonicalHash(last);
+        if (!known) {
+            canonical = _provenHashes[last];
+            if (canonical == bytes32(0)) revert BatchInbox_BlockHashUnavailable(last);
+        }
+        if (canonical != hashes[count - 1]) revert BatchInbox_BlockHashMismatch(last);
+        for (uint256 k; k < count; ++k) {
+            _provenHashes[first + k] = hashes[k];
+        }
+        _provenHashes[first - 1] = firstParent;
+        // casting to 'uint64' is safe because both are headers' 64-bit number fields
+        // forge-lint: disable-next-line(unsafe-typecast)
+        emit OriginHashesProven(uint64(first), uint64(last));
+    }
+
     // ------------------------------------------------------------------ internals
 
     /// @dev Extends the recorded origins by `headers` (see `recordOrigins`).
@@ -747,7 +819,10 @@ contract BatchInbox is Ownable, Initializable {
         if (extension.next <= extension.recordedUpTo + 1) return; // nothing new (or no header)
         uint256 last = extension.next - 1;
         (bool known, bytes32 canonical) = _tryCanonicalHash(last);
-        if (!known) revert BatchInbox_BlockHashUnavailable(last);
+        if (!known) {
+            canonical = _provenHashes[last];
+            if (canonical == bytes32(0)) revert BatchInbox_BlockHashUnavailable(last);
+        }
         if (canonical != extension.parentHash) revert BatchInbox_BlockHashMismatch(last);
         // casting to 'uint64' is safe because `last` is a header's 64-bit number field
         // forge-lint: disable-next-line(unsafe-typecast)
