@@ -46,6 +46,14 @@ const TX_BASE_GAS: u64 = 21_000;
 /// is taken, before it answers "server busy".
 const READER_RETRY: Duration = Duration::from_millis(250);
 
+/// `eth_getTransactionByHash`'s answer: a transaction in a block, or one in the pool.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(untagged)]
+enum FoundTransaction {
+    Included(RpcTransaction),
+    Pooled(alloy_rpc_types_eth::Transaction),
+}
+
 /// The state shared by all handlers.
 #[derive(Debug)]
 pub(crate) struct EthApi {
@@ -984,7 +992,15 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
     method(module, "eth_getTransactionByHash", |api, args| {
         let hash: B256 = args.required(0, "transaction hash")?;
         let Some(stored) = api.reader()?.transaction(hash)? else {
-            return Ok(None);
+            // Not in a block yet: the sequencer's pool answers with no block fields, as geth
+            // does, so wallets can follow (and replace) what they sent.
+            return Ok(api
+                .ctx
+                .pool
+                .as_ref()
+                .and_then(|pool| pool.get(&hash))
+                .and_then(crate::pubsub::pending_transaction)
+                .map(FoundTransaction::Pooled));
         };
         let at = TxLocation {
             block_hash: stored.block_hash,
@@ -992,7 +1008,10 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
             index: u64::from(stored.index),
             base_fee: stored.base_fee,
         };
-        Ok(Some(RpcTransaction::new(&stored.transaction, at)))
+        Ok(Some(FoundTransaction::Included(RpcTransaction::new(
+            &stored.transaction,
+            at,
+        ))))
     });
     method(
         module,

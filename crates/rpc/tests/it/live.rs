@@ -271,7 +271,15 @@ async fn pending_transactions_reach_subscribers_and_filters() {
     assert_eq!(tx["from"], json!(signer().address()));
     assert_eq!(tx["nonce"], json!("0x1"));
     assert_eq!(tx["blockHash"], Value::Null);
-    assert_eq!(filter_changes(f.addr, &filter, 1).await, vec![sent]);
+    assert_eq!(filter_changes(f.addr, &filter, 1).await, vec![sent.clone()]);
+    // Looked up by hash while pooled (behind a nonce gap here): the same transaction, no
+    // block fields, as geth answers, so a wallet can follow and replace what it sent.
+    let by_hash = result(f.addr, "eth_getTransactionByHash", json!([sent])).await;
+    assert_eq!(by_hash, tx);
+    assert_eq!(
+        (by_hash["blockNumber"].clone(), by_hash["transactionIndex"].clone()),
+        (Value::Null, Value::Null)
+    );
 
     // A refused transaction is not announced.
     error(f.addr, "eth_sendRawTransaction", json!([raw])).await;
