@@ -50,7 +50,15 @@ import {Withdrawals} from "src/libraries/Withdrawals.sol";
 ///         budget, 3 `_provenWithdrawals`, 4 `finalizedWithdrawals`, 5 `_checkpointStarts`
 ///         (the deposit chain checkpoints' L1 blocks and first nonces), 6 `_checkpointChains`,
 ///         7 `_chainMarks` (the chain after every `DEPOSIT_CHAIN_MARK`-th message), 8
-///         `genesisEthLocked`.
+///         `genesisEthLocked` and `_depositBaseFee` (packed).
+///
+///         Deposit gas is priced: every L1 block gives deposits and forced withdrawals
+///         `DEPOSIT_GAS_PER_L1_BLOCK` of L2 gas, and each pays for what it asks at a base fee
+///         that follows EIP-1559 over L1 blocks (target a quarter of the budget, at most 1/8 up
+///         or down per block, never below 1 wei per gas), by burning L1 gas worth it. Unused,
+///         the fee stays at 1 wei and costs nothing measurable; but whoever fills the budget
+///         block after block, to keep forced withdrawals out before a timelocked upgrade, pays
+///         37.5% more every block (OP Stack's resource metering does the same).
 ///
 ///         L2 genesis balances: the L2 genesis may give accounts ETH (`genesisEth` in total,
 ///         fixed at construction). `lockGenesisEth` locks exactly that much here, once, before
@@ -172,6 +180,21 @@ contract L1Bridge is IL1Bridge, IDepositChain, ReentrancyGuardTransient {
 
     /// @notice L2 gas limit of every forced withdrawal, charged to the block's deposit gas budget.
     uint256 public constant FORCED_WITHDRAWAL_GAS = DepositLimits.FORCED_WITHDRAWAL_GAS;
+
+    /// @notice The deposit gas per L1 block at which the deposit base fee holds steady: a
+    ///         quarter of the budget, so sustained use of all of it raises the fee by 37.5% a
+    ///         block.
+    uint256 public constant DEPOSIT_GAS_TARGET = DEPOSIT_GAS_PER_L1_BLOCK / 4;
+
+    /// @notice The deposit base fee moves by at most 1/this per L1 block (EIP-1559's 8).
+    uint256 public constant DEPOSIT_BASE_FEE_CHANGE_DENOMINATOR = 8;
+
+    /// @notice The lowest deposit base fee, in wei per L2 gas.
+    uint256 public constant MIN_DEPOSIT_BASE_FEE = 1;
+
+    /// @notice The L1 gas price at least assumed when the deposit fee is turned into L1 gas to
+    ///         burn (OP's rule), so a zero or tiny `block.basefee` does not make the burn huge.
+    uint256 public constant MIN_BURN_GAS_PRICE = 1 gwei;
 
     /// @notice Longest token name or symbol passed to L2; longer ones are cut to this many bytes.
     uint256 public constant MAX_TOKEN_STRING_BYTES = DepositLimits.MAX_TOKEN_STRING_BYTES;
@@ -297,6 +320,10 @@ contract L1Bridge is IL1Bridge, IDepositChain, ReentrancyGuardTransient {
     ///         genesis balances could only be paid out of deposits, so a deployment locks it
     ///         before its L2 starts.
     bool public genesisEthLocked;
+
+    /// @dev The deposit base fee (wei per L2 gas) of the L1 block `_gasBlock`; 0 before any
+    ///      deposit, read as `MIN_DEPOSIT_BASE_FEE`.
+    uint128 private _depositBaseFee;
 
     /// @notice Sets the immutables: the StateManager, the L2 chain id, the L2 genesis' ETH and
     ///         the L2 token init code hash used by `predictL2Token`. Nothing else needs
@@ -512,6 +539,14 @@ contract L1Bridge is IL1Bridge, IDepositChain, ReentrancyGuardTransient {
     /// @return The sum of the gas limits of this block's deposits and forced withdrawals.
     function blockDepositGasUsed() external view returns (uint256) {
         return _gasBlock == block.number ? _gasUsedInBlock : 0;
+    }
+
+    /// @notice The deposit base fee in this L1 block, in wei per L2 gas: a deposit or forced
+    ///         withdrawal asking `gasLimit` burns `gasLimit * depositBaseFee()` wei worth of L1
+    ///         gas (at `block.basefee`, at least `MIN_BURN_GAS_PRICE`).
+    /// @return The fee.
+    function depositBaseFee() external view returns (uint256) {
+        return _gasBlock == block.number ? _currentBaseFee() : _nextBaseFee();
     }
 
     // ------------------------------------------------------------------ deposit chain
@@ -768,10 +803,56 @@ contract L1Bridge is IL1Bridge, IDepositChain, ReentrancyGuardTransient {
         firstInBlock = _gasBlock != block.number;
         uint256 used = firstInBlock ? gasLimit : _gasUsedInBlock + gasLimit;
         if (used > DEPOSIT_GAS_PER_L1_BLOCK) revert L1Bridge_BlockDepositGasExhausted();
+        uint256 baseFee = firstInBlock ? _nextBaseFee() : _currentBaseFee();
+        if (firstInBlock) {
+            // casting to 'uint128' is safe because `_nextBaseFee` is capped at type(uint128).max
+            // forge-lint: disable-next-line(unsafe-typecast)
+            _depositBaseFee = uint128(baseFee);
+        }
         _gasBlock = uint64(block.number);
         // casting to 'uint192' is safe because `used` <= DEPOSIT_GAS_PER_L1_BLOCK
         // forge-lint: disable-next-line(unsafe-typecast)
         _gasUsedInBlock = uint192(used);
+        _burnGas(gasLimit * baseFee / _max(block.basefee, MIN_BURN_GAS_PRICE));
+    }
+
+    /// @dev The base fee of the block `_gasBlock` (the current one, once it has a deposit).
+    function _currentBaseFee() private view returns (uint256) {
+        return _max(_depositBaseFee, MIN_DEPOSIT_BASE_FEE);
+    }
+
+    /// @dev The base fee of the current block, before its first deposit: `_gasBlock`'s fee
+    ///      moved by EIP-1559's rule for the gas it used, then lowered by 1/8 for every block
+    ///      since in which nothing was deposited.
+    function _nextBaseFee() private view returns (uint256 fee) {
+        fee = _currentBaseFee();
+        if (_gasBlock == 0) return fee;
+        uint256 used = _gasUsedInBlock;
+        if (used > DEPOSIT_GAS_TARGET) {
+            uint256 delta = fee * (used - DEPOSIT_GAS_TARGET) / DEPOSIT_GAS_TARGET / DEPOSIT_BASE_FEE_CHANGE_DENOMINATOR;
+            fee += _max(delta, 1);
+            if (fee > type(uint128).max) fee = type(uint128).max;
+        } else {
+            fee -= fee * (DEPOSIT_GAS_TARGET - used) / DEPOSIT_GAS_TARGET / DEPOSIT_BASE_FEE_CHANGE_DENOMINATOR;
+        }
+        // Empty blocks since: each lowers the fee by 1/8 (at least 1 wei); at most about 680
+        // take any fee to the floor, so the loop is bounded however long nobody deposited.
+        uint256 empty = block.number - _gasBlock - 1;
+        for (uint256 i; i < empty && fee > MIN_DEPOSIT_BASE_FEE; ++i) {
+            fee -= _max(fee / DEPOSIT_BASE_FEE_CHANGE_DENOMINATOR, 1);
+        }
+        return _max(fee, MIN_DEPOSIT_BASE_FEE);
+    }
+
+    /// @dev Spends `amount` gas doing nothing (OP's `Burn.gas`): the deposit fee, paid in L1 gas
+    ///      so that the deposit functions keep their arguments and value.
+    function _burnGas(uint256 amount) private view {
+        uint256 initial = gasleft();
+        while (initial - gasleft() < amount) {}
+    }
+
+    function _max(uint256 a, uint256 b) private pure returns (uint256) {
+        return a > b ? a : b;
     }
 
     /// @dev Always use transient storage for the reentrancy guard (L1 is post-Cancun).

@@ -908,6 +908,117 @@ contract L1BridgeTest is Test {
         vm.stopPrank();
     }
 
+    // ------------------------------------------------------------------ deposit fee
+
+    /// @dev The fee rule, restated: after a block that used `used`, then `empty` blocks without
+    ///      deposits.
+    function _expectedFee(uint256 fee, uint256 used, uint256 empty) internal view returns (uint256) {
+        uint256 target = bridge.DEPOSIT_GAS_TARGET();
+        if (used > target) {
+            uint256 delta = fee * (used - target) / target / 8;
+            fee += delta == 0 ? 1 : delta;
+        } else {
+            fee -= fee * (target - used) / target / 8;
+        }
+        for (uint256 i; i < empty && fee > 1; ++i) {
+            uint256 down = fee / 8;
+            fee -= down == 0 ? 1 : down;
+        }
+        return fee == 0 ? 1 : fee;
+    }
+
+    /// @dev Unused, the fee is 1 wei per L2 gas and a deposit burns no measurable L1 gas.
+    function test_depositBaseFee_idle_succeeds() public {
+        assertEq(bridge.depositBaseFee(), 1);
+        vm.prank(alice, alice);
+        bridge.deposit{value: 1}(address(0), address(0), 1, 5_000_000);
+        assertEq(bridge.depositBaseFee(), 1);
+        vm.roll(block.number + 1);
+        assertEq(bridge.depositBaseFee(), 1, "5M is below the target");
+    }
+
+    /// @dev The fee follows the rule block after block, whatever each block uses and however
+    ///      many blocks pass between: the fee a block's first deposit fixes follows from the
+    ///      last block with deposits, its use, and the empty blocks since.
+    function testFuzz_depositBaseFee_followsTheRule_succeeds(uint8[10] memory fills, uint8[10] memory gaps) public {
+        uint256 stored = 1;
+        uint256 used;
+        uint256 lastBlock;
+        vm.startPrank(alice, alice);
+        for (uint256 b; b < fills.length; ++b) {
+            uint256 expected = lastBlock == 0 ? stored : _expectedFee(stored, used, block.number - lastBlock - 1);
+            assertEq(bridge.depositBaseFee(), expected);
+            uint256 deposits = bound(fills[b], 0, 6);
+            for (uint256 i; i < deposits; ++i) {
+                bridge.deposit{value: 1}(address(0), address(0), 1, 5_000_000);
+            }
+            if (deposits != 0) {
+                (stored, used, lastBlock) = (expected, deposits * 5_000_000, block.number);
+                assertEq(bridge.depositBaseFee(), stored, "fixed for the block");
+            }
+            vm.roll(block.number + 1 + bound(gaps[b], 0, 3));
+        }
+        vm.stopPrank();
+    }
+
+    /// @dev A deposit burns `gasLimit * fee / max(basefee, 1 gwei)` L1 gas. (Few runs: each
+    ///      burns hundreds of millions of gas in the interpreter.)
+    /// forge-config: default.fuzz.runs = 16
+    function testFuzz_depositBaseFee_burnsL1Gas_succeeds(uint256 basefee) public {
+        basefee = bound(basefee, 0, 100 gwei);
+        vm.fee(basefee);
+        // Seventy full blocks raise the fee far above the floor.
+        vm.startPrank(alice, alice);
+        for (uint256 b; b < 70; ++b) {
+            for (uint256 i; i < 6; ++i) {
+                bridge.deposit{value: 1}(address(0), address(0), 1, 5_000_000);
+            }
+            vm.roll(block.number + 1);
+        }
+        uint256 fee = bridge.depositBaseFee();
+        assertGt(fee, 1e9, "seventy full blocks");
+        // The block's first deposit fixes its fee; the two measured after it differ only in
+        // their gas limit, so in what they burn.
+        bridge.deposit{value: 1}(address(0), address(0), 1, 21_000);
+        uint256 before = gasleft();
+        bridge.deposit{value: 1}(address(0), address(0), 1, 21_000);
+        uint256 cheap = before - gasleft();
+        before = gasleft();
+        bridge.deposit{value: 1}(address(0), address(0), 1, 5_000_000);
+        uint256 dear = before - gasleft();
+        vm.stopPrank();
+        uint256 price = basefee > 1 gwei ? basefee : 1 gwei;
+        uint256 burn = (5_000_000 - 21_000) * fee / price;
+        assertLe(dear - cheap, burn + 5_000, "burns at most the fee");
+        assertGe(dear - cheap + 5_000, burn, "burns at least the fee");
+    }
+
+    /// @dev The reviewer's attack: one contract fills the whole budget at the top of every
+    ///      block to keep forced withdrawals out. The fee rises 37.5% a block; within a hundred
+    ///      blocks filling the budget needs more L1 gas than a block has, and a forced
+    ///      withdrawal gets in at a cost of cents' worth of gas.
+    function test_depositBaseFee_budgetStuffingPricesItselfOut_succeeds() public {
+        vm.fee(10 gwei);
+        BudgetFiller filler = new BudgetFiller();
+        vm.deal(address(filler), 1 ether);
+        address victim = makeAddr("victim");
+        uint256 blocks;
+        while (true) {
+            vm.roll(block.number + 1);
+            (bool filled,) = address(filler).call{gas: 60_000_000}(abi.encodeCall(BudgetFiller.fill, (bridge)));
+            if (!filled) break;
+            ++blocks;
+            assertLt(blocks, 100, "still filling the budget after 100 blocks");
+        }
+        assertGt(blocks, 10, "the fee rises gradually");
+        console.log("blocks the budget could be filled at 10 gwei, 60M gas a block:", blocks);
+        uint256 before = gasleft();
+        vm.prank(victim, victim);
+        bridge.withdraw(address(0), address(0), 1 ether);
+        uint256 used = before - gasleft();
+        assertLt(used, 2_000_000, "a forced withdrawal's burn is modest");
+    }
+
     // ------------------------------------------------------------------ L1 -> L2 agreement
 
     /// @dev The predicted L2 token is where the real L2 bridge, at its predeploy address,
@@ -959,5 +1070,15 @@ contract L1BridgeTest is Test {
         assertEq(L2Bridge(Predeploys.L2_BRIDGE).withdrawalNonce(), 0, "credit refunded");
         assertEq(BridgedERC20(tL2).name(), _string(64));
         assertEq(BridgedERC20(tL2).balanceOf(alice), 1 ether);
+    }
+}
+
+/// @dev Fills the current L1 block's whole deposit gas budget with six 1-wei ETH deposits of
+///      MAX_DEPOSIT_GAS each.
+contract BudgetFiller {
+    function fill(L1Bridge bridge) external {
+        for (uint256 i; i < 6; ++i) {
+            bridge.deposit{value: 1}(address(0), address(0), 1, 5_000_000);
+        }
     }
 }

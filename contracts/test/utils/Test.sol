@@ -23,6 +23,7 @@ interface Vm {
     function load(address target, bytes32 slot) external view returns (bytes32 data);
     function warp(uint256 newTimestamp) external;
     function roll(uint256 newHeight) external;
+    function fee(uint256 newBasefee) external;
     function prank(address msgSender) external;
     function startPrank(address msgSender) external;
     function stopPrank() external;
