@@ -51,7 +51,7 @@ const READER_RETRY: Duration = Duration::from_millis(250);
 #[serde(untagged)]
 enum FoundTransaction {
     Included(RpcTransaction),
-    Pooled(alloy_rpc_types_eth::Transaction),
+    Pooled(Box<alloy_rpc_types_eth::Transaction>),
 }
 
 /// The state shared by all handlers.
@@ -1000,7 +1000,7 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
                 .as_ref()
                 .and_then(|pool| pool.get(&hash))
                 .and_then(crate::pubsub::pending_transaction)
-                .map(FoundTransaction::Pooled));
+                .map(|tx| FoundTransaction::Pooled(Box::new(tx))));
         };
         let at = TxLocation {
             block_hash: stored.block_hash,

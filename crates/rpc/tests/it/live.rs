@@ -277,7 +277,10 @@ async fn pending_transactions_reach_subscribers_and_filters() {
     let by_hash = result(f.addr, "eth_getTransactionByHash", json!([sent])).await;
     assert_eq!(by_hash, tx);
     assert_eq!(
-        (by_hash["blockNumber"].clone(), by_hash["transactionIndex"].clone()),
+        (
+            by_hash["blockNumber"].clone(),
+            by_hash["transactionIndex"].clone()
+        ),
         (Value::Null, Value::Null)
     );
 
