@@ -76,7 +76,11 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
             oldest_block: U64::from(oldest),
             base_fee_per_gas: Vec::new(),
             gas_used_ratio: Vec::new(),
-            reward: percentiles.as_ref().map(|_| Vec::new()),
+            // As geth: no `reward` field unless percentiles were asked for.
+            reward: percentiles
+                .as_ref()
+                .filter(|percentiles| !percentiles.is_empty())
+                .map(|_| Vec::new()),
         };
         let mut last = None;
         for number in oldest..=newest {

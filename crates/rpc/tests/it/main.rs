@@ -1215,6 +1215,16 @@ async fn send_raw_transaction_validates_like_geth() {
         "{history}"
     );
     assert_eq!(history["reward"].as_array().unwrap().len(), 2, "{history}");
+    // No percentiles, no reward table (geth leaves the field out).
+    for percentiles in [json!([]), Value::Null] {
+        let plain = result(
+            fx.addr,
+            "eth_feeHistory",
+            json!(["0x2", "latest", percentiles]),
+        )
+        .await;
+        assert!(plain.get("reward").is_none(), "{plain}");
+    }
     expect(
         error(
             fx.addr,
