@@ -148,6 +148,11 @@ struct RollupArgs {
     /// request is refused with the range that fits.
     #[arg(id = "rollup.rpc-max-logs-per-response", long = "rollup.rpc-max-logs-per-response", value_name = "LOGS", default_value_t = rollup_rpc::DEFAULT_MAX_LOGS_PER_RESPONSE)]
     rpc_max_logs_per_response: usize,
+    /// Web origins a browser page may call the rollup's HTTP RPC from (CORS): `*` or a
+    /// comma-separated list; unset, no CORS headers (reth's `--http.corsdomain` covers only
+    /// reth's own server).
+    #[arg(id = "rollup.rpc-cors-domain", long = "rollup.rpc-cors-domain", value_name = "ORIGINS")]
+    rpc_cors_domain: Option<String>,
     /// How many L2 blocks of history (old state, old proofs) the rollup keeps; older history
     /// is pruned. Keep it above the challenge period in blocks plus margin.
     #[arg(id = "rollup.history-retention", long = "rollup.history-retention", value_name = "BLOCKS", default_value_t = rollup_storage::DEFAULT_HISTORY_RETENTION)]
@@ -373,6 +378,7 @@ impl RollupArgs {
             addr: self.rpc_addr,
             max_block_range: self.rpc_max_block_range,
             max_logs_per_response: self.rpc_max_logs_per_response,
+            cors_domains: self.rpc_cors_domain.clone(),
             gas_cap: self.rpc_gascap,
             evm_timeout: self.rpc_evm_timeout,
             max_heavy_requests: self.rpc_max_heavy_requests,

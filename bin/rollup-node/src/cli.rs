@@ -445,6 +445,12 @@ pub(crate) struct RunArgs {
     /// range that fits, so the client can page. One block's logs always come whole.
     #[arg(long, env = "ROLLUP_RPC_MAX_LOGS_PER_RESPONSE", value_name = "LOGS", default_value_t = rollup_rpc::DEFAULT_MAX_LOGS_PER_RESPONSE)]
     pub(crate) rpc_max_logs_per_response: usize,
+    /// Web origins a browser page may call the HTTP RPC from (CORS, geth's
+    /// `--http.corsdomain`): `*` for any, or a comma-separated list such as
+    /// `http://localhost:3000,https://app.example`. Unset: no CORS headers, so a dapp served
+    /// from another origin can use only the WebSocket endpoint. The devnet defaults to `*`.
+    #[arg(long, env = "ROLLUP_RPC_CORS_DOMAIN", value_name = "ORIGINS")]
+    pub(crate) rpc_cors_domain: Option<String>,
     /// How many L2 blocks of history (old state, old proofs) the node keeps; older history is
     /// pruned. On a node that proposes, challenges or serves withdrawal proofs, keep it above
     /// the worst-case finality in blocks (the challenge period plus the longest game: about

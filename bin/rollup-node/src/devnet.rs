@@ -42,6 +42,8 @@ pub(crate) async fn run(mut args: DevnetArgs) -> eyre::Result<()> {
     args.run
         .proposer_head
         .get_or_insert(rollup_service::ProposalHead::Safe);
+    // A dapp under development is served from its own origin (as anvil allows).
+    args.run.rpc_cors_domain.get_or_insert_with(|| "*".into());
     // The user commands (`deposit`, `withdraw`, …) read ./devnet-data/devnet.json by default.
     let datadir = args
         .run

@@ -211,6 +211,7 @@ pub(crate) async fn run_node(
             max_subscriptions_per_connection: args.rpc_max_subscriptions_per_connection,
             max_filters: args.rpc_max_filters,
             live_feed_logs: rollup_rpc::LIVE_FEED_LOGS,
+            cors_domains: args.rpc_cors_domain.clone(),
         },
         services.rpc_context(&config, &store, heads),
     )

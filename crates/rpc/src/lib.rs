@@ -151,6 +151,43 @@ pub struct RpcServerConfig {
     /// ([`LIVE_FEED_LOGS`]); a block past it is sent without its logs, and a log subscriber or
     /// filter that could match it is dropped with an error naming the block.
     pub live_feed_logs: usize,
+    /// Web origins a browser may call the HTTP endpoint from (CORS), as geth's
+    /// `--http.corsdomain`: `*` for any, or a comma-separated list such as
+    /// `http://localhost:3000,https://app.example`. `None` sends no CORS headers, so browsers
+    /// refuse pages from other origins (WebSocket is not subject to CORS).
+    pub cors_domains: Option<String>,
+}
+
+/// The CORS layer for `domains` (see [`RpcServerConfig::cors_domains`]): preflights answered,
+/// `POST` and `GET` allowed with a JSON body. An origin that is not a valid header value is an
+/// error naming it.
+pub fn cors_layer(domains: &str) -> std::result::Result<tower_http::cors::CorsLayer, String> {
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let origins: Vec<&str> = domains
+        .split(',')
+        .map(str::trim)
+        .filter(|origin| !origin.is_empty())
+        .collect();
+    if origins.is_empty() {
+        return Err("no origin given: use `*` or a comma-separated list of origins".into());
+    }
+    let allow = if origins.contains(&"*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            origins
+                .iter()
+                .map(|origin| {
+                    http::HeaderValue::from_str(origin)
+                        .map_err(|_| format!("`{origin}` is not a valid origin"))
+                })
+                .collect::<std::result::Result<Vec<_>, _>>()?,
+        )
+    };
+    Ok(CorsLayer::new()
+        .allow_origin(allow)
+        .allow_methods([http::Method::POST, http::Method::GET])
+        .allow_headers([http::header::CONTENT_TYPE]))
 }
 
 impl Default for RpcServerConfig {
@@ -167,6 +204,7 @@ impl Default for RpcServerConfig {
             max_subscriptions_per_connection: DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION,
             max_filters: DEFAULT_MAX_FILTERS,
             live_feed_logs: LIVE_FEED_LOGS,
+            cors_domains: None,
         }
     }
 }
@@ -234,6 +272,12 @@ pub async fn start_server(
         addr: config.addr,
         reason,
     };
+    let cors = config
+        .cors_domains
+        .as_deref()
+        .map(cors_layer)
+        .transpose()
+        .map_err(|reason| server_error(format!("CORS domains: {reason}")))?;
     let server_config = jsonrpsee::server::ServerConfig::builder()
         .max_connections(config.max_connections)
         .max_response_body_size(MAX_RESPONSE_BYTES)
@@ -245,7 +289,11 @@ pub async fn start_server(
         .build();
     let server = jsonrpsee::server::Server::builder()
         .set_config(server_config)
-        .set_http_middleware(tower::ServiceBuilder::new().layer(StatusPageLayer))
+        .set_http_middleware(
+            tower::ServiceBuilder::new()
+                .option_layer(cors)
+                .layer(StatusPageLayer),
+        )
         .build(config.addr)
         .await
         .map_err(|err| server_error(err.to_string()))?;

@@ -8,7 +8,9 @@ use rollup_storage::{BatchOutcome, BatchRecord, DepositOrigin, L1BlockDerivation
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::{DEPOSITOR, ETHER, RECIPIENT, deposit, error, fixture, result};
+use super::{
+    DEPOSITOR, ETHER, FixtureOptions, RECIPIENT, deposit, error, fixture, fixture_with, result,
+};
 
 /// GETs `path`; returns the status, the content type and the body.
 async fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String, String) {
@@ -50,6 +52,97 @@ async fn the_status_page_is_served_on_the_rpc_port_beside_json_rpc() {
     assert_ne!(status, 200, "only the page's own paths are served");
     // JSON-RPC on the same port is untouched.
     assert_eq!(result(f.addr, "eth_blockNumber", json!([])).await, "0x2");
+}
+
+/// Sends `request` (a whole HTTP/1.1 request) and returns the response's head, lowercased.
+async fn http_head(addr: std::net::SocketAddr, request: &str) -> String {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let response = String::from_utf8(response).unwrap();
+    response.split_once("\r\n\r\n").unwrap().0.to_lowercase()
+}
+
+/// A browser's preflight and its JSON-RPC POST from a page on `origin`.
+async fn cors_exchange(addr: std::net::SocketAddr, origin: &str) -> (String, String) {
+    let preflight = http_head(
+        addr,
+        &format!(
+            "OPTIONS / HTTP/1.1\r\nHost: {addr}\r\nOrigin: {origin}\r\nAccess-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: content-type\r\nConnection: close\r\n\r\n"
+        ),
+    )
+    .await;
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#;
+    let post = http_head(
+        addr,
+        &format!(
+            "POST / HTTP/1.1\r\nHost: {addr}\r\nOrigin: {origin}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .await;
+    (preflight, post)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cors_is_off_by_default_and_answers_the_origins_configured() {
+    // Off: no CORS headers, so a browser refuses a page from another origin.
+    let f = fixture().await;
+    let (preflight, post) = cors_exchange(f.addr, "http://localhost:3000").await;
+    assert!(
+        !preflight.contains("access-control-allow-origin"),
+        "{preflight}"
+    );
+    assert!(post.starts_with("http/1.1 200"), "{post}");
+    assert!(!post.contains("access-control-allow-origin"), "{post}");
+
+    // A list: the listed origin is allowed, preflight included; another gets no grant.
+    let mut options = FixtureOptions::default();
+    options.server.cors_domains = Some("http://localhost:3000, https://app.example".into());
+    let f = fixture_with(options).await;
+    let (preflight, post) = cors_exchange(f.addr, "https://app.example").await;
+    assert!(preflight.starts_with("http/1.1 200"), "{preflight}");
+    assert!(
+        preflight.contains("access-control-allow-origin: https://app.example"),
+        "{preflight}"
+    );
+    assert!(
+        preflight.contains("access-control-allow-methods"),
+        "{preflight}"
+    );
+    assert!(
+        post.contains("access-control-allow-origin: https://app.example"),
+        "{post}"
+    );
+    let (_, post) = cors_exchange(f.addr, "https://evil.example").await;
+    assert!(!post.contains("access-control-allow-origin"), "{post}");
+
+    // `*`: any origin.
+    let mut options = FixtureOptions::default();
+    options.server.cors_domains = Some("*".into());
+    let f = fixture_with(options).await;
+    let (preflight, post) = cors_exchange(f.addr, "https://anything.example").await;
+    assert!(
+        preflight.contains("access-control-allow-origin: *"),
+        "{preflight}"
+    );
+    assert!(post.contains("access-control-allow-origin: *"), "{post}");
+}
+
+#[test]
+fn cors_domains_that_are_not_origins_are_refused_with_the_culprit() {
+    assert!(
+        rollup_rpc::cors_layer(" , ")
+            .unwrap_err()
+            .contains("no origin")
+    );
+    assert!(
+        rollup_rpc::cors_layer("http://ok.example,bad\norigin")
+            .unwrap_err()
+            .contains("is not a valid origin")
+    );
+    assert!(rollup_rpc::cors_layer("http://localhost:3000").is_ok());
 }
 
 #[tokio::test(flavor = "multi_thread")]
