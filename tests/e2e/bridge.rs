@@ -18,7 +18,7 @@ use alloy_sol_types::{SolCall, SolEvent};
 use rollup_derive::bridge_message_transaction;
 use rollup_primitives::{
     L2_BRIDGE, apply_l1_to_l2_alias,
-    bindings::{IL1Bridge, IL2Bridge},
+    bindings::{IBatchInbox, IL1Bridge, IL2Bridge},
 };
 use serde_json::{Value, json};
 
@@ -434,5 +434,85 @@ async fn contract_wallets_name_their_recipients_and_are_aliased_on_l2_body() {
         l1.get_balance(wallet).await.unwrap(),
         wallet_before + stranded,
         "the wallet got back what was stranded at its alias"
+    );
+}
+
+#[test]
+fn force_include_after_a_long_silence_proves_old_l1_hashes_first() {
+    support::run(force_include_after_a_long_silence_proves_old_l1_hashes_first_body());
+}
+
+/// Nobody posts or forces anything for longer than L1 remembers block hashes (EIP-2935: 8 191
+/// blocks): no single call could record the missing origins any more, so `force-include` first
+/// proves the old hashes backwards (`BatchInbox.proveOriginHashes`), then forces the epochs in.
+async fn force_include_after_a_long_silence_proves_old_l1_hashes_first_body() {
+    let anvil = Anvil::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut devnet = Devnet::start_fast(&anvil.url, &dir.path().join("devnet"));
+    let inbox = devnet.info.contracts.batch_inbox;
+    let user_key = devnet.info.accounts[6].private_key.to_string();
+    let l1 = devnet.l1(0);
+    let config = devnet.datadir.join("rollup.json");
+    let file = devnet.datadir.join("devnet.json");
+    devnet.kill9();
+    let last_origin = crate::withdrawals::view(&l1, inbox, IBatchInbox::lastOriginCall {}).await;
+
+    l1_rpc(&l1, "anvil_mine", json!([8_700])).await;
+    let run = cli(
+        &file,
+        &[
+            "force-include",
+            "--config",
+            config.to_str().unwrap(),
+            "--l1-rpc-url",
+            &anvil.url,
+            "--private-key",
+            &user_key,
+        ],
+    )
+    .await;
+    assert!(
+        run.ok,
+        "force-include failed: {}\n{}",
+        run.stderr, run.stdout
+    );
+    assert!(
+        run.stdout.contains("proving the hashes of L1 blocks"),
+        "{}",
+        run.stdout
+    );
+    // One call forces up to 256 epochs; the hashes it needed are proven, so it landed.
+    let forced_to = crate::withdrawals::view(&l1, inbox, IBatchInbox::lastOriginCall {}).await;
+    assert_eq!(forced_to, last_origin + 256);
+    assert!(
+        !crate::withdrawals::view(
+            &l1,
+            inbox,
+            IBatchInbox::provenOriginHashCall {
+                number: U256::from(forced_to)
+            }
+        )
+        .await
+        .is_zero()
+    );
+    // The next call needs no proof: what it ends at is proven already.
+    let run = cli(
+        &file,
+        &[
+            "force-include",
+            "--config",
+            config.to_str().unwrap(),
+            "--l1-rpc-url",
+            &anvil.url,
+            "--private-key",
+            &user_key,
+        ],
+    )
+    .await;
+    assert!(run.ok, "second force-include failed: {}", run.stderr);
+    assert!(!run.stdout.contains("proving"), "{}", run.stdout);
+    assert_eq!(
+        crate::withdrawals::view(&l1, inbox, IBatchInbox::lastOriginCall {}).await,
+        last_origin + 512
     );
 }

@@ -126,6 +126,7 @@ pub(crate) struct DevnetInfo {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Contracts {
     pub(crate) l1_bridge: Address,
+    pub(crate) batch_inbox: Address,
     pub(crate) state_manager: Address,
     pub(crate) dev_token: Address,
 }

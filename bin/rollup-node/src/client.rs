@@ -691,14 +691,16 @@ struct Endpoints {
 impl Endpoints {
     /// From `--config <rollup.json>` plus the URL and key flags, or else from the devnet file
     /// (whose URLs and key the flags override).
-    fn resolve(args: &ClientArgs) -> eyre::Result<Self> {
+    /// `needs_l2`: false for the commands that only use L1 (`force-include`), which a user runs
+    /// when the sequencer is gone and may have no L2 RPC to name.
+    fn resolve(args: &ClientArgs, needs_l2: bool) -> eyre::Result<Self> {
         match &args.config {
-            Some(path) => Self::from_config(args, path),
+            Some(path) => Self::from_config(args, path, needs_l2),
             None => Self::from_devnet(args),
         }
     }
 
-    fn from_config(args: &ClientArgs, path: &Path) -> eyre::Result<Self> {
+    fn from_config(args: &ClientArgs, path: &Path, needs_l2: bool) -> eyre::Result<Self> {
         // The devnet file is not read with --config, but a dev account cannot be honoured.
         if args.account != 0 {
             return Err(eyre!(
@@ -720,12 +722,16 @@ impl Endpoints {
             "ROLLUP_L1_RPC_URL",
             "RPC URLs",
         )?;
-        let l2_url = required(
-            &args.l2_rpc_url,
-            "--l2-rpc-url",
-            "ROLLUP_L2_RPC_URL",
-            "RPC URLs",
-        )?;
+        let l2_url = if needs_l2 {
+            required(
+                &args.l2_rpc_url,
+                "--l2-rpc-url",
+                "ROLLUP_L2_RPC_URL",
+                "RPC URLs",
+            )?
+        } else {
+            args.l2_rpc_url.clone().unwrap_or_else(|| NO_L2_URL.into())
+        };
         let key = required(
             &args.private_key,
             "--private-key",
@@ -803,8 +809,21 @@ fn parse_key(key: &str) -> eyre::Result<PrivateKeySigner> {
         .map_err(|_| eyre!("--private-key is not a hex private key"))
 }
 
+/// The L2 URL of a client that needs none (`Endpoints::resolve` with `needs_l2` false): a name
+/// that never resolves, so a use by mistake fails naming what is missing.
+const NO_L2_URL: &str = "http://no-l2-rpc-url-given.invalid";
+
 impl Client {
     pub(crate) fn new(args: &ClientArgs) -> eyre::Result<Self> {
+        Self::with_l2(args, true)
+    }
+
+    /// A client for the commands that read and write L1 only.
+    pub(crate) fn l1_only(args: &ClientArgs) -> eyre::Result<Self> {
+        Self::with_l2(args, false)
+    }
+
+    fn with_l2(args: &ClientArgs, needs_l2: bool) -> eyre::Result<Self> {
         let Endpoints {
             l1_url,
             l2_url,
@@ -813,7 +832,7 @@ impl Client {
             state_manager,
             signer,
             signer_flag,
-        } = Endpoints::resolve(args)?;
+        } = Endpoints::resolve(args, needs_l2)?;
         let sender = signer.address();
         let wallet = EthereumWallet::from(signer);
         let connect = |url: &str, which: &str| -> eyre::Result<DynProvider> {
@@ -1600,10 +1619,76 @@ pub(crate) async fn withdraw(args: WithdrawArgs) -> eyre::Result<()> {
 /// Most epochs one `forceInclude` forces (the inbox's limit).
 const MAX_FORCED_BLOCKS: u64 = 256;
 
+/// L1 headers per `proveOriginHashes` transaction. Size binds first: about 690 bytes of
+/// calldata each, so 150 stay under the 128 KiB geth and reth accept for one transaction, at
+/// about 10M gas (41 000 per header plus calldata), well under EIP-7825's 2^24.
+const ORIGIN_PROOF_CHUNK: u64 = 150;
+
+/// Whether `err` is the inbox's `BatchInbox_BlockHashUnavailable`: L1 no longer tells the hash
+/// of the run's newest block, and nobody proved it.
+fn is_block_hash_unavailable(err: &RpcError<TransportErrorKind>) -> bool {
+    err.as_error_resp()
+        .and_then(|payload| payload.as_revert_data())
+        .is_some_and(|data| {
+            data.starts_with(&<IBatchInbox::BatchInbox_BlockHashUnavailable as alloy_sol_types::SolError>::SELECTOR)
+        })
+}
+
+/// Proves the hashes of L1 blocks `lowest..` backwards (`BatchInbox.proveOriginHashes`), from
+/// the newest block deep enough to be proven (`ORIGIN_PROOF_DEPTH` below `head`, whose hash L1
+/// still tells) down to `lowest`, one chunk per transaction, each anchored on the one before.
+/// After a silence longer than L1 remembers block hashes, recording origins needs it first.
+async fn prove_origin_hashes(client: &Client, lowest: u64, head: u64) -> eyre::Result<()> {
+    let inbox = client.batch_inbox;
+    let depth: u64 = client
+        .l1_view(inbox, IBatchInbox::ORIGIN_PROOF_DEPTHCall {})
+        .await?
+        .try_into()
+        .unwrap_or(u64::MAX);
+    let Some(mut high) = head.checked_sub(depth).filter(|high| *high >= lowest) else {
+        bail!("L1 block {lowest} is too recent to prove (fewer than {depth} blocks deep)");
+    };
+    let chunks = (high - lowest) / ORIGIN_PROOF_CHUNK + 1;
+    println!(
+        "L1 no longer tells the hash of block {lowest}: proving the hashes of L1 blocks {lowest}..={high} backwards first, in {chunks} transactions"
+    );
+    let mut sent = 0;
+    loop {
+        let low = high.saturating_sub(ORIGIN_PROOF_CHUNK - 1).max(lowest);
+        let mut headers = Vec::new();
+        for number in low..=high {
+            headers.push(
+                rollup_l1::header_rlp(&client.l1, number)
+                    .await
+                    .map_err(|err| eyre!("reading L1 header {number}: {err}"))?
+                    .ok_or_else(|| eyre!("L1 block {number} does not exist"))?,
+            );
+        }
+        let receipt = client
+            .send(
+                false,
+                inbox,
+                IBatchInbox::proveOriginHashesCall { headers }.abi_encode(),
+                U256::ZERO,
+                "proveOriginHashes",
+            )
+            .await?;
+        sent += 1;
+        println!(
+            "proved L1 block hashes {low}..={high} ({sent}/{chunks}, L1 tx {})",
+            receipt.transaction_hash
+        );
+        if low == lowest {
+            return Ok(());
+        }
+        high = low - 1;
+    }
+}
+
 /// `rollup-node force-include`: the next epoch's deposits, forced into L2 from L1 once its
 /// sequencing window closed without a batch.
 pub(crate) async fn force_include(args: ClientArgs) -> eyre::Result<()> {
-    let client = Client::new(&args)?;
+    let client = Client::l1_only(&args)?;
     let inbox = client.batch_inbox;
     let last_origin = client
         .l1_view(inbox, IBatchInbox::lastOriginCall {})
@@ -1641,6 +1726,21 @@ pub(crate) async fn force_include(args: ClientArgs) -> eyre::Result<()> {
         "forcing L1 epochs {epoch}..={last_forced} into L2 blocks from {next_block} ({} L1 headers to record)",
         headers.len()
     );
+    // After a long silence L1 no longer tells the hash the run ends at: prove it first.
+    let force = TransactionRequest::default()
+        .with_from(client.sender)
+        .with_to(inbox)
+        .with_input(
+            IBatchInbox::forceIncludeCall {
+                headers: headers.clone(),
+            }
+            .abi_encode(),
+        );
+    if let Err(err) = client.l1.call(force).await
+        && is_block_hash_unavailable(&err)
+    {
+        prove_origin_hashes(&client, last_forced, head).await?;
+    }
     let receipt = client
         .send(
             false,
@@ -2332,7 +2432,7 @@ mod tests {
             "--private-key",
             KEY,
         ];
-        let endpoints = Endpoints::resolve(&client_args(&full)).unwrap();
+        let endpoints = Endpoints::resolve(&client_args(&full), true).unwrap();
         assert_eq!(endpoints.l1_url, "http://l1.example:8545");
         assert_eq!(endpoints.l2_url, "http://l2.example:9545");
         assert_eq!(
@@ -2362,18 +2462,23 @@ mod tests {
         ] {
             let mut line = full.to_vec();
             line.drain(drop..drop + 2);
-            let err = Endpoints::resolve(&client_args(&line)).unwrap_err();
+            let err = Endpoints::resolve(&client_args(&line), true).unwrap_err();
             assert!(
                 err.to_string().starts_with(&format!("{flag} (or ")),
                 "{err}"
             );
         }
+        // A command that uses only L1 (force-include) needs no L2 URL.
+        let mut line = full.to_vec();
+        line.drain(4..6);
+        let endpoints = Endpoints::resolve(&client_args(&line), false).unwrap();
+        assert_eq!(endpoints.l2_url, NO_L2_URL);
 
         // An unreadable config says so.
         let mut line = full.to_vec();
         let absent = dir.path().join("absent.json");
         line[1] = absent.to_str().unwrap();
-        let err = Endpoints::resolve(&client_args(&line)).unwrap_err();
+        let err = Endpoints::resolve(&client_args(&line), true).unwrap_err();
         assert!(err.to_string().contains("absent.json"), "{err}");
     }
 
@@ -2381,7 +2486,7 @@ mod tests {
     fn a_missing_devnet_file_points_at_both_sources() {
         let dir = tempfile::tempdir().unwrap();
         let devnet = dir.path().join("devnet.json");
-        let err = Endpoints::resolve(&client_args(&["--devnet", devnet.to_str().unwrap()]))
+        let err = Endpoints::resolve(&client_args(&["--devnet", devnet.to_str().unwrap()]), true)
             .unwrap_err()
             .to_string();
         assert!(
@@ -2392,9 +2497,12 @@ mod tests {
 
     #[test]
     fn a_rollup_config_takes_no_dev_account() {
-        let err = Endpoints::resolve(&client_args(&["--config", "rollup.json", "--account", "5"]))
-            .unwrap_err()
-            .to_string();
+        let err = Endpoints::resolve(
+            &client_args(&["--config", "rollup.json", "--account", "5"]),
+            true,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(
             err.contains("--account (or ROLLUP_ACCOUNT)") && err.contains("--private-key"),
             "{err}"

@@ -657,6 +657,13 @@ contract BatchInbox is Ownable, Initializable {
         return _recordedOrigin(number).hash;
     }
 
+    /// @notice The hash `proveOriginHashes` proved for L1 block `number`, or zero.
+    /// @param number The L1 block.
+    /// @return The proven hash.
+    function provenOriginHash(uint256 number) external view returns (bytes32) {
+        return _provenHashes[number];
+    }
+
     /// @notice The timestamp of recorded L1 origin `number`.
     /// @dev    Reverts `BatchInbox_OriginNotRecorded` outside `genesisOrigin..lastRecordedOrigin`.
     /// @param number The L1 block number.

@@ -59,6 +59,10 @@ contract BatchInboxOriginGapTest is InboxFixture {
         console.log("proveOriginHashes, gas per header:", used / CHUNK);
         assertTrue(used + calldataGas < 1 << 24, "a chunk fits one transaction");
         _proveDown(from, anchor - CHUNK, CHUNK);
+        assertEq(inbox.provenOriginHash(anchor), chain.hashOf(anchor));
+        assertEq(inbox.provenOriginHash(from), chain.hashOf(from));
+        assertEq(inbox.provenOriginHash(from - 1), chain.hashOf(from - 1), "the oldest one's parent");
+        assertEq(inbox.provenOriginHash(anchor + 1), bytes32(0), "nothing above the anchor");
 
         // Now the escape hatch records its origins and forces a block, and recording goes on
         // in runs of any length up to the proven ones.

@@ -137,6 +137,11 @@ alloy_sol_types::sol! {
         function postBlobBatch(bytes calldata envelope) external;
         function forceInclude(bytes[] calldata headers) external;
         function recordOrigins(bytes[] calldata headers) external;
+        /// Proves old L1 block hashes backwards, so recording can resume after a long silence.
+        function proveOriginHashes(bytes[] calldata headers) external;
+        function provenOriginHash(uint256 number) external view returns (bytes32);
+        function ORIGIN_PROOF_DEPTH() external view returns (uint256);
+        error BatchInbox_BlockHashUnavailable(uint256 number);
         function recordCount() external view returns (uint256);
         function nextBlock() external view returns (uint64);
         function lastOrigin() external view returns (uint64);
