@@ -1619,42 +1619,27 @@ pub(crate) async fn withdraw(args: WithdrawArgs) -> eyre::Result<()> {
 /// Most epochs one `forceInclude` forces (the inbox's limit).
 const MAX_FORCED_BLOCKS: u64 = 256;
 
-/// L1 headers per `proveOriginHashes` transaction. Size binds first: about 690 bytes of
-/// calldata each, so 150 stay under the 128 KiB geth and reth accept for one transaction, at
-/// about 10M gas (41 000 per header plus calldata), well under EIP-7825's 2^24.
-const ORIGIN_PROOF_CHUNK: u64 = 150;
-
 /// Whether `err` is the inbox's `BatchInbox_BlockHashUnavailable`: L1 no longer tells the hash
 /// of the run's newest block, and nobody proved it.
 fn is_block_hash_unavailable(err: &RpcError<TransportErrorKind>) -> bool {
     err.as_error_resp()
         .and_then(|payload| payload.as_revert_data())
-        .is_some_and(|data| {
-            data.starts_with(&<IBatchInbox::BatchInbox_BlockHashUnavailable as alloy_sol_types::SolError>::SELECTOR)
-        })
+        .is_some_and(|data| rollup_batcher::origins::is_block_hash_unavailable(&data))
 }
 
-/// Proves the hashes of L1 blocks `lowest..` backwards (`BatchInbox.proveOriginHashes`), from
-/// the newest block deep enough to be proven (`ORIGIN_PROOF_DEPTH` below `head`, whose hash L1
-/// still tells) down to `lowest`, one chunk per transaction, each anchored on the one before.
-/// After a silence longer than L1 remembers block hashes, recording origins needs it first.
+/// Proves the hashes of L1 blocks `lowest..` backwards (`BatchInbox.proveOriginHashes`), one
+/// chunk per transaction ([`rollup_batcher::origins::origin_proof_chunks`]). After a silence
+/// longer than L1 remembers block hashes, recording origins needs it first.
 async fn prove_origin_hashes(client: &Client, lowest: u64, head: u64) -> eyre::Result<()> {
-    let inbox = client.batch_inbox;
-    let depth: u64 = client
-        .l1_view(inbox, IBatchInbox::ORIGIN_PROOF_DEPTHCall {})
-        .await?
-        .try_into()
-        .unwrap_or(u64::MAX);
-    let Some(mut high) = head.checked_sub(depth).filter(|high| *high >= lowest) else {
-        bail!("L1 block {lowest} is too recent to prove (fewer than {depth} blocks deep)");
+    let chunks = rollup_batcher::origins::origin_proof_chunks(lowest, head);
+    let Some(&(_, newest)) = chunks.first() else {
+        bail!("L1 block {lowest} is too recent to prove");
     };
-    let chunks = (high - lowest) / ORIGIN_PROOF_CHUNK + 1;
     println!(
-        "L1 no longer tells the hash of block {lowest}: proving the hashes of L1 blocks {lowest}..={high} backwards first, in {chunks} transactions"
+        "L1 no longer tells the hash of block {lowest}: proving the hashes of L1 blocks {lowest}..={newest} backwards first, in {} transactions",
+        chunks.len()
     );
-    let mut sent = 0;
-    loop {
-        let low = high.saturating_sub(ORIGIN_PROOF_CHUNK - 1).max(lowest);
+    for (done, (low, high)) in chunks.iter().copied().enumerate() {
         let mut headers = Vec::new();
         for number in low..=high {
             headers.push(
@@ -1667,22 +1652,20 @@ async fn prove_origin_hashes(client: &Client, lowest: u64, head: u64) -> eyre::R
         let receipt = client
             .send(
                 false,
-                inbox,
+                client.batch_inbox,
                 IBatchInbox::proveOriginHashesCall { headers }.abi_encode(),
                 U256::ZERO,
                 "proveOriginHashes",
             )
             .await?;
-        sent += 1;
         println!(
-            "proved L1 block hashes {low}..={high} ({sent}/{chunks}, L1 tx {})",
+            "proved L1 block hashes {low}..={high} ({}/{}, L1 tx {})",
+            done + 1,
+            chunks.len(),
             receipt.transaction_hash
         );
-        if low == lowest {
-            return Ok(());
-        }
-        high = low - 1;
     }
+    Ok(())
 }
 
 /// `rollup-node force-include`: the next epoch's deposits, forced into L2 from L1 once its
@@ -1713,7 +1696,9 @@ pub(crate) async fn force_include(args: ClientArgs) -> eyre::Result<()> {
             epoch + window
         );
     };
-    let last_forced = last_closed.min(last_origin + MAX_FORCED_BLOCKS);
+    let last_forced = last_closed
+        .min(last_origin + MAX_FORCED_BLOCKS)
+        .min(recorded + rollup_batcher::origins::MAX_NEW_ORIGINS_PER_CALL);
     let mut headers = Vec::new();
     for number in recorded + 1..=last_forced {
         let header = rollup_l1::header_rlp(&client.l1, number)

@@ -646,6 +646,12 @@ impl Batcher {
             }
         }
         let input = Bytes::from(IBatchInbox::forceIncludeCall { headers }.abi_encode());
+        // After a silence longer than L1 remembers block hashes, the run's newest hash must be
+        // proven first (`BatchInbox.proveOriginHashes`).
+        if self.hash_unavailable(&input).await && !self.prove_origin_hashes(last_closed).await {
+            progress.headers.clear();
+            return;
+        }
         match self.sender.send(self.config.batch_inbox, input).await {
             Ok(receipt) if receipt.status() => {
                 warn!(
@@ -666,6 +672,71 @@ impl Batcher {
                 self.report_error(|| format!("forcing epoch {epoch} failed: {err}"));
             }
         }
+    }
+
+    /// Whether the inbox refuses `input` (a call that records origins) because L1 no longer
+    /// tells the hash of its newest header and nobody proved it.
+    async fn hash_unavailable(&self, input: &Bytes) -> bool {
+        use alloy_provider::Provider;
+        let call = TransactionRequest::default()
+            .with_from(self.sender.address())
+            .with_to(self.config.batch_inbox)
+            .with_input(input.clone());
+        match self.sender.provider().call(call).await {
+            Ok(_) => false,
+            Err(err) => err
+                .as_error_resp()
+                .and_then(|payload| payload.as_revert_data())
+                .is_some_and(|data| crate::origins::is_block_hash_unavailable(&data)),
+        }
+    }
+
+    /// Proves the hashes of L1 blocks `lowest..` backwards to the inbox, a chunk per
+    /// transaction ([`crate::origins::origin_proof_chunks`]); `false` if a step failed (the
+    /// next round tries again, from the top: what was proven stays proven).
+    async fn prove_origin_hashes(&self, lowest: u64) -> bool {
+        let head = match self.sender.head().await {
+            Ok(head) => head,
+            Err(err) => {
+                warn!(target: "rollup::batcher", %err, "cannot read the L1 head");
+                return false;
+            }
+        };
+        let chunks = crate::origins::origin_proof_chunks(lowest, head);
+        warn!(
+            target: "rollup::batcher", lowest, transactions = chunks.len(),
+            "L1 no longer tells the hash of an L1 block the inbox must record: proving old L1 hashes first (nobody recorded origins for longer than L1 remembers hashes)"
+        );
+        for (done, (low, high)) in chunks.iter().copied().enumerate() {
+            let mut headers = Vec::new();
+            for number in low..=high {
+                match self.fetch_header(number).await {
+                    Ok(Some(header)) => headers.push(header),
+                    Ok(None) => return false,
+                    Err(err) => {
+                        warn!(target: "rollup::batcher", %err, "cannot fetch an L1 header");
+                        return false;
+                    }
+                }
+            }
+            let input = Bytes::from(IBatchInbox::proveOriginHashesCall { headers }.abi_encode());
+            match self.sender.send(self.config.batch_inbox, input).await {
+                Ok(receipt) if receipt.status() => {
+                    info!(target: "rollup::batcher", low, high, done = done + 1, of = chunks.len(), "proved old L1 block hashes");
+                }
+                Ok(receipt) => {
+                    warn!(target: "rollup::batcher", tx = %receipt.transaction_hash, low, high, "proveOriginHashes reverted; will retry");
+                    return false;
+                }
+                Err(L1Error::Cancelled) => return false,
+                Err(err) => {
+                    warn!(target: "rollup::batcher", %err, "proving old L1 hashes failed; will retry");
+                    self.report_error(|| format!("proving old L1 hashes failed: {err}"));
+                    return false;
+                }
+            }
+        }
+        true
     }
 
     /// One look at the heads, the batches in flight and the inbox: settle what was mined,
@@ -730,7 +801,8 @@ impl Batcher {
             && heads.safe_l2.number + 1 >= start.first_block
         {
             let last_closed = (l1_head + 1 - self.config.sequencing_window)
-                .min(start.parent.l1_origin + MAX_FORCED_BLOCKS);
+                .min(start.parent.l1_origin + MAX_FORCED_BLOCKS)
+                .min(start.last_recorded_origin + crate::origins::MAX_NEW_ORIGINS_PER_CALL);
             self.force_include(&start, last_closed, progress).await;
         }
     }
@@ -912,7 +984,10 @@ impl Batcher {
             .and_then(|reader| reader.header(heads.unsafe_l2.number).ok().flatten())
             .and_then(|header| decode_l1_origin(&header.extra_data).ok())
             .map_or(0, |origin| origin.number);
-        let wanted = head_origin.min(start.last_recorded_origin + MAX_HEADERS_PER_BATCH as u64);
+        let wanted = head_origin.min(
+            start.last_recorded_origin
+                + (MAX_HEADERS_PER_BATCH as u64).min(crate::origins::MAX_NEW_ORIGINS_PER_CALL),
+        );
         for number in start.last_recorded_origin + 1..=wanted {
             if progress.headers.contains_key(&number) {
                 continue;

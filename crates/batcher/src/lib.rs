@@ -27,6 +27,7 @@
 //! - Every L1 call and wait of [`Batcher::run`] ends when its cancellation token fires.
 
 mod batcher;
+pub mod origins;
 
 pub use batcher::{
     BatchStart, Batcher, BatcherConfig, BatcherError, DEFAULT_MAX_IN_FLIGHT, PendingBatch,

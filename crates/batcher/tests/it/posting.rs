@@ -540,3 +540,54 @@ async fn several_batches_are_in_flight_at_once_and_land_in_one_l1_block() {
     assert_eq!(last.first_block + last.blocks.len() as u64 - 1, head.number);
     stop(cancel, task).await;
 }
+
+/// Nobody posted or forced anything for longer than L1 remembers block hashes (EIP-2935: 8 191
+/// blocks): the batcher, back, finds its `forceInclude` refused for an unknowable hash, proves
+/// the old hashes backwards (`proveOriginHashes`, a chunk a transaction), then forces the
+/// closed epochs in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_long_silence_the_batcher_proves_old_hashes_then_forces() {
+    let anvil = Anvil::start().await;
+    let rollup = deploy_rollup(&anvil, 20).await;
+    let origin = rollup.genesis.l1_origin.number;
+    let inbox = rollup.contracts.batch_inbox;
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = open_node(dir.path(), rollup.clone());
+    let head = seal_blocks(&mut node, &mut 0, rollup.genesis.timestamp + 1, &[0]);
+    anvil.rpc("anvil_mine", json!([8_700])).await;
+
+    let config = BatcherConfig {
+        poll_interval: Duration::from_millis(50),
+        window_margin: 3,
+        ..BatcherConfig::new(&rollup)
+    };
+    let (cancel, task, batcher) = spawn_batcher(&anvil, node.store().clone(), head, config).await;
+    let last_origin = || async {
+        let out = anvil
+            .provider
+            .call(
+                alloy_rpc_types_eth::TransactionRequest::default()
+                    .to(inbox)
+                    .input(IBatchInbox::lastOriginCall {}.abi_encode().into()),
+            )
+            .await
+            .unwrap();
+        IBatchInbox::lastOriginCall::abi_decode_returns(&out).unwrap()
+    };
+    let mut forced = origin;
+    for _ in 0..600 {
+        forced = last_origin().await;
+        if forced > origin {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A call records at most 200 new origins (gas), so it forces that many epochs.
+    assert_eq!(
+        forced,
+        origin + 200,
+        "one forceInclude of 200 epochs landed; the batcher sent {} transactions",
+        anvil.provider.get_transaction_count(batcher).await.unwrap()
+    );
+    stop(cancel, task).await;
+}
