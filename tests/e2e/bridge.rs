@@ -459,20 +459,19 @@ async fn force_include_after_a_long_silence_proves_old_l1_hashes_first_body() {
     let recorded =
         crate::withdrawals::view(&l1, inbox, IBatchInbox::lastRecordedOriginCall {}).await;
 
+    // The user has only L1 and the rollup config: no L2 RPC.
+    let args = [
+        "force-include",
+        "--config",
+        config.to_str().unwrap(),
+        "--l1-rpc-url",
+        &anvil.url,
+        "--private-key",
+        &user_key,
+    ];
+    let force_include = || cli(&file, &args);
     l1_rpc(&l1, "anvil_mine", json!([8_700])).await;
-    let run = cli(
-        &file,
-        &[
-            "force-include",
-            "--config",
-            config.to_str().unwrap(),
-            "--l1-rpc-url",
-            &anvil.url,
-            "--private-key",
-            &user_key,
-        ],
-    )
-    .await;
+    let run = force_include().await;
     assert!(
         run.ok,
         "force-include failed: {}\n{}",
@@ -499,19 +498,7 @@ async fn force_include_after_a_long_silence_proves_old_l1_hashes_first_body() {
         .is_zero()
     );
     // The next call needs no proof: what it ends at is proven already.
-    let run = cli(
-        &file,
-        &[
-            "force-include",
-            "--config",
-            config.to_str().unwrap(),
-            "--l1-rpc-url",
-            &anvil.url,
-            "--private-key",
-            &user_key,
-        ],
-    )
-    .await;
+    let run = force_include().await;
     assert!(run.ok, "second force-include failed: {}", run.stderr);
     assert!(!run.stdout.contains("proving"), "{}", run.stdout);
     assert_eq!(

@@ -236,6 +236,18 @@ pub(crate) async fn withdrawal_proof(
     (withdrawal, proof, b256(&r["withdrawalHash"]))
 }
 
+/// The ETH the bridge holds locked (`deposits(address(0))`).
+async fn locked_eth(l1: &DynProvider, l1_bridge: Address) -> U256 {
+    view(
+        l1,
+        l1_bridge,
+        IL1Bridge::depositsCall {
+            l1Token: Address::ZERO,
+        },
+    )
+    .await
+}
+
 async fn l1_eth(l1: &DynProvider, who: Address) -> U256 {
     l1.get_balance(who).await.unwrap()
 }
@@ -276,17 +288,7 @@ async fn eth_and_erc20_withdrawals_full_cycle_body() {
         genesis_eth
     );
     assert!(view(&l1, l1_bridge, IL1Bridge::genesisEthLockedCall {}).await);
-    assert_eq!(
-        view(
-            &l1,
-            l1_bridge,
-            IL1Bridge::depositsCall {
-                l1Token: Address::ZERO
-            }
-        )
-        .await,
-        genesis_eth
-    );
+    assert_eq!(locked_eth(&l1, l1_bridge).await, genesis_eth);
     assert_eq!(l1_eth(&l1, l1_bridge).await, genesis_eth);
 
     // ---- ETH, through the CLI: account 3 deposits, transfers on L2, withdraws; account 7
@@ -645,14 +647,7 @@ async fn eth_and_erc20_withdrawals_full_cycle_body() {
     assert_eq!(period, 60, "devnet challenge period");
     let user_l1_before = l1_eth(&l1, eth_user).await;
     let bridge_eth_before = l1_eth(&l1, l1_bridge).await;
-    let locked_eth_before = view(
-        &l1,
-        l1_bridge,
-        IL1Bridge::depositsCall {
-            l1Token: Address::ZERO,
-        },
-    )
-    .await;
+    let locked_eth_before = locked_eth(&l1, l1_bridge).await;
     let waiting = {
         let file = file.clone();
         let eth_tx = eth_tx.clone();
@@ -713,14 +708,7 @@ async fn eth_and_erc20_withdrawals_full_cycle_body() {
         "bridge ETH conserved"
     );
     assert_eq!(
-        view(
-            &l1,
-            l1_bridge,
-            IL1Bridge::depositsCall {
-                l1Token: Address::ZERO
-            }
-        )
-        .await,
+        locked_eth(&l1, l1_bridge).await,
         locked_eth_before - eth_amount
     );
     assert!(
