@@ -207,7 +207,7 @@ impl L1 {
             receipts: BTreeMap::new(),
         };
         let mut code = artifacts::L1_BRIDGE.bytecode.to_vec();
-        code.extend((STATE_MANAGER, U256::from(L2_CHAIN_ID)).abi_encode_params());
+        code.extend((STATE_MANAGER, U256::from(L2_CHAIN_ID), U256::ZERO).abi_encode_params());
         l1.bridge = l1.create(code);
         l1
     }
