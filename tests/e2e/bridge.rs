@@ -482,10 +482,10 @@ async fn force_include_after_a_long_silence_proves_old_l1_hashes_first_body() {
         "{}",
         run.stdout
     );
-    // One call forces up to 256 epochs, recording at most 200 new origins (gas); the hashes it
-    // needed are proven, so it landed.
+    // One call forces up to 256 epochs, recording at most 150 new origins (transaction size);
+    // the hashes it needed are proven, so it landed.
     let forced_to = crate::withdrawals::view(&l1, inbox, IBatchInbox::lastOriginCall {}).await;
-    assert_eq!(forced_to, (last_origin + 256).min(recorded + 200));
+    assert_eq!(forced_to, (last_origin + 256).min(recorded + 150));
     assert!(
         !crate::withdrawals::view(
             &l1,
@@ -503,6 +503,6 @@ async fn force_include_after_a_long_silence_proves_old_l1_hashes_first_body() {
     assert!(!run.stdout.contains("proving"), "{}", run.stdout);
     assert_eq!(
         crate::withdrawals::view(&l1, inbox, IBatchInbox::lastOriginCall {}).await,
-        forced_to + 200
+        forced_to + 150
     );
 }

@@ -146,12 +146,13 @@ pub(crate) enum Command {
     /// Sends `BatchInbox.forceInclude` on L1 (anyone may), with the L1 headers the inbox has not
     /// recorded yet. The inbox accepts it only once the epoch's sequencing window has closed
     /// (`sequencingWindow` L1 blocks after it) without a batch adopting it, and then forces
-    /// every epoch whose window has closed (up to 256 per call), one deposit-only L2 block each;
+    /// every epoch whose window has closed (up to 256 per call, and 150 whose L1 headers it must
+    /// record), one deposit-only L2 block each;
     /// every replica derives them, and the sequencer's unposted blocks from there are replaced.
     /// A running batcher does this itself; this command is for when there is none. After a
     /// silence longer than L1 remembers block hashes (8 191 blocks, about a day), it first
     /// proves the old hashes the headers must match (`BatchInbox.proveOriginHashes`, 150 a
-    /// transaction).
+    /// transaction, from the oldest block L1 still tells).
     ForceInclude(ClientArgs),
     /// Where a withdrawal stands: its L2 block, the proposal covering it, who proved it, final
     /// at, finalized.

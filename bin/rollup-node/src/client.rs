@@ -1631,7 +1631,16 @@ fn is_block_hash_unavailable(err: &RpcError<TransportErrorKind>) -> bool {
 /// chunk per transaction ([`rollup_batcher::origins::origin_proof_chunks`]). After a silence
 /// longer than L1 remembers block hashes, recording origins needs it first.
 async fn prove_origin_hashes(client: &Client, lowest: u64, head: u64) -> eyre::Result<()> {
-    let chunks = rollup_batcher::origins::origin_proof_chunks(lowest, head);
+    let has_history = !client
+        .l1
+        .get_code_at(rollup_batcher::origins::HISTORY_STORAGE_ADDRESS)
+        .await
+        .wrap_err("reading L1's EIP-2935 history contract")?
+        .is_empty();
+    let chunks = rollup_batcher::origins::origin_proof_chunks(
+        lowest,
+        rollup_batcher::origins::proof_anchor(head, has_history),
+    );
     let Some(&(_, newest)) = chunks.first() else {
         bail!("L1 block {lowest} is too recent to prove");
     };

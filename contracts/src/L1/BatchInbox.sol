@@ -374,8 +374,8 @@ contract BatchInbox is Ownable, Initializable {
     address public constant HISTORY_STORAGE_ADDRESS = 0x0000F90827F1C53a10cb7A02335B175320002935;
 
     /// @notice How old (in L1 blocks) the newest header given to `proveOriginHashes` must be:
-    ///         two epochs, so the hashes it proves are final on Ethereum and no reorg can make
-    ///         them stale.
+    ///         two epochs, out of reach of the reorgs L1 sees. (A proof resting on a block L1
+    ///         later reorged away is dropped with that fork, since it checked the hash there.)
     uint256 public constant ORIGIN_PROOF_DEPTH = 64;
 
     /// @dev Envelope layout: fixed fields, then 7-byte block entries and 6-byte segment entries.
@@ -715,8 +715,8 @@ contract BatchInbox is Ownable, Initializable {
     ///         parent named by an earlier call's oldest header). Each header's hash, and its
     ///         oldest header's parent, are kept; recording then accepts a run ending at any of
     ///         them. Anyone may call it.
-    /// @dev    The newest header must be at least `ORIGIN_PROOF_DEPTH` blocks old, so a proven
-    ///         hash is final. A proven hash is only consulted where L1 no longer tells one.
+    /// @dev    The newest header must be at least `ORIGIN_PROOF_DEPTH` blocks old, beyond the
+    ///         reorgs L1 sees. A proven hash is only consulted where L1 no longer tells one.
     /// @param headers The RLP-encoded headers, oldest first.
     function proveOriginHashes(bytes[] calldata headers) external {
         uint256 count = headers.length;

@@ -112,6 +112,10 @@ contract BatchInboxOriginGapTest is InboxFixture {
         inbox.proveOriginHashes(run);
         vm.expectRevert(abi.encodeWithSelector(BatchInbox.BatchInbox_HeadersTooNew.selector, 0));
         inbox.proveOriginHashes(new bytes[](0));
+        // Exactly ORIGIN_PROOF_DEPTH deep is deep enough.
+        uint256 deepest = block.number - inbox.ORIGIN_PROOF_DEPTH();
+        inbox.proveOriginHashes(chain.headers(deepest - 5, deepest));
+        assertEq(inbox.provenOriginHash(deepest), chain.hashOf(deepest));
     }
 
     /// @dev A forged header anywhere in a chunk breaks the chain of parents (or the anchor), and

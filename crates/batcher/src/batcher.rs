@@ -702,7 +702,25 @@ impl Batcher {
                 return false;
             }
         };
-        let chunks = crate::origins::origin_proof_chunks(lowest, head);
+        let has_history = {
+            use alloy_provider::Provider;
+            match self
+                .sender
+                .provider()
+                .get_code_at(crate::origins::HISTORY_STORAGE_ADDRESS)
+                .await
+            {
+                Ok(code) => !code.is_empty(),
+                Err(err) => {
+                    warn!(target: "rollup::batcher", %err, "cannot read L1's EIP-2935 history contract");
+                    return false;
+                }
+            }
+        };
+        let chunks = crate::origins::origin_proof_chunks(
+            lowest,
+            crate::origins::proof_anchor(head, has_history),
+        );
         warn!(
             target: "rollup::batcher", lowest, transactions = chunks.len(),
             "L1 no longer tells the hash of an L1 block the inbox must record: proving old L1 hashes first (nobody recorded origins for longer than L1 remembers hashes)"

@@ -15,11 +15,28 @@ use rollup_primitives::bindings::IBatchInbox;
 /// about 10M gas (41 000 per header plus calldata), well under EIP-7825's 2^24.
 pub const ORIGIN_PROOF_CHUNK: u64 = 150;
 
-/// Most new L1 origins one inbox call records (a batch's headers, `forceInclude`): recording
-/// one costs about 68 000 gas (its hash and timestamp take two storage slots, plus the header's
-/// calldata), so 200 stay under EIP-7825's 2^24 gas per transaction with room for the rest of
-/// the call. The format allows 255 headers a batch; after a long silence that would not fit.
-pub const MAX_NEW_ORIGINS_PER_CALL: u64 = 200;
+/// Most new L1 origins one inbox call records (a batch's headers, `forceInclude`). Size binds
+/// first, as for [`ORIGIN_PROOF_CHUNK`]: a header takes about 736 bytes of ABI calldata, so 150
+/// stay under the 128 KiB geth and reth accept for one transaction (and, at about 68 000 gas
+/// each, under EIP-7825's 2^24 gas). After a long silence a call with more would not get in.
+pub const MAX_NEW_ORIGINS_PER_CALL: u64 = 150;
+
+/// The EIP-2935 history contract, which tells L1 block hashes 8 191 blocks back.
+pub const HISTORY_STORAGE_ADDRESS: alloy_primitives::Address =
+    alloy_primitives::address!("0000F90827F1C53a10cb7A02335B175320002935");
+
+/// The newest block a proof can start from at L1 head `head`: with the EIP-2935 history
+/// contract, 7 935 blocks back (its 8 191 less 256 blocks for the first proof to land), so a
+/// gap just past L1's memory takes a few transactions, not one per 150 blocks up to the head;
+/// without it, [`ORIGIN_PROOF_DEPTH`] below the head (`blockhash` tells 256).
+pub fn proof_anchor(head: u64, has_history: bool) -> u64 {
+    let back = if has_history {
+        8_191 - 256
+    } else {
+        ORIGIN_PROOF_DEPTH
+    };
+    head.saturating_sub(back)
+}
 
 /// `BatchInbox.ORIGIN_PROOF_DEPTH`: how far below L1's head the newest proven header must be.
 pub const ORIGIN_PROOF_DEPTH: u64 = 64;
@@ -30,16 +47,14 @@ pub fn is_block_hash_unavailable(revert: &[u8]) -> bool {
 }
 
 /// The chunks (`low..=high`, newest first, in the order they must be sent) that prove the hashes
-/// of L1 blocks `lowest` up to [`ORIGIN_PROOF_DEPTH`] below `head`: the first is anchored on a
-/// hash L1 tells, each next one on the parent the one before proved. Empty if `lowest` is too
-/// recent to need (or allow) a proof.
-pub fn origin_proof_chunks(lowest: u64, head: u64) -> Vec<(u64, u64)> {
-    let Some(mut high) = head
-        .checked_sub(ORIGIN_PROOF_DEPTH)
-        .filter(|high| *high >= lowest)
-    else {
+/// of L1 blocks `lowest` up to `anchor` ([`proof_anchor`]): the first is anchored on a hash L1
+/// tells, each next one on the parent the one before proved. Empty if `lowest` is above the
+/// anchor (nothing to prove).
+pub fn origin_proof_chunks(lowest: u64, anchor: u64) -> Vec<(u64, u64)> {
+    if anchor < lowest {
         return Vec::new();
-    };
+    }
+    let mut high = anchor;
     let mut chunks = Vec::new();
     loop {
         let low = high.saturating_sub(ORIGIN_PROOF_CHUNK - 1).max(lowest);
@@ -57,8 +72,10 @@ mod tests {
 
     #[test]
     fn chunks_cover_the_range_newest_first_without_gaps() {
-        let chunks = origin_proof_chunks(1_000, 10_000);
-        assert_eq!(chunks.first(), Some(&(10_000 - 64 - 149, 10_000 - 64)));
+        let anchor = proof_anchor(10_000, false);
+        assert_eq!(anchor, 10_000 - 64);
+        let chunks = origin_proof_chunks(1_000, anchor);
+        assert_eq!(chunks.first(), Some(&(anchor - 149, anchor)));
         assert_eq!(chunks.last().unwrap().0, 1_000);
         for pair in chunks.windows(2) {
             assert_eq!(pair[1].1 + 1, pair[0].0, "adjacent");
@@ -68,11 +85,16 @@ mod tests {
                 .iter()
                 .all(|(low, high)| high - low < ORIGIN_PROOF_CHUNK)
         );
-        assert_eq!(chunks.len(), (10_000 - 64 - 1_000) / 150 + 1);
-        // Too recent: nothing to prove.
-        assert!(origin_proof_chunks(9_990, 10_000).is_empty());
-        assert_eq!(origin_proof_chunks(9_936, 10_000), vec![(9_936, 9_936)]);
-        assert!(origin_proof_chunks(5, 10).is_empty());
+        assert_eq!(chunks.len() as u64, (anchor - 1_000) / 150 + 1);
+        // Above the anchor: nothing to prove.
+        assert!(origin_proof_chunks(9_990, anchor).is_empty());
+        assert_eq!(origin_proof_chunks(anchor, anchor), vec![(anchor, anchor)]);
+        // With EIP-2935 the proof starts far below the head: a gap just past L1's memory
+        // takes a few transactions.
+        let deep = proof_anchor(20_000, true);
+        assert_eq!(deep, 20_000 - 7_935);
+        assert_eq!(origin_proof_chunks(20_000 - 8_500, deep).len(), 4);
+        assert_eq!(proof_anchor(10, true), 0);
     }
 
     #[test]

@@ -378,8 +378,8 @@ pub async fn setup(
     })
 }
 
-/// Tops the deployer up on L1 (`anvil_setBalance`) when it holds less than the L2 genesis' ETH,
-/// which the deployment locks in the bridge, plus 100 ETH of gas: the devnet's dev accounts hold
+/// Tops the deployer up on L1 (`anvil_setBalance`, by the L2 genesis' ETH) when it holds less
+/// than that ETH, which the deployment locks in the bridge, plus 100 ETH for gas: the devnet's dev accounts hold
 /// 1 000 ETH each on L2, more than anvil's 10 000 ETH per account in total. reth's dev chain
 /// funds them with enough and is never asked.
 async fn cover_genesis_eth(

@@ -582,11 +582,11 @@ async fn after_a_long_silence_the_batcher_proves_old_hashes_then_forces() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    // A call records at most 200 new origins (gas), so it forces that many epochs.
+    // A call records at most 150 new origins (transaction size), so it forces that many epochs.
     assert_eq!(
         forced,
-        origin + 200,
-        "one forceInclude of 200 epochs landed; the batcher sent {} transactions",
+        origin + 150,
+        "one forceInclude of 150 epochs landed; the batcher sent {} transactions",
         anvil.provider.get_transaction_count(batcher).await.unwrap()
     );
     stop(cancel, task).await;
