@@ -239,18 +239,23 @@ impl Anvil {
             .unwrap_or_else(|err| panic!("{method} failed: {err}"))
     }
 
-    /// The inbox's next L2 block (`nextBlock()`): one past the last it recorded.
-    async fn inbox_next_block(&self, inbox: Address) -> u64 {
+    /// A view of `to` at the head.
+    async fn view<C: SolCall>(&self, to: Address, call: C) -> C::Return {
         let out = self
             .provider
             .call(
                 alloy_rpc_types_eth::TransactionRequest::default()
-                    .to(inbox)
-                    .input(IBatchInbox::nextBlockCall {}.abi_encode().into()),
+                    .to(to)
+                    .input(call.abi_encode().into()),
             )
             .await
             .unwrap();
-        IBatchInbox::nextBlockCall::abi_decode_returns(&out).unwrap()
+        C::abi_decode_returns(&out).unwrap()
+    }
+
+    /// The inbox's next L2 block (`nextBlock()`): one past the last it recorded.
+    async fn inbox_next_block(&self, inbox: Address) -> u64 {
+        self.view(inbox, IBatchInbox::nextBlockCall {}).await
     }
 
     /// Every batch posted to `inbox` so far, parsed, in L1 order.
@@ -562,21 +567,9 @@ async fn after_a_long_silence_the_batcher_proves_old_hashes_then_forces() {
         ..BatcherConfig::new(&rollup)
     };
     let (cancel, task, batcher) = spawn_batcher(&anvil, node.store().clone(), head, config).await;
-    let last_origin = || async {
-        let out = anvil
-            .provider
-            .call(
-                alloy_rpc_types_eth::TransactionRequest::default()
-                    .to(inbox)
-                    .input(IBatchInbox::lastOriginCall {}.abi_encode().into()),
-            )
-            .await
-            .unwrap();
-        IBatchInbox::lastOriginCall::abi_decode_returns(&out).unwrap()
-    };
     let mut forced = origin;
     for _ in 0..600 {
-        forced = last_origin().await;
+        forced = anvil.view(inbox, IBatchInbox::lastOriginCall {}).await;
         if forced > origin {
             break;
         }
