@@ -1619,14 +1619,6 @@ pub(crate) async fn withdraw(args: WithdrawArgs) -> eyre::Result<()> {
 /// Most epochs one `forceInclude` forces (the inbox's limit).
 const MAX_FORCED_BLOCKS: u64 = 256;
 
-/// Whether `err` is the inbox's `BatchInbox_BlockHashUnavailable`: L1 no longer tells the hash
-/// of the run's newest block, and nobody proved it.
-fn is_block_hash_unavailable(err: &RpcError<TransportErrorKind>) -> bool {
-    err.as_error_resp()
-        .and_then(|payload| payload.as_revert_data())
-        .is_some_and(|data| rollup_batcher::origins::is_block_hash_unavailable(&data))
-}
-
 /// Proves the hashes of L1 blocks `lowest..` backwards (`BatchInbox.proveOriginHashes`), one
 /// chunk per transaction ([`rollup_batcher::origins::origin_proof_chunks`]). After a silence
 /// longer than L1 remembers block hashes, recording origins needs it first.
@@ -1731,7 +1723,7 @@ pub(crate) async fn force_include(args: ClientArgs) -> eyre::Result<()> {
             .abi_encode(),
         );
     if let Err(err) = client.l1.call(force).await
-        && is_block_hash_unavailable(&err)
+        && rollup_batcher::origins::refused_for_unknown_hash(&err)
     {
         prove_origin_hashes(&client, last_forced, head).await?;
     }

@@ -682,13 +682,11 @@ impl Batcher {
             .with_from(self.sender.address())
             .with_to(self.config.batch_inbox)
             .with_input(input.clone());
-        match self.sender.provider().call(call).await {
-            Ok(_) => false,
-            Err(err) => err
-                .as_error_resp()
-                .and_then(|payload| payload.as_revert_data())
-                .is_some_and(|data| crate::origins::is_block_hash_unavailable(&data)),
-        }
+        self.sender
+            .provider()
+            .call(call)
+            .await
+            .is_err_and(|err| crate::origins::refused_for_unknown_hash(&err))
     }
 
     /// Proves the hashes of L1 blocks `lowest..` backwards to the inbox, a chunk per

@@ -46,6 +46,17 @@ pub fn is_block_hash_unavailable(revert: &[u8]) -> bool {
     revert.starts_with(&IBatchInbox::BatchInbox_BlockHashUnavailable::SELECTOR)
 }
 
+/// Whether a failed inbox call (`eth_call`, gas estimate) reverted with
+/// `BatchInbox_BlockHashUnavailable`: L1 no longer tells the hash of the run's newest block,
+/// and nobody proved it.
+pub fn refused_for_unknown_hash(
+    err: &alloy_provider::transport::RpcError<alloy_provider::transport::TransportErrorKind>,
+) -> bool {
+    err.as_error_resp()
+        .and_then(|payload| payload.as_revert_data())
+        .is_some_and(|data| is_block_hash_unavailable(&data))
+}
+
 /// The chunks (`low..=high`, newest first, in the order they must be sent) that prove the hashes
 /// of L1 blocks `lowest` up to `anchor` ([`proof_anchor`]): the first is anchored on a hash L1
 /// tells, each next one on the parent the one before proved. Empty if `lowest` is above the
