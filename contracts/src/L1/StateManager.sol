@@ -229,8 +229,9 @@ contract StateManager is IStateManager, Ownable, Initializable {
     /// @dev 1 + index of the latest live (not removed) proposal; 0 if there is none.
     uint256 private _latestLive;
 
-    /// @dev 1 + index of the latest live proposal when proposal `index` was submitted (0: none);
-    ///      followed back when the latest live proposal is removed.
+    /// @dev 1 + index of the live proposal before proposal `index` (0: none): the head when
+    ///      `index` was submitted, mended whenever the one it names is removed; followed back
+    ///      when the latest live proposal is removed.
     mapping(uint256 index => uint256 previousLive) private _previousLive;
 
     /// @notice Wei each account holds here for bonds: deposited, or credited by a returned or
@@ -268,8 +269,8 @@ contract StateManager is IStateManager, Ownable, Initializable {
     /// @dev 1 + index of each proposer's latest live proposal (0: none).
     mapping(address proposer => uint256 latest) private _latestLiveOf;
 
-    /// @dev 1 + index of the proposer's latest live proposal when proposal `index` was
-    ///      submitted (0: none); followed back when that proposal is removed.
+    /// @dev 1 + index of the proposer's live proposal before proposal `index` (0: none), kept
+    ///      as `_previousLive` is; followed back when that proposal is removed.
     mapping(uint256 index => uint256 previousLive) private _previousLiveOf;
 
     /// @dev Open games on each proposal by each game contract: a contract closes only the games
@@ -280,6 +281,15 @@ contract StateManager is IStateManager, Ownable, Initializable {
     /// @notice The batch inbox whose recorded blocks bound what may be proposed: a proposal's
     ///         L2 block must be below its `nextBlock()`. Zero (unset) checks nothing.
     address public batchInbox;
+
+    /// @dev 1 + index of the live proposal submitted next after proposal `index` while it was
+    ///      live (0: none): the other half of `_previousLive`'s links, so that removing any
+    ///      proposal mends its neighbours in constant gas (a removal walking back over removed
+    ///      proposals could cost more than a block holds, and jam the game that removes it).
+    mapping(uint256 index => uint256 nextLive) private _nextLive;
+
+    /// @dev The same as `_nextLive` within each proposer's own chain (`_previousLiveOf`).
+    mapping(uint256 index => uint256 nextLive) private _nextLiveOf;
 
     /// @notice Sets the immutables of the implementation and locks it: only a proxy's storage
     ///         is ever initialized.
@@ -390,9 +400,12 @@ contract StateManager is IStateManager, Ownable, Initializable {
         // casting to 'uint64' is safe because `anchor` <= the proposal count
         // forge-lint: disable-next-line(unsafe-typecast)
         _disputes[index] = ProposalDispute({anchor: uint64(anchor), openGames: 0, allowlisted: allowlisted});
-        _previousLive[index] = _latestLive;
+        uint256 latest = _latestLive;
+        _previousLive[index] = latest;
+        if (latest != 0) _nextLive[latest - 1] = index + 1;
         _latestLive = index + 1;
         _previousLiveOf[index] = ownLatest;
+        if (ownLatest != 0) _nextLiveOf[ownLatest - 1] = index + 1;
         _latestLiveOf[msg.sender] = index + 1;
         emit StateRootSubmitted(index, stateRoot, batchRoot, msg.sender);
         emit ProposalL2Block(index, l2BlockNumber, l2BlockHash);
@@ -440,9 +453,9 @@ contract StateManager is IStateManager, Ownable, Initializable {
         if (p.removed) return false;
         if (_isFinal(index, p)) revert StateManager_ProposalFinal();
         p.removed = true;
-        _latestLive = _walkBack(_latestLive, index, _previousLive);
+        _latestLive = _unlink(_latestLive, index, _previousLive, _nextLive);
         address proposer_ = p.proposer;
-        _latestLiveOf[proposer_] = _walkBack(_latestLiveOf[proposer_], index, _previousLiveOf);
+        _latestLiveOf[proposer_] = _unlink(_latestLiveOf[proposer_], index, _previousLiveOf, _nextLiveOf);
         uint256 bond = p.bond;
         bondBalance[bondRecipient] += bond;
         emit ProposalRemoved(index, bondRecipient, bond);
@@ -600,20 +613,25 @@ contract StateManager is IStateManager, Ownable, Initializable {
             !p.removed && block.timestamp >= uint256(p.timestamp) + challengePeriod && _disputes[index].openGames == 0;
     }
 
-    /// @dev The new head of a chain of live proposals (`latest`, 1-based, linked through
-    ///      `previous`) once proposal `index` is removed: unchanged unless `index` was its head,
-    ///      else the latest earlier proposal still live (`previous` skips the ones already
-    ///      removed when `index` was submitted).
-    function _walkBack(uint256 latest, uint256 index, mapping(uint256 => uint256) storage previous)
-        private
-        view
-        returns (uint256)
-    {
-        if (latest != index + 1) return latest;
+    /// @dev Takes the live proposal `index` out of a chain of live proposals (`latest` its head,
+    ///      1-based, linked both ways through `previous` and `next`) and returns the chain's new
+    ///      head. Constant gas: every removal mends its neighbours' links, so the links only ever
+    ///      name live proposals. A live proposal below the head was followed by a later live one
+    ///      (linked when that one was submitted, or mended since), so `next[index]` is set.
+    function _unlink(
+        uint256 latest,
+        uint256 index,
+        mapping(uint256 => uint256) storage previous,
+        mapping(uint256 => uint256) storage next
+    ) private returns (uint256) {
         uint256 prior = previous[index];
-        while (prior != 0 && _proposals[prior - 1].removed) {
-            prior = previous[prior - 1];
+        if (latest == index + 1) {
+            if (prior != 0) next[prior - 1] = 0;
+            return prior;
         }
-        return prior;
+        uint256 later = next[index];
+        previous[later - 1] = prior;
+        if (prior != 0) next[prior - 1] = later;
+        return latest;
     }
 }

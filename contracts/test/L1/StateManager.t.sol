@@ -459,7 +459,7 @@ contract StateManagerTest is Test {
         assertEq(_propose(11), 3);
         vm.prank(game);
         manager.removeProposal(3, challenger);
-        // Walks back over 3, then straight to 0 (1 and 2 were skipped when 3 was submitted).
+        // Back to 0: 1 and 2 were removed before 3 was submitted, so 3 follows 0.
         (index,) = manager.latestProposal();
         assertEq(index, 0);
         vm.prank(game);
@@ -1088,6 +1088,100 @@ contract StateManagerTest is Test {
         address[] memory accounts = new address[](3);
         (accounts[0], accounts[1], accounts[2]) = (proposer, challenger, second);
         assertEq(address(manager).balance, _bondsHeld(accounts));
+    }
+
+    /// @dev Removing the head costs the same gas however many removed proposals lie below it:
+    ///      a walk back over them could outgrow a block and jam the game that wins the removal.
+    function test_removeProposal_manyRemovedBelowHead_constantGas_succeeds() public {
+        uint256 first = _propose(1);
+        uint256 alone = _propose(2);
+        vm.prank(game);
+        uint256 gasBefore = gasleft();
+        manager.removeProposal(alone, challenger);
+        uint256 baseline = gasBefore - gasleft();
+
+        uint256 count = 600;
+        vm.deal(proposer, (count + 1) * BOND);
+        vm.prank(proposer);
+        manager.depositBond{value: (count + 1) * BOND}();
+        for (uint256 i = 3; i < 3 + count; ++i) {
+            _propose(i);
+        }
+        uint256 head = _propose(3 + count);
+        vm.startPrank(game);
+        for (uint256 i = alone + 1; i < head; ++i) {
+            manager.removeProposal(i, challenger);
+        }
+        gasBefore = gasleft();
+        manager.removeProposal(head, challenger);
+        uint256 used = gasBefore - gasleft();
+        vm.stopPrank();
+
+        assertLe(used, baseline + 5_000, "removing the head walked back");
+        (uint256 latest,) = manager.latestProposal();
+        assertEq(latest, first);
+        (bool found, uint256 own) = manager.latestProposalOf(proposer);
+        assertTrue(found);
+        assertEq(own, first);
+    }
+
+    /// @dev Removing proposals of several proposers in any order keeps the latest live proposal,
+    ///      overall and of each proposer, the highest-indexed one not removed.
+    function testFuzz_removeProposal_anyOrder_keepsLatestLive_succeeds(uint256 seed) public {
+        _permissionless();
+        address[3] memory who = [proposer, makeAddr("alice"), makeAddr("bob")];
+        uint256 count = 12;
+        uint256[] memory blockOf = new uint256[](3);
+        for (uint256 i; i < count; ++i) {
+            uint256 w = uint256(keccak256(abi.encode(seed, "who", i))) % 3;
+            _proposeAs(who[w], ++blockOf[w], 0);
+        }
+        uint256 removals = bound(seed, 1, count);
+        for (uint256 r; r < removals; ++r) {
+            uint256 index = uint256(keccak256(abi.encode(seed, "remove", r))) % count;
+            vm.prank(game);
+            manager.removeProposal(index, challenger);
+            _assertLatestLive(who);
+        }
+        // New proposals link to what is left, and removing them again finds it.
+        for (uint256 w; w < 3; ++w) {
+            uint256 index = _proposeAs(who[w], ++blockOf[w], 0);
+            _assertLatestLive(who);
+            vm.prank(game);
+            manager.removeProposal(index, challenger);
+            _assertLatestLive(who);
+        }
+    }
+
+    /// @dev `latestProposal` and each `latestProposalOf` name the highest live index.
+    function _assertLatestLive(address[3] memory who) internal view {
+        uint256 count = manager.proposalCount();
+        (bool any, uint256 expected) = (false, 0);
+        for (uint256 i = count; i > 0; --i) {
+            if (!manager.proposals(i - 1).removed) {
+                (any, expected) = (true, i - 1);
+                break;
+            }
+        }
+        try manager.latestProposal() returns (uint256 latest, StateManager.Proposal memory) {
+            assertTrue(any, "latestProposal named a removed proposal");
+            assertEq(latest, expected, "latestProposal");
+        } catch {
+            assertFalse(any, "latestProposal found none");
+        }
+        for (uint256 w; w < who.length; ++w) {
+            (bool own, uint256 ownExpected) = (false, 0);
+            for (uint256 i = count; i > 0; --i) {
+                StateManager.Proposal memory p = manager.proposals(i - 1);
+                if (!p.removed && p.proposer == who[w]) {
+                    (own, ownExpected) = (true, i - 1);
+                    break;
+                }
+            }
+            (bool found, uint256 index) = manager.latestProposalOf(who[w]);
+            assertEq(found, own, "latestProposalOf found");
+            if (own) assertEq(index, ownExpected, "latestProposalOf");
+        }
     }
 
     /// @dev Upgrading the dispute game: the new one opens games, the old one opens no new

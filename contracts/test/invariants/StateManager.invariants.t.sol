@@ -204,6 +204,41 @@ contract StateManagerInvariants is Test {
         );
     }
 
+    /// @dev The proposal the next one must follow is the latest not removed, overall and for
+    ///      each proposer, whatever order proposals were removed in.
+    function invariant_latestIsHighestLive() public view {
+        uint256 count = manager.proposalCount();
+        address[] memory actors = handler.allActors();
+        bool anyLive;
+        for (uint256 i = count; i > 0; --i) {
+            if (!manager.proposals(i - 1).removed) {
+                (uint256 latest,) = manager.latestProposal();
+                assertEq(latest, i - 1, "latestProposal is not the highest live");
+                anyLive = true;
+                break;
+            }
+        }
+        if (!anyLive && count > 0) {
+            try manager.latestProposal() {
+                revert("latestProposal found a proposal when all were removed");
+            } catch {}
+        }
+        for (uint256 a; a < actors.length; ++a) {
+            (bool found, uint256 own) = manager.latestProposalOf(actors[a]);
+            bool expected;
+            for (uint256 i = count; i > 0; --i) {
+                StateManager.Proposal memory p = manager.proposals(i - 1);
+                if (!p.removed && p.proposer == actors[a]) {
+                    assertTrue(found, "latestProposalOf missed a live proposal");
+                    assertEq(own, i - 1, "latestProposalOf is not the proposer's highest live");
+                    expected = true;
+                    break;
+                }
+            }
+            if (!expected) assertFalse(found, "latestProposalOf named a removed proposal");
+        }
+    }
+
     /// @dev Every proposal ends at most one way: a removed proposal's bond is never returned, and
     ///      a returned one is final.
     function invariant_proposalsSettleOnce() public view {
