@@ -57,6 +57,9 @@ impl Drop for Proc {
 pub(crate) struct Anvil {
     _proc: Proc,
     pub(crate) url: String,
+    /// anvil's `--cache-path`: the old states it offloads, removed after anvil is killed (anvil
+    /// leaves them behind; a long silence's 8 700 blocks are about 1 GB).
+    _states: tempfile::TempDir,
 }
 
 impl Anvil {
@@ -67,6 +70,7 @@ impl Anvil {
     /// anvil with `extra` flags (e.g. `--block-time 1` for an L1 that mines on its own).
     pub(crate) fn start_with(extra: &[&str]) -> Self {
         let port = free_port();
+        let states = tempfile::tempdir().expect("anvil's state cache dir");
         let child = Command::new(anvil_bin())
             .args([
                 "--port",
@@ -75,6 +79,8 @@ impl Anvil {
                 "127.0.0.1",
                 "--silent",
             ])
+            .arg("--cache-path")
+            .arg(states.path())
             .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -84,6 +90,7 @@ impl Anvil {
         let anvil = Self {
             _proc: Proc(child),
             url,
+            _states: states,
         };
         wait_until(Duration::from_secs(20), "anvil to answer", || {
             std::net::TcpStream::connect(("127.0.0.1", port))

@@ -14,6 +14,8 @@ use serde_json::Value;
 pub(crate) struct Proc {
     child: Child,
     pub(crate) log: Option<PathBuf>,
+    /// A directory the process writes to and leaves behind, removed after it is killed.
+    scratch: Option<tempfile::TempDir>,
 }
 
 impl Proc {
@@ -36,6 +38,7 @@ impl Proc {
         Ok(Self {
             child,
             log: log.map(Path::to_path_buf),
+            scratch: None,
         })
     }
 
@@ -255,6 +258,8 @@ pub(crate) async fn start_anvil(
     extra: &[&str],
 ) -> eyre::Result<(Proc, String)> {
     let port = free_port()?;
+    // The old states anvil offloads to disk, which it leaves behind when killed.
+    let states = tempfile::tempdir()?;
     let mut command = Command::new(bin);
     command.args([
         "--port",
@@ -263,11 +268,13 @@ pub(crate) async fn start_anvil(
         "127.0.0.1",
         "--silent",
     ]);
+    command.arg("--cache-path").arg(states.path());
     if let Some(block_time) = block_time {
         command.args(["--block-time", block_time]);
     }
     command.args(extra);
-    let proc = Proc::spawn(command, None)?;
+    let mut proc = Proc::spawn(command, None)?;
+    proc.scratch = Some(states);
     let url = format!("http://127.0.0.1:{port}");
     let client = crate::load::client(&url)?;
     wait_for(Duration::from_secs(30), "anvil to answer", async || {

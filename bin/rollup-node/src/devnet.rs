@@ -71,6 +71,8 @@ pub(crate) async fn run(mut args: DevnetArgs) -> eyre::Result<()> {
     let result = run_with_l1(&args, &datadir, &l1_rpc_url, &lock, cancel).await;
     if let Some(child) = anvil {
         stop_anvil(child).await;
+        // Only this run could read its offloaded states; anvil leaves them behind.
+        let _ = std::fs::remove_dir_all(anvil_state_cache(&datadir));
     }
     drop(lock);
     result
@@ -172,10 +174,24 @@ fn anvil_binary(args: &DevnetArgs) -> PathBuf {
     PathBuf::from("anvil")
 }
 
+/// Where anvil offloads the states of old blocks while it runs (`--cache-path`). Only the run
+/// that wrote them reads them (the next run resumes from `anvil-state.json`), and anvil leaves
+/// them behind, about 80 MB per thousand blocks, so the devnet clears them at start and stop.
+fn anvil_state_cache(datadir: &Path) -> PathBuf {
+    datadir.join("anvil-cache")
+}
+
 async fn start_anvil(args: &DevnetArgs, datadir: &Path) -> eyre::Result<(Child, String)> {
     let bin = anvil_binary(args);
     let state = datadir.join("anvil-state.json");
     let log = std::fs::File::create(datadir.join("anvil.log"))?;
+    let cache = anvil_state_cache(datadir);
+    // A run that was killed left its offloaded states; nothing reads them any more.
+    if cache.exists() {
+        std::fs::remove_dir_all(&cache).wrap_err_with(|| {
+            format!("cannot clear anvil's old state cache {}", cache.display())
+        })?;
+    }
     let mut command = Command::new(&bin);
     command
         .arg("--port")
@@ -188,6 +204,8 @@ async fn start_anvil(args: &DevnetArgs, datadir: &Path) -> eyre::Result<(Child, 
         .arg(&state)
         .arg("--state-interval")
         .arg("1")
+        .arg("--cache-path")
+        .arg(&cache)
         .stdout(Stdio::from(log.try_clone()?))
         .stderr(Stdio::from(log))
         .kill_on_drop(true);

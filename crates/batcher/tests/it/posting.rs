@@ -193,6 +193,9 @@ struct Anvil {
     child: Child,
     url: String,
     provider: DynProvider,
+    /// anvil's `--cache-path`: the old states it offloads, removed with the test (anvil leaves
+    /// them behind when killed; a long silence's 8 700 blocks are about 1 GB).
+    _states: tempfile::TempDir,
 }
 
 impl Anvil {
@@ -202,6 +205,7 @@ impl Anvil {
             .local_addr()
             .unwrap()
             .port();
+        let states = tempfile::tempdir().expect("anvil's state cache dir");
         let child = Command::new(anvil_bin())
             .args([
                 "--host",
@@ -210,6 +214,8 @@ impl Anvil {
                 &port.to_string(),
                 "--silent",
             ])
+            .arg("--cache-path")
+            .arg(states.path())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -222,6 +228,7 @@ impl Anvil {
             child,
             url,
             provider,
+            _states: states,
         };
         for _ in 0..200 {
             if anvil.provider.get_block_number().await.is_ok() {

@@ -53,6 +53,9 @@ struct Anvil {
     child: Child,
     url: String,
     provider: RootProvider,
+    /// anvil's `--cache-path`: the old states it offloads, removed with the test (anvil leaves
+    /// them behind when killed).
+    _states: tempfile::TempDir,
 }
 
 impl Anvil {
@@ -63,6 +66,7 @@ impl Anvil {
     /// An anvil started with `extra` flags.
     async fn start_with(extra: &[&str]) -> Self {
         let port = free_port();
+        let states = tempfile::tempdir().expect("anvil's state cache dir");
         let child = Command::new(anvil_bin())
             .args([
                 "--host",
@@ -71,6 +75,8 @@ impl Anvil {
                 &port.to_string(),
                 "--silent",
             ])
+            .arg("--cache-path")
+            .arg(states.path())
             .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -82,6 +88,7 @@ impl Anvil {
             child,
             url,
             provider,
+            _states: states,
         };
         for _ in 0..200 {
             if anvil.provider.get_block_number().await.is_ok() {
