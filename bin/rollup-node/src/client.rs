@@ -1629,10 +1629,16 @@ async fn prove_origin_hashes(client: &Client, lowest: u64, head: u64) -> eyre::R
         .await
         .wrap_err("reading L1's EIP-2935 history contract")?
         .is_empty();
-    let chunks = rollup_batcher::origins::origin_proof_chunks(
-        lowest,
-        rollup_batcher::origins::proof_anchor(head, has_history),
-    );
+    let anchor = rollup_batcher::origins::proof_anchor(head, has_history);
+    // Below what an earlier run (or anyone) proved already, if it stopped part way.
+    let anchor =
+        rollup_batcher::origins::resume_anchor(&client.l1, client.batch_inbox, lowest, anchor)
+            .await
+            .unwrap_or_else(|err| {
+                eprintln!("warning: {err}; proving from block {anchor}");
+                anchor
+            });
+    let chunks = rollup_batcher::origins::origin_proof_chunks(lowest, anchor);
     let Some(&(_, newest)) = chunks.first() else {
         bail!("L1 block {lowest} is too recent to prove");
     };

@@ -691,7 +691,7 @@ impl Batcher {
 
     /// Proves the hashes of L1 blocks `lowest..` backwards to the inbox, a chunk per
     /// transaction ([`crate::origins::origin_proof_chunks`]); `false` if a step failed (the
-    /// next round tries again, from the top: what was proven stays proven).
+    /// next round goes on below what was proven: [`crate::origins::resume_anchor`]).
     async fn prove_origin_hashes(&self, lowest: u64) -> bool {
         let head = match self.sender.head().await {
             Ok(head) => head,
@@ -715,12 +715,21 @@ impl Batcher {
                 }
             }
         };
-        let chunks = crate::origins::origin_proof_chunks(
+        let anchor = crate::origins::proof_anchor(head, has_history);
+        let anchor = crate::origins::resume_anchor(
+            self.sender.provider(),
+            self.config.batch_inbox,
             lowest,
-            crate::origins::proof_anchor(head, has_history),
-        );
+            anchor,
+        )
+        .await
+        .unwrap_or_else(|err| {
+            warn!(target: "rollup::batcher", %err, "cannot tell what is proven already; proving from the top");
+            anchor
+        });
+        let chunks = crate::origins::origin_proof_chunks(lowest, anchor);
         warn!(
-            target: "rollup::batcher", lowest, transactions = chunks.len(),
+            target: "rollup::batcher", lowest, from = anchor, transactions = chunks.len(),
             "L1 no longer tells the hash of an L1 block the inbox must record: proving old L1 hashes first (nobody recorded origins for longer than L1 remembers hashes)"
         );
         for (done, (low, high)) in chunks.iter().copied().enumerate() {

@@ -139,6 +139,8 @@ alloy_sol_types::sol! {
         function recordOrigins(bytes[] calldata headers) external;
         /// Proves old L1 block hashes backwards, so recording can resume after a long silence.
         function proveOriginHashes(bytes[] calldata headers) external;
+        /// The hashes of L1 blocks `firstBlock - 1 ..= lastBlock` are proven.
+        event OriginHashesProven(uint64 firstBlock, uint64 lastBlock);
         function provenOriginHash(uint256 number) external view returns (bytes32);
         function ORIGIN_PROOF_DEPTH() external view returns (uint256);
         error BatchInbox_BlockHashUnavailable(uint256 number);

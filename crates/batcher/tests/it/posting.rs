@@ -10,7 +10,7 @@ use std::{
 use alloy_primitives::{Address, U256, hex};
 use alloy_provider::{DynProvider, Provider, ProviderBuilder};
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::SolCall;
+use alloy_sol_types::{SolCall, SolEvent};
 use rollup_batcher::{
     BatchStart, Batcher, BatcherConfig, DataPath, PendingBatch, PostReason, build_batch,
 };
@@ -568,6 +568,40 @@ async fn after_a_long_silence_the_batcher_proves_old_hashes_then_forces() {
     let head = seal_blocks(&mut node, &mut 0, rollup.genesis.timestamp + 1, &[0]);
     anvil.rpc("anvil_mine", json!([8_700])).await;
 
+    // Someone (or an earlier round that failed after it) proved the newest chunk already: the
+    // batcher goes on below it instead of proving it again.
+    let l1_head = anvil.provider.get_block_number().await.unwrap();
+    let top = rollup_batcher::origins::proof_anchor(l1_head, true);
+    let mut headers = Vec::new();
+    for number in top - 149..=top {
+        headers.push(
+            rollup_l1::header_rlp(&anvil.provider, number)
+                .await
+                .unwrap()
+                .unwrap(),
+        );
+    }
+    let proof = IBatchInbox::proveOriginHashesCall { headers }.abi_encode();
+    let tx = anvil
+        .rpc(
+            "eth_sendTransaction",
+            json!([{ "from": "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC", "to": inbox, "data": hex::encode_prefixed(proof), "gas": "0xf42400" }]),
+        )
+        .await;
+    let tx = tx.as_str().unwrap().parse().unwrap();
+    let mut receipt = None;
+    for _ in 0..100 {
+        receipt = anvil.provider.get_transaction_receipt(tx).await.unwrap();
+        if receipt.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        receipt.is_some_and(|receipt| receipt.status()),
+        "the first chunk's proof landed"
+    );
+
     let config = BatcherConfig {
         poll_interval: Duration::from_millis(50),
         window_margin: 3,
@@ -588,6 +622,39 @@ async fn after_a_long_silence_the_batcher_proves_old_hashes_then_forces() {
         origin + 150,
         "one forceInclude of 150 epochs landed; the batcher sent {} transactions",
         anvil.provider.get_transaction_count(batcher).await.unwrap()
+    );
+    // The batcher proved from where the first proof ended, down to the forced run's newest
+    // origin: nothing twice, one transaction per chunk, and one to force.
+    let proofs = anvil
+        .provider
+        .get_logs(
+            &alloy_rpc_types_eth::Filter::new()
+                .address(inbox)
+                .event_signature(IBatchInbox::OriginHashesProven::SIGNATURE_HASH)
+                .from_block(0),
+        )
+        .await
+        .unwrap();
+    let ranges: Vec<(u64, u64)> = proofs
+        .iter()
+        .map(|log| {
+            let event = IBatchInbox::OriginHashesProven::decode_log_data(log.data()).unwrap();
+            (event.firstBlock, event.lastBlock)
+        })
+        .collect();
+    let expected = rollup_batcher::origins::origin_proof_chunks(origin + 150, top - 150);
+    assert_eq!(ranges[0], (top - 149, top));
+    assert_eq!(
+        ranges[1..].len(),
+        expected.len(),
+        "the batcher's proofs: {ranges:?}"
+    );
+    for (range, chunk) in ranges[1..].iter().zip(&expected) {
+        assert_eq!(*range, *chunk, "the batcher's proofs: {ranges:?}");
+    }
+    assert_eq!(
+        anvil.provider.get_transaction_count(batcher).await.unwrap(),
+        expected.len() as u64 + 1
     );
     stop(cancel, task).await;
 }
