@@ -43,6 +43,7 @@ mod debug;
 mod error;
 mod eth;
 mod filters;
+mod http_subscriptions;
 mod pubsub;
 mod rollup;
 mod txs;
@@ -292,7 +293,12 @@ pub async fn start_server(
         .set_http_middleware(
             tower::ServiceBuilder::new()
                 .option_layer(cors)
-                .layer(StatusPageLayer),
+                .layer(StatusPageLayer)
+                .layer(http_subscriptions::MarkPlainHttpLayer),
+        )
+        .set_rpc_middleware(
+            jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new()
+                .layer_fn(http_subscriptions::HttpSubscriptions),
         )
         .build(config.addr)
         .await

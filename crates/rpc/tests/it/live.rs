@@ -340,9 +340,31 @@ async fn subscription_and_filter_limits_and_errors() {
             .unwrap_err();
         assert_eq!(code(&err), -32602, "{bad:?}: {err}");
     }
-    // Over HTTP there is no connection to notify.
-    let over_http = call(f.addr, "eth_subscribe", json!(["newHeads"])).await;
-    assert!(over_http.get("error").is_some(), "{over_http}");
+    // Over HTTP there is no connection to notify: geth's answer, alone or in a batch, where the
+    // other calls still get theirs.
+    for (method, params) in [
+        ("eth_subscribe", json!(["newHeads"])),
+        ("eth_unsubscribe", json!(["0x1234"])),
+    ] {
+        let refused = error(f.addr, method, params).await;
+        assert_eq!(refused["code"], json!(-32601), "{method}: {refused}");
+        assert!(
+            refused["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("notifications not supported"),
+            "{refused}"
+        );
+    }
+    let batch = json!([
+        {"jsonrpc": "2.0", "id": 1, "method": "eth_subscribe", "params": ["newHeads"]},
+        {"jsonrpc": "2.0", "id": 2, "method": "eth_chainId", "params": []},
+    ]);
+    let (_, body) = http_post(f.addr, &batch.to_string()).await;
+    let answers: Vec<Value> = serde_json::from_str(&body).unwrap();
+    let by_id = |id: u64| answers.iter().find(|a| a["id"] == json!(id)).unwrap();
+    assert_eq!(by_id(1)["error"]["code"], json!(-32601), "{body}");
+    assert!(by_id(2)["result"].is_string(), "{body}");
 
     // Filters: a global cap, then room again once one is uninstalled.
     let a = result(f.addr, "eth_newBlockFilter", json!([])).await;
