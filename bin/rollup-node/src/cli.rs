@@ -96,7 +96,7 @@ pub(crate) enum Command {
     ///     # challenge_period = "7d"       # overrides the preset's (7d, 3600s, ...)
     ///     # timelock_delay = "10d"        # must exceed the challenge period
     ///     # proposal_bond_wei = "1000000000000000000"  # wei, a decimal string
-    ///     # sequencing_window = 3600      # L1 blocks within which a block's batch must land
+    ///     # sequencing_window = 3600      # L1 blocks within which a block's batch must land (2 to 4000)
     ///     # max_sequencer_drift = 1800    # seconds an L2 block may run ahead of its L1 origin
     ///     # challenger_bond_wei = "1000000000000000000"  # wei a challenger posts per game
     ///     # max_clock_duration = "84h"    # each side's clock per game (3.5 days)

@@ -93,6 +93,12 @@ pub const WORST_CASE_GAME_GAS: u64 = 16 * (1 << 24) + 5 * 8_000_000 + 21_000_000
 /// (`Presets.BOND_REFERENCE_GAS_PRICE`).
 pub const BOND_REFERENCE_GAS_PRICE: u64 = 30_000_000_000;
 
+/// The longest sequencing window `deploy` accepts, in L1 blocks: a batch lands up to two
+/// windows after its first block's L1 origin, so with at most 4 000 its newest L1 header is
+/// always one whose hash L1 still tells (8 191 blocks back with EIP-2935), and batches never
+/// need old hashes proven (`BatchInbox.proveOriginHashes`, which only forcing does).
+pub const MAX_SEQUENCING_WINDOW: u64 = 4_000;
+
 impl Preset {
     /// A real L1: the 7-day challenge period, upgrades 10 days behind the timelock (the
     /// challenge period, the proposer's lag behind L1 finality and a margin to act), ten ether
@@ -361,6 +367,11 @@ impl DeployPlan {
         }
         if preset.sequencing_window < 2 {
             return bad("sequencing_window must be at least 2 L1 blocks".into());
+        }
+        if preset.sequencing_window > MAX_SEQUENCING_WINDOW {
+            return bad(format!(
+                "sequencing_window must be at most {MAX_SEQUENCING_WINDOW} L1 blocks (the production preset's is 3 600, 12 hours): a batch lands up to two windows after its first L1 origin, and the inbox checks its newest L1 header against L1's hash of that block, which L1 tells only 8 191 blocks back (EIP-2935)"
+            ));
         }
         if self.l2_gas_limit < rollup_primitives::DEPOSIT_GAS_PER_L1_BLOCK {
             return bad(format!(
@@ -1453,6 +1464,21 @@ mod tests {
         refused(
             &|c| c.max_clock_duration = Some("soon".into()),
             "max_clock_duration",
+        );
+        refused(
+            &|c| c.sequencing_window = Some(1),
+            "sequencing_window must be at least 2",
+        );
+        // Past 4 000 a landable batch could name an L1 header whose hash L1 no longer tells.
+        refused(
+            &|c| c.sequencing_window = Some(MAX_SEQUENCING_WINDOW + 1),
+            "sequencing_window must be at most 4000 L1 blocks",
+        );
+        let mut longest = config();
+        longest.sequencing_window = Some(MAX_SEQUENCING_WINDOW);
+        assert_eq!(
+            longest.plan().unwrap().preset.sequencing_window,
+            MAX_SEQUENCING_WINDOW
         );
     }
 
