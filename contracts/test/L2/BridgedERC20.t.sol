@@ -3,6 +3,8 @@ pragma solidity ^0.8.28;
 
 import {Test} from "test/utils/Test.sol";
 import {BridgedERC20} from "src/L2/BridgedERC20.sol";
+import {ERC20} from "solady/tokens/ERC20.sol";
+import {ERC20Tests} from "test/utils/ERC20Tests.sol";
 
 /// @dev This test contract deploys the token, so it plays the bridge.
 contract BridgedERC20Test is Test {
@@ -121,6 +123,64 @@ contract BridgedERC20Test is Test {
         token.burn(alice, amount);
     }
 
+    /// @dev The bridge burns only what the holder has: a withdrawal of more burns nothing.
+    function testFuzz_burn_insufficientBalance_reverts(address holder, uint256 balance, uint256 amount) public {
+        balance = bound(balance, 0, type(uint256).max - 1);
+        amount = bound(amount, balance + 1, type(uint256).max);
+        token.mint(holder, balance);
+        vm.expectRevert(ERC20.InsufficientBalance.selector);
+        token.burn(holder, amount);
+        assertEq(token.balanceOf(holder), balance);
+        assertEq(token.totalSupply(), balance);
+    }
+
+    /// @dev Minting never wraps the supply around.
+    function testFuzz_mint_totalSupplyOverflow_reverts(address first, address second, uint256 minted, uint256 more)
+        public
+    {
+        minted = bound(minted, 1, type(uint256).max);
+        more = bound(more, type(uint256).max - minted + 1, type(uint256).max);
+        token.mint(first, minted);
+        vm.expectRevert(ERC20.TotalSupplyOverflow.selector);
+        token.mint(second, more);
+        assertEq(token.totalSupply(), minted);
+        assertEq(token.balanceOf(first), minted);
+    }
+
+    /// @dev A permit signed over the L1 token's name, whatever it is (up to 64 bytes, any
+    ///      bytes), is valid: the domain reads back exactly the stored name.
+    function testFuzz_permit_anyName_succeeds(string calldata name_, uint256 ownerKey, address spender, uint256 value)
+        public
+    {
+        vm.assume(bytes(name_).length <= 64);
+        ownerKey = bound(ownerKey, 1, 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364140);
+        token.initialize(l1Token, name_, "TKN", 18);
+        address owner = vm.addr(ownerKey);
+        bytes32 domain = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256(bytes(name_)),
+                keccak256("1"),
+                block.chainid,
+                address(token)
+            )
+        );
+        bytes32 structHash = keccak256(
+            abi.encode(
+                keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"),
+                owner,
+                spender,
+                value,
+                0,
+                block.timestamp
+            )
+        );
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(ownerKey, keccak256(abi.encodePacked("\x19\x01", domain, structHash)));
+        token.permit(owner, spender, value, block.timestamp, v, r, s);
+        assertEq(token.allowance(owner, spender), value);
+        assertEq(token.nonces(owner), 1);
+    }
+
     /// @dev The EIP-712 domain follows the stored name.
     function test_domainSeparator_usesName_succeeds() public {
         BridgedERC20 other = new BridgedERC20();
@@ -146,5 +206,25 @@ contract BridgedERC20Test is Test {
             b[i] = keccak256(abi.encode(seed, i))[0];
         }
         return string(b);
+    }
+}
+
+/// @notice `BridgedERC20` as the token its L2 holders use (`ERC20Tests`): transfers,
+///         allowances and permits in the L1 token's name. This contract is the bridge.
+contract BridgedERC20TokenTest is ERC20Tests {
+    string internal constant NAME = "Wrapped Ether";
+
+    function setUp() public {
+        BridgedERC20 bridged = new BridgedERC20();
+        bridged.initialize(makeAddr("l1Token"), NAME, "WETH", 18);
+        token = bridged;
+    }
+
+    function _mintTo(address to, uint256 amount) internal override {
+        BridgedERC20(address(token)).mint(to, amount);
+    }
+
+    function _domainName() internal pure override returns (string memory) {
+        return NAME;
     }
 }
