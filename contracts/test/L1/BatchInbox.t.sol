@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {Test, Vm, console} from "test/utils/Test.sol";
 import {Proxies} from "test/utils/Proxies.sol";
+import {OwnershipTests} from "test/utils/OwnershipTests.sol";
 import {BridgeFixtures} from "test/utils/BridgeFixtures.sol";
 import {Batches} from "test/utils/Batches.sol";
 import {L1Chain} from "test/utils/L1Chain.sol";
@@ -1934,5 +1935,43 @@ contract BatchInboxGasTest is BatchInboxBase {
         console.log("  execution", execution);
         console.log("  transaction (+ 21,000 + calldata)", execution + intrinsic);
         console.log("  calldata bytes", callData.length);
+    }
+}
+
+/// @notice The BatchInbox's ownership (`OwnershipTests`), its owner power here `setBatcher`;
+///         and whatever happens to the ownership, the batcher keeps posting.
+contract BatchInboxOwnershipTest is BatchInboxBase, OwnershipTests {
+    function setUp() public override {
+        super.setUp();
+        initialOwner = owner;
+        owned = Ownable(address(inbox));
+    }
+
+    function _act(address caller, address value) internal override {
+        vm.prank(caller);
+        inbox.setBatcher(value);
+    }
+
+    function _acted() internal view override returns (address) {
+        return inbox.batcher();
+    }
+
+    /// @dev The batcher does not depend on the owner: after the owner renounces or hands the
+    ///      inbox to someone else, batches still land.
+    function testFuzz_renounceOwnership_batcherKeepsPosting_succeeds(bool renounce, address newOwner) public {
+        _assumeCaller(newOwner);
+        vm.prank(owner);
+        if (renounce) {
+            inbox.renounceOwnership();
+        } else {
+            inbox.transferOwnership(newOwner);
+        }
+        assertEq(inbox.owner(), renounce ? address(0) : newOwner);
+        _post(_emptyBlocks(0, Batches.uniformBlocks(1, 0, 1, 0)));
+        chain.roll(1);
+        _post(_emptyBlocks(1, Batches.uniformBlocks(1, 1, 12, 0)));
+        assertEq(inbox.recordCount(), 2);
+        assertEq(inbox.nextBlock(), 3);
+        assertEq(inbox.batcher(), batcher);
     }
 }

@@ -303,6 +303,44 @@ contract GovernanceTest is Test {
         assertEq(d.stateManager.disputeGame(), game);
     }
 
+    /// @dev Handing the StateManager or the BatchInbox to a new owner (a new timelock, say) goes
+    ///      through the timelock, whose delay (10 days) outlasts a handover request (48 hours):
+    ///      the new owner must ask within the 48 hours before the timelock executes the
+    ///      completion. An older request, such as one made when the completion was scheduled,
+    ///      has expired: the execution reverts and the timelock stays the owner.
+    function testFuzz_completeOwnershipHandover_throughTimelock_succeeds(uint256 requestAge, bool inbox) public {
+        Ownable target = inbox ? Ownable(address(d.batchInbox)) : Ownable(address(d.stateManager));
+        address newOwner = makeAddr("newOwner");
+        requestAge = bound(requestAge, 0, config.timelockDelay);
+        bytes memory data = abi.encodeCall(Ownable.completeOwnershipHandover, (newOwner));
+        bytes32 salt = keccak256(data);
+        uint256 executeAt = block.timestamp + config.timelockDelay;
+        _schedule(address(target), data, salt);
+        vm.warp(executeAt - requestAge);
+        vm.prank(newOwner);
+        target.requestOwnershipHandover();
+        vm.warp(executeAt);
+        bool expired = requestAge > 48 hours;
+        if (expired) vm.expectRevert(Ownable.NoHandoverRequest.selector);
+        _execute(address(target), data, salt);
+        assertEq(target.owner(), expired ? address(d.timelock) : newOwner);
+    }
+
+    /// @dev The ProxyAdmins (OpenZeppelin `Ownable`, one step) belong to the timelock: nobody
+    ///      else, the owner included, transfers or renounces them.
+    function testFuzz_proxyAdminOwnership_notTimelock_reverts(address caller, uint256 which) public {
+        _assumeOutsider(caller);
+        address[3] memory proxies = [address(d.stateManager), address(d.batchInbox), address(d.l1Bridge)];
+        ProxyAdmin proxyAdmin = ProxyAdmin(Proxies.adminOf(proxies[which % 3]));
+        vm.expectRevert(abi.encodeWithSelector(OzOwnable.OwnableUnauthorizedAccount.selector, caller));
+        vm.prank(caller);
+        proxyAdmin.transferOwnership(caller);
+        vm.expectRevert(abi.encodeWithSelector(OzOwnable.OwnableUnauthorizedAccount.selector, caller));
+        vm.prank(caller);
+        proxyAdmin.renounceOwnership();
+        assertEq(proxyAdmin.owner(), address(d.timelock));
+    }
+
     // ------------------------------------------------------------------ contracts behind their proxies
 
     function testFuzz_stateManager_initializeAgain_reverts(address caller) public {

@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {Test} from "test/utils/Test.sol";
 import {Proxies} from "test/utils/Proxies.sol";
+import {OwnershipTests} from "test/utils/OwnershipTests.sol";
 import {TransparentUpgradeableProxy} from "@openzeppelin/contracts/proxy/transparent/TransparentUpgradeableProxy.sol";
 import {StateManager} from "src/L1/StateManager.sol";
 import {IStateManager} from "interfaces/IStateManager.sol";
@@ -792,6 +793,28 @@ contract StateManagerTest is Test {
         manager.setPermissionlessProposals(true);
     }
 
+    /// @dev The switch decides, for any account but the allowlisted proposer, whether it may
+    ///      propose; the allowlisted proposer may either way.
+    function testFuzz_setPermissionlessProposals_succeeds(bool permissionless, address who) public {
+        vm.assume(who != proposer && who != address(manager) && who != Proxies.adminOf(address(manager)));
+        vm.expectEmit(address(manager));
+        emit PermissionlessProposalsSet(permissionless);
+        vm.prank(owner);
+        manager.setPermissionlessProposals(permissionless);
+        assertEq(manager.permissionlessProposals(), permissionless);
+
+        vm.deal(who, BOND);
+        vm.prank(who);
+        manager.depositBond{value: BOND}();
+        if (!permissionless) vm.expectRevert(StateManager.StateManager_NotProposer.selector);
+        vm.prank(who);
+        manager.submitStateRoot(bytes32(uint256(1)), bytes32(uint256(2)), _blockProof(1));
+        assertEq(manager.proposalCount(), permissionless ? 1 : 0);
+        assertEq(manager.bondBalance(who), permissionless ? 0 : BOND);
+        _propose(1);
+        assertTrue(manager.disputeOf(manager.proposalCount() - 1).allowlisted);
+    }
+
     /// @dev The allowlisted flag is the proposer's at proposal time: replacing the proposer
     ///      later changes nothing on recorded proposals.
     function test_submitStateRoot_allowlistedSnapshot_succeeds() public {
@@ -1045,6 +1068,55 @@ contract StateManagerTest is Test {
         vm.stopPrank();
     }
 
+    /// @dev Each game contract closes exactly the games it opened, whatever the counts and
+    ///      however long after the challenge period: a replaced game cannot close the current
+    ///      game's, nor the current one the replaced one's, and the proposal is final (its bond
+    ///      returnable) only once every game closed.
+    function testFuzz_closeGame_onlyOwnGames_succeeds(uint256 mine, uint256 theirs, uint256 elapsed) public {
+        mine = bound(mine, 1, 5);
+        theirs = bound(theirs, 1, 5);
+        elapsed = bound(elapsed, CHALLENGE_PERIOD, 100 * CHALLENGE_PERIOD);
+        address next = makeAddr("nextDisputeGame");
+        uint256 index = _propose(1);
+        for (uint256 i; i < mine; ++i) {
+            vm.prank(game);
+            manager.openGame(index);
+        }
+        vm.prank(owner);
+        manager.setDisputeGame(next);
+        for (uint256 i; i < theirs; ++i) {
+            vm.prank(next);
+            manager.openGame(index);
+        }
+        vm.warp(block.timestamp + elapsed);
+
+        for (uint256 i; i < theirs; ++i) {
+            vm.expectEmit(address(manager));
+            emit ProposalDefended(index, next, mine + theirs - i - 1);
+            vm.prank(next);
+            manager.closeGame(index);
+        }
+        vm.expectRevert(StateManager.StateManager_NoOpenGame.selector);
+        vm.prank(next);
+        manager.closeGame(index);
+        for (uint256 i; i < mine; ++i) {
+            assertFalse(manager.isFinal(index), "final with a game open");
+            vm.expectRevert(StateManager.StateManager_ProposalNotFinal.selector);
+            manager.returnBond(index);
+            vm.expectEmit(address(manager));
+            emit ProposalDefended(index, game, mine - i - 1);
+            vm.prank(game);
+            manager.closeGame(index);
+        }
+        vm.expectRevert(StateManager.StateManager_NoOpenGame.selector);
+        vm.prank(game);
+        manager.closeGame(index);
+        assertEq(manager.disputeOf(index).openGames, 0);
+        assertTrue(manager.isFinal(index));
+        manager.returnBond(index);
+        assertEq(manager.bondBalance(proposer), 100 * BOND);
+    }
+
     /// @dev An open game holds finality (and the bond) back past the challenge period; the
     ///      proposal can still be removed meanwhile; it is final once the game closes.
     function test_isFinal_openGame_succeeds() public {
@@ -1236,6 +1308,15 @@ contract StateManagerTest is Test {
         manager.setOneStepVerifier(sender);
     }
 
+    function testFuzz_setOneStepVerifier_succeeds(address verifier) public {
+        vm.assume(verifier != address(0));
+        vm.expectEmit(address(manager));
+        emit OneStepVerifierSet(verifier);
+        vm.prank(owner);
+        manager.setOneStepVerifier(verifier);
+        assertEq(manager.oneStepVerifier(), verifier);
+    }
+
     function test_setOneStepVerifier_zeroAddress_reverts() public {
         vm.expectRevert(StateManager.StateManager_ZeroAddress.selector);
         vm.prank(owner);
@@ -1324,6 +1405,15 @@ contract StateManagerTest is Test {
         if (number < next) assertEq(manager.proposals(0).l2BlockNumber, number);
     }
 
+    function testFuzz_setBatchInbox_succeeds(address inbox) public {
+        vm.assume(inbox != address(0));
+        vm.expectEmit(address(manager));
+        emit BatchInboxSet(inbox);
+        vm.prank(owner);
+        manager.setBatchInbox(inbox);
+        assertEq(manager.batchInbox(), inbox);
+    }
+
     function test_setBatchInbox_zeroAddress_reverts() public {
         vm.expectRevert(StateManager.StateManager_ZeroAddress.selector);
         vm.prank(owner);
@@ -1335,5 +1425,85 @@ contract StateManagerTest is Test {
         vm.expectRevert(Ownable.Unauthorized.selector);
         vm.prank(sender);
         manager.setBatchInbox(address(1));
+    }
+}
+
+/// @notice The StateManager's ownership (`OwnershipTests`), its owner power here `setProposer`;
+///         and whatever happens to the ownership, no bond is locked.
+contract StateManagerOwnershipTest is OwnershipTests {
+    uint256 internal constant CHALLENGE_PERIOD = 1 hours;
+    uint256 internal constant BOND = 1 ether;
+
+    StateManager internal manager;
+    address internal proposer;
+    address internal game;
+
+    function setUp() public {
+        vm.warp(1_700_000_000);
+        initialOwner = makeAddr("owner");
+        proposer = makeAddr("proposer");
+        game = makeAddr("disputeGame");
+        manager =
+            Proxies.deployStateManager(makeAddr("proxyAdminOwner"), initialOwner, proposer, CHALLENGE_PERIOD, BOND);
+        owned = Ownable(address(manager));
+        vm.prank(initialOwner);
+        manager.setDisputeGame(game);
+    }
+
+    function _act(address caller, address value) internal override {
+        vm.prank(caller);
+        manager.setProposer(value);
+    }
+
+    function _acted() internal view override returns (address) {
+        return manager.proposer();
+    }
+
+    /// @dev Bonds never depend on the owner: after the owner renounces or hands the contract to
+    ///      someone else, the proposer still proposes with its bond, a final proposal's bond
+    ///      still returns, a removed one's still reaches the dispute game's recipient, and every
+    ///      wei can be withdrawn.
+    function testFuzz_renounceOwnership_bondsNotLocked_succeeds(
+        bool renounce,
+        address newOwner,
+        uint256 deposit,
+        uint256 recipientKey
+    ) public {
+        _assumeCaller(newOwner);
+        deposit = bound(deposit, 2 * BOND, 100 ether);
+        // An EOA (precompiles and cheatcode addresses would reject or swallow the ETH).
+        address recipient = vm.addr(bound(recipientKey, 1, 1e70));
+        vm.assume(recipient != proposer);
+        vm.deal(proposer, deposit);
+        vm.prank(proposer);
+        manager.depositBond{value: deposit}();
+        vm.prank(proposer);
+        manager.submitStateRoot(keccak256("state 1"), keccak256("batch 1"), abi.encode(uint64(1), keccak256("1")));
+
+        vm.prank(initialOwner);
+        if (renounce) {
+            manager.renounceOwnership();
+        } else {
+            manager.transferOwnership(newOwner);
+        }
+        assertEq(manager.owner(), renounce ? address(0) : newOwner);
+        assertEq(manager.proposer(), proposer);
+        assertEq(manager.disputeGame(), game);
+
+        vm.prank(proposer);
+        manager.submitStateRoot(keccak256("state 2"), keccak256("batch 2"), abi.encode(uint64(2), keccak256("2")));
+        vm.prank(game);
+        assertTrue(manager.removeProposal(1, recipient));
+        vm.warp(block.timestamp + CHALLENGE_PERIOD);
+        manager.returnBond(0);
+        assertEq(address(manager).balance, deposit);
+
+        vm.prank(recipient);
+        manager.withdrawBond(BOND);
+        vm.prank(proposer);
+        manager.withdrawBond(deposit - BOND);
+        assertEq(recipient.balance, BOND);
+        assertEq(proposer.balance, deposit - BOND);
+        assertEq(address(manager).balance, 0);
     }
 }
