@@ -1449,6 +1449,142 @@ contract DisputeGameTest is DisputeGameBase {
         _assertConserved();
     }
 
+    /// @dev Whatever block and step a game narrows to, whoever submits it, and whatever the
+    ///      verifier answers: a valid step pays the challenger's bond to the proposer and leaves
+    ///      the proposal to become final; an invalid step, or one nobody can prove yet against a
+    ///      proposer that was not allowlisted, removes the proposal, gives its bond to the
+    ///      challenger and refunds the challenger's. Every wei is accounted for, the credit is
+    ///      paid once to its owner whoever claims it, and the game cannot be stepped again.
+    function testFuzz_step_outcome_succeeds(
+        uint256 number,
+        uint256 disputed,
+        uint256 position,
+        uint256 mode,
+        bool allowlisted,
+        address caller
+    ) public {
+        number = bound(number, 1, 1 << 20);
+        disputed = bound(disputed, 1, number);
+        position = bound(position, 0, TRACE_STEPS - 1);
+        TestVerifier.Mode m = TestVerifier.Mode(bound(mode, 0, 2));
+        address who = proposer;
+        if (!allowlisted) {
+            vm.prank(owner);
+            manager.setPermissionlessProposals(true);
+            who = _account("permissionless");
+        }
+        vm.assume(caller != who && caller != challenger && caller != address(dg));
+        verifier.setMode(m);
+        uint256 index = _propose(who, number);
+        uint256 id = _challenge(challenger, index);
+        _narrow(id, disputed, position);
+        bool proposerWins = m == TestVerifier.Mode.Valid || (m == TestVerifier.Mode.Unprovable && allowlisted);
+
+        vm.expectEmit(address(dg));
+        emit GameResolved(id, proposerWins ? DisputeGame.Status.ProposerWon : DisputeGame.Status.ChallengerWon);
+        vm.prank(caller);
+        dg.step(id, abi.encode(disputed, position));
+        _assertConserved();
+        assertEq(manager.disputeOf(index).openGames, proposerWins ? 0 : 1);
+        assertEq(manager.proposals(index).removed, !proposerWins);
+        assertEq(manager.bondBalance(challenger), proposerWins ? 0 : BOND);
+        address winner = proposerWins ? who : challenger;
+        address loser = proposerWins ? challenger : who;
+        assertEq(dg.credit(winner), CHALLENGER_BOND);
+        assertEq(dg.credit(loser), 0);
+        vm.expectRevert(DisputeGame.DisputeGame_GameOver.selector);
+        dg.step(id, "");
+
+        uint256 before = winner.balance;
+        uint256 callerBefore = caller.balance;
+        vm.expectEmit(address(dg));
+        emit CreditClaimed(winner, CHALLENGER_BOND);
+        vm.prank(caller);
+        dg.claimCredit(winner);
+        assertEq(winner.balance, before + CHALLENGER_BOND);
+        assertEq(caller.balance, callerBefore, "the caller was paid");
+        assertEq(address(dg).balance, 0);
+        vm.expectRevert(DisputeGame.DisputeGame_NoCredit.selector);
+        dg.claimCredit(winner);
+
+        // The proposal's own bond: back to the proposer once final, or already the challenger's.
+        vm.warp(block.timestamp + CHALLENGE_PERIOD);
+        if (proposerWins) manager.returnBond(index);
+        assertEq(manager.bondBalance(winner), BOND);
+        _assertConserved();
+    }
+
+    /// @dev At any point of a game, the side to move loses once its clock is out, and not a
+    ///      second before; anyone may resolve it, the bonds go as `step` would send them, and
+    ///      every wei is accounted for.
+    function testFuzz_resolve_clockExpired_succeeds(
+        uint256 number,
+        uint256 moves,
+        uint256 seed,
+        uint256 late,
+        address caller
+    ) public {
+        number = bound(number, 1, 1 << 20);
+        moves = bound(moves, 0, 60);
+        late = bound(late, 0, 10 * MAX_CLOCK);
+        uint256 index = _propose(proposer, number);
+        uint256 id = _challenge(challenger, index);
+        for (uint256 i; i < moves && !_atStep(id); ++i) {
+            if (_g(id).proposerToMove) {
+                _bisect(id);
+            } else {
+                _pick(id, uint256(keccak256(abi.encode(seed, i))) % 2 == 0);
+            }
+        }
+        bool proposerToMove = _g(id).proposerToMove;
+        uint256 deadline = dg.deadline(id);
+        vm.warp(deadline - 1);
+        vm.expectRevert(DisputeGame.DisputeGame_ClockRunning.selector);
+        dg.resolve(id);
+
+        vm.warp(deadline + late);
+        vm.expectEmit(address(dg));
+        emit GameResolved(id, proposerToMove ? DisputeGame.Status.ChallengerWon : DisputeGame.Status.ProposerWon);
+        vm.prank(caller);
+        dg.resolve(id);
+        assertEq(manager.proposals(index).removed, proposerToMove);
+        assertEq(dg.credit(proposerToMove ? challenger : proposer), CHALLENGER_BOND);
+        assertEq(dg.credit(proposerToMove ? proposer : challenger), 0);
+        assertEq(manager.bondBalance(challenger), proposerToMove ? BOND : 0);
+        assertEq(manager.isFinal(index), !proposerToMove);
+        assertEq(dg.deadline(id), 0);
+        _assertConserved();
+        vm.expectRevert(DisputeGame.DisputeGame_GameOver.selector);
+        dg.resolve(id);
+    }
+
+    /// @dev Credits from several games add up and are paid in one claim, to their owner only,
+    ///      whoever triggers it; nothing is left to claim twice.
+    function testFuzz_claimCredit_accumulated_succeeds(uint256 games, address caller) public {
+        games = bound(games, 1, 4);
+        vm.assume(caller != proposer && caller != address(dg));
+        for (uint256 i; i < games; ++i) {
+            uint256 id = _challenge(challenger, _propose(proposer, 2 * (i + 1)));
+            _bisect(id);
+            vm.warp(dg.deadline(id));
+            dg.resolve(id);
+        }
+        assertEq(dg.credit(proposer), games * CHALLENGER_BOND);
+        _assertConserved();
+        uint256 before = proposer.balance;
+        uint256 callerBefore = caller.balance;
+        vm.prank(caller);
+        dg.claimCredit(proposer);
+        assertEq(proposer.balance, before + games * CHALLENGER_BOND);
+        assertEq(caller.balance, callerBefore, "the caller was paid");
+        assertEq(dg.credit(proposer), 0);
+        assertEq(address(dg).balance, 0);
+        vm.expectRevert(DisputeGame.DisputeGame_NoCredit.selector);
+        vm.prank(caller);
+        dg.claimCredit(proposer);
+        _assertConserved();
+    }
+
     // ------------------------------------------------------------------ parallel games
 
     /// @dev Three games on one proposal: the first challenger win removes it and takes the
