@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {Ownable} from "solady/auth/Ownable.sol";
+import {OwnableNoValue} from "src/libraries/OwnableNoValue.sol";
 import {Initializable} from "solady/utils/Initializable.sol";
 import {IDepositChain} from "interfaces/IDepositChain.sol";
 import {L1Header} from "src/libraries/L1Header.sol";
@@ -68,7 +68,7 @@ import {L1Header} from "src/libraries/L1Header.sol";
 ///         `lastOrigin`, `depositCount` packed; `l1Block`, `forced`, `blobCount` packed;
 ///         `dataHash`; `segmentRoot`; `blocksHash`; `blobCount` took a free byte, so a record
 ///         kept its five slots), 6 proven L1 block hashes (`proveOriginHashes`).
-contract BatchInbox is Ownable, Initializable {
+contract BatchInbox is OwnableNoValue, Initializable {
     /// @notice An appended batch (or forced block): a run of consecutive L2 blocks.
     /// @param firstBlock   The L2 number of its first block.
     /// @param blockCount   The number of L2 blocks.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {Ownable} from "solady/auth/Ownable.sol";
+import {OwnableNoValue} from "src/libraries/OwnableNoValue.sol";
 import {Initializable} from "solady/utils/Initializable.sol";
 import {SafeTransferLib} from "solady/utils/SafeTransferLib.sol";
 import {IStateManager} from "interfaces/IStateManager.sol";
@@ -43,7 +43,7 @@ import {BatchInbox} from "src/L1/BatchInbox.sol";
 ///         implementation, everything else lives in the proxy's storage and is set by
 ///         `initialize`. The implementation itself can never be initialized. Storage is
 ///         append-only across upgrades (owner and initializer state sit in Solady's fixed slots).
-contract StateManager is IStateManager, Ownable, Initializable {
+contract StateManager is IStateManager, OwnableNoValue, Initializable {
     using SafeTransferLib for address;
 
     /// @notice An output root proposal.

@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {Test} from "test/utils/Test.sol";
 import {Proxies} from "test/utils/Proxies.sol";
 import {Ownable} from "solady/auth/Ownable.sol";
+import {OwnableNoValue} from "src/libraries/OwnableNoValue.sol";
 
 /// @notice Fuzz tests of the owner's powers and of every way they change hands, for a contract
 ///         that inherits Solady's `Ownable` and runs behind a TransparentUpgradeableProxy:
@@ -291,5 +292,33 @@ abstract contract OwnershipTests is Test {
         vm.prank(initialOwner);
         owned.completeOwnershipHandover(pending);
         assertEq(owned.owner(), pending);
+    }
+
+    // ------------------------------------------------------------------ value
+
+    /// @dev Solady makes the ownership functions payable; ETH sent with one would stay in the
+    ///      contract outside every balance it accounts for, so each refuses it and nothing
+    ///      changes: not the owner, not a request, not the contract's balance.
+    function testFuzz_ownershipFunctions_withValue_reverts(address pending, uint256 value, uint8 which) public {
+        _assumeCaller(pending);
+        vm.assume(pending != initialOwner);
+        value = bound(value, 1, 1_000 ether);
+        _request(pending);
+        uint256 expiresAt = owned.ownershipHandoverExpiresAt(pending);
+        uint256 balance = address(owned).balance;
+        which = uint8(bound(which, 0, 4));
+        address caller = which == 2 || which == 3 ? pending : initialOwner;
+        vm.deal(caller, value);
+        vm.prank(caller);
+        vm.expectRevert(OwnableNoValue.Ownable_ValueNotAccepted.selector);
+        if (which == 0) owned.transferOwnership{value: value}(pending);
+        else if (which == 1) owned.renounceOwnership{value: value}();
+        else if (which == 2) owned.requestOwnershipHandover{value: value}();
+        else if (which == 3) owned.cancelOwnershipHandover{value: value}();
+        else owned.completeOwnershipHandover{value: value}(pending);
+        assertEq(owned.owner(), initialOwner, "the owner changed");
+        assertEq(owned.ownershipHandoverExpiresAt(pending), expiresAt, "the request changed");
+        assertEq(address(owned).balance, balance, "ETH stayed in the contract");
+        assertEq(caller.balance, value, "the caller lost its ETH");
     }
 }
