@@ -22,7 +22,7 @@ use rollup_execution::intrinsic_gas;
 use rollup_primitives::{L2Transaction, MAX_TX_SIZE, RollupConfig};
 use rollup_storage::{Store, StoreReader};
 use tokio::sync::{Notify, broadcast};
-use tracing::debug;
+use tracing::{debug, warn};
 
 use crate::PoolError;
 
@@ -596,9 +596,9 @@ impl TxPool {
     /// Adds again a transaction of an unsafe block that an L1 reorg removed. It passed every
     /// check when it was sequenced, and its sender's later transactions come back with it in
     /// nonce order, so neither the overdraft check (their fee caps, not the fees they paid,
-    /// are what it would count) nor the usual nonce window applies: up to
-    /// [`MAX_READMITTED_PER_SENDER`] of a sender's removed transactions come back. The pool's
-    /// sizes and every other check still apply.
+    /// are what it would count) nor the usual nonce window nor the per-sender queued cap
+    /// applies: up to [`MAX_READMITTED_PER_SENDER`] of a sender's removed transactions come
+    /// back. The pool's sizes and every other check still apply.
     pub fn readmit(&self, tx: L2Transaction) -> Result<B256, PoolError> {
         self.admit(tx, true)
     }
@@ -699,10 +699,15 @@ impl TxPool {
                 sub_pool: SubPool::Queued,
             },
         );
-        let refused = if inner
-            .senders
-            .get(&sender)
-            .is_some_and(|account| account.queued() > self.config.max_queued_per_sender)
+        // A readmitted transaction is not held to its sender's queued cap: it comes back in nonce
+        // order with the rest of the removed block, filling the gap its sender's later pooled
+        // transactions wait behind (the unwind rolled the nonce back under them); the prune
+        // after the readmission applies the cap to whatever is still behind a gap.
+        let refused = if !readmitted
+            && inner
+                .senders
+                .get(&sender)
+                .is_some_and(|account| account.queued() > self.config.max_queued_per_sender)
         {
             Some(PoolError::SenderQueueFull {
                 sender,
@@ -878,6 +883,7 @@ impl TxPool {
             }
         }
         let senders: Vec<Address> = inner.senders.keys().copied().collect();
+        let mut over_cap = 0usize;
         for sender in senders {
             inner.set_state_nonce(sender, account_nonce(sender));
             // Only a demotion can put a sender over its queued cap: drop from its tail.
@@ -886,7 +892,12 @@ impl TxPool {
                 && let Some((tail, _)) = account.tail(SubPool::Queued)
             {
                 inner.remove(sender, tail);
+                over_cap += 1;
             }
+        }
+        if over_cap > 0 {
+            warn!(target: "rollup::txpool", dropped = over_cap, max_queued_per_sender = self.config.max_queued_per_sender, "transactions behind a nonce gap over their sender's queued cap were dropped (a rejected transaction left a gap)");
+            metrics::counter!("rollup_txpool_evicted_total").increment(over_cap as u64);
         }
         let expired = inner.expire_queued(self.config.queued_lifetime);
         let victims = inner

@@ -162,8 +162,7 @@ impl Sequencer {
                         let _ = finished.send(height);
                     }
                     if outcome.unwound_l2_blocks > 0 {
-                        self.prune(node, &[])?;
-                        self.readmit(node);
+                        self.after_unwind(node)?;
                     }
                 }
                 _ = ticker.tick() => {
@@ -295,6 +294,16 @@ impl Sequencer {
         // at the block interval would never close the gap, and each block it trails brings its
         // batch closer to its sequencing window's deadline.
         Ok(block.catching_up || node.next_origin_ready(now)?)
+    }
+
+    /// After L2 blocks were unwound: offers their transactions to the pool again, then prunes
+    /// it. In this order: pruning first would roll each sender's nonce back while its later
+    /// transactions still wait in the pool, behind a gap the readmitted ones are about to fill,
+    /// and the per-sender cap on queued transactions would silently drop all but the first of
+    /// them.
+    pub fn after_unwind(&self, node: &mut RollupNode) -> Result<()> {
+        self.readmit(node);
+        self.prune(node, &[])
     }
 
     /// Offers the transactions of removed unsafe blocks to the pool again; those that are no

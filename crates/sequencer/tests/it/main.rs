@@ -832,6 +832,84 @@ fn follow_l1(node: &mut RollupNode, count: u64, timestamp: impl Fn(u64) -> u64) 
     .unwrap();
 }
 
+/// The empty L1 block `number` as [`follow_l1`] gives it.
+fn l1_block(number: u64, timestamp: u64) -> L1Block {
+    let hash = |n: u64| B256::from(U256::from(n) << 8);
+    L1Block {
+        number,
+        hash: hash(number),
+        parent_hash: if number == 1 {
+            B256::ZERO
+        } else {
+            hash(number - 1)
+        },
+        timestamp,
+        mix_hash: B256::ZERO,
+        base_fee_per_gas: Some(1),
+        transactions: vec![],
+        receipts: vec![],
+    }
+}
+
+/// An L1 reorg removes an unsafe block holding a sender's first transactions while its later
+/// ones still wait in the pool, more of them than the per-sender queued cap: every one is
+/// pooled again, executable in nonce order, and the next block holds them all.
+#[test]
+fn an_unwind_keeps_every_transaction_of_a_sender_with_more_than_its_queued_cap_pooled() {
+    let (_dir, mut node, pool) = setup_with(
+        PoolConfig::default(),
+        RollupConfig {
+            max_sequencer_drift: 600,
+            ..config()
+        },
+    );
+    let l1_timestamp = |number: u64| 1 + number;
+    follow_l1(&mut node, 2, l1_timestamp);
+    let sequencer = sequencer(&pool);
+    // Catch up to origin 2 first, then a block on it with the sender's first 12 transfers.
+    sequencer.sequence_at(&mut node, l1_timestamp(2)).unwrap();
+    let a = keys().remove(0);
+    for nonce in 0..12 {
+        pool.add_raw(&raw(&a, nonce, FEE)).unwrap();
+    }
+    sequencer
+        .sequence_at(&mut node, l1_timestamp(2) + 1)
+        .unwrap();
+    assert_eq!(pool.len(), 0, "the first 12 are in a block");
+    let queued_cap = PoolConfig::default().max_queued_per_sender;
+    let later = queued_cap as u64 + 12;
+    for nonce in 12..12 + later {
+        pool.add_raw(&raw(&a, nonce, FEE)).unwrap();
+    }
+    assert_eq!(pool.pending_len(), later as usize);
+
+    // L1 block 2 leaves the canonical chain: its L2 blocks are unwound.
+    let outcome = node
+        .handle_notification(&L1Notification::Reverted {
+            old: Arc::new(L1Chain::new(vec![l1_block(2, l1_timestamp(2))]).unwrap()),
+        })
+        .unwrap();
+    assert!(outcome.unwound_l2_blocks > 0);
+    sequencer.after_unwind(&mut node).unwrap();
+    assert_eq!(
+        (pool.pending_len(), pool.queued_len()),
+        (12 + later as usize, 0),
+        "every transaction is pooled again, none over the queued cap dropped"
+    );
+
+    // L1 goes on; the next block holds all of them, in nonce order.
+    follow_l1(&mut node, 3, l1_timestamp);
+    sequencer
+        .sequence_at(&mut node, l1_timestamp(3) + 1)
+        .unwrap();
+    assert_eq!(pool.len(), 0);
+    let reader = node.store().reader().unwrap();
+    assert_eq!(
+        reader.account(a.address()).unwrap().unwrap().nonce,
+        12 + later
+    );
+}
+
 /// An L1 origin that trails L1 by several blocks, within the drift (the node started late, or
 /// L1 blocks come as fast as L2 blocks), is closed in one tick: each block adopts the next
 /// origin, at most ten blocks a second, instead of one origin per block interval forever.
