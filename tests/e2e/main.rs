@@ -441,7 +441,56 @@ async fn a_proposal_removed_by_an_l1_reorg_is_proposed_again_body() {
     assert_eq!(output["outputRoot"]["stateRoot"], block["stateRoot"]);
     assert_eq!(block["hash"], json!(first.l2BlockHash));
 
-    // Remove every L1 block from the proposal's on (retrying: the roles keep mining blocks).
+    // The first proposal becomes final (the devnet's challenge period is 60 s of L1 time), and
+    // the proposer anchors its next proposal on it.
+    l1.raw_request::<_, serde_json::Value>("evm_increaseTime".into(), json!([61]))
+        .await
+        .unwrap();
+    l1.raw_request::<_, serde_json::Value>("anvil_mine".into(), json!(["0x1"]))
+        .await
+        .unwrap();
+    let finalized_at = l1.get_block_number().await.unwrap();
+    let anchor_of_latest = async || {
+        use rollup_primitives::bindings::IStateManager;
+        let call = |input: Vec<u8>| {
+            TransactionRequest::default()
+                .with_to(devnet.info.contracts.state_manager)
+                .with_input(input)
+        };
+        let out = l1
+            .call(call(IStateManager::latestProposalCall {}.abi_encode()))
+            .await
+            .unwrap();
+        let index = IStateManager::latestProposalCall::abi_decode_returns(&out)
+            .unwrap()
+            .index;
+        let out = l1
+            .call(call(IStateManager::disputeOfCall { index }.abi_encode()))
+            .await
+            .unwrap();
+        IStateManager::disputeOfCall::abi_decode_returns(&out)
+            .unwrap()
+            .anchor
+    };
+    // A round that began before the first proposal was final may still land unanchored.
+    let mut anchored = false;
+    for _ in 0..50 {
+        let latest = wait_for_proposal(finalized_at).await;
+        if anchor_of_latest().await == 1 {
+            assert!(latest.l2BlockNumber > first.l2BlockNumber);
+            anchored = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(
+        anchored,
+        "no proposal anchored on the first one\n{}",
+        devnet.log()
+    );
+
+    // Remove every L1 block from the first proposal's on, its anchor with it (retrying: the
+    // roles keep mining blocks). The proposer must not name the vanished anchor again.
     let fork = first.l1Block;
     loop {
         let head = l1.get_block_number().await.unwrap();

@@ -265,11 +265,19 @@ impl Proposer {
             .call(IStateManager::proposalCountCall {})
             .await?
             .to::<u64>();
-        let start = self
-            .anchors
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .next;
+        let start = {
+            let mut scan = self
+                .anchors
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            // Fewer proposals than were read: an L1 reorg took some, and perhaps an agreed
+            // anchor with them. Read everything again.
+            if count < scan.next {
+                warn!(target: "rollup::proposer", proposals = count, read = scan.next, "the StateManager holds fewer proposals than were read (an L1 reorg); reading anchors again");
+                *scan = AnchorScan::default();
+            }
+            scan.next
+        };
         let end = count.min(start.saturating_add(ANCHOR_SCAN_PER_ROUND));
         // `next` moves over settled proposals only: one that may still become final is read
         // again next round.
@@ -328,6 +336,40 @@ impl Proposer {
         Ok(())
     }
 
+    /// Whether `anchor` (1 + a proposal index, 0 for the genesis) may anchor a proposal of L2
+    /// block `number` on L1 as it is now: a final proposal below `number` whose root is this
+    /// node's output root of its block, as `submitStateRoot` and a later dispute need.
+    async fn anchor_holds(&self, anchor: u64, number: u64) -> Result<bool, ProposerError> {
+        let Some(index) = anchor.checked_sub(1) else {
+            return Ok(true);
+        };
+        let count = self
+            .call(IStateManager::proposalCountCall {})
+            .await?
+            .to::<u64>();
+        if index >= count {
+            return Ok(false);
+        }
+        let proposal = self
+            .call(IStateManager::proposalsCall {
+                index: U256::from(index),
+            })
+            .await?;
+        if proposal.removed || proposal.l2BlockNumber >= number {
+            return Ok(false);
+        }
+        if !self
+            .call(IStateManager::isFinalCall {
+                index: U256::from(index),
+            })
+            .await?
+        {
+            return Ok(false);
+        }
+        Ok(local_output_root(&self.store, proposal.l2BlockNumber)?
+            .is_some_and(|local| local.hash() == proposal.stateRoot))
+    }
+
     /// The anchor of a proposal of L2 block `number` (see [`anchored_proof`]); drops the agreed
     /// proposals below it, which a later (higher) proposal will never prefer.
     fn take_anchor(&self, number: u64) -> u64 {
@@ -357,7 +399,22 @@ impl Proposer {
         let (output, batch_root, _) = proposal_inputs(&self.store, proposed, safe)?;
         let output_root = output.hash();
         self.scan_anchors().await?;
-        let anchor = self.take_anchor(safe);
+        let mut anchor = self.take_anchor(safe);
+        if !self.anchor_holds(anchor, safe).await? {
+            // An L1 reorg replaced or unsettled the proposal the scan agreed with (the count
+            // alone does not show a replaced one): every proposal it named would revert
+            // `StateManager_BadAnchor`. Read the proposals again.
+            warn!(target: "rollup::proposer", anchor, l2_block = safe, "the anchor agreed with is no longer a final proposal of this node's root on L1 (an L1 reorg?); reading anchors again");
+            *self
+                .anchors
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = AnchorScan::default();
+            self.scan_anchors().await?;
+            anchor = self.take_anchor(safe);
+            if !self.anchor_holds(anchor, safe).await? {
+                return Ok(None);
+            }
+        }
         let proof = anchored_proof(safe, output.l2_block_hash, anchor);
         self.ensure_bond().await?;
         // The seed interface's `stateRoot` argument carries the output root.
