@@ -215,10 +215,10 @@ struct RollupArgs {
     )]
     challenger_key: Option<String>,
     /// L2 block interval of the sequencer.
-    #[arg(id = "rollup.block-time", long = "rollup.block-time", value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    #[arg(id = "rollup.block-time", long = "rollup.block-time", value_name = "DURATION", default_value = "1s", value_parser = parse_nonzero_duration)]
     block_time: Duration,
     /// How often the batcher looks for L2 blocks to post.
-    #[arg(id = "rollup.batcher-interval", long = "rollup.batcher-interval", value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
+    #[arg(id = "rollup.batcher-interval", long = "rollup.batcher-interval", value_name = "DURATION", default_value = "2s", value_parser = parse_nonzero_duration)]
     batcher_interval: Duration,
     /// Longest an L2 block with transactions waits to be posted [default: 60s; 1s with
     /// --rollup.dev].
@@ -234,7 +234,7 @@ struct RollupArgs {
     batcher_window_margin: u64,
     /// How often the proposer considers proposing a new state root [default: 1h; 30s with
     /// --rollup.dev]. Each proposal locks its bond for the challenge period.
-    #[arg(id = "rollup.proposal-interval", long = "rollup.proposal-interval", value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(id = "rollup.proposal-interval", long = "rollup.proposal-interval", value_name = "DURATION", value_parser = parse_nonzero_duration)]
     proposal_interval: Option<Duration>,
     /// Which L2 head the proposer proposes: `finalized` or `safe` [default: finalized; safe with
     /// --rollup.dev].
@@ -251,7 +251,7 @@ struct RollupArgs {
     #[arg(id = "rollup.dispute-interval", long = "rollup.dispute-interval", value_name = "DURATION", value_parser = parse_nonzero_duration)]
     dispute_interval: Option<Duration>,
     /// How long an L1 transaction of a role waits before it is re-sent with higher fees.
-    #[arg(id = "rollup.l1-resubmit-after", long = "rollup.l1-resubmit-after", value_name = "DURATION", default_value = "12s", value_parser = parse_duration)]
+    #[arg(id = "rollup.l1-resubmit-after", long = "rollup.l1-resubmit-after", value_name = "DURATION", default_value = "12s", value_parser = parse_nonzero_duration)]
     l1_resubmit_after: Duration,
     /// Where the batcher puts batches' transactions: `blobs` (EIP-4844: the envelope in
     /// calldata, the transactions in up to 5 blobs per batch; a batch without transactions still

@@ -435,7 +435,7 @@ pub(crate) struct RunArgs {
     #[arg(long, env = "ROLLUP_METRICS_ADDR")]
     pub(crate) metrics_addr: Option<SocketAddr>,
     /// How often to poll L1 for new blocks, e.g. `500ms`, `2s`.
-    #[arg(long, env = "ROLLUP_L1_POLL_INTERVAL", default_value = "1s", value_parser = parse_duration)]
+    #[arg(long, env = "ROLLUP_L1_POLL_INTERVAL", default_value = "1s", value_parser = parse_nonzero_duration)]
     pub(crate) l1_poll_interval: Duration,
     /// Follow L1 this many blocks behind its head (0 follows the tip; reorgs are handled
     /// either way).
@@ -491,10 +491,10 @@ pub(crate) struct RunArgs {
     pub(crate) rpc_max_filters: usize,
     /// Sequencer block interval, e.g. `1s`, `250ms`. A block is built when there are
     /// transactions, or a newer L1 block to adopt as origin (every L1 block gets one).
-    #[arg(long, env = "ROLLUP_BLOCK_TIME", default_value = "1s", value_parser = parse_duration)]
+    #[arg(long, env = "ROLLUP_BLOCK_TIME", default_value = "1s", value_parser = parse_nonzero_duration)]
     pub(crate) block_time: Duration,
     /// How often the batcher looks for new L2 blocks to post.
-    #[arg(long, env = "ROLLUP_BATCHER_INTERVAL", default_value = "2s", value_parser = parse_duration)]
+    #[arg(long, env = "ROLLUP_BATCHER_INTERVAL", default_value = "2s", value_parser = parse_nonzero_duration)]
     pub(crate) batcher_interval: Duration,
     /// Post a batch at the latest this long after the oldest unposted L2 block with transactions
     /// (deposits included) was sealed, even if the batch is not full [default: 60s; 1s for
@@ -512,7 +512,7 @@ pub(crate) struct RunArgs {
     /// `devnet`]. Each proposal locks its bond for the challenge period, so the proposer's locked
     /// capital is bond × period ÷ interval (10 ETH × 7 days ÷ 1 h = 1,680 ETH); withdrawals wait up
     /// to one interval for a proposal covering them.
-    #[arg(long, env = "ROLLUP_PROPOSAL_INTERVAL", value_parser = parse_duration)]
+    #[arg(long, env = "ROLLUP_PROPOSAL_INTERVAL", value_parser = parse_nonzero_duration)]
     pub(crate) proposal_interval: Option<Duration>,
     /// Which L2 head the proposer proposes: `finalized` (derived from finalized L1 blocks, so no
     /// L1 reorg can change it) or `safe` [default: finalized; safe for `devnet`, whose L1
@@ -525,7 +525,7 @@ pub(crate) struct RunArgs {
     #[arg(long, env = "ROLLUP_DISPUTE_INTERVAL", value_parser = parse_nonzero_duration)]
     pub(crate) dispute_interval: Option<Duration>,
     /// How long the batcher waits for an L1 transaction before resubmitting it with higher fees.
-    #[arg(long, env = "ROLLUP_L1_RESUBMIT_AFTER", default_value = "12s", value_parser = parse_duration)]
+    #[arg(long, env = "ROLLUP_L1_RESUBMIT_AFTER", default_value = "12s", value_parser = parse_nonzero_duration)]
     pub(crate) l1_resubmit_after: Duration,
     /// Bytes of batch data the batcher gets onto L1 per L1 block. The sequencer takes no more
     /// transactions than this rate can post before the sequencing window of each pending block
@@ -1139,8 +1139,23 @@ mod tests {
             ["--rpc-max-heavy-requests", "0"],
             ["--rpc-max-subscriptions-per-connection", "0"],
             ["--rpc-max-filters", "0"],
+            // A zero period panics a timer or spins a loop: refused with what to give instead.
+            ["--block-time", "0s"],
+            ["--l1-poll-interval", "0s"],
+            ["--batcher-interval", "0ms"],
+            ["--proposal-interval", "0s"],
+            ["--dispute-interval", "0s"],
+            ["--l1-resubmit-after", "0s"],
         ] {
-            assert!(run_args(&zero).is_err(), "{zero:?} accepted");
+            let err = run_args(&zero)
+                .err()
+                .unwrap_or_else(|| panic!("{zero:?} accepted"));
+            if zero[1].ends_with('s') {
+                assert!(
+                    err.to_string().contains("give a positive duration"),
+                    "{zero:?}: {err}"
+                );
+            }
         }
     }
 }
