@@ -58,7 +58,7 @@ use rollup_rpc::{RpcContext, RpcServerConfig};
 use rollup_sequencer::PoolConfig;
 use rollup_service::{
     DataPath, L1Link, ProposalHead, RoleSettings, Roles, Services, devnet, parse_duration,
-    parse_nonzero_duration, parse_proposal_head,
+    parse_http_url, parse_nonzero_duration, parse_proposal_head,
 };
 use rollup_storage::Store;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -287,15 +287,6 @@ struct RollupArgs {
         value_parser = parse_http_url
     )]
     l1_beacon_url: Option<String>,
-}
-
-/// An http(s) URL, checked before reth starts.
-fn parse_http_url(url: &str) -> Result<String, String> {
-    if url.starts_with("http://") || url.starts_with("https://") {
-        Ok(url.to_string())
-    } else {
-        Err(format!("{url:?} is not an http:// or https:// URL"))
-    }
 }
 
 impl RollupArgs {

@@ -1,7 +1,9 @@
 //! Command line: every flag can also come from the environment (`ROLLUP_*`), and the rollup
 //! parameters from a config file.
 
-use rollup_service::{ProposalHead, parse_duration, parse_nonzero_duration, parse_proposal_head};
+use rollup_service::{
+    ProposalHead, parse_duration, parse_http_url, parse_nonzero_duration, parse_proposal_head,
+};
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use alloy_primitives::{Address, B256};
@@ -539,7 +541,7 @@ pub(crate) struct RunArgs {
     /// blob batches: a node that derives a chain posted in blobs needs it, and the proposer and
     /// challenger fetch a disputed batch's blobs there when they cannot rebuild them. For anvil, its
     /// JSON-RPC URL (anvil serves the beacon blob endpoint); `devnet` uses its own anvil's.
-    #[arg(long, env = "ROLLUP_L1_BEACON_URL", value_name = "URL")]
+    #[arg(long, env = "ROLLUP_L1_BEACON_URL", value_name = "URL", value_parser = parse_http_url)]
     pub(crate) l1_beacon_url: Option<String>,
     /// Where the batcher puts batches' transactions: `auto` (blobs when --l1-beacon-url is set
     /// and L1 takes blob transactions, else calldata), `blobs` or `calldata`.
@@ -1146,6 +1148,7 @@ mod tests {
             ["--proposal-interval", "0s"],
             ["--dispute-interval", "0s"],
             ["--l1-resubmit-after", "0s"],
+            ["--l1-beacon-url", "foo"],
         ] {
             let err = run_args(&zero)
                 .err()

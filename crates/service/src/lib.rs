@@ -484,6 +484,16 @@ pub fn parse_nonzero_duration(text: &str) -> Result<Duration, String> {
     }
 }
 
+/// An http(s) URL (a beacon API's), checked when the flag is read: a bad one would otherwise
+/// surface only when the first blob is fetched, and under another flag's name.
+pub fn parse_http_url(url: &str) -> Result<String, String> {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        Ok(url.to_string())
+    } else {
+        Err(format!("{url:?} is not an http:// or https:// URL"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
