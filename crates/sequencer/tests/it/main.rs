@@ -808,28 +808,24 @@ fn queued_transactions_expire_and_rejected_nonces_demote_the_rest() {
 
 /// Gives the node L1 blocks 1 to `count`, empty, block `n` at `timestamp(n)`.
 fn follow_l1(node: &mut RollupNode, count: u64, timestamp: impl Fn(u64) -> u64) {
-    let mut parent = B256::ZERO;
     let blocks: Vec<L1Block> = (1..=count)
-        .map(|number| {
-            let hash = B256::from(U256::from(number) << 8);
-            let block = L1Block {
-                number,
-                hash,
-                parent_hash: parent,
-                timestamp: timestamp(number),
-                mix_hash: B256::ZERO,
-                base_fee_per_gas: Some(1),
-                transactions: vec![],
-                receipts: vec![],
-            };
-            parent = hash;
-            block
-        })
+        .map(|number| l1_block(number, timestamp(number)))
         .collect();
     node.handle_notification(&L1Notification::Committed {
         new: Arc::new(L1Chain::new(blocks).unwrap()),
     })
     .unwrap();
+}
+
+/// A pool and a node whose L2 blocks may run ten minutes ahead of their L1 origin.
+fn setup_with_drift() -> (tempfile::TempDir, RollupNode, Arc<TxPool>) {
+    setup_with(
+        PoolConfig::default(),
+        RollupConfig {
+            max_sequencer_drift: 600,
+            ..config()
+        },
+    )
 }
 
 /// The empty L1 block `number` as [`follow_l1`] gives it.
@@ -856,13 +852,7 @@ fn l1_block(number: u64, timestamp: u64) -> L1Block {
 /// pooled again, executable in nonce order, and the next block holds them all.
 #[test]
 fn an_unwind_keeps_every_transaction_of_a_sender_with_more_than_its_queued_cap_pooled() {
-    let (_dir, mut node, pool) = setup_with(
-        PoolConfig::default(),
-        RollupConfig {
-            max_sequencer_drift: 600,
-            ..config()
-        },
-    );
+    let (_dir, mut node, pool) = setup_with_drift();
     let l1_timestamp = |number: u64| 1 + number;
     follow_l1(&mut node, 2, l1_timestamp);
     let sequencer = sequencer(&pool);
@@ -915,13 +905,7 @@ fn an_unwind_keeps_every_transaction_of_a_sender_with_more_than_its_queued_cap_p
 /// origin, at most ten blocks a second, instead of one origin per block interval forever.
 #[test]
 fn a_trailing_l1_origin_is_caught_up_within_a_tick() {
-    let (_dir, mut node, pool) = setup_with(
-        PoolConfig::default(),
-        RollupConfig {
-            max_sequencer_drift: 600,
-            ..config()
-        },
-    );
+    let (_dir, mut node, pool) = setup_with_drift();
     let l1_timestamp = |number: u64| 1 + number;
     follow_l1(&mut node, 8, l1_timestamp);
     let sequencer = sequencer(&pool);
