@@ -452,24 +452,12 @@ async fn a_proposal_removed_by_an_l1_reorg_is_proposed_again_body() {
     let finalized_at = l1.get_block_number().await.unwrap();
     let anchor_of_latest = async || {
         use rollup_primitives::bindings::IStateManager;
-        let call = |input: Vec<u8>| {
-            TransactionRequest::default()
-                .with_to(devnet.info.contracts.state_manager)
-                .with_input(input)
-        };
-        let out = l1
-            .call(call(IStateManager::latestProposalCall {}.abi_encode()))
+        let manager = devnet.info.contracts.state_manager;
+        let index = withdrawals::view(&l1, manager, IStateManager::latestProposalCall {})
             .await
-            .unwrap();
-        let index = IStateManager::latestProposalCall::abi_decode_returns(&out)
-            .unwrap()
             .index;
-        let out = l1
-            .call(call(IStateManager::disputeOfCall { index }.abi_encode()))
+        withdrawals::view(&l1, manager, IStateManager::disputeOfCall { index })
             .await
-            .unwrap();
-        IStateManager::disputeOfCall::abi_decode_returns(&out)
-            .unwrap()
             .anchor
     };
     // A round that began before the first proposal was final may still land unanchored.
