@@ -1,6 +1,7 @@
 //! The devnet stops when asked: Ctrl-C in a terminal (SIGINT to the whole process group, so
 //! anvil dies with the node) and SIGTERM after the L1 died both end it within seconds, even with
-//! batch transactions waiting on an L1 that will never mine them.
+//! batch transactions waiting on an L1 that will never mine them. A `kill -9` of the node takes
+//! its anvil along, and the devnet refuses to run on an L1 port it did not open.
 
 use std::{
     os::unix::process::CommandExt,
@@ -89,6 +90,39 @@ impl Drop for DevnetGroup {
     }
 }
 
+/// `rollup-node devnet` starting its own `anvil` on `l1_port`, logging to `node.log` in `datadir`.
+fn devnet_command(datadir: &Path, l1_port: u16, anvil: &Path) -> Command {
+    let log = std::fs::File::create(datadir.join("node.log")).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rollup-node"));
+    command
+        .arg("devnet")
+        .arg("--datadir")
+        .arg(datadir)
+        .arg("--anvil-bin")
+        .arg(anvil)
+        .args(["--l1-port", &l1_port.to_string(), "--l1-block-time", "1"])
+        .args(["--rpc-addr", "127.0.0.1:0", "--l1-poll-interval", "50ms"])
+        .args(BUSY_ROLES)
+        .env("RUST_LOG", "info,rollup=debug")
+        .stdout(Stdio::from(log.try_clone().unwrap()))
+        .stderr(Stdio::from(log));
+    command
+}
+
+/// Whether nothing listens on `port` now or within `limit`.
+fn port_closes_within(port: u16, limit: Duration) -> bool {
+    let start = Instant::now();
+    loop {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            return true;
+        }
+        if start.elapsed() >= limit {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn log_of(datadir: &Path) -> String {
     std::fs::read_to_string(datadir.join("node.log")).unwrap_or_default()
 }
@@ -102,20 +136,8 @@ async fn ctrl_c_ends_the_devnet_and_its_anvil_body() {
     let dir = tempfile::tempdir().unwrap();
     let datadir = dir.path().to_path_buf();
     let l1_port = support::free_port();
-    let log = std::fs::File::create(datadir.join("node.log")).unwrap();
     let mut group = DevnetGroup {
-        child: Command::new(env!("CARGO_BIN_EXE_rollup-node"))
-            .arg("devnet")
-            .arg("--datadir")
-            .arg(&datadir)
-            .arg("--anvil-bin")
-            .arg(support::anvil_bin())
-            .args(["--l1-port", &l1_port.to_string(), "--l1-block-time", "1"])
-            .args(["--rpc-addr", "127.0.0.1:0", "--l1-poll-interval", "50ms"])
-            .args(BUSY_ROLES)
-            .env("RUST_LOG", "info,rollup=debug")
-            .stdout(Stdio::from(log.try_clone().unwrap()))
-            .stderr(Stdio::from(log))
+        child: devnet_command(&datadir, l1_port, &support::anvil_bin())
             .process_group(0)
             .spawn()
             .expect("start rollup-node"),
@@ -143,7 +165,7 @@ async fn ctrl_c_ends_the_devnet_and_its_anvil_body() {
     eprintln!("devnet stopped {took:?} after Ctrl-C");
     // Nothing is left behind: anvil is gone too.
     assert!(
-        std::net::TcpStream::connect(("127.0.0.1", l1_port)).is_err(),
+        port_closes_within(l1_port, Duration::ZERO),
         "anvil still listens"
     );
     assert!(log_of(&datadir).contains("rollup::node: stopped"));
@@ -184,4 +206,61 @@ async fn sigterm_ends_a_devnet_whose_l1_died_body() {
     assert!(status.success(), "{status}\n{}", devnet.log());
     eprintln!("node stopped {took:?} after SIGTERM");
     assert!(devnet.log().contains("SIGTERM: shutting down"));
+}
+
+#[test]
+fn kill_9_of_the_devnet_ends_its_anvil() {
+    let dir = tempfile::tempdir().unwrap();
+    let datadir = dir.path().to_path_buf();
+    let l1_port = support::free_port();
+    let mut group = DevnetGroup {
+        child: devnet_command(&datadir, l1_port, &support::anvil_bin())
+            .process_group(0)
+            .spawn()
+            .expect("start rollup-node"),
+    };
+    support::wait_until(Duration::from_secs(90), "devnet.json", || {
+        if let Some(status) = group.child.try_wait().unwrap() {
+            panic!("devnet exited early with {status}\n{}", log_of(&datadir));
+        }
+        datadir.join("devnet.json").exists().then_some(())
+    });
+    // The node alone, as an OOM kill or `kill -9 <pid>` does: its anvil must not live on to
+    // answer (and be deployed onto by) the next run.
+    kill("KILL", group.child.id(), false);
+    group.child.wait().unwrap();
+    assert!(
+        port_closes_within(l1_port, Duration::from_secs(15)),
+        "anvil outlived the killed devnet\n{}",
+        log_of(&datadir)
+    );
+}
+
+#[test]
+fn the_devnet_refuses_an_l1_it_did_not_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let datadir = dir.path();
+
+    // Something already listens on the L1 port.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let status = devnet_command(datadir, port, &support::anvil_bin())
+        .status()
+        .unwrap();
+    let log = log_of(datadir);
+    assert!(!status.success(), "{log}");
+    assert!(log.contains(&format!("--l1-port {port} is taken")), "{log}");
+    assert!(!datadir.join("rollup.json").exists(), "{log}");
+
+    // anvil starts but exits at once (here: not an anvil at all).
+    let port = support::free_port();
+    let status = devnet_command(datadir, port, Path::new("false"))
+        .status()
+        .unwrap();
+    let log = log_of(datadir);
+    assert!(!status.success(), "{log}");
+    assert!(
+        log.contains("anvil exited (exit status: 1) before it answered"),
+        "{log}"
+    );
 }

@@ -19,6 +19,9 @@ use crate::{cli::DevnetArgs, runner};
 /// seconds, while an idle devnet still posts only near the sequencing window's deadline.
 const DEVNET_BATCHER_MAX_DELAY: Duration = Duration::from_secs(1);
 
+/// The log of the anvil the devnet starts, in its datadir.
+const ANVIL_LOG: &str = "anvil.log";
+
 /// `devnet`'s datadir unless `--datadir` says otherwise; the user commands' default
 /// `--devnet` file is `devnet.json` in it.
 pub(crate) const DEFAULT_DATADIR: &str = "./devnet-data";
@@ -68,7 +71,7 @@ pub(crate) async fn run(mut args: DevnetArgs) -> eyre::Result<()> {
             url
         }
     };
-    let result = run_with_l1(&args, &datadir, &l1_rpc_url, &lock, cancel).await;
+    let result = run_with_l1(&args, &datadir, &l1_rpc_url, anvil.as_mut(), &lock, cancel).await;
     if let Some(child) = anvil {
         stop_anvil(child).await;
         // Only this run could read its offloaded states; anvil leaves them behind.
@@ -82,13 +85,17 @@ async fn run_with_l1(
     args: &DevnetArgs,
     datadir: &Path,
     l1_rpc_url: &str,
+    anvil: Option<&mut Child>,
     lock: &rollup_storage::DatadirLock,
     cancel: tokio_util::sync::CancellationToken,
 ) -> eyre::Result<()> {
     let client =
         alloy_rpc_client::RpcClient::new_http(l1_rpc_url.parse().wrap_err("bad --l1-rpc-url")?);
     let provider = ProviderBuilder::new().connect_client(client.clone());
-    if wait_for_l1(&provider, l1_rpc_url, &cancel).await?.is_none() {
+    if wait_for_l1(&provider, l1_rpc_url, anvil, datadir, &cancel)
+        .await?
+        .is_none()
+    {
         return Ok(());
     }
     // Stopping mid-deployment leaves no rollup.json behind: the next run deploys afresh.
@@ -130,13 +137,24 @@ async fn run_with_l1(
     .await
 }
 
-/// L1's chain id once it answers; `None` if `cancel` fires first.
+/// L1's chain id once it answers; `None` if `cancel` fires first. An error if the `anvil` this
+/// command started exits first: whatever answers then is not it.
 async fn wait_for_l1(
     provider: &impl Provider,
     url: &str,
+    mut anvil: Option<&mut Child>,
+    datadir: &Path,
     cancel: &tokio_util::sync::CancellationToken,
 ) -> eyre::Result<Option<u64>> {
     for _ in 0..150 {
+        if let Some(child) = anvil.as_deref_mut()
+            && let Some(status) = child.try_wait()?
+        {
+            bail!(
+                "anvil exited ({status}) before it answered at {url}: see {}",
+                datadir.join(ANVIL_LOG).display()
+            );
+        }
         tokio::select! {
             biased;
             () = cancel.cancelled() => return Ok(None),
@@ -184,7 +202,16 @@ fn anvil_state_cache(datadir: &Path) -> PathBuf {
 async fn start_anvil(args: &DevnetArgs, datadir: &Path) -> eyre::Result<(Child, String)> {
     let bin = anvil_binary(args);
     let state = datadir.join("anvil-state.json");
-    let log = std::fs::File::create(datadir.join("anvil.log"))?;
+    // Another process on the port (an anvil left running, any other L1) would answer in place of
+    // the one started here, which fails on "address in use": the devnet would deploy onto it.
+    if let Err(err) = std::net::TcpListener::bind(("127.0.0.1", args.l1_port)) {
+        bail!(
+            "--l1-port {} is taken ({err}): another process (an anvil left running?) listens \
+             there. Stop it, choose another --l1-port, or pass --l1-rpc-url to use that L1",
+            args.l1_port
+        );
+    }
+    let log = std::fs::File::create(datadir.join(ANVIL_LOG))?;
     let cache = anvil_state_cache(datadir);
     // A run that was killed left its offloaded states; nothing reads them any more.
     if cache.exists() {
@@ -209,6 +236,20 @@ async fn start_anvil(args: &DevnetArgs, datadir: &Path) -> eyre::Result<(Child, 
         .stdout(Stdio::from(log.try_clone()?))
         .stderr(Stdio::from(log))
         .kill_on_drop(true);
+    // anvil ends with this process however it ends, kill -9 included: SIGTERM, so it still
+    // writes its state. Set in the child before exec; it fires when the spawning thread exits,
+    // and this runs on the main thread, which lives as long as the process.
+    #[cfg(target_os = "linux")]
+    // SAFETY: the closure only makes one async-signal-safe system call.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
     let child = command.spawn().wrap_err_with(|| {
         format!("cannot start anvil ({}): run scripts/bootstrap.sh, or pass --anvil-bin or --l1-rpc-url", bin.display())
     })?;
