@@ -5,7 +5,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use alloy_primitives::Address;
+use alloy_primitives::{Address, B256};
 use rollup_primitives::{BlockNumHash, ContractAddresses, L2Genesis, RollupConfig};
 
 use crate::support::Anvil;
@@ -32,33 +32,46 @@ fn config(l1_chain_id: u64) -> RollupConfig {
     }
 }
 
-/// A replica pointed at an L1 of another chain than its config names stops at once and says
-/// which two chains disagree, instead of deriving nothing forever.
+/// A replica pointed at an L1 of another chain than its config names, or at one on which the
+/// config's genesis L1 origin is another block, stops at once and says what disagrees, instead
+/// of deriving nothing (or retrying a "reorg deeper than the stored history") forever.
 #[test]
-fn a_replica_refuses_an_l1_of_another_chain() {
+fn a_replica_refuses_an_l1_its_config_is_not_for() {
     let anvil = Anvil::start();
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("rollup.json");
-    std::fs::write(&path, serde_json::to_string(&config(1)).unwrap()).unwrap();
-    let started = Instant::now();
-    let output = Command::new(env!("CARGO_BIN_EXE_rollup-node"))
-        .arg("node")
-        .arg("--config")
-        .arg(&path)
-        .args(["--l1-rpc-url", &anvil.url, "--rpc-addr", "127.0.0.1:0"])
-        .arg("--datadir")
-        .arg(dir.path().join("data"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap();
-    assert!(started.elapsed() < Duration::from_secs(30));
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("is chain 31337") && stderr.contains("for L1 chain 1"),
-        "{stderr}"
-    );
+    let mut on_chain_31337 = config(31337);
+    on_chain_31337.genesis.l1_origin.hash = B256::repeat_byte(9);
+    for (config, expected) in [
+        (config(1), vec!["is chain 31337", "for L1 chain 1"]),
+        (
+            on_chain_31337,
+            vec![
+                "genesis.l1Origin is block 0 0x0909",
+                "but that block on the L1",
+            ],
+        ),
+    ] {
+        let path = dir.path().join("rollup.json");
+        std::fs::write(&path, serde_json::to_string(&config).unwrap()).unwrap();
+        let started = Instant::now();
+        let output = Command::new(env!("CARGO_BIN_EXE_rollup-node"))
+            .arg("node")
+            .arg("--config")
+            .arg(&path)
+            .args(["--l1-rpc-url", &anvil.url, "--rpc-addr", "127.0.0.1:0"])
+            .arg("--datadir")
+            .arg(dir.path().join("data"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(30));
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        for part in expected {
+            assert!(stderr.contains(part), "{stderr}");
+        }
+    }
 }
 
 /// `rollup-node deploy` with the production preset against a fresh L1, as an operator runs it:

@@ -51,21 +51,46 @@ pub(crate) async fn run_replica(args: NodeArgs) -> eyre::Result<()> {
     .await
 }
 
-/// Refuses an L1 whose chain id is not the config's; an L1 that does not answer yet is left to
-/// the follower, which retries.
+/// Refuses an L1 whose chain id is not the config's, or on which the rollup's genesis L1 origin
+/// is another block (wrong L1, or a config for another deployment): the follower would find
+/// none of its blocks canonical and retry for ever. An L1 that does not answer yet, or has not
+/// reached the origin yet, is left to the follower, which waits.
 async fn check_l1_chain(config: &RollupConfig, l1_rpc_url: &str) -> eyre::Result<()> {
     let l1 = rollup_l1::L1Rpc::connect(l1_rpc_url).await?;
-    match l1.chain_id().await {
-        Ok(chain_id) => eyre::ensure!(
+    let origin = config.genesis.l1_origin;
+    let checked = async {
+        let chain_id = l1.chain_id().await?;
+        eyre::ensure!(
             chain_id == config.l1_chain_id,
             "the L1 at {l1_rpc_url} is chain {chain_id}, but the rollup config is for L1 chain {} (wrong --l1-rpc-url or --config)",
             config.l1_chain_id
-        ),
-        Err(err) => {
-            warn!(target: "rollup::node", %err, "cannot reach L1 to check its chain id yet; the follower keeps trying")
+        );
+        match l1.fetch_header(origin.number).await? {
+            Some(block) => eyre::ensure!(
+                block.hash == origin.hash,
+                "the rollup config's genesis.l1Origin is block {} {}, but that block on the L1 at {l1_rpc_url} is {} (wrong --l1-rpc-url, or a --config of another deployment)",
+                origin.number,
+                origin.hash,
+                block.hash
+            ),
+            None => warn!(
+                target: "rollup::node",
+                l1_origin = origin.number,
+                "the L1 has not reached the rollup's genesis L1 origin yet; waiting for it"
+            ),
         }
+        Ok(())
+    };
+    match checked.await {
+        Ok(()) => Ok(()),
+        Err(err) => match err.downcast_ref::<rollup_l1::L1Error>() {
+            Some(l1_err) if l1_err.is_temporary() => {
+                warn!(target: "rollup::node", %err, "cannot check the L1's chain id and the rollup's genesis origin yet; the follower keeps trying");
+                Ok(())
+            }
+            _ => Err(err),
+        },
     }
-    Ok(())
 }
 
 /// A token cancelled on Ctrl-C or SIGTERM.
