@@ -154,7 +154,8 @@ struct RollupArgs {
     #[arg(id = "rollup.rpc-cors-domain", long = "rollup.rpc-cors-domain", value_name = "ORIGINS")]
     rpc_cors_domain: Option<String>,
     /// How many L2 blocks of history (old state, old proofs) the rollup keeps; older history
-    /// is pruned. Keep it above the challenge period in blocks plus margin.
+    /// is pruned. Keep it above the challenge period in blocks plus margin; the blocks an L1
+    /// reorg of up to 1 024 blocks could unwind are kept whatever this says.
     #[arg(id = "rollup.history-retention", long = "rollup.history-retention", value_name = "BLOCKS", default_value_t = rollup_storage::DEFAULT_HISTORY_RETENTION)]
     history_retention: u64,
     /// Gas cap of L2 `eth_call` / `eth_estimateGas`.

@@ -461,8 +461,8 @@ pub(crate) struct RunArgs {
     /// pruned. On a node that proposes, challenges or serves withdrawal proofs, keep it above
     /// the worst-case finality in blocks (the challenge period plus the longest game: about
     /// 23.1 days with the production preset) plus margin; the default, 2 200 000 blocks, is
-    /// 25.5 days at 1 s blocks. A replica that serves none of these may keep less, but never
-    /// less than the deepest L1 reorg it must survive, in L2 blocks.
+    /// 25.5 days at 1 s blocks. A replica that serves none of these may keep less, even 0: the
+    /// blocks an L1 reorg of up to 1 024 L1 blocks could unwind are kept whatever this says.
     #[arg(long, env = "ROLLUP_HISTORY_RETENTION", value_name = "BLOCKS", default_value_t = rollup_storage::DEFAULT_HISTORY_RETENTION)]
     pub(crate) history_retention: u64,
     /// Most gas one `eth_call` or `eth_estimateGas` may use (reth's `--rpc.gascap`): an

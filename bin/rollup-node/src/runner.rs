@@ -17,8 +17,12 @@ use tracing::{debug, info, warn};
 
 use crate::cli::{BatcherData, NodeArgs, RunArgs};
 
-/// How many processed L1 blocks the follower gets to find a fork point after a restart.
-const KNOWN_L1_BLOCKS: usize = 1024;
+/// How many processed L1 blocks the follower gets to find a fork point after a restart: as
+/// many as it can use.
+const KNOWN_L1_BLOCKS: usize = rollup_l1::WINDOW_DEPTH;
+
+// The store keeps the history of every L2 block a reorg the follower unwinds can remove.
+const _: () = assert!(rollup_storage::L1_REORG_DEPTH == rollup_l1::WINDOW_DEPTH as u64);
 
 /// `--batcher-max-delay` unless set (the devnet sets its own).
 const BATCHER_MAX_DELAY: Duration = Duration::from_secs(60);

@@ -16,6 +16,8 @@
 //! - History is kept for [`Store::history_retention`] blocks behind the head
 //!   ([`DEFAULT_HISTORY_RETENTION`] unless set); older changesets and index entries are pruned
 //!   as the head advances, and reads of pruned state fail with [`StorageError::HistoryPruned`].
+//!   Whatever the retention, nothing an L1 reorg of up to [`L1_REORG_DEPTH`] blocks can unwind
+//!   is pruned.
 //! - The L1 cursor is written in the same transaction as the L2 state derived up to it: after
 //!   a crash the database holds either both or neither.
 //! - Readers never observe a half-written block.
@@ -32,7 +34,7 @@ pub use error::{Result, StorageError};
 pub use lock::{DatadirLock, LOCK_FILE};
 pub use reader::{HistoricalState, StoreReader, StoredTransaction};
 pub use store::{DEFAULT_HISTORY_RETENTION, DEFAULT_MAX_READERS, Store};
-pub use writer::{PRUNE_BLOCKS_PER_APPEND, StoreWriter};
+pub use writer::{L1_REORG_DEPTH, PRUNE_BLOCKS_PER_APPEND, StoreWriter};
 
 pub use codec::{
     BatchOutcome, BatchRecord, BlockDerivation, DepositOrigin, L1BlockDerivation, L1BlockRecord,

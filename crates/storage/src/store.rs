@@ -59,8 +59,9 @@ pub const DEFAULT_MAX_READERS: u64 = 32_000;
 /// so no write transaction grows without bound.
 ///
 /// Change it with [`Store::with_history_retention`]. Set it to at least the challenge period
-/// in blocks plus margin on a node that serves proofs; never below the deepest L1 reorg the
-/// node must survive in L2 blocks (an unwind needs the changesets of the blocks it removes).
+/// in blocks plus margin on a node that serves proofs. Any value is safe for reorgs: the blocks
+/// an L1 reorg of up to [`crate::L1_REORG_DEPTH`] blocks could unwind are kept regardless (an
+/// unwind needs the changesets of the blocks it removes).
 /// Raising it keeps more from then on; it does not bring back what was pruned.
 pub const DEFAULT_HISTORY_RETENTION: u64 = 2_200_000;
 

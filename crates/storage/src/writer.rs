@@ -28,6 +28,12 @@ use crate::{
 /// without limit.
 pub const PRUNE_BLOCKS_PER_APPEND: u64 = 16;
 
+/// The deepest L1 reorg, in L1 blocks, whose L2 blocks' history is kept whatever the retention:
+/// the depth the L1 follower can unwind (`rollup_l1::WINDOW_DEPTH`). Pruning stops at the safe
+/// L2 head as of the L1 block this far below the L1 cursor, the lowest block such a reorg can
+/// unwind to; above it the changesets an unwind needs are always there.
+pub const L1_REORG_DEPTH: u64 = 1024;
+
 /// One MDBX read-write transaction. Dropping it without [`Self::commit`] discards everything.
 #[derive(Debug)]
 pub struct StoreWriter {
@@ -410,7 +416,9 @@ impl StoreWriter {
     /// [`PRUNE_BLOCKS_PER_APPEND`] blocks at a time. Returns how many blocks it pruned.
     fn prune_history(&mut self, head: u64) -> Result<u64> {
         let start = self.history_start()?;
-        let target = head.saturating_sub(self.history_retention);
+        let target = head
+            .saturating_sub(self.history_retention)
+            .min(self.unwind_floor()?);
         if target <= start {
             return Ok(0);
         }
@@ -423,6 +431,21 @@ impl StoreWriter {
         self.set_history_start(until)?;
         tracing::trace!(target: "rollup::storage", from = start + 1, to = until, "pruned history");
         Ok(until - start)
+    }
+
+    /// The lowest L2 block an L1 reorg of up to [`L1_REORG_DEPTH`] blocks can unwind to: the safe
+    /// head recorded for the L1 block that far below the cursor; 0 while no such block was
+    /// processed (a young rollup), so nothing is pruned yet.
+    fn unwind_floor(&self) -> Result<u64> {
+        let Some(cursor) = self.l1_cursor()? else {
+            return Ok(0);
+        };
+        let Some(deepest) = cursor.number.checked_sub(L1_REORG_DEPTH) else {
+            return Ok(0);
+        };
+        Ok(self
+            .l1_block(deepest)?
+            .map_or(0, |record| record.safe_l2_head))
     }
 
     /// Applies key updates to the stored state trie and returns the new root.
@@ -553,8 +576,9 @@ impl StoreWriter {
             if block <= history_start && !legacy {
                 return Err(StorageError::Inconsistent(format!(
                     "cannot unwind L2 block {block}: its changeset was pruned (history is kept \
-                     from L2 block {history_start}); the history retention must exceed the \
-                     deepest reorg"
+                     from L2 block {history_start}), so this L1 reorg is deeper than the \
+                     {L1_REORG_DEPTH} L1 blocks the node keeps history for; resync from an empty \
+                     datadir"
                 )));
             }
             let changeset = self.reads().changeset(block)?;
@@ -766,6 +790,31 @@ fn genesis_trie_updates(config: &RollupConfig) -> TrieUpdates {
     updates
 }
 
+#[cfg(any(test, feature = "test-utils"))]
+impl StoreWriter {
+    /// Records two L1 blocks above the cursor that put L2 blocks up to `l2` deeper than any L1
+    /// reorg the store keeps history for, so that pruning may reach them (for tests that
+    /// append L2 blocks without deriving them from L1).
+    pub fn settle_l2_through(&mut self, l2: u64) -> Result<()> {
+        let first = self.l1_cursor()?.map_or(0, |cursor| cursor.number + 1);
+        for number in [first, first + L1_REORG_DEPTH] {
+            self.record_l1_block(&L1BlockRecord {
+                block: BlockNumHash {
+                    number,
+                    hash: B256::with_last_byte(1),
+                },
+                timestamp: 0,
+                mix_hash: B256::ZERO,
+                safe_l2_head: l2,
+                deposits: Vec::new(),
+                next_deposit_nonce: None,
+                next_inbox_record: 0,
+            })?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use alloy_primitives::Address;
@@ -887,6 +936,63 @@ mod tests {
         }
     }
 
+    /// [`build`], each block appended when its parent is beyond any L1 reorg.
+    fn build_settled(store: &Store, blocks: u64) {
+        for _ in 0..blocks {
+            let mut writer = store.writer().unwrap();
+            let head = writer.l2_head().unwrap();
+            writer.settle_l2_through(head).unwrap();
+            append(&mut writer);
+            writer.commit().unwrap();
+        }
+    }
+
+    /// Whatever the retention, blocks an L1 reorg the node follows could unwind keep their
+    /// history: pruning waits until the L1 block that made them safe is that deep.
+    #[test]
+    fn pruning_keeps_what_an_l1_reorg_can_unwind() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap().with_history_retention(0);
+        store.init_genesis(&config()).unwrap();
+        build(&store, 30);
+        let reader = store.reader().unwrap();
+        assert_eq!(reader.oldest_history_block().unwrap(), 0);
+        drop(reader);
+
+        // L1 block 1 made L2 blocks up to 20 safe; once the cursor is L1_REORG_DEPTH above it,
+        // they are pruned (16 per appended block), the rest stays.
+        let record = |number, safe_l2_head| L1BlockRecord {
+            block: BlockNumHash {
+                number,
+                hash: B256::with_last_byte(1),
+            },
+            timestamp: 0,
+            mix_hash: B256::ZERO,
+            safe_l2_head,
+            deposits: Vec::new(),
+            next_deposit_nonce: None,
+            next_inbox_record: 0,
+        };
+        let mut writer = store.writer().unwrap();
+        writer.record_l1_block(&record(1, 20)).unwrap();
+        writer.record_l1_block(&record(L1_REORG_DEPTH, 25)).unwrap();
+        writer.commit().unwrap();
+        build(&store, 3);
+        assert_eq!(store.reader().unwrap().oldest_history_block().unwrap(), 0);
+
+        let mut writer = store.writer().unwrap();
+        writer
+            .record_l1_block(&record(L1_REORG_DEPTH + 1, 25))
+            .unwrap();
+        writer.commit().unwrap();
+        build(&store, 3);
+        assert_eq!(store.reader().unwrap().oldest_history_block().unwrap(), 20);
+        // An unwind to the floor still has every changeset it needs.
+        let mut writer = store.writer().unwrap();
+        assert_eq!(writer.unwind_l2_to(20).unwrap(), 16);
+        writer.commit().unwrap();
+    }
+
     #[test]
     fn unwind_removes_exactly_the_history_of_the_removed_blocks() {
         let dir = tempfile::tempdir().unwrap();
@@ -914,7 +1020,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap().with_history_retention(5);
         store.init_genesis(&config()).unwrap();
-        build(&store, 40);
+        build_settled(&store, 40);
         let entries = history(&store);
         let reader = store.reader().unwrap();
         assert_eq!(reader.oldest_history_block().unwrap(), 35);

@@ -1843,6 +1843,10 @@ async fn trace_claims_run_from_the_parent_output_root_to_the_block_output_root()
 
     // Once the parent's state is pruned, the block cannot be traced here: the message says so.
     let store = fx.store.clone().with_history_retention(0);
+    let mut writer = store.writer().unwrap();
+    let head = writer.l2_head().unwrap();
+    writer.settle_l2_through(head).unwrap();
+    writer.commit().unwrap();
     append(&store, &config(), 13, Vec::new());
     let err = error(fx.addr, "rollup_getTraceClaim", json!(["0x2", "0x1"])).await;
     assert_eq!(err["code"], -32602, "{err}");

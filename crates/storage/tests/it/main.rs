@@ -71,6 +71,8 @@ fn account(balance: u64) -> AccountInfo {
 /// with `slot`, `CONTRACT`'s storage slot gets `number`.
 fn append(writer: &mut StoreWriter, slot: Option<U256>) {
     let head = writer.l2_head().unwrap();
+    // As if derived from L1 long ago: the retention alone decides what is pruned.
+    writer.settle_l2_through(head).unwrap();
     let number = head + 1;
     let state = writer.state();
     let mut changes = vec![(
