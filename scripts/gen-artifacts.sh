@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds contracts/ with forge and writes contracts/artifacts/<Name>.json ({"bytecode","deployedBytecode"},
 # creation and runtime code) for the contracts the Rust node embeds, so the devnet needs no forge at
-# run time. Output is compact with sorted keys and a trailing newline, hence stable across runs.
+# run time, and contracts/artifacts/errors.json, the custom errors they can revert with. Output is compact with sorted keys and a trailing newline, hence stable across runs.
 # Usage: scripts/gen-artifacts.sh [OUT_DIR]   (default: contracts/artifacts)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -37,10 +37,21 @@ node - "$root/contracts/out" "$out_dir" "${contracts[@]}" <<'JS'
 const fs = require("fs");
 const path = require("path");
 const [forgeOut, outDir, ...entries] = process.argv.slice(2);
+// Every custom error the embedded contracts can revert with (their own, inherited and of the
+// libraries they call), as `Name(type name,...)`, so the node names the errors in its logs.
+const errors = new Set();
+const canonical = (input) =>
+  input.type.startsWith("tuple")
+    ? `(${input.components.map(canonical).join(",")})${input.type.slice(5)}`
+    : input.type;
 for (const entry of entries) {
   const [name, file, kind] = entry.split(":");
   const src = path.join(forgeOut, `${file}.sol`, `${name}.json`);
   const built = JSON.parse(fs.readFileSync(src, "utf8"));
+  for (const item of built.abi.filter((item) => item.type === "error")) {
+    const params = item.inputs.map((input) => `${canonical(input)} ${input.name}`.trim());
+    errors.add(`${item.name}(${params.join(",")})`);
+  }
   const bytecode = built.bytecode && built.bytecode.object;
   const deployedBytecode = built.deployedBytecode && built.deployedBytecode.object;
   for (const [field, code] of [["bytecode", bytecode], ["deployedBytecode", deployedBytecode]]) {
@@ -58,5 +69,6 @@ for (const entry of entries) {
   const json = JSON.stringify({ bytecode, deployedBytecode }) + "\n";
   fs.writeFileSync(path.join(outDir, `${name}.json`), json);
 }
+fs.writeFileSync(path.join(outDir, "errors.json"), JSON.stringify([...errors].sort(), null, 1) + "\n");
 JS
 echo "wrote ${#contracts[@]} artifacts to $out_dir" >&2

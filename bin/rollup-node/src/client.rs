@@ -481,7 +481,10 @@ fn explain(what: &str, err: &RpcError<TransportErrorKind>) -> eyre::Report {
         if let Some(data) = payload.as_revert_data() {
             return match decode_revert(&data) {
                 Some((name, advice)) => eyre!("{what} reverts with {name}: {advice}"),
-                None => eyre!("{what} reverts (revert data {data}): {}", payload.message),
+                None => eyre!(
+                    "{what} reverts with {}",
+                    rollup_primitives::describe_revert(&data)
+                ),
             };
         }
         return eyre!("{what} failed: {}", payload.message);

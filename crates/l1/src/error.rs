@@ -108,17 +108,34 @@ pub enum L1Error {
 /// transaction) was reached, so only a failure to get an answer points at the URL.
 fn rpc_message(url: &str, method: &str, source: &TransportError) -> String {
     match source.as_error_resp() {
-        Some(payload) if payload.as_revert_data().is_some() => {
-            format!("{method} reverts on the L1 at {url}: {}", payload.message)
-        }
+        // The node's own text renders the data lossily (a custom error's bare selector, a
+        // string's raw bytes): name it from the contracts' errors instead.
+        Some(payload) if let Some(data) = payload.as_revert_data() => format!(
+            "{method} reverts on the L1 at {url}: {}",
+            rollup_primitives::describe_revert(&data)
+        ),
         Some(payload) => format!(
             "the L1 RPC at {url} refused {method}: {} (code {})",
-            payload.message, payload.code
+            printable(&payload.message),
+            payload.code
         ),
         None => format!(
             "cannot reach L1 RPC at {url} ({method}): {source}; check --l1-rpc-url and that the L1 node is running"
         ),
     }
+}
+
+/// `text` with control characters escaped, so a log line stays one clean line.
+fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 impl L1Error {
@@ -154,18 +171,36 @@ mod tests {
             unreachable.starts_with("cannot reach L1 RPC at http://l1"),
             "{unreachable}"
         );
-        let revert: ErrorPayload = serde_json::from_str(
-            r#"{"code":3,"message":"execution reverted: custom error 0xc0b6af16","data":"0xc0b6af16"}"#,
-        )
-        .unwrap();
-        let reverted = rpc(TransportError::ErrorResp(revert));
+        let revert = |data: &str| {
+            let payload: ErrorPayload = serde_json::from_str(&format!(
+                r#"{{"code":3,"message":"execution reverted: \u0000\u0007","data":"{data}"}}"#
+            ))
+            .unwrap();
+            rpc(TransportError::ErrorResp(payload))
+        };
+        // BatchInbox_BlockHashMismatch(12), named from the contracts' errors.
+        let mismatch = format!(
+            "0x{}{}",
+            alloy_primitives::hex::encode(
+                &alloy_primitives::keccak256("BatchInbox_BlockHashMismatch(uint256)")[..4]
+            ),
+            "0".repeat(62) + "0c"
+        );
         assert_eq!(
-            reverted,
-            "eth_estimateGas reverts on the L1 at http://l1: execution reverted: custom error 0xc0b6af16"
+            revert(&mismatch),
+            "eth_estimateGas reverts on the L1 at http://l1: BatchInbox_BlockHashMismatch(number: 12)"
+        );
+        assert_eq!(
+            revert("0xc0b6af16"),
+            "eth_estimateGas reverts on the L1 at http://l1: unknown error 0xc0b6af16"
         );
         let refused: ErrorPayload =
-            serde_json::from_str(r#"{"code":-32000,"message":"nonce too low"}"#).unwrap();
+            serde_json::from_str(r#"{"code":-32000,"message":"nonce too low\u0000"}"#).unwrap();
         let refused = rpc(TransportError::ErrorResp(refused));
         assert!(!refused.contains("cannot reach"), "{refused}");
+        assert!(
+            refused.contains(r"nonce too low\u{0} (code -32000)"),
+            "{refused}"
+        );
     }
 }

@@ -24,6 +24,7 @@ mod health;
 mod l1;
 mod predeploys;
 mod proposal;
+mod revert;
 
 pub mod artifacts;
 pub mod bindings;
@@ -56,5 +57,6 @@ pub use predeploys::{
     MIN_ETH_DEPOSIT_GAS, apply_l1_to_l2_alias,
 };
 pub use proposal::{OUTPUT_ROOT_VERSION, OutputRoot, batch_root};
+pub use revert::describe_revert;
 
 pub use alloy_eips::BlockNumHash;
