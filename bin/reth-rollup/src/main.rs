@@ -138,7 +138,8 @@ struct RollupArgs {
         long = "rollup.rpc-addr",
         value_name = "ADDR",
         env = "ROLLUP_RPC_ADDR",
-        default_value = "127.0.0.1:9545"
+        default_value = "127.0.0.1:9545",
+        value_parser = rollup_service::parse_socket_addr
     )]
     rpc_addr: SocketAddr,
     /// Largest block range one L2 `eth_getLogs` may scan.
@@ -151,7 +152,12 @@ struct RollupArgs {
     /// Web origins a browser page may call the rollup's HTTP RPC from (CORS): `*` or a
     /// comma-separated list; unset, no CORS headers (reth's `--http.corsdomain` covers only
     /// reth's own server).
-    #[arg(id = "rollup.rpc-cors-domain", long = "rollup.rpc-cors-domain", value_name = "ORIGINS")]
+    #[arg(
+        id = "rollup.rpc-cors-domain",
+        long = "rollup.rpc-cors-domain",
+        value_name = "ORIGINS",
+        value_parser = rollup_service::parse_cors_domains
+    )]
     rpc_cors_domain: Option<String>,
     /// How many L2 blocks of history (old state, old proofs) the rollup keeps; older history
     /// is pruned. Keep it above the challenge period in blocks plus margin; the blocks an L1

@@ -431,10 +431,10 @@ pub(crate) struct RunArgs {
     #[arg(long, env = "ROLLUP_DATADIR")]
     pub(crate) datadir: Option<PathBuf>,
     /// Address of the L2 JSON-RPC server (HTTP and WebSocket on the same port).
-    #[arg(long, env = "ROLLUP_RPC_ADDR", default_value = "127.0.0.1:9545")]
+    #[arg(long, env = "ROLLUP_RPC_ADDR", default_value = "127.0.0.1:9545", value_parser = rollup_service::parse_socket_addr)]
     pub(crate) rpc_addr: SocketAddr,
     /// Serve Prometheus metrics at this address (`/metrics`); off if unset.
-    #[arg(long, env = "ROLLUP_METRICS_ADDR")]
+    #[arg(long, env = "ROLLUP_METRICS_ADDR", value_parser = rollup_service::parse_socket_addr)]
     pub(crate) metrics_addr: Option<SocketAddr>,
     /// How often to poll L1 for new blocks, e.g. `500ms`, `2s`.
     #[arg(long, env = "ROLLUP_L1_POLL_INTERVAL", default_value = "1s", value_parser = parse_nonzero_duration)]
@@ -455,7 +455,7 @@ pub(crate) struct RunArgs {
     /// `--http.corsdomain`): `*` for any, or a comma-separated list such as
     /// `http://localhost:3000,https://app.example`. Unset: no CORS headers, so a dapp served
     /// from another origin can use only the WebSocket endpoint. The devnet defaults to `*`.
-    #[arg(long, env = "ROLLUP_RPC_CORS_DOMAIN", value_name = "ORIGINS")]
+    #[arg(long, env = "ROLLUP_RPC_CORS_DOMAIN", value_name = "ORIGINS", value_parser = rollup_service::parse_cors_domains)]
     pub(crate) rpc_cors_domain: Option<String>,
     /// How many L2 blocks of history (old state, old proofs) the node keeps; older history is
     /// pruned. On a node that proposes, challenges or serves withdrawal proofs, keep it above

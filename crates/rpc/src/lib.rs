@@ -160,8 +160,8 @@ pub struct RpcServerConfig {
 }
 
 /// The CORS layer for `domains` (see [`RpcServerConfig::cors_domains`]): preflights answered,
-/// `POST` and `GET` allowed with a JSON body. An origin that is not a valid header value is an
-/// error naming it.
+/// `POST` and `GET` allowed with a JSON body. Something that is not an origin (a browser sends
+/// `scheme://host[:port]`, or `null`) is an error naming it: it would never match.
 pub fn cors_layer(domains: &str) -> std::result::Result<tower_http::cors::CorsLayer, String> {
     use tower_http::cors::{AllowOrigin, CorsLayer};
     let origins: Vec<&str> = domains
@@ -179,6 +179,7 @@ pub fn cors_layer(domains: &str) -> std::result::Result<tower_http::cors::CorsLa
             origins
                 .iter()
                 .map(|origin| {
+                    check_origin(origin)?;
                     http::HeaderValue::from_str(origin)
                         .map_err(|_| format!("`{origin}` is not a valid origin"))
                 })
@@ -189,6 +190,34 @@ pub fn cors_layer(domains: &str) -> std::result::Result<tower_http::cors::CorsLa
         .allow_origin(allow)
         .allow_methods([http::Method::POST, http::Method::GET])
         .allow_headers([http::header::CONTENT_TYPE]))
+}
+
+/// Whether `origin` has the form a browser's `Origin` header has.
+fn check_origin(origin: &str) -> std::result::Result<(), String> {
+    if origin == "null" {
+        return Ok(());
+    }
+    let form = "an origin is scheme://host[:port], such as http://localhost:3000";
+    let Some((scheme, authority)) = origin.split_once("://") else {
+        return Err(format!("`{origin}` is not an origin: {form}"));
+    };
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    let authority_ok = !authority.is_empty()
+        && !authority
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "/?#@".contains(c));
+    if !scheme_ok || !authority_ok {
+        let hint = if authority.contains('/') {
+            " (without a path or trailing slash)"
+        } else {
+            ""
+        };
+        return Err(format!("`{origin}` is not an origin: {form}{hint}"));
+    }
+    Ok(())
 }
 
 impl Default for RpcServerConfig {

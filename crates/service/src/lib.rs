@@ -494,9 +494,73 @@ pub fn parse_http_url(url: &str) -> Result<String, String> {
     }
 }
 
+/// A `--rpc-cors-domain` value, checked when the flag is read ([`rollup_rpc::cors_layer`]'s
+/// rules): `*`, or origins such as `http://localhost:3000`.
+pub fn parse_cors_domains(domains: &str) -> Result<String, String> {
+    rollup_rpc::cors_layer(domains).map(|_| domains.to_string())
+}
+
+/// A listening address: `IP:PORT`, or `HOST:PORT` for a name the system resolves (such as
+/// `localhost:9545`; its IPv4 address if it has one). The error says what form is expected.
+pub fn parse_socket_addr(addr: &str) -> Result<std::net::SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    if let Ok(parsed) = addr.parse() {
+        return Ok(parsed);
+    }
+    let form =
+        "give IP:PORT (127.0.0.1:9545, 0.0.0.0:9545, [::1]:9545) or HOST:PORT (localhost:9545)";
+    if addr
+        .rsplit_once(':')
+        .is_none_or(|(host, port)| host.is_empty() || port.parse::<u16>().is_err())
+    {
+        return Err(format!("{addr:?} is not an address with a port: {form}"));
+    }
+    let resolved: Vec<_> = addr
+        .to_socket_addrs()
+        .map_err(|err| format!("cannot resolve {addr:?} ({err}): {form}"))?
+        .collect();
+    resolved
+        .iter()
+        .find(|resolved| resolved.is_ipv4())
+        .or_else(|| resolved.first())
+        .copied()
+        .ok_or_else(|| format!("{addr:?} resolves to no address: {form}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn listening_addresses_take_ips_and_resolvable_names() {
+        assert_eq!(
+            parse_socket_addr("0.0.0.0:9545").unwrap(),
+            "0.0.0.0:9545".parse().unwrap()
+        );
+        assert_eq!(
+            parse_socket_addr("[::1]:1").unwrap(),
+            "[::1]:1".parse().unwrap()
+        );
+        assert_eq!(
+            parse_socket_addr("localhost:9545").unwrap(),
+            "127.0.0.1:9545".parse().unwrap()
+        );
+        for bad in [
+            "localhost",
+            "9545",
+            ":9545",
+            "localhost:http",
+            "127.0.0.1:99999",
+        ] {
+            let err = parse_socket_addr(bad).unwrap_err();
+            assert!(
+                err.contains("is not an address with a port"),
+                "{bad}: {err}"
+            );
+        }
+        let err = parse_socket_addr("no-such-host.invalid:9545").unwrap_err();
+        assert!(err.contains("cannot resolve"), "{err}");
+    }
 
     /// A range whose blocks were all forced in by the sequencing window (no batch at all) can
     /// still be proposed: its batch root commits to the L1 origins, never to zero (which the

@@ -137,12 +137,31 @@ fn cors_domains_that_are_not_origins_are_refused_with_the_culprit() {
             .unwrap_err()
             .contains("no origin")
     );
-    assert!(
-        rollup_rpc::cors_layer("http://ok.example,bad\norigin")
-            .unwrap_err()
-            .contains("is not a valid origin")
-    );
-    assert!(rollup_rpc::cors_layer("http://localhost:3000").is_ok());
+    for (bad, message) in [
+        (
+            "http://ok.example,bad\norigin",
+            "`bad\norigin` is not an origin",
+        ),
+        ("not a url", "`not a url` is not an origin"),
+        ("http://a b", "`http://a b` is not an origin"),
+        ("://host", "`://host` is not an origin"),
+        (
+            "http://localhost:3000/",
+            "`http://localhost:3000/` is not an origin: an origin is scheme://host[:port], such as http://localhost:3000 (without a path or trailing slash)",
+        ),
+    ] {
+        let err = rollup_rpc::cors_layer(bad).unwrap_err();
+        assert!(err.contains(message), "{bad}: {err}");
+    }
+    for good in [
+        "http://localhost:3000",
+        "https://app.example, http://[::1]:8080",
+        "null",
+        "chrome-extension://abcdef",
+        "*",
+    ] {
+        assert!(rollup_rpc::cors_layer(good).is_ok(), "{good}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
