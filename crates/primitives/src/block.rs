@@ -74,6 +74,46 @@ pub enum L2Transaction {
     },
 }
 
+/// Why `input` is not an EIP-2718 transaction, in terms of what was sent: alloy's own reasons
+/// (`Unexpected type flag. Got 0.`) do not say what a signed transaction looks like.
+fn envelope_error(input: &[u8], err: &alloy_eips::eip2718::Eip2718Error) -> String {
+    const FORM: &str = "a signed transaction is a type byte (0x01-0x04) followed by an RLP \
+                        list, or a legacy transaction's RLP list (first byte 0xc0-0xff)";
+    let Some(&first) = input.first() else {
+        return format!("no bytes: {FORM}");
+    };
+    match first {
+        0x05..=0x7f => format!("unknown transaction type {first:#04x}: {FORM}"),
+        0x80..=0xbf => format!(
+            "an RLP string (first byte {first:#04x}), not a transaction: send the signed \
+             transaction's bytes themselves; {FORM}"
+        ),
+        0xc0..=0xff => {
+            // The list's claimed length, read by hand: alloy's header decoder refuses a
+            // truncated list without saying by how much.
+            let (length, rest) = if first <= 0xf7 {
+                (Some(usize::from(first - 0xc0)), &input[1..])
+            } else {
+                let size = usize::from(first - 0xf7);
+                let length = input.get(1..1 + size).and_then(|bytes| {
+                    bytes.iter().try_fold(0usize, |acc, &b| {
+                        acc.checked_mul(256)?.checked_add(b.into())
+                    })
+                });
+                (length, input.get(1 + size..).unwrap_or_default())
+            };
+            match length {
+                Some(length) if length > rest.len() => format!(
+                    "legacy transaction RLP list of {length} bytes but only {} follow (truncated?)",
+                    rest.len()
+                ),
+                _ => format!("legacy transaction: {err}"),
+            }
+        }
+        _ => format!("type {first:#04x} transaction: {err}"),
+    }
+}
+
 impl L2Transaction {
     /// Decodes untrusted EIP-2718 bytes, recovering the signer of signed transactions.
     pub fn decode_2718_recover(mut bytes: &[u8]) -> Result<Self> {
@@ -88,10 +128,11 @@ impl L2Transaction {
             }
             Self::Deposit(deposit)
         } else {
+            let input = bytes;
             let envelope =
                 TxEnvelope::decode_2718(&mut bytes).map_err(|err| PrimitivesError::Decode {
                     what: "transaction",
-                    reason: err.to_string(),
+                    reason: envelope_error(input, &err),
                 })?;
             if !bytes.is_empty() {
                 return Err(PrimitivesError::Decode {
@@ -415,6 +456,30 @@ mod tests {
         };
         assert_eq!(decode_l1_origin(&encode_l1_origin(origin)).unwrap(), origin);
         assert!(decode_l1_origin(&[0u8; 39]).is_err());
+    }
+
+    /// What is wrong with bytes that are not a transaction is said in terms of what was sent.
+    #[test]
+    fn garbage_transactions_are_explained() {
+        let reason = |bytes: &[u8]| {
+            L2Transaction::decode_2718_recover(bytes)
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(
+            reason(&[0xde, 0xad, 0xbe, 0xef])
+                .contains("legacy transaction RLP list of 30 bytes but only 3 follow"),
+            "{}",
+            reason(&[0xde, 0xad, 0xbe, 0xef])
+        );
+        assert!(reason(&[0x09, 0xc0]).contains("unknown transaction type 0x09"));
+        assert!(
+            reason(&[0x83, 1, 2, 3]).contains("an RLP string (first byte 0x83), not a transaction")
+        );
+        assert!(reason(&[]).contains("no bytes"));
+        assert!(
+            reason(&[0x02, 0xc0]).starts_with("malformed transaction: type 0x02 transaction: ")
+        );
     }
 
     #[test]

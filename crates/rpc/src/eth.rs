@@ -130,6 +130,18 @@ impl Args {
         }
     }
 
+    /// Argument `index`, a log filter ([`parse_filter`]).
+    pub(crate) fn filter(&self, index: usize) -> Result<Filter> {
+        let value = self.0.get(index).ok_or_else(|| {
+            RpcError::InvalidParams(format!(
+                "missing value for required argument {index} (filter)"
+            ))
+        })?;
+        parse_filter(value).map_err(|reason| {
+            RpcError::InvalidParams(format!("invalid argument {index} (filter): {reason}"))
+        })
+    }
+
     /// Argument `index`, absent or `null` meaning `None`.
     pub(crate) fn optional<T: DeserializeOwned>(
         &self,
@@ -1082,7 +1094,7 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
         api.estimate_gas(request, args.optional(1, "block")?)
     });
     heavy_method(module, "eth_getLogs", |api, args| {
-        let filter: Filter = args.required(0, "filter")?;
+        let filter = args.filter(0)?;
         check_filter_criteria(&filter)?;
         api.logs(&filter)
     });
@@ -1092,6 +1104,76 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
 /// (geth's limits). Each is checked against every log of every block the filter scans, and an
 /// installed filter or subscription keeps them for as long as it lives.
 pub(crate) const MAX_FILTER_CRITERIA: usize = 1_000;
+
+/// A log filter from JSON, with an error that names the address or topic that is wrong:
+/// serde's own, for their several accepted forms, says only that the data "did not match any
+/// variant of untagged enum".
+pub(crate) fn parse_filter(value: &serde_json::Value) -> std::result::Result<Filter, String> {
+    use serde_json::Value;
+    /// At most this much of a bad value is quoted back.
+    const QUOTED: usize = 80;
+    let quote = |value: &Value| {
+        let text = value.to_string();
+        match text.char_indices().nth(QUOTED) {
+            Some((end, _)) => format!("{}…", &text[..end]),
+            None => text,
+        }
+    };
+    let is_hex = |value: &Value, bytes: usize| {
+        value.as_str().is_some_and(|text| {
+            text.len() == 2 + 2 * bytes
+                && text.starts_with("0x")
+                && text[2..].bytes().all(|b| b.is_ascii_hexdigit())
+        })
+    };
+    /// One value, a list of them, or null (none).
+    fn items(value: &Value) -> &[Value] {
+        match value {
+            Value::Null => &[],
+            Value::Array(items) => items,
+            other => std::slice::from_ref(other),
+        }
+    }
+    let Value::Object(fields) = value else {
+        return Err(format!("a filter is an object, not {}", quote(value)));
+    };
+    if let Some(bad) = fields
+        .get("address")
+        .map(items)
+        .unwrap_or_default()
+        .iter()
+        .find(|address| !is_hex(address, 20))
+    {
+        return Err(format!(
+            "invalid address {}: an address is 20 bytes of 0x-prefixed hex",
+            quote(bad)
+        ));
+    }
+    match fields.get("topics") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(positions)) => {
+            for (position, topic) in positions.iter().enumerate() {
+                if let Some(bad) = items(topic)
+                    .iter()
+                    .find(|value| !value.is_null() && !is_hex(value, 32))
+                {
+                    return Err(format!(
+                        "invalid topic {position} value {}: a topic is 32 bytes of 0x-prefixed \
+                         hex, null, or a list of them",
+                        quote(bad)
+                    ));
+                }
+            }
+        }
+        Some(other) => {
+            return Err(format!(
+                "invalid topics {}: a list with one entry per topic position",
+                quote(other)
+            ));
+        }
+    }
+    serde_json::from_value(value.clone()).map_err(|err| err.to_string())
+}
 
 /// Refuses a log filter (`eth_getLogs`, `eth_newFilter`, a `logs` subscription) with more
 /// addresses or topic values than [`MAX_FILTER_CRITERIA`].

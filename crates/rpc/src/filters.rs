@@ -255,7 +255,7 @@ fn drain_chain<T>(
 pub(crate) fn register(module: &mut RpcModule<EthApi>, live: &Live) {
     let installer = live.clone();
     method(module, "eth_newFilter", move |_, args| {
-        let filter: Filter = args.required(0, "filter")?;
+        let filter = args.filter(0)?;
         crate::eth::check_filter_criteria(&filter)?;
         if let FilterBlockOption::Range {
             from_block: Some(BlockNumberOrTag::Number(from)),

@@ -298,7 +298,7 @@ impl SubscriptionRequest {
             SubscriptionKind::Logs => {
                 let filter: Filter = match extra {
                     None | Some(serde_json::Value::Null) => Filter::default(),
-                    Some(value) => serde_json::from_value(value)
+                    Some(value) => crate::eth::parse_filter(&value)
                         .map_err(|err| invalid(&format_args!("invalid logs filter: {err}")))?,
                 };
                 crate::eth::check_filter_criteria(&filter)?;

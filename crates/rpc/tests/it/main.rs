@@ -962,6 +962,45 @@ async fn malformed_requests_get_standard_errors() {
     assert_eq!(missing["code"], -32602);
     let bad_tag = error(f.addr, "eth_getCode", json!([RETURNS_42, "sideways"])).await;
     assert_eq!(bad_tag["code"], -32602);
+
+    // Bytes that are not a transaction: what is wrong, in terms of what was sent.
+    let garbage = error(f.addr, "eth_sendRawTransaction", json!(["0xdeadbeef"])).await;
+    assert_eq!(garbage["code"], -32000);
+    assert!(
+        garbage["message"]
+            .as_str()
+            .unwrap()
+            .contains("legacy transaction RLP list of 30 bytes but only 3 follow"),
+        "{garbage}"
+    );
+
+    // A log filter's bad address or topic is named, by every method that takes a filter.
+    let topic = format!("0x{}", "ab".repeat(32));
+    for (filter, expected) in [
+        (
+            json!({"address": "0x1234"}),
+            "invalid argument 0 (filter): invalid address \"0x1234\": an address is 20 bytes",
+        ),
+        (
+            json!({"address": [RETURNS_42, "nope"]}),
+            "invalid address \"nope\"",
+        ),
+        (
+            json!({"topics": [null, [topic, "0xab"]]}),
+            "invalid topic 1 value \"0xab\": a topic is 32 bytes",
+        ),
+        (json!({"topics": "0xab"}), "invalid topics \"0xab\""),
+        (json!("latest"), "a filter is an object, not \"latest\""),
+    ] {
+        for method in ["eth_getLogs", "eth_newFilter"] {
+            let refused = error(f.addr, method, json!([filter])).await;
+            assert_eq!(refused["code"], -32602, "{method}: {refused}");
+            assert!(
+                refused["message"].as_str().unwrap().contains(expected),
+                "{method}: {refused}"
+            );
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
