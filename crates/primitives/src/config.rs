@@ -84,6 +84,80 @@ pub struct RollupConfig {
     pub batcher_address: Address,
 }
 
+/// The path (`genesis.l1Origin.hash`, `genesis.alloc.0x….balance`) of the innermost field
+/// whose value ends at or contains `line`:`column` (1-based, as serde_json reports positions)
+/// of the JSON `text`; `None` at the top level. Reads only the text before the position, so it
+/// needs no valid JSON after it.
+fn json_path_at(text: &str, line: usize, column: usize) -> Option<String> {
+    enum Frame {
+        Object {
+            key: Option<String>,
+            expect_key: bool,
+        },
+        Array {
+            index: usize,
+        },
+    }
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let end = (line_start + column).min(text.len());
+    let prefix = text.get(..end)?;
+    let mut frames: Vec<Frame> = Vec::new();
+    let mut chars = prefix.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                let mut string = String::new();
+                while let Some(c) = chars.next() {
+                    match c {
+                        // The escaped character as written (enough to name a field).
+                        '\\' => string.extend(chars.next()),
+                        '"' => break,
+                        c => string.push(c),
+                    }
+                }
+                if let Some(Frame::Object { key, expect_key }) = frames.last_mut()
+                    && *expect_key
+                {
+                    *key = Some(string);
+                    *expect_key = false;
+                }
+            }
+            '{' => frames.push(Frame::Object {
+                key: None,
+                expect_key: true,
+            }),
+            '[' => frames.push(Frame::Array { index: 0 }),
+            '}' | ']' => {
+                frames.pop();
+            }
+            ',' => match frames.last_mut() {
+                Some(Frame::Object { expect_key, .. }) => *expect_key = true,
+                Some(Frame::Array { index }) => *index += 1,
+                None => {}
+            },
+            _ => {}
+        }
+    }
+    let mut path = String::new();
+    for frame in &frames {
+        match frame {
+            Frame::Object { key: Some(key), .. } => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+            }
+            Frame::Object { key: None, .. } => {}
+            Frame::Array { index } => path.push_str(&format!("[{index}]")),
+        }
+    }
+    (!path.is_empty()).then_some(path)
+}
+
 const fn default_sequencing_window() -> u64 {
     3_600
 }
@@ -98,11 +172,20 @@ impl RollupConfig {
         let text = std::fs::read_to_string(path).map_err(|err| {
             PrimitivesError::Config(format!("cannot read {}: {err}", path.display()))
         })?;
-        let config: Self = serde_json::from_str(&text).map_err(|err| {
-            PrimitivesError::Config(format!(
-                "{} is not a valid rollup config: {err}",
-                path.display()
-            ))
+        Self::from_json(&text, &path.display().to_string())
+    }
+
+    /// Parses and validates the JSON `text` of a config read from `source` (named in errors).
+    fn from_json(text: &str, source: &str) -> Result<Self> {
+        let config: Self = serde_json::from_str(text).map_err(|err| {
+            // serde names the problem and its line, not the field: say which field it is.
+            let field = match err.classify() {
+                serde_json::error::Category::Data => json_path_at(text, err.line(), err.column())
+                    .map(|path| format!("{path}: "))
+                    .unwrap_or_default(),
+                _ => String::new(),
+            };
+            PrimitivesError::Config(format!("{source}: {field}{err}"))
         })?;
         config.validate()?;
         Ok(config)
@@ -279,5 +362,50 @@ mod strictness_tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("sequencingWindows"), "{err}");
+    }
+
+    /// A value of the wrong form is reported with the path of its field, however deep.
+    #[test]
+    fn bad_values_name_their_field() {
+        let text = r#"{
+  "l1ChainId": 1,
+  "l2ChainId": 7,
+  "contracts": {"l1Bridge": "0x0101010101010101010101010101010101010101",
+    "batchInbox": "0x0202020202020202020202020202020202020202",
+    "stateManager": "0x0303030303030303030303030303030303030303"},
+  "genesis": {
+    "l1Origin": {"number": 0, "hash": "0x12"},
+    "timestamp": 1, "gasLimit": 30000000, "baseFeePerGas": 1,
+    "alloc": {"0x0404040404040404040404040404040404040404": {"balance": "lots"}}
+  },
+  "batcherAddress": "0x0505050505050505050505050505050505050505"
+}"#;
+        let err = RollupConfig::from_json(text, "rollup.json")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("invalid rollup config: rollup.json: genesis.l1Origin.hash: "),
+            "{err}"
+        );
+        let fixed = text.replace(r#""0x12""#, &format!("\"0x{}\"", "12".repeat(32)));
+        let err = RollupConfig::from_json(&fixed, "rollup.json")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("genesis.alloc.0x0404040404040404040404040404040404040404.balance: "),
+            "{err}"
+        );
+        // Syntax errors keep serde's line and column alone.
+        let err = RollupConfig::from_json("{\"l1ChainId\": ", "c.json")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("invalid rollup config: c.json: EOF"), "{err}");
+        // Positions in arrays, escaped quotes in keys, and the top level.
+        assert_eq!(
+            json_path_at(r#"{"a": [1, {"b\"c": 2}]}"#, 1, 20).as_deref(),
+            Some("a[1].b\"c")
+        );
+        assert_eq!(json_path_at("[1, 2]", 1, 5).as_deref(), Some("[1]"));
+        assert_eq!(json_path_at("7", 1, 1), None);
     }
 }
