@@ -20,7 +20,7 @@ use rollup_storage::{
 };
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::{NodeError, Result};
 
@@ -31,6 +31,9 @@ pub struct NotificationOutcome {
     pub reverted_l1_blocks: u64,
     /// L2 blocks removed by those reverts (or replaced by derivation).
     pub unwound_l2_blocks: u64,
+    /// The finalized L1 block a revert removed: L1 broke its own finality, and the finalized
+    /// L2 head went back with it.
+    pub finalized_l1_reverted: Option<u64>,
     /// L1 blocks newly processed.
     pub committed_l1_blocks: u64,
     /// L1 blocks skipped because they were already processed (re-delivery).
@@ -435,6 +438,20 @@ impl RollupNode {
                 "L1 block {first} is at or below the rollup's L1 origin {}: the rollup's genesis itself was reorged out; redeploy",
                 genesis_origin.number
             )));
+        }
+        let (l1_finalized, finalized_l2) = {
+            let heads = self.heads.borrow();
+            (heads.l1_finalized, heads.finalized_l2)
+        };
+        if l1_finalized.number >= first {
+            // Not a reorg an L1 should ever make: what users were told is final is unwound.
+            error!(
+                target: "rollup::node",
+                finalized_l1 = l1_finalized.number, from_l1 = first, finalized_l2 = finalized_l2.number,
+                "L1 reverted its own finalized block: the finalized L2 head goes back with it; check the L1 node (a finalized block must never change)"
+            );
+            metrics::counter!("rollup_l1_finality_violations_total").increment(1);
+            outcome.finalized_l1_reverted = Some(l1_finalized.number);
         }
         let mut writer = self.store.writer()?;
         let below = writer.remove_l1_blocks_from(first)?;

@@ -581,6 +581,35 @@ fn finalized_head_follows_l1_finality() {
     assert_eq!(node.heads().borrow().finalized_l2.number, 0);
 }
 
+/// A revert of blocks at or below L1's finalized block (L1 broke its own finality) is applied
+/// like any other, and reported: the finalized L2 head goes back with it.
+#[test]
+fn a_revert_of_a_finalized_l1_block_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = open(dir.path());
+    node.handle_notification(&committed(101, 105, 0, 0))
+        .unwrap();
+    let revert = |from| L1Notification::Reverted {
+        old: chain(from, 105, 0, 0),
+    };
+    node.set_l1_finalized(BlockNumHash {
+        number: 103,
+        hash: l1_hash(103, 0),
+    })
+    .unwrap();
+    assert_eq!(node.heads().borrow().finalized_l2.number, 1);
+    // Above the finalized block: an ordinary reorg.
+    let outcome = node.handle_notification(&revert(104)).unwrap();
+    assert_eq!(outcome.finalized_l1_reverted, None);
+    node.handle_notification(&committed(104, 105, 0, 0))
+        .unwrap();
+    // Through it: reported.
+    let outcome = node.handle_notification(&revert(103)).unwrap();
+    assert_eq!(outcome.finalized_l1_reverted, Some(103));
+    assert_eq!(outcome.reverted_l1_blocks, 3);
+    assert_eq!(node.heads().borrow().finalized_l2.number, 0);
+}
+
 /// A deposit missing from the L1 data (a gap in the bridge's nonces) stops derivation with an
 /// error that says so, and applies nothing of the block that shows the gap.
 #[test]
