@@ -86,6 +86,12 @@ fn block_env(
     }
 }
 
+/// The blob base fee every L2 block has (`BLOBBASEFEE`): L2 carries no blobs, so no excess
+/// blob gas ever builds up and the fee stays at its minimum.
+pub fn blob_base_fee() -> u128 {
+    BlobExcessGasAndPrice::new_with_spec(0, SPEC_ID).blob_gasprice
+}
+
 pub(crate) fn cfg_env(chain_id: u64) -> CfgEnv {
     let mut cfg = CfgEnv::new_with_spec(SPEC_ID);
     cfg.chain_id = chain_id;

@@ -906,6 +906,9 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
     inline_method(module, "eth_maxPriorityFeePerGas", |_, _| {
         Ok(U256::from(SUGGESTED_PRIORITY_FEE))
     });
+    inline_method(module, "eth_blobBaseFee", |_, _| {
+        Ok(U256::from(rollup_execution::blob_base_fee()))
+    });
 
     method(module, "eth_getBalance", |api, args| {
         let address: Address = args.required(0, "address")?;

@@ -26,6 +26,9 @@ struct FeeHistory {
     oldest_block: U64,
     base_fee_per_gas: Vec<U256>,
     gas_used_ratio: Vec<f64>,
+    /// As geth after Cancun: L2 blocks carry no blobs, so the minimum fee and no use.
+    base_fee_per_blob_gas: Vec<U256>,
+    blob_gas_used_ratio: Vec<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reward: Option<Vec<Vec<U256>>>,
 }
@@ -64,6 +67,8 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
                 oldest_block: U64::ZERO,
                 base_fee_per_gas: Vec::new(),
                 gas_used_ratio: Vec::new(),
+                base_fee_per_blob_gas: Vec::new(),
+                blob_gas_used_ratio: Vec::new(),
                 reward: None,
             });
         }
@@ -76,6 +81,12 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
             oldest_block: U64::from(oldest),
             base_fee_per_gas: Vec::new(),
             gas_used_ratio: Vec::new(),
+            // One more than blocks, as the base fees: the next block's too.
+            base_fee_per_blob_gas: vec![
+                U256::from(rollup_execution::blob_base_fee());
+                count as usize + 1
+            ],
+            blob_gas_used_ratio: vec![0.0; count as usize],
             // As geth: no `reward` field unless percentiles were asked for.
             reward: percentiles
                 .as_ref()

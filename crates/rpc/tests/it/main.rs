@@ -1254,6 +1254,14 @@ async fn send_raw_transaction_validates_like_geth() {
         "{history}"
     );
     assert_eq!(history["reward"].as_array().unwrap().len(), 2, "{history}");
+    // Blob fields as geth has them after Cancun, at the fee BLOBBASEFEE reads on L2.
+    assert_eq!(
+        history["baseFeePerBlobGas"],
+        json!(["0x1", "0x1", "0x1"]),
+        "{history}"
+    );
+    assert_eq!(history["blobGasUsedRatio"], json!([0.0, 0.0]), "{history}");
+    assert_eq!(result(fx.addr, "eth_blobBaseFee", json!([])).await, "0x1");
     // No percentiles, no reward table (geth leaves the field out).
     for percentiles in [json!([]), Value::Null] {
         let plain = result(
@@ -1289,6 +1297,7 @@ async fn send_raw_transaction_validates_like_geth() {
     let empty = result(fx.addr, "eth_feeHistory", json!(["0x0", "latest", [50.0]])).await;
     assert_eq!(empty["baseFeePerGas"], json!([]), "{empty}");
     assert_eq!(empty["gasUsedRatio"], json!([]), "{empty}");
+    assert_eq!(empty["baseFeePerBlobGas"], json!([]), "{empty}");
 }
 
 fn proof_from_json(value: &Value) -> rollup_trie::Proof {
