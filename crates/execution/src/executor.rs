@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use alloy_consensus::{EMPTY_OMMER_ROOT_HASH, Header, Transaction as _, TxEnvelope};
-use alloy_eips::eip7702::RecoveredAuthorization;
+use alloy_eips::{eip2930::AccessList, eip7702::RecoveredAuthorization};
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, map::HashMap};
 use revm::{
     Context, Database, DatabaseCommit, DatabaseRef, ExecuteCommitEvm, InspectEvm, Inspector,
@@ -326,6 +326,9 @@ pub struct CallRequest {
     /// calls without a price). The caller's balance must cover `gas × gas_price + value`, and
     /// `GASPRICE` reads it.
     pub gas_price: u128,
+    /// EIP-2930 access list: warms what it names and costs its intrinsic gas, as in a
+    /// transaction that carries it (empty: none, a legacy call).
+    pub access_list: AccessList,
 }
 
 /// How many instructions [`CallDeadline`] lets run between two looks at the clock. Reading it
@@ -438,6 +441,13 @@ where
         value: call.value,
         data: call.input,
         chain_id: Some(chain_id),
+        // revm reads an access list only from typed transactions.
+        tx_type: if call.access_list.is_empty() {
+            0
+        } else {
+            alloy_eips::eip2718::EIP2930_TX_TYPE_ID
+        },
+        access_list: call.access_list,
         ..Default::default()
     };
     let outcome = evm.inspect_tx(tx);

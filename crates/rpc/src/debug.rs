@@ -20,7 +20,7 @@ use alloy_rpc_types_trace::geth::{
 use jsonrpsee::RpcModule;
 use revm_inspectors::tracing::{FourByteInspector, TracingInspector, TracingInspectorConfig};
 use rollup_execution::{
-    ExecutionError, inspect_call, replay_block,
+    inspect_call, replay_block,
     revm::{
         Inspector,
         bytecode::opcode,
@@ -36,7 +36,7 @@ use rollup_primitives::L2Transaction;
 
 use crate::{
     Result, RpcError,
-    eth::{CallLimits, EthApi, call_request, heavy_method},
+    eth::{CallLimits, EthApi, heavy_method},
 };
 
 /// Most trace data one `debug_trace*` request may produce, estimated as the JSON it becomes:
@@ -366,7 +366,7 @@ impl EthApi {
                     .then(|| (TraceBudget::new(&used, cost), tracer.inspector()))
             },
         )
-        .map_err(|err| execution_error(err, limits))?;
+        .map_err(|err| crate::eth::call_error(err, limits))?;
         if used.get() > MAX_TRACE_BYTES {
             return Err(RpcError::TraceTooLarge(MAX_TRACE_BYTES));
         }
@@ -407,18 +407,7 @@ impl EthApi {
         let options = options.tracing_options;
         let tracer = Tracer::from_options(&options)?;
         let limits = self.trace_limits(&options)?;
-        let mut call = call_request(request)?;
-        let requested_gas = call.gas;
-        match call.gas {
-            Some(requested) if requested > self.gas_cap => {
-                return Err(RpcError::GasAboveCap {
-                    requested,
-                    cap: self.gas_cap,
-                });
-            }
-            Some(_) => {}
-            None => call.gas = Some(self.gas_cap),
-        }
+        let (mut call, requested_gas) = self.capped_call(request)?;
         let chain_id = self.ctx.config.l2_chain_id;
         self.with_state(block, |state, header| {
             crate::eth::fit_gas_to_balance(&state, &mut call, requested_gas)?;
@@ -433,23 +422,12 @@ impl EthApi {
                 Some(limits.deadline),
                 inspector,
             )
-            .map_err(|err| execution_error(err, &limits))?;
+            .map_err(|err| crate::eth::call_error(err, &limits))?;
             if used.get() > MAX_TRACE_BYTES {
                 return Err(RpcError::TraceTooLarge(MAX_TRACE_BYTES));
             }
             Ok(tracer.finish(inspector, &TracedRun::Executed { result, gas_limit }))
         })
-    }
-}
-
-fn execution_error(err: ExecutionError, limits: &CallLimits) -> RpcError {
-    match err {
-        ExecutionError::CallTimedOut => {
-            metrics::counter!("rollup_rpc_evm_timeouts_total").increment(1);
-            RpcError::ExecutionTimeout(limits.timeout)
-        }
-        ExecutionError::InvalidCall(message) => RpcError::ExecutionFailed(message),
-        err => RpcError::Internal(err.to_string()),
     }
 }
 

@@ -9,13 +9,14 @@ use alloy_consensus::{Header, Transaction as _};
 use alloy_eips::{BlockId, BlockNumberOrTag, eip2718::Encodable2718};
 use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, TxKind, U64, U256};
 use alloy_rlp::Encodable;
-use alloy_rpc_types_eth::{Filter, FilterBlockOption, TransactionRequest};
+use alloy_rpc_types_eth::{AccessListResult, Filter, FilterBlockOption, TransactionRequest};
 use jsonrpsee::{
     RpcModule,
     types::{ErrorObjectOwned, Params},
 };
+use revm_inspectors::access_list::AccessListInspector;
 use rollup_execution::{
-    CallRequest, ExecutionError,
+    CallRequest, ExecutionError, inspect_call,
     revm::{
         DatabaseRef,
         bytecode::Bytecode,
@@ -445,9 +446,14 @@ impl EthApi {
 
     /// `eth_call`. As reth: asking for more gas than the cap is refused; asking for none gives
     /// the cap (and the block gas limit bounds both, as for any transaction).
-    fn call(&self, request: TransactionRequest, block: Option<BlockId>) -> Result<Bytes> {
+    /// The call a request asks for, with its gas held to the gas cap (a request above the cap
+    /// is refused; one without gas gets the cap), and the gas it asked for.
+    pub(crate) fn capped_call(
+        &self,
+        request: TransactionRequest,
+    ) -> Result<(CallRequest, Option<u64>)> {
         let mut call = call_request(request)?;
-        let request_gas = call.gas;
+        let requested = call.gas;
         match call.gas {
             Some(requested) if requested > self.gas_cap => {
                 return Err(RpcError::GasAboveCap {
@@ -458,6 +464,11 @@ impl EthApi {
             Some(_) => {}
             None => call.gas = Some(self.gas_cap),
         }
+        Ok((call, requested))
+    }
+
+    fn call(&self, request: TransactionRequest, block: Option<BlockId>) -> Result<Bytes> {
+        let (mut call, request_gas) = self.capped_call(request)?;
         let chain_id = self.ctx.config.l2_chain_id;
         let limits = self.call_limits();
         self.with_state(block, |state, header| {
@@ -466,6 +477,49 @@ impl EthApi {
                 ExecutionResult::Success { output, .. } => Ok(output.into_data()),
                 result => Err(failure(result)),
             }
+        })
+    }
+
+    /// `eth_createAccessList`, as reth answers it: the call runs once with an access-list
+    /// inspector, starting from the request's own list, and again with the list it found, for
+    /// the gas the call uses with it. The sender, the recipient (or the created contract) and
+    /// the precompiles are left out of the list, as they are warm anyway. A call that reverts or
+    /// halts still gets its list, with the failure in `error`.
+    fn create_access_list(
+        &self,
+        request: TransactionRequest,
+        block: Option<BlockId>,
+    ) -> Result<AccessListResult> {
+        let (mut call, request_gas) = self.capped_call(request)?;
+        let chain_id = self.ctx.config.l2_chain_id;
+        let limits = self.call_limits();
+        self.with_state(block, |state, header| {
+            fit_gas_to_balance(&state, &mut call, request_gas)?;
+            let inspector = AccessListInspector::new(call.access_list.clone());
+            let (_, inspector) = inspect_call(
+                state,
+                header,
+                chain_id,
+                call.clone(),
+                Some(limits.deadline),
+                inspector,
+            )
+            .map_err(|err| call_error(err, &limits))?;
+            let mut access_list = inspector.into_access_list();
+            // The inspector's order is a hash map's; answer the same list the same way.
+            access_list.0.sort_by_key(|item| item.address);
+            let with_list = CallRequest {
+                access_list: access_list.clone(),
+                ..call
+            };
+            let result = run_call(state, header, chain_id, with_list, &limits)?;
+            let gas_used = U256::from(result.tx_gas_used());
+            let error = (!result.is_success()).then(|| failure(result).to_string());
+            Ok(AccessListResult {
+                access_list,
+                gas_used,
+                error,
+            })
         })
     }
 
@@ -785,6 +839,7 @@ pub(crate) fn call_request(request: TransactionRequest) -> Result<CallRequest> {
             .gas_price
             .or(request.max_fee_per_gas)
             .unwrap_or_default(),
+        access_list: request.access_list.unwrap_or_default(),
     })
 }
 
@@ -847,14 +902,20 @@ fn run_call(
     call: CallRequest,
     limits: &CallLimits,
 ) -> Result<ExecutionResult> {
-    simulate_call(state, header, chain_id, call, Some(limits.deadline)).map_err(|err| match err {
+    simulate_call(state, header, chain_id, call, Some(limits.deadline))
+        .map_err(|err| call_error(err, limits))
+}
+
+/// The RPC error for a call that could not run to an outcome.
+pub(crate) fn call_error(err: ExecutionError, limits: &CallLimits) -> RpcError {
+    match err {
         ExecutionError::InvalidCall(message) => RpcError::ExecutionFailed(message),
         ExecutionError::CallTimedOut => {
             metrics::counter!("rollup_rpc_evm_timeouts_total").increment(1);
             RpcError::ExecutionTimeout(limits.timeout)
         }
         err => RpcError::Internal(err.to_string()),
-    })
+    }
 }
 
 /// The error for a call that did not succeed, worded as geth words it.
@@ -886,6 +947,12 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
         Ok(api.ctx.config.l2_chain_id.to_string())
     });
     inline_method(module, "net_listening", |_, _| Ok(true));
+    // The L2 has no peer-to-peer network: blocks come from the sequencer and from L1.
+    inline_method(module, "net_peerCount", |_, _| Ok(U64::ZERO));
+    inline_method(module, "web3_sha3", |_, args| {
+        let data: Bytes = args.required(0, "data")?;
+        Ok(alloy_primitives::keccak256(&data))
+    });
     inline_method(module, "eth_chainId", |api, _| {
         Ok(U64::from(api.ctx.config.l2_chain_id))
     });
@@ -995,6 +1062,29 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
         };
         Ok(reader.body(number)?.map(|body| U64::from(body.len())))
     });
+    // L2 blocks have no uncles: 0 for a block that exists (null otherwise), and no uncle at any
+    // index, as geth answers for a post-merge block.
+    method(module, "eth_getUncleCountByBlockNumber", |api, args| {
+        let tag: BlockNumberOrTag = args.required(0, "block number")?;
+        let reader = api.reader()?;
+        Ok(api
+            .block_number(&reader, BlockId::Number(tag))?
+            .map(|_| U64::ZERO))
+    });
+    method(module, "eth_getUncleCountByBlockHash", |api, args| {
+        let hash: B256 = args.required(0, "block hash")?;
+        Ok(api.reader()?.block_number(hash)?.map(|_| U64::ZERO))
+    });
+    for name in [
+        "eth_getUncleByBlockNumberAndIndex",
+        "eth_getUncleByBlockHashAndIndex",
+    ] {
+        inline_method(module, name, |_, args| {
+            let _: serde_json::Value = args.required(0, "block")?;
+            let _: U64 = args.required(1, "uncle index")?;
+            Ok(None::<()>)
+        });
+    }
     method(module, "eth_getBlockReceipts", |api, args| {
         let id: BlockId = args.required(0, "block")?;
         let reader = api.reader()?;
@@ -1091,6 +1181,10 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
             ));
         }
         api.call(request, args.optional(1, "block")?)
+    });
+    heavy_method(module, "eth_createAccessList", |api, args| {
+        let request: TransactionRequest = args.required(0, "call")?;
+        api.create_access_list(request, args.optional(1, "block")?)
     });
     heavy_method(module, "eth_estimateGas", |api, args| {
         let request: TransactionRequest = args.required(0, "call")?;

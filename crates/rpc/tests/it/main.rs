@@ -41,6 +41,8 @@ const EMITS_LOG: Address = address!("0x00000000000000000000000000000000000c0de3"
 const TOPIC: B256 = b256!("0x1111111111111111111111111111111111111111111111111111111111111111");
 /// Runtime code `JUMPDEST PUSH1 0 JUMP`: a loop only gas or time ends.
 const LOOPS: Address = address!("0x00000000000000000000000000000000000c0de4");
+/// Runtime code `SLOAD(7)`, `BALANCE(RECIPIENT)`, `STOP`: one slot and one other account.
+const READS: Address = address!("0x00000000000000000000000000000000000c0de5");
 const DEPOSITOR: Address = address!("0x00000000000000000000000000000000000d0d01");
 const RECIPIENT: Address = address!("0x00000000000000000000000000000000000b0b01");
 
@@ -107,6 +109,21 @@ fn config_with_gas_limit(gas_limit: u64) -> RollupConfig {
         LOOPS,
         GenesisAccount {
             code: Some(Bytes::from_static(&hex!("5b600056"))),
+            ..Default::default()
+        },
+    );
+    alloc.insert(
+        READS,
+        GenesisAccount {
+            code: Some(
+                [
+                    &hex!("6007545073")[..],
+                    RECIPIENT.as_slice(),
+                    &hex!("315000"),
+                ]
+                .concat()
+                .into(),
+            ),
             ..Default::default()
         },
     );
@@ -642,6 +659,91 @@ async fn sync_status_reports_heads_with_l1_origins() {
         json!({"number": 12, "hash": B256::repeat_byte(12)})
     );
     assert_eq!(status["l1Finalized"]["number"], 10);
+}
+
+/// Methods a tool may call that mean little on an L2 answer as geth answers for a post-merge
+/// node without peers.
+#[tokio::test(flavor = "multi_thread")]
+async fn uncles_peers_and_sha3_answer_as_geth() {
+    let f = fixture().await;
+    assert_eq!(result(f.addr, "net_peerCount", json!([])).await, "0x0");
+    assert_eq!(
+        result(f.addr, "web3_sha3", json!(["0x68656c6c6f"])).await,
+        json!(alloy_primitives::keccak256("hello"))
+    );
+    assert_eq!(
+        result(f.addr, "eth_getUncleCountByBlockNumber", json!(["latest"])).await,
+        "0x0"
+    );
+    assert_eq!(
+        result(f.addr, "eth_getUncleCountByBlockNumber", json!(["0xffff"])).await,
+        Value::Null
+    );
+    let genesis = result(f.addr, "eth_getBlockByNumber", json!(["0x0", false])).await;
+    assert_eq!(
+        result(
+            f.addr,
+            "eth_getUncleCountByBlockHash",
+            json!([genesis["hash"]])
+        )
+        .await,
+        "0x0"
+    );
+    assert_eq!(
+        result(f.addr, "eth_getUncleCountByBlockHash", json!([B256::ZERO])).await,
+        Value::Null
+    );
+    for method in [
+        "eth_getUncleByBlockNumberAndIndex",
+        "eth_getUncleByBlockHashAndIndex",
+    ] {
+        assert_eq!(
+            result(f.addr, method, json!([genesis["hash"], "0x0"])).await,
+            Value::Null
+        );
+        assert_eq!(
+            error(f.addr, method, json!(["latest"])).await["code"],
+            -32602
+        );
+    }
+}
+
+/// `eth_createAccessList` lists what a call touches beyond its sender and recipient, with the
+/// gas the call uses carrying that list; calls and estimates honour a request's access list.
+#[tokio::test(flavor = "multi_thread")]
+async fn access_lists_are_created_and_honoured() {
+    let f = fixture().await;
+    let from = signer().address();
+    let created = result(
+        f.addr,
+        "eth_createAccessList",
+        json!([{"from": from, "to": READS}, "latest"]),
+    )
+    .await;
+    // Sorted by address; the recipient is listed only for its slots.
+    let list = json!([
+        {"address": RECIPIENT, "storageKeys": []},
+        {"address": READS, "storageKeys": [B256::with_last_byte(7)]},
+    ]);
+    assert_eq!(created["accessList"], list, "{created}");
+    assert!(created.get("error").is_none(), "{created}");
+    // 21 000 + the list (2 × 2 400 + 1 900) + warm SLOAD and BALANCE (2 × 100) + pushes and pops.
+    assert_eq!(hex_u64(&created["gasUsed"]), 27_910, "{created}");
+
+    // The estimate follows the list it is given: without one the reads are cold (2 100 + 2 600).
+    let estimate = |request: Value| async move {
+        hex_u64(&result(f.addr, "eth_estimateGas", json!([request])).await)
+    };
+    assert_eq!(estimate(json!({"from": from, "to": READS})).await, 25_710);
+    assert_eq!(
+        estimate(json!({"from": from, "to": READS, "accessList": list})).await,
+        27_910
+    );
+
+    // A call that fails still gets its list, and says why it failed.
+    let reverted = result(f.addr, "eth_createAccessList", json!([{"to": REVERTS}])).await;
+    assert_eq!(reverted["accessList"], json!([]), "{reverted}");
+    assert_eq!(reverted["error"], "execution reverted: nope", "{reverted}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
