@@ -46,6 +46,7 @@ mod filters;
 mod http_subscriptions;
 mod pubsub;
 mod rollup;
+mod txpool;
 mod txs;
 pub use rollup::{
     AccountProofJson, OutputRootJson, ProofJson, StorageProofJson, TerminalJson, TraceClaimJson,
@@ -369,6 +370,7 @@ pub fn rpc_module_with_limits(
     });
     eth::register(&mut module);
     txs::register(&mut module);
+    txpool::register(&mut module);
     rollup::register(&mut module);
     rollup_data::register(&mut module);
     debug::register(&mut module);

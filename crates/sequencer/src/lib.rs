@@ -30,6 +30,6 @@ mod sequencer;
 mod throttle;
 
 pub use error::PoolError;
-pub use pool::{ADMITTED_BUFFER, MAX_READMITTED_PER_SENDER, PoolConfig, TxPool};
+pub use pool::{ADMITTED_BUFFER, MAX_READMITTED_PER_SENDER, PoolConfig, PoolContent, TxPool};
 pub use sequencer::{Sequencer, SequencerConfig};
 pub use throttle::{DaBacklog, DaConfig, DaThrottle};

@@ -428,6 +428,15 @@ impl Inner {
     }
 }
 
+/// The pool's transactions by sender and nonce ([`TxPool::content`]).
+#[derive(Debug, Default)]
+pub struct PoolContent {
+    /// Executable in nonce order.
+    pub pending: BTreeMap<Address, BTreeMap<u64, TxEnvelope>>,
+    /// Waiting behind a nonce gap.
+    pub queued: BTreeMap<Address, BTreeMap<u64, TxEnvelope>>,
+}
+
 /// Validated transactions waiting for a block. Shared between RPC (which adds) and the
 /// sequencer (which takes); all methods are short critical sections.
 #[derive(Debug)]
@@ -515,6 +524,26 @@ impl TxPool {
     /// the oldest.
     pub fn subscribe_admitted(&self) -> broadcast::Receiver<B256> {
         self.admitted.subscribe()
+    }
+
+    /// Every pooled transaction by sub-pool, sender and nonce (`txpool_content`). Copies the
+    /// whole pool under its lock: for operators, not for every request.
+    pub fn content(&self) -> PoolContent {
+        let inner = self.lock();
+        let mut content = PoolContent::default();
+        for (sender, account) in &inner.senders {
+            for (nonce, pooled) in &account.txs {
+                let sub_pool = match pooled.sub_pool {
+                    SubPool::Pending => &mut content.pending,
+                    SubPool::Queued => &mut content.queued,
+                };
+                sub_pool
+                    .entry(*sender)
+                    .or_default()
+                    .insert(*nonce, pooled.envelope.clone());
+            }
+        }
+        content
     }
 
     /// A pooled transaction by hash.

@@ -1210,6 +1210,53 @@ fn signed_raw(chain_id: u64, nonce: u64, max_fee: u128, gas_limit: u64, input: V
     alloy_eips::eip2718::Encodable2718::encoded_2718(&envelope).into()
 }
 
+/// The sequencer's pool as geth's `txpool_*` methods show it: counts, full transactions and
+/// one-line summaries by sub-pool, sender and decimal nonce.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn txpool_methods_show_the_pool_as_geth() {
+    let fx = fixture().await;
+    let chain_id = config().l2_chain_id;
+    let fee = 100_000_000_000u128;
+    let status = || async { result(fx.addr, "txpool_status", json!([])).await };
+    assert_eq!(status().await, json!({"pending": "0x0", "queued": "0x0"}));
+    // Nonce 1 is next (the fixture's transfer used 0); nonce 3 waits behind a gap.
+    let ready = result(
+        fx.addr,
+        "eth_sendRawTransaction",
+        json!([signed_raw(chain_id, 1, fee, 21_000, vec![])]),
+    )
+    .await;
+    let gapped = result(
+        fx.addr,
+        "eth_sendRawTransaction",
+        json!([signed_raw(chain_id, 3, fee, 21_000, vec![])]),
+    )
+    .await;
+    assert_eq!(status().await, json!({"pending": "0x1", "queued": "0x1"}));
+
+    let sender = signer().address();
+    let content = result(fx.addr, "txpool_content", json!([])).await;
+    let by_sender = |sub_pool: &str| content[sub_pool][sender.to_string()].clone();
+    assert_eq!(by_sender("pending")["1"]["hash"], ready, "{content}");
+    assert_eq!(by_sender("queued")["3"]["hash"], gapped, "{content}");
+    assert_eq!(by_sender("pending")["1"]["blockHash"], Value::Null);
+    let from = result(fx.addr, "txpool_contentFrom", json!([sender])).await;
+    assert_eq!(from["pending"], by_sender("pending"));
+    assert_eq!(from["queued"], by_sender("queued"));
+    let nobody = result(fx.addr, "txpool_contentFrom", json!([RECIPIENT])).await;
+    assert_eq!(nobody, json!({"pending": {}, "queued": {}}));
+
+    let inspect = result(fx.addr, "txpool_inspect", json!([])).await;
+    assert_eq!(
+        inspect["pending"][sender.to_string()]["1"],
+        format!(
+            "{}: 1 wei + 21000 gas × {fee} wei",
+            Address::repeat_byte(0x77)
+        ),
+        "{inspect}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_raw_transaction_validates_like_geth() {
     let fx = fixture().await;
