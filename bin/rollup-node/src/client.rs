@@ -883,8 +883,22 @@ impl Client {
         value: U256,
         what: &str,
     ) -> eyre::Result<TransactionReceipt> {
+        self.send_with_headroom(l2, to, input, value, what, 0).await
+    }
+
+    /// [`Self::send`] with a gas limit `headroom_percent` above the estimate (0: the provider's
+    /// own estimate), for a call whose gas can grow between the estimate and its block.
+    pub(crate) async fn send_with_headroom(
+        &self,
+        l2: bool,
+        to: Address,
+        input: Vec<u8>,
+        value: U256,
+        what: &str,
+        headroom_percent: u64,
+    ) -> eyre::Result<TransactionReceipt> {
         let provider = if l2 { &self.l2 } else { &self.l1 };
-        let tx = TransactionRequest::default()
+        let mut tx = TransactionRequest::default()
             .with_from(self.sender)
             .with_to(to)
             .with_input(input)
@@ -893,6 +907,13 @@ impl Client {
             .call(tx.clone())
             .await
             .map_err(|err| explain(what, &err))?;
+        if headroom_percent > 0 {
+            let estimate = provider
+                .estimate_gas(tx.clone())
+                .await
+                .map_err(|err| explain(what, &err))?;
+            tx = tx.with_gas_limit(estimate.saturating_mul(100 + headroom_percent) / 100);
+        }
         let pending = provider
             .send_transaction(tx)
             .await
@@ -1376,6 +1397,13 @@ pub(crate) fn utc(secs: u64) -> String {
 }
 
 /// `rollup-node deposit`: ETH or an ERC-20 from L1 to L2, then waits for L2 to credit it.
+/// How far above its estimate the L1 gas limit of a deposit or forced withdrawal is set. Each
+/// burns L1 gas for the L2 gas it asks (`gasLimit × depositBaseFee / block.basefee`): the
+/// deposit base fee rises by up to 3/8 after a block that filled the deposit budget, and L1's
+/// base fee can fall by 1/8, so the burn can grow by 11/7 (57%) if the transaction lands a
+/// block later than estimated. Unused gas costs nothing.
+const DEPOSIT_GAS_HEADROOM_PERCENT: u64 = 60;
+
 pub(crate) async fn deposit(args: DepositArgs) -> eyre::Result<()> {
     let client = Client::new(&args.client)?;
     if args.to == Some(Address::ZERO) {
@@ -1467,7 +1495,14 @@ pub(crate) async fn deposit(args: DepositArgs) -> eyre::Result<()> {
         .abi_encode(),
     };
     let receipt = client
-        .send(false, client.l1_bridge, input, value, "the deposit")
+        .send_with_headroom(
+            false,
+            client.l1_bridge,
+            input,
+            value,
+            "the deposit",
+            DEPOSIT_GAS_HEADROOM_PERCENT,
+        )
         .await?;
     let l1_block = receipt.block_number.unwrap_or_default();
     println!(
@@ -1823,12 +1858,13 @@ pub(crate) async fn force_withdraw(args: ForceWithdrawArgs) -> eyre::Result<()> 
         .abi_encode(),
     };
     let receipt = client
-        .send(
+        .send_with_headroom(
             false,
             client.l1_bridge,
             input,
             U256::ZERO,
             "the forced withdrawal",
+            DEPOSIT_GAS_HEADROOM_PERCENT,
         )
         .await?;
     let l1_block = receipt.block_number.unwrap_or_default();
