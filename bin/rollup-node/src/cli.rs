@@ -465,6 +465,16 @@ pub(crate) struct RunArgs {
     /// blocks an L1 reorg of up to 1 024 L1 blocks could unwind are kept whatever this says.
     #[arg(long, env = "ROLLUP_HISTORY_RETENTION", value_name = "BLOCKS", default_value_t = rollup_storage::DEFAULT_HISTORY_RETENTION)]
     pub(crate) history_retention: u64,
+    /// Stop cleanly once the filesystem holding --datadir has less than this many MiB free
+    /// (geth's --datadir.minfreedisk): MDBX cannot commit on a full disk. Checked at start (the
+    /// node refuses to start below it) and every few seconds while it runs; 0 turns it off.
+    #[arg(
+        long,
+        env = "ROLLUP_MIN_FREE_DISK",
+        value_name = "MIB",
+        default_value_t = 1024
+    )]
+    pub(crate) min_free_disk: u64,
     /// Most gas one `eth_call` or `eth_estimateGas` may use (reth's `--rpc.gascap`): an
     /// `eth_call` asking for more is refused, one asking for none gets this much;
     /// `eth_estimateGas` searches up to it.

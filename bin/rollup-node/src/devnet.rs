@@ -58,6 +58,8 @@ pub(crate) async fn run(mut args: DevnetArgs) -> eyre::Result<()> {
     // Before anvil starts from the datadir's state or anything is deployed or written, and
     // held until anvil has saved its state on the way out.
     let lock = runner::lock_datadir(&args.run)?;
+    // Before anvil starts and anything is deployed.
+    runner::check_free_disk(&args.run)?;
     let cancel = runner::shutdown_on_signal();
 
     let mut anvil = None;

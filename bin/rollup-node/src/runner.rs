@@ -3,7 +3,7 @@
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use eyre::WrapErr;
+use eyre::{WrapErr, bail};
 use rollup_l1::{BlobConfig, L1Follower, L1FollowerConfig};
 use rollup_node_core::{L1Finalized, RollupNode};
 use rollup_primitives::{BlockNumHash, RollupConfig};
@@ -201,6 +201,7 @@ pub(crate) async fn run_node(
         crate::logging::start_metrics(addr)?;
     }
     let db_path = datadir(args).join("db");
+    check_free_disk(args)?;
     let store = Store::open(&db_path)
         .wrap_err_with(|| format!("cannot open the database at {}", db_path.display()))?
         .with_history_retention(args.history_retention);
@@ -269,13 +270,82 @@ pub(crate) async fn run_node(
             inbox: config.contracts.batch_inbox,
         }),
     };
-    let result = follow_l1(&mut node, &services, follower_config, &cancel).await;
+    let disk = tokio::spawn(watch_free_disk(
+        db_path.clone(),
+        args.min_free_disk,
+        cancel.clone(),
+    ));
+    let mut result = follow_l1(&mut node, &services, follower_config, &cancel).await;
     cancel.cancel();
+    if let Ok(Some(low)) = disk.await {
+        result = result.and(Err(eyre::eyre!("{low}")));
+    }
     services.stop().await;
     let _ = rpc_handle.stop();
     rpc_handle.stopped().await;
     info!(target: "rollup::node", "stopped");
     result
+}
+
+/// How often a running node looks at the free space under its datadir.
+const DISK_CHECK_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Refuses to start a node whose datadir's filesystem has less than `--min-free-disk` free.
+pub(crate) fn check_free_disk(args: &RunArgs) -> eyre::Result<()> {
+    let db_path = datadir(args).join("db");
+    std::fs::create_dir_all(&db_path)
+        .wrap_err_with(|| format!("cannot create the database directory {}", db_path.display()))?;
+    match low_disk(&db_path, args.min_free_disk) {
+        Some(low) => bail!("{low}"),
+        None => Ok(()),
+    }
+}
+
+/// What to tell the operator if the filesystem holding `db_path` has less than `min_mib` MiB
+/// free (never, with `min_mib` 0 or free space that cannot be read).
+fn low_disk(db_path: &std::path::Path, min_mib: u64) -> Option<String> {
+    if min_mib == 0 {
+        return None;
+    }
+    let free = match rollup_storage::free_disk_bytes(db_path) {
+        Ok(free) => free,
+        Err(err) => {
+            warn!(target: "rollup::node", %err, path = %db_path.display(), "cannot read the free disk space");
+            return None;
+        }
+    };
+    let free_mib = free >> 20;
+    (free_mib < min_mib).then(|| {
+        format!(
+            "only {free_mib} MiB free on the filesystem of {} (--min-free-disk {min_mib}): the \
+             database cannot commit on a full disk, so the node stops here with everything it \
+             committed intact; free some space (or lower --min-free-disk) and start it again",
+            db_path.display()
+        )
+    })
+}
+
+/// Watches the free space under `db_path` until `cancel` fires; below `min_mib` it logs why,
+/// cancels the node and returns the message.
+async fn watch_free_disk(
+    db_path: std::path::PathBuf,
+    min_mib: u64,
+    cancel: CancellationToken,
+) -> Option<String> {
+    if min_mib == 0 {
+        return None;
+    }
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return None,
+            () = tokio::time::sleep(DISK_CHECK_INTERVAL) => {}
+        }
+        if let Some(low) = low_disk(&db_path, min_mib) {
+            tracing::error!(target: "rollup::node", "{low}");
+            cancel.cancel();
+            return Some(low);
+        }
+    }
 }
 
 /// Runs follower and core (or the sequencer loop around the core) together; restarts the
@@ -345,4 +415,40 @@ async fn follow_l1(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn low_disk_says_how_much_is_free_and_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let free_mib = rollup_storage::free_disk_bytes(dir.path()).unwrap() >> 20;
+        assert_eq!(low_disk(dir.path(), 0), None, "0 turns the check off");
+        assert_eq!(low_disk(dir.path(), 1), None);
+        let low = low_disk(dir.path(), free_mib + 1_000_000).unwrap();
+        assert!(low.contains("MiB free on the filesystem of"), "{low}");
+        assert!(
+            low.contains("free some space (or lower --min-free-disk)"),
+            "{low}"
+        );
+    }
+
+    /// A running node whose disk runs low is cancelled, with the reason.
+    #[tokio::test]
+    async fn the_watcher_cancels_the_node_when_the_disk_runs_low() {
+        let dir = tempfile::tempdir().unwrap();
+        let cancel = CancellationToken::new();
+        let low = watch_free_disk(dir.path().to_path_buf(), u64::MAX >> 21, cancel.clone()).await;
+        assert!(low.unwrap().contains("--min-free-disk"));
+        assert!(cancel.is_cancelled());
+        // With room to spare it waits for the node to stop.
+        let cancel = CancellationToken::new();
+        let watcher = tokio::spawn(watch_free_disk(dir.path().to_path_buf(), 1, cancel.clone()));
+        tokio::time::sleep(DISK_CHECK_INTERVAL + Duration::from_millis(500)).await;
+        assert!(!watcher.is_finished());
+        cancel.cancel();
+        assert_eq!(watcher.await.unwrap(), None);
+    }
 }

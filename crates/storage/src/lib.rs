@@ -23,6 +23,7 @@
 //! - Readers never observe a half-written block.
 
 mod codec;
+mod disk;
 mod error;
 mod lock;
 mod reader;
@@ -30,6 +31,7 @@ mod store;
 mod tables;
 mod writer;
 
+pub use disk::free_disk_bytes;
 pub use error::{Result, StorageError};
 pub use lock::{DatadirLock, LOCK_FILE};
 pub use reader::{HistoricalState, StoreReader, StoredTransaction};
