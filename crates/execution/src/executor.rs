@@ -468,6 +468,14 @@ where
             "insufficient funds for gas * price + value: address {} have {balance} want {fee}",
             call.from
         ))),
+        Err(revm::context::result::EVMError::Transaction(
+            revm::context::result::InvalidTransaction::CallGasCostMoreThanGasLimit {
+                initial_gas,
+                gas_limit,
+            },
+        )) => Err(ExecutionError::InvalidCall(format!(
+            "intrinsic gas too low: have {gas_limit}, want {initial_gas}"
+        ))),
         Err(err) => Err(ExecutionError::InvalidCall(err.to_string())),
     }
 }
@@ -482,6 +490,26 @@ pub(crate) fn header_block_env(header: &Header) -> BlockEnv {
         header.base_fee_per_gas.unwrap_or_default(),
         header.mix_hash,
     )
+}
+
+/// The intrinsic gas of a simulated call under L2 rules, as for a transaction with the same
+/// data, recipient and access list.
+pub fn call_intrinsic_gas(call: &CallRequest) -> u64 {
+    let storage_keys = call
+        .access_list
+        .iter()
+        .map(|item| item.storage_keys.len() as u64)
+        .sum();
+    let gas = revm::context_interface::cfg::gas::calculate_initial_tx_gas(
+        SPEC_ID,
+        &call.input,
+        call.to.is_none(),
+        call.access_list.len() as u64,
+        storage_keys,
+        0,
+        None,
+    );
+    (gas.initial_regular_gas + gas.initial_state_gas).max(gas.floor_gas)
 }
 
 /// The intrinsic gas of a signed transaction under L2 rules (the larger of the initial gas and

@@ -24,8 +24,8 @@ mod trace;
 
 pub use error::{ExecutionError, Result};
 pub use executor::{
-    BlockInput, CallRequest, ExecutedBlock, SPEC_ID, blob_base_fee, execute_block, inspect_call,
-    intrinsic_gas, signed_tx_env, simulate_call,
+    BlockInput, CallRequest, ExecutedBlock, SPEC_ID, blob_base_fee, call_intrinsic_gas,
+    execute_block, inspect_call, intrinsic_gas, signed_tx_env, simulate_call,
 };
 pub use ordered_trie::OrderedTrie;
 pub use replay::{ReplayContext, ReplayState, ReplayedTransaction, replay_block};

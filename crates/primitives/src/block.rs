@@ -77,7 +77,7 @@ pub enum L2Transaction {
 /// Why `input` is not an EIP-2718 transaction, in terms of what was sent: alloy's own reasons
 /// (`Unexpected type flag. Got 0.`) do not say what a signed transaction looks like.
 fn envelope_error(input: &[u8], err: &alloy_eips::eip2718::Eip2718Error) -> String {
-    const FORM: &str = "a signed transaction is a type byte (0x01-0x04) followed by an RLP \
+    const FORM: &str = "a signed transaction is a type byte (0x01 or 0x02) followed by an RLP \
                         list, or a legacy transaction's RLP list (first byte 0xc0-0xff)";
     let Some(&first) = input.first() else {
         return format!("no bytes: {FORM}");

@@ -410,7 +410,7 @@ impl EthApi {
         let (mut call, requested_gas) = self.capped_call(request)?;
         let chain_id = self.ctx.config.l2_chain_id;
         self.with_state(block, |state, header| {
-            crate::eth::fit_gas_to_balance(&state, &mut call, requested_gas)?;
+            crate::eth::fit_gas_to_balance(&state, header, &mut call, requested_gas)?;
             let gas_limit = call.gas.unwrap_or(header.gas_limit).min(header.gas_limit);
             let used = Cell::new(0);
             let inspector = (TraceBudget::new(&used, tracer.cost()), tracer.inspector());

@@ -452,7 +452,7 @@ impl EthApi {
         &self,
         request: TransactionRequest,
     ) -> Result<(CallRequest, Option<u64>)> {
-        let mut call = call_request(request)?;
+        let mut call = call_request(request, self.ctx.config.l2_chain_id)?;
         let requested = call.gas;
         match call.gas {
             Some(requested) if requested > self.gas_cap => {
@@ -472,7 +472,7 @@ impl EthApi {
         let chain_id = self.ctx.config.l2_chain_id;
         let limits = self.call_limits();
         self.with_state(block, |state, header| {
-            fit_gas_to_balance(&state, &mut call, request_gas)?;
+            fit_gas_to_balance(&state, header, &mut call, request_gas)?;
             match run_call(state, header, chain_id, call, &limits)? {
                 ExecutionResult::Success { output, .. } => Ok(output.into_data()),
                 result => Err(failure(result)),
@@ -494,7 +494,7 @@ impl EthApi {
         let chain_id = self.ctx.config.l2_chain_id;
         let limits = self.call_limits();
         self.with_state(block, |state, header| {
-            fit_gas_to_balance(&state, &mut call, request_gas)?;
+            fit_gas_to_balance(&state, header, &mut call, request_gas)?;
             let inspector = AccessListInspector::new(call.access_list.clone());
             let (_, inspector) = inspect_call(
                 state,
@@ -527,10 +527,11 @@ impl EthApi {
     /// request's gas, the block gas limit and the gas cap (a request above the cap is clamped to
     /// it, as geth does). All trial runs share one time limit.
     fn estimate_gas(&self, request: TransactionRequest, block: Option<BlockId>) -> Result<U64> {
-        let call = call_request(request)?;
         let chain_id = self.ctx.config.l2_chain_id;
+        let call = call_request(request, chain_id)?;
         let limits = self.call_limits();
         self.with_state(block, |state, header| {
+            check_fee_cap(header, &call)?;
             let mut high = call
                 .gas
                 .unwrap_or(header.gas_limit)
@@ -819,7 +820,51 @@ fn build_receipt(
     }
 }
 
-pub(crate) fn call_request(request: TransactionRequest) -> Result<CallRequest> {
+/// The call a request describes, refused up front (as geth and reth refuse it) if it names
+/// another chain, inconsistent fees, or what a transaction on this L2 cannot carry: the pool
+/// accepts legacy, EIP-2930 and EIP-1559 transactions only, so simulating an EIP-7702 or
+/// blob transaction would report a success that could never be sent.
+pub(crate) fn call_request(request: TransactionRequest, chain_id: u64) -> Result<CallRequest> {
+    let invalid = |message: String| Err(RpcError::InvalidParams(message));
+    if request.authorization_list.is_some() {
+        return invalid(
+            "EIP-7702 authorizations are not supported: this L2 accepts legacy, EIP-2930 and \
+             EIP-1559 transactions"
+                .into(),
+        );
+    }
+    if request.blob_versioned_hashes.is_some()
+        || request.sidecar.is_some()
+        || request.max_fee_per_blob_gas.is_some()
+    {
+        return invalid(
+            "blob transactions are not supported: this L2 accepts legacy, EIP-2930 and EIP-1559 \
+             transactions"
+                .into(),
+        );
+    }
+    if let Some(have) = request.chain_id
+        && have != chain_id
+    {
+        return invalid(format!(
+            "chainId does not match node's (have={have}, want={chain_id})"
+        ));
+    }
+    if request.gas_price.is_some()
+        && (request.max_fee_per_gas.is_some() || request.max_priority_fee_per_gas.is_some())
+    {
+        return invalid(
+            "both gasPrice and (maxFeePerGas or maxPriorityFeePerGas) specified".into(),
+        );
+    }
+    if let (Some(max_fee), Some(tip)) = (request.max_fee_per_gas, request.max_priority_fee_per_gas)
+        && tip > max_fee
+    {
+        return invalid(format!(
+            "max priority fee per gas higher than max fee per gas: maxPriorityFeePerGas: {tip}, \
+             maxFeePerGas: {max_fee}"
+        ));
+    }
     let input = request
         .input
         .try_into_unique_input()
@@ -848,12 +893,14 @@ pub(crate) fn call_request(request: TransactionRequest) -> Result<CallRequest> {
 /// the balance is refused in geth's words (the EVM would otherwise report a gas limit of 0).
 pub(crate) fn fit_gas_to_balance(
     state: &StateView<'_>,
+    header: &Header,
     call: &mut CallRequest,
     requested_gas: Option<u64>,
 ) -> Result<()> {
     if call.gas_price == 0 {
         return Ok(());
     }
+    check_fee_cap(header, call)?;
     let available = match balance_after_value(state, call)? {
         Ok(available) => available,
         Err(balance) => {
@@ -866,7 +913,29 @@ pub(crate) fn fit_gas_to_balance(
     if requested_gas.is_none()
         && let Some(allowance) = gas_allowance(available, call.gas_price)
     {
+        // Less than the call's intrinsic gas: geth's words, not a gas limit the caller never set.
+        let intrinsic = rollup_execution::call_intrinsic_gas(call);
+        if allowance < intrinsic {
+            let balance = available + call.value;
+            let want = U256::from(intrinsic) * U256::from(call.gas_price) + call.value;
+            return Err(RpcError::ExecutionFailed(format!(
+                "insufficient funds for gas * price + value: address {} have {balance} want {want}",
+                call.from
+            )));
+        }
         call.gas = call.gas.map(|gas| gas.min(allowance));
+    }
+    Ok(())
+}
+
+/// As geth: a priced call must offer at least the block's base fee.
+pub(crate) fn check_fee_cap(header: &Header, call: &CallRequest) -> Result<()> {
+    let base_fee = u128::from(header.base_fee_per_gas.unwrap_or_default());
+    if call.gas_price != 0 && call.gas_price < base_fee {
+        return Err(RpcError::ExecutionFailed(format!(
+            "max fee per gas less than block base fee: address {}, maxFeePerGas: {}, baseFee: {base_fee}",
+            call.from, call.gas_price
+        )));
     }
     Ok(())
 }
@@ -925,17 +994,39 @@ fn failure(result: ExecutionResult) -> RpcError {
             reason: decode_revert_reason(&output),
             data: output,
         },
-        ExecutionResult::Halt {
-            reason: HaltReason::OutOfGas(_),
-            ..
-        } => RpcError::ExecutionFailed("out of gas".into()),
-        ExecutionResult::Halt { reason, .. } => {
-            RpcError::ExecutionFailed(format!("execution halted: {reason:?}"))
-        }
+        ExecutionResult::Halt { reason, .. } => RpcError::ExecutionFailed(halt_message(&reason)),
         ExecutionResult::Success { .. } => {
             RpcError::Internal("a successful call reported as failed".into())
         }
     }
+}
+
+/// Why a call halted, in geth's words (wallets and libraries match on them).
+fn halt_message(reason: &HaltReason) -> String {
+    match reason {
+        HaltReason::OutOfGas(_) => "out of gas",
+        HaltReason::InvalidFEOpcode => "invalid opcode: INVALID",
+        HaltReason::OpcodeNotFound | HaltReason::NotActivated => {
+            "invalid opcode: opcode not defined"
+        }
+        HaltReason::InvalidJump => "invalid jump destination",
+        HaltReason::StackUnderflow => "stack underflow",
+        HaltReason::StackOverflow => "stack limit reached 1024",
+        HaltReason::OutOfOffset => "return data out of bounds",
+        HaltReason::CreateCollision => "contract address collision",
+        HaltReason::NonceOverflow => "nonce uint64 overflow",
+        HaltReason::CreateContractSizeLimit => "max code size exceeded",
+        HaltReason::CreateContractStartingWithEF => "invalid code: must not begin with 0xef",
+        HaltReason::CreateInitCodeSizeLimit => "max initcode size exceeded",
+        HaltReason::StateChangeDuringStaticCall | HaltReason::CallNotAllowedInsideStatic => {
+            "write protection"
+        }
+        HaltReason::OutOfFunds => "insufficient balance for transfer",
+        HaltReason::CallTooDeep => "max call depth exceeded",
+        HaltReason::OverflowPayment => "gas uint64 overflow",
+        other => return format!("execution halted: {other}"),
+    }
+    .to_string()
 }
 
 /// Registers the `eth_*`, `net_*` and `web3_*` methods.

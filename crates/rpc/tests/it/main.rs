@@ -661,6 +661,80 @@ async fn sync_status_reports_heads_with_l1_origins() {
     assert_eq!(status["l1Finalized"]["number"], 10);
 }
 
+/// Calls and estimates are refused where geth and reth refuse them, in their words, so a
+/// simulation never succeeds for what the pool would then refuse.
+#[tokio::test(flavor = "multi_thread")]
+async fn calls_are_refused_as_geth_refuses_them() {
+    let f = fixture().await;
+    let from = signer().address();
+    let refused = |request: Value| async move {
+        let call = error(f.addr, "eth_call", json!([request.clone(), "latest"])).await;
+        let estimate = error(f.addr, "eth_estimateGas", json!([request])).await;
+        assert_eq!(call, estimate);
+        (
+            call["code"].as_i64().unwrap(),
+            call["message"].as_str().unwrap().to_string(),
+        )
+    };
+    for (request, code, message) in [
+        (
+            json!({"from": from, "to": RECIPIENT, "authorizationList": []}),
+            -32602,
+            "EIP-7702 authorizations are not supported",
+        ),
+        (
+            json!({"from": from, "to": RECIPIENT, "blobVersionedHashes": [B256::with_last_byte(1)]}),
+            -32602,
+            "blob transactions are not supported",
+        ),
+        (
+            json!({"from": from, "to": RECIPIENT, "chainId": "0x1"}),
+            -32602,
+            "chainId does not match node's (have=1, want=901)",
+        ),
+        (
+            json!({"from": from, "to": RECIPIENT, "maxFeePerGas": "0x100", "maxPriorityFeePerGas": "0x200"}),
+            -32602,
+            "max priority fee per gas higher than max fee per gas",
+        ),
+        (
+            json!({"from": from, "to": RECIPIENT, "gasPrice": "0x100", "maxFeePerGas": "0x200"}),
+            -32602,
+            "both gasPrice and (maxFeePerGas or maxPriorityFeePerGas) specified",
+        ),
+        (
+            json!({"from": from, "to": RECIPIENT, "maxFeePerGas": "0x1"}),
+            -32000,
+            "max fee per gas less than block base fee",
+        ),
+    ] {
+        let (have_code, have_message) = refused(request.clone()).await;
+        assert_eq!(have_code, code, "{request}: {have_message}");
+        assert!(have_message.contains(message), "{request}: {have_message}");
+    }
+
+    // revm's words turned into geth's.
+    let call = |request: Value| async move {
+        error(f.addr, "eth_call", json!([request, "latest"])).await["message"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        call(json!({"to": LOOPS, "gas": "0x5208", "data": "0x0102"})).await,
+        "intrinsic gas too low: have 21000, want 21032"
+    );
+    assert!(
+        call(json!({"from": RECIPIENT, "to": LOOPS, "gasPrice": "0xffffffffffffffffffffffff"}))
+            .await
+            .starts_with("insufficient funds for gas * price + value: address "),
+    );
+    assert_eq!(
+        call(json!({"data": "0xfe"})).await,
+        "invalid opcode: INVALID"
+    );
+}
+
 /// Methods a tool may call that mean little on an L2 answer as geth answers for a post-merge
 /// node without peers.
 #[tokio::test(flavor = "multi_thread")]
@@ -814,7 +888,7 @@ async fn calls_estimates_and_reverts() {
     let priced_call = error(
         f.addr,
         "eth_call",
-        json!([{"from": signer().address(), "to": RECIPIENT, "value": rich, "gasPrice": "0x1"}]),
+        json!([{"from": signer().address(), "to": RECIPIENT, "value": rich, "gasPrice": "0x3b9aca00"}]),
     )
     .await;
     assert!(
