@@ -21,6 +21,7 @@ contracts=(
   StateManager:StateManager
   DevToken:DevToken
   L2Bridge:L2Bridge:predeploy
+  Multicall3:Multicall3:predeploy
   BridgedERC20:BridgedERC20
   TimelockController:TimelockController
   TransparentUpgradeableProxy:TransparentUpgradeableProxy

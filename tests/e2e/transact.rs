@@ -618,6 +618,138 @@ async fn forge_create_and_cast_send_work_against_l2_body() {
         )
         .await;
     assert_eq!(none, json!([]));
+
+    deterministic_deployment_and_multicall(&devnet, &forge, &project, &key, deployer.address).await;
+}
+
+/// A `forge script` that deploys with a salt, which goes through the CREATE2 deployer tools
+/// expect at its usual address; then Multicall3, at its usual address, reads the token.
+const DEPLOY_SCRIPT: &str = r#"// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+import {Token} from "src/Token.sol";
+
+interface Vm {
+    function startBroadcast(uint256 privateKey) external;
+    function stopBroadcast() external;
+    function envUint(string calldata name) external view returns (uint256);
+}
+
+contract DeployDeterministic {
+    Vm constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
+
+    function run() external {
+        vm.startBroadcast(vm.envUint("DEPLOYER_KEY"));
+        new Token{salt: bytes32(uint256(7))}(1000);
+        vm.stopBroadcast();
+    }
+}
+"#;
+
+alloy_sol_types::sol! {
+    /// The part of Multicall3's ABI viem's `multicall` uses.
+    interface IMulticall3 {
+        struct Call3 {
+            address target;
+            bool allowFailure;
+            bytes callData;
+        }
+        struct Result {
+            bool success;
+            bytes returnData;
+        }
+        function aggregate3(Call3[] calldata calls) external payable returns (Result[] memory returnData);
+        function getEthBalance(address addr) external view returns (uint256 balance);
+    }
+}
+
+async fn deterministic_deployment_and_multicall(
+    devnet: &Devnet,
+    forge: &Path,
+    project: &Path,
+    key: &str,
+    deployer: Address,
+) {
+    std::fs::create_dir_all(project.join("script")).unwrap();
+    std::fs::write(project.join("script/Deploy.s.sol"), DEPLOY_SCRIPT).unwrap();
+    let out = Command::new(forge)
+        .args([
+            "script",
+            "script/Deploy.s.sol:DeployDeterministic",
+            "--root",
+        ])
+        .arg(project)
+        .args([
+            "--rpc-url",
+            &devnet.info.l2_rpc_url,
+            "--broadcast",
+            "--slow",
+        ])
+        .current_dir(project)
+        .env("DEPLOYER_KEY", key)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "forge script failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Where CREATE2 from the deployer puts the token: the same address on every chain that has
+    // the deployer.
+    let artifact: Value = serde_json::from_str(
+        &std::fs::read_to_string(project.join("out/Token.sol/Token.json")).unwrap(),
+    )
+    .unwrap();
+    let creation: Vec<u8> =
+        alloy_primitives::hex::decode(artifact["bytecode"]["object"].as_str().unwrap()).unwrap();
+    let init_code = [creation, U256::from(1000).to_be_bytes_vec()].concat();
+    let token =
+        rollup_primitives::CREATE2_DEPLOYER.create2(B256::with_last_byte(7), keccak256(&init_code));
+    let code = devnet.l2("eth_getCode", json!([token, "latest"])).await;
+    assert!(code.as_str().unwrap().len() > 2, "no token at {token}");
+
+    // Multicall3's aggregate3, with viem's selector: the token's supply and the deployer's ETH.
+    let call = IMulticall3::aggregate3Call {
+        calls: vec![
+            IMulticall3::Call3 {
+                target: token,
+                allowFailure: false,
+                callData: keccak256("totalSupply()")[..4].to_vec().into(),
+            },
+            IMulticall3::Call3 {
+                target: rollup_primitives::MULTICALL3,
+                allowFailure: false,
+                callData: IMulticall3::getEthBalanceCall { addr: deployer }
+                    .abi_encode()
+                    .into(),
+            },
+        ],
+    };
+    let input = call.abi_encode();
+    assert_eq!(
+        input[..4],
+        [0x82, 0xad, 0x56, 0xcb],
+        "Multicall3's aggregate3 selector"
+    );
+    let out = devnet
+        .l2(
+            "eth_call",
+            json!([{"to": rollup_primitives::MULTICALL3, "data": alloy_primitives::Bytes::from(input)}, "latest"]),
+        )
+        .await;
+    let out = alloy_primitives::hex::decode(out.as_str().unwrap()).unwrap();
+    let results = IMulticall3::aggregate3Call::abi_decode_returns(&out).unwrap();
+    assert!(results.iter().all(|result| result.success));
+    assert_eq!(
+        U256::from_be_slice(&results[0].returnData),
+        U256::from(1000)
+    );
+    assert_eq!(
+        U256::from_be_slice(&results[1].returnData),
+        devnet.l2_balance(deployer, "latest").await
+    );
 }
 
 /// Some L2 activity (transfers from two accounts) and an ETH deposit; returns the highest L2

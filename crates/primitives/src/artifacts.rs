@@ -57,6 +57,9 @@ artifact!(
     /// `L2Bridge`: the L2 bridge predeploy.
     L2_BRIDGE_CODE, "L2Bridge");
 artifact!(
+    /// `Multicall3`: preinstalled at [`crate::MULTICALL3`].
+    MULTICALL3_CODE, "Multicall3");
+artifact!(
     /// `BridgedERC20`: the L2 token the L2 bridge deploys per L1 token.
     BRIDGED_ERC20, "BridgedERC20");
 artifact!(
@@ -78,6 +81,18 @@ pub fn l2_bridge_genesis_account(l1_bridge: Address) -> GenesisAccount {
         .into(),
         ..Default::default()
     }
+}
+
+/// The contracts every L2 genesis carries at the addresses tools expect on any chain: the
+/// CREATE2 deployer ([`crate::CREATE2_DEPLOYER`]) and Multicall3 ([`crate::MULTICALL3`]).
+pub fn preinstalls() -> [(Address, Bytes); 2] {
+    [
+        (
+            crate::CREATE2_DEPLOYER,
+            Bytes::from_static(&crate::CREATE2_DEPLOYER_CODE),
+        ),
+        (crate::MULTICALL3, MULTICALL3_CODE.deployed_bytecode.clone()),
+    ]
 }
 
 /// keccak256 of `BridgedERC20`'s creation code, the CREATE2 init code hash.

@@ -52,9 +52,10 @@ pub use heads::Heads;
 pub use health::{Health, HealthEvent, RoleHealth, RoleStatus};
 pub use l1::{L1Block, L1Chain, L1Notification, L1Receipt, L1Transaction};
 pub use predeploys::{
-    DEPOSIT_GAS_PER_L1_BLOCK, DEPOSITOR, FORCED_WITHDRAWAL_GAS, L1_TO_L2_ALIAS_OFFSET, L2_BRIDGE,
-    L2_BRIDGE_L1_BRIDGE_SLOT, MAX_DEPOSIT_GAS, MAX_TOKEN_METADATA_BYTES, MIN_ERC20_DEPOSIT_GAS,
-    MIN_ETH_DEPOSIT_GAS, apply_l1_to_l2_alias,
+    CREATE2_DEPLOYER, CREATE2_DEPLOYER_CODE, DEPOSIT_GAS_PER_L1_BLOCK, DEPOSITOR,
+    FORCED_WITHDRAWAL_GAS, L1_TO_L2_ALIAS_OFFSET, L2_BRIDGE, L2_BRIDGE_L1_BRIDGE_SLOT,
+    MAX_DEPOSIT_GAS, MAX_TOKEN_METADATA_BYTES, MIN_ERC20_DEPOSIT_GAS, MIN_ETH_DEPOSIT_GAS,
+    MULTICALL3, apply_l1_to_l2_alias,
 };
 pub use proposal::{OUTPUT_ROOT_VERSION, OutputRoot, batch_root};
 pub use revert::describe_revert;

@@ -6,6 +6,38 @@ use alloy_primitives::{Address, address};
 /// The L2 bridge predeploy: mints bridged ERC-20s for deposits (and burns them for withdrawals).
 pub const L2_BRIDGE: Address = address!("0x4200000000000000000000000000000000000010");
 
+/// Where tools look for the deterministic CREATE2 deployer (`forge script` and `forge create`
+/// with a salt, hardhat-deploy's deterministic deployments): the address it has on every chain.
+/// Preinstalled in the L2 genesis with [`CREATE2_DEPLOYER_CODE`].
+pub const CREATE2_DEPLOYER: Address = address!("0x4e59b44847b379578588920cA78FbF26c0B4956C");
+
+/// The CREATE2 deployer's runtime code: the 69 bytes every chain that has the deployer holds at
+/// [`CREATE2_DEPLOYER`]. Tools compare it byte for byte (`forge script` refuses "invalid
+/// CREATE2 deployer bytecode"), so it cannot be rewritten. Calldata is a 32-byte salt followed
+/// by init code; it creates the contract with CREATE2, forwarding the call's value, and returns
+/// its 20-byte address, or reverts with no data if the creation failed:
+///
+/// ```text
+/// 00 PUSH32 -32; CALLDATASIZE; ADD                 size = calldatasize - 32
+/// 23 PUSH1 0; DUP2; PUSH1 32; DUP3; CALLDATACOPY    memory[0..size] = calldata[32..]
+/// 2a DUP1; CALLDATALOAD                            salt (calldata[0..32])
+/// 2c DUP3; DUP3; CALLVALUE; CREATE2                create2(value, 0, size, salt)
+/// 30 DUP1; ISZERO; ISZERO; PUSH1 0x39; JUMPI       created: return it
+/// 36 DUP2; DUP3; REVERT                            failed: revert(0, 0)
+/// 39 JUMPDEST; DUP1; DUP3; MSTORE; POP; POP; POP; PUSH1 20; PUSH1 12; RETURN
+/// ```
+pub const CREATE2_DEPLOYER_CODE: [u8; 69] = [
+    0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xe0, 0x36, 0x01, 0x60, 0x00, 0x81, 0x60, 0x20, 0x82, 0x37, 0x80, 0x35, 0x82, 0x82, 0x34, 0xf5,
+    0x80, 0x15, 0x15, 0x60, 0x39, 0x57, 0x81, 0x82, 0xfd, 0x5b, 0x80, 0x82, 0x52, 0x50, 0x50, 0x50,
+    0x60, 0x14, 0x60, 0x0c, 0xf3,
+];
+
+/// Where tools look for Multicall3 (viem's `multicall`, wagmi's batched reads): the address it
+/// has on every chain. Preinstalled in the L2 genesis (`contracts/src/L2/Multicall3.sol`).
+pub const MULTICALL3: Address = address!("0xcA11bde05977b3631167028862bE2a173976CA11");
+
 /// The `L2Bridge` storage slot holding the L1 bridge's address, written into the L2 genesis:
 /// withdrawal hashes commit to it (with the L2 chain id and the L2 bridge), so a withdrawal
 /// proves on exactly one L1 bridge.

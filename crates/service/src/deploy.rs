@@ -476,6 +476,10 @@ impl Deployment {
             L2_BRIDGE,
             artifacts::l2_bridge_genesis_account(self.l1_bridge),
         );
+        // Funds the plan gives these addresses stay theirs.
+        for (address, code) in artifacts::preinstalls() {
+            alloc.entry(address).or_default().code = Some(code);
+        }
         RollupConfig {
             l1_chain_id,
             l2_chain_id: plan.l2_chain_id,
