@@ -271,7 +271,7 @@ impl DatabaseRef for StateView<'_> {
     }
 }
 
-fn stored_head(reader: &StoreReader) -> Result<u64> {
+pub(crate) fn stored_head(reader: &StoreReader) -> Result<u64> {
     reader
         .l2_head()?
         .ok_or_else(|| RpcError::Internal("the database holds no L2 genesis yet".into()))

@@ -60,6 +60,15 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
             }
         }
         let reader = api.reader()?;
+        // geth's words for a block past the head, which fee estimators look for.
+        if let BlockNumberOrTag::Number(number) = newest {
+            let head = crate::eth::stored_head(&reader)?;
+            if number > head {
+                return Err(RpcError::ExecutionFailed(format!(
+                    "request beyond head block: requested {number}, head {head}"
+                )));
+            }
+        }
         let newest = api.existing_block_number(&reader, BlockId::Number(newest))?;
         // No blocks asked for, no history (as reth and geth answer).
         if count.is_zero() {

@@ -1517,6 +1517,11 @@ async fn send_raw_transaction_validates_like_geth() {
         -32602,
         "over the query limit 100",
     );
+    expect(
+        error(fx.addr, "eth_feeHistory", json!(["0x2", "0x999999", []])).await,
+        -32000,
+        "request beyond head block: requested 10066329, head ",
+    );
     let empty = result(fx.addr, "eth_feeHistory", json!(["0x0", "latest", [50.0]])).await;
     assert_eq!(empty["baseFeePerGas"], json!([]), "{empty}");
     assert_eq!(empty["gasUsedRatio"], json!([]), "{empty}");
