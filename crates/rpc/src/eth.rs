@@ -363,10 +363,14 @@ impl EthApi {
         let body = reader.body(number)?.unwrap_or_default();
         let size = block_size(&header, &body);
         let transactions = if full {
+            let nonces = deposit_nonces(reader, number, &body)?;
             BlockTransactionsJson::Full(
                 body.iter()
+                    .zip(nonces)
                     .enumerate()
-                    .map(|(index, tx)| RpcTransaction::new(tx, location(&header, hash, index)))
+                    .map(|(index, (tx, nonce))| {
+                        RpcTransaction::new(tx, location(&header, hash, index), nonce)
+                    })
                     .collect(),
             )
         } else {
@@ -406,7 +410,12 @@ impl EthApi {
         ) else {
             return Ok(None);
         };
-        Ok(Some(RpcTransaction::new(&tx, location(&header, hash, i))))
+        let nonce = deposit_nonce_of(reader, number, &tx, i)?;
+        Ok(Some(RpcTransaction::new(
+            &tx,
+            location(&header, hash, i),
+            nonce,
+        )))
     }
 
     fn block_receipts(&self, reader: &StoreReader, number: u64) -> Result<Option<Vec<RpcReceipt>>> {
@@ -824,6 +833,56 @@ fn build_receipt(
 /// another chain, inconsistent fees, or what a transaction on this L2 cannot carry: the pool
 /// accepts legacy, EIP-2930 and EIP-1559 transactions only, so simulating an EIP-7702 or
 /// blob transaction would report a success that could never be sent.
+/// The nonce each deposit of block `number` (whose transactions are `body`) used up: its
+/// sender's nonce as it ran, the parent state's plus one per earlier transaction of the sender
+/// in the block (every included transaction uses one up). 0 for signed transactions, which
+/// carry their own, and for every deposit of a block whose parent state is pruned.
+fn deposit_nonces(reader: &StoreReader, number: u64, body: &[L2Transaction]) -> Result<Vec<u64>> {
+    let mut nonces = vec![0; body.len()];
+    if number == 0
+        || !body
+            .iter()
+            .any(|tx| matches!(tx, L2Transaction::Deposit(_)))
+    {
+        return Ok(nonces);
+    }
+    let parent = match reader.state_at(number - 1) {
+        Ok(state) => state,
+        Err(rollup_storage::StorageError::HistoryPruned { .. }) => return Ok(nonces),
+        Err(err) => return Err(err.into()),
+    };
+    let mut used: std::collections::HashMap<Address, u64> = std::collections::HashMap::new();
+    for (tx, nonce) in body.iter().zip(&mut nonces) {
+        let sender = tx.sender();
+        let before = match used.get(&sender) {
+            Some(count) => *count,
+            None => parent.basic_ref(sender)?.map_or(0, |account| account.nonce),
+        };
+        if matches!(tx, L2Transaction::Deposit(_)) {
+            *nonce = before;
+        }
+        used.insert(sender, before + 1);
+    }
+    Ok(nonces)
+}
+
+/// [`deposit_nonces`] for the one transaction `tx` at `index` of block `number`.
+fn deposit_nonce_of(
+    reader: &StoreReader,
+    number: u64,
+    tx: &L2Transaction,
+    index: usize,
+) -> Result<u64> {
+    if !matches!(tx, L2Transaction::Deposit(_)) {
+        return Ok(0);
+    }
+    let body = reader.body(number)?.unwrap_or_default();
+    Ok(deposit_nonces(reader, number, &body)?
+        .get(index)
+        .copied()
+        .unwrap_or_default())
+}
+
 pub(crate) fn call_request(request: TransactionRequest, chain_id: u64) -> Result<CallRequest> {
     let invalid = |message: String| Err(RpcError::InvalidParams(message));
     if request.authorization_list.is_some() {
@@ -1187,7 +1246,8 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
 
     method(module, "eth_getTransactionByHash", |api, args| {
         let hash: B256 = args.required(0, "transaction hash")?;
-        let Some(stored) = api.reader()?.transaction(hash)? else {
+        let reader = api.reader()?;
+        let Some(stored) = reader.transaction(hash)? else {
             // Not in a block yet: the sequencer's pool answers with no block fields, as geth
             // does, so wallets can follow (and replace) what they sent.
             return Ok(api
@@ -1204,9 +1264,16 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
             index: u64::from(stored.index),
             base_fee: stored.base_fee,
         };
+        let nonce = deposit_nonce_of(
+            &reader,
+            stored.block_number,
+            &stored.transaction,
+            stored.index as usize,
+        )?;
         Ok(Some(FoundTransaction::Included(RpcTransaction::new(
             &stored.transaction,
             at,
+            nonce,
         ))))
     });
     method(

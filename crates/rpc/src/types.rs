@@ -75,12 +75,13 @@ pub struct TxLocation {
 }
 
 impl RpcTransaction {
-    /// The JSON object of `tx` at `location`.
-    pub fn new(tx: &L2Transaction, location: TxLocation) -> Self {
+    /// The JSON object of `tx` at `location`; a deposit shows `deposit_nonce`, the nonce of its
+    /// sender it used up (a signed transaction carries its own).
+    pub fn new(tx: &L2Transaction, location: TxLocation, deposit_nonce: u64) -> Self {
         match tx {
-            L2Transaction::Deposit(deposit) => {
-                Self::Deposit(Box::new(DepositTransactionJson::new(deposit, location)))
-            }
+            L2Transaction::Deposit(deposit) => Self::Deposit(Box::new(
+                DepositTransactionJson::new(deposit, location, deposit_nonce),
+            )),
             L2Transaction::Signed { envelope, sender } => {
                 let info = alloy_consensus::transaction::TransactionInfo {
                     hash: Some(*envelope.tx_hash()),
@@ -149,8 +150,8 @@ pub struct DepositTransactionJson {
 }
 
 impl DepositTransactionJson {
-    /// The JSON object of `deposit` at `location`.
-    pub fn new(deposit: &TxDeposit, location: TxLocation) -> Self {
+    /// The JSON object of `deposit` at `location`, which used up `nonce` of its sender.
+    pub fn new(deposit: &TxDeposit, location: TxLocation, nonce: u64) -> Self {
         Self {
             tx_type: rollup_primitives::DEPOSIT_TX_TYPE,
             hash: deposit.hash(),
@@ -161,7 +162,7 @@ impl DepositTransactionJson {
             value: deposit.value,
             gas: deposit.gas_limit,
             input: deposit.input.clone(),
-            nonce: 0,
+            nonce,
             gas_price: 0,
             v: U256::ZERO,
             r: U256::ZERO,

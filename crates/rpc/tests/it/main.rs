@@ -661,6 +661,59 @@ async fn sync_status_reports_heads_with_l1_origins() {
     assert_eq!(status["l1Finalized"]["number"], 10);
 }
 
+/// A deposit shows the nonce of its sender it used up, as op-geth shows it: two deposits of
+/// one sender in one block use its next two nonces.
+#[tokio::test(flavor = "multi_thread")]
+async fn deposits_show_the_nonce_they_used() {
+    let f = fixture().await;
+    let before = hex_u64(
+        &result(
+            f.addr,
+            "eth_getTransactionCount",
+            json!([DEPOSITOR, "latest"]),
+        )
+        .await,
+    );
+    assert!(before > 0, "the fixture's deposits used some");
+    let block = append(
+        &f.store,
+        &config(),
+        13,
+        vec![
+            deposit(3, 0, RECIPIENT, U256::ZERO),
+            deposit(4, 0, RECIPIENT, U256::ZERO),
+        ],
+    );
+    let full = result(f.addr, "eth_getBlockByHash", json!([block, true])).await;
+    let txs = full["transactions"].as_array().unwrap();
+    let number = full["number"].clone();
+    for index in 0..2u64 {
+        let tx = &txs[index as usize];
+        assert_eq!(hex_u64(&tx["nonce"]), before + index, "{tx}");
+        assert_eq!(
+            &result(f.addr, "eth_getTransactionByHash", json!([tx["hash"]])).await,
+            tx
+        );
+        assert_eq!(
+            &result(
+                f.addr,
+                "eth_getTransactionByBlockNumberAndIndex",
+                json!([number, format!("{index:#x}")])
+            )
+            .await,
+            tx
+        );
+    }
+    // The account's nonce agrees: two more used up.
+    let after = result(
+        f.addr,
+        "eth_getTransactionCount",
+        json!([DEPOSITOR, "latest"]),
+    )
+    .await;
+    assert_eq!(hex_u64(&after), before + 2);
+}
+
 /// Calls and estimates are refused where geth and reth refuse them, in their words, so a
 /// simulation never succeeds for what the pool would then refuse.
 #[tokio::test(flavor = "multi_thread")]
