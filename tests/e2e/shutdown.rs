@@ -81,6 +81,27 @@ struct DevnetGroup {
     child: Child,
 }
 
+impl DevnetGroup {
+    /// Starts the devnet in `datadir` with its anvil on `l1_port`, and waits for `devnet.json`.
+    fn start_ready(datadir: &Path, l1_port: u16) -> (Self, DevnetInfo) {
+        let mut group = Self {
+            child: devnet_command(datadir, l1_port, &support::anvil_bin())
+                .process_group(0)
+                .spawn()
+                .expect("start rollup-node"),
+        };
+        let info = support::wait_until(Duration::from_secs(90), "devnet.json", || {
+            if let Some(status) = group.child.try_wait().unwrap() {
+                panic!("devnet exited early with {status}\n{}", log_of(datadir));
+            }
+            std::fs::read_to_string(datadir.join("devnet.json"))
+                .ok()
+                .and_then(|text| serde_json::from_str(&text).ok())
+        });
+        (group, info)
+    }
+}
+
 impl Drop for DevnetGroup {
     fn drop(&mut self) {
         let _ = Command::new("kill")
@@ -136,20 +157,7 @@ async fn ctrl_c_ends_the_devnet_and_its_anvil_body() {
     let dir = tempfile::tempdir().unwrap();
     let datadir = dir.path().to_path_buf();
     let l1_port = support::free_port();
-    let mut group = DevnetGroup {
-        child: devnet_command(&datadir, l1_port, &support::anvil_bin())
-            .process_group(0)
-            .spawn()
-            .expect("start rollup-node"),
-    };
-    let info: DevnetInfo = support::wait_until(Duration::from_secs(90), "devnet.json", || {
-        if let Some(status) = group.child.try_wait().unwrap() {
-            panic!("devnet exited early with {status}\n{}", log_of(&datadir));
-        }
-        std::fs::read_to_string(datadir.join("devnet.json"))
-            .ok()
-            .and_then(|text| serde_json::from_str(&text).ok())
-    });
+    let (mut group, info) = DevnetGroup::start_ready(&datadir, l1_port);
     let l1_url = format!("http://127.0.0.1:{l1_port}");
     // A batch transaction waits for anvil's next block when Ctrl-C arrives.
     wait_pending_transaction(&l1_url, info.accounts[1].address, || log_of(&datadir)).await;
@@ -213,18 +221,7 @@ fn kill_9_of_the_devnet_ends_its_anvil() {
     let dir = tempfile::tempdir().unwrap();
     let datadir = dir.path().to_path_buf();
     let l1_port = support::free_port();
-    let mut group = DevnetGroup {
-        child: devnet_command(&datadir, l1_port, &support::anvil_bin())
-            .process_group(0)
-            .spawn()
-            .expect("start rollup-node"),
-    };
-    support::wait_until(Duration::from_secs(90), "devnet.json", || {
-        if let Some(status) = group.child.try_wait().unwrap() {
-            panic!("devnet exited early with {status}\n{}", log_of(&datadir));
-        }
-        datadir.join("devnet.json").exists().then_some(())
-    });
+    let (mut group, _) = DevnetGroup::start_ready(&datadir, l1_port);
     // The node alone, as an OOM kill or `kill -9 <pid>` does: its anvil must not live on to
     // answer (and be deployed onto by) the next run.
     kill("KILL", group.child.id(), false);
