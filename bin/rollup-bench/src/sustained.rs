@@ -601,6 +601,14 @@ pub(crate) async fn run(opts: &Options) -> eyre::Result<bool> {
         count(" WARN "),
         count(" ERROR ")
     );
+    // What they said: the first few, so a run shows whether they are expected.
+    for line in node_log
+        .iter()
+        .filter(|l| l.contains(" WARN ") || l.contains(" ERROR "))
+        .take(5)
+    {
+        println!("  {}", line.chars().take(300).collect::<String>());
+    }
 
     let throttled_refusals = tally
         .refused
