@@ -340,14 +340,18 @@ impl RollupNode {
     }
 
     /// Processed L1 blocks, newest first: lets an L1 source find the fork point after a
-    /// restart.
+    /// restart. Only blocks the node can still unwind to: those whose safe L2 head has its
+    /// history kept. After an L1 reorg moved the cursor back, older ones may not (pruning
+    /// followed the cursor before the reorg), and a fork below them must be refused as too deep
+    /// rather than fail half way through the unwind.
     pub fn recent_l1_blocks(&self, limit: usize) -> Result<Vec<BlockNumHash>> {
-        Ok(self
-            .store
-            .reader()?
+        let reader = self.store.reader()?;
+        let history_start = reader.oldest_history_block()?;
+        Ok(reader
             .recent_l1_blocks(limit)?
             .into_iter()
-            .map(|r| r.block)
+            .take_while(|record| record.safe_l2_head >= history_start)
+            .map(|record| record.block)
             .collect())
     }
 

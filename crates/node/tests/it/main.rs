@@ -18,7 +18,7 @@ use rollup_primitives::{
         IL1Bridge::DepositInitiated,
     },
 };
-use rollup_storage::Store;
+use rollup_storage::{L1_REORG_DEPTH, Store};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -555,6 +555,47 @@ async fn run_loop_reports_finished_heights_after_commit() {
     );
     cancel.cancel();
     task.await.unwrap().unwrap();
+}
+
+/// After an L1 reorg moved the cursor back, the L1 blocks offered for finding the next fork
+/// point stop where history was pruned (it followed the cursor before the reorg): a fork below
+/// them is refused as too deep, and every fork at or above them unwinds.
+#[test]
+fn recent_l1_blocks_stop_where_history_was_pruned() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = RollupNode::new(
+        config(),
+        Store::open(dir.path()).unwrap().with_history_retention(0),
+    )
+    .unwrap();
+    let tip = 101 + L1_REORG_DEPTH + 150;
+    node.handle_notification(&committed(101, tip, 0, 0))
+        .unwrap();
+    let pruned_to = node
+        .store()
+        .reader()
+        .unwrap()
+        .oldest_history_block()
+        .unwrap();
+    assert!(pruned_to > 0, "history was pruned");
+    // A reorg of 100 blocks moves the cursor back.
+    node.handle_notification(&L1Notification::Reverted {
+        old: chain(tip - 99, tip, 0, 0),
+    })
+    .unwrap();
+    let recent = node.recent_l1_blocks(L1_REORG_DEPTH as usize).unwrap();
+    assert!(
+        recent.len() < L1_REORG_DEPTH as usize,
+        "{} blocks offered",
+        recent.len()
+    );
+    // The oldest offered one can still be unwound to.
+    let oldest = recent.last().unwrap().number;
+    node.handle_notification(&L1Notification::Reverted {
+        old: chain(oldest + 1, tip - 100, 0, 0),
+    })
+    .unwrap();
+    assert_eq!(node.l1_cursor().unwrap().number, oldest);
 }
 
 #[test]
