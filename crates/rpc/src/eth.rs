@@ -453,8 +453,6 @@ impl EthApi {
         }
     }
 
-    /// `eth_call`. As reth: asking for more gas than the cap is refused; asking for none gives
-    /// the cap (and the block gas limit bounds both, as for any transaction).
     /// The call a request asks for, with its gas held to the gas cap (a request above the cap
     /// is refused; one without gas gets the cap), and the gas it asked for.
     pub(crate) fn capped_call(
@@ -476,6 +474,8 @@ impl EthApi {
         Ok((call, requested))
     }
 
+    /// `eth_call`. As reth: asking for more gas than the cap is refused; asking for none gives
+    /// the cap (and the block gas limit bounds both, as for any transaction).
     fn call(&self, request: TransactionRequest, block: Option<BlockId>) -> Result<Bytes> {
         let (mut call, request_gas) = self.capped_call(request)?;
         let chain_id = self.ctx.config.l2_chain_id;
@@ -829,14 +829,13 @@ fn build_receipt(
     }
 }
 
-/// The call a request describes, refused up front (as geth and reth refuse it) if it names
-/// another chain, inconsistent fees, or what a transaction on this L2 cannot carry: the pool
-/// accepts legacy, EIP-2930 and EIP-1559 transactions only, so simulating an EIP-7702 or
-/// blob transaction would report a success that could never be sent.
 /// The nonce each deposit of block `number` (whose transactions are `body`) used up: its
 /// sender's nonce as it ran, the parent state's plus one per earlier transaction of the sender
-/// in the block (every included transaction uses one up). 0 for signed transactions, which
-/// carry their own, and for every deposit of a block whose parent state is pruned.
+/// in the block that used one up. Every signed transaction does, and every deposit that ran;
+/// one that revm refused before running (a forced withdrawal of more than the sender holds)
+/// fails using no gas and no nonce, and shows the nonce it would have used. 0 for signed
+/// transactions, which carry their own, and for every deposit of a block whose parent state
+/// is pruned.
 fn deposit_nonces(reader: &StoreReader, number: u64, body: &[L2Transaction]) -> Result<Vec<u64>> {
     let mut nonces = vec![0; body.len()];
     if number == 0
@@ -851,8 +850,14 @@ fn deposit_nonces(reader: &StoreReader, number: u64, body: &[L2Transaction]) -> 
         Err(rollup_storage::StorageError::HistoryPruned { .. }) => return Ok(nonces),
         Err(err) => return Err(err.into()),
     };
+    let receipts = reader.receipts(number)?.unwrap_or_default();
     let mut used: std::collections::HashMap<Address, u64> = std::collections::HashMap::new();
-    for (tx, nonce) in body.iter().zip(&mut nonces) {
+    let mut previous_gas = 0;
+    for (index, (tx, nonce)) in body.iter().zip(&mut nonces).enumerate() {
+        let receipt = receipts.get(index);
+        let gas = receipt.map_or(previous_gas, |receipt| receipt.cumulative_gas_used);
+        let refused = receipt.is_some_and(|receipt| !receipt.success) && gas == previous_gas;
+        previous_gas = gas;
         let sender = tx.sender();
         let before = match used.get(&sender) {
             Some(count) => *count,
@@ -860,6 +865,10 @@ fn deposit_nonces(reader: &StoreReader, number: u64, body: &[L2Transaction]) -> 
         };
         if matches!(tx, L2Transaction::Deposit(_)) {
             *nonce = before;
+            if refused {
+                used.insert(sender, before);
+                continue;
+            }
         }
         used.insert(sender, before + 1);
     }
@@ -883,6 +892,10 @@ fn deposit_nonce_of(
         .unwrap_or_default())
 }
 
+/// The call a request describes, refused up front (as geth and reth refuse it) if it names
+/// another chain, inconsistent fees, or what a transaction on this L2 cannot carry: the pool
+/// accepts legacy, EIP-2930 and EIP-1559 transactions only, so simulating an EIP-7702 or
+/// blob transaction would report a success that could never be sent.
 pub(crate) fn call_request(request: TransactionRequest, chain_id: u64) -> Result<CallRequest> {
     let invalid = |message: String| Err(RpcError::InvalidParams(message));
     if request.authorization_list.is_some() {
@@ -902,26 +915,27 @@ pub(crate) fn call_request(request: TransactionRequest, chain_id: u64) -> Result
                 .into(),
         );
     }
+    // geth answers these three with its generic server error code.
+    let refused = |message: String| Err(RpcError::ExecutionFailed(message));
     if let Some(have) = request.chain_id
         && have != chain_id
     {
-        return invalid(format!(
+        return refused(format!(
             "chainId does not match node's (have={have}, want={chain_id})"
         ));
     }
     if request.gas_price.is_some()
         && (request.max_fee_per_gas.is_some() || request.max_priority_fee_per_gas.is_some())
     {
-        return invalid(
+        return refused(
             "both gasPrice and (maxFeePerGas or maxPriorityFeePerGas) specified".into(),
         );
     }
     if let (Some(max_fee), Some(tip)) = (request.max_fee_per_gas, request.max_priority_fee_per_gas)
         && tip > max_fee
     {
-        return invalid(format!(
-            "max priority fee per gas higher than max fee per gas: maxPriorityFeePerGas: {tip}, \
-             maxFeePerGas: {max_fee}"
+        return refused(format!(
+            "maxFeePerGas ({max_fee}) < maxPriorityFeePerGas ({tip})"
         ));
     }
     let input = request

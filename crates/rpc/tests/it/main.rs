@@ -712,6 +712,32 @@ async fn deposits_show_the_nonce_they_used() {
     )
     .await;
     assert_eq!(hex_u64(&after), before + 2);
+
+    // A deposit refused before it ran (a value the sender does not hold) uses up no nonce: it
+    // and the next one show the same.
+    let block = append(
+        &f.store,
+        &config(),
+        13,
+        vec![
+            deposit(5, 0, RECIPIENT, U256::from(u128::MAX)),
+            deposit(6, 0, RECIPIENT, U256::ZERO),
+        ],
+    );
+    let full = result(f.addr, "eth_getBlockByHash", json!([block, true])).await;
+    let receipts = result(f.addr, "eth_getBlockReceipts", json!([block])).await;
+    assert_eq!(receipts[0]["status"], "0x0", "{receipts}");
+    assert_eq!(receipts[0]["gasUsed"], "0x0", "{receipts}");
+    for tx in full["transactions"].as_array().unwrap() {
+        assert_eq!(hex_u64(&tx["nonce"]), before + 2, "{tx}");
+    }
+    let last = result(
+        f.addr,
+        "eth_getTransactionCount",
+        json!([DEPOSITOR, "latest"]),
+    )
+    .await;
+    assert_eq!(hex_u64(&last), before + 3);
 }
 
 /// Calls and estimates are refused where geth and reth refuse them, in their words, so a
@@ -742,17 +768,17 @@ async fn calls_are_refused_as_geth_refuses_them() {
         ),
         (
             json!({"from": from, "to": RECIPIENT, "chainId": "0x1"}),
-            -32602,
+            -32000,
             "chainId does not match node's (have=1, want=901)",
         ),
         (
             json!({"from": from, "to": RECIPIENT, "maxFeePerGas": "0x100", "maxPriorityFeePerGas": "0x200"}),
-            -32602,
-            "max priority fee per gas higher than max fee per gas",
+            -32000,
+            "maxFeePerGas (256) < maxPriorityFeePerGas (512)",
         ),
         (
             json!({"from": from, "to": RECIPIENT, "gasPrice": "0x100", "maxFeePerGas": "0x200"}),
-            -32602,
+            -32000,
             "both gasPrice and (maxFeePerGas or maxPriorityFeePerGas) specified",
         ),
         (
