@@ -106,7 +106,7 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
     });
     heavy_method(module, "txpool_contentFrom", |api, args| {
         let sender: Address = args.required(0, "address")?;
-        let mut content = pool(api)?.content();
+        let mut content = pool(api)?.content_of(sender);
         let take = |sub_pool: &mut BTreeMap<Address, BTreeMap<u64, TxEnvelope>>| {
             by_nonce(sender, sub_pool.remove(&sender).unwrap_or_default(), &full)
         };

@@ -437,6 +437,21 @@ pub struct PoolContent {
     pub queued: BTreeMap<Address, BTreeMap<u64, TxEnvelope>>,
 }
 
+impl PoolContent {
+    fn add(&mut self, sender: Address, account: &SenderTxs) {
+        for (nonce, pooled) in &account.txs {
+            let sub_pool = match pooled.sub_pool {
+                SubPool::Pending => &mut self.pending,
+                SubPool::Queued => &mut self.queued,
+            };
+            sub_pool
+                .entry(sender)
+                .or_default()
+                .insert(*nonce, pooled.envelope.clone());
+        }
+    }
+}
+
 /// Validated transactions waiting for a block. Shared between RPC (which adds) and the
 /// sequencer (which takes); all methods are short critical sections.
 #[derive(Debug)]
@@ -532,16 +547,17 @@ impl TxPool {
         let inner = self.lock();
         let mut content = PoolContent::default();
         for (sender, account) in &inner.senders {
-            for (nonce, pooled) in &account.txs {
-                let sub_pool = match pooled.sub_pool {
-                    SubPool::Pending => &mut content.pending,
-                    SubPool::Queued => &mut content.queued,
-                };
-                sub_pool
-                    .entry(*sender)
-                    .or_default()
-                    .insert(*nonce, pooled.envelope.clone());
-            }
+            content.add(*sender, account);
+        }
+        content
+    }
+
+    /// One sender's pooled transactions by nonce (`txpool_contentFrom`), copying only those.
+    pub fn content_of(&self, sender: Address) -> PoolContent {
+        let inner = self.lock();
+        let mut content = PoolContent::default();
+        if let Some(account) = inner.senders.get(&sender) {
+            content.add(sender, account);
         }
         content
     }
