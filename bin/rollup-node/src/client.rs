@@ -912,7 +912,10 @@ impl Client {
                 .estimate_gas(tx.clone())
                 .await
                 .map_err(|err| explain(what, &err))?;
-            tx = tx.with_gas_limit(estimate.saturating_mul(100 + headroom_percent) / 100);
+            // Never above the per-transaction gas cap of EIP-7825 (Osaka), unless the estimate
+            // itself is.
+            let padded = estimate.saturating_mul(100 + headroom_percent) / 100;
+            tx = tx.with_gas_limit(padded.min(MAX_TX_GAS.max(estimate)));
         }
         let pending = provider
             .send_transaction(tx)
@@ -1396,7 +1399,6 @@ pub(crate) fn utc(secs: u64) -> String {
     )
 }
 
-/// `rollup-node deposit`: ETH or an ERC-20 from L1 to L2, then waits for L2 to credit it.
 /// How far above its estimate the L1 gas limit of a deposit or forced withdrawal is set. Each
 /// burns L1 gas for the L2 gas it asks (`gasLimit × depositBaseFee / block.basefee`): the
 /// deposit base fee rises by up to 3/8 after a block that filled the deposit budget, and L1's
@@ -1404,6 +1406,10 @@ pub(crate) fn utc(secs: u64) -> String {
 /// block later than estimated. Unused gas costs nothing.
 const DEPOSIT_GAS_HEADROOM_PERCENT: u64 = 60;
 
+/// The most gas one transaction may ask for on an L1 with EIP-7825 (2^24).
+const MAX_TX_GAS: u64 = 1 << 24;
+
+/// `rollup-node deposit`: ETH or an ERC-20 from L1 to L2, then waits for L2 to credit it.
 pub(crate) async fn deposit(args: DepositArgs) -> eyre::Result<()> {
     let client = Client::new(&args.client)?;
     if args.to == Some(Address::ZERO) {

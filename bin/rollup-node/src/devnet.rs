@@ -240,17 +240,25 @@ async fn start_anvil(args: &DevnetArgs, datadir: &Path) -> eyre::Result<(Child, 
         .kill_on_drop(true);
     // anvil ends with this process however it ends, kill -9 included: SIGTERM, so it still
     // writes its state. Set in the child before exec; it fires when the spawning thread exits,
-    // and this runs on the main thread, which lives as long as the process.
+    // and this runs on the main thread, which lives as long as the process. A parent that died
+    // before the signal was armed is caught by its pid: the child then has another parent.
     #[cfg(target_os = "linux")]
-    // SAFETY: the closure only makes one async-signal-safe system call.
-    unsafe {
-        command.pre_exec(|| {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) == 0 {
+    {
+        let parent = std::process::id();
+        // SAFETY: the closure makes only async-signal-safe system calls.
+        unsafe {
+            command.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                if u32::try_from(libc::getppid()).ok() != Some(parent) {
+                    return Err(std::io::Error::other(
+                        "the devnet exited while starting anvil",
+                    ));
+                }
                 Ok(())
-            } else {
-                Err(std::io::Error::last_os_error())
-            }
-        });
+            });
+        }
     }
     let child = command.spawn().wrap_err_with(|| {
         format!("cannot start anvil ({}): run scripts/bootstrap.sh, or pass --anvil-bin or --l1-rpc-url", bin.display())
