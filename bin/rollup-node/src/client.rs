@@ -674,8 +674,10 @@ pub(crate) struct Client {
     l1_bridge: Address,
     batch_inbox: Address,
     pub(crate) state_manager: Address,
-    /// What a printed next command must repeat to sign as this one does (` --account 3`), so
-    /// that following a hint does not switch accounts.
+    /// What a printed next command must repeat to reach the same chain and sign as this one
+    /// does (` --account 3`, ` --devnet other/devnet.json`, ` --config … --l1-rpc-url …`), so
+    /// that following a hint does not switch chains or accounts. A private key is never
+    /// printed: with `--private-key` the user passes it again.
     pub(crate) signer_flag: String,
 }
 
@@ -741,6 +743,10 @@ impl Endpoints {
             "ROLLUP_PRIVATE_KEY",
             "keys (--account picks a dev account of a devnet.json only)",
         )?;
+        let mut signer_flag = format!(" --config {} --l1-rpc-url {l1_url}", path.display());
+        if needs_l2 {
+            signer_flag += &format!(" --l2-rpc-url {l2_url}");
+        }
         Ok(Self {
             l1_url,
             l2_url,
@@ -748,7 +754,7 @@ impl Endpoints {
             batch_inbox: config.contracts.batch_inbox,
             state_manager: config.contracts.state_manager,
             signer: parse_key(&key)?,
-            signer_flag: String::new(),
+            signer_flag,
         })
     }
 
@@ -798,9 +804,17 @@ impl Endpoints {
             batch_inbox: contracts.batch_inbox,
             state_manager: contracts.state_manager,
             signer,
-            signer_flag: match (&args.private_key, args.account) {
-                (None, account) if account != 0 => format!(" --account {account}"),
-                _ => String::new(),
+            signer_flag: {
+                let mut flags = match (&args.private_key, args.account) {
+                    (None, account) if account != 0 => format!(" --account {account}"),
+                    _ => String::new(),
+                };
+                if args.devnet
+                    != std::path::Path::new(crate::devnet::DEFAULT_DATADIR).join("devnet.json")
+                {
+                    flags += &format!(" --devnet {}", args.devnet.display());
+                }
+                flags
             },
         })
     }
@@ -883,7 +897,8 @@ impl Client {
         value: U256,
         what: &str,
     ) -> eyre::Result<TransactionReceipt> {
-        self.send_with_headroom(l2, to, input, value, what, 0).await
+        self.send_with_headroom(l2, to, input, value, what, GAS_HEADROOM_PERCENT)
+            .await
     }
 
     /// [`Self::send`] with a gas limit `headroom_percent` above the estimate (0: the provider's
@@ -917,22 +932,76 @@ impl Client {
             let padded = estimate.saturating_mul(100 + headroom_percent) / 100;
             tx = tx.with_gas_limit(padded.min(MAX_TX_GAS.max(estimate)));
         }
-        let pending = provider
-            .send_transaction(tx)
-            .await
-            .map_err(|err| explain(what, &err))?;
-        let hash = *pending.tx_hash();
-        let receipt = pending
-            .with_timeout(Some(Duration::from_secs(120)))
-            .get_receipt()
-            .await
-            .wrap_err_with(|| format!("waiting for the receipt of {what} (tx {hash})"))?;
+        // The nonce is named so that a transaction another one displaced is noticed at once,
+        // and sent again: on L2 a deposit from L1 uses up a nonce of its sender too, so a
+        // transaction sent while one is on its way loses its nonce to it.
+        let mut displaced = 0;
+        let (hash, receipt) = loop {
+            let nonce = provider
+                .get_transaction_count(self.sender)
+                .pending()
+                .await
+                .map_err(|err| explain(what, &err))?;
+            let pending = provider
+                .send_transaction(tx.clone().with_nonce(nonce))
+                .await
+                .map_err(|err| explain(what, &err))?;
+            let hash = *pending.tx_hash();
+            if let Some(receipt) = self.receipt_of(provider, hash, nonce, what).await? {
+                break (hash, receipt);
+            }
+            displaced += 1;
+            if displaced == MAX_DISPLACED {
+                bail!(
+                    "{what} was displaced {MAX_DISPLACED} times: other transactions of {} (deposits from L1 use up its L2 nonces too) took each nonce first; nothing was spent, so run the command again once they are in",
+                    self.sender
+                );
+            }
+            println!(
+                "{what} (tx {hash}) was displaced: another transaction of this account used its nonce {nonce} first (a deposit from L1 uses up an L2 nonce too); sending it again"
+            );
+        };
         if !receipt.status() {
             bail!(
                 "{what} reverted on chain (tx {hash}); run `rollup-node withdrawal-status` or try again"
             );
         }
         Ok(receipt)
+    }
+
+    /// Waits for the receipt of `hash`, which this account sent with `nonce`; `None` as soon as
+    /// another transaction of the account took that nonce first (this one can then never be
+    /// mined). A failed read is retried: the wait outlives a node that drops a request.
+    async fn receipt_of(
+        &self,
+        provider: &DynProvider,
+        hash: B256,
+        nonce: u64,
+        what: &str,
+    ) -> eyre::Result<Option<TransactionReceipt>> {
+        let start = Instant::now();
+        let mut nonce_used = false;
+        loop {
+            if let Ok(Some(receipt)) = provider.get_transaction_receipt(hash).await {
+                return Ok(Some(receipt));
+            }
+            if nonce_used {
+                return Ok(None);
+            }
+            // Looked at after the receipt: the nonce is then used by someone else, unless this
+            // transaction landed in between (the next look at its receipt tells).
+            nonce_used = provider
+                .get_transaction_count(self.sender)
+                .await
+                .is_ok_and(|latest| latest > nonce);
+            if start.elapsed() > RECEIPT_TIMEOUT {
+                bail!(
+                    "no receipt of {what} (tx {hash}) within {} s: it may still be mined; look it up later, or send again once it is gone from the node's pool",
+                    RECEIPT_TIMEOUT.as_secs()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
     }
 
     pub(crate) async fn l2_rpc(&self, method: &str, params: Value) -> eyre::Result<Value> {
@@ -1405,6 +1474,19 @@ pub(crate) fn utc(secs: u64) -> String {
 /// base fee can fall by 1/8, so the burn can grow by 11/7 (57%) if the transaction lands a
 /// block later than estimated. Unused gas costs nothing.
 const DEPOSIT_GAS_HEADROOM_PERCENT: u64 = 60;
+
+/// How many times a user command sends a transaction again after another one of the account
+/// took its nonce.
+const MAX_DISPLACED: u32 = 3;
+
+/// How long a user command waits for the receipt of a transaction it sent.
+const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// How far above its estimate a user command's transaction asks for gas. An estimate is the
+/// least gas that succeeded on the state it ran on; a proof that replaces another, or any call
+/// near the EIP-2200 stipend, can need a few hundred more in its block (a `prove --again` ran
+/// out of gas 730 above its estimate). Unused gas costs nothing.
+const GAS_HEADROOM_PERCENT: u64 = 20;
 
 /// The most gas one transaction may ask for on an L1 with EIP-7825 (2^24).
 const MAX_TX_GAS: u64 = 1 << 24;
@@ -1895,7 +1977,7 @@ pub(crate) async fn force_withdraw(args: ForceWithdrawArgs) -> eyre::Result<()> 
     }
     let Some(l2) = client.wait_l2_receipt(tx, l1_block, args.wait_l2).await else {
         println!(
-            "not on L2 after {} s: if the sequencer does not include it, replicas do once the sequencing window of L1 block {l1_block} closes; `rollup-node withdrawal-status {tx}{again}` shows when it has",
+            "not on L2 after {} s: if the sequencer does not include it, anyone can force it in with `rollup-node force-include{again}` once the sequencing window of L1 block {l1_block} closes; `rollup-node withdrawal-status {tx}{again}` shows when it has run",
             args.wait_l2.as_secs()
         );
         println!("{next}");
@@ -2273,12 +2355,19 @@ pub(crate) async fn finalize(args: FinalizeArgs) -> eyre::Result<()> {
     } else {
         format!("the proof of this account ({prover})")
     };
+    // As `prove` does: running it again after it paid is not an error.
+    if client.finalized(w.hash).await? {
+        println!("already finalized: nothing to do");
+        return Ok(());
+    }
     if args.wait {
         let start = Instant::now();
         let mut last_report = None::<Instant>;
         loop {
             if client.finalized(w.hash).await? {
-                break; // the send below reports it
+                // Paid while it waited (by another run): nothing left to send.
+                println!("already finalized: nothing to do");
+                return Ok(());
             }
             let proven = client.proven(w.hash, prover).await?;
             if proven.provenAt == 0 {
