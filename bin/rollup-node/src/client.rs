@@ -2190,7 +2190,18 @@ pub(crate) async fn prove(args: ProveArgs) -> eyre::Result<()> {
     let start = Instant::now();
     let mut last_report = None::<Instant>;
     let (index, proposal) = loop {
-        let latest = client.latest_proposal().await?;
+        // As in `finalize --wait`: a dropped request does not end the wait.
+        let latest = match client.latest_proposal().await {
+            Ok(latest) => latest,
+            Err(err) => {
+                eprintln!("reading L1 failed ({err}); trying again in 5 s");
+                if args.timeout.is_some_and(|limit| start.elapsed() > limit) {
+                    return Err(err);
+                }
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                continue;
+            }
+        };
         if let Some((index, proposal)) = latest.as_ref()
             && proposal.l2BlockNumber >= w.l2_block
         {
@@ -2364,12 +2375,45 @@ pub(crate) async fn finalize(args: FinalizeArgs) -> eyre::Result<()> {
         let start = Instant::now();
         let mut last_report = None::<Instant>;
         loop {
-            if client.finalized(w.hash).await? {
+            // A wait can last the whole challenge period: an L1 node that drops a request or
+            // restarts meanwhile does not end it.
+            let read = async {
+                let finalized = client.finalized(w.hash).await?;
+                let proven = client.proven(w.hash, prover).await?;
+                let proposal = client
+                    .l1_view(
+                        client.state_manager,
+                        IStateManager::proposalsCall {
+                            index: proven.proposalIndex,
+                        },
+                    )
+                    .await?;
+                let is_final = client
+                    .l1_view(
+                        client.state_manager,
+                        IStateManager::isFinalCall {
+                            index: proven.proposalIndex,
+                        },
+                    )
+                    .await?;
+                Ok::<_, eyre::Report>((finalized, proven, proposal, is_final))
+            };
+            let (finalized, proven, proposal, is_final) = match read.await {
+                Ok(read) => read,
+                Err(err) => {
+                    eprintln!("reading L1 failed ({err}); trying again in 5 s");
+                    if args.timeout.is_some_and(|limit| start.elapsed() > limit) {
+                        return Err(err);
+                    }
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    continue;
+                }
+            };
+            if finalized {
                 // Paid while it waited (by another run): nothing left to send.
                 println!("already finalized: nothing to do");
                 return Ok(());
             }
-            let proven = client.proven(w.hash, prover).await?;
             if proven.provenAt == 0 {
                 if args.prover.is_some() {
                     bail!(
@@ -2382,28 +2426,12 @@ pub(crate) async fn finalize(args: FinalizeArgs) -> eyre::Result<()> {
                     w.hash
                 );
             }
-            let proposal = client
-                .l1_view(
-                    client.state_manager,
-                    IStateManager::proposalsCall {
-                        index: proven.proposalIndex,
-                    },
-                )
-                .await?;
             if proposal.removed {
                 bail!(
                     "proposal #{} that {whose} is against was removed on L1: run `rollup-node prove {tx}{again}` again",
                     proven.proposalIndex
                 );
             }
-            let is_final = client
-                .l1_view(
-                    client.state_manager,
-                    IStateManager::isFinalCall {
-                        index: proven.proposalIndex,
-                    },
-                )
-                .await?;
             if is_final {
                 break;
             }
@@ -2414,10 +2442,14 @@ pub(crate) async fn finalize(args: FinalizeArgs) -> eyre::Result<()> {
                     start.elapsed()
                 );
             }
-            if last_report.is_none_or(|t| t.elapsed() >= Duration::from_secs(5)) {
-                let final_at = proposal.timestamp + client.challenge_period().await?;
-                let l1_now = client.l1_time().await?;
-                let open = client.open_games(proven.proposalIndex).await?;
+            if last_report.is_none_or(|t| t.elapsed() >= Duration::from_secs(5))
+                && let (Ok(period), Ok(l1_now), Ok(open)) = (
+                    client.challenge_period().await,
+                    client.l1_time().await,
+                    client.open_games(proven.proposalIndex).await,
+                )
+            {
+                let final_at = proposal.timestamp + period;
                 if open > 0 {
                     println!(
                         "waiting for proposal #{}: {open} dispute game(s) on it still open (`rollup-node disputes`); final once they end in its favour",
