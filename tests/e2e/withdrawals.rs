@@ -294,6 +294,18 @@ async fn eth_and_erc20_withdrawals_full_cycle_body() {
     // ---- ETH, through the CLI: account 3 deposits, transfers on L2, withdraws; account 7
     // (a relayer) proves and finalizes, so account 3's L1 balance moves by exactly the payout.
     let (eth_user, eth_relayer) = (accounts[3], "7");
+    // More than the account holds: said in ETH, before anything is sent.
+    for (command, layer) in [("deposit", "L1"), ("withdraw", "L2")] {
+        let run = cli(&file, &[command, "--amount", "1000000", "--account", "3"]).await;
+        assert!(
+            !run.ok
+                && run
+                    .stderr
+                    .contains(&format!("on {layer}, not more than the 1000000 ETH")),
+            "{command}: {}",
+            run.stderr
+        );
+    }
     let l2_before = devnet.l2_balance(eth_user, "latest").await;
     let run = cli(&file, &["deposit", "--amount", "2", "--account", "3"]).await;
     assert!(run.ok, "deposit failed");

@@ -1562,6 +1562,20 @@ pub(crate) async fn deposit(args: DepositArgs) -> eyre::Result<()> {
         }
         U256::ZERO
     } else {
+        // Said in ETH, before the node's own "insufficient funds" in wei.
+        let balance = client
+            .l1
+            .get_balance(client.sender)
+            .await
+            .map_err(|err| explain("reading the L1 balance", &err))?;
+        if balance <= amount {
+            bail!(
+                "{} holds {} on L1, not more than the {} to deposit (the L1 gas is paid on top)",
+                client.sender,
+                asset.format(balance),
+                asset.short(amount)
+            );
+        }
         amount
     };
     let gas_limit = gas_limit as u32; // at most MAX_DEPOSIT_GAS, checked above
@@ -1706,6 +1720,15 @@ pub(crate) async fn withdraw(args: WithdrawArgs) -> eyre::Result<()> {
         }
         U256::ZERO
     } else {
+        let balance = client.l2_holding(None, client.sender, None).await?;
+        if balance <= amount {
+            bail!(
+                "{} holds {} on L2, not more than the {} to withdraw (the L2 gas is paid on top)",
+                client.sender,
+                asset.format(balance),
+                asset.short(amount)
+            );
+        }
         amount
     };
     let input = match args.to {
