@@ -124,9 +124,19 @@ pub(crate) enum Command {
     /// of gas, a reverting mint) is not lost: the L2 bridge records a refund withdrawal to your
     /// L1 address instead, which `rollup-node prove <L2 tx>` and `rollup-node finalize <L2 tx>`
     /// pay out.
+    ///
+    /// A deposit uses up one L2 nonce of the depositing account, as on OP Stack chains: an L2
+    /// transaction sent from it with other tools while the deposit is on its way can be dropped
+    /// (the `rollup-node` commands notice and send again).
     Deposit(DepositArgs),
     /// Start a withdrawal on L2 (ETH, or a bridged ERC-20 back to its L1 token); prints the L2
     /// transaction hash the other withdrawal commands take.
+    ///
+    /// A withdrawal takes three steps: this one burns or locks the amount on L2; `rollup-node
+    /// prove <L2 tx>` proves it on L1 once a state root proposal covers its L2 block (it waits
+    /// for one); `rollup-node finalize <L2 tx> --wait` pays it out on L1 once that proposal is
+    /// final (the challenge period: 7 days in production, 60 s on the devnet).
+    /// `rollup-node withdrawal-status <L2 tx>` shows where it stands at any time.
     Withdraw(WithdrawArgs),
     /// Start a withdrawal from L1, without the sequencer: the way out when it censors you or is
     /// gone.
@@ -158,6 +168,10 @@ pub(crate) enum Command {
     ForceInclude(ClientArgs),
     /// Where a withdrawal stands: its L2 block, the proposal covering it, who proved it, final
     /// at, finalized.
+    ///
+    /// Takes the L2 transaction hash `withdraw` (or `force-withdraw`) printed. What it says
+    /// about proofs is about this account's (--account, default 0) and lists every other
+    /// account's proof, any of which `finalize --prover <address>` can use.
     WithdrawalStatus(WithdrawalTxArgs),
     /// Prove a withdrawal on L1: waits for a proposal covering its L2 block, then sends
     /// `L1Bridge.proveWithdrawal` with the proof against that proposal's state root.
