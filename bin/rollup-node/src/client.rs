@@ -489,7 +489,7 @@ fn explain(what: &str, err: &RpcError<TransportErrorKind>) -> eyre::Report {
         }
         return eyre!("{what} failed: {}", payload.message);
     }
-    eyre!("{what} failed: {err}")
+    eyre!("{what} failed: {err} (no answer from the node: is it running, and is its URL right?)")
 }
 
 /// The parts of `devnet.json` the client needs.
@@ -1074,8 +1074,25 @@ impl Client {
     /// The withdrawal an L2 transaction initiated, from its receipt.
     async fn l2_withdrawal(&self, tx: B256) -> eyre::Result<L2Withdrawal> {
         let Some(receipt) = self.l2_receipt(tx).await? else {
+            // The L1 transaction of a forced withdrawal (or a refunded deposit) is a likely
+            // mix-up: name the L2 transaction it became.
+            if let Ok(Some(l1)) = self.l1.get_transaction_receipt(tx).await {
+                match self.l2_transaction_of(&l1) {
+                    Ok(l2_tx) => bail!(
+                        "{tx} is an L1 transaction; the L2 transaction it became is {l2_tx}: give that one{}",
+                        if self.l2_receipt(l2_tx).await?.is_some() {
+                            ""
+                        } else {
+                            " (not on L2 yet: the sequencer includes it with its L1 block, or `rollup-node force-include` forces it once that block's sequencing window closes)"
+                        }
+                    ),
+                    Err(_) => bail!(
+                        "{tx} is an L1 transaction, not the L2 transaction of a withdrawal: give the `L2 tx:` hash `withdraw` or `force-withdraw` printed"
+                    ),
+                }
+            }
             bail!(
-                "L2 transaction {tx} is not in the L2 chain (yet): check the hash, or wait for it to be sequenced"
+                "L2 transaction {tx} is not in the L2 chain (yet): give the `L2 tx:` hash `withdraw` or `force-withdraw` printed (not the withdrawal hash), or wait for it to be sequenced"
             );
         };
         if !receipt.success {
