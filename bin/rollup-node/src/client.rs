@@ -1492,6 +1492,21 @@ pub(crate) fn utc(secs: u64) -> String {
 /// block later than estimated. Unused gas costs nothing.
 const DEPOSIT_GAS_HEADROOM_PERCENT: u64 = 60;
 
+/// After a failed read in a wait that started at `start`: says so and pauses 5 s, or gives the
+/// error back once the wait is past its `timeout`.
+async fn pause_after_failed_read(
+    err: eyre::Report,
+    start: Instant,
+    timeout: Option<Duration>,
+) -> eyre::Result<()> {
+    eprintln!("reading L1 failed ({err}); trying again in 5 s");
+    if timeout.is_some_and(|limit| start.elapsed() > limit) {
+        return Err(err);
+    }
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    Ok(())
+}
+
 /// How many times a user command sends a transaction again after another one of the account
 /// took its nonce.
 const MAX_DISPLACED: u32 = 3;
@@ -2234,11 +2249,7 @@ pub(crate) async fn prove(args: ProveArgs) -> eyre::Result<()> {
         let latest = match client.latest_proposal().await {
             Ok(latest) => latest,
             Err(err) => {
-                eprintln!("reading L1 failed ({err}); trying again in 5 s");
-                if args.timeout.is_some_and(|limit| start.elapsed() > limit) {
-                    return Err(err);
-                }
-                tokio::time::sleep(Duration::from_secs(5)).await;
+                pause_after_failed_read(err, start, args.timeout).await?;
                 continue;
             }
         };
@@ -2441,11 +2452,7 @@ pub(crate) async fn finalize(args: FinalizeArgs) -> eyre::Result<()> {
             let (finalized, proven, proposal, is_final) = match read.await {
                 Ok(read) => read,
                 Err(err) => {
-                    eprintln!("reading L1 failed ({err}); trying again in 5 s");
-                    if args.timeout.is_some_and(|limit| start.elapsed() > limit) {
-                        return Err(err);
-                    }
-                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    pause_after_failed_read(err, start, args.timeout).await?;
                     continue;
                 }
             };
