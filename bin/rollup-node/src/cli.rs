@@ -296,18 +296,18 @@ pub(crate) struct ClientArgs {
 pub(crate) struct DepositArgs {
     /// Amount in ether, or in whole tokens of the ERC-20 with the decimals its `decimals()`
     /// returns on L1 (1.5 of a 6-decimal token is 1 500 000 base units), e.g. `1.5`.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub(crate) amount: String,
     /// The L1 address of the ERC-20 to deposit (default: ETH). Its L2 token is the bridge's
     /// `BridgedERC20` for it, deployed by the first deposit with the L1 token's name, symbol and
     /// decimals.
-    #[arg(long, value_name = "L1_TOKEN")]
+    #[arg(long, value_name = "L1_TOKEN", value_parser = parse_address)]
     pub(crate) token: Option<Address>,
     /// The L2 recipient (`L1Bridge.depositTo`). Default: your own L2 account (`deposit`), which
     /// for the key signing here is its own address. (An L1 contract calling `deposit` is
     /// credited at its alias, its address + 0x1111000000000000000000000000000000001111, since it
     /// holds no key for its own address on L2.)
-    #[arg(long, value_name = "L2_ADDRESS")]
+    #[arg(long, value_name = "L2_ADDRESS", value_parser = parse_address)]
     pub(crate) to: Option<Address>,
     #[arg(long, help = gas_limit_help())]
     pub(crate) gas_limit: Option<u32>,
@@ -334,14 +334,14 @@ fn gas_limit_help() -> String {
 pub(crate) struct WithdrawArgs {
     /// Amount in ether, or in whole tokens with the decimals of the bridged L2 token (those of
     /// its L1 token), e.g. `1.5`.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub(crate) amount: String,
     /// The L1 address of the ERC-20 to withdraw (default: ETH): its bridged L2 token is burned
     /// and the L1 token paid out.
-    #[arg(long, value_name = "L1_TOKEN")]
+    #[arg(long, value_name = "L1_TOKEN", value_parser = parse_address)]
     pub(crate) token: Option<Address>,
     /// The L1 recipient (`L2Bridge.withdrawTo`); default: your own address.
-    #[arg(long, value_name = "L1_ADDRESS")]
+    #[arg(long, value_name = "L1_ADDRESS", value_parser = parse_address)]
     pub(crate) to: Option<Address>,
     #[command(flatten)]
     pub(crate) client: ClientArgs,
@@ -352,14 +352,14 @@ pub(crate) struct WithdrawArgs {
 pub(crate) struct ForceWithdrawArgs {
     /// Amount in ether, or in whole tokens with the decimals of the bridged L2 token, e.g.
     /// `1.5`.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub(crate) amount: String,
     /// The L1 address of the ERC-20 to withdraw (default: ETH): its bridged L2 token is burned
     /// from your L2 account and the L1 token paid out.
-    #[arg(long, value_name = "L1_TOKEN")]
+    #[arg(long, value_name = "L1_TOKEN", value_parser = parse_address)]
     pub(crate) token: Option<Address>,
     /// The L1 recipient (`L1Bridge.withdrawTo`); default: your own address.
-    #[arg(long, value_name = "L1_ADDRESS")]
+    #[arg(long, value_name = "L1_ADDRESS", value_parser = parse_address)]
     pub(crate) to: Option<Address>,
     /// How long to wait for L2 to run the withdrawal, e.g. `10m`; `0` returns right after the
     /// L1 transaction. Without a sequencer it runs only after the sequencing window closes and
@@ -412,7 +412,7 @@ pub(crate) struct FinalizeArgs {
     pub(crate) timeout: Option<Duration>,
     /// Use the proof this account made (`L1Bridge.finalizeWithdrawalWithProof`) instead of
     /// your own; it pays the same recipient.
-    #[arg(long, value_name = "ADDRESS")]
+    #[arg(long, value_name = "ADDRESS", value_parser = parse_address)]
     pub(crate) prover: Option<Address>,
 }
 
@@ -435,6 +435,23 @@ pub(crate) struct DeployArgs {
     /// Overwrite rollup.json and deployment.json if --out already holds them.
     #[arg(long)]
     pub(crate) force: bool,
+}
+
+/// An address flag: 20 bytes of hex; one written in mixed case must carry a valid EIP-55
+/// checksum (a typo in it would otherwise send funds to another address).
+fn parse_address(text: &str) -> Result<alloy_primitives::Address, String> {
+    let address: alloy_primitives::Address = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not an address (0x and 40 hex digits)"))?;
+    let hex = text.trim_start_matches("0x");
+    let mixed =
+        hex.chars().any(|c| c.is_ascii_lowercase()) && hex.chars().any(|c| c.is_ascii_uppercase());
+    if mixed && alloy_primitives::Address::parse_checksummed(text, None).is_err() {
+        return Err(format!(
+            "{text} has a wrong EIP-55 checksum (mixed case that does not match {address}): check it for a typo, or write it in one case"
+        ));
+    }
+    Ok(address)
 }
 
 /// Flags of the L2 node itself (shared by `node` and `devnet`).
@@ -911,6 +928,20 @@ mod tests {
         assert!(
             Cli::try_parse_from(["rollup-node", "deposit", "--amount", "1", "--to", "bob"])
                 .is_err()
+        );
+        // A negative amount reaches the amount check (which says it is negative), not clap's
+        // "unexpected argument".
+        assert!(Cli::try_parse_from(["rollup-node", "withdraw", "--amount", "-1"]).is_ok());
+        // Mixed case must be a valid EIP-55 checksum; one case is taken as written.
+        let checksummed = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc";
+        for good in [checksummed, &checksummed.to_lowercase()] {
+            assert!(parse_address(good).is_ok(), "{good}");
+        }
+        let typo = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4DC";
+        let err = parse_address(typo).unwrap_err();
+        assert!(err.contains("wrong EIP-55 checksum"), "{err}");
+        assert!(
+            Cli::try_parse_from(["rollup-node", "deposit", "--amount", "1", "--to", typo]).is_err()
         );
         assert!(
             Cli::try_parse_from([

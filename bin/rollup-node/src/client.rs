@@ -942,14 +942,30 @@ impl Client {
                 .pending()
                 .await
                 .map_err(|err| explain(what, &err))?;
-            let pending = provider
+            let sent = provider
                 .send_transaction(tx.clone().with_nonce(nonce))
-                .await
-                .map_err(|err| explain(what, &err))?;
-            let hash = *pending.tx_hash();
-            if let Some(receipt) = self.receipt_of(provider, hash, nonce, what).await? {
-                break (hash, receipt);
-            }
+                .await;
+            // Another transaction of the account (another command's, sent at the same moment)
+            // took the nonce between the read and the send: the same as being displaced.
+            let taken = |err: &RpcError<TransportErrorKind>| {
+                err.as_error_resp().is_some_and(|payload| {
+                    payload.message.contains("nonce too low")
+                        || payload
+                            .message
+                            .contains("replacement transaction underpriced")
+                })
+            };
+            let hash = match sent {
+                Ok(pending) => {
+                    let hash = *pending.tx_hash();
+                    if let Some(receipt) = self.receipt_of(provider, hash, nonce, what).await? {
+                        break (hash, receipt);
+                    }
+                    hash
+                }
+                Err(err) if taken(&err) => B256::ZERO,
+                Err(err) => return Err(explain(what, &err)),
+            };
             displaced += 1;
             if displaced == MAX_DISPLACED {
                 bail!(
@@ -957,8 +973,13 @@ impl Client {
                     self.sender
                 );
             }
+            let which = if hash.is_zero() {
+                String::new()
+            } else {
+                format!(" (tx {hash})")
+            };
             println!(
-                "{what} (tx {hash}) was displaced: another transaction of this account used its nonce {nonce} first (a deposit from L1 uses up an L2 nonce too); sending it again"
+                "{what}{which} was displaced: another transaction of this account used its nonce {nonce} first (a deposit from L1 uses up an L2 nonce too); sending it again"
             );
         };
         if !receipt.status() {
@@ -1418,6 +1439,9 @@ fn parse_amount(text: &str, decimals: u8) -> eyre::Result<U256> {
     let text = text.trim();
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    if text.starts_with('-') {
+        bail!("--amount {text} is negative: give a positive amount like 1.5");
+    }
     if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) {
         bail!("--amount {text:?} is not an amount like 1.5 (in whole units, {decimals} decimals)");
     }
@@ -1428,7 +1452,11 @@ fn parse_amount(text: &str, decimals: u8) -> eyre::Result<U256> {
         );
     }
     let amount: U256 = parse_units(text, decimals)
-        .map_err(|err| eyre!("--amount {text} with {decimals} decimals: {err}"))?
+        .map_err(|_| {
+            eyre!(
+                "--amount {text} is too large: more than 2^256 base units with {decimals} decimals"
+            )
+        })?
         .into();
     if amount.is_zero() {
         bail!("--amount must be positive");
@@ -2734,6 +2762,11 @@ mod tests {
             assert!(parse_amount(bad, 6).is_err(), "{bad:?} accepted");
         }
         assert!(parse_amount("1", 78).is_err());
+        // The mistakes users make get messages that name them.
+        let negative = parse_amount("-1", 18).unwrap_err().to_string();
+        assert!(negative.contains("is negative"), "{negative}");
+        let huge = parse_amount(&"9".repeat(80), 18).unwrap_err().to_string();
+        assert!(huge.contains("is too large"), "{huge}");
     }
 
     #[test]
