@@ -1361,6 +1361,21 @@ impl Client {
     }
 
     /// The proof `prover` made of withdrawal `hash` (`provenAt == 0`: none).
+    /// Proposal `index` of the StateManager.
+    pub(crate) async fn proposal(
+        &self,
+        index: U256,
+    ) -> eyre::Result<<IStateManager::proposalsCall as SolCall>::Return> {
+        self.l1_view(self.state_manager, IStateManager::proposalsCall { index })
+            .await
+    }
+
+    /// Whether proposal `index` of the StateManager is final.
+    async fn is_final(&self, index: U256) -> eyre::Result<bool> {
+        self.l1_view(self.state_manager, IStateManager::isFinalCall { index })
+            .await
+    }
+
     async fn proven(&self, hash: B256, prover: Address) -> eyre::Result<ProvenWithdrawal> {
         self.l1_view(
             self.l1_bridge,
@@ -2114,14 +2129,7 @@ pub(crate) async fn status(args: WithdrawalTxArgs) -> eyre::Result<()> {
     let mut final_own = false;
     if own.provenAt != 0 {
         let index = own.proposalIndex.to::<u64>();
-        let proposal = client
-            .l1_view(
-                client.state_manager,
-                IStateManager::proposalsCall {
-                    index: own.proposalIndex,
-                },
-            )
-            .await?;
+        let proposal = client.proposal(own.proposalIndex).await?;
         println!(
             "proven: yes, by this account ({me}), against proposal #{index} (L2 block {}) at {}",
             proposal.l2BlockNumber,
@@ -2167,14 +2175,7 @@ pub(crate) async fn status(args: WithdrawalTxArgs) -> eyre::Result<()> {
                 "proofs by other accounts (`finalize` uses one only when given `--prover <account>`):"
             );
             for (prover, proof) in others {
-                let proposal = client
-                    .l1_view(
-                        client.state_manager,
-                        IStateManager::proposalsCall {
-                            index: proof.proposalIndex,
-                        },
-                    )
-                    .await?;
+                let proposal = client.proposal(proof.proposalIndex).await?;
                 let state = if proposal.removed {
                     "REMOVED, the proof no longer counts".to_string()
                 } else {
@@ -2243,14 +2244,7 @@ pub(crate) async fn prove(args: ProveArgs) -> eyre::Result<()> {
     let me = client.sender;
     let own = client.proven(w.hash, me).await?;
     if own.provenAt != 0 {
-        let proposal = client
-            .l1_view(
-                client.state_manager,
-                IStateManager::proposalsCall {
-                    index: own.proposalIndex,
-                },
-            )
-            .await?;
+        let proposal = client.proposal(own.proposalIndex).await?;
         if proposal.removed {
             println!(
                 "proposal #{} this account proved it against was removed; proving again",
@@ -2459,22 +2453,8 @@ pub(crate) async fn finalize(args: FinalizeArgs) -> eyre::Result<()> {
             let read = async {
                 let finalized = client.finalized(w.hash).await?;
                 let proven = client.proven(w.hash, prover).await?;
-                let proposal = client
-                    .l1_view(
-                        client.state_manager,
-                        IStateManager::proposalsCall {
-                            index: proven.proposalIndex,
-                        },
-                    )
-                    .await?;
-                let is_final = client
-                    .l1_view(
-                        client.state_manager,
-                        IStateManager::isFinalCall {
-                            index: proven.proposalIndex,
-                        },
-                    )
-                    .await?;
+                let proposal = client.proposal(proven.proposalIndex).await?;
+                let is_final = client.is_final(proven.proposalIndex).await?;
                 Ok::<_, eyre::Report>((finalized, proven, proposal, is_final))
             };
             let (finalized, proven, proposal, is_final) = match read.await {

@@ -128,12 +128,7 @@ pub(crate) async fn propose(args: ProposeArgs) -> eyre::Result<()> {
         )
         .await?;
     if own.found {
-        let latest = client
-            .l1_view(
-                client.state_manager,
-                IStateManager::proposalsCall { index: own.index },
-            )
-            .await?;
+        let latest = client.proposal(own.index).await?;
         if latest.l2BlockNumber >= number {
             bail!(
                 "your latest live proposal (#{}) is for L2 block {}: a new one must be for a later block than {number}",
@@ -235,9 +230,7 @@ pub(crate) async fn propose(args: ProposeArgs) -> eyre::Result<()> {
 pub(crate) async fn challenge(args: ChallengeArgs) -> eyre::Result<()> {
     let client = Client::new(&args.client)?;
     let index = U256::from(args.proposal);
-    let proposal = client
-        .l1_view(client.state_manager, IStateManager::proposalsCall { index })
-        .await?;
+    let proposal = client.proposal(index).await?;
     if proposal.removed {
         bail!(
             "proposal #{} was already removed: nothing to challenge",
@@ -337,9 +330,7 @@ pub(crate) async fn disputes(mut args: DisputesArgs) -> eyre::Result<()> {
     );
     for i in count.saturating_sub(args.count)..count {
         let index = U256::from(i);
-        let p = client
-            .l1_view(client.state_manager, IStateManager::proposalsCall { index })
-            .await?;
+        let p = client.proposal(index).await?;
         let dispute = client
             .l1_view(client.state_manager, IStateManager::disputeOfCall { index })
             .await
