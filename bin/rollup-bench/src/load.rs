@@ -223,66 +223,50 @@ pub(crate) async fn run(
         })
     };
 
-    // Senders.
+    // Senders: every request's bytes are built before the clock starts (see `crate::sender`).
     let next = Arc::new(AtomicUsize::new(0));
     let errors = Arc::new(Mutex::new((0usize, None::<String>)));
-    let chunks: Arc<Vec<Vec<(usize, Bytes)>>> = Arc::new(
+    let authority = crate::sender::authority(url)?;
+    let requests: Arc<Vec<(Vec<usize>, Vec<u8>)>> = Arc::new(
         txs.iter()
             .enumerate()
-            .map(|(i, tx)| (i, tx.raw.clone()))
             .collect::<Vec<_>>()
             .chunks(rpc_batch.max(1))
-            .map(<[_]>::to_vec)
+            .map(|chunk| {
+                let raws: Vec<&Bytes> = chunk.iter().map(|(_, tx)| &tx.raw).collect();
+                (
+                    chunk.iter().map(|(i, _)| *i).collect(),
+                    crate::sender::send_raw_request(&authority, &raws),
+                )
+            })
             .collect(),
     );
     let start = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..concurrency.max(1) {
-        let (client, next, chunks, send_times, errors) = (
-            client.clone(),
+        let (next, requests, send_times, errors) = (
             next.clone(),
-            chunks.clone(),
+            requests.clone(),
             send_times.clone(),
             errors.clone(),
         );
+        let mut connection = crate::sender::Connection::new(authority.clone());
         workers.push(tokio::spawn(async move {
             loop {
                 let n = next.fetch_add(1, Ordering::SeqCst);
-                let Some(chunk) = chunks.get(n) else { break };
+                let Some((indexes, request)) = requests.get(n) else {
+                    break;
+                };
                 let now = Instant::now();
                 {
                     let mut times = send_times.lock().unwrap();
-                    for (i, _) in chunk {
+                    for i in indexes {
                         times[*i] = Some(now);
                     }
                 }
-                let outcome: Vec<Result<(), String>> = if chunk.len() == 1 {
-                    vec![
-                        client
-                            .request::<_, Value>("eth_sendRawTransaction", json!([chunk[0].1]))
-                            .await
-                            .map(drop)
-                            .map_err(|err| err.to_string()),
-                    ]
-                } else {
-                    let mut batch = client.new_batch();
-                    let waiters: Vec<_> = chunk
-                        .iter()
-                        .map(|(_, raw)| {
-                            batch.add_call::<_, Value>("eth_sendRawTransaction", &json!([raw]))
-                        })
-                        .collect::<Result<_, _>>()
-                        .unwrap_or_default();
-                    match batch.send().await {
-                        Err(err) => vec![Err(err.to_string()); chunk.len()],
-                        Ok(()) => {
-                            let mut out = Vec::new();
-                            for waiter in waiters {
-                                out.push(waiter.await.map(drop).map_err(|err| err.to_string()));
-                            }
-                            out
-                        }
-                    }
+                let outcome = match connection.round_trip(request).await {
+                    Ok(body) => crate::sender::outcomes(&body, indexes.len()),
+                    Err(err) => vec![Err(err.to_string()); indexes.len()],
                 };
                 for result in outcome {
                     if let Err(err) = result {

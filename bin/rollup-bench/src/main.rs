@@ -11,6 +11,7 @@ mod l1;
 mod load;
 mod procs;
 mod raw_revm;
+mod sender;
 mod sustained;
 mod workload;
 
