@@ -744,6 +744,39 @@ async fn eth_and_erc20_withdrawals_full_cycle_body() {
     let run = cli(&file, &["withdrawal-status", &eth_tx]).await;
     assert!(run.stdout.contains("finalized: yes"), "{}", run.stdout);
 
+    // Past the final time, the prover is told to finalize now, and any other account is
+    // pointed at that proof before a proof of its own.
+    let token_status = |account: Option<&'static str>| {
+        let mut args = vec!["withdrawal-status".to_string(), token_tx.to_string()];
+        if let Some(account) = account {
+            args.extend(["--account".to_string(), account.to_string()]);
+        }
+        let file = file.clone();
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            cli(&file, &args).await
+        }
+    };
+    let run = token_status(Some("8")).await;
+    assert!(
+        run.stdout.contains("proven: yes")
+            && run.stdout.contains("(passed;")
+            && run.stdout.lines().any(|line| line.starts_with(&format!(
+                "finalized: no — run `rollup-node finalize {token_tx} --account 8"
+            )) && line.ends_with("` now")),
+        "{}",
+        run.stdout
+    );
+    let run = token_status(None).await;
+    assert!(
+        run.stdout.contains(&format!(
+            "proven: no, not by this account ({}) — `rollup-node finalize {token_tx} --prover <account> --devnet",
+            accounts[0]
+        )),
+        "{}",
+        run.stdout
+    );
+
     // ERC-20: finalize directly.
     let recipient_before = view(&l1, dev_token, IERC20::balanceOfCall { owner: accounts[5] }).await;
     let bridge_tokens_before =

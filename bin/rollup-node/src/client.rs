@@ -2125,8 +2125,24 @@ pub(crate) async fn status(args: WithdrawalTxArgs) -> eyre::Result<()> {
     }
     let period = client.challenge_period().await?;
     let me = client.sender;
+    // Other accounts' proofs first: whether one still counts changes what to do next.
+    let others = match client.other_proofs(&w, me).await {
+        Ok(others) => {
+            let mut listed = Vec::with_capacity(others.len());
+            for (prover, proof) in others {
+                let proposal = client.proposal(proof.proposalIndex).await?;
+                listed.push((prover, proof, proposal));
+            }
+            Ok(listed)
+        }
+        Err(err) => Err(err),
+    };
+    let other_counts = others
+        .as_ref()
+        .is_ok_and(|others| others.iter().any(|(.., proposal)| !proposal.removed));
     let own = client.proven(w.hash, me).await?;
-    let mut final_own = false;
+    // Whether this account's own proof is against a live proposal, and if so whether it is final.
+    let mut own_finality = None;
     if own.provenAt != 0 {
         let index = own.proposalIndex.to::<u64>();
         let proposal = client.proposal(own.proposalIndex).await?;
@@ -2140,19 +2156,23 @@ pub(crate) async fn status(args: WithdrawalTxArgs) -> eyre::Result<()> {
                 "proposal #{index} was REMOVED on L1: run `rollup-node prove {tx}{again}` again"
             );
         } else {
-            print_finality(&client, index, proposal.timestamp, period).await?;
-            final_own = true;
+            own_finality = Some(print_finality(&client, index, proposal.timestamp, period).await?);
         }
     } else {
+        let what_next = if other_counts {
+            format!(
+                "`rollup-node finalize {tx} --prover <account>{again}` with a proof listed below, or `rollup-node prove {tx}{again}` for one of this account's own"
+            )
+        } else {
+            format!("run `rollup-node prove {tx}{again}`")
+        };
         match client.latest_proposal().await? {
             Some((index, proposal)) if proposal.l2BlockNumber >= w.l2_block => {
                 println!(
                     "proposal: #{index} covers it (L2 block {})",
                     proposal.l2BlockNumber
                 );
-                println!(
-                    "proven: no, not by this account ({me}) — run `rollup-node prove {tx}{again}`"
-                );
+                println!("proven: no, not by this account ({me}) — {what_next}");
                 print_finality(&client, index, proposal.timestamp, period).await?;
             }
             latest => {
@@ -2168,48 +2188,61 @@ pub(crate) async fn status(args: WithdrawalTxArgs) -> eyre::Result<()> {
             }
         }
     }
-    match client.other_proofs(&w, me).await {
+    match others {
         Ok(others) if others.is_empty() => println!("proofs by other accounts: none"),
         Ok(others) => {
             println!(
                 "proofs by other accounts (`finalize` uses one only when given `--prover <account>`):"
             );
-            for (prover, proof) in others {
-                let proposal = client.proposal(proof.proposalIndex).await?;
+            for (prover, proof, proposal) in others {
                 let state = if proposal.removed {
                     "REMOVED, the proof no longer counts".to_string()
                 } else {
                     format!("final at {}", utc(proposal.timestamp + period))
                 };
                 println!(
-                    "  {prover}: against proposal #{} ({state}) — `rollup-node finalize {tx} --prover {prover}`",
+                    "  {prover}: against proposal #{} ({state}) — `rollup-node finalize {tx} --prover {prover}{again}`",
                     proof.proposalIndex
                 );
             }
         }
         Err(err) => println!("proofs by other accounts: unknown ({err:#})"),
     }
-    if final_own {
-        println!("finalized: no — `rollup-node finalize {tx}{again}` once final");
-    } else {
-        println!("finalized: no");
+    match own_finality {
+        Some(Finality::Final) => {
+            println!("finalized: no — run `rollup-node finalize {tx}{again}` now");
+        }
+        Some(Finality::Pending) => {
+            println!("finalized: no — `rollup-node finalize {tx}{again}` once final");
+        }
+        None => println!("finalized: no"),
     }
     Ok(())
 }
 
+/// Whether a proposal a withdrawal is proven against is final on L1 yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Finality {
+    /// Its challenge period passed and no dispute game on it is open: `finalize` pays.
+    Final,
+    /// A game is open, or the challenge period has not passed.
+    Pending,
+}
+
+/// Prints when proposal `index` is final (or why it is not yet), and returns whether it is.
 async fn print_finality(
     client: &Client,
     index: u64,
     proposal_time: u64,
     period: u64,
-) -> eyre::Result<()> {
+) -> eyre::Result<Finality> {
     let open = client.open_games(U256::from(index)).await?;
     if open > 0 {
         println!(
             "CHALLENGED: {open} dispute game(s) on proposal #{index} still open; it is final only once every game ended in its favour and its challenge period passed ({}) — `rollup-node disputes` shows the games",
             utc(proposal_time + period)
         );
-        return Ok(());
+        return Ok(Finality::Pending);
     }
     let final_at = proposal_time + period;
     let l1_now = client.l1_time().await?;
@@ -2218,14 +2251,15 @@ async fn print_finality(
             "final at: {} (passed; challenge period {period} s)",
             utc(final_at)
         );
+        Ok(Finality::Final)
     } else {
         println!(
             "final at: {} (in {} s of L1 time; challenge period {period} s)",
             utc(final_at),
             final_at - l1_now
         );
+        Ok(Finality::Pending)
     }
-    Ok(())
 }
 
 /// `rollup-node prove`: waits for a proposal covering the withdrawal, then proves it on L1
