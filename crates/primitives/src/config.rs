@@ -78,9 +78,11 @@ pub struct RollupConfig {
     /// How far (seconds) an L2 block's timestamp may run ahead of its L1 origin's.
     #[serde(default = "default_max_sequencer_drift")]
     pub max_sequencer_drift: u64,
-    /// The batcher's L1 account: derivation reads only batches this account sent (the
-    /// `BatchInbox` also refuses anyone else, so a misconfigured inbox cannot widen who may
-    /// write the chain's data).
+    /// The batcher's L1 account: a node refuses to run the batcher role with a key of another
+    /// account. Not a consensus parameter: derivation reads the records `BatchInbox` appended,
+    /// and the inbox accepts batches only from the batcher it has now (set through the
+    /// timelock). So a batcher replaced on L1 changes this field in the batcher node's config
+    /// only, and no datadir is bound to it ([`Self::differences`] leaves it out).
     pub batcher_address: Address,
 }
 
@@ -165,6 +167,10 @@ const fn default_sequencing_window() -> u64 {
 const fn default_max_sequencer_drift() -> u64 {
     600
 }
+
+/// Config fields (JSON paths) that derivation does not read, so a datadir is not bound to
+/// them: the batcher's address, which only says whose key the batcher role takes.
+pub const NOT_CONSENSUS: &[&str] = &["batcherAddress"];
 
 impl RollupConfig {
     /// Reads and validates a JSON config file.
@@ -261,9 +267,10 @@ impl RollupConfig {
     /// `path: ours → theirs` lines (`genesis.alloc` is compared as a whole). Empty when the two
     /// derive the same chain.
     ///
-    /// Every field of the config is consensus: two replicas that differ in any of them derive
-    /// different chains from the same L1, so a datadir is bound to the config it was created
-    /// with.
+    /// Every field of the config but [`Self::batcher_address`] is consensus: two replicas that
+    /// differ in any of them derive different chains from the same L1, so a datadir is bound to
+    /// the config it was created with. The batcher's address only names whose key the batcher
+    /// role takes ([`NOT_CONSENSUS`]).
     pub fn differences(&self, other: &Self) -> Vec<String> {
         fn walk(
             path: &str,
@@ -290,7 +297,7 @@ impl RollupConfig {
                         );
                     }
                 }
-                _ if ours == theirs => {}
+                _ if ours == theirs || NOT_CONSENSUS.contains(&path) => {}
                 _ if path == "genesis.alloc" => {
                     out.push(format!("{path}: the genesis accounts differ"))
                 }
@@ -362,6 +369,48 @@ mod strictness_tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("sequencingWindows"), "{err}");
+    }
+
+    /// A datadir is bound to every consensus field, and not to the batcher's address.
+    #[test]
+    fn differences_name_consensus_fields_only() {
+        let config = RollupConfig {
+            l1_chain_id: 1,
+            l2_chain_id: 7,
+            contracts: ContractAddresses {
+                l1_bridge: Address::repeat_byte(1),
+                batch_inbox: Address::repeat_byte(2),
+                state_manager: Address::repeat_byte(3),
+            },
+            genesis: L2Genesis {
+                l1_origin: BlockNumHash::default(),
+                timestamp: 1,
+                gas_limit: 30_000_000,
+                base_fee_per_gas: 1,
+                alloc: BTreeMap::new(),
+            },
+            sequencing_window: 100,
+            max_sequencer_drift: 600,
+            batcher_address: Address::repeat_byte(4),
+        };
+        let mut rotated = config.clone();
+        rotated.batcher_address = Address::repeat_byte(5);
+        assert!(config.differences(&rotated).is_empty());
+        let mut other = rotated.clone();
+        other.sequencing_window = 200;
+        other.contracts.batch_inbox = Address::repeat_byte(9);
+        let changes = config.differences(&other);
+        assert_eq!(changes.len(), 2, "{changes:?}");
+        assert!(
+            changes[0].starts_with("contracts.batchInbox: "),
+            "{changes:?}"
+        );
+        assert_eq!(changes[1], "sequencingWindow: 100 → 200");
+        // The name the exclusion uses is the field's name in rollup.json.
+        let json = serde_json::to_value(&config).unwrap();
+        for path in NOT_CONSENSUS {
+            assert!(json.get(path).is_some(), "{path} is not a field");
+        }
     }
 
     /// A value of the wrong form is reported with the path of its field, however deep.

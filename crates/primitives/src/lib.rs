@@ -45,7 +45,7 @@ pub use block::{
     L1Origin, L2_BLOCK_EXTRA_DATA_LEN, L2Block, L2Receipt, L2Transaction, decode_l1_origin,
     encode_l1_origin, recover_signers,
 };
-pub use config::{ContractAddresses, GenesisAccount, L2Genesis, RollupConfig};
+pub use config::{ContractAddresses, GenesisAccount, L2Genesis, NOT_CONSENSUS, RollupConfig};
 pub use deposit::{DEPOSIT_TX_TYPE, TxDeposit, deposit_source_hash};
 pub use error::{PrimitivesError, Result};
 pub use heads::Heads;

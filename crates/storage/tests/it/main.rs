@@ -331,3 +331,30 @@ fn history_beyond_the_retention_is_pruned_with_a_clear_error() {
         U256::from(305)
     );
 }
+
+/// A datadir is bound to the consensus parameters it was created with, not to the batcher's
+/// address: a batcher replaced on L1 needs a new address in the batcher's config only.
+#[test]
+fn a_datadir_takes_a_new_batcher_and_refuses_other_consensus_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let genesis = {
+        let store = Store::open(dir.path()).unwrap();
+        store.init_genesis(&config()).unwrap()
+    };
+    let mut rotated = config();
+    rotated.batcher_address = Address::repeat_byte(0x5b);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.init_genesis(&rotated).unwrap(), genesis);
+    drop(store);
+
+    let mut other = rotated.clone();
+    other.sequencing_window += 1;
+    let store = Store::open(dir.path()).unwrap();
+    match store.init_genesis(&other) {
+        Err(StorageError::ConfigMismatch { changes, .. }) => {
+            assert_eq!(changes.len(), 1, "{changes:?}");
+            assert!(changes[0].starts_with("sequencingWindow: "), "{changes:?}");
+        }
+        result => panic!("a changed sequencing window was accepted: {result:?}"),
+    }
+}
