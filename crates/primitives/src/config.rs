@@ -396,7 +396,7 @@ mod strictness_tests {
         let mut rotated = config.clone();
         rotated.batcher_address = Address::repeat_byte(5);
         assert!(config.differences(&rotated).is_empty());
-        let mut other = rotated.clone();
+        let mut other = rotated;
         other.sequencing_window = 200;
         other.contracts.batch_inbox = Address::repeat_byte(9);
         let changes = config.differences(&other);

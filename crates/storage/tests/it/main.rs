@@ -347,7 +347,7 @@ fn a_datadir_takes_a_new_batcher_and_refuses_other_consensus_parameters() {
     assert_eq!(store.init_genesis(&rotated).unwrap(), genesis);
     drop(store);
 
-    let mut other = rotated.clone();
+    let mut other = rotated;
     other.sequencing_window += 1;
     let store = Store::open(dir.path()).unwrap();
     match store.init_genesis(&other) {
