@@ -336,10 +336,9 @@ impl RollupConfig {
 mod strictness_tests {
     use super::*;
 
-    /// A misspelled field is an error that names it, never a silently applied default.
-    #[test]
-    fn unknown_fields_are_refused() {
-        let config = RollupConfig {
+    /// A valid config to vary.
+    fn config() -> RollupConfig {
+        RollupConfig {
             l1_chain_id: 1,
             l2_chain_id: 7,
             contracts: ContractAddresses {
@@ -357,7 +356,13 @@ mod strictness_tests {
             sequencing_window: 100,
             max_sequencer_drift: 600,
             batcher_address: Address::repeat_byte(4),
-        };
+        }
+    }
+
+    /// A misspelled field is an error that names it, never a silently applied default.
+    #[test]
+    fn unknown_fields_are_refused() {
+        let config = config();
         let mut json = serde_json::to_value(&config).unwrap();
         assert_eq!(
             serde_json::from_value::<RollupConfig>(json.clone()).unwrap(),
@@ -374,25 +379,7 @@ mod strictness_tests {
     /// A datadir is bound to every consensus field, and not to the batcher's address.
     #[test]
     fn differences_name_consensus_fields_only() {
-        let config = RollupConfig {
-            l1_chain_id: 1,
-            l2_chain_id: 7,
-            contracts: ContractAddresses {
-                l1_bridge: Address::repeat_byte(1),
-                batch_inbox: Address::repeat_byte(2),
-                state_manager: Address::repeat_byte(3),
-            },
-            genesis: L2Genesis {
-                l1_origin: BlockNumHash::default(),
-                timestamp: 1,
-                gas_limit: 30_000_000,
-                base_fee_per_gas: 1,
-                alloc: BTreeMap::new(),
-            },
-            sequencing_window: 100,
-            max_sequencer_drift: 600,
-            batcher_address: Address::repeat_byte(4),
-        };
+        let config = config();
         let mut rotated = config.clone();
         rotated.batcher_address = Address::repeat_byte(5);
         assert!(config.differences(&rotated).is_empty());
