@@ -32,6 +32,17 @@ import {L1Header} from "src/libraries/L1Header.sol";
 ///         compressed transactions) are only hashed here, never decompressed: a fraud proof
 ///         opens them.
 ///
+///         Blocks spanning batches: the segment count byte may carry OPEN_FLAG, which leaves
+///         the batch's last block open (it holds at least one transaction here). `nextBlock`
+///         then stays at that block, so it is in no record yet, and the next batch must start
+///         with it again: its first entry repeats the open block's origin and timestamp deltas
+///         (not stepped again) with at least one further transaction. The record that closes a
+///         block starts with it, so `recordOf` names it; its `firstBlockTxOffset` counts the
+///         block's transactions in the records before, each of which holds its part as its
+///         batch's last `lastBlockTxs` transactions. A block's transactions sit in at most
+///         MAX_SEGMENTS_PER_BLOCK segments over all its records. `forceInclude` closes an open
+///         block with the parts posted before appending forced blocks.
+///
 ///         Blob batches: `postBlobBatch` takes the envelope without the segments (it ends with
 ///         the segment table) and is checked exactly like `postBatch`'s. The segments, back to
 ///         back in table order, are the first `S` bytes (`S` the sum of their lengths) of the
@@ -65,9 +76,11 @@ import {L1Header} from "src/libraries/L1Header.sol";
 ///         `maxSequencerDrift`, `genesisOrigin`, `lastRecordedOrigin` (packed), 3 the cursor
 ///         (`nextBlock`, `lastOrigin`, `lastTimestamp`, `blocksAtLastTimestamp`, packed),
 ///         4 recorded origins, 5 records (five slots each: `firstBlock`, `blockCount`,
-///         `lastOrigin`, `depositCount` packed; `l1Block`, `forced`, `blobCount` packed;
-///         `dataHash`; `segmentRoot`; `blocksHash`; `blobCount` took a free byte, so a record
-///         kept its five slots), 6 proven L1 block hashes (`proveOriginHashes`).
+///         `lastOrigin`, `depositCount` packed; `l1Block`, `forced`, `blobCount` and the open
+///         block fields `lastBlockOpen`, `firstBlockTxOffset`, `txCount`, `lastBlockTxs`,
+///         `lastBlockDeltas`, `openSegments` packed; `dataHash`; `segmentRoot`; `blocksHash`:
+///         the later fields took free bytes, so a record kept its five slots), 6 proven L1
+///         block hashes (`proveOriginHashes`).
 contract BatchInbox is OwnableNoValue, Initializable {
     /// @notice An appended batch (or forced block): a run of consecutive L2 blocks.
     /// @param firstBlock   The L2 number of its first block.
@@ -86,6 +99,20 @@ contract BatchInbox is OwnableNoValue, Initializable {
     ///                     in order (the segments' commitment a fraud proof opens by point
     ///                     evaluation); zero if forced.
     /// @param blocksHash   keccak256 of the block table (7 bytes per block).
+    /// @param lastBlockOpen      Whether its last block continues in the next record (the
+    ///                           envelope's open flag): that block is not in the inbox until a
+    ///                           later record closes it (or `forceInclude` does, clearing this).
+    /// @param firstBlockTxOffset If its first block continues an open block of earlier records,
+    ///                           that block's transactions in them; else 0. The block's
+    ///                           transaction `k` is then this batch's transaction
+    ///                           `k - firstBlockTxOffset`.
+    /// @param txCount            The batch's transactions (the block table's counts summed).
+    /// @param lastBlockTxs       Its last block's transactions in this batch: the batch's last
+    ///                           `lastBlockTxs` transactions.
+    /// @param lastBlockDeltas    Its last block's entry without the count (`originDelta <<
+    ///                           32 | timestampDelta`), which a continuation repeats.
+    /// @param openSegments       If `lastBlockOpen`, the segments (of this and earlier records)
+    ///                           holding that block's transactions so far; else 0.
     struct Record {
         uint64 firstBlock;
         uint16 blockCount;
@@ -94,6 +121,12 @@ contract BatchInbox is OwnableNoValue, Initializable {
         uint64 l1Block;
         bool forced;
         uint8 blobCount;
+        bool lastBlockOpen;
+        uint32 firstBlockTxOffset;
+        uint16 txCount;
+        uint16 lastBlockTxs;
+        uint40 lastBlockDeltas;
+        uint8 openSegments;
         bytes32 dataHash;
         bytes32 segmentRoot;
         bytes32 blocksHash;
@@ -166,6 +199,22 @@ contract BatchInbox is OwnableNoValue, Initializable {
     /// @notice Thrown when a batch has more than MAX_SEGMENTS_PER_BATCH segments.
     /// @param segmentCount The batch's segment count.
     error BatchInbox_TooManySegments(uint256 segmentCount);
+
+    /// @notice Thrown when a batch continuing an open block repeats its entry with other
+    ///         deltas (origin or timestamp) than the record that opened it.
+    /// @param l2Block The open block.
+    error BatchInbox_ContinuationMismatch(uint256 l2Block);
+
+    /// @notice Thrown when a batch leaves its last block open, or continues an open block,
+    ///         with none of that block's transactions in it.
+    /// @param l2Block The block.
+    error BatchInbox_EmptyPart(uint256 l2Block);
+
+    /// @notice Thrown when a block's transactions, over all the records holding them, would sit
+    ///         in more than MAX_SEGMENTS_PER_BLOCK segments.
+    /// @param l2Block  The block.
+    /// @param segments The segments holding them.
+    error BatchInbox_BlockTooLarge(uint256 l2Block, uint256 segments);
 
     /// @notice Thrown when a header's number field is not the block the run needs: the first
     ///         header must be an origin after genesis up to the next unrecorded one, every
@@ -306,6 +355,7 @@ contract BatchInbox is OwnableNoValue, Initializable {
     ///                     versioned hashes (zero if forced).
     /// @param blocksHash   keccak256 of the block table.
     /// @param blobCount    The blobs carrying its segments (0 unless a blob batch).
+    /// @param lastBlockOpen Whether its last block continues in the next record.
     event BatchAppended(
         uint256 indexed index,
         uint64 firstBlock,
@@ -316,8 +366,15 @@ contract BatchInbox is OwnableNoValue, Initializable {
         bytes32 dataHash,
         bytes32 segmentRoot,
         bytes32 blocksHash,
-        uint8 blobCount
+        uint8 blobCount,
+        bool lastBlockOpen
     );
+
+    /// @notice Emitted when `forceInclude` closes the block the last record left open: the
+    ///         block holds the transactions its records posted, no more.
+    /// @param index   The record that left it open (its `lastBlockOpen` is now false).
+    /// @param l2Block The block.
+    event OpenBlockClosed(uint256 indexed index, uint64 l2Block);
 
     /// @notice Emitted when L1 origins `firstOrigin..lastOrigin` are recorded.
     /// @param firstOrigin The first L1 block recorded.
@@ -349,6 +406,15 @@ contract BatchInbox is OwnableNoValue, Initializable {
 
     /// @notice Most segments in one batch.
     uint256 public constant MAX_SEGMENTS_PER_BATCH = 16;
+
+    /// @notice The flag in the envelope's segment count byte (`segmentCount | OPEN_FLAG`) that
+    ///         leaves the batch's last block open: its transactions continue in the next batch,
+    ///         which must start with that block again.
+    uint8 public constant OPEN_FLAG = 0x80;
+
+    /// @notice Most segments holding one block's transactions, over all the records holding
+    ///         them: what a fraud proof may have to open for one step.
+    uint256 public constant MAX_SEGMENTS_PER_BLOCK = 16;
 
     /// @notice Largest segment (compressed), in bytes.
     uint256 public constant MAX_SEGMENT_SIZE = 32_768;
@@ -563,6 +629,7 @@ contract BatchInbox is OwnableNoValue, Initializable {
     function forceInclude(bytes[] calldata headers) external {
         _recordOrigins(headers);
         Cursor memory cursor = _cursor;
+        _closeOpenBlock(cursor);
         uint256 origin = uint256(cursor.lastOrigin) + 1;
         if (origin > lastRecordedOrigin) revert BatchInbox_OriginNotRecorded(origin);
         uint256 forcibleAt = origin + sequencingWindow;
@@ -615,6 +682,12 @@ contract BatchInbox is OwnableNoValue, Initializable {
                 l1Block: uint64(block.number),
                 forced: true,
                 blobCount: 0,
+                lastBlockOpen: false,
+                firstBlockTxOffset: 0,
+                txCount: 0,
+                lastBlockTxs: 0,
+                lastBlockDeltas: 0,
+                openSegments: 0,
                 dataHash: bytes32(0),
                 segmentRoot: bytes32(0),
                 blocksHash: keccak256(entries)
@@ -853,9 +926,47 @@ contract BatchInbox is OwnableNoValue, Initializable {
         }
     }
 
-    /// @dev Checks every block entry against the cursor's state, advancing `cursor` to the
-    ///      batch's last block; returns the blocks' total transaction count.
-    function _walkBlocks(bytes calldata blocks, Cursor memory cursor) private view returns (uint256 txCount) {
+    /// @dev A batch's place among open blocks: whether it continues the block the last record
+    ///      left open (with that block's deltas, transactions and segments so far), whether it
+    ///      leaves its own last block open, and what its table says of its first and last block.
+    struct Parts {
+        bool continues;
+        bool open;
+        uint40 openDeltas;
+        uint32 txOffset;
+        uint256 segmentsSoFar;
+        uint256 firstTxs;
+        uint256 lastEntry;
+        uint256 txCount;
+    }
+
+    /// @dev The open block the last record left, if any, as `parts` sees it.
+    function _openParts(bool open) private view returns (Parts memory parts) {
+        parts.open = open;
+        uint256 count = _records.length;
+        if (count == 0) return parts;
+        Record storage last = _records[count - 1];
+        if (!last.lastBlockOpen) return parts;
+        parts.continues = true;
+        parts.openDeltas = last.lastBlockDeltas;
+        // The open block is the next record's first: its transactions in `last` follow those
+        // of the records before when `last` started with it too.
+        uint256 before = last.blockCount == 1 ? last.firstBlockTxOffset : 0;
+        // casting to 'uint32' is safe: at most 16 segments of 256 transactions hold a block
+        // forge-lint: disable-next-line(unsafe-typecast)
+        parts.txOffset = uint32(before + last.lastBlockTxs);
+        parts.segmentsSoFar = last.openSegments;
+    }
+
+    /// @dev Checks every block entry against the cursor's state, advancing `cursor` past the
+    ///      batch's last block; returns the blocks' total transaction count. A batch continuing
+    ///      an open block starts with it again (the cursor already stands after it): its entry
+    ///      must repeat the opening entry's deltas and is not stepped again.
+    function _walkBlocks(bytes calldata blocks, Cursor memory cursor, Parts memory parts)
+        private
+        view
+        returns (uint256 txCount)
+    {
         uint256 recordedUpTo = lastRecordedOrigin;
         uint256 drift = maxSequencerDrift;
         uint256 l2Block = cursor.nextBlock;
@@ -865,6 +976,18 @@ contract BatchInbox is OwnableNoValue, Initializable {
         uint256 originTimestamp_ = _origins[origin].timestamp;
         for (uint256 offset; offset < blocks.length; offset += _BLOCK_ENTRY_SIZE) {
             uint256 entry = _readUint(blocks, offset, _BLOCK_ENTRY_SIZE);
+            parts.lastEntry = entry;
+            if (offset == 0) parts.firstTxs = entry & 0xffff;
+            if (offset == 0 && parts.continues) {
+                if (entry >> 16 != parts.openDeltas) revert BatchInbox_ContinuationMismatch(l2Block);
+                if (entry & 0xffff == 0) revert BatchInbox_EmptyPart(l2Block);
+                if (block.number >= origin + 2 * uint256(sequencingWindow)) {
+                    revert BatchInbox_SequencingWindowExpired(origin);
+                }
+                txCount += entry & 0xffff;
+                ++l2Block;
+                continue;
+            }
             uint256 originDelta = entry >> 48;
             if (originDelta > 1) revert BatchInbox_InvalidOriginDelta(l2Block);
             if (originDelta == 1) {
@@ -922,34 +1045,92 @@ contract BatchInbox is OwnableNoValue, Initializable {
         cursor = _cursor;
         // casting to 'uint64' is safe because an 8-byte field is below 2^64
         // forge-lint: disable-next-line(unsafe-typecast)
-        uint64 firstBlock = uint64(_readUint(data, 1, 8));
-        if (firstBlock != cursor.nextBlock) revert BatchInbox_UnexpectedFirstBlock(cursor.nextBlock, firstBlock);
+        record.firstBlock = uint64(_readUint(data, 1, 8));
+        if (record.firstBlock != cursor.nextBlock) {
+            revert BatchInbox_UnexpectedFirstBlock(cursor.nextBlock, record.firstBlock);
+        }
         uint256 blockCount = _readUint(data, 9, 2);
         if (blockCount == 0 || blockCount > MAX_BLOCKS_PER_BATCH) revert BatchInbox_InvalidBlockCount(blockCount);
-        uint256 segmentCount = _readUint(data, 12, 1);
+        // casting to 'uint16' is safe because blockCount <= 4096
+        // forge-lint: disable-next-line(unsafe-typecast)
+        record.blockCount = uint16(blockCount);
+        Parts memory parts = _openParts(_readUint(data, 12, 1) & OPEN_FLAG != 0);
+        uint256 segmentCount = _readUint(data, 12, 1) & ~uint256(OPEN_FLAG);
         if (segmentCount > MAX_SEGMENTS_PER_BATCH) revert BatchInbox_TooManySegments(segmentCount);
 
         uint256 blocksStart = _recordBatchHeaders(data, _readUint(data, 11, 1));
         uint256 blocksEnd = blocksStart + blockCount * _BLOCK_ENTRY_SIZE;
         if (blocksEnd > data.length) revert BatchInbox_BatchTruncated();
-        uint256 txCount = _walkBlocks(data[blocksStart:blocksEnd], cursor);
-        segmentBytes = _checkSegmentTable(data, blocksEnd, segmentCount, txCount, segmentsInBlobs);
+        parts.txCount = _walkBlocks(data[blocksStart:blocksEnd], cursor, parts);
+        segmentBytes = _checkSegmentTable(data, blocksEnd, segmentCount, parts.txCount, segmentsInBlobs);
 
-        uint256 depositCount = _readUint(data, 13, 8);
-        uint256 expected = bridge.depositCountAt(cursor.lastOrigin);
-        if (depositCount != expected) revert BatchInbox_DepositCountMismatch(expected, depositCount);
-
-        record.firstBlock = firstBlock;
-        // casting to 'uint16'/'uint64' is safe because blockCount <= 4096 and depositCount is
-        // an 8-byte field
-        // forge-lint: disable-next-line(unsafe-typecast)
-        record.blockCount = uint16(blockCount);
+        {
+            uint256 depositCount = _readUint(data, 13, 8);
+            uint256 expected = bridge.depositCountAt(cursor.lastOrigin);
+            if (depositCount != expected) revert BatchInbox_DepositCountMismatch(expected, depositCount);
+            // casting to 'uint64' is safe because depositCount is an 8-byte field
+            // forge-lint: disable-next-line(unsafe-typecast)
+            record.depositCount = uint64(depositCount);
+        }
         record.lastOrigin = cursor.lastOrigin;
-        // forge-lint: disable-next-line(unsafe-typecast)
-        record.depositCount = uint64(depositCount);
         record.l1Block = uint64(block.number);
         record.dataHash = keccak256(data);
         record.blocksHash = keccak256(data[blocksStart:blocksEnd]);
+        _checkParts(record, cursor, parts, data[blocksEnd:blocksEnd + segmentCount * _SEGMENT_ENTRY_SIZE]);
+    }
+
+    /// @dev The open-block rules for a checked batch, filling `record`'s open-block fields: a
+    ///      continued block and a block left open each hold at least one transaction here; the
+    ///      segments holding a block's transactions over all its records stay within
+    ///      MAX_SEGMENTS_PER_BLOCK; a batch leaving its last block open leaves the cursor at it.
+    function _checkParts(Record memory record, Cursor memory cursor, Parts memory parts, bytes calldata segmentTable)
+        private
+        pure
+    {
+        uint256 txCount = parts.txCount;
+        uint256 lastTxs = parts.lastEntry & 0xffff;
+        uint256 lastBlock = uint256(cursor.nextBlock) - 1;
+        uint256 firstSegments = _segmentsHolding(segmentTable, 0, parts.firstTxs);
+        uint256 lastSegments = _segmentsHolding(segmentTable, txCount - lastTxs, txCount);
+        uint256 blockCount = record.blockCount;
+        if (parts.continues) {
+            uint256 soFar = parts.segmentsSoFar + firstSegments;
+            if (soFar > MAX_SEGMENTS_PER_BLOCK) revert BatchInbox_BlockTooLarge(record.firstBlock, soFar);
+            // A batch of the continued block alone may leave it open again.
+            if (blockCount == 1) lastSegments = soFar;
+            record.firstBlockTxOffset = parts.txOffset;
+        }
+        if (parts.open) {
+            if (lastTxs == 0) revert BatchInbox_EmptyPart(lastBlock);
+            record.lastBlockOpen = true;
+            // casting to 'uint8' is safe: checked against MAX_SEGMENTS_PER_BLOCK just before
+            // forge-lint: disable-next-line(unsafe-typecast)
+            record.openSegments = uint8(lastSegments);
+            cursor.nextBlock -= 1;
+        }
+        // casting is safe: at most 16 segments of 256 transactions; a 2-byte count; a 5-byte field
+        // forge-lint: disable-next-line(unsafe-typecast)
+        record.txCount = uint16(txCount);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        record.lastBlockTxs = uint16(lastTxs);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        record.lastBlockDeltas = uint40(parts.lastEntry >> 16);
+    }
+
+    /// @dev How many segments of `segmentTable` (6-byte entries, checked) hold one of the
+    ///      batch's transactions `from..to - 1`: none if the range is empty.
+    function _segmentsHolding(bytes calldata segmentTable, uint256 from, uint256 to)
+        private
+        pure
+        returns (uint256 count)
+    {
+        if (from >= to) return 0;
+        uint256 start;
+        for (uint256 offset; offset < segmentTable.length; offset += _SEGMENT_ENTRY_SIZE) {
+            uint256 end = start + (_readUint(segmentTable, offset, _SEGMENT_ENTRY_SIZE) & 0xffff);
+            if (end > from && start < to) ++count;
+            start = end;
+        }
     }
 
     /// @dev Checks the segment table at `offset`: every entry's length and transaction count,
@@ -986,7 +1167,7 @@ contract BatchInbox is OwnableNoValue, Initializable {
     /// @dev The merkle root of the keccak256 hashes of the segments of a checked calldata batch:
     ///      its last `segmentBytes` bytes, cut as the segment table just before them says.
     function _segmentRoot(bytes calldata data, uint256 segmentBytes) private pure returns (bytes32) {
-        uint256 segmentCount = _readUint(data, 12, 1);
+        uint256 segmentCount = _readUint(data, 12, 1) & ~uint256(OPEN_FLAG);
         if (segmentCount == 0) return bytes32(0);
         uint256 segmentStart = data.length - segmentBytes;
         uint256 table = segmentStart - segmentCount * _SEGMENT_ENTRY_SIZE;
@@ -1027,6 +1208,18 @@ contract BatchInbox is OwnableNoValue, Initializable {
         return nodes[0];
     }
 
+    /// @dev Closes the block the last record left open, if any: it holds the transactions its
+    ///      records posted, and `cursor` moves past it.
+    function _closeOpenBlock(Cursor memory cursor) private {
+        uint256 count = _records.length;
+        if (count == 0 || !_records[count - 1].lastBlockOpen) return;
+        Record storage last = _records[count - 1];
+        last.lastBlockOpen = false;
+        last.openSegments = 0;
+        emit OpenBlockClosed(count - 1, cursor.nextBlock);
+        cursor.nextBlock += 1;
+    }
+
     /// @dev Stores `record` and the new cursor, and emits `BatchAppended`.
     function _append(Record memory record, Cursor memory cursor) private {
         uint256 index = _records.length;
@@ -1042,7 +1235,8 @@ contract BatchInbox is OwnableNoValue, Initializable {
             record.dataHash,
             record.segmentRoot,
             record.blocksHash,
-            record.blobCount
+            record.blobCount,
+            record.lastBlockOpen
         );
     }
 

@@ -226,10 +226,10 @@ contract OneStepVerifier is IOneStepVerifier {
 
     /// @notice The witness of an input step that is neither a deposit nor a batch transaction
     ///         (`STEP_INPUT`): the agreed trace state, its context, the parent header, the
-    ///         block table of the inbox record holding the block and, for a calldata batch, the
-    ///         batch's first segment with a transaction of the block (whose opened segments show
-    ///         whether the block kept its transactions), from which L1 tells whether the
-    ///         position runs a deposit or a batch transaction.
+    ///         block table of the inbox record holding the block and the first segment with a
+    ///         transaction of the block in the batch where it starts (the opened segments of
+    ///         all its parts show whether the block kept its transactions), from which L1 tells
+    ///         whether the position runs a deposit or a batch transaction.
     struct InputWitness {
         TraceState state;
         BlockContext context;
@@ -279,7 +279,8 @@ contract OneStepVerifier is IOneStepVerifier {
     /// @param parentHeader     The RLP of the parent L2 header.
     /// @param blockTable       The block table of the inbox record holding the block (its
     ///                         `blocksHash` preimage).
-    /// @param firstSegment     The batch's first segment with a transaction of the block.
+    /// @param firstSegment     The first segment with a transaction of the block in the batch
+    ///                         where the block starts (its first part, see `BlockParts`).
     /// @param transaction      The transaction, as its segment's leaf commits to it.
     /// @param txProof          The leaf's Merkle siblings in its segment, bottom up.
     /// @param sender           The signer's account before the step (ignored when the
@@ -415,36 +416,131 @@ contract OneStepVerifier is IOneStepVerifier {
     ) private view returns (uint256 record, BatchInbox.Record memory r) {
         (bool isDeposit,,,) = _depositAt(ctx, context, parentHeader);
         if (isDeposit) revert OneStepVerifier_DepositStep(ctx.l2Block, ctx.position);
-        uint256 blockTxs;
-        uint256 txsBefore;
-        (record, r, blockTxs, txsBefore) = _blockInBatch(ctx.l2Block, blockTable);
+        BlockParts memory parts;
+        (record, r, parts) = _blockParts(ctx.l2Block, blockTable);
         uint256 k = _batchIndex(ctx, context, parentHeader);
-        if (k < blockTxs) {
-            if (k == 0 && !_blockDecodes(record, txsBefore, txsBefore + blockTxs, firstSegment)) return (record, r);
+        if (k < parts.total) {
+            if (k == 0 && !_walkParts(parts, firstSegment, type(uint256).max).decodes) return (record, r);
             revert OneStepVerifier_BatchTransactionStep(ctx.l2Block, ctx.position);
         }
         // A trace state past the seal, where the block's output root stands: only a challenger
         // that agreed with a false claim gets here.
-        if (k > blockTxs) revert NotProvableYet(ctx.l2Block, ctx.position);
+        if (k > parts.total) revert NotProvableYet(ctx.l2Block, ctx.position);
     }
 
-    /// @dev Whether every opened segment holding one of the batch's transactions
-    ///      `blockStart..blockEnd` decodes, walking from `segment` (which must hold
-    ///      `blockStart`).
-    function _blockDecodes(uint256 record, uint256 blockStart, uint256 blockEnd, uint256 segment)
-        private
-        view
-        returns (bool)
-    {
+    /// @dev Where a block's batch transactions are: its parts, in order, each a run of one
+    ///      record's batch transactions. A block is one part of the record holding it unless
+    ///      earlier records left it open (`BatchInbox.Record.lastBlockOpen`); then those hold
+    ///      its first transactions, each its batch's last `lastBlockTxs`, and the record
+    ///      holding it (which starts with it) the rest. The inbox keeps a block within
+    ///      MAX_SEGMENTS_PER_BLOCK segments and each part holds one of its transactions, so a
+    ///      block has at most that many parts.
+    struct BlockParts {
+        uint256 count;
+        uint256 total;
+        /// Per part: `record << 64 | first batch transaction << 32 | transaction count`.
+        uint256[16] parts;
+    }
+
+    /// @dev Walks the opened segments of one part (`BlockParts.parts` entry `part`) from
+    ///      `segment`, which must hold the part's first transaction; when `at` is the index of
+    ///      one of the part's transactions, records its leaf in `walk`. Returns whether every
+    ///      segment decodes (stopping at the first that does not).
+    function _walkPart(Walk memory walk, uint256 part, uint256 segment, uint256 at) private view returns (bool) {
+        uint256 record = part >> 64;
+        uint256 first = (part >> 32) & 0xffffffff;
+        uint256 end = first + (part & 0xffffffff);
+        if (at != type(uint256).max) at += first;
         SegmentStore.Segment memory opened = _openedSegment(record, segment);
-        if (opened.firstTx > blockStart || uint256(opened.firstTx) + opened.txCount <= blockStart) {
+        if (opened.firstTx > first || uint256(opened.firstTx) + opened.txCount <= first) {
             revert OneStepVerifier_BadWitness();
         }
-        while (opened.ok) {
-            if (uint256(opened.firstTx) + opened.txCount >= blockEnd) return true;
+        while (true) {
+            if (!opened.ok) return false;
+            uint256 segmentEnd = uint256(opened.firstTx) + opened.txCount;
+            if (at < segmentEnd) {
+                (walk.root, walk.leafIndex, walk.leafCount) = (opened.txRoot, at - opened.firstTx, opened.txCount);
+                at = type(uint256).max;
+            }
+            if (segmentEnd >= end) return true;
             opened = _openedSegment(record, ++segment);
         }
-        return false;
+    }
+
+    /// @dev One entry of `BlockParts.parts`.
+    function _part(uint256 record, uint256 first, uint256 count) private pure returns (uint256) {
+        return record << 64 | first << 32 | count;
+    }
+
+    /// @dev What one walk over a block's opened segments found: whether every segment holding
+    ///      one of its transactions decodes and, if the walk looked for one, the segment root,
+    ///      leaf index and leaf count of that transaction.
+    struct Walk {
+        bool decodes;
+        bytes32 root;
+        uint256 leafIndex;
+        uint256 leafCount;
+    }
+
+    /// @dev The inbox record holding `l2Block` (checked against its block table `blockTable`)
+    ///      and the block's parts.
+    function _blockParts(uint256 l2Block, bytes memory blockTable)
+        private
+        view
+        returns (uint256 index, BatchInbox.Record memory record, BlockParts memory parts)
+    {
+        uint256 blockTxs;
+        uint256 txsBefore;
+        (index, record, blockTxs, txsBefore) = _blockInBatch(l2Block, blockTable);
+        // Earlier parts, newest first: the records before `index` left open, back to the one
+        // where the block starts (the first that holds other blocks too, or continues none).
+        // A record's flag stays set after a later record closed its block, so the walk stops
+        // at the block's start, not at the flag.
+        uint256 earlier;
+        if (l2Block == record.firstBlock) {
+            while (earlier < 15 && index > earlier) {
+                BatchInbox.Record memory open = inbox.records(index - earlier - 1);
+                if (!open.lastBlockOpen) break;
+                ++earlier;
+                parts.parts[15 - earlier] =
+                    _part(index - earlier, uint256(open.txCount) - open.lastBlockTxs, open.lastBlockTxs);
+                parts.total += open.lastBlockTxs;
+                if (open.blockCount != 1 || open.firstBlockTxOffset == 0) break;
+            }
+            for (uint256 i; i < earlier; ++i) {
+                parts.parts[i] = parts.parts[15 - earlier + i];
+            }
+        }
+        // The inbox counted the same transactions before this record.
+        if (l2Block == record.firstBlock && parts.total != record.firstBlockTxOffset) {
+            revert OneStepVerifier_BadWitness();
+        }
+        parts.parts[earlier] = _part(index, txsBefore, blockTxs);
+        parts.count = earlier + 1;
+        parts.total += blockTxs;
+    }
+
+    /// @dev Walks the opened segments holding the block's transactions, part by part: in the
+    ///      first part from `firstSegment` (which must hold the part's first transaction), in
+    ///      later ones from segment 0 (they start their batch). Stops at the first segment that
+    ///      does not decode. When `target` is one of the block's transactions, also finds its
+    ///      leaf.
+    function _walkParts(BlockParts memory parts, uint256 firstSegment, uint256 target)
+        private
+        view
+        returns (Walk memory walk)
+    {
+        uint256 before;
+        for (uint256 i; i < parts.count; ++i) {
+            uint256 part = parts.parts[i];
+            uint256 count = part & 0xffffffff;
+            if (count == 0) continue;
+            // The target's index among this part's transactions, if the part holds it.
+            uint256 at = target >= before && target - before < count ? target - before : type(uint256).max;
+            if (!_walkPart(walk, part, i == 0 ? firstSegment : 0, at)) return walk;
+            before += count;
+        }
+        walk.decodes = true;
     }
 
     /// @dev The seal: from the block's last trace state to its output root. The trace state
@@ -726,45 +822,19 @@ contract OneStepVerifier is IOneStepVerifier {
     ///      block (if one of them does not decode, the block is empty and the position is its
     ///      seal).
     function _checkLeaf(StepContext memory ctx, TransactionWitness memory w) private view {
-        (uint256 record,, uint256 blockTxs, uint256 txsBefore) = _blockInBatch(ctx.l2Block, w.blockTable);
+        (,, BlockParts memory parts) = _blockParts(ctx.l2Block, w.blockTable);
         uint256 k = _batchIndex(ctx, w.context, w.parentHeader);
         // The seal (after the block's transactions, or after its deposits when a segment
         // holding one of them does not decode) is `STEP_SEAL`'s to decide; past it stands the
         // block's output root, where a trace state is false.
-        bool sealed_ = k > blockTxs;
-        if (k == blockTxs || (k == 0 && !_blockDecodes(record, txsBefore, txsBefore + blockTxs, w.firstSegment))) {
-            revert OneStepVerifier_SealStep(ctx.l2Block, ctx.position);
+        if (k == parts.total) revert OneStepVerifier_SealStep(ctx.l2Block, ctx.position);
+        if (k > parts.total) revert NotProvableYet(ctx.l2Block, ctx.position);
+        Walk memory walk = _walkParts(parts, w.firstSegment, k);
+        if (!walk.decodes) {
+            if (k == 0) revert OneStepVerifier_SealStep(ctx.l2Block, ctx.position);
+            revert NotProvableYet(ctx.l2Block, ctx.position);
         }
-        if (sealed_) revert NotProvableYet(ctx.l2Block, ctx.position);
-        (bytes32 root, uint256 leafIndex, uint256 leafCount) =
-            _findLeaf(ctx, record, txsBefore, txsBefore + blockTxs, txsBefore + k, w.firstSegment);
-        _verifyLeaf(keccak256(abi.encode(w.transaction)), leafIndex, leafCount, w.txProof, root);
-    }
-
-    /// @dev The segment root, leaf index and leaf count of batch transaction `target`, whose
-    ///      block holds the batch's transactions `blockStart..blockEnd`, walking the opened
-    ///      segments from `segment` (which must hold `blockStart`) to the block's end.
-    function _findLeaf(
-        StepContext memory ctx,
-        uint256 record,
-        uint256 blockStart,
-        uint256 blockEnd,
-        uint256 target,
-        uint256 segment
-    ) private view returns (bytes32 root, uint256 leafIndex, uint256 leafCount) {
-        SegmentStore.Segment memory opened = _openedSegment(record, segment);
-        if (opened.firstTx > blockStart || uint256(opened.firstTx) + opened.txCount <= blockStart) {
-            revert OneStepVerifier_BadWitness();
-        }
-        while (true) {
-            if (!opened.ok) revert NotProvableYet(ctx.l2Block, ctx.position);
-            uint256 end = uint256(opened.firstTx) + opened.txCount;
-            if (leafCount == 0 && target < end) {
-                (root, leafIndex, leafCount) = (opened.txRoot, target - opened.firstTx, opened.txCount);
-            }
-            if (end >= blockEnd) break;
-            opened = _openedSegment(record, ++segment);
-        }
+        _verifyLeaf(keccak256(abi.encode(w.transaction)), walk.leafIndex, walk.leafCount, w.txProof, walk.root);
     }
 
     /// @dev A segment of record `record` as the store opened it; reverts if it was not.

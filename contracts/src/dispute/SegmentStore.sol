@@ -55,6 +55,8 @@ contract SegmentStore {
     uint256 private constant _FIXED = 21;
     uint256 private constant _BLOCK_ENTRY = 7;
     uint256 private constant _SEGMENT_ENTRY = 6;
+    /// @dev The envelope's segment count byte also carries `BatchInbox.OPEN_FLAG`.
+    uint256 private constant _SEGMENT_COUNT_MASK = 0x7f;
 
     /// @notice The BLS12-381 scalar field's modulus (EIP-4844 `BLS_MODULUS`).
     uint256 public constant BLS_MODULUS = 0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001;
@@ -333,7 +335,7 @@ contract SegmentStore {
         (bool ok, bytes memory out) =
             _POINT_EVALUATION.staticcall(abi.encodePacked(w.versionedHashes[w.blob], z, y, w.commitment, w.proof));
         if (!ok || out.length != 64) revert SegmentStore_BadBlobProof(w.blob);
-        uint256 segmentCount = _read(w.envelope, 12, 1);
+        uint256 segmentCount = _read(w.envelope, 12, 1) & _SEGMENT_COUNT_MASK;
         bool chained;
         for (uint256 segment; segment < segmentCount; ++segment) {
             if (_chainPart(w.record, segment, _rangeIn(w.record, w.envelope, segment), w.values, w.blob)) {
@@ -583,7 +585,7 @@ contract SegmentStore {
         pure
         returns (uint256 start, uint256 length, uint256 firstTx, uint256 txCount)
     {
-        uint256 segmentCount = _read(data, 12, 1);
+        uint256 segmentCount = _read(data, 12, 1) & _SEGMENT_COUNT_MASK;
         if (segment >= segmentCount) revert SegmentStore_UnknownSegment(record, segment);
         uint256 table = _FIXED;
         for (uint256 headers = _read(data, 11, 1); headers != 0; --headers) {

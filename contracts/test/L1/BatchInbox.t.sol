@@ -57,8 +57,10 @@ abstract contract BatchInboxBase is Test {
         bytes32 dataHash,
         bytes32 segmentRoot,
         bytes32 blocksHash,
-        uint8 blobCount
+        uint8 blobCount,
+        bool lastBlockOpen
     );
+    event OpenBlockClosed(uint256 indexed index, uint64 l2Block);
     event OriginsRecorded(uint64 firstOrigin, uint64 lastOrigin, bytes32 lastHash);
     event BatcherUpdated(address indexed previousBatcher, address indexed newBatcher);
     event Initialized(uint64 version);
@@ -666,7 +668,7 @@ contract BatchInboxTest is BatchInboxBase {
         emit OriginsRecorded(uint64(GENESIS + 1), uint64(GENESIS + 1), chain.hashOf(GENESIS + 1));
         vm.expectEmit(address(inbox));
         emit BatchAppended(
-            0, 1, 12, uint64(GENESIS + 1), 0, false, keccak256(data), segmentRoot, keccak256(blockTable), 0
+            0, 1, 12, uint64(GENESIS + 1), 0, false, keccak256(data), segmentRoot, keccak256(blockTable), 0, false
         );
         _post(data);
 
@@ -1216,7 +1218,8 @@ contract BatchInboxTest is BatchInboxBase {
             keccak256(envelope),
             keccak256(abi.encode(hashes[0])),
             keccak256(blockTable),
-            1
+            1,
+            false
         );
         vm.prank(batcher, batcher);
         inbox.postBlobBatch(envelope);
@@ -1263,7 +1266,8 @@ contract BatchInboxTest is BatchInboxBase {
             keccak256(envelope),
             root,
             keccak256(Batches.blockTable(batch.blocks)),
-            2
+            2,
+            false
         );
         vm.prank(batcher, batcher);
         inbox.postBlobBatch(envelope);
@@ -1503,7 +1507,7 @@ contract BatchInboxTest is BatchInboxBase {
         vm.expectEmit(address(inbox));
         emit OriginsRecorded(uint64(GENESIS + 1), uint64(GENESIS + 1), chain.hashOf(GENESIS + 1));
         vm.expectEmit(address(inbox));
-        emit BatchAppended(0, 1, 1, uint64(GENESIS + 1), 1, true, bytes32(0), bytes32(0), blocksHash, 0);
+        emit BatchAppended(0, 1, 1, uint64(GENESIS + 1), 1, true, bytes32(0), bytes32(0), blocksHash, 0, false);
         inbox.forceInclude(headers);
 
         BatchInbox.Record memory record = inbox.records(0);

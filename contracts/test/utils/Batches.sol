@@ -39,7 +39,10 @@ library Batches {
         batch.blocks = blocks;
         batch.segments = segments;
         uint256 lastOrigin = inbox.lastOrigin();
-        for (uint256 i; i < blocks.length; ++i) {
+        // A batch continuing an open block repeats its entry, which the inbox does not step again.
+        uint256 records = inbox.recordCount();
+        uint256 skip = records != 0 && inbox.records(records - 1).lastBlockOpen ? 1 : 0;
+        for (uint256 i = skip; i < blocks.length; ++i) {
             lastOrigin += blocks[i].originDelta;
         }
         batch.depositCount = uint64(bridge.depositCountAt(lastOrigin));
@@ -52,6 +55,7 @@ library Batches {
         bytes[] headers;
         Block[] blocks;
         Segment[] segments;
+        bool open;
     }
 
     /// @notice Offsets of the fixed envelope fields.
@@ -81,7 +85,7 @@ library Batches {
             batch.firstBlock,
             uint16(batch.blocks.length),
             uint8(batch.headers.length),
-            uint8(batch.segments.length),
+            uint8(batch.segments.length) | (batch.open ? 0x80 : 0),
             batch.depositCount
         );
         for (uint256 k; k < batch.headers.length; ++k) {
