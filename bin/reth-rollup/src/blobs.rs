@@ -326,6 +326,7 @@ mod tests {
             segmentRoot: B256::ZERO,
             blocksHash: B256::ZERO,
             blobCount: blobs.len() as u8,
+            lastBlockOpen: false,
         };
         let tx = L1Transaction {
             hash: B256::repeat_byte(tx_hash),

@@ -34,6 +34,9 @@ pub struct InboxRecord {
     pub segment_root: B256,
     /// `keccak256` of the block table.
     pub blocks_hash: B256,
+    /// Whether its last block continues in the next record (the envelope's open flag): that
+    /// block is derived when a later record closes it.
+    pub last_block_open: bool,
     /// The batch data (a blob batch's envelope); `None` for a forced block.
     pub data: Option<Bytes>,
     /// A blob batch's blob data stream ([`blob_data`] of its blobs), whose first bytes are its
@@ -166,6 +169,7 @@ pub fn extract_inbox_records(
                 data_hash: event.dataHash,
                 segment_root: event.segmentRoot,
                 blocks_hash: event.blocksHash,
+                last_block_open: event.lastBlockOpen,
                 data,
                 blob_data: blobs,
                 tx_hash: tx.hash,

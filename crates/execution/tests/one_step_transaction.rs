@@ -879,6 +879,7 @@ impl Scenario {
             deposit_count: self.l1.deposit_count_at(last_origin),
             headers,
             blocks: batch_blocks,
+            last_block_open: false,
         };
         let l1_block = self.l1.number;
         let (data, record, blob) = if plan.blobs {

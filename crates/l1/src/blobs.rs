@@ -488,6 +488,27 @@ pub fn rebuild_blob_batch(
     }
     let first_block = u64::from_be_bytes(envelope.get(1..9)?.try_into().ok()?);
     let block_count = u16::from_be_bytes(envelope.get(9..11)?.try_into().ok()?);
+    let segment_byte = *envelope.get(12)?;
+    let open = segment_byte & rollup_primitives::OPEN_FLAG != 0;
+    let segment_count = usize::from(segment_byte & !rollup_primitives::OPEN_FLAG);
+    // The block table's counts and the segment table's lengths.
+    let mut table = 21;
+    for _ in 0..*envelope.get(11)? {
+        table += 2 + usize::from(u16::from_be_bytes(
+            envelope.get(table..table + 2)?.try_into().ok()?,
+        ));
+    }
+    let counts: Vec<usize> = envelope
+        .get(table..table + usize::from(block_count) * 7)?
+        .chunks(7)
+        .map(|entry| usize::from(u16::from_be_bytes([entry[5], entry[6]])))
+        .collect();
+    let segments_at = table + usize::from(block_count) * 7;
+    let lengths: Vec<usize> = envelope
+        .get(segments_at..segments_at + segment_count * 6)?
+        .chunks(6)
+        .map(|entry| u32::from_be_bytes([entry[0], entry[1], entry[2], entry[3]]) as usize)
+        .collect();
     let origin = |header: &rollup_primitives::Header| {
         rollup_primitives::decode_l1_origin(&header.extra_data)
             .ok()
@@ -513,26 +534,73 @@ pub fn rebuild_blob_batch(
                 .collect(),
         });
     }
-    // Headers and the deposit count change the envelope only, never the segments.
-    let batch = rollup_primitives::Batch {
-        first_block,
-        deposit_count: 0,
-        headers: Vec::new(),
-        blocks,
-    };
-    let (bytes, envelope_len) = batch.encode_unbounded(parent).ok()?;
-    let blobs = rollup_primitives::to_blobs(&bytes[envelope_len..]);
-    if blobs.len() != versioned_hashes.len() {
-        return None;
+    // A block spanning batches is here in part: an open last block, its first transactions;
+    // a first block continuing one, the transactions after the earlier parts, which the
+    // batcher cut at the segments the block splits into alone (the last ones when this batch
+    // closes it).
+    if open {
+        let last = blocks.last_mut()?;
+        last.transactions.truncate(*counts.last()?);
     }
-    let mut out = Vec::with_capacity(blobs.len());
-    for (blob, hash) in blobs.iter().zip(versioned_hashes) {
-        if versioned_hash(blob.as_slice()).ok()? != *hash {
+    let first_count = *counts.first()?;
+    let first_len = blocks.first()?.transactions.len();
+    let offsets: Vec<usize> = if first_len <= first_count {
+        vec![0]
+    } else if block_count > 1 || !open {
+        vec![first_len - first_count]
+    } else {
+        let alone = rollup_primitives::segment_tx_counts(&blocks[0].transactions).ok()?;
+        std::iter::once(0)
+            .chain(alone.iter().scan(0, |at, count| {
+                *at += count;
+                Some(*at)
+            }))
+            .filter(|offset| offset + first_count <= first_len)
+            .collect()
+    };
+    // Headers and the deposit count change the envelope only, never the segments.
+    let all_first = blocks.first()?.transactions.clone();
+    for offset in offsets {
+        blocks[0].transactions = all_first[offset..(offset + first_count).min(first_len)].to_vec();
+        let batch = rollup_primitives::Batch {
+            first_block,
+            deposit_count: 0,
+            headers: Vec::new(),
+            blocks: blocks.clone(),
+            last_block_open: open,
+        };
+        let Ok((bytes, envelope_len)) = batch.encode_unbounded(parent) else {
+            continue;
+        };
+        // Cheap before the KZG check: the segments must have the table's lengths.
+        let ours = rollup_primitives::BatchEnvelope::parse_blob(
+            &bytes[..envelope_len],
+            &bytes[envelope_len..],
+        )
+        .ok()?;
+        if ours.segments.len() != lengths.len()
+            || ours
+                .segments
+                .iter()
+                .zip(&lengths)
+                .any(|((_, segment), length)| segment.len() != *length)
+        {
+            continue;
+        }
+        let blobs = rollup_primitives::to_blobs(&bytes[envelope_len..]);
+        if blobs.len() != versioned_hashes.len() {
             return None;
         }
-        out.push(Bytes::copy_from_slice(blob.as_slice()));
+        let mut out = Vec::with_capacity(blobs.len());
+        for (blob, hash) in blobs.iter().zip(versioned_hashes) {
+            if versioned_hash(blob.as_slice()).ok()? != *hash {
+                return None;
+            }
+            out.push(Bytes::copy_from_slice(blob.as_slice()));
+        }
+        return Some(out);
     }
-    Some(out)
+    None
 }
 
 /// Which blob sidecar an L1 takes: EIP-4844 blob proofs before Osaka, EIP-7594 cell proofs
@@ -786,6 +854,7 @@ mod tests {
                     }
                 })
                 .collect(),
+            last_block_open: false,
         };
         let parent = rollup_primitives::BatchParent {
             timestamp: 1_000,

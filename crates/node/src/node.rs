@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use alloy_consensus::{Header, TxEnvelope};
+use alloy_eips::eip2718::{Decodable2718, Encodable2718};
 use alloy_primitives::{Address, B256};
 use rollup_derive::{
     InboxRecord, MAX_L2_BLOCKS_PER_SECOND, SafeParent, check_batch_block, check_deposit_nonces,
@@ -16,7 +17,7 @@ use rollup_primitives::{
 };
 use rollup_storage::{
     BatchOutcome, BatchRecord, BlockDerivation, DepositOrigin, L1BlockDerivation, L1BlockRecord,
-    StorageError, Store, StoreWriter,
+    OpenBlockPart, StorageError, Store, StoreWriter,
 };
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -116,8 +117,8 @@ pub struct RollupNode {
     /// Signed transactions of unsafe blocks that reorgs or derivation removed, for the
     /// sequencer to offer again.
     orphaned: Vec<L2Transaction>,
-    /// How this rollup's batches go to L1: every block the sequencer seals must fit one batch
-    /// of this kind.
+    /// How this rollup's batches go to L1: every block the sequencer seals must keep within the
+    /// segments a block may span, each fitting a batch of this kind with the envelope.
     data_path: DataPath,
 }
 
@@ -258,6 +259,7 @@ fn encode_alone(
                 })
                 .collect(),
         }],
+        last_block_open: false,
     };
     let parent = BatchParent {
         timestamp: block.header.timestamp,
@@ -267,15 +269,70 @@ fn encode_alone(
         .encode_unbounded(parent)
         .map_err(|err| err.to_string())?;
     let header = if new_epoch { L1_HEADER_BATCH_BYTES } else { 0 };
-    if !data_path.fits(bytes.len() + header, envelope_len + header, MAX_BATCH_SIZE) {
+    // A block larger than one batch spans batches, cut at its segments (at most
+    // MAX_SEGMENTS_PER_BLOCK, which `encode_unbounded` checks): its first segment with the
+    // envelope must fit one batch of the path.
+    let segments = usize::from(bytes[12] & !rollup_primitives::OPEN_FLAG);
+    let first_segment = match envelope_len.checked_sub(segments * 6) {
+        Some(table) if segments > 0 => {
+            u32::from_be_bytes(bytes[table..table + 4].try_into().expect("4 bytes")) as usize
+        }
+        _ => 0,
+    };
+    if !data_path.fits(
+        envelope_len + header + first_segment,
+        envelope_len + header,
+        MAX_BATCH_SIZE,
+    ) {
         return Err(format!(
-            "{} bytes ({} of envelope) do not fit one batch in {}",
-            bytes.len() + header,
+            "{} bytes of envelope with a first segment of {first_segment} do not fit one batch in {}",
             envelope_len + header,
             data_path.as_str()
         ));
     }
     Ok(bytes.len() + header)
+}
+
+/// The parts of L2 block `block` that the records before `index` left open, oldest first:
+/// the records just before it whose stored part is of that block.
+fn open_block_parts(writer: &StoreWriter, index: u64, block: u64) -> Result<Vec<OpenBlockPart>> {
+    let mut parts = Vec::new();
+    let mut at = index;
+    while let Some(previous) = at.checked_sub(1) {
+        match writer.open_block_part(previous)? {
+            Some(part) if part.l2_block == block => parts.push(part),
+            _ => break,
+        }
+        at = previous;
+    }
+    parts.reverse();
+    Ok(parts)
+}
+
+/// A block's transactions from its stored `parts` then `rest` (the closing record's), and
+/// whether all of them decoded (`rest_complete` for the closing record's).
+fn joined_parts(
+    parts: &[OpenBlockPart],
+    rest: Vec<TxEnvelope>,
+    rest_complete: bool,
+) -> std::result::Result<(Vec<TxEnvelope>, bool), String> {
+    let mut transactions = Vec::new();
+    let mut complete = rest_complete;
+    for part in parts {
+        match &part.transactions {
+            Some(raws) => {
+                for raw in raws {
+                    transactions.push(
+                        TxEnvelope::decode_2718(&mut raw.as_slice())
+                            .map_err(|err| format!("block {}: {err}", part.l2_block))?,
+                    );
+                }
+            }
+            None => complete = false,
+        }
+    }
+    transactions.extend(rest);
+    Ok((transactions, complete))
 }
 
 fn missing(what: String) -> NodeError {
@@ -305,7 +362,8 @@ impl RollupNode {
     }
 
     /// Sets how batches go to L1 ([`DataPath::Calldata`] until set): the sequencer seals only
-    /// blocks that fit one batch of that kind, and counts their backlog in its bytes.
+    /// blocks the batcher can post that way (over as many batches as they span), and counts
+    /// their backlog in its bytes.
     pub const fn set_data_path(&mut self, data_path: DataPath) {
         self.data_path = data_path;
     }
@@ -596,8 +654,11 @@ impl RollupNode {
 
     /// Derives the blocks of one inbox record on top of the safe head. The inbox checked the
     /// record's blocks at posting (numbers, origins, timestamps, deposits); a segment that does
-    /// not decode empties its blocks. Anything that contradicts the inbox's checks means the L1
-    /// data or this node is wrong, and stops derivation.
+    /// not decode empties its blocks. A block spanning records is derived from all its parts
+    /// when the record that closes it arrives (a batch continuing it, or `forceInclude`); a
+    /// record leaving its last block open keeps that block's part in the store until then.
+    /// Anything that contradicts the inbox's checks means the L1 data or this node is wrong,
+    /// and stops derivation.
     fn derive_record(
         &mut self,
         writer: &mut StoreWriter,
@@ -618,13 +679,6 @@ impl RollupNode {
                 "expected record {expected_index} next"
             )));
         }
-        let safe = writer.safe_head()?;
-        if inbox_record.first_block != safe + 1 {
-            return Err(inconsistent(format!(
-                "starts at L2 block {}, but the safe head is {safe}",
-                inbox_record.first_block
-            )));
-        }
         let mut record = BatchRecord {
             tx_hash: inbox_record.tx_hash,
             tx_index: inbox_record.tx_index as u32,
@@ -637,6 +691,39 @@ impl RollupNode {
             transactions: 0,
             outcome: BatchOutcome::Derived,
         };
+        let mut safe = writer.safe_head()?;
+        // The parts of the block earlier records left open, oldest first.
+        let open_parts = open_block_parts(writer, inbox_record.index, safe + 1)?;
+        // This record replaces whatever an earlier record at its index (since unwound) left.
+        writer.set_open_block_part(inbox_record.index, None)?;
+        if !open_parts.is_empty() && inbox_record.first_block == safe + 2 {
+            // `forceInclude` closed the open block with the parts posted.
+            if inbox_record.data.is_some() {
+                return Err(inconsistent(format!(
+                    "a batch skips L2 block {} that earlier records left open",
+                    safe + 1
+                )));
+            }
+            let last = open_parts.last().expect("not empty");
+            let (timestamp, l1_origin) = (last.timestamp, last.l1_origin);
+            let (transactions, complete) = joined_parts(&open_parts, Vec::new(), true)
+                .map_err(|err| inconsistent(format!("stored open block part: {err}")))?;
+            let block = BatchBlock {
+                timestamp,
+                l1_origin,
+                transactions: if complete { transactions } else { Vec::new() },
+            };
+            record.transactions +=
+                self.derive_block(writer, block, last.closed_here, None, inclusion, outcome)?;
+            record.l2_blocks += 1;
+            safe += 1;
+        }
+        if inbox_record.first_block != safe + 1 {
+            return Err(inconsistent(format!(
+                "starts at L2 block {}, but the safe head is {safe}",
+                inbox_record.first_block
+            )));
+        }
         let (parent, safe_parent) = parent_of_next(writer, safe)?;
         let batch_parent = BatchParent {
             timestamp: parent.timestamp,
@@ -656,11 +743,14 @@ impl RollupNode {
                         .timestamp;
                     let timestamp =
                         previous.next_free_timestamp(previous.timestamp.max(origin_timestamp));
-                    blocks.push(BatchBlock {
-                        timestamp,
-                        l1_origin: origin,
-                        transactions: Vec::new(),
-                    });
+                    blocks.push((
+                        BatchBlock {
+                            timestamp,
+                            l1_origin: origin,
+                            transactions: Vec::new(),
+                        },
+                        true,
+                    ));
                     previous = previous.child(timestamp, origin);
                 }
                 metrics::counter!("rollup_forced_blocks_total").increment(blocks.len() as u64);
@@ -682,14 +772,14 @@ impl RollupNode {
                 if envelope.first_block != inbox_record.first_block
                     || envelope.deposit_count != inbox_record.deposit_count
                     || envelope.blocks_hash != inbox_record.blocks_hash
+                    || envelope.last_block_open != inbox_record.last_block_open
                     || !(segments_match || envelope.segment_root() == inbox_record.segment_root)
                 {
                     return Err(inconsistent(
                         "the data's envelope differs from what the inbox recorded of it".into(),
                     ));
                 }
-                let (blocks, failed) =
-                    envelope.decode_blocks(batch_parent, self.config.l2_chain_id);
+                let (blocks, failed) = envelope.decode_parts(batch_parent, self.config.l2_chain_id);
                 if !failed.is_empty() {
                     let reasons = failed
                         .iter()
@@ -711,76 +801,62 @@ impl RollupNode {
                 blocks.len()
             )));
         }
-        for batch_block in blocks {
-            let safe = writer.safe_head()?;
-            let (_, safe_parent) = parent_of_next(writer, safe)?;
-            let origin = writer.l1_block(batch_block.l1_origin)?.ok_or_else(|| {
-                inconsistent(format!("unknown L1 origin {}", batch_block.l1_origin))
-            })?;
-            // The inbox checked these at posting; a forced block is exempt from the window (it is
-            // what the window's closing allows) and from the drift.
-            if inbox_record.data.is_some() {
-                check_batch_block(
-                    &self.config,
-                    safe_parent,
-                    batch_block.l1_origin,
-                    origin.timestamp,
-                    batch_block.timestamp,
-                    if record.l2_blocks == 0 {
-                        inclusion
-                    } else {
-                        batch_block.l1_origin
-                    },
-                )
-                .map_err(|err| inconsistent(format!("block {}: {err}", safe + 1)))?;
-            }
-            let mut transactions = Vec::with_capacity(batch_block.transactions.len() + 4);
-            if batch_block.l1_origin == safe_parent.l1_origin + 1 {
-                transactions.extend(origin.deposits.iter().cloned().map(L2Transaction::Deposit));
-            }
-            let mut signed = 0u32;
-            // The unsafe block at this height, decoded once for both the senders and the
-            // comparison that decides whether it is kept.
-            let stored = writer.body(safe + 1)?;
-            let senders = match stored_senders(stored.as_deref(), &batch_block.transactions) {
-                Some(senders) => senders.into_iter().map(Ok).collect(),
-                None => recover_signers(&batch_block.transactions),
+        let count = blocks.len();
+        let mut last_origin = None;
+        for (position, (batch_block, complete)) in blocks.into_iter().enumerate() {
+            last_origin = Some(batch_block.l1_origin);
+            let derivation = BlockDerivation {
+                batch: inbox_record.data_hash,
+                inbox_record: inbox_record.index,
+                block_in_record: position as u64,
+                l1_block: inclusion,
             };
-            for (envelope, sender) in batch_block.transactions.into_iter().zip(senders) {
-                // A signature that does not recover is skipped like any invalid transaction.
-                match sender {
-                    Ok(sender) => {
-                        signed += 1;
-                        transactions.push(L2Transaction::Signed { envelope, sender });
-                    }
-                    Err(err) => {
-                        metrics::counter!("rollup_batch_transactions_skipped_total").increment(1);
-                        warn!(target: "rollup::derive", l1_block = inclusion, block = safe + 1, tx = %envelope.tx_hash(), %err, "signature does not recover; transaction skipped");
-                    }
-                }
+            if position + 1 == count && inbox_record.last_block_open {
+                // Kept until a later record closes the block.
+                let part = OpenBlockPart {
+                    l2_block: inbox_record.first_block + position as u64,
+                    timestamp: batch_block.timestamp,
+                    l1_origin: batch_block.l1_origin,
+                    closed_here: derivation,
+                    transactions: complete.then(|| {
+                        batch_block
+                            .transactions
+                            .iter()
+                            .map(Encodable2718::encoded_2718)
+                            .collect()
+                    }),
+                };
+                writer.set_open_block_part(inbox_record.index, Some(&part))?;
+                break;
             }
-            let attributes = Attributes {
-                timestamp: batch_block.timestamp,
-                origin,
-                transactions,
-                derivation: BlockDerivation {
-                    batch: inbox_record.data_hash,
-                    inbox_record: inbox_record.index,
-                    block_in_record: u64::from(record.l2_blocks),
-                    l1_block: inclusion,
-                },
+            let (transactions, complete) = if position == 0 && !open_parts.is_empty() {
+                joined_parts(&open_parts, batch_block.transactions, complete)
+                    .map_err(|err| inconsistent(format!("stored open block part: {err}")))?
+            } else {
+                (batch_block.transactions, complete)
             };
-            self.consolidate(writer, attributes, stored, outcome)?;
+            let batch_block = BatchBlock {
+                transactions: if complete { transactions } else { Vec::new() },
+                ..batch_block
+            };
+            // The inbox checked these at posting; a forced block is exempt from the window (it
+            // is what the window's closing allows) and from the drift.
+            let window_inclusion = inbox_record.data.is_some().then_some(if position == 0 {
+                inclusion
+            } else {
+                batch_block.l1_origin
+            });
+            record.transactions += self.derive_block(
+                writer,
+                batch_block,
+                derivation,
+                window_inclusion,
+                inclusion,
+                outcome,
+            )?;
             record.l2_blocks += 1;
-            record.transactions += signed;
         }
         // The inbox checked the deposit count against the bridge's chain of messages.
-        let last_origin = writer
-            .header(writer.safe_head()?)?
-            .as_ref()
-            .map(origin_of)
-            .transpose()?
-            .map(|origin| origin.number);
         if last_origin != Some(inbox_record.last_origin) {
             return Err(inconsistent(format!(
                 "last origin {} recorded, {last_origin:?} derived",
@@ -798,6 +874,78 @@ impl RollupNode {
             )));
         }
         Ok(record)
+    }
+
+    /// Derives one block on top of the safe head: its deposits (when it starts an epoch), its
+    /// batch transactions whose signatures recover, consolidated with the unsafe chain.
+    /// `window_inclusion` is the L1 block the sequencing window is checked against (`None`
+    /// for a forced block, which the window's closing allows). Returns the signed
+    /// transactions it kept.
+    fn derive_block(
+        &mut self,
+        writer: &mut StoreWriter,
+        batch_block: BatchBlock,
+        derivation: BlockDerivation,
+        window_inclusion: Option<u64>,
+        inclusion: u64,
+        outcome: &mut NotificationOutcome,
+    ) -> Result<u32> {
+        let safe = writer.safe_head()?;
+        let inconsistent = |what: String| {
+            tracing::error!(target: "rollup::derive", l1_block = inclusion, index = derivation.inbox_record, %what, "inbox record contradicts the node; derivation stops");
+            NodeError::InboxData(format!(
+                "inbox record {} in L1 block {inclusion}: {what}",
+                derivation.inbox_record
+            ))
+        };
+        let (_, safe_parent) = parent_of_next(writer, safe)?;
+        let origin = writer
+            .l1_block(batch_block.l1_origin)?
+            .ok_or_else(|| inconsistent(format!("unknown L1 origin {}", batch_block.l1_origin)))?;
+        if let Some(window_inclusion) = window_inclusion {
+            check_batch_block(
+                &self.config,
+                safe_parent,
+                batch_block.l1_origin,
+                origin.timestamp,
+                batch_block.timestamp,
+                window_inclusion,
+            )
+            .map_err(|err| inconsistent(format!("block {}: {err}", safe + 1)))?;
+        }
+        let mut transactions = Vec::with_capacity(batch_block.transactions.len() + 4);
+        if batch_block.l1_origin == safe_parent.l1_origin + 1 {
+            transactions.extend(origin.deposits.iter().cloned().map(L2Transaction::Deposit));
+        }
+        let mut signed = 0u32;
+        // The unsafe block at this height, decoded once for both the senders and the
+        // comparison that decides whether it is kept.
+        let stored = writer.body(safe + 1)?;
+        let senders = match stored_senders(stored.as_deref(), &batch_block.transactions) {
+            Some(senders) => senders.into_iter().map(Ok).collect(),
+            None => recover_signers(&batch_block.transactions),
+        };
+        for (envelope, sender) in batch_block.transactions.into_iter().zip(senders) {
+            // A signature that does not recover is skipped like any invalid transaction.
+            match sender {
+                Ok(sender) => {
+                    signed += 1;
+                    transactions.push(L2Transaction::Signed { envelope, sender });
+                }
+                Err(err) => {
+                    metrics::counter!("rollup_batch_transactions_skipped_total").increment(1);
+                    warn!(target: "rollup::derive", l1_block = inclusion, block = safe + 1, tx = %envelope.tx_hash(), %err, "signature does not recover; transaction skipped");
+                }
+            }
+        }
+        let attributes = Attributes {
+            timestamp: batch_block.timestamp,
+            origin,
+            transactions,
+            derivation,
+        };
+        self.consolidate(writer, attributes, stored, outcome)?;
+        Ok(signed)
     }
 
     /// Makes the block described by `attributes` the next safe block: if the unsafe chain

@@ -131,7 +131,9 @@ alloy_sol_types::sol! {
 
     /// Batch inbox on L1.
     interface IBatchInbox {
-        event BatchAppended(uint256 indexed index, uint64 firstBlock, uint16 blockCount, uint64 lastOrigin, uint64 depositCount, bool forced, bytes32 dataHash, bytes32 segmentRoot, bytes32 blocksHash, uint8 blobCount);
+        event BatchAppended(uint256 indexed index, uint64 firstBlock, uint16 blockCount, uint64 lastOrigin, uint64 depositCount, bool forced, bytes32 dataHash, bytes32 segmentRoot, bytes32 blocksHash, uint8 blobCount, bool lastBlockOpen);
+        /// `forceInclude` closed the block record `index` left open.
+        event OpenBlockClosed(uint256 indexed index, uint64 l2Block);
         function initialize(address owner, address batcher, address bridge, uint64 sequencingWindow, uint64 maxSequencerDrift, uint64 genesisOrigin, bytes32 genesisOriginHash, uint64 genesisOriginTimestamp, uint64 l2GenesisTimestamp) external;
         function postBatch(bytes calldata data) external;
         function postBlobBatch(bytes calldata envelope) external;
@@ -166,6 +168,12 @@ alloy_sol_types::sol! {
             uint64 l1Block;
             bool forced;
             uint8 blobCount;
+            bool lastBlockOpen;
+            uint32 firstBlockTxOffset;
+            uint16 txCount;
+            uint16 lastBlockTxs;
+            uint40 lastBlockDeltas;
+            uint8 openSegments;
             bytes32 dataHash;
             bytes32 segmentRoot;
             bytes32 blocksHash;

@@ -33,13 +33,14 @@ pub mod bindings;
 pub use alloy_consensus::Header;
 pub use batch::{
     BATCH_VERSION, BLOB_BYTES_PER_FIELD_ELEMENT, BLOB_DATA_SIZE, Batch, BatchBlock, BatchEnvelope,
-    BatchError, BatchParent, BlockEntry, DataPath, KZG_PRECOMPUTE, MAX_BATCH_SIZE,
+    BatchError, BatchParent, BlockEntry, DataPath, DecodedBlock, KZG_PRECOMPUTE, MAX_BATCH_SIZE,
     MAX_BLOBS_PER_BATCH, MAX_BLOCKS_PER_BATCH, MAX_HEADERS_PER_BATCH, MAX_SEGMENT_BYTES_PER_BATCH,
-    MAX_SEGMENT_PAYLOAD, MAX_SEGMENT_SIZE, MAX_SEGMENTS_PER_BATCH, MAX_TRANSACTIONS_PER_SEGMENT,
-    MAX_TX_SIZE, batch_tx, blob_challenge, blob_commitment, blob_count, blob_data,
-    blob_element_point, blob_element_proof, blob_elements_covering, decode_segment, encode_segment,
-    flz_compress, flz_decompress, kzg_settings, merkle_proof, merkle_root, segment_tx_root,
-    to_blobs, tx_leaf, whole_blob_proof,
+    MAX_SEGMENT_PAYLOAD, MAX_SEGMENT_SIZE, MAX_SEGMENTS_PER_BATCH, MAX_SEGMENTS_PER_BLOCK,
+    MAX_TRANSACTIONS_PER_SEGMENT, MAX_TX_SIZE, OPEN_FLAG, batch_tx, blob_challenge,
+    blob_commitment, blob_count, blob_data, blob_element_point, blob_element_proof,
+    blob_elements_covering, decode_segment, encode_segment, flz_compress, flz_decompress,
+    kzg_settings, merkle_proof, merkle_root, segment_tx_counts, segment_tx_root, to_blobs, tx_leaf,
+    whole_blob_proof,
 };
 pub use block::{
     L1Origin, L2_BLOCK_EXTRA_DATA_LEN, L2Block, L2Receipt, L2Transaction, decode_l1_origin,

@@ -10,7 +10,8 @@
 //! - Every pooled transaction has a type the batch codec carries, fits one block by gas and one
 //!   batch segment by bytes (`MAX_TX_SIZE`), and costs (`gas * maxFee + value`, never wrapped)
 //!   no more than its sender's balance. A block holds at most
-//!   `DataPath::max_block_tx_bytes` of transactions, so it fits one batch.
+//!   `DataPath::max_block_tx_bytes` of transactions, so it keeps within the segments a block may
+//!   span over its batches.
 //! - The pool is bounded: pending and queued sub-pools each have a transaction and a byte cap,
 //!   queued transactions a per-sender cap and a lifetime ([`PoolConfig`]). Queued transactions
 //!   never take pending's room, so nonce-gap spam cannot keep an executable transaction out.

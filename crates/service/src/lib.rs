@@ -614,6 +614,7 @@ mod tests {
                         segmentRoot: Default::default(),
                         blocksHash: Default::default(),
                         blobCount: 0,
+                        lastBlockOpen: false,
                     };
                     (
                         vec![rollup_primitives::L1Transaction {

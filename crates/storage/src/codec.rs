@@ -816,6 +816,87 @@ mod tests {
     }
 }
 
+/// The part of an L2 block left open by one inbox record (`BatchInbox.Record.lastBlockOpen`):
+/// its transactions in that record's batch, kept until a later record closes the block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenBlockPart {
+    /// The open block.
+    pub l2_block: u64,
+    /// Its timestamp.
+    pub timestamp: u64,
+    /// Its L1 origin.
+    pub l1_origin: u64,
+    /// Where the block stands if `forceInclude` closes it after this part (with no more
+    /// transactions): this record, the block's position in it, its L1 block.
+    pub closed_here: BlockDerivation,
+    /// Its transactions in the record (EIP-2718 bytes), in order; `None` if a segment holding
+    /// one of them did not decode, which empties the whole block.
+    pub transactions: Option<Vec<Vec<u8>>>,
+}
+
+impl OpenBlockPart {
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(&self.l2_block.to_be_bytes());
+        out.extend_from_slice(&self.timestamp.to_be_bytes());
+        out.extend_from_slice(&self.l1_origin.to_be_bytes());
+        out.extend_from_slice(&self.closed_here.encode());
+        match &self.transactions {
+            None => out.push(0),
+            Some(transactions) => {
+                out.push(1);
+                out.extend_from_slice(&(transactions.len() as u32).to_be_bytes());
+                for tx in transactions {
+                    out.extend_from_slice(&(tx.len() as u32).to_be_bytes());
+                    out.extend_from_slice(tx);
+                }
+            }
+        }
+        out
+    }
+
+    pub(crate) fn decode(index: u64, bytes: &[u8]) -> Result<Self> {
+        let mut cur = Cursor::new("OpenBlockParts", bytes);
+        let l2_block = cur.u64()?;
+        let timestamp = cur.u64()?;
+        let l1_origin = cur.u64()?;
+        let closed_here = BlockDerivation {
+            batch: cur.b256()?,
+            inbox_record: cur.u64()?,
+            block_in_record: cur.u64()?,
+            l1_block: cur.u64()?,
+        };
+        let transactions = match cur.take(1)?[0] {
+            0 => None,
+            1 => {
+                let count = cur.u32()? as usize;
+                // Every transaction takes at least its 4-byte length.
+                let mut transactions = Vec::with_capacity(count.min(bytes.len() / 4));
+                for _ in 0..count {
+                    transactions.push(cur.bytes()?.to_vec());
+                }
+                Some(transactions)
+            }
+            other => {
+                return Err(corrupt(
+                    "OpenBlockParts",
+                    &index.to_be_bytes(),
+                    format!("unknown flag {other}"),
+                ));
+            }
+        };
+        cur.finish()
+            .map_err(|_| corrupt("OpenBlockParts", &index.to_be_bytes(), "trailing bytes"))?;
+        Ok(Self {
+            l2_block,
+            timestamp,
+            l1_origin,
+            closed_here,
+            transactions,
+        })
+    }
+}
+
 /// Where a safe L2 block was derived from: its batch and the derivation cursor.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BlockDerivation {

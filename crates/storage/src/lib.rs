@@ -40,4 +40,5 @@ pub use writer::{L1_REORG_DEPTH, PRUNE_BLOCKS_PER_APPEND, StoreWriter};
 
 pub use codec::{
     BatchOutcome, BatchRecord, BlockDerivation, DepositOrigin, L1BlockDerivation, L1BlockRecord,
+    OpenBlockPart,
 };

@@ -13,7 +13,7 @@ use rollup_primitives::{L2Block, L2Receipt, RollupConfig};
 use signet_libmdbx::{RwSync, WriteFlags, tx::aliases::RwTxSync};
 
 use crate::{
-    BlockDerivation, L1BlockDerivation, L1BlockRecord, Result, StorageError,
+    BlockDerivation, L1BlockDerivation, L1BlockRecord, OpenBlockPart, Result, StorageError,
     codec::{self, ChangeSet, changeset_key, encode_num_hash, storage_key},
     reader::Reads,
     tables::{
@@ -61,6 +61,33 @@ impl StoreWriter {
     /// The state as this transaction sees it (including its own uncommitted writes), for revm.
     pub fn state(&self) -> impl revm::DatabaseRef<Error = StorageError> + '_ {
         self.reads()
+    }
+
+    /// The part of an open block inbox record `index` holds, if that record left its last
+    /// block open (as derivation last saw the record).
+    pub fn open_block_part(&self, index: u64) -> Result<Option<OpenBlockPart>> {
+        crate::store::get(&self.tx, self.tables.open_block_parts, &index.to_be_bytes())?
+            .map(|v| OpenBlockPart::decode(index, &v))
+            .transpose()
+    }
+
+    /// Records (or, with `None`, forgets) the open block part of inbox record `index`.
+    /// Derivation sets it for every record it derives, so a record derived again after an L1
+    /// reorg replaces what an earlier one at its index left.
+    pub fn set_open_block_part(&mut self, index: u64, part: Option<&OpenBlockPart>) -> Result<()> {
+        let key = index.to_be_bytes();
+        match part {
+            Some(part) => self.tx.put(
+                self.tables.open_block_parts,
+                key,
+                part.encode(),
+                WriteFlags::empty(),
+            )?,
+            None => {
+                self.tx.del(self.tables.open_block_parts, key, None)?;
+            }
+        }
+        Ok(())
     }
 
     /// The safe L2 head.

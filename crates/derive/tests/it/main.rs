@@ -552,6 +552,7 @@ mod inbox_records {
             segmentRoot: B256::repeat_byte(0x5e),
             blocksHash: B256::repeat_byte(0xb0),
             blobCount: 0,
+            lastBlockOpen: false,
         }
     }
 
@@ -623,6 +624,7 @@ mod inbox_records {
             data_hash: event.dataHash,
             segment_root: event.segmentRoot,
             blocks_hash: event.blocksHash,
+            last_block_open: event.lastBlockOpen,
             data: data.map(Bytes::copy_from_slice),
             blob_data: None,
             tx_hash,

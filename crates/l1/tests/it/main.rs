@@ -688,6 +688,7 @@ async fn blobs_are_sent_and_read_back_from_the_beacon_api() {
         segmentRoot: B256::ZERO,
         blocksHash: B256::ZERO,
         blobCount: 2,
+        lastBlockOpen: false,
     };
     block.receipts[index].logs.push(alloy_primitives::Log {
         address: inbox,

@@ -104,6 +104,8 @@ struct Inbox {
     last_origin: u64,
     last_timestamp: u64,
     blocks_at_last_timestamp: u64,
+    /// The block the last record left open (`nextBlock`): its parent and its entry's deltas.
+    open: Option<(BatchParent, (u8, u32))>,
     /// L1 blocks seen, by number: timestamp and bridge messages in L1 blocks up to it.
     l1: BTreeMap<u64, (u64, u64)>,
 }
@@ -118,6 +120,7 @@ impl Inbox {
             last_origin: genesis.l1_origin.number,
             last_timestamp: genesis.timestamp,
             blocks_at_last_timestamp: 1,
+            open: None,
             l1: BTreeMap::from([(genesis.l1_origin.number, (genesis.timestamp, 0))]),
             config,
         }
@@ -157,11 +160,15 @@ impl Inbox {
         self.l1[&origin].1
     }
 
-    /// The L2 block the next batch builds on, as the inbox recorded it.
+    /// The L2 block the next batch builds on, as the inbox recorded it: the open block's
+    /// parent when a batch must continue it.
     const fn parent(&self) -> BatchParent {
-        BatchParent {
-            timestamp: self.last_timestamp,
-            l1_origin: self.last_origin,
+        match self.open {
+            Some((parent, _)) => parent,
+            None => BatchParent {
+                timestamp: self.last_timestamp,
+                l1_origin: self.last_origin,
+            },
         }
     }
 
@@ -198,7 +205,21 @@ impl Inbox {
             self.last_timestamp,
             self.blocks_at_last_timestamp,
         );
+        let mut last_parent = self.parent();
         for (index, entry) in envelope.blocks.iter().enumerate() {
+            if index == 0
+                && let Some((_, deltas)) = self.open
+            {
+                // The open block again: the same entry, not stepped again.
+                assert_eq!((entry.origin_delta, entry.timestamp_delta), deltas);
+                assert!(entry.tx_count > 0);
+                assert!(block.number < origin + 2 * self.config.sequencing_window);
+                continue;
+            }
+            last_parent = BatchParent {
+                timestamp,
+                l1_origin: origin,
+            };
             origin += u64::from(entry.origin_delta);
             assert!(origin < block.number, "origin {origin} is not recorded yet");
             let next = timestamp + u64::from(entry.timestamp_delta);
@@ -228,11 +249,18 @@ impl Inbox {
             segmentRoot: envelope.segment_root(),
             blocksHash: envelope.blocks_hash,
             blobCount: 0,
+            lastBlockOpen: envelope.last_block_open,
         };
         let input = postBatchCall { data: data.into() }.abi_encode();
         append_record(block, self.config.batcher_address, input, &event);
         self.next_index += 1;
         self.next_block += envelope.blocks.len() as u64;
+        self.open = envelope.last_block_open.then(|| {
+            let last = envelope.blocks.last().unwrap();
+            assert!(last.tx_count > 0);
+            self.next_block -= 1;
+            (last_parent, (last.origin_delta, last.timestamp_delta))
+        });
         (
             self.last_origin,
             self.last_timestamp,
@@ -245,6 +273,10 @@ impl Inbox {
     /// transactions.
     fn force(&mut self, block: &mut L1Block) -> BatchAppended {
         assert_eq!(self.l1.keys().next_back(), Some(&block.number));
+        // The open block is closed with the parts posted.
+        if self.open.take().is_some() {
+            self.next_block += 1;
+        }
         let origin = self.last_origin + 1;
         assert!(origin < block.number, "origin {origin} is not recorded yet");
         assert!(
@@ -271,6 +303,7 @@ impl Inbox {
             segmentRoot: B256::ZERO,
             blocksHash: keccak256(&entry),
             blobCount: 0,
+            lastBlockOpen: false,
         };
         let input = forceIncludeCall { headers: vec![] }.abi_encode();
         append_record(block, user(7), input, &event);
@@ -359,6 +392,7 @@ fn batch_of(node: &RollupNode, from: u64, to: u64) -> Batch {
                 }
             })
             .collect(),
+        last_block_open: false,
     }
 }
 
@@ -518,6 +552,7 @@ fn a_segment_that_does_not_decode_empties_exactly_its_blocks_and_the_chain_goes_
                     .collect(),
             },
         ],
+        last_block_open: false,
     };
     let next = Batch {
         first_block: 4,
@@ -528,6 +563,7 @@ fn a_segment_that_does_not_decode_empties_exactly_its_blocks_and_the_chain_goes_
             l1_origin: 103,
             transactions: vec![signed_transfer(&b, 10, user(6), 1)],
         }],
+        last_block_open: false,
     };
     // Signed transactions per block (1..=4) when segment 0 or 1 does not decode. With segment
     // 1 gone, block 4's transfer has a nonce `b` never reached: invalid, left out.
@@ -702,6 +738,7 @@ fn a_forced_block_moves_to_the_next_second_only_when_its_second_is_full() {
                     transactions: vec![],
                 })
                 .collect(),
+            last_block_open: false,
         };
         inbox.post_batch(&mut block, &batch);
         l1.push(block);
@@ -796,6 +833,7 @@ fn records_that_contradict_the_inbox_stop_derivation_and_apply_nothing() {
                 transactions: vec![],
             },
         ],
+        last_block_open: false,
     };
     // L1 block 104 as the inbox emits it (with a deposit of its own), then changed.
     let posted = |change: &dyn Fn(&mut L1Block)| {
@@ -874,6 +912,7 @@ fn records_that_contradict_the_inbox_stop_derivation_and_apply_nothing() {
             };
             MAX_L2_BLOCKS_PER_SECOND as usize
         ],
+        last_block_open: false,
     };
     let data = too_many.encode(crowded.parent()).unwrap();
     let envelope = BatchEnvelope::parse(&data).unwrap();
@@ -888,6 +927,7 @@ fn records_that_contradict_the_inbox_stop_derivation_and_apply_nothing() {
         segmentRoot: envelope.segment_root(),
         blocksHash: envelope.blocks_hash,
         blobCount: 0,
+        lastBlockOpen: false,
     };
     let input = postBatchCall { data: data.into() }.abi_encode();
     append_record(&mut block, batch_config().batcher_address, input, &event);
@@ -1041,6 +1081,7 @@ fn a_transaction_with_an_unrecoverable_signature_is_skipped() {
             l1_origin: 103,
             transactions: vec![signed_transfer(&key(), 3, user(5), 4)],
         }],
+        last_block_open: false,
     };
     inbox.post_batch(&mut block, &next);
     l1.push(block);
@@ -1211,4 +1252,168 @@ fn every_derived_block_traces_from_its_parents_output_root_to_its_own() {
             assert_eq!(trace.state(trace.seal_position()), None);
         }
     }
+}
+
+/// `node`'s blocks `from..=to` as a batch whose last block holds only its first `keep`
+/// transactions and stays open.
+fn open_batch_of(node: &RollupNode, from: u64, to: u64, keep: usize) -> Batch {
+    let mut batch = batch_of(node, from, to);
+    batch.blocks.last_mut().unwrap().transactions.truncate(keep);
+    batch.last_block_open = true;
+    batch
+}
+
+/// The rest of `node`'s open block `open` (its transactions from `from` on), then its blocks
+/// after it up to `to`.
+fn closing_batch_of(node: &RollupNode, open: u64, from: usize, to: u64) -> Batch {
+    let mut batch = batch_of(node, open, to);
+    batch.blocks[0].transactions.drain(..from);
+    batch
+}
+
+#[test]
+fn a_block_spanning_batches_derives_hash_for_hash_and_survives_a_reorg_of_its_last_part() {
+    let (_dir, mut sequencer, mut l1, mut inbox) = sequenced();
+    let unsafe_hashes = hashes(&sequencer);
+    // Block 2 holds two transfers: the first goes with block 1 in L1 block 104, the second
+    // with blocks 3 and 4 in L1 block 105.
+    let mut first = inbox.l1_block(104, 0, 0, &[]);
+    inbox.post_batch(&mut first, &open_batch_of(&sequencer, 1, 2, 1));
+    let after_first = inbox.clone();
+    let mut second = inbox.l1_block(105, 0, 0, &[]);
+    inbox.post_batch(&mut second, &closing_batch_of(&sequencer, 2, 1, 4));
+    l1.extend([first.clone(), second.clone()]);
+
+    let outcome = commit(&mut sequencer, vec![first.clone()]);
+    assert_eq!((outcome.safe_l2_blocks, outcome.unwound_l2_blocks), (1, 0));
+    assert_eq!(safe_head(&sequencer), 1, "block 2 waits for its last part");
+    let outcome = commit(&mut sequencer, vec![second.clone()]);
+    assert_eq!((outcome.safe_l2_blocks, outcome.unwound_l2_blocks), (3, 0));
+    assert_eq!(
+        hashes(&sequencer),
+        unsafe_hashes,
+        "its own batches made the blocks safe"
+    );
+    // The block stands in the record that closed it, first there.
+    let reader = sequencer.store().reader().unwrap();
+    let derivation = reader.block_derivation(2).unwrap().unwrap();
+    assert_eq!(
+        (
+            derivation.inbox_record,
+            derivation.block_in_record,
+            derivation.l1_block
+        ),
+        (1, 0, 105)
+    );
+    drop(reader);
+
+    // L1 drops its last part, then brings it back: block 2 leaves the safe chain and returns.
+    revert(&mut sequencer, vec![second.clone()]);
+    assert_eq!(safe_head(&sequencer), 1);
+    let outcome = commit(&mut sequencer, vec![second.clone()]);
+    assert_eq!((outcome.safe_l2_blocks, outcome.unwound_l2_blocks), (3, 0));
+    assert_eq!(hashes(&sequencer), unsafe_hashes);
+
+    // A replica derives the same chain from L1 alone, across a restart between the parts.
+    let replica_dir = tempfile::tempdir().unwrap();
+    let mut replica = open(replica_dir.path());
+    commit(&mut replica, l1[..l1.len() - 1].to_vec());
+    assert_eq!(safe_head(&replica), 1);
+    drop(replica);
+    let mut replica = open(replica_dir.path());
+    commit(&mut replica, vec![second]);
+    assert_eq!(hashes(&replica), unsafe_hashes);
+
+    // A different last part after a reorg: block 2 gets what L1 now says.
+    let mut inbox = after_first;
+    let mut other = inbox.l1_block(105, 1, 0, &[]);
+    let mut batch = closing_batch_of(&sequencer, 2, 1, 2);
+    batch.blocks[0].transactions = vec![signed_transfer(&other_key(), 0, user(9), 7)];
+    inbox.post_batch(&mut other, &batch);
+    revert(&mut replica, vec![l1.last().unwrap().clone()]);
+    commit(&mut replica, vec![other]);
+    assert_eq!(safe_head(&replica), 2);
+    let (_, _, body) = block_summary(&replica, 2);
+    let signed: Vec<B256> = body
+        .iter()
+        .filter(|tx| matches!(tx, L2Transaction::Signed { .. }))
+        .map(L2Transaction::hash)
+        .collect();
+    assert_eq!(signed.len(), 2);
+    assert_eq!(
+        signed[0],
+        signed_transactions(&sequencer, 2)[0].tx_hash().to_owned()
+    );
+}
+
+#[test]
+fn force_include_closes_an_open_block_with_the_parts_posted() {
+    let (_dir, mut sequencer, mut l1, mut inbox) = sequenced();
+    let mut first = inbox.l1_block(104, 0, 0, &[]);
+    inbox.post_batch(&mut first, &open_batch_of(&sequencer, 1, 2, 1));
+    l1.push(first);
+    // The batcher goes quiet until block 2's origin's successor can be forced.
+    for number in 105..=113 {
+        l1.push(inbox.l1_block(number, 0, 0, &[]));
+    }
+    let mut forced = inbox.l1_block(114, 0, 0, &[]);
+    inbox.force(&mut forced);
+    l1.push(forced);
+
+    let outcome = commit(&mut sequencer, l1[3..].to_vec());
+    assert_eq!(
+        safe_head(&sequencer),
+        3,
+        "blocks 1, 2 (closed) and the forced one"
+    );
+    assert!(
+        outcome.unwound_l2_blocks > 0,
+        "block 2 lost its second transfer"
+    );
+    let (_, _, body) = block_summary(&sequencer, 2);
+    let signed = body
+        .iter()
+        .filter(|tx| matches!(tx, L2Transaction::Signed { .. }))
+        .count();
+    assert_eq!(signed, 1, "only the part posted");
+    // The block stands where its last part left it: record 0, second block, L1 block 104.
+    let derivation = sequencer
+        .store()
+        .reader()
+        .unwrap()
+        .block_derivation(2)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            derivation.inbox_record,
+            derivation.block_in_record,
+            derivation.l1_block
+        ),
+        (0, 1, 104)
+    );
+}
+
+#[test]
+fn a_part_that_does_not_decode_empties_the_whole_spanning_block() {
+    let (_dir, mut sequencer, _l1, mut inbox) = sequenced();
+    // Block 1, then block 2's first transfer in a batch whose segment does not decode...
+    let mut first = inbox.l1_block(104, 0, 0, &[]);
+    inbox.post_batch(&mut first, &batch_of(&sequencer, 1, 1));
+    let mut data = inbox.encode(&open_batch_of(&sequencer, 2, 2, 1));
+    corrupt_segment(&mut data, 0);
+    inbox.post(&mut first, data);
+    // ...and its second, which does, in the next L1 block.
+    let mut second = inbox.l1_block(105, 0, 0, &[]);
+    inbox.post_batch(&mut second, &closing_batch_of(&sequencer, 2, 1, 2));
+
+    let outcome = commit(&mut sequencer, vec![first, second]);
+    assert_eq!(outcome.bad_segments, 1);
+    assert_eq!(safe_head(&sequencer), 2);
+    let (_, _, body) = block_summary(&sequencer, 2);
+    assert!(
+        body.iter()
+            .all(|tx| matches!(tx, L2Transaction::Deposit(_))),
+        "no batch transaction of the block is kept"
+    );
 }

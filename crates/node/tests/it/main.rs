@@ -146,6 +146,7 @@ fn forced_record(number: u64) -> Option<(L1Transaction, L1Receipt)> {
         segmentRoot: B256::ZERO,
         blocksHash: keccak256(&entry),
         blobCount: 0,
+        lastBlockOpen: false,
     };
     let inbox = config.contracts.batch_inbox;
     Some((

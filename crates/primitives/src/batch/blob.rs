@@ -85,16 +85,14 @@ impl DataPath {
     }
 
     /// Most bytes of signed transactions (EIP-2718) the sequencer puts in one block, so that
-    /// every block fits one batch: with calldata 110 000 (a batch is at most 120 000 bytes, and
-    /// FastLZ never expands by more than about 3%); with blobs 240 000, within 16 segments
-    /// (two consecutive segments always hold more than one segment's worth, and each
-    /// transaction fits one), which at most five blobs carry. The node checks every sealed block
-    /// against its path anyway; these keep that check from failing.
+    /// every block fits [`MAX_SEGMENTS_PER_BLOCK`](super::MAX_SEGMENTS_PER_BLOCK) segments:
+    /// 240 000 (two consecutive segments always hold more than one segment's worth, and each
+    /// transaction fits one). A block larger than one batch spans batches (the batcher cuts it
+    /// at its segment boundaries), on either path. The node checks every sealed block's
+    /// segments anyway; this keeps that check from failing.
     pub const fn max_block_tx_bytes(self) -> usize {
-        match self {
-            Self::Calldata => 110_000,
-            Self::Blobs { .. } => 240_000,
-        }
+        let _ = self;
+        240_000
     }
 }
 

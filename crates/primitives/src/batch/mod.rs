@@ -12,7 +12,8 @@
 //! first_block    8 bytes  L2 number of the first block (the inbox's next block)
 //! block_count    2 bytes  1..=MAX_BLOCKS_PER_BATCH
 //! header_count   1 byte   L1 headers that extend the inbox's recorded L1 origins
-//! segment_count  1 byte   0..=MAX_SEGMENTS_PER_BATCH
+//! segment_count  1 byte   0..=MAX_SEGMENTS_PER_BATCH, ORed with OPEN_FLAG (0x80) when the
+//!                         batch's last block continues in the next batch
 //! deposit_count  8 bytes  bridge messages in L1 blocks up to the batch's last origin
 //! headers        header_count x (length: 2 bytes ‖ RLP of an L1 header)
 //! blocks         block_count x (origin delta: 1 byte, 0 or 1 ‖ timestamp delta: 4 bytes ‖
@@ -23,7 +24,10 @@
 //! ```
 //!
 //! The batch's transactions, in order, are split into blocks by the blocks' tx counts and into
-//! segments by the segments' tx counts; a block may span segments. Each segment is
+//! segments by the segments' tx counts; a block may span segments, and batches: a batch with
+//! [`OPEN_FLAG`] leaves its last block open, and the next batch starts with that block again,
+//! repeating its entry's deltas with the count of its further transactions (the inbox keeps a
+//! block within [`MAX_SEGMENTS_PER_BLOCK`] segments over all its batches). Each segment is
 //! `FastLZ(payload)` (solady's `LibZip` stream format, at most [`MAX_SEGMENT_SIZE`] bytes,
 //! decompressing to at most [`MAX_SEGMENT_PAYLOAD`]) with the payload laid out by field rather
 //! than by transaction, like OP's span batches, so FastLZ sees long runs of alike bytes:
@@ -102,6 +106,14 @@ pub const MAX_BLOCKS_PER_BATCH: usize = 4_096;
 /// Most segments in one batch.
 pub const MAX_SEGMENTS_PER_BATCH: usize = 16;
 
+/// The flag in the envelope's segment count byte that leaves the batch's last block open
+/// (`BatchInbox.OPEN_FLAG`).
+pub const OPEN_FLAG: u8 = 0x80;
+
+/// Most segments holding one block's transactions over all the batches holding them
+/// (`BatchInbox.MAX_SEGMENTS_PER_BLOCK`).
+pub const MAX_SEGMENTS_PER_BLOCK: usize = 16;
+
 /// Largest compressed segment. FastLZ's window is 8 KiB, so segments of this size lose little
 /// ratio against one stream over the whole batch.
 pub const MAX_SEGMENT_SIZE: usize = 32_768;
@@ -136,8 +148,12 @@ pub struct Batch {
     pub deposit_count: u64,
     /// RLP-encoded L1 headers extending the inbox's recorded origins, oldest first.
     pub headers: Vec<Bytes>,
-    /// The blocks, in order.
+    /// The blocks, in order. When the batch continues an open block, the first is that
+    /// block (its timestamp and origin again, only its further transactions), and the parent
+    /// given to [`Self::encode`] is that block's parent.
     pub blocks: Vec<BatchBlock>,
+    /// Whether the last block continues in the next batch ([`OPEN_FLAG`]).
+    pub last_block_open: bool,
 }
 
 /// One L2 block of a [`Batch`]: what derivation needs to rebuild it besides the deposits,
@@ -172,6 +188,10 @@ pub struct BlockEntry {
     pub tx_count: u16,
 }
 
+/// A block of a batch as its segments decode, with whether every segment holding one of its
+/// transactions decoded ([`BatchEnvelope::decode_parts`]).
+pub type DecodedBlock = (BatchBlock, bool);
+
 /// A parsed envelope: everything but the segments' contents.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchEnvelope {
@@ -189,6 +209,8 @@ pub struct BatchEnvelope {
     pub blocks_hash: B256,
     /// The segments' total length in bytes.
     pub segment_bytes: usize,
+    /// Whether the last block continues in the next batch ([`OPEN_FLAG`]).
+    pub last_block_open: bool,
 }
 
 impl Batch {
@@ -287,7 +309,7 @@ impl Batch {
         out.extend_from_slice(&self.first_block.to_be_bytes());
         out.extend_from_slice(&(self.blocks.len() as u16).to_be_bytes());
         out.push(self.headers.len() as u8);
-        out.push(segments.len() as u8);
+        out.push(segments.len() as u8 | if self.last_block_open { OPEN_FLAG } else { 0 });
         out.extend_from_slice(&self.deposit_count.to_be_bytes());
         for header in &self.headers {
             let len = u16::try_from(header.len()).map_err(|_| BatchError::TooLarge {
@@ -322,6 +344,17 @@ impl Batch {
             .map(|block| block.transactions.len())
             .sum()
     }
+}
+
+/// How [`Batch::encode`] splits `txs`, when they start a batch, into segments: the number of
+/// transactions in each. The split is greedy (each segment takes as many transactions as fit),
+/// so the transactions after any boundary, starting a batch of their own, split the same way:
+/// a block cut at these boundaries into batches keeps exactly these segments.
+pub fn segment_tx_counts(txs: &[TxEnvelope]) -> Result<Vec<usize>, BatchError> {
+    Ok(split_into_segments(txs)?
+        .into_iter()
+        .map(|(count, _)| count)
+        .collect())
 }
 
 /// Splits `txs` into as few segments as the limits allow, in order: as many transactions as fit
@@ -405,7 +438,9 @@ impl BatchEnvelope {
         let first_block = u64::from_be_bytes(r.array()?);
         let block_count = usize::from(u16::from_be_bytes(r.array()?));
         let header_count = usize::from(r.array::<1>()?[0]);
-        let segment_count = usize::from(r.array::<1>()?[0]);
+        let segment_byte = r.array::<1>()?[0];
+        let last_block_open = segment_byte & OPEN_FLAG != 0;
+        let segment_count = usize::from(segment_byte & !OPEN_FLAG);
         let deposit_count = u64::from_be_bytes(r.array()?);
         debug_assert_eq!(r.pos, ENVELOPE_FIXED);
         if block_count == 0 || block_count > MAX_BLOCKS_PER_BATCH {
@@ -500,6 +535,7 @@ impl BatchEnvelope {
         }
         Ok(Self {
             segment_bytes,
+            last_block_open,
             first_block,
             deposit_count,
             headers,
@@ -517,6 +553,30 @@ impl BatchEnvelope {
         parent: BatchParent,
         chain_id: u64,
     ) -> (Vec<BatchBlock>, Vec<(usize, BatchError)>) {
+        let (blocks, failed) = self.decode_parts(parent, chain_id);
+        let blocks = blocks
+            .into_iter()
+            .map(|(block, complete)| BatchBlock {
+                transactions: if complete {
+                    block.transactions
+                } else {
+                    Vec::new()
+                },
+                ..block
+            })
+            .collect();
+        (blocks, failed)
+    }
+
+    /// [`Self::decode_blocks`] without emptying: each block with whether every segment holding
+    /// one of its transactions decoded (if not, its transactions here are only those that did).
+    /// A block spanning batches is empty if any of its parts is incomplete, which only the
+    /// caller, holding every part, can tell.
+    pub fn decode_parts(
+        &self,
+        parent: BatchParent,
+        chain_id: u64,
+    ) -> (Vec<DecodedBlock>, Vec<(usize, BatchError)>) {
         let mut txs: Vec<Option<TxEnvelope>> = Vec::new();
         let mut failed = Vec::new();
         for (index, (count, bytes)) in self.segments.iter().enumerate() {
@@ -538,16 +598,13 @@ impl BatchEnvelope {
                 origin += u64::from(entry.origin_delta);
                 let block_txs: Vec<Option<TxEnvelope>> =
                     txs.by_ref().take(usize::from(entry.tx_count)).collect();
-                let transactions = if block_txs.iter().all(Option::is_some) {
-                    block_txs.into_iter().flatten().collect()
-                } else {
-                    Vec::new()
-                };
-                BatchBlock {
+                let complete = block_txs.iter().all(Option::is_some);
+                let block = BatchBlock {
                     timestamp,
                     l1_origin: origin,
-                    transactions,
-                }
+                    transactions: block_txs.into_iter().flatten().collect(),
+                };
+                (block, complete)
             })
             .collect();
         (blocks, failed)

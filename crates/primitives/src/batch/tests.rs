@@ -206,6 +206,7 @@ fn realistic_batch(traffic: Traffic, tx_count: usize, seed: u64) -> Batch {
         deposit_count: 0,
         headers: vec![],
         blocks,
+        last_block_open: false,
     }
 }
 
@@ -238,6 +239,7 @@ fn decode(encoded: &[u8], parent: BatchParent, chain_id: u64) -> Batch {
         deposit_count: envelope.deposit_count,
         headers: envelope.headers,
         blocks,
+        last_block_open: envelope.last_block_open,
     }
 }
 
@@ -326,6 +328,7 @@ fn a_blob_batch_parses_to_the_same_batch_as_its_calldata_form() {
             l1_origin: parent.l1_origin,
             transactions: vec![],
         }],
+        last_block_open: false,
     };
     let (empty_envelope, len) = empty.encode_unbounded(parent).unwrap();
     assert_eq!(len, empty_envelope.len());
@@ -543,6 +546,7 @@ fn limits_are_enforced() {
         deposit_count: 0,
         headers: vec![],
         blocks: (0..=MAX_BLOCKS_PER_BATCH as u64).map(empty_block).collect(),
+        last_block_open: false,
     };
     assert_eq!(
         many_blocks.encode(parent),
@@ -604,6 +608,7 @@ fn limits_are_enforced() {
             l1_origin: 0,
             transactions: fat,
         }],
+        last_block_open: false,
     };
     let envelope = BatchEnvelope::parse(&batch.encode(parent).unwrap()).unwrap();
     assert_eq!(envelope.segments.len(), 4);
@@ -903,6 +908,7 @@ fn arb_batch(chain_id: u64) -> impl Strategy<Value = Batch> {
                 deposit_count: first_block / 3,
                 headers: vec![],
                 blocks,
+                last_block_open: false,
             }
         })
 }
@@ -1024,9 +1030,10 @@ fn the_largest_admissible_transaction_fits_one_segment() {
 
 /// A block of [`DataPath::max_block_tx_bytes`] of the least compressible transactions, in the
 /// shapes that split into the most segments (large and small alternating, all near the size
-/// bound), still fits one batch of its path.
+/// bound), still fits [`MAX_SEGMENTS_PER_BLOCK`] segments, and each of its segments, with the
+/// envelope, one batch of either path (what the batcher posts when the block spans batches).
 #[test]
-fn a_full_block_of_incompressible_transactions_fits_one_batch_of_its_path() {
+fn a_full_block_of_incompressible_transactions_fits_its_segments_on_either_path() {
     let mut rng = Rng(7);
     let sender = signer("full block");
     for path in [DataPath::Calldata, DataPath::BLOBS] {
@@ -1069,17 +1076,25 @@ fn a_full_block_of_incompressible_transactions_fits_one_batch_of_its_path() {
                     l1_origin: 1,
                     transactions,
                 }],
+                last_block_open: false,
             };
             let parent = BatchParent {
                 timestamp: 10,
                 l1_origin: 0,
             };
             let (bytes, envelope_len) = batch.encode_unbounded(parent).unwrap();
+            let envelope =
+                BatchEnvelope::parse_blob(&bytes[..envelope_len], &bytes[envelope_len..]).unwrap();
             assert!(
-                path.fits(bytes.len(), envelope_len, MAX_BATCH_SIZE),
-                "{path:?} {sizes:?}: {total} bytes of transactions, batch {} ({envelope_len} envelope)",
-                bytes.len()
+                envelope.segments.len() <= MAX_SEGMENTS_PER_BLOCK,
+                "{path:?} {sizes:?}"
             );
+            for (_, segment) in &envelope.segments {
+                assert!(
+                    path.fits(envelope_len + segment.len(), envelope_len, MAX_BATCH_SIZE),
+                    "{path:?} {sizes:?}: {total} bytes of transactions, envelope {envelope_len}"
+                );
+            }
         }
     }
 }
@@ -1125,5 +1140,49 @@ fn bulk_recovery_matches_one_by_one_and_keeps_failures_in_place() {
     assert_eq!(
         senders(&crate::recover_signers(&envelopes[..20])),
         senders(&bulk[..20])
+    );
+}
+
+/// The open flag travels in the segment count byte: a batch leaving its last block open
+/// round-trips with it, and other high bits are not a count the inbox would take.
+#[test]
+fn the_open_flag_round_trips_and_other_high_bits_are_refused() {
+    let mut batch = realistic_batch(Traffic::Transfers, 300, 9);
+    batch.last_block_open = true;
+    round_trip(&batch, CHAIN_ID);
+    let parent = parent_of(&batch);
+    let encoded = batch.encode(parent).unwrap();
+    let envelope = BatchEnvelope::parse(&encoded).unwrap();
+    assert!(envelope.last_block_open);
+    assert_eq!(
+        usize::from(encoded[12] & !OPEN_FLAG),
+        envelope.segments.len()
+    );
+    assert_eq!(encoded[12] & OPEN_FLAG, OPEN_FLAG);
+    // The same batch closed differs only in that bit.
+    batch.last_block_open = false;
+    let closed = batch.encode(parent).unwrap();
+    assert_eq!(closed[12] | OPEN_FLAG, encoded[12]);
+    assert_eq!(closed[..12], encoded[..12]);
+    assert_eq!(closed[13..], encoded[13..]);
+    for bit in [0x20u8, 0x40] {
+        let mut bad = closed.clone();
+        bad[12] |= bit;
+        assert!(matches!(
+            BatchEnvelope::parse(&bad),
+            Err(BatchError::TooManySegments { .. })
+        ));
+    }
+    // How the batcher cuts a block: the counts of the segments it splits into.
+    let transactions: Vec<_> = batch
+        .blocks
+        .iter()
+        .flat_map(|b| b.transactions.clone())
+        .collect();
+    let counts = segment_tx_counts(&transactions).unwrap();
+    assert_eq!(counts.iter().sum::<usize>(), transactions.len());
+    assert_eq!(
+        counts.len(),
+        BatchEnvelope::parse(&closed).unwrap().segments.len()
     );
 }

@@ -51,6 +51,7 @@ fn batch_of(node: &RollupNode, from: u64, to: u64) -> Vec<u8> {
                 }
             })
             .collect(),
+        last_block_open: false,
     }
     .encode(parent)
     .unwrap()
@@ -70,6 +71,7 @@ fn first_record_log(config: &RollupConfig, data: &[u8]) -> Log {
         segmentRoot: envelope.segment_root(),
         blocksHash: envelope.blocks_hash,
         blobCount: 0,
+        lastBlockOpen: false,
     };
     Log {
         address: config.contracts.batch_inbox,
