@@ -276,14 +276,69 @@ pub struct BatchStart {
     /// The newest L1 block whose header the inbox has recorded; the batch carries the headers
     /// of newer origins it uses.
     pub last_recorded_origin: u64,
+    /// When the first block is open (an earlier batch posted its first transactions and left
+    /// it open), how many of its transactions are posted: the batch continues it with the
+    /// rest. `parent` is then that block's parent.
+    pub posted_txs: Option<usize>,
+}
+
+impl BatchStart {
+    /// Where the batch starts in the chain's transactions: its first block and the
+    /// transactions of it already posted. Later starts compare greater.
+    pub fn position(&self) -> (u64, usize) {
+        (self.first_block, self.posted_txs.unwrap_or(0))
+    }
+
+    /// Where the batch after `pending` (built from this start) starts: after its last block,
+    /// or at that block again when the batch left it open.
+    pub fn after(&self, pending: &PendingBatch) -> Self {
+        let last = pending.batch.blocks.last();
+        let last_recorded_origin = self.last_recorded_origin.max(pending.last_l1_origin());
+        if pending.batch.last_block_open {
+            let before = if pending.batch.blocks.len() == 1 {
+                self.posted_txs.unwrap_or(0)
+            } else {
+                0
+            };
+            let parent = if pending.batch.blocks.len() == 1 {
+                self.parent
+            } else {
+                let previous = &pending.batch.blocks[pending.batch.blocks.len() - 2];
+                BatchParent {
+                    timestamp: previous.timestamp,
+                    l1_origin: previous.l1_origin,
+                }
+            };
+            return Self {
+                first_block: pending.last_block,
+                parent,
+                last_recorded_origin,
+                posted_txs: Some(before + last.map_or(0, |block| block.transactions.len())),
+            };
+        }
+        Self {
+            first_block: pending.last_block + 1,
+            parent: BatchParent {
+                timestamp: last.map_or(0, |block| block.timestamp),
+                l1_origin: pending.last_l1_origin(),
+            },
+            last_recorded_origin,
+            posted_txs: None,
+        }
+    }
 }
 
 /// Builds the batch of blocks `start.first_block..=to`, as many as fit `max_blocks` and the
 /// data path (for calldata `max_bytes` of batch, for blobs the blob count and an envelope of at
 /// most `max_bytes`), with the L1 headers of the origins it adds (`header(number)` gives an L1
-/// header's RLP). `None` if the first block does not exist or a header is not available yet;
-/// an error if the first block alone does not fit. The deposit count is left at zero: set it
-/// with [`PendingBatch::set_deposit_count`].
+/// header's RLP). `None` if the first block does not exist or a header is not available yet.
+/// A batch continuing an open block ([`BatchStart::posted_txs`]) starts with that block's
+/// other transactions. A first block too large for one batch is split: the batch takes as
+/// many of its segments (as the block alone splits into them, see
+/// [`rollup_primitives::segment_tx_counts`]) as fit and leaves it open, so over all its
+/// batches the block keeps the segments the sequencer checked it fits; an error if not even
+/// its first segment fits. The deposit count is left at zero: set it with
+/// [`PendingBatch::set_deposit_count`].
 pub fn build_batch(
     store: &Store,
     start: &BatchStart,
@@ -299,6 +354,7 @@ pub fn build_batch(
         deposit_count: 0,
         headers: Vec::new(),
         blocks: Vec::new(),
+        last_block_open: false,
     };
     let mut encoded: Option<((Vec<u8>, usize), u64)> = None;
     let mut full = false;
@@ -339,13 +395,27 @@ pub fn build_batch(
             break;
         }
         let busy = !body.is_empty();
-        let transactions = body
+        let mut transactions: Vec<_> = body
             .into_iter()
             .filter_map(|tx| match tx {
                 L2Transaction::Signed { envelope, .. } => Some(envelope),
                 L2Transaction::Deposit(_) => None,
             })
             .collect();
+        if number == start.first_block
+            && let Some(posted) = start.posted_txs
+        {
+            if posted >= transactions.len() {
+                return Err(BatcherError::Encode {
+                    block: number,
+                    reason: format!(
+                        "the inbox holds {posted} of its {} transactions and leaves it open",
+                        transactions.len()
+                    ),
+                });
+            }
+            transactions.drain(..posted);
+        }
         batch.blocks.push(BatchBlock {
             timestamp: header_of_block.timestamp,
             l1_origin: origin.number,
@@ -369,20 +439,37 @@ pub fn build_batch(
                 });
             }
         };
-        let Some(bytes) = bytes else {
-            batch.blocks.pop();
-            batch.headers.truncate(headers_before);
-            if batch.blocks.is_empty() {
-                return Err(BatcherError::Encode {
-                    block: number,
-                    reason: format!(
-                        "the block alone does not fit a batch ({}, {max_bytes} bytes)",
-                        data.as_str()
-                    ),
-                });
+        let bytes = match bytes {
+            Some(bytes) => bytes,
+            // The first block alone does not fit: post its first segments and leave it open.
+            None if batch.blocks.len() == 1 => {
+                let block = batch.blocks.pop().expect("one block");
+                match open_part(&mut batch, block, start.parent, &fits) {
+                    Some(bytes) => {
+                        full = true;
+                        if busy {
+                            oldest_with_transactions = Some(header_of_block.timestamp);
+                        }
+                        encoded = Some((bytes, number));
+                        break;
+                    }
+                    None => {
+                        return Err(BatcherError::Encode {
+                            block: number,
+                            reason: format!(
+                                "not even the block's first segment fits a batch ({}, {max_bytes} bytes)",
+                                data.as_str()
+                            ),
+                        });
+                    }
+                }
             }
-            full = true;
-            break;
+            None => {
+                batch.blocks.pop();
+                batch.headers.truncate(headers_before);
+                full = true;
+                break;
+            }
         };
         if busy && oldest_with_transactions.is_none() {
             oldest_with_transactions = Some(header_of_block.timestamp);
@@ -408,6 +495,34 @@ pub fn build_batch(
     }))
 }
 
+/// Puts into `batch` (whose other blocks were taken out) as much of `block` as fits, cut at the
+/// boundaries of the segments its transactions split into alone, and leaves it open. Returns
+/// the encoding, or `None` if not even one segment's transactions fit.
+fn open_part(
+    batch: &mut Batch,
+    mut block: BatchBlock,
+    parent: BatchParent,
+    fits: &dyn Fn(&[u8], usize) -> bool,
+) -> Option<(Vec<u8>, usize)> {
+    let counts = rollup_primitives::segment_tx_counts(&block.transactions).ok()?;
+    let all = std::mem::take(&mut block.transactions);
+    batch.last_block_open = true;
+    // The most segments first: the batch is as full as it can be.
+    for segments in (1..counts.len()).rev() {
+        let take: usize = counts[..segments].iter().sum();
+        block.transactions = all[..take].to_vec();
+        batch.blocks.push(block.clone());
+        if let Ok((bytes, envelope_len)) = batch.encode_unbounded(parent)
+            && fits(&bytes, envelope_len)
+        {
+            return Some((bytes, envelope_len));
+        }
+        batch.blocks.pop();
+    }
+    batch.last_block_open = false;
+    None
+}
+
 /// What the batcher remembers between rounds: L1 headers it fetched (RLP), by number, and the
 /// batch transactions in flight.
 #[derive(Debug, Default)]
@@ -423,8 +538,9 @@ struct Progress {
 /// A batch transaction sent and not yet seen mined.
 #[derive(Debug)]
 struct InFlight {
-    /// Its L2 blocks.
-    first_block: u64,
+    /// Where it starts.
+    start: BatchStart,
+    /// Its last L2 block.
     last_block: u64,
     /// Where the batch after it starts.
     next: BatchStart,
@@ -583,14 +699,38 @@ impl Batcher {
         let last_recorded_origin = self
             .call_at(inbox, IBatchInbox::lastRecordedOriginCall {}, at)
             .await?;
-        Ok(BatchStart {
+        let records = self
+            .call_at(inbox, IBatchInbox::recordCountCall {}, at)
+            .await?;
+        let mut start = BatchStart {
             first_block,
             parent: BatchParent {
                 timestamp,
                 l1_origin,
             },
             last_recorded_origin,
-        })
+            posted_txs: None,
+        };
+        if let Some(last) = records.checked_sub(U256::from(1)) {
+            let record = self
+                .call_at(inbox, IBatchInbox::recordsCall { index: last }, at)
+                .await?;
+            if record.lastBlockOpen {
+                // The open block is the inbox's last: its parent is one entry back.
+                let deltas = record.lastBlockDeltas.to::<u64>();
+                start.parent = BatchParent {
+                    timestamp: timestamp.saturating_sub(deltas & 0xffff_ffff),
+                    l1_origin: l1_origin.saturating_sub(deltas >> 32),
+                };
+                let before = if record.blockCount == 1 {
+                    record.firstBlockTxOffset as usize
+                } else {
+                    0
+                };
+                start.posted_txs = Some(before + usize::from(record.lastBlockTxs));
+            }
+        }
+        Ok(start)
     }
 
     /// The RLP of L1 header `number`, checked against its hash.
@@ -794,11 +934,11 @@ impl Batcher {
         // means an L1 reorg dropped a mined batch (or another batcher posted): start over from
         // the inbox. Ahead of it: the first was mined after `settle` looked; wait for it.
         if let Some(front) = progress.in_flight.front() {
-            match start.first_block.cmp(&front.first_block) {
+            match start.position().cmp(&front.start.position()) {
                 std::cmp::Ordering::Equal => {}
                 std::cmp::Ordering::Greater => return,
                 std::cmp::Ordering::Less => {
-                    warn!(target: "rollup::batcher", inbox_next = start.first_block, in_flight_from = front.first_block, "the inbox is behind the batches in flight (an L1 reorg?); posting again from the inbox");
+                    warn!(target: "rollup::batcher", inbox_next = start.first_block, in_flight_from = front.start.first_block, "the inbox is behind the batches in flight (an L1 reorg?); posting again from the inbox");
                     progress.reset();
                 }
             }
@@ -868,7 +1008,7 @@ impl Batcher {
                     self.report_posted(&flight, &receipt);
                 }
                 Some(receipt) => {
-                    warn!(target: "rollup::batcher", tx = %receipt.transaction_hash, from = front.first_block, in_flight = progress.in_flight.len(), "batch transaction reverted (another batch or a forced block took its place, or this key is not the inbox's batcher); reading the inbox again");
+                    warn!(target: "rollup::batcher", tx = %receipt.transaction_hash, from = front.start.first_block, in_flight = progress.in_flight.len(), "batch transaction reverted (another batch or a forced block took its place, or this key is not the inbox's batcher); reading the inbox again");
                     self.report_error(|| {
                         format!(
                             "batch transaction {} reverted (is this key the inbox's batcher?)",
@@ -910,7 +1050,7 @@ impl Batcher {
             metrics::counter!("rollup_l1_tx_resubmissions_total").increment(1);
             match self.sender.submit(&flight.prepared, flight.nonce).await {
                 Ok(hash) => {
-                    info!(target: "rollup::batcher", tx = %hash, nonce = flight.nonce, from = flight.first_block, "batch transaction resubmitted with higher fees");
+                    info!(target: "rollup::batcher", tx = %hash, nonce = flight.nonce, from = flight.start.first_block, "batch transaction resubmitted with higher fees");
                     flight.hashes.push(hash);
                     flight.failures = 0;
                 }
@@ -931,7 +1071,7 @@ impl Batcher {
     fn report_posted(&self, flight: &InFlight, receipt: &alloy_rpc_types_eth::TransactionReceipt) {
         let included_in = receipt.block_number.unwrap_or_default();
         let (from, last_block, txs, bytes, blobs, path) = (
-            flight.first_block,
+            flight.start.first_block,
             flight.last_block,
             flight.txs,
             flight.bytes,
@@ -1105,18 +1245,7 @@ impl Batcher {
                 return false;
             }
         }
-        let next = BatchStart {
-            first_block: pending.last_block + 1,
-            parent: BatchParent {
-                timestamp: pending
-                    .batch
-                    .blocks
-                    .last()
-                    .map_or(0, |block| block.timestamp),
-                l1_origin: pending.last_l1_origin(),
-            },
-            last_recorded_origin: start.last_recorded_origin.max(pending.last_l1_origin()),
-        };
+        let next = start.after(&pending);
         let path = pending.data;
         // L1 pools keep one account's blob and ordinary transactions apart: a batch without
         // transactions (calldata) waits until no blob batch is in flight.
@@ -1224,7 +1353,7 @@ impl Batcher {
         }
         debug!(target: "rollup::batcher", from, to = pending.last_block, nonce, data = path.as_str(), blobs, in_flight = progress.in_flight.len() + 1, reason = reason.as_str(), "batch transaction sent");
         progress.in_flight.push_back(InFlight {
-            first_block: from,
+            start,
             last_block: pending.last_block,
             next,
             nonce,

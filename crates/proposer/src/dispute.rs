@@ -380,9 +380,39 @@ impl DisputeAgent {
         } else {
             self.posted_batch(inbox, index, &record).await?
         };
-        BlockBatch::new(index, &record, posted, block, self.config.chain_id)
-            .map(Some)
-            .map_err(DisputeError::Read)
+        let mut batch = BlockBatch::new(index, &record, posted, block, self.config.chain_id)
+            .map_err(DisputeError::Read)?;
+        // A block spanning records: the records before, left open, back to the one where it
+        // starts, hold its first parts.
+        if block == record.firstBlock {
+            let mut at = index;
+            while let Some(previous) = at.checked_sub(1)
+                && batch.earlier.len() < rollup_primitives::MAX_SEGMENTS_PER_BLOCK
+            {
+                let open = self
+                    .call(
+                        inbox,
+                        IBatchInbox::recordsCall {
+                            index: U256::from(previous),
+                        },
+                    )
+                    .await?;
+                if !open.lastBlockOpen {
+                    break;
+                }
+                let posted = self.posted_batch(inbox, previous, &open).await?;
+                let part = BlockBatch::new(previous, &open, posted, block, self.config.chain_id)
+                    .map_err(DisputeError::Read)?;
+                batch.earlier.insert(0, part);
+                // The record where the block starts: the ones before it may be left open for
+                // an earlier block (the flag stays after a later record closed it).
+                if open.blockCount != 1 || open.firstBlockTxOffset == 0 {
+                    break;
+                }
+                at = previous;
+            }
+        }
+        Ok(Some(batch))
     }
 
     /// The block table of a forced record, as `forceInclude` built it from the blocks'
@@ -620,15 +650,12 @@ impl DisputeAgent {
             let batch = self.block_batch(block).await?.cloned();
             let (block_table, first_segment) = match &batch {
                 Some(batch) => {
-                    let emptied = !batch.block_txs.is_empty()
+                    let emptied = batch.has_batch_txs()
                         && batch.transactions().is_some_and(|txs| txs.is_empty());
                     if emptied {
                         self.open_segments(batch).await?;
                     }
-                    (
-                        batch.block_table.clone(),
-                        batch.block_segments().start as u64,
-                    )
+                    (batch.block_table.clone(), batch.first_segment())
                 }
                 None => (Bytes::new(), 0),
             };
@@ -754,9 +781,18 @@ impl DisputeAgent {
         Ok(Some((witness, step.provable())))
     }
 
-    /// Opens every segment with a transaction of the block in the verifier's `SegmentStore`
-    /// that nobody opened yet: a transaction's step reads them there.
+    /// Opens every segment with a transaction of the block, in every record holding a part of
+    /// it, in the verifier's `SegmentStore` that nobody opened yet: a transaction's step reads
+    /// them there.
     async fn open_segments(&self, batch: &BlockBatch) -> Result<(), DisputeError> {
+        for part in batch.parts() {
+            self.open_part_segments(part).await?;
+        }
+        Ok(())
+    }
+
+    /// [`Self::open_segments`] for one record's part of the block.
+    async fn open_part_segments(&self, batch: &BlockBatch) -> Result<(), DisputeError> {
         if let Some(blob) = &batch.blob {
             return self.open_blob_segments(batch, blob).await;
         }

@@ -55,7 +55,8 @@ pub(crate) struct Segment {
     pub leaves: Vec<B256>,
 }
 
-/// The disputed block's place in its inbox record.
+/// The disputed block's place in its inbox record (for a block spanning records, the one
+/// that closed it), with its parts in the records before that left it open.
 #[derive(Debug, Clone)]
 pub(crate) struct BlockBatch {
     /// The record's index.
@@ -70,6 +71,9 @@ pub(crate) struct BlockBatch {
     pub segments: Vec<Segment>,
     /// The batch indices of the block's transactions.
     pub block_txs: Range<usize>,
+    /// The block's parts in earlier records, oldest first (each the batch's last
+    /// transactions): empty unless the block spans records.
+    pub earlier: Vec<Self>,
 }
 
 impl BlockBatch {
@@ -166,7 +170,26 @@ impl BlockBatch {
             blob,
             segments,
             block_txs: start..start + count,
+            earlier: Vec::new(),
         })
+    }
+
+    /// The block's parts, in order: the earlier records', then this one's.
+    pub(crate) fn parts(&self) -> impl Iterator<Item = &Self> {
+        self.earlier.iter().chain(std::iter::once(self))
+    }
+
+    /// Whether the block has batch transactions (in any part).
+    pub(crate) fn has_batch_txs(&self) -> bool {
+        self.parts().any(|part| !part.block_txs.is_empty())
+    }
+
+    /// The first segment with a transaction of the block in the record where it starts (the
+    /// verifier's `firstSegment`).
+    pub(crate) fn first_segment(&self) -> u64 {
+        self.parts()
+            .find(|part| !part.block_txs.is_empty())
+            .map_or(0, |part| part.block_segments().start as u64)
     }
 
     /// The segments holding a transaction of the block.
@@ -183,10 +206,23 @@ impl BlockBatch {
         }
     }
 
-    /// The block's batch transactions, in order, when L1 shows them: a batch whose segments
-    /// with a transaction of the block all decode (else the block is empty and has none).
-    /// `None` for a blob batch whose blobs this node does not have.
+    /// The block's batch transactions, in order, when L1 shows them: over all its parts,
+    /// whose segments with a transaction of the block all decode (else the block is empty and
+    /// has none). `None` for a blob batch whose blobs this node does not have.
     pub(crate) fn transactions(&self) -> Option<Vec<TxEnvelope>> {
+        let mut out = Vec::new();
+        for part in self.parts() {
+            let transactions = part.part_transactions()?;
+            if transactions.is_empty() && !part.block_txs.is_empty() {
+                return Some(Vec::new());
+            }
+            out.extend(transactions);
+        }
+        Some(out)
+    }
+
+    /// [`Self::transactions`] of this record's part alone.
+    fn part_transactions(&self) -> Option<Vec<TxEnvelope>> {
         if self.block_txs.is_empty() {
             return Some(Vec::new());
         }
@@ -207,21 +243,31 @@ impl BlockBatch {
         Some(out)
     }
 
-    /// The block's batch transaction `k` (from 0): the batch's first segment with a
-    /// transaction of the block and the Merkle siblings of the transaction's leaf in its own
-    /// segment. `None` if the block has no such transaction or it is not in a decoded segment.
+    /// The block's batch transaction `k` (from 0, over all its parts): the first segment with
+    /// a transaction of the block where it starts ([`Self::first_segment`]) and the Merkle
+    /// siblings of the transaction's leaf in its own segment. `None` if the block has no such
+    /// transaction or it is not in a decoded segment.
     pub(crate) fn leaf_proof(&self, k: usize) -> Option<(u64, Vec<B256>)> {
+        let mut k = k;
+        for part in self.parts() {
+            if k < part.block_txs.len() {
+                return Some((self.first_segment(), part.part_leaf_proof(k)?));
+            }
+            k -= part.block_txs.len();
+        }
+        None
+    }
+
+    /// The Merkle siblings of the leaf of this record's part's transaction `k`.
+    fn part_leaf_proof(&self, k: usize) -> Option<Vec<B256>> {
         let target = self.block_txs.start.checked_add(k)?;
         if !self.block_txs.contains(&target) {
             return None;
         }
-        let segments = self.block_segments();
-        let first = u64::try_from(segments.start).ok()?;
-        let segment = self.segments[segments]
+        let segment = self.segments[self.block_segments()]
             .iter()
             .find(|s| s.first_tx <= target && target < s.first_tx + s.leaves.len())?;
-        let proof = rollup_primitives::merkle_proof(&segment.leaves, target - segment.first_tx)?;
-        Some((first, proof))
+        rollup_primitives::merkle_proof(&segment.leaves, target - segment.first_tx)
     }
 }
 
@@ -284,7 +330,7 @@ fn envelope_block_table(envelope: &[u8]) -> Result<Vec<u8>, String> {
 fn envelope_segment_lengths(envelope: &[u8]) -> Result<Vec<usize>, String> {
     let (offset, block_count) = envelope_blocks(envelope)?;
     let table = offset + block_count * 7;
-    (0..envelope_byte(envelope, 12)?)
+    (0..envelope_byte(envelope, 12)? & usize::from(!rollup_primitives::OPEN_FLAG))
         .map(|j| {
             let at = table + j * 6;
             (0..4).try_fold(0, |length, i| {

@@ -53,6 +53,7 @@ fn build(
             l1_origin: origin,
         },
         last_recorded_origin: origin,
+        posted_txs: None,
     };
     build_batch(
         store,

@@ -76,20 +76,13 @@ fn genesis_start(node: &RollupNode) -> BatchStart {
             l1_origin: genesis.l1_origin.number,
         },
         last_recorded_origin: genesis.l1_origin.number,
+        posted_txs: None,
     }
 }
 
 /// Where the inbox's next batch starts once it recorded `pending` (started at `start`).
 fn after(start: &BatchStart, pending: &PendingBatch) -> BatchStart {
-    let last = pending.batch.blocks.last().unwrap();
-    BatchStart {
-        first_block: pending.last_block + 1,
-        parent: BatchParent {
-            timestamp: last.timestamp,
-            l1_origin: last.l1_origin,
-        },
-        last_recorded_origin: start.last_recorded_origin.max(last.l1_origin),
-    }
+    start.after(pending)
 }
 
 /// `pending` holds the node's blocks from `start` on, the headers of exactly the origins the
@@ -341,4 +334,87 @@ fn blob_batches_are_cut_to_whole_blobs() {
 
     // Calldata is paid by the byte.
     assert_eq!(batch_of(1, DataPath::Calldata).fewer_blobs(), None);
+}
+
+#[test]
+fn a_block_larger_than_a_batch_spans_batches_at_its_segment_boundaries() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = rollup_config(1_000, 100);
+    let mut node = open_node(dir.path(), config);
+    let mut nonce = 0;
+    // Block 1: 600 transfers, three segments alone (256, 256, 88); blocks 2 and 3: one each.
+    crate::seal_blocks(&mut node, &mut nonce, 1_001, &[600, 1, 1]);
+    let store = node.store();
+    let block_one: Vec<_> = store
+        .reader()
+        .unwrap()
+        .body(1)
+        .unwrap()
+        .unwrap()
+        .into_iter()
+        .filter_map(|tx| match tx {
+            rollup_primitives::L2Transaction::Signed { envelope, .. } => Some(envelope),
+            rollup_primitives::L2Transaction::Deposit(_) => None,
+        })
+        .collect();
+    let alone = rollup_primitives::segment_tx_counts(&block_one).unwrap();
+    assert_eq!(alone, vec![256, 256, 88]);
+    // A limit that holds one of those segments but not two.
+    let start = genesis_start(&node);
+    let header_one = store.reader().unwrap().header(1).unwrap().unwrap();
+    let encoded = |count: usize| {
+        Batch {
+            first_block: 1,
+            deposit_count: 0,
+            headers: vec![],
+            blocks: vec![rollup_primitives::BatchBlock {
+                timestamp: header_one.timestamp,
+                l1_origin: origin_of(&node, 1),
+                transactions: block_one[..count].to_vec(),
+            }],
+            last_block_open: true,
+        }
+        .encode(start.parent)
+        .unwrap()
+        .len()
+    };
+    let limit = encoded(256) + 100;
+    assert!(limit < encoded(512));
+    let mut next = start;
+    let mut parts = Vec::new();
+    loop {
+        let pending = build_batch(store, &next, 3, 256, limit, DataPath::Calldata, &header)
+            .unwrap()
+            .unwrap();
+        assert!(pending.bytes.len() <= limit);
+        let envelope = BatchEnvelope::parse(&pending.bytes).unwrap();
+        assert_eq!(envelope.last_block_open, pending.batch.last_block_open);
+        assert_eq!(envelope.first_block, next.first_block);
+        parts.push(pending.clone());
+        next = after(&next, &pending);
+        if !pending.batch.last_block_open {
+            break;
+        }
+        // The batch after an open one starts at the same block, after what was posted of it.
+        assert_eq!(next.first_block, 1);
+        assert_eq!(next.parent, start.parent, "the open block's parent");
+    }
+    // Block 1 went out in three batches, cut where it splits alone; the last one closed it
+    // and carried blocks 2 and 3.
+    let counts: Vec<usize> = parts
+        .iter()
+        .map(|part| part.batch.blocks[0].transactions.len())
+        .collect();
+    assert_eq!(counts, alone);
+    assert_eq!(parts.last().unwrap().last_block, 3);
+    assert_eq!(next.first_block, 4);
+    let joined: Vec<_> = parts
+        .iter()
+        .flat_map(|part| part.batch.blocks[0].transactions.clone())
+        .collect();
+    assert_eq!(joined, block_one);
+    // Each part's segments hold only block 1's transactions: one segment each.
+    for part in &parts[..2] {
+        assert_eq!(BatchEnvelope::parse(&part.bytes).unwrap().segments.len(), 1);
+    }
 }
