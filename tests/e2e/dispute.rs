@@ -1126,6 +1126,222 @@ async fn blob_batch_steps_are_proven_body() {
     );
 }
 
+/// A signed EIP-1559 transaction from `key` to `to` with `input`, its fee cap 100 gwei and
+/// tip `tip` gwei, as raw hex.
+fn signed_call(
+    key: &alloy_signer_local::PrivateKeySigner,
+    chain_id: u64,
+    nonce: u64,
+    to: Address,
+    input: Vec<u8>,
+    tip: u128,
+) -> String {
+    use alloy_consensus::SignableTransaction;
+    use alloy_network::{TxSignerSync, eip2718::Encodable2718};
+    let mut tx = alloy_consensus::TxEip1559 {
+        chain_id,
+        nonce,
+        gas_limit: 21_000 + 40 * input.len() as u64,
+        max_fee_per_gas: 100_000_000_000,
+        max_priority_fee_per_gas: tip * 1_000_000_000,
+        to: alloy_primitives::TxKind::Call(to),
+        value: U256::from(1),
+        access_list: Default::default(),
+        input: input.into(),
+    };
+    let signature = key.sign_transaction_sync(&mut tx).unwrap();
+    let envelope: alloy_consensus::TxEnvelope = tx.into_signed(signature).into();
+    format!(
+        "0x{}",
+        alloy_primitives::hex::encode(envelope.encoded_2718())
+    )
+}
+
+#[test]
+fn a_block_spanning_batches_is_derived_and_its_steps_proven() {
+    support::run(a_block_spanning_batches_is_derived_and_its_steps_proven_body());
+}
+
+/// On a devnet posting in calldata (at most 120 000 bytes per batch), one L2 block of about
+/// 200 kB of incompressible calldata: the batcher posts it in several batches, the first left
+/// open; the node derives it from all of them without replacing it; and a game steered to the
+/// step of a transfer in its first part (a record before the one holding the block) ends in the
+/// defender's STEP_TRANSACTION proof, which opens segments of both records.
+async fn a_block_spanning_batches_is_derived_and_its_steps_proven_body() {
+    let started = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let (_anvil, devnet, s) = calldata_devnet(dir.path()).await;
+    let l1 = devnet.l1(0);
+    let chain_id = devnet.info.l2_chain_id;
+    let key = |i: usize| {
+        alloy_signer_local::PrivateKeySigner::from_bytes(&devnet.info.accounts[i].private_key)
+            .unwrap()
+    };
+    let nonce = async |i: usize| {
+        quantity(
+            &devnet
+                .l2(
+                    "eth_getTransactionCount",
+                    json!([devnet.info.accounts[i].address, "pending"]),
+                )
+                .await,
+        )
+    };
+    let to = devnet.info.accounts[6].address;
+    let (first, last, big) = (4, 5, 3);
+    let client = alloy_rpc_client::RpcClient::new_http(devnet.info.l2_rpc_url.parse().unwrap());
+    let mut found = None;
+    for attempt in 0..3 {
+        // A plain transfer that sorts first (the highest tip), ten of 20 000 random calldata
+        // bytes each, and a plain transfer that sorts last: one JSON-RPC batch, so they arrive
+        // together.
+        let big_nonce = nonce(big).await;
+        let mut raws = vec![signed_call(
+            &key(first),
+            chain_id,
+            nonce(first).await,
+            to,
+            vec![],
+            9,
+        )];
+        for k in 0..10u64 {
+            let input: Vec<u8> = (0..20_000u32)
+                .map(|i| keccak256((attempt, k, i).abi_encode())[0])
+                .collect();
+            raws.push(signed_call(
+                &key(big),
+                chain_id,
+                big_nonce + k,
+                to,
+                input,
+                3,
+            ));
+        }
+        raws.push(signed_call(
+            &key(last),
+            chain_id,
+            nonce(last).await,
+            to,
+            vec![],
+            2,
+        ));
+        let mut batch = client.new_batch();
+        let waiters: Vec<_> = raws
+            .iter()
+            .map(|raw| {
+                batch
+                    .add_call::<_, B256>("eth_sendRawTransaction", &(raw.clone(),))
+                    .unwrap()
+            })
+            .collect();
+        batch.send().await.unwrap();
+        let mut receipts = Vec::new();
+        for waiter in waiters {
+            let hash = waiter
+                .await
+                .unwrap_or_else(|err| panic!("a transaction: {err}"));
+            let receipt = until(&devnet, "the receipt", || async {
+                let receipt = devnet.l2("eth_getTransactionReceipt", json!([hash])).await;
+                (!receipt.is_null()).then_some(receipt)
+            })
+            .await;
+            assert_eq!(receipt["status"], "0x1", "{receipt}");
+            receipts.push(receipt);
+        }
+        let blocks: std::collections::BTreeSet<u64> = receipts
+            .iter()
+            .map(|receipt| quantity(&receipt["blockNumber"]))
+            .collect();
+        if blocks.len() == 1 {
+            found = Some((*blocks.first().unwrap(), receipts));
+            break;
+        }
+    }
+    let (block, receipts) = found.expect("the burst shared one L2 block in three attempts");
+    let hash_before = devnet
+        .l2(
+            "eth_getBlockByNumber",
+            json!([format!("{block:#x}"), false]),
+        )
+        .await["hash"]
+        .clone();
+    crate::transact::wait_safe(&devnet.info.l2_rpc_url, block, || devnet.log()).await;
+    let hash_after = devnet
+        .l2(
+            "eth_getBlockByNumber",
+            json!([format!("{block:#x}"), false]),
+        )
+        .await["hash"]
+        .clone();
+    assert_eq!(
+        hash_before, hash_after,
+        "derivation kept the block as sequenced"
+    );
+
+    // The record holding the block starts with its last part; the records before it left it
+    // open and hold its first transactions.
+    let (record, closing) = inbox_record(&l1, &s, block).await;
+    assert_eq!(
+        closing.firstBlock, block,
+        "the block starts the record that closed it"
+    );
+    assert!(
+        closing.firstBlockTxOffset > 0,
+        "earlier records hold part of L2 block {block}"
+    );
+    let previous: IBatchInbox::Record = view(
+        &l1,
+        s.batch_inbox,
+        IBatchInbox::recordsCall {
+            index: record - U256::from(1),
+        },
+    )
+    .await;
+    assert!(
+        previous.lastBlockOpen,
+        "record {} left the block open",
+        record - U256::from(1)
+    );
+    eprintln!(
+        "L2 block {block}: {} transactions, the last {} in record {record}, after {:.1?}",
+        receipts.len(),
+        receipts.len() as u32 - closing.firstBlockTxOffset,
+        started.elapsed()
+    );
+
+    // The first transfer's step, in the block's first part.
+    let first_receipt: alloy_rpc_types_eth::TransactionReceipt =
+        serde_json::from_value(receipts[0].clone()).unwrap();
+    let (_, position) = transaction_step(&devnet, &first_receipt).await;
+    let id = steer(&devnet, &l1, &s, block, position).await;
+    assert_proven(&devnet, &l1, &s, id, STEP_TRANSACTION).await;
+    let opened = l1
+        .get_logs(
+            &Filter::new()
+                .address(s.segment_store)
+                .event_signature(ISegmentStore::SegmentOpened::SIGNATURE_HASH)
+                .from_block(0),
+        )
+        .await
+        .unwrap();
+    let records: std::collections::BTreeSet<U256> = opened
+        .iter()
+        .map(|log| {
+            ISegmentStore::SegmentOpened::decode_log(&log.inner)
+                .unwrap()
+                .record
+        })
+        .collect();
+    assert!(
+        records.contains(&record) && records.contains(&(record - U256::from(1))),
+        "segments of both records opened: {records:?}"
+    );
+    eprintln!(
+        "spanning block's step proven after {:.1?}",
+        started.elapsed()
+    );
+}
+
 /// An L2 transfer of 1 ether from dev account `from` to dev account `to` (no code), mined and
 /// successful: its receipt.
 async fn eth_transfer(
