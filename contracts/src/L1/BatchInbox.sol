@@ -1102,6 +1102,8 @@ contract BatchInbox is OwnableNoValue, Initializable {
         }
         if (parts.open) {
             if (lastTxs == 0) revert BatchInbox_EmptyPart(lastBlock);
+            // A continuation adds at least one segment: an open block must leave room for it.
+            if (lastSegments >= MAX_SEGMENTS_PER_BLOCK) revert BatchInbox_BlockTooLarge(lastBlock, lastSegments + 1);
             record.lastBlockOpen = true;
             // casting to 'uint8' is safe: checked against MAX_SEGMENTS_PER_BLOCK just before
             // forge-lint: disable-next-line(unsafe-typecast)

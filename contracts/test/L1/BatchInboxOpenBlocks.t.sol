@@ -164,15 +164,20 @@ contract BatchInboxOpenBlocksTest is BatchInboxBase {
 
     function test_openBlock_moreThanSixteenSegments_reverts() public {
         chain.roll(5);
-        // Block 1's 16 transactions in 16 segments, open.
-        Batches.Batch memory batch = _continuation(_counts(16), true);
-        _post(Batches.encode(batch));
-        assertEq(inbox.records(0).openSegments, 16);
-        // One more segment would make 17.
+        // Block 1's 16 transactions in 16 segments cannot stay open: its next part would make 17.
         _postReverts(
-            Batches.encode(_continuation(_counts(1), false)),
+            Batches.encode(_continuation(_counts(16), true)),
             abi.encodeWithSelector(BatchInbox.BatchInbox_BlockTooLarge.selector, 1, 17)
         );
+        // 15 may; a next part of 2 segments would make 17, of 1 closes it at 16.
+        _post(Batches.encode(_continuation(_counts(15), true)));
+        assertEq(inbox.records(0).openSegments, 15);
+        _postReverts(
+            Batches.encode(_continuation(_counts(2), false)),
+            abi.encodeWithSelector(BatchInbox.BatchInbox_BlockTooLarge.selector, 1, 17)
+        );
+        _post(Batches.encode(_continuation(_counts(1), false)));
+        assertEq(inbox.nextBlock(), 2);
     }
 
     function test_openBlock_afterWindow_reverts() public {
