@@ -514,6 +514,7 @@ fn open_part(
         batch.blocks.push(block.clone());
         if let Ok((bytes, envelope_len)) = batch.encode_unbounded(parent)
             && fits(&bytes, envelope_len)
+            && keeps_segments(&bytes, envelope_len, &counts[..segments])
         {
             return Some((bytes, envelope_len));
         }
@@ -521,6 +522,21 @@ fn open_part(
     }
     batch.last_block_open = false;
     None
+}
+
+/// Whether the encoded part `bytes` (a batch of the open block alone, its envelope
+/// `envelope_len` bytes) split its transactions
+/// into exactly the segments `counts`, as the block does alone: a part that split them
+/// otherwise could take the block past its 16 segments over all its batches.
+fn keeps_segments(bytes: &[u8], envelope_len: usize, counts: &[usize]) -> bool {
+    rollup_primitives::BatchEnvelope::parse_blob(&bytes[..envelope_len], &bytes[envelope_len..])
+        .is_ok_and(|envelope| {
+            envelope
+                .segments
+                .iter()
+                .map(|(count, _)| *count)
+                .eq(counts.iter().copied())
+        })
 }
 
 /// What the batcher remembers between rounds: L1 headers it fetched (RLP), by number, and the
@@ -677,7 +693,8 @@ impl Batcher {
     /// Where the next batch starts, read from the inbox at the L1 head: every field as of one
     /// block, so a batch posted in between cannot pair one record's first block with
     /// another's parent (the inbox would refuse the batch, and its L1 gas would be lost).
-    async fn batch_start(&self) -> Result<BatchStart, String> {
+    /// With it, the inbox's last origin (of its open block, if any: not that block's parent's).
+    async fn batch_start(&self) -> Result<(BatchStart, u64), String> {
         use alloy_provider::Provider;
         let inbox = self.config.batch_inbox;
         let at = self
@@ -730,7 +747,7 @@ impl Batcher {
                 start.posted_txs = Some(before + usize::from(record.lastBlockTxs));
             }
         }
-        Ok(start)
+        Ok((start, l1_origin))
     }
 
     /// The RLP of L1 header `number`, checked against its hash.
@@ -765,8 +782,14 @@ impl Batcher {
 
     /// Sends `forceInclude` for the epochs after the inbox's last origin up to `last_closed`,
     /// with the L1 headers the inbox still lacks.
-    async fn force_include(&self, start: &BatchStart, last_closed: u64, progress: &mut Progress) {
-        let epoch = start.parent.l1_origin + 1;
+    async fn force_include(
+        &self,
+        start: &BatchStart,
+        last_origin: u64,
+        last_closed: u64,
+        progress: &mut Progress,
+    ) {
+        let epoch = last_origin + 1;
         let mut headers = Vec::new();
         for number in start.last_recorded_origin + 1..=last_closed {
             let header = match progress.headers.get(&number) {
@@ -914,7 +937,7 @@ impl Batcher {
             return;
         }
         let heads = *self.heads.borrow();
-        let start = match self.batch_start().await {
+        let (start, last_origin) = match self.batch_start().await {
             Ok(start) => start,
             Err(err) => {
                 warn!(target: "rollup::batcher", %err, "cannot read the inbox");
@@ -947,7 +970,8 @@ impl Batcher {
         // batch adopting it has one more window of grace. Post if there is a batch that can
         // still land; else force the closed epochs (once derivation has applied every inbox
         // record, so a force of ours is never repeated before the node has seen it).
-        let next_epoch = start.parent.l1_origin + 1;
+        // The inbox's last origin: an open block's own, not its parent's.
+        let next_epoch = last_origin + 1;
         let forcible = l1_head + 1 >= next_epoch + self.config.sequencing_window;
         let mut posted = false;
         while progress.in_flight.len() < self.config.max_in_flight.max(1) {
@@ -966,9 +990,10 @@ impl Batcher {
             && heads.safe_l2.number + 1 >= start.first_block
         {
             let last_closed = (l1_head + 1 - self.config.sequencing_window)
-                .min(start.parent.l1_origin + MAX_FORCED_BLOCKS)
+                .min(last_origin + MAX_FORCED_BLOCKS)
                 .min(start.last_recorded_origin + crate::origins::MAX_NEW_ORIGINS_PER_CALL);
-            self.force_include(&start, last_closed, progress).await;
+            self.force_include(&start, last_origin, last_closed, progress)
+                .await;
         }
     }
 

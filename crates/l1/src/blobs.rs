@@ -538,12 +538,12 @@ pub fn rebuild_blob_batch(
     // a first block continuing one, the transactions after the earlier parts, which the
     // batcher cut at the segments the block splits into alone (the last ones when this batch
     // closes it).
-    if open {
+    let first_count = *counts.first()?;
+    let first_len = blocks.first()?.transactions.len();
+    if open && blocks.len() > 1 {
         let last = blocks.last_mut()?;
         last.transactions.truncate(*counts.last()?);
     }
-    let first_count = *counts.first()?;
-    let first_len = blocks.first()?.transactions.len();
     let offsets: Vec<usize> = if first_len <= first_count {
         vec![0]
     } else if block_count > 1 || !open {
@@ -884,6 +884,78 @@ mod tests {
                 .map(|blob| Bytes::copy_from_slice(blob.as_slice()))
                 .collect::<Vec<_>>()
         );
+    }
+
+    /// The parts of a block spanning three blob batches, as the batcher cuts it (at its own
+    /// segments, each part a batch of its own, the last with the next block), rebuild too.
+    #[test]
+    fn the_parts_of_a_block_spanning_batches_are_rebuilt() {
+        let blocks = stored_blocks(300);
+        let signed = |n: u64| -> Vec<_> {
+            blocks[&n]
+                .1
+                .iter()
+                .filter_map(|tx| match tx {
+                    rollup_primitives::L2Transaction::Signed { envelope, .. } => {
+                        Some(envelope.clone())
+                    }
+                    rollup_primitives::L2Transaction::Deposit(_) => None,
+                })
+                .collect()
+        };
+        let entry = |n: u64, transactions| {
+            let header = &blocks[&n].0;
+            rollup_primitives::BatchBlock {
+                timestamp: header.timestamp,
+                l1_origin: rollup_primitives::decode_l1_origin(&header.extra_data)
+                    .unwrap()
+                    .number,
+                transactions,
+            }
+        };
+        let parent_header = &blocks[&1].0;
+        let parent = rollup_primitives::BatchParent {
+            timestamp: parent_header.timestamp,
+            l1_origin: rollup_primitives::decode_l1_origin(&parent_header.extra_data)
+                .unwrap()
+                .number,
+        };
+        let two = signed(2);
+        let counts = rollup_primitives::segment_tx_counts(&two).unwrap();
+        assert_eq!(counts.len(), 3, "{counts:?}");
+        let (a, b) = (counts[0], counts[0] + counts[1]);
+        let parts = [
+            (vec![entry(2, two[..a].to_vec())], true),
+            (vec![entry(2, two[a..b].to_vec())], true),
+            (
+                vec![entry(2, two[b..].to_vec()), entry(3, signed(3))],
+                false,
+            ),
+        ];
+        for (part, open) in parts {
+            let batch = rollup_primitives::Batch {
+                first_block: 2,
+                deposit_count: 0,
+                headers: vec![],
+                blocks: part,
+                last_block_open: open,
+            };
+            let (bytes, envelope_len) = batch.encode_unbounded(parent).unwrap();
+            let blobs: Vec<Bytes> = rollup_primitives::to_blobs(&bytes[envelope_len..])
+                .iter()
+                .map(|blob| Bytes::copy_from_slice(blob.as_slice()))
+                .collect();
+            let hashes: Vec<B256> = blobs
+                .iter()
+                .map(|blob| versioned_hash(blob).unwrap())
+                .collect();
+            assert_eq!(
+                rebuild_blob_batch(&bytes[..envelope_len], &hashes, |n| blocks.get(&n).cloned()),
+                Some(blobs),
+                "the part of {} transactions (open: {open})",
+                batch.blocks[0].transactions.len()
+            );
+        }
     }
 
     #[test]
