@@ -44,6 +44,8 @@ pub(crate) struct BatchStats {
     pub(crate) other_inbox_txs: usize,
     /// Inbox transactions that reverted: not counted above, but their gas is in `l1_gas`.
     pub(crate) reverted: usize,
+    /// Batches that left their last block open (it spans into the next batch).
+    pub(crate) open_parts: usize,
 }
 
 impl BatchStats {
@@ -146,6 +148,7 @@ pub(crate) async fn scan_batches(
             continue;
         };
         stats.batches += 1;
+        stats.open_parts += usize::from(envelope.last_block_open);
         stats.calldata += input.len();
         for (count, segment) in &envelope.segments {
             for tx in decode_segment(segment, *count, L2_CHAIN_ID)? {

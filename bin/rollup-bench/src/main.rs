@@ -741,10 +741,11 @@ async fn sequencer_stage(args: &Args, plan: &Plan) -> eyre::Result<(Stage, Stage
         match l1::scan_batches(&l1, &l1_url, inbox, l1_start + 1, l1_end).await {
             Ok(stats) if stats.l2_txs > 0 => {
                 println!(
-                    "    batches: {} on L1 ({} in {} blobs) carrying {} L2 txs; {} calldata bytes, {} batch bytes ({} of them in blobs) vs {} tx RLP bytes (compression {:.2}x); {} L1 gas, {} blob gas ({:.0} per L2 tx)",
+                    "    batches: {} on L1 ({} in {} blobs; {} left a block open for the next) carrying {} L2 txs; {} calldata bytes, {} batch bytes ({} of them in blobs) vs {} tx RLP bytes (compression {:.2}x); {} L1 gas, {} blob gas ({:.0} per L2 tx)",
                     stats.batches,
                     stats.blob_batches,
                     stats.blobs,
+                    stats.open_parts,
                     stats.l2_txs,
                     stats.calldata,
                     stats.payload,
