@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {InboxFixture} from "test/utils/InboxFixture.sol";
+import {VerifierStepBase} from "test/dispute/VerifierStepBase.sol";
 import {AccountTrie} from "test/utils/AccountTrie.sol";
 import {Batches} from "test/utils/Batches.sol";
 import {L2Headers} from "test/utils/L2Headers.sol";
 import {L2BlockHeaders} from "test/utils/L2BlockHeaders.sol";
-import {OrderedTries} from "test/utils/OrderedTries.sol";
 import {SegmentBuilder} from "test/dispute/SegmentBuilder.sol";
 import {OneStepVerifier} from "src/dispute/OneStepVerifier.sol";
 import {SegmentStore} from "src/dispute/SegmentStore.sol";
@@ -41,54 +40,19 @@ import {IDepositChain} from "interfaces/IDepositChain.sol";
 ///           segments [6:1], [7:0, 7:1]; record 9: block 7 k = 2. Block 6 is closed by a
 ///           record holding another block, and block 7 is opened by a record that itself
 ///           continued an open block.
-contract OneStepVerifierSpanningTest is InboxFixture {
-    uint256 internal constant SECP256K1N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
-    bytes32 internal constant EMPTY = keccak256("");
-    uint8 internal constant STEP_PREAMBLE = 2;
-    uint8 internal constant STEP_INPUT = 3;
-    uint8 internal constant STEP_TRANSACTION = 5;
-    uint8 internal constant STEP_SEAL = 6;
-
-    /// @dev The L1 origin of blocks 2 on (block 2 starts its epoch, with one deposit).
-    uint256 internal constant ORIGIN = GENESIS + 1;
-    uint256 internal constant BASE_FEE = 7 gwei;
+contract OneStepVerifierSpanningTest is VerifierStepBase {
     uint256 internal constant L2_GAS_LIMIT = 30_000_000;
-
-    uint256 internal constant ALICE_KEY = 0xA11CE;
-    uint256 internal constant DAVE_KEY = 0xDA7E;
-    address internal constant BOB = address(uint160(uint256(keccak256("bob"))));
-    address internal constant DEPOSITOR = address(uint160(uint256(keccak256("depositor"))));
 
     /// @dev Block 2's batch transactions over its three parts (3 + 2 + 2).
     uint256 internal constant SPAN_TXS = 7;
     /// @dev Records the layout knows (10 and 11 are posted by one test only).
     uint256 internal constant LAYOUT_RECORDS = 12;
 
-    SegmentStore internal store;
-    OneStepVerifier internal osv;
-    address internal alice = vm.addr(ALICE_KEY);
-
-    /// @dev Each record's batch as posted, and its block table.
+    /// @dev Each record's batch as posted (its block table in `blockTables`).
     bytes[] internal batches;
-    bytes[] internal blockTables;
-
-    /// @dev One step's setting: the block, its `k`-th batch transaction, the agreed state's
-    ///      accounts and context.
-    struct Step {
-        uint256 l2Block;
-        uint256 k;
-        AccountTrie.Entry[] pre;
-        OneStepVerifier.BlockContext context;
-    }
 
     function setUp() public {
-        _deployInbox();
-        // The deposit of block 2's epoch, in L1 block ORIGIN.
-        assertEq(block.number, ORIGIN);
-        _deposit(DEPOSITOR, BOB, 1 ether);
-        chain.roll(2);
-        store = new SegmentStore(inbox, L2_CHAIN_ID);
-        osv = new OneStepVerifier(IDepositChain(address(bridge)), store);
+        _setUpVerifier();
 
         Batches.Block[] memory blocks = new Batches.Block[](2);
         blocks[0] = _block(0, 2, 2);
@@ -679,16 +643,13 @@ contract OneStepVerifierSpanningTest is InboxFixture {
         return _sign(t, ALICE_KEY);
     }
 
-    /// @dev `t` signed by `key` for the L2 chain (low s).
-    function _sign(SegmentBuilder.Tx memory t, uint256 key) internal pure returns (SegmentBuilder.Tx memory) {
-        (bytes32 signingHash,,) = SegmentBuilder.hashes(t, L2_CHAIN_ID);
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, signingHash);
-        (t.yParity, t.r, t.s) = (v - 27, r, s);
-        if (uint256(s) > SECP256K1N / 2) (t.yParity, t.s) = (t.yParity ^ 1, bytes32(SECP256K1N - uint256(s)));
-        return t;
-    }
-
-    function _segmentTxs(uint256 record, uint256 segment) internal pure returns (SegmentBuilder.Tx[] memory txs) {
+    /// @dev The transactions of segment `segment` of record `record`, as `_layout` lists them.
+    function _segmentTxs(uint256 record, uint256 segment)
+        internal
+        pure
+        override
+        returns (SegmentBuilder.Tx[] memory txs)
+    {
         uint256[] memory ids = _layout(record, segment);
         txs = new SegmentBuilder.Tx[](ids.length);
         for (uint256 i; i < ids.length; ++i) {
@@ -696,50 +657,11 @@ contract OneStepVerifierSpanningTest is InboxFixture {
         }
     }
 
-    /// @dev The transaction as its leaf commits to it (`SegmentOpener`'s record).
-    function _batchTx(SegmentBuilder.Tx memory t) internal pure returns (OneStepVerifier.BatchTx memory b) {
-        (bytes32 signingHash, bytes32 txHash, bytes32 accessListHash) = SegmentBuilder.hashes(t, L2_CHAIN_ID);
-        b.txType = t.txType;
-        b.nonce = t.nonce;
-        b.gasLimit = t.gasLimit;
-        b.to = t.to;
-        b.value = t.value;
-        b.fee = t.fee;
-        b.priorityFee = t.priorityFee;
-        b.yParity = t.yParity;
-        (b.r, b.s) = (t.r, t.s);
-        (b.signingHash, b.txHash, b.accessListHash) = (signingHash, txHash, accessListHash);
-        b.calldataLength = t.data.length;
-        b.calldataRoot = SegmentBuilder.merkleRoot(SegmentBuilder.chunks(t.data));
-        assertEq(
-            keccak256(abi.encode(b)), SegmentBuilder.leaf(t, L2_CHAIN_ID), "the witness's transaction is its leaf's"
-        );
-    }
-
-    /// @dev Leaf `index`'s siblings, bottom up, in the tree over `leaves` padded with zeros.
-    function _merkleProof(bytes32[] memory leaves, uint256 index) internal pure returns (bytes32[] memory proof) {
-        uint256 width = 1;
-        uint256 depth;
-        while (width < leaves.length) (width, depth) = (width * 2, depth + 1);
-        bytes32[] memory level = new bytes32[](width);
-        for (uint256 i; i < leaves.length; ++i) {
-            level[i] = leaves[i];
-        }
-        proof = new bytes32[](depth);
-        for (uint256 d; d < depth; ++d) {
-            proof[d] = level[index ^ 1];
-            width /= 2;
-            for (uint256 i; i < width; ++i) {
-                level[i] = keccak256(abi.encodePacked(level[2 * i], level[2 * i + 1]));
-            }
-            index /= 2;
-        }
-    }
-
     // ------------------------------------------------------------------ states and witnesses
 
     /// @dev The step at transaction `k` of `l2Block`: alice (nonce 3, 10 ETH) and bob (1 ETH);
-    ///      the block's context with a base fee of 7 gwei and the zero beneficiary.
+    ///      the block's context with a base fee of 7 gwei and the zero beneficiary; for block 2
+    ///      the deposit's 21,000 gas already used.
     function _step(uint256 l2Block, uint256 k) internal pure returns (Step memory s) {
         s.l2Block = l2Block;
         s.k = k;
@@ -748,81 +670,24 @@ contract OneStepVerifierSpanningTest is InboxFixture {
         s.pre[1] = AccountTrie.Entry(BOB, 0, 1 ether, EMPTY);
         s.context = L2Headers.context(l2Block, ORIGIN, _parentOrigin(l2Block));
         s.context.baseFee = BASE_FEE;
-    }
-
-    /// @dev Block 2 starts the epoch of ORIGIN; the later blocks follow in it.
-    function _parentOrigin(uint256 l2Block) internal pure returns (uint256) {
-        return l2Block == 2 ? GENESIS : ORIGIN;
-    }
-
-    /// @dev The position of batch transaction `k`: block 2's deposit comes first.
-    function _position(Step memory s) internal pure returns (uint256) {
-        return (s.l2Block == 2 ? 2 : 1) + s.k;
-    }
-
-    /// @dev Block 2 included its deposit first (21,000 gas).
-    function _included(uint256 l2Block) internal pure returns (uint256) {
-        return l2Block == 2 ? 1 : 0;
-    }
-
-    function _witness(Step memory s)
-        internal
-        view
-        returns (OneStepVerifier.TransactionWitness memory w, bytes32 fromState)
-    {
-        return _witnessAt(s, _position(s));
-    }
-
-    /// @dev The witness of transaction `s.k`'s step, from an agreed state at `position`.
-    function _witnessAt(Step memory s, uint256 position)
-        internal
-        view
-        returns (OneStepVerifier.TransactionWitness memory w, bytes32 fromState)
-    {
-        w.context = s.context;
-        w.parentHeader = L2Headers.header(_parentOrigin(s.l2Block));
-        uint256 included = _included(s.l2Block);
-        bytes32 txRoot;
-        bytes32 receiptRoot;
-        (txRoot, w.transactionsProof) = OrderedTries.build(_earlier(included, "tx"));
-        (receiptRoot, w.receiptsProof) = OrderedTries.build(_earlier(included, "receipt"));
-        w.state = OneStepVerifier.TraceState({
-            version: 2,
-            l2Block: s.l2Block,
-            inputs: position,
-            stateRoot: AccountTrie.root(s.pre),
-            cumulativeGas: 21_000 * included,
-            included: included,
-            txRoot: txRoot,
-            receiptRoot: receiptRoot,
-            logsBloomHash: keccak256(new bytes(256)),
-            context: keccak256(abi.encode(s.context))
-        });
-        fromState = keccak256(abi.encode(w.state));
-        _leafWitness(s, w);
-        (w.sender, w.senderProof) = AccountTrie.prove(s.pre, alice);
-        (AccountTrie.Entry[] memory afterSender, AccountTrie.Entry[] memory afterRecipient,) = _afterTransfer(s);
-        (w.recipient, w.recipientProof) = AccountTrie.prove(afterSender, BOB);
-        (w.beneficiary, w.beneficiaryProof) = AccountTrie.prove(afterRecipient, address(0));
+        s.cumulativeGas = 21_000 * _included(l2Block);
     }
 
     /// @dev The block table (its closing record's), the first segment, the transaction and its
     ///      leaf's proof in its segment.
-    function _leafWitness(Step memory s, OneStepVerifier.TransactionWitness memory w) internal view {
+    function _leafWitness(Step memory s, OneStepVerifier.TransactionWitness memory w) internal view override {
         (uint256 record, uint256 segment, uint256 index) = _locate(s.l2Block, s.k);
         w.blockTable = blockTables[_closingRecord(s.l2Block)];
         w.firstSegment = _firstSegment(s.l2Block);
-        SegmentBuilder.Tx memory t = _txOf(s.l2Block * 100 + s.k);
-        w.transaction = _batchTx(t);
-        w.data = t.data;
-        w.accessList = SegmentBuilder.accessListRlp(t);
-        w.encoded = SegmentBuilder.encoded(t, L2_CHAIN_ID);
-        SegmentBuilder.Tx[] memory txs = _segmentTxs(record, segment);
-        bytes32[] memory leaves = new bytes32[](txs.length);
-        for (uint256 i; i < txs.length; ++i) {
-            leaves[i] = SegmentBuilder.leaf(txs[i], L2_CHAIN_ID);
-        }
-        w.txProof = _merkleProof(leaves, index);
+        _fillLeaf(w, _txOf(s.l2Block * 100 + s.k), record, segment, index);
+    }
+
+    /// @dev Alice against the agreed root, bob after her update, the zero beneficiary after his.
+    function _accountWitness(Step memory s, OneStepVerifier.TransactionWitness memory w) internal view override {
+        (w.sender, w.senderProof) = AccountTrie.prove(s.pre, alice);
+        (AccountTrie.Entry[] memory afterSender, AccountTrie.Entry[] memory afterRecipient,) = _afterTransfer(s);
+        (w.recipient, w.recipientProof) = AccountTrie.prove(afterSender, BOB);
+        (w.beneficiary, w.beneficiaryProof) = AccountTrie.prove(afterRecipient, address(0));
     }
 
     /// @dev The states after alice's transfer `s.k`: 21,000 gas at min(10, 7 + 1) = 8 gwei and
@@ -845,60 +710,10 @@ contract OneStepVerifierSpanningTest is InboxFixture {
         post = AccountTrie.set(afterRecipient, address(0), 0, 21_000 * 1 gwei, EMPTY);
     }
 
-    /// @dev The next trace state of the included transfer.
+    /// @dev The next trace state of the included transfer (21,000 gas).
     function _expectIncluded(Step memory s, OneStepVerifier.TraceState memory state) internal pure returns (bytes32) {
-        SegmentBuilder.Tx memory t = _txOf(s.l2Block * 100 + s.k);
         (,, AccountTrie.Entry[] memory post) = _afterTransfer(s);
-        uint256 cumulativeGas = state.cumulativeGas + 21_000;
-        bytes[] memory txs = _earlier(state.included + 1, "tx");
-        txs[state.included] = SegmentBuilder.encoded(t, L2_CHAIN_ID);
-        bytes[] memory receipts = _earlier(state.included + 1, "receipt");
-        receipts[state.included] = _receipt(t.txType, cumulativeGas);
-        (bytes32 txRoot,) = OrderedTries.build(txs);
-        (bytes32 receiptRoot,) = OrderedTries.build(receipts);
-        return keccak256(
-            abi.encode(
-                OneStepVerifier.TraceState({
-                    version: 2,
-                    l2Block: state.l2Block,
-                    inputs: state.inputs + 1,
-                    stateRoot: AccountTrie.root(post),
-                    cumulativeGas: cumulativeGas,
-                    included: state.included + 1,
-                    txRoot: txRoot,
-                    receiptRoot: receiptRoot,
-                    logsBloomHash: state.logsBloomHash,
-                    context: state.context
-                })
-            )
-        );
-    }
-
-    /// @dev The next trace state of a skipped transaction: only `inputs` moves.
-    function _expectSkipped(OneStepVerifier.TraceState memory state) internal pure returns (bytes32) {
-        OneStepVerifier.TraceState memory next = abi.decode(abi.encode(state), (OneStepVerifier.TraceState));
-        next.inputs += 1;
-        return keccak256(abi.encode(next));
-    }
-
-    /// @dev `count` stand-ins for what the block included before the step.
-    function _earlier(uint256 count, string memory kind) internal pure returns (bytes[] memory values) {
-        values = new bytes[](count);
-        for (uint256 i; i < count; ++i) {
-            values[i] = abi.encode(keccak256(abi.encode(kind, i)), i);
-        }
-    }
-
-    /// @dev The EIP-2718 receipt of a successful call without logs, written out.
-    function _receipt(uint8 txType, uint256 cumulativeGas) internal pure returns (bytes memory) {
-        // Here at most 63,000 gas: two bytes.
-        require(cumulativeGas >= 1 << 8 && cumulativeGas < 1 << 16, "receipt gas of two bytes");
-        // casting to 'uint16' is safe: checked just before
-        // forge-lint: disable-next-line(unsafe-typecast)
-        bytes memory gas = abi.encodePacked(hex"82", uint16(cumulativeGas));
-        bytes memory body = abi.encodePacked(hex"01", gas, hex"b90100", new bytes(256), hex"c0");
-        bytes memory list = abi.encodePacked(hex"f9", uint16(body.length), body);
-        return txType == 0 ? list : abi.encodePacked(txType, list);
+        return _includedState(state, _txOf(s.l2Block * 100 + s.k), 21_000, AccountTrie.root(post));
     }
 
     // ------------------------------------------------------------------ seals
@@ -970,66 +785,13 @@ contract OneStepVerifierSpanningTest is InboxFixture {
         view
         returns (bytes memory)
     {
-        return abi.encode(
-            IOneStepVerifier.StepContext({
-                l2Block: l2Block,
-                position: position,
-                horizonL1Block: block.number,
-                witness: abi.encode(STEP_SEAL, abi.encode(w))
-            })
-        );
+        return _stepCtx(l2Block, position, STEP_SEAL, abi.encode(w));
     }
 
     // ------------------------------------------------------------------ step contexts
 
-    function _ctx(Step memory s, OneStepVerifier.TransactionWitness memory w) internal view returns (bytes memory) {
-        return _ctxAt(s.l2Block, _position(s), w);
-    }
-
-    function _ctxAt(uint256 l2Block, uint256 position, OneStepVerifier.TransactionWitness memory w)
-        internal
-        view
-        returns (bytes memory)
-    {
-        return abi.encode(
-            IOneStepVerifier.StepContext({
-                l2Block: l2Block,
-                position: position,
-                horizonL1Block: block.number,
-                witness: abi.encode(STEP_TRANSACTION, abi.encode(w))
-            })
-        );
-    }
-
-    /// @dev The `STEP_INPUT` witness of the same agreed state as `w`.
-    function _inputCtxAt(uint256 l2Block, uint256 position, OneStepVerifier.TransactionWitness memory w)
-        internal
-        view
-        returns (bytes memory)
-    {
-        OneStepVerifier.InputWitness memory input = OneStepVerifier.InputWitness({
-            state: w.state,
-            context: w.context,
-            parentHeader: w.parentHeader,
-            blockTable: w.blockTable,
-            firstSegment: w.firstSegment
-        });
-        return abi.encode(
-            IOneStepVerifier.StepContext({
-                l2Block: l2Block,
-                position: position,
-                horizonL1Block: block.number,
-                witness: abi.encode(STEP_INPUT, abi.encode(input))
-            })
-        );
-    }
-
     function _preambleCtx(OneStepVerifier.PreambleWitness memory w) internal view returns (bytes memory) {
-        return abi.encode(
-            IOneStepVerifier.StepContext({
-                l2Block: 2, position: 0, horizonL1Block: block.number, witness: abi.encode(STEP_PREAMBLE, abi.encode(w))
-            })
-        );
+        return _stepCtx(2, 0, STEP_PREAMBLE, abi.encode(w));
     }
 
     // ------------------------------------------------------------------ assertions
@@ -1047,25 +809,31 @@ contract OneStepVerifierSpanningTest is InboxFixture {
     }
 
     /// @dev `position` of `l2Block` is its seal: the input and the transaction witnesses both
-    ///      revert `OneStepVerifier_SealStep` (with k = 0's transaction as a stand-in).
+    ///      revert `OneStepVerifier_SealStep`.
     function _expectSealStep(uint256 l2Block, uint256 position) internal {
-        (OneStepVerifier.TransactionWitness memory w, bytes32 fromState) = _witnessAt(_step(l2Block, 0), position);
-        bytes memory ctx = _inputCtxAt(l2Block, position, w);
-        vm.expectRevert(abi.encodeWithSelector(OneStepVerifier.OneStepVerifier_SealStep.selector, l2Block, position));
-        osv.verify(fromState, bytes32(0), ctx);
-        ctx = _ctxAt(l2Block, position, w);
-        vm.expectRevert(abi.encodeWithSelector(OneStepVerifier.OneStepVerifier_SealStep.selector, l2Block, position));
-        osv.verify(fromState, bytes32(0), ctx);
+        _expectBothRevert(
+            l2Block,
+            position,
+            abi.encodeWithSelector(OneStepVerifier.OneStepVerifier_SealStep.selector, l2Block, position)
+        );
     }
 
     /// @dev `position` of `l2Block` is past its seal: `NotProvableYet` for both witnesses.
     function _expectPastSeal(uint256 l2Block, uint256 position) internal {
+        _expectBothRevert(
+            l2Block, position, abi.encodeWithSelector(IOneStepVerifier.NotProvableYet.selector, l2Block, position)
+        );
+    }
+
+    /// @dev The input and the transaction witnesses at `position` of `l2Block` (with k = 0's
+    ///      transaction as a stand-in) both revert with `revertData`.
+    function _expectBothRevert(uint256 l2Block, uint256 position, bytes memory revertData) internal {
         (OneStepVerifier.TransactionWitness memory w, bytes32 fromState) = _witnessAt(_step(l2Block, 0), position);
         bytes memory ctx = _inputCtxAt(l2Block, position, w);
-        vm.expectRevert(abi.encodeWithSelector(IOneStepVerifier.NotProvableYet.selector, l2Block, position));
+        vm.expectRevert(revertData);
         osv.verify(fromState, bytes32(0), ctx);
         ctx = _ctxAt(l2Block, position, w);
-        vm.expectRevert(abi.encodeWithSelector(IOneStepVerifier.NotProvableYet.selector, l2Block, position));
+        vm.expectRevert(revertData);
         osv.verify(fromState, bytes32(0), ctx);
     }
 
@@ -1081,20 +849,5 @@ contract OneStepVerifierSpanningTest is InboxFixture {
         assertFalse(
             osv.verify(fromState, Withdrawals.hashOutputRoot(_sealOutput(w, record - 1, 0)), ctx), "the open record"
         );
-    }
-
-    function _expectBadWitness(Step memory s, OneStepVerifier.TransactionWitness memory w, bytes32 fromState) internal {
-        _expectBadWitnessAt(s.l2Block, _position(s), w, fromState);
-    }
-
-    function _expectBadWitnessAt(
-        uint256 l2Block,
-        uint256 position,
-        OneStepVerifier.TransactionWitness memory w,
-        bytes32 fromState
-    ) internal {
-        bytes memory ctx = _ctxAt(l2Block, position, w);
-        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
-        osv.verify(fromState, bytes32(0), ctx);
     }
 }

@@ -2,11 +2,10 @@
 pragma solidity ^0.8.28;
 
 import {console} from "test/utils/Test.sol";
-import {InboxFixture} from "test/utils/InboxFixture.sol";
+import {VerifierStepBase} from "test/dispute/VerifierStepBase.sol";
 import {AccountTrie} from "test/utils/AccountTrie.sol";
 import {Batches} from "test/utils/Batches.sol";
 import {L2Headers} from "test/utils/L2Headers.sol";
-import {OrderedTries} from "test/utils/OrderedTries.sol";
 import {SegmentBuilder} from "test/dispute/SegmentBuilder.sol";
 import {OneStepVerifier} from "src/dispute/OneStepVerifier.sol";
 import {SegmentStore} from "src/dispute/SegmentStore.sol";
@@ -28,23 +27,11 @@ import {IDepositChain} from "interfaces/IDepositChain.sol";
 ///         - record 1: block 3, one transaction in a segment that does not decode;
 ///         - record 2: block 4, two transactions of alice with the same nonce, the first with
 ///           more gas than the block has.
-contract OneStepVerifierTransactionTest is InboxFixture {
-    uint256 internal constant SECP256K1N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
-    bytes32 internal constant EMPTY = keccak256("");
-    uint8 internal constant STEP_INPUT = 3;
-    uint8 internal constant STEP_TRANSACTION = 5;
-
-    /// @dev The L1 origin of block 2 (which starts its epoch) and of blocks 3 and 4.
-    uint256 internal constant ORIGIN = GENESIS + 1;
-    uint256 internal constant BASE_FEE = 7 gwei;
+contract OneStepVerifierTransactionTest is VerifierStepBase {
     uint256 internal constant BLOCK_GAS_LIMIT = 30_000_000;
 
-    uint256 internal constant ALICE_KEY = 0xA11CE;
-    uint256 internal constant DAVE_KEY = 0xDA7E;
-    address internal constant BOB = address(uint160(uint256(keccak256("bob"))));
     address internal constant CAROL = address(uint160(uint256(keccak256("carol"))));
     address internal constant CONTRACT = address(uint160(uint256(keccak256("contract"))));
-    address internal constant DEPOSITOR = address(uint160(uint256(keccak256("depositor"))));
 
     /// @dev Block 2's batch transactions (all from alice, nonce 3, to bob unless said).
     uint256 internal constant K_TRANSFER = 0; // EIP-1559, 1 ETH, max fee 10 gwei, tip 1 gwei
@@ -65,34 +52,12 @@ contract OneStepVerifierTransactionTest is InboxFixture {
     /// @dev Block 1's transactions, then block 2's first six, are segment 0.
     uint256 internal constant SEGMENT_0_TXS = 8;
 
-    SegmentStore internal store;
-    OneStepVerifier internal osv;
-    address internal alice = vm.addr(ALICE_KEY);
-
     bytes internal batch0;
     bytes internal batch1;
     bytes internal batch2;
-    /// @dev The block table of each record.
-    bytes[] internal blockTables;
-
-    /// @dev One step's setting: the block, its `k`-th batch transaction, the agreed state's
-    ///      accounts, context and gas so far.
-    struct Step {
-        uint256 l2Block;
-        uint256 k;
-        AccountTrie.Entry[] pre;
-        OneStepVerifier.BlockContext context;
-        uint256 cumulativeGas;
-    }
 
     function setUp() public {
-        _deployInbox();
-        // The deposit of block 2's epoch, in L1 block ORIGIN.
-        assertEq(block.number, ORIGIN);
-        _deposit(DEPOSITOR, BOB, 1 ether);
-        chain.roll(2);
-        store = new SegmentStore(inbox, L2_CHAIN_ID);
-        osv = new OneStepVerifier(IDepositChain(address(bridge)), store);
+        _setUpVerifier();
 
         Batches.Segment[] memory segments = new Batches.Segment[](2);
         segments[0] = Batches.Segment(SegmentBuilder.segment(_segmentTxs(0, 0)), uint16(SEGMENT_0_TXS));
@@ -675,17 +640,13 @@ contract OneStepVerifierTransactionTest is InboxFixture {
         t.priorityFee = txType == 2 ? 1 gwei : 0;
     }
 
-    /// @dev `t` signed by `key` for the L2 chain (low s, as every signer gives it).
-    function _sign(SegmentBuilder.Tx memory t, uint256 key) internal pure returns (SegmentBuilder.Tx memory) {
-        (bytes32 signingHash,,) = SegmentBuilder.hashes(t, L2_CHAIN_ID);
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, signingHash);
-        (t.yParity, t.r, t.s) = (v - 27, r, s);
-        if (uint256(s) > SECP256K1N / 2) (t.yParity, t.s) = (t.yParity ^ 1, bytes32(SECP256K1N - uint256(s)));
-        return t;
-    }
-
     /// @dev The transactions of segment `segment` of record `record`.
-    function _segmentTxs(uint256 record, uint256 segment) internal pure returns (SegmentBuilder.Tx[] memory txs) {
+    function _segmentTxs(uint256 record, uint256 segment)
+        internal
+        pure
+        override
+        returns (SegmentBuilder.Tx[] memory txs)
+    {
         if (record == 2) return _block4Txs();
         SegmentBuilder.Tx[] memory block2 = _block2Txs();
         if (segment == 1) {
@@ -720,51 +681,6 @@ contract OneStepVerifierTransactionTest is InboxFixture {
         if (index >= SEGMENT_0_TXS) (segment, index) = (1, index - SEGMENT_0_TXS);
     }
 
-    /// @dev The transaction as its leaf commits to it (`SegmentOpener`'s record), with the
-    ///      leaf computed by `SegmentBuilder` (LibRLP), which it must hash to.
-    function _batchTx(SegmentBuilder.Tx memory t)
-        internal
-        pure
-        returns (OneStepVerifier.BatchTx memory b, bytes32 leaf)
-    {
-        (bytes32 signingHash, bytes32 txHash, bytes32 accessListHash) = SegmentBuilder.hashes(t, L2_CHAIN_ID);
-        b.txType = t.txType;
-        b.nonce = t.nonce;
-        b.gasLimit = t.gasLimit;
-        b.to = t.isCreate ? address(0) : t.to;
-        b.isCreate = t.isCreate;
-        b.value = t.value;
-        b.fee = t.fee;
-        b.priorityFee = t.txType == 2 ? t.priorityFee : 0;
-        b.yParity = t.yParity;
-        (b.r, b.s) = (t.r, t.s);
-        (b.signingHash, b.txHash, b.accessListHash) = (signingHash, txHash, accessListHash);
-        b.calldataLength = t.data.length;
-        b.calldataRoot = SegmentBuilder.merkleRoot(SegmentBuilder.chunks(t.data));
-        leaf = SegmentBuilder.leaf(t, L2_CHAIN_ID);
-        assertEq(keccak256(abi.encode(b)), leaf, "the witness's transaction is its leaf's");
-    }
-
-    /// @dev Leaf `index`'s siblings, bottom up, in the tree over `leaves` padded with zeros.
-    function _merkleProof(bytes32[] memory leaves, uint256 index) internal pure returns (bytes32[] memory proof) {
-        uint256 width = 1;
-        uint256 depth;
-        while (width < leaves.length) (width, depth) = (width * 2, depth + 1);
-        bytes32[] memory level = new bytes32[](width);
-        for (uint256 i; i < leaves.length; ++i) {
-            level[i] = leaves[i];
-        }
-        proof = new bytes32[](depth);
-        for (uint256 d; d < depth; ++d) {
-            proof[d] = level[index ^ 1];
-            width /= 2;
-            for (uint256 i; i < width; ++i) {
-                level[i] = keccak256(abi.encodePacked(level[2 * i], level[2 * i + 1]));
-            }
-            index /= 2;
-        }
-    }
-
     // ------------------------------------------------------------------ states and witnesses
 
     /// @dev The default step at batch transaction `k` of `l2Block`: alice (nonce 3, 10 ETH),
@@ -784,77 +700,18 @@ contract OneStepVerifierTransactionTest is InboxFixture {
         s.cumulativeGas = l2Block == 2 ? 21_000 : 0;
     }
 
-    /// @dev Block 2 starts the epoch of ORIGIN; blocks 3 and 4 follow in it.
-    function _parentOrigin(uint256 l2Block) internal pure returns (uint256) {
-        return l2Block == 2 ? GENESIS : ORIGIN;
-    }
-
-    /// @dev The position of batch transaction `k`: block 2's deposit comes first.
-    function _position(Step memory s) internal pure returns (uint256) {
-        return (s.l2Block == 2 ? 2 : 1) + s.k;
-    }
-
-    function _witness(Step memory s)
-        internal
-        view
-        returns (OneStepVerifier.TransactionWitness memory w, bytes32 fromState)
-    {
-        return _witnessAt(s, _position(s));
-    }
-
-    /// @dev The witness of transaction `s.k`'s step, from an agreed state at `position`.
-    function _witnessAt(Step memory s, uint256 position)
-        internal
-        view
-        returns (OneStepVerifier.TransactionWitness memory w, bytes32 fromState)
-    {
-        w.context = s.context;
-        w.parentHeader = L2Headers.header(_parentOrigin(s.l2Block));
-        // Block 2 included its deposit first: the tries hold one value each.
-        uint256 included = s.l2Block == 2 ? 1 : 0;
-        bytes32 txRoot;
-        bytes32 receiptRoot;
-        (txRoot, w.transactionsProof) = OrderedTries.build(_earlier(included, "tx"));
-        (receiptRoot, w.receiptsProof) = OrderedTries.build(_earlier(included, "receipt"));
-        w.state = OneStepVerifier.TraceState({
-            version: 2,
-            l2Block: s.l2Block,
-            inputs: position,
-            stateRoot: AccountTrie.root(s.pre),
-            cumulativeGas: s.cumulativeGas,
-            included: included,
-            txRoot: txRoot,
-            receiptRoot: receiptRoot,
-            logsBloomHash: keccak256(new bytes(256)),
-            context: keccak256(abi.encode(s.context))
-        });
-        fromState = keccak256(abi.encode(w.state));
-        _leafWitness(s, w);
-        _accountWitness(s, w);
-    }
-
     /// @dev The block table, the first segment, the transaction and its leaf's proof.
-    function _leafWitness(Step memory s, OneStepVerifier.TransactionWitness memory w) internal view {
+    function _leafWitness(Step memory s, OneStepVerifier.TransactionWitness memory w) internal view override {
         (uint256 record, uint256 segment, uint256 index) = _locate(s.l2Block, s.k);
         w.blockTable = blockTables[record];
         w.firstSegment = 0;
         if (s.l2Block == 3) return;
-        SegmentBuilder.Tx memory t = _txOf(s.l2Block, s.k);
-        (w.transaction,) = _batchTx(t);
-        w.data = t.data;
-        w.accessList = SegmentBuilder.accessListRlp(t);
-        w.encoded = SegmentBuilder.encoded(t, L2_CHAIN_ID);
-        SegmentBuilder.Tx[] memory txs = _segmentTxs(record, segment);
-        bytes32[] memory leaves = new bytes32[](txs.length);
-        for (uint256 i; i < txs.length; ++i) {
-            leaves[i] = SegmentBuilder.leaf(txs[i], L2_CHAIN_ID);
-        }
-        w.txProof = _merkleProof(leaves, index);
+        _fillLeaf(w, _txOf(s.l2Block, s.k), record, segment, index);
     }
 
     /// @dev The sender against the agreed root, then (when it can pay) the recipient and the
     ///      beneficiary against the roots after the updates before theirs.
-    function _accountWitness(Step memory s, OneStepVerifier.TransactionWitness memory w) internal view {
+    function _accountWitness(Step memory s, OneStepVerifier.TransactionWitness memory w) internal view override {
         (w.sender, w.senderProof) = AccountTrie.prove(s.pre, alice);
         if (s.l2Block == 3 || !_canPay(s)) return;
         (AccountTrie.Entry[] memory afterSender, AccountTrie.Entry[] memory afterRecipient,) = _afterTransfer(s);
@@ -939,69 +796,7 @@ contract OneStepVerifierTransactionTest is InboxFixture {
     {
         SegmentBuilder.Tx memory t = _txOf(s.l2Block, s.k);
         (,, post) = _afterTransfer(s);
-        uint256 cumulativeGas = state.cumulativeGas + _gasOf(t);
-        bytes[] memory txs = _earlier(state.included + 1, "tx");
-        txs[state.included] = SegmentBuilder.encoded(t, L2_CHAIN_ID);
-        bytes[] memory receipts = _earlier(state.included + 1, "receipt");
-        receipts[state.included] = _receipt(t.txType, cumulativeGas);
-        (bytes32 txRoot,) = OrderedTries.build(txs);
-        (bytes32 receiptRoot,) = OrderedTries.build(receipts);
-        next = keccak256(
-            abi.encode(
-                OneStepVerifier.TraceState({
-                    version: 2,
-                    l2Block: state.l2Block,
-                    inputs: state.inputs + 1,
-                    stateRoot: AccountTrie.root(post),
-                    cumulativeGas: cumulativeGas,
-                    included: state.included + 1,
-                    txRoot: txRoot,
-                    receiptRoot: receiptRoot,
-                    logsBloomHash: state.logsBloomHash,
-                    context: state.context
-                })
-            )
-        );
-    }
-
-    /// @dev The next trace state of a skipped transaction: only `inputs` moves.
-    function _expectSkipped(OneStepVerifier.TraceState memory state) internal pure returns (bytes32) {
-        return keccak256(
-            abi.encode(
-                OneStepVerifier.TraceState({
-                    version: 2,
-                    l2Block: state.l2Block,
-                    inputs: state.inputs + 1,
-                    stateRoot: state.stateRoot,
-                    cumulativeGas: state.cumulativeGas,
-                    included: state.included,
-                    txRoot: state.txRoot,
-                    receiptRoot: state.receiptRoot,
-                    logsBloomHash: state.logsBloomHash,
-                    context: state.context
-                })
-            )
-        );
-    }
-
-    /// @dev `count` stand-ins (64 bytes each) for what the block included before the step.
-    function _earlier(uint256 count, string memory kind) internal pure returns (bytes[] memory values) {
-        values = new bytes[](count);
-        for (uint256 i; i < count; ++i) {
-            values[i] = abi.encode(keccak256(abi.encode(kind, i)), i);
-        }
-    }
-
-    /// @dev The EIP-2718 receipt of a successful call without logs, written out:
-    ///      `type ‖ rlp([0x01, cumulativeGas, 256 zero bytes, []])`, no type byte if legacy.
-    function _receipt(uint8 txType, uint256 cumulativeGas) internal pure returns (bytes memory) {
-        bytes memory gas;
-        if (cumulativeGas < 1 << 16) gas = abi.encodePacked(hex"82", uint16(cumulativeGas));
-        else if (cumulativeGas < 1 << 24) gas = abi.encodePacked(hex"83", uint24(cumulativeGas));
-        else gas = abi.encodePacked(hex"84", uint32(cumulativeGas));
-        bytes memory body = abi.encodePacked(hex"01", gas, hex"b90100", new bytes(256), hex"c0");
-        bytes memory list = abi.encodePacked(hex"f9", uint16(body.length), body);
-        return txType == 0 ? list : abi.encodePacked(txType, list);
+        next = _includedState(state, t, _gasOf(t), AccountTrie.root(post));
     }
 
     function _without(AccountTrie.Entry[] memory state, address account)
@@ -1020,58 +815,6 @@ contract OneStepVerifierTransactionTest is InboxFixture {
         assertTrue(found, "account exists");
         assertEq(entry.nonce, nonce, "nonce");
         assertEq(entry.balance, balance, "balance");
-    }
-
-    // ------------------------------------------------------------------ step contexts
-
-    function _ctx(Step memory s, OneStepVerifier.TransactionWitness memory w) internal view returns (bytes memory) {
-        return _ctxAt(s.l2Block, _position(s), w);
-    }
-
-    function _ctxAt(uint256 l2Block, uint256 position, OneStepVerifier.TransactionWitness memory w)
-        internal
-        view
-        returns (bytes memory)
-    {
-        return abi.encode(
-            IOneStepVerifier.StepContext({
-                l2Block: l2Block,
-                position: position,
-                horizonL1Block: block.number,
-                witness: abi.encode(STEP_TRANSACTION, abi.encode(w))
-            })
-        );
-    }
-
-    /// @dev The `STEP_INPUT` witness of the same agreed state as `w`.
-    function _inputCtx(Step memory s, OneStepVerifier.TransactionWitness memory w)
-        internal
-        view
-        returns (bytes memory)
-    {
-        return _inputCtxAt(s.l2Block, _position(s), w);
-    }
-
-    function _inputCtxAt(uint256 l2Block, uint256 position, OneStepVerifier.TransactionWitness memory w)
-        internal
-        view
-        returns (bytes memory)
-    {
-        OneStepVerifier.InputWitness memory input = OneStepVerifier.InputWitness({
-            state: w.state,
-            context: w.context,
-            parentHeader: w.parentHeader,
-            blockTable: w.blockTable,
-            firstSegment: w.firstSegment
-        });
-        return abi.encode(
-            IOneStepVerifier.StepContext({
-                l2Block: l2Block,
-                position: position,
-                horizonL1Block: block.number,
-                witness: abi.encode(STEP_INPUT, abi.encode(input))
-            })
-        );
     }
 
     // ------------------------------------------------------------------ assertions
@@ -1098,11 +841,5 @@ contract OneStepVerifierTransactionTest is InboxFixture {
         (, AccountTrie.Entry memory sender) = AccountTrie.get(s.pre, alice);
         s.pre = AccountTrie.set(s.pre, alice, sender.nonce + 1, sender.balance, sender.codeHash);
         _assertSkipped(s);
-    }
-
-    function _expectBadWitness(Step memory s, OneStepVerifier.TransactionWitness memory w, bytes32 fromState) internal {
-        bytes memory ctx = _ctx(s, w);
-        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
-        osv.verify(fromState, bytes32(0), ctx);
     }
 }
