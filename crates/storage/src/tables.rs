@@ -47,7 +47,7 @@ tables! {
     trie_nodes_history => "TrieNodesHistory" (HISTORY_INDEX): "trie node path → L2 numbers of the blocks that rewrote the node (sorted duplicates)",
     block_batches => "BlockBatches": "safe L2 number → batch hash (zero: forced), inbox record, position in it, L1 block",
     l1_block_derivations => "L1BlockDerivations": "L1 number → the batches posted in the block (L1 transaction, size, L2 blocks derived) and the L1 log of each of its deposits; only blocks with either",
-    open_block_parts => "OpenBlockParts": "inbox record → the L2 block it left open and that block's transactions in its batch (kept until a later record closes the block; rewritten when the record is derived again)",
+    open_block_parts => "OpenBlockParts": "inbox record → the L2 block it left open and that block's transactions in its batch (kept until no L1 reorg the node follows can reopen the block; rewritten when the record is derived again)",
     meta => "Meta": "named singletons: genesis hash, L2 head, safe head, L1 cursor",
 }
 

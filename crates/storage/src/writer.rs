@@ -701,7 +701,42 @@ impl StoreWriter {
             encode_num_hash(record.block),
             WriteFlags::empty(),
         )?;
+        self.prune_open_block_parts()?;
         Ok(())
+    }
+
+    /// Forgets the stored parts of open blocks that no L1 reorg the node follows can reopen: those
+    /// of L2 blocks at or below [`Self::unwind_floor`] (safe as of an L1 block [`L1_REORG_DEPTH`]
+    /// deep), at most [`PRUNE_BLOCKS_PER_APPEND`] parts per L1 block. Records, and so their parts'
+    /// blocks, ascend with their index, so the oldest entries go first and the scan stops at the
+    /// first part still needed. Returns how many parts it forgot.
+    fn prune_open_block_parts(&mut self) -> Result<u64> {
+        let floor = self.unwind_floor()?;
+        let mut doomed = Vec::new();
+        let mut cursor = self.tx.cursor(self.tables.open_block_parts)?;
+        let mut entry = cursor.first::<Vec<u8>, Vec<u8>>()?;
+        while let Some((key, value)) = entry {
+            if doomed.len() as u64 == PRUNE_BLOCKS_PER_APPEND {
+                break;
+            }
+            let index = u64::from_be_bytes(key.as_slice().try_into().map_err(|_| {
+                crate::error::corrupt("OpenBlockParts", &key, "key is not 8 bytes")
+            })?);
+            if OpenBlockPart::decode(index, &value)?.l2_block > floor {
+                break;
+            }
+            doomed.push(key);
+            entry = cursor.next::<Vec<u8>, Vec<u8>>()?;
+        }
+        drop(cursor);
+        let pruned = doomed.len() as u64;
+        for key in doomed {
+            self.tx.del(self.tables.open_block_parts, key, None)?;
+        }
+        if pruned > 0 {
+            tracing::trace!(target: "rollup::storage", pruned, floor, "pruned open block parts");
+        }
+        Ok(pruned)
     }
 
     /// Records what derivation made of L1 block `number` (its batches and the origins of its
@@ -1018,6 +1053,87 @@ mod tests {
         let mut writer = store.writer().unwrap();
         assert_eq!(writer.unwind_l2_to(20).unwrap(), 16);
         writer.commit().unwrap();
+    }
+
+    /// Parts of open blocks stay while an L1 reorg the node follows could reopen their block,
+    /// and go once the block was safe as of an L1 block that deep.
+    #[test]
+    fn open_block_parts_are_pruned_once_no_reorg_can_reopen_their_block() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.init_genesis(&config()).unwrap();
+        let record = |number, safe_l2_head| L1BlockRecord {
+            block: BlockNumHash {
+                number,
+                hash: B256::with_last_byte(1),
+            },
+            timestamp: 0,
+            mix_hash: B256::ZERO,
+            safe_l2_head,
+            deposits: Vec::new(),
+            next_deposit_nonce: None,
+            next_inbox_record: 0,
+        };
+        let part = |l2_block| OpenBlockPart {
+            l2_block,
+            timestamp: 7,
+            l1_origin: 1,
+            closed_here: BlockDerivation {
+                batch: B256::ZERO,
+                inbox_record: 0,
+                block_in_record: 0,
+                l1_block: 1,
+            },
+            transactions: Some(vec![vec![2, 3]]),
+        };
+        // Records 0 and 1 left block 10 open, record 2 block 12; 20 more left block 30 open.
+        let mut writer = store.writer().unwrap();
+        for (index, block) in [(0, 10), (1, 10), (2, 12)] {
+            writer
+                .set_open_block_part(index, Some(&part(block)))
+                .unwrap();
+        }
+        for index in 3..23 {
+            writer.set_open_block_part(index, Some(&part(30))).unwrap();
+        }
+        // L1 block 1 made L2 block 11 safe, L1 blocks 2 and 3 block 40.
+        writer.record_l1_block(&record(1, 11)).unwrap();
+        writer.record_l1_block(&record(2, 40)).unwrap();
+        writer.record_l1_block(&record(3, 40)).unwrap();
+        writer.record_l1_block(&record(L1_REORG_DEPTH, 11)).unwrap();
+        writer.commit().unwrap();
+        let kept = |store: &Store| {
+            let writer = store.writer().unwrap();
+            (0..23)
+                .filter(|index| writer.open_block_part(*index).unwrap().is_some())
+                .count()
+        };
+        assert_eq!(kept(&store), 23, "nothing is safe that deep yet");
+
+        // Block 11 is safe as of L1 block 1, now L1_REORG_DEPTH deep: block 10's parts go.
+        let mut writer = store.writer().unwrap();
+        writer
+            .record_l1_block(&record(L1_REORG_DEPTH + 1, 11))
+            .unwrap();
+        writer.commit().unwrap();
+        assert_eq!(kept(&store), 21);
+        let writer = store.writer().unwrap();
+        assert_eq!(writer.open_block_part(2).unwrap(), Some(part(12)));
+        drop(writer);
+
+        // Block 40 safe that deep: the rest go, at most PRUNE_BLOCKS_PER_APPEND per L1 block.
+        let mut writer = store.writer().unwrap();
+        writer
+            .record_l1_block(&record(L1_REORG_DEPTH + 2, 40))
+            .unwrap();
+        writer.commit().unwrap();
+        assert_eq!(kept(&store), 21 - PRUNE_BLOCKS_PER_APPEND as usize);
+        let mut writer = store.writer().unwrap();
+        writer
+            .record_l1_block(&record(L1_REORG_DEPTH + 3, 40))
+            .unwrap();
+        writer.commit().unwrap();
+        assert_eq!(kept(&store), 0);
     }
 
     #[test]
