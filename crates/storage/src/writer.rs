@@ -1009,6 +1009,22 @@ mod tests {
         }
     }
 
+    /// A processed L1 block `number` that left the safe L2 head at `safe_l2_head`.
+    fn l1_record(number: u64, safe_l2_head: u64) -> L1BlockRecord {
+        L1BlockRecord {
+            block: BlockNumHash {
+                number,
+                hash: B256::with_last_byte(1),
+            },
+            timestamp: 0,
+            mix_hash: B256::ZERO,
+            safe_l2_head,
+            deposits: Vec::new(),
+            next_deposit_nonce: None,
+            next_inbox_record: 0,
+        }
+    }
+
     /// Whatever the retention, blocks an L1 reorg the node follows could unwind keep their
     /// history: pruning waits until the L1 block that made them safe is that deep.
     #[test]
@@ -1023,28 +1039,18 @@ mod tests {
 
         // L1 block 1 made L2 blocks up to 20 safe; once the cursor is L1_REORG_DEPTH above it,
         // they are pruned (16 per appended block), the rest stays.
-        let record = |number, safe_l2_head| L1BlockRecord {
-            block: BlockNumHash {
-                number,
-                hash: B256::with_last_byte(1),
-            },
-            timestamp: 0,
-            mix_hash: B256::ZERO,
-            safe_l2_head,
-            deposits: Vec::new(),
-            next_deposit_nonce: None,
-            next_inbox_record: 0,
-        };
         let mut writer = store.writer().unwrap();
-        writer.record_l1_block(&record(1, 20)).unwrap();
-        writer.record_l1_block(&record(L1_REORG_DEPTH, 25)).unwrap();
+        writer.record_l1_block(&l1_record(1, 20)).unwrap();
+        writer
+            .record_l1_block(&l1_record(L1_REORG_DEPTH, 25))
+            .unwrap();
         writer.commit().unwrap();
         build(&store, 3);
         assert_eq!(store.reader().unwrap().oldest_history_block().unwrap(), 0);
 
         let mut writer = store.writer().unwrap();
         writer
-            .record_l1_block(&record(L1_REORG_DEPTH + 1, 25))
+            .record_l1_block(&l1_record(L1_REORG_DEPTH + 1, 25))
             .unwrap();
         writer.commit().unwrap();
         build(&store, 3);
@@ -1062,18 +1068,6 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         store.init_genesis(&config()).unwrap();
-        let record = |number, safe_l2_head| L1BlockRecord {
-            block: BlockNumHash {
-                number,
-                hash: B256::with_last_byte(1),
-            },
-            timestamp: 0,
-            mix_hash: B256::ZERO,
-            safe_l2_head,
-            deposits: Vec::new(),
-            next_deposit_nonce: None,
-            next_inbox_record: 0,
-        };
         let part = |l2_block| OpenBlockPart {
             l2_block,
             timestamp: 7,
@@ -1097,10 +1091,12 @@ mod tests {
             writer.set_open_block_part(index, Some(&part(30))).unwrap();
         }
         // L1 block 1 made L2 block 11 safe, L1 blocks 2 and 3 block 40.
-        writer.record_l1_block(&record(1, 11)).unwrap();
-        writer.record_l1_block(&record(2, 40)).unwrap();
-        writer.record_l1_block(&record(3, 40)).unwrap();
-        writer.record_l1_block(&record(L1_REORG_DEPTH, 11)).unwrap();
+        writer.record_l1_block(&l1_record(1, 11)).unwrap();
+        writer.record_l1_block(&l1_record(2, 40)).unwrap();
+        writer.record_l1_block(&l1_record(3, 40)).unwrap();
+        writer
+            .record_l1_block(&l1_record(L1_REORG_DEPTH, 11))
+            .unwrap();
         writer.commit().unwrap();
         let kept = |store: &Store| {
             let writer = store.writer().unwrap();
@@ -1113,7 +1109,7 @@ mod tests {
         // Block 11 is safe as of L1 block 1, now L1_REORG_DEPTH deep: block 10's parts go.
         let mut writer = store.writer().unwrap();
         writer
-            .record_l1_block(&record(L1_REORG_DEPTH + 1, 11))
+            .record_l1_block(&l1_record(L1_REORG_DEPTH + 1, 11))
             .unwrap();
         writer.commit().unwrap();
         assert_eq!(kept(&store), 21);
@@ -1124,13 +1120,13 @@ mod tests {
         // Block 40 safe that deep: the rest go, at most PRUNE_BLOCKS_PER_APPEND per L1 block.
         let mut writer = store.writer().unwrap();
         writer
-            .record_l1_block(&record(L1_REORG_DEPTH + 2, 40))
+            .record_l1_block(&l1_record(L1_REORG_DEPTH + 2, 40))
             .unwrap();
         writer.commit().unwrap();
         assert_eq!(kept(&store), 21 - PRUNE_BLOCKS_PER_APPEND as usize);
         let mut writer = store.writer().unwrap();
         writer
-            .record_l1_block(&record(L1_REORG_DEPTH + 3, 40))
+            .record_l1_block(&l1_record(L1_REORG_DEPTH + 3, 40))
             .unwrap();
         writer.commit().unwrap();
         assert_eq!(kept(&store), 0);
