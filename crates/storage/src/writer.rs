@@ -719,10 +719,16 @@ impl StoreWriter {
             if doomed.len() as u64 == PRUNE_BLOCKS_PER_APPEND {
                 break;
             }
-            let index = u64::from_be_bytes(key.as_slice().try_into().map_err(|_| {
-                crate::error::corrupt("OpenBlockParts", &key, "key is not 8 bytes")
-            })?);
-            if OpenBlockPart::decode(index, &value)?.l2_block > floor {
+            // The part's block leads its entry ([`OpenBlockPart::encode`]); the transactions
+            // after it need not be decoded to tell.
+            let l2_block = value
+                .get(..8)
+                .and_then(|bytes| bytes.try_into().ok())
+                .map(u64::from_be_bytes)
+                .ok_or_else(|| {
+                    crate::error::corrupt("OpenBlockParts", &key, "shorter than its L2 block")
+                })?;
+            if l2_block > floor {
                 break;
             }
             doomed.push(key);
