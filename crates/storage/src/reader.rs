@@ -1,5 +1,7 @@
 //! Reads, shared by read-only snapshots and the writer.
 
+use std::borrow::Cow;
+
 use alloy_consensus::Header;
 use alloy_eips::BlockNumHash;
 use alloy_primitives::{Address, B256, U256};
@@ -30,9 +32,7 @@ pub(crate) struct Reads<'a, K: TransactionKind> {
 impl<K: TransactionKind> Reads<'_, K> {
     pub(crate) fn meta_b256(&self, key: &[u8]) -> Result<Option<B256>> {
         get(self.tx, self.tables.meta, key)?
-            .map(|v| {
-                B256::try_from(v.as_slice()).map_err(|_| corrupt("Meta", key, "expected 32 bytes"))
-            })
+            .map(|v| B256::try_from(&*v).map_err(|_| corrupt("Meta", key, "expected 32 bytes")))
             .transpose()
     }
 
@@ -63,8 +63,7 @@ impl<K: TransactionKind> Reads<'_, K> {
     pub(crate) fn header(&self, number: u64) -> Result<Option<Header>> {
         get(self.tx, self.tables.headers, &number.to_be_bytes())?
             .map(|v| {
-                Header::decode(&mut v.as_slice())
-                    .map_err(|e| corrupt("Headers", &number.to_be_bytes(), e))
+                Header::decode(&mut &*v).map_err(|e| corrupt("Headers", &number.to_be_bytes(), e))
             })
             .transpose()
     }
@@ -72,7 +71,7 @@ impl<K: TransactionKind> Reads<'_, K> {
     pub(crate) fn canonical_hash(&self, number: u64) -> Result<Option<B256>> {
         get(self.tx, self.tables.canonical_hashes, &number.to_be_bytes())?
             .map(|v| {
-                B256::try_from(v.as_slice()).map_err(|_| {
+                B256::try_from(&*v).map_err(|_| {
                     corrupt(
                         "CanonicalHashes",
                         &number.to_be_bytes(),
@@ -220,7 +219,7 @@ impl<K: TransactionKind> Reads<'_, K> {
         name: &'static str,
         changed_in: u64,
         key: &[u8],
-    ) -> Result<Vec<u8>> {
+    ) -> Result<Cow<'_, [u8]>> {
         let entry = changeset_key(changed_in, key);
         get(self.tx, table, &entry)?.ok_or_else(|| {
             StorageError::Inconsistent(format!(
@@ -297,7 +296,7 @@ impl<K: TransactionKind> Reads<'_, K> {
 
     pub(crate) fn code(&self, code_hash: B256) -> Result<Option<Bytecode>> {
         Ok(get(self.tx, self.tables.bytecodes, code_hash.as_slice())?
-            .map(|v| Bytecode::new_raw(v.into())))
+            .map(|v| Bytecode::new_raw(v.into_owned().into())))
     }
 
     /// All non-zero storage slots of `address`.

@@ -1,6 +1,7 @@
 //! The MDBX environment.
 
 use std::{
+    borrow::Cow,
     path::{Path, PathBuf},
     sync::{
         Arc,
@@ -192,13 +193,16 @@ impl Store {
     }
 }
 
-/// Reads one value from any kind of transaction.
-pub(crate) fn get<K: TransactionKind>(
-    tx: &Tx<K>,
+/// Reads one value from any kind of transaction. A read-only transaction lends the value
+/// straight from the memory map (no copy: a receipt lookup reads one entry of a block's
+/// receipts and body, each up to a batch's worth of bytes); a write transaction copies only
+/// values on pages it has changed itself, which its next write may move.
+pub(crate) fn get<'tx, K: TransactionKind>(
+    tx: &'tx Tx<K>,
     db: Database,
     key: &[u8],
-) -> Result<Option<Vec<u8>>> {
-    Ok(tx.get::<Vec<u8>>(db.dbi(), key)?)
+) -> Result<Option<Cow<'tx, [u8]>>> {
+    Ok(tx.get::<Cow<'tx, [u8]>>(db.dbi(), key)?)
 }
 
 #[cfg(test)]
