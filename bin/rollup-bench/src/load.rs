@@ -314,15 +314,27 @@ pub(crate) async fn run(
     })
 }
 
-/// Fetches every receipt of `txs` (untimed) and returns how many are missing or failed.
-pub(crate) async fn failed_receipts(url: &str, txs: &[SignedTx]) -> eyre::Result<usize> {
+/// JSON-RPC batch size of [`read_receipts`].
+pub(crate) const RECEIPT_BATCH: usize = 200;
+
+/// Every receipt of `txs` read back, as a wallet confirms its transactions: how many are missing
+/// or failed, and how long the reads took (one connection, batches of [`RECEIPT_BATCH`]).
+pub(crate) async fn read_receipts(url: &str, txs: &[SignedTx]) -> eyre::Result<(usize, Duration)> {
     let client = client(url)?;
     let params = txs.iter().map(|tx| json!([tx.hash])).collect();
-    let receipts = batch_call(&client, "eth_getTransactionReceipt", params, 200).await?;
-    Ok(receipts
+    let start = Instant::now();
+    let receipts = batch_call(&client, "eth_getTransactionReceipt", params, RECEIPT_BATCH).await?;
+    let elapsed = start.elapsed();
+    let failed = receipts
         .iter()
         .filter(|r| quantity(&r["status"]) != Some(1))
-        .count())
+        .count();
+    Ok((failed, elapsed))
+}
+
+/// Fetches every receipt of `txs` (untimed) and returns how many are missing or failed.
+pub(crate) async fn failed_receipts(url: &str, txs: &[SignedTx]) -> eyre::Result<usize> {
+    Ok(read_receipts(url, txs).await?.0)
 }
 
 /// p-th percentile (0..=100) of `values`, in milliseconds.

@@ -496,6 +496,20 @@ fn describe_load(label: &str, result: &LoadResult) {
 }
 
 /// Sends the setup waves, each fully included and successful before the next.
+/// Reads back every receipt of the measured transactions (after the row's clock stopped),
+/// prints how fast the node answered, and returns how many are missing or failed.
+async fn check_receipts(url: &str, txs: &[workload::SignedTx]) -> eyre::Result<usize> {
+    let (failed, elapsed) = load::read_receipts(url, txs).await?;
+    println!(
+        "    receipts read back: {} in {:.3} s ({:.0}/s, JSON-RPC batches of {}, one connection)",
+        txs.len(),
+        elapsed.as_secs_f64(),
+        txs.len() as f64 / elapsed.as_secs_f64().max(1e-9),
+        load::RECEIPT_BATCH
+    );
+    Ok(failed)
+}
+
 async fn run_setup(url: &str, plan: &Plan, concurrency: usize) -> eyre::Result<()> {
     let client = load::client(url)?;
     let nonce = quantity(
@@ -719,7 +733,7 @@ async fn sequencer_stage(args: &Args, plan: &Plan) -> eyre::Result<(Stage, Stage
         Ok(after) => print_stages(&stages_before, &after, plan.workload.len()),
         Err(err) => println!("    stages: cannot read the node's metrics: {err:#}"),
     }
-    let failed = load::failed_receipts(&l2_url, &plan.workload).await?;
+    let failed = check_receipts(&l2_url, &plan.workload).await?;
     if failed > 0 {
         println!("    WARNING: {failed} receipts missing or failed");
     }
@@ -905,7 +919,7 @@ async fn anvil_stage(args: &Args, plan: &Plan) -> eyre::Result<Row> {
     let cpu = probe.report();
     describe_load("(d) anvil", &result);
     println!("    {cpu}");
-    let failed = load::failed_receipts(&url, &plan.workload).await?;
+    let failed = check_receipts(&url, &plan.workload).await?;
     if failed > 0 {
         println!("    WARNING: {failed} receipts missing or failed");
     }
