@@ -576,7 +576,21 @@ impl RollupNode {
             self.apply_l1_block(block, outcome)?;
             outcome.committed_l1_blocks += 1;
         }
-        outcome.finished_height = Some(self.l1_cursor()?);
+        // What this notification finished: the cursor it moved to, or, for a chain that ends
+        // below the cursor (a re-delivery, or blocks from before the rollup's origin), that
+        // chain's own tip. Reporting the cursor for an old chain tells the host that blocks it
+        // still holds for us are done, and reth's ExEx manager then skips them one per new L1
+        // block: a fresh `--rollup.dev` devnet, whose deployment blocks sit below its origin,
+        // saw its first L1 notification about 15 s after it started, most of its 20-block
+        // sequencing window.
+        let cursor = self.l1_cursor()?;
+        outcome.finished_height = Some(match new.blocks().last() {
+            Some(tip) if tip.number < cursor.number => BlockNumHash {
+                number: tip.number,
+                hash: tip.hash,
+            },
+            _ => cursor,
+        });
         Ok(())
     }
 

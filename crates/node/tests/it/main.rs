@@ -281,6 +281,37 @@ fn duplicate_delivery_changes_nothing() {
     assert_eq!(balance(&node, user(0)), sum(101, 105));
 }
 
+/// A chain that ends below the cursor (re-delivered, or from before the rollup's origin)
+/// finishes at its own tip: a host that buffers later blocks for the rollup (reth's ExEx
+/// manager) must go on delivering them, not skip them as already done.
+#[test]
+fn an_old_chain_finishes_at_its_own_tip() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = open(dir.path());
+    node.handle_notification(&committed(101, 105, 0, 0))
+        .unwrap();
+    let at = |number| BlockNumHash {
+        number,
+        hash: l1_hash(number, 0),
+    };
+    // Held blocks, re-delivered.
+    let outcome = node
+        .handle_notification(&committed(102, 103, 0, 0))
+        .unwrap();
+    assert_eq!(outcome.duplicate_l1_blocks, 2);
+    assert_eq!(outcome.finished_height, Some(at(103)));
+    // Up to the cursor, and past it: the cursor.
+    let outcome = node
+        .handle_notification(&committed(104, 105, 0, 0))
+        .unwrap();
+    assert_eq!(outcome.finished_height, Some(at(105)));
+    let outcome = node
+        .handle_notification(&committed(105, 106, 0, 0))
+        .unwrap();
+    assert_eq!(outcome.finished_height, Some(at(106)));
+    assert_eq!(node.l1_cursor().unwrap(), at(106));
+}
+
 #[test]
 fn reorg_unwinds_exactly_and_applies_the_new_chain() {
     let dir = tempfile::tempdir().unwrap();
