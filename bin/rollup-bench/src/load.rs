@@ -332,11 +332,6 @@ pub(crate) async fn read_receipts(url: &str, txs: &[SignedTx]) -> eyre::Result<(
     Ok((failed, elapsed))
 }
 
-/// Fetches every receipt of `txs` (untimed) and returns how many are missing or failed.
-pub(crate) async fn failed_receipts(url: &str, txs: &[SignedTx]) -> eyre::Result<usize> {
-    Ok(read_receipts(url, txs).await?.0)
-}
-
 /// p-th percentile (0..=100) of `values`, in milliseconds.
 pub(crate) fn percentile_ms(values: &[Duration], p: f64) -> Option<f64> {
     if values.is_empty() {

@@ -495,7 +495,6 @@ fn describe_load(label: &str, result: &LoadResult) {
     );
 }
 
-/// Sends the setup waves, each fully included and successful before the next.
 /// Reads back every receipt of the measured transactions (after the row's clock stopped),
 /// prints how fast the node answered, and returns how many are missing or failed.
 async fn check_receipts(url: &str, txs: &[workload::SignedTx]) -> eyre::Result<usize> {
@@ -510,6 +509,7 @@ async fn check_receipts(url: &str, txs: &[workload::SignedTx]) -> eyre::Result<u
     Ok(failed)
 }
 
+/// Sends the setup waves, each fully included and successful before the next.
 async fn run_setup(url: &str, plan: &Plan, concurrency: usize) -> eyre::Result<()> {
     let client = load::client(url)?;
     let nonce = quantity(
@@ -534,7 +534,7 @@ async fn run_setup(url: &str, plan: &Plan, concurrency: usize) -> eyre::Result<(
             result.send_errors,
             result.first_error
         );
-        let failed = load::failed_receipts(url, wave).await?;
+        let (failed, _) = load::read_receipts(url, wave).await?;
         eyre::ensure!(failed == 0, "setup wave {i}: {failed} transactions failed");
     }
     Ok(())
