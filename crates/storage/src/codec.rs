@@ -855,6 +855,11 @@ impl OpenBlockPart {
         out
     }
 
+    /// The L2 block of an encoded part, read without decoding its transactions.
+    pub(crate) fn decode_l2_block(bytes: &[u8]) -> Result<u64> {
+        Cursor::new("OpenBlockParts", bytes).u64()
+    }
+
     pub(crate) fn decode(index: u64, bytes: &[u8]) -> Result<Self> {
         let mut cur = Cursor::new("OpenBlockParts", bytes);
         let l2_block = cur.u64()?;

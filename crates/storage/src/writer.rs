@@ -1,5 +1,7 @@
 //! The write transaction: blocks in, blocks out, the L1 cursor alongside.
 
+use std::borrow::Cow;
+
 use alloy_eips::BlockNumHash;
 use alloy_primitives::{Address, B256, U256, keccak256};
 use alloy_rlp::Encodable;
@@ -714,25 +716,17 @@ impl StoreWriter {
         let floor = self.unwind_floor()?;
         let mut doomed = Vec::new();
         let mut cursor = self.tx.cursor(self.tables.open_block_parts)?;
-        let mut entry = cursor.first::<Vec<u8>, Vec<u8>>()?;
+        // Values are lent, not copied: only the block number that leads each part is read.
+        let mut entry = cursor.first::<Vec<u8>, Cow<'_, [u8]>>()?;
         while let Some((key, value)) = entry {
             if doomed.len() as u64 == PRUNE_BLOCKS_PER_APPEND {
                 break;
             }
-            // The part's block leads its entry ([`OpenBlockPart::encode`]); the transactions
-            // after it need not be decoded to tell.
-            let l2_block = value
-                .get(..8)
-                .and_then(|bytes| bytes.try_into().ok())
-                .map(u64::from_be_bytes)
-                .ok_or_else(|| {
-                    crate::error::corrupt("OpenBlockParts", &key, "shorter than its L2 block")
-                })?;
-            if l2_block > floor {
+            if OpenBlockPart::decode_l2_block(&value)? > floor {
                 break;
             }
             doomed.push(key);
-            entry = cursor.next::<Vec<u8>, Vec<u8>>()?;
+            entry = cursor.next::<Vec<u8>, Cow<'_, [u8]>>()?;
         }
         drop(cursor);
         let pruned = doomed.len() as u64;
