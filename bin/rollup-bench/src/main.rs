@@ -473,6 +473,55 @@ fn load_row(result: &LoadResult) -> eyre::Result<Row> {
     })
 }
 
+/// A row's block gas limit and block interval, to tell when the limit, not the chain under
+/// test, set the row's rate.
+#[derive(Debug, Clone, Copy)]
+struct GasCap {
+    gas_limit: u64,
+    interval: Duration,
+    /// The largest gas limit of a measured transaction: a block with less left was full.
+    largest_tx_gas: u64,
+}
+
+impl GasCap {
+    /// `interval` as the bench's flags give it (`100ms`, or anvil's seconds); `None` for
+    /// anvil's `auto`, whose blocks hold one transaction each.
+    fn new(args: &Args, plan: &Plan, interval: &str) -> Option<Self> {
+        let interval = parse_duration(interval).ok()?;
+        Some(Self {
+            gas_limit: args.l2_gas_limit,
+            interval,
+            largest_tx_gas: plan.largest_gas_limit(),
+        })
+    }
+
+    /// How many of the row's blocks with transactions were full, of how many, and the rate the
+    /// limit allows this workload; `None` if no block was full.
+    fn binding(&self, result: &LoadResult) -> Option<(usize, usize, f64)> {
+        let with_txs = result.blocks.iter().filter(|b| b.txs > 0);
+        let full = with_txs
+            .clone()
+            .filter(|b| b.gas_used.saturating_add(self.largest_tx_gas) > self.gas_limit)
+            .count();
+        if full == 0 || result.included == 0 || result.gas == 0 {
+            return None;
+        }
+        let gas_per_tx = result.gas as f64 / result.included as f64;
+        let ceiling = self.gas_limit as f64 / gas_per_tx / self.interval.as_secs_f64().max(1e-9);
+        Some((full, with_txs.count(), ceiling))
+    }
+
+    /// Prints [`Self::binding`], if any block was full.
+    fn describe(&self, result: &LoadResult) {
+        if let Some((full, blocks, ceiling)) = self.binding(result) {
+            println!(
+                "    gas limit: {full} of {blocks} blocks with txs were full ({} gas); at a block every {:?} it allows this workload at most {ceiling:.0} tx/s, which this row cannot exceed (--l2-gas-limit raises it for rows (b) and (d) alike)",
+                self.gas_limit, self.interval,
+            );
+        }
+    }
+}
+
 fn describe_load(label: &str, result: &LoadResult) {
     let blocks: Vec<_> = result.blocks.iter().filter(|b| b.txs > 0).collect();
     let max_txs = blocks.iter().map(|b| b.txs).max().unwrap_or(0);
@@ -728,6 +777,9 @@ async fn sequencer_stage(args: &Args, plan: &Plan) -> eyre::Result<(Stage, Stage
     let result = load::run(&l2_url, &plan.workload, concurrency, rpc_batch).await?;
     let cpu = probe.report();
     describe_load("(b) sequencer", &result);
+    if let Some(cap) = GasCap::new(args, plan, &args.block_time) {
+        cap.describe(&result);
+    }
     println!("    {cpu}");
     match stage_times(&metrics_addr) {
         Ok(after) => print_stages(&stages_before, &after, plan.workload.len()),
@@ -918,6 +970,9 @@ async fn anvil_stage(args: &Args, plan: &Plan) -> eyre::Result<Row> {
     let result = load::run(&url, &plan.workload, concurrency, rpc_batch).await?;
     let cpu = probe.report();
     describe_load("(d) anvil", &result);
+    if let Some(cap) = GasCap::new(args, plan, &args.anvil_block_time) {
+        cap.describe(&result);
+    }
     println!("    {cpu}");
     let failed = check_receipts(&url, &plan.workload).await?;
     if failed > 0 {
@@ -932,6 +987,48 @@ mod tests {
     use clap::CommandFactory;
 
     use super::*;
+
+    #[test]
+    fn a_row_is_bound_by_the_gas_limit_only_when_a_block_had_no_room_left() {
+        let cap = GasCap {
+            gas_limit: 30_000_000,
+            interval: Duration::from_millis(100),
+            largest_tx_gas: 21_000,
+        };
+        let block = |txs: usize| load::SeenBlock {
+            seen: Instant::now(),
+            gas_used: txs as u64 * 21_000,
+            txs,
+        };
+        let result = |blocks: Vec<load::SeenBlock>| LoadResult {
+            sent: blocks.iter().map(|b| b.txs).sum(),
+            send_errors: 0,
+            first_error: None,
+            included: blocks.iter().map(|b| b.txs).sum(),
+            elapsed: Duration::from_secs(1),
+            send_elapsed: Duration::from_secs(1),
+            gas: blocks.iter().map(|b| b.gas_used).sum(),
+            latencies: Vec::new(),
+            blocks,
+        };
+        // 1 428 transfers leave 12 000 gas: no room for another one.
+        let (full, blocks, ceiling) = cap
+            .binding(&result(vec![
+                block(1_428),
+                block(1_428),
+                block(0),
+                block(144),
+            ]))
+            .expect("two blocks were full");
+        assert_eq!((full, blocks), (2, 3));
+        assert!(
+            (ceiling - 30_000_000.0 / 21_000.0 * 10.0).abs() < 1.0,
+            "{ceiling}"
+        );
+        // 1 427 transfers leave 33 000 gas: room for one more, so the limit did not bind.
+        assert_eq!(cap.binding(&result(vec![block(1_427), block(900)])), None);
+        assert_eq!(cap.binding(&result(Vec::new())), None);
+    }
 
     #[test]
     fn the_command_line_is_consistent() {

@@ -1,8 +1,8 @@
 //! Deterministic workloads: keys, setup transactions and the measured transactions, all signed
 //! up front for one chain id.
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy_eips::eip2718::Encodable2718;
+use alloy_consensus::{SignableTransaction, Transaction, TxEip1559, TxEnvelope};
+use alloy_eips::eip2718::{Decodable2718, Encodable2718};
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, keccak256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::{MnemonicBuilder, PrivateKeySigner, coins_bip39::English};
@@ -73,6 +73,19 @@ pub(crate) struct Plan {
     pub(crate) setup: Vec<Vec<SignedTx>>,
     /// The measured transactions, round-robin over the senders.
     pub(crate) workload: Vec<SignedTx>,
+}
+
+impl Plan {
+    /// The largest gas limit among the measured transactions: a block with less gas left than
+    /// this may have turned one of them away.
+    pub(crate) fn largest_gas_limit(&self) -> u64 {
+        self.workload
+            .iter()
+            .filter_map(|tx| TxEnvelope::decode_2718(&mut tx.raw.as_ref()).ok())
+            .map(|tx| tx.gas_limit())
+            .max()
+            .unwrap_or(0)
+    }
 }
 
 pub(crate) fn dev_signers() -> eyre::Result<Vec<PrivateKeySigner>> {
