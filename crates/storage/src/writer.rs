@@ -12,7 +12,7 @@ use revm::{
     state::AccountInfo,
 };
 use rollup_primitives::{L2Block, L2Receipt, RollupConfig};
-use signet_libmdbx::{RwSync, WriteFlags, tx::aliases::RwTxSync};
+use signet_libmdbx::{Database, RwSync, WriteFlags, tx::aliases::RwTxSync};
 
 use crate::{
     BlockDerivation, L1BlockDerivation, L1BlockRecord, OpenBlockPart, Result, StorageError,
@@ -772,28 +772,8 @@ impl StoreWriter {
                     "cannot revert L1 block {from}: no processed L1 block below it"
                 ))
             })?;
-        let mut doomed = Vec::new();
-        let mut cursor = self.tx.cursor(self.tables.l1_blocks)?;
-        let mut entry = cursor.set_range::<Vec<u8>, ()>(&from.to_be_bytes())?;
-        while let Some((key, ())) = entry {
-            doomed.push(key);
-            entry = cursor.next::<Vec<u8>, ()>()?;
-        }
-        drop(cursor);
-        for key in doomed {
-            self.tx.del(self.tables.l1_blocks, key, None)?;
-        }
-        let mut doomed = Vec::new();
-        let mut cursor = self.tx.cursor(self.tables.l1_block_derivations)?;
-        let mut entry = cursor.set_range::<Vec<u8>, ()>(&from.to_be_bytes())?;
-        while let Some((key, ())) = entry {
-            doomed.push(key);
-            entry = cursor.next::<Vec<u8>, ()>()?;
-        }
-        drop(cursor);
-        for key in doomed {
-            self.tx.del(self.tables.l1_block_derivations, key, None)?;
-        }
+        self.delete_from(self.tables.l1_blocks, from)?;
+        self.delete_from(self.tables.l1_block_derivations, from)?;
         self.tx.put(
             self.tables.meta,
             META_L1_CURSOR,
@@ -801,6 +781,22 @@ impl StoreWriter {
             WriteFlags::empty(),
         )?;
         Ok(below)
+    }
+
+    /// Deletes every entry of `table` (keyed by a big-endian block number) from block `from` on.
+    fn delete_from(&mut self, table: Database, from: u64) -> Result<()> {
+        let mut doomed = Vec::new();
+        let mut cursor = self.tx.cursor(table)?;
+        let mut entry = cursor.set_range::<Vec<u8>, ()>(&from.to_be_bytes())?;
+        while let Some((key, ())) = entry {
+            doomed.push(key);
+            entry = cursor.next::<Vec<u8>, ()>()?;
+        }
+        drop(cursor);
+        for key in doomed {
+            self.tx.del(table, key, None)?;
+        }
+        Ok(())
     }
 
     /// Code by hash (used when building blocks inside the write transaction).
