@@ -24,7 +24,7 @@ pub struct ContractAddresses {
 
 /// One account of the L2 genesis state.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GenesisAccount {
     /// Balance in wei.
     #[serde(default)]
@@ -46,6 +46,7 @@ pub struct GenesisAccount {
 pub struct L2Genesis {
     /// The L1 block the rollup starts from: derivation reads L1 blocks after it. Usually the
     /// block that deployed the contracts.
+    #[serde(deserialize_with = "strict_num_hash")]
     pub l1_origin: BlockNumHash,
     /// Genesis timestamp (seconds).
     pub timestamp: u64,
@@ -55,6 +56,21 @@ pub struct L2Genesis {
     pub base_fee_per_gas: u64,
     /// Genesis state.
     pub alloc: BTreeMap<Address, GenesisAccount>,
+}
+
+/// A [`BlockNumHash`] (`{"number": …, "hash": …}`) that, unlike alloy's own, refuses a field it
+/// does not know, as every other part of the config does.
+fn strict_num_hash<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<BlockNumHash, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct NumHash {
+        number: u64,
+        hash: B256,
+    }
+    let NumHash { number, hash } = NumHash::deserialize(deserializer)?;
+    Ok(BlockNumHash { number, hash })
 }
 
 /// Everything two replicas must share to derive the same L2 chain.
@@ -374,6 +390,20 @@ mod strictness_tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("sequencingWindows"), "{err}");
+        // Inside a genesis account and the L1 origin too.
+        let mut json = serde_json::to_value(&config).unwrap();
+        json["genesis"]["alloc"]["0x0404040404040404040404040404040404040404"] =
+            serde_json::json!({"balance": "0x1", "storag": {}});
+        let err = serde_json::from_value::<RollupConfig>(json)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field `storag`"), "{err}");
+        let mut json = serde_json::to_value(&config).unwrap();
+        json["genesis"]["l1Origin"]["numbr"] = 5.into();
+        let err = serde_json::from_value::<RollupConfig>(json)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field `numbr`"), "{err}");
     }
 
     /// A datadir is bound to every consensus field, and not to the batcher's address.
