@@ -55,7 +55,6 @@ use rollup_l1::{BlobSource, InProcessTransport};
 use rollup_node_core::{L1Finalized, RollupNode};
 use rollup_primitives::{BlockNumHash, RollupConfig};
 use rollup_rpc::{RpcContext, RpcServerConfig};
-use rollup_sequencer::PoolConfig;
 use rollup_service::{
     DataPath, L1Link, ProposalHead, RoleSettings, Roles, Services, devnet, parse_duration,
     parse_http_url, parse_nonzero_duration, parse_proposal_head,
@@ -176,6 +175,15 @@ struct RollupArgs {
     /// Longest a heavy L2 request waits for a slot before it is answered "busy".
     #[arg(id = "rollup.rpc-heavy-queue-timeout", long = "rollup.rpc-heavy-queue-timeout", value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     rpc_heavy_queue_timeout: Duration,
+    /// Most `eth_subscribe` subscriptions one L2 WebSocket connection may hold; one more is
+    /// refused (-32006).
+    #[arg(id = "rollup.rpc-max-subscriptions-per-connection", long = "rollup.rpc-max-subscriptions-per-connection", value_name = "N", env = "ROLLUP_RPC_MAX_SUBSCRIPTIONS_PER_CONNECTION", default_value_t = rollup_rpc::DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION, value_parser = clap::value_parser!(u32).range(1..))]
+    rpc_max_subscriptions_per_connection: u32,
+    /// Most L2 filters (`eth_newFilter`, `eth_newBlockFilter`,
+    /// `eth_newPendingTransactionFilter`) installed at once, for all clients together; one more
+    /// is refused (-32005). Filters not polled for 5 minutes expire.
+    #[arg(id = "rollup.rpc-max-filters", long = "rollup.rpc-max-filters", value_name = "N", env = "ROLLUP_RPC_MAX_FILTERS", default_value_t = rollup_rpc::DEFAULT_MAX_FILTERS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    rpc_max_filters: usize,
     /// Run the sequencer: build L2 blocks from a transaction pool (and serve
     /// `eth_sendRawTransaction` on the L2 RPC).
     #[arg(
@@ -294,7 +302,42 @@ struct RollupArgs {
         value_parser = parse_http_url
     )]
     l1_beacon_url: Option<String>,
+    /// Bytes of batch data the batcher gets onto L1 per L1 block. The sequencer takes no more
+    /// transactions than this rate can post before the sequencing window of each pending block
+    /// closes (keeping a quarter of the window in hand); past that it builds deposit-only
+    /// blocks and the L2 `eth_sendRawTransaction` answers "sequencer is throttled" until the
+    /// batcher catches up [default: one full batch per L1 block: 120 000 bytes with calldata,
+    /// 524 288 with blobs].
+    #[arg(
+        id = "rollup.sequencer-l1-bytes-per-block",
+        long = "rollup.sequencer-l1-bytes-per-block",
+        value_name = "BYTES",
+        env = "ROLLUP_SEQUENCER_L1_BYTES_PER_BLOCK",
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    sequencer_l1_bytes_per_block: Option<u64>,
+    /// Most batch transactions the batcher has in flight at once, at consecutive nonces, each
+    /// continuing the one before: more than one lets a backlog use more than one batch's worth
+    /// of each L1 block. At most 16, what reth's pool keeps pending per account.
+    #[arg(
+        id = "rollup.batcher-max-in-flight",
+        long = "rollup.batcher-max-in-flight",
+        value_name = "N",
+        env = "ROLLUP_BATCHER_MAX_IN_FLIGHT",
+        default_value_t = rollup_service::DEFAULT_MAX_IN_FLIGHT,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=16)
+    )]
+    batcher_max_in_flight: usize,
+    #[command(flatten)]
+    txpool: RollupTxPoolArgs,
 }
+
+rollup_sequencer::txpool_args!(
+    /// The limits of the rollup's own transaction pool (the L2 sequencer's), under
+    /// `--rollup.txpool.*`: reth's `--txpool.*` flags size its L1 pool.
+    struct RollupTxPoolArgs,
+    prefix = "rollup."
+);
 
 impl RollupArgs {
     fn roles(&self) -> eyre::Result<Roles> {
@@ -363,11 +406,13 @@ impl RollupArgs {
                 ProposalHead::Finalized
             }),
             l1_resubmit_after: self.l1_resubmit_after,
-            pool: PoolConfig::default(),
-            // One full batch per L1 block, as the batcher posts them.
-            l1_data_bytes_per_block: batcher_data.max_batch_bytes() as u64,
+            pool: self.txpool.pool_config(),
+            // One full batch per L1 block, as the batcher posts them, unless told otherwise.
+            l1_data_bytes_per_block: self
+                .sequencer_l1_bytes_per_block
+                .unwrap_or(batcher_data.max_batch_bytes() as u64),
             batcher_data,
-            batcher_max_in_flight: rollup_service::DEFAULT_MAX_IN_FLIGHT,
+            batcher_max_in_flight: self.batcher_max_in_flight,
         }
     }
 
@@ -381,6 +426,8 @@ impl RollupArgs {
             evm_timeout: self.rpc_evm_timeout,
             max_heavy_requests: self.rpc_max_heavy_requests,
             heavy_queue_timeout: self.rpc_heavy_queue_timeout,
+            max_subscriptions_per_connection: self.rpc_max_subscriptions_per_connection,
+            max_filters: self.rpc_max_filters,
             ..Default::default()
         }
     }
@@ -811,6 +858,7 @@ mod tests {
     };
     use reth_exex_test_utils::test_exex_context;
     use rollup_primitives::{ContractAddresses, L2Genesis};
+    use rollup_sequencer::PoolConfig;
 
     use super::*;
 
@@ -900,6 +948,71 @@ mod tests {
         .unwrap();
         let err = bad.roles().unwrap_err().to_string();
         assert!(err.contains("--rollup.proposer-key"), "{err}");
+    }
+
+    #[test]
+    fn pool_and_data_limits_parse_beside_reths_own_txpool_flags() {
+        let args = parse(&[
+            "reth-rollup",
+            "node",
+            "--rollup.config",
+            "/data/rollup.json",
+            // reth's own: its L1 pool.
+            "--txpool.pending-max-count",
+            "7",
+            "--rollup.txpool.pending-max-count",
+            "50000",
+            "--rollup.txpool.queued-max-count",
+            "9000",
+            "--rollup.txpool.max-account-slots",
+            "32",
+            "--rollup.sequencer-l1-bytes-per-block",
+            "100000",
+            "--rollup.batcher-max-in-flight",
+            "8",
+            "--rollup.rpc-max-filters",
+            "64",
+            "--rollup.rpc-max-subscriptions-per-connection",
+            "12",
+        ])
+        .unwrap();
+        let settings = args.role_settings(DataPath::BLOBS);
+        assert_eq!(settings.pool.max_pending, 50_000);
+        assert_eq!(settings.pool.max_queued, 9_000);
+        assert_eq!(settings.pool.max_queued_per_sender, 32);
+        assert_eq!(settings.l1_data_bytes_per_block, 100_000);
+        assert_eq!(settings.batcher_max_in_flight, 8);
+        let rpc = args.rpc_config();
+        assert_eq!((rpc.max_filters, rpc.max_subscriptions_per_connection), (64, 12));
+
+        let defaults = parse(&[
+            "reth-rollup",
+            "node",
+            "--rollup.config",
+            "/data/rollup.json",
+        ])
+        .unwrap();
+        let settings = defaults.role_settings(DataPath::BLOBS);
+        assert_eq!(settings.pool.max_pending, PoolConfig::default().max_pending);
+        assert_eq!(
+            settings.l1_data_bytes_per_block,
+            DataPath::BLOBS.max_batch_bytes() as u64
+        );
+        assert_eq!(
+            settings.batcher_max_in_flight,
+            rollup_service::DEFAULT_MAX_IN_FLIGHT
+        );
+        let err = parse(&[
+            "reth-rollup",
+            "node",
+            "--rollup.config",
+            "/data/rollup.json",
+            "--rollup.batcher-max-in-flight",
+            "17",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("--rollup.batcher-max-in-flight"), "{err}");
     }
 
     #[test]

@@ -515,9 +515,10 @@ pub(crate) struct RunArgs {
     /// `--rpc.evm-timeout`); a call still running then is stopped with an error.
     #[arg(long, env = "ROLLUP_RPC_EVM_TIMEOUT", default_value = "5s", value_parser = parse_nonzero_duration)]
     pub(crate) rpc_evm_timeout: Duration,
-    /// Most heavy requests (`eth_call`, `eth_estimateGas`, `eth_getLogs`, `eth_feeHistory`,
-    /// `rollup_getProof`, `rollup_getWithdrawalProof`, `rollup_getTraceClaim`) running at once;
-    /// default: twice the CPU cores. Others wait for a slot up to --rpc-heavy-queue-timeout.
+    /// Most heavy requests (`eth_call`, `eth_estimateGas`, `eth_createAccessList`,
+    /// `eth_getLogs`, `eth_getFilterLogs`, `eth_feeHistory`, `rollup_getProof`,
+    /// `rollup_getWithdrawalProof`, `rollup_getTraceClaim`, `debug_trace*`, `txpool_content*`,
+    /// `txpool_inspect`, the status page's scans) running at once; default: twice the CPU cores. Others wait for a slot up to --rpc-heavy-queue-timeout.
     #[arg(long, env = "ROLLUP_RPC_MAX_HEAVY_REQUESTS", default_value_t = rollup_rpc::default_max_heavy_requests(), value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub(crate) rpc_max_heavy_requests: usize,
     /// Longest a heavy request waits for a slot before it is answered "server busy" (-32005).
@@ -598,70 +599,11 @@ pub(crate) struct RunArgs {
     pub(crate) txpool: TxPoolArgs,
 }
 
-/// Transaction pool limits (the sequencer's pool), named as reth names its own.
-#[derive(Debug, Args, Clone)]
-pub(crate) struct TxPoolArgs {
-    /// Most transactions ready to execute (consecutive nonces) in the pool.
-    #[arg(
-        long = "txpool.pending-max-count",
-        env = "ROLLUP_TXPOOL_PENDING_MAX_COUNT",
-        default_value_t = 10_000
-    )]
-    pub(crate) pending_max_count: usize,
-    /// Most megabytes of ready transactions in the pool.
-    #[arg(
-        long = "txpool.pending-max-size",
-        env = "ROLLUP_TXPOOL_PENDING_MAX_SIZE",
-        value_name = "MB",
-        default_value_t = 20
-    )]
-    pub(crate) pending_max_size: usize,
-    /// Most transactions waiting behind a nonce gap.
-    #[arg(
-        long = "txpool.queued-max-count",
-        env = "ROLLUP_TXPOOL_QUEUED_MAX_COUNT",
-        default_value_t = 4_096
-    )]
-    pub(crate) queued_max_count: usize,
-    /// Most megabytes of transactions waiting behind a nonce gap.
-    #[arg(
-        long = "txpool.queued-max-size",
-        env = "ROLLUP_TXPOOL_QUEUED_MAX_SIZE",
-        value_name = "MB",
-        default_value_t = 10
-    )]
-    pub(crate) queued_max_size: usize,
-    /// Most transactions of one account waiting behind a nonce gap (its ready ones are bounded
-    /// only by the pending caps: they are sequenced in nonce order).
-    #[arg(
-        long = "txpool.max-account-slots",
-        env = "ROLLUP_TXPOOL_MAX_ACCOUNT_SLOTS",
-        default_value_t = 16
-    )]
-    pub(crate) max_account_slots: usize,
-    /// Percent by which a replacement must raise both fees of the transaction it replaces.
-    #[arg(
-        long = "txpool.pricebump",
-        env = "ROLLUP_TXPOOL_PRICEBUMP",
-        default_value_t = 10
-    )]
-    pub(crate) pricebump: u128,
-}
-
-impl TxPoolArgs {
-    /// The pool configuration these flags describe.
-    pub(crate) fn pool_config(&self) -> rollup_sequencer::PoolConfig {
-        rollup_sequencer::PoolConfig {
-            max_pending: self.pending_max_count,
-            max_pending_bytes: self.pending_max_size.saturating_mul(1024 * 1024),
-            max_queued: self.queued_max_count,
-            max_queued_bytes: self.queued_max_size.saturating_mul(1024 * 1024),
-            max_queued_per_sender: self.max_account_slots,
-            price_bump_percent: self.pricebump,
-            ..Default::default()
-        }
-    }
-}
+rollup_sequencer::txpool_args!(
+    /// Transaction pool limits (the sequencer's pool), named as reth names its own.
+    pub(crate) struct TxPoolArgs,
+    prefix = ""
+);
 
 /// `rollup-node node`.
 #[derive(Debug, Args)]

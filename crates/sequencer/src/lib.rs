@@ -25,6 +25,7 @@
 //!   transaction, when block building rejects it, when a better-paying transaction evicts it
 //!   from a full sub-pool, or when it stayed queued longer than the lifetime.
 
+mod args;
 mod error;
 mod pool;
 mod sequencer;
