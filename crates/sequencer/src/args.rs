@@ -16,6 +16,7 @@ macro_rules! txpool_args {
             #[arg(
                 id = concat!($prefix, "txpool.pending-max-count"),
                 long = concat!($prefix, "txpool.pending-max-count"),
+                value_name = "N",
                 env = "ROLLUP_TXPOOL_PENDING_MAX_COUNT",
                 default_value_t = $crate::PoolConfig::default().max_pending
             )]
@@ -33,6 +34,7 @@ macro_rules! txpool_args {
             #[arg(
                 id = concat!($prefix, "txpool.queued-max-count"),
                 long = concat!($prefix, "txpool.queued-max-count"),
+                value_name = "N",
                 env = "ROLLUP_TXPOOL_QUEUED_MAX_COUNT",
                 default_value_t = $crate::PoolConfig::default().max_queued
             )]
@@ -51,6 +53,7 @@ macro_rules! txpool_args {
             #[arg(
                 id = concat!($prefix, "txpool.max-account-slots"),
                 long = concat!($prefix, "txpool.max-account-slots"),
+                value_name = "N",
                 env = "ROLLUP_TXPOOL_MAX_ACCOUNT_SLOTS",
                 default_value_t = $crate::PoolConfig::default().max_queued_per_sender
             )]
@@ -60,6 +63,7 @@ macro_rules! txpool_args {
             #[arg(
                 id = concat!($prefix, "txpool.pricebump"),
                 long = concat!($prefix, "txpool.pricebump"),
+                value_name = "PERCENT",
                 env = "ROLLUP_TXPOOL_PRICEBUMP",
                 default_value_t = $crate::PoolConfig::default().price_bump_percent
             )]
