@@ -203,6 +203,58 @@ fn docs_links_resolve_inside_the_repository() {
     );
 }
 
+/// Where `text` points outside the repository: web and mail links, and bare web addresses a
+/// renderer would turn into links (outside code spans and fenced blocks).
+fn outside_links(text: &str) -> Vec<(usize, String)> {
+    let mut found: Vec<(usize, String)> = link_targets(text)
+        .into_iter()
+        .filter(|(_, target)| local_path(target).is_none() && !target.starts_with('#'))
+        .collect();
+    let mut in_fence = false;
+    for (index, raw) in text.lines().enumerate() {
+        let trimmed = raw.trim_start();
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            in_fence = !in_fence;
+            continue;
+        }
+        let plain = without_code_spans(raw).to_ascii_lowercase();
+        if !in_fence
+            && ["http://", "https://", "www."]
+                .iter()
+                .any(|w| plain.contains(w))
+        {
+            found.push((index + 1, raw.trim().to_owned()));
+        }
+    }
+    found
+}
+
+/// README.md links nothing outside the repository: a reader of a checkout has everything.
+#[test]
+fn readme_links_nothing_outside_the_repository() {
+    let root = repo_root();
+    let text = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let outside = outside_links(&text);
+    assert!(
+        outside.is_empty(),
+        "README.md points outside the repository (put addresses in code spans):\n  {}",
+        outside
+            .iter()
+            .map(|(line, what)| format!("line {line}: {what}"))
+            .collect::<Vec<_>>()
+            .join("\n  ")
+    );
+    let sample = "\
+[web](https://example.com) and [ok](docs/a.md), open **http://127.0.0.1:9545/** or
+`http://127.0.0.1:9545/` or [top](#top)
+```sh
+curl http://127.0.0.1:9545/
+```
+";
+    let lines: Vec<usize> = outside_links(sample).into_iter().map(|(l, _)| l).collect();
+    assert_eq!(lines, [1, 1]);
+}
+
 #[test]
 fn docs_link_parser_finds_what_a_reader_clicks() {
     let text = "\
