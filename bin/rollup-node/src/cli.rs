@@ -518,7 +518,8 @@ pub(crate) struct RunArgs {
     /// Most heavy requests (`eth_call`, `eth_estimateGas`, `eth_createAccessList`,
     /// `eth_getLogs`, `eth_getFilterLogs`, `eth_feeHistory`, `rollup_getProof`,
     /// `rollup_getWithdrawalProof`, `rollup_getTraceClaim`, `debug_trace*`, `txpool_content*`,
-    /// `txpool_inspect`, the status page's scans) running at once; default: twice the CPU cores. Others wait for a slot up to --rpc-heavy-queue-timeout.
+    /// `txpool_inspect`, the status page's scans) running at once; default: twice the CPU
+    /// cores. Others wait for a slot up to --rpc-heavy-queue-timeout.
     #[arg(long, env = "ROLLUP_RPC_MAX_HEAVY_REQUESTS", default_value_t = rollup_rpc::default_max_heavy_requests(), value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub(crate) rpc_max_heavy_requests: usize,
     /// Longest a heavy request waits for a slot before it is answered "server busy" (-32005).

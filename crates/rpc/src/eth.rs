@@ -95,11 +95,7 @@ impl HeavySlots {
             Ok(Err(_)) | Err(_) => {
                 metrics::counter!("rollup_rpc_busy_total", "method" => method).increment(1);
                 Err(RpcError::Busy(format!(
-                    "all {} slots for heavy requests (eth_call, eth_estimateGas, \
-                     eth_createAccessList, eth_getLogs, eth_getFilterLogs, eth_feeHistory, \
-                     rollup_getProof, rollup_getWithdrawalProof, rollup_getTraceClaim, \
-                     debug_trace*, txpool_content*, txpool_inspect, the status page's scans) \
-                     stayed taken for {:?}",
+                    "all {} slots for heavy requests ({method} is one) stayed taken for {:?}",
                     self.max, self.queue_timeout
                 )))
             }
