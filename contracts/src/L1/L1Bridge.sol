@@ -54,8 +54,9 @@ import {Withdrawals} from "src/libraries/Withdrawals.sol";
 ///
 ///         Deposit gas is priced: every L1 block gives deposits and forced withdrawals
 ///         `DEPOSIT_GAS_PER_L1_BLOCK` of L2 gas, and each pays for what it asks at a base fee
-///         that follows EIP-1559 over L1 blocks (target a quarter of the budget, at most 1/8 up
-///         or down per block, never below 1 wei per gas), by burning L1 gas worth it. Unused,
+///         that follows EIP-1559 over L1 blocks (target a quarter of the budget: up by at most
+///         3/8 per block, when the budget is full, down by at most 1/8, never below 1 wei per
+///         gas), by burning L1 gas worth it. Unused,
 ///         the fee stays at 1 wei and costs nothing measurable; but whoever fills the budget
 ///         block after block, to keep forced withdrawals out before a timelocked upgrade, pays
 ///         37.5% more every block (OP Stack's resource metering does the same).

@@ -39,8 +39,9 @@ import {TraceTries} from "src/dispute/TraceTries.sol";
 ///           input when it is one of the block's deposits, an ETH deposit to an account without
 ///           code: proven against the bridge's deposit chain (`depositChainAt`) and the state
 ///           trie. A deposit that runs code (an ERC-20 deposit, a forced withdrawal, a recipient
-///           with code or a precompile) reverts `NotProvableYet`, and so does a position that is
-///           not a deposit (the block starts no epoch, or its deposits are fewer).
+///           with code or a precompile) reverts `NotProvableYet`; a position that is not a
+///           deposit (the block starts no epoch, or its deposits are fewer) reverts
+///           `OneStepVerifier_BadWitness`, since another witness decides it.
 ///
 ///         - `STEP_TRANSACTION` (body: `abi.encode(TransactionWitness)`): the block's
 ///           `position`-th input when it is one of the block's batch transactions (after its
