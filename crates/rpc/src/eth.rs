@@ -1331,32 +1331,17 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
 
     heavy_method(module, "eth_call", |api, args| {
         let request: TransactionRequest = args.required(0, "call")?;
-        if args
-            .optional::<serde_json::Value>(2, "state overrides")?
-            .is_some()
-        {
-            return Err(RpcError::InvalidParams(
-                "state overrides are not supported".into(),
-            ));
-        }
-        // Refused rather than ignored: a call that silently ran in the real block's context
-        // would answer a question the caller did not ask.
-        if args
-            .optional::<serde_json::Value>(3, "block overrides")?
-            .is_some()
-        {
-            return Err(RpcError::InvalidParams(
-                "block overrides are not supported".into(),
-            ));
-        }
+        refuse_overrides(&args)?;
         api.call(request, args.optional(1, "block")?)
     });
     heavy_method(module, "eth_createAccessList", |api, args| {
         let request: TransactionRequest = args.required(0, "call")?;
+        refuse_overrides(&args)?;
         api.create_access_list(request, args.optional(1, "block")?)
     });
     heavy_method(module, "eth_estimateGas", |api, args| {
         let request: TransactionRequest = args.required(0, "call")?;
+        refuse_overrides(&args)?;
         api.estimate_gas(request, args.optional(1, "block")?)
     });
     heavy_method(module, "eth_getLogs", |api, args| {
@@ -1364,6 +1349,19 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
         check_filter_criteria(&filter)?;
         api.logs(&filter)
     });
+}
+
+/// Refuses the state overrides (argument 2) and block overrides (argument 3) that geth's
+/// `eth_call`, `eth_estimateGas` and `eth_createAccessList` take: refused rather than ignored,
+/// since a call that silently ran against the real state and block would answer a question the
+/// caller did not ask (a wallet's estimate with a balance override, say).
+fn refuse_overrides(args: &Args) -> Result<()> {
+    for (index, what) in [(2, "state overrides"), (3, "block overrides")] {
+        if args.optional::<serde_json::Value>(index, what)?.is_some() {
+            return Err(RpcError::InvalidParams(format!("{what} are not supported")));
+        }
+    }
+    Ok(())
 }
 
 /// Most addresses one log filter may name, and most values one topic position may list

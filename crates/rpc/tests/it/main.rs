@@ -1019,6 +1019,35 @@ async fn calls_estimates_and_reverts() {
     .await;
     assert_eq!(overridden["code"], -32602, "{overridden}");
     assert_eq!(overridden["message"], "block overrides are not supported");
+    // So are both kinds in the estimate and the access list, whose answer an ignored override
+    // would make confidently wrong (code that halts, a balance the sender lacks).
+    for method in ["eth_estimateGas", "eth_createAccessList"] {
+        let state = error(
+            f.addr,
+            method,
+            json!([{"from": signer().address(), "to": RETURNS_42}, "latest", {(RETURNS_42.to_string()): {"code": "0xfe"}}]),
+        )
+        .await;
+        assert_eq!(state["code"], -32602, "{method}: {state}");
+        assert_eq!(state["message"], "state overrides are not supported");
+        let block = error(
+            f.addr,
+            method,
+            json!([{"to": RETURNS_42}, "latest", null, {"number": "0x1"}]),
+        )
+        .await;
+        assert_eq!(
+            block["message"], "block overrides are not supported",
+            "{method}"
+        );
+        let garbage = error(
+            f.addr,
+            method,
+            json!([{"to": RETURNS_42}, "latest", "garbage"]),
+        )
+        .await;
+        assert_eq!(garbage["code"], -32602, "{method}: {garbage}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
