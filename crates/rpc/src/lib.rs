@@ -35,6 +35,11 @@
 //!   block after the node published it and hands it to every subscriber and filter through
 //!   bounded broadcast channels; a reader more than [`CHAIN_EVENT_BUFFER`] blocks behind is
 //!   dropped with an error, never silently skipped.
+//! - What a WebSocket client asks for is bounded by what it reads ([`start_server`] only): its
+//!   requests are not read while it is behind on its answers or runs
+//!   [`MAX_RUNNING_CALLS_PER_CONNECTION`] calls, an answer past [`MAX_OWED_BYTES_PER_CONNECTION`]
+//!   owed (or [`MAX_OWED_BYTES`] over all connections) is replaced by `-32005`, and a client that
+//!   reads nothing for [`CLIENT_READ_TIMEOUT`] is disconnected.
 //! - Request data never panics a handler: malformed input is `-32602`, a missing block is
 //!   `null` (block and transaction getters) or `-32000` (state queries), storage failures are
 //!   `-32603` with the storage error's message.
@@ -43,6 +48,11 @@ mod debug;
 mod error;
 mod eth;
 mod filters;
+mod flow;
+pub use flow::{
+    CLIENT_READ_TIMEOUT, MAX_OWED_BYTES, MAX_OWED_BYTES_PER_CONNECTION,
+    MAX_RUNNING_CALLS_PER_CONNECTION,
+};
 mod http_subscriptions;
 mod pubsub;
 mod rollup;
@@ -67,7 +77,7 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use rollup_primitives::{Heads, Health, RollupConfig};
 use rollup_storage::Store;
-use tracing::info;
+use tracing::{debug, info};
 
 pub use error::{
     EXECUTION_REVERTED_CODE, INTERNAL_ERROR_CODE, INVALID_PARAMS_CODE, LIMIT_EXCEEDED_CODE, Result,
@@ -294,7 +304,11 @@ impl RpcContext {
 
 /// Starts HTTP + WebSocket JSON-RPC on one port, with the status page at `GET /`
 /// ([`StatusPageLayer`]). Returns the bound address and a handle to stop it (`handle.stop()`,
-/// then `handle.stopped().await`).
+/// then `handle.stopped().await`, which waits for every connection to finish).
+///
+/// The server accepts connections itself (jsonrpsee serves each) so that every socket goes
+/// through a flow-controlled stream: a WebSocket client that does not read its answers stops being
+/// read, instead of making the node hold every answer it asks for.
 pub async fn start_server(
     config: RpcServerConfig,
     ctx: RpcContext,
@@ -318,7 +332,7 @@ pub async fn start_server(
         .max_subscriptions_per_connection(config.max_subscriptions_per_connection)
         .set_id_provider(pubsub::HexIdProvider)
         .build();
-    let server = jsonrpsee::server::Server::builder()
+    let services = jsonrpsee::server::Server::builder()
         .set_config(server_config)
         .set_http_middleware(
             tower::ServiceBuilder::new()
@@ -328,15 +342,57 @@ pub async fn start_server(
         )
         .set_rpc_middleware(
             jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new()
+                .layer_fn(flow::FlowRpc)
                 .layer_fn(http_subscriptions::HttpSubscriptions),
         )
-        .build(config.addr)
+        .to_service_builder();
+    let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|err| server_error(err.to_string()))?;
-    let addr = server
+    let addr = listener
         .local_addr()
         .map_err(|err| server_error(err.to_string()))?;
-    let handle = server.start(rpc_module_with_limits(ctx, &config));
+    let methods = jsonrpsee::Methods::from(rpc_module_with_limits(ctx, &config));
+    let (stop, handle) = jsonrpsee::server::stop_channel();
+    tokio::spawn(async move {
+        let stopped = stop.clone().shutdown();
+        tokio::pin!(stopped);
+        let owed = Arc::new(flow::OwedBytes::default());
+        loop {
+            let socket = tokio::select! {
+                () = &mut stopped => break,
+                accepted = listener.accept() => match accepted {
+                    Ok((socket, _)) => socket,
+                    Err(err) => {
+                        // Out of file descriptors, say: try again shortly rather than spin.
+                        debug!(target: "rollup::rpc", %err, "accepting a connection failed");
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    }
+                },
+            };
+            // Answers go out as soon as they are written, as jsonrpsee's own server sets it.
+            let _ = socket.set_nodelay(true);
+            let flow = Arc::new(flow::Flow::new(Arc::clone(&owed)));
+            let service = flow::WithFlow {
+                inner: services.clone().build(methods.clone(), stop.clone()),
+                flow: Arc::clone(&flow),
+            };
+            let connection_stopped = stop.clone().shutdown();
+            tokio::spawn(async move {
+                let socket = flow::FlowStream::new(socket, flow);
+                if let Err(err) = jsonrpsee::server::serve_with_graceful_shutdown(
+                    socket,
+                    service,
+                    connection_stopped,
+                )
+                .await
+                {
+                    debug!(target: "rollup::rpc", %err, "connection ended with an error");
+                }
+            });
+        }
+    });
     info!(
         target: "rollup::rpc", %addr,
         gas_cap = config.gas_cap, evm_timeout = ?config.evm_timeout,

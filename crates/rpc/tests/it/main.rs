@@ -24,6 +24,7 @@ use tokio::{
     net::TcpStream,
 };
 
+mod flow;
 mod live;
 mod status;
 mod trace;

@@ -1,0 +1,163 @@
+//! A WebSocket client that sends requests and does not read the answers stops being read: the
+//! node does not hold the answers to everything it is sent.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use serde_json::{Value, json};
+use tokio::{
+    io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt},
+    net::{TcpSocket, TcpStream},
+};
+
+use crate::{DEPOSITOR, fixture};
+
+/// Opens a WebSocket to `addr` over a socket with small kernel buffers, so that what the client
+/// does not read backs up to the server at once.
+async fn small_buffered_websocket(addr: std::net::SocketAddr) -> TcpStream {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(16 * 1024).unwrap();
+    socket.set_send_buffer_size(16 * 1024).unwrap();
+    let mut stream = socket.connect(addr).await.unwrap();
+    let handshake = format!(
+        "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    stream.write_all(handshake.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        head.push(stream.read_u8().await.unwrap());
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 101"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    stream
+}
+
+/// One masked text frame (a client's frames must be masked).
+fn text_frame(payload: &[u8]) -> Vec<u8> {
+    let mut frame = vec![0x81];
+    match payload.len() {
+        len @ 0..=125 => frame.push(0x80 | u8::try_from(len).unwrap()),
+        len @ 126..=0xffff => {
+            frame.push(0x80 | 126);
+            frame.extend_from_slice(&u16::try_from(len).unwrap().to_be_bytes());
+        }
+        len => {
+            frame.push(0x80 | 127);
+            frame.extend_from_slice(&(len as u64).to_be_bytes());
+        }
+    }
+    let mask = [0x12, 0x34, 0x56, 0x78];
+    frame.extend_from_slice(&mask);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    frame
+}
+
+/// The next text frame's payload, skipping control frames.
+async fn read_text(stream: &mut (impl AsyncRead + Unpin)) -> Vec<u8> {
+    loop {
+        let opcode = stream.read_u8().await.unwrap() & 0x0f;
+        let len = match stream.read_u8().await.unwrap() & 0x7f {
+            126 => usize::from(stream.read_u16().await.unwrap()),
+            127 => usize::try_from(stream.read_u64().await.unwrap()).unwrap(),
+            len => usize::from(len),
+        };
+        let mut payload = vec![0; len];
+        stream.read_exact(&mut payload).await.unwrap();
+        if opcode == 1 {
+            return payload;
+        }
+    }
+}
+
+/// Writes `frame` over and over until told to stop, counting the frames written whole.
+async fn send_until_stopped(
+    mut writer: impl AsyncWrite + Unpin,
+    frame: Vec<u8>,
+    most: usize,
+    sent: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+) -> impl AsyncWrite + Unpin {
+    while !stop.load(Ordering::Acquire) && sent.load(Ordering::Acquire) < most {
+        writer.write_all(&frame).await.unwrap();
+        sent.fetch_add(1, Ordering::AcqRel);
+    }
+    writer
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_websocket_client_that_does_not_read_stops_being_read() {
+    let f = fixture().await;
+    let stream = small_buffered_websocket(f.addr).await;
+    let (mut reader, writer) = stream.into_split();
+
+    // About 70 kB asking for about 100 kB: 1 024 storage proofs.
+    let slots: Vec<String> = (0..1024u64).map(|i| format!("{:#066x}", i)).collect();
+    let request = json!({
+        "jsonrpc": "2.0", "id": 1, "method": "rollup_getProof",
+        "params": [DEPOSITOR, slots, "latest"],
+    })
+    .to_string();
+    // 2 000 of them would ask for some 200 MB of answers; unbounded, the server read them all
+    // as fast as they came.
+    let most = 2_000;
+    let sent = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let sending = tokio::spawn(send_until_stopped(
+        writer,
+        text_frame(request.as_bytes()),
+        most,
+        Arc::clone(&sent),
+        Arc::clone(&stop),
+    ));
+
+    // The sending stalls: the server stopped reading once its answers backed up.
+    let mut last = usize::MAX;
+    loop {
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        let now = sent.load(Ordering::Acquire);
+        assert!(
+            now < most,
+            "the server read every request its client did not read answers to"
+        );
+        if now == last {
+            break;
+        }
+        last = now;
+    }
+    stop.store(true, Ordering::Release);
+
+    // Reading the answers lets the last request go out; every request is answered once.
+    let (answers_tx, mut answers) = tokio::sync::mpsc::unbounded_channel();
+    let reading =
+        tokio::spawn(async move { while answers_tx.send(read_text(&mut reader).await).is_ok() {} });
+    let mut writer = sending.await.unwrap();
+    let sent = sent.load(Ordering::Acquire);
+    for _ in 0..sent {
+        let answer: Value = serde_json::from_slice(&answers.recv().await.unwrap()).unwrap();
+        assert_eq!(answer["id"], 1, "{answer}");
+        let proofs = answer["result"]["storageProof"].as_array().map(Vec::len);
+        assert!(
+            proofs == Some(1024) || answer["error"]["code"] == -32005,
+            "neither the proofs nor a limit: {:?}",
+            answer["error"]
+        );
+    }
+
+    // And the connection serves on.
+    let ask = json!({"jsonrpc": "2.0", "id": 2, "method": "eth_blockNumber", "params": []});
+    writer
+        .write_all(&text_frame(ask.to_string().as_bytes()))
+        .await
+        .unwrap();
+    let answer: Value = serde_json::from_slice(&answers.recv().await.unwrap()).unwrap();
+    reading.abort();
+    assert_eq!(answer, json!({"jsonrpc": "2.0", "id": 2, "result": "0x2"}));
+}
