@@ -60,6 +60,7 @@ pub(crate) async fn run(mut args: DevnetArgs) -> eyre::Result<()> {
     let lock = runner::lock_datadir(&args.run)?;
     // Before anvil starts and anything is deployed.
     runner::check_free_disk(&args.run)?;
+    runner::check_listen_addrs(&args.run)?;
     let cancel = runner::shutdown_on_signal();
 
     let mut anvil = None;
@@ -115,6 +116,9 @@ async fn run_with_l1(
         beacon_url: None,
     };
     let info_path = datadir.join(devnet::DEVNET_INFO_FILE);
+    // Written now, with the address asked for, so that a run that fails from here on can be
+    // resumed; rewritten below with the address the server bound.
+    devnet::write_json(&info_path, &devnet.info(l1_rpc_url, args.run.rpc_addr))?;
     let config = Arc::new(devnet.config.clone());
     runner::run_node(
         config,

@@ -301,6 +301,26 @@ pub(crate) fn check_free_disk(args: &RunArgs) -> eyre::Result<()> {
     }
 }
 
+/// Refuses addresses the node could not serve on (taken by another process, or not this
+/// machine's) before anything slow or lasting happens: the devnet deploys its contracts first,
+/// and a server that failed only then left a datadir without its `devnet.json`. A port taken in
+/// the moment between this check and the server's start still fails there, as before.
+pub(crate) fn check_listen_addrs(args: &RunArgs) -> eyre::Result<()> {
+    let addrs = [
+        ("--rpc-addr", Some(args.rpc_addr)),
+        ("--metrics-addr", args.metrics_addr),
+    ];
+    for (flag, addr) in addrs {
+        let Some(addr) = addr else { continue };
+        if let Err(err) = std::net::TcpListener::bind(addr) {
+            bail!(
+                "{flag} {addr} cannot be served ({err}): another process (a node or devnet left running?) may listen there. Stop it or choose another {flag}"
+            );
+        }
+    }
+    Ok(())
+}
+
 /// What to tell the operator if the filesystem holding `db_path` has less than `min_mib` MiB
 /// free (never, with `min_mib` 0 or free space that cannot be read).
 fn low_disk(db_path: &std::path::Path, min_mib: u64) -> Option<String> {
