@@ -251,20 +251,27 @@ fn drain_chain<T>(
     Ok((out, None))
 }
 
+/// Refuses a filter whose `fromBlock` comes after its `toBlock` (both numbers), as geth refuses
+/// it for a filter or a logs subscription: it could never match anything.
+pub(crate) fn check_block_order(filter: &Filter) -> Result<()> {
+    if let FilterBlockOption::Range {
+        from_block: Some(BlockNumberOrTag::Number(from)),
+        to_block: Some(BlockNumberOrTag::Number(to)),
+    } = filter.block_option
+        && from > to
+    {
+        return Err(RpcError::InvalidBlockRange { from, to });
+    }
+    Ok(())
+}
+
 /// Registers the filter methods.
 pub(crate) fn register(module: &mut RpcModule<EthApi>, live: &Live) {
     let installer = live.clone();
     method(module, "eth_newFilter", move |_, args| {
         let filter = args.filter(0)?;
         crate::eth::check_filter_criteria(&filter)?;
-        if let FilterBlockOption::Range {
-            from_block: Some(BlockNumberOrTag::Number(from)),
-            to_block: Some(BlockNumberOrTag::Number(to)),
-        } = filter.block_option
-            && from > to
-        {
-            return Err(RpcError::InvalidBlockRange { from, to });
-        }
+        check_block_order(&filter)?;
         installer.filters().install(Kind::Logs {
             filter: Box::new(filter),
             events: installer.chain_events(),

@@ -302,6 +302,7 @@ impl SubscriptionRequest {
                         .map_err(|err| invalid(&format_args!("invalid logs filter: {err}")))?,
                 };
                 crate::eth::check_filter_criteria(&filter)?;
+                crate::filters::check_block_order(&filter)?;
                 Ok(Self::Logs(Box::new(filter)))
             }
             SubscriptionKind::NewPendingTransactions => {

@@ -19,7 +19,7 @@ use alloy_consensus::{Transaction as _, TxEnvelope};
 use alloy_eips::{eip1559::BaseFeeParams, eip2718::Encodable2718};
 use alloy_primitives::{Address, B256, U256};
 use rollup_execution::intrinsic_gas;
-use rollup_primitives::{L2Transaction, MAX_TX_SIZE, RollupConfig};
+use rollup_primitives::{DEPOSIT_TX_TYPE, L2Transaction, MAX_TX_SIZE, RollupConfig};
 use rollup_storage::{Store, StoreReader};
 use tokio::sync::{Notify, broadcast};
 use tracing::{debug, warn};
@@ -621,6 +621,11 @@ impl TxPool {
                 size: raw.len(),
                 limit: self.max_tx_size(),
             });
+        }
+        // Deposits come only from L1, in our encoding or any other (an OP Stack deposit has
+        // another field list and would only fail to decode).
+        if raw.first() == Some(&DEPOSIT_TX_TYPE) {
+            return Err(PoolError::DepositNotAllowed);
         }
         let started = std::time::Instant::now();
         let tx = L2Transaction::decode_2718_recover(raw)

@@ -332,6 +332,8 @@ async fn subscription_and_filter_limits_and_errors() {
         vec![json!("syncing")],
         vec![json!("nonsense")],
         vec![json!("logs"), json!({"address": "0x12"})],
+        // A range that ends before it starts never matches (geth refuses it too).
+        vec![json!("logs"), json!({"fromBlock": "0x2", "toBlock": "0x1"})],
         vec![json!("newPendingTransactions"), json!("yes")],
     ] {
         let err = fresh

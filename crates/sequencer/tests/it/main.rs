@@ -425,6 +425,14 @@ fn transaction_types_the_batch_codec_cannot_carry_are_refused() {
     assert_eq!(err, PoolError::TxTypeNotSupported);
     assert_eq!(err.to_string(), "transaction type not supported");
     assert!(pool.is_empty());
+    // A deposit, well formed or not, is refused for what it is, not for its encoding.
+    for deposit in [&[0x7e, 0xc0][..], &[0x7e][..]] {
+        let err = pool.add_raw(deposit).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "deposit transactions can only be derived from L1"
+        );
+    }
     // The types the codec carries are accepted.
     pool.add_raw(&raw(&a, 0, FEE)).unwrap();
 }
