@@ -26,6 +26,8 @@ use rollup_execution::{
     simulate_call,
 };
 use rollup_primitives::{L2Receipt, L2Transaction, decode_l1_origin};
+
+use crate::overrides::{CallState, StateOverrides};
 use rollup_storage::{HistoricalState, StorageError, StoreReader};
 use serde::{Serialize, de::DeserializeOwned};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -473,11 +475,17 @@ impl EthApi {
 
     /// `eth_call`. As reth: asking for more gas than the cap is refused; asking for none gives
     /// the cap (and the block gas limit bounds both, as for any transaction).
-    fn call(&self, request: TransactionRequest, block: Option<BlockId>) -> Result<Bytes> {
+    fn call(
+        &self,
+        request: TransactionRequest,
+        block: Option<BlockId>,
+        overrides: Option<&StateOverrides>,
+    ) -> Result<Bytes> {
         let (mut call, request_gas) = self.capped_call(request)?;
         let chain_id = self.ctx.config.l2_chain_id;
         let limits = self.call_limits();
         self.with_state(block, |state, header| {
+            let state = CallState::new(state, overrides);
             fit_gas_to_balance(&state, header, &mut call, request_gas)?;
             match run_call(state, header, chain_id, call, &limits)? {
                 ExecutionResult::Success { output, .. } => Ok(output.into_data()),
@@ -495,11 +503,13 @@ impl EthApi {
         &self,
         request: TransactionRequest,
         block: Option<BlockId>,
+        overrides: Option<&StateOverrides>,
     ) -> Result<AccessListResult> {
         let (mut call, request_gas) = self.capped_call(request)?;
         let chain_id = self.ctx.config.l2_chain_id;
         let limits = self.call_limits();
         self.with_state(block, |state, header| {
+            let state = CallState::new(state, overrides);
             fit_gas_to_balance(&state, header, &mut call, request_gas)?;
             let inspector = AccessListInspector::new(call.access_list.clone());
             let (_, inspector) = inspect_call(
@@ -532,11 +542,17 @@ impl EthApi {
     /// `eth_estimateGas`: a search for the lowest gas limit that succeeds, at most the
     /// request's gas, the block gas limit and the gas cap (a request above the cap is clamped to
     /// it, as geth does). All trial runs share one time limit.
-    fn estimate_gas(&self, request: TransactionRequest, block: Option<BlockId>) -> Result<U64> {
+    fn estimate_gas(
+        &self,
+        request: TransactionRequest,
+        block: Option<BlockId>,
+        overrides: Option<&StateOverrides>,
+    ) -> Result<U64> {
         let chain_id = self.ctx.config.l2_chain_id;
         let call = call_request(request, chain_id)?;
         let limits = self.call_limits();
         self.with_state(block, |state, header| {
+            let state = CallState::new(state, overrides);
             check_fee_cap(header, &call)?;
             let mut high = call
                 .gas
@@ -962,7 +978,7 @@ pub(crate) fn call_request(request: TransactionRequest, chain_id: u64) -> Result
 /// caller's balance pays for after the value, not a gas cap it cannot afford; a value above
 /// the balance is refused in geth's words (the EVM would otherwise report a gas limit of 0).
 pub(crate) fn fit_gas_to_balance(
-    state: &StateView<'_>,
+    state: &impl DatabaseRef<Error = StorageError>,
     header: &Header,
     call: &mut CallRequest,
     requested_gas: Option<u64>,
@@ -1012,7 +1028,7 @@ pub(crate) fn check_fee_cap(header: &Header, call: &CallRequest) -> Result<()> {
 
 /// The caller's balance left after the call's value, or `Err(balance)` if the value is more.
 fn balance_after_value(
-    state: &StateView<'_>,
+    state: &impl DatabaseRef<Error = StorageError>,
     call: &CallRequest,
 ) -> Result<std::result::Result<U256, U256>> {
     let balance = state
@@ -1035,7 +1051,7 @@ pub(crate) struct CallLimits {
 }
 
 fn run_call(
-    state: StateView<'_>,
+    state: CallState<'_>,
     header: &Header,
     chain_id: u64,
     call: CallRequest,
@@ -1331,18 +1347,18 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
 
     heavy_method(module, "eth_call", |api, args| {
         let request: TransactionRequest = args.required(0, "call")?;
-        refuse_overrides(&args)?;
-        api.call(request, args.optional(1, "block")?)
+        let overrides = call_overrides(&args)?;
+        api.call(request, args.optional(1, "block")?, overrides.as_ref())
     });
     heavy_method(module, "eth_createAccessList", |api, args| {
         let request: TransactionRequest = args.required(0, "call")?;
-        refuse_overrides(&args)?;
-        api.create_access_list(request, args.optional(1, "block")?)
+        let overrides = call_overrides(&args)?;
+        api.create_access_list(request, args.optional(1, "block")?, overrides.as_ref())
     });
     heavy_method(module, "eth_estimateGas", |api, args| {
         let request: TransactionRequest = args.required(0, "call")?;
-        refuse_overrides(&args)?;
-        api.estimate_gas(request, args.optional(1, "block")?)
+        let overrides = call_overrides(&args)?;
+        api.estimate_gas(request, args.optional(1, "block")?, overrides.as_ref())
     });
     heavy_method(module, "eth_getLogs", |api, args| {
         let filter = args.filter(0)?;
@@ -1351,17 +1367,22 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
     });
 }
 
-/// Refuses the state overrides (argument 2) and block overrides (argument 3) that geth's
-/// `eth_call`, `eth_estimateGas` and `eth_createAccessList` take: refused rather than ignored,
-/// since a call that silently ran against the real state and block would answer a question the
-/// caller did not ask (a wallet's estimate with a balance override, say).
-fn refuse_overrides(args: &Args) -> Result<()> {
-    for (index, what) in [(2, "state overrides"), (3, "block overrides")] {
-        if args.optional::<serde_json::Value>(index, what)?.is_some() {
-            return Err(RpcError::InvalidParams(format!("{what} are not supported")));
-        }
+/// The state overrides (argument 2) of `eth_call`, `eth_estimateGas` and `eth_createAccessList`
+/// ([`StateOverrides`]). Block overrides (argument 3) are refused rather than ignored: a call
+/// that silently ran in the real block's context would answer a question the caller did not
+/// ask.
+fn call_overrides(args: &Args) -> Result<Option<StateOverrides>> {
+    if args
+        .optional::<serde_json::Value>(3, "block overrides")?
+        .is_some()
+    {
+        return Err(RpcError::InvalidParams(
+            "block overrides are not supported".into(),
+        ));
     }
-    Ok(())
+    args.optional(2, "state overrides")?
+        .map(StateOverrides::new)
+        .transpose()
 }
 
 /// Most addresses one log filter may name, and most values one topic position may list

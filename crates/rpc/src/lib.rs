@@ -54,6 +54,7 @@ pub use flow::{
     MAX_RUNNING_CALLS_PER_CONNECTION,
 };
 mod http_subscriptions;
+mod overrides;
 mod pubsub;
 mod rollup;
 mod txpool;

@@ -1020,17 +1020,8 @@ async fn calls_estimates_and_reverts() {
     .await;
     assert_eq!(overridden["code"], -32602, "{overridden}");
     assert_eq!(overridden["message"], "block overrides are not supported");
-    // So are both kinds in the estimate and the access list, whose answer an ignored override
-    // would make confidently wrong (code that halts, a balance the sender lacks).
+    // So are they in the estimate and the access list, and state overrides that are not one.
     for method in ["eth_estimateGas", "eth_createAccessList"] {
-        let state = error(
-            f.addr,
-            method,
-            json!([{"from": signer().address(), "to": RETURNS_42}, "latest", {(RETURNS_42.to_string()): {"code": "0xfe"}}]),
-        )
-        .await;
-        assert_eq!(state["code"], -32602, "{method}: {state}");
-        assert_eq!(state["message"], "state overrides are not supported");
         let block = error(
             f.addr,
             method,
@@ -1049,6 +1040,112 @@ async fn calls_estimates_and_reverts() {
         .await;
         assert_eq!(garbage["code"], -32602, "{method}: {garbage}");
     }
+}
+
+/// Runtime code returning the word in storage slot 0: `SLOAD(0)`, `MSTORE(0)`, `RETURN(0, 32)`.
+const RETURNS_SLOT_0: &str = "0x60005460005260206000f3";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn state_overrides_apply_to_calls_estimates_and_access_lists() {
+    let f = fixture().await;
+    let word = |n: u64| json!(B256::from(U256::from(n)).to_string());
+    let slot = |n: u64| B256::from(U256::from(n)).to_string();
+    // RETURNS_42 stores 7 in slot 0; with code that returns slot 0, each kind of storage
+    // override shows.
+    let call_with = |over: Value| {
+        let addr = f.addr;
+        async move {
+            result(
+                addr,
+                "eth_call",
+                json!([{"to": RETURNS_42}, "latest", {(RETURNS_42.to_string()): over}]),
+            )
+            .await
+        }
+    };
+    assert_eq!(call_with(json!({"code": RETURNS_SLOT_0})).await, word(7));
+    assert_eq!(
+        call_with(json!({"code": RETURNS_SLOT_0, "stateDiff": {(slot(0)): slot(42)}})).await,
+        word(42)
+    );
+    assert_eq!(
+        call_with(json!({"code": RETURNS_SLOT_0, "stateDiff": {(slot(1)): slot(5)}})).await,
+        word(7),
+        "stateDiff keeps the slots it does not name"
+    );
+    assert_eq!(
+        call_with(json!({"code": RETURNS_SLOT_0, "state": {(slot(1)): slot(5)}})).await,
+        word(0),
+        "state replaces the whole storage"
+    );
+    // Nothing stays: the next call sees the stored code.
+    assert_eq!(
+        result(f.addr, "eth_call", json!([{"to": RETURNS_42}])).await,
+        word(42)
+    );
+
+    // An estimate for an account without funds, once it has some; and for code that halts.
+    let poor = "0x000000000000000000000000000000000000dead";
+    let transfer = json!({"from": poor, "to": RECIPIENT, "value": "0x1"});
+    let refused = error(f.addr, "eth_estimateGas", json!([transfer])).await;
+    assert_eq!(refused["message"], "insufficient funds for transfer");
+    assert_eq!(
+        result(
+            f.addr,
+            "eth_estimateGas",
+            json!([transfer, "latest", {poor: {"balance": "0xde0b6b3a7640000"}}])
+        )
+        .await,
+        json!("0x5208")
+    );
+    let halts = error(
+        f.addr,
+        "eth_estimateGas",
+        json!([{"from": signer().address(), "to": RECIPIENT}, "latest", {(RECIPIENT.to_string()): {"code": "0xfe"}}]),
+    )
+    .await;
+    assert_eq!(halts["message"], "invalid opcode: INVALID", "{halts}");
+
+    // The access list is the overriding code's.
+    let list = result(
+        f.addr,
+        "eth_createAccessList",
+        json!([{"from": signer().address(), "to": RETURNS_42}, "latest", {(RETURNS_42.to_string()): {"code": RETURNS_SLOT_0}}]),
+    )
+    .await;
+    assert_eq!(
+        list["accessList"],
+        json!([{"address": RETURNS_42, "storageKeys": [slot(0)]}]),
+        "{list}"
+    );
+
+    // Refused as geth refuses them.
+    for (over, message) in [
+        (
+            json!({"state": {}, "stateDiff": {}}),
+            format!("account {RETURNS_42} has both 'state' and 'stateDiff'"),
+        ),
+        (
+            json!({"movePrecompileToAddress": RECIPIENT}),
+            format!("account {RETURNS_42}: movePrecompileToAddress is not supported"),
+        ),
+    ] {
+        let refused = error(
+            f.addr,
+            "eth_call",
+            json!([{"to": RETURNS_42}, "latest", {(RETURNS_42.to_string()): over}]),
+        )
+        .await;
+        assert_eq!(refused["code"], -32602, "{refused}");
+        assert_eq!(refused["message"], message);
+    }
+    let bad_code = error(
+        f.addr,
+        "eth_call",
+        json!([{"to": RETURNS_42}, "latest", {(RETURNS_42.to_string()): {"code": "0xef0100aa"}}]),
+    )
+    .await;
+    assert_eq!(bad_code["code"], -32602, "{bad_code}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
