@@ -11,16 +11,21 @@
 //!   yet written to its socket, and whether its last write was refused by a full socket;
 //! - [`FlowStream`] (the connection's socket) subtracts what it writes and reads nothing while
 //!   any of the three is over its bound ([`Flow::must_pause`]), so the client's requests wait in
-//!   its own socket, as TCP intends;
+//!   its own socket, as TCP intends; a client that reads nothing for [`CLIENT_READ_TIMEOUT`]
+//!   meanwhile is given up on: every read and write of the socket fails, which ends the
+//!   connection's tasks even while one waits to write;
 //! - [`FlowRpc`] (JSON-RPC middleware) counts the calls and adds their answers; an answer that
-//!   would go past [`MAX_OWED_BYTES_PER_CONNECTION`] (or, over all connections, past
-//!   [`MAX_OWED_BYTES`]) is replaced by a short `-32005` error, so the calls already running
-//!   when the reading paused cannot pile up large answers either;
+//!   would go past [`MAX_OWED_BYTES_PER_CONNECTION`] (or, while all connections together owe
+//!   [`MAX_OWED_BYTES`], any answer of a connection that owes anything) is replaced by a short
+//!   `-32005` error, so the calls already running when the reading paused cannot pile up large
+//!   answers either;
 //! - [`WithFlow`] (around the HTTP service of one connection) arms the flow when the connection
-//!   upgrades to WebSocket. Plain HTTP needs none of it: hyper reads a connection's next request
+//!   has upgraded to WebSocket (a refused upgrade leaves it plain HTTP). Plain HTTP needs none of it: hyper reads a connection's next request
 //!   only after it wrote the answer to the last one.
 //!
-//! A client that reads its answers as they come never meets these bounds.
+//! A client that reads its answers as they come meets these bounds only with more than
+//! [`MAX_OWED_BYTES_PER_CONNECTION`] of answers in flight at once. HTTP/2 connections (served
+//! without TLS by the same builder) are not bounded this way.
 
 use std::{
     future::Future,
@@ -84,6 +89,11 @@ pub(crate) struct Flow {
     written: AtomicU64,
     /// The socket's reader, waiting for the flow to allow reading again.
     reader: AtomicWaker,
+    /// The socket's writer, waiting for room (woken when the connection is given up on).
+    writer: AtomicWaker,
+    /// The client was given up on: the socket fails every read and write from now on, so
+    /// the connection's tasks end even while a write waits for a client that reads nothing.
+    dead: AtomicBool,
     /// Whether a read is held back now (for counting pauses, not for deciding them).
     paused: AtomicBool,
     all: Arc<OwedBytes>,
@@ -98,6 +108,8 @@ impl Flow {
             stalled: AtomicBool::new(false),
             written: AtomicU64::new(0),
             reader: AtomicWaker::new(),
+            writer: AtomicWaker::new(),
+            dead: AtomicBool::new(false),
             paused: AtomicBool::new(false),
             all,
         }
@@ -127,25 +139,46 @@ impl Flow {
         self.reader.wake();
     }
 
-    /// Counts `bytes` of answer as owed, unless the connection or the server owes too much
-    /// already; returns whether it was counted.
+    /// Counts `bytes` of answer as owed, unless the connection owes
+    /// [`MAX_OWED_BYTES_PER_CONNECTION`] already, or all connections together owe
+    /// [`MAX_OWED_BYTES`] and this one owes anything (one that owes nothing always gets its
+    /// answer); returns whether it was counted.
+    ///
+    /// The server's count goes up before the connection's and down after it
+    /// ([`Self::wrote`]), so it is never below the sum of the connections' counts.
     fn owe(&self, bytes: usize) -> bool {
-        let (before, all_before) = self.owe_anyway(bytes);
-        if before < MAX_OWED_BYTES_PER_CONNECTION && all_before < MAX_OWED_BYTES {
-            return true;
+        let all_before = self.all.0.fetch_add(bytes, Ordering::AcqRel);
+        let counted = self
+            .owed
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |owed| {
+                let over = owed >= MAX_OWED_BYTES_PER_CONNECTION
+                    || (all_before >= MAX_OWED_BYTES && owed > 0);
+                (!over).then_some(owed + bytes)
+            })
+            .is_ok();
+        if !counted {
+            self.all.0.fetch_sub(bytes, Ordering::AcqRel);
         }
-        self.owed.fetch_sub(bytes, Ordering::AcqRel);
-        self.all.0.fetch_sub(bytes, Ordering::AcqRel);
-        false
+        counted
     }
 
-    /// Counts `bytes` of answer as owed whatever is owed already; returns what the connection
-    /// and the server owed before.
-    fn owe_anyway(&self, bytes: usize) -> (usize, usize) {
-        (
-            self.owed.fetch_add(bytes, Ordering::AcqRel),
-            self.all.0.fetch_add(bytes, Ordering::AcqRel),
-        )
+    /// Counts `bytes` of answer as owed whatever is owed already.
+    fn owe_anyway(&self, bytes: usize) {
+        self.all.0.fetch_add(bytes, Ordering::AcqRel);
+        self.owed.fetch_add(bytes, Ordering::AcqRel);
+    }
+
+    /// Gives up on the client: every read and write of the socket fails from now on.
+    fn give_up(&self) {
+        self.dead.store(true, Ordering::Release);
+        self.writer.wake();
+        self.reader.wake();
+    }
+
+    /// A write failed: the connection is ending, its reader must see that.
+    fn write_failed(&self) {
+        self.stalled.store(false, Ordering::Release);
+        self.reader.wake();
     }
 
     /// The socket wrote `bytes`: they are no longer owed (framing and pings, never counted,
@@ -220,13 +253,33 @@ impl<T> FlowStream<T> {
         deadline.as_mut().poll(cx).is_ready()
     }
 
-    fn written(&self, result: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
+    fn written(
+        &self,
+        cx: &Context<'_>,
+        result: Poll<io::Result<usize>>,
+    ) -> Poll<io::Result<usize>> {
         match &result {
             Poll::Ready(Ok(bytes)) => self.flow.wrote(*bytes),
-            Poll::Pending => self.flow.stalled.store(true, Ordering::Release),
-            Poll::Ready(Err(_)) => {}
+            Poll::Pending => {
+                // Registered so that giving up on the client ends this wait too.
+                self.flow.writer.register(cx.waker());
+                self.flow.stalled.store(true, Ordering::Release);
+            }
+            Poll::Ready(Err(_)) => self.flow.write_failed(),
         }
         result
+    }
+
+    fn dead(&self) -> Option<io::Error> {
+        self.flow.dead.load(Ordering::Acquire).then(|| {
+            io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "the client read none of its answers for {:?}",
+                    self.client_read_timeout
+                ),
+            )
+        })
     }
 }
 
@@ -237,6 +290,9 @@ impl<T: AsyncRead + Unpin> AsyncRead for FlowStream<T> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = &mut *self;
+        if let Some(err) = this.dead() {
+            return Poll::Ready(Err(err));
+        }
         if this.flow.must_pause() {
             // Registered before the second look, so a write or a call that ends in between
             // wakes this read.
@@ -247,13 +303,10 @@ impl<T: AsyncRead + Unpin> AsyncRead for FlowStream<T> {
                 }
                 if this.gave_up_on_client(cx) {
                     metrics::counter!("rollup_rpc_ws_clients_dropped_total").increment(1);
-                    return Poll::Ready(Err(io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        format!(
-                            "the client read none of its answers for {:?}",
-                            this.client_read_timeout
-                        ),
-                    )));
+                    this.flow.give_up();
+                    if let Some(err) = this.dead() {
+                        return Poll::Ready(Err(err));
+                    }
                 }
                 return Poll::Pending;
             }
@@ -270,8 +323,11 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for FlowStream<T> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        if let Some(err) = self.dead() {
+            return Poll::Ready(Err(err));
+        }
         let result = Pin::new(&mut self.inner).poll_write(cx, buf);
-        self.written(result)
+        self.written(cx, result)
     }
 
     fn poll_write_vectored(
@@ -279,8 +335,11 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for FlowStream<T> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        if let Some(err) = self.dead() {
+            return Poll::Ready(Err(err));
+        }
         let result = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
-        self.written(result)
+        self.written(cx, result)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -288,6 +347,9 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for FlowStream<T> {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if let Some(err) = self.dead() {
+            return Poll::Ready(Err(err));
+        }
         Pin::new(&mut self.inner).poll_flush(cx)
     }
 
@@ -305,13 +367,14 @@ pub(crate) struct WithFlow<S> {
     pub(crate) flow: Arc<Flow>,
 }
 
-impl<S> tower::Service<http::Request<Incoming>> for WithFlow<S>
+impl<S, B> tower::Service<http::Request<Incoming>> for WithFlow<S>
 where
-    S: tower::Service<HttpRequest>,
+    S: tower::Service<HttpRequest, Response = http::Response<B>>,
+    S::Future: Send + 'static,
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = S::Future;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -319,11 +382,21 @@ where
 
     fn call(&mut self, request: http::Request<Incoming>) -> Self::Future {
         let mut request = request.map(HttpBody::new);
-        if is_upgrade_request(&request) {
-            self.flow.websocket.store(true, Ordering::Release);
-            request.extensions_mut().insert(Arc::clone(&self.flow));
+        if !is_upgrade_request(&request) {
+            return Box::pin(self.inner.call(request));
         }
-        self.inner.call(request)
+        request.extensions_mut().insert(Arc::clone(&self.flow));
+        let flow = Arc::clone(&self.flow);
+        let response = self.inner.call(request);
+        Box::pin(async move {
+            let response = response.await?;
+            // Only an upgrade that happened makes a WebSocket: a refused one (too many
+            // connections, a bad handshake) leaves an HTTP connection, which needs no flow.
+            if response.status() == http::StatusCode::SWITCHING_PROTOCOLS {
+                flow.websocket.store(true, Ordering::Release);
+            }
+            Ok(response)
+        })
     }
 }
 
@@ -518,6 +591,9 @@ mod tests {
             .expect("given up on within the timeout")
             .unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        // And so is its socket's writing, which a client that reads nothing would hold up.
+        let err = stream.write_all(b"answer").await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
     }
 
     #[test]
@@ -529,10 +605,16 @@ mod tests {
         for flow in &flows {
             assert!(flow.owe(MAX_OWED_BYTES_PER_CONNECTION));
         }
+        // A connection that owes nothing still gets its answer; one that owes anything not.
         let another = websocket_flow(&all);
+        assert!(another.owe(1));
         assert!(!another.owe(1), "the server owes its bound already");
         drop(flows);
-        assert_eq!(all.0.load(Ordering::Acquire), 0);
+        assert_eq!(all.0.load(Ordering::Acquire), 1);
         assert!(another.owe(1));
+        // What a refused answer and an overpaying write do leaves both counts exact.
+        another.wrote(usize::MAX);
+        assert_eq!(all.0.load(Ordering::Acquire), 0);
+        assert_eq!(another.owed.load(Ordering::Acquire), 0);
     }
 }

@@ -36,9 +36,9 @@ enum Replace {
 pub(crate) struct StateOverrides(HashMap<Address, Account>);
 
 impl StateOverrides {
-    /// Checks `overrides` as geth does: `state` and `stateDiff` exclude each other, and code
-    /// must be valid bytecode. Moving a precompile (`movePrecompileToAddress`) is refused:
-    /// the precompiles of this chain are fixed.
+    /// Checks `overrides` as geth does: `state` and `stateDiff` exclude each other. Moving a
+    /// precompile (`movePrecompileToAddress`) is refused: the precompiles of this chain are
+    /// fixed.
     pub(crate) fn new(overrides: StateOverride) -> Result<Self> {
         let mut out = HashMap::with_capacity(overrides.len());
         for (address, account) in overrides {
@@ -55,17 +55,13 @@ impl StateOverrides {
                     "account {address}: movePrecompileToAddress is not supported"
                 )));
             }
-            let code = code
-                .map(|code| {
-                    Bytecode::new_raw_checked(code)
-                        .map(|code| (code.hash_slow(), code))
-                        .map_err(|err| {
-                            RpcError::InvalidParams(format!(
-                                "account {address}: invalid code: {err}"
-                            ))
-                        })
-                })
-                .transpose()?;
+            // As geth: code is taken as given; bytes that look like an EIP-7702 delegation but
+            // are not one run as ordinary code (and halt on their first byte).
+            let code = code.map(|code| {
+                let code = Bytecode::new_raw_checked(code.clone())
+                    .unwrap_or_else(|_| Bytecode::new_legacy(code));
+                (code.hash_slow(), code)
+            });
             let slots = |slots: alloy_primitives::map::B256HashMap<B256>| {
                 slots
                     .into_iter()
