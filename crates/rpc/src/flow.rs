@@ -51,8 +51,10 @@ use tokio::{
     time::Sleep,
 };
 
-/// Calls one WebSocket connection may have running before its requests are no longer read.
-pub const MAX_RUNNING_CALLS_PER_CONNECTION: usize = 256;
+/// Calls one WebSocket connection may have running before its requests are no longer read (a
+/// batch counts its calls: it builds its whole answer before any of it is sent, so 64 calls
+/// of `rollup_getProof` with 1 024 slots hold about 50 MB).
+pub const MAX_RUNNING_CALLS_PER_CONNECTION: usize = 64;
 
 /// Answer bytes one WebSocket connection may owe its client (produced, not yet written to its
 /// socket) before its requests are no longer read and further answers are replaced by an error:
@@ -130,12 +132,12 @@ impl Flow {
             || self.stalled.load(Ordering::Acquire)
     }
 
-    fn call_started(&self) {
-        self.running.fetch_add(1, Ordering::AcqRel);
+    fn calls_started(&self, calls: usize) {
+        self.running.fetch_add(calls, Ordering::AcqRel);
     }
 
-    fn call_ended(&self) {
-        self.running.fetch_sub(1, Ordering::AcqRel);
+    fn calls_ended(&self, calls: usize) {
+        self.running.fetch_sub(calls, Ordering::AcqRel);
         self.reader.wake();
     }
 
@@ -405,13 +407,20 @@ where
 #[derive(Debug, Clone)]
 pub(crate) struct FlowRpc<S>(pub(crate) S);
 
-/// Ends the count of a running call however its future ends (also when dropped because the
-/// connection closed).
-struct Running(Arc<Flow>);
+/// Counts running calls until dropped, however their future ends (also when dropped because
+/// the connection closed).
+struct Running(Arc<Flow>, usize);
+
+impl Running {
+    fn start(flow: &Arc<Flow>, calls: usize) -> Self {
+        flow.calls_started(calls);
+        Self(Arc::clone(flow), calls)
+    }
+}
 
 impl Drop for Running {
     fn drop(&mut self) {
-        self.0.call_ended();
+        self.0.calls_ended(self.1);
     }
 }
 
@@ -463,8 +472,7 @@ where
             return Either::Left(self.0.call(request));
         };
         let id = request.id.clone().into_owned();
-        flow.call_started();
-        let running = Running(Arc::clone(&flow));
+        let running = Running::start(&flow, 1);
         let response = self.0.call(request);
         Either::Right(async move {
             let response = response.await;
@@ -478,8 +486,7 @@ where
         let Some(flow) = flow else {
             return Either::Left(self.0.batch(batch));
         };
-        flow.call_started();
-        let running = Running(Arc::clone(&flow));
+        let running = Running::start(&flow, batch.len().max(1));
         let response = self.0.batch(batch);
         Either::Right(async move {
             let response = response.await;
@@ -543,12 +550,15 @@ mod tests {
         assert!(flow.must_pause());
         flow.wrote(1);
         assert!(!flow.must_pause());
-        for _ in 0..MAX_RUNNING_CALLS_PER_CONNECTION {
-            flow.call_started();
-        }
-        assert!(flow.must_pause());
-        flow.call_ended();
+        let flow = Arc::new(flow);
+        let batch = Running::start(&flow, MAX_RUNNING_CALLS_PER_CONNECTION - 1);
         assert!(!flow.must_pause());
+        let call = Running::start(&flow, 1);
+        assert!(flow.must_pause());
+        drop(call);
+        assert!(!flow.must_pause());
+        drop(batch);
+        assert_eq!(flow.running.load(Ordering::Acquire), 0);
     }
 
     #[tokio::test]
