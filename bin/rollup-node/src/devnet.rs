@@ -116,9 +116,6 @@ async fn run_with_l1(
         beacon_url: None,
     };
     let info_path = datadir.join(devnet::DEVNET_INFO_FILE);
-    // Written now, with the address asked for, so that a run that fails from here on can be
-    // resumed; rewritten below with the address the server bound.
-    devnet::write_json(&info_path, &devnet.info(l1_rpc_url, args.run.rpc_addr))?;
     let config = Arc::new(devnet.config.clone());
     runner::run_node(
         config,
