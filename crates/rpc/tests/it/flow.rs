@@ -24,6 +24,12 @@ async fn small_buffered_websocket(addr: std::net::SocketAddr) -> TcpStream {
     socket.set_recv_buffer_size(16 * 1024).unwrap();
     socket.set_send_buffer_size(16 * 1024).unwrap();
     let mut stream = socket.connect(addr).await.unwrap();
+    upgrade(&mut stream, addr).await;
+    stream
+}
+
+/// Upgrades `stream`, connected to `addr`, to a WebSocket.
+pub(crate) async fn upgrade(stream: &mut TcpStream, addr: std::net::SocketAddr) {
     let handshake = format!(
         "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
     );
@@ -37,11 +43,10 @@ async fn small_buffered_websocket(addr: std::net::SocketAddr) -> TcpStream {
         "{}",
         String::from_utf8_lossy(&head)
     );
-    stream
 }
 
 /// One masked text frame (a client's frames must be masked).
-fn text_frame(payload: &[u8]) -> Vec<u8> {
+pub(crate) fn text_frame(payload: &[u8]) -> Vec<u8> {
     let mut frame = vec![0x81];
     match payload.len() {
         len @ 0..=125 => frame.push(0x80 | u8::try_from(len).unwrap()),
@@ -61,7 +66,7 @@ fn text_frame(payload: &[u8]) -> Vec<u8> {
 }
 
 /// The next text frame's payload, skipping control frames.
-async fn read_text(stream: &mut (impl AsyncRead + Unpin)) -> Vec<u8> {
+pub(crate) async fn read_text(stream: &mut (impl AsyncRead + Unpin)) -> Vec<u8> {
     loop {
         let opcode = stream.read_u8().await.unwrap() & 0x0f;
         let len = match stream.read_u8().await.unwrap() & 0x7f {

@@ -1391,40 +1391,13 @@ async fn malformed_requests_get_standard_errors() {
 async fn websocket_serves_requests() {
     let f = fixture().await;
     let mut stream = TcpStream::connect(f.addr).await.unwrap();
-    let handshake = format!(
-        "GET / HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-        f.addr
-    );
-    stream.write_all(handshake.as_bytes()).await.unwrap();
-    let mut head = Vec::new();
-    while !head.ends_with(b"\r\n\r\n") {
-        head.push(stream.read_u8().await.unwrap());
-    }
-    assert!(
-        String::from_utf8_lossy(&head).starts_with("HTTP/1.1 101"),
-        "{}",
-        String::from_utf8_lossy(&head)
-    );
-
-    // One masked text frame (client frames must be masked).
-    let payload =
-        json!({"jsonrpc": "2.0", "id": 7, "method": "eth_blockNumber", "params": []}).to_string();
-    let mask = [0x12, 0x34, 0x56, 0x78];
-    let mut frame = vec![0x81, 0x80 | u8::try_from(payload.len()).unwrap()];
-    frame.extend_from_slice(&mask);
-    frame.extend(payload.bytes().enumerate().map(|(i, b)| b ^ mask[i % 4]));
-    stream.write_all(&frame).await.unwrap();
-
-    let opcode = stream.read_u8().await.unwrap();
-    assert_eq!(opcode & 0x0f, 1, "text frame");
-    let len = match stream.read_u8().await.unwrap() & 0x7f {
-        126 => usize::from(stream.read_u16().await.unwrap()),
-        127 => usize::try_from(stream.read_u64().await.unwrap()).unwrap(),
-        len => usize::from(len),
-    };
-    let mut body = vec![0; len];
-    stream.read_exact(&mut body).await.unwrap();
-    let response: Value = serde_json::from_slice(&body).unwrap();
+    flow::upgrade(&mut stream, f.addr).await;
+    let ask = json!({"jsonrpc": "2.0", "id": 7, "method": "eth_blockNumber", "params": []});
+    stream
+        .write_all(&flow::text_frame(ask.to_string().as_bytes()))
+        .await
+        .unwrap();
+    let response: Value = serde_json::from_slice(&flow::read_text(&mut stream).await).unwrap();
     assert_eq!(
         response,
         json!({"jsonrpc": "2.0", "id": 7, "result": "0x2"})
