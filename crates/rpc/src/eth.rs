@@ -26,8 +26,6 @@ use rollup_execution::{
     simulate_call,
 };
 use rollup_primitives::{L2Receipt, L2Transaction, decode_l1_origin};
-
-use crate::overrides::{CallState, StateOverrides};
 use rollup_storage::{HistoricalState, StorageError, StoreReader};
 use serde::{Serialize, de::DeserializeOwned};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -36,6 +34,7 @@ use tracing::debug;
 use crate::{
     Result, RpcContext, RpcError,
     error::decode_revert_reason,
+    overrides::{CallState, StateOverrides},
     types::{BlockTransactionsJson, RpcBlock, RpcReceipt, RpcTransaction, TxLocation},
 };
 

@@ -51,6 +51,8 @@ use tokio::{
     time::Sleep,
 };
 
+use crate::LIMIT_EXCEEDED_CODE;
+
 /// Calls one WebSocket connection may have running before its requests are no longer read (a
 /// batch counts its calls: it builds its whole answer before any of it is sent, so 64 calls
 /// of `rollup_getProof` with 1 024 slots hold about 50 MB).
@@ -69,9 +71,6 @@ pub const MAX_OWED_BYTES: usize = 1 << 30;
 /// waits to write to it (geth's write deadline is 10 s); then it is closed. A client that reads
 /// slowly but steadily is never closed: every write it lets through starts the wait again.
 pub const CLIENT_READ_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// geth's code for a limit the request ran into.
-const LIMIT_EXCEEDED_CODE: i32 = -32005;
 
 /// The answer bytes owed over all connections of one server.
 #[derive(Debug, Default)]
@@ -260,6 +259,10 @@ impl<T> FlowStream<T> {
         cx: &Context<'_>,
         result: Poll<io::Result<usize>>,
     ) -> Poll<io::Result<usize>> {
+        // Plain HTTP counts nothing: each of its writes goes by untouched.
+        if !self.flow.websocket.load(Ordering::Acquire) {
+            return result;
+        }
         match &result {
             Poll::Ready(Ok(bytes)) => self.flow.wrote(*bytes),
             Poll::Pending => {
