@@ -382,13 +382,7 @@ pub async fn start_server(
             let connection_stopped = stop.clone().shutdown();
             tokio::spawn(async move {
                 let socket = flow::FlowStream::new(socket, flow);
-                if let Err(err) = jsonrpsee::server::serve_with_graceful_shutdown(
-                    socket,
-                    service,
-                    connection_stopped,
-                )
-                .await
-                {
+                if let Err(err) = serve_http1(socket, service, connection_stopped).await {
                     debug!(target: "rollup::rpc", %err, "connection ended with an error");
                 }
             });
@@ -401,6 +395,44 @@ pub async fn start_server(
         "JSON-RPC server listening (HTTP and WebSocket)"
     );
     Ok((addr, handle))
+}
+
+/// Serves one connection as HTTP/1.1, with its upgrade to WebSocket, until it ends or `stopped`
+/// resolves (then it finishes the requests under way and closes).
+///
+/// Only HTTP/1.1, as geth and reth serve JSON-RPC: jsonrpsee's own connection helper would also
+/// take HTTP/2 without TLS, whose streams (about 200 per connection) the WebSocket flow control
+/// does not see. A client that opens with HTTP/2's preface gets the connection closed.
+async fn serve_http1<I, S, B>(
+    io: I,
+    service: S,
+    stopped: impl std::future::Future<Output = ()>,
+) -> std::result::Result<(), hyper::Error>
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
+    S: tower::Service<http::Request<hyper::body::Incoming>, Response = http::Response<B>>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B: hyper::body::Body<Data = hyper::body::Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let connection = hyper::server::conn::http1::Builder::new()
+        .serve_connection(
+            hyper_util::rt::TokioIo::new(io),
+            hyper_util::service::TowerToHyperService::new(service),
+        )
+        .with_upgrades();
+    tokio::pin!(connection, stopped);
+    tokio::select! {
+        done = &mut connection => done,
+        () = &mut stopped => {
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    }
 }
 
 /// Every method of this crate in one module, with the default limits

@@ -166,3 +166,57 @@ async fn a_websocket_client_that_does_not_read_stops_being_read() {
     reading.abort();
     assert_eq!(answer, json!({"jsonrpc": "2.0", "id": 2, "result": "0x2"}));
 }
+
+/// The server speaks HTTP/1.1 (and its WebSocket upgrade) only: a client that opens with
+/// HTTP/2's preface (h2c with prior knowledge), whose streams the flow control would not see, is
+/// not answered in HTTP/2 and its connection is closed.
+#[tokio::test(flavor = "multi_thread")]
+async fn http2_without_tls_is_not_served() {
+    let f = fixture().await;
+
+    let mut h2 = TcpStream::connect(f.addr).await.unwrap();
+    // The connection preface, then an empty SETTINGS frame.
+    h2.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), h2.read_to_end(&mut answer))
+        .await
+        .expect("the server kept an HTTP/2 connection open")
+        .ok();
+    // An HTTP/2 server answers with its own SETTINGS frame: 3 length bytes, then type 4.
+    assert!(
+        answer.get(3) != Some(&4) && !answer.starts_with(b"\x00\x00"),
+        "answered in HTTP/2: {answer:?}"
+    );
+
+    // HTTP/1.1 on the same port works, two requests on one connection.
+    let mut h1 = TcpStream::connect(f.addr).await.unwrap();
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#;
+    for _ in 0..2 {
+        let request = format!(
+            "POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            f.addr,
+            body.len()
+        );
+        h1.write_all(request.as_bytes()).await.unwrap();
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            head.push(h1.read_u8().await.unwrap());
+        }
+        let head = String::from_utf8(head).unwrap();
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        let length: usize = head
+            .lines()
+            .find_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                name.eq_ignore_ascii_case("content-length")
+                    .then(|| value.trim().parse().unwrap())
+            })
+            .unwrap();
+        let mut json = vec![0; length];
+        h1.read_exact(&mut json).await.unwrap();
+        let json: Value = serde_json::from_slice(&json).unwrap();
+        assert!(json["result"].is_string(), "{json}");
+    }
+}
