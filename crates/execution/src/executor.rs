@@ -329,6 +329,8 @@ pub struct CallRequest {
     /// EIP-2930 access list: warms what it names and costs its intrinsic gas, as in a
     /// transaction that carries it (empty: none, a legacy call).
     pub access_list: AccessList,
+    /// What `BLOBBASEFEE` reads (a block override); `None`: the L2's, always the minimum.
+    pub blob_base_fee: Option<u128>,
 }
 
 /// How many instructions [`CallDeadline`] lets run between two looks at the clock. Reading it
@@ -428,10 +430,17 @@ where
     cfg.disable_nonce_check = true;
     cfg.disable_base_fee = true;
     cfg.disable_eip3607 = true;
+    let mut block = header_block_env(header);
+    if let Some(blob_gasprice) = call.blob_base_fee {
+        block.blob_excess_gas_and_price = Some(BlobExcessGasAndPrice {
+            excess_blob_gas: 0,
+            blob_gasprice,
+        });
+    }
     let mut evm = Context::mainnet()
         .with_ref_db(db)
         .with_cfg(cfg)
-        .with_block(header_block_env(header))
+        .with_block(block)
         .build_mainnet_with_inspector((CallDeadline::new(deadline), inspector));
     let tx = TxEnv {
         caller: call.from,

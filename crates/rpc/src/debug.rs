@@ -386,18 +386,18 @@ impl EthApi {
             .collect())
     }
 
-    /// `debug_traceCall`: the call as `eth_call` runs it (same gas cap), traced.
+    /// `debug_traceCall`: the call as `eth_call` runs it (same gas cap, same state and block
+    /// overrides), traced.
     fn trace_call(
         &self,
         request: TransactionRequest,
         block: Option<BlockId>,
         options: GethDebugTracingCallOptions,
     ) -> Result<GethTrace> {
-        if options.state_overrides.is_some() || options.block_overrides.is_some() {
-            return Err(RpcError::InvalidParams(
-                "state and block overrides are not supported".into(),
-            ));
-        }
+        let overrides = match (options.state_overrides, options.block_overrides) {
+            (None, None) => None,
+            (state, block) => Some(crate::overrides::CallOverrides::new(state, block)?),
+        };
         if options.tx_index.is_some() {
             return Err(RpcError::InvalidParams(
                 "txIndex is not supported: debug_traceCall runs on the state after the block"
@@ -410,6 +410,9 @@ impl EthApi {
         let (mut call, requested_gas) = self.capped_call(request)?;
         let chain_id = self.ctx.config.l2_chain_id;
         self.with_state(block, |state, header| {
+            let (header, state) =
+                crate::overrides::apply(overrides.as_ref(), state, header, &mut call);
+            let header = &header;
             crate::eth::fit_gas_to_balance(&state, header, &mut call, requested_gas)?;
             let gas_limit = call.gas.unwrap_or(header.gas_limit).min(header.gas_limit);
             let used = Cell::new(0);

@@ -34,7 +34,7 @@ use tracing::debug;
 use crate::{
     Result, RpcContext, RpcError,
     error::decode_revert_reason,
-    overrides::{CallState, StateOverrides},
+    overrides::{CallOverrides, CallState},
     types::{BlockTransactionsJson, RpcBlock, RpcReceipt, RpcTransaction, TxLocation},
 };
 
@@ -478,13 +478,14 @@ impl EthApi {
         &self,
         request: TransactionRequest,
         block: Option<BlockId>,
-        overrides: Option<&StateOverrides>,
+        overrides: Option<&CallOverrides>,
     ) -> Result<Bytes> {
         let (mut call, request_gas) = self.capped_call(request)?;
         let chain_id = self.ctx.config.l2_chain_id;
         let limits = self.call_limits();
         self.with_state(block, |state, header| {
-            let state = CallState::new(state, overrides);
+            let (header, state) = crate::overrides::apply(overrides, state, header, &mut call);
+            let header = &header;
             fit_gas_to_balance(&state, header, &mut call, request_gas)?;
             match run_call(state, header, chain_id, call, &limits)? {
                 ExecutionResult::Success { output, .. } => Ok(output.into_data()),
@@ -502,13 +503,14 @@ impl EthApi {
         &self,
         request: TransactionRequest,
         block: Option<BlockId>,
-        overrides: Option<&StateOverrides>,
+        overrides: Option<&CallOverrides>,
     ) -> Result<AccessListResult> {
         let (mut call, request_gas) = self.capped_call(request)?;
         let chain_id = self.ctx.config.l2_chain_id;
         let limits = self.call_limits();
         self.with_state(block, |state, header| {
-            let state = CallState::new(state, overrides);
+            let (header, state) = crate::overrides::apply(overrides, state, header, &mut call);
+            let header = &header;
             fit_gas_to_balance(&state, header, &mut call, request_gas)?;
             let inspector = AccessListInspector::new(call.access_list.clone());
             let (_, inspector) = inspect_call(
@@ -545,13 +547,14 @@ impl EthApi {
         &self,
         request: TransactionRequest,
         block: Option<BlockId>,
-        overrides: Option<&StateOverrides>,
+        overrides: Option<&CallOverrides>,
     ) -> Result<U64> {
         let chain_id = self.ctx.config.l2_chain_id;
-        let call = call_request(request, chain_id)?;
+        let mut call = call_request(request, chain_id)?;
         let limits = self.call_limits();
         self.with_state(block, |state, header| {
-            let state = CallState::new(state, overrides);
+            let (header, state) = crate::overrides::apply(overrides, state, header, &mut call);
+            let header = &header;
             check_fee_cap(header, &call)?;
             let mut high = call
                 .gas
@@ -970,6 +973,7 @@ pub(crate) fn call_request(request: TransactionRequest, chain_id: u64) -> Result
             .or(request.max_fee_per_gas)
             .unwrap_or_default(),
         access_list: request.access_list.unwrap_or_default(),
+        blob_base_fee: None,
     })
 }
 
@@ -1366,22 +1370,29 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
     });
 }
 
-/// The state overrides (argument 2) of `eth_call`, `eth_estimateGas` and `eth_createAccessList`
-/// ([`StateOverrides`]). Block overrides (argument 3) are refused rather than ignored: a call
-/// that silently ran in the real block's context would answer a question the caller did not
-/// ask.
-fn call_overrides(args: &Args) -> Result<Option<StateOverrides>> {
-    if args
-        .optional::<serde_json::Value>(3, "block overrides")?
-        .is_some()
+/// The overrides of `eth_call`, `eth_estimateGas` and `eth_createAccessList`: state overrides
+/// (argument 2) and block overrides (argument 3), see [`CallOverrides`]. A block override named
+/// `withdrawals` is refused as geth refuses it: it applies to `eth_simulateV1` only, and taking
+/// it silently would run the call in a block other than the one asked for.
+fn call_overrides(args: &Args) -> Result<Option<CallOverrides>> {
+    let state = args.optional(2, "state overrides")?;
+    let block = args.optional::<serde_json::Value>(3, "block overrides")?;
+    if block
+        .as_ref()
+        .is_some_and(|block| block.get("withdrawals").is_some())
     {
         return Err(RpcError::InvalidParams(
-            "block overrides are not supported".into(),
+            "block override 'withdrawals' is not supported for this RPC method".into(),
         ));
     }
-    args.optional(2, "state overrides")?
-        .map(StateOverrides::new)
+    let block = block
+        .map(serde_json::from_value)
         .transpose()
+        .map_err(|err| RpcError::InvalidParams(format!("invalid block overrides: {err}")))?;
+    if state.is_none() && block.is_none() {
+        return Ok(None);
+    }
+    CallOverrides::new(state, block).map(Some)
 }
 
 /// Most addresses one log filter may name, and most values one topic position may list

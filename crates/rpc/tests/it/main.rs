@@ -1011,27 +1011,8 @@ async fn calls_estimates_and_reverts() {
     )
     .await;
     assert_eq!(conflicting["code"], -32602);
-    // Block overrides are refused, not ignored.
-    let overridden = error(
-        f.addr,
-        "eth_call",
-        json!([{"to": RETURNS_42}, "latest", null, {"number": "0x1234"}]),
-    )
-    .await;
-    assert_eq!(overridden["code"], -32602, "{overridden}");
-    assert_eq!(overridden["message"], "block overrides are not supported");
-    // So are they in the estimate and the access list, and state overrides that are not one.
+    // State overrides that are not one are refused.
     for method in ["eth_estimateGas", "eth_createAccessList"] {
-        let block = error(
-            f.addr,
-            method,
-            json!([{"to": RETURNS_42}, "latest", null, {"number": "0x1"}]),
-        )
-        .await;
-        assert_eq!(
-            block["message"], "block overrides are not supported",
-            "{method}"
-        );
         let garbage = error(
             f.addr,
             method,
@@ -1040,6 +1021,155 @@ async fn calls_estimates_and_reverts() {
         .await;
         assert_eq!(garbage["code"], -32602, "{method}: {garbage}");
     }
+}
+
+/// Runtime code that returns what the one-byte `opcode` (a block field) pushes.
+fn returns_opcode(opcode: &str) -> String {
+    format!("0x{opcode}60005260206000f3")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn block_overrides_change_the_block_a_call_runs_in() {
+    let f = fixture().await;
+    let word = |n: U256| json!(B256::from(n).to_string());
+    let probe = "0x00000000000000000000000000000000000b10c0";
+    let run = |code: String, block: Value| {
+        let addr = f.addr;
+        async move {
+            result(
+                addr,
+                "eth_call",
+                json!([{"to": probe}, "latest", {probe: {"code": code}}, block]),
+            )
+            .await
+        }
+    };
+    let recipient = "0x00000000000000000000000000000000000fee00";
+    let randao = B256::repeat_byte(0x5a);
+    for (opcode, field, value, expected) in [
+        ("43", "number", json!("0x1234"), U256::from(0x1234)),
+        (
+            "42",
+            "time",
+            json!("0x77777777"),
+            U256::from(0x7777_7777u64),
+        ),
+        (
+            "45",
+            "gasLimit",
+            json!("0x2faf080"),
+            U256::from(50_000_000u64),
+        ),
+        (
+            "41",
+            "feeRecipient",
+            json!(recipient),
+            U256::from(0xfee00u64),
+        ),
+        (
+            "44",
+            "prevRandao",
+            json!(randao),
+            U256::from_be_bytes(randao.0),
+        ),
+        (
+            "48",
+            "baseFeePerGas",
+            json!("0x3b9aca00"),
+            U256::from(1_000_000_000u64),
+        ),
+        ("4a", "blobBaseFee", json!("0x7"), U256::from(7)),
+    ] {
+        assert_eq!(
+            run(returns_opcode(opcode), json!({(field): value})).await,
+            word(expected),
+            "{field}"
+        );
+    }
+    // geth's and alloy's other names for the same fields.
+    assert_eq!(
+        run(returns_opcode("41"), json!({"coinbase": recipient})).await,
+        word(U256::from(0xfee00u64))
+    );
+    assert_eq!(
+        run(returns_opcode("44"), json!({"random": randao})).await,
+        word(U256::from_be_bytes(randao.0))
+    );
+    // Without overrides the stored head's own values.
+    assert_eq!(
+        run(returns_opcode("43"), Value::Null).await,
+        word(U256::from(f.hashes.len() - 1))
+    );
+
+    // BLOCKHASH: a hash the request gives, the stored one below the stored head, and zero for
+    // the head and after it, which only a later number can reach (as geth answers).
+    let blockhash = |n: u8| format!("0x60{n:02x}4060005260206000f3");
+    let given = B256::repeat_byte(0x11);
+    // Keys are decimal numbers in quotes, as reth (and alloy) read them.
+    let later = json!({"number": "0x100", "blockHash": {"1": given}});
+    assert_eq!(run(blockhash(1), later.clone()).await, json!(given));
+    assert_eq!(run(blockhash(0), later.clone()).await, json!(f.hashes[0]));
+    let head = u8::try_from(f.hashes.len() - 1).unwrap();
+    assert_eq!(
+        run(blockhash(head), later).await,
+        json!(B256::ZERO.to_string())
+    );
+
+    // The estimate searches up to the overridden gas limit: the probe needs a little more
+    // than the 21 000 of any call.
+    let estimate = |limit: &str| {
+        let (addr, code, limit) = (f.addr, returns_opcode("5a"), limit.to_string());
+        async move {
+            call(
+                addr,
+                "eth_estimateGas",
+                json!([{"to": probe}, "latest", {probe: {"code": code}}, {"gasLimit": limit}]),
+            )
+            .await
+        }
+    };
+    let too_low = estimate("0x5208").await;
+    assert_eq!(
+        too_low["error"]["message"], "gas required exceeds allowance (21000)",
+        "{too_low}"
+    );
+    let enough = estimate("0x5300").await;
+    let gas = hex_u64(&enough["result"]);
+    assert!((21_001..=0x5300).contains(&gas), "{enough}");
+
+    // Refused: what eth_call does not take, and values the header cannot hold.
+    for (block, message) in [
+        (
+            json!({"beaconRoot": given}),
+            "block override 'beaconRoot' is not supported for this RPC method",
+        ),
+        (
+            json!({"withdrawals": []}),
+            "block override 'withdrawals' is not supported for this RPC method",
+        ),
+        (
+            json!({"number": "0x10000000000000000"}),
+            "block override 'number' 18446744073709551616 does not fit in 64 bits",
+        ),
+    ] {
+        for method in ["eth_call", "eth_estimateGas", "eth_createAccessList"] {
+            let refused = error(
+                f.addr,
+                method,
+                json!([{"to": probe}, "latest", null, block]),
+            )
+            .await;
+            assert_eq!(refused["code"], -32602, "{method}: {refused}");
+            assert_eq!(refused["message"], message, "{method}");
+        }
+    }
+    let garbage = error(
+        f.addr,
+        "eth_call",
+        json!([{"to": probe}, "latest", null, {"time": "soon"}]),
+    )
+    .await;
+    assert_eq!(garbage["code"], -32602, "{garbage}");
 }
 
 /// Runtime code returning the word in storage slot 0: `SLOAD(0)`, `MSTORE(0)`, `RETURN(0, 32)`.

@@ -454,10 +454,21 @@ async fn trace_errors_and_limits() {
     )
     .await;
     assert_eq!(err["code"], -32602, "{err}");
+    // State and block overrides apply as in eth_call: code returning NUMBER, in block 0x2a.
+    let trace = result(
+        f.addr,
+        "debug_traceCall",
+        json!([{"to": CALLER}, "latest", {
+            "stateOverrides": {(CALLER.to_string()): {"code": "0x4360005260206000f3"}},
+            "blockOverrides": {"number": "0x2a"},
+        }]),
+    )
+    .await;
+    assert_eq!(trace["returnValue"], json!(word(42)), "{trace}");
     let err = error(
         f.addr,
         "debug_traceCall",
-        json!([{"to": CALLER}, "latest", {"stateOverrides": {}}]),
+        json!([{"to": CALLER}, "latest", {"blockOverrides": {"beaconRoot": word(1)}}]),
     )
     .await;
     assert_eq!(err["code"], -32602, "{err}");
