@@ -412,7 +412,8 @@ async fn disputes_on_the_devnet_body() {
 
     // ---- A false root for the same block from account 5: the honest output with a wrong
     // derivation cursor, so its state root (and a withdrawal proof against it) is real.
-    let (withdrawal, mut proof, _) = withdrawal_proof(&devnet, withdraw_tx, block).await;
+    let (withdrawal, mut proof, withdrawal_hash) =
+        withdrawal_proof(&devnet, withdraw_tx, block).await;
     proof.output.l1Block += U256::from(1);
     let false_root = keccak256(proof.output.abi_encode());
     assert_ne!(false_root, honest.stateRoot);
@@ -448,6 +449,38 @@ async fn disputes_on_the_devnet_body() {
     })
     .await;
     assert_eq!(proposal(&l1, &s, liar_index).await.proposer, accounts[5]);
+
+    // `prove` and `withdrawal-status` take an honest covering proposal, not the newer false
+    // one (before, both took the latest proposal: the false one, and `prove` gave up).
+    let tx = withdraw_tx.to_string();
+    let run = cli(&s.file, &["withdrawal-status", &tx, "--account", "3"]).await;
+    assert!(run.ok, "withdrawal-status failed: {}", run.stderr);
+    let chosen: u64 = run
+        .field("proposal: #")
+        .split_once(' ')
+        .and_then(|(index, _)| index.parse().ok())
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert_ne!(chosen, liar_index, "{}", run.stdout);
+    let chosen_proposal = proposal(&l1, &s, chosen).await;
+    assert!(chosen_proposal.l2BlockNumber >= withdraw_block);
+    assert_ne!(chosen_proposal.stateRoot, false_root);
+    let run = cli(
+        &s.file,
+        &["prove", &tx, "--account", "3", "--timeout", "60s"],
+    )
+    .await;
+    assert!(run.ok, "prove failed: {}\n{}", run.stdout, run.stderr);
+    let proven = view(
+        &l1,
+        s.l1_bridge,
+        IL1Bridge::provenWithdrawalsCall {
+            withdrawalId: withdrawal_hash,
+            prover: accounts[3],
+        },
+    )
+    .await;
+    assert_eq!(proven.proposalIndex, U256::from(chosen));
+    assert!(honest_index >= chosen);
 
     // A relayer (account 7) proves the withdrawal against the false root while it is live.
     let relayer = devnet.l1(7);
@@ -532,6 +565,64 @@ async fn disputes_on_the_devnet_body() {
         credit.is_zero().then_some(())
     })
     .await;
+
+    // ---- A proposal the StateManager refuses (a zero root) deposits no bond; `claim` pays
+    // out a bond balance.
+    let bond_of = |account: Address| {
+        let l1 = l1.clone();
+        let state_manager = s.state_manager;
+        async move {
+            let balance: U256 = view(
+                &l1,
+                state_manager,
+                IStateManager::bondBalanceCall { account },
+            )
+            .await;
+            balance
+        }
+    };
+    let run = cli(
+        &s.file,
+        &[
+            "propose",
+            "--account",
+            "4",
+            "--l2-block",
+            &block.to_string(),
+            "--state-root",
+            &B256::ZERO.to_string(),
+        ],
+    )
+    .await;
+    assert!(!run.ok, "a zero root was proposed: {}", run.stdout);
+    assert!(
+        run.stderr.contains("StateManager_ZeroRoot"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stdout.contains("deposited"), "{}", run.stdout);
+    assert_eq!(bond_of(accounts[4]).await, U256::ZERO);
+    checked_send(
+        &devnet.l1(4),
+        accounts[4],
+        s.state_manager,
+        IStateManager::depositBondCall {}.abi_encode(),
+        U256::from(10u64.pow(16)),
+        "depositing a bond",
+    )
+    .await
+    .unwrap();
+    let run = cli(&s.file, &["claim", "--account", "4"]).await;
+    assert!(run.ok, "claim failed: {}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("StateManager bond balance: 0.01 ETH paid to"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(bond_of(accounts[4]).await, U256::ZERO);
+    let run = cli(&s.file, &["claim", "--account", "4"]).await;
+    assert!(run.stdout.contains("nothing to collect"), "{}", run.stdout);
 
     // ---- Account 6 challenges an honest proposal: refused without --force, then stalls.
     let (forced_index, forced) = honest_proposal(&devnet, &l1, &s, block + 1).await;

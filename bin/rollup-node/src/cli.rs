@@ -176,6 +176,11 @@ pub(crate) enum Command {
     /// Prove a withdrawal on L1: waits for a proposal covering its L2 block, then sends
     /// `L1Bridge.proveWithdrawal` with the proof against that proposal's state root.
     ///
+    /// The proposal is a live one at or after the withdrawal's block whose output root your L2
+    /// node (--l2-rpc-url) computes too: the oldest without an open dispute game, as it is final
+    /// soonest. Proposals with another root are passed over and named, so a false proposal
+    /// cannot keep you from proving against a true one.
+    ///
     /// Proofs are per prover: the proof is stored under the account that sends it, anyone may
     /// prove any withdrawal (it always pays the withdrawal's recipient), and proving again
     /// replaces only your own proof. `finalize` uses your own proof unless given --prover.
@@ -197,6 +202,12 @@ pub(crate) enum Command {
     /// proposal below the block whose root your node agrees with (the genesis if none), as the
     /// proposer role does: a dispute bisects the blocks between the anchor and the proposal.
     /// Your next proposal must be for a later block than your own latest live one.
+    ///
+    /// The proposal is yours to defend: a challenge opens a game played move by move on a
+    /// clock, and a proposer that does not answer loses the game and the bond, even for a true
+    /// root. `rollup-node node --proposer-key <your key>` defends the proposals of that key (and
+    /// proposes by itself); without such a node, `disputes` shows the games to answer. Collect
+    /// returned bonds with `rollup-node claim`.
     Propose(ProposeArgs),
     /// Challenge a proposal: open a dispute game on it in the DisputeGame, posting the
     /// challenger bond (read from the contract).
@@ -210,6 +221,15 @@ pub(crate) enum Command {
     /// List the latest proposals and dispute games, read from the StateManager and the
     /// DisputeGame on L1, with whether your node agrees with each root.
     Disputes(DisputesArgs),
+    /// Collect what the fraud proof owes your account on L1: the DisputeGame credit of games you
+    /// won or were refunded (`claimCredit`), the bonds of your final proposals
+    /// (`StateManager.returnBond`), and your StateManager bond balance (`withdrawBond`).
+    ///
+    /// A node with --proposer-key or --challenger-key collects for its own account by itself;
+    /// this command is for proposals and challenges made with `propose` and `challenge`. A
+    /// bond still drawn by a live proposal, or held by an open game, stays where it is until
+    /// the proposal is final or the game ends: run it again then.
+    Claim(ClaimArgs),
 }
 
 /// `rollup-node propose`.
@@ -220,7 +240,7 @@ pub(crate) struct ProposeArgs {
     pub(crate) l2_block: Option<u64>,
     /// Propose this root instead of the block's output root. A root that is not the block's
     /// output root is false: any challenger wins its game and takes your proposal bond.
-    #[arg(long, value_name = "ROOT")]
+    #[arg(long, value_name = "ROOT", value_parser = parse_b256)]
     pub(crate) state_root: Option<B256>,
     #[command(flatten)]
     pub(crate) client: ClientArgs,
@@ -236,6 +256,17 @@ pub(crate) struct ChallengeArgs {
     /// its block): the bond is lost if the root is true.
     #[arg(long)]
     pub(crate) force: bool,
+    #[command(flatten)]
+    pub(crate) client: ClientArgs,
+}
+
+/// `rollup-node claim`.
+#[derive(Debug, Args)]
+pub(crate) struct ClaimArgs {
+    /// Leave the StateManager bond balance in place (for the next `propose`, which draws its
+    /// bond from it), and collect only the rest.
+    #[arg(long)]
+    pub(crate) keep_bond: bool,
     #[command(flatten)]
     pub(crate) client: ClientArgs,
 }
@@ -378,6 +409,7 @@ pub(crate) struct ForceWithdrawArgs {
 pub(crate) struct WithdrawalTxArgs {
     /// Hash of the L2 transaction that started the withdrawal: the `L2 tx` that `withdraw` or
     /// `force-withdraw` prints, or that of an ERC-20 deposit whose credit failed (its refund).
+    #[arg(value_parser = parse_b256)]
     pub(crate) tx: B256,
     #[command(flatten)]
     pub(crate) client: ClientArgs,
@@ -392,8 +424,8 @@ pub(crate) struct ProveArgs {
     #[arg(long, value_parser = parse_duration)]
     pub(crate) timeout: Option<Duration>,
     /// Prove again although this account already proved it against a live proposal: replaces
-    /// this account's proof (nobody else's) with one against the latest proposal, whose own
-    /// challenge period then has to pass.
+    /// this account's proof (nobody else's) with one against the proposal chosen anew, whose
+    /// own challenge period then has to pass.
     #[arg(long)]
     pub(crate) again: bool,
 }
@@ -435,6 +467,12 @@ pub(crate) struct DeployArgs {
     /// Overwrite rollup.json and deployment.json if --out already holds them.
     #[arg(long)]
     pub(crate) force: bool,
+}
+
+/// A 32-byte hash or root: `0x` and 64 hex digits.
+fn parse_b256(text: &str) -> Result<B256, String> {
+    text.parse()
+        .map_err(|_| format!("{text:?} is not a 32-byte hex value (0x and 64 hex digits)"))
 }
 
 /// An address flag: 20 bytes of hex; one written in mixed case must carry a valid EIP-55
@@ -687,6 +725,7 @@ impl Cli {
             Command::Propose(args) => crate::dispute::propose(args).await,
             Command::Challenge(args) => crate::dispute::challenge(args).await,
             Command::Disputes(args) => crate::dispute::disputes(args).await,
+            Command::Claim(args) => crate::dispute::claim(args).await,
         }
     }
 }
@@ -934,6 +973,26 @@ mod tests {
             panic!("not a force-withdraw");
         };
         assert!(!args.force && args.token.is_none() && args.to.is_none());
+    }
+
+    #[test]
+    fn claim_flags_and_hash_errors() {
+        let Command::Claim(args) = parse(&["claim", "--keep-bond", "--account", "4"]) else {
+            panic!("not a claim");
+        };
+        assert!(args.keep_bond);
+        let Command::Claim(args) = parse(&["claim"]) else {
+            panic!("not a claim");
+        };
+        assert!(!args.keep_bond);
+        // A malformed root or transaction hash says what a hash looks like.
+        for line in [
+            vec!["rollup-node", "propose", "--state-root", "zz"],
+            vec!["rollup-node", "prove", "nothex"],
+        ] {
+            let err = Cli::try_parse_from(&line).unwrap_err().to_string();
+            assert!(err.contains("0x and 64 hex digits"), "{line:?}: {err}");
+        }
     }
 
     #[test]

@@ -118,7 +118,7 @@ const KNOWN_ERRORS: &[(&str, &str)] = &[
     ),
     (
         "L1Bridge_ProposalRemoved",
-        "the proposal was removed by the StateManager's dispute game, which invalidates proofs against it: run `rollup-node prove <l2 tx>` again to prove against a newer proposal",
+        "the proposal was removed (a challenger won a dispute game on it, or the guardian removed it), which invalidates proofs against it: run `rollup-node prove <l2 tx>` again to prove against another proposal",
     ),
     (
         "L1Bridge_ProposalNotFinal",
@@ -901,6 +901,36 @@ impl Client {
             .await
     }
 
+    /// Runs a call of `input` to `to` on L1 from this account, as [`Self::send`] first does,
+    /// and reports its revert unless it is `allowed` (an error name such as
+    /// `StateManager_InsufficientBond`, the one a later transaction of the command makes good).
+    pub(crate) async fn check_l1_call(
+        &self,
+        to: Address,
+        input: Vec<u8>,
+        allowed: &str,
+        what: &str,
+    ) -> eyre::Result<()> {
+        let tx = TransactionRequest::default()
+            .with_from(self.sender)
+            .with_to(to)
+            .with_input(input);
+        match self.l1.call(tx).block(BlockId::latest()).await {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                let name = err
+                    .as_error_resp()
+                    .and_then(|payload| payload.as_revert_data())
+                    .and_then(|data| decode_revert(&data).map(|(name, _)| name));
+                if name == Some(allowed) {
+                    Ok(())
+                } else {
+                    Err(explain(what, &err))
+                }
+            }
+        }
+    }
+
     /// [`Self::send`] with a gas limit `headroom_percent` above the estimate (0: the provider's
     /// own estimate), for a call whose gas can grow between the estimate and its block.
     pub(crate) async fn send_with_headroom(
@@ -978,7 +1008,7 @@ impl Client {
             } else {
                 format!(" (tx {hash})")
             };
-            println!(
+            out!(
                 "{what}{which} was displaced: another transaction of this account used its nonce {nonce} first (a deposit from L1 uses up an L2 nonce too); sending it again"
             );
         };
@@ -1077,12 +1107,12 @@ impl Client {
             };
             if start.elapsed() >= limit {
                 if let Some(err) = error {
-                    println!("cannot read L2: {err:#}");
+                    out!("cannot read L2: {err:#}");
                 }
                 return None;
             }
             if last_report.elapsed() >= Duration::from_secs(10) {
-                println!(
+                out!(
                     "waiting for L2 to run {tx} (derived from L1 block {l1_block}; {} s so far)",
                     start.elapsed().as_secs()
                 );
@@ -1153,7 +1183,7 @@ impl Client {
         let decimals = match self.l1_view(token, IERC20Metadata::decimalsCall {}).await {
             Ok(decimals) => decimals,
             Err(_) => {
-                println!(
+                out!(
                     "note: L1 token {token} has no decimals(); amounts are in 18 decimals, as the bridge assumes"
                 );
                 18
@@ -1360,6 +1390,78 @@ impl Client {
         }
     }
 
+    /// The proposal to prove a withdrawal of L2 block `block` against: live, at or after the
+    /// block, and with the output root the L2 node computes for its block. Of those, the oldest
+    /// without an open dispute game (it is final soonest), else the oldest with one. A newer
+    /// proposal anyone made with a root the node does not compute is passed over (and named),
+    /// so a false proposal cannot keep a withdrawal from being proven against a true one.
+    pub(crate) async fn proposal_to_prove(&self, block: u64) -> eyre::Result<ProposalChoice> {
+        let Some(latest) = self.latest_proposal().await? else {
+            return Ok(ProposalChoice::default());
+        };
+        // Live proposals have increasing L2 blocks by index, so the ones covering `block` are
+        // the live ones from the latest back to the first below it.
+        let mut covering = Vec::new();
+        let mut index = latest.0;
+        loop {
+            let proposal = if index == latest.0 {
+                latest.1.clone()
+            } else {
+                self.proposal(U256::from(index)).await?
+            };
+            if !proposal.removed {
+                if proposal.l2BlockNumber < block {
+                    break;
+                }
+                covering.push((index, proposal));
+            }
+            if index == 0 || latest.0 - index >= MAX_PROPOSALS_SCANNED {
+                break;
+            }
+            index -= 1;
+        }
+        covering.reverse();
+        let mut choice = ProposalChoice {
+            latest: Some(latest),
+            ..ProposalChoice::default()
+        };
+        let mut challenged = None;
+        for (index, proposal) in covering {
+            match self.local_output_root(proposal.l2BlockNumber).await? {
+                Some(root) if root == proposal.stateRoot => {}
+                Some(_) => {
+                    choice.disagreed.push(index);
+                    continue;
+                }
+                None => {
+                    choice.not_derived.push(index);
+                    continue;
+                }
+            }
+            if self.open_games(U256::from(index)).await? == 0 {
+                choice.chosen = Some((index, proposal));
+                return Ok(choice);
+            }
+            challenged.get_or_insert((index, proposal));
+        }
+        choice.chosen = challenged;
+        Ok(choice)
+    }
+
+    /// The L2 node's output root of L2 block `number` (`None` if it has not derived it as
+    /// safe).
+    pub(crate) async fn local_output_root(&self, number: u64) -> eyre::Result<Option<B256>> {
+        let proof = self
+            .l2_rpc(
+                "rollup_getProof",
+                json!([Address::ZERO, [], format!("{number:#x}")]),
+            )
+            .await?;
+        Ok(proof["outputRootHash"]
+            .as_str()
+            .and_then(|hash| hash.parse().ok()))
+    }
+
     /// The proof `prover` made of withdrawal `hash` (`provenAt == 0`: none).
     /// Proposal `index` of the StateManager.
     pub(crate) async fn proposal(
@@ -1403,7 +1505,7 @@ impl Client {
     }
 
     /// Games still open on proposal `index`: it is not final while any is.
-    async fn open_games(&self, index: U256) -> eyre::Result<u64> {
+    pub(crate) async fn open_games(&self, index: U256) -> eyre::Result<u64> {
         Ok(self
             .l1_view(self.state_manager, IStateManager::disputeOfCall { index })
             .await?
@@ -1629,7 +1731,7 @@ pub(crate) async fn deposit(args: DepositArgs) -> eyre::Result<()> {
                     "approving the bridge",
                 )
                 .await?;
-            println!(
+            out!(
                 "approved the L1 bridge for {} (L1 tx {})",
                 asset.format(amount),
                 receipt.transaction_hash
@@ -1682,25 +1784,25 @@ pub(crate) async fn deposit(args: DepositArgs) -> eyre::Result<()> {
         )
         .await?;
     let l1_block = receipt.block_number.unwrap_or_default();
-    println!(
+    out!(
         "deposited {} from {} (L1) to {recipient} on L2",
         asset.format(amount),
         client.sender
     );
-    println!("L1 tx: {}", receipt.transaction_hash);
-    println!("L1 block: {l1_block}");
+    out!("L1 tx: {}", receipt.transaction_hash);
+    out!("L1 block: {l1_block}");
     if args.token.is_some() {
-        println!("L2 token: {l2_token}");
+        out!("L2 token: {l2_token}");
     }
     let l2_tx = client.l2_transaction_of(&receipt)?;
-    println!("L2 tx: {l2_tx}");
+    out!("L2 tx: {l2_tx}");
 
     if args.wait_l2.is_zero() {
-        println!("L2 runs it as soon as the node has read L1 block {l1_block} (usually seconds)");
+        out!("L2 runs it as soon as the node has read L1 block {l1_block} (usually seconds)");
         return Ok(());
     }
     let Some(l2) = client.wait_l2_receipt(l2_tx, l1_block, args.wait_l2).await else {
-        println!(
+        out!(
             "not on L2 after {} s: L2 runs it once the sequencer adopts L1 block {l1_block} (usually seconds); if it does not, anyone can force it in with `rollup-node force-include` once that block's sequencing window closes; look up L2 tx {l2_tx} later",
             args.wait_l2.as_secs()
         );
@@ -1721,7 +1823,7 @@ fn report_deposit(
     let again = &client.signer_flag;
     if asset.l1_token.is_none() {
         if l2.success {
-            println!(
+            out!(
                 "credited: {} to {recipient} on L2 (L2 block {})",
                 asset.format(amount),
                 l2.block
@@ -1729,7 +1831,7 @@ fn report_deposit(
             return Ok(());
         }
         // The deposit transaction mints to the depositor's L2 identity before the transfer.
-        println!(
+        out!(
             "the L2 transfer to {recipient} FAILED (L2 block {}): the {} stay with {}, your L2 account",
             l2.block,
             asset.format(amount),
@@ -1740,14 +1842,14 @@ fn report_deposit(
         );
     }
     if let Some(failed) = l2.bridge_event::<IL2Bridge::DepositFailed>() {
-        println!(
+        out!(
             "the L2 credit FAILED (L2 block {}): the L2 bridge recorded a refund withdrawal of {} to {} on L1 instead",
             l2.block,
             asset.format(failed.amount),
             failed.refundTo
         );
-        println!("withdrawal hash: {}", failed.withdrawalHash);
-        println!(
+        out!("withdrawal hash: {}", failed.withdrawalHash);
+        out!(
             "to get the tokens back on L1: `rollup-node prove {l2_tx}{again}` once a proposal covers L2 block {}, then `rollup-node finalize {l2_tx} --wait{again}`",
             l2.block
         );
@@ -1761,7 +1863,7 @@ fn report_deposit(
             l2.block
         );
     }
-    println!(
+    out!(
         "credited: {} to {recipient} on L2 (L2 block {})",
         asset.format(amount),
         l2.block
@@ -1826,14 +1928,14 @@ pub(crate) async fn withdraw(args: WithdrawArgs) -> eyre::Result<()> {
         .await?;
     let tx = receipt.transaction_hash;
     let withdrawal = client.l2_withdrawal(tx).await?;
-    println!(
+    out!(
         "withdrawal initiated: {}",
         describe(&withdrawal.withdrawal, &asset)
     );
-    println!("L2 tx: {tx}");
-    println!("L2 block: {}", withdrawal.l2_block);
-    println!("withdrawal hash: {}", withdrawal.hash);
-    println!(
+    out!("L2 tx: {tx}");
+    out!("L2 block: {}", withdrawal.l2_block);
+    out!("withdrawal hash: {}", withdrawal.hash);
+    out!(
         "next: `rollup-node prove {tx}{again}` once a proposal covers L2 block {} (it waits for one)",
         withdrawal.l2_block
     );
@@ -1866,7 +1968,7 @@ async fn prove_origin_hashes(client: &Client, lowest: u64, head: u64) -> eyre::R
     let Some(&(_, newest)) = chunks.first() else {
         bail!("L1 block {lowest} is too recent to prove");
     };
-    println!(
+    out!(
         "L1 no longer tells the hash of block {lowest}: proving the hashes of L1 blocks {lowest}..={newest} backwards first, in {} transactions",
         chunks.len()
     );
@@ -1889,7 +1991,7 @@ async fn prove_origin_hashes(client: &Client, lowest: u64, head: u64) -> eyre::R
                 "proveOriginHashes",
             )
             .await?;
-        println!(
+        out!(
             "proved L1 block hashes {low}..={high} ({}/{}, L1 tx {})",
             done + 1,
             chunks.len(),
@@ -1938,7 +2040,7 @@ pub(crate) async fn force_include(args: ClientArgs) -> eyre::Result<()> {
             .ok_or_else(|| eyre!("L1 block {number} does not exist yet"))?;
         headers.push(header);
     }
-    println!(
+    out!(
         "forcing L1 epochs {epoch}..={last_forced} into L2 blocks from {next_block} ({} L1 headers to record)",
         headers.len()
     );
@@ -1966,8 +2068,8 @@ pub(crate) async fn force_include(args: ClientArgs) -> eyre::Result<()> {
             "forceInclude (the epoch's sequencing window must have closed without a batch)",
         )
         .await?;
-    println!("L1 tx: {}", receipt.transaction_hash);
-    println!(
+    out!("L1 tx: {}", receipt.transaction_hash);
+    out!(
         "L1 block: {}: replicas derive one L2 block per forced epoch, each with that L1 block's deposits",
         receipt.block_number.unwrap_or_default()
     );
@@ -2001,7 +2103,7 @@ pub(crate) async fn force_withdraw(args: ForceWithdrawArgs) -> eyre::Result<()> 
     };
     match holding {
         Ok(balance) if balance >= amount => {
-            println!(
+            out!(
                 "your L2 account {l2_account} holds {}",
                 asset.format(balance)
             );
@@ -2015,7 +2117,7 @@ pub(crate) async fn force_withdraw(args: ForceWithdrawArgs) -> eyre::Result<()> 
             if !args.force {
                 bail!("{what} (--force sends anyway)");
             }
-            println!("warning: {what}; sending anyway (--force)");
+            out!("warning: {what}; sending anyway (--force)");
         }
         Err(err) => {
             let what = format!("cannot read your L2 balance ({err:#})");
@@ -2024,7 +2126,7 @@ pub(crate) async fn force_withdraw(args: ForceWithdrawArgs) -> eyre::Result<()> 
                     "{what}: if the sequencer's RPC is gone, run your own replica (`rollup-node node --config rollup.json --l1-rpc-url URL` derives L2 from L1 alone) and pass its --l2-rpc-url, or send without the check with --force"
                 );
             }
-            println!("warning: {what}; sending anyway (--force)");
+            out!("warning: {what}; sending anyway (--force)");
         }
     }
 
@@ -2054,31 +2156,31 @@ pub(crate) async fn force_withdraw(args: ForceWithdrawArgs) -> eyre::Result<()> 
         )
         .await?;
     let l1_block = receipt.block_number.unwrap_or_default();
-    println!(
+    out!(
         "forced withdrawal sent on L1: {} from {l2_account} (L2) to {recipient} (L1)",
         asset.format(amount)
     );
-    println!("L1 tx: {}", receipt.transaction_hash);
-    println!("L1 block: {l1_block}");
+    out!("L1 tx: {}", receipt.transaction_hash);
+    out!("L1 block: {l1_block}");
     let tx = client.l2_transaction_of(&receipt)?;
-    println!("L2 tx: {tx}");
+    out!("L2 tx: {tx}");
     let next = format!(
         "next: `rollup-node prove {tx}{again}` once a proposal covers its L2 block (it waits for one), then `rollup-node finalize {tx} --wait{again}`"
     );
 
     if args.wait_l2.is_zero() {
-        println!(
+        out!(
             "L2 runs it with L1 block {l1_block}: at once if the sequencer includes it, else once that block's sequencing window closes and someone runs `rollup-node force-include`; `rollup-node withdrawal-status {tx}{again}` shows when it has"
         );
-        println!("{next}");
+        out!("{next}");
         return Ok(());
     }
     let Some(l2) = client.wait_l2_receipt(tx, l1_block, args.wait_l2).await else {
-        println!(
+        out!(
             "not on L2 after {} s: if the sequencer does not include it, anyone can force it in with `rollup-node force-include{again}` once the sequencing window of L1 block {l1_block} closes; `rollup-node withdrawal-status {tx}{again}` shows when it has run",
             args.wait_l2.as_secs()
         );
-        println!("{next}");
+        out!("{next}");
         return Ok(());
     };
     if !l2.success {
@@ -2089,7 +2191,7 @@ pub(crate) async fn force_withdraw(args: ForceWithdrawArgs) -> eyre::Result<()> 
             Ok(balance) if *balance < amount => "your L2 account lacked the amount",
             _ => "see the L2 transaction",
         };
-        println!(
+        out!(
             "the withdrawal FAILED on L2 (L2 block {}): your L2 account {l2_account} held {} there, and {} was to be withdrawn",
             l2.block,
             held.map_or_else(|err| format!("unknown ({err:#})"), |b| asset.format(b)),
@@ -2100,13 +2202,13 @@ pub(crate) async fn force_withdraw(args: ForceWithdrawArgs) -> eyre::Result<()> 
         );
     }
     let w = client.l2_withdrawal(tx).await?;
-    println!(
+    out!(
         "withdrawal initiated on L2: {}",
         describe(&w.withdrawal, &asset)
     );
-    println!("L2 block: {}", w.l2_block);
-    println!("withdrawal hash: {}", w.hash);
-    println!("{next}");
+    out!("L2 block: {}", w.l2_block);
+    out!("withdrawal hash: {}", w.hash);
+    out!("{next}");
     Ok(())
 }
 
@@ -2117,10 +2219,10 @@ pub(crate) async fn status(args: WithdrawalTxArgs) -> eyre::Result<()> {
     let tx = args.tx;
     let w = client.l2_withdrawal(tx).await?;
     let asset = client.withdrawal_asset(&w.withdrawal).await;
-    println!("withdrawal {}: {}", w.hash, describe(&w.withdrawal, &asset));
-    println!("L2 block: {}", w.l2_block);
+    out!("withdrawal {}: {}", w.hash, describe(&w.withdrawal, &asset));
+    out!("L2 block: {}", w.l2_block);
     if client.finalized(w.hash).await? {
-        println!("finalized: yes, paid out on L1");
+        out!("finalized: yes, paid out on L1");
         return Ok(());
     }
     let period = client.challenge_period().await?;
@@ -2146,15 +2248,13 @@ pub(crate) async fn status(args: WithdrawalTxArgs) -> eyre::Result<()> {
     if own.provenAt != 0 {
         let index = own.proposalIndex.to::<u64>();
         let proposal = client.proposal(own.proposalIndex).await?;
-        println!(
+        out!(
             "proven: yes, by this account ({me}), against proposal #{index} (L2 block {}) at {}",
             proposal.l2BlockNumber,
             utc(own.provenAt)
         );
         if proposal.removed {
-            println!(
-                "proposal #{index} was REMOVED on L1: run `rollup-node prove {tx}{again}` again"
-            );
+            out!("proposal #{index} was REMOVED on L1: run `rollup-node prove {tx}{again}` again");
         } else {
             own_finality = Some(print_finality(&client, index, proposal.timestamp, period).await?);
         }
@@ -2166,32 +2266,29 @@ pub(crate) async fn status(args: WithdrawalTxArgs) -> eyre::Result<()> {
         } else {
             format!("run `rollup-node prove {tx}{again}`")
         };
-        match client.latest_proposal().await? {
-            Some((index, proposal)) if proposal.l2BlockNumber >= w.l2_block => {
-                println!(
-                    "proposal: #{index} covers it (L2 block {})",
+        let choice = client.proposal_to_prove(w.l2_block).await?;
+        match &choice.chosen {
+            Some((index, proposal)) => {
+                out!(
+                    "proposal: #{index} covers it (L2 block {}), and the L2 node agrees with it",
                     proposal.l2BlockNumber
                 );
-                println!("proven: no, not by this account ({me}) — {what_next}");
-                print_finality(&client, index, proposal.timestamp, period).await?;
+                if !choice.disagreed.is_empty() {
+                    out!("passed over: {}", disagreement(&choice.disagreed));
+                }
+                out!("proven: no, not by this account ({me}) — {what_next}");
+                print_finality(&client, *index, proposal.timestamp, period).await?;
             }
-            latest => {
-                let latest = latest.map_or_else(
-                    || "none yet".to_string(),
-                    |(i, p)| format!("#{i} at L2 block {}", p.l2BlockNumber),
-                );
-                println!(
-                    "proposal: waiting for a proposal covering L2 block {} (latest proposal: {latest})",
-                    w.l2_block
-                );
-                println!("proven: no, not by this account ({me})");
+            None => {
+                out!("proposal: waiting: {}", choice.why_none(w.l2_block));
+                out!("proven: no, not by this account ({me})");
             }
         }
     }
     match others {
-        Ok(others) if others.is_empty() => println!("proofs by other accounts: none"),
+        Ok(others) if others.is_empty() => out!("proofs by other accounts: none"),
         Ok(others) => {
-            println!(
+            out!(
                 "proofs by other accounts (`finalize` uses one only when given `--prover <account>`):"
             );
             for (prover, proof, proposal) in others {
@@ -2200,24 +2297,83 @@ pub(crate) async fn status(args: WithdrawalTxArgs) -> eyre::Result<()> {
                 } else {
                     format!("final at {}", utc(proposal.timestamp + period))
                 };
-                println!(
+                out!(
                     "  {prover}: against proposal #{} ({state}) — `rollup-node finalize {tx} --prover {prover}{again}`",
                     proof.proposalIndex
                 );
             }
         }
-        Err(err) => println!("proofs by other accounts: unknown ({err:#})"),
+        Err(err) => out!("proofs by other accounts: unknown ({err:#})"),
     }
     match own_finality {
         Some(Finality::Final) => {
-            println!("finalized: no — run `rollup-node finalize {tx}{again}` now");
+            out!("finalized: no — run `rollup-node finalize {tx}{again}` now");
         }
         Some(Finality::Pending) => {
-            println!("finalized: no — `rollup-node finalize {tx}{again}` once final");
+            out!("finalized: no — `rollup-node finalize {tx}{again}` once final");
         }
-        None => println!("finalized: no"),
+        None => out!("finalized: no"),
     }
     Ok(())
+}
+
+/// Most proposals `prove` and `withdrawal-status` read back from the latest when they look for
+/// one to prove against: far more than stand between a withdrawal and the first proposal
+/// covering it while a withdrawal waits to be proven.
+const MAX_PROPOSALS_SCANNED: u64 = 1_000;
+
+/// What [`Client::proposal_to_prove`] found.
+#[derive(Debug, Default)]
+pub(crate) struct ProposalChoice {
+    /// The proposal to prove against, if any.
+    pub(crate) chosen: Option<(u64, Proposal)>,
+    /// The latest live proposal, if any.
+    pub(crate) latest: Option<(u64, Proposal)>,
+    /// Covering proposals whose root the L2 node does not compute, oldest first.
+    pub(crate) disagreed: Vec<u64>,
+    /// Covering proposals of blocks the L2 node has not derived as safe yet.
+    pub(crate) not_derived: Vec<u64>,
+}
+
+impl ProposalChoice {
+    /// Why no proposal was chosen, and what to do.
+    fn why_none(&self, block: u64) -> String {
+        let latest = self.latest.as_ref().map_or_else(
+            || "none yet".to_string(),
+            |(i, p)| format!("#{i} at L2 block {}", p.l2BlockNumber),
+        );
+        let mut why =
+            format!("no live proposal covering L2 block {block} (latest proposal: {latest})");
+        if !self.disagreed.is_empty() {
+            why = format!(
+                "{}: the L2 node computes another output root for each (false proposals, or a wrong --l2-rpc-url); challenge one with `rollup-node challenge --proposal {}`",
+                disagreement(&self.disagreed),
+                self.disagreed[0]
+            );
+        }
+        if !self.not_derived.is_empty() {
+            why.push_str(&format!(
+                "; the L2 node has not derived the block of proposal(s) {} as safe yet",
+                list_proposals(&self.not_derived)
+            ));
+        }
+        why
+    }
+}
+
+fn list_proposals(indexes: &[u64]) -> String {
+    indexes
+        .iter()
+        .map(|i| format!("#{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn disagreement(indexes: &[u64]) -> String {
+    format!(
+        "the L2 node disagrees with proposal(s) {}, which cover the block",
+        list_proposals(indexes)
+    )
 }
 
 /// Whether a proposal a withdrawal is proven against is final on L1 yet.
@@ -2238,7 +2394,7 @@ async fn print_finality(
 ) -> eyre::Result<Finality> {
     let open = client.open_games(U256::from(index)).await?;
     if open > 0 {
-        println!(
+        out!(
             "CHALLENGED: {open} dispute game(s) on proposal #{index} still open; it is final only once every game ended in its favour and its challenge period passed ({}) — `rollup-node disputes` shows the games",
             utc(proposal_time + period)
         );
@@ -2247,13 +2403,13 @@ async fn print_finality(
     let final_at = proposal_time + period;
     let l1_now = client.l1_time().await?;
     if l1_now >= final_at {
-        println!(
+        out!(
             "final at: {} (passed; challenge period {period} s)",
             utc(final_at)
         );
         Ok(Finality::Final)
     } else {
-        println!(
+        out!(
             "final at: {} (in {} s of L1 time; challenge period {period} s)",
             utc(final_at),
             final_at - l1_now
@@ -2270,9 +2426,9 @@ pub(crate) async fn prove(args: ProveArgs) -> eyre::Result<()> {
     let tx = args.tx.tx;
     let w = client.l2_withdrawal(tx).await?;
     let asset = client.withdrawal_asset(&w.withdrawal).await;
-    println!("withdrawal {}: {}", w.hash, describe(&w.withdrawal, &asset));
+    out!("withdrawal {}: {}", w.hash, describe(&w.withdrawal, &asset));
     if client.finalized(w.hash).await? {
-        println!("already finalized: nothing to do");
+        out!("already finalized: nothing to do");
         return Ok(());
     }
     let me = client.sender;
@@ -2280,18 +2436,18 @@ pub(crate) async fn prove(args: ProveArgs) -> eyre::Result<()> {
     if own.provenAt != 0 {
         let proposal = client.proposal(own.proposalIndex).await?;
         if proposal.removed {
-            println!(
+            out!(
                 "proposal #{} this account proved it against was removed; proving again",
                 own.proposalIndex
             );
         } else if args.again {
-            println!(
+            out!(
                 "proving again (--again): replaces this account's proof against proposal #{} (other accounts' proofs are untouched)",
                 own.proposalIndex
             );
         } else {
-            println!(
-                "already proven by this account ({me}) against proposal #{}: next, `rollup-node finalize {tx} --wait{again}` (`--again` proves anew against the latest proposal, replacing only this account's proof)",
+            out!(
+                "already proven by this account ({me}) against proposal #{}: next, `rollup-node finalize {tx} --wait{again}` (`--again` proves it again, replacing only this account's proof)",
                 own.proposalIndex
             );
             return Ok(());
@@ -2302,46 +2458,44 @@ pub(crate) async fn prove(args: ProveArgs) -> eyre::Result<()> {
     let mut last_report = None::<Instant>;
     let (index, proposal) = loop {
         // As in `finalize --wait`: a dropped request does not end the wait.
-        let latest = match client.latest_proposal().await {
-            Ok(latest) => latest,
+        let choice = match client.proposal_to_prove(w.l2_block).await {
+            Ok(choice) => choice,
             Err(err) => {
                 pause_after_failed_read(err, start, args.timeout).await?;
                 continue;
             }
         };
-        if let Some((index, proposal)) = latest.as_ref()
-            && proposal.l2BlockNumber >= w.l2_block
-        {
-            break (*index, proposal.clone());
+        if let Some((index, proposal)) = choice.chosen {
+            if !choice.disagreed.is_empty() {
+                out!("passed over: {}", disagreement(&choice.disagreed));
+            }
+            break (index, proposal);
         }
         if args.timeout.is_some_and(|limit| start.elapsed() > limit) {
             bail!(
-                "no proposal covers L2 block {} after {:?}: is the proposer running? (`rollup-node withdrawal-status {tx}{again}`)",
-                w.l2_block,
+                "{} after {:?}: is the proposer running? (`rollup-node withdrawal-status {tx}{again}`)",
+                choice.why_none(w.l2_block),
                 start.elapsed()
             );
         }
         if last_report.is_none_or(|t| t.elapsed() >= Duration::from_secs(5)) {
-            let latest = latest.map_or_else(
-                || "none yet".to_string(),
-                |(i, p)| format!("#{i} at L2 block {}", p.l2BlockNumber),
-            );
             let safe = client
                 .safe_head()
                 .await
                 .map_or_else(|| "?".to_string(), |n| n.to_string());
-            println!(
-                "waiting for a proposal covering L2 block {} (latest proposal: {latest}; L2 safe head: {safe}; {} s so far)",
-                w.l2_block,
+            out!(
+                "waiting: {} (L2 safe head: {safe}; {} s so far)",
+                choice.why_none(w.l2_block),
                 start.elapsed().as_secs()
             );
             last_report = Some(Instant::now());
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     };
-    println!(
-        "proposal #{index} covers L2 block {} (proposal at L2 block {})",
-        w.l2_block, proposal.l2BlockNumber
+    out!(
+        "proposal #{index} covers L2 block {} (proposal at L2 block {}), and the L2 node agrees with it",
+        w.l2_block,
+        proposal.l2BlockNumber
     );
 
     let response = client
@@ -2386,7 +2540,7 @@ pub(crate) async fn prove(args: ProveArgs) -> eyre::Result<()> {
     {
         bail!(
             "the L2 node's output root at L2 block {} is {output_root} (block hash {}, state root {}), but proposal #{index} proposed {} for L2 block {} (block hash {}): this node disagrees with the proposal \
-             (wrong --l2-rpc-url, or an invalid proposal: report it to the rollup's guardian, the StateManager's disputeGame account, which can remove it before it is final); not proving against it",
+             (wrong --l2-rpc-url, or a false proposal: challenge it with `rollup-node challenge --proposal {index}`); not proving against it",
             output.l2_block_number,
             output.l2_block_hash,
             output.state_root,
@@ -2445,16 +2599,16 @@ pub(crate) async fn prove(args: ProveArgs) -> eyre::Result<()> {
         )
         .await?;
     let period = client.challenge_period().await?;
-    println!(
+    out!(
         "proven against proposal #{index}, by this account ({})",
         client.sender
     );
-    println!("L1 tx: {}", receipt.transaction_hash);
-    println!(
+    out!("L1 tx: {}", receipt.transaction_hash);
+    out!(
         "final at: {} (proposal time + challenge period of {period} s)",
         utc(proposal.timestamp + period)
     );
-    println!("next: `rollup-node finalize {tx} --wait{again}`");
+    out!("next: `rollup-node finalize {tx} --wait{again}`");
     Ok(())
 }
 
@@ -2466,7 +2620,7 @@ pub(crate) async fn finalize(args: FinalizeArgs) -> eyre::Result<()> {
     let tx = args.tx.tx;
     let w = client.l2_withdrawal(tx).await?;
     let asset = client.withdrawal_asset(&w.withdrawal).await;
-    println!("withdrawal {}: {}", w.hash, describe(&w.withdrawal, &asset));
+    out!("withdrawal {}: {}", w.hash, describe(&w.withdrawal, &asset));
     let prover = args.prover.unwrap_or(client.sender);
     let whose = if args.prover.is_some() {
         format!("the proof of {prover}")
@@ -2475,7 +2629,7 @@ pub(crate) async fn finalize(args: FinalizeArgs) -> eyre::Result<()> {
     };
     // As `prove` does: running it again after it paid is not an error.
     if client.finalized(w.hash).await? {
-        println!("already finalized: nothing to do");
+        out!("already finalized: nothing to do");
         return Ok(());
     }
     if args.wait {
@@ -2500,7 +2654,7 @@ pub(crate) async fn finalize(args: FinalizeArgs) -> eyre::Result<()> {
             };
             if finalized {
                 // Paid while it waited (by another run): nothing left to send.
-                println!("already finalized: nothing to do");
+                out!("already finalized: nothing to do");
                 return Ok(());
             }
             if proven.provenAt == 0 {
@@ -2540,12 +2694,12 @@ pub(crate) async fn finalize(args: FinalizeArgs) -> eyre::Result<()> {
             {
                 let final_at = proposal.timestamp + period;
                 if open > 0 {
-                    println!(
+                    out!(
                         "waiting for proposal #{}: {open} dispute game(s) on it still open (`rollup-node disputes`); final once they end in its favour",
                         proven.proposalIndex
                     );
                 } else {
-                    println!(
+                    out!(
                         "waiting for proposal #{} to become final at {} ({} s of L1 time left)",
                         proven.proposalIndex,
                         utc(final_at),
@@ -2583,12 +2737,12 @@ pub(crate) async fn finalize(args: FinalizeArgs) -> eyre::Result<()> {
     let receipt = client
         .send(false, client.l1_bridge, input, U256::ZERO, what)
         .await?;
-    println!(
+    out!(
         "finalized: paid {} to {} on L1 (with {whose})",
         asset.format(w.withdrawal.amount),
         w.withdrawal.to
     );
-    println!("L1 tx: {}", receipt.transaction_hash);
+    out!("L1 tx: {}", receipt.transaction_hash);
     Ok(())
 }
 

@@ -91,7 +91,7 @@ pub(crate) async fn run(args: DeployArgs) -> eyre::Result<()> {
             amount(cost, "ether")
         );
     }
-    println!(
+    out!(
         "deploying to L1 chain {l1_chain_id} ({url}) from {deployer} (holds {} ETH; the deployment takes about {gas} gas)",
         amount(balance, "ether")
     );
@@ -161,7 +161,7 @@ fn save(path: &Path, value: &impl Serialize, force: bool) -> eyre::Result<()> {
     });
     if let Err(err) = written {
         let _ = std::fs::remove_file(&tmp);
-        println!("{}:\n{text}", path.display());
+        out!("{}:\n{text}", path.display());
         let reason = if err.kind() == ErrorKind::AlreadyExists {
             "it appeared during the deployment (pass --force to overwrite)".to_string()
         } else {
@@ -212,59 +212,61 @@ fn print_summary(
         })
     };
     let preset = &plan.preset;
-    println!("\ndeployed to L1 chain {l1_chain_id}");
-    println!("  TimelockController   {}", d.timelock);
-    println!(
+    out!("\ndeployed to L1 chain {l1_chain_id}");
+    out!("  TimelockController   {}", d.timelock);
+    out!(
         "  StateManager         {}{}",
         d.state_manager,
         proxy("StateManager")
     );
-    println!(
+    out!(
         "  BatchInbox           {}{}",
         d.batch_inbox,
         proxy("BatchInbox")
     );
-    println!(
+    out!(
         "  L1Bridge             {}{}",
         d.l1_bridge,
         proxy("L1Bridge")
     );
-    println!("  DisputeGame          {}", d.dispute_game);
-    println!("  OneStepVerifier      {}", d.one_step_verifier);
-    println!("  SegmentStore         {}", d.segment_store);
-    println!(
+    out!("  DisputeGame          {}", d.dispute_game);
+    out!("  OneStepVerifier      {}", d.one_step_verifier);
+    out!("  SegmentStore         {}", d.segment_store);
+    out!(
         "  L1 origin            block {} ({}), timestamp {}",
-        d.origin.number, d.origin.hash, d.origin_timestamp
+        d.origin.number,
+        d.origin.hash,
+        d.origin_timestamp
     );
-    println!("parameters");
-    println!("  L2 chain id          {}", plan.l2_chain_id);
-    println!(
+    out!("parameters");
+    out!("  L2 chain id          {}", plan.l2_chain_id);
+    out!(
         "  challenge period     {}",
         seconds(preset.challenge_period)
     );
-    println!("  timelock delay       {}", seconds(preset.timelock_delay));
-    println!(
+    out!("  timelock delay       {}", seconds(preset.timelock_delay));
+    out!(
         "  proposal bond        {} ETH",
         amount(preset.proposal_bond, "ether")
     );
-    println!(
+    out!(
         "  sequencing window    {} L1 blocks",
         preset.sequencing_window
     );
-    println!(
+    out!(
         "  max sequencer drift  {}",
         seconds(preset.max_sequencer_drift)
     );
-    println!(
+    out!(
         "  challenger bond      {} ETH",
         amount(preset.challenger_bond, "ether")
     );
-    println!(
+    out!(
         "  game clock           {} per side, extension {}",
         seconds(preset.max_clock_duration),
         seconds(preset.clock_extension)
     );
-    println!(
+    out!(
         "  proposals            {}",
         if preset.permissionless_proposals {
             "permissionless (anyone may propose)"
@@ -272,16 +274,16 @@ fn print_summary(
             "allowlisted (the proposer only)"
         }
     );
-    println!("  genesis output root  {}", d.genesis_output_root);
-    println!("  L2 gas limit         {}", plan.l2_gas_limit);
-    println!("  L2 base fee          {} wei", plan.l2_base_fee);
-    println!(
+    out!("  genesis output root  {}", d.genesis_output_root);
+    out!("  L2 gas limit         {}", plan.l2_gas_limit);
+    out!("  L2 base fee          {} wei", plan.l2_base_fee);
+    out!(
         "  owner                {} (proposes and executes timelocked changes)",
         plan.owner
     );
-    println!("  batcher              {}", plan.batcher);
-    println!("  proposer             {}", plan.proposer);
-    println!(
+    out!("  batcher              {}", plan.batcher);
+    out!("  proposer             {}", plan.proposer);
+    out!(
         "  guardian             {}",
         plan.dispute_game.map_or_else(
             || "none".to_string(),
@@ -290,17 +292,17 @@ fn print_summary(
             )
         )
     );
-    println!(
+    out!(
         "wrote {} (give it to every replica) and {}",
         rollup_path.display(),
         deployment_path.display()
     );
-    println!(
+    out!(
         "next: `rollup-node node --config {} --l1-rpc-url {}`",
         rollup_path.display(),
         args.l1_rpc_url
     );
-    println!(
+    out!(
         "  the sequencer adds --sequencer --batcher-key <batcher's key> --proposer-key <proposer's key>; fund the batcher for L1 gas, the proposer for gas and its {} ETH bond",
         amount(preset.proposal_bond, "ether")
     );

@@ -127,7 +127,7 @@ async fn run_with_l1(
         move |rpc| {
             let info = devnet.info(l1_rpc_url, rpc);
             devnet::write_json(&info_path, &info)?;
-            println!(
+            out!(
                 "\ndevnet ready\n  L1 RPC:  {}\n  L2 RPC:  {}\n  L2 WS:   {}\n  details: {}\n",
                 info.l1_rpc_url,
                 info.l2_rpc_url,

@@ -14,7 +14,7 @@ use rollup_primitives::bindings::{IDisputeGame, IStateManager};
 use serde_json::{Value, json};
 
 use crate::{
-    cli::{ChallengeArgs, DisputesArgs, ProposeArgs},
+    cli::{ChallengeArgs, ClaimArgs, DisputesArgs, ProposeArgs},
     client::{Client, quantity, utc},
 };
 
@@ -27,19 +27,6 @@ const PAGE: u64 = 100;
 fn ether(wei: U256) -> String {
     let text = format_units(wei, "ether").unwrap_or_default();
     text.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
-/// The node's output root of L2 block `number` (`None` if it has not derived it as safe).
-async fn local_output_root(client: &Client, number: u64) -> eyre::Result<Option<B256>> {
-    let proof = client
-        .l2_rpc(
-            "rollup_getProof",
-            json!([Address::ZERO, [], format!("{number:#x}")]),
-        )
-        .await?;
-    Ok(proof["outputRootHash"]
-        .as_str()
-        .and_then(|hash| hash.parse().ok()))
 }
 
 /// The `DisputeGame` new games open in.
@@ -104,7 +91,14 @@ pub(crate) async fn propose(args: ProposeArgs) -> eyre::Result<()> {
     if number == 0 {
         bail!("L2 block 0 is the genesis, every proposal's first anchor: propose a later block");
     }
-    let local = local_output_root(&client, number).await?;
+    if let Some(safe) = client.safe_head().await
+        && number > safe
+    {
+        bail!(
+            "the node has not derived L2 block {number} as safe yet (its safe head is {safe}): wait for it, or pick an earlier --l2-block"
+        );
+    }
+    let local = client.local_output_root(number).await?;
     let root = match (args.state_root, local) {
         (Some(root), Some(local)) if root == local => root,
         (Some(root), _) => {
@@ -151,6 +145,26 @@ pub(crate) async fn propose(args: ProposeArgs) -> eyre::Result<()> {
             .ok_or_else(|| eyre!("the node does not have L2 block {number}"))?
     };
 
+    // Nothing on L1 reads the batch root; a proposal made here commits to its output root.
+    let batch_root = keccak256([b"rollup-node propose".as_slice(), root.as_slice()].concat());
+    let proof = (number, block_hash, U256::from(anchor)).abi_encode_params();
+    let submit = IStateManager::submitStateRootCall {
+        stateRoot: root,
+        batchRoot: batch_root,
+        proof: proof.into(),
+    }
+    .abi_encode();
+    // Every check the StateManager makes before it draws the bond, before any bond is
+    // deposited: a proposal it refuses must not leave a deposit behind.
+    client
+        .check_l1_call(
+            client.state_manager,
+            submit.clone(),
+            "StateManager_InsufficientBond",
+            "StateManager.submitStateRoot",
+        )
+        .await?;
+
     // The bond: topped up like the proposer role does.
     let bond = client
         .l1_view(client.state_manager, IStateManager::proposalBondCall {})
@@ -174,25 +188,17 @@ pub(crate) async fn propose(args: ProposeArgs) -> eyre::Result<()> {
                 "StateManager.depositBond",
             )
             .await?;
-        println!(
+        out!(
             "deposited {} ETH of bond (L1 tx {})",
             ether(top_up),
             receipt.transaction_hash
         );
     }
-    // Nothing on L1 reads the batch root; a proposal made here commits to its output root.
-    let batch_root = keccak256([b"rollup-node propose".as_slice(), root.as_slice()].concat());
-    let proof = (number, block_hash, U256::from(anchor)).abi_encode_params();
     let receipt = client
         .send(
             false,
             client.state_manager,
-            IStateManager::submitStateRootCall {
-                stateRoot: root,
-                batchRoot: batch_root,
-                proof: proof.into(),
-            }
-            .abi_encode(),
+            submit,
             U256::ZERO,
             "StateManager.submitStateRoot",
         )
@@ -204,7 +210,7 @@ pub(crate) async fn propose(args: ProposeArgs) -> eyre::Result<()> {
         .filter(|log| log.address() == client.state_manager)
         .find_map(|log| IStateManager::StateRootSubmitted::decode_log_data(log.data()).ok())
         .map(|event| event.index);
-    println!(
+    out!(
         "proposed {root} for L2 block {number} ({}), anchored on {}",
         if local == Some(root) {
             "your node's output root"
@@ -218,11 +224,11 @@ pub(crate) async fn propose(args: ProposeArgs) -> eyre::Result<()> {
         }
     );
     match index {
-        Some(index) => println!("proposal: #{index}"),
-        None => println!("proposal: (its StateRootSubmitted log was not found)"),
+        Some(index) => out!("proposal: #{index}"),
+        None => out!("proposal: (its StateRootSubmitted log was not found)"),
     }
-    println!("L1 tx: {}", receipt.transaction_hash);
-    println!("bond: {} ETH", ether(bond));
+    out!("L1 tx: {}", receipt.transaction_hash);
+    out!("bond: {} ETH", ether(bond));
     Ok(())
 }
 
@@ -238,7 +244,7 @@ pub(crate) async fn challenge(args: ChallengeArgs) -> eyre::Result<()> {
         );
     }
     let number = proposal.l2BlockNumber;
-    let local = local_output_root(&client, number).await?;
+    let local = client.local_output_root(number).await?;
     match local {
         Some(local) if local == proposal.stateRoot && !args.force => bail!(
             "your node agrees with proposal #{}: {local} is its output root of L2 block {number}. A challenge of a true root loses the bond to the proposer; --force challenges anyway",
@@ -248,9 +254,10 @@ pub(crate) async fn challenge(args: ChallengeArgs) -> eyre::Result<()> {
             "your node has not derived L2 block {number} as safe, so it cannot tell whether proposal #{} is false: wait for it to catch up, or --force",
             args.proposal
         ),
-        Some(local) if local != proposal.stateRoot => println!(
+        Some(local) if local != proposal.stateRoot => out!(
             "proposal #{} claims {} for L2 block {number}; your node's output root is {local}",
-            args.proposal, proposal.stateRoot
+            args.proposal,
+            proposal.stateRoot
         ),
         _ => eprintln!(
             "WARNING: challenging with --force although your node does not disagree: the bond is lost if the root is true"
@@ -260,6 +267,13 @@ pub(crate) async fn challenge(args: ChallengeArgs) -> eyre::Result<()> {
     let bond = client
         .l1_view(game, IDisputeGame::challengerBondCall {})
         .await?;
+    let open = client.open_games(index).await?;
+    if open > 0 {
+        out!(
+            "note: proposal #{} already has {open} open game(s); if one of them removes it, this game ends refunded (`rollup-node claim` collects the bond)",
+            args.proposal
+        );
+    }
     let receipt = client
         .send(
             false,
@@ -275,21 +289,152 @@ pub(crate) async fn challenge(args: ChallengeArgs) -> eyre::Result<()> {
         .iter()
         .filter(|log| log.address() == game)
         .find_map(|log| IDisputeGame::GameCreated::decode_log_data(log.data()).ok());
-    println!("L1 tx: {}", receipt.transaction_hash);
-    println!("bond: {} ETH", ether(bond));
+    out!("L1 tx: {}", receipt.transaction_hash);
+    out!("bond: {} ETH", ether(bond));
     if let Some(created) = created {
         let id = created.game;
         let deadline = client
             .l1_view(game, IDisputeGame::deadlineCall { id })
             .await?;
-        println!(
+        out!(
             "game: #{id} on proposal #{}, L2 blocks {}..{}",
-            args.proposal, created.lo, created.hi
+            args.proposal,
+            created.lo,
+            created.hi
         );
-        println!(
+        out!(
             "next: the proposer must bisect by {} (or lose); then you pick on each of its claims before your clock runs out (the challenger role does it): `rollup-node disputes` shows the game",
             utc(deadline.to::<u64>())
         );
+    }
+    out!(
+        "once the game is over: `rollup-node claim` collects your bond back and the proposal's bond if you won"
+    );
+    Ok(())
+}
+
+/// Most proposals `claim` reads back from the newest when it looks for this account's final
+/// proposals whose bond has not come back.
+const MAX_CLAIM_SCAN: u64 = 1_000;
+
+/// `rollup-node claim`.
+pub(crate) async fn claim(args: ClaimArgs) -> eyre::Result<()> {
+    let client = Client::new(&args.client)?;
+    let me = client.sender;
+    let mut collected = false;
+
+    // Credit in the dispute game: won games, refunds.
+    let game = dispute_game(&client).await?;
+    let credit = client
+        .l1_view(game, IDisputeGame::creditCall { account: me })
+        .await?;
+    if credit.is_zero() {
+        out!("DisputeGame credit: none");
+    } else {
+        let receipt = client
+            .send(
+                false,
+                game,
+                IDisputeGame::claimCreditCall { recipient: me }.abi_encode(),
+                U256::ZERO,
+                "DisputeGame.claimCredit",
+            )
+            .await?;
+        out!(
+            "DisputeGame credit: {} ETH paid to {me} (L1 tx {})",
+            ether(credit),
+            receipt.transaction_hash
+        );
+        collected = true;
+    }
+
+    // Bonds of this account's final proposals, back into its bond balance.
+    let count: U256 = client
+        .l1_view(client.state_manager, IStateManager::proposalCountCall {})
+        .await?;
+    let count = count.to::<u64>();
+    let mut returned = U256::ZERO;
+    let mut pending = Vec::new();
+    for index in (count.saturating_sub(MAX_CLAIM_SCAN)..count).rev() {
+        let proposal = client.proposal(U256::from(index)).await?;
+        if proposal.proposer != me || proposal.removed || proposal.bondReturned {
+            continue;
+        }
+        if !client
+            .l1_view(
+                client.state_manager,
+                IStateManager::isFinalCall {
+                    index: U256::from(index),
+                },
+            )
+            .await?
+        {
+            pending.push(index);
+            continue;
+        }
+        client
+            .send(
+                false,
+                client.state_manager,
+                IStateManager::returnBondCall {
+                    index: U256::from(index),
+                }
+                .abi_encode(),
+                U256::ZERO,
+                "StateManager.returnBond",
+            )
+            .await?;
+        out!(
+            "proposal #{index} is final: its bond of {} ETH is back in the bond balance",
+            ether(proposal.bond)
+        );
+        returned += proposal.bond;
+    }
+    if !pending.is_empty() {
+        pending.reverse();
+        out!(
+            "not final yet, their bonds stay drawn: proposal(s) {}",
+            pending
+                .iter()
+                .map(|i| format!("#{i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+
+    // The bond balance itself.
+    let balance = client
+        .l1_view(
+            client.state_manager,
+            IStateManager::bondBalanceCall { account: me },
+        )
+        .await?;
+    if balance.is_zero() {
+        out!("StateManager bond balance: none");
+    } else if args.keep_bond {
+        out!(
+            "StateManager bond balance: {} ETH, kept (--keep-bond) for your next proposal",
+            ether(balance)
+        );
+    } else {
+        let receipt = client
+            .send(
+                false,
+                client.state_manager,
+                IStateManager::withdrawBondCall { amount: balance }.abi_encode(),
+                U256::ZERO,
+                "StateManager.withdrawBond",
+            )
+            .await?;
+        out!(
+            "StateManager bond balance: {} ETH paid to {me} (L1 tx {})",
+            ether(balance),
+            receipt.transaction_hash
+        );
+        collected = true;
+    }
+    if !collected && returned.is_zero() {
+        out!("nothing to collect");
     }
     Ok(())
 }
@@ -320,13 +465,19 @@ pub(crate) async fn disputes(mut args: DisputesArgs) -> eyre::Result<()> {
         .l1_view(client.state_manager, IStateManager::proposalCountCall {})
         .await?
         .to::<u64>();
-    println!(
+    out!(
         "proposals ({count} in all, challenge period {period} s, L1 time {})",
         utc(now)
     );
-    println!(
+    out!(
         "{:>6}  {:>9}  {:<10}  {:>5}  {:>6}  {:<5}  {:<42}  root",
-        "index", "l2 block", "status", "games", "anchor", "agree", "proposer"
+        "index",
+        "l2 block",
+        "status",
+        "games",
+        "anchor",
+        "agree",
+        "proposer"
     );
     for i in count.saturating_sub(args.count)..count {
         let index = U256::from(i);
@@ -345,7 +496,7 @@ pub(crate) async fn disputes(mut args: DisputesArgs) -> eyre::Result<()> {
         } else {
             "pending"
         };
-        let agree = match local_output_root(&client, p.l2BlockNumber).await {
+        let agree = match client.local_output_root(p.l2BlockNumber).await {
             Ok(Some(local)) if local == p.stateRoot => "yes",
             Ok(Some(_)) => "NO",
             _ => "?",
@@ -357,7 +508,7 @@ pub(crate) async fn disputes(mut args: DisputesArgs) -> eyre::Result<()> {
                 a => format!("#{}", a - 1),
             },
         );
-        println!(
+        out!(
             "{i:>6}  {:>9}  {status:<10}  {open:>5}  {anchor:>6}  {agree:<5}  {:<42}  {}",
             p.l2BlockNumber,
             p.proposer.to_string(),
@@ -370,7 +521,7 @@ pub(crate) async fn disputes(mut args: DisputesArgs) -> eyre::Result<()> {
     {
         Ok(game) if !game.is_zero() => game,
         _ => {
-            println!("no dispute game is set in the StateManager");
+            out!("no dispute game is set in the StateManager");
             return Ok(());
         }
     };
@@ -378,10 +529,16 @@ pub(crate) async fn disputes(mut args: DisputesArgs) -> eyre::Result<()> {
         .l1_view(game, IDisputeGame::gameCountCall {})
         .await?
         .to::<u64>();
-    println!("\ndispute games in {game} ({games} in all)");
-    println!(
+    out!("\ndispute games in {game} ({games} in all)");
+    out!(
         "{:>5}  {:>8}  {:<14}  {:>5}  {:<21}  {:<10}  {:<42}  deadline",
-        "id", "proposal", "status", "level", "range", "turn", "challenger"
+        "id",
+        "proposal",
+        "status",
+        "level",
+        "range",
+        "turn",
+        "challenger"
     );
     for id in games.saturating_sub(args.count)..games {
         let g = client
@@ -413,7 +570,7 @@ pub(crate) async fn disputes(mut args: DisputesArgs) -> eyre::Result<()> {
         } else {
             ("-", "-".to_string())
         };
-        println!(
+        out!(
             "{id:>5}  {:>8}  {:<14}  {:>5}  {range:<21}  {turn:<10}  {:<42}  {deadline}",
             g.proposal,
             game_status(g.status),

@@ -1,5 +1,19 @@
 //! `rollup-node`: run a rollup replica against any L1, or a whole devnet with one command.
 
+/// `println!` for what the commands print: when the reader goes away (`rollup-node disputes |
+/// head`), the command ends quietly, as other Unix tools do, where `println!` would panic.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(err) = writeln!(std::io::stdout(), $($arg)*) {
+            if err.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+            eprintln!("cannot write to stdout: {err}");
+        }
+    }};
+}
+
 mod cli;
 mod client;
 mod deploy;
