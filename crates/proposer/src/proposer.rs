@@ -439,9 +439,13 @@ impl Proposer {
             });
             return Ok(None);
         }
+        // The anchor as `disputes` lists proposals: by index, or the genesis.
+        let anchor_proposal = anchor
+            .checked_sub(1)
+            .map_or_else(|| "genesis".to_string(), |index| format!("#{index}"));
         info!(
             target: "rollup::proposer",
-            l2_block = safe, %output_root, state_root = %output.state_root, %batch_root, anchor,
+            l2_block = safe, %output_root, state_root = %output.state_root, %batch_root, anchor = %anchor_proposal,
             inbox_record = output.inbox_record, block_in_record = output.block_in_record,
             derived_in_l1_block = output.l1_block, l1_block = receipt.block_number.unwrap_or_default(),
             "output root proposed"
