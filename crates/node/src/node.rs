@@ -531,6 +531,30 @@ impl RollupNode {
         }
         let unwound = self.unwind_unsafe(&mut writer, keep)?;
         writer.set_safe_head(safe.min(keep))?;
+        // The RPC resolves `safe` and `finalized` through the published heads: lower them
+        // before the removal commits, so no tag names a block that is gone. (They are set from
+        // the store again once the notification is handled.)
+        let kept = |number: u64| -> Result<BlockNumHash> {
+            Ok(BlockNumHash {
+                number,
+                hash: writer.block_hash(number)?.unwrap_or_default(),
+            })
+        };
+        let (unsafe_l2, safe_l2) = (kept(keep)?, kept(safe.min(keep))?);
+        self.heads.send_if_modified(|heads| {
+            let mut lowered = false;
+            for (head, to) in [
+                (&mut heads.unsafe_l2, unsafe_l2),
+                (&mut heads.safe_l2, safe_l2),
+                (&mut heads.finalized_l2, safe_l2),
+            ] {
+                if head.number > to.number {
+                    *head = to;
+                    lowered = true;
+                }
+            }
+            lowered
+        });
         writer.commit()?;
         outcome.reverted_l1_blocks += cursor.number + 1 - first;
         outcome.unwound_l2_blocks += unwound;

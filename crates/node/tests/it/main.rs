@@ -371,6 +371,59 @@ fn reorg_unwinds_exactly_and_applies_the_new_chain() {
     );
 }
 
+/// Every head the node publishes names a stored block, also while an L1 reorg removes blocks:
+/// the RPC resolves `safe` and `finalized` through the published heads, and a head above the
+/// store made `eth_getBlockByNumber("safe")` answer `null` for that moment.
+#[test]
+fn published_heads_never_name_a_removed_block() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = open(dir.path());
+    node.handle_notification(&committed(101, 110, 0, 0))
+        .unwrap();
+    let heads = node.heads();
+    let store = node.store().clone();
+    let done = std::sync::Arc::new(AtomicBool::new(false));
+    let checker = {
+        let done = std::sync::Arc::clone(&done);
+        std::thread::spawn(move || {
+            let mut checked = 0u64;
+            while !done.load(Ordering::Acquire) {
+                let before = *heads.borrow();
+                let reader = store.reader().unwrap();
+                // The heads moved while the reader opened: which of the two it saw is unknown.
+                if *heads.borrow() != before {
+                    continue;
+                }
+                for (name, head) in [
+                    ("unsafe", before.unsafe_l2),
+                    ("safe", before.safe_l2),
+                    ("finalized", before.finalized_l2),
+                ] {
+                    assert_eq!(
+                        reader.block_hash(head.number).unwrap(),
+                        Some(head.hash),
+                        "the {name} head {head:?} is not a stored block"
+                    );
+                }
+                checked += 1;
+            }
+            checked
+        })
+    };
+    for round in 0..60u64 {
+        // Fork `round + 1` replaces blocks 104..=110 of fork `round`, and back.
+        node.handle_notification(&L1Notification::Reorged {
+            old: chain(104, 110, round, 0),
+            new: chain(104, 110, round + 1, 0),
+        })
+        .unwrap();
+    }
+    done.store(true, Ordering::Release);
+    let checked = checker.join().unwrap();
+    assert!(checked > 0, "the checker never saw steady heads");
+}
+
 #[test]
 fn revert_then_identical_recommit_restores_identical_chain() {
     let dir = tempfile::tempdir().unwrap();
