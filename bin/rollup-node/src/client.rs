@@ -1040,11 +1040,17 @@ impl Client {
                 return Ok(None);
             }
             // Looked at after the receipt: the nonce is then used by someone else, unless this
-            // transaction landed in between (the next look at its receipt tells).
+            // transaction landed in between (the next look at its receipt tells), or the node
+            // still holds it: an L1 reorg took it out of a block and put it back in the pool, and
+            // sending it again under the next nonce would have both run.
             nonce_used = provider
                 .get_transaction_count(self.sender)
                 .await
-                .is_ok_and(|latest| latest > nonce);
+                .is_ok_and(|latest| latest > nonce)
+                && provider
+                    .get_transaction_by_hash(hash)
+                    .await
+                    .is_ok_and(|known| known.is_none());
             if start.elapsed() > RECEIPT_TIMEOUT {
                 bail!(
                     "no receipt of {what} (tx {hash}) within {} s: it may still be mined; look it up later, or send again once it is gone from the node's pool",
