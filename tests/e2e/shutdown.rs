@@ -1,7 +1,8 @@
 //! The devnet stops when asked: Ctrl-C in a terminal (SIGINT to the whole process group, so
 //! anvil dies with the node) and SIGTERM after the L1 died both end it within seconds, even with
 //! batch transactions waiting on an L1 that will never mine them. A `kill -9` of the node takes
-//! its anvil along, and the devnet refuses to run on an L1 port it did not open.
+//! its anvil along, an anvil that dies stops the devnet with a clear error, and the devnet
+//! refuses to run on an L1 port it did not open.
 
 use std::{
     os::unix::process::CommandExt,
@@ -230,6 +231,36 @@ fn kill_9_of_the_devnet_ends_its_anvil() {
         port_closes_within(l1_port, Duration::from_secs(15)),
         "anvil outlived the killed devnet\n{}",
         log_of(&datadir)
+    );
+}
+
+#[test]
+fn the_devnet_stops_when_its_anvil_dies() {
+    let dir = tempfile::tempdir().unwrap();
+    let datadir = dir.path().to_path_buf();
+    let l1_port = support::free_port();
+    let (mut group, _) = DevnetGroup::start_ready(&datadir, l1_port);
+    // anvil alone dies (an OOM kill, say): before, the sequencer went on without L1 and the
+    // roles retried against nothing, twice a second, without saying why.
+    // anvil is the devnet's only child process.
+    let anvil = Command::new("pgrep")
+        .args(["-P", &group.child.id().to_string()])
+        .output()
+        .unwrap();
+    let pid: u32 = String::from_utf8_lossy(&anvil.stdout)
+        .lines()
+        .next()
+        .and_then(|line| line.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no anvil on port {l1_port}\n{}", log_of(&datadir)));
+    kill("KILL", pid, false);
+    let Some((status, _)) = exit_within(&mut group.child, Duration::from_secs(30)) else {
+        panic!("the devnet ran on without its L1\n{}", log_of(&datadir));
+    };
+    let log = log_of(&datadir);
+    assert!(!status.success(), "{log}");
+    assert!(
+        log.contains("anvil, the devnet's L1, exited (signal: 9"),
+        "{log}"
     );
 }
 

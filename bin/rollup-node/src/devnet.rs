@@ -11,7 +11,7 @@ use alloy_provider::{Provider, ProviderBuilder};
 use eyre::{WrapErr, bail};
 use rollup_service::devnet;
 use tokio::process::{Child, Command};
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use crate::{cli::DevnetArgs, runner};
 
@@ -95,12 +95,55 @@ async fn run_with_l1(
     let client =
         alloy_rpc_client::RpcClient::new_http(l1_rpc_url.parse().wrap_err("bad --l1-rpc-url")?);
     let provider = ProviderBuilder::new().connect_client(client.clone());
-    if wait_for_l1(&provider, l1_rpc_url, anvil, datadir, &cancel)
-        .await?
-        .is_none()
+    let mut anvil = anvil;
+    if wait_for_l1(
+        &provider,
+        l1_rpc_url,
+        anvil.as_deref_mut(),
+        datadir,
+        &cancel,
+    )
+    .await?
+    .is_none()
     {
         return Ok(());
     }
+    // The anvil started here is the devnet's L1: if it dies, the roles would retry against
+    // nothing while the sequencer went on without L1, so the devnet stops and says why.
+    let node_cancel = cancel.child_token();
+    let work = deploy_and_run(args, datadir, l1_rpc_url, client, lock, node_cancel.clone());
+    tokio::pin!(work);
+    let anvil_exited = async {
+        match anvil {
+            Some(child) => child.wait().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        result = &mut work => result,
+        status = anvil_exited => {
+            let status = status.map_or_else(|err| err.to_string(), |status| status.to_string());
+            error!(target: "rollup::devnet", %status, "anvil, the devnet's L1, exited; stopping the devnet");
+            node_cancel.cancel();
+            let _ = work.await;
+            bail!(
+                "anvil, the devnet's L1, exited ({status}) while the devnet ran: see {}. Run the same command again to resume from the saved L1 state",
+                datadir.join(ANVIL_LOG).display()
+            )
+        }
+    }
+}
+
+/// Deploys (or finds) the devnet's contracts on the L1 at `l1_rpc_url` and runs the L2 node with
+/// every role until `cancel`.
+async fn deploy_and_run(
+    args: &DevnetArgs,
+    datadir: &Path,
+    l1_rpc_url: &str,
+    client: alloy_rpc_client::RpcClient,
+    lock: &rollup_storage::DatadirLock,
+    cancel: tokio_util::sync::CancellationToken,
+) -> eyre::Result<()> {
     // Stopping mid-deployment leaves no rollup.json behind: the next run deploys afresh.
     let devnet = tokio::select! {
         biased;
@@ -153,9 +196,20 @@ async fn wait_for_l1(
         if let Some(child) = anvil.as_deref_mut()
             && let Some(status) = child.try_wait()?
         {
+            let log = datadir.join(ANVIL_LOG);
+            let damaged = std::fs::read_to_string(&log)
+                .is_ok_and(|text| text.contains("failed to parse json file"));
+            if damaged {
+                bail!(
+                    "anvil exited ({status}): it cannot read the devnet's saved L1 state {}, which a crash of the whole machine (or a kill of anvil itself) cut off while anvil was writing it (see {}). This devnet's L1 cannot be resumed: start a fresh devnet with another --datadir, or move {} away",
+                    datadir.join("anvil-state.json").display(),
+                    log.display(),
+                    datadir.display()
+                );
+            }
             bail!(
                 "anvil exited ({status}) before it answered at {url}: see {}",
-                datadir.join(ANVIL_LOG).display()
+                log.display()
             );
         }
         tokio::select! {
@@ -232,8 +286,12 @@ async fn start_anvil(args: &DevnetArgs, datadir: &Path) -> eyre::Result<(Child, 
         .arg(args.l1_block_time.to_string())
         .arg("--state")
         .arg(&state)
+        // anvil also saves its state when it stops (SIGTERM, which it gets however the devnet
+        // ends); the interval only bounds what a crash of the whole machine loses. Each save
+        // rewrites the whole file, blocks and blobs included (about 130 MB after 15 minutes),
+        // so not every second.
         .arg("--state-interval")
-        .arg("1")
+        .arg("10")
         .arg("--cache-path")
         .arg(&cache)
         .stdout(Stdio::from(log.try_clone()?))
@@ -271,6 +329,10 @@ async fn start_anvil(args: &DevnetArgs, datadir: &Path) -> eyre::Result<(Child, 
 
 async fn stop_anvil(mut child: Child) {
     info!(target: "rollup::devnet", "stopping anvil");
+    if let Ok(Some(status)) = child.try_wait() {
+        info!(target: "rollup::devnet", %status, "anvil had already exited");
+        return;
+    }
     // SIGTERM lets anvil write its state file, so the next run resumes the same L1.
     if let Some(pid) = child.id() {
         let _ = std::process::Command::new("kill")
