@@ -389,9 +389,14 @@ pub fn build_batch(
             }
         }
         if missing_header || batch.headers.len() > MAX_HEADERS_PER_BATCH {
-            // Post what we have; the rest waits for its L1 headers (or the next batch).
+            // Post what we have; the rest waits for its L1 headers (or the next batch). The
+            // batch cannot grow, so it is full, past the codec's header limit and when it
+            // already adds as many origins as one batch transaction may (the batcher fetches
+            // no headers past those for it): otherwise an idle stretch longer than that cap
+            // would hold the batch, and every transaction after it, until the window closed.
             batch.headers.truncate(headers_before);
-            full = !missing_header;
+            full = !missing_header
+                || headers_before as u64 >= crate::origins::MAX_NEW_ORIGINS_PER_CALL;
             break;
         }
         let busy = !body.is_empty();

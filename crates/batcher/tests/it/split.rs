@@ -222,6 +222,82 @@ fn batches_start_at_the_inbox_and_carry_the_headers_of_the_origins_they_add() {
     );
 }
 
+/// After an idle stretch longer than one batch transaction's new origins
+/// (`MAX_NEW_ORIGINS_PER_CALL`), the batch that reaches the cap is full and goes out at once;
+/// before, it waited for the sequencing window's deadline, and every block after it with it.
+#[test]
+fn a_batch_adding_the_most_origins_one_call_takes_is_full() {
+    use rollup_batcher::origins::MAX_NEW_ORIGINS_PER_CALL;
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = open_node(dir.path(), rollup_config(1_000, 10_000));
+    let origins = MAX_NEW_ORIGINS_PER_CALL + 30;
+    let l1 = (1..=origins)
+        .map(|number| L1Block {
+            number,
+            hash: B256::from(alloy_primitives::U256::from(number)),
+            parent_hash: B256::from(alloy_primitives::U256::from(number - 1)),
+            timestamp: 1_000 + number,
+            mix_hash: B256::ZERO,
+            base_fee_per_gas: Some(1),
+            transactions: vec![],
+            receipts: vec![],
+        })
+        .collect();
+    node.handle_notification(&L1Notification::Committed {
+        new: Arc::new(L1Chain::new(l1).unwrap()),
+    })
+    .unwrap();
+    // One idle L2 block per L1 block, each on the next origin.
+    for i in 1..=origins {
+        node.build_block(vec![], 1_000 + i).unwrap().unwrap();
+    }
+    assert_eq!(origin_of(&node, origins), origins);
+    // The batcher fetches the headers of at most that many new origins for one batch.
+    let fetched = |number: u64| {
+        (number <= MAX_NEW_ORIGINS_PER_CALL)
+            .then(|| header(number))
+            .flatten()
+    };
+    let start = genesis_start(&node);
+    let pending = build_batch(
+        node.store(),
+        &start,
+        origins,
+        10_000,
+        rollup_primitives::MAX_BATCH_SIZE,
+        DataPath::Calldata,
+        &fetched,
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(pending.batch.headers.len() as u64, MAX_NEW_ORIGINS_PER_CALL);
+    assert_eq!(pending.last_block, MAX_NEW_ORIGINS_PER_CALL);
+    assert!(pending.full, "the batch cannot take another origin");
+    assert_eq!(pending.oldest_with_transactions, None);
+    let config = BatcherConfig::new(node.config());
+    assert_eq!(
+        config.post_reason(&pending, Duration::from_secs(1_001), origins),
+        Some(PostReason::Full)
+    );
+    check(&node, &start, &pending);
+
+    // A header L1 has not given yet is only a wait: not full.
+    let slow = |number: u64| (number <= 20).then(|| header(number)).flatten();
+    let waiting = build_batch(
+        node.store(),
+        &start,
+        origins,
+        10_000,
+        rollup_primitives::MAX_BATCH_SIZE,
+        DataPath::Calldata,
+        &slow,
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(waiting.last_block, 20);
+    assert!(!waiting.full);
+}
+
 #[test]
 fn batches_stop_at_the_size_limit() {
     let dir = tempfile::tempdir().unwrap();
