@@ -229,6 +229,35 @@ async fn a_withdrawal_started_on_l1_exits_without_a_sequencer_body() {
             user_key.clone(),
         ]
     };
+    // Swapped URLs are refused before anything is sent: a deposit "to L1" would otherwise have
+    // gone to the L1 bridge's address on L2, where nobody controls it.
+    let nonce_before = l1.get_transaction_count(user).await.unwrap();
+    let run = cli(
+        &file,
+        &[
+            "deposit",
+            "--amount",
+            "0.01",
+            "--config",
+            config.to_str().unwrap(),
+            "--l1-rpc-url",
+            &replica.rpc_url,
+            "--l2-rpc-url",
+            &anvil.url,
+            "--private-key",
+            &user_key,
+        ],
+    )
+    .await;
+    assert!(!run.ok, "a deposit with swapped URLs ran: {}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("--l1-rpc-url and --l2-rpc-url look swapped"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(l1.get_transaction_count(user).await.unwrap(), nonce_before);
+
     let mut prove = flags("prove");
     prove.extend(["--timeout".into(), "60s".into()]);
     let run = cli(&file, &prove.iter().map(String::as_str).collect::<Vec<_>>()).await;

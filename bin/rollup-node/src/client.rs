@@ -498,6 +498,8 @@ fn explain(what: &str, err: &RpcError<TransportErrorKind>) -> eyre::Report {
 struct DevnetFile {
     l1_rpc_url: String,
     l2_rpc_url: String,
+    l1_chain_id: u64,
+    l2_chain_id: u64,
     contracts: DevnetContracts,
     accounts: Vec<DevnetAccount>,
 }
@@ -691,6 +693,17 @@ struct Endpoints {
     state_manager: Address,
     signer: PrivateKeySigner,
     signer_flag: String,
+    /// The L1 and L2 chain ids the URLs must serve, and where they come from.
+    chains: ChainIds,
+}
+
+/// The chains a user command expects at its URLs.
+#[derive(Debug)]
+struct ChainIds {
+    l1: u64,
+    l2: u64,
+    /// The file that names them, for the error.
+    source: String,
 }
 
 impl Endpoints {
@@ -755,6 +768,11 @@ impl Endpoints {
             state_manager: config.contracts.state_manager,
             signer: parse_key(&key)?,
             signer_flag,
+            chains: ChainIds {
+                l1: config.l1_chain_id,
+                l2: config.l2_chain_id,
+                source: path.display().to_string(),
+            },
         })
     }
 
@@ -782,6 +800,13 @@ impl Endpoints {
         let contracts = file_ref
             .map(|f| f.contracts.clone())
             .ok_or_else(|| missing("contract addresses"))?;
+        let chains = file_ref
+            .map(|f| ChainIds {
+                l1: f.l1_chain_id,
+                l2: f.l2_chain_id,
+                source: args.devnet.display().to_string(),
+            })
+            .ok_or_else(|| missing("chain ids"))?;
         let signer = match &args.private_key {
             Some(key) => parse_key(key)?,
             None => {
@@ -804,6 +829,7 @@ impl Endpoints {
             batch_inbox: contracts.batch_inbox,
             state_manager: contracts.state_manager,
             signer,
+            chains,
             signer_flag: {
                 let mut flags = match (&args.private_key, args.account) {
                     (None, account) if account != 0 => format!(" --account {account}"),
@@ -831,16 +857,20 @@ fn parse_key(key: &str) -> eyre::Result<PrivateKeySigner> {
 const NO_L2_URL: &str = "http://no-l2-rpc-url-given.invalid";
 
 impl Client {
-    pub(crate) fn new(args: &ClientArgs) -> eyre::Result<Self> {
-        Self::with_l2(args, true)
+    pub(crate) async fn new(args: &ClientArgs) -> eyre::Result<Self> {
+        Self::with_l2(args, true).await
     }
 
     /// A client for the commands that read and write L1 only.
-    pub(crate) fn l1_only(args: &ClientArgs) -> eyre::Result<Self> {
-        Self::with_l2(args, false)
+    pub(crate) async fn l1_only(args: &ClientArgs) -> eyre::Result<Self> {
+        Self::with_l2(args, false).await
     }
 
-    fn with_l2(args: &ClientArgs, needs_l2: bool) -> eyre::Result<Self> {
+    /// Connects, and checks that each URL that answers serves the chain the config (or the
+    /// devnet file) names: swapped URLs, or a config of another deployment, would otherwise
+    /// send real funds to an address nobody controls on the wrong chain. A URL that does not
+    /// answer is reported by the first call that needs it.
+    async fn with_l2(args: &ClientArgs, needs_l2: bool) -> eyre::Result<Self> {
         let Endpoints {
             l1_url,
             l2_url,
@@ -849,6 +879,7 @@ impl Client {
             state_manager,
             signer,
             signer_flag,
+            chains,
         } = Endpoints::resolve(args, needs_l2)?;
         let sender = signer.address();
         let wallet = EthereumWallet::from(signer);
@@ -861,9 +892,35 @@ impl Client {
                 .connect_http(parsed)
                 .erased())
         };
+        let (l1, l2) = (connect(&l1_url, "L1")?, connect(&l2_url, "L2")?);
+        let check = async |provider: &DynProvider,
+                           url: &str,
+                           which: &str,
+                           want: u64,
+                           other: u64| {
+            let Ok(got) = provider.get_chain_id().await else {
+                return Ok(());
+            };
+            if got == want {
+                return Ok(());
+            }
+            let hint = if got == other {
+                "--l1-rpc-url and --l2-rpc-url look swapped"
+            } else {
+                "a wrong URL, or the config of another deployment"
+            };
+            Err(eyre!(
+                "the {which} RPC URL {url} serves chain {got}, but {} says the {which} is chain {want}: {hint}; nothing was sent",
+                chains.source
+            ))
+        };
+        check(&l1, &l1_url, "L1", chains.l1, chains.l2).await?;
+        if needs_l2 {
+            check(&l2, &l2_url, "L2", chains.l2, chains.l1).await?;
+        }
         Ok(Self {
-            l1: connect(&l1_url, "L1")?,
-            l2: connect(&l2_url, "L2")?,
+            l1,
+            l2,
             l2_url,
             sender,
             l1_bridge,
@@ -1676,7 +1733,7 @@ const MAX_TX_GAS: u64 = 1 << 24;
 
 /// `rollup-node deposit`: ETH or an ERC-20 from L1 to L2, then waits for L2 to credit it.
 pub(crate) async fn deposit(args: DepositArgs) -> eyre::Result<()> {
-    let client = Client::new(&args.client)?;
+    let client = Client::new(&args.client).await?;
     if args.to == Some(Address::ZERO) {
         bail!("--to must not be the zero address");
     }
@@ -1879,7 +1936,7 @@ fn report_deposit(
 
 /// `rollup-node withdraw`: starts a withdrawal on L2.
 pub(crate) async fn withdraw(args: WithdrawArgs) -> eyre::Result<()> {
-    let client = Client::new(&args.client)?;
+    let client = Client::new(&args.client).await?;
     let again = &client.signer_flag;
     if args.to == Some(Address::ZERO) {
         bail!("--to must not be the zero address");
@@ -2010,7 +2067,7 @@ async fn prove_origin_hashes(client: &Client, lowest: u64, head: u64) -> eyre::R
 /// `rollup-node force-include`: the next epoch's deposits, forced into L2 from L1 once its
 /// sequencing window closed without a batch.
 pub(crate) async fn force_include(args: ClientArgs) -> eyre::Result<()> {
-    let client = Client::l1_only(&args)?;
+    let client = Client::l1_only(&args).await?;
     let inbox = client.batch_inbox;
     let last_origin = client
         .l1_view(inbox, IBatchInbox::lastOriginCall {})
@@ -2085,7 +2142,7 @@ pub(crate) async fn force_include(args: ClientArgs) -> eyre::Result<()> {
 /// `rollup-node force-withdraw`: a withdrawal started on L1, which every replica runs on L2
 /// as the caller's L2 account, with or without the sequencer.
 pub(crate) async fn force_withdraw(args: ForceWithdrawArgs) -> eyre::Result<()> {
-    let client = Client::new(&args.client)?;
+    let client = Client::new(&args.client).await?;
     let again = &client.signer_flag;
     if args.to == Some(Address::ZERO) {
         bail!("--to must not be the zero address");
@@ -2220,7 +2277,7 @@ pub(crate) async fn force_withdraw(args: ForceWithdrawArgs) -> eyre::Result<()> 
 
 /// `rollup-node withdrawal-status`.
 pub(crate) async fn status(args: WithdrawalTxArgs) -> eyre::Result<()> {
-    let client = Client::new(&args.client)?;
+    let client = Client::new(&args.client).await?;
     let again = &client.signer_flag;
     let tx = args.tx;
     let w = client.l2_withdrawal(tx).await?;
@@ -2427,7 +2484,7 @@ async fn print_finality(
 /// `rollup-node prove`: waits for a proposal covering the withdrawal, then proves it on L1
 /// under this account.
 pub(crate) async fn prove(args: ProveArgs) -> eyre::Result<()> {
-    let client = Client::new(&args.tx.client)?;
+    let client = Client::new(&args.tx.client).await?;
     let again = &client.signer_flag;
     let tx = args.tx.tx;
     let w = client.l2_withdrawal(tx).await?;
@@ -2621,7 +2678,7 @@ pub(crate) async fn prove(args: ProveArgs) -> eyre::Result<()> {
 /// `rollup-node finalize`: pays out a proven withdrawal on L1, with this account's proof or
 /// `--prover`'s.
 pub(crate) async fn finalize(args: FinalizeArgs) -> eyre::Result<()> {
-    let client = Client::new(&args.tx.client)?;
+    let client = Client::new(&args.tx.client).await?;
     let again = &client.signer_flag;
     let tx = args.tx.tx;
     let w = client.l2_withdrawal(tx).await?;

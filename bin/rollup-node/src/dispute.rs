@@ -81,7 +81,7 @@ async fn find_anchor(client: &Client, number: u64) -> eyre::Result<u64> {
 
 /// `rollup-node propose`.
 pub(crate) async fn propose(args: ProposeArgs) -> eyre::Result<()> {
-    let client = Client::new(&args.client)?;
+    let client = Client::new(&args.client).await?;
     let number = match args.l2_block {
         Some(number) => number,
         None => client.safe_head().await.ok_or_else(|| {
@@ -234,7 +234,7 @@ pub(crate) async fn propose(args: ProposeArgs) -> eyre::Result<()> {
 
 /// `rollup-node challenge`.
 pub(crate) async fn challenge(args: ChallengeArgs) -> eyre::Result<()> {
-    let client = Client::new(&args.client)?;
+    let client = Client::new(&args.client).await?;
     let index = U256::from(args.proposal);
     let proposal = client.proposal(index).await?;
     if proposal.removed {
@@ -319,7 +319,7 @@ const MAX_CLAIM_SCAN: u64 = 1_000;
 
 /// `rollup-node claim`.
 pub(crate) async fn claim(args: ClaimArgs) -> eyre::Result<()> {
-    let client = Client::new(&args.client)?;
+    let client = Client::new(&args.client).await?;
     let me = client.sender;
     let mut collected = false;
 
@@ -455,7 +455,7 @@ pub(crate) async fn disputes(mut args: DisputesArgs) -> eyre::Result<()> {
     if args.client.config.is_some() && args.client.private_key.is_none() {
         args.client.private_key = Some(format!("{:#x}", B256::with_last_byte(1)));
     }
-    let client = Client::new(&args.client)?;
+    let client = Client::new(&args.client).await?;
     let now = client.l1_time().await?;
     let period = client
         .l1_view(client.state_manager, IStateManager::challengePeriodCall {})
