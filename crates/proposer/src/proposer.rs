@@ -42,6 +42,16 @@ pub enum ProposerError {
         "L2 block {0} has no derivation record (inbox record, position, L1 block): its output root cannot be built"
     )]
     NotDerived(u64),
+    /// The key may not propose: every proposal would revert, so no bond is deposited for one.
+    #[error(
+        "the proposer key's account {key} is not the StateManager's proposer {proposer}, and proposals are not permissionless: every proposal would revert (StateManager_NotProposer); no bond was deposited. Use the proposer's key, or have the owner make this account the proposer (setProposer)"
+    )]
+    NotProposer {
+        /// The key's account.
+        key: alloy_primitives::Address,
+        /// The StateManager's proposer.
+        proposer: alloy_primitives::Address,
+    },
 }
 
 /// Which L2 head the proposer proposes.
@@ -474,6 +484,16 @@ impl Proposer {
             .await?;
         if balance >= bond {
             return Ok(());
+        }
+        // A key that may not propose would lock its deposit for nothing.
+        let me = self.sender.address();
+        let proposer = self.call(IStateManager::proposerCall {}).await?;
+        if proposer != me
+            && !self
+                .call(IStateManager::permissionlessProposalsCall {})
+                .await?
+        {
+            return Err(ProposerError::NotProposer { key: me, proposer });
         }
         let top_up = bond - balance;
         let receipt = self
