@@ -23,7 +23,8 @@ use rollup_primitives::{MAX_DEPOSIT_GAS, MIN_ERC20_DEPOSIT_GAS, MIN_ETH_DEPOSIT_
 ///
 /// A real deployment: `rollup-node deploy --l1-rpc-url URL --config deploy.toml` deploys the
 /// contracts to an L1 and writes the `rollup.json` every replica needs; `rollup-node node
-/// --config rollup.json --l1-rpc-url URL` runs a replica anywhere. Against a deployment other
+/// --config rollup.json --l1-rpc-url URL --l1-beacon-url http://beacon:5052` runs a replica
+/// anywhere (the L1's beacon API serves the blobs of blob batches). Against a deployment other
 /// than the devnet, the user commands take `--config rollup.json --l1-rpc-url URL --l2-rpc-url
 /// URL` and a key in `ROLLUP_PRIVATE_KEY`.
 #[derive(Debug, Parser)]
@@ -83,7 +84,8 @@ pub(crate) enum Command {
     /// DisputeGame, the last two set in the StateManager before it goes to the timelock. It
     /// reads every parameter back from L1 and checks that the deployer kept no power, then
     /// writes <out>/rollup.json (give it to every replica:
-    /// `rollup-node node --config rollup.json --l1-rpc-url URL`) and <out>/deployment.json
+    /// `rollup-node node --config rollup.json --l1-rpc-url URL --l1-beacon-url
+    /// http://beacon:5052`) and <out>/deployment.json
     /// (every address, for operators). Existing files are not overwritten without --force, and
     /// nothing is sent when the config is unsound or the deployer cannot pay.
     ///
@@ -782,7 +784,7 @@ mod tests {
         for expected in [
             "rollup-node devnet",
             "rollup-node deposit --amount 1 --account 5",
-            "rollup-node node --config rollup.json --l1-rpc-url URL",
+            "rollup-node node --config rollup.json --l1-rpc-url URL --l1-beacon-url http://beacon:5052",
             "rollup-node deposit --amount 1 --config rollup.json --l1-rpc-url URL --l2-rpc-url URL",
             "rollup-node deploy --l1-rpc-url URL --config deploy.toml",
         ] {

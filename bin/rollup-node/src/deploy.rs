@@ -298,7 +298,7 @@ fn print_summary(
         deployment_path.display()
     );
     out!(
-        "next: `rollup-node node --config {} --l1-rpc-url {}`",
+        "next: `rollup-node node --config {} --l1-rpc-url {} --l1-beacon-url <the L1's beacon API>` (the beacon API serves the blobs of blob batches)",
         rollup_path.display(),
         args.l1_rpc_url
     );
