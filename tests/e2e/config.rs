@@ -74,6 +74,74 @@ fn a_replica_refuses_an_l1_its_config_is_not_for() {
     }
 }
 
+/// A config whose genesis L1 origin the L1 has not reached yet: the replica waits for it before
+/// it creates its database, then checks it. Before, it wrote the database at once and then
+/// retried "an L1 reorg deeper than the stored history" for ever, even once L1 got there.
+#[test]
+fn a_replica_waits_for_its_genesis_origin_then_checks_it() {
+    let anvil = Anvil::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut ahead = config(31337);
+    ahead.genesis.l1_origin = BlockNumHash {
+        number: 5,
+        hash: B256::repeat_byte(7),
+    };
+    let path = dir.path().join("rollup.json");
+    std::fs::write(&path, serde_json::to_string(&ahead).unwrap()).unwrap();
+    let data = dir.path().join("data");
+    let mut node = Command::new(env!("CARGO_BIN_EXE_rollup-node"))
+        .arg("node")
+        .arg("--config")
+        .arg(&path)
+        .args(["--l1-rpc-url", &anvil.url, "--rpc-addr", "127.0.0.1:0"])
+        .arg("--datadir")
+        .arg(&data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        node.try_wait().unwrap().is_none(),
+        "the replica did not wait"
+    );
+    // Only the datadir's lock is there: no database yet.
+    assert!(
+        !data.join("db").join("mdbx.dat").exists(),
+        "the database was created before the check"
+    );
+    // L1 reaches block 5, whose hash is not the config's.
+    let mined = Command::new("curl")
+        .args([
+            "-s",
+            "-X",
+            "POST",
+            "-H",
+            "content-type: application/json",
+            "--data",
+        ])
+        .arg(r#"{"jsonrpc":"2.0","id":1,"method":"anvil_mine","params":["0x6"]}"#)
+        .arg(&anvil.url)
+        .output()
+        .unwrap();
+    assert!(mined.status.success());
+    let started = Instant::now();
+    while node.try_wait().unwrap().is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the replica did not check the origin once L1 reached it"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let output = node.wait_with_output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("genesis.l1Origin is block 5 0x0707"),
+        "{stderr}"
+    );
+}
+
 /// `rollup-node deploy` with the production preset against a fresh L1, as an operator runs it:
 /// every contract behind a proxy whose admin is the timelock, the 7-day challenge period, and a
 /// `rollup.json` a replica starts from. An upgrade then waits out the timelock: refused before

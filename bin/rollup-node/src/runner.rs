@@ -57,8 +57,9 @@ pub(crate) async fn run_replica(args: NodeArgs) -> eyre::Result<()> {
 
 /// Refuses an L1 whose chain id is not the config's, or on which the rollup's genesis L1 origin
 /// is another block (wrong L1, or a config for another deployment): the follower would find
-/// none of its blocks canonical and retry for ever. An L1 that does not answer yet, or has not
-/// reached the origin yet, is left to the follower, which waits.
+/// none of its blocks canonical and retry for ever. An L1 that has not reached the origin yet
+/// is waited for here, before the database is created, so the origin is checked too. An L1 that
+/// does not answer yet is left to the follower, which waits.
 async fn check_l1_chain(config: &RollupConfig, l1_rpc_url: &str) -> eyre::Result<()> {
     let l1 = rollup_l1::L1Rpc::connect(l1_rpc_url).await?;
     let origin = config.genesis.l1_origin;
@@ -69,20 +70,28 @@ async fn check_l1_chain(config: &RollupConfig, l1_rpc_url: &str) -> eyre::Result
             "the L1 at {l1_rpc_url} is chain {chain_id}, but the rollup config is for L1 chain {} (wrong --l1-rpc-url or --config)",
             config.l1_chain_id
         );
-        match l1.fetch_header(origin.number).await? {
-            Some(block) => eyre::ensure!(
-                block.hash == origin.hash,
-                "the rollup config's genesis.l1Origin is block {} {}, but that block on the L1 at {l1_rpc_url} is {} (wrong --l1-rpc-url, or a --config of another deployment)",
-                origin.number,
-                origin.hash,
-                block.hash
-            ),
-            None => warn!(
-                target: "rollup::node",
-                l1_origin = origin.number,
-                "the L1 has not reached the rollup's genesis L1 origin yet; waiting for it"
-            ),
-        }
+        let mut waited = None::<std::time::Instant>;
+        let block = loop {
+            if let Some(block) = l1.fetch_header(origin.number).await? {
+                break block;
+            }
+            if waited.is_none_or(|at| at.elapsed() >= Duration::from_secs(30)) {
+                warn!(
+                    target: "rollup::node",
+                    l1_origin = origin.number,
+                    "the L1 has not reached the rollup's genesis L1 origin yet; waiting for it"
+                );
+                waited = Some(std::time::Instant::now());
+            }
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        };
+        eyre::ensure!(
+            block.hash == origin.hash,
+            "the rollup config's genesis.l1Origin is block {} {}, but that block on the L1 at {l1_rpc_url} is {} (wrong --l1-rpc-url, or a --config of another deployment)",
+            origin.number,
+            origin.hash,
+            block.hash
+        );
         Ok(())
     };
     match checked.await {
