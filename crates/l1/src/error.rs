@@ -55,6 +55,20 @@ pub enum L1Error {
         #[source]
         source: TransportError,
     },
+    /// L1 refused a transaction of ours because its account cannot pay for it.
+    #[error(
+        "the account {account} cannot pay for its L1 transaction: the L1 at {url} refused {method}: {reason}; send ETH to {account} on L1 (for gas, and for the bond or value the transaction carries)"
+    )]
+    Unfunded {
+        /// The sending account.
+        account: alloy_primitives::Address,
+        /// The L1 RPC URL.
+        url: String,
+        /// The JSON-RPC method refused.
+        method: &'static str,
+        /// The node's words.
+        reason: String,
+    },
     /// An RPC call did not answer in time.
     #[error(
         "L1 RPC at {url} did not answer {method} within {seconds}s; check that the L1 node is up and not overloaded"
@@ -144,6 +158,7 @@ impl L1Error {
         matches!(
             self,
             Self::Rpc { .. }
+                | Self::Unfunded { .. }
                 | Self::Timeout { .. }
                 | Self::Inconsistent { .. }
                 | Self::Blobs { .. }

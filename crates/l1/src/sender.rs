@@ -137,6 +137,30 @@ impl L1Sender {
         }
     }
 
+    /// [`Self::rpc_error`] for a call that sends or prices a transaction of ours: a refusal
+    /// for want of funds names the account to fund.
+    fn send_error(
+        &self,
+        method: &'static str,
+    ) -> impl FnOnce(alloy_transport::TransportError) -> L1Error + '_ {
+        move |source| match source.as_error_resp() {
+            Some(payload)
+                if payload
+                    .message
+                    .to_lowercase()
+                    .contains("insufficient funds") =>
+            {
+                L1Error::Unfunded {
+                    account: self.address,
+                    url: self.url.clone(),
+                    method,
+                    reason: payload.message.to_string(),
+                }
+            }
+            _ => self.rpc_error(method)(source),
+        }
+    }
+
     /// Sends `input` to `to` and waits for the receipt, bumping fees and resubmitting with the
     /// same nonce when it is not mined within `resubmit_after`. Returns the receipt of whichever
     /// submission was mined (it may have reverted: check `status()`).
@@ -213,6 +237,9 @@ impl L1Sender {
                 // "already known", "replacement underpriced", "nonce too low": an earlier
                 // submission may be mined or pending; keep waiting and bump.
                 Err(L1Error::Cancelled) => return Err(L1Error::Cancelled),
+                // Nothing of ours waits at this nonce, and waiting will not fund the account:
+                // say so now (the caller's next round tries again).
+                Err(err @ L1Error::Unfunded { .. }) if sent.is_empty() => return Err(err),
                 Err(err) => {
                     last_error = err.to_string();
                     warn!(target: "rollup::l1", %err, nonce, attempt, "L1 transaction submission failed");
@@ -316,7 +343,7 @@ impl L1Sender {
                         .provider
                         .estimate_gas(request.clone())
                         .await
-                        .map_err(self.rpc_error("eth_estimateGas"))?;
+                        .map_err(self.send_error("eth_estimateGas"))?;
                     // EIP-7825 caps one transaction at 2^24 gas.
                     (estimate + estimate / 5).min(1 << 24)
                 }
@@ -356,7 +383,7 @@ impl L1Sender {
                 .provider
                 .send_transaction(tx)
                 .await
-                .map_err(self.rpc_error("eth_sendRawTransaction"))?;
+                .map_err(self.send_error("eth_sendRawTransaction"))?;
             debug!(target: "rollup::l1", tx = %pending.tx_hash(), nonce, max_fee = prepared.max_fee, tip = prepared.tip, blob_fee = prepared.blob_fee, "L1 transaction sent");
             Ok(*pending.tx_hash())
         })

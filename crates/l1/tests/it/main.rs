@@ -513,6 +513,37 @@ async fn unreachable_l1_is_retried_until_cancelled() {
     assert!(result.is_ok(), "{result:?}");
 }
 
+/// A send from an account without ETH fails naming the account to fund, not with the node's
+/// bare "insufficient funds" (an operator could not tell which role's key it was).
+#[tokio::test]
+async fn a_send_from_an_unfunded_account_names_it() {
+    let anvil = Anvil::start().await;
+    let signer = alloy_signer_local::PrivateKeySigner::random();
+    let account = signer.address();
+    let sender = L1Sender::new(&anvil.url, signer, SenderConfig::default()).unwrap();
+    let err = sender
+        .send_with_value(
+            Address::repeat_byte(0x42),
+            Default::default(),
+            alloy_primitives::U256::from(1u64),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, rollup_l1::L1Error::Unfunded { account: a, .. } if a == account),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains(&format!("send ETH to {account} on L1")),
+        "{err}"
+    );
+    assert!(
+        err.is_temporary(),
+        "funding the account later lets it go on"
+    );
+}
+
 /// The sender waiting on a transaction its L1 will never mine (the L1 died under it) keeps
 /// retrying, and stops at once when cancelled: a node shutting down is not held up by L1.
 #[tokio::test]
