@@ -142,6 +142,40 @@ fn a_replica_waits_for_its_genesis_origin_then_checks_it() {
     );
 }
 
+/// A deployment that fails before it sends anything (genesis ETH beyond the deployer's
+/// balance) says so, and leaves no empty `--out` folder behind; before, it said contracts
+/// deployed before the failure stayed on L1 unused.
+#[test]
+fn a_deploy_that_sends_nothing_says_so_and_leaves_no_folder() {
+    let anvil = Anvil::start();
+    let dir = tempfile::tempdir().unwrap();
+    let deploy_toml = dir.path().join("deploy.toml");
+    std::fs::write(
+        &deploy_toml,
+        "preset = \"devnet\"\nl2_chain_id = 4242\nowner = \"0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266\"\nbatcher = \"0x70997970C51812dc3A010C7d01b50e0d17dc79C8\"\nproposer = \"0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC\"\n[l2_alloc]\n\"0x5555555555555555555555555555555555555555\" = \"100000000000000000000000000\"\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let output = Command::new(env!("CARGO_BIN_EXE_rollup-node"))
+        .args(["deploy", "--l1-rpc-url", &anvil.url, "--config"])
+        .arg(&deploy_toml)
+        .arg("--out")
+        .arg(&out)
+        .env(
+            "ROLLUP_PRIVATE_KEY",
+            "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+        )
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("deployment failed before it sent anything"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "an empty --out was left behind");
+}
+
 /// `rollup-node deploy` with the production preset against a fresh L1, as an operator runs it:
 /// every contract behind a proxy whose admin is the timelock, the 7-day challenge period, and a
 /// `rollup.json` a replica starts from. An upgrade then waits out the timelock: refused before

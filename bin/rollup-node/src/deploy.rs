@@ -38,7 +38,6 @@ pub(crate) async fn run(args: DeployArgs) -> eyre::Result<()> {
         .trim()
         .parse()
         .map_err(|_| eyre!("--private-key is not a hex private key"))?;
-    let deployer = signer.address();
     let rollup_path = args.out.join(ROLLUP_FILE);
     let deployment_path = args.out.join(DEPLOYMENT_FILE);
     if !args.force {
@@ -51,8 +50,26 @@ pub(crate) async fn run(args: DeployArgs) -> eyre::Result<()> {
             }
         }
     }
+    // Created now, so a folder that cannot be written fails before anything is spent; removed
+    // again (if this run created it and it is still empty) when the deployment fails.
+    let created_out = !args.out.exists();
     std::fs::create_dir_all(&args.out)
         .wrap_err_with(|| format!("cannot create --out {}", args.out.display()))?;
+    let result = deploy_into(&args, &plan, signer, &rollup_path, &deployment_path).await;
+    if result.is_err() && created_out {
+        let _ = std::fs::remove_dir(&args.out);
+    }
+    result
+}
+
+async fn deploy_into(
+    args: &DeployArgs,
+    plan: &DeployPlan,
+    signer: PrivateKeySigner,
+    rollup_path: &Path,
+    deployment_path: &Path,
+) -> eyre::Result<()> {
+    let deployer = signer.address();
 
     let url = &args.l1_rpc_url;
     let client = RpcClient::new_http(
@@ -96,23 +113,33 @@ pub(crate) async fn run(args: DeployArgs) -> eyre::Result<()> {
         amount(balance, "ether")
     );
 
-    let deployment = deploy(client, url, signer, &plan, &[]).await.wrap_err(
-        "deployment failed; contracts deployed before the failure stay on L1 unused: fix the cause and deploy again",
-    )?;
-    let config = deployment.rollup_config(l1_chain_id, &plan);
+    let nonce_before = provider.get_transaction_count(deployer).await.ok();
+    let deployment = match deploy(client, url, signer, plan, &[]).await {
+        Ok(deployment) => deployment,
+        Err(err) => {
+            let nonce_after = provider.get_transaction_count(deployer).await.ok();
+            let context = if nonce_before.is_some() && nonce_before == nonce_after {
+                "deployment failed before it sent anything: fix the cause and deploy again"
+            } else {
+                "deployment failed; contracts deployed before the failure stay on L1 unused: fix the cause and deploy again"
+            };
+            return Err(eyre::Report::new(err).wrap_err(context));
+        }
+    };
+    let config = deployment.rollup_config(l1_chain_id, plan);
     config
         .validate()
         .wrap_err("the deployed contracts give an invalid rollup config")?;
     // Written first: if the rollup config cannot be written, the addresses are not lost.
-    save(&deployment_path, &deployment, args.force)?;
-    save(&rollup_path, &config, args.force)?;
+    save(deployment_path, &deployment, args.force)?;
+    save(rollup_path, &config, args.force)?;
     print_summary(
-        &args,
+        args,
         l1_chain_id,
-        &plan,
+        plan,
         &deployment,
-        &rollup_path,
-        &deployment_path,
+        rollup_path,
+        deployment_path,
     );
     Ok(())
 }
@@ -303,8 +330,12 @@ fn print_summary(
         args.l1_rpc_url
     );
     out!(
-        "  the sequencer adds --sequencer --batcher-key <batcher's key> --proposer-key <proposer's key>; fund the batcher for L1 gas, the proposer for gas and its {} ETH bond",
-        amount(preset.proposal_bond, "ether")
+        "  the sequencer adds --sequencer --batcher-key <batcher's key> --proposer-key <proposer's key>; fund the batcher for L1 gas, the proposer for gas and one {} ETH bond per live proposal: a bond stays locked for the challenge period, so at one proposal per --proposal-interval (default 1 h) about {} ETH",
+        amount(preset.proposal_bond, "ether"),
+        amount(
+            preset.proposal_bond * U256::from(preset.challenge_period.div_ceil(3_600).max(1)),
+            "ether"
+        )
     );
 }
 
