@@ -1000,6 +1000,38 @@ impl Client {
         headroom_percent: u64,
     ) -> eyre::Result<TransactionReceipt> {
         let provider = if l2 { &self.l2 } else { &self.l1 };
+        // A refusal for want of funds names the account, the chain and what it was to pay.
+        let explain = |what: &str, err: &RpcError<TransportErrorKind>| {
+            let unfunded = err.as_error_resp().is_some_and(|payload| {
+                payload
+                    .message
+                    .to_lowercase()
+                    .contains("insufficient funds")
+            });
+            let report = explain(what, err);
+            if unfunded {
+                report.wrap_err(format!(
+                    "{} cannot pay for {what} on {}: it needs ETH there for the gas{}",
+                    self.sender,
+                    if l2 { "L2" } else { "L1" },
+                    if value.is_zero() {
+                        String::new()
+                    } else {
+                        format!(
+                            " and the {} ETH the transaction sends",
+                            format_units(value, "ether")
+                                .map(|ether| ether
+                                    .trim_end_matches('0')
+                                    .trim_end_matches('.')
+                                    .to_string())
+                                .unwrap_or_else(|_| value.to_string())
+                        )
+                    }
+                ))
+            } else {
+                report
+            }
+        };
         let mut tx = TransactionRequest::default()
             .with_from(self.sender)
             .with_to(to)
