@@ -368,6 +368,14 @@ impl DeployPlan {
         if preset.sequencing_window < 2 {
             return bad("sequencing_window must be at least 2 L1 blocks".into());
         }
+        // Below L1's block time (12 s on Ethereum) the sequencer could build blocks only as
+        // fast as L1 makes them: no L2 block could run ahead of its L1 origin.
+        if preset.max_sequencer_drift < 12 {
+            return bad(format!(
+                "max_sequencer_drift must be at least 12 seconds (one L1 block), got {}: the sequencer stalls between L1 blocks otherwise (the presets use 600 and 1 800)",
+                preset.max_sequencer_drift
+            ));
+        }
         if preset.sequencing_window > MAX_SEQUENCING_WINDOW {
             return bad(format!(
                 "sequencing_window must be at most {MAX_SEQUENCING_WINDOW} L1 blocks (the production preset's is 3 600, 12 hours): a batch lands up to two windows after its first L1 origin, and the inbox checks its newest L1 header against L1's hash of that block, which L1 tells only 8 191 blocks back (EIP-2935)"
@@ -1472,6 +1480,10 @@ mod tests {
         refused(
             &|c| c.sequencing_window = Some(1),
             "sequencing_window must be at least 2",
+        );
+        refused(
+            &|c| c.max_sequencer_drift = Some(0),
+            "max_sequencer_drift must be at least 12 seconds",
         );
         // Past 4 000 a landable batch could name an L1 header whose hash L1 no longer tells.
         refused(
