@@ -263,6 +263,49 @@ async fn deploy_with_the_production_preset_then_run_a_replica_body() {
     let status = replica.rpc("rollup_syncStatus", json!([])).await;
     assert!(status["l1Cursor"].is_object(), "{status}");
 
+    // A sequencer whose proposer key is not the StateManager's proposer (anvil's account 3)
+    // reports it and deposits no bond: before, it locked the 10 ETH bond, then failed every
+    // round with StateManager_NotProposer.
+    let wrong_proposer = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
+    let sequencer = Replica::start(
+        &anvil.url,
+        &rollup_json,
+        &dir.path().join("sequencer"),
+        &[
+            "--sequencer",
+            "--block-time",
+            "1s",
+            "--batcher-key",
+            keys[1],
+            "--batcher-window-margin",
+            "3600",
+            "--proposer-key",
+            wrong_proposer,
+            "--proposer-head",
+            "safe",
+            "--proposal-interval",
+            "1s",
+        ],
+    );
+    crate::support::wait_until(Duration::from_secs(90), "the proposer's refusal", || {
+        sequencer
+            .log()
+            .contains("is not the StateManager's proposer")
+            .then_some(())
+    });
+    let bonded: U256 = view(
+        &ProviderBuilder::new()
+            .connect_http(anvil.url.parse().unwrap())
+            .erased(),
+        config.contracts.state_manager,
+        IStateManager::bondBalanceCall {
+            account: address(wrong_proposer),
+        },
+    )
+    .await;
+    assert_eq!(bonded, U256::ZERO, "{}", sequencer.log());
+    drop(sequencer);
+
     // The production preset, read back from L1.
     let owner = ProviderBuilder::new()
         .wallet(EthereumWallet::from(
