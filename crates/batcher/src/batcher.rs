@@ -573,6 +573,9 @@ struct InFlight {
     failures: u32,
     /// When it was last (re)submitted.
     sent_at: tokio::time::Instant,
+    /// Whether the last look found its nonce used and none of its hashes mined: the receipt may
+    /// only be late, so the batch is given up only if the next look finds the same.
+    nonce_taken: bool,
     /// For the log line once it is mined.
     txs: usize,
     headers: usize,
@@ -1048,10 +1051,18 @@ impl Batcher {
                     progress.reset();
                     return true;
                 }
+                None if mined_nonce > front.nonce && !front.nonce_taken => {
+                    // Mined at our nonce, but none of our hashes has a receipt yet: it may be
+                    // only late (then the batch is reported, and counted, next round).
+                    if let Some(front) = progress.in_flight.front_mut() {
+                        front.nonce_taken = true;
+                    }
+                    // Nothing to resubmit at a used nonce either.
+                    return true;
+                }
                 None if mined_nonce > front.nonce => {
-                    // Mined at our nonce, but none of our hashes: another transaction took it
-                    // (a leftover of an earlier run), or the receipt is not indexed yet. Read
-                    // the inbox again either way.
+                    // Still none: another transaction took the nonce (a leftover of an earlier
+                    // run, or a submission whose hash we never learnt). Read the inbox again.
                     debug!(target: "rollup::batcher", nonce = front.nonce, mined_nonce, "a batch's nonce was used by another transaction; reading the inbox again");
                     progress.reset();
                     return true;
@@ -1391,6 +1402,7 @@ impl Batcher {
             hashes,
             failures,
             sent_at: tokio::time::Instant::now(),
+            nonce_taken: false,
             txs: pending.batch.transaction_count(),
             headers: pending.batch.headers.len(),
             bytes: pending.bytes.len(),
