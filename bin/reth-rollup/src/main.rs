@@ -465,6 +465,14 @@ fn main() -> eyre::Result<()> {
     Cli::<EthereumChainSpecParser, RollupArgs>::parse().run(async move |builder, args| {
         // A key that does not parse stops the command here, before reth starts.
         let roles = args.roles()?;
+        // So does a taken L2 RPC address: found only once the ExEx runs, it would crash the
+        // ExEx after the roles started, and reth could still exit with status 0.
+        if let Err(err) = std::net::TcpListener::bind(args.rpc_addr) {
+            eyre::bail!(
+                "--rollup.rpc-addr {} cannot be used ({err}): another process (a node left running?) listens there; stop it or choose another address",
+                args.rpc_addr
+            );
+        }
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |since| since.as_secs());
@@ -640,9 +648,10 @@ where
         services.rpc_context(&core.config, &core.store, heads),
     )
     .await
-    .wrap_err_with(|| {
-        format!(
-            "cannot serve the L2 JSON-RPC on {} (set --rollup.rpc-addr)",
+    // The cause in the message itself: reth prints an ExEx's error without its chain.
+    .map_err(|err| {
+        eyre::eyre!(
+            "cannot serve the L2 JSON-RPC on {}: {err} (set --rollup.rpc-addr)",
             args.rpc_addr
         )
     })?;
