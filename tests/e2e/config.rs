@@ -142,6 +142,23 @@ fn a_replica_waits_for_its_genesis_origin_then_checks_it() {
     );
 }
 
+/// `rollup-node deploy` of `deploy_toml` to the L1 at `l1_url` into `out`, signed with `key`.
+fn run_deploy(
+    l1_url: &str,
+    deploy_toml: &std::path::Path,
+    out: &std::path::Path,
+    key: &str,
+) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_rollup-node"))
+        .args(["deploy", "--l1-rpc-url", l1_url, "--config"])
+        .arg(deploy_toml)
+        .arg("--out")
+        .arg(out)
+        .env("ROLLUP_PRIVATE_KEY", key)
+        .output()
+        .unwrap()
+}
+
 /// A deployment that fails before it sends anything (genesis ETH beyond the deployer's
 /// balance) says so, and leaves no empty `--out` folder behind; before, it said contracts
 /// deployed before the failure stayed on L1 unused.
@@ -156,17 +173,12 @@ fn a_deploy_that_sends_nothing_says_so_and_leaves_no_folder() {
     )
     .unwrap();
     let out = dir.path().join("out");
-    let output = Command::new(env!("CARGO_BIN_EXE_rollup-node"))
-        .args(["deploy", "--l1-rpc-url", &anvil.url, "--config"])
-        .arg(&deploy_toml)
-        .arg("--out")
-        .arg(&out)
-        .env(
-            "ROLLUP_PRIVATE_KEY",
-            "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
-        )
-        .output()
-        .unwrap();
+    let output = run_deploy(
+        &anvil.url,
+        &deploy_toml,
+        &out,
+        "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "{stderr}");
     assert!(
@@ -224,14 +236,7 @@ async fn deploy_with_the_production_preset_then_run_a_replica_body() {
     )
     .unwrap();
     let out = dir.path().join("out");
-    let output = Command::new(env!("CARGO_BIN_EXE_rollup-node"))
-        .args(["deploy", "--l1-rpc-url", &anvil.url, "--config"])
-        .arg(&deploy_toml)
-        .arg("--out")
-        .arg(&out)
-        .env("ROLLUP_PRIVATE_KEY", keys[0])
-        .output()
-        .unwrap();
+    let output = run_deploy(&anvil.url, &deploy_toml, &out, keys[0]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
@@ -248,14 +253,7 @@ async fn deploy_with_the_production_preset_then_run_a_replica_body() {
     let timelock = field(&deployment["timelock"]);
 
     // A second deploy into the same folder is refused rather than overwriting it.
-    let again = Command::new(env!("CARGO_BIN_EXE_rollup-node"))
-        .args(["deploy", "--l1-rpc-url", &anvil.url, "--config"])
-        .arg(&deploy_toml)
-        .arg("--out")
-        .arg(&out)
-        .env("ROLLUP_PRIVATE_KEY", keys[0])
-        .output()
-        .unwrap();
+    let again = run_deploy(&anvil.url, &deploy_toml, &out, keys[0]);
     assert!(!again.status.success());
 
     // The replica starts from the written config and follows L1.

@@ -20,22 +20,7 @@ const NEW_ORIGINS: u64 = 5;
 /// A node with `blocks` empty L2 blocks; blocks 1..=NEW_ORIGINS adopt L1 blocks 1..=NEW_ORIGINS.
 fn node_with_blocks(dir: &std::path::Path, blocks: u64) -> RollupNode {
     let mut node = open_node(dir, rollup_config(1_000, 10));
-    let l1 = (1..=NEW_ORIGINS)
-        .map(|number| L1Block {
-            number,
-            hash: B256::with_last_byte(number as u8),
-            parent_hash: B256::with_last_byte(number as u8 - 1),
-            timestamp: 1_000 + number,
-            mix_hash: B256::ZERO,
-            base_fee_per_gas: Some(1),
-            transactions: vec![],
-            receipts: vec![],
-        })
-        .collect();
-    node.handle_notification(&L1Notification::Committed {
-        new: Arc::new(L1Chain::new(l1).unwrap()),
-    })
-    .unwrap();
+    commit_l1_blocks(&mut node, NEW_ORIGINS);
     // Irregular timestamps, so the batch payload does not compress to nothing.
     let mut timestamp = 1_000;
     for i in 0..blocks {
@@ -47,6 +32,27 @@ fn node_with_blocks(dir: &std::path::Path, blocks: u64) -> RollupNode {
         NEW_ORIGINS.min(blocks)
     );
     node
+}
+
+/// Hands `node` empty L1 blocks 1..=`count` after the rollup's origin (block 0), one second
+/// apart from time 1 001.
+fn commit_l1_blocks(node: &mut RollupNode, count: u64) {
+    let l1 = (1..=count)
+        .map(|number| L1Block {
+            number,
+            hash: B256::from(alloy_primitives::U256::from(number)),
+            parent_hash: B256::from(alloy_primitives::U256::from(number - 1)),
+            timestamp: 1_000 + number,
+            mix_hash: B256::ZERO,
+            base_fee_per_gas: Some(1),
+            transactions: vec![],
+            receipts: vec![],
+        })
+        .collect();
+    node.handle_notification(&L1Notification::Committed {
+        new: Arc::new(L1Chain::new(l1).unwrap()),
+    })
+    .unwrap();
 }
 
 fn origin_of(node: &RollupNode, number: u64) -> u64 {
@@ -231,22 +237,7 @@ fn a_batch_adding_the_most_origins_one_call_takes_is_full() {
     let dir = tempfile::tempdir().unwrap();
     let mut node = open_node(dir.path(), rollup_config(1_000, 10_000));
     let origins = MAX_NEW_ORIGINS_PER_CALL + 30;
-    let l1 = (1..=origins)
-        .map(|number| L1Block {
-            number,
-            hash: B256::from(alloy_primitives::U256::from(number)),
-            parent_hash: B256::from(alloy_primitives::U256::from(number - 1)),
-            timestamp: 1_000 + number,
-            mix_hash: B256::ZERO,
-            base_fee_per_gas: Some(1),
-            transactions: vec![],
-            receipts: vec![],
-        })
-        .collect();
-    node.handle_notification(&L1Notification::Committed {
-        new: Arc::new(L1Chain::new(l1).unwrap()),
-    })
-    .unwrap();
+    commit_l1_blocks(&mut node, origins);
     // One idle L2 block per L1 block, each on the next origin.
     for i in 1..=origins {
         node.build_block(vec![], 1_000 + i).unwrap().unwrap();
@@ -259,17 +250,20 @@ fn a_batch_adding_the_most_origins_one_call_takes_is_full() {
             .flatten()
     };
     let start = genesis_start(&node);
-    let pending = build_batch(
-        node.store(),
-        &start,
-        origins,
-        10_000,
-        rollup_primitives::MAX_BATCH_SIZE,
-        DataPath::Calldata,
-        &fetched,
-    )
-    .unwrap()
-    .unwrap();
+    let build = |headers: &dyn Fn(u64) -> Option<Bytes>| {
+        build_batch(
+            node.store(),
+            &start,
+            origins,
+            10_000,
+            rollup_primitives::MAX_BATCH_SIZE,
+            DataPath::Calldata,
+            headers,
+        )
+        .unwrap()
+        .unwrap()
+    };
+    let pending = build(&fetched);
     assert_eq!(pending.batch.headers.len() as u64, MAX_NEW_ORIGINS_PER_CALL);
     assert_eq!(pending.last_block, MAX_NEW_ORIGINS_PER_CALL);
     assert!(pending.full, "the batch cannot take another origin");
@@ -282,18 +276,7 @@ fn a_batch_adding_the_most_origins_one_call_takes_is_full() {
     check(&node, &start, &pending);
 
     // A header L1 has not given yet is only a wait: not full.
-    let slow = |number: u64| (number <= 20).then(|| header(number)).flatten();
-    let waiting = build_batch(
-        node.store(),
-        &start,
-        origins,
-        10_000,
-        rollup_primitives::MAX_BATCH_SIZE,
-        DataPath::Calldata,
-        &slow,
-    )
-    .unwrap()
-    .unwrap();
+    let waiting = build(&|number: u64| (number <= 20).then(|| header(number)).flatten());
     assert_eq!(waiting.last_block, 20);
     assert!(!waiting.full);
 }
