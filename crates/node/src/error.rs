@@ -17,6 +17,20 @@ pub enum NodeError {
         "L1 notification does not connect to the stored chain: {0}; the L1 source must resume from the stored cursor"
     )]
     Disconnected(String),
+    /// The L1 source names a block at the rollup's L1 origin height that is not the origin:
+    /// this L1 is not the chain the rollup was deployed on (a config of another deployment,
+    /// or an L1 node of another chain). Critical: no restart of the source can fix it.
+    #[error(
+        "L1 block {number} is {hash}, but the rollup's L1 origin at that height is {origin}: this L1 is not the chain the rollup config was made for; point the node at that chain's L1, or use the config of the deployment on this one"
+    )]
+    ForeignL1 {
+        /// The origin's height.
+        number: u64,
+        /// The block the L1 source holds there.
+        hash: alloy_primitives::B256,
+        /// The rollup's L1 origin.
+        origin: alloy_primitives::B256,
+    },
     /// L1 data is missing a deposit (a gap in the bridge's nonces). Critical: deriving on would
     /// lose the deposit for good; the operator must fix the L1 source.
     #[error(transparent)]

@@ -567,7 +567,18 @@ impl RollupNode {
     }
 
     fn commit(&mut self, new: &L1Chain, outcome: &mut NotificationOutcome) -> Result<()> {
+        let origin = self.config.genesis.l1_origin;
         for block in new.blocks() {
+            // A committed block is canonical on the source: one at the origin's height that is
+            // not the origin says the source follows another chain. (A revert of the origin may
+            // be spurious, a host replaying what it already sent; this is not.)
+            if block.number == origin.number && block.hash != origin.hash {
+                return Err(NodeError::ForeignL1 {
+                    number: origin.number,
+                    hash: block.hash,
+                    origin: origin.hash,
+                });
+            }
             let cursor = self.l1_cursor()?;
             if block.number <= cursor.number {
                 let stored = self.store.reader()?.l1_block(block.number)?;
@@ -578,7 +589,7 @@ impl RollupNode {
                         continue;
                     }
                     // Below the rollup's start: not ours.
-                    None if block.number <= self.config.genesis.l1_origin.number => continue,
+                    None if block.number <= origin.number => continue,
                     // The host says a different block is canonical at this height: ours is not.
                     _ => {
                         warn!(

@@ -502,6 +502,43 @@ fn reorg_of_the_rollup_origin_is_refused() {
     assert_eq!(snapshot(&node).0, 1, "state untouched");
 }
 
+/// A source that commits another block at the origin's height follows another chain (a config
+/// of another deployment): a critical error that names both blocks, not a reset that would
+/// retry the same L1 for ever, and nothing is stored.
+#[test]
+fn a_committed_block_at_the_origin_height_that_is_not_the_origin_is_foreign() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = open(dir.path());
+    let before = snapshot(&node);
+    let mut foreign = l1_block(ORIGIN, 0, 0, &[]);
+    foreign.hash = B256::repeat_byte(0xf0);
+    let mut next = l1_block(ORIGIN + 1, 0, 0, &[]);
+    next.parent_hash = foreign.hash;
+    let err = node
+        .handle_notification(&L1Notification::Committed {
+            new: Arc::new(L1Chain::new(vec![foreign, next]).unwrap()),
+        })
+        .unwrap_err();
+    assert!(!err.is_reset(), "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains(&B256::repeat_byte(0xf0).to_string())
+            && message.contains(&l1_hash(ORIGIN, 0).to_string())
+            && message.contains("not the chain the rollup config was made for"),
+        "{message}"
+    );
+    assert_eq!(snapshot(&node), before);
+    assert_eq!(node.l1_cursor().unwrap().number, ORIGIN);
+    // The origin itself, re-delivered, is still ours.
+    node.handle_notification(&L1Notification::Committed {
+        new: Arc::new(L1Chain::new(vec![l1_block(ORIGIN, 0, 0, &[])]).unwrap()),
+    })
+    .unwrap();
+    node.handle_notification(&committed(101, 102, 0, 0))
+        .unwrap();
+    assert_eq!(node.l1_cursor().unwrap().number, 102);
+}
+
 #[test]
 fn gaps_and_foreign_parents_are_reset_errors_that_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
