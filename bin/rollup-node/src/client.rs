@@ -1557,7 +1557,6 @@ impl Client {
             .and_then(|hash| hash.parse().ok()))
     }
 
-    /// The proof `prover` made of withdrawal `hash` (`provenAt == 0`: none).
     /// Proposal `index` of the StateManager.
     pub(crate) async fn proposal(
         &self,
@@ -1573,6 +1572,7 @@ impl Client {
             .await
     }
 
+    /// The proof `prover` made of withdrawal `hash` (`provenAt == 0`: none).
     async fn proven(&self, hash: B256, prover: Address) -> eyre::Result<ProvenWithdrawal> {
         self.l1_view(
             self.l1_bridge,

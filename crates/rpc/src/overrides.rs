@@ -76,7 +76,7 @@ impl CallOverrides {
     }
 
     /// The header of the block the call runs in: `header` with the block overrides applied.
-    pub(crate) fn header(&self, header: &Header) -> Header {
+    fn header(&self, header: &Header) -> Header {
         let block = &self.block;
         let mut header = header.clone();
         header.number = block.number.unwrap_or(header.number);
