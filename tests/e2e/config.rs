@@ -262,7 +262,7 @@ async fn deploy_with_the_production_preset_then_run_a_replica_body() {
     assert!(status["l1Cursor"].is_object(), "{status}");
 
     // A sequencer whose proposer key is not the StateManager's proposer (anvil's account 3)
-    // reports it and deposits no bond: before, it locked the 10 ETH bond, then failed every
+    // reports it and deposits no bond: before, it locked the 20 ETH bond, then failed every
     // round with StateManager_NotProposer.
     let wrong_proposer = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
     let sequencer = Replica::start(

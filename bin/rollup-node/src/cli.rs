@@ -111,8 +111,9 @@ pub(crate) enum Command {
     ///     # "0x5555555555555555555555555555555555555555" = "1000000000000000000000"  # address = "wei"
     ///
     /// Presets: `production` (the default): challenge period 7 days, timelock delay 10 days,
-    /// bond 10 ETH per proposal, sequencing window 3600 L1 blocks (12 hours), drift 30 minutes,
-    /// challenger bond 10 ETH (each pays the worst-case game at 30 gwei), game clock 3.5 days per side with 3-hour extensions, allowlisted
+    /// bond 20 ETH per proposal, sequencing window 3600 L1 blocks (12 hours), drift 30 minutes,
+    /// challenger bond 10 ETH (what each pays the winner, half a removed proposal's bond, the
+    /// rest burned, or a lost challenger's whole, covers the worst-case game at 30 gwei), game clock 3.5 days per side with 3-hour extensions, allowlisted
     /// proposals; it needs a challenge period of at least a day and a dispute_game (guardian).
     /// `devnet`: 60 s, 120 s, 0.1 ETH, 20 L1 blocks, 10 minutes, 0.1 ETH, 30 s and 10 s, and
     /// permissionless proposals, for test networks.
@@ -595,7 +596,7 @@ pub(crate) struct RunArgs {
     pub(crate) batcher_window_margin: u64,
     /// How often the proposer considers proposing a new state root [default: 1h; 30s for
     /// `devnet`]. Each proposal locks its bond for the challenge period, so the proposer's locked
-    /// capital is bond × period ÷ interval (10 ETH × 7 days ÷ 1 h = 1,680 ETH); withdrawals wait up
+    /// capital is bond × period ÷ interval (20 ETH × 7 days ÷ 1 h = 3,360 ETH); withdrawals wait up
     /// to one interval for a proposal covering them.
     #[arg(long, env = "ROLLUP_PROPOSAL_INTERVAL", value_parser = parse_nonzero_duration)]
     pub(crate) proposal_interval: Option<Duration>,

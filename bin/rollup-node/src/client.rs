@@ -307,7 +307,7 @@ const KNOWN_ERRORS: &[(&str, &str)] = &[
     ),
     (
         "StateManager_ProposalRemoved",
-        "the proposal was removed by the dispute game: its bond went to the dispute game's recipient, and proofs against it no longer count (prove again)",
+        "the proposal was removed by the dispute game: half its bond went to the dispute game's recipient (the other half is burned), and proofs against it no longer count (prove again)",
     ),
     (
         "StateManager_BondAlreadyReturned",

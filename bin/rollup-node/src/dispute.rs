@@ -308,7 +308,7 @@ pub(crate) async fn challenge(args: ChallengeArgs) -> eyre::Result<()> {
         );
     }
     out!(
-        "once the game is over: `rollup-node claim` collects your bond back and the proposal's bond if you won"
+        "once the game is over: `rollup-node claim` collects your bond back and half the proposal's bond if you won (the other half is burned)"
     );
     Ok(())
 }

@@ -12,14 +12,16 @@ import {BatchInbox} from "src/L1/BatchInbox.sol";
 /// @notice Records L2 output root proposals with their bonds. A proposal binds an L2 block
 ///         (number and hash), its output root and the batches it was derived from. It is final
 ///         once its challenge period has passed (measured from its L1 timestamp) unless the
-///         dispute game removed it; a final proposal's bond returns to its proposer, a removed
-///         proposal's bond goes where the dispute game says. A removed proposal never becomes
-///         final, and a final proposal can no longer be removed.
+///         dispute game removed it; a final proposal's bond returns to its proposer, half of a
+///         removed proposal's bond goes where the dispute game says and the other half is
+///         burned. A removed proposal never becomes final, and a final proposal can no longer be
+///         removed.
 ///
 ///         Bonds move through a bond balance, so the seed's `submitStateRoot` stays non-payable:
 ///         `depositBond` credits the caller, `submitStateRoot` draws `proposalBond` from the
 ///         proposer's balance, `returnBond` and `removeProposal` credit the proposer or the
-///         dispute game's recipient, and `withdrawBond` pays out. Nothing is ever pushed to an
+///         dispute game's recipient (`removeProposal` burns the other half, `burnedBonds`), and
+///         `withdrawBond` pays out. Nothing is ever pushed to an
 ///         account it did not ask for, so a recipient that rejects ETH cannot block a return
 ///         or a removal.
 ///
@@ -34,8 +36,8 @@ import {BatchInbox} from "src/L1/BatchInbox.sol";
 ///         the proposal's L2 block, and proves withdrawals against the state root inside it; the
 ///         dispute game bisects over these claims.
 /// @dev    Bonds are conserved: this contract's balance is the sum of all bond balances plus
-///         the bonds of proposals neither removed nor returned (plus any ETH forced in without a
-///         call, which nobody can withdraw). A proposal with an open game is not final (`openGame`,
+///         the bonds of proposals neither removed nor returned plus `burnedBonds` (plus any ETH
+///         forced in without a call, which nobody can withdraw). A proposal with an open game is not final (`openGame`,
 ///         `closeGame`: a game contract closes only the games it opened), and
 ///         `verifyStateTransition` forwards to the one-step verifier.
 ///
@@ -162,9 +164,14 @@ contract StateManager is IStateManager, OwnableNoValue, Initializable {
 
     /// @notice Emitted when the dispute game removes a proposal.
     /// @param index         The proposal's index.
-    /// @param bondRecipient The account whose bond balance is credited with the proposal's bond.
-    /// @param bond          The bond.
+    /// @param bondRecipient The account whose bond balance is credited with the reward.
+    /// @param bond          The reward credited: `REMOVAL_REWARD_BPS` of the proposal's bond.
     event ProposalRemoved(uint256 indexed index, address indexed bondRecipient, uint256 bond);
+
+    /// @notice Emitted when a removal burns the rest of the proposal's bond.
+    /// @param index  The proposal's index.
+    /// @param amount The wei burned (kept here for good; see `burnedBonds`).
+    event BondBurned(uint256 indexed index, uint256 amount);
 
     /// @notice Emitted when an account adds ETH to its bond balance.
     /// @param account The account credited.
@@ -208,6 +215,14 @@ contract StateManager is IStateManager, OwnableNoValue, Initializable {
     /// @param game      The dispute game contract.
     /// @param openGames The proposal's games still open.
     event ProposalDefended(uint256 indexed index, address indexed game, uint256 openGames);
+
+    /// @notice The share of a removed proposal's bond credited to whoever the dispute game names
+    ///         (the challenger that won), in basis points; the rest is burned. Not all of it:
+    ///         anyone may open any number of games on a proposal, so a proposer caught lying
+    ///         could win the race to remove its own proposal from a second account, in a game it
+    ///         plays on both sides, and take its whole bond back. Half of the bond is lost
+    ///         whoever removes the proposal (as Arbitrum's rollup split a losing stake).
+    uint256 public constant REMOVAL_REWARD_BPS = 5_000;
 
     /// @notice Seconds after a proposal before it is final.
     uint256 public immutable challengePeriod;
@@ -290,6 +305,10 @@ contract StateManager is IStateManager, OwnableNoValue, Initializable {
 
     /// @dev The same as `_nextLive` within each proposer's own chain (`_previousLiveOf`).
     mapping(uint256 index => uint256 nextLive) private _nextLiveOf;
+
+    /// @notice Wei of removed proposals' bonds that no account was credited: they stay in this
+    ///         contract and nothing can withdraw them.
+    uint256 public burnedBonds;
 
     /// @notice Sets the immutables of the implementation and locks it: only a proxy's storage
     ///         is ever initialized.
@@ -437,9 +456,9 @@ contract StateManager is IStateManager, OwnableNoValue, Initializable {
         emit BondReturned(index, to, amount);
     }
 
-    /// @notice Removes a proposal that is not final yet and credits its bond to
-    ///         `bondRecipient`'s bond balance (withdrawn with `withdrawBond`).
-    ///         Only a dispute game (the challenger that won). A removed proposal never becomes
+    /// @notice Removes a proposal that is not final yet, credits `REMOVAL_REWARD_BPS` of its
+    ///         bond to `bondRecipient`'s bond balance (withdrawn with `withdrawBond`) and burns
+    ///         the rest. Only a dispute game (the challenger that won). A removed proposal never becomes
     ///         final, and withdrawals proven against it must be proven again. Idempotent: a
     ///         proposal already removed (by a parallel game) stays removed, nobody is credited
     ///         twice, and the call returns false, so parallel games never jam each other.
@@ -457,8 +476,11 @@ contract StateManager is IStateManager, OwnableNoValue, Initializable {
         address proposer_ = p.proposer;
         _latestLiveOf[proposer_] = _unlink(_latestLiveOf[proposer_], index, _previousLiveOf, _nextLiveOf);
         uint256 bond = p.bond;
-        bondBalance[bondRecipient] += bond;
-        emit ProposalRemoved(index, bondRecipient, bond);
+        uint256 reward = bond * REMOVAL_REWARD_BPS / 10_000;
+        bondBalance[bondRecipient] += reward;
+        burnedBonds += bond - reward;
+        emit ProposalRemoved(index, bondRecipient, reward);
+        emit BondBurned(index, bond - reward);
         return true;
     }
 

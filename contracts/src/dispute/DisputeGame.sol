@@ -38,8 +38,10 @@ import {IOneStepVerifier} from "interfaces/IOneStepVerifier.sol";
 ///
 ///         Bonds: a challenger posts `challengerBond` with its challenge; the proposer's bond is
 ///         the proposal's, held by `StateManager`. When the challenger wins, the proposal is
-///         removed and its bond credited to the challenger's `StateManager` bond balance, and
-///         the challenger's own bond is credited back here. When the proposer wins, the
+///         removed, half of its bond is credited to the challenger's `StateManager` bond balance
+///         and the other half burned (`StateManager.REMOVAL_REWARD_BPS`: so a proposer that
+///         removes its own false proposal from another account still loses half), and the
+///         challenger's own bond is credited back here. When the proposer wins, the
 ///         challenger's bond is credited to the proposer. A game whose proposal another game
 ///         already removed refunds its challenger. Credits are claimed (`claimCredit`), never
 ///         pushed.

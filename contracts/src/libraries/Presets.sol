@@ -97,13 +97,15 @@ library Presets {
     uint256 internal constant WORST_CASE_GAME_GAS = WORST_CASE_OPENINGS * WORST_CASE_OPENING_GAS + WORST_CASE_BLOB_LOADS
         * WORST_CASE_BLOB_LOAD_GAS + WORST_CASE_MOVES_GAS;
 
-    /// @notice Production proposal bond: 10 ether. The bond pays the challenger who wins, so it
-    ///         covers `WORST_CASE_GAME_GAS` up to about 30 gwei. Most games cost far less: the
-    ///         moves and a full 30M-gas block of transfers (about 1,400, six segments of about
-    ///         2.85M to open) come to about 21M gas (0.63 ether at 30 gwei). The proposer locks one bond per live proposal, so its
-    ///         capital is bond x challenge period / proposal interval (1,680 ether when
-    ///         proposing hourly, 280 ether every six hours).
-    uint256 internal constant PRODUCTION_PROPOSAL_BOND = 10 ether;
+    /// @notice Production proposal bond: 20 ether. Half of a removed proposal's bond pays the
+    ///         challenger who wins (`StateManager.REMOVAL_REWARD_BPS`; the other half is burned,
+    ///         so a proposer removing its own false proposal still loses it), so 10 ether covers
+    ///         `WORST_CASE_GAME_GAS` up to about 30 gwei. Most games cost far less: the moves and
+    ///         a full 30M-gas block of transfers (about 1,400, six segments of about 2.85M to
+    ///         open) come to about 21M gas (0.63 ether at 30 gwei). The proposer locks one bond
+    ///         per live proposal, so its capital is bond x challenge period / proposal interval
+    ///         (3,360 ether when proposing hourly, 560 ether every six hours).
+    uint256 internal constant PRODUCTION_PROPOSAL_BOND = 20 ether;
 
     /// @notice Production sequencing window: 3,600 L1 blocks (12 hours).
     uint256 internal constant PRODUCTION_SEQUENCING_WINDOW = 3_600;

@@ -156,7 +156,7 @@ contract GovernanceTest is Test {
         assertEq(d.stateManager.proposer(), proposer);
         assertEq(d.stateManager.disputeGame(), address(0));
         assertEq(d.stateManager.challengePeriod(), 7 days);
-        assertEq(d.stateManager.proposalBond(), 10 ether);
+        assertEq(d.stateManager.proposalBond(), 20 ether);
         assertEq(d.batchInbox.owner(), address(timelock));
         assertEq(d.batchInbox.batcher(), batcher);
         assertEq(address(d.batchInbox.bridge()), address(d.l1Bridge), "inbox reads the bridge proxy");
@@ -176,7 +176,7 @@ contract GovernanceTest is Test {
         Presets.Preset memory production = Presets.production();
         assertEq(production.challengePeriod, 7 days);
         assertEq(production.timelockDelay, 10 days);
-        assertEq(production.proposalBond, 10 ether);
+        assertEq(production.proposalBond, 20 ether);
         assertEq(production.sequencingWindow, 3_600);
         assertEq(production.maxSequencerDrift, 1_800);
         assertGt(production.timelockDelay, production.challengePeriod, "production: timelock <= challenge period");
@@ -364,21 +364,21 @@ contract GovernanceTest is Test {
 
     /// @dev The StateManager works behind its proxy: bonded proposal, finality, bond returned.
     function test_stateManager_behindProxy_succeeds() public {
-        vm.deal(proposer, 10 ether);
+        vm.deal(proposer, 20 ether);
         vm.startPrank(proposer);
-        d.stateManager.depositBond{value: 10 ether}();
+        d.stateManager.depositBond{value: 20 ether}();
         d.stateManager.submitStateRoot(keccak256("state"), keccak256("batch"), abi.encode(uint64(1), keccak256("b")));
         vm.stopPrank();
         assertEq(d.stateManager.bondBalance(proposer), 0);
-        assertEq(address(d.stateManager).balance, 10 ether);
+        assertEq(address(d.stateManager).balance, 20 ether);
         assertEq(d.stateManagerImplementation.balance, 0);
 
         vm.warp(block.timestamp + 7 days);
         assertTrue(d.stateManager.isFinal(0));
         d.stateManager.returnBond(0);
         vm.prank(proposer);
-        d.stateManager.withdrawBond(10 ether);
-        assertEq(proposer.balance, 10 ether);
+        d.stateManager.withdrawBond(20 ether);
+        assertEq(proposer.balance, 20 ether);
     }
 
     /// @dev Withdrawal hashes bind the proxy's address (the one the L2 bridge knows), never the

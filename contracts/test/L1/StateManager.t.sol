@@ -81,6 +81,7 @@ contract StateManagerTest is Test {
     event ProposalL2Block(uint256 indexed index, uint256 indexed l2BlockNumber, bytes32 l2BlockHash);
     event BondReturned(uint256 indexed index, address indexed proposer, uint256 amount);
     event ProposalRemoved(uint256 indexed index, address indexed bondRecipient, uint256 bond);
+    event BondBurned(uint256 indexed index, uint256 amount);
     event ProposerUpdated(address indexed previousProposer, address indexed newProposer);
     event DisputeGameSet(address indexed disputeGame);
     event BondDeposited(address indexed account, uint256 amount);
@@ -94,6 +95,8 @@ contract StateManagerTest is Test {
 
     uint256 internal constant CHALLENGE_PERIOD = 1 hours;
     uint256 internal constant BOND = 1 ether;
+    /// @dev What a removal credits (`REMOVAL_REWARD_BPS` of the bond); the rest is burned.
+    uint256 internal constant REWARD = BOND / 2;
 
     StateManager internal manager;
     address internal owner;
@@ -129,6 +132,7 @@ contract StateManagerTest is Test {
             StateManager.Proposal memory p = manager.proposals(i);
             if (!p.removed && !p.bondReturned) total += p.bond;
         }
+        total += manager.burnedBonds();
     }
 
     /// @dev `submitStateRoot`'s proof: the L2 block the proposal binds.
@@ -576,17 +580,21 @@ contract StateManagerTest is Test {
         vm.warp(block.timestamp + elapsed);
         uint256 before = recipient.balance;
         vm.expectEmit(address(manager));
-        emit ProposalRemoved(0, recipient, BOND);
+        emit ProposalRemoved(0, recipient, REWARD);
+        vm.expectEmit(address(manager));
+        emit BondBurned(0, BOND - REWARD);
         vm.prank(game);
         manager.removeProposal(0, recipient);
         assertEq(recipient.balance, before);
-        assertEq(manager.bondBalance(recipient), recipient == proposer ? 100 * BOND : BOND);
+        assertEq(manager.bondBalance(recipient), recipient == proposer ? 99 * BOND + REWARD : REWARD);
+        assertEq(manager.burnedBonds(), BOND - REWARD);
         assertEq(address(manager).balance, 100 * BOND);
         assertTrue(manager.proposals(0).removed);
-        // The recipient takes the bond out itself.
+        // The recipient takes the reward out itself; the burned half stays for good.
         vm.prank(recipient);
-        manager.withdrawBond(BOND);
-        assertEq(recipient.balance, before + BOND);
+        manager.withdrawBond(REWARD);
+        assertEq(recipient.balance, before + REWARD);
+        assertEq(address(manager).balance, 100 * BOND - REWARD);
         // A removed proposal never becomes final.
         vm.warp(block.timestamp + 100 * CHALLENGE_PERIOD);
         assertFalse(manager.isFinal(0));
@@ -607,7 +615,7 @@ contract StateManagerTest is Test {
         vm.prank(game);
         manager.removeProposal(0, rejecter);
         assertTrue(manager.proposals(0).removed);
-        assertEq(manager.bondBalance(rejecter), BOND);
+        assertEq(manager.bondBalance(rejecter), REWARD);
     }
 
     function test_removeProposal_unset_reverts() public {
@@ -637,8 +645,9 @@ contract StateManagerTest is Test {
         assertFalse(manager.removeProposal(0, other));
         vm.stopPrank();
         assertEq(vm.getRecordedLogs().length, 0);
-        assertEq(manager.bondBalance(challenger), BOND);
+        assertEq(manager.bondBalance(challenger), REWARD);
         assertEq(manager.bondBalance(other), 0);
+        assertEq(manager.burnedBonds(), BOND - REWARD, "burned once");
         assertTrue(manager.proposals(0).removed);
         assertEq(address(manager).balance, 100 * BOND);
     }
@@ -733,7 +742,7 @@ contract StateManagerTest is Test {
     }
 
     /// @dev Deposit, propose, remove and return, withdraw: the balance always equals the bond
-    ///      balances plus the bonds of live unreturned proposals.
+    ///      balances plus the bonds of live unreturned proposals plus the burned bonds.
     function test_bonds_conserved_succeeds() public {
         address[] memory accounts = new address[](2);
         accounts[0] = proposer;
@@ -750,11 +759,12 @@ contract StateManagerTest is Test {
         manager.returnBond(0);
         assertEq(address(manager).balance, _bondsHeld(accounts));
         vm.prank(challenger);
-        manager.withdrawBond(BOND);
+        manager.withdrawBond(REWARD);
         vm.prank(proposer);
         manager.withdrawBond(98 * BOND);
         assertEq(address(manager).balance, _bondsHeld(accounts));
-        assertEq(address(manager).balance, BOND);
+        // The third proposal's bond (locked) and the burned half of the removed one's.
+        assertEq(address(manager).balance, BOND + BOND - REWARD);
     }
 
     // ------------------------------------------------------------------ permissionless proposals
@@ -1137,7 +1147,7 @@ contract StateManagerTest is Test {
         assertTrue(manager.isFinal(index));
         assertFalse(manager.isFinal(other));
         manager.returnBond(index);
-        assertEq(manager.bondBalance(challenger), BOND);
+        assertEq(manager.bondBalance(challenger), REWARD);
     }
 
     /// @dev Idempotent removal credits the proposal's bond once, to the first recipient, even
@@ -1150,11 +1160,11 @@ contract StateManagerTest is Test {
         manager.openGame(index);
         vm.warp(block.timestamp + CHALLENGE_PERIOD);
         vm.expectEmit(address(manager));
-        emit ProposalRemoved(index, challenger, BOND);
+        emit ProposalRemoved(index, challenger, REWARD);
         assertTrue(manager.removeProposal(index, challenger));
         assertFalse(manager.removeProposal(index, second));
         vm.stopPrank();
-        assertEq(manager.bondBalance(challenger), BOND);
+        assertEq(manager.bondBalance(challenger), REWARD);
         assertEq(manager.bondBalance(second), 0);
         assertFalse(manager.isFinal(index));
         address[] memory accounts = new address[](3);
@@ -1433,6 +1443,8 @@ contract StateManagerTest is Test {
 contract StateManagerOwnershipTest is OwnershipTests {
     uint256 internal constant CHALLENGE_PERIOD = 1 hours;
     uint256 internal constant BOND = 1 ether;
+    /// @dev What a removal credits (`REMOVAL_REWARD_BPS` of the bond); the rest is burned.
+    uint256 internal constant REWARD = BOND / 2;
 
     StateManager internal manager;
     address internal proposer;
@@ -1461,8 +1473,8 @@ contract StateManagerOwnershipTest is OwnershipTests {
 
     /// @dev Bonds never depend on the owner: after the owner renounces or hands the contract to
     ///      someone else, the proposer still proposes with its bond, a final proposal's bond
-    ///      still returns, a removed one's still reaches the dispute game's recipient, and every
-    ///      wei can be withdrawn.
+    ///      still returns, a removed one's reward still reaches the dispute game's recipient, and
+    ///      every wei but the burned half can be withdrawn.
     function testFuzz_renounceOwnership_bondsNotLocked_succeeds(
         bool renounce,
         address newOwner,
@@ -1499,11 +1511,13 @@ contract StateManagerOwnershipTest is OwnershipTests {
         assertEq(address(manager).balance, deposit);
 
         vm.prank(recipient);
-        manager.withdrawBond(BOND);
+        manager.withdrawBond(REWARD);
         vm.prank(proposer);
         manager.withdrawBond(deposit - BOND);
-        assertEq(recipient.balance, BOND);
+        assertEq(recipient.balance, REWARD);
         assertEq(proposer.balance, deposit - BOND);
-        assertEq(address(manager).balance, 0);
+        // Only the burned half of the removed proposal's bond stays.
+        assertEq(address(manager).balance, BOND - REWARD);
+        assertEq(manager.burnedBonds(), BOND - REWARD);
     }
 }

@@ -24,6 +24,8 @@ import {SafeTransferLib} from "solady/utils/SafeTransferLib.sol";
 abstract contract DisputeGameBase is Test {
     uint256 internal constant CHALLENGE_PERIOD = 1 days;
     uint256 internal constant BOND = 1 ether;
+    /// @dev What the challenger that removes a proposal is credited of its bond; the rest burns.
+    uint256 internal constant REWARD = BOND / 2;
     uint256 internal constant CHALLENGER_BOND = 0.25 ether;
     uint64 internal constant MAX_CLOCK = 1 days;
     uint64 internal constant CLOCK_EXT = 3 hours;
@@ -214,6 +216,7 @@ abstract contract DisputeGameBase is Test {
             StateManager.Proposal memory p = manager.proposals(i);
             if (!p.removed && !p.bondReturned) total += p.bond;
         }
+        total += manager.burnedBonds();
     }
 
     /// @dev Both contracts hold exactly what their accounting says.
@@ -616,13 +619,13 @@ contract DisputeGameTest is DisputeGameBase {
         uint256 id = _challenge(challenger, index);
         _narrow(id, 3, 0);
         vm.expectEmit(address(manager));
-        emit ProposalRemoved(index, challenger, BOND);
+        emit ProposalRemoved(index, challenger, REWARD);
         vm.expectEmit(address(dg));
         emit GameResolved(id, DisputeGame.Status.ChallengerWon);
         dg.step(id, "");
         assertTrue(_g(id).status == DisputeGame.Status.ChallengerWon);
         assertTrue(manager.proposals(index).removed);
-        assertEq(manager.bondBalance(challenger), BOND);
+        assertEq(manager.bondBalance(challenger), REWARD);
         assertEq(dg.credit(challenger), CHALLENGER_BOND);
         assertEq(dg.credit(proposer), 0);
         _assertConserved();
@@ -663,7 +666,7 @@ contract DisputeGameTest is DisputeGameBase {
         emit GameResolved(id, DisputeGame.Status.ChallengerWon);
         dg.step(id, "");
         assertTrue(manager.proposals(index).removed);
-        assertEq(manager.bondBalance(challenger), BOND);
+        assertEq(manager.bondBalance(challenger), REWARD);
         assertEq(dg.credit(challenger), CHALLENGER_BOND);
         assertEq(dg.credit(alice), 0);
         _assertConserved();
@@ -1251,7 +1254,7 @@ contract DisputeGameTest is DisputeGameBase {
         vm.prank(makeAddr("anyone"));
         dg.resolve(id);
         assertTrue(manager.proposals(index).removed);
-        assertEq(manager.bondBalance(challenger), BOND);
+        assertEq(manager.bondBalance(challenger), REWARD);
         assertEq(dg.credit(challenger), CHALLENGER_BOND);
         assertEq(dg.deadline(id), 0);
         _assertConserved();
@@ -1424,8 +1427,8 @@ contract DisputeGameTest is DisputeGameBase {
         dg.claimCredit(challenger);
         // The proposal's bond sits in the StateManager, withdrawn there.
         vm.prank(challenger);
-        manager.withdrawBond(BOND);
-        assertEq(challenger.balance, before + CHALLENGER_BOND + BOND);
+        manager.withdrawBond(REWARD);
+        assertEq(challenger.balance, before + CHALLENGER_BOND + REWARD);
         _assertConserved();
     }
 
@@ -1487,7 +1490,7 @@ contract DisputeGameTest is DisputeGameBase {
         _assertConserved();
         assertEq(manager.disputeOf(index).openGames, proposerWins ? 0 : 1);
         assertEq(manager.proposals(index).removed, !proposerWins);
-        assertEq(manager.bondBalance(challenger), proposerWins ? 0 : BOND);
+        assertEq(manager.bondBalance(challenger), proposerWins ? 0 : REWARD);
         address winner = proposerWins ? who : challenger;
         address loser = proposerWins ? challenger : who;
         assertEq(dg.credit(winner), CHALLENGER_BOND);
@@ -1510,7 +1513,7 @@ contract DisputeGameTest is DisputeGameBase {
         // The proposal's own bond: back to the proposer once final, or already the challenger's.
         vm.warp(block.timestamp + CHALLENGE_PERIOD);
         if (proposerWins) manager.returnBond(index);
-        assertEq(manager.bondBalance(winner), BOND);
+        assertEq(manager.bondBalance(winner), proposerWins ? BOND : REWARD);
         _assertConserved();
     }
 
@@ -1550,7 +1553,7 @@ contract DisputeGameTest is DisputeGameBase {
         assertEq(manager.proposals(index).removed, proposerToMove);
         assertEq(dg.credit(proposerToMove ? challenger : proposer), CHALLENGER_BOND);
         assertEq(dg.credit(proposerToMove ? proposer : challenger), 0);
-        assertEq(manager.bondBalance(challenger), proposerToMove ? BOND : 0);
+        assertEq(manager.bondBalance(challenger), proposerToMove ? REWARD : 0);
         assertEq(manager.isFinal(index), !proposerToMove);
         assertEq(dg.deadline(id), 0);
         _assertConserved();
@@ -1604,7 +1607,7 @@ contract DisputeGameTest is DisputeGameBase {
         verifier.setMode(TestVerifier.Mode.Invalid);
         dg.step(a, "");
         assertTrue(manager.proposals(index).removed);
-        assertEq(manager.bondBalance(challenger), BOND);
+        assertEq(manager.bondBalance(challenger), REWARD);
         _assertConserved();
 
         // b: the challenger's turn, clock running; resolves at once.
@@ -1767,8 +1770,9 @@ contract DisputeGameTest is DisputeGameBase {
         assertEq(dg.credit(proposer), CHALLENGER_BOND);
         assertEq(dg.credit(challenger), CHALLENGER_BOND);
         assertEq(dg.credit(second), 2 * CHALLENGER_BOND);
-        assertEq(manager.bondBalance(challenger), BOND);
-        assertEq(manager.bondBalance(second), BOND);
+        assertEq(manager.bondBalance(challenger), REWARD);
+        assertEq(manager.bondBalance(second), REWARD);
+        assertEq(manager.burnedBonds(), 2 * (BOND - REWARD), "p1 and p2 each burned half");
         for (uint256 i; i < accounts.length; ++i) {
             if (dg.credit(accounts[i]) != 0) dg.claimCredit(accounts[i]);
         }

@@ -418,7 +418,7 @@ contract DisputeGameInvariants is Test {
     }
 
     /// @dev The StateManager holds exactly the bond balances plus the bonds of proposals neither
-    ///      removed nor returned.
+    ///      removed nor returned, plus the burned halves of removed ones.
     function invariant_managerBondsConserved() public view {
         address[] memory accounts = handler.allAccounts();
         uint256 held;
@@ -430,7 +430,8 @@ contract DisputeGameInvariants is Test {
             StateManager.Proposal memory p = manager.proposals(i);
             if (!p.removed && !p.bondReturned) held += p.bond;
         }
-        assertEq(address(manager).balance, held, "StateManager balance != bond balances + locked bonds");
+        held += manager.burnedBonds();
+        assertEq(address(manager).balance, held, "StateManager balance != bond balances + locked + burned bonds");
     }
 
     /// @dev A live proposal's open game count is the number of its games in progress.

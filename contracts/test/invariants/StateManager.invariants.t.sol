@@ -94,8 +94,9 @@ contract StateManagerHandler is Test {
             assertFalse(isFinal, "removed a final proposal");
             // Idempotent: removing a removed proposal returns false and credits nobody.
             assertEq(removed, !p.removed, "removeProposal's result");
+            uint256 reward = p.bond * manager.REMOVAL_REWARD_BPS() / 10_000;
             assertEq(
-                manager.bondBalance(recipient), before + (removed ? p.bond : 0), "removal credited a different bond"
+                manager.bondBalance(recipient), before + (removed ? reward : 0), "removal credited a different bond"
             );
             if (removed) ++ghostRemoved;
         } catch (bytes memory reason) {
@@ -179,7 +180,7 @@ contract StateManagerInvariants is Test {
     }
 
     /// @dev Bonds are conserved: the contract holds exactly the bond balances plus the bonds of
-    ///      proposals neither removed nor returned.
+    ///      proposals neither removed nor returned plus the burned halves of removed ones.
     function invariant_bondsConserved() public view {
         uint256 held;
         address[] memory actors = handler.allActors();
@@ -187,12 +188,15 @@ contract StateManagerInvariants is Test {
             held += manager.bondBalance(actors[i]);
         }
         uint256 locked;
+        uint256 burned;
         uint256 count = manager.proposalCount();
         for (uint256 i; i < count; ++i) {
             StateManager.Proposal memory p = manager.proposals(i);
             if (!p.removed && !p.bondReturned) locked += p.bond;
+            if (p.removed) burned += p.bond - p.bond * manager.REMOVAL_REWARD_BPS() / 10_000;
         }
-        assertEq(address(manager).balance, held + locked, "balance != bond balances + locked bonds");
+        assertEq(manager.burnedBonds(), burned, "burned != the unrewarded part of removed bonds");
+        assertEq(address(manager).balance, held + locked + burned, "balance != bond balances + locked + burned bonds");
     }
 
     /// @dev ETH only enters through depositBond and only leaves through withdrawBond.

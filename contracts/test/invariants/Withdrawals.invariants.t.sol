@@ -667,7 +667,8 @@ contract WithdrawalsInvariants is Test {
             StateManager.Proposal memory p = manager.proposals(i);
             if (!p.removed && !p.bondReturned) held += p.bond;
         }
-        assertEq(address(manager).balance, held, "StateManager balance != bond balances + unsettled bonds");
+        held += manager.burnedBonds();
+        assertEq(address(manager).balance, held, "StateManager balance != bond balances + unsettled + burned bonds");
     }
 
     /// @dev Every finalized withdrawal was proven against a proposal that is final and stays so:

@@ -27,11 +27,13 @@ contract PresetsTest is Test {
         assertGe(Presets.WORST_CASE_MOVES_GAS, moves * 100_000 + 2 ** 24, "moves");
     }
 
-    /// @dev Each production bond pays the winner's worst case at the reference gas price.
-    function test_productionBonds_coverTheWorstCaseGame_succeeds() public pure {
+    /// @dev What each production bond pays the winner (half of a removed proposal's, a lost
+    ///      challenger's whole) covers the winner's worst case at the reference gas price.
+    function test_productionBonds_coverTheWorstCaseGame_succeeds() public {
         Presets.Preset memory production = Presets.production();
         uint256 worst = Presets.WORST_CASE_GAME_GAS * Presets.BOND_REFERENCE_GAS_PRICE;
-        assertGe(production.proposalBond, worst, "proposal bond");
+        StateManager manager = new StateManager(1, production.proposalBond);
+        assertGe(production.proposalBond * manager.REMOVAL_REWARD_BPS() / 10_000, worst, "proposal bond");
         assertGe(production.challengerBond, worst, "challenger bond");
         assertEq(
             Presets.WORST_CASE_GAME_GAS,

@@ -192,6 +192,8 @@ alloy_sol_types::sol! {
         function withdrawBond(uint256 amount) external;
         function bondBalance(address account) external view returns (uint256);
         function proposalBond() external view returns (uint256);
+        function REMOVAL_REWARD_BPS() external view returns (uint256);
+        function burnedBonds() external view returns (uint256);
         function challengePeriod() external view returns (uint256);
         function proposalCount() external view returns (uint256);
         function proposals(uint256 index) external view returns (Proposal memory);
@@ -215,6 +217,7 @@ alloy_sol_types::sol! {
         function latestProposalOf(address account) external view returns (bool found, uint256 index);
         event ProposalL2Block(uint256 indexed index, uint256 indexed l2BlockNumber, bytes32 l2BlockHash);
         event ProposalRemoved(uint256 indexed index, address indexed bondRecipient, uint256 bond);
+        event BondBurned(uint256 indexed index, uint256 amount);
         event ProposalChallenged(uint256 indexed index, address indexed game, uint256 openGames);
         event ProposalDefended(uint256 indexed index, address indexed game, uint256 openGames);
     }

@@ -93,6 +93,16 @@ pub const WORST_CASE_GAME_GAS: u64 = 16 * (1 << 24) + 5 * 8_000_000 + 21_000_000
 /// (`Presets.BOND_REFERENCE_GAS_PRICE`).
 pub const BOND_REFERENCE_GAS_PRICE: u64 = 30_000_000_000;
 
+/// The share of a removed proposal's bond the challenger that removed it is paid, in basis
+/// points (`StateManager.REMOVAL_REWARD_BPS`); the rest is burned, so a proposer that removes
+/// its own false proposal from another account still loses it.
+pub const REMOVAL_REWARD_BPS: u64 = 5_000;
+
+/// What a challenger that wins is paid of a removed proposal's bond `bond`.
+pub fn removal_reward(bond: U256) -> U256 {
+    bond * U256::from(REMOVAL_REWARD_BPS) / U256::from(10_000)
+}
+
 /// The longest sequencing window `deploy` accepts, in L1 blocks: a batch lands up to two
 /// windows after its first block's L1 origin, so with at most 4 000 its newest L1 header is
 /// always one whose hash L1 still tells (8 191 blocks back with EIP-2935), and batches never
@@ -101,16 +111,17 @@ pub const MAX_SEQUENCING_WINDOW: u64 = 4_000;
 
 impl Preset {
     /// A real L1: the 7-day challenge period, upgrades 10 days behind the timelock (the
-    /// challenge period, the proposer's lag behind L1 finality and a margin to act), ten ether
-    /// per proposal and per challenge (each pays the winner's worst-case gas of one game, every
-    /// segment a step can need opened, the blobs they read and the moves: about 329M gas, 9.88
-    /// ether at 30 gwei), a 12-hour
+    /// challenge period, the proposer's lag behind L1 finality and a margin to act), twenty
+    /// ether per proposal and ten per challenge (what the winner is paid, half the proposal's
+    /// bond or the challenger's whole one, covers its worst-case gas of one game, every segment
+    /// a step can need opened, the blobs they read and the moves: about 329M gas, 9.88 ether at
+    /// 30 gwei), a 12-hour
     /// sequencing window (3 600 L1 blocks) and 30 minutes of drift, 3.5 days of clock per side
     /// with 3-hour extensions, and allowlisted proposals (`contracts/src/libraries/Presets.sol`).
     pub const PRODUCTION: Self = Self {
         challenge_period: 7 * 86_400,
         timelock_delay: 10 * 86_400,
-        proposal_bond: U256::from_limbs([10_000_000_000_000_000_000, 0, 0, 0]),
+        proposal_bond: alloy_primitives::uint!(20_000_000_000_000_000_000_U256),
         sequencing_window: 3_600,
         max_sequencer_drift: 1_800,
         challenger_bond: U256::from_limbs([10_000_000_000_000_000_000, 0, 0, 0]),
@@ -401,14 +412,22 @@ impl DeployPlan {
                 );
             }
             let worst = U256::from(WORST_CASE_GAME_GAS) * U256::from(BOND_REFERENCE_GAS_PRICE);
-            for (name, bond) in [
-                ("proposal_bond_wei", preset.proposal_bond),
-                ("challenger_bond_wei", preset.challenger_bond),
+            for (name, bond, paid) in [
+                (
+                    "proposal_bond_wei",
+                    preset.proposal_bond,
+                    removal_reward(preset.proposal_bond),
+                ),
+                (
+                    "challenger_bond_wei",
+                    preset.challenger_bond,
+                    preset.challenger_bond,
+                ),
             ] {
-                if bond < worst {
+                if paid < worst {
                     warn!(
-                        %bond, worst_case = %worst,
-                        "{name} is below the worst-case cost of winning a game ({WORST_CASE_GAME_GAS} gas at 30 gwei): a game whose step needs many segments opened can cost its winner more than the loser's bond"
+                        %bond, paid_to_the_winner = %paid, worst_case = %worst,
+                        "{name} pays the winner less than the worst-case cost of winning a game ({WORST_CASE_GAME_GAS} gas at 30 gwei; a removed proposal's bond pays half, the rest is burned): a game whose step needs many segments opened can cost its winner more than it is paid"
                     );
                 }
             }
@@ -1572,7 +1591,16 @@ mod tests {
             16 * (1 << 24) + 5 * 8_000_000 + 21_000_000
         );
         let worst = U256::from(WORST_CASE_GAME_GAS) * U256::from(BOND_REFERENCE_GAS_PRICE);
-        assert!(Preset::PRODUCTION.proposal_bond >= worst);
+        let state_manager = include_str!("../../../contracts/src/L1/StateManager.sol");
+        assert!(
+            state_manager.contains(&format!(
+                "uint256 public constant REMOVAL_REWARD_BPS = {}_{:03};",
+                REMOVAL_REWARD_BPS / 1_000,
+                REMOVAL_REWARD_BPS % 1_000
+            )),
+            "REMOVAL_REWARD_BPS differs from StateManager.sol's"
+        );
+        assert!(removal_reward(Preset::PRODUCTION.proposal_bond) >= worst);
         assert!(Preset::PRODUCTION.challenger_bond >= worst);
     }
 
