@@ -120,6 +120,10 @@ pub struct RollupNode {
     /// How this rollup's batches go to L1: every block the sequencer seals must keep within the
     /// segments a block may span, each fitting a batch of this kind with the envelope.
     data_path: DataPath,
+    /// The clock's second in which the sequencer last built a block dated ahead of the clock
+    /// (`None` once the clock caught up): while ahead it builds one block per second of the
+    /// clock, so the chain's time advances a tenth as fast as the clock and the lead closes.
+    ahead_of_clock: Option<u64>,
 }
 
 fn origin_of(header: &Header) -> Result<BlockNumHash> {
@@ -350,6 +354,7 @@ impl RollupNode {
             heads,
             orphaned: Vec::new(),
             data_path: DataPath::Calldata,
+            ahead_of_clock: None,
         };
         node.publish_heads()?;
         let heads = *node.heads.borrow();
@@ -1081,9 +1086,11 @@ impl RollupNode {
             .header(head)?
             .ok_or_else(|| missing(format!("header {head}")))?;
         let origin = origin_of(&parent)?;
+        // The chain's time, not only the clock's: see `build_block`.
+        let clock = now.max(parent.timestamp);
         Ok(reader
             .l1_block(origin.number + 1)?
-            .is_some_and(|next| now >= next.timestamp))
+            .is_some_and(|next| clock >= next.timestamp))
     }
 
     /// Removes L2 blocks above `number`, keeping their signed transactions for
@@ -1120,8 +1127,13 @@ impl RollupNode {
         let head = writer.l2_head()?;
         let (parent, parent_rule) = parent_of_next(&writer, head)?;
         let parent_origin = origin_of(&parent)?;
+        // The chain's time can be ahead of this machine's clock: blocks a batch or forced
+        // records dated ahead (up to the drift past their origins), or a clock behind L1's.
+        // Origins then follow the chain's time, not the clock's, which would hold them back
+        // until the clock caught up.
+        let clock = now.max(parent.timestamp);
         let (origin, new_epoch) = match writer.l1_block(parent_origin.number + 1)? {
-            Some(next) if now >= next.timestamp => (next, true),
+            Some(next) if clock >= next.timestamp => (next, true),
             _ => (
                 writer
                     .l1_block(parent_origin.number)?
@@ -1129,10 +1141,37 @@ impl RollupNode {
                 false,
             ),
         };
-        let mut timestamp = now.max(parent.timestamp).max(origin.timestamp);
+        let mut timestamp = clock.max(origin.timestamp);
+        let ahead = timestamp > now;
         if parent_rule.next_free_timestamp(timestamp) != timestamp {
-            // MAX_L2_BLOCKS_PER_SECOND blocks already carry this second: wait for the next one.
-            return Ok(None);
+            if !ahead {
+                // MAX_L2_BLOCKS_PER_SECOND blocks already carry this second: wait for the next.
+                return Ok(None);
+            }
+            // That second is full and ahead of the clock: waiting for the clock would stall the
+            // chain until it got there (minutes, after a batch dated ahead). Take the next free
+            // second while the drift allows, as `forceInclude` does.
+            timestamp = parent_rule.next_free_timestamp(timestamp);
+            if timestamp > origin.timestamp + self.config.max_sequencer_drift {
+                return Ok(None);
+            }
+        }
+        if ahead {
+            // One block per second of the clock while ahead: ten blocks take an L2 second, so
+            // the lead shrinks by nine tenths of a second each second instead of lasting.
+            if self.ahead_of_clock == Some(now) {
+                return Ok(None);
+            }
+            if self.ahead_of_clock.is_none() {
+                warn!(
+                    target: "rollup::sequencer",
+                    ahead_seconds = timestamp - now, l2_block = head + 1,
+                    "the chain's time is ahead of this machine's clock (blocks dated ahead, or this clock behind L1's): one block per second until the clock catches up; if this repeats, check the clock against L1's block times"
+                );
+            }
+            self.ahead_of_clock = Some(now);
+        } else if self.ahead_of_clock.take().is_some() {
+            info!(target: "rollup::sequencer", l2_block = head + 1, "the clock caught up with the chain's time; sequencing at the block interval again");
         }
         let mut transactions = transactions;
         let mut held_back = Vec::new();

@@ -1417,3 +1417,46 @@ fn a_part_that_does_not_decode_empties_the_whole_spanning_block() {
         "no batch transaction of the block is kept"
     );
 }
+
+/// A chain dated ahead of the sequencer's clock (a batch or forced records dated up to the
+/// drift past their origins, or a clock behind L1's) no longer stalls it until the clock gets
+/// there: with the chain's second full it takes the next one, origins follow the chain's time,
+/// and it builds one block per second of the clock, so the lead closes.
+#[test]
+fn a_chain_dated_ahead_of_the_clock_keeps_sequencing_and_the_lead_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = open(dir.path());
+    let mut inbox = Inbox::new();
+    commit(
+        &mut node,
+        (101..=102).map(|n| inbox.l1_block(n, 0, 0, &[])).collect(),
+    );
+    let ahead = l1_time(101) + 30;
+    for _ in 0..10 {
+        node.build_block(vec![], ahead).unwrap().unwrap();
+    }
+    assert_eq!(block_summary(&node, 10).0, ahead, "that second is full");
+    // L1 block 103 is dated before the chain's time and after the clock's.
+    commit(&mut node, vec![inbox.l1_block(103, 0, 0, &[])]);
+    let clock = l1_time(101);
+    assert!(l1_time(103) > clock && l1_time(103) <= ahead);
+    assert!(node.next_origin_ready(clock).unwrap());
+    let block = node
+        .build_block(vec![transfer(0, user(5), 1)], clock)
+        .unwrap()
+        .expect("the next free second, not a wait for the clock");
+    assert_eq!(block.number, 11);
+    let (timestamp, origin, transactions) = block_summary(&node, 11);
+    assert_eq!((timestamp, origin), (ahead + 1, 103));
+    assert_eq!(transactions.len(), 1);
+    // One block per second of the clock while ahead.
+    assert!(node.build_block(vec![], clock).unwrap().is_none());
+    node.build_block(vec![], clock + 1).unwrap().unwrap();
+    assert_eq!(block_summary(&node, 12).0, ahead + 1);
+    assert!(node.build_block(vec![], clock + 1).unwrap().is_none());
+    // Once the clock is past the chain's time, blocks follow the clock again.
+    let caught_up = ahead + 2;
+    node.build_block(vec![], caught_up).unwrap().unwrap();
+    node.build_block(vec![], caught_up).unwrap().unwrap();
+    assert_eq!(block_summary(&node, 14).0, caught_up);
+}
