@@ -316,7 +316,8 @@ pub struct CallRequest {
     pub from: Address,
     /// Target (`None` to simulate a creation).
     pub to: Option<Address>,
-    /// Gas limit (block gas limit if unset).
+    /// Gas limit (block gas limit if unset). It may exceed the block gas limit: a call is no
+    /// transaction, and geth and reth let one run with up to their gas cap (the caller's job).
     pub gas: Option<u64>,
     /// Value.
     pub value: U256,
@@ -430,6 +431,9 @@ where
     cfg.disable_nonce_check = true;
     cfg.disable_base_fee = true;
     cfg.disable_eip3607 = true;
+    // A call may ask for more gas than a block holds, up to the RPC's gas cap, as in geth and
+    // reth (a 40M-gas call on a 30M-gas chain runs; `GAS` reads what it was given).
+    cfg.disable_block_gas_limit = true;
     let mut block = header_block_env(header);
     if let Some(blob_gasprice) = call.blob_base_fee {
         block.blob_excess_gas_and_price = Some(BlobExcessGasAndPrice {
@@ -444,7 +448,7 @@ where
         .build_mainnet_with_inspector((CallDeadline::new(deadline), inspector));
     let tx = TxEnv {
         caller: call.from,
-        gas_limit: call.gas.unwrap_or(header.gas_limit).min(header.gas_limit),
+        gas_limit: call.gas.unwrap_or(header.gas_limit),
         gas_price: call.gas_price,
         kind: call.to.map_or(TxKind::Create, TxKind::Call),
         value: call.value,

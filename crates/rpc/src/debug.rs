@@ -414,7 +414,7 @@ impl EthApi {
                 crate::overrides::apply(overrides.as_ref(), state, header, &mut call);
             let header = &header;
             crate::eth::fit_gas_to_balance(&state, header, &mut call, requested_gas)?;
-            let gas_limit = call.gas.unwrap_or(header.gas_limit).min(header.gas_limit);
+            let gas_limit = call.gas.unwrap_or(header.gas_limit);
             let used = Cell::new(0);
             let inspector = (TraceBudget::new(&used, tracer.cost()), tracer.inspector());
             let (result, (_, inspector)) = inspect_call(

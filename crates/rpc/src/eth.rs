@@ -472,8 +472,9 @@ impl EthApi {
         Ok((call, requested))
     }
 
-    /// `eth_call`. As reth: asking for more gas than the cap is refused; asking for none gives
-    /// the cap (and the block gas limit bounds both, as for any transaction).
+    /// `eth_call`. Asking for more gas than the cap is refused; asking for none gives the cap,
+    /// which may exceed the block gas limit (a call is not bound by it, in geth and reth
+    /// either).
     fn call(
         &self,
         request: TransactionRequest,

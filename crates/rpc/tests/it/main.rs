@@ -2082,6 +2082,41 @@ async fn an_endless_call_stops_at_the_time_limit() {
     assert_eq!(output, json!(format!("{}", B256::with_last_byte(42))));
 }
 
+/// A call is no transaction: it may ask for more gas than a block holds, up to the gas cap, as
+/// in geth and reth. Before, the block's 30M bounded every call whatever it asked for, so a call
+/// needing 40M ran out of gas here and succeeded on geth.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_call_may_use_more_gas_than_a_block_holds_up_to_the_cap() {
+    let f = fixture().await;
+    // Init code that returns the GAS it has left: `GAS PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN`.
+    let gas_left = |out: Value| {
+        U256::from_str_radix(out.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+    };
+    let asked = 40_000_000u64;
+    let out = result(
+        f.addr,
+        "eth_call",
+        json!([{"data": "0x5a60005260206000f3", "gas": format!("{asked:#x}")}, "latest"]),
+    )
+    .await;
+    let left = gas_left(out);
+    assert!(
+        left > U256::from(30_000_000u64) && left < U256::from(asked),
+        "GAS read {left} of {asked} asked"
+    );
+    // Without gas the call gets the cap (50M by default), not the block gas limit.
+    let out = result(
+        f.addr,
+        "eth_call",
+        json!([{"data": "0x5a60005260206000f3"}]),
+    )
+    .await;
+    assert!(
+        gas_left(out) > U256::from(asked),
+        "the cap, not the block's gas limit"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn gas_above_the_cap_is_refused_by_calls_and_clamped_by_estimates() {
     let cap = 100_000u64;
