@@ -536,9 +536,16 @@ async fn disputes_on_the_devnet_body() {
     );
     // Half of the liar's bond to the challenger, half burned: a liar that won the race to
     // remove its own proposal from another account would still lose half.
-    assert_eq!(removal.bond, removed.bond / U256::from(2), "the challenger's half");
+    assert_eq!(
+        removal.bond,
+        removed.bond / U256::from(2),
+        "the challenger's half"
+    );
     let burned: U256 = view(&l1, s.state_manager, IStateManager::burnedBondsCall {}).await;
-    assert!(burned >= removed.bond - removal.bond, "the other half burned");
+    assert!(
+        burned >= removed.bond - removal.bond,
+        "the other half burned"
+    );
     // The withdrawal proven against the false root can never finalize.
     advance(&l1, 3_600).await;
     let finalize = IL1Bridge::finalizeWithdrawalCall {
