@@ -130,13 +130,50 @@ fn rpc_message(url: &str, method: &str, source: &TransportError) -> String {
         ),
         Some(payload) => format!(
             "the L1 RPC at {url} refused {method}: {} (code {})",
-            printable(&payload.message),
+            bounded(&printable(&payload.message)),
             payload.code
         ),
-        None => format!(
-            "cannot reach L1 RPC at {url} ({method}): {source}; check --l1-rpc-url and that the L1 node is running"
-        ),
+        None => {
+            let detail = bounded(&printable(&source.to_string()));
+            let http_status = match source {
+                alloy_transport::RpcError::Transport(
+                    alloy_transport::TransportErrorKind::HttpError(http)
+                    | alloy_transport::TransportErrorKind::HttpErrorWithRetryAfter {
+                        error: http,
+                        ..
+                    },
+                ) => Some(http.status),
+                _ => None,
+            };
+            match (http_status, source) {
+                (Some(429), _) => format!(
+                    "the L1 RPC at {url} is rate-limiting this node ({method}): {detail}; each call is retried a few times, but a provider that keeps refusing slows L1 following down: use a plan with more requests per second, or an L1 node of your own"
+                ),
+                (_, alloy_transport::RpcError::DeserError { .. }) => format!(
+                    "the L1 RPC at {url} answered {method} with something that is not a valid JSON-RPC response: {detail}; check that --l1-rpc-url is an L1 node's JSON-RPC endpoint"
+                ),
+                _ => format!(
+                    "cannot reach L1 RPC at {url} ({method}): {detail}; check --l1-rpc-url and that the L1 node is running"
+                ),
+            }
+        }
     }
+}
+
+/// The most of an L1 node's error text a message carries: a provider can answer with a body of
+/// hundreds of megabytes, and every retry logs its error.
+const MAX_ERROR_TEXT: usize = 1_024;
+
+/// `text` cut to [`MAX_ERROR_TEXT`] bytes (at a character boundary), saying how long it was.
+fn bounded(text: &str) -> String {
+    if text.len() <= MAX_ERROR_TEXT {
+        return text.to_string();
+    }
+    let mut end = MAX_ERROR_TEXT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes in all)", &text[..end], text.len())
 }
 
 /// `text` with control characters escaped, so a log line stays one clean line.

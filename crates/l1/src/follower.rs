@@ -29,6 +29,13 @@ pub const WINDOW_DEPTH: usize = 1024;
 pub const FULL_BLOCKS_KEPT: usize = 64;
 /// Blocks fetched concurrently during catch-up.
 const FETCH_CONCURRENCY: usize = 8;
+/// After how many polls in a row with answers that do not add up the follower warns (and again
+/// after as many more): one or two are a reorg racing the calls.
+const INCONSISTENT_WARN_EVERY: u32 = 5;
+
+/// How many catch-up steps go by between two reads of L1's finalized block.
+const FINALITY_EVERY_STEPS: u32 = 10;
+
 /// Upper bound of the retry backoff after RPC errors.
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// How often catch-up progress is logged.
@@ -163,6 +170,18 @@ impl L1Follower {
     ) -> Result<()> {
         let poll_interval = self.config.poll_interval;
         let mut backoff = poll_interval;
+        // Answers that contradict each other (a block whose receipts do not match its header, a
+        // block gone between two calls) in a row: a reorg racing the calls clears within a poll
+        // or two, a provider that keeps serving bad data does not, and must be seen.
+        let mut inconsistent_in_a_row = 0u32;
+        let mut steps_since_finality = 0u32;
+        // L1's finality at once, not only once caught up: a node that restarts far behind would
+        // otherwise serve `finalized` as the genesis for the whole catch-up.
+        tokio::select! {
+            biased;
+            () = cancel.cancelled() => return Ok(()),
+            () = self.report_finalized() => {}
+        }
         loop {
             let step = tokio::select! {
                 biased;
@@ -175,13 +194,22 @@ impl L1Follower {
                     self.window.tip().number
                 ));
             }
+            if matches!(step, Ok(Step::More | Step::Idle)) {
+                inconsistent_in_a_row = 0;
+            }
             let pause = match step {
                 Ok(Step::More) => {
                     backoff = poll_interval;
+                    steps_since_finality += 1;
+                    if steps_since_finality >= FINALITY_EVERY_STEPS {
+                        steps_since_finality = 0;
+                        self.report_finalized().await;
+                    }
                     continue;
                 }
                 Ok(Step::Idle) => {
                     backoff = poll_interval;
+                    steps_since_finality = 0;
                     self.report_finalized().await;
                     poll_interval
                 }
@@ -190,7 +218,21 @@ impl L1Follower {
                     return Ok(());
                 }
                 Err(err @ L1Error::Inconsistent { .. }) => {
-                    debug!(target: "rollup::l1", %err, "L1 changed during a poll; polling again");
+                    counter!("rollup_l1_inconsistent_answers_total").increment(1);
+                    inconsistent_in_a_row += 1;
+                    if inconsistent_in_a_row.is_multiple_of(INCONSISTENT_WARN_EVERY) {
+                        warn!(
+                            target: "rollup::l1", %err, in_a_row = inconsistent_in_a_row,
+                            "the L1 node keeps answering with data that does not add up (nothing of it is used); if this goes on, check the L1 node or provider behind --l1-rpc-url"
+                        );
+                        if let Some(health) = &self.health {
+                            health.error(format!(
+                                "{inconsistent_in_a_row} L1 polls in a row got data that does not add up: {err}"
+                            ));
+                        }
+                    } else {
+                        debug!(target: "rollup::l1", %err, "L1 changed during a poll; polling again");
+                    }
                     poll_interval
                 }
                 Err(err) if err.is_temporary() => {

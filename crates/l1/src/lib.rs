@@ -22,11 +22,14 @@
 //! - Every reported block carries one receipt per transaction, in order, read by the block's
 //!   hash; data mixed from two forks is detected and refetched, never reported.
 //! - No `Committed` chain is longer than `max_blocks_per_notification`.
-//! - Temporary RPC failures never stop the follower; they are retried with backoff, logged
-//!   (target `rollup::l1`) and counted (`rollup_l1_rpc_errors_total`).
+//! - Temporary RPC failures never stop the follower; a rate-limited call is retried at once a
+//!   few times, a failed poll with backoff, logged (target `rollup::l1`) and counted
+//!   (`rollup_l1_rpc_errors_total`). Answers that do not add up are refetched and counted
+//!   (`rollup_l1_inconsistent_answers_total`); five polls in a row of them log a warning.
 //!
 //! Metrics: gauges `rollup_l1_head` and `rollup_l1_followed_block`, counters
-//! `rollup_l1_reorgs_total` and `rollup_l1_rpc_errors_total`.
+//! `rollup_l1_reorgs_total`, `rollup_l1_rpc_errors_total` and
+//! `rollup_l1_inconsistent_answers_total`.
 
 mod blobs;
 mod error;

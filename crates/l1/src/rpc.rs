@@ -17,8 +17,14 @@ use tracing::{debug, warn};
 
 use crate::error::{L1Error, Result};
 
-/// How long one JSON-RPC call may take before it counts as failed.
+/// How long one JSON-RPC call may take before it counts as failed (its retries included).
 const RPC_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How often one call is retried when the L1 node rate-limits it.
+const RATE_LIMIT_RETRIES: u32 = 8;
+
+/// The wait before each such retry, in milliseconds, unless the node names one.
+const RATE_LIMIT_BACKOFF_MS: u64 = 250;
 
 /// A block as the L1 node returns it: the full header (so its hash can be recomputed) and the
 /// transactions (hashes or full objects).
@@ -112,12 +118,22 @@ impl L1Rpc {
     /// Creates a client for the http(s) JSON-RPC endpoint at `url`. Does not contact the node.
     pub async fn connect(url: &str) -> Result<Self> {
         check_http_url(url)?;
-        let provider = RootProvider::connect(url)
-            .await
-            .map_err(|err| L1Error::InvalidUrl {
-                url: url.to_string(),
-                reason: err.to_string(),
-            })?;
+        let parsed = reqwest::Url::parse(url).map_err(|err| L1Error::InvalidUrl {
+            url: url.to_string(),
+            reason: err.to_string(),
+        })?;
+        // Rate limits (HTTP 429, 503, JSON-RPC -32005 and the like) are retried per call, after
+        // the provider's `Retry-After` if it gives one: a catch-up step fetches up to a hundred
+        // blocks with their receipts, all or nothing, and with one refused call in seven a step
+        // never completed and the node fell further behind.
+        let client = alloy_rpc_client::ClientBuilder::default()
+            .layer(alloy_transport::layers::RetryBackoffLayer::new(
+                RATE_LIMIT_RETRIES,
+                RATE_LIMIT_BACKOFF_MS,
+                u64::MAX,
+            ))
+            .http(parsed);
+        let provider = RootProvider::new(client);
         Ok(Self {
             provider,
             url: url.to_string(),
@@ -336,22 +352,26 @@ fn check_number(requested: u64, returned: u64) -> Result<()> {
     }
 }
 
-/// Whether a JSON-RPC error means "this method does not exist here".
+/// Whether a JSON-RPC error means "this method does not exist here": the code, or words about
+/// the method (geth: "the method … does not exist/is not available"). Not any "not found": a
+/// node behind a load balancer answers "header not found" for a block one backend lacks, and
+/// taking that for an unsupported method turned `eth_getBlockReceipts` off for good.
 fn is_unsupported(err: &alloy_transport::TransportError) -> bool {
     let Some(payload) = err.as_error_resp() else {
         return false;
     };
     let message = payload.message.to_ascii_lowercase();
     payload.code == -32601
-        || [
-            "not supported",
-            "unsupported",
-            "does not exist",
-            "not found",
-            "not available",
-        ]
-        .iter()
-        .any(|needle| message.contains(needle))
+        || (message.contains("method")
+            && [
+                "not supported",
+                "unsupported",
+                "does not exist",
+                "not found",
+                "not available",
+            ]
+            .iter()
+            .any(|needle| message.contains(needle)))
 }
 
 fn convert_transaction(tx: &Transaction) -> L1Transaction {
@@ -461,5 +481,33 @@ mod commitment_tests {
         forged.header.inner.receipts_root = B256::repeat_byte(0xee);
         let err = forged.header_only().unwrap_err();
         assert!(err.contains("claimed block hash"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy_json_rpc::ErrorPayload;
+    use alloy_transport::TransportError;
+
+    use super::is_unsupported;
+
+    fn refused(code: i64, message: &str) -> TransportError {
+        let payload: ErrorPayload =
+            serde_json::from_value(serde_json::json!({"code": code, "message": message})).unwrap();
+        TransportError::ErrorResp(payload)
+    }
+
+    /// Only an answer about the method turns `eth_getBlockReceipts` off, not a block one backend
+    /// of a load-balanced provider lacks.
+    #[test]
+    fn a_missing_block_is_not_a_missing_method() {
+        assert!(is_unsupported(&refused(-32601, "whatever")));
+        assert!(is_unsupported(&refused(
+            -32000,
+            "the method eth_getBlockReceipts does not exist/is not available"
+        )));
+        assert!(is_unsupported(&refused(-32000, "Method not found")));
+        assert!(!is_unsupported(&refused(-32000, "header not found")));
+        assert!(!is_unsupported(&refused(-32000, "block not available")));
     }
 }

@@ -26,6 +26,7 @@ pub const COUNTERS: &[&str] = &[
     "rollup_l1_reorgs_total",
     "rollup_l1_reverts_total",
     "rollup_l1_finality_violations_total",
+    "rollup_l1_inconsistent_answers_total",
     "rollup_l1_rpc_errors_total",
     "rollup_l1_tx_resubmissions_total",
     "rollup_proposer_proposals_total",

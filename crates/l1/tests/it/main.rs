@@ -513,6 +513,92 @@ async fn unreachable_l1_is_retried_until_cancelled() {
     assert!(result.is_ok(), "{result:?}");
 }
 
+/// An HTTP server on a free port that answers request `i` (from 0) with `answer(i)`: a status
+/// and a body. Returns its URL.
+fn scripted_l1(answer: impl Fn(usize) -> (u16, String) + Send + 'static) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut served = 0;
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut stream = stream;
+            loop {
+                let mut length = 0usize;
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        break;
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                    if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = value.trim().parse().unwrap();
+                    }
+                }
+                if line != "\r\n" {
+                    break;
+                }
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap();
+                let (status, answer) = answer(served);
+                served += 1;
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                    answer.len()
+                );
+                if stream.write_all(head.as_bytes()).is_err()
+                    || stream.write_all(answer.as_bytes()).is_err()
+                {
+                    break;
+                }
+            }
+        }
+    });
+    url
+}
+
+/// A provider that rate-limits some calls slows the node down, not stops it: each call is
+/// retried. Before, one refused call failed a whole catch-up step of a hundred blocks, and with
+/// one call in seven refused the node fell further behind L1 for as long as that lasted.
+#[tokio::test]
+async fn rate_limited_calls_are_retried() {
+    let url = scripted_l1(|i| match i {
+        0 => (429, "Too Many Requests".into()),
+        1 => (
+            200,
+            r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32005,"message":"limit exceeded"}}"#.into(),
+        ),
+        _ => (200, r#"{"jsonrpc":"2.0","id":2,"result":"0x2a"}"#.into()),
+    });
+    let rpc = L1Rpc::connect(&url).await.unwrap();
+    assert_eq!(rpc.head_number().await.unwrap(), 42);
+}
+
+/// An answer of tens of megabytes that is not JSON-RPC gets an error of bounded length: every
+/// retry logs it, and an outsider's provider answering 400 MB wrote 4 GB of log in a minute.
+#[tokio::test]
+async fn a_huge_bad_answer_gives_a_short_error() {
+    let url = scripted_l1(|_| {
+        (
+            200,
+            format!("{{\"nonsense\":\"{}\"}}", "x".repeat(20 << 20)),
+        )
+    });
+    let rpc = L1Rpc::connect(&url).await.unwrap();
+    let err = rpc.head_number().await.unwrap_err().to_string();
+    assert!(err.len() < 4_096, "{} bytes", err.len());
+    assert!(
+        err.contains("not a valid JSON-RPC response"),
+        "{}",
+        &err[..err.len().min(600)]
+    );
+}
+
 /// A send from an account without ETH fails naming the account to fund, not with the node's
 /// bare "insufficient funds" (an operator could not tell which role's key it was).
 #[tokio::test]
