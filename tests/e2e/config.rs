@@ -142,6 +142,64 @@ fn a_replica_waits_for_its_genesis_origin_then_checks_it() {
     );
 }
 
+/// An L1 that does not answer when the replica starts is checked once it does, before the
+/// replica follows it: an L1 of another chain that comes up late is refused by name. Before, the
+/// replica followed it unchecked and retried "an L1 reorg deeper than the stored history" for
+/// ever.
+#[test]
+fn a_replica_checks_an_l1_that_comes_up_late() {
+    let port = crate::support::free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rollup.json");
+    std::fs::write(&path, serde_json::to_string(&config(31337)).unwrap()).unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut node = Command::new(env!("CARGO_BIN_EXE_rollup-node"))
+        .arg("node")
+        .arg("--config")
+        .arg(&path)
+        .args(["--l1-rpc-url", &url, "--rpc-addr", "127.0.0.1:0"])
+        .arg("--datadir")
+        .arg(dir.path().join("data"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        node.try_wait().unwrap().is_none(),
+        "the replica waits for its L1"
+    );
+    // Another chain's L1 comes up where the replica looks for its own.
+    let _l1 = crate::support::Proc(
+        Command::new(crate::support::anvil_bin())
+            .args(["--port", &port.to_string(), "--host", "127.0.0.1"])
+            .args(["--chain-id", "1", "--silent"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let started = Instant::now();
+    while node.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(40) {
+            let _ = node.kill();
+            let output = node.wait_with_output().unwrap();
+            panic!(
+                "the replica did not check the L1 once it answered:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let output = node.wait_with_output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("is chain 1, but the rollup config is for L1 chain 31337"),
+        "{stderr}"
+    );
+}
+
 /// `rollup-node deploy` of `deploy_toml` to the L1 at `l1_url` into `out`, signed with `key`.
 fn run_deploy(
     l1_url: &str,

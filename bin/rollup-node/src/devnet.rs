@@ -162,7 +162,11 @@ async fn deploy_and_run(
     let config = Arc::new(devnet.config.clone());
     runner::run_node(
         config,
-        l1_rpc_url,
+        // The devnet deployed the rollup on this L1 itself.
+        runner::L1Endpoint {
+            url: l1_rpc_url,
+            checked: true,
+        },
         &args.run,
         roles,
         lock,

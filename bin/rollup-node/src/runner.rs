@@ -41,11 +41,14 @@ pub(crate) async fn run_replica(args: NodeArgs) -> eyre::Result<()> {
     )?
     .with_challenger_key(args.challenger_key.as_deref(), "--challenger-key")?;
     let lock = lock_datadir(&args.run)?;
-    check_l1_chain(&config, &args.l1_rpc_url).await?;
+    let checked = check_l1_chain(&config, &args.l1_rpc_url).await?;
     let cancel = shutdown_on_signal();
     run_node(
         Arc::new(config),
-        &args.l1_rpc_url,
+        L1Endpoint {
+            url: &args.l1_rpc_url,
+            checked,
+        },
         &args.run,
         roles,
         &lock,
@@ -59,8 +62,10 @@ pub(crate) async fn run_replica(args: NodeArgs) -> eyre::Result<()> {
 /// is another block (wrong L1, or a config for another deployment): the follower would find
 /// none of its blocks canonical and retry for ever. An L1 that has not reached the origin yet
 /// is waited for here, before the database is created, so the origin is checked too. An L1 that
-/// does not answer yet is left to the follower, which waits.
-async fn check_l1_chain(config: &RollupConfig, l1_rpc_url: &str) -> eyre::Result<()> {
+/// does not answer yet gives `Ok(false)`: the node starts its RPC and checks again before it
+/// follows L1 (before, it followed unchecked, and a wrong L1 that came up later was reported as
+/// a reorg deeper than the stored history).
+async fn check_l1_chain(config: &RollupConfig, l1_rpc_url: &str) -> eyre::Result<bool> {
     let l1 = rollup_l1::L1Rpc::connect(l1_rpc_url).await?;
     let origin = config.genesis.l1_origin;
     let checked = async {
@@ -95,15 +100,25 @@ async fn check_l1_chain(config: &RollupConfig, l1_rpc_url: &str) -> eyre::Result
         Ok(())
     };
     match checked.await {
-        Ok(()) => Ok(()),
+        Ok(()) => Ok(true),
         Err(err) => match err.downcast_ref::<rollup_l1::L1Error>() {
             Some(l1_err) if l1_err.is_temporary() => {
-                warn!(target: "rollup::node", %err, "cannot check the L1's chain id and the rollup's genesis origin yet; the follower keeps trying");
-                Ok(())
+                warn!(target: "rollup::node", %err, "cannot check the L1's chain id and the rollup's genesis origin yet; trying again before following L1");
+                Ok(false)
             }
             _ => Err(err),
         },
     }
+}
+
+/// The L1 a node follows.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct L1Endpoint<'a> {
+    /// Its JSON-RPC URL.
+    pub(crate) url: &'a str,
+    /// Whether it was found to be the rollup's (chain id and genesis origin) before the node
+    /// started; if not, it is checked before the node follows it.
+    pub(crate) checked: bool,
 }
 
 /// A token cancelled on Ctrl-C or SIGTERM.
@@ -199,7 +214,7 @@ pub(crate) fn lock_datadir(args: &RunArgs) -> eyre::Result<rollup_storage::Datad
 /// datadir's lock (`_lock`, [`lock_datadir`]) for at least that long.
 pub(crate) async fn run_node(
     config: Arc<RollupConfig>,
-    l1_rpc_url: &str,
+    l1: L1Endpoint<'_>,
     args: &RunArgs,
     roles: Roles,
     _lock: &rollup_storage::DatadirLock,
@@ -217,7 +232,7 @@ pub(crate) async fn run_node(
     let mut node = RollupNode::new(config.clone(), store.clone())?;
     let heads = node.heads();
     let batcher = if roles.batcher.is_some() {
-        batcher_data(args, l1_rpc_url).await?
+        batcher_data(args, l1.url).await?
     } else {
         DataPath::Calldata
     };
@@ -234,7 +249,7 @@ pub(crate) async fn run_node(
         // The dispute roles fetch from the beacon API the blobs they cannot rebuild.
         roles.clone().with_beacon_url(args.l1_beacon_url.as_deref()),
         &role_settings(args, batcher),
-        &L1Link::Http(l1_rpc_url.to_string()),
+        &L1Link::Http(l1.url.to_string()),
         &cancel,
     )?;
     let (rpc_addr, rpc_handle) = rollup_rpc::start_server(
@@ -270,7 +285,7 @@ pub(crate) async fn run_node(
     on_ready(rpc_addr)?;
 
     let follower_config = L1FollowerConfig {
-        url: l1_rpc_url.to_string(),
+        url: l1.url.to_string(),
         poll_interval: args.l1_poll_interval,
         confirmations: args.l1_confirmations,
         max_blocks_per_notification: 100,
@@ -284,7 +299,7 @@ pub(crate) async fn run_node(
         args.min_free_disk,
         cancel.clone(),
     ));
-    let mut result = follow_l1(&mut node, &services, follower_config, &cancel).await;
+    let mut result = follow_l1(&mut node, &services, follower_config, l1.checked, &cancel).await;
     cancel.cancel();
     if let Ok(Some(low)) = disk.await {
         result = result.and(Err(eyre::eyre!("{low}")));
@@ -383,10 +398,28 @@ async fn follow_l1(
     node: &mut RollupNode,
     services: &Services,
     config: L1FollowerConfig,
+    mut l1_checked: bool,
     cancel: &CancellationToken,
 ) -> eyre::Result<()> {
     let mut backoff = Duration::from_millis(200);
     while !cancel.is_cancelled() {
+        if !l1_checked {
+            let rollup_config = node.config().clone();
+            let checked = tokio::select! {
+                _ = cancel.cancelled() => break,
+                checked = check_l1_chain(&rollup_config, &config.url) => checked?,
+            };
+            if !checked {
+                tokio::select! {
+                    _ = cancel.cancelled() => break,
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+                continue;
+            }
+            l1_checked = true;
+            backoff = Duration::from_millis(200);
+        }
         let known = node.recent_l1_blocks(KNOWN_L1_BLOCKS)?;
         let follower = tokio::select! {
             _ = cancel.cancelled() => break,
