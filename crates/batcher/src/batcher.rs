@@ -698,7 +698,10 @@ impl Batcher {
                 // A revert named from the contracts' errors: alloy's text carries the revert
                 // data's raw bytes, NULs included, which made `grep` take the devnet's log for a
                 // binary file.
-                match err.as_error_resp().and_then(|payload| payload.as_revert_data()) {
+                match err
+                    .as_error_resp()
+                    .and_then(|payload| payload.as_revert_data())
+                {
                     Some(data) => {
                         format!("reverts: {}", rollup_primitives::describe_revert(&data))
                     }
