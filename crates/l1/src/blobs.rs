@@ -192,8 +192,7 @@ impl BlobSource {
         if status == reqwest::StatusCode::NOT_FOUND {
             return Ok(None);
         }
-        let body = response
-            .bytes()
+        let body = crate::transport::read_bounded(response, crate::transport::MAX_RESPONSE_BYTES)
             .await
             .map_err(|err| format!("GET {path}: {err}"))?;
         if !status.is_success() {

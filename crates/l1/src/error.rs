@@ -145,7 +145,16 @@ fn rpc_message(url: &str, method: &str, source: &TransportError) -> String {
                 ) => Some(http.status),
                 _ => None,
             };
+            let too_large = match source {
+                alloy_transport::RpcError::Transport(
+                    alloy_transport::TransportErrorKind::Custom(err),
+                ) => err.downcast_ref::<crate::transport::AnswerTooLarge>(),
+                _ => None,
+            };
             match (http_status, source) {
+                _ if let Some(too_large) = too_large => format!(
+                    "the L1 RPC at {url} answered {method} with {too_large}; check that --l1-rpc-url is an L1 node's JSON-RPC endpoint"
+                ),
                 (Some(429), _) => format!(
                     "the L1 RPC at {url} is rate-limiting this node ({method}): {detail}; each call is retried a few times, but a provider that keeps refusing slows L1 following down: use a plan with more requests per second, or an L1 node of your own"
                 ),

@@ -39,6 +39,7 @@ mod in_process;
 mod kzg_thread;
 mod rpc;
 mod sender;
+mod transport;
 
 pub use blobs::{
     BlobSource, KnownBlobs, SidecarFormat, blob_batch_transactions, rebuild_blob_batch, sidecar,

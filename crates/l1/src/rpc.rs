@@ -132,7 +132,10 @@ impl L1Rpc {
                 RATE_LIMIT_BACKOFF_MS,
                 u64::MAX,
             ))
-            .http(parsed);
+            .transport(
+                crate::transport::BoundedHttp::new(parsed),
+                alloy_transport::utils::guess_local_url(url),
+            );
         let provider = RootProvider::new(client);
         Ok(Self {
             provider,

@@ -599,6 +599,19 @@ async fn a_huge_bad_answer_gives_a_short_error() {
     );
 }
 
+/// An answer past 128 MiB is not read: an outsider's provider answering 400 MB took a replica
+/// to 4.4 GB of memory.
+#[tokio::test]
+async fn an_answer_past_the_bound_is_not_read() {
+    let url = scripted_l1(|_| (200, format!("{{\"result\":\"{}\"}}", "0".repeat(130 << 20))));
+    let rpc = L1Rpc::connect(&url).await.unwrap();
+    let err = rpc.head_number().await.unwrap_err().to_string();
+    assert!(
+        err.contains("answered eth_blockNumber with an answer of more than 134217728 bytes"),
+        "{err}"
+    );
+}
+
 /// A send from an account without ETH fails naming the account to fund, not with the node's
 /// bare "insufficient funds" (an operator could not tell which role's key it was).
 #[tokio::test]
