@@ -542,7 +542,11 @@ fn main() -> eyre::Result<()> {
             .install_exex("rollup", async move |ctx| {
                 // reth's metrics recorder is installed by now.
                 rollup_node_core::metrics::register_at_zero();
-                Ok(run_rollup(ctx, args, roles, batcher_data, datadir, core, eth_methods_rx, l1_http))
+                let rollup =
+                    run_rollup(ctx, args, roles, batcher_data, datadir, core, eth_methods_rx, l1_http);
+                // reth reports an ExEx's error by its outermost message only ("the rollup core
+                // failed"): hand it the whole chain, the cause that says what to fix included.
+                Ok(async move { rollup.await.map_err(|err| eyre::eyre!("{err:#}")) })
             })
             .launch_with_debug_capabilities()
             .await?;
