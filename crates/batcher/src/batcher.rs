@@ -705,7 +705,7 @@ impl Batcher {
                     Some(data) => {
                         format!("reverts: {}", rollup_primitives::describe_revert(&data))
                     }
-                    None => escape_controls(&err.to_string()),
+                    None => rollup_l1::printable(&err.to_string()),
                 }
             })?;
         C::abi_decode_returns(&out).map_err(|err| err.to_string())
@@ -1424,31 +1424,5 @@ impl Batcher {
             reason,
         });
         true
-    }
-}
-
-/// `text` with its control characters escaped, so a log line stays one clean line.
-fn escape_controls(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::escape_controls;
-
-    #[test]
-    fn control_characters_are_escaped() {
-        assert_eq!(
-            escape_controls("custom error 0x640836c9: \0\0\u{7}ok"),
-            "custom error 0x640836c9: \\u{0}\\u{0}\\u{7}ok"
-        );
     }
 }

@@ -185,8 +185,9 @@ fn bounded(text: &str) -> String {
     format!("{}… ({} bytes in all)", &text[..end], text.len())
 }
 
-/// `text` with control characters escaped, so a log line stays one clean line.
-fn printable(text: &str) -> String {
+/// `text` with control characters escaped, so a log line stays one clean line (an L1 node's
+/// error text can carry raw bytes, revert data's NULs among them).
+pub fn printable(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if c.is_control() {
@@ -216,6 +217,14 @@ impl L1Error {
 mod tests {
     use super::*;
     use alloy_json_rpc::ErrorPayload;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(
+            printable("custom error 0x640836c9: \0\0\u{7}ok"),
+            "custom error 0x640836c9: \\u{0}\\u{0}\\u{7}ok"
+        );
+    }
 
     #[test]
     fn an_answer_is_not_called_unreachable() {
