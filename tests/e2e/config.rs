@@ -74,6 +74,25 @@ fn a_replica_refuses_an_l1_its_config_is_not_for() {
     }
 }
 
+/// `rollup-node node` with `config` on the L1 at `l1_url` and `datadir`, its output piped.
+fn spawn_replica(
+    config: &std::path::Path,
+    l1_url: &str,
+    datadir: &std::path::Path,
+) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_rollup-node"))
+        .arg("node")
+        .arg("--config")
+        .arg(config)
+        .args(["--l1-rpc-url", l1_url, "--rpc-addr", "127.0.0.1:0"])
+        .arg("--datadir")
+        .arg(datadir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 /// A config whose genesis L1 origin the L1 has not reached yet: the replica waits for it before
 /// it creates its database, then checks it. Before, it wrote the database at once and then
 /// retried "an L1 reorg deeper than the stored history" for ever, even once L1 got there.
@@ -89,17 +108,7 @@ fn a_replica_waits_for_its_genesis_origin_then_checks_it() {
     let path = dir.path().join("rollup.json");
     std::fs::write(&path, serde_json::to_string(&ahead).unwrap()).unwrap();
     let data = dir.path().join("data");
-    let mut node = Command::new(env!("CARGO_BIN_EXE_rollup-node"))
-        .arg("node")
-        .arg("--config")
-        .arg(&path)
-        .args(["--l1-rpc-url", &anvil.url, "--rpc-addr", "127.0.0.1:0"])
-        .arg("--datadir")
-        .arg(&data)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut node = spawn_replica(&path, &anvil.url, &data);
     std::thread::sleep(Duration::from_secs(3));
     assert!(
         node.try_wait().unwrap().is_none(),
@@ -153,17 +162,7 @@ fn a_replica_checks_an_l1_that_comes_up_late() {
     let path = dir.path().join("rollup.json");
     std::fs::write(&path, serde_json::to_string(&config(31337)).unwrap()).unwrap();
     let url = format!("http://127.0.0.1:{port}");
-    let mut node = Command::new(env!("CARGO_BIN_EXE_rollup-node"))
-        .arg("node")
-        .arg("--config")
-        .arg(&path)
-        .args(["--l1-rpc-url", &url, "--rpc-addr", "127.0.0.1:0"])
-        .arg("--datadir")
-        .arg(dir.path().join("data"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut node = spawn_replica(&path, &url, &dir.path().join("data"));
     std::thread::sleep(Duration::from_secs(2));
     assert!(
         node.try_wait().unwrap().is_none(),
