@@ -187,7 +187,13 @@ impl BlobSource {
             .get(format!("{}{path}", self.url))
             .send()
             .await
-            .map_err(|err| format!("GET {path}: {err}"))?;
+            .map_err(|err| {
+                if err.is_timeout() {
+                    format!("GET {path}: no answer within {}s", BEACON_TIMEOUT.as_secs())
+                } else {
+                    format!("GET {path}: {err}")
+                }
+            })?;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_FOUND {
             return Ok(None);
@@ -283,7 +289,8 @@ impl BlobSource {
         timestamp: u64,
         by_position: Option<(Vec<B256>, Vec<B256>)>,
     ) -> Result<(std::collections::HashMap<B256, Bytes>, String, usize)> {
-        let id = match self.block_ids(number).await? {
+        let ids = self.block_ids(number).await?;
+        let id = match ids {
             BlockIds::ExecutionHash => hash.to_string(),
             BlockIds::Slots {
                 genesis_time,
@@ -303,9 +310,17 @@ impl BlobSource {
             .await
             .map_err(|reason| self.error(number, reason))?
             .ok_or_else(|| {
+                let cause = match ids {
+                    // Blocks are named by execution hash only where the URL has no beacon chain
+                    // spec: anvil, or something at that URL that is no beacon API at all.
+                    BlockIds::ExecutionHash => {
+                        "it serves no beacon chain spec either: if it is not anvil, check that --l1-beacon-url is a beacon node's API"
+                    }
+                    BlockIds::Slots { .. } => "blobs pruned, or the node is behind",
+                };
                 self.error(
                     number,
-                    format!("the beacon node does not know block {id} (blobs pruned, or the node is behind)"),
+                    format!("the beacon node does not know block {id} ({cause})"),
                 )
             })?;
         let served_count = served.len();

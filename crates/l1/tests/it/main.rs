@@ -612,6 +612,23 @@ async fn an_answer_past_the_bound_is_not_read() {
     );
 }
 
+/// A beacon URL that answers 404 to everything (no beacon API at all) is not reported as a
+/// beacon node that pruned its blobs: the error says to check the URL.
+#[tokio::test]
+async fn a_beacon_url_that_is_no_beacon_api_is_named() {
+    let url = scripted_l1(|_| (404, "not found".into()));
+    let err = rollup_l1::BlobSource::new(&url, Address::repeat_byte(0x99))
+        .unwrap()
+        .fetch(7, B256::repeat_byte(1), 1_000, &[B256::repeat_byte(2)])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("check that --l1-beacon-url is a beacon node's API"),
+        "{err}"
+    );
+}
+
 /// A send from an account without ETH fails naming the account to fund, not with the node's
 /// bare "insufficient funds" (an operator could not tell which role's key it was).
 #[tokio::test]
