@@ -70,7 +70,7 @@ impl BoundedHttp {
 
     async fn send(self, request: RequestPacket) -> TransportResult<ResponsePacket> {
         let body = serde_json::to_vec(&request).map_err(TransportError::ser_err)?;
-        let response = self
+        let mut response = self
             .client
             .post(self.url)
             .headers(request.headers())
@@ -86,7 +86,6 @@ impl BoundedHttp {
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.trim().parse().ok())
             .map(Duration::from_secs);
-        let mut response = response;
         let body = match read_body(&mut response, MAX_RESPONSE_BYTES).await {
             Ok(body) => body,
             Err(err) if !status.is_success() => {
