@@ -199,6 +199,53 @@ fn a_replica_checks_an_l1_that_comes_up_late() {
     );
 }
 
+/// A `--l1-beacon-url` that serves another chain's blobs is refused at start, naming the flag.
+/// Before, it showed only at the first blob batch, as a blob read that retried for ever.
+#[test]
+fn a_replica_refuses_a_beacon_url_of_another_l1() {
+    let l1 = Anvil::start();
+    // Another chain: its genesis is dated otherwise, so its blocks have other hashes.
+    let other = Anvil::start_with(&["--timestamp", "1000"]);
+    let genesis = Command::new("curl")
+        .args(["-s", "-H", "content-type: application/json", "--data"])
+        .arg(r#"{"jsonrpc":"2.0","id":1,"method":"eth_getBlockByNumber","params":["0x0",false]}"#)
+        .arg(&l1.url)
+        .output()
+        .unwrap();
+    let genesis: serde_json::Value = serde_json::from_slice(&genesis.stdout).unwrap();
+    let mut on_l1 = config(31337);
+    on_l1.genesis.l1_origin.hash = genesis["result"]["hash"].as_str().unwrap().parse().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rollup.json");
+    std::fs::write(&path, serde_json::to_string(&on_l1).unwrap()).unwrap();
+    let mut node = Command::new(env!("CARGO_BIN_EXE_rollup-node"))
+        .arg("node")
+        .arg("--config")
+        .arg(&path)
+        .args(["--l1-rpc-url", &l1.url, "--l1-beacon-url", &other.url])
+        .args(["--rpc-addr", "127.0.0.1:0", "--datadir"])
+        .arg(dir.path().join("data"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while node.try_wait().unwrap().is_none() && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let _ = node.kill();
+    let output = node.wait_with_output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "--l1-beacon-url {} serves no beacon chain spec",
+            other.url
+        )),
+        "{stderr}"
+    );
+}
+
 /// `rollup-node deploy` of `deploy_toml` to the L1 at `l1_url` into `out`, signed with `key`.
 fn run_deploy(
     l1_url: &str,

@@ -625,6 +625,7 @@ pub(crate) struct RunArgs {
     /// blob batches: a node that derives a chain posted in blobs needs it, and the proposer and
     /// challenger fetch a disputed batch's blobs there when they cannot rebuild them. For anvil, its
     /// JSON-RPC URL (anvil serves the beacon blob endpoint); `devnet` uses its own anvil's.
+    /// Checked at start: a URL that serves no blobs of the rollup's L1 is refused.
     #[arg(long, env = "ROLLUP_L1_BEACON_URL", value_name = "URL", value_parser = parse_http_url)]
     pub(crate) l1_beacon_url: Option<String>,
     /// Where the batcher puts batches' transactions: `auto` (blobs when --l1-beacon-url is set

@@ -42,6 +42,9 @@ pub(crate) async fn run_replica(args: NodeArgs) -> eyre::Result<()> {
     .with_challenger_key(args.challenger_key.as_deref(), "--challenger-key")?;
     let lock = lock_datadir(&args.run)?;
     let checked = check_l1_chain(&config, &args.l1_rpc_url).await?;
+    if let Some(beacon_url) = args.run.l1_beacon_url.as_deref() {
+        check_beacon(&config, beacon_url).await?;
+    }
     let cancel = shutdown_on_signal();
     run_node(
         Arc::new(config),
@@ -108,6 +111,34 @@ async fn check_l1_chain(config: &RollupConfig, l1_rpc_url: &str) -> eyre::Result
             }
             _ => Err(err),
         },
+    }
+}
+
+/// Longest the start-up check of `--l1-beacon-url` waits for its answers.
+const BEACON_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Refuses a `--l1-beacon-url` that serves no blobs of the rollup's L1 (no beacon API at all,
+/// or another chain's), which would otherwise show only at the first blob batch, as a read that
+/// retries for ever. One that cannot be asked now is warned about and left to the blob reads,
+/// which retry.
+async fn check_beacon(config: &RollupConfig, beacon_url: &str) -> eyre::Result<()> {
+    let source = rollup_l1::BlobSource::new(beacon_url, config.contracts.batch_inbox)?;
+    let checked = tokio::time::timeout(
+        BEACON_CHECK_TIMEOUT,
+        source.check(config.l1_chain_id, config.genesis.l1_origin),
+    )
+    .await;
+    match checked {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(err)) if err.is_temporary() => {
+            warn!(target: "rollup::node", %err, "cannot check the beacon API yet; blob reads retry until it answers");
+            Ok(())
+        }
+        Ok(Err(err)) => Err(err.into()),
+        Err(_) => {
+            warn!(target: "rollup::node", url = beacon_url, "the beacon API did not answer within {}s; blob reads retry until it does", BEACON_CHECK_TIMEOUT.as_secs());
+            Ok(())
+        }
     }
 }
 

@@ -14,7 +14,9 @@ use std::time::Duration;
 use alloy_eips::eip4844::{BYTES_PER_BLOB, Blob, c_kzg, kzg_to_versioned_hash};
 use alloy_primitives::{Address, B256, Bytes};
 use alloy_sol_types::SolEvent;
-use rollup_primitives::{L1Block, L1Transaction, bindings::IBatchInbox::BatchAppended};
+use rollup_primitives::{
+    BlockNumHash, L1Block, L1Transaction, bindings::IBatchInbox::BatchAppended,
+};
 use serde::Deserialize;
 use tokio::sync::OnceCell;
 use tracing::debug;
@@ -115,6 +117,23 @@ impl KnownBlobs {
     }
 }
 
+/// A beacon API request that failed.
+#[derive(Debug)]
+struct GetError {
+    /// What happened, for the log.
+    reason: String,
+    /// Whether the URL answered in a way no beacon API does (a client error other than 404, or a
+    /// success that is not the API's JSON), rather than not yet (unreachable, timing out, a
+    /// server error).
+    refused: bool,
+}
+
+impl From<GetError> for String {
+    fn from(err: GetError) -> Self {
+        err.reason
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct Envelope<T> {
     data: T,
@@ -131,6 +150,9 @@ struct Genesis {
 struct Spec {
     #[serde(with = "alloy_serde::displayfromstr")]
     seconds_per_slot: u64,
+    /// The execution chain the beacon chain's deposit contract is on: the L1's chain id.
+    #[serde(default)]
+    deposit_chain_id: Option<String>,
 }
 
 impl BlobSource {
@@ -181,18 +203,22 @@ impl BlobSource {
     async fn get<T: for<'de> Deserialize<'de>>(
         &self,
         path: &str,
-    ) -> std::result::Result<Option<T>, String> {
+    ) -> std::result::Result<Option<T>, GetError> {
+        let unanswered = |reason: String| GetError {
+            reason,
+            refused: false,
+        };
         let response = self
             .http
             .get(format!("{}{path}", self.url))
             .send()
             .await
             .map_err(|err| {
-                if err.is_timeout() {
+                unanswered(if err.is_timeout() {
                     format!("GET {path}: no answer within {}s", BEACON_TIMEOUT.as_secs())
                 } else {
                     format!("GET {path}: {err}")
-                }
+                })
             })?;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_FOUND {
@@ -200,16 +226,27 @@ impl BlobSource {
         }
         let body = crate::transport::read_bounded(response, crate::transport::MAX_RESPONSE_BYTES)
             .await
-            .map_err(|err| format!("GET {path}: {err}"))?;
+            .map_err(|err| unanswered(format!("GET {path}: {err}")))?;
         if !status.is_success() {
-            return Err(format!(
-                "GET {path}: HTTP {status}: {}",
-                String::from_utf8_lossy(&body[..body.len().min(200)])
-            ));
+            // A client error other than these means the URL serves no such API (a JSON-RPC
+            // endpoint answers GET with 405); a server error may pass.
+            let passing = status.is_server_error()
+                || status == reqwest::StatusCode::TOO_MANY_REQUESTS
+                || status == reqwest::StatusCode::REQUEST_TIMEOUT;
+            return Err(GetError {
+                reason: format!(
+                    "GET {path}: HTTP {status}: {}",
+                    String::from_utf8_lossy(&body[..body.len().min(200)])
+                ),
+                refused: !passing,
+            });
         }
         serde_json::from_slice::<Envelope<T>>(&body)
             .map(|envelope| Some(envelope.data))
-            .map_err(|err| format!("GET {path}: unexpected response: {err}"))
+            .map_err(|err| GetError {
+                reason: format!("GET {path}: unexpected response: {err}"),
+                refused: true,
+            })
     }
 
     async fn block_ids(&self, number: u64) -> Result<BlockIds> {
@@ -237,6 +274,57 @@ impl BlobSource {
             })
             .await
             .copied()
+    }
+
+    /// Checks, before any blob is needed, that the URL serves this L1's blobs: a beacon node
+    /// whose chain spec names `l1_chain_id` as its deposit chain, or an L1 node serving the blob
+    /// endpoint itself (anvil) that knows the rollup's L1 origin block `origin`. A URL that is
+    /// neither is [`L1Error::WrongBeacon`]; one that cannot be asked now (down, timing out,
+    /// answering errors) is a temporary [`L1Error::Blobs`] error, and every blob read retries.
+    pub async fn check(&self, l1_chain_id: u64, origin: BlockNumHash) -> Result<()> {
+        let wrong = |reason: String| L1Error::WrongBeacon {
+            url: self.url.clone(),
+            reason,
+        };
+        let spec = self
+            .get::<Spec>("/eth/v1/config/spec")
+            .await
+            .map_err(|err| {
+                if err.refused {
+                    wrong(format!(
+                        "is no beacon node's API: {}; pass the beacon API of the L1 that --l1-rpc-url serves (an execution node's JSON-RPC URL serves no blobs, anvil's excepted)",
+                        err.reason
+                    ))
+                } else {
+                    self.error(origin.number, err)
+                }
+            })?;
+        match spec {
+            Some(spec) => {
+                if let Some(chain) = spec.deposit_chain_id.as_deref()
+                    && chain.parse::<u64>() != Ok(l1_chain_id)
+                {
+                    return Err(wrong(format!(
+                        "is a beacon node of the chain whose deposit chain id is {chain}, but the rollup's L1 is chain {l1_chain_id}: point it at the beacon node of the L1 that --l1-rpc-url serves"
+                    )));
+                }
+            }
+            None => {
+                let path = format!("/eth/v1/beacon/blobs/{}", origin.hash);
+                let blobs = self
+                    .get::<Vec<Bytes>>(&path)
+                    .await
+                    .map_err(|reason| self.error(origin.number, reason))?;
+                if blobs.is_none() {
+                    return Err(wrong(format!(
+                        "serves no beacon chain spec, and no blobs of the rollup's L1 origin block {} {}: it is not a beacon node's API (nor an anvil serving this L1); pass the beacon API of the L1 that --l1-rpc-url serves",
+                        origin.number, origin.hash
+                    )));
+                }
+            }
+        }
+        // Remembers how blocks are named, as the first blob read would.
+        self.block_ids(origin.number).await.map(drop)
     }
 
     /// The blobs with `versioned_hashes`, in that order, that L1 block `number` (with `hash`

@@ -101,6 +101,15 @@ pub enum L1Error {
         /// What went wrong.
         reason: String,
     },
+    /// The beacon API URL serves no blobs of this L1: no beacon API at all, or one of another
+    /// chain. Not retried: the operator fixes `--l1-beacon-url`.
+    #[error("--l1-beacon-url {url} {reason}")]
+    WrongBeacon {
+        /// The beacon API's URL.
+        url: String,
+        /// What it serves instead.
+        reason: String,
+    },
     /// None of the stored blocks is canonical any more: the reorg is deeper than the history the
     /// follower (or the consumer) kept.
     #[error(

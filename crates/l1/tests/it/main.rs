@@ -516,6 +516,12 @@ async fn unreachable_l1_is_retried_until_cancelled() {
 /// An HTTP server on a free port that answers request `i` (from 0) with `answer(i)`: a status
 /// and a body. Returns its URL.
 fn scripted_l1(answer: impl Fn(usize) -> (u16, String) + Send + 'static) -> String {
+    scripted_http(move |i, _| answer(i))
+}
+
+/// An HTTP server on a free port that answers request `i` (from 0), whose request line is
+/// `line` (`GET /path HTTP/1.1`), with `answer(i, line)`: a status and a body. Returns its URL.
+fn scripted_http(answer: impl Fn(usize, &str) -> (u16, String) + Send + 'static) -> String {
     use std::io::{BufRead, BufReader, Read, Write};
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -528,10 +534,14 @@ fn scripted_l1(answer: impl Fn(usize) -> (u16, String) + Send + 'static) -> Stri
             loop {
                 let mut length = 0usize;
                 let mut line = String::new();
+                let mut request_line = String::new();
                 loop {
                     line.clear();
                     if reader.read_line(&mut line).unwrap_or(0) == 0 {
                         break;
+                    }
+                    if request_line.is_empty() {
+                        request_line = line.trim_end().to_string();
                     }
                     if line == "\r\n" {
                         break;
@@ -545,7 +555,7 @@ fn scripted_l1(answer: impl Fn(usize) -> (u16, String) + Send + 'static) -> Stri
                 }
                 let mut body = vec![0; length];
                 reader.read_exact(&mut body).unwrap();
-                let (status, answer) = answer(served);
+                let (status, answer) = answer(served, &request_line);
                 served += 1;
                 let head = format!(
                     "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
@@ -627,6 +637,89 @@ async fn a_beacon_url_that_is_no_beacon_api_is_named() {
         err.contains("check that --l1-beacon-url is a beacon node's API"),
         "{err}"
     );
+}
+
+/// A beacon URL is checked before any blob is needed: one that serves nothing of the kind, or the
+/// beacon chain of another L1, is named as such at start instead of at the first blob batch
+/// (possibly hours later, as a read that retries for ever).
+#[tokio::test]
+async fn a_beacon_url_is_checked_against_the_l1() {
+    let origin = BlockNumHash::new(7, B256::repeat_byte(1));
+    let inbox = Address::repeat_byte(0x99);
+    let check = |url: String| async move {
+        rollup_l1::BlobSource::new(&url, inbox)
+            .unwrap()
+            .check(1, origin)
+            .await
+    };
+
+    let nothing = scripted_l1(|_| (404, "not found".into()));
+    let err = check(nothing).await.unwrap_err();
+    assert!(matches!(err, L1Error::WrongBeacon { .. }), "{err}");
+    assert!(!err.is_temporary());
+    assert!(
+        err.to_string().contains("it is not a beacon node's API"),
+        "{err}"
+    );
+
+    let spec = |chain: &'static str| {
+        scripted_http(move |_, line| {
+            if line.contains("/eth/v1/config/spec") {
+                let body = format!(
+                    r#"{{"data":{{"SECONDS_PER_SLOT":"12","DEPOSIT_CHAIN_ID":"{chain}"}}}}"#
+                );
+                (200, body)
+            } else if line.contains("/eth/v1/beacon/genesis") {
+                (200, r#"{"data":{"genesis_time":"1606824023"}}"#.into())
+            } else {
+                (404, "not found".into())
+            }
+        })
+    };
+    let err = check(spec("11155111")).await.unwrap_err();
+    assert!(matches!(err, L1Error::WrongBeacon { .. }), "{err}");
+    assert!(
+        err.to_string().contains("deposit chain id is 11155111"),
+        "{err}"
+    );
+    check(spec("1")).await.expect("the beacon node of chain 1");
+
+    // An execution node's JSON-RPC endpoint answers GET with 405, a web server with a page.
+    for (status, body) in [
+        (405, "Used HTTP Method is not allowed. POST is required"),
+        (200, "<html>hello</html>"),
+    ] {
+        let err = check(scripted_l1(move |_| (status, body.into())))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, L1Error::WrongBeacon { .. }), "{err}");
+        assert!(err.to_string().contains("is no beacon node's API"), "{err}");
+    }
+
+    let down = scripted_l1(|_| (503, "starting".into()));
+    let err = check(down).await.unwrap_err();
+    assert!(err.is_temporary(), "{err}");
+}
+
+/// anvil serves the blob endpoint itself: it passes the check for its own chain's blocks, and
+/// an anvil that is not the rollup's L1 (it does not know the origin block) does not.
+#[tokio::test]
+async fn anvil_as_its_own_beacon_passes_the_check_for_its_chain_only() {
+    let anvil = Anvil::start().await;
+    let genesis = anvil
+        .rpc("eth_getBlockByNumber", json!(["0x0", false]))
+        .await;
+    let hash: B256 = serde_json::from_value(genesis["hash"].clone()).unwrap();
+    let source = rollup_l1::BlobSource::new(&anvil.url, Address::repeat_byte(0x99)).unwrap();
+    source
+        .check(31_337, BlockNumHash::new(0, hash))
+        .await
+        .expect("anvil knows its own genesis");
+    let err = source
+        .check(31_337, BlockNumHash::new(0, B256::repeat_byte(5)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, L1Error::WrongBeacon { .. }), "{err}");
 }
 
 /// A send from an account without ETH fails naming the account to fund, not with the node's
