@@ -106,15 +106,13 @@ impl BlockBatch {
                 match blobs {
                     Some(blobs) => {
                         let lengths = envelope_segment_lengths(&envelope)?;
-                        let stream = blob_data(&blobs);
-                        let total: usize = lengths.iter().sum();
-                        let batch = stream.get(..total).ok_or_else(|| {
-                            format!("record {index}'s blobs hold fewer bytes than its segments")
-                        })?;
-                        let full = [envelope.as_ref(), batch].concat();
-                        let parsed = BatchEnvelope::parse(&full).map_err(|err| {
-                            format!("record {index}'s blob batch does not parse: {err}")
-                        })?;
+                        // As derivation reads it: the envelope bounded as calldata, the
+                        // segments (up to 16 × 32 KiB) from the blobs. Parsed whole, as a
+                        // calldata batch, most full blob batches are too large.
+                        let parsed = BatchEnvelope::parse_blob(&envelope, &blob_data(&blobs))
+                            .map_err(|err| {
+                                format!("record {index}'s blob batch does not parse: {err}")
+                            })?;
                         let offsets = lengths
                             .iter()
                             .scan(0, |at, length| {
@@ -338,4 +336,104 @@ fn envelope_segment_lengths(envelope: &[u8]) -> Result<Vec<usize>, String> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy_consensus::{SignableTransaction, TxEip1559};
+    use alloy_primitives::{Signature, TxKind, U256};
+    use rollup_primitives::{Batch, BatchBlock, BatchParent, MAX_BATCH_SIZE, to_blobs};
+
+    use super::*;
+
+    /// A transaction carrying `len` bytes of calldata that do not compress.
+    fn bulky(nonce: u64, len: usize) -> TxEnvelope {
+        let mut state = nonce.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        let input = (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect::<Vec<_>>();
+        let tx = TxEip1559 {
+            chain_id: 42_069,
+            nonce,
+            gas_limit: 1_000_000,
+            max_fee_per_gas: 2_000_000_000,
+            max_priority_fee_per_gas: 1,
+            to: TxKind::Call(alloy_primitives::Address::repeat_byte(7)),
+            value: U256::ZERO,
+            access_list: Default::default(),
+            input: input.into(),
+        };
+        let signature = Signature::new(U256::from(nonce + 1), U256::from(nonce + 2), false);
+        tx.into_signed(signature).into()
+    }
+
+    /// A blob batch whose segments come to more than a calldata batch may hold (the batcher
+    /// fills blob batches to 16 segments of 32 KiB) is read as derivation reads it. Before, the
+    /// agent parsed envelope and segments as one calldata batch and refused it as too large, so
+    /// it could neither defend nor challenge a root at any block of such a record.
+    #[test]
+    fn a_blob_batch_larger_than_a_calldata_batch_is_read() {
+        let transactions: Vec<_> = (0..6).map(|nonce| bulky(nonce, 30_000)).collect();
+        let batch = Batch {
+            first_block: 5,
+            deposit_count: 0,
+            headers: Vec::new(),
+            blocks: vec![BatchBlock {
+                timestamp: 11,
+                l1_origin: 3,
+                transactions: transactions.clone(),
+            }],
+            last_block_open: false,
+        };
+        let parent = BatchParent {
+            timestamp: 10,
+            l1_origin: 3,
+        };
+        let (bytes, envelope_len) = batch.encode_unbounded(parent).unwrap();
+        assert!(bytes.len() > MAX_BATCH_SIZE, "{} bytes", bytes.len());
+        let envelope = Bytes::copy_from_slice(&bytes[..envelope_len]);
+        let blobs: Vec<Bytes> = to_blobs(&bytes[envelope_len..])
+            .iter()
+            .map(|blob| Bytes::copy_from_slice(blob.as_slice()))
+            .collect();
+        let block_table = BatchEnvelope::parse_blob(&envelope, &blob_data(&blobs))
+            .unwrap()
+            .block_table();
+        let record = Record {
+            firstBlock: 5,
+            blockCount: 1,
+            lastOrigin: 3,
+            depositCount: 0,
+            l1Block: 20,
+            forced: false,
+            blobCount: blobs.len() as u8,
+            lastBlockOpen: false,
+            firstBlockTxOffset: 0,
+            txCount: 6,
+            lastBlockTxs: 6,
+            lastBlockDeltas: Default::default(),
+            openSegments: 0,
+            dataHash: keccak256(&envelope),
+            segmentRoot: B256::ZERO,
+            blocksHash: keccak256(&block_table),
+        };
+        let posted = Posted::Blobs {
+            envelope,
+            versioned_hashes: Vec::new(),
+            blobs: Some(blobs),
+        };
+        let read = BlockBatch::new(0, &record, posted, 5, 42_069).unwrap();
+        assert_eq!(read.block_txs, 0..6);
+        let decoded: Vec<TxEnvelope> = read
+            .segments
+            .iter()
+            .flat_map(|segment| segment.transactions.clone().expect("every segment decodes"))
+            .collect();
+        assert_eq!(decoded, transactions);
+    }
 }
