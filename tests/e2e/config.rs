@@ -199,6 +199,61 @@ fn a_replica_checks_an_l1_that_comes_up_late() {
     );
 }
 
+/// An L1 that takes connections and never answers does not hold the replica's RPC back for the
+/// L1 call's whole timeout (30 s): the start check gives up after 10 s and the node checks the
+/// L1 again before it follows it.
+#[test]
+fn a_replica_serves_its_rpc_while_its_l1_hangs() {
+    // Connections queue in the backlog and are never read.
+    let hung = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let l1_url = format!("http://{}", hung.local_addr().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rollup.json");
+    std::fs::write(&path, serde_json::to_string(&config(31337)).unwrap()).unwrap();
+    let rpc = format!("127.0.0.1:{}", crate::support::free_port());
+    let mut node = crate::support::Proc(
+        Command::new(env!("CARGO_BIN_EXE_rollup-node"))
+            .arg("node")
+            .arg("--config")
+            .arg(&path)
+            .args(["--l1-rpc-url", &l1_url, "--rpc-addr", &rpc, "--datadir"])
+            .arg(dir.path().join("data"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let started = Instant::now();
+    loop {
+        let answer = Command::new("curl")
+            .args([
+                "-s",
+                "-m",
+                "2",
+                "-H",
+                "content-type: application/json",
+                "--data",
+            ])
+            .arg(r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#)
+            .arg(format!("http://{rpc}"))
+            .output()
+            .unwrap();
+        if String::from_utf8_lossy(&answer.stdout).contains("\"result\":\"0xa455\"") {
+            break;
+        }
+        assert!(
+            node.0.try_wait().unwrap().is_none(),
+            "the replica stopped while its L1 hung"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no RPC 20 s after start while the L1 hangs"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    drop(hung);
+}
+
 /// A `--l1-beacon-url` that serves another chain's blobs is refused at start, naming the flag.
 /// Before, it showed only at the first blob batch, as a blob read that retried for ever.
 #[test]

@@ -72,7 +72,13 @@ async fn check_l1_chain(config: &RollupConfig, l1_rpc_url: &str) -> eyre::Result
     let l1 = rollup_l1::L1Rpc::connect(l1_rpc_url).await?;
     let origin = config.genesis.l1_origin;
     let checked = async {
-        let chain_id = l1.chain_id().await?;
+        // An L1 that accepts connections and never answers would hold the node's start (and
+        // its RPC) for the call's whole timeout: it is checked again before it is followed.
+        let Ok(chain_id) = tokio::time::timeout(START_CHECK_TIMEOUT, l1.chain_id()).await else {
+            warn!(target: "rollup::node", url = l1_rpc_url, "the L1 did not answer eth_chainId within {}s; checking it again before following it", START_CHECK_TIMEOUT.as_secs());
+            return Ok(false);
+        };
+        let chain_id = chain_id?;
         eyre::ensure!(
             chain_id == config.l1_chain_id,
             "the L1 at {l1_rpc_url} is chain {chain_id}, but the rollup config is for L1 chain {} (wrong --l1-rpc-url or --config)",
@@ -100,10 +106,10 @@ async fn check_l1_chain(config: &RollupConfig, l1_rpc_url: &str) -> eyre::Result
             origin.hash,
             block.hash
         );
-        Ok(())
+        Ok(true)
     };
     match checked.await {
-        Ok(()) => Ok(true),
+        Ok(checked) => Ok(checked),
         Err(err) => match err.downcast_ref::<rollup_l1::L1Error>() {
             Some(l1_err) if l1_err.is_temporary() => {
                 warn!(target: "rollup::node", %err, "cannot check the L1's chain id and the rollup's genesis origin yet; trying again before following L1");
@@ -113,6 +119,9 @@ async fn check_l1_chain(config: &RollupConfig, l1_rpc_url: &str) -> eyre::Result
         },
     }
 }
+
+/// Longest the start-up check of the L1 waits for its chain id.
+const START_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Longest the start-up check of `--l1-beacon-url` waits for its answers.
 const BEACON_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
