@@ -54,6 +54,7 @@ pub use flow::{
     MAX_RUNNING_CALLS_PER_CONNECTION,
 };
 mod http_subscriptions;
+mod ids;
 mod overrides;
 mod pubsub;
 mod rollup;
@@ -326,6 +327,7 @@ pub async fn start_server(
         .map_err(|reason| server_error(format!("CORS domains: {reason}")))?;
     let server_config = jsonrpsee::server::ServerConfig::builder()
         .max_connections(config.max_connections)
+        .max_request_body_size(ids::MAX_REQUEST_BYTES)
         .max_response_body_size(MAX_RESPONSE_BYTES)
         .set_batch_request_config(jsonrpsee::server::BatchRequestConfig::Limit(
             MAX_BATCH_REQUESTS,
@@ -339,7 +341,8 @@ pub async fn start_server(
             tower::ServiceBuilder::new()
                 .option_layer(cors)
                 .layer(StatusPageLayer)
-                .layer(http_subscriptions::MarkPlainHttpLayer),
+                .layer(http_subscriptions::MarkPlainHttpLayer)
+                .layer(ids::OddIdsLayer),
         )
         .set_rpc_middleware(
             jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new()

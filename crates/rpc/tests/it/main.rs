@@ -409,6 +409,43 @@ async fn a_batch_over_geths_limit_is_refused_whole() {
     assert_eq!(refused["error"]["code"], json!(-32010), "{refused}");
 }
 
+/// Any number is an id, as geth has it: a request whose id jsonrpsee cannot hold (negative,
+/// fractional, with an exponent, above 2^64 - 1) runs and is answered with its id as sent.
+/// Before, it was taken for a notification and got no answer. An id that is no string, number
+/// or null is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_numeric_id_is_answered_as_sent() {
+    let f = fixture().await;
+    let chain_id = result(f.addr, "eth_chainId", json!([])).await;
+    for id in ["-1", "1.5", "1e3", "18446744073709551616", "7"] {
+        let request =
+            format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"eth_chainId","params":[]}}"#);
+        let (status, body) = http_post(f.addr, &request).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            body,
+            format!(r#"{{"jsonrpc":"2.0","id":{id},"result":{chain_id}}}"#),
+            "id {id}"
+        );
+    }
+    let batch = r#"[{"jsonrpc":"2.0","id":-2,"method":"eth_chainId","params":[]},{"jsonrpc":"2.0","id":3,"method":"eth_chainId","params":[]},{"jsonrpc":"2.0","id":0.5,"method":"no_such_method","params":[]}]"#;
+    let (_, body) = http_post(f.addr, batch).await;
+    assert!(
+        body.starts_with(&format!(
+            r#"[{{"jsonrpc":"2.0","id":-2,"result":{chain_id}}},{{"jsonrpc":"2.0","id":3,"result":{chain_id}}},{{"jsonrpc":"2.0","id":0.5,"error":{{"code":-32601"#
+        )),
+        "{body}"
+    );
+    let (_, body) = http_post(
+        f.addr,
+        r#"{"jsonrpc":"2.0","id":{"a":1},"method":"eth_chainId","params":[]}"#,
+    )
+    .await;
+    let refused: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(refused["error"]["code"], json!(-32600), "{refused}");
+    assert_eq!(refused["id"], Value::Null);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn chain_info_and_state_queries() {
     let f = fixture().await;
