@@ -198,6 +198,10 @@ pub struct DisputeConfig {
     pub challenge: bool,
 }
 
+/// How long a disputed block's batch read without the blobs it needs is kept before it is read
+/// again.
+const BLOBS_RETRY: Duration = Duration::from_secs(30);
+
 /// The challenger and defender role.
 #[derive(Debug)]
 pub struct DisputeAgent {
@@ -207,11 +211,12 @@ pub struct DisputeAgent {
     store: Store,
     sender: L1Sender,
     health: Option<RoleHealth>,
-    /// Traces of disputed blocks, by block.
-    traces: HashMap<u64, BlockTrace>,
+    /// Traces of disputed blocks, by block, each with whether it was built from the block's
+    /// batch (`false`: from the stored block, while the batch's blobs were missing).
+    traces: HashMap<u64, (BlockTrace, bool)>,
     /// What L1 fixes about disputed blocks' batch transactions, by block (`None`: the
-    /// verifier reads no inbox).
-    batches: HashMap<u64, Option<BlockBatch>>,
+    /// verifier reads no inbox), with when it was read.
+    batches: HashMap<u64, (Option<BlockBatch>, std::time::Instant)>,
     /// Proposals before this index are final or removed: never looked at again.
     proposal_cursor: u64,
     /// Games before this id are resolved.
@@ -345,12 +350,32 @@ impl DisputeAgent {
     /// What L1 fixes about `block`'s batch transactions: its inbox record's block table and,
     /// for a calldata batch, the batch; read once per game. `None` if the one-step verifier
     /// reads no inbox.
+    ///
+    /// A batch read without the blobs it needs (the beacon API down or behind for a moment) is
+    /// read again once [`BLOBS_RETRY`] has passed, as long as it lacks them: kept for the whole
+    /// game, one failed fetch left every step of its transactions unprovable, and an honest
+    /// agent lost on its clock.
     async fn block_batch(&mut self, block: u64) -> Result<Option<&BlockBatch>, DisputeError> {
-        if !self.batches.contains_key(&block) {
-            let batch = self.read_block_batch(block).await?;
-            self.batches.insert(block, batch);
+        let stale = self.batches.get(&block).is_none_or(|(batch, read)| {
+            batch.as_ref().is_some_and(BlockBatch::lacks_data) && read.elapsed() >= BLOBS_RETRY
+        });
+        if stale {
+            match self.read_block_batch(block).await {
+                Ok(batch) => {
+                    self.batches
+                        .insert(block, (batch, std::time::Instant::now()));
+                }
+                Err(err) => match self.batches.get_mut(&block) {
+                    // The batch as read before stands until a read succeeds.
+                    Some((_, read)) => {
+                        debug!(target: "rollup::dispute", block, %err, "cannot read the disputed block's batch again");
+                        *read = std::time::Instant::now();
+                    }
+                    None => return Err(err),
+                },
+            }
         }
-        Ok(self.batches[&block].as_ref())
+        Ok(self.batches[&block].0.as_ref())
     }
 
     async fn read_block_batch(&self, block: u64) -> Result<Option<BlockBatch>, DisputeError> {
@@ -576,9 +601,18 @@ impl DisputeAgent {
         }
     }
 
-    /// The trace of `block`, computed once per game.
+    /// The trace of `block`, computed once per game, and again once the block's batch gets the
+    /// blobs it lacked when the trace was built (until then it is the stored block's).
     async fn trace(&mut self, block: u64) -> Result<&BlockTrace, DisputeError> {
-        if !self.traces.contains_key(&block) {
+        let complete = !self
+            .block_batch(block)
+            .await?
+            .is_some_and(BlockBatch::lacks_data);
+        if self
+            .traces
+            .get(&block)
+            .is_none_or(|(_, from_batch)| complete && !from_batch)
+        {
             let batch = self
                 .block_batch(block)
                 .await?
@@ -589,9 +623,9 @@ impl DisputeAgent {
             let trace =
                 off_runtime(block, move || compute_trace(&store, chain_id, block, batch)).await?;
             info!(target: "rollup::dispute", block, seal = trace.seal_position(), elapsed = ?started.elapsed(), "traced the disputed block");
-            self.traces.insert(block, trace);
+            self.traces.insert(block, (trace, complete));
         }
-        Ok(&self.traces[&block])
+        Ok(&self.traces[&block].0)
     }
 
     /// The node's claim at position `at` of `game`'s current level.
@@ -609,7 +643,16 @@ impl DisputeAgent {
     /// agreed state as the parent's output root (the preamble), a trace state (an input: a
     /// transaction or the seal; a provable ETH deposit with its deposit witness) or the block's
     /// output root (padding), whichever it is.
-    async fn witness(&mut self, game: &Game) -> Result<Witness, DisputeError> {
+    ///
+    /// The segments a transaction's step reads are opened on L1 first (up to 16 transactions
+    /// of up to about 15.5M gas each) if the step is provable, or if `open_unprovable`: a
+    /// challenger facing an allowlisted proposer does not step where the verifier cannot
+    /// prove, and opening for it would only pay for the proposer's own step.
+    async fn witness(
+        &mut self,
+        game: &Game,
+        open_unprovable: bool,
+    ) -> Result<Witness, DisputeError> {
         let block = game.l2Block;
         let trace = self.trace(block).await?;
         let seal = trace.seal_position();
@@ -638,7 +681,10 @@ impl DisputeAgent {
                     provable,
                 });
             }
-            if let Some((bytes, provable)) = self.transaction_witness(block, game.lo).await? {
+            if let Some((bytes, provable)) = self
+                .transaction_witness(block, game.lo, open_unprovable)
+                .await?
+            {
                 return Ok(Witness {
                     kind: STEP_TRANSACTION,
                     bytes,
@@ -748,11 +794,13 @@ impl DisputeAgent {
     /// of the block's batch transactions in a batch this node can read (calldata, or blobs it
     /// has); `None` otherwise (the step keeps
     /// its `STEP_INPUT` witness). Opens the block's segments in the `SegmentStore` first where
-    /// nobody has. Fails only when L1 or the database cannot be read (the next round retries).
+    /// nobody has, if the step is provable or `open_unprovable`. Fails only when L1 or the
+    /// database cannot be read (the next round retries).
     async fn transaction_witness(
         &mut self,
         block: u64,
         position: u64,
+        open_unprovable: bool,
     ) -> Result<Option<(Bytes, bool)>, DisputeError> {
         let Some(batch) = self.block_batch(block).await?.cloned() else {
             return Ok(None);
@@ -776,9 +824,12 @@ impl DisputeAgent {
         let Some((first_segment, proof)) = batch.leaf_proof(k) else {
             return Ok(None);
         };
-        self.open_segments(&batch).await?;
+        let provable = step.provable();
+        if provable || open_unprovable {
+            self.open_segments(&batch).await?;
+        }
         let witness = step.witness(batch.block_table.clone(), first_segment, proof);
-        Ok(Some((witness, step.provable())))
+        Ok(Some((witness, provable)))
     }
 
     /// Opens every segment with a transaction of the block, in every record holding a part of
@@ -1284,7 +1335,7 @@ impl DisputeAgent {
             self.send("pick", dg, input, U256::ZERO).await?;
         } else if proposal.proposer == me && game.proposerToMove {
             if at_step {
-                let witness = self.witness(game).await?;
+                let witness = self.witness(game, true).await?;
                 debug!(target: "rollup::dispute", game = id, position = game.lo, kind = witness.kind, provable = witness.provable, "stepping as the proposer");
                 let witness = witness.bytes;
                 let input = IDisputeGame::stepCall {
@@ -1315,7 +1366,7 @@ impl DisputeAgent {
                 )
                 .await?
                 .allowlisted;
-            let witness = self.witness(game).await?;
+            let witness = self.witness(game, !allowlisted).await?;
             debug!(target: "rollup::dispute", game = id, position = game.lo, kind = witness.kind, provable = witness.provable, allowlisted, "the proposer is to step");
             if witness.provable || !allowlisted {
                 let input = IDisputeGame::stepCall {

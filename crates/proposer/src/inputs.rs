@@ -177,6 +177,13 @@ impl BlockBatch {
         self.earlier.iter().chain(std::iter::once(self))
     }
 
+    /// Whether a part holding transactions of the block came without its bytes (a blob batch
+    /// whose blobs this node could not get): [`Self::transactions`] is `None` until they come.
+    pub(crate) fn lacks_data(&self) -> bool {
+        self.parts()
+            .any(|part| !part.block_txs.is_empty() && part.data.is_none() && part.blob.is_none())
+    }
+
     /// Whether the block has batch transactions (in any part).
     pub(crate) fn has_batch_txs(&self) -> bool {
         self.parts().any(|part| !part.block_txs.is_empty())
@@ -422,12 +429,23 @@ mod tests {
             segmentRoot: B256::ZERO,
             blocksHash: keccak256(&block_table),
         };
+        // Without its blobs the batch lacks its transactions' bytes (the agent reads it again
+        // until it has them).
+        let without = Posted::Blobs {
+            envelope: envelope.clone(),
+            versioned_hashes: Vec::new(),
+            blobs: None,
+        };
+        let read = BlockBatch::new(0, &record, without, 5, 42_069).unwrap();
+        assert!(read.lacks_data());
+        assert!(read.transactions().is_none());
         let posted = Posted::Blobs {
             envelope,
             versioned_hashes: Vec::new(),
             blobs: Some(blobs),
         };
         let read = BlockBatch::new(0, &record, posted, 5, 42_069).unwrap();
+        assert!(!read.lacks_data());
         assert_eq!(read.block_txs, 0..6);
         let decoded: Vec<TxEnvelope> = read
             .segments
