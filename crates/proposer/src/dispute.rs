@@ -709,11 +709,17 @@ impl DisputeAgent {
             if game.lo + 1 == seal {
                 // An emptied block's seal follows its deposits; L1 tells it from the block's
                 // first batch transaction by its opened segments, which need the blobs of a
-                // blob batch.
-                let unopenable = batch
-                    .as_ref()
-                    .is_some_and(|batch| batch.transactions().is_none());
-                let provable = !unopenable;
+                // blob batch. A block that holds every transaction of its batch reads no
+                // segment at its seal: without the blobs its trace is the stored block's, and
+                // its seal is where L1 has it if derivation skipped none of them.
+                let provable = match batch.as_ref() {
+                    Some(batch) if batch.transactions().is_none() => {
+                        let reader = self.store.reader()?;
+                        let body = reader.body(block)?.ok_or(DisputeError::NotDerived(block))?;
+                        batch.holds_all_of(&body)
+                    }
+                    _ => true,
+                };
                 let bytes = off_runtime(block, move || {
                     seal_witness(&store, block, state, block_table, first_segment)
                 })

@@ -184,6 +184,22 @@ impl BlockBatch {
             .any(|part| !part.block_txs.is_empty() && part.data.is_none() && part.blob.is_none())
     }
 
+    /// How many batch transactions the block has, over all its parts (as the block tables
+    /// count them, those the rules skip included).
+    pub(crate) fn batch_tx_count(&self) -> usize {
+        self.parts().map(|part| part.block_txs.len()).sum()
+    }
+
+    /// Whether the stored block `body` holds every batch transaction of the block: derivation
+    /// skipped none, so a trace of `body` has its seal where L1 has it.
+    pub(crate) fn holds_all_of(&self, body: &[rollup_primitives::L2Transaction]) -> bool {
+        let signed = body
+            .iter()
+            .filter(|tx| !matches!(tx, rollup_primitives::L2Transaction::Deposit(_)))
+            .count();
+        signed == self.batch_tx_count()
+    }
+
     /// Whether the block has batch transactions (in any part).
     pub(crate) fn has_batch_txs(&self) -> bool {
         self.parts().any(|part| !part.block_txs.is_empty())
@@ -439,6 +455,19 @@ mod tests {
         let read = BlockBatch::new(0, &record, without, 5, 42_069).unwrap();
         assert!(read.lacks_data());
         assert!(read.transactions().is_none());
+        assert_eq!(read.batch_tx_count(), 6);
+        let stored = |count: usize| -> Vec<rollup_primitives::L2Transaction> {
+            let deposit = rollup_primitives::L2Transaction::Deposit(Default::default());
+            let signed = transactions.iter().take(count).map(|tx| {
+                rollup_primitives::L2Transaction::Signed {
+                    envelope: tx.clone(),
+                    sender: alloy_primitives::Address::repeat_byte(1),
+                }
+            });
+            std::iter::once(deposit).chain(signed).collect()
+        };
+        assert!(read.holds_all_of(&stored(6)), "deposits are not counted");
+        assert!(!read.holds_all_of(&stored(5)), "derivation skipped one");
         let posted = Posted::Blobs {
             envelope,
             versioned_hashes: Vec::new(),
