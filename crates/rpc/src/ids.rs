@@ -5,9 +5,11 @@
 //! written with an exponent or above 2^64 - 1 does not parse as a call, is taken for a
 //! notification and gets no answer at all (a client waiting for it waits for ever). This HTTP
 //! middleware swaps such an id for a string of its own before jsonrpsee reads the request and
-//! puts the original back, byte for byte, in the answer. An id that is no string, number or
-//! null (`true`, an object, an array) is refused as geth refuses it: `-32600 invalid request`
-//! with a null id.
+//! puts the original back, byte for byte, in the answer. A single request whose id is no
+//! string, number or null (`true`, an object, an array) is refused as geth refuses it:
+//! `-32600 invalid request` with a null id; in a batch such an entry is taken for a
+//! notification. Only JSON bodies are read here, up to the server's own request bound, and
+//! batches up to its batch bound.
 //!
 //! WebSocket messages do not pass through HTTP middleware; there such a request still gets no
 //! answer, as from reth.
@@ -24,7 +26,11 @@ use jsonrpsee::{
         BoxError,
         http_helpers::{HttpError, read_body},
     },
-    server::{HttpBody, HttpRequest, HttpResponse, http::response, ws::is_upgrade_request},
+    server::{
+        HttpBody, HttpRequest, HttpResponse,
+        http::{content_type_is_json, response},
+        ws::is_upgrade_request,
+    },
 };
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -34,6 +40,19 @@ pub(crate) const MAX_REQUEST_BYTES: u32 = 10 * 1024 * 1024;
 
 /// Numbers the stand-in ids of every request apart.
 static NEXT_REQUEST: AtomicU64 = AtomicU64::new(0);
+
+/// The start of every stand-in id of this process: random, so that a client cannot guess one
+/// and have it replaced in an answer where it did not put it.
+fn stand_in_prefix() -> &'static str {
+    static PREFIX: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PREFIX.get_or_init(|| {
+        use std::hash::{BuildHasher, Hasher};
+        let random = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
+        format!("\"rollup-id-{random:016x}-")
+    })
+}
 
 /// A request's id and nothing else (the rest is skipped, not kept).
 #[derive(Deserialize)]
@@ -49,9 +68,13 @@ enum Ids {
     Held,
     /// A single request whose id is no string, number or null.
     Invalid,
-    /// The body with the odd ids swapped for stand-ins, and each stand-in (quoted, as it will
-    /// appear in the answer) with the original id's text.
-    Swapped(Vec<u8>, Vec<(String, String)>),
+    /// The body with the odd ids swapped for stand-ins (`<prefix><request>-<i>"`, where `i`
+    /// indexes the original ids' text).
+    Swapped {
+        body: Vec<u8>,
+        request: u64,
+        originals: Vec<String>,
+    },
 }
 
 /// Whether jsonrpsee holds `id` as it is: a string, or an integer from 0 to 2^64 - 1 written
@@ -65,61 +88,112 @@ fn is_number(id: &str) -> bool {
     id.starts_with(|c: char| c == '-' || c.is_ascii_digit())
 }
 
-/// Reads the ids of `body` (a single request or a batch).
-fn ids(body: &[u8]) -> Ids {
-    let first = body.iter().find(|b| !b.is_ascii_whitespace());
-    let requests: Vec<IdOf<'_>> = match first {
-        Some(b'{') => match serde_json::from_slice::<IdOf<'_>>(body) {
-            Ok(request) => vec![request],
-            Err(_) => return Ids::Held,
-        },
-        Some(b'[') => match serde_json::from_slice(body) {
-            Ok(requests) => requests,
-            Err(_) => return Ids::Held,
-        },
+/// The id of one request, if it is an object with at most one `id`.
+fn id_of(request: &str) -> Option<&RawValue> {
+    serde_json::from_str::<IdOf<'_>>(request).ok()?.id
+}
+
+/// Reads the ids of `body` (a single request or a batch of at most `max_batch` requests; a
+/// larger one is left to jsonrpsee, which refuses it whole).
+fn ids(body: &[u8], max_batch: usize) -> Ids {
+    let Ok(text) = std::str::from_utf8(body) else {
+        return Ids::Held;
+    };
+    let single = match text.trim_start().as_bytes().first() {
+        Some(b'{') => true,
+        Some(b'[') => false,
         _ => return Ids::Held,
     };
-    let odd: Vec<&RawValue> = requests
-        .iter()
-        .filter_map(|request| request.id)
-        .filter(|id| !held(id.get()))
-        .collect();
+    let odd: Vec<&RawValue> = if single {
+        match id_of(text) {
+            Some(id) if !held(id.get()) => vec![id],
+            _ => return Ids::Held,
+        }
+    } else {
+        let Ok(requests) = serde_json::from_str::<Vec<&RawValue>>(text) else {
+            return Ids::Held;
+        };
+        if requests.len() > max_batch {
+            return Ids::Held;
+        }
+        // An entry that is no request, or whose id is no string, number or null, is left as it
+        // is: jsonrpsee refuses the one and takes the other for a notification.
+        requests
+            .iter()
+            .filter_map(|request| id_of(request.get()))
+            .filter(|id| !held(id.get()) && is_number(id.get()))
+            .collect()
+    };
     if odd.is_empty() {
         return Ids::Held;
     }
-    if first == Some(&b'{') && !is_number(odd[0].get()) {
+    if single && !is_number(odd[0].get()) {
         return Ids::Invalid;
     }
     let request = NEXT_REQUEST.fetch_add(1, Ordering::Relaxed);
+    let prefix = stand_in_prefix();
     let start = body.as_ptr() as usize;
-    let mut swapped = Vec::with_capacity(body.len() + odd.len() * 32);
-    let mut stand_ins = Vec::with_capacity(odd.len());
+    let mut swapped = Vec::with_capacity(body.len() + odd.len() * 48);
+    let mut originals = Vec::with_capacity(odd.len());
     let mut copied = 0;
-    // Ids borrowed from `body` come in body order; only numbers are swapped (an entry of a batch
-    // whose id is no string, number or null is left as it is, and jsonrpsee takes it for a
-    // notification).
-    for (i, id) in odd.iter().filter(|id| is_number(id.get())).enumerate() {
+    // Ids borrowed from `body` come in body order.
+    for (i, id) in odd.iter().enumerate() {
         let at = id.get().as_ptr() as usize - start;
-        let stand_in = format!("\"rollup-id-{request}-{i}\"");
         swapped.extend_from_slice(&body[copied..at]);
-        swapped.extend_from_slice(stand_in.as_bytes());
+        swapped.extend_from_slice(format!("{prefix}{request}-{i}\"").as_bytes());
         copied = at + id.get().len();
-        stand_ins.push((stand_in, id.get().to_string()));
-    }
-    if stand_ins.is_empty() {
-        return Ids::Held;
+        originals.push(id.get().to_string());
     }
     swapped.extend_from_slice(&body[copied..]);
-    Ids::Swapped(swapped, stand_ins)
+    Ids::Swapped {
+        body: swapped,
+        request,
+        originals,
+    }
 }
 
-/// `answer` with every stand-in replaced by its original id.
-fn restore(answer: &[u8], stand_ins: &[(String, String)]) -> Vec<u8> {
-    let mut text = String::from_utf8_lossy(answer).into_owned();
-    for (stand_in, original) in stand_ins {
-        text = text.replacen(stand_in.as_str(), original, 1);
+/// `answer` with the stand-ins of `request` replaced by their original ids, in one pass.
+fn restore(answer: &[u8], request: u64, originals: &[String]) -> Vec<u8> {
+    let marker = format!("{}{request}-", stand_in_prefix());
+    let marker = marker.as_bytes();
+    let mut out = Vec::with_capacity(answer.len() + originals.len() * 8);
+    let mut rest = answer;
+    while let Some(at) = find(rest, marker) {
+        out.extend_from_slice(&rest[..at]);
+        let after = &rest[at + marker.len()..];
+        let digits = after.iter().take_while(|b| b.is_ascii_digit()).count();
+        let original = std::str::from_utf8(&after[..digits])
+            .ok()
+            .and_then(|i| i.parse::<usize>().ok())
+            .and_then(|i| originals.get(i))
+            .filter(|_| after.get(digits) == Some(&b'"'));
+        match original {
+            Some(original) => {
+                out.extend_from_slice(original.as_bytes());
+                rest = &after[digits + 1..];
+            }
+            None => {
+                out.extend_from_slice(marker);
+                rest = after;
+            }
+        }
     }
-    text.into_bytes()
+    out.extend_from_slice(rest);
+    out
+}
+
+/// Where `needle` first occurs in `haystack`.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    let first = *needle.first()?;
+    let mut from = 0;
+    while let Some(offset) = haystack[from..].iter().position(|b| *b == first) {
+        let at = from + offset;
+        if haystack[at..].starts_with(needle) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// The answer to a single request whose id is no string, number or null.
@@ -168,7 +242,10 @@ where
     }
 
     fn call(&mut self, request: HttpRequest) -> Self::Future {
-        if request.method() != http::Method::POST || is_upgrade_request(&request) {
+        if request.method() != http::Method::POST
+            || is_upgrade_request(&request)
+            || !content_type_is_json(&request)
+        {
             let response = self.inner.call(request);
             return Box::pin(async move { response.await.map_err(Into::into) });
         }
@@ -183,19 +260,23 @@ where
                 Err(HttpError::Malformed) => return Ok(response::malformed()),
                 Err(HttpError::Stream(_)) => return Ok(response::internal_error()),
             };
-            match ids(&body) {
+            match ids(&body, crate::MAX_BATCH_REQUESTS as usize) {
                 Ids::Held => {
                     let request = HttpRequest::from_parts(parts, HttpBody::from(body));
                     inner.call(request).await.map_err(Into::into)
                 }
                 Ids::Invalid => Ok(invalid_request()),
-                Ids::Swapped(body, stand_ins) => {
-                    let request = HttpRequest::from_parts(parts, HttpBody::from(body));
-                    let answer = inner.call(request).await.map_err(Into::into)?;
+                Ids::Swapped {
+                    body,
+                    request,
+                    originals,
+                } => {
+                    let swapped = HttpRequest::from_parts(parts, HttpBody::from(body));
+                    let answer = inner.call(swapped).await.map_err(Into::into)?;
                     let (mut parts, body) = answer.into_parts();
                     let body = http_body_util::BodyExt::collect(body).await?.to_bytes();
                     parts.headers.remove(http::header::CONTENT_LENGTH);
-                    let body = HttpBody::from(restore(&body, &stand_ins));
+                    let body = HttpBody::from(restore(&body, request, &originals));
                     Ok(HttpResponse::from_parts(parts, body))
                 }
             }
@@ -207,11 +288,21 @@ where
 mod tests {
     use super::*;
 
-    fn swapped(body: &str) -> (String, Vec<(String, String)>) {
-        match ids(body.as_bytes()) {
-            Ids::Swapped(body, stand_ins) => (String::from_utf8(body).unwrap(), stand_ins),
+    const MAX: usize = 1_000;
+
+    fn swapped(body: &str) -> (String, u64, Vec<String>) {
+        match ids(body.as_bytes(), MAX) {
+            Ids::Swapped {
+                body,
+                request,
+                originals,
+            } => (String::from_utf8(body).unwrap(), request, originals),
             other => panic!("{other:?}"),
         }
+    }
+
+    fn stand_in(request: u64, i: usize) -> String {
+        format!("{}{request}-{i}\"", stand_in_prefix())
     }
 
     #[test]
@@ -225,10 +316,11 @@ mod tests {
             r#"[{"jsonrpc":"2.0","id":1,"method":"a"},{"jsonrpc":"2.0","id":"x","method":"b"}]"#,
             r#"not json"#,
             r#"{"id":-1"#,
+            r#"{"id":-1,"id":2}"#,
             r#"[1, 2]"#,
             "",
         ] {
-            assert_eq!(ids(body.as_bytes()), Ids::Held, "{body}");
+            assert_eq!(ids(body.as_bytes(), MAX), Ids::Held, "{body}");
         }
     }
 
@@ -237,16 +329,16 @@ mod tests {
         for id in ["-1", "1.5", "1e3", "18446744073709551616", "-0", "0.0"] {
             let body =
                 format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"eth_chainId","params":[]}}"#);
-            let (rewritten, stand_ins) = swapped(&body);
-            assert_eq!(stand_ins.len(), 1);
-            let stand_in = &stand_ins[0].0;
+            let (rewritten, request, originals) = swapped(&body);
+            assert_eq!(originals, [id]);
+            let stand_in = stand_in(request, 0);
             assert_eq!(
                 rewritten,
                 body.replace(&format!(":{id},"), &format!(":{stand_in},"))
             );
             let answer = format!(r#"{{"jsonrpc":"2.0","id":{stand_in},"result":"0x1"}}"#);
             assert_eq!(
-                String::from_utf8(restore(answer.as_bytes(), &stand_ins)).unwrap(),
+                String::from_utf8(restore(answer.as_bytes(), request, &originals)).unwrap(),
                 format!(r#"{{"jsonrpc":"2.0","id":{id},"result":"0x1"}}"#)
             );
         }
@@ -254,33 +346,63 @@ mod tests {
 
     #[test]
     fn a_batch_swaps_only_its_odd_ids() {
-        let (rewritten, stand_ins) = swapped(
-            r#"[{"id":-1,"method":"a","params":[{"id":-7}]},{"id":2,"method":"b"},{"method":"c","id":1.5}]"#,
+        let (rewritten, request, originals) = swapped(
+            r#"[{"id":-1,"method":"a","params":[{"id":-7}]},{"id":2,"method":"b"},1,{"id":true},{"method":"c","id":1.5}]"#,
         );
-        assert_eq!(stand_ins.len(), 2);
-        assert_eq!(stand_ins[0].1, "-1");
-        assert_eq!(stand_ins[1].1, "1.5");
+        assert_eq!(originals, ["-1", "1.5"]);
         assert_eq!(
             rewritten,
             format!(
-                r#"[{{"id":{},"method":"a","params":[{{"id":-7}}]}},{{"id":2,"method":"b"}},{{"method":"c","id":{}}}]"#,
-                stand_ins[0].0, stand_ins[1].0
+                r#"[{{"id":{},"method":"a","params":[{{"id":-7}}]}},{{"id":2,"method":"b"}},1,{{"id":true}},{{"method":"c","id":{}}}]"#,
+                stand_in(request, 0),
+                stand_in(request, 1)
             )
         );
         // A later request's stand-ins differ.
-        let (_, later) = swapped(r#"{"id":-1,"method":"a"}"#);
-        assert_ne!(later[0].0, stand_ins[0].0);
+        let (_, later, _) = swapped(r#"{"id":-1,"method":"a"}"#);
+        assert_ne!(later, request);
+        // A batch larger than the server takes is left for it to refuse.
+        let large = format!("[{}]", vec![r#"{"id":-1}"#; MAX + 1].join(","));
+        assert_eq!(ids(large.as_bytes(), MAX), Ids::Held);
+    }
+
+    #[test]
+    fn a_large_answer_is_restored_in_one_pass() {
+        let originals: Vec<String> = (0..MAX).map(|i| format!("-{i}")).collect();
+        let result = "ab".repeat(4_096);
+        let answer = format!(
+            "[{}]",
+            (0..MAX)
+                .map(|i| format!(r#"{{"id":{},"result":"{result}"}}"#, stand_in(9, i)))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let restored = String::from_utf8(restore(answer.as_bytes(), 9, &originals)).unwrap();
+        let expected = format!(
+            "[{}]",
+            (0..MAX)
+                .map(|i| format!(r#"{{"id":-{i},"result":"{result}"}}"#))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        assert_eq!(restored, expected);
+        // Another request's stand-ins, or a made-up index, stay as they are.
+        let foreign = format!(r#"{{"id":{},"x":{}}}"#, stand_in(8, 0), stand_in(9, MAX));
+        assert_eq!(
+            restore(foreign.as_bytes(), 9, &originals),
+            foreign.as_bytes()
+        );
     }
 
     #[test]
     fn an_id_that_is_no_string_number_or_null_is_invalid() {
         for id in ["true", "{}", "[1]"] {
             let body = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"eth_chainId"}}"#);
-            assert_eq!(ids(body.as_bytes()), Ids::Invalid, "{body}");
+            assert_eq!(ids(body.as_bytes(), MAX), Ids::Invalid, "{body}");
         }
         // In a batch, such an entry is left as it is: jsonrpsee takes it for a notification.
         assert_eq!(
-            ids(br#"[{"id":true,"method":"a"},{"id":1,"method":"b"}]"#),
+            ids(br#"[{"id":true,"method":"a"},{"id":1,"method":"b"}]"#, MAX),
             Ids::Held
         );
     }
