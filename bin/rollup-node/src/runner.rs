@@ -41,10 +41,18 @@ pub(crate) async fn run_replica(args: NodeArgs) -> eyre::Result<()> {
     )?
     .with_challenger_key(args.challenger_key.as_deref(), "--challenger-key")?;
     let lock = lock_datadir(&args.run)?;
-    let checked = check_l1_chain(&config, &args.l1_rpc_url).await?;
-    if let Some(beacon_url) = args.run.l1_beacon_url.as_deref() {
-        check_beacon(&config, beacon_url).await?;
-    }
+    let beacon = async {
+        match args.run.l1_beacon_url.as_deref() {
+            Some(beacon_url) => check_beacon(&config, beacon_url).await,
+            None => Ok(()),
+        }
+    };
+    let (checked, beacon) = tokio::join!(
+        check_l1_chain(&config, &args.l1_rpc_url, Some(START_CHECK_TIMEOUT)),
+        beacon
+    );
+    let checked = checked?;
+    beacon?;
     let cancel = shutdown_on_signal();
     run_node(
         Arc::new(config),
@@ -67,18 +75,28 @@ pub(crate) async fn run_replica(args: NodeArgs) -> eyre::Result<()> {
 /// is waited for here, before the database is created, so the origin is checked too. An L1 that
 /// does not answer yet gives `Ok(false)`: the node starts its RPC and checks again before it
 /// follows L1 (before, it followed unchecked, and a wrong L1 that came up later was reported as
-/// a reorg deeper than the stored history).
-async fn check_l1_chain(config: &RollupConfig, l1_rpc_url: &str) -> eyre::Result<bool> {
+/// a reorg deeper than the stored history); so does one that does not give its chain id within
+/// `timeout`, if given (at start, where the node's RPC waits for the check).
+async fn check_l1_chain(
+    config: &RollupConfig,
+    l1_rpc_url: &str,
+    timeout: Option<Duration>,
+) -> eyre::Result<bool> {
     let l1 = rollup_l1::L1Rpc::connect(l1_rpc_url).await?;
     let origin = config.genesis.l1_origin;
     let checked = async {
         // An L1 that accepts connections and never answers would hold the node's start (and
         // its RPC) for the call's whole timeout: it is checked again before it is followed.
-        let Ok(chain_id) = tokio::time::timeout(START_CHECK_TIMEOUT, l1.chain_id()).await else {
-            warn!(target: "rollup::node", url = l1_rpc_url, "the L1 did not answer eth_chainId within {}s; checking it again before following it", START_CHECK_TIMEOUT.as_secs());
-            return Ok(false);
+        let chain_id = match timeout {
+            Some(timeout) => {
+                let Ok(chain_id) = tokio::time::timeout(timeout, l1.chain_id()).await else {
+                    warn!(target: "rollup::node", url = l1_rpc_url, "the L1 did not answer eth_chainId within {}s; checking it again before following it", timeout.as_secs());
+                    return Ok(false);
+                };
+                chain_id?
+            }
+            None => l1.chain_id().await?,
         };
-        let chain_id = chain_id?;
         eyre::ensure!(
             chain_id == config.l1_chain_id,
             "the L1 at {l1_rpc_url} is chain {chain_id}, but the rollup config is for L1 chain {} (wrong --l1-rpc-url or --config)",
@@ -447,7 +465,7 @@ async fn follow_l1(
             let rollup_config = node.config().clone();
             let checked = tokio::select! {
                 _ = cancel.cancelled() => break,
-                checked = check_l1_chain(&rollup_config, &config.url) => checked?,
+                checked = check_l1_chain(&rollup_config, &config.url, None) => checked?,
             };
             if !checked {
                 tokio::select! {

@@ -150,9 +150,10 @@ struct Genesis {
 struct Spec {
     #[serde(with = "alloy_serde::displayfromstr")]
     seconds_per_slot: u64,
-    /// The execution chain the beacon chain's deposit contract is on: the L1's chain id.
+    /// The execution chain the beacon chain's deposit contract is on: the L1's chain id (a
+    /// decimal string, as every client serves it; a number is taken too).
     #[serde(default)]
-    deposit_chain_id: Option<String>,
+    deposit_chain_id: Option<serde_json::Value>,
 }
 
 impl BlobSource {
@@ -301,8 +302,13 @@ impl BlobSource {
             })?;
         match spec {
             Some(spec) => {
-                if let Some(chain) = spec.deposit_chain_id.as_deref()
-                    && chain.parse::<u64>() != Ok(l1_chain_id)
+                let chain = match &spec.deposit_chain_id {
+                    Some(serde_json::Value::String(chain)) => chain.parse::<u64>().ok(),
+                    Some(serde_json::Value::Number(chain)) => chain.as_u64(),
+                    _ => None,
+                };
+                if let Some(chain) = chain
+                    && chain != l1_chain_id
                 {
                     return Err(wrong(format!(
                         "is a beacon node of the chain whose deposit chain id is {chain}, but the rollup's L1 is chain {l1_chain_id}: point it at the beacon node of the L1 that --l1-rpc-url serves"
@@ -311,10 +317,16 @@ impl BlobSource {
             }
             None => {
                 let path = format!("/eth/v1/beacon/blobs/{}", origin.hash);
-                let blobs = self
-                    .get::<Vec<Bytes>>(&path)
-                    .await
-                    .map_err(|reason| self.error(origin.number, reason))?;
+                let blobs = self.get::<Vec<Bytes>>(&path).await.map_err(|err| {
+                    if err.refused {
+                        wrong(format!(
+                            "serves no beacon chain spec, and answers {}: it is not a beacon node's API (nor an anvil serving this L1); pass the beacon API of the L1 that --l1-rpc-url serves",
+                            err.reason
+                        ))
+                    } else {
+                        self.error(origin.number, err)
+                    }
+                })?;
                 if blobs.is_none() {
                     return Err(wrong(format!(
                         "serves no beacon chain spec, and no blobs of the rollup's L1 origin block {} {}: it is not a beacon node's API (nor an anvil serving this L1); pass the beacon API of the L1 that --l1-rpc-url serves",
@@ -323,8 +335,7 @@ impl BlobSource {
                 }
             }
         }
-        // Remembers how blocks are named, as the first blob read would.
-        self.block_ids(origin.number).await.map(drop)
+        Ok(())
     }
 
     /// The blobs with `versioned_hashes`, in that order, that L1 block `number` (with `hash`

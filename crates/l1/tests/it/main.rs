@@ -683,6 +683,32 @@ async fn a_beacon_url_is_checked_against_the_l1() {
         "{err}"
     );
     check(spec("1")).await.expect("the beacon node of chain 1");
+    let numeric = scripted_http(|_, line| {
+        if line.contains("/eth/v1/config/spec") {
+            (
+                200,
+                r#"{"data":{"SECONDS_PER_SLOT":"12","DEPOSIT_CHAIN_ID":1}}"#.into(),
+            )
+        } else {
+            (200, r#"{"data":{"genesis_time":"1606824023"}}"#.into())
+        }
+    });
+    check(numeric)
+        .await
+        .expect("a deposit chain id as a number");
+    // No spec, and the blob route answered as no beacon API answers it.
+    let no_blobs = scripted_http(|_, line| {
+        if line.contains("/eth/v1/config/spec") {
+            (404, "not found".into())
+        } else {
+            (
+                405,
+                "Used HTTP Method is not allowed. POST is required".into(),
+            )
+        }
+    });
+    let err = check(no_blobs).await.unwrap_err();
+    assert!(matches!(err, L1Error::WrongBeacon { .. }), "{err}");
 
     // An execution node's JSON-RPC endpoint answers GET with 405, a web server with a page.
     for (status, body) in [
