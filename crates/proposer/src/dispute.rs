@@ -199,8 +199,12 @@ pub struct DisputeConfig {
 }
 
 /// How long a disputed block's batch read without the blobs it needs is kept before it is read
-/// again.
+/// again from the beacon API, first; each read that still lacks them doubles the wait, up to
+/// [`BLOBS_RETRY_MAX`].
 const BLOBS_RETRY: Duration = Duration::from_secs(30);
+
+/// The longest wait between two reads of a disputed batch whose blobs are missing.
+const BLOBS_RETRY_MAX: Duration = Duration::from_secs(600);
 
 /// The challenger and defender role.
 #[derive(Debug)]
@@ -215,8 +219,9 @@ pub struct DisputeAgent {
     /// batch (`false`: from the stored block, while the batch's blobs were missing).
     traces: HashMap<u64, (BlockTrace, bool)>,
     /// What L1 fixes about disputed blocks' batch transactions, by block (`None`: the
-    /// verifier reads no inbox), with when it was read.
-    batches: HashMap<u64, (Option<BlockBatch>, std::time::Instant)>,
+    /// verifier reads no inbox), with when it is to be read again if its blobs are missing and
+    /// the wait after that.
+    batches: HashMap<u64, (Option<BlockBatch>, std::time::Instant, Duration)>,
     /// Proposals before this index are final or removed: never looked at again.
     proposal_cursor: u64,
     /// Games before this id are resolved.
@@ -351,25 +356,30 @@ impl DisputeAgent {
     /// for a calldata batch, the batch; read once per game. `None` if the one-step verifier
     /// reads no inbox.
     ///
-    /// A batch read without the blobs it needs (the beacon API down or behind for a moment) is
-    /// read again once [`BLOBS_RETRY`] has passed, as long as it lacks them: kept for the whole
-    /// game, one failed fetch left every step of its transactions unprovable, and an honest
-    /// agent lost on its clock.
+    /// A batch read without the blobs it needs is read again, with a beacon API to ask (down or
+    /// behind for a moment), after [`BLOBS_RETRY`] and then ever longer waits as long as it
+    /// lacks them: kept for the whole game, one failed fetch left every step of its
+    /// transactions unprovable, and an honest agent lost on its clock.
     async fn block_batch(&mut self, block: u64) -> Result<Option<&BlockBatch>, DisputeError> {
-        let stale = self.batches.get(&block).is_none_or(|(batch, read)| {
-            batch.as_ref().is_some_and(BlockBatch::lacks_data) && read.elapsed() >= BLOBS_RETRY
+        let now = std::time::Instant::now();
+        let retry = self.blob_source.is_some();
+        let stale = self.batches.get(&block).is_none_or(|(batch, due, _)| {
+            retry && batch.as_ref().is_some_and(BlockBatch::lacks_data) && now >= *due
         });
         if stale {
+            let wait = self
+                .batches
+                .get(&block)
+                .map_or(BLOBS_RETRY, |(_, _, wait)| (*wait * 2).min(BLOBS_RETRY_MAX));
             match self.read_block_batch(block).await {
                 Ok(batch) => {
-                    self.batches
-                        .insert(block, (batch, std::time::Instant::now()));
+                    self.batches.insert(block, (batch, now + wait, wait));
                 }
                 Err(err) => match self.batches.get_mut(&block) {
                     // The batch as read before stands until a read succeeds.
-                    Some((_, read)) => {
+                    Some((_, due, next)) => {
                         debug!(target: "rollup::dispute", block, %err, "cannot read the disputed block's batch again");
-                        *read = std::time::Instant::now();
+                        (*due, *next) = (now + wait, wait);
                     }
                     None => return Err(err),
                 },
@@ -623,6 +633,11 @@ impl DisputeAgent {
             let trace =
                 off_runtime(block, move || compute_trace(&store, chain_id, block, batch)).await?;
             info!(target: "rollup::dispute", block, seal = trace.seal_position(), elapsed = ?started.elapsed(), "traced the disputed block");
+            if let Some((before, _)) = self.traces.get(&block)
+                && before.seal_position() != trace.seal_position()
+            {
+                warn!(target: "rollup::dispute", block, seal_before = before.seal_position(), seal = trace.seal_position(), "the disputed block's trace from its batch differs from the stored block's it was traced from while the batch's blobs were missing (derivation skipped a transaction): claims made before follow the other trace");
+            }
             self.traces.insert(block, (trace, complete));
         }
         Ok(&self.traces[&block].0)
@@ -712,16 +727,20 @@ impl DisputeAgent {
                 // blob batch. A block that holds every transaction of its batch reads no
                 // segment at its seal: without the blobs its trace is the stored block's, and
                 // its seal is where L1 has it if derivation skipped none of them.
-                let provable = match batch.as_ref() {
-                    Some(batch) if batch.transactions().is_none() => {
-                        let reader = self.store.reader()?;
-                        let body = reader.body(block)?.ok_or(DisputeError::NotDerived(block))?;
-                        batch.holds_all_of(&body)
-                    }
-                    _ => true,
-                };
-                let bytes = off_runtime(block, move || {
-                    seal_witness(&store, block, state, block_table, first_segment)
+                let without_blobs = batch.filter(|batch| batch.transactions().is_none());
+                let (bytes, provable) = off_runtime(block, move || {
+                    let provable = match without_blobs {
+                        Some(batch) => {
+                            let body = store
+                                .reader()?
+                                .body(block)?
+                                .ok_or(DisputeError::NotDerived(block))?;
+                            batch.holds_all_of(&body)
+                        }
+                        None => true,
+                    };
+                    let bytes = seal_witness(&store, block, state, block_table, first_segment)?;
+                    Ok((bytes, provable))
                 })
                 .await?;
                 return Ok(Witness {
