@@ -428,7 +428,8 @@ impl EthApi {
         let mut previous_gas = 0;
         let mut log_index = 0;
         let mut out = Vec::with_capacity(body.len());
-        for (index, (tx, receipt)) in body.iter().zip(&receipts).enumerate() {
+        let nonces = deposit_nonces(reader, number, &body)?;
+        for (index, ((tx, receipt), nonce)) in body.iter().zip(&receipts).zip(nonces).enumerate() {
             let gas_used = receipt.cumulative_gas_used.saturating_sub(previous_gas);
             out.push(build_receipt(
                 tx,
@@ -436,6 +437,7 @@ impl EthApi {
                 gas_used,
                 log_index,
                 location(&header, hash, index),
+                nonce,
             ));
             previous_gas = receipt.cumulative_gas_used;
             log_index += receipt.logs.len() as u64;
@@ -806,13 +808,17 @@ fn rpc_log(
     }
 }
 
+/// The receipt of `tx` at `at`; a deposit's carries `deposit_nonce`, the nonce it used up
+/// ([`deposit_nonces`]).
 fn build_receipt(
     tx: &L2Transaction,
     receipt: &L2Receipt,
     gas_used: u64,
     first_log_index: u64,
     at: TxLocation,
+    deposit_nonce: u64,
 ) -> RpcReceipt {
+    let is_deposit = matches!(tx, L2Transaction::Deposit(_));
     let hash = tx.hash();
     let effective_gas_price = match tx {
         L2Transaction::Deposit(_) => 0,
@@ -842,6 +848,8 @@ fn build_receipt(
         from: tx.sender(),
         to,
         contract_address,
+        deposit_nonce: is_deposit.then_some(deposit_nonce),
+        deposit_receipt_version: is_deposit.then_some(1),
     }
 }
 
@@ -1331,7 +1339,8 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
     );
     method(module, "eth_getTransactionReceipt", |api, args| {
         let hash: B256 = args.required(0, "transaction hash")?;
-        let Some(stored) = api.reader()?.transaction(hash)? else {
+        let reader = api.reader()?;
+        let Some(stored) = reader.transaction(hash)? else {
             return Ok(None);
         };
         let at = TxLocation {
@@ -1340,12 +1349,19 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
             index: u64::from(stored.index),
             base_fee: stored.base_fee,
         };
+        let nonce = deposit_nonce_of(
+            &reader,
+            stored.block_number,
+            &stored.transaction,
+            stored.index as usize,
+        )?;
         Ok(Some(build_receipt(
             &stored.transaction,
             &stored.receipt,
             stored.gas_used,
             stored.first_log_index,
             at,
+            nonce,
         )))
     });
 

@@ -213,6 +213,19 @@ pub struct RpcReceipt {
     pub to: Option<Address>,
     /// Address of the created contract, if a creation.
     pub contract_address: Option<Address>,
+    /// A deposit's: the nonce of its sender it used up (op-geth's field; absent otherwise).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        with = "alloy_serde::quantity::opt"
+    )]
+    pub deposit_nonce: Option<u64>,
+    /// A deposit's: `0x1`, the receipt version that carries [`Self::deposit_nonce`]
+    /// (op-geth's field; absent otherwise).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        with = "alloy_serde::quantity::opt"
+    )]
+    pub deposit_receipt_version: Option<u64>,
 }
 
 /// An L2 head with the L1 block it was derived from (decimal numbers, like [`Heads`]).

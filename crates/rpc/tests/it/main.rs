@@ -669,8 +669,11 @@ async fn blocks_transactions_and_receipts() {
     assert_eq!(logs[0]["removed"], false);
     assert_ne!(receipt["logsBloom"], json!(alloy_primitives::Bloom::ZERO));
 
+    assert_eq!(receipt["depositReceiptVersion"], "0x1");
     let signed = result(f.addr, "eth_getTransactionReceipt", json!([f.signed])).await;
     assert_eq!(signed["type"], "0x2");
+    assert!(signed.get("depositNonce").is_none(), "{signed}");
+    assert!(signed.get("depositReceiptVersion").is_none(), "{signed}");
     assert_eq!(signed["gasUsed"], "0x5208");
     assert_eq!(signed["transactionIndex"], "0x1");
     let block_receipts = result(f.addr, "eth_getBlockReceipts", json!(["latest"])).await;
@@ -699,8 +702,9 @@ async fn sync_status_reports_heads_with_l1_origins() {
     assert_eq!(status["l1Finalized"]["number"], 10);
 }
 
-/// A deposit shows the nonce of its sender it used up, as op-geth shows it: two deposits of
-/// one sender in one block use its next two nonces.
+/// A deposit shows the nonce of its sender it used up, as op-geth shows it (in the
+/// transaction's `nonce` and the receipt's `depositNonce`): two deposits of one sender in one
+/// block use its next two nonces.
 #[tokio::test(flavor = "multi_thread")]
 async fn deposits_show_the_nonce_they_used() {
     let f = fixture().await;
@@ -732,6 +736,12 @@ async fn deposits_show_the_nonce_they_used() {
             &result(f.addr, "eth_getTransactionByHash", json!([tx["hash"]])).await,
             tx
         );
+        // Its receipt shows the same, as op-geth's do since Canyon.
+        let receipt = result(f.addr, "eth_getTransactionReceipt", json!([tx["hash"]])).await;
+        assert_eq!(receipt["depositNonce"], tx["nonce"], "{receipt}");
+        assert_eq!(receipt["depositReceiptVersion"], "0x1");
+        let receipts = result(f.addr, "eth_getBlockReceipts", json!([block])).await;
+        assert_eq!(receipts[index as usize], receipt);
         assert_eq!(
             &result(
                 f.addr,
