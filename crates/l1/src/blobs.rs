@@ -287,19 +287,21 @@ impl BlobSource {
             url: self.url.clone(),
             reason,
         };
+        // An answer no beacon API gives is the URL's fault; no answer yet is temporary.
+        let failed = |err: GetError, what: &str| {
+            if err.refused {
+                wrong(format!(
+                    "{what}: {}; pass the beacon API of the L1 that --l1-rpc-url serves (an execution node's JSON-RPC URL serves no blobs, anvil's excepted)",
+                    err.reason
+                ))
+            } else {
+                self.error(origin.number, err)
+            }
+        };
         let spec = self
             .get::<Spec>("/eth/v1/config/spec")
             .await
-            .map_err(|err| {
-                if err.refused {
-                    wrong(format!(
-                        "is no beacon node's API: {}; pass the beacon API of the L1 that --l1-rpc-url serves (an execution node's JSON-RPC URL serves no blobs, anvil's excepted)",
-                        err.reason
-                    ))
-                } else {
-                    self.error(origin.number, err)
-                }
-            })?;
+            .map_err(|err| failed(err, "is no beacon node's API"))?;
         match spec {
             Some(spec) => {
                 let chain = match &spec.deposit_chain_id {
@@ -318,14 +320,10 @@ impl BlobSource {
             None => {
                 let path = format!("/eth/v1/beacon/blobs/{}", origin.hash);
                 let blobs = self.get::<Vec<Bytes>>(&path).await.map_err(|err| {
-                    if err.refused {
-                        wrong(format!(
-                            "serves no beacon chain spec, and answers {}: it is not a beacon node's API (nor an anvil serving this L1); pass the beacon API of the L1 that --l1-rpc-url serves",
-                            err.reason
-                        ))
-                    } else {
-                        self.error(origin.number, err)
-                    }
+                    failed(
+                        err,
+                        "serves no beacon chain spec, and is no anvil serving this L1 either",
+                    )
                 })?;
                 if blobs.is_none() {
                     return Err(wrong(format!(

@@ -26,7 +26,7 @@ use rollup_execution::{
     simulate_call,
 };
 use rollup_primitives::{L2Receipt, L2Transaction, decode_l1_origin};
-use rollup_storage::{HistoricalState, StorageError, StoreReader};
+use rollup_storage::{HistoricalState, StorageError, StoreReader, StoredTransaction};
 use serde::{Serialize, de::DeserializeOwned};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::debug;
@@ -899,6 +899,24 @@ fn deposit_nonces(reader: &StoreReader, number: u64, body: &[L2Transaction]) -> 
     Ok(nonces)
 }
 
+/// Where a stored transaction sits, and the nonce it used up if it is a deposit
+/// ([`deposit_nonce_of`]).
+fn stored_location(reader: &StoreReader, stored: &StoredTransaction) -> Result<(TxLocation, u64)> {
+    let at = TxLocation {
+        block_hash: stored.block_hash,
+        block_number: stored.block_number,
+        index: u64::from(stored.index),
+        base_fee: stored.base_fee,
+    };
+    let nonce = deposit_nonce_of(
+        reader,
+        stored.block_number,
+        &stored.transaction,
+        stored.index as usize,
+    )?;
+    Ok((at, nonce))
+}
+
 /// [`deposit_nonces`] for the one transaction `tx` at `index` of block `number`.
 fn deposit_nonce_of(
     reader: &StoreReader,
@@ -1297,18 +1315,7 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
                 .and_then(crate::pubsub::pending_transaction)
                 .map(|tx| FoundTransaction::Pooled(Box::new(tx))));
         };
-        let at = TxLocation {
-            block_hash: stored.block_hash,
-            block_number: stored.block_number,
-            index: u64::from(stored.index),
-            base_fee: stored.base_fee,
-        };
-        let nonce = deposit_nonce_of(
-            &reader,
-            stored.block_number,
-            &stored.transaction,
-            stored.index as usize,
-        )?;
+        let (at, nonce) = stored_location(&reader, &stored)?;
         Ok(Some(FoundTransaction::Included(RpcTransaction::new(
             &stored.transaction,
             at,
@@ -1343,18 +1350,7 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
         let Some(stored) = reader.transaction(hash)? else {
             return Ok(None);
         };
-        let at = TxLocation {
-            block_hash: stored.block_hash,
-            block_number: stored.block_number,
-            index: u64::from(stored.index),
-            base_fee: stored.base_fee,
-        };
-        let nonce = deposit_nonce_of(
-            &reader,
-            stored.block_number,
-            &stored.transaction,
-            stored.index as usize,
-        )?;
+        let (at, nonce) = stored_location(&reader, &stored)?;
         Ok(Some(build_receipt(
             &stored.transaction,
             &stored.receipt,
