@@ -294,3 +294,112 @@ fn the_devnet_refuses_an_l1_it_did_not_start() {
         "{log}"
     );
 }
+
+/// An anvil that reloaded its saved state answers `blockhash` wrong for every block before the
+/// reload (keccak256 of the number's decimal text), so the inbox refuses a batch whose newest
+/// new L1 origin is such a block. A devnet restarted with more unposted blocks on old origins
+/// than one batch holds could then post nothing until the sequencing window closed, and
+/// derivation replaced the unsafe chain: receipts users had been served moved. The batcher
+/// now records the origins through a block L1 tells right, and the backlog lands as it was.
+#[test]
+fn a_backlog_on_origins_before_an_l1_restart_lands_as_sequenced() {
+    support::run(a_backlog_on_origins_before_an_l1_restart_lands_as_sequenced_body());
+}
+
+async fn a_backlog_on_origins_before_an_l1_restart_lands_as_sequenced_body() {
+    use alloy_network::{EthereumWallet, TransactionBuilder};
+    use alloy_rpc_types_eth::TransactionRequest;
+    use alloy_signer_local::PrivateKeySigner;
+
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("anvil-state.json");
+    let state = state.to_str().unwrap();
+    let datadir = dir.path().join("devnet");
+    // Calldata batches (120 000 bytes) so that the backlog takes several.
+    let flags = ["--batcher-data", "calldata", "--batcher-interval", "200ms"];
+    let mut l1 = Anvil::start_with(&["--block-time", "2", "--state", state]);
+    let mut devnet = Devnet::start_with(&l1.url, &datadir, &flags);
+    let batcher = devnet.info.accounts[1].address;
+    let set_balance = async |url: &str, wei: u128| {
+        let l1 = ProviderBuilder::new().connect_http(url.parse().unwrap());
+        let _: Value = l1
+            .raw_request(
+                "anvil_setBalance".into(),
+                json!([batcher, format!("{wei:#x}")]),
+            )
+            .await
+            .unwrap();
+    };
+    // The batcher cannot pay: blocks pile up unposted, on new origins as L1 goes on.
+    set_balance(&l1.url, 0).await;
+    let signer = PrivateKeySigner::from_bytes(&devnet.info.accounts[5].private_key).unwrap();
+    let l2 = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(signer))
+        .connect_http(devnet.info.l2_rpc_url.parse().unwrap());
+    let mut served = Vec::new();
+    for i in 0..8u8 {
+        // 29 000 bytes that do not compress.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64 ^ u64::from(i);
+        let data: Vec<u8> = (0..29_000)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect();
+        let tx = TransactionRequest::default()
+            .with_to(Address::repeat_byte(0x77))
+            .with_input(data)
+            .with_gas_limit(1_500_000);
+        let receipt = l2
+            .send_transaction(tx)
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+        served.push((receipt.transaction_hash, receipt.block_hash.unwrap()));
+        tokio::time::sleep(Duration::from_millis(800)).await;
+    }
+    let backlog_top: u64 = {
+        let last = l2
+            .get_transaction_receipt(served.last().unwrap().0)
+            .await
+            .unwrap()
+            .unwrap();
+        last.block_number.unwrap()
+    };
+    // L1 and the devnet go down and come back: anvil from its saved state, on another port.
+    devnet.kill9();
+    l1.stop();
+    let l1 = Anvil::start_with(&["--block-time", "2", "--state", state]);
+    set_balance(&l1.url, 10u128.pow(20)).await;
+    let devnet = Devnet::start_with(&l1.url, &datadir, &flags);
+    let started = Instant::now();
+    loop {
+        let status = devnet.l2("rollup_syncStatus", json!([])).await;
+        if status["safeL2"]["number"].as_u64().unwrap() >= backlog_top {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "the backlog did not land: {status}\n{}",
+            devnet.log()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let log = devnet.log();
+    assert!(
+        !log.contains("derived block differs from the unsafe chain"),
+        "the unsafe chain was replaced\n{log}"
+    );
+    assert!(
+        log.contains("recorded the origins through a newer L1 block"),
+        "{log}"
+    );
+    for (hash, block) in served {
+        let receipt = devnet.l2("eth_getTransactionReceipt", json!([hash])).await;
+        assert_eq!(receipt["blockHash"], json!(block), "{receipt}");
+    }
+}

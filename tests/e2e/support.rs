@@ -99,6 +99,17 @@ impl Anvil {
         });
         anvil
     }
+
+    /// SIGTERM, as the devnet stops its anvil: one started with `--state` writes its state
+    /// file on the way out. Waits until it exited.
+    pub(crate) fn stop(&mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self._proc.0.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        self._proc.0.wait().unwrap();
+    }
 }
 
 /// Polls `check` until it returns `Some`, or panics with `what` after `timeout`.

@@ -858,6 +858,75 @@ impl Batcher {
         }
     }
 
+    /// After the inbox refused a batch for `BatchInbox_BlockHashMismatch(number)`: if the
+    /// header of `number` the batch carried is still the one L1's RPC serves, L1's `blockhash`
+    /// disagrees with L1's own RPC about that block (anvil, once it reloaded its saved state,
+    /// answers keccak256 of the number's decimal text for every block before the reload), and
+    /// no batch whose newest new origin is such a block can land: the batcher would retry
+    /// until the sequencing window closed and derivation replaced the unsafe chain. Records
+    /// the origins after `last_recorded` through a newer L1 block instead (`recordOrigins`,
+    /// anyone's to call), whose hash L1 tells right; the batches then carry no header up to
+    /// it. A header that changed is an L1 reorg: the caller rebuilds the batch.
+    async fn record_origins_past(&self, last_recorded: u64, number: u64, progress: &Progress) {
+        use alloy_provider::Provider;
+        let Some(carried) = progress.headers.get(&number) else {
+            return;
+        };
+        match self.fetch_header(number).await {
+            Ok(Some(served)) if &served == carried => {}
+            _ => return,
+        }
+        let head = match self.sender.head().await {
+            Ok(head) => head,
+            Err(err) => {
+                warn!(target: "rollup::batcher", %err, "cannot read the L1 head");
+                return;
+            }
+        };
+        let newest = head
+            .saturating_sub(1)
+            .min(last_recorded + crate::origins::MAX_NEW_ORIGINS_PER_CALL);
+        if newest <= number {
+            debug!(target: "rollup::batcher", number, head, "L1's blockhash disagrees with its RPC; waiting for a newer L1 block to record origins through");
+            return;
+        }
+        let mut headers = Vec::new();
+        for at in last_recorded + 1..=newest {
+            match self.fetch_header(at).await {
+                Ok(Some(header)) => headers.push(header),
+                Ok(None) => return,
+                Err(err) => {
+                    warn!(target: "rollup::batcher", %err, "cannot fetch an L1 header");
+                    return;
+                }
+            }
+        }
+        let input = Bytes::from(IBatchInbox::recordOriginsCall { headers }.abi_encode());
+        let call = TransactionRequest::default()
+            .with_from(self.sender.address())
+            .with_to(self.config.batch_inbox)
+            .with_input(input.clone());
+        if let Err(err) = self.sender.provider().call(call).await {
+            debug!(target: "rollup::batcher", number, newest, err = %rollup_l1::printable(&err.to_string()), "recording origins through a newer L1 block would fail too");
+            return;
+        }
+        match self.sender.send(self.config.batch_inbox, input).await {
+            Ok(receipt) if receipt.status() => {
+                warn!(
+                    target: "rollup::batcher", number, through = newest,
+                    "L1's blockhash of an L1 block disagrees with its RPC (anvil does so for every block before it reloaded its saved state); recorded the origins through a newer L1 block, whose hash it tells right"
+                );
+            }
+            Ok(receipt) => {
+                debug!(target: "rollup::batcher", tx = %receipt.transaction_hash, "recordOrigins reverted");
+            }
+            Err(L1Error::Cancelled) => {}
+            Err(err) => {
+                warn!(target: "rollup::batcher", %err, "recording origins failed; will retry");
+            }
+        }
+    }
+
     /// Whether the inbox refuses `input` (a call that records origins) because L1 no longer
     /// tells the hash of its newest header and nobody proved it.
     async fn hash_unavailable(&self, input: &Bytes) -> bool {
@@ -1381,6 +1450,12 @@ impl Batcher {
                 // place): read the inbox again.
                 warn!(target: "rollup::batcher", %err, from, "cannot prepare a batch transaction; will retry");
                 self.report_error(|| format!("posting a batch failed: {err}"));
+                if progress.in_flight.is_empty()
+                    && let Some(number) = crate::origins::block_hash_mismatch(&err)
+                {
+                    self.record_origins_past(start.last_recorded_origin, number, progress)
+                        .await;
+                }
                 progress.headers.clear();
                 return false;
             }

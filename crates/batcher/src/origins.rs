@@ -85,6 +85,18 @@ pub fn is_block_hash_unavailable(revert: &[u8]) -> bool {
     revert.starts_with(&IBatchInbox::BatchInbox_BlockHashUnavailable::SELECTOR)
 }
 
+/// The L1 block a failed inbox call (a gas estimate) named in `BatchInbox_BlockHashMismatch`:
+/// the newest header it would record does not hash to L1's hash of its block.
+pub fn block_hash_mismatch(err: &rollup_l1::L1Error) -> Option<u64> {
+    let rollup_l1::L1Error::Rpc { source, .. } = err else {
+        return None;
+    };
+    let data = source.as_error_resp()?.as_revert_data()?;
+    IBatchInbox::BatchInbox_BlockHashMismatch::abi_decode(&data)
+        .ok()
+        .map(|mismatch| mismatch.number.saturating_to())
+}
+
 /// Whether a failed inbox call (`eth_call`, gas estimate) reverted with
 /// `BatchInbox_BlockHashUnavailable`: L1 no longer tells the hash of the run's newest block,
 /// and nobody proved it.

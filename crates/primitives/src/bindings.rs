@@ -146,6 +146,7 @@ alloy_sol_types::sol! {
         function provenOriginHash(uint256 number) external view returns (bytes32);
         function ORIGIN_PROOF_DEPTH() external view returns (uint256);
         error BatchInbox_BlockHashUnavailable(uint256 number);
+        error BatchInbox_BlockHashMismatch(uint256 number);
         function recordCount() external view returns (uint256);
         function nextBlock() external view returns (uint64);
         function lastOrigin() external view returns (uint64);
