@@ -75,8 +75,16 @@ pub(crate) async fn run(mut args: DevnetArgs) -> eyre::Result<()> {
         }
     };
     let result = run_with_l1(&args, &datadir, &l1_rpc_url, anvil.as_mut(), &lock, cancel).await;
+    let result = match (&anvil, result) {
+        (Some(_), Err(err)) if is_torn_l1_state(&err) => Err(err.wrap_err(format!(
+            "the devnet's L1 contradicts itself: anvil's saved state {} holds an inbox record that no L1 block carries (anvil was stopped, or the devnet killed, while it mined a block, and it wrote its state mid-block). This devnet cannot be resumed: start a fresh one with another --datadir, or move {} away",
+            datadir.join("anvil-state.json").display(),
+            datadir.display()
+        ))),
+        (_, result) => result,
+    };
     if let Some(child) = anvil {
-        stop_anvil(child).await;
+        stop_anvil(child, &l1_rpc_url).await;
         // Only this run could read its offloaded states; anvil leaves them behind.
         let _ = std::fs::remove_dir_all(anvil_state_cache(&datadir));
     }
@@ -331,11 +339,36 @@ async fn start_anvil(args: &DevnetArgs, datadir: &Path) -> eyre::Result<(Child, 
     Ok((child, url))
 }
 
-async fn stop_anvil(mut child: Child) {
+/// Whether the node stopped on an inbox record out of order: on a resumed devnet, the mark of an
+/// anvil state written in the middle of mining a block (its effects saved, the block not).
+fn is_torn_l1_state(err: &eyre::Report) -> bool {
+    let text = format!("{err:#}");
+    text.contains("inbox record") && text.contains("expected record")
+}
+
+async fn stop_anvil(mut child: Child, url: &str) {
     info!(target: "rollup::devnet", "stopping anvil");
     if let Ok(Some(status)) = child.try_wait() {
         info!(target: "rollup::devnet", %status, "anvil had already exited");
         return;
+    }
+    // anvil writes its state when it gets SIGTERM, mining or not: a state written while it
+    // mined a block holds that block's effects without the block, an L1 that contradicts
+    // itself. Stop its interval mining first, and give a block in progress time to end.
+    let paused = async {
+        let client = alloy_rpc_client::RpcClient::new_http(url.parse().ok()?);
+        client
+            .request::<_, serde_json::Value>("evm_setIntervalMining", (0,))
+            .await
+            .ok()
+    };
+    if tokio::time::timeout(Duration::from_secs(2), paused)
+        .await
+        .ok()
+        .flatten()
+        .is_some()
+    {
+        tokio::time::sleep(Duration::from_millis(300)).await;
     }
     // SIGTERM lets anvil write its state file, so the next run resumes the same L1.
     if let Some(pid) = child.id() {
@@ -352,4 +385,20 @@ async fn stop_anvil(mut child: Child) {
     }
     warn!(target: "rollup::devnet", "anvil did not stop on SIGTERM; killing it");
     let _ = child.kill().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_inbox_record_out_of_order_is_taken_for_a_torn_l1_state() {
+        let torn = eyre::Report::new(rollup_node_core::NodeError::InboxData(
+            "inbox record 25 in L1 block 68: expected record 24 next".into(),
+        ))
+        .wrap_err("the rollup core failed");
+        assert!(is_torn_l1_state(&torn));
+        let other = eyre::eyre!("inbox record 25 in L1 block 68: the batch is missing");
+        assert!(!is_torn_l1_state(&other));
+    }
 }
