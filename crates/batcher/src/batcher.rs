@@ -851,15 +851,20 @@ impl Batcher {
             }
             Err(L1Error::Cancelled) => {}
             Err(err) => {
-                progress.headers.clear();
                 warn!(target: "rollup::batcher", %err, "forcing the next epoch failed; will retry");
                 self.report_error(|| format!("forcing epoch {epoch} failed: {err}"));
+                if let Some(number) = crate::origins::block_hash_mismatch(&err) {
+                    self.record_origins_past(start.last_recorded_origin, number, progress)
+                        .await;
+                }
+                progress.headers.clear();
             }
         }
     }
 
-    /// After the inbox refused a batch for `BatchInbox_BlockHashMismatch(number)`: if the
-    /// header of `number` the batch carried is still the one L1's RPC serves, L1's `blockhash`
+    /// After the inbox refused a batch or a `forceInclude` for
+    /// `BatchInbox_BlockHashMismatch(number)`: if the header of `number` it carried is still the
+    /// one L1's RPC serves, L1's `blockhash`
     /// disagrees with L1's own RPC about that block (anvil, once it reloaded its saved state,
     /// answers keccak256 of the number's decimal text for every block before the reload), and
     /// no batch whose newest new origin is such a block can land: the batcher would retry
