@@ -131,6 +131,12 @@ async fn run_with_l1(
         result = &mut work => result,
         status = anvil_exited => {
             let status = status.map_or_else(|err| err.to_string(), |status| status.to_string());
+            // A Ctrl-C in the terminal reaches anvil too (one process group): stopping
+            // together is no failure.
+            if cancel.is_cancelled() {
+                info!(target: "rollup::devnet", %status, "anvil stopped with the devnet");
+                return work.await;
+            }
             error!(target: "rollup::devnet", %status, "anvil, the devnet's L1, exited; stopping the devnet");
             node_cancel.cancel();
             let _ = work.await;
