@@ -216,12 +216,13 @@ pub struct DisputeAgent {
     sender: L1Sender,
     health: Option<RoleHealth>,
     /// Traces of disputed blocks, by block, each with whether it was built from the block's
-    /// batch (`false`: from the stored block, while the batch's blobs were missing).
-    traces: HashMap<u64, (BlockTrace, bool)>,
+    /// batch (`false`: from the stored block, while the batch's blobs were missing) and the
+    /// block as derived when it was built.
+    traces: HashMap<u64, (BlockTrace, bool, Derived)>,
     /// What L1 fixes about disputed blocks' batch transactions, by block (`None`: the
-    /// verifier reads no inbox), with when it is to be read again if its blobs are missing and
-    /// the wait after that.
-    batches: HashMap<u64, (Option<BlockBatch>, std::time::Instant, Duration)>,
+    /// verifier reads no inbox), with when it is to be read again if its blobs are missing, the
+    /// wait after that, and the block as derived when it was read.
+    batches: HashMap<u64, (Option<BlockBatch>, std::time::Instant, Duration, Derived)>,
     /// Proposals before this index are final or removed: never looked at again.
     proposal_cursor: u64,
     /// Games before this id are resolved.
@@ -235,6 +236,11 @@ pub struct DisputeAgent {
     /// twice, whatever came of the first game.
     challenged: HashSet<u64>,
 }
+
+/// A disputed block as this node derived it: its hash and where it was derived from (its
+/// inbox record, that record's batch and L1 block). An L1 reorg that re-posts the block's
+/// record, or moves it, changes it; what the agent cached about the block is then read again.
+type Derived = (Option<B256>, Option<rollup_storage::BlockDerivation>);
 
 /// What the round knows about the dispute contracts.
 struct Params {
@@ -360,24 +366,36 @@ impl DisputeAgent {
     /// behind for a moment), after [`BLOBS_RETRY`] and then ever longer waits as long as it
     /// lacks them: kept for the whole game, one failed fetch left every step of its
     /// transactions unprovable, and an honest agent lost on its clock.
+    ///
+    /// A batch read for the block as it was derived before an L1 reorg is dropped and read
+    /// again.
     async fn block_batch(&mut self, block: u64) -> Result<Option<&BlockBatch>, DisputeError> {
         let now = std::time::Instant::now();
         let retry = self.blob_source.is_some();
-        let stale = self.batches.get(&block).is_none_or(|(batch, due, _)| {
+        let derived = self.derived(block)?;
+        if self
+            .batches
+            .get(&block)
+            .is_some_and(|(.., before)| *before != derived)
+        {
+            info!(target: "rollup::dispute", block, "the disputed block was derived again from other L1 data (an L1 reorg); reading its batch again");
+            self.batches.remove(&block);
+        }
+        let stale = self.batches.get(&block).is_none_or(|(batch, due, ..)| {
             retry && batch.as_ref().is_some_and(BlockBatch::lacks_data) && now >= *due
         });
         if stale {
             let wait = self
                 .batches
                 .get(&block)
-                .map_or(BLOBS_RETRY, |(_, _, wait)| (*wait * 2).min(BLOBS_RETRY_MAX));
+                .map_or(BLOBS_RETRY, |(_, _, wait, _)| (*wait * 2).min(BLOBS_RETRY_MAX));
             match self.read_block_batch(block).await {
                 Ok(batch) => {
-                    self.batches.insert(block, (batch, now + wait, wait));
+                    self.batches.insert(block, (batch, now + wait, wait, derived));
                 }
                 Err(err) => match self.batches.get_mut(&block) {
                     // The batch as read before stands until a read succeeds.
-                    Some((_, due, next)) => {
+                    Some((_, due, next, _)) => {
                         debug!(target: "rollup::dispute", block, %err, "cannot read the disputed block's batch again");
                         (*due, *next) = (now + wait, wait);
                     }
@@ -386,6 +404,12 @@ impl DisputeAgent {
             }
         }
         Ok(self.batches[&block].0.as_ref())
+    }
+
+    /// `block` as this node derived it now ([`Derived`]).
+    fn derived(&self, block: u64) -> Result<Derived, DisputeError> {
+        let reader = self.store.reader()?;
+        Ok((reader.block_hash(block)?, reader.block_derivation(block)?))
     }
 
     async fn read_block_batch(&self, block: u64) -> Result<Option<BlockBatch>, DisputeError> {
@@ -611,18 +635,18 @@ impl DisputeAgent {
         }
     }
 
-    /// The trace of `block`, computed once per game, and again once the block's batch gets the
-    /// blobs it lacked when the trace was built (until then it is the stored block's).
+    /// The trace of `block`, computed once per game, again once the block's batch gets the
+    /// blobs it lacked when the trace was built (until then it is the stored block's), and
+    /// again if an L1 reorg changed where the block was derived from.
     async fn trace(&mut self, block: u64) -> Result<&BlockTrace, DisputeError> {
         let complete = !self
             .block_batch(block)
             .await?
             .is_some_and(BlockBatch::lacks_data);
-        if self
-            .traces
-            .get(&block)
-            .is_none_or(|(_, from_batch)| complete && !from_batch)
-        {
+        let derived = self.derived(block)?;
+        if self.traces.get(&block).is_none_or(|(_, from_batch, before)| {
+            (complete && !from_batch) || *before != derived
+        }) {
             let batch = self
                 .block_batch(block)
                 .await?
@@ -633,12 +657,13 @@ impl DisputeAgent {
             let trace =
                 off_runtime(block, move || compute_trace(&store, chain_id, block, batch)).await?;
             info!(target: "rollup::dispute", block, seal = trace.seal_position(), elapsed = ?started.elapsed(), "traced the disputed block");
-            if let Some((before, _)) = self.traces.get(&block)
+            if let Some((before, _, same)) = self.traces.get(&block)
+                && *same == derived
                 && before.seal_position() != trace.seal_position()
             {
                 warn!(target: "rollup::dispute", block, seal_before = before.seal_position(), seal = trace.seal_position(), "the disputed block's trace from its batch differs from the stored block's it was traced from while the batch's blobs were missing (derivation skipped a transaction): claims made before follow the other trace");
             }
-            self.traces.insert(block, (trace, complete));
+            self.traces.insert(block, (trace, complete, derived));
         }
         Ok(&self.traces[&block].0)
     }
@@ -1735,6 +1760,74 @@ fn compute_transaction_step(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What the agent read about a disputed block is read again once an L1 reorg made
+    /// derivation take the block from another record: the batch cached for the record before
+    /// would build steps L1 no longer accepts.
+    #[tokio::test]
+    async fn a_block_derived_again_has_its_batch_read_again() {
+        let fixture = crate::proposer::tests::genesis_store("dispute-derived-again");
+        let store = &fixture.store;
+        let mut writer = store.writer().unwrap();
+        let mut block = rollup_primitives::L2Block {
+            header: alloy_consensus::Header {
+                number: 1,
+                parent_hash: writer.block_hash(0).unwrap().unwrap(),
+                ..Default::default()
+            },
+            transactions: vec![],
+        };
+        writer
+            .append_block(&mut block, &[], &revm::database::BundleState::default())
+            .unwrap();
+        let first = rollup_storage::BlockDerivation {
+            batch: B256::repeat_byte(1),
+            inbox_record: 5,
+            block_in_record: 0,
+            l1_block: 77,
+        };
+        writer.set_block_derivation(1, &first).unwrap();
+        writer.commit().unwrap();
+
+        // An L1 nobody answers at: every read of the inbox fails.
+        let sender = L1Sender::new(
+            "http://127.0.0.1:1",
+            alloy_signer_local::PrivateKeySigner::random(),
+            rollup_l1::SenderConfig::default(),
+        )
+        .unwrap();
+        let config = DisputeConfig {
+            state_manager: Address::repeat_byte(0xb3),
+            chain_id: 42_069,
+            interval: Duration::from_secs(1),
+            challenge: true,
+        };
+        let mut agent = DisputeAgent::new(config, store.clone(), sender);
+        let derived = agent.derived(1).unwrap();
+        let later = std::time::Instant::now() + Duration::from_secs(3_600);
+        agent
+            .batches
+            .insert(1, (None, later, BLOBS_RETRY, derived));
+        assert!(
+            agent.block_batch(1).await.unwrap().is_none(),
+            "read once per game"
+        );
+
+        // The record was re-posted in another L1 block; derivation took the block from it.
+        let mut writer = store.writer().unwrap();
+        let again = rollup_storage::BlockDerivation {
+            inbox_record: 6,
+            l1_block: 79,
+            ..first
+        };
+        writer.set_block_derivation(1, &again).unwrap();
+        writer.commit().unwrap();
+        assert!(
+            agent.block_batch(1).await.is_err(),
+            "the batch is read again, from L1"
+        );
+        assert!(agent.batches.is_empty(), "nothing kept of the record before");
+    }
 
     /// A segment inside one blob: the whole blob from its start, nothing once chained; a
     /// small part element by element.

@@ -598,7 +598,7 @@ impl Proposer {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::collections::BTreeMap;
 
     use alloy_primitives::keccak256;
@@ -610,8 +610,8 @@ mod tests {
     use super::*;
 
     /// A store holding only the genesis block, in a fresh directory (removed on drop).
-    struct GenesisStore {
-        store: Store,
+    pub(crate) struct GenesisStore {
+        pub(crate) store: Store,
         dir: std::path::PathBuf,
     }
 
@@ -621,7 +621,7 @@ mod tests {
         }
     }
 
-    fn genesis_store(name: &str) -> GenesisStore {
+    pub(crate) fn genesis_store(name: &str) -> GenesisStore {
         let dir =
             std::env::temp_dir().join(format!("rollup-proposer-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
