@@ -1735,3 +1735,109 @@ async fn false_proposals_lose_at_the_step_body() {
         started.elapsed()
     );
 }
+
+/// An L1 reorg that puts the proposer's batch and proposal back two blocks later (as L1 does
+/// with the transactions of removed blocks) moves the proposed L2 block's inbox record to
+/// another L1 block, so the replayed proposal's output root, which names the old one, would be
+/// false: the node's own challenger took its bond before. The proposal names the L1 block it
+/// was derived from by hash, so L1 refuses the replay, no game opens, and the proposer proposes
+/// the block again as derived from the new chain.
+#[test]
+fn a_proposal_replayed_onto_a_reorganised_l1_reverts() {
+    support::run(a_proposal_replayed_onto_a_reorganised_l1_reverts_body());
+}
+
+async fn a_proposal_replayed_onto_a_reorganised_l1_reverts_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_anvil, devnet, s) = calldata_devnet(dir.path()).await;
+    let l1 = devnet.l1(0);
+    let (index, proposed) = honest_proposal(&devnet, &l1, &s, 1).await;
+    let block = proposed.l2BlockNumber;
+    let output = devnet
+        .l2(
+            "rollup_getProof",
+            json!([Address::ZERO, [], format!("{block:#x}")]),
+        )
+        .await;
+    let derived_in = quantity(&output["outputRoot"]["l1Block"]);
+    assert!(
+        derived_in < proposed.l1Block,
+        "the batch lands before its proposal"
+    );
+
+    // Replace L1 from the record's block on, every removed transaction two blocks later (or
+    // in the last new block).
+    let head = l1.get_block_number().await.unwrap();
+    let depth = head - derived_in + 1;
+    let mut replayed = Vec::new();
+    let mut proposal_tx = None;
+    for (offset, number) in (derived_in..=head).enumerate() {
+        let l1_block = l1_rpc(
+            &l1,
+            "eth_getBlockByNumber",
+            json!([format!("{number:#x}"), true]),
+        )
+        .await;
+        for tx in l1_block["transactions"].as_array().unwrap() {
+            let hash: B256 = tx["hash"].as_str().unwrap().parse().unwrap();
+            let input = tx["input"].as_str().unwrap_or_default();
+            if number == proposed.l1Block
+                && input.starts_with(&alloy_primitives::hex::encode_prefixed(
+                    IStateManager::submitStateRootCall::SELECTOR,
+                ))
+            {
+                proposal_tx = Some(hash);
+            }
+            let raw = l1_rpc(&l1, "eth_getRawTransactionByHash", json!([hash])).await;
+            replayed.push(json!([raw, (offset as u64 + 2).min(depth - 1)]));
+        }
+    }
+    let proposal_tx = proposal_tx.expect("the proposal's L1 transaction");
+    l1_rpc(&l1, "anvil_reorg", json!([depth, replayed])).await;
+
+    let receipt = until(&devnet, "the replayed proposal's receipt", || async {
+        l1.get_transaction_receipt(proposal_tx).await.unwrap()
+    })
+    .await;
+    assert!(
+        !receipt.status(),
+        "the proposal naming the old chain's L1 block {derived_in} was taken on the new one\n{}",
+        devnet.log()
+    );
+    // The node follows the new chain and proposes the block again, as derived from it; nobody
+    // has anything to challenge.
+    let again = until(&devnet, "a new proposal of the block or later", || async {
+        let count: u64 = view(&l1, s.state_manager, IStateManager::proposalCountCall {})
+            .await
+            .to();
+        for at in index..count {
+            let p = proposal(&l1, &s, at).await;
+            if p.proposer == s.proposer && p.l2BlockNumber >= block {
+                return Some(p);
+            }
+        }
+        None
+    })
+    .await;
+    let ours = devnet
+        .l2(
+            "rollup_getProof",
+            json!([Address::ZERO, [], format!("{:#x}", again.l2BlockNumber)]),
+        )
+        .await;
+    assert_eq!(
+        ours["outputRootHash"]
+            .as_str()
+            .unwrap()
+            .parse::<B256>()
+            .unwrap(),
+        again.stateRoot,
+        "the new proposal is the node's output root"
+    );
+    // Give the challenger a few rounds to disagree with anything.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let games: u64 = view(&l1, s.dispute_game, IDisputeGame::gameCountCall {})
+        .await
+        .to();
+    assert_eq!(games, 0, "no proposal to challenge\n{}", devnet.log());
+}

@@ -286,7 +286,15 @@ const KNOWN_ERRORS: &[(&str, &str)] = &[
     ),
     (
         "StateManager_MalformedProof",
-        "submitStateRoot's proof must be abi.encode(uint64 l2Block, bytes32 l2BlockHash) or abi.encode(uint64 l2Block, bytes32 l2BlockHash, uint256 anchor)",
+        "submitStateRoot's proof must be abi.encode(uint64 l2Block, bytes32 l2BlockHash), with uint256 anchor appended, or with anchor, uint256 l1Block and bytes32 l1BlockHash appended",
+    ),
+    (
+        "StateManager_L1BlockHashMismatch",
+        "the L1 block the proposal names has another hash on L1 now: L1 reorganised since the output was derived; wait for the node to follow and propose again",
+    ),
+    (
+        "StateManager_L1BlockHashUnavailable",
+        "L1 does not tell the hash of the L1 block the proposal names (a future block, or one older than it remembers): name a recent one",
     ),
     (
         "StateManager_L2BlockNotIncreasing",

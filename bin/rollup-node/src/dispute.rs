@@ -8,7 +8,8 @@
 //! `outputRootHash`), the root a proposal of that block carries.
 
 use alloy_primitives::{Address, B256, U256, keccak256, utils::format_units};
-use alloy_sol_types::{SolCall, SolEvent, SolValue};
+use alloy_provider::Provider;
+use alloy_sol_types::{SolCall, SolEvent};
 use eyre::{bail, eyre};
 use rollup_primitives::bindings::{IDisputeGame, IStateManager};
 use serde_json::{Value, json};
@@ -132,26 +133,47 @@ pub(crate) async fn propose(args: ProposeArgs) -> eyre::Result<()> {
         }
     }
     let anchor = find_anchor(&client, number).await?;
-    let block_hash: B256 = {
-        let proof = client
-            .l2_rpc(
-                "rollup_getProof",
-                json!([Address::ZERO, [], format!("{number:#x}")]),
-            )
-            .await?;
-        proof["blockHash"]
-            .as_str()
-            .and_then(|hash| hash.parse().ok())
-            .ok_or_else(|| eyre!("the node does not have L2 block {number}"))?
-    };
+    let proof = client
+        .l2_rpc(
+            "rollup_getProof",
+            json!([Address::ZERO, [], format!("{number:#x}")]),
+        )
+        .await?;
+    let block_hash: B256 = proof["blockHash"]
+        .as_str()
+        .and_then(|hash| hash.parse().ok())
+        .ok_or_else(|| eyre!("the node does not have L2 block {number}"))?;
+    // The L1 block the output was derived from (or a descendant), with L1's hash of it: a
+    // reorg that moves the block's record makes L1 refuse this proposal instead of taking it
+    // as a false one.
+    let derived_in = quantity(&proof["outputRoot"]["l1Block"]).ok_or_else(|| {
+        eyre!("the node has not derived L2 block {number} as safe: it names no L1 block for it")
+    })?;
+    let l1_tip = client.l1.get_block_number().await?;
+    let l1_number = rollup_proposer::proposal_l1_block(derived_in, l1_tip);
+    let l1_hash = client
+        .l1
+        .get_block_by_number(l1_number.into())
+        .await?
+        .ok_or_else(|| eyre!("the L1 node has no block {l1_number}"))?
+        .header
+        .hash;
 
     // Nothing on L1 reads the batch root; a proposal made here commits to its output root.
     let batch_root = keccak256([b"rollup-node propose".as_slice(), root.as_slice()].concat());
-    let proof = (number, block_hash, U256::from(anchor)).abi_encode_params();
+    let proof = rollup_proposer::anchored_proof(
+        number,
+        block_hash,
+        anchor,
+        rollup_primitives::BlockNumHash {
+            number: l1_number,
+            hash: l1_hash,
+        },
+    );
     let submit = IStateManager::submitStateRootCall {
         stateRoot: root,
         batchRoot: batch_root,
-        proof: proof.into(),
+        proof,
     }
     .abi_encode();
     // Every check the StateManager makes before it draws the bond, before any bond is

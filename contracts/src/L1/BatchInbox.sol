@@ -5,6 +5,7 @@ import {OwnableNoValue} from "src/libraries/OwnableNoValue.sol";
 import {Initializable} from "solady/utils/Initializable.sol";
 import {IDepositChain} from "interfaces/IDepositChain.sol";
 import {L1Header} from "src/libraries/L1Header.sol";
+import {L1BlockHashes} from "src/libraries/L1BlockHashes.sol";
 
 /// @title BatchInbox
 /// @notice The L1 record of the L2 chain's inputs. Every L2 block's inputs are fixed here, at
@@ -437,7 +438,7 @@ contract BatchInbox is OwnableNoValue, Initializable {
     uint256 public constant BLOB_DATA_SIZE = 126_976;
 
     /// @notice The EIP-2935 block hash history contract, asked for hashes older than 256 blocks.
-    address public constant HISTORY_STORAGE_ADDRESS = 0x0000F90827F1C53a10cb7A02335B175320002935;
+    address public constant HISTORY_STORAGE_ADDRESS = L1BlockHashes.HISTORY_STORAGE_ADDRESS;
 
     /// @notice How old (in L1 blocks) the newest header given to `proveOriginHashes` must be:
     ///         two epochs, out of reach of the reorgs L1 sees. (A proof resting on a block L1
@@ -482,7 +483,7 @@ contract BatchInbox is OwnableNoValue, Initializable {
     Record[] private _records;
 
     /// @dev L1 block hashes proven by `proveOriginHashes`, by block number: consulted only for
-    ///      blocks L1 can no longer tell (see `_tryCanonicalHash`).
+    ///      blocks L1 can no longer tell (see `L1BlockHashes.tryCanonicalHash`).
     mapping(uint256 number => bytes32 hash) private _provenHashes;
 
     // ------------------------------------------------------------------ setup
@@ -522,7 +523,7 @@ contract BatchInbox is OwnableNoValue, Initializable {
         }
         if (sequencingWindow_ == 0) revert BatchInbox_ZeroSequencingWindow();
         if (genesisOriginHash_ == bytes32(0)) revert BatchInbox_ZeroGenesisOriginHash();
-        (bool known, bytes32 canonical) = _tryCanonicalHash(genesisOrigin_);
+        (bool known, bytes32 canonical) = L1BlockHashes.tryCanonicalHash(genesisOrigin_);
         if (known && canonical != genesisOriginHash_) revert BatchInbox_GenesisOriginHashMismatch(genesisOrigin_);
 
         _initializeOwner(owner_);
@@ -813,7 +814,7 @@ contract BatchInbox is OwnableNoValue, Initializable {
         }
         uint256 last = previous;
         if (last + ORIGIN_PROOF_DEPTH > block.number || first == 0) revert BatchInbox_HeadersTooNew(last);
-        (bool known, bytes32 canonical) = _tryCanonicalHash(last);
+        (bool known, bytes32 canonical) = L1BlockHashes.tryCanonicalHash(last);
         if (!known) {
             canonical = _provenHashes[last];
             if (canonical == bytes32(0)) revert BatchInbox_BlockHashUnavailable(last);
@@ -898,7 +899,7 @@ contract BatchInbox is OwnableNoValue, Initializable {
     function _endExtension(Extension memory extension) private {
         if (extension.next <= extension.recordedUpTo + 1) return; // nothing new (or no header)
         uint256 last = extension.next - 1;
-        (bool known, bytes32 canonical) = _tryCanonicalHash(last);
+        (bool known, bytes32 canonical) = L1BlockHashes.tryCanonicalHash(last);
         if (!known) {
             canonical = _provenHashes[last];
             if (canonical == bytes32(0)) revert BatchInbox_BlockHashUnavailable(last);
@@ -909,21 +910,6 @@ contract BatchInbox is OwnableNoValue, Initializable {
         lastRecordedOrigin = uint64(last);
         // forge-lint: disable-next-line(unsafe-typecast)
         emit OriginsRecorded(uint64(extension.recordedUpTo + 1), uint64(last), extension.parentHash);
-    }
-
-    /// @dev L1's hash of block `number`, if L1 can tell: `blockhash` for the last 256 blocks,
-    ///      the EIP-2935 history contract (if it has code and answers 32 nonzero bytes) before.
-    function _tryCanonicalHash(uint256 blockNumber) private view returns (bool known, bytes32 hash) {
-        if (blockNumber >= block.number) return (false, bytes32(0));
-        if (block.number - blockNumber <= 256) return (true, blockhash(blockNumber));
-        address history = HISTORY_STORAGE_ADDRESS;
-        if (history.code.length == 0) return (false, bytes32(0));
-        assembly ("memory-safe") {
-            mstore(0x00, blockNumber)
-            let ok := staticcall(gas(), history, 0x00, 0x20, 0x00, 0x20)
-            hash := mload(0x00)
-            known := and(and(ok, eq(returndatasize(), 0x20)), iszero(iszero(hash)))
-        }
     }
 
     /// @dev A batch's place among open blocks: whether it continues the block the last record

@@ -7,6 +7,7 @@ import {SafeTransferLib} from "solady/utils/SafeTransferLib.sol";
 import {IStateManager} from "interfaces/IStateManager.sol";
 import {IOneStepVerifier} from "interfaces/IOneStepVerifier.sol";
 import {BatchInbox} from "src/L1/BatchInbox.sol";
+import {L1BlockHashes} from "src/libraries/L1BlockHashes.sol";
 
 /// @title StateManager
 /// @notice Records L2 output root proposals with their bonds. A proposal binds an L2 block
@@ -92,8 +93,21 @@ contract StateManager is IStateManager, OwnableNoValue, Initializable {
     /// @notice Thrown when a proposal's L2 block hash is zero.
     error StateManager_ZeroBlockHash();
 
-    /// @notice Thrown when `submitStateRoot`'s proof is not `abi.encode(uint64, bytes32)`.
+    /// @notice Thrown when `submitStateRoot`'s proof is none of its three forms (64, 96 or 160
+    ///         bytes) or names an L2 block number above 2^64 - 1.
     error StateManager_MalformedProof();
+
+    /// @notice Thrown when a proposal names an L1 block whose hash L1 no longer tells (older
+    ///         than 256 blocks without the EIP-2935 history contract, or than 8 191) or does
+    ///         not tell yet (the current block or a later one).
+    /// @param l1Block The L1 block the proposal named.
+    error StateManager_L1BlockHashUnavailable(uint256 l1Block);
+
+    /// @notice Thrown when a proposal names an L1 block by a hash that is not L1's: it was
+    ///         derived from an L1 chain that a reorg has since replaced (or was replayed onto
+    ///         another).
+    /// @param l1Block The L1 block the proposal named.
+    error StateManager_L1BlockHashMismatch(uint256 l1Block);
 
     /// @notice Thrown when a proposal's L2 block is not after the latest live proposal's.
     error StateManager_L2BlockNotIncreasing();
@@ -360,7 +374,12 @@ contract StateManager is IStateManager, OwnableNoValue, Initializable {
     ///      L2 genesis) or `abi.encode(uint64 l2BlockNumber, bytes32 l2BlockHash, uint256 anchor)`
     ///      (96 bytes) where `anchor` is 1 + the index of a final proposal below `l2BlockNumber`
     ///      (0: the genesis): a dispute bisects the blocks between the anchor and the proposal,
-    ///      so an honest proposer anchors on the latest final proposal. `stateRoot` carries the
+    ///      so an honest proposer anchors on the latest final proposal; or that with
+    ///      `uint256 l1BlockNumber, bytes32 l1BlockHash` appended (160 bytes), an L1 block the
+    ///      output was derived from (the one that appended the block's inbox record, or a later
+    ///      one) and its hash, which must be L1's: an L1 reorg that moved the record turns the
+    ///      proposal, sent again from the mempool onto the new chain, into a revert instead of a
+    ///      false proposal that loses its bond. `stateRoot` carries the
     ///      output root (`Withdrawals.hashOutputRoot` of the block's `Withdrawals.OutputRoot`),
     ///      stored as given; its preimage is checked where it is used. Roots and block hash must
     ///      be non-zero; `l2BlockNumber` must exceed the caller's own latest live proposal's.
@@ -371,12 +390,18 @@ contract StateManager is IStateManager, OwnableNoValue, Initializable {
         bool allowlisted = msg.sender == proposer;
         if (!allowlisted && !permissionlessProposals) revert StateManager_NotProposer();
         if (stateRoot == bytes32(0) || batchRoot == bytes32(0)) revert StateManager_ZeroRoot();
-        if (proof.length != 64 && proof.length != 96) revert StateManager_MalformedProof();
+        if (proof.length != 64 && proof.length != 96 && proof.length != 160) revert StateManager_MalformedProof();
         uint256 l2BlockNumber = uint256(bytes32(proof[0:32]));
         bytes32 l2BlockHash = bytes32(proof[32:64]);
-        uint256 anchor = proof.length == 96 ? uint256(bytes32(proof[64:96])) : 0;
+        uint256 anchor = proof.length >= 96 ? uint256(bytes32(proof[64:96])) : 0;
         if (l2BlockNumber > type(uint64).max) revert StateManager_MalformedProof();
         if (l2BlockHash == bytes32(0)) revert StateManager_ZeroBlockHash();
+        if (proof.length == 160) {
+            uint256 l1BlockNumber = uint256(bytes32(proof[96:128]));
+            (bool known, bytes32 canonical) = L1BlockHashes.tryCanonicalHash(l1BlockNumber);
+            if (!known) revert StateManager_L1BlockHashUnavailable(l1BlockNumber);
+            if (canonical != bytes32(proof[128:160])) revert StateManager_L1BlockHashMismatch(l1BlockNumber);
+        }
         address inbox = batchInbox;
         if (inbox != address(0)) {
             uint256 next = BatchInbox(inbox).nextBlock();

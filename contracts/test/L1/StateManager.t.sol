@@ -6,6 +6,8 @@ import {Proxies} from "test/utils/Proxies.sol";
 import {OwnershipTests} from "test/utils/OwnershipTests.sol";
 import {TransparentUpgradeableProxy} from "@openzeppelin/contracts/proxy/transparent/TransparentUpgradeableProxy.sol";
 import {StateManager} from "src/L1/StateManager.sol";
+import {L1BlockHashes} from "src/libraries/L1BlockHashes.sol";
+import {L1Chain} from "test/utils/L1Chain.sol";
 import {IStateManager} from "interfaces/IStateManager.sol";
 import {IOneStepVerifier} from "interfaces/IOneStepVerifier.sol";
 import {Ownable} from "solady/auth/Ownable.sol";
@@ -420,8 +422,74 @@ contract StateManagerTest is Test {
         manager.submitStateRoot(bytes32(uint256(1)), bytes32(uint256(2)), abi.encode(uint64(1), bytes32(0)));
     }
 
+    /// @dev The 160-byte proof: the 96-byte one with an L1 block and its hash appended.
+    function _l1BoundProof(uint256 number, uint256 l1Block, bytes32 l1Hash) internal pure returns (bytes memory) {
+        // casting to 'uint64' is safe because tests pass small block numbers
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return abi.encode(uint64(number), keccak256(abi.encode("block", number)), uint256(0), l1Block, l1Hash);
+    }
+
+    function testFuzz_submitStateRoot_l1BlockHash_succeeds(uint256 back, bytes32 l1Hash) public {
+        vm.assume(l1Hash != 0);
+        back = bound(back, 1, 256);
+        vm.roll(10_000);
+        uint256 l1Block = block.number - back;
+        vm.setBlockhash(l1Block, l1Hash);
+        vm.prank(proposer);
+        manager.submitStateRoot(bytes32(uint256(1)), bytes32(uint256(2)), _l1BoundProof(7, l1Block, l1Hash));
+        StateManager.Proposal memory p = manager.proposals(0);
+        assertEq(p.l2BlockNumber, 7);
+        assertEq(p.l2BlockHash, keccak256(abi.encode("block", uint256(7))));
+        assertEq(manager.disputeOf(0).anchor, 0);
+    }
+
+    /// @dev The proposal an L1 reorg sent again onto a chain where its L1 block has another
+    ///      hash: refused, so the proposer keeps its bond.
+    function testFuzz_submitStateRoot_l1BlockHashMismatch_reverts(uint256 back, bytes32 l1Hash, bytes32 named) public {
+        vm.assume(l1Hash != named);
+        back = bound(back, 1, 256);
+        vm.roll(10_000);
+        uint256 l1Block = block.number - back;
+        vm.setBlockhash(l1Block, l1Hash);
+        vm.expectRevert(abi.encodeWithSelector(StateManager.StateManager_L1BlockHashMismatch.selector, l1Block));
+        vm.prank(proposer);
+        manager.submitStateRoot(bytes32(uint256(1)), bytes32(uint256(2)), _l1BoundProof(7, l1Block, named));
+        assertEq(manager.proposalCount(), 0);
+    }
+
+    /// @dev An L1 block whose hash L1 cannot tell: the current one, a later one, or one older
+    ///      than 256 blocks with no EIP-2935 history contract.
+    function testFuzz_submitStateRoot_l1BlockHashUnavailable_reverts(uint256 l1Block, bytes32 named) public {
+        vm.roll(10_000);
+        vm.etch(L1BlockHashes.HISTORY_STORAGE_ADDRESS, "");
+        vm.assume(l1Block >= block.number || block.number - l1Block > 256);
+        vm.expectRevert(abi.encodeWithSelector(StateManager.StateManager_L1BlockHashUnavailable.selector, l1Block));
+        vm.prank(proposer);
+        manager.submitStateRoot(bytes32(uint256(1)), bytes32(uint256(2)), _l1BoundProof(7, l1Block, named));
+    }
+
+    /// @dev Past 256 blocks the EIP-2935 history contract tells the hash.
+    function test_submitStateRoot_l1BlockHashFromHistory_succeeds() public {
+        L1Chain chain = new L1Chain(100, 1_000_000);
+        chain.roll(100);
+        chain.sealTo(150);
+        chain.enableHistory();
+        chain.roll(1_000);
+        uint256 l1Block = 150;
+        assertGt(block.number - l1Block, 256, "older than blockhash tells");
+        vm.prank(proposer);
+        vm.expectRevert(abi.encodeWithSelector(StateManager.StateManager_L1BlockHashMismatch.selector, l1Block));
+        manager.submitStateRoot(
+            bytes32(uint256(1)), bytes32(uint256(2)), _l1BoundProof(7, l1Block, bytes32(uint256(1)))
+        );
+        bytes32 l1Hash = chain.hashOf(l1Block);
+        vm.prank(proposer);
+        manager.submitStateRoot(bytes32(uint256(1)), bytes32(uint256(2)), _l1BoundProof(7, l1Block, l1Hash));
+        assertEq(manager.proposalCount(), 1);
+    }
+
     function testFuzz_submitStateRoot_malformedProof_reverts(bytes calldata proof) public {
-        vm.assume(proof.length != 64 && proof.length != 96);
+        vm.assume(proof.length != 64 && proof.length != 96 && proof.length != 160);
         vm.expectRevert(StateManager.StateManager_MalformedProof.selector);
         vm.prank(proposer);
         manager.submitStateRoot(bytes32(uint256(1)), bytes32(uint256(2)), proof);

@@ -19,5 +19,6 @@ mod proposer;
 pub use dispute::{DisputeAgent, DisputeConfig, DisputeError, compute_trace};
 
 pub use proposer::{
-    ProposalHead, Proposer, ProposerConfig, ProposerError, forced_block_commitment, proposal_inputs,
+    PROPOSAL_L1_DEPTH, PROPOSAL_L1_RECENT, ProposalHead, Proposer, ProposerConfig, ProposerError,
+    anchored_proof, forced_block_commitment, proposal_inputs, proposal_l1_block,
 };

@@ -9,7 +9,8 @@ use alloy_rpc_types_eth::TransactionRequest;
 use alloy_sol_types::{SolCall, SolValue};
 use rollup_l1::{L1Error, L1Sender};
 use rollup_primitives::{
-    Heads, OutputRoot, RoleHealth, batch_root, bindings::IStateManager, decode_l1_origin,
+    BlockNumHash, Heads, OutputRoot, RoleHealth, batch_root, bindings::IStateManager,
+    decode_l1_origin,
 };
 use rollup_storage::{StorageError, Store};
 use tokio::sync::watch;
@@ -42,6 +43,9 @@ pub enum ProposerError {
         "L2 block {0} has no derivation record (inbox record, position, L1 block): its output root cannot be built"
     )]
     NotDerived(u64),
+    /// The L1 block a proposal names is not among the L1 blocks the node processed.
+    #[error("L1 block {0} is not among the L1 blocks this node processed")]
+    MissingL1Block(u64),
     /// The key may not propose: every proposal would revert, so no bond is deposited for one.
     #[error(
         "the proposer key's account {key} is not the StateManager's proposer {proposer}, and proposals are not permissionless: every proposal would revert (StateManager_NotProposer); no bond was deposited. Use the proposer's key, or have the owner make this account the proposer (setProposer)"
@@ -93,12 +97,44 @@ pub(crate) fn local_output_root(
     Ok(store.reader()?.output_root(number)?)
 }
 
-/// `submitStateRoot`'s 96-byte proof: `abi.encode(uint64 number, bytes32 hash, uint256 anchor)`,
-/// `anchor` = 1 + the index of the final proposal the range starts at, 0 for the L2 genesis.
-pub(crate) fn anchored_proof(number: u64, hash: B256, anchor: u64) -> Bytes {
-    (number, hash, U256::from(anchor))
+/// `submitStateRoot`'s 160-byte proof: `abi.encode(uint64 number, bytes32 hash, uint256 anchor,
+/// uint256 l1Number, bytes32 l1Hash)`, `anchor` = 1 + the index of the final proposal the range
+/// starts at, 0 for the L2 genesis, and `l1` an L1 block the output was derived from
+/// ([`proposal_l1_block`]), which L1 checks against its own hash of that block.
+pub fn anchored_proof(number: u64, hash: B256, anchor: u64, l1: BlockNumHash) -> Bytes {
+    (
+        number,
+        hash,
+        U256::from(anchor),
+        U256::from(l1.number),
+        l1.hash,
+    )
         .abi_encode_params()
         .into()
+}
+
+/// Below this many L1 blocks under the node's L1 tip, a proposal names the L1 block that
+/// appended its L2 block's inbox record; further down, the block [`PROPOSAL_L1_DEPTH`] under
+/// the tip. Both stay inside the 256 blocks `blockhash` tells.
+pub const PROPOSAL_L1_RECENT: u64 = 192;
+
+/// How far under the L1 tip a proposal of an older record names its L1 block: deep enough
+/// that no reorg L1 sees moves it.
+pub const PROPOSAL_L1_DEPTH: u64 = 64;
+
+/// The L1 block a proposal names, with its hash, so that L1 refuses it on any chain where that
+/// block is another (`StateManager_L1BlockHashMismatch`): the block that appended the proposed
+/// L2 block's inbox record (`derived_in`, the output root's `l1Block`), or, when that is more
+/// than [`PROPOSAL_L1_RECENT`] blocks under the node's L1 tip `l1_tip`, a descendant of it
+/// [`PROPOSAL_L1_DEPTH`] under the tip. An L1 reorg that moves the record changes that block,
+/// so the proposal L1 would replay onto the new chain from its mempool (an output root naming
+/// the record's old L1 block: false) reverts instead of losing its bond to a challenger.
+pub fn proposal_l1_block(derived_in: u64, l1_tip: u64) -> u64 {
+    if l1_tip.saturating_sub(derived_in) <= PROPOSAL_L1_RECENT {
+        derived_in
+    } else {
+        l1_tip - PROPOSAL_L1_DEPTH
+    }
 }
 
 /// Most proposals one round reads while looking for anchors: bounds a round's L1 reads
@@ -396,6 +432,18 @@ impl Proposer {
         anchor
     }
 
+    /// The L1 block (and its hash, as this node processed it) a proposal of an output derived
+    /// in L1 block `derived_in` names ([`proposal_l1_block`]).
+    fn proposal_l1(&self, derived_in: u64) -> Result<BlockNumHash, ProposerError> {
+        let reader = self.store.reader()?;
+        let tip = reader.l1_cursor()?.map_or(derived_in, |tip| tip.number);
+        let number = proposal_l1_block(derived_in, tip);
+        reader
+            .l1_block(number)?
+            .map(|record| record.block)
+            .ok_or(ProposerError::MissingL1Block(number))
+    }
+
     /// One round: propose the safe head if it is ahead of the latest proposal.
     pub async fn propose_once(&self) -> Result<Option<u64>, ProposerError> {
         let safe = match self.config.head {
@@ -425,7 +473,8 @@ impl Proposer {
                 return Ok(None);
             }
         }
-        let proof = anchored_proof(safe, output.l2_block_hash, anchor);
+        let l1 = self.proposal_l1(output.l1_block)?;
+        let proof = anchored_proof(safe, output.l2_block_hash, anchor, l1);
         self.ensure_bond().await?;
         // The seed interface's `stateRoot` argument carries the output root.
         let input = IStateManager::submitStateRootCall {
@@ -730,18 +779,39 @@ pub(crate) mod tests {
         assert_eq!(local_output_root(store, 2).unwrap(), None);
     }
 
-    /// The proof names the anchor as `StateManager.submitStateRoot` reads it: three words,
-    /// the block, its hash and 1 + the anchor's index.
+    /// The proof names the anchor and the L1 block as `StateManager.submitStateRoot` reads
+    /// them: five words, the block, its hash, 1 + the anchor's index, the L1 block and its hash.
     #[test]
-    fn the_anchored_proof_is_three_words() {
+    fn the_anchored_proof_is_five_words() {
         let hash = B256::repeat_byte(0xab);
-        let proof = anchored_proof(42, hash, 7);
-        assert_eq!(proof.len(), 96);
+        let l1 = BlockNumHash {
+            number: 900,
+            hash: B256::repeat_byte(0xcd),
+        };
+        let proof = anchored_proof(42, hash, 7, l1);
+        assert_eq!(proof.len(), 160);
         assert_eq!(U256::from_be_slice(&proof[0..32]), U256::from(42));
         assert_eq!(&proof[32..64], hash.as_slice());
         assert_eq!(U256::from_be_slice(&proof[64..96]), U256::from(7));
-        let (number, decoded, anchor) = <(u64, B256, U256)>::abi_decode_params(&proof).unwrap();
-        assert_eq!((number, decoded, anchor), (42, hash, U256::from(7)));
+        assert_eq!(U256::from_be_slice(&proof[96..128]), U256::from(900));
+        assert_eq!(&proof[128..160], l1.hash.as_slice());
+    }
+
+    /// A recent record's own L1 block; an older one's descendant 64 under the tip, inside the
+    /// 256 blocks `blockhash` tells either way.
+    #[test]
+    fn a_proposal_names_the_records_l1_block_while_recent() {
+        assert_eq!(proposal_l1_block(1_000, 1_000), 1_000);
+        assert_eq!(proposal_l1_block(1_000, 1_192), 1_000);
+        assert_eq!(proposal_l1_block(1_000, 1_193), 1_129);
+        assert_eq!(proposal_l1_block(1_000, 50_000), 49_936);
+        for tip in 1_000..2_000 {
+            let named = proposal_l1_block(1_000, tip);
+            assert!(
+                named >= 1_000 && tip - named <= PROPOSAL_L1_RECENT,
+                "{tip}: {named}"
+            );
+        }
     }
 
     /// The anchor is the agreed final proposal of the highest block below the proposed one;
