@@ -694,20 +694,9 @@ impl Batcher {
             .call(tx)
             .block(block)
             .await
-            .map_err(|err| {
-                // A revert named from the contracts' errors: alloy's text carries the revert
-                // data's raw bytes, NULs included, which made `grep` take the devnet's log for a
-                // binary file.
-                match err
-                    .as_error_resp()
-                    .and_then(|payload| payload.as_revert_data())
-                {
-                    Some(data) => {
-                        format!("reverts: {}", rollup_primitives::describe_revert(&data))
-                    }
-                    None => rollup_l1::printable(&err.to_string()),
-                }
-            })?;
+            // A revert named from the contracts' errors: alloy's text carries the revert data's
+            // raw bytes, NULs included, which made `grep` take the devnet's log for a binary file.
+            .map_err(|err| rollup_l1::call_failure(&err))?;
         C::abi_decode_returns(&out).map_err(|err| err.to_string())
     }
 

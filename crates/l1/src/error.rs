@@ -127,6 +127,19 @@ pub enum L1Error {
     },
 }
 
+/// What a failed `eth_call` says, for a log line: `reverts: ` and the revert named from the
+/// contracts' errors when the node sent revert data (its own text shows a custom error as a
+/// bare selector), else the node's text, printable and bounded.
+pub fn call_failure(err: &TransportError) -> String {
+    match err
+        .as_error_resp()
+        .and_then(|payload| payload.as_revert_data())
+    {
+        Some(data) => format!("reverts: {}", rollup_primitives::describe_revert(&data)),
+        None => bounded(&printable(&err.to_string())),
+    }
+}
+
 /// What an [`L1Error::Rpc`] says: a node that answered with an error (a revert, a refused
 /// transaction) was reached, so only a failure to get an answer points at the URL.
 fn rpc_message(url: &str, method: &str, source: &TransportError) -> String {

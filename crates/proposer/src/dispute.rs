@@ -316,7 +316,12 @@ impl DisputeAgent {
                 .await
                 .map_err(|err| match err.as_error_resp() {
                     Some(payload) if payload.code == 3 || payload.message.contains("revert") => {
-                        DisputeError::Reverted(payload.message.to_string())
+                        // Named from the contracts' errors: the node's text shows a custom
+                        // error as its bare selector.
+                        DisputeError::Reverted(payload.as_revert_data().map_or_else(
+                            || rollup_l1::printable(&payload.message),
+                            |data| rollup_primitives::describe_revert(&data),
+                        ))
                     }
                     _ => DisputeError::Read(err.to_string()),
                 })?;
@@ -338,6 +343,7 @@ impl DisputeAgent {
             .with_value(value)
             .with_input(input.clone());
         if let Err(err) = self.sender.provider().call(simulated).await {
+            let err = rollup_l1::call_failure(&err);
             warn!(target: "rollup::dispute", what, %err, "move not sent: its simulation fails");
             return Ok(false);
         }
@@ -388,10 +394,13 @@ impl DisputeAgent {
             let wait = self
                 .batches
                 .get(&block)
-                .map_or(BLOBS_RETRY, |(_, _, wait, _)| (*wait * 2).min(BLOBS_RETRY_MAX));
+                .map_or(BLOBS_RETRY, |(_, _, wait, _)| {
+                    (*wait * 2).min(BLOBS_RETRY_MAX)
+                });
             match self.read_block_batch(block).await {
                 Ok(batch) => {
-                    self.batches.insert(block, (batch, now + wait, wait, derived));
+                    self.batches
+                        .insert(block, (batch, now + wait, wait, derived));
                 }
                 Err(err) => match self.batches.get_mut(&block) {
                     // The batch as read before stands until a read succeeds.
@@ -644,9 +653,11 @@ impl DisputeAgent {
             .await?
             .is_some_and(BlockBatch::lacks_data);
         let derived = self.derived(block)?;
-        if self.traces.get(&block).is_none_or(|(_, from_batch, before)| {
-            (complete && !from_batch) || *before != derived
-        }) {
+        if self
+            .traces
+            .get(&block)
+            .is_none_or(|(_, from_batch, before)| (complete && !from_batch) || *before != derived)
+        {
             let batch = self
                 .block_batch(block)
                 .await?
@@ -1805,9 +1816,7 @@ mod tests {
         let mut agent = DisputeAgent::new(config, store.clone(), sender);
         let derived = agent.derived(1).unwrap();
         let later = std::time::Instant::now() + Duration::from_secs(3_600);
-        agent
-            .batches
-            .insert(1, (None, later, BLOBS_RETRY, derived));
+        agent.batches.insert(1, (None, later, BLOBS_RETRY, derived));
         assert!(
             agent.block_batch(1).await.unwrap().is_none(),
             "read once per game"
@@ -1826,7 +1835,10 @@ mod tests {
             agent.block_batch(1).await.is_err(),
             "the batch is read again, from L1"
         );
-        assert!(agent.batches.is_empty(), "nothing kept of the record before");
+        assert!(
+            agent.batches.is_empty(),
+            "nothing kept of the record before"
+        );
     }
 
     /// A segment inside one blob: the whole blob from its start, nothing once chained; a
