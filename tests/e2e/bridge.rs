@@ -214,6 +214,49 @@ async fn a_withdrawal_started_on_l1_exits_without_a_sequencer_body() {
         "taken from the user's L2 balance"
     );
 
+    // A sequencer that takes connections and never answers (wedged, not gone) does not hold
+    // the way out up: the command's reads of it time out and `--force` sends anyway. Before,
+    // it waited for ever and sent nothing. (Account 7's forced withdrawal is of more than it
+    // holds on L2; what is checked is that it reaches L1.)
+    let wedged = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let wedged_url = format!("http://{}", wedged.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let held: Vec<_> = wedged.incoming().collect();
+        drop(held);
+    });
+    let other = devnet.info.accounts[7].address;
+    let other_nonce = l1.get_transaction_count(other).await.unwrap();
+    let run = cli(
+        &file,
+        &[
+            "force-withdraw",
+            "--amount",
+            "0.01",
+            "--force",
+            "--wait-l2",
+            "0",
+            "--config",
+            config.to_str().unwrap(),
+            "--l1-rpc-url",
+            &anvil.url,
+            "--l2-rpc-url",
+            &wedged_url,
+            "--private-key",
+            &devnet.info.accounts[7].private_key.to_string(),
+        ],
+    )
+    .await;
+    assert!(
+        run.ok,
+        "force-withdraw with a wedged L2 failed: {}",
+        run.stderr
+    );
+    assert_eq!(
+        l1.get_transaction_count(other).await.unwrap(),
+        other_nonce + 1,
+        "sent on L1"
+    );
+
     // Prove against the replica's proposal, wait out the challenge period, finalize.
     let flags = |command: &str| {
         vec![

@@ -860,6 +860,15 @@ fn parse_key(key: &str) -> eyre::Result<PrivateKeySigner> {
         .map_err(|_| eyre!("--private-key is not a hex private key"))
 }
 
+/// How long one request to the L2 node may take before the command treats the node as not
+/// answering (as if it refused the connection): a node that took the connection and never
+/// answered held every command for ever, `force-withdraw --force` (the way out when the
+/// sequencer is stuck) included.
+const L2_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The same for the L1 node, which log queries over many blocks may keep busy for longer.
+const L1_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// The L2 URL of a client that needs none (`Endpoints::resolve` with `needs_l2` false): a name
 /// that never resolves, so a use by mistake fails naming what is missing.
 const NO_L2_URL: &str = "http://no-l2-rpc-url-given.invalid";
@@ -891,16 +900,19 @@ impl Client {
         } = Endpoints::resolve(args, needs_l2)?;
         let sender = signer.address();
         let wallet = EthereumWallet::from(signer);
-        let connect = |url: &str, which: &str| -> eyre::Result<DynProvider> {
+        let connect = |url: &str, which: &str, timeout: Duration| -> eyre::Result<DynProvider> {
             let parsed = url
                 .parse()
                 .wrap_err_with(|| format!("the {which} RPC URL {url} is not a URL"))?;
             Ok(ProviderBuilder::new()
                 .wallet(wallet.clone())
-                .connect_http(parsed)
+                .connect_client(rollup_l1::http_client_with_timeout(parsed, timeout))
                 .erased())
         };
-        let (l1, l2) = (connect(&l1_url, "L1")?, connect(&l2_url, "L2")?);
+        let (l1, l2) = (
+            connect(&l1_url, "L1", L1_REQUEST_TIMEOUT)?,
+            connect(&l2_url, "L2", L2_REQUEST_TIMEOUT)?,
+        );
         let check = async |provider: &DynProvider,
                            url: &str,
                            which: &str,

@@ -52,3 +52,4 @@ pub use in_process::InProcessTransport;
 pub use kzg_thread::{KZG_THREAD_NAME, KZG_THREAD_NICE, kzg_work};
 pub use rpc::L1Rpc;
 pub use sender::{L1Sender, Prepared, SenderConfig};
+pub use transport::http_client_with_timeout;

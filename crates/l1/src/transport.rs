@@ -68,6 +68,17 @@ impl BoundedHttp {
         }
     }
 
+    /// A transport whose every request fails after `timeout` without a whole answer (and whose
+    /// connections fail after 10 s, or `timeout` if shorter).
+    fn with_timeout(url: reqwest::Url, timeout: Duration) -> Self {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .build()
+            .unwrap_or_default();
+        Self { client, url }
+    }
+
     async fn send(self, request: RequestPacket) -> TransportResult<ResponsePacket> {
         let body = serde_json::to_vec(&request).map_err(TransportError::ser_err)?;
         let mut response = self
@@ -121,4 +132,15 @@ impl tower::Service<RequestPacket> for BoundedHttp {
     fn call(&mut self, request: RequestPacket) -> Self::Future {
         Box::pin(self.clone().send(request))
     }
+}
+
+/// A JSON-RPC client over HTTP(S) at `url` whose answers are bounded ([`MAX_RESPONSE_BYTES`])
+/// and whose every request fails after `timeout`: for a command line that must not wait for
+/// ever on a node that took the connection and never answers.
+pub fn http_client_with_timeout(
+    url: reqwest::Url,
+    timeout: Duration,
+) -> alloy_rpc_client::RpcClient {
+    let local = alloy_transport::utils::guess_local_url(url.as_str());
+    alloy_rpc_client::RpcClient::new(BoundedHttp::with_timeout(url, timeout), local)
 }
