@@ -87,6 +87,10 @@ const KNOWN_ERRORS: &[(&str, &str)] = &[
         "--to must not be the zero address",
     ),
     (
+        "L1Bridge_RecipientIsBridge",
+        "--to must not be the L1 bridge: it cannot take ETH, and tokens paid to it would be stranded there",
+    ),
+    (
         "L1Bridge_InsufficientGasForMetadata",
         "the L1 transaction had too little gas left to read the token's name, symbol and decimals: send it with a higher L1 gas limit (not --gas-limit, which is L2 gas)",
     ),
@@ -217,6 +221,10 @@ const KNOWN_ERRORS: &[(&str, &str)] = &[
     (
         "L2Bridge_ZeroRecipient",
         "--to must not be the zero address",
+    ),
+    (
+        "L2Bridge_RecipientIsL1Bridge",
+        "--to must not be the L1 bridge: it cannot take ETH, and tokens paid to it would be stranded there",
     ),
     (
         "L2Bridge_NotDepositor",

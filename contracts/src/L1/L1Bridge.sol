@@ -96,6 +96,11 @@ contract L1Bridge is IL1Bridge, IDepositChain, ReentrancyGuardTransient {
     /// @notice Thrown when `depositTo` or `withdrawTo` names the zero address as recipient.
     error L1Bridge_ZeroRecipient();
 
+    /// @notice Thrown when a forced withdrawal names this bridge as its L1 recipient: the L2
+    ///         bridge refuses it (this bridge cannot take ETH, and tokens paid to it would be
+    ///         stranded here), so only the L1 gas would be spent.
+    error L1Bridge_RecipientIsBridge();
+
     /// @notice Thrown when too little gas is left to give a token metadata read its full
     ///         `TOKEN_METADATA_READ_GAS` (so a depositor cannot starve the read on purpose and
     ///         deploy the L2 token with blank metadata).
@@ -402,13 +407,14 @@ contract L1Bridge is IL1Bridge, IDepositChain, ReentrancyGuardTransient {
     ///         withdrawal is proven and finalized later like one started on L2.
     /// @dev    Shares the deposit nonce and the per-L1-block deposit gas budget. Checks: amount
     ///         not zero, token pair valid (ETH (0, 0) with `amount < 2^128`; ERC-20 a contract
-    ///         and `predictL2Token(l1Token)`), `to` not zero.
+    ///         and `predictL2Token(l1Token)`), `to` neither zero nor this bridge.
     /// @param l1Token The L1 token to receive, or address(0) for ETH.
     /// @param l2Token The L2 token to burn, or address(0) for ETH.
     /// @param amount  The amount to withdraw.
-    /// @param to      The L1 recipient; not zero.
+    /// @param to      The L1 recipient; neither zero nor this bridge.
     function withdrawTo(address l1Token, address l2Token, uint256 amount, address to) external nonReentrant {
         if (to == address(0)) revert L1Bridge_ZeroRecipient();
+        if (to == address(this)) revert L1Bridge_RecipientIsBridge();
         _forceWithdrawal(l1Token, l2Token, amount, to);
     }
 

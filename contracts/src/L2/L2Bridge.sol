@@ -51,6 +51,10 @@ contract L2Bridge {
     /// @notice Thrown when `withdrawTo` names the zero address as L1 recipient.
     error L2Bridge_ZeroRecipient();
 
+    /// @notice Thrown when a withdrawal names the L1 bridge itself as its L1 recipient: the
+    ///         bridge cannot take ETH, and tokens paid to it would be stranded there.
+    error L2Bridge_RecipientIsL1Bridge();
+
     /// @notice Thrown when `msg.value` does not match the withdrawal (ETH: `amount`; ERC-20: zero).
     error L2Bridge_ValueMismatch();
 
@@ -224,7 +228,7 @@ contract L2Bridge {
     /// @param l1Token The L1 token to receive, or address(0) for ETH.
     /// @param l2Token The L2 token to burn, or address(0) for ETH.
     /// @param amount  The amount to withdraw.
-    /// @param to      The L1 recipient; not zero.
+    /// @param to      The L1 recipient; neither zero nor the L1 bridge.
     /// @return withdrawalHash The withdrawal's hash, its identifier on L1.
     function withdrawTo(address l1Token, address l2Token, uint256 amount, address to)
         external
@@ -270,6 +274,7 @@ contract L2Bridge {
             if (BridgedERC20(l2Token).l1Token() != l1Token) revert L2Bridge_TokenMismatch();
         }
         if (l1Bridge == address(0)) revert L2Bridge_L1BridgeNotSet();
+        if (to == l1Bridge) revert L2Bridge_RecipientIsL1Bridge();
 
         withdrawalHash = _recordWithdrawal(msg.sender, to, l1Token, l2Token, amount);
 

@@ -827,6 +827,14 @@ contract L1BridgeTest is Test {
         bridge.withdrawTo(address(0), address(0), 1, address(0));
     }
 
+    /// @dev The L2 bridge would refuse it: refused here, before the L1 gas is spent for nothing.
+    function testFuzz_withdrawTo_bridgeRecipient_reverts(uint256 amount) public {
+        amount = bound(amount, 1, type(uint128).max - 1);
+        vm.expectRevert(L1Bridge.L1Bridge_RecipientIsBridge.selector);
+        vm.prank(alice, alice);
+        bridge.withdrawTo(address(0), address(0), amount, address(bridge));
+    }
+
     /// @dev Forced withdrawals take no ETH (non-payable, as the seed declares `withdraw`).
     function test_withdraw_withValue_reverts() public {
         vm.prank(alice, alice);

@@ -442,7 +442,7 @@ contract L2BridgeTest is Test {
     }
 
     function testFuzz_withdrawTo_succeeds(address sender, address to, uint256 amount, bool erc20) public {
-        vm.assume(sender != address(0) && sender != address(bridge) && to != address(0));
+        vm.assume(sender != address(0) && sender != address(bridge) && to != address(0) && to != l1Bridge);
         amount = bound(amount, 1, 1e30);
         address l2Token;
         if (erc20) l2Token = _credit(sender, amount);
@@ -464,6 +464,25 @@ contract L2BridgeTest is Test {
         vm.expectRevert(L2Bridge.L2Bridge_ZeroRecipient.selector);
         vm.prank(alice);
         bridge.withdrawTo{value: amount}(address(0), address(0), amount, address(0));
+    }
+
+    /// @dev A withdrawal to the L1 bridge could never be paid (ETH) or would strand its tokens
+    ///      there: refused, ETH and tokens alike.
+    function testFuzz_withdrawTo_l1Bridge_reverts(uint256 amount, bool erc20) public {
+        amount = bound(amount, 1, 1e30);
+        if (erc20) {
+            address l2Token = _credit(alice, amount);
+            vm.expectRevert(L2Bridge.L2Bridge_RecipientIsL1Bridge.selector);
+            vm.prank(alice);
+            bridge.withdrawTo(l1Token, l2Token, amount, l1Bridge);
+            assertEq(BridgedERC20(l2Token).balanceOf(alice), amount);
+        } else {
+            vm.deal(alice, amount);
+            vm.expectRevert(L2Bridge.L2Bridge_RecipientIsL1Bridge.selector);
+            vm.prank(alice);
+            bridge.withdrawTo{value: amount}(address(0), address(0), amount, l1Bridge);
+            assertEq(alice.balance, amount);
+        }
     }
 
     /// @dev A contract wallet on L2 (no key, so no `withdraw` to itself on L1 makes sense)
