@@ -21,6 +21,15 @@ fn params(values: Vec<Value>) -> ArrayParams {
     params
 }
 
+/// Parameters sent as given, an object or an array.
+struct RawParams(Value);
+
+impl jsonrpsee::core::traits::ToRpcParams for RawParams {
+    fn to_rpc_params(self) -> Result<Option<Box<serde_json::value::RawValue>>, serde_json::Error> {
+        serde_json::value::to_raw_value(&self.0).map(Some)
+    }
+}
+
 async fn ws(addr: SocketAddr) -> WsClient {
     WsClientBuilder::default()
         .build(format!("ws://{addr}"))
@@ -240,6 +249,21 @@ async fn subscriptions_and_filters_follow_new_blocks_and_report_reorged_logs_rem
         .await
         .unwrap();
     assert!(!unknown, "an id this connection does not hold");
+    // Anything but one subscription id is refused as geth refuses it, without the server
+    // library's WARN line that carried the whole parameters into the log.
+    for bad in [
+        json!([]),
+        json!([5]),
+        json!(["0x1234", "0x5678"]),
+        json!({"a": "x".repeat(100_000)}),
+        json!(["0x".to_string() + &"ab".repeat(1_000)]),
+    ] {
+        let err = client
+            .request::<bool, _>("eth_unsubscribe", RawParams(bad.clone()))
+            .await
+            .unwrap_err();
+        assert_eq!(code(&err), -32602, "{bad}: {err}");
+    }
     assert_eq!(
         result(f.addr, "eth_uninstallFilter", json!([block_filter])).await,
         json!(true)
