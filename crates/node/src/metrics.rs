@@ -32,6 +32,7 @@ pub const COUNTERS: &[&str] = &[
     "rollup_proposer_proposals_total",
     "rollup_rpc_evm_timeouts_total",
     "rollup_rpc_filters_dropped_total",
+    "rollup_rpc_http_clients_dropped_total",
     "rollup_rpc_pending_skipped_total",
     "rollup_rpc_readers_full_total",
     "rollup_rpc_subscriptions_dropped_total",

@@ -20,8 +20,15 @@
 //!   `-32005` error, so the calls already running when the reading paused cannot pile up large
 //!   answers either;
 //! - [`WithFlow`] (around the HTTP service of one connection) arms the flow when the connection
-//!   has upgraded to WebSocket (a refused upgrade leaves it plain HTTP). Plain HTTP needs none of it: hyper reads a connection's next request
-//!   only after it wrote the answer to the last one.
+//!   has upgraded to WebSocket (a refused upgrade leaves it plain HTTP). Plain HTTP needs no
+//!   counting: hyper reads a connection's next request only after it wrote the answer to the
+//!   last one;
+//! - on every connection, plain HTTP too, a write the socket has refused for
+//!   [`CLIENT_READ_TIMEOUT`] gives the client up: an HTTP client that asked for a large answer
+//!   (a batch, up to [`crate::MAX_RESPONSE_BYTES`]) and read none of it held it in memory for
+//!   as long as it kept the connection, about 60 MB each on an outsider's test, and a
+//!   WebSocket subscriber that sent nothing and read nothing was never looked at by the
+//!   paused-reading rule above.
 //!
 //! A client that reads its answers as they come meets these bounds only with more than
 //! [`MAX_OWED_BYTES_PER_CONNECTION`] of answers in flight at once. HTTP/2 connections (served
@@ -216,6 +223,9 @@ pub(crate) struct FlowStream<T> {
     /// While the client is behind: when it will be given up on, and what had been written when
     /// that wait started.
     behind: Option<(Pin<Box<Sleep>>, u64)>,
+    /// While the socket refuses a write: when the client will be given up on. Cleared by any
+    /// write that goes through.
+    write_stall: Option<Pin<Box<Sleep>>>,
     /// [`CLIENT_READ_TIMEOUT`], shorter in tests.
     client_read_timeout: Duration,
 }
@@ -226,8 +236,41 @@ impl<T> FlowStream<T> {
             inner,
             flow,
             behind: None,
+            write_stall: None,
             client_read_timeout: CLIENT_READ_TIMEOUT,
         }
+    }
+
+    /// After a write: clears the stall deadline once the socket takes bytes, arms (and polls)
+    /// it while the socket refuses them, and gives the client up once it has refused them for
+    /// [`CLIENT_READ_TIMEOUT`] (every read and write fails from then on).
+    fn after_write(
+        &mut self,
+        cx: &mut Context<'_>,
+        result: Poll<io::Result<usize>>,
+    ) -> Poll<io::Result<usize>> {
+        match &result {
+            Poll::Ready(Ok(written)) if *written > 0 => self.write_stall = None,
+            Poll::Pending => {
+                let timeout = self.client_read_timeout;
+                let deadline = self
+                    .write_stall
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+                if deadline.as_mut().poll(cx).is_ready() {
+                    if self.flow.websocket.load(Ordering::Acquire) {
+                        metrics::counter!("rollup_rpc_ws_clients_dropped_total").increment(1);
+                    } else {
+                        metrics::counter!("rollup_rpc_http_clients_dropped_total").increment(1);
+                    }
+                    self.flow.give_up();
+                    if let Some(err) = self.dead() {
+                        return Poll::Ready(Err(err));
+                    }
+                }
+            }
+            Poll::Ready(_) => {}
+        }
+        self.written(cx, result)
     }
 
     /// Whether a client that has been behind has read nothing for [`CLIENT_READ_TIMEOUT`];
@@ -332,7 +375,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for FlowStream<T> {
             return Poll::Ready(Err(err));
         }
         let result = Pin::new(&mut self.inner).poll_write(cx, buf);
-        self.written(cx, result)
+        self.after_write(cx, result)
     }
 
     fn poll_write_vectored(
@@ -344,7 +387,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for FlowStream<T> {
             return Poll::Ready(Err(err));
         }
         let result = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
-        self.written(cx, result)
+        self.after_write(cx, result)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -606,6 +649,42 @@ mod tests {
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
         // And so is its socket's writing, which a client that reads nothing would hold up.
         let err = stream.write_all(b"answer").await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+    }
+
+    /// A plain HTTP client that reads none of its answer is given up on once the socket has
+    /// refused the write for the timeout; one whose socket takes the bytes is not.
+    #[tokio::test]
+    async fn an_http_client_that_reads_none_of_its_answer_is_given_up_on() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        let (ours, mut theirs) = tokio::io::duplex(64);
+        let flow = Arc::new(Flow::new(Arc::default()));
+        let mut stream = FlowStream::new(ours, Arc::clone(&flow));
+        stream.client_read_timeout = Duration::from_millis(300);
+
+        // Read as it comes: a large answer goes through, however long it takes.
+        let answer = vec![7u8; 4_096];
+        let reading = async {
+            let mut got = vec![0; answer.len()];
+            for chunk in got.chunks_mut(64) {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                theirs.read_exact(chunk).await.unwrap();
+            }
+            got
+        };
+        let (written, got) = tokio::join!(stream.write_all(&answer), reading);
+        written.unwrap();
+        assert_eq!(got, answer);
+
+        // Not read at all: the write fails within the timeout, and so does every read.
+        let err = tokio::time::timeout(Duration::from_secs(5), stream.write_all(&answer))
+            .await
+            .expect("given up on within the timeout")
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        let mut buf = [0; 1];
+        let err = stream.read(&mut buf).await.unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
     }
 
