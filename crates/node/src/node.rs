@@ -419,7 +419,29 @@ impl RollupNode {
     }
 
     /// Records the newest finalized L1 block; the finalized L2 head follows it.
+    ///
+    /// An older block than the one recorded is ignored while the recorded one is still the
+    /// block this node processed at its height: finality does not go back, but an L1 node's
+    /// answer can (a load-balanced provider asking a lagging backend; anvil after a rollback
+    /// counts finality from its new head), and the finalized L2 head went back with it, with
+    /// no word in the log. Once the recorded block was reverted (L1 broke its own finality,
+    /// which the revert reports), the older one is taken.
     pub fn set_l1_finalized(&mut self, l1_finalized: BlockNumHash) -> Result<()> {
+        let current = self.heads.borrow().l1_finalized;
+        if l1_finalized.number < current.number
+            && self
+                .store
+                .reader()?
+                .l1_block(current.number)?
+                .is_some_and(|record| record.block.hash == current.hash)
+        {
+            debug!(
+                target: "rollup::node",
+                reported = l1_finalized.number, kept = current.number,
+                "L1 reported an older finalized block than before; keeping the newer one"
+            );
+            return Ok(());
+        }
         self.heads
             .send_modify(|heads| heads.l1_finalized = l1_finalized);
         self.publish_heads()

@@ -735,6 +735,16 @@ fn finalized_head_follows_l1_finality() {
     let heads = *node.heads().borrow();
     assert_eq!(heads.finalized_l2.number, 1);
     assert_eq!(heads.l1_finalized.number, 103);
+    // An older finalized block than before (a lagging provider, anvil after a rollback) while
+    // ours at 103 still stands: finality does not go back.
+    node.set_l1_finalized(BlockNumHash {
+        number: 101,
+        hash: l1_hash(101, 0),
+    })
+    .unwrap();
+    let heads = *node.heads().borrow();
+    assert_eq!(heads.l1_finalized.number, 103);
+    assert_eq!(heads.finalized_l2.number, 1);
     // A finalized hash we did not process (another fork) finalizes nothing new.
     node.set_l1_finalized(BlockNumHash {
         number: 104,
@@ -771,6 +781,13 @@ fn a_revert_of_a_finalized_l1_block_is_reported() {
     assert_eq!(outcome.finalized_l1_reverted, Some(103));
     assert_eq!(outcome.reverted_l1_blocks, 3);
     assert_eq!(node.heads().borrow().finalized_l2.number, 0);
+    // The finalized block recorded is gone: an older one L1 reports now is taken.
+    node.set_l1_finalized(BlockNumHash {
+        number: 102,
+        hash: l1_hash(102, 0),
+    })
+    .unwrap();
+    assert_eq!(node.heads().borrow().l1_finalized.number, 102);
 }
 
 /// A deposit missing from the L1 data (a gap in the bridge's nonces) stops derivation with an
