@@ -45,9 +45,11 @@ pub enum PoolError {
         /// The transaction's.
         tx: u64,
     },
-    /// Too far ahead of the account's nonce.
+    /// Too far ahead of the account's nonce. Counted from the nonce in state, not from the
+    /// sender's transactions already pooled: after a deep L1 reorg put back more than
+    /// `max_gap` of them, the message said "queued" of transactions that were pending.
     #[error(
-        "nonce too high: next nonce {state}, tx nonce {tx}, at most {max_gap} ahead are queued"
+        "nonce too high: the account's nonce is {state} and the tx nonce {tx}; the pool takes a sender's transactions up to {max_gap} past the account's nonce, pending ones included: send again once earlier ones are in a block"
     )]
     NonceTooHigh {
         /// The account's nonce.

@@ -370,8 +370,8 @@ mod tests {
             "txpool is full: sender 0x… has N queued transactions behind a nonce gap"
         );
         assert_eq!(
-            refusal_kind("nonce too high: next nonce 3, tx nonce 70, at most 64 ahead are queued"),
-            "nonce too high: next nonce N, tx nonce N, at most N ahead are queued"
+            refusal_kind("nonce too high: the account's nonce is 3 and the tx nonce 70"),
+            "nonce too high: the account's nonce is N and the tx nonce N"
         );
         assert_eq!(refusal_kind("posted to L1 and L2"), "posted to L1 and L2");
     }
