@@ -1032,8 +1032,11 @@ pub(crate) fn fit_gas_to_balance(
         // Less than the call's intrinsic gas: geth's words, not a gas limit the caller never set.
         let intrinsic = rollup_execution::call_intrinsic_gas(call);
         if allowance < intrinsic {
-            let balance = available + call.value;
-            let want = U256::from(intrinsic) * U256::from(call.gas_price) + call.value;
+            // Saturating: a balance and a value near 2^256 wrapped to a small `want`.
+            let balance = available.saturating_add(call.value);
+            let want = U256::from(intrinsic)
+                .saturating_mul(U256::from(call.gas_price))
+                .saturating_add(call.value);
             return Err(RpcError::ExecutionFailed(format!(
                 "insufficient funds for gas * price + value: address {} have {balance} want {want}",
                 call.from

@@ -1025,6 +1025,21 @@ async fn calls_estimates_and_reverts() {
             .starts_with("insufficient funds for gas * price + value"),
         "{priced_call}"
     );
+    // A balance and a value of 2^256 - 1 (a state override): the amount wanted does not wrap.
+    let max = format!("{:#x}", U256::MAX);
+    let huge = error(
+        f.addr,
+        "eth_call",
+        json!([
+            {"from": signer().address(), "to": RECIPIENT, "value": max, "gasPrice": "0x3b9aca00"},
+            "latest",
+            {signer().address().to_string(): {"balance": max}}
+        ]),
+    )
+    .await;
+    let message = huge["message"].as_str().unwrap();
+    let want: U256 = message.rsplit("want ").next().unwrap().parse().unwrap();
+    assert_eq!(want, U256::MAX, "{message}");
     let priced = |price: &str| json!([{"from": signer().address(), "to": RECIPIENT, "value": "0x1", "gasPrice": price}]);
     let affordable = result(f.addr, "eth_estimateGas", priced("0x3b9aca00")).await;
     assert_eq!(hex_u64(&affordable), 21_000);
