@@ -1515,9 +1515,13 @@ impl Client {
 
     /// The proposal to prove a withdrawal of L2 block `block` against: live, at or after the
     /// block, and with the output root the L2 node computes for its block. Of those, the oldest
-    /// without an open dispute game (it is final soonest), else the oldest with one. A newer
+    /// of the allowlisted proposer without an open dispute game, else the oldest of anyone's
+    /// without one (each is final soonest among its kind), else the oldest with one. A newer
     /// proposal anyone made with a root the node does not compute is passed over (and named),
-    /// so a false proposal cannot keep a withdrawal from being proven against a true one.
+    /// so a false proposal cannot keep a withdrawal from being proven against a true one. The
+    /// allowlisted proposer comes first because its defender answers a challenge: where anyone
+    /// may propose, a true proposal whose proposer stays away from its game loses it on its
+    /// clock, and every withdrawal proven against it must be proven again.
     pub(crate) async fn proposal_to_prove(&self, block: u64) -> eyre::Result<ProposalChoice> {
         let Some(latest) = self.latest_proposal().await? else {
             return Ok(ProposalChoice::default());
@@ -1548,7 +1552,10 @@ impl Client {
             latest: Some(latest),
             ..ProposalChoice::default()
         };
-        let mut challenged = None;
+        let allowlisted = self
+            .l1_view(self.state_manager, IStateManager::proposerCall {})
+            .await?;
+        let mut agreed = Vec::new();
         for (index, proposal) in covering {
             match self.local_output_root(proposal.l2BlockNumber).await? {
                 Some(root) if root == proposal.stateRoot => {}
@@ -1561,13 +1568,18 @@ impl Client {
                     continue;
                 }
             }
-            if self.open_games(U256::from(index)).await? == 0 {
-                choice.chosen = Some((index, proposal));
-                return Ok(choice);
+            let challenged = self.open_games(U256::from(index)).await? != 0;
+            let preferred = !challenged && proposal.proposer == allowlisted;
+            agreed.push((index, proposal, challenged));
+            if preferred {
+                break;
             }
-            challenged.get_or_insert((index, proposal));
         }
-        choice.chosen = challenged;
+        if let Some(at) = pick_proposal(&agreed, allowlisted) {
+            let (index, proposal, challenged) = agreed.swap_remove(at);
+            choice.challenged = challenged;
+            choice.chosen = Some((index, proposal));
+        }
         Ok(choice)
     }
 
@@ -2445,6 +2457,17 @@ pub(crate) async fn status(args: WithdrawalTxArgs) -> eyre::Result<()> {
 /// covering it while a withdrawal waits to be proven.
 const MAX_PROPOSALS_SCANNED: u64 = 1_000;
 
+/// Which of `agreed` (covering proposals the L2 node agrees with, oldest first, each with
+/// whether it has an open dispute game) to prove against: the oldest unchallenged one of the
+/// `allowlisted` proposer, else the oldest unchallenged one, else the oldest.
+fn pick_proposal(agreed: &[(u64, Proposal, bool)], allowlisted: Address) -> Option<usize> {
+    agreed
+        .iter()
+        .position(|(_, proposal, challenged)| !challenged && proposal.proposer == allowlisted)
+        .or_else(|| agreed.iter().position(|(_, _, challenged)| !challenged))
+        .or((!agreed.is_empty()).then_some(0))
+}
+
 /// What [`Client::proposal_to_prove`] found.
 #[derive(Debug, Default)]
 pub(crate) struct ProposalChoice {
@@ -2456,6 +2479,9 @@ pub(crate) struct ProposalChoice {
     pub(crate) disagreed: Vec<u64>,
     /// Covering proposals of blocks the L2 node has not derived as safe yet.
     pub(crate) not_derived: Vec<u64>,
+    /// Every covering proposal the L2 node agrees with has an open dispute game, the chosen one
+    /// too.
+    pub(crate) challenged: bool,
 }
 
 impl ProposalChoice {
@@ -2591,6 +2617,11 @@ pub(crate) async fn prove(args: ProveArgs) -> eyre::Result<()> {
         if let Some((index, proposal)) = choice.chosen {
             if !choice.disagreed.is_empty() {
                 out!("passed over: {}", disagreement(&choice.disagreed));
+            }
+            if choice.challenged {
+                out!(
+                    "note: proposal #{index} is challenged (an open dispute game), like every covering one the L2 node agrees with: it is final only once its games end in its favour, and if it loses, this withdrawal must be proven again against another (`rollup-node withdrawal-status {tx}`)"
+                );
             }
             break (index, proposal);
         }
@@ -2898,6 +2929,39 @@ mod tests {
         assert_eq!(decode_revert(&data).unwrap().0, "L1Bridge_ProposalNotFinal");
         assert!(decode_revert(&[1, 2, 3, 4]).is_none());
         assert!(decode_revert(&[]).is_none());
+    }
+
+    /// The allowlisted proposer's unchallenged proposal comes first (its defender answers a
+    /// challenge; where anyone may propose, anyone's true proposal can be left to lose its
+    /// game on its clock, voiding the proof), then anyone's unchallenged one, then the oldest.
+    #[test]
+    fn the_allowlisted_proposers_unchallenged_proposal_is_proven_against_first() {
+        let ours = Address::repeat_byte(2);
+        let theirs = Address::repeat_byte(4);
+        let proposal = |proposer| Proposal {
+            stateRoot: B256::ZERO,
+            batchRoot: B256::ZERO,
+            l2BlockHash: B256::ZERO,
+            l2BlockNumber: 0,
+            proposer,
+            timestamp: 0,
+            l1Block: 0,
+            removed: false,
+            bondReturned: false,
+            bond: U256::ZERO,
+        };
+        let pick = |agreed: &[(u64, Address, bool)]| {
+            let agreed: Vec<_> = agreed
+                .iter()
+                .map(|(index, proposer, challenged)| (*index, proposal(*proposer), *challenged))
+                .collect();
+            pick_proposal(&agreed, ours).map(|at| agreed[at].0)
+        };
+        assert_eq!(pick(&[]), None);
+        assert_eq!(pick(&[(3, theirs, false), (5, ours, false)]), Some(5));
+        assert_eq!(pick(&[(3, theirs, false), (5, ours, true)]), Some(3));
+        assert_eq!(pick(&[(3, theirs, true), (5, ours, true)]), Some(3));
+        assert_eq!(pick(&[(3, ours, false), (5, ours, false)]), Some(3));
     }
 
     #[test]
