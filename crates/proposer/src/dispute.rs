@@ -1779,18 +1779,7 @@ mod tests {
     async fn a_block_derived_again_has_its_batch_read_again() {
         let fixture = crate::proposer::tests::genesis_store("dispute-derived-again");
         let store = &fixture.store;
-        let mut writer = store.writer().unwrap();
-        let mut block = rollup_primitives::L2Block {
-            header: alloy_consensus::Header {
-                number: 1,
-                parent_hash: writer.block_hash(0).unwrap().unwrap(),
-                ..Default::default()
-            },
-            transactions: vec![],
-        };
-        writer
-            .append_block(&mut block, &[], &revm::database::BundleState::default())
-            .unwrap();
+        let mut writer = crate::proposer::tests::append_empty_block(store);
         let first = rollup_storage::BlockDerivation {
             batch: B256::repeat_byte(1),
             inbox_record: 5,

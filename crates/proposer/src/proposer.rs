@@ -670,6 +670,23 @@ pub(crate) mod tests {
         }
     }
 
+    /// Appends an empty block 1 on the genesis of `store`, uncommitted.
+    pub(crate) fn append_empty_block(store: &Store) -> rollup_storage::StoreWriter {
+        let mut writer = store.writer().unwrap();
+        let mut block = rollup_primitives::L2Block {
+            header: alloy_consensus::Header {
+                number: 1,
+                parent_hash: writer.block_hash(0).unwrap().unwrap(),
+                ..Default::default()
+            },
+            transactions: vec![],
+        };
+        writer
+            .append_block(&mut block, &[], &revm::database::BundleState::default())
+            .unwrap();
+        writer
+    }
+
     pub(crate) fn genesis_store(name: &str) -> GenesisStore {
         let dir =
             std::env::temp_dir().join(format!("rollup-proposer-{name}-{}", std::process::id()));
@@ -724,18 +741,7 @@ pub(crate) mod tests {
         ));
 
         // Block 1, stored but not yet safe: nothing to propose.
-        let mut writer = store.writer().unwrap();
-        let mut block = rollup_primitives::L2Block {
-            header: alloy_consensus::Header {
-                number: 1,
-                parent_hash: writer.block_hash(0).unwrap().unwrap(),
-                ..Default::default()
-            },
-            transactions: vec![],
-        };
-        writer
-            .append_block(&mut block, &[], &revm::database::BundleState::default())
-            .unwrap();
+        let writer = append_empty_block(store);
         writer.commit().unwrap();
         assert!(matches!(
             proposal_inputs(store, 0, 1),
