@@ -145,8 +145,8 @@ pub struct RpcServerConfig {
     /// Most concurrent connections (HTTP and WebSocket together).
     pub max_connections: u32,
     /// Most gas one `eth_call` or `eth_estimateGas` may use. As reth: an `eth_call` that asks for
-    /// more is refused ("intrinsic gas too high"), one that asks for none gets this much (or
-    /// the block gas limit, if lower); `eth_estimateGas` searches up to it.
+    /// more is refused ("intrinsic gas too high"), one that asks for none gets this much (more
+    /// than the block gas limit, if the cap is higher); `eth_estimateGas` searches up to it.
     pub gas_cap: u64,
     /// Wall-clock limit of one `eth_call` or `eth_estimateGas` (all its trial runs together);
     /// past it the call is stopped and answered "execution aborted (timeout = …)".
