@@ -13,6 +13,12 @@ use tracing::{debug, info, warn};
 
 use crate::{L1Error, Result};
 
+/// How long one request of a sender to the L1 node may take before it fails (and the role
+/// retries): without a bound, a request on a connection the L1 node's host dropped without a
+/// word (a crash, a network partition) waited for ever, and the batcher or proposer with it,
+/// even once the L1 node was back. (The follower's reads have their own bound.)
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// How an [`L1Sender`] retries.
 #[derive(Debug, Clone, Copy)]
 pub struct SenderConfig {
@@ -57,7 +63,7 @@ impl L1Sender {
             reason: format!("{err}"),
         })?;
         Ok(Self::with_client(
-            alloy_rpc_client::RpcClient::new_http(parsed),
+            crate::http_client_with_timeout(parsed, REQUEST_TIMEOUT),
             url,
             signer,
             config,
