@@ -105,6 +105,12 @@ pub enum RpcError {
         "too many installed filters (at most {0}): uninstall unused ones with eth_uninstallFilter; filters not polled for 5 minutes expire"
     )]
     TooManyFilters(usize),
+    /// Installed filters and log subscriptions together name [`crate::MAX_LIVE_CRITERIA`]
+    /// addresses and topics already.
+    #[error(
+        "too many filter criteria: installed filters and log subscriptions name {0} addresses and topics together, the most this node keeps; name fewer, or uninstall filters you no longer poll"
+    )]
+    TooManyCriteria(usize),
     /// The method reads L1 and this node has no L1 link to read it through.
     #[error("this node has no L1 link: {0} is read from L1; ask a node that follows L1")]
     NoL1(&'static str),
@@ -160,7 +166,7 @@ impl RpcError {
             Self::FilterNotFound | Self::FilterLagged(_) | Self::LogsNotHeld(_) => {
                 SERVER_ERROR_CODE
             }
-            Self::TooManyFilters(_) => LIMIT_EXCEEDED_CODE,
+            Self::TooManyFilters(_) | Self::TooManyCriteria(_) => LIMIT_EXCEEDED_CODE,
             Self::TraceTooLarge(_) => LIMIT_EXCEEDED_CODE,
             Self::TransactionNotFound(_) => SERVER_ERROR_CODE,
         }

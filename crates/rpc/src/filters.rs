@@ -41,6 +41,8 @@ enum Kind {
     Logs {
         filter: Box<Filter>,
         events: broadcast::Receiver<ChainEvent>,
+        /// What the filter names, given back when it is removed.
+        _criteria: crate::pubsub::CriteriaLease,
     },
     /// Hashes of transactions the pool admits; `None` on a replica (no pool).
     PendingTransactions(Option<broadcast::Receiver<B256>>),
@@ -155,7 +157,7 @@ impl Filters {
                 })
                 .map(|(hashes, failed)| (Changes::Hashes(hashes), failed))
             }
-            Kind::Logs { filter, events } => {
+            Kind::Logs { filter, events, .. } => {
                 // A poll takes whole blocks up to about the logs one `eth_getLogs` returns;
                 // the rest stays for the next poll.
                 drain_chain(events, max_logs, |event, logs: &mut Vec<Log>| {
@@ -272,9 +274,11 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>, live: &Live) {
         let filter = args.filter(0)?;
         crate::eth::check_filter_criteria(&filter)?;
         check_block_order(&filter)?;
+        let criteria = installer.lease_criteria(&filter)?;
         installer.filters().install(Kind::Logs {
             filter: Box::new(filter),
             events: installer.chain_events(),
+            _criteria: criteria,
         })
     });
     let installer = live.clone();

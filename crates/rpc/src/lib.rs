@@ -86,7 +86,7 @@ pub use error::{
     RpcError, SERVER_ERROR_CODE,
 };
 pub use filters::FILTER_EXPIRY;
-pub use pubsub::{CHAIN_EVENT_BUFFER, LIVE_FEED_LOGS, REORG_WINDOW};
+pub use pubsub::{CHAIN_EVENT_BUFFER, LIVE_FEED_LOGS, MAX_LIVE_CRITERIA, REORG_WINDOW};
 pub use types::{
     BlockTransactionsJson, DaBacklogJson, DepositTransactionJson, L1OriginJson, L2HeadJson,
     RpcBlock, RpcReceipt, RpcTransaction, SyncStatus, TxLocation,

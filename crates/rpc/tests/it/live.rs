@@ -559,3 +559,75 @@ async fn the_live_feed_counts_the_logs_of_every_block_event_still_alive() {
         "{removed}"
     );
 }
+
+/// What installed filters and log subscriptions name is bounded over all clients together
+/// (`MAX_LIVE_CRITERIA`): a filter past it is refused with `-32005`, and one uninstalled, or a
+/// subscription that ends, gives its share back. Before, 3 072 subscriptions of 5 000 criteria
+/// each took a node from 1 to 2.7 GB.
+#[tokio::test(flavor = "multi_thread")]
+async fn filter_criteria_are_bounded_over_all_clients() {
+    let f = fixture().await;
+    let addresses: Vec<Value> = (0..1_000u32)
+        .map(|i| json!(format!("0x{i:040x}")))
+        .collect();
+    let wide = json!([{"address": addresses}]);
+    let per_filter = 1_000;
+    let mut ids = Vec::new();
+    for _ in 0..rollup_rpc::MAX_LIVE_CRITERIA / per_filter {
+        ids.push(result(f.addr, "eth_newFilter", wide.clone()).await);
+    }
+    let refused = error(f.addr, "eth_newFilter", wide.clone()).await;
+    assert_eq!(refused["code"], json!(-32005), "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("too many filter criteria"),
+        "{refused}"
+    );
+    // A log subscription is counted too.
+    let client = ws(f.addr).await;
+    let err = client
+        .subscribe::<Value, _>(
+            "eth_subscribe",
+            params(vec![json!("logs"), json!({"address": addresses[0]})]),
+            "eth_unsubscribe",
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), -32005, "{err}");
+    // Filters without criteria are not.
+    result(f.addr, "eth_newBlockFilter", json!([])).await;
+
+    assert_eq!(
+        result(f.addr, "eth_uninstallFilter", json!([ids[0]])).await,
+        json!(true)
+    );
+    let subscription = subscribe(
+        &client,
+        vec![json!("logs"), json!({"address": addresses[0]})],
+    )
+    .await;
+    // 999 left: a whole filter's worth does not fit until the subscription ends.
+    let refused = error(f.addr, "eth_newFilter", wide.clone()).await;
+    assert_eq!(refused["code"], json!(-32005), "{refused}");
+    subscription.unsubscribe().await.unwrap();
+    let start = std::time::Instant::now();
+    loop {
+        let answer = http_post(
+            f.addr,
+            &json!({"jsonrpc": "2.0", "id": 1, "method": "eth_newFilter", "params": wide})
+                .to_string(),
+        )
+        .await
+        .1;
+        if answer.contains("\"result\"") {
+            break;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "the subscription's share never came back: {answer}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
