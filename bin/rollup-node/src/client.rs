@@ -18,10 +18,7 @@ use std::{
 };
 
 use alloy_network::{EthereumWallet, TransactionBuilder};
-use alloy_primitives::{
-    Address, B256, Bytes, U64, U256, keccak256,
-    utils::{format_units, parse_units},
-};
+use alloy_primitives::{Address, B256, Bytes, U64, U256, keccak256, utils::format_units};
 use alloy_provider::{
     DynProvider, Provider, ProviderBuilder,
     transport::{RpcError, TransportErrorKind},
@@ -1703,13 +1700,24 @@ fn parse_amount(text: &str, decimals: u8) -> eyre::Result<U256> {
             fraction.len()
         );
     }
-    let amount: U256 = parse_units(text, decimals)
-        .map_err(|_| {
-            eyre!(
-                "--amount {text} is too large: more than 2^256 base units with {decimals} decimals"
-            )
-        })?
-        .into();
+    // Digit by digit rather than through 10^decimals, which passes 2^256 from 78 decimals on:
+    // a token of more decimals could not be moved at all, however small the amount.
+    let padding = usize::from(decimals) - fraction.len();
+    let mut amount = U256::ZERO;
+    for digit in whole
+        .bytes()
+        .chain(fraction.bytes())
+        .chain(std::iter::repeat_n(b'0', padding))
+    {
+        amount = amount
+            .checked_mul(U256::from(10))
+            .and_then(|amount| amount.checked_add(U256::from(digit - b'0')))
+            .ok_or_else(|| {
+                eyre!(
+                    "--amount {text} is too large: more than 2^256 base units with {decimals} decimals"
+                )
+            })?;
+    }
     if amount.is_zero() {
         bail!("--amount must be positive");
     }
@@ -1718,12 +1726,18 @@ fn parse_amount(text: &str, decimals: u8) -> eyre::Result<U256> {
 
 /// `amount` base units in whole units of `decimals` decimals, without trailing zeros: `1.5`.
 fn format_amount(amount: U256, decimals: u8) -> String {
-    match format_units(amount, decimals) {
-        Ok(text) if text.contains('.') => {
-            text.trim_end_matches('0').trim_end_matches('.').to_string()
-        }
-        Ok(text) => text,
-        Err(_) => format!("{amount} base units"),
+    let digits = amount.to_string();
+    let decimals = usize::from(decimals);
+    if decimals == 0 {
+        return digits;
+    }
+    let padded = format!("{digits:0>width$}", width = decimals + 1);
+    let (whole, fraction) = padded.split_at(padded.len() - decimals);
+    let fraction = fraction.trim_end_matches('0');
+    if fraction.is_empty() {
+        whole.to_string()
+    } else {
+        format!("{whole}.{fraction}")
     }
 }
 
@@ -3116,7 +3130,15 @@ mod tests {
         ] {
             assert!(parse_amount(bad, 6).is_err(), "{bad:?} accepted");
         }
+        // A token of more decimals than 10^decimals fits in 256 bits: what fits is moved.
         assert!(parse_amount("1", 78).is_err());
+        let tiny = format!("0.{}1", "0".repeat(254));
+        assert_eq!(parse_amount(&tiny, 255).unwrap(), U256::from(1u64));
+        assert_eq!(format_amount(U256::from(1u64), 255), tiny);
+        assert_eq!(
+            parse_amount("0.5", 77).unwrap(),
+            U256::from(5u64) * U256::from(10u64).pow(U256::from(76u64))
+        );
         // The mistakes users make get messages that name them.
         let negative = parse_amount("-1", 18).unwrap_err().to_string();
         assert!(negative.contains("is negative"), "{negative}");
