@@ -335,7 +335,7 @@ pub(crate) struct DepositArgs {
     /// The L1 address of the ERC-20 to deposit (default: ETH). Its L2 token is the bridge's
     /// `BridgedERC20` for it, deployed by the first deposit with the L1 token's name, symbol and
     /// decimals.
-    #[arg(long, value_name = "L1_TOKEN", value_parser = parse_address)]
+    #[arg(long, value_name = "L1_TOKEN", value_parser = parse_token)]
     pub(crate) token: Option<Address>,
     /// The L2 recipient (`L1Bridge.depositTo`). Default: your own L2 account (`deposit`), which
     /// for the key signing here is its own address. (An L1 contract calling `deposit` is
@@ -372,7 +372,7 @@ pub(crate) struct WithdrawArgs {
     pub(crate) amount: String,
     /// The L1 address of the ERC-20 to withdraw (default: ETH): its bridged L2 token is burned
     /// and the L1 token paid out.
-    #[arg(long, value_name = "L1_TOKEN", value_parser = parse_address)]
+    #[arg(long, value_name = "L1_TOKEN", value_parser = parse_token)]
     pub(crate) token: Option<Address>,
     /// The L1 recipient (`L2Bridge.withdrawTo`); default: your own address.
     #[arg(long, value_name = "L1_ADDRESS", value_parser = parse_address)]
@@ -390,7 +390,7 @@ pub(crate) struct ForceWithdrawArgs {
     pub(crate) amount: String,
     /// The L1 address of the ERC-20 to withdraw (default: ETH): its bridged L2 token is burned
     /// from your L2 account and the L1 token paid out.
-    #[arg(long, value_name = "L1_TOKEN", value_parser = parse_address)]
+    #[arg(long, value_name = "L1_TOKEN", value_parser = parse_token)]
     pub(crate) token: Option<Address>,
     /// The L1 recipient (`L1Bridge.withdrawTo`); default: your own address.
     #[arg(long, value_name = "L1_ADDRESS", value_parser = parse_address)]
@@ -491,6 +491,16 @@ fn parse_address(text: &str) -> Result<alloy_primitives::Address, String> {
         return Err(format!(
             "{text} has a wrong EIP-55 checksum (mixed case that does not match {address}): check it for a typo, or write it in one case"
         ));
+    }
+    Ok(address)
+}
+
+/// `--token`: an address that is not the zero address, which stands for ETH in the bridge's
+/// calls and is no token.
+fn parse_token(text: &str) -> Result<alloy_primitives::Address, String> {
+    let address = parse_address(text)?;
+    if address.is_zero() {
+        return Err("the zero address is no token: leave --token out to move ETH".into());
     }
     Ok(address)
 }
@@ -922,6 +932,19 @@ mod tests {
         let checksummed = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc";
         for good in [checksummed, &checksummed.to_lowercase()] {
             assert!(parse_address(good).is_ok(), "{good}");
+        }
+        // The zero address stands for ETH in the bridge's calls: as --token it is refused with
+        // the way to move ETH.
+        let zero = format!("{}", alloy_primitives::Address::ZERO);
+        for command in ["deposit", "withdraw", "force-withdraw"] {
+            let err =
+                Cli::try_parse_from(["rollup-node", command, "--amount", "1", "--token", &zero])
+                    .unwrap_err()
+                    .to_string();
+            assert!(
+                err.contains("leave --token out to move ETH"),
+                "{command}: {err}"
+            );
         }
         let typo = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4DC";
         let err = parse_address(typo).unwrap_err();
