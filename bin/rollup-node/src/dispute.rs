@@ -143,21 +143,55 @@ pub(crate) async fn propose(args: ProposeArgs) -> eyre::Result<()> {
         .as_str()
         .and_then(|hash| hash.parse().ok())
         .ok_or_else(|| eyre!("the node does not have L2 block {number}"))?;
-    // The L1 block the output was derived from (or a descendant), with L1's hash of it: a
-    // reorg that moves the block's record makes L1 refuse this proposal instead of taking it
-    // as a false one.
+    // The node's own answer, read with the L1 block below: a root read before an L1 reorg
+    // moved the block's record is not proposed with a hash read after it.
+    if args.state_root.is_none()
+        && proof["outputRootHash"]
+            .as_str()
+            .and_then(|hash| hash.parse().ok())
+            != Some(root)
+    {
+        bail!(
+            "the node derived L2 block {number} again while this command ran (an L1 reorg?): run it again"
+        );
+    }
+    // The L1 block the output was derived from (or a descendant) and its hash as the node
+    // processed it: a reorg that moves the block's record makes L1 refuse this proposal
+    // instead of taking it as a false one.
     let derived_in = quantity(&proof["outputRoot"]["l1Block"]).ok_or_else(|| {
         eyre!("the node has not derived L2 block {number} as safe: it names no L1 block for it")
     })?;
+    let derived_in_hash: B256 = proof["outputL1BlockHash"]
+        .as_str()
+        .and_then(|hash| hash.parse().ok())
+        .ok_or_else(|| {
+            eyre!("the node names no hash for L1 block {derived_in}, which it derived L2 block {number} from: update it, or wait for it to catch up")
+        })?;
     let l1_tip = client.l1.get_block_number().await?;
     let l1_number = rollup_proposer::proposal_l1_block(derived_in, l1_tip);
-    let l1_hash = client
-        .l1
-        .get_block_by_number(l1_number.into())
-        .await?
-        .ok_or_else(|| eyre!("the L1 node has no block {l1_number}"))?
-        .header
-        .hash;
+    let l1_hash = if l1_number == derived_in {
+        derived_in_hash
+    } else {
+        // An older record: a descendant of its block on L1's chain, once L1 still has that block.
+        let on_l1 = |number: u64| {
+            let l1 = client.l1.clone();
+            async move {
+                Ok::<_, eyre::Report>(
+                    l1.get_block_by_number(number.into())
+                        .await?
+                        .ok_or_else(|| eyre!("the L1 node has no block {number}"))?
+                        .header
+                        .hash,
+                )
+            }
+        };
+        if on_l1(derived_in).await? != derived_in_hash {
+            bail!(
+                "L1 block {derived_in}, which the node derived L2 block {number} from, is another block on the L1 now: the node has not followed an L1 reorg yet; wait for it"
+            );
+        }
+        on_l1(l1_number).await?
+    };
 
     // Nothing on L1 reads the batch root; a proposal made here commits to its output root.
     let batch_root = keccak256([b"rollup-node propose".as_slice(), root.as_slice()].concat());

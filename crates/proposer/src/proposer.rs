@@ -115,8 +115,10 @@ pub fn anchored_proof(number: u64, hash: B256, anchor: u64, l1: BlockNumHash) ->
 
 /// Below this many L1 blocks under the node's L1 tip, a proposal names the L1 block that
 /// appended its L2 block's inbox record; further down, the block [`PROPOSAL_L1_DEPTH`] under
-/// the tip. Both stay inside the 256 blocks `blockhash` tells.
-pub const PROPOSAL_L1_RECENT: u64 = 192;
+/// the tip. Either is at most this old when the proposal is sent, plus the node's
+/// `--l1-confirmations` and the time the proposal waits in L1's pool: inside the 256 blocks
+/// `blockhash` tells with room to spare (with EIP-2935, 8 191).
+pub const PROPOSAL_L1_RECENT: u64 = 128;
 
 /// How far under the L1 tip a proposal of an older record names its L1 block: deep enough
 /// that no reorg L1 sees moves it.
@@ -432,16 +434,28 @@ impl Proposer {
         anchor
     }
 
-    /// The L1 block (and its hash, as this node processed it) a proposal of an output derived
-    /// in L1 block `derived_in` names ([`proposal_l1_block`]).
-    fn proposal_l1(&self, derived_in: u64) -> Result<BlockNumHash, ProposerError> {
+    /// The L1 block (and its hash, as this node processed it) a proposal of `output`, the
+    /// output root of L2 block `number`, names ([`proposal_l1_block`]); `None` if the node has
+    /// derived the block again since `output` was read. Read in one snapshot with the output
+    /// root: a hash read after an L1 reorg moved the record, beside the output read before it,
+    /// would name the new chain's block for the old chain's output, which L1 would take.
+    fn proposal_l1(
+        &self,
+        number: u64,
+        output: &OutputRoot,
+    ) -> Result<Option<BlockNumHash>, ProposerError> {
         let reader = self.store.reader()?;
-        let tip = reader.l1_cursor()?.map_or(derived_in, |tip| tip.number);
-        let number = proposal_l1_block(derived_in, tip);
+        if reader.output_root(number)?.as_ref() != Some(output) {
+            return Ok(None);
+        }
+        let tip = reader
+            .l1_cursor()?
+            .map_or(output.l1_block, |tip| tip.number);
+        let l1 = proposal_l1_block(output.l1_block, tip);
         reader
-            .l1_block(number)?
-            .map(|record| record.block)
-            .ok_or(ProposerError::MissingL1Block(number))
+            .l1_block(l1)?
+            .map(|record| Some(record.block))
+            .ok_or(ProposerError::MissingL1Block(l1))
     }
 
     /// One round: propose the safe head if it is ahead of the latest proposal.
@@ -473,7 +487,10 @@ impl Proposer {
                 return Ok(None);
             }
         }
-        let l1 = self.proposal_l1(output.l1_block)?;
+        let Some(l1) = self.proposal_l1(safe, &output)? else {
+            info!(target: "rollup::proposer", l2_block = safe, "the block was derived again while the proposal was prepared (an L1 reorg); proposing next round");
+            return Ok(None);
+        };
         let proof = anchored_proof(safe, output.l2_block_hash, anchor, l1);
         self.ensure_bond().await?;
         // The seed interface's `stateRoot` argument carries the output root.
@@ -808,8 +825,8 @@ pub(crate) mod tests {
     #[test]
     fn a_proposal_names_the_records_l1_block_while_recent() {
         assert_eq!(proposal_l1_block(1_000, 1_000), 1_000);
-        assert_eq!(proposal_l1_block(1_000, 1_192), 1_000);
-        assert_eq!(proposal_l1_block(1_000, 1_193), 1_129);
+        assert_eq!(proposal_l1_block(1_000, 1_128), 1_000);
+        assert_eq!(proposal_l1_block(1_000, 1_129), 1_065);
         assert_eq!(proposal_l1_block(1_000, 50_000), 49_936);
         for tip in 1_000..2_000 {
             let named = proposal_l1_block(1_000, tip);

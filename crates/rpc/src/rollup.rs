@@ -141,6 +141,10 @@ pub struct AccountProofJson {
     pub output_root: Option<OutputRootJson>,
     /// Its hash: the root a proposal of the block carries; `null` with `outputRoot`.
     pub output_root_hash: Option<B256>,
+    /// The hash of `outputRoot.l1Block` as this node processed that L1 block, read with the
+    /// rest of the answer: what a proposal of the block names beside it, so that L1 refuses the
+    /// proposal on a chain where that block is another; `null` with `outputRoot`.
+    pub output_l1_block_hash: Option<B256>,
     /// The account proof.
     pub account_proof: ProofJson,
     /// Storage proofs, in request order.
@@ -417,6 +421,11 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
             block_hash: reader.block_hash(number)?.unwrap_or_default(),
             output_root: output.map(Into::into),
             output_root_hash: output.map(|output| output.hash()),
+            output_l1_block_hash: output
+                .map(|output| reader.l1_block(output.l1_block))
+                .transpose()?
+                .flatten()
+                .map(|record| record.block.hash),
             account_proof,
             storage_proof,
         })
