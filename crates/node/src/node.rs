@@ -124,6 +124,10 @@ pub struct RollupNode {
     /// (`None` once the clock caught up): while ahead it builds one block per second of the
     /// clock, so the chain's time advances a tenth as fast as the clock and the lead closes.
     ahead_of_clock: Option<u64>,
+    /// The finalized L1 block the source reported last, taken or not: one older than the
+    /// recorded one is set aside ([`Self::set_l1_finalized`]) and taken once a revert removes
+    /// the recorded one (the source does not report it again).
+    reported_l1_finalized: Option<BlockNumHash>,
 }
 
 fn origin_of(header: &Header) -> Result<BlockNumHash> {
@@ -355,6 +359,7 @@ impl RollupNode {
             orphaned: Vec::new(),
             data_path: DataPath::Calldata,
             ahead_of_clock: None,
+            reported_l1_finalized: None,
         };
         node.publish_heads()?;
         let heads = *node.heads.borrow();
@@ -427,6 +432,7 @@ impl RollupNode {
     /// no word in the log. Once the recorded block was reverted (L1 broke its own finality,
     /// which the revert reports), the older one is taken.
     pub fn set_l1_finalized(&mut self, l1_finalized: BlockNumHash) -> Result<()> {
+        self.reported_l1_finalized = Some(l1_finalized);
         let current = self.heads.borrow().l1_finalized;
         if l1_finalized.number < current.number
             && self
@@ -583,6 +589,15 @@ impl RollupNode {
             lowered
         });
         writer.commit()?;
+        if outcome.finalized_l1_reverted.is_some()
+            && let Some(reported) = self.reported_l1_finalized
+            && reported.number < first
+        {
+            // The older finalized block the source reported before this revert, set aside
+            // while the recorded one stood.
+            self.heads
+                .send_modify(|heads| heads.l1_finalized = reported);
+        }
         outcome.reverted_l1_blocks += cursor.number + 1 - first;
         outcome.unwound_l2_blocks += unwound;
         info!(

@@ -790,6 +790,35 @@ fn a_revert_of_a_finalized_l1_block_is_reported() {
     assert_eq!(node.heads().borrow().l1_finalized.number, 102);
 }
 
+/// An older finalized block reported before the revert that removes the recorded one (anvil
+/// after a rollback reports its new finality first) is set aside, and taken by the revert:
+/// the source does not report it again.
+#[test]
+fn an_older_finality_reported_before_a_revert_is_taken_by_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = open(dir.path());
+    node.handle_notification(&committed(101, 105, 0, 0))
+        .unwrap();
+    node.set_l1_finalized(BlockNumHash {
+        number: 103,
+        hash: l1_hash(103, 0),
+    })
+    .unwrap();
+    node.set_l1_finalized(BlockNumHash {
+        number: 102,
+        hash: l1_hash(102, 0),
+    })
+    .unwrap();
+    assert_eq!(node.heads().borrow().l1_finalized.number, 103, "set aside");
+    let outcome = node
+        .handle_notification(&L1Notification::Reverted {
+            old: chain(103, 105, 0, 0),
+        })
+        .unwrap();
+    assert_eq!(outcome.finalized_l1_reverted, Some(103));
+    assert_eq!(node.heads().borrow().l1_finalized.number, 102);
+}
+
 /// A deposit missing from the L1 data (a gap in the bridge's nonces) stops derivation with an
 /// error that says so, and applies nothing of the block that shows the gap.
 #[test]
