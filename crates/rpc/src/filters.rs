@@ -274,6 +274,8 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>, live: &Live) {
         let filter = args.filter(0)?;
         crate::eth::check_filter_criteria(&filter)?;
         check_block_order(&filter)?;
+        // Expired filters give their criteria back first.
+        installer.filters().sweep();
         let criteria = installer.lease_criteria(&filter)?;
         installer.filters().install(Kind::Logs {
             filter: Box::new(filter),

@@ -184,16 +184,15 @@ pub(crate) struct CriteriaBudget(AtomicUsize);
 /// A filter's share of the [`CriteriaBudget`], given back when the filter or subscription ends.
 #[derive(Debug)]
 pub(crate) struct CriteriaLease {
-    budget: Arc<Shared>,
+    /// The budget alone, not the feeds' shared state: an installed filter holding that would
+    /// keep it, and the follower task that ends with it, alive after the server stopped.
+    budget: Arc<CriteriaBudget>,
     count: usize,
 }
 
 impl Drop for CriteriaLease {
     fn drop(&mut self) {
-        self.budget
-            .criteria
-            .0
-            .fetch_sub(self.count, Ordering::AcqRel);
+        self.budget.0.fetch_sub(self.count, Ordering::AcqRel);
     }
 }
 
@@ -217,7 +216,7 @@ struct Shared {
     /// Most logs the follower keeps in the events it sent ([`LIVE_FEED_LOGS`] by default).
     logs_budget: usize,
     /// What installed filters and log subscriptions name ([`MAX_LIVE_CRITERIA`]).
-    criteria: CriteriaBudget,
+    criteria: Arc<CriteriaBudget>,
 }
 
 impl Live {
@@ -232,7 +231,7 @@ impl Live {
             follower: OnceLock::new(),
             filters: Filters::new(max_filters),
             logs_budget,
-            criteria: CriteriaBudget::default(),
+            criteria: Arc::default(),
         }))
     }
 
@@ -248,7 +247,7 @@ impl Live {
             })
             .map_err(|_| RpcError::TooManyCriteria(MAX_LIVE_CRITERIA))?;
         Ok(CriteriaLease {
-            budget: Arc::clone(&self.0),
+            budget: Arc::clone(&self.0.criteria),
             count,
         })
     }
