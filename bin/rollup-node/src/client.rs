@@ -2027,6 +2027,12 @@ pub(crate) async fn withdraw(args: WithdrawArgs) -> eyre::Result<()> {
     if args.to == Some(Address::ZERO) {
         bail!("--to must not be the zero address");
     }
+    if args.to == Some(client.l1_bridge) {
+        // New chains' bridges refuse it too; a chain deployed before keeps its L2 bridge's code.
+        bail!(
+            "--to must not be the L1 bridge: it cannot take ETH, and tokens paid to it would be stranded there"
+        );
+    }
     let (l1_token, l2_token) = token_pair(args.token);
     let asset = client.l2_asset(args.token).await?.ok_or_else(|| {
         eyre!(
@@ -2232,6 +2238,12 @@ pub(crate) async fn force_withdraw(args: ForceWithdrawArgs) -> eyre::Result<()> 
     let again = &client.signer_flag;
     if args.to == Some(Address::ZERO) {
         bail!("--to must not be the zero address");
+    }
+    if args.to == Some(client.l1_bridge) {
+        // New chains' bridges refuse it too; a chain deployed before keeps its L2 bridge's code.
+        bail!(
+            "--to must not be the L1 bridge: it cannot take ETH, and tokens paid to it would be stranded there"
+        );
     }
     let recipient = args.to.unwrap_or(client.sender);
     // The key signs as an EOA, whose L2 identity is its own address.
