@@ -225,6 +225,15 @@ fn open(dir: &std::path::Path) -> RollupNode {
     RollupNode::new(config(), Store::open(dir).unwrap()).unwrap()
 }
 
+/// Reports L1 block `number` of fork `fork` as L1's finalized block.
+fn finalize(node: &mut RollupNode, number: u64, fork: u64) {
+    node.set_l1_finalized(BlockNumHash {
+        number,
+        hash: l1_hash(number, fork),
+    })
+    .unwrap();
+}
+
 #[test]
 fn committed_chain_applies_deposits_and_reports_finished_height() {
     let dir = tempfile::tempdir().unwrap();
@@ -727,30 +736,18 @@ fn finalized_head_follows_l1_finality() {
     node.handle_notification(&committed(101, 105, 0, 0))
         .unwrap();
     // After L1 block 103 the safe head was L2 block 1 (epoch 101 forced in).
-    node.set_l1_finalized(BlockNumHash {
-        number: 103,
-        hash: l1_hash(103, 0),
-    })
-    .unwrap();
+    finalize(&mut node, 103, 0);
     let heads = *node.heads().borrow();
     assert_eq!(heads.finalized_l2.number, 1);
     assert_eq!(heads.l1_finalized.number, 103);
     // An older finalized block than before (a lagging provider, anvil after a rollback) while
     // ours at 103 still stands: finality does not go back.
-    node.set_l1_finalized(BlockNumHash {
-        number: 101,
-        hash: l1_hash(101, 0),
-    })
-    .unwrap();
+    finalize(&mut node, 101, 0);
     let heads = *node.heads().borrow();
     assert_eq!(heads.l1_finalized.number, 103);
     assert_eq!(heads.finalized_l2.number, 1);
     // A finalized hash we did not process (another fork) finalizes nothing new.
-    node.set_l1_finalized(BlockNumHash {
-        number: 104,
-        hash: l1_hash(104, 9),
-    })
-    .unwrap();
+    finalize(&mut node, 104, 9);
     assert_eq!(node.heads().borrow().finalized_l2.number, 0);
 }
 
@@ -765,11 +762,7 @@ fn a_revert_of_a_finalized_l1_block_is_reported() {
     let revert = |from| L1Notification::Reverted {
         old: chain(from, 105, 0, 0),
     };
-    node.set_l1_finalized(BlockNumHash {
-        number: 103,
-        hash: l1_hash(103, 0),
-    })
-    .unwrap();
+    finalize(&mut node, 103, 0);
     assert_eq!(node.heads().borrow().finalized_l2.number, 1);
     // Above the finalized block: an ordinary reorg.
     let outcome = node.handle_notification(&revert(104)).unwrap();
@@ -782,11 +775,7 @@ fn a_revert_of_a_finalized_l1_block_is_reported() {
     assert_eq!(outcome.reverted_l1_blocks, 3);
     assert_eq!(node.heads().borrow().finalized_l2.number, 0);
     // The finalized block recorded is gone: an older one L1 reports now is taken.
-    node.set_l1_finalized(BlockNumHash {
-        number: 102,
-        hash: l1_hash(102, 0),
-    })
-    .unwrap();
+    finalize(&mut node, 102, 0);
     assert_eq!(node.heads().borrow().l1_finalized.number, 102);
 }
 
@@ -799,16 +788,8 @@ fn an_older_finality_reported_before_a_revert_is_taken_by_it() {
     let mut node = open(dir.path());
     node.handle_notification(&committed(101, 105, 0, 0))
         .unwrap();
-    node.set_l1_finalized(BlockNumHash {
-        number: 103,
-        hash: l1_hash(103, 0),
-    })
-    .unwrap();
-    node.set_l1_finalized(BlockNumHash {
-        number: 102,
-        hash: l1_hash(102, 0),
-    })
-    .unwrap();
+    finalize(&mut node, 103, 0);
+    finalize(&mut node, 102, 0);
     assert_eq!(node.heads().borrow().l1_finalized.number, 103, "set aside");
     let outcome = node
         .handle_notification(&L1Notification::Reverted {
