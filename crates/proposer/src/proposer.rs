@@ -113,6 +113,20 @@ pub fn anchored_proof(number: u64, hash: B256, anchor: u64, l1: BlockNumHash) ->
         .into()
 }
 
+/// Whether a send failed because the `StateManager` refused the proof's form
+/// (`StateManager_MalformedProof()`).
+fn refused_as_malformed(err: &L1Error) -> bool {
+    let L1Error::Rpc { source, .. } = err else {
+        return false;
+    };
+    source
+        .as_error_resp()
+        .and_then(|payload| payload.as_revert_data())
+        .is_some_and(|data| {
+            data.starts_with(&alloy_primitives::keccak256("StateManager_MalformedProof()")[..4])
+        })
+}
+
 /// Below this many L1 blocks under the node's L1 tip, a proposal names the L1 block that
 /// appended its L2 block's inbox record; further down, the block [`PROPOSAL_L1_DEPTH`] under
 /// the tip. Either is at most this old when the proposal is sent, plus the node's
@@ -494,15 +508,29 @@ impl Proposer {
         let proof = anchored_proof(safe, output.l2_block_hash, anchor, l1);
         self.ensure_bond().await?;
         // The seed interface's `stateRoot` argument carries the output root.
-        let input = IStateManager::submitStateRootCall {
-            stateRoot: output_root,
-            batchRoot: batch_root,
-            proof,
+        let submit = |proof: Bytes| {
+            IStateManager::submitStateRootCall {
+                stateRoot: output_root,
+                batchRoot: batch_root,
+                proof,
+            }
+            .abi_encode()
         };
-        let receipt = self
+        let receipt = match self
             .sender
-            .send(self.config.state_manager, input.abi_encode().into())
-            .await?;
+            .send(self.config.state_manager, submit(proof.clone()).into())
+            .await
+        {
+            // A StateManager deployed before proposals named their L1 block (a devnet resumed
+            // with a newer node, a deployment not yet upgraded) takes the 96-byte proof only.
+            Err(err) if refused_as_malformed(&err) => {
+                warn!(target: "rollup::proposer", l2_block = safe, "the StateManager predates proposals that name their L1 block (StateManager_MalformedProof): proposing without it, so an L1 reorg's replay of this proposal is not refused; upgrade the StateManager");
+                self.sender
+                    .send(self.config.state_manager, submit(proof.slice(..96)).into())
+                    .await?
+            }
+            other => other?,
+        };
         if !receipt.status() {
             // Usually L1 moved under the proposal (a reorg, or a restart while L1 went on, so
             // the anchor it proves against is gone); retried from fresh L1 state next round.
@@ -818,6 +846,32 @@ pub(crate) mod tests {
         assert_eq!(U256::from_be_slice(&proof[64..96]), U256::from(7));
         assert_eq!(U256::from_be_slice(&proof[96..128]), U256::from(900));
         assert_eq!(&proof[128..160], l1.hash.as_slice());
+    }
+
+    /// A StateManager that refuses the 160-byte proof (one deployed before it) is recognised
+    /// from its revert, so the proposer proposes with the 96-byte one instead of failing every
+    /// round.
+    #[test]
+    fn a_refused_proof_form_is_recognised() {
+        let reverted = |data: String| L1Error::Rpc {
+            url: "http://l1".into(),
+            method: "eth_estimateGas",
+            source: alloy_provider::transport::TransportError::ErrorResp(
+                serde_json::from_str(&format!(
+                    r#"{{"code":3,"message":"execution reverted","data":"{data}"}}"#
+                ))
+                .unwrap(),
+            ),
+        };
+        let selector =
+            |signature: &str| alloy_primitives::hex::encode_prefixed(&keccak256(signature)[..4]);
+        assert!(refused_as_malformed(&reverted(selector(
+            "StateManager_MalformedProof()"
+        ))));
+        assert!(!refused_as_malformed(&reverted(selector(
+            "StateManager_L1BlockHashMismatch(uint256)"
+        ))));
+        assert!(!refused_as_malformed(&L1Error::Cancelled));
     }
 
     /// A recent record's own L1 block; an older one's descendant 64 under the tip, inside the
