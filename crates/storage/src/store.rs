@@ -195,19 +195,29 @@ impl Store {
 
 /// Reads one value from any kind of transaction. A read-only transaction lends the value
 /// straight from the memory map (no copy: a receipt lookup reads one entry of a block's
-/// receipts and body, each up to a batch's worth of bytes); a write transaction copies only
-/// values on pages it has changed itself, which its next write may move.
+/// receipts and body, each up to a batch's worth of bytes); a write transaction copies it.
+///
+/// A write transaction never borrows: to lend a value it would ask libmdbx whether the value's
+/// page is one the transaction changed (`mdbx_is_dirty`), and libmdbx 0.13 keeps that pointer's
+/// page number in 32 bits. A changed page lives in heap memory; when that memory lies 16 TiB
+/// (2^32 pages) or more above the map, which happens once four stores of 4 TiB are open in one
+/// process (the reth host's database beside ours, tests run side by side), the truncated number
+/// names some page of the map and the read fails with `EINVAL` although the value is there.
 pub(crate) fn get<'tx, K: TransactionKind>(
     tx: &'tx Tx<K>,
     db: Database,
     key: &[u8],
 ) -> Result<Option<Cow<'tx, [u8]>>> {
-    Ok(tx.get::<Cow<'tx, [u8]>>(db.dbi(), key)?)
+    if K::IS_READ_ONLY {
+        Ok(tx.get::<Cow<'tx, [u8]>>(db.dbi(), key)?)
+    } else {
+        Ok(tx.get::<Vec<u8>>(db.dbi(), key)?.map(Cow::Owned))
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use signet_libmdbx::{MdbxError, ReadError};
+    use signet_libmdbx::{MdbxError, ReadError, WriteFlags};
 
     use super::*;
 
@@ -245,6 +255,35 @@ mod tests {
             .unwrap()
             .len();
         assert!(lock_file < 4 << 20, "lock file of {lock_file} bytes");
+    }
+
+    /// See [`get`]: a write transaction copies every value, clean or changed, and so never asks
+    /// libmdbx about the page it sits on.
+    #[test]
+    fn a_write_transaction_copies_what_it_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let meta = store.inner.tables.meta;
+        let tx = store.inner.env.begin_rw_sync().unwrap();
+        tx.put(meta, b"committed", [7u8; 300], WriteFlags::empty())
+            .unwrap();
+        tx.commit().unwrap();
+
+        // On a page this transaction has not changed, then on one it has.
+        let tx = store.inner.env.begin_rw_sync().unwrap();
+        let clean = get(&tx, meta, b"committed").unwrap().unwrap();
+        assert!(matches!(clean, Cow::Owned(_)), "a clean value was lent");
+        assert_eq!(*clean, [7; 300]);
+        tx.put(meta, b"changed", [9u8; 300], WriteFlags::empty())
+            .unwrap();
+        let dirty = get(&tx, meta, b"changed").unwrap().unwrap();
+        assert!(matches!(dirty, Cow::Owned(_)), "a changed value was lent");
+        assert_eq!(*dirty, [9; 300]);
+        drop(tx);
+
+        let reader = store.inner.env.begin_ro_sync().unwrap();
+        let value = get(&reader, meta, b"committed").unwrap().unwrap();
+        assert!(matches!(value, Cow::Borrowed(_)), "a reader copied");
     }
 
     #[test]

@@ -1,7 +1,5 @@
 //! The write transaction: blocks in, blocks out, the L1 cursor alongside.
 
-use std::borrow::Cow;
-
 use alloy_eips::BlockNumHash;
 use alloy_primitives::{Address, B256, U256, keccak256};
 use alloy_rlp::Encodable;
@@ -716,8 +714,9 @@ impl StoreWriter {
         let floor = self.unwind_floor()?;
         let mut doomed = Vec::new();
         let mut cursor = self.tx.cursor(self.tables.open_block_parts)?;
-        // Values are lent, not copied: only the block number that leads each part is read.
-        let mut entry = cursor.first::<Vec<u8>, Cow<'_, [u8]>>()?;
+        // Values are copied (see `store::get` for why a write transaction does not borrow); the
+        // scan stops at the first part still needed, so it reads few.
+        let mut entry = cursor.first::<Vec<u8>, Vec<u8>>()?;
         while let Some((key, value)) = entry {
             if doomed.len() as u64 == PRUNE_BLOCKS_PER_APPEND {
                 break;
@@ -726,7 +725,7 @@ impl StoreWriter {
                 break;
             }
             doomed.push(key);
-            entry = cursor.next::<Vec<u8>, Cow<'_, [u8]>>()?;
+            entry = cursor.next::<Vec<u8>, Vec<u8>>()?;
         }
         drop(cursor);
         let pruned = doomed.len() as u64;
