@@ -32,6 +32,11 @@ pub enum RpcError {
         /// Resolved `toBlock`.
         to: u64,
     },
+    /// An `eth_getLogs` range ends past the head (the wording of the execution-apis test, which
+    /// geth and reth follow): answering with the logs up to the head instead would let a client
+    /// that asked a lagging node move its cursor past blocks it never read.
+    #[error("block range extends beyond current head block")]
+    BlockRangePastHead,
     /// An `eth_getLogs` range spans more blocks than the server allows.
     #[error("query exceeds max block range {0}")]
     BlockRangeTooLarge(u64),
@@ -145,7 +150,9 @@ impl RpcError {
     /// The JSON-RPC error code of this error.
     pub const fn code(&self) -> i32 {
         match self {
-            Self::InvalidParams(_) | Self::InvalidBlockRange { .. } => INVALID_PARAMS_CODE,
+            Self::InvalidParams(_) | Self::InvalidBlockRange { .. } | Self::BlockRangePastHead => {
+                INVALID_PARAMS_CODE
+            }
             Self::UnknownBlock(_)
             | Self::ExecutionFailed(_)
             | Self::GasExceedsAllowance(_)

@@ -669,9 +669,8 @@ impl EthApi {
                 if from > to {
                     return Err(RpcError::InvalidBlockRange { from, to });
                 }
-                let to = to.min(head);
-                if from > to {
-                    return Ok(Vec::new());
+                if to > head {
+                    return Err(RpcError::BlockRangePastHead);
                 }
                 if to - from >= self.max_block_range {
                     return Err(RpcError::BlockRangeTooLarge(self.max_block_range));

@@ -1420,6 +1420,22 @@ async fn get_logs_filters_and_limits() {
     )
     .await;
     assert_eq!(reversed["code"], -32602);
+    // A range that ends past the head (block 2) is refused, as geth and reth refuse it, whether
+    // it starts at or past the head: answering the blocks there are would let an indexer asking
+    // a lagging replica move its cursor past blocks it never read.
+    for (from, to) in [("0x2", "0x3"), ("0x5", "0x9")] {
+        let ahead = error(
+            f.addr,
+            "eth_getLogs",
+            json!([{"fromBlock": from, "toBlock": to}]),
+        )
+        .await;
+        assert_eq!(ahead["code"], -32602, "{from}-{to}: {ahead}");
+        assert_eq!(
+            ahead["message"],
+            "block range extends beyond current head block"
+        );
+    }
     let unknown = error(
         f.addr,
         "eth_getLogs",
