@@ -15,7 +15,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use alloy_consensus::{Transaction as _, TxEnvelope};
+use alloy_consensus::{Transaction as _, TxEnvelope, TxType};
 use alloy_eips::{eip1559::BaseFeeParams, eip2718::Encodable2718};
 use alloy_primitives::{Address, B256, U256};
 use rollup_execution::intrinsic_gas;
@@ -473,6 +473,13 @@ pub struct TxPool {
 /// sender's readmission costs (each insert reorders the sender's transactions).
 pub const MAX_READMITTED_PER_SENDER: u64 = 1_024;
 
+/// The EIP-2718 types the pool takes besides legacy (which has no type byte): what the batch
+/// codec carries, as [`TxPool::check_static`] checks on the decoded envelope.
+const POOLED_TX_TYPES: [u8; 2] = [TxType::Eip2930 as u8, TxType::Eip1559 as u8];
+
+/// The highest first byte of a typed transaction (EIP-2718); a legacy one starts at `0xc0`.
+const MAX_TX_TYPE_BYTE: u8 = 0x7f;
+
 /// How many admitted transaction hashes [`TxPool::subscribe_admitted`] buffers for a receiver
 /// that has not read them; a slower receiver skips the oldest (tokio's broadcast `Lagged`).
 pub const ADMITTED_BUFFER: usize = 4096;
@@ -615,17 +622,23 @@ impl TxPool {
                 backlog_blocks: backlog.blocks,
             });
         }
+        // The type first, from its byte, as geth: a blob transaction in its network form is past
+        // any size limit, and "oversized" would send its sender shrinking data. Deposits come
+        // only from L1, in our encoding or any other (an OP Stack deposit has another field
+        // list and would only fail to decode).
+        match raw.first() {
+            Some(&DEPOSIT_TX_TYPE) => return Err(PoolError::DepositNotAllowed),
+            Some(&ty) if ty <= MAX_TX_TYPE_BYTE && !POOLED_TX_TYPES.contains(&ty) => {
+                return Err(PoolError::TxTypeNotSupported);
+            }
+            _ => {}
+        }
         // Before decoding: recovering a signature is the expensive part.
         if raw.len() > self.max_tx_size() {
             return Err(PoolError::Oversized {
                 size: raw.len(),
                 limit: self.max_tx_size(),
             });
-        }
-        // Deposits come only from L1, in our encoding or any other (an OP Stack deposit has
-        // another field list and would only fail to decode).
-        if raw.first() == Some(&DEPOSIT_TX_TYPE) {
-            return Err(PoolError::DepositNotAllowed);
         }
         let started = std::time::Instant::now();
         let tx = L2Transaction::decode_2718_recover(raw)

@@ -424,6 +424,14 @@ fn transaction_types_the_batch_codec_cannot_carry_are_refused() {
     let err = pool.add_raw(&eip7702(&a)).unwrap_err();
     assert_eq!(err, PoolError::TxTypeNotSupported);
     assert_eq!(err.to_string(), "transaction type not supported");
+    // A blob transaction in its network form (blob, commitment and proof after the fields) is
+    // past the size limit whatever it carries: refused for its type, as geth refuses it, not
+    // as oversized.
+    let blob_network_form = [&[0x03, 0xfa][..], &[0u8; 140_000]].concat();
+    assert_eq!(
+        pool.add_raw(&blob_network_form),
+        Err(PoolError::TxTypeNotSupported)
+    );
     assert!(pool.is_empty());
     // A deposit, well formed or not, is refused for what it is, not for its encoding.
     for deposit in [&[0x7e, 0xc0][..], &[0x7e][..]] {
