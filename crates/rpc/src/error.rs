@@ -192,12 +192,28 @@ impl From<RpcError> for ErrorObjectOwned {
     }
 }
 
-/// Decodes a Solidity `Error(string)` revert reason.
+/// Decodes a Solidity revert reason as geth's `abi.UnpackRevert` does: an `Error(string)`'s
+/// message, or what a `Panic(uint256)` code means, in geth's words.
 pub(crate) fn decode_revert_reason(output: &[u8]) -> Option<String> {
     use alloy_sol_types::SolError;
-    alloy_sol_types::Revert::abi_decode(output)
-        .ok()
-        .map(|revert| revert.reason)
+    if let Ok(revert) = alloy_sol_types::Revert::abi_decode(output) {
+        return Some(revert.reason);
+    }
+    let code = alloy_sol_types::Panic::abi_decode(output).ok()?.code;
+    let reason = match u64::try_from(code) {
+        Ok(0x00) => "generic panic",
+        Ok(0x01) => "assert(false)",
+        Ok(0x11) => "arithmetic underflow or overflow",
+        Ok(0x12) => "division or modulo by zero",
+        Ok(0x21) => "enum overflow",
+        Ok(0x22) => "invalid encoded storage byte array accessed",
+        Ok(0x31) => "out-of-bounds array access; popping on an empty array",
+        Ok(0x32) => "out-of-bounds access of an array or bytesArray",
+        Ok(0x41) => "out of memory",
+        Ok(0x51) => "uninitialized function",
+        _ => return Some(format!("unknown panic code: {code:#x}")),
+    };
+    Some(reason.to_string())
 }
 
 #[cfg(test)]
@@ -226,5 +242,28 @@ mod tests {
         });
         assert_eq!(bare.message(), "execution reverted");
         assert_eq!(decode_revert_reason(&[1, 2, 3]), None);
+    }
+
+    #[test]
+    fn panics_are_named_as_geth_names_them() {
+        let panic = |code: u64| {
+            decode_revert_reason(
+                &alloy_sol_types::Panic {
+                    code: alloy_primitives::U256::from(code),
+                }
+                .abi_encode(),
+            )
+        };
+        assert_eq!(panic(0x12).as_deref(), Some("division or modulo by zero"));
+        assert_eq!(panic(0x01).as_deref(), Some("assert(false)"));
+        assert_eq!(panic(0x99).as_deref(), Some("unknown panic code: 0x99"));
+        let message = ErrorObjectOwned::from(RpcError::Reverted {
+            reason: panic(0x11),
+            data: Bytes::new(),
+        });
+        assert_eq!(
+            message.message(),
+            "execution reverted: arithmetic underflow or overflow"
+        );
     }
 }
