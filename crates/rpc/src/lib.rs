@@ -199,10 +199,13 @@ pub fn cors_layer(domains: &str) -> std::result::Result<tower_http::cors::CorsLa
                 .collect::<std::result::Result<Vec<_>, _>>()?,
         )
     };
+    // Any request header, as geth allows: an SDK that adds `Authorization` or its own header
+    // (for a gateway in front of the node) would otherwise fail the browser's preflight.
     Ok(CorsLayer::new()
         .allow_origin(allow)
         .allow_methods([http::Method::POST, http::Method::GET])
-        .allow_headers([http::header::CONTENT_TYPE]))
+        .allow_headers(tower_http::cors::Any)
+        .max_age(std::time::Duration::from_secs(600)))
 }
 
 /// Whether `origin` has the form a browser's `Origin` header has.

@@ -69,7 +69,7 @@ async fn cors_exchange(addr: std::net::SocketAddr, origin: &str) -> (String, Str
     let preflight = http_head(
         addr,
         &format!(
-            "OPTIONS / HTTP/1.1\r\nHost: {addr}\r\nOrigin: {origin}\r\nAccess-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: content-type\r\nConnection: close\r\n\r\n"
+            "OPTIONS / HTTP/1.1\r\nHost: {addr}\r\nOrigin: {origin}\r\nAccess-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: content-type,authorization,x-api-key\r\nConnection: close\r\n\r\n"
         ),
     )
     .await;
@@ -109,6 +109,11 @@ async fn cors_is_off_by_default_and_answers_the_origins_configured() {
     );
     assert!(
         preflight.contains("access-control-allow-methods"),
+        "{preflight}"
+    );
+    // Any request header (an SDK's `Authorization`, a gateway's key), as geth allows.
+    assert!(
+        preflight.contains("access-control-allow-headers: *"),
         "{preflight}"
     );
     assert!(
