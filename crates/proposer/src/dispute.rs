@@ -39,7 +39,7 @@ use alloy_consensus::{Transaction as _, TxEnvelope};
 use alloy_network::TransactionBuilder;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::Provider;
-use alloy_rpc_types_eth::{Filter, TransactionRequest};
+use alloy_rpc_types_eth::{BlockId, Filter, TransactionRequest};
 use alloy_sol_types::SolEvent;
 use alloy_sol_types::{SolCall, SolValue};
 use rollup_execution::{
@@ -59,10 +59,19 @@ use rollup_primitives::{
 use crate::inputs::{BlobBatch, BlockBatch, Posted};
 use rollup_storage::{Store, StoreReader};
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
 /// `DisputeGame.Status.InProgress`.
 const IN_PROGRESS: u8 = 1;
+
+/// `DisputeGame.Status.ProposerWon`.
+const PROPOSER_WON: u8 = 2;
+
+/// Games this account may lose on one proposal it still disagrees with before it stops
+/// challenging it: a lost game on a false root means the game was played against this node
+/// (or it has a bug), and the challenge period may still leave time for another; past this
+/// many, each further bond is more likely lost to the node's own mistake.
+const MAX_LOST_GAMES_PER_PROPOSAL: usize = 3;
 
 /// `OneStepVerifier.STEP_PADDING`: an identity step after the block's seal.
 const STEP_PADDING: u8 = 1;
@@ -232,9 +241,13 @@ pub struct DisputeAgent {
     /// The beacon API, the last place to look for a blob batch's blobs (another encoder's
     /// batch, or one whose blocks derivation emptied, cannot be rebuilt from stored blocks).
     blob_source: Option<Arc<rollup_l1::BlobSource>>,
-    /// Proposals this account challenged (learnt from every game since start): never challenged
-    /// twice, whatever came of the first game.
+    /// Proposals with a game of this account in progress (learnt from every game since start):
+    /// not challenged again while it runs.
     challenged: HashSet<u64>,
+    /// The games this account lost, by proposal: a proposal it still disagrees with is
+    /// challenged again while its challenge period runs, up to [`MAX_LOST_GAMES_PER_PROPOSAL`]
+    /// losses.
+    lost: HashMap<u64, HashSet<u64>>,
 }
 
 /// A disputed block as this node derived it: its hash and where it was derived from (its
@@ -266,6 +279,7 @@ impl DisputeAgent {
             known_blobs: None,
             blob_source: None,
             challenged: HashSet::new(),
+            lost: HashMap::new(),
         }
     }
 
@@ -305,31 +319,38 @@ impl DisputeAgent {
         .await
     }
 
+    /// Reads `call` on `to` as of L1's latest block. Never `pending` (alloy's default): a move
+    /// the agent made in answer to a transaction still in the mempool would apply to whatever
+    /// was mined instead, and a party that replaced its transaction after seeing the answer
+    /// turned an agreement with a true claim into one with a false claim, and so won games on
+    /// false roots and lost the honest side's bonds.
     async fn call<C: SolCall>(&self, to: Address, call: C) -> Result<C::Return, DisputeError> {
         let tx = TransactionRequest::default()
             .with_to(to)
             .with_input(call.abi_encode());
-        let out =
-            self.sender
-                .provider()
-                .call(tx)
-                .await
-                .map_err(|err| match err.as_error_resp() {
-                    Some(payload) if payload.code == 3 || payload.message.contains("revert") => {
-                        // Named from the contracts' errors: the node's text shows a custom
-                        // error as its bare selector.
-                        DisputeError::Reverted(payload.as_revert_data().map_or_else(
-                            || rollup_l1::printable(&payload.message),
-                            |data| rollup_primitives::describe_revert(&data),
-                        ))
-                    }
-                    _ => DisputeError::Read(err.to_string()),
-                })?;
+        let out = self
+            .sender
+            .provider()
+            .call(tx)
+            .block(BlockId::latest())
+            .await
+            .map_err(|err| match err.as_error_resp() {
+                Some(payload) if payload.code == 3 || payload.message.contains("revert") => {
+                    // Named from the contracts' errors: the node's text shows a custom
+                    // error as its bare selector.
+                    DisputeError::Reverted(payload.as_revert_data().map_or_else(
+                        || rollup_l1::printable(&payload.message),
+                        |data| rollup_primitives::describe_revert(&data),
+                    ))
+                }
+                _ => DisputeError::Read(err.to_string()),
+            })?;
         C::abi_decode_returns(&out).map_err(|err| DisputeError::Read(err.to_string()))
     }
 
-    /// Simulates `input` to `to`, then sends it; returns whether it was mined successfully. A
-    /// simulation that reverts is not sent (the game moved on, or the move is not ours).
+    /// Simulates `input` to `to` on L1's latest block (the state the move was decided on, see
+    /// [`Self::call`]), then sends it; returns whether it was mined successfully. A simulation
+    /// that reverts is not sent (the game moved on, or the move is not ours).
     async fn send(
         &self,
         what: &str,
@@ -342,7 +363,13 @@ impl DisputeAgent {
             .with_to(to)
             .with_value(value)
             .with_input(input.clone());
-        if let Err(err) = self.sender.provider().call(simulated).await {
+        if let Err(err) = self
+            .sender
+            .provider()
+            .call(simulated)
+            .block(BlockId::latest())
+            .await
+        {
             let err = rollup_l1::call_failure(&err);
             warn!(target: "rollup::dispute", what, %err, "move not sent: its simulation fails");
             return Ok(false);
@@ -1315,7 +1342,15 @@ impl DisputeAgent {
                 .call(dg, IDisputeGame::gamesCall { id: U256::from(id) })
                 .await?;
             if game.challenger == me {
-                self.challenged.insert(game.proposal);
+                // Games ascend by id, so a later game on the same proposal decides.
+                if game.status == IN_PROGRESS {
+                    self.challenged.insert(game.proposal);
+                } else {
+                    self.challenged.remove(&game.proposal);
+                    if game.status == PROPOSER_WON {
+                        self.lost.entry(game.proposal).or_default().insert(id);
+                    }
+                }
             }
             if game.status != IN_PROGRESS {
                 if all_resolved {
@@ -1467,7 +1502,11 @@ impl DisputeAgent {
                 continue;
             }
             settled = false;
-            if proposal.proposer == self.me() || self.challenged.contains(&index) {
+            let lost = self.lost.get(&index).map_or(0, HashSet::len);
+            if proposal.proposer == self.me()
+                || self.challenged.contains(&index)
+                || lost >= MAX_LOST_GAMES_PER_PROPOSAL
+            {
                 continue;
             }
             let reader = self.store.reader()?;
@@ -1478,11 +1517,20 @@ impl DisputeAgent {
             if ours.hash() == proposal.stateRoot {
                 continue;
             }
-            warn!(
-                target: "rollup::dispute",
-                index, l2_block = proposal.l2BlockNumber, proposed = %proposal.stateRoot, ours = %ours.hash(),
-                proposer = %proposal.proposer, "proposal disagrees with this node: challenging"
-            );
+            if lost == 0 {
+                warn!(
+                    target: "rollup::dispute",
+                    index, l2_block = proposal.l2BlockNumber, proposed = %proposal.stateRoot, ours = %ours.hash(),
+                    proposer = %proposal.proposer, "proposal disagrees with this node: challenging"
+                );
+            } else {
+                error!(
+                    target: "rollup::dispute",
+                    index, l2_block = proposal.l2BlockNumber, proposed = %proposal.stateRoot, ours = %ours.hash(),
+                    proposer = %proposal.proposer, lost_games = lost,
+                    "this account lost a game on a proposal this node still disagrees with: challenging it again; a game lost on a false root means it was played against this node or the node has a bug, so look at the games"
+                );
+            }
             let input = IDisputeGame::challengeCall {
                 proposal: U256::from(index),
             }
@@ -1771,6 +1819,105 @@ fn compute_transaction_step(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An L1 that answers every `eth_call` with one 32-byte word and records the block each
+    /// asked for.
+    async fn recording_l1() -> (String, Arc<std::sync::Mutex<Vec<serde_json::Value>>>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let blocks = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = blocks.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let seen = seen.clone();
+                tokio::spawn(async move {
+                    let mut request = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    loop {
+                        let Ok(n) = stream.read(&mut buf).await else {
+                            return;
+                        };
+                        if n == 0 {
+                            return;
+                        }
+                        request.extend_from_slice(&buf[..n]);
+                        let text = String::from_utf8_lossy(&request).to_string();
+                        let Some((head, body)) = text.split_once("\r\n\r\n") else {
+                            continue;
+                        };
+                        let length = head
+                            .lines()
+                            .find_map(|line| {
+                                let (name, value) = line.split_once(':')?;
+                                name.eq_ignore_ascii_case("content-length")
+                                    .then(|| value.trim().parse::<usize>().ok())?
+                            })
+                            .unwrap_or(0);
+                        if body.len() < length {
+                            continue;
+                        }
+                        let call: serde_json::Value =
+                            serde_json::from_str(&body[..length]).unwrap();
+                        seen.lock().unwrap().push(call["params"][1].clone());
+                        let answer = serde_json::json!({
+                            "jsonrpc": "2.0",
+                            "id": call["id"],
+                            "result": format!("0x{}", "00".repeat(31) + "01"),
+                        })
+                        .to_string();
+                        let response = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{answer}",
+                            answer.len()
+                        );
+                        stream.write_all(response.as_bytes()).await.unwrap();
+                        request.clear();
+                    }
+                });
+            }
+        });
+        (url, blocks)
+    }
+
+    /// The agent decides and simulates its moves on L1's latest block, never on `pending`: a
+    /// move answering a transaction still in the mempool applied to whatever its sender
+    /// replaced it with (an outsider won a game on a false root that way, and drained a bridge).
+    #[tokio::test]
+    async fn the_agent_reads_and_simulates_on_the_latest_l1_block() {
+        let fixture = crate::proposer::tests::genesis_store("dispute-latest");
+        let (url, blocks) = recording_l1().await;
+        let sender = L1Sender::new(
+            &url,
+            alloy_signer_local::PrivateKeySigner::random(),
+            rollup_l1::SenderConfig::default(),
+        )
+        .unwrap();
+        let config = DisputeConfig {
+            state_manager: Address::repeat_byte(0xb3),
+            chain_id: 42_069,
+            interval: Duration::from_secs(1),
+            challenge: true,
+        };
+        let agent = DisputeAgent::new(config, fixture.store.clone(), sender);
+        let count = agent
+            .call(Address::repeat_byte(0xb3), IDisputeGame::gameCountCall {})
+            .await
+            .unwrap();
+        assert_eq!(count, U256::from(1));
+        // A simulation that fails is not sent; this one succeeds, and then the send fails on
+        // the recording L1 (it answers no nonce): only the simulation's block matters here.
+        let input = IDisputeGame::resolveCall { id: U256::ZERO }.abi_encode();
+        let _ = agent
+            .send("resolve", Address::repeat_byte(0xb3), input, U256::ZERO)
+            .await;
+        let blocks = blocks.lock().unwrap().clone();
+        assert!(blocks.len() >= 2, "{blocks:?}");
+        assert_eq!(blocks[0], "latest", "the read");
+        assert_eq!(blocks[1], "latest", "the simulation");
+    }
 
     /// What the agent read about a disputed block is read again once an L1 reorg made
     /// derivation take the block from another record: the batch cached for the record before
