@@ -344,6 +344,7 @@ impl Picker<'_> {
             if !g.proposerToMove {
                 let pick = IDisputeGame::pickCall {
                     id: U256::from(id),
+                    midClaim: g.midClaim,
                     agree: self.picks.agree(&g),
                 };
                 let what = format!("picking in game {id} ({g:?})");
@@ -692,6 +693,7 @@ async fn disputes_on_the_devnet_body() {
         s.dispute_game,
         IDisputeGame::challengeCall {
             proposal: U256::from(played_index),
+            outputRoot: proposal(&l1, &s, played_index).await.stateRoot,
         }
         .abi_encode(),
         bond,
@@ -777,6 +779,7 @@ async fn steer(devnet: &Devnet, l1: &DynProvider, s: &Setup, block: u64, positio
         s.dispute_game,
         IDisputeGame::challengeCall {
             proposal: U256::from(index),
+            outputRoot: proposal.stateRoot,
         }
         .abi_encode(),
         bond,
@@ -1602,6 +1605,8 @@ impl Liar<'_> {
             let claim = self.claim(&g, seal).await;
             let bisect = IDisputeGame::bisectCall {
                 id: U256::from(id),
+                l2Block: g.l2Block,
+                position: g.lo + (g.hi - g.lo) / 2,
                 claim,
             };
             let what = format!("account {} bisecting in game {id} ({g:?})", self.account);

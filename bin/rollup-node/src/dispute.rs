@@ -334,7 +334,13 @@ pub(crate) async fn challenge(args: ChallengeArgs) -> eyre::Result<()> {
         .send(
             false,
             game,
-            IDisputeGame::challengeCall { proposal: index }.abi_encode(),
+            // The root checked above: if the proposal is not what was read (replaced before it
+            // was mined, or an L1 reorg), the challenge reverts instead of disputing another.
+            IDisputeGame::challengeCall {
+                proposal: index,
+                outputRoot: proposal.stateRoot,
+            }
+            .abi_encode(),
             bond,
             "DisputeGame.challenge",
         )

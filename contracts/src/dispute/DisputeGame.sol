@@ -45,6 +45,14 @@ import {IOneStepVerifier} from "interfaces/IOneStepVerifier.sol";
 ///         challenger's bond is credited to the proposer. A game whose proposal another game
 ///         already removed refunds its challenger. Credits are claimed (`claimCredit`), never
 ///         pushed.
+///
+///         Every move names what it answers: a challenge the output root it disputes, a bisection
+///         the position it claims at, a pick the claim it judges, a step the position it proves.
+///         A move decided on a transaction that was then replaced (same nonce, higher fee) or
+///         reorganised away reverts `DisputeGame_StaleMove` instead of applying to what was
+///         mined in its place: without it, a party that saw the honest side's answer in the
+///         mempool could swap the move it answered and turn an agreement with a true claim
+///         into one with a false claim.
 /// @dev    Games are never deleted; every game is resolved exactly once, by one of `step` or
 ///         `resolve`.
 contract DisputeGame {
@@ -122,13 +130,20 @@ contract DisputeGame {
     /// @notice Thrown when claiming a zero credit.
     error DisputeGame_NoCredit();
 
+    /// @notice Thrown when a move names a state other than the one its proposal or game is in:
+    ///         the move was decided on a transaction that was replaced or reorganised away
+    ///         before it was mined, so it answers nothing that is there.
+    error DisputeGame_StaleMove();
+
     /// @notice Emitted when a game opens.
     /// @param game       The game id.
     /// @param proposal   The proposal disputed.
     /// @param challenger The challenger.
     /// @param lo         The anchor's L2 block.
     /// @param hi         The proposal's L2 block.
-    event GameCreated(uint256 indexed game, uint256 indexed proposal, address indexed challenger, uint256 lo, uint256 hi);
+    event GameCreated(
+        uint256 indexed game, uint256 indexed proposal, address indexed challenger, uint256 lo, uint256 hi
+    );
 
     /// @notice Emitted when the proposer posts its claim at the midpoint.
     /// @param game  The game id.
@@ -216,13 +231,15 @@ contract DisputeGame {
     ///         output root, with `challengerBond` as `msg.value`. Anyone may challenge any live
     ///         proposal while its challenge period runs, as often as they like; each game is
     ///         played and paid on its own.
-    /// @param proposal The proposal index.
+    /// @param proposal   The proposal index.
+    /// @param outputRoot The output root the challenger disputes: the proposal's.
     /// @return id The game id.
-    function challenge(uint256 proposal) external payable returns (uint256 id) {
+    function challenge(uint256 proposal, bytes32 outputRoot) external payable returns (uint256 id) {
         if (msg.value != challengerBond) revert DisputeGame_WrongBond();
         (uint256 anchorBlock, bytes32 anchorRoot) = stateManager.openGame(proposal);
         if (anchorRoot == bytes32(0)) anchorRoot = genesisOutputRoot;
         StateManager.Proposal memory p = stateManager.proposals(proposal);
+        if (p.stateRoot != outputRoot) revert DisputeGame_StaleMove();
         id = _games.length;
         Game storage g = _games.push();
         // casting to 'uint64' is safe because proposal indices and L2 blocks are uint64 there
@@ -244,14 +261,17 @@ contract DisputeGame {
 
     /// @notice The proposer's move: its claim at the midpoint of the disputed range (its output
     ///         root of that L2 block at level 0, its trace state at that position at level 1).
-    /// @param id    The game id.
-    /// @param claim The claim.
-    function bisect(uint256 id, bytes32 claim) external {
+    /// @param id       The game id.
+    /// @param l2Block  The block whose trace is bisected (level 1), or 0 (level 0).
+    /// @param position The midpoint the claim is at: an L2 block, or a trace position.
+    /// @param claim    The claim.
+    function bisect(uint256 id, uint64 l2Block, uint64 position, bytes32 claim) external {
         Game storage g = _inProgress(id);
         if (!g.proposerToMove || msg.sender != stateManager.proposals(g.proposal).proposer) {
             revert DisputeGame_NotYourTurn();
         }
         if (g.hi - g.lo < 2) revert DisputeGame_WrongRange();
+        if (g.l2Block != l2Block || _mid(g) != position) revert DisputeGame_StaleMove();
         if (claim == bytes32(0)) revert DisputeGame_ZeroClaim();
         _tick(g);
         g.midClaim = claim;
@@ -260,11 +280,13 @@ contract DisputeGame {
 
     /// @notice The challenger's move: agree with the proposer's midpoint claim (the dispute is
     ///         after it) or disagree (the dispute is before it, up to it).
-    /// @param id    The game id.
-    /// @param agree True to agree.
-    function pick(uint256 id, bool agree) external {
+    /// @param id       The game id.
+    /// @param midClaim The proposer's claim judged: the game's `midClaim`.
+    /// @param agree    True to agree.
+    function pick(uint256 id, bytes32 midClaim, bool agree) external {
         Game storage g = _inProgress(id);
         if (g.proposerToMove || msg.sender != g.challenger) revert DisputeGame_NotYourTurn();
+        if (g.midClaim != midClaim) revert DisputeGame_StaleMove();
         _tick(g);
         uint64 mid = _mid(g);
         if (agree) {
@@ -283,11 +305,14 @@ contract DisputeGame {
     ///         challenger; a step the verifier cannot prove yet resolves for an allowlisted
     ///         proposer and against any other, and emits `UnprovableStep`. A malformed witness
     ///         reverts with the verifier's error and changes nothing.
-    /// @param id      The game id.
-    /// @param witness The opening of the agreed state and of the step's inputs.
-    function step(uint256 id, bytes calldata witness) external {
+    /// @param id       The game id.
+    /// @param l2Block  The block whose trace step is proven.
+    /// @param position The step's position in that trace: the game's `lo`.
+    /// @param witness  The opening of the agreed state and of the step's inputs.
+    function step(uint256 id, uint64 l2Block, uint64 position, bytes calldata witness) external {
         Game storage g = _inProgress(id);
         if (g.level != 1 || g.hi - g.lo != 1 || !g.proposerToMove) revert DisputeGame_WrongRange();
+        if (g.l2Block != l2Block || g.lo != position) revert DisputeGame_StaleMove();
         if (_expired(g)) revert DisputeGame_ClockExpired();
         StateManager.Proposal memory p = stateManager.proposals(g.proposal);
         if (p.removed) {
@@ -297,10 +322,7 @@ contract DisputeGame {
         }
         bytes memory context = abi.encode(
             IOneStepVerifier.StepContext({
-                l2Block: g.l2Block,
-                position: g.lo,
-                horizonL1Block: p.l1Block,
-                witness: witness
+                l2Block: g.l2Block, position: g.lo, horizonL1Block: p.l1Block, witness: witness
             })
         );
         bool proposerWins;

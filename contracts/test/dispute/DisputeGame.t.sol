@@ -98,13 +98,39 @@ abstract contract DisputeGameBase is Test {
     /// @dev `who` challenges `proposal` with the exact bond; returns the game id.
     function _challenge(address who, uint256 proposal) internal returns (uint256 id) {
         vm.deal(who, who.balance + CHALLENGER_BOND);
-        vm.prank(who);
-        id = dg.challenge{value: CHALLENGER_BOND}(proposal);
+        {
+            bytes32 disputed_ = _rootOf(dg, proposal);
+            vm.prank(who);
+            id = dg.challenge{value: CHALLENGER_BOND}(proposal, disputed_);
+        }
     }
 
     /// @dev Game `id`.
     function _g(uint256 id) internal view returns (DisputeGame.Game memory) {
         return dg.games(id);
+    }
+
+    /// @dev The block and position a bisection of game `id` of `game` claims at (what `bisect`
+    ///      names), read before any prank or expected revert so that they apply to the move.
+    function _bisectAt(DisputeGame game, uint256 id) internal view returns (uint64, uint64) {
+        DisputeGame.Game memory g = game.games(id);
+        return (g.l2Block, g.lo + (g.hi - g.lo) / 2);
+    }
+
+    /// @dev The block and position a step of game `id` of `game` proves (what `step` names).
+    function _stepAt(DisputeGame game, uint256 id) internal view returns (uint64, uint64) {
+        DisputeGame.Game memory g = game.games(id);
+        return (g.l2Block, g.lo);
+    }
+
+    /// @dev The output root of proposal `index` of `game`'s StateManager (what `challenge`
+    ///      names); zero for an index with no proposal.
+    function _rootOf(DisputeGame game, uint256 index) internal view returns (bytes32) {
+        try game.stateManager().proposals(index) returns (StateManager.Proposal memory p) {
+            return p.stateRoot;
+        } catch {
+            return bytes32(0);
+        }
     }
 
     /// @dev The midpoint of game `id`'s range.
@@ -161,15 +187,21 @@ abstract contract DisputeGameBase is Test {
     function _bisect(uint256 id) internal {
         address by = manager.proposals(_g(id).proposal).proposer;
         bytes32 claim = _claimFor(id);
-        vm.prank(by);
-        dg.bisect(id, claim);
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _bisectAt(dg, id);
+            vm.prank(by);
+            dg.bisect(id, atBlock_, atPosition_, claim);
+        }
     }
 
     /// @dev The game's challenger picks.
     function _pick(uint256 id, bool agree) internal {
         address by = _g(id).challenger;
-        vm.prank(by);
-        dg.pick(id, agree);
+        {
+            bytes32 judged_ = dg.games(id).midClaim;
+            vm.prank(by);
+            dg.pick(id, judged_, agree);
+        }
     }
 
     /// @dev Whether game `id` is at its one step (level 1, one position left).
@@ -279,12 +311,16 @@ contract DisputeGameTest is DisputeGameBase {
     function test_challenge_genesisAnchor_succeeds() public {
         uint256 index = _propose(proposer, 8);
         vm.deal(challenger, CHALLENGER_BOND);
-        vm.expectEmit(address(manager));
-        emit ProposalChallenged(index, address(dg), 1);
-        vm.expectEmit(address(dg));
-        emit GameCreated(0, index, challenger, 0, 8);
-        vm.prank(challenger);
-        uint256 id = dg.challenge{value: CHALLENGER_BOND}(index);
+        uint256 id;
+        {
+            bytes32 disputed_ = _rootOf(dg, index);
+            vm.expectEmit(address(manager));
+            emit ProposalChallenged(index, address(dg), 1);
+            vm.expectEmit(address(dg));
+            emit GameCreated(0, index, challenger, 0, 8);
+            vm.prank(challenger);
+            id = dg.challenge{value: CHALLENGER_BOND}(index, disputed_);
+        }
         assertEq(id, 0);
         assertEq(dg.gameCount(), 1);
         DisputeGame.Game memory g = _g(id);
@@ -357,9 +393,12 @@ contract DisputeGameTest is DisputeGameBase {
         vm.assume(value != CHALLENGER_BOND);
         uint256 index = _propose(proposer, 8);
         vm.deal(challenger, value);
-        vm.expectRevert(DisputeGame.DisputeGame_WrongBond.selector);
-        vm.prank(challenger);
-        dg.challenge{value: value}(index);
+        {
+            bytes32 disputed_ = _rootOf(dg, index);
+            vm.expectRevert(DisputeGame.DisputeGame_WrongBond.selector);
+            vm.prank(challenger);
+            dg.challenge{value: value}(index, disputed_);
+        }
         assertEq(manager.disputeOf(index).openGames, 0);
     }
 
@@ -370,9 +409,12 @@ contract DisputeGameTest is DisputeGameBase {
         _challenge(challenger, index);
         vm.warp(block.timestamp + 1);
         vm.deal(challenger, CHALLENGER_BOND);
-        vm.expectRevert(StateManager.StateManager_ChallengePeriodOver.selector);
-        vm.prank(challenger);
-        dg.challenge{value: CHALLENGER_BOND}(index);
+        {
+            bytes32 disputed_ = _rootOf(dg, index);
+            vm.expectRevert(StateManager.StateManager_ChallengePeriodOver.selector);
+            vm.prank(challenger);
+            dg.challenge{value: CHALLENGER_BOND}(index, disputed_);
+        }
     }
 
     function test_challenge_removedProposal_reverts() public {
@@ -380,18 +422,27 @@ contract DisputeGameTest is DisputeGameBase {
         uint256 id = _challenge(challenger, index);
         verifier.setMode(TestVerifier.Mode.Invalid);
         _narrow(id, 1, 5);
-        dg.step(id, "");
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            dg.step(id, atBlock_, atPosition_, "");
+        }
         vm.deal(challenger, CHALLENGER_BOND);
-        vm.expectRevert(StateManager.StateManager_ProposalRemoved.selector);
-        vm.prank(challenger);
-        dg.challenge{value: CHALLENGER_BOND}(index);
+        {
+            bytes32 disputed_ = _rootOf(dg, index);
+            vm.expectRevert(StateManager.StateManager_ProposalRemoved.selector);
+            vm.prank(challenger);
+            dg.challenge{value: CHALLENGER_BOND}(index, disputed_);
+        }
     }
 
     function testFuzz_challenge_unknownProposal_reverts(uint256 index) public {
         vm.deal(challenger, CHALLENGER_BOND);
-        vm.expectRevert(StateManager.StateManager_UnknownProposal.selector);
-        vm.prank(challenger);
-        dg.challenge{value: CHALLENGER_BOND}(index);
+        {
+            bytes32 disputed_ = _rootOf(dg, index);
+            vm.expectRevert(StateManager.StateManager_UnknownProposal.selector);
+            vm.prank(challenger);
+            dg.challenge{value: CHALLENGER_BOND}(index, disputed_);
+        }
     }
 
     // ------------------------------------------------------------------ bisect and pick
@@ -399,10 +450,13 @@ contract DisputeGameTest is DisputeGameBase {
     function test_bisect_succeeds() public {
         uint256 id = _challenge(challenger, _propose(proposer, 8));
         bytes32 claim = _claim(0, 4);
-        vm.expectEmit(address(dg));
-        emit Bisected(id, 0, 4, claim);
-        vm.prank(proposer);
-        dg.bisect(id, claim);
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _bisectAt(dg, id);
+            vm.expectEmit(address(dg));
+            emit Bisected(id, 0, 4, claim);
+            vm.prank(proposer);
+            dg.bisect(id, atBlock_, atPosition_, claim);
+        }
         DisputeGame.Game memory g = _g(id);
         assertEq(g.midClaim, claim);
         assertFalse(g.proposerToMove);
@@ -413,9 +467,12 @@ contract DisputeGameTest is DisputeGameBase {
     function testFuzz_bisect_notProposer_reverts(address sender) public {
         vm.assume(sender != proposer);
         uint256 id = _challenge(challenger, _propose(proposer, 8));
-        vm.expectRevert(DisputeGame.DisputeGame_NotYourTurn.selector);
-        vm.prank(sender);
-        dg.bisect(id, _claim(0, 4));
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _bisectAt(dg, id);
+            vm.expectRevert(DisputeGame.DisputeGame_NotYourTurn.selector);
+            vm.prank(sender);
+            dg.bisect(id, atBlock_, atPosition_, _claim(0, 4));
+        }
     }
 
     /// @dev Only the proposal's own proposer bisects, not the allowlisted one.
@@ -424,51 +481,124 @@ contract DisputeGameTest is DisputeGameBase {
         manager.setPermissionlessProposals(true);
         address alice = _account("alice");
         uint256 id = _challenge(challenger, _propose(alice, 8));
-        vm.expectRevert(DisputeGame.DisputeGame_NotYourTurn.selector);
-        vm.prank(proposer);
-        dg.bisect(id, _claim(0, 4));
-        vm.prank(alice);
-        dg.bisect(id, _claim(0, 4));
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _bisectAt(dg, id);
+            vm.expectRevert(DisputeGame.DisputeGame_NotYourTurn.selector);
+            vm.prank(proposer);
+            dg.bisect(id, atBlock_, atPosition_, _claim(0, 4));
+        }
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _bisectAt(dg, id);
+            vm.prank(alice);
+            dg.bisect(id, atBlock_, atPosition_, _claim(0, 4));
+        }
     }
 
     function test_bisect_notYourTurn_reverts() public {
         uint256 id = _challenge(challenger, _propose(proposer, 8));
         _bisect(id);
-        vm.expectRevert(DisputeGame.DisputeGame_NotYourTurn.selector);
-        vm.prank(proposer);
-        dg.bisect(id, _claim(0, 2));
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _bisectAt(dg, id);
+            vm.expectRevert(DisputeGame.DisputeGame_NotYourTurn.selector);
+            vm.prank(proposer);
+            dg.bisect(id, atBlock_, atPosition_, _claim(0, 2));
+        }
     }
 
     function test_bisect_zeroClaim_reverts() public {
         uint256 id = _challenge(challenger, _propose(proposer, 8));
-        vm.expectRevert(DisputeGame.DisputeGame_ZeroClaim.selector);
-        vm.prank(proposer);
-        dg.bisect(id, bytes32(0));
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _bisectAt(dg, id);
+            vm.expectRevert(DisputeGame.DisputeGame_ZeroClaim.selector);
+            vm.prank(proposer);
+            dg.bisect(id, atBlock_, atPosition_, bytes32(0));
+        }
     }
 
     /// @dev No bisection of a single step.
+    /// @dev A challenge names the root it disputes: one decided on a proposal replaced before
+    ///      it was mined (the same index, another root) reverts instead of disputing a root the
+    ///      challenger may well agree with.
+    function testFuzz_challenge_namingAnotherRoot_reverts(bytes32 named) public {
+        uint256 index = _propose(proposer, 8);
+        vm.assume(named != _root(proposer, 8));
+        vm.deal(challenger, CHALLENGER_BOND);
+        vm.expectRevert(DisputeGame.DisputeGame_StaleMove.selector);
+        vm.prank(challenger);
+        dg.challenge{value: CHALLENGER_BOND}(index, named);
+        assertEq(dg.gameCount(), 0);
+    }
+
+    /// @dev A bisection names the block and position it claims at; any other reverts (the pick
+    ///      it answered was replaced by the other pick, which moved the range).
+    function testFuzz_bisect_atAnotherPosition_reverts(uint64 l2Block, uint64 position) public {
+        uint256 id = _challenge(challenger, _propose(proposer, 8));
+        vm.assume(l2Block != 0 || position != 4);
+        vm.expectRevert(DisputeGame.DisputeGame_StaleMove.selector);
+        vm.prank(proposer);
+        dg.bisect(id, l2Block, position, _claim(0, 4));
+    }
+
+    /// @dev The attack naming closes: the proposer shows a true claim in the mempool, the
+    ///      challenger's agreement with it goes out, and the proposer replaces its bisection with
+    ///      a false claim that is mined first. The agreement names the claim it judged and
+    ///      reverts; the challenger then judges the claim that is there.
+    function test_pick_ofAReplacedClaim_reverts() public {
+        uint256 id = _challenge(challenger, _propose(proposer, 8));
+        bytes32 shown = _claim(0, 4);
+        bytes32 mined = keccak256("false claim");
+        vm.prank(proposer);
+        dg.bisect(id, 0, 4, mined);
+        vm.expectRevert(DisputeGame.DisputeGame_StaleMove.selector);
+        vm.prank(challenger);
+        dg.pick(id, shown, true);
+        vm.prank(challenger);
+        dg.pick(id, mined, false);
+        assertEq(_g(id).hi, 4);
+        assertEq(_g(id).hiClaim, mined);
+    }
+
+    /// @dev A step names the block and position it proves; any other reverts.
+    function testFuzz_step_atAnotherPosition_reverts(uint64 l2Block, uint64 position) public {
+        uint256 id = _challenge(challenger, _propose(proposer, 8));
+        _narrow(id, 3, 5);
+        vm.assume(l2Block != 3 || position != 5);
+        vm.expectRevert(DisputeGame.DisputeGame_StaleMove.selector);
+        dg.step(id, l2Block, position, "");
+        assertTrue(_g(id).status == DisputeGame.Status.InProgress);
+    }
+
     function test_bisect_oneStep_reverts() public {
         uint256 id = _challenge(challenger, _propose(proposer, 1));
         _narrow(id, 1, 77);
-        vm.expectRevert(DisputeGame.DisputeGame_WrongRange.selector);
-        vm.prank(proposer);
-        dg.bisect(id, _claim(1, 77));
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _bisectAt(dg, id);
+            vm.expectRevert(DisputeGame.DisputeGame_WrongRange.selector);
+            vm.prank(proposer);
+            dg.bisect(id, atBlock_, atPosition_, _claim(1, 77));
+        }
     }
 
     function testFuzz_pick_notChallenger_reverts(address sender) public {
         vm.assume(sender != challenger);
         uint256 id = _challenge(challenger, _propose(proposer, 8));
         _bisect(id);
-        vm.expectRevert(DisputeGame.DisputeGame_NotYourTurn.selector);
-        vm.prank(sender);
-        dg.pick(id, true);
+        {
+            bytes32 judged_ = dg.games(id).midClaim;
+            vm.expectRevert(DisputeGame.DisputeGame_NotYourTurn.selector);
+            vm.prank(sender);
+            dg.pick(id, judged_, true);
+        }
     }
 
     function test_pick_proposersTurn_reverts() public {
         uint256 id = _challenge(challenger, _propose(proposer, 8));
-        vm.expectRevert(DisputeGame.DisputeGame_NotYourTurn.selector);
-        vm.prank(challenger);
-        dg.pick(id, true);
+        {
+            bytes32 judged_ = dg.games(id).midClaim;
+            vm.expectRevert(DisputeGame.DisputeGame_NotYourTurn.selector);
+            vm.prank(challenger);
+            dg.pick(id, judged_, true);
+        }
     }
 
     /// @dev Agree moves lo up to the midpoint with its claim, disagree moves hi down; level 0
@@ -529,8 +659,11 @@ contract DisputeGameTest is DisputeGameBase {
             seed = uint256(keccak256(abi.encode(seed)));
             bytes32 claim = keccak256(abi.encode(seed, "claim"));
             uint64 mid = lo + (hi - lo) / 2;
-            vm.prank(proposer);
-            dg.bisect(id, claim);
+            {
+                (uint64 atBlock_, uint64 atPosition_) = _bisectAt(dg, id);
+                vm.prank(proposer);
+                dg.bisect(id, atBlock_, atPosition_, claim);
+            }
             ++bisections;
             bool agree = seed % 2 == 0;
             _pick(id, agree);
@@ -555,8 +688,11 @@ contract DisputeGameTest is DisputeGameBase {
 
     function test_step_notOneStep_reverts() public {
         uint256 id = _challenge(challenger, _propose(proposer, 8));
-        vm.expectRevert(DisputeGame.DisputeGame_WrongRange.selector);
-        dg.step(id, "");
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            vm.expectRevert(DisputeGame.DisputeGame_WrongRange.selector);
+            dg.step(id, atBlock_, atPosition_, "");
+        }
         _bisect(id);
         _pick(id, true);
         _bisect(id);
@@ -565,16 +701,22 @@ contract DisputeGameTest is DisputeGameBase {
         _pick(id, true);
         assertEq(_g(id).level, 1);
         // Level 1, the whole trace left.
-        vm.expectRevert(DisputeGame.DisputeGame_WrongRange.selector);
-        dg.step(id, "");
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            vm.expectRevert(DisputeGame.DisputeGame_WrongRange.selector);
+            dg.step(id, atBlock_, atPosition_, "");
+        }
         // Level 1, two steps left, the challenger's turn.
         while (_g(id).hi - _g(id).lo > 2) {
             _bisect(id);
             _pick(id, false);
         }
         _bisect(id);
-        vm.expectRevert(DisputeGame.DisputeGame_WrongRange.selector);
-        dg.step(id, "");
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            vm.expectRevert(DisputeGame.DisputeGame_WrongRange.selector);
+            dg.step(id, atBlock_, atPosition_, "");
+        }
     }
 
     /// @dev A valid step wins for the proposer; anyone may submit it. The verifier sees the
@@ -585,12 +727,15 @@ contract DisputeGameTest is DisputeGameBase {
         uint256 id = _challenge(challenger, index);
         _narrow(id, 6, 1234);
         DisputeGame.Game memory g = _g(id);
-        vm.expectEmit(address(manager));
-        emit ProposalDefended(index, address(dg), 0);
-        vm.expectEmit(address(dg));
-        emit GameResolved(id, DisputeGame.Status.ProposerWon);
-        vm.prank(makeAddr("anyone"));
-        dg.step(id, "witness");
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            vm.expectEmit(address(manager));
+            emit ProposalDefended(index, address(dg), 0);
+            vm.expectEmit(address(dg));
+            emit GameResolved(id, DisputeGame.Status.ProposerWon);
+            vm.prank(makeAddr("anyone"));
+            dg.step(id, atBlock_, atPosition_, "witness");
+        }
         assertEq(verifier.calls(), 1);
         assertEq(verifier.lastFrom(), g.loClaim);
         assertEq(verifier.lastTo(), g.hiClaim);
@@ -618,11 +763,14 @@ contract DisputeGameTest is DisputeGameBase {
         uint256 index = _propose(proposer, 8);
         uint256 id = _challenge(challenger, index);
         _narrow(id, 3, 0);
-        vm.expectEmit(address(manager));
-        emit ProposalRemoved(index, challenger, REWARD);
-        vm.expectEmit(address(dg));
-        emit GameResolved(id, DisputeGame.Status.ChallengerWon);
-        dg.step(id, "");
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            vm.expectEmit(address(manager));
+            emit ProposalRemoved(index, challenger, REWARD);
+            vm.expectEmit(address(dg));
+            emit GameResolved(id, DisputeGame.Status.ChallengerWon);
+            dg.step(id, atBlock_, atPosition_, "");
+        }
         assertTrue(_g(id).status == DisputeGame.Status.ChallengerWon);
         assertTrue(manager.proposals(index).removed);
         assertEq(manager.bondBalance(challenger), REWARD);
@@ -639,11 +787,14 @@ contract DisputeGameTest is DisputeGameBase {
         uint256 index = _propose(proposer, 8);
         uint256 id = _challenge(challenger, index);
         _narrow(id, 8, 3);
-        vm.expectEmit(address(dg));
-        emit UnprovableStep(id, index, 8, 3);
-        vm.expectEmit(address(dg));
-        emit GameResolved(id, DisputeGame.Status.ProposerWon);
-        dg.step(id, "");
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            vm.expectEmit(address(dg));
+            emit UnprovableStep(id, index, 8, 3);
+            vm.expectEmit(address(dg));
+            emit GameResolved(id, DisputeGame.Status.ProposerWon);
+            dg.step(id, atBlock_, atPosition_, "");
+        }
         assertTrue(_g(id).status == DisputeGame.Status.ProposerWon);
         assertEq(dg.credit(proposer), CHALLENGER_BOND);
         assertEq(manager.disputeOf(index).openGames, 0);
@@ -660,11 +811,14 @@ contract DisputeGameTest is DisputeGameBase {
         assertFalse(manager.disputeOf(index).allowlisted);
         uint256 id = _challenge(challenger, index);
         _narrow(id, 8, 3);
-        vm.expectEmit(address(dg));
-        emit UnprovableStep(id, index, 8, 3);
-        vm.expectEmit(address(dg));
-        emit GameResolved(id, DisputeGame.Status.ChallengerWon);
-        dg.step(id, "");
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            vm.expectEmit(address(dg));
+            emit UnprovableStep(id, index, 8, 3);
+            vm.expectEmit(address(dg));
+            emit GameResolved(id, DisputeGame.Status.ChallengerWon);
+            dg.step(id, atBlock_, atPosition_, "");
+        }
         assertTrue(manager.proposals(index).removed);
         assertEq(manager.bondBalance(challenger), REWARD);
         assertEq(dg.credit(challenger), CHALLENGER_BOND);
@@ -679,8 +833,11 @@ contract DisputeGameTest is DisputeGameBase {
         uint256 id = _challenge(challenger, index);
         _narrow(id, 2, 9);
         DisputeGame.Game memory before = _g(id);
-        vm.expectRevert(TestVerifier.TestVerifier_Broken.selector);
-        dg.step(id, "");
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            vm.expectRevert(TestVerifier.TestVerifier_Broken.selector);
+            dg.step(id, atBlock_, atPosition_, "");
+        }
         DisputeGame.Game memory g = _g(id);
         assertTrue(g.status == DisputeGame.Status.InProgress);
         assertEq(g.lastMove, before.lastMove);
@@ -689,7 +846,10 @@ contract DisputeGameTest is DisputeGameBase {
         assertEq(dg.credit(proposer) + dg.credit(challenger), 0);
         // A working step afterwards decides it.
         verifier.setMode(TestVerifier.Mode.Valid);
-        dg.step(id, "");
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            dg.step(id, atBlock_, atPosition_, "");
+        }
         assertTrue(_g(id).status == DisputeGame.Status.ProposerWon);
     }
 
@@ -705,24 +865,40 @@ contract DisputeGameTest is DisputeGameBase {
         bare.submitStateRoot(bytes32(uint256(1)), bytes32(uint256(2)), abi.encode(uint64(1), bytes32(uint256(3))));
         vm.stopPrank();
         vm.deal(challenger, CHALLENGER_BOND);
-        vm.prank(challenger);
-        uint256 id = game.challenge{value: CHALLENGER_BOND}(0);
-        for (uint256 i; i < 16; ++i) {
-            vm.prank(proposer);
-            game.bisect(id, _claim(1, i));
+        uint256 id;
+        {
+            bytes32 disputed_ = _rootOf(game, 0);
             vm.prank(challenger);
-            game.pick(id, true);
+            id = game.challenge{value: CHALLENGER_BOND}(0, disputed_);
         }
-        vm.expectRevert(StateManager.StateManager_NoVerifier.selector);
-        game.step(id, "");
+        for (uint256 i; i < 16; ++i) {
+            {
+                (uint64 atBlock_, uint64 atPosition_) = _bisectAt(game, id);
+                vm.prank(proposer);
+                game.bisect(id, atBlock_, atPosition_, _claim(1, i));
+            }
+            {
+                bytes32 judged_ = game.games(id).midClaim;
+                vm.prank(challenger);
+                game.pick(id, judged_, true);
+            }
+        }
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(game, id);
+            vm.expectRevert(StateManager.StateManager_NoVerifier.selector);
+            game.step(id, atBlock_, atPosition_, "");
+        }
     }
 
     function test_step_clockExpired_reverts() public {
         uint256 id = _challenge(challenger, _propose(proposer, 1));
         _narrow(id, 1, 100);
         vm.warp(dg.deadline(id));
-        vm.expectRevert(DisputeGame.DisputeGame_ClockExpired.selector);
-        dg.step(id, "");
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            vm.expectRevert(DisputeGame.DisputeGame_ClockExpired.selector);
+            dg.step(id, atBlock_, atPosition_, "");
+        }
         dg.resolve(id);
         assertTrue(_g(id).status == DisputeGame.Status.ChallengerWon);
     }
@@ -761,7 +937,10 @@ contract DisputeGameTest is DisputeGameBase {
         (uint256 index, uint256 id) = _paddingGame(500, type(uint64).max, bytes32(0));
         DisputeGame.Game memory g = _g(id);
         assertEq(g.loClaim, g.hiClaim);
-        dg.step(id, _paddingWitness(_output(1)));
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            dg.step(id, atBlock_, atPosition_, _paddingWitness(_output(1)));
+        }
         assertTrue(_g(id).status == DisputeGame.Status.ProposerWon);
         assertEq(manager.disputeOf(index).openGames, 0);
     }
@@ -772,8 +951,11 @@ contract DisputeGameTest is DisputeGameBase {
         DisputeGame.Game memory g = _g(id);
         assertEq(g.loClaim, Withdrawals.hashOutputRoot(_output(1)));
         assertEq(g.hiClaim, keccak256("wrong"));
-        vm.prank(challenger);
-        dg.step(id, _paddingWitness(_output(1)));
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            vm.prank(challenger);
+            dg.step(id, atBlock_, atPosition_, _paddingWitness(_output(1)));
+        }
         assertTrue(_g(id).status == DisputeGame.Status.ChallengerWon);
         assertTrue(manager.proposals(index).removed);
     }
@@ -784,20 +966,35 @@ contract DisputeGameTest is DisputeGameBase {
         (, uint256 id) = _paddingGame(500, type(uint64).max, bytes32(0));
         Withdrawals.OutputRoot memory output = _output(1);
         output.stateRoot = keccak256("another state");
-        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
-        dg.step(id, _paddingWitness(output));
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
+            dg.step(id, atBlock_, atPosition_, _paddingWitness(output));
+        }
         output = _output(1);
         output.l2BlockNumber = 2;
-        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
-        dg.step(id, _paddingWitness(output));
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
+            dg.step(id, atBlock_, atPosition_, _paddingWitness(output));
+        }
         output = _output(1);
         output.version = 2;
-        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
-        dg.step(id, _paddingWitness(output));
-        vm.expectRevert();
-        dg.step(id, hex"0001");
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
+            dg.step(id, atBlock_, atPosition_, _paddingWitness(output));
+        }
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            vm.expectRevert();
+            dg.step(id, atBlock_, atPosition_, hex"0001");
+        }
         assertTrue(_g(id).status == DisputeGame.Status.InProgress);
-        dg.step(id, _paddingWitness(_output(1)));
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            dg.step(id, atBlock_, atPosition_, _paddingWitness(_output(1)));
+        }
         assertTrue(_g(id).status == DisputeGame.Status.ProposerWon);
     }
 
@@ -805,8 +1002,11 @@ contract DisputeGameTest is DisputeGameBase {
     function test_step_paddingPositionZero_reverts() public {
         (, uint256 id) = _paddingGame(0, type(uint64).max, bytes32(0));
         assertEq(_g(id).lo, 0);
-        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
-        dg.step(id, _paddingWitness(_output(1)));
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
+            dg.step(id, atBlock_, atPosition_, _paddingWitness(_output(1)));
+        }
     }
 
     /// @dev An input step (a transaction or the seal) whose agreed trace state the witness
@@ -814,9 +1014,12 @@ contract DisputeGameTest is DisputeGameBase {
     ///      proposer and says so.
     function test_step_inputUnprovable_allowlistedWins_succeeds() public {
         (uint256 index, uint256 id) = _paddingGame(7, type(uint64).max, bytes32(0));
-        vm.expectEmit(address(dg));
-        emit UnprovableStep(id, index, 1, 7);
-        dg.step(id, _inputWitness(_traceState(1, 7)));
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            vm.expectEmit(address(dg));
+            emit UnprovableStep(id, index, 1, 7);
+            dg.step(id, atBlock_, atPosition_, _inputWitness(_traceState(1, 7)));
+        }
         assertTrue(_g(id).status == DisputeGame.Status.ProposerWon);
     }
 
@@ -826,17 +1029,29 @@ contract DisputeGameTest is DisputeGameBase {
         (, uint256 id) = _paddingGame(7, type(uint64).max, bytes32(0));
         OneStepVerifier.TraceState memory state = _traceState(1, 7);
         state.inputs = 8;
-        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
-        dg.step(id, _inputWitness(state));
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
+            dg.step(id, atBlock_, atPosition_, _inputWitness(state));
+        }
         state = _traceState(2, 7);
-        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
-        dg.step(id, _inputWitness(state));
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
+            dg.step(id, atBlock_, atPosition_, _inputWitness(state));
+        }
         state = _traceState(1, 7);
         state.version = 1;
-        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
-        dg.step(id, _inputWitness(state));
-        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
-        dg.step(id, abi.encode(uint8(2), abi.encode(_output(0))));
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
+            dg.step(id, atBlock_, atPosition_, _inputWitness(state));
+        }
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
+            dg.step(id, atBlock_, atPosition_, abi.encode(uint8(2), abi.encode(_output(0))));
+        }
         assertTrue(_g(id).status == DisputeGame.Status.InProgress);
     }
 
@@ -846,14 +1061,26 @@ contract DisputeGameTest is DisputeGameBase {
     function test_step_paddingAsOtherKind_reverts() public {
         (uint256 index, uint256 id) = _paddingGame(500, 500, keccak256("wrong"));
         vm.startPrank(proposer);
-        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
-        dg.step(id, _inputWitness(_traceState(1, 500)));
-        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
-        dg.step(id, abi.encode(uint8(2), abi.encode(_output(1))));
-        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
-        dg.step(id, abi.encode(uint8(0), bytes("")));
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
+            dg.step(id, atBlock_, atPosition_, _inputWitness(_traceState(1, 500)));
+        }
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
+            dg.step(id, atBlock_, atPosition_, abi.encode(uint8(2), abi.encode(_output(1))));
+        }
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
+            dg.step(id, atBlock_, atPosition_, abi.encode(uint8(0), bytes("")));
+        }
         vm.stopPrank();
-        dg.step(id, _paddingWitness(_output(1)));
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            dg.step(id, atBlock_, atPosition_, _paddingWitness(_output(1)));
+        }
         assertTrue(_g(id).status == DisputeGame.Status.ChallengerWon);
         assertTrue(manager.proposals(index).removed);
     }
@@ -895,8 +1122,11 @@ contract DisputeGameTest is DisputeGameBase {
         while (!_atStep(id)) {
             if (_g(id).proposerToMove) {
                 uint64 mid = _mid(id);
-                vm.prank(proposer);
-                dg.bisect(id, mid == 1 ? first : _claim(1, mid));
+                {
+                    (uint64 atBlock_, uint64 atPosition_) = _bisectAt(dg, id);
+                    vm.prank(proposer);
+                    dg.bisect(id, atBlock_, atPosition_, mid == 1 ? first : _claim(1, mid));
+                }
             } else {
                 _pick(id, false);
             }
@@ -910,7 +1140,10 @@ contract DisputeGameTest is DisputeGameBase {
     function test_step_preambleValid_succeeds() public {
         (OneStepVerifier.PreambleWitness memory w, OneStepVerifier.BlockContext memory context) = _preambleSetup();
         (uint256 index, uint256 id) = _preambleGame(_firstState(1, w.parent.stateRoot, context));
-        dg.step(id, abi.encode(uint8(2), abi.encode(w)));
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            dg.step(id, atBlock_, atPosition_, abi.encode(uint8(2), abi.encode(w)));
+        }
         assertTrue(_g(id).status == DisputeGame.Status.ProposerWon);
         assertEq(manager.disputeOf(index).openGames, 0);
         assertFalse(manager.proposals(index).removed);
@@ -926,10 +1159,16 @@ contract DisputeGameTest is DisputeGameBase {
         (uint256 index, uint256 id) = _preambleGame(_firstState(1, w.parent.stateRoot, context));
         OneStepVerifier.PreambleWitness memory bad = _copy(w);
         bad.originHeader = new StubInbox().originHeader(8);
-        vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
-        dg.step(id, abi.encode(uint8(2), abi.encode(bad)));
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            vm.expectRevert(OneStepVerifier.OneStepVerifier_BadWitness.selector);
+            dg.step(id, atBlock_, atPosition_, abi.encode(uint8(2), abi.encode(bad)));
+        }
         assertTrue(_g(id).status == DisputeGame.Status.InProgress);
-        dg.step(id, abi.encode(uint8(2), abi.encode(w)));
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            dg.step(id, atBlock_, atPosition_, abi.encode(uint8(2), abi.encode(w)));
+        }
         assertTrue(_g(id).status == DisputeGame.Status.ChallengerWon);
         assertTrue(manager.proposals(index).removed);
         _assertConserved();
@@ -1216,9 +1455,12 @@ contract DisputeGameTest is DisputeGameBase {
     function test_bisect_clockExpired_reverts() public {
         uint256 id = _challenge(challenger, _propose(proposer, 8));
         vm.warp(block.timestamp + MAX_CLOCK);
-        vm.expectRevert(DisputeGame.DisputeGame_ClockExpired.selector);
-        vm.prank(proposer);
-        dg.bisect(id, _claim(0, 4));
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _bisectAt(dg, id);
+            vm.expectRevert(DisputeGame.DisputeGame_ClockExpired.selector);
+            vm.prank(proposer);
+            dg.bisect(id, atBlock_, atPosition_, _claim(0, 4));
+        }
         // One second earlier it would have been in time.
         vm.warp(block.timestamp - 1);
         _bisect(id);
@@ -1228,9 +1470,12 @@ contract DisputeGameTest is DisputeGameBase {
         uint256 id = _challenge(challenger, _propose(proposer, 8));
         _bisect(id);
         vm.warp(block.timestamp + MAX_CLOCK);
-        vm.expectRevert(DisputeGame.DisputeGame_ClockExpired.selector);
-        vm.prank(challenger);
-        dg.pick(id, true);
+        {
+            bytes32 judged_ = dg.games(id).midClaim;
+            vm.expectRevert(DisputeGame.DisputeGame_ClockExpired.selector);
+            vm.prank(challenger);
+            dg.pick(id, judged_, true);
+        }
     }
 
     function test_resolve_clockRunning_reverts() public {
@@ -1376,15 +1621,27 @@ contract DisputeGameTest is DisputeGameBase {
     function test_moves_afterResolution_reverts() public {
         uint256 id = _challenge(challenger, _propose(proposer, 1));
         _narrow(id, 1, 9);
-        dg.step(id, "");
-        vm.expectRevert(DisputeGame.DisputeGame_GameOver.selector);
-        dg.step(id, "");
-        vm.expectRevert(DisputeGame.DisputeGame_GameOver.selector);
-        vm.prank(proposer);
-        dg.bisect(id, _claim(1, 1));
-        vm.expectRevert(DisputeGame.DisputeGame_GameOver.selector);
-        vm.prank(challenger);
-        dg.pick(id, true);
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            dg.step(id, atBlock_, atPosition_, "");
+        }
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            vm.expectRevert(DisputeGame.DisputeGame_GameOver.selector);
+            dg.step(id, atBlock_, atPosition_, "");
+        }
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _bisectAt(dg, id);
+            vm.expectRevert(DisputeGame.DisputeGame_GameOver.selector);
+            vm.prank(proposer);
+            dg.bisect(id, atBlock_, atPosition_, _claim(1, 1));
+        }
+        {
+            bytes32 judged_ = dg.games(id).midClaim;
+            vm.expectRevert(DisputeGame.DisputeGame_GameOver.selector);
+            vm.prank(challenger);
+            dg.pick(id, judged_, true);
+        }
         vm.expectRevert(DisputeGame.DisputeGame_GameOver.selector);
         dg.resolve(id);
         assertEq(dg.deadline(id), 0);
@@ -1396,13 +1653,13 @@ contract DisputeGameTest is DisputeGameBase {
         vm.expectRevert(DisputeGame.DisputeGame_UnknownGame.selector);
         dg.resolve(id);
         vm.expectRevert(DisputeGame.DisputeGame_UnknownGame.selector);
-        dg.step(id, "");
+        dg.step(id, 1, 0, "");
         vm.expectRevert(DisputeGame.DisputeGame_UnknownGame.selector);
         vm.prank(proposer);
-        dg.bisect(id, _claim(0, 1));
+        dg.bisect(id, 0, 4, _claim(0, 1));
         vm.expectRevert(DisputeGame.DisputeGame_UnknownGame.selector);
         vm.prank(challenger);
-        dg.pick(id, true);
+        dg.pick(id, _claim(0, 4), true);
         vm.expectRevert(DisputeGame.DisputeGame_UnknownGame.selector);
         dg.games(id);
     }
@@ -1413,7 +1670,10 @@ contract DisputeGameTest is DisputeGameBase {
         verifier.setMode(TestVerifier.Mode.Invalid);
         uint256 id = _challenge(challenger, _propose(proposer, 1));
         _narrow(id, 1, 3);
-        dg.step(id, "");
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            dg.step(id, atBlock_, atPosition_, "");
+        }
         uint256 before = challenger.balance;
         vm.expectEmit(address(dg));
         emit CreditClaimed(challenger, CHALLENGER_BOND);
@@ -1483,10 +1743,11 @@ contract DisputeGameTest is DisputeGameBase {
         _narrow(id, disputed, position);
         bool proposerWins = m == TestVerifier.Mode.Valid || (m == TestVerifier.Mode.Unprovable && allowlisted);
 
+        // `_narrow` left the game at block `disputed`, position `position`.
         vm.expectEmit(address(dg));
         emit GameResolved(id, proposerWins ? DisputeGame.Status.ProposerWon : DisputeGame.Status.ChallengerWon);
         vm.prank(caller);
-        dg.step(id, abi.encode(disputed, position));
+        dg.step(id, uint64(disputed), uint64(position), abi.encode(disputed, position));
         _assertConserved();
         assertEq(manager.disputeOf(index).openGames, proposerWins ? 0 : 1);
         assertEq(manager.proposals(index).removed, !proposerWins);
@@ -1496,7 +1757,7 @@ contract DisputeGameTest is DisputeGameBase {
         assertEq(dg.credit(winner), CHALLENGER_BOND);
         assertEq(dg.credit(loser), 0);
         vm.expectRevert(DisputeGame.DisputeGame_GameOver.selector);
-        dg.step(id, "");
+        dg.step(id, uint64(disputed), uint64(position), "");
 
         uint256 before = winner.balance;
         uint256 callerBefore = caller.balance;
@@ -1605,7 +1866,10 @@ contract DisputeGameTest is DisputeGameBase {
         _narrow(c, 2, 40);
         _bisect(b);
         verifier.setMode(TestVerifier.Mode.Invalid);
-        dg.step(a, "");
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, a);
+            dg.step(a, atBlock_, atPosition_, "");
+        }
         assertTrue(manager.proposals(index).removed);
         assertEq(manager.bondBalance(challenger), REWARD);
         _assertConserved();
@@ -1617,7 +1881,10 @@ contract DisputeGameTest is DisputeGameBase {
         // c: at its step; resolved without consulting the verifier.
         verifier.setMode(TestVerifier.Mode.Valid);
         uint256 calls = verifier.calls();
-        dg.step(c, "");
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, c);
+            dg.step(c, atBlock_, atPosition_, "");
+        }
         assertEq(verifier.calls(), calls);
         assertTrue(_g(b).status == DisputeGame.Status.ChallengerWon);
         assertTrue(_g(c).status == DisputeGame.Status.ChallengerWon);
@@ -1637,7 +1904,10 @@ contract DisputeGameTest is DisputeGameBase {
         vm.warp(block.timestamp + CHALLENGE_PERIOD - 1);
         uint256 b = _challenge(second, index);
         _narrow(a, 8, 65535);
-        dg.step(a, "");
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, a);
+            dg.step(a, atBlock_, atPosition_, "");
+        }
         assertEq(manager.disputeOf(index).openGames, 1);
         vm.warp(block.timestamp + 1);
         assertFalse(manager.isFinal(index));
@@ -1753,11 +2023,17 @@ contract DisputeGameTest is DisputeGameBase {
         // g0: proposer proves; g1: unprovable, permissionless loses; g2: challenger wins by
         // clock; g3: refunded after the removal.
         _narrow(g0, 2, 50);
-        dg.step(g0, "");
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, g0);
+            dg.step(g0, atBlock_, atPosition_, "");
+        }
         _assertConserved();
         verifier.setMode(TestVerifier.Mode.Unprovable);
         _narrow(g1, 1, 0);
-        dg.step(g1, "");
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, g1);
+            dg.step(g1, atBlock_, atPosition_, "");
+        }
         _assertConserved();
         vm.warp(dg.deadline(g2));
         dg.resolve(g2);
@@ -1806,30 +2082,47 @@ contract DisputeGameTest is DisputeGameBase {
 
         vm.deal(challenger, 2 * CHALLENGER_BOND);
         _cool();
-        vm.prank(challenger);
-        uint256 id = dg.challenge{value: CHALLENGER_BOND}(index);
+        uint256 id;
+        {
+            bytes32 disputed_ = _rootOf(dg, index);
+            vm.prank(challenger);
+            id = dg.challenge{value: CHALLENGER_BOND}(index, disputed_);
+        }
         uint256 challengeGas = vm.lastCallGas().gasTotalUsed;
 
         bytes32 claim = _claim(0, 1);
         _cool();
-        vm.prank(proposer);
-        dg.bisect(id, claim);
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _bisectAt(dg, id);
+            vm.prank(proposer);
+            dg.bisect(id, atBlock_, atPosition_, claim);
+        }
         uint256 bisectGas = vm.lastCallGas().gasTotalUsed;
         _cool();
-        vm.prank(challenger);
-        dg.pick(id, true);
+        {
+            bytes32 judged_ = dg.games(id).midClaim;
+            vm.prank(challenger);
+            dg.pick(id, judged_, true);
+        }
         uint256 pickGas = vm.lastCallGas().gasTotalUsed;
 
         (paddingRoot, paddingFrom, paddingUntil, paddingWrong) = (root, 100, type(uint64).max, bytes32(0));
         _narrow(id, number, 30_000);
         bytes memory witness = _paddingWitness(output);
         _cool();
-        dg.step(id, witness);
+        {
+            (uint64 atBlock_, uint64 atPosition_) = _stepAt(dg, id);
+            dg.step(id, atBlock_, atPosition_, witness);
+        }
         uint256 stepGas = vm.lastCallGas().gasTotalUsed;
         assertTrue(_g(id).status == DisputeGame.Status.ProposerWon);
 
-        vm.prank(challenger);
-        uint256 other = dg.challenge{value: CHALLENGER_BOND}(index);
+        uint256 other;
+        {
+            bytes32 disputed_ = _rootOf(dg, index);
+            vm.prank(challenger);
+            other = dg.challenge{value: CHALLENGER_BOND}(index, disputed_);
+        }
         vm.warp(dg.deadline(other));
         _cool();
         dg.resolve(other);

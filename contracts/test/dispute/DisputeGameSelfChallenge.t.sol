@@ -18,6 +18,27 @@ contract DisputeGameSelfChallengeTest is DisputeGameBase {
         return BridgeFixtures.outputRoot(keccak256(abi.encode("made up", number)), uint64(number));
     }
 
+    /// @dev Plays game `id` to its step: `liar` claims `claim` everywhere, `picker` agrees.
+    function _playTo(uint256 id, address liar, address picker, bytes32 claim) internal {
+        while (!_atStep(id)) {
+            DisputeGame.Game memory g = _g(id);
+            if (g.proposerToMove) {
+                vm.prank(liar);
+                dg.bisect(id, g.l2Block, g.lo + (g.hi - g.lo) / 2, claim);
+            } else {
+                vm.prank(picker);
+                dg.pick(id, g.midClaim, true);
+            }
+        }
+    }
+
+    /// @dev `by` steps game `id` where it stands, with `witness`.
+    function _stepAsIs(uint256 id, address by, bytes memory witness) internal {
+        (uint64 atBlock, uint64 atPosition) = _stepAt(dg, id);
+        vm.prank(by);
+        dg.step(id, atBlock, atPosition, witness);
+    }
+
     function _selfRemoval(bool permissionless) internal {
         address osv = address(new StubInbox().verifier(IDepositChain(address(0xB41D6E))));
         vm.startPrank(owner);
@@ -35,17 +56,8 @@ contract DisputeGameSelfChallengeTest is DisputeGameBase {
         uint256 liarBefore = manager.bondBalance(liar);
 
         bytes32 madeUp = Withdrawals.hashOutputRoot(_madeUp(1));
-        while (!_atStep(gameB)) {
-            if (_g(gameB).proposerToMove) {
-                vm.prank(liar);
-                dg.bisect(gameB, madeUp);
-            } else {
-                vm.prank(second);
-                dg.pick(gameB, true);
-            }
-        }
-        vm.prank(second);
-        dg.step(gameB, abi.encode(uint8(1), abi.encode(_madeUp(1))));
+        _playTo(gameB, liar, second, madeUp);
+        _stepAsIs(gameB, second, abi.encode(uint8(1), abi.encode(_madeUp(1))));
         assertTrue(_g(gameB).status == DisputeGame.Status.ChallengerWon);
         assertTrue(manager.proposals(index).removed);
         // The honest game ends at once, its bond refunded.

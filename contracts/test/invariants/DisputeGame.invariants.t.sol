@@ -90,8 +90,9 @@ contract DisputeGameHandler is Test {
         _sync();
     }
 
-    /// @dev A challenge: succeeds on a live proposal in its challenge period, else reverts.
-    function challenge(uint256 proposalSeed, uint256 challengerSeed) external {
+    /// @dev A challenge: succeeds on a live proposal in its challenge period naming its root,
+    ///      else reverts; `stale` names another root (a proposal replaced before it was mined).
+    function challenge(uint256 proposalSeed, uint256 challengerSeed, bool stale) external {
         uint256 count = manager.proposalCount();
         if (count == 0) return;
         uint256 index = proposalSeed % count;
@@ -99,39 +100,46 @@ contract DisputeGameHandler is Test {
         StateManager.Proposal memory p = manager.proposals(index);
         vm.deal(who, who.balance + challengerBond);
         vm.prank(who);
-        try dg.challenge{value: challengerBond}(index) returns (uint256 id) {
+        bytes32 named = stale ? keccak256(abi.encode(p.stateRoot)) : p.stateRoot;
+        try dg.challenge{value: challengerBond}(index, named) returns (uint256 id) {
+            assertFalse(stale, "challenged naming another root");
             assertFalse(p.removed, "challenged a removed proposal");
             assertLt(block.timestamp, uint256(p.timestamp) + challengePeriod, "challenged after the period");
             assertEq(id + 1, dg.gameCount(), "game id");
         } catch (bytes memory reason) {
+            bool over = block.timestamp >= uint256(p.timestamp) + challengePeriod;
             _expect(
                 reason,
                 p.removed
                     ? StateManager.StateManager_ProposalRemoved.selector
-                    : StateManager.StateManager_ChallengePeriodOver.selector
+                    : over
+                        ? StateManager.StateManager_ChallengePeriodOver.selector
+                        : DisputeGame.DisputeGame_StaleMove.selector
             );
         }
         _sync();
     }
 
-    /// @dev The proposal's proposer bisects when it may; anyone else never can.
-    function bisect(uint256 gameSeed, bytes32 claim, bool asOther) external {
+    /// @dev The proposal's proposer bisects when it may, at the midpoint; anyone else never can,
+    ///      nor can it at another position (`stale`: a move decided on a replaced one).
+    function bisect(uint256 gameSeed, bytes32 claim, bool asOther, bool stale) external {
         (bool any, uint256 id, DisputeGame.Game memory g) = _pickGame(gameSeed);
         if (!any) return;
         if (claim == bytes32(0)) claim = keccak256("claim");
         address by = manager.proposals(g.proposal).proposer;
         bool allowed = g.status == DisputeGame.Status.InProgress && g.proposerToMove && g.hi - g.lo >= 2;
-        if (asOther || !allowed) {
+        uint64 mid = g.lo + (g.hi - g.lo) / 2;
+        if (asOther || !allowed || stale) {
             vm.prank(asOther ? g.challenger : by);
-            try dg.bisect(id, claim) {
-                assertTrue(!asOther && allowed, "a forbidden bisection succeeded");
+            try dg.bisect(id, g.l2Block, stale ? mid + 1 : mid, claim) {
+                assertTrue(!asOther && allowed && !stale, "a forbidden bisection succeeded");
             } catch {}
         } else if (block.timestamp < dg.deadline(id)) {
             vm.prank(by);
-            dg.bisect(id, claim);
+            dg.bisect(id, g.l2Block, mid, claim);
         } else {
             vm.prank(by);
-            try dg.bisect(id, claim) {
+            try dg.bisect(id, g.l2Block, mid, claim) {
                 revert("bisected after the clock ran out");
             } catch (bytes memory reason) {
                 _expect(reason, DisputeGame.DisputeGame_ClockExpired.selector);
@@ -140,18 +148,23 @@ contract DisputeGameHandler is Test {
         _sync();
     }
 
-    /// @dev The challenger picks when it may.
-    function pick(uint256 gameSeed, bool agree) external {
+    /// @dev The challenger picks when it may, naming the claim it judges; never one it does not
+    ///      name (`stale`: a pick decided on a bisection that was replaced).
+    function pick(uint256 gameSeed, bool agree, bool stale) external {
         (bool any, uint256 id, DisputeGame.Game memory g) = _pickGame(gameSeed);
         if (!any || g.status != DisputeGame.Status.InProgress || g.proposerToMove) return;
         bool inTime = block.timestamp < dg.deadline(id);
         vm.prank(g.challenger);
-        if (inTime) {
-            dg.pick(id, agree);
+        if (stale) {
+            try dg.pick(id, keccak256(abi.encode(g.midClaim)), agree) {
+                revert("picked a claim the game does not hold");
+            } catch {}
+        } else if (inTime) {
+            dg.pick(id, g.midClaim, agree);
             DisputeGame.Game memory after_ = dg.games(id);
             assertTrue(after_.proposerToMove, "pick did not hand the turn over");
         } else {
-            try dg.pick(id, agree) {
+            try dg.pick(id, g.midClaim, agree) {
                 revert("picked after the clock ran out");
             } catch (bytes memory reason) {
                 _expect(reason, DisputeGame.DisputeGame_ClockExpired.selector);
@@ -174,10 +187,10 @@ contract DisputeGameHandler is Test {
             seed = uint256(keccak256(abi.encode(seed, i)));
             if (g.proposerToMove) {
                 vm.prank(manager.proposals(g.proposal).proposer);
-                dg.bisect(id, bytes32(seed | 1));
+                dg.bisect(id, g.l2Block, g.lo + (g.hi - g.lo) / 2, bytes32(seed | 1));
             } else {
                 vm.prank(g.challenger);
-                dg.pick(id, seed % 2 == 0);
+                dg.pick(id, g.midClaim, seed % 2 == 0);
             }
         }
         _sync();
@@ -191,7 +204,7 @@ contract DisputeGameHandler is Test {
         verifier.setMode(mode);
         bool removed = manager.proposals(g.proposal).removed;
         bool expired = block.timestamp >= dg.deadline(id);
-        try dg.step(id, "") {
+        try dg.step(id, g.l2Block, g.lo, "") {
             assertFalse(expired, "stepped after the clock ran out");
             DisputeGame.Status s = dg.games(id).status;
             if (removed) {
@@ -238,8 +251,12 @@ contract DisputeGameHandler is Test {
             if (removed) {
                 assertTrue(s == DisputeGame.Status.ChallengerWon, "resolved a removed proposal's game for it");
             } else {
-                assertGe(block.timestamp, uint256(g.lastMove) + dg.maxClockDuration()
-                    - (g.proposerToMove ? g.proposerUsed : g.challengerUsed), "resolved early");
+                assertGe(
+                    block.timestamp,
+                    uint256(g.lastMove) + dg.maxClockDuration()
+                        - (g.proposerToMove ? g.proposerUsed : g.challengerUsed),
+                    "resolved early"
+                );
                 assertTrue(
                     s == (g.proposerToMove ? DisputeGame.Status.ChallengerWon : DisputeGame.Status.ProposerWon),
                     "the side that ran out won"
@@ -356,7 +373,8 @@ contract DisputeGameInvariants is Test {
 
     function setUp() public {
         address proposer = makeAddr("proposer");
-        manager = Proxies.deployStateManager(makeAddr("proxyAdminOwner"), address(this), proposer, CHALLENGE_PERIOD, BOND);
+        manager =
+            Proxies.deployStateManager(makeAddr("proxyAdminOwner"), address(this), proposer, CHALLENGE_PERIOD, BOND);
         dg = new DisputeGame(manager, keccak256("genesis"), CHALLENGER_BOND, MAX_CLOCK, CLOCK_EXT);
         verifier = new TestVerifier();
         manager.setDisputeGame(address(dg));

@@ -254,10 +254,10 @@ alloy_sol_types::sol! {
 
     /// The dispute game on L1: one-against-one bisection games on `StateManager` proposals.
     interface IDisputeGame {
-        function challenge(uint256 proposal) external payable returns (uint256 id);
-        function bisect(uint256 id, bytes32 claim) external;
-        function pick(uint256 id, bool agree) external;
-        function step(uint256 id, bytes calldata witness) external;
+        function challenge(uint256 proposal, bytes32 outputRoot) external payable returns (uint256 id);
+        function bisect(uint256 id, uint64 l2Block, uint64 position, bytes32 claim) external;
+        function pick(uint256 id, bytes32 midClaim, bool agree) external;
+        function step(uint256 id, uint64 l2Block, uint64 position, bytes calldata witness) external;
         function resolve(uint256 id) external;
         function claimCredit(address recipient) external;
         function gameCount() external view returns (uint256);

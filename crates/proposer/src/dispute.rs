@@ -1423,8 +1423,11 @@ impl DisputeAgent {
             let ours = self.claim(game, mid).await?;
             let agree = ours == game.midClaim;
             debug!(target: "rollup::dispute", game = id, level = game.level, mid, agree, "picking");
+            // Naming the claim judged: a pick decided on a bisection that was then replaced
+            // reverts instead of judging the claim mined in its place.
             let input = IDisputeGame::pickCall {
                 id: U256::from(id),
+                midClaim: game.midClaim,
                 agree,
             }
             .abi_encode();
@@ -1436,6 +1439,8 @@ impl DisputeAgent {
                 let witness = witness.bytes;
                 let input = IDisputeGame::stepCall {
                     id: U256::from(id),
+                    l2Block: game.l2Block,
+                    position: game.lo,
                     witness,
                 }
                 .abi_encode();
@@ -1444,6 +1449,8 @@ impl DisputeAgent {
                 let claim = self.claim(game, mid).await?;
                 let input = IDisputeGame::bisectCall {
                     id: U256::from(id),
+                    l2Block: game.l2Block,
+                    position: mid,
                     claim,
                 }
                 .abi_encode();
@@ -1467,6 +1474,8 @@ impl DisputeAgent {
             if witness.provable || !allowlisted {
                 let input = IDisputeGame::stepCall {
                     id: U256::from(id),
+                    l2Block: game.l2Block,
+                    position: game.lo,
                     witness: witness.bytes,
                 }
                 .abi_encode();
@@ -1533,6 +1542,7 @@ impl DisputeAgent {
             }
             let input = IDisputeGame::challengeCall {
                 proposal: U256::from(index),
+                outputRoot: proposal.stateRoot,
             }
             .abi_encode();
             if self
