@@ -1554,10 +1554,18 @@ impl Client {
             .await?;
         let mut agreed = Vec::new();
         for (index, proposal) in covering {
-            match self.local_output_root(proposal.l2BlockNumber).await? {
-                Some(root) if root == proposal.stateRoot => {}
-                Some(_) => {
+            match self
+                .local_output(proposal.l2BlockNumber)
+                .await?
+                .map(|local| local.judge(&proposal))
+            {
+                Some(Agreement::Agrees) => {}
+                Some(Agreement::Disagrees) => {
                     choice.disagreed.push(index);
+                    continue;
+                }
+                Some(Agreement::OtherBlockHash) => {
+                    choice.other_block_hash.push(index);
                     continue;
                 }
                 None => {
@@ -1583,15 +1591,22 @@ impl Client {
     /// The L2 node's output root of L2 block `number` (`None` if it has not derived it as
     /// safe).
     pub(crate) async fn local_output_root(&self, number: u64) -> eyre::Result<Option<B256>> {
+        Ok(self.local_output(number).await?.map(|local| local.root))
+    }
+
+    /// The L2 node's output root of L2 block `number` and the block's hash (`None` if it has
+    /// not derived it as safe).
+    pub(crate) async fn local_output(&self, number: u64) -> eyre::Result<Option<LocalOutput>> {
         let proof = self
             .l2_rpc(
                 "rollup_getProof",
                 json!([Address::ZERO, [], format!("{number:#x}")]),
             )
             .await?;
-        Ok(proof["outputRootHash"]
-            .as_str()
-            .and_then(|hash| hash.parse().ok()))
+        let field = |value: &serde_json::Value| value.as_str().and_then(|hash| hash.parse().ok());
+        Ok(field(&proof["outputRootHash"])
+            .zip(field(&proof["outputRoot"]["l2BlockHash"]))
+            .map(|(root, block_hash)| LocalOutput { root, block_hash }))
     }
 
     /// Proposal `index` of the StateManager.
@@ -2494,6 +2509,41 @@ fn pick_proposal(agreed: &[(u64, Proposal, bool)], allowlisted: Address) -> Opti
         .or((!agreed.is_empty()).then_some(0))
 }
 
+/// The L2 node's output root of a block, and the block's hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LocalOutput {
+    /// The output root (`rollup_getProof`'s `outputRootHash`).
+    pub(crate) root: B256,
+    /// The block's hash (`outputRoot.l2BlockHash`).
+    pub(crate) block_hash: B256,
+}
+
+impl LocalOutput {
+    /// How `proposal` stands against the node's output.
+    pub(crate) fn judge(&self, proposal: &Proposal) -> Agreement {
+        if self.root != proposal.stateRoot {
+            Agreement::Disagrees
+        } else if self.block_hash != proposal.l2BlockHash {
+            Agreement::OtherBlockHash
+        } else {
+            Agreement::Agrees
+        }
+    }
+}
+
+/// How a proposal stands against the node's output root of its block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Agreement {
+    /// Root and block hash are the node's.
+    Agrees,
+    /// Another root: a false proposal (or another chain).
+    Disagrees,
+    /// The node's root, but another L2 block hash beside it. `L1Bridge` proves withdrawals only
+    /// against a proposal whose block hash is the output root's, so none can be proven against
+    /// it; and no game removes it, since its root is true.
+    OtherBlockHash,
+}
+
 /// What [`Client::proposal_to_prove`] found.
 #[derive(Debug, Default)]
 pub(crate) struct ProposalChoice {
@@ -2505,6 +2555,9 @@ pub(crate) struct ProposalChoice {
     pub(crate) disagreed: Vec<u64>,
     /// Covering proposals of blocks the L2 node has not derived as safe yet.
     pub(crate) not_derived: Vec<u64>,
+    /// Covering proposals with the L2 node's root but another L2 block hash beside it, which
+    /// `L1Bridge` refuses to prove against.
+    pub(crate) other_block_hash: Vec<u64>,
     /// Every covering proposal the L2 node agrees with has an open dispute game, the chosen one
     /// too.
     pub(crate) challenged: bool,
@@ -2530,6 +2583,12 @@ impl ProposalChoice {
             why.push_str(&format!(
                 "; the L2 node has not derived the block of proposal(s) {} as safe yet",
                 list_proposals(&self.not_derived)
+            ));
+        }
+        if !self.other_block_hash.is_empty() {
+            why.push_str(&format!(
+                "; proposal(s) {} carry the L2 node's output root but name another L2 block hash beside it, which L1Bridge refuses to prove against (and no game removes, the root being true): waiting for another proposal",
+                list_proposals(&self.other_block_hash)
             ));
         }
         why
@@ -2988,6 +3047,43 @@ mod tests {
         assert_eq!(pick(&[(3, theirs, false), (5, ours, true)]), Some(3));
         assert_eq!(pick(&[(3, theirs, true), (5, ours, true)]), Some(3));
         assert_eq!(pick(&[(3, ours, false), (5, ours, false)]), Some(3));
+    }
+
+    /// A proposal with the node's root but another L2 block hash is neither agreed with (no
+    /// withdrawal can be proven against it) nor disagreed with (no game can remove it): `prove`
+    /// waits past it, and says why.
+    #[test]
+    fn a_true_root_with_another_block_hash_is_not_proven_against() {
+        let local = LocalOutput {
+            root: B256::repeat_byte(1),
+            block_hash: B256::repeat_byte(2),
+        };
+        let proposal = |root, block_hash| Proposal {
+            stateRoot: root,
+            batchRoot: B256::ZERO,
+            l2BlockHash: block_hash,
+            l2BlockNumber: 7,
+            proposer: Address::ZERO,
+            timestamp: 0,
+            l1Block: 0,
+            removed: false,
+            bondReturned: false,
+            bond: U256::ZERO,
+        };
+        let agree = |root, block_hash| local.judge(&proposal(root, block_hash));
+        assert_eq!(agree(local.root, local.block_hash), Agreement::Agrees);
+        assert_eq!(agree(B256::ZERO, local.block_hash), Agreement::Disagrees);
+        assert_eq!(agree(B256::ZERO, B256::ZERO), Agreement::Disagrees);
+        assert_eq!(agree(local.root, B256::ZERO), Agreement::OtherBlockHash);
+        let choice = ProposalChoice {
+            other_block_hash: vec![7],
+            ..ProposalChoice::default()
+        };
+        let why = choice.why_none(7);
+        assert!(
+            why.contains("#7 carry the L2 node's output root but name another L2 block hash"),
+            "{why}"
+        );
     }
 
     #[test]

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::{
     cli::{ChallengeArgs, ClaimArgs, DisputesArgs, ProposeArgs},
-    client::{Client, quantity, utc},
+    client::{Agreement, Client, quantity, utc},
 };
 
 /// Most proposals `propose` reads through the node while looking for its anchor.
@@ -541,6 +541,7 @@ pub(crate) async fn disputes(mut args: DisputesArgs) -> eyre::Result<()> {
         "agree",
         "proposer"
     );
+    let mut other_block_hash = false;
     for i in count.saturating_sub(args.count)..count {
         let index = U256::from(i);
         let p = client.proposal(index).await?;
@@ -558,9 +559,15 @@ pub(crate) async fn disputes(mut args: DisputesArgs) -> eyre::Result<()> {
         } else {
             "pending"
         };
-        let agree = match client.local_output_root(p.l2BlockNumber).await {
-            Ok(Some(local)) if local == p.stateRoot => "yes",
-            Ok(Some(_)) => "NO",
+        let agree = match client.local_output(p.l2BlockNumber).await {
+            Ok(Some(local)) => match local.judge(&p) {
+                Agreement::Agrees => "yes",
+                Agreement::Disagrees => "NO",
+                Agreement::OtherBlockHash => {
+                    other_block_hash = true;
+                    "HASH"
+                }
+            },
             _ => "?",
         };
         let anchor = dispute.as_ref().map_or_else(
@@ -575,6 +582,11 @@ pub(crate) async fn disputes(mut args: DisputesArgs) -> eyre::Result<()> {
             p.l2BlockNumber,
             p.proposer.to_string(),
             p.stateRoot
+        );
+    }
+    if other_block_hash {
+        out!(
+            "HASH: your node's output root, with another L2 block hash beside it: L1Bridge proves no withdrawal against such a proposal, and no game removes it (its root is true)"
         );
     }
     let game = match client
