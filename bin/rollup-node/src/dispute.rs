@@ -7,6 +7,8 @@
 //! What the node agrees with is its output root of a block (`rollup_getProof`'s
 //! `outputRootHash`), the root a proposal of that block carries.
 
+use std::time::Duration;
+
 use alloy_primitives::{Address, B256, U256, keccak256, utils::format_units};
 use alloy_provider::Provider;
 use alloy_sol_types::{SolCall, SolEvent};
@@ -167,7 +169,15 @@ pub(crate) async fn propose(args: ProposeArgs) -> eyre::Result<()> {
         .ok_or_else(|| {
             eyre!("the node names no hash for L1 block {derived_in}, which it derived L2 block {number} from: update it, or wait for it to catch up")
         })?;
-    let l1_tip = client.l1.get_block_number().await?;
+    let mut l1_tip = client.l1.get_block_number().await?;
+    // `blockhash` knows a block only once another is on top of it: a proposal naming L1's
+    // newest block reverts `StateManager_L1BlockHashUnavailable` wherever the L1 simulates it
+    // as of that block. Wait for the next one (about a slot).
+    let waited = std::time::Instant::now();
+    while l1_tip <= derived_in && waited.elapsed() < Duration::from_secs(60) {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        l1_tip = client.l1.get_block_number().await?;
+    }
     let l1_number = rollup_proposer::proposal_l1_block(derived_in, l1_tip);
     let l1_hash = if l1_number == derived_in {
         derived_in_hash
