@@ -59,6 +59,7 @@ pub(crate) async fn run(mut args: DevnetArgs) -> eyre::Result<()> {
     // held until anvil has saved its state on the way out.
     let lock = runner::lock_datadir(&args.run)?;
     // Before anvil starts and anything is deployed.
+    check_datadir_is_a_devnets(&datadir)?;
     runner::check_free_disk(&args.run)?;
     runner::check_listen_addrs(&args.run)?;
     let cancel = runner::shutdown_on_signal();
@@ -146,6 +147,24 @@ async fn run_with_l1(
             )
         }
     }
+}
+
+/// Refuses a datadir whose L2 database no devnet deployment of it describes (a replica's, or
+/// one whose `rollup.json` was removed): the devnet would start anvil, deploy a new rollup and
+/// write its `rollup.json` and L1 state there, and only then find that the database holds
+/// another chain, leaving the datadir mixed.
+fn check_datadir_is_a_devnets(datadir: &Path) -> eyre::Result<()> {
+    let database = datadir.join("db").join("mdbx.dat");
+    let config = datadir.join(devnet::ROLLUP_CONFIG_FILE);
+    if database.exists() && !config.exists() {
+        bail!(
+            "{} holds an L2 database but no {}: it is not a devnet's datadir (a replica's?), and a devnet started there would deploy another rollup beside it. Use another --datadir, or remove {} to start afresh",
+            datadir.display(),
+            devnet::ROLLUP_CONFIG_FILE,
+            datadir.join("db").display()
+        );
+    }
+    Ok(())
 }
 
 /// Deploys (or finds) the devnet's contracts on the L1 at `l1_rpc_url` and runs the L2 node with
@@ -396,6 +415,21 @@ async fn stop_anvil(mut child: Child, url: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A datadir with an L2 database and no `rollup.json` (a replica's) is refused before
+    /// anvil starts or anything is written; a fresh one, or a devnet's, is not.
+    #[test]
+    fn a_replicas_datadir_is_not_taken_for_a_devnets() {
+        let dir = tempfile::tempdir().unwrap();
+        check_datadir_is_a_devnets(dir.path()).unwrap();
+        std::fs::create_dir_all(dir.path().join("db")).unwrap();
+        std::fs::write(dir.path().join("db").join("mdbx.dat"), b"").unwrap();
+        let err = check_datadir_is_a_devnets(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("not a devnet's datadir"), "{err}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "nothing written");
+        std::fs::write(dir.path().join(devnet::ROLLUP_CONFIG_FILE), b"{}").unwrap();
+        check_datadir_is_a_devnets(dir.path()).unwrap();
+    }
 
     #[test]
     fn an_inbox_record_out_of_order_is_taken_for_a_torn_l1_state() {
