@@ -1569,8 +1569,8 @@ impl DisputeAgent {
         Ok(())
     }
 
-    /// Claims this account's credits in the game, and withdraws what its `StateManager` bond
-    /// balance holds beyond one proposal bond (won proposal bonds).
+    /// Claims this account's credits in the game; a challenger also withdraws the rewards its
+    /// `StateManager` bond balance holds (halves of removed proposals' bonds).
     async fn collect(&mut self) -> Result<(), DisputeError> {
         let me = self.me();
         let dg = self.dispute_game;
@@ -1582,10 +1582,23 @@ impl DisputeAgent {
             let input = IDisputeGame::claimCreditCall { recipient: me }.abi_encode();
             self.send("claimCredit", dg, input, U256::ZERO).await?;
         }
+        // The proposer's own balance is its working capital: bonds of final proposals come back
+        // to it and pay for the next ones, so its defender leaves it alone (withdrawing them
+        // made the proposer deposit again, two L1 transactions per restart). A challenger
+        // withdraws its rewards, keeping one proposal bond only if its account is also the
+        // allowlisted proposer.
+        if !self.config.challenge {
+            return Ok(());
+        }
         let balance = self
             .call(sm, IStateManager::bondBalanceCall { account: me })
             .await?;
-        let keep = self.call(sm, IStateManager::proposalBondCall {}).await?;
+        let proposer = self.call(sm, IStateManager::proposerCall {}).await?;
+        let keep = if proposer == me {
+            self.call(sm, IStateManager::proposalBondCall {}).await?
+        } else {
+            U256::ZERO
+        };
         if balance > keep {
             let input = IStateManager::withdrawBondCall {
                 amount: balance - keep,
