@@ -165,7 +165,9 @@ fn rpc_message(url: &str, method: &str, source: &TransportError) -> String {
                         ..
                     },
                 ) => Some(http.status),
-                _ => None,
+                // The retry layer gives up with its own error, which carries the last answer's
+                // status only in its text ("Max retries exceeded HTTP error 429 …").
+                _ => http_status_in(&detail),
             };
             let too_large = match source {
                 alloy_transport::RpcError::Transport(
@@ -180,6 +182,9 @@ fn rpc_message(url: &str, method: &str, source: &TransportError) -> String {
                 (Some(429), _) => format!(
                     "the L1 RPC at {url} is rate-limiting this node ({method}): {detail}; each call is retried a few times, but a provider that keeps refusing slows L1 following down: use a plan with more requests per second, or an L1 node of your own"
                 ),
+                (Some(status @ 500..=599), _) => format!(
+                    "the L1 RPC at {url} failed {method} with HTTP {status}: {detail}; it answers, so the L1 node or a proxy in front of it is in trouble (the call is retried): look at its logs"
+                ),
                 (_, alloy_transport::RpcError::DeserError { .. }) => format!(
                     "the L1 RPC at {url} answered {method} with something that is not a valid JSON-RPC response: {detail}; check that --l1-rpc-url is an L1 node's JSON-RPC endpoint"
                 ),
@@ -189,6 +194,13 @@ fn rpc_message(url: &str, method: &str, source: &TransportError) -> String {
             }
         }
     }
+}
+
+/// The HTTP status an error's text names (`HTTP error 429`), if any.
+fn http_status_in(text: &str) -> Option<u16> {
+    let (_, after) = text.split_once("HTTP error ")?;
+    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }
 
 /// The most of an L1 node's error text a message carries: a provider can answer with a body of
@@ -263,6 +275,16 @@ mod tests {
             unreachable.starts_with("cannot reach L1 RPC at http://l1"),
             "{unreachable}"
         );
+        // The retry layer's last word after a provider's 429s, and an answer of HTTP 500: the
+        // L1 answered, so neither is "cannot reach".
+        let limited = rpc(alloy_transport::TransportErrorKind::custom_str(
+            r#"Max retries exceeded HTTP error 429 with body: {"error":"rate limited"}"#,
+        ));
+        assert!(limited.contains("is rate-limiting this node"), "{limited}");
+        let failing = rpc(alloy_transport::TransportErrorKind::custom_str(
+            "HTTP error 500 with body: internal error",
+        ));
+        assert!(failing.contains("failed eth_estimateGas with HTTP 500"), "{failing}");
         let revert = |data: &str| {
             let payload: ErrorPayload = serde_json::from_str(&format!(
                 r#"{{"code":3,"message":"execution reverted: \u0000\u0007","data":"{data}"}}"#
