@@ -77,7 +77,13 @@ pub struct L1Follower {
     progress: Progress,
     finalized: Option<tokio::sync::watch::Sender<BlockNumHash>>,
     health: Option<rollup_primitives::RoleHealth>,
+    /// When the follower last warned that the L1 node's head is below its tip (see
+    /// [`Self::step`]); `None` while it is not.
+    behind_warned: Option<std::time::Instant>,
 }
+
+/// How often the follower repeats that the L1 node's head is below the blocks it followed.
+const BEHIND_WARN_EVERY: Duration = Duration::from_secs(60);
 
 /// What one poll achieved.
 enum Step {
@@ -131,6 +137,7 @@ impl L1Follower {
             progress: Progress::default(),
             finalized: None,
             health: None,
+            behind_warned: None,
         };
 
         let tip = follower.window.tip().num_hash();
@@ -175,6 +182,9 @@ impl L1Follower {
         // or two, a provider that keeps serving bad data does not, and must be seen.
         let mut inconsistent_in_a_row = 0u32;
         let mut steps_since_finality = 0u32;
+        // Polls failed in a row on temporary errors: the first that succeeds after them says
+        // so, so that an operator can close an L1 outage from the log.
+        let mut failed_in_a_row = 0u32;
         // L1's finality at once, not only once caught up: a node that restarts far behind would
         // otherwise serve `finalized` as the genesis for the whole catch-up.
         tokio::select! {
@@ -196,6 +206,10 @@ impl L1Follower {
             }
             if matches!(step, Ok(Step::More | Step::Idle)) {
                 inconsistent_in_a_row = 0;
+                if failed_in_a_row > 0 {
+                    info!(target: "rollup::l1", failed_polls = failed_in_a_row, tip = self.window.tip().number, "L1 answers again");
+                    failed_in_a_row = 0;
+                }
             }
             let pause = match step {
                 Ok(Step::More) => {
@@ -237,6 +251,7 @@ impl L1Follower {
                 }
                 Err(err) if err.is_temporary() => {
                     counter!("rollup_l1_rpc_errors_total").increment(1);
+                    failed_in_a_row += 1;
                     warn!(target: "rollup::l1", %err, retry_in = ?backoff, "L1 poll failed");
                     if let Some(health) = &self.health {
                         health.error(format!("L1 poll failed: {err}"));
@@ -296,6 +311,20 @@ impl L1Follower {
         gauge!("rollup_l1_head").set(head as f64);
         let target = head.saturating_sub(self.config.confirmations);
         let tip = self.window.tip().num_hash();
+        // A head below what was followed: the L1 node is syncing or lags (a backend behind a
+        // load balancer), or L1 went back to a shorter chain. Following waits for it either
+        // way; say so rather than stall in silence.
+        if head < tip.number {
+            if self
+                .behind_warned
+                .is_none_or(|at| at.elapsed() >= BEHIND_WARN_EVERY)
+            {
+                warn!(target: "rollup::l1", head, followed = tip.number, url = %self.rpc.url(), "the L1 node's head is below the L1 blocks this node followed: it is syncing or lagging (a load-balanced backend?), or L1 went back to a shorter chain; following waits until it is past them");
+                self.behind_warned = Some(std::time::Instant::now());
+            }
+        } else if self.behind_warned.take().is_some() {
+            info!(target: "rollup::l1", head, followed = tip.number, "the L1 node's head is past the followed blocks again");
+        }
 
         if target > tip.number {
             let to = target.min(tip.number + self.batch());
