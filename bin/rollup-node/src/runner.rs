@@ -392,6 +392,12 @@ pub(crate) fn check_listen_addrs(args: &RunArgs) -> eyre::Result<()> {
         ("--rpc-addr", Some(args.rpc_addr)),
         ("--metrics-addr", args.metrics_addr),
     ];
+    if args.metrics_addr == Some(args.rpc_addr) {
+        bail!(
+            "--rpc-addr and --metrics-addr are both {}: the JSON-RPC server and the metrics endpoint need a port each; give --metrics-addr another port",
+            args.rpc_addr
+        );
+    }
     for (flag, addr) in addrs {
         let Some(addr) = addr else { continue };
         if let Err(err) = std::net::TcpListener::bind(addr) {
@@ -552,6 +558,34 @@ mod tests {
         assert!(
             low.contains("free some space (or lower --min-free-disk)"),
             "{low}"
+        );
+    }
+
+    /// The JSON-RPC server and the metrics endpoint on one address is named as that, not as a
+    /// port some other process took.
+    #[test]
+    fn one_address_for_rpc_and_metrics_is_refused_as_such() {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from([
+            "rollup-node",
+            "node",
+            "--config",
+            "rollup.json",
+            "--l1-rpc-url",
+            "http://127.0.0.1:8545",
+            "--rpc-addr",
+            "127.0.0.1:1",
+            "--metrics-addr",
+            "127.0.0.1:1",
+        ])
+        .unwrap();
+        let crate::cli::Command::Node(args) = cli.command else {
+            panic!("parsed as {:?}", cli.command);
+        };
+        let err = check_listen_addrs(&args.run).unwrap_err().to_string();
+        assert!(
+            err.contains("--rpc-addr and --metrics-addr are both 127.0.0.1:1"),
+            "{err}"
         );
     }
 

@@ -70,6 +70,16 @@ pub enum StorageError {
     /// The state trie is inconsistent with the stored nodes.
     #[error("state trie: {0}")]
     Trie(String),
+    /// The database directory cannot be created (a file in its place, no permission).
+    #[error(
+        "cannot create the database directory {path}: {reason}; --datadir must name a directory this user can create and write"
+    )]
+    Directory {
+        /// The directory.
+        path: String,
+        /// Why, from the filesystem.
+        reason: String,
+    },
     /// The write would break chain continuity (a bug in the caller).
     #[error("inconsistent write: {0}")]
     Inconsistent(String),

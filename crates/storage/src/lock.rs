@@ -29,8 +29,10 @@ impl DatadirLock {
         let io_error = |what: &str, err: std::io::Error| {
             StorageError::Inconsistent(format!("cannot {what} {}: {err}", dir.display()))
         };
-        std::fs::create_dir_all(dir)
-            .map_err(|err| io_error("create the database directory", err))?;
+        std::fs::create_dir_all(dir).map_err(|err| StorageError::Directory {
+            path: dir.display().to_string(),
+            reason: err.to_string(),
+        })?;
         let path = dir.join(LOCK_FILE);
         let mut file = OpenOptions::new()
             .read(true)

@@ -76,11 +76,9 @@ impl Store {
     /// [`Self::open`] with `max_readers` reader slots (MDBX may round the number up to fill
     /// its lock file's pages).
     pub fn open_with_max_readers(path: &Path, max_readers: u64) -> Result<Self> {
-        std::fs::create_dir_all(path).map_err(|err| {
-            StorageError::Inconsistent(format!(
-                "cannot create database directory {}: {err}",
-                path.display()
-            ))
+        std::fs::create_dir_all(path).map_err(|err| StorageError::Directory {
+            path: path.display().to_string(),
+            reason: err.to_string(),
         })?;
         let env = Environment::builder()
             .set_max_dbs(Tables::COUNT + 4)
@@ -284,6 +282,25 @@ mod tests {
         let reader = store.inner.env.begin_ro_sync().unwrap();
         let value = get(&reader, meta, b"committed").unwrap().unwrap();
         assert!(matches!(value, Cow::Borrowed(_)), "a reader copied");
+    }
+
+    /// A --datadir that names a file is a directory problem, not a corrupt write.
+    #[test]
+    fn a_database_directory_under_a_file_says_what_to_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("afile");
+        std::fs::write(&file, b"").unwrap();
+        for err in [
+            Store::open(&file.join("db")).err().unwrap(),
+            crate::DatadirLock::acquire(&file.join("db")).err().unwrap(),
+        ] {
+            let err = err.to_string();
+            assert!(
+                err.starts_with("cannot create the database directory"),
+                "{err}"
+            );
+            assert!(err.contains("--datadir must name a directory"), "{err}");
+        }
     }
 
     #[test]
