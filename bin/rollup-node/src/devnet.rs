@@ -424,9 +424,15 @@ mod tests {
         check_datadir_is_a_devnets(dir.path()).unwrap();
         std::fs::create_dir_all(dir.path().join("db")).unwrap();
         std::fs::write(dir.path().join("db").join("mdbx.dat"), b"").unwrap();
-        let err = check_datadir_is_a_devnets(dir.path()).unwrap_err().to_string();
+        let err = check_datadir_is_a_devnets(dir.path())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("not a devnet's datadir"), "{err}");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "nothing written");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "nothing written"
+        );
         std::fs::write(dir.path().join(devnet::ROLLUP_CONFIG_FILE), b"{}").unwrap();
         check_datadir_is_a_devnets(dir.path()).unwrap();
     }

@@ -284,7 +284,10 @@ mod tests {
         let failing = rpc(alloy_transport::TransportErrorKind::custom_str(
             "HTTP error 500 with body: internal error",
         ));
-        assert!(failing.contains("failed eth_estimateGas with HTTP 500"), "{failing}");
+        assert!(
+            failing.contains("failed eth_estimateGas with HTTP 500"),
+            "{failing}"
+        );
         let revert = |data: &str| {
             let payload: ErrorPayload = serde_json::from_str(&format!(
                 r#"{{"code":3,"message":"execution reverted: \u0000\u0007","data":"{data}"}}"#
