@@ -200,11 +200,13 @@ pub fn cors_layer(domains: &str) -> std::result::Result<tower_http::cors::CorsLa
         )
     };
     // Any request header, as geth allows: an SDK that adds `Authorization` or its own header
-    // (for a gateway in front of the node) would otherwise fail the browser's preflight.
+    // (for a gateway in front of the node) would otherwise fail the browser's preflight. The
+    // headers asked for are named back, as geth's CORS does: the `*` wildcard never covers
+    // `Authorization`.
     Ok(CorsLayer::new()
         .allow_origin(allow)
         .allow_methods([http::Method::POST, http::Method::GET])
-        .allow_headers(tower_http::cors::Any)
+        .allow_headers(tower_http::cors::AllowHeaders::mirror_request())
         .max_age(std::time::Duration::from_secs(600)))
 }
 
