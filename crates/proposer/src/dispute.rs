@@ -248,6 +248,12 @@ pub struct DisputeAgent {
     /// challenged again while its challenge period runs, up to [`MAX_LOST_GAMES_PER_PROPOSAL`]
     /// losses.
     lost: HashMap<u64, HashSet<u64>>,
+    /// Proposals this account no longer challenges although it lost a game on them and still
+    /// disagrees (see [`Self::challenge_again`]): said once as an error.
+    given_up: HashSet<u64>,
+    /// What the last round found wrong although it ran: the role's health reports it instead
+    /// of success.
+    alarm: Option<String>,
 }
 
 /// A disputed block as this node derived it: its hash and where it was derived from (its
@@ -280,6 +286,8 @@ impl DisputeAgent {
             blob_source: None,
             challenged: HashSet::new(),
             lost: HashMap::new(),
+            given_up: HashSet::new(),
+            alarm: None,
         }
     }
 
@@ -1292,13 +1300,17 @@ impl DisputeAgent {
 
     /// [`Self::round`], its failure logged and reported (the next round retries).
     pub async fn round_logged(&mut self) {
+        self.alarm = None;
         match self.round().await {
             Ok(()) => {
                 if let Some(health) = &self.health {
-                    health.success(format!(
-                        "watched proposals from {} and games from {} on L1",
-                        self.proposal_cursor, self.game_cursor
-                    ));
+                    match &self.alarm {
+                        Some(alarm) => health.error(alarm.clone()),
+                        None => health.success(format!(
+                            "watched proposals from {} and games from {} on L1",
+                            self.proposal_cursor, self.game_cursor
+                        )),
+                    }
                 }
             }
             Err(err) => {
@@ -1511,19 +1523,19 @@ impl DisputeAgent {
                 continue;
             }
             settled = false;
-            let lost = self.lost.get(&index).map_or(0, HashSet::len);
-            if proposal.proposer == self.me()
-                || self.challenged.contains(&index)
-                || lost >= MAX_LOST_GAMES_PER_PROPOSAL
-            {
+            if proposal.proposer == self.me() || self.challenged.contains(&index) {
                 continue;
             }
+            let lost = self.lost.get(&index).map_or(0, HashSet::len);
             let reader = self.store.reader()?;
             let Some(ours) = Self::output_claim(&reader, proposal.l2BlockNumber)? else {
                 debug!(target: "rollup::dispute", index, l2_block = proposal.l2BlockNumber, "proposal of a block not derived here yet");
                 continue;
             };
             if ours.hash() == proposal.stateRoot {
+                continue;
+            }
+            if lost > 0 && !self.challenge_again(index, &proposal, lost).await? {
                 continue;
             }
             if lost == 0 {
@@ -1567,6 +1579,45 @@ impl DisputeAgent {
             }
         }
         Ok(())
+    }
+
+    /// Whether to challenge again proposal `index`, which this node still disagrees with after
+    /// this account lost `lost` games on it. Not if its proposer is allowlisted: such a game
+    /// is lost by design when it reaches a step L1 cannot prove yet (`UnprovableStep`), and
+    /// would be again. Not past [`MAX_LOST_GAMES_PER_PROPOSAL`]. Either way the node says so,
+    /// as an error and in its health, every round while the challenge period runs: a false
+    /// root is on its way to being final.
+    async fn challenge_again(
+        &mut self,
+        index: u64,
+        proposal: &Proposal,
+        lost: usize,
+    ) -> Result<bool, DisputeError> {
+        let allowlisted = self
+            .call(
+                self.config.state_manager,
+                IStateManager::disputeOfCall {
+                    index: U256::from(index),
+                },
+            )
+            .await?
+            .allowlisted;
+        let why = if allowlisted {
+            "its proposer is allowlisted, so a game that reaches a step L1 cannot prove yet resolves for it (UnprovableStep) and another challenge would lose the same way: the guardian must remove it"
+        } else if lost >= MAX_LOST_GAMES_PER_PROPOSAL {
+            "this account stops challenging it: look at the games (an attack on this node, or a bug in it), and ask the guardian to remove it"
+        } else {
+            return Ok(true);
+        };
+        let message = format!(
+            "this account lost {lost} game(s) on proposal {index} of L2 block {}, whose root {} this node still disagrees with; {why}",
+            proposal.l2BlockNumber, proposal.stateRoot
+        );
+        if self.given_up.insert(index) {
+            error!(target: "rollup::dispute", index, lost_games = lost, allowlisted, "{message}");
+        }
+        self.alarm = Some(message);
+        Ok(false)
     }
 
     /// Claims this account's credits in the game; a challenger also withdraws the rewards its
@@ -1846,6 +1897,14 @@ mod tests {
     /// An L1 that answers every `eth_call` with one 32-byte word and records the block each
     /// asked for.
     async fn recording_l1() -> (String, Arc<std::sync::Mutex<Vec<serde_json::Value>>>) {
+        answering_l1(U256::from(1).abi_encode()).await
+    }
+
+    /// An L1 that answers every call with `answer` and records the block each asked for.
+    async fn answering_l1(
+        answer: Vec<u8>,
+    ) -> (String, Arc<std::sync::Mutex<Vec<serde_json::Value>>>) {
+        let answer = alloy_primitives::hex::encode_prefixed(answer);
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -1857,6 +1916,7 @@ mod tests {
                     return;
                 };
                 let seen = seen.clone();
+                let result = answer.clone();
                 tokio::spawn(async move {
                     let mut request = Vec::new();
                     let mut buf = [0u8; 4096];
@@ -1889,7 +1949,7 @@ mod tests {
                         let answer = serde_json::json!({
                             "jsonrpc": "2.0",
                             "id": call["id"],
-                            "result": format!("0x{}", "00".repeat(31) + "01"),
+                            "result": result,
                         })
                         .to_string();
                         let response = format!(
@@ -1903,6 +1963,70 @@ mod tests {
             }
         });
         (url, blocks)
+    }
+
+    /// A proposal the node still disagrees with after this account lost a game on it is
+    /// challenged again, unless its proposer is allowlisted (the loss is by design at a step L1
+    /// cannot prove yet, and would repeat) or it lost too many; then it says so, once in the
+    /// log and every round in its health.
+    #[tokio::test]
+    async fn a_lost_game_is_played_again_only_where_it_can_be_won() {
+        let fixture = crate::proposer::tests::genesis_store("dispute-again");
+        let agent = |url: &str| {
+            let sender = L1Sender::new(
+                url,
+                alloy_signer_local::PrivateKeySigner::random(),
+                rollup_l1::SenderConfig::default(),
+            )
+            .unwrap();
+            let config = DisputeConfig {
+                state_manager: Address::repeat_byte(0xb3),
+                chain_id: 42_069,
+                interval: Duration::from_secs(1),
+                challenge: true,
+            };
+            DisputeAgent::new(config, fixture.store.clone(), sender)
+        };
+        let dispute = |allowlisted| {
+            rollup_primitives::bindings::ProposalDispute {
+                anchor: 0,
+                openGames: 0,
+                allowlisted,
+            }
+            .abi_encode()
+        };
+        let proposal = Proposal {
+            stateRoot: B256::repeat_byte(6),
+            batchRoot: B256::ZERO,
+            l2BlockHash: B256::ZERO,
+            l2BlockNumber: 9,
+            proposer: Address::repeat_byte(7),
+            timestamp: 0,
+            l1Block: 0,
+            removed: false,
+            bondReturned: false,
+            bond: U256::ZERO,
+        };
+
+        let (url, _) = answering_l1(dispute(false)).await;
+        let mut open = agent(&url);
+        assert!(open.challenge_again(4, &proposal, 1).await.unwrap());
+        assert!(open.alarm.is_none());
+        assert!(
+            !open
+                .challenge_again(4, &proposal, MAX_LOST_GAMES_PER_PROPOSAL)
+                .await
+                .unwrap()
+        );
+        let alarm = open.alarm.clone().unwrap();
+        assert!(alarm.contains("stops challenging it"), "{alarm}");
+        assert!(open.given_up.contains(&4));
+
+        let (url, _) = answering_l1(dispute(true)).await;
+        let mut allowlisted = agent(&url);
+        assert!(!allowlisted.challenge_again(4, &proposal, 1).await.unwrap());
+        let alarm = allowlisted.alarm.clone().unwrap();
+        assert!(alarm.contains("its proposer is allowlisted"), "{alarm}");
     }
 
     /// The agent decides and simulates its moves on L1's latest block, never on `pending`: a
