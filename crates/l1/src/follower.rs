@@ -199,10 +199,17 @@ impl L1Follower {
                 step = self.step(&tx) => step,
             };
             if let (Some(health), Ok(Step::More | Step::Idle)) = (&self.health, &step) {
-                health.success(format!(
-                    "followed L1 up to block {}",
-                    self.window.tip().number
-                ));
+                if self.behind_warned.is_some() {
+                    health.error(format!(
+                        "the L1 node's head is below L1 block {}, which this node followed: it is syncing or lagging; following waits for it",
+                        self.window.tip().number
+                    ));
+                } else {
+                    health.success(format!(
+                        "followed L1 up to block {}",
+                        self.window.tip().number
+                    ));
+                }
             }
             if matches!(step, Ok(Step::More | Step::Idle)) {
                 inconsistent_in_a_row = 0;
