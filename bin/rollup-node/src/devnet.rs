@@ -19,6 +19,9 @@ use crate::{cli::DevnetArgs, runner};
 /// seconds, while an idle devnet still posts only near the sequencing window's deadline.
 const DEVNET_BATCHER_MAX_DELAY: Duration = Duration::from_secs(1);
 
+/// The file anvil saves the devnet's L1 in, and resumes it from.
+const ANVIL_STATE: &str = "anvil-state.json";
+
 /// The log of the anvil the devnet starts, in its datadir.
 const ANVIL_LOG: &str = "anvil.log";
 
@@ -59,7 +62,7 @@ pub(crate) async fn run(mut args: DevnetArgs) -> eyre::Result<()> {
     // held until anvil has saved its state on the way out.
     let lock = runner::lock_datadir(&args.run)?;
     // Before anvil starts and anything is deployed.
-    check_datadir_is_a_devnets(&datadir)?;
+    check_datadir_is_a_devnets(&datadir, args.l1_rpc_url.is_some())?;
     runner::check_free_disk(&args.run)?;
     runner::check_listen_addrs(&args.run)?;
     let cancel = runner::shutdown_on_signal();
@@ -79,7 +82,7 @@ pub(crate) async fn run(mut args: DevnetArgs) -> eyre::Result<()> {
     let result = match (&anvil, result) {
         (Some(_), Err(err)) if is_torn_l1_state(&err) => Err(err.wrap_err(format!(
             "the devnet's L1 contradicts itself: anvil's saved state {} holds an inbox record that no L1 block carries (anvil was stopped, or the devnet killed, while it mined a block, and it wrote its state mid-block). This devnet cannot be resumed: start a fresh one with another --datadir, or move {} away",
-            datadir.join("anvil-state.json").display(),
+            datadir.join(ANVIL_STATE).display(),
             datadir.display()
         ))),
         (_, result) => result,
@@ -149,18 +152,25 @@ async fn run_with_l1(
     }
 }
 
-/// Refuses a datadir whose L2 database no devnet deployment of it describes (a replica's, or
-/// one whose `rollup.json` was removed): the devnet would start anvil, deploy a new rollup and
+/// Refuses a datadir whose L2 database no devnet of it can resume (a replica's, or one whose
+/// `rollup.json` or saved L1 was removed): the devnet would start anvil, deploy a new rollup and
 /// write its `rollup.json` and L1 state there, and only then find that the database holds
-/// another chain, leaving the datadir mixed.
-fn check_datadir_is_a_devnets(datadir: &Path) -> eyre::Result<()> {
+/// another chain, leaving the datadir mixed. With `external_l1` (`--l1-rpc-url`) the L1 is not
+/// the datadir's to keep.
+fn check_datadir_is_a_devnets(datadir: &Path, external_l1: bool) -> eyre::Result<()> {
     let database = datadir.join("db").join("mdbx.dat");
-    let config = datadir.join(devnet::ROLLUP_CONFIG_FILE);
-    if database.exists() && !config.exists() {
+    let mut missing: Vec<&str> = [devnet::ROLLUP_CONFIG_FILE, ANVIL_STATE]
+        .into_iter()
+        .filter(|file| !datadir.join(file).exists())
+        .collect();
+    if external_l1 {
+        missing.retain(|file| *file != ANVIL_STATE);
+    }
+    if database.exists() && !missing.is_empty() {
         bail!(
-            "{} holds an L2 database but no {}: it is not a devnet's datadir (a replica's?), and a devnet started there would deploy another rollup beside it. Use another --datadir, or remove {} to start afresh",
+            "{} holds an L2 database but no {}: it is not a devnet's datadir that can be resumed (a replica's?), and a devnet started there would deploy another rollup beside it. Use another --datadir, or remove {} to start afresh",
             datadir.display(),
-            devnet::ROLLUP_CONFIG_FILE,
+            missing.join(" and no "),
             datadir.join("db").display()
         );
     }
@@ -239,7 +249,7 @@ async fn wait_for_l1(
             if damaged {
                 bail!(
                     "anvil exited ({status}): it cannot read the devnet's saved L1 state {}, which a crash of the whole machine (or a kill of anvil itself) cut off while anvil was writing it (see {}). This devnet's L1 cannot be resumed: start a fresh devnet with another --datadir, or move {} away",
-                    datadir.join("anvil-state.json").display(),
+                    datadir.join(ANVIL_STATE).display(),
                     log.display(),
                     datadir.display()
                 );
@@ -295,7 +305,7 @@ fn anvil_state_cache(datadir: &Path) -> PathBuf {
 
 async fn start_anvil(args: &DevnetArgs, datadir: &Path) -> eyre::Result<(Child, String)> {
     let bin = anvil_binary(args);
-    let state = datadir.join("anvil-state.json");
+    let state = datadir.join(ANVIL_STATE);
     // Another process on the port (an anvil left running, any other L1) would answer in place of
     // the one started here, which fails on "address in use": the devnet would deploy onto it.
     if let Err(err) = std::net::TcpListener::bind(("127.0.0.1", args.l1_port)) {
@@ -421,10 +431,10 @@ mod tests {
     #[test]
     fn a_replicas_datadir_is_not_taken_for_a_devnets() {
         let dir = tempfile::tempdir().unwrap();
-        check_datadir_is_a_devnets(dir.path()).unwrap();
+        check_datadir_is_a_devnets(dir.path(), false).unwrap();
         std::fs::create_dir_all(dir.path().join("db")).unwrap();
         std::fs::write(dir.path().join("db").join("mdbx.dat"), b"").unwrap();
-        let err = check_datadir_is_a_devnets(dir.path())
+        let err = check_datadir_is_a_devnets(dir.path(), false)
             .unwrap_err()
             .to_string();
         assert!(err.contains("not a devnet's datadir"), "{err}");
@@ -433,8 +443,16 @@ mod tests {
             1,
             "nothing written"
         );
+        // A replica that keeps its rollup.json beside its database: still no saved L1.
         std::fs::write(dir.path().join(devnet::ROLLUP_CONFIG_FILE), b"{}").unwrap();
-        check_datadir_is_a_devnets(dir.path()).unwrap();
+        let err = check_datadir_is_a_devnets(dir.path(), false)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(ANVIL_STATE), "{err}");
+        // Against an L1 of its own choosing, the config is enough; with anvil's state, a devnet.
+        check_datadir_is_a_devnets(dir.path(), true).unwrap();
+        std::fs::write(dir.path().join(ANVIL_STATE), b"{}").unwrap();
+        check_datadir_is_a_devnets(dir.path(), false).unwrap();
     }
 
     #[test]

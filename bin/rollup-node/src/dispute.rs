@@ -174,7 +174,12 @@ pub(crate) async fn propose(args: ProposeArgs) -> eyre::Result<()> {
     // newest block reverts `StateManager_L1BlockHashUnavailable` wherever the L1 simulates it
     // as of that block. Wait for the next one (about a slot).
     let waited = std::time::Instant::now();
-    while l1_tip <= derived_in && waited.elapsed() < Duration::from_secs(60) {
+    while l1_tip <= derived_in {
+        if waited.elapsed() >= Duration::from_secs(60) {
+            bail!(
+                "L1 made no block on top of block {derived_in}, which the node derived L2 block {number} from, in a minute: the proposal must name that block, and L1 tells its hash only once another follows it. Is the L1 node producing blocks?"
+            );
+        }
         tokio::time::sleep(Duration::from_millis(500)).await;
         l1_tip = client.l1.get_block_number().await?;
     }

@@ -392,9 +392,17 @@ pub(crate) fn check_listen_addrs(args: &RunArgs) -> eyre::Result<()> {
         ("--rpc-addr", Some(args.rpc_addr)),
         ("--metrics-addr", args.metrics_addr),
     ];
-    if args.metrics_addr == Some(args.rpc_addr) {
+    // One port for both, on one address or on an unspecified one (0.0.0.0 takes every
+    // address); port 0 gives each its own.
+    if let Some(metrics) = args.metrics_addr
+        && metrics.port() != 0
+        && metrics.port() == args.rpc_addr.port()
+        && (metrics.ip() == args.rpc_addr.ip()
+            || metrics.ip().is_unspecified()
+            || args.rpc_addr.ip().is_unspecified())
+    {
         bail!(
-            "--rpc-addr and --metrics-addr are both {}: the JSON-RPC server and the metrics endpoint need a port each; give --metrics-addr another port",
+            "--rpc-addr {} and --metrics-addr {metrics} take the same port: the JSON-RPC server and the metrics endpoint need a port each; give --metrics-addr another port",
             args.rpc_addr
         );
     }
@@ -582,11 +590,16 @@ mod tests {
         let crate::cli::Command::Node(args) = cli.command else {
             panic!("parsed as {:?}", cli.command);
         };
-        let err = check_listen_addrs(&args.run).unwrap_err().to_string();
-        assert!(
-            err.contains("--rpc-addr and --metrics-addr are both 127.0.0.1:1"),
-            "{err}"
-        );
+        let mut run = args.run;
+        let err = check_listen_addrs(&run).unwrap_err().to_string();
+        assert!(err.contains("take the same port"), "{err}");
+        run.rpc_addr = "0.0.0.0:1".parse().unwrap();
+        let err = check_listen_addrs(&run).unwrap_err().to_string();
+        assert!(err.contains("take the same port"), "{err}");
+        // Port 0: each gets a port of its own.
+        run.rpc_addr = "127.0.0.1:0".parse().unwrap();
+        run.metrics_addr = Some("127.0.0.1:0".parse().unwrap());
+        check_listen_addrs(&run).unwrap();
     }
 
     /// A running node whose disk runs low is cancelled, with the reason.
