@@ -558,6 +558,26 @@ contract DisputeGameTest is DisputeGameBase {
         assertEq(_g(id).hiClaim, mined);
     }
 
+    /// @dev The other side of the swap: the challenger shows "agree" in the mempool and the
+    ///      honest proposer's bisection of the range that leaves goes out, but a "disagree" is
+    ///      mined first. The bisection names the midpoint of the range it expected and reverts;
+    ///      the one of the range there is succeeds, in time.
+    function test_bisect_afterAReplacedPick_reverts() public {
+        uint256 id = _challenge(challenger, _propose(proposer, 8));
+        vm.prank(proposer);
+        dg.bisect(id, 0, 4, _claim(0, 4));
+        vm.prank(challenger);
+        dg.pick(id, _claim(0, 4), false);
+        // Agreeing would have left [4, 8], midpoint 6; disagreeing left [0, 4], midpoint 2.
+        vm.expectRevert(DisputeGame.DisputeGame_StaleMove.selector);
+        vm.prank(proposer);
+        dg.bisect(id, 0, 6, _claim(0, 6));
+        vm.prank(proposer);
+        dg.bisect(id, 0, 2, _claim(0, 2));
+        assertEq(_g(id).midClaim, _claim(0, 2));
+        assertFalse(_g(id).proposerToMove);
+    }
+
     /// @dev A step names the block and position it proves; any other reverts.
     function testFuzz_step_atAnotherPosition_reverts(uint64 l2Block, uint64 position) public {
         uint256 id = _challenge(challenger, _propose(proposer, 8));

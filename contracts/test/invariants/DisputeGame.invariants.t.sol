@@ -133,7 +133,11 @@ contract DisputeGameHandler is Test {
             vm.prank(asOther ? g.challenger : by);
             try dg.bisect(id, g.l2Block, stale ? mid + 1 : mid, claim) {
                 assertTrue(!asOther && allowed && !stale, "a forbidden bisection succeeded");
-            } catch {}
+            } catch (bytes memory reason) {
+                // The proposer on its turn, naming another position: refused for that alone,
+                // before its clock is looked at.
+                if (stale && !asOther && allowed) _expect(reason, DisputeGame.DisputeGame_StaleMove.selector);
+            }
         } else if (block.timestamp < dg.deadline(id)) {
             vm.prank(by);
             dg.bisect(id, g.l2Block, mid, claim);
@@ -158,7 +162,9 @@ contract DisputeGameHandler is Test {
         if (stale) {
             try dg.pick(id, keccak256(abi.encode(g.midClaim)), agree) {
                 revert("picked a claim the game does not hold");
-            } catch {}
+            } catch (bytes memory reason) {
+                _expect(reason, DisputeGame.DisputeGame_StaleMove.selector);
+            }
         } else if (inTime) {
             dg.pick(id, g.midClaim, agree);
             DisputeGame.Game memory after_ = dg.games(id);
