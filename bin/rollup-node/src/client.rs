@@ -390,6 +390,10 @@ const KNOWN_ERRORS: &[(&str, &str)] = &[
         "this account has no credit to claim in the DisputeGame",
     ),
     (
+        "DisputeGame_StaleMove",
+        "the proposal or game is no longer what the move names (another transaction came first, or an L1 reorg): read it again (`rollup-node disputes`) and decide anew",
+    ),
+    (
         "OneStepVerifier_BadWitness",
         "the witness does not open the agreed state of the disputed block",
     ),
