@@ -189,6 +189,137 @@ impl L1Sender {
             .await
     }
 
+    /// Sends every `(to, input, value)` of `txs` at once, at consecutive nonces from the mined
+    /// one, and waits until each is mined, bumping the fees of those that are not and
+    /// resubmitting them at their nonces every `resubmit_after`, as [`Self::send`] does for
+    /// one. Returns each one's receipt (it may have reverted) or error, in `txs`' order. A
+    /// transaction whose preparation fails (its gas estimate reverts) or that the L1 refuses
+    /// when first sent takes no nonce. For callers with many independent transactions that each have a deadline (the
+    /// dispute agent, one move per game): one at a time, they would take an L1 block each.
+    pub async fn send_many(
+        &self,
+        txs: Vec<(Address, Bytes, U256)>,
+    ) -> Vec<Result<TransactionReceipt>> {
+        let count = txs.len();
+        let mut out: Vec<Option<Result<TransactionReceipt>>> = (0..count).map(|_| None).collect();
+        let finish = |mut out: Vec<Option<Result<TransactionReceipt>>>,
+                      err: &dyn Fn() -> L1Error| {
+            out.iter_mut()
+                .map(|slot| slot.take().unwrap_or_else(|| Err(err())))
+                .collect()
+        };
+        let mut prepared = Vec::new();
+        for (index, (to, input, value)) in txs.into_iter().enumerate() {
+            match self
+                .unless_cancelled(self.prepare_with_value(to, input, value, None, None))
+                .await
+            {
+                Ok(tx) => prepared.push((index, to, tx)),
+                Err(err) => out[index] = Some(Err(err)),
+            }
+        }
+        if prepared.is_empty() {
+            return finish(out, &|| L1Error::Cancelled);
+        }
+        let first = match self.mined_nonce().await {
+            Ok(nonce) => nonce,
+            Err(err) => {
+                let reason = err.to_string();
+                return finish(out, &|| L1Error::NotMined {
+                    to: Address::ZERO,
+                    attempts: 0,
+                    max_fee: 0,
+                    tip: 0,
+                    reason: reason.clone(),
+                });
+            }
+        };
+        let mut sent: Vec<Vec<B256>> = vec![Vec::new(); prepared.len()];
+        // Nonces are handed out as the first submissions succeed: one the node refuses at once
+        // (its sender cannot pay for it, say) takes none, so it leaves no gap the others would
+        // wait behind.
+        let mut nonces: Vec<Option<u64>> = vec![None; prepared.len()];
+        let mut next = first;
+        for attempt in 1..=self.config.max_attempts {
+            for (k, (index, _, tx)) in prepared.iter().enumerate() {
+                if out[*index].is_some() {
+                    continue;
+                }
+                let nonce = nonces[k].unwrap_or(next);
+                match self.submit(tx, nonce).await {
+                    Ok(hash) => {
+                        sent[k].push(hash);
+                        if nonces[k].is_none() {
+                            nonces[k] = Some(nonce);
+                            next += 1;
+                        }
+                    }
+                    Err(L1Error::Cancelled) => return finish(out, &|| L1Error::Cancelled),
+                    Err(err) if nonces[k].is_none() => out[*index] = Some(Err(err)),
+                    Err(err) => {
+                        warn!(target: "rollup::l1", %err, nonce, attempt, "L1 transaction submission failed");
+                    }
+                }
+            }
+            let deadline = tokio::time::Instant::now() + self.config.resubmit_after;
+            while tokio::time::Instant::now() < deadline {
+                // Below the mined nonce, each is mined: ours, or another with our key.
+                if let Ok(mined) = self.mined_nonce().await {
+                    for (k, (index, to, tx)) in prepared.iter().enumerate() {
+                        let Some(nonce) = nonces[k] else { continue };
+                        if out[*index].is_some() || nonce >= mined {
+                            continue;
+                        }
+                        let mut receipt = None;
+                        for hash in &sent[k] {
+                            if let Ok(Some(found)) = self.receipt(*hash).await {
+                                receipt = Some(found);
+                                break;
+                            }
+                        }
+                        out[*index] = Some(receipt.ok_or_else(|| L1Error::NotMined {
+                            to: *to,
+                            attempts: attempt,
+                            max_fee: tx.max_fee,
+                            tip: tx.tip,
+                            reason: format!("nonce {nonce} was used by another transaction"),
+                        }));
+                    }
+                }
+                if self.cancel.is_cancelled() {
+                    return finish(out, &|| L1Error::Cancelled);
+                }
+                if prepared.iter().all(|(index, _, _)| out[*index].is_some()) {
+                    return finish(out, &|| L1Error::Cancelled);
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            metrics::counter!("rollup_l1_tx_resubmissions_total").increment(1);
+            for (index, _, tx) in &mut prepared {
+                if out[*index].is_none() {
+                    tx.bump();
+                }
+            }
+        }
+        let attempts = self.config.max_attempts;
+        let mut unmined = Vec::new();
+        for (index, to, tx) in &prepared {
+            if out[*index].is_none() {
+                unmined.push((*index, *to, tx.max_fee, tx.tip));
+            }
+        }
+        for (index, to, max_fee, tip) in unmined {
+            out[index] = Some(Err(L1Error::NotMined {
+                to,
+                attempts,
+                max_fee,
+                tip,
+                reason: "timeout".into(),
+            }));
+        }
+        finish(out, &|| L1Error::Cancelled)
+    }
+
     /// [`Self::send`] as an EIP-4844 transaction carrying `sidecar`'s blobs. The blob fee
     /// starts at twice L1's blob base fee, and every fee doubles with each resubmission (L1
     /// pools replace a blob transaction only for 100% more on each).

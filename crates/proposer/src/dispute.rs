@@ -207,6 +207,34 @@ pub struct DisputeConfig {
     pub challenge: bool,
 }
 
+/// One move the agent decided on in a round: sent with the round's others at once, most urgent
+/// first (one at a time, a flood of games took an L1 block per move and ran the clocks out).
+#[derive(Debug)]
+struct Move {
+    what: &'static str,
+    to: Address,
+    input: Vec<u8>,
+    value: U256,
+    /// The L1 time by which it must land: the game's deadline, the end of a challenge period.
+    deadline: u64,
+    /// What to record once it succeeded.
+    then: Then,
+}
+
+/// What a move's success changes in the agent.
+#[derive(Debug)]
+enum Then {
+    Nothing,
+    Resolved,
+    /// A challenge of `index` (of `l2_block`, root `proposed`; the node's is `ours`).
+    Challenged {
+        index: u64,
+        l2_block: u64,
+        proposed: B256,
+        ours: B256,
+    },
+}
+
 /// How long a disputed block's batch read without the blobs it needs is kept before it is read
 /// again from the beacon API, first; each read that still lacks them doubles the wait, up to
 /// [`BLOBS_RETRY_MAX`].
@@ -1349,6 +1377,7 @@ impl DisputeAgent {
             .saturating_to();
         let mut proposals: HashMap<u64, Proposal> = HashMap::new();
         let mut all_resolved = true;
+        let mut moves = Vec::new();
         for id in self.game_cursor..game_count {
             let game = self
                 .call(dg, IDisputeGame::gamesCall { id: U256::from(id) })
@@ -1386,25 +1415,102 @@ impl DisputeAgent {
                     p
                 }
             };
-            if let Err(err) = self.play(id, &game, &proposal, &params).await {
-                warn!(target: "rollup::dispute", game = id, %err, "could not move in the game; retrying next round");
+            match self.play(id, &game, &proposal, &params).await {
+                Ok(Some(next)) => moves.push(next),
+                Ok(None) => {}
+                Err(err) => {
+                    warn!(target: "rollup::dispute", game = id, %err, "could not move in the game; retrying next round");
+                }
             }
         }
         if self.config.challenge {
-            self.challenge_new(&params).await?;
+            moves.extend(self.challenge_new(&params).await?);
         }
+        self.make(moves).await?;
         self.collect().await
     }
 
-    /// Moves in game `id` if it is this account's turn, proves its last step when that wins,
-    /// or resolves it once the side to move ran out of time.
+    /// Sends the round's `moves` at once, most urgent first, each simulated on L1's latest
+    /// block first (see [`Self::call`]): one that fails there (the game moved on, or the move
+    /// is not ours) is not sent.
+    async fn make(&mut self, mut moves: Vec<Move>) -> Result<(), DisputeError> {
+        moves.sort_by_key(|next| next.deadline);
+        let mut sendable = Vec::new();
+        for next in moves {
+            let simulated = TransactionRequest::default()
+                .with_from(self.me())
+                .with_to(next.to)
+                .with_value(next.value)
+                .with_input(next.input.clone());
+            match self
+                .sender
+                .provider()
+                .call(simulated)
+                .block(BlockId::latest())
+                .await
+            {
+                Ok(_) => sendable.push(next),
+                Err(err) => {
+                    let err = rollup_l1::call_failure(&err);
+                    warn!(target: "rollup::dispute", what = next.what, %err, "move not sent: its simulation fails");
+                }
+            }
+        }
+        if sendable.is_empty() {
+            return Ok(());
+        }
+        let txs = sendable
+            .iter()
+            .map(|next| (next.to, Bytes::from(next.input.clone()), next.value))
+            .collect();
+        let results = self.sender.send_many(txs).await;
+        for (next, result) in sendable.into_iter().zip(results) {
+            let receipt = match result {
+                Ok(receipt) => receipt,
+                Err(rollup_l1::L1Error::Cancelled) => {
+                    return Err(rollup_l1::L1Error::Cancelled.into());
+                }
+                Err(err) => {
+                    warn!(target: "rollup::dispute", what = next.what, %err, "move not made; deciding again next round");
+                    continue;
+                }
+            };
+            if !receipt.status() {
+                warn!(target: "rollup::dispute", what = next.what, tx = %receipt.transaction_hash, "reverted on L1");
+                continue;
+            }
+            info!(target: "rollup::dispute", what = next.what, tx = %receipt.transaction_hash, "sent");
+            match next.then {
+                Then::Nothing => {}
+                Then::Resolved => metrics::counter!("rollup_dispute_resolved_total").increment(1),
+                Then::Challenged {
+                    index,
+                    l2_block,
+                    proposed,
+                    ours,
+                } => {
+                    metrics::counter!("rollup_dispute_challenges_total").increment(1);
+                    self.challenged.insert(index);
+                    if let Some(health) = &self.health {
+                        health.success(format!(
+                            "challenged proposal {index} of L2 block {l2_block} (root {proposed}, ours {ours})"
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The move in game `id` if it is this account's turn, the proof of its last step when that
+    /// wins, or its resolution once the side to move ran out of time.
     async fn play(
         &mut self,
         id: u64,
         game: &Game,
         proposal: &Proposal,
         params: &Params,
-    ) -> Result<(), DisputeError> {
+    ) -> Result<Option<Move>, DisputeError> {
         let dg = self.dispute_game;
         let me = self.me();
         let used = if game.proposerToMove {
@@ -1422,12 +1528,20 @@ impl DisputeAgent {
         } else {
             deadline.saturating_add(params.max_clock)
         };
+        let to_move = |what, input: Vec<u8>| Move {
+            what,
+            to: dg,
+            input,
+            value: U256::ZERO,
+            deadline,
+            then: Then::Nothing,
+        };
         if params.now >= resolvable || (party && proposal.removed) {
             let input = IDisputeGame::resolveCall { id: U256::from(id) }.abi_encode();
-            if self.send("resolve", dg, input, U256::ZERO).await? {
-                metrics::counter!("rollup_dispute_resolved_total").increment(1);
-            }
-            return Ok(());
+            return Ok(Some(Move {
+                then: Then::Resolved,
+                ..to_move("resolve", input)
+            }));
         }
         let at_step = game.level == 1 && game.hi - game.lo == 1;
         let mid = game.lo + (game.hi - game.lo) / 2;
@@ -1443,7 +1557,7 @@ impl DisputeAgent {
                 agree,
             }
             .abi_encode();
-            self.send("pick", dg, input, U256::ZERO).await?;
+            return Ok(Some(to_move("pick", input)));
         } else if proposal.proposer == me && game.proposerToMove {
             if at_step {
                 let witness = self.witness(game, true).await?;
@@ -1456,7 +1570,7 @@ impl DisputeAgent {
                     witness,
                 }
                 .abi_encode();
-                self.send("step", dg, input, U256::ZERO).await?;
+                return Ok(Some(to_move("step", input)));
             } else {
                 let claim = self.claim(game, mid).await?;
                 let input = IDisputeGame::bisectCall {
@@ -1466,7 +1580,7 @@ impl DisputeAgent {
                     claim,
                 }
                 .abi_encode();
-                self.send("bisect", dg, input, U256::ZERO).await?;
+                return Ok(Some(to_move("bisect", input)));
             }
         } else if game.challenger == me && game.proposerToMove && at_step {
             // The proposer must prove its step; if the node can show it is wrong (a padding
@@ -1491,15 +1605,16 @@ impl DisputeAgent {
                     witness: witness.bytes,
                 }
                 .abi_encode();
-                self.send("step", dg, input, U256::ZERO).await?;
+                return Ok(Some(to_move("step", input)));
             }
         }
-        Ok(())
+        Ok(None)
     }
 
     /// Challenges every live proposal in its challenge period whose root differs from the
     /// node's, unless this account already did.
-    async fn challenge_new(&mut self, params: &Params) -> Result<(), DisputeError> {
+    async fn challenge_new(&mut self, params: &Params) -> Result<Vec<Move>, DisputeError> {
+        let mut challenges = Vec::new();
         let sm = self.config.state_manager;
         let count: u64 = self
             .call(sm, IStateManager::proposalCountCall {})
@@ -1557,28 +1672,21 @@ impl DisputeAgent {
                 outputRoot: proposal.stateRoot,
             }
             .abi_encode();
-            if self
-                .send(
-                    "challenge",
-                    self.dispute_game,
-                    input,
-                    params.challenger_bond,
-                )
-                .await?
-            {
-                metrics::counter!("rollup_dispute_challenges_total").increment(1);
-                self.challenged.insert(index);
-                if let Some(health) = &self.health {
-                    health.success(format!(
-                        "challenged proposal {index} of L2 block {} (root {}, ours {})",
-                        proposal.l2BlockNumber,
-                        proposal.stateRoot,
-                        ours.hash()
-                    ));
-                }
-            }
+            challenges.push(Move {
+                what: "challenge",
+                to: self.dispute_game,
+                input,
+                value: params.challenger_bond,
+                deadline: proposal.timestamp + params.challenge_period,
+                then: Then::Challenged {
+                    index,
+                    l2_block: proposal.l2BlockNumber,
+                    proposed: proposal.stateRoot,
+                    ours: ours.hash(),
+                },
+            });
         }
-        Ok(())
+        Ok(challenges)
     }
 
     /// Whether to challenge again proposal `index`, which this node still disagrees with after

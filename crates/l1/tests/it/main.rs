@@ -1103,3 +1103,61 @@ async fn blob_sidecars_follow_the_l1_fork() {
         [rollup_l1::versioned_hash(blobs[0].as_slice()).unwrap()]
     );
 }
+
+/// Several transactions go out at once, at consecutive nonces, and land in the same L1 block
+/// (one at a time they took a block each: the dispute agent fell behind a flood of games); one
+/// the L1 refuses takes no nonce and leaves no gap the others would wait behind.
+#[tokio::test]
+async fn many_transactions_are_sent_at_once() {
+    let anvil = Anvil::start_with(&["--block-time", "2"]).await;
+    // anvil's first dev account.
+    let signer: alloy_signer_local::PrivateKeySigner =
+        "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+            .parse()
+            .unwrap();
+    let sender = L1Sender::new(&anvil.url, signer, SenderConfig::default()).unwrap();
+    let one = alloy_primitives::U256::from(1u64);
+    let mut txs: Vec<_> = (1..=5u8)
+        .map(|i| (Address::repeat_byte(i), alloy_primitives::Bytes::new(), one))
+        .collect();
+    // More than the account holds: refused when sent.
+    txs.insert(
+        2,
+        (
+            Address::repeat_byte(9),
+            Default::default(),
+            alloy_primitives::U256::MAX,
+        ),
+    );
+    let results = sender.send_many(txs).await;
+    assert_eq!(results.len(), 6);
+    assert!(results[2].is_err(), "{:?}", results[2]);
+    let mut blocks = std::collections::BTreeSet::new();
+    let mut nonces = Vec::new();
+    for (i, result) in results.iter().enumerate() {
+        if i == 2 {
+            continue;
+        }
+        let receipt = result
+            .as_ref()
+            .unwrap_or_else(|err| panic!("tx {i}: {err}"));
+        assert!(receipt.status(), "tx {i} reverted");
+        blocks.insert(receipt.block_number.unwrap());
+        let tx = anvil
+            .provider
+            .get_transaction_by_hash(receipt.transaction_hash)
+            .await
+            .unwrap()
+            .unwrap();
+        nonces.push(alloy_consensus::Transaction::nonce(&tx));
+    }
+    assert_eq!(
+        nonces,
+        vec![0, 1, 2, 3, 4],
+        "consecutive, the failed one took none"
+    );
+    assert!(
+        blocks.len() <= 2,
+        "landed in {blocks:?}: not one block each"
+    );
+}
