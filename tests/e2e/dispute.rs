@@ -344,6 +344,8 @@ impl Picker<'_> {
             if !g.proposerToMove {
                 let pick = IDisputeGame::pickCall {
                     id: U256::from(id),
+                    l2Block: g.l2Block,
+                    position: g.lo + (g.hi - g.lo) / 2,
                     midClaim: g.midClaim,
                     agree: self.picks.agree(&g),
                 };

@@ -47,7 +47,8 @@ import {IOneStepVerifier} from "interfaces/IOneStepVerifier.sol";
 ///         pushed.
 ///
 ///         Every move names what it answers: a challenge the output root it disputes, a bisection
-///         the position it claims at, a pick the claim it judges, a step the position it proves.
+///         the position it claims at, a pick the claim it judges and its position, a step the
+///         position it proves.
 ///         A move decided on a transaction that was then replaced (same nonce, higher fee) or
 ///         reorganised away reverts `DisputeGame_StaleMove` instead of applying to what was
 ///         mined in its place: without it, a party that saw the honest side's answer in the
@@ -281,12 +282,14 @@ contract DisputeGame {
     /// @notice The challenger's move: agree with the proposer's midpoint claim (the dispute is
     ///         after it) or disagree (the dispute is before it, up to it).
     /// @param id       The game id.
+    /// @param l2Block  The block whose trace is bisected (level 1), or 0 (level 0).
+    /// @param position The midpoint the judged claim is at.
     /// @param midClaim The proposer's claim judged: the game's `midClaim`.
     /// @param agree    True to agree.
-    function pick(uint256 id, bytes32 midClaim, bool agree) external {
+    function pick(uint256 id, uint64 l2Block, uint64 position, bytes32 midClaim, bool agree) external {
         Game storage g = _inProgress(id);
         if (g.proposerToMove || msg.sender != g.challenger) revert DisputeGame_NotYourTurn();
-        if (g.midClaim != midClaim) revert DisputeGame_StaleMove();
+        if (g.l2Block != l2Block || _mid(g) != position || g.midClaim != midClaim) revert DisputeGame_StaleMove();
         _tick(g);
         uint64 mid = _mid(g);
         if (agree) {

@@ -199,8 +199,9 @@ abstract contract DisputeGameBase is Test {
         address by = _g(id).challenger;
         {
             bytes32 judged_ = dg.games(id).midClaim;
+            (uint64 atBlock_, uint64 atPosition_) = _bisectAt(dg, id);
             vm.prank(by);
-            dg.pick(id, judged_, agree);
+            dg.pick(id, atBlock_, atPosition_, judged_, agree);
         }
     }
 
@@ -551,9 +552,9 @@ contract DisputeGameTest is DisputeGameBase {
         dg.bisect(id, 0, 4, mined);
         vm.expectRevert(DisputeGame.DisputeGame_StaleMove.selector);
         vm.prank(challenger);
-        dg.pick(id, shown, true);
+        dg.pick(id, 0, 4, shown, true);
         vm.prank(challenger);
-        dg.pick(id, mined, false);
+        dg.pick(id, 0, 4, mined, false);
         assertEq(_g(id).hi, 4);
         assertEq(_g(id).hiClaim, mined);
     }
@@ -567,7 +568,7 @@ contract DisputeGameTest is DisputeGameBase {
         vm.prank(proposer);
         dg.bisect(id, 0, 4, _claim(0, 4));
         vm.prank(challenger);
-        dg.pick(id, _claim(0, 4), false);
+        dg.pick(id, 0, 4, _claim(0, 4), false);
         // Agreeing would have left [4, 8], midpoint 6; disagreeing left [0, 4], midpoint 2.
         vm.expectRevert(DisputeGame.DisputeGame_StaleMove.selector);
         vm.prank(proposer);
@@ -576,6 +577,19 @@ contract DisputeGameTest is DisputeGameBase {
         dg.bisect(id, 0, 2, _claim(0, 2));
         assertEq(_g(id).midClaim, _claim(0, 2));
         assertFalse(_g(id).proposerToMove);
+    }
+
+    /// @dev A pick names the position of the claim it judges as well as the claim: the same
+    ///      claim at another position (a reorganised history in which the proposer posted it
+    ///      elsewhere) is not what the challenger judged.
+    function testFuzz_pick_atAnotherPosition_reverts(uint64 l2Block, uint64 position) public {
+        uint256 id = _challenge(challenger, _propose(proposer, 8));
+        vm.prank(proposer);
+        dg.bisect(id, 0, 4, _claim(0, 4));
+        vm.assume(l2Block != 0 || position != 4);
+        vm.expectRevert(DisputeGame.DisputeGame_StaleMove.selector);
+        vm.prank(challenger);
+        dg.pick(id, l2Block, position, _claim(0, 4), true);
     }
 
     /// @dev A step names the block and position it proves; any other reverts.
@@ -605,9 +619,10 @@ contract DisputeGameTest is DisputeGameBase {
         _bisect(id);
         {
             bytes32 judged_ = dg.games(id).midClaim;
+            (uint64 atBlock_, uint64 atPosition_) = _bisectAt(dg, id);
             vm.expectRevert(DisputeGame.DisputeGame_NotYourTurn.selector);
             vm.prank(sender);
-            dg.pick(id, judged_, true);
+            dg.pick(id, atBlock_, atPosition_, judged_, true);
         }
     }
 
@@ -615,9 +630,10 @@ contract DisputeGameTest is DisputeGameBase {
         uint256 id = _challenge(challenger, _propose(proposer, 8));
         {
             bytes32 judged_ = dg.games(id).midClaim;
+            (uint64 atBlock_, uint64 atPosition_) = _bisectAt(dg, id);
             vm.expectRevert(DisputeGame.DisputeGame_NotYourTurn.selector);
             vm.prank(challenger);
-            dg.pick(id, judged_, true);
+            dg.pick(id, atBlock_, atPosition_, judged_, true);
         }
     }
 
@@ -899,8 +915,9 @@ contract DisputeGameTest is DisputeGameBase {
             }
             {
                 bytes32 judged_ = game.games(id).midClaim;
+                (uint64 atBlock_, uint64 atPosition_) = _bisectAt(game, id);
                 vm.prank(challenger);
-                game.pick(id, judged_, true);
+                game.pick(id, atBlock_, atPosition_, judged_, true);
             }
         }
         {
@@ -1492,9 +1509,10 @@ contract DisputeGameTest is DisputeGameBase {
         vm.warp(block.timestamp + MAX_CLOCK);
         {
             bytes32 judged_ = dg.games(id).midClaim;
+            (uint64 atBlock_, uint64 atPosition_) = _bisectAt(dg, id);
             vm.expectRevert(DisputeGame.DisputeGame_ClockExpired.selector);
             vm.prank(challenger);
-            dg.pick(id, judged_, true);
+            dg.pick(id, atBlock_, atPosition_, judged_, true);
         }
     }
 
@@ -1658,9 +1676,10 @@ contract DisputeGameTest is DisputeGameBase {
         }
         {
             bytes32 judged_ = dg.games(id).midClaim;
+            (uint64 atBlock_, uint64 atPosition_) = _bisectAt(dg, id);
             vm.expectRevert(DisputeGame.DisputeGame_GameOver.selector);
             vm.prank(challenger);
-            dg.pick(id, judged_, true);
+            dg.pick(id, atBlock_, atPosition_, judged_, true);
         }
         vm.expectRevert(DisputeGame.DisputeGame_GameOver.selector);
         dg.resolve(id);
@@ -1679,7 +1698,7 @@ contract DisputeGameTest is DisputeGameBase {
         dg.bisect(id, 0, 4, _claim(0, 1));
         vm.expectRevert(DisputeGame.DisputeGame_UnknownGame.selector);
         vm.prank(challenger);
-        dg.pick(id, _claim(0, 4), true);
+        dg.pick(id, 0, 4, _claim(0, 4), true);
         vm.expectRevert(DisputeGame.DisputeGame_UnknownGame.selector);
         dg.games(id);
     }
@@ -2121,8 +2140,9 @@ contract DisputeGameTest is DisputeGameBase {
         _cool();
         {
             bytes32 judged_ = dg.games(id).midClaim;
+            (uint64 atBlock_, uint64 atPosition_) = _bisectAt(dg, id);
             vm.prank(challenger);
-            dg.pick(id, judged_, true);
+            dg.pick(id, atBlock_, atPosition_, judged_, true);
         }
         uint256 pickGas = vm.lastCallGas().gasTotalUsed;
 

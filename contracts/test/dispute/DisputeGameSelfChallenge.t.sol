@@ -27,7 +27,7 @@ contract DisputeGameSelfChallengeTest is DisputeGameBase {
                 dg.bisect(id, g.l2Block, g.lo + (g.hi - g.lo) / 2, claim);
             } else {
                 vm.prank(picker);
-                dg.pick(id, g.midClaim, true);
+                dg.pick(id, g.l2Block, g.lo + (g.hi - g.lo) / 2, g.midClaim, true);
             }
         }
     }

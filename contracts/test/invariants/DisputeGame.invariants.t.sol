@@ -160,17 +160,20 @@ contract DisputeGameHandler is Test {
         bool inTime = block.timestamp < dg.deadline(id);
         vm.prank(g.challenger);
         if (stale) {
-            try dg.pick(id, keccak256(abi.encode(g.midClaim)), agree) {
+            // Another claim, or the same claim at another position (a reorganised pick).
+            (uint64 position, bytes32 claim) =
+                agree ? (_midOf(g) + 1, g.midClaim) : (_midOf(g), keccak256(abi.encode(g.midClaim)));
+            try dg.pick(id, g.l2Block, position, claim, agree) {
                 revert("picked a claim the game does not hold");
             } catch (bytes memory reason) {
                 _expect(reason, DisputeGame.DisputeGame_StaleMove.selector);
             }
         } else if (inTime) {
-            dg.pick(id, g.midClaim, agree);
+            dg.pick(id, g.l2Block, _midOf(g), g.midClaim, agree);
             DisputeGame.Game memory after_ = dg.games(id);
             assertTrue(after_.proposerToMove, "pick did not hand the turn over");
         } else {
-            try dg.pick(id, g.midClaim, agree) {
+            try dg.pick(id, g.l2Block, _midOf(g), g.midClaim, agree) {
                 revert("picked after the clock ran out");
             } catch (bytes memory reason) {
                 _expect(reason, DisputeGame.DisputeGame_ClockExpired.selector);
@@ -196,7 +199,7 @@ contract DisputeGameHandler is Test {
                 dg.bisect(id, g.l2Block, g.lo + (g.hi - g.lo) / 2, bytes32(seed | 1));
             } else {
                 vm.prank(g.challenger);
-                dg.pick(id, g.midClaim, seed % 2 == 0);
+                dg.pick(id, g.l2Block, _midOf(g), g.midClaim, seed % 2 == 0);
             }
         }
         _sync();
@@ -358,6 +361,11 @@ contract DisputeGameHandler is Test {
             if (seenFinal[i]) assertTrue(isFinal, "a final proposal stopped being final");
             if (isFinal) seenFinal[i] = true;
         }
+    }
+
+    /// @dev The midpoint of `g`'s range: where the proposer claims, and the challenger judges.
+    function _midOf(DisputeGame.Game memory g) internal pure returns (uint64) {
+        return g.lo + (g.hi - g.lo) / 2;
     }
 
     function _expect(bytes memory reason, bytes4 selector) internal pure {

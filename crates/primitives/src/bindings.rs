@@ -256,7 +256,7 @@ alloy_sol_types::sol! {
     interface IDisputeGame {
         function challenge(uint256 proposal, bytes32 outputRoot) external payable returns (uint256 id);
         function bisect(uint256 id, uint64 l2Block, uint64 position, bytes32 claim) external;
-        function pick(uint256 id, bytes32 midClaim, bool agree) external;
+        function pick(uint256 id, uint64 l2Block, uint64 position, bytes32 midClaim, bool agree) external;
         function step(uint256 id, uint64 l2Block, uint64 position, bytes calldata witness) external;
         function resolve(uint256 id) external;
         function claimCredit(address recipient) external;

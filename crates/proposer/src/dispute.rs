@@ -1549,10 +1549,12 @@ impl DisputeAgent {
             let ours = self.claim(game, mid).await?;
             let agree = ours == game.midClaim;
             debug!(target: "rollup::dispute", game = id, level = game.level, mid, agree, "picking");
-            // Naming the claim judged: a pick decided on a bisection that was then replaced
-            // reverts instead of judging the claim mined in its place.
+            // Naming the claim judged and where it is: a pick decided on a bisection that was
+            // then replaced reverts instead of judging what was mined in its place.
             let input = IDisputeGame::pickCall {
                 id: U256::from(id),
+                l2Block: game.l2Block,
+                position: mid,
                 midClaim: game.midClaim,
                 agree,
             }
