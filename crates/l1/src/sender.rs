@@ -115,6 +115,20 @@ impl L1Sender {
         &self.provider
     }
 
+    /// `eth_call` of `request` as of L1's latest block. Never `pending` (alloy's default) for a
+    /// decision: a transaction still in the mempool can be replaced before it is mined, and a
+    /// move that answered it would apply to whatever was mined instead.
+    pub async fn call_latest(
+        &self,
+        request: TransactionRequest,
+    ) -> std::result::Result<Bytes, alloy_transport::TransportError> {
+        use alloy_provider::Provider;
+        self.provider
+            .call(request)
+            .block(alloy_rpc_types_eth::BlockId::latest())
+            .await
+    }
+
     /// The blob sidecar L1 takes now, from its `eth_config` (EIP-7910): EIP-4844 proofs before
     /// Osaka, cell proofs since. An L1 that does not answer `eth_config` is taken to run
     /// Osaka, as Ethereum has since December 2025.

@@ -39,7 +39,7 @@ use alloy_consensus::{Transaction as _, TxEnvelope};
 use alloy_network::TransactionBuilder;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::Provider;
-use alloy_rpc_types_eth::{BlockId, Filter, TransactionRequest};
+use alloy_rpc_types_eth::{Filter, TransactionRequest};
 use alloy_sol_types::SolEvent;
 use alloy_sol_types::{SolCall, SolValue};
 use rollup_execution::{
@@ -366,9 +366,7 @@ impl DisputeAgent {
             .with_input(call.abi_encode());
         let out = self
             .sender
-            .provider()
-            .call(tx)
-            .block(BlockId::latest())
+            .call_latest(tx)
             .await
             .map_err(|err| match err.as_error_resp() {
                 Some(payload) if payload.code == 3 || payload.message.contains("revert") => {
@@ -399,13 +397,7 @@ impl DisputeAgent {
             .with_to(to)
             .with_value(value)
             .with_input(input.clone());
-        if let Err(err) = self
-            .sender
-            .provider()
-            .call(simulated)
-            .block(BlockId::latest())
-            .await
-        {
+        if let Err(err) = self.sender.call_latest(simulated).await {
             let err = rollup_l1::call_failure(&err);
             warn!(target: "rollup::dispute", what, %err, "move not sent: its simulation fails");
             return Ok(false);
@@ -1442,13 +1434,7 @@ impl DisputeAgent {
                 .with_to(next.to)
                 .with_value(next.value)
                 .with_input(next.input.clone());
-            match self
-                .sender
-                .provider()
-                .call(simulated)
-                .block(BlockId::latest())
-                .await
-            {
+            match self.sender.call_latest(simulated).await {
                 Ok(_) => sendable.push(next),
                 Err(err) => {
                     let err = rollup_l1::call_failure(&err);
@@ -2004,6 +1990,23 @@ fn compute_transaction_step(
 mod tests {
     use super::*;
 
+    /// A challenging agent of a random account on `store`, against the L1 at `url`.
+    fn test_agent(store: &Store, url: &str) -> DisputeAgent {
+        let sender = L1Sender::new(
+            url,
+            alloy_signer_local::PrivateKeySigner::random(),
+            rollup_l1::SenderConfig::default(),
+        )
+        .unwrap();
+        let config = DisputeConfig {
+            state_manager: Address::repeat_byte(0xb3),
+            chain_id: 42_069,
+            interval: Duration::from_secs(1),
+            challenge: true,
+        };
+        DisputeAgent::new(config, store.clone(), sender)
+    }
+
     /// An L1 that answers every `eth_call` with one 32-byte word and records the block each
     /// asked for.
     async fn recording_l1() -> (String, Arc<std::sync::Mutex<Vec<serde_json::Value>>>) {
@@ -2082,21 +2085,7 @@ mod tests {
     #[tokio::test]
     async fn a_lost_game_is_played_again_only_where_it_can_be_won() {
         let fixture = crate::proposer::tests::genesis_store("dispute-again");
-        let agent = |url: &str| {
-            let sender = L1Sender::new(
-                url,
-                alloy_signer_local::PrivateKeySigner::random(),
-                rollup_l1::SenderConfig::default(),
-            )
-            .unwrap();
-            let config = DisputeConfig {
-                state_manager: Address::repeat_byte(0xb3),
-                chain_id: 42_069,
-                interval: Duration::from_secs(1),
-                challenge: true,
-            };
-            DisputeAgent::new(config, fixture.store.clone(), sender)
-        };
+        let agent = |url: &str| test_agent(&fixture.store, url);
         let dispute = |allowlisted| {
             rollup_primitives::bindings::ProposalDispute {
                 anchor: 0,
@@ -2146,19 +2135,7 @@ mod tests {
     async fn the_agent_reads_and_simulates_on_the_latest_l1_block() {
         let fixture = crate::proposer::tests::genesis_store("dispute-latest");
         let (url, blocks) = recording_l1().await;
-        let sender = L1Sender::new(
-            &url,
-            alloy_signer_local::PrivateKeySigner::random(),
-            rollup_l1::SenderConfig::default(),
-        )
-        .unwrap();
-        let config = DisputeConfig {
-            state_manager: Address::repeat_byte(0xb3),
-            chain_id: 42_069,
-            interval: Duration::from_secs(1),
-            challenge: true,
-        };
-        let agent = DisputeAgent::new(config, fixture.store.clone(), sender);
+        let agent = test_agent(&fixture.store, &url);
         let count = agent
             .call(Address::repeat_byte(0xb3), IDisputeGame::gameCountCall {})
             .await
@@ -2194,19 +2171,7 @@ mod tests {
         writer.commit().unwrap();
 
         // An L1 nobody answers at: every read of the inbox fails.
-        let sender = L1Sender::new(
-            "http://127.0.0.1:1",
-            alloy_signer_local::PrivateKeySigner::random(),
-            rollup_l1::SenderConfig::default(),
-        )
-        .unwrap();
-        let config = DisputeConfig {
-            state_manager: Address::repeat_byte(0xb3),
-            chain_id: 42_069,
-            interval: Duration::from_secs(1),
-            challenge: true,
-        };
-        let mut agent = DisputeAgent::new(config, store.clone(), sender);
+        let mut agent = test_agent(store, "http://127.0.0.1:1");
         let derived = agent.derived(1).unwrap();
         let later = std::time::Instant::now() + Duration::from_secs(3_600);
         agent.batches.insert(1, (None, later, BLOBS_RETRY, derived));

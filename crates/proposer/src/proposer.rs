@@ -4,8 +4,7 @@ use std::{collections::BTreeMap, sync::Mutex, time::Duration};
 
 use alloy_network::TransactionBuilder;
 use alloy_primitives::{Address, B256, Bytes, U256};
-use alloy_provider::Provider;
-use alloy_rpc_types_eth::{BlockId, TransactionRequest};
+use alloy_rpc_types_eth::TransactionRequest;
 use alloy_sol_types::{SolCall, SolValue};
 use rollup_l1::{L1Error, L1Sender};
 use rollup_primitives::{
@@ -288,24 +287,17 @@ impl Proposer {
         let tx = TransactionRequest::default()
             .with_to(self.config.state_manager)
             .with_input(call.abi_encode());
-        // As of L1's latest block, never `pending` (alloy's default): a proposal still in the
-        // mempool can be replaced before it is mined (see the dispute agent's reads).
-        let out = self
-            .sender
-            .provider()
-            .call(tx)
-            .block(BlockId::latest())
-            .await
-            .map_err(|err| {
-                // A JSON-RPC error answer about a revert is the contract's verdict; anything else
-                // (transport, node trouble) is a failed read.
-                match err.as_error_resp() {
-                    Some(payload) if payload.code == 3 || payload.message.contains("revert") => {
-                        ProposerError::Reverted(payload.message.to_string())
-                    }
-                    _ => ProposerError::Read(err.to_string()),
+        // As of L1's latest block (see `L1Sender::call_latest`).
+        let out = self.sender.call_latest(tx).await.map_err(|err| {
+            // A JSON-RPC error answer about a revert is the contract's verdict; anything else
+            // (transport, node trouble) is a failed read.
+            match err.as_error_resp() {
+                Some(payload) if payload.code == 3 || payload.message.contains("revert") => {
+                    ProposerError::Reverted(payload.message.to_string())
                 }
-            })?;
+                _ => ProposerError::Read(err.to_string()),
+            }
+        })?;
         C::abi_decode_returns(&out).map_err(|err| ProposerError::Read(err.to_string()))
     }
 
