@@ -87,6 +87,10 @@ impl Roles {
         proposer_key: Option<&str>,
         proposer_flag: &str,
     ) -> Result<Self, ServiceError> {
+        if batcher_key.is_some() && !sequencer {
+            // Only the sequencer's own blocks are unposted: a replica's come from L1.
+            warn!(target: "rollup::service", "{batcher_flag} without the sequencer role: the batcher posts this node's blocks, and a replica's all come from L1 already, so it will post nothing. Give the key to the sequencer's node");
+        }
         Ok(Self {
             sequencer,
             batcher: parse_key(batcher_flag, batcher_key)?,
