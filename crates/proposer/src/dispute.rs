@@ -1722,36 +1722,65 @@ impl DisputeAgent {
         let me = self.me();
         let dg = self.dispute_game;
         let sm = self.config.state_manager;
+        let mut txs: Vec<(&'static str, Address, Vec<u8>)> = Vec::new();
         let credit = self
             .call(dg, IDisputeGame::creditCall { account: me })
             .await?;
         if !credit.is_zero() {
             let input = IDisputeGame::claimCreditCall { recipient: me }.abi_encode();
-            self.send("claimCredit", dg, input, U256::ZERO).await?;
+            txs.push(("claimCredit", dg, input));
         }
         // The proposer's own balance is its working capital: bonds of final proposals come back
         // to it and pay for the next ones, so its defender leaves it alone (withdrawing them
         // made the proposer deposit again, two L1 transactions per restart). A challenger
         // withdraws its rewards, keeping one proposal bond only if its account is also the
         // allowlisted proposer.
-        if !self.config.challenge {
+        if self.config.challenge {
+            let balance = self
+                .call(sm, IStateManager::bondBalanceCall { account: me })
+                .await?;
+            let proposer = self.call(sm, IStateManager::proposerCall {}).await?;
+            let keep = if proposer == me {
+                self.call(sm, IStateManager::proposalBondCall {}).await?
+            } else {
+                U256::ZERO
+            };
+            if balance > keep {
+                let input = IStateManager::withdrawBondCall {
+                    amount: balance - keep,
+                }
+                .abi_encode();
+                txs.push(("withdrawBond", sm, input));
+            }
+        }
+        if txs.is_empty() {
             return Ok(());
         }
-        let balance = self
-            .call(sm, IStateManager::bondBalanceCall { account: me })
-            .await?;
-        let proposer = self.call(sm, IStateManager::proposerCall {}).await?;
-        let keep = if proposer == me {
-            self.call(sm, IStateManager::proposalBondCall {}).await?
-        } else {
-            U256::ZERO
-        };
-        if balance > keep {
-            let input = IStateManager::withdrawBondCall {
-                amount: balance - keep,
+        // Together, in one L1 block: the next round's moves wait for them.
+        let whats: Vec<_> = txs.iter().map(|(what, _, _)| *what).collect();
+        let results = self
+            .sender
+            .send_many(
+                txs.into_iter()
+                    .map(|(_, to, input)| (to, Bytes::from(input), U256::ZERO))
+                    .collect(),
+            )
+            .await;
+        for (what, result) in whats.into_iter().zip(results) {
+            match result {
+                Ok(receipt) if receipt.status() => {
+                    info!(target: "rollup::dispute", what, tx = %receipt.transaction_hash, "sent");
+                }
+                Ok(receipt) => {
+                    warn!(target: "rollup::dispute", what, tx = %receipt.transaction_hash, "reverted on L1");
+                }
+                Err(rollup_l1::L1Error::Cancelled) => {
+                    return Err(rollup_l1::L1Error::Cancelled.into());
+                }
+                Err(err) => {
+                    warn!(target: "rollup::dispute", what, %err, "not sent; retrying next round")
+                }
             }
-            .abi_encode();
-            self.send("withdrawBond", sm, input, U256::ZERO).await?;
         }
         Ok(())
     }

@@ -126,6 +126,10 @@ fn refused_as_malformed(err: &L1Error) -> bool {
         })
 }
 
+/// The most bonds of final proposals the proposer returns to its balance in one round (sent
+/// together); the rest wait for the next round.
+const MAX_BOND_RETURNS_PER_ROUND: usize = 16;
+
 /// Below this many L1 blocks under the node's L1 tip, a proposal names the L1 block that
 /// appended its L2 block's inbox record; further down, the block [`PROPOSAL_L1_DEPTH`] under
 /// the tip. Either is at most this old when the proposal is sent, plus the node's
@@ -615,25 +619,54 @@ impl Proposer {
             .call(IStateManager::proposalCountCall {})
             .await?
             .to::<u64>();
-        while next < count {
+        let me = self.sender.address();
+        let mut returns = Vec::new();
+        while next < count && returns.len() < MAX_BOND_RETURNS_PER_ROUND {
             let index = U256::from(next);
             let proposal = self.call(IStateManager::proposalsCall { index }).await?;
-            if proposal.removed || proposal.bondReturned {
+            // Only this proposer's own bonds: returning anyone's (anyone may) cost it a
+            // transaction each, and an outsider who made twenty true proposals at once held up
+            // its defender for twenty L1 blocks, long enough to lose a game on its clock.
+            if proposal.removed || proposal.bondReturned || proposal.proposer != me {
                 next += 1;
                 continue;
             }
             if !self.call(IStateManager::isFinalCall { index }).await? {
                 break;
             }
-            let receipt = self
-                .sender
-                .send(
-                    self.config.state_manager,
-                    IStateManager::returnBondCall { index }.abi_encode().into(),
-                )
-                .await?;
-            debug!(target: "rollup::proposer", index = next, ok = receipt.status(), "bond returned");
+            returns.push(next);
             next += 1;
+        }
+        if returns.is_empty() {
+            return Ok(next);
+        }
+        // Together, in one L1 block: the defender waits for them.
+        let txs = returns
+            .iter()
+            .map(|index| {
+                (
+                    self.config.state_manager,
+                    IStateManager::returnBondCall {
+                        index: U256::from(*index),
+                    }
+                    .abi_encode()
+                    .into(),
+                    U256::ZERO,
+                )
+            })
+            .collect();
+        let results = self.sender.send_many(txs).await;
+        for (index, result) in returns.into_iter().zip(results) {
+            match result {
+                Ok(receipt) => {
+                    debug!(target: "rollup::proposer", index, ok = receipt.status(), "bond returned");
+                }
+                Err(L1Error::Cancelled) => return Err(L1Error::Cancelled.into()),
+                Err(err) => {
+                    warn!(target: "rollup::proposer", index, %err, "returning a bond failed; retrying next round");
+                    next = next.min(index);
+                }
+            }
         }
         Ok(next)
     }
