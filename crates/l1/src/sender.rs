@@ -291,6 +291,12 @@ impl L1Sender {
                                 break;
                             }
                         }
+                        // The node may count the nonce before it serves the receipt: only once
+                        // a resubmission was refused is the nonce another transaction's (as in
+                        // `send`).
+                        if receipt.is_none() && attempt == 1 {
+                            continue;
+                        }
                         out[*index] = Some(receipt.ok_or_else(|| L1Error::NotMined {
                             to: *to,
                             attempts: attempt,
