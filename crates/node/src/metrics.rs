@@ -52,9 +52,17 @@ pub const COUNTERS: &[&str] = &[
 /// Gauges that stay unset until their first change, set to zero.
 pub const GAUGES: &[&str] = &["rollup_rpc_filters", "rollup_rpc_subscriptions"];
 
-/// Registers [`COUNTERS`] and [`GAUGES`] at zero with the installed metrics recorder. Call it
-/// once the recorder is installed; it adds nothing to a counter that already counted.
+/// The metrics table of `docs/operations.md`, the one place each metric is explained.
+const OPERATIONS: &str = include_str!("../../../docs/operations.md");
+
+/// Registers [`COUNTERS`] and [`GAUGES`] at zero with the installed metrics recorder and gives
+/// every metric of `docs/operations.md`'s table its `# HELP` line from there. Call it once the
+/// recorder is installed; it adds nothing to a counter that already counted.
 pub fn register_at_zero() {
+    for (name, help) in descriptions(OPERATIONS) {
+        // The recorder keeps one description per name whatever the kind.
+        metrics::describe_counter!(name, help);
+    }
     for name in COUNTERS {
         metrics::counter!(*name).increment(0);
     }
@@ -63,18 +71,75 @@ pub fn register_at_zero() {
     }
 }
 
+/// `(metric, what it counts)` for each metric named in the first column of a markdown table
+/// row whose third column says what they are (`| `a`, `b` | kind | what |`), backticks
+/// dropped from the text. Labels (`name{label}`) are not part of the name.
+fn descriptions(doc: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for line in doc.lines() {
+        let Some(row) = line.strip_prefix("| `rollup_") else {
+            continue;
+        };
+        let columns: Vec<&str> = row.splitn(3, " | ").collect();
+        let [names, _kind, what] = columns[..] else {
+            continue;
+        };
+        let what = what
+            .trim_end()
+            .trim_end_matches('|')
+            .trim()
+            .replace('`', "");
+        for name in format!("`rollup_{names}").split('`').skip(1).step_by(2) {
+            let name = name.split('{').next().unwrap_or(name);
+            if name.starts_with("rollup_") {
+                out.push((name.to_string(), what.clone()));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn every_metric_registered_at_zero_is_documented() {
-        let operations = include_str!("../../../docs/operations.md");
+    fn every_metric_registered_at_zero_is_described() {
+        let described = descriptions(OPERATIONS);
         for name in COUNTERS.iter().chain(GAUGES) {
+            let help = described.iter().find(|(n, _)| n == name);
             assert!(
-                operations.contains(&format!("`{name}`")),
+                help.is_some_and(|(_, help)| !help.is_empty()),
                 "{name} is not in docs/operations.md's metrics table"
             );
         }
+    }
+
+    #[test]
+    fn a_table_row_describes_each_metric_it_names() {
+        let doc = "| metric | kind | what |\n\
+                   |---|---|---|\n\
+                   | `rollup_a_total`, `rollup_b{role}` | counter | what `a` and b count |\n\
+                   not a row | `rollup_c` |\n";
+        assert_eq!(
+            descriptions(doc),
+            vec![
+                ("rollup_a_total".into(), "what a and b count".into()),
+                ("rollup_b".into(), "what a and b count".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn help_lines_reach_the_prometheus_text() {
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        metrics::with_local_recorder(&recorder, register_at_zero);
+        let text = handle.render();
+        assert!(
+            text.contains("# HELP rollup_l1_reorgs_total L1 reorgs seen / applied\n"),
+            "{text}"
+        );
+        assert!(text.contains("rollup_l1_reorgs_total 0\n"), "{text}");
     }
 }
