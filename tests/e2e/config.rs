@@ -74,6 +74,42 @@ fn a_replica_refuses_an_l1_its_config_is_not_for() {
     }
 }
 
+/// Under `--log-format json` a fatal error is also a JSON log line (what a log collector reads),
+/// besides the plain text on stderr a person reads.
+#[test]
+fn a_fatal_error_is_logged_as_json_under_json_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.json");
+    let output = Command::new(env!("CARGO_BIN_EXE_rollup-node"))
+        .args(["node", "--log-format", "json", "--config"])
+        .arg(&missing)
+        .args([
+            "--l1-rpc-url",
+            "http://127.0.0.1:1",
+            "--rpc-addr",
+            "127.0.0.1:0",
+        ])
+        .arg("--datadir")
+        .arg(dir.path().join("data"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.starts_with("Error: "), "{stderr}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let fatal = stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|line| line["fields"]["message"] == "stopped on a fatal error")
+        .unwrap_or_else(|| panic!("no fatal error in the JSON log:\n{stdout}"));
+    assert_eq!(fatal["level"], "ERROR");
+    let error = fatal["fields"]["error"].as_str().unwrap();
+    assert!(
+        stderr.contains(error),
+        "the JSON line names the error stderr shows: {error}\n{stderr}"
+    );
+}
+
 /// `rollup-node node` with `config` on the L1 at `l1_url` and `datadir`, its output piped.
 fn spawn_replica(
     config: &std::path::Path,
