@@ -239,6 +239,7 @@ async fn wait_for_l1(
     datadir: &Path,
     cancel: &tokio_util::sync::CancellationToken,
 ) -> eyre::Result<Option<u64>> {
+    let mut last_error = None;
     for _ in 0..150 {
         if let Some(child) = anvil.as_deref_mut()
             && let Some(status) = child.try_wait()?
@@ -262,8 +263,9 @@ async fn wait_for_l1(
         tokio::select! {
             biased;
             () = cancel.cancelled() => return Ok(None),
-            id = provider.get_chain_id() => if let Ok(id) = id {
-                return Ok(Some(id));
+            id = provider.get_chain_id() => match id {
+                Ok(id) => return Ok(Some(id)),
+                Err(err) => last_error = Some(err),
             },
         }
         tokio::select! {
@@ -272,7 +274,15 @@ async fn wait_for_l1(
             () = tokio::time::sleep(Duration::from_millis(200)) => {}
         }
     }
-    bail!("L1 at {url} did not answer eth_chainId within 30s")
+    let why = last_error.map_or_else(String::new, |source| {
+        let err = rollup_l1::L1Error::Rpc {
+            url: url.to_string(),
+            method: "eth_chainId",
+            source,
+        };
+        format!(": {err}")
+    });
+    bail!("L1 at {url} did not answer eth_chainId within 30s{why}")
 }
 
 fn anvil_binary(args: &DevnetArgs) -> PathBuf {
