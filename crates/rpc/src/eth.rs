@@ -5,7 +5,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use alloy_consensus::{Header, Transaction as _};
+use alloy_consensus::{Header, SignableTransaction as _, Transaction as _};
 use alloy_eips::{BlockId, BlockNumberOrTag, eip2718::Encodable2718};
 use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, TxKind, U64, U256};
 use alloy_rlp::Encodable;
@@ -540,6 +540,112 @@ impl EthApi {
                 gas_used,
                 error,
             })
+        })
+    }
+
+    /// `eth_fillTransaction`, as geth answers it: the request with what a wallet needs to sign
+    /// it filled in (EIP-1559 fees, the priority fee this node suggests and a fee cap of twice
+    /// the head's base fee above it, unless a legacy `gasPrice` is named; the sender's pending
+    /// nonce; the gas `eth_estimateGas` finds at the head; the chain id), answered unsigned as
+    /// `raw` (its EIP-2718 encoding with a zero signature) and `tx`. Nothing is signed or sent.
+    fn fill_transaction(&self, mut request: TransactionRequest) -> Result<FilledTransaction> {
+        let chain_id = self.ctx.config.l2_chain_id;
+        // The checks every call makes (chain id, fee fields, unsupported types) first.
+        call_request(request.clone(), chain_id)?;
+        let refused = |message: String| Err(RpcError::ExecutionFailed(message));
+        let reader = self.reader()?;
+        let head = stored_head(&reader)?;
+        let base_fee = reader
+            .header(head)?
+            .and_then(|h| h.base_fee_per_gas)
+            .unwrap_or_default();
+        let from = request.from.unwrap_or_default();
+        let state_nonce = StateView::Latest(&reader)
+            .basic_ref(from)?
+            .map(|account| account.nonce)
+            .unwrap_or_default();
+        drop(reader);
+        if request.gas_price.is_none() {
+            let tip = *request
+                .max_priority_fee_per_gas
+                .get_or_insert(u128::from(SUGGESTED_PRIORITY_FEE));
+            let max_fee = *request
+                .max_fee_per_gas
+                .get_or_insert(tip.saturating_add(2 * u128::from(base_fee)));
+            if max_fee < tip {
+                return refused(format!(
+                    "maxFeePerGas ({max_fee}) < maxPriorityFeePerGas ({tip})"
+                ));
+            }
+        }
+        let input = request
+            .input
+            .clone()
+            .try_into_unique_input()
+            .map_err(|err| RpcError::InvalidParams(format!("invalid call: {err}")))?
+            .unwrap_or_default();
+        let to = match request.to {
+            Some(TxKind::Call(to)) => TxKind::Call(to),
+            Some(TxKind::Create) | None if input.is_empty() => {
+                return refused("contract creation without any data provided".into());
+            }
+            Some(TxKind::Create) | None => TxKind::Create,
+        };
+        let nonce = match request.nonce {
+            Some(nonce) => nonce,
+            None => match &self.ctx.pool {
+                Some(pool) => pool.pending_nonce(from, state_nonce),
+                None => state_nonce,
+            },
+        };
+        let gas_limit = match request.gas {
+            Some(gas) => gas,
+            None => self.estimate_gas(request.clone(), None, None)?.to(),
+        };
+        let value = request.value.unwrap_or_default();
+        // Signed with a zero signature, as geth encodes an unsigned transaction.
+        let unsigned = alloy_primitives::Signature::new(U256::ZERO, U256::ZERO, false);
+        let tx: alloy_consensus::TxEnvelope = match (request.gas_price, request.access_list) {
+            (Some(gas_price), None) => alloy_consensus::TxLegacy {
+                chain_id: Some(chain_id),
+                nonce,
+                gas_price,
+                gas_limit,
+                to,
+                value,
+                input,
+            }
+            .into_signed(unsigned)
+            .into(),
+            (Some(gas_price), Some(access_list)) => alloy_consensus::TxEip2930 {
+                chain_id,
+                nonce,
+                gas_price,
+                gas_limit,
+                to,
+                value,
+                access_list,
+                input,
+            }
+            .into_signed(unsigned)
+            .into(),
+            (None, access_list) => alloy_consensus::TxEip1559 {
+                chain_id,
+                nonce,
+                gas_limit,
+                max_fee_per_gas: request.max_fee_per_gas.unwrap_or_default(),
+                max_priority_fee_per_gas: request.max_priority_fee_per_gas.unwrap_or_default(),
+                to,
+                value,
+                access_list: access_list.unwrap_or_default(),
+                input,
+            }
+            .into_signed(unsigned)
+            .into(),
+        };
+        Ok(FilledTransaction {
+            raw: tx.encoded_2718().into(),
+            tx,
         })
     }
 
@@ -1147,6 +1253,16 @@ fn halt_message(reason: &HaltReason) -> String {
     .to_string()
 }
 
+/// What `eth_fillTransaction` answers: geth's `SignTransactionResult` of an unsigned
+/// transaction.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct FilledTransaction {
+    /// The transaction's EIP-2718 encoding, its signature zero.
+    raw: Bytes,
+    /// The transaction's fields (and its zero signature).
+    tx: alloy_consensus::TxEnvelope,
+}
+
 /// Registers the `eth_*`, `net_*` and `web3_*` methods.
 pub(crate) fn register(module: &mut RpcModule<EthApi>) {
     inline_method(module, "web3_clientVersion", |_, _| {
@@ -1377,6 +1493,10 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
         let request: TransactionRequest = args.required(0, "call")?;
         let overrides = call_overrides(&args)?;
         api.estimate_gas(request, args.optional(1, "block")?, overrides.as_ref())
+    });
+    heavy_method(module, "eth_fillTransaction", |api, args| {
+        let request: TransactionRequest = args.required(0, "transaction")?;
+        api.fill_transaction(request)
     });
     heavy_method(module, "eth_getLogs", |api, args| {
         let filter = args.filter(0)?;

@@ -862,6 +862,129 @@ async fn calls_are_refused_as_geth_refuses_them() {
     );
 }
 
+/// `eth_fillTransaction` (viem prepares transactions with it first): the request filled in as
+/// geth fills it, unsigned; signed as answered, the pool takes it, and the next fill counts it.
+#[tokio::test(flavor = "multi_thread")]
+async fn transactions_are_filled_as_geth_fills_them() {
+    use alloy_eips::eip2718::Decodable2718;
+    let f = fixture().await;
+    let from = signer().address();
+    let head = result(f.addr, "eth_getBlockByNumber", json!(["latest", false])).await;
+    let base_fee = hex_u128(&head["baseFeePerGas"]);
+
+    let filled = result(
+        f.addr,
+        "eth_fillTransaction",
+        json!([{"from": from, "to": RECIPIENT, "value": "0x7"}]),
+    )
+    .await;
+    let tx = &filled["tx"];
+    assert_eq!(tx["type"], "0x2", "{filled}");
+    assert_eq!(hex_u64(&tx["chainId"]), CHAIN_ID);
+    assert_eq!(
+        hex_u64(&tx["nonce"]),
+        1,
+        "the fixture's block 2 used nonce 0"
+    );
+    assert_eq!(hex_u64(&tx["gas"]), 21_000);
+    assert_eq!(hex_u128(&tx["value"]), 7);
+    let tip = hex_u128(&result(f.addr, "eth_maxPriorityFeePerGas", json!([])).await);
+    assert_eq!(hex_u128(&tx["maxPriorityFeePerGas"]), tip);
+    assert_eq!(hex_u128(&tx["maxFeePerGas"]), tip + 2 * base_fee);
+    assert_eq!(tx["r"], "0x0");
+    // `raw` is `tx` encoded, its signature zero.
+    let raw: Bytes = serde_json::from_value(filled["raw"].clone()).unwrap();
+    let decoded = TxEnvelope::decode_2718(&mut raw.as_ref()).unwrap();
+    assert_eq!(serde_json::to_value(&decoded).unwrap(), *tx);
+
+    // Signed as answered, it is a transaction the pool takes.
+    let unsigned = decoded.as_eip1559().unwrap().tx().clone();
+    let signature = signer().sign_hash_sync(&unsigned.signature_hash()).unwrap();
+    let signed = TxEnvelope::from(unsigned.into_signed(signature));
+    let sent = result(
+        f.addr,
+        "eth_sendRawTransaction",
+        json!([Bytes::from(
+            alloy_eips::eip2718::Encodable2718::encoded_2718(&signed)
+        )]),
+    )
+    .await;
+    assert_eq!(sent, json!(signed.tx_hash()));
+    let next = result(
+        f.addr,
+        "eth_fillTransaction",
+        json!([{"from": from, "to": RECIPIENT}]),
+    )
+    .await;
+    assert_eq!(
+        hex_u64(&next["tx"]["nonce"]),
+        2,
+        "the pooled nonce is counted"
+    );
+
+    // What the caller names is kept: a legacy price, an access list, a gas limit, a nonce.
+    let legacy = result(
+        f.addr,
+        "eth_fillTransaction",
+        json!([{"from": from, "to": RECIPIENT, "gasPrice": "0x3b9aca00", "gas": "0x6000", "nonce": "0x9"}]),
+    )
+    .await;
+    assert_eq!(legacy["tx"]["type"], "0x0", "{legacy}");
+    assert_eq!(hex_u64(&legacy["tx"]["chainId"]), CHAIN_ID);
+    assert_eq!(hex_u64(&legacy["tx"]["gas"]), 0x6000);
+    assert_eq!(hex_u64(&legacy["tx"]["nonce"]), 9);
+    let with_list = result(
+        f.addr,
+        "eth_fillTransaction",
+        json!([{"from": from, "to": RECIPIENT, "gasPrice": "0x3b9aca00",
+                "accessList": [{"address": RECIPIENT, "storageKeys": []}]}]),
+    )
+    .await;
+    assert_eq!(with_list["tx"]["type"], "0x1", "{with_list}");
+    assert_eq!(hex_u64(&with_list["tx"]["gas"]), 21_000 + 2_400);
+
+    // Refused as geth refuses them.
+    for (request, code, message) in [
+        (
+            json!({"from": from}),
+            -32000,
+            "contract creation without any data provided",
+        ),
+        (
+            json!({"from": from, "to": RECIPIENT, "chainId": "0x1"}),
+            -32000,
+            "chainId does not match node's (have=1, want=901)",
+        ),
+        (
+            json!({"from": from, "to": RECIPIENT, "maxFeePerGas": "0x1"}),
+            -32000,
+            "maxFeePerGas (1) < maxPriorityFeePerGas (1000000000)",
+        ),
+        (
+            json!({"from": from, "to": RECIPIENT, "gasPrice": "0x100", "maxFeePerGas": "0x200"}),
+            -32000,
+            "both gasPrice and (maxFeePerGas or maxPriorityFeePerGas) specified",
+        ),
+        (
+            json!({"from": from, "to": RECIPIENT, "authorizationList": []}),
+            -32602,
+            "EIP-7702 authorizations are not supported",
+        ),
+        (
+            json!({"from": RECIPIENT, "to": from, "value": "0xffffffffffffffffffffffffff"}),
+            -32000,
+            "insufficient funds for transfer",
+        ),
+    ] {
+        let refused = error(f.addr, "eth_fillTransaction", json!([request])).await;
+        assert_eq!(refused["code"], code, "{request}: {refused}");
+        assert!(
+            refused["message"].as_str().unwrap().contains(message),
+            "{request}: {refused}"
+        );
+    }
+}
+
 /// Methods a tool may call that mean little on an L2 answer as geth answers for a post-merge
 /// node without peers.
 #[tokio::test(flavor = "multi_thread")]
