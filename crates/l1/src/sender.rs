@@ -40,8 +40,10 @@ impl Default for SenderConfig {
     }
 }
 
-/// Sends transactions from one L1 account, one at a time: each call owns a nonce until its
-/// transaction is mined, replacing it with higher fees when it is not mined in time.
+/// Sends transactions from one L1 account: [`Self::send`] owns one nonce until its transaction
+/// is mined, replacing it with higher fees when it is not mined in time; [`Self::send_many`]
+/// does the same for several at consecutive nonces; [`Self::prepare`] and [`Self::submit`]
+/// leave the nonces to the caller (the batcher).
 ///
 /// With [`Self::with_cancel`], every wait and retry stops as soon as the token fires (the call
 /// returns [`L1Error::Cancelled`]), so a role shuts down promptly even when L1 is gone.
@@ -207,9 +209,13 @@ impl L1Sender {
     /// one, and waits until each is mined, bumping the fees of those that are not and
     /// resubmitting them at their nonces every `resubmit_after`, as [`Self::send`] does for
     /// one. Returns each one's receipt (it may have reverted) or error, in `txs`' order. A
-    /// transaction whose preparation fails (its gas estimate reverts) or that the L1 refuses
-    /// when first sent takes no nonce. For callers with many independent transactions that each have a deadline (the
-    /// dispute agent, one move per game): one at a time, they would take an L1 block each.
+    /// transaction whose preparation fails (its gas estimate reverts), that the balance left
+    /// after the ones before it cannot pay for, or that the L1 refuses when first sent takes
+    /// no nonce. One refused because a transaction of ours already waits at its nonce (a
+    /// leftover of an earlier call, or one whose answer was lost) replaces it, its fees
+    /// bumped until the L1 takes it. For callers with many independent transactions that each
+    /// have a deadline (the dispute agent, one move per game): one at a time, they would take
+    /// an L1 block each.
     pub async fn send_many(
         &self,
         txs: Vec<(Address, Bytes, U256)>,
@@ -232,6 +238,30 @@ impl L1Sender {
                 Err(err) => out[index] = Some(Err(err)),
             }
         }
+        // What the account can pay for, in order: a pool that parks a transaction its sender
+        // cannot pay for (with the ones before it) instead of refusing it would hold every
+        // later nonce behind it.
+        if let Ok(balance) = self.unless_cancelled(self.balance()).await {
+            let mut left = balance;
+            prepared.retain(|(index, _, tx)| match left.checked_sub(tx.cost()) {
+                Some(rest) => {
+                    left = rest;
+                    true
+                }
+                None => {
+                    out[*index] = Some(Err(L1Error::Unfunded {
+                        account: self.address,
+                        url: self.url.clone(),
+                        method: "eth_sendRawTransaction",
+                        reason: format!(
+                            "{balance} wei pays for the transactions sent before this one, not for this one's value and gas ({} wei)",
+                            tx.cost()
+                        ),
+                    }));
+                    false
+                }
+            });
+        }
         if prepared.is_empty() {
             return finish(out, &|| L1Error::Cancelled);
         }
@@ -253,23 +283,29 @@ impl L1Sender {
         // (its sender cannot pay for it, say) takes none, so it leaves no gap the others would
         // wait behind.
         let mut nonces: Vec<Option<u64>> = vec![None; prepared.len()];
+        // Polls in a row that found a transaction's nonce mined but no receipt of ours.
+        let mut unseen = vec![0_u32; prepared.len()];
         let mut next = first;
         for attempt in 1..=self.config.max_attempts {
-            for (k, (index, _, tx)) in prepared.iter().enumerate() {
+            for (k, (index, _, tx)) in prepared.iter_mut().enumerate() {
                 if out[*index].is_some() {
                     continue;
                 }
-                let nonce = nonces[k].unwrap_or(next);
-                match self.submit(tx, nonce).await {
-                    Ok(hash) => {
-                        sent[k].push(hash);
-                        if nonces[k].is_none() {
-                            nonces[k] = Some(nonce);
+                let Some(nonce) = nonces[k] else {
+                    match self.submit_first(tx, next).await {
+                        Ok(hash) => {
+                            sent[k].push(hash);
+                            nonces[k] = Some(next);
                             next += 1;
                         }
+                        Err(L1Error::Cancelled) => return finish(out, &|| L1Error::Cancelled),
+                        Err(err) => out[*index] = Some(Err(err)),
                     }
+                    continue;
+                };
+                match self.submit(tx, nonce).await {
+                    Ok(hash) => sent[k].push(hash),
                     Err(L1Error::Cancelled) => return finish(out, &|| L1Error::Cancelled),
-                    Err(err) if nonces[k].is_none() => out[*index] = Some(Err(err)),
                     Err(err) => {
                         warn!(target: "rollup::l1", %err, nonce, attempt, "L1 transaction submission failed");
                     }
@@ -291,11 +327,14 @@ impl L1Sender {
                                 break;
                             }
                         }
-                        // The node may count the nonce before it serves the receipt: only once
-                        // a resubmission was refused is the nonce another transaction's (as in
-                        // `send`).
-                        if receipt.is_none() && attempt == 1 {
-                            continue;
+                        // The node may count the nonce before it serves the receipt: only after
+                        // the first attempt and several polls (two seconds) without one is the
+                        // nonce another transaction's.
+                        if receipt.is_none() {
+                            unseen[k] += 1;
+                            if attempt == 1 || unseen[k] < 8 {
+                                continue;
+                            }
                         }
                         out[*index] = Some(receipt.ok_or_else(|| L1Error::NotMined {
                             to: *to,
@@ -547,6 +586,25 @@ impl L1Sender {
         .await
     }
 
+    /// The first submission of `prepared`, at `nonce`: a refusal because a transaction of ours
+    /// already waits at that nonce (a leftover of an earlier call, or one whose answer was
+    /// lost) is met by bumping the fees until the L1 takes this one in its place (at most
+    /// [`MAX_OUTBIDS`] times); a nonce L1 says is used already is an error (the caller starts
+    /// again from the mined nonce). Any other refusal is returned as it is.
+    async fn submit_first(&self, prepared: &mut Prepared, nonce: u64) -> Result<B256> {
+        let mut outbids = 0;
+        loop {
+            match self.submit(prepared, nonce).await {
+                Err(err) if outbids < MAX_OUTBIDS && nonce_occupied(&err) => {
+                    outbids += 1;
+                    prepared.bump();
+                    debug!(target: "rollup::l1", nonce, outbids, %err, "a transaction of ours waits at this nonce: replacing it with higher fees");
+                }
+                result => return result,
+            }
+        }
+    }
+
     /// The receipt of `hash`, if it is mined.
     pub async fn receipt(&self, hash: B256) -> Result<Option<TransactionReceipt>> {
         self.unless_cancelled(async {
@@ -592,6 +650,31 @@ impl L1Sender {
     }
 }
 
+/// How many times [`L1Sender::send_many`] bumps a transaction's fees to replace one of ours
+/// that waits at its nonce: ten bumps of 15% are four times the fees, above anything the
+/// resubmissions of an earlier call (six attempts) reach.
+const MAX_OUTBIDS: u32 = 10;
+
+/// Whether an L1 node refused a transaction because one of ours already waits at its nonce
+/// with fees it does not replace for these (geth, reth and anvil word it so).
+fn nonce_occupied(err: &L1Error) -> bool {
+    let L1Error::Rpc { source, .. } = err else {
+        return false;
+    };
+    let Some(payload) = source.as_error_resp() else {
+        return false;
+    };
+    let message = payload.message.to_lowercase();
+    [
+        "underpriced",
+        "already known",
+        "already imported",
+        "replacement",
+    ]
+    .iter()
+    .any(|words| message.contains(words))
+}
+
 /// A transaction ready to send at a nonce of the caller's choosing ([`L1Sender::prepare`]).
 #[derive(Debug, Clone)]
 pub struct Prepared {
@@ -603,6 +686,21 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// The most it can cost its sender at its current fees: its value and its gas limit at
+    /// the fee cap (blobs at the blob fee cap too), as a pool checks it against the balance.
+    pub fn cost(&self) -> U256 {
+        let gas = U256::from(self.request.gas.unwrap_or_default()) * U256::from(self.max_fee);
+        let blob_gas = self
+            .request
+            .blob_versioned_hashes
+            .as_ref()
+            .map_or(0, Vec::len) as u64
+            * alloy_eips::eip4844::DATA_GAS_PER_BLOB;
+        self.request.value.unwrap_or_default()
+            + gas
+            + U256::from(blob_gas) * U256::from(self.blob_fee)
+    }
+
     /// Raises the fees for a replacement at the same nonce: by the sender's bump percentage
     /// (pools replace an ordinary transaction for 10% more), and every fee twofold for a blob
     /// transaction (geth's and reth's blob pools replace one only for 100% more on the max

@@ -1106,7 +1106,8 @@ async fn blob_sidecars_follow_the_l1_fork() {
 
 /// Several transactions go out at once, at consecutive nonces, and land in the same L1 block
 /// (one at a time they took a block each: the dispute agent fell behind a flood of games); one
-/// the L1 refuses takes no nonce and leaves no gap the others would wait behind.
+/// the balance cannot pay for after the ones before it takes no nonce and leaves no gap the
+/// others would wait behind (a pool may park it instead of refusing it).
 #[tokio::test]
 async fn many_transactions_are_sent_at_once() {
     let anvil = Anvil::start_with(&["--block-time", "2"]).await;
@@ -1115,23 +1116,28 @@ async fn many_transactions_are_sent_at_once() {
         "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
             .parse()
             .unwrap();
+    let balance = anvil.provider.get_balance(signer.address()).await.unwrap();
     let sender = L1Sender::new(&anvil.url, signer, SenderConfig::default()).unwrap();
     let one = alloy_primitives::U256::from(1u64);
     let mut txs: Vec<_> = (1..=5u8)
         .map(|i| (Address::repeat_byte(i), alloy_primitives::Bytes::new(), one))
         .collect();
-    // More than the account holds: refused when sent.
+    // Payable alone (its estimate passes), not after the two before it.
     txs.insert(
         2,
         (
             Address::repeat_byte(9),
             Default::default(),
-            alloy_primitives::U256::MAX,
+            balance - U256::from(1_000_000_000_000_u64),
         ),
     );
     let results = sender.send_many(txs).await;
     assert_eq!(results.len(), 6);
-    assert!(results[2].is_err(), "{:?}", results[2]);
+    assert!(
+        matches!(results[2], Err(L1Error::Unfunded { .. })),
+        "{:?}",
+        results[2]
+    );
     let mut blocks = std::collections::BTreeSet::new();
     let mut nonces = Vec::new();
     for (i, result) in results.iter().enumerate() {
@@ -1159,5 +1165,79 @@ async fn many_transactions_are_sent_at_once() {
     assert!(
         blocks.len() <= 2,
         "landed in {blocks:?}: not one block each"
+    );
+}
+
+/// A transaction of ours left waiting at the mined nonce (an earlier call's, at fees the L1
+/// has not mined yet) does not block the next call: its first transaction takes the nonce over
+/// with higher fees, and the rest follow at the next nonces (without this, every one was
+/// refused as underpriced, every round, and the dispute agent could not move).
+#[tokio::test]
+async fn a_transaction_left_at_the_nonce_is_replaced() {
+    let anvil = Anvil::start().await;
+    let signer: alloy_signer_local::PrivateKeySigner =
+        "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+            .parse()
+            .unwrap();
+    let sender = L1Sender::new(&anvil.url, signer, SenderConfig::default()).unwrap();
+    let rpc = |method: &'static str, params: Value| {
+        let provider = anvil.provider.clone();
+        async move {
+            provider
+                .raw_request::<_, Value>(method.into(), params)
+                .await
+                .unwrap()
+        }
+    };
+    rpc("evm_setAutomine", json!([false])).await;
+    let mut leftover = sender
+        .prepare(Address::repeat_byte(7), Default::default(), None, None)
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        leftover.bump();
+    }
+    let left = sender.submit(&leftover, 0).await.unwrap();
+    // Mine from here on, once the call below has sent.
+    let provider = anvil.provider.clone();
+    let miner = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let _ = provider
+                .raw_request::<_, Value>("evm_mine".into(), json!([]))
+                .await;
+        }
+    });
+    let one = U256::from(1u64);
+    let results = sender
+        .send_many(vec![
+            (Address::repeat_byte(1), Default::default(), one),
+            (Address::repeat_byte(2), Default::default(), one),
+        ])
+        .await;
+    miner.abort();
+    let mut nonces = Vec::new();
+    for (i, result) in results.iter().enumerate() {
+        let receipt = result
+            .as_ref()
+            .unwrap_or_else(|err| panic!("tx {i}: {err}"));
+        assert!(receipt.status());
+        let tx = anvil
+            .provider
+            .get_transaction_by_hash(receipt.transaction_hash)
+            .await
+            .unwrap()
+            .unwrap();
+        nonces.push(alloy_consensus::Transaction::nonce(&tx));
+    }
+    assert_eq!(nonces, vec![0, 1]);
+    assert!(
+        anvil
+            .provider
+            .get_transaction_receipt(left)
+            .await
+            .unwrap()
+            .is_none(),
+        "the leftover was replaced"
     );
 }
