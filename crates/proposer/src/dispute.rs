@@ -272,10 +272,11 @@ pub struct DisputeAgent {
     /// Proposals with a game of this account in progress (learnt from every game since start):
     /// not challenged again while it runs.
     challenged: HashSet<u64>,
-    /// The games this account lost, by proposal: a proposal it still disagrees with is
-    /// challenged again while its challenge period runs, up to [`MAX_LOST_GAMES_PER_PROPOSAL`]
-    /// losses.
-    lost: HashMap<u64, HashSet<u64>>,
+    /// The games this account lost, by proposal, each with whether it ended at a step (the
+    /// proposer to move: a step proven valid, or one L1 cannot prove yet) rather than on this
+    /// account's clock: a proposal it still disagrees with is challenged again while its
+    /// challenge period runs, up to [`MAX_LOST_GAMES_PER_PROPOSAL`] losses.
+    lost: HashMap<u64, HashMap<u64, bool>>,
     /// Proposals this account no longer challenges although it lost a game on them and still
     /// disagrees (see [`Self::challenge_again`]): said once as an error.
     given_up: HashSet<u64>,
@@ -1371,9 +1372,19 @@ impl DisputeAgent {
         let mut all_resolved = true;
         let mut moves = Vec::new();
         for id in self.game_cursor..game_count {
-            let game = self
+            // A read that fails skips this game for the round, not the moves already decided
+            // for the others (nor the cursor: the game is read again next round).
+            let game = match self
                 .call(dg, IDisputeGame::gamesCall { id: U256::from(id) })
-                .await?;
+                .await
+            {
+                Ok(game) => game,
+                Err(err) => {
+                    all_resolved = false;
+                    warn!(target: "rollup::dispute", game = id, %err, "could not read the game; retrying next round");
+                    continue;
+                }
+            };
             if game.challenger == me {
                 // Games ascend by id, so a later game on the same proposal decides.
                 if game.status == IN_PROGRESS {
@@ -1381,7 +1392,13 @@ impl DisputeAgent {
                 } else {
                     self.challenged.remove(&game.proposal);
                     if game.status == PROPOSER_WON {
-                        self.lost.entry(game.proposal).or_default().insert(id);
+                        // Only `step` ends a game with the proposer to move and the proposer
+                        // winning; `resolve` gives it the game when the challenger ran out of
+                        // time.
+                        self.lost
+                            .entry(game.proposal)
+                            .or_default()
+                            .insert(id, game.proposerToMove);
                     }
                 }
             }
@@ -1394,18 +1411,24 @@ impl DisputeAgent {
             all_resolved = false;
             let proposal = match proposals.get(&game.proposal) {
                 Some(p) => p.clone(),
-                None => {
-                    let p = self
-                        .call(
-                            sm,
-                            IStateManager::proposalsCall {
-                                index: U256::from(game.proposal),
-                            },
-                        )
-                        .await?;
-                    proposals.insert(game.proposal, p.clone());
-                    p
-                }
+                None => match self
+                    .call(
+                        sm,
+                        IStateManager::proposalsCall {
+                            index: U256::from(game.proposal),
+                        },
+                    )
+                    .await
+                {
+                    Ok(p) => {
+                        proposals.insert(game.proposal, p.clone());
+                        p
+                    }
+                    Err(err) => {
+                        warn!(target: "rollup::dispute", game = id, proposal = game.proposal, %err, "could not read the game's proposal; retrying next round");
+                        continue;
+                    }
+                },
             };
             match self.play(id, &game, &proposal, &params).await {
                 Ok(Some(next)) => moves.push(next),
@@ -1416,7 +1439,13 @@ impl DisputeAgent {
             }
         }
         if self.config.challenge {
-            moves.extend(self.challenge_new(&params).await?);
+            // The moves decided above go out even if looking for new challenges fails.
+            match self.challenge_new(&params).await {
+                Ok(challenges) => moves.extend(challenges),
+                Err(err) => {
+                    warn!(target: "rollup::dispute", %err, "could not look for proposals to challenge; retrying next round");
+                }
+            }
         }
         self.make(moves).await?;
         self.collect().await
@@ -1629,7 +1658,9 @@ impl DisputeAgent {
             if proposal.proposer == self.me() || self.challenged.contains(&index) {
                 continue;
             }
-            let lost = self.lost.get(&index).map_or(0, HashSet::len);
+            let (lost, at_step) = self.lost.get(&index).map_or((0, false), |games| {
+                (games.len(), games.values().any(|&at_step| at_step))
+            });
             let reader = self.store.reader()?;
             let Some(ours) = Self::output_claim(&reader, proposal.l2BlockNumber)? else {
                 debug!(target: "rollup::dispute", index, l2_block = proposal.l2BlockNumber, "proposal of a block not derived here yet");
@@ -1638,7 +1669,11 @@ impl DisputeAgent {
             if ours.hash() == proposal.stateRoot {
                 continue;
             }
-            if lost > 0 && !self.challenge_again(index, &proposal, lost).await? {
+            if lost > 0
+                && !self
+                    .challenge_again(index, &proposal, lost, at_step)
+                    .await?
+            {
                 continue;
             }
             if lost == 0 {
@@ -1678,26 +1713,30 @@ impl DisputeAgent {
     }
 
     /// Whether to challenge again proposal `index`, which this node still disagrees with after
-    /// this account lost `lost` games on it. Not if its proposer is allowlisted: such a game
-    /// is lost by design when it reaches a step L1 cannot prove yet (`UnprovableStep`), and
-    /// would be again. Not past [`MAX_LOST_GAMES_PER_PROPOSAL`]. Either way the node says so,
-    /// as an error and in its health, every round while the challenge period runs: a false
-    /// root is on its way to being final.
+    /// this account lost `lost` games on it (`at_step`: one of them ended at a step rather
+    /// than on this account's clock). Not if its proposer is allowlisted and a game reached
+    /// its step: such a game is lost by design at a step L1 cannot prove yet
+    /// (`UnprovableStep`), and would be again; one lost on the clock (L1 or this node down)
+    /// may be won. Not past [`MAX_LOST_GAMES_PER_PROPOSAL`]. Either way the node says so, as
+    /// an error and in its health, every round while the challenge period runs: a false root
+    /// is on its way to being final.
     async fn challenge_again(
         &mut self,
         index: u64,
         proposal: &Proposal,
         lost: usize,
+        at_step: bool,
     ) -> Result<bool, DisputeError> {
-        let allowlisted = self
-            .call(
-                self.config.state_manager,
-                IStateManager::disputeOfCall {
-                    index: U256::from(index),
-                },
-            )
-            .await?
-            .allowlisted;
+        let allowlisted = at_step
+            && self
+                .call(
+                    self.config.state_manager,
+                    IStateManager::disputeOfCall {
+                        index: U256::from(index),
+                    },
+                )
+                .await?
+                .allowlisted;
         let why = if allowlisted {
             "its proposer is allowlisted, so a game that reaches a step L1 cannot prove yet resolves for it (UnprovableStep) and another challenge would lose the same way: the guardian must remove it"
         } else if lost >= MAX_LOST_GAMES_PER_PROPOSAL {
@@ -2138,11 +2177,11 @@ mod tests {
 
         let (url, _) = answering_l1(dispute(false)).await;
         let mut open = agent(&url);
-        assert!(open.challenge_again(4, &proposal, 1).await.unwrap());
+        assert!(open.challenge_again(4, &proposal, 1, true).await.unwrap());
         assert!(open.alarm.is_none());
         assert!(
             !open
-                .challenge_again(4, &proposal, MAX_LOST_GAMES_PER_PROPOSAL)
+                .challenge_again(4, &proposal, MAX_LOST_GAMES_PER_PROPOSAL, false)
                 .await
                 .unwrap()
         );
@@ -2152,7 +2191,21 @@ mod tests {
 
         let (url, _) = answering_l1(dispute(true)).await;
         let mut allowlisted = agent(&url);
-        assert!(!allowlisted.challenge_again(4, &proposal, 1).await.unwrap());
+        // A game lost on this account's clock (L1 or the node was down) may be won next time,
+        // even against an allowlisted proposer.
+        assert!(
+            allowlisted
+                .challenge_again(4, &proposal, 1, false)
+                .await
+                .unwrap()
+        );
+        assert!(allowlisted.alarm.is_none());
+        assert!(
+            !allowlisted
+                .challenge_again(4, &proposal, 2, true)
+                .await
+                .unwrap()
+        );
         let alarm = allowlisted.alarm.clone().unwrap();
         assert!(alarm.contains("its proposer is allowlisted"), "{alarm}");
     }
