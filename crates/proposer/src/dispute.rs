@@ -2229,10 +2229,29 @@ mod tests {
         let _ = agent
             .send("resolve", Address::repeat_byte(0xb3), input, U256::ZERO)
             .await;
-        let blocks = blocks.lock().unwrap().clone();
-        assert!(blocks.len() >= 2, "{blocks:?}");
-        assert_eq!(blocks[0], "latest", "the read");
-        assert_eq!(blocks[1], "latest", "the simulation");
+        let seen = blocks.lock().unwrap().clone();
+        assert!(seen.len() >= 2, "{seen:?}");
+        assert_eq!(seen[0], "latest", "the read");
+        assert_eq!(seen[1], "latest", "the simulation");
+
+        // A round's moves, sent together, are simulated on the latest block too.
+        blocks.lock().unwrap().clear();
+        let mut agent = agent;
+        let resolve = Move {
+            what: "resolve",
+            to: Address::repeat_byte(0xb3),
+            input: IDisputeGame::resolveCall { id: U256::ZERO }.abi_encode(),
+            value: U256::ZERO,
+            deadline: 0,
+            then: Then::Nothing,
+        };
+        let _ = agent.make(vec![resolve]).await;
+        let seen = blocks.lock().unwrap().clone();
+        assert_eq!(
+            seen.first().map(|b| b.as_str()),
+            Some(Some("latest")),
+            "the round's simulation: {seen:?}"
+        );
     }
 
     /// What the agent read about a disputed block is read again once an L1 reorg made
