@@ -52,7 +52,7 @@ use serde_json::{Value, json};
 
 use crate::{
     support::{self, Anvil, Devnet},
-    withdrawals::{cli, l1_rpc, l2_wallet, revert_of, selector, view, withdrawal_proof},
+    withdrawals::{cli, l1_rpc, l2_wallet, revert_of, selector, signer, view, withdrawal_proof},
 };
 
 /// Bound for any single wait; a healthy run needs a fraction of it.
@@ -1877,4 +1877,93 @@ async fn a_proposal_replayed_onto_a_reorganised_l1_reverts_body() {
         .await
         .to();
     assert_eq!(games, 0, "no proposal to challenge\n{}", devnet.log());
+}
+
+/// A challenge that an L1 reorg removes, its nonce then taken by the agent's later moves,
+/// leaves the false proposal unchallenged: the agent notices its game is gone and challenges
+/// again (it remembered the proposal as challenged for good before).
+#[test]
+fn a_challenge_removed_by_an_l1_reorg_is_made_again() {
+    support::run(a_challenge_removed_by_an_l1_reorg_is_made_again_body());
+}
+
+async fn a_challenge_removed_by_an_l1_reorg_is_made_again_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_anvil, devnet, s) = calldata_devnet(dir.path()).await;
+    let l1 = devnet.l1(0);
+    let status = devnet.l2("rollup_syncStatus", json!([])).await;
+    let block = status["safeL2"]["number"]
+        .as_u64()
+        .unwrap_or_default()
+        .max(1);
+    let liar = Liar {
+        devnet: &devnet,
+        l1: &l1,
+        s: &s,
+        account: 5,
+        block,
+        honest_until: 0,
+    };
+    let index = liar.propose().await;
+    let first = game_on(&devnet, &l1, &s, index, s.challenger).await;
+
+    // Remove L1 from the challenge's block on, its transactions not replayed (L1 held still
+    // while the reorg is built, as anvil mines whenever the node sends).
+    l1_rpc(&l1, "evm_setAutomine", json!([false])).await;
+    let head = l1.get_block_number().await.unwrap();
+    let selector = alloy_primitives::hex::encode_prefixed(IDisputeGame::challengeCall::SELECTOR);
+    let mut challenged_in = None;
+    let mut challenge_nonce = None;
+    for number in (0..=head).rev() {
+        let l1_block = l1_rpc(
+            &l1,
+            "eth_getBlockByNumber",
+            json!([format!("{number:#x}"), true]),
+        )
+        .await;
+        let challenge = l1_block["transactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|tx| {
+                tx["input"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .starts_with(&selector)
+            })
+            .cloned();
+        if let Some(challenge) = challenge {
+            challenged_in = Some(number);
+            challenge_nonce = Some(challenge["nonce"].clone());
+            break;
+        }
+    }
+    let challenged_in = challenged_in.expect("the challenge's L1 block");
+    // anvil puts the removed transactions back in its pool: another transaction of the
+    // challenger's takes the challenge's nonce, as the agent's next moves would.
+    let key = signer(&devnet, 10);
+    assert_eq!(
+        key.address(),
+        s.challenger,
+        "the devnet's challenger is dev account 10"
+    );
+    let nonce = quantity(&challenge_nonce.unwrap());
+    let chain_id = l1.get_chain_id().await.unwrap();
+    let filler = signed_call(&key, chain_id, nonce, s.challenger, Vec::new(), 1);
+    l1_rpc(
+        &l1,
+        "anvil_reorg",
+        json!([head - challenged_in + 1, [[filler, 0]]]),
+    )
+    .await;
+    let games: u64 = view(&l1, s.dispute_game, IDisputeGame::gameCountCall {})
+        .await
+        .to();
+    assert!(games <= first, "the reorg removed game {first}");
+    l1_rpc(&l1, "evm_setAutomine", json!([true])).await;
+
+    // The proposal is still there, unchallenged: the agent challenges it again.
+    assert!(!proposal(&l1, &s, index).await.removed);
+    let again = game_on(&devnet, &l1, &s, index, s.challenger).await;
+    eprintln!("challenged again in game {again}");
 }

@@ -1371,6 +1371,10 @@ impl DisputeAgent {
         let mut proposals: HashMap<u64, Proposal> = HashMap::new();
         let mut all_resolved = true;
         let mut moves = Vec::new();
+        // The proposals with a game of ours in progress, as L1 has them now: every such game
+        // is at or after the cursor, which passes resolved games only.
+        let mut ours_in_progress = HashSet::new();
+        let mut every_game_read = true;
         for id in self.game_cursor..game_count {
             // A read that fails skips this game for the round, not the moves already decided
             // for the others (nor the cursor: the game is read again next round).
@@ -1381,6 +1385,7 @@ impl DisputeAgent {
                 Ok(game) => game,
                 Err(err) => {
                     all_resolved = false;
+                    every_game_read = false;
                     warn!(target: "rollup::dispute", game = id, %err, "could not read the game; retrying next round");
                     continue;
                 }
@@ -1389,6 +1394,7 @@ impl DisputeAgent {
                 // Games ascend by id, so a later game on the same proposal decides.
                 if game.status == IN_PROGRESS {
                     self.challenged.insert(game.proposal);
+                    ours_in_progress.insert(game.proposal);
                 } else {
                     self.challenged.remove(&game.proposal);
                     if game.status == PROPOSER_WON {
@@ -1437,6 +1443,12 @@ impl DisputeAgent {
                     warn!(target: "rollup::dispute", game = id, %err, "could not move in the game; retrying next round");
                 }
             }
+        }
+        if every_game_read {
+            // A challenge of ours that an L1 reorg removed (its nonce then reused) has no game:
+            // the proposal may be challenged again.
+            self.challenged
+                .retain(|index| ours_in_progress.contains(index));
         }
         if self.config.challenge {
             // The moves decided above go out even if looking for new challenges fails.
