@@ -1907,63 +1907,146 @@ async fn a_challenge_removed_by_an_l1_reorg_is_made_again_body() {
     let index = liar.propose().await;
     let first = game_on(&devnet, &l1, &s, index, s.challenger).await;
 
-    // Remove L1 from the challenge's block on, its transactions not replayed (L1 held still
-    // while the reorg is built, as anvil mines whenever the node sends).
-    l1_rpc(&l1, "evm_setAutomine", json!([false])).await;
-    let head = l1.get_block_number().await.unwrap();
-    let selector = alloy_primitives::hex::encode_prefixed(IDisputeGame::challengeCall::SELECTOR);
-    let mut challenged_in = None;
-    let mut challenge_nonce = None;
-    for number in (0..=head).rev() {
-        let l1_block = l1_rpc(
-            &l1,
-            "eth_getBlockByNumber",
-            json!([format!("{number:#x}"), true]),
-        )
-        .await;
-        let challenge = l1_block["transactions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|tx| {
-                tx["input"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .starts_with(&selector)
-            })
-            .cloned();
-        if let Some(challenge) = challenge {
-            challenged_in = Some(number);
-            challenge_nonce = Some(challenge["nonce"].clone());
-            break;
-        }
-    }
-    let challenged_in = challenged_in.expect("the challenge's L1 block");
-    // anvil puts the removed transactions back in its pool: another transaction of the
-    // challenger's takes the challenge's nonce, as the agent's next moves would.
-    let key = signer(&devnet, 10);
-    assert_eq!(
-        key.address(),
-        s.challenger,
-        "the devnet's challenger is dev account 10"
-    );
-    let nonce = quantity(&challenge_nonce.unwrap());
-    let chain_id = l1.get_chain_id().await.unwrap();
-    let filler = signed_call(&key, chain_id, nonce, s.challenger, Vec::new(), 1);
-    l1_rpc(
+    reorg_away_challengers(
+        &devnet,
         &l1,
-        "anvil_reorg",
-        json!([head - challenged_in + 1, [[filler, 0]]]),
+        &s,
+        IDisputeGame::challengeCall::SELECTOR,
+        || async {
+            let games: u64 = view(&l1, s.dispute_game, IDisputeGame::gameCountCall {})
+                .await
+                .to();
+            assert!(games <= first, "the reorg removed game {first}");
+        },
     )
     .await;
-    let games: u64 = view(&l1, s.dispute_game, IDisputeGame::gameCountCall {})
-        .await
-        .to();
-    assert!(games <= first, "the reorg removed game {first}");
-    l1_rpc(&l1, "evm_setAutomine", json!([true])).await;
 
     // The proposal is still there, unchallenged: the agent challenges it again.
     assert!(!proposal(&l1, &s, index).await.removed);
     let again = game_on(&devnet, &l1, &s, index, s.challenger).await;
     eprintln!("challenged again in game {again}");
+}
+
+/// Removes L1 from the block of the devnet challenger's last transaction calling `selector`
+/// on, nothing replayed but a transfer of the challenger's at that transaction's nonce (anvil
+/// puts removed transactions back in its pool; the agent's next moves would take the nonce),
+/// then runs `check` on the new chain. L1 is held still (automine off) while the reorg is
+/// built and checked, as anvil mines whenever the node sends.
+async fn reorg_away_challengers<F: std::future::Future<Output = ()>>(
+    devnet: &Devnet,
+    l1: &DynProvider,
+    s: &Setup,
+    selector: [u8; 4],
+    check: impl FnOnce() -> F,
+) {
+    l1_rpc(l1, "evm_setAutomine", json!([false])).await;
+    let head = l1.get_block_number().await.unwrap();
+    let selector = alloy_primitives::hex::encode_prefixed(selector);
+    let mut found = None;
+    for number in (0..=head).rev() {
+        let l1_block = l1_rpc(
+            l1,
+            "eth_getBlockByNumber",
+            json!([format!("{number:#x}"), true]),
+        )
+        .await;
+        let tx = l1_block["transactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|tx| {
+                tx["from"].as_str().and_then(|from| from.parse().ok()) == Some(s.challenger)
+                    && tx["input"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .starts_with(&selector)
+            })
+            .cloned();
+        if let Some(tx) = tx {
+            found = Some((number, quantity(&tx["nonce"])));
+            break;
+        }
+    }
+    let (number, nonce) =
+        found.unwrap_or_else(|| panic!("no {selector} of the challenger's on L1"));
+    let key = signer(devnet, 10);
+    assert_eq!(
+        key.address(),
+        s.challenger,
+        "the devnet's challenger is dev account 10"
+    );
+    let chain_id = l1.get_chain_id().await.unwrap();
+    let filler = signed_call(&key, chain_id, nonce, s.challenger, Vec::new(), 1);
+    l1_rpc(l1, "anvil_reorg", json!([head - number + 1, [[filler, 0]]])).await;
+    check().await;
+    l1_rpc(l1, "evm_setAutomine", json!([true])).await;
+}
+
+/// A game the agent resolved, its resolution then removed by an L1 reorg (the nonce taken by
+/// another transaction of the agent's), is resolved again: the agent reads a game again until
+/// L1 finalized its end (it passed it for good once resolved before, the game open for ever,
+/// both bonds locked).
+#[test]
+fn a_resolution_removed_by_an_l1_reorg_is_made_again() {
+    support::run(a_resolution_removed_by_an_l1_reorg_is_made_again_body());
+}
+
+async fn a_resolution_removed_by_an_l1_reorg_is_made_again_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_anvil, devnet, s) = calldata_devnet(dir.path()).await;
+    let l1 = devnet.l1(0);
+    let liar = Liar {
+        devnet: &devnet,
+        l1: &l1,
+        s: &s,
+        account: 5,
+        block: 1,
+        honest_until: 0,
+    };
+    let index = liar.propose().await;
+    let id = game_on(&devnet, &l1, &s, index, s.challenger).await;
+    // The liar never answers: the agent resolves the game once the liar's clock ran out.
+    assert_eq!(resolved(&devnet, &l1, &s, id, true).await, CHALLENGER_WON);
+    // Rounds (every 250 ms) that see the game resolved, before L1 finalizes that.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let head = l1.get_block_number().await.unwrap();
+    let finalized = l1
+        .get_block_by_number(alloy_rpc_types_eth::BlockNumberOrTag::Finalized)
+        .await
+        .unwrap()
+        .map(|block| block.header.number);
+    eprintln!("L1 head {head}, finalized {finalized:?}");
+    reorg_away_challengers(
+        &devnet,
+        &l1,
+        &s,
+        IDisputeGame::resolveCall::SELECTOR,
+        || async {
+            assert_eq!(
+                game(&l1, &s, id).await.status,
+                1,
+                "the reorg reopened game {id}"
+            );
+        },
+    )
+    .await;
+    until(&devnet, &format!("game {id} resolved again"), || async {
+        (game(&l1, &s, id).await.status == CHALLENGER_WON).then_some(())
+    })
+    .await;
+    assert!(proposal(&l1, &s, index).await.removed);
+    // By the challenger, a party, at once; not by the node's other agent (the proposer's),
+    // which resolves others' games only a whole clock later.
+    let filter = Filter::new()
+        .address(s.dispute_game)
+        .event_signature(IDisputeGame::GameResolved::SIGNATURE_HASH)
+        .topic1(U256::from(id))
+        .from_block(0);
+    let resolutions = l1.get_logs(&filter).await.unwrap();
+    let last = resolutions.last().expect("the game's resolution");
+    let (resolver, _) = l1_transaction(&l1, last.transaction_hash.unwrap()).await;
+    assert_eq!(
+        resolver, s.challenger,
+        "the challenger resolved game {id} again"
+    );
 }

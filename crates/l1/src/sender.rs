@@ -124,11 +124,19 @@ impl L1Sender {
         &self,
         request: TransactionRequest,
     ) -> std::result::Result<Bytes, alloy_transport::TransportError> {
-        use alloy_provider::Provider;
-        self.provider
-            .call(request)
-            .block(alloy_rpc_types_eth::BlockId::latest())
+        self.call_at(request, alloy_rpc_types_eth::BlockId::latest())
             .await
+    }
+
+    /// `eth_call` of `request` as of L1's block `block` (e.g. `finalized`, for what no reorg
+    /// can change).
+    pub async fn call_at(
+        &self,
+        request: TransactionRequest,
+        block: alloy_rpc_types_eth::BlockId,
+    ) -> std::result::Result<Bytes, alloy_transport::TransportError> {
+        use alloy_provider::Provider;
+        self.provider.call(request).block(block).await
     }
 
     /// The blob sidecar L1 takes now, from its `eth_config` (EIP-7910): EIP-4844 proofs before

@@ -39,7 +39,7 @@ use alloy_consensus::{Transaction as _, TxEnvelope};
 use alloy_network::TransactionBuilder;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::Provider;
-use alloy_rpc_types_eth::{Filter, TransactionRequest};
+use alloy_rpc_types_eth::{BlockId, Filter, TransactionRequest};
 use alloy_sol_types::SolEvent;
 use alloy_sol_types::{SolCall, SolValue};
 use rollup_execution::{
@@ -362,24 +362,34 @@ impl DisputeAgent {
     /// turned an agreement with a true claim into one with a false claim, and so won games on
     /// false roots and lost the honest side's bonds.
     async fn call<C: SolCall>(&self, to: Address, call: C) -> Result<C::Return, DisputeError> {
+        self.call_at(to, call, BlockId::latest()).await
+    }
+
+    /// [`Self::call`] as of L1's block `block`.
+    async fn call_at<C: SolCall>(
+        &self,
+        to: Address,
+        call: C,
+        block: BlockId,
+    ) -> Result<C::Return, DisputeError> {
         let tx = TransactionRequest::default()
             .with_to(to)
             .with_input(call.abi_encode());
-        let out = self
-            .sender
-            .call_latest(tx)
-            .await
-            .map_err(|err| match err.as_error_resp() {
-                Some(payload) if payload.code == 3 || payload.message.contains("revert") => {
-                    // Named from the contracts' errors: the node's text shows a custom
-                    // error as its bare selector.
-                    DisputeError::Reverted(payload.as_revert_data().map_or_else(
-                        || rollup_l1::printable(&payload.message),
-                        |data| rollup_primitives::describe_revert(&data),
-                    ))
-                }
-                _ => DisputeError::Read(err.to_string()),
-            })?;
+        let out =
+            self.sender
+                .call_at(tx, block)
+                .await
+                .map_err(|err| match err.as_error_resp() {
+                    Some(payload) if payload.code == 3 || payload.message.contains("revert") => {
+                        // Named from the contracts' errors: the node's text shows a custom
+                        // error as its bare selector.
+                        DisputeError::Reverted(payload.as_revert_data().map_or_else(
+                            || rollup_l1::printable(&payload.message),
+                            |data| rollup_primitives::describe_revert(&data),
+                        ))
+                    }
+                    _ => DisputeError::Read(err.to_string()),
+                })?;
         C::abi_decode_returns(&out).map_err(|err| DisputeError::Read(err.to_string()))
     }
 
@@ -1409,8 +1419,22 @@ impl DisputeAgent {
                 }
             }
             if game.status != IN_PROGRESS {
+                // The cursor passes a game once L1 finalized its end: an L1 reorg could still
+                // bring it back in progress, unseen behind the cursor, its bonds locked.
                 if all_resolved {
-                    self.game_cursor = id + 1;
+                    match self
+                        .call_at(
+                            dg,
+                            IDisputeGame::gamesCall { id: U256::from(id) },
+                            BlockId::finalized(),
+                        )
+                        .await
+                    {
+                        Ok(finalized) if finalized.status != IN_PROGRESS => {
+                            self.game_cursor = id + 1;
+                        }
+                        _ => all_resolved = false,
+                    }
                 }
                 continue;
             }
@@ -1661,6 +1685,21 @@ impl DisputeAgent {
                 .await?;
             let period_over = params.now >= proposal.timestamp + params.challenge_period;
             if proposal.removed || period_over {
+                // A removal passes the cursor once L1 finalized it (see the game cursor).
+                if settled && !period_over {
+                    let finalized = self
+                        .call_at(
+                            sm,
+                            IStateManager::proposalsCall {
+                                index: U256::from(index),
+                            },
+                            BlockId::finalized(),
+                        )
+                        .await;
+                    if !finalized.is_ok_and(|p| p.removed) {
+                        settled = false;
+                    }
+                }
                 if settled {
                     self.proposal_cursor = index + 1;
                 }
