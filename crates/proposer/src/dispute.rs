@@ -1385,6 +1385,7 @@ impl DisputeAgent {
         // is at or after the cursor, which passes resolved games only.
         let mut ours_in_progress = HashSet::new();
         let mut every_game_read = true;
+        let mut at_step = Vec::new();
         for id in self.game_cursor..game_count {
             // A read that fails skips this game for the round, not the moves already decided
             // for the others (nor the cursor: the game is read again next round).
@@ -1460,12 +1461,15 @@ impl DisputeAgent {
                     }
                 },
             };
-            match self.play(id, &game, &proposal, &params).await {
-                Ok(Some(next)) => moves.push(next),
-                Ok(None) => {}
-                Err(err) => {
-                    warn!(target: "rollup::dispute", game = id, %err, "could not move in the game; retrying next round");
-                }
+            // A game at its step may need L1 transactions of its own before its move (segments
+            // to open, blobs to load, each waiting for its receipt): played after the others'
+            // moves went out, so one game steered there does not hold every other game back.
+            if game.level == 1 && game.hi - game.lo == 1 && game.proposerToMove {
+                at_step.push((id, game, proposal));
+                continue;
+            }
+            if let Some(next) = self.play_logged(id, &game, &proposal, &params).await {
+                moves.push(next);
             }
         }
         if every_game_read {
@@ -1484,7 +1488,31 @@ impl DisputeAgent {
             }
         }
         self.make(moves).await?;
+        let mut steps = Vec::new();
+        for (id, game, proposal) in at_step {
+            if let Some(next) = self.play_logged(id, &game, &proposal, &params).await {
+                steps.push(next);
+            }
+        }
+        self.make(steps).await?;
         self.collect().await
+    }
+
+    /// [`Self::play`], its error logged (the game is played again next round).
+    async fn play_logged(
+        &mut self,
+        id: u64,
+        game: &Game,
+        proposal: &Proposal,
+        params: &Params,
+    ) -> Option<Move> {
+        match self.play(id, game, proposal, params).await {
+            Ok(next) => next,
+            Err(err) => {
+                warn!(target: "rollup::dispute", game = id, %err, "could not move in the game; retrying next round");
+                None
+            }
+        }
     }
 
     /// Sends the round's `moves` at once, most urgent first, each simulated on L1's latest
