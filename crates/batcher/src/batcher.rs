@@ -554,6 +554,8 @@ struct Progress {
     /// After the in-flight batches were given up (a revert, an L1 reorg), transactions of ours
     /// may still wait in L1's pool up to `.1`: new ones at those nonces must outbid `.0`.
     outbid: Option<(Prepared, u64)>,
+    /// The L1 block whose wrong `blockhash` the batcher last said it waits out (said once).
+    waiting_out: Option<u64>,
 }
 
 /// A batch transaction sent and not yet seen mined.
@@ -861,7 +863,7 @@ impl Batcher {
     /// the origins after `last_recorded` through a newer L1 block instead (`recordOrigins`,
     /// anyone's to call), whose hash L1 tells right; the batches then carry no header up to
     /// it. A header that changed is an L1 reorg: the caller rebuilds the batch.
-    async fn record_origins_past(&self, last_recorded: u64, number: u64, progress: &Progress) {
+    async fn record_origins_past(&self, last_recorded: u64, number: u64, progress: &mut Progress) {
         use alloy_provider::Provider;
         let Some(carried) = progress.headers.get(&number) else {
             return;
@@ -881,7 +883,17 @@ impl Batcher {
             .saturating_sub(1)
             .min(last_recorded + crate::origins::MAX_NEW_ORIGINS_PER_CALL);
         if newest <= number {
-            debug!(target: "rollup::batcher", number, head, "L1's blockhash disagrees with its RPC; waiting for a newer L1 block to record origins through");
+            // One call carries at most MAX_NEW_ORIGINS_PER_CALL headers: past that, no call
+            // can end at a block L1 tells right until `number` is more than 256 blocks old,
+            // when L1 reads its hash from the EIP-2935 history instead of `blockhash`.
+            if progress.waiting_out != Some(number) {
+                progress.waiting_out = Some(number);
+                warn!(
+                    target: "rollup::batcher", number, head, last_recorded,
+                    "L1's blockhash of L1 block {number} disagrees with its RPC (anvil after it reloaded its saved state) and the origins to record reach past it: batches wait until L1 is past block {}, when L1 tells its hash from its EIP-2935 history",
+                    number + 257
+                );
+            }
             return;
         }
         let mut headers = Vec::new();
