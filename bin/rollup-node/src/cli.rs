@@ -316,12 +316,7 @@ pub(crate) struct ClientArgs {
     pub(crate) account: usize,
     /// Sign with this private key (hex) instead of a dev account. Prefer the environment
     /// variable over the flag.
-    #[arg(
-        long,
-        env = "ROLLUP_PRIVATE_KEY",
-        hide_env_values = true,
-        conflicts_with = "account"
-    )]
+    #[arg(long, env = "ROLLUP_PRIVATE_KEY", hide_env_values = true)]
     pub(crate) private_key: Option<String>,
 }
 
@@ -696,8 +691,9 @@ pub(crate) struct NodeArgs {
 #[derive(Debug, Args)]
 pub(crate) struct DevnetArgs {
     /// Use this L1 instead of starting anvil (it must have anvil's funded dev accounts, e.g.
-    /// another anvil).
-    #[arg(long, env = "ROLLUP_L1_RPC_URL")]
+    /// another anvil). Its own variable: the clients' ROLLUP_L1_RPC_URL, exported for a
+    /// deployment elsewhere, does not move the devnet.
+    #[arg(long, env = "ROLLUP_DEVNET_L1_RPC_URL")]
     pub(crate) l1_rpc_url: Option<String>,
     /// Port of the anvil this command starts.
     #[arg(long, env = "ROLLUP_DEVNET_L1_PORT", default_value_t = 8545)]

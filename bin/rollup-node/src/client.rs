@@ -794,6 +794,14 @@ impl Endpoints {
     }
 
     fn from_devnet(args: &ClientArgs) -> eyre::Result<Self> {
+        // An exported ROLLUP_PRIVATE_KEY would otherwise sign instead of the account asked for
+        // (or, as a clap conflict, refuse a --account the user typed alone without naming why).
+        if args.private_key.is_some() && args.account != 0 {
+            return Err(eyre!(
+                "--account {} and a private key (--private-key, or ROLLUP_PRIVATE_KEY in the environment) both pick the signer: drop one (`unset ROLLUP_PRIVATE_KEY` to sign with a dev account)",
+                args.account
+            ));
+        }
         let file = read_devnet_file(&args.devnet)?;
         let l1_url = args
             .l1_rpc_url
@@ -3219,6 +3227,21 @@ mod tests {
         .to_string();
         assert!(
             err.contains("--account (or ROLLUP_ACCOUNT)") && err.contains("--private-key"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_dev_account_and_a_private_key_are_refused_together_by_name() {
+        let err = Endpoints::resolve(
+            &client_args(&["--account", "3", "--private-key", "0x01"]),
+            true,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("--account 3 and a private key")
+                && err.contains("ROLLUP_PRIVATE_KEY in the environment"),
             "{err}"
         );
     }
