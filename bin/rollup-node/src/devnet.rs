@@ -217,6 +217,17 @@ async fn deploy_and_run(
         move |rpc| {
             let info = devnet.info(l1_rpc_url, rpc);
             devnet::write_json(&info_path, &info)?;
+            if crate::logging::json_logs() {
+                tracing::info!(
+                    target: "rollup::devnet",
+                    l1_rpc = %info.l1_rpc_url,
+                    l2_rpc = %info.l2_rpc_url,
+                    l2_ws = %info.l2_ws_url,
+                    details = %info_path.display(),
+                    "devnet ready"
+                );
+                return Ok(());
+            }
             out!(
                 "\ndevnet ready\n  L1 RPC:  {}\n  L2 RPC:  {}\n  L2 WS:   {}\n  details: {}\n",
                 info.l1_rpc_url,

@@ -6,6 +6,15 @@ use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
 use crate::cli::{GlobalArgs, LogFormat};
 
+/// Whether the logs are JSON lines (`--log-format json`): then stdout carries nothing else a
+/// log collector would have to skip.
+static JSON_LOGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether [`init`] installed JSON logs.
+pub(crate) fn json_logs() -> bool {
+    JSON_LOGS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Installs the tracing subscriber: `RUST_LOG` (or `--log-filter`) picks what is shown.
 pub(crate) fn init(args: &GlobalArgs) -> eyre::Result<()> {
     let filter = EnvFilter::try_new(&args.log_filter).map_err(|err| {
@@ -23,9 +32,12 @@ pub(crate) fn init(args: &GlobalArgs) -> eyre::Result<()> {
                 .with(fmt::layer().with_target(true).with_ansi(ansi))
                 .init();
         }
-        LogFormat::Json => registry
-            .with(fmt::layer().json().with_current_span(false))
-            .init(),
+        LogFormat::Json => {
+            JSON_LOGS.store(true, std::sync::atomic::Ordering::Relaxed);
+            registry
+                .with(fmt::layer().json().with_current_span(false))
+                .init();
+        }
     }
     Ok(())
 }

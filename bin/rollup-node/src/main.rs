@@ -49,11 +49,10 @@ fn run() -> eyre::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let json_logs = matches!(cli.global.log_format, cli::LogFormat::Json);
     let result = runtime.block_on(cli.run());
     // Work still running on blocking threads must not keep a stopped node alive.
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
-    if let (Err(err), true) = (&result, json_logs) {
+    if let (Err(err), true) = (&result, logging::json_logs()) {
         // A collector that reads the JSON log sees why the process stopped, not only the
         // plain text a person reads on stderr.
         let causes: Vec<String> = err.chain().skip(1).map(ToString::to_string).collect();

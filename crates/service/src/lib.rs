@@ -341,7 +341,7 @@ impl Services {
         info!(
             target: "rollup::service",
             sequencer = sequencer.is_some(),
-            roles = ?tasks.iter().map(|(name, _)| *name).collect::<Vec<_>>(),
+            roles = %tasks.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(","),
             "roles started"
         );
         let l1_reader = l1
