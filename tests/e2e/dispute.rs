@@ -1891,21 +1891,7 @@ async fn a_challenge_removed_by_an_l1_reorg_is_made_again_body() {
     let dir = tempfile::tempdir().unwrap();
     let (_anvil, devnet, s) = calldata_devnet(dir.path()).await;
     let l1 = devnet.l1(0);
-    let status = devnet.l2("rollup_syncStatus", json!([])).await;
-    let block = status["safeL2"]["number"]
-        .as_u64()
-        .unwrap_or_default()
-        .max(1);
-    let liar = Liar {
-        devnet: &devnet,
-        l1: &l1,
-        s: &s,
-        account: 5,
-        block,
-        honest_until: 0,
-    };
-    let index = liar.propose().await;
-    let first = game_on(&devnet, &l1, &s, index, s.challenger).await;
+    let (index, first) = challenged_false_proposal(&devnet, &l1, &s).await;
 
     reorg_away_challengers(
         &devnet,
@@ -1925,6 +1911,21 @@ async fn a_challenge_removed_by_an_l1_reorg_is_made_again_body() {
     assert!(!proposal(&l1, &s, index).await.removed);
     let again = game_on(&devnet, &l1, &s, index, s.challenger).await;
     eprintln!("challenged again in game {again}");
+}
+
+/// A false proposal of L2 block 1 by account 5 and the game the devnet's challenger opens on
+/// it: `(proposal index, game id)`.
+async fn challenged_false_proposal(devnet: &Devnet, l1: &DynProvider, s: &Setup) -> (u64, u64) {
+    let liar = Liar {
+        devnet,
+        l1,
+        s,
+        account: 5,
+        block: 1,
+        honest_until: 0,
+    };
+    let index = liar.propose().await;
+    (index, game_on(devnet, l1, s, index, s.challenger).await)
 }
 
 /// Removes L1 from the block of the devnet challenger's last transaction calling `selector`
@@ -1995,16 +1996,7 @@ async fn a_resolution_removed_by_an_l1_reorg_is_made_again_body() {
     let dir = tempfile::tempdir().unwrap();
     let (_anvil, devnet, s) = calldata_devnet(dir.path()).await;
     let l1 = devnet.l1(0);
-    let liar = Liar {
-        devnet: &devnet,
-        l1: &l1,
-        s: &s,
-        account: 5,
-        block: 1,
-        honest_until: 0,
-    };
-    let index = liar.propose().await;
-    let id = game_on(&devnet, &l1, &s, index, s.challenger).await;
+    let (index, id) = challenged_false_proposal(&devnet, &l1, &s).await;
     // The liar never answers: the agent resolves the game once the liar's clock ran out.
     assert_eq!(resolved(&devnet, &l1, &s, id, true).await, CHALLENGER_WON);
     // Rounds (every 250 ms) that see the game resolved, before L1 finalizes that.

@@ -18,6 +18,9 @@ use tokio_util::sync::CancellationToken;
 /// How long a test waits for one notification before failing.
 const WAIT: Duration = Duration::from_secs(10);
 
+/// anvil's second dev account's key (a test key).
+const DEV_KEY_1: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+
 /// Finds anvil: `$ANVIL_BIN`, else `<workspace>/node_modules/.bin/anvil`, else `anvil` on `PATH`.
 fn anvil_bin() -> PathBuf {
     if let Some(path) = std::env::var_os("ANVIL_BIN") {
@@ -896,10 +899,7 @@ async fn send_blobs_mined(
 #[tokio::test]
 async fn blobs_are_sent_and_read_back_from_the_beacon_api() {
     let anvil = Anvil::start().await;
-    let signer: alloy_signer_local::PrivateKeySigner =
-        "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
-            .parse()
-            .unwrap();
+    let signer: alloy_signer_local::PrivateKeySigner = DEV_KEY_1.parse().unwrap();
     let sender = L1Sender::new(
         &anvil.url,
         signer,
@@ -1052,7 +1052,7 @@ async fn blobs_are_sent_and_read_back_from_the_beacon_api() {
 /// lands on the Prague L1 and its blobs read back.
 #[tokio::test]
 async fn blob_sidecars_follow_the_l1_fork() {
-    let key = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+    let key = DEV_KEY_1;
     let sender_of = |url: &str| {
         L1Sender::new(
             url,
@@ -1149,13 +1149,7 @@ async fn many_transactions_are_sent_at_once() {
             .unwrap_or_else(|err| panic!("tx {i}: {err}"));
         assert!(receipt.status(), "tx {i} reverted");
         blocks.insert(receipt.block_number.unwrap());
-        let tx = anvil
-            .provider
-            .get_transaction_by_hash(receipt.transaction_hash)
-            .await
-            .unwrap()
-            .unwrap();
-        nonces.push(alloy_consensus::Transaction::nonce(&tx));
+        nonces.push(nonce_of(&anvil.provider, receipt.transaction_hash).await);
     }
     assert_eq!(
         nonces,
@@ -1175,10 +1169,7 @@ async fn many_transactions_are_sent_at_once() {
 #[tokio::test]
 async fn a_transaction_left_at_the_nonce_is_replaced() {
     let anvil = Anvil::start().await;
-    let signer: alloy_signer_local::PrivateKeySigner =
-        "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
-            .parse()
-            .unwrap();
+    let signer: alloy_signer_local::PrivateKeySigner = DEV_KEY_1.parse().unwrap();
     let sender = L1Sender::new(&anvil.url, signer, SenderConfig::default()).unwrap();
     let rpc = |method: &'static str, params: Value| {
         let provider = anvil.provider.clone();
@@ -1222,13 +1213,7 @@ async fn a_transaction_left_at_the_nonce_is_replaced() {
             .as_ref()
             .unwrap_or_else(|err| panic!("tx {i}: {err}"));
         assert!(receipt.status());
-        let tx = anvil
-            .provider
-            .get_transaction_by_hash(receipt.transaction_hash)
-            .await
-            .unwrap()
-            .unwrap();
-        nonces.push(alloy_consensus::Transaction::nonce(&tx));
+        nonces.push(nonce_of(&anvil.provider, receipt.transaction_hash).await);
     }
     assert_eq!(nonces, vec![0, 1]);
     assert!(
@@ -1240,4 +1225,14 @@ async fn a_transaction_left_at_the_nonce_is_replaced() {
             .is_none(),
         "the leftover was replaced"
     );
+}
+
+/// The nonce of L1 transaction `hash`.
+async fn nonce_of(provider: &RootProvider, hash: B256) -> u64 {
+    let tx = provider
+        .get_transaction_by_hash(hash)
+        .await
+        .unwrap()
+        .unwrap();
+    alloy_consensus::Transaction::nonce(&tx)
 }
