@@ -466,7 +466,8 @@ pub struct Deployment {
     /// A mintable ERC-20 (devnet only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dev_token: Option<Address>,
-    /// The rollup's L1 origin: the newest L1 block before the `BatchInbox` was deployed.
+    /// The rollup's L1 origin: the newest L1 block before the `L1Bridge` was deployed (the
+    /// `BatchInbox` right after it).
     pub origin: BlockNumHash,
     /// Its timestamp.
     pub origin_timestamp: u64,
@@ -641,20 +642,10 @@ pub async fn deploy(
             (state_manager, U256::from(plan.l2_chain_id), genesis_eth).abi_encode_params(),
         )
         .await?;
-    // The proxy's constructor locks the L2 genesis' ETH, paid with it, so no genesis balance
-    // is withdrawn out of depositors' ETH.
-    let l1_bridge = deployer
-        .proxy_paid(
-            "L1Bridge",
-            bridge_impl,
-            timelock,
-            IL1Bridge::lockGenesisEthCall {}.abi_encode(),
-            genesis_eth,
-        )
-        .await?;
 
-    // The devnet token and its mints go before the inbox: every L1 block between the rollup's
-    // origin and the node's start is one its first L2 blocks' sequencing window has lost.
+    // The devnet token and its mints go before the bridge and the inbox: every L1 block
+    // between the rollup's origin and the node's start is one its first L2 blocks' sequencing
+    // window has lost.
     let dev_token = if dev_token_holders.is_empty() {
         None
     } else {
@@ -693,13 +684,26 @@ pub async fn deploy(
             Vec::new(),
         )
         .await?;
-    // The rollup's L1 origin: the newest block before the inbox exists. The inbox records it
-    // as the first L1 origin and the L2 genesis takes its timestamp.
+    // The rollup's L1 origin: the newest block before the bridge exists, so the L2 derives
+    // every deposit the bridge ever takes (one mined between the bridge and an origin chosen
+    // later, anyone's call to the bridge's proxy, was taken on L1 and never credited). The
+    // inbox records it as the first L1 origin and the L2 genesis takes its timestamp.
     let origin_block = provider
         .get_block_by_number(BlockNumberOrTag::Latest)
         .await
         .map_err(|err| failed("reading the latest block", err.to_string()))?
         .ok_or_else(|| failed("reading the latest block", "L1 has none".into()))?;
+    // The proxy's constructor locks the L2 genesis' ETH, paid with it, so no genesis balance
+    // is withdrawn out of depositors' ETH.
+    let l1_bridge = deployer
+        .proxy_paid(
+            "L1Bridge",
+            bridge_impl,
+            timelock,
+            IL1Bridge::lockGenesisEthCall {}.abi_encode(),
+            genesis_eth,
+        )
+        .await?;
     let batch_inbox = deployer
         .proxy(
             "BatchInbox",
@@ -1032,6 +1036,25 @@ async fn verify(
             "BatchInbox first L1 origin's hash",
             d.origin.hash.to_string(),
             origin_hash.to_string(),
+        ));
+    }
+    // Derivation reads the L1 blocks after the origin: a bridge that took deposits by then
+    // would hold ETH the L2 never credits.
+    let bridge_at_origin = deployer
+        .provider
+        .get_code_at(d.l1_bridge)
+        .block_id(d.origin.number.into())
+        .await
+        .map_err(|err| DeployError::L1 {
+            l1: deployer.l1.to_string(),
+            what: "checking the deployment: the L1Bridge's code at the L1 origin".into(),
+            reason: err.to_string(),
+        })?;
+    if !bridge_at_origin.is_empty() {
+        return Err(mismatch(
+            "the L1Bridge deployed after the rollup's L1 origin",
+            format!("no code at block {}", d.origin.number),
+            format!("{} bytes", bridge_at_origin.len()),
         ));
     }
     let period = deployer
