@@ -2883,111 +2883,133 @@ pub(crate) async fn finalize(args: FinalizeArgs) -> eyre::Result<()> {
         out!("already finalized: nothing to do");
         return Ok(());
     }
-    if args.wait {
-        let start = Instant::now();
-        let mut last_report = None::<Instant>;
-        loop {
-            // A wait can last the whole challenge period: an L1 node that drops a request or
-            // restarts meanwhile does not end it.
-            let read = async {
-                let finalized = client.finalized(w.hash).await?;
-                let proven = client.proven(w.hash, prover).await?;
-                let proposal = client.proposal(proven.proposalIndex).await?;
-                let is_final = client.is_final(proven.proposalIndex).await?;
-                Ok::<_, eyre::Report>((finalized, proven, proposal, is_final))
-            };
-            let (finalized, proven, proposal, is_final) = match read.await {
-                Ok(read) => read,
-                Err(err) => {
-                    pause_after_failed_read(err, start, args.timeout).await?;
-                    continue;
+    let start = Instant::now();
+    let mut retries = 0;
+    // With --wait, a finalization L1 refuses as not final yet (an L1 reorg put it in a block
+    // older than the one the wait saw final) waits again.
+    let receipt = loop {
+        if args.wait {
+            let mut last_report = None::<Instant>;
+            loop {
+                // A wait can last the whole challenge period: an L1 node that drops a request or
+                // restarts meanwhile does not end it.
+                let read = async {
+                    let finalized = client.finalized(w.hash).await?;
+                    let proven = client.proven(w.hash, prover).await?;
+                    let proposal = client.proposal(proven.proposalIndex).await?;
+                    let is_final = client.is_final(proven.proposalIndex).await?;
+                    Ok::<_, eyre::Report>((finalized, proven, proposal, is_final))
+                };
+                let (finalized, proven, proposal, is_final) = match read.await {
+                    Ok(read) => read,
+                    Err(err) => {
+                        pause_after_failed_read(err, start, args.timeout).await?;
+                        continue;
+                    }
+                };
+                if finalized {
+                    // Paid while it waited (by another run): nothing left to send.
+                    out!("already finalized: nothing to do");
+                    return Ok(());
                 }
-            };
-            if finalized {
-                // Paid while it waited (by another run): nothing left to send.
-                out!("already finalized: nothing to do");
-                return Ok(());
-            }
-            if proven.provenAt == 0 {
-                if args.prover.is_some() {
+                if proven.provenAt == 0 {
+                    if args.prover.is_some() {
+                        bail!(
+                            "{prover} has not proven withdrawal {}: `rollup-node withdrawal-status {tx}{again}` lists who did",
+                            w.hash
+                        );
+                    }
                     bail!(
-                        "{prover} has not proven withdrawal {}: `rollup-node withdrawal-status {tx}{again}` lists who did",
+                        "withdrawal {} is not proven by this account ({prover}): run `rollup-node prove {tx}{again}` first, or finalize with another account's proof: `rollup-node finalize {tx}{again} --prover <address>` (`rollup-node withdrawal-status {tx}{again}` lists who proved it)",
                         w.hash
                     );
                 }
-                bail!(
-                    "withdrawal {} is not proven by this account ({prover}): run `rollup-node prove {tx}{again}` first, or finalize with another account's proof: `rollup-node finalize {tx}{again} --prover <address>` (`rollup-node withdrawal-status {tx}{again}` lists who proved it)",
-                    w.hash
-                );
-            }
-            if proposal.removed {
-                bail!(
-                    "proposal #{} that {whose} is against was removed on L1: run `rollup-node prove {tx}{again}` again",
-                    proven.proposalIndex
-                );
-            }
-            if is_final {
-                break;
-            }
-            if args.timeout.is_some_and(|limit| start.elapsed() > limit) {
-                bail!(
-                    "proposal #{} is still not final after {:?}",
-                    proven.proposalIndex,
-                    start.elapsed()
-                );
-            }
-            if last_report.is_none_or(|t| t.elapsed() >= Duration::from_secs(5))
-                && let (Ok(period), Ok(l1_now), Ok(open)) = (
-                    client.challenge_period().await,
-                    client.l1_time().await,
-                    client.open_games(proven.proposalIndex).await,
-                )
-            {
-                let final_at = proposal.timestamp + period;
-                if open > 0 {
-                    out!(
-                        "waiting for proposal #{}: {open} dispute game(s) on it still open (`rollup-node disputes`); final once they end in its favour",
+                if proposal.removed {
+                    bail!(
+                        "proposal #{} that {whose} is against was removed on L1: run `rollup-node prove {tx}{again}` again",
                         proven.proposalIndex
                     );
-                } else {
-                    out!(
-                        "waiting for proposal #{} to become final at {} ({} s of L1 time left)",
+                }
+                if is_final {
+                    break;
+                }
+                if args.timeout.is_some_and(|limit| start.elapsed() > limit) {
+                    bail!(
+                        "proposal #{} is still not final after {:?}",
                         proven.proposalIndex,
-                        utc(final_at),
-                        final_at.saturating_sub(l1_now)
+                        start.elapsed()
                     );
                 }
-                last_report = Some(Instant::now());
+                if last_report.is_none_or(|t| t.elapsed() >= Duration::from_secs(5))
+                    && let (Ok(period), Ok(l1_now), Ok(open)) = (
+                        client.challenge_period().await,
+                        client.l1_time().await,
+                        client.open_games(proven.proposalIndex).await,
+                    )
+                {
+                    let final_at = proposal.timestamp + period;
+                    if open > 0 {
+                        out!(
+                            "waiting for proposal #{}: {open} dispute game(s) on it still open (`rollup-node disputes`); final once they end in its favour",
+                            proven.proposalIndex
+                        );
+                    } else {
+                        out!(
+                            "waiting for proposal #{} to become final at {} ({} s of L1 time left)",
+                            proven.proposalIndex,
+                            utc(final_at),
+                            final_at.saturating_sub(l1_now)
+                        );
+                    }
+                    last_report = Some(Instant::now());
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
             }
-            tokio::time::sleep(Duration::from_secs(1)).await;
         }
-    }
-    // The contract takes the withdrawal hash as a uint256.
-    let withdrawal_id = U256::from_be_bytes(w.hash.0);
-    let (input, what) = match args.prover {
-        Some(prover) => (
-            IL1Bridge::finalizeWithdrawalWithProofCall {
-                withdrawalId: withdrawal_id,
-                recipient: w.withdrawal.to,
-                amount: w.withdrawal.amount,
-                prover,
+        // The contract takes the withdrawal hash as a uint256.
+        let withdrawal_id = U256::from_be_bytes(w.hash.0);
+        let (input, what) = match args.prover {
+            Some(prover) => (
+                IL1Bridge::finalizeWithdrawalWithProofCall {
+                    withdrawalId: withdrawal_id,
+                    recipient: w.withdrawal.to,
+                    amount: w.withdrawal.amount,
+                    prover,
+                }
+                .abi_encode(),
+                "finalizeWithdrawalWithProof",
+            ),
+            None => (
+                IL1Bridge::finalizeWithdrawalCall {
+                    withdrawalId: withdrawal_id,
+                    recipient: w.withdrawal.to,
+                    amount: w.withdrawal.amount,
+                }
+                .abi_encode(),
+                "finalizeWithdrawal",
+            ),
+        };
+        match client
+            .send(false, client.l1_bridge, input, U256::ZERO, what)
+            .await
+        {
+            Ok(receipt) => break receipt,
+            Err(err)
+                if args.wait
+                    && retries < 3
+                    && (format!("{err:#}").contains("L1Bridge_ProposalNotFinal")
+                        || format!("{err:#}").contains("reverted on chain")) =>
+            {
+                // Refused as not final, or reverted in its block (one an L1 reorg made older
+                // than the proposal's final time): the wait reads L1 again, and stops if it
+                // was paid.
+                retries += 1;
+                out!("{err:#}; L1 may have reorganised: waiting again");
+                tokio::time::sleep(Duration::from_secs(1)).await;
             }
-            .abi_encode(),
-            "finalizeWithdrawalWithProof",
-        ),
-        None => (
-            IL1Bridge::finalizeWithdrawalCall {
-                withdrawalId: withdrawal_id,
-                recipient: w.withdrawal.to,
-                amount: w.withdrawal.amount,
-            }
-            .abi_encode(),
-            "finalizeWithdrawal",
-        ),
+            Err(err) => return Err(err),
+        }
     };
-    let receipt = client
-        .send(false, client.l1_bridge, input, U256::ZERO, what)
-        .await?;
     out!(
         "finalized: paid {} to {} on L1 (with {whose})",
         asset.format(w.withdrawal.amount),
