@@ -362,9 +362,11 @@ impl L1Sender {
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
             metrics::counter!("rollup_l1_tx_resubmissions_total").increment(1);
+            let fresh = self.fresh_fees().await;
             for (index, _, tx) in &mut prepared {
                 if out[*index].is_none() {
                     tx.bump();
+                    tx.raise_to(fresh);
                 }
             }
         }
@@ -486,6 +488,7 @@ impl L1Sender {
             }
             metrics::counter!("rollup_l1_tx_resubmissions_total").increment(1);
             prepared.bump();
+            prepared.raise_to(self.fresh_fees().await);
         }
         Err(L1Error::NotMined {
             to,
@@ -592,6 +595,18 @@ impl L1Sender {
             Ok(*pending.tx_hash())
         })
         .await
+    }
+
+    /// L1's EIP-1559 fees now (`(max fee, tip)`), for a resubmission: a bump of the fees a
+    /// transaction was first sent with falls behind a base fee that jumped meanwhile (an
+    /// outsider raised it twentyfold and a dispute move bumped 15% every 12 s reached its
+    /// block only after the game's clock ran out). `None` if L1 does not answer.
+    async fn fresh_fees(&self) -> Option<(u128, u128)> {
+        self.provider
+            .estimate_eip1559_fees()
+            .await
+            .ok()
+            .map(|fees| (fees.max_fee_per_gas, fees.max_priority_fee_per_gas.max(1)))
     }
 
     /// The first submission of `prepared`, at `nonce`: a refusal because a transaction of ours
@@ -722,6 +737,14 @@ impl Prepared {
         self.max_fee += (self.max_fee * percent / 100).max(1);
         self.tip += (self.tip * percent / 100).max(1);
         self.blob_fee = self.blob_fee.saturating_mul(2);
+    }
+
+    /// Raises the fees to at least `fees` (`(max fee, tip)`, L1's now), if known.
+    pub fn raise_to(&mut self, fees: Option<(u128, u128)>) {
+        if let Some((max_fee, tip)) = fees {
+            self.max_fee = self.max_fee.max(max_fee);
+            self.tip = self.tip.max(tip).min(self.max_fee);
+        }
     }
 
     /// Raises the fees to at least `other`'s, bumped as `other` would be: to replace a

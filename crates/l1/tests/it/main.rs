@@ -1236,3 +1236,59 @@ async fn nonce_of(provider: &RootProvider, hash: B256) -> u64 {
         .unwrap();
     alloy_consensus::Transaction::nonce(&tx)
 }
+
+/// A resubmission prices itself at L1's fees then, not only 15% above its last price: after
+/// the base fee jumped twentyfold, six bumps never reached it (a dispute move missed its
+/// clock that way).
+#[tokio::test]
+async fn a_resubmission_meets_a_base_fee_that_jumped() {
+    let anvil = Anvil::start().await;
+    let signer: alloy_signer_local::PrivateKeySigner = DEV_KEY_1.parse().unwrap();
+    let config = SenderConfig {
+        resubmit_after: Duration::from_millis(800),
+        ..SenderConfig::default()
+    };
+    let sender = L1Sender::new(&anvil.url, signer, config).unwrap();
+    anvil
+        .provider
+        .raw_request::<_, Value>("evm_setAutomine".into(), json!([false]))
+        .await
+        .unwrap();
+    let base_fee = anvil
+        .provider
+        .get_block_by_number(alloy_eips::BlockNumberOrTag::Latest)
+        .await
+        .unwrap()
+        .unwrap()
+        .header
+        .base_fee_per_gas
+        .unwrap();
+    // Blocks every 300 ms at twenty times the base fee the transaction is first priced at.
+    let provider = anvil.provider.clone();
+    let miner = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let _ = provider
+                .raw_request::<_, Value>(
+                    "anvil_setNextBlockBaseFeePerGas".into(),
+                    json!([format!("{:#x}", base_fee * 20)]),
+                )
+                .await;
+            let _ = provider
+                .raw_request::<_, Value>("evm_mine".into(), json!([]))
+                .await;
+        }
+    });
+    let results = sender
+        .send_many(vec![(
+            Address::repeat_byte(1),
+            Default::default(),
+            U256::from(1u64),
+        )])
+        .await;
+    miner.abort();
+    let receipt = results[0]
+        .as_ref()
+        .unwrap_or_else(|err| panic!("not mined: {err}"));
+    assert!(receipt.status());
+}
