@@ -280,6 +280,11 @@ pub struct DisputeAgent {
     /// Proposals this account no longer challenges although it lost a game on them and still
     /// disagrees (see [`Self::challenge_again`]): said once as an error.
     given_up: HashSet<u64>,
+    /// Proposals whose challenge could not be made (see [`Self::not_made`]): said once as an
+    /// error.
+    unchallenged: HashSet<u64>,
+    /// Kinds of moves the account could not pay for: said once each as an error.
+    unfunded_moves: HashSet<&'static str>,
     /// What the last round found wrong although it ran: the role's health reports it instead
     /// of success.
     alarm: Option<String>,
@@ -316,6 +321,8 @@ impl DisputeAgent {
             challenged: HashSet::new(),
             lost: HashMap::new(),
             given_up: HashSet::new(),
+            unchallenged: HashSet::new(),
+            unfunded_moves: HashSet::new(),
             alarm: None,
         }
     }
@@ -1498,6 +1505,56 @@ impl DisputeAgent {
         self.collect().await
     }
 
+    /// A move that could not be made this round (`err`): an alarm, in the log once and in the
+    /// role's health every round, when it was a challenge of a root this node disagrees with
+    /// (on its way to being final unchallenged) or when the account cannot pay for its moves
+    /// (an underfunded challenger let a false root through with its health green).
+    fn not_made(&mut self, next: &Move, err: &str) {
+        let unfunded = err.to_lowercase().contains("insufficient funds");
+        let message = match &next.then {
+            Then::Challenged {
+                index,
+                proposed,
+                ours,
+                ..
+            } => {
+                if !self.unchallenged.insert(*index) {
+                    // Said already; still an alarm this round.
+                    self.alarm = Some(format!(
+                        "cannot challenge proposal {index} (root {proposed}, ours {ours}): {err}"
+                    ));
+                    return;
+                }
+                format!(
+                    "cannot challenge proposal {index} (root {proposed}, ours {ours}), a root this node disagrees with, which becomes final unchallenged at the end of its challenge period: {err}{}",
+                    if unfunded {
+                        format!(
+                            "; send ETH to {} on L1 (the challenger bond and gas for the game's moves)",
+                            self.me()
+                        )
+                    } else {
+                        String::new()
+                    }
+                )
+            }
+            _ if unfunded => {
+                let message = format!(
+                    "cannot pay for its {} move on L1: {err}; send ETH to {} on L1, or its games are lost on the clock",
+                    next.what,
+                    self.me()
+                );
+                if !self.unfunded_moves.insert(next.what) {
+                    self.alarm = Some(message);
+                    return;
+                }
+                message
+            }
+            _ => return,
+        };
+        error!(target: "rollup::dispute", what = next.what, "{message}");
+        self.alarm = Some(message);
+    }
+
     /// [`Self::play`], its error logged (the game is played again next round).
     async fn play_logged(
         &mut self,
@@ -1532,6 +1589,7 @@ impl DisputeAgent {
                 Err(err) => {
                     let err = rollup_l1::call_failure(&err);
                     warn!(target: "rollup::dispute", what = next.what, %err, "move not sent: its simulation fails");
+                    self.not_made(&next, &err);
                 }
             }
         }
@@ -1551,6 +1609,7 @@ impl DisputeAgent {
                 }
                 Err(err) => {
                     warn!(target: "rollup::dispute", what = next.what, %err, "move not made; deciding again next round");
+                    self.not_made(&next, &err.to_string());
                     continue;
                 }
             };
@@ -2287,6 +2346,55 @@ mod tests {
         );
         let alarm = allowlisted.alarm.clone().unwrap();
         assert!(alarm.contains("its proposer is allowlisted"), "{alarm}");
+    }
+
+    /// A challenge the account cannot make (an underfunded challenger) is an alarm, in the log
+    /// and in the role's health, naming the account to fund: a false root otherwise went final
+    /// while the health said all was well.
+    #[tokio::test]
+    async fn a_challenge_that_cannot_be_made_is_an_alarm() {
+        let fixture = crate::proposer::tests::genesis_store("dispute-unfunded");
+        let (url, _) = recording_l1().await;
+        let mut agent = test_agent(&fixture.store, &url);
+        let challenge = Move {
+            what: "challenge",
+            to: Address::repeat_byte(0xb3),
+            input: Vec::new(),
+            value: U256::from(1),
+            deadline: 0,
+            then: Then::Challenged {
+                index: 7,
+                l2_block: 3,
+                proposed: B256::repeat_byte(1),
+                ours: B256::repeat_byte(2),
+            },
+        };
+        agent.not_made(&challenge, "insufficient funds for gas * price + value");
+        let alarm = agent.alarm.clone().unwrap();
+        assert!(
+            alarm.contains("cannot challenge proposal 7") && alarm.contains("send ETH to"),
+            "{alarm}"
+        );
+        // Every round it fails again stays an alarm.
+        agent.alarm = None;
+        agent.not_made(&challenge, "insufficient funds for gas * price + value");
+        assert!(agent.alarm.is_some());
+        // A game move the account cannot pay for too; one that fails otherwise is not.
+        agent.alarm = None;
+        let pick = Move {
+            what: "pick",
+            then: Then::Nothing,
+            ..challenge
+        };
+        agent.not_made(&pick, "reverts: DisputeGame_StaleMove()");
+        assert!(agent.alarm.is_none());
+        agent.not_made(&pick, "Insufficient funds for gas * price + value");
+        assert!(
+            agent
+                .alarm
+                .unwrap()
+                .contains("cannot pay for its pick move")
+        );
     }
 
     /// The agent decides and simulates its moves on L1's latest block, never on `pending`: a
