@@ -164,7 +164,10 @@ async fn live_body() {
     let log_filter = devnet
         .l2(
             "eth_newFilter",
-            json!([{"address": contract, "topics": [keccak256(PING_EVENT)]}]),
+            // From the first block: a filter's range defaults to `latest`, which
+            // `eth_getFilterLogs` reads at call time, so an L2 block sequenced after the event's
+            // (an L1 origin to adopt) emptied it now and then.
+            json!([{"address": contract, "topics": [keccak256(PING_EVENT)], "fromBlock": "earliest"}]),
         )
         .await;
     let pending_filter = devnet
