@@ -269,6 +269,14 @@ impl DatabaseRef for StateView<'_> {
     }
 }
 
+/// The base fee of the stored head block (0 before London-style headers).
+fn head_base_fee(reader: &StoreReader) -> Result<u64> {
+    Ok(reader
+        .header(stored_head(reader)?)?
+        .and_then(|h| h.base_fee_per_gas)
+        .unwrap_or_default())
+}
+
 pub(crate) fn stored_head(reader: &StoreReader) -> Result<u64> {
     reader
         .l2_head()?
@@ -276,6 +284,15 @@ pub(crate) fn stored_head(reader: &StoreReader) -> Result<u64> {
 }
 
 impl EthApi {
+    /// `address`'s next nonce counting the sequencer's pooled transactions, from its nonce in
+    /// the latest state (`state_nonce`); that nonce itself on a replica, which has no pool.
+    fn pending_nonce(&self, address: Address, state_nonce: u64) -> u64 {
+        self.ctx
+            .pool
+            .as_ref()
+            .map_or(state_nonce, |pool| pool.pending_nonce(address, state_nonce))
+    }
+
     /// A read transaction. While every MDBX reader slot is taken it retries for
     /// [`READER_RETRY`] (slots free up as other requests end), then answers "server busy".
     /// Runs on blocking threads only: it sleeps between attempts.
@@ -554,11 +571,7 @@ impl EthApi {
         call_request(request.clone(), chain_id)?;
         let refused = |message: String| Err(RpcError::ExecutionFailed(message));
         let reader = self.reader()?;
-        let head = stored_head(&reader)?;
-        let base_fee = reader
-            .header(head)?
-            .and_then(|h| h.base_fee_per_gas)
-            .unwrap_or_default();
+        let base_fee = head_base_fee(&reader)?;
         let from = request.from.unwrap_or_default();
         let state_nonce = StateView::Latest(&reader)
             .basic_ref(from)?
@@ -591,13 +604,9 @@ impl EthApi {
             }
             Some(TxKind::Create) | None => TxKind::Create,
         };
-        let nonce = match request.nonce {
-            Some(nonce) => nonce,
-            None => match &self.ctx.pool {
-                Some(pool) => pool.pending_nonce(from, state_nonce),
-                None => state_nonce,
-            },
-        };
+        let nonce = request
+            .nonce
+            .unwrap_or_else(|| self.pending_nonce(from, state_nonce));
         let gas_limit = match request.gas {
             Some(gas) => gas,
             None => self.estimate_gas(request.clone(), None, None)?.to(),
@@ -1287,12 +1296,7 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
         Ok(U64::from(stored_head(&api.reader()?)?))
     });
     method(module, "eth_gasPrice", |api, _| {
-        let reader = api.reader()?;
-        let head = stored_head(&reader)?;
-        let base_fee = reader
-            .header(head)?
-            .and_then(|h| h.base_fee_per_gas)
-            .unwrap_or_default();
+        let base_fee = head_base_fee(&api.reader()?)?;
         Ok(U256::from(base_fee) + U256::from(SUGGESTED_PRIORITY_FEE))
     });
     inline_method(module, "eth_maxPriorityFeePerGas", |_, _| {
@@ -1323,9 +1327,10 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
         // `pending` counts the sequencer's pooled transactions too, so wallets can send several
         // transactions back to back.
         let pending = matches!(block, Some(BlockId::Number(BlockNumberOrTag::Pending)));
-        Ok(U64::from(match (&api.ctx.pool, pending) {
-            (Some(pool), true) => pool.pending_nonce(address, nonce),
-            _ => nonce,
+        Ok(U64::from(if pending {
+            api.pending_nonce(address, nonce)
+        } else {
+            nonce
         }))
     });
     method(module, "eth_getCode", |api, args| {
