@@ -1505,12 +1505,11 @@ impl DisputeAgent {
         self.collect().await
     }
 
-    /// A move that could not be made this round (`err`): an alarm, in the log once and in the
+    /// A move that could not be made this round (`err`; `unfunded`: for want of ETH): an alarm, in the log once and in the
     /// role's health every round, when it was a challenge of a root this node disagrees with
     /// (on its way to being final unchallenged) or when the account cannot pay for its moves
     /// (an underfunded challenger let a false root through with its health green).
-    fn not_made(&mut self, next: &Move, err: &str) {
-        let unfunded = err.to_lowercase().contains("insufficient funds");
+    fn not_made(&mut self, next: &Move, err: &str, unfunded: bool) {
         let message = match &next.then {
             Then::Challenged {
                 index,
@@ -1589,7 +1588,8 @@ impl DisputeAgent {
                 Err(err) => {
                     let err = rollup_l1::call_failure(&err);
                     warn!(target: "rollup::dispute", what = next.what, %err, "move not sent: its simulation fails");
-                    self.not_made(&next, &err);
+                    let unfunded = err.to_lowercase().contains("insufficient funds");
+                    self.not_made(&next, &err, unfunded);
                 }
             }
         }
@@ -1609,7 +1609,8 @@ impl DisputeAgent {
                 }
                 Err(err) => {
                     warn!(target: "rollup::dispute", what = next.what, %err, "move not made; deciding again next round");
-                    self.not_made(&next, &err.to_string());
+                    let unfunded = matches!(err, rollup_l1::L1Error::Unfunded { .. });
+                    self.not_made(&next, &err.to_string(), unfunded);
                     continue;
                 }
             };
@@ -2369,7 +2370,11 @@ mod tests {
                 ours: B256::repeat_byte(2),
             },
         };
-        agent.not_made(&challenge, "insufficient funds for gas * price + value");
+        agent.not_made(
+            &challenge,
+            "insufficient funds for gas * price + value",
+            true,
+        );
         let alarm = agent.alarm.clone().unwrap();
         assert!(
             alarm.contains("cannot challenge proposal 7") && alarm.contains("send ETH to"),
@@ -2377,7 +2382,11 @@ mod tests {
         );
         // Every round it fails again stays an alarm.
         agent.alarm = None;
-        agent.not_made(&challenge, "insufficient funds for gas * price + value");
+        agent.not_made(
+            &challenge,
+            "insufficient funds for gas * price + value",
+            true,
+        );
         assert!(agent.alarm.is_some());
         // A game move the account cannot pay for too; one that fails otherwise is not.
         agent.alarm = None;
@@ -2386,9 +2395,9 @@ mod tests {
             then: Then::Nothing,
             ..challenge
         };
-        agent.not_made(&pick, "reverts: DisputeGame_StaleMove()");
+        agent.not_made(&pick, "reverts: DisputeGame_StaleMove()", false);
         assert!(agent.alarm.is_none());
-        agent.not_made(&pick, "Insufficient funds for gas * price + value");
+        agent.not_made(&pick, "Insufficient funds for gas * price + value", true);
         assert!(
             agent
                 .alarm
