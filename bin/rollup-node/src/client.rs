@@ -2883,6 +2883,29 @@ pub(crate) async fn finalize(args: FinalizeArgs) -> eyre::Result<()> {
         out!("already finalized: nothing to do");
         return Ok(());
     }
+    // The contract takes the withdrawal hash as a uint256.
+    let withdrawal_id = U256::from_be_bytes(w.hash.0);
+    let (input, what) = match args.prover {
+        Some(prover) => (
+            IL1Bridge::finalizeWithdrawalWithProofCall {
+                withdrawalId: withdrawal_id,
+                recipient: w.withdrawal.to,
+                amount: w.withdrawal.amount,
+                prover,
+            }
+            .abi_encode(),
+            "finalizeWithdrawalWithProof",
+        ),
+        None => (
+            IL1Bridge::finalizeWithdrawalCall {
+                withdrawalId: withdrawal_id,
+                recipient: w.withdrawal.to,
+                amount: w.withdrawal.amount,
+            }
+            .abi_encode(),
+            "finalizeWithdrawal",
+        ),
+    };
     let start = Instant::now();
     let mut retries = 0;
     // With --wait, a finalization L1 refuses as not final yet (an L1 reorg put it in a block
@@ -2966,31 +2989,8 @@ pub(crate) async fn finalize(args: FinalizeArgs) -> eyre::Result<()> {
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }
-        // The contract takes the withdrawal hash as a uint256.
-        let withdrawal_id = U256::from_be_bytes(w.hash.0);
-        let (input, what) = match args.prover {
-            Some(prover) => (
-                IL1Bridge::finalizeWithdrawalWithProofCall {
-                    withdrawalId: withdrawal_id,
-                    recipient: w.withdrawal.to,
-                    amount: w.withdrawal.amount,
-                    prover,
-                }
-                .abi_encode(),
-                "finalizeWithdrawalWithProof",
-            ),
-            None => (
-                IL1Bridge::finalizeWithdrawalCall {
-                    withdrawalId: withdrawal_id,
-                    recipient: w.withdrawal.to,
-                    amount: w.withdrawal.amount,
-                }
-                .abi_encode(),
-                "finalizeWithdrawal",
-            ),
-        };
         match client
-            .send(false, client.l1_bridge, input, U256::ZERO, what)
+            .send(false, client.l1_bridge, input.clone(), U256::ZERO, what)
             .await
         {
             Ok(receipt) => break receipt,
