@@ -323,6 +323,26 @@ impl L1Sender {
             while tokio::time::Instant::now() < deadline {
                 // Below the mined nonce, each is mined: ours, or another with our key.
                 if let Ok(mined) = self.mined_nonce().await {
+                    // An L1 reorg took mined transactions of this account out below the ones
+                    // sent here: they wait behind a gap no resubmission at their nonces fills.
+                    // Give them up at once; the caller decides again from L1 as it is (the
+                    // proposer's loop waited out every attempt, 72 s, behind such a gap).
+                    if mined < first {
+                        for (index, to, tx) in &prepared {
+                            if out[*index].is_none() {
+                                out[*index] = Some(Err(L1Error::NotMined {
+                                    to: *to,
+                                    attempts: attempt,
+                                    max_fee: tx.max_fee,
+                                    tip: tx.tip,
+                                    reason: format!(
+                                        "an L1 reorg opened a nonce gap: mined nonce {mined} below the first sent, {first}"
+                                    ),
+                                }));
+                            }
+                        }
+                        return finish(out, &|| L1Error::Cancelled);
+                    }
                     for (k, (index, to, tx)) in prepared.iter().enumerate() {
                         let Some(nonce) = nonces[k] else { continue };
                         if out[*index].is_some() || nonce >= mined {
