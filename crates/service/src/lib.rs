@@ -34,7 +34,7 @@ use tokio::{
     task::JoinHandle,
 };
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 /// Errors starting the roles.
 #[derive(Debug, thiserror::Error)]
@@ -195,6 +195,41 @@ impl L1Link {
 
 type RoleTask = (&'static str, JoinHandle<Result<(), String>>);
 
+/// How often the roles' L1 balances are read for `rollup_l1_account_balance_eth`.
+const BALANCE_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Sets `rollup_l1_account_balance_eth{role}` to the L1 balance of each role's account, every
+/// [`BALANCE_INTERVAL`] until `cancel` fires: the batcher, proposer and challenger pay gas and
+/// bonds from them, and a role that runs dry stops landing its transactions (an alert on the
+/// gauge comes before that). A read that fails leaves the last value and is tried again.
+async fn watch_balances(accounts: Vec<(&'static str, L1Sender)>, cancel: CancellationToken) {
+    let mut tick = tokio::time::interval(BALANCE_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        for (role, sender) in &accounts {
+            match sender.balance().await {
+                Ok(wei) => {
+                    metrics::gauge!("rollup_l1_account_balance_eth", "role" => *role)
+                        .set(wei_to_eth(wei));
+                }
+                Err(err) => {
+                    debug!(target: "rollup::service", role, %err, "could not read the account's L1 balance");
+                }
+            }
+        }
+    }
+}
+
+/// `wei` in ETH, as a gauge holds it (to about 15 significant digits).
+fn wei_to_eth(wei: alloy_primitives::U256) -> f64 {
+    let wei: u128 = wei.saturating_to();
+    (wei / 1_000_000_000) as f64 / 1e9 + (wei % 1_000_000_000) as f64 / 1e18
+}
+
 /// The running roles of one process.
 #[derive(Debug)]
 pub struct Services {
@@ -258,6 +293,8 @@ impl Services {
             ..Default::default()
         };
         let mut tasks: Vec<RoleTask> = Vec::new();
+        // The accounts the roles pay L1 from, for `rollup_l1_account_balance_eth`.
+        let mut accounts: Vec<(&'static str, L1Sender)> = Vec::new();
         if let Some(signer) = roles.batcher {
             if signer.address() != config.batcher_address {
                 return Err(ServiceError::NotTheBatcher {
@@ -265,6 +302,8 @@ impl Services {
                     batcher: config.batcher_address.to_string(),
                 });
             }
+            let sender = l1.sender(signer, sender_config)?;
+            accounts.push(("batcher", sender.clone()));
             let batcher = Batcher::new(
                 BatcherConfig {
                     poll_interval: settings.batcher_interval,
@@ -276,7 +315,7 @@ impl Services {
                 },
                 store.clone(),
                 heads.clone(),
-                l1.sender(signer, sender_config)?,
+                sender,
             )
             .with_health(health.role("batcher"))
             .with_known_blobs(known_blobs.clone());
@@ -296,6 +335,7 @@ impl Services {
         };
         if let Some(signer) = roles.proposer {
             let sender = l1.sender(signer, sender_config)?;
+            accounts.push(("proposer", sender.clone()));
             // The proposer defends its own proposals from the same account, in its own loop.
             let defender = DisputeAgent::new(dispute(false), store.clone(), sender.clone())
                 .with_health(health.role("defender"))
@@ -322,14 +362,12 @@ impl Services {
             ));
         }
         if let Some(signer) = roles.challenger {
-            let challenger = DisputeAgent::new(
-                dispute(true),
-                store.clone(),
-                l1.sender(signer, sender_config)?,
-            )
-            .with_health(health.role("challenger"))
-            .with_known_blobs(known_blobs.clone())
-            .with_blob_source(blob_source);
+            let sender = l1.sender(signer, sender_config)?;
+            accounts.push(("challenger", sender.clone()));
+            let challenger = DisputeAgent::new(dispute(true), store.clone(), sender)
+                .with_health(health.role("challenger"))
+                .with_known_blobs(known_blobs.clone())
+                .with_blob_source(blob_source);
             let cancel = cancel.child_token();
             tasks.push((
                 "challenger",
@@ -337,6 +375,9 @@ impl Services {
                     async move { challenger.run(cancel).await.map_err(|err| err.to_string()) },
                 ),
             ));
+        }
+        if !accounts.is_empty() {
+            tokio::spawn(watch_balances(accounts, cancel.child_token()));
         }
         info!(
             target: "rollup::service",
@@ -533,6 +574,21 @@ pub fn parse_socket_addr(addr: &str) -> Result<std::net::SocketAddr, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn balances_read_as_eth() {
+        use alloy_primitives::U256;
+        assert_eq!(super::wei_to_eth(U256::ZERO), 0.0);
+        assert_eq!(
+            super::wei_to_eth(U256::from(1_500_000_000_000_000_000u128)),
+            1.5
+        );
+        assert_eq!(super::wei_to_eth(U256::from(1u64)), 1e-18);
+        let genesis = U256::from(10_000u64) * U256::from(10u64).pow(U256::from(18));
+        assert_eq!(super::wei_to_eth(genesis), 10_000.0);
+        // Beyond u128 saturates instead of wrapping.
+        assert!(super::wei_to_eth(U256::MAX) > 3e20);
+    }
+
     use super::*;
 
     #[test]
