@@ -681,6 +681,19 @@ impl L1Sender {
         .await
     }
 
+    /// The fee cap (wei per gas) a transaction sent now would offer: L1's current EIP-1559
+    /// estimate.
+    pub async fn fee_cap(&self) -> Result<u128> {
+        self.unless_cancelled(async {
+            self.provider
+                .estimate_eip1559_fees()
+                .await
+                .map(|fees| fees.max_fee_per_gas)
+                .map_err(self.rpc_error("eth_feeHistory"))
+        })
+        .await
+    }
+
     /// The account's balance.
     pub async fn balance(&self) -> Result<U256> {
         self.unless_cancelled(async {

@@ -37,7 +37,7 @@ use std::{
 
 use alloy_consensus::{Transaction as _, TxEnvelope};
 use alloy_network::TransactionBuilder;
-use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_primitives::{Address, B256, Bytes, U256, utils::format_ether};
 use alloy_provider::Provider;
 use alloy_rpc_types_eth::{BlockId, Filter, TransactionRequest};
 use alloy_sol_types::SolEvent;
@@ -72,6 +72,12 @@ const PROPOSER_WON: u8 = 2;
 /// (or it has a bug), and the challenge period may still leave time for another; past this
 /// many, each further bond is more likely lost to the node's own mistake.
 const MAX_LOST_GAMES_PER_PROPOSAL: usize = 3;
+
+/// L1 gas one side's moves may take in a game played to its end, segments aside: a defence
+/// over 2^20 blocks makes at most 36 bisections and one step, about 3.9M gas with the dearest
+/// step transaction measured (docs/benchmarks.md, "Dispute game (gas)"). The agent wants this
+/// much gas, at L1's current fees, per game of its in progress on top of the bonds it posts.
+const GAS_PER_GAME: u64 = 4_000_000;
 
 /// `OneStepVerifier.STEP_PADDING`: an identity step after the block's seal.
 const STEP_PADDING: u8 = 1;
@@ -285,6 +291,9 @@ pub struct DisputeAgent {
     unchallenged: HashSet<u64>,
     /// Kinds of moves the account could not pay for: said once each as an error.
     unfunded_moves: HashSet<&'static str>,
+    /// Whether the account's balance was last found short of its games' moves (see
+    /// [`Self::check_reserve`]): said once as an error until it is funded again.
+    short_of_gas: bool,
     /// What the last round found wrong although it ran: the role's health reports it instead
     /// of success.
     alarm: Option<String>,
@@ -323,6 +332,7 @@ impl DisputeAgent {
             given_up: HashSet::new(),
             unchallenged: HashSet::new(),
             unfunded_moves: HashSet::new(),
+            short_of_gas: false,
             alarm: None,
         }
     }
@@ -1393,6 +1403,8 @@ impl DisputeAgent {
         let mut ours_in_progress = HashSet::new();
         let mut every_game_read = true;
         let mut at_step = Vec::new();
+        // Games in progress this account plays (challenger, or proposer defending).
+        let mut playing = 0;
         for id in self.game_cursor..game_count {
             // A read that fails skips this game for the round, not the moves already decided
             // for the others (nor the cursor: the game is read again next round).
@@ -1468,6 +1480,9 @@ impl DisputeAgent {
                     }
                 },
             };
+            if game.challenger == me || proposal.proposer == me {
+                playing += 1;
+            }
             // A game at its step may need L1 transactions of its own before its move (segments
             // to open, blobs to load, each waiting for its receipt): played after the others'
             // moves went out, so one game steered there does not hold every other game back.
@@ -1494,6 +1509,13 @@ impl DisputeAgent {
                 }
             }
         }
+        let challenges: Vec<U256> = moves
+            .iter()
+            .filter(|next| matches!(next.then, Then::Challenged { .. }))
+            .map(|next| next.value)
+            .collect();
+        self.check_reserve(playing + challenges.len(), challenges.iter().sum())
+            .await;
         self.make(moves).await?;
         let mut steps = Vec::new();
         for (id, game, proposal) in at_step {
@@ -1552,6 +1574,38 @@ impl DisputeAgent {
         };
         error!(target: "rollup::dispute", what = next.what, "{message}");
         self.alarm = Some(message);
+    }
+
+    /// Whether the account holds the `bonds` it is about to post and gas for the moves of
+    /// `games` games (those it plays and those it is about to open) at L1's current fees,
+    /// [`GAS_PER_GAME`] each: an account that posts a challenger bond and then cannot pay for
+    /// its moves loses the game, and its bond, on the clock. Short of it, the challenges still
+    /// go out (a false root unchallenged is worse) and it is an alarm naming the account to
+    /// fund. A balance or fee read that fails decides nothing this round.
+    async fn check_reserve(&mut self, games: usize, bonds: U256) {
+        let short = if games == 0 {
+            None
+        } else {
+            let (Ok(balance), Ok(fee)) = (self.sender.balance().await, self.sender.fee_cap().await)
+            else {
+                return;
+            };
+            reserve_shortfall(self.me(), balance, fee, games, bonds)
+        };
+        match short {
+            Some(message) => {
+                if !self.short_of_gas {
+                    error!(target: "rollup::dispute", games, "{message}");
+                    self.short_of_gas = true;
+                }
+                self.alarm.get_or_insert(message);
+            }
+            None if self.short_of_gas => {
+                info!(target: "rollup::dispute", games, "the account holds enough for its games' moves again");
+                self.short_of_gas = false;
+            }
+            None => {}
+        }
     }
 
     /// [`Self::play`], its error logged (the game is played again next round).
@@ -1988,6 +2042,28 @@ impl DisputeAgent {
 
 /// Runs `work` (re-executing blocks, reading tries) for disputed block `block` off the async
 /// runtime.
+/// What is wrong when `balance` (wei) does not cover `bonds` and [`GAS_PER_GAME`] gas at
+/// `fee` (wei per gas) for each of `games` games of `account`; `None` when it does.
+fn reserve_shortfall(
+    account: Address,
+    balance: U256,
+    fee: u128,
+    games: usize,
+    bonds: U256,
+) -> Option<String> {
+    let gas = U256::from(GAS_PER_GAME) * U256::from(games) * U256::from(fee);
+    let need = gas.saturating_add(bonds);
+    (balance < need).then(|| {
+        format!(
+            "account {account} holds {} ETH on L1, less than the {} ETH its {games} game(s) may take ({} ETH of bonds, and {GAS_PER_GAME} gas each for the moves at {:.3} gwei, L1's current fee cap): send ETH to it, or a game may be lost on the clock",
+            format_ether(balance),
+            format_ether(need),
+            format_ether(bonds),
+            fee as f64 / 1e9,
+        )
+    })
+}
+
 async fn off_runtime<T: Send + 'static>(
     block: u64,
     work: impl FnOnce() -> Result<T, DisputeError> + Send + 'static,
@@ -2403,6 +2479,32 @@ mod tests {
                 .alarm
                 .unwrap()
                 .contains("cannot pay for its pick move")
+        );
+    }
+
+    /// The account must hold its bonds and gas for every game's moves at L1's fee cap; short
+    /// of it the alarm names the account and what it holds against what it needs.
+    #[test]
+    fn a_balance_short_of_the_games_moves_is_named() {
+        let account = Address::repeat_byte(0xc1);
+        let eth = |n: u64| U256::from(n) * U256::from(10u64).pow(U256::from(18));
+        let gwei = 1_000_000_000u128;
+        // Two games at 50 gwei: 0.4 ETH of moves, on top of a 1 ETH bond.
+        assert!(reserve_shortfall(account, eth(2), 50 * gwei, 2, eth(1)).is_none());
+        let bond_alone = eth(1) + U256::from(1);
+        let message = reserve_shortfall(account, bond_alone, 50 * gwei, 2, eth(1)).unwrap();
+        assert!(
+            message.contains(&account.to_string())
+                && message.contains("1.400000000000000000 ETH its 2 game(s)")
+                && message.contains("at 50.000 gwei"),
+            "{message}"
+        );
+        // A fee cap that jumped makes the same balance short.
+        assert!(reserve_shortfall(account, eth(2), 500 * gwei, 2, eth(1)).is_some());
+        // Sums past U256 saturate rather than wrap into "enough".
+        assert!(
+            reserve_shortfall(account, U256::MAX - U256::from(1), u128::MAX, 1, U256::MAX)
+                .is_some()
         );
     }
 
