@@ -275,15 +275,19 @@ impl L1Sender {
         }
         let first = match self.mined_nonce().await {
             Ok(nonce) => nonce,
+            Err(L1Error::Cancelled) => return finish(out, &|| L1Error::Cancelled),
             Err(err) => {
-                let reason = err.to_string();
-                return finish(out, &|| L1Error::NotMined {
-                    to: Address::ZERO,
-                    attempts: 0,
-                    max_fee: 0,
-                    tip: 0,
-                    reason: reason.clone(),
-                });
+                let reason = format!("not sent: {err}");
+                for (index, to, tx) in &prepared {
+                    out[*index] = Some(Err(L1Error::NotMined {
+                        to: *to,
+                        attempts: 0,
+                        max_fee: tx.max_fee,
+                        tip: tx.tip,
+                        reason: reason.clone(),
+                    }));
+                }
+                return finish(out, &|| L1Error::Cancelled);
             }
         };
         let mut sent: Vec<Vec<B256>> = vec![Vec::new(); prepared.len()];
@@ -294,13 +298,14 @@ impl L1Sender {
         // Polls in a row that found a transaction's nonce mined but no receipt of ours.
         let mut unseen = vec![0_u32; prepared.len()];
         let mut next = first;
+        let mut gap = GapWatch::default();
         for attempt in 1..=self.config.max_attempts {
             for (k, (index, _, tx)) in prepared.iter_mut().enumerate() {
                 if out[*index].is_some() {
                     continue;
                 }
                 let Some(nonce) = nonces[k] else {
-                    match self.submit_first(tx, next).await {
+                    match self.submit_first(tx, &mut next).await {
                         Ok(hash) => {
                             sent[k].push(hash);
                             nonces[k] = Some(next);
@@ -324,24 +329,18 @@ impl L1Sender {
                 // Below the mined nonce, each is mined: ours, or another with our key.
                 if let Ok(mined) = self.mined_nonce().await {
                     // An L1 reorg took mined transactions of this account out below the ones
-                    // sent here: they wait behind a gap no resubmission at their nonces fills.
-                    // Give them up at once; the caller decides again from L1 as it is (the
-                    // proposer's loop waited out every attempt, 72 s, behind such a gap).
-                    if mined < first {
-                        for (index, to, tx) in &prepared {
-                            if out[*index].is_none() {
-                                out[*index] = Some(Err(L1Error::NotMined {
-                                    to: *to,
-                                    attempts: attempt,
-                                    max_fee: tx.max_fee,
-                                    tip: tx.tip,
-                                    reason: format!(
-                                        "an L1 reorg opened a nonce gap: mined nonce {mined} below the first sent, {first}"
-                                    ),
-                                }));
-                            }
-                        }
-                        return finish(out, &|| L1Error::Cancelled);
+                    // still waiting here (earlier ones, or ones of this call whose receipts
+                    // were seen): those wait behind the gap until it is filled.
+                    let lowest = prepared
+                        .iter()
+                        .zip(&nonces)
+                        .filter(|((index, _, _), _)| out[*index].is_none())
+                        .filter_map(|(_, nonce)| *nonce)
+                        .min();
+                    if let Some(lowest) = lowest
+                        && gap.seen(mined, lowest)
+                    {
+                        self.fill_gap(mined, lowest).await;
                     }
                     for (k, (index, to, tx)) in prepared.iter().enumerate() {
                         let Some(nonce) = nonces[k] else { continue };
@@ -382,6 +381,7 @@ impl L1Sender {
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
             metrics::counter!("rollup_l1_tx_resubmissions_total").increment(1);
+            gap.next_attempt();
             let fresh = self.fresh_fees().await;
             for (index, _, tx) in &mut prepared {
                 if out[*index].is_none() {
@@ -392,9 +392,14 @@ impl L1Sender {
         }
         let attempts = self.config.max_attempts;
         let mut unmined = Vec::new();
-        for (index, to, tx) in &prepared {
+        for ((index, to, tx), nonce) in prepared.iter().zip(&nonces) {
             if out[*index].is_none() {
                 unmined.push((*index, *to, tx.max_fee, tx.tip));
+                // Left pending, it could still be mined after the caller decided again and
+                // sent fewer transactions than are waiting (a second challenge, a second bond).
+                if let Some(nonce) = nonce {
+                    self.cancel_at(*nonce, tx).await;
+                }
             }
         }
         for (index, to, max_fee, tip) in unmined {
@@ -448,17 +453,17 @@ impl L1Sender {
             .await?;
         let mut sent: Vec<B256> = Vec::new();
         let mut last_error = String::from("timeout");
+        let mut gap = GapWatch::default();
         for attempt in 1..=self.config.max_attempts {
-            // An L1 reorg may have dropped an earlier transaction of ours: our nonce is then
-            // behind a gap and can never be mined. Move down to fill the gap.
-            if attempt > 1
-                && let Ok(mined) = self.provider.get_transaction_count(self.address).await
-                && mined < nonce
-            {
-                warn!(target: "rollup::l1", from = nonce, to = mined, "an L1 reorg opened a nonce gap; resubmitting at the mined nonce");
-                nonce = mined;
-            }
-            match self.submit(&prepared, nonce).await {
+            // The nonce stays the same across attempts: moving it down to fill a gap an L1
+            // reorg opened below it left the first submission pending above, to run a second
+            // time once the gap filled (the gap is filled instead, below).
+            let submitted = if sent.is_empty() {
+                self.submit_first(&mut prepared, &mut nonce).await
+            } else {
+                self.submit(&prepared, nonce).await
+            };
+            match submitted {
                 Ok(hash) => sent.push(hash),
                 // "already known", "replacement underpriced", "nonce too low": an earlier
                 // submission may be mined or pending; keep waiting and bump.
@@ -481,32 +486,35 @@ impl L1Sender {
                         return Ok(receipt);
                     }
                 }
-                // A reorg removed an earlier transaction: stop waiting, resubmit below.
-                if let Ok(mined) = self.provider.get_transaction_count(self.address).await
-                    && mined < nonce
-                {
-                    last_error = format!("nonce gap: mined nonce {mined} below ours {nonce}");
-                    break;
-                }
-                // Our nonce was used by a transaction we do not know (another process with the
-                // same key): nothing of ours can be mined any more.
-                if let Ok(mined) = self.provider.get_transaction_count(self.address).await
-                    && mined > nonce
-                    && attempt > 1
-                {
-                    for hash in &sent {
-                        if let Ok(Some(receipt)) =
-                            self.provider.get_transaction_receipt(*hash).await
-                        {
-                            return Ok(receipt);
-                        }
+                if let Ok(mined) = self.provider.get_transaction_count(self.address).await {
+                    // A reorg removed earlier transactions of ours: fill their nonces so this
+                    // one can be mined (with nothing of ours sent yet, it moves down instead).
+                    if sent.is_empty() {
+                        nonce = nonce.min(mined);
+                    } else if gap.seen(mined, nonce) {
+                        self.fill_gap(mined, nonce).await;
                     }
-                    last_error = format!("nonce {nonce} was used by another transaction");
-                    break;
+                    // Our nonce was used by a transaction we do not know: another process with
+                    // the same key, or a submission of ours whose answer was lost. Nothing of
+                    // ours can be mined any more.
+                    if mined > nonce && attempt > 1 {
+                        for hash in &sent {
+                            if let Ok(Some(receipt)) =
+                                self.provider.get_transaction_receipt(*hash).await
+                            {
+                                return Ok(receipt);
+                            }
+                        }
+                        last_error = format!(
+                            "nonce {nonce} was used by a transaction this sender did not see mined (another process with this key, or a submission whose answer was lost)"
+                        );
+                        break;
+                    }
                 }
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
             metrics::counter!("rollup_l1_tx_resubmissions_total").increment(1);
+            gap.next_attempt();
             prepared.bump();
             prepared.raise_to(self.fresh_fees().await);
         }
@@ -632,9 +640,28 @@ impl L1Sender {
     /// The first submission of `prepared`, at `nonce`: a refusal because a transaction of ours
     /// already waits at that nonce (a leftover of an earlier call, or one whose answer was
     /// lost) is met by bumping the fees until the L1 takes this one in its place (at most
-    /// [`MAX_OUTBIDS`] times); a nonce L1 says is used already is an error (the caller starts
-    /// again from the mined nonce). Any other refusal is returned as it is.
-    async fn submit_first(&self, prepared: &mut Prepared, nonce: u64) -> Result<B256> {
+    /// [`MAX_OUTBIDS`] times). A nonce L1 says is used already (a leftover mined since the
+    /// nonce was read) moves `nonce` up to the mined one, a few times at most: nothing of this
+    /// call waits anywhere yet. Any other refusal is returned as it is.
+    async fn submit_first(&self, prepared: &mut Prepared, nonce: &mut u64) -> Result<B256> {
+        let mut moves = 0;
+        loop {
+            match self.submit_outbidding(prepared, *nonce).await {
+                Err(err) if moves < 3 && nonce_used(&err) => {
+                    moves += 1;
+                    match self.mined_nonce().await {
+                        Ok(mined) if mined > *nonce => *nonce = mined,
+                        _ => return Err(err),
+                    }
+                }
+                result => return result,
+            }
+        }
+    }
+
+    /// Submits `prepared` at `nonce`, bumping its fees while L1 refuses it because a
+    /// transaction of ours waits there (at most [`MAX_OUTBIDS`] times).
+    async fn submit_outbidding(&self, prepared: &mut Prepared, nonce: u64) -> Result<B256> {
         let mut outbids = 0;
         loop {
             match self.submit(prepared, nonce).await {
@@ -644,6 +671,58 @@ impl L1Sender {
                     debug!(target: "rollup::l1", nonce, outbids, %err, "a transaction of ours waits at this nonce: replacing it with higher fees");
                 }
                 result => return result,
+            }
+        }
+    }
+
+    /// Fills nonces `from..to` of this account, which an L1 reorg emptied below a transaction
+    /// of ours waiting at `to`: each gets an empty transaction to this account at L1's fees
+    /// now, unless L1 holds one of ours there already (a reorged transaction the node put
+    /// back in its pool refuses ours as underpriced, and is mined itself). Without it ours
+    /// waits for ever on an L1 that drops reorged transactions (anvil does). At most
+    /// [`MAX_GAP_FILL`] nonces, from the top: a wider gap is a node answering from an old
+    /// state, not a reorg.
+    async fn fill_gap(&self, from: u64, to: u64) {
+        let from = from.max(to.saturating_sub(MAX_GAP_FILL));
+        warn!(target: "rollup::l1", from, to, "an L1 reorg took transactions of this account out: filling their nonces with empty transactions so the one at {to} can be mined");
+        let filler = match self
+            .prepare_with_value(self.address, Bytes::new(), U256::ZERO, None, Some(21_000))
+            .await
+        {
+            Ok(filler) => filler,
+            Err(err) => {
+                warn!(target: "rollup::l1", %err, "could not price the empty transactions; trying again");
+                return;
+            }
+        };
+        for nonce in from..to {
+            match self.submit(&filler, nonce).await {
+                Ok(hash) => debug!(target: "rollup::l1", nonce, tx = %hash, "nonce filled"),
+                Err(err) if nonce_occupied(&err) || nonce_used(&err) => {
+                    debug!(target: "rollup::l1", nonce, %err, "nonce taken already");
+                }
+                Err(err) => warn!(target: "rollup::l1", nonce, %err, "could not fill the nonce"),
+            }
+        }
+    }
+
+    /// Replaces the transaction of ours waiting at `nonce` (`prepared`, at its last fees) with
+    /// an empty one to this account, so it cannot be mined after its caller gave it up. Best
+    /// effort: a refusal means it was mined or replaced meanwhile.
+    async fn cancel_at(&self, nonce: u64, prepared: &Prepared) {
+        let Ok(mut empty) = self
+            .prepare_with_value(self.address, Bytes::new(), U256::ZERO, None, Some(21_000))
+            .await
+        else {
+            return;
+        };
+        empty.outbid(prepared);
+        match self.submit_outbidding(&mut empty, nonce).await {
+            Ok(hash) => {
+                debug!(target: "rollup::l1", nonce, tx = %hash, "given-up transaction replaced by an empty one");
+            }
+            Err(err) => {
+                debug!(target: "rollup::l1", nonce, %err, "given-up transaction not replaced")
             }
         }
     }
@@ -706,10 +785,54 @@ impl L1Sender {
     }
 }
 
-/// How many times [`L1Sender::send_many`] bumps a transaction's fees to replace one of ours
-/// that waits at its nonce: ten bumps of 15% are four times the fees, above anything the
-/// resubmissions of an earlier call (six attempts) reach.
+/// How many times a first submission bumps its fees to replace one of ours that waits at its
+/// nonce: ten bumps of 15% are four times the fees, above what six resubmissions of an earlier
+/// call reach by bumping alone (one priced at a fee spike's L1 fees may stay above: it is
+/// replaced once the fees fall back, or mined).
 const MAX_OUTBIDS: u32 = 10;
+
+/// The most nonces [`L1Sender::fill_gap`] fills at once.
+const MAX_GAP_FILL: u64 = 64;
+
+/// Whether a nonce gap below a waiting transaction was seen on two polls in a row (one poll
+/// may be a load balancer's lagging backend), and whether it was filled this attempt.
+#[derive(Debug, Default)]
+struct GapWatch {
+    polls: u32,
+    filled: bool,
+}
+
+impl GapWatch {
+    /// Records a poll that found the mined nonce `mined` with ours waiting from `lowest`;
+    /// true when the gap is to be filled now.
+    fn seen(&mut self, mined: u64, lowest: u64) -> bool {
+        if mined >= lowest {
+            self.polls = 0;
+            return false;
+        }
+        self.polls += 1;
+        if self.polls < 2 || self.filled {
+            return false;
+        }
+        self.filled = true;
+        true
+    }
+
+    /// A new attempt: a gap still open is filled again (a filler may have been refused).
+    const fn next_attempt(&mut self) {
+        self.filled = false;
+    }
+}
+
+/// Whether an L1 node refused a transaction because its nonce is mined already.
+fn nonce_used(err: &L1Error) -> bool {
+    let L1Error::Rpc { source, .. } = err else {
+        return false;
+    };
+    source
+        .as_error_resp()
+        .is_some_and(|payload| payload.message.to_lowercase().contains("nonce too low"))
+}
 
 /// Whether an L1 node refused a transaction because one of ours already waits at its nonce
 /// with fees it does not replace for these (geth, reth and anvil word it so).
@@ -767,8 +890,12 @@ impl Prepared {
         } else {
             self.bump_percent
         };
-        self.max_fee += (self.max_fee * percent / 100).max(1);
-        self.tip += (self.tip * percent / 100).max(1);
+        self.max_fee = self
+            .max_fee
+            .saturating_add((self.max_fee.saturating_mul(percent) / 100).max(1));
+        self.tip = self
+            .tip
+            .saturating_add((self.tip.saturating_mul(percent) / 100).max(1));
         self.blob_fee = self.blob_fee.saturating_mul(2);
     }
 

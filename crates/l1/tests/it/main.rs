@@ -1292,3 +1292,195 @@ async fn a_resubmission_meets_a_base_fee_that_jumped() {
         .unwrap_or_else(|err| panic!("not mined: {err}"));
     assert!(receipt.status());
 }
+
+/// Every transaction mined on `anvil` from `from` to `to`, by scanning its blocks.
+async fn mined_to(anvil: &Anvil, from: Address, to: Address) -> Vec<B256> {
+    let mut found = Vec::new();
+    for number in 0..=anvil.head().await {
+        let block = anvil
+            .provider
+            .get_block_by_number(number.into())
+            .full()
+            .await
+            .unwrap()
+            .unwrap();
+        for tx in block.transactions.txns() {
+            if tx.inner.signer() == from && alloy_consensus::Transaction::to(tx) == Some(to) {
+                found.push(*tx.inner.tx_hash());
+            }
+        }
+    }
+    found
+}
+
+/// Mines a block every 300 ms until aborted.
+fn keep_mining(anvil: &Anvil) -> JoinHandle<()> {
+    let provider = anvil.provider.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let _ = provider
+                .raw_request::<_, Value>("evm_mine".into(), json!([]))
+                .await;
+        }
+    })
+}
+
+/// Sends one transaction with `sender` and mines it; then stops automatic mining, so that the
+/// next transactions wait in the pool.
+async fn one_mined_then_hold(anvil: &Anvil, sender: &L1Sender) {
+    let receipt = sender
+        .send(Address::repeat_byte(0xaa), Default::default())
+        .await
+        .unwrap();
+    assert_eq!(nonce_of(&anvil.provider, receipt.transaction_hash).await, 0);
+    anvil.rpc("evm_setAutomine", json!([false])).await;
+}
+
+/// Waits until `account`'s pending nonce reaches `nonce` (its transactions are in the pool).
+async fn pooled_until(anvil: &Anvil, account: Address, nonce: u64) {
+    for _ in 0..100 {
+        if anvil
+            .provider
+            .get_transaction_count(account)
+            .pending()
+            .await
+            .unwrap()
+            >= nonce
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{account}'s transactions did not reach the pool");
+}
+
+/// An L1 reorg that takes out an earlier transaction of ours leaves the one `send` waits on
+/// behind a nonce gap: the gap is filled and ours is mined once, at its own nonce. (It was
+/// re-signed at the lower nonce instead, and its first copy, left pending above, ran a second
+/// time once that was mined: a bond deposited twice.)
+#[tokio::test]
+async fn a_send_behind_a_gap_a_reorg_opened_is_mined_once() {
+    let anvil = Anvil::start().await;
+    let signer: alloy_signer_local::PrivateKeySigner = DEV_KEY_1.parse().unwrap();
+    let account = signer.address();
+    let config = SenderConfig {
+        resubmit_after: Duration::from_millis(800),
+        ..SenderConfig::default()
+    };
+    let sender = L1Sender::new(&anvil.url, signer, config).unwrap();
+    one_mined_then_hold(&anvil, &sender).await;
+    let target = Address::repeat_byte(0xbb);
+    let waiting = {
+        let sender = sender.clone();
+        tokio::spawn(async move { sender.send(target, Default::default()).await })
+    };
+    pooled_until(&anvil, account, 2).await;
+    // The block with the transaction at nonce 0 is replaced by an empty one.
+    anvil.reorg(1).await;
+    assert_eq!(
+        anvil.provider.get_transaction_count(account).await.unwrap(),
+        0
+    );
+    // Long enough for resubmissions, which used to move the transaction down.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let miner = keep_mining(&anvil);
+    let receipt = waiting.await.unwrap().unwrap();
+    assert_eq!(nonce_of(&anvil.provider, receipt.transaction_hash).await, 1);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    miner.abort();
+    assert_eq!(
+        mined_to(&anvil, account, target).await,
+        vec![receipt.transaction_hash],
+        "mined once"
+    );
+    // Nonce 0 holds the empty transaction to ourselves that filled the gap.
+    assert_eq!(mined_to(&anvil, account, account).await.len(), 1);
+}
+
+/// The same gap below a group of `send_many`: filled, and each of the group is mined once at
+/// its nonce (the group used to be given up at once, its transactions left pending, and the
+/// caller's next round sent them again at the lower nonces).
+#[tokio::test]
+async fn a_group_behind_a_gap_a_reorg_opened_is_mined_once() {
+    let anvil = Anvil::start().await;
+    let signer: alloy_signer_local::PrivateKeySigner = DEV_KEY_1.parse().unwrap();
+    let account = signer.address();
+    let sender = L1Sender::new(&anvil.url, signer, SenderConfig::default()).unwrap();
+    one_mined_then_hold(&anvil, &sender).await;
+    let targets = [Address::repeat_byte(0xb1), Address::repeat_byte(0xb2)];
+    let waiting = {
+        let sender = sender.clone();
+        tokio::spawn(async move {
+            sender
+                .send_many(
+                    targets
+                        .iter()
+                        .map(|to| (*to, Default::default(), U256::from(1u64)))
+                        .collect(),
+                )
+                .await
+        })
+    };
+    pooled_until(&anvil, account, 3).await;
+    anvil.reorg(1).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let miner = keep_mining(&anvil);
+    let results = waiting.await.unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    miner.abort();
+    for (i, (result, target)) in results.iter().zip(targets).enumerate() {
+        let receipt = result
+            .as_ref()
+            .unwrap_or_else(|err| panic!("tx {i}: {err}"));
+        assert_eq!(
+            nonce_of(&anvil.provider, receipt.transaction_hash).await,
+            i as u64 + 1
+        );
+        assert_eq!(
+            mined_to(&anvil, account, target).await,
+            vec![receipt.transaction_hash]
+        );
+    }
+}
+
+/// A group `send_many` gives up on (not mined in its attempts) is replaced by empty
+/// transactions, so none of it is mined after the caller decided again (a second challenge
+/// and its bond, when the next round sent fewer than were left).
+#[tokio::test]
+async fn a_group_given_up_is_not_mined_later() {
+    let anvil = Anvil::start().await;
+    let signer: alloy_signer_local::PrivateKeySigner = DEV_KEY_1.parse().unwrap();
+    let account = signer.address();
+    let config = SenderConfig {
+        resubmit_after: Duration::from_millis(500),
+        max_attempts: 2,
+        ..SenderConfig::default()
+    };
+    let sender = L1Sender::new(&anvil.url, signer, config).unwrap();
+    anvil.rpc("evm_setAutomine", json!([false])).await;
+    let targets = [Address::repeat_byte(0xc1), Address::repeat_byte(0xc2)];
+    let results = sender
+        .send_many(
+            targets
+                .iter()
+                .map(|to| (*to, Default::default(), U256::from(1u64)))
+                .collect(),
+        )
+        .await;
+    for result in &results {
+        assert!(
+            matches!(result, Err(L1Error::NotMined { .. })),
+            "{result:?}"
+        );
+    }
+    anvil.mine(3).await;
+    assert_eq!(
+        anvil.provider.get_transaction_count(account).await.unwrap(),
+        2
+    );
+    for target in targets {
+        assert!(mined_to(&anvil, account, target).await.is_empty());
+    }
+    assert_eq!(mined_to(&anvil, account, account).await.len(), 2);
+}
