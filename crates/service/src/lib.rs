@@ -57,6 +57,18 @@ pub enum ServiceError {
         /// The config's batcher.
         batcher: String,
     },
+    /// Two roles were given keys of the same account.
+    #[error(
+        "the {first} and {second} keys are the same L1 account {account}: each role sends its own L1 transactions from its own loop, and two on one account take each other's nonces (replacing each other's transactions, or failing with \"nonce used by another transaction\"); give each role a key of its own"
+    )]
+    SharedKey {
+        /// One role.
+        first: &'static str,
+        /// The other.
+        second: &'static str,
+        /// Their account.
+        account: String,
+    },
     /// The L1 link cannot be set up.
     #[error(transparent)]
     L1(#[from] L1Error),
@@ -79,6 +91,28 @@ pub struct Roles {
 }
 
 impl Roles {
+    /// Refuses keys of one account for two roles (see [`ServiceError::SharedKey`]).
+    pub fn check_distinct_keys(&self) -> Result<(), ServiceError> {
+        let keyed: Vec<(&'static str, alloy_primitives::Address)> = [
+            ("batcher", &self.batcher),
+            ("proposer", &self.proposer),
+            ("challenger", &self.challenger),
+        ]
+        .into_iter()
+        .filter_map(|(role, key)| key.as_ref().map(|key| (role, key.address())))
+        .collect();
+        for (i, (first, account)) in keyed.iter().enumerate() {
+            if let Some((second, _)) = keyed[i + 1..].iter().find(|(_, other)| other == account) {
+                return Err(ServiceError::SharedKey {
+                    first,
+                    second,
+                    account: account.to_string(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Roles from command-line values; `*_flag` name the flags in errors.
     pub fn from_flags(
         sequencer: bool,
@@ -254,6 +288,7 @@ impl Services {
         l1: &L1Link,
         cancel: &CancellationToken,
     ) -> Result<Self, ServiceError> {
+        roles.check_distinct_keys()?;
         // Registered in the order `rollup_getRoles` lists them.
         let health = Health::default();
         let known_blobs = rollup_l1::KnownBlobs::default();
@@ -574,6 +609,30 @@ pub fn parse_socket_addr(addr: &str) -> Result<std::net::SocketAddr, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn one_account_for_two_roles_is_refused() {
+        use alloy_signer_local::PrivateKeySigner;
+        let one = PrivateKeySigner::random();
+        let roles = super::Roles {
+            batcher: Some(PrivateKeySigner::random()),
+            proposer: Some(one.clone()),
+            challenger: Some(one.clone()),
+            ..Default::default()
+        };
+        let err = roles.check_distinct_keys().unwrap_err().to_string();
+        assert!(
+            err.contains("the proposer and challenger keys are the same L1 account")
+                && err.contains(&one.address().to_string()),
+            "{err}"
+        );
+        let roles = super::Roles {
+            proposer: Some(one),
+            challenger: Some(PrivateKeySigner::random()),
+            ..Default::default()
+        };
+        roles.check_distinct_keys().unwrap();
+    }
+
     #[test]
     fn balances_read_as_eth() {
         use alloy_primitives::U256;
