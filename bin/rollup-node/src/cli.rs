@@ -7,7 +7,10 @@ use rollup_service::{
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use alloy_primitives::{Address, B256};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{
+    ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum,
+    parser::ValueSource,
+};
 use rollup_primitives::{MAX_DEPOSIT_GAS, MIN_ERC20_DEPOSIT_GAS, MIN_ETH_DEPOSIT_GAS};
 
 /// An optimistic rollup node: derives the L2 chain from L1 (deposits and batches), executes it
@@ -740,9 +743,152 @@ impl Cli {
     }
 }
 
+/// Role flags typed for a role the node does not run, each with the switch it needs.
+type UnusedFlags = Vec<(String, &'static str)>;
+
+/// Which role each role-only flag of `rollup-node node` tunes, by its long name (a `txpool.`
+/// prefix: every pool flag), and that role's switch.
+const ROLE_FLAGS: &[(&str, &str)] = &[
+    ("block-time", "--sequencer"),
+    ("sequencer-l1-bytes-per-block", "--sequencer"),
+    ("txpool.", "--sequencer"),
+    ("batcher-interval", "--batcher-key"),
+    ("batcher-max-delay", "--batcher-key"),
+    ("batcher-window-margin", "--batcher-key"),
+    ("batcher-data", "--batcher-key"),
+    ("batcher-max-in-flight", "--batcher-key"),
+    ("proposal-interval", "--proposer-key"),
+    ("proposer-head", "--proposer-key"),
+    ("dispute-interval", "--proposer-key or --challenger-key"),
+    (
+        "l1-resubmit-after",
+        "--batcher-key, --proposer-key or --challenger-key",
+    ),
+];
+
+impl Cli {
+    /// Parses the command line, and the flags typed on it that tune a role `rollup-node node`
+    /// does not run (`--block-time` without `--sequencer`, say): each with the switch it
+    /// needs, for a warning once logging is up (a replica silently ignored them).
+    pub(crate) fn parse_with_unused() -> (Self, UnusedFlags) {
+        Self::try_parse_with_unused(std::env::args_os()).unwrap_or_else(|err| err.exit())
+    }
+
+    fn try_parse_with_unused<T: Into<std::ffi::OsString> + Clone>(
+        args: impl IntoIterator<Item = T>,
+    ) -> Result<(Self, UnusedFlags), clap::Error> {
+        let matches = Self::command().try_get_matches_from(args)?;
+        let cli =
+            Self::from_arg_matches(&matches).map_err(|err| err.format(&mut Self::command()))?;
+        let unused = match (&cli.command, matches.subcommand()) {
+            (Command::Node(args), Some(("node", node))) => args.unused_role_flags(node),
+            _ => Vec::new(),
+        };
+        Ok((cli, unused))
+    }
+}
+
+impl NodeArgs {
+    /// The role flags given on the command line for roles this node does not run.
+    fn unused_role_flags(&self, matches: &ArgMatches) -> UnusedFlags {
+        let runs = |switch: &str| match switch {
+            "--sequencer" => self.sequencer,
+            "--batcher-key" => self.batcher_key.is_some(),
+            "--proposer-key" => self.proposer_key.is_some(),
+            "--proposer-key or --challenger-key" => {
+                self.proposer_key.is_some() || self.challenger_key.is_some()
+            }
+            _ => {
+                self.batcher_key.is_some()
+                    || self.proposer_key.is_some()
+                    || self.challenger_key.is_some()
+            }
+        };
+        let mut unused = Vec::new();
+        for arg in Cli::command()
+            .find_subcommand("node")
+            .into_iter()
+            .flat_map(|node| node.get_arguments().cloned().collect::<Vec<_>>())
+        {
+            let Some(long) = arg.get_long() else { continue };
+            let Some(&(_, switch)) = ROLE_FLAGS
+                .iter()
+                .find(|(flag, _)| long == *flag || (flag.ends_with('.') && long.starts_with(flag)))
+            else {
+                continue;
+            };
+            if matches.value_source(arg.get_id().as_str()) == Some(ValueSource::CommandLine)
+                && !runs(switch)
+            {
+                unused.push((format!("--{long}"), switch));
+            }
+        }
+        unused
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn role_flags_without_their_role_are_named() {
+        let node = |extra: &[&str]| {
+            let mut line = vec![
+                "rollup-node",
+                "node",
+                "--config",
+                "rollup.json",
+                "--l1-rpc-url",
+                "http://127.0.0.1:8545",
+            ];
+            line.extend_from_slice(extra);
+            Cli::try_parse_with_unused(line).unwrap().1
+        };
+        assert_eq!(
+            node(&[
+                "--block-time",
+                "2s",
+                "--txpool.pending-max-count",
+                "10",
+                "--proposal-interval",
+                "1m",
+            ]),
+            vec![
+                ("--block-time".to_string(), "--sequencer"),
+                ("--proposal-interval".to_string(), "--proposer-key"),
+                ("--txpool.pending-max-count".to_string(), "--sequencer"),
+            ]
+        );
+        // With their roles, and for defaults, nothing.
+        assert!(
+            node(&[
+                "--sequencer",
+                "--block-time",
+                "2s",
+                "--txpool.pending-max-count",
+                "10"
+            ])
+            .is_empty()
+        );
+        assert!(node(&[]).is_empty());
+        let key = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+        assert!(
+            node(&[
+                "--challenger-key",
+                key,
+                "--dispute-interval",
+                "5s",
+                "--l1-resubmit-after",
+                "30s"
+            ])
+            .is_empty()
+        );
+        assert_eq!(
+            node(&["--challenger-key", key, "--batcher-data", "calldata"]),
+            vec![("--batcher-data".to_string(), "--batcher-key")]
+        );
+    }
 
     #[test]
     fn durations() {

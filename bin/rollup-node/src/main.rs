@@ -22,8 +22,6 @@ mod dispute;
 mod logging;
 mod runner;
 
-use clap::Parser;
-
 fn main() -> std::process::ExitCode {
     match run() {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -44,8 +42,11 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run() -> eyre::Result<()> {
-    let cli = cli::Cli::parse();
+    let (cli, unused) = cli::Cli::parse_with_unused();
     logging::init(&cli.global)?;
+    for (flag, switch) in unused {
+        tracing::warn!(target: "rollup::node", "{flag} tunes a role this node does not run: it has no effect without {switch}");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
