@@ -1425,6 +1425,10 @@ impl DisputeAgent {
                 if game.status == IN_PROGRESS {
                     self.challenged.insert(game.proposal);
                     ours_in_progress.insert(game.proposal);
+                    // A loss an L1 reorg took back is no loss (it counted towards giving up).
+                    if let Some(lost) = self.lost.get_mut(&game.proposal) {
+                        lost.remove(&id);
+                    }
                 } else {
                     self.challenged.remove(&game.proposal);
                     if game.status == PROPOSER_WON {
