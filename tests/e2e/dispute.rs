@@ -2042,3 +2042,80 @@ async fn a_resolution_removed_by_an_l1_reorg_is_made_again_body() {
         "the challenger resolved game {id} again"
     );
 }
+
+/// A false root that became final (its challenger could not pay for a challenge) is an alarm
+/// in the proposer's and the challenger's health for as long as they run: withdrawals can be
+/// proven against it. (Every role stayed healthy before, the proposer said so once as a
+/// warning.)
+#[test]
+fn a_false_root_that_became_final_is_an_alarm() {
+    support::run(a_false_root_that_became_final_is_an_alarm_body());
+}
+
+async fn a_false_root_that_became_final_is_an_alarm_body() {
+    let anvil = Anvil::start();
+    let dir = tempfile::tempdir().unwrap();
+    let devnet = Devnet::start_fast(&anvil.url, dir.path());
+    let s = setup(&devnet, dir.path());
+    let l1 = devnet.l1(0);
+    // The challenger cannot challenge.
+    l1_rpc(&l1, "anvil_setBalance", json!([s.challenger, "0x0"])).await;
+    until(&devnet, "a safe block past the genesis", || async {
+        let status = devnet.l2("rollup_syncStatus", json!([])).await;
+        (status["safeL2"]["number"].as_u64().unwrap_or_default() >= 2).then_some(())
+    })
+    .await;
+    let false_root = B256::repeat_byte(0x77);
+    let run = cli(
+        &s.file,
+        &[
+            "propose",
+            "--account",
+            "5",
+            "--state-root",
+            &false_root.to_string(),
+        ],
+    )
+    .await;
+    assert!(run.ok, "propose --state-root failed: {}", run.stderr);
+    let index = until(&devnet, "the false proposal", || async {
+        let count: u64 = view(&l1, s.state_manager, IStateManager::proposalCountCall {})
+            .await
+            .to();
+        for index in (0..count).rev() {
+            if proposal(&l1, &s, index).await.stateRoot == false_root {
+                return Some(index);
+            }
+        }
+        None
+    })
+    .await;
+    let period: u64 = view(&l1, s.state_manager, IStateManager::challengePeriodCall {})
+        .await
+        .to();
+    advance(&l1, period + 1).await;
+    assert!(
+        is_final(&l1, &s, index).await,
+        "the false root is not final"
+    );
+    let alarm = format!("#{index} of L2 block");
+    until(
+        &devnet,
+        "the proposer's and challenger's alarms",
+        || async {
+            let roles = devnet.l2("rollup_getRoles", json!([])).await;
+            let alarmed = |name: &str| {
+                roles["roles"].as_array().unwrap().iter().any(|role| {
+                    let at = |event: &str| role[event]["atMs"].as_u64().unwrap_or_default();
+                    role["name"] == name
+                        && at("lastError") >= at("lastSuccess")
+                        && role["lastError"]["message"].as_str().is_some_and(|error| {
+                            error.contains("final proposal(s) disagree") && error.contains(&alarm)
+                        })
+                })
+            };
+            (alarmed("proposer") && alarmed("challenger")).then_some(())
+        },
+    )
+    .await;
+}

@@ -30,7 +30,7 @@
 //! is not allowlisted.
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::{BTreeMap, HashMap, HashSet},
     sync::Arc,
     time::Duration,
 };
@@ -291,6 +291,9 @@ pub struct DisputeAgent {
     unchallenged: HashSet<u64>,
     /// Kinds of moves the account could not pay for: said once each as an error.
     unfunded_moves: HashSet<&'static str>,
+    /// Final proposals whose root this node disagrees with: index → (L2 block, root, ours).
+    /// An alarm every round for as long as the process runs.
+    final_false: BTreeMap<u64, (u64, B256, B256)>,
     /// Whether the account's balance was last found short of its games' moves (see
     /// [`Self::check_reserve`]): said once as an error until it is funded again.
     short_of_gas: bool,
@@ -333,6 +336,7 @@ impl DisputeAgent {
             unchallenged: HashSet::new(),
             unfunded_moves: HashSet::new(),
             short_of_gas: false,
+            final_false: BTreeMap::new(),
             alarm: None,
         }
     }
@@ -1528,6 +1532,9 @@ impl DisputeAgent {
             }
         }
         self.make(steps).await?;
+        if let Some(alarm) = self.final_alarm() {
+            self.alarm = Some(alarm);
+        }
         self.collect().await
     }
 
@@ -1830,6 +1837,13 @@ impl DisputeAgent {
                 )
                 .await?;
             let period_over = params.now >= proposal.timestamp + params.challenge_period;
+            if period_over
+                && !proposal.removed
+                && let Err(err) = self.check_final(index, &proposal).await
+            {
+                debug!(target: "rollup::dispute", index, %err, "could not check whether the proposal is final; checking next round");
+                settled = false;
+            }
             if proposal.removed || period_over {
                 // A removal passes the cursor once L1 finalized it (see the game cursor).
                 if settled && !period_over {
@@ -1907,6 +1921,50 @@ impl DisputeAgent {
             });
         }
         Ok(challenges)
+    }
+
+    /// Records proposal `index`, its challenge period over, if it is final with a root this
+    /// node disagrees with (said once as an error; an alarm every round, see
+    /// [`Self::final_alarm`]): withdrawals can be proven against it.
+    async fn check_final(&mut self, index: u64, proposal: &Proposal) -> Result<(), DisputeError> {
+        if self.final_false.contains_key(&index) {
+            return Ok(());
+        }
+        let reader = self.store.reader()?;
+        let Some(ours) = Self::output_claim(&reader, proposal.l2BlockNumber)? else {
+            return Ok(());
+        };
+        if ours.hash() == proposal.stateRoot
+            || !self
+                .call(
+                    self.config.state_manager,
+                    IStateManager::isFinalCall {
+                        index: U256::from(index),
+                    },
+                )
+                .await?
+        {
+            return Ok(());
+        }
+        error!(
+            target: "rollup::dispute", index, l2_block = proposal.l2BlockNumber,
+            final_root = %proposal.stateRoot, ours = %ours.hash(), proposer = %proposal.proposer,
+            "a FINAL proposal disagrees with this node's output root: withdrawals can be proven against it; tell the guardian (pause the bridge) and look at why no challenge removed it"
+        );
+        self.final_false.insert(
+            index,
+            (proposal.l2BlockNumber, proposal.stateRoot, ours.hash()),
+        );
+        Ok(())
+    }
+
+    /// The alarm while a final proposal disagrees with this node, naming the newest.
+    fn final_alarm(&self) -> Option<String> {
+        let (index, (block, root, ours)) = self.final_false.last_key_value()?;
+        Some(format!(
+            "{} final proposal(s) disagree with this node's output roots; the newest, #{index} of L2 block {block}, made {root} final where this node has {ours}: withdrawals can be proven against it, tell the guardian",
+            self.final_false.len()
+        ))
     }
 
     /// Whether to challenge again proposal `index`, which this node still disagrees with after

@@ -14,7 +14,7 @@ use rollup_primitives::{
 use rollup_storage::{StorageError, Store};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
 /// Proposer errors.
 #[derive(Debug, thiserror::Error)]
@@ -169,6 +169,10 @@ struct AnchorScan {
     /// Final proposals whose root equals this node's output root of their block: L2 block →
     /// proposal index (the first such proposal of the block).
     agreed: BTreeMap<u64, u64>,
+    /// Final proposals whose root differs from this node's output root of their block:
+    /// proposal index → (L2 block, final root, this node's root). An alarm for as long as the
+    /// process runs (and found again by the next process's scan).
+    disagreeing: BTreeMap<u64, (u64, B256, B256)>,
 }
 
 impl AnchorScan {
@@ -256,10 +260,7 @@ impl Proposer {
             sender,
             health: None,
             defender: None,
-            anchors: Mutex::new(AnchorScan {
-                next: 0,
-                agreed: BTreeMap::new(),
-            }),
+            anchors: Mutex::new(AnchorScan::default()),
         }
     }
 
@@ -285,6 +286,20 @@ impl Proposer {
             Some(health) => health.error(message()),
             None => {}
         }
+    }
+
+    /// The alarm while a final proposal disagrees with this node (see
+    /// [`AnchorScan::disagreeing`]), naming the newest.
+    fn final_disagreement(&self) -> Option<String> {
+        let scan = self
+            .anchors
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (index, (block, root, ours)) = scan.disagreeing.last_key_value()?;
+        Some(format!(
+            "{} final proposal(s) disagree with this node's output roots; the newest, #{index} of L2 block {block}, made {root} final where this node has {ours}: withdrawals can be proven against it, tell the guardian",
+            scan.disagreeing.len()
+        ))
     }
 
     async fn call<C: SolCall>(&self, call: C) -> Result<C::Return, ProposerError> {
@@ -371,12 +386,22 @@ impl Proposer {
                         true
                     }
                     Some(local) => {
-                        warn!(
-                            target: "rollup::proposer", index, l2_block = number,
-                            final_root = %proposal.stateRoot, local_root = %local.hash(),
-                            proposer = %proposal.proposer,
-                            "a FINAL proposal disagrees with this node's output root; never anchoring on it"
-                        );
+                        let mut scan = self
+                            .anchors
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner);
+                        if scan
+                            .disagreeing
+                            .insert(index, (number, proposal.stateRoot, local.hash()))
+                            .is_none()
+                        {
+                            error!(
+                                target: "rollup::proposer", index, l2_block = number,
+                                final_root = %proposal.stateRoot, local_root = %local.hash(),
+                                proposer = %proposal.proposer,
+                                "a FINAL proposal disagrees with this node's output root; never anchoring on it. Withdrawals can be proven against that root: tell the guardian (pause the bridge) and look at why no challenge removed it"
+                            );
+                        }
                         true
                     }
                     // Not derived here yet: looked at again once it is.
@@ -706,6 +731,9 @@ impl Proposer {
                 if let Err(err) = self.propose_once().await {
                     warn!(target: "rollup::proposer", %err, "proposal round failed; retrying");
                     self.report(false, || format!("proposal round failed: {err}"));
+                }
+                if let Some(alarm) = self.final_disagreement() {
+                    self.report(false, || alarm);
                 }
                 match self.reclaim_bonds(next_bond).await {
                     Ok(next) => next_bond = next,
