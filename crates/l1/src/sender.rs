@@ -305,7 +305,7 @@ impl L1Sender {
                     continue;
                 }
                 let Some(nonce) = nonces[k] else {
-                    match self.submit_first(tx, &mut next).await {
+                    match self.submit_first(tx, next).await {
                         Ok(hash) => {
                             sent[k].push(hash);
                             nonces[k] = Some(next);
@@ -323,6 +323,9 @@ impl L1Sender {
                         warn!(target: "rollup::l1", %err, nonce, attempt, "L1 transaction submission failed");
                     }
                 }
+            }
+            if attempt == 1 {
+                self.cancel_leftovers(next).await;
             }
             let deadline = tokio::time::Instant::now() + self.config.resubmit_after;
             while tokio::time::Instant::now() < deadline {
@@ -459,7 +462,7 @@ impl L1Sender {
             // reorg opened below it left the first submission pending above, to run a second
             // time once the gap filled (the gap is filled instead, below).
             let submitted = if sent.is_empty() {
-                self.submit_first(&mut prepared, &mut nonce).await
+                self.submit_first(&mut prepared, nonce).await
             } else {
                 self.submit(&prepared, nonce).await
             };
@@ -468,9 +471,13 @@ impl L1Sender {
                 // "already known", "replacement underpriced", "nonce too low": an earlier
                 // submission may be mined or pending; keep waiting and bump.
                 Err(L1Error::Cancelled) => return Err(L1Error::Cancelled),
-                // Nothing of ours waits at this nonce, and waiting will not fund the account:
-                // say so now (the caller's next round tries again).
-                Err(err @ L1Error::Unfunded { .. }) if sent.is_empty() => return Err(err),
+                // Nothing of ours waits at this nonce, and waiting will not fund the account
+                // nor free the nonce: say so now (the caller's next round decides again).
+                Err(err @ (L1Error::Unfunded { .. } | L1Error::NotMined { .. }))
+                    if sent.is_empty() =>
+                {
+                    return Err(err);
+                }
                 Err(err) => {
                     last_error = err.to_string();
                     warn!(target: "rollup::l1", %err, nonce, attempt, "L1 transaction submission failed");
@@ -638,23 +645,66 @@ impl L1Sender {
     }
 
     /// The first submission of `prepared`, at `nonce`: a refusal because a transaction of ours
-    /// already waits at that nonce (a leftover of an earlier call, or one whose answer was
-    /// lost) is met by bumping the fees until the L1 takes this one in its place (at most
-    /// [`MAX_OUTBIDS`] times). A nonce L1 says is used already (a leftover mined since the
-    /// nonce was read) moves `nonce` up to the mined one, a few times at most: nothing of this
-    /// call waits anywhere yet. Any other refusal is returned as it is.
-    async fn submit_first(&self, prepared: &mut Prepared, nonce: &mut u64) -> Result<B256> {
-        let mut moves = 0;
-        loop {
-            match self.submit_outbidding(prepared, *nonce).await {
-                Err(err) if moves < 3 && nonce_used(&err) => {
-                    moves += 1;
-                    match self.mined_nonce().await {
-                        Ok(mined) if mined > *nonce => *nonce = mined,
-                        _ => return Err(err),
-                    }
+    /// already waits at that nonce (a leftover of an earlier call or process, or one whose
+    /// answer was lost) is met by bumping the fees until the L1 takes this one in its place (at
+    /// most [`MAX_OUTBIDS`] times). A nonce L1 says is mined already is an error that sends
+    /// the caller back to decide again: a leftover of ours was mined after the caller read L1
+    /// to decide this one (a challenge left pending by a killed process, mined as the restarted
+    /// one decided to challenge again: following it at the next nonce made two games and two
+    /// bonds). Any other refusal is returned as it is.
+    async fn submit_first(&self, prepared: &mut Prepared, nonce: u64) -> Result<B256> {
+        match self.submit_outbidding(prepared, nonce).await {
+            Err(err) if nonce_used(&err) => Err(L1Error::NotMined {
+                to: prepared.to(),
+                attempts: 1,
+                max_fee: prepared.max_fee,
+                tip: prepared.tip,
+                reason: format!(
+                    "nonce {nonce} was mined meanwhile by another transaction of this account (one left pending by an earlier call or process, or another process with its key): L1 changed since this one was decided, so it is decided again"
+                ),
+            }),
+            result => result,
+        }
+    }
+
+    /// Replaces transactions of ours left waiting at nonces from `from` (those an earlier call
+    /// or process sent and gave up, above the ones just sent) with empty ones, so none of them
+    /// runs after its caller decided again. Best effort, at most [`MAX_GAP_FILL`].
+    async fn cancel_leftovers(&self, from: u64) {
+        let Ok(pending) = self
+            .unless_cancelled(async {
+                self.provider
+                    .get_transaction_count(self.address)
+                    .pending()
+                    .await
+                    .map_err(self.rpc_error("eth_getTransactionCount"))
+            })
+            .await
+        else {
+            return;
+        };
+        // Below the mined nonce nothing waits.
+        let from = match self.mined_nonce().await {
+            Ok(mined) => from.max(mined),
+            Err(_) => return,
+        };
+        if pending <= from {
+            return;
+        }
+        let to = pending.min(from + MAX_GAP_FILL);
+        warn!(target: "rollup::l1", from, to, "transactions of this account left pending by an earlier call or process: replacing them with empty ones");
+        let Ok(empty) = self
+            .prepare_with_value(self.address, Bytes::new(), U256::ZERO, None, Some(21_000))
+            .await
+        else {
+            return;
+        };
+        for nonce in from..to {
+            match self.submit_outbidding(&mut empty.clone(), nonce).await {
+                Ok(hash) => {
+                    debug!(target: "rollup::l1", nonce, tx = %hash, "leftover replaced by an empty transaction")
                 }
-                result => return result,
+                Err(err) => debug!(target: "rollup::l1", nonce, %err, "leftover not replaced"),
             }
         }
     }
@@ -928,6 +978,14 @@ impl Prepared {
             .sidecar
             .or_else(|| other.request.sidecar.clone());
         self
+    }
+
+    /// Its recipient (zero for a contract creation).
+    pub fn to(&self) -> Address {
+        self.request
+            .to
+            .and_then(|kind| kind.to().copied())
+            .unwrap_or_default()
     }
 
     /// Its max fee per gas.

@@ -1484,3 +1484,42 @@ async fn a_group_given_up_is_not_mined_later() {
     }
     assert_eq!(mined_to(&anvil, account, account).await.len(), 2);
 }
+
+/// Transactions of ours left pending above the nonces a group takes (an earlier call's or a
+/// killed process's, given up) are replaced by empty ones: a challenge left so could be mined
+/// after the agent decided again, a second game and bond.
+#[tokio::test]
+async fn leftovers_above_a_group_are_replaced_by_empty_transactions() {
+    let anvil = Anvil::start().await;
+    let signer: alloy_signer_local::PrivateKeySigner = DEV_KEY_1.parse().unwrap();
+    let account = signer.address();
+    let sender = L1Sender::new(&anvil.url, signer, SenderConfig::default()).unwrap();
+    anvil.rpc("evm_setAutomine", json!([false])).await;
+    let stale = [0xd0, 0xd1, 0xd2].map(Address::repeat_byte);
+    for (nonce, to) in stale.iter().enumerate() {
+        let leftover = sender
+            .prepare(*to, Default::default(), None, None)
+            .await
+            .unwrap();
+        sender.submit(&leftover, nonce as u64).await.unwrap();
+    }
+    let miner = keep_mining(&anvil);
+    let target = Address::repeat_byte(0xd9);
+    let results = sender
+        .send_many(vec![(target, Default::default(), U256::from(1u64))])
+        .await;
+    let receipt = results[0]
+        .as_ref()
+        .unwrap_or_else(|err| panic!("not mined: {err}"));
+    assert_eq!(nonce_of(&anvil.provider, receipt.transaction_hash).await, 0);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    miner.abort();
+    assert_eq!(
+        anvil.provider.get_transaction_count(account).await.unwrap(),
+        3
+    );
+    for to in stale {
+        assert!(mined_to(&anvil, account, to).await.is_empty(), "{to} ran");
+    }
+    assert_eq!(mined_to(&anvil, account, account).await.len(), 2);
+}
