@@ -512,6 +512,26 @@ async fn disputes_on_the_devnet_body() {
 
     // ---- The devnet's challenger challenges it; the liar never answers and loses on its clock.
     let liar_game = game_on(&devnet, &l1, &s, liar_index, s.challenger).await;
+    // The same account challenging again from the CLI is refused: a second bond on one dispute.
+    let run = cli(
+        &s.file,
+        &[
+            "challenge",
+            "--proposal",
+            &liar_index.to_string(),
+            "--account",
+            &rollup_service::devnet::CHALLENGER_ACCOUNT.to_string(),
+        ],
+    )
+    .await;
+    assert!(
+        !run.ok
+            && run
+                .stderr
+                .contains(&format!("already plays game #{liar_game}")),
+        "{}",
+        run.stderr
+    );
     // The node is killed mid-game and restarted: its challenger resolves and claims from L1.
     let mut devnet = devnet;
     devnet.kill9();

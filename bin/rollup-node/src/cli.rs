@@ -259,7 +259,8 @@ pub(crate) struct ChallengeArgs {
     #[arg(long, value_name = "INDEX")]
     pub(crate) proposal: u64,
     /// Challenge even though your node agrees with the proposal's root (or has not derived
-    /// its block): the bond is lost if the root is true.
+    /// its block): the bond is lost if the root is true. Also challenges a proposal your
+    /// account already plays a game on (a second bond on the same dispute).
     #[arg(long)]
     pub(crate) force: bool,
     #[command(flatten)]

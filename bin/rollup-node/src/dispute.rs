@@ -339,6 +339,31 @@ pub(crate) async fn challenge(args: ChallengeArgs) -> eyre::Result<()> {
         .l1_view(game, IDisputeGame::challengerBondCall {})
         .await?;
     let open = client.open_games(index).await?;
+    if open > 0 && !args.force {
+        // Games in progress are the newest unresolved ones: scan from the newest.
+        let count = client
+            .l1_view(game, IDisputeGame::gameCountCall {})
+            .await?
+            .to::<u64>();
+        let (mut seen, mut id) = (0, count);
+        while seen < open && id > 0 {
+            id -= 1;
+            let g = client
+                .l1_view(game, IDisputeGame::gamesCall { id: U256::from(id) })
+                .await?;
+            if g.proposal != args.proposal || g.status != 1 {
+                continue;
+            }
+            seen += 1;
+            if g.challenger == client.sender {
+                bail!(
+                    "{} already plays game #{id} on proposal #{} (in progress): a second challenge would post a second bond on the same dispute. A challenger role holding this key plays that game; `rollup-node disputes` shows it. --force challenges anyway",
+                    client.sender,
+                    args.proposal
+                );
+            }
+        }
+    }
     if open > 0 {
         out!(
             "note: proposal #{} already has {open} open game(s); if one of them removes it, this game ends refunded (`rollup-node claim` collects the bond)",
