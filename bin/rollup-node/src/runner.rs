@@ -40,6 +40,8 @@ pub(crate) async fn run_replica(args: NodeArgs) -> eyre::Result<()> {
         "--proposer-key",
     )?
     .with_challenger_key(args.challenger_key.as_deref(), "--challenger-key")?;
+    // Before the datadir is touched.
+    roles.check_distinct_keys()?;
     let lock = lock_datadir(&args.run)?;
     let beacon = async {
         match args.run.l1_beacon_url.as_deref() {

@@ -57,16 +57,16 @@ pub enum L1Error {
     },
     /// L1 refused a transaction of ours because its account cannot pay for it.
     #[error(
-        "the account {account} cannot pay for its L1 transaction: the L1 at {url} refused {method}: {reason}; send ETH to {account} on L1 (for gas, and for the bond or value the transaction carries)"
+        "the account {account} cannot pay for its L1 transaction ({method} at {url}): {reason}; send ETH to {account} on L1 (for gas, and for the bond or value the transaction carries)"
     )]
     Unfunded {
         /// The sending account.
         account: alloy_primitives::Address,
         /// The L1 RPC URL.
         url: String,
-        /// The JSON-RPC method refused.
+        /// The JSON-RPC method refused, or the check that stopped it before sending.
         method: &'static str,
-        /// The node's words.
+        /// The node's words, or the check's.
         reason: String,
     },
     /// An RPC call did not answer in time.

@@ -257,12 +257,20 @@ impl L1Sender {
                     true
                 }
                 None => {
+                    let before = if left == balance {
+                        String::new()
+                    } else {
+                        format!(
+                            ", after the {} wei of the transactions sent with it",
+                            balance - left
+                        )
+                    };
                     out[*index] = Some(Err(L1Error::Unfunded {
                         account: self.address,
                         url: self.url.clone(),
-                        method: "eth_sendRawTransaction",
+                        method: "the balance check before eth_sendRawTransaction",
                         reason: format!(
-                            "{balance} wei pays for the transactions sent before this one, not for this one's value and gas ({} wei)",
+                            "its balance of {balance} wei does not cover this transaction's value and gas at its fee cap ({} wei){before}; not sent",
                             tx.cost()
                         ),
                     }));

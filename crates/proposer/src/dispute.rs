@@ -1612,7 +1612,10 @@ impl DisputeAgent {
                 self.alarm.get_or_insert(message);
             }
             None if self.short_of_gas => {
-                info!(target: "rollup::dispute", games, "the account holds enough for its games' moves again");
+                // With no game left the question is moot, not answered.
+                if games > 0 {
+                    info!(target: "rollup::dispute", games, "the account holds enough for its games' moves again");
+                }
                 self.short_of_gas = false;
             }
             None => {}
@@ -1887,7 +1890,10 @@ impl DisputeAgent {
             {
                 continue;
             }
-            if lost == 0 {
+            if lost == 0 && self.unchallenged.contains(&index) {
+                // A challenge that could not be made was said as an error already.
+                debug!(target: "rollup::dispute", index, "trying the challenge again");
+            } else if lost == 0 {
                 warn!(
                     target: "rollup::dispute",
                     index, l2_block = proposal.l2BlockNumber, proposed = %proposal.stateRoot, ours = %ours.hash(),
