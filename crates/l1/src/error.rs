@@ -28,6 +28,20 @@ pub enum L1Error {
         /// Last error or "timeout".
         reason: String,
     },
+    /// A transaction's nonce was mined by another transaction of the account before its first
+    /// submission: one of ours left pending by an earlier call or process, or another process
+    /// with the same key. L1 changed since the caller decided to send it; nothing was sent.
+    #[error(
+        "nonce {nonce} was mined meanwhile by another transaction of {account} (one left pending by an earlier call or process, or another process with its key): L1 changed since this transaction to {to} was decided, so it was not sent"
+    )]
+    NonceTaken {
+        /// The sending account.
+        account: alloy_primitives::Address,
+        /// The nonce.
+        nonce: u64,
+        /// The transaction's recipient.
+        to: alloy_primitives::Address,
+    },
     /// The sender was shut down (its cancellation token fired) before the call completed; a
     /// transaction already submitted may still be mined.
     #[error("L1 sender stopped before the call completed: shutting down")]

@@ -175,10 +175,13 @@ impl L1Sender {
     ) -> impl FnOnce(alloy_transport::TransportError) -> L1Error + '_ {
         move |source| match source.as_error_resp() {
             Some(payload)
-                if payload
-                    .message
-                    .to_lowercase()
-                    .contains("insufficient funds") =>
+                if [
+                    "insufficient funds",
+                    "insufficientfunds",
+                    "upfront cost exceeds",
+                ]
+                .iter()
+                .any(|words| payload.message.to_lowercase().contains(words)) =>
             {
                 L1Error::Unfunded {
                     account: self.address,
@@ -332,16 +335,22 @@ impl L1Sender {
                     }
                 }
             }
-            if attempt == 1 {
-                self.cancel_leftovers(next).await;
-            }
             let deadline = tokio::time::Instant::now() + self.config.resubmit_after;
             while tokio::time::Instant::now() < deadline {
                 // Below the mined nonce, each is mined: ours, or another with our key.
                 if let Ok(mined) = self.mined_nonce().await {
+                    // One of this call whose receipt was seen and that an L1 reorg took out
+                    // again waits once more, resubmitted at its nonce: not an empty one there.
+                    for (k, (index, _, _)) in prepared.iter().enumerate() {
+                        if nonces[k].is_some_and(|nonce| nonce >= mined)
+                            && matches!(out[*index], Some(Ok(_)))
+                        {
+                            out[*index] = None;
+                            unseen[k] = 0;
+                        }
+                    }
                     // An L1 reorg took mined transactions of this account out below the ones
-                    // still waiting here (earlier ones, or ones of this call whose receipts
-                    // were seen): those wait behind the gap until it is filled.
+                    // still waiting here: those wait behind the gap until it is filled.
                     let lowest = prepared
                         .iter()
                         .zip(&nonces)
@@ -458,7 +467,7 @@ impl L1Sender {
         // transaction in flight, so anything pending under our key is a leftover (e.g.
         // stranded behind a gap an L1 reorg opened) that this transaction must replace, not
         // queue behind. (The batcher, which keeps several in flight, uses `prepare`/`submit`.)
-        let mut nonce = self.mined_nonce().await?;
+        let nonce = self.mined_nonce().await?;
         let mut prepared = self
             .prepare_with_value(to, input, value, sidecar, None)
             .await?;
@@ -481,7 +490,7 @@ impl L1Sender {
                 Err(L1Error::Cancelled) => return Err(L1Error::Cancelled),
                 // Nothing of ours waits at this nonce, and waiting will not fund the account
                 // nor free the nonce: say so now (the caller's next round decides again).
-                Err(err @ (L1Error::Unfunded { .. } | L1Error::NotMined { .. }))
+                Err(err @ (L1Error::Unfunded { .. } | L1Error::NonceTaken { .. }))
                     if sent.is_empty() =>
                 {
                     return Err(err);
@@ -503,10 +512,9 @@ impl L1Sender {
                 }
                 if let Ok(mined) = self.provider.get_transaction_count(self.address).await {
                     // A reorg removed earlier transactions of ours: fill their nonces so this
-                    // one can be mined (with nothing of ours sent yet, it moves down instead).
-                    if sent.is_empty() {
-                        nonce = nonce.min(mined);
-                    } else if gap.seen(mined, nonce) {
+                    // one can be mined. (Never move it down: a first submission whose answer
+                    // was lost may be waiting at this nonce all the same.)
+                    if gap.seen(mined, nonce) {
                         self.fill_gap(mined, nonce).await;
                     }
                     // Our nonce was used by a transaction we do not know: another process with
@@ -662,59 +670,54 @@ impl L1Sender {
     /// bonds). Any other refusal is returned as it is.
     async fn submit_first(&self, prepared: &mut Prepared, nonce: u64) -> Result<B256> {
         match self.submit_outbidding(prepared, nonce).await {
-            Err(err) if nonce_used(&err) => Err(L1Error::NotMined {
+            Err(err) if nonce_used(&err) => Err(L1Error::NonceTaken {
+                account: self.address,
+                nonce,
                 to: prepared.to(),
-                attempts: 1,
-                max_fee: prepared.max_fee,
-                tip: prepared.tip,
-                reason: format!(
-                    "nonce {nonce} was mined meanwhile by another transaction of this account (one left pending by an earlier call or process, or another process with its key): L1 changed since this one was decided, so it is decided again"
-                ),
             }),
             result => result,
         }
     }
 
-    /// Replaces transactions of ours left waiting at nonces from `from` (those an earlier call
-    /// or process sent and gave up, above the ones just sent) with empty ones, so none of them
-    /// runs after its caller decided again. Best effort, at most [`MAX_GAP_FILL`].
-    async fn cancel_leftovers(&self, from: u64) {
-        let Ok(pending) = self
-            .unless_cancelled(async {
-                self.provider
-                    .get_transaction_count(self.address)
-                    .pending()
-                    .await
-                    .map_err(self.rpc_error("eth_getTransactionCount"))
-            })
-            .await
-        else {
-            return;
-        };
-        // Below the mined nonce nothing waits.
-        let from = match self.mined_nonce().await {
-            Ok(mined) => from.max(mined),
-            Err(_) => return,
-        };
-        if pending <= from {
-            return;
+    /// The account's pending nonce: the mined one plus the transactions of ours the L1 node
+    /// holds ready in its pool.
+    pub async fn pending_nonce(&self) -> Result<u64> {
+        self.unless_cancelled(async {
+            self.provider
+                .get_transaction_count(self.address)
+                .pending()
+                .await
+                .map_err(self.rpc_error("eth_getTransactionCount"))
+        })
+        .await
+    }
+
+    /// Replaces every transaction of ours waiting in the L1 node's pool (from the mined nonce
+    /// to the pending one, at most [`MAX_GAP_FILL`]) with an empty one, outbidding it: for a
+    /// caller that must not decide while transactions it no longer tracks (a killed process's,
+    /// one given up) could still run. Returns the nonces replaced, or `None` when nothing
+    /// waits. Best effort: one mined meanwhile is left.
+    pub async fn cancel_leftovers(&self) -> Result<Option<std::ops::Range<u64>>> {
+        let mined = self.mined_nonce().await?;
+        let pending = self.pending_nonce().await?;
+        if pending <= mined {
+            return Ok(None);
         }
-        let to = pending.min(from + MAX_GAP_FILL);
-        warn!(target: "rollup::l1", from, to, "transactions of this account left pending by an earlier call or process: replacing them with empty ones");
-        let Ok(empty) = self
+        let to = pending.min(mined + MAX_GAP_FILL);
+        warn!(target: "rollup::l1", from = mined, to, "replacing transactions of this account that still wait in the L1 pool with empty ones");
+        let empty = self
             .prepare_with_value(self.address, Bytes::new(), U256::ZERO, None, Some(21_000))
-            .await
-        else {
-            return;
-        };
-        for nonce in from..to {
+            .await?;
+        for nonce in mined..to {
             match self.submit_outbidding(&mut empty.clone(), nonce).await {
                 Ok(hash) => {
                     debug!(target: "rollup::l1", nonce, tx = %hash, "leftover replaced by an empty transaction")
                 }
+                Err(L1Error::Cancelled) => return Err(L1Error::Cancelled),
                 Err(err) => debug!(target: "rollup::l1", nonce, %err, "leftover not replaced"),
             }
         }
+        Ok(Some(mined..to))
     }
 
     /// Submits `prepared` at `nonce`, bumping its fees while L1 refuses it because a
@@ -735,8 +738,10 @@ impl L1Sender {
 
     /// Fills nonces `from..to` of this account, which an L1 reorg emptied below a transaction
     /// of ours waiting at `to`: each gets an empty transaction to this account at L1's fees
-    /// now, unless L1 holds one of ours there already (a reorged transaction the node put
-    /// back in its pool refuses ours as underpriced, and is mined itself). Without it ours
+    /// now. A reorged transaction the node put back in its pool (geth and reth do) refuses
+    /// ours as underpriced and is mined itself, unless L1's fees rose by a tenth since it was
+    /// priced: then ours replaces it, and its caller, which reads L1 again every round,
+    /// decides again. Either way each transaction runs at most once. Without the fill, ours
     /// waits for ever on an L1 that drops reorged transactions (anvil does). At most
     /// [`MAX_GAP_FILL`] nonces, from the top: a wider gap is a node answering from an old
     /// state, not a reorg.
@@ -845,8 +850,8 @@ impl L1Sender {
 
 /// How many times a first submission bumps its fees to replace one of ours that waits at its
 /// nonce: ten bumps of 15% are four times the fees, above what six resubmissions of an earlier
-/// call reach by bumping alone (one priced at a fee spike's L1 fees may stay above: it is
-/// replaced once the fees fall back, or mined).
+/// call reach by bumping alone (one priced at a fee spike's L1 fees may stay above: it is then
+/// mined, or replaced by a later call's resubmissions, which rise with L1's fees).
 const MAX_OUTBIDS: u32 = 10;
 
 /// The most nonces [`L1Sender::fill_gap`] fills at once.
@@ -887,9 +892,11 @@ fn nonce_used(err: &L1Error) -> bool {
     let L1Error::Rpc { source, .. } = err else {
         return false;
     };
-    source
-        .as_error_resp()
-        .is_some_and(|payload| payload.message.to_lowercase().contains("nonce too low"))
+    source.as_error_resp().is_some_and(|payload| {
+        let message = payload.message.to_lowercase();
+        // geth, reth, anvil, Erigon, Besu; Nethermind's `OldNonce`.
+        message.contains("nonce too low") || message.contains("oldnonce")
+    })
 }
 
 /// Whether an L1 node refused a transaction because one of ours already waits at its nonce
@@ -902,10 +909,14 @@ fn nonce_occupied(err: &L1Error) -> bool {
         return false;
     };
     let message = payload.message.to_lowercase();
+    // geth, reth, anvil; Nethermind's `AlreadyKnown` and `ReplacementNotAllowed`-style
+    // codes; Besu's "Known transaction".
     [
         "underpriced",
         "already known",
+        "alreadyknown",
         "already imported",
+        "known transaction",
         "replacement",
     ]
     .iter()

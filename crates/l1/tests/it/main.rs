@@ -1365,7 +1365,7 @@ async fn a_send_behind_a_gap_a_reorg_opened_is_mined_once() {
     let signer: alloy_signer_local::PrivateKeySigner = DEV_KEY_1.parse().unwrap();
     let account = signer.address();
     let config = SenderConfig {
-        resubmit_after: Duration::from_millis(800),
+        resubmit_after: Duration::from_millis(1500),
         ..SenderConfig::default()
     };
     let sender = L1Sender::new(&anvil.url, signer, config).unwrap();
@@ -1383,7 +1383,7 @@ async fn a_send_behind_a_gap_a_reorg_opened_is_mined_once() {
         0
     );
     // Long enough for resubmissions, which used to move the transaction down.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
     let miner = keep_mining(&anvil);
     let receipt = waiting.await.unwrap().unwrap();
     assert_eq!(nonce_of(&anvil.provider, receipt.transaction_hash).await, 1);
@@ -1485,16 +1485,18 @@ async fn a_group_given_up_is_not_mined_later() {
     assert_eq!(mined_to(&anvil, account, account).await.len(), 2);
 }
 
-/// Transactions of ours left pending above the nonces a group takes (an earlier call's or a
-/// killed process's, given up) are replaced by empty ones: a challenge left so could be mined
-/// after the agent decided again, a second game and bond.
+/// Transactions of ours left waiting in the pool (a killed process's, one given up) are
+/// replaced by empty ones on request, so none of them runs after the caller decided again: a
+/// challenge left so, mined while the dispute agent decided to challenge again, made a second
+/// game and bond.
 #[tokio::test]
-async fn leftovers_above_a_group_are_replaced_by_empty_transactions() {
+async fn leftovers_in_the_pool_are_replaced_by_empty_transactions() {
     let anvil = Anvil::start().await;
     let signer: alloy_signer_local::PrivateKeySigner = DEV_KEY_1.parse().unwrap();
     let account = signer.address();
     let sender = L1Sender::new(&anvil.url, signer, SenderConfig::default()).unwrap();
     anvil.rpc("evm_setAutomine", json!([false])).await;
+    assert_eq!(sender.cancel_leftovers().await.unwrap(), None);
     let stale = [0xd0, 0xd1, 0xd2].map(Address::repeat_byte);
     for (nonce, to) in stale.iter().enumerate() {
         let leftover = sender
@@ -1503,17 +1505,9 @@ async fn leftovers_above_a_group_are_replaced_by_empty_transactions() {
             .unwrap();
         sender.submit(&leftover, nonce as u64).await.unwrap();
     }
-    let miner = keep_mining(&anvil);
-    let target = Address::repeat_byte(0xd9);
-    let results = sender
-        .send_many(vec![(target, Default::default(), U256::from(1u64))])
-        .await;
-    let receipt = results[0]
-        .as_ref()
-        .unwrap_or_else(|err| panic!("not mined: {err}"));
-    assert_eq!(nonce_of(&anvil.provider, receipt.transaction_hash).await, 0);
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    miner.abort();
+    assert_eq!(sender.pending_nonce().await.unwrap(), 3);
+    assert_eq!(sender.cancel_leftovers().await.unwrap(), Some(0..3));
+    anvil.mine(2).await;
     assert_eq!(
         anvil.provider.get_transaction_count(account).await.unwrap(),
         3
@@ -1521,5 +1515,6 @@ async fn leftovers_above_a_group_are_replaced_by_empty_transactions() {
     for to in stale {
         assert!(mined_to(&anvil, account, to).await.is_empty(), "{to} ran");
     }
-    assert_eq!(mined_to(&anvil, account, account).await.len(), 2);
+    assert_eq!(mined_to(&anvil, account, account).await.len(), 3);
+    assert_eq!(sender.cancel_leftovers().await.unwrap(), None);
 }
