@@ -294,9 +294,12 @@ pub struct DisputeAgent {
     /// Final proposals whose root this node disagrees with: index → (L2 block, root, ours).
     /// An alarm every round for as long as the process runs.
     final_false: BTreeMap<u64, (u64, B256, B256)>,
-    /// Whether the account's balance was last found short of its games' moves (see
-    /// [`Self::check_reserve`]): said once as an error until it is funded again.
-    short_of_gas: bool,
+    /// What the account's balance was last found short of, for its games' moves (see
+    /// [`Self::check_reserve`]): said once as an error, an alarm until it is funded again.
+    short_of_gas: Option<String>,
+    /// Since when transactions of this account wait in the L1 pool at the start of rounds
+    /// (see [`Self::leftovers_settled`]).
+    leftovers_since: Option<std::time::Instant>,
     /// What the last round found wrong although it ran: the role's health reports it instead
     /// of success.
     alarm: Option<String>,
@@ -335,7 +338,8 @@ impl DisputeAgent {
             given_up: HashSet::new(),
             unchallenged: HashSet::new(),
             unfunded_moves: HashSet::new(),
-            short_of_gas: false,
+            short_of_gas: None,
+            leftovers_since: None,
             final_false: BTreeMap::new(),
             alarm: None,
         }
@@ -1389,6 +1393,9 @@ impl DisputeAgent {
             debug!(target: "rollup::dispute", "the StateManager has no dispute game: nothing to play");
             return Ok(());
         }
+        if !self.leftovers_settled().await? {
+            return Ok(());
+        }
         let params = self.params().await?;
         let sm = self.config.state_manager;
         let dg = self.dispute_game;
@@ -1599,24 +1606,28 @@ impl DisputeAgent {
         } else {
             let (Ok(balance), Ok(fee)) = (self.sender.balance().await, self.sender.fee_cap().await)
             else {
+                // Unread, the last finding stands.
+                if let Some(message) = &self.short_of_gas {
+                    self.alarm.get_or_insert(message.clone());
+                }
                 return;
             };
             reserve_shortfall(self.me(), balance, fee, games, bonds)
         };
         match short {
             Some(message) => {
-                if !self.short_of_gas {
+                if self.short_of_gas.is_none() {
                     error!(target: "rollup::dispute", games, "{message}");
-                    self.short_of_gas = true;
                 }
-                self.alarm.get_or_insert(message);
+                self.alarm.get_or_insert(message.clone());
+                self.short_of_gas = Some(message);
             }
-            None if self.short_of_gas => {
+            None if self.short_of_gas.is_some() => {
                 // With no game left the question is moot, not answered.
                 if games > 0 {
                     info!(target: "rollup::dispute", games, "the account holds enough for its games' moves again");
                 }
-                self.short_of_gas = false;
+                self.short_of_gas = None;
             }
             None => {}
         }
@@ -1675,6 +1686,11 @@ impl DisputeAgent {
                 Err(rollup_l1::L1Error::Cancelled) => {
                     return Err(rollup_l1::L1Error::Cancelled.into());
                 }
+                Err(err @ rollup_l1::L1Error::NonceTaken { .. }) => {
+                    // Not a failure of the move: L1 changed under the decision.
+                    info!(target: "rollup::dispute", what = next.what, %err, "deciding again next round");
+                    continue;
+                }
                 Err(err) => {
                     warn!(target: "rollup::dispute", what = next.what, %err, "move not made; deciding again next round");
                     let unfunded = matches!(err, rollup_l1::L1Error::Unfunded { .. });
@@ -1698,6 +1714,7 @@ impl DisputeAgent {
                 } => {
                     metrics::counter!("rollup_dispute_challenges_total").increment(1);
                     self.challenged.insert(index);
+                    self.unchallenged.remove(&index);
                     if let Some(health) = &self.health {
                         health.success(format!(
                             "challenged proposal {index} of L2 block {l2_block} (root {proposed}, ours {ours})"
@@ -1840,12 +1857,15 @@ impl DisputeAgent {
                 )
                 .await?;
             let period_over = params.now >= proposal.timestamp + params.challenge_period;
-            if period_over
-                && !proposal.removed
-                && let Err(err) = self.check_final(index, &proposal).await
-            {
-                debug!(target: "rollup::dispute", index, %err, "could not check whether the proposal is final; checking next round");
-                settled = false;
+            if period_over && !proposal.removed {
+                match self.check_final(index, &proposal).await {
+                    Ok(true) => {}
+                    Ok(false) => settled = false,
+                    Err(err) => {
+                        debug!(target: "rollup::dispute", index, %err, "could not check whether the proposal is final; checking next round");
+                        settled = false;
+                    }
+                }
             }
             if proposal.removed || period_over {
                 // A removal passes the cursor once L1 finalized it (see the game cursor).
@@ -1931,26 +1951,31 @@ impl DisputeAgent {
 
     /// Records proposal `index`, its challenge period over, if it is final with a root this
     /// node disagrees with (said once as an error; an alarm every round, see
-    /// [`Self::final_alarm`]): withdrawals can be proven against it.
-    async fn check_final(&mut self, index: u64, proposal: &Proposal) -> Result<(), DisputeError> {
+    /// [`Self::final_alarm`]): withdrawals can be proven against it. Returns whether the
+    /// proposal is settled for this check: not while its block is not derived here, nor
+    /// while a root this node disagrees with is not final yet (a game on it still runs, and
+    /// may end with the root final).
+    async fn check_final(&mut self, index: u64, proposal: &Proposal) -> Result<bool, DisputeError> {
         if self.final_false.contains_key(&index) {
-            return Ok(());
+            return Ok(true);
         }
         let reader = self.store.reader()?;
         let Some(ours) = Self::output_claim(&reader, proposal.l2BlockNumber)? else {
-            return Ok(());
+            return Ok(false);
         };
-        if ours.hash() == proposal.stateRoot
-            || !self
-                .call(
-                    self.config.state_manager,
-                    IStateManager::isFinalCall {
-                        index: U256::from(index),
-                    },
-                )
-                .await?
+        if ours.hash() == proposal.stateRoot {
+            return Ok(true);
+        }
+        if !self
+            .call(
+                self.config.state_manager,
+                IStateManager::isFinalCall {
+                    index: U256::from(index),
+                },
+            )
+            .await?
         {
-            return Ok(());
+            return Ok(false);
         }
         error!(
             target: "rollup::dispute", index, l2_block = proposal.l2BlockNumber,
@@ -1961,7 +1986,31 @@ impl DisputeAgent {
             index,
             (proposal.l2BlockNumber, proposal.stateRoot, ours.hash()),
         );
-        Ok(())
+        Ok(true)
+    }
+
+    /// Whether no transaction of this account waits in the L1 pool, so the round may decide:
+    /// one left by a killed process, one given up, or the CLI's with this key, mined while the
+    /// round decides, could make it send the same again (a second challenge and bond on one
+    /// proposal). Waits for them for one resubmission delay, then replaces them with empty
+    /// transactions and waits for those.
+    async fn leftovers_settled(&mut self) -> Result<bool, DisputeError> {
+        let mined = self.sender.mined_nonce().await?;
+        let pending = self.sender.pending_nonce().await?;
+        if pending <= mined {
+            self.leftovers_since = None;
+            return Ok(true);
+        }
+        let Some(since) = self.leftovers_since else {
+            info!(target: "rollup::dispute", from = mined, to = pending, "transactions of this account wait in the L1 pool: deciding once they are mined");
+            self.leftovers_since = Some(std::time::Instant::now());
+            return Ok(false);
+        };
+        if since.elapsed() >= self.sender.resubmit_after() {
+            self.sender.cancel_leftovers().await?;
+            self.leftovers_since = Some(std::time::Instant::now());
+        }
+        Ok(false)
     }
 
     /// The alarm while a final proposal disagrees with this node, naming the newest.
