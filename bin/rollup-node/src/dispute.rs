@@ -303,6 +303,10 @@ pub(crate) async fn propose(args: ProposeArgs) -> eyre::Result<()> {
     Ok(())
 }
 
+/// How many of the newest games `rollup-node challenge` reads for one of the account's own in
+/// progress on the proposal.
+const OPEN_GAME_SCAN: u64 = 512;
+
 /// `rollup-node challenge`.
 pub(crate) async fn challenge(args: ChallengeArgs) -> eyre::Result<()> {
     let client = Client::new(&args.client).await?;
@@ -340,13 +344,15 @@ pub(crate) async fn challenge(args: ChallengeArgs) -> eyre::Result<()> {
         .await?;
     let open = client.open_games(index).await?;
     if open > 0 && !args.force {
-        // Games in progress are the newest unresolved ones: scan from the newest.
+        // A game in progress is usually among the newest: read back from the newest until the
+        // proposal's open games are seen (`openGames` also counts those of a dispute game an
+        // upgrade replaced), at most a few hundred.
         let count = client
             .l1_view(game, IDisputeGame::gameCountCall {})
             .await?
             .to::<u64>();
         let (mut seen, mut id) = (0, count);
-        while seen < open && id > 0 {
+        while seen < open && id > count.saturating_sub(OPEN_GAME_SCAN) {
             id -= 1;
             let g = client
                 .l1_view(game, IDisputeGame::gamesCall { id: U256::from(id) })
