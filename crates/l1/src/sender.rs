@@ -705,9 +705,7 @@ impl L1Sender {
         }
         let to = pending.min(mined + MAX_GAP_FILL);
         warn!(target: "rollup::l1", from = mined, to, "replacing transactions of this account that still wait in the L1 pool with empty ones");
-        let empty = self
-            .prepare_with_value(self.address, Bytes::new(), U256::ZERO, None, Some(21_000))
-            .await?;
+        let empty = self.prepare_empty().await?;
         for nonce in mined..to {
             match self.submit_outbidding(&mut empty.clone(), nonce).await {
                 Ok(hash) => {
@@ -718,6 +716,13 @@ impl L1Sender {
             }
         }
         Ok(Some(mined..to))
+    }
+
+    /// An empty transaction to this account (21 000 gas) at L1's fees now: what fills or
+    /// replaces a nonce of ours.
+    async fn prepare_empty(&self) -> Result<Prepared> {
+        self.prepare_with_value(self.address, Bytes::new(), U256::ZERO, None, Some(21_000))
+            .await
     }
 
     /// Submits `prepared` at `nonce`, bumping its fees while L1 refuses it because a
@@ -748,10 +753,7 @@ impl L1Sender {
     async fn fill_gap(&self, from: u64, to: u64) {
         let from = from.max(to.saturating_sub(MAX_GAP_FILL));
         warn!(target: "rollup::l1", from, to, "an L1 reorg took transactions of this account out: filling their nonces with empty transactions so the one at {to} can be mined");
-        let filler = match self
-            .prepare_with_value(self.address, Bytes::new(), U256::ZERO, None, Some(21_000))
-            .await
-        {
+        let filler = match self.prepare_empty().await {
             Ok(filler) => filler,
             Err(err) => {
                 warn!(target: "rollup::l1", %err, "could not price the empty transactions; trying again");
@@ -773,10 +775,7 @@ impl L1Sender {
     /// an empty one to this account, so it cannot be mined after its caller gave it up. Best
     /// effort: a refusal means it was mined or replaced meanwhile.
     async fn cancel_at(&self, nonce: u64, prepared: &Prepared) {
-        let Ok(mut empty) = self
-            .prepare_with_value(self.address, Bytes::new(), U256::ZERO, None, Some(21_000))
-            .await
-        else {
+        let Ok(mut empty) = self.prepare_empty().await else {
             return;
         };
         empty.outbid(prepared);
