@@ -1996,7 +1996,15 @@ impl DisputeAgent {
     /// transactions and waits for those.
     async fn leftovers_settled(&mut self) -> Result<bool, DisputeError> {
         let mined = self.sender.mined_nonce().await?;
-        let pending = self.sender.pending_nonce().await?;
+        // An L1 endpoint that does not answer for `pending` must not stop every round.
+        let pending = match self.sender.pending_nonce().await {
+            Ok(pending) => pending,
+            Err(rollup_l1::L1Error::Cancelled) => return Err(rollup_l1::L1Error::Cancelled.into()),
+            Err(err) => {
+                debug!(target: "rollup::dispute", %err, "could not read the account's pending nonce; deciding anyway");
+                mined
+            }
+        };
         if pending <= mined {
             self.leftovers_since = None;
             return Ok(true);
