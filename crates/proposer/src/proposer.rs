@@ -280,9 +280,14 @@ impl Proposer {
         self
     }
 
+    /// Reports a round's outcome; a success while a final proposal disagrees with this node
+    /// is reported as that alarm instead (a proposer that proposes regularly looked healthy).
     fn report(&self, success: bool, message: impl FnOnce() -> String) {
         match &self.health {
-            Some(health) if success => health.success(message()),
+            Some(health) if success => match self.final_disagreement() {
+                Some(alarm) => health.error(alarm),
+                None => health.success(message()),
+            },
             Some(health) => health.error(message()),
             None => {}
         }
