@@ -297,9 +297,9 @@ pub struct DisputeAgent {
     /// What the account's balance was last found short of, for its games' moves (see
     /// [`Self::check_reserve`]): said once as an error, an alarm until it is funded again.
     short_of_gas: Option<String>,
-    /// Since when transactions of this account wait in the L1 pool at the start of rounds
-    /// (see [`Self::leftovers_settled`]).
-    leftovers_since: Option<std::time::Instant>,
+    /// Since when transactions of this account wait in the L1 pool at the start of rounds,
+    /// and when the agent last waited on or replaced them (see [`Self::leftovers_settled`]).
+    leftovers_since: Option<(std::time::Instant, std::time::Instant)>,
     /// What the last round found wrong although it ran: the role's health reports it instead
     /// of success.
     alarm: Option<String>,
@@ -1393,10 +1393,21 @@ impl DisputeAgent {
             debug!(target: "rollup::dispute", "the StateManager has no dispute game: nothing to play");
             return Ok(());
         }
-        if !self.leftovers_settled().await? {
+        let params = self.params().await?;
+        // A fraction of a game's clock: on a devnet's 30 s clocks a full resubmission delay
+        // could lose a turn that began with little time left.
+        let wait = self
+            .sender
+            .resubmit_after()
+            .min(Duration::from_secs(params.max_clock / 8));
+        if !self.leftovers_settled(wait).await? {
+            // The standing alarms stay while the round waits.
+            self.alarm = self
+                .final_alarm()
+                .or_else(|| self.short_of_gas.clone())
+                .or_else(|| self.alarm.take());
             return Ok(());
         }
-        let params = self.params().await?;
         let sm = self.config.state_manager;
         let dg = self.dispute_game;
         let me = self.me();
@@ -1992,9 +2003,9 @@ impl DisputeAgent {
     /// Whether no transaction of this account waits in the L1 pool, so the round may decide:
     /// one left by a killed process, one given up, or the CLI's with this key, mined while the
     /// round decides, could make it send the same again (a second challenge and bond on one
-    /// proposal). Waits for them for one resubmission delay, then replaces them with empty
-    /// transactions and waits for those.
-    async fn leftovers_settled(&mut self) -> Result<bool, DisputeError> {
+    /// proposal). Waits for them for `wait`, then replaces them with empty transactions and
+    /// waits for those.
+    async fn leftovers_settled(&mut self, wait: Duration) -> Result<bool, DisputeError> {
         let mined = self.sender.mined_nonce().await?;
         // An L1 endpoint that does not answer for `pending` must not stop every round.
         let pending = match self.sender.pending_nonce().await {
@@ -2009,14 +2020,22 @@ impl DisputeAgent {
             self.leftovers_since = None;
             return Ok(true);
         }
-        let Some(since) = self.leftovers_since else {
+        let Some((since, acted)) = self.leftovers_since else {
             info!(target: "rollup::dispute", from = mined, to = pending, "transactions of this account wait in the L1 pool: deciding once they are mined");
-            self.leftovers_since = Some(std::time::Instant::now());
+            let now = std::time::Instant::now();
+            self.leftovers_since = Some((now, now));
             return Ok(false);
         };
-        if since.elapsed() >= self.sender.resubmit_after() {
+        if acted.elapsed() >= wait {
             self.sender.cancel_leftovers().await?;
-            self.leftovers_since = Some(std::time::Instant::now());
+            self.leftovers_since = Some((since, std::time::Instant::now()));
+        }
+        if since.elapsed() >= wait * 4 {
+            self.alarm = Some(format!(
+                "transactions of {} have waited in the L1 pool for {}s (nonces {mined}..{pending}), replaced with empty ones and still not mined: the agent decides nothing until they are",
+                self.me(),
+                since.elapsed().as_secs()
+            ));
         }
         Ok(false)
     }
@@ -2180,11 +2199,15 @@ fn reserve_shortfall(
     let need = gas.saturating_add(bonds);
     (balance < need).then(|| {
         format!(
-            "account {account} holds {} ETH on L1, less than the {} ETH its {games} game(s) may take ({} ETH of bonds, and {GAS_PER_GAME} gas each for the moves at {:.3} gwei, L1's current fee cap): send ETH to it, or a game may be lost on the clock",
+            "account {account} holds {} ETH on L1, less than the {} ETH its {games} game(s) may take ({} ETH of bonds, and {GAS_PER_GAME} gas each for the moves at {}, L1's current fee cap): send ETH to it, or a game may be lost on the clock",
             format_ether(balance),
             format_ether(need),
             format_ether(bonds),
-            fee as f64 / 1e9,
+            if fee < 1_000_000 {
+                format!("{fee} wei")
+            } else {
+                format!("{:.3} gwei", fee as f64 / 1e9)
+            },
         )
     })
 }
