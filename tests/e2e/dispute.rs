@@ -532,6 +532,38 @@ async fn disputes_on_the_devnet_body() {
         "{}",
         run.stderr
     );
+    // So is a challenge while a transaction of the account waits in the L1 pool (it may be
+    // its challenger role's challenge, not a game yet).
+    l1_rpc(&l1, "evm_setAutomine", json!([false])).await;
+    let waiting = devnet
+        .l1(7)
+        .send_transaction(
+            alloy_rpc_types_eth::TransactionRequest::default()
+                .from(accounts[7])
+                .to(accounts[7])
+                .value(U256::from(1)),
+        )
+        .await
+        .unwrap();
+    let run = cli(
+        &s.file,
+        &[
+            "challenge",
+            "--proposal",
+            &liar_index.to_string(),
+            "--account",
+            "7",
+        ],
+    )
+    .await;
+    l1_rpc(&l1, "evm_setAutomine", json!([true])).await;
+    l1_rpc(&l1, "evm_mine", json!([])).await;
+    waiting.get_receipt().await.unwrap();
+    assert!(
+        !run.ok && run.stderr.contains("waiting in the L1 pool"),
+        "{}",
+        run.stderr
+    );
     // The node is killed mid-game and restarted: its challenger resolves and claims from L1.
     let mut devnet = devnet;
     devnet.kill9();

@@ -260,7 +260,8 @@ pub(crate) struct ChallengeArgs {
     pub(crate) proposal: u64,
     /// Challenge even though your node agrees with the proposal's root (or has not derived
     /// its block): the bond is lost if the root is true. Also challenges a proposal your
-    /// account already plays a game on (a second bond on the same dispute).
+    /// account already plays a game on, or while transactions of your account wait in the
+    /// L1 pool (either may be a second bond on the same dispute).
     #[arg(long)]
     pub(crate) force: bool,
     #[command(flatten)]

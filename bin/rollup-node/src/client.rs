@@ -493,7 +493,7 @@ pub(crate) fn decode_revert(data: &[u8]) -> Option<(&'static str, &'static str)>
 }
 
 /// Turns an RPC error into a message naming the contract's custom error when there is one.
-fn explain(what: &str, err: &RpcError<TransportErrorKind>) -> eyre::Report {
+pub(crate) fn explain(what: &str, err: &RpcError<TransportErrorKind>) -> eyre::Report {
     if let Some(payload) = err.as_error_resp() {
         if let Some(data) = payload.as_revert_data() {
             return match decode_revert(&data) {

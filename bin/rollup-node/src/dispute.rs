@@ -342,6 +342,30 @@ pub(crate) async fn challenge(args: ChallengeArgs) -> eyre::Result<()> {
     let bond = client
         .l1_view(game, IDisputeGame::challengerBondCall {})
         .await?;
+    if !args.force {
+        // A challenge of this account still in the L1 pool (a challenger role holding the key
+        // sent it) is no game yet: a second one now would post a second bond.
+        let read = |err| crate::client::explain("reading the account's nonce on L1", &err);
+        let mined = client
+            .l1
+            .get_transaction_count(client.sender)
+            .await
+            .map_err(read)?;
+        let pending = client
+            .l1
+            .get_transaction_count(client.sender)
+            .pending()
+            .await
+            .map_err(read)?;
+        if pending > mined {
+            bail!(
+                "{} has {} transaction(s) waiting in the L1 pool (nonces {mined}..{pending}); if a challenger role holds this key, one may be its challenge of proposal #{}. Run this again once they are mined (`rollup-node disputes` then shows any game), or --force",
+                client.sender,
+                pending - mined,
+                args.proposal
+            );
+        }
+    }
     let open = client.open_games(index).await?;
     if open > 0 && !args.force {
         // A game in progress is usually among the newest: read back from the newest until the
