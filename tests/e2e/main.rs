@@ -35,18 +35,28 @@ fn ether(n: u64) -> U256 {
     U256::from(n) * U256::from(ETHER)
 }
 
+/// Sends a transaction and waits for its receipt. A sequencer that refuses it as throttled
+/// (its L1 data backlog near the sequencing window; a devnet's window is 20 L1 blocks, and
+/// every L1 transaction of the test and the roles mines one) is asked again, as its error
+/// tells users to, for at most 30 s.
 async fn send(l1: &DynProvider, to: Address, input: Vec<u8>, value: U256) -> TransactionReceipt {
     let tx = TransactionRequest::default()
         .with_to(to)
         .with_input(input)
         .with_value(value);
-    let receipt = l1
-        .send_transaction(tx)
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+    let start = std::time::Instant::now();
+    let pending = loop {
+        match l1.send_transaction(tx.clone()).await {
+            Err(err)
+                if err.to_string().contains("sequencer is throttled")
+                    && start.elapsed() < std::time::Duration::from_secs(30) =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+            result => break result.unwrap(),
+        }
+    };
+    let receipt = pending.get_receipt().await.unwrap();
     assert!(receipt.status(), "transaction reverted: {receipt:?}");
     receipt
 }
