@@ -705,36 +705,31 @@ impl L1Sender {
         }
         let to = pending.min(mined + MAX_GAP_FILL);
         warn!(target: "rollup::l1", from = mined, to, "replacing transactions of this account that still wait in the L1 pool with empty ones");
-        let empty = self.prepare_empty().await?;
-        for nonce in mined..to {
-            match self.submit_outbidding(&mut empty.clone(), nonce).await {
-                Ok(hash) => {
-                    debug!(target: "rollup::l1", nonce, tx = %hash, "leftover replaced by an empty transaction")
-                }
-                Err(L1Error::Cancelled) => return Err(L1Error::Cancelled),
-                Err(err) => debug!(target: "rollup::l1", nonce, %err, "leftover not replaced"),
-            }
-        }
+        self.send_empty(mined..to, Waiting::Replace(None)).await?;
         Ok(Some(mined..to))
-    }
-
-    /// An empty transaction to this account (21 000 gas) at L1's fees now: what fills or
-    /// replaces a nonce of ours.
-    async fn prepare_empty(&self) -> Result<Prepared> {
-        self.prepare_with_value(self.address, Bytes::new(), U256::ZERO, None, Some(21_000))
-            .await
     }
 
     /// Submits `prepared` at `nonce`, bumping its fees while L1 refuses it because a
     /// transaction of ours waits there (at most [`MAX_OUTBIDS`] times).
     async fn submit_outbidding(&self, prepared: &mut Prepared, nonce: u64) -> Result<B256> {
-        let mut outbids = 0;
+        self.submit_bumping(prepared, nonce, nonce_occupied).await
+    }
+
+    /// Submits `prepared` at `nonce`, bumping its fees while L1 refuses it for a reason
+    /// `too_low` accepts (at most [`MAX_OUTBIDS`] times).
+    async fn submit_bumping(
+        &self,
+        prepared: &mut Prepared,
+        nonce: u64,
+        too_low: fn(&L1Error) -> bool,
+    ) -> Result<B256> {
+        let mut bumps = 0;
         loop {
             match self.submit(prepared, nonce).await {
-                Err(err) if outbids < MAX_OUTBIDS && nonce_occupied(&err) => {
-                    outbids += 1;
+                Err(err) if bumps < MAX_OUTBIDS && too_low(&err) => {
+                    bumps += 1;
                     prepared.bump();
-                    debug!(target: "rollup::l1", nonce, outbids, %err, "a transaction of ours waits at this nonce: replacing it with higher fees");
+                    debug!(target: "rollup::l1", nonce, bumps, %err, "refused at these fees: sending again with higher ones");
                 }
                 result => return result,
             }
@@ -753,21 +748,8 @@ impl L1Sender {
     async fn fill_gap(&self, from: u64, to: u64) {
         let from = from.max(to.saturating_sub(MAX_GAP_FILL));
         warn!(target: "rollup::l1", from, to, "an L1 reorg took transactions of this account out: filling their nonces with empty transactions so the one at {to} can be mined");
-        let filler = match self.prepare_empty().await {
-            Ok(filler) => filler,
-            Err(err) => {
-                warn!(target: "rollup::l1", %err, "could not price the empty transactions; trying again");
-                return;
-            }
-        };
-        for nonce in from..to {
-            match self.submit(&filler, nonce).await {
-                Ok(hash) => debug!(target: "rollup::l1", nonce, tx = %hash, "nonce filled"),
-                Err(err) if nonce_occupied(&err) || nonce_used(&err) => {
-                    debug!(target: "rollup::l1", nonce, %err, "nonce taken already");
-                }
-                Err(err) => warn!(target: "rollup::l1", nonce, %err, "could not fill the nonce"),
-            }
+        if let Err(err) = self.send_empty(from..to, Waiting::Keep).await {
+            warn!(target: "rollup::l1", %err, "could not fill the nonces; trying again");
         }
     }
 
@@ -775,18 +757,50 @@ impl L1Sender {
     /// an empty one to this account, so it cannot be mined after its caller gave it up. Best
     /// effort: a refusal means it was mined or replaced meanwhile.
     async fn cancel_at(&self, nonce: u64, prepared: &Prepared) {
-        let Ok(mut empty) = self.prepare_empty().await else {
-            return;
-        };
-        empty.outbid(prepared);
-        match self.submit_outbidding(&mut empty, nonce).await {
-            Ok(hash) => {
-                debug!(target: "rollup::l1", nonce, tx = %hash, "given-up transaction replaced by an empty one");
-            }
-            Err(err) => {
-                debug!(target: "rollup::l1", nonce, %err, "given-up transaction not replaced")
+        if let Err(err) = self
+            .send_empty(nonce..nonce + 1, Waiting::Replace(Some(prepared)))
+            .await
+        {
+            debug!(target: "rollup::l1", nonce, %err, "given-up transaction not replaced");
+        }
+    }
+
+    /// Sends an empty transaction to this account (21 000 gas, at L1's fees now) at each of
+    /// `nonces`: what fills a nonce an L1 reorg emptied ([`Waiting::Keep`]) or replaces a
+    /// transaction of ours that must not run ([`Waiting::Replace`]). Best effort per nonce: a
+    /// refusal means the nonce is mined or, with `Keep`, taken by a transaction left in place.
+    /// An error only if the empty transaction cannot be priced or the sender is cancelled.
+    async fn send_empty(&self, nonces: std::ops::Range<u64>, waiting: Waiting<'_>) -> Result<()> {
+        let empty = self
+            .prepare_with_value(self.address, Bytes::new(), U256::ZERO, None, Some(21_000))
+            .await?;
+        for nonce in nonces {
+            let mut tx = empty.clone();
+            let sent = match waiting {
+                // Bumped only past the pool's own floor: a transaction of ours waiting at
+                // the nonce stays.
+                Waiting::Keep => self.submit_bumping(&mut tx, nonce, below_pool_floor).await,
+                Waiting::Replace(known) => {
+                    if let Some(known) = known {
+                        tx.outbid(known);
+                    }
+                    self.submit_outbidding(&mut tx, nonce).await
+                }
+            };
+            match sent {
+                Ok(hash) => {
+                    debug!(target: "rollup::l1", nonce, tx = %hash, "empty transaction sent")
+                }
+                Err(L1Error::Cancelled) => return Err(L1Error::Cancelled),
+                Err(err) if nonce_occupied(&err) || nonce_used(&err) => {
+                    debug!(target: "rollup::l1", nonce, %err, "nonce taken already");
+                }
+                Err(err) => {
+                    warn!(target: "rollup::l1", nonce, %err, "could not send an empty transaction at this nonce")
+                }
             }
         }
+        Ok(())
     }
 
     /// The receipt of `hash`, if it is mined.
@@ -852,6 +866,15 @@ impl L1Sender {
 /// call reach by bumping alone (one priced at a fee spike's L1 fees may stay above: it is then
 /// mined, or replaced by a later call's resubmissions, which rise with L1's fees).
 const MAX_OUTBIDS: u32 = 10;
+
+/// What [`L1Sender::send_empty`] does about a transaction of ours already waiting at a nonce.
+#[derive(Debug, Clone, Copy)]
+enum Waiting<'a> {
+    /// Leave it: a reorged transaction the node put back in its pool is mined itself.
+    Keep,
+    /// Outbid it, starting from its last fees when they are known.
+    Replace(Option<&'a Prepared>),
+}
 
 /// The most nonces [`L1Sender::fill_gap`] fills at once.
 const MAX_GAP_FILL: u64 = 64;
@@ -920,6 +943,19 @@ fn nonce_occupied(err: &L1Error) -> bool {
     ]
     .iter()
     .any(|words| message.contains(words))
+}
+
+/// Whether an L1 node refused a transaction for fees below what its pool takes at all (geth's
+/// and reth's "transaction underpriced", a minimum tip), not for one of ours waiting at the
+/// nonce ("replacement transaction underpriced", "already known"): higher fees get it in.
+fn below_pool_floor(err: &L1Error) -> bool {
+    let L1Error::Rpc { source, .. } = err else {
+        return false;
+    };
+    source.as_error_resp().is_some_and(|payload| {
+        let message = payload.message.to_lowercase();
+        message.contains("underpriced") && !message.contains("replacement")
+    })
 }
 
 /// A transaction ready to send at a nonce of the caller's choosing ([`L1Sender::prepare`]).
@@ -1014,5 +1050,42 @@ impl Prepared {
     /// Whether it carries blobs.
     pub const fn has_blobs(&self) -> bool {
         self.request.sidecar.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(message: &str) -> L1Error {
+        L1Error::Rpc {
+            url: "http://l1".into(),
+            method: "eth_sendRawTransaction",
+            source: alloy_json_rpc::RpcError::ErrorResp(alloy_json_rpc::ErrorPayload {
+                code: -32000,
+                message: message.to_owned().into(),
+                data: None,
+            }),
+        }
+    }
+
+    /// A gap filler is bumped past a pool's minimum tip, but never over a transaction of ours
+    /// that waits at its nonce (a reorged one the node put back: it must be mined itself).
+    #[test]
+    fn only_a_pool_floor_makes_a_filler_bid_higher() {
+        assert!(below_pool_floor(&refused("transaction underpriced")));
+        for waiting in [
+            "replacement transaction underpriced",
+            "already known",
+            "nonce too low",
+        ] {
+            assert!(!below_pool_floor(&refused(waiting)), "{waiting}");
+        }
+        assert!(nonce_occupied(&refused(
+            "replacement transaction underpriced"
+        )));
+        assert!(nonce_used(&refused(
+            "nonce too low: next nonce 7, tx nonce 5"
+        )));
     }
 }
