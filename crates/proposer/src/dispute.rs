@@ -300,9 +300,9 @@ pub struct DisputeAgent {
     /// Since when transactions of this account wait in the L1 pool at the start of rounds,
     /// and when the agent last waited on or replaced them (see [`Self::leftovers_settled`]).
     leftovers_since: Option<(std::time::Instant, std::time::Instant)>,
-    /// What the last round found wrong although it ran: the role's health reports it instead
-    /// of success.
-    alarm: Option<String>,
+    /// What the last round found wrong although it ran, each once: the role's health reports
+    /// them, joined, instead of success.
+    alarms: Vec<String>,
 }
 
 /// A disputed block as this node derived it: its hash and where it was derived from (its
@@ -341,7 +341,7 @@ impl DisputeAgent {
             short_of_gas: None,
             leftovers_since: None,
             final_false: BTreeMap::new(),
-            alarm: None,
+            alarms: Vec::new(),
         }
     }
 
@@ -1356,12 +1356,12 @@ impl DisputeAgent {
 
     /// [`Self::round`], its failure logged and reported (the next round retries).
     pub async fn round_logged(&mut self) {
-        self.alarm = None;
+        self.alarms.clear();
         match self.round().await {
             Ok(()) => {
                 if let Some(health) = &self.health {
-                    match &self.alarm {
-                        Some(alarm) => health.error(alarm.clone()),
+                    match self.alarm() {
+                        Some(alarm) => health.error(alarm),
                         None => health.success(format!(
                             "watched proposals from {} and games from {} on L1",
                             self.proposal_cursor, self.game_cursor
@@ -1402,10 +1402,9 @@ impl DisputeAgent {
             .min(Duration::from_secs(params.max_clock / 8));
         if !self.leftovers_settled(wait).await? {
             // The standing alarms stay while the round waits.
-            self.alarm = self
-                .final_alarm()
-                .or_else(|| self.short_of_gas.clone())
-                .or_else(|| self.alarm.take());
+            if let Some(short) = self.short_of_gas.clone() {
+                self.raise(short);
+            }
             return Ok(());
         }
         let sm = self.config.state_manager;
@@ -1550,9 +1549,6 @@ impl DisputeAgent {
             }
         }
         self.make(steps).await?;
-        if let Some(alarm) = self.final_alarm() {
-            self.alarm = Some(alarm);
-        }
         self.collect().await
     }
 
@@ -1570,7 +1566,7 @@ impl DisputeAgent {
             } => {
                 if !self.unchallenged.insert(*index) {
                     // Said already; still an alarm this round.
-                    self.alarm = Some(format!(
+                    self.raise(format!(
                         "cannot challenge proposal {index} (root {proposed}, ours {ours}): {err}"
                     ));
                     return;
@@ -1594,7 +1590,7 @@ impl DisputeAgent {
                     self.me()
                 );
                 if !self.unfunded_moves.insert(next.what) {
-                    self.alarm = Some(message);
+                    self.raise(message);
                     return;
                 }
                 message
@@ -1602,7 +1598,7 @@ impl DisputeAgent {
             _ => return,
         };
         error!(target: "rollup::dispute", what = next.what, "{message}");
-        self.alarm = Some(message);
+        self.raise(message);
     }
 
     /// Whether the account holds the `bonds` it is about to post and gas for the moves of
@@ -1619,7 +1615,7 @@ impl DisputeAgent {
             else {
                 // Unread, the last finding stands.
                 if let Some(message) = &self.short_of_gas {
-                    self.alarm.get_or_insert(message.clone());
+                    self.raise(message.clone());
                 }
                 return;
             };
@@ -1630,7 +1626,7 @@ impl DisputeAgent {
                 if self.short_of_gas.is_none() {
                     error!(target: "rollup::dispute", games, "{message}");
                 }
-                self.alarm.get_or_insert(message.clone());
+                self.raise(message.clone());
                 self.short_of_gas = Some(message);
             }
             None if self.short_of_gas.is_some() => {
@@ -2031,7 +2027,7 @@ impl DisputeAgent {
             self.leftovers_since = Some((since, std::time::Instant::now()));
         }
         if since.elapsed() >= wait * 4 {
-            self.alarm = Some(format!(
+            self.raise(format!(
                 "transactions of {} have waited in the L1 pool for {}s (nonces {mined}..{pending}), replaced with empty ones and still not mined: the agent decides nothing until they are",
                 self.me(),
                 since.elapsed().as_secs()
@@ -2042,11 +2038,26 @@ impl DisputeAgent {
 
     /// The alarm while a final proposal disagrees with this node, naming the newest.
     fn final_alarm(&self) -> Option<String> {
-        let (index, (block, root, ours)) = self.final_false.last_key_value()?;
-        Some(format!(
-            "{} final proposal(s) disagree with this node's output roots; the newest, #{index} of L2 block {block}, made {root} final where this node has {ours}: withdrawals can be proven against it, tell the guardian",
-            self.final_false.len()
-        ))
+        crate::proposer::final_disagreement_alarm(&self.final_false)
+    }
+
+    /// Adds `alarm` to what this round reports, once.
+    fn raise(&mut self, alarm: String) {
+        if !self.alarms.contains(&alarm) {
+            self.alarms.push(alarm);
+        }
+    }
+
+    /// What this round reports instead of success, if anything: its alarms, after the gravest,
+    /// which stands every round once found: a final root this node disagrees with.
+    fn alarm(&self) -> Option<String> {
+        let mut all: Vec<String> = self.final_alarm().into_iter().collect();
+        for alarm in &self.alarms {
+            if !all.contains(alarm) {
+                all.push(alarm.clone());
+            }
+        }
+        (!all.is_empty()).then(|| all.join("; also: "))
     }
 
     /// Whether to challenge again proposal `index`, which this node still disagrees with after
@@ -2088,7 +2099,7 @@ impl DisputeAgent {
         if self.given_up.insert(index) {
             error!(target: "rollup::dispute", index, lost_games = lost, allowlisted, "{message}");
         }
-        self.alarm = Some(message);
+        self.raise(message);
         Ok(false)
     }
 
@@ -2541,14 +2552,14 @@ mod tests {
         let (url, _) = answering_l1(dispute(false)).await;
         let mut open = agent(&url);
         assert!(open.challenge_again(4, &proposal, 1, true).await.unwrap());
-        assert!(open.alarm.is_none());
+        assert!(open.alarm().is_none());
         assert!(
             !open
                 .challenge_again(4, &proposal, MAX_LOST_GAMES_PER_PROPOSAL, false)
                 .await
                 .unwrap()
         );
-        let alarm = open.alarm.clone().unwrap();
+        let alarm = open.alarm().unwrap();
         assert!(alarm.contains("stops challenging it"), "{alarm}");
         assert!(open.given_up.contains(&4));
 
@@ -2562,14 +2573,14 @@ mod tests {
                 .await
                 .unwrap()
         );
-        assert!(allowlisted.alarm.is_none());
+        assert!(allowlisted.alarm().is_none());
         assert!(
             !allowlisted
                 .challenge_again(4, &proposal, 2, true)
                 .await
                 .unwrap()
         );
-        let alarm = allowlisted.alarm.clone().unwrap();
+        let alarm = allowlisted.alarm().unwrap();
         assert!(alarm.contains("its proposer is allowlisted"), "{alarm}");
     }
 
@@ -2581,7 +2592,7 @@ mod tests {
         let fixture = crate::proposer::tests::genesis_store("dispute-unfunded");
         let (url, _) = recording_l1().await;
         let mut agent = test_agent(&fixture.store, &url);
-        let challenge = Move {
+        let challenge = || Move {
             what: "challenge",
             to: Address::repeat_byte(0xb3),
             input: Vec::new(),
@@ -2595,39 +2606,54 @@ mod tests {
             },
         };
         agent.not_made(
-            &challenge,
+            &challenge(),
             "insufficient funds for gas * price + value",
             true,
         );
-        let alarm = agent.alarm.clone().unwrap();
+        let alarm = agent.alarm().unwrap();
         assert!(
             alarm.contains("cannot challenge proposal 7") && alarm.contains("send ETH to"),
             "{alarm}"
         );
         // Every round it fails again stays an alarm.
-        agent.alarm = None;
+        agent.alarms.clear();
         agent.not_made(
-            &challenge,
+            &challenge(),
             "insufficient funds for gas * price + value",
             true,
         );
-        assert!(agent.alarm.is_some());
+        assert!(agent.alarm().is_some());
         // A game move the account cannot pay for too; one that fails otherwise is not.
-        agent.alarm = None;
+        agent.alarms.clear();
         let pick = Move {
             what: "pick",
             then: Then::Nothing,
-            ..challenge
+            ..challenge()
         };
         agent.not_made(&pick, "reverts: DisputeGame_StaleMove()", false);
-        assert!(agent.alarm.is_none());
+        assert!(agent.alarm().is_none());
         agent.not_made(&pick, "Insufficient funds for gas * price + value", true);
         assert!(
             agent
-                .alarm
+                .alarm()
                 .unwrap()
                 .contains("cannot pay for its pick move")
         );
+        // Several in one round are all reported, a final root this node disagrees with first.
+        agent.not_made(
+            &challenge(),
+            "insufficient funds for gas * price + value",
+            true,
+        );
+        agent
+            .final_false
+            .insert(9, (5, B256::repeat_byte(3), B256::repeat_byte(4)));
+        let alarm = agent.alarm().unwrap();
+        let parts: Vec<&str> = alarm.split("; also: ").collect();
+        assert_eq!(parts.len(), 3, "{alarm}");
+        assert!(parts[0].contains("#9 of L2 block 5"), "{alarm}");
+        assert!(parts[1].contains("cannot pay for its pick move"), "{alarm}");
+        assert!(parts[2].contains("cannot challenge proposal 7"), "{alarm}");
     }
 
     /// The account must hold its bonds and gas for every game's moves at L1's fee cap; short

@@ -162,6 +162,17 @@ const ANCHOR_SCAN_PER_ROUND: u64 = 256;
 
 /// What the proposer learned about anchors: the final proposals it agrees with, by L2 block,
 /// and where to read on.
+/// The alarm the proposer and the challenger raise while final proposals disagree with this
+/// node (`found`: proposal index → (L2 block, final root, this node's root)), naming the
+/// newest; `None` while there are none.
+pub(crate) fn final_disagreement_alarm(found: &BTreeMap<u64, (u64, B256, B256)>) -> Option<String> {
+    let (index, (block, root, ours)) = found.last_key_value()?;
+    Some(format!(
+        "{} final proposal(s) disagree with this node's output roots; the newest, #{index} of L2 block {block}, made {root} final where this node has {ours}: withdrawals can be proven against it, tell the guardian",
+        found.len()
+    ))
+}
+
 #[derive(Debug, Default)]
 struct AnchorScan {
     /// The first proposal not yet settled (neither final nor removed): reading resumes here.
@@ -300,11 +311,7 @@ impl Proposer {
             .anchors
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (index, (block, root, ours)) = scan.disagreeing.last_key_value()?;
-        Some(format!(
-            "{} final proposal(s) disagree with this node's output roots; the newest, #{index} of L2 block {block}, made {root} final where this node has {ours}: withdrawals can be proven against it, tell the guardian",
-            scan.disagreeing.len()
-        ))
+        final_disagreement_alarm(&scan.disagreeing)
     }
 
     async fn call<C: SolCall>(&self, call: C) -> Result<C::Return, ProposerError> {
