@@ -142,6 +142,28 @@ async fn proposal(l1: &DynProvider, s: &Setup, index: u64) -> Proposal {
     .await
 }
 
+/// The index of the newest proposal `matches` picks, waited for (see [`until`]).
+async fn newest_proposal(
+    devnet: &Devnet,
+    l1: &DynProvider,
+    s: &Setup,
+    what: &str,
+    matches: impl Fn(&Proposal) -> bool,
+) -> u64 {
+    until(devnet, what, || async {
+        let count: u64 = view(l1, s.state_manager, IStateManager::proposalCountCall {})
+            .await
+            .to();
+        for index in (0..count).rev() {
+            if matches(&proposal(l1, s, index).await) {
+                return Some(index);
+            }
+        }
+        None
+    })
+    .await
+}
+
 async fn is_final(l1: &DynProvider, s: &Setup, index: u64) -> bool {
     view(
         l1,
@@ -439,16 +461,8 @@ async fn disputes_on_the_devnet_body() {
         "no warning about the bond: {}",
         run.stderr
     );
-    let liar_index = until(&devnet, "the false proposal", || async {
-        let count: u64 = view(&l1, s.state_manager, IStateManager::proposalCountCall {})
-            .await
-            .to();
-        for index in 0..count {
-            if proposal(&l1, &s, index).await.stateRoot == false_root {
-                return Some(index);
-            }
-        }
-        None
+    let liar_index = newest_proposal(&devnet, &l1, &s, "the false proposal", |p| {
+        p.stateRoot == false_root
     })
     .await;
     assert_eq!(proposal(&l1, &s, liar_index).await.proposer, accounts[5]);
@@ -1600,21 +1614,8 @@ impl Liar<'_> {
             "account {}'s propose --state-root failed: {}",
             self.account, run.stderr
         );
-        until(self.devnet, "the false proposal", || async {
-            let count: u64 = view(
-                self.l1,
-                self.s.state_manager,
-                IStateManager::proposalCountCall {},
-            )
-            .await
-            .to();
-            for index in (0..count).rev() {
-                let p = proposal(self.l1, self.s, index).await;
-                if p.stateRoot == root && p.proposer == self.address() {
-                    return Some(index);
-                }
-            }
-            None
+        newest_proposal(self.devnet, self.l1, self.s, "the false proposal", |p| {
+            p.stateRoot == root && p.proposer == self.address()
         })
         .await
     }
@@ -2130,16 +2131,8 @@ async fn a_false_root_that_became_final_is_an_alarm_body() {
     )
     .await;
     assert!(run.ok, "propose --state-root failed: {}", run.stderr);
-    let index = until(&devnet, "the false proposal", || async {
-        let count: u64 = view(&l1, s.state_manager, IStateManager::proposalCountCall {})
-            .await
-            .to();
-        for index in (0..count).rev() {
-            if proposal(&l1, &s, index).await.stateRoot == false_root {
-                return Some(index);
-            }
-        }
-        None
+    let index = newest_proposal(&devnet, &l1, &s, "the false proposal", |p| {
+        p.stateRoot == false_root
     })
     .await;
     let period: u64 = view(&l1, s.state_manager, IStateManager::challengePeriodCall {})
