@@ -777,6 +777,10 @@ impl Batcher {
             max_delay = ?self.config.max_delay, window_margin = self.config.window_margin,
             "batcher running"
         );
+        if matches!(self.config.data, DataPath::Blobs { .. }) {
+            // The trusted setup loads now rather than in front of the first blob batch.
+            rollup_l1::start_kzg_thread();
+        }
         let mut progress = Progress::default();
         loop {
             tokio::select! {
@@ -1403,17 +1407,24 @@ impl Batcher {
                 let known = self.known_blobs.clone();
                 // KZG commitments and cell proofs take a while per blob: on the KZG thread,
                 // off the runtime and below sequencing's priority (a batch has slack, a
-                // transaction waiting for its block does not). Asked for every batch: the
+                // transaction waiting for its block does not), unless the window's deadline
+                // took the slack: then at the batcher's own priority, as on a busy machine the
+                // KZG thread's share held such a batch up for tens of seconds while the
+                // sequencer's throttle refused transactions. Asked for every batch: the
                 // sidecar's form changes at L1's Osaka fork.
                 let format = self.sender.sidecar_format().await;
-                let sidecar = rollup_l1::kzg_work(move || {
+                let work = move || {
                     rollup_l1::sidecar_in(
                         rollup_primitives::to_blobs(&segments),
                         known.as_ref(),
                         format,
                     )
-                })
-                .await
+                };
+                let sidecar = if reason == PostReason::WindowDeadline {
+                    rollup_l1::urgent_kzg_work(work).await
+                } else {
+                    rollup_l1::kzg_work(work).await
+                }
                 .and_then(|sidecar| sidecar);
                 match sidecar {
                     Ok(sidecar) => (

@@ -164,11 +164,7 @@ impl BlobSource {
         // Loading the KZG trusted setup takes seconds: start it now, in the background, rather
         // than in front of the first blob batch (or of the first L2 block that calls the
         // point-evaluation precompile: revm loads the same setup).
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(crate::kzg_work(|| {
-                rollup_primitives::kzg_settings();
-            }));
-        }
+        crate::start_kzg_thread();
         let http = reqwest::Client::builder()
             .timeout(BEACON_TIMEOUT)
             .build()

@@ -8,6 +8,12 @@
 //! goes"). So blob work runs on one dedicated thread with nice 10: when cores are free it runs
 //! at full speed; when the sequencer needs them, the scheduler gives it the larger share.
 //! Jobs run one at a time, in the order they were asked for.
+//!
+//! Two things do not wait on that low priority. The trusted setup, which every blob job needs,
+//! loads at the default priority as the thread starts ([`start_kzg_thread`]): 2 to 3 s of CPU
+//! once, which at nice 10 on a busy machine took tens of seconds and held up the first blob
+//! batch. And a sidecar for a batch at its sequencing window's deadline has no slack left:
+//! [`urgent_kzg_work`] runs it at the caller's priority.
 
 use std::{
     panic::{AssertUnwindSafe, catch_unwind},
@@ -30,6 +36,7 @@ fn queue() -> &'static mpsc::Sender<Job> {
         std::thread::Builder::new()
             .name(KZG_THREAD_NAME.into())
             .spawn(move || {
+                rollup_primitives::kzg_settings();
                 lower_priority();
                 for job in receiver {
                     job();
@@ -38,6 +45,28 @@ fn queue() -> &'static mpsc::Sender<Job> {
             .expect("the OS starts the KZG thread");
         sender
     })
+}
+
+/// Starts the KZG thread, if it is not running yet, and with it the load of the trusted setup
+/// (at the default priority, then the thread lowers its own): for a node that will need blob
+/// work, so that neither its first batch nor its first call of the point-evaluation precompile
+/// waits for the load. Returns at once.
+pub fn start_kzg_thread() {
+    queue();
+}
+
+/// Runs `work` at the caller's priority on one of the runtime's blocking threads, not behind
+/// the KZG thread's queue: for blob work without slack (a sidecar for a batch at its window's
+/// deadline, which the sequencer's throttle refuses transactions for until it lands). An error
+/// if it panicked.
+pub async fn urgent_kzg_work<T, F>(work: F) -> Result<T, String>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| "urgent blob work panicked".to_string())
 }
 
 /// Runs `work` on the KZG thread and returns its result; an error if it panicked.
@@ -106,6 +135,15 @@ mod tests {
                 .as_deref(),
             Some(KZG_THREAD_NAME)
         );
+    }
+
+    /// Blob work at a window's deadline is not left to the KZG thread's low priority.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn urgent_blob_work_runs_at_the_callers_priority() {
+        let caller = nice();
+        assert_eq!(urgent_kzg_work(nice).await, Ok(caller));
+        assert!(urgent_kzg_work(|| panic!("bad blob")).await.is_err());
     }
 
     #[tokio::test]

@@ -49,7 +49,9 @@ pub use error::{L1Error, Result, call_failure, printable};
 pub use follower::{BlobConfig, FULL_BLOCKS_KEPT, L1Follower, L1FollowerConfig, WINDOW_DEPTH};
 pub use header::header_rlp;
 pub use in_process::InProcessTransport;
-pub use kzg_thread::{KZG_THREAD_NAME, KZG_THREAD_NICE, kzg_work};
+pub use kzg_thread::{
+    KZG_THREAD_NAME, KZG_THREAD_NICE, kzg_work, start_kzg_thread, urgent_kzg_work,
+};
 pub use rpc::L1Rpc;
 pub use sender::{L1Sender, Prepared, SenderConfig};
 pub use transport::http_client_with_timeout;
