@@ -6,7 +6,7 @@ use std::{
 };
 
 use alloy_network::TransactionBuilder;
-use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_sol_types::SolCall;
 use rollup_l1::{L1Error, L1Sender, Prepared};
@@ -41,6 +41,15 @@ pub enum BatcherError {
         block: u64,
         /// Why.
         reason: String,
+    },
+    /// The first block to post was built on an L1 origin that L1 no longer serves at its
+    /// number (an L1 reorg the node has not unwound yet): nothing is posted until it has.
+    #[error("L2 block {block} was built on L1 block {origin}, which an L1 reorg replaced")]
+    OriginReorged {
+        /// The block.
+        block: u64,
+        /// Its L1 origin's number.
+        origin: u64,
     },
 }
 
@@ -378,6 +387,21 @@ pub fn build_batch(
         let mut missing_header = false;
         while recorded < origin.number {
             match header(recorded + 1) {
+                // The block's own origin must be the L1 block it was built on. Right after an
+                // L1 reorg the store still holds blocks of the old chain until the node unwinds
+                // them (the batcher can see the reorg first): posted with the new chain's
+                // headers, the inbox took them, and derivation replaced the blocks the
+                // sequencer rebuilt, reverting receipts served after the reorg.
+                Some(rlp) if recorded + 1 == origin.number && keccak256(&rlp) != origin.hash => {
+                    if batch.blocks.is_empty() {
+                        return Err(BatcherError::OriginReorged {
+                            block: number,
+                            origin: origin.number,
+                        });
+                    }
+                    missing_header = true;
+                    break;
+                }
                 Some(rlp) => {
                     batch.headers.push(rlp);
                     recorded += 1;
@@ -1315,6 +1339,12 @@ impl Batcher {
         let mut pending = match built {
             Ok(Some(pending)) => pending,
             Ok(None) => return false,
+            Err(err @ BatcherError::OriginReorged { .. }) => {
+                // The node unwinds the block in a moment; the headers are read again.
+                debug!(target: "rollup::batcher", %err, "not posting until the node unwinds the block");
+                progress.headers.clear();
+                return false;
+            }
             Err(err) => {
                 warn!(target: "rollup::batcher", %err, "cannot build a batch");
                 self.report_error(|| format!("cannot build a batch: {err}"));

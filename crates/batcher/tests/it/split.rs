@@ -35,13 +35,13 @@ fn node_with_blocks(dir: &std::path::Path, blocks: u64) -> RollupNode {
 }
 
 /// Hands `node` empty L1 blocks 1..=`count` after the rollup's origin (block 0), one second
-/// apart from time 1 001.
+/// apart from time 1 001, each hashed as its stand-in [`header`] is.
 fn commit_l1_blocks(node: &mut RollupNode, count: u64) {
     let l1 = (1..=count)
         .map(|number| L1Block {
             number,
-            hash: B256::from(alloy_primitives::U256::from(number)),
-            parent_hash: B256::from(alloy_primitives::U256::from(number - 1)),
+            hash: l1_hash(number),
+            parent_hash: l1_hash(number - 1),
             timestamp: 1_000 + number,
             mix_hash: B256::ZERO,
             base_fee_per_gas: Some(1),
@@ -67,9 +67,20 @@ fn origin_of(node: &RollupNode, number: u64) -> u64 {
 }
 
 /// A stand-in for the RLP of L1 header `number`: the batcher carries headers without reading
-/// them (the inbox checks them).
+/// them (the inbox checks them), but checks that a block's own origin hashes to the block's
+/// origin hash.
 fn header(number: u64) -> Option<Bytes> {
     Some(Bytes::from(format!("header {number}").into_bytes()))
+}
+
+/// The hash of L1 block `number` in these tests: its stand-in header's, and the rollup's
+/// origin (block 0) as [`rollup_config`] has it.
+fn l1_hash(number: u64) -> B256 {
+    if number == 0 {
+        B256::ZERO
+    } else {
+        alloy_primitives::keccak256(header(number).unwrap())
+    }
 }
 
 /// Where the inbox's first batch starts: after L2 genesis, with only the rollup's origin recorded.
@@ -212,6 +223,47 @@ fn batches_start_at_the_inbox_and_carry_the_headers_of_the_origins_they_add() {
         .unwrap()
         .is_none()
     );
+
+    // An L1 reorg replaced L1 block 4, and the node has not unwound the blocks built on it
+    // yet: L1 serves another header at 4. The batch stops before the first block adopting 4
+    // (posted with the new header, it would replace the blocks the sequencer rebuilds).
+    let reorged = |number| {
+        if number == 4 {
+            Some(Bytes::from_static(b"header 4 of the new chain"))
+        } else {
+            header(number)
+        }
+    };
+    let pending = build_batch(
+        store,
+        &start,
+        20,
+        256,
+        120_000,
+        DataPath::Calldata,
+        &reorged,
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!((pending.last_block, pending.full), (3, false));
+    check(&node, &start, &pending);
+    // From there on, nothing is posted until the node has unwound the block.
+    let from_4 = after(&start, &pending);
+    assert!(matches!(
+        build_batch(
+            store,
+            &from_4,
+            20,
+            256,
+            120_000,
+            DataPath::Calldata,
+            &reorged
+        ),
+        Err(rollup_batcher::BatcherError::OriginReorged {
+            block: 4,
+            origin: 4
+        })
+    ));
 
     // The deposit count is set in place: the bytes become the batch's encoding with it.
     let mut pending = whole;
