@@ -351,7 +351,13 @@ impl RollupNode {
     /// Opens the core on `store`, writing genesis on first start (or checking it matches).
     pub fn new(config: Arc<RollupConfig>, store: Store) -> Result<Self> {
         store.init_genesis(&config)?;
-        let (heads, _) = watch::channel(Heads::default());
+        // The finalized L1 block recorded before a restart: without it the finalized L2 head
+        // read genesis until the L1 source first answered.
+        let l1_finalized = store.reader()?.l1_finalized()?.unwrap_or_default();
+        let (heads, _) = watch::channel(Heads {
+            l1_finalized,
+            ..Heads::default()
+        });
         let node = Self {
             config,
             store,
@@ -448,9 +454,21 @@ impl RollupNode {
             );
             return Ok(());
         }
+        self.record_l1_finalized(l1_finalized)?;
+        self.publish_heads()
+    }
+
+    /// Makes `l1_finalized` the finalized L1 block the heads follow, on disk too (for a restart).
+    fn record_l1_finalized(&self, l1_finalized: BlockNumHash) -> Result<()> {
+        if self.heads.borrow().l1_finalized == l1_finalized {
+            return Ok(());
+        }
+        let mut writer = self.store.writer()?;
+        writer.set_l1_finalized(l1_finalized)?;
+        writer.commit()?;
         self.heads
             .send_modify(|heads| heads.l1_finalized = l1_finalized);
-        self.publish_heads()
+        Ok(())
     }
 
     fn publish_heads(&self) -> Result<()> {
@@ -595,8 +613,7 @@ impl RollupNode {
         {
             // The older finalized block the source reported before this revert, set aside
             // while the recorded one stood.
-            self.heads
-                .send_modify(|heads| heads.l1_finalized = reported);
+            self.record_l1_finalized(reported)?;
         }
         outcome.reverted_l1_blocks += cursor.number + 1 - first;
         outcome.unwound_l2_blocks += unwound;

@@ -19,7 +19,8 @@ use crate::{
     error::corrupt,
     store::get,
     tables::{
-        META_CONFIG, META_HISTORY_START, META_L1_CURSOR, META_L2_HEAD, META_SAFE_HEAD, Tables,
+        META_CONFIG, META_HISTORY_START, META_L1_CURSOR, META_L1_FINALIZED, META_L2_HEAD,
+        META_SAFE_HEAD, Tables,
     },
 };
 
@@ -50,6 +51,12 @@ impl<K: TransactionKind> Reads<'_, K> {
 
     pub(crate) fn l1_cursor(&self) -> Result<Option<BlockNumHash>> {
         get(self.tx, self.tables.meta, META_L1_CURSOR)?
+            .map(|v| decode_num_hash("Meta", &v))
+            .transpose()
+    }
+
+    pub(crate) fn l1_finalized(&self) -> Result<Option<BlockNumHash>> {
+        get(self.tx, self.tables.meta, META_L1_FINALIZED)?
             .map(|v| decode_num_hash("Meta", &v))
             .transpose()
     }
@@ -419,6 +426,11 @@ impl StoreReader {
     /// The last L1 block whose effects are stored.
     pub fn l1_cursor(&self) -> Result<Option<BlockNumHash>> {
         self.reads().l1_cursor()
+    }
+
+    /// The newest finalized L1 block the node recorded (see [`StoreWriter::set_l1_finalized`]).
+    pub fn l1_finalized(&self) -> Result<Option<BlockNumHash>> {
+        self.reads().l1_finalized()
     }
 
     /// A processed L1 block by number.

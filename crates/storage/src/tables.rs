@@ -48,7 +48,7 @@ tables! {
     block_batches => "BlockBatches": "safe L2 number → batch hash (zero: forced), inbox record, position in it, L1 block",
     l1_block_derivations => "L1BlockDerivations": "L1 number → the batches posted in the block (L1 transaction, size, L2 blocks derived) and the L1 log of each of its deposits; only blocks with either",
     open_block_parts => "OpenBlockParts": "inbox record → the L2 block it left open and that block's transactions in its batch (kept until no L1 reorg the node follows can reopen the block; rewritten when the record is derived again)",
-    meta => "Meta": "named singletons: genesis hash, L2 head, safe head, L1 cursor",
+    meta => "Meta": "named singletons: genesis hash, L2 head, safe head, L1 cursor, L1 finalized",
 }
 
 /// Flags of the history indexes.
@@ -70,6 +70,9 @@ pub(crate) const META_CONFIG: &[u8] = b"config";
 pub(crate) const META_L2_HEAD: &[u8] = b"l2_head";
 pub(crate) const META_L1_CURSOR: &[u8] = b"l1_cursor";
 pub(crate) const META_SAFE_HEAD: &[u8] = b"safe_head";
+/// The newest finalized L1 block the node was told of: the finalized L2 head follows from it,
+/// and a restarted node serves that head before its L1 source answers again.
+pub(crate) const META_L1_FINALIZED: &[u8] = b"l1_finalized";
 /// The oldest L2 block whose state can still be read: every later block's changesets and
 /// history index entries are kept. Rises as old history is pruned.
 pub(crate) const META_HISTORY_START: &[u8] = b"history_start";

@@ -17,8 +17,8 @@ use crate::{
     codec::{self, ChangeSet, changeset_key, encode_num_hash, storage_key},
     reader::Reads,
     tables::{
-        META_CONFIG, META_GENESIS, META_HISTORY_START, META_L1_CURSOR, META_L2_HEAD,
-        META_SAFE_HEAD, Tables,
+        META_CONFIG, META_GENESIS, META_HISTORY_START, META_L1_CURSOR, META_L1_FINALIZED,
+        META_L2_HEAD, META_SAFE_HEAD, Tables,
     },
 };
 
@@ -684,6 +684,17 @@ impl StoreWriter {
                 self.tx.del(self.tables.accounts, address, None)?;
             }
         }
+        Ok(())
+    }
+
+    /// Records `block` as the newest finalized L1 block the node was told of.
+    pub fn set_l1_finalized(&mut self, block: BlockNumHash) -> Result<()> {
+        self.tx.put(
+            self.tables.meta,
+            META_L1_FINALIZED,
+            encode_num_hash(block),
+            WriteFlags::empty(),
+        )?;
         Ok(())
     }
 

@@ -746,6 +746,11 @@ fn finalized_head_follows_l1_finality() {
     let heads = *node.heads().borrow();
     assert_eq!(heads.l1_finalized.number, 103);
     assert_eq!(heads.finalized_l2.number, 1);
+    // A restart serves the same finalized head before L1 says anything (it read genesis for a
+    // moment, until the L1 source's first answer).
+    drop(node);
+    let mut node = open(dir.path());
+    assert_eq!(*node.heads().borrow(), heads);
     // A finalized hash we did not process (another fork) finalizes nothing new.
     finalize(&mut node, 104, 9);
     assert_eq!(node.heads().borrow().finalized_l2.number, 0);
