@@ -712,24 +712,13 @@ impl L1Sender {
     /// Submits `prepared` at `nonce`, bumping its fees while L1 refuses it because a
     /// transaction of ours waits there (at most [`MAX_OUTBIDS`] times).
     async fn submit_outbidding(&self, prepared: &mut Prepared, nonce: u64) -> Result<B256> {
-        self.submit_bumping(prepared, nonce, nonce_occupied).await
-    }
-
-    /// Submits `prepared` at `nonce`, bumping its fees while L1 refuses it for a reason
-    /// `too_low` accepts (at most [`MAX_OUTBIDS`] times).
-    async fn submit_bumping(
-        &self,
-        prepared: &mut Prepared,
-        nonce: u64,
-        too_low: fn(&L1Error) -> bool,
-    ) -> Result<B256> {
-        let mut bumps = 0;
+        let mut outbids = 0;
         loop {
             match self.submit(prepared, nonce).await {
-                Err(err) if bumps < MAX_OUTBIDS && too_low(&err) => {
-                    bumps += 1;
+                Err(err) if outbids < MAX_OUTBIDS && nonce_occupied(&err) => {
+                    outbids += 1;
                     prepared.bump();
-                    debug!(target: "rollup::l1", nonce, bumps, %err, "refused at these fees: sending again with higher ones");
+                    debug!(target: "rollup::l1", nonce, outbids, %err, "a transaction of ours waits at this nonce: replacing it with higher fees");
                 }
                 result => return result,
             }
@@ -777,9 +766,10 @@ impl L1Sender {
         for nonce in nonces {
             let mut tx = empty.clone();
             let sent = match waiting {
-                // Bumped only past the pool's own floor: a transaction of ours waiting at
-                // the nonce stays.
-                Waiting::Keep => self.submit_bumping(&mut tx, nonce, below_pool_floor).await,
+                // Never bumped: an L1 pool's "transaction underpriced" may be its full-pool
+                // check, made before the replacement rule (geth, Nethermind), and a bumped
+                // filler would then evict a reorged transaction of ours put back there.
+                Waiting::Keep => self.submit(&tx, nonce).await,
                 Waiting::Replace(known) => {
                     if let Some(known) = known {
                         tx.outbid(known);
@@ -945,19 +935,6 @@ fn nonce_occupied(err: &L1Error) -> bool {
     .any(|words| message.contains(words))
 }
 
-/// Whether an L1 node refused a transaction for fees below what its pool takes at all (geth's
-/// and reth's "transaction underpriced", a minimum tip), not for one of ours waiting at the
-/// nonce ("replacement transaction underpriced", "already known"): higher fees get it in.
-fn below_pool_floor(err: &L1Error) -> bool {
-    let L1Error::Rpc { source, .. } = err else {
-        return false;
-    };
-    source.as_error_resp().is_some_and(|payload| {
-        let message = payload.message.to_lowercase();
-        message.contains("underpriced") && !message.contains("replacement")
-    })
-}
-
 /// A transaction ready to send at a nonce of the caller's choosing ([`L1Sender::prepare`]).
 #[derive(Debug, Clone)]
 pub struct Prepared {
@@ -1069,23 +1046,22 @@ mod tests {
         }
     }
 
-    /// A gap filler is bumped past a pool's minimum tip, but never over a transaction of ours
-    /// that waits at its nonce (a reorged one the node put back: it must be mined itself).
+    /// The refusals that mean a transaction of ours waits at the nonce, or that it is mined.
     #[test]
-    fn only_a_pool_floor_makes_a_filler_bid_higher() {
-        assert!(below_pool_floor(&refused("transaction underpriced")));
+    fn refusals_are_read_by_their_words() {
         for waiting in [
             "replacement transaction underpriced",
             "already known",
-            "nonce too low",
+            "Known transaction",
         ] {
-            assert!(!below_pool_floor(&refused(waiting)), "{waiting}");
+            assert!(nonce_occupied(&refused(waiting)), "{waiting}");
+            assert!(!nonce_used(&refused(waiting)), "{waiting}");
         }
-        assert!(nonce_occupied(&refused(
-            "replacement transaction underpriced"
-        )));
         assert!(nonce_used(&refused(
             "nonce too low: next nonce 7, tx nonce 5"
+        )));
+        assert!(!nonce_occupied(&refused(
+            "insufficient funds for gas * price + value"
         )));
     }
 }
