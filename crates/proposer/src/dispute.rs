@@ -272,7 +272,7 @@ pub struct DisputeAgent {
     game_cursor: u64,
     /// Live proposals that need nothing of this agent before their challenge period ends:
     /// its own, and others' it agrees with, on both sides of L1 finality (see
-    /// [`agreement_is_final`]): index → when that period ends. Not read again before then;
+    /// [`Self::rest_if_final`]): index → when that period ends. Not read again before then;
     /// with a proposal an hour over a 7-day period, a round read 168 of them.
     agreed_for_good: HashMap<u64, u64>,
     /// The newest L1 finalized block (number, hash) an entry of `agreed_for_good` rests on:
@@ -1352,20 +1352,16 @@ impl DisputeAgent {
         })
     }
 
-    /// L1's finalized block as (number, timestamp, hash); `None` if L1 does not say (a read
-    /// that fails decides nothing).
-    async fn l1_finalized(&self) -> Option<(u64, u64, B256)> {
+    /// L1's finalized block as (number, hash); `None` if L1 does not say (a read that fails
+    /// decides nothing).
+    async fn l1_finalized(&self) -> Option<(u64, B256)> {
         let block = self
             .sender
             .provider()
             .get_block_by_number(alloy_rpc_types_eth::BlockNumberOrTag::Finalized)
             .await
             .ok()??;
-        Some((
-            block.header.number,
-            block.header.timestamp,
-            block.header.hash,
-        ))
+        Some((block.header.number, block.header.hash))
     }
 
     /// The hash of L1 block `number`; `None` if L1 has no such block or does not answer.
@@ -1380,29 +1376,66 @@ impl DisputeAgent {
     }
 
     /// Leaves live proposal `index` unread until its challenge period ends (see
-    /// [`Self::agreed_for_good`]) if L1 finality fixes it and, for another's proposal this node
-    /// agrees with, this node's root of its block (derived from the record appended in L1
-    /// block `derived_in`). `finalized` is L1's finalized block, read here once a round.
+    /// [`Self::agreed_for_good`]) if L1 finality fixes it: L1 serves the same proposal as of its
+    /// finalized block. For another's proposal this node agrees with, `derived` (the L1 block
+    /// of the record this node derived its L2 block from, and the store) must show this node's
+    /// root of the block fixed too ([`root_is_final`]). `finalized` is L1's finalized block,
+    /// read here once a round.
     async fn rest_if_final(
         &mut self,
         index: u64,
         proposal: &Proposal,
-        derived_in: Option<u64>,
-        finalized: &mut Option<Option<(u64, u64, B256)>>,
+        derived: Option<(u64, &StoreReader)>,
+        finalized: &mut Option<Option<(u64, B256)>>,
         params: &Params,
     ) {
         if finalized.is_none() {
             *finalized = Some(self.l1_finalized().await);
         }
-        let Some(Some((number, timestamp, hash))) = *finalized else {
+        let Some(Some((number, hash))) = *finalized else {
             return;
         };
-        // One's own proposal: only the proposal itself must be beyond reorgs.
-        let derived_in = derived_in.unwrap_or(0);
-        if agreement_is_final(proposal.timestamp, derived_in, (number, timestamp)) {
-            let ends = proposal.timestamp + params.challenge_period;
-            debug!(target: "rollup::dispute", index, l1_finalized = number, period_ends = ends, "proposal needs nothing of this agent before its challenge period ends: not read again until then");
-            self.agreed_for_good.insert(index, ends);
+        if let Some((derived_in, reader)) = derived {
+            let processed = reader
+                .l1_block(number)
+                .ok()
+                .flatten()
+                .map(|record| record.block.hash);
+            if !root_is_final(derived_in, processed, (number, hash)) {
+                return;
+            }
+        }
+        // As of the finalized block by its hash, so both reads are of one chain: a provider's
+        // lagging backend or an L1 clock that went back cannot fake it.
+        let Ok(at_finalized) = self
+            .call_at(
+                self.config.state_manager,
+                IStateManager::proposalsCall {
+                    index: U256::from(index),
+                },
+                BlockId::hash(hash),
+            )
+            .await
+        else {
+            return;
+        };
+        let same = |p: &Proposal| {
+            (
+                p.stateRoot,
+                p.l2BlockNumber,
+                p.l2BlockHash,
+                p.proposer,
+                p.timestamp,
+            )
+        };
+        if same(&at_finalized) != same(proposal) {
+            return;
+        }
+        let ends = proposal.timestamp + params.challenge_period;
+        debug!(target: "rollup::dispute", index, l1_finalized = number, period_ends = ends, "proposal needs nothing of this agent before its challenge period ends: not read again until then");
+        self.agreed_for_good.insert(index, ends);
+        // The newest finalized block any of them rests on: the others are its ancestors.
+        if self.agreed_on.is_none_or(|(on, _)| on <= number) {
             self.agreed_on = Some((number, hash));
         }
     }
@@ -1438,7 +1471,12 @@ impl DisputeAgent {
             Err(err) => {
                 warn!(target: "rollup::dispute", %err, "dispute round failed; retrying");
                 if let Some(health) = &self.health {
-                    health.error(format!("dispute round failed: {err}"));
+                    // A final root this node disagrees with stays first, whatever else failed.
+                    let failed = format!("dispute round failed: {err}");
+                    health.error(match self.final_alarm() {
+                        Some(alarm) => format!("{alarm}; also: {failed}"),
+                        None => failed,
+                    });
                 }
             }
         }
@@ -2007,7 +2045,7 @@ impl DisputeAgent {
                 self.rest_if_final(
                     index,
                     &proposal,
-                    Some(derived_in),
+                    Some((derived_in, &reader)),
                     &mut l1_finalized,
                     params,
                 )
@@ -2299,14 +2337,15 @@ impl DisputeAgent {
     }
 }
 
-/// Whether a proposal this node agrees with stays so until its challenge period ends: it was
-/// made (at L1 time `made`) strictly before L1's finalized block (`finalized`: number,
-/// timestamp), and this node derived its L2 block from an inbox record appended at or below
-/// that block (`derived_in`). No L1 reorg can then change the proposal, nor this node's root
-/// of its block, so the challenger has nothing to do about it.
-fn agreement_is_final(made: u64, derived_in: u64, finalized: (u64, u64)) -> bool {
-    let (number, timestamp) = finalized;
-    made < timestamp && derived_in <= number
+/// Whether this node's output root of an L2 block stays what it is: the block was derived
+/// from an inbox record appended in L1 block `derived_in`, at or below L1's finalized block
+/// (`finalized`: number, hash), and the L1 block this node processed at that height
+/// (`processed`) is the finalized one. Should the store hold a derivation from blocks L1 no
+/// longer serves (a follower behind a reorg), the block will be derived again, maybe with
+/// another root.
+fn root_is_final(derived_in: u64, processed: Option<B256>, finalized: (u64, B256)) -> bool {
+    let (number, hash) = finalized;
+    processed == Some(hash) && derived_in <= number
 }
 
 /// What is wrong when `balance` (wei) does not cover `bonds` and [`GAS_PER_GAME`] gas at
@@ -2770,20 +2809,20 @@ mod tests {
         assert!(parts[2].contains("cannot challenge proposal 7"), "{alarm}");
     }
 
-    /// A proposal the node agrees with is left alone until its period ends only when neither
-    /// it nor the node's block under it can be changed by an L1 reorg.
+    /// A proposal the node agrees with is left alone until its period ends only when no L1
+    /// reorg can change this node's root of its block.
     #[test]
-    fn an_agreement_is_final_only_below_l1_finality_on_both_sides() {
-        // L1 finalized block 100 at time 1 200.
-        let finalized = (100, 1_200);
-        assert!(agreement_is_final(1_188, 99, finalized));
-        assert!(agreement_is_final(1_188, 100, finalized));
-        // Made in the finalized block itself or later (same timestamp: maybe a later block).
-        assert!(!agreement_is_final(1_200, 90, finalized));
-        assert!(!agreement_is_final(1_300, 90, finalized));
-        // Its L2 block derived from a record above the finalized block: a reorg can change
-        // this node's root, and a proposal agreed with can become false.
-        assert!(!agreement_is_final(1_188, 101, finalized));
+    fn a_root_is_final_only_when_derived_from_the_finalized_chain() {
+        let finalized = (100, B256::repeat_byte(0xf1));
+        let ours = Some(B256::repeat_byte(0xf1));
+        assert!(root_is_final(99, ours, finalized));
+        assert!(root_is_final(100, ours, finalized));
+        // Derived from a record above the finalized block: a reorg can still change it.
+        assert!(!root_is_final(101, ours, finalized));
+        // The store holds another block at the finalized height (the follower has not caught
+        // up with a reorg), or none yet: what it derived may be derived again differently.
+        assert!(!root_is_final(99, Some(B256::repeat_byte(0xee)), finalized));
+        assert!(!root_is_final(99, None, finalized));
     }
 
     /// The account must hold its bonds and gas for every game's moves at L1's fee cap; short

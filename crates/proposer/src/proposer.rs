@@ -160,8 +160,6 @@ pub fn proposal_l1_block(derived_in: u64, l1_tip: u64) -> u64 {
 /// whatever others propose (the rest is read in later rounds).
 const ANCHOR_SCAN_PER_ROUND: u64 = 256;
 
-/// What the proposer learned about anchors: the final proposals it agrees with, by L2 block,
-/// and where to read on.
 /// The alarm the proposer and the challenger raise while final proposals disagree with this
 /// node (`found`: proposal index → (L2 block, final root, this node's root)), naming the
 /// newest; `None` while there are none.
@@ -173,6 +171,8 @@ pub(crate) fn final_disagreement_alarm(found: &BTreeMap<u64, (u64, B256, B256)>)
     ))
 }
 
+/// What the proposer learned about anchors: the final proposals it agrees with, by L2 block,
+/// and where to read on.
 #[derive(Debug, Default)]
 struct AnchorScan {
     /// The first proposal not yet settled (neither final nor removed): reading resumes here.
