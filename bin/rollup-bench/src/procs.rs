@@ -107,8 +107,8 @@ pub(crate) fn cpu_secs(stat: &str) -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-/// CPU seconds (user + system) of the threads of process `pid` named `name` (such as the node's
-/// `rollup-kzg`); 0 if there are none.
+/// CPU seconds (user + system) of the threads of process `pid` whose names start with `name`
+/// (the node's `rollup-kzg` counts its `rollup-kzg-now` too); 0 if there are none.
 pub(crate) fn thread_cpu_secs(pid: u32, name: &str) -> f64 {
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
         return 0.0;
@@ -116,7 +116,8 @@ pub(crate) fn thread_cpu_secs(pid: u32, name: &str) -> f64 {
     tasks
         .flatten()
         .filter(|task| {
-            std::fs::read_to_string(task.path().join("comm")).is_ok_and(|comm| comm.trim() == name)
+            std::fs::read_to_string(task.path().join("comm"))
+                .is_ok_and(|comm| comm.trim().starts_with(name))
         })
         .map(|task| cpu_secs(&task.path().join("stat").to_string_lossy()))
         .sum()

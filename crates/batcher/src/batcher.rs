@@ -137,6 +137,16 @@ impl BatcherConfig {
         l1_head.saturating_add(1).saturating_add(self.window_margin) >= last_inclusion
     }
 
+    /// Whether a batch whose oldest block has L1 origin `origin` has used up half its
+    /// sequencing window with the L1 head at `l1_head`: its blob work then has no slack left
+    /// to yield to sequencing (the sequencer's throttle refuses transactions from three
+    /// quarters on). Unlike [`PostReason::WindowDeadline`], which a window margin as large as
+    /// the window turns on for every batch, this is about the L1 blocks left.
+    pub fn short_of_slack(&self, origin: u64, l1_head: u64) -> bool {
+        let last_inclusion = origin.saturating_add(self.sequencing_window.saturating_sub(1));
+        last_inclusion.saturating_sub(l1_head) <= self.sequencing_window / 2
+    }
+
     /// Whether to post `cut` (a prefix of `pending`, in fewer blobs: see
     /// [`PendingBatch::fewer_blobs`]) instead of `pending`, posted now for `reason`. Only if
     /// `cut` carries more bytes per blob than `pending`, and the blocks left out can wait for a
@@ -1437,11 +1447,11 @@ impl Batcher {
                 let known = self.known_blobs.clone();
                 // KZG commitments and cell proofs take a while per blob: on the KZG thread,
                 // off the runtime and below sequencing's priority (a batch has slack, a
-                // transaction waiting for its block does not), unless the window's deadline
-                // took the slack: then at the batcher's own priority, as on a busy machine the
-                // KZG thread's share held such a batch up for tens of seconds while the
-                // sequencer's throttle refused transactions. Asked for every batch: the
-                // sidecar's form changes at L1's Osaka fork.
+                // transaction waiting for its block does not), unless half the window is used
+                // up: then at the default priority, as on a busy machine the KZG thread's share
+                // held such a batch up for tens of seconds while the sequencer's throttle
+                // refused transactions. Asked for every batch: the sidecar's form changes at
+                // L1's Osaka fork.
                 let format = self.sender.sidecar_format().await;
                 let work = move || {
                     rollup_l1::sidecar_in(
@@ -1450,7 +1460,10 @@ impl Batcher {
                         format,
                     )
                 };
-                let sidecar = if reason == PostReason::WindowDeadline {
+                let sidecar = if self
+                    .config
+                    .short_of_slack(pending.first_l1_origin(), l1_head)
+                {
                     rollup_l1::urgent_kzg_work(work).await
                 } else {
                     rollup_l1::kzg_work(work).await

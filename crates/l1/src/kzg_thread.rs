@@ -12,8 +12,9 @@
 //! Two things do not wait on that low priority. The trusted setup, which every blob job needs,
 //! loads at the default priority as the thread starts ([`start_kzg_thread`]): 2 to 3 s of CPU
 //! once, which at nice 10 on a busy machine took tens of seconds and held up the first blob
-//! batch. And a sidecar for a batch at its sequencing window's deadline has no slack left:
-//! [`urgent_kzg_work`] runs it at the caller's priority.
+//! batch. And blob work whose slack is gone (a sidecar for a batch whose sequencing window is
+//! mostly used up) runs on a second thread, [`KZG_URGENT_THREAD_NAME`], at the default
+//! priority ([`urgent_kzg_work`]), its jobs one at a time too.
 
 use std::{
     panic::{AssertUnwindSafe, catch_unwind},
@@ -23,26 +24,40 @@ use std::{
 /// The name of the KZG thread, as `top -H` and `/proc/<pid>/task/*/comm` show it.
 pub const KZG_THREAD_NAME: &str = "rollup-kzg";
 
+/// The name of the thread for blob work without slack (at the default priority). Starts with
+/// [`KZG_THREAD_NAME`], so a match on that prefix counts both.
+pub const KZG_URGENT_THREAD_NAME: &str = "rollup-kzg-now";
+
 /// The nice value of the KZG thread: 10 of 19, a tenth of a default thread's weight.
 pub const KZG_THREAD_NICE: i32 = 10;
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// The queue of the KZG thread, started on first use.
-fn queue() -> &'static mpsc::Sender<Job> {
+/// The queue of the KZG thread (`urgent`: of the thread for work without slack), started on
+/// first use.
+fn queue(urgent: bool) -> &'static mpsc::Sender<Job> {
     static QUEUE: OnceLock<mpsc::Sender<Job>> = OnceLock::new();
-    QUEUE.get_or_init(|| {
+    static URGENT: OnceLock<mpsc::Sender<Job>> = OnceLock::new();
+    let (cell, name) = if urgent {
+        (&URGENT, KZG_URGENT_THREAD_NAME)
+    } else {
+        (&QUEUE, KZG_THREAD_NAME)
+    };
+    cell.get_or_init(|| {
         let (sender, receiver) = mpsc::channel::<Job>();
         std::thread::Builder::new()
-            .name(KZG_THREAD_NAME.into())
+            .name(name.into())
             .spawn(move || {
-                rollup_primitives::kzg_settings();
-                lower_priority();
+                if !urgent {
+                    // A failed load fails each job that needs the setup, on its own.
+                    let _ = catch_unwind(rollup_primitives::kzg_settings);
+                    lower_priority();
+                }
                 for job in receiver {
                     job();
                 }
             })
-            .expect("the OS starts the KZG thread");
+            .expect("the OS starts the KZG threads");
         sender
     })
 }
@@ -52,25 +67,32 @@ fn queue() -> &'static mpsc::Sender<Job> {
 /// work, so that neither its first batch nor its first call of the point-evaluation precompile
 /// waits for the load. Returns at once.
 pub fn start_kzg_thread() {
-    queue();
+    queue(false);
 }
 
-/// Runs `work` at the caller's priority on one of the runtime's blocking threads, not behind
-/// the KZG thread's queue: for blob work without slack (a sidecar for a batch at its window's
-/// deadline, which the sequencer's throttle refuses transactions for until it lands). An error
+/// Runs `work` on the thread for blob work without slack ([`KZG_URGENT_THREAD_NAME`], at the
+/// default priority), not behind the KZG thread's queue: a sidecar for a batch whose window is
+/// mostly used up, which the sequencer's throttle would soon refuse transactions for. An error
 /// if it panicked.
 pub async fn urgent_kzg_work<T, F>(work: F) -> Result<T, String>
 where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
 {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|_| "urgent blob work panicked".to_string())
+    run_on(queue(true), work).await
 }
 
 /// Runs `work` on the KZG thread and returns its result; an error if it panicked.
 pub async fn kzg_work<T, F>(work: F) -> Result<T, String>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    run_on(queue(false), work).await
+}
+
+/// Runs `work` on the thread behind `queue` and returns its result; an error if it panicked.
+async fn run_on<T, F>(queue: &mpsc::Sender<Job>, work: F) -> Result<T, String>
 where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
@@ -82,7 +104,7 @@ where
         // The caller may have gone away; its result is then dropped.
         let _ = done.send(outcome);
     });
-    queue()
+    queue
         .send(job)
         .map_err(|_| "the KZG thread is gone".to_string())?;
     result
@@ -143,7 +165,15 @@ mod tests {
     async fn urgent_blob_work_runs_at_the_callers_priority() {
         let caller = nice();
         assert_eq!(urgent_kzg_work(nice).await, Ok(caller));
+        assert_eq!(
+            urgent_kzg_work(|| std::thread::current().name().map(str::to_owned))
+                .await
+                .unwrap()
+                .as_deref(),
+            Some(KZG_URGENT_THREAD_NAME)
+        );
         assert!(urgent_kzg_work(|| panic!("bad blob")).await.is_err());
+        assert_eq!(urgent_kzg_work(|| 7).await, Ok(7));
     }
 
     #[tokio::test]

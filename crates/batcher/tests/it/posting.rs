@@ -102,6 +102,15 @@ fn an_idle_chain_is_posted_only_before_its_window_closes() {
             Some(PostReason::WindowDeadline)
         );
     }
+    // Its blob work yields to sequencing while half the window (10 L1 blocks, the last
+    // inclusion in 9) is left, whatever the margin.
+    for margin in [0, 3, 1_000] {
+        let batcher = config(10, margin, Duration::ZERO);
+        assert!(!batcher.short_of_slack(0, 3), "{margin}");
+        assert!(batcher.short_of_slack(0, 4), "{margin}");
+        assert!(batcher.short_of_slack(0, 20), "{margin}");
+    }
+
     // No margin: the batch goes out in the last L1 block before the one that must include it.
     let no_margin = config(10, 0, Duration::ZERO);
     assert_eq!(no_margin.post_reason(&pending, long_after, 7), None);
