@@ -38,12 +38,17 @@ fn ether(n: u64) -> U256 {
 /// Sends a transaction and waits for its receipt. A sequencer that refuses it as throttled
 /// (its L1 data backlog near the sequencing window; a devnet's window is 20 L1 blocks, and
 /// every L1 transaction of the test and the roles mines one) is asked again, as its error
-/// tells users to, for at most 30 s.
+/// tells users to, for at most 30 s. The gas limit is 60% above the estimate, as
+/// `rollup-node deposit` sets it: a deposit burns L1 gas for its L2 gas at a fee that moves
+/// from block to block, and one that landed a block later than estimated (a role's
+/// transaction mined first) ran out of gas on a loaded machine.
 async fn send(l1: &DynProvider, to: Address, input: Vec<u8>, value: U256) -> TransactionReceipt {
     let tx = TransactionRequest::default()
         .with_to(to)
         .with_input(input)
         .with_value(value);
+    let estimate = l1.estimate_gas(tx.clone()).await.unwrap();
+    let tx = tx.with_gas_limit(estimate * 8 / 5);
     let start = std::time::Instant::now();
     let pending = loop {
         match l1.send_transaction(tx.clone()).await {
