@@ -347,6 +347,32 @@ impl BatchStart {
     }
 }
 
+/// The newest block of `pending` whose L1 origin is at or below `last_recorded` (recorded by
+/// the inbox, so the batch carries no header for it), with that origin as the block names it.
+pub fn newest_recorded_origin(
+    store: &Store,
+    pending: &PendingBatch,
+    last_recorded: u64,
+) -> Result<Option<(u64, rollup_primitives::BlockNumHash)>, BatcherError> {
+    let Some(offset) = pending
+        .batch
+        .blocks
+        .iter()
+        .rposition(|block| block.l1_origin <= last_recorded)
+    else {
+        return Ok(None);
+    };
+    let number = pending.batch.first_block + offset as u64;
+    let Some(header) = store.reader()?.header(number)? else {
+        return Ok(None);
+    };
+    let origin = decode_l1_origin(&header.extra_data).map_err(|err| BatcherError::Encode {
+        block: number,
+        reason: err.to_string(),
+    })?;
+    Ok(Some((number, origin)))
+}
+
 /// Builds the batch of blocks `start.first_block..=to`, as many as fit `max_blocks` and the
 /// data path (for calldata `max_bytes` of batch, for blobs the blob count and an envelope of at
 /// most `max_bytes`), with the L1 headers of the origins it adds (`header(number)` gives an L1
@@ -395,6 +421,7 @@ pub fn build_batch(
             })?;
         let headers_before = batch.headers.len();
         let mut missing_header = false;
+        let mut reorged = false;
         while recorded < origin.number {
             match header(recorded + 1) {
                 // The block's own origin must be the L1 block it was built on. Right after an
@@ -409,7 +436,7 @@ pub fn build_batch(
                             origin: origin.number,
                         });
                     }
-                    missing_header = true;
+                    reorged = true;
                     break;
                 }
                 Some(rlp) => {
@@ -421,6 +448,13 @@ pub fn build_batch(
                     break;
                 }
             }
+        }
+        if reorged {
+            // The blocks before it go out at once: the next batch starts at this block, which
+            // finds the header again (read anew, should the cached one be the stale side).
+            batch.headers.truncate(headers_before);
+            full = true;
+            break;
         }
         if missing_header || batch.headers.len() > MAX_HEADERS_PER_BATCH {
             // Post what we have; the rest waits for its L1 headers (or the next batch). The
@@ -590,6 +624,9 @@ struct Progress {
     outbid: Option<(Prepared, u64)>,
     /// The L1 block whose wrong `blockhash` the batcher last said it waits out (said once).
     waiting_out: Option<u64>,
+    /// The L2 block built on an L1 origin a reorg replaced that the batcher waits for the node
+    /// to unwind, since when, and whether that was said as a warning.
+    unwind_wait: Option<(u64, std::time::Instant, bool)>,
 }
 
 /// A batch transaction sent and not yet seen mined.
@@ -706,6 +743,29 @@ impl Batcher {
         if let Some(health) = &self.health {
             health.error(message());
         }
+    }
+
+    /// Holds the batch back while L2 block `block` stands on an L1 origin a reorg replaced
+    /// (`err`): the node unwinds it within moments. Said at debug; should it last a minute (the
+    /// node's L1 follower stuck, or behind the batcher's L1 endpoint), a warning and the
+    /// batcher's health say so, once.
+    fn wait_for_unwind(&self, block: u64, err: &BatcherError, progress: &mut Progress) {
+        let now = std::time::Instant::now();
+        let (since, said) = match progress.unwind_wait {
+            Some((waiting, since, said)) if waiting == block => (since, said),
+            _ => (now, false),
+        };
+        debug!(target: "rollup::batcher", %err, "not posting until the node unwinds the block");
+        let said = said
+            || {
+                let long = now.duration_since(since) >= Duration::from_secs(60);
+                if long {
+                    warn!(target: "rollup::batcher", %err, "the node has not unwound the block for a minute: is its L1 follower behind the batcher's L1 endpoint? Nothing is posted until it does");
+                    self.report_error(|| format!("waiting a minute for the node to unwind: {err}"));
+                }
+                long
+            };
+        progress.unwind_wait = Some((block, since, said));
     }
 
     async fn call<C: SolCall>(&self, to: Address, call: C) -> Result<C::Return, String> {
@@ -1349,10 +1409,11 @@ impl Batcher {
         let mut pending = match built {
             Ok(Some(pending)) => pending,
             Ok(None) => return false,
-            Err(err @ BatcherError::OriginReorged { .. }) => {
-                // The node unwinds the block in a moment; the headers are read again.
-                debug!(target: "rollup::batcher", %err, "not posting until the node unwinds the block");
-                progress.headers.clear();
+            Err(err @ BatcherError::OriginReorged { block, origin }) => {
+                // The node unwinds the block in a moment, or the cached header is the stale
+                // side: read again from there.
+                progress.headers.retain(|number, _| *number < origin);
+                self.wait_for_unwind(block, &err, progress);
                 return false;
             }
             Err(err) => {
@@ -1366,6 +1427,37 @@ impl Batcher {
         if !can_land {
             return false;
         }
+        // Blocks on origins the inbox recorded already (by an earlier batch, or anyone's
+        // `recordOrigins` or `forceInclude`) carry no header for `build_batch` to check: the
+        // newest such origin must be the one the inbox holds at its number. Origins form a
+        // chain, so it vouches for the older ones. Not recorded on L1 yet (a batch in flight
+        // records it): that batch's headers were checked.
+        match newest_recorded_origin(&self.store, &pending, start.last_recorded_origin) {
+            Ok(Some((block, origin))) => {
+                let recorded = self
+                    .call(
+                        self.config.batch_inbox,
+                        IBatchInbox::originHashCall {
+                            number: U256::from(origin.number),
+                        },
+                    )
+                    .await;
+                if recorded.is_ok_and(|hash| hash != origin.hash) {
+                    let err = BatcherError::OriginReorged {
+                        block,
+                        origin: origin.number,
+                    };
+                    self.wait_for_unwind(block, &err, progress);
+                    return false;
+                }
+            }
+            Ok(None) => {}
+            Err(err) => {
+                warn!(target: "rollup::batcher", %err, "cannot read L2 blocks");
+                return false;
+            }
+        }
+        progress.unwind_wait = None;
         let reason = match self.config.post_reason(&pending, unix_now(), l1_head) {
             Some(reason) => reason,
             None if urgent => PostReason::WindowDeadline,
