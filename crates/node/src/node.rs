@@ -568,6 +568,20 @@ impl RollupNode {
         }
         let mut writer = self.store.writer()?;
         let below = writer.remove_l1_blocks_from(first)?;
+        // A reverted finalized block is forgotten with the revert, on disk too: the older one
+        // the source reported before it, set aside while it stood, or else the block below the
+        // revert (an ancestor of the reverted finalized block). Kept, it made the next fork's
+        // blocks below its height count as finalized.
+        let finalized_after =
+            outcome
+                .finalized_l1_reverted
+                .map(|_| match self.reported_l1_finalized {
+                    Some(reported) if reported.number < first => reported,
+                    _ => below.block,
+                });
+        if let Some(finalized) = finalized_after {
+            writer.set_l1_finalized(finalized)?;
+        }
         let safe = below.safe_l2_head.min(writer.safe_head()?);
         let head = writer.l2_head()?;
         let mut keep = head;
@@ -607,13 +621,9 @@ impl RollupNode {
             lowered
         });
         writer.commit()?;
-        if outcome.finalized_l1_reverted.is_some()
-            && let Some(reported) = self.reported_l1_finalized
-            && reported.number < first
-        {
-            // The older finalized block the source reported before this revert, set aside
-            // while the recorded one stood.
-            self.record_l1_finalized(reported)?;
+        if let Some(finalized) = finalized_after {
+            self.heads
+                .send_modify(|heads| heads.l1_finalized = finalized);
         }
         outcome.reverted_l1_blocks += cursor.number + 1 - first;
         outcome.unwound_l2_blocks += unwound;

@@ -784,6 +784,39 @@ fn a_revert_of_a_finalized_l1_block_is_reported() {
     assert_eq!(node.heads().borrow().l1_finalized.number, 102);
 }
 
+/// A revert below L1's finalized block forgets that block, on disk too: the block below the
+/// revert (its ancestor) stands in for it. Kept, it made the next fork's blocks below its
+/// height count as finalized, and after a restart as well.
+#[test]
+fn a_reverted_finalized_block_is_not_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = open(dir.path());
+    node.handle_notification(&committed(101, 108, 0, 0))
+        .unwrap();
+    finalize(&mut node, 106, 0);
+    let outcome = node
+        .handle_notification(&L1Notification::Reverted {
+            old: chain(105, 108, 0, 0),
+        })
+        .unwrap();
+    assert_eq!(outcome.finalized_l1_reverted, Some(106));
+    let below = BlockNumHash {
+        number: 104,
+        hash: l1_hash(104, 0),
+    };
+    assert_eq!(node.heads().borrow().l1_finalized, below);
+    let final_at_104 = node.heads().borrow().finalized_l2;
+    drop(node);
+    let mut node = open(dir.path());
+    assert_eq!(node.heads().borrow().l1_finalized, below);
+    // Another fork below the reverted block's height: its safe blocks are not final.
+    node.handle_notification(&committed(105, 105, 1, 0))
+        .unwrap();
+    let heads = *node.heads().borrow();
+    assert!(heads.safe_l2.number > final_at_104.number, "{heads:?}");
+    assert_eq!(heads.finalized_l2, final_at_104);
+}
+
 /// An older finalized block reported before the revert that removes the recorded one (anvil
 /// after a rollback reports its new finality first) is set aside, and taken by the revert:
 /// the source does not report it again.
