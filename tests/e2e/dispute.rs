@@ -1364,7 +1364,9 @@ async fn a_block_spanning_batches_is_derived_and_its_steps_proven_body() {
     let (first, last, big) = (4, 5, 3);
     let client = alloy_rpc_client::RpcClient::new_http(devnet.info.l2_rpc_url.parse().unwrap());
     let mut found = None;
-    for attempt in 0..3 {
+    // Up to eight tries: a 100 ms block tick can fall inside the batch's admission, more often
+    // with the whole suite on two cores (CI once split it three times in a row).
+    for attempt in 0..8 {
         // A plain transfer that sorts first (the highest tip), ten of 20 000 random calldata
         // bytes each, and a plain transfer that sorts last: one JSON-RPC batch, so they arrive
         // together.
@@ -1430,7 +1432,7 @@ async fn a_block_spanning_batches_is_derived_and_its_steps_proven_body() {
             break;
         }
     }
-    let (block, receipts) = found.expect("the burst shared one L2 block in three attempts");
+    let (block, receipts) = found.expect("the burst shared one L2 block in eight attempts");
     let hash_before = devnet
         .l2(
             "eth_getBlockByNumber",
