@@ -192,6 +192,12 @@ fn batches_start_at_the_inbox_and_carry_the_headers_of_the_origins_they_add() {
         pending.batch.headers,
         vec![header(4).unwrap(), header(5).unwrap()]
     );
+    // For blocks on those, the batcher asks the inbox about the newest as its blocks name it
+    // (block 3 on 3): no header of theirs is carried to check.
+    let (block, origin) = rollup_batcher::newest_recorded_origin(store, &pending, 3)
+        .unwrap()
+        .unwrap();
+    assert_eq!((block, origin.number, origin.hash), (3, 3, l1_hash(3)));
 
     // A batch from block 8 on adds no origin: no headers.
     let later = after(
@@ -268,28 +274,8 @@ fn batches_start_at_the_inbox_and_carry_the_headers_of_the_origins_they_add() {
         })
     ));
 
-    // With origins up to 3 recorded by the inbox, the batch carries no header for them: the
-    // batcher asks the inbox for the newest of them as its blocks name it (block 3 on 3).
-    let recorded = BatchStart {
-        last_recorded_origin: 3,
-        ..start
-    };
-    let pending = build_batch(
-        store,
-        &recorded,
-        20,
-        256,
-        120_000,
-        DataPath::Calldata,
-        &header,
-    )
-    .unwrap()
-    .unwrap();
-    let (block, origin) = rollup_batcher::newest_recorded_origin(store, &pending, 3)
-        .unwrap()
-        .unwrap();
-    assert_eq!((block, origin.number, origin.hash), (3, 3, l1_hash(3)));
-    // Every origin new to the inbox: nothing to ask.
+    // Every origin new to the inbox: the batch carries all their headers, and there is no
+    // recorded one to ask the inbox about.
     let from_genesis = build_batch(store, &start, 3, 256, 120_000, DataPath::Calldata, &header)
         .unwrap()
         .unwrap();
