@@ -527,17 +527,20 @@ async fn disputes_on_the_devnet_body() {
     // ---- The devnet's challenger challenges it; the liar never answers and loses on its clock.
     let liar_game = game_on(&devnet, &l1, &s, liar_index, s.challenger).await;
     // The same account challenging again from the CLI is refused: a second bond on one dispute.
-    let run = cli(
-        &s.file,
-        &[
-            "challenge",
-            "--proposal",
-            &liar_index.to_string(),
-            "--account",
-            &rollup_service::devnet::CHALLENGER_ACCOUNT.to_string(),
-        ],
-    )
-    .await;
+    let challenge_as = async |account: &str| {
+        cli(
+            &s.file,
+            &[
+                "challenge",
+                "--proposal",
+                &liar_index.to_string(),
+                "--account",
+                account,
+            ],
+        )
+        .await
+    };
+    let run = challenge_as(&rollup_service::devnet::CHALLENGER_ACCOUNT.to_string()).await;
     assert!(
         !run.ok
             && run
@@ -559,17 +562,7 @@ async fn disputes_on_the_devnet_body() {
         )
         .await
         .unwrap();
-    let run = cli(
-        &s.file,
-        &[
-            "challenge",
-            "--proposal",
-            &liar_index.to_string(),
-            "--account",
-            "7",
-        ],
-    )
-    .await;
+    let run = challenge_as("7").await;
     l1_rpc(&l1, "evm_setAutomine", json!([true])).await;
     l1_rpc(&l1, "evm_mine", json!([])).await;
     waiting.get_receipt().await.unwrap();
