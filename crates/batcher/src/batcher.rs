@@ -1542,8 +1542,9 @@ impl Batcher {
                 // transaction waiting for its block does not), unless half the window is used
                 // up: then at the default priority, as on a busy machine the KZG thread's share
                 // held such a batch up for tens of seconds while the sequencer's throttle
-                // refused transactions. Asked for every batch: the sidecar's form changes at
-                // L1's Osaka fork.
+                // refused transactions; the same once the window runs down while the sidecar
+                // waits behind other blob work. Asked for every batch: the sidecar's form
+                // changes at L1's Osaka fork.
                 let format = self.sender.sidecar_format().await;
                 let work = move || {
                     rollup_l1::sidecar_in(
@@ -1552,13 +1553,22 @@ impl Batcher {
                         format,
                     )
                 };
-                let sidecar = if self
-                    .config
-                    .short_of_slack(pending.first_l1_origin(), l1_head)
-                {
+                let origin = pending.first_l1_origin();
+                let sidecar = if self.config.short_of_slack(origin, l1_head) {
                     rollup_l1::urgent_kzg_work(work).await
                 } else {
-                    rollup_l1::kzg_work(work).await
+                    // Queued behind other blob work, it moves once L1 has run the window down.
+                    let short_of_slack = async {
+                        loop {
+                            tokio::time::sleep(self.config.poll_interval).await;
+                            if let Ok(head) = self.sender.head().await
+                                && self.config.short_of_slack(origin, head)
+                            {
+                                break;
+                            }
+                        }
+                    };
+                    rollup_l1::kzg_work_unless_urgent(work, short_of_slack).await
                 }
                 .and_then(|sidecar| sidecar);
                 match sidecar {

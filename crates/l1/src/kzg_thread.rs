@@ -14,7 +14,8 @@
 //! once, which at nice 10 on a busy machine took tens of seconds and held up the first blob
 //! batch. And blob work whose slack is gone (a sidecar for a batch whose sequencing window is
 //! mostly used up) runs on a second thread, [`KZG_URGENT_THREAD_NAME`], at the default
-//! priority ([`urgent_kzg_work`]), its jobs one at a time too.
+//! priority ([`urgent_kzg_work`]), its jobs one at a time too; a job queued on the KZG thread
+//! moves there if it becomes urgent before that thread starts it ([`kzg_work_unless_urgent`]).
 
 use std::{
     panic::{AssertUnwindSafe, catch_unwind},
@@ -91,6 +92,64 @@ where
     run_on(queue(false), work).await
 }
 
+/// Runs `work` on the KZG thread, or on the thread for blob work without slack if `urgent`
+/// completes before the KZG thread has started it: a sidecar queued behind other blob work
+/// while its batch's window runs down is not left waiting at the low priority. Work the KZG
+/// thread has started stays there. Returns its result; an error if it panicked.
+pub async fn kzg_work_unless_urgent<T, F>(
+    work: F,
+    urgent: impl std::future::Future<Output = ()>,
+) -> Result<T, String>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    let (done, mut result) = tokio::sync::oneshot::channel();
+    // Whichever thread takes the job first runs it; the other finds the slot empty.
+    let slot = std::sync::Arc::new(std::sync::Mutex::new(Some(job_reporting_to(work, done))));
+    let taken = |slot: &std::sync::Mutex<Option<Job>>| {
+        slot.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    };
+    let queued = std::sync::Arc::clone(&slot);
+    queue(false)
+        .send(Box::new(move || {
+            if let Some(job) = taken(&queued) {
+                job();
+            }
+        }))
+        .map_err(|_| "the KZG thread is gone".to_string())?;
+    tokio::pin!(urgent);
+    let outcome = tokio::select! {
+        biased;
+        outcome = &mut result => outcome,
+        () = &mut urgent => {
+            if let Some(job) = taken(&slot) {
+                queue(true)
+                    .send(job)
+                    .map_err(|_| "the KZG thread is gone".to_string())?;
+            }
+            result.await
+        }
+    };
+    outcome.map_err(|_| "the KZG thread dropped a job".to_string())?
+}
+
+/// `work` as a job that sends its outcome to `done` (an error if it panicked).
+fn job_reporting_to<T, F>(work: F, done: tokio::sync::oneshot::Sender<Result<T, String>>) -> Job
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    Box::new(move || {
+        let outcome = catch_unwind(AssertUnwindSafe(work))
+            .map_err(|_| "blob work panicked on the KZG thread".to_string());
+        // The caller may have gone away; its result is then dropped.
+        let _ = done.send(outcome);
+    })
+}
+
 /// Runs `work` on the thread behind `queue` and returns its result; an error if it panicked.
 async fn run_on<T, F>(queue: &mpsc::Sender<Job>, work: F) -> Result<T, String>
 where
@@ -98,14 +157,8 @@ where
     F: FnOnce() -> T + Send + 'static,
 {
     let (done, result) = tokio::sync::oneshot::channel();
-    let job: Job = Box::new(move || {
-        let outcome = catch_unwind(AssertUnwindSafe(work))
-            .map_err(|_| "blob work panicked on the KZG thread".to_string());
-        // The caller may have gone away; its result is then dropped.
-        let _ = done.send(outcome);
-    });
     queue
-        .send(job)
+        .send(job_reporting_to(work, done))
         .map_err(|_| "the KZG thread is gone".to_string())?;
     result
         .await
@@ -174,6 +227,77 @@ mod tests {
         );
         assert!(urgent_kzg_work(|| panic!("bad blob")).await.is_err());
         assert_eq!(urgent_kzg_work(|| 7).await, Ok(7));
+    }
+
+    fn thread_name() -> Option<String> {
+        std::thread::current().name().map(str::to_owned)
+    }
+
+    /// A sidecar queued behind other blob work moves to the urgent thread once its batch runs
+    /// short of slack; without that, or once the KZG thread has started it, it stays.
+    #[tokio::test]
+    async fn queued_blob_work_moves_when_it_becomes_urgent() {
+        assert_eq!(
+            kzg_work_unless_urgent(thread_name, std::future::pending())
+                .await
+                .unwrap()
+                .as_deref(),
+            Some(KZG_THREAD_NAME)
+        );
+
+        // Hold the KZG thread until the queued job has moved and run.
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let (started, running) = tokio::sync::oneshot::channel();
+        let busy = kzg_work(move || {
+            let _ = started.send(());
+            let _ = held.recv();
+        });
+        let busy = tokio::spawn(busy);
+        running.await.unwrap();
+        let (urge, urged) = tokio::sync::oneshot::channel::<()>();
+        let moved = tokio::spawn(kzg_work_unless_urgent(thread_name, async {
+            let _ = urged.await;
+        }));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(!moved.is_finished(), "queued behind the busy job");
+        urge.send(()).unwrap();
+        let moved = tokio::time::timeout(std::time::Duration::from_secs(10), moved)
+            .await
+            .expect("ran while the KZG thread was still busy");
+        assert_eq!(
+            moved.unwrap().unwrap().as_deref(),
+            Some(KZG_URGENT_THREAD_NAME)
+        );
+        release.send(()).unwrap();
+        busy.await.unwrap().unwrap();
+
+        // Started on the KZG thread before it became urgent: finished there, reported once.
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let (started, running) = tokio::sync::oneshot::channel();
+        let (urge, urged) = tokio::sync::oneshot::channel::<()>();
+        let stays = tokio::spawn(kzg_work_unless_urgent(
+            move || {
+                let _ = started.send(());
+                let _ = held.recv();
+                thread_name()
+            },
+            async {
+                let _ = urged.await;
+            },
+        ));
+        running.await.unwrap();
+        urge.send(()).unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        release.send(()).unwrap();
+        assert_eq!(
+            stays.await.unwrap().unwrap().as_deref(),
+            Some(KZG_THREAD_NAME)
+        );
+        assert!(
+            kzg_work_unless_urgent(|| panic!("bad blob"), std::future::pending::<()>())
+                .await
+                .is_err()
+        );
     }
 
     #[tokio::test]
