@@ -1367,7 +1367,8 @@ impl RollupNode {
             let notification = tokio::select! {
                 _ = cancel.cancelled() => return Ok(()),
                 finalized = l1_finalized.changed() => {
-                    self.set_l1_finalized(finalized)?;
+                    // A small MDBX write, but a write: off the async workers, as the others.
+                    tokio::task::block_in_place(|| self.set_l1_finalized(finalized))?;
                     continue;
                 }
                 next = notifications.recv() => match next {

@@ -154,7 +154,10 @@ impl Sequencer {
         loop {
             tokio::select! {
                 _ = cancel.cancelled() => return Ok(()),
-                finalized = l1_finalized.changed() => node.set_l1_finalized(finalized)?,
+                finalized = l1_finalized.changed() => {
+                    // A small MDBX write, but a write: off the async workers, as the others.
+                    tokio::task::block_in_place(|| node.set_l1_finalized(finalized))?;
+                }
                 next = notifications.recv() => {
                     let Some(notification) = next else { return Ok(()) };
                     let outcome = tokio::task::block_in_place(|| node.handle_notification(&notification))?;
