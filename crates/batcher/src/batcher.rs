@@ -2,6 +2,7 @@
 
 use std::{
     collections::{BTreeMap, VecDeque},
+    sync::Arc,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
@@ -147,6 +148,15 @@ impl BatcherConfig {
         last_inclusion.saturating_sub(l1_head) <= self.sequencing_window / 2
     }
 
+    /// Whether the blob work of a batch whose oldest block has L1 origin `origin` has no slack
+    /// to yield to sequencing, with the L1 head at `l1_head`: half its window is used
+    /// ([`Self::short_of_slack`]), or this process's sequencer is refusing transactions until
+    /// the backlog reaches L1 (`sequencer_throttled`). Under load the throttle comes first:
+    /// its margin is a quarter of the window less the backlog's posting time.
+    pub fn blob_work_urgent(&self, origin: u64, l1_head: u64, sequencer_throttled: bool) -> bool {
+        sequencer_throttled || self.short_of_slack(origin, l1_head)
+    }
+
     /// Whether to post `cut` (a prefix of `pending`, in fewer blobs: see
     /// [`PendingBatch::fewer_blobs`]) instead of `pending`, posted now for `reason`. Only if
     /// `cut` carries more bytes per blob than `pending`, and the blocks left out can wait for a
@@ -283,6 +293,20 @@ pub struct Batcher {
     sender: L1Sender,
     health: Option<RoleHealth>,
     known_blobs: Option<rollup_l1::KnownBlobs>,
+    sequencer_throttled: Option<SequencerThrottled>,
+}
+
+/// Whether the sequencer of this process refuses transactions for want of L1 data room (its
+/// data-availability throttle), asked as the batcher decides its blob work's priority.
+#[derive(Clone)]
+pub struct SequencerThrottled(pub Arc<dyn Fn() -> bool + Send + Sync>);
+
+impl std::fmt::Debug for SequencerThrottled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("SequencerThrottled")
+            .field(&(self.0)())
+            .finish()
+    }
 }
 
 /// Where the next batch starts, as the inbox on L1 says.
@@ -721,7 +745,27 @@ impl Batcher {
             sender,
             health: None,
             known_blobs: None,
+            sequencer_throttled: None,
         }
+    }
+
+    /// Asks `throttled` whether this process's sequencer is refusing transactions while the
+    /// backlog waits for L1: blob work then runs at the default priority, as at half the
+    /// window ([`BatcherConfig::blob_work_urgent`]): while it is on, users wait on the
+    /// batcher.
+    #[must_use]
+    pub fn with_sequencer_throttle(mut self, throttled: SequencerThrottled) -> Self {
+        self.sequencer_throttled = Some(throttled);
+        self
+    }
+
+    /// [`BatcherConfig::blob_work_urgent`], asking this process's sequencer.
+    fn blob_work_urgent(&self, origin: u64, l1_head: u64) -> bool {
+        let throttled = self
+            .sequencer_throttled
+            .as_ref()
+            .is_some_and(|throttled| (throttled.0)());
+        self.config.blob_work_urgent(origin, l1_head, throttled)
     }
 
     /// Remembers the blobs of every sidecar it builds in `known`, where this process's L1
@@ -1540,11 +1584,11 @@ impl Batcher {
                 // KZG commitments and cell proofs take a while per blob: on the KZG thread,
                 // off the runtime and below sequencing's priority (a batch has slack, a
                 // transaction waiting for its block does not), unless half the window is used
-                // up: then at the default priority, as on a busy machine the KZG thread's share
-                // held such a batch up for tens of seconds while the sequencer's throttle
-                // refused transactions; the same once the window runs down while the sidecar
-                // waits behind other blob work. Asked for every batch: the sidecar's form
-                // changes at L1's Osaka fork.
+                // up or the sequencer is throttled: then at the default priority, as on a busy
+                // machine the KZG thread's share held such a batch up for tens of seconds while
+                // the sequencer's throttle refused transactions; the same once that happens
+                // while the sidecar waits behind other blob work. Asked for every batch: the
+                // sidecar's form changes at L1's Osaka fork.
                 let format = self.sender.sidecar_format().await;
                 let work = move || {
                     rollup_l1::sidecar_in(
@@ -1554,21 +1598,21 @@ impl Batcher {
                     )
                 };
                 let origin = pending.first_l1_origin();
-                let sidecar = if self.config.short_of_slack(origin, l1_head) {
+                let sidecar = if self.blob_work_urgent(origin, l1_head) {
                     rollup_l1::urgent_kzg_work(work).await
                 } else {
-                    // Queued behind other blob work, it moves once L1 has run the window down.
-                    let short_of_slack = async {
+                    // Queued behind other blob work, it moves once it becomes urgent.
+                    let urgent = async {
                         loop {
                             tokio::time::sleep(self.config.poll_interval).await;
                             if let Ok(head) = self.sender.head().await
-                                && self.config.short_of_slack(origin, head)
+                                && self.blob_work_urgent(origin, head)
                             {
                                 break;
                             }
                         }
                     };
-                    rollup_l1::kzg_work_unless_urgent(work, short_of_slack).await
+                    rollup_l1::kzg_work_unless_urgent(work, urgent).await
                 }
                 .and_then(|sidecar| sidecar);
                 match sidecar {

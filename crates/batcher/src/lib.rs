@@ -31,6 +31,6 @@ pub mod origins;
 
 pub use batcher::{
     BatchStart, Batcher, BatcherConfig, BatcherError, DEFAULT_MAX_IN_FLIGHT, PendingBatch,
-    PostReason, build_batch, newest_recorded_origin,
+    PostReason, SequencerThrottled, build_batch, newest_recorded_origin,
 };
 pub use rollup_primitives::DataPath;

@@ -339,7 +339,7 @@ impl Services {
             }
             let sender = l1.sender(signer, sender_config)?;
             accounts.push(("batcher", sender.clone()));
-            let batcher = Batcher::new(
+            let mut batcher = Batcher::new(
                 BatcherConfig {
                     poll_interval: settings.batcher_interval,
                     max_delay: settings.batcher_max_delay,
@@ -354,6 +354,12 @@ impl Services {
             )
             .with_health(health.role("batcher"))
             .with_known_blobs(known_blobs.clone());
+            if let Some(pool) = &pool {
+                let throttle = pool.throttle().clone();
+                batcher = batcher.with_sequencer_throttle(rollup_batcher::SequencerThrottled(
+                    Arc::new(move || throttle.backlog().throttled),
+                ));
+            }
             let cancel = cancel.child_token();
             tasks.push((
                 "batcher",

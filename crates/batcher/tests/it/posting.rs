@@ -109,6 +109,10 @@ fn an_idle_chain_is_posted_only_before_its_window_closes() {
         assert!(!batcher.short_of_slack(0, 3), "{margin}");
         assert!(batcher.short_of_slack(0, 4), "{margin}");
         assert!(batcher.short_of_slack(0, 20), "{margin}");
+        // A throttled sequencer waits on the batcher: no slack then, however much is left.
+        assert!(!batcher.blob_work_urgent(0, 0, false), "{margin}");
+        assert!(batcher.blob_work_urgent(0, 0, true), "{margin}");
+        assert!(batcher.blob_work_urgent(0, 4, false), "{margin}");
     }
 
     // No margin: the batch goes out in the last L1 block before the one that must include it.
