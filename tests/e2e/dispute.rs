@@ -2091,6 +2091,114 @@ async fn a_resolution_removed_by_an_l1_reorg_is_made_again_body() {
     );
 }
 
+/// A live proposal of the proposer's own account that its node disagrees with (here made with
+/// the proposer's key from the CLI; a safe-head proposal under an L1 reorg could be one) is an
+/// alarm in the proposer's health at once, not only when it is final: unchallenged, it becomes
+/// final. Once it is final the final-root alarm takes over.
+#[test]
+fn a_false_live_proposal_of_the_proposers_own_is_an_alarm() {
+    support::run(a_false_live_proposal_of_the_proposers_own_is_an_alarm_body());
+}
+
+async fn a_false_live_proposal_of_the_proposers_own_is_an_alarm_body() {
+    let anvil = Anvil::start();
+    let dir = tempfile::tempdir().unwrap();
+    let devnet = Devnet::start_fast(&anvil.url, dir.path());
+    let s = setup(&devnet, dir.path());
+    let l1 = devnet.l1(0);
+    // No challenger to remove it.
+    l1_rpc(&l1, "anvil_setBalance", json!([s.challenger, "0x0"])).await;
+    let proposer_account = devnet
+        .info
+        .accounts
+        .iter()
+        .position(|account| account.address == s.proposer)
+        .expect("the proposer is a dev account");
+    let false_root = B256::repeat_byte(0x66);
+    // A block past the proposer role's own latest: the newest the inbox holds, once there is
+    // one past the genesis. The role may propose it first: then try again with a newer one.
+    let mut attempts = 0;
+    let (index, block) = loop {
+        attempts += 1;
+        let block = until(&devnet, "a posted block past the genesis", || async {
+            let next: u64 = view(&l1, s.batch_inbox, IBatchInbox::nextBlockCall {}).await;
+            (next > 2).then_some(next - 1)
+        })
+        .await;
+        let run = cli(
+            &s.file,
+            &[
+                "propose",
+                "--account",
+                &proposer_account.to_string(),
+                "--l2-block",
+                &block.to_string(),
+                "--state-root",
+                &false_root.to_string(),
+            ],
+        )
+        .await;
+        if run.ok {
+            let index = newest_proposal(&devnet, &l1, &s, "the false proposal", |p| {
+                p.stateRoot == false_root
+            })
+            .await;
+            break (index, block);
+        }
+        assert!(attempts < 8, "propose --state-root failed: {}", run.stderr);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    };
+    assert_eq!(proposal(&l1, &s, index).await.proposer, s.proposer);
+
+    let proposer_alarm = |wanted: String| {
+        let devnet = &devnet;
+        async move {
+            let roles = devnet.l2("rollup_getRoles", json!([])).await;
+            roles["roles"].as_array().unwrap().iter().any(|role| {
+                let at = |event: &str| role[event]["atMs"].as_u64().unwrap_or_default();
+                role["name"] == "proposer"
+                    && at("lastError") >= at("lastSuccess")
+                    && role["lastError"]["message"]
+                        .as_str()
+                        .is_some_and(|error| error.contains(&wanted))
+            })
+        }
+    };
+    let live = format!(
+        "live proposal(s) of this account disagree with this node's output roots now; the newest, #{index} of L2 block {block}"
+    );
+    until(
+        &devnet,
+        "the proposer's alarm on its own live proposal",
+        || async { proposer_alarm(live.clone()).await.then_some(()) },
+    )
+    .await;
+    assert!(
+        !is_final(&l1, &s, index).await,
+        "the alarm came only once final"
+    );
+
+    // Final: the alarm names it as final, and no longer as live.
+    let period: u64 = view(&l1, s.state_manager, IStateManager::challengePeriodCall {})
+        .await
+        .to();
+    advance(&l1, period + 1).await;
+    assert!(
+        is_final(&l1, &s, index).await,
+        "the false root is not final"
+    );
+    until(
+        &devnet,
+        "the proposer's alarm on the final root",
+        || async {
+            let final_alarm = proposer_alarm(format!("#{index} of L2 block {block}, made")).await;
+            let still_live = proposer_alarm("live proposal(s)".into()).await;
+            (final_alarm && !still_live).then_some(())
+        },
+    )
+    .await;
+}
+
 /// A false root that became final (its challenger could not pay for a challenge) is an alarm
 /// in the proposer's and the challenger's health for as long as they run: withdrawals can be
 /// proven against it. (Every role stayed healthy before, the proposer said so once as a

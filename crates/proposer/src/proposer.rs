@@ -8,7 +8,8 @@ use alloy_rpc_types_eth::TransactionRequest;
 use alloy_sol_types::{SolCall, SolValue};
 use rollup_l1::{L1Error, L1Sender};
 use rollup_primitives::{
-    BlockNumHash, Heads, OutputRoot, RoleHealth, batch_root, bindings::IStateManager,
+    BlockNumHash, Heads, OutputRoot, RoleHealth, batch_root,
+    bindings::{IStateManager, Proposal},
     decode_l1_origin,
 };
 use rollup_storage::{StorageError, Store};
@@ -248,6 +249,10 @@ pub struct Proposer {
     sender: L1Sender,
     health: Option<RoleHealth>,
     anchors: Mutex<AnchorScan>,
+    /// Live proposals of this proposer's account whose root differs from this node's output
+    /// root of their block now: index → (L2 block, root, this node's root). See
+    /// [`Self::check_own`].
+    own_false: Mutex<BTreeMap<u64, (u64, B256, B256)>>,
     /// Plays the games on this proposer's proposals ([`Self::with_defender`]).
     defender: Option<crate::DisputeAgent>,
 }
@@ -272,6 +277,7 @@ impl Proposer {
             health: None,
             defender: None,
             anchors: Mutex::new(AnchorScan::default()),
+            own_false: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -291,17 +297,103 @@ impl Proposer {
         self
     }
 
-    /// Reports a round's outcome; a success while a final proposal disagrees with this node
-    /// is reported as that alarm instead (a proposer that proposes regularly looked healthy).
+    /// Reports a round's outcome; a success while a proposal disagrees with this node (a final
+    /// one, or a live one of its own) is reported as that alarm instead (a proposer that
+    /// proposes regularly looked healthy).
     fn report(&self, success: bool, message: impl FnOnce() -> String) {
         match &self.health {
-            Some(health) if success => match self.final_disagreement() {
+            Some(health) if success => match self.alarm() {
                 Some(alarm) => health.error(alarm),
                 None => health.success(message()),
             },
             Some(health) => health.error(message()),
             None => {}
         }
+    }
+
+    /// The standing alarms: a final proposal this node disagrees with (the gravest, first),
+    /// and live proposals of this account it disagrees with.
+    fn alarm(&self) -> Option<String> {
+        let own = {
+            let own = self
+                .own_false
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            own.last_key_value().map(|(index, (block, root, ours))| {
+                format!(
+                    "{} live proposal(s) of this account disagree with this node's output roots now; the newest, #{index} of L2 block {block}, has {root} where this node has {ours}: it becomes final when its challenge period ends unless a challenger removes it (taking its bond)",
+                    own.len()
+                )
+            })
+        };
+        let all: Vec<String> = self.final_disagreement().into_iter().chain(own).collect();
+        (!all.is_empty()).then(|| all.join("; also: "))
+    }
+
+    /// Compares proposal `index` of this account with this node's output root of its block,
+    /// once the node has derived it, and keeps the account of [`Self::own_false`]. A proposer
+    /// proposes what its node derived; the root can change after that only through an L1
+    /// reorg under a proposal of the safe head (which `submitStateRoot`'s L1 block hash check
+    /// mostly turns into a revert) or a bug. Said once as an error, then an alarm every round
+    /// until the proposal is removed, agrees again, or is final (then the anchor scan's alarm
+    /// takes over). This account does not challenge itself: the operator decides.
+    async fn check_own(&self, index: u64, proposal: &Proposal) -> Result<(), ProposerError> {
+        let local = local_output_root(&self.store, proposal.l2BlockNumber)?;
+        let disagrees = !proposal.removed
+            && local
+                .as_ref()
+                .is_some_and(|local| local.hash() != proposal.stateRoot);
+        // Read only for a disagreement, which should never be.
+        let live = disagrees
+            && !self
+                .call(IStateManager::isFinalCall {
+                    index: U256::from(index),
+                })
+                .await?;
+        let mut own = self
+            .own_false
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match local {
+            Some(local) if live => {
+                let entry = (proposal.l2BlockNumber, proposal.stateRoot, local.hash());
+                if own.insert(index, entry).is_none() {
+                    error!(
+                        target: "rollup::proposer", index, l2_block = proposal.l2BlockNumber,
+                        proposed = %proposal.stateRoot, local_root = %local.hash(),
+                        "a live proposal of this account disagrees with this node's output root now: unless a challenger removes it (taking its bond) it becomes final, and withdrawals can be proven against it. Look at why the block changed (an L1 reorg under a safe-head proposal?) and tell the guardian"
+                    );
+                }
+            }
+            // Not derived here now (an L1 reorg being derived again): looked at next round.
+            None if !proposal.removed => {}
+            _ => {
+                if own.remove(&index).is_some() {
+                    info!(target: "rollup::proposer", index, removed = proposal.removed, "the proposal of this account this node disagreed with is removed, final, or agrees again");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads again the proposals of [`Self::own_false`] and checks them ([`Self::check_own`]).
+    async fn recheck_own(&self) -> Result<(), ProposerError> {
+        let indices: Vec<u64> = self
+            .own_false
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .keys()
+            .copied()
+            .collect();
+        for index in indices {
+            let proposal = self
+                .call(IStateManager::proposalsCall {
+                    index: U256::from(index),
+                })
+                .await?;
+            self.check_own(index, &proposal).await?;
+        }
+        Ok(())
     }
 
     /// The alarm while a final proposal disagrees with this node (see
@@ -335,6 +427,7 @@ impl Proposer {
     /// The L2 block of this proposer's own newest live proposal (0 if none): what its next
     /// proposal must exceed. Other accounts' proposals (a false one included) never hold it
     /// back. A failed read is an error, so a flaky L1 never makes it re-propose from scratch.
+    /// Checks that proposal against this node's root too ([`Self::check_own`]).
     async fn latest_proposed(&self) -> Result<u64, ProposerError> {
         let own = self
             .call(IStateManager::latestProposalOfCall {
@@ -347,6 +440,7 @@ impl Proposer {
         let proposal = self
             .call(IStateManager::proposalsCall { index: own.index })
             .await?;
+        self.check_own(own.index.saturating_to(), &proposal).await?;
         Ok(proposal.l2BlockNumber)
     }
 
@@ -744,7 +838,10 @@ impl Proposer {
                     warn!(target: "rollup::proposer", %err, "proposal round failed; retrying");
                     self.report(false, || format!("proposal round failed: {err}"));
                 }
-                if let Some(alarm) = self.final_disagreement() {
+                if let Err(err) = self.recheck_own().await {
+                    debug!(target: "rollup::proposer", %err, "could not read again the proposals of this account this node disagrees with; next round");
+                }
+                if let Some(alarm) = self.alarm() {
                     self.report(false, || alarm);
                 }
                 match self.reclaim_bonds(next_bond).await {
