@@ -2091,6 +2091,28 @@ async fn a_resolution_removed_by_an_l1_reorg_is_made_again_body() {
     );
 }
 
+/// Whether role `name`'s health reports an error containing `wanted` as its latest event.
+async fn role_alarmed(devnet: &Devnet, name: &str, wanted: &str) -> bool {
+    let roles = devnet.l2("rollup_getRoles", json!([])).await;
+    roles["roles"].as_array().unwrap().iter().any(|role| {
+        let at = |event: &str| role[event]["atMs"].as_u64().unwrap_or_default();
+        role["name"] == name
+            && at("lastError") >= at("lastSuccess")
+            && role["lastError"]["message"]
+                .as_str()
+                .is_some_and(|error| error.contains(wanted))
+    })
+}
+
+/// Moves L1 time past proposal `index`'s challenge period, which leaves it final.
+async fn let_it_become_final(l1: &DynProvider, s: &Setup, index: u64) {
+    let period: u64 = view(l1, s.state_manager, IStateManager::challengePeriodCall {})
+        .await
+        .to();
+    advance(l1, period + 1).await;
+    assert!(is_final(l1, s, index).await, "the false root is not final");
+}
+
 /// A live proposal of the proposer's own account that its node disagrees with (here made with
 /// the proposer's key from the CLI; a safe-head proposal under an L1 reorg could be one) is an
 /// alarm in the proposer's health at once, not only when it is final: unchallenged, it becomes
@@ -2150,27 +2172,13 @@ async fn a_false_live_proposal_of_the_proposers_own_is_an_alarm_body() {
     };
     assert_eq!(proposal(&l1, &s, index).await.proposer, s.proposer);
 
-    let proposer_alarm = |wanted: String| {
-        let devnet = &devnet;
-        async move {
-            let roles = devnet.l2("rollup_getRoles", json!([])).await;
-            roles["roles"].as_array().unwrap().iter().any(|role| {
-                let at = |event: &str| role[event]["atMs"].as_u64().unwrap_or_default();
-                role["name"] == "proposer"
-                    && at("lastError") >= at("lastSuccess")
-                    && role["lastError"]["message"]
-                        .as_str()
-                        .is_some_and(|error| error.contains(&wanted))
-            })
-        }
-    };
     let live = format!(
         "live proposal(s) of this account disagree with this node's output roots now; the newest, #{index} of L2 block {block}"
     );
     until(
         &devnet,
         "the proposer's alarm on its own live proposal",
-        || async { proposer_alarm(live.clone()).await.then_some(()) },
+        || async { role_alarmed(&devnet, "proposer", &live).await.then_some(()) },
     )
     .await;
     assert!(
@@ -2179,20 +2187,14 @@ async fn a_false_live_proposal_of_the_proposers_own_is_an_alarm_body() {
     );
 
     // Final: the alarm names it as final, and no longer as live.
-    let period: u64 = view(&l1, s.state_manager, IStateManager::challengePeriodCall {})
-        .await
-        .to();
-    advance(&l1, period + 1).await;
-    assert!(
-        is_final(&l1, &s, index).await,
-        "the false root is not final"
-    );
+    let_it_become_final(&l1, &s, index).await;
+    let made_final = format!("#{index} of L2 block {block}, made");
     until(
         &devnet,
         "the proposer's alarm on the final root",
         || async {
-            let final_alarm = proposer_alarm(format!("#{index} of L2 block {block}, made")).await;
-            let still_live = proposer_alarm("live proposal(s)".into()).await;
+            let final_alarm = role_alarmed(&devnet, "proposer", &made_final).await;
+            let still_live = role_alarmed(&devnet, "proposer", "live proposal(s)").await;
             (final_alarm && !still_live).then_some(())
         },
     )
@@ -2238,31 +2240,17 @@ async fn a_false_root_that_became_final_is_an_alarm_body() {
         p.stateRoot == false_root
     })
     .await;
-    let period: u64 = view(&l1, s.state_manager, IStateManager::challengePeriodCall {})
-        .await
-        .to();
-    advance(&l1, period + 1).await;
-    assert!(
-        is_final(&l1, &s, index).await,
-        "the false root is not final"
+    let_it_become_final(&l1, &s, index).await;
+    let alarm = format!(
+        "final proposal(s) disagree with this node's output roots; the newest, #{index} of L2 block"
     );
-    let alarm = format!("#{index} of L2 block");
     until(
         &devnet,
         "the proposer's and challenger's alarms",
         || async {
-            let roles = devnet.l2("rollup_getRoles", json!([])).await;
-            let alarmed = |name: &str| {
-                roles["roles"].as_array().unwrap().iter().any(|role| {
-                    let at = |event: &str| role[event]["atMs"].as_u64().unwrap_or_default();
-                    role["name"] == name
-                        && at("lastError") >= at("lastSuccess")
-                        && role["lastError"]["message"].as_str().is_some_and(|error| {
-                            error.contains("final proposal(s) disagree") && error.contains(&alarm)
-                        })
-                })
-            };
-            (alarmed("proposer") && alarmed("challenger")).then_some(())
+            (role_alarmed(&devnet, "proposer", &alarm).await
+                && role_alarmed(&devnet, "challenger", &alarm).await)
+                .then_some(())
         },
     )
     .await;
