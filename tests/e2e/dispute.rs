@@ -2104,6 +2104,17 @@ async fn role_alarmed(devnet: &Devnet, name: &str, wanted: &str) -> bool {
     })
 }
 
+/// A devnet whose challenger cannot pay for a challenge (no ETH on L1): a false proposal
+/// stays. Returns its L1 (and account 0's provider on it), kept for as long as the devnet.
+async fn devnet_without_challenger(dir: &Path) -> (Anvil, Devnet, Setup, DynProvider) {
+    let anvil = Anvil::start();
+    let devnet = Devnet::start_fast(&anvil.url, dir);
+    let s = setup(&devnet, dir);
+    let l1 = devnet.l1(0);
+    l1_rpc(&l1, "anvil_setBalance", json!([s.challenger, "0x0"])).await;
+    (anvil, devnet, s, l1)
+}
+
 /// Moves L1 time past proposal `index`'s challenge period, which leaves it final.
 async fn let_it_become_final(l1: &DynProvider, s: &Setup, index: u64) {
     let period: u64 = view(l1, s.state_manager, IStateManager::challengePeriodCall {})
@@ -2123,13 +2134,8 @@ fn a_false_live_proposal_of_the_proposers_own_is_an_alarm() {
 }
 
 async fn a_false_live_proposal_of_the_proposers_own_is_an_alarm_body() {
-    let anvil = Anvil::start();
     let dir = tempfile::tempdir().unwrap();
-    let devnet = Devnet::start_fast(&anvil.url, dir.path());
-    let s = setup(&devnet, dir.path());
-    let l1 = devnet.l1(0);
-    // No challenger to remove it.
-    l1_rpc(&l1, "anvil_setBalance", json!([s.challenger, "0x0"])).await;
+    let (_anvil, devnet, s, l1) = devnet_without_challenger(dir.path()).await;
     let proposer_account = devnet
         .info
         .accounts
@@ -2211,13 +2217,8 @@ fn a_false_root_that_became_final_is_an_alarm() {
 }
 
 async fn a_false_root_that_became_final_is_an_alarm_body() {
-    let anvil = Anvil::start();
     let dir = tempfile::tempdir().unwrap();
-    let devnet = Devnet::start_fast(&anvil.url, dir.path());
-    let s = setup(&devnet, dir.path());
-    let l1 = devnet.l1(0);
-    // The challenger cannot challenge.
-    l1_rpc(&l1, "anvil_setBalance", json!([s.challenger, "0x0"])).await;
+    let (_anvil, devnet, s, l1) = devnet_without_challenger(dir.path()).await;
     until(&devnet, "a safe block past the genesis", || async {
         let status = devnet.l2("rollup_syncStatus", json!([])).await;
         (status["safeL2"]["number"].as_u64().unwrap_or_default() >= 2).then_some(())
