@@ -2867,9 +2867,7 @@ pub(crate) async fn prove(args: ProveArgs) -> eyre::Result<()> {
 /// `--prover`'s.
 pub(crate) async fn finalize(args: FinalizeArgs) -> eyre::Result<()> {
     let client = Client::new(&args.tx.client).await?;
-    let again = &client.signer_flag;
-    let tx = args.tx.tx;
-    let w = client.l2_withdrawal(tx).await?;
+    let w = client.l2_withdrawal(args.tx.tx).await?;
     let asset = client.withdrawal_asset(&w.withdrawal).await;
     out!("withdrawal {}: {}", w.hash, describe(&w.withdrawal, &asset));
     let prover = args.prover.unwrap_or(client.sender);
@@ -2911,83 +2909,12 @@ pub(crate) async fn finalize(args: FinalizeArgs) -> eyre::Result<()> {
     // With --wait, a finalization L1 refuses as not final yet (an L1 reorg put it in a block
     // older than the one the wait saw final) waits again.
     let receipt = loop {
-        if args.wait {
-            let mut last_report = None::<Instant>;
-            loop {
-                // A wait can last the whole challenge period: an L1 node that drops a request or
-                // restarts meanwhile does not end it.
-                let read = async {
-                    let finalized = client.finalized(w.hash).await?;
-                    let proven = client.proven(w.hash, prover).await?;
-                    let proposal = client.proposal(proven.proposalIndex).await?;
-                    let is_final = client.is_final(proven.proposalIndex).await?;
-                    Ok::<_, eyre::Report>((finalized, proven, proposal, is_final))
-                };
-                let (finalized, proven, proposal, is_final) = match read.await {
-                    Ok(read) => read,
-                    Err(err) => {
-                        pause_after_failed_read(err, start, args.timeout).await?;
-                        continue;
-                    }
-                };
-                if finalized {
-                    // Paid while it waited (by another run): nothing left to send.
-                    out!("already finalized: nothing to do");
-                    return Ok(());
-                }
-                if proven.provenAt == 0 {
-                    if args.prover.is_some() {
-                        bail!(
-                            "{prover} has not proven withdrawal {}: `rollup-node withdrawal-status {tx}{again}` lists who did",
-                            w.hash
-                        );
-                    }
-                    bail!(
-                        "withdrawal {} is not proven by this account ({prover}): run `rollup-node prove {tx}{again}` first, or finalize with another account's proof: `rollup-node finalize {tx}{again} --prover <address>` (`rollup-node withdrawal-status {tx}{again}` lists who proved it)",
-                        w.hash
-                    );
-                }
-                if proposal.removed {
-                    bail!(
-                        "proposal #{} that {whose} is against was removed on L1: run `rollup-node prove {tx}{again}` again",
-                        proven.proposalIndex
-                    );
-                }
-                if is_final {
-                    break;
-                }
-                if args.timeout.is_some_and(|limit| start.elapsed() > limit) {
-                    bail!(
-                        "proposal #{} is still not final after {:?}",
-                        proven.proposalIndex,
-                        start.elapsed()
-                    );
-                }
-                if last_report.is_none_or(|t| t.elapsed() >= Duration::from_secs(5))
-                    && let (Ok(period), Ok(l1_now), Ok(open)) = (
-                        client.challenge_period().await,
-                        client.l1_time().await,
-                        client.open_games(proven.proposalIndex).await,
-                    )
-                {
-                    let final_at = proposal.timestamp + period;
-                    if open > 0 {
-                        out!(
-                            "waiting for proposal #{}: {open} dispute game(s) on it still open (`rollup-node disputes`); final once they end in its favour",
-                            proven.proposalIndex
-                        );
-                    } else {
-                        out!(
-                            "waiting for proposal #{} to become final at {} ({} s of L1 time left)",
-                            proven.proposalIndex,
-                            utc(final_at),
-                            final_at.saturating_sub(l1_now)
-                        );
-                    }
-                    last_report = Some(Instant::now());
-                }
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
+        if args.wait
+            && wait_until_final(&client, &args, &w, (prover, &whose), start).await? == Waited::Paid
+        {
+            // Paid while it waited (by another run): nothing left to send.
+            out!("already finalized: nothing to do");
+            return Ok(());
         }
         match client
             .send(false, client.l1_bridge, input.clone(), U256::ZERO, what)
@@ -3017,6 +2944,103 @@ pub(crate) async fn finalize(args: FinalizeArgs) -> eyre::Result<()> {
     );
     out!("L1 tx: {}", receipt.transaction_hash);
     Ok(())
+}
+
+/// How [`wait_until_final`] ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Waited {
+    /// The proposal the withdrawal is proven against is final.
+    Final,
+    /// The withdrawal was paid meanwhile.
+    Paid,
+}
+
+/// `finalize --wait`: waits until the proposal that `prover` proved withdrawal `w` against is
+/// final (or the withdrawal was paid meanwhile), saying every 5 s what it waits for (`whose`
+/// names that proof). Fails if the withdrawal is not proven by `prover`, its proposal was
+/// removed, or `--timeout` passed since `start`. A wait can last the whole challenge period:
+/// an L1 node that drops a request or restarts meanwhile does not end it.
+async fn wait_until_final(
+    client: &Client,
+    args: &FinalizeArgs,
+    w: &L2Withdrawal,
+    (prover, whose): (Address, &str),
+    start: Instant,
+) -> eyre::Result<Waited> {
+    let again = &client.signer_flag;
+    let tx = args.tx.tx;
+    let mut last_report = None::<Instant>;
+    loop {
+        let read = async {
+            let finalized = client.finalized(w.hash).await?;
+            let proven = client.proven(w.hash, prover).await?;
+            let proposal = client.proposal(proven.proposalIndex).await?;
+            let is_final = client.is_final(proven.proposalIndex).await?;
+            Ok::<_, eyre::Report>((finalized, proven, proposal, is_final))
+        };
+        let (finalized, proven, proposal, is_final) = match read.await {
+            Ok(read) => read,
+            Err(err) => {
+                pause_after_failed_read(err, start, args.timeout).await?;
+                continue;
+            }
+        };
+        if finalized {
+            return Ok(Waited::Paid);
+        }
+        if proven.provenAt == 0 {
+            if args.prover.is_some() {
+                bail!(
+                    "{prover} has not proven withdrawal {}: `rollup-node withdrawal-status {tx}{again}` lists who did",
+                    w.hash
+                );
+            }
+            bail!(
+                "withdrawal {} is not proven by this account ({prover}): run `rollup-node prove {tx}{again}` first, or finalize with another account's proof: `rollup-node finalize {tx}{again} --prover <address>` (`rollup-node withdrawal-status {tx}{again}` lists who proved it)",
+                w.hash
+            );
+        }
+        if proposal.removed {
+            bail!(
+                "proposal #{} that {whose} is against was removed on L1: run `rollup-node prove {tx}{again}` again",
+                proven.proposalIndex
+            );
+        }
+        if is_final {
+            return Ok(Waited::Final);
+        }
+        if args.timeout.is_some_and(|limit| start.elapsed() > limit) {
+            bail!(
+                "proposal #{} is still not final after {:?}",
+                proven.proposalIndex,
+                start.elapsed()
+            );
+        }
+        if last_report.is_none_or(|t| t.elapsed() >= Duration::from_secs(5))
+            && let (Ok(period), Ok(l1_now), Ok(open)) = (
+                client.challenge_period().await,
+                client.l1_time().await,
+                client.open_games(proven.proposalIndex).await,
+            )
+        {
+            let final_at = proposal.timestamp + period;
+            if open > 0 {
+                out!(
+                    "waiting for proposal #{}: {open} dispute game(s) on it still open (`rollup-node disputes`); final once they end in its favour",
+                    proven.proposalIndex
+                );
+            } else {
+                out!(
+                    "waiting for proposal #{} to become final at {} ({} s of L1 time left)",
+                    proven.proposalIndex,
+                    utc(final_at),
+                    final_at.saturating_sub(l1_now)
+                );
+            }
+            last_report = Some(Instant::now());
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
 }
 
 /// A view call through `provider`, with the contract's error named if it reverts.
