@@ -39,7 +39,7 @@ use alloy_consensus::{Transaction as _, TxEnvelope};
 use alloy_network::TransactionBuilder;
 use alloy_primitives::{Address, B256, Bytes, U256, utils::format_ether};
 use alloy_provider::Provider;
-use alloy_rpc_types_eth::{BlockId, Filter, TransactionRequest};
+use alloy_rpc_types_eth::{BlockId, Filter, TransactionReceipt, TransactionRequest};
 use alloy_sol_types::SolEvent;
 use alloy_sol_types::{SolCall, SolValue};
 use rollup_execution::{
@@ -439,26 +439,51 @@ impl DisputeAgent {
         input: Vec<u8>,
         value: U256,
     ) -> Result<bool, DisputeError> {
-        let simulated = TransactionRequest::default()
-            .with_from(self.me())
-            .with_to(to)
-            .with_value(value)
-            .with_input(input.clone());
-        if let Err(err) = self.sender.call_latest(simulated).await {
-            let err = rollup_l1::call_failure(&err);
-            warn!(target: "rollup::dispute", what, %err, "move not sent: its simulation fails");
+        if !self.simulates_with_value(what, to, &input, value).await {
             return Ok(false);
         }
         let receipt = self
             .sender
             .send_with_value(to, Bytes::from(input), value)
             .await?;
+        Ok(self.sent(what, receipt))
+    }
+
+    /// Whether a transaction of `input` to `to` (without value) succeeds on L1's latest state;
+    /// said as a warning if not.
+    async fn simulates(&self, what: &str, to: Address, input: &[u8]) -> bool {
+        self.simulates_with_value(what, to, input, U256::ZERO).await
+    }
+
+    /// [`Self::simulates`], paying `value`.
+    async fn simulates_with_value(
+        &self,
+        what: &str,
+        to: Address,
+        input: &[u8],
+        value: U256,
+    ) -> bool {
+        let simulated = TransactionRequest::default()
+            .with_from(self.me())
+            .with_to(to)
+            .with_value(value)
+            .with_input(input.to_vec());
+        if let Err(err) = self.sender.call_latest(simulated).await {
+            let err = rollup_l1::call_failure(&err);
+            warn!(target: "rollup::dispute", what, %err, "move not sent: its simulation fails");
+            return false;
+        }
+        true
+    }
+
+    /// Logs `receipt` of a `what` sent; whether it succeeded.
+    fn sent(&self, what: &str, receipt: TransactionReceipt) -> bool {
         if receipt.status() {
             info!(target: "rollup::dispute", what, tx = %receipt.transaction_hash, "sent");
         } else {
             warn!(target: "rollup::dispute", what, tx = %receipt.transaction_hash, "reverted on L1");
         }
-        Ok(receipt.status())
+        receipt.status()
     }
 
     /// The node's claim at `at` of level 0 (an output root); `None` if it has not derived it.
@@ -1017,6 +1042,9 @@ impl DisputeAgent {
         let store = self
             .call(verifier, IOneStepVerifier::segmentStoreCall {})
             .await?;
+        // Each opening stands alone (the batch's bytes, checked against its record): those
+        // left go out together, not an L1 block each.
+        let mut opens = Vec::new();
         for segment in batch.block_segments() {
             let opened = self
                 .call(
@@ -1036,7 +1064,24 @@ impl DisputeAgent {
                 segment: U256::from(segment),
             }
             .abi_encode();
-            if self.send("open segment", store, input, U256::ZERO).await? {
+            if self.simulates("open segment", store, &input).await {
+                opens.push((segment, Bytes::from(input)));
+            }
+        }
+        if opens.is_empty() {
+            return Ok(());
+        }
+        let results = self
+            .sender
+            .send_many(
+                opens
+                    .iter()
+                    .map(|(_, input)| (store, input.clone(), U256::ZERO))
+                    .collect(),
+            )
+            .await;
+        for ((segment, _), result) in opens.into_iter().zip(results) {
+            if self.sent("open segment", result?) {
                 metrics::counter!("rollup_dispute_segments_opened_total").increment(1);
                 info!(target: "rollup::dispute", record = batch.record, segment, "opened a segment for a transaction's step");
             }
