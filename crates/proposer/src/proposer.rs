@@ -834,12 +834,17 @@ impl Proposer {
                     return;
                 }
                 last_proposal_round = Some(std::time::Instant::now());
+                // Before proposing, so the round's report is of what stands now.
+                let alarmed = self.alarm().is_some();
+                if let Err(err) = self.recheck_own().await {
+                    debug!(target: "rollup::proposer", %err, "could not read again the proposals of this account this node disagrees with; next round");
+                }
+                if alarmed && self.alarm().is_none() {
+                    self.report(true, || "no proposal this node disagrees with is left".into());
+                }
                 if let Err(err) = self.propose_once().await {
                     warn!(target: "rollup::proposer", %err, "proposal round failed; retrying");
                     self.report(false, || format!("proposal round failed: {err}"));
-                }
-                if let Err(err) = self.recheck_own().await {
-                    debug!(target: "rollup::proposer", %err, "could not read again the proposals of this account this node disagrees with; next round");
                 }
                 if let Some(alarm) = self.alarm() {
                     self.report(false, || alarm);
