@@ -67,6 +67,9 @@ const IN_PROGRESS: u8 = 1;
 /// `DisputeGame.Status.ProposerWon`.
 const PROPOSER_WON: u8 = 2;
 
+/// `DisputeGame.Status.ChallengerWon`.
+const CHALLENGER_WON: u8 = 3;
+
 /// Games this account may lose on one proposal it still disagrees with before it stops
 /// challenging it: a lost game on a false root means the game was played against this node
 /// (or it has a bug), and the challenge period may still leave time for another; past this
@@ -312,6 +315,11 @@ pub struct DisputeAgent {
     /// What the last round found wrong although it ran, each once: the role's health reports
     /// them, joined, instead of success.
     alarms: Vec<String>,
+    /// Games this account lost defending a proposal of its own whose root this node agrees
+    /// with: game id → (proposal, L2 block). Said once each as an error; an alarm for as long
+    /// as the process runs (a true root removed and its bond lost: played against this node,
+    /// or this node too slow or unfunded to answer in time).
+    lost_defending: BTreeMap<u64, (u64, u64)>,
 }
 
 /// A disputed block as this node derived it: its hash and where it was derived from (its
@@ -353,6 +361,7 @@ impl DisputeAgent {
             leftovers_since: None,
             final_false: BTreeMap::new(),
             alarms: Vec::new(),
+            lost_defending: BTreeMap::new(),
         }
     }
 
@@ -1605,12 +1614,24 @@ impl DisputeAgent {
                         // Only `step` ends a game with the proposer to move and the proposer
                         // winning; `resolve` gives it the game when the challenger ran out of
                         // time.
-                        self.lost
+                        let newly = self
+                            .lost
                             .entry(game.proposal)
                             .or_default()
-                            .insert(id, game.proposerToMove);
+                            .insert(id, game.proposerToMove)
+                            .is_none();
+                        if newly {
+                            metrics::counter!("rollup_dispute_games_lost_total", "side" => "challenger")
+                                .increment(1);
+                        }
                     }
                 }
+            }
+            if game.status == CHALLENGER_WON
+                && game.challenger != me
+                && !self.lost_defending.contains_key(&id)
+            {
+                self.check_defended_loss(id, &game, &mut proposals).await;
             }
             if game.status != IN_PROGRESS {
                 // The cursor passes a game once L1 finalized its end: an L1 reorg could still
@@ -1691,14 +1712,82 @@ impl DisputeAgent {
         self.check_reserve(playing + challenges.len(), challenges.iter().sum())
             .await;
         self.make(moves).await?;
-        let mut steps = Vec::new();
+        // Each step goes out as soon as its witness is ready (a step's segments take L1 blocks
+        // to open, which must not hold another game's step back): this account's own steps
+        // first, as its proposals' bonds hang on them, then the steps a challenger may make to
+        // end a game early, each by its deadline.
+        at_step.sort_by_key(|(_, game, proposal)| {
+            let used = if game.proposerToMove {
+                game.proposerUsed
+            } else {
+                game.challengerUsed
+            };
+            (
+                proposal.proposer != me,
+                (game.lastMove + params.max_clock).saturating_sub(used),
+            )
+        });
         for (id, game, proposal) in at_step {
             if let Some(next) = self.play_logged(id, &game, &proposal, &params).await {
-                steps.push(next);
+                self.make(vec![next]).await?;
             }
         }
-        self.make(steps).await?;
         self.collect().await
+    }
+
+    /// Records game `id`, which the challenger won, if it was played on a proposal of this
+    /// account whose root this node agrees with: a true root removed and its bond lost. Said
+    /// once as an error and counted (`rollup_dispute_games_lost_total`); an alarm from then on
+    /// (see [`Self::lost_defending`]). `proposals` caches the proposals read this round.
+    async fn check_defended_loss(
+        &mut self,
+        id: u64,
+        game: &Game,
+        proposals: &mut HashMap<u64, Proposal>,
+    ) {
+        let proposal = match proposals.get(&game.proposal) {
+            Some(proposal) => proposal.clone(),
+            None => match self
+                .call(
+                    self.config.state_manager,
+                    IStateManager::proposalsCall {
+                        index: U256::from(game.proposal),
+                    },
+                )
+                .await
+            {
+                Ok(proposal) => {
+                    proposals.insert(game.proposal, proposal.clone());
+                    proposal
+                }
+                Err(_) => return,
+            },
+        };
+        if proposal.proposer != self.me() {
+            // Not ours: never read again.
+            self.lost_defending.insert(id, (game.proposal, u64::MAX));
+            return;
+        }
+        let agreed = self
+            .store
+            .reader()
+            .ok()
+            .and_then(|reader| Self::output_claim(&reader, proposal.l2BlockNumber).ok())
+            .flatten()
+            .is_some_and(|ours| ours.hash() == proposal.stateRoot);
+        if !agreed {
+            // A root of its own this node no longer agrees with: the proposer says so.
+            self.lost_defending.insert(id, (game.proposal, u64::MAX));
+            return;
+        }
+        metrics::counter!("rollup_dispute_games_lost_total", "side" => "proposer").increment(1);
+        error!(
+            target: "rollup::dispute", game = id, proposal = game.proposal,
+            l2_block = proposal.l2BlockNumber, challenger = %game.challenger,
+            "LOST a game defending a proposal whose root this node agrees with: the proposal is removed and its bond went to the challenger. This node ran out of time (down, behind, or unfunded while its turn ran) or the game was played against it: look at the game's moves"
+        );
+        self.lost_defending
+            .insert(id, (game.proposal, proposal.l2BlockNumber));
     }
 
     /// A move that could not be made this round (`err`; `unfunded`: for want of ETH): an alarm, in the log once and in the
@@ -1899,11 +1988,20 @@ impl DisputeAgent {
             game.challengerUsed
         };
         let deadline = game.lastMove + params.max_clock - used;
-        // A party resolves its own games at once; anyone else's only once they have waited a
-        // whole clock for their parties (so two roles of one node never race to resolve the same
-        // game, yet no game stays open because its parties are gone).
+        // A party resolves the games it won at once; anyone else's only once they have waited
+        // a whole clock for their parties (so two roles of one node never race to resolve the
+        // same game, yet no game stays open because its parties are gone). A game this
+        // account lost on its clock (it is the side to move) is the winner's to resolve: the
+        // defender resolving one first removed its proposal before its steps in the
+        // proposal's other games landed, which then refunded those challengers instead of
+        // paying their bonds to it.
         let party = game.challenger == me || proposal.proposer == me;
-        let resolvable = if party {
+        let to_move_is_me = if game.proposerToMove {
+            proposal.proposer == me
+        } else {
+            game.challenger == me
+        };
+        let resolvable = if party && !to_move_is_me {
             deadline
         } else {
             deadline.saturating_add(params.max_clock)
@@ -1916,12 +2014,16 @@ impl DisputeAgent {
             deadline,
             then: Then::Nothing,
         };
-        if params.now >= resolvable || (party && proposal.removed) {
+        if params.now >= resolvable || (game.challenger == me && proposal.removed) {
             let input = IDisputeGame::resolveCall { id: U256::from(id) }.abi_encode();
             return Ok(Some(Move {
                 then: Then::Resolved,
                 ..to_move("resolve", input)
             }));
+        }
+        if proposal.removed || (to_move_is_me && params.now >= deadline) {
+            // Nothing left to win: its challenger resolves it (and takes a refund or the bond).
+            return Ok(None);
         }
         let at_step = game.level == 1 && game.hi - game.lo == 1;
         let mid = game.lo + (game.hi - game.lo) / 2;
@@ -2239,6 +2341,17 @@ impl DisputeAgent {
     /// which stands every round once found: a final root this node disagrees with.
     fn alarm(&self) -> Option<String> {
         let mut all: Vec<String> = self.final_alarm().into_iter().collect();
+        let lost: Vec<_> = self
+            .lost_defending
+            .iter()
+            .filter(|(_, (_, block))| *block != u64::MAX)
+            .collect();
+        if let Some((game, (proposal, block))) = lost.last() {
+            all.push(format!(
+                "{} game(s) lost defending proposals whose roots this node agrees with; the newest, game {game} on proposal #{proposal} of L2 block {block}: a true root removed and its bond lost",
+                lost.len()
+            ));
+        }
         for alarm in &self.alarms {
             if !all.contains(alarm) {
                 all.push(alarm.clone());
@@ -2780,6 +2893,96 @@ mod tests {
         );
         let alarm = allowlisted.alarm().unwrap();
         assert!(alarm.contains("its proposer is allowlisted"), "{alarm}");
+    }
+
+    /// A party resolves the games it won at once, but not one it lost on its clock: the
+    /// defender resolving a lost game removed its proposal before its steps in that
+    /// proposal's other games landed, which then refunded their challengers. Anyone resolves
+    /// a game a whole clock after its deadline; a removed proposal's games are its
+    /// challengers' to resolve.
+    #[tokio::test]
+    async fn a_party_resolves_at_once_only_the_games_it_won() {
+        let fixture = crate::proposer::tests::genesis_store("dispute-resolve");
+        let (url, _) = recording_l1().await;
+        let mut agent = test_agent(&fixture.store, &url);
+        let me = agent.me();
+        let other = Address::repeat_byte(7);
+        let params = Params {
+            now: 1_000,
+            challenge_period: 60,
+            challenger_bond: U256::ZERO,
+            max_clock: 30,
+        };
+        // Level 0, the proposer to move, its clock out at 970 + 30 - 20 = 980.
+        let game = |challenger, proposer_to_move| Game {
+            proposal: 3,
+            challenger,
+            level: 0,
+            status: IN_PROGRESS,
+            proposerToMove: proposer_to_move,
+            lo: 0,
+            hi: 8,
+            l2Block: 0,
+            proposerUsed: 20,
+            challengerUsed: 20,
+            lastMove: 970,
+            loClaim: B256::ZERO,
+            hiClaim: B256::ZERO,
+            midClaim: B256::ZERO,
+            bond: U256::ZERO,
+        };
+        let proposal = |proposer, removed| Proposal {
+            stateRoot: B256::repeat_byte(6),
+            batchRoot: B256::ZERO,
+            l2BlockHash: B256::ZERO,
+            l2BlockNumber: 9,
+            proposer,
+            timestamp: 0,
+            l1Block: 0,
+            removed,
+            bondReturned: false,
+            bond: U256::ZERO,
+        };
+        let what = |next: Option<Move>| next.map(|next| next.what);
+        let mut play = async |game: Game, proposal: Proposal, now: u64| {
+            let params = Params { now, ..params };
+            what(agent.play(5, &game, &proposal, &params).await.unwrap())
+        };
+
+        // The defender's clock ran out: its loss, the challenger's to resolve.
+        assert_eq!(
+            play(game(other, true), proposal(me, false), 1_000).await,
+            None
+        );
+        // ... or anyone's, a whole clock later.
+        assert_eq!(
+            play(game(other, true), proposal(me, false), 1_010).await,
+            Some("resolve")
+        );
+        // The challenger's clock ran out: the defender resolves at once.
+        assert_eq!(
+            play(game(other, false), proposal(me, false), 1_000).await,
+            Some("resolve")
+        );
+        // As the challenger: a won game at once, a lost one not.
+        assert_eq!(
+            play(game(me, true), proposal(other, false), 1_000).await,
+            Some("resolve")
+        );
+        assert_eq!(
+            play(game(me, false), proposal(other, false), 1_000).await,
+            None
+        );
+        // A removed proposal: nothing left for its defender to win; its challenger resolves
+        // the game for its refund.
+        assert_eq!(
+            play(game(other, false), proposal(me, true), 975).await,
+            None
+        );
+        assert_eq!(
+            play(game(me, false), proposal(other, true), 975).await,
+            Some("resolve")
+        );
     }
 
     /// A challenge the account cannot make (an underfunded challenger) is an alarm, in the log
