@@ -184,7 +184,7 @@ async fn game(l1: &DynProvider, s: &Setup, id: u64) -> Game {
     .await
 }
 
-/// The first game on `proposal` opened by `challenger`.
+/// The newest game on `proposal` opened by `challenger`.
 async fn game_on(
     devnet: &Devnet,
     l1: &DynProvider,
@@ -199,7 +199,8 @@ async fn game_on(
             let count: u64 = view(l1, s.dispute_game, IDisputeGame::gameCountCall {})
                 .await
                 .to();
-            for id in 0..count {
+            // The newest: a proposal may be challenged again after a game on it ended.
+            for id in (0..count).rev() {
                 let g = game(l1, s, id).await;
                 if g.proposal == proposal && g.challenger == challenger {
                     return Some(id);

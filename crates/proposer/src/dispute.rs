@@ -320,7 +320,19 @@ pub struct DisputeAgent {
     /// as the process runs (a true root removed and its bond lost: played against this node,
     /// or this node too slow or unfunded to answer in time).
     lost_defending: BTreeMap<u64, (u64, u64)>,
+    /// L2 blocks whose segments were opened ahead for a game on this account's proposal
+    /// ([`Self::open_ahead`]).
+    opened_ahead: HashSet<u64>,
+    /// Whether the last round saw a game on this account's proposal in a block's trace (level
+    /// 1, where its steps and their segments come) whose side to move has less than
+    /// [`PRESSING`] of L1 time left (see [`Self::pressing`]).
+    pressing: bool,
 }
+
+/// A game whose side to move has less L1 time than this left is played without anything else
+/// of the account's loop in between (a devnet's whole game; the last minute of a production
+/// turn).
+const PRESSING: u64 = 60;
 
 /// A disputed block as this node derived it: its hash and where it was derived from (its
 /// inbox record, that record's batch and L1 block). An L1 reorg that re-posts the block's
@@ -362,6 +374,8 @@ impl DisputeAgent {
             final_false: BTreeMap::new(),
             alarms: Vec::new(),
             lost_defending: BTreeMap::new(),
+            opened_ahead: HashSet::new(),
+            pressing: false,
         }
     }
 
@@ -1034,18 +1048,47 @@ impl DisputeAgent {
     /// them there.
     async fn open_segments(&self, batch: &BlockBatch) -> Result<(), DisputeError> {
         for part in batch.parts() {
-            self.open_part_segments(part).await?;
+            self.open_part_segments(part, usize::MAX).await?;
         }
         Ok(())
     }
 
-    /// [`Self::open_segments`] for one record's part of the block.
-    async fn open_part_segments(&self, batch: &BlockBatch) -> Result<(), DisputeError> {
+    /// Opens ahead the segments of `block` a step may read: for a game of this account's own
+    /// proposal that reached the block's trace (level 1), since at the step the proposer's
+    /// turn is down to the clock extension, and on a devnet's 10 s opening several segments
+    /// one L1 block after another did not fit in it; and before a challenger's step. At most
+    /// one L1 transaction per record part and call (a round must not wait long on it: other
+    /// games' moves come due), so a blob batch's loads advance over the rounds. Returns
+    /// whether nothing was left to open.
+    async fn open_ahead(&mut self, block: u64) -> Result<bool, DisputeError> {
+        let Some(batch) = self.block_batch(block).await?.cloned() else {
+            return Ok(true);
+        };
+        if !batch.has_batch_txs() || batch.transactions().is_none() {
+            // Nothing to open, or blobs this node does not have (a transaction step then keeps
+            // its STEP_INPUT witness).
+            return Ok(true);
+        }
+        let mut done = true;
+        for part in batch.parts() {
+            done &= self.open_part_segments(part, 1).await?;
+        }
+        Ok(done)
+    }
+
+    /// [`Self::open_segments`] for one record's part of the block, sending at most `budget`
+    /// rounds of L1 transactions (the calldata segments go in one); whether nothing is left
+    /// to open.
+    async fn open_part_segments(
+        &self,
+        batch: &BlockBatch,
+        budget: usize,
+    ) -> Result<bool, DisputeError> {
         if let Some(blob) = &batch.blob {
-            return self.open_blob_segments(batch, blob).await;
+            return self.open_blob_segments(batch, blob, budget).await;
         }
         let Some(data) = &batch.data else {
-            return Ok(());
+            return Ok(true);
         };
         let verifier = self.one_step_verifier().await?;
         let store = self
@@ -1054,6 +1097,7 @@ impl DisputeAgent {
         // Each opening stands alone (the batch's bytes, checked against its record): those
         // left go out together, not an L1 block each.
         let mut opens = Vec::new();
+        let mut unopened = 0;
         for segment in batch.block_segments() {
             let opened = self
                 .call(
@@ -1067,6 +1111,10 @@ impl DisputeAgent {
             if opened.opened {
                 continue;
             }
+            if budget == 0 {
+                return Ok(false);
+            }
+            unopened += 1;
             let input = ISegmentStore::openCall {
                 record: U256::from(batch.record),
                 data: data.clone(),
@@ -1077,8 +1125,10 @@ impl DisputeAgent {
                 opens.push((segment, Bytes::from(input)));
             }
         }
+        // A simulation that failed (said as a warning) leaves its segment to the next round.
+        let mut all = opens.len() == unopened;
         if opens.is_empty() {
-            return Ok(());
+            return Ok(all);
         }
         let results = self
             .sender
@@ -1093,9 +1143,11 @@ impl DisputeAgent {
             if self.sent("open segment", result?) {
                 metrics::counter!("rollup_dispute_segments_opened_total").increment(1);
                 info!(target: "rollup::dispute", record = batch.record, segment, "opened a segment for a transaction's step");
+            } else {
+                all = false;
             }
         }
-        Ok(())
+        Ok(all)
     }
 
     /// Opens every segment with a transaction of the block of a blob batch in the verifier's
@@ -1107,12 +1159,14 @@ impl DisputeAgent {
         &self,
         batch: &BlockBatch,
         blob: &BlobBatch,
-    ) -> Result<(), DisputeError> {
+        mut budget: usize,
+    ) -> Result<bool, DisputeError> {
         let verifier = self.one_step_verifier().await?;
         let store = self
             .call(verifier, IOneStepVerifier::segmentStoreCall {})
             .await?;
         let record = U256::from(batch.record);
+        let mut all = true;
         for segment in batch.block_segments() {
             let opened = self
                 .call(
@@ -1142,11 +1196,12 @@ impl DisputeAgent {
                 if last == Some(next) {
                     // A load that landed moved nothing: never spin on it.
                     warn!(target: "rollup::dispute", record = batch.record, segment, next, "a blob load did not move the segment's chain; trying again next round");
-                    return Ok(());
+                    return Ok(false);
                 }
                 last = Some(next);
                 let (what, input, elements) = match next_blob_load(covering.clone(), next) {
                     BlobLoad::Done => break,
+                    _ if budget == 0 => return Ok(false),
                     BlobLoad::Whole(index) => {
                         let values = blob.blobs[index].clone();
                         let (commitment, proof) =
@@ -1201,10 +1256,11 @@ impl DisputeAgent {
                         ("load blob elements", input, range.len())
                     }
                 };
+                budget -= 1;
                 if !self.send(what, store, input, U256::ZERO).await? {
                     // Not proven this round (someone else's load came first, or L1 refused):
                     // the next round starts again from where the store stands.
-                    return Ok(());
+                    return Ok(false);
                 }
                 metrics::counter!("rollup_dispute_blob_elements_loaded_total")
                     .increment(elements as u64);
@@ -1217,6 +1273,10 @@ impl DisputeAgent {
                     blob.blobs[element / BLOB_ELEMENTS][at + 1..at + 32].to_vec()
                 })
                 .collect();
+            if budget == 0 {
+                return Ok(false);
+            }
+            budget -= 1;
             let input = ISegmentStore::openBlobCall {
                 record,
                 envelope: blob.envelope.clone(),
@@ -1230,9 +1290,11 @@ impl DisputeAgent {
             {
                 metrics::counter!("rollup_dispute_segments_opened_total").increment(1);
                 info!(target: "rollup::dispute", record = batch.record, segment, "opened a blob segment for a step");
+            } else {
+                all = false;
             }
         }
-        Ok(())
+        Ok(all)
     }
 
     /// The `STEP_DEPOSIT` witness of the step at `position` of `block`, if its input is an ETH
@@ -1494,6 +1556,15 @@ impl DisputeAgent {
         }
     }
 
+    /// Whether a game on this account's proposal, in a block's trace (level 1, where its
+    /// step and the segments to open for it come), moves fast: its side to move had less than
+    /// a minute of L1 time left at the last round. The proposer whose loop runs this agent
+    /// then leaves its own L1 transactions (a proposal, a bond) for later: each takes L1
+    /// blocks, and on a devnet's clock a turn at the step lasts ten seconds.
+    pub const fn pressing(&self) -> bool {
+        self.pressing
+    }
+
     /// How often the agent looks at proposals and games.
     pub const fn interval(&self) -> Duration {
         self.config.interval
@@ -1584,6 +1655,10 @@ impl DisputeAgent {
         let mut at_step = Vec::new();
         // Games in progress this account plays (challenger, or proposer defending).
         let mut playing = 0;
+        // Blocks of this account's proposals whose traces games bisect: their segments are
+        // opened ahead of the step.
+        let mut ahead = std::collections::BTreeSet::new();
+        self.pressing = false;
         for id in self.game_cursor..game_count {
             // A read that fails skips this game for the round, not the moves already decided
             // for the others (nor the cursor: the game is read again next round).
@@ -1677,6 +1752,16 @@ impl DisputeAgent {
             };
             if game.challenger == me || proposal.proposer == me {
                 playing += 1;
+                let used = if game.proposerToMove {
+                    game.proposerUsed
+                } else {
+                    game.challengerUsed
+                };
+                let deadline = (game.lastMove + params.max_clock).saturating_sub(used);
+                if proposal.proposer == me && game.level == 1 && !proposal.removed {
+                    ahead.insert(game.l2Block);
+                    self.pressing |= deadline <= params.now.saturating_add(PRESSING);
+                }
             }
             // A game at its step may need L1 transactions of its own before its move (segments
             // to open, blobs to load, each waiting for its receipt): played after the others'
@@ -1730,6 +1815,20 @@ impl DisputeAgent {
         for (id, game, proposal) in at_step {
             if let Some(next) = self.play_logged(id, &game, &proposal, &params).await {
                 self.make(vec![next]).await?;
+            }
+        }
+        for block in ahead {
+            if self.opened_ahead.contains(&block) {
+                continue;
+            }
+            match self.open_ahead(block).await {
+                Ok(true) => {
+                    self.opened_ahead.insert(block);
+                }
+                Ok(false) => {}
+                Err(err) => {
+                    debug!(target: "rollup::dispute", block, %err, "could not open the block's segments ahead of its step; trying next round");
+                }
             }
         }
         self.collect().await
@@ -2070,6 +2169,14 @@ impl DisputeAgent {
             // The proposer must prove its step; if the node can show it is wrong (a padding
             // step after the seal, or a deposit L1 proves), or no verifier can prove it and the
             // proposer is not allowlisted, end the game now instead of waiting for its clock.
+            // The block's segments a transaction's step reads are opened first, one L1
+            // transaction per round (as for the account's own proposals): opened all at once
+            // they took L1 blocks that held an outsider's other games' moves back past their
+            // deadlines, for a game the proposer's clock ends anyway.
+            if game.lo > 0 && !self.open_ahead(game.l2Block).await? {
+                debug!(target: "rollup::dispute", game = id, position = game.lo, "the proposer is to step; opening the block's segments first, a transaction a round");
+                return Ok(None);
+            }
             let allowlisted = self
                 .call(
                     self.config.state_manager,

@@ -829,6 +829,13 @@ impl Proposer {
             let round = async {
                 if let Some(agent) = defender.as_mut() {
                     agent.round_logged().await;
+                    // A proposal and a bond deposit take L1 blocks each, which a fast game's
+                    // turn may not have (an outsider's defender lost a devnet game at its
+                    // step with this loop's proposal in between): they wait for the game.
+                    if due && agent.pressing() {
+                        debug!(target: "rollup::proposer", "a game on this account's proposals moves fast: proposing after it");
+                        return;
+                    }
                 }
                 if !due {
                     return;
@@ -840,7 +847,9 @@ impl Proposer {
                     debug!(target: "rollup::proposer", %err, "could not read again the proposals of this account this node disagrees with; next round");
                 }
                 if alarmed && self.alarm().is_none() {
-                    self.report(true, || "no proposal this node disagrees with is left".into());
+                    self.report(true, || {
+                        "no proposal this node disagrees with is left".into()
+                    });
                 }
                 if let Err(err) = self.propose_once().await {
                     warn!(target: "rollup::proposer", %err, "proposal round failed; retrying");
