@@ -457,35 +457,36 @@ async fn deploy_with_the_production_preset_then_run_a_replica_body() {
     assert!(status["l1Cursor"].is_object(), "{status}");
 
     // A sequencer whose proposer key is not the StateManager's proposer (anvil's account 3)
-    // reports it and deposits no bond: before, it locked the 20 ETH bond, then failed every
-    // round with StateManager_NotProposer.
+    // refuses to start and deposits no bond: before, it locked the 20 ETH bond, then failed
+    // every round with StateManager_NotProposer (and later warned once an interval).
     let wrong_proposer = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
-    let sequencer = Replica::start(
-        &anvil.url,
-        &rollup_json,
-        &dir.path().join("sequencer"),
-        &[
+    let sequencer = Command::new(env!("CARGO_BIN_EXE_rollup-node"))
+        .arg("node")
+        .arg("--config")
+        .arg(&rollup_json)
+        .args(["--l1-rpc-url", &anvil.url, "--rpc-addr", "127.0.0.1:0"])
+        .arg("--datadir")
+        .arg(dir.path().join("sequencer"))
+        .args([
             "--sequencer",
-            "--block-time",
-            "1s",
             "--batcher-key",
             keys[1],
-            "--batcher-window-margin",
-            "3600",
             "--proposer-key",
             wrong_proposer,
-            "--proposer-head",
-            "safe",
-            "--proposal-interval",
-            "1s",
-        ],
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let output = tokio::task::spawn_blocking(move || sequencer.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "it started: {stderr}");
+    assert!(
+        stderr.contains("is not the StateManager's proposer"),
+        "{stderr}"
     );
-    crate::support::wait_until(Duration::from_secs(90), "the proposer's refusal", || {
-        sequencer
-            .log()
-            .contains("is not the StateManager's proposer")
-            .then_some(())
-    });
     let bonded: U256 = view(
         &ProviderBuilder::new()
             .connect_http(anvil.url.parse().unwrap())
@@ -496,8 +497,7 @@ async fn deploy_with_the_production_preset_then_run_a_replica_body() {
         },
     )
     .await;
-    assert_eq!(bonded, U256::ZERO, "{}", sequencer.log());
-    drop(sequencer);
+    assert_eq!(bonded, U256::ZERO);
 
     // The production preset, read back from L1.
     let owner = ProviderBuilder::new()
@@ -688,4 +688,68 @@ async fn the_devnet_takes_its_chain_id_and_gas_limit_from_the_flags_body() {
 
     let devnet = Devnet::start_with(&anvil.url, &datadir, &[]);
     assert_eq!(chain(&devnet).await, (json!("0x1092"), json!("0x3938700")));
+}
+
+/// A replica whose `rollup.json` contradicts the deployment it names on L1 (an edited chain id,
+/// genesis, sequencing window or contract address) refuses to start, naming the field. Before,
+/// it derived a chain of its own from the right L1 and served it without a word.
+#[test]
+fn a_replica_refuses_a_config_its_deployment_contradicts() {
+    crate::support::run(a_replica_refuses_a_config_its_deployment_contradicts_body());
+}
+
+async fn a_replica_refuses_a_config_its_deployment_contradicts_body() {
+    let anvil = Anvil::start();
+    let dir = tempfile::tempdir().unwrap();
+    let devnet = crate::support::Devnet::start_fast(&anvil.url, &dir.path().join("devnet"));
+    let deployed = RollupConfig::from_file(&dir.path().join("devnet").join("rollup.json")).unwrap();
+    let edits: [(&str, fn(&mut RollupConfig), &str); 4] = [
+        (
+            "chain",
+            |c| c.l2_chain_id += 1,
+            "rollup config's l2ChainId is",
+        ),
+        (
+            "base-fee",
+            |c| c.genesis.base_fee_per_gas = c.genesis.base_fee_per_gas.saturating_add(1),
+            "genesis (alloc, timestamp, gasLimit or baseFeePerGas)",
+        ),
+        (
+            "window",
+            |c| c.sequencing_window += 1,
+            "rollup config's sequencingWindow is",
+        ),
+        (
+            "swapped",
+            |c| {
+                std::mem::swap(&mut c.contracts.batch_inbox, &mut c.contracts.state_manager);
+            },
+            "rollup config's contracts.stateManager is",
+        ),
+    ];
+    for (name, edit, expected) in edits {
+        let mut config = deployed.clone();
+        edit(&mut config);
+        let path = dir.path().join(format!("{name}.json"));
+        std::fs::write(&path, serde_json::to_string(&config).unwrap()).unwrap();
+        let node = spawn_replica(&path, &anvil.url, &dir.path().join(name));
+        let output = tokio::task::spawn_blocking(move || node.wait_with_output().unwrap())
+            .await
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{name}: it started\n{stderr}");
+        assert!(stderr.contains(expected), "{name}: {stderr}");
+    }
+    // The deployment's own config starts.
+    let path = dir.path().join("rollup.json");
+    std::fs::write(&path, serde_json::to_string(&deployed).unwrap()).unwrap();
+    let mut node = spawn_replica(&path, &anvil.url, &dir.path().join("replica"));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        node.try_wait().unwrap().is_none(),
+        "the deployment's own config was refused\n{}",
+        devnet.log()
+    );
+    let _ = node.kill();
+    let _ = node.wait();
 }

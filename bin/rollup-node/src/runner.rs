@@ -50,7 +50,12 @@ pub(crate) async fn run_replica(args: NodeArgs) -> eyre::Result<()> {
         }
     };
     let (checked, beacon) = tokio::join!(
-        check_l1_chain(&config, &args.l1_rpc_url, Some(START_CHECK_TIMEOUT)),
+        check_l1_chain(
+            &config,
+            &args.l1_rpc_url,
+            Some(START_CHECK_TIMEOUT),
+            roles.proposer.as_ref().map(|key| key.address()),
+        ),
         beacon
     );
     let checked = checked?;
@@ -83,6 +88,7 @@ async fn check_l1_chain(
     config: &RollupConfig,
     l1_rpc_url: &str,
     timeout: Option<Duration>,
+    proposer: Option<alloy_primitives::Address>,
 ) -> eyre::Result<bool> {
     let l1 = rollup_l1::L1Rpc::connect(l1_rpc_url).await?;
     let origin = config.genesis.l1_origin;
@@ -126,6 +132,20 @@ async fn check_l1_chain(
             origin.hash,
             block.hash
         );
+        // The deployment's own values: a config that contradicts them derives a chain of its
+        // own. One L1 cannot read yet (syncing, or an address without code) is warned about.
+        let client = alloy_rpc_client::RpcClient::new_http(l1_rpc_url.parse()?);
+        match rollup_service::check::check_deployment(client, config, proposer).await {
+            Ok(warnings) => {
+                for warning in warnings {
+                    warn!(target: "rollup::node", "{warning}");
+                }
+            }
+            Err(rollup_service::check::DeploymentCheck::Unread(why)) => {
+                warn!(target: "rollup::node", "cannot check the rollup config against its deployment on L1: {why}");
+            }
+            Err(err) => eyre::bail!("{err}"),
+        }
         Ok(true)
     };
     match checked.await {
@@ -481,7 +501,7 @@ async fn follow_l1(
             let rollup_config = node.config().clone();
             let checked = tokio::select! {
                 _ = cancel.cancelled() => break,
-                checked = check_l1_chain(&rollup_config, &config.url, None) => checked?,
+                checked = check_l1_chain(&rollup_config, &config.url, None, None) => checked?,
             };
             if !checked {
                 tokio::select! {

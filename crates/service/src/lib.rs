@@ -13,6 +13,7 @@
 //! - [`Services::stop`] returns only after every role task has ended; errors are logged with the
 //!   role's name (target `rollup::service`), never swallowed silently.
 
+pub mod check;
 pub mod deploy;
 pub mod devnet;
 
