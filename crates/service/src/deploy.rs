@@ -347,6 +347,17 @@ impl DeployPlan {
         if self.dispute_game == Some(Address::ZERO) {
             return bad("dispute_game must not be the zero address".into());
         }
+        // Each role sends from its own loop, and a node refuses one account for two roles: a
+        // deployment with one could not be run until a timelocked change of one of them.
+        if self.batcher == self.proposer {
+            return bad(format!(
+                "batcher and proposer are the same account {}: a node runs each role from its own account (two on one take each other's nonces) and refuses one key for both; give each its own",
+                self.batcher
+            ));
+        }
+        if self.dispute_game == Some(self.owner) {
+            warn!(owner = %self.owner, "dispute_game (the guardian) is the owner: the guardian should be a multisig of its own, able to act at once while the owner acts through the timelock");
+        }
         if self.l2_chain_id == 0 {
             return bad("l2_chain_id must not be 0".into());
         }
@@ -1478,6 +1489,10 @@ mod tests {
             "owner must not be the zero address",
         );
         refused(&|c| c.batcher = Address::ZERO, "batcher");
+        refused(
+            &|c| c.proposer = c.batcher,
+            "batcher and proposer are the same account",
+        );
         refused(&|c| c.l2_chain_id = 0, "l2_chain_id");
         // The genesis total is locked in the bridge, so it must be ETH that can exist.
         refused(
