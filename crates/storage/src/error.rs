@@ -83,6 +83,11 @@ pub enum StorageError {
     /// The write would break chain continuity (a bug in the caller).
     #[error("inconsistent write: {0}")]
     Inconsistent(String),
+    /// A commit failed and MDBX aborted the transaction itself: nothing of it was written.
+    #[error(
+        "committing to the database failed, and nothing of the write was kept (a full disk, or the database map at its size limit?): free space under the datadir and start the node again; it resumes from its last commit"
+    )]
+    CommitFailed,
 }
 
 impl StorageError {

@@ -135,8 +135,18 @@ impl StoreWriter {
 
     /// Makes every write of this transaction durable and visible, atomically.
     pub fn commit(self) -> Result<()> {
-        self.tx.commit()?;
-        Ok(())
+        // When MDBX fails a commit (ENOSPC while writing its pages) it aborts the transaction
+        // itself, and the binding's drop then aborts it again, gets `BadTxn` and panics: a
+        // full disk killed the node with a panic and no fatal-error line (an outsider's
+        // finding). The panic is caught here and becomes the error it stands for; the other
+        // commit errors come back as they are.
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || self.tx.commit())) {
+            Ok(committed) => {
+                committed?;
+                Ok(())
+            }
+            Err(_) => Err(StorageError::CommitFailed),
+        }
     }
 
     /// The genesis hash `config` describes.
