@@ -18,7 +18,8 @@
 //!   hashes.
 //! - A block is reported removed only if it was reported added, and only while it is among the
 //!   last [`REORG_WINDOW`] blocks reported: a deeper reorg reports the window's blocks removed
-//!   and is logged as a warning.
+//!   and is logged as a warning. Every block of the new chain after the fork is reported added,
+//!   down to [`HASH_HISTORY`] blocks back.
 //! - The follower runs only while someone listens: with no subscriber and no filter it tracks
 //!   the head without reading blocks.
 
@@ -68,6 +69,10 @@ pub const REORG_WINDOW: usize = 256;
 pub const LIVE_FEED_LOGS: usize = 1_000_000;
 /// Blocks the follower reads per database transaction while catching up.
 const CATCH_UP_CHUNK: u64 = 64;
+/// Blocks reported whose number and hash the follower keeps (40 bytes each, 2.6 MB in all),
+/// beyond the [`REORG_WINDOW`] it keeps whole: a reorg deeper than the window finds where the
+/// new chain forks from what was reported, and every block after that is reported added.
+const HASH_HISTORY: usize = 65_536;
 
 /// One block as the live feeds report it, read once for all of them.
 #[derive(Debug)]
@@ -268,6 +273,7 @@ impl Live {
                 held: Arc::new(AtomicUsize::new(0)),
                 logs_budget: self.0.logs_budget,
                 last_seen: self.0.heads.borrow().unsafe_l2,
+                reported: VecDeque::from([self.0.heads.borrow().unsafe_l2]),
             };
             tokio::spawn(follow(
                 Arc::downgrade(&self.0),
@@ -525,12 +531,18 @@ struct Follower {
     logs_budget: usize,
     /// The newest block reported (or, while idle, the head it last saw).
     last_seen: BlockNumHash,
+    /// The last [`HASH_HISTORY`] blocks reported, oldest first, the window's among them (and
+    /// first the head the feed started from).
+    reported: VecDeque<BlockNumHash>,
 }
 
 impl Follower {
     /// Nobody listens: forget the window, remember only where the chain is.
     fn idle(&mut self, head: BlockNumHash) {
         self.window.clear();
+        self.reported.clear();
+        // Where the listeners' feed starts counts as reported: a reorg below it is found too.
+        self.reported.push_back(head);
         self.last_seen = head;
     }
 
@@ -563,6 +575,9 @@ impl Follower {
                 number: tip.number.saturating_sub(1),
                 hash: tip.parent_hash,
             };
+            if self.reported.back().is_some_and(|b| b.number >= tip.number) {
+                self.reported.pop_back();
+            }
             removed.push(tip);
         }
         let mut next = self.last_seen.number + 1;
@@ -570,16 +585,33 @@ impl Follower {
             && reader.block_hash(self.last_seen.number)? != Some(self.last_seen.hash)
         {
             // The block below the first one to read was replaced too: while nobody listened,
-            // or by a reorg deeper than the window. Report its height again; below it nothing
-            // is checked.
-            if !removed.is_empty() {
+            // or by a reorg deeper than the window. The blocks reported before the window say
+            // where the new chain forks off: every block after that is reported added. Only
+            // past them (or with nothing reported) the height is reported again, unchecked
+            // below, and never above the head.
+            let deep = !removed.is_empty();
+            while let Some(reported) = self.reported.back() {
+                if reported.number <= head
+                    && reader.block_hash(reported.number)? == Some(reported.hash)
+                {
+                    break;
+                }
+                self.reported.pop_back();
+            }
+            next = match self.reported.back() {
+                Some(fork) => {
+                    self.last_seen = *fork;
+                    fork.number + 1
+                }
+                None => self.last_seen.number.min(head),
+            };
+            if deep {
                 warn!(
                     target: "rollup::rpc",
                     below = self.last_seen.number + 1, window = REORG_WINDOW,
-                    "L2 reorg deeper than the live feeds' window: removed logs below it are not reported"
+                    "L2 reorg deeper than the live feeds' window: removed logs below it are not reported; the new chain's blocks are"
                 );
             }
-            next = self.last_seen.number;
         }
         events.extend(removed.into_iter().rev().map(ChainEvent::Removed));
         let last = head.min(next.saturating_add(chunk - 1));
@@ -589,6 +621,10 @@ impl Follower {
             self.window.push_back(Arc::clone(&block));
             if self.window.len() > REORG_WINDOW {
                 self.window.pop_front();
+            }
+            self.reported.push_back(block.num_hash());
+            if self.reported.len() > HASH_HISTORY {
+                self.reported.pop_front();
             }
             events.push(ChainEvent::Added(block));
         }

@@ -462,6 +462,49 @@ async fn a_filter_polled_too_rarely_is_dropped_with_an_error() {
     assert_eq!(gone["message"], json!("filter not found"));
 }
 
+/// A reorg deeper than the window of blocks kept whole (an expired sequencing window can
+/// replace hundreds of unsafe blocks): every block of the new chain after the fork is reported,
+/// from the fork on, even while the new chain is still shorter than the old one. Before, the
+/// feeds stalled until the new chain passed the window's old bottom and skipped the blocks
+/// below it.
+#[tokio::test]
+async fn a_reorg_deeper_than_the_window_reports_the_new_chain_from_its_fork() {
+    let f = fixture().await;
+    let config = config();
+    let client = ws(f.addr).await;
+    let mut heads = subscribe(&client, vec![json!("newHeads")]).await;
+    let old = rollup_rpc::REORG_WINDOW as u64 + 20;
+    for _ in 0..old {
+        append(&f.store, &config, 13, Vec::new());
+    }
+    f.publish_head();
+    for number in 3..3 + old {
+        let head = next(&mut heads, "a head of the old chain").await;
+        assert_eq!(head["number"], json!(format!("{number:#x}")));
+    }
+    // Every block above 2 is replaced by a shorter chain of five.
+    f.unwind_to(2);
+    let mut replaced = Vec::new();
+    for _ in 0..5 {
+        replaced.push(append(
+            &f.store,
+            &config,
+            14,
+            vec![deposit(3, ETHER, RECIPIENT, U256::ZERO)],
+        ));
+    }
+    f.publish_head();
+    for (number, hash) in (3u64..).zip(&replaced) {
+        let head = next(&mut heads, "a head of the new chain").await;
+        assert_eq!(
+            (head["number"].clone(), head["hash"].clone()),
+            (json!(format!("{number:#x}")), json!(hash)),
+            "the new chain in order, from the block after the fork"
+        );
+    }
+    quiet(&mut heads, "a head past the new chain").await;
+}
+
 /// The fixture, with a live feed that holds at most `logs` logs.
 async fn fixture_holding_logs(logs: usize) -> Fixture {
     fixture_with(FixtureOptions {
