@@ -361,6 +361,13 @@ impl<T: AsyncRead + Unpin> AsyncRead for FlowStream<T> {
         }
         this.behind = None;
         this.flow.paused.store(false, Ordering::Release);
+        // A read parked in the socket is woken when the client is given up on from the
+        // writing side: it then fails and the connection closes. Before, it stayed open, its
+        // slot and send buffer held, until the client itself sent or closed.
+        this.flow.reader.register(cx.waker());
+        if let Some(err) = this.dead() {
+            return Poll::Ready(Err(err));
+        }
         Pin::new(&mut this.inner).poll_read(cx, buf)
     }
 }
@@ -649,6 +656,30 @@ mod tests {
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
         // And so is its socket's writing, which a client that reads nothing would hold up.
         let err = stream.write_all(b"answer").await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+    }
+
+    /// A read waiting in the socket fails as soon as the client is given up on from the
+    /// writing side (its writes refused for the timeout), so the connection closes.
+    #[tokio::test]
+    async fn a_waiting_read_ends_when_the_writing_side_gives_the_client_up() {
+        use tokio::io::AsyncReadExt;
+
+        let (ours, _theirs) = tokio::io::duplex(64);
+        let flow = Arc::new(websocket_flow(&Arc::default()));
+        let mut stream = FlowStream::new(ours, Arc::clone(&flow));
+        // On a task of its own, as the server's reading half: nothing else wakes it.
+        let reading = tokio::spawn(async move {
+            let mut buf = [0; 1];
+            stream.read(&mut buf).await
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        flow.give_up();
+        let err = tokio::time::timeout(Duration::from_secs(2), reading)
+            .await
+            .expect("woken by the give-up")
+            .unwrap()
+            .unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
     }
 
