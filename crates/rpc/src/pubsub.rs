@@ -61,6 +61,8 @@ use crate::{
 pub const CHAIN_EVENT_BUFFER: usize = 512;
 /// Recently reported blocks kept (with their logs) to report them removed after a reorg.
 pub const REORG_WINDOW: usize = 256;
+/// The fewest of them kept when their logs crowd out a new block's (see [`LIVE_FEED_LOGS`]).
+const MIN_REORG_WINDOW: usize = 16;
 /// Most logs the live feed holds at once in the block events alive (each event keeps its
 /// block's logs for every subscriber and filter that has not read it yet, and for reporting
 /// them removed). A block whose logs would go past it is sent without them: about 300 MB of
@@ -616,7 +618,13 @@ impl Follower {
         events.extend(removed.into_iter().rev().map(ChainEvent::Removed));
         let last = head.min(next.saturating_add(chunk - 1));
         for number in next..=last {
-            let block = Arc::new(read_block(reader, number, &self.held, self.logs_budget)?);
+            let block = Arc::new(read_block(
+                reader,
+                number,
+                &self.held,
+                self.logs_budget,
+                &mut self.window,
+            )?);
             self.last_seen = block.num_hash();
             self.window.push_back(Arc::clone(&block));
             if self.window.len() > REORG_WINDOW {
@@ -633,12 +641,17 @@ impl Follower {
 }
 
 /// Block `number` of the snapshot, with its header JSON and every log if they fit within
-/// `budget` beside the logs `held` already (which then counts them).
+/// `budget` beside the logs `held` already (which then counts them). To make room it first
+/// lets go of the oldest blocks of `window` (kept to report their logs removed in a reorg),
+/// down to [`MIN_REORG_WINDOW`]: new logs for the listeners come before removed logs of old
+/// blocks. Before, a steady 4 000 logs a block filled the budget with the window alone, and
+/// every log subscriber was dropped with no slow client at all.
 fn read_block(
     reader: &StoreReader,
     number: u64,
     held: &Arc<AtomicUsize>,
     budget: usize,
+    window: &mut VecDeque<Arc<BlockEvent>>,
 ) -> Result<BlockEvent> {
     let missing = || RpcError::Internal(format!("L2 block {number} is not stored"));
     let header = reader.header(number)?.ok_or_else(missing)?;
@@ -649,7 +662,12 @@ fn read_block(
         append_block_logs(reader, &header, |_| true, &mut logs)?;
     }
     // Only the follower adds to `held`; readers dropping events only take from it.
-    let room = budget.saturating_sub(held.load(Ordering::Relaxed));
+    let room = || budget.saturating_sub(held.load(Ordering::Relaxed));
+    while logs.len() > room() && window.len() > MIN_REORG_WINDOW {
+        // Its logs leave the count once no listener holds the event any more.
+        window.pop_front();
+    }
+    let room = room();
     let logs = if logs.len() <= room {
         held.fetch_add(logs.len(), Ordering::Relaxed);
         Some(logs)

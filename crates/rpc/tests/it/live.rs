@@ -603,6 +603,23 @@ async fn the_live_feed_counts_the_logs_of_every_block_event_still_alive() {
     );
 }
 
+/// A steady stream of log-heavy blocks to a subscriber that reads promptly: the live feed lets
+/// go of the oldest blocks it keeps for reorg reports to hold the new blocks' logs. Before, the
+/// kept blocks alone filled the budget and the subscriber was dropped.
+#[tokio::test(flavor = "multi_thread")]
+async fn old_reorg_reports_give_way_to_new_logs() {
+    // Room for 17 logs: 16 kept blocks of one log each, and the next block's.
+    let f = fixture_holding_logs(17).await;
+    let client = ws(f.addr).await;
+    let mut logs = subscribe(&client, vec![json!("logs"), json!({"address": EMITS_LOG})]).await;
+    for seed in 3..40u8 {
+        let hash = append_logging_block(&f.store, seed);
+        f.publish_head();
+        let log = next(&mut logs, "the new block's log").await;
+        assert_eq!(log["blockHash"], json!(hash), "block of seed {seed}");
+    }
+}
+
 /// What installed filters and log subscriptions name is bounded over all clients together
 /// (`MAX_LIVE_CRITERIA`): a filter past it is refused with `-32005`, and one uninstalled, or a
 /// subscription that ends, gives its share back. Before, 3 072 subscriptions of 5 000 criteria
