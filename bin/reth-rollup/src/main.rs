@@ -638,6 +638,26 @@ where
             warn!(target: "rollup::exex", "batches go in blobs but --rollup.l1-beacon-url is not set: this node reads them back from memory and reth's blob pool, which lose them at a restart, so a restart that replays an older L1 block with a blob batch stops until the flag is given");
         }
     }
+    // The config against the deployment it names, as `rollup-node node` checks it: one that
+    // contradicts it derives a chain of its own. A reth still syncing up to the deployment
+    // has no code there yet: a warning.
+    match rollup_service::check::check_deployment(
+        transport.clone().into_client(),
+        &core.config,
+        roles.proposer.as_ref().map(|key| key.address()),
+    )
+    .await
+    {
+        Ok(warnings) => {
+            for warning in warnings {
+                warn!(target: "rollup::exex", "{warning}");
+            }
+        }
+        Err(rollup_service::check::DeploymentCheck::Unread(why)) => {
+            warn!(target: "rollup::exex", "cannot check the rollup config against its deployment on L1: {why}");
+        }
+        Err(err) => return Err(eyre::eyre!("{err}")),
+    }
     let services = Services::start(
         &core.config,
         &core.store,
