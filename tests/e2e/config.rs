@@ -116,6 +116,16 @@ fn spawn_replica(
     l1_url: &str,
     datadir: &std::path::Path,
 ) -> std::process::Child {
+    spawn_node(config, l1_url, datadir, &[])
+}
+
+/// [`spawn_replica`] with `extra` flags (roles, keys).
+fn spawn_node(
+    config: &std::path::Path,
+    l1_url: &str,
+    datadir: &std::path::Path,
+    extra: &[&str],
+) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_rollup-node"))
         .arg("node")
         .arg("--config")
@@ -123,6 +133,7 @@ fn spawn_replica(
         .args(["--l1-rpc-url", l1_url, "--rpc-addr", "127.0.0.1:0"])
         .arg("--datadir")
         .arg(datadir)
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -460,24 +471,18 @@ async fn deploy_with_the_production_preset_then_run_a_replica_body() {
     // refuses to start and deposits no bond: before, it locked the 20 ETH bond, then failed
     // every round with StateManager_NotProposer (and later warned once an interval).
     let wrong_proposer = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
-    let sequencer = Command::new(env!("CARGO_BIN_EXE_rollup-node"))
-        .arg("node")
-        .arg("--config")
-        .arg(&rollup_json)
-        .args(["--l1-rpc-url", &anvil.url, "--rpc-addr", "127.0.0.1:0"])
-        .arg("--datadir")
-        .arg(dir.path().join("sequencer"))
-        .args([
+    let sequencer = spawn_node(
+        &rollup_json,
+        &anvil.url,
+        &dir.path().join("sequencer"),
+        &[
             "--sequencer",
             "--batcher-key",
             keys[1],
             "--proposer-key",
             wrong_proposer,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        ],
+    );
     let output = tokio::task::spawn_blocking(move || sequencer.wait_with_output().unwrap())
         .await
         .unwrap();
