@@ -708,7 +708,9 @@ async fn a_replica_refuses_a_config_its_deployment_contradicts_body() {
     let dir = tempfile::tempdir().unwrap();
     let devnet = crate::support::Devnet::start_fast(&anvil.url, &dir.path().join("devnet"));
     let deployed = RollupConfig::from_file(&dir.path().join("devnet").join("rollup.json")).unwrap();
-    let edits: [(&str, fn(&mut RollupConfig), &str); 4] = [
+    // (name, the edit, what the refusal says)
+    type Edit = (&'static str, fn(&mut RollupConfig), &'static str);
+    let edits: [Edit; 4] = [
         (
             "chain",
             |c| c.l2_chain_id += 1,
