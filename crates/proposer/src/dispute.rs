@@ -327,6 +327,11 @@ pub struct DisputeAgent {
     /// 1, where its steps and their segments come) whose side to move has less than
     /// [`PRESSING`] of L1 time left (see [`Self::pressing`]).
     pressing: bool,
+    /// Whether the last round saw any game of this account (either side) whose side to move
+    /// has less than [`PRESSING`] of L1 time left: collecting credit and bonds then waits.
+    busy: bool,
+    /// Whether this round may still send openings ahead ([`Self::open_ahead`]).
+    may_open: bool,
 }
 
 /// A game whose side to move has less L1 time than this left is played without anything else
@@ -376,6 +381,8 @@ impl DisputeAgent {
             lost_defending: BTreeMap::new(),
             opened_ahead: HashSet::new(),
             pressing: false,
+            busy: false,
+            may_open: false,
         }
     }
 
@@ -1069,6 +1076,19 @@ impl DisputeAgent {
             // its STEP_INPUT witness).
             return Ok(true);
         }
+        // Read first: a block whose segments are all open costs the round nothing.
+        let mut done = true;
+        for part in batch.parts() {
+            done &= self.open_part_segments(part, 0).await?;
+        }
+        if done {
+            return Ok(true);
+        }
+        // One block's openings a round over all games: eight games steered to steps in eight
+        // blocks, each opening in turn, held another game's pick past its deadline.
+        if !std::mem::take(&mut self.may_open) {
+            return Ok(false);
+        }
         let mut done = true;
         for part in batch.parts() {
             done &= self.open_part_segments(part, 1).await?;
@@ -1659,6 +1679,8 @@ impl DisputeAgent {
         // opened ahead of the step.
         let mut ahead = std::collections::BTreeSet::new();
         self.pressing = false;
+        self.busy = false;
+        self.may_open = true;
         for id in self.game_cursor..game_count {
             // A read that fails skips this game for the round, not the moves already decided
             // for the others (nor the cursor: the game is read again next round).
@@ -1758,6 +1780,7 @@ impl DisputeAgent {
                     game.challengerUsed
                 };
                 let deadline = (game.lastMove + params.max_clock).saturating_sub(used);
+                self.busy |= deadline <= params.now.saturating_add(PRESSING);
                 if proposal.proposer == me && game.level == 1 && !proposal.removed {
                     ahead.insert(game.l2Block);
                     self.pressing |= deadline <= params.now.saturating_add(PRESSING);
@@ -1797,26 +1820,25 @@ impl DisputeAgent {
         self.check_reserve(playing + challenges.len(), challenges.iter().sum())
             .await;
         self.make(moves).await?;
-        // Each step goes out as soon as its witness is ready (a step's segments take L1 blocks
-        // to open, which must not hold another game's step back): this account's own steps
-        // first, as its proposals' bonds hang on them, then the steps a challenger may make to
-        // end a game early, each by its deadline.
-        at_step.sort_by_key(|(_, game, proposal)| {
-            let used = if game.proposerToMove {
-                game.proposerUsed
-            } else {
-                game.challengerUsed
-            };
-            (
-                proposal.proposer != me,
-                (game.lastMove + params.max_clock).saturating_sub(used),
-            )
-        });
-        for (id, game, proposal) in at_step {
+        // This account's own steps first (its proposals' bonds hang on them), their witnesses
+        // built, then all sent together, in one L1 block as the other moves (ten steps due at
+        // once, sent one receipt after another, did not fit in a devnet turn). Their segments
+        // are opened ahead (below), so building a witness rarely waits for L1. Then segments
+        // opened ahead, then the steps a challenger may make to end a game early (which open
+        // what they need with what is left of the round's one block of openings).
+        let (own_steps, optional_steps): (Vec<_>, Vec<_>) = at_step
+            .into_iter()
+            .partition(|(_, _, proposal)| proposal.proposer == me);
+        let mut steps = Vec::new();
+        for (id, game, proposal) in own_steps {
             if let Some(next) = self.play_logged(id, &game, &proposal, &params).await {
-                self.make(vec![next]).await?;
+                steps.push(next);
             }
         }
+        self.make(steps).await?;
+        // Segments opened ahead: one block's worth of L1 transactions a round over all games
+        // (several blocks' openings in one round held every other game's moves past their
+        // deadlines).
         for block in ahead {
             if self.opened_ahead.contains(&block) {
                 continue;
@@ -1825,11 +1847,23 @@ impl DisputeAgent {
                 Ok(true) => {
                     self.opened_ahead.insert(block);
                 }
-                Ok(false) => {}
+                Ok(false) => break,
                 Err(err) => {
                     debug!(target: "rollup::dispute", block, %err, "could not open the block's segments ahead of its step; trying next round");
+                    break;
                 }
             }
+        }
+        let mut steps = Vec::new();
+        for (id, game, proposal) in optional_steps {
+            if let Some(next) = self.play_logged(id, &game, &proposal, &params).await {
+                steps.push(next);
+            }
+        }
+        self.make(steps).await?;
+        // Credit and bonds can wait while a game of this account moves fast.
+        if self.busy {
+            return Ok(());
         }
         self.collect().await
     }

@@ -477,14 +477,20 @@ impl Proposer {
                     index: U256::from(index),
                 })
                 .await?;
+            let is_final = !proposal.removed
+                && self
+                    .call(IStateManager::isFinalCall {
+                        index: U256::from(index),
+                    })
+                    .await?;
+            if !is_final && proposal.proposer == self.sender.address() {
+                // Every live proposal of this account, not only its newest: one made with its
+                // key elsewhere (the CLI) is followed at once by the next proposal of its own.
+                self.check_own(index, &proposal).await?;
+            }
             let settled = if proposal.removed {
                 true
-            } else if self
-                .call(IStateManager::isFinalCall {
-                    index: U256::from(index),
-                })
-                .await?
-            {
+            } else if is_final {
                 let number = proposal.l2BlockNumber;
                 match local_output_root(&self.store, number)? {
                     Some(local) if local.hash() == proposal.stateRoot => {
@@ -831,8 +837,12 @@ impl Proposer {
                     agent.round_logged().await;
                     // A proposal and a bond deposit take L1 blocks each, which a fast game's
                     // turn may not have (an outsider's defender lost a devnet game at its
-                    // step with this loop's proposal in between): they wait for the game.
-                    if due && agent.pressing() {
+                    // step with this loop's proposal in between): they wait for the game, but
+                    // never more than an interval past due, so a slow challenger cannot stop
+                    // proposals.
+                    let overdue = last_proposal_round
+                        .is_none_or(|at| at.elapsed() >= self.config.interval * 2);
+                    if due && agent.pressing() && !overdue {
                         debug!(target: "rollup::proposer", "a game on this account's proposals moves fast: proposing after it");
                         return;
                     }
