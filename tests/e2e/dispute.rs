@@ -1293,6 +1293,86 @@ async fn blob_batch_steps_are_proven_body() {
     );
 }
 
+#[test]
+fn a_step_in_a_block_of_many_blob_segments_opens_them_together() {
+    support::run(a_step_in_a_block_of_many_blob_segments_opens_them_together_body());
+}
+
+/// On the default blob devnet, one L2 block of six calls of 20 000 random calldata bytes (a
+/// blob segment each, about 650 field elements, loaded whole): a game steered to the step of
+/// the block's first transfer ends in the defender's STEP_TRANSACTION proof, and the defender
+/// moved the segments' loads and openings on together, the next transaction of several
+/// segments in one L1 block, not one segment after another (ten games steered to ten such
+/// blocks on the devnet's 30 s clocks were lost that way, every step still waiting for its
+/// segments).
+async fn a_step_in_a_block_of_many_blob_segments_opens_them_together_body() {
+    let started = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    // An L1 that mines a block a second (not one per transaction), as the devnet's, so that
+    // transactions sent together share blocks.
+    let anvil = Anvil::start_with(&["--block-time", "1"]);
+    let devnet = Devnet::start_fast_with(&anvil.url, dir.path(), &["--dispute-interval", "250ms"]);
+    let s = setup(&devnet, dir.path());
+    until(&devnet, "L2 block 20", || async {
+        (quantity(&devnet.l2("eth_blockNumber", json!([])).await) >= 20).then_some(())
+    })
+    .await;
+    let l1 = devnet.l1(0);
+    let (block, receipts) = big_calls_in_one_block(&devnet, 6).await;
+    let first: alloy_rpc_types_eth::TransactionReceipt =
+        serde_json::from_value(receipts[0].clone()).unwrap();
+    let (_, position) = transaction_step(&devnet, &first).await;
+    let id = steer(&devnet, &l1, &s, block, position).await;
+    assert_proven(&devnet, &l1, &s, id, STEP_TRANSACTION).await;
+    let (_, posted) = inbox_record(&l1, &s, block).await;
+    assert!(posted.blobCount > 0, "L2 block {block} was posted in blobs");
+
+    // Every load and opening of the SegmentStore on this devnet is the defender's, for this
+    // block: the segments they moved on, and the transactions by L1 block (a whole blob's
+    // load moves every segment in that blob on).
+    let mut segments = std::collections::BTreeSet::new();
+    let mut by_l1_block: std::collections::BTreeMap<u64, std::collections::BTreeSet<B256>> =
+        Default::default();
+    for signature in [
+        ISegmentStore::BlobElementsLoaded::SIGNATURE_HASH,
+        ISegmentStore::SegmentOpened::SIGNATURE_HASH,
+    ] {
+        let logs = l1
+            .get_logs(
+                &Filter::new()
+                    .address(s.segment_store)
+                    .event_signature(signature)
+                    .from_block(0),
+            )
+            .await
+            .unwrap();
+        for log in logs {
+            segments.insert((log.topics()[1], log.topics()[2]));
+            by_l1_block
+                .entry(log.block_number.unwrap())
+                .or_default()
+                .insert(log.transaction_hash.unwrap());
+        }
+    }
+    assert!(
+        segments.len() >= 6,
+        "the block's six big calls filled six segments or more: {segments:?}"
+    );
+    let widest = by_l1_block.values().map(|txs| txs.len()).max().unwrap_or(0);
+    assert!(
+        widest >= 3,
+        "several of the segments' transactions went out together (at most {widest} in one L1 block): {by_l1_block:?}\n{}",
+        devnet.log()
+    );
+    eprintln!(
+        "{} segments; their {} transactions in {} L1 blocks, at most {widest} in one; step proven after {:.1?}",
+        segments.len(),
+        by_l1_block.values().map(|txs| txs.len()).sum::<usize>(),
+        by_l1_block.len(),
+        started.elapsed()
+    );
+}
+
 /// A signed EIP-1559 transaction from `key` to `to` with `input`, its fee cap 100 gwei and
 /// tip `tip` gwei, as raw hex.
 fn signed_call(
@@ -1339,94 +1419,7 @@ async fn a_block_spanning_batches_is_derived_and_its_steps_proven_body() {
     let dir = tempfile::tempdir().unwrap();
     let (_anvil, devnet, s) = calldata_devnet(dir.path()).await;
     let l1 = devnet.l1(0);
-    let chain_id = devnet.info.l2_chain_id;
-    let key = |i: usize| {
-        alloy_signer_local::PrivateKeySigner::from_bytes(&devnet.info.accounts[i].private_key)
-            .unwrap()
-    };
-    let nonce = async |i: usize| {
-        quantity(
-            &devnet
-                .l2(
-                    "eth_getTransactionCount",
-                    json!([devnet.info.accounts[i].address, "pending"]),
-                )
-                .await,
-        )
-    };
-    let to = devnet.info.accounts[6].address;
-    let (first, last, big) = (4, 5, 3);
-    let client = alloy_rpc_client::RpcClient::new_http(devnet.info.l2_rpc_url.parse().unwrap());
-    let mut found = None;
-    // Up to eight tries: a 100 ms block tick can fall inside the batch's admission, more often
-    // with the whole suite on two cores (CI once split it three times in a row).
-    for attempt in 0..8 {
-        // A plain transfer that sorts first (the highest tip), ten of 20 000 random calldata
-        // bytes each, and a plain transfer that sorts last: one JSON-RPC batch, so they arrive
-        // together.
-        let big_nonce = nonce(big).await;
-        let mut raws = vec![signed_call(
-            &key(first),
-            chain_id,
-            nonce(first).await,
-            to,
-            vec![],
-            9,
-        )];
-        for k in 0..10u64 {
-            let input: Vec<u8> = (0..20_000u32)
-                .map(|i| keccak256((attempt, k, i).abi_encode())[0])
-                .collect();
-            raws.push(signed_call(
-                &key(big),
-                chain_id,
-                big_nonce + k,
-                to,
-                input,
-                3,
-            ));
-        }
-        raws.push(signed_call(
-            &key(last),
-            chain_id,
-            nonce(last).await,
-            to,
-            vec![],
-            2,
-        ));
-        let mut batch = client.new_batch();
-        let waiters: Vec<_> = raws
-            .iter()
-            .map(|raw| {
-                batch
-                    .add_call::<_, B256>("eth_sendRawTransaction", &(raw.clone(),))
-                    .unwrap()
-            })
-            .collect();
-        batch.send().await.unwrap();
-        let mut receipts = Vec::new();
-        for waiter in waiters {
-            let hash = waiter
-                .await
-                .unwrap_or_else(|err| panic!("a transaction: {err}"));
-            let receipt = until(&devnet, "the receipt", || async {
-                let receipt = devnet.l2("eth_getTransactionReceipt", json!([hash])).await;
-                (!receipt.is_null()).then_some(receipt)
-            })
-            .await;
-            assert_eq!(receipt["status"], "0x1", "{receipt}");
-            receipts.push(receipt);
-        }
-        let blocks: std::collections::BTreeSet<u64> = receipts
-            .iter()
-            .map(|receipt| quantity(&receipt["blockNumber"]))
-            .collect();
-        if blocks.len() == 1 {
-            found = Some((*blocks.first().unwrap(), receipts));
-            break;
-        }
-    }
-    let (block, receipts) = found.expect("the burst shared one L2 block in eight attempts");
+    let (block, receipts) = big_calls_in_one_block(&devnet, 10).await;
     let hash_before = devnet
         .l2(
             "eth_getBlockByNumber",
@@ -1509,6 +1502,99 @@ async fn a_block_spanning_batches_is_derived_and_its_steps_proven_body() {
         "spanning block's step proven after {:.1?}",
         started.elapsed()
     );
+}
+
+/// A plain transfer from dev account 4 that sorts first (the highest tip), `count` calls of
+/// 20 000 random calldata bytes each from account 3, and a plain transfer from account 5 that
+/// sorts last, all to account 6, sent in one JSON-RPC batch so they arrive together, until they
+/// land in one L2 block. Returns the block and their receipts, in that order.
+async fn big_calls_in_one_block(devnet: &Devnet, count: u64) -> (u64, Vec<Value>) {
+    let chain_id = devnet.info.l2_chain_id;
+    let key = |i: usize| {
+        alloy_signer_local::PrivateKeySigner::from_bytes(&devnet.info.accounts[i].private_key)
+            .unwrap()
+    };
+    let nonce = async |i: usize| {
+        quantity(
+            &devnet
+                .l2(
+                    "eth_getTransactionCount",
+                    json!([devnet.info.accounts[i].address, "pending"]),
+                )
+                .await,
+        )
+    };
+    let to = devnet.info.accounts[6].address;
+    let (first, last, big) = (4, 5, 3);
+    let client = alloy_rpc_client::RpcClient::new_http(devnet.info.l2_rpc_url.parse().unwrap());
+    // Up to eight tries: a 100 ms block tick can fall inside the batch's admission, more often
+    // with the whole suite on two cores (CI once split it three times in a row).
+    for attempt in 0..8 {
+        let big_nonce = nonce(big).await;
+        let mut raws = vec![signed_call(
+            &key(first),
+            chain_id,
+            nonce(first).await,
+            to,
+            vec![],
+            9,
+        )];
+        for k in 0..count {
+            let input: Vec<u8> = (0..20_000u32)
+                .map(|i| keccak256((attempt, k, i).abi_encode())[0])
+                .collect();
+            raws.push(signed_call(
+                &key(big),
+                chain_id,
+                big_nonce + k,
+                to,
+                input,
+                3,
+            ));
+        }
+        raws.push(signed_call(
+            &key(last),
+            chain_id,
+            nonce(last).await,
+            to,
+            vec![],
+            2,
+        ));
+        let mut batch = client.new_batch();
+        let waiters: Vec<_> = raws
+            .iter()
+            .map(|raw| {
+                batch
+                    .add_call::<_, B256>("eth_sendRawTransaction", &(raw.clone(),))
+                    .unwrap()
+            })
+            .collect();
+        batch.send().await.unwrap();
+        let mut receipts = Vec::new();
+        for waiter in waiters {
+            let hash = waiter
+                .await
+                .unwrap_or_else(|err| panic!("a transaction: {err}"));
+            let receipt = until(devnet, "the receipt", || async {
+                let receipt = devnet.l2("eth_getTransactionReceipt", json!([hash])).await;
+                (!receipt.is_null()).then_some(receipt)
+            })
+            .await;
+            assert_eq!(receipt["status"], "0x1", "{receipt}");
+            receipts.push(receipt);
+        }
+        let blocks: std::collections::BTreeSet<u64> = receipts
+            .iter()
+            .map(|receipt| quantity(&receipt["blockNumber"]))
+            .collect();
+        if let [block] = blocks.into_iter().collect::<Vec<_>>()[..] {
+            return (block, receipts);
+        }
+    }
+    panic!(
+        "the burst shared no L2 block in eight attempts\n{}",
+        devnet.log()
+    )
 }
 
 /// An L2 transfer of 1 ether from dev account `from` to dev account `to` (no code), mined and

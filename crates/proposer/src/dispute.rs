@@ -56,7 +56,7 @@ use rollup_primitives::{
     whole_blob_proof,
 };
 
-use crate::inputs::{BlobBatch, BlockBatch, Posted};
+use crate::inputs::{BlockBatch, Posted};
 use rollup_storage::{Store, StoreReader};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
@@ -146,6 +146,46 @@ fn next_blob_load(covering: std::ops::Range<usize>, next: usize) -> BlobLoad {
     let end = (part_end - covering.start).min(next + BLOB_ELEMENTS_PER_CALL);
     BlobLoad::Elements(next..end)
 }
+
+/// The next L1 transaction of one segment's opening (see [`DisputeAgent::open_within`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum OpeningStep {
+    /// `open` of a calldata segment, with its record's bytes.
+    Calldata,
+    /// A load of blob bytes covering the segment.
+    Load(BlobLoad),
+    /// `openBlob` of a segment whose covering elements are all proven.
+    OpenBlob,
+}
+
+/// What [`DisputeAgent::open_within`] did.
+#[derive(Debug)]
+struct OpeningReport {
+    /// For each batch, whether every segment its steps read was open already.
+    open: Vec<bool>,
+    /// Transactions that succeeded on L1.
+    sent: usize,
+    /// The gas estimated for those sent.
+    gas: u64,
+}
+
+impl OpeningReport {
+    /// Whether nothing was left to open.
+    fn all_open(&self) -> bool {
+        self.open.iter().all(|open| *open)
+    }
+}
+
+/// Rounds of openings a step waits for at most ([`DisputeAgent::open_segments`]): a block of
+/// sixty blob segments takes about ten L1 blocks' worth.
+const MAX_OPENING_BATCHES: usize = 32;
+
+/// Whole-blob KZG proofs kept for the next loads of the same blob (segments of one blob each
+/// load it): a few seconds each on a slow machine.
+const WHOLE_BLOB_PROOFS_KEPT: usize = 64;
+
+/// The L1 block gas limit taken until L1's latest block is read.
+const DEFAULT_L1_BLOCK_GAS: u64 = 30_000_000;
 
 /// Runs KZG work (seconds for a whole blob's proof on a slow machine) off the async runtime, at
 /// full priority: unlike the batcher's sidecars (`rollup_l1::kzg_work`, below sequencing), a
@@ -330,8 +370,13 @@ pub struct DisputeAgent {
     /// Whether the last round saw any game of this account (either side) whose side to move
     /// has less than [`PRESSING`] of L1 time left: collecting credit and bonds then waits.
     busy: bool,
-    /// Whether this round may still send openings ahead ([`Self::open_ahead`]).
-    may_open: bool,
+    /// The gas this round may still spend on openings ahead ([`Self::open_ahead_of_steps`],
+    /// [`Self::open_ahead`]): one L1 block's, over all games.
+    opening_gas: u64,
+    /// L1's block gas limit, as the round's latest block has it.
+    block_gas: u64,
+    /// Whole-blob KZG proofs computed, by versioned hash: (commitment, proof).
+    whole_blob_proofs: HashMap<B256, ([u8; 48], [u8; 48])>,
 }
 
 /// A game whose side to move has less L1 time than this left is played without anything else
@@ -350,6 +395,8 @@ struct Params {
     challenge_period: u64,
     challenger_bond: U256,
     max_clock: u64,
+    /// L1's block gas limit.
+    block_gas: u64,
 }
 
 impl DisputeAgent {
@@ -382,7 +429,9 @@ impl DisputeAgent {
             opened_ahead: HashSet::new(),
             pressing: false,
             busy: false,
-            may_open: false,
+            opening_gas: 0,
+            block_gas: DEFAULT_L1_BLOCK_GAS,
+            whole_blob_proofs: HashMap::new(),
         }
     }
 
@@ -457,53 +506,6 @@ impl DisputeAgent {
                     _ => DisputeError::Read(err.to_string()),
                 })?;
         C::abi_decode_returns(&out).map_err(|err| DisputeError::Read(err.to_string()))
-    }
-
-    /// Simulates `input` to `to` on L1's latest block (the state the move was decided on, see
-    /// [`Self::call`]), then sends it; returns whether it was mined successfully. A simulation
-    /// that reverts is not sent (the game moved on, or the move is not ours).
-    async fn send(
-        &self,
-        what: &str,
-        to: Address,
-        input: Vec<u8>,
-        value: U256,
-    ) -> Result<bool, DisputeError> {
-        if !self.simulates_with_value(what, to, &input, value).await {
-            return Ok(false);
-        }
-        let receipt = self
-            .sender
-            .send_with_value(to, Bytes::from(input), value)
-            .await?;
-        Ok(self.sent(what, receipt))
-    }
-
-    /// Whether a transaction of `input` to `to` (without value) succeeds on L1's latest state;
-    /// said as a warning if not.
-    async fn simulates(&self, what: &str, to: Address, input: &[u8]) -> bool {
-        self.simulates_with_value(what, to, input, U256::ZERO).await
-    }
-
-    /// [`Self::simulates`], paying `value`.
-    async fn simulates_with_value(
-        &self,
-        what: &str,
-        to: Address,
-        input: &[u8],
-        value: U256,
-    ) -> bool {
-        let simulated = TransactionRequest::default()
-            .with_from(self.me())
-            .with_to(to)
-            .with_value(value)
-            .with_input(input.to_vec());
-        if let Err(err) = self.sender.call_latest(simulated).await {
-            let err = rollup_l1::call_failure(&err);
-            warn!(target: "rollup::dispute", what, %err, "move not sent: its simulation fails");
-            return false;
-        }
-        true
     }
 
     /// Logs `receipt` of a `what` sent; whether it succeeded.
@@ -1052,142 +1054,188 @@ impl DisputeAgent {
 
     /// Opens every segment with a transaction of the block, in every record holding a part of
     /// it, in the verifier's `SegmentStore` that nobody opened yet: a transaction's step reads
-    /// them there.
-    async fn open_segments(&self, batch: &BlockBatch) -> Result<(), DisputeError> {
-        for part in batch.parts() {
-            self.open_part_segments(part, usize::MAX).await?;
+    /// them there. Each L1 block's worth goes out together ([`Self::open_within`]) until
+    /// nothing is left or a round of them moved nothing (said as warnings; the step then
+    /// fails its simulation and the next round tries again).
+    async fn open_segments(&mut self, batch: &BlockBatch) -> Result<(), DisputeError> {
+        for _ in 0..MAX_OPENING_BATCHES {
+            let report = self
+                .open_within(std::slice::from_ref(batch), self.block_gas)
+                .await?;
+            if report.all_open() || report.sent == 0 {
+                break;
+            }
         }
         Ok(())
     }
 
-    /// Opens ahead the segments of `block` a step may read: for a game of this account's own
-    /// proposal that reached the block's trace (level 1), since at the step the proposer's
-    /// turn is down to the clock extension, and on a devnet's 10 s opening several segments
-    /// one L1 block after another did not fit in it; and before a challenger's step. At most
-    /// one L1 transaction per record part and call (a round must not wait long on it: other
-    /// games' moves come due), so a blob batch's loads advance over the rounds. Returns
-    /// whether nothing was left to open.
+    /// Opens ahead what it can of the segments of `block` a step may read, with what is left
+    /// of the round's gas for openings ([`Self::opening_gas`]): before a challenger's step
+    /// (see [`Self::open_ahead_of_steps`] for the account's own proposals). Returns whether
+    /// nothing was left to open.
     async fn open_ahead(&mut self, block: u64) -> Result<bool, DisputeError> {
-        let Some(batch) = self.block_batch(block).await?.cloned() else {
+        let Some(batch) = self.openable(block).await? else {
             return Ok(true);
         };
-        if !batch.has_batch_txs() || batch.transactions().is_none() {
-            // Nothing to open, or blobs this node does not have (a transaction step then keeps
-            // its STEP_INPUT witness).
-            return Ok(true);
-        }
-        // Read first: a block whose segments are all open costs the round nothing.
-        let mut done = true;
-        for part in batch.parts() {
-            done &= self.open_part_segments(part, 0).await?;
-        }
-        if done {
-            return Ok(true);
-        }
-        // One block's openings a round over all games: eight games steered to steps in eight
-        // blocks, each opening in turn, held another game's pick past its deadline.
-        if !std::mem::take(&mut self.may_open) {
-            return Ok(false);
-        }
-        let mut done = true;
-        for part in batch.parts() {
-            done &= self.open_part_segments(part, 1).await?;
-        }
-        Ok(done)
+        let report = self
+            .open_within(std::slice::from_ref(&batch), self.opening_gas)
+            .await?;
+        self.opening_gas = self.opening_gas.saturating_sub(report.gas);
+        Ok(report.all_open())
     }
 
-    /// [`Self::open_segments`] for one record's part of the block, sending at most `budget`
-    /// rounds of L1 transactions (the calldata segments go in one); whether nothing is left
-    /// to open.
-    async fn open_part_segments(
-        &self,
-        batch: &BlockBatch,
-        budget: usize,
-    ) -> Result<bool, DisputeError> {
-        if let Some(blob) = &batch.blob {
-            return self.open_blob_segments(batch, blob, budget).await;
+    /// The batch of `block` if a step may need segments of it opened: it has batch
+    /// transactions and this node has their bytes (without the blobs, a transaction's step
+    /// keeps its `STEP_INPUT` witness).
+    async fn openable(&mut self, block: u64) -> Result<Option<BlockBatch>, DisputeError> {
+        Ok(self
+            .block_batch(block)
+            .await?
+            .filter(|batch| batch.has_batch_txs() && batch.transactions().is_some())
+            .cloned())
+    }
+
+    /// Opens ahead the segments of `blocks` (most urgent first) for games of this account's
+    /// own proposals that reached the blocks' traces (level 1): at the step the proposer's
+    /// turn is down to the clock extension, and a block of several blob segments needs tens of
+    /// L1 transactions. Every segment's next transaction goes out together, one L1 block's gas
+    /// a round over all games ([`Self::opening_gas`]), so a round never waits long on them;
+    /// the segments' chains are independent, so ten blocks steered to at once advance
+    /// together, not one transaction a round. A block found all open is not read again.
+    async fn open_ahead_of_steps(&mut self, blocks: Vec<u64>) -> Result<(), DisputeError> {
+        let mut batches = Vec::new();
+        for block in blocks {
+            if self.opened_ahead.contains(&block) {
+                continue;
+            }
+            match self.openable(block).await? {
+                Some(batch) => batches.push((block, batch)),
+                None => {
+                    self.opened_ahead.insert(block);
+                }
+            }
         }
-        let Some(data) = &batch.data else {
-            return Ok(true);
-        };
+        if batches.is_empty() {
+            return Ok(());
+        }
+        let (blocks, batches): (Vec<_>, Vec<_>) = batches.into_iter().unzip();
+        let report = self.open_within(&batches, self.opening_gas).await?;
+        self.opening_gas = self.opening_gas.saturating_sub(report.gas);
+        for (block, open) in blocks.into_iter().zip(report.open) {
+            if open {
+                self.opened_ahead.insert(block);
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends the next L1 transaction of every segment of `batches` (in order) not yet opened,
+    /// as far as `gas` (estimated) goes, all together: a calldata segment's `open`, or a blob
+    /// segment's next load ([`next_blob_load`]) or its `openBlob`. A segment's chain moves one
+    /// transaction per call (each load starts where the store stands); different segments'
+    /// chains are independent. With `gas` 0 it only reads. A transaction whose estimate fails
+    /// (someone else's load came first, say) is said as a warning and left to the next call.
+    async fn open_within(
+        &mut self,
+        batches: &[BlockBatch],
+        gas: u64,
+    ) -> Result<OpeningReport, DisputeError> {
         let verifier = self.one_step_verifier().await?;
         let store = self
             .call(verifier, IOneStepVerifier::segmentStoreCall {})
             .await?;
-        // Each opening stands alone (the batch's bytes, checked against its record): those
-        // left go out together, not an L1 block each.
-        let mut opens = Vec::new();
-        let mut unopened = 0;
-        for segment in batch.block_segments() {
-            let opened = self
-                .call(
-                    store,
-                    ISegmentStore::segmentsCall {
-                        record: U256::from(batch.record),
-                        segment: U256::from(segment),
-                    },
-                )
-                .await?;
-            if opened.opened {
+        let mut report = OpeningReport {
+            open: Vec::with_capacity(batches.len()),
+            sent: 0,
+            gas: 0,
+        };
+        let mut pending = Vec::new();
+        for (index, batch) in batches.iter().enumerate() {
+            let before = pending.len();
+            for (part, record) in batch.parts().enumerate() {
+                for (segment, step) in self.next_openings(store, record).await? {
+                    pending.push((index, part, segment, step));
+                }
+            }
+            report.open.push(pending.len() == before);
+        }
+        let mut chosen = Vec::new();
+        // A whole blob's load proves it for every segment in it: sent once.
+        let mut whole_loads = HashSet::new();
+        for (index, part, segment, step) in pending {
+            if report.gas >= gas {
+                break;
+            }
+            let Some(record) = batches[index].parts().nth(part) else {
+                continue;
+            };
+            if let OpeningStep::Load(BlobLoad::Whole(blob)) = step
+                && !whole_loads.insert((record.record, blob))
+            {
                 continue;
             }
-            if budget == 0 {
-                return Ok(false);
+            let (what, input, elements) = self.opening_input(record, segment, &step).await?;
+            let Some(estimate) = self.estimate(what, store, &input).await else {
+                continue;
+            };
+            if !chosen.is_empty() && report.gas + estimate > gas {
+                break;
             }
-            unopened += 1;
-            let input = ISegmentStore::openCall {
-                record: U256::from(batch.record),
-                data: data.clone(),
-                segment: U256::from(segment),
-            }
-            .abi_encode();
-            if self.simulates("open segment", store, &input).await {
-                opens.push((segment, Bytes::from(input)));
-            }
+            report.gas += estimate;
+            chosen.push((record.record, segment, what, Bytes::from(input), elements));
         }
-        // A simulation that failed (said as a warning) leaves its segment to the next round.
-        let mut all = opens.len() == unopened;
-        if opens.is_empty() {
-            return Ok(all);
+        if chosen.is_empty() {
+            return Ok(report);
         }
         let results = self
             .sender
             .send_many(
-                opens
+                chosen
                     .iter()
-                    .map(|(_, input)| (store, input.clone(), U256::ZERO))
+                    .map(|(_, _, _, input, _)| (store, input.clone(), U256::ZERO))
                     .collect(),
             )
             .await;
-        for ((segment, _), result) in opens.into_iter().zip(results) {
-            if self.sent("open segment", result?) {
-                metrics::counter!("rollup_dispute_segments_opened_total").increment(1);
-                info!(target: "rollup::dispute", record = batch.record, segment, "opened a segment for a transaction's step");
-            } else {
-                all = false;
+        let mut failed = None;
+        for ((record, segment, what, _, elements), result) in chosen.into_iter().zip(results) {
+            let receipt = match result {
+                Ok(receipt) => receipt,
+                Err(err) => {
+                    failed = failed.or(Some(err));
+                    continue;
+                }
+            };
+            if self.sent(what, receipt) {
+                report.sent += 1;
+                if elements > 0 {
+                    metrics::counter!("rollup_dispute_blob_elements_loaded_total")
+                        .increment(elements as u64);
+                } else {
+                    metrics::counter!("rollup_dispute_segments_opened_total").increment(1);
+                }
+                info!(target: "rollup::dispute", record, segment, what, "sent for a transaction's step");
             }
         }
-        Ok(all)
+        match failed {
+            Some(err) if report.sent == 0 => Err(err.into()),
+            _ => Ok(report),
+        }
     }
 
-    /// Opens every segment with a transaction of the block of a blob batch in the verifier's
-    /// `SegmentStore` that nobody opened yet: proves the bytes of the field elements covering
-    /// it from where the store stands (another party may have proven some), a whole blob per
-    /// transaction with `loadWholeBlob` or a few elements with `loadBlob` ([`next_blob_load`]),
-    /// then opens it with `openBlob`.
-    async fn open_blob_segments(
+    /// The next transaction of each segment of `part` with a transaction of the block that
+    /// the `SegmentStore` at `store` has not opened; none when all are open (or the part has
+    /// no bytes here).
+    async fn next_openings(
         &self,
-        batch: &BlockBatch,
-        blob: &BlobBatch,
-        mut budget: usize,
-    ) -> Result<bool, DisputeError> {
-        let verifier = self.one_step_verifier().await?;
-        let store = self
-            .call(verifier, IOneStepVerifier::segmentStoreCall {})
-            .await?;
-        let record = U256::from(batch.record);
-        let mut all = true;
-        for segment in batch.block_segments() {
+        store: Address,
+        part: &BlockBatch,
+    ) -> Result<Vec<(usize, OpeningStep)>, DisputeError> {
+        let mut next = Vec::new();
+        if part.blob.is_none() && part.data.is_none() {
+            return Ok(next);
+        }
+        let record = U256::from(part.record);
+        for segment in part.block_segments() {
             let opened = self
                 .call(
                     store,
@@ -1200,121 +1248,169 @@ impl DisputeAgent {
             if opened.opened {
                 continue;
             }
+            let Some(blob) = &part.blob else {
+                next.push((segment, OpeningStep::Calldata));
+                continue;
+            };
             let covering = blob_elements_covering(blob.offsets[segment], blob.lengths[segment]);
-            let mut last = None;
-            loop {
-                let next = self
-                    .call(
-                        store,
-                        ISegmentStore::blobLoadsCall {
-                            record,
-                            segment: U256::from(segment),
-                        },
-                    )
-                    .await?
-                    .next as usize;
-                if last == Some(next) {
-                    // A load that landed moved nothing: never spin on it.
-                    warn!(target: "rollup::dispute", record = batch.record, segment, next, "a blob load did not move the segment's chain; trying again next round");
-                    return Ok(false);
+            let loaded = self
+                .call(
+                    store,
+                    ISegmentStore::blobLoadsCall {
+                        record,
+                        segment: U256::from(segment),
+                    },
+                )
+                .await?
+                .next as usize;
+            next.push((
+                segment,
+                match next_blob_load(covering, loaded) {
+                    BlobLoad::Done => OpeningStep::OpenBlob,
+                    load => OpeningStep::Load(load),
+                },
+            ));
+        }
+        Ok(next)
+    }
+
+    /// The transaction of `step` for `segment` of `part`: what it is called in logs, its
+    /// input, and the blob elements it proves (0 for an opening).
+    async fn opening_input(
+        &mut self,
+        part: &BlockBatch,
+        segment: usize,
+        step: &OpeningStep,
+    ) -> Result<(&'static str, Vec<u8>, usize), DisputeError> {
+        let record = U256::from(part.record);
+        let (blob, step) = match (&part.blob, &part.data, step) {
+            (None, Some(data), OpeningStep::Calldata) => {
+                let input = ISegmentStore::openCall {
+                    record,
+                    data: data.clone(),
+                    segment: U256::from(segment),
                 }
-                last = Some(next);
-                let (what, input, elements) = match next_blob_load(covering.clone(), next) {
-                    BlobLoad::Done => break,
-                    _ if budget == 0 => return Ok(false),
-                    BlobLoad::Whole(index) => {
-                        let values = blob.blobs[index].clone();
-                        let (commitment, proof) =
-                            off_runtime_kzg(move || whole_blob_proof(&values)).await?;
-                        let input = ISegmentStore::loadWholeBlobCall {
-                            w: ISegmentStore::WholeBlob {
-                                record,
-                                envelope: blob.envelope.clone(),
-                                versionedHashes: blob.versioned_hashes.clone(),
-                                blob: U256::from(index),
-                                commitment: commitment.to_vec().into(),
-                                values: blob.blobs[index].clone(),
-                                proof: proof.to_vec().into(),
-                            },
+                .abi_encode();
+                return Ok(("open segment", input, 0));
+            }
+            (Some(blob), _, OpeningStep::Load(load)) => (blob, load),
+            (Some(blob), _, OpeningStep::OpenBlob) => {
+                let covering = blob_elements_covering(blob.offsets[segment], blob.lengths[segment]);
+                let covered: Bytes = covering
+                    .flat_map(|element| {
+                        let at = (element % BLOB_ELEMENTS) * 32;
+                        blob.blobs[element / BLOB_ELEMENTS][at + 1..at + 32].to_vec()
+                    })
+                    .collect();
+                let input = ISegmentStore::openBlobCall {
+                    record,
+                    envelope: blob.envelope.clone(),
+                    segment: U256::from(segment),
+                    covered,
+                }
+                .abi_encode();
+                return Ok(("open blob segment", input, 0));
+            }
+            _ => {
+                return Err(DisputeError::Read(format!(
+                    "record {}'s segment {segment}: {step:?} does not fit its bytes",
+                    part.record
+                )));
+            }
+        };
+        match step {
+            BlobLoad::Done => Err(DisputeError::Read(format!(
+                "record {}'s segment {segment}: nothing left to load",
+                part.record
+            ))),
+            BlobLoad::Whole(index) => {
+                let hash = blob.versioned_hashes[*index];
+                let (commitment, proof) = match self.whole_blob_proofs.get(&hash) {
+                    Some(known) => *known,
+                    None => {
+                        let values = blob.blobs[*index].clone();
+                        let proven = off_runtime_kzg(move || whole_blob_proof(&values)).await?;
+                        if self.whole_blob_proofs.len() >= WHOLE_BLOB_PROOFS_KEPT {
+                            self.whole_blob_proofs.clear();
                         }
-                        .abi_encode();
-                        ("load a whole blob", input, BLOB_ELEMENTS)
-                    }
-                    BlobLoad::Elements(range) => {
-                        let blobs = blob.blobs.clone();
-                        let absolute = covering.start + range.start..covering.start + range.end;
-                        let (proven, commitments) = off_runtime_kzg(move || {
-                            let proven = absolute
-                                .map(|element| {
-                                    blob_element_proof(
-                                        &blobs[element / BLOB_ELEMENTS],
-                                        element % BLOB_ELEMENTS,
-                                    )
-                                })
-                                .collect::<Result<Vec<_>, String>>()?;
-                            let commitments = blobs
-                                .iter()
-                                .map(|b| blob_commitment(b))
-                                .collect::<Result<Vec<_>, String>>()?
-                                .concat();
-                            Ok((proven, commitments))
-                        })
-                        .await?;
-                        let input = ISegmentStore::loadBlobCall {
-                            e: ISegmentStore::BlobElements {
-                                record,
-                                envelope: blob.envelope.clone(),
-                                versionedHashes: blob.versioned_hashes.clone(),
-                                segment: U256::from(segment),
-                                from: U256::from(range.start),
-                                commitments: commitments.into(),
-                                payloads: proven.iter().flat_map(|(value, _)| *value).collect(),
-                                proofs: proven.iter().flat_map(|(_, proof)| *proof).collect(),
-                            },
-                        }
-                        .abi_encode();
-                        ("load blob elements", input, range.len())
+                        self.whole_blob_proofs.insert(hash, proven);
+                        proven
                     }
                 };
-                budget -= 1;
-                if !self.send(what, store, input, U256::ZERO).await? {
-                    // Not proven this round (someone else's load came first, or L1 refused):
-                    // the next round starts again from where the store stands.
-                    return Ok(false);
+                let input = ISegmentStore::loadWholeBlobCall {
+                    w: ISegmentStore::WholeBlob {
+                        record,
+                        envelope: blob.envelope.clone(),
+                        versionedHashes: blob.versioned_hashes.clone(),
+                        blob: U256::from(*index),
+                        commitment: commitment.to_vec().into(),
+                        values: blob.blobs[*index].clone(),
+                        proof: proof.to_vec().into(),
+                    },
                 }
-                metrics::counter!("rollup_dispute_blob_elements_loaded_total")
-                    .increment(elements as u64);
-                info!(target: "rollup::dispute", record = batch.record, segment, what, "proved blob bytes for a step");
+                .abi_encode();
+                Ok(("load a whole blob", input, BLOB_ELEMENTS))
             }
-            let covered: Bytes = covering
-                .clone()
-                .flat_map(|element| {
-                    let at = (element % BLOB_ELEMENTS) * 32;
-                    blob.blobs[element / BLOB_ELEMENTS][at + 1..at + 32].to_vec()
+            BlobLoad::Elements(range) => {
+                let covering = blob_elements_covering(blob.offsets[segment], blob.lengths[segment]);
+                let blobs = blob.blobs.clone();
+                let absolute = covering.start + range.start..covering.start + range.end;
+                let (proven, commitments) = off_runtime_kzg(move || {
+                    let proven = absolute
+                        .map(|element| {
+                            blob_element_proof(
+                                &blobs[element / BLOB_ELEMENTS],
+                                element % BLOB_ELEMENTS,
+                            )
+                        })
+                        .collect::<Result<Vec<_>, String>>()?;
+                    let commitments = blobs
+                        .iter()
+                        .map(|b| blob_commitment(b))
+                        .collect::<Result<Vec<_>, String>>()?
+                        .concat();
+                    Ok((proven, commitments))
                 })
-                .collect();
-            if budget == 0 {
-                return Ok(false);
-            }
-            budget -= 1;
-            let input = ISegmentStore::openBlobCall {
-                record,
-                envelope: blob.envelope.clone(),
-                segment: U256::from(segment),
-                covered,
-            }
-            .abi_encode();
-            if self
-                .send("open blob segment", store, input, U256::ZERO)
-                .await?
-            {
-                metrics::counter!("rollup_dispute_segments_opened_total").increment(1);
-                info!(target: "rollup::dispute", record = batch.record, segment, "opened a blob segment for a step");
-            } else {
-                all = false;
+                .await?;
+                let input = ISegmentStore::loadBlobCall {
+                    e: ISegmentStore::BlobElements {
+                        record,
+                        envelope: blob.envelope.clone(),
+                        versionedHashes: blob.versioned_hashes.clone(),
+                        segment: U256::from(segment),
+                        from: U256::from(range.start),
+                        commitments: commitments.into(),
+                        payloads: proven.iter().flat_map(|(value, _)| *value).collect(),
+                        proofs: proven.iter().flat_map(|(_, proof)| *proof).collect(),
+                    },
+                }
+                .abi_encode();
+                Ok(("load blob elements", input, range.len()))
             }
         }
-        Ok(all)
+    }
+
+    /// The gas L1's latest state says `input` to `to` takes (its simulation); `None`, said as
+    /// a warning, if it fails there.
+    async fn estimate(&self, what: &str, to: Address, input: &[u8]) -> Option<u64> {
+        let request = TransactionRequest::default()
+            .with_from(self.me())
+            .with_to(to)
+            .with_input(input.to_vec());
+        match self
+            .sender
+            .provider()
+            .estimate_gas(request)
+            .block(BlockId::latest())
+            .await
+        {
+            Ok(gas) => Some(gas),
+            Err(err) => {
+                let err = rollup_l1::call_failure(&err);
+                warn!(target: "rollup::dispute", what, %err, "not sent: its simulation fails");
+                None
+            }
+        }
     }
 
     /// The `STEP_DEPOSIT` witness of the step at `position` of `block`, if its input is an ETH
@@ -1464,19 +1560,19 @@ impl DisputeAgent {
     }
 
     async fn params(&self) -> Result<Params, DisputeError> {
-        let now = self
+        let latest = self
             .sender
             .provider()
             .get_block_by_number(alloy_rpc_types_eth::BlockNumberOrTag::Latest)
             .await
             .map_err(|err| DisputeError::Read(err.to_string()))?
             .ok_or_else(|| DisputeError::Read("L1 has no latest block".into()))?
-            .header
-            .timestamp;
+            .header;
         let sm = self.config.state_manager;
         let game = self.dispute_game;
         Ok(Params {
-            now,
+            now: latest.timestamp,
+            block_gas: latest.gas_limit,
             challenge_period: self
                 .call(sm, IStateManager::challengePeriodCall {})
                 .await?
@@ -1676,11 +1772,12 @@ impl DisputeAgent {
         // Games in progress this account plays (challenger, or proposer defending).
         let mut playing = 0;
         // Blocks of this account's proposals whose traces games bisect: their segments are
-        // opened ahead of the step.
-        let mut ahead = std::collections::BTreeSet::new();
+        // opened ahead of the step: block → the earliest deadline of a game there.
+        let mut ahead: HashMap<u64, u64> = HashMap::new();
         self.pressing = false;
         self.busy = false;
-        self.may_open = true;
+        self.block_gas = params.block_gas;
+        self.opening_gas = params.block_gas;
         for id in self.game_cursor..game_count {
             // A read that fails skips this game for the round, not the moves already decided
             // for the others (nor the cursor: the game is read again next round).
@@ -1782,7 +1879,8 @@ impl DisputeAgent {
                 let deadline = (game.lastMove + params.max_clock).saturating_sub(used);
                 self.busy |= deadline <= params.now.saturating_add(PRESSING);
                 if proposal.proposer == me && game.level == 1 && !proposal.removed {
-                    ahead.insert(game.l2Block);
+                    let earliest = ahead.entry(game.l2Block).or_insert(deadline);
+                    *earliest = (*earliest).min(deadline);
                     self.pressing |= deadline <= params.now.saturating_add(PRESSING);
                 }
             }
@@ -1836,23 +1934,16 @@ impl DisputeAgent {
             }
         }
         self.make(steps).await?;
-        // Segments opened ahead: one block's worth of L1 transactions a round over all games
-        // (several blocks' openings in one round held every other game's moves past their
-        // deadlines).
-        for block in ahead {
-            if self.opened_ahead.contains(&block) {
-                continue;
-            }
-            match self.open_ahead(block).await {
-                Ok(true) => {
-                    self.opened_ahead.insert(block);
-                }
-                Ok(false) => break,
-                Err(err) => {
-                    debug!(target: "rollup::dispute", block, %err, "could not open the block's segments ahead of its step; trying next round");
-                    break;
-                }
-            }
+        // Segments opened ahead: one L1 block's gas of openings a round over all games, the
+        // blocks of the games due first first (several blocks' openings in one round held
+        // every other game's moves past their deadlines).
+        let mut blocks: Vec<(u64, u64)> = ahead.into_iter().collect();
+        blocks.sort_by_key(|(block, deadline)| (*deadline, *block));
+        if let Err(err) = self
+            .open_ahead_of_steps(blocks.into_iter().map(|(block, _)| block).collect())
+            .await
+        {
+            debug!(target: "rollup::dispute", %err, "could not open segments ahead of their steps; trying next round");
         }
         let mut steps = Vec::new();
         for (id, game, proposal) in optional_steps {
@@ -2203,12 +2294,12 @@ impl DisputeAgent {
             // The proposer must prove its step; if the node can show it is wrong (a padding
             // step after the seal, or a deposit L1 proves), or no verifier can prove it and the
             // proposer is not allowlisted, end the game now instead of waiting for its clock.
-            // The block's segments a transaction's step reads are opened first, one L1
-            // transaction per round (as for the account's own proposals): opened all at once
-            // they took L1 blocks that held an outsider's other games' moves back past their
-            // deadlines, for a game the proposer's clock ends anyway.
+            // The block's segments a transaction's step reads are opened first, with what is
+            // left of the round's gas for openings (as for the account's own proposals):
+            // opened all at once they took L1 blocks that held an outsider's other games'
+            // moves back past their deadlines, for a game the proposer's clock ends anyway.
             if game.lo > 0 && !self.open_ahead(game.l2Block).await? {
-                debug!(target: "rollup::dispute", game = id, position = game.lo, "the proposer is to step; opening the block's segments first, a transaction a round");
+                debug!(target: "rollup::dispute", game = id, position = game.lo, "the proposer is to step; opening the block's segments first, over the rounds");
                 return Ok(None);
             }
             let allowlisted = self
@@ -3053,6 +3144,7 @@ mod tests {
             challenge_period: 60,
             challenger_bond: U256::ZERO,
             max_clock: 30,
+            block_gas: DEFAULT_L1_BLOCK_GAS,
         };
         // Level 0, the proposer to move, its clock out at 970 + 30 - 20 = 980.
         let game = |challenger, proposer_to_move| Game {
@@ -3253,16 +3345,15 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(count, U256::from(1));
-        // A simulation that fails is not sent; this one succeeds, and then the send fails on
-        // the recording L1 (it answers no nonce): only the simulation's block matters here.
+        // An opening's gas estimate (its simulation) too.
         let input = IDisputeGame::resolveCall { id: U256::ZERO }.abi_encode();
         let _ = agent
-            .send("resolve", Address::repeat_byte(0xb3), input, U256::ZERO)
+            .estimate("open segment", Address::repeat_byte(0xb3), &input)
             .await;
         let seen = blocks.lock().unwrap().clone();
         assert!(seen.len() >= 2, "{seen:?}");
         assert_eq!(seen[0], "latest", "the read");
-        assert_eq!(seen[1], "latest", "the simulation");
+        assert_eq!(seen[1], "latest", "the estimate");
 
         // A round's moves, sent together, are simulated on the latest block too.
         blocks.lock().unwrap().clear();
