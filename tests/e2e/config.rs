@@ -74,6 +74,43 @@ fn a_replica_refuses_an_l1_its_config_is_not_for() {
     }
 }
 
+/// A sequencer told to follow L1 a whole sequencing window behind its head is refused before
+/// anything starts (every epoch it adopted would be forced in and its blocks replaced); a
+/// replica may follow that far behind.
+#[test]
+fn a_sequencer_a_window_behind_l1_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rollup.json");
+    std::fs::write(&path, serde_json::to_string(&config(31337)).unwrap()).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_rollup-node"))
+        .arg("node")
+        .arg("--config")
+        .arg(&path)
+        .args(["--sequencer", "--l1-confirmations", "3600"])
+        .args([
+            "--l1-rpc-url",
+            "http://127.0.0.1:1",
+            "--rpc-addr",
+            "127.0.0.1:0",
+        ])
+        .arg("--datadir")
+        .arg(dir.path().join("data"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "--l1-confirmations 3600 is not below the rollup's sequencing window (3600 L1 blocks)"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        !dir.path().join("data").exists(),
+        "the datadir was not touched"
+    );
+}
+
 /// Under `--log-format json` a fatal error is also a JSON log line (what a log collector reads),
 /// besides the plain text on stderr a person reads.
 #[test]

@@ -141,7 +141,7 @@ struct RollupArgs {
         value_parser = rollup_service::parse_socket_addr
     )]
     rpc_addr: SocketAddr,
-    /// Largest block range one L2 `eth_getLogs` may scan.
+    /// Largest block range one L2 `eth_getLogs` may scan (0 for no limit).
     #[arg(id = "rollup.rpc-max-block-range", long = "rollup.rpc-max-block-range", value_name = "BLOCKS", default_value_t = rollup_rpc::DEFAULT_MAX_BLOCK_RANGE)]
     rpc_max_block_range: u64,
     /// Most logs one `eth_getLogs` over several blocks returns (0 for no limit); past it the

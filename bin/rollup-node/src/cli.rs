@@ -2,7 +2,8 @@
 //! parameters from a config file.
 
 use rollup_service::{
-    ProposalHead, parse_duration, parse_http_url, parse_nonzero_duration, parse_proposal_head,
+    ProposalHead, parse_address, parse_duration, parse_http_url, parse_nonzero_duration,
+    parse_proposal_head,
 };
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
@@ -478,23 +479,6 @@ fn parse_b256(text: &str) -> Result<B256, String> {
         .map_err(|_| format!("{text:?} is not a 32-byte hex value (0x and 64 hex digits)"))
 }
 
-/// An address flag: 20 bytes of hex; one written in mixed case must carry a valid EIP-55
-/// checksum (a typo in it would otherwise send funds to another address).
-fn parse_address(text: &str) -> Result<alloy_primitives::Address, String> {
-    let address: alloy_primitives::Address = text
-        .parse()
-        .map_err(|_| format!("{text:?} is not an address (0x and 40 hex digits)"))?;
-    let hex = text.trim_start_matches("0x");
-    let mixed =
-        hex.chars().any(|c| c.is_ascii_lowercase()) && hex.chars().any(|c| c.is_ascii_uppercase());
-    if mixed && alloy_primitives::Address::parse_checksummed(text, None).is_err() {
-        return Err(format!(
-            "{text} has a wrong EIP-55 checksum (mixed case that does not match {address}): check it for a typo, or write it in one case"
-        ));
-    }
-    Ok(address)
-}
-
 /// `--token`: an address that is not the zero address, which stands for ETH in the bridge's
 /// calls and is no token.
 fn parse_token(text: &str) -> Result<alloy_primitives::Address, String> {
@@ -525,8 +509,14 @@ pub(crate) struct RunArgs {
     /// either way).
     #[arg(long, env = "ROLLUP_L1_CONFIRMATIONS", default_value_t = 0)]
     pub(crate) l1_confirmations: u64,
-    /// Largest `eth_getLogs` block range.
-    #[arg(long, env = "ROLLUP_RPC_MAX_BLOCK_RANGE", default_value_t = 10_000)]
+    /// Largest `eth_getLogs` block range (reth's `--rpc.max-blocks-per-filter`; 0 for no
+    /// limit).
+    #[arg(
+        long,
+        env = "ROLLUP_RPC_MAX_BLOCK_RANGE",
+        value_name = "BLOCKS",
+        default_value_t = 10_000
+    )]
     pub(crate) rpc_max_block_range: u64,
     /// Most logs one `eth_getLogs` over several blocks returns (reth's
     /// `--rpc.max-logs-per-response`; 0 for no limit); past it the request is refused with the

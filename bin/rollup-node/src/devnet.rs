@@ -201,6 +201,7 @@ async fn deploy_and_run(
         challenger: Some(signers[devnet::CHALLENGER_ACCOUNT].clone()),
         beacon_url: None,
     };
+    runner::check_confirmations(&devnet.config, &args.run, &roles)?;
     let info_path = datadir.join(devnet::DEVNET_INFO_FILE);
     let config = Arc::new(devnet.config.clone());
     runner::run_node(

@@ -42,6 +42,7 @@ pub(crate) async fn run_replica(args: NodeArgs) -> eyre::Result<()> {
     .with_challenger_key(args.challenger_key.as_deref(), "--challenger-key")?;
     // Before the datadir is touched.
     roles.check_distinct_keys()?;
+    check_confirmations(&config, &args.run, &roles)?;
     let lock = lock_datadir(&args.run)?;
     let beacon = async {
         match args.run.l1_beacon_url.as_deref() {
@@ -395,6 +396,24 @@ pub(crate) async fn run_node(
 const DISK_CHECK_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Refuses to start a node whose datadir's filesystem has less than `--min-free-disk` free.
+/// Refuses a sequencer that follows L1 at least a sequencing window behind its head: it would
+/// adopt L1 origins whose windows close before its batches can land, so every epoch would be
+/// forced in and every block it served replaced.
+pub(crate) fn check_confirmations(
+    config: &RollupConfig,
+    args: &RunArgs,
+    roles: &Roles,
+) -> eyre::Result<()> {
+    if roles.sequencer && args.l1_confirmations >= config.sequencing_window {
+        bail!(
+            "--l1-confirmations {} is not below the rollup's sequencing window ({} L1 blocks): a sequencer that far behind L1 adopts origins whose windows close before its batches land, and every block it builds is replaced by a forced one; follow L1 closer (0 follows the tip; reorgs are handled either way)",
+            args.l1_confirmations,
+            config.sequencing_window
+        );
+    }
+    Ok(())
+}
+
 pub(crate) fn check_free_disk(args: &RunArgs) -> eyre::Result<()> {
     let db_path = datadir(args).join("db");
     std::fs::create_dir_all(&db_path)

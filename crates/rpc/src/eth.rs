@@ -787,7 +787,7 @@ impl EthApi {
                 if to > head {
                     return Err(RpcError::BlockRangePastHead);
                 }
-                if to - from >= self.max_block_range {
+                if self.max_block_range != 0 && to - from >= self.max_block_range {
                     return Err(RpcError::BlockRangeTooLarge(self.max_block_range));
                 }
                 (from, to)

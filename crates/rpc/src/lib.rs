@@ -137,7 +137,7 @@ pub fn default_max_heavy_requests() -> usize {
 pub struct RpcServerConfig {
     /// Listen address (port 0 picks a free port; [`start_server`] returns the bound one).
     pub addr: SocketAddr,
-    /// Largest block range one `eth_getLogs` may scan.
+    /// Largest block range one `eth_getLogs` may scan; 0 for no limit, as reth's flag.
     pub max_block_range: u64,
     /// Most logs one `eth_getLogs` over several blocks returns (one block's always come whole),
     /// and about the most one filter poll returns; 0 for no limit, as reth's flag.

@@ -18,6 +18,7 @@ macro_rules! txpool_args {
                 long = concat!($prefix, "txpool.pending-max-count"),
                 value_name = "N",
                 env = "ROLLUP_TXPOOL_PENDING_MAX_COUNT",
+                value_parser = $crate::parse_at_least_one,
                 default_value_t = $crate::PoolConfig::default().max_pending
             )]
             $vis pending_max_count: usize,
@@ -26,6 +27,7 @@ macro_rules! txpool_args {
                 id = concat!($prefix, "txpool.pending-max-size"),
                 long = concat!($prefix, "txpool.pending-max-size"),
                 env = "ROLLUP_TXPOOL_PENDING_MAX_SIZE",
+                value_parser = $crate::parse_at_least_one,
                 value_name = "MB",
                 default_value_t = $crate::PoolConfig::default().max_pending_bytes / (1024 * 1024)
             )]
@@ -85,6 +87,18 @@ macro_rules! txpool_args {
             }
         }
     };
+}
+
+/// A pool limit that must be at least 1: a pool that holds no ready transaction (or none of
+/// any size) refuses every transaction sent to the node.
+pub fn parse_at_least_one(text: &str) -> Result<usize, String> {
+    let value: usize = text
+        .parse()
+        .map_err(|err| format!("{text:?} is not a whole number: {err}"))?;
+    if value == 0 {
+        return Err("0 would refuse every transaction sent to the node: give at least 1".into());
+    }
+    Ok(value)
 }
 
 #[cfg(test)]
@@ -171,5 +185,27 @@ mod tests {
         }
         // Inside reth the unprefixed names are reth's own (its L1 pool), not these.
         assert!(Cli::<InReth>::try_parse_from(with("")).is_err());
+    }
+
+    #[test]
+    fn a_pool_that_holds_nothing_ready_is_refused() {
+        for flag in [
+            "--txpool.pending-max-count=0",
+            "--txpool.pending-max-size=0",
+        ] {
+            let err = Cli::<Plain>::try_parse_from(["node", flag])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("0 would refuse every transaction"),
+                "{flag}: {err}"
+            );
+        }
+        // Nothing queued behind nonce gaps is a choice, not a broken node.
+        let config = Cli::<Plain>::try_parse_from(["node", "--txpool.queued-max-count=0"])
+            .unwrap()
+            .txpool
+            .pool_config();
+        assert_eq!(config.max_queued, 0);
     }
 }

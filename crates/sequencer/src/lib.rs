@@ -31,6 +31,7 @@ mod pool;
 mod sequencer;
 mod throttle;
 
+pub use args::parse_at_least_one;
 pub use error::PoolError;
 pub use pool::{ADMITTED_BUFFER, MAX_READMITTED_PER_SENDER, PoolConfig, PoolContent, TxPool};
 pub use sequencer::{Sequencer, SequencerConfig};

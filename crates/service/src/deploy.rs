@@ -156,6 +156,23 @@ impl Preset {
     }
 }
 
+/// An address of `deploy.toml`, with the flags' EIP-55 check ([`crate::parse_address`]): a
+/// typo in an owner or proposer written in mixed case would otherwise hand the rollup to
+/// another account.
+fn checksummed<'de, D: serde::Deserializer<'de>>(from: D) -> Result<Address, D::Error> {
+    let text = String::deserialize(from)?;
+    crate::parse_address(&text).map_err(serde::de::Error::custom)
+}
+
+/// [`checksummed`] for an optional address.
+fn checksummed_option<'de, D: serde::Deserializer<'de>>(
+    from: D,
+) -> Result<Option<Address>, D::Error> {
+    Option::<String>::deserialize(from)?
+        .map(|text| crate::parse_address(&text).map_err(serde::de::Error::custom))
+        .transpose()
+}
+
 /// What `rollup-node deploy --config deploy.toml` reads. Every address is required; times and
 /// amounts default to the preset's.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -164,17 +181,20 @@ pub struct DeployConfig {
     /// The L2 chain id (withdrawals commit to it).
     pub l2_chain_id: u64,
     /// The account that schedules and executes timelocked changes: a multisig in production.
+    #[serde(deserialize_with = "checksummed")]
     pub owner: Address,
     /// The only L1 account whose batches derivation reads.
+    #[serde(deserialize_with = "checksummed")]
     pub batcher: Address,
     /// The only L1 account allowed to propose state roots.
+    #[serde(deserialize_with = "checksummed")]
     pub proposer: Address,
     /// A guardian allowed to remove a proposal besides the deployed `DisputeGame` (a multisig):
     /// set as the StateManager's dispute game first, then replaced by the `DisputeGame`
     /// contract, so it keeps `isDisputeGame`. Required by the production preset: until the EVM
     /// one-step proof exists, a game that reaches a code-running step resolves for the
     /// allowlisted proposer, so only the guardian can remove such a false root.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "checksummed_option")]
     pub dispute_game: Option<Address>,
     /// `production` (default) or `devnet`.
     #[serde(default = "default_preset")]
@@ -1474,6 +1494,30 @@ mod tests {
             plan.genesis_eth(),
             Some(U256::from(1_000_000_000_000_000_002u64))
         );
+    }
+
+    #[test]
+    fn a_mixed_case_address_with_a_wrong_checksum_is_refused() {
+        let with = |owner: &str, guardian: &str| {
+            toml::from_str::<DeployConfig>(&format!(
+                r#"
+                l2_chain_id = 901
+                owner = "{owner}"
+                batcher = "0x2222222222222222222222222222222222222222"
+                proposer = "0x3333333333333333333333333333333333333333"
+                dispute_game = "{guardian}"
+                "#
+            ))
+        };
+        let right = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
+        let typo = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD";
+        let lower = right.to_lowercase();
+        assert!(with(right, right).is_ok());
+        assert!(with(&lower, &lower).is_ok(), "one case carries no checksum");
+        for (owner, guardian) in [(typo, right), (right, typo)] {
+            let err = with(owner, guardian).unwrap_err().to_string();
+            assert!(err.contains("wrong EIP-55 checksum"), "{err}");
+        }
     }
 
     #[test]

@@ -587,6 +587,23 @@ pub fn parse_cors_domains(domains: &str) -> Result<String, String> {
     rollup_rpc::cors_layer(domains).map(|_| domains.to_string())
 }
 
+/// An address (a flag, or a field of `deploy.toml`): 20 bytes of hex; one written in mixed case must carry a valid EIP-55
+/// checksum (a typo in it would otherwise send funds to another address).
+pub fn parse_address(text: &str) -> Result<alloy_primitives::Address, String> {
+    let address: alloy_primitives::Address = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not an address (0x and 40 hex digits)"))?;
+    let hex = text.trim_start_matches("0x");
+    let mixed =
+        hex.chars().any(|c| c.is_ascii_lowercase()) && hex.chars().any(|c| c.is_ascii_uppercase());
+    if mixed && alloy_primitives::Address::parse_checksummed(text, None).is_err() {
+        return Err(format!(
+            "{text} has a wrong EIP-55 checksum (mixed case that does not match {address}): check it for a typo, or write it in one case"
+        ));
+    }
+    Ok(address)
+}
+
 /// A listening address: `IP:PORT`, or `HOST:PORT` for a name the system resolves (such as
 /// `localhost:9545`; its IPv4 address if it has one). The error says what form is expected.
 pub fn parse_socket_addr(addr: &str) -> Result<std::net::SocketAddr, String> {

@@ -2677,3 +2677,26 @@ async fn trace_claims_run_from_the_parent_output_root_to_the_block_output_root()
         "{err}"
     );
 }
+
+/// A block range limit of 0 is no limit, as reth's `--rpc.max-blocks-per-filter` (before, it
+/// refused every `eth_getLogs` by range, one block's included).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_block_range_limit_of_zero_is_no_limit() {
+    let f = fixture_with(FixtureOptions {
+        server: RpcServerConfig {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            max_block_range: 0,
+            max_connections: 16,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await;
+    let logs = result(
+        f.addr,
+        "eth_getLogs",
+        json!([{"fromBlock": "0x0", "toBlock": "latest"}]),
+    )
+    .await;
+    assert_eq!(logs.as_array().unwrap().len(), 1, "{logs}");
+}
