@@ -184,6 +184,13 @@ struct RollupArgs {
     /// is refused (-32005). Filters not polled for 5 minutes expire.
     #[arg(id = "rollup.rpc-max-filters", long = "rollup.rpc-max-filters", value_name = "N", env = "ROLLUP_RPC_MAX_FILTERS", default_value_t = rollup_rpc::DEFAULT_MAX_FILTERS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     rpc_max_filters: usize,
+    /// Most connections the L2 RPC holds open at once.
+    #[arg(id = "rollup.rpc-max-connections", long = "rollup.rpc-max-connections", value_name = "N", env = "ROLLUP_RPC_MAX_CONNECTIONS", default_value_t = rollup_rpc::DEFAULT_MAX_CONNECTIONS, value_parser = clap::value_parser!(u32).range(1..))]
+    rpc_max_connections: u32,
+    /// Most of those one client address may hold (0 for no cap); one more is answered HTTP 429
+    /// and closed. Loopback clients are not capped.
+    #[arg(id = "rollup.rpc-max-connections-per-ip", long = "rollup.rpc-max-connections-per-ip", value_name = "N", env = "ROLLUP_RPC_MAX_CONNECTIONS_PER_IP", default_value_t = rollup_rpc::DEFAULT_MAX_CONNECTIONS_PER_IP)]
+    rpc_max_connections_per_ip: u32,
     /// Run the sequencer: build L2 blocks from a transaction pool (and serve
     /// `eth_sendRawTransaction` on the L2 RPC).
     #[arg(
@@ -428,6 +435,8 @@ impl RollupArgs {
             heavy_queue_timeout: self.rpc_heavy_queue_timeout,
             max_subscriptions_per_connection: self.rpc_max_subscriptions_per_connection,
             max_filters: self.rpc_max_filters,
+            max_connections: self.rpc_max_connections,
+            max_connections_per_ip: self.rpc_max_connections_per_ip,
             ..Default::default()
         }
     }

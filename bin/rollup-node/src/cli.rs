@@ -575,6 +575,15 @@ pub(crate) struct RunArgs {
     /// polled for 5 minutes expire.
     #[arg(long, env = "ROLLUP_RPC_MAX_FILTERS", default_value_t = rollup_rpc::DEFAULT_MAX_FILTERS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub(crate) rpc_max_filters: usize,
+    /// Most connections (HTTP and WebSocket together) the RPC holds open at once (reth's
+    /// `--rpc.max-connections`).
+    #[arg(long, env = "ROLLUP_RPC_MAX_CONNECTIONS", value_name = "N", default_value_t = rollup_rpc::DEFAULT_MAX_CONNECTIONS, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) rpc_max_connections: u32,
+    /// Most of those one client address may hold (0 for no cap), so one client cannot lock the
+    /// others out; one more is answered HTTP 429 and closed. Loopback clients are not capped:
+    /// behind a reverse proxy on this host, cap clients there.
+    #[arg(long, env = "ROLLUP_RPC_MAX_CONNECTIONS_PER_IP", value_name = "N", default_value_t = rollup_rpc::DEFAULT_MAX_CONNECTIONS_PER_IP)]
+    pub(crate) rpc_max_connections_per_ip: u32,
     /// Sequencer block interval, e.g. `1s`, `250ms`. A block is built when there are
     /// transactions, or a newer L1 block to adopt as origin (every L1 block gets one).
     #[arg(long, env = "ROLLUP_BLOCK_TIME", default_value = "1s", value_parser = parse_nonzero_duration)]

@@ -144,6 +144,11 @@ pub struct RpcServerConfig {
     pub max_logs_per_response: usize,
     /// Most concurrent connections (HTTP and WebSocket together).
     pub max_connections: u32,
+    /// Most concurrent connections from one client address (0 for no cap), so one client
+    /// cannot hold every slot of [`Self::max_connections`] (a thousand idle WebSockets locked
+    /// every other client out). Loopback clients are not capped: a reverse proxy on the host
+    /// (whose clients all come from its address) caps its own, and local tools trust the host.
+    pub max_connections_per_ip: u32,
     /// Most gas one `eth_call` or `eth_estimateGas` may use. As reth: an `eth_call` that asks for
     /// more is refused ("intrinsic gas too high"), one that asks for none gets this much (more
     /// than the block gas limit, if the cap is higher); `eth_estimateGas` searches up to it.
@@ -238,13 +243,73 @@ fn check_origin(origin: &str) -> std::result::Result<(), String> {
     Ok(())
 }
 
+/// [`RpcServerConfig::max_connections`]'s default.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 1_000;
+
+/// [`RpcServerConfig::max_connections_per_ip`]'s default: a tenth of the connections.
+pub const DEFAULT_MAX_CONNECTIONS_PER_IP: u32 = 100;
+
+/// Connections open per client address, for [`RpcServerConfig::max_connections_per_ip`].
+#[derive(Debug, Default)]
+struct PerIp {
+    open: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, u32>>,
+}
+
+/// One admitted connection of a capped address: its slot is freed when it is dropped.
+#[derive(Debug)]
+struct PerIpSlot {
+    per_ip: Arc<PerIp>,
+    ip: std::net::IpAddr,
+}
+
+impl PerIp {
+    /// Admits a connection from `ip` if it has fewer than `cap` open (a loopback address, or
+    /// `cap` 0, always): `Some` holds its slot (`None` inside for an uncapped one).
+    fn admit(self: &Arc<Self>, ip: std::net::IpAddr, cap: u32) -> Option<Option<PerIpSlot>> {
+        let ip = ip.to_canonical();
+        if cap == 0 || ip.is_loopback() {
+            return Some(None);
+        }
+        let mut open = self
+            .open
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let count = open.entry(ip).or_default();
+        if *count >= cap {
+            return None;
+        }
+        *count += 1;
+        Some(Some(PerIpSlot {
+            per_ip: Arc::clone(self),
+            ip,
+        }))
+    }
+}
+
+impl Drop for PerIpSlot {
+    fn drop(&mut self) {
+        let mut open = self
+            .per_ip
+            .open
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(count) = open.get_mut(&self.ip) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
+}
+
 impl Default for RpcServerConfig {
     fn default() -> Self {
         Self {
             addr: SocketAddr::from(([127, 0, 0, 1], 8545)),
             max_block_range: DEFAULT_MAX_BLOCK_RANGE,
             max_logs_per_response: DEFAULT_MAX_LOGS_PER_RESPONSE,
-            max_connections: 1_000,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP,
             gas_cap: DEFAULT_GAS_CAP,
             evm_timeout: DEFAULT_EVM_TIMEOUT,
             max_heavy_requests: default_max_heavy_requests(),
@@ -367,11 +432,13 @@ pub async fn start_server(
         let stopped = stop.clone().shutdown();
         tokio::pin!(stopped);
         let owed = Arc::new(flow::OwedBytes::default());
+        let per_ip = Arc::new(PerIp::default());
+        let cap = config.max_connections_per_ip;
         loop {
-            let socket = tokio::select! {
+            let (socket, peer) = tokio::select! {
                 () = &mut stopped => break,
                 accepted = listener.accept() => match accepted {
-                    Ok((socket, _)) => socket,
+                    Ok(accepted) => accepted,
                     Err(err) => {
                         // Out of file descriptors, say: try again shortly rather than spin.
                         debug!(target: "rollup::rpc", %err, "accepting a connection failed");
@@ -379,6 +446,14 @@ pub async fn start_server(
                         continue;
                     }
                 },
+            };
+            let Some(slot) = per_ip.admit(peer.ip(), cap) else {
+                metrics::counter!("rollup_rpc_connections_refused_total", "reason" => "per_ip")
+                    .increment(1);
+                debug!(target: "rollup::rpc", peer = %peer.ip(), cap, "refused a connection: its address has the most connections one address may hold");
+                // Said in plain HTTP if the socket takes it at once; closed either way.
+                let _ = socket.try_write(too_many_connections(cap).as_bytes());
+                continue;
             };
             // Answers go out as soon as they are written, as jsonrpsee's own server sets it.
             let _ = socket.set_nodelay(true);
@@ -389,6 +464,7 @@ pub async fn start_server(
             };
             let connection_stopped = stop.clone().shutdown();
             tokio::spawn(async move {
+                let _slot = slot;
                 let socket = flow::FlowStream::new(socket, flow);
                 if let Err(err) = serve_http1(socket, service, connection_stopped).await {
                     debug!(target: "rollup::rpc", %err, "connection ended with an error");
@@ -403,6 +479,17 @@ pub async fn start_server(
         "JSON-RPC server listening (HTTP and WebSocket)"
     );
     Ok((addr, handle))
+}
+
+/// The HTTP answer to a connection over its address's cap (429, as a rate-limiting proxy).
+fn too_many_connections(cap: u32) -> String {
+    let body = format!(
+        "too many connections from this address: at most {cap} at once; close idle ones or reuse them\n"
+    );
+    format!(
+        "HTTP/1.1 429 Too Many Requests\r\ncontent-type: text/plain\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
 }
 
 /// Serves one connection as HTTP/1.1, with its upgrade to WebSocket, until it ends or `stopped`
@@ -478,4 +565,51 @@ pub fn rpc_module_with_limits(
     pubsub::register(&mut module, &live);
     filters::register(&mut module, &live);
     module.remove_context()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One address holds at most its cap of connections, freed as they close; other addresses
+    /// keep theirs; loopback clients (IPv4, IPv6, IPv4-mapped) and a cap of 0 are not capped.
+    #[test]
+    fn one_address_holds_at_most_its_share_of_connections() {
+        let per_ip = Arc::new(PerIp::default());
+        let one: std::net::IpAddr = "203.0.113.7".parse().unwrap();
+        let other: std::net::IpAddr = "2001:db8::1".parse().unwrap();
+        let first = per_ip.admit(one, 2).unwrap();
+        let second = per_ip.admit(one, 2).unwrap();
+        assert!(first.is_some() && second.is_some());
+        assert!(per_ip.admit(one, 2).is_none(), "a third is refused");
+        assert!(
+            per_ip.admit(other, 2).unwrap().is_some(),
+            "another address is not"
+        );
+        drop(first);
+        assert!(
+            per_ip.admit(one, 2).unwrap().is_some(),
+            "a closed one frees its slot"
+        );
+        for local in ["127.0.0.1", "::1", "::ffff:127.0.0.1"] {
+            let local: std::net::IpAddr = local.parse().unwrap();
+            for _ in 0..5 {
+                assert!(matches!(per_ip.admit(local, 2), Some(None)), "{local}");
+            }
+        }
+        assert!(matches!(per_ip.admit(one, 0), Some(None)), "0 is no cap");
+        drop(second);
+    }
+
+    #[test]
+    fn the_refusal_is_a_whole_http_answer() {
+        let answer = too_many_connections(100);
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("HTTP/1.1 429 "), "{head}");
+        assert!(
+            head.contains(&format!("content-length: {}", body.len())),
+            "{head}"
+        );
+        assert!(body.contains("at most 100 at once"), "{body}");
+    }
 }
