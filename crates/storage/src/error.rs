@@ -29,6 +29,17 @@ pub enum StorageError {
         /// What the lock file says of its holder (its process id).
         holder: String,
     },
+    /// The database file is too short to be one MDBX wrote (truncated, or replaced by an empty
+    /// file): opening it would start an empty database in its place.
+    #[error(
+        "the database file {path} is {len} bytes, shorter than any database MDBX writes: it was truncated or replaced. Restore it from a backup, or move the datadir away to start from genesis (the node derives the safe chain again from L1; unsafe blocks not yet posted are lost)"
+    )]
+    Truncated {
+        /// The data file.
+        path: String,
+        /// Its length in bytes.
+        len: u64,
+    },
     /// The database was initialised for a different rollup.
     #[error(
         "database at {path} holds genesis {stored}, but the config's genesis is {expected}: use a fresh --datadir or the matching config"

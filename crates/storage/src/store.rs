@@ -35,6 +35,49 @@ struct Inner {
 
 /// Upper bound of the memory map; MDBX grows the file on demand up to it.
 const MAX_MAP_SIZE: usize = 4 << 40;
+
+/// MDBX's data file in the database directory.
+const DATA_FILE: &str = "mdbx.dat";
+
+/// The shortest data file MDBX writes: its three meta pages of at least 4 KiB.
+const MIN_DATA_FILE: u64 = 3 * 4096;
+
+/// The MDBX environment of the database directory `path`.
+fn open_env(path: &Path, max_readers: u64) -> Result<Environment> {
+    Ok(Environment::builder()
+        .set_max_dbs(Tables::COUNT + 4)
+        .set_max_readers(max_readers)
+        .set_geometry(Geometry {
+            size: Some(0..MAX_MAP_SIZE),
+            growth_step: Some(GROWTH_STEP),
+            ..Default::default()
+        })
+        .open(path)?)
+}
+
+/// Creates an empty database with every table in a directory beside `path`, then moves its
+/// data file into `path` (a rename, atomic): a process killed while MDBX writes a new data file
+/// leaves no short file behind for [`Store::open`] to take for damage.
+fn create_data_file(path: &Path, max_readers: u64) -> Result<()> {
+    let directory = |err: std::io::Error| StorageError::Directory {
+        path: path.display().to_string(),
+        reason: err.to_string(),
+    };
+    let staging = path.join("creating");
+    match std::fs::remove_dir_all(&staging) {
+        Ok(()) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => return Err(directory(err)),
+    }
+    std::fs::create_dir(&staging).map_err(directory)?;
+    {
+        let env = open_env(&staging, max_readers)?;
+        Tables::create(&env)?;
+    }
+    std::fs::rename(staging.join(DATA_FILE), path.join(DATA_FILE)).map_err(directory)?;
+    std::fs::remove_dir_all(&staging).map_err(directory)?;
+    Ok(())
+}
 const GROWTH_STEP: isize = 256 << 20;
 
 /// MDBX reader slots: one per read transaction open at a time, over every thread of the process.
@@ -76,19 +119,29 @@ impl Store {
     /// [`Self::open`] with `max_readers` reader slots (MDBX may round the number up to fill
     /// its lock file's pages).
     pub fn open_with_max_readers(path: &Path, max_readers: u64) -> Result<Self> {
-        std::fs::create_dir_all(path).map_err(|err| StorageError::Directory {
+        let directory = |err: std::io::Error| StorageError::Directory {
             path: path.display().to_string(),
             reason: err.to_string(),
-        })?;
-        let env = Environment::builder()
-            .set_max_dbs(Tables::COUNT + 4)
-            .set_max_readers(max_readers)
-            .set_geometry(Geometry {
-                size: Some(0..MAX_MAP_SIZE),
-                growth_step: Some(GROWTH_STEP),
-                ..Default::default()
-            })
-            .open(path)?;
+        };
+        std::fs::create_dir_all(path).map_err(directory)?;
+        // MDBX starts an empty database in place of a data file it cannot read as one (an
+        // empty or truncated file): that would silently lose the chain. A data file is only
+        // ever created whole, elsewhere, then moved in; so a short one here is damage.
+        let data = path.join(DATA_FILE);
+        match std::fs::metadata(&data) {
+            Ok(meta) if meta.len() < MIN_DATA_FILE => {
+                return Err(StorageError::Truncated {
+                    path: data.display().to_string(),
+                    len: meta.len(),
+                });
+            }
+            Ok(_) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                create_data_file(path, max_readers)?;
+            }
+            Err(err) => return Err(directory(err)),
+        }
+        let env = open_env(path, max_readers)?;
         let tables = Tables::create(&env)?;
         Ok(Self {
             inner: Arc::new(Inner {

@@ -358,3 +358,51 @@ fn a_datadir_takes_a_new_batcher_and_refuses_other_consensus_parameters() {
         result => panic!("a changed sequencing window was accepted: {result:?}"),
     }
 }
+
+/// A data file cut short (emptied, or truncated to a few pages) stops the open with an error
+/// that says what happened and what to do, instead of MDBX starting an empty database in its
+/// place (the chain silently gone); a new database is created whole and reopens with its data.
+#[test]
+fn a_truncated_database_file_is_refused_not_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let genesis = {
+        let store = open(&path, None);
+        let hash = store.reader().unwrap().block_hash(0).unwrap();
+        assert!(hash.is_some());
+        hash
+    };
+    assert!(
+        !path.join("creating").exists(),
+        "the staging directory is gone"
+    );
+    assert_eq!(
+        open(&path, None).reader().unwrap().block_hash(0).unwrap(),
+        genesis
+    );
+    let data = path.join("mdbx.dat");
+    for len in [8192, 100, 0] {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&data)
+            .unwrap()
+            .set_len(len)
+            .unwrap();
+        let err = Store::open(&path).unwrap_err();
+        assert!(
+            matches!(err, StorageError::Truncated { len: l, .. } if l == len),
+            "{err}"
+        );
+        let message = err.to_string();
+        assert!(
+            message.contains(&format!("is {len} bytes"))
+                && message.contains("move the datadir away"),
+            "{message}"
+        );
+        assert_eq!(
+            std::fs::metadata(&data).unwrap().len(),
+            len,
+            "left as it was"
+        );
+    }
+}
