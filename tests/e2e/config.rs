@@ -797,3 +797,71 @@ async fn a_replica_refuses_a_config_its_deployment_contradicts_body() {
     let _ = node.kill();
     let _ = node.wait();
 }
+
+/// Another process sending with the batcher's key (a second node's batcher, a script) takes
+/// the nonces of the node's batch transactions: the batcher says so as an error and in its
+/// health (`rollup_getRoles`), naming the account, instead of only giving its batches up at
+/// debug level again and again.
+#[test]
+fn another_sender_on_the_batcher_key_is_an_alarm() {
+    crate::support::run(another_sender_on_the_batcher_key_is_an_alarm_body());
+}
+
+async fn another_sender_on_the_batcher_key_is_an_alarm_body() {
+    use alloy_network::TransactionBuilder;
+    use alloy_provider::Provider;
+    let dir = tempfile::tempdir().unwrap();
+    // Blocks a second apart, so the batcher's transactions wait in the pool where another
+    // transaction at their nonce can take their place.
+    let anvil = Anvil::start_with(&["--block-time", "1"]);
+    let devnet = crate::support::Devnet::start_fast_with(&anvil.url, dir.path(), &[]);
+    let batcher = devnet.info.accounts[1].address;
+    let other = devnet.l1(1);
+    let nonce = async |tag: &str| -> u64 {
+        let count: alloy_primitives::U64 = other
+            .raw_request("eth_getTransactionCount".into(), (batcher, tag))
+            .await
+            .unwrap();
+        count.to()
+    };
+    let started = Instant::now();
+    let mut taken = std::collections::BTreeSet::new();
+    while started.elapsed() < Duration::from_secs(180) {
+        let roles = devnet.l2("rollup_getRoles", serde_json::json!([])).await;
+        let alarm = roles["roles"].as_array().unwrap().iter().find_map(|role| {
+            (role["name"] == "batcher")
+                .then(|| role["lastError"]["message"].as_str())
+                .flatten()
+                .filter(|message| message.contains("another process sends with the batcher's key"))
+                .map(str::to_owned)
+        });
+        if let Some(alarm) = alarm {
+            assert!(alarm.contains(&batcher.to_string()), "{alarm}");
+            assert!(
+                devnet
+                    .log()
+                    .contains("another process sends with the batcher's key"),
+                "said in the log too"
+            );
+            return;
+        }
+        // A batch transaction waits at the mined nonce: take that nonce with a dearer one.
+        let (mined, pending) = (nonce("latest").await, nonce("pending").await);
+        if pending > mined && taken.insert(mined) {
+            let tx = alloy_rpc_types_eth::TransactionRequest::default()
+                .with_to(batcher)
+                .with_nonce(mined)
+                .with_gas_limit(21_000)
+                .with_max_fee_per_gas(2_000_000_000_000)
+                .with_max_priority_fee_per_gas(1_000_000_000_000);
+            // It may lose the race to the batch being mined.
+            let _ = other.send_transaction(tx).await;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "no alarm after taking {} batch nonces\n{}",
+        taken.len(),
+        devnet.log()
+    );
+}

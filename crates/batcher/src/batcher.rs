@@ -24,7 +24,7 @@ use rollup_primitives::{
 use rollup_storage::{StorageError, Store};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info, trace, warn};
+use tracing::{debug, error, info, trace, warn};
 
 /// Batcher errors.
 #[derive(Debug, thiserror::Error)]
@@ -651,7 +651,19 @@ struct Progress {
     /// The L2 block built on an L1 origin a reorg replaced that the batcher waits for the node
     /// to unwind, since when, and whether that was said as a warning.
     unwind_wait: Option<(u64, std::time::Instant, bool)>,
+    /// When a batch's nonce went to a transaction this process did not send, over the last
+    /// [`FOREIGN_NONCE_WINDOW`] (see [`Progress::foreign_sender`]).
+    nonces_taken: VecDeque<std::time::Instant>,
 }
+
+/// How long a batch nonce taken by another transaction counts towards
+/// [`FOREIGN_NONCES_ALARM`].
+const FOREIGN_NONCE_WINDOW: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Batch nonces taken by transactions this process did not send, within
+/// [`FOREIGN_NONCE_WINDOW`], that mean another process sends with this key (a leftover of an
+/// earlier run, or a submission whose hash was never learnt, explains one).
+const FOREIGN_NONCES_ALARM: usize = 3;
 
 /// A batch transaction sent and not yet seen mined.
 #[derive(Debug)]
@@ -683,6 +695,35 @@ struct InFlight {
 }
 
 impl Progress {
+    /// Notes that a batch's nonce went to a transaction this process did not send, at `now`.
+    fn nonce_taken(&mut self, now: std::time::Instant) {
+        self.nonces_taken.push_back(now);
+        while self
+            .nonces_taken
+            .front()
+            .is_some_and(|at| now.duration_since(*at) > FOREIGN_NONCE_WINDOW)
+        {
+            self.nonces_taken.pop_front();
+        }
+    }
+
+    /// What to alarm about while [`FOREIGN_NONCES_ALARM`] batch nonces of `account` went to
+    /// other transactions within [`FOREIGN_NONCE_WINDOW`] of `now`: another process (a second
+    /// node, a script, a wallet) sends with the batcher's key, and the two fight for nonces.
+    fn foreign_sender(&self, account: Address, now: std::time::Instant) -> Option<String> {
+        let recent = self
+            .nonces_taken
+            .iter()
+            .filter(|at| now.duration_since(**at) <= FOREIGN_NONCE_WINDOW)
+            .count();
+        (recent >= FOREIGN_NONCES_ALARM).then(|| {
+            format!(
+                "{recent} batch nonces of {account} went to transactions this node did not send in the last {} minutes: another process sends with the batcher's key (a second node running the batcher, a script, a wallet); the two fight for nonces and replace each other's batches. Stop the other one",
+                FOREIGN_NONCE_WINDOW.as_secs() / 60
+            )
+        })
+    }
+
     /// Gives up every batch in flight: the next batch is built from the inbox again, at the
     /// mined nonce, outbidding whatever of ours still waits in L1's pool.
     fn reset(&mut self) {
@@ -1269,6 +1310,12 @@ impl Batcher {
                 Some(receipt) if receipt.status() => {
                     let flight = progress.in_flight.pop_front().expect("front exists");
                     self.report_posted(&flight, &receipt);
+                    // Said again after the success, for as long as it holds.
+                    if let Some(alarm) =
+                        progress.foreign_sender(self.sender.address(), std::time::Instant::now())
+                    {
+                        self.report_error(|| alarm);
+                    }
                 }
                 Some(receipt) => {
                     warn!(target: "rollup::batcher", tx = %receipt.transaction_hash, from = front.start.first_block, in_flight = progress.in_flight.len(), "batch transaction reverted (another batch or a forced block took its place, or this key is not the inbox's batcher); reading the inbox again");
@@ -1294,6 +1341,13 @@ impl Batcher {
                     // Still none: another transaction took the nonce (a leftover of an earlier
                     // run, or a submission whose hash we never learnt). Read the inbox again.
                     debug!(target: "rollup::batcher", nonce = front.nonce, mined_nonce, "a batch's nonce was used by another transaction; reading the inbox again");
+                    metrics::counter!("rollup_batcher_nonces_taken_total").increment(1);
+                    let now = std::time::Instant::now();
+                    progress.nonce_taken(now);
+                    if let Some(alarm) = progress.foreign_sender(self.sender.address(), now) {
+                        error!(target: "rollup::batcher", account = %self.sender.address(), "{alarm}");
+                        self.report_error(|| alarm);
+                    }
                     progress.reset();
                     return true;
                 }
@@ -1705,5 +1759,36 @@ impl Batcher {
             reason,
         });
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One batch nonce taken by another transaction is explained by a leftover of an earlier
+    /// run; three within ten minutes mean another process sends with the key.
+    #[test]
+    fn nonces_taken_again_and_again_mean_another_sender() {
+        let account = Address::repeat_byte(0xba);
+        let start = std::time::Instant::now();
+        let at = |seconds| start + std::time::Duration::from_secs(seconds);
+        let mut progress = Progress::default();
+        progress.nonce_taken(at(0));
+        progress.nonce_taken(at(100));
+        assert_eq!(progress.foreign_sender(account, at(100)), None);
+        progress.nonce_taken(at(200));
+        let alarm = progress.foreign_sender(account, at(200)).unwrap();
+        assert!(
+            alarm.contains(&format!("3 batch nonces of {account}"))
+                && alarm.contains("another process"),
+            "{alarm}"
+        );
+        // The alarm lasts while they are recent, and ends when they age out.
+        assert!(progress.foreign_sender(account, at(599)).is_some());
+        assert_eq!(progress.foreign_sender(account, at(601)), None);
+        // Old ones are dropped as new ones come.
+        progress.nonce_taken(at(1_000));
+        assert_eq!(progress.nonces_taken.len(), 1);
     }
 }
