@@ -110,6 +110,18 @@ pub enum RpcError {
         "too many installed filters (at most {0}): uninstall unused ones with eth_uninstallFilter; filters not polled for 5 minutes expire"
     )]
     TooManyFilters(usize),
+    /// The client's address holds its share of the installed filters already
+    /// ([`crate::PER_CLIENT_SHARE`]).
+    #[error(
+        "too many installed filters from this address (at most {0}, a share of the node's): uninstall unused ones with eth_uninstallFilter; filters not polled for 5 minutes expire"
+    )]
+    TooManyFiltersFromClient(usize),
+    /// The client's filters and log subscriptions name its share of
+    /// [`crate::MAX_LIVE_CRITERIA`] already.
+    #[error(
+        "too many filter criteria from this address: its installed filters and log subscriptions name {0} addresses and topics together, its share of what this node keeps; name fewer, or uninstall filters you no longer poll"
+    )]
+    TooManyCriteriaFromClient(usize),
     /// Installed filters and log subscriptions together name [`crate::MAX_LIVE_CRITERIA`]
     /// addresses and topics already.
     #[error(
@@ -173,7 +185,10 @@ impl RpcError {
             Self::FilterNotFound | Self::FilterLagged(_) | Self::LogsNotHeld(_) => {
                 SERVER_ERROR_CODE
             }
-            Self::TooManyFilters(_) | Self::TooManyCriteria(_) => LIMIT_EXCEEDED_CODE,
+            Self::TooManyFilters(_)
+            | Self::TooManyCriteria(_)
+            | Self::TooManyFiltersFromClient(_)
+            | Self::TooManyCriteriaFromClient(_) => LIMIT_EXCEEDED_CODE,
             Self::TraceTooLarge(_) => LIMIT_EXCEEDED_CODE,
             Self::TransactionNotFound(_) => SERVER_ERROR_CODE,
         }

@@ -200,6 +200,25 @@ where
         .unwrap_or_else(|err| panic!("RPC method {name} registered twice: {err}"));
 }
 
+/// [`method`] for a handler that holds a node-wide budget on a client's behalf (a filter): it
+/// is given the client's address ([`crate::ClientAddr`]), to keep it to its share.
+pub(crate) fn client_method<R, F>(module: &mut RpcModule<EthApi>, name: &'static str, handler: F)
+where
+    R: Serialize + Clone + 'static,
+    F: Fn(&EthApi, Args, crate::ClientAddr) -> Result<R> + Clone + Send + Sync + 'static,
+{
+    module
+        .register_blocking_method(name, move |params, api, extensions| {
+            metrics::counter!("rollup_rpc_requests_total", "method" => name).increment(1);
+            let client = crate::ClientAddr::from_extensions(&extensions);
+            respond(
+                name,
+                Args::parse(&params).and_then(|args| handler(&api, args, client)),
+            )
+        })
+        .unwrap_or_else(|err| panic!("RPC method {name} registered twice: {err}"));
+}
+
 /// Registers a heavy handler (one that executes or scans): it waits for a slot of
 /// [`HeavySlots`], then runs on a blocking thread holding it.
 pub(crate) fn heavy_method<R, F>(module: &mut RpcModule<EthApi>, name: &'static str, handler: F)

@@ -25,7 +25,7 @@ use tracing::debug;
 
 use crate::{
     Result, RpcError,
-    eth::{EthApi, heavy_method, method},
+    eth::{EthApi, client_method, heavy_method, method},
     pubsub::{CHAIN_EVENT_BUFFER, ChainEvent, Live, random_id},
 };
 
@@ -65,10 +65,15 @@ enum Changes {
     Logs(Vec<Log>),
 }
 
+/// An installed filter and who installed it.
+type Owned = (crate::ClientAddr, Arc<Mutex<Installed>>);
+
 /// The installed filters, shared by every request.
 #[derive(Debug)]
 pub(crate) struct Filters {
-    installed: Mutex<HashMap<U128, Arc<Mutex<Installed>>>>,
+    /// By id: who installed it (kept to a share of the filters, [`crate::PER_CLIENT_SHARE`])
+    /// and the filter.
+    installed: Mutex<HashMap<U128, Owned>>,
     max: usize,
 }
 
@@ -90,7 +95,7 @@ impl Filters {
     pub(crate) fn sweep(&self) {
         let mut installed = lock(&self.installed);
         let before = installed.len();
-        installed.retain(|_, filter| {
+        installed.retain(|_, (_, filter)| {
             filter
                 .try_lock()
                 .map_or(true, |filter| filter.last_poll.elapsed() < FILTER_EXPIRY)
@@ -101,20 +106,37 @@ impl Filters {
         }
     }
 
-    fn install(&self, kind: Kind) -> Result<U128> {
+    /// The most filters one client address may hold.
+    fn share(&self) -> usize {
+        (self.max / crate::PER_CLIENT_SHARE).max(1)
+    }
+
+    fn install(&self, kind: Kind, client: crate::ClientAddr) -> Result<U128> {
         self.sweep();
         let mut installed = lock(&self.installed);
         if installed.len() >= self.max {
             return Err(RpcError::TooManyFilters(self.max));
         }
+        if client.0.is_some() {
+            let held = installed
+                .values()
+                .filter(|(owner, _)| *owner == client)
+                .count();
+            if held >= self.share() {
+                return Err(RpcError::TooManyFiltersFromClient(self.share()));
+            }
+        }
         let id = random_id();
         installed.insert(
             id,
-            Arc::new(Mutex::new(Installed {
-                kind,
-                last_poll: Instant::now(),
-                failed: None,
-            })),
+            (
+                client,
+                Arc::new(Mutex::new(Installed {
+                    kind,
+                    last_poll: Instant::now(),
+                    failed: None,
+                })),
+            ),
         );
         metrics::gauge!("rollup_rpc_filters").set(installed.len() as f64);
         Ok(id)
@@ -124,7 +146,7 @@ impl Filters {
         self.sweep();
         lock(&self.installed)
             .get(&id)
-            .cloned()
+            .map(|(_, filter)| Arc::clone(filter))
             .ok_or(RpcError::FilterNotFound)
     }
 
@@ -270,39 +292,47 @@ pub(crate) fn check_block_order(filter: &Filter) -> Result<()> {
 /// Registers the filter methods.
 pub(crate) fn register(module: &mut RpcModule<EthApi>, live: &Live) {
     let installer = live.clone();
-    method(module, "eth_newFilter", move |_, args| {
+    client_method(module, "eth_newFilter", move |_, args, client| {
         let filter = args.filter(0)?;
         crate::eth::check_filter_criteria(&filter)?;
         check_block_order(&filter)?;
         // Expired filters give their criteria back first.
         installer.filters().sweep();
-        let criteria = installer.lease_criteria(&filter)?;
-        installer.filters().install(Kind::Logs {
-            filter: Box::new(filter),
-            events: installer.chain_events(),
-            _criteria: criteria,
-        })
+        let criteria = installer.lease_criteria(&filter, client)?;
+        installer.filters().install(
+            Kind::Logs {
+                filter: Box::new(filter),
+                events: installer.chain_events(),
+                _criteria: criteria,
+            },
+            client,
+        )
     });
     let installer = live.clone();
-    method(module, "eth_newBlockFilter", move |_, _| {
+    client_method(module, "eth_newBlockFilter", move |_, _, client| {
         installer
             .filters()
-            .install(Kind::Blocks(installer.chain_events()))
+            .install(Kind::Blocks(installer.chain_events()), client)
     });
     let installer = live.clone();
-    method(module, "eth_newPendingTransactionFilter", move |_, args| {
-        // reth's optional "full transactions" flag is not supported: hashes only, as geth.
-        if args.optional::<bool>(0, "full transactions")? == Some(true) {
-            return Err(RpcError::InvalidParams(
-                "full transactions in pending transaction filters are not supported; use the \
+    client_method(
+        module,
+        "eth_newPendingTransactionFilter",
+        move |_, args, client| {
+            // reth's optional "full transactions" flag is not supported: hashes only, as geth.
+            if args.optional::<bool>(0, "full transactions")? == Some(true) {
+                return Err(RpcError::InvalidParams(
+                    "full transactions in pending transaction filters are not supported; use the \
                  newPendingTransactions subscription with `true`"
-                    .into(),
-            ));
-        }
-        installer
-            .filters()
-            .install(Kind::PendingTransactions(installer.admitted_transactions()))
-    });
+                        .into(),
+                ));
+            }
+            installer.filters().install(
+                Kind::PendingTransactions(installer.admitted_transactions()),
+                client,
+            )
+        },
+    );
     let poller = live.clone();
     method(module, "eth_getFilterChanges", move |api, args| {
         let max_logs = match api.max_logs_per_response {
@@ -334,12 +364,17 @@ mod tests {
 
     #[test]
     fn filters_expire_unpolled_and_are_capped() {
+        let local = crate::ClientAddr::of([127, 0, 0, 1].into());
         let filters = Filters::new(2);
-        let first = filters.install(Kind::PendingTransactions(None)).unwrap();
-        let second = filters.install(Kind::PendingTransactions(None)).unwrap();
+        let first = filters
+            .install(Kind::PendingTransactions(None), local)
+            .unwrap();
+        let second = filters
+            .install(Kind::PendingTransactions(None), local)
+            .unwrap();
         assert_ne!(first, second);
         assert!(matches!(
-            filters.install(Kind::PendingTransactions(None)),
+            filters.install(Kind::PendingTransactions(None), local),
             Err(RpcError::TooManyFilters(2))
         ));
         assert!(matches!(
@@ -358,6 +393,31 @@ mod tests {
             Err(RpcError::FilterNotFound)
         ));
         assert!(filters.changes(first, 1).is_ok(), "polled recently");
-        filters.install(Kind::PendingTransactions(None)).unwrap();
+        filters
+            .install(Kind::PendingTransactions(None), local)
+            .unwrap();
+    }
+
+    /// One client address holds at most its share of the filters; others, and loopback
+    /// clients, are not held back by it; an uninstalled filter gives its place back.
+    #[test]
+    fn one_client_holds_at_most_its_share_of_the_filters() {
+        let filters = Filters::new(20);
+        let one = crate::ClientAddr::of([203, 0, 113, 7].into());
+        let other = crate::ClientAddr::of([203, 0, 113, 8].into());
+        let local = crate::ClientAddr::of([127, 0, 0, 1].into());
+        let pending = || Kind::PendingTransactions(None);
+        let first = filters.install(pending(), one).unwrap();
+        filters.install(pending(), one).unwrap();
+        assert!(matches!(
+            filters.install(pending(), one),
+            Err(RpcError::TooManyFiltersFromClient(2))
+        ));
+        filters.install(pending(), other).unwrap();
+        for _ in 0..5 {
+            filters.install(pending(), local).unwrap();
+        }
+        assert!(filters.uninstall(first));
+        filters.install(pending(), one).unwrap();
     }
 }

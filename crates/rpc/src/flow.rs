@@ -420,6 +420,8 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for FlowStream<T> {
 pub(crate) struct WithFlow<S> {
     pub(crate) inner: S,
     pub(crate) flow: Arc<Flow>,
+    /// The connection's client, put in every request's extensions (its calls' too).
+    pub(crate) client: crate::ClientAddr,
 }
 
 impl<S, B> tower::Service<http::Request<Incoming>> for WithFlow<S>
@@ -437,6 +439,7 @@ where
 
     fn call(&mut self, request: http::Request<Incoming>) -> Self::Future {
         let mut request = request.map(HttpBody::new);
+        request.extensions_mut().insert(self.client);
         if !is_upgrade_request(&request) {
             return Box::pin(self.inner.call(request));
         }

@@ -249,6 +249,31 @@ pub const DEFAULT_MAX_CONNECTIONS: u32 = 1_000;
 /// [`RpcServerConfig::max_connections_per_ip`]'s default: a tenth of the connections.
 pub const DEFAULT_MAX_CONNECTIONS_PER_IP: u32 = 100;
 
+/// The address a request came from, for the per-client shares of node-wide budgets (the
+/// connections, the installed filters and what they name, see [`PER_CLIENT_SHARE`]); `None`
+/// for a loopback client, which is not held to a share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct ClientAddr(pub(crate) Option<std::net::IpAddr>);
+
+impl ClientAddr {
+    /// The client at `ip`.
+    pub(crate) fn of(ip: std::net::IpAddr) -> Self {
+        let ip = ip.to_canonical();
+        Self((!ip.is_loopback()).then_some(ip))
+    }
+
+    /// The client a call came from, as its connection recorded it (uncapped if none did: a
+    /// module called without this server, as in tests).
+    pub(crate) fn from_extensions(extensions: &jsonrpsee::Extensions) -> Self {
+        extensions.get::<Self>().copied().unwrap_or(Self(None))
+    }
+}
+
+/// One client address may hold at most this fraction (1 / N) of the installed filters and of
+/// the addresses and topics installed filters and log subscriptions name: one client filled
+/// both for every other client before.
+pub const PER_CLIENT_SHARE: usize = 10;
+
 /// Connections open per client address, for [`RpcServerConfig::max_connections_per_ip`].
 #[derive(Debug, Default)]
 struct PerIp {
@@ -461,6 +486,7 @@ pub async fn start_server(
             let service = flow::WithFlow {
                 inner: services.clone().build(methods.clone(), stop.clone()),
                 flow: Arc::clone(&flow),
+                client: ClientAddr::of(peer.ip()),
             };
             let connection_stopped = stop.clone().shutdown();
             tokio::spawn(async move {

@@ -24,7 +24,7 @@
 //!   the head without reading blocks.
 
 use std::{
-    collections::VecDeque,
+    collections::{HashMap, VecDeque},
     sync::{
         Arc, OnceLock, Weak,
         atomic::{AtomicUsize, Ordering},
@@ -197,20 +197,62 @@ pub const MAX_LIVE_CRITERIA: usize = 1_000_000;
 /// What the installed filters and log subscriptions name, counted against
 /// [`MAX_LIVE_CRITERIA`].
 #[derive(Debug, Default)]
-pub(crate) struct CriteriaBudget(AtomicUsize);
+pub(crate) struct CriteriaBudget {
+    /// Over all clients.
+    used: usize,
+    /// By client address ([`crate::ClientAddr`]; loopback clients are not counted here).
+    by_client: HashMap<std::net::IpAddr, usize>,
+}
 
 /// A filter's share of the [`CriteriaBudget`], given back when the filter or subscription ends.
 #[derive(Debug)]
 pub(crate) struct CriteriaLease {
     /// The budget alone, not the feeds' shared state: an installed filter holding that would
     /// keep it, and the follower task that ends with it, alive after the server stopped.
-    budget: Arc<CriteriaBudget>,
+    budget: Arc<std::sync::Mutex<CriteriaBudget>>,
     count: usize,
+    client: crate::ClientAddr,
+}
+
+impl CriteriaBudget {
+    /// Takes `count` criteria for `client`: refused past [`MAX_LIVE_CRITERIA`] over all
+    /// clients, or past a client address's share of it ([`crate::PER_CLIENT_SHARE`]).
+    fn take(&mut self, count: usize, client: crate::ClientAddr) -> crate::Result<()> {
+        let share = MAX_LIVE_CRITERIA / crate::PER_CLIENT_SHARE;
+        if self.used + count > MAX_LIVE_CRITERIA {
+            return Err(RpcError::TooManyCriteria(MAX_LIVE_CRITERIA));
+        }
+        if let Some(ip) = client.0 {
+            let used = self.by_client.entry(ip).or_default();
+            if *used + count > share {
+                return Err(RpcError::TooManyCriteriaFromClient(share));
+            }
+            *used += count;
+        }
+        self.used += count;
+        Ok(())
+    }
+
+    /// Gives back what [`Self::take`] took.
+    fn give_back(&mut self, count: usize, client: crate::ClientAddr) {
+        self.used -= count;
+        if let Some(ip) = client.0
+            && let Some(used) = self.by_client.get_mut(&ip)
+        {
+            *used -= count;
+            if *used == 0 {
+                self.by_client.remove(&ip);
+            }
+        }
+    }
 }
 
 impl Drop for CriteriaLease {
     fn drop(&mut self) {
-        self.budget.0.fetch_sub(self.count, Ordering::AcqRel);
+        self.budget
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .give_back(self.count, self.client);
     }
 }
 
@@ -234,7 +276,7 @@ struct Shared {
     /// Most logs the follower keeps in the events it sent ([`LIVE_FEED_LOGS`] by default).
     logs_budget: usize,
     /// What installed filters and log subscriptions name ([`MAX_LIVE_CRITERIA`]).
-    criteria: Arc<CriteriaBudget>,
+    criteria: Arc<std::sync::Mutex<CriteriaBudget>>,
 }
 
 impl Live {
@@ -254,19 +296,23 @@ impl Live {
     }
 
     /// Counts what `filter` names against [`MAX_LIVE_CRITERIA`] for as long as the lease
-    /// lives; refused once the filters and subscriptions installed name that much.
-    pub(crate) fn lease_criteria(&self, filter: &Filter) -> crate::Result<CriteriaLease> {
+    /// lives; refused once the filters and subscriptions installed name that much, or those
+    /// of `client` its share of it ([`crate::PER_CLIENT_SHARE`]).
+    pub(crate) fn lease_criteria(
+        &self,
+        filter: &Filter,
+        client: crate::ClientAddr,
+    ) -> crate::Result<CriteriaLease> {
         let count = criteria_of(filter);
         self.0
             .criteria
-            .0
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
-                (used + count <= MAX_LIVE_CRITERIA).then_some(used + count)
-            })
-            .map_err(|_| RpcError::TooManyCriteria(MAX_LIVE_CRITERIA))?;
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take(count, client)?;
         Ok(CriteriaLease {
             budget: Arc::clone(&self.0.criteria),
             count,
+            client,
         })
     }
 
@@ -308,6 +354,7 @@ impl Live {
         &self,
         params: Params<'static>,
         pending: PendingSubscriptionSink,
+        client: crate::ClientAddr,
     ) -> SubscriptionCloseResponse {
         let request = match SubscriptionRequest::parse(&params) {
             Ok(request) => request,
@@ -317,7 +364,7 @@ impl Live {
             }
         };
         let lease = match &request {
-            SubscriptionRequest::Logs(filter) => match self.lease_criteria(filter) {
+            SubscriptionRequest::Logs(filter) => match self.lease_criteria(filter, client) {
                 Ok(lease) => Some(lease),
                 Err(err) => {
                     pending.reject(ErrorObjectOwned::from(err)).await;
@@ -773,14 +820,45 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>, live: &Live) {
             "eth_subscribe",
             "eth_subscription",
             "eth_unsubscribe",
-            move |params, pending, _, _| {
+            move |params, pending, _, extensions| {
                 let live = live.clone();
+                let client = crate::ClientAddr::from_extensions(&extensions);
                 async move {
                     metrics::counter!("rollup_rpc_requests_total", "method" => "eth_subscribe")
                         .increment(1);
-                    live.subscribe(params, pending).await
+                    live.subscribe(params, pending, client).await
                 }
             },
         )
         .unwrap_or_else(|err| panic!("eth_subscribe registered twice: {err}"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One client address names at most its share of the criteria; the node-wide bound holds
+    /// over everyone, loopback clients included; what is given back can be taken again.
+    #[test]
+    fn one_client_names_at_most_its_share_of_the_criteria() {
+        let share = MAX_LIVE_CRITERIA / crate::PER_CLIENT_SHARE;
+        let one = crate::ClientAddr::of([203, 0, 113, 7].into());
+        let other = crate::ClientAddr::of([203, 0, 113, 8].into());
+        let local = crate::ClientAddr::of([127, 0, 0, 1].into());
+        let mut budget = CriteriaBudget::default();
+        budget.take(share, one).unwrap();
+        assert!(matches!(
+            budget.take(1, one),
+            Err(RpcError::TooManyCriteriaFromClient(s)) if s == share
+        ));
+        budget.take(share, other).unwrap();
+        budget.take(MAX_LIVE_CRITERIA - 2 * share, local).unwrap();
+        assert!(matches!(
+            budget.take(1, local),
+            Err(RpcError::TooManyCriteria(MAX_LIVE_CRITERIA))
+        ));
+        budget.give_back(share, one);
+        assert!(!budget.by_client.contains_key(&one.0.unwrap()));
+        budget.take(1, one).unwrap();
+    }
 }
