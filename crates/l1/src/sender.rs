@@ -107,6 +107,13 @@ impl L1Sender {
         self.config.resubmit_after
     }
 
+    /// This sender, resubmitting after `resubmit_after` instead.
+    #[must_use]
+    pub const fn with_resubmit_after(mut self, resubmit_after: Duration) -> Self {
+        self.config.resubmit_after = resubmit_after;
+        self
+    }
+
     /// The sending account.
     pub const fn address(&self) -> Address {
         self.address

@@ -180,24 +180,40 @@ impl OpeningReport {
 /// sixty blob segments takes about ten L1 blocks' worth.
 const MAX_OPENING_BATCHES: usize = 32;
 
-/// Whole-blob KZG proofs kept for the next loads of the same blob (segments of one blob each
-/// load it): a few seconds each on a slow machine.
-const WHOLE_BLOB_PROOFS_KEPT: usize = 64;
+/// KZG results kept for the loads that use them (a few seconds of work each on a slow
+/// machine); past it the finished ones are dropped.
+const KZG_KEPT: usize = 256;
+
+/// KZG jobs running at once in the background for openings ahead: the rest start as these
+/// finish, so a round never waits on them and the machine keeps cores for the node.
+const KZG_JOBS_AT_ONCE: usize = 4;
+
+/// The KZG work of a blob load, by what it proves.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum KzgWork {
+    /// The commitment and proof of the whole blob with this versioned hash (`loadWholeBlob`).
+    Whole(B256),
+    /// The values and proofs of these elements (counted over the batch's blobs) and every
+    /// blob's commitment, for the batch whose first versioned hash this is (`loadBlob`).
+    Elements(B256, std::ops::Range<usize>),
+}
+
+/// A [`KzgWork`]'s result.
+#[derive(Debug, Clone)]
+enum KzgDone {
+    Whole([u8; 48], [u8; 48]),
+    Elements(Arc<Vec<([u8; 32], [u8; 48])>>, Arc<Vec<u8>>),
+}
+
+/// A [`KzgWork`] under way in the background, or its result.
+#[derive(Debug)]
+enum KzgJob {
+    Running(tokio::task::JoinHandle<Result<KzgDone, String>>),
+    Done(KzgDone),
+}
 
 /// The L1 block gas limit taken until L1's latest block is read.
 const DEFAULT_L1_BLOCK_GAS: u64 = 30_000_000;
-
-/// Runs KZG work (seconds for a whole blob's proof on a slow machine) off the async runtime, at
-/// full priority: unlike the batcher's sidecars (`rollup_l1::kzg_work`, below sequencing), a
-/// proof here runs against a game's clock, which on the devnet is 30 seconds.
-async fn off_runtime_kzg<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, String> + Send + 'static,
-) -> Result<T, DisputeError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|err| DisputeError::Read(format!("blob proof task: {err}")))?
-        .map_err(DisputeError::Read)
-}
 
 /// `abi.encode(Withdrawals.OutputRoot)`.
 fn output_root_abi(output: &OutputRoot) -> Vec<u8> {
@@ -375,8 +391,8 @@ pub struct DisputeAgent {
     opening_gas: u64,
     /// L1's block gas limit, as the round's latest block has it.
     block_gas: u64,
-    /// Whole-blob KZG proofs computed, by versioned hash: (commitment, proof).
-    whole_blob_proofs: HashMap<B256, ([u8; 48], [u8; 48])>,
+    /// Blob loads' KZG work, computed in the background (see [`Self::kzg`]).
+    kzg: HashMap<KzgWork, KzgJob>,
 }
 
 /// A game whose side to move has less L1 time than this left is played without anything else
@@ -431,7 +447,7 @@ impl DisputeAgent {
             busy: false,
             opening_gas: 0,
             block_gas: DEFAULT_L1_BLOCK_GAS,
-            whole_blob_proofs: HashMap::new(),
+            kzg: HashMap::new(),
         }
     }
 
@@ -1060,7 +1076,7 @@ impl DisputeAgent {
     async fn open_segments(&mut self, batch: &BlockBatch) -> Result<(), DisputeError> {
         for _ in 0..MAX_OPENING_BATCHES {
             let report = self
-                .open_within(std::slice::from_ref(batch), self.block_gas)
+                .open_within(std::slice::from_ref(batch), self.block_gas, true)
                 .await?;
             if report.all_open() || report.sent == 0 {
                 break;
@@ -1078,7 +1094,7 @@ impl DisputeAgent {
             return Ok(true);
         };
         let report = self
-            .open_within(std::slice::from_ref(&batch), self.opening_gas)
+            .open_within(std::slice::from_ref(&batch), self.opening_gas, false)
             .await?;
         self.opening_gas = self.opening_gas.saturating_sub(report.gas);
         Ok(report.all_open())
@@ -1119,7 +1135,7 @@ impl DisputeAgent {
             return Ok(());
         }
         let (blocks, batches): (Vec<_>, Vec<_>) = batches.into_iter().unzip();
-        let report = self.open_within(&batches, self.opening_gas).await?;
+        let report = self.open_within(&batches, self.opening_gas, false).await?;
         self.opening_gas = self.opening_gas.saturating_sub(report.gas);
         for (block, open) in blocks.into_iter().zip(report.open) {
             if open {
@@ -1135,10 +1151,14 @@ impl DisputeAgent {
     /// transaction per call (each load starts where the store stands); different segments'
     /// chains are independent. With `gas` 0 it only reads. A transaction whose estimate fails
     /// (someone else's load came first, say) is said as a warning and left to the next call.
+    /// Without `wait`, a load whose KZG work is not done yet is left to a later call while the
+    /// work goes on in the background ([`Self::kzg`]): a round that computed ten blocks' proofs
+    /// before its next moves held every game's bisection back past its clock.
     async fn open_within(
         &mut self,
         batches: &[BlockBatch],
         gas: u64,
+        wait: bool,
     ) -> Result<OpeningReport, DisputeError> {
         let verifier = self.one_step_verifier().await?;
         let store = self
@@ -1160,8 +1180,10 @@ impl DisputeAgent {
             report.open.push(pending.len() == before);
         }
         let mut chosen = Vec::new();
-        // A whole blob's load proves it for every segment in it: sent once.
+        // A whole blob's load proves it for every segment in it: sent once. A segment holding
+        // transactions of two of the blocks moves once too.
         let mut whole_loads = HashSet::new();
+        let mut moved = HashSet::new();
         for (index, part, segment, step) in pending {
             if report.gas >= gas {
                 break;
@@ -1169,12 +1191,19 @@ impl DisputeAgent {
             let Some(record) = batches[index].parts().nth(part) else {
                 continue;
             };
+            if !moved.insert((record.record, segment)) {
+                continue;
+            }
             if let OpeningStep::Load(BlobLoad::Whole(blob)) = step
                 && !whole_loads.insert((record.record, blob))
             {
                 continue;
             }
-            let (what, input, elements) = self.opening_input(record, segment, &step).await?;
+            let Some((what, input, elements)) =
+                self.opening_input(record, segment, &step, wait).await?
+            else {
+                continue;
+            };
             let Some(estimate) = self.estimate(what, store, &input).await else {
                 continue;
             };
@@ -1275,13 +1304,15 @@ impl DisputeAgent {
     }
 
     /// The transaction of `step` for `segment` of `part`: what it is called in logs, its
-    /// input, and the blob elements it proves (0 for an opening).
+    /// input, and the blob elements it proves (0 for an opening); `None` while its KZG work
+    /// goes on (without `wait`, see [`Self::kzg`]).
     async fn opening_input(
         &mut self,
         part: &BlockBatch,
         segment: usize,
         step: &OpeningStep,
-    ) -> Result<(&'static str, Vec<u8>, usize), DisputeError> {
+        wait: bool,
+    ) -> Result<Option<(&'static str, Vec<u8>, usize)>, DisputeError> {
         let record = U256::from(part.record);
         let (blob, step) = match (&part.blob, &part.data, step) {
             (None, Some(data), OpeningStep::Calldata) => {
@@ -1291,7 +1322,7 @@ impl DisputeAgent {
                     segment: U256::from(segment),
                 }
                 .abi_encode();
-                return Ok(("open segment", input, 0));
+                return Ok(Some(("open segment", input, 0)));
             }
             (Some(blob), _, OpeningStep::Load(load)) => (blob, load),
             (Some(blob), _, OpeningStep::OpenBlob) => {
@@ -1309,7 +1340,7 @@ impl DisputeAgent {
                     covered,
                 }
                 .abi_encode();
-                return Ok(("open blob segment", input, 0));
+                return Ok(Some(("open blob segment", input, 0)));
             }
             _ => {
                 return Err(DisputeError::Read(format!(
@@ -1324,18 +1355,15 @@ impl DisputeAgent {
                 part.record
             ))),
             BlobLoad::Whole(index) => {
-                let hash = blob.versioned_hashes[*index];
-                let (commitment, proof) = match self.whole_blob_proofs.get(&hash) {
-                    Some(known) => *known,
-                    None => {
-                        let values = blob.blobs[*index].clone();
-                        let proven = off_runtime_kzg(move || whole_blob_proof(&values)).await?;
-                        if self.whole_blob_proofs.len() >= WHOLE_BLOB_PROOFS_KEPT {
-                            self.whole_blob_proofs.clear();
-                        }
-                        self.whole_blob_proofs.insert(hash, proven);
-                        proven
-                    }
+                let values = blob.blobs[*index].clone();
+                let work = KzgWork::Whole(blob.versioned_hashes[*index]);
+                let compute = move || {
+                    whole_blob_proof(&values)
+                        .map(|(commitment, proof)| KzgDone::Whole(commitment, proof))
+                };
+                let Some(KzgDone::Whole(commitment, proof)) = self.kzg(work, compute, wait).await?
+                else {
+                    return Ok(None);
                 };
                 let input = ISegmentStore::loadWholeBlobCall {
                     w: ISegmentStore::WholeBlob {
@@ -1349,13 +1377,17 @@ impl DisputeAgent {
                     },
                 }
                 .abi_encode();
-                Ok(("load a whole blob", input, BLOB_ELEMENTS))
+                Ok(Some(("load a whole blob", input, BLOB_ELEMENTS)))
             }
             BlobLoad::Elements(range) => {
                 let covering = blob_elements_covering(blob.offsets[segment], blob.lengths[segment]);
                 let blobs = blob.blobs.clone();
                 let absolute = covering.start + range.start..covering.start + range.end;
-                let (proven, commitments) = off_runtime_kzg(move || {
+                let work = KzgWork::Elements(
+                    blob.versioned_hashes.first().copied().unwrap_or_default(),
+                    absolute.clone(),
+                );
+                let compute = move || {
                     let proven = absolute
                         .map(|element| {
                             blob_element_proof(
@@ -1369,9 +1401,13 @@ impl DisputeAgent {
                         .map(|b| blob_commitment(b))
                         .collect::<Result<Vec<_>, String>>()?
                         .concat();
-                    Ok((proven, commitments))
-                })
-                .await?;
+                    Ok(KzgDone::Elements(Arc::new(proven), Arc::new(commitments)))
+                };
+                let Some(KzgDone::Elements(proven, commitments)) =
+                    self.kzg(work, compute, wait).await?
+                else {
+                    return Ok(None);
+                };
                 let input = ISegmentStore::loadBlobCall {
                     e: ISegmentStore::BlobElements {
                         record,
@@ -1379,14 +1415,69 @@ impl DisputeAgent {
                         versionedHashes: blob.versioned_hashes.clone(),
                         segment: U256::from(segment),
                         from: U256::from(range.start),
-                        commitments: commitments.into(),
+                        commitments: commitments.to_vec().into(),
                         payloads: proven.iter().flat_map(|(value, _)| *value).collect(),
                         proofs: proven.iter().flat_map(|(_, proof)| *proof).collect(),
                     },
                 }
                 .abi_encode();
-                Ok(("load blob elements", input, range.len()))
+                Ok(Some(("load blob elements", input, range.len())))
             }
+        }
+    }
+
+    /// The result of `work` (which `compute` does): started in the background on first ask, on
+    /// a blocking thread at full priority (unlike the batcher's sidecars, `rollup_l1::kzg_work`,
+    /// below sequencing: a proof here runs against a game's clock), at most
+    /// [`KZG_JOBS_AT_ONCE`] at once unless waited for; `None` while it runs, unless
+    /// `wait`. A job that failed is dropped and its error returned (the next ask starts it
+    /// again).
+    async fn kzg(
+        &mut self,
+        work: KzgWork,
+        compute: impl FnOnce() -> Result<KzgDone, String> + Send + 'static,
+        wait: bool,
+    ) -> Result<Option<KzgDone>, DisputeError> {
+        if !self.kzg.contains_key(&work) {
+            let running = self
+                .kzg
+                .values()
+                .filter(|job| matches!(job, KzgJob::Running(_)))
+                .count();
+            if !wait && running >= KZG_JOBS_AT_ONCE {
+                return Ok(None);
+            }
+            if self.kzg.len() >= KZG_KEPT {
+                self.kzg.retain(|_, job| matches!(job, KzgJob::Running(_)));
+            }
+            self.kzg.insert(
+                work.clone(),
+                KzgJob::Running(tokio::task::spawn_blocking(compute)),
+            );
+        }
+        let Some(job) = self.kzg.get_mut(&work) else {
+            return Ok(None);
+        };
+        if let KzgJob::Running(handle) = job {
+            if !wait && !handle.is_finished() {
+                return Ok(None);
+            }
+            let done = match handle.await {
+                Ok(Ok(done)) => done,
+                Ok(Err(err)) => {
+                    self.kzg.remove(&work);
+                    return Err(DisputeError::Read(err));
+                }
+                Err(err) => {
+                    self.kzg.remove(&work);
+                    return Err(DisputeError::Read(format!("blob proof task: {err}")));
+                }
+            };
+            *job = KzgJob::Done(done);
+        }
+        match self.kzg.get(&work) {
+            Some(KzgJob::Done(done)) => Ok(Some(done.clone())),
+            _ => Ok(None),
         }
     }
 
@@ -1681,6 +1772,12 @@ impl DisputeAgent {
         self.pressing
     }
 
+    /// Whether any game of this account (either side) moved fast at the last round: less than
+    /// a minute left for the side to move. Claiming credit and returning bonds wait then.
+    pub const fn busy(&self) -> bool {
+        self.busy
+    }
+
     /// How often the agent looks at proposals and games.
     pub const fn interval(&self) -> Duration {
         self.config.interval
@@ -1745,6 +1842,12 @@ impl DisputeAgent {
             .sender
             .resubmit_after()
             .min(Duration::from_secs(params.max_clock / 8));
+        // The agent's own transactions are resubmitted as soon: one of its openings that an
+        // outsider's copy pushed out of the pool held every later move of the account behind
+        // its nonce for the whole default delay (12 s) on the devnet's 10 s turns.
+        if !wait.is_zero() && wait < self.sender.resubmit_after() {
+            self.sender = self.sender.clone().with_resubmit_after(wait);
+        }
         if !self.leftovers_settled(wait).await? {
             // The standing alarms stay while the round waits.
             if let Some(short) = self.short_of_gas.clone() {

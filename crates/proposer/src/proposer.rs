@@ -868,6 +868,12 @@ impl Proposer {
                 if let Some(alarm) = self.alarm() {
                     self.report(false, || alarm);
                 }
+                // Returning bonds takes L1 blocks too, and can wait: not while a game of this
+                // account moves fast (an outsider's defender lost ten devnet games with a
+                // bond returned in between, after a held-back proposal went out).
+                if defender.as_ref().is_some_and(crate::DisputeAgent::busy) {
+                    return;
+                }
                 match self.reclaim_bonds(next_bond).await {
                     Ok(next) => next_bond = next,
                     Err(err) => {
