@@ -74,6 +74,24 @@ fn a_replica_refuses_an_l1_its_config_is_not_for() {
     }
 }
 
+/// `rollup-node node` with `args` and `datadir`, pointed at an L1 that is not there, run to
+/// its end: for mistakes refused before it reads L1.
+fn node_without_l1(args: &[&str], datadir: &std::path::Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_rollup-node"))
+        .arg("node")
+        .args(args)
+        .args([
+            "--l1-rpc-url",
+            "http://127.0.0.1:1",
+            "--rpc-addr",
+            "127.0.0.1:0",
+        ])
+        .arg("--datadir")
+        .arg(datadir)
+        .output()
+        .unwrap()
+}
+
 /// A sequencer told to follow L1 a whole sequencing window behind its head is refused before
 /// anything starts (every epoch it adopted would be forced in and its blocks replaced); a
 /// replica may follow that far behind.
@@ -82,21 +100,16 @@ fn a_sequencer_a_window_behind_l1_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("rollup.json");
     std::fs::write(&path, serde_json::to_string(&config(31337)).unwrap()).unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_rollup-node"))
-        .arg("node")
-        .arg("--config")
-        .arg(&path)
-        .args(["--sequencer", "--l1-confirmations", "3600"])
-        .args([
-            "--l1-rpc-url",
-            "http://127.0.0.1:1",
-            "--rpc-addr",
-            "127.0.0.1:0",
-        ])
-        .arg("--datadir")
-        .arg(dir.path().join("data"))
-        .output()
-        .unwrap();
+    let output = node_without_l1(
+        &[
+            "--config",
+            path.to_str().unwrap(),
+            "--sequencer",
+            "--l1-confirmations",
+            "3600",
+        ],
+        &dir.path().join("data"),
+    );
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -117,19 +130,15 @@ fn a_sequencer_a_window_behind_l1_is_refused() {
 fn a_fatal_error_is_logged_as_json_under_json_logs() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing.json");
-    let output = Command::new(env!("CARGO_BIN_EXE_rollup-node"))
-        .args(["node", "--log-format", "json", "--config"])
-        .arg(&missing)
-        .args([
-            "--l1-rpc-url",
-            "http://127.0.0.1:1",
-            "--rpc-addr",
-            "127.0.0.1:0",
-        ])
-        .arg("--datadir")
-        .arg(dir.path().join("data"))
-        .output()
-        .unwrap();
+    let output = node_without_l1(
+        &[
+            "--log-format",
+            "json",
+            "--config",
+            missing.to_str().unwrap(),
+        ],
+        &dir.path().join("data"),
+    );
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.starts_with("Error: "), "{stderr}");

@@ -1049,11 +1049,16 @@ async fn eth_deposits(
 /// transaction), whose dispute roles look at their games four times a second (a game takes
 /// some 25 of their moves), once it has 20 L2 blocks for level 0 to bisect. Keep the anvil.
 async fn calldata_devnet(dir: &Path) -> (Anvil, Devnet, Setup) {
-    let anvil = Anvil::start();
+    devnet_at_block_20(dir, Anvil::start(), &["--batcher-data", "calldata"]).await
+}
+
+/// A devnet in `dir` on `anvil` with `extra` flags, its defender moving every 250 ms, once its
+/// chain is long enough for level 0 to bisect (20 L2 blocks).
+async fn devnet_at_block_20(dir: &Path, anvil: Anvil, extra: &[&str]) -> (Anvil, Devnet, Setup) {
     let devnet = Devnet::start_fast_with(
         &anvil.url,
         dir,
-        &["--batcher-data", "calldata", "--dispute-interval", "250ms"],
+        &[extra, &["--dispute-interval", "250ms"]].concat(),
     );
     let s = setup(&devnet, dir);
     until(&devnet, "L2 block 20", || async {
@@ -1246,13 +1251,7 @@ fn blob_batch_steps_are_proven() {
 async fn blob_batch_steps_are_proven_body() {
     let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
-    let anvil = Anvil::start();
-    let devnet = Devnet::start_fast_with(&anvil.url, dir.path(), &["--dispute-interval", "250ms"]);
-    let s = setup(&devnet, dir.path());
-    until(&devnet, "L2 block 20", || async {
-        (quantity(&devnet.l2("eth_blockNumber", json!([])).await) >= 20).then_some(())
-    })
-    .await;
+    let (_anvil, devnet, s) = devnet_at_block_20(dir.path(), Anvil::start(), &[]).await;
     let l1 = devnet.l1(0);
     let receipt = eth_transfer(&devnet, 3, 6).await;
     let (block, position) = transaction_step(&devnet, &receipt).await;
@@ -1311,12 +1310,7 @@ async fn a_step_in_a_block_of_many_blob_segments_opens_them_together_body() {
     // An L1 that mines a block a second (not one per transaction), as the devnet's, so that
     // transactions sent together share blocks.
     let anvil = Anvil::start_with(&["--block-time", "1"]);
-    let devnet = Devnet::start_fast_with(&anvil.url, dir.path(), &["--dispute-interval", "250ms"]);
-    let s = setup(&devnet, dir.path());
-    until(&devnet, "L2 block 20", || async {
-        (quantity(&devnet.l2("eth_blockNumber", json!([])).await) >= 20).then_some(())
-    })
-    .await;
+    let (_anvil, devnet, s) = devnet_at_block_20(dir.path(), anvil, &[]).await;
     let l1 = devnet.l1(0);
     let (block, receipts) = big_calls_in_one_block(&devnet, 6).await;
     let first: alloy_rpc_types_eth::TransactionReceipt =
