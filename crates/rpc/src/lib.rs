@@ -288,13 +288,12 @@ struct PerIpSlot {
 }
 
 impl PerIp {
-    /// Admits a connection from `ip` if it has fewer than `cap` open (a loopback address, or
-    /// `cap` 0, always): `Some` holds its slot (`None` inside for an uncapped one).
-    fn admit(self: &Arc<Self>, ip: std::net::IpAddr, cap: u32) -> Option<Option<PerIpSlot>> {
-        let ip = ip.to_canonical();
-        if cap == 0 || ip.is_loopback() {
+    /// Admits a connection from `client` if its address has fewer than `cap` open (a loopback
+    /// client, or `cap` 0, always): `Some` holds its slot (`None` inside for an uncapped one).
+    fn admit(self: &Arc<Self>, client: ClientAddr, cap: u32) -> Option<Option<PerIpSlot>> {
+        let Some(ip) = client.0.filter(|_| cap != 0) else {
             return Some(None);
-        }
+        };
         let mut open = self
             .open
             .lock()
@@ -472,7 +471,8 @@ pub async fn start_server(
                     }
                 },
             };
-            let Some(slot) = per_ip.admit(peer.ip(), cap) else {
+            let client = ClientAddr::of(peer.ip());
+            let Some(slot) = per_ip.admit(client, cap) else {
                 metrics::counter!("rollup_rpc_connections_refused_total", "reason" => "per_ip")
                     .increment(1);
                 debug!(target: "rollup::rpc", peer = %peer.ip(), cap, "refused a connection: its address has the most connections one address may hold");
@@ -486,7 +486,7 @@ pub async fn start_server(
             let service = flow::WithFlow {
                 inner: services.clone().build(methods.clone(), stop.clone()),
                 flow: Arc::clone(&flow),
-                client: ClientAddr::of(peer.ip()),
+                client,
             };
             let connection_stopped = stop.clone().shutdown();
             tokio::spawn(async move {
@@ -602,8 +602,8 @@ mod tests {
     #[test]
     fn one_address_holds_at_most_its_share_of_connections() {
         let per_ip = Arc::new(PerIp::default());
-        let one: std::net::IpAddr = "203.0.113.7".parse().unwrap();
-        let other: std::net::IpAddr = "2001:db8::1".parse().unwrap();
+        let one = ClientAddr::of([203, 0, 113, 7].into());
+        let other = ClientAddr::of("2001:db8::1".parse().unwrap());
         let first = per_ip.admit(one, 2).unwrap();
         let second = per_ip.admit(one, 2).unwrap();
         assert!(first.is_some() && second.is_some());
@@ -618,9 +618,9 @@ mod tests {
             "a closed one frees its slot"
         );
         for local in ["127.0.0.1", "::1", "::ffff:127.0.0.1"] {
-            let local: std::net::IpAddr = local.parse().unwrap();
+            let client = ClientAddr::of(local.parse().unwrap());
             for _ in 0..5 {
-                assert!(matches!(per_ip.admit(local, 2), Some(None)), "{local}");
+                assert!(matches!(per_ip.admit(client, 2), Some(None)), "{local}");
             }
         }
         assert!(matches!(per_ip.admit(one, 0), Some(None)), "0 is no cap");

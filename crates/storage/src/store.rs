@@ -36,6 +36,14 @@ struct Inner {
 /// Upper bound of the memory map; MDBX grows the file on demand up to it.
 const MAX_MAP_SIZE: usize = 4 << 40;
 
+/// What failed on the database directory `path`.
+fn directory_error(path: &Path, err: std::io::Error) -> StorageError {
+    StorageError::Directory {
+        path: path.display().to_string(),
+        reason: err.to_string(),
+    }
+}
+
 /// MDBX's data file in the database directory.
 const DATA_FILE: &str = "mdbx.dat";
 
@@ -59,10 +67,7 @@ fn open_env(path: &Path, max_readers: u64) -> Result<Environment> {
 /// data file into `path` (a rename, atomic): a process killed while MDBX writes a new data file
 /// leaves no short file behind for [`Store::open`] to take for damage.
 fn create_data_file(path: &Path, max_readers: u64) -> Result<()> {
-    let directory = |err: std::io::Error| StorageError::Directory {
-        path: path.display().to_string(),
-        reason: err.to_string(),
-    };
+    let directory = |err| directory_error(path, err);
     let staging = path.join("creating");
     match std::fs::remove_dir_all(&staging) {
         Ok(()) => {}
@@ -119,10 +124,7 @@ impl Store {
     /// [`Self::open`] with `max_readers` reader slots (MDBX may round the number up to fill
     /// its lock file's pages).
     pub fn open_with_max_readers(path: &Path, max_readers: u64) -> Result<Self> {
-        let directory = |err: std::io::Error| StorageError::Directory {
-            path: path.display().to_string(),
-            reason: err.to_string(),
-        };
+        let directory = |err| directory_error(path, err);
         std::fs::create_dir_all(path).map_err(directory)?;
         // MDBX starts an empty database in place of a data file it cannot read as one (an
         // empty or truncated file): that would silently lose the chain. A data file is only
