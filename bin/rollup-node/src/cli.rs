@@ -772,7 +772,10 @@ impl Cli {
     /// does not run (`--block-time` without `--sequencer`, say): each with the switch it
     /// needs, for a warning once logging is up (a replica silently ignored them).
     pub(crate) fn parse_with_unused() -> (Self, UnusedFlags) {
-        Self::try_parse_with_unused(std::env::args_os()).unwrap_or_else(|err| err.exit())
+        let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        Self::try_parse_with_unused(args.clone()).unwrap_or_else(|err| {
+            naming_the_environment(err, &args, |name| std::env::var_os(name).is_some()).exit()
+        })
     }
 
     fn try_parse_with_unused<T: Into<std::ffi::OsString> + Clone>(
@@ -787,6 +790,66 @@ impl Cli {
         };
         Ok((cli, unused))
     }
+}
+
+/// `err` with a tip naming the environment variable its bad value came from, where the flag
+/// it names was not typed on the command line `args` and its variable is set (`is_set`):
+/// clap's message names only the flag, and an operator who set `ROLLUP_L1_CONFIRMATIONS=abc`
+/// in a unit file looked for `--l1-confirmations` in vain.
+fn naming_the_environment(
+    mut err: clap::Error,
+    args: &[std::ffi::OsString],
+    is_set: impl Fn(&str) -> bool,
+) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue};
+    let Some(ContextValue::String(invalid)) = err.get(ContextKind::InvalidArg) else {
+        return err;
+    };
+    // `--l1-confirmations <L1_CONFIRMATIONS>`: the flag's long name.
+    let Some(long) = invalid
+        .strip_prefix("--")
+        .and_then(|rest| rest.split([' ', '=']).next())
+        .map(str::to_owned)
+    else {
+        return err;
+    };
+    let command = Cli::command();
+    let mut commands = vec![&command];
+    let mut arg = None;
+    while let Some(next) = commands.pop() {
+        arg = next
+            .get_arguments()
+            .find(|arg| arg.get_long() == Some(long.as_str()));
+        if arg.is_some() {
+            break;
+        }
+        commands.extend(next.get_subcommands());
+    }
+    let Some(variable) = arg
+        .and_then(|arg| arg.get_env())
+        .and_then(|variable| variable.to_str())
+    else {
+        return err;
+    };
+    let typed = args.iter().any(|typed| {
+        typed.to_str().is_some_and(|typed| {
+            typed
+                .strip_prefix("--")
+                .and_then(|typed| typed.strip_prefix(long.as_str()))
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('='))
+        })
+    });
+    if typed || !is_set(variable) {
+        return err;
+    }
+    let tip = format!("the value came from the environment variable {variable}; fix or unset it");
+    let mut tips = match err.get(ContextKind::Suggested) {
+        Some(ContextValue::StyledStrs(tips)) => tips.clone(),
+        _ => Vec::new(),
+    };
+    tips.push(tip.into());
+    err.insert(ContextKind::Suggested, ContextValue::StyledStrs(tips));
+    err
 }
 
 impl NodeArgs {
@@ -831,6 +894,51 @@ impl NodeArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A bad value from the environment names its variable; one typed on the command line, or
+    /// an error about no flag's value, is left as clap words it.
+    #[test]
+    fn a_bad_value_from_the_environment_names_its_variable() {
+        let line = |extra: &[&str]| -> Vec<std::ffi::OsString> {
+            [
+                "rollup-node",
+                "node",
+                "--config",
+                "rollup.json",
+                "--l1-rpc-url",
+                "http://a",
+            ]
+            .iter()
+            .chain(extra)
+            .map(Into::into)
+            .collect()
+        };
+        let typed = line(&["--l1-confirmations", "abc"]);
+        let bad = || Cli::try_parse_with_unused(typed.clone()).err().unwrap();
+        let tip = "environment variable ROLLUP_L1_CONFIRMATIONS";
+        let set = |name: &str| name == "ROLLUP_L1_CONFIRMATIONS";
+        // The same error as clap raises for the variable's value: the flag is not on the line.
+        let from_env = naming_the_environment(bad(), &line(&[]), set).to_string();
+        assert!(from_env.contains(tip), "{from_env}");
+        assert!(from_env.contains("--l1-confirmations"), "{from_env}");
+        // Typed on the command line (either spelling), or the variable unset: no tip.
+        for (args, is_set) in [
+            (typed.clone(), true),
+            (line(&["--l1-confirmations=abc"]), true),
+            (line(&[]), false),
+        ] {
+            let err = naming_the_environment(bad(), &args, |name| is_set && set(name)).to_string();
+            assert!(!err.contains(tip), "{err}");
+        }
+        // A flag whose long name starts the same is another flag.
+        let err = naming_the_environment(bad(), &line(&["--l1-confirmations-x"]), set).to_string();
+        assert!(err.contains(tip), "{err}");
+        let missing = Cli::try_parse_with_unused(["rollup-node", "node"])
+            .err()
+            .unwrap();
+        let err = naming_the_environment(missing, &[], |_| true).to_string();
+        assert!(!err.contains("environment variable"), "{err}");
+    }
 
     #[test]
     fn role_flags_without_their_role_are_named() {
