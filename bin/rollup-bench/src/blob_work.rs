@@ -1,5 +1,5 @@
 //! `--blob-work`: what the node's KZG work costs on this machine, step by step, in one thread
-//! (the node runs it on its one `rollup-kzg` thread the same way).
+//! (the node runs it on its `rollup-kzg` threads the same way).
 //!
 //! The blobs hold keccak-derived bytes, which FastLZ cannot shrink, like the compressed
 //! segments a batch carries; KZG's cost does not depend on the values anyway.

@@ -108,7 +108,7 @@ pub(crate) fn cpu_secs(stat: &str) -> f64 {
 }
 
 /// CPU seconds (user + system) of the threads of process `pid` whose names start with `name`
-/// (the node's `rollup-kzg` counts its `rollup-kzg-now` too); 0 if there are none.
+/// (the node's `rollup-kzg` counts its `rollup-kzg-chk` and `rollup-kzg-now` too); 0 if there are none.
 pub(crate) fn thread_cpu_secs(pid: u32, name: &str) -> f64 {
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
         return 0.0;

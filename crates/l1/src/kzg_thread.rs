@@ -1,58 +1,84 @@
-//! The node's KZG thread: where blob work (commitments, proofs, cell proofs) runs, below the
+//! The node's KZG threads: where blob work (commitments, proofs, cell proofs) runs, below the
 //! priority of sequencing, RPC and execution.
 //!
 //! A blob's commitment takes tens of milliseconds of CPU and its EIP-7594 cell proofs hundreds.
-//! That work has slack (a batch has the sequencing window to reach L1), while a transaction
-//! waiting for its block does not: on a machine with two cores, the batcher's sidecars were
-//! the largest CPU cost of the sequencer under load (`docs/benchmarks.md`, "Where the time
-//! goes"). So blob work runs on one dedicated thread with nice 10: when cores are free it runs
-//! at full speed; when the sequencer needs them, the scheduler gives it the larger share.
-//! Jobs run one at a time, in the order they were asked for.
+//! A batch's sidecar has slack (the batch has the sequencing window to reach L1), while a
+//! transaction waiting for its block does not: on a machine with two cores, the batcher's
+//! sidecars were the largest CPU cost of the sequencer under load (`docs/benchmarks.md`,
+//! "Where the time goes"). So sidecars run on one dedicated thread, [`KZG_THREAD_NAME`], under
+//! Linux's `SCHED_IDLE` policy: it runs in the time no other thread of the machine wants, and
+//! gives way at once to one that wakes (at nice 10 it still took a core's timeslice from the
+//! RPC workers between their requests). Jobs run one at a time, in the order they were asked for.
 //!
-//! Two things do not wait on that low priority. The trusted setup, which every blob job needs,
-//! loads at the default priority as the thread starts ([`start_kzg_thread`]): 2 to 3 s of CPU
-//! once, which at nice 10 on a busy machine took tens of seconds and held up the first blob
-//! batch. And blob work whose slack is gone (a sidecar for a batch whose sequencing window is
-//! mostly used up) runs on a second thread, [`KZG_URGENT_THREAD_NAME`], at the default
-//! priority ([`urgent_kzg_work`]), its jobs one at a time too; a job queued on the KZG thread
-//! moves there if it becomes urgent before that thread starts it ([`kzg_work_unless_urgent`]).
+//! Derivation's blob checks (a commitment per blob read from the beacon API) have less slack:
+//! the safe head waits on them, and a replica serving a heavy RPC load must not stop deriving.
+//! They run on [`KZG_CHECK_THREAD_NAME`] at nice 10 ([`kzg_work`]), a tenth of a default
+//! thread's weight, so they still progress on a busy machine.
+//!
+//! Two things do not wait at a low priority. The trusted setup, which every blob job needs,
+//! loads at the default priority as the sidecar thread starts ([`start_kzg_thread`]): 2 to 3 s
+//! of CPU once, which at nice 10 on a busy machine took tens of seconds and held up the first
+//! blob batch. And blob work whose slack is gone (a sidecar for a batch whose sequencing window
+//! is mostly used up) runs on a third thread, [`KZG_URGENT_THREAD_NAME`], at the default
+//! priority ([`urgent_kzg_work`]), its jobs one at a time too; a sidecar queued on the sidecar
+//! thread moves there if it becomes urgent before that thread starts it
+//! ([`kzg_work_unless_urgent`]).
 
 use std::{
     panic::{AssertUnwindSafe, catch_unwind},
     sync::{OnceLock, mpsc},
 };
 
-/// The name of the KZG thread, as `top -H` and `/proc/<pid>/task/*/comm` show it.
+/// The name of the sidecar thread (`SCHED_IDLE`), as `top -H` and `/proc/<pid>/task/*/comm`
+/// show it. The other KZG threads' names start with it, so a match on that prefix counts all.
 pub const KZG_THREAD_NAME: &str = "rollup-kzg";
 
-/// The name of the thread for blob work without slack (at the default priority). Starts with
-/// [`KZG_THREAD_NAME`], so a match on that prefix counts both.
+/// The name of the thread for derivation's blob checks (at [`KZG_THREAD_NICE`]).
+pub const KZG_CHECK_THREAD_NAME: &str = "rollup-kzg-chk";
+
+/// The name of the thread for blob work without slack (at the default priority).
 pub const KZG_URGENT_THREAD_NAME: &str = "rollup-kzg-now";
 
-/// The nice value of the KZG thread: 10 of 19, a tenth of a default thread's weight.
+/// The nice value of the blob-check thread, and of the sidecar thread where the OS refuses it
+/// `SCHED_IDLE`: 10 of 19, a tenth of a default thread's weight.
 pub const KZG_THREAD_NICE: i32 = 10;
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// The queue of the KZG thread (`urgent`: of the thread for work without slack), started on
-/// first use.
-fn queue(urgent: bool) -> &'static mpsc::Sender<Job> {
-    static QUEUE: OnceLock<mpsc::Sender<Job>> = OnceLock::new();
+/// Which KZG thread a job runs on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lane {
+    /// Sidecars with slack: `SCHED_IDLE`.
+    Sidecar,
+    /// Derivation's blob checks: nice 10.
+    Check,
+    /// Work without slack: the default priority.
+    Urgent,
+}
+
+/// The queue of a KZG thread, started on first use.
+fn queue(lane: Lane) -> &'static mpsc::Sender<Job> {
+    static SIDECAR: OnceLock<mpsc::Sender<Job>> = OnceLock::new();
+    static CHECK: OnceLock<mpsc::Sender<Job>> = OnceLock::new();
     static URGENT: OnceLock<mpsc::Sender<Job>> = OnceLock::new();
-    let (cell, name) = if urgent {
-        (&URGENT, KZG_URGENT_THREAD_NAME)
-    } else {
-        (&QUEUE, KZG_THREAD_NAME)
+    let (cell, name) = match lane {
+        Lane::Sidecar => (&SIDECAR, KZG_THREAD_NAME),
+        Lane::Check => (&CHECK, KZG_CHECK_THREAD_NAME),
+        Lane::Urgent => (&URGENT, KZG_URGENT_THREAD_NAME),
     };
     cell.get_or_init(|| {
         let (sender, receiver) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name(name.into())
             .spawn(move || {
-                if !urgent {
-                    // A failed load fails each job that needs the setup, on its own.
-                    let _ = catch_unwind(rollup_primitives::kzg_settings);
-                    lower_priority();
+                match lane {
+                    Lane::Sidecar => {
+                        // A failed load fails each job that needs the setup, on its own.
+                        let _ = catch_unwind(rollup_primitives::kzg_settings);
+                        lower_priority(true);
+                    }
+                    Lane::Check => lower_priority(false),
+                    Lane::Urgent => {}
                 }
                 for job in receiver {
                     job();
@@ -68,7 +94,7 @@ fn queue(urgent: bool) -> &'static mpsc::Sender<Job> {
 /// work, so that neither its first batch nor its first call of the point-evaluation precompile
 /// waits for the load. Returns at once.
 pub fn start_kzg_thread() {
-    queue(false);
+    queue(Lane::Sidecar);
 }
 
 /// Runs `work` on the thread for blob work without slack ([`KZG_URGENT_THREAD_NAME`], at the
@@ -80,20 +106,21 @@ where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
 {
-    run_on(queue(true), work).await
+    run_on(queue(Lane::Urgent), work).await
 }
 
-/// Runs `work` on the KZG thread and returns its result; an error if it panicked.
+/// Runs `work` (a blob check derivation waits for) on the blob-check thread and returns its
+/// result; an error if it panicked.
 pub async fn kzg_work<T, F>(work: F) -> Result<T, String>
 where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
 {
-    run_on(queue(false), work).await
+    run_on(queue(Lane::Check), work).await
 }
 
-/// Runs `work` on the KZG thread, or on the thread for blob work without slack if `urgent`
-/// completes before the KZG thread has started it: a sidecar queued behind other blob work
+/// Runs `work` (a sidecar) on the sidecar thread, or on the thread for blob work without slack
+/// if `urgent` completes before the sidecar thread has started it: a sidecar queued behind other blob work
 /// while its batch's window runs down is not left waiting at the low priority. Work the KZG
 /// thread has started stays there. Returns its result; an error if it panicked.
 pub async fn kzg_work_unless_urgent<T, F>(
@@ -113,7 +140,7 @@ where
             .take()
     };
     let queued = std::sync::Arc::clone(&slot);
-    queue(false)
+    queue(Lane::Sidecar)
         .send(Box::new(move || {
             if let Some(job) = taken(&queued) {
                 job();
@@ -126,7 +153,7 @@ where
         outcome = &mut result => outcome,
         () = &mut urgent => {
             if let Some(job) = taken(&slot) {
-                queue(true)
+                queue(Lane::Urgent)
                     .send(job)
                     .map_err(|_| "the KZG thread is gone".to_string())?;
             }
@@ -165,23 +192,34 @@ where
         .map_err(|_| "the KZG thread dropped a job".to_string())?
 }
 
-/// Lowers the calling thread's scheduling priority to [`KZG_THREAD_NICE`]. Best effort: where
-/// the OS refuses, blob work runs at the default priority, as before.
+/// Lowers the calling thread's scheduling priority: where `idle`, to Linux's `SCHED_IDLE`
+/// policy, or where the OS refuses that, or not `idle`, to [`KZG_THREAD_NICE`]. Best effort:
+/// where both are refused, the thread's blob work runs at the default priority.
 #[cfg(target_os = "linux")]
-fn lower_priority() {
+fn lower_priority(idle: bool) {
+    #[repr(C)]
+    struct SchedParam {
+        sched_priority: i32,
+    }
     unsafe extern "C" {
+        fn sched_setscheduler(pid: i32, policy: i32, param: *const SchedParam) -> i32;
         fn setpriority(which: i32, who: u32, prio: i32) -> i32;
     }
-    // SAFETY: `setpriority` takes plain integers and touches no memory of ours. On Linux the
-    // nice value is per thread: `PRIO_PROCESS` (0) with `who` 0 sets the calling thread's.
-    let failed = unsafe { setpriority(0, 0, KZG_THREAD_NICE) } != 0;
-    if failed {
-        tracing::debug!(target: "rollup::l1", error = %std::io::Error::last_os_error(), "cannot lower the KZG thread's priority");
+    const SCHED_IDLE: i32 = 5;
+    let param = SchedParam { sched_priority: 0 };
+    // SAFETY: `sched_setscheduler` reads one `sched_param` (a single int, alive for the call);
+    // `setpriority` takes plain integers. Given 0 (and `PRIO_PROCESS`, 0), both act on the
+    // calling thread: on Linux the policy and the nice value are per thread.
+    if idle && unsafe { sched_setscheduler(0, SCHED_IDLE, &param) } == 0 {
+        return;
+    }
+    if unsafe { setpriority(0, 0, KZG_THREAD_NICE) } != 0 {
+        tracing::debug!(target: "rollup::l1", error = %std::io::Error::last_os_error(), "cannot lower a KZG thread's priority");
     }
 }
 
 #[cfg(not(target_os = "linux"))]
-fn lower_priority() {}
+fn lower_priority(_idle: bool) {}
 
 #[cfg(test)]
 mod tests {
@@ -190,25 +228,51 @@ mod tests {
     /// The nice value of the calling thread, from `/proc/thread-self/stat` (field 19).
     #[cfg(target_os = "linux")]
     fn nice() -> i32 {
+        stat_field(19)
+    }
+
+    /// The calling thread's scheduling policy (0 normal, 5 `SCHED_IDLE`), from field 41.
+    #[cfg(target_os = "linux")]
+    fn policy() -> i32 {
+        stat_field(41)
+    }
+
+    /// Field `n` (counted from 1) of `/proc/thread-self/stat`, a number.
+    #[cfg(target_os = "linux")]
+    fn stat_field(n: usize) -> i32 {
         let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
         // The command name (field 2) may hold spaces: count fields after its closing paren.
         let rest = &stat[stat.rfind(')').unwrap() + 2..];
-        rest.split(' ').nth(16).unwrap().parse().unwrap()
+        rest.split(' ').nth(n - 3).unwrap().parse().unwrap()
     }
 
+    /// Sidecars run under `SCHED_IDLE`, derivation's blob checks at nice 10; the caller keeps
+    /// its own priority.
     #[cfg(target_os = "linux")]
     #[tokio::test]
     async fn blob_work_runs_below_the_callers_priority() {
-        let caller = nice();
-        let on_kzg_thread = kzg_work(nice).await.unwrap();
-        assert_eq!(on_kzg_thread, KZG_THREAD_NICE.max(caller));
-        assert_eq!(nice(), caller, "only the KZG thread's priority changed");
+        let (caller, caller_policy) = (nice(), policy());
+        assert_eq!(caller_policy, 0);
+        let on_check_thread = kzg_work(|| (nice(), policy(), thread_name()))
+            .await
+            .unwrap();
         assert_eq!(
-            kzg_work(|| std::thread::current().name().map(str::to_owned))
+            on_check_thread,
+            (
+                KZG_THREAD_NICE.max(caller),
+                0,
+                Some(KZG_CHECK_THREAD_NAME.to_string())
+            )
+        );
+        let on_sidecar_thread =
+            kzg_work_unless_urgent(|| (policy(), thread_name()), std::future::pending())
                 .await
-                .unwrap()
-                .as_deref(),
-            Some(KZG_THREAD_NAME)
+                .unwrap();
+        assert_eq!(on_sidecar_thread, (5, Some(KZG_THREAD_NAME.to_string())));
+        assert_eq!(
+            (nice(), policy()),
+            (caller, 0),
+            "only the KZG threads' priority changed"
         );
     }
 
@@ -245,13 +309,16 @@ mod tests {
             Some(KZG_THREAD_NAME)
         );
 
-        // Hold the KZG thread until the queued job has moved and run.
+        // Hold the sidecar thread until the queued job has moved and run.
         let (release, held) = std::sync::mpsc::channel::<()>();
         let (started, running) = tokio::sync::oneshot::channel();
-        let busy = kzg_work(move || {
-            let _ = started.send(());
-            let _ = held.recv();
-        });
+        let busy = kzg_work_unless_urgent(
+            move || {
+                let _ = started.send(());
+                let _ = held.recv();
+            },
+            std::future::pending::<()>(),
+        );
         let busy = tokio::spawn(busy);
         running.await.unwrap();
         let (urge, urged) = tokio::sync::oneshot::channel::<()>();

@@ -50,8 +50,8 @@ pub use follower::{BlobConfig, FULL_BLOCKS_KEPT, L1Follower, L1FollowerConfig, W
 pub use header::header_rlp;
 pub use in_process::InProcessTransport;
 pub use kzg_thread::{
-    KZG_THREAD_NAME, KZG_THREAD_NICE, KZG_URGENT_THREAD_NAME, kzg_work, kzg_work_unless_urgent,
-    start_kzg_thread, urgent_kzg_work,
+    KZG_CHECK_THREAD_NAME, KZG_THREAD_NAME, KZG_THREAD_NICE, KZG_URGENT_THREAD_NAME, kzg_work,
+    kzg_work_unless_urgent, start_kzg_thread, urgent_kzg_work,
 };
 pub use rpc::L1Rpc;
 pub use sender::{L1Sender, Prepared, SenderConfig};

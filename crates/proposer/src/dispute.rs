@@ -1427,7 +1427,7 @@ impl DisputeAgent {
     }
 
     /// The result of `work` (which `compute` does): started in the background on first ask, on
-    /// a blocking thread at full priority (unlike the batcher's sidecars, `rollup_l1::kzg_work`,
+    /// a blocking thread at full priority (unlike the batcher's sidecars, `rollup_l1::kzg_work_unless_urgent`,
     /// below sequencing: a proof here runs against a game's clock), at most
     /// [`KZG_JOBS_AT_ONCE`] at once unless waited for; `None` while it runs, unless
     /// `wait`. A job that failed is dropped and its error returned (the next ask starts it
