@@ -191,6 +191,11 @@ struct RollupArgs {
     /// and closed. Loopback clients are not capped.
     #[arg(id = "rollup.rpc-max-connections-per-ip", long = "rollup.rpc-max-connections-per-ip", value_name = "N", env = "ROLLUP_RPC_MAX_CONNECTIONS_PER_IP", default_value_t = rollup_rpc::DEFAULT_MAX_CONNECTIONS_PER_IP)]
     rpc_max_connections_per_ip: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client, comma-separated addresses or
+    /// ranges (`127.0.0.1,10.0.0.0/8`): their requests are held to the per-client shares as
+    /// that client. Ignored from any other address. None by default.
+    #[arg(id = "rollup.rpc-trusted-proxies", long = "rollup.rpc-trusted-proxies", value_name = "RANGES", env = "ROLLUP_RPC_TRUSTED_PROXIES", value_delimiter = ',')]
+    rpc_trusted_proxies: Vec<rollup_rpc::IpRange>,
     /// Run the sequencer: build L2 blocks from a transaction pool (and serve
     /// `eth_sendRawTransaction` on the L2 RPC).
     #[arg(
@@ -437,6 +442,7 @@ impl RollupArgs {
             max_filters: self.rpc_max_filters,
             max_connections: self.rpc_max_connections,
             max_connections_per_ip: self.rpc_max_connections_per_ip,
+            trusted_proxies: self.rpc_trusted_proxies.clone(),
             ..Default::default()
         }
     }

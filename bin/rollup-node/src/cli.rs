@@ -584,6 +584,18 @@ pub(crate) struct RunArgs {
     /// behind a reverse proxy on this host, cap clients there.
     #[arg(long, env = "ROLLUP_RPC_MAX_CONNECTIONS_PER_IP", value_name = "N", default_value_t = rollup_rpc::DEFAULT_MAX_CONNECTIONS_PER_IP)]
     pub(crate) rpc_max_connections_per_ip: u32,
+    /// Reverse proxies in front of the RPC whose `X-Forwarded-For` header names the client,
+    /// comma-separated addresses or ranges (`127.0.0.1,10.0.0.0/8`). Their requests are held to
+    /// the per-client shares (connections aside, filters and log criteria) as the client the
+    /// proxies recorded, and their own connections are not capped per address. The header is
+    /// ignored from any other address. None by default.
+    #[arg(
+        long,
+        env = "ROLLUP_RPC_TRUSTED_PROXIES",
+        value_name = "RANGES",
+        value_delimiter = ','
+    )]
+    pub(crate) rpc_trusted_proxies: Vec<rollup_rpc::IpRange>,
     /// Sequencer block interval, e.g. `1s`, `250ms`. A block is built when there are
     /// transactions, or a newer L1 block to adopt as origin (every L1 block gets one).
     #[arg(long, env = "ROLLUP_BLOCK_TIME", default_value = "1s", value_parser = parse_nonzero_duration)]
@@ -1469,6 +1481,20 @@ mod tests {
             ),
             (8, 100)
         );
+
+        // Trusted proxies: none by default; a list, comma-separated; a bad one named.
+        assert!(defaults.rpc_trusted_proxies.is_empty());
+        let proxied = run_args(&["--rpc-trusted-proxies", "127.0.0.1,10.0.0.0/8"]).unwrap();
+        assert_eq!(
+            proxied
+                .rpc_trusted_proxies
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            ["127.0.0.1/32", "10.0.0.0/8"]
+        );
+        let err = run_args(&["--rpc-trusted-proxies", "127.0.0.1,proxy.local"]).unwrap_err();
+        assert!(err.to_string().contains("proxy.local"), "{err}");
 
         for zero in [
             ["--rpc-gascap", "0"],

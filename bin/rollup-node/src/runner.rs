@@ -340,6 +340,7 @@ pub(crate) async fn run_node(
             max_logs_per_response: args.rpc_max_logs_per_response,
             max_connections: args.rpc_max_connections,
             max_connections_per_ip: args.rpc_max_connections_per_ip,
+            trusted_proxies: args.rpc_trusted_proxies.clone(),
             gas_cap: args.rpc_gascap,
             evm_timeout: args.rpc_evm_timeout,
             max_heavy_requests: args.rpc_max_heavy_requests,

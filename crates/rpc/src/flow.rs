@@ -422,6 +422,10 @@ pub(crate) struct WithFlow<S> {
     pub(crate) flow: Arc<Flow>,
     /// The connection's client, put in every request's extensions (its calls' too).
     pub(crate) client: crate::ClientAddr,
+    /// Where the connection comes from a trusted proxy: its address and the trusted proxies.
+    /// Each request's client is then the one its `X-Forwarded-For` names
+    /// ([`crate::client_of`]): one proxy connection carries requests of many clients.
+    pub(crate) proxy: Option<(std::net::IpAddr, Arc<[crate::IpRange]>)>,
 }
 
 impl<S, B> tower::Service<http::Request<Incoming>> for WithFlow<S>
@@ -439,7 +443,11 @@ where
 
     fn call(&mut self, request: http::Request<Incoming>) -> Self::Future {
         let mut request = request.map(HttpBody::new);
-        request.extensions_mut().insert(self.client);
+        let client = match &self.proxy {
+            Some((peer, proxies)) => crate::client_of(*peer, request.headers(), proxies),
+            None => self.client,
+        };
+        request.extensions_mut().insert(client);
         if !is_upgrade_request(&request) {
             return Box::pin(self.inner.call(request));
         }

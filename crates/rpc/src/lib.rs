@@ -149,6 +149,12 @@ pub struct RpcServerConfig {
     /// every other client out). Loopback clients are not capped: a reverse proxy on the host
     /// (whose clients all come from its address) caps its own, and local tools trust the host.
     pub max_connections_per_ip: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (empty: none). A request from
+    /// one of these addresses is held to the per-client shares as the address the proxies
+    /// recorded (the rightmost in the header that is not itself a trusted proxy), and the
+    /// proxy's own connections are not capped per address. A header from any other peer is
+    /// ignored: a client cannot pose as another.
+    pub trusted_proxies: Vec<IpRange>,
     /// Most gas one `eth_call` or `eth_estimateGas` may use. As reth: an `eth_call` that asks for
     /// more is refused ("intrinsic gas too high"), one that asks for none gets this much (more
     /// than the block gas limit, if the cap is higher); `eth_estimateGas` searches up to it.
@@ -269,6 +275,110 @@ impl ClientAddr {
     }
 }
 
+/// A range of addresses, `10.0.0.0/8` or `fd00::/8`, or one address (`127.0.0.1`): a trusted
+/// proxy of [`RpcServerConfig::trusted_proxies`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpRange {
+    addr: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl IpRange {
+    /// Whether `ip` is in this range (an IPv4-mapped IPv6 address as its IPv4 one).
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        match (self.addr, ip.to_canonical()) {
+            (IpAddr::V4(range), IpAddr::V4(ip)) => {
+                let shift = 32 - u32::from(self.prefix);
+                u32::from(range).checked_shr(shift).unwrap_or(0)
+                    == u32::from(ip).checked_shr(shift).unwrap_or(0)
+            }
+            (IpAddr::V6(range), IpAddr::V6(ip)) => {
+                let shift = 128 - u32::from(self.prefix);
+                u128::from(range).checked_shr(shift).unwrap_or(0)
+                    == u128::from(ip).checked_shr(shift).unwrap_or(0)
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::str::FromStr for IpRange {
+    type Err = String;
+
+    fn from_str(text: &str) -> std::result::Result<Self, String> {
+        let (addr, prefix) = text.split_once('/').unwrap_or((text, ""));
+        let addr: std::net::IpAddr = addr.trim().parse().map_err(|_| {
+            format!("{text:?} is not an address or a range such as 10.0.0.0/8 or fd00::/8")
+        })?;
+        let addr = addr.to_canonical();
+        let bits = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = if prefix.is_empty() {
+            bits
+        } else {
+            prefix
+                .trim()
+                .parse::<u8>()
+                .ok()
+                .filter(|prefix| *prefix <= bits)
+                .ok_or_else(|| format!("{text:?}: the prefix length must be 0 to {bits}"))?
+        };
+        Ok(Self { addr, prefix })
+    }
+}
+
+impl std::fmt::Display for IpRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
+/// Whether `ip` is one of `proxies`.
+fn is_trusted(proxies: &[IpRange], ip: std::net::IpAddr) -> bool {
+    proxies.iter().any(|range| range.contains(ip))
+}
+
+/// The client of a request from `peer` with `headers`: where `peer` is a trusted proxy, the
+/// rightmost address of `X-Forwarded-For` (all of its headers in order) that is not itself a
+/// trusted proxy, which a trusted proxy wrote (a client controls only what comes before it);
+/// the leftmost if all are trusted; `peer` itself without such a header, where one entry does
+/// not parse (a proxy that writes something else), or from any other peer.
+pub(crate) fn client_of(
+    peer: std::net::IpAddr,
+    headers: &http::HeaderMap,
+    proxies: &[IpRange],
+) -> ClientAddr {
+    if !is_trusted(proxies, peer) {
+        return ClientAddr::of(peer);
+    }
+    let mut forwarded = Vec::new();
+    for value in headers.get_all("x-forwarded-for") {
+        let Ok(value) = value.to_str() else {
+            return ClientAddr::of(peer);
+        };
+        for entry in value.split(',') {
+            let entry = entry.trim();
+            // An address, or one with a port (`203.0.113.7:4711`, `[2001:db8::1]:4711`).
+            let Some(ip) = entry
+                .parse::<std::net::IpAddr>()
+                .ok()
+                .or_else(|| entry.parse::<SocketAddr>().ok().map(|addr| addr.ip()))
+            else {
+                return ClientAddr::of(peer);
+            };
+            forwarded.push(ip);
+        }
+    }
+    let client = forwarded
+        .iter()
+        .rev()
+        .find(|ip| !is_trusted(proxies, **ip))
+        .or(forwarded.first())
+        .copied()
+        .unwrap_or(peer);
+    ClientAddr::of(client)
+}
+
 /// One client address may hold at most this fraction (1 / N) of the installed filters and of
 /// the addresses and topics installed filters and log subscriptions name: one client filled
 /// both for every other client before.
@@ -334,6 +444,7 @@ impl Default for RpcServerConfig {
             max_logs_per_response: DEFAULT_MAX_LOGS_PER_RESPONSE,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP,
+            trusted_proxies: Vec::new(),
             gas_cap: DEFAULT_GAS_CAP,
             evm_timeout: DEFAULT_EVM_TIMEOUT,
             max_heavy_requests: default_max_heavy_requests(),
@@ -458,6 +569,7 @@ pub async fn start_server(
         let owed = Arc::new(flow::OwedBytes::default());
         let per_ip = Arc::new(PerIp::default());
         let cap = config.max_connections_per_ip;
+        let trusted_proxies: Arc<[IpRange]> = config.trusted_proxies.clone().into();
         loop {
             let (socket, peer) = tokio::select! {
                 () = &mut stopped => break,
@@ -471,7 +583,14 @@ pub async fn start_server(
                     }
                 },
             };
-            let client = ClientAddr::of(peer.ip());
+            // A trusted proxy carries many clients: its connections are not capped per
+            // address (each request names its client, `flow::WithFlow`).
+            let proxied = is_trusted(&trusted_proxies, peer.ip());
+            let client = if proxied {
+                ClientAddr(None)
+            } else {
+                ClientAddr::of(peer.ip())
+            };
             let Some(slot) = per_ip.admit(client, cap) else {
                 metrics::counter!("rollup_rpc_connections_refused_total", "reason" => "per_ip")
                     .increment(1);
@@ -487,6 +606,7 @@ pub async fn start_server(
                 inner: services.clone().build(methods.clone(), stop.clone()),
                 flow: Arc::clone(&flow),
                 client,
+                proxy: proxied.then(|| (peer.ip(), Arc::clone(&trusted_proxies))),
             };
             let connection_stopped = stop.clone().shutdown();
             tokio::spawn(async move {
@@ -596,6 +716,94 @@ pub fn rpc_module_with_limits(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn address_ranges_parse_and_match() {
+        let range = |text: &str| text.parse::<IpRange>().unwrap();
+        let ip = |text: &str| text.parse::<std::net::IpAddr>().unwrap();
+        assert!(range("10.0.0.0/8").contains(ip("10.200.3.4")));
+        assert!(!range("10.0.0.0/8").contains(ip("11.0.0.1")));
+        assert!(
+            range("10.0.0.0/8").contains(ip("::ffff:10.1.2.3")),
+            "IPv4-mapped"
+        );
+        assert!(range("127.0.0.1").contains(ip("127.0.0.1")));
+        assert!(!range("127.0.0.1").contains(ip("127.0.0.2")));
+        assert!(range("0.0.0.0/0").contains(ip("203.0.113.7")));
+        assert!(
+            !range("0.0.0.0/0").contains(ip("2001:db8::1")),
+            "another family"
+        );
+        assert!(range("fd00::/8").contains(ip("fd12::1")));
+        assert!(!range("fd00::/8").contains(ip("fe80::1")));
+        assert!(range("::/0").contains(ip("2001:db8::1")));
+        assert_eq!(range(" 10.1.0.0/16 ").to_string(), "10.1.0.0/16");
+        for bad in [
+            "10.0.0.0/33",
+            "fd00::/129",
+            "10.0.0/8",
+            "proxy.local",
+            "10.0.0.0/x",
+        ] {
+            let err = bad.parse::<IpRange>().unwrap_err();
+            assert!(err.contains(bad), "{err}");
+        }
+    }
+
+    /// Behind trusted proxies the client is the address they recorded; a client's own
+    /// `X-Forwarded-For` moves nothing, from outside or through the proxy.
+    #[test]
+    fn the_client_behind_a_trusted_proxy_is_the_address_it_recorded() {
+        let proxies: Vec<IpRange> = ["127.0.0.1", "10.0.0.0/8"]
+            .map(|range| range.parse().unwrap())
+            .into();
+        let ip = |text: &str| text.parse::<std::net::IpAddr>().unwrap();
+        let client = |peer: &str, forwarded: &[&str]| {
+            let mut headers = http::HeaderMap::new();
+            for value in forwarded {
+                headers.append("x-forwarded-for", value.parse().unwrap());
+            }
+            client_of(ip(peer), &headers, &proxies)
+        };
+        let of = |text: &str| ClientAddr::of(ip(text));
+        // Through a proxy on the host: the address it appended.
+        assert_eq!(client("127.0.0.1", &["203.0.113.7"]), of("203.0.113.7"));
+        // A client that wrote its own header first: the proxy's entry, the rightmost, counts.
+        assert_eq!(
+            client("127.0.0.1", &["198.51.100.1, 203.0.113.7"]),
+            of("203.0.113.7")
+        );
+        assert_eq!(
+            client("127.0.0.1", &["198.51.100.1", "203.0.113.7"]),
+            of("203.0.113.7")
+        );
+        // Two proxies in a row: the first untrusted from the right.
+        assert_eq!(
+            client("127.0.0.1", &["203.0.113.7, 10.0.0.5"]),
+            of("203.0.113.7")
+        );
+        // Ports as some proxies write them.
+        assert_eq!(client("10.0.0.5", &["203.0.113.7:4711"]), of("203.0.113.7"));
+        assert_eq!(
+            client("10.0.0.5", &["[2001:db8::1]:4711"]),
+            of("2001:db8::1")
+        );
+        // All trusted (a local tool through the proxy): the leftmost, uncapped as loopback.
+        assert_eq!(client("10.0.0.5", &["127.0.0.1"]), ClientAddr(None));
+        // No header, or one that does not parse: the proxy itself.
+        assert_eq!(client("127.0.0.1", &[]), ClientAddr(None));
+        assert_eq!(client("10.0.0.5", &[]), of("10.0.0.5"));
+        assert_eq!(
+            client("127.0.0.1", &["203.0.113.7, unknown"]),
+            ClientAddr(None)
+        );
+        // From an untrusted peer the header is ignored.
+        assert_eq!(client("198.51.100.1", &["203.0.113.7"]), of("198.51.100.1"));
+        assert_eq!(
+            client_of(ip("127.0.0.1"), &http::HeaderMap::new(), &[]),
+            ClientAddr(None)
+        );
+    }
 
     /// One address holds at most its cap of connections, freed as they close; other addresses
     /// keep theirs; loopback clients (IPv4, IPv6, IPv4-mapped) and a cap of 0 are not capped.

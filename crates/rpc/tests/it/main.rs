@@ -337,9 +337,15 @@ async fn fixture_with(options: FixtureOptions) -> Fixture {
 
 /// POSTs `body` and returns the HTTP status and the response body.
 async fn http_post(addr: SocketAddr, body: &str) -> (u16, String) {
+    http_post_with(addr, "", body).await
+}
+
+/// POSTs `body` with more header lines (`name: value\r\n` each) and returns the HTTP status
+/// and the response body.
+async fn http_post_with(addr: SocketAddr, headers: &str, body: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).await.unwrap();
     let request = format!(
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{headers}Connection: close\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(request.as_bytes()).await.unwrap();
@@ -2712,4 +2718,56 @@ async fn a_block_range_limit_of_zero_is_no_limit() {
     )
     .await;
     assert_eq!(logs.as_array().unwrap().len(), 1, "{logs}");
+}
+
+/// Behind a trusted proxy each forwarded client gets its own share of the filters; without the
+/// proxy trusted, the header moves nothing (loopback stays uncapped).
+#[tokio::test(flavor = "multi_thread")]
+async fn clients_behind_a_trusted_proxy_get_their_own_shares() {
+    let install = |addr: SocketAddr, forwarded: &'static str| async move {
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": "eth_newBlockFilter", "params": []})
+            .to_string();
+        let (_, body) = http_post_with(addr, forwarded, &body).await;
+        serde_json::from_str::<Value>(&body).unwrap()
+    };
+    let server = |trusted: &[&str]| RpcServerConfig {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        max_connections: 16,
+        max_filters: 20,
+        trusted_proxies: trusted.iter().map(|range| range.parse().unwrap()).collect(),
+        ..Default::default()
+    };
+    let f = fixture_with(FixtureOptions {
+        server: server(&["127.0.0.1"]),
+        ..Default::default()
+    })
+    .await;
+    let one = "X-Forwarded-For: 203.0.113.7\r\n";
+    // A client that writes its own header first is still the address the proxy appended.
+    let one_posing = "X-Forwarded-For: 198.51.100.1, 203.0.113.7\r\n";
+    assert!(install(f.addr, one).await["result"].is_string());
+    assert!(install(f.addr, one_posing).await["result"].is_string());
+    let refused = install(f.addr, one).await;
+    assert_eq!(refused["error"]["code"], -32005, "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("from this address"),
+        "{refused}"
+    );
+    // Another client behind the same proxy, and the proxy's own (loopback) calls, go on.
+    let other = "X-Forwarded-For: 203.0.113.8\r\n";
+    assert!(install(f.addr, other).await["result"].is_string());
+    assert!(install(f.addr, "").await["result"].is_string());
+
+    // Without trusting the proxy, the same header is ignored: loopback, uncapped.
+    let f = fixture_with(FixtureOptions {
+        server: server(&[]),
+        ..Default::default()
+    })
+    .await;
+    for _ in 0..3 {
+        assert!(install(f.addr, one).await["result"].is_string());
+    }
 }
