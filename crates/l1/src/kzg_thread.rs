@@ -16,10 +16,10 @@
 //! thread's weight, so they still progress on a busy machine.
 //!
 //! Two things do not wait at a low priority. The trusted setup, which every blob job needs,
-//! loads at the default priority as the sidecar thread starts ([`start_kzg_thread`]): 2 to 3 s
-//! of CPU once, which at nice 10 on a busy machine took tens of seconds and held up the first
-//! blob batch. And blob work whose slack is gone (a sidecar for a batch whose sequencing window
-//! is mostly used up) runs on a third thread, [`KZG_URGENT_THREAD_NAME`], at the default
+//! loads at the default priority as the first low-priority thread starts (the sidecar thread,
+//! at once, with [`start_kzg_thread`]): 2 to 3 s of CPU once, which at nice 10 on a busy
+//! machine took tens of seconds and held up the first blob batch. And blob work whose slack is
+//! gone (a sidecar for a batch whose sequencing window is mostly used up) runs on a third thread, [`KZG_URGENT_THREAD_NAME`], at the default
 //! priority ([`urgent_kzg_work`]), its jobs one at a time too; a sidecar queued on the sidecar
 //! thread moves there if it becomes urgent before that thread starts it
 //! ([`kzg_work_unless_urgent`]).
@@ -71,14 +71,11 @@ fn queue(lane: Lane) -> &'static mpsc::Sender<Job> {
         std::thread::Builder::new()
             .name(name.into())
             .spawn(move || {
-                match lane {
-                    Lane::Sidecar => {
-                        // A failed load fails each job that needs the setup, on its own.
-                        let _ = catch_unwind(rollup_primitives::kzg_settings);
-                        lower_priority(true);
-                    }
-                    Lane::Check => lower_priority(false),
-                    Lane::Urgent => {}
+                if lane != Lane::Urgent {
+                    // The setup at the default priority (shared: a second thread waits for the
+                    // first's load). A failed load fails each job that needs it, on its own.
+                    let _ = catch_unwind(rollup_primitives::kzg_settings);
+                    lower_priority(lane == Lane::Sidecar);
                 }
                 for job in receiver {
                     job();
