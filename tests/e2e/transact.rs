@@ -1333,3 +1333,77 @@ async fn transfers_no_wait(devnet: &Devnet, from: usize, to: Address, count: u64
     }
     count
 }
+
+/// A batch transaction the L1 node drops from its pool (evicted from a full pool, or reorged
+/// out on a node that does not put such transactions back, as anvil) is sent again within
+/// seconds, not after the resubmission delay: every later batch waits on its nonce.
+#[test]
+fn a_batch_transaction_the_l1_node_dropped_is_sent_again_soon() {
+    support::run(a_batch_transaction_the_l1_node_dropped_is_sent_again_soon_body());
+}
+
+async fn a_batch_transaction_the_l1_node_dropped_is_sent_again_soon_body() {
+    let dir = tempfile::tempdir().unwrap();
+    // Blocks two seconds apart, so a batch transaction waits in the pool long enough to drop.
+    let anvil = Anvil::start_with(&["--block-time", "2"]);
+    // A resubmission delay far past the test's bound: only the batcher's look for dropped
+    // transactions can send it again in time.
+    let devnet = Devnet::start_fast_with(&anvil.url, dir.path(), &["--l1-resubmit-after", "90s"]);
+    let batcher = devnet.info.accounts[1].address;
+    let l1 = devnet.l1(0);
+    let mined_nonce = async || -> u64 {
+        let count: alloy_primitives::U64 = l1
+            .raw_request("eth_getTransactionCount".into(), (batcher, "latest"))
+            .await
+            .unwrap();
+        count.to()
+    };
+    // The batcher's lowest pending transaction, dropped from anvil's pool.
+    let deadline = Deadline::new(Duration::from_secs(120));
+    let (nonce, dropped_at) = loop {
+        let content: Value = l1.raw_request("txpool_content".into(), ()).await.unwrap();
+        let lowest = content["pending"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(from, _)| from.parse::<Address>().ok() == Some(batcher))
+            .flat_map(|(_, by_nonce)| by_nonce.as_object().into_iter().flatten())
+            .filter_map(|(nonce, tx)| Some((nonce.parse::<u64>().ok()?, tx["hash"].clone())))
+            .min_by_key(|(nonce, _)| *nonce);
+        if let Some((nonce, hash)) = lowest {
+            let _: Value = l1
+                .raw_request("anvil_dropTransaction".into(), [hash])
+                .await
+                .unwrap();
+            // Dropped before it was mined: the nonce is still free.
+            if mined_nonce().await <= nonce {
+                break (nonce, Instant::now());
+            }
+        }
+        deadline
+            .tick(|| format!("a batch transaction to drop\n{}", tail(devnet.log())))
+            .await;
+    };
+    // A batch lands at that nonce again, well before the 90 s resubmission delay.
+    let deadline = Deadline::new(Duration::from_secs(30));
+    while mined_nonce().await <= nonce {
+        deadline
+            .tick(|| format!("nonce {nonce} mined after its drop\n{}", tail(devnet.log())))
+            .await;
+    }
+    eprintln!(
+        "nonce {nonce} mined {:?} after its drop",
+        dropped_at.elapsed()
+    );
+    assert!(
+        devnet
+            .log()
+            .contains("the L1 node no longer has the batch transaction"),
+        "{}",
+        tail(devnet.log())
+    );
+    // And the chain goes on being posted: the safe head passes the unsafe head of now.
+    let l2 = devnet.info.l2_rpc_url.clone();
+    let target = heads(&l2).await.unwrap().unsafe_l2;
+    wait_safe(&l2, target, || tail(devnet.log())).await;
+}

@@ -278,6 +278,13 @@ pub const DEFAULT_MAX_IN_FLIGHT: usize = 4;
 /// Failed submissions in a row after which the batches in flight are prepared afresh.
 const MAX_SUBMIT_FAILURES: u32 = 3;
 
+/// How long a batch transaction waits before the batcher asks whether the L1 node still has it:
+/// a quarter of the resubmission delay, at most 3 s (one just sent may not show yet on every
+/// node behind a load-balanced endpoint).
+fn dropped_after(resubmit_after: Duration) -> Duration {
+    (resubmit_after / 4).min(Duration::from_secs(3))
+}
+
 /// Most epochs one `BatchInbox.forceInclude` forces.
 const MAX_FORCED_BLOCKS: u64 = 256;
 
@@ -685,6 +692,9 @@ struct InFlight {
     /// Whether the last look found its nonce used and none of its hashes mined: the receipt may
     /// only be late, so the batch is given up only if the next look finds the same.
     nonce_taken: bool,
+    /// Whether the L1 node no longer knows any of its submissions ([`dropped_after`]): it is
+    /// resubmitted at once instead of after the resubmission delay.
+    dropped: bool,
     /// For the log line once it is mined.
     txs: usize,
     headers: usize,
@@ -1351,17 +1361,35 @@ impl Batcher {
                     progress.reset();
                     return true;
                 }
-                None => break,
+                None => {
+                    // Not mined, its nonce still free: if the L1 node no longer holds any of its
+                    // submissions (dropped from its pool, or reorged out on a node that does not
+                    // put them back, as anvil), every later batch waits on this nonce until the
+                    // resubmission delay; it goes again now.
+                    let resubmit_after = self.sender.resubmit_after();
+                    if !front.hashes.is_empty()
+                        && front.sent_at.elapsed() >= dropped_after(resubmit_after)
+                        && front.sent_at.elapsed() < resubmit_after
+                        && self.none_known(&front.hashes).await
+                    {
+                        info!(target: "rollup::batcher", nonce = front.nonce, from = front.start.first_block, "the L1 node no longer has the batch transaction (dropped from its pool, or reorged out); sending it again");
+                        if let Some(front) = progress.in_flight.front_mut() {
+                            front.dropped = true;
+                        }
+                    }
+                    break;
+                }
             }
         }
-        // Resubmit, with higher fees, what waited too long: from the oldest on, since a later
-        // nonce cannot be mined before it.
+        // Resubmit, with higher fees, what waited too long (or was dropped): from the oldest on,
+        // since a later nonce cannot be mined before it.
         let resubmit_after = self.sender.resubmit_after();
         let mut give_up = false;
         for flight in &mut progress.in_flight {
-            if flight.sent_at.elapsed() < resubmit_after {
+            if flight.sent_at.elapsed() < resubmit_after && !flight.dropped {
                 continue;
             }
+            flight.dropped = false;
             // Fees rise only over a submission of ours that L1 took and did not mine; after
             // failed submissions (no funds, a full pool) the batches are prepared afresh.
             if flight.failures >= MAX_SUBMIT_FAILURES {
@@ -1389,6 +1417,17 @@ impl Batcher {
         if give_up {
             warn!(target: "rollup::batcher", "batch transactions keep failing to submit; preparing them afresh from the inbox");
             progress.reset();
+        }
+        true
+    }
+
+    /// Whether the L1 node knows none of `hashes` (an unanswered look counts as known: nothing
+    /// is sent again on a guess).
+    async fn none_known(&self, hashes: &[B256]) -> bool {
+        for hash in hashes {
+            if !matches!(self.sender.known(*hash).await, Ok(false)) {
+                return false;
+            }
         }
         true
     }
@@ -1751,6 +1790,7 @@ impl Batcher {
             failures,
             sent_at: tokio::time::Instant::now(),
             nonce_taken: false,
+            dropped: false,
             txs: pending.batch.transaction_count(),
             headers: pending.batch.headers.len(),
             bytes: pending.bytes.len(),

@@ -811,6 +811,20 @@ impl L1Sender {
         .await
     }
 
+    /// Whether the L1 node knows `hash`, mined or in its pool: one it dropped (evicted from a
+    /// full pool, or taken out by a reorg on a node that does not put such transactions back,
+    /// as anvil) it does not.
+    pub async fn known(&self, hash: B256) -> Result<bool> {
+        self.unless_cancelled(async {
+            self.provider
+                .get_transaction_by_hash(hash)
+                .await
+                .map(|tx| tx.is_some())
+                .map_err(self.rpc_error("eth_getTransactionByHash"))
+        })
+        .await
+    }
+
     /// The account's mined nonce (`latest`): the next nonce L1 will take from it.
     pub async fn mined_nonce(&self) -> Result<u64> {
         self.unless_cancelled(async {
