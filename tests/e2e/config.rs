@@ -71,6 +71,9 @@ fn a_replica_refuses_an_l1_its_config_is_not_for() {
         for part in expected {
             assert!(stderr.contains(part), "{stderr}");
         }
+        // Refused before its database was created: no empty datadir (with its lock file)
+        // is left behind.
+        assert!(!dir.path().join("data").exists(), "{stderr}");
     }
 }
 

@@ -44,37 +44,46 @@ pub(crate) async fn run_replica(args: NodeArgs) -> eyre::Result<()> {
     roles.check_distinct_keys()?;
     check_confirmations(&config, &args.run, &roles)?;
     let lock = lock_datadir(&args.run)?;
-    let beacon = async {
-        match args.run.l1_beacon_url.as_deref() {
-            Some(beacon_url) => check_beacon(&config, beacon_url).await,
-            None => Ok(()),
-        }
-    };
-    let (checked, beacon) = tokio::join!(
-        check_l1_chain(
-            &config,
-            &args.l1_rpc_url,
-            Some(START_CHECK_TIMEOUT),
-            roles.proposer.as_ref().map(|key| key.address()),
-        ),
-        beacon
-    );
-    let checked = checked?;
-    beacon?;
-    let cancel = shutdown_on_signal();
-    run_node(
-        Arc::new(config),
-        L1Endpoint {
-            url: &args.l1_rpc_url,
-            checked,
-        },
-        &args.run,
-        roles,
-        &lock,
-        cancel,
-        |_| Ok(()),
-    )
-    .await
+    let result = async {
+        let beacon = async {
+            match args.run.l1_beacon_url.as_deref() {
+                Some(beacon_url) => check_beacon(&config, beacon_url).await,
+                None => Ok(()),
+            }
+        };
+        let (checked, beacon) = tokio::join!(
+            check_l1_chain(
+                &config,
+                &args.l1_rpc_url,
+                Some(START_CHECK_TIMEOUT),
+                roles.proposer.as_ref().map(|key| key.address()),
+            ),
+            beacon
+        );
+        let checked = checked?;
+        beacon?;
+        let cancel = shutdown_on_signal();
+        run_node(
+            Arc::new(config.clone()),
+            L1Endpoint {
+                url: &args.l1_rpc_url,
+                checked,
+            },
+            &args.run,
+            roles,
+            &lock,
+            cancel,
+            |_| Ok(()),
+        )
+        .await
+    }
+    .await;
+    if result.is_err() {
+        // A start refused (a wrong --l1-rpc-url, say) before the database was created leaves
+        // no empty datadir behind.
+        lock.release_unused();
+    }
+    result
 }
 
 /// Refuses an L1 whose chain id is not the config's, or on which the rollup's genesis L1 origin

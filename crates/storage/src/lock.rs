@@ -19,6 +19,8 @@ pub const LOCK_FILE: &str = "node.lock";
 pub struct DatadirLock {
     _file: File,
     path: PathBuf,
+    /// The directories [`Self::acquire`] created, the deepest first.
+    created: Vec<PathBuf>,
 }
 
 impl DatadirLock {
@@ -29,6 +31,11 @@ impl DatadirLock {
         let io_error = |what: &str, err: std::io::Error| {
             StorageError::Inconsistent(format!("cannot {what} {}: {err}", dir.display()))
         };
+        let created: Vec<PathBuf> = dir
+            .ancestors()
+            .take_while(|ancestor| !ancestor.as_os_str().is_empty() && !ancestor.exists())
+            .map(Path::to_path_buf)
+            .collect();
         std::fs::create_dir_all(dir).map_err(|err| StorageError::Directory {
             path: dir.display().to_string(),
             reason: err.to_string(),
@@ -56,7 +63,40 @@ impl DatadirLock {
         let _ = file
             .set_len(0)
             .and_then(|()| writeln!(file, "{}", std::process::id()));
-        Ok(Self { _file: file, path })
+        Ok(Self {
+            _file: file,
+            path,
+            created,
+        })
+    }
+
+    /// Lets the lock go after a start that failed; if the directory holds nothing but the lock
+    /// file (the database was never created), removes the file and the directories
+    /// [`Self::acquire`] created, so a start refused for a wrong flag leaves no empty datadir
+    /// behind. A directory that holds anything else is left as it is.
+    pub fn release_unused(self) {
+        let Self {
+            _file: file,
+            path,
+            created,
+        } = self;
+        let Some(dir) = path.parent() else { return };
+        let only_the_lock = std::fs::read_dir(dir).is_ok_and(|entries| {
+            entries
+                .filter_map(std::result::Result::ok)
+                .all(|entry| entry.file_name() == LOCK_FILE)
+        });
+        if !only_the_lock {
+            return;
+        }
+        drop(file);
+        let _ = std::fs::remove_file(&path);
+        for dir in &created {
+            // Stops at the first that is not empty (something else wrote there meanwhile).
+            if std::fs::remove_dir(dir).is_err() {
+                break;
+            }
+        }
     }
 
     /// The lock file.
@@ -84,5 +124,32 @@ mod tests {
         );
         drop(first);
         DatadirLock::acquire(&db).unwrap();
+    }
+
+    /// A failed start removes what it created if the database never was; an existing
+    /// datadir, or a database directory with anything in it, stays.
+    #[test]
+    fn a_failed_start_leaves_no_empty_datadir() {
+        let dir = tempfile::tempdir().unwrap();
+        let datadir = dir.path().join("new").join("node");
+        DatadirLock::acquire(&datadir.join("db"))
+            .unwrap()
+            .release_unused();
+        assert!(!dir.path().join("new").exists(), "created, then removed");
+
+        std::fs::create_dir(dir.path().join("kept")).unwrap();
+        let kept = dir.path().join("kept");
+        DatadirLock::acquire(&kept.join("db"))
+            .unwrap()
+            .release_unused();
+        assert!(kept.exists() && !kept.join("db").exists());
+
+        let lock = DatadirLock::acquire(&kept.join("db")).unwrap();
+        std::fs::write(kept.join("db").join("mdbx.dat"), b"data").unwrap();
+        lock.release_unused();
+        assert!(kept.join("db").join("mdbx.dat").exists());
+        assert!(kept.join("db").join(LOCK_FILE).exists());
+        // And it can be taken again.
+        DatadirLock::acquire(&kept.join("db")).unwrap();
     }
 }
