@@ -825,18 +825,21 @@ fn naming_the_environment(
     else {
         return err;
     };
+    // The subcommands typed (`node`), whose flags come before the root's global ones: two
+    // subcommands may give one flag name different variables (`--l1-rpc-url`).
     let command = Cli::command();
-    let mut commands = vec![&command];
-    let mut arg = None;
-    while let Some(next) = commands.pop() {
-        arg = next
-            .get_arguments()
-            .find(|arg| arg.get_long() == Some(long.as_str()));
-        if arg.is_some() {
-            break;
+    let mut path = vec![&command];
+    for typed in args.iter().skip(1).filter_map(|typed| typed.to_str()) {
+        let current = *path.last().expect("the root");
+        if let Some(sub) = current.find_subcommand(typed) {
+            path.push(sub);
         }
-        commands.extend(next.get_subcommands());
     }
+    let arg = path.iter().rev().find_map(|command| {
+        command
+            .get_arguments()
+            .find(|arg| arg.get_long() == Some(long.as_str()))
+    });
     let Some(variable) = arg
         .and_then(|arg| arg.get_env())
         .and_then(|variable| variable.to_str())
@@ -945,6 +948,13 @@ mod tests {
         // A flag whose long name starts the same is another flag.
         let err = naming_the_environment(bad(), &line(&["--l1-confirmations-x"]), set).to_string();
         assert!(err.contains(tip), "{err}");
+        // A subcommand's flag: its variable.
+        let bad_port = Cli::try_parse_with_unused(["rollup-node", "devnet", "--l1-port", "x"])
+            .err()
+            .unwrap();
+        let devnet: Vec<std::ffi::OsString> = vec!["rollup-node".into(), "devnet".into()];
+        let err = naming_the_environment(bad_port, &devnet, |_| true).to_string();
+        assert!(err.contains("ROLLUP_DEVNET_L1_PORT"), "{err}");
         let missing = Cli::try_parse_with_unused(["rollup-node", "node"])
             .err()
             .unwrap();
