@@ -420,12 +420,12 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for FlowStream<T> {
 pub(crate) struct WithFlow<S> {
     pub(crate) inner: S,
     pub(crate) flow: Arc<Flow>,
-    /// The connection's client, put in every request's extensions (its calls' too).
-    pub(crate) client: crate::ClientAddr,
-    /// Where the connection comes from a trusted proxy: its address and the trusted proxies.
-    /// Each request's client is then the one its `X-Forwarded-For` names
-    /// ([`crate::client_of`]): one proxy connection carries requests of many clients.
-    pub(crate) proxy: Option<(std::net::IpAddr, Arc<[crate::IpRange]>)>,
+    /// The connection's peer address and the trusted proxies: each request's client
+    /// ([`crate::client_of`]: the peer, or behind a trusted proxy the client its
+    /// `X-Forwarded-For` names, since one proxy connection carries many clients) goes in the
+    /// request's extensions (its calls' too).
+    pub(crate) peer: std::net::IpAddr,
+    pub(crate) trusted_proxies: Arc<[crate::IpRange]>,
 }
 
 impl<S, B> tower::Service<http::Request<Incoming>> for WithFlow<S>
@@ -443,10 +443,7 @@ where
 
     fn call(&mut self, request: http::Request<Incoming>) -> Self::Future {
         let mut request = request.map(HttpBody::new);
-        let client = match &self.proxy {
-            Some((peer, proxies)) => crate::client_of(*peer, request.headers(), proxies),
-            None => self.client,
-        };
+        let client = crate::client_of(self.peer, request.headers(), &self.trusted_proxies);
         request.extensions_mut().insert(client);
         if !is_upgrade_request(&request) {
             return Box::pin(self.inner.call(request));

@@ -287,19 +287,16 @@ impl IpRange {
     /// Whether `ip` is in this range (an IPv4-mapped IPv6 address as its IPv4 one).
     pub fn contains(&self, ip: std::net::IpAddr) -> bool {
         use std::net::IpAddr;
-        match (self.addr, ip.to_canonical()) {
+        // Both as 128-bit numbers with their width; a range of the other family holds nothing.
+        let (range, ip, bits) = match (self.addr, ip.to_canonical()) {
             (IpAddr::V4(range), IpAddr::V4(ip)) => {
-                let shift = 32 - u32::from(self.prefix);
-                u32::from(range).checked_shr(shift).unwrap_or(0)
-                    == u32::from(ip).checked_shr(shift).unwrap_or(0)
+                (u32::from(range).into(), u32::from(ip).into(), 32)
             }
-            (IpAddr::V6(range), IpAddr::V6(ip)) => {
-                let shift = 128 - u32::from(self.prefix);
-                u128::from(range).checked_shr(shift).unwrap_or(0)
-                    == u128::from(ip).checked_shr(shift).unwrap_or(0)
-            }
-            _ => false,
-        }
+            (IpAddr::V6(range), IpAddr::V6(ip)) => (u128::from(range), u128::from(ip), 128),
+            _ => return false,
+        };
+        let shift = bits - u32::from(self.prefix);
+        range.checked_shr(shift).unwrap_or(0) == ip.checked_shr(shift).unwrap_or(0)
     }
 }
 
@@ -585,8 +582,7 @@ pub async fn start_server(
             };
             // A trusted proxy carries many clients: its connections are not capped per
             // address (each request names its client, `flow::WithFlow`).
-            let proxied = is_trusted(&trusted_proxies, peer.ip());
-            let client = if proxied {
+            let client = if is_trusted(&trusted_proxies, peer.ip()) {
                 ClientAddr(None)
             } else {
                 ClientAddr::of(peer.ip())
@@ -605,8 +601,8 @@ pub async fn start_server(
             let service = flow::WithFlow {
                 inner: services.clone().build(methods.clone(), stop.clone()),
                 flow: Arc::clone(&flow),
-                client,
-                proxy: proxied.then(|| (peer.ip(), Arc::clone(&trusted_proxies))),
+                peer: peer.ip(),
+                trusted_proxies: Arc::clone(&trusted_proxies),
             };
             let connection_stopped = stop.clone().shutdown();
             tokio::spawn(async move {
