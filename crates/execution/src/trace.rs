@@ -461,7 +461,7 @@ where
                 updates.insert(key, value);
             }
         }
-        let TrieUpdate { root, writes } = rollup_trie::apply_updates(&self.overlay, &updates)
+        let TrieUpdate { root, writes, .. } = rollup_trie::apply_updates(&self.overlay, &updates)
             .map_err(|err| db_error(self.header, &err))?;
         self.overlay.writes.extend(writes);
         let current = &mut self.current;

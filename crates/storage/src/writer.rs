@@ -496,8 +496,7 @@ impl StoreWriter {
         let update = rollup_trie::apply_updates(&self.reads(), updates)
             .map_err(|err| StorageError::Trie(err.to_string()))?;
         if let Some(block) = record {
-            for path in update.writes.keys() {
-                let prior = rollup_trie::NodeStore::node(&self.reads(), path)?;
+            for (path, prior) in &update.priors {
                 let key = path.encode();
                 self.tx.put(
                     self.tables.trie_node_changesets,

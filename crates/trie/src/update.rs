@@ -6,7 +6,7 @@ use crate::{
     store::NodeStore,
 };
 use alloy_primitives::B256;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Result of [`apply_updates`]: the new root and the node writes that turn the old store into
 /// the new trie.
@@ -16,6 +16,10 @@ pub struct TrieUpdate {
     pub root: B256,
     /// Node writes by position: `Some` puts the node, `None` deletes the position.
     pub writes: BTreeMap<NodePath, Option<Node>>,
+    /// For every position in [`Self::writes`], the node the store held there before the update
+    /// (`None`: nothing). The update read each of them on its way, so a caller that keeps
+    /// history needs no second read.
+    pub priors: BTreeMap<NodePath, Option<Node>>,
 }
 
 /// The root of the trie in `store` (zero if empty).
@@ -51,18 +55,30 @@ pub fn apply_updates<S: NodeStore>(
         let root = existing.map_or(B256::ZERO, |node| node.hash());
         return Ok(TrieUpdate {
             root,
-            writes: BTreeMap::new(),
+            ..TrieUpdate::default()
         });
     }
     let mut updater = Updater {
         store,
         writes: BTreeMap::new(),
+        loaded: HashMap::new(),
     };
+    if let Some(node) = existing {
+        updater.loaded.insert(NodePath::ROOT, node);
+    }
     let subtree = updater.update(NodePath::ROOT, existing, &updates)?;
     let root = updater.place(NodePath::ROOT, subtree);
+    // A position the update wrote without loading it held nothing: it lies under an empty
+    // child (zero hash) or under a leaf, and empty subtrees are never stored.
+    let priors = updater
+        .writes
+        .keys()
+        .map(|path| (*path, updater.loaded.get(path).copied()))
+        .collect();
     Ok(TrieUpdate {
         root,
         writes: updater.writes,
+        priors,
     })
 }
 
@@ -82,15 +98,20 @@ enum Subtree {
 struct Updater<'a, S> {
     store: &'a S,
     writes: BTreeMap<NodePath, Option<Node>>,
+    /// Every node read from the store, by position: the priors of the writes.
+    loaded: HashMap<NodePath, Node>,
 }
 
 impl<S: NodeStore> Updater<'_, S> {
     /// Loads the node a parent commits to with non-zero `expected`.
-    fn load(&self, path: NodePath, expected: B256) -> Result<Node, TrieError<S::Error>> {
-        self.store
+    fn load(&mut self, path: NodePath, expected: B256) -> Result<Node, TrieError<S::Error>> {
+        let node = self
+            .store
             .node(&path)
             .map_err(|source| TrieError::Store { path, source })?
-            .ok_or(TrieError::MissingNode { path, expected })
+            .ok_or(TrieError::MissingNode { path, expected })?;
+        self.loaded.insert(path, node);
+        Ok(node)
     }
 
     /// Applies the sorted, non-empty `updates` (all below `path`) to the subtree whose stored

@@ -4,7 +4,7 @@
 use crate::reference::{reference_root, reference_store};
 use alloy_primitives::B256;
 use proptest::{prelude::*, sample::Index};
-use rollup_trie::{MemoryStore, apply_updates, root};
+use rollup_trie::{MemoryStore, Node, NodePath, TrieUpdate, apply_updates, root};
 use std::collections::BTreeMap;
 
 /// Keys that exercise the structure: uniform ones, ones sharing 240+ bits (long chains of
@@ -68,6 +68,15 @@ fn apply_to_model(model: &mut BTreeMap<B256, B256>, batch: &BTreeMap<B256, Optio
     }
 }
 
+/// The node `store` holds at each position `update` writes, read from the store.
+fn priors_read_back(store: &MemoryStore, update: &TrieUpdate) -> BTreeMap<NodePath, Option<Node>> {
+    update
+        .writes
+        .keys()
+        .map(|path| (*path, store.nodes().get(path).copied()))
+        .collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 
@@ -93,6 +102,8 @@ proptest! {
                     prop_assert!(previous_store.nodes().contains_key(path), "delete of absent node at {}", path);
                 }
             }
+            // The priors are what the store held at each written position, and only those.
+            prop_assert_eq!(priors_read_back(&previous_store, &update), update.priors.clone());
 
             // Unwinding by re-applying the prior values restores the exact prior trie.
             let inverse = batch.keys().map(|key| (*key, previous_model.get(key).copied())).collect();
@@ -100,6 +111,7 @@ proptest! {
             let unwind = apply_updates(&unwound, &inverse).unwrap();
             unwound.apply(&unwind);
             prop_assert_eq!(unwind.root, previous_store.root());
+            prop_assert_eq!(priors_read_back(&store, &unwind), unwind.priors.clone());
             prop_assert_eq!(&unwound, &previous_store);
         }
     }
