@@ -139,13 +139,14 @@ impl StoreWriter {
         // itself, and the binding's drop then aborts it again, gets `BadTxn` and panics: a
         // full disk killed the node with a panic and no fatal-error line (an outsider's
         // finding). The panic is caught here and becomes the error it stands for; the other
-        // commit errors come back as they are.
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || self.tx.commit())) {
-            Ok(committed) => {
+        // commit errors come back as they are. The panic hook stays quiet for it: the operator
+        // reads the error, not a panic message and a backtrace that look like a crash.
+        match catch_quietly(move || self.tx.commit()) {
+            Some(committed) => {
                 committed?;
                 Ok(())
             }
-            Err(_) => Err(StorageError::CommitFailed),
+            None => Err(StorageError::CommitFailed),
         }
     }
 
@@ -832,6 +833,30 @@ impl StoreWriter {
 /// Trie key → new value hash (`None`: delete).
 type TrieUpdates = std::collections::BTreeMap<B256, Option<B256>>;
 
+thread_local! {
+    /// Whether this thread runs [`catch_quietly`], whose panics become errors.
+    static CATCHING_QUIETLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, and `None` if it panicked, without the panic hook printing that panic. The hook of
+/// the process is wrapped once: every other panic, on any thread, goes to the hook that was
+/// there before.
+fn catch_quietly<T>(f: impl FnOnce() -> T) -> Option<T> {
+    static WRAPPED: std::sync::Once = std::sync::Once::new();
+    WRAPPED.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !CATCHING_QUIETLY.get() {
+                previous(info);
+            }
+        }));
+    });
+    let outer = CATCHING_QUIETLY.replace(true);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok();
+    CATCHING_QUIETLY.set(outer);
+    result
+}
+
 fn account_leaf(info: Option<&AccountInfo>) -> Option<B256> {
     info.map(|info| rollup_trie::account_value_hash(info.nonce, info.balance, info.code_hash))
 }
@@ -1209,5 +1234,30 @@ mod tests {
                 .balance,
             U256::from(35)
         );
+    }
+
+    /// Runs in a child process of its own (the panic hook is the process's): a panic caught by
+    /// `catch_quietly` prints nothing, the next one elsewhere prints as before.
+    #[test]
+    fn a_panic_caught_in_a_commit_prints_nothing_and_other_panics_still_do() {
+        const CHILD: &str = "ROLLUP_STORAGE_QUIET_PANIC_CHILD";
+        const NAME: &str =
+            "writer::tests::a_panic_caught_in_a_commit_prints_nothing_and_other_panics_still_do";
+        if std::env::var_os(CHILD).is_some() {
+            assert_eq!(catch_quietly(|| panic!("inside the commit")), None::<()>);
+            assert_eq!(catch_quietly(|| 7), Some(7));
+            let outside = std::thread::spawn(|| panic!("outside the commit")).join();
+            assert!(outside.is_err());
+            return;
+        }
+        let child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", NAME, "--nocapture", "--test-threads=1"])
+            .env(CHILD, "1")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&child.stderr);
+        assert!(child.status.success(), "{stderr}");
+        assert!(!stderr.contains("inside the commit"), "{stderr}");
+        assert!(stderr.contains("outside the commit"), "{stderr}");
     }
 }
