@@ -113,6 +113,10 @@ impl L1Follower {
     /// number, hash and parent hash, no transactions, timestamp 0) down to the newest block of
     /// `known` that is still canonical, and carries the canonical replacements if there are any.
     ///
+    /// A node whose head is below `known[0]` and agrees with `known` up to it lags (it is
+    /// syncing, or a load-balanced backend answered): nothing is reverted, following waits until
+    /// the node is past the stored blocks.
+    ///
     /// Checks the L1 node once: if none of `known` is canonical this fails with
     /// [`L1Error::ReorgTooDeep`]. If the node cannot be reached, that check is left to `run`,
     /// which retries until it can.
@@ -143,16 +147,28 @@ impl L1Follower {
         let tip = follower.window.tip().num_hash();
         let check = async {
             let head = follower.rpc.head_number().await?;
-            follower.find_fork(head).await
+            // Below every stored block, nothing can be compared: the node lags (see `step`).
+            if head < follower.window.oldest().number {
+                return Ok((head, None));
+            }
+            Ok::<_, L1Error>((head, Some(follower.find_fork(head).await?)))
         };
         match check.await {
-            Ok(fork) if fork == tip => {
+            Ok((_, Some(fork))) if fork == tip => {
                 info!(target: "rollup::l1", url = %follower.rpc.url(), start_after = tip.number, "L1 follower ready");
             }
-            Ok(fork) => warn!(
+            // The node's chain is a prefix of the stored one, or too short to tell: it lags.
+            Ok((head, fork)) if fork.is_none_or(|fork| fork.number == head) => warn!(
+                target: "rollup::l1",
+                url = %follower.rpc.url(),
+                head,
+                stored_tip = tip.number,
+                "the L1 node's head is below the stored L1 blocks and agrees with them up to it: it is syncing or lagging; following waits until it is past them"
+            ),
+            Ok((_, fork)) => warn!(
                 target: "rollup::l1",
                 stored_tip = tip.number,
-                fork = fork.number,
+                fork = fork.map(|fork| fork.number),
                 "stored L1 blocks above the fork are no longer canonical; they will be reverted first"
             ),
             Err(err) if err.is_temporary() => warn!(
@@ -345,15 +361,37 @@ impl L1Follower {
             }
             debug!(target: "rollup::l1", number = tip.number + 1, "new block does not extend our tip");
         } else {
-            // Nothing new, but the tip may have been replaced at the same height (or removed).
+            // Nothing new, but the tip may have been replaced at the same height.
             match self.rpc.fetch_header(tip.number).await? {
                 Some(header) if header.hash == tip.hash => return Ok(Step::Idle),
-                _ => {
-                    debug!(target: "rollup::l1", number = tip.number, "our tip is no longer canonical")
+                Some(_) => {
+                    debug!(target: "rollup::l1", number = tip.number, "our tip is no longer canonical");
+                }
+                // No block at our tip's height: the node lags behind what was followed (a
+                // syncing node, a load-balanced backend behind the others), or L1 went back to a
+                // shorter chain, which looks the same until L1 grows past our tip again. Only a
+                // followed block the node has replaced is a reorg: reverting on a missing one
+                // unwound finalized L2 blocks whenever a lagging backend answered.
+                None if !self.replaced(head).await? => return Ok(Step::Idle),
+                None => {
+                    debug!(target: "rollup::l1", head, "the L1 node's head replaces a followed block");
                 }
             }
         }
         self.handle_reorg(tx, head, target).await
+    }
+
+    /// Whether the node's block at `number` differs from the followed one there. A height the
+    /// window does not hold, or one the node has no block at, replaces nothing.
+    async fn replaced(&self, number: u64) -> Result<bool> {
+        let Some(followed) = self.window.get(number).map(L1Block::num_hash) else {
+            return Ok(false);
+        };
+        Ok(self
+            .rpc
+            .fetch_header(number)
+            .await?
+            .is_some_and(|header| header.hash != followed.hash))
     }
 
     /// Reports a reorg: finds the fork point, reverts our blocks above it and commits the
@@ -408,9 +446,20 @@ impl L1Follower {
         let oldest = self.window.oldest().num_hash();
         let mut number = self.window.tip().number.min(head);
         while let Some(stored) = self.window.get(number) {
-            if let Some(canonical) = self.rpc.fetch_header(number).await?
-                && canonical.hash == stored.hash
-            {
+            // A missing block below the head the node reported is no fork: the node answered
+            // from behind (another backend between two calls). Retried, never reverted.
+            let canonical =
+                self.rpc
+                    .fetch_header(number)
+                    .await?
+                    .ok_or_else(|| L1Error::Inconsistent {
+                        number,
+                        reason: format!(
+                            "the L1 node reported head {head} but has no block {number}: it \
+                             answers from behind (a load-balanced backend?)"
+                        ),
+                    })?;
+            if canonical.hash == stored.hash {
                 return Ok(stored.num_hash());
             }
             if number == oldest.number {

@@ -266,6 +266,13 @@ impl Consumer {
         notification
     }
 
+    /// Asserts that no notification comes for `wait`.
+    async fn assert_quiet(&mut self, wait: Duration) {
+        if let Ok(notification) = tokio::time::timeout(wait, self.rx.recv()).await {
+            panic!("expected no notification, got {notification:?}");
+        }
+    }
+
     /// Receives notifications until our tip is at `number`; returns them.
     async fn follow_to(&mut self, number: u64) -> Vec<L1Notification> {
         let mut seen = Vec::new();
@@ -408,22 +415,96 @@ async fn reports_reorgs_and_rollbacks() {
     consumer.follow_to(10).await;
     consumer.assert_canonical(&anvil, 0).await;
 
-    // Rollback with no replacement: blocks 9 and 10 reverted.
+    // Rollback with no replacement yet: a node lagging behind looks the same, so following
+    // waits; once L1 grows past the followed blocks with others, 9 and 10 are reverted.
     let reorged_tip = consumer.chain.clone();
     anvil.rollback(2).await;
+    consumer.assert_quiet(Duration::from_millis(600)).await;
+    // Later timestamps: the new blocks 9 and 10 differ from the rolled-back ones.
+    anvil.rpc("evm_increaseTime", json!([100])).await;
+    anvil.mine(4).await;
     let notification = consumer.next().await;
-    let L1Notification::Reverted { old } = &notification else {
-        panic!("expected Reverted, got {notification:?}")
+    let L1Notification::Reorged { old, .. } = &notification else {
+        panic!("expected Reorged, got {notification:?}")
     };
     assert_eq!(old.blocks(), &reorged_tip[9..=10]);
-    assert_eq!(consumer.tip().number, 8);
-    consumer.assert_canonical(&anvil, 0).await;
 
     // Following continues on top of the surviving chain.
-    anvil.mine(4).await;
     consumer.follow_to(12).await;
     consumer.assert_canonical(&anvil, 0).await;
     consumer.stop().await;
+}
+
+/// An L1 node whose head is below the followed blocks and agrees with them up to it (syncing, or
+/// a load-balanced backend behind the others) is waited for, running or at a restart: taken for
+/// a reorg, it unwound finalized L2 blocks whenever such a backend answered (an outsider's
+/// finding). A node that has replaced a followed block below its head is a reorg at once.
+#[tokio::test]
+async fn a_node_behind_the_followed_blocks_is_waited_for_not_taken_for_a_reorg() {
+    let anvil = Anvil::start().await;
+    anvil.mine(10).await;
+    let mut consumer = Consumer::start(anvil.config(), vec![genesis(&anvil).await]).await;
+    consumer.follow_to(10).await;
+    let followed = consumer.chain.clone();
+
+    // Another node of the same chain that is three blocks behind (a fork of it at block 7
+    // that mines nothing): a restart against it waits, and so does one whose stored blocks are
+    // all above its head.
+    let behind = Anvil::start_with(&[
+        "--fork-url",
+        &anvil.url,
+        "--fork-block-number",
+        "7",
+        "--no-mining",
+    ])
+    .await;
+    assert_eq!(behind.canonical(7).await, followed[7].hash);
+    let known = consumer.known(10);
+    consumer.stop().await;
+    let mut consumer = Consumer::start(behind.config(), known.clone()).await;
+    consumer.assert_quiet(Duration::from_millis(600)).await;
+    consumer.stop().await;
+    let mut consumer = Consumer::start(behind.config(), consumer_known(&followed, 2)).await;
+    consumer.assert_quiet(Duration::from_millis(600)).await;
+    consumer.stop().await;
+
+    // Back on a node that is up to date: following resumes with nothing reverted.
+    anvil.mine(2).await;
+    let mut consumer = Consumer::start(anvil.config(), known).await;
+    for notification in consumer.follow_to(12).await {
+        assert!(notification.reverted_chain().is_none(), "{notification:?}");
+    }
+    consumer.assert_canonical(&anvil, 3).await;
+
+    // The running follower waits for the same chain cut short (blocks 10..=12 gone, so the node
+    // looks three blocks behind) ...
+    anvil.rollback(3).await;
+    consumer.assert_quiet(Duration::from_millis(600)).await;
+
+    // ... and takes a replaced block below the head for a reorg at once, while the head is
+    // still below the followed tip.
+    anvil.rollback(2).await;
+    anvil.rpc("evm_increaseTime", json!([100])).await;
+    anvil.mine(2).await;
+    let notification = consumer.next().await;
+    let old = notification
+        .reverted_chain()
+        .expect("the replaced blocks are reverted");
+    assert_eq!(old.first().number, 8);
+    assert_eq!(old.tip().number, 12);
+    consumer.follow_to(9).await;
+    consumer.assert_canonical(&anvil, 3).await;
+    consumer.stop().await;
+}
+
+/// The newest `count` of `chain`'s blocks, newest first, as a node stores them.
+fn consumer_known(chain: &[L1Block], count: usize) -> Vec<BlockNumHash> {
+    chain
+        .iter()
+        .rev()
+        .take(count)
+        .map(L1Block::num_hash)
+        .collect()
 }
 
 #[tokio::test]
