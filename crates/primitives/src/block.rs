@@ -1,7 +1,8 @@
 //! L2 blocks, transactions and receipts.
 
 use alloy_consensus::{
-    Header, Transaction as _, TxEnvelope, proofs, transaction::SignerRecoverable,
+    Header, Transaction as _, TxEnvelope, proofs,
+    transaction::{RlpEcdsaDecodableTx as _, SignerRecoverable},
 };
 use alloy_eips::{
     BlockNumHash, Typed2718,
@@ -107,7 +108,19 @@ fn envelope_error(input: &[u8], err: &alloy_eips::eip2718::Eip2718Error) -> Stri
                     "legacy transaction RLP list of {length} bytes but only {} follow (truncated?)",
                     rest.len()
                 ),
-                _ => format!("legacy transaction: {err}"),
+                None => format!(
+                    "legacy transaction RLP list whose length does not follow its first byte \
+                     {first:#04x} (truncated?)"
+                ),
+                // A whole list that is not a legacy transaction: alloy's envelope decoder then
+                // speaks of type flags; its legacy decoder names the field that is wrong.
+                Some(_) => match alloy_consensus::TxLegacy::rlp_decode_signed(&mut &input[..]) {
+                    Err(legacy) => format!(
+                        "legacy transaction: {legacy} (a legacy transaction is an RLP list of \
+                         nine fields: nonce, gasPrice, gas, to, value, data, v, r, s)"
+                    ),
+                    Ok(_) => format!("legacy transaction: {err}"),
+                },
             }
         }
         _ => format!("type {first:#04x} transaction: {err}"),
@@ -477,6 +490,16 @@ mod tests {
             reason(&[0x83, 1, 2, 3]).contains("an RLP string (first byte 0x83), not a transaction")
         );
         assert!(reason(&[]).contains("no bytes"));
+        // Whole lists that are no legacy transaction, and a list whose length is cut off.
+        for list in [&[0xc0][..], &[0xc1, 0x80], &[0xc3, 1, 2, 3]] {
+            let reason = reason(list);
+            assert!(
+                reason.contains("a legacy transaction is an RLP list of nine fields")
+                    && !reason.contains("type flag"),
+                "{reason}"
+            );
+        }
+        assert!(reason(&[0xf8]).contains("whose length does not follow its first byte 0xf8"));
         assert!(
             reason(&[0x02, 0xc0]).starts_with("malformed transaction: type 0x02 transaction: ")
         );
