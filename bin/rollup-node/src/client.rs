@@ -1312,11 +1312,11 @@ impl Client {
         if code.is_empty() {
             bail!("--token {token} has no code on L1: it is not an ERC-20 contract there");
         }
-        let decimals = match self.l1_view(token, IERC20Metadata::decimalsCall {}).await {
+        let decimals = match self.bridged_decimals(token).await? {
             Ok(decimals) => decimals,
-            Err(_) => {
+            Err(why) => {
                 out!(
-                    "note: L1 token {token} has no decimals(); amounts are in 18 decimals, as the bridge assumes"
+                    "note: L1 token {token} {why}; amounts are in 18 decimals, as the bridge then gives its L2 token"
                 );
                 18
             }
@@ -1370,15 +1370,34 @@ impl Client {
         if let Ok(Some(asset)) = self.l2_asset(Some(w.l1Token)).await {
             return asset;
         }
-        let decimals = self
-            .l1_view(w.l1Token, IERC20Metadata::decimalsCall {})
-            .await
-            .ok();
         Asset {
             l1_token: Some(w.l1Token),
-            decimals,
+            decimals: self
+                .bridged_decimals(w.l1Token)
+                .await
+                .ok()
+                .map(|decimals| decimals.unwrap_or(18)),
             symbol: None,
         }
+    }
+
+    /// The decimals the L1 bridge gives `token`'s bridged token, read as the bridge reads them
+    /// (`L1Bridge._readDecimals`): `decimals()` with its gas cap, or, as `Err` saying why, the
+    /// bridge's 18 where that call fails, answers short or names more than 255. Decoded as a
+    /// `uint8`, 300 read as 44 and `--amount` moved 10^26 times what was typed.
+    /// An L1 that cannot be asked is an error of its own.
+    async fn bridged_decimals(&self, token: Address) -> eyre::Result<Result<u8, &'static str>> {
+        let call = TransactionRequest::default()
+            .with_to(token)
+            .with_input(IERC20Metadata::decimalsCall {}.abi_encode())
+            .with_gas_limit(DECIMALS_CALL_GAS);
+        let answer = match self.l1.call(call).block(BlockId::latest()).await {
+            Ok(answer) => Some(answer),
+            // The node answered: the call reverted or ran out of gas.
+            Err(err) if err.as_error_resp().is_some() => None,
+            Err(err) => return Err(explain("decimals()", &err)),
+        };
+        Ok(decimals_as_bridged(answer.as_ref().map(|bytes| &bytes[..])))
     }
 
     /// What `owner` holds on L2 of ETH or of the bridged token of `l1_token`, at `block`
@@ -3044,6 +3063,21 @@ async fn wait_until_final(
 }
 
 /// A view call through `provider`, with the contract's error named if it reverts.
+/// Gas for an `eth_call` of a token's `decimals()` that leaves the call the bridge's cap
+/// (`L1Bridge.TOKEN_METADATA_READ_GAS`, 30 000) after the transaction's intrinsic gas and its
+/// four bytes of input.
+const DECIMALS_CALL_GAS: u64 = 30_000 + 21_000 + 4 * 16;
+
+/// A token's decimals as the L1 bridge takes them from `decimals()`'s answer (`None`: the call
+/// failed): the first word if at most 255, else `Err` with why the bridge uses 18.
+fn decimals_as_bridged(answer: Option<&[u8]>) -> Result<u8, &'static str> {
+    let answer = answer.ok_or("has no decimals() that answers within the bridge's gas cap")?;
+    let word = answer
+        .get(..32)
+        .ok_or("answers decimals() with fewer than 32 bytes")?;
+    u8::try_from(U256::from_be_slice(word)).map_err(|_| "names more than 255 decimals")
+}
+
 async fn view<C: SolCall>(
     provider: &impl Provider,
     to: Address,
@@ -3065,6 +3099,22 @@ async fn view<C: SolCall>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Decimals are taken as the bridge takes them: 300 is no 44.
+    #[test]
+    fn decimals_are_read_as_the_bridge_reads_them() {
+        let word = |value: u64| U256::from(value).to_be_bytes::<32>().to_vec();
+        assert_eq!(decimals_as_bridged(Some(&word(6))), Ok(6));
+        assert_eq!(decimals_as_bridged(Some(&word(255))), Ok(255));
+        assert!(decimals_as_bridged(Some(&word(300))).is_err());
+        assert!(decimals_as_bridged(Some(&[0u8; 31])).is_err());
+        assert!(decimals_as_bridged(None).is_err());
+        // More than a word is read as the bridge reads it: the first word.
+        assert_eq!(
+            decimals_as_bridged(Some(&[word(8), word(9)].concat())),
+            Ok(8)
+        );
+    }
 
     #[test]
     fn revert_names() {
