@@ -77,9 +77,12 @@ pub struct L1Follower {
     progress: Progress,
     finalized: Option<tokio::sync::watch::Sender<BlockNumHash>>,
     health: Option<rollup_primitives::RoleHealth>,
-    /// When the follower last warned that the L1 node's head is below its tip (see
-    /// [`Self::step`]); `None` while it is not.
-    behind_warned: Option<std::time::Instant>,
+    /// Whether the L1 node's head is below the followed tip (see [`Self::step`]), and if so
+    /// whether this stretch of it was warned about.
+    behind: Option<bool>,
+    /// When the follower last warned of it: at most once a [`BEHIND_WARN_EVERY`], also when a
+    /// lagging backend behind a load balancer comes and goes every few seconds.
+    behind_warned_at: Option<std::time::Instant>,
 }
 
 /// How often the follower repeats that the L1 node's head is below the blocks it followed.
@@ -141,7 +144,8 @@ impl L1Follower {
             progress: Progress::default(),
             finalized: None,
             health: None,
-            behind_warned: None,
+            behind: None,
+            behind_warned_at: None,
         };
 
         let tip = follower.window.tip().num_hash();
@@ -215,7 +219,7 @@ impl L1Follower {
                 step = self.step(&tx) => step,
             };
             if let (Some(health), Ok(Step::More | Step::Idle)) = (&self.health, &step) {
-                if self.behind_warned.is_some() {
+                if self.behind.is_some() {
                     health.error(format!(
                         "the L1 node's head is below L1 block {}, which this node followed: it is syncing or lagging; following waits for it",
                         self.window.tip().number
@@ -338,14 +342,18 @@ impl L1Follower {
         // load balancer), or L1 went back to a shorter chain. Following waits for it either
         // way; say so rather than stall in silence.
         if head < tip.number {
+            let warned = self.behind.unwrap_or(false);
             if self
-                .behind_warned
+                .behind_warned_at
                 .is_none_or(|at| at.elapsed() >= BEHIND_WARN_EVERY)
             {
                 warn!(target: "rollup::l1", head, followed = tip.number, url = %self.rpc.url(), "the L1 node's head is below the L1 blocks this node followed: it is syncing or lagging (a load-balanced backend?), or L1 went back to a shorter chain; following waits until it is past them");
-                self.behind_warned = Some(std::time::Instant::now());
+                self.behind_warned_at = Some(std::time::Instant::now());
+                self.behind = Some(true);
+            } else {
+                self.behind = Some(warned);
             }
-        } else if self.behind_warned.take().is_some() {
+        } else if self.behind.take() == Some(true) {
             info!(target: "rollup::l1", head, followed = tip.number, "the L1 node's head is past the followed blocks again");
         }
 
