@@ -1384,8 +1384,8 @@ impl Client {
     /// The decimals the L1 bridge gives `token`'s bridged token, read as the bridge reads them
     /// (`L1Bridge._readDecimals`): `decimals()` with its gas cap, or, as `Err` saying why, the
     /// bridge's 18 where that call fails, answers short or names more than 255. Decoded as a
-    /// `uint8`, 300 read as 44 and `--amount` moved 10^26 times what was typed.
-    /// An L1 that cannot be asked is an error of its own.
+    /// `uint8`, 300 read as 44 and `--amount` moved 10^26 times what was typed. An L1 that
+    /// cannot be asked is an error of its own.
     async fn bridged_decimals(&self, token: Address) -> eyre::Result<Result<u8, &'static str>> {
         let call = TransactionRequest::default()
             .with_to(token)
