@@ -1075,30 +1075,28 @@ impl Batcher {
         let newest = head
             .saturating_sub(1)
             .min(last_recorded + crate::origins::MAX_NEW_ORIGINS_PER_CALL);
-        if newest <= number && last_recorded + crate::origins::MAX_NEW_ORIGINS_PER_CALL > number {
-            // Only L1's head is not past it yet: the next L1 block is one whose hash L1 tells
-            // right (an outsider read the warning below, "wait until past block N + 257", right
-            // after every restart of the devnet, and saw the batch go out seconds later).
-            if progress.waiting_out != Some(number) {
-                progress.waiting_out = Some(number);
-                info!(
-                    target: "rollup::batcher", number, head,
-                    "L1's blockhash of L1 block {number} disagrees with its RPC (anvil after it reloaded its saved state): batches record the origins through a newer L1 block as soon as L1 has one"
-                );
-            }
-            return;
-        }
         if newest <= number {
-            // One call carries at most MAX_NEW_ORIGINS_PER_CALL headers: past that, no call
-            // can end at a block L1 tells right until `number` is more than 256 blocks old,
-            // when L1 reads its hash from the EIP-2935 history instead of `blockhash`.
             if progress.waiting_out != Some(number) {
                 progress.waiting_out = Some(number);
-                warn!(
-                    target: "rollup::batcher", number, head, last_recorded,
-                    "L1's blockhash of L1 block {number} disagrees with its RPC (anvil after it reloaded its saved state) and the origins to record reach past it: batches wait until L1 is past block {}, when L1 tells its hash from its EIP-2935 history",
-                    number + 257
-                );
+                if last_recorded + crate::origins::MAX_NEW_ORIGINS_PER_CALL > number {
+                    // Only L1's head is not past it yet, and the next L1 block is one whose
+                    // hash L1 tells right (an outsider read the warning below right after
+                    // every restart of the devnet, and saw the batch go out seconds later).
+                    info!(
+                        target: "rollup::batcher", number, head,
+                        "L1's blockhash of L1 block {number} disagrees with its RPC (anvil after it reloaded its saved state): batches record the origins through a newer L1 block as soon as L1 has one"
+                    );
+                } else {
+                    // One call carries at most MAX_NEW_ORIGINS_PER_CALL headers: past that, no
+                    // call can end at a block L1 tells right until `number` is more than 256
+                    // blocks old, when L1 reads its hash from the EIP-2935 history instead of
+                    // `blockhash`.
+                    warn!(
+                        target: "rollup::batcher", number, head, last_recorded,
+                        "L1's blockhash of L1 block {number} disagrees with its RPC (anvil after it reloaded its saved state) and the origins to record reach past it: batches wait until L1 is past block {}, when L1 tells its hash from its EIP-2935 history",
+                        number + 257
+                    );
+                }
             }
             return;
         }
