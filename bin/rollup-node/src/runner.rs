@@ -44,6 +44,7 @@ pub(crate) async fn run_replica(args: NodeArgs) -> eyre::Result<()> {
     roles.check_distinct_keys()?;
     check_confirmations(&config, &args.run, &roles)?;
     let lock = lock_datadir(&args.run)?;
+    let config = Arc::new(config);
     let result = async {
         let beacon = async {
             match args.run.l1_beacon_url.as_deref() {
@@ -64,7 +65,7 @@ pub(crate) async fn run_replica(args: NodeArgs) -> eyre::Result<()> {
         beacon?;
         let cancel = shutdown_on_signal();
         run_node(
-            Arc::new(config.clone()),
+            Arc::clone(&config),
             L1Endpoint {
                 url: &args.l1_rpc_url,
                 checked,
