@@ -333,6 +333,46 @@ async fn eth_and_erc20_withdrawals_full_cycle_body() {
         l2_bridge_before + eth_amount
     );
 
+    // An ETH withdrawal to an L1 recipient that rejects ETH (DevToken has no `receive`) is
+    // refused before anything is sent: L1 could never pay it. Sent anyway (here with alloy),
+    // `withdrawal-status` reports it not payable at its final time instead of "finalize now".
+    let l2_bridge_before = devnet.l2_balance(L2_BRIDGE, "latest").await;
+    let to_rejecter = [
+        "withdraw",
+        "--amount",
+        "0.1",
+        "--to",
+        &dev_token.to_string(),
+        "--account",
+        "3",
+    ];
+    let run = cli(&file, &to_rejecter).await;
+    assert!(
+        !run.ok && run.stderr.contains("rejects ETH") && run.stderr.contains("nothing was sent"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        devnet.l2_balance(L2_BRIDGE, "latest").await,
+        l2_bridge_before
+    );
+    let rejected_amount = parse_ether("0.1").unwrap();
+    let rejected_tx = send(
+        &l2_wallet(&devnet, 3),
+        L2_BRIDGE,
+        IL2Bridge::withdrawToCall {
+            l1Token: Address::ZERO,
+            l2Token: Address::ZERO,
+            amount: rejected_amount,
+            to: dev_token,
+        }
+        .abi_encode(),
+        rejected_amount,
+    )
+    .await
+    .transaction_hash
+    .to_string();
+
     let run = cli(&file, &["withdrawal-status", &eth_tx]).await;
     assert!(run.ok, "status failed");
     assert!(run.stdout.contains("proven: no"), "{}", run.stdout);
@@ -406,6 +446,23 @@ async fn eth_and_erc20_withdrawals_full_cycle_body() {
     assert_eq!(proven.recipient, eth_user);
     assert_eq!(proven.amount, eth_amount);
     let eth_proposal: u64 = proven.proposalIndex.to();
+    let run = cli(
+        &file,
+        &[
+            "prove",
+            &rejected_tx,
+            "--account",
+            eth_relayer,
+            "--timeout",
+            "40s",
+        ],
+    )
+    .await;
+    assert!(
+        run.ok,
+        "prove of the rejected withdrawal failed\n{}",
+        run.stderr
+    );
     // Proving twice against a live proposal is a no-op for the CLI.
     let run = cli(&file, &["prove", &eth_tx, "--account", eth_relayer]).await;
     assert!(
@@ -698,6 +755,20 @@ async fn eth_and_erc20_withdrawals_full_cycle_body() {
             .await
         );
     }
+
+    // Final, but not payable: said, with the contract's reason, instead of "finalize now".
+    let run = cli(
+        &file,
+        &["withdrawal-status", &rejected_tx, "--account", eth_relayer],
+    )
+    .await;
+    assert!(
+        run.stdout
+            .contains("finalized: no — final, but finalizing now would fail")
+            && run.stdout.contains("ETHTransferFailed"),
+        "{}",
+        run.stdout
+    );
 
     // ETH: the waiting CLI finalizes as soon as the proposal is final.
     let run = waiting.await.unwrap();

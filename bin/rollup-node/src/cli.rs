@@ -143,7 +143,9 @@ pub(crate) enum Command {
     /// prove <L2 tx>` proves it on L1 once a state root proposal covers its L2 block (it waits
     /// for one); `rollup-node finalize <L2 tx> --wait` pays it out on L1 once that proposal is
     /// final (the challenge period: 7 days in production, 60 s on the devnet).
-    /// `rollup-node withdrawal-status <L2 tx>` shows where it stands at any time.
+    /// `rollup-node withdrawal-status <L2 tx>` shows where it stands at any time. An ETH
+    /// withdrawal to an L1 address that rejects ETH (a contract without `receive`) is refused
+    /// before anything is sent: L1 could not pay it.
     Withdraw(WithdrawArgs),
     /// Start a withdrawal from L1, without the sequencer: the way out when it censors you or is
     /// gone.
@@ -156,7 +158,7 @@ pub(crate) enum Command {
     /// (--wait-l2); then `prove` and `finalize` it as any withdrawal (proving still needs a
     /// state root proposal covering it). Your L2 account must hold the amount, or the L2
     /// transaction fails and only L1 gas is spent: this command checks the balance first
-    /// (--force sends anyway). Without a sequencer, point --l2-rpc-url at your own replica
+    /// (--force sends anyway), and that an ETH recipient on L1 accepts ETH. Without a sequencer, point --l2-rpc-url at your own replica
     /// (`rollup-node node`), which derives L2 from L1 alone.
     ForceWithdraw(ForceWithdrawArgs),
     /// Force the next L1 epoch into L2 when the sequencer has not posted it in time: its
@@ -401,7 +403,8 @@ pub(crate) struct ForceWithdrawArgs {
     /// `force-include` forces it in, hours later: check then with `withdrawal-status <L2 tx>`.
     #[arg(long, value_name = "DURATION", env = "ROLLUP_WAIT_L2", default_value = "60s", value_parser = parse_duration)]
     pub(crate) wait_l2: Duration,
-    /// Send even if your L2 account holds less than the amount, or its balance cannot be read.
+    /// Send even if your L2 account holds less than the amount, or its balance cannot be read,
+    /// or the L1 recipient rejects ETH (the withdrawal would then stay unpaid until it accepts).
     #[arg(long)]
     pub(crate) force: bool,
     #[command(flatten)]

@@ -1002,7 +1002,7 @@ impl Client {
         &self,
         to: Address,
         input: Vec<u8>,
-        allowed: &str,
+        allowed: Option<&str>,
         what: &str,
     ) -> eyre::Result<()> {
         let tx = TransactionRequest::default()
@@ -1016,13 +1016,36 @@ impl Client {
                     .as_error_resp()
                     .and_then(|payload| payload.as_revert_data())
                     .and_then(|data| decode_revert(&data).map(|(name, _)| name));
-                if name == Some(allowed) {
+                if name.is_some() && name == allowed {
                     Ok(())
                 } else {
                     Err(explain(what, &err))
                 }
             }
         }
+    }
+
+    /// Why L1 could not pay `amount` of ETH to `recipient` now, if it could not: the bridge pays
+    /// a withdrawal with a plain call carrying the ETH, so a recipient whose code reverts on it
+    /// (a contract without `receive`) leaves the withdrawal unpaid at every try, its recipient
+    /// being fixed. Asked as that call from the bridge; `None` also when L1 cannot say (a node
+    /// error other than a revert).
+    async fn rejects_eth(&self, recipient: Address, amount: U256) -> Option<String> {
+        let tx = TransactionRequest::default()
+            .with_from(self.l1_bridge)
+            .with_to(recipient)
+            .with_value(amount);
+        let err = self.l1.call(tx).block(BlockId::latest()).await.err()?;
+        let payload = err.as_error_resp()?;
+        let reverted =
+            payload.as_revert_data().is_some() || payload.message.to_lowercase().contains("revert");
+        reverted.then(|| {
+            format!(
+                "the L1 recipient {recipient} rejects ETH (a call paying it {} ETH reverts: {}): L1 could not pay this withdrawal, whose recipient cannot change afterwards",
+                format_units(amount, "ether").unwrap_or_else(|_| amount.to_string()),
+                payload.message
+            )
+        })
     }
 
     /// [`Self::send`] with a gas limit `headroom_percent` above the estimate (0: the provider's
@@ -2109,6 +2132,13 @@ pub(crate) async fn withdraw(args: WithdrawArgs) -> eyre::Result<()> {
         }
         amount
     };
+    if args.token.is_none()
+        && let Some(why) = client
+            .rejects_eth(args.to.unwrap_or(client.sender), amount)
+            .await
+    {
+        bail!("{why}; nothing was sent: withdraw to an address that accepts ETH");
+    }
     let input = match args.to {
         Some(to) => IL2Bridge::withdrawToCall {
             l1Token: l1_token,
@@ -2336,6 +2366,16 @@ pub(crate) async fn force_withdraw(args: ForceWithdrawArgs) -> eyre::Result<()> 
             out!("warning: {what}; sending anyway (--force)");
         }
     }
+    if args.token.is_none()
+        && let Some(why) = client.rejects_eth(recipient, amount).await
+    {
+        if !args.force {
+            bail!(
+                "{why}; nothing was sent: withdraw to an address that accepts ETH (--force sends anyway)"
+            );
+        }
+        out!("warning: {why}; sending anyway (--force)");
+    }
 
     let input = match args.to {
         Some(to) => IL1Bridge::withdrawToCall {
@@ -2514,7 +2554,23 @@ pub(crate) async fn status(args: WithdrawalTxArgs) -> eyre::Result<()> {
     }
     match own_finality {
         Some(Finality::Final) => {
-            out!("finalized: no — run `rollup-node finalize {tx}{again}` now");
+            // Final is not always payable: a recipient that rejects ETH, or a token that no
+            // longer transfers, makes the payout revert. L1 is asked, as `finalize` would send.
+            let input = IL1Bridge::finalizeWithdrawalCall {
+                withdrawalId: U256::from_be_bytes(w.hash.0),
+                recipient: w.withdrawal.to,
+                amount: w.withdrawal.amount,
+            }
+            .abi_encode();
+            match client
+                .check_l1_call(client.l1_bridge, input, None, "finalizeWithdrawal")
+                .await
+            {
+                Ok(()) => out!("finalized: no — run `rollup-node finalize {tx}{again}` now"),
+                Err(err) => out!(
+                    "finalized: no — final, but finalizing now would fail: {err:#}; the recipient and amount are fixed in the withdrawal, so it stays payable later, once that changes"
+                ),
+            }
         }
         Some(Finality::Pending) => {
             out!("finalized: no — `rollup-node finalize {tx}{again}` once final");

@@ -231,7 +231,7 @@ pub(crate) async fn propose(args: ProposeArgs) -> eyre::Result<()> {
         .check_l1_call(
             client.state_manager,
             submit.clone(),
-            "StateManager_InsufficientBond",
+            Some("StateManager_InsufficientBond"),
             "StateManager.submitStateRoot",
         )
         .await?;
