@@ -1,6 +1,7 @@
-//! The devnet stops when asked: Ctrl-C in a terminal (SIGINT to the whole process group, so
-//! anvil dies with the node) and SIGTERM after the L1 died both end it within seconds, even with
-//! batch transactions waiting on an L1 that will never mine them. A `kill -9` of the node takes
+//! The devnet stops when asked: Ctrl-C in a terminal (SIGINT to the whole foreground process
+//! group; anvil has a group of its own, so the devnet stops it after mining what its pool holds)
+//! and SIGTERM after the L1 died both end it within seconds, even with batch transactions
+//! waiting on an L1 that will never mine them. A `kill -9` of the node takes
 //! its anvil along, an anvil that dies stops the devnet with a clear error, and the devnet
 //! refuses to run on an L1 port it did not open.
 
@@ -164,6 +165,26 @@ async fn ctrl_c_ends_the_devnet_and_its_anvil_body() {
     let l1_url = format!("http://127.0.0.1:{l1_port}");
     // A batch transaction waits for anvil's next block when Ctrl-C arrives.
     wait_pending_transaction(&l1_url, info.accounts[1].address, || log_of(&datadir)).await;
+    // So does a user's: anvil mines nothing more from here (as if Ctrl-C came before its
+    // next block), and its state file keeps no pool.
+    let l1 = ProviderBuilder::new().connect_http(l1_url.parse().unwrap());
+    let _: Value = l1
+        .raw_request("evm_setIntervalMining".into(), json!([0]))
+        .await
+        .unwrap();
+    let user = {
+        use alloy_network::{EthereumWallet, TransactionBuilder};
+        use alloy_rpc_types_eth::TransactionRequest;
+        use alloy_signer_local::PrivateKeySigner;
+        let signer = PrivateKeySigner::from_bytes(&info.accounts[5].private_key).unwrap();
+        let wallet = ProviderBuilder::new()
+            .wallet(EthereumWallet::from(signer))
+            .connect_http(l1_url.parse().unwrap());
+        let tx = TransactionRequest::default()
+            .with_to(Address::repeat_byte(0x55))
+            .with_value(alloy_primitives::U256::from(1));
+        *wallet.send_transaction(tx).await.unwrap().tx_hash()
+    };
 
     kill("INT", group.child.id(), true);
     let Some((status, took)) = exit_within(&mut group.child, STOP_WITHIN) else {
@@ -180,6 +201,25 @@ async fn ctrl_c_ends_the_devnet_and_its_anvil_body() {
         "anvil still listens"
     );
     assert!(log_of(&datadir).contains("rollup::node: stopped"));
+
+    // The next run resumes an L1 that has both pending transactions in its last block.
+    // (`devnet.json` stays from the first run: wait for anvil itself.)
+    let (_group, _) = DevnetGroup::start_ready(&datadir, l1_port);
+    let start = Instant::now();
+    while l1.get_block_number().await.is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "anvil did not come back\n{}",
+            log_of(&datadir)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let receipt = l1.get_transaction_receipt(user).await.unwrap();
+    assert!(
+        receipt.is_some_and(|receipt| receipt.status()),
+        "the user's L1 transaction was lost at Ctrl-C\n{}",
+        log_of(&datadir)
+    );
 }
 
 #[test]

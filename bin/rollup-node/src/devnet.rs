@@ -363,8 +363,13 @@ async fn start_anvil(args: &DevnetArgs, datadir: &Path) -> eyre::Result<(Child, 
         .arg("10")
         .arg("--cache-path")
         .arg(&cache)
+        .stdin(Stdio::null())
         .stdout(Stdio::from(log.try_clone()?))
         .stderr(Stdio::from(log))
+        // A group of its own: Ctrl-C in a terminal signals the foreground group, and anvil
+        // stopping on it at once would skip what the devnet does first (pause its mining, take
+        // in its pool's transactions, then SIGTERM it to save its state).
+        .process_group(0)
         .kill_on_drop(true);
     // anvil ends with this process however it ends, kill -9 included: SIGTERM, so it still
     // writes its state. Set in the child before exec; it fires when the spawning thread exits,
@@ -412,20 +417,49 @@ async fn stop_anvil(mut child: Child, url: &str) {
     // anvil writes its state when it gets SIGTERM, mining or not: a state written while it
     // mined a block holds that block's effects without the block, an L1 that contradicts
     // itself. Stop its interval mining first, and give a block in progress time to end.
+    let client = url.parse().ok().map(alloy_rpc_client::RpcClient::new_http);
     let paused = async {
-        let client = alloy_rpc_client::RpcClient::new_http(url.parse().ok()?);
         client
+            .as_ref()?
             .request::<_, serde_json::Value>("evm_setIntervalMining", (0,))
             .await
             .ok()
     };
-    if tokio::time::timeout(Duration::from_secs(2), paused)
-        .await
-        .ok()
-        .flatten()
-        .is_some()
-    {
+    if let (Ok(Some(_)), Some(client)) = (
+        tokio::time::timeout(Duration::from_secs(2), paused).await,
+        &client,
+    ) {
         tokio::time::sleep(Duration::from_millis(300)).await;
+        // anvil's state file holds blocks, not its pool: what the pool holds now (a deposit
+        // sent a moment ago, a batch) would be gone at the next start. One last block takes
+        // it in; `evm_mine` answers once the block is done.
+        let mined = async {
+            let status: serde_json::Value = client.request("txpool_status", ()).await.ok()?;
+            let pending = status["pending"]
+                .as_str()
+                .and_then(|hex| u64::from_str_radix(hex.trim_start_matches("0x"), 16).ok())
+                .or_else(|| status["pending"].as_u64())?;
+            if pending == 0 {
+                return Some(0);
+            }
+            client
+                .request::<_, serde_json::Value>("evm_mine", ())
+                .await
+                .ok()
+                .map(|_| pending)
+        };
+        match tokio::time::timeout(Duration::from_secs(5), mined).await {
+            Ok(Some(0)) => {}
+            Ok(Some(pending)) => info!(
+                target: "rollup::devnet",
+                pending,
+                "mined one last L1 block with the transactions anvil's pool held, so the next start has them"
+            ),
+            _ => warn!(
+                target: "rollup::devnet",
+                "could not mine anvil's pending transactions: those it holds are lost with it"
+            ),
+        }
     }
     // SIGTERM lets anvil write its state file, so the next run resumes the same L1.
     if let Some(pid) = child.id() {
