@@ -1434,7 +1434,10 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
             Ok(None::<()>)
         });
     }
-    method(module, "eth_getBlockReceipts", |api, args| {
+    // Heavy: a block of log-heavy transactions answers megabytes (an outsider's 31
+    // transactions with 12 400 logs, 8 MB), and a hundred such calls at once on blocking
+    // threads took the node past 2 GB and stopped its blocks for seconds.
+    heavy_method(module, "eth_getBlockReceipts", |api, args| {
         let id: BlockId = args.required(0, "block")?;
         let reader = api.reader()?;
         match api.block_number(&reader, id)? {

@@ -16,13 +16,16 @@
 //!   connection's tasks even while one waits to write;
 //! - [`FlowRpc`] (JSON-RPC middleware) counts the calls and adds their answers; an answer that
 //!   would go past [`MAX_OWED_BYTES_PER_CONNECTION`] (or, while all connections together owe
-//!   [`MAX_OWED_BYTES`], any answer of a connection that owes anything) is replaced by a short
-//!   `-32005` error, so the calls already running when the reading paused cannot pile up large
-//!   answers either;
-//! - [`WithFlow`] (around the HTTP service of one connection) arms the flow when the connection
-//!   has upgraded to WebSocket (a refused upgrade leaves it plain HTTP). Plain HTTP needs no
-//!   counting: hyper reads a connection's next request only after it wrote the answer to the
-//!   last one;
+//!   [`MAX_OWED_BYTES`], any answer of a connection that owes anything, and any answer larger
+//!   than [`SMALL_ANSWER_BYTES`]) is replaced by a short `-32005` error, so the calls already
+//!   running when the reading paused cannot pile up large answers either, nor many connections
+//!   one large answer each; subscriptions count their notifications the same way
+//!   ([`Flow::owe`]);
+//! - [`WithFlow`] (around the HTTP service of one connection) gives the flow to every call of
+//!   the connection, and arms its pausing when the connection has upgraded to WebSocket (a
+//!   refused upgrade leaves it plain HTTP). Plain HTTP's answers are counted, for the bound over
+//!   all connections, but its reading is never paused: hyper reads a connection's next request
+//!   only after it wrote the answer to the last one;
 //! - on every connection, plain HTTP too, a write the socket has refused for
 //!   [`CLIENT_READ_TIMEOUT`] gives the client up: an HTTP client that asked for a large answer
 //!   (a batch, up to [`crate::MAX_RESPONSE_BYTES`]) and read none of it held it in memory for
@@ -70,9 +73,18 @@ pub const MAX_RUNNING_CALLS_PER_CONNECTION: usize = 64;
 /// one largest answer ([`crate::MAX_RESPONSE_BYTES`]).
 pub const MAX_OWED_BYTES_PER_CONNECTION: usize = crate::MAX_RESPONSE_BYTES as usize;
 
-/// Answer bytes all WebSocket connections together may owe before further answers are replaced
-/// by an error.
+/// Answer bytes all connections together (WebSocket and HTTP) may owe before further answers
+/// are replaced by an error: a connection that owes something already gets the error for any
+/// answer, one that owes nothing for an answer larger than [`SMALL_ANSWER_BYTES`].
 pub const MAX_OWED_BYTES: usize = 1 << 30;
+
+/// An answer this small goes to a connection that owes nothing even while all connections
+/// together owe [`MAX_OWED_BYTES`]: a head, a balance, a receipt or a hash still gets through
+/// while clients that do not read hold the budget, and a thousand connections (the default cap)
+/// hold at most 64 MiB of them. A larger one, even a connection's first, would let every
+/// connection add its 64 MiB: an outsider's 350 HTTP clients each asking for an 8 MB answer and
+/// reading none took the node to 3.9 GB.
+pub const SMALL_ANSWER_BYTES: usize = 64 << 10;
 
 /// How long a WebSocket connection may go without its client reading anything while the server
 /// waits to write to it (geth's write deadline is 10 s); then it is closed. A client that reads
@@ -87,7 +99,8 @@ pub(crate) struct OwedBytes(AtomicUsize);
 /// JSON-RPC middleware of its calls.
 #[derive(Debug)]
 pub(crate) struct Flow {
-    /// Set when the connection upgrades to WebSocket; until then nothing is counted.
+    /// Set when the connection upgrades to WebSocket; until then its reading is never paused
+    /// (answers are counted all the same).
     websocket: AtomicBool,
     running: AtomicUsize,
     owed: AtomicUsize,
@@ -149,18 +162,18 @@ impl Flow {
 
     /// Counts `bytes` of answer as owed, unless the connection owes
     /// [`MAX_OWED_BYTES_PER_CONNECTION`] already, or all connections together owe
-    /// [`MAX_OWED_BYTES`] and this one owes anything (one that owes nothing always gets its
-    /// answer); returns whether it was counted.
+    /// [`MAX_OWED_BYTES`] and this one owes anything or the answer is larger than
+    /// [`SMALL_ANSWER_BYTES`]; returns whether it was counted.
     ///
     /// The server's count goes up before the connection's and down after it
     /// ([`Self::wrote`]), so it is never below the sum of the connections' counts.
-    fn owe(&self, bytes: usize) -> bool {
+    pub(crate) fn owe(&self, bytes: usize) -> bool {
         let all_before = self.all.0.fetch_add(bytes, Ordering::AcqRel);
         let counted = self
             .owed
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |owed| {
                 let over = owed >= MAX_OWED_BYTES_PER_CONNECTION
-                    || (all_before >= MAX_OWED_BYTES && owed > 0);
+                    || (all_before >= MAX_OWED_BYTES && (owed > 0 || bytes > SMALL_ANSWER_BYTES));
                 (!over).then_some(owed + bytes)
             })
             .is_ok();
@@ -194,6 +207,13 @@ impl Flow {
     fn wrote(&self, bytes: usize) {
         self.stalled.store(false, Ordering::Release);
         self.written.fetch_add(bytes as u64, Ordering::AcqRel);
+        self.release(bytes);
+        self.reader.wake();
+    }
+
+    /// `bytes` owed are no longer owed: written, or never to be (a notification its
+    /// subscription could not take after all).
+    pub(crate) fn release(&self, bytes: usize) {
         let mut paid = 0;
         let _ = self
             .owed
@@ -204,7 +224,6 @@ impl Flow {
         if paid > 0 {
             self.all.0.fetch_sub(paid, Ordering::AcqRel);
         }
-        self.reader.wake();
     }
 }
 
@@ -302,10 +321,6 @@ impl<T> FlowStream<T> {
         cx: &Context<'_>,
         result: Poll<io::Result<usize>>,
     ) -> Poll<io::Result<usize>> {
-        // Plain HTTP counts nothing: each of its writes goes by untouched.
-        if !self.flow.websocket.load(Ordering::Acquire) {
-            return result;
-        }
         match &result {
             Poll::Ready(Ok(bytes)) => self.flow.wrote(*bytes),
             Poll::Pending => {
@@ -445,10 +460,12 @@ where
         let mut request = request.map(HttpBody::new);
         let client = crate::client_of(self.peer, request.headers(), &self.trusted_proxies);
         request.extensions_mut().insert(client);
+        // Every call's answer is counted until written, plain HTTP's too: what the server holds
+        // for clients that do not read is bounded over all connections.
+        request.extensions_mut().insert(Arc::clone(&self.flow));
         if !is_upgrade_request(&request) {
             return Box::pin(self.inner.call(request));
         }
-        request.extensions_mut().insert(Arc::clone(&self.flow));
         let flow = Arc::clone(&self.flow);
         let response = self.inner.call(request);
         Box::pin(async move {
@@ -489,10 +506,12 @@ fn owed_too_much() -> ErrorObjectOwned {
     ErrorObjectOwned::owned(
         LIMIT_EXCEEDED_CODE,
         format!(
-            "answer withheld: this connection's client has not read {} MiB of earlier answers \
-             (or all clients together {} MiB); read the responses before sending more requests",
+            "answer withheld: this connection's client has not read {} MiB of earlier answers, \
+             or all clients together hold {} MiB unread (then only answers up to {} KiB go \
+             out); read the responses before sending more requests, or retry shortly",
             MAX_OWED_BYTES_PER_CONNECTION >> 20,
             MAX_OWED_BYTES >> 20,
+            SMALL_ANSWER_BYTES >> 10,
         ),
         None::<()>,
     )
@@ -508,7 +527,7 @@ fn settle(flow: &Flow, response: MethodResponse, id: Id<'static>) -> MethodRespo
     if flow.owe(response.as_json().get().len()) {
         return response;
     }
-    metrics::counter!("rollup_rpc_ws_answers_withheld_total").increment(1);
+    metrics::counter!("rollup_rpc_answers_withheld_total").increment(1);
     let withheld = MethodResponse::error(id, owed_too_much());
     // The error is owed too: small, and always sent.
     flow.owe_anyway(withheld.as_json().get().len());
@@ -736,8 +755,14 @@ mod tests {
         for flow in &flows {
             assert!(flow.owe(MAX_OWED_BYTES_PER_CONNECTION));
         }
-        // A connection that owes nothing still gets its answer; one that owes anything not.
+        // A connection that owes nothing still gets a small answer, not a large one, plain
+        // HTTP's as a WebSocket's; one that owes anything gets none.
+        let http = Flow::new(Arc::clone(&all));
+        assert!(!http.owe(SMALL_ANSWER_BYTES + 1), "a large first answer");
+        assert!(http.owe(SMALL_ANSWER_BYTES));
+        http.wrote(SMALL_ANSWER_BYTES);
         let another = websocket_flow(&all);
+        assert!(!another.owe(SMALL_ANSWER_BYTES + 1), "a large first answer");
         assert!(another.owe(1));
         assert!(!another.owe(1), "the server owes its bound already");
         drop(flows);

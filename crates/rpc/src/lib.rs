@@ -51,7 +51,7 @@ mod filters;
 mod flow;
 pub use flow::{
     CLIENT_READ_TIMEOUT, MAX_OWED_BYTES, MAX_OWED_BYTES_PER_CONNECTION,
-    MAX_RUNNING_CALLS_PER_CONNECTION,
+    MAX_RUNNING_CALLS_PER_CONNECTION, SMALL_ANSWER_BYTES,
 };
 mod http_subscriptions;
 mod ids;

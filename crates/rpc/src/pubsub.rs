@@ -54,6 +54,7 @@ use crate::{
     Result, RpcContext, RpcError,
     eth::{EthApi, append_block_logs},
     filters::Filters,
+    flow::Flow,
     types::L1OriginJson,
 };
 
@@ -355,6 +356,7 @@ impl Live {
         params: Params<'static>,
         pending: PendingSubscriptionSink,
         client: crate::ClientAddr,
+        flow: Option<Arc<Flow>>,
     ) -> SubscriptionCloseResponse {
         let request = match SubscriptionRequest::parse(&params) {
             Ok(request) => request,
@@ -387,8 +389,12 @@ impl Live {
         };
         metrics::gauge!("rollup_rpc_subscriptions").increment(1.0);
         let close = match feed {
-            Feed::Chain(events, filter) => forward_chain(&sink, events, filter.as_deref()).await,
-            Feed::Pending { admitted, pool } => forward_pending(&sink, admitted, pool).await,
+            Feed::Chain(events, filter) => {
+                forward_chain(&sink, flow.as_deref(), events, filter.as_deref()).await
+            }
+            Feed::Pending { admitted, pool } => {
+                forward_pending(&sink, flow.as_deref(), admitted, pool).await
+            }
         };
         metrics::gauge!("rollup_rpc_subscriptions").decrement(1.0);
         drop(lease);
@@ -459,10 +465,70 @@ enum Feed {
     },
 }
 
+/// How a notification fared in [`send_counted`].
+enum Sent {
+    Sent,
+    /// The connection may not owe it now (its client is behind, or all clients together are):
+    /// not sent.
+    Withheld,
+    /// The subscription or the connection is gone.
+    Closed,
+}
+
+/// Sends `message` on `sink`, counted on the connection's `flow` (what it owes until its socket
+/// writes it), as answers are: a client that does not read cannot make the node hold more of
+/// its notifications than of its answers (ten connections of full pending transactions held
+/// 116 MB each, bounded only by jsonrpsee's 1 024 messages per connection).
+async fn send_counted(
+    sink: &SubscriptionSink,
+    flow: Option<&Flow>,
+    message: Box<JsonRawValue>,
+) -> Sent {
+    let bytes = message.get().len();
+    if let Some(flow) = flow
+        && !flow.owe(bytes)
+    {
+        return Sent::Withheld;
+    }
+    if sink.send(message).await.is_ok() {
+        return Sent::Sent;
+    }
+    if let Some(flow) = flow {
+        flow.release(bytes);
+    }
+    Sent::Closed
+}
+
+/// [`send_counted`] for a feed that never skips: waits while the notification is withheld
+/// (until the client catches up, falls behind the feed's buffer and is dropped, or has its
+/// connection given up on); `false` once the subscription is gone.
+async fn send_in_turn(
+    sink: &SubscriptionSink,
+    flow: Option<&Flow>,
+    message: Box<JsonRawValue>,
+) -> bool {
+    loop {
+        match send_counted(sink, flow, message.clone()).await {
+            Sent::Sent => return true,
+            Sent::Closed => return false,
+            Sent::Withheld => {
+                tokio::select! {
+                    () = sink.closed() => return false,
+                    () = tokio::time::sleep(WITHHELD_RETRY) => {}
+                }
+            }
+        }
+    }
+}
+
+/// How often a withheld notification of a block or log feed is tried again.
+const WITHHELD_RETRY: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// Sends `newHeads` (no filter) or `logs` (a filter) notifications until the client leaves or
 /// falls too far behind.
 async fn forward_chain(
     sink: &SubscriptionSink,
+    flow: Option<&Flow>,
     mut events: broadcast::Receiver<ChainEvent>,
     filter: Option<&Filter>,
 ) -> SubscriptionCloseResponse {
@@ -473,7 +539,7 @@ async fn forward_chain(
         };
         let (block, removed, filter) = match (event, filter) {
             (Ok(ChainEvent::Added(block)), None) => {
-                if sink.send(block.header.clone()).await.is_err() {
+                if !send_in_turn(sink, flow, block.header.clone()).await {
                     return SubscriptionCloseResponse::None;
                 }
                 continue;
@@ -507,7 +573,7 @@ async fn forward_chain(
             let Ok(message) = to_json_raw_value(&log) else {
                 continue;
             };
-            if sink.send(message).await.is_err() {
+            if !send_in_turn(sink, flow, message).await {
                 return SubscriptionCloseResponse::None;
             }
         }
@@ -518,6 +584,7 @@ async fn forward_chain(
 /// set. Without a pool (a replica) nothing is ever sent.
 async fn forward_pending(
     sink: &SubscriptionSink,
+    flow: Option<&Flow>,
     admitted: Option<broadcast::Receiver<B256>>,
     pool: Option<Arc<TxPool>>,
 ) -> SubscriptionCloseResponse {
@@ -545,10 +612,15 @@ async fn forward_pending(
             }
             Err(RecvError::Closed) => return SubscriptionCloseResponse::None,
         };
-        if let Some(message) = message
-            && sink.send(message).await.is_err()
-        {
-            return SubscriptionCloseResponse::None;
+        if let Some(message) = message {
+            match send_counted(sink, flow, message).await {
+                Sent::Sent => {}
+                // Best effort, as for a lagging reader: skipped, not waited for.
+                Sent::Withheld => {
+                    metrics::counter!("rollup_rpc_pending_skipped_total").increment(1);
+                }
+                Sent::Closed => return SubscriptionCloseResponse::None,
+            }
         }
     }
 }
@@ -823,10 +895,11 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>, live: &Live) {
             move |params, pending, _, extensions| {
                 let live = live.clone();
                 let client = crate::ClientAddr::from_extensions(&extensions);
+                let flow = extensions.get::<Arc<Flow>>().cloned();
                 async move {
                     metrics::counter!("rollup_rpc_requests_total", "method" => "eth_subscribe")
                         .increment(1);
-                    live.subscribe(params, pending, client).await
+                    live.subscribe(params, pending, client, flow).await
                 }
             },
         )
