@@ -435,7 +435,7 @@ pub(crate) async fn challenge(args: ChallengeArgs) -> eyre::Result<()> {
             created.hi
         );
         out!(
-            "next: the proposer must bisect by {} (or lose); then you pick on each of its claims before your clock runs out (the challenger role does it): `rollup-node disputes` shows the game",
+            "next: the proposer must bisect by {} (or lose); then you pick on each of its claims before your clock runs out. Only a node whose challenger role signs with this account (`rollup-node node --challenger-key`, running before your clock runs out) plays those moves: without one this challenge loses its bond on the clock. `rollup-node disputes` shows the game",
             utc(deadline.to::<u64>())
         );
     }

@@ -2111,7 +2111,7 @@ impl DisputeAgent {
         error!(
             target: "rollup::dispute", game = id, proposal = game.proposal,
             l2_block = proposal.l2BlockNumber, challenger = %game.challenger,
-            "LOST a game defending a proposal whose root this node agrees with: the proposal is removed and its bond went to the challenger. This node ran out of time (down, behind, or unfunded while its turn ran) or the game was played against it: look at the game's moves"
+            "LOST a game defending a proposal whose root this node agrees with: the proposal is removed and its bond went to the challenger. This node ran out of time (down, behind, or unfunded while its turn ran), the game was played against it, or another holder of the removal right (the guardian) removed the proposal while the game ran: look at the game's moves and at the transaction that emitted the proposal's ProposalRemoved"
         );
         self.lost_defending
             .insert(id, (game.proposal, proposal.l2BlockNumber));
