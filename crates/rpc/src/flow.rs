@@ -117,6 +117,9 @@ pub(crate) struct Flow {
     dead: AtomicBool,
     /// Whether a read is held back now (for counting pauses, not for deciding them).
     paused: AtomicBool,
+    /// The connection's place among the server's WebSockets, once it upgraded: given back
+    /// when the connection ends.
+    place: std::sync::OnceLock<WebSocketPlace>,
     all: Arc<OwedBytes>,
 }
 
@@ -132,8 +135,13 @@ impl Flow {
             writer: AtomicWaker::new(),
             dead: AtomicBool::new(false),
             paused: AtomicBool::new(false),
+            place: std::sync::OnceLock::new(),
             all,
         }
+    }
+
+    fn hold_place(&self, place: WebSocketPlace) {
+        let _ = self.place.set(place);
     }
 
     /// Whether the connection's requests must wait: too many calls running, or the client
@@ -428,6 +436,46 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for FlowStream<T> {
     }
 }
 
+/// WebSocket connections open now, against their cap ([`crate::websocket_cap`]).
+#[derive(Debug)]
+pub(crate) struct WebSockets {
+    open: AtomicUsize,
+    cap: usize,
+}
+
+impl WebSockets {
+    pub(crate) fn new(cap: u32) -> Self {
+        Self {
+            open: AtomicUsize::new(0),
+            cap: cap as usize,
+        }
+    }
+
+    /// Takes a place for one more WebSocket, if there is one.
+    fn reserve(&self) -> bool {
+        self.open
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |open| {
+                (open < self.cap).then_some(open + 1)
+            })
+            .is_ok()
+    }
+
+    fn release(&self) {
+        self.open.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A place taken in [`WebSockets`], given back when the connection that upgraded ends (its
+/// [`Flow`] is dropped).
+#[derive(Debug)]
+struct WebSocketPlace(Arc<WebSockets>);
+
+impl Drop for WebSocketPlace {
+    fn drop(&mut self) {
+        self.0.release();
+    }
+}
+
 /// The HTTP service of one connection (outermost, so the body is jsonrpsee's): hands the connection's [`Flow`] to the calls of a
 /// WebSocket upgrade (through the request's extensions, which jsonrpsee gives every call made
 /// over that WebSocket) and arms it.
@@ -435,6 +483,8 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for FlowStream<T> {
 pub(crate) struct WithFlow<S> {
     pub(crate) inner: S,
     pub(crate) flow: Arc<Flow>,
+    /// The server's open WebSockets: an upgrade past their cap is refused with `503`.
+    pub(crate) websockets: Arc<WebSockets>,
     /// The connection's peer address and the trusted proxies: each request's client
     /// ([`crate::client_of`]: the peer, or behind a trusted proxy the client its
     /// `X-Forwarded-For` names, since one proxy connection carries many clients) goes in the
@@ -447,6 +497,7 @@ impl<S, B> tower::Service<http::Request<Incoming>> for WithFlow<S>
 where
     S: tower::Service<HttpRequest, Response = http::Response<B>>,
     S::Future: Send + 'static,
+    B: From<String> + Send + 'static,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -466,14 +517,30 @@ where
         if !is_upgrade_request(&request) {
             return Box::pin(self.inner.call(request));
         }
+        if !self.websockets.reserve() {
+            metrics::counter!("rollup_rpc_connections_refused_total", "reason" => "websockets")
+                .increment(1);
+            let cap = self.websockets.cap;
+            return Box::pin(async move {
+                let mut response = http::Response::new(B::from(format!(
+                    "too many WebSocket connections: at most {cap} at once, the rest of the \
+                     connections are kept for plain HTTP; use HTTP, or retry later\n"
+                )));
+                *response.status_mut() = http::StatusCode::SERVICE_UNAVAILABLE;
+                Ok(response)
+            });
+        }
+        let place = WebSocketPlace(Arc::clone(&self.websockets));
         let flow = Arc::clone(&self.flow);
         let response = self.inner.call(request);
         Box::pin(async move {
             let response = response.await?;
             // Only an upgrade that happened makes a WebSocket: a refused one (too many
-            // connections, a bad handshake) leaves an HTTP connection, which needs no flow.
+            // connections, a bad handshake) leaves an HTTP connection, whose reading is never
+            // paused, and gives its place back.
             if response.status() == http::StatusCode::SWITCHING_PROTOCOLS {
                 flow.websocket.store(true, Ordering::Release);
+                flow.hold_place(place);
             }
             Ok(response)
         })

@@ -142,7 +142,8 @@ pub struct RpcServerConfig {
     /// Most logs one `eth_getLogs` over several blocks returns (one block's always come whole),
     /// and about the most one filter poll returns; 0 for no limit, as reth's flag.
     pub max_logs_per_response: usize,
-    /// Most concurrent connections (HTTP and WebSocket together).
+    /// Most concurrent connections (HTTP and WebSocket together). WebSockets may hold at most
+    /// [`websocket_cap`] of them, so plain HTTP always has room.
     pub max_connections: u32,
     /// Most concurrent connections from one client address (0 for no cap), so one client
     /// cannot hold every slot of [`Self::max_connections`] (a thousand idle WebSockets locked
@@ -252,19 +253,34 @@ fn check_origin(origin: &str) -> std::result::Result<(), String> {
 /// [`RpcServerConfig::max_connections`]'s default.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 1_000;
 
+/// The most WebSockets open at once out of `max_connections`: all but a tenth, kept for plain
+/// HTTP. A WebSocket stays open as long as its client likes, idle or not, so without this a
+/// thousand idle ones (ten addresses at the per-address cap) refused every HTTP request with
+/// `429`, the status page's included.
+pub const fn websocket_cap(max_connections: u32) -> u32 {
+    max_connections - max_connections / 10
+}
+
 /// [`RpcServerConfig::max_connections_per_ip`]'s default: a tenth of the connections.
 pub const DEFAULT_MAX_CONNECTIONS_PER_IP: u32 = 100;
 
 /// The address a request came from, for the per-client shares of node-wide budgets (the
 /// connections, the installed filters and what they name, see [`PER_CLIENT_SHARE`]); `None`
-/// for a loopback client, which is not held to a share.
+/// for a loopback client, which is not held to a share. An IPv6 client is its /64: one host is
+/// routinely given a whole /64, and taking each of its addresses for another client would let
+/// it hold every share.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct ClientAddr(pub(crate) Option<std::net::IpAddr>);
 
 impl ClientAddr {
     /// The client at `ip`.
     pub(crate) fn of(ip: std::net::IpAddr) -> Self {
-        let ip = ip.to_canonical();
+        let ip = match ip.to_canonical() {
+            std::net::IpAddr::V6(v6) if !v6.is_loopback() => {
+                std::net::IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into())
+            }
+            ip => ip,
+        };
         Self((!ip.is_loopback()).then_some(ip))
     }
 
@@ -564,6 +580,7 @@ pub async fn start_server(
         let stopped = stop.clone().shutdown();
         tokio::pin!(stopped);
         let owed = Arc::new(flow::OwedBytes::default());
+        let websockets = Arc::new(flow::WebSockets::new(websocket_cap(config.max_connections)));
         let per_ip = Arc::new(PerIp::default());
         let cap = config.max_connections_per_ip;
         let trusted_proxies: Arc<[IpRange]> = config.trusted_proxies.clone().into();
@@ -601,6 +618,7 @@ pub async fn start_server(
             let service = flow::WithFlow {
                 inner: services.clone().build(methods.clone(), stop.clone()),
                 flow: Arc::clone(&flow),
+                websockets: Arc::clone(&websockets),
                 peer: peer.ip(),
                 trusted_proxies: Arc::clone(&trusted_proxies),
             };
@@ -799,6 +817,21 @@ mod tests {
             client_of(ip("127.0.0.1"), &http::HeaderMap::new(), &[]),
             ClientAddr(None)
         );
+    }
+
+    /// An IPv6 client is its /64 (one host's usual allocation); IPv4 clients are each their own
+    /// address, an IPv4-mapped IPv6 one as its IPv4 address.
+    #[test]
+    fn an_ipv6_client_is_its_slash_64() {
+        let of = |text: &str| ClientAddr::of(text.parse::<std::net::IpAddr>().unwrap());
+        assert_eq!(
+            of("2001:db8:1:2::1"),
+            of("2001:db8:1:2:ffff:ffff:ffff:ffff")
+        );
+        assert_ne!(of("2001:db8:1:2::1"), of("2001:db8:1:3::1"));
+        assert_ne!(of("203.0.113.7"), of("203.0.113.8"));
+        assert_eq!(of("::ffff:203.0.113.7"), of("203.0.113.7"));
+        assert_eq!(of("::1"), ClientAddr(None));
     }
 
     /// One address holds at most its cap of connections, freed as they close; other addresses

@@ -258,3 +258,72 @@ async fn idle_and_half_sent_http_connections_are_closed() {
         String::from_utf8_lossy(&answer)
     );
 }
+
+/// WebSockets take at most nine tenths of the connections: plain HTTP keeps the rest, so idle
+/// WebSockets cannot lock every other client out, and a closed WebSocket gives its place back.
+#[tokio::test(flavor = "multi_thread")]
+async fn websockets_leave_a_tenth_of_the_connections_to_plain_http() {
+    let max_connections = 20;
+    let server = rollup_rpc::RpcServerConfig {
+        max_connections,
+        ..crate::FixtureOptions::default().server
+    };
+    let f = crate::fixture_with(crate::FixtureOptions {
+        server,
+        ..crate::FixtureOptions::default()
+    })
+    .await;
+    let cap = rollup_rpc::websocket_cap(max_connections) as usize;
+    assert_eq!(cap, 18);
+    let mut open = Vec::new();
+    for _ in 0..cap {
+        let mut stream = TcpStream::connect(f.addr).await.unwrap();
+        upgrade(&mut stream, f.addr).await;
+        open.push(stream);
+    }
+    let refused_upgrade = async || {
+        let mut stream = TcpStream::connect(f.addr).await.unwrap();
+        let handshake = format!(
+            "GET / HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+            f.addr
+        );
+        stream.write_all(handshake.as_bytes()).await.unwrap();
+        let mut head = [0; 12];
+        stream.read_exact(&mut head).await.unwrap();
+        if &head == b"HTTP/1.1 101" {
+            return None;
+        }
+        let mut rest = vec![0; 4096];
+        let n = stream.read(&mut rest).await.unwrap();
+        Some(format!(
+            "{}{}",
+            String::from_utf8_lossy(&head),
+            String::from_utf8_lossy(&rest[..n])
+        ))
+    };
+    let refusal = refused_upgrade().await.expect("a WebSocket past the cap");
+    assert!(
+        refusal.starts_with("HTTP/1.1 503") && refusal.contains("too many WebSocket connections"),
+        "{refusal}"
+    );
+    // Plain HTTP is still served, over several connections at once.
+    let calls: Vec<_> = (0..2)
+        .map(|_| {
+            let addr = f.addr;
+            tokio::spawn(async move { crate::result(addr, "eth_chainId", json!([])).await })
+        })
+        .collect();
+    for call in calls {
+        assert_eq!(call.await.unwrap(), json!("0x385"));
+    }
+    // A WebSocket that closes gives its place back.
+    drop(open.pop());
+    let started = std::time::Instant::now();
+    while let Some(refusal) = refused_upgrade().await {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "no place after a WebSocket closed: {refusal}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
