@@ -7,9 +7,11 @@
 //! hold every answer it asked for: one connection sending `rollup_getProof` batches took it past
 //! 4 GB in seconds. geth bounds the same thing with a write deadline. Here:
 //!
-//! - [`Flow`] counts, for one connection, the calls running, the answer bytes produced but not
-//!   yet written to its socket, and whether its last write was refused by a full socket;
-//! - [`FlowStream`] (the connection's socket) subtracts what it writes and reads nothing while
+//! - [`Flow`] counts, for one connection, the calls running, the bytes of the answers produced
+//!   but not yet written whole to its socket (an answer's buffer is held until its last byte
+//!   went out), and whether its last write was refused by a full socket;
+//! - [`FlowStream`] (the connection's socket) counts what it writes, paying off each answer
+//!   once its last byte is written, and reads nothing while
 //!   any of the three is over its bound ([`Flow::must_pause`]), so the client's requests wait in
 //!   its own socket, as TCP intends; a client that reads nothing for [`CLIENT_READ_TIMEOUT`]
 //!   meanwhile is given up on: every read and write of the socket fails, which ends the
@@ -103,7 +105,15 @@ pub(crate) struct Flow {
     /// (answers are counted all the same).
     websocket: AtomicBool,
     running: AtomicUsize,
+    /// The answer bytes of [`Self::pending`]: kept apart, to be read without the lock.
     owed: AtomicUsize,
+    /// The answers owed, oldest first, each with the count of bytes written (see
+    /// [`Self::written`]) at which its last byte will have gone out. An answer is owed whole
+    /// until then: the process holds its buffer until the socket took all of it, so paying it
+    /// off byte by byte as the socket takes it undercounted by what the kernel's send buffer
+    /// held (megabytes each; 400 HTTP clients that read nothing held 1.8 GB while the count
+    /// stayed under its bound).
+    pending: std::sync::Mutex<std::collections::VecDeque<(u64, usize)>>,
     /// The socket refused the last write (the client is not reading).
     stalled: AtomicBool,
     /// Bytes written to the socket so far: a client that lets any through is still reading.
@@ -129,6 +139,7 @@ impl Flow {
             websocket: AtomicBool::new(false),
             running: AtomicUsize::new(0),
             owed: AtomicUsize::new(0),
+            pending: std::sync::Mutex::default(),
             stalled: AtomicBool::new(false),
             written: AtomicU64::new(0),
             reader: AtomicWaker::new(),
@@ -177,23 +188,38 @@ impl Flow {
     /// ([`Self::wrote`]), so it is never below the sum of the connections' counts.
     pub(crate) fn owe(&self, bytes: usize) -> bool {
         let all_before = self.all.0.fetch_add(bytes, Ordering::AcqRel);
-        let counted = self
-            .owed
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |owed| {
-                let over = owed >= MAX_OWED_BYTES_PER_CONNECTION
-                    || (all_before >= MAX_OWED_BYTES && (owed > 0 || bytes > SMALL_ANSWER_BYTES));
-                (!over).then_some(owed + bytes)
-            })
-            .is_ok();
-        if !counted {
+        let mut pending = self.pending();
+        let owed = self.owed.load(Ordering::Acquire);
+        let over = owed >= MAX_OWED_BYTES_PER_CONNECTION
+            || (all_before >= MAX_OWED_BYTES && (owed > 0 || bytes > SMALL_ANSWER_BYTES));
+        if over {
+            drop(pending);
             self.all.0.fetch_sub(bytes, Ordering::AcqRel);
+            return false;
         }
-        counted
+        self.push(&mut pending, bytes);
+        true
     }
 
     /// Counts `bytes` of answer as owed whatever is owed already.
     fn owe_anyway(&self, bytes: usize) {
         self.all.0.fetch_add(bytes, Ordering::AcqRel);
+        let mut pending = self.pending();
+        self.push(&mut pending, bytes);
+    }
+
+    fn pending(&self) -> std::sync::MutexGuard<'_, std::collections::VecDeque<(u64, usize)>> {
+        self.pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Queues an answer of `bytes`, written out once the socket has written what is queued
+    /// before it (or, with nothing queued, what it has written so far) and `bytes` more.
+    fn push(&self, pending: &mut std::collections::VecDeque<(u64, usize)>, bytes: usize) {
+        let written = self.written.load(Ordering::Acquire);
+        let start = pending.back().map_or(written, |&(end, _)| end.max(written));
+        pending.push_back((start + bytes as u64, bytes));
         self.owed.fetch_add(bytes, Ordering::AcqRel);
     }
 
@@ -210,27 +236,39 @@ impl Flow {
         self.reader.wake();
     }
 
-    /// The socket wrote `bytes`: they are no longer owed (framing and pings, never counted,
-    /// only bring the count to zero sooner).
+    /// The socket wrote `bytes`: the answers whose last byte went out with them are no
+    /// longer owed (framing and pings, never counted, only bring that point sooner).
     fn wrote(&self, bytes: usize) {
         self.stalled.store(false, Ordering::Release);
-        self.written.fetch_add(bytes as u64, Ordering::AcqRel);
-        self.release(bytes);
+        let mut pending = self.pending();
+        let written = self.written.fetch_add(bytes as u64, Ordering::AcqRel) + bytes as u64;
+        let mut paid = 0;
+        while let Some(&(end, bytes)) = pending.front() {
+            if end > written {
+                break;
+            }
+            pending.pop_front();
+            paid += bytes;
+        }
+        self.pay(paid);
+        drop(pending);
         self.reader.wake();
     }
 
-    /// `bytes` owed are no longer owed: written, or never to be (a notification its
-    /// subscription could not take after all).
+    /// The newest answer of `bytes` is not owed after all: a notification its subscription
+    /// could not take.
     pub(crate) fn release(&self, bytes: usize) {
-        let mut paid = 0;
-        let _ = self
-            .owed
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |owed| {
-                paid = owed.min(bytes);
-                Some(owed - paid)
-            });
-        if paid > 0 {
-            self.all.0.fetch_sub(paid, Ordering::AcqRel);
+        let mut pending = self.pending();
+        if let Some(at) = pending.iter().rposition(|&(_, owed)| owed == bytes) {
+            pending.remove(at);
+            self.pay(bytes);
+        }
+    }
+
+    fn pay(&self, bytes: usize) {
+        if bytes > 0 {
+            self.owed.fetch_sub(bytes, Ordering::AcqRel);
+            self.all.0.fetch_sub(bytes, Ordering::AcqRel);
         }
     }
 }
@@ -682,11 +720,32 @@ mod tests {
             all.0.load(Ordering::Acquire),
             MAX_OWED_BYTES_PER_CONNECTION + 9
         );
-        flow.wrote(10);
+        // An answer is owed whole until its last byte is written: the buffer is held so long.
+        flow.wrote(MAX_OWED_BYTES_PER_CONNECTION - 2);
+        assert!(flow.must_pause());
+        assert_eq!(
+            flow.owed.load(Ordering::Acquire),
+            MAX_OWED_BYTES_PER_CONNECTION + 9
+        );
+        flow.wrote(1);
         assert!(!flow.must_pause());
-        // More written than owed (framing, pings): the count stops at zero.
-        flow.wrote(usize::MAX);
+        assert_eq!(flow.owed.load(Ordering::Acquire), 10);
+        // More written than owed (framing, pings): the count stops at zero, and the next
+        // answer is owed from what has been written by then.
+        flow.wrote(1 << 40);
         assert_eq!(flow.owed.load(Ordering::Acquire), 0);
+        assert_eq!(all.0.load(Ordering::Acquire), 0);
+        assert!(flow.owe(100));
+        flow.wrote(99);
+        assert_eq!(flow.owed.load(Ordering::Acquire), 100);
+        flow.wrote(1);
+        assert_eq!(flow.owed.load(Ordering::Acquire), 0);
+        // A notification its subscription did not take is not owed.
+        assert!(flow.owe(7));
+        assert!(flow.owe(5));
+        flow.release(5);
+        assert_eq!(flow.owed.load(Ordering::Acquire), 7);
+        flow.wrote(7);
         assert_eq!(all.0.load(Ordering::Acquire), 0);
     }
 
@@ -836,7 +895,7 @@ mod tests {
         assert_eq!(all.0.load(Ordering::Acquire), 1);
         assert!(another.owe(1));
         // What a refused answer and an overpaying write do leaves both counts exact.
-        another.wrote(usize::MAX);
+        another.wrote(1 << 40);
         assert_eq!(all.0.load(Ordering::Acquire), 0);
         assert_eq!(another.owed.load(Ordering::Acquire), 0);
     }
