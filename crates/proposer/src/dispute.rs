@@ -2316,8 +2316,10 @@ impl DisputeAgent {
         };
         let deadline = game.lastMove + params.max_clock - used;
         // A party resolves the games it won at once; anyone else's only once they have waited
-        // a whole clock for their parties (so two roles of one node never race to resolve the
-        // same game, yet no game stays open because its parties are gone). A game this
+        // a whole clock for their parties (yet no game stays open because its parties are
+        // gone), and a role that only defends half a clock more than a challenger: a node's
+        // two roles both sent `resolve` for a game neither played, at the same second, and one
+        // failed. A game this
         // account lost on its clock (it is the side to move) is the winner's to resolve: the
         // defender resolving one first removed its proposal before its steps in the
         // proposal's other games landed, which then refunded those challengers instead of
@@ -2330,8 +2332,10 @@ impl DisputeAgent {
         };
         let resolvable = if party && !to_move_is_me {
             deadline
-        } else {
+        } else if self.config.challenge {
             deadline.saturating_add(params.max_clock)
+        } else {
+            deadline.saturating_add(params.max_clock + params.max_clock / 2)
         };
         let to_move = |what, input: Vec<u8>| Move {
             what,
