@@ -261,6 +261,10 @@ impl Flow {
         let mut pending = self.pending();
         if let Some(at) = pending.iter().rposition(|&(_, owed)| owed == bytes) {
             pending.remove(at);
+            // The answers queued after it go out that much sooner.
+            for (end, _) in pending.iter_mut().skip(at) {
+                *end -= bytes as u64;
+            }
             self.pay(bytes);
         }
     }
@@ -514,9 +518,10 @@ impl Drop for WebSocketPlace {
     }
 }
 
-/// The HTTP service of one connection (outermost, so the body is jsonrpsee's): hands the connection's [`Flow`] to the calls of a
-/// WebSocket upgrade (through the request's extensions, which jsonrpsee gives every call made
-/// over that WebSocket) and arms it.
+/// The HTTP service of one connection (outermost, so the body is jsonrpsee's): hands the
+/// connection's [`Flow`] to its calls (through the request's extensions, which jsonrpsee gives
+/// every call of the request, and every call made over a WebSocket it upgrades to), arms its
+/// pausing on an upgrade, and refuses an upgrade past the WebSockets' cap.
 #[derive(Debug, Clone)]
 pub(crate) struct WithFlow<S> {
     pub(crate) inner: S,
@@ -743,9 +748,12 @@ mod tests {
         // A notification its subscription did not take is not owed.
         assert!(flow.owe(7));
         assert!(flow.owe(5));
+        assert!(flow.owe(3));
         flow.release(5);
-        assert_eq!(flow.owed.load(Ordering::Acquire), 7);
+        assert_eq!(flow.owed.load(Ordering::Acquire), 10);
         flow.wrote(7);
+        assert_eq!(flow.owed.load(Ordering::Acquire), 3);
+        flow.wrote(3);
         assert_eq!(all.0.load(Ordering::Acquire), 0);
     }
 
