@@ -202,7 +202,8 @@ async fn ctrl_c_ends_the_devnet_and_its_anvil_body() {
     );
     assert!(log_of(&datadir).contains("rollup::node: stopped"));
 
-    // The next run resumes an L1 that has both pending transactions in its last block.
+    // The next run resumes an L1 whose last block took in the pending transactions, the
+    // user's included.
     // (`devnet.json` stays from the first run: wait for anvil itself.)
     let (_group, _) = DevnetGroup::start_ready(&datadir, l1_port);
     let start = Instant::now();

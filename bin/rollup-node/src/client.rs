@@ -2568,7 +2568,7 @@ pub(crate) async fn status(args: WithdrawalTxArgs) -> eyre::Result<()> {
             {
                 Ok(()) => out!("finalized: no — run `rollup-node finalize {tx}{again}` now"),
                 Err(err) => out!(
-                    "finalized: no — final, but finalizing now would fail: {err:#}; the recipient and amount are fixed in the withdrawal, so it stays payable later, once that changes"
+                    "finalized: no — final, but finalizing now would fail: {err:#}; the withdrawal's recipient and amount cannot change, so it can be paid only once the recipient takes the payout"
                 ),
             }
         }
