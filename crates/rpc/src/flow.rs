@@ -17,7 +17,7 @@
 //!   meanwhile is given up on: every read and write of the socket fails, which ends the
 //!   connection's tasks even while one waits to write;
 //! - [`FlowRpc`] (JSON-RPC middleware) counts the calls and adds their answers; an answer that
-//!   would go past [`MAX_OWED_BYTES_PER_CONNECTION`] (or, while all connections together owe
+//!   finishes while the connection owes [`MAX_OWED_BYTES_PER_CONNECTION`] already (or, while all connections together owe
 //!   [`MAX_OWED_BYTES`], any answer of a connection that owes anything, and any answer larger
 //!   than [`SMALL_ANSWER_BYTES`]) is replaced by a short `-32005` error, so the calls already
 //!   running when the reading paused cannot pile up large answers either, nor many connections
@@ -36,8 +36,9 @@
 //!   paused-reading rule above.
 //!
 //! A client that reads its answers as they come meets these bounds only with more than
-//! [`MAX_OWED_BYTES_PER_CONNECTION`] of answers in flight at once. HTTP/2 connections (served
-//! without TLS by the same builder) are not bounded this way.
+//! [`MAX_OWED_BYTES_PER_CONNECTION`] of answers in flight at once, or while other clients that
+//! do not read hold the server-wide bound (its answers over [`SMALL_ANSWER_BYTES`] are withheld
+//! then, and any answer while it owes one). HTTP/2 is not served (see `serve_http1`).
 
 use std::{
     future::Future,
@@ -70,9 +71,10 @@ use crate::LIMIT_EXCEEDED_CODE;
 /// of `rollup_getProof` with 1 024 slots hold about 50 MB).
 pub const MAX_RUNNING_CALLS_PER_CONNECTION: usize = 64;
 
-/// Answer bytes one WebSocket connection may owe its client (produced, not yet written to its
-/// socket) before its requests are no longer read and further answers are replaced by an error:
-/// one largest answer ([`crate::MAX_RESPONSE_BYTES`]).
+/// Answer bytes one connection may owe its client (produced, not yet written whole to its
+/// socket) before further answers are replaced by an error and, on a WebSocket, its requests
+/// are no longer read: one largest answer ([`crate::MAX_RESPONSE_BYTES`]). The answer that
+/// crosses it is counted whatever its size.
 pub const MAX_OWED_BYTES_PER_CONNECTION: usize = crate::MAX_RESPONSE_BYTES as usize;
 
 /// Answer bytes all connections together (WebSocket and HTTP) may owe before further answers
@@ -88,8 +90,8 @@ pub const MAX_OWED_BYTES: usize = 1 << 30;
 /// reading none took the node to 3.9 GB.
 pub const SMALL_ANSWER_BYTES: usize = 64 << 10;
 
-/// How long a WebSocket connection may go without its client reading anything while the server
-/// waits to write to it (geth's write deadline is 10 s); then it is closed. A client that reads
+/// How long a connection (WebSocket or plain HTTP) may go without its client reading anything
+/// while the server waits to write to it (geth's write deadline is 10 s); then it is closed. A client that reads
 /// slowly but steadily is never closed: every write it lets through starts the wait again.
 pub const CLIENT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -130,6 +132,9 @@ pub(crate) struct Flow {
     /// The connection's place among the server's WebSockets, once it upgraded: given back
     /// when the connection ends.
     place: std::sync::OnceLock<WebSocketPlace>,
+    /// The connection's slot among its client address's connections (none for an uncapped
+    /// client): given back when the connection ends.
+    client_slot: std::sync::OnceLock<Option<crate::PerIpSlot>>,
     all: Arc<OwedBytes>,
 }
 
@@ -147,12 +152,26 @@ impl Flow {
             dead: AtomicBool::new(false),
             paused: AtomicBool::new(false),
             place: std::sync::OnceLock::new(),
+            client_slot: std::sync::OnceLock::new(),
             all,
         }
     }
 
     fn hold_place(&self, place: WebSocketPlace) {
         let _ = self.place.set(place);
+    }
+
+    pub(crate) fn hold_client_slot(&self, slot: Option<crate::PerIpSlot>) {
+        let _ = self.client_slot.set(slot);
+    }
+
+    /// A plain HTTP connection's next request arrived: hyper reads it only once the last
+    /// answer is written, so nothing is owed any more (also what an answer rewritten after it
+    /// was counted, as `OddIdsLayer` restores ids, left short of its count).
+    fn settle_all(&self) {
+        let mut pending = self.pending();
+        pending.clear();
+        self.pay(self.owed.load(Ordering::Acquire));
     }
 
     /// Whether the connection's requests must wait: too many calls running, or the client
@@ -558,6 +577,7 @@ where
         // for clients that do not read is bounded over all connections.
         request.extensions_mut().insert(Arc::clone(&self.flow));
         if !is_upgrade_request(&request) {
+            self.flow.settle_all();
             return Box::pin(self.inner.call(request));
         }
         if !self.websockets.reserve() {
@@ -590,8 +610,8 @@ where
     }
 }
 
-/// JSON-RPC middleware: counts a WebSocket call while it runs and its answer until written
-/// ([`Flow`]); an answer the connection cannot owe becomes [`owed_too_much`].
+/// JSON-RPC middleware: counts a call while it runs and its answer until written ([`Flow`]);
+/// an answer the connection cannot owe becomes [`owed_too_much`].
 #[derive(Debug, Clone)]
 pub(crate) struct FlowRpc<S>(pub(crate) S);
 

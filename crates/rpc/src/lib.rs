@@ -253,12 +253,17 @@ fn check_origin(origin: &str) -> std::result::Result<(), String> {
 /// [`RpcServerConfig::max_connections`]'s default.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 1_000;
 
-/// The most WebSockets open at once out of `max_connections`: all but a tenth, kept for plain
-/// HTTP. A WebSocket stays open as long as its client likes, idle or not, so without this a
+/// The most WebSockets open at once out of `max_connections`: all but a tenth (at least one),
+/// kept for plain HTTP. A WebSocket stays open as long as its client likes, idle or not, so without this a
 /// thousand idle ones (ten addresses at the per-address cap) refused every HTTP request with
 /// `429`, the status page's included.
 pub const fn websocket_cap(max_connections: u32) -> u32 {
-    max_connections - max_connections / 10
+    let for_http = if max_connections / 10 > 1 {
+        max_connections / 10
+    } else {
+        1
+    };
+    max_connections.saturating_sub(for_http)
 }
 
 /// [`RpcServerConfig::max_connections_per_ip`]'s default: a tenth of the connections.
@@ -405,7 +410,7 @@ struct PerIp {
 
 /// One admitted connection of a capped address: its slot is freed when it is dropped.
 #[derive(Debug)]
-struct PerIpSlot {
+pub(crate) struct PerIpSlot {
     per_ip: Arc<PerIp>,
     ip: std::net::IpAddr,
 }
@@ -615,6 +620,11 @@ pub async fn start_server(
             // Answers go out as soon as they are written, as jsonrpsee's own server sets it.
             let _ = socket.set_nodelay(true);
             let flow = Arc::new(flow::Flow::new(Arc::clone(&owed)));
+            // The address's slot lives as long as the socket: with the connection's flow,
+            // which the socket keeps, also after an upgrade hands it to the WebSocket. Held by
+            // the connection's task alone, it was given back the moment hyper handed the
+            // upgraded socket over, and one address could open every WebSocket there is.
+            flow.hold_client_slot(slot);
             let service = flow::WithFlow {
                 inner: services.clone().build(methods.clone(), stop.clone()),
                 flow: Arc::clone(&flow),
@@ -624,7 +634,6 @@ pub async fn start_server(
             };
             let connection_stopped = stop.clone().shutdown();
             tokio::spawn(async move {
-                let _slot = slot;
                 let socket = flow::FlowStream::new(socket, flow);
                 if let Err(err) = serve_http1(socket, service, connection_stopped).await {
                     debug!(target: "rollup::rpc", %err, "connection ended with an error");

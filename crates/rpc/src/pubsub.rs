@@ -467,7 +467,7 @@ enum Feed {
 
 /// How a notification fared in [`send_counted`].
 enum Sent {
-    Sent,
+    Delivered,
     /// The connection may not owe it now (its client is behind, or all clients together are):
     /// not sent.
     Withheld,
@@ -491,7 +491,7 @@ async fn send_counted(
         return Sent::Withheld;
     }
     if sink.send(message).await.is_ok() {
-        return Sent::Sent;
+        return Sent::Delivered;
     }
     if let Some(flow) = flow {
         flow.release(bytes);
@@ -499,30 +499,49 @@ async fn send_counted(
     Sent::Closed
 }
 
-/// [`send_counted`] for a feed that never skips: waits while the notification is withheld
-/// (until the client catches up, falls behind the feed's buffer and is dropped, or has its
-/// connection given up on); `false` once the subscription is gone.
+/// [`send_counted`] for a feed that never skips: while the notification is withheld, waits
+/// for the connection to owe less, and gives up ([`Sent::Withheld`]) once `behind` says the
+/// subscriber fell too far behind its feed meanwhile; [`Sent::Closed`] once it is gone.
 async fn send_in_turn(
     sink: &SubscriptionSink,
     flow: Option<&Flow>,
     message: Box<JsonRawValue>,
-) -> bool {
-    loop {
-        match send_counted(sink, flow, message.clone()).await {
-            Sent::Sent => return true,
-            Sent::Closed => return false,
-            Sent::Withheld => {
-                tokio::select! {
-                    () = sink.closed() => return false,
-                    () = tokio::time::sleep(WITHHELD_RETRY) => {}
-                }
+    behind: impl Fn() -> bool,
+) -> Sent {
+    let bytes = message.get().len();
+    if let Some(flow) = flow {
+        while !flow.owe(bytes) {
+            if behind() {
+                return Sent::Withheld;
+            }
+            tokio::select! {
+                () = sink.closed() => return Sent::Closed,
+                () = tokio::time::sleep(WITHHELD_RETRY) => {}
             }
         }
     }
+    if sink.send(message).await.is_ok() {
+        return Sent::Delivered;
+    }
+    if let Some(flow) = flow {
+        flow.release(bytes);
+    }
+    Sent::Closed
 }
 
 /// How often a withheld notification of a block or log feed is tried again.
 const WITHHELD_RETRY: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Drops a block or log subscriber that fell `skipped` events behind its feed (skipped by the
+/// feed, or waiting for it while its notifications could not be sent), saying so.
+fn fell_behind(sink: &SubscriptionSink, skipped: usize) -> SubscriptionCloseResponse {
+    debug!(target: "rollup::rpc", subscription = ?sink.subscription_id(), skipped, "subscriber fell behind; dropped");
+    SubscriptionCloseResponse::NotifErr(SubscriptionError::from(format!(
+        "subscription dropped: the client fell more than {CHAIN_EVENT_BUFFER} blocks behind \
+         ({skipped} events skipped or waiting); subscribe again and read the gap with \
+         eth_getLogs or eth_getBlockByNumber"
+    )))
+}
 
 /// Sends `newHeads` (no filter) or `logs` (a filter) notifications until the client leaves or
 /// falls too far behind.
@@ -539,22 +558,22 @@ async fn forward_chain(
         };
         let (block, removed, filter) = match (event, filter) {
             (Ok(ChainEvent::Added(block)), None) => {
-                if !send_in_turn(sink, flow, block.header.clone()).await {
-                    return SubscriptionCloseResponse::None;
+                match send_in_turn(sink, flow, block.header.clone(), || {
+                    events.len() >= CHAIN_EVENT_BUFFER
+                })
+                .await
+                {
+                    Sent::Delivered => continue,
+                    Sent::Closed => return SubscriptionCloseResponse::None,
+                    Sent::Withheld => return fell_behind(sink, events.len()),
                 }
-                continue;
             }
             // New heads are new heads only: the replacements follow as `Added`.
             (Ok(ChainEvent::Removed(_)), None) => continue,
             (Ok(ChainEvent::Added(block)), Some(filter)) => (block, false, filter),
             (Ok(ChainEvent::Removed(block)), Some(filter)) => (block, true, filter),
             (Err(RecvError::Lagged(skipped)), _) => {
-                debug!(target: "rollup::rpc", subscription = ?sink.subscription_id(), skipped, "subscriber fell behind; dropped");
-                return SubscriptionCloseResponse::NotifErr(SubscriptionError::from(format!(
-                    "subscription dropped: the client fell more than {CHAIN_EVENT_BUFFER} blocks \
-                     behind ({skipped} events skipped); subscribe again and read the gap with \
-                     eth_getLogs or eth_getBlockByNumber"
-                )));
+                return fell_behind(sink, usize::try_from(skipped).unwrap_or(usize::MAX));
             }
             // The node is shutting down.
             (Err(RecvError::Closed), _) => return SubscriptionCloseResponse::None,
@@ -573,8 +592,10 @@ async fn forward_chain(
             let Ok(message) = to_json_raw_value(&log) else {
                 continue;
             };
-            if !send_in_turn(sink, flow, message).await {
-                return SubscriptionCloseResponse::None;
+            match send_in_turn(sink, flow, message, || events.len() >= CHAIN_EVENT_BUFFER).await {
+                Sent::Delivered => {}
+                Sent::Closed => return SubscriptionCloseResponse::None,
+                Sent::Withheld => return fell_behind(sink, events.len()),
             }
         }
     }
@@ -614,7 +635,7 @@ async fn forward_pending(
         };
         if let Some(message) = message {
             match send_counted(sink, flow, message).await {
-                Sent::Sent => {}
+                Sent::Delivered => {}
                 // Best effort, as for a lagging reader: skipped, not waited for.
                 Sent::Withheld => {
                     metrics::counter!("rollup_rpc_pending_skipped_total").increment(1);

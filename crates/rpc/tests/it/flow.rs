@@ -327,3 +327,68 @@ async fn websockets_leave_a_tenth_of_the_connections_to_plain_http() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// This machine's address on its default route (no packet is sent: a UDP `connect` only picks
+/// the source address); `None` without one.
+fn own_address() -> Option<std::net::IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect("192.0.2.1:9").ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+/// A WebSocket holds its address's connection slot for as long as it is open, not only for its
+/// handshake: one address cannot open more WebSockets than the per-address cap.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_websocket_holds_its_addresss_connection_slot() {
+    // Loopback clients are never capped: the client connects from the machine's own address.
+    let Some(ip) = own_address() else {
+        eprintln!("no address but loopback on this machine: the per-address cap cannot be met");
+        return;
+    };
+    let server = rollup_rpc::RpcServerConfig {
+        addr: "0.0.0.0:0".parse().unwrap(),
+        max_connections_per_ip: 2,
+        ..crate::FixtureOptions::default().server
+    };
+    let f = crate::fixture_with(crate::FixtureOptions {
+        server,
+        ..crate::FixtureOptions::default()
+    })
+    .await;
+    let to = std::net::SocketAddr::new(ip, f.addr.port());
+    let connect = async || {
+        let socket = TcpSocket::new_v4().unwrap();
+        socket.bind(std::net::SocketAddr::new(ip, 0)).unwrap();
+        socket.connect(to).await.unwrap()
+    };
+    let mut open = Vec::new();
+    for _ in 0..2 {
+        let mut stream = connect().await;
+        upgrade(&mut stream, to).await;
+        open.push(stream);
+    }
+    // Long after both handshakes, a third connection from the address is still refused.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut third = connect().await;
+    let mut answer = String::new();
+    tokio::time::timeout(Duration::from_secs(5), third.read_to_string(&mut answer))
+        .await
+        .expect("the third connection was neither refused nor closed")
+        .ok();
+    assert!(
+        answer.starts_with("HTTP/1.1 429") && answer.contains("too many connections"),
+        "{answer:?}"
+    );
+    // Both WebSockets still serve.
+    for stream in &mut open {
+        let request = br#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#;
+        stream.write_all(&text_frame(request)).await.unwrap();
+        let answer = read_text(stream).await;
+        assert!(
+            String::from_utf8_lossy(&answer).contains("\"result\""),
+            "{}",
+            String::from_utf8_lossy(&answer)
+        );
+    }
+}
