@@ -95,9 +95,31 @@ pub const SMALL_ANSWER_BYTES: usize = 64 << 10;
 /// slowly but steadily is never closed: every write it lets through starts the wait again.
 pub const CLIENT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The answer bytes owed over all connections of one server.
+/// The answer bytes owed over all connections of one server, and by each capped client address
+/// over its connections.
 #[derive(Debug, Default)]
-pub(crate) struct OwedBytes(AtomicUsize);
+pub(crate) struct OwedBytes(
+    AtomicUsize,
+    std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>,
+);
+
+impl OwedBytes {
+    fn clients(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<std::net::IpAddr, usize>> {
+        self.1
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Answer bytes one client address may owe over all its connections before its further answers
+/// are held to the rule of the server-wide bound (only small ones, and only to a connection that
+/// owes nothing): its share of [`MAX_OWED_BYTES`], as of the other node-wide budgets
+/// ([`crate::PER_CLIENT_SHARE`]). Without it a few connections of one address that asked for
+/// large answers and read none held the whole server-wide bound, and every other client's large
+/// answers were withheld. Loopback clients and trusted proxies are not held to it.
+pub const MAX_OWED_BYTES_PER_CLIENT: usize = MAX_OWED_BYTES / crate::PER_CLIENT_SHARE;
 
 /// What one connection owes its client; shared by its socket, its HTTP service and the
 /// JSON-RPC middleware of its calls.
@@ -136,10 +158,13 @@ pub(crate) struct Flow {
     /// client): given back when the connection ends.
     client_slot: std::sync::OnceLock<Option<crate::PerIpSlot>>,
     all: Arc<OwedBytes>,
+    /// The connection's client address, when it is held to [`MAX_OWED_BYTES_PER_CLIENT`].
+    client: Option<std::net::IpAddr>,
 }
 
 impl Flow {
-    pub(crate) fn new(all: Arc<OwedBytes>) -> Self {
+    /// The flow of a connection from `client` (`None`: a client not held to a share).
+    pub(crate) fn new(all: Arc<OwedBytes>, client: Option<std::net::IpAddr>) -> Self {
         Self {
             websocket: AtomicBool::new(false),
             running: AtomicUsize::new(0),
@@ -154,6 +179,7 @@ impl Flow {
             place: std::sync::OnceLock::new(),
             client_slot: std::sync::OnceLock::new(),
             all,
+            client,
         }
     }
 
@@ -209,8 +235,12 @@ impl Flow {
         let all_before = self.all.0.fetch_add(bytes, Ordering::AcqRel);
         let mut pending = self.pending();
         let owed = self.owed.load(Ordering::Acquire);
+        let client_full = self.client.is_some_and(|ip| {
+            self.all.clients().get(&ip).copied().unwrap_or(0) >= MAX_OWED_BYTES_PER_CLIENT
+        });
         let over = owed >= MAX_OWED_BYTES_PER_CONNECTION
-            || (all_before >= MAX_OWED_BYTES && (owed > 0 || bytes > SMALL_ANSWER_BYTES));
+            || ((all_before >= MAX_OWED_BYTES || client_full)
+                && (owed > 0 || bytes > SMALL_ANSWER_BYTES));
         if over {
             drop(pending);
             self.all.0.fetch_sub(bytes, Ordering::AcqRel);
@@ -240,6 +270,9 @@ impl Flow {
         let start = pending.back().map_or(written, |&(end, _)| end.max(written));
         pending.push_back((start + bytes as u64, bytes));
         self.owed.fetch_add(bytes, Ordering::AcqRel);
+        if let Some(ip) = self.client {
+            *self.all.clients().entry(ip).or_default() += bytes;
+        }
     }
 
     /// Gives up on the client: every read and write of the socket fails from now on.
@@ -291,7 +324,20 @@ impl Flow {
     fn pay(&self, bytes: usize) {
         if bytes > 0 {
             self.owed.fetch_sub(bytes, Ordering::AcqRel);
+            self.pay_client(bytes);
             self.all.0.fetch_sub(bytes, Ordering::AcqRel);
+        }
+    }
+
+    fn pay_client(&self, bytes: usize) {
+        if let Some(ip) = self.client {
+            let mut clients = self.all.clients();
+            if let Some(owed) = clients.get_mut(&ip) {
+                *owed = owed.saturating_sub(bytes);
+                if *owed == 0 {
+                    clients.remove(&ip);
+                }
+            }
         }
     }
 }
@@ -299,7 +345,9 @@ impl Flow {
 impl Drop for Flow {
     fn drop(&mut self) {
         // A closed connection's unwritten answers are gone with it.
-        self.all.0.fetch_sub(*self.owed.get_mut(), Ordering::AcqRel);
+        let owed = *self.owed.get_mut();
+        self.pay_client(owed);
+        self.all.0.fetch_sub(owed, Ordering::AcqRel);
     }
 }
 
@@ -637,9 +685,11 @@ fn owed_too_much() -> ErrorObjectOwned {
         LIMIT_EXCEEDED_CODE,
         format!(
             "answer withheld: this connection's client has not read {} MiB of earlier answers, \
-             or all clients together hold {} MiB unread (then only answers up to {} KiB go \
-             out); read the responses before sending more requests, or retry shortly",
+             or its address {} MiB over its connections, or all clients together {} MiB (then \
+             only answers up to {} KiB go out); read the responses before sending more \
+             requests, or retry shortly",
             MAX_OWED_BYTES_PER_CONNECTION >> 20,
+            MAX_OWED_BYTES_PER_CLIENT >> 20,
             MAX_OWED_BYTES >> 20,
             SMALL_ANSWER_BYTES >> 10,
         ),
@@ -718,14 +768,14 @@ mod tests {
     use super::*;
 
     fn websocket_flow(all: &Arc<OwedBytes>) -> Flow {
-        let flow = Flow::new(Arc::clone(all));
+        let flow = Flow::new(Arc::clone(all), None);
         flow.websocket.store(true, Ordering::Release);
         flow
     }
 
     #[test]
     fn plain_http_is_never_paused() {
-        let flow = Flow::new(Arc::default());
+        let flow = Flow::new(Arc::default(), None);
         flow.stalled.store(true, Ordering::Release);
         assert!(flow.owe(MAX_OWED_BYTES_PER_CONNECTION));
         assert!(!flow.must_pause());
@@ -871,7 +921,7 @@ mod tests {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
         let (ours, mut theirs) = tokio::io::duplex(64);
-        let flow = Arc::new(Flow::new(Arc::default()));
+        let flow = Arc::new(Flow::new(Arc::default(), None));
         let mut stream = FlowStream::new(ours, Arc::clone(&flow));
         stream.client_read_timeout = Duration::from_millis(300);
 
@@ -900,6 +950,46 @@ mod tests {
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
     }
 
+    /// One address owes at most its share over its connections: past it, its large answers
+    /// are withheld while other addresses' still go out, and what it is paid or closes frees
+    /// the share.
+    #[test]
+    fn one_address_owes_at_most_its_share() {
+        let all: Arc<OwedBytes> = Arc::default();
+        let ip = |last| Some(std::net::IpAddr::from([203, 0, 113, last]));
+        let flows: Vec<_> = (0..MAX_OWED_BYTES_PER_CLIENT / MAX_OWED_BYTES_PER_CONNECTION + 1)
+            .map(|_| Flow::new(Arc::clone(&all), ip(7)))
+            .collect();
+        for flow in &flows {
+            assert!(flow.owe(MAX_OWED_BYTES_PER_CONNECTION));
+        }
+        let one_more = Flow::new(Arc::clone(&all), ip(7));
+        assert!(
+            !one_more.owe(SMALL_ANSWER_BYTES + 1),
+            "past the address's share"
+        );
+        assert!(
+            one_more.owe(SMALL_ANSWER_BYTES),
+            "a small first answer still goes out"
+        );
+        let other = Flow::new(Arc::clone(&all), ip(8));
+        assert!(
+            other.owe(MAX_OWED_BYTES_PER_CONNECTION),
+            "another address is not held"
+        );
+        let uncapped = Flow::new(Arc::clone(&all), None);
+        assert!(uncapped.owe(MAX_OWED_BYTES_PER_CONNECTION));
+        drop(flows);
+        let fresh = Flow::new(Arc::clone(&all), ip(7));
+        assert!(
+            fresh.owe(MAX_OWED_BYTES_PER_CONNECTION),
+            "closed connections freed it"
+        );
+        drop((fresh, one_more, other, uncapped));
+        assert_eq!(all.0.load(Ordering::Acquire), 0);
+        assert!(all.clients().is_empty());
+    }
+
     #[test]
     fn the_server_wide_bound_holds_across_connections_and_a_closed_one_pays_its_debt() {
         let all = Arc::default();
@@ -911,7 +1001,7 @@ mod tests {
         }
         // A connection that owes nothing still gets a small answer, not a large one, plain
         // HTTP's as a WebSocket's; one that owes anything gets none.
-        let http = Flow::new(Arc::clone(&all));
+        let http = Flow::new(Arc::clone(&all), None);
         assert!(!http.owe(SMALL_ANSWER_BYTES + 1), "a large first answer");
         assert!(http.owe(SMALL_ANSWER_BYTES));
         http.wrote(SMALL_ANSWER_BYTES);

@@ -50,7 +50,7 @@ mod eth;
 mod filters;
 mod flow;
 pub use flow::{
-    CLIENT_READ_TIMEOUT, MAX_OWED_BYTES, MAX_OWED_BYTES_PER_CONNECTION,
+    CLIENT_READ_TIMEOUT, MAX_OWED_BYTES, MAX_OWED_BYTES_PER_CLIENT, MAX_OWED_BYTES_PER_CONNECTION,
     MAX_RUNNING_CALLS_PER_CONNECTION, SMALL_ANSWER_BYTES,
 };
 mod http_subscriptions;
@@ -619,7 +619,7 @@ pub async fn start_server(
             };
             // Answers go out as soon as they are written, as jsonrpsee's own server sets it.
             let _ = socket.set_nodelay(true);
-            let flow = Arc::new(flow::Flow::new(Arc::clone(&owed)));
+            let flow = Arc::new(flow::Flow::new(Arc::clone(&owed), client.0));
             // The address's slot lives as long as the socket: with the connection's flow,
             // which the socket keeps, also after an upgrade hands it to the WebSocket. Held by
             // the connection's task alone, it was given back the moment hyper handed the
