@@ -225,13 +225,14 @@ impl Flow {
     }
 
     /// Counts `bytes` of answer as owed, unless the connection owes
-    /// [`MAX_OWED_BYTES_PER_CONNECTION`] already, or all connections together owe
-    /// [`MAX_OWED_BYTES`] and this one owes anything or the answer is larger than
-    /// [`SMALL_ANSWER_BYTES`]; returns whether it was counted.
+    /// [`MAX_OWED_BYTES_PER_CONNECTION`] already, or its client address owes
+    /// [`MAX_OWED_BYTES_PER_CLIENT`] or all connections together owe [`MAX_OWED_BYTES`] and
+    /// this one owes anything or the answer is larger than [`SMALL_ANSWER_BYTES`]. Returns the
+    /// answer's mark in the queue if it was counted (for [`Self::release`]).
     ///
     /// The server's count goes up before the connection's and down after it
     /// ([`Self::wrote`]), so it is never below the sum of the connections' counts.
-    pub(crate) fn owe(&self, bytes: usize) -> bool {
+    pub(crate) fn owe(&self, bytes: usize) -> Option<u64> {
         let all_before = self.all.0.fetch_add(bytes, Ordering::AcqRel);
         let mut pending = self.pending();
         let owed = self.owed.load(Ordering::Acquire);
@@ -244,10 +245,9 @@ impl Flow {
         if over {
             drop(pending);
             self.all.0.fetch_sub(bytes, Ordering::AcqRel);
-            return false;
+            return None;
         }
-        self.push(&mut pending, bytes);
-        true
+        Some(self.push(&mut pending, bytes))
     }
 
     /// Counts `bytes` of answer as owed whatever is owed already.
@@ -264,15 +264,18 @@ impl Flow {
     }
 
     /// Queues an answer of `bytes`, written out once the socket has written what is queued
-    /// before it (or, with nothing queued, what it has written so far) and `bytes` more.
-    fn push(&self, pending: &mut std::collections::VecDeque<(u64, usize)>, bytes: usize) {
+    /// before it (or, with nothing queued, what it has written so far) and `bytes` more; returns
+    /// that point, which marks the answer (each is past the one before).
+    fn push(&self, pending: &mut std::collections::VecDeque<(u64, usize)>, bytes: usize) -> u64 {
         let written = self.written.load(Ordering::Acquire);
         let start = pending.back().map_or(written, |&(end, _)| end.max(written));
-        pending.push_back((start + bytes as u64, bytes));
+        let end = start + bytes as u64;
+        pending.push_back((end, bytes));
         self.owed.fetch_add(bytes, Ordering::AcqRel);
         if let Some(ip) = self.client {
             *self.all.clients().entry(ip).or_default() += bytes;
         }
+        end
     }
 
     /// Gives up on the client: every read and write of the socket fails from now on.
@@ -294,6 +297,13 @@ impl Flow {
         self.stalled.store(false, Ordering::Release);
         let mut pending = self.pending();
         let written = self.written.fetch_add(bytes as u64, Ordering::AcqRel) + bytes as u64;
+        self.pay_written(&mut pending, written);
+        drop(pending);
+        self.reader.wake();
+    }
+
+    /// Pays the answers at the front of the queue whose last byte is within `written`.
+    fn pay_written(&self, pending: &mut std::collections::VecDeque<(u64, usize)>, written: u64) {
         let mut paid = 0;
         while let Some(&(end, bytes)) = pending.front() {
             if end > written {
@@ -303,22 +313,24 @@ impl Flow {
             paid += bytes;
         }
         self.pay(paid);
-        drop(pending);
-        self.reader.wake();
     }
 
-    /// The newest answer of `bytes` is not owed after all: a notification its subscription
-    /// could not take.
-    pub(crate) fn release(&self, bytes: usize) {
+    /// The answer `mark` ([`Self::owe`]) is not owed after all: a notification its
+    /// subscription could not take. The answers queued after it go out that much sooner.
+    pub(crate) fn release(&self, mark: u64) {
         let mut pending = self.pending();
-        if let Some(at) = pending.iter().rposition(|&(_, owed)| owed == bytes) {
-            pending.remove(at);
-            // The answers queued after it go out that much sooner.
-            for (end, _) in pending.iter_mut().skip(at) {
-                *end -= bytes as u64;
-            }
-            self.pay(bytes);
+        let Ok(at) = pending.binary_search_by_key(&mark, |&(end, _)| end) else {
+            return;
+        };
+        let Some((_, bytes)) = pending.remove(at) else {
+            return;
+        };
+        for (end, _) in pending.iter_mut().skip(at) {
+            *end -= bytes as u64;
         }
+        self.pay(bytes);
+        let written = self.written.load(Ordering::Acquire);
+        self.pay_written(&mut pending, written);
     }
 
     fn pay(&self, bytes: usize) {
@@ -704,7 +716,7 @@ fn settle(flow: &Flow, response: MethodResponse, id: Id<'static>) -> MethodRespo
         // subscription itself.
         return response;
     }
-    if flow.owe(response.as_json().get().len()) {
+    if flow.owe(response.as_json().get().len()).is_some() {
         return response;
     }
     metrics::counter!("rollup_rpc_answers_withheld_total").increment(1);
@@ -777,7 +789,7 @@ mod tests {
     fn plain_http_is_never_paused() {
         let flow = Flow::new(Arc::default(), None);
         flow.stalled.store(true, Ordering::Release);
-        assert!(flow.owe(MAX_OWED_BYTES_PER_CONNECTION));
+        assert!(flow.owe(MAX_OWED_BYTES_PER_CONNECTION).is_some());
         assert!(!flow.must_pause());
     }
 
@@ -785,12 +797,12 @@ mod tests {
     fn reading_pauses_while_answers_are_owed_and_resumes_as_they_are_written() {
         let all = Arc::default();
         let flow = websocket_flow(&all);
-        assert!(flow.owe(MAX_OWED_BYTES_PER_CONNECTION - 1));
+        assert!(flow.owe(MAX_OWED_BYTES_PER_CONNECTION - 1).is_some());
         assert!(!flow.must_pause());
         // The last answer that fits is counted, whatever its size; the next one is not.
-        assert!(flow.owe(10));
+        assert!(flow.owe(10).is_some());
         assert!(flow.must_pause());
-        assert!(!flow.owe(1));
+        assert!(flow.owe(1).is_none());
         assert_eq!(
             all.0.load(Ordering::Acquire),
             MAX_OWED_BYTES_PER_CONNECTION + 9
@@ -810,16 +822,16 @@ mod tests {
         flow.wrote(1 << 40);
         assert_eq!(flow.owed.load(Ordering::Acquire), 0);
         assert_eq!(all.0.load(Ordering::Acquire), 0);
-        assert!(flow.owe(100));
+        assert!(flow.owe(100).is_some());
         flow.wrote(99);
         assert_eq!(flow.owed.load(Ordering::Acquire), 100);
         flow.wrote(1);
         assert_eq!(flow.owed.load(Ordering::Acquire), 0);
         // A notification its subscription did not take is not owed.
-        assert!(flow.owe(7));
-        assert!(flow.owe(5));
-        assert!(flow.owe(3));
-        flow.release(5);
+        assert!(flow.owe(7).is_some());
+        let five = flow.owe(5).unwrap();
+        assert!(flow.owe(3).is_some());
+        flow.release(five);
         assert_eq!(flow.owed.load(Ordering::Acquire), 10);
         flow.wrote(7);
         assert_eq!(flow.owed.load(Ordering::Acquire), 3);
@@ -961,28 +973,28 @@ mod tests {
             .map(|_| Flow::new(Arc::clone(&all), ip(7)))
             .collect();
         for flow in &flows {
-            assert!(flow.owe(MAX_OWED_BYTES_PER_CONNECTION));
+            assert!(flow.owe(MAX_OWED_BYTES_PER_CONNECTION).is_some());
         }
         let one_more = Flow::new(Arc::clone(&all), ip(7));
         assert!(
-            !one_more.owe(SMALL_ANSWER_BYTES + 1),
+            one_more.owe(SMALL_ANSWER_BYTES + 1).is_none(),
             "past the address's share"
         );
         assert!(
-            one_more.owe(SMALL_ANSWER_BYTES),
+            one_more.owe(SMALL_ANSWER_BYTES).is_some(),
             "a small first answer still goes out"
         );
         let other = Flow::new(Arc::clone(&all), ip(8));
         assert!(
-            other.owe(MAX_OWED_BYTES_PER_CONNECTION),
+            other.owe(MAX_OWED_BYTES_PER_CONNECTION).is_some(),
             "another address is not held"
         );
         let uncapped = Flow::new(Arc::clone(&all), None);
-        assert!(uncapped.owe(MAX_OWED_BYTES_PER_CONNECTION));
+        assert!(uncapped.owe(MAX_OWED_BYTES_PER_CONNECTION).is_some());
         drop(flows);
         let fresh = Flow::new(Arc::clone(&all), ip(7));
         assert!(
-            fresh.owe(MAX_OWED_BYTES_PER_CONNECTION),
+            fresh.owe(MAX_OWED_BYTES_PER_CONNECTION).is_some(),
             "closed connections freed it"
         );
         drop((fresh, one_more, other, uncapped));
@@ -997,21 +1009,30 @@ mod tests {
             .map(|_| websocket_flow(&all))
             .collect();
         for flow in &flows {
-            assert!(flow.owe(MAX_OWED_BYTES_PER_CONNECTION));
+            assert!(flow.owe(MAX_OWED_BYTES_PER_CONNECTION).is_some());
         }
         // A connection that owes nothing still gets a small answer, not a large one, plain
         // HTTP's as a WebSocket's; one that owes anything gets none.
         let http = Flow::new(Arc::clone(&all), None);
-        assert!(!http.owe(SMALL_ANSWER_BYTES + 1), "a large first answer");
-        assert!(http.owe(SMALL_ANSWER_BYTES));
+        assert!(
+            http.owe(SMALL_ANSWER_BYTES + 1).is_none(),
+            "a large first answer"
+        );
+        assert!(http.owe(SMALL_ANSWER_BYTES).is_some());
         http.wrote(SMALL_ANSWER_BYTES);
         let another = websocket_flow(&all);
-        assert!(!another.owe(SMALL_ANSWER_BYTES + 1), "a large first answer");
-        assert!(another.owe(1));
-        assert!(!another.owe(1), "the server owes its bound already");
+        assert!(
+            another.owe(SMALL_ANSWER_BYTES + 1).is_none(),
+            "a large first answer"
+        );
+        assert!(another.owe(1).is_some());
+        assert!(
+            another.owe(1).is_none(),
+            "the server owes its bound already"
+        );
         drop(flows);
         assert_eq!(all.0.load(Ordering::Acquire), 1);
-        assert!(another.owe(1));
+        assert!(another.owe(1).is_some());
         // What a refused answer and an overpaying write do leaves both counts exact.
         another.wrote(1 << 40);
         assert_eq!(all.0.load(Ordering::Acquire), 0);

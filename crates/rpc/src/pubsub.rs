@@ -484,17 +484,17 @@ async fn send_counted(
     flow: Option<&Flow>,
     message: Box<JsonRawValue>,
 ) -> Sent {
-    let bytes = message.get().len();
-    if let Some(flow) = flow
-        && !flow.owe(bytes)
-    {
-        return Sent::Withheld;
-    }
+    let bytes = message.get().len() + NOTIFICATION_ENVELOPE_BYTES;
+    let mark = match flow.map(|flow| flow.owe(bytes)) {
+        Some(None) => return Sent::Withheld,
+        Some(Some(mark)) => Some(mark),
+        None => None,
+    };
     if sink.send(message).await.is_ok() {
         return Sent::Delivered;
     }
-    if let Some(flow) = flow {
-        flow.release(bytes);
+    if let (Some(flow), Some(mark)) = (flow, mark) {
+        flow.release(mark);
     }
     Sent::Closed
 }
@@ -508,9 +508,14 @@ async fn send_in_turn(
     message: Box<JsonRawValue>,
     behind: impl Fn() -> bool,
 ) -> Sent {
-    let bytes = message.get().len();
+    let bytes = message.get().len() + NOTIFICATION_ENVELOPE_BYTES;
+    let mut mark = None;
     if let Some(flow) = flow {
-        while !flow.owe(bytes) {
+        loop {
+            mark = flow.owe(bytes);
+            if mark.is_some() {
+                break;
+            }
             if behind() {
                 return Sent::Withheld;
             }
@@ -523,11 +528,17 @@ async fn send_in_turn(
     if sink.send(message).await.is_ok() {
         return Sent::Delivered;
     }
-    if let Some(flow) = flow {
-        flow.release(bytes);
+    if let (Some(flow), Some(mark)) = (flow, mark) {
+        flow.release(mark);
     }
     Sent::Closed
 }
+
+/// About the least a notification's envelope adds to its result on the wire
+/// (`{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"0x…","result":…}}`
+/// with a 128-bit id), counted with it; at most what is written, so a notification is never
+/// owed past its last byte.
+const NOTIFICATION_ENVELOPE_BYTES: usize = 96;
 
 /// How often a withheld notification of a block or log feed is tried again.
 const WITHHELD_RETRY: std::time::Duration = std::time::Duration::from_millis(50);
