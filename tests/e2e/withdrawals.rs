@@ -698,6 +698,20 @@ async fn eth_and_erc20_withdrawals_full_cycle_body() {
     )
     .await;
     assert!(removed.removed);
+    // The proposer, whose root it was and true, says so: no game shows a removal by the guardian.
+    let waited = Instant::now();
+    let fields = format!("index={newest} l2_block={}", removed.l2BlockNumber);
+    while !devnet.log().lines().any(|line| {
+        line.contains("a proposal of this account whose root this node agrees with was REMOVED")
+            && line.contains(&fields)
+    }) {
+        assert!(
+            waited.elapsed() < Duration::from_secs(30),
+            "no warning for the removed proposal #{newest}\n{}",
+            devnet.log()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
     let (w2, p2, _) = withdrawal_proof(&devnet, token_tx, removed.l2BlockNumber).await;
     let against_removed = IL1Bridge::proveWithdrawalCall {
         proposalIndex: U256::from(newest),

@@ -253,6 +253,9 @@ pub struct Proposer {
     /// root of their block now: index → (L2 block, root, this node's root). See
     /// [`Self::check_own`].
     own_false: Mutex<BTreeMap<u64, (u64, B256, B256)>>,
+    /// Proposals of this account, true by this node, that were seen removed (said once each).
+    /// See [`Self::check_own`].
+    own_removed: Mutex<std::collections::BTreeSet<u64>>,
     /// Plays the games on this proposer's proposals ([`Self::with_defender`]).
     defender: Option<crate::DisputeAgent>,
 }
@@ -278,6 +281,7 @@ impl Proposer {
             defender: None,
             anchors: Mutex::new(AnchorScan::default()),
             own_false: Mutex::new(BTreeMap::new()),
+            own_removed: Mutex::new(std::collections::BTreeSet::new()),
         }
     }
 
@@ -337,8 +341,29 @@ impl Proposer {
     /// mostly turns into a revert) or a bug. Said once as an error, then an alarm every round
     /// until the proposal is removed, agrees again, or is final (then the anchor scan's alarm
     /// takes over). This account does not challenge itself: the operator decides.
+    ///
+    /// A removed proposal whose root this node agrees with is said once as a warning: a lost
+    /// game (the dispute role says how) or a removal by another holder of the right, the
+    /// guardian, which no game shows. Its bond is gone and withdrawals proven against it must be
+    /// proven again.
     async fn check_own(&self, index: u64, proposal: &Proposal) -> Result<(), ProposerError> {
         let local = local_output_root(&self.store, proposal.l2BlockNumber)?;
+        if proposal.removed
+            && local
+                .as_ref()
+                .is_some_and(|local| local.hash() == proposal.stateRoot)
+            && self
+                .own_removed
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(index)
+        {
+            warn!(
+                target: "rollup::proposer", index, l2_block = proposal.l2BlockNumber,
+                root = %proposal.stateRoot,
+                "a proposal of this account whose root this node agrees with was REMOVED on L1 (a lost dispute game, or the guardian): its bond is gone, and withdrawals proven against it must be proven again (`rollup-node prove` picks a live proposal)"
+            );
+        }
         let disagrees = !proposal.removed
             && local
                 .as_ref()
