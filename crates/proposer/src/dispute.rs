@@ -2319,11 +2319,10 @@ impl DisputeAgent {
         // a whole clock for their parties (yet no game stays open because its parties are
         // gone), and a role that only defends half a clock more than a challenger: a node's
         // two roles both sent `resolve` for a game neither played, at the same second, and one
-        // failed. A game this
-        // account lost on its clock (it is the side to move) is the winner's to resolve: the
-        // defender resolving one first removed its proposal before its steps in the
-        // proposal's other games landed, which then refunded those challengers instead of
-        // paying their bonds to it.
+        // failed. A game this account lost on its clock (it is the side to move) is the
+        // winner's to resolve: the defender resolving one first removed its proposal before its
+        // steps in the proposal's other games landed, which then refunded those challengers
+        // instead of paying their bonds to it.
         let party = game.challenger == me || proposal.proposer == me;
         let to_move_is_me = if game.proposerToMove {
             proposal.proposer == me

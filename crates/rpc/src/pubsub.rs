@@ -468,8 +468,8 @@ enum Feed {
 /// How a notification fared in [`send_counted`].
 enum Sent {
     Delivered,
-    /// The connection may not owe it now (its client is behind, or all clients together are):
-    /// not sent.
+    /// The connection may not owe it now (its client is behind, or all clients together are),
+    /// and `give_up` said not to wait: not sent.
     Withheld,
     /// The subscription or the connection is gone.
     Closed,
@@ -478,35 +478,15 @@ enum Sent {
 /// Sends `message` on `sink`, counted on the connection's `flow` (what it owes until its socket
 /// writes it), as answers are: a client that does not read cannot make the node hold more of
 /// its notifications than of its answers (ten connections of full pending transactions held
-/// 116 MB each, bounded only by jsonrpsee's 1 024 messages per connection).
+/// 116 MB each, bounded only by jsonrpsee's 1 024 messages per connection). While the
+/// connection may not owe it, waits for it to owe less, unless `give_up` says otherwise: at
+/// once for a best-effort feed, once the subscriber fell too far behind for one that never
+/// skips.
 async fn send_counted(
     sink: &SubscriptionSink,
     flow: Option<&Flow>,
     message: Box<JsonRawValue>,
-) -> Sent {
-    let bytes = message.get().len() + NOTIFICATION_ENVELOPE_BYTES;
-    let mark = match flow.map(|flow| flow.owe(bytes)) {
-        Some(None) => return Sent::Withheld,
-        Some(Some(mark)) => Some(mark),
-        None => None,
-    };
-    if sink.send(message).await.is_ok() {
-        return Sent::Delivered;
-    }
-    if let (Some(flow), Some(mark)) = (flow, mark) {
-        flow.release(mark);
-    }
-    Sent::Closed
-}
-
-/// [`send_counted`] for a feed that never skips: while the notification is withheld, waits
-/// for the connection to owe less, and gives up ([`Sent::Withheld`]) once `behind` says the
-/// subscriber fell too far behind its feed meanwhile; [`Sent::Closed`] once it is gone.
-async fn send_in_turn(
-    sink: &SubscriptionSink,
-    flow: Option<&Flow>,
-    message: Box<JsonRawValue>,
-    behind: impl Fn() -> bool,
+    give_up: impl Fn() -> bool,
 ) -> Sent {
     let bytes = message.get().len() + NOTIFICATION_ENVELOPE_BYTES;
     let mut mark = None;
@@ -516,7 +496,7 @@ async fn send_in_turn(
             if mark.is_some() {
                 break;
             }
-            if behind() {
+            if give_up() {
                 return Sent::Withheld;
             }
             tokio::select! {
@@ -569,7 +549,7 @@ async fn forward_chain(
         };
         let (block, removed, filter) = match (event, filter) {
             (Ok(ChainEvent::Added(block)), None) => {
-                match send_in_turn(sink, flow, block.header.clone(), || {
+                match send_counted(sink, flow, block.header.clone(), || {
                     events.len() >= CHAIN_EVENT_BUFFER
                 })
                 .await
@@ -603,7 +583,7 @@ async fn forward_chain(
             let Ok(message) = to_json_raw_value(&log) else {
                 continue;
             };
-            match send_in_turn(sink, flow, message, || events.len() >= CHAIN_EVENT_BUFFER).await {
+            match send_counted(sink, flow, message, || events.len() >= CHAIN_EVENT_BUFFER).await {
                 Sent::Delivered => {}
                 Sent::Closed => return SubscriptionCloseResponse::None,
                 Sent::Withheld => return fell_behind(sink, events.len()),
@@ -645,7 +625,7 @@ async fn forward_pending(
             Err(RecvError::Closed) => return SubscriptionCloseResponse::None,
         };
         if let Some(message) = message {
-            match send_counted(sink, flow, message).await {
+            match send_counted(sink, flow, message, || true).await {
                 Sent::Delivered => {}
                 // Best effort, as for a lagging reader: skipped, not waited for.
                 Sent::Withheld => {

@@ -28,8 +28,8 @@ async fn small_buffered_websocket(addr: std::net::SocketAddr) -> TcpStream {
     stream
 }
 
-/// Upgrades `stream`, connected to `addr`, to a WebSocket.
-pub(crate) async fn upgrade(stream: &mut TcpStream, addr: std::net::SocketAddr) {
+/// Asks `stream`, connected to `addr`, to upgrade to a WebSocket; returns the answer's head.
+async fn handshake(stream: &mut TcpStream, addr: std::net::SocketAddr) -> Vec<u8> {
     let handshake = format!(
         "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
     );
@@ -38,6 +38,12 @@ pub(crate) async fn upgrade(stream: &mut TcpStream, addr: std::net::SocketAddr) 
     while !head.ends_with(b"\r\n\r\n") {
         head.push(stream.read_u8().await.unwrap());
     }
+    head
+}
+
+/// Upgrades `stream`, connected to `addr`, to a WebSocket.
+pub(crate) async fn upgrade(stream: &mut TcpStream, addr: std::net::SocketAddr) {
+    let head = handshake(stream, addr).await;
     assert!(
         head.starts_with(b"HTTP/1.1 101"),
         "{}",
@@ -283,22 +289,16 @@ async fn websockets_leave_a_tenth_of_the_connections_to_plain_http() {
     }
     let refused_upgrade = async || {
         let mut stream = TcpStream::connect(f.addr).await.unwrap();
-        let handshake = format!(
-            "GET / HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-            f.addr
-        );
-        stream.write_all(handshake.as_bytes()).await.unwrap();
-        let mut head = [0; 12];
-        stream.read_exact(&mut head).await.unwrap();
-        if &head == b"HTTP/1.1 101" {
+        let head = handshake(&mut stream, f.addr).await;
+        if head.starts_with(b"HTTP/1.1 101") {
             return None;
         }
-        let mut rest = vec![0; 4096];
-        let n = stream.read(&mut rest).await.unwrap();
+        let mut body = vec![0; 4096];
+        let n = stream.read(&mut body).await.unwrap();
         Some(format!(
             "{}{}",
             String::from_utf8_lossy(&head),
-            String::from_utf8_lossy(&rest[..n])
+            String::from_utf8_lossy(&body[..n])
         ))
     };
     let refusal = refused_upgrade().await.expect("a WebSocket past the cap");
