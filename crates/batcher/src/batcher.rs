@@ -300,21 +300,57 @@ pub struct Batcher {
     sender: L1Sender,
     health: Option<RoleHealth>,
     known_blobs: Option<rollup_l1::KnownBlobs>,
-    sequencer_throttled: Option<SequencerThrottled>,
+    sequencer: Option<SequencerLoad>,
 }
 
-/// Whether the sequencer of this process refuses transactions for want of L1 data room (its
-/// data-availability throttle), asked as the batcher decides its blob work's priority.
+/// What the sequencer of this process is doing, asked as the batcher decides when and at what
+/// priority its blob work runs.
 #[derive(Clone)]
-pub struct SequencerThrottled(pub Arc<dyn Fn() -> bool + Send + Sync>);
+pub struct SequencerLoad {
+    /// Whether it refuses transactions for want of L1 data room (its data-availability
+    /// throttle).
+    pub throttled: Arc<dyn Fn() -> bool + Send + Sync>,
+    /// How long its pool has been taking a burst of transactions that blob work may wait out
+    /// (`TxPool::burst`): `None` without one, and `None` once the backlog of unposted blocks
+    /// has used half the room the sequencing window leaves it (under a sustained load, blob
+    /// work that waited brought the throttle on sooner and took a sixth fewer transactions).
+    pub burst: Arc<dyn Fn() -> Option<Duration> + Send + Sync>,
+}
 
-impl std::fmt::Debug for SequencerThrottled {
+impl std::fmt::Debug for SequencerLoad {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("SequencerThrottled")
-            .field(&(self.0)())
+        f.debug_struct("SequencerLoad")
+            .field("throttled", &(self.throttled)())
+            .field("burst", &(self.burst)())
             .finish()
     }
 }
+
+/// How much of a burst of transactions a sidecar with slack waits out before its proofs start
+/// ([`wait_out_burst`]).
+pub const MAX_BURST_HOLD: Duration = Duration::from_secs(2);
+
+/// Waits while the sequencer of this process takes a burst of transactions, until the burst has
+/// lasted [`MAX_BURST_HOLD`] or the throttle goes on (then the blob work is urgent). On two
+/// cores a batch's sidecar (hundreds of milliseconds of proofs per blob) took CPU that the
+/// burst's signature recoveries and blocks needed, even at the idle priority: the scheduler
+/// left woken RPC threads queued behind a busy core while the other ran the proofs. The batch
+/// has its sequencing window of slack; a burst that lasts longer is a sustained load, whose
+/// blob work cannot wait for a pause and runs as before. Returns whether it waited.
+pub async fn wait_out_burst(load: &SequencerLoad) -> bool {
+    let mut waited = false;
+    while !(load.throttled)()
+        && let Some(lasted) = (load.burst)()
+        && lasted < MAX_BURST_HOLD
+    {
+        waited = true;
+        tokio::time::sleep(BURST_POLL.min(MAX_BURST_HOLD - lasted)).await;
+    }
+    waited
+}
+
+/// How often [`wait_out_burst`] asks whether the burst is over.
+const BURST_POLL: Duration = Duration::from_millis(20);
 
 /// Where the next batch starts, as the inbox on L1 says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -796,26 +832,27 @@ impl Batcher {
             sender,
             health: None,
             known_blobs: None,
-            sequencer_throttled: None,
+            sequencer: None,
         }
     }
 
-    /// Asks `throttled` whether this process's sequencer is refusing transactions while the
+    /// Asks this process's sequencer (`load`) whether it is refusing transactions while the
     /// backlog waits for L1: blob work then runs at the default priority, as at half the
-    /// window ([`BatcherConfig::blob_work_urgent`]): while it is on, users wait on the
-    /// batcher.
+    /// window ([`BatcherConfig::blob_work_urgent`]), since while it is on, users wait on the
+    /// batcher; and whether it is taking a burst of transactions, which blob work with slack
+    /// waits out for a while ([`wait_out_burst`]).
     #[must_use]
-    pub fn with_sequencer_throttle(mut self, throttled: SequencerThrottled) -> Self {
-        self.sequencer_throttled = Some(throttled);
+    pub fn with_sequencer_load(mut self, load: SequencerLoad) -> Self {
+        self.sequencer = Some(load);
         self
     }
 
     /// [`BatcherConfig::blob_work_urgent`], asking this process's sequencer.
     fn blob_work_urgent(&self, origin: u64, l1_head: u64) -> bool {
         let throttled = self
-            .sequencer_throttled
+            .sequencer
             .as_ref()
-            .is_some_and(|throttled| (throttled.0)());
+            .is_some_and(|load| (load.throttled)());
         self.config.blob_work_urgent(origin, l1_head, throttled)
     }
 
@@ -1705,6 +1742,11 @@ impl Batcher {
                 let sidecar = if self.blob_work_urgent(origin, l1_head) {
                     rollup_l1::urgent_kzg_work(work).await
                 } else {
+                    if let Some(load) = &self.sequencer
+                        && wait_out_burst(load).await
+                    {
+                        debug!(target: "rollup::batcher", first_block = pending.batch.first_block, "the sidecar waited out a burst of transactions");
+                    }
                     // Queued behind other blob work, it moves once it becomes urgent.
                     let urgent = async {
                         loop {
@@ -1816,6 +1858,56 @@ impl Batcher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A sidecar with slack waits while a burst lasts, for at most [`MAX_BURST_HOLD`] of it, and
+    /// not at all once the throttle is on.
+    #[tokio::test]
+    async fn a_sidecar_waits_out_the_first_seconds_of_a_burst() {
+        let load = |throttled: bool, burst: fn(Duration) -> Option<Duration>| {
+            let start = std::time::Instant::now();
+            SequencerLoad {
+                throttled: Arc::new(move || throttled),
+                burst: Arc::new(move || burst(start.elapsed())),
+            }
+        };
+        let timed = |load: SequencerLoad| async move {
+            let start = std::time::Instant::now();
+            (wait_out_burst(&load).await, start.elapsed())
+        };
+        let (waited, took) = timed(load(false, |_| None)).await;
+        assert!(
+            !waited && took < Duration::from_millis(10),
+            "no burst: {took:?}"
+        );
+        let (waited, took) = timed(load(true, Some)).await;
+        assert!(
+            !waited && took < Duration::from_millis(10),
+            "throttled: {took:?}"
+        );
+        // A burst that ends after 150 ms.
+        let (waited, took) = timed(load(false, |at| {
+            (at < Duration::from_millis(150)).then_some(at)
+        }))
+        .await;
+        assert!(waited, "it waited");
+        assert!(
+            took >= Duration::from_millis(150) && took < Duration::from_millis(400),
+            "until the burst ended: {took:?}"
+        );
+        // A burst that has lasted 1.8 s already and goes on: 0.2 s more.
+        let (waited, took) = timed(load(false, |at| {
+            Some(MAX_BURST_HOLD - Duration::from_millis(200) + at)
+        }))
+        .await;
+        assert!(waited);
+        assert!(
+            took >= Duration::from_millis(200) && took < Duration::from_millis(450),
+            "until the burst had lasted the most it holds: {took:?}"
+        );
+        // A burst that lasted longer than that is a sustained load: no wait.
+        let (waited, _) = timed(load(false, |at| Some(MAX_BURST_HOLD + at))).await;
+        assert!(!waited);
+    }
 
     /// One batch nonce taken by another transaction is explained by a leftover of an earlier
     /// run; three within ten minutes mean another process sends with the key.

@@ -30,7 +30,7 @@ mod batcher;
 pub mod origins;
 
 pub use batcher::{
-    BatchStart, Batcher, BatcherConfig, BatcherError, DEFAULT_MAX_IN_FLIGHT, PendingBatch,
-    PostReason, SequencerThrottled, build_batch, newest_recorded_origin,
+    BatchStart, Batcher, BatcherConfig, BatcherError, DEFAULT_MAX_IN_FLIGHT, MAX_BURST_HOLD,
+    PendingBatch, PostReason, SequencerLoad, build_batch, newest_recorded_origin, wait_out_burst,
 };
 pub use rollup_primitives::DataPath;

@@ -33,6 +33,8 @@ mod throttle;
 
 pub use args::parse_at_least_one;
 pub use error::PoolError;
-pub use pool::{ADMITTED_BUFFER, MAX_READMITTED_PER_SENDER, PoolConfig, PoolContent, TxPool};
+pub use pool::{
+    ADMITTED_BUFFER, BURST_GAP, MAX_READMITTED_PER_SENDER, PoolConfig, PoolContent, TxPool,
+};
 pub use sequencer::{Sequencer, SequencerConfig};
 pub use throttle::{DaBacklog, DaConfig, DaThrottle};

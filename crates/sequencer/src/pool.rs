@@ -11,7 +11,10 @@
 use std::{
     cmp::Reverse,
     collections::{BTreeMap, BinaryHeap, HashMap},
-    sync::Mutex,
+    sync::{
+        Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -466,6 +469,58 @@ pub struct TxPool {
     admitted: broadcast::Sender<B256>,
     /// The sequencer's data-availability throttle: while on, `add_raw` refuses transactions.
     throttle: crate::DaThrottle,
+    /// When transactions arrived, for [`TxPool::burst`].
+    arrivals: Arrivals,
+}
+
+/// A pause between two admitted transactions longer than this ends a burst ([`TxPool::burst`]).
+pub const BURST_GAP: Duration = Duration::from_millis(100);
+
+/// When the pool last admitted a transaction, and when the run of admissions it ends began (no
+/// pause longer than [`BURST_GAP`] in it): milliseconds since `epoch`, `u64::MAX` for never.
+/// Two relaxed atomics, written on every admission without the pool's lock; two admissions at
+/// once may leave the start a millisecond off, which nothing that reads it minds.
+#[derive(Debug)]
+struct Arrivals {
+    epoch: Instant,
+    last: AtomicU64,
+    since: AtomicU64,
+}
+
+impl Arrivals {
+    fn new() -> Self {
+        Self {
+            epoch: Instant::now(),
+            last: AtomicU64::new(u64::MAX),
+            since: AtomicU64::new(u64::MAX),
+        }
+    }
+
+    fn now(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX - 1)
+    }
+
+    fn gap() -> u64 {
+        BURST_GAP.as_millis() as u64
+    }
+
+    fn note(&self) {
+        let now = self.now();
+        let last = self.last.swap(now, Ordering::Relaxed);
+        if last == u64::MAX || now.saturating_sub(last) > Self::gap() {
+            self.since.store(now, Ordering::Relaxed);
+        }
+    }
+
+    fn burst(&self) -> Option<Duration> {
+        let now = self.now();
+        let last = self.last.load(Ordering::Relaxed);
+        if last == u64::MAX || now.saturating_sub(last) > Self::gap() {
+            return None;
+        }
+        let since = self.since.load(Ordering::Relaxed).min(now);
+        Some(Duration::from_millis(now - since))
+    }
 }
 
 /// How far ahead of its account nonce a transaction of a removed block is pooled again
@@ -496,7 +551,16 @@ impl TxPool {
             added: Notify::new(),
             admitted: broadcast::channel(ADMITTED_BUFFER).0,
             throttle: crate::DaThrottle::default(),
+            arrivals: Arrivals::new(),
         }
+    }
+
+    /// How long the pool has been admitting transactions without a pause longer than
+    /// [`BURST_GAP`], or `None` if the last one came longer ago than that. The batcher of the
+    /// same process holds blob work that has slack for the first seconds of a burst: on a
+    /// machine of few cores, a sidecar's proofs took the CPU the burst's transactions needed.
+    pub fn burst(&self) -> Option<Duration> {
+        self.arrivals.burst()
     }
 
     /// The data-availability throttle the sequencer of this pool sets (see
@@ -805,6 +869,7 @@ impl TxPool {
             metrics::counter!("rollup_txpool_expired_total").increment(expired as u64);
         }
         metrics::counter!("rollup_txpool_added_total").increment(1);
+        self.arrivals.note();
         self.added.notify_one();
         // No receiver is not an error: nobody subscribed.
         let _ = self.admitted.send(hash);

@@ -101,6 +101,7 @@ impl Sequencer {
             bytes: backlog.bytes(),
             blocks: backlog.len() as u64,
             throttled: budget == 0,
+            headroom: u64::try_from(headroom).unwrap_or(0),
         };
         if backlog.throttled != self.throttle.backlog().throttled {
             if backlog.throttled {

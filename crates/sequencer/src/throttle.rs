@@ -140,6 +140,8 @@ struct ThrottleState {
     backlog_bytes: AtomicU64,
     /// Blocks sequenced but not yet derived from L1.
     backlog_blocks: AtomicU64,
+    /// Bytes the sequencer may still add before it throttles.
+    headroom: AtomicU64,
     /// 1 while the sequencer takes no user transactions.
     throttled: AtomicU64,
 }
@@ -153,6 +155,9 @@ pub struct DaBacklog {
     pub blocks: u64,
     /// Whether the sequencer takes no user transactions until the batcher catches up.
     pub throttled: bool,
+    /// Bytes the sequencer may still add to the backlog: what lands on L1 before every pending
+    /// block's deadline, with the margin, at the configured L1 data rate.
+    pub headroom: u64,
 }
 
 impl DaThrottle {
@@ -162,6 +167,7 @@ impl DaThrottle {
             bytes: self.inner.backlog_bytes.load(Ordering::Relaxed),
             blocks: self.inner.backlog_blocks.load(Ordering::Relaxed),
             throttled: self.inner.throttled.load(Ordering::Relaxed) == 1,
+            headroom: self.inner.headroom.load(Ordering::Relaxed),
         }
     }
 
@@ -175,6 +181,9 @@ impl DaThrottle {
         self.inner
             .throttled
             .store(u64::from(backlog.throttled), Ordering::Relaxed);
+        self.inner
+            .headroom
+            .store(backlog.headroom, Ordering::Relaxed);
         metrics::gauge!("rollup_sequencer_da_backlog_bytes").set(backlog.bytes as f64);
         metrics::gauge!("rollup_sequencer_da_backlog_blocks").set(backlog.blocks as f64);
         metrics::gauge!("rollup_sequencer_da_throttled")

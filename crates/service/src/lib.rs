@@ -357,9 +357,19 @@ impl Services {
             .with_known_blobs(known_blobs.clone());
             if let Some(pool) = &pool {
                 let throttle = pool.throttle().clone();
-                batcher = batcher.with_sequencer_throttle(rollup_batcher::SequencerThrottled(
-                    Arc::new(move || throttle.backlog().throttled),
-                ));
+                let room = pool.throttle().clone();
+                let arrivals = Arc::clone(pool);
+                batcher = batcher.with_sequencer_load(rollup_batcher::SequencerLoad {
+                    throttled: Arc::new(move || throttle.backlog().throttled),
+                    // Only while the backlog has used less than half its room: under a
+                    // sustained load, blob work that waited would bring the throttle on.
+                    burst: Arc::new(move || {
+                        let backlog = room.backlog();
+                        (backlog.bytes <= backlog.headroom)
+                            .then(|| arrivals.burst())
+                            .flatten()
+                    }),
+                });
             }
             let cancel = cancel.child_token();
             tasks.push((

@@ -245,6 +245,36 @@ fn subscribers_hear_of_admitted_transactions_only() {
 }
 
 #[test]
+fn a_burst_is_admissions_without_a_pause_and_ends_with_one() {
+    let (_dir, _node, pool) = setup();
+    assert_eq!(pool.burst(), None, "nothing admitted yet");
+    let a = keys().remove(0);
+    pool.add_raw(&raw(&a, 0, FEE)).unwrap();
+    assert!(pool.burst().is_some(), "one admission starts a burst");
+    // A refusal is no arrival: the burst still ends after the last admitted one.
+    let pause = rollup_sequencer::BURST_GAP + Duration::from_millis(50);
+    std::thread::sleep(pause);
+    assert_eq!(pool.add_raw(&raw(&a, 0, FEE)), Err(PoolError::AlreadyKnown));
+    assert_eq!(pool.burst(), None, "a pause past the gap ends it");
+    // Admissions closer together than the gap make one burst, which lasts from the first.
+    pool.add_raw(&raw(&a, 1, FEE)).unwrap();
+    let started = std::time::Instant::now();
+    let mut nonce = 2;
+    while started.elapsed() < rollup_sequencer::BURST_GAP * 3 {
+        std::thread::sleep(rollup_sequencer::BURST_GAP / 4);
+        pool.add_raw(&raw(&a, nonce, FEE)).unwrap();
+        nonce += 1;
+    }
+    let lasted = pool.burst().expect("still under way");
+    assert!(
+        lasted >= rollup_sequencer::BURST_GAP * 3 - Duration::from_millis(5),
+        "it lasted {lasted:?}"
+    );
+    std::thread::sleep(pause);
+    assert_eq!(pool.burst(), None);
+}
+
+#[test]
 fn sequencing_includes_pool_transactions_and_empties_the_pool() {
     let (_dir, mut node, pool) = setup();
     let sequencer = Sequencer::new(
