@@ -6,7 +6,10 @@
 //! (HTTP middleware) tags every request that is not a WebSocket upgrade, and
 //! [`HttpSubscriptions`] (JSON-RPC middleware) answers the subscription methods of tagged
 //! requests, alone or in a batch. WebSocket calls carry their upgrade request's extensions,
-//! which have no tag, so they subscribe as before.
+//! which have no tag, so they subscribe as before, except in a batch: there `eth_subscribe` is
+//! refused ([`subscribe_in_batch`]), as the server library wrote its answer twice, once alone
+//! and once in the batch's array, and a client matching answers by id saw an answer it had
+//! already had.
 
 use std::{
     future::Future,
@@ -62,6 +65,15 @@ fn notifications_unsupported() -> ErrorObjectOwned {
     )
 }
 
+/// The refusal of an `eth_subscribe` in a WebSocket batch: `-32600 invalid request`.
+fn subscribe_in_batch() -> ErrorObjectOwned {
+    ErrorObjectOwned::owned(
+        jsonrpsee::types::error::INVALID_REQUEST_CODE,
+        "eth_subscribe is not taken in a batch: send it as a request of its own",
+        None::<()>,
+    )
+}
+
 /// HTTP middleware: tags requests that are not WebSocket upgrades as plain HTTP.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct MarkPlainHttpLayer;
@@ -98,8 +110,9 @@ impl<S: tower::Service<HttpRequest>> tower::Service<HttpRequest> for MarkPlainHt
 }
 
 /// JSON-RPC middleware: answers `eth_subscribe` and `eth_unsubscribe` over plain HTTP with
-/// [`NOTIFICATIONS_UNSUPPORTED_CODE`], and an `eth_unsubscribe` without one subscription id
-/// with `-32602` ([`bad_unsubscribe`]); everything else passes through.
+/// [`NOTIFICATIONS_UNSUPPORTED_CODE`], an `eth_subscribe` in a WebSocket batch with `-32600`
+/// ([`subscribe_in_batch`]), and an `eth_unsubscribe` without one subscription id with `-32602`
+/// ([`bad_unsubscribe`]); everything else passes through.
 #[derive(Debug, Clone)]
 pub(crate) struct HttpSubscriptions<S>(pub(crate) S);
 
@@ -137,6 +150,9 @@ where
                         && request.extensions().get::<OverPlainHttp>().is_some() =>
                 {
                     Some((request.id.clone(), notifications_unsupported()))
+                }
+                Ok(BatchEntry::Call(request)) if request.method_name() == "eth_subscribe" => {
+                    Some((request.id.clone(), subscribe_in_batch()))
                 }
                 Ok(BatchEntry::Call(request)) => {
                     bad_unsubscribe(request).map(|error| (request.id.clone(), error))

@@ -392,3 +392,56 @@ async fn a_websocket_holds_its_addresss_connection_slot() {
         );
     }
 }
+
+/// An `eth_subscribe` inside a WebSocket batch is refused in the batch's own answer, which is
+/// the only answer: the server library wrote the subscription's answer alone first, and then
+/// again in the batch.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_websocket_batch_answers_once_and_refuses_eth_subscribe_in_it() {
+    let f = fixture().await;
+    let mut stream = TcpStream::connect(f.addr).await.unwrap();
+    upgrade(&mut stream, f.addr).await;
+    let batch = json!([
+        {"jsonrpc": "2.0", "id": 1, "method": "eth_subscribe", "params": ["newHeads"]},
+        {"jsonrpc": "2.0", "id": 2, "method": "eth_chainId", "params": []},
+    ]);
+    stream
+        .write_all(&text_frame(batch.to_string().as_bytes()))
+        .await
+        .unwrap();
+    let first: Value = serde_json::from_slice(&read_text(&mut stream).await).unwrap();
+    let answers = first
+        .as_array()
+        .expect("the batch's array first, and alone");
+    assert_eq!(answers.len(), 2, "{first}");
+    let subscribe = answers.iter().find(|a| a["id"] == 1).unwrap();
+    assert_eq!(subscribe["error"]["code"], -32600, "{subscribe}");
+    assert!(
+        subscribe["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("send it as a request of its own"),
+        "{subscribe}"
+    );
+    assert_eq!(
+        answers.iter().find(|a| a["id"] == 2).unwrap()["result"],
+        "0x385"
+    );
+    // Nothing else comes: no second answer, and no subscription's notifications.
+    let next = tokio::time::timeout(Duration::from_millis(700), read_text(&mut stream)).await;
+    assert!(
+        next.is_err(),
+        "{:?}",
+        next.map(|m| String::from_utf8_lossy(&m).into_owned())
+    );
+    // Alone, the same subscription is taken.
+    let alone =
+        json!({"jsonrpc": "2.0", "id": 3, "method": "eth_subscribe", "params": ["newHeads"]});
+    stream
+        .write_all(&text_frame(alone.to_string().as_bytes()))
+        .await
+        .unwrap();
+    let answer: Value = serde_json::from_slice(&read_text(&mut stream).await).unwrap();
+    assert!(answer["result"].is_string(), "{answer}");
+    drop(f);
+}
