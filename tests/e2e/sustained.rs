@@ -164,6 +164,11 @@ async fn body() {
         let receipt = devnet.l2("eth_getTransactionReceipt", json!([hash])).await;
         assert_eq!(&receipt["blockHash"], block, "{hash}");
     }
+    // Drained: taking transactions again, with room for more.
+    let status = devnet.l2("rollup_syncStatus", json!([])).await;
+    let backlog = &status["daBacklog"];
+    assert_eq!(backlog["throttled"], false, "{status}");
+    assert!(backlog["headroom"].as_u64().unwrap() > 0, "{status}");
     assert!(
         !devnet.log().contains("replacing it"),
         "derivation replaced sequenced blocks"

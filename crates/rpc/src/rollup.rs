@@ -473,6 +473,7 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
                 bytes: backlog.bytes,
                 blocks: backlog.blocks,
                 throttled: backlog.throttled,
+                headroom: backlog.headroom,
             }
         });
         match failure {

@@ -186,6 +186,7 @@ impl DaThrottle {
             .store(backlog.headroom, Ordering::Relaxed);
         metrics::gauge!("rollup_sequencer_da_backlog_bytes").set(backlog.bytes as f64);
         metrics::gauge!("rollup_sequencer_da_backlog_blocks").set(backlog.blocks as f64);
+        metrics::gauge!("rollup_sequencer_da_headroom_bytes").set(backlog.headroom as f64);
         metrics::gauge!("rollup_sequencer_da_throttled")
             .set(f64::from(u8::from(backlog.throttled)));
     }
