@@ -336,15 +336,19 @@ pub const MAX_BURST_HOLD: Duration = Duration::from_secs(2);
 /// burst's signature recoveries and blocks needed, even at the idle priority: the scheduler
 /// left woken RPC threads queued behind a busy core while the other ran the proofs. The batch
 /// has its sequencing window of slack; a burst that lasts longer is a sustained load, whose
-/// blob work cannot wait for a pause and runs as before. Returns whether it waited.
+/// blob work cannot wait for a pause and runs as before. It never waits longer than
+/// [`MAX_BURST_HOLD`] in all, however bursts follow each other. Returns whether it waited.
 pub async fn wait_out_burst(load: &SequencerLoad) -> bool {
+    let started = tokio::time::Instant::now();
     let mut waited = false;
     while !(load.throttled)()
         && let Some(lasted) = (load.burst)()
-        && lasted < MAX_BURST_HOLD
+        && let Some(left) = MAX_BURST_HOLD
+            .checked_sub(lasted.max(started.elapsed()))
+            .filter(|left| !left.is_zero())
     {
         waited = true;
-        tokio::time::sleep(BURST_POLL.min(MAX_BURST_HOLD - lasted)).await;
+        tokio::time::sleep(BURST_POLL.min(left)).await;
     }
     waited
 }
@@ -1907,6 +1911,13 @@ mod tests {
         // A burst that lasted longer than that is a sustained load: no wait.
         let (waited, _) = timed(load(false, |at| Some(MAX_BURST_HOLD + at))).await;
         assert!(!waited);
+        // Short bursts one after another (each seen 0 ms old): 2 s in all, not more.
+        let (waited, took) = timed(load(false, |_| Some(Duration::ZERO))).await;
+        assert!(waited);
+        assert!(
+            took >= MAX_BURST_HOLD && took < MAX_BURST_HOLD + Duration::from_millis(250),
+            "at most the hold in all: {took:?}"
+        );
     }
 
     /// One batch nonce taken by another transaction is explained by a leftover of an earlier
