@@ -312,8 +312,9 @@ pub struct SequencerLoad {
     pub throttled: Arc<dyn Fn() -> bool + Send + Sync>,
     /// How long its pool has been taking a burst of transactions that blob work may wait out
     /// (`TxPool::burst`): `None` without one, and `None` once the backlog of unposted blocks
-    /// has used half the room the sequencing window leaves it (under a sustained load, blob
-    /// work that waited brought the throttle on sooner and took a sixth fewer transactions).
+    /// has used about half the room the sequencing window leaves it (under a sustained load,
+    /// blob work that waited brought the throttle on sooner and took a sixth fewer
+    /// transactions).
     pub burst: Arc<dyn Fn() -> Option<Duration> + Send + Sync>,
 }
 
@@ -331,26 +332,26 @@ impl std::fmt::Debug for SequencerLoad {
 pub const MAX_BURST_HOLD: Duration = Duration::from_secs(2);
 
 /// Waits while the sequencer of this process takes a burst of transactions, until the burst has
-/// lasted [`MAX_BURST_HOLD`] or the throttle goes on (then the blob work is urgent). On two
-/// cores a batch's sidecar (hundreds of milliseconds of proofs per blob) took CPU that the
-/// burst's signature recoveries and blocks needed, even at the idle priority: the scheduler
-/// left woken RPC threads queued behind a busy core while the other ran the proofs. The batch
-/// has its sequencing window of slack; a burst that lasts longer is a sustained load, whose
-/// blob work cannot wait for a pause and runs as before. It never waits longer than
-/// [`MAX_BURST_HOLD`] in all, however bursts follow each other. Returns whether it waited.
-pub async fn wait_out_burst(load: &SequencerLoad) -> bool {
+/// lasted [`MAX_BURST_HOLD`], the throttle goes on (blob work is then urgent), or it has waited
+/// `most`. On two cores a batch's sidecar (hundreds of milliseconds of proofs per blob) took CPU
+/// that the burst's signature recoveries and blocks needed, even at the idle priority: the
+/// scheduler left woken RPC threads queued behind a busy core while the other ran the proofs.
+/// The batch has its sequencing window of slack; a burst that lasts longer is a sustained load,
+/// whose blob work cannot wait for a pause and runs as before. Returns how long it waited.
+pub async fn wait_out_burst(load: &SequencerLoad, most: Duration) -> Duration {
     let started = tokio::time::Instant::now();
-    let mut waited = false;
     while !(load.throttled)()
         && let Some(lasted) = (load.burst)()
-        && let Some(left) = MAX_BURST_HOLD
-            .checked_sub(lasted.max(started.elapsed()))
-            .filter(|left| !left.is_zero())
+        && let Some(left) = Some(
+            MAX_BURST_HOLD
+                .saturating_sub(lasted)
+                .min(most.saturating_sub(started.elapsed())),
+        )
+        .filter(|left| !left.is_zero())
     {
-        waited = true;
         tokio::time::sleep(BURST_POLL.min(left)).await;
     }
-    waited
+    started.elapsed()
 }
 
 /// How often [`wait_out_burst`] asks whether the burst is over.
@@ -701,6 +702,10 @@ struct Progress {
     /// When a batch's nonce went to a transaction this process did not send, over the last
     /// [`FOREIGN_NONCE_WINDOW`] (see [`Progress::foreign_sender`]).
     nonces_taken: VecDeque<std::time::Instant>,
+    /// How much longer the sidecars of this round may wait out a burst ([`wait_out_burst`]):
+    /// [`MAX_BURST_HOLD`] for a round however many batches it posts, so that a round does not
+    /// leave its batches in flight unwatched for long.
+    burst_hold: Duration,
 }
 
 /// How long a batch nonce taken by another transaction counts towards
@@ -1274,6 +1279,7 @@ impl Batcher {
     /// [`BatcherConfig::max_in_flight`] are in flight. The inbox is the record of what is
     /// posted, so a batch an L1 reorg dropped is simply posted again.
     async fn round(&self, progress: &mut Progress) {
+        progress.burst_hold = MAX_BURST_HOLD;
         if !self.settle(progress).await {
             return;
         }
@@ -1743,14 +1749,21 @@ impl Batcher {
                     )
                 };
                 let origin = pending.first_l1_origin();
+                // A sidecar with slack first waits out a burst; the throttle may come on
+                // meanwhile, so its urgency is asked after the wait.
+                if let Some(load) = &self.sequencer
+                    && !self.blob_work_urgent(origin, l1_head)
+                    && !progress.burst_hold.is_zero()
+                {
+                    let waited = wait_out_burst(load, progress.burst_hold).await;
+                    progress.burst_hold = progress.burst_hold.saturating_sub(waited);
+                    if waited >= BURST_POLL {
+                        debug!(target: "rollup::batcher", first_block = pending.batch.first_block, waited_ms = waited.as_millis(), "the sidecar waited out a burst of transactions");
+                    }
+                }
                 let sidecar = if self.blob_work_urgent(origin, l1_head) {
                     rollup_l1::urgent_kzg_work(work).await
                 } else {
-                    if let Some(load) = &self.sequencer
-                        && wait_out_burst(load).await
-                    {
-                        debug!(target: "rollup::batcher", first_block = pending.batch.first_block, "the sidecar waited out a burst of transactions");
-                    }
                     // Queued behind other blob work, it moves once it becomes urgent.
                     let urgent = async {
                         loop {
@@ -1863,8 +1876,8 @@ impl Batcher {
 mod tests {
     use super::*;
 
-    /// A sidecar with slack waits while a burst lasts, for at most [`MAX_BURST_HOLD`] of it, and
-    /// not at all once the throttle is on.
+    /// A sidecar with slack waits while a burst lasts, for at most [`MAX_BURST_HOLD`] of it and
+    /// at most what its round has left, and not at all once the throttle is on.
     #[tokio::test]
     async fn a_sidecar_waits_out_the_first_seconds_of_a_burst() {
         let load = |throttled: bool, burst: fn(Duration) -> Option<Duration>| {
@@ -1874,50 +1887,48 @@ mod tests {
                 burst: Arc::new(move || burst(start.elapsed())),
             }
         };
-        let timed = |load: SequencerLoad| async move {
-            let start = std::time::Instant::now();
-            (wait_out_burst(&load).await, start.elapsed())
-        };
-        let (waited, took) = timed(load(false, |_| None)).await;
-        assert!(
-            !waited && took < Duration::from_millis(10),
-            "no burst: {took:?}"
-        );
-        let (waited, took) = timed(load(true, Some)).await;
-        assert!(
-            !waited && took < Duration::from_millis(10),
-            "throttled: {took:?}"
-        );
+        let ms = Duration::from_millis;
+        let waited =
+            |load: SequencerLoad, most: Duration| async move { wait_out_burst(&load, most).await };
+        // Lower bounds are exact (a sleep never ends early); upper ones leave a slow machine
+        // room.
+        let took = waited(load(false, |_| None), MAX_BURST_HOLD).await;
+        assert!(took < ms(100), "no burst: {took:?}");
+        let took = waited(load(true, Some), MAX_BURST_HOLD).await;
+        assert!(took < ms(100), "throttled: {took:?}");
         // A burst that ends after 150 ms.
-        let (waited, took) = timed(load(false, |at| {
-            (at < Duration::from_millis(150)).then_some(at)
-        }))
+        let took = waited(
+            load(false, |at| (at < Duration::from_millis(150)).then_some(at)),
+            MAX_BURST_HOLD,
+        )
         .await;
-        assert!(waited, "it waited");
         assert!(
-            took >= Duration::from_millis(150) && took < Duration::from_millis(400),
+            took >= ms(150) && took < ms(600),
             "until the burst ended: {took:?}"
         );
         // A burst that has lasted 1.8 s already and goes on: 0.2 s more.
-        let (waited, took) = timed(load(false, |at| {
-            Some(MAX_BURST_HOLD - Duration::from_millis(200) + at)
-        }))
+        let took = waited(
+            load(false, |at| {
+                Some(MAX_BURST_HOLD - Duration::from_millis(200) + at)
+            }),
+            MAX_BURST_HOLD,
+        )
         .await;
-        assert!(waited);
         assert!(
-            took >= Duration::from_millis(200) && took < Duration::from_millis(450),
+            took >= ms(200) && took < ms(650),
             "until the burst had lasted the most it holds: {took:?}"
         );
         // A burst that lasted longer than that is a sustained load: no wait.
-        let (waited, _) = timed(load(false, |at| Some(MAX_BURST_HOLD + at))).await;
-        assert!(!waited);
-        // Short bursts one after another (each seen 0 ms old): 2 s in all, not more.
-        let (waited, took) = timed(load(false, |_| Some(Duration::ZERO))).await;
-        assert!(waited);
+        let took = waited(load(false, |at| Some(MAX_BURST_HOLD + at)), MAX_BURST_HOLD).await;
+        assert!(took < ms(100), "sustained: {took:?}");
+        // Short bursts one after another (each seen 0 ms old): at most what the round has left.
+        let took = waited(load(false, |_| Some(Duration::ZERO)), ms(300)).await;
         assert!(
-            took >= MAX_BURST_HOLD && took < MAX_BURST_HOLD + Duration::from_millis(250),
-            "at most the hold in all: {took:?}"
+            took >= ms(300) && took < ms(750),
+            "at most the round's hold: {took:?}"
         );
+        let took = waited(load(false, |_| Some(Duration::ZERO)), Duration::ZERO).await;
+        assert!(took < ms(100), "the round's hold used up: {took:?}");
     }
 
     /// One batch nonce taken by another transaction is explained by a leftover of an earlier

@@ -271,8 +271,9 @@ pub struct DaBacklogJson {
     /// True while the sequencer takes no transactions (the backlog is at the bound L1 can post
     /// in time).
     pub throttled: bool,
-    /// Bytes of batch data it may still add before it throttles: what L1 still carries, at the
-    /// configured rate, before every pending block's sequencing window closes (margin kept).
+    /// Bytes of batch data it may still add: what L1 still carries, at the configured rate,
+    /// before every pending block's sequencing window closes (margin kept). It throttles once
+    /// this is less than one transaction's worth.
     pub headroom: u64,
 }
 

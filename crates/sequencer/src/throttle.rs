@@ -140,7 +140,7 @@ struct ThrottleState {
     backlog_bytes: AtomicU64,
     /// Blocks sequenced but not yet derived from L1.
     backlog_blocks: AtomicU64,
-    /// Bytes the sequencer may still add before it throttles.
+    /// Bytes the sequencer may still add to the backlog.
     headroom: AtomicU64,
     /// 1 while the sequencer takes no user transactions.
     throttled: AtomicU64,
@@ -156,7 +156,8 @@ pub struct DaBacklog {
     /// Whether the sequencer takes no user transactions until the batcher catches up.
     pub throttled: bool,
     /// Bytes the sequencer may still add to the backlog: what lands on L1 before every pending
-    /// block's deadline, with the margin, at the configured L1 data rate.
+    /// block's deadline, with the margin, at the configured L1 data rate. It throttles once
+    /// this is less than one transaction's worth (so `throttled` may come with a few bytes).
     pub headroom: u64,
 }
 

@@ -361,8 +361,9 @@ impl Services {
                 let arrivals = Arc::clone(pool);
                 batcher = batcher.with_sequencer_load(rollup_batcher::SequencerLoad {
                     throttled: Arc::new(move || throttle.backlog().throttled),
-                    // Only while the backlog has used less than half its room: under a
-                    // sustained load, blob work that waited would bring the throttle on.
+                    // Only while the backlog has used at most about half its room (the headroom
+                    // is the least any pending block's deadline leaves): under a sustained
+                    // load, blob work that waited would bring the throttle on.
                     burst: Arc::new(move || {
                         let backlog = room.backlog();
                         (backlog.bytes <= backlog.headroom)

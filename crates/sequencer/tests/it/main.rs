@@ -261,7 +261,7 @@ fn a_burst_is_admissions_without_a_pause_and_ends_with_one() {
     let started = std::time::Instant::now();
     let mut nonce = 2;
     while started.elapsed() < rollup_sequencer::BURST_GAP * 3 {
-        std::thread::sleep(rollup_sequencer::BURST_GAP / 4);
+        std::thread::sleep(rollup_sequencer::BURST_GAP / 10);
         pool.add_raw(&raw(&a, nonce, FEE)).unwrap();
         nonce += 1;
     }
