@@ -88,6 +88,18 @@ pub(crate) async fn read_text(stream: &mut (impl AsyncRead + Unpin)) -> Vec<u8> 
     }
 }
 
+/// Asks `websocket` for the chain id and checks that it answers with a result.
+async fn assert_serves(websocket: &mut TcpStream) {
+    let request = br#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#;
+    websocket.write_all(&text_frame(request)).await.unwrap();
+    let answer = read_text(websocket).await;
+    assert!(
+        String::from_utf8_lossy(&answer).contains("\"result\""),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+}
+
 /// Writes `frame` over and over until told to stop, counting the frames written whole.
 async fn send_until_stopped(
     mut writer: impl AsyncWrite + Unpin,
@@ -255,14 +267,7 @@ async fn idle_and_half_sent_http_connections_are_closed() {
         started.elapsed()
     );
     // The WebSocket, past its upgrade, is not hyper's any more: still served.
-    let request = br#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#;
-    websocket.write_all(&text_frame(request)).await.unwrap();
-    let answer = read_text(&mut websocket).await;
-    assert!(
-        String::from_utf8_lossy(&answer).contains("\"result\""),
-        "{}",
-        String::from_utf8_lossy(&answer)
-    );
+    assert_serves(&mut websocket).await;
 }
 
 /// WebSockets take at most nine tenths of the connections: plain HTTP keeps the rest, so idle
@@ -382,14 +387,7 @@ async fn a_websocket_holds_its_addresss_connection_slot() {
     );
     // Both WebSockets still serve.
     for stream in &mut open {
-        let request = br#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#;
-        stream.write_all(&text_frame(request)).await.unwrap();
-        let answer = read_text(stream).await;
-        assert!(
-            String::from_utf8_lossy(&answer).contains("\"result\""),
-            "{}",
-            String::from_utf8_lossy(&answer)
-        );
+        assert_serves(stream).await;
     }
 }
 
