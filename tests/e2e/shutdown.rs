@@ -261,6 +261,89 @@ async fn sigterm_ends_a_devnet_whose_l1_died_body() {
 }
 
 #[test]
+fn a_stop_keeps_the_pools_transactions_for_the_next_start() {
+    support::run(a_stop_keeps_the_pools_transactions_for_the_next_start_body());
+}
+
+/// Transactions the pool holds when the node stops (here two behind a nonce gap, which stay
+/// pooled) are written to the datadir's backup, taken back by the next start, and included once
+/// the gap is filled.
+async fn a_stop_keeps_the_pools_transactions_for_the_next_start_body() {
+    let anvil = Anvil::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut devnet = Devnet::start_fast(&anvil.url, dir.path());
+    let chain_id = devnet.info.l2_chain_id;
+    let key =
+        alloy_signer_local::PrivateKeySigner::from_bytes(&devnet.info.accounts[9].private_key)
+            .unwrap();
+    let mut hashes = Vec::new();
+    for nonce in [1, 2] {
+        let raw = crate::sustained::transfer(&key, chain_id, nonce);
+        hashes.push(devnet.l2("eth_sendRawTransaction", json!([raw])).await);
+    }
+    let queued = |content: &Value| {
+        content["queued"][key.address().to_checksum(None)]
+            .as_object()
+            .map_or(0, serde_json::Map::len)
+    };
+    assert_eq!(queued(&devnet.l2("txpool_content", json!([])).await), 2);
+
+    let proc = devnet.proc.as_mut().unwrap();
+    kill("TERM", proc.0.id(), false);
+    let Some((status, _)) = exit_within(&mut proc.0, STOP_WITHIN) else {
+        panic!("no stop within {STOP_WITHIN:?}\n{}", devnet.log());
+    };
+    assert!(status.success(), "{status}\n{}", devnet.log());
+    let backup = dir.path().join("txpool-transactions-backup.txt");
+    let text = std::fs::read_to_string(&backup)
+        .unwrap_or_else(|err| panic!("no backup: {err}\n{}", devnet.log()));
+    assert_eq!(
+        text.lines().filter(|line| line.starts_with("0x")).count(),
+        2,
+        "{text}"
+    );
+
+    let devnet = Devnet::start_fast(&anvil.url, dir.path());
+    assert!(!backup.exists(), "read once, then removed");
+    assert_eq!(
+        queued(&devnet.l2("txpool_content", json!([])).await),
+        2,
+        "{}",
+        devnet.log()
+    );
+    assert!(
+        devnet
+            .log()
+            .contains("pooled transactions of the last stop taken back")
+    );
+    // The gap filled, all three are included.
+    hashes.push(
+        devnet
+            .l2(
+                "eth_sendRawTransaction",
+                json!([crate::sustained::transfer(&key, chain_id, 0)]),
+            )
+            .await,
+    );
+    let start = Instant::now();
+    for hash in hashes {
+        let receipt = loop {
+            let receipt = devnet.l2("eth_getTransactionReceipt", json!([hash])).await;
+            if !receipt.is_null() {
+                break receipt;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "{hash} not included\n{}",
+                devnet.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert_eq!(receipt["status"], json!("0x1"));
+    }
+}
+
+#[test]
 fn kill_9_of_the_devnet_ends_its_anvil() {
     let dir = tempfile::tempdir().unwrap();
     let datadir = dir.path().to_path_buf();

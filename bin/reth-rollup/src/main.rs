@@ -419,6 +419,8 @@ impl RollupArgs {
             }),
             l1_resubmit_after: self.l1_resubmit_after,
             pool: self.txpool.pool_config(),
+            // Where it is kept depends on the rollup datadir, which `run_rollup` resolves.
+            pool_backup: None,
             // One full batch per L1 block, as the batcher posts them, unless told otherwise.
             l1_data_bytes_per_block: self
                 .sequencer_l1_bytes_per_block
@@ -673,15 +675,21 @@ where
         }
         Err(err) => return Err(eyre::eyre!("{err}")),
     }
+    let settings = RoleSettings {
+        pool_backup: args.txpool.transactions_backup(&datadir),
+        ..args.role_settings(batcher_data)
+    };
     let services = Services::start(
         &core.config,
         &core.store,
         &heads,
         roles,
-        &args.role_settings(batcher_data),
+        &settings,
         &L1Link::InProcess(transport),
         &cancel,
     )?;
+    // Saved when the rollup stops, or when it gives up from here on (dropped).
+    let pool = services.pool_keeper();
     let (l2_rpc_addr, l2_rpc) = rollup_rpc::start_server(
         args.rpc_config(),
         services.rpc_context(&core.config, &core.store, heads),
@@ -707,6 +715,10 @@ where
     let result = run_exex(ctx, node, services, beacon, cancel).await;
     let _ = l2_rpc.stop();
     l2_rpc.stopped().await;
+    // Only now: the L2 RPC server took transactions until it stopped.
+    if let Some(pool) = pool {
+        pool.save();
+    }
     result
 }
 

@@ -279,6 +279,7 @@ fn role_settings(args: &RunArgs, batcher_data: DataPath) -> RoleSettings {
         dispute_interval: args.dispute_interval.unwrap_or(Duration::from_secs(12)),
         l1_resubmit_after: args.l1_resubmit_after,
         pool: args.txpool.pool_config(),
+        pool_backup: args.txpool.transactions_backup(&datadir(args)),
         l1_data_bytes_per_block,
         batcher_data,
         batcher_max_in_flight: args.batcher_max_in_flight,
@@ -343,6 +344,8 @@ pub(crate) async fn run_node(
         &L1Link::Http(l1.url.to_string()),
         &cancel,
     )?;
+    // Saved when the node stops, or when it gives up from here on (dropped).
+    let pool = services.pool_keeper();
     let (rpc_addr, rpc_handle) = rollup_rpc::start_server(
         RpcServerConfig {
             addr: args.rpc_addr,
@@ -400,6 +403,10 @@ pub(crate) async fn run_node(
     services.stop().await;
     let _ = rpc_handle.stop();
     rpc_handle.stopped().await;
+    // Only now: the RPC server took transactions until it stopped.
+    if let Some(pool) = pool {
+        pool.save();
+    }
     info!(target: "rollup::node", "stopped");
     result
 }

@@ -70,6 +70,26 @@ macro_rules! txpool_args {
                 default_value_t = $crate::PoolConfig::default().price_bump_percent
             )]
             $vis pricebump: u128,
+            /// Where the pool's transactions are written when the node stops and read back
+            /// (then removed) when it starts, so a restart loses none of them [default:
+            /// `txpool-transactions-backup.txt` in the datadir]. A kill -9 writes nothing.
+            #[arg(
+                id = concat!($prefix, "txpool.transactions-backup"),
+                long = concat!($prefix, "txpool.transactions-backup"),
+                alias = concat!($prefix, "txpool.journal"),
+                value_name = "PATH",
+                env = "ROLLUP_TXPOOL_TRANSACTIONS_BACKUP"
+            )]
+            $vis transactions_backup: Option<std::path::PathBuf>,
+            /// Keep no backup: the pool's transactions are lost whenever the node stops.
+            #[arg(
+                id = concat!($prefix, "txpool.disable-transactions-backup"),
+                long = concat!($prefix, "txpool.disable-transactions-backup"),
+                alias = concat!($prefix, "txpool.disable-journal"),
+                env = "ROLLUP_TXPOOL_DISABLE_TRANSACTIONS_BACKUP",
+                conflicts_with = concat!($prefix, "txpool.transactions-backup")
+            )]
+            $vis disable_transactions_backup: bool,
         }
 
         impl $name {
@@ -84,6 +104,18 @@ macro_rules! txpool_args {
                     price_bump_percent: self.pricebump,
                     ..$crate::PoolConfig::default()
                 }
+            }
+
+            /// The pool's backup file ([`PoolBackup`](crate::PoolBackup)): the flag's path, or
+            /// [`BACKUP_FILE_NAME`](crate::BACKUP_FILE_NAME) in `datadir`; none when disabled.
+            $vis fn transactions_backup(&self, datadir: &std::path::Path) -> Option<$crate::PoolBackup> {
+                (!self.disable_transactions_backup).then(|| {
+                    $crate::PoolBackup::new(
+                        self.transactions_backup
+                            .clone()
+                            .unwrap_or_else(|| datadir.join($crate::BACKUP_FILE_NAME)),
+                    )
+                })
             }
         }
     };
@@ -117,6 +149,62 @@ mod tests {
         /// A host flag under a field name the pool's flags use too, as reth's own `--txpool.*`.
         #[arg(long = "txpool.pending-max-count-of-the-host", default_value_t = 1)]
         pending_max_count: usize,
+        /// reth's own switch of its L1 pool's backup has this field name too.
+        #[arg(long = "txpool.disable-transactions-backup-of-the-host")]
+        disable_transactions_backup: bool,
+    }
+
+    #[test]
+    fn the_backup_is_in_the_datadir_unless_named_or_disabled() {
+        use std::path::Path;
+        let datadir = Path::new("data");
+        let backup = |args: &[&str]| {
+            Cli::<InReth>::try_parse_from(std::iter::once("reth").chain(args.iter().copied())).map(
+                |cli| {
+                    cli.txpool
+                        .transactions_backup(datadir)
+                        .map(|backup| backup.path().to_path_buf())
+                },
+            )
+        };
+        assert_eq!(
+            backup(&[]).unwrap(),
+            Some(datadir.join(crate::BACKUP_FILE_NAME))
+        );
+        let plain = Cli::<Plain>::try_parse_from(["node"]).unwrap().txpool;
+        assert_eq!(
+            plain.transactions_backup(datadir).unwrap().path(),
+            datadir.join(crate::BACKUP_FILE_NAME)
+        );
+        for flag in [
+            "--rollup.txpool.transactions-backup",
+            "--rollup.txpool.journal",
+        ] {
+            assert_eq!(
+                backup(&[flag, "/var/pool.txt"]).unwrap(),
+                Some(Path::new("/var/pool.txt").to_path_buf())
+            );
+        }
+        assert_eq!(
+            backup(&["--rollup.txpool.disable-transactions-backup"]).unwrap(),
+            None
+        );
+        // The host's switch of the same field name is its own.
+        assert!(
+            backup(&["--txpool.disable-transactions-backup-of-the-host"])
+                .unwrap()
+                .is_some()
+        );
+        let both = backup(&[
+            "--rollup.txpool.disable-transactions-backup",
+            "--rollup.txpool.transactions-backup",
+            "/var/pool.txt",
+        ]);
+        assert!(
+            both.unwrap_err()
+                .to_string()
+                .contains("cannot be used with")
+        );
     }
 
     #[test]

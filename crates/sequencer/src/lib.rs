@@ -26,12 +26,14 @@
 //!   from a full sub-pool, or when it stayed queued longer than the lifetime.
 
 mod args;
+mod backup;
 mod error;
 mod pool;
 mod sequencer;
 mod throttle;
 
 pub use args::parse_at_least_one;
+pub use backup::{BACKUP_FILE_NAME, PoolBackup, Restored};
 pub use error::PoolError;
 pub use pool::{
     ADMITTED_BUFFER, BURST_GAP, MAX_READMITTED_PER_SENDER, PoolConfig, PoolContent, TxPool,

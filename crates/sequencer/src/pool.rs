@@ -576,7 +576,7 @@ impl TxPool {
     }
 
     /// Largest transaction accepted, in bytes.
-    fn max_tx_size(&self) -> usize {
+    pub fn max_tx_size(&self) -> usize {
         self.config.max_tx_size.min(MAX_TX_SIZE)
     }
 

@@ -12,6 +12,9 @@
 //!   while a notification is half applied.
 //! - [`Services::stop`] returns only after every role task has ended; errors are logged with the
 //!   role's name (target `rollup::service`), never swallowed silently.
+//! - The pool's transactions outlive a stop: [`Services::start`] reads the backup the last stop
+//!   wrote, and the host writes it ([`PoolKeeper::save`]) once its RPC server no longer takes
+//!   transactions.
 
 pub mod check;
 pub mod deploy;
@@ -28,7 +31,7 @@ use rollup_primitives::{BlockNumHash, Heads, Health, L1Notification, RollupConfi
 pub use rollup_proposer::ProposalHead;
 use rollup_proposer::{DisputeAgent, DisputeConfig, Proposer, ProposerConfig};
 use rollup_rpc::{L1Reader, RpcContext};
-use rollup_sequencer::{PoolConfig, Sequencer, SequencerConfig, TxPool};
+use rollup_sequencer::{PoolBackup, PoolConfig, Sequencer, SequencerConfig, TxPool};
 use rollup_storage::Store;
 use tokio::{
     sync::{mpsc, watch},
@@ -163,7 +166,7 @@ fn parse_key(flag: &str, key: Option<&str>) -> Result<Option<PrivateKeySigner>, 
 }
 
 /// How the roles behave (the same flags on both binaries).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RoleSettings {
     /// L2 block interval.
     pub block_time: Duration,
@@ -184,6 +187,8 @@ pub struct RoleSettings {
     pub l1_resubmit_after: Duration,
     /// Transaction pool limits.
     pub pool: PoolConfig,
+    /// Where the pool's transactions are kept across a stop (none: they are lost).
+    pub pool_backup: Option<PoolBackup>,
     /// Bytes of batch data the batcher gets onto L1 per L1 block: the sequencer sequences no
     /// more than that rate can post in time ([`rollup_sequencer::DaConfig`]).
     pub l1_data_bytes_per_block: u64,
@@ -269,6 +274,7 @@ fn wei_to_eth(wei: alloy_primitives::U256) -> f64 {
 #[derive(Debug)]
 pub struct Services {
     pool: Option<Arc<TxPool>>,
+    pool_backup: Option<PoolBackup>,
     sequencer: Option<Sequencer>,
     tasks: Vec<RoleTask>,
     cancel: CancellationToken,
@@ -311,6 +317,9 @@ impl Services {
         let pool = roles
             .sequencer
             .then(|| Arc::new(TxPool::new(settings.pool, config, store.clone())));
+        if let (Some(pool), Some(backup)) = (&pool, &settings.pool_backup) {
+            restore_pool(pool, backup);
+        }
         let sequencer = pool.clone().map(|pool| {
             Sequencer::new(
                 SequencerConfig {
@@ -444,6 +453,7 @@ impl Services {
             .ok();
         Ok(Self {
             pool,
+            pool_backup: settings.pool_backup.clone(),
             sequencer,
             tasks,
             cancel: cancel.clone(),
@@ -468,6 +478,17 @@ impl Services {
     /// The transaction pool, if this process sequences.
     pub fn pool(&self) -> Option<Arc<TxPool>> {
         self.pool.clone()
+    }
+
+    /// The pool with its backup, if this process sequences and keeps one. The host takes it
+    /// right after [`Self::start`] and saves it once its RPC server has stopped, so no
+    /// transaction it accepted is left out.
+    pub fn pool_keeper(&self) -> Option<PoolKeeper> {
+        Some(PoolKeeper {
+            pool: self.pool.clone()?,
+            backup: self.pool_backup.clone()?,
+            saved: false,
+        })
     }
 
     /// What the L2 RPC server needs: the store, config and heads, the pool if sequencing, the
@@ -521,6 +542,12 @@ impl Services {
         if let Err(err) = &result {
             derivation.error(err.to_string());
         }
+        // Transactions of blocks an unwind removed, if the loop ended before offering them
+        // again (on an error after the unwind was committed): the pool, and with it the
+        // backup, keeps them.
+        if let Some(sequencer) = &self.sequencer {
+            tokio::task::block_in_place(|| sequencer.readmit(node));
+        }
         result
     }
 
@@ -539,6 +566,66 @@ impl Services {
             }
         }
         info!(target: "rollup::service", "roles stopped");
+    }
+}
+
+/// A sequencer's pool and the file it is kept in across a stop ([`Services::pool_keeper`]).
+/// It writes the backup once: when [`Self::save`] is called, or else when it is dropped, so a
+/// host that stops on an error after start (its RPC port taken, say) keeps the transactions the
+/// start read back.
+#[derive(Debug)]
+pub struct PoolKeeper {
+    pool: Arc<TxPool>,
+    backup: PoolBackup,
+    saved: bool,
+}
+
+impl PoolKeeper {
+    /// Writes the pool's transactions to its backup, for the next start to read back; a failure
+    /// is logged (the node is stopping either way).
+    pub fn save(mut self) {
+        self.write();
+    }
+
+    fn write(&mut self) {
+        if std::mem::replace(&mut self.saved, true) {
+            return;
+        }
+        let path = self.backup.path().display().to_string();
+        match self.backup.save(&self.pool) {
+            Ok(0) => {
+                debug!(target: "rollup::sequencer", backup = %path, "the pool is empty: no backup written")
+            }
+            Ok(saved) => {
+                info!(target: "rollup::sequencer", saved, backup = %path, "pooled transactions written; the next start takes them back");
+            }
+            Err(err) => {
+                tracing::error!(target: "rollup::sequencer", %err, backup = %path, pooled = self.pool.len(), "cannot write the pool's backup: its transactions are lost with this stop");
+            }
+        }
+    }
+}
+
+impl Drop for PoolKeeper {
+    fn drop(&mut self) {
+        self.write();
+    }
+}
+
+/// Reads the backup a stop wrote into the new pool, saying what came back.
+fn restore_pool(pool: &TxPool, backup: &PoolBackup) {
+    let path = backup.path().display().to_string();
+    match backup.restore(pool) {
+        Ok(None) => {}
+        Ok(Some(restored)) => {
+            info!(target: "rollup::sequencer", backup = %path, total = restored.total, added = restored.added, already_included = restored.known, "pooled transactions of the last stop taken back");
+            if let Some(reason) = restored.first_reason {
+                warn!(target: "rollup::sequencer", backup = %path, refused = restored.refused, first_reason = %reason, "some transactions of the backup were refused by the pool and are dropped; their senders must send them again");
+            }
+        }
+        Err(err) => {
+            warn!(target: "rollup::sequencer", backup = %path, %err, "cannot read the pool's backup: the pool starts empty, and the next stop writes over the file (copy it away to keep it)");
+        }
     }
 }
 

@@ -315,6 +315,133 @@ fn sequencing_includes_pool_transactions_and_empties_the_pool() {
     );
 }
 
+/// The pool as `txpool_content` shows it: sub-pool, sender, nonce and hash.
+fn pooled(pool: &TxPool) -> Vec<(bool, Address, u64, B256)> {
+    let content = pool.content();
+    let mut all = Vec::new();
+    for (pending, senders) in [(true, content.pending), (false, content.queued)] {
+        for (sender, txs) in senders {
+            for (nonce, tx) in txs {
+                all.push((pending, sender, nonce, *tx.tx_hash()));
+            }
+        }
+    }
+    all
+}
+
+#[test]
+fn a_backup_brings_the_pool_back_on_the_same_chain_and_is_removed_once_read() {
+    let (dir, mut node, pool) = setup();
+    let [a, b, c] = keys().try_into().unwrap();
+    pool.add_raw(&raw(&a, 0, FEE)).unwrap();
+    sequencer(&pool).sequence(&mut node).unwrap();
+    // a's next two, b's first and a queued one behind b's gap, c's first.
+    for tx in [
+        raw(&a, 1, FEE),
+        raw(&b, 2, FEE),
+        raw(&a, 2, FEE),
+        raw(&b, 0, FEE),
+        raw(&c, 0, FEE),
+    ] {
+        pool.add_raw(&tx).unwrap();
+    }
+    let before = pooled(&pool);
+    let backup = rollup_sequencer::PoolBackup::new(dir.path().join("backup").join("pool.txt"));
+    assert_eq!(backup.save(&pool).unwrap(), 5);
+    let text = std::fs::read_to_string(backup.path()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with('#'), "{text}");
+    assert_eq!(lines.len(), 6, "{text}");
+    // Each sender's in nonce order, each line a raw transaction as `cast publish` takes it.
+    let position = |tx: Bytes| lines.iter().position(|line| *line == tx.to_string());
+    assert!(position(raw(&a, 1, FEE)) < position(raw(&a, 2, FEE)));
+    assert!(position(raw(&b, 0, FEE)) < position(raw(&b, 2, FEE)));
+
+    // The node restarts: a new pool over the same store reads the backup back.
+    let restarted = TxPool::new(PoolConfig::default(), &config(), node.store().clone());
+    let restored = backup.restore(&restarted).unwrap().unwrap();
+    assert_eq!(
+        (
+            restored.total,
+            restored.added,
+            restored.known,
+            restored.refused
+        ),
+        (5, 5, 0, 0)
+    );
+    assert_eq!(
+        pooled(&restarted),
+        before,
+        "the same sub-pools, senders and nonces"
+    );
+    assert!(!backup.path().exists(), "read once");
+    assert!(backup.restore(&restarted).unwrap().is_none());
+
+    // Saved again and restarted after a block took the ready ones: those are known, the queued
+    // one comes back.
+    assert_eq!(backup.save(&restarted).unwrap(), 5);
+    sequencer(&Arc::new(restarted)).sequence(&mut node).unwrap();
+    let again = TxPool::new(PoolConfig::default(), &config(), node.store().clone());
+    let restored = backup.restore(&again).unwrap().unwrap();
+    assert_eq!(
+        (
+            restored.total,
+            restored.added,
+            restored.known,
+            restored.refused
+        ),
+        (5, 1, 4, 0)
+    );
+    assert_eq!(again.queued_len(), 1);
+
+    // An empty pool leaves no file behind.
+    let empty = TxPool::new(PoolConfig::default(), &config(), node.store().clone());
+    std::fs::write(backup.path(), "# stale\n").unwrap();
+    assert_eq!(backup.save(&empty).unwrap(), 0);
+    assert!(!backup.path().exists());
+}
+
+#[test]
+fn a_backup_line_that_is_no_transaction_is_refused_and_the_rest_restored() {
+    let (dir, _node, pool) = setup();
+    let [a, b, _] = keys().try_into().unwrap();
+    let path = dir.path().join("pool.txt");
+    let overlong = format!("0x{}", "ab".repeat(MAX_TX_SIZE + 10));
+    std::fs::write(
+        &path,
+        format!(
+            "# edited by hand\n\n0xzz\n0x02\n{}\r\n{overlong}\n{}",
+            raw(&a, 0, FEE),
+            // The last line may lack its newline; a fee cap below the base fee is refused.
+            raw(&b, 0, 1),
+        ),
+    )
+    .unwrap();
+    let restored = rollup_sequencer::PoolBackup::new(path.clone())
+        .restore(&pool)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            restored.total,
+            restored.added,
+            restored.known,
+            restored.refused
+        ),
+        (5, 1, 0, 4)
+    );
+    assert!(
+        restored
+            .first_reason
+            .as_deref()
+            .unwrap()
+            .contains("not hex"),
+        "{restored:?}"
+    );
+    assert_eq!(pool.len(), 1);
+    assert!(!path.exists());
+}
+
 #[test]
 fn a_block_never_holds_more_transaction_bytes_than_one_batch_carries() {
     let (_dir, _node, pool) = setup();

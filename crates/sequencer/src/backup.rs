@@ -1,0 +1,165 @@
+//! The pool's transactions kept across a restart, as reth keeps its local transactions
+//! (`--txpool.transactions-backup`): written to a file when the node stops, read back into the
+//! pool when it starts, and the file removed once read.
+//!
+//! The file is text: one signed transaction per line in its EIP-2718 encoding as `0x` hex, each
+//! sender's in nonce order, after a `#` comment line. An operator can read it, and send any line
+//! to a node as it is (`cast publish 0x…`). A kill -9 writes nothing: what the pool held then is
+//! lost, as with reth.
+
+use std::{
+    fs::{self, File},
+    io::{self, BufRead, BufReader, Read, Write},
+    path::{Path, PathBuf},
+};
+
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::hex;
+use rollup_primitives::L2Transaction;
+
+use crate::{PoolError, TxPool};
+
+/// The file's name in a node's datadir unless `--txpool.transactions-backup` names another.
+pub const BACKUP_FILE_NAME: &str = "txpool-transactions-backup.txt";
+
+const HEADER: &str = "# transaction pool backup: one signed transaction per line (EIP-2718, hex), each sender's in nonce order; read back and removed when the node starts";
+
+/// What reading a backup into the pool did.
+#[derive(Debug, Default)]
+pub struct Restored {
+    /// Transactions in the file.
+    pub total: usize,
+    /// Taken by the pool.
+    pub added: usize,
+    /// Already on chain or in the pool (their nonce is used, or the same transaction is there).
+    pub known: usize,
+    /// Refused for another reason (the pool's limits, a fee cap below the base fee, a line that
+    /// is no transaction); the first such reason.
+    pub refused: usize,
+    /// Why the first refused one was.
+    pub first_reason: Option<String>,
+}
+
+/// The backup file of one pool.
+#[derive(Debug, Clone)]
+pub struct PoolBackup {
+    path: PathBuf,
+}
+
+impl PoolBackup {
+    /// A backup at `path`.
+    pub const fn new(path: PathBuf) -> Self {
+        Self { path }
+    }
+
+    /// Where it is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes every transaction of `pool` to the file, replacing it whole (a new file written
+    /// beside it, synced, then renamed over it), and returns how many. An empty pool leaves no
+    /// file.
+    pub fn save(&self, pool: &TxPool) -> io::Result<usize> {
+        let content = pool.content();
+        let mut senders = content.pending;
+        for (sender, queued) in content.queued {
+            senders.entry(sender).or_default().extend(queued);
+        }
+        let count = senders.values().map(|txs| txs.len()).sum();
+        if count == 0 {
+            return match fs::remove_file(&self.path) {
+                Err(err) if err.kind() != io::ErrorKind::NotFound => Err(err),
+                _ => Ok(0),
+            };
+        }
+        if let Some(dir) = self.path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            fs::create_dir_all(dir)?;
+        }
+        let staged = self.staged_path();
+        let mut out = io::BufWriter::new(File::create(&staged)?);
+        writeln!(out, "{HEADER}")?;
+        let mut encoded = Vec::new();
+        for tx in senders.values().flat_map(|txs| txs.values()) {
+            encoded.clear();
+            tx.encode_2718(&mut encoded);
+            writeln!(out, "0x{}", hex::encode(&encoded))?;
+        }
+        let file = out.into_inner().map_err(io::IntoInnerError::into_error)?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&staged, &self.path)?;
+        if let Some(dir) = self.path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            File::open(dir)?.sync_all()?;
+        }
+        Ok(count)
+    }
+
+    /// Reads the file into `pool` and removes it; `None` when there is no file. Each
+    /// transaction passes the pool's checks as if sent again (by [`TxPool::add`], which the
+    /// sequencer's throttle does not hold back: they were taken before it). A line that is no
+    /// transaction is counted as refused; a file that cannot be read at all is an error and stays
+    /// where it is.
+    pub fn restore(&self, pool: &TxPool) -> io::Result<Option<Restored>> {
+        let file = match File::open(&self.path) {
+            Ok(file) => file,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(err) => return Err(err),
+        };
+        let mut restored = Restored::default();
+        // A line longer than the largest transaction the pool takes is refused unread.
+        let longest = 2 * (pool.max_tx_size() + 1) + 2;
+        let mut reader = BufReader::new(file);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let read = (&mut reader)
+                .take(longest as u64 + 1)
+                .read_until(b'\n', &mut line)?;
+            if read == 0 {
+                break;
+            }
+            if !line.ends_with(b"\n") && read > longest {
+                // Skip the rest of an overlong line.
+                let mut rest = Vec::new();
+                reader.read_until(b'\n', &mut rest)?;
+                restored.total += 1;
+                restored.refused += 1;
+                restored
+                    .first_reason
+                    .get_or_insert_with(|| "a line longer than any transaction".into());
+                continue;
+            }
+            let text = line.trim_ascii();
+            if text.is_empty() || text.starts_with(b"#") {
+                continue;
+            }
+            restored.total += 1;
+            let result = hex::decode(text)
+                .map_err(|err| PoolError::Decode(format!("not hex: {err}")))
+                .and_then(|raw| {
+                    L2Transaction::decode_2718_recover(&raw)
+                        .map_err(|err| PoolError::Decode(err.to_string()))
+                })
+                .and_then(|tx| pool.add(tx));
+            match result {
+                Ok(_) => restored.added += 1,
+                Err(PoolError::NonceTooLow { .. } | PoolError::AlreadyKnown) => {
+                    restored.known += 1;
+                }
+                Err(err) => {
+                    restored.refused += 1;
+                    restored.first_reason.get_or_insert_with(|| err.to_string());
+                }
+            }
+        }
+        fs::remove_file(&self.path)?;
+        Ok(Some(restored))
+    }
+
+    fn staged_path(&self) -> PathBuf {
+        let mut name = self.path.file_name().unwrap_or_default().to_os_string();
+        name.push(".staged");
+        self.path.with_file_name(name)
+    }
+}
