@@ -679,7 +679,7 @@ where
         pool_backup: args.txpool.transactions_backup(&datadir),
         ..args.role_settings(batcher_data)
     };
-    let services = Services::start(
+    let mut services = Services::start(
         &core.config,
         &core.store,
         &heads,
@@ -689,7 +689,7 @@ where
         &cancel,
     )?;
     // Saved when the rollup stops, or when it gives up from here on (dropped).
-    let pool = services.pool_keeper();
+    let pool = services.take_pool_keeper();
     let (l2_rpc_addr, l2_rpc) = rollup_rpc::start_server(
         args.rpc_config(),
         services.rpc_context(&core.config, &core.store, heads),

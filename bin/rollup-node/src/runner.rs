@@ -334,7 +334,7 @@ pub(crate) async fn run_node(
     // Blocks are sized for the batches that carry them (a sequencer whose batcher runs
     // elsewhere keeps to calldata's, which fit either way).
     node.set_data_path(batcher);
-    let services = Services::start(
+    let mut services = Services::start(
         &config,
         &store,
         &heads,
@@ -345,7 +345,7 @@ pub(crate) async fn run_node(
         &cancel,
     )?;
     // Saved when the node stops, or when it gives up from here on (dropped).
-    let pool = services.pool_keeper();
+    let pool = services.take_pool_keeper();
     let (rpc_addr, rpc_handle) = rollup_rpc::start_server(
         RpcServerConfig {
             addr: args.rpc_addr,

@@ -38,6 +38,9 @@ pub struct Restored {
     pub refused: usize,
     /// Why the first refused one was.
     pub first_reason: Option<String>,
+    /// Why the file could not be removed once read, if it could not (the next start reads it
+    /// again; what this one took back then counts as known or is taken again).
+    pub not_removed: Option<String>,
 }
 
 /// The backup file of one pool.
@@ -96,10 +99,11 @@ impl PoolBackup {
     }
 
     /// Reads the file into `pool` and removes it; `None` when there is no file. Each
-    /// transaction passes the pool's checks as if sent again (by [`TxPool::add`], which the
-    /// sequencer's throttle does not hold back: they were taken before it). A line that is no
-    /// transaction is counted as refused; a file that cannot be read at all is an error and stays
-    /// where it is.
+    /// transaction goes through [`TxPool::readmit`], as one of a block an L1 reorg removed: the
+    /// pool held it, so neither the sequencer's throttle nor the checks it may have been let
+    /// past when it was taken back before (the nonce window, the overdraft check) refuse it now;
+    /// the pool's sizes and every other check apply. A line that is no transaction is counted as
+    /// refused; a file that cannot be read at all is an error and stays where it is.
     pub fn restore(&self, pool: &TxPool) -> io::Result<Option<Restored>> {
         let file = match File::open(&self.path) {
             Ok(file) => file,
@@ -141,7 +145,7 @@ impl PoolBackup {
                     L2Transaction::decode_2718_recover(&raw)
                         .map_err(|err| PoolError::Decode(err.to_string()))
                 })
-                .and_then(|tx| pool.add(tx));
+                .and_then(|tx| pool.readmit(tx));
             match result {
                 Ok(_) => restored.added += 1,
                 Err(PoolError::NonceTooLow { .. } | PoolError::AlreadyKnown) => {
@@ -153,7 +157,9 @@ impl PoolBackup {
                 }
             }
         }
-        fs::remove_file(&self.path)?;
+        if let Err(err) = fs::remove_file(&self.path) {
+            restored.not_removed = Some(err.to_string());
+        }
         Ok(Some(restored))
     }
 

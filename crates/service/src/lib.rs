@@ -13,8 +13,9 @@
 //! - [`Services::stop`] returns only after every role task has ended; errors are logged with the
 //!   role's name (target `rollup::service`), never swallowed silently.
 //! - The pool's transactions outlive a stop: [`Services::start`] reads the backup the last stop
-//!   wrote, and the host writes it ([`PoolKeeper::save`]) once its RPC server no longer takes
-//!   transactions.
+//!   wrote, last, when nothing can fail any more, and the host writes it
+//!   ([`PoolKeeper::save`]) once its RPC server no longer takes transactions. A keeper dropped
+//!   unsaved (the host gave up on an error) writes it then.
 
 pub mod check;
 pub mod deploy;
@@ -274,7 +275,7 @@ fn wei_to_eth(wei: alloy_primitives::U256) -> f64 {
 #[derive(Debug)]
 pub struct Services {
     pool: Option<Arc<TxPool>>,
-    pool_backup: Option<PoolBackup>,
+    pool_keeper: Option<PoolKeeper>,
     sequencer: Option<Sequencer>,
     tasks: Vec<RoleTask>,
     cancel: CancellationToken,
@@ -317,9 +318,6 @@ impl Services {
         let pool = roles
             .sequencer
             .then(|| Arc::new(TxPool::new(settings.pool, config, store.clone())));
-        if let (Some(pool), Some(backup)) = (&pool, &settings.pool_backup) {
-            restore_pool(pool, backup);
-        }
         let sequencer = pool.clone().map(|pool| {
             Sequencer::new(
                 SequencerConfig {
@@ -451,9 +449,21 @@ impl Services {
             .reader()
             .inspect_err(|err| warn!(target: "rollup::service", %err, "the RPC cannot read L1: rollup_getProposals and withdrawal stages will say so"))
             .ok();
+        // Last: once the file is read, only the keeper holds what it held.
+        let pool_keeper = match (&pool, &settings.pool_backup) {
+            (Some(pool), Some(backup)) => {
+                restore_pool(pool, backup);
+                Some(PoolKeeper {
+                    pool: Arc::clone(pool),
+                    backup: backup.clone(),
+                    saved: false,
+                })
+            }
+            _ => None,
+        };
         Ok(Self {
             pool,
-            pool_backup: settings.pool_backup.clone(),
+            pool_keeper,
             sequencer,
             tasks,
             cancel: cancel.clone(),
@@ -482,13 +492,10 @@ impl Services {
 
     /// The pool with its backup, if this process sequences and keeps one. The host takes it
     /// right after [`Self::start`] and saves it once its RPC server has stopped, so no
-    /// transaction it accepted is left out.
-    pub fn pool_keeper(&self) -> Option<PoolKeeper> {
-        Some(PoolKeeper {
-            pool: self.pool.clone()?,
-            backup: self.pool_backup.clone()?,
-            saved: false,
-        })
+    /// transaction it accepted is left out; left here, it is saved when these services are
+    /// dropped.
+    pub fn take_pool_keeper(&mut self) -> Option<PoolKeeper> {
+        self.pool_keeper.take()
     }
 
     /// What the L2 RPC server needs: the store, config and heads, the pool if sequencing, the
@@ -569,7 +576,7 @@ impl Services {
     }
 }
 
-/// A sequencer's pool and the file it is kept in across a stop ([`Services::pool_keeper`]).
+/// A sequencer's pool and the file it is kept in across a stop ([`Services::take_pool_keeper`]).
 /// It writes the backup once: when [`Self::save`] is called, or else when it is dropped, so a
 /// host that stops on an error after start (its RPC port taken, say) keeps the transactions the
 /// start read back.
@@ -621,6 +628,9 @@ fn restore_pool(pool: &TxPool, backup: &PoolBackup) {
             info!(target: "rollup::sequencer", backup = %path, total = restored.total, added = restored.added, already_included = restored.known, "pooled transactions of the last stop taken back");
             if let Some(reason) = restored.first_reason {
                 warn!(target: "rollup::sequencer", backup = %path, refused = restored.refused, first_reason = %reason, "some transactions of the backup were refused by the pool and are dropped; their senders must send them again");
+            }
+            if let Some(err) = restored.not_removed {
+                warn!(target: "rollup::sequencer", backup = %path, %err, "the backup was read but cannot be removed: the next start reads it again (what it took back now then counts as included, or is taken back again)");
             }
         }
         Err(err) => {
@@ -731,6 +741,50 @@ pub fn parse_socket_addr(addr: &str) -> Result<std::net::SocketAddr, String> {
 
 #[cfg(test)]
 mod tests {
+    /// A keeper the host never saved (it gave up on an error) writes the backup when dropped,
+    /// and one saved writes it once: here an empty pool, whose backup removes a stale file.
+    #[test]
+    fn a_pool_keeper_saves_when_dropped_and_only_once() {
+        use std::sync::Arc;
+
+        use alloy_primitives::Address;
+        use rollup_primitives::{BlockNumHash, ContractAddresses, L2Genesis, RollupConfig};
+        let dir = tempfile::tempdir().unwrap();
+        let config = RollupConfig {
+            l1_chain_id: 1,
+            l2_chain_id: 7,
+            contracts: ContractAddresses {
+                l1_bridge: Address::repeat_byte(1),
+                batch_inbox: Address::repeat_byte(2),
+                state_manager: Address::repeat_byte(3),
+            },
+            genesis: L2Genesis {
+                l1_origin: BlockNumHash::default(),
+                timestamp: 1,
+                gas_limit: 30_000_000,
+                base_fee_per_gas: 1_000_000_000,
+                alloc: Default::default(),
+            },
+            sequencing_window: 10,
+            max_sequencer_drift: 600,
+            batcher_address: Address::repeat_byte(4),
+        };
+        let store = rollup_storage::Store::open(&dir.path().join("db")).unwrap();
+        let pool = Arc::new(super::TxPool::new(Default::default(), &config, store));
+        let path = dir.path().join("backup.txt");
+        let keeper = |saved| super::PoolKeeper {
+            pool: Arc::clone(&pool),
+            backup: super::PoolBackup::new(path.clone()),
+            saved,
+        };
+        std::fs::write(&path, "# stale\n").unwrap();
+        drop(keeper(false));
+        assert!(!path.exists(), "dropped unsaved: written then");
+        std::fs::write(&path, "# stale\n").unwrap();
+        drop(keeper(true));
+        assert!(path.exists(), "already saved: not again");
+    }
+
     #[test]
     fn one_account_for_two_roles_is_refused() {
         use alloy_signer_local::PrivateKeySigner;
