@@ -1467,6 +1467,17 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
             nonce,
         ))))
     });
+    // geth's: the transaction's signed bytes as `eth_sendRawTransaction` took them (`cast tx
+    // --raw`), from a block or the pool; null if the node knows no such transaction.
+    method(module, "eth_getRawTransactionByHash", |api, args| {
+        let hash: B256 = args.required(0, "transaction hash")?;
+        let reader = api.reader()?;
+        let transaction = match reader.transaction(hash)? {
+            Some(stored) => Some(stored.transaction),
+            None => api.ctx.pool.as_ref().and_then(|pool| pool.get(&hash)),
+        };
+        Ok(transaction.map(|tx| Bytes::from(tx.encoded_2718())))
+    });
     method(
         module,
         "eth_getTransactionByBlockNumberAndIndex",

@@ -300,6 +300,11 @@ async fn pending_transactions_reach_subscribers_and_filters() {
     // block fields, as geth answers, so a wallet can follow and replace what it sent.
     let by_hash = result(f.addr, "eth_getTransactionByHash", json!([sent])).await;
     assert_eq!(by_hash, tx);
+    // Its bytes, as sent (`cast tx --raw`).
+    assert_eq!(
+        result(f.addr, "eth_getRawTransactionByHash", json!([sent])).await,
+        json!(raw)
+    );
     assert_eq!(
         (
             by_hash["blockNumber"].clone(),

@@ -649,6 +649,28 @@ async fn blocks_transactions_and_receipts() {
         .await,
         Value::Null
     );
+    // The bytes of an included one hash to it, a deposit's in its 0x7e encoding.
+    for hash in [f.deposit_with_log, f.signed] {
+        let raw = result(f.addr, "eth_getRawTransactionByHash", json!([hash])).await;
+        let raw: alloy_primitives::Bytes = serde_json::from_value(raw).unwrap();
+        assert_eq!(alloy_primitives::keccak256(&raw), hash);
+    }
+    let raw = result(
+        f.addr,
+        "eth_getRawTransactionByHash",
+        json!([f.deposit_with_log]),
+    )
+    .await;
+    assert!(raw.as_str().unwrap().starts_with("0x7e"), "{raw}");
+    assert_eq!(
+        result(
+            f.addr,
+            "eth_getRawTransactionByHash",
+            json!([B256::repeat_byte(3)])
+        )
+        .await,
+        Value::Null
+    );
 
     let receipt = result(
         f.addr,
