@@ -11,11 +11,13 @@ use std::{
     fs::{self, File},
     io::{self, BufRead, BufReader, Read, Write},
     path::{Path, PathBuf},
+    sync::Arc,
 };
 
 use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::hex;
 use rollup_primitives::L2Transaction;
+use tracing::{debug, error, info, warn};
 
 use crate::{PoolError, TxPool};
 
@@ -163,9 +165,79 @@ impl PoolBackup {
         Ok(Some(restored))
     }
 
+    /// Reads the file into `pool` as [`Self::restore`] does, logging what came back, and
+    /// returns the keeper that writes it again when the node stops. Called once the node can no
+    /// longer fail to start: from here on only the keeper holds what the file held.
+    pub fn restore_into(self, pool: &Arc<TxPool>) -> PoolKeeper {
+        let path = self.path.display().to_string();
+        match self.restore(pool) {
+            Ok(None) => {}
+            Ok(Some(restored)) => {
+                info!(target: "rollup::sequencer", backup = %path, total = restored.total, added = restored.added, already_included = restored.known, "pooled transactions of the last stop taken back");
+                if let Some(reason) = restored.first_reason {
+                    warn!(target: "rollup::sequencer", backup = %path, refused = restored.refused, first_reason = %reason, "some transactions of the backup were refused by the pool and are dropped; their senders must send them again");
+                }
+                if let Some(err) = restored.not_removed {
+                    warn!(target: "rollup::sequencer", backup = %path, %err, "the backup was read but cannot be removed: the next start reads it again (what it took back now then counts as included, or is taken back again)");
+                }
+            }
+            Err(err) => {
+                warn!(target: "rollup::sequencer", backup = %path, %err, "cannot read the pool's backup: the pool starts empty, and the next stop writes over the file (copy it away to keep it)");
+            }
+        }
+        PoolKeeper {
+            pool: Arc::clone(pool),
+            backup: self,
+            saved: false,
+        }
+    }
+
     fn staged_path(&self) -> PathBuf {
         let mut name = self.path.file_name().unwrap_or_default().to_os_string();
         name.push(".staged");
         self.path.with_file_name(name)
+    }
+}
+
+/// A sequencer's pool and the file it is kept in across a stop ([`PoolBackup::restore_into`]).
+/// It writes the backup once: when [`Self::save`] is called, or else when it is dropped, so a
+/// host that stops on an error after start (its RPC port taken, say) keeps the transactions the
+/// start read back.
+#[derive(Debug)]
+pub struct PoolKeeper {
+    pool: Arc<TxPool>,
+    backup: PoolBackup,
+    saved: bool,
+}
+
+impl PoolKeeper {
+    /// Writes the pool's transactions to its backup, for the next start to read back; a failure
+    /// is logged (the node is stopping either way).
+    pub fn save(mut self) {
+        self.write();
+    }
+
+    fn write(&mut self) {
+        if std::mem::replace(&mut self.saved, true) {
+            return;
+        }
+        let path = self.backup.path().display().to_string();
+        match self.backup.save(&self.pool) {
+            Ok(0) => {
+                debug!(target: "rollup::sequencer", backup = %path, "the pool is empty: no backup written");
+            }
+            Ok(saved) => {
+                info!(target: "rollup::sequencer", saved, backup = %path, "pooled transactions written; the next start takes them back");
+            }
+            Err(err) => {
+                error!(target: "rollup::sequencer", %err, backup = %path, pooled = self.pool.len(), "cannot write the pool's backup: its transactions are lost with this stop");
+            }
+        }
+    }
+}
+
+impl Drop for PoolKeeper {
+    fn drop(&mut self) {
+        self.write();
     }
 }

@@ -33,7 +33,7 @@ mod sequencer;
 mod throttle;
 
 pub use args::parse_at_least_one;
-pub use backup::{BACKUP_FILE_NAME, PoolBackup, Restored};
+pub use backup::{BACKUP_FILE_NAME, PoolBackup, PoolKeeper, Restored};
 pub use error::PoolError;
 pub use pool::{
     ADMITTED_BUFFER, BURST_GAP, MAX_READMITTED_PER_SENDER, PoolConfig, PoolContent, TxPool,

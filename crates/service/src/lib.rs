@@ -32,7 +32,7 @@ use rollup_primitives::{BlockNumHash, Heads, Health, L1Notification, RollupConfi
 pub use rollup_proposer::ProposalHead;
 use rollup_proposer::{DisputeAgent, DisputeConfig, Proposer, ProposerConfig};
 use rollup_rpc::{L1Reader, RpcContext};
-use rollup_sequencer::{PoolBackup, PoolConfig, Sequencer, SequencerConfig, TxPool};
+use rollup_sequencer::{PoolBackup, PoolConfig, PoolKeeper, Sequencer, SequencerConfig, TxPool};
 use rollup_storage::Store;
 use tokio::{
     sync::{mpsc, watch},
@@ -451,14 +451,7 @@ impl Services {
             .ok();
         // Last: once the file is read, only the keeper holds what it held.
         let pool_keeper = match (&pool, &settings.pool_backup) {
-            (Some(pool), Some(backup)) => {
-                restore_pool(pool, backup);
-                Some(PoolKeeper {
-                    pool: Arc::clone(pool),
-                    backup: backup.clone(),
-                    saved: false,
-                })
-            }
+            (Some(pool), Some(backup)) => Some(backup.clone().restore_into(pool)),
             _ => None,
         };
         Ok(Self {
@@ -576,69 +569,6 @@ impl Services {
     }
 }
 
-/// A sequencer's pool and the file it is kept in across a stop ([`Services::take_pool_keeper`]).
-/// It writes the backup once: when [`Self::save`] is called, or else when it is dropped, so a
-/// host that stops on an error after start (its RPC port taken, say) keeps the transactions the
-/// start read back.
-#[derive(Debug)]
-pub struct PoolKeeper {
-    pool: Arc<TxPool>,
-    backup: PoolBackup,
-    saved: bool,
-}
-
-impl PoolKeeper {
-    /// Writes the pool's transactions to its backup, for the next start to read back; a failure
-    /// is logged (the node is stopping either way).
-    pub fn save(mut self) {
-        self.write();
-    }
-
-    fn write(&mut self) {
-        if std::mem::replace(&mut self.saved, true) {
-            return;
-        }
-        let path = self.backup.path().display().to_string();
-        match self.backup.save(&self.pool) {
-            Ok(0) => {
-                debug!(target: "rollup::sequencer", backup = %path, "the pool is empty: no backup written")
-            }
-            Ok(saved) => {
-                info!(target: "rollup::sequencer", saved, backup = %path, "pooled transactions written; the next start takes them back");
-            }
-            Err(err) => {
-                tracing::error!(target: "rollup::sequencer", %err, backup = %path, pooled = self.pool.len(), "cannot write the pool's backup: its transactions are lost with this stop");
-            }
-        }
-    }
-}
-
-impl Drop for PoolKeeper {
-    fn drop(&mut self) {
-        self.write();
-    }
-}
-
-/// Reads the backup a stop wrote into the new pool, saying what came back.
-fn restore_pool(pool: &TxPool, backup: &PoolBackup) {
-    let path = backup.path().display().to_string();
-    match backup.restore(pool) {
-        Ok(None) => {}
-        Ok(Some(restored)) => {
-            info!(target: "rollup::sequencer", backup = %path, total = restored.total, added = restored.added, already_included = restored.known, "pooled transactions of the last stop taken back");
-            if let Some(reason) = restored.first_reason {
-                warn!(target: "rollup::sequencer", backup = %path, refused = restored.refused, first_reason = %reason, "some transactions of the backup were refused by the pool and are dropped; their senders must send them again");
-            }
-            if let Some(err) = restored.not_removed {
-                warn!(target: "rollup::sequencer", backup = %path, %err, "the backup was read but cannot be removed: the next start reads it again (what it took back now then counts as included, or is taken back again)");
-            }
-        }
-        Err(err) => {
-            warn!(target: "rollup::sequencer", backup = %path, %err, "cannot read the pool's backup: the pool starts empty, and the next stop writes over the file (copy it away to keep it)");
-        }
-    }
-}
-
 /// Parses a proposer-head flag: `finalized` or `safe`.
 pub fn parse_proposal_head(text: &str) -> Result<ProposalHead, String> {
     match text.trim() {
@@ -741,50 +671,6 @@ pub fn parse_socket_addr(addr: &str) -> Result<std::net::SocketAddr, String> {
 
 #[cfg(test)]
 mod tests {
-    /// A keeper the host never saved (it gave up on an error) writes the backup when dropped,
-    /// and one saved writes it once: here an empty pool, whose backup removes a stale file.
-    #[test]
-    fn a_pool_keeper_saves_when_dropped_and_only_once() {
-        use std::sync::Arc;
-
-        use alloy_primitives::Address;
-        use rollup_primitives::{BlockNumHash, ContractAddresses, L2Genesis, RollupConfig};
-        let dir = tempfile::tempdir().unwrap();
-        let config = RollupConfig {
-            l1_chain_id: 1,
-            l2_chain_id: 7,
-            contracts: ContractAddresses {
-                l1_bridge: Address::repeat_byte(1),
-                batch_inbox: Address::repeat_byte(2),
-                state_manager: Address::repeat_byte(3),
-            },
-            genesis: L2Genesis {
-                l1_origin: BlockNumHash::default(),
-                timestamp: 1,
-                gas_limit: 30_000_000,
-                base_fee_per_gas: 1_000_000_000,
-                alloc: Default::default(),
-            },
-            sequencing_window: 10,
-            max_sequencer_drift: 600,
-            batcher_address: Address::repeat_byte(4),
-        };
-        let store = rollup_storage::Store::open(&dir.path().join("db")).unwrap();
-        let pool = Arc::new(super::TxPool::new(Default::default(), &config, store));
-        let path = dir.path().join("backup.txt");
-        let keeper = |saved| super::PoolKeeper {
-            pool: Arc::clone(&pool),
-            backup: super::PoolBackup::new(path.clone()),
-            saved,
-        };
-        std::fs::write(&path, "# stale\n").unwrap();
-        drop(keeper(false));
-        assert!(!path.exists(), "dropped unsaved: written then");
-        std::fs::write(&path, "# stale\n").unwrap();
-        drop(keeper(true));
-        assert!(path.exists(), "already saved: not again");
-    }
-
     #[test]
     fn one_account_for_two_roles_is_refused() {
         use alloy_signer_local::PrivateKeySigner;

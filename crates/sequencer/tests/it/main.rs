@@ -401,6 +401,34 @@ fn a_backup_brings_the_pool_back_on_the_same_chain_and_is_removed_once_read() {
     assert!(!backup.path().exists());
 }
 
+/// A keeper the host never saved (it gave up on an error) writes the backup when dropped, and
+/// one saved writes what the pool holds then.
+#[test]
+fn a_pool_keeper_saves_when_dropped_or_when_saved() {
+    let (dir, _node, pool) = setup();
+    let a = keys().remove(0);
+    let path = dir.path().join("pool.txt");
+    let backup = rollup_sequencer::PoolBackup::new(path.clone());
+    let keeper = backup.clone().restore_into(&pool);
+    pool.add_raw(&raw(&a, 0, FEE)).unwrap();
+    drop(keeper);
+    let lines = |path: &std::path::Path| {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .filter(|line| line.starts_with("0x"))
+            .count()
+    };
+    assert_eq!(lines(&path), 1, "dropped unsaved: written then");
+    // Read back into a new pool; saved, then dropped: one write, with what the pool held then.
+    let (_dir, _node, restarted) = setup();
+    let keeper = backup.restore_into(&restarted);
+    assert_eq!(restarted.len(), 1);
+    restarted.add_raw(&raw(&a, 1, FEE)).unwrap();
+    keeper.save();
+    assert_eq!(lines(&path), 2);
+}
+
 #[test]
 fn a_backup_line_that_is_no_transaction_is_refused_and_the_rest_restored() {
     let (dir, _node, pool) = setup();
