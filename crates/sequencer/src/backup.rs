@@ -36,7 +36,7 @@ pub struct Restored {
     /// Already on chain or in the pool (their nonce is used, or the same transaction is there).
     pub known: usize,
     /// Refused for another reason (the pool's limits, a fee cap below the base fee, a line that
-    /// is no transaction); the first such reason.
+    /// is no transaction).
     pub refused: usize,
     /// Why the first refused one was.
     pub first_reason: Option<String>,
