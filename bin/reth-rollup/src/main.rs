@@ -194,7 +194,13 @@ struct RollupArgs {
     /// Reverse proxies whose `X-Forwarded-For` names the client, comma-separated addresses or
     /// ranges (`127.0.0.1,10.0.0.0/8`): their requests are held to the per-client shares as
     /// that client. Ignored from any other address. None by default.
-    #[arg(id = "rollup.rpc-trusted-proxies", long = "rollup.rpc-trusted-proxies", value_name = "RANGES", env = "ROLLUP_RPC_TRUSTED_PROXIES", value_delimiter = ',')]
+    #[arg(
+        id = "rollup.rpc-trusted-proxies",
+        long = "rollup.rpc-trusted-proxies",
+        value_name = "RANGES",
+        env = "ROLLUP_RPC_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
     rpc_trusted_proxies: Vec<rollup_rpc::IpRange>,
     /// Run the sequencer: build L2 blocks from a transaction pool (and serve
     /// `eth_sendRawTransaction` on the L2 RPC).
@@ -703,16 +709,26 @@ where
         )
     })?;
     info!(target: "rollup::exex", addr = %l2_rpc_addr, datadir = %datadir.display(), "L2 JSON-RPC ready");
-    if let Some(devnet) = &devnet {
-        let info_path = datadir.join(devnet::DEVNET_INFO_FILE);
-        let l1 = l1_http.clone().unwrap_or_default();
-        if l1_http.is_none() {
-            warn!(target: "rollup::exex", "reth's HTTP RPC is off (--http): devnet.json has no L1 URL for user commands");
+    let announced = match &devnet {
+        Some(devnet) => {
+            let info_path = datadir.join(devnet::DEVNET_INFO_FILE);
+            let l1 = l1_http.clone().unwrap_or_default();
+            if l1_http.is_none() {
+                warn!(target: "rollup::exex", "reth's HTTP RPC is off (--http): devnet.json has no L1 URL for user commands");
+            }
+            devnet::write_json(&info_path, &devnet.info(&l1, l2_rpc_addr))
+                .map(|()| {
+                    info!(target: "rollup::exex", l1 = %l1, l2 = %format!("http://{l2_rpc_addr}"), details = %info_path.display(), "devnet ready");
+                })
+                .map_err(eyre::Report::from)
         }
-        devnet::write_json(&info_path, &devnet.info(&l1, l2_rpc_addr))?;
-        info!(target: "rollup::exex", l1 = %l1, l2 = %format!("http://{l2_rpc_addr}"), details = %info_path.display(), "devnet ready");
-    }
-    let result = run_exex(ctx, node, services, beacon, cancel).await;
+        None => Ok(()),
+    };
+    // From here on every way out stops the L2 RPC server before the pool is saved.
+    let result = match announced {
+        Ok(()) => run_exex(ctx, node, services, beacon, cancel).await,
+        Err(err) => Err(err),
+    };
     let _ = l2_rpc.stop();
     l2_rpc.stopped().await;
     // Only now: the L2 RPC server took transactions until it stopped.
@@ -1043,7 +1059,10 @@ mod tests {
         assert_eq!(settings.l1_data_bytes_per_block, 100_000);
         assert_eq!(settings.batcher_max_in_flight, 8);
         let rpc = args.rpc_config();
-        assert_eq!((rpc.max_filters, rpc.max_subscriptions_per_connection), (64, 12));
+        assert_eq!(
+            (rpc.max_filters, rpc.max_subscriptions_per_connection),
+            (64, 12)
+        );
 
         let defaults = parse(&[
             "reth-rollup",
@@ -1194,7 +1213,14 @@ mod tests {
             "--rollup.dev without --dev"
         );
         assert!(
-            parse(&["reth-rollup", "node", "--dev", "--rollup.dev-l2-chain-id", "7"]).is_err(),
+            parse(&[
+                "reth-rollup",
+                "node",
+                "--dev",
+                "--rollup.dev-l2-chain-id",
+                "7"
+            ])
+            .is_err(),
             "--rollup.dev-l2-chain-id without --rollup.dev would be ignored"
         );
         let dev = parse(&[
