@@ -725,7 +725,9 @@ impl TxPool {
     /// nonce order, so neither the overdraft check (their fee caps, not the fees they paid,
     /// are what it would count) nor the usual nonce window nor the per-sender queued cap
     /// applies: up to [`MAX_READMITTED_PER_SENDER`] of a sender's removed transactions come
-    /// back. The pool's sizes and every other check still apply.
+    /// back. Nor is a fee cap below the next base fee refused: the unwound chain's base fee may
+    /// be higher than the one the transaction paid, and it waits until the fee falls. The
+    /// pool's sizes and every other check still apply.
     pub fn readmit(&self, tx: L2Transaction) -> Result<B256, PoolError> {
         self.admit(tx, true)
     }
@@ -742,7 +744,11 @@ impl TxPool {
             .reader()
             .map_err(|e| PoolError::Internal(e.to_string()))?;
         let base_fee = Self::next_base_fee(&reader)?;
-        if envelope.max_fee_per_gas() < u128::from(base_fee) {
+        // A readmitted transaction's fee cap covered the base fee of the block it was in; the
+        // next base fee may be above it now (the fee was falling, and the unwind took the chain
+        // back to a higher one). It waits for the base fee to fall again, as geth and reth keep
+        // such transactions: `best` takes none whose cap is below the block's base fee.
+        if !readmitted && envelope.max_fee_per_gas() < u128::from(base_fee) {
             return Err(PoolError::FeeCapTooLow {
                 max_fee: envelope.max_fee_per_gas(),
                 base_fee,

@@ -443,7 +443,8 @@ fn a_backup_line_that_is_no_transaction_is_refused_and_the_rest_restored() {
             // Past the usual nonce window, as transactions of a removed block may be: the pool
             // held it, so it comes back.
             raw(&a, 70, FEE),
-            // The last line may lack its newline; a fee cap below the base fee is refused.
+            // The last line may lack its newline; a fee cap below the base fee is kept (the
+            // pool held it; it waits for the fee to fall).
             raw(&b, 0, 1),
         ),
     )
@@ -459,7 +460,7 @@ fn a_backup_line_that_is_no_transaction_is_refused_and_the_rest_restored() {
             restored.known,
             restored.refused
         ),
-        (6, 2, 0, 4)
+        (6, 3, 0, 3)
     );
     assert!(
         restored
@@ -469,7 +470,7 @@ fn a_backup_line_that_is_no_transaction_is_refused_and_the_rest_restored() {
             .contains("not hex"),
         "{restored:?}"
     );
-    assert_eq!((pool.pending_len(), pool.queued_len()), (1, 1));
+    assert_eq!((pool.pending_len(), pool.queued_len()), (2, 1));
     assert!(!path.exists());
 }
 
@@ -1102,6 +1103,73 @@ fn an_unwind_keeps_every_transaction_of_a_sender_with_more_than_its_queued_cap_p
         reader.account(a.address()).unwrap().unwrap().nonce,
         12 + later
     );
+}
+
+/// The base fee was falling when a transaction with a fee cap just above it was sequenced; an
+/// L1 reorg unwinds to a block whose next base fee is above that cap. The transaction stays in
+/// the pool (as geth and reth keep such transactions), waits out the blocks whose base fee is
+/// above its cap, and is included once the fee falls to it again.
+#[test]
+fn a_removed_transaction_below_the_unwound_base_fee_waits_for_the_fee_to_fall() {
+    let (_dir, mut node, pool) = setup_with_drift();
+    let l1_timestamp = |number: u64| 1 + number;
+    let next_base_fee = |node: &RollupNode| {
+        let reader = node.store().reader().unwrap();
+        let head = reader.l2_head().unwrap().unwrap();
+        let header = reader.header(head).unwrap().unwrap();
+        u128::from(
+            header
+                .next_block_base_fee(alloy_eips::eip1559::BaseFeeParams::ethereum())
+                .unwrap(),
+        )
+    };
+    let sequencer = sequencer(&pool);
+    follow_l1(&mut node, 1, l1_timestamp);
+    sequencer.sequence_at(&mut node, l1_timestamp(1)).unwrap();
+    let before = next_base_fee(&node);
+    // Empty blocks of origins 2 to 6: the base fee falls by an eighth in each.
+    follow_l1(&mut node, 6, l1_timestamp);
+    sequencer.sequence_at(&mut node, l1_timestamp(6)).unwrap();
+    let fallen = next_base_fee(&node);
+    assert!(fallen + 1 < before, "{fallen} < {before}");
+    let a = keys().remove(0);
+    let hash = pool.add_raw(&raw_tip(&a, 0, fallen + 1, 1)).unwrap();
+    // Refused at the door above the next base fee, as before.
+    assert!(matches!(
+        pool.add_raw(&raw_tip(&keys().remove(1), 0, fallen - 1, 1)),
+        Err(PoolError::FeeCapTooLow { .. })
+    ));
+    sequencer
+        .sequence_at(&mut node, l1_timestamp(6) + 1)
+        .unwrap();
+    assert_eq!(pool.len(), 0, "sequenced");
+
+    // L1 blocks 2 to 6 leave the canonical chain: the L2 chain goes back to origin 1.
+    let old: Vec<L1Block> = (2..=6).map(|n| l1_block(n, l1_timestamp(n))).collect();
+    node.handle_notification(&L1Notification::Reverted {
+        old: Arc::new(L1Chain::new(old).unwrap()),
+    })
+    .unwrap();
+    assert_eq!(next_base_fee(&node), before);
+    sequencer.after_unwind(&mut node).unwrap();
+    assert_eq!(
+        (pool.pending_len(), pool.queued_len()),
+        (1, 0),
+        "kept, though its fee cap is below the next base fee"
+    );
+    assert!(
+        pool.best(30_000_000, 110_000, before as u64, |_| 0)
+            .is_empty(),
+        "not offered to a block whose base fee is above its cap"
+    );
+
+    // L1 goes on: the blocks of origins 2 to 7 lower the base fee again, and one holds it.
+    follow_l1(&mut node, 7, l1_timestamp);
+    sequencer.sequence_at(&mut node, l1_timestamp(7)).unwrap();
+    assert_eq!(pool.len(), 0);
+    let reader = node.store().reader().unwrap();
+    assert!(reader.transaction(hash).unwrap().is_some(), "included");
+    assert_eq!(reader.account(a.address()).unwrap().unwrap().nonce, 1);
 }
 
 /// An L1 origin that trails L1 by several blocks, within the drift (the node started late, or
