@@ -572,6 +572,11 @@ async fn disputes_on_the_devnet_body() {
         "{}",
         run.stderr
     );
+    // Once it is mined, account 7's challenge goes through: a second game on the proposal,
+    // which ends refunded when the devnet challenger's game removes it.
+    let run = challenge_as("7").await;
+    assert!(run.ok, "{}\n{}", run.stdout, run.stderr);
+    let refund_game = game_on(&devnet, &l1, &s, liar_index, accounts[7]).await;
     // The node is killed mid-game and restarted: its challenger resolves and claims from L1.
     let mut devnet = devnet;
     devnet.kill9();
@@ -609,6 +614,45 @@ async fn disputes_on_the_devnet_body() {
         burned >= removed.bond - removal.bond,
         "the other half burned"
     );
+    // Account 7's game is over (its proposal is gone), and no node role resolves another
+    // account's game before a further clock: `claim` resolves it and pays the bond back, and
+    // `disputes` says it was refunded, not won.
+    let refunded = game(&l1, &s, refund_game).await;
+    assert_eq!(refunded.status, 1, "still in progress before claim");
+    let run = cli(&s.file, &["claim", "--account", "7"]).await;
+    assert!(run.ok, "claim failed: {}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(&format!(
+            "game #{refund_game} on proposal #{liar_index} (challenger): its proposal was removed"
+        )) && run.stdout.contains("resolved (L1 tx"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("DisputeGame credit: 0.") && run.stdout.contains("paid to"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(game(&l1, &s, refund_game).await.status, CHALLENGER_WON);
+    let credit: U256 = view(
+        &l1,
+        s.dispute_game,
+        IDisputeGame::creditCall {
+            account: accounts[7],
+        },
+    )
+    .await;
+    assert!(credit.is_zero(), "the refund was paid");
+    let run = cli(&s.file, &["disputes", "--count", "100"]).await;
+    let (_, games) = run
+        .stdout
+        .split_once("dispute games in")
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    let line = games
+        .lines()
+        .find(|line| line.trim_start().starts_with(&format!("{refund_game} ")))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert!(line.contains("refunded"), "{}", run.stdout);
     // The withdrawal proven against the false root can never finalize.
     advance(&l1, 3_600).await;
     let finalize = IL1Bridge::finalizeWithdrawalCall {

@@ -235,9 +235,12 @@ pub(crate) enum Command {
     /// (`StateManager.returnBond`), and your StateManager bond balance (`withdrawBond`).
     ///
     /// A node with --proposer-key or --challenger-key collects for its own account by itself;
-    /// this command is for proposals and challenges made with `propose` and `challenge`. A
-    /// bond still drawn by a live proposal, or held by an open game, stays where it is until
-    /// the proposal is final or the game ends: run it again then.
+    /// this command is for proposals and challenges made with `propose` and `challenge`. It
+    /// first resolves this account's games that are over in its favour and that nobody
+    /// resolved yet (its challenge of a proposal since removed: a refund; an opponent out of
+    /// time), and lists those still running. A bond still drawn by a live proposal, or held by
+    /// a running game, stays where it is until the proposal is final or the game ends: run it
+    /// again then.
     Claim(ClaimArgs),
 }
 

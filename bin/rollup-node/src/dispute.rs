@@ -440,7 +440,7 @@ pub(crate) async fn challenge(args: ChallengeArgs) -> eyre::Result<()> {
         );
     }
     out!(
-        "once the game is over: `rollup-node claim` collects your bond back and half the proposal's bond if you won (the other half is burned)"
+        "once the game is over: `rollup-node claim` resolves it if nobody has, and collects your bond back, and half the proposal's bond if this game removed it (the other half is burned; if another game or the guardian removed it first, only your bond comes back)"
     );
     Ok(())
 }
@@ -449,14 +449,134 @@ pub(crate) async fn challenge(args: ChallengeArgs) -> eyre::Result<()> {
 /// proposals whose bond has not come back.
 const MAX_CLAIM_SCAN: u64 = 1_000;
 
+/// Most games `claim` reads back from the newest when it looks for games this account plays.
+const MAX_GAME_SCAN: u64 = 256;
+
+/// Ends the games in progress this account plays (as challenger, or as the proposer of the
+/// disputed proposal) that are over in its favour, so that what they owe it becomes credit
+/// `claimCredit` pays: a challenger's whose proposal another game or the guardian removed (its
+/// bond refunded), and either side's whose opponent ran out of time. The node's dispute roles
+/// resolve their own games at once; a game played from the command line would otherwise wait
+/// for someone else to resolve it. Prints those still running, and those lost on this account's
+/// clock.
+async fn resolve_own_games(client: &Client, game: Address) -> eyre::Result<()> {
+    let me = client.sender;
+    let now = client.l1_time().await?;
+    let count = client
+        .l1_view(game, IDisputeGame::gameCountCall {})
+        .await?
+        .to::<u64>();
+    let mut proposals = std::collections::HashMap::new();
+    for id in (count.saturating_sub(MAX_GAME_SCAN)..count).rev() {
+        let g = client
+            .l1_view(game, IDisputeGame::gamesCall { id: U256::from(id) })
+            .await?;
+        if g.status != 1 {
+            continue;
+        }
+        let (proposer, removed) = match proposals.get(&g.proposal) {
+            Some(known) => *known,
+            None => {
+                let p = client.proposal(U256::from(g.proposal)).await?;
+                *proposals
+                    .entry(g.proposal)
+                    .or_insert((p.proposer, p.removed))
+            }
+        };
+        let challenger = g.challenger == me;
+        if !challenger && proposer != me {
+            continue;
+        }
+        let deadline = client
+            .l1_view(game, IDisputeGame::deadlineCall { id: U256::from(id) })
+            .await?
+            .to::<u64>();
+        let side = if challenger { "challenger" } else { "proposer" };
+        // Who resolving it now would pay, if anyone.
+        let over = if removed {
+            Some((
+                challenger,
+                "its proposal was removed: the challenger's bond is refunded",
+            ))
+        } else if deadline <= now {
+            if g.proposerToMove {
+                Some((
+                    challenger,
+                    "the proposer's clock ran out: the challenger wins",
+                ))
+            } else {
+                Some((
+                    proposer == me,
+                    "the challenger's clock ran out: the proposer wins",
+                ))
+            }
+        } else {
+            None
+        };
+        match over {
+            Some((true, why)) => {
+                match client
+                    .send(
+                        false,
+                        game,
+                        IDisputeGame::resolveCall { id: U256::from(id) }.abi_encode(),
+                        U256::ZERO,
+                        "DisputeGame.resolve",
+                    )
+                    .await
+                {
+                    Ok(receipt) => {
+                        out!(
+                            "game #{id} on proposal #{} ({side}): {why}; resolved (L1 tx {})",
+                            g.proposal,
+                            receipt.transaction_hash
+                        );
+                    }
+                    // Someone may have resolved it since it was read: the next run sees it.
+                    Err(err) => out!(
+                        "game #{id} on proposal #{} ({side}): {why}, but resolving it failed: {err}",
+                        g.proposal
+                    ),
+                }
+            }
+            Some((false, why)) => out!(
+                "game #{id} on proposal #{} ({side}): {why}; nothing in it for you",
+                g.proposal
+            ),
+            None => out!(
+                "game #{id} on proposal #{} ({side}): in progress, {} to move by {}; {}",
+                g.proposal,
+                if g.proposerToMove {
+                    "the proposer"
+                } else {
+                    "the challenger"
+                },
+                utc(deadline),
+                if challenger {
+                    format!(
+                        "your bond of {} ETH stays in it until it ends",
+                        ether(g.bond)
+                    )
+                } else {
+                    "your proposal's bond stays drawn until it ends".to_string()
+                }
+            ),
+        }
+    }
+    Ok(())
+}
+
 /// `rollup-node claim`.
 pub(crate) async fn claim(args: ClaimArgs) -> eyre::Result<()> {
     let client = Client::new(&args.client).await?;
     let me = client.sender;
     let mut collected = false;
 
-    // Credit in the dispute game: won games, refunds.
+    // Games over in this account's favour first: resolving them turns them into credit.
     let game = dispute_game(&client).await?;
+    resolve_own_games(&client, game).await?;
+
+    // Credit in the dispute game: won games, refunds.
     let credit = client
         .l1_view(game, IDisputeGame::creditCall { account: me })
         .await?;
@@ -684,11 +804,35 @@ pub(crate) async fn disputes(mut args: DisputesArgs) -> eyre::Result<()> {
         "turn",
         "challenger"
     );
+    // Per proposal: whether it is removed, and who took its removal reward.
+    let mut removals: std::collections::HashMap<u64, (bool, Option<Address>)> =
+        std::collections::HashMap::new();
+    let mut any_refunded = false;
     for id in games.saturating_sub(args.count)..games {
         let g = client
             .l1_view(game, IDisputeGame::gamesCall { id: U256::from(id) })
             .await?;
         let in_progress = g.status == 1;
+        let (removed, rewarded) = match removals.get(&g.proposal) {
+            Some(known) => *known,
+            None => {
+                let p = client.proposal(U256::from(g.proposal)).await?;
+                let rewarded = if p.removed {
+                    removal_recipient(&client, g.proposal, p.l1Block).await
+                } else {
+                    None
+                };
+                *removals.entry(g.proposal).or_insert((p.removed, rewarded))
+            }
+        };
+        // A challenger whose game ended after another game (or the guardian) had removed the
+        // proposal got its bond back and no reward.
+        let status = if g.status == 3 && rewarded.is_some_and(|to| to != g.challenger) {
+            any_refunded = true;
+            "refunded"
+        } else {
+            game_status(g.status)
+        };
         let range = if g.level == 1 {
             format!("block {} {}..{}", g.l2Block, g.lo, g.hi)
         } else {
@@ -705,7 +849,9 @@ pub(crate) async fn disputes(mut args: DisputesArgs) -> eyre::Result<()> {
                 } else {
                     "challenger"
                 },
-                if deadline <= now {
+                if removed {
+                    "- (proposal removed: anyone may resolve; refunds the challenger)".to_string()
+                } else if deadline <= now {
                     format!("{} (expired: anyone may resolve)", utc(deadline))
                 } else {
                     utc(deadline)
@@ -717,10 +863,31 @@ pub(crate) async fn disputes(mut args: DisputesArgs) -> eyre::Result<()> {
         out!(
             "{id:>5}  {:>8}  {:<14}  {:>5}  {range:<21}  {turn:<10}  {:<42}  {deadline}",
             g.proposal,
-            game_status(g.status),
+            status,
             g.level,
             g.challenger.to_string()
         );
     }
+    if any_refunded {
+        out!(
+            "refunded: another game or the guardian had removed the proposal; the challenger got its bond back, and the removal's reward went to whoever removed it"
+        );
+    }
     Ok(())
+}
+
+/// Who took the reward of proposal `index`'s removal: the bond recipient of its
+/// `ProposalRemoved` log, searched from L1 block `from_block` (the proposal's, before which it
+/// could not be removed). `None` when the log cannot be read (an L1 endpoint that limits log
+/// ranges): `disputes` then prints the game's status as the contract records it.
+async fn removal_recipient(client: &Client, index: u64, from_block: u64) -> Option<Address> {
+    let filter = alloy_rpc_types_eth::Filter::new()
+        .address(client.state_manager)
+        .event_signature(IStateManager::ProposalRemoved::SIGNATURE_HASH)
+        .topic1(U256::from(index))
+        .from_block(from_block);
+    let logs = client.l1.get_logs(&filter).await.ok()?;
+    logs.iter()
+        .find_map(|log| IStateManager::ProposalRemoved::decode_log_data(log.data()).ok())
+        .map(|event| event.bondRecipient)
 }
