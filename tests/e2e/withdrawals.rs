@@ -470,6 +470,19 @@ async fn eth_and_erc20_withdrawals_full_cycle_body() {
         "{}",
         run.stdout
     );
+    // So is `--again` while no better proposal than the proof's own has come: no transaction.
+    let run = cli(
+        &file,
+        &["prove", &eth_tx, "--account", eth_relayer, "--again"],
+    )
+    .await;
+    assert!(
+        run.ok
+            && run.stdout.contains("nothing to do")
+            && !run.stdout.contains("proven against proposal #"),
+        "{}",
+        run.stdout
+    );
 
     // Too early: the CLI names the contract's error.
     let run = cli(&file, &["finalize", &eth_tx, "--account", eth_relayer]).await;

@@ -2539,15 +2539,19 @@ pub(crate) async fn status(args: WithdrawalTxArgs) -> eyre::Result<()> {
                 "proofs by other accounts (`finalize` uses one only when given `--prover <account>`):"
             );
             for (prover, proof, proposal) in others {
-                let state = if proposal.removed {
-                    "REMOVED, the proof no longer counts".to_string()
+                // A proof against a removed proposal finalizes nothing: no command to offer.
+                if proposal.removed {
+                    out!(
+                        "  {prover}: against proposal #{} (REMOVED, the proof no longer counts)",
+                        proof.proposalIndex
+                    );
                 } else {
-                    format!("final at {}", utc(proposal.timestamp + period))
-                };
-                out!(
-                    "  {prover}: against proposal #{} ({state}) — `rollup-node finalize {tx} --prover {prover}{again}`",
-                    proof.proposalIndex
-                );
+                    out!(
+                        "  {prover}: against proposal #{} (final at {}) — `rollup-node finalize {tx} --prover {prover}{again}`",
+                        proof.proposalIndex,
+                        utc(proposal.timestamp + period)
+                    );
+                }
             }
         }
         Err(err) => out!("proofs by other accounts: unknown ({err:#})"),
@@ -2818,6 +2822,14 @@ pub(crate) async fn prove(args: ProveArgs) -> eyre::Result<()> {
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     };
+    // `--again` with no better proposal than the one this account's live proof is against:
+    // a new proof would be the same one, for the gas of a transaction.
+    if own.provenAt != 0 && own.proposalIndex == U256::from(index) && !proposal.removed {
+        out!(
+            "proposal #{index} is still the one to prove against, and this account's proof is against it: nothing to do (`rollup-node withdrawal-status {tx}{again}`)"
+        );
+        return Ok(());
+    }
     out!(
         "proposal #{index} covers L2 block {} (proposal at L2 block {}), and the L2 node agrees with it",
         w.l2_block,
