@@ -115,6 +115,20 @@ mod tests {
         }
     }
 
+    /// Each metric has a `# HELP` of its own: a dashboard user tells them apart by it.
+    #[test]
+    fn no_two_metrics_share_a_description() {
+        let described = descriptions(OPERATIONS);
+        for (i, (name, help)) in described.iter().enumerate() {
+            for (other, other_help) in &described[i + 1..] {
+                assert!(
+                    help != other_help,
+                    "{name} and {other} share the description {help:?} in docs/operations.md"
+                );
+            }
+        }
+    }
+
     #[test]
     fn a_table_row_describes_each_metric_it_names() {
         let doc = "| metric | kind | what |\n\
@@ -137,7 +151,9 @@ mod tests {
         metrics::with_local_recorder(&recorder, register_at_zero);
         let text = handle.render();
         assert!(
-            text.contains("# HELP rollup_l1_reorgs_total L1 reorgs seen / applied\n"),
+            text.contains(
+                "# HELP rollup_l1_reorgs_total L1 reorgs the follower saw (a followed block replaced)\n"
+            ),
             "{text}"
         );
         assert!(text.contains("rollup_l1_reorgs_total 0\n"), "{text}");
