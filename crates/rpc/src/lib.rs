@@ -122,6 +122,11 @@ pub const DEFAULT_EVM_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default longest wait of a heavy request for a free slot before it is answered "server busy":
 /// as long as one call may run, so a request queued behind running calls normally gets a slot.
 pub const DEFAULT_HEAVY_QUEUE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default time an HTTP connection may go without sending a whole request's headers before it
+/// is closed: geth's idle timeout for keep-alive connections (120 s), longer than the 90 s
+/// client pools keep idle connections for (reqwest's, so alloy's and cast's; Go's), so a client
+/// never sends on a connection the server is closing at that moment.
+pub const DEFAULT_HTTP_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Default number of heavy requests run at once: twice the CPU cores (at least 4). They are
 /// mostly CPU-bound (EVM) or page-cache reads, so more would only share the same cores.
@@ -182,6 +187,10 @@ pub struct RpcServerConfig {
     /// `http://localhost:3000,https://app.example`. `None` sends no CORS headers, so browsers
     /// refuse pages from other origins (WebSocket is not subject to CORS).
     pub cors_domains: Option<String>,
+    /// How long an HTTP connection may go without sending a whole request's headers (idle
+    /// between requests, or a request half sent) before it is closed
+    /// ([`DEFAULT_HTTP_IDLE_TIMEOUT`]). WebSockets, once upgraded, are not held to it.
+    pub http_idle_timeout: Duration,
 }
 
 /// The CORS layer for `domains` (see [`RpcServerConfig::cors_domains`]): preflights answered,
@@ -471,6 +480,7 @@ impl Default for RpcServerConfig {
             max_filters: DEFAULT_MAX_FILTERS,
             live_feed_logs: LIVE_FEED_LOGS,
             cors_domains: None,
+            http_idle_timeout: DEFAULT_HTTP_IDLE_TIMEOUT,
         }
     }
 }
@@ -588,6 +598,7 @@ pub async fn start_server(
         let websockets = Arc::new(flow::WebSockets::new(websocket_cap(config.max_connections)));
         let per_ip = Arc::new(PerIp::default());
         let cap = config.max_connections_per_ip;
+        let idle_timeout = config.http_idle_timeout;
         let trusted_proxies: Arc<[IpRange]> = config.trusted_proxies.clone().into();
         loop {
             let (socket, peer) = tokio::select! {
@@ -635,7 +646,9 @@ pub async fn start_server(
             let connection_stopped = stop.clone().shutdown();
             tokio::spawn(async move {
                 let socket = flow::FlowStream::new(socket, flow);
-                if let Err(err) = serve_http1(socket, service, connection_stopped).await {
+                if let Err(err) =
+                    serve_http1(socket, service, idle_timeout, connection_stopped).await
+                {
                     debug!(target: "rollup::rpc", %err, "connection ended with an error");
                 }
             });
@@ -670,6 +683,7 @@ fn too_many_connections(cap: u32) -> String {
 async fn serve_http1<I, S, B>(
     io: I,
     service: S,
+    idle_timeout: Duration,
     stopped: impl std::future::Future<Output = ()>,
 ) -> std::result::Result<(), hyper::Error>
 where
@@ -683,11 +697,14 @@ where
     B: hyper::body::Body<Data = hyper::body::Bytes> + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    // With a timer, hyper's header read timeout (30 s, geth's too) applies: a connection that
-    // sends no request, or half of one, is closed instead of kept for ever (3 000 idle ones
-    // held 3 000 file descriptors, and, with the descriptors used up, the RPC).
+    // hyper's header read timeout: a connection that sends no request, or half of one, is
+    // closed instead of kept for ever (3 000 idle ones held 3 000 file descriptors, and, with
+    // the descriptors used up, the RPC). Its clock runs from the end of the previous answer,
+    // so it is also the keep-alive idle timeout: hyper's default of 30 s closed connections
+    // that clients' pools (90 s) still sent on, and a request could meet the close.
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(idle_timeout)
         .serve_connection(
             hyper_util::rt::TokioIo::new(io),
             hyper_util::service::TowerToHyperService::new(service),
