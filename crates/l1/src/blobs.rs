@@ -231,9 +231,14 @@ impl BlobSource {
                 || status == reqwest::StatusCode::TOO_MANY_REQUESTS
                 || status == reqwest::StatusCode::REQUEST_TIMEOUT;
             return Err(GetError {
+                // On one line: a server's body often ends in a newline, which broke the
+                // message (and the JSON log line's text) in two.
                 reason: format!(
                     "GET {path}: HTTP {status}: {}",
                     String::from_utf8_lossy(&body[..body.len().min(200)])
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ")
                 ),
                 refused: !passing,
             });

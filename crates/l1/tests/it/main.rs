@@ -795,8 +795,9 @@ async fn a_beacon_url_is_checked_against_the_l1() {
     assert!(matches!(err, L1Error::WrongBeacon { .. }), "{err}");
 
     // An execution node's JSON-RPC endpoint answers GET with 405, a web server with a page.
+    // The server's body, newline and all, stays on the message's one line.
     for (status, body) in [
-        (405, "Used HTTP Method is not allowed. POST is required"),
+        (405, "Used HTTP Method is not allowed. POST is required\n"),
         (200, "<html>hello</html>"),
     ] {
         let err = check(scripted_l1(move |_| (status, body.into())))
@@ -804,6 +805,7 @@ async fn a_beacon_url_is_checked_against_the_l1() {
             .unwrap_err();
         assert!(matches!(err, L1Error::WrongBeacon { .. }), "{err}");
         assert!(err.to_string().contains("is no beacon node's API"), "{err}");
+        assert!(!err.to_string().contains('\n'), "{err:?}");
     }
 
     let down = scripted_l1(|_| (503, "starting".into()));
