@@ -94,6 +94,7 @@ impl Sequencer {
         let window = node.config().sequencing_window;
         let da = self.da.unwrap_or_else(|| DaConfig::for_window(window));
         let headroom = backlog.headroom(heads.l1_cursor.number, window, da);
+        let oldest_origin = backlog.oldest_origin();
         let per_tx = u128::from(self.bytes_per_tx.load(Ordering::Relaxed).max(1));
         let budget = usize::try_from(u128::try_from(headroom.max(0)).unwrap_or(0) / per_tx)
             .unwrap_or(usize::MAX);
@@ -105,7 +106,21 @@ impl Sequencer {
         };
         if backlog.throttled != self.throttle.backlog().throttled {
             if backlog.throttled {
-                warn!(target: "rollup::sequencer", backlog_bytes = backlog.bytes, backlog_blocks = backlog.blocks, l1_bytes_per_block = da.l1_bytes_per_block, "L1 data backlog at its bound: taking no transactions until the batcher catches up");
+                // The bound is time as much as bytes: after a restart or an L1 reorg a small
+                // backlog of old-origin blocks can already be near its window's end.
+                let deadline = oldest_origin.map(|origin| {
+                    (origin + window)
+                        .saturating_sub(da.margin_blocks)
+                        .saturating_sub(heads.l1_cursor.number)
+                });
+                warn!(
+                    target: "rollup::sequencer",
+                    backlog_bytes = backlog.bytes, backlog_blocks = backlog.blocks,
+                    headroom_bytes = headroom, l1_bytes_per_block = da.l1_bytes_per_block,
+                    oldest_origin = ?oldest_origin, l1_head = heads.l1_cursor.number,
+                    l1_blocks_to_deadline = ?deadline, window_margin = da.margin_blocks,
+                    "L1 data backlog at its bound: the blocks not yet on L1 must land window_margin L1 blocks before the sequencing window of their L1 origin closes, and at l1_bytes_per_block one more transaction would not; taking no transactions until the batcher catches up"
+                );
             } else {
                 info!(target: "rollup::sequencer", backlog_bytes = backlog.bytes, "L1 data backlog drained: taking transactions again");
             }

@@ -101,6 +101,12 @@ impl Backlog {
         self.blocks.len()
     }
 
+    /// The L1 origin of the oldest block waiting to be posted: its sequencing window closes
+    /// first.
+    pub(crate) fn oldest_origin(&self) -> Option<u64> {
+        self.blocks.front().map(|b| b.origin)
+    }
+
     /// Bytes that may still be sequenced (into a block whose origin is at least the newest
     /// pending one's) while every pending block, posted in order at `da.l1_bytes_per_block`
     /// from L1 block `l1_head` on, still lands `da.margin_blocks` before its window closes.
