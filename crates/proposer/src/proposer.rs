@@ -157,6 +157,17 @@ pub fn proposal_l1_block(derived_in: u64, l1_tip: u64) -> u64 {
     }
 }
 
+/// What a proposal round's failure usually means, for the errors whose names do not say it.
+fn round_failure_hint(err: &str) -> &'static str {
+    if err.contains("StateManager_L1BlockHashMismatch")
+        || err.contains("StateManager_L1BlockHashUnavailable")
+    {
+        " (L1's blockhash of the L1 block the proposal names is not the hash this node followed, or L1 no longer tells it: an L1 reorg since the node read it, or anvil after it reloaded its saved state, whose BLOCKHASH disagrees with its RPC for the blocks before; a later round names a newer L1 block)"
+    } else {
+        ""
+    }
+}
+
 /// Most proposals one round reads while looking for anchors: bounds a round's L1 reads
 /// whatever others propose (the rest is read in later rounds).
 const ANCHOR_SCAN_PER_ROUND: u64 = 256;
@@ -887,8 +898,9 @@ impl Proposer {
                     });
                 }
                 if let Err(err) = self.propose_once().await {
-                    warn!(target: "rollup::proposer", %err, "proposal round failed; retrying");
-                    self.report(false, || format!("proposal round failed: {err}"));
+                    let hint = round_failure_hint(&err.to_string());
+                    warn!(target: "rollup::proposer", %err, "proposal round failed; retrying{hint}");
+                    self.report(false, || format!("proposal round failed: {err}{hint}"));
                 }
                 if let Some(alarm) = self.alarm() {
                     self.report(false, || alarm);
@@ -1097,6 +1109,19 @@ pub(crate) mod tests {
             "StateManager_L1BlockHashMismatch(uint256)"
         ))));
         assert!(!refused_as_malformed(&L1Error::Cancelled));
+    }
+
+    #[test]
+    fn an_l1_block_hash_refusal_is_explained() {
+        assert!(
+            round_failure_hint("reverted: StateManager_L1BlockHashMismatch(l1Block: 63)")
+                .contains("anvil after it reloaded")
+        );
+        assert!(
+            round_failure_hint("StateManager_L1BlockHashUnavailable(l1Block: 348)")
+                .contains("L1 reorg")
+        );
+        assert_eq!(round_failure_hint("L1 unreachable"), "");
     }
 
     /// A recent record's own L1 block; an older one's descendant 64 under the tip, inside the
