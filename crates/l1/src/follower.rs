@@ -359,6 +359,11 @@ impl L1Follower {
 
         if target > tip.number {
             let to = target.min(tip.number + self.batch());
+            if to < target {
+                // Before the first range: it is the slowest (a fresh node's first blocks), and
+                // the operator sees nothing for seconds otherwise.
+                self.progress.start(tip.number + 1, head, target);
+            }
             let blocks = self.fetch_range(tip.number + 1, to).await?;
             if blocks[0].parent_hash == tip.hash {
                 if !self.emit(tx, None, blocks).await? {
@@ -672,6 +677,15 @@ struct Progress {
 }
 
 impl Progress {
+    /// A catch-up of more than one range begins at `from` (nothing if one is under way): says
+    /// how far behind L1 the node is, and starts the period's clock.
+    fn start(&mut self, from: u64, head: u64, target: u64) {
+        if self.period.is_none() {
+            info!(target: "rollup::l1", from, head, remaining = target + 1 - from, "catching up with L1");
+            self.period = Some((from, Instant::now()));
+        }
+    }
+
     fn record(&mut self, from: u64, to: u64, head: u64, target: u64) {
         let (period_from, started) = *self.period.get_or_insert((from, Instant::now()));
         self.blocks += to + 1 - from;
@@ -702,6 +716,22 @@ mod tests {
     use alloy_primitives::B256;
 
     use super::*;
+
+    /// A catch-up's period starts before its first range, which a fresh node spends seconds
+    /// on; a second start inside it changes nothing, and reaching the target ends it.
+    #[test]
+    fn catch_up_progress_starts_before_the_first_range() {
+        let mut progress = Progress::default();
+        progress.start(10, 500, 490);
+        let (from, started) = progress.period.unwrap();
+        assert_eq!(from, 10);
+        progress.start(110, 500, 490);
+        assert_eq!(progress.period, Some((10, started)));
+        progress.record(10, 109, 500, 490);
+        assert_eq!((progress.period, progress.blocks), (Some((10, started)), 100));
+        progress.record(110, 490, 500, 490);
+        assert!(progress.period.is_none());
+    }
 
     fn known(tip: u64, count: u64) -> Vec<BlockNumHash> {
         (0..count)
