@@ -18,7 +18,7 @@ use std::{
 };
 
 use alloy_network::{EthereumWallet, TransactionBuilder};
-use alloy_primitives::{Address, B256, Bytes, U64, U256, keccak256, utils::format_units};
+use alloy_primitives::{Address, B256, Bytes, U64, U256, keccak256};
 use alloy_provider::{
     DynProvider, Provider, ProviderBuilder,
     transport::{RpcError, TransportErrorKind},
@@ -1042,7 +1042,7 @@ impl Client {
         reverted.then(|| {
             format!(
                 "the L1 recipient {recipient} rejects ETH (a call paying it {} ETH reverts: {}): L1 could not pay this withdrawal, whose recipient cannot change afterwards",
-                format_units(amount, "ether").unwrap_or_else(|_| amount.to_string()),
+                format_amount(amount, 18),
                 payload.message
             )
         })
@@ -1079,12 +1079,7 @@ impl Client {
                     } else {
                         format!(
                             " and the {} ETH the transaction sends",
-                            format_units(value, "ether")
-                                .map(|ether| ether
-                                    .trim_end_matches('0')
-                                    .trim_end_matches('.')
-                                    .to_string())
-                                .unwrap_or_else(|_| value.to_string())
+                            format_amount(value, 18)
                         )
                     }
                 ))
@@ -1794,7 +1789,7 @@ fn parse_amount(text: &str, decimals: u8) -> eyre::Result<U256> {
 }
 
 /// `amount` base units in whole units of `decimals` decimals, without trailing zeros: `1.5`.
-fn format_amount(amount: U256, decimals: u8) -> String {
+pub(crate) fn format_amount(amount: U256, decimals: u8) -> String {
     let digits = amount.to_string();
     let decimals = usize::from(decimals);
     if decimals == 0 {

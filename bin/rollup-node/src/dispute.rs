@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use alloy_primitives::{Address, B256, U256, keccak256, utils::format_units};
+use alloy_primitives::{Address, B256, U256, keccak256};
 use alloy_provider::Provider;
 use alloy_sol_types::{SolCall, SolEvent};
 use eyre::{bail, eyre};
@@ -28,8 +28,7 @@ const PAGE: u64 = 100;
 
 /// `wei` in ether without trailing zeros.
 fn ether(wei: U256) -> String {
-    let text = format_units(wei, "ether").unwrap_or_default();
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
+    crate::client::format_amount(wei, 18)
 }
 
 /// The `DisputeGame` new games open in.
