@@ -641,6 +641,14 @@ pub(crate) async fn claim(args: ClaimArgs) -> eyre::Result<()> {
         );
         returned += proposal.bond;
     }
+    if count > MAX_CLAIM_SCAN {
+        out!(
+            "looked at the newest {MAX_CLAIM_SCAN} proposals (#{}..#{}); a final one of yours older than that returns its bond with `StateManager.returnBond(index)` (the StateManager is {})",
+            count - MAX_CLAIM_SCAN,
+            count - 1,
+            client.state_manager
+        );
+    }
     if !pending.is_empty() {
         pending.reverse();
         out!(
