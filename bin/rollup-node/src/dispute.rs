@@ -456,8 +456,10 @@ const MAX_GAME_SCAN: u64 = 256;
 /// `claimCredit` pays: a challenger's whose proposal another game or the guardian removed (its
 /// bond refunded), and either side's whose opponent ran out of time. The node's dispute roles
 /// resolve their own games at once; a game played from the command line would otherwise wait
-/// for someone else to resolve it. Prints those still running, and those lost on this account's
-/// clock.
+/// for someone else to resolve it. A game this account lost on its own clock is left to the
+/// winner, as the node's agent leaves it: resolving it for a defender that also challenged its
+/// own proposal would remove the proposal before its other games paid their bonds to it.
+/// Prints those still running, and those lost on this account's clock.
 async fn resolve_own_games(client: &Client, game: Address) -> eyre::Result<()> {
     let me = client.sender;
     let now = client.l1_time().await?;
@@ -465,6 +467,14 @@ async fn resolve_own_games(client: &Client, game: Address) -> eyre::Result<()> {
         .l1_view(game, IDisputeGame::gameCountCall {})
         .await?
         .to::<u64>();
+    if count > MAX_GAME_SCAN {
+        out!(
+            "looked at the newest {MAX_GAME_SCAN} dispute games (#{}..#{}) for games of yours to resolve",
+            count - MAX_GAME_SCAN,
+            count - 1
+        );
+    }
+    // Per proposal: its proposer, and whether it is removed (also by a resolve sent here).
     let mut proposals = std::collections::HashMap::new();
     for id in (count.saturating_sub(MAX_GAME_SCAN)..count).rev() {
         let g = client
@@ -490,65 +500,36 @@ async fn resolve_own_games(client: &Client, game: Address) -> eyre::Result<()> {
             .l1_view(game, IDisputeGame::deadlineCall { id: U256::from(id) })
             .await?
             .to::<u64>();
-        let side = if challenger { "challenger" } else { "proposer" };
-        // Who resolving it now would pay, if anyone.
-        let over = if removed {
-            Some((
+        let side = match (challenger, proposer == me) {
+            (true, true) => "challenger of your own proposal",
+            (true, false) => "challenger",
+            _ => "proposer",
+        };
+        let to_move_is_me = if g.proposerToMove {
+            proposer == me
+        } else {
+            challenger
+        };
+        let (resolve, why) = if removed {
+            (
                 challenger,
                 "its proposal was removed: the challenger's bond is refunded",
-            ))
+            )
+        } else if deadline <= now && to_move_is_me {
+            (
+                false,
+                "you ran out of time to move: the other side won it and resolves it",
+            )
         } else if deadline <= now {
-            if g.proposerToMove {
-                Some((
-                    challenger,
-                    "the proposer's clock ran out: the challenger wins",
-                ))
-            } else {
-                Some((
-                    proposer == me,
-                    "the challenger's clock ran out: the proposer wins",
-                ))
-            }
+            (true, "the other side ran out of time to move: you won it")
         } else {
-            None
-        };
-        match over {
-            Some((true, why)) => {
-                match client
-                    .send(
-                        false,
-                        game,
-                        IDisputeGame::resolveCall { id: U256::from(id) }.abi_encode(),
-                        U256::ZERO,
-                        "DisputeGame.resolve",
-                    )
-                    .await
-                {
-                    Ok(receipt) => {
-                        out!(
-                            "game #{id} on proposal #{} ({side}): {why}; resolved (L1 tx {})",
-                            g.proposal,
-                            receipt.transaction_hash
-                        );
-                    }
-                    // Someone may have resolved it since it was read: the next run sees it.
-                    Err(err) => out!(
-                        "game #{id} on proposal #{} ({side}): {why}, but resolving it failed: {err}",
-                        g.proposal
-                    ),
-                }
-            }
-            Some((false, why)) => out!(
-                "game #{id} on proposal #{} ({side}): {why}; nothing in it for you",
-                g.proposal
-            ),
-            None => out!(
+            out!(
                 "game #{id} on proposal #{} ({side}): in progress, {} to move by {}; {}",
                 g.proposal,
-                if g.proposerToMove {
-                    "the proposer"
+                if to_move_is_me {
+                    "you are"
                 } else {
-                    "the challenger"
+                    "the other side is"
                 },
                 utc(deadline),
                 if challenger {
@@ -559,6 +540,39 @@ async fn resolve_own_games(client: &Client, game: Address) -> eyre::Result<()> {
                 } else {
                     "your proposal's bond stays drawn until it ends".to_string()
                 }
+            );
+            continue;
+        };
+        if !resolve {
+            out!("game #{id} on proposal #{} ({side}): {why}", g.proposal);
+            continue;
+        }
+        match client
+            .send(
+                false,
+                game,
+                IDisputeGame::resolveCall { id: U256::from(id) }.abi_encode(),
+                U256::ZERO,
+                "DisputeGame.resolve",
+            )
+            .await
+        {
+            Ok(receipt) => {
+                out!(
+                    "game #{id} on proposal #{} ({side}): {why}; resolved (L1 tx {})",
+                    g.proposal,
+                    receipt.transaction_hash
+                );
+                // The proposer ran out of time: the challenger won and the proposal is
+                // removed, so its other games (read next) are over too.
+                if g.proposerToMove && !removed {
+                    proposals.insert(g.proposal, (proposer, true));
+                }
+            }
+            // Someone may have resolved it since it was read: the next run sees it.
+            Err(err) => out!(
+                "game #{id} on proposal #{} ({side}): {why}, but resolving it failed: {err:#}",
+                g.proposal
             ),
         }
     }
@@ -571,9 +585,12 @@ pub(crate) async fn claim(args: ClaimArgs) -> eyre::Result<()> {
     let me = client.sender;
     let mut collected = false;
 
-    // Games over in this account's favour first: resolving them turns them into credit.
+    // Games over in this account's favour first: resolving them turns them into credit. A
+    // failed read there leaves the rest of the claim to go on.
     let game = dispute_game(&client).await?;
-    resolve_own_games(&client, game).await?;
+    if let Err(err) = resolve_own_games(&client, game).await {
+        out!("could not look through the dispute games for games of yours to resolve: {err:#}");
+    }
 
     // Credit in the dispute game: won games, refunds.
     let credit = client
@@ -811,8 +828,9 @@ pub(crate) async fn disputes(mut args: DisputesArgs) -> eyre::Result<()> {
         "turn",
         "challenger"
     );
-    // Per proposal: whether it is removed, and who took its removal reward.
-    let mut removals: std::collections::HashMap<u64, (bool, Option<Address>)> =
+    // Per proposal: whether it is removed, the L1 block to search its logs from, and the
+    // transaction that removed it.
+    let mut removals: std::collections::HashMap<u64, (bool, u64, Option<B256>)> =
         std::collections::HashMap::new();
     let mut any_refunded = false;
     for id in games.saturating_sub(args.count)..games {
@@ -820,21 +838,31 @@ pub(crate) async fn disputes(mut args: DisputesArgs) -> eyre::Result<()> {
             .l1_view(game, IDisputeGame::gamesCall { id: U256::from(id) })
             .await?;
         let in_progress = g.status == 1;
-        let (removed, rewarded) = match removals.get(&g.proposal) {
+        let (removed, from_block, removal) = match removals.get(&g.proposal) {
             Some(known) => *known,
             None => {
                 let p = client.proposal(U256::from(g.proposal)).await?;
-                let rewarded = if p.removed {
-                    removal_recipient(&client, g.proposal, p.l1Block).await
+                let removal = if p.removed {
+                    removal_tx(&client, g.proposal, p.l1Block).await
                 } else {
                     None
                 };
-                *removals.entry(g.proposal).or_insert((p.removed, rewarded))
+                *removals
+                    .entry(g.proposal)
+                    .or_insert((p.removed, p.l1Block, removal))
             }
         };
         // A challenger whose game ended after another game (or the guardian) had removed the
-        // proposal got its bond back and no reward.
-        let status = if g.status == 3 && rewarded.is_some_and(|to| to != g.challenger) {
+        // proposal got its bond back and no reward: the removal was another transaction than
+        // this game's resolution.
+        let refunded = g.status == 3
+            && match removal {
+                Some(removal) => resolution_tx(&client, game, id, from_block)
+                    .await
+                    .is_some_and(|resolution| resolution != removal),
+                None => false,
+            };
+        let status = if refunded {
             any_refunded = true;
             "refunded"
         } else {
@@ -883,18 +911,38 @@ pub(crate) async fn disputes(mut args: DisputesArgs) -> eyre::Result<()> {
     Ok(())
 }
 
-/// Who took the reward of proposal `index`'s removal: the bond recipient of its
-/// `ProposalRemoved` log, searched from L1 block `from_block` (the proposal's, before which it
-/// could not be removed). `None` when the log cannot be read (an L1 endpoint that limits log
-/// ranges): `disputes` then prints the game's status as the contract records it.
-async fn removal_recipient(client: &Client, index: u64, from_block: u64) -> Option<Address> {
+/// The L1 transaction that removed proposal `index` (its `ProposalRemoved` log), searched from
+/// L1 block `from_block` (the proposal's, before which it could not be removed). `None` when
+/// the log cannot be read (an L1 endpoint that limits log ranges): `disputes` then prints the
+/// game's status as the contract records it.
+async fn removal_tx(client: &Client, index: u64, from_block: u64) -> Option<B256> {
     let filter = alloy_rpc_types_eth::Filter::new()
         .address(client.state_manager)
         .event_signature(IStateManager::ProposalRemoved::SIGNATURE_HASH)
         .topic1(U256::from(index))
         .from_block(from_block);
-    let logs = client.l1.get_logs(&filter).await.ok()?;
-    logs.iter()
-        .find_map(|log| IStateManager::ProposalRemoved::decode_log_data(log.data()).ok())
-        .map(|event| event.bondRecipient)
+    client
+        .l1
+        .get_logs(&filter)
+        .await
+        .ok()?
+        .first()?
+        .transaction_hash
+}
+
+/// The L1 transaction that resolved game `id` of `game` (its `GameResolved` log), searched
+/// from L1 block `from_block`; `None` when it cannot be read.
+async fn resolution_tx(client: &Client, game: Address, id: u64, from_block: u64) -> Option<B256> {
+    let filter = alloy_rpc_types_eth::Filter::new()
+        .address(game)
+        .event_signature(IDisputeGame::GameResolved::SIGNATURE_HASH)
+        .topic1(U256::from(id))
+        .from_block(from_block);
+    client
+        .l1
+        .get_logs(&filter)
+        .await
+        .ok()?
+        .first()?
+        .transaction_hash
 }
