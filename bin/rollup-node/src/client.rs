@@ -2541,10 +2541,18 @@ pub(crate) async fn status(args: WithdrawalTxArgs) -> eyre::Result<()> {
                         proof.proposalIndex
                     );
                 } else {
+                    let final_at = utc(proposal.timestamp + period);
+                    // As for this account's own proof: an open game holds finality back.
+                    let when = match client.open_games(proof.proposalIndex).await {
+                        Ok(0) => format!("final at {final_at}"),
+                        Ok(open) => format!(
+                            "CHALLENGED, {open} open game(s): final only once they end in its favour, and not before {final_at}"
+                        ),
+                        Err(_) => format!("final at {final_at} unless challenged"),
+                    };
                     out!(
-                        "  {prover}: against proposal #{} (final at {}) — `rollup-node finalize {tx} --prover {prover}{again}`",
-                        proof.proposalIndex,
-                        utc(proposal.timestamp + period)
+                        "  {prover}: against proposal #{} ({when}) — `rollup-node finalize {tx} --prover {prover}{again}`",
+                        proof.proposalIndex
                     );
                 }
             }
