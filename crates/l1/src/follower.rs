@@ -706,7 +706,9 @@ impl Progress {
                 blocks_per_sec = format!("{blocks_per_sec:.1}"),
                 "catching up with L1"
             );
-            *self = Self::default();
+            // The catch-up goes on: the next period starts here, without a second start line.
+            self.period = Some((to + 1, Instant::now()));
+            self.blocks = 0;
         }
     }
 }
@@ -728,8 +730,18 @@ mod tests {
         progress.start(110, 500, 490);
         assert_eq!(progress.period, Some((10, started)));
         progress.record(10, 109, 500, 490);
-        assert_eq!((progress.period, progress.blocks), (Some((10, started)), 100));
-        progress.record(110, 490, 500, 490);
+        assert_eq!(
+            (progress.period, progress.blocks),
+            (Some((10, started)), 100)
+        );
+        // A period's end reports and opens the next one: no new start line.
+        progress.period = Some((10, started - PROGRESS_INTERVAL));
+        progress.record(110, 209, 500, 490);
+        let (from, _) = progress.period.unwrap();
+        assert_eq!((from, progress.blocks), (210, 0));
+        progress.start(210, 500, 490);
+        assert_eq!(progress.period.unwrap().0, 210);
+        progress.record(210, 490, 500, 490);
         assert!(progress.period.is_none());
     }
 
