@@ -162,7 +162,7 @@ fn round_failure_hint(err: &str) -> &'static str {
     if err.contains("StateManager_L1BlockHashMismatch")
         || err.contains("StateManager_L1BlockHashUnavailable")
     {
-        " (L1's blockhash of the L1 block the proposal names is not the hash this node followed, or L1 no longer tells it: an L1 reorg since the node read it, or anvil after it reloaded its saved state, whose BLOCKHASH disagrees with its RPC for the blocks before; a later round names a newer L1 block)"
+        " (L1's blockhash of the L1 block the proposal names is not the hash this node followed, or L1 does not tell it (not yet: an L1 endpoint behind the one the node follows, a lagging load-balanced backend; no longer: older than 8 191 blocks, or 256 without the EIP-2935 history contract): an L1 reorg since the node read it, or anvil after it reloaded its saved state, whose BLOCKHASH disagrees with its RPC for the blocks before; the next rounds retry, and name a newer L1 block once the record is 128 L1 blocks old)"
     } else {
         ""
     }

@@ -443,9 +443,9 @@ fn a_backup_line_that_is_no_transaction_is_refused_and_the_rest_restored() {
             // Past the usual nonce window, as transactions of a removed block may be: the pool
             // held it, so it comes back.
             raw(&a, 70, FEE),
-            // The last line may lack its newline; a fee cap below the base fee is kept (the
-            // pool held it; it waits for the fee to fall).
-            raw(&b, 0, 1),
+            // The last line may lack its newline; a fee cap just below the next base fee is
+            // kept (the pool held it; it waits for the fee to fall).
+            raw(&b, 0, BASE_FEE - 1),
         ),
     )
     .unwrap();
