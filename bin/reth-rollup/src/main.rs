@@ -175,6 +175,10 @@ struct RollupArgs {
     /// Longest a heavy L2 request waits for a slot before it is answered "busy".
     #[arg(id = "rollup.rpc-heavy-queue-timeout", long = "rollup.rpc-heavy-queue-timeout", value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     rpc_heavy_queue_timeout: Duration,
+    /// How long an L2 HTTP connection may go without sending a whole request's headers (idle
+    /// between requests, or half sent) before it is closed; geth's keep-alive idle timeout.
+    #[arg(id = "rollup.rpc-http-idle-timeout", long = "rollup.rpc-http-idle-timeout", value_name = "DURATION", env = "ROLLUP_RPC_HTTP_IDLE_TIMEOUT", default_value = "120s", value_parser = parse_nonzero_duration)]
+    rpc_http_idle_timeout: Duration,
     /// Most `eth_subscribe` subscriptions one L2 WebSocket connection may hold; one more is
     /// refused (-32006).
     #[arg(id = "rollup.rpc-max-subscriptions-per-connection", long = "rollup.rpc-max-subscriptions-per-connection", value_name = "N", env = "ROLLUP_RPC_MAX_SUBSCRIPTIONS_PER_CONNECTION", default_value_t = rollup_rpc::DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION, value_parser = clap::value_parser!(u32).range(1..))]
@@ -446,6 +450,7 @@ impl RollupArgs {
             evm_timeout: self.rpc_evm_timeout,
             max_heavy_requests: self.rpc_max_heavy_requests,
             heavy_queue_timeout: self.rpc_heavy_queue_timeout,
+            http_idle_timeout: self.rpc_http_idle_timeout,
             max_subscriptions_per_connection: self.rpc_max_subscriptions_per_connection,
             max_filters: self.rpc_max_filters,
             max_connections: self.rpc_max_connections,
@@ -703,6 +708,7 @@ where
     .await
     // The cause in the message itself: reth prints an ExEx's error without its chain.
     .map_err(|err| {
+        cancel.cancel();
         eyre::eyre!(
             "cannot serve the L2 JSON-RPC on {}: {err} (set --rollup.rpc-addr)",
             args.rpc_addr
@@ -727,7 +733,11 @@ where
     // From here on every way out stops the L2 RPC server before the pool is saved.
     let result = match announced {
         Ok(()) => run_exex(ctx, node, services, beacon, cancel).await,
-        Err(err) => Err(err),
+        Err(err) => {
+            // The roles' tasks stop with the rollup, not only with reth's shutdown.
+            cancel.cancel();
+            Err(err)
+        }
     };
     let _ = l2_rpc.stop();
     l2_rpc.stopped().await;

@@ -572,6 +572,12 @@ pub(crate) struct RunArgs {
     /// Longest a heavy request waits for a slot before it is answered "server busy" (-32005).
     #[arg(long, env = "ROLLUP_RPC_HEAVY_QUEUE_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
     pub(crate) rpc_heavy_queue_timeout: Duration,
+    /// How long an HTTP connection may go without sending a whole request's headers (idle
+    /// between requests, or a request half sent) before it is closed: geth's keep-alive idle
+    /// timeout, above the 90 s client pools (reqwest's, Go's) keep idle connections. Lower it
+    /// to free connection slots sooner when idle clients crowd --rpc-max-connections.
+    #[arg(long, env = "ROLLUP_RPC_HTTP_IDLE_TIMEOUT", default_value = "120s", value_parser = parse_nonzero_duration)]
+    pub(crate) rpc_http_idle_timeout: Duration,
     /// Most `eth_subscribe` subscriptions one WebSocket connection may hold; one more is
     /// refused (-32006).
     #[arg(long, env = "ROLLUP_RPC_MAX_SUBSCRIPTIONS_PER_CONNECTION", default_value_t = rollup_rpc::DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION, value_parser = clap::value_parser!(u32).range(1..))]
@@ -1456,6 +1462,10 @@ mod tests {
             defaults.rpc_heavy_queue_timeout,
             rollup_rpc::DEFAULT_HEAVY_QUEUE_TIMEOUT
         );
+        assert_eq!(
+            defaults.rpc_http_idle_timeout,
+            rollup_rpc::DEFAULT_HTTP_IDLE_TIMEOUT
+        );
 
         let set = run_args(&[
             "--rpc-gascap",
@@ -1466,12 +1476,15 @@ mod tests {
             "32",
             "--rpc-heavy-queue-timeout",
             "1s",
+            "--rpc-http-idle-timeout",
+            "30s",
         ])
         .unwrap();
         assert_eq!(set.rpc_gascap, 1_000_000);
         assert_eq!(set.rpc_evm_timeout, Duration::from_millis(500));
         assert_eq!(set.rpc_max_heavy_requests, 32);
         assert_eq!(set.rpc_heavy_queue_timeout, Duration::from_secs(1));
+        assert_eq!(set.rpc_http_idle_timeout, Duration::from_secs(30));
 
         let live = run_args(&[
             "--rpc-max-subscriptions-per-connection",

@@ -362,7 +362,7 @@ pub(crate) async fn run_node(
             max_filters: args.rpc_max_filters,
             live_feed_logs: rollup_rpc::LIVE_FEED_LOGS,
             cors_domains: args.rpc_cors_domain.clone(),
-            http_idle_timeout: rollup_rpc::DEFAULT_HTTP_IDLE_TIMEOUT,
+            http_idle_timeout: args.rpc_http_idle_timeout,
         },
         services.rpc_context(&config, &store, heads),
     )
