@@ -843,7 +843,14 @@ pub(crate) async fn disputes(mut args: DisputesArgs) -> eyre::Result<()> {
             None => {
                 let p = client.proposal(U256::from(g.proposal)).await?;
                 let removal = if p.removed {
-                    removal_tx(&client, g.proposal, p.l1Block).await
+                    first_log_tx(
+                        &client,
+                        client.state_manager,
+                        IStateManager::ProposalRemoved::SIGNATURE_HASH,
+                        g.proposal,
+                        p.l1Block,
+                    )
+                    .await
                 } else {
                     None
                 };
@@ -857,9 +864,15 @@ pub(crate) async fn disputes(mut args: DisputesArgs) -> eyre::Result<()> {
         // this game's resolution.
         let refunded = g.status == 3
             && match removal {
-                Some(removal) => resolution_tx(&client, game, id, from_block)
-                    .await
-                    .is_some_and(|resolution| resolution != removal),
+                Some(removal) => first_log_tx(
+                    &client,
+                    game,
+                    IDisputeGame::GameResolved::SIGNATURE_HASH,
+                    id,
+                    from_block,
+                )
+                .await
+                .is_some_and(|resolution| resolution != removal),
                 None => false,
             };
         let status = if refunded {
@@ -911,32 +924,22 @@ pub(crate) async fn disputes(mut args: DisputesArgs) -> eyre::Result<()> {
     Ok(())
 }
 
-/// The L1 transaction that removed proposal `index` (its `ProposalRemoved` log), searched from
-/// L1 block `from_block` (the proposal's, before which it could not be removed). `None` when
-/// the log cannot be read (an L1 endpoint that limits log ranges): `disputes` then prints the
-/// game's status as the contract records it.
-async fn removal_tx(client: &Client, index: u64, from_block: u64) -> Option<B256> {
+/// The L1 transaction of the first log of `event` from `contract` whose first indexed topic is
+/// `key`, searched from L1 block `from_block`: the removal of a proposal (`ProposalRemoved`,
+/// from the proposal's own L1 block, before which it could not be removed), the resolution of a
+/// game (`GameResolved`). `None` when the log cannot be read (an L1 endpoint that limits log
+/// ranges): `disputes` then prints the game's status as the contract records it.
+async fn first_log_tx(
+    client: &Client,
+    contract: Address,
+    event: B256,
+    key: u64,
+    from_block: u64,
+) -> Option<B256> {
     let filter = alloy_rpc_types_eth::Filter::new()
-        .address(client.state_manager)
-        .event_signature(IStateManager::ProposalRemoved::SIGNATURE_HASH)
-        .topic1(U256::from(index))
-        .from_block(from_block);
-    client
-        .l1
-        .get_logs(&filter)
-        .await
-        .ok()?
-        .first()?
-        .transaction_hash
-}
-
-/// The L1 transaction that resolved game `id` of `game` (its `GameResolved` log), searched
-/// from L1 block `from_block`; `None` when it cannot be read.
-async fn resolution_tx(client: &Client, game: Address, id: u64, from_block: u64) -> Option<B256> {
-    let filter = alloy_rpc_types_eth::Filter::new()
-        .address(game)
-        .event_signature(IDisputeGame::GameResolved::SIGNATURE_HASH)
-        .topic1(U256::from(id))
+        .address(contract)
+        .event_signature(event)
+        .topic1(U256::from(key))
         .from_block(from_block);
     client
         .l1
