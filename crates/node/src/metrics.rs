@@ -14,6 +14,7 @@ pub const COUNTERS: &[&str] = &[
     "rollup_batcher_forced_total",
     "rollup_batcher_l1_blob_gas_total",
     "rollup_batcher_l1_gas_total",
+    "rollup_batcher_nonces_taken_total",
     "rollup_deposit_nonce_gaps_total",
     "rollup_deposits_skipped_total",
     "rollup_deposits_total",

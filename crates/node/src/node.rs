@@ -667,6 +667,9 @@ impl RollupNode {
                             "committed L1 block replaces a stored one; unwinding to its parent first"
                         );
                         self.unwind_l1_from(block.number, outcome)?;
+                        // An L1 reorg applied all the same (a host that resumed on another
+                        // fork, reth after a kill -9): counted as `revert` counts it.
+                        metrics::counter!("rollup_l1_reverts_total").increment(1);
                     }
                 }
             }
