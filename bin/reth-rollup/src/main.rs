@@ -102,7 +102,8 @@ struct RollupArgs {
         long = "rollup.config",
         value_name = "FILE",
         env = "ROLLUP_CONFIG",
-        required_unless_present = "rollup.dev"
+        required_unless_present = "rollup.dev",
+        conflicts_with = "rollup.dev"
     )]
     config: Option<PathBuf>,
     /// Where the rollup keeps its data; its MDBX database is `<dir>/db`.
@@ -127,7 +128,8 @@ struct RollupArgs {
         id = "rollup.dev-l2-chain-id",
         long = "rollup.dev-l2-chain-id",
         value_name = "ID",
-        requires = "rollup.dev"
+        requires = "rollup.dev",
+        value_parser = clap::value_parser!(u64).range(1..)
     )]
     dev_l2_chain_id: Option<u64>,
     /// Address of the L2 JSON-RPC server (`eth_*`, `net_*`, `web3_*`, `rollup_*`; HTTP and
@@ -375,7 +377,7 @@ impl RollupArgs {
                 beacon_url: self.l1_beacon_url.clone(),
             });
         }
-        Ok(Roles::from_flags(
+        let roles = Roles::from_flags(
             self.sequencer,
             self.batcher_key.as_deref(),
             "--rollup.batcher-key",
@@ -383,7 +385,10 @@ impl RollupArgs {
             "--rollup.proposer-key",
         )?
         .with_challenger_key(self.challenger_key.as_deref(), "--rollup.challenger-key")?
-        .with_beacon_url(self.l1_beacon_url.as_deref()))
+        .with_beacon_url(self.l1_beacon_url.as_deref());
+        // Before reth starts: found in the ExEx, it crashed it with reth's RPC already up.
+        roles.check_distinct_keys()?;
+        Ok(roles)
     }
 
     /// Where the batcher puts batches, with `auto` resolved by whether reth's chain takes blob
@@ -513,6 +518,13 @@ fn main() -> eyre::Result<()> {
         std::fs::create_dir_all(&datadir)
             .wrap_err_with(|| format!("cannot create the rollup datadir {}", datadir.display()))?;
         let l1_chain_id = builder.config().chain.chain.id();
+        // Before reth starts and before the devnet deploys anything to L1.
+        if let Some(l2_chain_id) = args.dev_l2_chain_id {
+            eyre::ensure!(
+                l2_chain_id != l1_chain_id,
+                "--rollup.dev-l2-chain-id {l2_chain_id} is the L1's own chain id (reth's --chain): the L2 needs another, or its transactions could be replayed on L1"
+            );
+        }
         let config_path = match (&args.config, args.dev) {
             (Some(path), _) => Some(path.clone()),
             (None, true) => Some(datadir.join(devnet::ROLLUP_CONFIG_FILE)).filter(|p| p.exists()),
@@ -1243,6 +1255,52 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(dev.dev_l2_chain_id, Some(7));
+        // Refused at parsing, before reth starts or anything is deployed: a zero chain id, and
+        // a config beside --rollup.dev (which writes its own, and would overwrite the file).
+        let zero = parse(&[
+            "reth-rollup",
+            "node",
+            "--dev",
+            "--rollup.dev",
+            "--rollup.dev-l2-chain-id",
+            "0",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(zero.contains("--rollup.dev-l2-chain-id"), "{zero}");
+        let both = parse(&[
+            "reth-rollup",
+            "node",
+            "--dev",
+            "--rollup.dev",
+            "--rollup.config",
+            "rollup.json",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            both.contains("--rollup.config") && both.contains("--rollup.dev"),
+            "{both}"
+        );
+    }
+
+    /// Two roles on one account are refused with the flags, before reth starts.
+    #[test]
+    fn one_key_for_two_roles_is_refused_before_reth_starts() {
+        let key = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
+        let args = parse(&[
+            "reth-rollup",
+            "node",
+            "--rollup.config",
+            "rollup.json",
+            "--rollup.proposer-key",
+            key,
+            "--rollup.challenger-key",
+            key,
+        ])
+        .unwrap();
+        let err = args.roles().unwrap_err().to_string();
+        assert!(err.contains("are the same L1 account"), "{err}");
     }
 
     #[test]
