@@ -124,8 +124,8 @@ pub const DEFAULT_EVM_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_HEAVY_QUEUE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default time an HTTP connection may go without sending a whole request's headers before it
 /// is closed: geth's idle timeout for keep-alive connections (120 s), longer than the 90 s
-/// client pools keep idle connections for (reqwest's, so alloy's and cast's; Go's), so a client
-/// never sends on a connection the server is closing at that moment.
+/// reqwest's pool (so alloy's and cast's) and Go's keep idle connections for, so those clients
+/// never send on a connection the server is closing at that moment.
 pub const DEFAULT_HTTP_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Default number of heavy requests run at once: twice the CPU cores (at least 4). They are
