@@ -8,10 +8,7 @@ use rollup_service::{
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use alloy_primitives::{Address, B256};
-use clap::{
-    ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum,
-    parser::ValueSource,
-};
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use rollup_primitives::{MAX_DEPOSIT_GAS, MIN_ERC20_DEPOSIT_GAS, MIN_ETH_DEPOSIT_GAS};
 
 /// An optimistic rollup node: derives the L2 chain from L1 (deposits and batches), executes it
@@ -768,28 +765,8 @@ impl Cli {
     }
 }
 
-/// Role flags typed for a role the node does not run, each with the switch it needs.
-type UnusedFlags = Vec<(String, &'static str)>;
-
-/// Which role each role-only flag of `rollup-node node` tunes, by its long name (a `txpool.`
-/// prefix: every pool flag), and that role's switch.
-const ROLE_FLAGS: &[(&str, &str)] = &[
-    ("block-time", "--sequencer"),
-    ("sequencer-l1-bytes-per-block", "--sequencer"),
-    ("txpool.", "--sequencer"),
-    ("batcher-interval", "--batcher-key"),
-    ("batcher-max-delay", "--batcher-key"),
-    ("batcher-window-margin", "--batcher-key"),
-    ("batcher-data", "--batcher-key"),
-    ("batcher-max-in-flight", "--batcher-key"),
-    ("proposal-interval", "--proposer-key"),
-    ("proposer-head", "--proposer-key"),
-    ("dispute-interval", "--proposer-key or --challenger-key"),
-    (
-        "l1-resubmit-after",
-        "--batcher-key, --proposer-key or --challenger-key",
-    ),
-];
+/// Role flags typed for a role the node does not run, each with the switches it needs.
+type UnusedFlags = Vec<(String, String)>;
 
 impl Cli {
     /// Parses the command line, and the flags typed on it that tune a role `rollup-node node`
@@ -798,7 +775,10 @@ impl Cli {
     pub(crate) fn parse_with_unused() -> (Self, UnusedFlags) {
         let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
         Self::try_parse_with_unused(args.clone()).unwrap_or_else(|err| {
-            naming_the_environment(err, &args, |name| std::env::var_os(name).is_some()).exit()
+            rollup_service::cli::naming_the_environment(err, &Self::command(), &args, |name| {
+                std::env::var_os(name).is_some()
+            })
+            .exit()
         })
     }
 
@@ -816,111 +796,45 @@ impl Cli {
     }
 }
 
-/// `err` with a tip naming the environment variable its bad value came from, where the flag
-/// it names was not typed on the command line `args` and its variable is set (`is_set`):
-/// clap's message names only the flag, and an operator who set `ROLLUP_L1_CONFIRMATIONS=abc`
-/// in a unit file looked for `--l1-confirmations` in vain.
-fn naming_the_environment(
-    mut err: clap::Error,
-    args: &[std::ffi::OsString],
-    is_set: impl Fn(&str) -> bool,
-) -> clap::Error {
-    use clap::error::{ContextKind, ContextValue};
-    let Some(ContextValue::String(invalid)) = err.get(ContextKind::InvalidArg) else {
-        return err;
-    };
-    // `--l1-confirmations <L1_CONFIRMATIONS>`: the flag's long name.
-    let Some(long) = invalid
-        .strip_prefix("--")
-        .and_then(|rest| rest.split([' ', '=']).next())
-        .map(str::to_owned)
-    else {
-        return err;
-    };
-    // The subcommands typed (`node`), whose flags come before the root's global ones: two
-    // subcommands may give one flag name different variables (`--l1-rpc-url`).
-    let command = Cli::command();
-    let mut path = vec![&command];
-    for typed in args.iter().skip(1).filter_map(|typed| typed.to_str()) {
-        let current = *path.last().expect("the root");
-        if let Some(sub) = current.find_subcommand(typed) {
-            path.push(sub);
-        }
-    }
-    let arg = path.iter().rev().find_map(|command| {
-        command
-            .get_arguments()
-            .find(|arg| arg.get_long() == Some(long.as_str()))
-    });
-    let Some(variable) = arg
-        .and_then(|arg| arg.get_env())
-        .and_then(|variable| variable.to_str())
-    else {
-        return err;
-    };
-    let typed = args.iter().any(|typed| {
-        typed.to_str().is_some_and(|typed| {
-            typed
-                .strip_prefix("--")
-                .and_then(|typed| typed.strip_prefix(long.as_str()))
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('='))
-        })
-    });
-    if typed || !is_set(variable) {
-        return err;
-    }
-    let tip = format!("the value came from the environment variable {variable}; fix or unset it");
-    let mut tips = match err.get(ContextKind::Suggested) {
-        Some(ContextValue::StyledStrs(tips)) => tips.clone(),
-        _ => Vec::new(),
-    };
-    tips.push(tip.into());
-    err.insert(ContextKind::Suggested, ContextValue::StyledStrs(tips));
-    err
-}
-
 impl NodeArgs {
     /// The role flags given on the command line for roles this node does not run.
     fn unused_role_flags(&self, matches: &ArgMatches) -> UnusedFlags {
-        let runs = |switch: &str| match switch {
-            "--sequencer" => self.sequencer,
-            "--batcher-key" => self.batcher_key.is_some(),
-            "--proposer-key" => self.proposer_key.is_some(),
-            "--proposer-key or --challenger-key" => {
-                self.proposer_key.is_some() || self.challenger_key.is_some()
-            }
-            _ => {
+        use rollup_service::cli::RoleSwitch;
+        let runs = |role: RoleSwitch| match role {
+            RoleSwitch::Sequencer => self.sequencer,
+            RoleSwitch::Batcher => self.batcher_key.is_some(),
+            RoleSwitch::Proposer => self.proposer_key.is_some(),
+            RoleSwitch::Dispute => self.proposer_key.is_some() || self.challenger_key.is_some(),
+            RoleSwitch::L1Sender => {
                 self.batcher_key.is_some()
                     || self.proposer_key.is_some()
                     || self.challenger_key.is_some()
             }
         };
-        let mut unused = Vec::new();
-        for arg in Cli::command()
-            .find_subcommand("node")
+        let command = Cli::command();
+        let Some(node) = command.find_subcommand("node") else {
+            return Vec::new();
+        };
+        rollup_service::cli::typed_role_flags(node, matches, "")
             .into_iter()
-            .flat_map(|node| node.get_arguments().cloned().collect::<Vec<_>>())
-        {
-            let Some(long) = arg.get_long() else { continue };
-            let Some(&(_, switch)) = ROLE_FLAGS
-                .iter()
-                .find(|(flag, _)| long == *flag || (flag.ends_with('.') && long.starts_with(flag)))
-            else {
-                continue;
-            };
-            if matches.value_source(arg.get_id().as_str()) == Some(ValueSource::CommandLine)
-                && !runs(switch)
-            {
-                unused.push((format!("--{long}"), switch));
-            }
-        }
-        unused
+            .filter(|(_, role)| !runs(*role))
+            .map(|(flag, role)| (flag, role.flags("")))
+            .collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The shared helper, with this binary's commands.
+    fn naming_the_environment(
+        err: clap::Error,
+        args: &[std::ffi::OsString],
+        is_set: impl Fn(&str) -> bool,
+    ) -> clap::Error {
+        rollup_service::cli::naming_the_environment(err, &Cli::command(), args, is_set)
+    }
 
     /// A bad value from the environment names its variable; one typed on the command line, or
     /// an error about no flag's value, is left as clap words it.
@@ -998,9 +912,9 @@ mod tests {
                 "1m",
             ]),
             vec![
-                ("--block-time".to_string(), "--sequencer"),
-                ("--proposal-interval".to_string(), "--proposer-key"),
-                ("--txpool.pending-max-count".to_string(), "--sequencer"),
+                ("--block-time".to_string(), "--sequencer".to_string()),
+                ("--proposal-interval".to_string(), "--proposer-key".to_string()),
+                ("--txpool.pending-max-count".to_string(), "--sequencer".to_string()),
             ]
         );
         // With their roles, and for defaults, nothing.
@@ -1029,7 +943,7 @@ mod tests {
         );
         assert_eq!(
             node(&["--challenger-key", key, "--batcher-data", "calldata"]),
-            vec![("--batcher-data".to_string(), "--batcher-key")]
+            vec![("--batcher-data".to_string(), "--batcher-key".to_string())]
         );
     }
 

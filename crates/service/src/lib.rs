@@ -18,6 +18,7 @@
 //!   unsaved (the host gave up on an error) writes it then.
 
 pub mod check;
+pub mod cli;
 pub mod deploy;
 pub mod devnet;
 
