@@ -34,7 +34,6 @@ use std::{
     time::Duration,
 };
 
-use clap::Parser;
 use eyre::WrapErr;
 use futures_util::TryStreamExt;
 use reth_ethereum::{
@@ -56,8 +55,8 @@ use rollup_node_core::{L1Finalized, RollupNode};
 use rollup_primitives::{BlockNumHash, RollupConfig};
 use rollup_rpc::{RpcContext, RpcServerConfig};
 use rollup_service::{
-    DataPath, L1Link, ProposalHead, RoleSettings, Roles, Services, devnet, parse_duration,
-    parse_http_url, parse_nonzero_duration, parse_proposal_head,
+    DataPath, L1Link, ProposalHead, RoleSettings, Roles, Services, cli::RoleSwitch, devnet,
+    parse_duration, parse_http_url, parse_nonzero_duration, parse_proposal_head,
 };
 use rollup_storage::Store;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -364,6 +363,32 @@ rollup_sequencer::txpool_args!(
 );
 
 impl RollupArgs {
+    /// Of the role-only flags `typed`, those whose role this node does not run, each with the
+    /// flags that would run it.
+    fn unused_role_flags(&self, typed: &[(String, RoleSwitch)]) -> Vec<(String, String)> {
+        let runs = |role: RoleSwitch| {
+            self.dev
+                || match role {
+                    RoleSwitch::Sequencer => self.sequencer,
+                    RoleSwitch::Batcher => self.batcher_key.is_some(),
+                    RoleSwitch::Proposer => self.proposer_key.is_some(),
+                    RoleSwitch::Dispute => {
+                        self.proposer_key.is_some() || self.challenger_key.is_some()
+                    }
+                    RoleSwitch::L1Sender => {
+                        self.batcher_key.is_some()
+                            || self.proposer_key.is_some()
+                            || self.challenger_key.is_some()
+                    }
+                }
+        };
+        typed
+            .iter()
+            .filter(|(_, role)| !runs(*role))
+            .map(|(flag, role)| (flag.clone(), role.flags("rollup.")))
+            .collect()
+    }
+
     fn roles(&self) -> eyre::Result<Roles> {
         if self.dev {
             // Every role of `rollup-node devnet`, with the dev accounts `devnet.json` names
@@ -493,9 +518,43 @@ impl Core {
     }
 }
 
+/// reth's command line with the rollup's flags on `node`.
+type RethRollupCli = Cli<EthereumChainSpecParser, RollupArgs>;
+
+/// Parses `args` as reth does, and returns with them the role-only flags typed on `node`'s
+/// command line (a warning names those whose role does not run, once logging is up).
+fn parse_from(
+    args: &[std::ffi::OsString],
+) -> Result<(RethRollupCli, Vec<(String, RoleSwitch)>), clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let command = RethRollupCli::command();
+    let matches = command.clone().try_get_matches_from(args)?;
+    let cli = RethRollupCli::from_arg_matches(&matches)
+        .map_err(|err| err.format(&mut RethRollupCli::command()))?;
+    let typed = match (command.find_subcommand("node"), matches.subcommand()) {
+        (Some(node), Some(("node", node_matches))) => {
+            rollup_service::cli::typed_role_flags(node, node_matches, "rollup.")
+        }
+        _ => Vec::new(),
+    };
+    Ok((cli, typed))
+}
+
 fn main() -> eyre::Result<()> {
     reth_cli_util::sigsegv_handler::install();
-    Cli::<EthereumChainSpecParser, RollupArgs>::parse().run(async move |builder, args| {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let (cli, typed) = parse_from(&args).unwrap_or_else(|err| {
+        // A bad value from the environment names its variable, as rollup-node's do.
+        use clap::CommandFactory;
+        rollup_service::cli::naming_the_environment(err, &RethRollupCli::command(), &args, |name| {
+            std::env::var_os(name).is_some()
+        })
+        .exit()
+    });
+    cli.run(async move |builder, args| {
+        for (flag, switch) in args.unused_role_flags(&typed) {
+            warn!(target: "rollup::exex", "{flag} tunes a role this node does not run: it has no effect without {switch}");
+        }
         // A key that does not parse stops the command here, before reth starts.
         let roles = args.roles()?;
         // So does a taken L2 RPC address: found only once the ExEx runs, it would crash the
@@ -958,9 +1017,9 @@ mod tests {
     use rollup_primitives::{ContractAddresses, L2Genesis};
     use rollup_sequencer::PoolConfig;
 
-    use super::*;
+    use clap::Parser;
 
-    type RethRollupCli = Cli<EthereumChainSpecParser, RollupArgs>;
+    use super::*;
 
     fn parse(args: &[&str]) -> Result<RollupArgs, clap::Error> {
         let mut cli = RethRollupCli::try_parse_from(args.iter().copied())?;
@@ -1282,6 +1341,78 @@ mod tests {
             both.contains("--rollup.config") && both.contains("--rollup.dev"),
             "{both}"
         );
+    }
+
+    /// A replica's flags for roles it does not run are named (they did nothing in silence), as
+    /// rollup-node names them; with the role, or on a --rollup.dev devnet, nothing.
+    #[test]
+    fn role_flags_without_their_role_are_named() {
+        let unused = |extra: &[&str]| {
+            let line: Vec<std::ffi::OsString> =
+                ["reth-rollup", "node", "--rollup.config", "rollup.json"]
+                    .iter()
+                    .chain(extra)
+                    .map(Into::into)
+                    .collect();
+            let (mut cli, typed) = parse_from(&line).unwrap();
+            let args = cli.as_node_command_mut().unwrap().ext.clone();
+            args.unused_role_flags(&typed)
+        };
+        assert_eq!(
+            unused(&[
+                "--rollup.block-time",
+                "2s",
+                "--rollup.txpool.pricebump",
+                "20",
+                "--rollup.proposal-interval",
+                "5s",
+                "--rollup.rpc-gascap",
+                "1000000",
+            ]),
+            vec![
+                (
+                    "--rollup.block-time".to_string(),
+                    "--rollup.sequencer".to_string()
+                ),
+                (
+                    "--rollup.proposal-interval".to_string(),
+                    "--rollup.proposer-key".to_string()
+                ),
+                (
+                    "--rollup.txpool.pricebump".to_string(),
+                    "--rollup.sequencer".to_string()
+                ),
+            ]
+        );
+        assert!(unused(&["--rollup.sequencer", "--rollup.block-time", "2s"]).is_empty());
+        assert!(unused(&[]).is_empty());
+    }
+
+    /// A bad value from the environment names its variable, as rollup-node's do.
+    #[test]
+    fn a_bad_value_from_the_environment_names_its_variable() {
+        use clap::CommandFactory;
+        let line: Vec<std::ffi::OsString> = ["reth-rollup", "node", "--dev", "--rollup.dev"]
+            .iter()
+            .map(Into::into)
+            .collect();
+        // The error clap gives the value, as if it came from the variable (set here only for
+        // the helper: setting it in the process would reach the other tests' parsing).
+        let err = RethRollupCli::command()
+            .try_get_matches_from(
+                line.iter()
+                    .cloned()
+                    .chain(["--rollup.batcher-data".into(), "foo".into()]),
+            )
+            .unwrap_err();
+        let err = rollup_service::cli::naming_the_environment(
+            err,
+            &RethRollupCli::command(),
+            &line,
+            |name| name == "ROLLUP_BATCHER_DATA",
+        )
+        .to_string();
+        assert!(err.contains("ROLLUP_BATCHER_DATA"), "{err}");
     }
 
     /// Two roles on one account are refused with the flags, before reth starts.
