@@ -913,8 +913,14 @@ mod tests {
             ]),
             vec![
                 ("--block-time".to_string(), "--sequencer".to_string()),
-                ("--proposal-interval".to_string(), "--proposer-key".to_string()),
-                ("--txpool.pending-max-count".to_string(), "--sequencer".to_string()),
+                (
+                    "--proposal-interval".to_string(),
+                    "--proposer-key".to_string()
+                ),
+                (
+                    "--txpool.pending-max-count".to_string(),
+                    "--sequencer".to_string()
+                ),
             ]
         );
         // With their roles, and for defaults, nothing.
