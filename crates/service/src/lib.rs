@@ -588,17 +588,31 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let value: u64 = number
         .parse()
         .map_err(|_| format!("{text:?} is not a duration like 500ms or 2s"))?;
-    match unit {
-        "ms" => Ok(Duration::from_millis(value)),
-        "s" => Ok(Duration::from_secs(value)),
-        "m" => Ok(Duration::from_secs(value.saturating_mul(60))),
-        "h" => Ok(Duration::from_secs(value.saturating_mul(3_600))),
-        "d" => Ok(Duration::from_secs(value.saturating_mul(86_400))),
-        _ => Err(format!(
-            "unknown unit {unit:?} in {text:?}: use ms, s, m, h or d"
-        )),
+    let duration = match unit {
+        "ms" => Duration::from_millis(value),
+        "s" => Duration::from_secs(value),
+        "m" => Duration::from_secs(value.saturating_mul(60)),
+        "h" => Duration::from_secs(value.saturating_mul(3_600)),
+        "d" => Duration::from_secs(value.saturating_mul(86_400)),
+        _ => {
+            return Err(format!(
+                "unknown unit {unit:?} in {text:?}: use ms, s, m, h or d"
+            ));
+        }
+    };
+    // No setting wants more, and a far larger one overflowed the clock arithmetic it feeds
+    // (`Instant::now() + timeout` panicked on every `eth_call` after `--rpc-evm-timeout
+    // 99999999999999d`).
+    if duration > MAX_DURATION {
+        return Err(format!(
+            "{text:?} is longer than any setting takes: at most 365d"
+        ));
     }
+    Ok(duration)
 }
+
+/// The longest duration [`parse_duration`] accepts: a year.
+pub const MAX_DURATION: Duration = Duration::from_secs(365 * 86_400);
 
 /// A duration that must not be zero (a zero time limit would refuse every call).
 pub fn parse_nonzero_duration(text: &str) -> Result<Duration, String> {
@@ -851,6 +865,12 @@ mod tests {
         assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7_200));
         assert_eq!(parse_duration("7d").unwrap(), Duration::from_secs(604_800));
         assert!(parse_duration("2w").is_err());
+        assert_eq!(parse_duration("365d").unwrap(), MAX_DURATION);
+        assert!(
+            parse_duration("366d").unwrap_err().contains("at most 365d"),
+            "a duration the clock arithmetic could overflow on is refused"
+        );
+        assert!(parse_duration("99999999999999999d").is_err());
         assert!(parse_duration("fast").is_err());
         assert!(parse_nonzero_duration("0s").is_err());
     }
