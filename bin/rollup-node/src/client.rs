@@ -1456,7 +1456,8 @@ impl Client {
                     .block(block)
                     .await
                     .map_err(|err| explain("reading the L2 token balance", &err))?;
-                Ok(IERC20::balanceOfCall::abi_decode_returns(&out)?)
+                rollup_primitives::decode_returns::<IERC20::balanceOfCall>(l2_token, &out)
+                    .map_err(|reason| eyre::eyre!(reason))
             }
         }
     }
@@ -1541,8 +1542,13 @@ impl Client {
         // only a provisional timestamp there, and "final at" would be off by a block or two.
         match self.l1.call(tx).block(BlockId::latest()).await {
             Ok(out) => {
-                let latest = IStateManager::latestProposalCall::abi_decode_returns(&out)?;
-                Ok(Some((latest.index.to::<u64>(), latest.proposal)))
+                let latest =
+                    rollup_primitives::decode_returns::<IStateManager::latestProposalCall>(
+                        self.state_manager,
+                        &out,
+                    )
+                    .map_err(|reason| eyre::eyre!(reason))?;
+                Ok(Some((latest.index.saturating_to::<u64>(), latest.proposal)))
             }
             Err(err) => {
                 let data = err.as_error_resp().and_then(|p| p.as_revert_data());
@@ -1697,7 +1703,7 @@ impl Client {
         Ok(self
             .l1_view(self.state_manager, IStateManager::challengePeriodCall {})
             .await?
-            .to::<u64>())
+            .saturating_to::<u64>())
     }
 
     /// Games still open on proposal `index`: it is not final while any is.
@@ -2488,7 +2494,7 @@ pub(crate) async fn status(args: WithdrawalTxArgs) -> eyre::Result<()> {
     // Whether this account's own proof is against a live proposal, and if so whether it is final.
     let mut own_finality = None;
     if own.provenAt != 0 {
-        let index = own.proposalIndex.to::<u64>();
+        let index = own.proposalIndex.saturating_to::<u64>();
         let proposal = client.proposal(own.proposalIndex).await?;
         out!(
             "proven: yes, by this account ({me}), against proposal #{index} (L2 block {}) at {}",
@@ -3164,7 +3170,7 @@ async fn view<C: SolCall>(
         .block(BlockId::latest())
         .await
         .map_err(|err| explain(C::SIGNATURE, &err))?;
-    C::abi_decode_returns(&out).wrap_err_with(|| format!("decoding {}", C::SIGNATURE))
+    rollup_primitives::decode_returns::<C>(to, &out).map_err(|reason| eyre::eyre!(reason))
 }
 
 #[cfg(test)]

@@ -373,7 +373,7 @@ pub(crate) async fn challenge(args: ChallengeArgs) -> eyre::Result<()> {
         let count = client
             .l1_view(game, IDisputeGame::gameCountCall {})
             .await?
-            .to::<u64>();
+            .saturating_to::<u64>();
         let (mut seen, mut id) = (0, count);
         while seen < open && id > count.saturating_sub(OPEN_GAME_SCAN) {
             id -= 1;
@@ -435,7 +435,7 @@ pub(crate) async fn challenge(args: ChallengeArgs) -> eyre::Result<()> {
         );
         out!(
             "next: the proposer must bisect by {} (or lose); then you pick on each of its claims before your clock runs out. Only a node whose challenger role signs with this account (`rollup-node node --challenger-key`, running before your clock runs out) plays those moves: without one this challenge loses its bond on the clock. `rollup-node disputes` shows the game",
-            utc(deadline.to::<u64>())
+            utc(deadline.saturating_to::<u64>())
         );
     }
     out!(
@@ -466,7 +466,7 @@ async fn resolve_own_games(client: &Client, game: Address) -> eyre::Result<()> {
     let count = client
         .l1_view(game, IDisputeGame::gameCountCall {})
         .await?
-        .to::<u64>();
+        .saturating_to::<u64>();
     if count > MAX_GAME_SCAN {
         out!(
             "looked at the newest {MAX_GAME_SCAN} dispute games (#{}..#{}) for games of yours to resolve",
@@ -499,7 +499,7 @@ async fn resolve_own_games(client: &Client, game: Address) -> eyre::Result<()> {
         let deadline = client
             .l1_view(game, IDisputeGame::deadlineCall { id: U256::from(id) })
             .await?
-            .to::<u64>();
+            .saturating_to::<u64>();
         let side = match (challenger, proposer == me) {
             (true, true) => "challenger of your own proposal",
             (true, false) => "challenger",
@@ -620,7 +620,7 @@ pub(crate) async fn claim(args: ClaimArgs) -> eyre::Result<()> {
     let count: U256 = client
         .l1_view(client.state_manager, IStateManager::proposalCountCall {})
         .await?;
-    let count = count.to::<u64>();
+    let count = count.saturating_to::<u64>();
     let mut returned = U256::ZERO;
     let mut pending = Vec::new();
     for index in (count.saturating_sub(MAX_CLAIM_SCAN)..count).rev() {
@@ -736,11 +736,11 @@ pub(crate) async fn disputes(mut args: DisputesArgs) -> eyre::Result<()> {
     let period = client
         .l1_view(client.state_manager, IStateManager::challengePeriodCall {})
         .await?
-        .to::<u64>();
+        .saturating_to::<u64>();
     let count = client
         .l1_view(client.state_manager, IStateManager::proposalCountCall {})
         .await?
-        .to::<u64>();
+        .saturating_to::<u64>();
     out!(
         "proposals ({count} in all, challenge period {period} s, L1 time {})",
         utc(now)
@@ -816,7 +816,7 @@ pub(crate) async fn disputes(mut args: DisputesArgs) -> eyre::Result<()> {
     let games = client
         .l1_view(game, IDisputeGame::gameCountCall {})
         .await?
-        .to::<u64>();
+        .saturating_to::<u64>();
     out!("\ndispute games in {game} ({games} in all)");
     out!(
         "{:>5}  {:>8}  {:<14}  {:>5}  {:<21}  {:<10}  {:<42}  deadline",
@@ -890,7 +890,7 @@ pub(crate) async fn disputes(mut args: DisputesArgs) -> eyre::Result<()> {
             let deadline = client
                 .l1_view(game, IDisputeGame::deadlineCall { id: U256::from(id) })
                 .await?
-                .to::<u64>();
+                .saturating_to::<u64>();
             (
                 if g.proposerToMove {
                     "proposer"

@@ -706,6 +706,9 @@ struct Progress {
     /// [`MAX_BURST_HOLD`] for a round however many batches it posts, so that a round does not
     /// leave its batches in flight unwatched for long.
     burst_hold: Duration,
+    /// Failed L1 reads in a row, by what was read: an L1 outage is one warning a minute for
+    /// each, not one a round.
+    read_failures: std::collections::HashMap<&'static str, rollup_l1::RepeatedFailure>,
 }
 
 /// How long a batch nonce taken by another transaction counts towards
@@ -750,6 +753,31 @@ struct InFlight {
 }
 
 impl Progress {
+    /// Says that reading `what` from L1 failed: as a warning the first time, when the failure
+    /// changes, and once a minute while it repeats ([`rollup_l1::RepeatedFailure`]); in the
+    /// debug log otherwise.
+    fn read_failed(&mut self, what: &'static str, err: &dyn std::fmt::Display) {
+        let text = err.to_string();
+        match self.read_failures.entry(what).or_default().failed(&text) {
+            Some(0) => warn!(target: "rollup::batcher", err = %text, "cannot read {what}"),
+            Some(repeats) => {
+                warn!(target: "rollup::batcher", err = %text, repeats, "still cannot read {what}");
+            }
+            None => debug!(target: "rollup::batcher", err = %text, "cannot read {what}"),
+        }
+    }
+
+    /// Says that reading `what` from L1 worked again, if it had failed.
+    fn read_worked(&mut self, what: &'static str) {
+        if let Some(failed) = self
+            .read_failures
+            .get_mut(what)
+            .and_then(rollup_l1::RepeatedFailure::succeeded)
+        {
+            info!(target: "rollup::batcher", failed, "{what} read again");
+        }
+    }
+
     /// Notes that a batch's nonce went to a transaction this process did not send, at `now`.
     fn nonce_taken(&mut self, now: std::time::Instant) {
         self.nonces_taken.push_back(now);
@@ -934,7 +962,7 @@ impl Batcher {
             // A revert named from the contracts' errors: alloy's text carries the revert data's
             // raw bytes, NULs included, which made `grep` take the devnet's log for a binary file.
             .map_err(|err| rollup_l1::call_failure(&err))?;
-        C::abi_decode_returns(&out).map_err(|err| err.to_string())
+        rollup_primitives::decode_returns::<C>(to, &out)
     }
 
     /// Where the next batch starts, read from the inbox at the L1 head: every field as of one
@@ -1285,17 +1313,23 @@ impl Batcher {
         }
         let heads = *self.heads.borrow();
         let (start, last_origin) = match self.batch_start().await {
-            Ok(start) => start,
+            Ok(start) => {
+                progress.read_worked("the inbox");
+                start
+            }
             Err(err) => {
-                warn!(target: "rollup::batcher", %err, "cannot read the inbox");
+                progress.read_failed("the inbox", &err);
                 self.report_error(|| format!("cannot read the inbox: {err}"));
                 return;
             }
         };
         let l1_head = match self.sender.head().await {
-            Ok(l1_head) => l1_head,
+            Ok(l1_head) => {
+                progress.read_worked("the L1 head");
+                l1_head
+            }
             Err(err) => {
-                warn!(target: "rollup::batcher", %err, "cannot read the L1 head");
+                progress.read_failed("the L1 head", &err);
                 self.report_error(|| format!("cannot read the L1 head: {err}"));
                 return;
             }
@@ -1353,9 +1387,12 @@ impl Batcher {
             return true;
         }
         let mined_nonce = match self.sender.mined_nonce().await {
-            Ok(nonce) => nonce,
+            Ok(nonce) => {
+                progress.read_worked("the batcher's nonce");
+                nonce
+            }
             Err(err) => {
-                warn!(target: "rollup::batcher", %err, "cannot read the batcher's nonce");
+                progress.read_failed("the batcher's nonce", &err);
                 return false;
             }
         };
@@ -1800,9 +1837,12 @@ impl Batcher {
         let nonce = match progress.in_flight.back() {
             Some(last) => last.nonce + 1,
             None => match self.sender.mined_nonce().await {
-                Ok(nonce) => nonce,
+                Ok(nonce) => {
+                    progress.read_worked("the batcher's nonce");
+                    nonce
+                }
                 Err(err) => {
-                    warn!(target: "rollup::batcher", %err, "cannot read the batcher's nonce");
+                    progress.read_failed("the batcher's nonce", &err);
                     return false;
                 }
             },

@@ -335,3 +335,82 @@ mod tests {
         );
     }
 }
+
+/// How often a failure that repeats unchanged is logged again as a warning.
+pub const REPEATED_FAILURE_WARN_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Tells a role's loop when a failed round is worth a warning: the first failure, one whose
+/// text differs from the last, and the same one again once a minute
+/// ([`REPEATED_FAILURE_WARN_EVERY`]); the repeats between are for the debug log. An L1 node
+/// that is down for an hour made the devnet's two dispute agents warn 7 200 times, every one
+/// the same line.
+#[derive(Debug, Default)]
+pub struct RepeatedFailure {
+    /// The last failure's text, when it was last warned about, and the failures since.
+    last: Option<(String, std::time::Instant, u64)>,
+    /// Failures in a row.
+    in_a_row: u64,
+}
+
+impl RepeatedFailure {
+    /// Records a failure; `Some(n)` when it is to be warned about, `n` being the failures
+    /// like it that were not (0 for a new one).
+    pub fn failed(&mut self, text: &str) -> Option<u64> {
+        self.failed_at(text, std::time::Instant::now())
+    }
+
+    fn failed_at(&mut self, text: &str, now: std::time::Instant) -> Option<u64> {
+        self.in_a_row += 1;
+        match &mut self.last {
+            Some((last, warned, quiet)) if last == text => {
+                if now.duration_since(*warned) < REPEATED_FAILURE_WARN_EVERY {
+                    *quiet += 1;
+                    return None;
+                }
+                let repeats = *quiet;
+                (*warned, *quiet) = (now, 0);
+                Some(repeats)
+            }
+            _ => {
+                self.last = Some((text.to_string(), now, 0));
+                Some(0)
+            }
+        }
+    }
+
+    /// Records a success; the failures in a row before it, if any (worth an info line).
+    pub fn succeeded(&mut self) -> Option<u64> {
+        self.last = None;
+        let failures = std::mem::take(&mut self.in_a_row);
+        (failures > 0).then_some(failures)
+    }
+}
+
+#[cfg(test)]
+mod repeated_failure_tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    #[test]
+    fn the_same_failure_is_warned_about_once_a_minute_and_a_new_one_at_once() {
+        let mut failures = RepeatedFailure::default();
+        let start = Instant::now();
+        let at = |secs: u64| start + Duration::from_secs(secs);
+        assert_eq!(failures.failed_at("L1 down", at(0)), Some(0));
+        for secs in 1..60 {
+            assert_eq!(failures.failed_at("L1 down", at(secs)), None, "at {secs} s");
+        }
+        assert_eq!(failures.failed_at("L1 down", at(60)), Some(59));
+        assert_eq!(failures.failed_at("L1 down", at(61)), None);
+        assert_eq!(failures.failed_at("no contract", at(62)), Some(0));
+        assert_eq!(failures.failed_at("L1 down", at(63)), Some(0));
+        assert_eq!(failures.succeeded(), Some(64));
+        assert_eq!(failures.succeeded(), None);
+        assert_eq!(
+            failures.failed_at("L1 down", at(64)),
+            Some(0),
+            "a success forgets the last text"
+        );
+    }
+}

@@ -45,7 +45,9 @@ pub use blobs::{
     BlobSource, KnownBlobs, SidecarFormat, blob_batch_transactions, rebuild_blob_batch, sidecar,
     sidecar_in, versioned_hash,
 };
-pub use error::{L1Error, Result, call_failure, printable};
+pub use error::{
+    L1Error, REPEATED_FAILURE_WARN_EVERY, RepeatedFailure, Result, call_failure, printable,
+};
 pub use follower::{BlobConfig, FULL_BLOCKS_KEPT, L1Follower, L1FollowerConfig, WINDOW_DEPTH};
 pub use header::header_rlp;
 pub use in_process::InProcessTransport;

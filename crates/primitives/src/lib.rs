@@ -59,6 +59,6 @@ pub use predeploys::{
     MULTICALL3, apply_l1_to_l2_alias,
 };
 pub use proposal::{OUTPUT_ROOT_VERSION, OutputRoot, batch_root};
-pub use revert::describe_revert;
+pub use revert::{decode_returns, describe_revert};
 
 pub use alloy_eips::BlockNumHash;

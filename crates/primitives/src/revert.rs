@@ -58,6 +58,32 @@ fn parse_signature(signature: &str) -> Option<CustomError> {
     })
 }
 
+/// Decodes `out`, what an `eth_call` of `C` on the contract at `to` returned. Empty output is
+/// said as what it nearly always means: no contract answers at `to` on the L1 the node reads
+/// (an L1 node that follows another chain, a fresh devnet L1, or a wrong address in the
+/// config), where the decoder's own text ("buffer overrun while deserializing") named nothing
+/// an operator could act on.
+pub fn decode_returns<C: alloy_sol_types::SolCall>(
+    to: Address,
+    out: &[u8],
+) -> Result<C::Return, String> {
+    C::abi_decode_returns(out).map_err(|err| {
+        if out.is_empty() {
+            format!(
+                "{} at {to} returned nothing: no contract answers at that address on this L1 \
+                 (is the L1 node on the chain the contracts were deployed to, and is the address right?)",
+                C::SIGNATURE
+            )
+        } else {
+            format!(
+                "{} at {to} returned {} bytes that do not decode ({err}): is that address the contract?",
+                C::SIGNATURE,
+                out.len()
+            )
+        }
+    })
+}
+
 /// A readable rendering of `data`, the revert data of a call: `BatchInbox_BlockHashMismatch
 /// (number: 12)`, `Error("…")`, `Panic(0x11)`, or the data in hex if no contract of the rollup
 /// declares its selector. Never copies raw bytes into the text.
@@ -151,6 +177,29 @@ mod tests {
         error BatchInbox_BlockHashMismatch(uint256 number);
         error BatchInbox_CallerNotEOA();
         error NotDeclaredAnywhere(uint256 x);
+    }
+
+    sol! {
+        function latestProposal() external view returns (uint256 index);
+    }
+
+    #[test]
+    fn an_empty_answer_is_said_to_be_no_contract() {
+        let to = Address::repeat_byte(0x11);
+        let err = decode_returns::<latestProposalCall>(to, &[]).unwrap_err();
+        assert!(
+            err.starts_with(&format!(
+                "latestProposal() at {to} returned nothing: no contract answers"
+            )),
+            "{err}"
+        );
+        let err = decode_returns::<latestProposalCall>(to, &[1, 2, 3]).unwrap_err();
+        assert!(err.contains("returned 3 bytes that do not decode"), "{err}");
+        let word = U256::from(7).to_be_bytes::<32>();
+        assert_eq!(
+            decode_returns::<latestProposalCall>(to, &word),
+            Ok(U256::from(7))
+        );
     }
 
     #[test]

@@ -371,6 +371,8 @@ pub struct DisputeAgent {
     /// What the last round found wrong although it ran, each once: the role's health reports
     /// them, joined, instead of success.
     alarms: Vec<String>,
+    /// Failed rounds in a row, so an L1 outage is one warning a minute, not one a round.
+    failures: rollup_l1::RepeatedFailure,
     /// Games this account lost defending a proposal of its own whose root this node agrees
     /// with: game id → (proposal, L2 block). Said once each as an error; an alarm for as long
     /// as the process runs (a true root removed and its bond lost: played against this node,
@@ -441,6 +443,7 @@ impl DisputeAgent {
             leftovers_since: None,
             final_false: BTreeMap::new(),
             alarms: Vec::new(),
+            failures: rollup_l1::RepeatedFailure::default(),
             lost_defending: BTreeMap::new(),
             opened_ahead: HashSet::new(),
             pressing: false,
@@ -521,7 +524,7 @@ impl DisputeAgent {
                     }
                     _ => DisputeError::Read(err.to_string()),
                 })?;
-        C::abi_decode_returns(&out).map_err(|err| DisputeError::Read(err.to_string()))
+        rollup_primitives::decode_returns::<C>(to, &out).map_err(DisputeError::Read)
     }
 
     /// Logs `receipt` of a `what` sent; whether it succeeded.
@@ -1796,6 +1799,9 @@ impl DisputeAgent {
         self.alarms.clear();
         match self.round().await {
             Ok(()) => {
+                if let Some(failed) = self.failures.succeeded() {
+                    info!(target: "rollup::dispute", failed, "dispute rounds succeed again");
+                }
                 if let Some(health) = &self.health {
                     match self.alarm() {
                         Some(alarm) => health.error(alarm),
@@ -1807,7 +1813,17 @@ impl DisputeAgent {
                 }
             }
             Err(err) => {
-                warn!(target: "rollup::dispute", %err, "dispute round failed; retrying");
+                match self.failures.failed(&err.to_string()) {
+                    Some(0) => {
+                        warn!(target: "rollup::dispute", %err, "dispute round failed; retrying")
+                    }
+                    Some(repeats) => {
+                        warn!(target: "rollup::dispute", %err, repeats, "dispute rounds keep failing; retrying")
+                    }
+                    None => {
+                        debug!(target: "rollup::dispute", %err, "dispute round failed again; retrying")
+                    }
+                }
                 if let Some(health) = &self.health {
                     // A final root this node disagrees with stays first, whatever else failed.
                     let failed = format!("dispute round failed: {err}");

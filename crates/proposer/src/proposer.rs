@@ -457,7 +457,8 @@ impl Proposer {
                 _ => ProposerError::Read(err.to_string()),
             }
         })?;
-        C::abi_decode_returns(&out).map_err(|err| ProposerError::Read(err.to_string()))
+        rollup_primitives::decode_returns::<C>(self.config.state_manager, &out)
+            .map_err(ProposerError::Read)
     }
 
     /// The L2 block of this proposer's own newest live proposal (0 if none): what its next
@@ -487,7 +488,7 @@ impl Proposer {
         let count = self
             .call(IStateManager::proposalCountCall {})
             .await?
-            .to::<u64>();
+            .saturating_to::<u64>();
         let start = {
             let mut scan = self
                 .anchors
@@ -585,7 +586,7 @@ impl Proposer {
         let count = self
             .call(IStateManager::proposalCountCall {})
             .await?
-            .to::<u64>();
+            .saturating_to::<u64>();
         if index >= count {
             return Ok(false);
         }
@@ -791,7 +792,7 @@ impl Proposer {
         let count = self
             .call(IStateManager::proposalCountCall {})
             .await?
-            .to::<u64>();
+            .saturating_to::<u64>();
         let me = self.sender.address();
         let mut returns = Vec::new();
         while next < count && returns.len() < MAX_BOND_RETURNS_PER_ROUND {
@@ -861,6 +862,11 @@ impl Proposer {
         });
         let mut next_bond = 0;
         let mut last_proposal_round: Option<std::time::Instant> = None;
+        // An L1 outage is one warning a minute per kind of round, not one a round.
+        let (mut round_failures, mut reclaim_failures) = (
+            rollup_l1::RepeatedFailure::default(),
+            rollup_l1::RepeatedFailure::default(),
+        );
         loop {
             tokio::select! {
                 biased;
@@ -897,10 +903,27 @@ impl Proposer {
                         "no proposal this node disagrees with is left".into()
                     });
                 }
-                if let Err(err) = self.propose_once().await {
-                    let hint = round_failure_hint(&err.to_string());
-                    warn!(target: "rollup::proposer", %err, "proposal round failed; retrying{hint}");
-                    self.report(false, || format!("proposal round failed: {err}{hint}"));
+                match self.propose_once().await {
+                    Ok(_) => {
+                        if let Some(failed) = round_failures.succeeded() {
+                            info!(target: "rollup::proposer", failed, "proposal rounds succeed again");
+                        }
+                    }
+                    Err(err) => {
+                        let hint = round_failure_hint(&err.to_string());
+                        match round_failures.failed(&err.to_string()) {
+                            Some(0) => {
+                                warn!(target: "rollup::proposer", %err, "proposal round failed; retrying{hint}")
+                            }
+                            Some(repeats) => {
+                                warn!(target: "rollup::proposer", %err, repeats, "proposal rounds keep failing; retrying{hint}")
+                            }
+                            None => {
+                                debug!(target: "rollup::proposer", %err, "proposal round failed again; retrying")
+                            }
+                        }
+                        self.report(false, || format!("proposal round failed: {err}{hint}"));
+                    }
                 }
                 if let Some(alarm) = self.alarm() {
                     self.report(false, || alarm);
@@ -912,9 +935,22 @@ impl Proposer {
                     return;
                 }
                 match self.reclaim_bonds(next_bond).await {
-                    Ok(next) => next_bond = next,
+                    Ok(next) => {
+                        next_bond = next;
+                        reclaim_failures.succeeded();
+                    }
                     Err(err) => {
-                        warn!(target: "rollup::proposer", %err, "bond reclaim failed; retrying");
+                        match reclaim_failures.failed(&err.to_string()) {
+                            Some(0) => {
+                                warn!(target: "rollup::proposer", %err, "bond reclaim failed; retrying")
+                            }
+                            Some(repeats) => {
+                                warn!(target: "rollup::proposer", %err, repeats, "bond reclaims keep failing; retrying")
+                            }
+                            None => {
+                                debug!(target: "rollup::proposer", %err, "bond reclaim failed again; retrying")
+                            }
+                        }
                         self.report(false, || format!("bond reclaim failed: {err}"));
                     }
                 }

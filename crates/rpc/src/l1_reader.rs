@@ -29,6 +29,10 @@ const HEAD_TTL: Duration = Duration::from_secs(1);
 const CHALLENGE_PERIOD_TTL: Duration = Duration::from_secs(60);
 /// Most L1 reads one request runs at once.
 pub(crate) const L1_READS_AT_ONCE: usize = 16;
+/// Most L1 reads all requests together run at once: a reader shares the L1 endpoint (and its
+/// provider's rate limit) with the node's L1 follower and roles, and one `rollup_getDisputes`
+/// makes hundreds of reads. Reads beyond wait for a turn within [`L1_READ_TIMEOUT`].
+pub(crate) const L1_READS_IN_ALL: usize = 32;
 /// Most L1 gas figures of batch transactions remembered.
 const GAS_CACHE_ENTRIES: usize = 4_096;
 
@@ -75,6 +79,8 @@ struct Caches {
 pub struct L1Reader {
     client: RpcClient,
     caches: Arc<Mutex<Caches>>,
+    /// Turns of [`L1_READS_IN_ALL`] reads, shared by every request.
+    turns: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for L1Reader {
@@ -89,15 +95,8 @@ impl L1Reader {
         Self {
             client,
             caches: Arc::default(),
+            turns: Arc::new(tokio::sync::Semaphore::new(L1_READS_IN_ALL)),
         }
-    }
-
-    /// Reads L1 over HTTP at `url`.
-    pub fn http(url: &str) -> Result<Self, String> {
-        let url = url
-            .parse()
-            .map_err(|err| format!("{url:?} is not a URL: {err}"))?;
-        Ok(Self::new(RpcClient::new_http(url)))
     }
 
     fn caches(&self) -> std::sync::MutexGuard<'_, Caches> {
@@ -112,7 +111,11 @@ impl L1Reader {
         method: &'static str,
         params: Value,
     ) -> Result<R, CallError> {
-        let call = self.client.request::<_, R>(method, params);
+        let call = async {
+            // The semaphore is never closed.
+            let _turn = self.turns.acquire().await;
+            self.client.request::<_, R>(method, params).await
+        };
         match tokio::time::timeout(L1_READ_TIMEOUT, call).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(err)) => {
@@ -140,12 +143,8 @@ impl L1Reader {
         let out: Bytes = self
             .request("eth_call", json!([{ "to": to, "data": data }, "latest"]))
             .await?;
-        C::abi_decode_returns(&out).map_err(|err| {
-            CallError::Failed(RpcError::L1(format!(
-                "{} returned malformed data: {err}",
-                C::SIGNATURE
-            )))
-        })
+        rollup_primitives::decode_returns::<C>(to, &out)
+            .map_err(|reason| CallError::Failed(RpcError::L1(reason)))
     }
 
     /// The latest L1 block, at least block `at_least` (cached for a second, unless older).
@@ -262,5 +261,97 @@ impl L1Reader {
             }
         }
         known
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    /// An L1 endpoint that answers every request after `delay`, counting the most requests it
+    /// held at once.
+    async fn slow_l1(delay: Duration) -> (String, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (now, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let seen = Arc::clone(&most);
+        tokio::spawn(async move {
+            loop {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let (now, most) = (Arc::clone(&now), Arc::clone(&most));
+                tokio::spawn(async move {
+                    let mut request = Vec::new();
+                    let mut buf = [0; 4096];
+                    loop {
+                        let read = socket.read(&mut buf).await.unwrap_or(0);
+                        if read == 0 {
+                            return;
+                        }
+                        request.extend_from_slice(&buf[..read]);
+                        let text = String::from_utf8_lossy(&request).into_owned();
+                        let Some((head, body)) = text.split_once("\r\n\r\n") else {
+                            continue;
+                        };
+                        let length: usize = head
+                            .lines()
+                            .find_map(|line| {
+                                let (name, value) = line.split_once(':')?;
+                                name.eq_ignore_ascii_case("content-length")
+                                    .then(|| value.trim().parse().ok())?
+                            })
+                            .unwrap_or(0);
+                        if body.len() < length {
+                            continue;
+                        }
+                        let id =
+                            serde_json::from_str::<Value>(&body[..length]).unwrap()["id"].clone();
+                        request.clear();
+                        let held = now.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(held, Ordering::SeqCst);
+                        tokio::time::sleep(delay).await;
+                        now.fetch_sub(1, Ordering::SeqCst);
+                        let answer =
+                            json!({"jsonrpc": "2.0", "id": id, "result": "0x1"}).to_string();
+                        let response = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{answer}",
+                            answer.len()
+                        );
+                        if socket.write_all(response.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        (url, seen)
+    }
+
+    #[tokio::test]
+    async fn reads_of_all_requests_together_are_bounded() {
+        let (url, most) = slow_l1(Duration::from_millis(100)).await;
+        let reader = L1Reader::new(RpcClient::new_http(url.parse().unwrap()));
+        // Many requests at once, each running its own reads, as many status pages would.
+        let reads = (0..4 * L1_READS_IN_ALL).map(|_| {
+            let reader = reader.clone();
+            tokio::spawn(async move {
+                reader
+                    .request::<String>("eth_blockNumber", json!([]))
+                    .await
+                    .map_err(RpcError::from)
+            })
+        });
+        for read in futures::future::join_all(reads).await {
+            assert_eq!(read.unwrap().unwrap(), "0x1");
+        }
+        let most = most.load(Ordering::SeqCst);
+        assert!(
+            most <= L1_READS_IN_ALL,
+            "the L1 endpoint held {most} reads at once"
+        );
+        assert!(most > 1, "reads still run side by side ({most})");
     }
 }

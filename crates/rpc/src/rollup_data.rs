@@ -704,7 +704,8 @@ async fn l1_stages(
         proposals.insert(index, proposal.map_err(RpcError::from)?);
     }
     for withdrawal in withdrawals.iter_mut() {
-        let final_at = |proposal: &Proposal| proposal.timestamp + facts.challenge_period;
+        let final_at =
+            |proposal: &Proposal| proposal.timestamp.saturating_add(facts.challenge_period);
         let mut live_proofs: Vec<(Address, u64, u64)> = proofs
             .get(&withdrawal.withdrawal_hash)
             .into_iter()
@@ -1083,7 +1084,7 @@ async fn proposals(api: Arc<EthApi>, from: Option<u64>, count: u64) -> Result<Pr
         fetched
             .into_iter()
             .map(|(index, proposal, dispute, l1_tx_hash)| {
-                let final_at = proposal.timestamp + challenge_period;
+                let final_at = proposal.timestamp.saturating_add(challenge_period);
                 let number = proposal.l2BlockNumber;
                 // The proposal's root is the block's output root: state root, block hash and
                 // derivation cursor, all of which this node must agree with.

@@ -1438,7 +1438,8 @@ impl<P: Provider> Deployer<'_, P> {
             )
             .await
             .map_err(|err| self.failed(&what, err.to_string()))?;
-        C::abi_decode_returns(&out).map_err(|err| self.failed(&what, err.to_string()))
+        rollup_primitives::decode_returns::<C>(to, &out)
+            .map_err(|reason| self.failed(&what, reason))
     }
 
     async fn proxy_info(&self, proxy: Address) -> Result<ProxyInfo> {

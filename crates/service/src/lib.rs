@@ -214,10 +214,20 @@ impl L1Link {
     /// A read-only view of L1 through this link, for the RPC methods that report L1 state.
     pub fn reader(&self) -> Result<L1Reader, L1Error> {
         match self {
-            Self::Http(url) => L1Reader::http(url).map_err(|reason| L1Error::InvalidUrl {
-                url: url.clone(),
-                reason,
-            }),
+            // Answers bounded in size as every other L1 client of the node's: a status page
+            // read must not let an L1 endpoint fill the node's memory.
+            Self::Http(url) => url
+                .parse()
+                .map(|parsed| {
+                    L1Reader::new(rollup_l1::http_client_with_timeout(
+                        parsed,
+                        rollup_rpc::L1_READ_TIMEOUT,
+                    ))
+                })
+                .map_err(|err| L1Error::InvalidUrl {
+                    url: url.clone(),
+                    reason: format!("{url:?} is not a URL: {err}"),
+                }),
             Self::InProcess(transport) => Ok(L1Reader::new(transport.clone().into_client())),
         }
     }
