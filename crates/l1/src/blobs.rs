@@ -252,30 +252,33 @@ impl BlobSource {
     }
 
     async fn block_ids(&self, number: u64) -> Result<BlockIds> {
-        self.ids
-            .get_or_try_init(|| async {
-                // Only a missing endpoint means anvil; any other failure is retried later
-                // (the choice is remembered once made).
-                let spec = self
-                    .get::<Spec>("/eth/v1/config/spec")
-                    .await
-                    .map_err(|reason| self.error(number, reason))?;
-                let Some(spec) = spec.filter(|spec| spec.seconds_per_slot > 0) else {
-                    debug!(target: "rollup::l1", url = %self.url, "the beacon API has no chain spec: naming blocks by execution hash (anvil)");
-                    return Ok(BlockIds::ExecutionHash);
-                };
-                let genesis = self
-                    .get::<Genesis>("/eth/v1/beacon/genesis")
-                    .await
-                    .map_err(|reason| self.error(number, reason))?
-                    .ok_or_else(|| self.error(number, "the beacon API has no genesis"))?;
-                Ok(BlockIds::Slots {
-                    genesis_time: genesis.genesis_time,
-                    seconds_per_slot: spec.seconds_per_slot,
-                })
-            })
+        if let Some(ids) = self.ids.get() {
+            return Ok(*ids);
+        }
+        // Only a missing endpoint means anvil; any other failure is retried later. Only a
+        // beacon node's answer is remembered: a 404 for the spec is asked again at the next
+        // read, so one 404 from a proxy in front of a restarting beacon node cannot make every
+        // later read ask a real beacon node by execution hash, which it never answers.
+        let spec = self
+            .get::<Spec>("/eth/v1/config/spec")
             .await
-            .copied()
+            .map_err(|reason| self.error(number, reason))?;
+        let Some(spec) = spec.filter(|spec| spec.seconds_per_slot > 0) else {
+            debug!(target: "rollup::l1", url = %self.url, "the beacon API has no chain spec: naming blocks by execution hash (anvil)");
+            return Ok(BlockIds::ExecutionHash);
+        };
+        let genesis = self
+            .get::<Genesis>("/eth/v1/beacon/genesis")
+            .await
+            .map_err(|reason| self.error(number, reason))?
+            .ok_or_else(|| self.error(number, "the beacon API has no genesis"))?;
+        let ids = BlockIds::Slots {
+            genesis_time: genesis.genesis_time,
+            seconds_per_slot: spec.seconds_per_slot,
+        };
+        // Another read may have set it meanwhile, from the same answers.
+        let _ = self.ids.set(ids);
+        Ok(ids)
     }
 
     /// Checks, before any blob is needed, that the URL serves this L1's blobs: a beacon node
@@ -422,6 +425,20 @@ impl BlobSource {
                 )
             })?;
         let served_count = served.len();
+        // The beacon API serves a block's blobs, all of them: more than the block carries is
+        // no answer about this block, and a commitment to each of hundreds would hold the KZG
+        // thread for a minute every retry.
+        if let Some((layout, _)) = &by_position
+            && served_count > layout.len()
+        {
+            return Err(self.error(
+                number,
+                format!(
+                    "the beacon node served {served_count} blobs for block {id}, which carries {}: a beacon node of another chain, or a faulty one",
+                    layout.len()
+                ),
+            ));
+        }
         // A commitment takes tens of milliseconds per blob (and seconds for the trusted setup
         // on first use): on the KZG thread, off the async runtime and below the sequencer.
         let hashed = crate::kzg_work(move || {

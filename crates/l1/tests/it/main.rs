@@ -813,6 +813,65 @@ async fn a_beacon_url_is_checked_against_the_l1() {
     assert!(err.is_temporary(), "{err}");
 }
 
+/// A beacon node that once answers 404 for its chain spec (a proxy in front of it while it
+/// restarts) is asked again at the next read, and blocks are then named by slot: the 404 made
+/// the source take it for anvil for good, and ask it by execution hash, which a beacon node
+/// never answers, until the process restarted.
+#[tokio::test]
+async fn one_missing_chain_spec_is_not_taken_for_anvil_for_good() {
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let log = std::sync::Arc::clone(&asked);
+    let spec_answers = std::sync::atomic::AtomicUsize::new(0);
+    let url = scripted_http(move |_, line| {
+        log.lock().unwrap().push(line.to_string());
+        if line.contains("/eth/v1/config/spec") {
+            if spec_answers.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                (404, "not found".into())
+            } else {
+                (200, r#"{"data":{"SECONDS_PER_SLOT":"12"}}"#.into())
+            }
+        } else if line.contains("/eth/v1/beacon/genesis") {
+            (200, r#"{"data":{"genesis_time":"1000"}}"#.into())
+        } else {
+            (200, r#"{"data":[]}"#.into())
+        }
+    });
+    let source = rollup_l1::BlobSource::new(&url, Address::repeat_byte(0x99)).unwrap();
+    let wanted = [B256::repeat_byte(2)];
+    for _ in 0..3 {
+        source
+            .fetch(7, B256::repeat_byte(1), 1_120, &wanted)
+            .await
+            .unwrap_err();
+    }
+    let blob_reads: Vec<String> = asked
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|line| line.contains("/eth/v1/beacon/blobs/"))
+        .cloned()
+        .collect();
+    assert_eq!(blob_reads.len(), 3, "{blob_reads:?}");
+    assert!(
+        blob_reads[0].contains(&B256::repeat_byte(1).to_string()),
+        "{blob_reads:?}"
+    );
+    // (1 120 - 1 000) / 12: slot 10, also after the spec is known.
+    for later in &blob_reads[1..] {
+        assert!(later.contains("/eth/v1/beacon/blobs/10 "), "{blob_reads:?}");
+    }
+    let specs = asked
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|line| line.contains("/eth/v1/config/spec"))
+        .count();
+    assert_eq!(
+        specs, 2,
+        "a beacon node's spec is remembered once it answered"
+    );
+}
+
 /// anvil serves the blob endpoint itself: it passes the check for its own chain's blocks, and
 /// an anvil that is not the rollup's L1 (it does not know the origin block) does not.
 #[tokio::test]
@@ -1052,6 +1111,29 @@ async fn blobs_are_sent_and_read_back_from_the_beacon_api() {
         .await
         .unwrap();
     assert_eq!(untouched, block);
+
+    // A beacon API that serves more blobs than the block carries is refused before any
+    // commitment is computed (hundreds would hold the KZG thread for a minute per retry).
+    let blob_json: Vec<String> = blobs
+        .iter()
+        .chain(blobs.first())
+        .map(|blob| format!("\"0x{}\"", alloy_primitives::hex::encode(blob)))
+        .collect();
+    let body = format!("{{\"data\":[{}]}}", blob_json.join(","));
+    let over_serving = scripted_http(move |_, line| {
+        if line.contains("/eth/v1/config/spec") {
+            (404, "not found".into())
+        } else {
+            (200, body.clone())
+        }
+    });
+    let err = rollup_l1::BlobSource::new(&over_serving, inbox)
+        .unwrap()
+        .attach(&mut block.clone())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("served 3 blobs for block"), "{err}");
 
     let source = rollup_l1::BlobSource::new(&anvil.url, inbox).unwrap();
     source.attach(&mut block).await.unwrap();
