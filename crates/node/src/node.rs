@@ -556,7 +556,28 @@ impl RollupNode {
             let heads = self.heads.borrow();
             (heads.l1_finalized, heads.finalized_l2)
         };
-        if l1_finalized.number >= first {
+        // L1's finality is broken only if this node stored the finalized block itself and
+        // it is reverted. A finalized block above the stored chain (L1 finalized further while
+        // this node was down, or before it processed the blocks up to it) is not touched by
+        // reverting stored blocks below it: those were only taken for its ancestors, and were
+        // not. Reported as a broken finality, that was an error and an alarm on a restart after
+        // an ordinary reorg, and the recorded finalized block went back to the fork point until
+        // L1 finalized the next one.
+        let stored_finalized = l1_finalized.number >= first
+            && l1_finalized.number <= cursor.number
+            && self
+                .store
+                .reader()?
+                .l1_block(l1_finalized.number)?
+                .is_some_and(|record| record.block.hash == l1_finalized.hash);
+        if !stored_finalized && l1_finalized.number >= first && finalized_l2.number > 0 {
+            warn!(
+                target: "rollup::node",
+                finalized_l1 = l1_finalized.number, from_l1 = first, cursor = cursor.number, finalized_l2 = finalized_l2.number,
+                "stored L1 blocks below L1's finalized block, which this node has not reached, were reorged out: the finalized L2 head goes back to what the remaining blocks carry"
+            );
+        }
+        if stored_finalized {
             // Not a reorg an L1 should ever make: what users were told is final is unwound.
             error!(
                 target: "rollup::node",

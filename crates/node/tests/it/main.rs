@@ -784,6 +784,43 @@ fn a_revert_of_a_finalized_l1_block_is_reported() {
     assert_eq!(node.heads().borrow().l1_finalized.number, 102);
 }
 
+/// L1 finalized a block above the stored chain (L1 went on while this node was down) on a fork
+/// that does not hold the stored top blocks: their revert is an ordinary reorg. It was taken
+/// for a broken finality: an error and an alarm on a restart after an ordinary reorg, and the
+/// recorded finalized block went back to the fork point until L1 finalized the next one.
+#[test]
+fn a_revert_below_a_finalized_block_not_reached_yet_is_no_broken_finality() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = open(dir.path());
+    node.handle_notification(&committed(101, 105, 0, 0))
+        .unwrap();
+    let finalized = BlockNumHash {
+        number: 110,
+        hash: l1_hash(110, 1),
+    };
+    node.set_l1_finalized(finalized).unwrap();
+    // Until then, the stored blocks are taken for its ancestors, as during a catch-up.
+    let before = node.heads().borrow().finalized_l2;
+    let outcome = node
+        .handle_notification(&L1Notification::Reverted {
+            old: chain(104, 105, 0, 0),
+        })
+        .unwrap();
+    assert_eq!(outcome.finalized_l1_reverted, None);
+    assert_eq!(outcome.reverted_l1_blocks, 2);
+    let heads = *node.heads().borrow();
+    assert_eq!(heads.l1_finalized, finalized, "L1's finalized block stands");
+    // What the blocks that stay carry: after L1 block 103 the safe head was L2 block 1.
+    assert_eq!(heads.finalized_l2.number, 1);
+    assert!(heads.finalized_l2.number <= before.number);
+    // The fork's blocks go on from there and count as final below the finalized block.
+    node.handle_notification(&committed(104, 106, 1, 0))
+        .unwrap();
+    let heads = *node.heads().borrow();
+    assert_eq!(heads.l1_finalized, finalized);
+    assert_eq!(heads.finalized_l2, heads.safe_l2);
+}
+
 /// A revert below L1's finalized block forgets that block, on disk too: the block below the
 /// revert (its ancestor) stands in for it. Kept, it made the next fork's blocks below its
 /// height count as finalized, and after a restart as well.
