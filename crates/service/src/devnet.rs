@@ -75,9 +75,10 @@ type Result<T, E = DevnetError> = std::result::Result<T, E>;
 pub struct DevnetInfo {
     /// L1 JSON-RPC URL.
     pub l1_rpc_url: String,
-    /// L2 JSON-RPC URL (HTTP).
+    /// L2 JSON-RPC URL (HTTP); empty until the devnet's node serves it (the file is written
+    /// once the contracts are deployed, and again when the node is ready).
     pub l2_rpc_url: String,
-    /// L2 JSON-RPC URL (WebSocket).
+    /// L2 JSON-RPC URL (WebSocket); empty until the node serves it.
     pub l2_ws_url: String,
     /// L1 chain id.
     pub l1_chain_id: u64,
@@ -213,9 +214,18 @@ impl Devnet {
     /// `devnet.json` for this devnet, with the L2 RPC at `l2_rpc`.
     pub fn info(&self, l1_rpc_url: &str, l2_rpc: SocketAddr) -> DevnetInfo {
         DevnetInfo {
-            l1_rpc_url: l1_rpc_url.to_string(),
             l2_rpc_url: format!("http://{l2_rpc}"),
             l2_ws_url: format!("ws://{l2_rpc}"),
+            ..self.info_before_start(l1_rpc_url)
+        }
+    }
+
+    /// [`Self::info`] before the node serves its RPC: the L2 URLs are empty.
+    fn info_before_start(&self, l1_rpc_url: &str) -> DevnetInfo {
+        DevnetInfo {
+            l1_rpc_url: l1_rpc_url.to_string(),
+            l2_rpc_url: String::new(),
+            l2_ws_url: String::new(),
             l1_chain_id: self.config.l1_chain_id,
             l2_chain_id: self.config.l2_chain_id,
             contracts: DevnetContracts {
@@ -367,15 +377,21 @@ pub async fn setup(
         .validate()
         .map_err(|err| DevnetError::Stale(err.to_string()))?;
     fund_challenger(client, l1, &signers).await?;
-    write_json(&config_path, &config)?;
-    Ok(Devnet {
+    let devnet = Devnet {
         config,
         dev_token: deployment.dev_token.unwrap_or_default(),
         timelock: deployment.timelock,
         dispute_game: deployment.dispute_game,
         one_step_verifier: deployment.one_step_verifier,
         segment_store: deployment.segment_store,
-    })
+    };
+    // The addresses only the info file keeps (the dev token, the timelock, the dispute
+    // contracts) go to disk before the rollup config, whose presence marks the deployment as
+    // done: a `kill -9` between the two, while the node started, left a config and no info
+    // file, a datadir no later run could resume. The L2 URLs follow once the node serves them.
+    write_json(&info_path, &devnet.info_before_start(l1))?;
+    write_json(&config_path, &devnet.config)?;
+    Ok(devnet)
 }
 
 /// Tops the deployer up on L1 (`anvil_setBalance`, by the L2 genesis' ETH) when it holds less
@@ -479,17 +495,28 @@ fn devnet_plan(l2_chain_id: u64, signers: &[PrivateKeySigner]) -> DeployPlan {
     }
 }
 
-/// Writes `value` as pretty JSON, atomically (a temporary file renamed into place).
+/// Writes `value` as pretty JSON, atomically and durably: a temporary file, synced, renamed into
+/// place, and the directory synced, so that a crash of the machine leaves the old file or the
+/// new one, never an empty one (a devnet whose config is empty cannot be resumed).
 pub fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
+    use std::io::Write;
     let tmp = path.with_extension("json.tmp");
     let text = serde_json::to_string_pretty(value).map_err(|err| DevnetError::File {
         path: path.display().to_string(),
         reason: err.to_string(),
     })? + "\n";
-    std::fs::write(&tmp, text)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|err| DevnetError::File {
-            path: path.display().to_string(),
-            reason: err.to_string(),
-        })
+    (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        Ok(())
+    })()
+    .map_err(|err: std::io::Error| DevnetError::File {
+        path: path.display().to_string(),
+        reason: err.to_string(),
+    })
 }
