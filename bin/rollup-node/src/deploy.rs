@@ -177,15 +177,25 @@ fn deployment_gas_estimate() -> u64 {
 fn save(path: &Path, value: &impl Serialize, force: bool) -> eyre::Result<()> {
     let text = serde_json::to_string_pretty(value)? + "\n";
     let tmp = PathBuf::from(format!("{}.tmp", path.display()));
-    let written = std::fs::write(&tmp, &text).and_then(|()| {
+    // Synced, file and directory: the addresses of a deployment exist nowhere else, and a
+    // crash of the machine must not leave an empty file in their place.
+    let written = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        std::io::Write::write_all(&mut file, text.as_bytes())?;
+        file.sync_all()?;
         if force {
-            std::fs::rename(&tmp, path)
+            std::fs::rename(&tmp, path)?;
         } else {
             let linked = std::fs::hard_link(&tmp, path);
             let _ = std::fs::remove_file(&tmp);
-            linked
+            linked?;
         }
-    });
+        let dir = path
+            .parent()
+            .filter(|dir| !dir.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::File::open(dir)?.sync_all()
+    })();
     if let Err(err) = written {
         let _ = std::fs::remove_file(&tmp);
         out!("{}:\n{text}", path.display());

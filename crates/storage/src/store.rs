@@ -80,6 +80,12 @@ fn create_data_file(path: &Path, max_readers: u64) -> Result<()> {
         Tables::create(&env)?;
     }
     std::fs::rename(staging.join(DATA_FILE), path.join(DATA_FILE)).map_err(directory)?;
+    // The rename is durable only once the directory is synced: MDBX's own syncs cover the
+    // file's contents, not its name, and a power loss could otherwise leave the directory
+    // without the file whose genesis was committed.
+    std::fs::File::open(path)
+        .and_then(|dir| dir.sync_all())
+        .map_err(directory)?;
     std::fs::remove_dir_all(&staging).map_err(directory)?;
     Ok(())
 }
