@@ -35,7 +35,7 @@ pub use trace::{
     STEP_TRANSACTION, TRACE_DEPTH, TRACE_STATE_VERSION, TRANSFER_GAS, TraceInput, TraceState,
     TransactionStep, block_context, block_context_hash, chain_message_hash, cut_at_mark,
     deposit_chain_mark, deposit_chain_witness, deposit_step, input_witness, seal_witness,
-    trace_block, transaction_step, trie_proof,
+    trace_block, trace_block_until, transaction_step, trie_proof,
 };
 
 pub use revm;

@@ -326,6 +326,8 @@ struct Tracer<'a, DB: DatabaseRef, S> {
     transactions: OrderedTrie,
     /// Their receipts (`current.receipt_root`).
     receipts: OrderedTrie,
+    /// When tracing stops ([`trace_block_until`]); `None`: never.
+    deadline: Option<std::time::Instant>,
 }
 
 impl<'a, DB, S> Tracer<'a, DB, S>
@@ -368,6 +370,7 @@ where
             },
             transactions: OrderedTrie::new(),
             receipts: OrderedTrie::new(),
+            deadline: None,
         })
     }
 
@@ -419,7 +422,7 @@ where
             chain_id: self.chain_id,
             block: &self.block_env,
             is_deposit,
-            deadline: None,
+            deadline: self.deadline,
         };
         let (outcome, _, mut state) = run.run(state, tx_env, NoOpInspector)?;
         let (success, gas_used, logs) = match outcome {
@@ -558,9 +561,42 @@ where
     S: NodeStore,
     S::Error: std::fmt::Display,
 {
+    trace_block_until(
+        db,
+        trie,
+        header,
+        chain_id,
+        inputs,
+        (parent_output, output),
+        None,
+    )
+}
+
+/// [`trace_block`] for an untrusted request: with a `deadline`, a transaction still running
+/// then is stopped, as is the trace between two inputs, and the trace fails with
+/// [`ExecutionError::CallTimedOut`]. `outputs` are the parent's and the block's output roots.
+pub fn trace_block_until<DB, S>(
+    db: DB,
+    trie: S,
+    header: &Header,
+    chain_id: u64,
+    inputs: &[TraceInput],
+    (parent_output, output): (B256, B256),
+    deadline: Option<std::time::Instant>,
+) -> Result<BlockTrace>
+where
+    DB: DatabaseRef,
+    DB::Error: std::fmt::Display,
+    S: NodeStore,
+    S::Error: std::fmt::Display,
+{
     let mut tracer = Tracer::new(db, trie, header, chain_id)?;
+    tracer.deadline = deadline;
     let mut states = vec![tracer.current];
     for (index, input) in inputs.iter().enumerate() {
+        if deadline.is_some_and(|deadline| std::time::Instant::now() >= deadline) {
+            return Err(ExecutionError::CallTimedOut);
+        }
         tracer.step(index, input)?;
         states.push(tracer.current);
     }

@@ -400,6 +400,27 @@ fn every_eth_deposit_is_proven_as_the_node_runs_it() {
     assert!(gas.execution < GAS_BOUND);
 }
 
+/// A trace for an untrusted request stops at its deadline (`rollup_getTraceClaim` runs one
+/// per request, every transaction and a trie root after each), and one within it is the
+/// trace without a deadline.
+#[test]
+fn a_trace_stops_at_its_deadline() {
+    let (earlier, at_origin) = mixed();
+    let s = Scenario::new(&earlier, &at_origin);
+    let inputs = TraceInput::stored(&s.l2.body(2));
+    let past = std::time::Instant::now();
+    assert!(matches!(
+        s.l2.trace_until(2, &inputs, past),
+        Err(rollup_execution::ExecutionError::CallTimedOut)
+    ));
+    let later = std::time::Instant::now() + std::time::Duration::from_secs(600);
+    let (bounded, unbounded) = (s.l2.trace_until(2, &inputs, later).unwrap(), s.l2.trace(2));
+    assert_eq!(bounded.seal_position(), unbounded.seal_position());
+    for position in 0..=unbounded.seal_position() {
+        assert_eq!(bounded.claim(position), unbounded.claim(position));
+    }
+}
+
 #[test]
 fn deposits_that_run_code_are_not_provable() {
     let precompile = Address::with_last_byte(0x04);

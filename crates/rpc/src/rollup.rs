@@ -255,7 +255,16 @@ pub struct TraceClaimJson {
 /// when L1 does not give it the block's batch: the same positions unless derivation skipped
 /// one of the batch's transactions. Unknown, unsafe and pruned blocks are the caller's
 /// mistake (`-32602`); a re-execution that does not end at the block's header is the node's.
-fn block_trace(reader: &StoreReader, chain_id: u64, block: u64) -> Result<BlockTrace, RpcError> {
+///
+/// A re-execution still running at `limits`' deadline (the node's EVM timeout) is stopped: a
+/// block's trace runs every transaction and a trie root after each, and without a bound a few
+/// requests naming the heaviest blocks held every heavy slot.
+fn block_trace(
+    reader: &StoreReader,
+    chain_id: u64,
+    block: u64,
+    limits: &crate::eth::CallLimits,
+) -> Result<BlockTrace, RpcError> {
     let Some(parent) = block.checked_sub(1) else {
         return Err(RpcError::InvalidParams(
             "L2 block 0 is the genesis and has no trace: its output root is position 0 of block 1's trace".into(),
@@ -283,16 +292,19 @@ fn block_trace(reader: &StoreReader, chain_id: u64, block: u64) -> Result<BlockT
     };
     let state = reader.state_at(parent).map_err(unkept)?;
     let trie = reader.trie_at(parent).map_err(unkept)?;
-    rollup_execution::trace_block(
+    rollup_execution::trace_block_until(
         &state,
         trie,
         &header,
         chain_id,
         &TraceInput::stored(&body),
-        parent_output.hash(),
-        output.hash(),
+        (parent_output.hash(), output.hash()),
+        Some(limits.deadline),
     )
-    .map_err(|err| RpcError::Internal(format!("tracing L2 block {block} failed: {err}")))
+    .map_err(|err| match err {
+        rollup_execution::ExecutionError::CallTimedOut => crate::eth::call_error(err, limits),
+        err => RpcError::Internal(format!("tracing L2 block {block} failed: {err}")),
+    })
 }
 
 /// Argument `index` as a hex quantity (`"0x1a"`); a JSON number or a decimal string is refused,
@@ -447,7 +459,8 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
                 RpcError::InvalidParams(format!("L2 block {tag} is not stored on this node"))
             })?;
         let started = std::time::Instant::now();
-        let trace = block_trace(&reader, api.ctx.config.l2_chain_id, block)?;
+        let limits = api.call_limits();
+        let trace = block_trace(&reader, api.ctx.config.l2_chain_id, block, &limits)?;
         debug!(target: "rollup::rpc", block, position, seal = trace.seal_position(), elapsed = ?started.elapsed(), "traced a block for a claim");
         Ok(TraceClaimJson {
             claim: trace.claim(position),

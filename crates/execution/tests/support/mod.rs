@@ -515,4 +515,24 @@ impl L2 {
         )
         .unwrap()
     }
+
+    /// [`Self::trace_with`] stopped at `deadline`.
+    #[allow(dead_code, reason = "not every test binary traces with a deadline")]
+    pub(crate) fn trace_until(
+        &self,
+        number: u64,
+        inputs: &[TraceInput],
+        deadline: std::time::Instant,
+    ) -> rollup_execution::Result<BlockTrace> {
+        let reader = self.store.reader().unwrap();
+        rollup_execution::trace_block_until(
+            &reader.state_at(number - 1).unwrap(),
+            reader.trie_at(number - 1).unwrap(),
+            &self.header(number),
+            L2_CHAIN_ID,
+            inputs,
+            (B256::repeat_byte(0xa0), B256::repeat_byte(0xb0)),
+            Some(deadline),
+        )
+    }
 }
