@@ -628,6 +628,26 @@ impl L2TxReceipt {
     }
 }
 
+/// A token's symbol as these commands print it: whatever its contract returns (anyone can
+/// deploy a token and bridge it), with control characters and the invisible or
+/// direction-changing ones escaped, so that a symbol cannot print extra lines, colours or
+/// reordered text (`USD\n\x1b[31mfinalized: yes` showed as a red second line); `None` if empty.
+fn shown_symbol(symbol: Option<String>) -> Option<String> {
+    let symbol = symbol.filter(|symbol| !symbol.is_empty())?;
+    let mut shown = String::with_capacity(symbol.len());
+    for c in symbol.chars() {
+        if c.is_control() {
+            shown.extend(c.escape_default());
+        } else if matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+        {
+            shown.extend(c.escape_unicode());
+        } else {
+            shown.push(c);
+        }
+    }
+    Some(shown)
+}
+
 /// How amounts of one asset are written: ETH, or an ERC-20 with its decimals and symbol.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Asset {
@@ -1356,7 +1376,7 @@ impl Client {
         Ok(Asset {
             l1_token: Some(token),
             decimals: Some(decimals),
-            symbol: symbol.filter(|s| !s.is_empty()),
+            symbol: shown_symbol(symbol),
         })
     }
 
@@ -1385,7 +1405,7 @@ impl Client {
         Ok(Some(Asset {
             l1_token: Some(l1_token),
             decimals: Some(decimals),
-            symbol: symbol.filter(|s| !s.is_empty()),
+            symbol: shown_symbol(symbol),
         }))
     }
 
@@ -3462,6 +3482,22 @@ mod tests {
         assert!(negative.contains("is negative"), "{negative}");
         let huge = parse_amount(&"9".repeat(80), 18).unwrap_err().to_string();
         assert!(huge.contains("is too large"), "{huge}");
+    }
+
+    #[test]
+    fn a_token_symbol_cannot_print_lines_colours_or_reordered_text() {
+        assert_eq!(shown_symbol(Some("USDC".into())).as_deref(), Some("USDC"));
+        assert_eq!(shown_symbol(Some(String::new())), None);
+        assert_eq!(shown_symbol(None), None);
+        assert_eq!(
+            shown_symbol(Some("USD\n\u{1b}[31mfinalized: yes".into())).as_deref(),
+            Some("USD\\n\\u{1b}[31mfinalized: yes")
+        );
+        assert_eq!(
+            shown_symbol(Some("A\u{202e}BC\u{200b}".into())).as_deref(),
+            Some("A\\u{202e}BC\\u{200b}")
+        );
+        assert_eq!(shown_symbol(Some("€uro".into())).as_deref(), Some("€uro"));
     }
 
     #[test]
