@@ -336,6 +336,35 @@ mod tests {
     }
 }
 
+/// A failure's text with its numbers (decimal, or hex after `0x`) left out, for telling
+/// repeats apart: the same failure names another request id, byte offset or block each time
+/// (`EOF while parsing a string at line 1 column 70`, `{"jsonrpc":"2.0","id":1589,…`), and
+/// each counted as new.
+fn shape(text: &str) -> String {
+    let mut shaped = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        let number = if let Some(hex) = rest.strip_prefix("0x") {
+            Some(hex.trim_start_matches(|c: char| c.is_ascii_hexdigit()))
+        } else if c.is_ascii_digit() {
+            Some(rest.trim_start_matches(|c: char| c.is_ascii_digit()))
+        } else {
+            None
+        };
+        match number {
+            Some(after) => {
+                shaped.push('#');
+                rest = after;
+            }
+            None => {
+                shaped.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    shaped
+}
+
 /// How often a failure that repeats unchanged is logged again as a warning.
 pub const REPEATED_FAILURE_WARN_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
@@ -361,6 +390,7 @@ impl RepeatedFailure {
 
     fn failed_at(&mut self, text: &str, now: std::time::Instant) -> Option<u64> {
         self.in_a_row += 1;
+        let text = &shape(text);
         match &mut self.last {
             Some((last, warned, quiet)) if last == text => {
                 if now.duration_since(*warned) < REPEATED_FAILURE_WARN_EVERY {
@@ -412,5 +442,32 @@ mod repeated_failure_tests {
             Some(0),
             "a success forgets the last text"
         );
+    }
+
+    #[test]
+    fn a_failure_that_names_other_numbers_each_time_is_a_repeat() {
+        let mut failures = RepeatedFailure::default();
+        let start = Instant::now();
+        assert_eq!(
+            failures.failed_at("EOF while parsing a string at line 1 column 70", start),
+            Some(0)
+        );
+        for column in ["171", "1", "0x1f"] {
+            assert_eq!(
+                failures.failed_at(
+                    &format!("EOF while parsing a string at line 1 column {column}"),
+                    start
+                ),
+                None,
+                "{column}"
+            );
+        }
+        assert_eq!(
+            failures.failed_at("bad gateway", start),
+            Some(0),
+            "another failure is said"
+        );
+        assert_eq!(failures.failed_at("fee cap too low", start), Some(0));
+        assert_eq!(shape("id 1589, block 0xabc, 12 ms; café"), "id #, block #, # ms; café");
     }
 }
