@@ -468,6 +468,9 @@ mod repeated_failure_tests {
             "another failure is said"
         );
         assert_eq!(failures.failed_at("fee cap too low", start), Some(0));
-        assert_eq!(shape("id 1589, block 0xabc, 12 ms; café"), "id #, block #, # ms; café");
+        assert_eq!(
+            shape("id 1589, block 0xabc, 12 ms; café"),
+            "id #, block #, # ms; café"
+        );
     }
 }
