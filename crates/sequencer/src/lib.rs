@@ -35,8 +35,6 @@ mod throttle;
 pub use args::parse_at_least_one;
 pub use backup::{BACKUP_FILE_NAME, PoolBackup, PoolKeeper, Restored};
 pub use error::PoolError;
-pub use pool::{
-    ADMITTED_BUFFER, BURST_GAP, MAX_READMITTED_PER_SENDER, PoolConfig, PoolContent, TxPool,
-};
+pub use pool::{ADMITTED_BUFFER, BURST_GAP, PoolConfig, PoolContent, TxPool};
 pub use sequencer::{Sequencer, SequencerConfig};
 pub use throttle::{DaBacklog, DaConfig, DaThrottle};

@@ -296,6 +296,10 @@ impl Inner {
         pooled: Pooled,
     ) -> Option<Pooled> {
         self.set_state_nonce(sender, state_nonce);
+        if let Some(place) = self.appended(sender, state_nonce, nonce) {
+            self.append(sender, nonce, pooled, place);
+            return None;
+        }
         self.detach(sender);
         self.by_hash.insert(pooled.hash, (sender, nonce));
         let account = self.senders.entry(sender).or_default();
@@ -306,6 +310,72 @@ impl Inner {
         }
         self.attach(sender);
         replaced
+    }
+
+    /// Where `sender`'s transaction at `nonce` goes if it is above every other of the sender's
+    /// (the common case: a sender's transactions arrive in nonce order, and a removed block's
+    /// come back in it): pending if it continues the sender's pending run, queued otherwise,
+    /// with the eviction key of its sub-pool's tail so far, which it replaces. `None` where that
+    /// does not apply, and [`Self::insert`] reclassifies all of the sender's transactions, a
+    /// cost that grows with their number (a removed block's thousands of transactions of one
+    /// sender took quadratic time).
+    fn appended(
+        &self,
+        sender: Address,
+        state_nonce: u64,
+        nonce: u64,
+    ) -> Option<(SubPool, Option<EvictionKey>)> {
+        let account = self.senders.get(&sender)?;
+        if account.state_nonce != state_nonce {
+            return None;
+        }
+        let last = account.txs.last_key_value();
+        if last.is_some_and(|(last, _)| *last >= nonce) {
+            return None;
+        }
+        let sub_pool = match last {
+            None if nonce == state_nonce => SubPool::Pending,
+            Some((last, tail)) if tail.sub_pool == SubPool::Pending && *last + 1 == nonce => {
+                SubPool::Pending
+            }
+            _ => SubPool::Queued,
+        };
+        // Pending transactions come before queued ones: the sub-pool's tail so far is the
+        // sender's last transaction if that is in the same sub-pool.
+        let old_tail = last
+            .filter(|(_, tail)| tail.sub_pool == sub_pool)
+            .map(|(_, tail)| tail.eviction_key(self.base_fee));
+        Some((sub_pool, old_tail))
+    }
+
+    /// Adds `pooled` where [`Self::appended`] placed it.
+    fn append(
+        &mut self,
+        sender: Address,
+        nonce: u64,
+        mut pooled: Pooled,
+        (sub_pool, old_tail): (SubPool, Option<EvictionKey>),
+    ) {
+        pooled.sub_pool = sub_pool;
+        let key = pooled.eviction_key(self.base_fee);
+        let (seq, size, hash) = (pooled.seq, pooled.size, pooled.hash);
+        if let Some(account) = self.senders.get_mut(&sender) {
+            account.txs.insert(nonce, pooled);
+        }
+        let state = match sub_pool {
+            SubPool::Pending => &mut self.pending,
+            SubPool::Queued => {
+                self.queued_by_age.insert(seq, (sender, nonce));
+                &mut self.queued
+            }
+        };
+        state.count += 1;
+        state.bytes += size;
+        if let Some(old_tail) = old_tail {
+            state.tails.remove(&old_tail);
+        }
+        state.tails.insert(key, (sender, nonce));
+        self.by_hash.insert(hash, (sender, nonce));
     }
 
     /// Removes the transaction at `nonce`; later ones of the sender become queued.
@@ -523,11 +593,6 @@ impl Arrivals {
     }
 }
 
-/// How far ahead of its account nonce a transaction of a removed block is pooled again
-/// ([`TxPool::readmit`]): far more than a sender's usual window, and a bound on the work one
-/// sender's readmission costs (each insert reorders the sender's transactions).
-pub const MAX_READMITTED_PER_SENDER: u64 = 1_024;
-
 /// The EIP-2718 types the pool takes besides legacy (which has no type byte): what the batch
 /// codec carries, as [`TxPool::check_static`] checks on the decoded envelope.
 const POOLED_TX_TYPES: [u8; 2] = [TxType::Eip2930 as u8, TxType::Eip1559 as u8];
@@ -598,6 +663,90 @@ impl TxPool {
     /// Number of transactions in the queued sub-pool: waiting behind a nonce gap.
     pub fn queued_len(&self) -> usize {
         self.lock().queued.count
+    }
+
+    /// Checks the pool's indexes against its transactions, recomputed from scratch: sub-pools
+    /// (a pending run from each sender's account nonce, queued after it), counts, bytes, each
+    /// sender's tail per sub-pool, the queued transactions by age and the hash index. For
+    /// tests: it walks the whole pool under its lock.
+    #[doc(hidden)]
+    pub fn self_check(&self) -> Result<(), String> {
+        let inner = self.lock();
+        let (mut pending, mut queued) = (SubPoolState::default(), SubPoolState::default());
+        let mut by_age = BTreeMap::new();
+        let mut hashes = 0;
+        for (sender, account) in &inner.senders {
+            if account.txs.is_empty() {
+                return Err(format!("{sender} is kept without transactions"));
+            }
+            let mut next = account.state_nonce;
+            for (nonce, pooled) in &account.txs {
+                let expected = if *nonce == next {
+                    next += 1;
+                    SubPool::Pending
+                } else {
+                    SubPool::Queued
+                };
+                if pooled.sub_pool != expected {
+                    return Err(format!(
+                        "{sender} nonce {nonce} is {:?}, not {expected:?}",
+                        pooled.sub_pool
+                    ));
+                }
+                if inner.by_hash.get(&pooled.hash) != Some(&(*sender, *nonce)) {
+                    return Err(format!(
+                        "{sender} nonce {nonce} is missing from the hash index"
+                    ));
+                }
+                hashes += 1;
+                let state = match expected {
+                    SubPool::Pending => &mut pending,
+                    SubPool::Queued => {
+                        by_age.insert(pooled.seq, (*sender, *nonce));
+                        &mut queued
+                    }
+                };
+                state.count += 1;
+                state.bytes += pooled.size;
+            }
+            for (sub_pool, state) in [
+                (SubPool::Pending, &mut pending),
+                (SubPool::Queued, &mut queued),
+            ] {
+                if let Some((nonce, tail)) = account.tail(sub_pool) {
+                    state
+                        .tails
+                        .insert(tail.eviction_key(inner.base_fee), (*sender, nonce));
+                }
+            }
+        }
+        for (name, found, expected) in [
+            ("pending", &inner.pending, &pending),
+            ("queued", &inner.queued, &queued),
+        ] {
+            if (found.count, found.bytes) != (expected.count, expected.bytes) {
+                return Err(format!(
+                    "{name}: {} transactions of {} bytes counted, {} of {} held",
+                    found.count, found.bytes, expected.count, expected.bytes
+                ));
+            }
+            if found.tails != expected.tails {
+                return Err(format!(
+                    "{name}: the tails index is {:?}, not {:?}",
+                    found.tails, expected.tails
+                ));
+            }
+        }
+        if inner.queued_by_age != by_age {
+            return Err("the queued-by-age index differs from the queued transactions".into());
+        }
+        if inner.by_hash.len() != hashes {
+            return Err(format!(
+                "{} hashes indexed, {hashes} transactions held",
+                inner.by_hash.len()
+            ));
+        }
+        Ok(())
     }
 
     /// Resolves when a transaction was added since the last call.
@@ -724,8 +873,8 @@ impl TxPool {
     /// check when it was sequenced, and its sender's later transactions come back with it in
     /// nonce order, so neither the overdraft check (their fee caps, not the fees they paid,
     /// are what it would count) nor the usual nonce window nor the per-sender queued cap
-    /// applies: up to [`MAX_READMITTED_PER_SENDER`] of a sender's removed transactions come
-    /// back. Nor is a fee cap below the next base fee refused: the unwound chain's base fee may
+    /// applies: all of a sender's removed transactions come back, however many (in nonce
+    /// order each is appended without reclassifying the sender's others). Nor is a fee cap below the next base fee refused: the unwound chain's base fee may
     /// be higher than the one the transaction paid, and it waits until the fee falls. The
     /// pool's sizes and every other check still apply.
     pub fn readmit(&self, tx: L2Transaction) -> Result<B256, PoolError> {
@@ -766,8 +915,11 @@ impl TxPool {
                 tx: nonce,
             });
         }
+        // A removed block's transactions come back in nonce order however many one sender had
+        // (a depth-30 L1 reorg under load removed thousands per sender, and those past a
+        // 1 024-nonce window were dropped, safe receipts among them).
         let window = if readmitted {
-            MAX_READMITTED_PER_SENDER
+            u64::MAX
         } else {
             self.config.max_nonce_gap
         };

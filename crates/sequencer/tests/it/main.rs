@@ -749,6 +749,77 @@ fn transactions_of_removed_blocks_come_back_past_the_nonce_window() {
     assert_eq!(err, PoolError::AlreadyKnown);
 }
 
+/// Thousands of one sender's transactions in the removed blocks of a deep L1 reorg all come
+/// back: those past a 1 024-nonce window were dropped, receipts served as safe among them.
+#[test]
+fn every_removed_transaction_of_a_busy_sender_comes_back() {
+    let (_dir, _node, pool) = setup();
+    let a = keys().remove(0);
+    for nonce in 0..3_000 {
+        let tx = L2Transaction::decode_2718_recover(&raw(&a, nonce, FEE)).unwrap();
+        pool.readmit(tx).unwrap();
+    }
+    assert_eq!((pool.pending_len(), pool.queued_len()), (3_000, 0));
+    pool.self_check().unwrap();
+}
+
+/// The pool's indexes (sub-pools, counts, eviction tails, queued ages, hashes) stay what its
+/// transactions say through appends in nonce order, which take a shortcut, and every other
+/// kind of change.
+#[test]
+fn the_pool_indexes_agree_with_its_transactions_through_every_kind_of_change() {
+    let (_dir, _node, pool) = setup();
+    let keys = keys();
+    let (a, b, c) = (&keys[0], &keys[1], &keys[2]);
+    let check = |what: &str| {
+        pool.self_check()
+            .unwrap_or_else(|err| panic!("after {what}: {err}"));
+    };
+    for nonce in 0..10 {
+        pool.add_raw(&raw(a, nonce, FEE)).unwrap();
+        check("appends in nonce order");
+    }
+    for nonce in [5, 3, 9, 1] {
+        pool.add_raw(&raw(b, nonce, FEE)).unwrap();
+        check("inserts behind a gap");
+    }
+    pool.add_raw(&raw(b, 0, FEE)).unwrap();
+    check("the start of a gap filled");
+    pool.add_raw(&raw(b, 2, FEE)).unwrap();
+    check("a gap filled");
+    pool.add_raw(&raw(b, 12, FEE)).unwrap();
+    check("an append behind a gap");
+    pool.add_raw(&raw(a, 4, FEE * 2)).unwrap();
+    check("a replacement");
+    pool.add_raw(&raw(c, 3, FEE)).unwrap();
+    check("a sender's first transaction, queued");
+    pool.add_raw(&raw(c, 4, FEE * 3)).unwrap();
+    check("an append to a queued run");
+    pool.add_raw(&raw(c, 0, FEE)).unwrap();
+    check("a pending start before a queued run");
+    pool.add_raw(&raw(c, 1, FEE)).unwrap();
+    check("an append to the pending run");
+    assert_eq!(
+        (pool.pending_len(), pool.queued_len()),
+        (10 + 4 + 2, 2 + 1 + 2)
+    );
+    let (a_address, b_address) = (a.address(), b.address());
+    pool.remove_and_prune(&[], |sender| {
+        if sender == a_address {
+            3
+        } else if sender == b_address {
+            4
+        } else {
+            0
+        }
+    });
+    check("pruning used nonces");
+    pool.add_raw(&raw(a, 10, FEE)).unwrap();
+    check("an append after pruning");
+    pool.add_raw(&raw(b, 13, FEE)).unwrap();
+    check("an append to the queued run after pruning");
+}
+
 #[test]
 fn a_transaction_no_block_can_carry_is_refused_at_the_door() {
     let (_dir, _node, pool) = setup();
