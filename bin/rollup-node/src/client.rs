@@ -827,16 +827,6 @@ impl Endpoints {
             .l1_rpc_url
             .clone()
             .or_else(|| file.as_ref().map(|f| f.l1_rpc_url.clone()));
-        if args.l2_rpc_url.is_none()
-            && let Some(file) = &file
-            && file.l2_rpc_url.is_empty()
-        {
-            // The devnet writes the file before its node starts, and the URLs once it serves.
-            return Err(eyre!(
-                "{} has no L2 RPC URL yet: its devnet has not started its L2 node (it is starting, or was stopped before it did); run `rollup-node devnet` (scripts/devnet.sh) and wait for `devnet ready`, or pass --l2-rpc-url",
-                args.devnet.display()
-            ));
-        }
         let l2_url = args
             .l2_rpc_url
             .clone()

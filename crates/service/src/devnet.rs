@@ -37,6 +37,9 @@ const CHALLENGER_L1_FUNDS: u128 = 1_000_000_000_000_000_000_000;
 pub const ROLLUP_CONFIG_FILE: &str = "rollup.json";
 /// The devnet description's file name in a devnet datadir.
 pub const DEVNET_INFO_FILE: &str = "devnet.json";
+/// The devnet's contract addresses, written before the rollup config when it deploys them:
+/// what a resume reads if the node never got to write [`DEVNET_INFO_FILE`].
+pub const DEPLOYED_FILE: &str = "deployed.json";
 
 /// Errors setting up a devnet.
 #[derive(Debug, thiserror::Error)]
@@ -75,10 +78,9 @@ type Result<T, E = DevnetError> = std::result::Result<T, E>;
 pub struct DevnetInfo {
     /// L1 JSON-RPC URL.
     pub l1_rpc_url: String,
-    /// L2 JSON-RPC URL (HTTP); empty until the devnet's node serves it (the file is written
-    /// once the contracts are deployed, and again when the node is ready).
+    /// L2 JSON-RPC URL (HTTP).
     pub l2_rpc_url: String,
-    /// L2 JSON-RPC URL (WebSocket); empty until the node serves it.
+    /// L2 JSON-RPC URL (WebSocket).
     pub l2_ws_url: String,
     /// L1 chain id.
     pub l1_chain_id: u64,
@@ -213,19 +215,17 @@ pub fn dev_roles() -> DevnetRoles {
 impl Devnet {
     /// `devnet.json` for this devnet, with the L2 RPC at `l2_rpc`.
     pub fn info(&self, l1_rpc_url: &str, l2_rpc: SocketAddr) -> DevnetInfo {
-        DevnetInfo {
-            l2_rpc_url: format!("http://{l2_rpc}"),
-            l2_ws_url: format!("ws://{l2_rpc}"),
-            ..self.info_before_start(l1_rpc_url)
-        }
+        self.info_at(l1_rpc_url, Some(l2_rpc))
     }
 
-    /// [`Self::info`] before the node serves its RPC: the L2 URLs are empty.
-    fn info_before_start(&self, l1_rpc_url: &str) -> DevnetInfo {
+    /// [`Self::info`], with empty L2 URLs before the node serves its RPC.
+    fn info_at(&self, l1_rpc_url: &str, l2_rpc: Option<SocketAddr>) -> DevnetInfo {
         DevnetInfo {
             l1_rpc_url: l1_rpc_url.to_string(),
-            l2_rpc_url: String::new(),
-            l2_ws_url: String::new(),
+            l2_rpc_url: l2_rpc
+                .map(|rpc| format!("http://{rpc}"))
+                .unwrap_or_default(),
+            l2_ws_url: l2_rpc.map(|rpc| format!("ws://{rpc}")).unwrap_or_default(),
             l1_chain_id: self.config.l1_chain_id,
             l2_chain_id: self.config.l2_chain_id,
             contracts: DevnetContracts {
@@ -328,13 +328,19 @@ pub async fn setup(
             path: config_path.display().to_string(),
             reason: err.to_string(),
         })?;
-        let info: Option<DevnetInfo> = std::fs::read_to_string(&info_path)
-            .ok()
-            .and_then(|text| serde_json::from_str(&text).ok());
+        let read = |path: &Path| std::fs::read_to_string(path).ok();
+        // The info file; else, for a devnet killed before its node served, the deployment
+        // record (devnets from before it have the info file).
+        let contracts: Option<DevnetContracts> = read(&info_path)
+            .and_then(|text| serde_json::from_str::<DevnetInfo>(&text).ok())
+            .map(|info| info.contracts)
+            .or_else(|| {
+                read(&datadir.join(DEPLOYED_FILE)).and_then(|text| serde_json::from_str(&text).ok())
+            });
         check_resumable(datadir, &config, l2_chain_id, l2_gas_limit)?;
-        let Some(info) = info else {
+        let Some(contracts) = contracts else {
             return Err(DevnetError::Stale(format!(
-                "{} is missing or corrupt; delete {} to start a new devnet",
+                "{} is missing or corrupt (and so is {DEPLOYED_FILE}); delete {} to start a new devnet",
                 info_path.display(),
                 datadir.display()
             )));
@@ -352,11 +358,11 @@ pub async fn setup(
         info!(target: "rollup::devnet", datadir = %datadir.display(), "resuming devnet");
         return Ok(Devnet {
             config,
-            dev_token: info.contracts.dev_token,
-            timelock: info.contracts.timelock,
-            dispute_game: info.contracts.dispute_game,
-            one_step_verifier: info.contracts.one_step_verifier,
-            segment_store: info.contracts.segment_store,
+            dev_token: contracts.dev_token,
+            timelock: contracts.timelock,
+            dispute_game: contracts.dispute_game,
+            one_step_verifier: contracts.one_step_verifier,
+            segment_store: contracts.segment_store,
         });
     }
     cover_genesis_eth(&client, l1, signers[0].address(), &plan).await?;
@@ -387,9 +393,13 @@ pub async fn setup(
     };
     // The addresses only the info file keeps (the dev token, the timelock, the dispute
     // contracts) go to disk before the rollup config, whose presence marks the deployment as
-    // done: a `kill -9` between the two, while the node started, left a config and no info
-    // file, a datadir no later run could resume. The L2 URLs follow once the node serves them.
-    write_json(&info_path, &devnet.info_before_start(l1))?;
+    // done: the info file is written once the node serves (it tells users and scripts the
+    // devnet is ready), and a `kill -9` before that left a config and no info file, a datadir
+    // no later run could resume.
+    write_json(
+        &datadir.join(DEPLOYED_FILE),
+        &devnet.info_at(l1, None).contracts,
+    )?;
     write_json(&config_path, &devnet.config)?;
     Ok(devnet)
 }
