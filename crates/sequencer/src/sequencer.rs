@@ -42,6 +42,9 @@ pub struct Sequencer {
     backlog: Arc<Mutex<Backlog>>,
     /// Shared with the pool, which refuses transactions while it is on.
     throttle: DaThrottle,
+    /// Where the pool is written after an L1 reorg gave it transactions back
+    /// ([`PoolBackup::save_unwound`]); `None`: nowhere.
+    backup: Option<crate::PoolBackup>,
     /// Estimated batch bytes per user transaction (from the last blocks), to turn the byte
     /// headroom into a number of transactions.
     bytes_per_tx: Arc<AtomicU64>,
@@ -72,7 +75,17 @@ impl Sequencer {
             backlog: Arc::default(),
             throttle,
             bytes_per_tx: Arc::new(AtomicU64::new(INITIAL_BYTES_PER_TX)),
+            backup: None,
         }
+    }
+
+    /// Writes the pool beside `backup` whenever an L1 reorg gives it transactions back, so that
+    /// a kill -9 before they are included again does not lose them
+    /// ([`crate::PoolBackup::save_unwound`]).
+    #[must_use]
+    pub fn with_backup(mut self, backup: Option<crate::PoolBackup>) -> Self {
+        self.backup = backup;
+        self
     }
 
     /// Sets what the L1 data path carries (default: [`DaConfig::for_window`]).
@@ -350,11 +363,25 @@ impl Sequencer {
             }
         }
         if total > 0 {
-            info!(target: "rollup::sequencer", readmitted, total, "transactions of removed unsafe blocks offered again");
+            info!(target: "rollup::sequencer", readmitted, total, "transactions of removed L2 blocks offered again");
         }
         if let Some(reason) = first_reason {
             metrics::counter!("rollup_sequencer_readmit_dropped_total").increment(dropped);
-            warn!(target: "rollup::sequencer", dropped, total, first_reason = %reason, "transactions of removed unsafe blocks could not be pooled again and are dropped; their senders must send them again");
+            warn!(target: "rollup::sequencer", dropped, total, first_reason = %reason, "transactions of removed L2 blocks could not be pooled again and are dropped; their senders must send them again");
+        }
+        // Until they are in blocks again the pool is their only copy: on disk too, before the
+        // next block.
+        if readmitted > 0
+            && let Some(backup) = &self.backup
+        {
+            match backup.save_unwound(&self.pool) {
+                Ok(saved) => {
+                    debug!(target: "rollup::sequencer", saved, path = %backup.unwound_path().display(), "pool written after the reorg");
+                }
+                Err(err) => {
+                    warn!(target: "rollup::sequencer", %err, path = %backup.unwound_path().display(), "cannot write the pool after an L1 reorg: a kill -9 before the removed transactions are in blocks again would lose them");
+                }
+            }
         }
     }
 

@@ -337,6 +337,7 @@ impl Services {
                 pool,
             )
             .with_health(health.role("sequencer"))
+            .with_backup(settings.pool_backup.clone())
             .with_da(rollup_sequencer::DaConfig {
                 l1_bytes_per_block: settings.l1_data_bytes_per_block,
                 ..rollup_sequencer::DaConfig::for_window(config.sequencing_window)

@@ -12,7 +12,7 @@ use rollup_primitives::{
     BlockNumHash, ContractAddresses, GenesisAccount, L1Block, L1Chain, L1Notification, L2Genesis,
     L2Transaction, MAX_TX_SIZE, RollupConfig, decode_l1_origin,
 };
-use rollup_sequencer::{PoolConfig, PoolError, Sequencer, SequencerConfig, TxPool};
+use rollup_sequencer::{PoolBackup, PoolConfig, PoolError, Sequencer, SequencerConfig, TxPool};
 use rollup_storage::Store;
 
 mod throttle;
@@ -1241,6 +1241,49 @@ fn a_removed_transaction_below_the_unwound_base_fee_waits_for_the_fee_to_fall() 
     let reader = node.store().reader().unwrap();
     assert!(reader.transaction(hash).unwrap().is_some(), "included");
     assert_eq!(reader.account(a.address()).unwrap().unwrap().nonce, 1);
+}
+
+/// The transactions an L1 reorg takes out of blocks are on disk before the next block: a kill -9
+/// right after the reorg (no backup written at the stop) finds them at the next start, where
+/// only the pool held them before.
+#[test]
+fn transactions_a_reorg_gives_back_survive_a_kill() {
+    let (dir, mut node, pool) = setup_with_drift();
+    let l1_timestamp = |number: u64| 1 + number;
+    let backup = PoolBackup::new(dir.path().join("backup.txt"));
+    let sequencer = sequencer(&pool).with_backup(Some(backup.clone()));
+    follow_l1(&mut node, 2, l1_timestamp);
+    sequencer.sequence_at(&mut node, l1_timestamp(2)).unwrap();
+    let a = keys().remove(0);
+    let hashes: Vec<B256> = (0..3)
+        .map(|nonce| pool.add_raw(&raw(&a, nonce, FEE)).unwrap())
+        .collect();
+    sequencer
+        .sequence_at(&mut node, l1_timestamp(2) + 1)
+        .unwrap();
+    assert_eq!(pool.len(), 0, "sequenced");
+    assert!(
+        !backup.unwound_path().exists(),
+        "nothing written without a reorg"
+    );
+
+    let old: Vec<L1Block> = (2..=2).map(|n| l1_block(n, l1_timestamp(n))).collect();
+    node.handle_notification(&L1Notification::Reverted {
+        old: Arc::new(L1Chain::new(old).unwrap()),
+    })
+    .unwrap();
+    sequencer.after_unwind(&mut node).unwrap();
+    assert_eq!(pool.len(), 3, "back in the pool");
+    assert!(backup.unwound_path().exists());
+
+    // A kill -9 now: the next start's pool reads them back.
+    let restarted = TxPool::new(PoolConfig::default(), node.config(), node.store().clone());
+    let restored = backup.restore(&restarted).unwrap().expect("a file to read");
+    assert_eq!((restored.total, restored.added), (3, 3));
+    for hash in &hashes {
+        assert!(restarted.get(hash).is_some(), "{hash} back");
+    }
+    assert!(!backup.unwound_path().exists(), "removed once read");
 }
 
 /// An L1 origin that trails L1 by several blocks, within the drift (the node started late, or
