@@ -46,16 +46,22 @@ pub struct Restored {
     pub not_removed: Option<String>,
 }
 
-/// The backup file of one pool.
+/// The backup file of one pool. Clones share whether it was read yet ([`Self::restore`]).
 #[derive(Debug, Clone)]
 pub struct PoolBackup {
     path: PathBuf,
+    /// Set once the files were read at start: until then [`Self::save_unwound`] writes nothing,
+    /// or a reorg handled before the start read them would write over the last run's file.
+    read: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl PoolBackup {
     /// A backup at `path`.
-    pub const fn new(path: PathBuf) -> Self {
-        Self { path }
+    pub fn new(path: PathBuf) -> Self {
+        Self {
+            path,
+            read: Arc::default(),
+        }
     }
 
     /// Where it is.
@@ -77,6 +83,9 @@ impl PoolBackup {
     /// them served as safe). The next start reads it after the backup, and a stop that writes
     /// the backup removes it.
     pub fn save_unwound(&self, pool: &TxPool) -> io::Result<usize> {
+        if !self.read.load(std::sync::atomic::Ordering::Acquire) {
+            return Ok(0);
+        }
         self.save_to(&self.unwound_path(), pool)
     }
 
@@ -146,6 +155,7 @@ impl PoolBackup {
                 restored.get_or_insert_with(Restored::default),
             )?;
         }
+        self.read.store(true, std::sync::atomic::Ordering::Release);
         Ok(restored)
     }
 

@@ -1252,6 +1252,12 @@ fn transactions_a_reorg_gives_back_survive_a_kill() {
     let l1_timestamp = |number: u64| 1 + number;
     let backup = PoolBackup::new(dir.path().join("backup.txt"));
     let sequencer = sequencer(&pool).with_backup(Some(backup.clone()));
+    // The start reads what the last run left (nothing here); until it has, a reorg writes
+    // nothing over it.
+    pool.add_raw(&raw(&keys().remove(1), 0, FEE)).unwrap();
+    assert_eq!(backup.save_unwound(&pool).unwrap(), 0);
+    assert!(!backup.unwound_path().exists());
+    assert!(backup.restore(&pool).unwrap().is_none());
     follow_l1(&mut node, 2, l1_timestamp);
     sequencer.sequence_at(&mut node, l1_timestamp(2)).unwrap();
     let a = keys().remove(0);
