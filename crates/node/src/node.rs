@@ -817,8 +817,11 @@ impl RollupNode {
             ))
         };
         if inbox_record.index != expected_index {
+            // The inbox numbers its records one by one, in the L1 blocks that carry them: a
+            // gap means this L1 counts a record no block of its chain carries (an L1 restored
+            // from a state saved in the middle of a block, as a killed anvil can leave).
             return Err(inconsistent(format!(
-                "expected record {expected_index} next"
+                "expected record {expected_index} next: this L1 counts inbox records that no block of its chain carries (an L1 node restored from a state saved in the middle of a block, as a killed anvil can leave); this node cannot follow it: point it at an L1 node whose chain holds every record"
             )));
         }
         let mut record = BatchRecord {
