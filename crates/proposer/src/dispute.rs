@@ -1936,6 +1936,17 @@ impl DisputeAgent {
                         if newly {
                             metrics::counter!("rollup_dispute_games_lost_total", "side" => "challenger")
                                 .increment(1);
+                            // The bond is gone: said, not only counted.
+                            warn!(
+                                target: "rollup::dispute", game = id, proposal = game.proposal,
+                                at_step = game.proposerToMove,
+                                "this account LOST a game it challenged, and its bond with it: {}",
+                                if game.proposerToMove {
+                                    "the proposer's step stood (proven on L1, or one L1 cannot prove yet, which resolves for an allowlisted proposer)"
+                                } else {
+                                    "it ran out of time (was the node down, behind, or short of ETH for its moves?)"
+                                }
+                            );
                         }
                     }
                 }
@@ -2552,6 +2563,26 @@ impl DisputeAgent {
                 )
                 .await;
                 continue;
+            }
+            // The node's L2 block must rest on the L1 this agent reads: right after an L1 reorg
+            // the node may still hold blocks derived from the replaced fork (it unwinds them a
+            // moment later), and a root that differs for that reason is no false root. An
+            // outsider switching the L1 node between two forks had an honest proposal
+            // challenged twice, and its root removed once.
+            let derived_in = reader
+                .block_derivation(proposal.l2BlockNumber)?
+                .map(|derived| derived.l1_block);
+            if let Some(derived_in) = derived_in {
+                let stored = reader.l1_block(derived_in)?.map(|record| record.block.hash);
+                let canonical = self.l1_block_hash(derived_in).await;
+                if stored.is_none() || stored != canonical {
+                    debug!(
+                        target: "rollup::dispute", index, l2_block = proposal.l2BlockNumber, l1_block = derived_in,
+                        stored = ?stored, on_l1 = ?canonical,
+                        "this node derived the block from an L1 block the L1 node does not serve (a reorg not processed yet, or an L1 node behind): not challenging until they agree"
+                    );
+                    continue;
+                }
             }
             if lost > 0
                 && !self

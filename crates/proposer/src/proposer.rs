@@ -452,7 +452,12 @@ impl Proposer {
             // (transport, node trouble) is a failed read.
             match err.as_error_resp() {
                 Some(payload) if payload.code == 3 || payload.message.contains("revert") => {
-                    ProposerError::Reverted(payload.message.to_string())
+                    // Named from the contracts' errors: the node's text shows a custom error as
+                    // its bare selector (`custom error 0x68b8820b`).
+                    ProposerError::Reverted(payload.as_revert_data().map_or_else(
+                        || rollup_l1::printable(&payload.message),
+                        |data| rollup_primitives::describe_revert(&data),
+                    ))
                 }
                 _ => ProposerError::Read(err.to_string()),
             }
