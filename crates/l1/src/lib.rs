@@ -42,8 +42,8 @@ mod sender;
 mod transport;
 
 pub use blobs::{
-    BlobSource, KnownBlobs, SidecarFormat, blob_batch_transactions, rebuild_blob_batch, sidecar,
-    sidecar_in, versioned_hash,
+    BlobSource, KnownBlobs, MAX_SERVED_BLOBS, SidecarFormat, blob_batch_transactions,
+    rebuild_blob_batch, sidecar, sidecar_in, versioned_hash,
 };
 pub use error::{
     L1Error, REPEATED_FAILURE_WARN_EVERY, RepeatedFailure, Result, call_failure, printable,
