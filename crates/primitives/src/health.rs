@@ -31,8 +31,13 @@ pub struct RoleStatus {
     pub name: String,
     /// The last unit of work it finished.
     pub last_success: Option<HealthEvent>,
-    /// The last failure it reported (and retries).
+    /// The last failure it reported (and retries). Kept after the role works again, as
+    /// history: [`Self::failing`] says whether it still stands.
     pub last_error: Option<HealthEvent>,
+    /// Whether the role's latest report is a failure: set by each error, cleared by the next
+    /// success. Decided by the order of the reports, not their times, so an alarm reported in
+    /// the same millisecond as a success still counts.
+    pub failing: bool,
     /// Units of work finished since the process started.
     pub successes: u64,
     /// Failures since the process started.
@@ -88,6 +93,7 @@ impl Health {
                 role.errors += 1;
                 role.last_error = Some(event);
             }
+            role.failing = !success;
         }
     }
 }
@@ -157,5 +163,25 @@ mod tests {
             }
         );
         drop(proposer);
+    }
+
+    /// An L1 outage that ended: the error stays as history with its time, but the role is
+    /// failing only until its next success, even one in the same millisecond.
+    #[test]
+    fn a_success_ends_a_failure_but_keeps_it_as_history() {
+        let health = Health::default();
+        let follower = health.role("l1-follower");
+        follower.error("L1 poll failed: connection refused");
+        assert!(health.snapshot()[0].failing);
+        follower.success("followed L1 up to block 12");
+        let role = &health.snapshot()[0];
+        assert!(!role.failing, "{role:?}");
+        assert_eq!(
+            role.last_error.as_ref().unwrap().message,
+            "L1 poll failed: connection refused"
+        );
+        // An alarm right after a round's success is the standing state.
+        follower.error("the L1 node's head is below L1 block 12");
+        assert!(health.snapshot()[0].failing);
     }
 }

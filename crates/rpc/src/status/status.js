@@ -508,8 +508,9 @@
       ? el("span", {}, badge(ago((now - e.atMs) / 1000) + "\u00a0ago", kind), el("span", { class: "sub" }, e.message))
       : el("span", { class: "sub" }, "never");
     fillBody("roles", state.roles.roles.map((r) => {
-      // An alarm reported in the same millisecond as the round's success still counts.
-      const failing = r.lastError && (!r.lastSuccess || r.lastError.atMs >= r.lastSuccess.atMs);
+      // The node decides it by the order of the reports: an alarm reported in the same
+      // millisecond as the round's success still counts, a success after an error ends it.
+      const failing = r.failing;
       return el("tr", { "data-role": r.name },
         el("th", { scope: "row" }, r.name,
           el("span", { class: "sub" }, failing ? "failing: last attempt failed" : r.lastSuccess ? "working" : "no work yet"),

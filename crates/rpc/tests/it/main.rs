@@ -320,6 +320,13 @@ async fn fixture_with(options: FixtureOptions) -> Fixture {
     health
         .role("sequencer")
         .success("sealed L2 block 2 with 2 transactions");
+    // An L1 outage that ended, and a role still failing.
+    let follower = health.role("l1-follower");
+    follower.error("L1 poll failed: connection refused");
+    follower.success("followed L1 up to block 12");
+    health
+        .role("batcher")
+        .error("posting the batch failed: nonce too low");
     let ctx =
         RpcContext::new(store.clone(), Arc::new(config), heads_rx, Some(pool)).with_health(health);
     let (addr, handle) = start_server(options.server, ctx).await.unwrap();

@@ -345,6 +345,16 @@ async fn data_methods_report_heads_blocks_batches_deposits_and_roles() {
         "sealed L2 block 2 with 2 transactions"
     );
     assert_eq!(roles["roles"][0]["lastError"], json!(null));
+    assert_eq!(roles["roles"][0]["failing"], false);
+    // An outage that ended: the error stays as history, the role is no longer failing.
+    assert_eq!(roles["roles"][1]["name"], "l1-follower");
+    assert_eq!(roles["roles"][1]["failing"], false, "{roles}");
+    assert_eq!(
+        roles["roles"][1]["lastError"]["message"],
+        "L1 poll failed: connection refused"
+    );
+    assert_eq!(roles["roles"][2]["name"], "batcher");
+    assert_eq!(roles["roles"][2]["failing"], true, "{roles}");
 
     let bad = error(f.addr, "rollup_getDeposits", json!(["many"])).await;
     assert_eq!(bad["code"], -32602);
