@@ -527,3 +527,89 @@ async fn a_backlog_on_origins_before_an_l1_restart_lands_as_sequenced_body() {
         assert_eq!(receipt["blockHash"], json!(block), "{receipt}");
     }
 }
+
+/// anvil's state saved while it mined a block (a kill of the devnet or of anvil at that moment)
+/// holds the block's effects without the block: here an inbox record that no L1 log carries.
+/// A devnet resumed on it used to serve, and stop with an error only when derivation reached
+/// the record; it now refuses before it is ready, saying why and what to do.
+#[test]
+fn a_torn_l1_state_is_refused_before_the_devnet_is_ready() {
+    support::run(a_torn_l1_state_is_refused_before_the_devnet_is_ready_body());
+}
+
+async fn a_torn_l1_state_is_refused_before_the_devnet_is_ready_body() {
+    /// `BatchInbox._records`' slot: its length is the record count.
+    const RECORDS_SLOT: u64 = 5;
+    let dir = tempfile::tempdir().unwrap();
+    let datadir = dir.path().to_path_buf();
+    let l1_port = support::free_port();
+    let (mut group, info) = DevnetGroup::start_ready(&datadir, l1_port);
+    let inbox = info.contracts.batch_inbox;
+    let l1 =
+        ProviderBuilder::new().connect_http(format!("http://127.0.0.1:{l1_port}").parse().unwrap());
+    let start = Instant::now();
+    while l1
+        .get_storage_at(inbox, alloy_primitives::U256::from(RECORDS_SLOT))
+        .await
+        .unwrap()
+        .is_zero()
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no batch posted\n{}",
+            log_of(&datadir)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    kill("INT", group.child.id(), true);
+    let Some((status, _)) = exit_within(&mut group.child, STOP_WITHIN) else {
+        panic!("the devnet did not stop\n{}", log_of(&datadir));
+    };
+    assert!(status.success(), "{status}\n{}", log_of(&datadir));
+
+    // Tear the saved state as a save in the middle of a block does: one record more than the
+    // blocks log.
+    let state = datadir.join("anvil-state.json");
+    let mut anvil = Anvil::start_with(&["--state", state.to_str().unwrap()]);
+    let saved = ProviderBuilder::new().connect_http(anvil.url.parse().unwrap());
+    let slot = alloy_primitives::U256::from(RECORDS_SLOT);
+    let records = saved.get_storage_at(inbox, slot).await.unwrap();
+    assert!(!records.is_zero(), "anvil did not load the devnet's state");
+    let _: Value = saved
+        .raw_request(
+            "anvil_setStorageAt".into(),
+            json!([
+                inbox,
+                slot,
+                alloy_primitives::B256::from(records + alloy_primitives::U256::from(1))
+            ]),
+        )
+        .await
+        .unwrap();
+    anvil.stop();
+
+    let mut resumed = devnet_command(&datadir, l1_port, &support::anvil_bin())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let exited = exit_within(&mut resumed, Duration::from_secs(60));
+    let log = log_of(&datadir);
+    let Some((status, _)) = exited else {
+        let _ = resumed.kill();
+        panic!("the devnet resumed on a torn L1 state\n{log}");
+    };
+    assert!(!status.success(), "{log}");
+    assert!(log.contains("contradicts itself"), "{log}");
+    assert!(
+        log.contains(&format!(
+            "hold {} inbox records, and its blocks log {records}",
+            records + alloy_primitives::U256::from(1)
+        )),
+        "{log}"
+    );
+    assert!(!log.contains("devnet ready"), "{log}");
+    assert!(
+        port_closes_within(l1_port, STOP_WITHIN),
+        "anvil still listens"
+    );
+}

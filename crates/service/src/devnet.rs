@@ -355,6 +355,7 @@ pub async fn setup(
                 datadir.display()
             )));
         }
+        check_l1_agrees_with_its_logs(&provider, &config, l1, datadir).await?;
         info!(target: "rollup::devnet", datadir = %datadir.display(), "resuming devnet");
         return Ok(Devnet {
             config,
@@ -402,6 +403,116 @@ pub async fn setup(
     )?;
     write_json(&config_path, &devnet.config)?;
     Ok(devnet)
+}
+
+/// How many L1 blocks one `eth_getLogs` of [`check_l1_agrees_with_its_logs`] spans.
+const LOG_WINDOW: u64 = 5_000;
+
+/// Refuses an L1 whose contracts count more inbox records or bridge messages than its blocks
+/// log: the state of an anvil saved while it mined a block (a kill of the devnet or of anvil
+/// at that moment) holds the block's effects without the block. The node would serve first
+/// and stop at the next record with an error; checked here, the devnet says so before it is
+/// ready, and before its roles post anything on that L1.
+async fn check_l1_agrees_with_its_logs(
+    provider: &impl Provider,
+    config: &RollupConfig,
+    l1: &str,
+    datadir: &Path,
+) -> Result<()> {
+    use alloy_rpc_types_eth::Filter;
+    use alloy_sol_types::SolEvent;
+    use rollup_primitives::bindings::{IBatchInbox, IL1Bridge};
+
+    let failed = |what: &str, reason: String| DevnetError::L1 {
+        l1: l1.to_string(),
+        what: what.to_string(),
+        reason,
+    };
+    let head = provider
+        .get_block_number()
+        .await
+        .map_err(|err| failed("eth_blockNumber", err.to_string()))?;
+    let inbox = config.contracts.batch_inbox;
+    let bridge = config.contracts.l1_bridge;
+    let records = view(provider, inbox, IBatchInbox::recordCountCall {}, head)
+        .await
+        .map_err(|reason| failed("reading the inbox's record count", reason))?;
+    let messages = view(provider, bridge, IL1Bridge::depositNonceCall {}, head)
+        .await
+        .map_err(|reason| failed("reading the bridge's message count", reason))?;
+    // The newest record and message each log names its index: one past it is the count.
+    let (mut logged_records, mut logged_messages) = (None, None);
+    let mut to = head;
+    loop {
+        let from = to.saturating_sub(LOG_WINDOW - 1);
+        let filter = Filter::new()
+            .address(vec![inbox, bridge])
+            .event_signature(vec![
+                IBatchInbox::BatchAppended::SIGNATURE_HASH,
+                IL1Bridge::DepositInitiated::SIGNATURE_HASH,
+                IL1Bridge::ForcedWithdrawalInitiated::SIGNATURE_HASH,
+            ])
+            .from_block(from)
+            .to_block(to);
+        let logs = provider
+            .get_logs(&filter)
+            .await
+            .map_err(|err| failed("eth_getLogs", err.to_string()))?;
+        for log in logs.iter().rev() {
+            let (Some(topic), Some(index)) = (log.topics().first(), log.topics().get(1)) else {
+                continue;
+            };
+            let next = U256::from_be_bytes(index.0).saturating_add(U256::from(1));
+            if log.address() == inbox && *topic == IBatchInbox::BatchAppended::SIGNATURE_HASH {
+                logged_records.get_or_insert(next);
+            } else if log.address() == bridge {
+                logged_messages.get_or_insert(next);
+            }
+        }
+        if (logged_records.is_some() || records.is_zero())
+            && (logged_messages.is_some() || messages.is_zero())
+            || from == 0
+        {
+            break;
+        }
+        to = from - 1;
+    }
+    let contradiction = [
+        ("inbox records", records, logged_records.unwrap_or_default()),
+        (
+            "bridge messages",
+            messages,
+            logged_messages.unwrap_or_default(),
+        ),
+    ]
+    .into_iter()
+    .find(|(_, held, logged)| held != logged);
+    if let Some((what, held, logged)) = contradiction {
+        return Err(DevnetError::Stale(format!(
+            "the devnet's L1 ({l1}) contradicts itself: at block {head} its contracts hold {held} {what}, and its blocks log {logged}. An anvil saved its state while it mined a block (the devnet, or anvil, was killed at that moment): the state holds the block's effects without the block. This devnet cannot be resumed on that L1: start a fresh one with another --datadir, or move {} away",
+            datadir.display()
+        )));
+    }
+    Ok(())
+}
+
+/// `call`'s answer from `to` at block `at`, or why there is none.
+async fn view<C: alloy_sol_types::SolCall>(
+    provider: &impl Provider,
+    to: Address,
+    call: C,
+    at: u64,
+) -> std::result::Result<C::Return, String> {
+    use alloy_network::TransactionBuilder;
+    let request = alloy_rpc_types_eth::TransactionRequest::default()
+        .with_to(to)
+        .with_input(call.abi_encode());
+    let out = provider
+        .call(request)
+        .block(at.into())
+        .await
+        .map_err(|err| err.to_string())?;
+    rollup_primitives::decode_returns::<C>(to, &out)
 }
 
 /// Tops the deployer up on L1 (`anvil_setBalance`, by the L2 genesis' ETH) when it holds less
