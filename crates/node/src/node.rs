@@ -603,7 +603,8 @@ impl RollupNode {
         if let Some(finalized) = finalized_after {
             writer.set_l1_finalized(finalized)?;
         }
-        let safe = below.safe_l2_head.min(writer.safe_head()?);
+        let safe_before = writer.safe_head()?;
+        let safe = below.safe_l2_head.min(safe_before);
         let head = writer.l2_head()?;
         let mut keep = head;
         for number in safe + 1..=head {
@@ -648,9 +649,14 @@ impl RollupNode {
         }
         outcome.reverted_l1_blocks += cursor.number + 1 - first;
         outcome.unwound_l2_blocks += unwound;
+        // Safe blocks go back only with the L1 blocks their batches were in: what was served as
+        // safe there is re-derived from the new fork (the same transactions, unless the fork
+        // dropped the batch).
+        let safe_rolled_back = safe_before.saturating_sub(safe.min(keep));
         info!(
             target: "rollup::node",
-            from_l1 = first, to_l1 = cursor.number, safe_l2 = safe, unsafe_l2 = keep, unwound_l2_blocks = unwound,
+            from_l1 = first, to_l1 = cursor.number, safe_l2 = safe.min(keep), unsafe_l2 = keep, unwound_l2_blocks = unwound,
+            safe_l2_blocks_rolled_back = safe_rolled_back,
             "unwound L2 for reverted L1 blocks"
         );
         Ok(())
