@@ -8,7 +8,7 @@ use std::{
 };
 
 use alloy_primitives::Address;
-use futures::{StreamExt, TryStreamExt, stream};
+use futures::{StreamExt, stream};
 use metrics::{counter, gauge};
 use rollup_primitives::{BlockNumHash, L1Block, L1Chain, L1Notification};
 use tokio::sync::mpsc;
@@ -29,6 +29,13 @@ pub const WINDOW_DEPTH: usize = 1024;
 pub const FULL_BLOCKS_KEPT: usize = 64;
 /// Blocks fetched concurrently during catch-up.
 const FETCH_CONCURRENCY: usize = 8;
+/// How often a block the node did not serve (`null` at or below the head it reported, or data
+/// that does not add up) is asked for within one poll before the poll settles for the blocks
+/// below it.
+const BLOCK_ATTEMPTS: u32 = 4;
+/// The pause before such a block is asked for again, times the attempts so far: a lagging
+/// backend behind a load balancer catches up, or the next call goes to another one.
+const BLOCK_RETRY_PAUSE: Duration = Duration::from_millis(100);
 /// After how many polls in a row with answers that do not add up the follower warns (and again
 /// after as many more): one or two are a reorg racing the calls.
 const INCONSISTENT_WARN_EVERY: u32 = 5;
@@ -365,6 +372,8 @@ impl L1Follower {
                 self.progress.start(tip.number + 1, head, target);
             }
             let blocks = self.fetch_range(tip.number + 1, to).await?;
+            // Fewer than asked for when a block was not served: the next poll goes on from here.
+            let to = blocks.last().map_or(to, |block| block.number);
             if blocks[0].parent_hash == tip.hash {
                 if !self.emit(tx, None, blocks).await? {
                     return Ok(Step::ReceiverGone);
@@ -422,7 +431,7 @@ impl L1Follower {
             // answered inconsistently); poll again after the usual pause.
             return Ok(Step::Idle);
         }
-        let to = target.min(fork.number + self.batch());
+        let mut to = target.min(fork.number + self.batch());
         let new = if to > fork.number {
             let blocks = self.fetch_range(fork.number + 1, to).await?;
             if blocks[0].parent_hash != fork.hash {
@@ -431,6 +440,7 @@ impl L1Follower {
                     reason: "the chain moved again while the reorg was being read".into(),
                 });
             }
+            to = blocks.last().map_or(to, |block| block.number);
             blocks
         } else {
             Vec::new()
@@ -488,26 +498,36 @@ impl L1Follower {
     }
 
     /// Fetches `from..=to` (concurrently) and checks that the blocks link up.
+    ///
+    /// A block the node does not serve is asked for again a few times ([`fetch_served`]); if it
+    /// still is not, the blocks below it are returned, and the next poll (which reads the head
+    /// again) asks for the rest. A load balancer that sends some calls to a lagging backend so
+    /// slows following down instead of stalling it: with all or nothing, one `null` in three
+    /// answers left a range of a hundred blocks no chance to complete. Fails if `from` itself is
+    /// not had, or on any other error.
     async fn fetch_range(&self, from: u64, to: u64) -> Result<Vec<L1Block>> {
         let rpc = &self.rpc;
         let blob_source = self.blobs.as_ref();
-        let blocks: Vec<L1Block> = stream::iter(from..=to)
+        let mut fetches = stream::iter(from..=to)
             .map(|number| async move {
-                let mut block =
-                    rpc.fetch_block(number)
-                        .await?
-                        .ok_or_else(|| L1Error::Inconsistent {
-                            number,
-                            reason: "the block disappeared from the canonical chain".into(),
-                        })?;
+                let mut block = fetch_served(rpc, number).await?;
                 if let Some(source) = blob_source {
                     source.attach(&mut block).await?;
                 }
                 Ok::<_, L1Error>(block)
             })
-            .buffered(FETCH_CONCURRENCY)
-            .try_collect()
-            .await?;
+            .buffered(FETCH_CONCURRENCY);
+        let mut blocks = Vec::new();
+        while let Some(fetched) = fetches.next().await {
+            match fetched {
+                Ok(block) => blocks.push(block),
+                Err(err @ L1Error::Inconsistent { .. }) if !blocks.is_empty() => {
+                    debug!(target: "rollup::l1", %err, had = blocks.len(), "L1 did not serve a block of the range; reporting the blocks below it");
+                    break;
+                }
+                Err(err) => return Err(err),
+            }
+        }
         for pair in blocks.windows(2) {
             if pair[1].parent_hash != pair[0].hash {
                 return Err(L1Error::Inconsistent {
@@ -559,6 +579,36 @@ impl L1Follower {
         gauge!("rollup_l1_followed_block").set(tip.number as f64);
         debug!(target: "rollup::l1", tip = tip.number, hash = %tip.hash, "L1 notification sent");
         Ok(true)
+    }
+}
+
+/// The block at `number` with its transactions and receipts, asked for up to
+/// [`BLOCK_ATTEMPTS`] times while the node answers `null` or data that does not add up (a
+/// load-balanced backend that lags the one that reported the head, a reorg racing the calls).
+/// Fails with [`L1Error::Inconsistent`] if the block is still not had: the caller reads the head
+/// again before asking anew, so a block that is really gone (L1 went back to a shorter chain) is
+/// not waited for here.
+async fn fetch_served(rpc: &L1Rpc, number: u64) -> Result<L1Block> {
+    let mut attempts = 1;
+    loop {
+        let err = match rpc.fetch_block(number).await {
+            Ok(Some(block)) => return Ok(block),
+            Ok(None) => L1Error::Inconsistent {
+                number,
+                reason: "the L1 node has no such block although its head is past it: it answers \
+                         from behind (a load-balanced backend?), or the block left the canonical \
+                         chain"
+                    .into(),
+            },
+            Err(err @ L1Error::Inconsistent { .. }) => err,
+            Err(err) => return Err(err),
+        };
+        if attempts >= BLOCK_ATTEMPTS {
+            return Err(err);
+        }
+        debug!(target: "rollup::l1", number, attempts, %err, "L1 block not served; asking again");
+        tokio::time::sleep(BLOCK_RETRY_PAUSE * attempts).await;
+        attempts += 1;
     }
 }
 

@@ -25,7 +25,10 @@
 //! - Temporary RPC failures never stop the follower; a rate-limited call is retried at once a
 //!   few times, a failed poll with backoff, logged (target `rollup::l1`) and counted
 //!   (`rollup_l1_rpc_errors_total`). Answers that do not add up are refetched and counted
-//!   (`rollup_l1_inconsistent_answers_total`); five polls in a row of them log a warning.
+//!   (`rollup_l1_inconsistent_answers_total`); five polls in a row of them log a warning. A
+//!   block the node does not serve (`null` below its head: a lagging load-balanced backend) is
+//!   asked for again a few times, and the blocks below it are reported meanwhile, so following
+//!   advances as long as each block is served in the end.
 //!
 //! Metrics: gauges `rollup_l1_head` and `rollup_l1_followed_block`, counters
 //! `rollup_l1_reorgs_total`, `rollup_l1_rpc_errors_total` and

@@ -1011,6 +1011,160 @@ async fn confirmations_hold_back_the_newest_blocks() {
     consumer.stop().await;
 }
 
+/// A JSON-RPC proxy on a free port in front of `upstream` that answers a request itself when
+/// `intercept` gives an answer for it (the request's JSON), and passes it on otherwise. Serves
+/// each connection on a thread of its own, so concurrent calls do not wait on each other.
+fn proxy_l1(
+    upstream: &str,
+    intercept: impl Fn(&Value) -> Option<Value> + Send + Sync + 'static,
+) -> String {
+    use std::{
+        io::{BufRead, BufReader, Read, Write},
+        net::TcpStream,
+        sync::Arc,
+    };
+    let upstream = upstream
+        .strip_prefix("http://")
+        .expect("an http upstream")
+        .to_string();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let intercept = Arc::new(intercept);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let (upstream, intercept) = (upstream.clone(), Arc::clone(&intercept));
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                loop {
+                    let mut length = 0usize;
+                    let mut line = String::new();
+                    loop {
+                        line.clear();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                            break;
+                        }
+                        if let Some(value) =
+                            line.to_ascii_lowercase().strip_prefix("content-length:")
+                        {
+                            length = value.trim().parse().unwrap();
+                        }
+                    }
+                    if line != "\r\n" {
+                        return;
+                    }
+                    let mut body = vec![0; length];
+                    if reader.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    let request: Value = serde_json::from_slice(&body).unwrap();
+                    let answer = match intercept(&request) {
+                        Some(answer) => serde_json::to_vec(&answer).unwrap(),
+                        None => {
+                            let mut forward = TcpStream::connect(&upstream).unwrap();
+                            let head = format!(
+                                "POST / HTTP/1.1\r\nhost: {upstream}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                                body.len()
+                            );
+                            forward.write_all(head.as_bytes()).unwrap();
+                            forward.write_all(&body).unwrap();
+                            let mut response = Vec::new();
+                            forward.read_to_end(&mut response).unwrap();
+                            let split = response
+                                .windows(4)
+                                .position(|window| window == b"\r\n\r\n")
+                                .expect("an HTTP answer");
+                            response[split + 4..].to_vec()
+                        }
+                    };
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                        answer.len()
+                    );
+                    if stream.write_all(head.as_bytes()).is_err()
+                        || stream.write_all(&answer).is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+/// A load balancer that sends some calls to a backend lagging the others answers `null` for a
+/// block at or below the head another backend reported. With three block fetches in ten
+/// answered so, following stalled: a range of blocks was fetched all or nothing, and a range
+/// of fifty had no chance to come whole. Now a block not served is asked for again and the
+/// blocks below it are kept, so following goes on, linked and canonical, and still sees a reorg.
+#[tokio::test]
+async fn blocks_a_lagging_backend_does_not_serve_slow_following_down_not_stop_it() {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    };
+    let anvil = Anvil::start().await;
+    anvil.mine(150).await;
+    let (calls, nulls) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let url = proxy_l1(&anvil.url, {
+        let (calls, nulls) = (Arc::clone(&calls), Arc::clone(&nulls));
+        move |request| {
+            let by_number = request["method"] == "eth_getBlockByNumber"
+                && request["params"][0]
+                    .as_str()
+                    .is_some_and(|block| block.starts_with("0x"));
+            if !by_number {
+                return None;
+            }
+            // splitmix64 of the call's index: a fixed pseudo-random three in ten.
+            let mut x = calls
+                .fetch_add(1, Ordering::Relaxed)
+                .wrapping_add(0x9e37_79b9_7f4a_7c15);
+            x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            x ^= x >> 31;
+            (x % 10 < 3).then(|| {
+                nulls.fetch_add(1, Ordering::Relaxed);
+                json!({"jsonrpc": "2.0", "id": request["id"], "result": null})
+            })
+        }
+    });
+    let config = L1FollowerConfig {
+        max_blocks_per_notification: 50,
+        ..config(&url)
+    };
+    let mut consumer = Consumer::start(config, vec![genesis(&anvil).await]).await;
+    for notification in consumer.follow_to(150).await {
+        assert!(notification.reverted_chain().is_none(), "{notification:?}");
+    }
+    consumer.assert_canonical(&anvil, 0).await;
+    let (calls, nulls) = (calls.load(Ordering::Relaxed), nulls.load(Ordering::Relaxed));
+    assert!(
+        nulls * 5 > calls,
+        "the proxy answered {nulls} of {calls} block fetches with null"
+    );
+
+    // A reorg behind the same proxy is still one.
+    let replaced = anvil.canonical(148).await;
+    anvil.rollback(3).await;
+    anvil.rpc("evm_increaseTime", json!([100])).await;
+    anvil.mine(5).await;
+    assert_ne!(
+        anvil.canonical(148).await,
+        replaced,
+        "anvil replaced block 148"
+    );
+    let notification = consumer.next().await;
+    let old = notification
+        .reverted_chain()
+        .expect("the replaced blocks are reverted");
+    assert_eq!(old.first().number, 148);
+    consumer.follow_to(152).await;
+    consumer.assert_canonical(&anvil, 140).await;
+    consumer.stop().await;
+}
+
 /// Sends `input` to `to` with `sidecar`'s blobs through `sender`, mining anvil's blocks on
 /// demand until it lands: its successful receipt.
 async fn send_blobs_mined(
