@@ -514,6 +514,12 @@ async fn a_proposal_removed_by_an_l1_reorg_is_proposed_again_body() {
     let again = wait_for_proposal(fork - 1).await;
     let output = output_root_at(&devnet, again.l2BlockNumber).await;
     assert_eq!(output["outputRootHash"], json!(again.stateRoot));
+    // The proposer said what the reorg took, not only proposed again.
+    let log = devnet.log();
+    assert!(
+        log.contains("was removed by an L1 reorg") && log.contains("will propose again"),
+        "no warning of the proposal the reorg took\n{log}"
+    );
 }
 
 /// `rollup_getProof` at L2 block `number`: its `outputRoot` and `outputRootHash`.

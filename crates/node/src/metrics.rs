@@ -30,6 +30,7 @@ pub const COUNTERS: &[&str] = &[
     "rollup_l1_inconsistent_answers_total",
     "rollup_l1_rpc_errors_total",
     "rollup_l1_tx_resubmissions_total",
+    "rollup_proposer_proposals_reorged_total",
     "rollup_proposer_proposals_total",
     "rollup_rpc_evm_timeouts_total",
     "rollup_rpc_filters_dropped_total",

@@ -4,7 +4,8 @@
 //! # Invariants
 //! - Only blocks derived from L1 data (the safe head) are proposed.
 //! - The `StateManager` is the source of truth for what is proposed: a proposal whose L1
-//!   inclusion a reorg removed is simply proposed again on the next round.
+//!   inclusion a reorg removed is proposed again on the next round, with a warning naming it
+//!   (nothing on L1 marks it: the proposer compares with the newest proposal it last saw).
 //! - Each proposal binds its L2 block (number and hash) and a batch root over the
 //!   `BatchInbox` commitments its range was derived from ([`rollup_primitives::batch_root`]).
 //! - Its root (the seed's `stateRoot` argument) is the block's

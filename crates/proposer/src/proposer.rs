@@ -5,7 +5,7 @@ use std::{collections::BTreeMap, sync::Mutex, time::Duration};
 use alloy_network::TransactionBuilder;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_rpc_types_eth::TransactionRequest;
-use alloy_sol_types::{SolCall, SolValue};
+use alloy_sol_types::{SolCall, SolEvent, SolValue};
 use rollup_l1::{L1Error, L1Sender};
 use rollup_primitives::{
     BlockNumHash, Heads, OutputRoot, RoleHealth, batch_root,
@@ -251,6 +251,18 @@ pub fn proposal_inputs(
     Ok((output, batch_root(&commitments), proof.into()))
 }
 
+/// A proposal of this proposer's account as last read on L1 (or made): what an L1 reorg can
+/// take away without leaving a trace in the `StateManager`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct OwnProposal {
+    /// Its index in the `StateManager`.
+    index: u64,
+    /// The L2 block it proposes.
+    l2_block: u64,
+    /// Its output root.
+    output_root: B256,
+}
+
 /// Proposes until cancelled.
 #[derive(Debug)]
 pub struct Proposer {
@@ -267,6 +279,9 @@ pub struct Proposer {
     /// Proposals of this account, true by this node, that were seen removed (said once each).
     /// See [`Self::check_own`].
     own_removed: Mutex<std::collections::BTreeSet<u64>>,
+    /// This account's newest live proposal as last read or made. See
+    /// [`Self::vanished_own_proposal`].
+    own_latest: Mutex<Option<OwnProposal>>,
     /// Plays the games on this proposer's proposals ([`Self::with_defender`]).
     defender: Option<crate::DisputeAgent>,
 }
@@ -293,6 +308,7 @@ impl Proposer {
             anchors: Mutex::new(AnchorScan::default()),
             own_false: Mutex::new(BTreeMap::new()),
             own_removed: Mutex::new(std::collections::BTreeSet::new()),
+            own_latest: Mutex::new(None),
         }
     }
 
@@ -470,20 +486,85 @@ impl Proposer {
     /// proposal must exceed. Other accounts' proposals (a false one included) never hold it
     /// back. A failed read is an error, so a flaky L1 never makes it re-propose from scratch.
     /// Checks that proposal against this node's root too ([`Self::check_own`]).
+    ///
+    /// Says when a proposal of this account is gone from L1 with the L1 blocks that held it
+    /// ([`Self::vanished_own_proposal`]): the round then proposes again.
     async fn latest_proposed(&self) -> Result<u64, ProposerError> {
         let own = self
             .call(IStateManager::latestProposalOfCall {
                 account: self.sender.address(),
             })
             .await?;
-        if !own.found {
-            return Ok(0);
+        let latest = if own.found {
+            let index = own.index.saturating_to();
+            let proposal = self
+                .call(IStateManager::proposalsCall { index: own.index })
+                .await?;
+            self.check_own(index, &proposal).await?;
+            Some(OwnProposal {
+                index,
+                l2_block: proposal.l2BlockNumber,
+                output_root: proposal.stateRoot,
+            })
+        } else {
+            None
+        };
+        let proposed = latest.map_or(0, |latest| latest.l2_block);
+        if let Some(gone) = self.vanished_own_proposal(latest).await? {
+            warn!(
+                target: "rollup::proposer", index = gone.index, l2_block = gone.l2_block,
+                output_root = %gone.output_root, latest_live_l2_block = proposed,
+                "this account's proposal of L2 block {} (output root {}) was removed by an L1 reorg: the L1 block that held it is no longer on L1's chain; will propose again (the next proposal covers the L2 blocks after {proposed})",
+                gone.l2_block, gone.output_root
+            );
+            metrics::counter!("rollup_proposer_proposals_reorged_total").increment(1);
         }
-        let proposal = self
-            .call(IStateManager::proposalsCall { index: own.index })
-            .await?;
-        self.check_own(own.index.saturating_to(), &proposal).await?;
-        Ok(proposal.l2BlockNumber)
+        Ok(proposed)
+    }
+
+    /// Records `latest`, this account's newest live proposal on L1 now, and returns the one
+    /// recorded before if an L1 reorg took it: it is no longer this account's newest live
+    /// proposal, and the `StateManager` holds no proposal of it at its index any more (a
+    /// proposal removed by a game or the guardian stays there, marked removed, and
+    /// [`Self::check_own`] says so). Nothing of L1 marks a proposal a reorg took.
+    async fn vanished_own_proposal(
+        &self,
+        latest: Option<OwnProposal>,
+    ) -> Result<Option<OwnProposal>, ProposerError> {
+        let before = *self
+            .own_latest
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let gone = match before {
+            Some(before) if latest.is_none_or(|latest| latest.l2_block < before.l2_block) => {
+                let count = self
+                    .call(IStateManager::proposalCountCall {})
+                    .await?
+                    .saturating_to::<u64>();
+                let still_there = before.index < count && {
+                    let proposal = self
+                        .call(IStateManager::proposalsCall {
+                            index: U256::from(before.index),
+                        })
+                        .await?;
+                    proposal.proposer == self.sender.address()
+                        && proposal.l2BlockNumber == before.l2_block
+                        && proposal.stateRoot == before.output_root
+                };
+                (!still_there).then_some(before)
+            }
+            _ => None,
+        };
+        self.remember_own(latest);
+        Ok(gone)
+    }
+
+    /// Records `latest` as this account's newest live proposal.
+    fn remember_own(&self, latest: Option<OwnProposal>) {
+        *self
+            .own_latest
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = latest;
     }
 
     /// Reads the proposals made since the last round and records the final ones whose root
@@ -744,6 +825,20 @@ impl Proposer {
                 receipt.block_number.unwrap_or_default()
             )
         });
+        // Recorded now, not first read next round: a reorg before then must be said too.
+        if let Some(submitted) = receipt
+            .inner
+            .logs()
+            .iter()
+            .filter(|log| log.address() == self.config.state_manager)
+            .find_map(|log| IStateManager::StateRootSubmitted::decode_log_data(log.data()).ok())
+        {
+            self.remember_own(Some(OwnProposal {
+                index: submitted.index.saturating_to(),
+                l2_block: safe,
+                output_root,
+            }));
+        }
         metrics::counter!("rollup_proposer_proposals_total").increment(1);
         metrics::gauge!("rollup_proposer_latest_l2_block").set(safe as f64);
         Ok(Some(safe))
@@ -1180,6 +1275,182 @@ pub(crate) mod tests {
                 "{tip}: {named}"
             );
         }
+    }
+
+    /// An L1 that answers `eth_call`s with `answer(input)` and every other method with an
+    /// error.
+    async fn scripted_l1(answer: impl Fn(&[u8]) -> Vec<u8> + Send + Sync + 'static) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let answer = std::sync::Arc::new(answer);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let answer = answer.clone();
+                tokio::spawn(async move {
+                    let mut request = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    while let Ok(n @ 1..) = stream.read(&mut buf).await {
+                        request.extend_from_slice(&buf[..n]);
+                        let text = String::from_utf8_lossy(&request).to_string();
+                        let Some((head, body)) = text.split_once("\r\n\r\n") else {
+                            continue;
+                        };
+                        let length = head
+                            .lines()
+                            .find_map(|line| {
+                                let (name, value) = line.split_once(':')?;
+                                name.eq_ignore_ascii_case("content-length")
+                                    .then(|| value.trim().parse::<usize>().ok())?
+                            })
+                            .unwrap_or(0);
+                        if body.len() < length {
+                            continue;
+                        }
+                        let call: serde_json::Value =
+                            serde_json::from_str(&body[..length]).unwrap();
+                        let params = &call["params"][0];
+                        let input = params["input"]
+                            .as_str()
+                            .or_else(|| params["data"].as_str())
+                            .map(|hex| alloy_primitives::hex::decode(hex).unwrap());
+                        let reply = match input {
+                            Some(input) if call["method"] == "eth_call" => serde_json::json!({
+                                "jsonrpc": "2.0", "id": call["id"],
+                                "result": alloy_primitives::hex::encode_prefixed(answer(&input)),
+                            }),
+                            _ => serde_json::json!({
+                                "jsonrpc": "2.0", "id": call["id"],
+                                "error": {"code": -32601, "message": "not served here"},
+                            }),
+                        }
+                        .to_string();
+                        let response = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{reply}",
+                            reply.len()
+                        );
+                        stream.write_all(response.as_bytes()).await.unwrap();
+                        request.clear();
+                    }
+                });
+            }
+        });
+        url
+    }
+
+    /// A `StateManager` on a scripted L1 ([`scripted_l1`]) holding `proposals`, which a test
+    /// changes as L1 would.
+    async fn state_manager_l1(
+        proposals: std::sync::Arc<std::sync::Mutex<Vec<Proposal>>>,
+    ) -> String {
+        scripted_l1(move |input| {
+            let proposals = proposals.lock().unwrap();
+            if let Ok(call) = IStateManager::latestProposalOfCall::abi_decode(input) {
+                let latest = proposals
+                    .iter()
+                    .rposition(|p| p.proposer == call.account && !p.removed);
+                IStateManager::latestProposalOfCall::abi_encode_returns(
+                    &IStateManager::latestProposalOfReturn {
+                        found: latest.is_some(),
+                        index: U256::from(latest.unwrap_or_default()),
+                    },
+                )
+            } else if let Ok(call) = IStateManager::proposalsCall::abi_decode(input) {
+                IStateManager::proposalsCall::abi_encode_returns(
+                    &proposals[call.index.saturating_to::<usize>()],
+                )
+            } else if IStateManager::proposalCountCall::abi_decode(input).is_ok() {
+                IStateManager::proposalCountCall::abi_encode_returns(&U256::from(proposals.len()))
+            } else {
+                panic!("unexpected call {input:?}")
+            }
+        })
+        .await
+    }
+
+    /// A proposal of this account an L1 reorg took is told (and proposed again), one a game
+    /// removed is not taken for one: the reorg leaves no trace in the `StateManager`, the game
+    /// leaves the proposal marked removed.
+    #[tokio::test]
+    async fn a_proposal_an_l1_reorg_took_is_told_apart_from_a_removed_one() {
+        let fixture = genesis_store("reorged-proposal");
+        let signer = alloy_signer_local::PrivateKeySigner::random();
+        let me = signer.address();
+        let proposal = |proposer, l2_block: u64, root: u8| Proposal {
+            stateRoot: B256::repeat_byte(root),
+            batchRoot: B256::ZERO,
+            l2BlockHash: B256::ZERO,
+            l2BlockNumber: l2_block,
+            proposer,
+            timestamp: 0,
+            l1Block: 0,
+            removed: false,
+            bondReturned: false,
+            bond: U256::ZERO,
+        };
+        let other = Address::repeat_byte(7);
+        let proposals = std::sync::Arc::new(std::sync::Mutex::new(vec![
+            proposal(me, 4, 4),
+            proposal(other, 6, 6),
+            proposal(me, 9, 9),
+        ]));
+        let url = state_manager_l1(proposals.clone()).await;
+        let sender = L1Sender::new(&url, signer, rollup_l1::SenderConfig::default()).unwrap();
+        let (_heads, heads) = watch::channel(Heads::default());
+        let config = ProposerConfig {
+            state_manager: Address::repeat_byte(0xb3),
+            interval: Duration::from_secs(1),
+            head: ProposalHead::Safe,
+        };
+        let proposer = Proposer::new(config, fixture.store.clone(), heads, sender);
+        assert_eq!(proposer.latest_proposed().await.unwrap(), 9);
+        assert_eq!(
+            proposer.vanished_own_proposal(None).await.unwrap(),
+            None,
+            "nothing read before"
+        );
+
+        // A game removes the proposal of block 9: still at its index, marked removed.
+        assert_eq!(proposer.latest_proposed().await.unwrap(), 9);
+        proposals.lock().unwrap()[2].removed = true;
+        let latest = Some(OwnProposal {
+            index: 0,
+            l2_block: 4,
+            output_root: B256::repeat_byte(4),
+        });
+        assert_eq!(proposer.vanished_own_proposal(latest).await.unwrap(), None);
+
+        // A reorg takes the proposal of block 9 with its L1 block.
+        proposals.lock().unwrap()[2].removed = false;
+        assert_eq!(proposer.latest_proposed().await.unwrap(), 9);
+        proposals.lock().unwrap().truncate(2);
+        let taken = OwnProposal {
+            index: 2,
+            l2_block: 9,
+            output_root: B256::repeat_byte(9),
+        };
+        assert_eq!(
+            proposer.vanished_own_proposal(latest).await.unwrap(),
+            Some(taken)
+        );
+        // Said once.
+        assert_eq!(proposer.vanished_own_proposal(latest).await.unwrap(), None);
+
+        // Another account's proposal now stands at the taken one's index.
+        proposals.lock().unwrap().push(proposal(me, 9, 9));
+        assert_eq!(proposer.latest_proposed().await.unwrap(), 9);
+        proposals.lock().unwrap()[2] = proposal(other, 9, 9);
+        assert_eq!(
+            proposer.vanished_own_proposal(latest).await.unwrap(),
+            Some(taken)
+        );
+
+        // Everything of this account taken: the round proposes from the genesis on.
+        proposals.lock().unwrap()[2] = proposal(me, 9, 9);
+        assert_eq!(proposer.latest_proposed().await.unwrap(), 9);
+        proposals.lock().unwrap().clear();
+        assert_eq!(proposer.latest_proposed().await.unwrap(), 0);
+        assert_eq!(*proposer.own_latest.lock().unwrap(), None);
     }
 
     /// The anchor is the agreed final proposal of the highest block below the proposed one;
