@@ -1857,7 +1857,14 @@ impl Batcher {
             Err(err) => {
                 // The estimate reverts when the batch would (e.g. a forced block took its
                 // place): read the inbox again.
-                warn!(target: "rollup::batcher", %err, from, "cannot prepare a batch transaction; will retry");
+                match crate::origins::behind_the_read_inbox(&err) {
+                    Some(why) => {
+                        warn!(target: "rollup::batcher", %err, from, why, "cannot prepare a batch transaction; will retry");
+                    }
+                    None => {
+                        warn!(target: "rollup::batcher", %err, from, "cannot prepare a batch transaction; will retry");
+                    }
+                }
                 self.report_error(|| format!("posting a batch failed: {err}"));
                 if progress.in_flight.is_empty()
                     && let Some(number) = crate::origins::block_hash_mismatch(&err)

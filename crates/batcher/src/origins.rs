@@ -97,6 +97,22 @@ pub fn block_hash_mismatch(err: &rollup_l1::L1Error) -> Option<u64> {
         .map(|mismatch| mismatch.number.saturating_to())
 }
 
+/// Why a batch's gas estimate (or call) may have reverted `BatchInbox_UnexpectedFirstBlock` with
+/// an inbox behind the one the batcher read: the estimate ran on an L1 state without batches
+/// the batcher saw appended. Said beside the revert, which alone reads like a batcher bug.
+pub fn behind_the_read_inbox(err: &rollup_l1::L1Error) -> Option<&'static str> {
+    let rollup_l1::L1Error::Rpc { source, .. } = err else {
+        return None;
+    };
+    let data = source.as_error_resp()?.as_revert_data()?;
+    let unexpected = IBatchInbox::BatchInbox_UnexpectedFirstBlock::abi_decode(&data).ok()?;
+    (unexpected.expected < unexpected.firstBlock).then_some(
+        "the L1 node estimated on an inbox older than the one the batcher read: an L1 reorg \
+         removed batches, or a load balancer sent the estimate to a backend that lags; the \
+         batcher reads the inbox again",
+    )
+}
+
 /// Whether a failed inbox call (`eth_call`, gas estimate) reverted with
 /// `BatchInbox_BlockHashUnavailable`: L1 no longer tells the hash of the run's newest block,
 /// and nobody proved it.
@@ -131,6 +147,51 @@ pub fn origin_proof_chunks(lowest: u64, anchor: u64) -> Vec<(u64, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloy_sol_types::SolError;
+
+    /// An `eth_estimateGas` failure that reverted with `data`, as the L1 client reports it.
+    fn reverted(data: Vec<u8>) -> rollup_l1::L1Error {
+        let payload = alloy_json_rpc::ErrorPayload {
+            code: 3,
+            message: "execution reverted".into(),
+            data: Some(
+                serde_json::value::to_raw_value(&alloy_primitives::hex::encode_prefixed(data))
+                    .unwrap(),
+            ),
+        };
+        rollup_l1::L1Error::Rpc {
+            url: "http://l1".into(),
+            method: "eth_estimateGas",
+            source: alloy_provider::transport::RpcError::ErrorResp(payload),
+        }
+    }
+
+    #[test]
+    fn an_estimate_on_an_older_inbox_says_the_l1_may_lag() {
+        let unexpected = |expected: u64, first: u64| {
+            reverted(
+                IBatchInbox::BatchInbox_UnexpectedFirstBlock {
+                    expected,
+                    firstBlock: first,
+                }
+                .abi_encode(),
+            )
+        };
+        // The inbox the estimate saw wants an older block than the one the batcher read.
+        let why = behind_the_read_inbox(&unexpected(10, 12)).expect("said");
+        assert!(why.contains("lags"), "{why}");
+        // Ahead of the batcher (another batcher, a forced block): not a lagging L1.
+        assert_eq!(behind_the_read_inbox(&unexpected(12, 10)), None);
+        // Another revert, or no revert at all.
+        let other = reverted(
+            IBatchInbox::BatchInbox_BlockHashMismatch {
+                number: alloy_primitives::U256::from(7),
+            }
+            .abi_encode(),
+        );
+        assert_eq!(behind_the_read_inbox(&other), None);
+        assert_eq!(behind_the_read_inbox(&rollup_l1::L1Error::Cancelled), None);
+    }
 
     #[test]
     fn chunks_cover_the_range_newest_first_without_gaps() {

@@ -147,6 +147,7 @@ alloy_sol_types::sol! {
         function ORIGIN_PROOF_DEPTH() external view returns (uint256);
         error BatchInbox_BlockHashUnavailable(uint256 number);
         error BatchInbox_BlockHashMismatch(uint256 number);
+        error BatchInbox_UnexpectedFirstBlock(uint64 expected, uint64 firstBlock);
         function recordCount() external view returns (uint256);
         function nextBlock() external view returns (uint64);
         function lastOrigin() external view returns (uint64);
