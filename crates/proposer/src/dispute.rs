@@ -28,6 +28,10 @@
 //! last trace state, which holds the roots of its transactions and receipts tries, and its
 //! logs bloom (`STEP_SEAL`). As challenger the agent steps whenever the step is provable or the proposer
 //! is not allowlisted.
+//!
+//! Both agents log under `rollup::dispute`, each line inside a `dispute` span naming its role
+//! (`role = "challenger"` or `"defender"`, [`DisputeAgent::role`]), so an operator can tell
+//! which agent said it.
 
 use std::{
     collections::{BTreeMap, HashMap, HashSet},
@@ -59,7 +63,7 @@ use rollup_primitives::{
 use crate::inputs::{BlockBatch, Posted};
 use rollup_storage::{Store, StoreReader};
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, error, info, warn};
+use tracing::{Instrument, debug, error, info, warn};
 
 /// `DisputeGame.Status.InProgress`.
 const IN_PROGRESS: u8 = 1;
@@ -1794,8 +1798,31 @@ impl DisputeAgent {
         self
     }
 
-    /// [`Self::round`], its failure logged and reported (the next round retries).
+    /// The role this agent plays: `challenger` (it challenges) or `defender` (it only plays
+    /// the games on its own account's proposals, from the proposer's loop).
+    pub const fn role(&self) -> &'static str {
+        if self.config.challenge {
+            "challenger"
+        } else {
+            "defender"
+        }
+    }
+
+    /// The span every line of this agent is logged in: both agents share the target
+    /// `rollup::dispute`, and the span names which one spoke.
+    fn span(&self) -> tracing::Span {
+        tracing::info_span!(target: "rollup::dispute", "dispute", role = self.role())
+    }
+
+    /// [`Self::round`], its failure logged and reported (the next round retries); its lines
+    /// name this agent's role ([`Self::role`]).
     pub async fn round_logged(&mut self) {
+        let span = self.span();
+        self.round_reported().instrument(span).await;
+    }
+
+    /// [`Self::round_logged`] without its span.
+    async fn round_reported(&mut self) {
         self.alarms.clear();
         match self.round().await {
             Ok(()) => {
@@ -2860,11 +2887,13 @@ impl DisputeAgent {
     /// Runs until `cancel` fires; a failed round is logged and retried.
     pub async fn run(mut self, cancel: CancellationToken) -> Result<(), DisputeError> {
         self.sender = self.sender.with_cancel(cancel.clone());
-        info!(
-            target: "rollup::dispute",
-            state_manager = %self.config.state_manager, account = %self.me(),
-            challenge = self.config.challenge, "dispute agent running"
-        );
+        self.span().in_scope(|| {
+            info!(
+                target: "rollup::dispute",
+                state_manager = %self.config.state_manager, account = %self.me(),
+                challenge = self.config.challenge, "dispute agent running"
+            );
+        });
         loop {
             tokio::select! {
                 biased;
@@ -2923,7 +2952,9 @@ async fn off_runtime<T: Send + 'static>(
     block: u64,
     work: impl FnOnce() -> Result<T, DisputeError> + Send + 'static,
 ) -> Result<T, DisputeError> {
-    tokio::task::spawn_blocking(work)
+    // In the agent's span, so what the work logs names the agent too.
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(work))
         .await
         .map_err(|err| DisputeError::Trace {
             block,
@@ -3214,6 +3245,66 @@ mod tests {
             }
         });
         (url, blocks)
+    }
+
+    /// What a test's subscriber logged.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+        type Writer = Self;
+
+        fn make_writer(&'a self) -> Self::Writer {
+            self.clone()
+        }
+    }
+
+    /// The challenger and the defender log under one target: each line names the agent's
+    /// role, so an operator can tell which of them lost a round.
+    #[tokio::test]
+    async fn each_agent_names_its_role_on_its_lines() {
+        let fixture = crate::proposer::tests::genesis_store("dispute-role");
+        // An empty answer to the round's first read: the round fails and says so.
+        let (url, _) = answering_l1(Vec::new()).await;
+        for (challenge, role) in [(true, "challenger"), (false, "defender")] {
+            let captured = Captured::default();
+            let subscriber = tracing_subscriber::fmt()
+                .with_writer(captured.clone())
+                .with_ansi(false)
+                .finish();
+            let _default = tracing::subscriber::set_default(subscriber);
+            let mut agent = test_agent(&fixture.store, &url);
+            agent.config.challenge = challenge;
+            assert_eq!(agent.role(), role);
+            agent.round_logged().await;
+            let logged = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+            let lines: Vec<&str> = logged
+                .lines()
+                .filter(|line| line.contains("rollup::dispute"))
+                .collect();
+            assert!(
+                lines
+                    .iter()
+                    .any(|line| line.contains("dispute round failed")),
+                "{logged}"
+            );
+            let named = format!("dispute{{role=\"{role}\"}}");
+            assert!(
+                lines.iter().all(|line| line.contains(&named)),
+                "{role}: {logged}"
+            );
+        }
     }
 
     /// A proposal the node still disagrees with after this account lost a game on it is
