@@ -744,6 +744,14 @@ impl Proposer {
         };
         let proposed = self.latest_proposed().await?;
         if safe <= proposed {
+            // L1 reads work again: a failure reported before would otherwise stand until the
+            // next proposal, an interval or more away (a success counts only then, not every
+            // round with nothing to propose).
+            if self.health.as_ref().is_some_and(RoleHealth::failing) {
+                self.report(true, || {
+                    format!("reading L1 works again; nothing new to propose (this account's newest proposal is of L2 block {proposed})")
+                });
+            }
             return Ok(None);
         }
         let (output, batch_root, _) = proposal_inputs(&self.store, proposed, safe)?;
@@ -1451,6 +1459,34 @@ pub(crate) mod tests {
         proposals.lock().unwrap().clear();
         assert_eq!(proposer.latest_proposed().await.unwrap(), 0);
         assert_eq!(*proposer.own_latest.lock().unwrap(), None);
+    }
+
+    /// A round that reads L1 again after failed ones ends the proposer's failure in its
+    /// health even with nothing to propose; a round with nothing to propose counts no success
+    /// otherwise.
+    #[tokio::test]
+    async fn a_round_after_an_l1_outage_ends_the_failure() {
+        let fixture = genesis_store("outage-over");
+        let url = state_manager_l1(std::sync::Arc::default()).await;
+        let signer = alloy_signer_local::PrivateKeySigner::random();
+        let sender = L1Sender::new(&url, signer, rollup_l1::SenderConfig::default()).unwrap();
+        let (_heads, heads) = watch::channel(Heads::default());
+        let config = ProposerConfig {
+            state_manager: Address::repeat_byte(0xb3),
+            interval: Duration::from_secs(1),
+            head: ProposalHead::Safe,
+        };
+        let health = rollup_primitives::Health::default();
+        let role = health.role("proposer");
+        let proposer =
+            Proposer::new(config, fixture.store.clone(), heads, sender).with_health(role.clone());
+        role.error("proposal round failed: L1 unreachable");
+        assert_eq!(proposer.propose_once().await.unwrap(), None);
+        let status = &health.snapshot()[0];
+        assert!(!status.failing, "{status:?}");
+        assert_eq!(status.successes, 1);
+        assert_eq!(proposer.propose_once().await.unwrap(), None);
+        assert_eq!(health.snapshot()[0].successes, 1, "said once");
     }
 
     /// The anchor is the agreed final proposal of the highest block below the proposed one;
