@@ -30,9 +30,14 @@
 //!   asked for again a few times, and the blocks below it are reported meanwhile, so following
 //!   advances as long as each block is served in the end.
 //!
+//! - Every JSON-RPC request to the L1 node is timed (`rollup_l1_request_seconds{method}`): an
+//!   answer slower than 2 s is warned about when slow answers start and then once a minute, a
+//!   request unanswered after 5 s is logged once before its timeout, and the log says when the
+//!   node answers in time again.
+//!
 //! Metrics: gauges `rollup_l1_head` and `rollup_l1_followed_block`, counters
 //! `rollup_l1_reorgs_total`, `rollup_l1_rpc_errors_total` and
-//! `rollup_l1_inconsistent_answers_total`.
+//! `rollup_l1_inconsistent_answers_total`, summary `rollup_l1_request_seconds{method}`.
 
 mod blobs;
 mod error;
