@@ -470,18 +470,17 @@ impl L1Follower {
         let mut number = self.window.tip().number.min(head);
         while let Some(stored) = self.window.get(number) {
             // A missing block below the head the node reported is no fork: the node answered
-            // from behind (another backend between two calls). Retried, never reverted.
-            let canonical =
-                self.rpc
-                    .fetch_header(number)
-                    .await?
-                    .ok_or_else(|| L1Error::Inconsistent {
-                        number,
-                        reason: format!(
-                            "the L1 node reported head {head} but has no block {number}: it \
+            // from behind (another backend between two calls). Asked for again a few times,
+            // else the poll is retried; never reverted.
+            let canonical = served(number, || self.rpc.fetch_header(number))
+                .await?
+                .ok_or_else(|| L1Error::Inconsistent {
+                    number,
+                    reason: format!(
+                        "the L1 node reported head {head} but has no block {number}: it \
                              answers from behind (a load-balanced backend?)"
-                        ),
-                    })?;
+                    ),
+                })?;
             if canonical.hash == stored.hash {
                 return Ok(stored.num_hash());
             }
@@ -583,30 +582,39 @@ impl L1Follower {
 }
 
 /// The block at `number` with its transactions and receipts, asked for up to
-/// [`BLOCK_ATTEMPTS`] times while the node answers `null` or data that does not add up (a
-/// load-balanced backend that lags the one that reported the head, a reorg racing the calls).
-/// Fails with [`L1Error::Inconsistent`] if the block is still not had: the caller reads the head
-/// again before asking anew, so a block that is really gone (L1 went back to a shorter chain) is
-/// not waited for here.
+/// [`BLOCK_ATTEMPTS`] times (see [`served`]). Fails with [`L1Error::Inconsistent`] if it is
+/// still not had.
 async fn fetch_served(rpc: &L1Rpc, number: u64) -> Result<L1Block> {
+    served(number, || rpc.fetch_block(number))
+        .await?
+        .ok_or_else(|| L1Error::Inconsistent {
+            number,
+            reason: "the L1 node has no such block although its head is past it: it answers \
+                     from behind (a load-balanced backend?), or the block left the canonical chain"
+                .into(),
+        })
+}
+
+/// What `fetch` reads of L1 block `number`, asked for up to [`BLOCK_ATTEMPTS`] times while the
+/// node answers `null` or data that does not add up ([`L1Error::Inconsistent`]): a
+/// load-balanced backend that lags the one that reported the head, a reorg racing the calls.
+/// The last answer if none was better: the caller reads the head again before asking anew, so
+/// a block that is really gone (L1 went back to a shorter chain) is not waited for here.
+async fn served<T, F>(number: u64, mut fetch: impl FnMut() -> F) -> Result<Option<T>>
+where
+    F: Future<Output = Result<Option<T>>>,
+{
     let mut attempts = 1;
     loop {
-        let err = match rpc.fetch_block(number).await {
-            Ok(Some(block)) => return Ok(block),
-            Ok(None) => L1Error::Inconsistent {
-                number,
-                reason: "the L1 node has no such block although its head is past it: it answers \
-                         from behind (a load-balanced backend?), or the block left the canonical \
-                         chain"
-                    .into(),
-            },
-            Err(err @ L1Error::Inconsistent { .. }) => err,
-            Err(err) => return Err(err),
+        let answer = fetch().await;
+        let retry = match &answer {
+            Ok(None) | Err(L1Error::Inconsistent { .. }) => attempts < BLOCK_ATTEMPTS,
+            Ok(Some(_)) | Err(_) => false,
         };
-        if attempts >= BLOCK_ATTEMPTS {
-            return Err(err);
+        if !retry {
+            return answer;
         }
-        debug!(target: "rollup::l1", number, attempts, %err, "L1 block not served; asking again");
+        debug!(target: "rollup::l1", number, attempts, "L1 block not served; asking again");
         tokio::time::sleep(BLOCK_RETRY_PAUSE * attempts).await;
         attempts += 1;
     }

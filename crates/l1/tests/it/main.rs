@@ -1145,23 +1145,24 @@ async fn blocks_a_lagging_backend_does_not_serve_slow_following_down_not_stop_it
         "the proxy answered {nulls} of {calls} block fetches with null"
     );
 
-    // A reorg behind the same proxy is still one.
-    let replaced = anvil.canonical(148).await;
-    anvil.rollback(3).await;
+    // A reorg behind the same proxy is still one, also a deep one: the search for the fork
+    // reads a header per replaced block.
+    let replaced = anvil.canonical(131).await;
+    anvil.rollback(20).await;
     anvil.rpc("evm_increaseTime", json!([100])).await;
-    anvil.mine(5).await;
+    anvil.mine(25).await;
     assert_ne!(
-        anvil.canonical(148).await,
+        anvil.canonical(131).await,
         replaced,
-        "anvil replaced block 148"
+        "anvil replaced block 131"
     );
     let notification = consumer.next().await;
     let old = notification
         .reverted_chain()
         .expect("the replaced blocks are reverted");
-    assert_eq!(old.first().number, 148);
-    consumer.follow_to(152).await;
-    consumer.assert_canonical(&anvil, 140).await;
+    assert_eq!((old.first().number, old.tip().number), (131, 150));
+    consumer.follow_to(155).await;
+    consumer.assert_canonical(&anvil, 100).await;
     consumer.stop().await;
 }
 
