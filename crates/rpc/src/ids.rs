@@ -1,4 +1,5 @@
-//! Request ids jsonrpsee cannot hold, answered over HTTP as geth answers them.
+//! Request ids jsonrpsee cannot hold, and requests without one, answered over HTTP as geth
+//! answers them.
 //!
 //! JSON-RPC allows any number as an id, and geth echoes whatever it was sent. jsonrpsee keeps an
 //! id as an unsigned 64-bit integer or a string: a request whose id is negative, fractional,
@@ -8,8 +9,13 @@
 //! puts the original back, byte for byte, in the answer. A single request whose id is no
 //! string, number or null (`true`, an object, an array) is refused as geth refuses it:
 //! `-32600 invalid request` with a null id; in a batch such an entry is taken for a
-//! notification. Only JSON bodies are read here, up to the server's own request bound, and
-//! batches up to its batch bound.
+//! notification.
+//!
+//! A notification (a request with a method and no id) is run and not answered, as geth has it:
+//! jsonrpsee would not run it and answers `null` over HTTP. It gets a stand-in id of its own,
+//! and its answer is left out of the batch's; a body of notifications alone is answered `204 No
+//! Content` with nothing in it. Only JSON bodies are read here, up to the server's own request
+//! bound, and batches up to its batch bound.
 //!
 //! WebSocket messages do not pass through HTTP middleware; there such a request still gets no
 //! answer, as from reth.
@@ -54,11 +60,21 @@ fn stand_in_prefix() -> &'static str {
     })
 }
 
-/// A request's id and nothing else (the rest is skipped, not kept).
+/// A request's id and whether it names a method, nothing else (the rest is skipped, not kept):
+/// `id` is `None` when the request has none, `Some("null")` for a null id.
 #[derive(Deserialize)]
 struct IdOf<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "present")]
     id: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    method: Option<&'a RawValue>,
+}
+
+/// An `id` that is there, `null` included.
+fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<&'de RawValue>, D::Error> {
+    <&'de RawValue>::deserialize(deserializer).map(Some)
 }
 
 /// What a request body's ids need.
@@ -69,11 +85,16 @@ enum Ids {
     /// A single request whose id is no string, number or null.
     Invalid,
     /// The body with the odd ids swapped for stand-ins (`<prefix><request>-<i>"`, where `i`
-    /// indexes the original ids' text).
+    /// indexes the original ids' text), and notifications given one (`<prefix><request>-n<j>"`)
+    /// so that jsonrpsee runs them; their answers are left out.
     Swapped {
         body: Vec<u8>,
         request: u64,
         originals: Vec<String>,
+        /// How many notifications got a stand-in.
+        notifications: usize,
+        /// Whether the body is a single request (else a batch).
+        single: bool,
     },
 }
 
@@ -88,9 +109,22 @@ fn is_number(id: &str) -> bool {
     id.starts_with(|c: char| c == '-' || c.is_ascii_digit())
 }
 
-/// The id of one request, if it is an object with at most one `id`.
-fn id_of(request: &str) -> Option<&RawValue> {
-    serde_json::from_str::<IdOf<'_>>(request).ok()?.id
+/// The id of one request, if it is an object with at most one `id`: `Some(None)` for a
+/// notification (a method and no `id`; an object with neither is no request, and jsonrpsee
+/// refuses it).
+fn id_of(request: &str) -> Option<Option<&RawValue>> {
+    let of = serde_json::from_str::<IdOf<'_>>(request).ok()?;
+    match (of.id, of.method) {
+        (None, None) => None,
+        (id, _) => Some(id),
+    }
+}
+
+/// One change [`ids`] makes to a body: `len` bytes at `at` become `text`.
+struct Edit {
+    at: usize,
+    len: usize,
+    text: String,
 }
 
 /// Reads the ids of `body` (a single request or a batch of at most `max_batch` requests; a
@@ -104,10 +138,11 @@ fn ids(body: &[u8], max_batch: usize) -> Ids {
         Some(b'[') => false,
         _ => return Ids::Held,
     };
-    let odd: Vec<&RawValue> = if single {
+    // The requests with their ids: `None` for a notification.
+    let requests: Vec<(&str, Option<&RawValue>)> = if single {
         match id_of(text) {
-            Some(id) if !held(id.get()) => vec![id],
-            _ => return Ids::Held,
+            Some(id) => vec![(text.trim_start(), id)],
+            None => return Ids::Held,
         }
     } else {
         let Ok(requests) = serde_json::from_str::<Vec<&RawValue>>(text) else {
@@ -116,40 +151,114 @@ fn ids(body: &[u8], max_batch: usize) -> Ids {
         if requests.len() > max_batch {
             return Ids::Held;
         }
-        // An entry that is no request, or whose id is no string, number or null, is left as it
-        // is: jsonrpsee refuses the one and takes the other for a notification.
+        // An entry that is no request is left as it is: jsonrpsee refuses it.
         requests
             .iter()
-            .filter_map(|request| id_of(request.get()))
-            .filter(|id| !held(id.get()) && is_number(id.get()))
+            .filter_map(|request| Some((request.get(), id_of(request.get())?)))
             .collect()
     };
-    if odd.is_empty() {
-        return Ids::Held;
-    }
-    if single && !is_number(odd[0].get()) {
-        return Ids::Invalid;
+    let odd = |id: &RawValue| !held(id.get()) && is_number(id.get());
+    let needed = requests.iter().any(|(_, id)| id.is_none_or(odd));
+    if !needed {
+        // A single request whose id is no string, number or null is refused; in a batch such
+        // an entry is left as it is, and jsonrpsee takes it for a notification.
+        return match requests.first() {
+            Some((_, Some(id))) if single && !held(id.get()) && !is_number(id.get()) => {
+                if id.get() == "null" {
+                    Ids::Held
+                } else {
+                    Ids::Invalid
+                }
+            }
+            _ => Ids::Held,
+        };
     }
     let request = NEXT_REQUEST.fetch_add(1, Ordering::Relaxed);
     let prefix = stand_in_prefix();
     let start = body.as_ptr() as usize;
-    let mut swapped = Vec::with_capacity(body.len() + odd.len() * 48);
-    let mut originals = Vec::with_capacity(odd.len());
+    let mut edits = Vec::new();
+    let mut originals = Vec::new();
+    let mut notifications = 0;
+    // Requests and their ids are borrowed from `body` and come in body order.
+    for (request_text, id) in &requests {
+        match id {
+            Some(id) if odd(id) => {
+                edits.push(Edit {
+                    at: id.get().as_ptr() as usize - start,
+                    len: id.get().len(),
+                    text: format!("{prefix}{request}-{}\"", originals.len()),
+                });
+                originals.push(id.get().to_string());
+            }
+            Some(_) => {}
+            None => {
+                // Right after the object's `{` (a request is an object: its text starts there).
+                let open = request_text.as_ptr() as usize - start;
+                let empty = request_text[1..].trim_start().starts_with('}');
+                edits.push(Edit {
+                    at: open + 1,
+                    len: 0,
+                    text: format!(
+                        "\"id\":{prefix}{request}-n{notifications}\"{}",
+                        if empty { "" } else { "," }
+                    ),
+                });
+                notifications += 1;
+            }
+        }
+    }
+    let mut swapped = Vec::with_capacity(body.len() + edits.len() * 56);
     let mut copied = 0;
-    // Ids borrowed from `body` come in body order.
-    for (i, id) in odd.iter().enumerate() {
-        let at = id.get().as_ptr() as usize - start;
-        swapped.extend_from_slice(&body[copied..at]);
-        swapped.extend_from_slice(format!("{prefix}{request}-{i}\"").as_bytes());
-        copied = at + id.get().len();
-        originals.push(id.get().to_string());
+    for edit in &edits {
+        swapped.extend_from_slice(&body[copied..edit.at]);
+        swapped.extend_from_slice(edit.text.as_bytes());
+        copied = edit.at + edit.len;
     }
     swapped.extend_from_slice(&body[copied..]);
     Ids::Swapped {
         body: swapped,
         request,
         originals,
+        notifications,
+        single,
     }
+}
+
+/// `answer` without the answers to the notifications of `request` (a batch's entries whose id
+/// is a notification's stand-in; the whole answer for a single notification): `None` when
+/// nothing is left to answer.
+fn without_notifications(answer: &[u8], request: u64, single: bool) -> Option<Vec<u8>> {
+    let marker = format!("{}{request}-n", stand_in_prefix());
+    let marker = marker.as_bytes();
+    if single {
+        return find(answer, marker).is_none().then(|| answer.to_vec());
+    }
+    // Not an array (the batch was refused whole): as it is.
+    let Ok(entries) = serde_json::from_slice::<Vec<&RawValue>>(answer) else {
+        return Some(answer.to_vec());
+    };
+    let kept: Vec<&str> = entries
+        .iter()
+        .map(|entry| entry.get())
+        .filter(|entry| {
+            id_of(entry)
+                .flatten()
+                .is_none_or(|id| find(id.get().as_bytes(), marker).is_none())
+        })
+        .collect();
+    if kept.is_empty() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(answer.len());
+    out.push(b'[');
+    for (i, entry) in kept.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(entry.as_bytes());
+    }
+    out.push(b']');
+    Some(out)
 }
 
 /// `answer` with the stand-ins of `request` replaced by their original ids, in one pass.
@@ -194,6 +303,14 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
         from = at + 1;
     }
     None
+}
+
+/// The answer to notifications alone: none (`204 No Content`, as anvil answers them).
+fn no_content() -> HttpResponse {
+    http::Response::builder()
+        .status(http::StatusCode::NO_CONTENT)
+        .body(HttpBody::empty())
+        .expect("a static response is valid")
 }
 
 /// The answer to a single request whose id is no string, number or null.
@@ -270,12 +387,24 @@ where
                     body,
                     request,
                     originals,
+                    notifications,
+                    single,
                 } => {
                     let swapped = HttpRequest::from_parts(parts, HttpBody::from(body));
                     let answer = inner.call(swapped).await.map_err(Into::into)?;
                     let (mut parts, body) = answer.into_parts();
-                    let body = http_body_util::BodyExt::collect(body).await?.to_bytes();
+                    let mut body = http_body_util::BodyExt::collect(body)
+                        .await?
+                        .to_bytes()
+                        .to_vec();
                     parts.headers.remove(http::header::CONTENT_LENGTH);
+                    if notifications > 0 {
+                        match without_notifications(&body, request, single) {
+                            Some(kept) => body = kept,
+                            // Only notifications: no answer at all, as JSON-RPC wants.
+                            None => return Ok(no_content()),
+                        }
+                    }
                     let body = HttpBody::from(restore(&body, request, &originals));
                     Ok(HttpResponse::from_parts(parts, body))
                 }
@@ -296,6 +425,7 @@ mod tests {
                 body,
                 request,
                 originals,
+                ..
             } => (String::from_utf8(body).unwrap(), request, originals),
             other => panic!("{other:?}"),
         }
@@ -311,7 +441,6 @@ mod tests {
             r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}"#,
             r#"{"jsonrpc":"2.0","id":"-1","method":"eth_chainId"}"#,
             r#"{"jsonrpc":"2.0","id":null,"method":"eth_chainId"}"#,
-            r#"{"jsonrpc":"2.0","method":"eth_chainId"}"#,
             r#"{"jsonrpc":"2.0","id":18446744073709551615,"method":"eth_chainId"}"#,
             r#"[{"jsonrpc":"2.0","id":1,"method":"a"},{"jsonrpc":"2.0","id":"x","method":"b"}]"#,
             r#"not json"#,
@@ -392,6 +521,81 @@ mod tests {
             restore(foreign.as_bytes(), 9, &originals),
             foreign.as_bytes()
         );
+    }
+
+    #[test]
+    fn notifications_get_a_stand_in_and_their_answers_are_left_out() {
+        let notification =
+            |i: usize, request: u64| format!("{}{request}-n{i}\"", stand_in_prefix());
+        // Alone (leading space and all): run, and no answer.
+        let body = r#" {"jsonrpc":"2.0","method":"eth_chainId","params":[]}"#;
+        let Ids::Swapped {
+            body: rewritten,
+            request,
+            originals,
+            notifications: 1,
+            single: true,
+        } = ids(body.as_bytes(), MAX)
+        else {
+            panic!("not swapped");
+        };
+        assert!(originals.is_empty());
+        let alone = notification(0, request);
+        assert_eq!(
+            String::from_utf8(rewritten).unwrap(),
+            format!(r#" {{"id":{alone},"jsonrpc":"2.0","method":"eth_chainId","params":[]}}"#)
+        );
+        let answer = format!(r#"{{"jsonrpc":"2.0","id":{alone},"result":"0x1"}}"#);
+        assert_eq!(
+            without_notifications(answer.as_bytes(), request, true),
+            None
+        );
+        // A method and nothing else.
+        let (rewritten, request, _) = swapped(r#"{"method":"a"}"#);
+        assert_eq!(
+            rewritten,
+            format!(r#"{{"id":{},"method":"a"}}"#, notification(0, request))
+        );
+
+        // In a batch, beside an odd id and a plain one: only the others are answered.
+        let body = r#"[{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","id":-1,"method":"b"},{ "method":"c"},{"jsonrpc":"2.0","id":3,"method":"d"}]"#;
+        let Ids::Swapped {
+            body: rewritten,
+            request,
+            originals,
+            notifications: 2,
+            single: false,
+        } = ids(body.as_bytes(), MAX)
+        else {
+            panic!("not swapped");
+        };
+        let (n0, n1, odd) = (
+            notification(0, request),
+            notification(1, request),
+            stand_in(request, 0),
+        );
+        assert_eq!(
+            String::from_utf8(rewritten).unwrap(),
+            format!(
+                r#"[{{"id":{n0},"jsonrpc":"2.0","method":"a"}},{{"jsonrpc":"2.0","id":{odd},"method":"b"}},{{"id":{n1}, "method":"c"}},{{"jsonrpc":"2.0","id":3,"method":"d"}}]"#
+            )
+        );
+        let answer = format!(
+            r#"[{{"jsonrpc":"2.0","id":{n0},"result":1}},{{"jsonrpc":"2.0","id":{odd},"result":2}},{{"jsonrpc":"2.0","id":{n1},"error":{{"code":-32601,"message":"x"}}}},{{"jsonrpc":"2.0","id":3,"result":4}}]"#
+        );
+        let kept = without_notifications(answer.as_bytes(), request, false).unwrap();
+        assert_eq!(
+            String::from_utf8(restore(&kept, request, &originals)).unwrap(),
+            r#"[{"jsonrpc":"2.0","id":-1,"result":2},{"jsonrpc":"2.0","id":3,"result":4}]"#
+        );
+        // Notifications alone: nothing to answer.
+        let answer = format!(r#"[{{"id":{n0},"result":1}},{{"id":{n1},"result":2}}]"#);
+        assert_eq!(
+            without_notifications(answer.as_bytes(), request, false),
+            None
+        );
+        // An object with neither id nor method is no request: left for jsonrpsee to refuse.
+        assert_eq!(ids(br#"[{},{"jsonrpc":"2.0"}]"#, MAX), Ids::Held);
     }
 
     #[test]

@@ -459,6 +459,47 @@ async fn every_numeric_id_is_answered_as_sent() {
     assert_eq!(refused["id"], Value::Null);
 }
 
+/// A notification (a request without an id) runs and gets no answer, as geth has it over HTTP:
+/// before, it was not run and the server answered `null`. In a batch only the requests with
+/// ids are answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notification_runs_and_gets_no_answer() {
+    let fx = fixture().await;
+    let chain_id = config().l2_chain_id;
+    let fee = 100_000_000_000u128;
+    let raw = signed_raw(chain_id, 1, fee, 21_000, vec![]);
+    let hash = alloy_primitives::keccak256(&raw);
+    let request = json!({"jsonrpc": "2.0", "method": "eth_sendRawTransaction", "params": [raw]});
+    let (status, body) = http_post(fx.addr, &request.to_string()).await;
+    assert_eq!((status, body.as_str()), (204, ""));
+    let pooled = result(fx.addr, "eth_getTransactionByHash", json!([hash])).await;
+    assert_eq!(
+        pooled["hash"],
+        json!(hash),
+        "the notification did not run: {pooled}"
+    );
+
+    let raw = signed_raw(chain_id, 2, fee, 21_000, vec![]);
+    let hash = alloy_primitives::keccak256(&raw);
+    let batch = json!([
+        {"jsonrpc": "2.0", "method": "eth_sendRawTransaction", "params": [raw]},
+        {"jsonrpc": "2.0", "id": 7, "method": "eth_chainId", "params": []},
+    ]);
+    let (status, body) = http_post(fx.addr, &batch.to_string()).await;
+    assert_eq!(status, 200);
+    let answers: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        answers,
+        json!([{"jsonrpc": "2.0", "id": 7, "result": format!("{chain_id:#x}")}])
+    );
+    let pooled = result(fx.addr, "eth_getTransactionByHash", json!([hash])).await;
+    assert_eq!(pooled["hash"], json!(hash), "{pooled}");
+    // Notifications alone in a batch: no answer either.
+    let batch = json!([{"jsonrpc": "2.0", "method": "eth_chainId"}, {"jsonrpc": "2.0", "method": "eth_blockNumber"}]);
+    let (status, body) = http_post(fx.addr, &batch.to_string()).await;
+    assert_eq!((status, body.as_str()), (204, ""));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn chain_info_and_state_queries() {
     let f = fixture().await;
