@@ -249,6 +249,15 @@ where
         .unwrap_or_else(|err| panic!("RPC method {name} registered twice: {err}"));
 }
 
+/// `account`'s code, as `eth_getCode` answers it.
+fn code_of(state: StateView<'_>, account: AccountInfo) -> Result<Bytes> {
+    Ok(match account.code {
+        Some(code) => code.original_bytes(),
+        None if account.code_hash == KECCAK256_EMPTY => Bytes::new(),
+        None => state.code_by_hash_ref(account.code_hash)?.original_bytes(),
+    })
+}
+
 /// The state at one block, for revm and for account queries.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum StateView<'a> {
@@ -1358,10 +1367,21 @@ pub(crate) fn register(module: &mut RpcModule<EthApi>) {
             let Some(account) = state.basic_ref(address)? else {
                 return Ok(Bytes::new());
             };
-            Ok(match account.code {
-                Some(code) => code.original_bytes(),
-                None if account.code_hash == KECCAK256_EMPTY => Bytes::new(),
-                None => state.code_by_hash_ref(account.code_hash)?.original_bytes(),
+            code_of(state, account)
+        })
+    });
+    // reth's: the balance, nonce and code of `eth_getBalance`, `eth_getTransactionCount` and
+    // `eth_getCode` in one read of one state (cast's `balance` and `nonce` ask for it first).
+    method(module, "eth_getAccountInfo", |api, args| {
+        let address: Address = args.required(0, "address")?;
+        api.with_state(args.optional(1, "block")?, |state, _| {
+            let Some(account) = state.basic_ref(address)? else {
+                return Ok(alloy_rpc_types_eth::AccountInfo::default());
+            };
+            Ok(alloy_rpc_types_eth::AccountInfo {
+                balance: account.balance,
+                nonce: account.nonce,
+                code: code_of(state, account)?,
             })
         })
     });

@@ -571,6 +571,30 @@ async fn chain_info_and_state_queries() {
         result(f.addr, "eth_getCode", json!([RECIPIENT, "latest"])).await,
         json!("0x")
     );
+    // reth's eth_getAccountInfo: the three in one, at any block.
+    assert_eq!(
+        result(f.addr, "eth_getAccountInfo", json!([RETURNS_42, "latest"])).await,
+        json!({"balance": "0x0", "nonce": "0x0", "code": "0x602a60005260206000f3"})
+    );
+    assert_eq!(
+        result(f.addr, "eth_getAccountInfo", json!([DEPOSITOR, "0x1"])).await,
+        json!({
+            "balance": format!("{:#x}", 5 * ETHER),
+            "nonce": result(f.addr, "eth_getTransactionCount", json!([DEPOSITOR, "0x1"])).await,
+            "code": "0x"
+        })
+    );
+    let signer_info = result(f.addr, "eth_getAccountInfo", json!([signer().address()])).await;
+    assert_eq!(signer_info["nonce"], json!("0x1"), "{signer_info}");
+    assert_eq!(
+        result(
+            f.addr,
+            "eth_getAccountInfo",
+            json!([Address::repeat_byte(0x99)])
+        )
+        .await,
+        json!({"balance": "0x0", "nonce": "0x0", "code": "0x"})
+    );
     assert_eq!(
         result(
             f.addr,
