@@ -3186,64 +3186,14 @@ mod tests {
     async fn answering_l1(
         answer: Vec<u8>,
     ) -> (String, Arc<std::sync::Mutex<Vec<serde_json::Value>>>) {
-        let answer = alloy_primitives::hex::encode_prefixed(answer);
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
+        let result = alloy_primitives::hex::encode_prefixed(answer);
         let blocks = Arc::new(std::sync::Mutex::new(Vec::new()));
         let seen = blocks.clone();
-        tokio::spawn(async move {
-            loop {
-                let Ok((mut stream, _)) = listener.accept().await else {
-                    return;
-                };
-                let seen = seen.clone();
-                let result = answer.clone();
-                tokio::spawn(async move {
-                    let mut request = Vec::new();
-                    let mut buf = [0u8; 4096];
-                    loop {
-                        let Ok(n) = stream.read(&mut buf).await else {
-                            return;
-                        };
-                        if n == 0 {
-                            return;
-                        }
-                        request.extend_from_slice(&buf[..n]);
-                        let text = String::from_utf8_lossy(&request).to_string();
-                        let Some((head, body)) = text.split_once("\r\n\r\n") else {
-                            continue;
-                        };
-                        let length = head
-                            .lines()
-                            .find_map(|line| {
-                                let (name, value) = line.split_once(':')?;
-                                name.eq_ignore_ascii_case("content-length")
-                                    .then(|| value.trim().parse::<usize>().ok())?
-                            })
-                            .unwrap_or(0);
-                        if body.len() < length {
-                            continue;
-                        }
-                        let call: serde_json::Value =
-                            serde_json::from_str(&body[..length]).unwrap();
-                        seen.lock().unwrap().push(call["params"][1].clone());
-                        let answer = serde_json::json!({
-                            "jsonrpc": "2.0",
-                            "id": call["id"],
-                            "result": result,
-                        })
-                        .to_string();
-                        let response = format!(
-                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{answer}",
-                            answer.len()
-                        );
-                        stream.write_all(response.as_bytes()).await.unwrap();
-                        request.clear();
-                    }
-                });
-            }
-        });
+        let url = crate::proposer::tests::json_rpc_server(move |call| {
+            seen.lock().unwrap().push(call["params"][1].clone());
+            serde_json::json!({"jsonrpc": "2.0", "id": call["id"], "result": result})
+        })
+        .await;
         (url, blocks)
     }
 

@@ -1285,16 +1285,18 @@ pub(crate) mod tests {
         }
     }
 
-    /// An L1 that answers `eth_call`s with `answer(input)` and every other method with an
-    /// error.
-    async fn scripted_l1(answer: impl Fn(&[u8]) -> Vec<u8> + Send + Sync + 'static) -> String {
+    /// A JSON-RPC server over HTTP/1.1 on a free local port that answers each request with
+    /// `respond(request)` (the whole answer object); its URL.
+    pub(crate) async fn json_rpc_server(
+        respond: impl Fn(&serde_json::Value) -> serde_json::Value + Send + Sync + 'static,
+    ) -> String {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let answer = std::sync::Arc::new(answer);
+        let respond = std::sync::Arc::new(respond);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move {
             while let Ok((mut stream, _)) = listener.accept().await {
-                let answer = answer.clone();
+                let respond = respond.clone();
                 tokio::spawn(async move {
                     let mut request = Vec::new();
                     let mut buf = [0u8; 4096];
@@ -1317,22 +1319,7 @@ pub(crate) mod tests {
                         }
                         let call: serde_json::Value =
                             serde_json::from_str(&body[..length]).unwrap();
-                        let params = &call["params"][0];
-                        let input = params["input"]
-                            .as_str()
-                            .or_else(|| params["data"].as_str())
-                            .map(|hex| alloy_primitives::hex::decode(hex).unwrap());
-                        let reply = match input {
-                            Some(input) if call["method"] == "eth_call" => serde_json::json!({
-                                "jsonrpc": "2.0", "id": call["id"],
-                                "result": alloy_primitives::hex::encode_prefixed(answer(&input)),
-                            }),
-                            _ => serde_json::json!({
-                                "jsonrpc": "2.0", "id": call["id"],
-                                "error": {"code": -32601, "message": "not served here"},
-                            }),
-                        }
-                        .to_string();
+                        let reply = respond(&call).to_string();
                         let response = format!(
                             "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{reply}",
                             reply.len()
@@ -1344,6 +1331,49 @@ pub(crate) mod tests {
             }
         });
         url
+    }
+
+    /// An L1 that answers `eth_call`s with `answer(input)` and every other method with an
+    /// error.
+    async fn scripted_l1(answer: impl Fn(&[u8]) -> Vec<u8> + Send + Sync + 'static) -> String {
+        json_rpc_server(move |call| {
+            let params = &call["params"][0];
+            let input = params["input"]
+                .as_str()
+                .or_else(|| params["data"].as_str())
+                .map(|hex| alloy_primitives::hex::decode(hex).unwrap());
+            match input {
+                Some(input) if call["method"] == "eth_call" => serde_json::json!({
+                    "jsonrpc": "2.0", "id": call["id"],
+                    "result": alloy_primitives::hex::encode_prefixed(answer(&input)),
+                }),
+                _ => serde_json::json!({
+                    "jsonrpc": "2.0", "id": call["id"],
+                    "error": {"code": -32601, "message": "not served here"},
+                }),
+            }
+        })
+        .await
+    }
+
+    /// A proposer of `signer` on the store of `fixture`, whose `StateManager` answers at `url`
+    /// (at a made-up address: the scripted L1 answers any), with the sender of its heads.
+    fn proposer_on(
+        fixture: &GenesisStore,
+        url: String,
+        signer: alloy_signer_local::PrivateKeySigner,
+    ) -> (Proposer, watch::Sender<Heads>) {
+        let sender = L1Sender::new(&url, signer, rollup_l1::SenderConfig::default()).unwrap();
+        let (heads_sender, heads) = watch::channel(Heads::default());
+        let config = ProposerConfig {
+            state_manager: Address::repeat_byte(0xb3),
+            interval: Duration::from_secs(1),
+            head: ProposalHead::Safe,
+        };
+        (
+            Proposer::new(config, fixture.store.clone(), heads, sender),
+            heads_sender,
+        )
     }
 
     /// A `StateManager` on a scripted L1 ([`scripted_l1`]) holding `proposals`, which a test
@@ -1402,15 +1432,8 @@ pub(crate) mod tests {
             proposal(other, 6, 6),
             proposal(me, 9, 9),
         ]));
-        let url = state_manager_l1(proposals.clone()).await;
-        let sender = L1Sender::new(&url, signer, rollup_l1::SenderConfig::default()).unwrap();
-        let (_heads, heads) = watch::channel(Heads::default());
-        let config = ProposerConfig {
-            state_manager: Address::repeat_byte(0xb3),
-            interval: Duration::from_secs(1),
-            head: ProposalHead::Safe,
-        };
-        let proposer = Proposer::new(config, fixture.store.clone(), heads, sender);
+        let (proposer, _heads) =
+            proposer_on(&fixture, state_manager_l1(proposals.clone()).await, signer);
         assert_eq!(proposer.latest_proposed().await.unwrap(), 9);
         assert_eq!(
             proposer.vanished_own_proposal(None).await.unwrap(),
@@ -1469,17 +1492,10 @@ pub(crate) mod tests {
         let fixture = genesis_store("outage-over");
         let url = state_manager_l1(std::sync::Arc::default()).await;
         let signer = alloy_signer_local::PrivateKeySigner::random();
-        let sender = L1Sender::new(&url, signer, rollup_l1::SenderConfig::default()).unwrap();
-        let (_heads, heads) = watch::channel(Heads::default());
-        let config = ProposerConfig {
-            state_manager: Address::repeat_byte(0xb3),
-            interval: Duration::from_secs(1),
-            head: ProposalHead::Safe,
-        };
         let health = rollup_primitives::Health::default();
         let role = health.role("proposer");
-        let proposer =
-            Proposer::new(config, fixture.store.clone(), heads, sender).with_health(role.clone());
+        let (proposer, _heads) = proposer_on(&fixture, url, signer);
+        let proposer = proposer.with_health(role.clone());
         role.error("proposal round failed: L1 unreachable");
         assert_eq!(proposer.propose_once().await.unwrap(), None);
         let status = &health.snapshot()[0];
