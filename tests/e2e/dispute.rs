@@ -524,6 +524,20 @@ async fn disputes_on_the_devnet_body() {
         .find_map(|log| IL1Bridge::WithdrawalProven::decode_log(&log.inner).ok())
         .map(|event| event.withdrawalId)
         .expect("WithdrawalProven");
+    // The user's status lists the relayer's proof as one against a false root, with no
+    // `finalize --prover` to run (before, it offered one ready to paste).
+    let run = cli(&s.file, &["withdrawal-status", &tx, "--account", "3"]).await;
+    let relayer_line = run
+        .stdout
+        .lines()
+        .find(|line| line.contains(&accounts[7].to_string()))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert!(
+        relayer_line.contains(&format!("against proposal #{liar_index} (FALSE"))
+            && !relayer_line.contains("--prover"),
+        "{}",
+        run.stdout
+    );
 
     // ---- The devnet's challenger challenges it; the liar never answers and loses on its clock.
     let liar_game = game_on(&devnet, &l1, &s, liar_index, s.challenger).await;
@@ -644,10 +658,27 @@ async fn disputes_on_the_devnet_body() {
     .await;
     assert!(credit.is_zero(), "the refund was paid");
     let run = cli(&s.file, &["disputes", "--count", "100"]).await;
-    let (_, games) = run
+    let (proposals, games) = run
         .stdout
         .split_once("dispute games in")
         .unwrap_or_else(|| panic!("{}", run.stdout));
+    // The liar's proposal is removed, and its games, which the StateManager stops counting then,
+    // are not shown as open.
+    let liar = proposals
+        .lines()
+        .find(|line| line.trim_start().starts_with(&format!("{liar_index} ")))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    let columns: Vec<&str> = liar.split_whitespace().collect();
+    assert_eq!(columns[2..4], ["removed", "-"], "{}", run.stdout);
+    let listed = devnet
+        .l2("rollup_getProposals", json!([liar_index, 1]))
+        .await;
+    let listed = &listed["proposals"][0];
+    assert_eq!(
+        (&listed["status"], &listed["openGames"]),
+        (&json!("removed"), &json!(0)),
+        "{listed}"
+    );
     let line = games
         .lines()
         .find(|line| line.trim_start().starts_with(&format!("{refund_game} ")))

@@ -2566,6 +2566,15 @@ pub(crate) async fn status(args: WithdrawalTxArgs) -> eyre::Result<()> {
                         "  {prover}: against proposal #{} (REMOVED, the proof no longer counts)",
                         proof.proposalIndex
                     );
+                } else if let Ok(Some(local)) = client.local_output(proposal.l2BlockNumber).await
+                    && local.judge(&proposal) == Agreement::Disagrees
+                {
+                    // Anyone may prove against a false root for the price of a proposal's bond:
+                    // no command to offer for one this L2 node disagrees with.
+                    out!(
+                        "  {prover}: against proposal #{} (FALSE: the L2 node disagrees with its root; it is to be challenged and removed, and then the proof no longer counts; do not finalize with it)",
+                        proof.proposalIndex
+                    );
                 } else {
                     let final_at = utc(proposal.timestamp + period);
                     // As for this account's own proof: an open game holds finality back.

@@ -791,6 +791,13 @@ pub(crate) async fn disputes(mut args: DisputesArgs) -> eyre::Result<()> {
                 a => format!("#{}", a - 1),
             },
         );
+        // A removed proposal's games no longer count in the `StateManager`, which leaves its
+        // counter where the removal found it: games still shown open there read as running.
+        let open = if p.removed {
+            "-".to_string()
+        } else {
+            open.to_string()
+        };
         out!(
             "{i:>6}  {:>9}  {status:<10}  {open:>5}  {anchor:>6}  {agree:<5}  {:<42}  {}",
             p.l2BlockNumber,

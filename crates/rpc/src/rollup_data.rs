@@ -1094,7 +1094,11 @@ async fn proposals(api: Arc<EthApi>, from: Option<u64>, count: u64) -> Result<Pr
                     output.hash() == proposal.stateRoot
                         && output.l2_block_hash == proposal.l2BlockHash
                 });
-                let open_games = dispute.as_ref().map(|d| d.openGames);
+                // A removed proposal's games no longer count in the `StateManager`, which
+                // leaves its counter where the removal found it.
+                let open_games = dispute
+                    .as_ref()
+                    .map(|d| if proposal.removed { 0 } else { d.openGames });
                 Ok(ProposalJson {
                     index,
                     proposer: proposal.proposer,
