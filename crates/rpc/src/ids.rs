@@ -11,7 +11,8 @@
 //! `-32600 invalid request` with a null id; in a batch such an entry is taken for a
 //! notification.
 //!
-//! A notification (a request with a method and no id) is run and not answered, as geth has it:
+//! A notification (a request with `"jsonrpc": "2.0"`, a method and no id) is run and not
+//! answered, as geth has it:
 //! jsonrpsee would not run it and answers `null` over HTTP. It gets a stand-in id of its own,
 //! and its answer is left out of the batch's; a body of notifications alone is answered `204 No
 //! Content` with nothing in it. Only JSON bodies are read here, up to the server's own request
@@ -41,8 +42,14 @@ use jsonrpsee::{
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-/// Largest request body the server reads (jsonrpsee's default, set on the server too).
+/// Largest request body the server reads (jsonrpsee's default).
 pub(crate) const MAX_REQUEST_BYTES: u32 = 10 * 1024 * 1024;
+
+/// The bound jsonrpsee is given: [`MAX_REQUEST_BYTES`] and what the stand-ins may add, at most
+/// 64 bytes for each request of the largest batch rewritten. A body just under the bound with
+/// stand-ins was otherwise refused by jsonrpsee after this middleware took it (as an internal
+/// error).
+pub(crate) const MAX_REWRITTEN_BYTES: u32 = MAX_REQUEST_BYTES + 64 * crate::MAX_BATCH_REQUESTS;
 
 /// Numbers the stand-in ids of every request apart.
 static NEXT_REQUEST: AtomicU64 = AtomicU64::new(0);
@@ -60,14 +67,16 @@ fn stand_in_prefix() -> &'static str {
     })
 }
 
-/// A request's id and whether it names a method, nothing else (the rest is skipped, not kept):
-/// `id` is `None` when the request has none, `Some("null")` for a null id.
+/// A request's id, method and version as their JSON text, nothing else (the rest is skipped,
+/// not kept): `id` is `None` when the request has none, `Some("null")` for a null id.
 #[derive(Deserialize)]
 struct IdOf<'a> {
     #[serde(borrow, default, deserialize_with = "present")]
     id: Option<&'a RawValue>,
     #[serde(borrow, default, deserialize_with = "present")]
     method: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    jsonrpc: Option<&'a RawValue>,
 }
 
 /// An `id` that is there, `null` included.
@@ -110,13 +119,23 @@ fn is_number(id: &str) -> bool {
 }
 
 /// The id of one request, if it is an object with at most one `id`: `Some(None)` for a
-/// notification (a method and no `id`; an object with neither is no request, and jsonrpsee
-/// refuses it).
+/// notification. Only what jsonrpsee takes for one is: `"jsonrpc": "2.0"`, a method name and
+/// no `id`. Anything else without an id is no request, and jsonrpsee refuses it with a null id
+/// (given a stand-in, its refusal would be left out as a notification's answer, and a request
+/// that never ran would look taken).
 fn id_of(request: &str) -> Option<Option<&RawValue>> {
     let of = serde_json::from_str::<IdOf<'_>>(request).ok()?;
-    match (of.id, of.method) {
-        (None, None) => None,
-        (id, _) => Some(id),
+    match of.id {
+        Some(id) => Some(Some(id)),
+        None => {
+            let named = of
+                .method
+                .is_some_and(|method| method.get().starts_with('"'));
+            let version = of
+                .jsonrpc
+                .is_some_and(|version| version.get() == r#""2.0""#);
+            (named && version).then_some(None)
+        }
     }
 }
 
@@ -550,15 +569,19 @@ mod tests {
             without_notifications(answer.as_bytes(), request, true),
             None
         );
-        // A method and nothing else.
-        let (rewritten, request, _) = swapped(r#"{"method":"a"}"#);
-        assert_eq!(
-            rewritten,
-            format!(r#"{{"id":{},"method":"a"}}"#, notification(0, request))
-        );
+        // What jsonrpsee refuses rather than runs is left to it, so its refusal (with a null
+        // id) is answered: no version, another version, a method that is no name.
+        for body in [
+            r#"{"method":"eth_sendRawTransaction","params":["0x01"]}"#,
+            r#"{"jsonrpc":"1.0","method":"a"}"#,
+            r#"{"jsonrpc":"2.0","method":7}"#,
+            r#"[{"method":"a"},{"jsonrpc":"2.0","id":1,"method":"b"}]"#,
+        ] {
+            assert_eq!(ids(body.as_bytes(), MAX), Ids::Held, "{body}");
+        }
 
         // In a batch, beside an odd id and a plain one: only the others are answered.
-        let body = r#"[{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","id":-1,"method":"b"},{ "method":"c"},{"jsonrpc":"2.0","id":3,"method":"d"}]"#;
+        let body = r#"[{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","id":-1,"method":"b"},{ "method":"c","jsonrpc":"2.0"},{"jsonrpc":"2.0","id":3,"method":"d"}]"#;
         let Ids::Swapped {
             body: rewritten,
             request,
@@ -577,7 +600,7 @@ mod tests {
         assert_eq!(
             String::from_utf8(rewritten).unwrap(),
             format!(
-                r#"[{{"id":{n0},"jsonrpc":"2.0","method":"a"}},{{"jsonrpc":"2.0","id":{odd},"method":"b"}},{{"id":{n1}, "method":"c"}},{{"jsonrpc":"2.0","id":3,"method":"d"}}]"#
+                r#"[{{"id":{n0},"jsonrpc":"2.0","method":"a"}},{{"jsonrpc":"2.0","id":{odd},"method":"b"}},{{"id":{n1}, "method":"c","jsonrpc":"2.0"}},{{"jsonrpc":"2.0","id":3,"method":"d"}}]"#
             )
         );
         let answer = format!(

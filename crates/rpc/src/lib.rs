@@ -560,7 +560,7 @@ pub async fn start_server(
         .map_err(|reason| server_error(format!("CORS domains: {reason}")))?;
     let server_config = jsonrpsee::server::ServerConfig::builder()
         .max_connections(config.max_connections)
-        .max_request_body_size(ids::MAX_REQUEST_BYTES)
+        .max_request_body_size(ids::MAX_REWRITTEN_BYTES)
         .max_response_body_size(MAX_RESPONSE_BYTES)
         .set_batch_request_config(jsonrpsee::server::BatchRequestConfig::Limit(
             MAX_BATCH_REQUESTS,

@@ -494,10 +494,47 @@ async fn a_notification_runs_and_gets_no_answer() {
     );
     let pooled = result(fx.addr, "eth_getTransactionByHash", json!([hash])).await;
     assert_eq!(pooled["hash"], json!(hash), "{pooled}");
+    // Without `"jsonrpc": "2.0"` it is no notification jsonrpsee runs: refused, and said so
+    // (not a silent 204 for a transaction that never reached the pool).
+    let raw = signed_raw(chain_id, 3, fee, 21_000, vec![]);
+    let request = json!({"method": "eth_sendRawTransaction", "params": [raw]});
+    let (status, body) = http_post(fx.addr, &request.to_string()).await;
+    let refused: Value = serde_json::from_str(&body).unwrap_or_else(|_| panic!("{status} {body}"));
+    assert_eq!(refused["id"], Value::Null, "{refused}");
+    assert!(refused["error"]["code"].is_i64(), "{refused}");
     // Notifications alone in a batch: no answer either.
     let batch = json!([{"jsonrpc": "2.0", "method": "eth_chainId"}, {"jsonrpc": "2.0", "method": "eth_blockNumber"}]);
     let (status, body) = http_post(fx.addr, &batch.to_string()).await;
     assert_eq!((status, body.as_str()), (204, ""));
+}
+
+/// A batch just under the request bound whose ids are swapped for longer stand-ins is still
+/// answered (jsonrpsee read the rewritten body against the same bound, and answered 500).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_near_the_size_bound_with_odd_ids_is_answered() {
+    let f = fixture().await;
+    let count = rollup_rpc::MAX_BATCH_REQUESTS as usize;
+    let entry = |i: usize, pad: usize| {
+        format!(
+            r#"{{"jsonrpc":"2.0","id":-{i},"method":"web3_sha3","params":["0x{}"]}}"#,
+            "ab".repeat(pad)
+        )
+    };
+    let small: usize = (0..count).map(|i| entry(i, 0).len() + 1).sum();
+    let pad = (10 * 1024 * 1024 - 200 - small) / count / 2;
+    let body = format!(
+        "[{}]",
+        (0..count)
+            .map(|i| entry(i, pad))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    assert!(body.len() <= 10 * 1024 * 1024 && body.len() > 10 * 1024 * 1024 - 2 * count);
+    let (status, answer) = http_post(f.addr, &body).await;
+    assert_eq!(status, 200, "{}", &answer[..answer.len().min(300)]);
+    let answers: Vec<Value> = serde_json::from_str(&answer).unwrap();
+    assert_eq!(answers.len(), count);
+    assert_eq!(answers[5]["id"], json!(-5), "{}", answers[5]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
