@@ -93,14 +93,21 @@ impl LatencyLimits {
 struct LatencyWatch {
     limits: LatencyLimits,
     slow: Mutex<SlowAnswers>,
+    /// The requests said to be still unanswered, rate-limited as the slow answers are.
+    hung: Mutex<SlowAnswers>,
 }
 
 impl LatencyWatch {
+    /// Records one request's time in `rollup_l1_request_seconds{method}`.
+    fn observe(method: &str, elapsed: Duration) {
+        metrics::histogram!("rollup_l1_request_seconds", "method" => method.to_string())
+            .record(elapsed);
+    }
+
     /// Records one request's answer time (`answered`: whether it got an answer at all) in
     /// `rollup_l1_request_seconds{method}` and warns of a slow one.
     fn record(&self, method: &str, elapsed: Duration, answered: bool) {
-        metrics::histogram!("rollup_l1_request_seconds", "method" => method.to_string())
-            .record(elapsed);
+        Self::observe(method, elapsed);
         let now = Instant::now();
         let mut slow = self
             .slow
@@ -113,12 +120,42 @@ impl LatencyWatch {
                     %method,
                     took = ?elapsed,
                     slow_since_last_warning = unwarned,
-                    "the L1 node answers slowly: L1 following and the roles' L1 calls lag behind by as much; check the load on the L1 node behind --l1-rpc-url and the network to it"
+                    "the L1 node answers slowly: what this process reads from L1 and sends there waits as long (the node's L1 following and its roles' calls); check the L1 node's load and the network to it"
                 ),
                 None => debug!(target: "rollup::l1", %method, took = ?elapsed, "slow L1 answer"),
             }
         } else if answered && let Some(slow_answers) = slow.in_time_at(now, self.limits.calm) {
             info!(target: "rollup::l1", slow_answers, "the L1 node answers in time again");
+        }
+        if answered {
+            let mut hung = self
+                .hung
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            hung.in_time_at(now, self.limits.calm);
+        }
+    }
+
+    /// Says that a request of `method` is still unanswered after `waited`: a warning for the
+    /// first, then once a minute with how many more there were (a hung L1 leaves every request
+    /// in flight waiting, eight block fetches of the follower at once).
+    fn still_waiting(&self, method: &str, waited: Duration) {
+        let unwarned = self
+            .hung
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .slow_at(Instant::now());
+        match unwarned {
+            Some(unwarned) => warn!(
+                target: "rollup::l1",
+                %method,
+                waited = ?waited,
+                still_waiting_since_last_warning = unwarned,
+                "still waiting for the L1 node's answer; check that the L1 node is up and not overloaded"
+            ),
+            None => {
+                debug!(target: "rollup::l1", %method, waited = ?waited, "still waiting for the L1 node's answer")
+            }
         }
     }
 }
@@ -180,7 +217,8 @@ impl SlowAnswers {
 }
 
 /// Times one request from its start to its answer, or to its end without one (the caller's
-/// timeout dropped it): dropped unfinished, it still counts.
+/// timeout, or the caller itself, dropped it): dropped unfinished, it counts in the metric, but
+/// not as a slow answer (a poll cut short drops the fetches it no longer needs).
 struct RequestTimer {
     watch: Arc<LatencyWatch>,
     method: String,
@@ -199,8 +237,7 @@ impl RequestTimer {
 impl Drop for RequestTimer {
     fn drop(&mut self) {
         if !self.finished {
-            self.watch
-                .record(&self.method, self.started.elapsed(), false);
+            LatencyWatch::observe(&self.method, self.started.elapsed());
         }
     }
 }
@@ -245,6 +282,7 @@ impl BoundedHttp {
             latency: Arc::new(LatencyWatch {
                 limits,
                 slow: Mutex::default(),
+                hung: Mutex::default(),
             }),
         }
     }
@@ -264,12 +302,7 @@ impl BoundedHttp {
         let answer = tokio::select! {
             answer = &mut exchange => answer,
             () = tokio::time::sleep(waiting) => {
-                warn!(
-                    target: "rollup::l1",
-                    method = %timer.method,
-                    waited = ?waiting,
-                    "still waiting for the L1 node's answer; check that the L1 node behind --l1-rpc-url is up and not overloaded"
-                );
+                timer.watch.still_waiting(&timer.method, waiting);
                 exchange.await
             }
         };
@@ -465,10 +498,12 @@ mod tests {
     async fn slow_and_hung_answers_are_told() {
         let captured = Captured::default();
         let _subscriber = tracing::subscriber::set_default(captured.clone());
-        // Requests 1 and 2 are slow, 3 hangs past the client's timeout, the rest are quick.
+        // Requests 1 and 2 are slow, 3 and 4 hang past the client's timeout, 8 is slow past
+        // the caller's patience, the rest are quick.
         let url = slow_l1(|index| match index {
             1 | 2 => Duration::from_millis(600),
-            3 => Duration::from_secs(5),
+            3 | 4 => Duration::from_secs(5),
+            8 => Duration::from_secs(2),
             _ => Duration::ZERO,
         });
         let client = alloy_rpc_client::RpcClient::new(
@@ -518,6 +553,10 @@ mod tests {
                 && lines[0].contains("waited=1s"),
             "{lines:?}"
         );
+        // Another hung call within the minute: not told again (a hung L1 leaves every request
+        // in flight waiting).
+        head().await.expect_err("the hung call times out");
+        assert_eq!(captured.lines(), Vec::<String>::new());
 
         // Quick again: told once no answer was slow for `calm`, not at the first quick one.
         assert_eq!(head().await.unwrap(), 42);
@@ -528,10 +567,15 @@ mod tests {
         assert!(
             lines.len() == 1
                 && lines[0].starts_with("INFO the L1 node answers in time again")
-                && lines[0].contains("slow_answers=3"),
+                && lines[0].contains("slow_answers=4"),
             "{lines:?}"
         );
         assert_eq!(head().await.unwrap(), 42);
+        assert_eq!(captured.lines(), Vec::<String>::new());
+        // A request its caller gives up on is no slow answer of the L1 node's.
+        tokio::time::timeout(Duration::from_millis(600), head())
+            .await
+            .expect_err("the caller gives up");
         assert_eq!(captured.lines(), Vec::<String>::new());
     }
 
