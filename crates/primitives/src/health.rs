@@ -115,14 +115,6 @@ impl RoleHealth {
     pub fn error(&self, message: impl Into<String>) {
         self.health.report(self.name, message.into(), false);
     }
-
-    /// Whether the role's latest report is a failure ([`RoleStatus::failing`]).
-    pub fn failing(&self) -> bool {
-        self.health
-            .lock()
-            .iter()
-            .any(|role| role.name == self.name && role.failing)
-    }
 }
 
 fn now_ms() -> u64 {
@@ -188,10 +180,8 @@ mod tests {
             role.last_error.as_ref().unwrap().message,
             "L1 poll failed: connection refused"
         );
-        assert!(!follower.failing());
         // An alarm right after a round's success is the standing state.
         follower.error("the L1 node's head is below L1 block 12");
         assert!(health.snapshot()[0].failing);
-        assert!(follower.failing());
     }
 }

@@ -282,6 +282,10 @@ pub struct Proposer {
     /// This account's newest live proposal as last read or made. See
     /// [`Self::vanished_own_proposal`].
     own_latest: Mutex<Option<OwnProposal>>,
+    /// Whether the last failure reported was a proposal round's ([`Self::report_round_failure`]):
+    /// a round that reads L1 again ends it even with nothing to propose, and only it (a failed
+    /// bond reclaim stands until a reclaim works).
+    round_failed: std::sync::atomic::AtomicBool,
     /// Plays the games on this proposer's proposals ([`Self::with_defender`]).
     defender: Option<crate::DisputeAgent>,
 }
@@ -309,6 +313,7 @@ impl Proposer {
             own_false: Mutex::new(BTreeMap::new()),
             own_removed: Mutex::new(std::collections::BTreeSet::new()),
             own_latest: Mutex::new(None),
+            round_failed: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -340,6 +345,13 @@ impl Proposer {
             Some(health) => health.error(message()),
             None => {}
         }
+    }
+
+    /// Reports a failed proposal round ([`Self::round_failed`]).
+    fn report_round_failure(&self, message: impl FnOnce() -> String) {
+        self.round_failed
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        self.report(false, message);
     }
 
     /// The standing alarms: a final proposal this node disagrees with (the gravest, first),
@@ -514,7 +526,7 @@ impl Proposer {
             warn!(
                 target: "rollup::proposer", index = gone.index, l2_block = gone.l2_block,
                 output_root = %gone.output_root, latest_live_l2_block = proposed,
-                "this account's proposal of L2 block {} (output root {}) was removed by an L1 reorg: the L1 block that held it is no longer on L1's chain; will propose again (the next proposal covers the L2 blocks after {proposed})",
+                "this account's proposal of L2 block {} (output root {}) was removed by an L1 reorg, or the L1 node answered from before it (a lagging backend): the StateManager it reads holds it no more; will propose again (the next proposal covers the L2 blocks after {proposed})",
                 gone.l2_block, gone.output_root
             );
             metrics::counter!("rollup_proposer_proposals_reorged_total").increment(1);
@@ -744,10 +756,14 @@ impl Proposer {
         };
         let proposed = self.latest_proposed().await?;
         if safe <= proposed {
-            // L1 reads work again: a failure reported before would otherwise stand until the
-            // next proposal, an interval or more away (a success counts only then, not every
-            // round with nothing to propose).
-            if self.health.as_ref().is_some_and(RoleHealth::failing) {
+            // L1 reads work again: a failed round reported before would otherwise stand until
+            // the next proposal, an interval or more away (a success counts only then, not
+            // every round with nothing to propose). Not another failure, and not over a
+            // standing alarm, which the round reports itself.
+            let ended = self
+                .round_failed
+                .swap(false, std::sync::atomic::Ordering::Relaxed);
+            if ended && self.alarm().is_none() {
                 self.report(true, || {
                     format!("reading L1 works again; nothing new to propose (this account's newest proposal is of L2 block {proposed})")
                 });
@@ -826,6 +842,8 @@ impl Proposer {
             derived_in_l1_block = output.l1_block, l1_block = receipt.block_number.unwrap_or_default(),
             "output root proposed"
         );
+        self.round_failed
+            .store(false, std::sync::atomic::Ordering::Relaxed);
         self.report(true, || {
             format!(
                 "proposed the output root {output_root} of L2 block {safe} (state root {}) in L1 block {}",
@@ -1030,7 +1048,7 @@ impl Proposer {
                                 debug!(target: "rollup::proposer", %err, "proposal round failed again; retrying")
                             }
                         }
-                        self.report(false, || format!("proposal round failed: {err}{hint}"));
+                        self.report_round_failure(|| format!("proposal round failed: {err}{hint}"));
                     }
                 }
                 if let Some(alarm) = self.alarm() {
@@ -1496,13 +1514,17 @@ pub(crate) mod tests {
         let role = health.role("proposer");
         let (proposer, _heads) = proposer_on(&fixture, url, signer);
         let proposer = proposer.with_health(role.clone());
-        role.error("proposal round failed: L1 unreachable");
+        proposer.report_round_failure(|| "proposal round failed: L1 unreachable".into());
         assert_eq!(proposer.propose_once().await.unwrap(), None);
         let status = &health.snapshot()[0];
         assert!(!status.failing, "{status:?}");
         assert_eq!(status.successes, 1);
         assert_eq!(proposer.propose_once().await.unwrap(), None);
         assert_eq!(health.snapshot()[0].successes, 1, "said once");
+        // Another failure (a bond reclaim) is not ended by a round with nothing to propose.
+        role.error("bond reclaim failed: reverted");
+        assert_eq!(proposer.propose_once().await.unwrap(), None);
+        assert!(health.snapshot()[0].failing, "{:?}", health.snapshot()[0]);
     }
 
     /// The anchor is the agreed final proposal of the highest block below the proposed one;
