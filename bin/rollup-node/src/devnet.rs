@@ -158,7 +158,6 @@ async fn run_with_l1(
 /// another chain, leaving the datadir mixed. With `external_l1` (`--l1-rpc-url`) the L1 is not
 /// the datadir's to keep.
 fn check_datadir_is_a_devnets(datadir: &Path, external_l1: bool) -> eyre::Result<()> {
-    let database = datadir.join("db").join("mdbx.dat");
     let mut missing: Vec<&str> = [devnet::ROLLUP_CONFIG_FILE, ANVIL_STATE]
         .into_iter()
         .filter(|file| !datadir.join(file).exists())
@@ -166,14 +165,7 @@ fn check_datadir_is_a_devnets(datadir: &Path, external_l1: bool) -> eyre::Result
     if external_l1 {
         missing.retain(|file| *file != ANVIL_STATE);
     }
-    if database.exists() && !missing.is_empty() {
-        bail!(
-            "{} holds an L2 database but no {}: it is not a devnet's datadir that can be resumed (a replica's?), and a devnet started there would deploy another rollup beside it. Use another --datadir, or remove {} to start afresh",
-            datadir.display(),
-            missing.join(" and no "),
-            datadir.join("db").display()
-        );
-    }
+    devnet::refuse_unresumable(datadir, &missing, "--datadir")?;
     Ok(())
 }
 

@@ -405,6 +405,22 @@ pub async fn setup(
     Ok(devnet)
 }
 
+/// Refuses a datadir (named by `flag`) that holds an L2 database but not the `missing` files a
+/// devnet of it would have (a replica's, or one whose `rollup.json` was removed): a devnet started
+/// there would deploy another rollup, write its config beside the database, and only then find
+/// that the database holds another chain. `missing` empty: nothing to refuse.
+pub fn refuse_unresumable(datadir: &Path, missing: &[&str], flag: &str) -> Result<()> {
+    if missing.is_empty() || !datadir.join("db").join("mdbx.dat").exists() {
+        return Ok(());
+    }
+    Err(DevnetError::Stale(format!(
+        "{} holds an L2 database but no {}: it is not a devnet's datadir that can be resumed (a replica's?), and a devnet started there would deploy another rollup beside it. Use another {flag}, or remove {} to start afresh",
+        datadir.display(),
+        missing.join(" and no "),
+        datadir.join("db").display()
+    )))
+}
+
 /// How many L1 blocks one `eth_getLogs` of [`check_l1_agrees_with_its_logs`] spans.
 const LOG_WINDOW: u64 = 5_000;
 
