@@ -796,6 +796,39 @@ async fn a_replica_refuses_a_config_its_deployment_contradicts_body() {
         assert!(!output.status.success(), "{name}: it started\n{stderr}");
         assert!(stderr.contains(expected), "{name}: {stderr}");
     }
+    // A genesis origin this L1 has (the block before the real one, with its hash) but the
+    // inbox never recorded: a config of a deployment on another chain with contracts at the
+    // same addresses, as a dev chain started afresh has. Said as such, not as a wrong address.
+    let before = deployed.genesis.l1_origin.number - 1;
+    let block: serde_json::Value = {
+        use alloy_provider::Provider;
+        alloy_provider::ProviderBuilder::new()
+            .connect_http(anvil.url.parse().unwrap())
+            .raw_request(
+                "eth_getBlockByNumber".into(),
+                serde_json::json!([format!("{before:#x}"), false]),
+            )
+            .await
+            .unwrap()
+    };
+    let mut config = deployed.clone();
+    config.genesis.l1_origin = BlockNumHash {
+        number: before,
+        hash: block["hash"].as_str().unwrap().parse().unwrap(),
+    };
+    let path = dir.path().join("origin.json");
+    std::fs::write(&path, serde_json::to_string(&config).unwrap()).unwrap();
+    let node = spawn_replica(&path, &anvil.url, &dir.path().join("origin"));
+    let output = tokio::task::spawn_blocking(move || node.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "origin: it started\n{stderr}");
+    assert!(
+        stderr.contains("BatchInbox_OriginNotRecorded")
+            && stderr.contains("never recorded the rollup's genesis L1 origin"),
+        "origin: {stderr}"
+    );
     // The deployment's own config starts.
     let path = dir.path().join("rollup.json");
     std::fs::write(&path, serde_json::to_string(&deployed).unwrap()).unwrap();

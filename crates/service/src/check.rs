@@ -64,9 +64,23 @@ pub async fn check_deployment(
             .await
             .map(|out| out.to_vec())
             .map_err(|err| {
-                DeploymentCheck::Contradicts(format!(
-                    "reading {what} at {to} failed ({err}): is the rollup config's address that contract?"
-                ))
+                let reverted = err
+                    .as_error_resp()
+                    .and_then(|payload| payload.as_revert_data())
+                    .map(|data| rollup_primitives::describe_revert(&data));
+                DeploymentCheck::Contradicts(match reverted {
+                    // The config's genesis origin was never recorded by this inbox: another L1
+                    // chain holds contracts at the same addresses (a dev chain started afresh).
+                    Some(error) if error.starts_with("BatchInbox_OriginNotRecorded") => format!(
+                        "reading {what} at {to} reverted {error}: this L1 never recorded the rollup's genesis L1 origin, so the rollup config (and a datadir made with it) is of a deployment on another L1 chain that has contracts at the same addresses (a dev chain started afresh?); run against that chain, or start afresh with this one's config"
+                    ),
+                    Some(error) => format!(
+                        "reading {what} at {to} reverted {error}: is the rollup config's address that contract?"
+                    ),
+                    None => format!(
+                        "reading {what} at {to} failed ({err}): is the rollup config's address that contract?"
+                    ),
+                })
             })
     };
     macro_rules! read {
