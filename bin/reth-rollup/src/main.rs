@@ -540,9 +540,45 @@ fn parse_from(
     Ok((cli, typed))
 }
 
+/// reth's engine flags that make it persist every block, and their values.
+const PERSIST_EVERY_BLOCK: [(&str, &str); 2] = [
+    ("--engine.persistence-threshold", "0"),
+    ("--engine.memory-block-buffer-target", "0"),
+];
+
+/// `args` with [`PERSIST_EVERY_BLOCK`] added for a `--rollup.dev` devnet on reth's `--dev`
+/// chain, where the command line sets neither. reth keeps its newest blocks in memory and
+/// persists them a few at a time: a kill -9 lost those L1 blocks and every L1 transaction in
+/// them, a deposit reported credited on L2 included, and, in the first seconds of a new devnet,
+/// part of its deployment.
+fn persist_every_dev_block(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let given = |args: &[std::ffi::OsString], flag: &str| {
+        args.iter().any(|arg| {
+            arg.to_str().is_some_and(|arg| {
+                arg == flag
+                    || arg
+                        .strip_prefix(flag)
+                        .is_some_and(|rest| rest.starts_with('='))
+            })
+        })
+    };
+    // Either flag given: the command line's choice, whole (the two are checked together).
+    let chosen = PERSIST_EVERY_BLOCK
+        .iter()
+        .any(|(flag, _)| given(&args, flag));
+    if !given(&args, "--rollup.dev") || !given(&args, "--dev") || chosen {
+        return args;
+    }
+    for (flag, value) in PERSIST_EVERY_BLOCK {
+        args.push(flag.into());
+        args.push(value.into());
+    }
+    args
+}
+
 fn main() -> eyre::Result<()> {
     reth_cli_util::sigsegv_handler::install();
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let args = persist_every_dev_block(std::env::args_os().collect());
     let (cli, typed) = parse_from(&args).unwrap_or_else(|err| {
         // A bad value from the environment names its variable, as rollup-node's do.
         use clap::CommandFactory;
@@ -589,6 +625,11 @@ fn main() -> eyre::Result<()> {
             (None, true) => Some(datadir.join(devnet::ROLLUP_CONFIG_FILE)).filter(|p| p.exists()),
             (None, false) => None,
         };
+        if args.dev && config_path.is_none() {
+            // Before anything is deployed: a database without its devnet's config is another
+            // chain's, which a new deployment beside it would only find out after the fact.
+            devnet::refuse_unresumable(&datadir, &[devnet::ROLLUP_CONFIG_FILE], "--rollup.datadir")?;
+        }
         // With a config at hand the core opens now, so reth's own server also serves rollup_*;
         // a new --rollup.dev devnet opens it once its contracts are deployed.
         let core = match &config_path {
@@ -1028,6 +1069,66 @@ mod tests {
             .expect("the `node` command was parsed")
             .ext
             .clone())
+    }
+
+    /// A `--rollup.dev` devnet on `--dev` has reth persist every block, unless the command line
+    /// says otherwise; nothing else changes.
+    #[test]
+    fn a_dev_devnet_persists_every_block_unless_told_otherwise() {
+        let args = |line: &[&str]| {
+            persist_every_dev_block(line.iter().map(std::ffi::OsString::from).collect())
+        };
+        let engine = |line: Vec<std::ffi::OsString>| {
+            let mut cli = RethRollupCli::try_parse_from(line).unwrap();
+            let node = cli.as_node_command_mut().expect("the node command");
+            (
+                node.engine.persistence_threshold,
+                node.engine.memory_block_buffer_target,
+            )
+        };
+        assert_eq!(
+            engine(args(&["reth-rollup", "node", "--dev", "--rollup.dev"])),
+            (0, Some(0))
+        );
+        for line in [
+            &["reth-rollup", "node", "--dev"][..],
+            &["reth-rollup", "node", "--rollup.dev"],
+            &[
+                "reth-rollup",
+                "node",
+                "--dev",
+                "--rollup.dev-l2-chain-id",
+                "5",
+            ],
+            &[
+                "reth-rollup",
+                "node",
+                "--dev",
+                "--rollup.dev",
+                "--engine.persistence-threshold=7",
+            ],
+            &[
+                "reth-rollup",
+                "node",
+                "--dev",
+                "--rollup.dev",
+                "--engine.memory-block-buffer-target",
+                "1",
+            ],
+        ] {
+            assert_eq!(args(line).len(), line.len(), "{line:?}");
+        }
+        assert_eq!(
+            engine(args(&[
+                "reth-rollup",
+                "node",
+                "--dev",
+                "--rollup.dev",
+                "--engine.persistence-threshold=7"
+            ]))
+            .0,
+            7
+        );
     }
 
     #[test]

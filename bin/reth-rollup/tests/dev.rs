@@ -361,7 +361,17 @@ fn one_process_devnet_starts_derives_and_survives_kill_9() {
     let errors: Vec<&str> = log.lines().filter(|line| line.contains("ERROR")).collect();
     assert!(errors.is_empty(), "the node logged errors: {errors:#?}");
 
-    // kill -9, restart: nothing lost, and it keeps going.
+    // kill -9, restart: nothing lost, and it keeps going. reth persists every block of a
+    // --rollup.dev devnet, so the L1 blocks, and the L2 blocks derived from them, are the same.
+    let block_hash = |number: u64| {
+        rpc_result(
+            l2_port,
+            "eth_getBlockByNumber",
+            &format!(r#"["{number:#x}", false]"#),
+        )
+        .and_then(|block| block["hash"].as_str().map(str::to_string))
+    };
+    let safe_hash = block_hash(safe).expect("the safe block");
     drop(node);
     let _node = start(dir.path(), l1_port, l2_port);
     wait_for("the restarted L2 RPC", Duration::from_secs(120), || {
@@ -370,6 +380,11 @@ fn one_process_devnet_starts_derives_and_survives_kill_9() {
     assert!(
         l2_safe_head(l2_port) >= safe,
         "the safe head never goes back after a restart"
+    );
+    assert_eq!(
+        block_hash(safe),
+        Some(safe_hash),
+        "the safe block is the same after the restart"
     );
     wait_for(
         "the safe head to move after the restart",
