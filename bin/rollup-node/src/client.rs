@@ -142,6 +142,10 @@ const KNOWN_ERRORS: &[(&str, &str)] = &[
         "the bridge holds less of this token than the payout, which a sound L2 never asks: every deposit and the L2 genesis' ETH are locked there. A deployment made before the genesis ETH was locked (an older devnet datadir) backs genesis balances with nothing: deposit first, or withdraw less",
     ),
     (
+        "L1Bridge_GenesisEthNotLocked",
+        "the bridge has not locked the ETH the L2 genesis gives its accounts, so it pays no ETH withdrawal (that would come out of depositors' ETH); deployments lock it when they create the bridge. Anyone may lock it: `cast send <L1Bridge> 'lockGenesisEth()' --value <genesisEth()>`, then finalize again",
+    ),
+    (
         "L1Bridge_UnknownOutputRootVersion",
         "the proof's output root has a layout version the L1Bridge does not know: update rollup-node, or the L2 node at --l2-rpc-url",
     ),

@@ -125,6 +125,10 @@ contract L1Bridge is IL1Bridge, IDepositChain, ReentrancyGuardTransient {
     /// @notice Thrown when `lockGenesisEth` is sent another amount than `genesisEth`.
     error L1Bridge_WrongGenesisEth();
 
+    /// @notice Thrown when an ETH withdrawal is finalized before `lockGenesisEth` locked the L2
+    ///         genesis' ETH: it would be paid out of depositors' ETH.
+    error L1Bridge_GenesisEthNotLocked();
+
     /// @notice Thrown when a withdrawal names a proposal index that does not exist.
     error L1Bridge_UnknownProposal();
 
@@ -322,9 +326,9 @@ contract L1Bridge is IL1Bridge, IDepositChain, ReentrancyGuardTransient {
     ///      (`depositChainMark`).
     mapping(uint256 nonce => bytes32 chain) private _chainMarks;
 
-    /// @notice Whether `genesisEth` is locked (`lockGenesisEth`). Until it is, withdrawals of
-    ///         genesis balances could only be paid out of deposits, so a deployment locks it
-    ///         before its L2 starts.
+    /// @notice Whether `genesisEth` is locked (`lockGenesisEth`). Until it is (and `genesisEth`
+    ///         is not zero), no ETH withdrawal is paid: a genesis balance's would be paid out of
+    ///         deposits. A deployment locks it before its L2 starts.
     bool public genesisEthLocked;
 
     /// @dev The deposit base fee (wei per L2 gas) of the L1 block `_gasBlock`; 0 before any
@@ -747,6 +751,7 @@ contract L1Bridge is IL1Bridge, IDepositChain, ReentrancyGuardTransient {
         if (stateManager.proposals(proven.proposalIndex).removed) revert L1Bridge_ProposalRemoved();
         if (!stateManager.isFinal(proven.proposalIndex)) revert L1Bridge_ProposalNotFinal();
         address l1Token = proven.l1Token;
+        if (l1Token == address(0) && genesisEth != 0 && !genesisEthLocked) revert L1Bridge_GenesisEthNotLocked();
         uint256 locked = deposits[l1Token];
         if (amount > locked) revert L1Bridge_InsufficientLocked();
 

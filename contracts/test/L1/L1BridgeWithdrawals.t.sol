@@ -18,6 +18,7 @@ import {SparseMerkleTrie} from "src/libraries/SparseMerkleTrie.sol";
 import {Withdrawals} from "src/libraries/Withdrawals.sol";
 import {ReentrancyGuardTransient} from "solady/utils/ReentrancyGuardTransient.sol";
 import {SafeTransferLib} from "solady/utils/SafeTransferLib.sol";
+import {TransparentUpgradeableProxy} from "@openzeppelin/contracts/proxy/transparent/TransparentUpgradeableProxy.sol";
 
 /// @dev An L1 recipient that tries to finalize again (any withdrawal) when paid.
 contract ReentrantRecipient {
@@ -855,6 +856,44 @@ contract L1BridgeWithdrawalsTest is Test {
         vm.warp(block.timestamp + CHALLENGE_PERIOD);
         vm.expectRevert(L1Bridge.L1Bridge_InsufficientLocked.selector);
         bridge.finalizeWithdrawal(uint256(id), bob, amount);
+    }
+
+    /// @dev A bridge whose L2 genesis gives accounts ETH pays no ETH withdrawal until that ETH is
+    ///      locked: until then it could only be paid out of depositors' ETH. Tokens are not held.
+    function testFuzz_finalizeWithdrawal_genesisEthNotLocked_reverts(uint256 genesisEth, uint256 amount) public {
+        genesisEth = bound(genesisEth, 1, type(uint128).max);
+        amount = bound(amount, 1, LOCKED);
+        L1Bridge implementation = new L1Bridge(address(manager), L2_CHAIN_ID, genesisEth);
+        bridge = L1Bridge(
+            address(
+                new TransparentUpgradeableProxy(
+                    address(implementation), makeAddr("proxyOwner"), abi.encodeCall(implementation.l2ChainId, ())
+                )
+            )
+        );
+        vm.deal(alice, LOCKED);
+        token.mint(alice, LOCKED);
+        vm.startPrank(alice, alice);
+        token.approve(address(bridge), type(uint256).max);
+        bridge.deposit{value: LOCKED}(address(0), address(0), LOCKED, ETH_GAS);
+        bridge.deposit(address(token), bridge.predictL2Token(address(token)), LOCKED, ERC20_GAS);
+        vm.stopPrank();
+        (, bytes32 eth) = _proposeAndProve(_eth(0, bob, amount));
+        Withdrawals.Withdrawal memory tokens = _erc20(1, bob, amount);
+        tokens.l2Token = bridge.predictL2Token(address(token));
+        (, bytes32 erc20) = _proposeAndProve(tokens);
+        vm.warp(block.timestamp + CHALLENGE_PERIOD);
+
+        vm.expectRevert(L1Bridge.L1Bridge_GenesisEthNotLocked.selector);
+        bridge.finalizeWithdrawal(uint256(eth), bob, amount);
+        bridge.finalizeWithdrawal(uint256(erc20), bob, amount);
+        assertEq(token.balanceOf(bob), amount);
+
+        vm.deal(address(this), genesisEth);
+        bridge.lockGenesisEth{value: genesisEth}();
+        bridge.finalizeWithdrawal(uint256(eth), bob, amount);
+        assertEq(bob.balance, amount);
+        assertEq(bridge.deposits(address(0)), LOCKED + genesisEth - amount);
     }
 
     function test_finalizeWithdrawal_reentrant_reverts() public {
