@@ -1,5 +1,9 @@
 use signet_libmdbx::{MdbxError, ReadError};
 
+/// How the operator names the rollup's datadir: `rollup-node`'s flag, and `reth-rollup`'s
+/// (where `--datadir` is reth's own).
+const DATADIR_FLAGS: &str = "`--datadir`; `--rollup.datadir` in reth-rollup";
+
 /// Storage errors.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -21,7 +25,8 @@ pub enum StorageError {
     },
     /// Another process holds the database directory (see [`crate::DatadirLock`]).
     #[error(
-        "the database at {path} is in use by another process (pid {holder}): a node is already running on this datadir; stop it first, or start this one with another --datadir"
+        "the database at {path} is in use by another process (pid {holder}): a node is already running on this datadir; stop it first, or start this one with another datadir ({DATADIR_FLAGS})",
+        DATADIR_FLAGS = DATADIR_FLAGS
     )]
     Locked {
         /// Database directory.
@@ -42,7 +47,8 @@ pub enum StorageError {
     },
     /// The database was initialised for a different rollup.
     #[error(
-        "database at {path} holds genesis {stored}, but the config's genesis is {expected}: use a fresh --datadir or the matching config"
+        "database at {path} holds genesis {stored}, but the config's genesis is {expected}: use a fresh datadir ({DATADIR_FLAGS}) or the matching config",
+        DATADIR_FLAGS = DATADIR_FLAGS
     )]
     GenesisMismatch {
         /// Path.
@@ -54,8 +60,9 @@ pub enum StorageError {
     },
     /// The database was created with other consensus parameters than the config now given.
     #[error(
-        "database at {path} was created with a different rollup config; these consensus parameters changed:\n  {}\nA node that changes them derives another chain: start with the config the datadir was created with, or use a fresh --datadir for the new one",
-        changes.join("\n  ")
+        "database at {path} was created with a different rollup config; these consensus parameters changed:\n  {}\nA node that changes them derives another chain: start with the config the datadir was created with, or use a fresh datadir ({DATADIR_FLAGS}) for the new one",
+        changes.join("\n  "),
+        DATADIR_FLAGS = DATADIR_FLAGS
     )]
     ConfigMismatch {
         /// Path.
@@ -83,7 +90,8 @@ pub enum StorageError {
     Trie(String),
     /// The database directory cannot be created (a file in its place, no permission).
     #[error(
-        "cannot create the database directory {path}: {reason}; --datadir must name a directory this user can create and write"
+        "cannot create the database directory {path}: {reason}; the datadir ({DATADIR_FLAGS}) must name a directory this user can create and write",
+        DATADIR_FLAGS = DATADIR_FLAGS
     )]
     Directory {
         /// The directory.

@@ -645,7 +645,7 @@ fn changed_consensus_parameters_are_refused() {
         let message = err.to_string();
         assert!(message.contains(expected), "{expected}: {message}");
         assert!(
-            message.contains("fresh --datadir"),
+            message.contains("fresh datadir (`--datadir`"),
             "says what to do: {message}"
         );
     }
