@@ -299,6 +299,10 @@ pub struct Batcher {
     heads: watch::Receiver<Heads>,
     sender: L1Sender,
     health: Option<RoleHealth>,
+    /// Failures reported to `health` so far, and whether the latest report was one: a round
+    /// that reads L1 and has nothing to post ends a failure (see [`Self::report_idle`]).
+    health_errors: std::sync::atomic::AtomicU64,
+    health_failing: std::sync::atomic::AtomicBool,
     known_blobs: Option<rollup_l1::KnownBlobs>,
     sequencer: Option<SequencerLoad>,
 }
@@ -868,6 +872,8 @@ impl Batcher {
             heads,
             sender,
             health: None,
+            health_errors: std::sync::atomic::AtomicU64::new(0),
+            health_failing: std::sync::atomic::AtomicBool::new(false),
             known_blobs: None,
             sequencer: None,
         }
@@ -910,8 +916,44 @@ impl Batcher {
 
     fn report_error(&self, message: impl FnOnce() -> String) {
         if let Some(health) = &self.health {
+            self.health_errors
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.health_failing
+                .store(true, std::sync::atomic::Ordering::Relaxed);
             health.error(message());
         }
+    }
+
+    fn report_success(&self, message: impl FnOnce() -> String) {
+        if let Some(health) = &self.health {
+            self.health_failing
+                .store(false, std::sync::atomic::Ordering::Relaxed);
+            health.success(message());
+        }
+    }
+
+    /// Ends a reported failure after a round that read L1, reported nothing and had nothing to
+    /// post or settle: without it the batcher would show failing until its next batch, which
+    /// an idle sequencer may not give for a long time. Not while a standing alarm holds (the
+    /// node not unwinding, another sender on the key), which is reported once, not each round.
+    fn report_idle(&self, errors_before: u64, start: &BatchStart, progress: &Progress) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if !self.health_failing.load(Relaxed)
+            || self.health_errors.load(Relaxed) != errors_before
+            || !progress.in_flight.is_empty()
+            || progress.unwind_wait.is_some()
+            || progress
+                .foreign_sender(self.sender.address(), std::time::Instant::now())
+                .is_some()
+        {
+            return;
+        }
+        self.report_success(|| {
+            format!(
+                "reading L1 works again; nothing to post yet (the inbox holds L2 blocks up to {})",
+                start.first_block.saturating_sub(1)
+            )
+        });
     }
 
     /// Holds the batch back while L2 block `block` stands on an L1 origin a reorg replaced
@@ -1308,6 +1350,9 @@ impl Batcher {
     /// posted, so a batch an L1 reorg dropped is simply posted again.
     async fn round(&self, progress: &mut Progress) {
         progress.burst_hold = MAX_BURST_HOLD;
+        let errors_before = self
+            .health_errors
+            .load(std::sync::atomic::Ordering::Relaxed);
         if !self.settle(progress).await {
             return;
         }
@@ -1375,6 +1420,8 @@ impl Batcher {
                 .min(start.last_recorded_origin + crate::origins::MAX_NEW_ORIGINS_PER_CALL);
             self.force_include(&start, last_origin, last_closed, progress)
                 .await;
+        } else if !posted {
+            self.report_idle(errors_before, &start, progress);
         }
     }
 
@@ -1549,16 +1596,16 @@ impl Batcher {
         metrics::counter!("rollup_batcher_l1_gas_total").increment(receipt.gas_used);
         metrics::counter!("rollup_batcher_l1_blob_gas_total")
             .increment(receipt.blob_gas_used.unwrap_or_default());
-        if let Some(health) = &self.health {
-            health.success(format!(
+        self.report_success(|| {
+            format!(
                 "posted L2 blocks {from}..={last_block} ({txs} transactions, {bytes} bytes in {}) in L1 block {included_in}",
                 if blobs == 0 {
                     "calldata".to_string()
                 } else {
                     format!("{blobs} blobs")
                 }
-            ));
-        }
+            )
+        });
     }
 
     /// Builds the batch that starts at `start` (after the inbox's last block, or after the last

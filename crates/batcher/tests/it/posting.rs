@@ -669,3 +669,89 @@ async fn after_a_long_silence_the_batcher_proves_old_hashes_then_forces() {
     }
     stop(cancel, task).await;
 }
+
+/// A TCP proxy to `target` that drops every connection while its switch is on.
+async fn switchable_proxy(
+    target: std::net::SocketAddr,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let down = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let switch = down.clone();
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            if down.load(std::sync::atomic::Ordering::Relaxed) {
+                continue;
+            }
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    (url, switch)
+}
+
+/// A batcher whose L1 endpoint was down reports failing; once it reads L1 again with nothing
+/// to post, it reports working, instead of failing until its next batch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_l1_outage_ends_in_the_batchers_health_without_a_batch() {
+    let anvil = Anvil::start().await;
+    let rollup = deploy_rollup(&anvil, 1_000).await;
+    let genesis = rollup.genesis.timestamp;
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = open_node(dir.path(), rollup.clone());
+    let head = seal_blocks(&mut node, &mut 0, genesis + 1, &[0, 0]);
+    let (url, down) = switchable_proxy(anvil.url["http://".len()..].parse().unwrap()).await;
+    let sender = L1Sender::new(&url, batcher_key(), SenderConfig::default()).unwrap();
+    let health = rollup_primitives::Health::default();
+    let (_, heads) = watch::channel(Heads {
+        unsafe_l2: head,
+        ..Default::default()
+    });
+    let config = BatcherConfig {
+        poll_interval: Duration::from_millis(50),
+        ..BatcherConfig::new(&rollup)
+    };
+    let batcher = Batcher::new(config, node.store().clone(), heads, sender)
+        .with_health(health.role("batcher"));
+    let cancel = CancellationToken::new();
+    let token = cancel.clone();
+    let task = tokio::spawn(async move { batcher.run(token).await.unwrap() });
+    let batcher_role = || health.snapshot().into_iter().next().unwrap();
+
+    let mut status = batcher_role();
+    for _ in 0..100 {
+        if status.failing {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        status = batcher_role();
+    }
+    assert!(status.failing, "the outage is reported: {status:?}");
+
+    down.store(false, std::sync::atomic::Ordering::Relaxed);
+    for _ in 0..100 {
+        if !status.failing {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        status = batcher_role();
+    }
+    assert!(
+        !status.failing,
+        "the end of the outage is reported: {status:?}"
+    );
+    let message = &status.last_success.as_ref().unwrap().message;
+    assert!(
+        message.contains("reading L1 works again; nothing to post yet"),
+        "{message}"
+    );
+    // Nothing was posted: the idle chain's window is far from closing.
+    assert_eq!(
+        anvil.inbox_next_block(rollup.contracts.batch_inbox).await,
+        1
+    );
+    stop(cancel, task).await;
+}
