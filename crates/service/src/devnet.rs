@@ -40,6 +40,46 @@ pub const DEVNET_INFO_FILE: &str = "devnet.json";
 /// The devnet's contract addresses, written before the rollup config when it deploys them:
 /// what a resume reads if the node never got to write [`DEVNET_INFO_FILE`].
 pub const DEPLOYED_FILE: &str = "deployed.json";
+/// Written before a devnet deploys its contracts and removed once [`ROLLUP_CONFIG_FILE`] marks
+/// the deployment done: a run that finds it knows an earlier deployment was cut off, and says
+/// which account and nonces made whatever that one left on L1.
+pub const DEPLOYING_FILE: &str = "deploying.json";
+
+/// What [`DEPLOYING_FILE`] records of a deployment under way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentStarted {
+    /// The L1 endpoint it deployed through.
+    pub l1: String,
+    /// The deployer account.
+    pub deployer: Address,
+    /// The deployer's L1 nonce before its first transaction: the contracts it created are at
+    /// the CREATE addresses of this nonce and the following ones.
+    pub first_nonce: u64,
+    /// The L1 head when it started.
+    pub l1_block: u64,
+}
+
+/// Says so if `datadir` holds the record of a deployment that did not finish
+/// ([`DEPLOYING_FILE`]); returns the record (`None`: none, or unreadable, which is said too).
+pub fn interrupted_deployment(datadir: &Path) -> Option<DeploymentStarted> {
+    let path = datadir.join(DEPLOYING_FILE);
+    let text = std::fs::read_to_string(&path).ok()?;
+    match serde_json::from_str::<DeploymentStarted>(&text) {
+        Ok(started) => {
+            tracing::warn!(
+                target: "rollup::devnet",
+                l1 = %started.l1, deployer = %started.deployer, first_nonce = started.first_nonce, l1_block = started.l1_block,
+                "an earlier deployment in this datadir was cut off before it finished (the devnet was killed while deploying): whatever it deployed on that L1 (CREATE addresses of the deployer from that nonce on) is abandoned; deploying a new set"
+            );
+            Some(started)
+        }
+        Err(err) => {
+            tracing::warn!(target: "rollup::devnet", path = %path.display(), %err, "an earlier deployment in this datadir was cut off before it finished, and its record is unreadable; deploying a new set");
+            None
+        }
+    }
+}
 
 /// Errors setting up a devnet.
 #[derive(Debug, thiserror::Error)]
@@ -356,6 +396,8 @@ pub async fn setup(
             )));
         }
         check_l1_agrees_with_its_logs(&provider, &config, l1, datadir).await?;
+        // Cut off between the config and the record's removal: the deployment was done.
+        let _ = std::fs::remove_file(datadir.join(DEPLOYING_FILE));
         info!(target: "rollup::devnet", datadir = %datadir.display(), "resuming devnet");
         return Ok(Devnet {
             config,
@@ -366,7 +408,23 @@ pub async fn setup(
             segment_store: contracts.segment_store,
         });
     }
-    cover_genesis_eth(&client, l1, signers[0].address(), &plan).await?;
+    interrupted_deployment(datadir);
+    let deployer = signers[0].address();
+    let (first_nonce, l1_block) = tokio::try_join!(
+        async { provider.get_transaction_count(deployer).pending().await },
+        async { provider.get_block_number().await },
+    )
+    .map_err(|err| l1_error("eth_getTransactionCount and eth_blockNumber")(&err))?;
+    write_json(
+        &datadir.join(DEPLOYING_FILE),
+        &DeploymentStarted {
+            l1: l1.to_string(),
+            deployer,
+            first_nonce,
+            l1_block,
+        },
+    )?;
+    cover_genesis_eth(&client, l1, deployer, &plan).await?;
     info!(target: "rollup::devnet", %l1, "deploying rollup contracts");
     let deployment = deploy::deploy(
         client.clone(),
@@ -402,6 +460,8 @@ pub async fn setup(
         &devnet.info_at(l1, None).contracts,
     )?;
     write_json(&config_path, &devnet.config)?;
+    // Done: a later start resumes this deployment.
+    let _ = std::fs::remove_file(datadir.join(DEPLOYING_FILE));
     Ok(devnet)
 }
 
@@ -656,4 +716,25 @@ pub fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
         path: path.display().to_string(),
         reason: err.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_interrupted_deployment_is_read_back_from_its_record() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(interrupted_deployment(dir.path()), None);
+        let started = DeploymentStarted {
+            l1: "http://127.0.0.1:8545".into(),
+            deployer: Address::repeat_byte(7),
+            first_nonce: 3,
+            l1_block: 42,
+        };
+        write_json(&dir.path().join(DEPLOYING_FILE), &started).unwrap();
+        assert_eq!(interrupted_deployment(dir.path()), Some(started));
+        std::fs::write(dir.path().join(DEPLOYING_FILE), "{\"l1\":").unwrap();
+        assert_eq!(interrupted_deployment(dir.path()), None);
+    }
 }

@@ -360,7 +360,10 @@ mod tests {
                 err.starts_with("cannot create the database directory"),
                 "{err}"
             );
-            assert!(err.contains("must name a directory this user can create"), "{err}");
+            assert!(
+                err.contains("must name a directory this user can create"),
+                "{err}"
+            );
         }
     }
 
