@@ -914,3 +914,23 @@ fn a_gap_in_deposit_nonces_stops_derivation_and_applies_nothing() {
         "deposits keep arriving"
     );
 }
+
+/// The bridge's first message (nonce 0) missing from the L1 data: the rollup's origin precedes
+/// the bridge, so nonce 0 is due first, and a first message with nonce 1 is a gap that stops
+/// derivation, not a new base (deposit 0 would be lost without a word).
+#[test]
+fn a_missing_first_deposit_stops_derivation() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = open(dir.path());
+    let mut gapped = l1_block(101, 0, 0, &[]);
+    gapped.receipts[0].logs.push(deposit_log(1, user(1), 7));
+    let result = node.handle_notification(&L1Notification::Committed {
+        new: Arc::new(L1Chain::new(vec![gapped]).unwrap()),
+    });
+    assert!(
+        result.is_err(),
+        "derivation went on: user 1 has {} wei and deposit 0 is lost",
+        balance(&node, user(1))
+    );
+    assert_eq!(balance(&node, user(1)), U256::ZERO);
+}
