@@ -1460,3 +1460,747 @@ fn a_chain_dated_ahead_of_the_clock_keeps_sequencing_and_the_lead_closes() {
     node.build_block(vec![], caught_up).unwrap().unwrap();
     assert_eq!(block_summary(&node, 14).0, caught_up);
 }
+
+// ------------------------------------------------------------------------------------------
+// Randomized L1 histories with deposits, batches (open blocks, bad segments) and
+// forced records, reorged at a random point. Every replica must end on the same safe chain
+// whatever way it was given the same canonical L1.
+// ------------------------------------------------------------------------------------------
+
+/// The seeds a randomized test runs: `default` from seed 1, or `ROLLUP_TEST_SEEDS` of them
+/// from `ROLLUP_TEST_FIRST_SEED` (to run more, or to replay one that failed).
+fn seeds(default: u64) -> (u64, u64) {
+    let var = |name| {
+        std::env::var(name)
+            .ok()
+            .and_then(|value| value.parse().ok())
+    };
+    (
+        var("ROLLUP_TEST_FIRST_SEED").unwrap_or(1),
+        var("ROLLUP_TEST_SEEDS").unwrap_or(default),
+    )
+}
+
+/// xorshift64: a small deterministic generator, so a failing seed replays exactly.
+struct XRng(u64);
+impl XRng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+impl Inbox {
+    /// Sees a block built elsewhere (its bridge messages counted).
+    fn see(&mut self, block: &L1Block) {
+        let (&below, &(_, messages_below)) = self.l1.range(..block.number).next_back().unwrap();
+        assert_eq!(below + 1, block.number);
+        self.l1.split_off(&block.number);
+        let messages = block
+            .receipts
+            .iter()
+            .filter(|receipt| receipt.success)
+            .flat_map(|receipt| &receipt.logs)
+            .filter(|log| log.address == BRIDGE)
+            .count() as u64;
+        self.l1
+            .insert(block.number, (block.timestamp, messages_below + messages));
+    }
+}
+
+/// Per-fork generator state.
+#[derive(Clone)]
+struct GenState {
+    inbox: Inbox,
+    next_nonce: u64,
+    opens_in_a_row: u32,
+}
+
+fn random_l1_block(
+    rng: &mut XRng,
+    state: &mut GenState,
+    number: u64,
+    fork: u64,
+    parent_fork: u64,
+) -> L1Block {
+    let mut block = L1Block {
+        number,
+        hash: super::l1_hash(number, fork),
+        parent_hash: super::l1_hash(number - 1, parent_fork),
+        timestamp: l1_time(number),
+        mix_hash: B256::with_last_byte(number as u8 ^ fork as u8),
+        base_fee_per_gas: Some(1),
+        transactions: vec![],
+        receipts: vec![],
+    };
+    let deposits = rng.below(3);
+    if deposits > 0 {
+        let logs = (0..deposits)
+            .map(|i| {
+                let to = user(1 + rng.below(4) as u8);
+
+                super::deposit_log(state.next_nonce + i, to, 1 + rng.below(1000))
+            })
+            .collect();
+        state.next_nonce += deposits;
+        block.transactions.push(L1Transaction {
+            hash: keccak256([block.hash.as_slice(), b"dep"].concat()),
+            from: user(0),
+            to: Some(BRIDGE),
+            input: Bytes::new(),
+            blob_versioned_hashes: vec![],
+            blobs: vec![],
+        });
+        block.receipts.push(L1Receipt {
+            success: true,
+            logs,
+        });
+    }
+    state.inbox.see(&block);
+    let w = state.inbox.config.sequencing_window;
+    let drift = state.inbox.config.max_sequencer_drift;
+    let forcible = {
+        let origin = state.inbox.last_origin + 1;
+        origin < number && number >= origin + w
+    };
+    // Try a batch first (most of the time), else force when allowed.
+    let mut posted = false;
+    if rng.chance(70)
+        && let Some((batch, corrupt)) = random_batch(rng, state, number, w, drift)
+    {
+        let mut data = state.inbox.encode(&batch);
+        if corrupt && !BatchEnvelope::parse(&data).unwrap().segments.is_empty() {
+            corrupt_segment(&mut data, 0);
+        }
+        state.inbox.post(&mut block, data.clone());
+        if BatchEnvelope::parse(&data).unwrap().segment_bytes > 0 && rng.chance(50) {
+            as_blob_batch(&mut block, &data);
+        }
+        state.opens_in_a_row = if batch.last_block_open {
+            state.opens_in_a_row + 1
+        } else {
+            0
+        };
+        posted = true;
+    }
+    if !posted && forcible && rng.chance(60) {
+        state.inbox.force(&mut block);
+        state.opens_in_a_row = 0;
+    }
+    block
+}
+
+/// Turns the calldata record the last transaction of `block` appended into the same batch posted
+/// as a blob batch (`postBlobBatch(envelope)`, segments in blobs). The node trusts the L1 source
+/// to have checked blobs against versioned hashes, so these are stand-ins.
+fn as_blob_batch(block: &mut L1Block, data: &[u8]) {
+    use rollup_primitives::bindings::IBatchInbox::postBlobBatchCall;
+    let envelope = BatchEnvelope::parse(data).unwrap();
+    let envelope_len = data.len() - envelope.segment_bytes;
+    let blobs: Vec<Bytes> = rollup_primitives::to_blobs(&data[envelope_len..])
+        .iter()
+        .map(|blob| Bytes::copy_from_slice(blob.as_slice()))
+        .collect();
+    let hashes: Vec<B256> = blobs
+        .iter()
+        .map(|blob| {
+            let mut hash = keccak256(blob);
+            hash.0[0] = 1;
+            hash
+        })
+        .collect();
+    let log = &mut block.receipts.last_mut().unwrap().logs[0];
+    let mut event = BatchAppended::decode_log_data(&log.data).unwrap();
+    event.dataHash = keccak256(&data[..envelope_len]);
+    event.segmentRoot = keccak256(hashes.iter().flat_map(|hash| hash.0).collect::<Vec<u8>>());
+    event.blobCount = blobs.len() as u8;
+    log.data = event.encode_log_data();
+    let tx = block.transactions.last_mut().unwrap();
+    tx.input = postBlobBatchCall {
+        envelope: Bytes::copy_from_slice(&data[..envelope_len]),
+    }
+    .abi_encode()
+    .into();
+    tx.blob_versioned_hashes = hashes;
+    tx.blobs = blobs;
+}
+
+fn random_batch(
+    rng: &mut XRng,
+    state: &GenState,
+    number: u64,
+    w: u64,
+    drift: u64,
+) -> Option<(Batch, bool)> {
+    let inbox = &state.inbox;
+    let tx = |rng: &mut XRng| {
+        let k = if rng.chance(50) { key() } else { other_key() };
+        signed_transfer(
+            &k,
+            rng.below(8),
+            user(1 + rng.below(4) as u8),
+            1 + rng.below(50),
+        )
+    };
+    let mut blocks = Vec::new();
+    let (mut origin, mut ts, mut at_ts) = (
+        inbox.last_origin,
+        inbox.last_timestamp,
+        inbox.blocks_at_last_timestamp,
+    );
+    if let Some((parent, (odelta, tdelta))) = inbox.open {
+        let block_origin = parent.l1_origin + u64::from(odelta);
+        if number >= block_origin + 2 * w {
+            return None;
+        }
+        let n = 1 + rng.below(2);
+        blocks.push(BatchBlock {
+            timestamp: parent.timestamp + u64::from(tdelta),
+            l1_origin: block_origin,
+            transactions: (0..n).map(|_| tx(rng)).collect(),
+        });
+    }
+    let extra = if blocks.is_empty() {
+        1 + rng.below(3)
+    } else {
+        rng.below(3)
+    };
+    for _ in 0..extra {
+        let mut o = origin;
+        if o + 1 < number && (number - o > 3 || rng.chance(40)) {
+            o += 1;
+        }
+        let ots = inbox.origin_timestamp(o);
+        let mut t = (ts + rng.below(3)).max(ots);
+        let mut at = if t == ts { at_ts + 1 } else { 1 };
+        if at > MAX_L2_BLOCKS_PER_SECOND {
+            t += 1;
+            at = 1;
+        }
+        if t > ots + drift {
+            break;
+        }
+        if blocks.is_empty() && number >= o + 2 * w {
+            return None;
+        }
+        let n = rng.below(3);
+        blocks.push(BatchBlock {
+            timestamp: t,
+            l1_origin: o,
+            transactions: (0..n).map(|_| tx(rng)).collect(),
+        });
+        (origin, ts, at_ts) = (o, t, at);
+    }
+    if blocks.is_empty() {
+        return None;
+    }
+    let continuing_only = inbox.open.is_some() && blocks.len() == 1;
+    let last_has_txs = !blocks.last().unwrap().transactions.is_empty();
+    let open = last_has_txs && state.opens_in_a_row < 4 && !continuing_only && rng.chance(30);
+    let corrupt = rng.chance(10);
+    Some((
+        Batch {
+            first_block: inbox.next_block,
+            deposit_count: 0,
+            headers: vec![],
+            blocks,
+            last_block_open: open,
+        },
+        corrupt,
+    ))
+}
+
+fn random_fork(
+    rng: &mut XRng,
+    state: &mut GenState,
+    from: u64,
+    to: u64,
+    fork: u64,
+    parent_fork: u64,
+) -> Vec<L1Block> {
+    (from..=to)
+        .map(|n| {
+            random_l1_block(
+                rng,
+                state,
+                n,
+                fork,
+                if n == from { parent_fork } else { fork },
+            )
+        })
+        .collect()
+}
+
+fn chain_of(blocks: &[L1Block]) -> Arc<L1Chain> {
+    Arc::new(L1Chain::new(blocks.to_vec()).unwrap())
+}
+
+/// The safe chain and the users' balances.
+fn safe_view(node: &RollupNode) -> (u64, Vec<B256>, Vec<U256>) {
+    let reader = node.store().reader().unwrap();
+    let safe = reader.safe_head().unwrap().unwrap();
+    let hashes = (0..=safe)
+        .map(|n| reader.block_hash(n).unwrap().unwrap())
+        .collect();
+    drop(reader);
+    (safe, hashes, Vec::new())
+}
+
+fn commit_in_chunks(rng: &mut XRng, node: &mut RollupNode, blocks: &[L1Block]) {
+    let mut at = 0;
+    while at < blocks.len() {
+        let n = (1 + rng.below(6) as usize).min(blocks.len() - at);
+        node.handle_notification(&L1Notification::Committed {
+            new: chain_of(&blocks[at..at + n]),
+        })
+        .unwrap_or_else(|err| panic!("commit of L1 {}: {err}", blocks[at].number));
+        at += n;
+    }
+}
+
+#[test]
+fn randomized_reorgs_leave_every_replica_on_the_same_safe_chain() {
+    let (first, seeds) = seeds(12);
+    for seed in first..first + seeds {
+        let mut rng = XRng(0x9e37_79b9_7f4a_7c15 ^ seed.wrapping_mul(0x1234_5678_9abc_def1));
+        let genesis = GenState {
+            inbox: Inbox::new(),
+            next_nonce: 0,
+            opens_in_a_row: 0,
+        };
+        let len = 25 + rng.below(20);
+        let fork_at = 102 + rng.below(len - 1);
+        // Fork 0, remembering the generator's state below the fork point.
+        let mut state = genesis.clone();
+        let head = random_fork(&mut rng, &mut state, 101, fork_at - 1, 0, 0);
+        let at_fork = state.clone();
+        let tail0 = random_fork(&mut rng, &mut state, fork_at, 100 + len, 0, 0);
+        let mut state1 = at_fork;
+        let end1 = 100 + len + rng.below(4);
+        let tail1 = random_fork(&mut rng, &mut state1, fork_at, end1, 1, 0);
+
+        // X: fork 0, then the reorg to fork 1 (with a restart in between).
+        let dir_x = tempfile::tempdir().unwrap();
+        let mut x = open(dir_x.path());
+        let all0: Vec<L1Block> = head.iter().chain(&tail0).cloned().collect();
+        commit_in_chunks(&mut rng, &mut x, &all0);
+        drop(x);
+        let mut x = open(dir_x.path());
+        x.handle_notification(&L1Notification::Reorged {
+            old: chain_of(&tail0),
+            new: chain_of(&tail1),
+        })
+        .unwrap_or_else(|err| panic!("seed {seed}: reorg at {fork_at}: {err}"));
+
+        // Y: only the canonical chain, in other chunks.
+        let dir_y = tempfile::tempdir().unwrap();
+        let mut y = open(dir_y.path());
+        let all1: Vec<L1Block> = head.iter().chain(&tail1).cloned().collect();
+        commit_in_chunks(&mut rng, &mut y, &all1);
+
+        // Z: fork 0 then a plain revert, then fork 1 block by block.
+        let dir_z = tempfile::tempdir().unwrap();
+        let mut z = open(dir_z.path());
+        commit_in_chunks(&mut rng, &mut z, &all0);
+        z.handle_notification(&L1Notification::Reverted {
+            old: chain_of(&tail0),
+        })
+        .unwrap();
+        for block in &tail1 {
+            z.handle_notification(&L1Notification::Committed {
+                new: chain_of(std::slice::from_ref(block)),
+            })
+            .unwrap();
+        }
+
+        let (vx, vy, vz) = (safe_view(&x), safe_view(&y), safe_view(&z));
+        assert_eq!(
+            vx.0, vy.0,
+            "seed {seed}: safe heads differ (fork at {fork_at})"
+        );
+        assert_eq!(vx, vy, "seed {seed}: X and Y differ (fork at {fork_at})");
+        assert_eq!(vz, vy, "seed {seed}: Z and Y differ (fork at {fork_at})");
+        // Balances at the head: only comparable where no unsafe block is left over (a replica
+        // keeps the blocks of a reorged-out batch, unsafe, until derivation replaces them).
+        if l2_head(&x) == vx.0 && l2_head(&y) == vy.0 {
+            for u in 1..=4 {
+                assert_eq!(
+                    balance(&x, user(u)),
+                    balance(&y, user(u)),
+                    "seed {seed}: balance of user {u}"
+                );
+            }
+        }
+        eprintln!("seed {seed}: fork at {fork_at}, safe head {}", vy.0);
+    }
+}
+
+/// A sequencer building blocks of random (partly invalid) transfers over L1 blocks
+/// with random deposits; a batcher that posts its unsafe blocks late, in parts (open blocks), or
+/// stalls until anyone forces the epochs in. The replica and the sequencer must agree on every
+/// safe block.
+#[test]
+fn randomized_sequencer_and_replica_agree_on_the_safe_chain() {
+    let (first, seeds) = seeds(6);
+    for seed in first..first + seeds {
+        let mut rng = XRng(0xdead_beef_cafe_f00d ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let dir_s = tempfile::tempdir().unwrap();
+        let dir_r = tempfile::tempdir().unwrap();
+        let mut s = open(dir_s.path());
+        let mut r = open(dir_r.path());
+        let mut inbox = Inbox::new();
+        let mut deposits_so_far = 0u64;
+        // Transactions of the open block already posted.
+        let mut open_posted = 0usize;
+        let mut stall = 0u64;
+        let mut l2_now = l1_time(101);
+        for n in 101..=101 + 40 {
+            // The sequencer builds a few blocks at times around the L1 head's.
+            if n > 101 {
+                for _ in 0..rng.below(4) {
+                    l2_now = l2_now.max(l1_time(n - 1)) + rng.below(5);
+                    let txs: Vec<L2Transaction> = (0..rng.below(4))
+                        .map(|_| {
+                            let k = if rng.chance(50) { key() } else { other_key() };
+                            L2Transaction::Signed {
+                                envelope: signed_transfer(
+                                    &k,
+                                    rng.below(10),
+                                    user(1 + rng.below(4) as u8),
+                                    1 + rng.below(9),
+                                ),
+                                sender: k.address(),
+                            }
+                        })
+                        .collect();
+                    let _ = s.build_block(txs, l2_now);
+                    let _ = s.take_orphaned_transactions();
+                }
+            }
+            // L1 block n: deposits, then maybe a batch or a forced record.
+            let mut block = L1Block {
+                number: n,
+                hash: super::l1_hash(n, 0),
+                parent_hash: super::l1_hash(n - 1, 0),
+                timestamp: l1_time(n),
+                mix_hash: B256::with_last_byte(n as u8),
+                base_fee_per_gas: Some(1),
+                transactions: vec![],
+                receipts: vec![],
+            };
+            let k = rng.below(3);
+            if k > 0 {
+                block.transactions.push(L1Transaction {
+                    hash: keccak256([block.hash.as_slice(), b"dep"].concat()),
+                    from: user(0),
+                    to: Some(BRIDGE),
+                    input: Bytes::new(),
+                    blob_versioned_hashes: vec![],
+                    blobs: vec![],
+                });
+                block.receipts.push(L1Receipt {
+                    success: true,
+                    logs: (0..k)
+                        .map(|i| {
+                            super::deposit_log(
+                                deposits_so_far + i,
+                                user(1 + rng.below(4) as u8),
+                                1 + rng.below(99),
+                            )
+                        })
+                        .collect(),
+                });
+                deposits_so_far += k;
+            }
+            inbox.see(&block);
+            if stall > 0 {
+                stall -= 1;
+            } else if rng.chance(10) {
+                stall = 5 + rng.below(20);
+            }
+            let head = l2_head(&s);
+            let mut posted = false;
+            if stall == 0 && head >= inbox.next_block && rng.chance(70) {
+                let to = inbox.next_block + rng.below(head - inbox.next_block + 1);
+                let mut batch = batch_of(&s, inbox.next_block, to);
+                if inbox.open.is_some() {
+                    let first = &mut batch.blocks[0].transactions;
+                    if first.len() > open_posted {
+                        first.drain(..open_posted);
+                    } else {
+                        first.clear();
+                    }
+                }
+                let last_len = batch.blocks.last().unwrap().transactions.len();
+                let continuing_only = inbox.open.is_some() && batch.blocks.len() == 1;
+                let mut keep_open = 0;
+                if last_len >= 2 && !continuing_only && rng.chance(40) {
+                    keep_open = 1 + rng.below(last_len as u64 - 1) as usize;
+                    batch
+                        .blocks
+                        .last_mut()
+                        .unwrap()
+                        .transactions
+                        .truncate(keep_open);
+                    batch.last_block_open = true;
+                }
+                let corrupt = rng.chance(8);
+                let mut trial = inbox.clone();
+                let mut trial_block = block.clone();
+                let encoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let mut data = trial.encode(&batch);
+                    if corrupt && !BatchEnvelope::parse(&data).unwrap().segments.is_empty() {
+                        corrupt_segment(&mut data, 0);
+                    }
+                    trial.post(&mut trial_block, data);
+                }));
+                if encoded.is_ok() {
+                    inbox = trial;
+                    block = trial_block;
+                    posted = true;
+                    open_posted = if batch.last_block_open {
+                        let before = if batch.blocks.len() == 1 {
+                            open_posted
+                        } else {
+                            0
+                        };
+                        before + keep_open
+                    } else {
+                        0
+                    };
+                }
+            }
+            if !posted {
+                let origin = inbox.last_origin + 1;
+                if origin < n && n >= origin + inbox.config.sequencing_window && rng.chance(70) {
+                    inbox.force(&mut block);
+                    open_posted = 0;
+                }
+            }
+            commit(&mut s, vec![block.clone()]);
+            let _ = s.take_orphaned_transactions();
+            commit(&mut r, vec![block]);
+            let (vs, vr) = (safe_view(&s), safe_view(&r));
+            assert_eq!(
+                vs, vr,
+                "seed {seed}: sequencer and replica differ after L1 block {n}"
+            );
+        }
+        eprintln!(
+            "seed {seed}: safe head {} of {}, {} records",
+            safe_head(&r),
+            l2_head(&s),
+            inbox.next_index
+        );
+    }
+}
+
+/// A sequencer building blocks of random (partly invalid) transfers over L1 blocks
+/// with random deposits; a batcher that posts its unsafe blocks late, in parts (open blocks), or
+/// stalls until anyone forces the epochs in. The replica and the sequencer must agree on every
+/// safe block.
+#[test]
+fn randomized_sequencer_and_replica_agree_through_l1_reorgs() {
+    let (first, seeds) = seeds(6);
+    for seed in first..first + seeds {
+        let mut rng = XRng(0xdead_beef_cafe_f00d ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let dir_s = tempfile::tempdir().unwrap();
+        let dir_r = tempfile::tempdir().unwrap();
+        let mut s = open(dir_s.path());
+        let mut r = open(dir_r.path());
+        let mut inbox = Inbox::new();
+        let mut deposits_so_far = 0u64;
+        // Transactions of the open block already posted.
+        let mut open_posted = 0usize;
+        let mut stall = 0u64;
+        let mut l2_now = l1_time(101);
+        let mut fork = 0u64;
+        let mut parent_hash = super::l1_hash(100, 0);
+        // Per L1 block kept: the block and the generator's state after it.
+        let mut kept: Vec<(L1Block, Inbox, u64, usize)> = Vec::new();
+        let mut n = 100;
+        let mut steps = 0;
+        while steps < 60 {
+            steps += 1;
+            n += 1;
+            if kept.len() > 3 && rng.chance(10) {
+                let depth = 1 + rng.below(4.min(kept.len() as u64 - 1)) as usize;
+                let old: Vec<L1Block> = kept
+                    .split_off(kept.len() - depth)
+                    .into_iter()
+                    .map(|k| k.0)
+                    .collect();
+                let outcome_s = s
+                    .handle_notification(&L1Notification::Reverted {
+                        old: chain_of(&old),
+                    })
+                    .unwrap();
+                let _ = s.take_orphaned_transactions();
+                r.handle_notification(&L1Notification::Reverted {
+                    old: chain_of(&old),
+                })
+                .unwrap();
+                let _ = outcome_s;
+                let (block, state_inbox, deposits, posted) = kept.last().unwrap().clone();
+                inbox = state_inbox;
+                deposits_so_far = deposits;
+                open_posted = posted;
+                parent_hash = block.hash;
+                n = block.number + 1;
+                fork += 1;
+                let (vs, vr) = (safe_view(&s), safe_view(&r));
+                assert_eq!(
+                    vs, vr,
+                    "seed {seed}: sequencer and replica differ after reverting {depth} L1 blocks to {}",
+                    block.number
+                );
+            }
+            // The sequencer builds a few blocks at times around the L1 head's.
+            if n > 101 {
+                for _ in 0..rng.below(4) {
+                    l2_now = l2_now.max(l1_time(n - 1)) + rng.below(5);
+                    let txs: Vec<L2Transaction> = (0..rng.below(4))
+                        .map(|_| {
+                            let k = if rng.chance(50) { key() } else { other_key() };
+                            L2Transaction::Signed {
+                                envelope: signed_transfer(
+                                    &k,
+                                    rng.below(10),
+                                    user(1 + rng.below(4) as u8),
+                                    1 + rng.below(9),
+                                ),
+                                sender: k.address(),
+                            }
+                        })
+                        .collect();
+                    let _ = s.build_block(txs, l2_now);
+                    let _ = s.take_orphaned_transactions();
+                }
+            }
+            // L1 block n: deposits, then maybe a batch or a forced record.
+            let mut block = L1Block {
+                number: n,
+                hash: super::l1_hash(n, fork),
+                parent_hash,
+                timestamp: l1_time(n),
+                mix_hash: B256::with_last_byte(n as u8 ^ fork as u8),
+                base_fee_per_gas: Some(1),
+                transactions: vec![],
+                receipts: vec![],
+            };
+            let k = rng.below(3);
+            if k > 0 {
+                block.transactions.push(L1Transaction {
+                    hash: keccak256([block.hash.as_slice(), b"dep"].concat()),
+                    from: user(0),
+                    to: Some(BRIDGE),
+                    input: Bytes::new(),
+                    blob_versioned_hashes: vec![],
+                    blobs: vec![],
+                });
+                block.receipts.push(L1Receipt {
+                    success: true,
+                    logs: (0..k)
+                        .map(|i| {
+                            super::deposit_log(
+                                deposits_so_far + i,
+                                user(1 + rng.below(4) as u8),
+                                1 + rng.below(99),
+                            )
+                        })
+                        .collect(),
+                });
+                deposits_so_far += k;
+            }
+            inbox.see(&block);
+            if stall > 0 {
+                stall -= 1;
+            } else if rng.chance(10) {
+                stall = 5 + rng.below(20);
+            }
+            let head = l2_head(&s);
+            let mut posted = false;
+            if stall == 0 && head >= inbox.next_block && rng.chance(70) {
+                let to = inbox.next_block + rng.below(head - inbox.next_block + 1);
+                let mut batch = batch_of(&s, inbox.next_block, to);
+                if inbox.open.is_some() {
+                    let first = &mut batch.blocks[0].transactions;
+                    if first.len() > open_posted {
+                        first.drain(..open_posted);
+                    } else {
+                        first.clear();
+                    }
+                }
+                let last_len = batch.blocks.last().unwrap().transactions.len();
+                let continuing_only = inbox.open.is_some() && batch.blocks.len() == 1;
+                let mut keep_open = 0;
+                if last_len >= 2 && !continuing_only && rng.chance(40) {
+                    keep_open = 1 + rng.below(last_len as u64 - 1) as usize;
+                    batch
+                        .blocks
+                        .last_mut()
+                        .unwrap()
+                        .transactions
+                        .truncate(keep_open);
+                    batch.last_block_open = true;
+                }
+                let corrupt = rng.chance(8);
+                let mut trial = inbox.clone();
+                let mut trial_block = block.clone();
+                let encoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let mut data = trial.encode(&batch);
+                    if corrupt && !BatchEnvelope::parse(&data).unwrap().segments.is_empty() {
+                        corrupt_segment(&mut data, 0);
+                    }
+                    trial.post(&mut trial_block, data);
+                }));
+                if encoded.is_ok() {
+                    inbox = trial;
+                    block = trial_block;
+                    posted = true;
+                    open_posted = if batch.last_block_open {
+                        let before = if batch.blocks.len() == 1 {
+                            open_posted
+                        } else {
+                            0
+                        };
+                        before + keep_open
+                    } else {
+                        0
+                    };
+                }
+            }
+            if !posted {
+                let origin = inbox.last_origin + 1;
+                if origin < n && n >= origin + inbox.config.sequencing_window && rng.chance(70) {
+                    inbox.force(&mut block);
+                    open_posted = 0;
+                }
+            }
+            parent_hash = block.hash;
+            kept.push((block.clone(), inbox.clone(), deposits_so_far, open_posted));
+            commit(&mut s, vec![block.clone()]);
+            let _ = s.take_orphaned_transactions();
+            commit(&mut r, vec![block]);
+            let (vs, vr) = (safe_view(&s), safe_view(&r));
+            assert_eq!(
+                vs, vr,
+                "seed {seed}: sequencer and replica differ after L1 block {n}"
+            );
+        }
+        eprintln!(
+            "seed {seed}: safe head {} of {}, {} records",
+            safe_head(&r),
+            l2_head(&s),
+            inbox.next_index
+        );
+    }
+}

@@ -1186,3 +1186,28 @@ fn the_open_flag_round_trips_and_other_high_bits_are_refused() {
         BatchEnvelope::parse(&closed).unwrap().segments.len()
     );
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Derivation stores an open block's part as the EIP-2718 bytes of its decoded
+    /// transactions and decodes them again when the block closes (a failure there stops
+    /// derivation). Every transaction a segment decodes to must survive that round trip.
+    #[test]
+    fn decoded_transactions_survive_the_2718_round_trip((chain_id, batch) in any::<u64>().prop_flat_map(|id| (Just(id), arb_batch(id)))) {
+        use alloy_eips::{Decodable2718, Encodable2718};
+        let parent = parent_of(&batch);
+        let encoded = batch.encode(parent)?;
+        let envelope = BatchEnvelope::parse(&encoded)?;
+        let (blocks, _) = envelope.decode_parts(parent, chain_id);
+        for (block, _) in blocks {
+            for tx in block.transactions {
+                let raw = tx.encoded_2718();
+                let back = TxEnvelope::decode_2718(&mut raw.as_slice());
+                prop_assert!(back.is_ok(), "{:?} does not decode back: {:?}", tx, back.err());
+                let back = back.unwrap();
+                prop_assert_eq!(back.tx_hash(), tx.tx_hash());
+            }
+        }
+    }
+}
