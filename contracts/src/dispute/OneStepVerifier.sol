@@ -98,6 +98,9 @@ contract OneStepVerifier is IOneStepVerifier {
     /// @notice Gas of a call that runs no code and carries no data (Prague).
     uint256 public constant TRANSFER_GAS = 21_000;
 
+    /// @notice What a creation adds to the intrinsic gas, before its init code's words.
+    uint256 public constant CREATE_GAS = 32_000;
+
     /// @notice The highest precompile address under Prague (BLS12-381 ends at 0x11): a call to
     ///         any address from 0x01 up to it runs code.
     uint160 public constant LAST_PRECOMPILE = 0x11;
@@ -889,16 +892,17 @@ contract OneStepVerifier is IOneStepVerifier {
         (bytes32 senderOld, bytes32 senderCode) = _opened(w.sender);
         SparseMerkleTrie.verify(state.stateRoot, SparseMerkleTrie.accountKey(sender), senderOld, w.senderProof);
         if (!_admitted(t, w.sender, state.cumulativeGas, w.context)) return next;
+        // revm refuses a gas limit below the intrinsic gas or the calldata floor before it
+        // looks at any code: such a transaction is skipped whatever it would run. Otherwise a
+        // call that runs no code uses exactly the larger of the two.
+        uint256 gasUsed = _intrinsicGas(ctx, t, w);
+        if (gasUsed > t.gasLimit) return next;
         // It runs no code only as a call from an account without code (an EIP-7702 delegation
         // would be allowed to send, but is code) to an account without code outside the
         // precompiles.
         if (senderCode != EMPTY_CODE_HASH || t.isCreate || _isPrecompile(t.to)) {
             revert NotProvableYet(ctx.l2Block, ctx.position);
         }
-        // revm refuses a gas limit below the intrinsic gas or the calldata floor; otherwise the
-        // call uses exactly the larger of the two.
-        uint256 gasUsed = _intrinsicGas(ctx, t, w);
-        if (gasUsed > t.gasLimit) return next;
         // The leaf commits to the transaction's hash: the witness's encoding is its preimage.
         if (keccak256(w.encoded) != t.txHash) revert OneStepVerifier_BadWitness();
         bytes32 root = _applyCall(ctx, state.stateRoot, sender, senderOld, senderCode, gasUsed, w);
@@ -918,8 +922,9 @@ contract OneStepVerifier is IOneStepVerifier {
 
     /// @dev The gas a call that runs no code uses (Prague): the intrinsic gas (21,000, 4 per
     ///      zero and 16 per other calldata byte, 2,400 per access-list address and 1,900 per
-    ///      storage key) or the EIP-7623 floor (21,000 plus 10 per token, a zero byte one token
-    ///      and any other four), whichever is larger. The witness's calldata must be the leaf's
+    ///      storage key; for a creation also 32,000 and 2 per 32-byte word of init code) or the
+    ///      EIP-7623 floor (21,000 plus 10 per token, a zero byte one token and any other four),
+    ///      whichever is larger: below it revm refuses any transaction. The witness's calldata must be the leaf's
     ///      (its length and the Merkle root of its 32-byte chunks) and its access list too (its
     ///      `keccak256`; none for a legacy transaction). Beyond `MAX_STEP_CALLDATA` bytes of
     ///      calldata or `MAX_STEP_ACCESS_LIST` of access list, `NotProvableYet`.
@@ -942,6 +947,7 @@ contract OneStepVerifier is IOneStepVerifier {
         uint256 zeros = _zeroBytes(data);
         uint256 others = data.length - zeros;
         uint256 gas = TRANSFER_GAS + 4 * zeros + 16 * others;
+        if (t.isCreate) gas += CREATE_GAS + 2 * ((data.length + 31) / 32);
         uint256 floor = TRANSFER_GAS + 10 * (zeros + 4 * others);
         if (t.txType != 0) {
             (uint256 addresses, uint256 keys) = _accessListCounts(accessList);

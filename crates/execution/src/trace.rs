@@ -942,11 +942,12 @@ pub struct TransactionStep {
 impl TransactionStep {
     /// Whether L1 can decide the step (`OneStepVerifier` returns rather than reverting
     /// `NotProvableYet`), as the verifier decides it: the signature does not recover, or the
-    /// verifier's own checks skip the transaction ([`verifier_admits`]), or it admits a call
-    /// that runs no code: from an account without code to an account without code outside the
-    /// precompiles, with at most [`MAX_STEP_CALLDATA`] bytes of calldata and
-    /// [`MAX_STEP_ACCESS_LIST`] of access list (whose gas the verifier counts). (The verifier
-    /// skips only for reasons revm refuses too; revm refuses more, which the verifier leaves
+    /// verifier's own checks skip the transaction ([`verifier_admits`]); or, with at most
+    /// [`MAX_STEP_CALLDATA`] bytes of calldata and [`MAX_STEP_ACCESS_LIST`] of access list
+    /// (whose gas the verifier counts), its gas limit is below its intrinsic gas (skipped,
+    /// whatever code it would run), or it is a call that runs no code: from an account without
+    /// code to an account without code outside the precompiles. (The verifier skips only for
+    /// reasons revm refuses too; revm refuses more, EIP-3607 for one, which the verifier leaves
     /// unprovable.)
     pub fn provable(&self) -> bool {
         let Some(sender) = &self.sender else {
@@ -956,11 +957,18 @@ impl TransactionStep {
         if !verifier_admits(&tx, &sender.account, &self.state, &self.context) {
             return true;
         }
+        if tx.calldataLength > U256::from(MAX_STEP_CALLDATA)
+            || access_list_rlp(&self.envelope).len() > MAX_STEP_ACCESS_LIST
+        {
+            return false;
+        }
+        // Below its intrinsic gas revm refuses it before looking at any code: skipped.
+        if U256::from(verifier_gas(&self.envelope)) > tx.gasLimit {
+            return true;
+        }
         let without_code = |account: &Account| !account.exists || account.codeHash == KECCAK_EMPTY;
         without_code(&sender.account)
             && !tx.isCreate
-            && tx.calldataLength <= U256::from(MAX_STEP_CALLDATA)
-            && access_list_rlp(&self.envelope).len() <= MAX_STEP_ACCESS_LIST
             && !is_precompile(tx.to)
             && self
                 .recipient
@@ -1102,12 +1110,17 @@ where
 }
 
 /// The gas `OneStepVerifier._intrinsicGas` charges a call that runs no code (Prague): the
-/// intrinsic gas of its calldata and access list, or the EIP-7623 calldata floor if larger.
+/// intrinsic gas of its calldata and access list (and, for a creation, 32,000 and 2 per word
+/// of init code), or the EIP-7623 calldata floor if larger. Below it revm refuses any
+/// transaction.
 fn verifier_gas(envelope: &TxEnvelope) -> u128 {
     let input = envelope.input();
     let zeros = input.iter().filter(|byte| **byte == 0).count() as u128;
     let others = input.len() as u128 - zeros;
     let mut gas = u128::from(TRANSFER_GAS) + 4 * zeros + 16 * others;
+    if envelope.kind().is_create() {
+        gas += 32_000 + 2 * (input.len() as u128).div_ceil(32);
+    }
     let floor = u128::from(TRANSFER_GAS) + 10 * (zeros + 4 * others);
     if let Some(list) = envelope.access_list() {
         let keys: usize = list.iter().map(|item| item.storage_keys.len()).sum();

@@ -1693,11 +1693,60 @@ fn a_call_to_a_contract_is_not_provable_yet() {
     assert_eq!(verdicts, [(1, false, Verdict::NotProvableYet(1, 1))]);
 }
 
-/// A step whose transaction the node skips for a reason the verifier does not model (the
-/// intrinsic gas of calldata or of a creation, EIP-3607) cannot be proven on L1: the verifier
-/// reverts `NotProvableYet`. `TransactionStep::provable` says it can (every skipped
-/// transaction is "provable"), so the dispute agent would step there as a challenger against
-/// an allowlisted proposer and the game would resolve for the proposer.
+/// Transactions the node skips for want of their intrinsic gas are proven skipped, whatever
+/// code they would run (revm refuses them before it looks at code): a creation, a call to a
+/// precompile or to a contract, a sender with code. A sender with code and gas enough
+/// (EIP-3607, which the verifier does not model) stays unprovable. `TransactionStep::provable`
+/// says the same as L1 for every one: had it not, the dispute agent would step where L1 cannot
+/// decide, or leave a step L1 decides to the allowlist.
+#[test]
+fn transactions_below_their_intrinsic_gas_are_proven_skipped() {
+    let bob = key(BOB).address;
+    let data = || Bytes::from(vec![1u8; 10]);
+    let txs = vec![
+        // A creation with gas for a call, not for its 53,000 + init code.
+        TxSpec {
+            to: None,
+            input: data(),
+            gas_limit: 50_000,
+            ..transfer(ALICE, bob, 1)
+        },
+        // Calls whose calldata costs 160 gas more than the limit leaves: to a precompile, to
+        // a contract, from an account with code.
+        TxSpec {
+            input: data(),
+            nonce: Nonce::Fixed(0),
+            ..transfer(ALICE, Address::with_last_byte(0x04), 1)
+        },
+        TxSpec {
+            input: data(),
+            nonce: Nonce::Fixed(0),
+            ..transfer(ALICE, key(CODED).address, 1)
+        },
+        TxSpec {
+            input: data(),
+            nonce: Nonce::Offset(0),
+            ..transfer(CODED, bob, 1)
+        },
+        // EIP-3607 with gas enough: skipped by the node, not provable on L1.
+        transfer(CODED, bob, 1),
+    ];
+    let mut s = Scenario::new(vec![batch(vec![block(FEES, txs)])]);
+    assert!(s.l2.body(1).is_empty(), "the node skips every one");
+    assert_eq!(
+        s.verdicts(1),
+        [
+            (1, true, Verdict::Returned(true)),
+            (2, true, Verdict::Returned(true)),
+            (3, true, Verdict::Returned(true)),
+            (4, true, Verdict::Returned(true)),
+            (5, false, Verdict::NotProvableYet(1, 5)),
+        ]
+    );
+}
+
+/// Every skipped transaction's step: `TransactionStep::provable` says what L1 does, proven
+/// skipped (`Returned(true)`) or `NotProvableYet`.
 #[test]
 fn provable_agrees_with_the_verifier_on_skipped_transactions() {
     let bob = key(BOB).address;
