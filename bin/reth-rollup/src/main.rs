@@ -61,7 +61,7 @@ use rollup_service::{
 use rollup_storage::Store;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::{blobs::BlobAttacher, convert::to_l1_notification};
 
@@ -665,6 +665,7 @@ fn main() -> eyre::Result<()> {
             .http
             .then(|| format!("http://{}:{}", builder.config().rpc.http_addr, builder.config().rpc.http_port));
         let (eth_methods_tx, eth_methods_rx) = oneshot::channel();
+        let (fatal_tx, fatal_rx) = oneshot::channel::<eyre::Report>();
         let handle = builder
             .node(EthereumNode::default())
             .extend_rpc_modules(move |ctx| {
@@ -684,13 +685,24 @@ fn main() -> eyre::Result<()> {
                 rollup_node_core::metrics::register_at_zero();
                 let rollup =
                     run_rollup(ctx, args, roles, batcher_data, datadir, core, eth_methods_rx, l1_http);
-                // reth reports an ExEx's error by its outermost message only ("the rollup core
-                // failed"): hand it the whole chain, the cause that says what to fix included.
-                Ok(async move { rollup.await.map_err(|err| eyre::eyre!("{err:#}")) })
+                Ok(async move {
+                    // reth panics on an ExEx that returns, with or without an error, and the
+                    // operator would read the cause between panic lines. The error goes to the
+                    // command instead, which stops reth and exits with it; this task waits to
+                    // be dropped with reth's others.
+                    if let Err(err) = rollup.await {
+                        error!(target: "rollup::exex", "the rollup stopped: {err:#}");
+                        let _ = fatal_tx.send(err);
+                    }
+                    std::future::pending::<eyre::Result<()>>().await
+                })
             })
             .launch_with_debug_capabilities()
             .await?;
-        handle.wait_for_node_exit().await
+        tokio::select! {
+            exit = handle.wait_for_node_exit() => exit,
+            Ok(err) = fatal_rx => Err(err.wrap_err("reth-rollup stopped")),
+        }
     })
 }
 
@@ -938,7 +950,11 @@ where
     } else {
         start
     };
-    info!(target: "rollup::exex", l1_block = start.number, hash = %start.hash, from = head.number, "resuming from the stored L1 cursor");
+    if start == node.config().genesis.l1_origin {
+        info!(target: "rollup::exex", l1_block = start.number, hash = %start.hash, from = head.number, "starting at the rollup's L1 origin");
+    } else {
+        info!(target: "rollup::exex", l1_block = start.number, hash = %start.hash, from = head.number, "resuming from the stored L1 cursor");
+    }
     // Backfill in chains of at most BACKFILL_CHUNK_BLOCKS L1 blocks (reth's default is 500 000):
     // each is converted and applied before the next is read, so a first start on a node far
     // past the rollup's origin holds one chunk at a time.
