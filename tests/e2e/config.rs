@@ -829,6 +829,59 @@ async fn a_replica_refuses_a_config_its_deployment_contradicts_body() {
             && stderr.contains("never recorded the rollup's genesis L1 origin"),
         "origin: {stderr}"
     );
+    // A genesis origin the inbox recorded, but after a deposit: no L2 would derive that
+    // deposit, and derivation expects nonce 0 first. Refused, saying why.
+    let deposited = crate::deposit_eth(&devnet, 3, alloy_primitives::U256::from(1u64))
+        .await
+        .block_number
+        .unwrap();
+    let recorded = {
+        use alloy_provider::Provider;
+        use alloy_sol_types::SolCall;
+        let l1 = devnet.l1(0);
+        let inbox = deployed.contracts.batch_inbox;
+        let start = std::time::Instant::now();
+        'found: loop {
+            let head = l1.get_block_number().await.unwrap();
+            for number in deposited..=head {
+                let call = rollup_primitives::bindings::IBatchInbox::originHashCall {
+                    number: alloy_primitives::U256::from(number),
+                };
+                let request = alloy_rpc_types_eth::TransactionRequest::default()
+                    .to(inbox)
+                    .input(call.abi_encode().into());
+                if let Ok(out) = l1.call(request).await {
+                    let hash = B256::from_slice(&out);
+                    if !hash.is_zero() {
+                        break 'found BlockNumHash { number, hash };
+                    }
+                }
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "no origin recorded after the deposit's L1 block {deposited}\n{}",
+                devnet.log()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    let mut config = deployed.clone();
+    config.genesis.l1_origin = recorded;
+    let path = dir.path().join("late-origin.json");
+    std::fs::write(&path, serde_json::to_string(&config).unwrap()).unwrap();
+    let node = spawn_replica(&path, &anvil.url, &dir.path().join("late-origin"));
+    let output = tokio::task::spawn_blocking(move || node.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success(),
+        "late origin: it started\n{stderr}"
+    );
+    assert!(
+        stderr.contains("bridge messages at or before the rollup config's genesis.l1Origin"),
+        "late origin: {stderr}"
+    );
     // The deployment's own config starts.
     let path = dir.path().join("rollup.json");
     std::fs::write(&path, serde_json::to_string(&deployed).unwrap()).unwrap();

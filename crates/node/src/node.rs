@@ -343,15 +343,6 @@ fn joined_parts(
     Ok((transactions, complete))
 }
 
-/// The bridge message nonce due after the L1 block of `record`. A record without one has seen
-/// no message since the rollup's L1 origin, which precedes the bridge (`deploy` takes the
-/// newest L1 block before it), so nonce 0 is due: a first message with another nonce is a gap
-/// like any other, not a new base (an L1 source that dropped the first log would otherwise lose
-/// that deposit without a word).
-fn expected_deposit_nonce(record: &L1BlockRecord) -> u64 {
-    record.next_deposit_nonce.unwrap_or(0)
-}
-
 fn missing(what: String) -> NodeError {
     NodeError::Storage(StorageError::NotFound(what))
 }
@@ -757,7 +748,9 @@ impl RollupNode {
         let next_deposit_nonce = check_deposit_nonces(
             &self.config,
             block,
-            parent_record.as_ref().map(expected_deposit_nonce),
+            parent_record
+                .as_ref()
+                .and_then(|record| record.next_deposit_nonce),
         )
         .inspect_err(|gap| {
             metrics::counter!("rollup_deposit_nonce_gaps_total").increment(1);
@@ -1023,8 +1016,7 @@ impl RollupNode {
         }
         if let Some(consumed) = writer
             .l1_block(inbox_record.last_origin)?
-            .as_ref()
-            .map(expected_deposit_nonce)
+            .and_then(|origin| origin.next_deposit_nonce)
             && consumed != inbox_record.deposit_count
         {
             return Err(inconsistent(format!(

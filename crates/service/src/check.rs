@@ -171,6 +171,26 @@ pub async fn check_deployment(
             format!("{recorded} recorded for that block in the BatchInbox"),
         ));
     }
+    // Derivation expects the bridge's first message after the origin to be nonce 0: the
+    // origin must precede every message (`deploy` takes the newest block before the bridge).
+    // A bridge without `depositCountAt` (older than it) cannot be asked: not refused for that.
+    let before_origin = view(
+        contracts.l1_bridge,
+        "L1Bridge.depositCountAt",
+        IL1Bridge::depositCountAtCall {
+            l1Block: alloy_primitives::U256::from(origin.number),
+        }
+        .abi_encode(),
+    )
+    .await
+    .ok()
+    .and_then(|out| IL1Bridge::depositCountAtCall::abi_decode_returns(&out).ok());
+    if let Some(count) = before_origin.filter(|count| !count.is_zero()) {
+        return Err(DeploymentCheck::Contradicts(format!(
+            "the L1Bridge took {count} bridge messages at or before the rollup config's genesis.l1Origin (block {}): no L2 block derives them, and derivation expects the first message after the origin to be nonce 0. The origin must be an L1 block before the L1Bridge existed (`deploy` takes the newest such block); use the deployment's rollup.json",
+            origin.number
+        )));
+    }
     let game: Address = read!(
         contracts.state_manager,
         "StateManager.disputeGame",

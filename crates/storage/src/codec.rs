@@ -371,8 +371,9 @@ pub struct L1BlockRecord {
     pub safe_l2_head: u64,
     /// The deposits derived from it, in log order.
     pub deposits: Vec<TxDeposit>,
-    /// The bridge's deposit nonce expected next after this block (`None` while no deposit has
-    /// been seen since the rollup's L1 origin). Stored per block so an unwind restores it.
+    /// The bridge's deposit nonce expected next after this block. Stored per block so an unwind
+    /// restores it. The origin's record holds 0; `None` in a database whose origin record
+    /// predates that (until its first message since the origin, which then sets it).
     pub next_deposit_nonce: Option<u64>,
     /// The index of the next `BatchInbox` record after this block (the records derivation has
     /// consumed through it).

@@ -245,7 +245,10 @@ impl StoreWriter {
             mix_hash: B256::ZERO,
             safe_l2_head: 0,
             deposits: Vec::new(),
-            next_deposit_nonce: None,
+            // The origin precedes the bridge (`deploy` takes the newest L1 block before it, and
+            // the deployment check refuses a config whose origin does not): its first message
+            // is nonce 0, so a dropped first log is a gap like any other.
+            next_deposit_nonce: Some(0),
             next_inbox_record: 0,
         })?;
         Ok(hash)

@@ -934,3 +934,37 @@ fn a_missing_first_deposit_stops_derivation() {
     );
     assert_eq!(balance(&node, user(1)), U256::ZERO);
 }
+
+/// A database from before L1 block records carried the next deposit nonce: its newest record
+/// has none although messages were derived. The next message sets the count, as it did then,
+/// instead of being taken for a gap after nonce 0.
+#[test]
+fn a_record_without_a_deposit_nonce_takes_the_next_message_as_the_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = open(dir.path());
+    node.handle_notification(&L1Notification::Committed {
+        new: Arc::new(L1Chain::new(vec![l1_block(ORIGIN + 1, 0, 0, &[(user(1), 7)])]).unwrap()),
+    })
+    .unwrap();
+    {
+        let mut writer = node.store().writer().unwrap();
+        let mut record = writer.l1_block(ORIGIN + 1).unwrap().unwrap();
+        assert_eq!(record.next_deposit_nonce, Some(1));
+        record.next_deposit_nonce = None;
+        writer.record_l1_block(&record).unwrap();
+        writer.commit().unwrap();
+    }
+    node.handle_notification(&L1Notification::Committed {
+        new: Arc::new(L1Chain::new(vec![l1_block(ORIGIN + 2, 0, 0, &[(user(2), 7)])]).unwrap()),
+    })
+    .unwrap();
+    let writer = node.store().writer().unwrap();
+    assert_eq!(
+        writer
+            .l1_block(ORIGIN + 2)
+            .unwrap()
+            .unwrap()
+            .next_deposit_nonce,
+        Some(2)
+    );
+}
