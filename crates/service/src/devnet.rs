@@ -41,8 +41,8 @@ pub const DEVNET_INFO_FILE: &str = "devnet.json";
 /// what a resume reads if the node never got to write [`DEVNET_INFO_FILE`].
 pub const DEPLOYED_FILE: &str = "deployed.json";
 /// Written before a devnet deploys its contracts and removed once [`ROLLUP_CONFIG_FILE`] marks
-/// the deployment done: a run that finds it knows an earlier deployment was cut off, and says
-/// which account and nonces made whatever that one left on L1.
+/// the deployment done: a run that finds it knows an earlier deployment did not finish (killed,
+/// or failed), and says which account and nonces made whatever that one left on L1.
 pub const DEPLOYING_FILE: &str = "deploying.json";
 
 /// What [`DEPLOYING_FILE`] records of a deployment under way.
@@ -70,12 +70,12 @@ pub fn interrupted_deployment(datadir: &Path) -> Option<DeploymentStarted> {
             tracing::warn!(
                 target: "rollup::devnet",
                 l1 = %started.l1, deployer = %started.deployer, first_nonce = started.first_nonce, l1_block = started.l1_block,
-                "an earlier deployment in this datadir was cut off before it finished (the devnet was killed while deploying): whatever it deployed on that L1 (CREATE addresses of the deployer from that nonce on) is abandoned; deploying a new set"
+                "an earlier deployment in this datadir did not finish (the devnet was killed while deploying, or the deployment failed): whatever it deployed on that L1 (CREATE addresses of the deployer from that nonce on) is abandoned; deploying a new set"
             );
             Some(started)
         }
         Err(err) => {
-            tracing::warn!(target: "rollup::devnet", path = %path.display(), %err, "an earlier deployment in this datadir was cut off before it finished, and its record is unreadable; deploying a new set");
+            tracing::warn!(target: "rollup::devnet", path = %path.display(), %err, "an earlier deployment in this datadir did not finish, and its record is unreadable; deploying a new set");
             None
         }
     }
