@@ -1849,166 +1849,19 @@ fn randomized_reorgs_leave_every_replica_on_the_same_safe_chain() {
 /// safe block.
 #[test]
 fn randomized_sequencer_and_replica_agree_on_the_safe_chain() {
-    let (first, seeds) = seeds(6);
-    for seed in first..first + seeds {
-        let mut rng = XRng(0xdead_beef_cafe_f00d ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        let dir_s = tempfile::tempdir().unwrap();
-        let dir_r = tempfile::tempdir().unwrap();
-        let mut s = open(dir_s.path());
-        let mut r = open(dir_r.path());
-        let mut inbox = Inbox::new();
-        let mut deposits_so_far = 0u64;
-        // Transactions of the open block already posted.
-        let mut open_posted = 0usize;
-        let mut stall = 0u64;
-        let mut l2_now = l1_time(101);
-        for n in 101..=101 + 40 {
-            // The sequencer builds a few blocks at times around the L1 head's.
-            if n > 101 {
-                for _ in 0..rng.below(4) {
-                    l2_now = l2_now.max(l1_time(n - 1)) + rng.below(5);
-                    let txs: Vec<L2Transaction> = (0..rng.below(4))
-                        .map(|_| {
-                            let k = if rng.chance(50) { key() } else { other_key() };
-                            L2Transaction::Signed {
-                                envelope: signed_transfer(
-                                    &k,
-                                    rng.below(10),
-                                    user(1 + rng.below(4) as u8),
-                                    1 + rng.below(9),
-                                ),
-                                sender: k.address(),
-                            }
-                        })
-                        .collect();
-                    let _ = s.build_block(txs, l2_now);
-                    let _ = s.take_orphaned_transactions();
-                }
-            }
-            // L1 block n: deposits, then maybe a batch or a forced record.
-            let mut block = L1Block {
-                number: n,
-                hash: super::l1_hash(n, 0),
-                parent_hash: super::l1_hash(n - 1, 0),
-                timestamp: l1_time(n),
-                mix_hash: B256::with_last_byte(n as u8),
-                base_fee_per_gas: Some(1),
-                transactions: vec![],
-                receipts: vec![],
-            };
-            let k = rng.below(3);
-            if k > 0 {
-                block.transactions.push(L1Transaction {
-                    hash: keccak256([block.hash.as_slice(), b"dep"].concat()),
-                    from: user(0),
-                    to: Some(BRIDGE),
-                    input: Bytes::new(),
-                    blob_versioned_hashes: vec![],
-                    blobs: vec![],
-                });
-                block.receipts.push(L1Receipt {
-                    success: true,
-                    logs: (0..k)
-                        .map(|i| {
-                            super::deposit_log(
-                                deposits_so_far + i,
-                                user(1 + rng.below(4) as u8),
-                                1 + rng.below(99),
-                            )
-                        })
-                        .collect(),
-                });
-                deposits_so_far += k;
-            }
-            inbox.see(&block);
-            if stall > 0 {
-                stall -= 1;
-            } else if rng.chance(10) {
-                stall = 5 + rng.below(20);
-            }
-            let head = l2_head(&s);
-            let mut posted = false;
-            if stall == 0 && head >= inbox.next_block && rng.chance(70) {
-                let to = inbox.next_block + rng.below(head - inbox.next_block + 1);
-                let mut batch = batch_of(&s, inbox.next_block, to);
-                if inbox.open.is_some() {
-                    let first = &mut batch.blocks[0].transactions;
-                    if first.len() > open_posted {
-                        first.drain(..open_posted);
-                    } else {
-                        first.clear();
-                    }
-                }
-                let last_len = batch.blocks.last().unwrap().transactions.len();
-                let continuing_only = inbox.open.is_some() && batch.blocks.len() == 1;
-                let mut keep_open = 0;
-                if last_len >= 2 && !continuing_only && rng.chance(40) {
-                    keep_open = 1 + rng.below(last_len as u64 - 1) as usize;
-                    batch
-                        .blocks
-                        .last_mut()
-                        .unwrap()
-                        .transactions
-                        .truncate(keep_open);
-                    batch.last_block_open = true;
-                }
-                let corrupt = rng.chance(8);
-                let mut trial = inbox.clone();
-                let mut trial_block = block.clone();
-                let encoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    let mut data = trial.encode(&batch);
-                    if corrupt && !BatchEnvelope::parse(&data).unwrap().segments.is_empty() {
-                        corrupt_segment(&mut data, 0);
-                    }
-                    trial.post(&mut trial_block, data);
-                }));
-                if encoded.is_ok() {
-                    inbox = trial;
-                    block = trial_block;
-                    posted = true;
-                    open_posted = if batch.last_block_open {
-                        let before = if batch.blocks.len() == 1 {
-                            open_posted
-                        } else {
-                            0
-                        };
-                        before + keep_open
-                    } else {
-                        0
-                    };
-                }
-            }
-            if !posted {
-                let origin = inbox.last_origin + 1;
-                if origin < n && n >= origin + inbox.config.sequencing_window && rng.chance(70) {
-                    inbox.force(&mut block);
-                    open_posted = 0;
-                }
-            }
-            commit(&mut s, vec![block.clone()]);
-            let _ = s.take_orphaned_transactions();
-            commit(&mut r, vec![block]);
-            let (vs, vr) = (safe_view(&s), safe_view(&r));
-            assert_eq!(
-                vs, vr,
-                "seed {seed}: sequencer and replica differ after L1 block {n}"
-            );
-        }
-        eprintln!(
-            "seed {seed}: safe head {} of {}, {} records",
-            safe_head(&r),
-            l2_head(&s),
-            inbox.next_index
-        );
-    }
+    sequencer_and_replica_agree(0, 41);
 }
 
-/// A sequencer building blocks of random (partly invalid) transfers over L1 blocks
-/// with random deposits; a batcher that posts its unsafe blocks late, in parts (open blocks), or
-/// stalls until anyone forces the epochs in. The replica and the sequencer must agree on every
-/// safe block.
+/// [`randomized_sequencer_and_replica_agree_on_the_safe_chain`] with L1 blocks reverted 1-4
+/// deep at random: after each revert too.
 #[test]
 fn randomized_sequencer_and_replica_agree_through_l1_reorgs() {
+    sequencer_and_replica_agree(10, 60);
+}
+
+/// Runs [`seeds`] of the sequencer against replica check over `blocks` L1 blocks, reverting
+/// with a chance of `revert_percent` in each (once four are kept).
+fn sequencer_and_replica_agree(revert_percent: u64, blocks: u64) {
     let (first, seeds) = seeds(6);
     for seed in first..first + seeds {
         let mut rng = XRng(0xdead_beef_cafe_f00d ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
@@ -2028,10 +1881,10 @@ fn randomized_sequencer_and_replica_agree_through_l1_reorgs() {
         let mut kept: Vec<(L1Block, Inbox, u64, usize)> = Vec::new();
         let mut n = 100;
         let mut steps = 0;
-        while steps < 60 {
+        while steps < blocks {
             steps += 1;
             n += 1;
-            if kept.len() > 3 && rng.chance(10) {
+            if kept.len() > 3 && rng.chance(revert_percent) {
                 let depth = 1 + rng.below(4.min(kept.len() as u64 - 1)) as usize;
                 let old: Vec<L1Block> = kept
                     .split_off(kept.len() - depth)
