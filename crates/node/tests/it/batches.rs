@@ -1516,6 +1516,22 @@ impl Inbox {
     }
 }
 
+/// Adds a transaction to the bridge to `block` whose receipt holds `logs`.
+fn push_bridge_messages(block: &mut L1Block, logs: Vec<Log>) {
+    block.transactions.push(L1Transaction {
+        hash: keccak256([block.hash.as_slice(), b"dep"].concat()),
+        from: user(0),
+        to: Some(BRIDGE),
+        input: Bytes::new(),
+        blob_versioned_hashes: vec![],
+        blobs: vec![],
+    });
+    block.receipts.push(L1Receipt {
+        success: true,
+        logs,
+    });
+}
+
 /// Per-fork generator state.
 #[derive(Clone)]
 struct GenState {
@@ -1546,23 +1562,11 @@ fn random_l1_block(
         let logs = (0..deposits)
             .map(|i| {
                 let to = user(1 + rng.below(4) as u8);
-
                 super::deposit_log(state.next_nonce + i, to, 1 + rng.below(1000))
             })
             .collect();
         state.next_nonce += deposits;
-        block.transactions.push(L1Transaction {
-            hash: keccak256([block.hash.as_slice(), b"dep"].concat()),
-            from: user(0),
-            to: Some(BRIDGE),
-            input: Bytes::new(),
-            blob_versioned_hashes: vec![],
-            blobs: vec![],
-        });
-        block.receipts.push(L1Receipt {
-            success: true,
-            logs,
-        });
+        push_bridge_messages(&mut block, logs);
     }
     state.inbox.see(&block);
     let w = state.inbox.config.sequencing_window;
@@ -1951,26 +1955,16 @@ fn sequencer_and_replica_agree(revert_percent: u64, blocks: u64) {
             };
             let k = rng.below(3);
             if k > 0 {
-                block.transactions.push(L1Transaction {
-                    hash: keccak256([block.hash.as_slice(), b"dep"].concat()),
-                    from: user(0),
-                    to: Some(BRIDGE),
-                    input: Bytes::new(),
-                    blob_versioned_hashes: vec![],
-                    blobs: vec![],
-                });
-                block.receipts.push(L1Receipt {
-                    success: true,
-                    logs: (0..k)
-                        .map(|i| {
-                            super::deposit_log(
-                                deposits_so_far + i,
-                                user(1 + rng.below(4) as u8),
-                                1 + rng.below(99),
-                            )
-                        })
-                        .collect(),
-                });
+                let logs = (0..k)
+                    .map(|i| {
+                        super::deposit_log(
+                            deposits_so_far + i,
+                            user(1 + rng.below(4) as u8),
+                            1 + rng.below(99),
+                        )
+                    })
+                    .collect();
+                push_bridge_messages(&mut block, logs);
                 deposits_so_far += k;
             }
             inbox.see(&block);
