@@ -924,10 +924,11 @@ contract OneStepVerifier is IOneStepVerifier {
     ///      zero and 16 per other calldata byte, 2,400 per access-list address and 1,900 per
     ///      storage key; for a creation also 32,000 and 2 per 32-byte word of init code) or the
     ///      EIP-7623 floor (21,000 plus 10 per token, a zero byte one token and any other four),
-    ///      whichever is larger: below it revm refuses any transaction. The witness's calldata must be the leaf's
-    ///      (its length and the Merkle root of its 32-byte chunks) and its access list too (its
-    ///      `keccak256`; none for a legacy transaction). Beyond `MAX_STEP_CALLDATA` bytes of
-    ///      calldata or `MAX_STEP_ACCESS_LIST` of access list, `NotProvableYet`.
+    ///      whichever is larger: below it revm refuses any transaction. The witness's calldata
+    ///      must be the leaf's (its length and the Merkle root of its 32-byte chunks) and its
+    ///      access list too (its `keccak256`; none for a legacy transaction). Beyond
+    ///      `MAX_STEP_CALLDATA` bytes of calldata or `MAX_STEP_ACCESS_LIST` of access list,
+    ///      `NotProvableYet`.
     function _intrinsicGas(StepContext memory ctx, BatchTx memory t, TransactionWitness memory w)
         private
         pure
