@@ -53,14 +53,36 @@ impl Drop for Node {
 }
 
 fn start(datadir: &Path, l1_port: u16, l2_port: u16) -> Node {
-    let log = std::fs::File::create(datadir.join("node.log")).unwrap();
+    let rollup = datadir.join("rollup");
+    spawn(
+        datadir,
+        l1_port,
+        l2_port,
+        &[
+            "--rollup.dev".as_ref(),
+            "--rollup.datadir".as_ref(),
+            rollup.as_os_str(),
+        ],
+        "node.log",
+    )
+}
+
+/// reth-rollup on the dev chain of `datadir/reth` with the `rollup` arguments, its output in
+/// `datadir/<log>`.
+fn spawn(
+    datadir: &Path,
+    l1_port: u16,
+    l2_port: u16,
+    rollup: &[&std::ffi::OsStr],
+    log: &str,
+) -> Node {
+    let log = std::fs::File::create(datadir.join(log)).unwrap();
     Node(
         Command::new(env!("CARGO_BIN_EXE_reth-rollup"))
-            .args(["node", "--dev", "--dev.block-time", "1s", "--rollup.dev"])
+            .args(["node", "--dev", "--dev.block-time", "1s"])
+            .args(rollup)
             .arg("--datadir")
             .arg(datadir.join("reth"))
-            .arg("--rollup.datadir")
-            .arg(datadir.join("rollup"))
             .args([
                 "--http",
                 "--http.addr",
@@ -391,4 +413,43 @@ fn one_process_devnet_starts_derives_and_survives_kill_9() {
         Duration::from_secs(120),
         || l2_safe_head(l2_port) > safe,
     );
+
+    // A fatal error of the rollup (a config whose origin hash was edited, on a rollup datadir
+    // of its own) stops reth with the error and exit status 1, not between reth's panic lines.
+    drop(_node);
+    let mut config: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("rollup/rollup.json")).unwrap(),
+    )
+    .unwrap();
+    config["genesis"]["l1Origin"]["hash"] = serde_json::json!(format!("0x{}", "11".repeat(32)));
+    let edited = dir.path().join("edited.json");
+    std::fs::write(&edited, config.to_string()).unwrap();
+    let other = dir.path().join("rollup-edited");
+    let mut node = spawn(
+        dir.path(),
+        l1_port,
+        l2_port,
+        &[
+            "--color".as_ref(),
+            "never".as_ref(),
+            "--rollup.config".as_ref(),
+            edited.as_os_str(),
+            "--rollup.datadir".as_ref(),
+            other.as_os_str(),
+        ],
+        "fatal.log",
+    );
+    let mut status = None;
+    wait_for("reth-rollup to stop", Duration::from_secs(120), || {
+        status = node.0.try_wait().unwrap();
+        status.is_some()
+    });
+    let log = std::fs::read_to_string(dir.path().join("fatal.log")).unwrap();
+    assert_eq!(status.unwrap().code(), Some(1), "{log}");
+    assert!(
+        log.contains("reth-rollup stopped")
+            && log.contains("recorded for that block in the BatchInbox"),
+        "{log}"
+    );
+    assert!(!log.contains("panicked"), "{log}");
 }
