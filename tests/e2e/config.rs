@@ -752,6 +752,20 @@ fn a_replica_refuses_a_config_its_deployment_contradicts() {
     crate::support::run(a_replica_refuses_a_config_its_deployment_contradicts_body());
 }
 
+/// Starts a replica with `config` (written to `dir/<name>.json`, its datadir `dir/<name>`),
+/// checks that it exits with a failure, and returns what it printed on stderr.
+async fn refusal(config: &RollupConfig, dir: &std::path::Path, l1_url: &str, name: &str) -> String {
+    let path = dir.join(format!("{name}.json"));
+    std::fs::write(&path, serde_json::to_string(config).unwrap()).unwrap();
+    let node = spawn_replica(&path, l1_url, &dir.join(name));
+    let output = tokio::task::spawn_blocking(move || node.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(!output.status.success(), "{name}: it started\n{stderr}");
+    stderr
+}
+
 async fn a_replica_refuses_a_config_its_deployment_contradicts_body() {
     let anvil = Anvil::start();
     let dir = tempfile::tempdir().unwrap();
@@ -786,14 +800,7 @@ async fn a_replica_refuses_a_config_its_deployment_contradicts_body() {
     for (name, edit, expected) in edits {
         let mut config = deployed.clone();
         edit(&mut config);
-        let path = dir.path().join(format!("{name}.json"));
-        std::fs::write(&path, serde_json::to_string(&config).unwrap()).unwrap();
-        let node = spawn_replica(&path, &anvil.url, &dir.path().join(name));
-        let output = tokio::task::spawn_blocking(move || node.wait_with_output().unwrap())
-            .await
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(!output.status.success(), "{name}: it started\n{stderr}");
+        let stderr = refusal(&config, dir.path(), &anvil.url, name).await;
         assert!(stderr.contains(expected), "{name}: {stderr}");
     }
     // A genesis origin this L1 has (the block before the real one, with its hash) but the
@@ -816,14 +823,7 @@ async fn a_replica_refuses_a_config_its_deployment_contradicts_body() {
         number: before,
         hash: block["hash"].as_str().unwrap().parse().unwrap(),
     };
-    let path = dir.path().join("origin.json");
-    std::fs::write(&path, serde_json::to_string(&config).unwrap()).unwrap();
-    let node = spawn_replica(&path, &anvil.url, &dir.path().join("origin"));
-    let output = tokio::task::spawn_blocking(move || node.wait_with_output().unwrap())
-        .await
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success(), "origin: it started\n{stderr}");
+    let stderr = refusal(&config, dir.path(), &anvil.url, "origin").await;
     assert!(
         stderr.contains("BatchInbox_OriginNotRecorded")
             && stderr.contains("never recorded the rollup's genesis L1 origin"),
@@ -867,17 +867,7 @@ async fn a_replica_refuses_a_config_its_deployment_contradicts_body() {
     };
     let mut config = deployed.clone();
     config.genesis.l1_origin = recorded;
-    let path = dir.path().join("late-origin.json");
-    std::fs::write(&path, serde_json::to_string(&config).unwrap()).unwrap();
-    let node = spawn_replica(&path, &anvil.url, &dir.path().join("late-origin"));
-    let output = tokio::task::spawn_blocking(move || node.wait_with_output().unwrap())
-        .await
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        !output.status.success(),
-        "late origin: it started\n{stderr}"
-    );
+    let stderr = refusal(&config, dir.path(), &anvil.url, "late-origin").await;
     assert!(
         stderr.contains("bridge messages at or before the rollup config's genesis.l1Origin"),
         "late origin: {stderr}"

@@ -1516,6 +1516,20 @@ impl Inbox {
     }
 }
 
+/// L1 block `number` of fork `fork` on `parent_hash`, without transactions.
+fn empty_l1_block(number: u64, fork: u64, parent_hash: B256) -> L1Block {
+    L1Block {
+        number,
+        hash: super::l1_hash(number, fork),
+        parent_hash,
+        timestamp: l1_time(number),
+        mix_hash: B256::with_last_byte(number as u8 ^ fork as u8),
+        base_fee_per_gas: Some(1),
+        transactions: vec![],
+        receipts: vec![],
+    }
+}
+
 /// Adds a transaction to the bridge to `block` whose receipt holds `logs`.
 fn push_bridge_messages(block: &mut L1Block, logs: Vec<Log>) {
     block.transactions.push(L1Transaction {
@@ -1547,16 +1561,7 @@ fn random_l1_block(
     fork: u64,
     parent_fork: u64,
 ) -> L1Block {
-    let mut block = L1Block {
-        number,
-        hash: super::l1_hash(number, fork),
-        parent_hash: super::l1_hash(number - 1, parent_fork),
-        timestamp: l1_time(number),
-        mix_hash: B256::with_last_byte(number as u8 ^ fork as u8),
-        base_fee_per_gas: Some(1),
-        transactions: vec![],
-        receipts: vec![],
-    };
+    let mut block = empty_l1_block(number, fork, super::l1_hash(number - 1, parent_fork));
     let deposits = rng.below(3);
     if deposits > 0 {
         let logs = (0..deposits)
@@ -1943,16 +1948,7 @@ fn sequencer_and_replica_agree(revert_percent: u64, blocks: u64) {
                 }
             }
             // L1 block n: deposits, then maybe a batch or a forced record.
-            let mut block = L1Block {
-                number: n,
-                hash: super::l1_hash(n, fork),
-                parent_hash,
-                timestamp: l1_time(n),
-                mix_hash: B256::with_last_byte(n as u8 ^ fork as u8),
-                base_fee_per_gas: Some(1),
-                transactions: vec![],
-                receipts: vec![],
-            };
+            let mut block = empty_l1_block(n, fork, parent_hash);
             let k = rng.below(3);
             if k > 0 {
                 let logs = (0..k)
